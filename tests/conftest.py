@@ -1,0 +1,30 @@
+"""Shared fixtures: the CCP photos from ``../shared/datasets/ccp`` and an offscreen Qt."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CCP_DIR = Path(os.environ.get("FA_CCP_DIR", REPO_ROOT.parent / "shared" / "datasets" / "ccp"))
+
+
+@pytest.fixture(scope="session")
+def ccp_dir() -> Path:
+    """The CCP plain mask-folder dataset (images/, masks/, labels.json, taxonomies.json)."""
+    if not (CCP_DIR / "images").is_dir():
+        raise FileNotFoundError(
+            f"CCP dataset not found at {CCP_DIR}; set FA_CCP_DIR to its folder"
+        )
+    return CCP_DIR
+
+
+@pytest.fixture(scope="session")
+def ccp_splits(ccp_dir: Path) -> dict[str, list[str]]:
+    """The fixed train/val split: split name -> list of image stems."""
+    return json.loads((ccp_dir / "splits.json").read_text())
