@@ -13,7 +13,8 @@ from collections.abc import Sequence
 
 COMMAND_MODULES = (
     "fashion_annotator.commands.project",
-    "fashion_annotator.commands.models",
+    "fashion_annotator.commands.train",
+    "fashion_annotator.commands.evaluate",
     "fashion_annotator.commands.bench",
     "fashion_annotator.commands.qa",
 )
