@@ -1,0 +1,246 @@
+"""Crash-recovery journal: the dirty masks of a project, written after every edit step.
+
+Each (image, task) pair that has unsaved edits owns one small file in the journal folder:
+a JSON header line followed by the zlib-compressed ``(H, W) uint8`` mask. A file is replaced
+atomically (temp file, fsync, ``os.replace``) after each edit step, so a crash at any moment
+leaves either the previous snapshot or the new one, never a torn file. A successful save of the
+mask deletes its entry. On start-up the application lists the entries and offers to restore them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MAGIC = "fashion-annotator-journal/1"
+SUFFIX = ".fajournal"
+_SAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class JournalError(ValueError):
+    """A journal file that cannot be read back.
+
+    Attributes
+    ----------
+    path : Path
+        The offending file.
+    reason : str
+        What is wrong with it.
+    """
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = Path(path)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One unsaved mask found in the journal.
+
+    Attributes
+    ----------
+    image_id : int | str
+        The project's image id, as it was given to :meth:`RecoveryJournal.record`.
+    task : str
+        The task (taxonomy name) of the mask.
+    shape : tuple[int, int]
+        ``(H, W)`` of the mask in pixels.
+    seconds : float
+        Seconds of editing spent on the image when the snapshot was written.
+    actions : int
+        Edit actions counted when the snapshot was written.
+    written_at : float
+        Unix time of the snapshot.
+    path : Path
+        The journal file.
+    """
+
+    image_id: int | str
+    task: str
+    shape: tuple[int, int]
+    seconds: float
+    actions: int
+    written_at: float
+    path: Path
+
+    def load_mask(self) -> np.ndarray:
+        """Return the journalled mask, ``(H, W) uint8``; raises :class:`JournalError`."""
+        _, mask = _read(self.path)
+        return mask
+
+
+def _file_name(image_id: int | str, task: str) -> str:
+    # The id is also kept in the header; the name only has to be unique and portable.
+    kind = "i" if isinstance(image_id, (int, np.integer)) else "s"
+    return f"{kind}{_SAFE.sub('_', str(image_id))}__{_SAFE.sub('_', task)}{SUFFIX}"
+
+
+def _read(path: Path) -> tuple[JournalEntry, np.ndarray]:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise JournalError(path, f"cannot read: {exc.strerror or exc}") from exc
+    head, sep, body = data.partition(b"\n")
+    if not sep:
+        raise JournalError(path, "truncated: no header line")
+    try:
+        header = json.loads(head.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise JournalError(path, f"corrupt header: {exc}") from exc
+    if not isinstance(header, dict) or header.get("magic") != MAGIC:
+        raise JournalError(path, "not a fashion-annotator journal file")
+    try:
+        height, width = (int(v) for v in header["shape"])
+        entry = JournalEntry(
+            image_id=header["image_id"],
+            task=str(header["task"]),
+            shape=(height, width),
+            seconds=float(header["seconds"]),
+            actions=int(header["actions"]),
+            written_at=float(header["written_at"]),
+            path=Path(path),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise JournalError(path, f"incomplete header: {exc}") from exc
+    try:
+        raw = zlib.decompress(body)
+    except zlib.error as exc:
+        raise JournalError(path, f"corrupt mask data: {exc}") from exc
+    if len(raw) != height * width:
+        raise JournalError(path, f"mask has {len(raw)} bytes, expected {height}x{width}")
+    mask = np.frombuffer(raw, dtype=np.uint8).reshape(height, width).copy()
+    return entry, mask
+
+
+class RecoveryJournal:
+    """The journal folder of one project.
+
+    Parameters
+    ----------
+    directory : str or Path
+        Folder that holds the journal files; created on the first write.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.directory = Path(directory)
+
+    def path_for(self, image_id: int | str, task: str) -> Path:
+        """Return the journal file of ``(image_id, task)`` (it may not exist)."""
+        return self.directory / _file_name(image_id, task)
+
+    def record(
+        self,
+        image_id: int | str,
+        task: str,
+        mask: np.ndarray,
+        *,
+        seconds: float = 0.0,
+        actions: int = 0,
+    ) -> Path:
+        """Write the current dirty ``mask`` of ``(image_id, task)``, replacing the previous one.
+
+        Parameters
+        ----------
+        image_id : int or str
+            The project's image id.
+        task : str
+            The task of the mask.
+        mask : (H, W) uint8 ndarray
+            The mask with the unsaved edits.
+        seconds : float
+            Seconds spent on the image so far.
+        actions : int
+            Edit actions so far.
+
+        Returns
+        -------
+        Path
+            The journal file, durable on disk when this returns.
+        """
+        mask = np.asarray(mask)
+        if mask.ndim != 2 or mask.dtype != np.uint8:
+            raise ValueError(f"journal mask must be (H, W) uint8, got {mask.shape} {mask.dtype}")
+        if isinstance(image_id, np.integer):
+            image_id = int(image_id)
+        header = {
+            "magic": MAGIC,
+            "image_id": image_id,
+            "task": task,
+            "shape": list(mask.shape),
+            "seconds": float(seconds),
+            "actions": int(actions),
+            "written_at": time.time(),
+        }
+        payload = json.dumps(header).encode("utf-8") + b"\n"
+        payload += zlib.compress(np.ascontiguousarray(mask).tobytes(), 1)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        target = self.path_for(image_id, task)
+        tmp = target.with_name(target.name + ".tmp")
+        with open(tmp, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(self.directory)
+        return target
+
+    def discard(self, image_id: int | str, task: str | None = None) -> None:
+        """Delete the entries of ``image_id`` (one ``task``, or all tasks when None)."""
+        for entry in self.entries():
+            if entry.image_id == image_id and (task is None or entry.task == task):
+                entry.path.unlink(missing_ok=True)
+
+    def entries(self) -> list[JournalEntry]:
+        """Return the readable entries, oldest first; see :meth:`problems` for the rest."""
+        found = []
+        for path in self._files():
+            try:
+                found.append(_read(path)[0])
+            except JournalError:
+                continue
+        return sorted(found, key=lambda e: e.written_at)
+
+    def problems(self) -> list[JournalError]:
+        """Return one :class:`JournalError` per journal file that cannot be read."""
+        errors = []
+        for path in self._files():
+            try:
+                _read(path)
+            except JournalError as exc:
+                errors.append(exc)
+        return errors
+
+    def clear(self) -> None:
+        """Delete every journal file, readable or not."""
+        for path in self._files():
+            path.unlink(missing_ok=True)
+
+    def __bool__(self) -> bool:
+        return bool(self._files())
+
+    def _files(self) -> list[Path]:
+        if not self.directory.is_dir():
+            return []
+        return sorted(self.directory.glob(f"*{SUFFIX}"))
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not supported on every platform (Windows).
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,110 @@
+"""Tests for the crash-recovery journal (core/journal.py)."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from fashion_annotator.core.journal import JournalError, RecoveryJournal
+
+
+def _mask(seed: int = 0, shape: tuple[int, int] = (83, 55)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 7, size=shape, dtype=np.uint8)
+
+
+def test_record_and_read_back(tmp_path):
+    journal = RecoveryJournal(tmp_path / "journal")
+    assert not journal and journal.entries() == []
+    mask = _mask()
+    journal.record(12, "parsing7", mask, seconds=4.5, actions=3)
+    (entry,) = journal.entries()
+    assert entry.image_id == 12 and entry.task == "parsing7"
+    assert entry.shape == mask.shape and entry.seconds == 4.5 and entry.actions == 3
+    np.testing.assert_array_equal(entry.load_mask(), mask)
+    assert journal
+
+
+def test_record_replaces_previous_snapshot(tmp_path):
+    journal = RecoveryJournal(tmp_path)
+    journal.record(1, "garment", _mask(1), actions=1)
+    newer = _mask(2)
+    journal.record(1, "garment", newer, actions=2)
+    (entry,) = journal.entries()
+    assert entry.actions == 2
+    np.testing.assert_array_equal(entry.load_mask(), newer)
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_entries_per_task_and_image_and_discard(tmp_path):
+    journal = RecoveryJournal(tmp_path)
+    journal.record(1, "garment", _mask(1))
+    journal.record(1, "parsing7", _mask(2))
+    journal.record("0042", "garment", _mask(3))
+    assert {(e.image_id, e.task) for e in journal.entries()} == {
+        (1, "garment"),
+        (1, "parsing7"),
+        ("0042", "garment"),
+    }
+    journal.discard(1, "garment")
+    assert {(e.image_id, e.task) for e in journal.entries()} == {
+        (1, "parsing7"),
+        ("0042", "garment"),
+    }
+    journal.discard(1)
+    assert [(e.image_id, e.task) for e in journal.entries()] == [("0042", "garment")]
+    journal.clear()
+    assert journal.entries() == [] and not journal
+
+
+def test_int_and_str_ids_do_not_collide(tmp_path):
+    journal = RecoveryJournal(tmp_path)
+    journal.record(7, "garment", _mask(1))
+    journal.record("7", "garment", _mask(2))
+    assert len(journal.entries()) == 2
+
+
+def test_truncated_file_is_reported_not_fatal(tmp_path):
+    journal = RecoveryJournal(tmp_path)
+    good = journal.record(1, "garment", _mask(1))
+    bad = journal.record(2, "garment", _mask(2, (200, 300)))
+    bad.write_bytes(bad.read_bytes()[:-40])
+    assert [e.image_id for e in journal.entries()] == [1]
+    (problem,) = journal.problems()
+    assert problem.path == bad and "corrupt mask data" in str(problem)
+    assert str(bad) in str(problem)
+    assert good.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "no header line"),
+        (b"not json\n", "corrupt header"),
+        (b'{"magic": "other"}\n', "not a fashion-annotator journal"),
+        (b'{"magic": "fashion-annotator-journal/1"}\n', "incomplete header"),
+    ],
+)
+def test_bad_files_raise_journal_error(tmp_path, content, reason):
+    journal = RecoveryJournal(tmp_path)
+    path = journal.path_for(3, "garment")
+    path.write_bytes(content)
+    (problem,) = journal.problems()
+    assert isinstance(problem, JournalError)
+    assert reason in problem.reason and problem.path == path
+
+
+def test_wrong_size_payload_is_refused(tmp_path):
+    journal = RecoveryJournal(tmp_path)
+    path = journal.record(1, "garment", _mask(1, (10, 10)))
+    head = path.read_bytes().partition(b"\n")[0]
+    path.write_bytes(head + b"\n" + zlib.compress(b"\x00" * 99))
+    (problem,) = journal.problems()
+    assert "expected 10x10" in problem.reason
+
+
+def test_rejects_non_uint8_mask(tmp_path):
+    with pytest.raises(ValueError, match="uint8"):
+        RecoveryJournal(tmp_path).record(1, "garment", np.zeros((4, 4), np.int32))
