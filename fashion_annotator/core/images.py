@@ -1,0 +1,359 @@
+"""The one image loader used everywhere: photos as RGB (+ alpha), masks as label ids.
+
+Every decode goes through Pillow and is converted with numpy, so photos and masks get
+the same EXIF orientation, and every failure becomes an :class:`ImageLoadError` that
+names the file and the cause.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+from PIL import Image
+
+__all__ = [
+    "MAX_PIXELS",
+    "ImageData",
+    "ImageLoadError",
+    "decode_mask_png",
+    "encode_mask_png",
+    "load_image",
+    "load_mask",
+]
+
+MAX_PIXELS: int = 120_000_000
+"""Decompression-bomb limit in pixels (width * height); larger images are refused.
+
+Pillow's own hard limit (twice ``PIL.Image.MAX_IMAGE_PIXELS``) still applies above it.
+"""
+
+_EXIF_ORIENTATION = 0x0112
+# EXIF orientation value -> the Pillow transpositions that make the image upright.
+_ORIENTATION_OPS: dict[int, tuple[Image.Transpose, ...]] = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
+_SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N"}
+_ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
+_MEMORY_SOURCE = "<in-memory PNG>"
+
+
+class ImageLoadError(ValueError):
+    """An image or mask file that cannot be loaded.
+
+    Parameters
+    ----------
+    path : Path or str
+        The offending file (or a description such as ``"<in-memory PNG>"``).
+    reason : str
+        What is wrong with it, in words.
+    """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path: Path | str = path if path == _MEMORY_SOURCE else Path(path)
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+@dataclass(frozen=True)
+class ImageData:
+    """A decoded, upright photo.
+
+    Attributes
+    ----------
+    rgb : ndarray, shape (H, W, 3), dtype uint8
+        The colour pixels.
+    alpha : ndarray, shape (H, W), dtype uint8, or None
+        The alpha channel (255 = opaque) when the file has one.
+    path : Path
+        The file it came from.
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    path: Path
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(H, W)`` in pixels."""
+        return (int(self.rgb.shape[0]), int(self.rgb.shape[1]))
+
+
+def _open_checked(source: Path | BinaryIO, name: Path | str) -> Image.Image:
+    """Open and fully decode ``source``, refusing bombs and broken files."""
+    with warnings.catch_warnings():
+        # Our own MAX_PIXELS decides; Pillow's warning would be an error under pytest.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        try:
+            im = Image.open(source)
+        except Image.DecompressionBombError as exc:
+            raise ImageLoadError(name, f"decompression bomb refused ({exc})") from exc
+        except Image.UnidentifiedImageError as exc:
+            raise ImageLoadError(name, "not a recognised image format (corrupt file?)") from exc
+        except OSError as exc:
+            raise ImageLoadError(name, f"cannot read file ({exc})") from exc
+        except Exception as exc:  # Pillow raises many types on corrupt headers
+            raise ImageLoadError(
+                name, f"corrupt image header ({type(exc).__name__}: {exc})"
+            ) from exc
+    width, height = im.size
+    if width * height > MAX_PIXELS:
+        im.close()
+        raise ImageLoadError(
+            name,
+            f"decompression bomb refused: {width}x{height} = {width * height} pixels "
+            f"exceeds the limit of {MAX_PIXELS}",
+        )
+    if width == 0 or height == 0:
+        im.close()
+        raise ImageLoadError(name, f"image has no pixels ({width}x{height})")
+    try:
+        im.load()
+    except OSError as exc:
+        im.close()
+        reason = str(exc)
+        if "truncated" in reason.lower():
+            raise ImageLoadError(name, f"truncated file ({reason})") from exc
+        raise ImageLoadError(name, f"corrupt image data ({reason})") from exc
+    except Exception as exc:  # struct.error, SyntaxError, ValueError... from broken data
+        im.close()
+        raise ImageLoadError(name, f"corrupt image data ({type(exc).__name__}: {exc})") from exc
+    return im
+
+
+def _open_file(path: str | Path) -> tuple[Image.Image, Path]:
+    path = Path(path)
+    if not path.exists():
+        raise ImageLoadError(path, "file does not exist")
+    if not path.is_file():
+        raise ImageLoadError(path, "not a regular file")
+    if path.stat().st_size == 0:
+        raise ImageLoadError(path, "file is empty (0 bytes)")
+    return _open_checked(path, path), path
+
+
+def _exif_orientation(im: Image.Image) -> int:
+    """The EXIF orientation tag (1..8), 1 when absent or unreadable."""
+    try:
+        value = im.getexif().get(_EXIF_ORIENTATION, 1)
+    except Exception:  # a broken EXIF block must not hide the pixels
+        return 1
+    return int(value) if value in _ORIENTATION_OPS else 1
+
+
+def _upright(im: Image.Image) -> Image.Image:
+    """Apply the EXIF orientation; identical for photos and masks."""
+    for op in _ORIENTATION_OPS.get(_exif_orientation(im), ()):
+        im = im.transpose(op)
+    return im
+
+
+def _scale_wide_gray(arr: np.ndarray, name: Path | str) -> np.ndarray:
+    """Scale a 16-bit (or 32-bit int holding 16-bit) gray image to uint8 by the high byte."""
+    if arr.dtype == np.uint16:
+        return (arr >> 8).astype(np.uint8)
+    if arr.size and (arr.min() < 0 or arr.max() > 65535):
+        raise ImageLoadError(name, f"unsupported {arr.dtype} pixel range {arr.min()}..{arr.max()}")
+    return (arr.astype(np.uint32) >> 8).astype(np.uint8)
+
+
+def _to_rgb_alpha(im: Image.Image, name: Path | str) -> tuple[np.ndarray, np.ndarray | None]:
+    """Convert any Pillow mode to ``(H, W, 3) uint8`` RGB plus optional alpha."""
+    mode = im.mode
+    if mode in _SIXTEEN_BIT_MODES or mode == "I":
+        gray = _scale_wide_gray(np.asarray(im), name)
+        return np.repeat(gray[:, :, None], 3, axis=2), None
+    if mode == "F":
+        arr = np.asarray(im)
+        if not np.all(np.isfinite(arr)):
+            raise ImageLoadError(name, "float image contains NaN or infinite values")
+        scale = 255.0 if arr.size and arr.max() <= 1.0 else 1.0
+        gray = np.clip(np.rint(arr * scale), 0, 255).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2), None
+    has_alpha = mode in _ALPHA_MODES or (mode in {"P", "L", "RGB"} and "transparency" in im.info)
+    if has_alpha:
+        rgba = np.asarray(im.convert("RGBA"))
+        return np.ascontiguousarray(rgba[:, :, :3]), np.ascontiguousarray(rgba[:, :, 3])
+    if mode != "RGB":
+        # CMYK, YCbCr, LAB, HSV, 1, L, P: Pillow's converters handle each correctly.
+        im = im.convert("RGB")
+    return np.array(im, dtype=np.uint8), None
+
+
+def load_image(path: str | Path) -> ImageData:
+    """Load a photo as upright 8-bit RGB.
+
+    Parameters
+    ----------
+    path : str or Path
+        Any format Pillow reads; non-ASCII names are fine.
+
+    Returns
+    -------
+    ImageData
+        ``rgb`` ``(H, W, 3) uint8``, ``alpha`` ``(H, W) uint8`` or None, and the path.
+
+    Raises
+    ------
+    ImageLoadError
+        Missing, empty, truncated, corrupt files and images above :data:`MAX_PIXELS`.
+
+    Notes
+    -----
+    EXIF orientation is applied. CMYK, grayscale and palette images are converted to RGB;
+    16-bit images are scaled to 8 bits by keeping the high byte (never clipped).
+    """
+    im, path = _open_file(path)
+    with im:
+        upright = _upright(im)
+        rgb, alpha = _to_rgb_alpha(upright, path)
+    return ImageData(rgb=rgb, alpha=alpha, path=path)
+
+
+def _to_label_ids(im: Image.Image, name: Path | str) -> np.ndarray:
+    """Convert a single-channel label image to ``(H, W) uint8`` ids (palette indices kept)."""
+    mode = im.mode
+    if mode in {"L", "P"}:
+        return np.array(im, dtype=np.uint8)
+    if mode in {"LA", "PA"}:
+        return np.array(im.getchannel(0), dtype=np.uint8)
+    if mode == "1":
+        return np.array(im, dtype=np.uint8)
+    if mode in _SIXTEEN_BIT_MODES or mode == "I":
+        arr = np.asarray(im)
+        if arr.size and (arr.min() < 0 or arr.max() > 255):
+            raise ImageLoadError(
+                name, f"label ids must be 0..255, found {int(arr.min())}..{int(arr.max())}"
+            )
+        return arr.astype(np.uint8)
+    if mode in {"RGB", "RGBA"}:
+        arr = np.asarray(im)
+        if np.array_equal(arr[:, :, 0], arr[:, :, 1]) and np.array_equal(
+            arr[:, :, 0], arr[:, :, 2]
+        ):
+            return np.ascontiguousarray(arr[:, :, 0])
+        raise ImageLoadError(
+            name, f"mask is a colour ({mode}) image; expected a single-channel label PNG"
+        )
+    raise ImageLoadError(name, f"unsupported mask mode {mode!r}; expected L or P")
+
+
+def _check_shape(mask: np.ndarray, shape: tuple[int, int] | None, name: Path | str) -> None:
+    if shape is None:
+        return
+    expected = (int(shape[0]), int(shape[1]))
+    if mask.shape != expected:
+        raise ImageLoadError(
+            name,
+            f"mask size {mask.shape[1]}x{mask.shape[0]} (WxH) differs from the photo "
+            f"size {expected[1]}x{expected[0]}",
+        )
+
+
+def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
+    """Load a label mask.
+
+    Parameters
+    ----------
+    path : str or Path
+        A single-channel label image (``L`` or palette ``P`` PNG; palette indices are the ids).
+    shape : tuple of int, optional
+        The expected ``(H, W)``, typically the photo's; checked after EXIF orientation.
+
+    Returns
+    -------
+    ndarray, shape (H, W), dtype uint8
+        Label ids.
+
+    Raises
+    ------
+    ImageLoadError
+        Unreadable files, colour masks, ids above 255 and a ``shape`` mismatch.
+    """
+    im, path = _open_file(path)
+    with im:
+        mask = _to_label_ids(_upright(im), path)
+    _check_shape(mask, shape, path)
+    return mask
+
+
+def _validate_mask_array(mask: np.ndarray) -> np.ndarray:
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise ValueError(f"mask must be 2-D (H, W), got shape {mask.shape}")
+    if mask.dtype != np.uint8:
+        raise ValueError(f"mask must be uint8 label ids, got dtype {mask.dtype}")
+    if 0 in mask.shape:
+        raise ValueError(f"mask has no pixels, shape {mask.shape}")
+    return np.ascontiguousarray(mask)
+
+
+def encode_mask_png(mask: np.ndarray, palette: np.ndarray | None = None) -> bytes:
+    """Encode label ids as a PNG.
+
+    Parameters
+    ----------
+    mask : ndarray, shape (H, W), dtype uint8
+        Label ids.
+    palette : ndarray, shape (K, 3), dtype uint8, optional
+        Class colours; when given the PNG is indexed (``P``) so viewers show colours while
+        the pixel values stay the ids. Ids >= K get black entries.
+
+    Returns
+    -------
+    bytes
+        The PNG file contents.
+    """
+    mask = _validate_mask_array(mask)
+    height, width = mask.shape
+    if palette is None:
+        im = Image.frombytes("L", (width, height), mask.tobytes())
+    else:
+        pal = np.asarray(palette)
+        if pal.ndim != 2 or pal.shape[1] != 3 or not 1 <= pal.shape[0] <= 256:
+            raise ValueError(f"palette must have shape (K, 3) with 1 <= K <= 256, got {pal.shape}")
+        if pal.dtype != np.uint8:
+            raise ValueError(f"palette must be uint8, got dtype {pal.dtype}")
+        entries = max(pal.shape[0], int(mask.max()) + 1)
+        full = np.zeros((entries, 3), dtype=np.uint8)
+        full[: pal.shape[0]] = pal
+        im = Image.frombytes("P", (width, height), mask.tobytes())
+        im.putpalette(full.tobytes(), rawmode="RGB")
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", optimize=False, compress_level=6)
+    return buf.getvalue()
+
+
+def decode_mask_png(data: bytes) -> np.ndarray:
+    """Decode PNG bytes written by :func:`encode_mask_png` (or any label PNG).
+
+    Parameters
+    ----------
+    data : bytes
+        The file contents.
+
+    Returns
+    -------
+    ndarray, shape (H, W), dtype uint8
+        Label ids (palette indices, not colours).
+
+    Raises
+    ------
+    ImageLoadError
+        Empty or corrupt data; its ``path`` is ``"<in-memory PNG>"``.
+    """
+    if not data:
+        raise ImageLoadError(_MEMORY_SOURCE, "no data (0 bytes)")
+    im = _open_checked(io.BytesIO(data), _MEMORY_SOURCE)
+    with im:
+        return _to_label_ids(_upright(im), _MEMORY_SOURCE)
