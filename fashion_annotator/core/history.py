@@ -1,0 +1,166 @@
+"""Undo/redo for in-place mask edits, storing only the changed patches.
+
+Usage: ``begin(mask)`` before an edit step (one brush stroke, one polygon, one flood fill),
+let any number of :mod:`.masks` operations modify the mask, then ``commit(mask, bbox)`` with the
+union of the boxes they returned. The step keeps the before and after pixels of the tight
+rectangle that really changed, so a 30 px brush dab costs a few kilobytes whatever the image
+size. Depth is bounded by memory (``max_bytes``), not by a step count.
+
+Cost notes: ``begin`` copies the mask once (about 0.3 ms for 1152x1728); ``commit`` compares
+only inside ``bbox`` when given; ``undo``/``redo`` copy one patch.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from .masks import BBox, check_mask
+
+__all__ = ["History"]
+
+
+@dataclass(frozen=True)
+class _Step:
+    """One undoable edit: the pixels of ``box`` before and after it."""
+
+    box: BBox
+    before: np.ndarray
+    after: np.ndarray
+
+    @property
+    def nbytes(self) -> int:
+        return self.before.nbytes + self.after.nbytes
+
+
+class History:
+    """Bounded undo/redo stack of mask patches for one ``(H, W) uint8`` mask.
+
+    Parameters
+    ----------
+    max_bytes : int
+        Memory budget for stored patches (undo and redo together). Past it the oldest undo
+        steps are dropped; the newest step is always kept even if it alone exceeds the budget.
+    """
+
+    def __init__(self, max_bytes: int = 256 * 2**20) -> None:
+        if max_bytes <= 0:
+            raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+        self.max_bytes = int(max_bytes)
+        self._undo: deque[_Step] = deque()
+        self._redo: list[_Step] = []
+        self._nbytes = 0
+        self._snapshot: np.ndarray | None = None
+        self._shape: tuple[int, int] | None = None
+
+    @property
+    def can_undo(self) -> bool:
+        """True when there is a step to undo."""
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        """True when there is an undone step to redo."""
+        return bool(self._redo)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held by stored patches (the transient ``begin`` snapshot is not counted)."""
+        return self._nbytes
+
+    @property
+    def in_step(self) -> bool:
+        """True between ``begin`` and ``commit``."""
+        return self._snapshot is not None
+
+    def __len__(self) -> int:
+        """Number of undoable steps."""
+        return len(self._undo)
+
+    def _check_shape(self, mask: np.ndarray) -> None:
+        check_mask(mask)
+        if self._shape is None:
+            self._shape = mask.shape
+        elif mask.shape != self._shape:
+            raise ValueError(
+                f"mask shape {mask.shape} differs from the shape {self._shape} this history records"
+            )
+
+    def begin(self, mask: np.ndarray) -> None:
+        """Start a step: remember ``mask`` as it is now. A second ``begin`` restarts the step."""
+        self._check_shape(mask)
+        self._snapshot = mask.copy()
+
+    def cancel(self) -> None:
+        """Forget the step started by ``begin`` without recording it."""
+        self._snapshot = None
+
+    def commit(self, mask: np.ndarray, bbox: BBox | None = None) -> bool:
+        """Record the changes made to ``mask`` since ``begin``.
+
+        Parameters
+        ----------
+        mask : (H, W) uint8
+            The edited mask.
+        bbox : BBox or None
+            Region the edits may have touched; only it is compared. ``None`` compares the whole
+            mask.
+
+        Returns
+        -------
+        bool
+            False when nothing changed (no step recorded, the redo stack is kept).
+        """
+        if self._snapshot is None:
+            raise RuntimeError("History.commit called without begin")
+        self._check_shape(mask)
+        before = self._snapshot
+        self._snapshot = None
+        region = BBox(0, 0, *mask.shape) if bbox is None else bbox.clip(mask.shape)
+        if region is None:
+            return False
+        diff = before[region.slices] != mask[region.slices]
+        tight = BBox.of(diff)
+        if tight is None:
+            return False
+        box = tight.offset(region.y0, region.x0)
+        step = _Step(box, before[box.slices].copy(), mask[box.slices].copy())
+        self._nbytes -= sum(s.nbytes for s in self._redo)
+        self._redo.clear()
+        self._undo.append(step)
+        self._nbytes += step.nbytes
+        while self._nbytes > self.max_bytes and len(self._undo) > 1:
+            self._nbytes -= self._undo.popleft().nbytes
+        return True
+
+    def undo(self, mask: np.ndarray) -> BBox | None:
+        """Restore the pixels before the latest step; return its box, or None if none."""
+        self._check_shape(mask)
+        if not self._undo:
+            return None
+        self._snapshot = None
+        step = self._undo.pop()
+        mask[step.box.slices] = step.before
+        self._redo.append(step)
+        return step.box
+
+    def redo(self, mask: np.ndarray) -> BBox | None:
+        """Re-apply the latest undone step; return its box, or None if none."""
+        self._check_shape(mask)
+        if not self._redo:
+            return None
+        self._snapshot = None
+        step = self._redo.pop()
+        mask[step.box.slices] = step.after
+        self._undo.append(step)
+        return step.box
+
+    def clear(self) -> None:
+        """Drop every step (e.g. after loading another image)."""
+        self._undo.clear()
+        self._redo.clear()
+        self._nbytes = 0
+        self._snapshot = None
+        self._shape = None

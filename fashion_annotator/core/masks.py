@@ -1,0 +1,524 @@
+"""In-place editing operations on ``(H, W) uint8`` label masks.
+
+Every edit modifies ``mask`` in place and returns the :class:`BBox` of the pixels it actually
+changed, or ``None`` when nothing changed, so the UI repaints and :class:`~.history.History`
+compares only that rectangle.
+
+Coordinates follow the project contract: ``x`` is the column, ``y`` the row, in full-resolution
+pixels (floats allowed); pixel centres lie at integer coordinates, so pixel ``(row=3, col=5)``
+is the point ``x=5.0, y=3.0``.
+
+Cost notes: :func:`paint_stroke` touches only the stroke's bounding box (O(radius * length)),
+:func:`fill_polygon` and :func:`subtract_polygon` only the polygon's bounding box;
+:func:`assign_regions`, :func:`flood_fill`, :func:`remove_islands` and :func:`fill_holes` scan
+the whole image once (a few milliseconds at 1152x1728).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy import ndimage
+from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
+from shapely.validation import make_valid
+
+__all__ = [
+    "BBox",
+    "paint_stroke",
+    "fill_polygon",
+    "subtract_polygon",
+    "flood_fill",
+    "assign_regions",
+    "remove_islands",
+    "fill_holes",
+]
+
+# Sub-pixel precision for cv2.fillPoly: vertices are fixed-point with this many fraction bits.
+_SHIFT = 8
+# Squared-distance slack so pixel centres lying exactly on the brush edge are painted despite
+# float rounding along long segments.
+_EPS = 1e-6
+# Thinnest brush: a one-pixel pen, which still leaves no gaps on sloped segments.
+_MIN_RADIUS = 0.5
+
+
+@dataclass(frozen=True)
+class BBox:
+    """Axis-aligned pixel rectangle ``[y0, y1) x [x0, x1)`` (end exclusive, integer pixels)."""
+
+    y0: int
+    x0: int
+    y1: int
+    x1: int
+
+    def __post_init__(self) -> None:
+        if self.y1 < self.y0 or self.x1 < self.x0:
+            raise ValueError(f"BBox has negative extent: {self}")
+
+    @property
+    def slices(self) -> tuple[slice, slice]:
+        """``(rows, cols)`` slices, so ``mask[bbox.slices]`` is the patch."""
+        return slice(self.y0, self.y1), slice(self.x0, self.x1)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)`` of the rectangle in pixels."""
+        return self.y1 - self.y0, self.x1 - self.x0
+
+    @property
+    def area(self) -> int:
+        """Number of pixels covered."""
+        return (self.y1 - self.y0) * (self.x1 - self.x0)
+
+    def union(self, other: BBox | None) -> BBox:
+        """Smallest box covering both; ``None`` is the empty box."""
+        if other is None:
+            return self
+        return BBox(
+            min(self.y0, other.y0),
+            min(self.x0, other.x0),
+            max(self.y1, other.y1),
+            max(self.x1, other.x1),
+        )
+
+    def offset(self, dy: int, dx: int) -> BBox:
+        """The same box translated by ``(dy, dx)`` pixels."""
+        return BBox(self.y0 + dy, self.x0 + dx, self.y1 + dy, self.x1 + dx)
+
+    def clip(self, shape: tuple[int, int]) -> BBox | None:
+        """Intersection with an image of ``shape = (H, W)``; ``None`` when it is empty."""
+        y0, x0 = max(self.y0, 0), max(self.x0, 0)
+        y1, x1 = min(self.y1, shape[0]), min(self.x1, shape[1])
+        if y1 <= y0 or x1 <= x0:
+            return None
+        return BBox(y0, x0, y1, x1)
+
+    @classmethod
+    def of(cls, array: np.ndarray) -> BBox | None:
+        """Tight box around the true pixels of a 2-D boolean ``array``; ``None`` if none."""
+        array = np.asarray(array)
+        if array.ndim != 2:
+            raise ValueError(f"BBox.of needs a 2-D array, got shape {array.shape}")
+        rows = np.flatnonzero(array.any(axis=1))
+        if rows.size == 0:
+            return None
+        cols = np.flatnonzero(array.any(axis=0))
+        return cls(int(rows[0]), int(cols[0]), int(rows[-1]) + 1, int(cols[-1]) + 1)
+
+
+def union_all(boxes: Iterable[BBox | None]) -> BBox | None:
+    """Union of several boxes, ignoring ``None``; ``None`` when all are ``None``."""
+    out: BBox | None = None
+    for box in boxes:
+        if box is not None:
+            out = box if out is None else out.union(box)
+    return out
+
+
+def check_mask(mask: np.ndarray, name: str = "mask") -> None:
+    """Raise ``ValueError`` unless ``mask`` is a writable ``(H, W) uint8`` array."""
+    if not isinstance(mask, np.ndarray) or mask.ndim != 2 or mask.dtype != np.uint8:
+        shape = getattr(mask, "shape", None)
+        dtype = getattr(mask, "dtype", type(mask).__name__)
+        raise ValueError(f"{name} must be an (H, W) uint8 array, got shape {shape} dtype {dtype}")
+    if not mask.flags.writeable:
+        raise ValueError(f"{name} is read-only; edits modify it in place")
+
+
+def _check_label(label: int) -> int:
+    label = int(label)
+    if not 0 <= label <= 255:
+        raise ValueError(f"label must be in 0..255, got {label}")
+    return label
+
+
+def _as_points(points: np.ndarray, name: str) -> np.ndarray:
+    pts = np.asarray(points, dtype=np.float64)
+    if pts.ndim == 1 and pts.shape == (2,):
+        pts = pts[None, :]
+    if pts.ndim != 2 or pts.shape[1] != 2:
+        raise ValueError(f"{name} must be an (N, 2) array of x, y; got shape {pts.shape}")
+    if not np.all(np.isfinite(pts)):
+        raise ValueError(f"{name} contains NaN or infinite coordinates")
+    return pts
+
+
+def _write(mask: np.ndarray, box: BBox, select: np.ndarray, label: int) -> BBox | None:
+    """Set ``mask[box][select] = label``; return the box of pixels that really changed."""
+    patch = mask[box.slices]
+    changed = select & (patch != label)
+    tight = BBox.of(changed)
+    if tight is None:
+        return None
+    patch[changed] = label
+    return tight.offset(box.y0, box.x0)
+
+
+def _segment_disk(box: BBox, a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
+    """Pixels of ``box`` whose centre lies within ``radius`` of segment ``a-b`` (xy)."""
+    ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None] - a[1]
+    xs = np.arange(box.x0, box.x1, dtype=np.float64)[None, :] - a[0]
+    d = b - a
+    length2 = float(d @ d)
+    if length2 == 0.0:
+        return xs * xs + ys * ys <= radius * radius + _EPS
+    t = np.clip((xs * d[0] + ys * d[1]) / length2, 0.0, 1.0)
+    dx = xs - t * d[0]
+    dy = ys - t * d[1]
+    return dx * dx + dy * dy <= radius * radius + _EPS
+
+
+def paint_stroke(mask: np.ndarray, points: np.ndarray, radius: float, label: int) -> BBox | None:
+    """Paint a round-brush stroke through ``points`` (the eraser is ``label=0``).
+
+    Parameters
+    ----------
+    mask : (H, W) uint8
+        Label mask, modified in place.
+    points : (N, 2) float
+        Pointer positions as ``x, y`` pixels; consecutive points are joined by straight
+        segments, so the brush leaves no gaps however fast the pointer moved.
+    radius : float
+        Brush radius in pixels: a pixel is painted when its centre lies within ``radius`` of
+        the polyline. Radii below 0.5 act as 0.5, a one-pixel pen that leaves no gaps.
+    label : int
+        Label id written.
+
+    Returns
+    -------
+    BBox or None
+        Box of changed pixels. Cost is proportional to the stroke's own bounding box, never the
+        whole image (well under 1 ms for a mouse-move segment with a 30 px brush).
+    """
+    check_mask(mask)
+    label = _check_label(label)
+    pts = _as_points(points, "points")
+    if not np.isfinite(radius) or radius < 0:
+        raise ValueError(f"radius must be a finite number >= 0, got {radius}")
+    radius = max(float(radius), _MIN_RADIUS)
+    if len(pts) == 0:
+        return None
+    if len(pts) == 1:
+        pts = np.vstack([pts, pts])
+    changed: BBox | None = None
+    for a, b in zip(pts[:-1], pts[1:], strict=True):
+        lo = np.minimum(a, b) - radius
+        hi = np.maximum(a, b) + radius
+        box = BBox(
+            int(np.ceil(lo[1])),
+            int(np.ceil(lo[0])),
+            int(np.floor(hi[1])) + 1,
+            int(np.floor(hi[0])) + 1,
+        ).clip(mask.shape)
+        if box is None:
+            continue
+        changed = union_all([changed, _write(mask, box, _segment_disk(box, a, b, radius), label)])
+    return changed
+
+
+def _polygons(vertices: np.ndarray) -> list[Polygon]:
+    """Valid polygonal parts of the ring ``vertices`` (self-intersections resolved)."""
+    pts = _as_points(vertices, "vertices")
+    if len(pts) < 3:
+        return []
+    geom = make_valid(Polygon(pts))
+    stack = [geom]
+    out: list[Polygon] = []
+    while stack:
+        g = stack.pop()
+        if isinstance(g, Polygon):
+            if not g.is_empty and g.area > 0:
+                out.append(g)
+        elif isinstance(g, MultiPolygon | GeometryCollection):
+            stack.extend(g.geoms)
+    return out
+
+
+def _rasterise(polys: list[Polygon], shape: tuple[int, int]) -> tuple[BBox, np.ndarray] | None:
+    """Boolean raster of ``polys`` restricted to their bounding box within ``shape``."""
+    if not polys:
+        return None
+    xs0, ys0, xs1, ys1 = zip(*(p.bounds for p in polys), strict=True)
+    box = BBox(
+        int(np.floor(min(ys0))),
+        int(np.floor(min(xs0))),
+        int(np.ceil(max(ys1))) + 1,
+        int(np.ceil(max(xs1))) + 1,
+    ).clip(shape)
+    if box is None:
+        return None
+    h, w = box.shape
+    inside = np.zeros((h, w), dtype=bool)
+    origin = np.array([box.x0, box.y0], dtype=np.float64)
+    scale = float(1 << _SHIFT)
+
+    def ring(coords) -> np.ndarray:
+        return np.round((np.asarray(coords)[:, :2] - origin) * scale).astype(np.int32)
+
+    for poly in polys:
+        canvas = np.zeros((h, w), dtype=np.uint8)
+        cv2.fillPoly(canvas, [ring(poly.exterior.coords)], 1, lineType=cv2.LINE_8, shift=_SHIFT)
+        holes = [ring(r.coords) for r in poly.interiors]
+        if holes:
+            # cv2 rasterises boundaries inclusively; a hole keeps its edge pixels filled so
+            # a hole's outline never eats the ring around it.
+            hole = np.zeros((h, w), dtype=np.uint8)
+            cv2.fillPoly(hole, holes, 1, lineType=cv2.LINE_8, shift=_SHIFT)
+            edge = np.zeros((h, w), dtype=np.uint8)
+            cv2.polylines(edge, holes, True, 1, lineType=cv2.LINE_8, shift=_SHIFT)
+            canvas[(hole > 0) & (edge == 0)] = 0
+        inside |= canvas > 0
+    return box, inside
+
+
+def fill_polygon(mask: np.ndarray, vertices: np.ndarray, label: int) -> BBox | None:
+    """Fill the polygon ``vertices`` with ``label``.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8
+        Label mask, modified in place.
+    vertices : (N, 2) float
+        Ring of ``x, y`` vertices (closing vertex optional). Self-intersecting rings are
+        repaired with shapely ``make_valid`` (a figure eight fills both lobes; enclosed loops
+        become holes and are left untouched).
+    label : int
+        Label id written.
+
+    Returns
+    -------
+    BBox or None
+        Box of changed pixels; ``None`` for a degenerate polygon (fewer than 3 vertices or zero
+        area) or one entirely outside the mask. Pixels whose centre is inside the polygon or on
+        its outline are filled. Cost is proportional to the polygon's bounding box.
+    """
+    check_mask(mask)
+    label = _check_label(label)
+    raster = _rasterise(_polygons(vertices), mask.shape)
+    if raster is None:
+        return None
+    box, inside = raster
+    return _write(mask, box, inside, label)
+
+
+def subtract_polygon(
+    mask: np.ndarray, vertices: np.ndarray, label: int | None = None, background: int = 0
+) -> BBox | None:
+    """Set pixels inside the polygon to ``background``.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8
+        Label mask, modified in place.
+    vertices : (N, 2) float
+        Ring of ``x, y`` vertices, repaired as in :func:`fill_polygon`.
+    label : int or None
+        Only pixels of this label are cleared; ``None`` clears every label.
+    background : int
+        Label written into the cleared pixels.
+
+    Returns
+    -------
+    BBox or None
+        Box of changed pixels.
+    """
+    check_mask(mask)
+    background = _check_label(background)
+    raster = _rasterise(_polygons(vertices), mask.shape)
+    if raster is None:
+        return None
+    box, inside = raster
+    if label is not None:
+        inside &= mask[box.slices] == _check_label(label)
+    return _write(mask, box, inside, background)
+
+
+def flood_fill(
+    mask: np.ndarray, seed_xy: tuple[float, float], label: int, connectivity: int = 4
+) -> BBox | None:
+    """Relabel the connected same-label region containing ``seed_xy``.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8
+        Label mask, modified in place.
+    seed_xy : (float, float)
+        Seed point ``x, y``; rounded to the nearest pixel centre.
+    label : int
+        Label id written.
+    connectivity : {4, 8}
+        Pixel neighbourhood.
+
+    Returns
+    -------
+    BBox or None
+        Box of changed pixels; ``None`` when the region already has ``label``.
+    """
+    check_mask(mask)
+    label = _check_label(label)
+    if connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
+    x, y = (int(round(float(v))) for v in seed_xy)
+    h, w = mask.shape
+    if not (0 <= x < w and 0 <= y < h):
+        raise ValueError(f"seed ({x}, {y}) lies outside the {w}x{h} mask")
+    if mask[y, x] == label:
+        return None
+    region = np.zeros((h + 2, w + 2), dtype=np.uint8)
+    flags = connectivity | cv2.FLOODFILL_MASK_ONLY | cv2.FLOODFILL_FIXED_RANGE | (1 << 8)
+    _, _, _, (rx, ry, rw, rh) = cv2.floodFill(
+        np.ascontiguousarray(mask), region, (x, y), 0, 0, 0, flags
+    )
+    box = BBox(ry, rx, ry + rh, rx + rw)
+    select = region[1:-1, 1:-1][box.slices] > 0
+    return _write(mask, box, select, label)
+
+
+def assign_regions(
+    mask: np.ndarray, regions: np.ndarray, region_ids: Iterable[int] | np.ndarray, label: int
+) -> BBox | None:
+    """Set every pixel of the given superpixel regions to ``label``.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8
+        Label mask, modified in place.
+    regions : (H, W) int32
+        Region id per pixel (``0..n-1``), e.g. one level of a superpixel hierarchy.
+    region_ids : iterable of int
+        Regions to assign; ids absent from ``regions`` are ignored.
+    label : int
+        Label id written.
+
+    Returns
+    -------
+    BBox or None
+        Box of changed pixels. One lookup-table gather over the image (about 2 ms at
+        1152x1728), then work only inside the selected regions' bounding box.
+    """
+    check_mask(mask)
+    label = _check_label(label)
+    regions = np.asarray(regions)
+    if regions.shape != mask.shape:
+        raise ValueError(f"regions shape {regions.shape} does not match mask shape {mask.shape}")
+    if not np.issubdtype(regions.dtype, np.integer):
+        raise ValueError(f"regions must be an integer array, got dtype {regions.dtype}")
+    ids = np.asarray(list(region_ids) if not isinstance(region_ids, np.ndarray) else region_ids)
+    ids = ids.astype(np.int64).ravel()
+    if ids.size == 0 or regions.size == 0:
+        return None
+    hi = int(regions.max())
+    if int(regions.min()) < 0:
+        raise ValueError("regions contains negative ids")
+    ids = ids[(ids >= 0) & (ids <= hi)]
+    if ids.size == 0:
+        return None
+    lut = np.zeros(hi + 1, dtype=bool)
+    lut[ids] = True
+    select = lut[regions]
+    box = BBox.of(select)
+    if box is None:
+        return None
+    return _write(mask, box, select[box.slices], label)
+
+
+def _components(binary: np.ndarray, connectivity: int) -> tuple[int, np.ndarray, np.ndarray]:
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(
+        binary.astype(np.uint8), connectivity=connectivity, ltype=cv2.CV_32S
+    )
+    return n, comp, stats
+
+
+def remove_islands(mask: np.ndarray, min_size: int, connectivity: int = 8) -> BBox | None:
+    """Relabel connected components smaller than ``min_size`` pixels.
+
+    Each small component (of any label, background included) takes the most common label
+    among the pixels touching it. Components are processed from the smallest up, so a speck
+    inside another speck follows its surroundings. A component touching nothing else (the
+    whole image one label) is kept.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8
+        Label mask, modified in place.
+    min_size : int
+        Components with fewer pixels than this are removed.
+    connectivity : {4, 8}
+        Neighbourhood defining a component.
+
+    Returns
+    -------
+    BBox or None
+        Box of changed pixels. Cost: one connected-components pass per label present.
+    """
+    check_mask(mask)
+    if connectivity not in (4, 8):
+        raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
+    if min_size <= 1:
+        return None
+    small: list[tuple[int, BBox, np.ndarray]] = []
+    for value in np.unique(mask):
+        n, comp, stats = _components(mask == value, connectivity)
+        for i in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < min_size):
+            if i == 0:
+                continue
+            x, y, w, h, area = (int(v) for v in stats[i])
+            box = BBox(y, x, y + h, x + w)
+            small.append((area, box, comp[box.slices] == i))
+    small.sort(key=lambda s: s[0])
+    shape = cv2.MORPH_RECT if connectivity == 8 else cv2.MORPH_CROSS
+    kernel = cv2.getStructuringElement(shape, (3, 3))
+    changed: BBox | None = None
+    for _, box, pixels in small:
+        grown = BBox(box.y0 - 1, box.x0 - 1, box.y1 + 1, box.x1 + 1).clip(mask.shape)
+        assert grown is not None
+        local = np.zeros(grown.shape, dtype=np.uint8)
+        local[box.offset(-grown.y0, -grown.x0).slices] = pixels
+        ring = (cv2.dilate(local, kernel) > 0) & (local == 0)
+        around = mask[grown.slices][ring]
+        if around.size == 0:
+            continue
+        new = int(np.bincount(around, minlength=256).argmax())
+        changed = union_all([changed, _write(mask, grown, local > 0, new)])
+    return changed
+
+
+def fill_holes(mask: np.ndarray, label: int, max_size: int | None = None) -> BBox | None:
+    """Fill the holes of ``label``'s region with ``label``.
+
+    A hole is a 4-connected group of pixels of any other label that does not reach the image
+    border and is enclosed by ``label``.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8
+        Label mask, modified in place.
+    label : int
+        Label whose holes are filled.
+    max_size : int or None
+        Holes with more pixels than this are kept (e.g. a bag held in front of a coat);
+        ``None`` fills every hole.
+
+    Returns
+    -------
+    BBox or None
+        Box of changed pixels.
+    """
+    check_mask(mask)
+    label = _check_label(label)
+    region = mask == label
+    box = BBox.of(region)
+    if box is None:
+        return None
+    local = region[box.slices]
+    holes = ndimage.binary_fill_holes(local) & ~local
+    if max_size is not None:
+        n, comp, stats = _components(holes, 4)
+        big = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] > max_size)
+        big = big[big > 0]
+        if big.size:
+            holes &= ~np.isin(comp, big)
+    return _write(mask, box, holes, label)

@@ -1,0 +1,205 @@
+"""Mask editing operations on tiny synthetic masks with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashion_annotator.core.masks import (
+    BBox,
+    assign_regions,
+    fill_holes,
+    fill_polygon,
+    flood_fill,
+    paint_stroke,
+    remove_islands,
+    subtract_polygon,
+)
+
+
+def test_bbox_basics():
+    a = BBox(1, 2, 4, 6)
+    assert a.area == 12
+    assert a.shape == (3, 4)
+    assert a.slices == (slice(1, 4), slice(2, 6))
+    assert a.union(BBox(0, 5, 2, 9)) == BBox(0, 2, 4, 9)
+    assert a.union(None) == a
+    assert BBox(-3, -3, 2, 50).clip((10, 10)) == BBox(0, 0, 2, 10)
+    assert BBox(20, 20, 30, 30).clip((10, 10)) is None
+    with pytest.raises(ValueError, match="negative extent"):
+        BBox(5, 0, 4, 1)
+
+
+def test_bbox_of():
+    arr = np.zeros((5, 7), bool)
+    assert BBox.of(arr) is None
+    arr[1, 2] = arr[3, 5] = True
+    assert BBox.of(arr) == BBox(1, 2, 4, 6)
+
+
+def test_paint_single_dab_is_disk():
+    mask = np.zeros((11, 11), np.uint8)
+    box = paint_stroke(mask, np.array([[5.0, 5.0]]), 2.0, 3)
+    yy, xx = np.mgrid[:11, :11]
+    expected = (xx - 5) ** 2 + (yy - 5) ** 2 <= 4
+    np.testing.assert_array_equal(mask == 3, expected)
+    assert box == BBox(3, 3, 8, 8)
+
+
+def test_paint_stroke_interpolates_between_points():
+    mask = np.zeros((10, 40), np.uint8)
+    paint_stroke(mask, np.array([[2.0, 5.0], [37.0, 5.0]]), 0.0, 1)
+    # radius 0 acts as a one-pixel pen: one row, no gaps
+    np.testing.assert_array_equal(np.flatnonzero(mask[5]), np.arange(2, 38))
+    assert mask.sum() == 36
+
+
+def test_paint_stroke_changed_bbox_and_eraser():
+    mask = np.zeros((20, 20), np.uint8)
+    mask[:, :10] = 2
+    # painting label 2 over the area that is already 2 changes only the right half
+    box = paint_stroke(mask, np.array([[5.0, 10.0], [14.0, 10.0]]), 1.0, 2)
+    assert box == BBox(9, 10, 12, 16)
+    erased = paint_stroke(mask, np.array([[0.0, 0.0]]), 1.5, 0)
+    assert erased == BBox(0, 0, 2, 2)
+    assert mask[0, 0] == mask[1, 1] == 0
+    assert paint_stroke(mask, np.array([[0.0, 0.0]]), 1.5, 0) is None
+
+
+def test_paint_stroke_outside_and_clipped():
+    mask = np.zeros((8, 8), np.uint8)
+    assert paint_stroke(mask, np.array([[-50.0, -50.0]]), 3, 1) is None
+    box = paint_stroke(mask, np.array([[-1.0, 4.0]]), 2, 1)
+    assert box == BBox(3, 0, 6, 2)
+    assert mask.sum() == 4  # (0,3..5) partially: x=0 rows 3,4,5 and x=1 row 4
+
+
+def test_paint_stroke_bad_input():
+    with pytest.raises(ValueError, match="uint8"):
+        paint_stroke(np.zeros((4, 4), np.int32), np.zeros((1, 2)), 1, 1)
+    with pytest.raises(ValueError, match=r"\(N, 2\)"):
+        paint_stroke(np.zeros((4, 4), np.uint8), np.zeros((3, 3)), 1, 1)
+    with pytest.raises(ValueError, match="radius"):
+        paint_stroke(np.zeros((4, 4), np.uint8), np.zeros((1, 2)), -1, 1)
+    with pytest.raises(ValueError, match="label"):
+        paint_stroke(np.zeros((4, 4), np.uint8), np.zeros((1, 2)), 1, 300)
+    with pytest.raises(ValueError, match="NaN"):
+        paint_stroke(np.zeros((4, 4), np.uint8), np.array([[np.nan, 1.0]]), 1, 1)
+
+
+def test_fill_polygon_square_includes_outline():
+    mask = np.zeros((10, 10), np.uint8)
+    box = fill_polygon(mask, np.array([[2, 3], [6, 3], [6, 7], [2, 7]], float), 5)
+    expected = np.zeros((10, 10), bool)
+    expected[3:8, 2:7] = True
+    np.testing.assert_array_equal(mask == 5, expected)
+    assert box == BBox(3, 2, 8, 7)
+
+
+def test_fill_polygon_self_intersecting_fills_both_lobes():
+    mask = np.zeros((21, 21), np.uint8)
+    bowtie = np.array([[2, 2], [18, 18], [18, 2], [2, 18]], float)
+    fill_polygon(mask, bowtie, 1)
+    assert mask[10, 4] == 1 and mask[10, 16] == 1  # left and right lobes
+    assert mask[4, 10] == 0 and mask[16, 10] == 0  # top and bottom wedges outside
+    np.testing.assert_array_equal(mask, mask[:, ::-1])
+
+
+def test_fill_polygon_loop_becomes_hole():
+    # A ring drawn as one self-touching outline: outer square then inner square reversed.
+    outer = [[0, 0], [20, 0], [20, 20], [0, 20], [0, 0]]
+    inner = [[5, 5], [5, 15], [15, 15], [15, 5], [5, 5]]
+    mask = np.zeros((21, 21), np.uint8)
+    fill_polygon(mask, np.array(outer + inner, float), 1)
+    assert mask[2, 2] == 1 and mask[18, 18] == 1
+    assert mask[10, 10] == 0
+    assert mask[5, 10] == 1  # the hole's outline stays filled
+
+
+def test_fill_polygon_degenerate():
+    mask = np.zeros((5, 5), np.uint8)
+    assert fill_polygon(mask, np.array([[0, 0], [3, 3]], float), 1) is None
+    assert fill_polygon(mask, np.array([[0, 0], [2, 2], [4, 4]], float), 1) is None
+    assert fill_polygon(mask, np.array([[50, 50], [60, 50], [60, 60]], float), 1) is None
+    assert mask.sum() == 0
+
+
+def test_subtract_polygon_label_filter():
+    mask = np.zeros((10, 10), np.uint8)
+    mask[:, :5] = 1
+    mask[:, 5:] = 2
+    square = np.array([[3, 3], [7, 3], [7, 7], [3, 7]], float)
+    box = subtract_polygon(mask, square, label=2)
+    assert box == BBox(3, 5, 8, 8)
+    assert (mask[3:8, 3:5] == 1).all() and (mask[3:8, 5:8] == 0).all()
+    box = subtract_polygon(mask, square, background=9)
+    assert box == BBox(3, 3, 8, 8)
+    assert (mask[3:8, 3:8] == 9).all()
+
+
+def test_flood_fill_connectivity():
+    mask = np.zeros((5, 5), np.uint8)
+    mask[0, 0] = mask[1, 1] = mask[2, 2] = 4
+    box = flood_fill(mask, (0, 0), 7, connectivity=4)
+    assert box == BBox(0, 0, 1, 1) and mask[1, 1] == 4
+    box = flood_fill(mask, (1.2, 0.8), 7, connectivity=8)
+    assert box == BBox(1, 1, 3, 3) and mask[2, 2] == 7
+    assert flood_fill(mask, (0, 0), 7) is None
+    box = flood_fill(mask, (4, 0), 1)
+    assert (mask == 1).sum() == 22 and box == BBox(0, 0, 5, 5)
+    with pytest.raises(ValueError, match="outside"):
+        flood_fill(mask, (5, 0), 1)
+
+
+def test_flood_fill_on_non_contiguous_view():
+    base = np.zeros((6, 12), np.uint8)
+    view = base[:, ::2]
+    view[:, 3] = 1
+    assert flood_fill(view, (0, 0), 2) == BBox(0, 0, 6, 3)
+    assert (base[:, 0:6:2] == 2).all() and (base[:, 1::2] == 0).all()
+
+
+def test_assign_regions():
+    regions = np.arange(36, dtype=np.int32).reshape(6, 6) // 6  # row index
+    mask = np.zeros((6, 6), np.uint8)
+    mask[2] = 3
+    box = assign_regions(mask, regions, [2, 4, 99], 3)
+    assert box == BBox(4, 0, 5, 6)
+    assert (mask[[2, 4]] == 3).all() and mask.sum() == 36
+    assert assign_regions(mask, regions, [], 1) is None
+    assert assign_regions(mask, regions, np.array([2]), 3) is None
+    with pytest.raises(ValueError, match="shape"):
+        assign_regions(mask, regions[:3], [1], 1)
+
+
+def test_remove_islands_takes_surrounding_label():
+    mask = np.full((12, 12), 1, np.uint8)
+    mask[:, 8:] = 2
+    mask[3:5, 3:5] = 5  # 4-pixel island inside label 1
+    mask[9, 9] = 0  # 1-pixel hole inside label 2
+    box = remove_islands(mask, min_size=5)
+    assert box == BBox(3, 3, 10, 10)
+    assert (mask[:, :8] == 1).all() and (mask[:, 8:] == 2).all()
+    assert remove_islands(mask, min_size=5) is None
+
+
+def test_remove_islands_keeps_big_and_uniform():
+    mask = np.zeros((10, 10), np.uint8)
+    mask[2:6, 2:6] = 1
+    assert remove_islands(mask, min_size=16) is None
+    assert remove_islands(np.ones((4, 4), np.uint8), min_size=100) is None
+
+
+def test_fill_holes():
+    mask = np.zeros((10, 10), np.uint8)
+    mask[1:9, 1:9] = 1
+    mask[3:5, 3:5] = 0  # small hole
+    mask[6, 6] = 2  # other label enclosed
+    mask[1:4, 8] = 0  # notch open to the outside: not a hole
+    box = fill_holes(mask, 1, max_size=3)
+    assert box == BBox(6, 6, 7, 7)
+    assert (mask[3:5, 3:5] == 0).all()
+    box = fill_holes(mask, 1)
+    assert box == BBox(3, 3, 5, 5)
+    assert (mask[1:4, 8] == 0).all()
+    assert fill_holes(mask, 7) is None
