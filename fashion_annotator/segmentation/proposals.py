@@ -1,0 +1,486 @@
+"""Model proposals: run a trained network on a photo, numpy in and numpy out.
+
+The predictor follows segment-anything's shape: :meth:`Predictor.set_image` runs the network
+once and keeps the low-resolution logits; :meth:`Predictor.predict` then only enlarges them to
+the photo's resolution. Photos are shrunk with area interpolation (no aliasing) and logits are
+enlarged bilinearly, so class boundaries stay smooth at full resolution.
+
+Model files are ``safetensors`` weights plus a JSON of metadata (see ``models/weights.py``);
+nothing is ever unpickled. A missing, corrupt or mismatched file raises :class:`ModelLoadError`
+naming the file, so the application can carry on without proposals.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from fashion_annotator.resources import resource_path
+
+REQUIRED_META = ("task", "classes", "input_size", "mean", "std")
+# Photos are pushed through the network in chunks of this many, to bound memory.
+DEFAULT_BATCH_SIZE = 8
+
+
+class ModelLoadError(ValueError):
+    """A model file that cannot be used: missing, corrupt, or not matching its metadata.
+
+    Parameters
+    ----------
+    path : Path or str
+        The model file (``.safetensors``) or its metadata JSON.
+    reason : str
+        What is wrong with it, in words.
+    """
+
+    def __init__(self, path: Path | str, reason: str) -> None:
+        self.path = Path(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class Proposal:
+    """A model's proposal for one photo.
+
+    Attributes
+    ----------
+    mask : (H, W) uint8
+        Class index per pixel in the task's taxonomy (0 is background).
+    probs : (K, H, W) float32
+        Class probabilities at full resolution, ``K = 2`` for binary tasks (``[1 - p, p]``).
+        Computed on first access when the proposal was built from logits, since it weighs
+        ``4 K H W`` bytes and most callers only want the mask.
+    task : str
+        The task (taxonomy name) the model was trained for.
+    model_version : str or None
+        The model's ``version`` from its metadata.
+    """
+
+    __slots__ = ("mask", "task", "model_version", "_probs", "_make_probs")
+
+    def __init__(
+        self,
+        mask: np.ndarray,
+        probs: np.ndarray | Callable[[], np.ndarray],
+        task: str,
+        model_version: str | None = None,
+    ) -> None:
+        self.mask = mask
+        self.task = task
+        self.model_version = model_version
+        if callable(probs):
+            self._probs, self._make_probs = None, probs
+        else:
+            self._probs, self._make_probs = probs, None
+
+    @property
+    def probs(self) -> np.ndarray:
+        if self._probs is None:
+            self._probs = self._make_probs()
+            self._make_probs = None
+        return self._probs
+
+    def __repr__(self) -> str:
+        h, w = self.mask.shape
+        return (
+            f"Proposal(task={self.task!r}, model_version={self.model_version!r}, shape=({h}, {w}))"
+        )
+
+
+def _as_int_pair(value: Any, path: Path) -> tuple[int, int]:
+    try:
+        h, w = (int(v) for v in value)
+    except (TypeError, ValueError):
+        raise ModelLoadError(path, f"input_size must be [H, W], got {value!r}") from None
+    if h < 8 or w < 8:
+        raise ModelLoadError(path, f"input_size {value!r} is too small")
+    return h, w
+
+
+def _as_rgb_triplet(value: Any, key: str, path: Path) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=np.float32).reshape(3)
+    except (TypeError, ValueError):
+        raise ModelLoadError(path, f"{key} must be three numbers, got {value!r}") from None
+    if key == "std" and np.any(arr <= 0):
+        raise ModelLoadError(path, f"std must be positive, got {value!r}")
+    return arr
+
+
+def read_meta(path: Path | str) -> dict[str, Any]:
+    """Read and check the metadata JSON beside a ``.safetensors`` model file.
+
+    Parameters
+    ----------
+    path : Path or str
+        The weights file; the metadata is ``path.with_suffix(".json")``.
+
+    Returns
+    -------
+    dict
+        The metadata, with at least the keys of :data:`REQUIRED_META`.
+
+    Raises
+    ------
+    ModelLoadError
+        When the JSON is missing, unreadable, or lacks a required key.
+    """
+    meta_path = Path(path).with_suffix(".json")
+    if not meta_path.is_file():
+        raise ModelLoadError(meta_path, "metadata JSON is missing")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelLoadError(meta_path, f"metadata is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise ModelLoadError(meta_path, "metadata must be a JSON object")
+    missing = [key for key in REQUIRED_META if key not in meta]
+    if missing:
+        raise ModelLoadError(meta_path, f"metadata lacks {', '.join(missing)}")
+    classes = meta["classes"]
+    if not isinstance(classes, list) or len(classes) < 2:
+        raise ModelLoadError(meta_path, f"classes must list at least two names, got {classes!r}")
+    return meta
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """Return the torch device for ``device``: ``"auto"`` picks CUDA, else MPS, else CPU."""
+    if str(device) != "auto":
+        try:
+            return torch.device(device)
+        except RuntimeError as exc:
+            raise ValueError(f"unknown device {device!r}: {exc}") from None
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def device_display_name(device: torch.device) -> str:
+    """Name a device for the window: ``"CPU"``, the GPU's name, or ``"Apple GPU (MPS)"``."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    if device.type == "mps":
+        return "Apple GPU (MPS)"
+    return "CPU"
+
+
+def _logits_of(output: Any) -> torch.Tensor:
+    # Networks with extra heads (boundary) return a tuple or dict; the first entry is the mask.
+    if isinstance(output, dict):
+        output = output.get("logits", next(iter(output.values())))
+    if isinstance(output, (tuple, list)):
+        output = output[0]
+    return output
+
+
+def _enlarge(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Bilinearly resize ``(C, h, w)`` float32 logits to ``(C, H, W)``."""
+    h, w = shape
+    if logits.shape[1:] == (h, w):
+        return logits.copy()
+    # cv2 resizes channel-last arrays of up to 512 channels in one call.
+    big = cv2.resize(
+        np.ascontiguousarray(logits.transpose(1, 2, 0)), (w, h), interpolation=cv2.INTER_LINEAR
+    )
+    if big.ndim == 2:
+        big = big[:, :, None]
+    return np.ascontiguousarray(big.transpose(2, 0, 1))
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    out = logits - logits.max(axis=0, keepdims=True)
+    np.exp(out, out=out)
+    out /= out.sum(axis=0, keepdims=True)
+    return out
+
+
+class Predictor:
+    """Run a loaded model on photos.
+
+    Parameters
+    ----------
+    model : LoadedModel
+        ``module`` (a torch ``nn.Module``, ``forward(x) -> (N, C, h, w)`` logits) and ``meta``
+        (the metadata dict, see docs/architecture.md).
+    device : str or torch.device
+        ``"auto"`` (CUDA, else MPS, else CPU), or any torch device string.
+    path : Path, optional
+        The model file, named in errors.
+
+    Raises
+    ------
+    ModelLoadError
+        When the metadata is incomplete or the network's output does not match its classes.
+    """
+
+    def __init__(
+        self, model: Any, device: str | torch.device = "auto", path: Path | None = None
+    ) -> None:
+        self.path = Path(path) if path is not None else Path("<model>")
+        meta = dict(model.meta)
+        missing = [key for key in REQUIRED_META if key not in meta]
+        if missing:
+            raise ModelLoadError(self.path, f"metadata lacks {', '.join(missing)}")
+        self.meta = meta
+        self.task: str = str(meta["task"])
+        self.classes: tuple[str, ...] = tuple(meta["classes"])
+        self.num_classes = len(self.classes)
+        self.is_binary = self.num_classes == 2
+        self.input_size = _as_int_pair(meta["input_size"], self.path)
+        self.mean = _as_rgb_triplet(meta["mean"], "mean", self.path)
+        self.std = _as_rgb_triplet(meta["std"], "std", self.path)
+        self.threshold = float(meta.get("threshold", 0.5))
+        if not 0.0 < self.threshold < 1.0:
+            raise ModelLoadError(self.path, f"threshold must lie in (0, 1), got {self.threshold}")
+        version = meta.get("version")
+        self.model_version: str | None = None if version is None else str(version)
+        self.device = resolve_device(device)
+        self.device_name = device_display_name(self.device)
+        self.module = model.module.to(self.device).eval()
+        self._logits: np.ndarray | None = None
+        self._shape: tuple[int, int] | None = None
+        self._check_output_channels()
+
+    @property
+    def out_channels(self) -> int:
+        """Channels the network must output: 1 for binary tasks (sigmoid), else one per class."""
+        return 1 if self.is_binary else self.num_classes
+
+    def _check_output_channels(self) -> None:
+        h, w = self.input_size
+        # A quarter-size probe keeps this cheap while staying divisible like the real input.
+        probe = np.zeros((1, 3, max(h // 4, 8), max(w // 4, 8)), dtype=np.float32)
+        try:
+            logits = self._forward(probe)
+        except Exception as exc:  # noqa: BLE001 - any failure means the file is unusable
+            raise ModelLoadError(self.path, f"network fails on a {h}x{w} input ({exc})") from None
+        if logits.ndim != 4 or logits.shape[1] != self.out_channels:
+            raise ModelLoadError(
+                self.path,
+                f"network outputs {tuple(logits.shape)} but metadata lists {self.num_classes} "
+                f"classes (expected {self.out_channels} channels)",
+            )
+
+    def _preprocess(self, rgb: np.ndarray) -> np.ndarray:
+        """Resize a photo to the network input and normalise it: ``(3, h, w)`` float32."""
+        if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
+            shape = getattr(rgb, "shape", None)
+            raise ValueError(f"expected an (H, W, 3) uint8 photo, got shape {shape}")
+        if rgb.dtype != np.uint8:
+            raise ValueError(f"expected an (H, W, 3) uint8 photo, got dtype {rgb.dtype}")
+        h, w = self.input_size
+        shrinking = rgb.shape[0] >= h and rgb.shape[1] >= w
+        interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
+        small = cv2.resize(rgb, (w, h), interpolation=interp).astype(np.float32)
+        small *= 1.0 / 255.0
+        small -= self.mean
+        small /= self.std
+        return small.transpose(2, 0, 1)
+
+    @torch.inference_mode()
+    def _forward(self, batch: np.ndarray) -> np.ndarray:
+        """Run the network on ``(N, 3, h, w)`` float32 input; return float32 logits on the CPU."""
+        x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
+        if self.device.type == "cuda":
+            with torch.autocast("cuda", dtype=torch.float16):
+                out = _logits_of(self.module(x))
+        else:
+            out = _logits_of(self.module(x))
+        return out.float().cpu().numpy()
+
+    def set_image(self, rgb: np.ndarray) -> None:
+        """Run the network on one photo and keep its logits for :meth:`predict`.
+
+        Parameters
+        ----------
+        rgb : (H, W, 3) uint8
+            The photo at full resolution.
+        """
+        logits = self._forward(self._preprocess(rgb)[None])
+        self._logits = logits[0]
+        self._shape = (rgb.shape[0], rgb.shape[1])
+
+    def predict(self) -> Proposal:
+        """Return the proposal for the photo given to :meth:`set_image`."""
+        if self._logits is None or self._shape is None:
+            raise RuntimeError("call set_image() before predict()")
+        return self._proposal(self._logits, self._shape)
+
+    def predict_batch(
+        self, images: Sequence[np.ndarray], batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> list[Proposal]:
+        """Return one proposal per photo, running the network on batches of photos.
+
+        Parameters
+        ----------
+        images : sequence of (H, W, 3) uint8
+            Photos, of any sizes.
+        batch_size : int
+            Photos per forward pass.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        proposals: list[Proposal] = []
+        for start in range(0, len(images), batch_size):
+            chunk = images[start : start + batch_size]
+            logits = self._forward(np.stack([self._preprocess(rgb) for rgb in chunk]))
+            proposals.extend(
+                self._proposal(lg, (rgb.shape[0], rgb.shape[1]))
+                for lg, rgb in zip(logits, chunk, strict=True)
+            )
+        return proposals
+
+    def _proposal(self, logits: np.ndarray, shape: tuple[int, int]) -> Proposal:
+        big = _enlarge(logits, shape)
+        if self.is_binary:
+            # p >= t  <=>  logit >= log(t / (1 - t)); avoids a sigmoid over the full photo.
+            cut = math.log(self.threshold / (1.0 - self.threshold))
+            mask = (big[0] >= cut).astype(np.uint8)
+
+            def make_probs() -> np.ndarray:
+                p = 1.0 / (1.0 + np.exp(-big[0]))
+                return np.stack([1.0 - p, p]).astype(np.float32, copy=False)
+
+        else:
+            mask = big.argmax(axis=0).astype(np.uint8)
+
+            def make_probs() -> np.ndarray:
+                return _softmax(big)
+
+        return Proposal(mask, make_probs, self.task, self.model_version)
+
+
+def _load_file(path: Path, device: str | torch.device) -> Predictor:
+    if not path.is_file():
+        raise ModelLoadError(path, "model file does not exist")
+    read_meta(path)
+    from fashion_annotator.models.weights import load_model
+
+    try:
+        loaded = load_model(path)
+    except ModelLoadError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - corrupt files fail in many ways inside safetensors/torch
+        raise ModelLoadError(path, f"cannot load weights ({type(exc).__name__}: {exc})") from None
+    return Predictor(loaded, device=device, path=path)
+
+
+def _active_model_path(project: Any, task: str) -> Path | None:
+    record = project.active_model(task)
+    if record is None:
+        return None
+    for attr in ("weights_path", "path"):
+        value = getattr(record, attr, None)
+        if value is not None:
+            path = Path(value)
+            return path if path.is_absolute() else Path(project.root) / path
+    return None
+
+
+def default_model_path(task: str) -> Path:
+    """The shipped default model for ``task``: ``resources/models/<task>.safetensors``."""
+    return resource_path("models", f"{task}.safetensors")
+
+
+def load_predictor(
+    task_or_path: str | Path, project: Any = None, device: str | torch.device = "auto"
+) -> Predictor:
+    """Load a predictor from a model file, a project's active model, or the shipped default.
+
+    Parameters
+    ----------
+    task_or_path : str or Path
+        A ``.safetensors`` file, or a task name (taxonomy name, e.g. ``"garment"``).
+    project : Project, optional
+        For a task name: its active model wins over the shipped default.
+    device : str or torch.device
+        ``"auto"`` (CUDA, else MPS, else CPU) or a torch device string.
+
+    Raises
+    ------
+    ModelLoadError
+        When no model exists for the task, or the file is corrupt or mismatched.
+    """
+    text = str(task_or_path)
+    is_path = isinstance(task_or_path, Path) or text.endswith(".safetensors") or "/" in text
+    if is_path:
+        return _load_file(Path(task_or_path), device)
+    task = text
+    if project is not None:
+        active = _active_model_path(project, task)
+        if active is not None:
+            predictor = _load_file(active, device)
+            _check_task(predictor, task)
+            return predictor
+    path = default_model_path(task)
+    if not path.is_file():
+        raise ModelLoadError(
+            path, f"no model for task {task!r}: no active project model and no shipped default"
+        )
+    predictor = _load_file(path, device)
+    _check_task(predictor, task)
+    return predictor
+
+
+def _check_task(predictor: Predictor, task: str) -> None:
+    if predictor.task != task:
+        raise ModelLoadError(predictor.path, f"model is for task {predictor.task!r}, not {task!r}")
+
+
+def benchmark_latency(
+    predictor: Predictor, shape: tuple[int, ...] = (1728, 1152), repeats: int = 20
+) -> dict[str, Any]:
+    """Time ``set_image`` + ``predict`` on a random photo, all resizing included.
+
+    Parameters
+    ----------
+    predictor : Predictor
+        The model to time.
+    shape : (H, W) or (H, W, 3)
+        Photo size in pixels.
+    repeats : int
+        Timed runs, after one untimed warm-up.
+
+    Returns
+    -------
+    dict
+        ``median_s`` (mask only), ``median_with_probs_s`` (mask and full-resolution probs),
+        ``min_s``, ``repeats``, ``shape``, ``task``, ``device``.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    h, w = int(shape[0]), int(shape[1])
+    rgb = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    predictor.set_image(rgb)
+    predictor.predict().probs  # noqa: B018 - warm-up
+    mask_times, probs_times = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        predictor.set_image(rgb)
+        proposal = predictor.predict()
+        t1 = time.perf_counter()
+        proposal.probs  # noqa: B018 - forces the lazy full-resolution probabilities
+        t2 = time.perf_counter()
+        mask_times.append(t1 - t0)
+        probs_times.append(t2 - t0)
+    return {
+        "task": predictor.task,
+        "device": predictor.device_name,
+        "shape": [h, w],
+        "repeats": repeats,
+        "input_size": list(predictor.input_size),
+        "median_s": float(np.median(mask_times)),
+        "median_with_probs_s": float(np.median(probs_times)),
+        "min_s": float(np.min(mask_times)),
+    }
