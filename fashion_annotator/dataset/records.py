@@ -1,0 +1,99 @@
+"""Plain records returned by :class:`fashion_annotator.dataset.store.Project`.
+
+Times are seconds since the epoch (``time.time()``); paths are absolute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ProjectError(Exception):
+    """A project cannot be created, opened or written; the message names the file."""
+
+
+@dataclass(frozen=True)
+class ImageRecord:
+    """One photo of the project.
+
+    ``name`` is the file name inside ``images/`` (unique), ``stem`` the stem of the name it
+    was imported under (used to attach masks by name), ``source`` where it came from.
+    """
+
+    id: int
+    name: str
+    stem: str
+    path: Path
+    source: str
+    sha256: str
+    width: int
+    height: int
+    status: str
+    created: float
+    updated: float
+    user: str
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(height, width)`` in pixels, EXIF orientation applied."""
+        return (self.height, self.width)
+
+
+@dataclass(frozen=True)
+class MaskVersion:
+    """One saved mask of one task: ``version`` counts from 1 per image and task.
+
+    ``seconds`` and ``actions`` are the effort log (time spent and edit count) of the save.
+    """
+
+    image_id: int
+    task: str
+    version: int
+    path: Path
+    sha256: str
+    source: str
+    seconds: float
+    actions: int
+    user: str
+    created: float
+
+
+@dataclass(frozen=True)
+class ProposalRecord:
+    """What a model proposed for an image and task when it was opened."""
+
+    image_id: int
+    task: str
+    version: int
+    path: Path
+    model_version: str
+    user: str
+    created: float
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """A QA decision: ``decision`` is ``"approve"`` or ``"reject"``."""
+
+    id: int
+    image_id: int
+    task: str
+    decision: str
+    reason: str | None
+    text: str
+    user: str
+    created: float
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """A model in the project's registry; ``version`` counts from 1 per task."""
+
+    task: str
+    version: int
+    path: Path
+    metrics: dict = field(default_factory=dict)
+    trained_on: list[str] = field(default_factory=list)
+    created: float = 0.0
+    active: bool = False

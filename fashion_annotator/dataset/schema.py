@@ -1,0 +1,174 @@
+"""SQLite schema of a project index, its version and the migrations between versions.
+
+The schema version lives in ``PRAGMA user_version``. Each entry of :data:`MIGRATIONS` takes
+the database from version ``i`` to ``i + 1``; :func:`migrate` applies the missing ones in one
+transaction, so an interrupted upgrade leaves the old schema intact.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+STATUSES: tuple[str, ...] = ("new", "in_progress", "done", "approved", "rejected")
+DECISIONS: tuple[str, ...] = ("approve", "reject")
+
+_V1 = """
+CREATE TABLE tasks (
+    name TEXT PRIMARY KEY,
+    position INTEGER NOT NULL
+);
+CREATE TABLE images (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    original_name TEXT NOT NULL,
+    stem TEXT NOT NULL,
+    source TEXT NOT NULL,
+    stored INTEGER NOT NULL,
+    sha256 TEXT NOT NULL UNIQUE,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'new'
+        CHECK (status IN ('new', 'in_progress', 'done', 'approved', 'rejected')),
+    created REAL NOT NULL,
+    updated REAL NOT NULL,
+    user TEXT NOT NULL
+);
+CREATE INDEX images_stem ON images (stem);
+CREATE INDEX images_status ON images (status);
+CREATE TABLE status_log (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images (id),
+    status TEXT NOT NULL,
+    user TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE mask_versions (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images (id),
+    task TEXT NOT NULL REFERENCES tasks (name),
+    version INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    source TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    actions INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    created REAL NOT NULL,
+    UNIQUE (image_id, task, version)
+);
+CREATE TABLE proposals (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images (id),
+    task TEXT NOT NULL REFERENCES tasks (name),
+    version INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    user TEXT NOT NULL,
+    created REAL NOT NULL,
+    UNIQUE (image_id, task, version)
+);
+CREATE TABLE leases (
+    image_id INTEGER PRIMARY KEY REFERENCES images (id),
+    token TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    acquired REAL NOT NULL,
+    expires REAL NOT NULL
+);
+CREATE TABLE decisions (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images (id),
+    task TEXT NOT NULL REFERENCES tasks (name),
+    decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+    reason TEXT,
+    text TEXT NOT NULL,
+    user TEXT NOT NULL,
+    at REAL NOT NULL
+);
+CREATE TABLE models (
+    id INTEGER PRIMARY KEY,
+    task TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    trained_on TEXT NOT NULL,
+    created REAL NOT NULL,
+    user TEXT NOT NULL,
+    active INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (task, version)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1,)
+"""SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` database to version ``i + 1``."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+class SchemaError(Exception):
+    """The index cannot be used: newer than this program, or not a project index."""
+
+
+def connect(path: Path, *, timeout_s: float = 10.0) -> sqlite3.Connection:
+    """Open the index with WAL, a busy timeout, foreign keys and full fsync on commit.
+
+    Parameters
+    ----------
+    path : Path
+        The ``project.sqlite`` file.
+    timeout_s : float
+        How long a write waits for another process's transaction, in seconds.
+
+    Returns
+    -------
+    sqlite3.Connection
+        In autocommit mode: callers open transactions explicitly (``BEGIN IMMEDIATE``).
+    """
+    conn = sqlite3.connect(str(path), timeout=timeout_s, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        conn.close()
+        raise SchemaError(f"{path}: cannot switch the index to WAL mode (got {mode!r})")
+    # FULL: a committed save survives power loss, not just a crash of the process.
+    conn.execute("PRAGMA synchronous = FULL")
+    return conn
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """Return the schema version recorded in the database (0 for an empty one)."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def migrate(conn: sqlite3.Connection, path: Path | None = None) -> int:
+    """Bring the database to :data:`SCHEMA_VERSION`; return the version it had before.
+
+    Raises
+    ------
+    SchemaError
+        When the database was written by a newer program (its version is higher).
+    """
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        before = schema_version(conn)
+        if before > SCHEMA_VERSION:
+            raise SchemaError(
+                f"{path or 'index'}: schema version {before} is newer than this program "
+                f"supports ({SCHEMA_VERSION}); upgrade Fashion Annotator"
+            )
+        for version in range(before, SCHEMA_VERSION):
+            for statement in _statements(MIGRATIONS[version]):
+                conn.execute(statement)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return before
+
+
+def _statements(script: str) -> list[str]:
+    # executescript() would COMMIT the open transaction; split so the migration stays atomic.
+    return [s.strip() for s in script.split(";") if s.strip()]

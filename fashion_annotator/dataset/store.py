@@ -1,0 +1,556 @@
+"""The project store: a folder with an SQLite index and mask PNGs that never loses work.
+
+Layout::
+
+    project.sqlite                 the index (WAL mode)
+    images/NAME                    the photos, copied in (content-hash dedupe)
+    masks/<image_id>/<task>/vN.png every saved mask version, indexed PNG with the palette
+    proposals/<image_id>/<task>/vN.png   what the model proposed when the image was opened
+    cache/<photo sha256>/KEY.npz   derived arrays (superpixels, probabilities)
+    models/<task>/vN.safetensors   the project's own models (see the registry)
+
+A save writes the PNG to a temporary file in its folder, fsyncs it, renames it into place and
+only then commits the index row, all under the index's write lock, so a crash at any moment
+leaves every committed version readable. Every save adds a version; none is overwritten.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+import io
+import re
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+import numpy as np
+
+from fashion_annotator.core.images import (
+    ImageData,
+    decode_mask_png,
+    encode_mask_png,
+    load_image,
+)
+from fashion_annotator.core.labels import Taxonomy, load_taxonomy, validate_mask
+from fashion_annotator.dataset import leases, schema
+from fashion_annotator.dataset.atomic import atomic_write_bytes
+from fashion_annotator.dataset.leases import Lease, LeaseHeld
+from fashion_annotator.dataset.records import (
+    ImageRecord,
+    MaskVersion,
+    ProjectError,
+    ProposalRecord,
+)
+from fashion_annotator.dataset.registry import RegistryMixin
+from fashion_annotator.dataset.schema import STATUSES
+
+__all__ = ["INDEX_NAME", "LeaseHeld", "Project", "ProjectError"]
+
+INDEX_NAME = "project.sqlite"
+FOLDERS = ("images", "masks", "proposals", "cache", "models")
+_CACHE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+class Project(RegistryMixin):
+    """An open project: one SQLite connection, owned by this object (use it as a context manager).
+
+    Use :meth:`create` or :meth:`open` rather than the constructor.
+    """
+
+    def __init__(self, root: Path, conn: sqlite3.Connection, user: str | None) -> None:
+        self.root = Path(root).resolve()
+        self._conn = conn
+        self.user = user or getpass.getuser()
+        self._token = uuid.uuid4().hex
+        self._holder = leases.holder_name(self.user)
+        self._taxonomies: dict[str, Taxonomy] = {}
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls,
+        root: str | Path,
+        tasks: Iterable[str] = ("garment", "parsing7"),
+        user: str | None = None,
+    ) -> Project:
+        """Make a new project folder (it may exist but must not already hold a project)."""
+        root = Path(root)
+        tasks = list(dict.fromkeys(tasks))
+        if not tasks:
+            raise ProjectError(f"{root}: a project needs at least one task")
+        for task in tasks:
+            _load_taxonomy(task)
+        if (root / INDEX_NAME).exists():
+            raise ProjectError(f"{root}: already a project ({INDEX_NAME} exists)")
+        try:
+            for name in FOLDERS:
+                (root / name).mkdir(parents=True, exist_ok=True)
+            project = cls(root, _connect(root / INDEX_NAME), user)
+        except OSError as exc:
+            raise ProjectError(f"{root}: cannot create the project: {exc.strerror or exc}") from exc
+        with project._tx():
+            project._conn.executemany(
+                "INSERT INTO tasks (name, position) VALUES (?, ?)",
+                [(t, i) for i, t in enumerate(tasks)],
+            )
+        return project
+
+    @classmethod
+    def open(cls, root: str | Path, user: str | None = None) -> Project:
+        """Open an existing project, upgrading an older index schema in place."""
+        root = Path(root)
+        index = root / INDEX_NAME
+        if not index.is_file():
+            raise ProjectError(f"{root}: not a project (no {INDEX_NAME})")
+        return cls(root, _connect(index), user)
+
+    def close(self) -> None:
+        """Release this session's leases and close the index."""
+        if self._conn is None:
+            return
+        with contextlib.suppress(sqlite3.Error):
+            leases.release_all(self._conn, self._token)
+        self._conn.close()
+        self._conn = None
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taken up front so concurrent writers queue, not deadlock."""
+        if self._conn is None:
+            raise ProjectError(f"{self.root}: the project is closed")
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise ProjectError(f"{self.root / INDEX_NAME}: cannot write the index: {exc}") from exc
+        try:
+            yield self._conn
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The project's task names (taxonomy names), in creation order."""
+        rows = self._conn.execute("SELECT name FROM tasks ORDER BY position").fetchall()
+        return tuple(r[0] for r in rows)
+
+    def add_task(self, task: str) -> None:
+        """Add a task (a shipped taxonomy name); adding a present task does nothing."""
+        _load_taxonomy(task)
+        with self._tx() as conn:
+            conn.execute(
+                "INSERT OR IGNORE INTO tasks (name, position) "
+                "VALUES (?, (SELECT COALESCE(MAX(position), -1) + 1 FROM tasks))",
+                (task,),
+            )
+
+    def taxonomy(self, task: str) -> Taxonomy:
+        """Return the taxonomy of one of the project's tasks."""
+        if task not in self._taxonomies:
+            if task not in self.tasks:
+                raise ProjectError(
+                    f"{self.root}: no task {task!r} (tasks: {', '.join(self.tasks)})"
+                )
+            self._taxonomies[task] = _load_taxonomy(task)
+        return self._taxonomies[task]
+
+    # -- images ------------------------------------------------------------------------------
+
+    def add_image(self, src: str | Path, *, copy: bool = True) -> ImageRecord:
+        """Add a photo; a photo whose content is already present returns the existing record.
+
+        Raises
+        ------
+        fashion_annotator.core.images.ImageLoadError
+            The file is not a readable photo (names the file and the problem).
+        ProjectError
+            The copy into ``images/`` failed (full disk, read-only folder).
+        """
+        src = Path(src)
+        photo = load_image(src)
+        try:
+            raw = src.read_bytes()
+        except OSError as exc:
+            raise ProjectError(f"{src}: cannot read: {exc.strerror or exc}") from exc
+        sha = hashlib.sha256(raw).hexdigest()
+        found = self._image_by_sha(sha)
+        if found is not None:
+            return found
+        height, width = photo.rgb.shape[:2]
+        name = self._free_name(src.name, sha) if copy else str(src.resolve())
+        if copy:
+            dest = self.root / "images" / name
+            try:
+                atomic_write_bytes(dest, raw)
+            except OSError as exc:
+                raise ProjectError(f"{dest}: cannot copy the photo: {exc.strerror or exc}") from exc
+        now = time.time()
+        try:
+            with self._tx() as conn:
+                cur = conn.execute(
+                    "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
+                    " height, status, created, updated, user) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
+                    (
+                        name,
+                        src.name,
+                        src.stem,
+                        str(src),
+                        int(copy),
+                        sha,
+                        width,
+                        height,
+                        now,
+                        now,
+                        self.user,
+                    ),
+                )
+        except sqlite3.IntegrityError:
+            # Another process added the same photo between our lookup and our insert.
+            found = self._image_by_sha(sha)
+            if found is None:
+                raise
+            return found
+        return self.image(int(cur.lastrowid))
+
+    def _free_name(self, name: str, sha: str) -> str:
+        taken = self._conn.execute("SELECT 1 FROM images WHERE name = ?", (name,)).fetchone()
+        if taken is None and not (self.root / "images" / name).exists():
+            return name
+        stem, suffix = Path(name).stem, Path(name).suffix
+        return f"{stem}-{sha[:12]}{suffix}"
+
+    def _image_by_sha(self, sha: str) -> ImageRecord | None:
+        row = self._conn.execute("SELECT * FROM images WHERE sha256 = ?", (sha,)).fetchone()
+        return None if row is None else self._record(row)
+
+    def _record(self, row: sqlite3.Row) -> ImageRecord:
+        path = self.root / "images" / row["name"] if row["stored"] else Path(row["name"])
+        return ImageRecord(
+            id=row["id"], name=row["name"], stem=row["stem"], path=path, source=row["source"],
+            sha256=row["sha256"], width=row["width"], height=row["height"], status=row["status"],
+            created=row["created"], updated=row["updated"], user=row["user"],
+        )  # fmt: skip
+
+    def images(self, status: str | None = None, search: str | None = None) -> list[ImageRecord]:
+        """List images in import order, optionally by status and by a substring of the name."""
+        sql, args = "SELECT * FROM images WHERE 1", []
+        if status is not None:
+            _check_status(status)
+            sql += " AND status = ?"
+            args.append(status)
+        if search:
+            sql += " AND instr(lower(name), lower(?)) > 0"
+            args.append(search)
+        rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
+        return [self._record(r) for r in rows]
+
+    def image(self, image_id: int) -> ImageRecord:
+        """Return one image's record; unknown ids raise :class:`ProjectError`."""
+        row = self._conn.execute("SELECT * FROM images WHERE id = ?", (int(image_id),)).fetchone()
+        if row is None:
+            raise ProjectError(f"{self.root}: no image with id {image_id}")
+        return self._record(row)
+
+    def images_by_stem(self, stem: str) -> list[ImageRecord]:
+        """Images imported under a file name with this stem (how masks attach to photos)."""
+        rows = self._conn.execute("SELECT * FROM images WHERE stem = ? ORDER BY id", (stem,))
+        return [self._record(r) for r in rows.fetchall()]
+
+    def image_path(self, image_id: int) -> Path:
+        """Return where the photo's file lies."""
+        return self.image(image_id).path
+
+    def load_photo(self, image_id: int) -> ImageData:
+        """Decode the photo (EXIF orientation applied)."""
+        return load_image(self.image_path(image_id))
+
+    # -- status ------------------------------------------------------------------------------
+
+    def set_status(self, image_id: int, status: str) -> None:
+        """Set an image's status (one of :data:`~fashion_annotator.dataset.schema.STATUSES`)."""
+        _check_status(status)
+        self.image(image_id)
+        with self._tx() as conn:
+            self._set_status(conn, image_id, status)
+
+    def _set_status(self, conn: sqlite3.Connection, image_id: int, status: str) -> None:
+        now = time.time()
+        conn.execute(
+            "UPDATE images SET status = ?, updated = ?, user = ? WHERE id = ?",
+            (status, now, self.user, image_id),
+        )
+        conn.execute(
+            "INSERT INTO status_log (image_id, status, user, at) VALUES (?, ?, ?, ?)",
+            (image_id, status, self.user, now),
+        )
+
+    def counts(self) -> dict[str, int]:
+        """Number of images per status (every status present, zeros included)."""
+        rows = self._conn.execute("SELECT status, COUNT(*) FROM images GROUP BY status")
+        found = dict(rows.fetchall())
+        return {s: int(found.get(s, 0)) for s in STATUSES}
+
+    def task_counts(self) -> dict[str, int]:
+        """Number of images with at least one saved mask, per task."""
+        rows = self._conn.execute(
+            "SELECT task, COUNT(DISTINCT image_id) FROM mask_versions GROUP BY task"
+        )
+        found = dict(rows.fetchall())
+        return {t: int(found.get(t, 0)) for t in self.tasks}
+
+    # -- masks and proposals -----------------------------------------------------------------
+
+    def save_mask(
+        self,
+        image_id: int,
+        task: str,
+        mask: np.ndarray,
+        *,
+        seconds: float = 0.0,
+        actions: int = 0,
+        source: str = "operator",
+    ) -> MaskVersion:
+        """Save a new version of an image's mask for ``task``; earlier versions are kept.
+
+        Parameters
+        ----------
+        mask : (H, W) integer array
+            Class ids of the task's taxonomy, the photo's size.
+        seconds, actions : float, int
+            The effort log of this version: time spent (s) and number of edits.
+        source : str
+            ``"operator"``, ``"import"``, ``"model"``...
+
+        Raises
+        ------
+        ValueError
+            Wrong shape, or labels outside the taxonomy.
+        LeaseHeld
+            Another operator holds the image's lease.
+        ProjectError
+            The write failed (full disk, read-only folder); nothing was recorded.
+        """
+        record = self.image(image_id)
+        data, sha = self._encode(record, task, mask)
+        with self._tx() as conn:
+            leases.check_not_held(conn, record.id, self._token)
+            version, path, now = self._write_version(
+                conn, "mask_versions", "masks", record, task, data
+            )
+            conn.execute(
+                "INSERT INTO mask_versions (image_id, task, version, path, sha256, source,"
+                " seconds, actions, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    task,
+                    version,
+                    path,
+                    sha,
+                    source,
+                    float(seconds),
+                    int(actions),
+                    self.user,
+                    now,
+                ),
+            )
+            conn.execute("UPDATE images SET updated = ?, user = ? WHERE id = ?",
+                         (now, self.user, record.id))  # fmt: skip
+        return MaskVersion(record.id, task, version, self.root / path, sha, source,
+                           float(seconds), int(actions), self.user, now)  # fmt: skip
+
+    def save_proposal(
+        self, image_id: int, task: str, mask: np.ndarray, model_version: str
+    ) -> ProposalRecord:
+        """Record what the model proposed (kept beside the masks, for QA's Dice later)."""
+        record = self.image(image_id)
+        data, _ = self._encode(record, task, mask)
+        with self._tx() as conn:
+            version, path, now = self._write_version(
+                conn, "proposals", "proposals", record, task, data
+            )
+            conn.execute(
+                "INSERT INTO proposals (image_id, task, version, path, model_version, user,"
+                " created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (record.id, task, version, path, str(model_version), self.user, now),
+            )
+        return ProposalRecord(record.id, task, version, self.root / path, str(model_version),
+                              self.user, now)  # fmt: skip
+
+    def _encode(self, record: ImageRecord, task: str, mask: np.ndarray) -> tuple[bytes, str]:
+        taxonomy = self.taxonomy(task)
+        mask = np.asarray(mask)
+        where = f"mask for {record.name} (image {record.id}, task {task})"
+        if mask.shape != record.shape:
+            raise ValueError(f"{where}: shape {mask.shape} differs from the photo's {record.shape}")
+        if mask.dtype.kind not in "biu":
+            raise ValueError(f"{where}: dtype {mask.dtype} is not an integer label type")
+        if mask.size and (mask.min() < 0 or mask.max() >= taxonomy.num_classes):
+            raise ValueError(
+                f"{where}: labels {int(mask.min())}..{int(mask.max())} outside the taxonomy "
+                f"{task!r} (0..{taxonomy.num_classes - 1})"
+            )
+        mask = mask.astype(np.uint8, copy=False)
+        validate_mask(mask, taxonomy, path=where)
+        data = encode_mask_png(mask, taxonomy.colors)
+        return data, hashlib.sha256(data).hexdigest()
+
+    def _write_version(
+        self,
+        conn: sqlite3.Connection,
+        table: str,
+        folder: str,
+        record: ImageRecord,
+        task: str,
+        data: bytes,
+    ) -> tuple[int, str, float]:
+        row = conn.execute(
+            f"SELECT COALESCE(MAX(version), 0) FROM {table} WHERE image_id = ? AND task = ?",
+            (record.id, task),
+        ).fetchone()
+        version = int(row[0]) + 1
+        rel = f"{folder}/{record.id}/{task}/v{version}.png"
+        try:
+            atomic_write_bytes(self.root / rel, data)
+        except OSError as exc:
+            raise ProjectError(
+                f"{self.root / rel}: cannot save ({exc.strerror or exc}); nothing was recorded "
+                "and earlier versions are intact"
+            ) from exc
+        return version, rel, time.time()
+
+    def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:
+        """Every saved version of an image's mask for ``task``, oldest first."""
+        rows = self._conn.execute(
+            "SELECT * FROM mask_versions WHERE image_id = ? AND task = ? ORDER BY version",
+            (int(image_id), task),
+        ).fetchall()
+        return [
+            MaskVersion(r["image_id"], r["task"], r["version"], self.root / r["path"], r["sha256"],
+                        r["source"], r["seconds"], r["actions"], r["user"], r["created"])
+            for r in rows
+        ]  # fmt: skip
+
+    def load_mask(self, image_id: int, task: str, version: int | None = None) -> np.ndarray | None:
+        """Return a saved mask (the latest unless ``version``), or None when none was saved."""
+        sql = "SELECT path FROM mask_versions WHERE image_id = ? AND task = ?"
+        args: list = [int(image_id), task]
+        if version is not None:
+            sql += " AND version = ?"
+            args.append(int(version))
+        row = self._conn.execute(sql + " ORDER BY version DESC LIMIT 1", args).fetchone()
+        return None if row is None else self._read_png(row["path"])
+
+    def load_proposal(self, image_id: int, task: str) -> np.ndarray | None:
+        """Return the latest model proposal for the image and task, or None."""
+        row = self._conn.execute(
+            "SELECT path FROM proposals WHERE image_id = ? AND task = ? "
+            "ORDER BY version DESC LIMIT 1",
+            (int(image_id), task),
+        ).fetchone()
+        return None if row is None else self._read_png(row["path"])
+
+    def proposals(self, image_id: int, task: str) -> list[ProposalRecord]:
+        """Every recorded proposal for the image and task, oldest first."""
+        rows = self._conn.execute(
+            "SELECT * FROM proposals WHERE image_id = ? AND task = ? ORDER BY version",
+            (int(image_id), task),
+        ).fetchall()
+        return [
+            ProposalRecord(r["image_id"], r["task"], r["version"], self.root / r["path"],
+                           r["model_version"], r["user"], r["created"])
+            for r in rows
+        ]  # fmt: skip
+
+    def _read_png(self, rel: str) -> np.ndarray:
+        path = self.root / rel
+        try:
+            return decode_mask_png(path.read_bytes())
+        except (OSError, ValueError) as exc:
+            raise ProjectError(f"{path}: cannot read the saved mask: {exc}") from exc
+
+    # -- leases ------------------------------------------------------------------------------
+
+    def acquire_lease(self, image_id: int, ttl_s: float = 300) -> Lease:
+        """Take (or renew) this session's lease on an image for ``ttl_s`` seconds.
+
+        Raises
+        ------
+        LeaseHeld
+            Another session holds it; ``.holder`` says who, ``.expires`` until when.
+        """
+        self.image(image_id)
+        return leases.acquire(self._conn, int(image_id), self._token, self._holder, ttl_s)
+
+    def release_lease(self, image_id: int) -> None:
+        """Give up this session's lease on an image (no-op when it holds none)."""
+        leases.release(self._conn, int(image_id), self._token)
+
+    def lease(self, image_id: int) -> Lease | None:
+        """Return the unexpired lease on an image, whoever holds it, or None."""
+        return leases.current(self._conn, int(image_id))
+
+    # -- cache -------------------------------------------------------------------------------
+
+    def _cache_path(self, image_id: int, key: str) -> Path:
+        if not _CACHE_KEY.match(key):
+            raise ValueError(f"cache key {key!r} must be 1-100 of A-Z a-z 0-9 _ . -")
+        return self.root / "cache" / self.image(image_id).sha256 / f"{key}.npz"
+
+    def save_cache(self, image_id: int, key: str, array: np.ndarray) -> None:
+        """Store a derived array for the photo, keyed by its content hash and ``key``."""
+        path = self._cache_path(image_id, key)
+        buf = io.BytesIO()
+        np.savez_compressed(buf, array=np.asarray(array))
+        try:
+            atomic_write_bytes(path, buf.getvalue())
+        except OSError as exc:
+            raise ProjectError(f"{path}: cannot write the cache: {exc.strerror or exc}") from exc
+
+    def load_cache(self, image_id: int, key: str) -> np.ndarray | None:
+        """Return a cached array, or None when absent or unreadable (it is recomputed)."""
+        path = self._cache_path(image_id, key)
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return data["array"]
+        except (OSError, ValueError, KeyError, EOFError):
+            return None
+
+
+def _connect(index: Path) -> sqlite3.Connection:
+    try:
+        conn = schema.connect(index)
+    except (sqlite3.Error, schema.SchemaError) as exc:
+        raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
+    try:
+        schema.migrate(conn, index)
+    except (sqlite3.Error, schema.SchemaError) as exc:
+        conn.close()
+        raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
+    return conn
+
+
+def _load_taxonomy(task: str) -> Taxonomy:
+    try:
+        return load_taxonomy(task)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ProjectError(f"unknown task {task!r}: no such taxonomy ({exc})") from exc
+
+
+def _check_status(status: str) -> None:
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
