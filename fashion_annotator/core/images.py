@@ -334,13 +334,15 @@ def encode_mask_png(mask: np.ndarray, palette: np.ndarray | None = None) -> byte
     return buf.getvalue()
 
 
-def decode_mask_png(data: bytes) -> np.ndarray:
+def decode_mask_png(data: bytes, source: str | Path | None = None) -> np.ndarray:
     """Decode PNG bytes written by :func:`encode_mask_png` (or any label PNG).
 
     Parameters
     ----------
     data : bytes
         The file contents.
+    source : str or Path, optional
+        Where the bytes came from, named in errors (default ``"<in-memory PNG>"``).
 
     Returns
     -------
@@ -350,10 +352,11 @@ def decode_mask_png(data: bytes) -> np.ndarray:
     Raises
     ------
     ImageLoadError
-        Empty or corrupt data; its ``path`` is ``"<in-memory PNG>"``.
+        Empty or corrupt data; its ``path`` is ``source``.
     """
+    name: Path | str = _MEMORY_SOURCE if source is None else Path(source)
     if not data:
-        raise ImageLoadError(_MEMORY_SOURCE, "no data (0 bytes)")
-    im = _open_checked(io.BytesIO(data), _MEMORY_SOURCE)
+        raise ImageLoadError(name, "no data (0 bytes)")
+    im = _open_checked(io.BytesIO(data), name)
     with im:
-        return _to_label_ids(_upright(im), _MEMORY_SOURCE)
+        return _to_label_ids(_upright(im), name)

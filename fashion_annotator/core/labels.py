@@ -237,6 +237,10 @@ class LabelMapping:
         lut = np.asarray(self.lut)
         if lut.shape != (256,) or lut.dtype != np.uint8:
             raise ValueError(f"mapping lut must be (256,) uint8, got {lut.shape} {lut.dtype}")
+        # A private read-only copy, so a shared mapping cannot be altered by one caller.
+        frozen = lut.copy()
+        frozen.flags.writeable = False
+        object.__setattr__(self, "lut", frozen)
 
 
 def _parse_source_id(key: Any, where: str) -> int:

@@ -325,6 +325,10 @@ def test_decode_refuses_garbage() -> None:
         decode_mask_png(b"")
     with pytest.raises(ImageLoadError, match="in-memory"):
         decode_mask_png(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    with pytest.raises(ImageLoadError) as info:
+        decode_mask_png(b"junk" * 10, source=Path("masks/7/v2.png"))
+    assert info.value.path == Path("masks/7/v2.png")
+    assert "masks/7/v2.png" in str(info.value)
 
 
 def test_real_ccp_photo_and_mask(ccp_dir: Path, ccp_splits: dict[str, list[str]]) -> None:

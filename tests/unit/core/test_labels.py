@@ -230,6 +230,12 @@ def test_mapping_classes_must_match_shipped_taxonomy(tmp_path: Path) -> None:
 def test_label_mapping_checks_lut() -> None:
     with pytest.raises(ValueError, match=r"\(256,\) uint8"):
         LabelMapping("a", "b", np.zeros(10, np.uint8))
+    lut = np.zeros(256, np.uint8)
+    mapping = LabelMapping("a", "b", lut)
+    lut[:] = 3
+    assert mapping.lut.max() == 0
+    with pytest.raises(ValueError, match="read-only"):
+        mapping.lut[0] = 1
 
 
 def test_validate_mask() -> None:
