@@ -97,6 +97,14 @@ class History:
         """Forget the step started by ``begin`` without recording it."""
         self._snapshot = None
 
+    def rollback(self, mask: np.ndarray) -> None:
+        """Put ``mask`` back as it was at ``begin`` (e.g. after a failed edit) and end the step."""
+        if self._snapshot is None:
+            raise RuntimeError("History.rollback called without begin")
+        self._check_shape(mask)
+        np.copyto(mask, self._snapshot)
+        self._snapshot = None
+
     def commit(self, mask: np.ndarray, bbox: BBox | None = None) -> bool:
         """Record the changes made to ``mask`` since ``begin``.
 

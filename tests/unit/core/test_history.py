@@ -168,3 +168,14 @@ def test_undo_redo_restores_exactly(seed, steps, use_bbox):
         assert hist.redo(mask) is not None
         np.testing.assert_array_equal(mask, expected)
     assert hist.redo(mask) is None
+
+
+def test_rollback_restores_snapshot():
+    mask = np.zeros((4, 4), np.uint8)
+    hist = History()
+    hist.begin(mask)
+    mask[2] = 5
+    hist.rollback(mask)
+    assert not mask.any() and not hist.in_step and not hist.can_undo
+    with pytest.raises(RuntimeError, match="without begin"):
+        hist.rollback(mask)

@@ -1,0 +1,237 @@
+"""The Qt-free annotation document that the main window edits.
+
+One :class:`AnnotationDocument` holds one photo, its per-task label masks, the model proposals
+and one :class:`~.history.History` per task. Every edit method returns the :class:`BBox` it
+changed (or ``None``) so the UI repaints only that rectangle; there are no signals, the UI
+polls ``dirty``, ``actions``, ``can_undo(task)`` after each call. ``actions`` counts committed
+edit steps (a stroke, a fill, an accepted proposal); undo and redo are not counted.
+
+Cost notes: a brush stroke costs one mask copy at ``begin_stroke`` (about 0.3 ms for
+1152x1728) plus bbox-local work per ``extend_stroke``; ``apply`` costs the wrapped operation
+plus one mask copy; ``undo``/``redo`` copy one patch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from .history import History
+from .masks import BBox, check_mask, paint_stroke
+
+__all__ = ["AnnotationDocument"]
+
+
+@dataclass
+class _Stroke:
+    label: int
+    radius: float
+    last: np.ndarray | None = None
+    box: BBox | None = None
+
+
+class AnnotationDocument:
+    """Masks of one image being annotated, with undo/redo per task.
+
+    Parameters
+    ----------
+    image_id : int or str
+        The store's id of the photo.
+    rgb : (H, W, 3) uint8
+        The photo.
+    masks : dict of task name -> (H, W) uint8
+        Current label masks; copied, so the caller's arrays are never modified.
+    proposals : dict of task name -> (H, W) uint8 or None
+        Model proposals per task (read-only reference for :meth:`accept_proposal`).
+    """
+
+    def __init__(
+        self,
+        image_id: int | str,
+        rgb: np.ndarray,
+        masks: Mapping[str, np.ndarray],
+        proposals: Mapping[str, np.ndarray | None] | None = None,
+    ) -> None:
+        rgb = np.asarray(rgb)
+        if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
+            raise ValueError(
+                f"image {image_id}: rgb must be (H, W, 3) uint8, got {rgb.shape} {rgb.dtype}"
+            )
+        shape = rgb.shape[:2]
+        self.image_id = image_id
+        self.rgb = rgb
+        self.masks: dict[str, np.ndarray] = {}
+        for task, mask in masks.items():
+            mask = np.array(mask, copy=True)
+            check_mask(mask, f"image {image_id} task {task!r} mask")
+            if mask.shape != shape:
+                raise ValueError(
+                    f"image {image_id} task {task!r}: mask shape {mask.shape} "
+                    f"does not match photo shape {shape}"
+                )
+            self.masks[task] = mask
+        self.proposals: dict[str, np.ndarray | None] = {task: None for task in self.masks}
+        for task, prop in (proposals or {}).items():
+            self._task(task)
+            if prop is not None:
+                prop = np.asarray(prop)
+                if prop.shape != shape or prop.dtype != np.uint8:
+                    raise ValueError(
+                        f"image {image_id} task {task!r}: proposal must be {shape} uint8, "
+                        f"got {prop.shape} {prop.dtype}"
+                    )
+            self.proposals[task] = prop
+        self.history: dict[str, History] = {task: History() for task in self.masks}
+        self.dirty = False
+        self.actions = 0
+        self.seconds = 0.0
+        self._strokes: dict[str, _Stroke] = {}
+
+    @property
+    def tasks(self) -> list[str]:
+        """Task names, in the order the masks were given."""
+        return list(self.masks)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(H, W)`` of the photo and every mask."""
+        return self.rgb.shape[0], self.rgb.shape[1]
+
+    def _task(self, task: str) -> np.ndarray:
+        try:
+            return self.masks[task]
+        except KeyError:
+            raise KeyError(
+                f"image {self.image_id}: no mask for task {task!r}; tasks are {self.tasks}"
+            ) from None
+
+    def _recorded(self, task: str, box: BBox | None) -> bool:
+        if not self.history[task].commit(self.masks[task], box):
+            return False
+        self.dirty = True
+        self.actions += 1
+        return True
+
+    def add_time(self, seconds: float) -> None:
+        """Add active editing time (the UI measures it; idle time should not be fed)."""
+        if not np.isfinite(seconds) or seconds < 0:
+            raise ValueError(f"seconds must be a finite non-negative number, got {seconds}")
+        self.seconds += float(seconds)
+
+    def begin_stroke(self, task: str, label: int, radius: float) -> None:
+        """Start a brush stroke (``label=0`` erases); an unfinished stroke is ended first."""
+        mask = self._task(task)
+        if task in self._strokes:
+            self.end_stroke(task)
+        self.history[task].begin(mask)
+        self._strokes[task] = _Stroke(int(label), float(radius))
+
+    def extend_stroke(self, task: str, points: np.ndarray) -> BBox | None:
+        """Paint the stroke on to ``points`` ((N, 2) float xy), joined to the previous point.
+
+        Returns the box changed by this call only (bbox-local; well under a millisecond for a
+        mouse move).
+        """
+        stroke = self._strokes.get(task)
+        if stroke is None:
+            raise RuntimeError(f"extend_stroke({task!r}) called without begin_stroke")
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
+        if len(pts) == 0:
+            return None
+        path = pts if stroke.last is None else np.vstack([stroke.last[None], pts])
+        box = paint_stroke(self.masks[task], path, stroke.radius, stroke.label)
+        stroke.last = pts[-1].copy()
+        if box is not None:
+            stroke.box = box.union(stroke.box)
+        return box
+
+    def end_stroke(self, task: str) -> bool:
+        """Finish the stroke as one undo step; False when it changed nothing."""
+        stroke = self._strokes.pop(task, None)
+        if stroke is None:
+            return False
+        if stroke.box is None:
+            self.history[task].cancel()
+            return False
+        return self._recorded(task, stroke.box)
+
+    def apply(self, task: str, fn: Callable[..., BBox | None], *args, **kwargs) -> BBox | None:
+        """Run ``fn(mask, *args, **kwargs)`` (any :mod:`.masks` edit) as one undo step.
+
+        Returns the box ``fn`` reported, or ``None`` when nothing changed.
+        """
+        mask = self._task(task)
+        if task in self._strokes:
+            self.end_stroke(task)
+        hist = self.history[task]
+        hist.begin(mask)
+        try:
+            box = fn(mask, *args, **kwargs)
+        except BaseException:
+            # A failed edit may have half-written the mask.
+            hist.rollback(mask)
+            raise
+        if box is None:
+            hist.cancel()
+            return None
+        return box if self._recorded(task, box) else None
+
+    def undo(self, task: str) -> BBox | None:
+        """Undo the last step of ``task``; returns the box to repaint, or None."""
+        mask = self._task(task)
+        if task in self._strokes:
+            self.end_stroke(task)
+        box = self.history[task].undo(mask)
+        if box is not None:
+            self.dirty = True
+        return box
+
+    def redo(self, task: str) -> BBox | None:
+        """Redo the last undone step of ``task``; returns the box to repaint, or None."""
+        mask = self._task(task)
+        box = self.history[task].redo(mask)
+        if box is not None:
+            self.dirty = True
+        return box
+
+    def can_undo(self, task: str) -> bool:
+        """True when ``task`` has a step to undo."""
+        self._task(task)
+        return self.history[task].can_undo
+
+    def can_redo(self, task: str) -> bool:
+        """True when ``task`` has an undone step to redo."""
+        self._task(task)
+        return self.history[task].can_redo
+
+    def accept_proposal(self, task: str) -> BBox | None:
+        """Copy the model proposal into the mask as one undo step; None if none or no change."""
+        proposal = self.proposals.get(task)
+        if proposal is None:
+            self._task(task)
+            return None
+        return self.apply(task, _copy_into, proposal)
+
+    def set_proposal(self, task: str, proposal: np.ndarray | None) -> None:
+        """Replace the proposal of ``task`` (e.g. when a background prediction finishes)."""
+        self._task(task)
+        if proposal is not None and (proposal.shape != self.shape or proposal.dtype != np.uint8):
+            raise ValueError(
+                f"image {self.image_id} task {task!r}: proposal must be {self.shape} uint8, "
+                f"got {proposal.shape} {proposal.dtype}"
+            )
+        self.proposals[task] = proposal
+
+    def mark_saved(self) -> None:
+        """The store now holds these masks: clear ``dirty`` (history is kept)."""
+        self.dirty = False
+
+
+def _copy_into(mask: np.ndarray, source: np.ndarray) -> BBox | None:
+    """Overwrite ``mask`` with ``source``; return the box of changed pixels."""
+    box = BBox.of(mask != source)
+    if box is not None:
+        mask[box.slices] = source[box.slices]
+    return box

@@ -1,0 +1,109 @@
+"""AnnotationDocument: strokes as single undo steps, apply, proposals, counters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.masks import BBox, fill_polygon, flood_fill
+
+
+def make_doc(proposal: bool = True) -> AnnotationDocument:
+    rgb = np.zeros((20, 30, 3), np.uint8)
+    masks = {"garment": np.zeros((20, 30), np.uint8), "parsing7": np.zeros((20, 30), np.uint8)}
+    prop = np.zeros((20, 30), np.uint8)
+    prop[5:10, 5:15] = 1
+    return AnnotationDocument(7, rgb, masks, {"garment": prop if proposal else None})
+
+
+def test_stroke_is_one_undo_step():
+    doc = make_doc()
+    doc.begin_stroke("garment", 1, 1.0)
+    boxes = [doc.extend_stroke("garment", np.array([[x, 10.0]])) for x in (2, 6, 10, 14)]
+    assert boxes[0] == BBox(9, 1, 12, 4)
+    # consecutive calls are joined: a continuous line from x=2 to x=14
+    assert (doc.masks["garment"][10, 2:15] == 1).all()
+    assert doc.end_stroke("garment")
+    assert doc.actions == 1 and doc.dirty
+    box = doc.undo("garment")
+    assert box == BBox(9, 1, 12, 16)
+    assert not doc.masks["garment"].any()
+    assert not doc.can_undo("garment") and doc.can_redo("garment")
+    assert doc.redo("garment") == box
+    assert doc.masks["garment"][10, 14] == 1
+    assert doc.actions == 1  # undo and redo are not edit steps
+
+
+def test_empty_stroke_records_nothing():
+    doc = make_doc()
+    doc.begin_stroke("garment", 0, 3.0)  # erasing an empty mask
+    assert doc.extend_stroke("garment", np.array([[5.0, 5.0], [9.0, 9.0]])) is None
+    assert not doc.end_stroke("garment")
+    assert doc.actions == 0 and not doc.dirty and not doc.can_undo("garment")
+    with pytest.raises(RuntimeError, match="without begin_stroke"):
+        doc.extend_stroke("garment", np.array([[1.0, 1.0]]))
+
+
+def test_apply_wraps_ops_and_tasks_are_independent():
+    doc = make_doc()
+    square = np.array([[0, 0], [9, 0], [9, 9], [0, 9]], float)
+    assert doc.apply("parsing7", fill_polygon, square, 3) == BBox(0, 0, 10, 10)
+    assert doc.apply("parsing7", flood_fill, (20, 15), label=2) == BBox(0, 0, 20, 30)
+    assert doc.actions == 2
+    assert doc.apply("parsing7", flood_fill, (20, 15), label=2) is None
+    assert doc.actions == 2
+    assert not doc.can_undo("garment")
+    doc.undo("parsing7")
+    assert (doc.masks["parsing7"][:10, :10] == 3).all() and doc.masks["parsing7"][15, 20] == 0
+
+
+def test_failed_apply_rolls_back():
+    doc = make_doc()
+
+    def half_edit(mask):
+        mask[0] = 9
+        raise ValueError("broken op")
+
+    with pytest.raises(ValueError, match="broken op"):
+        doc.apply("garment", half_edit)
+    assert not doc.masks["garment"].any() and not doc.can_undo("garment")
+
+
+def test_accept_proposal_and_mark_saved():
+    doc = make_doc()
+    box = doc.accept_proposal("garment")
+    assert box == BBox(5, 5, 10, 15)
+    np.testing.assert_array_equal(doc.masks["garment"], doc.proposals["garment"])
+    assert doc.accept_proposal("garment") is None
+    assert doc.accept_proposal("parsing7") is None
+    doc.mark_saved()
+    assert not doc.dirty and doc.can_undo("garment")
+    doc.undo("garment")
+    assert doc.dirty and not doc.masks["garment"].any()
+
+
+def test_add_time_and_inputs_are_copied():
+    masks = {"garment": np.zeros((4, 4), np.uint8)}
+    doc = AnnotationDocument("a", np.zeros((4, 4, 3), np.uint8), masks, {})
+    doc.apply("garment", flood_fill, (0, 0), 1)
+    assert not masks["garment"].any()
+    doc.add_time(1.5)
+    doc.add_time(2)
+    assert doc.seconds == 3.5
+    with pytest.raises(ValueError, match="non-negative"):
+        doc.add_time(-1)
+
+
+def test_bad_inputs_name_the_problem():
+    rgb = np.zeros((4, 4, 3), np.uint8)
+    with pytest.raises(ValueError, match="image 3 task 'garment'.*does not match"):
+        AnnotationDocument(3, rgb, {"garment": np.zeros((5, 4), np.uint8)}, {})
+    with pytest.raises(ValueError, match="uint8"):
+        AnnotationDocument(3, rgb, {"garment": np.zeros((4, 4), np.int64)}, {})
+    with pytest.raises(ValueError, match="proposal"):
+        AnnotationDocument(
+            3, rgb, {"garment": np.zeros((4, 4), np.uint8)}, {"garment": np.zeros((2, 2), np.uint8)}
+        )
+    with pytest.raises(KeyError, match="no mask for task 'person'"):
+        make_doc().undo("person")
