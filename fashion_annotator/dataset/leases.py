@@ -107,3 +107,29 @@ def check_not_held(conn: sqlite3.Connection, image_id: int, token: str) -> None:
     lease = current(conn, image_id)
     if lease is not None and lease.token != token:
         raise LeaseHeld(image_id, lease.holder, lease.expires)
+
+
+class LeaseMixin:
+    """Lease methods of :class:`~fashion_annotator.dataset.store.Project`.
+
+    Needs ``_conn``, ``_token``, ``_holder`` and ``image(image_id)``.
+    """
+
+    def acquire_lease(self, image_id: int, ttl_s: float = 300) -> Lease:
+        """Take (or renew) this session's lease on an image for ``ttl_s`` seconds.
+
+        Raises
+        ------
+        LeaseHeld
+            Another session holds it; ``.holder`` says who, ``.expires`` until when.
+        """
+        self.image(image_id)
+        return acquire(self._conn, int(image_id), self._token, self._holder, ttl_s)
+
+    def release_lease(self, image_id: int) -> None:
+        """Give up this session's lease on an image (no-op when it holds none)."""
+        release(self._conn, int(image_id), self._token)
+
+    def lease(self, image_id: int) -> Lease | None:
+        """Return the unexpired lease on an image, whoever holds it, or None."""
+        return current(self._conn, int(image_id))

@@ -19,8 +19,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import hashlib
-import io
-import re
 import sqlite3
 import time
 import uuid
@@ -38,7 +36,8 @@ from fashion_annotator.core.images import (
 from fashion_annotator.core.labels import Taxonomy, load_taxonomy, validate_mask
 from fashion_annotator.dataset import leases, schema
 from fashion_annotator.dataset.atomic import atomic_write_bytes
-from fashion_annotator.dataset.leases import Lease, LeaseHeld
+from fashion_annotator.dataset.cache import CacheMixin
+from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import (
     ImageRecord,
     MaskVersion,
@@ -52,10 +51,9 @@ __all__ = ["INDEX_NAME", "LeaseHeld", "Project", "ProjectError"]
 
 INDEX_NAME = "project.sqlite"
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
-_CACHE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
-class Project(RegistryMixin):
+class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
     """An open project: one SQLite connection, owned by this object (use it as a context manager).
 
     Use :meth:`create` or :meth:`open` rather than the constructor.
@@ -352,21 +350,11 @@ class Project(RegistryMixin):
             version, path, now = self._write_version(
                 conn, "mask_versions", "masks", record, task, data
             )
+            row = (record.id, task, version, path, sha, source, float(seconds), int(actions))
             conn.execute(
                 "INSERT INTO mask_versions (image_id, task, version, path, sha256, source,"
                 " seconds, actions, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.id,
-                    task,
-                    version,
-                    path,
-                    sha,
-                    source,
-                    float(seconds),
-                    int(actions),
-                    self.user,
-                    now,
-                ),
+                (*row, self.user, now),
             )
             conn.execute("UPDATE images SET updated = ?, user = ? WHERE id = ?",
                          (now, self.user, record.id))  # fmt: skip
@@ -482,53 +470,6 @@ class Project(RegistryMixin):
             return decode_mask_png(path.read_bytes())
         except (OSError, ValueError) as exc:
             raise ProjectError(f"{path}: cannot read the saved mask: {exc}") from exc
-
-    # -- leases ------------------------------------------------------------------------------
-
-    def acquire_lease(self, image_id: int, ttl_s: float = 300) -> Lease:
-        """Take (or renew) this session's lease on an image for ``ttl_s`` seconds.
-
-        Raises
-        ------
-        LeaseHeld
-            Another session holds it; ``.holder`` says who, ``.expires`` until when.
-        """
-        self.image(image_id)
-        return leases.acquire(self._conn, int(image_id), self._token, self._holder, ttl_s)
-
-    def release_lease(self, image_id: int) -> None:
-        """Give up this session's lease on an image (no-op when it holds none)."""
-        leases.release(self._conn, int(image_id), self._token)
-
-    def lease(self, image_id: int) -> Lease | None:
-        """Return the unexpired lease on an image, whoever holds it, or None."""
-        return leases.current(self._conn, int(image_id))
-
-    # -- cache -------------------------------------------------------------------------------
-
-    def _cache_path(self, image_id: int, key: str) -> Path:
-        if not _CACHE_KEY.match(key):
-            raise ValueError(f"cache key {key!r} must be 1-100 of A-Z a-z 0-9 _ . -")
-        return self.root / "cache" / self.image(image_id).sha256 / f"{key}.npz"
-
-    def save_cache(self, image_id: int, key: str, array: np.ndarray) -> None:
-        """Store a derived array for the photo, keyed by its content hash and ``key``."""
-        path = self._cache_path(image_id, key)
-        buf = io.BytesIO()
-        np.savez_compressed(buf, array=np.asarray(array))
-        try:
-            atomic_write_bytes(path, buf.getvalue())
-        except OSError as exc:
-            raise ProjectError(f"{path}: cannot write the cache: {exc.strerror or exc}") from exc
-
-    def load_cache(self, image_id: int, key: str) -> np.ndarray | None:
-        """Return a cached array, or None when absent or unreadable (it is recomputed)."""
-        path = self._cache_path(image_id, key)
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                return data["array"]
-        except (OSError, ValueError, KeyError, EOFError):
-            return None
 
 
 def _connect(index: Path) -> sqlite3.Connection:
