@@ -74,15 +74,7 @@ class AnnotationDocument:
             self.masks[task] = mask
         self.proposals: dict[str, np.ndarray | None] = {task: None for task in self.masks}
         for task, prop in (proposals or {}).items():
-            self._task(task)
-            if prop is not None:
-                prop = np.asarray(prop)
-                if prop.shape != shape or prop.dtype != np.uint8:
-                    raise ValueError(
-                        f"image {image_id} task {task!r}: proposal must be {shape} uint8, "
-                        f"got {prop.shape} {prop.dtype}"
-                    )
-            self.proposals[task] = prop
+            self.set_proposal(task, prop)
         self.history: dict[str, History] = {task: History() for task in self.masks}
         self.dirty = False
         self.actions = 0
@@ -217,6 +209,8 @@ class AnnotationDocument:
     def set_proposal(self, task: str, proposal: np.ndarray | None) -> None:
         """Replace the proposal of ``task`` (e.g. when a background prediction finishes)."""
         self._task(task)
+        if proposal is not None:
+            proposal = np.asarray(proposal)
         if proposal is not None and (proposal.shape != self.shape or proposal.dtype != np.uint8):
             raise ValueError(
                 f"image {self.image_id} task {task!r}: proposal must be {self.shape} uint8, "

@@ -203,3 +203,13 @@ def test_fill_holes():
     assert box == BBox(3, 3, 5, 5)
     assert (mask[1:4, 8] == 0).all()
     assert fill_holes(mask, 7) is None
+
+
+def test_thin_sloped_stroke_has_no_gaps():
+    import cv2
+
+    mask = np.zeros((40, 40), np.uint8)
+    paint_stroke(mask, np.array([[1.0, 2.0], [37.0, 29.5]]), 0.2, 1)
+    n, _ = cv2.connectedComponents(mask, connectivity=8)
+    assert n == 2  # background + one connected line
+    assert mask[2, 1] == 1 and mask[29:31, 37].any()
