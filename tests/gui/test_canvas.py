@@ -1,0 +1,390 @@
+"""The canvas driven by real mouse, wheel and key events on its viewport (offscreen Qt)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QWheelEvent
+from PySide6.QtWidgets import QApplication
+
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.segmentation.superpixels import compute_superpixels, region_boundaries
+from fashion_annotator.ui.canvas import Canvas
+from fashion_annotator.ui.overlay import label_lut
+
+LEFT, MIDDLE, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton, Qt.MouseButton.NoButton
+SHIFT, NOMOD = Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.NoModifier
+H, W = 240, 320
+
+
+def mouse(canvas: Canvas, kind: QEvent.Type, pos: QPointF, button=LEFT, buttons=LEFT, mods=NOMOD):
+    """Send one mouse event to the viewport, as the window system would."""
+    vp = canvas.viewport()
+    global_pos = QPointF(vp.mapToGlobal(pos.toPoint()))
+    QApplication.sendEvent(vp, QMouseEvent(kind, pos, global_pos, button, buttons, mods))
+
+
+def press(canvas, x, y, mods=NOMOD, button=LEFT):
+    mouse(canvas, QEvent.Type.MouseButtonPress, canvas.view_pos(x, y), button, button, mods)
+
+
+def move(canvas, x, y, buttons=LEFT, mods=NOMOD):
+    mouse(canvas, QEvent.Type.MouseMove, canvas.view_pos(x, y), NONE, buttons, mods)
+
+
+def release(canvas, x, y, mods=NOMOD, button=LEFT):
+    mouse(canvas, QEvent.Type.MouseButtonRelease, canvas.view_pos(x, y), button, NONE, mods)
+
+
+def drag(canvas, points, mods=NOMOD):
+    """Press at the first point, move through the others, release at the last."""
+    press(canvas, *points[0], mods=mods)
+    for x, y in points[1:]:
+        move(canvas, x, y, mods=mods)
+    release(canvas, *points[-1], mods=mods)
+
+
+def key(canvas, k, mods=NOMOD, kind=QEvent.Type.KeyPress):
+    QApplication.sendEvent(canvas, QKeyEvent(kind, k, mods))
+
+
+def make_doc(rgb: np.ndarray, mask: np.ndarray | None = None) -> AnnotationDocument:
+    mask = np.zeros(rgb.shape[:2], np.uint8) if mask is None else mask
+    return AnnotationDocument("img", rgb, {"parsing7": mask}, {"parsing7": None})
+
+
+@pytest.fixture
+def taxonomy():
+    return load_taxonomy("parsing7")
+
+
+@pytest.fixture
+def canvas(qtbot, taxonomy):
+    view = Canvas()
+    qtbot.addWidget(view)
+    view.resize(480, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    rng = np.random.default_rng(0)
+    view.set_document(
+        make_doc(rng.integers(0, 255, (H, W, 3), dtype=np.uint8)), "parsing7", taxonomy
+    )
+    return view
+
+
+def mask_of(canvas: Canvas) -> np.ndarray:
+    return canvas.document.masks["parsing7"]
+
+
+def overlay_is_consistent(canvas: Canvas, taxonomy) -> bool:
+    buffer = canvas._overlay.buffer
+    return np.array_equal(buffer, label_lut(taxonomy.colors)[mask_of(canvas)])
+
+
+def test_brush_stroke_paints_disc_swept_path_as_one_undo_step(canvas, taxonomy, qtbot):
+    canvas.set_tool("brush")
+    canvas.set_label(3)
+    canvas.set_brush_radius(6)
+    progress, edited = [], []
+    canvas.strokeProgress.connect(progress.append)
+    canvas.edited.connect(edited.append)
+    drag(canvas, [(40, 100), (80, 100), (120, 100), (160, 100)])
+    mask = mask_of(canvas)
+    assert (mask[100, 40:161] == 3).all()
+    assert (mask[94:107, 100] == 3).all()
+    assert mask[92, 100] == 0 and mask[108, 100] == 0 and mask[100, 30] == 0
+    assert set(np.unique(mask)) == {0, 3}
+    assert len(progress) >= 3 and len(edited) == 1
+    box = edited[0]
+    assert (box.x0, box.x1) == (34, 167) and (box.y0, box.y1) == (94, 107)
+    assert overlay_is_consistent(canvas, taxonomy)
+
+    assert canvas.undo() == box
+    assert not mask.any() and overlay_is_consistent(canvas, taxonomy)
+    assert len(edited) == 2
+    assert canvas.redo() == box
+    assert (mask[100, 40:161] == 3).all() and overlay_is_consistent(canvas, taxonomy)
+
+
+def test_eraser_clears_to_background(canvas, taxonomy):
+    mask_of(canvas)[:] = 5
+    canvas.refresh_overlay()
+    canvas.set_tool("eraser")
+    canvas.set_label(5)
+    canvas.set_brush_radius(4)
+    drag(canvas, [(100, 50), (100, 150)])
+    mask = mask_of(canvas)
+    assert (mask[50:151, 100] == 0).all() and (mask[100, 96:105] == 0).all()
+    assert mask[100, 94] == 5 and mask[40, 100] == 5
+    assert overlay_is_consistent(canvas, taxonomy)
+    canvas.document.undo("parsing7")
+    assert (mask == 5).all()
+
+
+def test_undo_via_document_then_refresh_overlay(canvas, taxonomy):
+    canvas.set_label(2)
+    drag(canvas, [(20, 20), (60, 60)])
+    box = canvas.document.undo("parsing7")
+    assert box is not None and not mask_of(canvas).any()
+    canvas.refresh_overlay(box)
+    assert overlay_is_consistent(canvas, taxonomy)
+
+
+def test_brush_radius_sets_stroke_width_and_outline(canvas):
+    radii = []
+    canvas.brushRadiusChanged.connect(radii.append)
+    for radius, row in ((2, 60), (12, 160)):
+        canvas.set_brush_radius(radius)
+        drag(canvas, [(100, row), (200, row)])
+        column = mask_of(canvas)[:, 150]
+        painted = np.flatnonzero(column[row - 20 : row + 21]) + row - 20
+        assert painted.min() == row - radius and painted.max() == row + radius
+    assert radii == [2.0, 12.0]
+    canvas.adjust_brush_radius(1)
+    assert canvas.brush_radius == pytest.approx(15.0)
+    canvas.set_brush_radius(0.0)
+    assert canvas.brush_radius == 0.5
+    canvas.set_brush_radius(10)
+    move(canvas, 50, 50, buttons=NONE)
+    assert canvas._outline.isVisible()
+    assert canvas._outline.rect().width() == pytest.approx(20.0)
+    assert canvas._outline.rect().center().x() == pytest.approx(50.5, abs=0.05)
+    canvas.set_tool("fill")
+    assert not canvas._outline.isVisible()
+
+
+def test_polygon_fill_subtract_and_cancel(canvas, taxonomy):
+    canvas.set_tool("polygon")
+    canvas.set_label(4)
+    square = [(50, 50), (150, 50), (150, 150), (50, 150)]
+    for x, y in square:
+        press(canvas, x, y)
+        release(canvas, x, y)
+    assert mask_of(canvas).sum() == 0, "nothing is drawn before the polygon is closed"
+    edited = []
+    canvas.edited.connect(edited.append)
+    key(canvas, Qt.Key.Key_Return)
+    mask = mask_of(canvas)
+    assert (mask[50:151, 50:151] == 4).all() and mask.sum() == 4 * 101 * 101
+    assert len(edited) == 1
+
+    # Shift-clicked vertices cut a hole out of the current label.
+    for x, y in [(80, 80), (120, 80), (120, 120), (80, 120)]:
+        press(canvas, x, y, mods=SHIFT)
+        release(canvas, x, y, mods=SHIFT)
+    key(canvas, Qt.Key.Key_Enter)
+    assert (mask[80:121, 80:121] == 0).all() and mask[70, 70] == 4
+    assert overlay_is_consistent(canvas, taxonomy)
+
+    # Esc drops the open polygon.
+    before = mask.copy()
+    for x, y in [(10, 10), (200, 10), (200, 200)]:
+        press(canvas, x, y)
+    assert canvas._polygon_item.path().elementCount() > 0
+    key(canvas, Qt.Key.Key_Escape)
+    assert canvas._polygon_item.path().elementCount() == 0
+    key(canvas, Qt.Key.Key_Return)
+    assert np.array_equal(mask, before) and len(edited) == 2
+
+    # One undo removes the hole, a second the square.
+    canvas.undo()
+    assert (mask[80:121, 80:121] == 4).all()
+    canvas.undo()
+    assert not mask.any()
+
+
+def test_polygon_with_two_vertices_does_nothing(canvas):
+    canvas.set_tool("polygon")
+    press(canvas, 10, 10)
+    press(canvas, 100, 100)
+    key(canvas, Qt.Key.Key_Return)
+    assert not mask_of(canvas).any()
+
+
+def grid_regions(block: int = 40) -> np.ndarray:
+    rows, cols = np.mgrid[0:H, 0:W]
+    return ((rows // block) * (W // block) + cols // block).astype(np.int32)
+
+
+def test_superpixel_click_and_drag(canvas, taxonomy):
+    regions = grid_regions()
+    canvas.set_regions(regions)
+    canvas.set_tool("superpixel")
+    canvas.set_label(6)
+    press(canvas, 50, 50)
+    release(canvas, 50, 50)
+    mask = mask_of(canvas)
+    assert (mask[40:80, 40:80] == 6).all() and mask.sum() == 6 * 40 * 40
+
+    # A fast drag (two events far apart) assigns every region the line crosses.
+    canvas.set_label(1)
+    drag(canvas, [(10, 210), (300, 210)])
+    assert (mask[200:240, :] == 1).all()
+    assert mask[199, 10] == 0
+    assert overlay_is_consistent(canvas, taxonomy)
+    canvas.undo()
+    assert not mask[200:240].any() and (mask[40:80, 40:80] == 6).all()
+
+
+def test_superpixel_tool_without_regions_is_inert(canvas):
+    canvas.set_tool("superpixel")
+    drag(canvas, [(10, 10), (100, 100)])
+    assert not mask_of(canvas).any()
+
+
+def test_fill_relabels_connected_area(canvas, taxonomy):
+    mask = mask_of(canvas)
+    mask[20:60, 20:60] = 2
+    mask[100:120, 100:120] = 2
+    canvas.refresh_overlay()
+    canvas.set_tool("fill")
+    canvas.set_label(5)
+    press(canvas, 30, 30)
+    release(canvas, 30, 30)
+    assert (mask[20:60, 20:60] == 5).all() and (mask[100:120, 100:120] == 2).all()
+    assert overlay_is_consistent(canvas, taxonomy)
+
+
+def test_pick_label(canvas, qtbot):
+    mask_of(canvas)[70:90, 30:50] = 6
+    canvas.set_tool("pick")
+    with qtbot.waitSignal(canvas.labelPicked) as blocker:
+        press(canvas, 40, 80)
+    assert blocker.args == [6] and canvas.label == 6
+    assert canvas.label_at(40, 80) == 6 and canvas.label_at(0, 0) == 0
+    assert canvas.label_at(-1, 0) is None and canvas.label_at(W, 0) is None
+
+
+def test_wheel_zoom_keeps_point_under_cursor(canvas):
+    pos = QPointF(300, 120)
+    before = canvas.mapToScene(pos.toPoint())
+    zoom = canvas.zoom
+    for _ in range(3):
+        wheel = QWheelEvent(
+            pos,
+            QPointF(canvas.viewport().mapToGlobal(pos.toPoint())),
+            QPoint(),
+            QPoint(0, 120),
+            NONE,
+            NOMOD,
+            Qt.ScrollPhase.NoScrollPhase,
+            False,
+        )
+        QApplication.sendEvent(canvas.viewport(), wheel)
+    assert canvas.zoom == pytest.approx(zoom * 1.25**3)
+    after = canvas.mapToScene(pos.toPoint())
+    assert abs(after.x() - before.x()) <= 1.5 / canvas.zoom + 0.5
+    assert abs(after.y() - before.y()) <= 1.5 / canvas.zoom + 0.5
+    canvas.fit_to_window()
+    assert canvas.zoom == pytest.approx(zoom)
+
+
+def test_pan_with_middle_button_and_space_drag(canvas):
+    canvas.zoom_at(2.0, QPointF(240, 200))
+    start = QPointF(200, 200)
+    for mods_button, space in ((MIDDLE, False), (LEFT, True)):
+        origin = canvas.mapToScene(QPoint(0, 0))
+        if space:
+            key(canvas, Qt.Key.Key_Space)
+        mouse(canvas, QEvent.Type.MouseButtonPress, start, mods_button, mods_button)
+        mouse(canvas, QEvent.Type.MouseMove, start + QPointF(-40, -30), NONE, mods_button)
+        mouse(canvas, QEvent.Type.MouseButtonRelease, start + QPointF(-40, -30), mods_button, NONE)
+        if space:
+            key(canvas, Qt.Key.Key_Space, kind=QEvent.Type.KeyRelease)
+        shifted = canvas.mapToScene(QPoint(0, 0))
+        assert shifted.x() - origin.x() == pytest.approx(40 / canvas.zoom, abs=1)
+        assert shifted.y() - origin.y() == pytest.approx(30 / canvas.zoom, abs=1)
+    assert not mask_of(canvas).any(), "panning must not paint"
+
+
+def test_cursor_moved_reports_image_pixel(canvas):
+    seen = []
+    canvas.cursorMoved.connect(lambda x, y: seen.append((x, y)))
+    move(canvas, 123, 45, buttons=NONE)
+    assert seen[-1] == (123, 45)
+    mouse(canvas, QEvent.Type.MouseMove, QPointF(2, 2), NONE, NONE)
+    assert seen[-1] == (-1, -1)
+
+
+def test_tool_switch_signals_and_rejects_unknown(canvas):
+    names = []
+    canvas.toolChanged.connect(names.append)
+    for name in ("eraser", "polygon", "superpixel", "fill", "pick", "brush"):
+        canvas.set_tool(name)
+        assert canvas.tool == name
+    assert names == ["eraser", "polygon", "superpixel", "fill", "pick", "brush"]
+    with pytest.raises(ValueError, match="lasso"):
+        canvas.set_tool("lasso")
+
+
+def test_overlay_opacity_visibility_and_render(canvas, taxonomy):
+    mask_of(canvas)[:] = 3
+    canvas.refresh_overlay()
+    canvas.set_overlay_opacity(1.0)
+    top = QColor(*taxonomy.colors[3])
+    canvas.fit_to_window()
+    centre = canvas.view_pos(W / 2, H / 2).toPoint()
+    assert canvas.grab().toImage().pixelColor(centre) == top
+    canvas.set_overlay_visible(False)
+    assert not canvas.overlay_visible
+    assert canvas.grab().toImage().pixelColor(centre) != top
+    canvas.set_overlay_visible(True)
+    canvas.set_overlay_opacity(0.5)
+    assert canvas.overlay_opacity == 0.5
+    assert canvas.grab().toImage().pixelColor(centre) != top
+
+
+def test_set_task_switches_mask_and_colours(canvas, taxonomy):
+    garment = load_taxonomy("garment")
+    masks = {"parsing7": np.zeros((H, W), np.uint8), "garment": np.ones((H, W), np.uint8)}
+    doc = AnnotationDocument("two", canvas.document.rgb, masks)
+    canvas.set_document(doc, "parsing7", taxonomy)
+    canvas.set_task("garment", garment)
+    assert canvas.task == "garment"
+    assert np.array_equal(canvas._overlay.buffer, label_lut(garment.colors)[doc.masks["garment"]])
+    canvas.set_label(1)
+    canvas.set_tool("eraser")
+    drag(canvas, [(10, 10), (20, 10)])
+    assert doc.masks["garment"][10, 15] == 0 and not doc.masks["parsing7"].any()
+    with pytest.raises(KeyError, match="person"):
+        canvas.set_task("person", load_taxonomy("person"))
+
+
+def test_ccp_photo_boundaries_and_stroke(qtbot, ccp_dir: Path, taxonomy, tmp_path):
+    image = load_image(ccp_dir / "images" / "0001.jpg")
+    regions = compute_superpixels(image.rgb).levels[1]
+    view = Canvas()
+    qtbot.addWidget(view)
+    view.resize(500, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_document(make_doc(image.rgb), "parsing7", taxonomy)
+    view.set_regions(regions)
+    view.set_boundaries_visible(True)
+    assert view.boundaries_visible
+    edges = view._boundary_item._keep != 0
+    assert np.array_equal(edges, region_boundaries(regions))
+    with pytest.raises(ValueError, match="regions shape"):
+        view.set_regions(regions[:-1])
+
+    view.set_tool("superpixel")
+    view.set_label(3)
+    x, y = 275, 400
+    press(view, x, y)
+    release(view, x, y)
+    mask = view.document.masks["parsing7"]
+    assert np.array_equal(mask == 3, regions == regions[y, x])
+    view.grab().save(str(tmp_path / "canvas.png"))
+    assert (tmp_path / "canvas.png").stat().st_size > 0
+
+
+def test_set_document_none_clears(canvas):
+    canvas.set_document(None)
+    assert canvas.document is None and canvas.label_at(0, 0) is None
+    drag(canvas, [(10, 10), (20, 20)])
+    canvas.grab()
