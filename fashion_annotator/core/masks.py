@@ -11,7 +11,7 @@ is the point ``x=5.0, y=3.0``.
 Cost notes: :func:`paint_stroke` touches only the stroke's bounding box (O(radius * length)),
 :func:`fill_polygon` and :func:`subtract_polygon` only the polygon's bounding box;
 :func:`assign_regions`, :func:`flood_fill`, :func:`remove_islands` and :func:`fill_holes` scan
-the whole image once (a few milliseconds at 1152x1728).
+the whole image once (a few ms at 1152x1728; remove_islands once per label, about 70 ms).
 """
 
 from __future__ import annotations
@@ -25,21 +25,9 @@ from scipy import ndimage
 from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
 from shapely.validation import make_valid
 
-__all__ = [
-    "BBox",
-    "paint_stroke",
-    "fill_polygon",
-    "subtract_polygon",
-    "flood_fill",
-    "assign_regions",
-    "remove_islands",
-    "fill_holes",
-]
-
 # Sub-pixel precision for cv2.fillPoly: vertices are fixed-point with this many fraction bits.
 _SHIFT = 8
-# Squared-distance slack so pixel centres lying exactly on the brush edge are painted despite
-# float rounding along long segments.
+# Squared-distance slack: centres exactly on the brush edge survive float rounding.
 _EPS = 1e-6
 # Thinnest brush: a one-pixel pen, which still leaves no gaps on sloped segments.
 _MIN_RADIUS = 0.5
@@ -95,6 +83,14 @@ class BBox:
         if y1 <= y0 or x1 <= x0:
             return None
         return BBox(y0, x0, y1, x1)
+
+    @classmethod
+    def around(cls, lo_xy: np.ndarray, hi_xy: np.ndarray) -> BBox:
+        """Box of the pixel centres inside the float rectangle ``lo_xy``..``hi_xy`` (x, y)."""
+        y0, x0 = int(np.ceil(lo_xy[1])), int(np.ceil(lo_xy[0]))
+        return cls(
+            y0, x0, max(y0, int(np.floor(hi_xy[1])) + 1), max(x0, int(np.floor(hi_xy[0])) + 1)
+        )
 
     @classmethod
     def of(cls, array: np.ndarray) -> BBox | None:
@@ -205,14 +201,7 @@ def paint_stroke(mask: np.ndarray, points: np.ndarray, radius: float, label: int
         pts = np.vstack([pts, pts])
     changed: BBox | None = None
     for a, b in zip(pts[:-1], pts[1:], strict=True):
-        lo = np.minimum(a, b) - radius
-        hi = np.maximum(a, b) + radius
-        box = BBox(
-            int(np.ceil(lo[1])),
-            int(np.ceil(lo[0])),
-            int(np.floor(hi[1])) + 1,
-            int(np.floor(hi[0])) + 1,
-        ).clip(mask.shape)
+        box = BBox.around(np.minimum(a, b) - radius, np.maximum(a, b) + radius).clip(mask.shape)
         if box is None:
             continue
         changed = union_all([changed, _write(mask, box, _segment_disk(box, a, b, radius), label)])
@@ -224,14 +213,12 @@ def _polygons(vertices: np.ndarray) -> list[Polygon]:
     pts = _as_points(vertices, "vertices")
     if len(pts) < 3:
         return []
-    geom = make_valid(Polygon(pts))
-    stack = [geom]
+    stack = [make_valid(Polygon(pts))]
     out: list[Polygon] = []
     while stack:
         g = stack.pop()
-        if isinstance(g, Polygon):
-            if not g.is_empty and g.area > 0:
-                out.append(g)
+        if isinstance(g, Polygon) and g.area > 0:
+            out.append(g)
         elif isinstance(g, MultiPolygon | GeometryCollection):
             stack.extend(g.geoms)
     return out
@@ -241,13 +228,9 @@ def _rasterise(polys: list[Polygon], shape: tuple[int, int]) -> tuple[BBox, np.n
     """Boolean raster of ``polys`` restricted to their bounding box within ``shape``."""
     if not polys:
         return None
-    xs0, ys0, xs1, ys1 = zip(*(p.bounds for p in polys), strict=True)
-    box = BBox(
-        int(np.floor(min(ys0))),
-        int(np.floor(min(xs0))),
-        int(np.ceil(max(ys1))) + 1,
-        int(np.ceil(max(xs1))) + 1,
-    ).clip(shape)
+    bounds = np.array([p.bounds for p in polys])
+    # One pixel of slack: cv2's fixed-point rounding may touch a centre just outside.
+    box = BBox.around(bounds[:, :2].min(axis=0) - 1, bounds[:, 2:].max(axis=0) + 1).clip(shape)
     if box is None:
         return None
     h, w = box.shape
@@ -331,7 +314,7 @@ def subtract_polygon(
     if raster is None:
         return None
     box, inside = raster
-    if label is not None:
+    if label is not None:  # only that label's pixels are cleared
         inside &= mask[box.slices] == _check_label(label)
     return _write(mask, box, inside, background)
 
@@ -406,13 +389,11 @@ def assign_regions(
         raise ValueError(f"regions shape {regions.shape} does not match mask shape {mask.shape}")
     if not np.issubdtype(regions.dtype, np.integer):
         raise ValueError(f"regions must be an integer array, got dtype {regions.dtype}")
-    ids = np.asarray(list(region_ids) if not isinstance(region_ids, np.ndarray) else region_ids)
-    ids = ids.astype(np.int64).ravel()
-    if ids.size == 0 or regions.size == 0:
-        return None
-    hi = int(regions.max())
-    if int(regions.min()) < 0:
+    if regions.size and int(regions.min()) < 0:
         raise ValueError("regions contains negative ids")
+    hi = int(regions.max()) if regions.size else -1
+    ids = np.asarray(region_ids if isinstance(region_ids, np.ndarray) else list(region_ids))
+    ids = ids.astype(np.int64).ravel()
     ids = ids[(ids >= 0) & (ids <= hi)]
     if ids.size == 0:
         return None
@@ -426,9 +407,7 @@ def assign_regions(
 
 
 def _components(binary: np.ndarray, connectivity: int) -> tuple[int, np.ndarray, np.ndarray]:
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(
-        binary.astype(np.uint8), connectivity=connectivity, ltype=cv2.CV_32S
-    )
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(binary.view(np.uint8), None, connectivity)
     return n, comp, stats
 
 
@@ -436,9 +415,7 @@ def remove_islands(mask: np.ndarray, min_size: int, connectivity: int = 8) -> BB
     """Relabel connected components smaller than ``min_size`` pixels.
 
     Each small component (of any label, background included) takes the most common label
-    among the pixels touching it. Components are processed from the smallest up, so a speck
-    inside another speck follows its surroundings. A component touching nothing else (the
-    whole image one label) is kept.
+    among the pixels touching it, smallest first; a component touching nothing else is kept.
 
     Parameters
     ----------
@@ -499,8 +476,7 @@ def fill_holes(mask: np.ndarray, label: int, max_size: int | None = None) -> BBo
     label : int
         Label whose holes are filled.
     max_size : int or None
-        Holes with more pixels than this are kept (e.g. a bag held in front of a coat);
-        ``None`` fills every hole.
+        Holes with more pixels than this are kept (a bag held over a coat); None fills all.
 
     Returns
     -------
@@ -508,8 +484,7 @@ def fill_holes(mask: np.ndarray, label: int, max_size: int | None = None) -> BBo
         Box of changed pixels.
     """
     check_mask(mask)
-    label = _check_label(label)
-    region = mask == label
+    region = mask == _check_label(label)
     box = BBox.of(region)
     if box is None:
         return None
