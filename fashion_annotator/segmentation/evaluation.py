@@ -39,7 +39,7 @@ class Sample:
 
 
 def list_samples(data_dir: Path | str, split: str = DEFAULT_SPLIT) -> list[Sample]:
-    """List the photos of a split, sorted by name.
+    """List the photos of a split, in the order of ``splits.json`` (by name for ``"all"``).
 
     Parameters
     ----------

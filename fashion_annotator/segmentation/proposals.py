@@ -365,12 +365,12 @@ def _load_file(path: Path, device: str | torch.device) -> Predictor:
     if not path.is_file():
         raise ModelLoadError(path, "model file does not exist")
     read_meta(path)
-    from fashion_annotator.models.weights import load_model
+    from fashion_annotator.models.weights import ModelFileError, load_model
 
     try:
         loaded = load_model(path)
-    except ModelLoadError:
-        raise
+    except ModelFileError as exc:
+        raise ModelLoadError(exc.path, exc.reason) from None
     except Exception as exc:  # noqa: BLE001 - corrupt files fail in many ways inside safetensors/torch
         raise ModelLoadError(path, f"cannot load weights ({type(exc).__name__}: {exc})") from None
     return Predictor(loaded, device=device, path=path)

@@ -1,0 +1,249 @@
+"""``fashion-annotator evaluate`` end to end: a model whose output is known, and real CCP photos."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from fashion_annotator.cli import main
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.weights import save_model
+
+PARSING7 = load_taxonomy("parsing7").names
+
+
+def save_constant_model(path: Path, task: str, classes: list[str], threshold: float = 0.5) -> Path:
+    """A U-Net with every parameter zero: its logits are exactly 0 everywhere.
+
+    A binary model then gives p = 0.5 at every pixel, so a threshold below 0.5 marks the whole
+    photo as foreground and one above marks none; a multi-class model ties, and argmax picks 0.
+    """
+    arch = {"in_ch": 3, "out_ch": 1 if len(classes) == 2 else len(classes), "base": 4, "depth": 2}
+    model = UNet(**arch)
+    with torch.no_grad():
+        for param in model.parameters():
+            param.zero_()
+    meta = {
+        "task": task,
+        "classes": classes,
+        "arch": arch,
+        "input_size": [32, 24],
+        "mean": [0.5, 0.5, 0.5],
+        "std": [0.25, 0.25, 0.25],
+        "threshold": threshold,
+        "version": "const",
+        "date": "2024-01-01T00:00:00Z",
+        "training_data_fingerprint": "none",
+        "trained_on": [],
+        "metrics": {},
+    }
+    save_model(path, model, meta)
+    return path
+
+
+def write_dataset(root: Path) -> tuple[Path, dict[str, int]]:
+    """Three 40x30 photos; masks in source ids 0..2, where 2 maps to background for "garment"."""
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    fg = {}
+    for i, stem in enumerate(("p1", "p2", "p3")):
+        Image.fromarray(np.full((40, 30, 3), 60 * i, np.uint8)).save(
+            root / "images" / f"{stem}.jpg"
+        )
+        mask = np.zeros((40, 30), np.uint8)
+        mask[5 : 15 + 5 * i, 5:25] = 1
+        mask[30:35, :] = 2
+        Image.fromarray(mask).save(root / "masks" / f"{stem}.png")
+        fg[stem] = int((mask == 1).sum())
+    taxonomies = {
+        "garment": {"classes": ["background", "garment"], "from_ccp": {"0": 0, "1": 1, "2": 0}},
+        "parsing7": {
+            "classes": PARSING7,
+            "from_ccp": {"0": 0, "1": 1, "2": 2},
+        },
+    }
+    (root / "taxonomies.json").write_text(json.dumps(taxonomies))
+    (root / "splits.json").write_text(json.dumps({"train": ["p1"], "val": ["p2", "p3"]}))
+    return root, fg
+
+
+def test_evaluate_binary_all_foreground_model_matches_hand_metrics(tmp_path, capsys):
+    data, fg = write_dataset(tmp_path / "data")
+    model = save_constant_model(
+        tmp_path / "m" / "garment.safetensors", "garment", ["background", "garment"], 0.4
+    )
+    out = tmp_path / "out" / "eval.json"
+    rc = main(
+        [
+            "evaluate",
+            "--data",
+            str(data),
+            "--task",
+            "garment",
+            "--model",
+            str(model),
+            "--json",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert rc == 0, capsys.readouterr().err
+    result = json.loads(out.read_text())
+    n = 40 * 30
+    val_fg = np.array([fg["p2"], fg["p3"]])
+    assert result["task"] == "garment" and result["n_images"] == 2 and result["split"] == "val"
+    assert result["device"] == "CPU" and result["model_version"] == "const"
+    assert result["per_class_iou"] == {
+        "background": 0.0,
+        "garment": pytest.approx(val_fg.sum() / (2 * n)),
+    }
+    assert result["miou"] == pytest.approx(val_fg.sum() / (4 * n))
+    assert result["pixel_accuracy"] == pytest.approx(val_fg.sum() / (2 * n))
+    assert result["subject_accuracy"] == pytest.approx(1.0)
+    dices = 2 * val_fg / (val_fg + n)
+    assert result["dice_mean"] == pytest.approx(dices.mean())
+    assert result["dice_median"] == pytest.approx(np.median(dices))
+    assert result["seconds_per_image"] > 0
+
+
+def test_evaluate_binary_all_background_and_split_limit(tmp_path, capsys):
+    data, fg = write_dataset(tmp_path / "data")
+    model = save_constant_model(
+        tmp_path / "garment.safetensors", "garment", ["background", "garment"], 0.6
+    )
+    rc = main(
+        [
+            "evaluate",
+            "--data",
+            str(data),
+            "--task",
+            "garment",
+            "--model",
+            str(model),
+            "--split",
+            "all",
+            "--limit",
+            "1",
+            "--device",
+            "cpu",
+        ]
+    )
+    assert rc == 0
+    result = json.loads(capsys.readouterr().out)
+    n = 40 * 30
+    assert result["n_images"] == 1 and result["split"] == "all"
+    assert result["per_class_iou"] == {
+        "background": pytest.approx(1 - fg["p1"] / n),
+        "garment": 0.0,
+    }
+    assert result["subject_accuracy"] == 0.0
+    assert result["dice_mean"] == 0.0
+
+
+def test_evaluate_multiclass_constant_model(tmp_path, capsys):
+    data, fg = write_dataset(tmp_path / "data")
+    model = save_constant_model(tmp_path / "parsing7.safetensors", "parsing7", PARSING7)
+    out = tmp_path / "eval.json"
+    assert (
+        main(
+            [
+                "evaluate",
+                "--data",
+                str(data),
+                "--task",
+                "parsing7",
+                "--model",
+                str(model),
+                "--json",
+                str(out),
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    result = json.loads(out.read_text())
+    n = 40 * 30
+    background = (2 * n - fg["p2"] - fg["p3"] - 2 * 150) / (2 * n)
+    assert result["per_class_iou"]["background"] == pytest.approx(background)
+    # Source id 1 maps to "skin", 2 to "hair"; neither is ever predicted.
+    assert result["per_class_iou"]["skin"] == 0.0 and result["per_class_iou"]["hair"] == 0.0
+    assert result["per_class_iou"]["dress"] is None
+    assert result["miou"] == pytest.approx(background / 3)
+    assert result["dice_mean"] is None and result["dice_median"] is None
+
+
+def test_evaluate_reports_unusable_model_and_mismatch(tmp_path, capsys):
+    data, _ = write_dataset(tmp_path / "data")
+    model = save_constant_model(
+        tmp_path / "garment.safetensors", "garment", ["background", "garment"]
+    )
+    rc = main(["evaluate", "--data", str(data), "--task", "parsing7", "--model", str(model)])
+    assert rc == 2
+    assert "garment.safetensors: model is for 'garment'" in capsys.readouterr().err
+    model.write_bytes(b"garbage")
+    rc = main(["evaluate", "--data", str(data), "--task", "garment", "--model", str(model)])
+    assert rc == 2
+    assert "garment.safetensors" in capsys.readouterr().err
+    rc = main(
+        [
+            "evaluate",
+            "--data",
+            str(tmp_path),
+            "--task",
+            "garment",
+            "--model",
+            str(tmp_path / "none.safetensors"),
+        ]
+    )
+    assert rc == 2
+    assert "none.safetensors: model file does not exist" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_evaluate_on_ccp_val_photos(ccp_dir, ccp_splits, tmp_path):
+    classes = json.loads((ccp_dir / "taxonomies.json").read_text())["parsing7"]["classes"]
+    model = save_constant_model(tmp_path / "parsing7.safetensors", "parsing7", classes)
+    out = tmp_path / "ccp.json"
+    rc = main(
+        [
+            "evaluate",
+            "--data",
+            str(ccp_dir),
+            "--task",
+            "parsing7",
+            "--model",
+            str(model),
+            "--limit",
+            "2",
+            "--json",
+            str(out),
+            "--device",
+            "cpu",
+        ]
+    )
+    assert rc == 0
+    result = json.loads(out.read_text())
+    assert result["n_images"] == 2 and result["split"] == "val"
+    assert list(result["per_class_iou"]) == classes
+    # All-background predictions: pixel accuracy is the background share of the first two
+    # val photos (in the order of splits.json), at full resolution.
+    lut = np.zeros(256, np.uint8)
+    for src, dst in json.loads((ccp_dir / "taxonomies.json").read_text())["parsing7"][
+        "from_ccp"
+    ].items():
+        lut[int(src)] = dst
+    masks = [
+        lut[np.asarray(Image.open(ccp_dir / "masks" / f"{s}.png"))] for s in ccp_splits["val"][:2]
+    ]
+    background = sum(int((m == 0).sum()) for m in masks) / sum(m.size for m in masks)
+    assert result["pixel_accuracy"] == pytest.approx(background)
+    assert result["per_class_iou"]["background"] == pytest.approx(background)
+    assert result["subject_accuracy"] == 0.0

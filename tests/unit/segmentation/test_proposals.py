@@ -1,0 +1,251 @@
+"""The model predictor on tiny saved U-Nets: shapes, determinism, batching, and bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.weights import save_model
+from fashion_annotator.segmentation import proposals
+from fashion_annotator.segmentation.proposals import (
+    ModelLoadError,
+    Predictor,
+    Proposal,
+    benchmark_latency,
+    load_predictor,
+)
+
+BINARY = ("background", "garment")
+PARTS = ("background", "top", "bottom")
+
+
+def _meta(task: str, classes: tuple[str, ...], arch: dict, **extra) -> dict:
+    return {
+        "task": task,
+        "classes": list(classes),
+        "arch": arch,
+        "input_size": [48, 32],
+        "mean": [0.485, 0.456, 0.406],
+        "std": [0.229, 0.224, 0.225],
+        "threshold": 0.5,
+        "version": "7",
+        "date": "2024-01-01T00:00:00Z",
+        "training_data_fingerprint": "0" * 16,
+        "trained_on": [],
+        "metrics": {},
+        **extra,
+    }
+
+
+def make_model(classes: tuple[str, ...] = BINARY, seed: int = 0) -> tuple[UNet, dict]:
+    torch.manual_seed(seed)
+    arch = {"in_ch": 3, "out_ch": 1 if len(classes) == 2 else len(classes), "base": 4, "depth": 2}
+    return UNet(**arch).eval(), arch
+
+
+def save_tiny(path: Path, classes: tuple[str, ...] = BINARY, task: str = "garment", **meta) -> Path:
+    model, arch = make_model(classes)
+    save_model(path, model, _meta(task, classes, arch, **meta))
+    return path
+
+
+@pytest.fixture
+def garment_file(tmp_path) -> Path:
+    return save_tiny(tmp_path / "garment.safetensors")
+
+
+@pytest.fixture
+def photos() -> list[np.ndarray]:
+    rng = np.random.default_rng(1)
+    return [
+        rng.integers(0, 256, shape, dtype=np.uint8)
+        for shape in ((100, 70, 3), (30, 20, 3), (96, 64, 3))
+    ]
+
+
+def test_binary_proposal_shapes_dtypes_and_consistency(garment_file, photos):
+    predictor = load_predictor(garment_file, device="cpu")
+    assert predictor.device_name == "CPU"
+    assert predictor.task == "garment" and predictor.model_version == "7"
+    for rgb in photos:  # larger and smaller than the 48x32 network input
+        predictor.set_image(rgb)
+        proposal = predictor.predict()
+        assert isinstance(proposal, Proposal)
+        assert proposal.task == "garment" and proposal.model_version == "7"
+        assert proposal.mask.shape == rgb.shape[:2] and proposal.mask.dtype == np.uint8
+        assert set(np.unique(proposal.mask)) <= {0, 1}
+        probs = proposal.probs
+        assert probs.shape == (2, *rgb.shape[:2]) and probs.dtype == np.float32
+        np.testing.assert_allclose(probs.sum(axis=0), 1.0, atol=1e-6)
+        decided = np.abs(probs[1] - 0.5) > 1e-4
+        np.testing.assert_array_equal(proposal.mask[decided], (probs[1] >= 0.5)[decided])
+        assert proposal.probs is probs  # computed once
+
+
+def test_multiclass_proposal_is_argmax_of_softmax(tmp_path, photos):
+    path = save_tiny(tmp_path / "parts.safetensors", PARTS, task="parts")
+    predictor = load_predictor(path, device="cpu")
+    predictor.set_image(photos[0])
+    proposal = predictor.predict()
+    assert proposal.probs.shape == (3, 100, 70) and proposal.probs.dtype == np.float32
+    np.testing.assert_allclose(proposal.probs.sum(axis=0), 1.0, atol=1e-5)
+    np.testing.assert_array_equal(proposal.mask, proposal.probs.argmax(axis=0))
+    assert proposal.mask.max() < 3
+
+
+def test_predictions_are_deterministic_and_batch_equals_single(garment_file, photos):
+    predictor = load_predictor(garment_file, device="cpu")
+    singles = []
+    for rgb in photos:
+        predictor.set_image(rgb)
+        singles.append(predictor.predict())
+    predictor.set_image(photos[0])
+    np.testing.assert_array_equal(predictor.predict().probs, singles[0].probs)
+    batch = predictor.predict_batch(photos, batch_size=2)
+    assert len(batch) == len(photos)
+    for one, many in zip(singles, batch, strict=True):
+        np.testing.assert_allclose(many.probs, one.probs, atol=1e-5)
+        assert (many.mask != one.mask).mean() < 1e-3
+    assert predictor.predict_batch([]) == []
+
+
+def test_probs_agree_with_torch_on_network_input_size(garment_file):
+    """At the network's own input size no resizing happens: probs are sigmoid(forward(x))."""
+    predictor = load_predictor(garment_file, device="cpu")
+    rgb = np.random.default_rng(2).integers(0, 256, (48, 32, 3), dtype=np.uint8)
+    x = (rgb / 255.0 - predictor.mean) / predictor.std
+    with torch.no_grad():
+        logits = predictor.module(torch.from_numpy(x.transpose(2, 0, 1)[None].astype(np.float32)))
+    predictor.set_image(rgb)
+    np.testing.assert_allclose(
+        predictor.predict().probs[1], torch.sigmoid(logits)[0, 0].numpy(), atol=1e-5
+    )
+
+
+def test_bad_input_and_order_errors(garment_file):
+    predictor = load_predictor(garment_file, device="cpu")
+    with pytest.raises(RuntimeError, match="set_image"):
+        predictor.predict()
+    with pytest.raises(ValueError, match=r"\(H, W, 3\) uint8 photo, got shape \(4, 4\)"):
+        predictor.set_image(np.zeros((4, 4), np.uint8))
+    with pytest.raises(ValueError, match="dtype float32"):
+        predictor.set_image(np.zeros((4, 4, 3), np.float32))
+
+
+def test_auto_device_is_named(garment_file):
+    predictor = load_predictor(garment_file)
+    if torch.cuda.is_available():
+        assert predictor.device.type == "cuda"
+        assert predictor.device_name == torch.cuda.get_device_name(predictor.device)
+    elif predictor.device.type == "cpu":
+        assert predictor.device_name == "CPU"
+    with pytest.raises(ValueError, match="unknown device 'gpu0'"):
+        load_predictor(garment_file, device="gpu0")
+
+
+def test_corrupt_weights_file_is_refused(garment_file):
+    garment_file.write_bytes(b"\x00\x01 not a safetensors file")
+    with pytest.raises(ModelLoadError, match="garment.safetensors") as info:
+        load_predictor(garment_file)
+    assert info.value.path == garment_file
+
+
+def test_wrong_shape_weights_are_refused(tmp_path):
+    path = save_tiny(tmp_path / "garment.safetensors")
+    meta = json.loads(path.with_suffix(".json").read_text())
+    meta["arch"]["base"] = 8
+    path.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="garment.safetensors"):
+        load_predictor(path)
+
+
+def test_missing_json_is_refused(garment_file):
+    garment_file.with_suffix(".json").unlink()
+    with pytest.raises(ModelLoadError, match=r"garment\.json: metadata JSON is missing"):
+        load_predictor(garment_file)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"classes": list(PARTS)}, "3 classes"),
+        ({"input_size": "big"}, "input_size must be"),
+        ({"std": [0.2, 0.0, 0.2]}, "std must be positive"),
+        ({"threshold": 1.5}, "threshold must lie"),
+        ({"classes": ["only"]}, "at least two names"),
+    ],
+)
+def test_mismatched_meta_is_refused(garment_file, change, message):
+    meta_path = garment_file.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta.update(change)
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match=message) as info:
+        load_predictor(garment_file)
+    assert "garment." in str(info.value)
+
+
+def test_meta_without_required_key_and_invalid_json(garment_file):
+    meta_path = garment_file.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    del meta["input_size"]
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="lacks input_size"):
+        load_predictor(garment_file)
+    meta_path.write_text("{not json")
+    with pytest.raises(ModelLoadError, match="not valid JSON"):
+        load_predictor(garment_file)
+
+
+def test_predictor_refuses_incomplete_meta_in_memory():
+    model, arch = make_model()
+    meta = _meta("garment", BINARY, arch)
+    del meta["mean"]
+    with pytest.raises(ModelLoadError, match="lacks mean"):
+        Predictor(SimpleNamespace(module=model, meta=meta), device="cpu")
+    meta = _meta("parts", PARTS, arch)
+    with pytest.raises(
+        ModelLoadError, match=r"outputs \(1, 1, 12, 8\) but .* \(expected 3 channels\)"
+    ):
+        Predictor(SimpleNamespace(module=model, meta=meta), device="cpu")
+
+
+def test_load_predictor_by_task_prefers_project_active_model(tmp_path, monkeypatch):
+    shipped = tmp_path / "resources"
+    (shipped / "models").mkdir(parents=True)
+    monkeypatch.setattr(proposals, "resource_path", lambda *parts: shipped.joinpath(*parts))
+    with pytest.raises(ModelLoadError, match="no model for task 'garment'"):
+        load_predictor("garment")
+    save_tiny(shipped / "models" / "garment.safetensors", version="shipped")
+    assert load_predictor("garment", device="cpu").model_version == "shipped"
+
+    own = save_tiny(tmp_path / "project" / "v2.safetensors", version="2")
+    records = {"garment": SimpleNamespace(task="garment", version=2, path=own)}
+    project = SimpleNamespace(root=tmp_path / "project", active_model=records.get)
+    assert load_predictor("garment", project=project, device="cpu").model_version == "2"
+    records.clear()
+    assert load_predictor("garment", project=project, device="cpu").model_version == "shipped"
+
+
+def test_load_predictor_checks_the_task(tmp_path, monkeypatch):
+    monkeypatch.setattr(proposals, "resource_path", lambda *parts: tmp_path.joinpath(*parts))
+    save_tiny(tmp_path / "models" / "person.safetensors", task="garment")
+    with pytest.raises(ModelLoadError, match="for task 'garment', not 'person'"):
+        load_predictor("person")
+    with pytest.raises(ModelLoadError, match="does not exist"):
+        load_predictor(tmp_path / "absent.safetensors")
+
+
+def test_benchmark_latency_reports_medians(garment_file):
+    predictor = load_predictor(garment_file, device="cpu")
+    result = benchmark_latency(predictor, (90, 60), repeats=3)
+    assert result["shape"] == [90, 60] and result["repeats"] == 3 and result["device"] == "CPU"
+    assert 0 < result["min_s"] <= result["median_s"] <= result["median_with_probs_s"]
+    with pytest.raises(ValueError, match="repeats"):
+        benchmark_latency(predictor, (90, 60), repeats=0)
