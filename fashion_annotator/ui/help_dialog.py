@@ -1,0 +1,69 @@
+"""Help (F1): every keyboard shortcut of the window and the mouse gestures of the canvas."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+MOUSE_HELP = (
+    ("Wheel", "Zoom at the cursor"),
+    ("Space + drag, middle drag", "Pan"),
+    ("Brush / eraser drag", "Paint / erase; [ and ] change the size"),
+    ("Polygon: click, Enter, Esc", "Add vertex, close (Shift: subtract), cancel"),
+    ("Superpixel click or drag", "Give the regions under the cursor the current label"),
+    ("1 … 9, 0", "Choose a label from the palette"),
+)
+
+
+def shortcut_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:
+    """Return ``(action text, shortcuts)`` for every action that has a shortcut."""
+    rows = []
+    for action in actions:
+        keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
+        keys = [k for k in keys if k]
+        if keys:
+            rows.append((action.text().replace("&", ""), ", ".join(keys)))
+    return rows
+
+
+class HelpDialog(QDialog):
+    """A non-modal table of the shortcuts; built from the window's actions."""
+
+    def __init__(self, actions: Iterable[QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Keyboard shortcuts and mouse")
+        rows = shortcut_rows(actions) + [(what, how) for how, what in MOUSE_HELP]
+        self.table = QTableWidget(len(rows), 2)
+        self.table.setHorizontalHeaderLabels(["Command", "Keys / mouse"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for row, (text, keys) in enumerate(rows):
+            self.table.setItem(row, 0, QTableWidgetItem(text))
+            self.table.setItem(row, 1, QTableWidgetItem(keys))
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.horizontalHeader().setSectionResizeMode(
+            1, QHeaderView.ResizeMode.ResizeToContents
+        )
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            "Correct the proposed mask with the tools below; work is saved when you switch "
+            "image, every few seconds of unsaved edits, and on exit."
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        layout.addWidget(self.table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout.addWidget(buttons)
+        self.resize(520, 600)

@@ -1,0 +1,95 @@
+"""Icons: the tool icons drawn as SVG under ``resources/icons/`` and coloured status dots."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtCore import QByteArray, QRectF, Qt
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtSvg import QSvgRenderer
+
+from fashion_annotator.resources import resource_path
+
+ICON_SIZES = (16, 20, 24, 32, 48)
+
+# Image status -> (display name, colour); the colour is used for dots, counts and filters.
+STATUS_STYLE: dict[str, tuple[str, str]] = {
+    "new": ("To do", "#9e9e9e"),
+    "in_progress": ("In progress", "#fb8c00"),
+    "done": ("Done", "#1e88e5"),
+    "approved": ("Approved", "#43a047"),
+    "rejected": ("Rejected", "#e53935"),
+}
+
+
+class IconError(FileNotFoundError):
+    """A tool icon is missing from ``resources/icons/``."""
+
+
+@cache
+def icon(name: str) -> QIcon:
+    """Return the tool icon ``resources/icons/NAME.svg`` rendered at the usual sizes.
+
+    Parameters
+    ----------
+    name : str
+        File stem, e.g. ``"brush"``.
+
+    Raises
+    ------
+    IconError
+        When the SVG file does not exist or is not valid SVG.
+    """
+    path = resource_path("icons", f"{name}.svg")
+    if not path.is_file():
+        raise IconError(f"{path}: icon file not found")
+    renderer = QSvgRenderer(QByteArray(path.read_bytes()))
+    if not renderer.isValid():
+        raise IconError(f"{path}: not a valid SVG file")
+    result = QIcon()
+    for size in ICON_SIZES:
+        pixmap = QPixmap(size, size)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        renderer.render(painter, QRectF(0, 0, size, size))
+        painter.end()
+        result.addPixmap(pixmap)
+    return result
+
+
+@cache
+def color_dot(color: str, size: int = 14, outline: str = "#00000040") -> QIcon:
+    """Return a round dot icon of ``color`` (any CSS-style colour name or ``#rrggbb``)."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(QColor(outline), 1.0))
+    painter.setBrush(QColor(color))
+    painter.drawEllipse(QRectF(1.5, 1.5, size - 3, size - 3))
+    painter.end()
+    return QIcon(pixmap)
+
+
+def status_icon(status: str) -> QIcon:
+    """Return the dot icon of an image status (``new``, ``in_progress``, ...)."""
+    return color_dot(STATUS_STYLE.get(status, (status, "#bdbdbd"))[1])
+
+
+def status_name(status: str) -> str:
+    """Return the display name of an image status."""
+    return STATUS_STYLE.get(status, (status.replace("_", " ").capitalize(), ""))[0]
+
+
+def swatch(rgb: tuple[int, int, int], size: int = 18) -> QIcon:
+    """Return a square colour swatch icon for a label colour given as 0..255 RGB."""
+    pixmap = QPixmap(size, size)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(QColor(0, 0, 0, 90), 1.0))
+    painter.setBrush(QColor(*rgb))
+    painter.drawRoundedRect(QRectF(1.5, 1.5, size - 3, size - 3), 3, 3)
+    painter.end()
+    return QIcon(pixmap)

@@ -1,0 +1,376 @@
+"""The open image of a project: load, lease, background proposals, journal, save.
+
+:class:`ImageSession` owns everything about *which* image is open and *whether its edits are
+safe*; the main window only wires it to widgets. It never shows a dialog itself: the questions
+it has to ask (another operator holds the image) go through the injectable ``ask_lease_held``
+callable, so tests can answer them without blocking.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.images import ImageLoadError
+from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.ui.autosave import AutosaveTimer, EffortClock
+from fashion_annotator.ui.proposal_source import ProposalSource, refine_proposal
+from fashion_annotator.ui.workers import PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
+
+LEASE_RENEW_MS = 120_000
+
+# ask_lease_held(holder, expires) -> True to open read-only, False to skip the image.
+LeaseQuestion = Callable[[str, float], bool]
+
+
+@dataclass
+class OpenImage:
+    """State of the open image beyond its document."""
+
+    doc: AnnotationDocument
+    read_only: bool = False
+    lease_holder: str | None = None
+    fresh: set[str] = field(default_factory=set)  # tasks with no saved mask yet
+    edited: set[str] = field(default_factory=set)  # tasks with unsaved edits
+    hierarchy: sp.SuperpixelHierarchy | None = None
+    probs: dict[str, object] = field(default_factory=dict)  # task -> Proposal (lazy probs)
+
+
+def replace_mask(mask: np.ndarray, new: np.ndarray) -> BBox | None:
+    """Overwrite ``mask`` in place with ``new``; return the box of changed pixels."""
+    box = BBox.of(mask != new)
+    if box is not None:
+        mask[box.slices] = new[box.slices]
+    return box
+
+
+class ImageSession(QObject):
+    """Opens, edits-journals and saves the images of one project.
+
+    Signals
+    -------
+    imageOpened(object)
+        The new :class:`OpenImage` (None when nothing is open).
+    maskReplaced(str, object)
+        ``task, bbox``: a background result changed a mask outside the canvas.
+    regionsReady(object)
+        The superpixel hierarchy of the open image.
+    proposalReady(str)
+        A proposal for ``task`` arrived.
+    savedChanged(bool)
+        True when nothing is unsaved.
+    message(str)
+        A line for the status bar.
+    error(str)
+        A problem the operator must see (names the file and the problem).
+    modelInfo(str, object)
+        ``device, model_version`` once a predictor is loaded.
+    """
+
+    imageOpened = Signal(object)
+    maskReplaced = Signal(str, object)
+    regionsReady = Signal(object)
+    proposalReady = Signal(str)
+    savedChanged = Signal(bool)
+    message = Signal(str)
+    error = Signal(str)
+    modelInfo = Signal(str, object)
+
+    def __init__(
+        self,
+        project: Project,
+        *,
+        autosave_s: float = 30,
+        ask_lease_held: LeaseQuestion | None = None,
+        proposals: ProposalSource | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.journal = RecoveryJournal(project.root / "journal")
+        self.jobs = ImageJobs(self)
+        self.jobs.finished.connect(self._job_finished)
+        self.jobs.failed.connect(self._job_failed)
+        self.proposals = proposals or ProposalSource(project)
+        self.autosave = AutosaveTimer(autosave_s, self)
+        self.autosave.due.connect(self._autosave)
+        self.clock = EffortClock()
+        self.ask_lease_held: LeaseQuestion = ask_lease_held or (lambda _holder, _exp: True)
+        self.current: OpenImage | None = None
+        self._lease_timer = QTimer(self)
+        self._lease_timer.setInterval(LEASE_RENEW_MS)
+        self._lease_timer.timeout.connect(self._renew_lease)
+
+    # -- opening -------------------------------------------------------------------------
+
+    @property
+    def image_id(self) -> int | None:
+        """Id of the open image, or None."""
+        return None if self.current is None else int(self.current.doc.image_id)
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether the open image has edits not in the store."""
+        return self.current is not None and bool(self.current.edited)
+
+    def open_image(self, image_id: int) -> bool:
+        """Save the open image, then open ``image_id``; False when it could not be opened."""
+        if self.current is not None and self.image_id == image_id:
+            return True
+        if not self.close_image():
+            return False
+        lease_holder = None
+        try:
+            self.project.acquire_lease(image_id)
+        except LeaseHeld as held:
+            if not self.ask_lease_held(held.holder, held.expires):
+                self.message.emit(f"Skipped: {held.holder} is editing this image")
+                return False
+            lease_holder = held.holder
+        try:
+            photo = self.project.load_photo(image_id)
+            masks, fresh = {}, set()
+            for task in self.project.tasks:
+                saved = self.project.load_mask(image_id, task)
+                if saved is None:
+                    fresh.add(task)
+                    saved = np.zeros(photo.rgb.shape[:2], np.uint8)
+                masks[task] = saved
+            proposals = {t: self.project.load_proposal(image_id, t) for t in self.project.tasks}
+            doc = AnnotationDocument(image_id, photo.rgb, masks, proposals)
+        except (ImageLoadError, ProjectError, ValueError) as exc:
+            if lease_holder is None:
+                self.project.release_lease(image_id)
+            self.error.emit(str(exc))
+            return False
+        doc.seconds, doc.actions = self._effort_so_far(image_id)
+        self.current = OpenImage(doc, read_only=lease_holder is not None,
+                                 lease_holder=lease_holder, fresh=fresh)  # fmt: skip
+        for task in fresh:
+            if proposals.get(task) is not None:
+                replace_mask(doc.masks[task], proposals[task])
+        self.clock.reset(doc.seconds)
+        if lease_holder is None:
+            self._lease_timer.start()
+        self.imageOpened.emit(self.current)
+        self.savedChanged.emit(True)
+        self._start_jobs(doc)
+        return True
+
+    def _effort_so_far(self, image_id: int) -> tuple[float, int]:
+        # Seconds and actions are cumulative per image: the newest saved version holds the total.
+        best = (0.0, 0)
+        for task in self.project.tasks:
+            versions = self.project.mask_versions(image_id, task)
+            if versions:
+                best = max(best, (versions[-1].seconds, versions[-1].actions))
+        return best
+
+    def _start_jobs(self, doc: AnnotationDocument) -> None:
+        image_id = int(doc.image_id)
+        self.jobs.next_generation()
+        cached = self._cached_superpixels(image_id)
+        if cached is not None:
+            self._set_hierarchy(cached)
+        else:
+            self.jobs.submit(SUPERPIXELS, image_id, sp.compute_superpixels, doc.rgb)
+        for task in self.project.tasks:
+            self.jobs.submit(PROPOSAL, image_id, self.proposals.predict, task, doc.rgb, key=task)
+
+    def _cached_superpixels(self, image_id: int) -> sp.SuperpixelHierarchy | None:
+        arrays = {}
+        for name in ("fine", "luts"):
+            value = self.project.load_cache(image_id, f"{sp.CACHE_KEY}-{name}")
+            if value is None:
+                return None
+            arrays[name] = value
+        try:
+            return sp.superpixels_from_arrays(arrays)
+        except ValueError:
+            return None
+
+    def _set_hierarchy(self, hierarchy: sp.SuperpixelHierarchy) -> None:
+        assert self.current is not None
+        if hierarchy.shape != self.current.doc.shape:
+            self.error.emit(f"superpixels of shape {hierarchy.shape} do not fit the photo")
+            return
+        self.current.hierarchy = hierarchy
+        self.regionsReady.emit(hierarchy)
+
+    def _job_finished(self, job: JobResult) -> None:
+        if self.current is None or job.image_id != self.image_id:
+            return
+        if job.kind == SUPERPIXELS:
+            arrays = sp.superpixels_to_arrays(job.value)
+            try:
+                for name, array in arrays.items():
+                    self.project.save_cache(job.image_id, f"{sp.CACHE_KEY}-{name}", array)
+            except ProjectError as exc:
+                self.message.emit(f"Superpixels not cached: {exc}")
+            self._set_hierarchy(job.value)
+        elif job.kind == PROPOSAL:
+            self._proposal_arrived(job.key, job.value)
+
+    def _job_failed(self, kind: str, image_id: int, key: object, message: str) -> None:
+        what = "superpixels" if kind == SUPERPIXELS else f"{key} proposal"
+        self.error.emit(f"Computing the {what} failed: {message}")
+
+    def _proposal_arrived(self, task: str, proposal) -> None:
+        assert self.current is not None
+        if proposal is None:
+            self.modelInfo.emit(self.proposals.device_name, None)
+            return
+        doc = self.current.doc
+        self.modelInfo.emit(self.proposals.device_name, proposal.model_version)
+        regions = None
+        if self.current.hierarchy is not None:
+            regions = self.current.hierarchy.levels[sp.DEFAULT_LEVEL]
+        mask = refine_proposal(proposal, regions)
+        self.current.probs[task] = proposal
+        doc.set_proposal(task, mask)
+        version = str(proposal.model_version or "unknown")
+        records = self.project.proposals(int(doc.image_id), task)
+        if not records or records[-1].model_version != version:
+            try:
+                self.project.save_proposal(int(doc.image_id), task, mask, version)
+            except (ProjectError, ValueError) as exc:
+                self.message.emit(f"Proposal not recorded: {exc}")
+        if task in self.current.fresh and task not in self.current.edited:
+            box = replace_mask(doc.masks[task], mask)
+            if box is not None:
+                self.maskReplaced.emit(task, box)
+        self.proposalReady.emit(task)
+
+    # -- editing -------------------------------------------------------------------------
+
+    def note_edit(self, task: str) -> None:
+        """Record an edit step of ``task``: journal the mask and schedule an autosave."""
+        if self.current is None:
+            return
+        doc = self.current.doc
+        doc.seconds = self.clock.tick()
+        self.current.edited.add(task)
+        self.journal.record(int(doc.image_id), task, doc.masks[task],
+                            seconds=doc.seconds, actions=doc.actions)  # fmt: skip
+        self.autosave.edited()
+        self.savedChanged.emit(False)
+
+    def note_activity(self) -> None:
+        """The operator is working (cursor moved): keeps the effort clock running."""
+        if self.current is not None:
+            self.current.doc.seconds = self.clock.tick()
+
+    def save(self, status: str | None = None) -> bool:
+        """Save the edited masks (every task when ``status`` is given) and set ``status``.
+
+        Returns False, after emitting :attr:`error`, when the store refused; the edits stay in
+        the document and the journal.
+        """
+        cur = self.current
+        if cur is None:
+            return True
+        if cur.read_only:
+            if cur.edited:
+                self.error.emit(f"Not saved: {cur.lease_holder} holds this image (read-only)")
+                return False
+            return True
+        doc = cur.doc
+        doc.seconds = self.clock.tick()
+        tasks = [t for t in doc.tasks if t in cur.edited or (status and t in cur.fresh)]
+        image_id = int(doc.image_id)
+        try:
+            for task in tasks:
+                self.project.save_mask(image_id, task, doc.masks[task],
+                                       seconds=doc.seconds, actions=doc.actions)  # fmt: skip
+                cur.edited.discard(task)
+                cur.fresh.discard(task)
+                self.journal.discard(image_id, task)
+            record = self.project.image(image_id)
+            new_status = status or ("in_progress" if tasks and record.status == "new" else None)
+            if new_status and new_status != record.status:
+                self.project.set_status(image_id, new_status)
+        except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
+            self.error.emit(f"Could not save image {image_id}: {exc}")
+            return False
+        doc.mark_saved()
+        self.autosave.saved()
+        self.savedChanged.emit(True)
+        if tasks:
+            self.message.emit(f"Saved {record.name} at {time.strftime('%H:%M:%S')}")
+        return True
+
+    def _autosave(self) -> None:
+        if self.unsaved:
+            self.save()
+
+    def close_image(self) -> bool:
+        """Save and close the open image; False (image kept open) when saving failed."""
+        if self.current is None:
+            return True
+        if self.unsaved and not self.save():
+            return False
+        image_id = self.image_id
+        self._lease_timer.stop()
+        if not self.current.read_only and image_id is not None:
+            self.project.release_lease(image_id)
+        self.jobs.next_generation()
+        self.current = None
+        return True
+
+    def _renew_lease(self) -> None:
+        if self.current is not None and not self.current.read_only:
+            try:
+                self.project.acquire_lease(int(self.current.doc.image_id))
+            except LeaseHeld as held:
+                self.error.emit(f"Lost the lease on this image to {held.holder}")
+
+    # -- recovery ------------------------------------------------------------------------
+
+    def recoverable(self) -> list[JournalEntry]:
+        """Unsaved edits left by a previous run that ended without saving."""
+        return self.journal.entries()
+
+    def restore(self, entries: list[JournalEntry]) -> list[int]:
+        """Save the journalled masks as new versions (``source="recovered"``).
+
+        Returns the ids of the restored images; an entry that no longer fits its image is
+        reported through :attr:`error` and left in the journal.
+        """
+        restored = []
+        for entry in entries:
+            try:
+                mask = entry.load_mask()
+                self.project.save_mask(int(entry.image_id), entry.task, mask,
+                                       seconds=entry.seconds, actions=entry.actions,
+                                       source="recovered")  # fmt: skip
+                if self.project.image(int(entry.image_id)).status == "new":
+                    self.project.set_status(int(entry.image_id), "in_progress")
+            except (ValueError, ProjectError, LeaseHeld, KeyError) as exc:
+                self.error.emit(f"Could not restore {entry.path}: {exc}")
+                continue
+            entry.path.unlink(missing_ok=True)
+            restored.append(int(entry.image_id))
+        return list(dict.fromkeys(restored))
+
+    def set_aside(self, entries: list[JournalEntry]) -> None:
+        """Move declined journal entries to ``journal/declined/`` (never deleted silently)."""
+        folder = self.journal.directory / "declined"
+        folder.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
+            entry.path.replace(folder / entry.path.name)
+
+    def shutdown(self) -> bool:
+        """Save and stop background work; False when unsaved edits could not be saved."""
+        ok = self.close_image()
+        self.jobs.shutdown()
+        return ok

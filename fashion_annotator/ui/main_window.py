@@ -1,0 +1,576 @@
+"""The main window: assembles the docks, canvas, actions, menus and status bar.
+
+The logic of the open image lives in :class:`~.image_session.ImageSession`; this module only
+builds widgets (``_setup_*``) and wires their signals. Questions to the operator (restore
+unsaved edits, quit although saving failed, open an image another operator holds) go through
+injectable callables so tests never block on a modal dialog.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSlider,
+    QTabWidget,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.core.journal import JournalEntry
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
+from fashion_annotator.ui import refine_menu
+from fashion_annotator.ui.canvas import Canvas
+from fashion_annotator.ui.help_dialog import HelpDialog
+from fashion_annotator.ui.icons import icon
+from fashion_annotator.ui.image_session import ImageSession, OpenImage
+from fashion_annotator.ui.palette_dock import PaletteDock
+from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
+from fashion_annotator.ui.queue_dock import QueueDock
+from fashion_annotator.ui.status_bar import StatusBar
+
+TASK_TITLES = {"garment": "Garment cutout", "person": "Person", "parsing7": "Parsing"}
+TOOLS = (  # name, text, shortcut
+    ("brush", "&Brush", "B"),
+    ("eraser", "&Eraser", "E"),
+    ("polygon", "&Polygon", "P"),
+    ("superpixel", "&Superpixel", "S"),
+    ("fill", "&Fill", "F"),
+    ("pick", "Pick &label", "I"),
+)
+
+AskRestore = Callable[[list[JournalEntry]], bool]
+AskQuit = Callable[[str], bool]
+
+
+def task_title(task: str) -> str:
+    """Display name of a task."""
+    return TASK_TITLES.get(task, task.capitalize())
+
+
+class _ReadOnlyFilter(QObject):
+    # Swallows editing clicks on the canvas while the image is read-only; zoom and pan still work.
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        cur = self.window.session.current
+        if cur is None or not cur.read_only:
+            return False
+        kinds = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick)
+        if event.type() in kinds and event.button() == Qt.MouseButton.LeftButton:
+            self.window.status.showMessage(
+                "Read-only: another operator is editing this image", 3000
+            )
+            return True
+        return False
+
+
+class MainWindow(QMainWindow):
+    """Annotation window of one open project."""
+
+    def __init__(
+        self,
+        project: Project,
+        prefs: Preferences | None = None,
+        *,
+        ask_restore: AskRestore | None = None,
+        ask_quit: AskQuit | None = None,
+        ask_lease_held: Callable[[str, float], bool] | None = None,
+    ) -> None:
+        super().__init__()
+        self.project = project
+        self.prefs = prefs or Preferences()
+        self.ask_restore = ask_restore or self._ask_restore
+        self.ask_quit = ask_quit or self._ask_quit
+        self.task = project.tasks[0]
+        self.labels: dict[str, int] = {t: 1 for t in project.tasks}
+        self.taxonomies = {t: self.prefs.apply_colors(project.taxonomy(t)) for t in project.tasks}
+        self.session = ImageSession(project, autosave_s=self.prefs.autosave_interval_s,
+                                    ask_lease_held=ask_lease_held or self._ask_lease_held,
+                                    parent=self)  # fmt: skip
+        self.setWindowTitle(f"Fashion Annotator — {project.root.name}")
+        self._setup_central()
+        self._setup_docks()
+        self._setup_actions()
+        self._setup_menus()
+        self._setup_toolbar()
+        self._setup_status()
+        self._setup_session()
+        self.resize(1400, 900)
+        geometry, state = self.prefs.window_state()
+        if geometry:
+            self.restoreGeometry(geometry)
+        if state:
+            self.restoreState(state)
+        self.reload_queue()
+
+    # -- builders -------------------------------------------------------------------------
+
+    def _setup_central(self) -> None:
+        self.canvas = Canvas()
+        self.canvas.set_overlay_opacity(self.prefs.overlay_opacity)
+        self.canvas.viewport().installEventFilter(_ReadOnlyFilter(self))
+        self.banner = QLabel()
+        self.banner.setWordWrap(True)
+        self.banner.setStyleSheet(
+            "background:#fdecea; color:#8e1c14; border:1px solid #f5c2bd; padding:6px 10px;"
+        )
+        self.banner.hide()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(6, 2, 6, 2)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(round(self.prefs.overlay_opacity * 100))
+        self.opacity.setFixedWidth(140)
+        self.opacity.setToolTip("Opacity of the label overlay")
+        self.boundaries = QCheckBox("Region boundaries")
+        self.boundaries.setToolTip("Show superpixel boundaries (R)")
+        self.level = QSlider(Qt.Orientation.Horizontal)
+        self.level.setRange(0, 0)
+        self.level.setFixedWidth(120)
+        self.level.setToolTip("Superpixel level: fine (left) to coarse (right)")
+        self.level_text = QLabel("—")
+        for widget in (QLabel("Overlay"), self.opacity, self.boundaries, QLabel("Regions"),
+                       self.level, self.level_text):  # fmt: skip
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        annotate = QWidget()
+        layout = QVBoxLayout(annotate)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addLayout(bar)
+        layout.addWidget(self.canvas, 1)
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(annotate, icon("brush"), "Annotate")
+        self.review: QWidget | None = None
+        self.tabs.addTab(QWidget(), icon("review"), "Review")
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.setCentralWidget(self.tabs)
+        self.opacity.valueChanged.connect(self._set_opacity)
+        self.boundaries.toggled.connect(self._set_boundaries)
+        self.level.valueChanged.connect(self._set_level)
+
+    def _setup_docks(self) -> None:
+        self.queue = QueueDock(self)
+        self.palette = PaletteDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.palette)
+        self.palette.set_tasks([(t, task_title(t)) for t in self.project.tasks], self.task)
+        self.palette.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
+        self.queue.imageActivated.connect(self.open_image)
+        self.queue.filterChanged.connect(self.reload_queue)
+        self.palette.labelChosen.connect(self.set_label)
+        self.palette.taskChosen.connect(self.set_task)
+
+    def _action(self, name: str, text: str, keys, slot, icon_name: str | None = None) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(name)
+        seqs = [QKeySequence(k) for k in (keys if isinstance(keys, (list, tuple)) else [keys]) if k]
+        action.setShortcuts(seqs)
+        if icon_name:
+            action.setIcon(icon(icon_name))
+        tip = text.replace("&", "")
+        if seqs:
+            tip += f" ({seqs[0].toString(QKeySequence.SequenceFormat.NativeText)})"
+        action.setToolTip(tip)
+        action.setStatusTip(tip)
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        self.addAction(action)
+        self.actions_by_name[name] = action
+        return action
+
+    def _setup_actions(self) -> None:
+        self.actions_by_name: dict[str, QAction] = {}
+        a = self._action
+        self.tool_group = QActionGroup(self)
+        for name, text, key in TOOLS:
+            act = a(f"tool_{name}", text, key, lambda n=name: self.canvas.set_tool(n), name)
+            act.setCheckable(True)
+            act.setChecked(name == self.canvas.tool)
+            self.tool_group.addAction(act)
+        a("smaller", "Smaller brush", "[", lambda: self._brush(1 / 1.25))
+        a("larger", "Larger brush", "]", lambda: self._brush(1.25))
+        a("undo", "&Undo", QKeySequence.StandardKey.Undo, self.undo, "undo")
+        a("redo", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo, "redo")
+        a("save", "&Save", "Ctrl+S", self.save, "save")
+        a("next", "&Next image", "PgDown", lambda: self.step(1), "next")
+        a("previous", "&Previous image", "PgUp", lambda: self.step(-1), "previous")
+        a(
+            "accept",
+            "&Accept proposal and next",
+            ["Ctrl+Return", "Ctrl+Enter"],
+            self.accept,
+            "accept",
+        )
+        a("done", "Mark &done and next", "Ctrl+D", self.mark_done)
+        overlay = a("overlay", "Show &overlay", "H", lambda: None, "overlay")
+        overlay.setCheckable(True)
+        overlay.setChecked(True)
+        overlay.toggled.connect(self.canvas.set_overlay_visible)
+        a("boundaries", "Region &boundaries", "R", self.boundaries.toggle, "boundaries")
+        a("switch_task", "Switch &task", "Tab", self._next_task)
+        a("fit", "&Fit to window", "Ctrl+0", self.canvas.fit_to_window, "fit")
+        a("help", "&Keyboard shortcuts", "F1", self.show_help, "help")
+        a("preferences", "&Preferences…", "Ctrl+,", self.show_preferences)
+        a("train", "&Retrain model…", "", self.show_training, "train")
+        a("quit", "&Quit", "Ctrl+Q", self.close)
+        for i in range(10):
+            key = str((i + 1) % 10)
+            a(f"label_{key}", f"Label {key}", key, lambda k=key: self._label_key(k))
+
+    def _setup_menus(self) -> None:
+        bar = self.menuBar()
+        get = self.actions_by_name.__getitem__
+        menus = {
+            "&File": ["save", "done", None, "preferences", None, "quit"],
+            "&Edit": ["undo", "redo", None, "accept"],
+            "&Tools": [f"tool_{n}" for n, _, _ in TOOLS] + [None, "smaller", "larger"],
+            "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous"],
+        }
+        for title, names in menus.items():
+            menu = bar.addMenu(title)
+            for name in names:
+                menu.addSeparator() if name is None else menu.addAction(get(name))
+        self.refine_menu = bar.addMenu("&Refine")
+        refine_menu.populate(self.refine_menu, self)
+        bar.addMenu("T&rain").addAction(get("train"))
+        bar.addMenu("&Help").addAction(get("help"))
+
+    def _setup_toolbar(self) -> None:
+        tools = QToolBar("Tools", self)
+        tools.setObjectName("toolsToolbar")
+        tools.setMovable(False)
+        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        for name in [f"tool_{n}" for n, _, _ in TOOLS] + [None, "undo", "redo", "save", None,
+                                                          "previous", "next", "accept", None,
+                                                          "overlay", "boundaries", "fit"]:  # fmt: skip
+            tools.addSeparator() if name is None else tools.addAction(self.actions_by_name[name])
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
+
+    def _setup_status(self) -> None:
+        self.status = StatusBar(self)
+        self.setStatusBar(self.status)
+        self.canvas.cursorMoved.connect(self._cursor_moved)
+        self.canvas.toolChanged.connect(self._tool_changed)
+        self.canvas.labelPicked.connect(self.set_label)
+        self.canvas.edited.connect(lambda _bbox: self.session.note_edit(self.canvas.task))
+
+    def _setup_session(self) -> None:
+        s = self.session
+        s.imageOpened.connect(self._image_opened)
+        s.maskReplaced.connect(self._mask_replaced)
+        s.regionsReady.connect(self._regions_ready)
+        s.savedChanged.connect(self.status.set_saved)
+        s.message.connect(lambda text: self.status.showMessage(text, 5000))
+        s.error.connect(self._show_error)
+        s.modelInfo.connect(self._model_info)
+        s.jobs.busyChanged.connect(lambda busy: self.status.set_busy(busy, "Computing proposal…"))
+
+    # -- queue and navigation -------------------------------------------------------------
+
+    def reload_queue(self) -> None:
+        """Refill the queue from the store with the dock's filter and search."""
+        records = self.project.images(status=self.queue.status, search=self.queue.search_text)
+        self.queue.set_records(records, self.session.image_id)
+        self.queue.set_counts(self.project.counts())
+
+    def open_image(self, image_id: int) -> bool:
+        """Save the open image and open ``image_id``."""
+        ok = self.session.open_image(image_id)
+        self.reload_queue()
+        return ok
+
+    def step(self, delta: int) -> bool:
+        """Open the next (``delta=1``) or previous (``-1``) image of the queue."""
+        ids = [r.id for r in self.queue.model.records()]
+        if not ids:
+            return False
+        current = self.session.image_id
+        i = ids.index(current) + delta if current in ids else 0
+        if not 0 <= i < len(ids):
+            self.status.showMessage("No more images in this list", 3000)
+            return False
+        return self.open_image(ids[i])
+
+    def _image_opened(self, opened: OpenImage | None) -> None:
+        if opened is None:
+            self.canvas.set_document(None)
+            return
+        self.canvas.set_document(opened.doc, self.task, self.taxonomies[self.task])
+        self.canvas.set_label(self.labels[self.task])
+        self.level.setRange(0, 0)
+        self.level_text.setText("…")
+        record = self.project.image(int(opened.doc.image_id))
+        notes = []
+        if opened.read_only:
+            notes.append(f"Read-only: {opened.lease_holder} is editing this image.")
+        if record.status == "rejected":
+            decision = self.project.last_decision(record.id)
+            if decision is not None:
+                reason = decision.reason or "no reason given"
+                extra = f" — {decision.text}" if decision.text else ""
+                notes.append(f"Rejected by {decision.user} ({decision.task}): {reason}{extra}")
+        self.banner.setText("\n".join(notes))
+        self.banner.setVisible(bool(notes))
+        self.setWindowTitle(f"Fashion Annotator — {self.project.root.name} — {record.name}")
+        self.queue.select(record.id)
+
+    def _mask_replaced(self, task: str, bbox) -> None:
+        if task == self.canvas.task:
+            self.canvas.refresh_overlay(bbox)
+
+    def _regions_ready(self, hierarchy) -> None:
+        self.level.blockSignals(True)
+        self.level.setRange(0, hierarchy.num_levels - 1)
+        self.level.setValue(min(DEFAULT_LEVEL, hierarchy.num_levels - 1))
+        self.level.blockSignals(False)
+        self._set_level(self.level.value())
+
+    # -- editing --------------------------------------------------------------------------
+
+    def set_task(self, task: str) -> None:
+        """Show and edit ``task``'s mask of the open image."""
+        if task == self.task or task not in self.taxonomies:
+            return
+        self.task = task
+        self.palette.set_current_task(task)
+        self.palette.set_taxonomy(self.taxonomies[task], self.labels[task])
+        if self.session.current is not None:
+            self.canvas.set_task(task, self.taxonomies[task])
+        self.canvas.set_label(self.labels[task])
+
+    def _next_task(self) -> None:
+        tasks = list(self.taxonomies)
+        self.set_task(tasks[(tasks.index(self.task) + 1) % len(tasks)])
+
+    def set_label(self, label: int) -> None:
+        """Paint ``label`` of the current task from now on."""
+        if not 0 <= label < self.taxonomies[self.task].num_classes:
+            return
+        self.labels[self.task] = label
+        self.canvas.set_label(label)
+        self.palette.set_current(label)
+
+    def _label_key(self, key: str) -> None:
+        for cls in self.taxonomies[self.task].classes:
+            if cls.shortcut == key:
+                self.set_label(cls.id)
+                return
+
+    def _brush(self, factor: float) -> None:
+        self.canvas.set_brush_radius(self.canvas.brush_radius * factor)
+        self.status.showMessage(f"Brush radius {self.canvas.brush_radius:.1f} px", 1500)
+
+    def undo(self) -> None:
+        """Undo the last step of the shown task."""
+        if self.session.current is not None and not self.session.current.read_only:
+            self.canvas.undo()
+
+    def redo(self) -> None:
+        """Redo the last undone step of the shown task."""
+        if self.session.current is not None and not self.session.current.read_only:
+            self.canvas.redo()
+
+    def save(self) -> bool:
+        """Save the open image now."""
+        ok = self.session.save()
+        self.reload_queue()
+        return ok
+
+    def accept(self) -> bool:
+        """Take the shown task's proposal as the mask, mark the image done, open the next."""
+        cur = self.session.current
+        if cur is None or cur.read_only:
+            return False
+        if cur.doc.proposals.get(self.task) is None:
+            self.status.showMessage("No proposal for this image yet", 3000)
+            return False
+        bbox = cur.doc.accept_proposal(self.task)
+        if bbox is not None:
+            self.canvas.refresh_overlay(bbox)
+            self.session.note_edit(self.task)
+        return self.mark_done()
+
+    def mark_done(self) -> bool:
+        """Save every task of the open image as done and open the next image."""
+        if self.session.current is None or not self.session.save(status="done"):
+            return False
+        self.reload_queue()
+        return self.step(1) or True
+
+    def apply_mask_edit(self, fn, *args) -> None:
+        """Run ``fn(mask, *args) -> BBox | None`` on the shown mask as one undo step."""
+        cur = self.session.current
+        if cur is None or cur.read_only:
+            return
+        bbox = cur.doc.apply(self.task, fn, *args)
+        if bbox is not None:
+            self.canvas.refresh_overlay(bbox)
+            self.session.note_edit(self.task)
+
+    # -- view -----------------------------------------------------------------------------
+
+    def _set_opacity(self, value: int) -> None:
+        self.canvas.set_overlay_opacity(value / 100)
+        self.prefs.overlay_opacity = value / 100
+
+    def _set_boundaries(self, visible: bool) -> None:
+        self.canvas.set_boundaries_visible(visible)
+        self.prefs.boundaries_visible = visible
+
+    def _set_level(self, level: int) -> None:
+        cur = self.session.current
+        if cur is None or cur.hierarchy is None:
+            return
+        self.canvas.set_regions(cur.hierarchy.levels[level])
+        self.level_text.setText(f"{cur.hierarchy.num_regions(level)} regions")
+
+    def _cursor_moved(self, x: int, y: int) -> None:
+        value = self.canvas.label_at(x, y) if x >= 0 else None
+        taxonomy = self.taxonomies[self.task]
+        name = (
+            None
+            if value is None
+            else (taxonomy.classes[value].name if value < taxonomy.num_classes else f"#{value}")
+        )
+        self.status.set_cursor(x, y, name)
+        self.session.note_activity()
+
+    def _tool_changed(self, name: str) -> None:
+        self.status.set_tool(name)
+        action = self.actions_by_name.get(f"tool_{name}")
+        if action is not None:
+            action.setChecked(True)
+
+    def _model_info(self, device: str, version: object) -> None:
+        self.status.set_device(device)
+        self.status.set_model(None if version is None else str(version))
+
+    def _tab_changed(self, index: int) -> None:
+        if index != 1 or self.review is not None:
+            return
+        from fashion_annotator.ui.review_view import ReviewView
+
+        self.review = ReviewView(self.project, self)
+        self.tabs.removeTab(1)
+        self.tabs.insertTab(1, self.review, icon("review"), "Review")
+        self.tabs.setCurrentIndex(1)
+
+    # -- dialogs --------------------------------------------------------------------------
+
+    def show_help(self) -> HelpDialog:
+        """Open the (non-modal) shortcut help."""
+        dialog = HelpDialog(self.actions_by_name.values(), self)
+        dialog.show()
+        return dialog
+
+    def show_preferences(self) -> None:
+        """Edit the preferences and apply them."""
+        dialog = PreferencesDialog(
+            self.prefs, [self.project.taxonomy(t) for t in self.taxonomies], self
+        )
+        if dialog.exec():
+            self.opacity.setValue(round(self.prefs.overlay_opacity * 100))
+            self.session.autosave.set_interval(self.prefs.autosave_interval_s)
+            self.taxonomies = {
+                t: self.prefs.apply_colors(self.project.taxonomy(t)) for t in self.taxonomies
+            }
+            self.palette.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
+            if self.session.current is not None:
+                self.canvas.set_task(self.task, self.taxonomies[self.task])
+
+    def show_training(self):
+        """Open the retraining dialog for the shown task."""
+        from fashion_annotator.ui.training_dialog import RetrainDialog
+
+        dialog = RetrainDialog(self.project, self.task, self)
+        dialog.modelPromoted.connect(self._model_promoted)
+        dialog.show()
+        return dialog
+
+    def _model_promoted(self, task: str, version: object) -> None:
+        self.session.proposals.reload(task)
+        self.status.showMessage(f"Now proposing with {task} model v{version}", 5000)
+
+    def _show_error(self, text: str) -> None:
+        self.status.showMessage(text, 10000)
+        self.banner.setText(text)
+        self.banner.show()
+
+    def _ask_restore(self, entries: list[JournalEntry]) -> bool:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entries[-1].written_at))
+        answer = QMessageBox.question(
+            self, "Restore unsaved edits?",
+            f"The last session ended with unsaved edits on {len(entries)} mask(s) "
+            f"(last edit {when}). Restore them?\n\nDeclined edits are kept in the "
+            "project's journal/declined folder.",
+        )  # fmt: skip
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _ask_quit(self, message: str) -> bool:
+        answer = QMessageBox.warning(
+            self, "Unsaved edits",
+            f"{message}\n\nQuit anyway? The edits stay in the recovery journal and will be "
+            "offered again at the next start.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        )  # fmt: skip
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _ask_lease_held(self, holder: str, expires: float) -> bool:
+        until = time.strftime("%H:%M", time.localtime(expires))
+        box = QMessageBox(QMessageBox.Icon.Information, "Image in use",
+                          f"{holder} is editing this image (until {until}).", parent=self)  # fmt: skip
+        read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Skip", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is read_only
+
+    # -- start and end --------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Offer to restore journalled edits, then open the first image to work on."""
+        entries = self.session.recoverable()
+        restored: list[int] = []
+        if entries:
+            if self.ask_restore(entries):
+                restored = self.session.restore(entries)
+                self.status.showMessage(f"Restored unsaved edits of {len(restored)} image(s)", 8000)
+            else:
+                self.session.set_aside(entries)
+        self.reload_queue()
+        records = self.queue.model.records()
+        todo = [r.id for r in records if r.status in ("new", "in_progress", "rejected")]
+        first = (
+            restored[0] if restored else (todo[0] if todo else (records[0].id if records else None))
+        )
+        if first is not None:
+            self.open_image(first)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self.session.unsaved and not self.session.save():
+            if not self.ask_quit(
+                self.status.currentMessage() or "The open image could not be saved."
+            ):
+                event.ignore()
+                return
+            self.session.current.edited.clear()  # type: ignore[union-attr]
+        self.session.shutdown()
+        self.prefs.set_window_state(self.saveGeometry(), self.saveState())
+        self.prefs.last_project = self.project.root
+        self.prefs.sync()
+        event.accept()

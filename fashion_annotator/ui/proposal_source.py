@@ -1,0 +1,91 @@
+"""Model proposals for the window: one lazily loaded predictor per task.
+
+:meth:`ProposalSource.predict` runs in the proposal worker thread (one thread, so the torch
+predictors are never used concurrently); it loads the task's predictor on first use and returns
+None when the task has no model, so the tool keeps working with superpixels and brushes only.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+
+from fashion_annotator.segmentation import proposals as prop
+
+
+class ProposalSource:
+    """Predictors of a project's tasks: its active models, else the shipped defaults.
+
+    Parameters
+    ----------
+    project : Project
+        The open project (only :meth:`Project.active_model` is read, from the loading thread,
+        through :func:`~fashion_annotator.segmentation.proposals.load_predictor`).
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``...
+    """
+
+    def __init__(self, project: Any, device: str = "auto") -> None:
+        self.project = project
+        self.device = device
+        self._lock = threading.Lock()
+        self._predictors: dict[str, prop.Predictor | None] = {}
+        self._active_paths: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+        self.device_name = "CPU"
+
+    def prepare(self, task: str) -> None:
+        """Read the task's active model from the project (GUI thread: SQLite is thread-bound)."""
+        record = self.project.active_model(task)
+        self._active_paths[task] = None if record is None else record.path
+
+    def reload(self, task: str | None = None) -> None:
+        """Forget loaded predictors (all, or one task's) so the next call loads the active model."""
+        with self._lock:
+            for name in [task] if task else list(self._predictors):
+                self._predictors.pop(name, None)
+                self.errors.pop(name, None)
+        for name in [task] if task else list(self._active_paths):
+            self.prepare(name)
+
+    def predictor(self, task: str) -> prop.Predictor | None:
+        """The task's predictor, loading it on first use; None when there is no usable model."""
+        with self._lock:
+            if task not in self._predictors:
+                path = self._active_paths.get(task)
+                try:
+                    loaded = prop.load_predictor(path or task, None, self.device)
+                    if loaded.task != task:
+                        raise prop.ModelLoadError(loaded.path, f"model is for {loaded.task!r}")
+                    self.device_name = loaded.device_name
+                except prop.ModelLoadError as exc:
+                    self.errors[task] = str(exc)
+                    loaded = None
+                self._predictors[task] = loaded
+            return self._predictors[task]
+
+    def predict(self, task: str, rgb: np.ndarray) -> prop.Proposal | None:
+        """Run the task's model on ``rgb`` ((H, W, 3) uint8); None without a model."""
+        predictor = self.predictor(task)
+        if predictor is None:
+            return None
+        with self._lock:
+            predictor.set_image(rgb)
+            return predictor.predict()
+
+
+def refine_proposal(proposal: prop.Proposal, regions: np.ndarray | None) -> np.ndarray:
+    """Return the proposal's mask after the default refinements, ``(H, W) uint8``.
+
+    Parameters
+    ----------
+    proposal : Proposal
+        The model output (mask and lazily computed probabilities).
+    regions : (H, W) int32 or None
+        Superpixels of the default level, when already computed.
+    """
+    from fashion_annotator.segmentation import refine
+
+    return refine.apply_default_refinements(proposal.mask, proposal, regions)

@@ -1,0 +1,180 @@
+"""Background work for the open image: model proposals and superpixels.
+
+Each job runs a plain function (numpy in, numpy out) on a :class:`QThreadPool`. A job carries
+the image id and the *generation* it was started in; :meth:`ImageJobs.next_generation` is
+called whenever the operator opens another image (or reloads a model), and a result whose
+generation is not the current one is dropped, so a slow proposal for an image the operator has
+already left never lands on the wrong document. Jobs that have not started when they become
+stale are skipped without running.
+
+Each kind of job has its own pool of one thread: proposals share one torch predictor, which is
+not re-entrant, and one superpixel computation at a time keeps the second CPU core free for
+the interface.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+PROPOSAL = "proposal"
+SUPERPIXELS = "superpixels"
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a finished job hands back to the window.
+
+    Attributes
+    ----------
+    kind : str
+        ``"proposal"``, ``"superpixels"``, or any name given to :meth:`ImageJobs.submit`.
+    image_id : int
+        The image the job was computed for.
+    generation : int
+        The generation the job was submitted in.
+    key : object
+        Free tag of the submitter, e.g. the task of a proposal.
+    value : object
+        The function's return value.
+    """
+
+    kind: str
+    image_id: int
+    generation: int
+    key: Any
+    value: Any
+
+
+class _Relay(QObject):
+    # Lives in the GUI thread; a signal emitted from the pool thread is queued to it.
+    done = Signal(object, object)
+
+
+class _Job(QRunnable):
+    def __init__(
+        self,
+        relay: _Relay,
+        is_current: Callable[[int], bool],
+        result: JobResult,
+        fn: Callable[..., Any],
+        args: tuple[Any, ...],
+    ) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self._relay = relay
+        self._is_current = is_current
+        self._result = result
+        self._fn = fn
+        self._args = args
+
+    def run(self) -> None:
+        job = self._result
+        if not self._is_current(job.generation):
+            self._relay.done.emit(job, None)
+            return
+        try:
+            value = self._fn(*self._args)
+        except Exception as exc:  # noqa: BLE001 - reported to the window, never lost in a thread
+            message = f"{type(exc).__name__}: {exc}"
+            detail = traceback.format_exc()
+            self._relay.done.emit(job, (message, detail))
+            return
+        self._relay.done.emit(
+            JobResult(job.kind, job.image_id, job.generation, job.key, value), None
+        )
+
+
+class ImageJobs(QObject):
+    """Runs the background jobs of the open image and drops stale results.
+
+    Signals
+    -------
+    finished(JobResult)
+        A job of the current generation succeeded.
+    failed(str, int, object, str)
+        ``kind, image_id, key, message`` of a current-generation job that raised.
+    busyChanged(bool)
+        True while any job is queued or running.
+    """
+
+    finished = Signal(object)
+    failed = Signal(str, int, object, str)
+    busyChanged = Signal(bool)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._generation = 0
+        self._pending = 0
+        self._dropped = 0
+        self._pools: dict[str, QThreadPool] = {}
+        self._relay = _Relay(self)
+        self._relay.done.connect(self._on_done)
+
+    @property
+    def generation(self) -> int:
+        """The current generation; results of older ones are dropped."""
+        return self._generation
+
+    @property
+    def busy(self) -> bool:
+        """Whether any job is queued or running."""
+        return self._pending > 0
+
+    @property
+    def dropped(self) -> int:
+        """How many stale results have been dropped so far."""
+        return self._dropped
+
+    def next_generation(self) -> int:
+        """Start a new generation (the operator moved on) and return it."""
+        self._generation += 1
+        return self._generation
+
+    def is_current(self, generation: int) -> bool:
+        """Whether ``generation`` is still the current one (safe from any thread)."""
+        return generation == self._generation
+
+    def submit(
+        self, kind: str, image_id: int, fn: Callable[..., Any], *args: Any, key: Any = None
+    ) -> None:
+        """Run ``fn(*args)`` in the background for ``image_id`` in the current generation."""
+        pool = self._pools.get(kind)
+        if pool is None:
+            pool = QThreadPool(self)
+            pool.setMaxThreadCount(1)
+            self._pools[kind] = pool
+        tag = JobResult(kind, image_id, self._generation, key, None)
+        self._pending += 1
+        if self._pending == 1:
+            self.busyChanged.emit(True)
+        pool.start(_Job(self._relay, self.is_current, tag, fn, args))
+
+    def wait(self, msecs: int = -1) -> bool:
+        """Block until every pool is idle (tests, shutdown); True when they all finished."""
+        return all(pool.waitForDone(msecs) for pool in self._pools.values())
+
+    def shutdown(self) -> None:
+        """Drop every pending result and wait for the running jobs to end."""
+        self.next_generation()
+        for pool in self._pools.values():
+            pool.clear()
+        self.wait()
+        if self._pending:
+            self._pending = 0
+            self.busyChanged.emit(False)
+
+    def _on_done(self, job: JobResult, error: tuple[str, str] | None) -> None:
+        self._pending = max(0, self._pending - 1)
+        if not self.is_current(job.generation):
+            self._dropped += 1
+        elif error is not None:
+            self.failed.emit(job.kind, job.image_id, job.key, error[0])
+        else:
+            self.finished.emit(job)
+        if self._pending == 0:
+            self.busyChanged.emit(False)
