@@ -84,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(text + "\n", encoding="utf-8")
-        print(
-            f"{args.task}: mIoU {result['miou']:.4f}, pixel accuracy {result['pixel_accuracy']:.4f}"
-            f" on {result['n_images']} photos -> {args.json}"
+        figures = ", ".join(
+            f"{key} {result[key]:.4f}"
+            for key in ("miou", "pixel_accuracy", "dice_mean")
+            if result[key] is not None
         )
+        print(f"{args.task}: {figures} on {result['n_images']} photos -> {args.json}")
     return 0

@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from fashion_annotator.ui.plot import LivePlot
 
 #: Validation metrics shown in the plot, most preferred first.
-PLOT_METRICS = ("miou", "dice", "dice_mean", "iou", "pixel_accuracy")
+PLOT_METRICS = ("miou", "median_dice", "dice", "dice_mean", "iou", "pixel_accuracy")
 #: After SIGTERM, how long the trainer gets to finish its step and exit before it is killed.
 KILL_AFTER_MS = 20_000
 
@@ -338,7 +338,7 @@ class RetrainDialog(QDialog):
         loss = event.get("loss")
         if isinstance(loss, (int, float)):
             self.plot.add_left(epoch, float(loss))
-        val = event.get("val") or {}
+        val = self._task_figures(event.get("val"))
         if self._plot_metric is None:
             self._plot_metric = next((m for m in PLOT_METRICS if m in val), None)
             if self._plot_metric is None:
@@ -352,9 +352,16 @@ class RetrainDialog(QDialog):
             self.plot.add_right(epoch, float(value))
         self.eta_label.setText(format_eta(event.get("eta_s")))
 
+    def _task_figures(self, figures: Any) -> dict[str, Any]:
+        """The figures of this dialog's task: trainers of several heads nest them by task."""
+        if not isinstance(figures, dict):
+            return {}
+        nested = figures.get(self.task)
+        return nested if isinstance(nested, dict) else figures
+
     def _fill_table(self, comparison: dict[str, Any]) -> None:
-        new = comparison.get("new") or {}
-        current = comparison.get("current") or {}
+        new = self._task_figures(comparison.get("new"))
+        current = self._task_figures(comparison.get("current"))
         keys = list(new) + [k for k in current if k not in new]
         rows = [k for k in keys if not isinstance(new.get(k, current.get(k)), (dict, list))]
         self.table.setRowCount(len(rows))

@@ -76,8 +76,9 @@ def test_events_drive_progress_plot_and_table(qtbot, tmp_path):
         {"event": "step", "epoch": 2, "step": 1, "steps": 4, "loss": 0.7, "eta_s": 20}
     )
     assert dialog.progress.value() == 5
+    # Trainers of several heads nest the figures by task.
     dialog.handle_event(
-        {"event": "epoch", "epoch": 2, "loss": 0.6, "val": {"miou": 0.5, "dice": 0.6}, "eta_s": 0}
+        {"event": "epoch", "epoch": 2, "loss": 0.6, "val": {"garment": {"miou": 0.5}}, "eta_s": 0}
     )
     assert dialog.plot.left == [(1.0, 0.8), (2.0, 0.6)]
     assert dialog.plot.right == [(1.0, 0.4), (2.0, 0.5)]
