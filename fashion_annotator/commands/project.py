@@ -1,9 +1,149 @@
-"""Subcommands (being written; see docs/architecture.md)."""
+"""Project subcommands: ``new``, ``import``, ``export``, ``info``.
+
+Exit status: 0 done, 1 refused (nothing changed, or the command could not start),
+3 partly done (some files refused; the summary on stderr lists each with its problem).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from fashion_annotator.core.labels import available_taxonomies
+from fashion_annotator.dataset.formats import (
+    EXPORT_FORMATS,
+    IMPORT_FORMATS,
+    ImportSummary,
+    export_project,
+    import_source,
+)
+from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset.store import Project, ProjectError
+
+EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
+_EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Register this module's subcommands on ``subparsers``."""
+    """Register ``new``, ``import``, ``export`` and ``info`` on ``subparsers``."""
+    new = subparsers.add_parser(
+        "new", help="make a project from a folder of photos", epilog=_EPILOG,
+        description="Create a project folder and copy the photos of DIR into it.",
+    )  # fmt: skip
+    new.add_argument("project", metavar="PROJECT", type=Path, help="project folder to create")
+    new.add_argument("--images", metavar="DIR", type=Path, required=True, help="photos to add")
+    new.add_argument(
+        "--tasks", default="garment,parsing7",
+        help="comma-separated task (taxonomy) names (default: garment,parsing7; available: "
+        + ", ".join(available_taxonomies()) + ")",
+    )  # fmt: skip
+    new.add_argument("--user", help="operator name recorded on changes (default: login name)")
+    new.set_defaults(func=_cmd_new)
+
+    imp = subparsers.add_parser(
+        "import", help="import photos, masks or cutouts into a project", epilog=_EPILOG,
+        description="Import SRC into PROJECT. plain: a mask folder (images/, masks/, "
+        "taxonomies.json); alpha: RGBA cutouts (alpha > 0 is garment); coco: an instance "
+        "JSON (or a folder with annotations.json); photos: a folder of photos.",
+    )  # fmt: skip
+    imp.add_argument("project", metavar="PROJECT", type=Path)
+    imp.add_argument("src", metavar="SRC", type=Path)
+    imp.add_argument("--format", required=True, choices=IMPORT_FORMATS)
+    imp.add_argument(
+        "--taxonomy", metavar="NAME",
+        help="task to import masks for (added to the project if absent); plain: the source's "
+        "taxonomies.json mapping into NAME is used (default: every task it defines)",
+    )  # fmt: skip
+    imp.add_argument("--user", help="operator name recorded on changes (default: login name)")
+    imp.set_defaults(func=_cmd_import)
+
+    exp = subparsers.add_parser(
+        "export", help="export a project's masks",
+        description="Export the latest mask of each image. plain: images/ + masks/ indexed "
+        "PNGs; coco: annotations.json with RLE instances; cutout: RGBA PNGs with the "
+        "background transparent.",
+    )  # fmt: skip
+    exp.add_argument("project", metavar="PROJECT", type=Path)
+    exp.add_argument("out", metavar="OUT", type=Path, help="folder to write")
+    exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    exp.add_argument(
+        "--task", metavar="NAME",
+        help="task to export (default: the first task; garment for cutout)",
+    )  # fmt: skip
+    exp.set_defaults(func=_cmd_export)
+
+    info = subparsers.add_parser(
+        "info", help="image count, counts by status and by task",
+        description="Print the project's image count, counts by status and masks by task.",
+    )  # fmt: skip
+    info.add_argument("project", metavar="PROJECT", type=Path)
+    info.add_argument("--json", action="store_true", help="print one JSON object instead")
+    info.set_defaults(func=_cmd_info)
+
+
+def _fail(message: object) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _report(summary: ImportSummary, seconds: float) -> int:
+    lines = summary.lines()
+    print(f"{lines[0]} in {seconds:.1f} s")
+    for line in lines[1:]:
+        print(line, file=sys.stderr)
+    return EXIT_PARTIAL if summary.errors else EXIT_OK
+
+
+def _cmd_new(args: argparse.Namespace) -> int:
+    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    if not args.images.is_dir():
+        return _fail(f"{args.images}: not a folder of photos")
+    try:
+        with Project.create(args.project, tasks=tasks, user=args.user) as project:
+            start = time.perf_counter()
+            summary = import_source(project, args.images, "photos")
+            return _report(summary, time.perf_counter() - start)
+    except (ProjectError, ValueError, OSError) as exc:
+        return _fail(exc)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    if not args.src.exists():
+        return _fail(f"{args.src}: not found")
+    try:
+        with Project.open(args.project, user=args.user) as project:
+            start = time.perf_counter()
+            summary = import_source(project, args.src, args.format, args.taxonomy)
+            return _report(summary, time.perf_counter() - start)
+    except (ProjectError, ValueError, OSError, LeaseHeld) as exc:
+        return _fail(exc)
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    try:
+        with Project.open(args.project) as project:
+            summary = export_project(project, args.out, args.format, args.task)
+    except (ProjectError, ValueError, OSError) as exc:
+        return _fail(exc)
+    print("\n".join(summary.lines()))
+    return EXIT_OK
+
+
+def _cmd_info(args: argparse.Namespace) -> int:
+    try:
+        with Project.open(args.project) as project:
+            status = project.counts()
+            tasks = project.task_counts()
+    except ProjectError as exc:
+        return _fail(exc)
+    if args.json:
+        print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))
+        return EXIT_OK
+    print(f"project: {Path(args.project).resolve()}")
+    print(f"images: {sum(status.values())}")
+    print("by status: " + ", ".join(f"{k} {v}" for k, v in status.items()))
+    print("masks by task: " + ", ".join(f"{k} {v}" for k, v in tasks.items()))
+    return EXIT_OK

@@ -1,0 +1,104 @@
+"""Alpha-channel cutouts: RGBA PNGs where alpha > 0 is the garment.
+
+Import turns a studio's hand cutouts into binary masks; export writes the deliverable
+cutout (the photo with the background made transparent). The colour under transparent
+pixels is kept, so a cutout re-imports as the same photo and mask.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from fashion_annotator.core.images import load_image
+from fashion_annotator.dataset.formats.common import (
+    FILE_ERRORS,
+    ExportSummary,
+    ImportSummary,
+    PhotoAdder,
+    Progress,
+    check_inside,
+    export_stems,
+    list_files,
+    require_folder,
+    save_imported,
+)
+from fashion_annotator.dataset.store import Project
+
+ALPHA_SUFFIXES = frozenset({".png", ".webp", ".tif", ".tiff"})
+
+
+def default_binary_task(project: Project) -> str:
+    """``garment`` when the project has it, else its first binary task."""
+    if "garment" in project.tasks:
+        return "garment"
+    for task in project.tasks:
+        if project.taxonomy(task).is_binary:
+            return task
+    raise ValueError(f"{project.root}: no binary task for cutouts; pass --taxonomy garment")
+
+
+def import_alpha(
+    project: Project,
+    src: str | Path,
+    taxonomy: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import cutouts: each becomes the binary mask of the photo with the same stem.
+
+    A cutout whose stem matches one project photo (of the same size) attaches to it;
+    otherwise the cutout file itself becomes the photo.
+    """
+    src = require_folder(Path(src), "a folder of RGBA cutouts")
+    if taxonomy is not None and taxonomy not in project.tasks:
+        project.add_task(taxonomy)
+    task = taxonomy or default_binary_task(project)
+    if not project.taxonomy(task).is_binary:
+        raise ValueError(f"task {task!r} is not binary; alpha cutouts need a two-class task")
+    summary = ImportSummary()
+    adder = PhotoAdder(project, summary)
+    files = list_files(src, ALPHA_SUFFIXES)
+    for done, path in enumerate(files, 1):
+        try:
+            check_inside(src, path)
+            image = load_image(path)
+            if image.alpha is None:
+                raise ValueError(f"{path}: no alpha channel (expected an RGBA cutout)")
+            matches = project.images_by_stem(path.stem)
+            if len(matches) > 1:
+                raise ValueError(f"{path}: several project photos are named {path.stem!r}")
+            record = matches[0] if matches else adder.add(path, src)
+            if record.shape != image.shape:
+                raise ValueError(
+                    f"{path}: cutout size {image.shape} differs from photo {record.name} "
+                    f"{record.shape}"
+                )
+            save_imported(project, record, task, (image.alpha > 0).astype(np.uint8), summary)
+        except FILE_ERRORS as exc:
+            summary.fail(path, exc)
+        if progress is not None:
+            progress(done, len(files))
+    return summary
+
+
+def export_cutouts(project: Project, out: str | Path, task: str) -> ExportSummary:
+    """Write ``OUT/STEM.png``: the upright photo, alpha 255 where the mask is not background."""
+    project.taxonomy(task)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = ExportSummary(out)
+    records = project.images()
+    stems = export_stems(records)
+    for record in records:
+        mask = project.load_mask(record.id, task)
+        if mask is None:
+            summary.skipped.append(record.name)
+            continue
+        rgb = project.load_photo(record.id).rgb
+        alpha = np.where(mask > 0, 255, 0).astype(np.uint8)
+        rgba = np.dstack([rgb, alpha])
+        Image.fromarray(rgba, "RGBA").save(out / f"{stems[record.id]}.png")
+        summary.count += 1
+    return summary

@@ -1,0 +1,33 @@
+"""Import a folder of photos (no masks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fashion_annotator.dataset.formats.common import (
+    FILE_ERRORS,
+    ImportSummary,
+    PhotoAdder,
+    Progress,
+    list_files,
+    require_folder,
+)
+from fashion_annotator.dataset.store import Project
+
+
+def import_photos(
+    project: Project, src: str | Path, progress: Progress | None = None
+) -> ImportSummary:
+    """Add every photo of ``src`` (not recursive); unreadable files are listed, not fatal."""
+    src = require_folder(Path(src), "a folder of photos")
+    summary = ImportSummary()
+    adder = PhotoAdder(project, summary)
+    files = list_files(src)
+    for done, path in enumerate(files, 1):
+        try:
+            adder.add(path, src)
+        except FILE_ERRORS as exc:
+            summary.fail(path, exc)
+        if progress is not None:
+            progress(done, len(files))
+    return summary

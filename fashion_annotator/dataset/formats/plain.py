@@ -1,0 +1,155 @@
+"""The plain mask-folder format (the CCP layout): ``images/``, ``masks/``, ``labels.json``.
+
+``masks/STEM.png`` holds label ids for ``images/STEM.*``. ``taxonomies.json`` maps the
+source's ids to each task (``{task: {"classes": [...], "from_<source>": {id: class}}}``);
+without it the ids must already be the task's class ids. Exports write the same layout with
+indexed PNGs (the taxonomy's palette) and an identity ``taxonomies.json``, so an export
+imports back unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from fashion_annotator.core.images import encode_mask_png, load_mask
+from fashion_annotator.core.labels import (
+    LabelMapping,
+    apply_mapping,
+    mapping_from_taxonomies_json,
+    validate_mask,
+)
+from fashion_annotator.dataset.formats.common import (
+    FILE_ERRORS,
+    ExportSummary,
+    ImportSummary,
+    PhotoAdder,
+    Progress,
+    attach_target,
+    check_inside,
+    export_stems,
+    list_files,
+    save_imported,
+)
+from fashion_annotator.dataset.records import ImageRecord
+from fashion_annotator.dataset.store import Project
+
+TAXONOMIES_JSON = "taxonomies.json"
+
+
+def _tasks_and_mappings(
+    project: Project, src: Path, taxonomy: str | None
+) -> dict[str, LabelMapping | None]:
+    table = src / TAXONOMIES_JSON
+    if taxonomy is not None:
+        if taxonomy not in project.tasks:
+            project.add_task(taxonomy)
+        return {
+            taxonomy: mapping_from_taxonomies_json(table, taxonomy) if table.is_file() else None
+        }
+    if not table.is_file():
+        raise ValueError(f"{table}: missing; pass --taxonomy NAME to say what the mask ids mean")
+    try:
+        defined = json.loads(table.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{table}: unreadable ({exc})") from exc
+    tasks = [t for t in project.tasks if isinstance(defined, dict) and t in defined]
+    if not tasks:
+        raise ValueError(
+            f"{table}: defines none of the project's tasks ({', '.join(project.tasks)}); "
+            "pass --taxonomy NAME"
+        )
+    return {t: mapping_from_taxonomies_json(table, t) for t in tasks}
+
+
+def import_plain(
+    project: Project,
+    src: str | Path,
+    taxonomy: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import photos and masks of a plain mask folder.
+
+    Parameters
+    ----------
+    taxonomy : str, optional
+        Import this task only (added to the project when absent); by default every project
+        task that the source's ``taxonomies.json`` defines.
+
+    Returns
+    -------
+    ImportSummary
+        Refused files (unreadable, wrong size, unknown ids, no matching photo) are listed;
+        the rest is imported. Masks attach to photos by file-name stem, including photos
+        already in the project.
+    """
+    src = Path(src)
+    if not (src / "images").is_dir() and not (src / "masks").is_dir():
+        raise ValueError(f"{src}: not a plain mask folder (no images/ or masks/ inside)")
+    mappings = _tasks_and_mappings(project, src, taxonomy)
+    summary = ImportSummary()
+    adder = PhotoAdder(project, summary)
+    photos = list_files(src / "images") if (src / "images").is_dir() else []
+    masks = list_files(src / "masks", {".png"}) if (src / "masks").is_dir() else []
+    total = len(photos) + len(masks)
+    by_stem: dict[str, ImageRecord] = {}
+    for done, path in enumerate(photos, 1):
+        try:
+            by_stem.setdefault(path.stem, adder.add(path, src))
+        except FILE_ERRORS as exc:
+            summary.fail(path, exc)
+        if progress is not None:
+            progress(done, total)
+    for done, path in enumerate(masks, len(photos) + 1):
+        try:
+            check_inside(src, path)
+            record = by_stem.get(path.stem) or attach_target(project, path.stem, path)
+            raw = load_mask(path, shape=record.shape)
+            for task, mapping in mappings.items():
+                mask = _to_task(raw, mapping, project, task, path)
+                save_imported(project, record, task, mask, summary)
+        except FILE_ERRORS as exc:
+            summary.fail(path, exc)
+        if progress is not None:
+            progress(done, total)
+    return summary
+
+
+def _to_task(
+    raw: np.ndarray, mapping: LabelMapping | None, project: Project, task: str, path: Path
+) -> np.ndarray:
+    try:
+        mask = raw if mapping is None else apply_mapping(raw, mapping)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from exc
+    validate_mask(mask, project.taxonomy(task), path=path)
+    return mask
+
+
+def export_plain(project: Project, out: str | Path, task: str) -> ExportSummary:
+    """Write the latest mask of ``task`` for every image that has one, in the plain format."""
+    taxonomy = project.taxonomy(task)
+    out = Path(out)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "masks").mkdir(exist_ok=True)
+    summary = ExportSummary(out)
+    records = project.images()
+    stems = export_stems(records)
+    for record in records:
+        mask = project.load_mask(record.id, task)
+        if mask is None:
+            summary.skipped.append(record.name)
+            continue
+        stem = stems[record.id]
+        shutil.copyfile(record.path, out / "images" / f"{stem}{record.path.suffix.lower()}")
+        (out / "masks" / f"{stem}.png").write_bytes(encode_mask_png(mask, taxonomy.colors))
+        summary.count += 1
+    labels = {str(i): name for i, name in enumerate(taxonomy.names)}
+    (out / "labels.json").write_text(json.dumps(labels, indent=1), encoding="utf-8")
+    identity = {str(i): i for i in range(taxonomy.num_classes)}
+    table = {task: {"classes": list(taxonomy.names), "from_ids": identity}}
+    (out / TAXONOMIES_JSON).write_text(json.dumps(table, indent=1), encoding="utf-8")
+    return summary
