@@ -8,18 +8,14 @@ injectable callables so tests never block on a modal dialog.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QCheckBox,
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
-    QSlider,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -29,7 +25,8 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import refine_menu
+from fashion_annotator.ui import prompts, refine_menu
+from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task_title
 from fashion_annotator.ui.canvas import Canvas
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
@@ -38,43 +35,10 @@ from fashion_annotator.ui.palette_dock import PaletteDock
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
 from fashion_annotator.ui.queue_dock import QueueDock
 from fashion_annotator.ui.status_bar import StatusBar
-
-TASK_TITLES = {"garment": "Garment cutout", "person": "Person", "parsing7": "Parsing"}
-TOOLS = (  # name, text, shortcut
-    ("brush", "&Brush", "B"),
-    ("eraser", "&Eraser", "E"),
-    ("polygon", "&Polygon", "P"),
-    ("superpixel", "&Superpixel", "S"),
-    ("fill", "&Fill", "F"),
-    ("pick", "Pick &label", "I"),
-)
+from fashion_annotator.ui.view_bar import ViewBar
 
 AskRestore = Callable[[list[JournalEntry]], bool]
 AskQuit = Callable[[str], bool]
-
-
-def task_title(task: str) -> str:
-    """Display name of a task."""
-    return TASK_TITLES.get(task, task.capitalize())
-
-
-class _ReadOnlyFilter(QObject):
-    # Swallows editing clicks on the canvas while the image is read-only; zoom and pan still work.
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self.window = window
-
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        cur = self.window.session.current
-        if cur is None or not cur.read_only:
-            return False
-        kinds = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick)
-        if event.type() in kinds and event.button() == Qt.MouseButton.LeftButton:
-            self.window.status.showMessage(
-                "Read-only: another operator is editing this image", 3000
-            )
-            return True
-        return False
 
 
 class MainWindow(QMainWindow):
@@ -92,13 +56,13 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.project = project
         self.prefs = prefs or Preferences()
-        self.ask_restore = ask_restore or self._ask_restore
-        self.ask_quit = ask_quit or self._ask_quit
+        self.ask_restore = ask_restore or (lambda entries: prompts.ask_restore(self, entries))
+        self.ask_quit = ask_quit or (lambda message: prompts.ask_quit(self, message))
         self.task = project.tasks[0]
         self.labels: dict[str, int] = {t: 1 for t in project.tasks}
         self.taxonomies = {t: self.prefs.apply_colors(project.taxonomy(t)) for t in project.tasks}
         self.session = ImageSession(project, autosave_s=self.prefs.autosave_interval_s,
-                                    ask_lease_held=ask_lease_held or self._ask_lease_held,
+                                    ask_lease_held=ask_lease_held or (lambda h, e: prompts.ask_lease_held(self, h, e)),
                                     parent=self)  # fmt: skip
         self.setWindowTitle(f"Fashion Annotator — {project.root.name}")
         self._setup_central()
@@ -121,7 +85,9 @@ class MainWindow(QMainWindow):
     def _setup_central(self) -> None:
         self.canvas = Canvas()
         self.canvas.set_overlay_opacity(self.prefs.overlay_opacity)
-        self.canvas.viewport().installEventFilter(_ReadOnlyFilter(self))
+        self.canvas.viewport().installEventFilter(
+            ReadOnlyGuard(self._read_only, lambda m: self.status.showMessage(m, 3000), self)
+        )
         self.banner = QLabel()
         self.banner.setWordWrap(True)
         self.banner.setStyleSheet(
@@ -130,28 +96,13 @@ class MainWindow(QMainWindow):
         self.banner.hide()
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
-        self.opacity = QSlider(Qt.Orientation.Horizontal)
-        self.opacity.setRange(0, 100)
-        self.opacity.setValue(round(self.prefs.overlay_opacity * 100))
-        self.opacity.setFixedWidth(140)
-        self.opacity.setToolTip("Opacity of the label overlay")
-        self.boundaries = QCheckBox("Region boundaries")
-        self.boundaries.setToolTip("Show superpixel boundaries (R)")
-        self.level = QSlider(Qt.Orientation.Horizontal)
-        self.level.setRange(0, 0)
-        self.level.setFixedWidth(120)
-        self.level.setToolTip("Superpixel level: fine (left) to coarse (right)")
-        self.level_text = QLabel("—")
-        for widget in (QLabel("Overlay"), self.opacity, self.boundaries, QLabel("Regions"),
-                       self.level, self.level_text):  # fmt: skip
-            bar.addWidget(widget)
-        bar.addStretch(1)
+        self.view_bar = ViewBar(self.prefs.overlay_opacity)
         annotate = QWidget()
         layout = QVBoxLayout(annotate)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.banner)
-        layout.addLayout(bar)
+        layout.addWidget(self.view_bar)
         layout.addWidget(self.canvas, 1)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
@@ -160,9 +111,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(QWidget(), icon("review"), "Review")
         self.tabs.currentChanged.connect(self._tab_changed)
         self.setCentralWidget(self.tabs)
-        self.opacity.valueChanged.connect(self._set_opacity)
-        self.boundaries.toggled.connect(self._set_boundaries)
-        self.level.valueChanged.connect(self._set_level)
+        self.view_bar.opacityChanged.connect(self._set_opacity)
+        self.view_bar.boundariesToggled.connect(self._set_boundaries)
+        self.view_bar.levelChanged.connect(self._set_level)
 
     def _setup_docks(self) -> None:
         self.queue = QueueDock(self)
@@ -177,22 +128,8 @@ class MainWindow(QMainWindow):
         self.palette.taskChosen.connect(self.set_task)
 
     def _action(self, name: str, text: str, keys, slot, icon_name: str | None = None) -> QAction:
-        action = QAction(text, self)
-        action.setObjectName(name)
-        seqs = [QKeySequence(k) for k in (keys if isinstance(keys, (list, tuple)) else [keys]) if k]
-        action.setShortcuts(seqs)
-        if icon_name:
-            action.setIcon(icon(icon_name))
-        tip = text.replace("&", "")
-        if seqs:
-            tip += f" ({seqs[0].toString(QKeySequence.SequenceFormat.NativeText)})"
-        action.setToolTip(tip)
-        action.setStatusTip(tip)
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        self.addAction(action)
-        self.actions_by_name[name] = action
-        return action
+        self.actions_by_name[name] = make_action(self, name, text, keys, slot, icon_name)
+        return self.actions_by_name[name]
 
     def _setup_actions(self) -> None:
         self.actions_by_name: dict[str, QAction] = {}
@@ -222,7 +159,7 @@ class MainWindow(QMainWindow):
         overlay.setCheckable(True)
         overlay.setChecked(True)
         overlay.toggled.connect(self.canvas.set_overlay_visible)
-        a("boundaries", "Region &boundaries", "R", self.boundaries.toggle, "boundaries")
+        a("boundaries", "Region &boundaries", "R", self.view_bar.boundaries.toggle, "boundaries")
         a("switch_task", "Switch &task", "Tab", self._next_task)
         a("fit", "&Fit to window", "Ctrl+0", self.canvas.fit_to_window, "fit")
         a("help", "&Keyboard shortcuts", "F1", self.show_help, "help")
@@ -313,8 +250,7 @@ class MainWindow(QMainWindow):
             return
         self.canvas.set_document(opened.doc, self.task, self.taxonomies[self.task])
         self.canvas.set_label(self.labels[self.task])
-        self.level.setRange(0, 0)
-        self.level_text.setText("…")
+        self.view_bar.set_levels(0, 0)
         record = self.project.image(int(opened.doc.image_id))
         notes = []
         if opened.read_only:
@@ -335,11 +271,8 @@ class MainWindow(QMainWindow):
             self.canvas.refresh_overlay(bbox)
 
     def _regions_ready(self, hierarchy) -> None:
-        self.level.blockSignals(True)
-        self.level.setRange(0, hierarchy.num_levels - 1)
-        self.level.setValue(min(DEFAULT_LEVEL, hierarchy.num_levels - 1))
-        self.level.blockSignals(False)
-        self._set_level(self.level.value())
+        self.view_bar.set_levels(hierarchy.num_levels, DEFAULT_LEVEL)
+        self._set_level(self.view_bar.level.value())
 
     # -- editing --------------------------------------------------------------------------
 
@@ -423,11 +356,14 @@ class MainWindow(QMainWindow):
             self.canvas.refresh_overlay(bbox)
             self.session.note_edit(self.task)
 
+    def _read_only(self) -> bool:
+        return self.session.current is not None and self.session.current.read_only
+
     # -- view -----------------------------------------------------------------------------
 
-    def _set_opacity(self, value: int) -> None:
-        self.canvas.set_overlay_opacity(value / 100)
-        self.prefs.overlay_opacity = value / 100
+    def _set_opacity(self, value: float) -> None:
+        self.canvas.set_overlay_opacity(value)
+        self.prefs.overlay_opacity = value
 
     def _set_boundaries(self, visible: bool) -> None:
         self.canvas.set_boundaries_visible(visible)
@@ -438,7 +374,7 @@ class MainWindow(QMainWindow):
         if cur is None or cur.hierarchy is None:
             return
         self.canvas.set_regions(cur.hierarchy.levels[level])
-        self.level_text.setText(f"{cur.hierarchy.num_regions(level)} regions")
+        self.view_bar.set_level_text(f"{cur.hierarchy.num_regions(level)} regions")
 
     def _cursor_moved(self, x: int, y: int) -> None:
         value = self.canvas.label_at(x, y) if x >= 0 else None
@@ -485,7 +421,7 @@ class MainWindow(QMainWindow):
             self.prefs, [self.project.taxonomy(t) for t in self.taxonomies], self
         )
         if dialog.exec():
-            self.opacity.setValue(round(self.prefs.overlay_opacity * 100))
+            self.view_bar.set_opacity(self.prefs.overlay_opacity)
             self.session.autosave.set_interval(self.prefs.autosave_interval_s)
             self.taxonomies = {
                 t: self.prefs.apply_colors(self.project.taxonomy(t)) for t in self.taxonomies
@@ -511,34 +447,6 @@ class MainWindow(QMainWindow):
         self.status.showMessage(text, 10000)
         self.banner.setText(text)
         self.banner.show()
-
-    def _ask_restore(self, entries: list[JournalEntry]) -> bool:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entries[-1].written_at))
-        answer = QMessageBox.question(
-            self, "Restore unsaved edits?",
-            f"The last session ended with unsaved edits on {len(entries)} mask(s) "
-            f"(last edit {when}). Restore them?\n\nDeclined edits are kept in the "
-            "project's journal/declined folder.",
-        )  # fmt: skip
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _ask_quit(self, message: str) -> bool:
-        answer = QMessageBox.warning(
-            self, "Unsaved edits",
-            f"{message}\n\nQuit anyway? The edits stay in the recovery journal and will be "
-            "offered again at the next start.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        )  # fmt: skip
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _ask_lease_held(self, holder: str, expires: float) -> bool:
-        until = time.strftime("%H:%M", time.localtime(expires))
-        box = QMessageBox(QMessageBox.Icon.Information, "Image in use",
-                          f"{holder} is editing this image (until {until}).", parent=self)  # fmt: skip
-        read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
-        box.addButton("Skip", QMessageBox.ButtonRole.RejectRole)
-        box.exec()
-        return box.clickedButton() is read_only
 
     # -- start and end --------------------------------------------------------------------
 

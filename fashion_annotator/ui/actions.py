@@ -1,0 +1,95 @@
+"""Action helpers of the main window: the tool table, action construction, read-only guard."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QWidget
+
+from fashion_annotator.ui.icons import icon
+
+TOOLS = (  # name, menu text, shortcut
+    ("brush", "&Brush", "B"),
+    ("eraser", "&Eraser", "E"),
+    ("polygon", "&Polygon", "P"),
+    ("superpixel", "&Superpixel", "S"),
+    ("fill", "&Fill", "F"),
+    ("pick", "Pick &label", "I"),
+)
+TASK_TITLES = {"garment": "Garment cutout", "person": "Person", "parsing7": "Parsing"}
+
+Keys = str | QKeySequence.StandardKey | Sequence[str] | None
+
+
+def task_title(task: str) -> str:
+    """Display name of a task."""
+    return TASK_TITLES.get(task, task.capitalize())
+
+
+def make_action(
+    parent: QWidget, name: str, text: str, keys: Keys, slot: Callable[[], object],
+    icon_name: str | None = None,
+) -> QAction:  # fmt: skip
+    """Return a window-wide action whose tooltip names its first shortcut.
+
+    Parameters
+    ----------
+    parent : QWidget
+        Owner; the action is added to it so its shortcut works without a menu.
+    name : str
+        Object name, used by tests and the help dialog.
+    text : str
+        Menu text (``&`` marks the mnemonic).
+    keys : str, StandardKey, list of str, or None
+        Shortcut(s).
+    slot : callable
+        Called without arguments when triggered.
+    icon_name : str, optional
+        Icon file stem under ``resources/icons``.
+    """
+    action = QAction(text, parent)
+    action.setObjectName(name)
+    listed = keys if isinstance(keys, (list, tuple)) else [keys]
+    seqs = [QKeySequence(k) for k in listed if k]
+    action.setShortcuts(seqs)
+    if icon_name:
+        action.setIcon(icon(icon_name))
+    tip = text.replace("&", "")
+    if seqs:
+        tip += f" ({seqs[0].toString(QKeySequence.SequenceFormat.NativeText)})"
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+    action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+    action.triggered.connect(lambda _checked=False: slot())
+    parent.addAction(action)
+    return action
+
+
+class ReadOnlyGuard(QObject):
+    """Event filter that swallows editing clicks while ``is_read_only()``; zoom and pan work.
+
+    Parameters
+    ----------
+    is_read_only : callable
+        Returns whether the shown image is read-only.
+    notify : callable
+        Called with a message when a click was swallowed.
+    """
+
+    def __init__(
+        self, is_read_only: Callable[[], bool], notify: Callable[[str], None], parent: QObject
+    ) -> None:
+        super().__init__(parent)
+        self._is_read_only = is_read_only
+        self._notify = notify
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
+        kinds = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick)
+        if event.type() not in kinds or event.button() != Qt.MouseButton.LeftButton:
+            return False
+        if not self._is_read_only():
+            return False
+        self._notify("Read-only: another operator is editing this image")
+        return True

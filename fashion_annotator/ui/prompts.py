@@ -1,0 +1,53 @@
+"""The questions the window asks the operator, as plain functions of a parent widget.
+
+The main window takes them as injectable callables, so tests answer them without a modal
+dialog.
+"""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from fashion_annotator.core.journal import JournalEntry
+
+
+def ask_restore(parent: QWidget, entries: list[JournalEntry]) -> bool:
+    """Offer to restore the journalled unsaved edits of a previous run."""
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entries[-1].written_at))
+    answer = QMessageBox.question(
+        parent,
+        "Restore unsaved edits?",
+        f"The last session ended with unsaved edits on {len(entries)} mask(s) "
+        f"(last edit {when}). Restore them?\n\nDeclined edits are kept in the "
+        "project's journal/declined folder.",
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_quit(parent: QWidget, message: str) -> bool:
+    """Ask whether to quit although the open image could not be saved."""
+    answer = QMessageBox.warning(
+        parent,
+        "Unsaved edits",
+        f"{message}\n\nQuit anyway? The edits stay in the recovery journal and will be "
+        "offered again at the next start.",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def ask_lease_held(parent: QWidget, holder: str, expires: float) -> bool:
+    """Another operator holds the image: True to open it read-only, False to skip it."""
+    until = time.strftime("%H:%M", time.localtime(expires))
+    box = QMessageBox(
+        QMessageBox.Icon.Information,
+        "Image in use",
+        f"{holder} is editing this image (until {until}).",
+        parent=parent,
+    )
+    read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Skip", QMessageBox.ButtonRole.RejectRole)
+    box.exec()
+    return box.clickedButton() is read_only
