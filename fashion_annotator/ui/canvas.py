@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.ui import pyside_fix  # noqa: F401  (cursorMoved emits per mouse move)
 from fashion_annotator.ui.overlay import LabelOverlay, boundary_image, photo_image
 from fashion_annotator.ui.tools import (
     TOOL_NAMES,

@@ -388,3 +388,27 @@ def test_set_document_none_clears(canvas):
     assert canvas.document is None and canvas.label_at(0, 0) is None
     drag(canvas, [(10, 10), (20, 20)])
     canvas.grab()
+
+
+def test_many_emits_keep_true_alive(canvas):
+    import sys
+
+    before = sys.getrefcount(True)
+    for i in range(500):
+        move(canvas, i % W, 10, buttons=NONE)
+    assert sys.getrefcount(True) >= before - 50
+
+
+def test_bench_ui_writes_medians(qapp, monkeypatch, tmp_path):
+    import json
+
+    from fashion_annotator.ui import bench
+
+    monkeypatch.setattr(bench, "STROKE_MOVES", 6)
+    monkeypatch.setattr(bench, "SWITCHES", 2)
+    out = tmp_path / "ui.json"
+    results = bench.main(out)
+    assert json.loads(out.read_text()) == results
+    assert results["studio_shape"] == [1728, 1152]
+    for key in ("stroke_ms_median", "switch_ms_median", "ccp_stroke_full_rebuild_ms_median"):
+        assert results[key] > 0

@@ -1,0 +1,217 @@
+"""``fashion-annotator bench ui``: stroke-to-repaint and image-switch latency of the real canvas.
+
+The canvas runs offscreen and is driven with real ``QMouseEvent`` objects sent to its
+viewport. A stroke sample is the time from sending one mouse-move event to the end of the
+viewport paint it causes (bbox-local overlay update, scene dirty-rect processing, paint). The
+baseline in the same run rebuilds the whole overlay and repaints the whole viewport per move,
+which is what the bbox path avoids. An image switch sample is ``load_image`` from disk, a new
+``AnnotationDocument``, ``Canvas.set_document`` and the first paint.
+
+Photos: a shipped CCP sample (550 x ~830) and the same photo resized to the studio resolution
+1152 x 1728 (width x height), written as JPEG to a temporary folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+STUDIO_WH = (1152, 1728)
+STROKE_MOVES = 150
+SWITCHES = 12
+VIEW_WH = (1280, 900)
+BRUSH_RADIUS = 15.0
+GOAL_STROKE_MS, GOAL_SWITCH_MS = 16.0, 200.0
+
+
+def _app():
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    return QApplication.instance() or QApplication([])
+
+
+def _wait_painted(canvas, count: int, timeout_s: float = 2.0) -> None:
+    """Process events until the viewport has painted after ``count`` paints."""
+    from PySide6.QtWidgets import QApplication
+
+    deadline = time.perf_counter() + timeout_s
+    while canvas.paint_count <= count:
+        QApplication.processEvents()
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the canvas did not repaint within 2 s")
+
+
+def _send_move(canvas, x: float, y: float) -> None:
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    pos = canvas.view_pos(x, y)
+    left = Qt.MouseButton.LeftButton
+    kind = QEvent.Type.MouseMove
+    event = QMouseEvent(
+        kind, pos, QPointF(pos), Qt.MouseButton.NoButton, left, Qt.KeyboardModifier.NoModifier
+    )
+    QApplication.sendEvent(canvas.viewport(), event)
+
+
+def _send_button(canvas, x: float, y: float, press: bool) -> None:
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    pos = canvas.view_pos(x, y)
+    left = Qt.MouseButton.LeftButton
+    kind = QEvent.Type.MouseButtonPress if press else QEvent.Type.MouseButtonRelease
+    buttons = left if press else Qt.MouseButton.NoButton
+    event = QMouseEvent(kind, pos, QPointF(pos), left, buttons, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(canvas.viewport(), event)
+
+
+def _stroke_path(w: int, h: int, n: int) -> np.ndarray:
+    """A wavy stroke across the middle of the image, ~6 px per mouse move."""
+    t = np.linspace(0.0, 1.0, n)
+    x = w * (0.2 + 0.6 * t)
+    y = h * (0.5 + 0.15 * np.sin(6 * np.pi * t))
+    return np.stack([x, y], axis=1)
+
+
+def _measure_strokes(canvas, doc, full_rebuild: bool) -> list[float]:
+    h, w = doc.shape
+    path = _stroke_path(w, h, STROKE_MOVES)
+    samples = []
+    count = canvas.paint_count
+    _send_button(canvas, *path[0], press=True)
+    _wait_painted(canvas, count)
+    for x, y in path[1:]:
+        count = canvas.paint_count
+        t0 = time.perf_counter()
+        _send_move(canvas, x, y)
+        if full_rebuild:
+            canvas.refresh_overlay(None)
+            canvas.viewport().repaint()
+        _wait_painted(canvas, count)
+        samples.append((time.perf_counter() - t0) * 1e3)
+    _send_button(canvas, *path[-1], press=False)
+    doc.undo(canvas.task)
+    canvas.refresh_overlay(None)
+    return samples
+
+
+def _measure_switches(canvas, paths: list[Path], taxonomy) -> list[float]:
+    from fashion_annotator.core.document import AnnotationDocument
+    from fashion_annotator.core.images import load_image
+
+    samples = []
+    for i in range(SWITCHES):
+        path = paths[i % len(paths)]
+        count = canvas.paint_count
+        t0 = time.perf_counter()
+        image = load_image(path)
+        mask = np.zeros(image.rgb.shape[:2], np.uint8)
+        doc = AnnotationDocument(path.stem, image.rgb, {taxonomy.name: mask})
+        canvas.set_document(doc, taxonomy.name, taxonomy)
+        _wait_painted(canvas, count)
+        samples.append((time.perf_counter() - t0) * 1e3)
+    return samples
+
+
+def _photos(folder: Path) -> dict[str, list[Path]]:
+    """Two CCP sample photos and their studio-resolution versions."""
+    from PIL import Image
+
+    from fashion_annotator.resources import resource_path
+
+    samples = sorted(resource_path("sample").glob("*.jpg"))[:2]
+    if len(samples) < 2:
+        raise FileNotFoundError(f"need two sample photos in {resource_path('sample')}")
+    studio = []
+    for src in samples:
+        dst = folder / f"studio_{src.stem}.jpg"
+        with Image.open(src) as im:
+            im.convert("RGB").resize(STUDIO_WH, Image.Resampling.LANCZOS).save(dst, quality=92)
+        studio.append(dst)
+    return {"ccp": samples, "studio": studio}
+
+
+def _median(values: list[float]) -> float:
+    return round(statistics.median(values), 3)
+
+
+def main(json_out: Path | None = None) -> dict:
+    """Measure the canvas and print the medians; optionally write them as JSON.
+
+    Parameters
+    ----------
+    json_out : Path or None
+        Where to write the results.
+
+    Returns
+    -------
+    dict
+        ``stroke_ms_median`` and ``switch_ms_median`` (worst of the two resolutions), and per
+        resolution ``<res>_stroke_ms_median``, ``<res>_stroke_ms_p95``,
+        ``<res>_stroke_full_rebuild_ms_median`` (baseline), ``<res>_stroke_speedup``,
+        ``<res>_switch_ms_median``, ``<res>_shape`` (strokes at fit-to-window zoom) and
+        ``<res>_1x_stroke_ms_median`` (at one screen pixel per image pixel); plus the goals and the view size.
+    """
+    app = _app()
+    from fashion_annotator.core.labels import load_taxonomy
+    from fashion_annotator.ui.canvas import Canvas
+
+    taxonomy = load_taxonomy("parsing7")
+    canvas = Canvas()
+    canvas.resize(*VIEW_WH)
+    canvas.show()
+    app.processEvents()
+    canvas.set_tool("brush")
+    canvas.set_label(3)
+    canvas.set_brush_radius(BRUSH_RADIUS)
+    results: dict = {"view_wh": list(VIEW_WH), "brush_radius": BRUSH_RADIUS}
+    with tempfile.TemporaryDirectory(prefix="fa-bench-ui-") as tmp:
+        for res, paths in _photos(Path(tmp)).items():
+            switch = _measure_switches(canvas, paths, taxonomy)
+            doc = canvas.document
+            canvas.fit_to_window()
+            stroke = _measure_strokes(canvas, doc, full_rebuild=False)
+            baseline = _measure_strokes(canvas, doc, full_rebuild=True)
+            results[f"{res}_shape"] = list(doc.shape)
+            results[f"{res}_stroke_ms_median"] = _median(stroke)
+            results[f"{res}_stroke_ms_p95"] = round(float(np.percentile(stroke, 95)), 3)
+            results[f"{res}_stroke_full_rebuild_ms_median"] = _median(baseline)
+            results[f"{res}_stroke_speedup"] = round(_median(baseline) / _median(stroke), 2)
+            results[f"{res}_switch_ms_median"] = _median(switch)
+            # The operator zoomed in to 1:1 pixels, centred on the stroke.
+            canvas.resetTransform()
+            canvas.centerOn(doc.shape[1] / 2, doc.shape[0] / 2)
+            results[f"{res}_1x_stroke_ms_median"] = _median(
+                _measure_strokes(canvas, doc, full_rebuild=False)
+            )
+    canvas.close()
+    results["stroke_ms_median"] = max(
+        results[f"{res}{zoom}_stroke_ms_median"]
+        for res in ("ccp", "studio")
+        for zoom in ("", "_1x")
+    )
+    results["switch_ms_median"] = max(
+        results["ccp_switch_ms_median"], results["studio_switch_ms_median"]
+    )
+    results["goal_stroke_ms"], results["goal_switch_ms"] = GOAL_STROKE_MS, GOAL_SWITCH_MS
+    for key, value in results.items():
+        print(f"{key:40s} {value}")
+    if json_out is not None:
+        Path(json_out).write_text(json.dumps(results, indent=2) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else None)
