@@ -1,9 +1,76 @@
-"""Subcommands (being written; see docs/architecture.md)."""
+"""``fashion-annotator qa-report``: the QA report of a project as HTML (and CSV)."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Register this module's subcommands on ``subparsers``."""
+    p = subparsers.add_parser(
+        "qa-report",
+        help="write a project's QA report: HTML (one self-contained file) and optional CSV",
+        description=(
+            "Score every saved mask of a task against the proposal shown when the image was "
+            "opened (or, with --rescore, the current model's prediction), then write summary "
+            "statistics with and without outliers, the histogram, reject reasons, throughput "
+            "and overlays of the worst images into one HTML file."
+        ),
+    )
+    p.add_argument("project", type=Path, help="project folder")
+    p.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    p.add_argument("--task", default=None, help="task to report (default: the project's first)")
+    p.add_argument("--worst", type=int, default=20, help="overlays of the N worst images")
+    p.add_argument("--csv", type=Path, default=None, help="also write the table as CSV here")
+    p.add_argument("--k", type=float, default=3.0, help="outlier rule: median - k * MAD")
+    p.add_argument(
+        "--rescore", action="store_true", help="score against the current model's prediction"
+    )
+    p.add_argument("--device", default="auto", help="for --rescore: auto, cpu, cuda")
+    p.add_argument("--batch-size", type=int, default=8, help="for --rescore: photos per batch")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Write the report; return 0, or 2 with a message on stderr when something is unusable."""
+    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.qa.report import build_html, write_csv, write_html
+    from fashion_annotator.qa.scores import metric_name, rescore_with_model, score_project
+    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
+
+    if args.worst < 0:
+        print(
+            f"fashion-annotator qa-report: --worst must be >= 0, got {args.worst}", file=sys.stderr
+        )
+        return 2
+    try:
+        with Project.open(args.project) as project:
+            task = args.task or project.tasks[0]
+            project.taxonomy(task)
+            predictor = None
+            if args.rescore:
+                predictor = load_predictor(task, project, device=args.device)
+
+                def progress(done: int, total: int) -> None:
+                    print(f"\rscoring {done}/{total}", end="", file=sys.stderr, flush=True)
+
+                scores = rescore_with_model(
+                    project, task, predictor, batch_size=args.batch_size, progress=progress
+                )
+                print(file=sys.stderr)
+            else:
+                scores = score_project(project, task)
+            document = build_html(
+                project, task, scores, worst=args.worst, k=args.k, predictor=predictor
+            )
+            write_html(args.out, document)
+            if args.csv is not None:
+                write_csv(scores, args.csv, metric_name(project.taxonomy(task)), args.k)
+    except (ProjectError, ModelLoadError, OSError, ValueError) as exc:
+        print(f"fashion-annotator qa-report: {exc}", file=sys.stderr)
+        return 2
+    size_kb = args.out.stat().st_size / 1024
+    print(f"{args.out}: {len(scores)} images, {size_kb:.0f} KiB")
+    return 0

@@ -1,0 +1,86 @@
+"""QA decisions: approve a saved mask, or reject it with a reason category and free text.
+
+The store records every decision (who, when, what, why) and moves the image's status to
+``approved`` or ``rejected``; a rejected image goes back to the operators' queue, and
+:func:`rejection_note` is what the annotation view shows when it is opened again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from typing import Any
+
+__all__ = [
+    "REASONS",
+    "approve",
+    "reason_counts",
+    "reason_label",
+    "reject",
+    "rejection_note",
+]
+
+#: Reject reason categories: stored key -> label shown to people.
+REASONS: dict[str, str] = {
+    "bad_ground_truth": "Bad ground truth",
+    "rare_garment": "Rare garment",
+    "low_contrast": "Low contrast",
+    "complex_garment": "Complex garment",
+    "model_error": "Model error",
+    "other": "Other",
+}
+
+
+def reason_label(reason: str | None) -> str:
+    """The readable label of a reason key (unknown keys are shown as they are)."""
+    if reason is None:
+        return ""
+    return REASONS.get(reason, reason)
+
+
+def approve(project: Any, image_id: int, task: str, text: str = "") -> Any:
+    """Approve the saved mask of ``image_id`` for ``task``; returns the DecisionRecord."""
+    return project.record_decision(image_id, task, "approve", None, text)
+
+
+def reject(project: Any, image_id: int, task: str, reason: str, text: str = "") -> Any:
+    """Reject the saved mask with a reason from :data:`REASONS` and optional free text.
+
+    Raises
+    ------
+    ValueError
+        ``reason`` is not a known category, or it is ``"other"`` without any text.
+    """
+    if reason not in REASONS:
+        raise ValueError(f"unknown reject reason {reason!r}; expected one of {', '.join(REASONS)}")
+    if reason == "other" and not text.strip():
+        raise ValueError("a reject with reason 'other' needs a text saying why")
+    return project.record_decision(image_id, task, "reject", reason, text.strip())
+
+
+def rejection_note(project: Any, image_id: int, task: str | None = None) -> str | None:
+    """What to tell the operator who opens a rejected image, or None when it is not rejected.
+
+    Example: ``"Rejected by qa on 2026-11-21 09:12: Low contrast - sleeve edge lost"``.
+    """
+    last = project.last_decision(image_id, task)
+    if last is None or last.decision != "reject":
+        return None
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.created))
+    note = f"Rejected by {last.user} on {when}: {reason_label(last.reason)}"
+    return f"{note} - {last.text}" if last.text else note
+
+
+def reason_counts(project: Any, task: str | None = None, latest_only: bool = True) -> Counter:
+    """Count reject reasons (keys of :data:`REASONS`).
+
+    With ``latest_only`` only each image's latest decision counts, so an image rejected and
+    later approved no longer appears.
+    """
+    records = project.decisions(task=task)
+    if latest_only:
+        latest: dict[tuple[int, str], Any] = {}
+        for rec in records:
+            latest[(rec.image_id, rec.task)] = rec
+        records = list(latest.values())
+    return Counter(r.reason or "other" for r in records if r.decision == "reject")

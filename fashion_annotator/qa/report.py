@@ -1,0 +1,239 @@
+"""QA reports: the score table as CSV, and a self-contained HTML report in one file.
+
+The HTML report embeds everything (inline SVG histogram, base64 JPEG thumbnails, inline CSS),
+so it can be mailed or archived as a single file and opened offline.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import math
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from fashion_annotator.qa import overlay
+from fashion_annotator.qa.decisions import REASONS, reason_counts, reason_label
+from fashion_annotator.qa.scores import ImageScore, metric_name, reference_mask, worst_first
+from fashion_annotator.qa.stats import DEFAULT_K, Stats, histogram, outlier_mask, summarize
+from fashion_annotator.qa.throughput import throughput
+
+__all__ = ["CSV_COLUMNS", "build_html", "histogram_svg", "thumbnail_data_uri", "write_csv",
+           "write_html"]  # fmt: skip
+
+CSV_COLUMNS = (
+    "image_id", "name", "task", "metric", "score", "pixel_accuracy", "reference", "outlier",
+    "status", "operator", "seconds", "actions", "versions", "decision", "reason", "reason_text",
+)  # fmt: skip
+
+
+def _fmt(value: float, digits: int = 4) -> str:
+    return "" if not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def write_csv(
+    scores: Sequence[ImageScore], path: str | Path, metric: str, k: float = DEFAULT_K
+) -> Path:
+    """Write one row per image (columns :data:`CSV_COLUMNS`), worst first; returns the path."""
+    path = Path(path)
+    rows = worst_first(scores)
+    out = outlier_mask([r.score for r in rows], k)
+    try:
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(CSV_COLUMNS)
+            for row, is_out in zip(rows, out, strict=True):
+                writer.writerow([
+                    row.image_id, row.name, row.task, metric, _fmt(row.score),
+                    _fmt(row.pixel_accuracy), row.reference or "", int(is_out), row.status,
+                    row.operator, f"{row.seconds:.1f}", row.actions, row.versions,
+                    row.decision or "", row.reason or "", row.reason_text,
+                ])  # fmt: skip
+    except OSError as exc:
+        raise OSError(f"{path}: cannot write the CSV: {exc.strerror or exc}") from exc
+    return path
+
+
+def histogram_svg(
+    values: Sequence[float], threshold: float, metric: str = "Dice", bins: int = 20,
+    width: int = 520, height: int = 200,
+) -> str:  # fmt: skip
+    """An inline SVG bar chart of the scores over 0..1 with the outlier threshold drawn red."""
+    counts, edges = histogram(values, bins)
+    left, right, top, bottom = 40, 10, 10, 30
+    pw, ph = width - left - right, height - top - bottom
+    peak = max(int(counts.max()), 1)
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="{html.escape(metric)} histogram">',
+        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fafafa" stroke="#ccc"/>',
+    ]
+    bar_w = pw / bins
+    for i, count in enumerate(counts):
+        h = ph * count / peak
+        x = left + i * bar_w
+        parts.append(
+            f'<rect x="{x + 1:.1f}" y="{top + ph - h:.1f}" width="{bar_w - 2:.1f}" '
+            f'height="{h:.1f}" fill="#4682b4"><title>{edges[i]:.2f}-{edges[i + 1]:.2f}: '
+            f"{count}</title></rect>"
+        )
+    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        x = left + tick * pw
+        parts.append(f'<text x="{x:.1f}" y="{height - 12}" font-size="11" '
+                     f'text-anchor="middle">{tick:g}</text>')  # fmt: skip
+    parts.append(f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end">'
+                 f"{peak}</text>")  # fmt: skip
+    parts.append(f'<text x="{left + pw / 2:.1f}" y="{height - 1}" font-size="11" '
+                 f'text-anchor="middle">{html.escape(metric)}</text>')  # fmt: skip
+    if math.isfinite(threshold):
+        x = left + min(max(threshold, 0.0), 1.0) * pw
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#d62728" '
+            f'stroke-width="2" stroke-dasharray="5,3"><title>outlier threshold '
+            f"{threshold:.3f}</title></line>"
+        )
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def thumbnail_data_uri(rgb: np.ndarray, max_side: int = 240, quality: int = 70) -> str:
+    """A ``data:image/jpeg;base64,...`` URI of the photo shrunk to fit ``max_side`` pixels."""
+    im = Image.fromarray(np.asarray(rgb, dtype=np.uint8))
+    im.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    im.save(buf, format="JPEG", quality=quality, optimize=True)
+    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:24px;color:#222}
+table{border-collapse:collapse;font-size:13px}
+th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}
+th{background:#f0f0f0}td.l,th.l{text-align:left}
+tr.outlier td{background:#fde8e8}
+.cards{display:flex;flex-wrap:wrap;gap:12px}
+.card{border:1px solid #ddd;padding:6px;font-size:12px;width:250px}
+.legend span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;vertical-align:middle}
+"""
+
+
+def _stats_row(label: str, s: Stats) -> str:
+    return (f'<tr><td class="l">{label}</td><td>{s.n}</td><td>{_fmt(s.mean)}</td>'
+            f"<td>{_fmt(s.median)}</td><td>{_fmt(s.std)}</td></tr>")  # fmt: skip
+
+
+def _legend() -> str:
+    items = "".join(
+        f'<span style="background:rgb{rgb}"></span>{html.escape(text)}'
+        for _, text, rgb in overlay.CATEGORIES.values()
+    )
+    return f'<p class="legend">{items}</p>'
+
+
+def _cards(project: Any, rows: Sequence[ImageScore], metric: str, predictor: Any) -> str:
+    cards = []
+    for row in rows:
+        rgb = project.load_photo(row.image_id).rgb
+        saved = project.load_mask(row.image_id, row.task)
+        ref = reference_mask(project, row, predictor, rgb)
+        if ref is None:
+            continue
+        picture = overlay.blend(rgb, overlay.agreement_labels(saved, ref))
+        cards.append(
+            f'<div class="card"><img alt="{html.escape(row.name)}" '
+            f'src="{thumbnail_data_uri(picture)}"><br><b>{html.escape(row.name)}</b> '
+            f"{metric} {_fmt(row.score, 3)}<br>{html.escape(row.operator)}, "
+            f"{row.seconds:.0f} s, {row.actions} actions, {html.escape(row.status)}</div>"
+        )
+    return '<div class="cards">' + "".join(cards) + "</div>"
+
+
+def build_html(
+    project: Any,
+    task: str,
+    scores: Sequence[ImageScore],
+    *,
+    worst: int = 20,
+    k: float = DEFAULT_K,
+    predictor: Any = None,
+) -> str:
+    """Render the report of ``task`` as one HTML document (a string).
+
+    Sections: summary statistics with and without outliers (and the rule), the histogram,
+    reject reason counts, throughput per operator, overlays of the ``worst`` lowest-scoring
+    images, and the full table worst first.
+    """
+    metric = metric_name(project.taxonomy(task))
+    rows = worst_first(scores)
+    values = [r.score for r in rows]
+    summary = summarize(values, k)
+    out = outlier_mask(values, k)
+    esc = html.escape
+    reasons = reason_counts(project, task)
+    reason_rows = "".join(
+        f'<tr><td class="l">{esc(label)}</td><td>{reasons.get(key, 0)}</td></tr>'
+        for key, label in REASONS.items()
+    )
+    tp_rows = "".join(
+        f'<tr><td class="l">{esc(t.operator)}</td><td class="l">{esc(t.task)}</td>'
+        f"<td>{t.images}</td><td>{t.hours:.2f}</td><td>{_fmt(t.images_per_hour, 1)}</td>"
+        f"<td>{_fmt(t.actions_per_image, 1)}</td></tr>"
+        for t in throughput(project, [task])
+    )
+    table_rows = "".join(
+        f'<tr class="{"outlier" if o else ""}"><td>{r.image_id}</td><td class="l">{esc(r.name)}'
+        f"</td><td>{_fmt(r.score)}</td><td>{_fmt(r.pixel_accuracy)}</td>"
+        f'<td class="l">{esc(r.operator)}</td><td>{r.seconds:.0f}</td><td>{r.actions}</td>'
+        f'<td class="l">{esc(r.status)}</td><td class="l">{esc(reason_label(r.reason))}</td></tr>'
+        for r, o in zip(rows, out, strict=True)
+    )
+    predictor_used = predictor if any(r.reference == "model" for r in rows) else None
+    cards = _cards(project, [r for r in rows[:worst] if math.isfinite(r.score)], metric,
+                   predictor_used)  # fmt: skip
+    title = f"QA report: {project.root.name}, task {task}"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<style>{_CSS}</style></head><body>
+<h1>{esc(title)}</h1>
+<p>Generated {time.strftime("%Y-%m-%d %H:%M")} from {len(rows)} images with a saved mask.</p>
+<h2>Summary</h2>
+<table id="summary"><tr><th class="l"></th><th>n</th><th>mean</th><th>median</th><th>std</th></tr>
+{_stats_row(f"All images ({metric})", summary.all)}
+{_stats_row("Without outliers", summary.inliers)}</table>
+<p>Outlier rule: {metric} &lt; median &minus; {summary.k:g} &times; MAD = {_fmt(summary.all.median, 3)}
+&minus; {summary.k:g} &times; {_fmt(summary.mad, 3)} = <b>{_fmt(summary.threshold, 3)}</b>;
+{summary.outliers} outliers.</p>
+<h2>Histogram</h2>
+{histogram_svg(values, summary.threshold, metric)}
+<h2>Reject reasons</h2>
+<table id="reasons"><tr><th class="l">Reason</th><th>Images</th></tr>{reason_rows}</table>
+<h2>Throughput</h2>
+<table id="throughput"><tr><th class="l">Operator</th><th class="l">Task</th><th>Images</th>
+<th>Hours</th><th>Images/hour</th><th>Actions/image</th></tr>{tp_rows}</table>
+<h2>Worst {min(worst, len(rows))} images</h2>
+{_legend()}
+{cards}
+<h2>All images</h2>
+<table id="scores"><tr><th>id</th><th class="l">Image</th><th>{metric}</th><th>Pixel acc.</th>
+<th class="l">Operator</th><th>Seconds</th><th>Actions</th><th class="l">Status</th>
+<th class="l">Reason</th></tr>
+{table_rows}</table>
+</body></html>
+"""
+
+
+def write_html(path: str | Path, document: str) -> Path:
+    """Write the report; errors name the file."""
+    path = Path(path)
+    try:
+        path.write_text(document, encoding="utf-8")
+    except OSError as exc:
+        raise OSError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
+    return path

@@ -1,0 +1,264 @@
+"""Agreement between model proposals and saved masks, per image and task.
+
+Binary tasks (garment, person) score with Dice; parsing tasks with the mean IoU over the
+foreground classes present in either mask (background is left out: it covers most of a
+fashion photo and would hide a swapped garment class) and pixel accuracy.
+
+The reference is either the proposal the operator saw when opening the image (the latest
+proposal recorded before the latest save) or, on demand, a fresh prediction of the current
+model (:func:`rescore_with_model`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+
+from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.core.metrics import (
+    confusion_matrix,
+    dice,
+    per_class_iou,
+    pixel_accuracy,
+)
+
+__all__ = [
+    "MODEL",
+    "PROPOSAL",
+    "ImageScore",
+    "PairScore",
+    "metric_name",
+    "reference_mask",
+    "rescore_with_model",
+    "score_masks",
+    "score_project",
+    "shown_proposal",
+    "worst_first",
+]
+
+#: What the saved mask was compared with.
+PROPOSAL = "proposal"
+MODEL = "model"
+
+
+@dataclass(frozen=True)
+class PairScore:
+    """Agreement of a reference mask with a saved mask.
+
+    ``score`` is Dice (binary tasks) or foreground mean IoU (parsing), in ``0..1``;
+    ``per_class_iou`` is ``(K,) float64`` with NaN for classes absent from both masks.
+    """
+
+    score: float
+    pixel_accuracy: float
+    per_class_iou: np.ndarray
+
+
+@dataclass(frozen=True)
+class ImageScore:
+    """One row of the review table: an image with a saved mask for ``task``.
+
+    ``score`` is NaN when there is nothing to compare with (no proposal recorded).
+    ``seconds`` and ``actions`` add up every saved version's effort log; ``operator`` is the
+    user of the latest version.
+    """
+
+    image_id: int
+    name: str
+    task: str
+    status: str
+    operator: str
+    seconds: float
+    actions: int
+    versions: int
+    saved_at: float
+    score: float = float("nan")
+    pixel_accuracy: float = float("nan")
+    reference: str | None = None
+    decision: str | None = None
+    reason: str | None = None
+    reason_text: str = ""
+    per_class_iou: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+
+def metric_name(taxonomy: Taxonomy) -> str:
+    """``"Dice"`` for a binary taxonomy, ``"mIoU"`` otherwise."""
+    return "Dice" if taxonomy.is_binary else "mIoU"
+
+
+def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) -> PairScore:
+    """Compare a reference (proposal or prediction) with the saved mask.
+
+    Parameters
+    ----------
+    reference, saved : (H, W) uint8
+        Label ids of ``taxonomy``; the saved mask plays the ground truth.
+    taxonomy : Taxonomy
+        Decides the metric: Dice for two classes, foreground mean IoU otherwise.
+    """
+    reference = np.asarray(reference)
+    saved = np.asarray(saved)
+    if reference.shape != saved.shape:
+        raise ValueError(
+            f"reference mask shape {reference.shape} differs from the saved mask's {saved.shape}"
+        )
+    k = taxonomy.num_classes
+    conf = confusion_matrix(reference, saved, k)
+    ious = per_class_iou(conf)
+    if taxonomy.is_binary:
+        score = dice(reference, saved)
+    else:
+        fg = ious[1:]
+        fg = fg[np.isfinite(fg)]
+        score = float(fg.mean()) if fg.size else 1.0
+    return PairScore(float(score), float(pixel_accuracy(reference, saved)), ious)
+
+
+def shown_proposal(project: Any, image_id: int, task: str, before: float) -> np.ndarray | None:
+    """The proposal the operator saw: the latest recorded at or before ``before`` (epoch s).
+
+    Falls back to the earliest proposal when all were recorded later (masks imported before
+    proposals were computed), and None when the image has none.
+    """
+    records = project.proposals(image_id, task)
+    if not records:
+        return None
+    earlier = [r for r in records if r.created <= before]
+    chosen = earlier[-1] if earlier else records[0]
+    return load_mask(chosen.path)
+
+
+def _base_row(project: Any, record: Any, task: str) -> ImageScore | None:
+    versions = project.mask_versions(record.id, task)
+    if not versions:
+        return None
+    last = versions[-1]
+    decision = project.last_decision(record.id, task)
+    return ImageScore(
+        image_id=record.id,
+        name=record.name,
+        task=task,
+        status=record.status,
+        operator=last.user,
+        seconds=float(sum(v.seconds for v in versions)),
+        actions=int(sum(v.actions for v in versions)),
+        versions=len(versions),
+        saved_at=last.created,
+        decision=None if decision is None else decision.decision,
+        reason=None if decision is None else decision.reason,
+        reason_text="" if decision is None else decision.text,
+    )
+
+
+def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray,
+            taxonomy: Taxonomy, kind: str) -> ImageScore:  # fmt: skip
+    if reference is None:
+        return row
+    pair = score_masks(reference, saved, taxonomy)
+    return replace(row, score=pair.score, pixel_accuracy=pair.pixel_accuracy, reference=kind,
+                   per_class_iou=pair.per_class_iou)  # fmt: skip
+
+
+def _saved_rows(project: Any, task: str, image_ids: Iterable[int] | None) -> list[ImageScore]:
+    records = project.images()
+    if image_ids is not None:
+        wanted = set(int(i) for i in image_ids)
+        records = [r for r in records if r.id in wanted]
+    rows = (_base_row(project, r, task) for r in records)
+    return [r for r in rows if r is not None]
+
+
+def score_project(
+    project: Any, task: str, image_ids: Iterable[int] | None = None
+) -> list[ImageScore]:
+    """Score every image with a saved ``task`` mask against the proposal shown when opened.
+
+    Parameters
+    ----------
+    project : fashion_annotator.dataset.store.Project
+    task : str
+        One of the project's tasks.
+    image_ids : iterable of int, optional
+        Restrict to these images.
+
+    Returns
+    -------
+    list of ImageScore
+        In import order; images without a proposal have a NaN score.
+    """
+    taxonomy = project.taxonomy(task)
+    out = []
+    for row in _saved_rows(project, task, image_ids):
+        saved = project.load_mask(row.image_id, task)
+        reference = shown_proposal(project, row.image_id, task, row.saved_at)
+        out.append(_scored(row, reference, saved, taxonomy, PROPOSAL))
+    return out
+
+
+def rescore_with_model(
+    project: Any,
+    task: str,
+    predictor: Any,
+    *,
+    batch_size: int = 8,
+    image_ids: Sequence[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> list[ImageScore]:
+    """Score every saved ``task`` mask against a fresh prediction of ``predictor``.
+
+    Photos go through ``predictor.predict_batch`` ``batch_size`` at a time, so only one batch
+    of photos and predictions is held in memory.
+
+    Parameters
+    ----------
+    predictor : fashion_annotator.segmentation.proposals.Predictor
+        Usually ``load_predictor(task, project)``: the project's active model.
+    progress : callable(done, total), optional
+        Called after each batch with the number of images scored so far.
+    cancelled : callable() -> bool, optional
+        Polled between batches; when it returns True the images scored so far are returned.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+    taxonomy = project.taxonomy(task)
+    rows = _saved_rows(project, task, image_ids)
+    out: list[ImageScore] = []
+    total = len(rows)
+    if progress is not None:
+        progress(0, total)
+    for start in range(0, total, batch_size):
+        if cancelled is not None and cancelled():
+            break
+        chunk = rows[start : start + batch_size]
+        photos = [project.load_photo(r.image_id).rgb for r in chunk]
+        predictions = predictor.predict_batch(photos, batch_size=batch_size)
+        for row, pred in zip(chunk, predictions, strict=True):
+            saved = project.load_mask(row.image_id, task)
+            out.append(_scored(row, pred.mask, saved, taxonomy, MODEL))
+        if progress is not None:
+            progress(len(out), total)
+    return out
+
+
+def worst_first(scores: Iterable[ImageScore]) -> list[ImageScore]:
+    """Sort by score, lowest first; unscored rows (NaN) go last."""
+    return sorted(scores, key=lambda s: (not np.isfinite(s.score), s.score, s.image_id))
+
+
+def reference_mask(
+    project: Any, row: ImageScore, predictor: Any = None, rgb: np.ndarray | None = None
+) -> np.ndarray | None:
+    """The mask ``row`` was scored against, for drawing its agreement overlay.
+
+    A row scored against the current model needs ``predictor`` (its prediction is recomputed,
+    from ``rgb`` when given, else from the photo); without one the shown proposal is used.
+    """
+    if row.reference == MODEL and predictor is not None:
+        photo = project.load_photo(row.image_id).rgb if rgb is None else rgb
+        return predictor.predict_batch([photo])[0].mask
+    return shown_proposal(project, row.image_id, row.task, row.saved_at)

@@ -1,0 +1,128 @@
+"""Summary statistics of per-image scores and the robust outlier rule.
+
+An image is an outlier when its score lies below ``median - k * MAD``, where MAD is the
+median absolute deviation from the median (unscaled). The rule ignores the outliers
+themselves when placing the threshold, unlike a mean minus standard deviations rule, which a
+few very bad masks drag down until they no longer stand out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "DEFAULT_K",
+    "Stats",
+    "Summary",
+    "describe",
+    "histogram",
+    "outlier_mask",
+    "outlier_threshold",
+    "summarize",
+]
+
+#: Default multiplier of the MAD in the outlier rule.
+DEFAULT_K = 3.0
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Mean, median and (population) standard deviation of ``n`` finite values; NaN when empty."""
+
+    n: int
+    mean: float
+    median: float
+    std: float
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Statistics of the scores with and without outliers, and the rule that found them.
+
+    ``threshold`` is ``median - k * mad`` of all finite scores; ``outliers`` counts the scores
+    strictly below it.
+    """
+
+    all: Stats
+    inliers: Stats
+    k: float
+    mad: float
+    threshold: float
+    outliers: int
+
+
+def _finite(values: np.ndarray | list[float]) -> np.ndarray:
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    return arr[np.isfinite(arr)]
+
+
+def describe(values: np.ndarray | list[float]) -> Stats:
+    """Mean, median and standard deviation of the finite values (NaNs are not scores yet)."""
+    arr = _finite(values)
+    if arr.size == 0:
+        return Stats(0, float("nan"), float("nan"), float("nan"))
+    return Stats(int(arr.size), float(arr.mean()), float(np.median(arr)), float(arr.std()))
+
+
+def outlier_threshold(
+    values: np.ndarray | list[float], k: float = DEFAULT_K
+) -> tuple[float, float]:
+    """Return ``(threshold, mad)``: scores below ``median - k * mad`` are outliers.
+
+    Parameters
+    ----------
+    values : array-like of float
+        Scores (higher is better); non-finite entries are ignored.
+    k : float
+        Non-negative multiplier of the median absolute deviation.
+    """
+    if not np.isfinite(k) or k < 0:
+        raise ValueError(f"k must be a non-negative number, got {k}")
+    arr = _finite(values)
+    if arr.size == 0:
+        return float("nan"), float("nan")
+    median = float(np.median(arr))
+    mad = float(np.median(np.abs(arr - median)))
+    return median - k * mad, mad
+
+
+def outlier_mask(values: np.ndarray | list[float], k: float = DEFAULT_K) -> np.ndarray:
+    """Boolean array, True where the score is an outlier (NaN scores are never outliers)."""
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    threshold, _ = outlier_threshold(arr, k)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(arr) & (arr < threshold)
+
+
+def summarize(values: np.ndarray | list[float], k: float = DEFAULT_K) -> Summary:
+    """Statistics of all scores and of the scores that are not outliers under ``k``."""
+    arr = np.asarray(values, dtype=np.float64).ravel()
+    threshold, mad = outlier_threshold(arr, k)
+    out = outlier_mask(arr, k)
+    return Summary(
+        all=describe(arr),
+        inliers=describe(arr[~out]),
+        k=float(k),
+        mad=mad,
+        threshold=threshold,
+        outliers=int(out.sum()),
+    )
+
+
+def histogram(
+    values: np.ndarray | list[float], bins: int = 20, lo: float = 0.0, hi: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Counts of the finite scores in ``bins`` equal bins over ``[lo, hi]``.
+
+    Returns
+    -------
+    counts : (bins,) int64
+    edges : (bins + 1,) float64
+    """
+    if bins < 1:
+        raise ValueError(f"bins must be at least 1, got {bins}")
+    arr = np.clip(_finite(values), lo, hi)
+    counts, edges = np.histogram(arr, bins=bins, range=(lo, hi))
+    return counts.astype(np.int64), edges

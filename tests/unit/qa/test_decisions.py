@@ -1,0 +1,77 @@
+import pytest
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.qa.decisions import (
+    REASONS,
+    approve,
+    reason_counts,
+    reject,
+    rejection_note,
+)
+
+
+def test_decisions_round_trip_in_the_store(scored_project):
+    project, ids = scored_project
+    approve(project, ids["same"], "garment")
+    reject(project, ids["disjoint"], "garment", "low_contrast", "  sleeve edge lost ")
+    root = project.root
+    project.close()
+    with Project.open(root, user="qa") as again:
+        listed = again.decisions(task="garment")
+        assert [(d.image_id, d.decision, d.reason, d.text, d.user) for d in listed] == [
+            (ids["same"], "approve", None, "", "alice"),
+            (ids["disjoint"], "reject", "low_contrast", "sleeve edge lost", "alice"),
+        ]
+        assert all(d.created > 0 for d in listed)
+        assert again.image(ids["same"]).status == "approved"
+        assert again.image(ids["disjoint"]).status == "rejected"
+
+
+def test_rejected_images_return_to_the_queue_with_the_reason(scored_project):
+    project, ids = scored_project
+    reject(project, ids["half"], "garment", "bad_ground_truth", "collar missing")
+    queue = [r.id for r in project.images(status="rejected")]
+    assert queue == [ids["half"]]
+    note = rejection_note(project, ids["half"], "garment")
+    assert note.startswith("Rejected by alice on ")
+    assert note.endswith("Bad ground truth - collar missing")
+    assert rejection_note(project, ids["same"], "garment") is None
+    approve(project, ids["half"], "garment")
+    assert rejection_note(project, ids["half"], "garment") is None
+
+
+def test_reasons_are_validated():
+    assert list(REASONS) == ["bad_ground_truth", "rare_garment", "low_contrast",
+                             "complex_garment", "model_error", "other"]  # fmt: skip
+
+
+def test_unknown_reason_and_bare_other_are_refused(scored_project):
+    project, ids = scored_project
+    with pytest.raises(ValueError, match="unknown reject reason 'blurry'"):
+        reject(project, ids["half"], "garment", "blurry")
+    with pytest.raises(ValueError, match="needs a text"):
+        reject(project, ids["half"], "garment", "other", "   ")
+    assert project.decisions() == []
+
+
+def test_reason_counts_use_each_images_latest_decision(scored_project):
+    project, ids = scored_project
+    reject(project, ids["half"], "garment", "model_error")
+    reject(project, ids["disjoint"], "garment", "model_error")
+    reject(project, ids["same"], "garment", "rare_garment")
+    approve(project, ids["same"], "garment")
+    assert reason_counts(project, "garment") == {"model_error": 2}
+    assert reason_counts(project, "garment", latest_only=False) == {
+        "model_error": 2,
+        "rare_garment": 1,
+    }
+
+
+def test_training_uses_approved_masks_and_excludes_rejected(scored_project):
+    project, ids = scored_project
+    approve(project, ids["same"], "garment")
+    reject(project, ids["disjoint"], "garment", "bad_ground_truth")
+    approved_only = [i for i, _, _ in project.training_items("garment", statuses=("approved",))]
+    assert approved_only == [ids["same"]]
+    default = [i for i, _, _ in project.training_items("garment")]
+    assert ids["disjoint"] not in default and ids["same"] in default

@@ -1,0 +1,54 @@
+import csv
+from html.parser import HTMLParser
+
+from fashion_annotator.qa.decisions import reject
+from fashion_annotator.qa.report import CSV_COLUMNS, build_html, histogram_svg, write_csv
+from fashion_annotator.qa.scores import score_project
+
+
+class Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: dict[str, list[dict]] = {}
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.setdefault(tag, []).append(dict(attrs))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_csv_lists_rows_worst_first(scored_project, tmp_path):
+    project, ids = scored_project
+    path = write_csv(score_project(project, "garment"), tmp_path / "t.csv", "Dice", k=1.0)
+    with path.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert tuple(rows[0]) == CSV_COLUMNS
+    assert [int(r["image_id"]) for r in rows] == [
+        ids["disjoint"], ids["half"], ids["same"], ids["unproposed"]
+    ]  # fmt: skip
+    assert rows[1]["score"] == "0.6667" and rows[3]["score"] == ""
+    assert rows[0]["operator"] == "alice" and rows[0]["seconds"] == "90.0"
+
+
+def test_html_report_is_self_contained(scored_project):
+    project, ids = scored_project
+    reject(project, ids["disjoint"], "garment", "model_error", "all wrong")
+    document = build_html(project, "garment", score_project(project, "garment"), worst=2)
+    parser = Collector()
+    parser.feed(document)
+    images = parser.tags["img"]
+    assert len(images) == 2
+    assert all(i["src"].startswith("data:image/jpeg;base64,") for i in images)
+    assert "link" not in parser.tags and "script" not in parser.tags
+    assert len(parser.tags["svg"]) == 1
+    text = " ".join(parser.text)
+    assert "Model error" in text and "Outlier rule" in text
+    assert "disjoint.png" in text and "unproposed.png" in text
+
+
+def test_histogram_draws_the_threshold():
+    svg = histogram_svg([0.1, 0.9, 0.95], threshold=0.5)
+    assert svg.count("<rect") == 21
+    assert 'x1="275.0"' in svg  # 40 px margin + half of the 470 px plot

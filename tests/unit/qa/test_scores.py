@@ -1,0 +1,117 @@
+import numpy as np
+import pytest
+from qa_synth import SHAPE, add_photo, square
+
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.qa.scores import (
+    rescore_with_model,
+    score_masks,
+    score_project,
+    shown_proposal,
+    worst_first,
+)
+from fashion_annotator.segmentation.proposals import Proposal
+
+
+def test_dice_of_known_binary_masks():
+    garment = load_taxonomy("garment")
+    saved = square(5, 5, 15, 15)
+    assert score_masks(saved, saved, garment).score == 1.0
+    assert score_masks(square(5, 5, 15, 10), saved, garment).score == pytest.approx(2 / 3)
+    assert score_masks(square(0, 20, 5, 30), saved, garment).score == 0.0
+    half = score_masks(square(5, 5, 15, 10), saved, garment)
+    assert half.pixel_accuracy == pytest.approx(1 - 50 / (20 * 30))
+
+
+def test_parsing_scores_foreground_mean_iou():
+    parsing = load_taxonomy("parsing7")
+    saved = square(0, 0, 10, 30, label=3)
+    saved[10:20, :] = 5
+    swapped = saved.copy()
+    swapped[10:20, :15] = 6  # half of the bottom class labelled as dress
+    pair = score_masks(swapped, saved, parsing)
+    # classes 3: IoU 1; 5: 150 / 300 = 0.5; 6: 0 / 150 = 0 -> mean over present fg classes
+    assert pair.score == pytest.approx((1.0 + 0.5 + 0.0) / 3)
+    assert pair.pixel_accuracy == pytest.approx(0.75)
+    assert np.isnan(pair.per_class_iou[1]) and pair.per_class_iou[3] == 1.0
+
+
+def test_shape_mismatch_is_refused():
+    with pytest.raises(ValueError, match="shape"):
+        score_masks(
+            np.zeros((4, 4), np.uint8), np.zeros((4, 5), np.uint8), load_taxonomy("garment")
+        )
+
+
+def test_project_scores_against_the_shown_proposal(scored_project):
+    project, ids = scored_project
+    rows = {r.image_id: r for r in score_project(project, "garment")}
+    assert ids["unsaved"] not in rows
+    assert rows[ids["same"]].score == 1.0
+    assert rows[ids["half"]].score == pytest.approx(2 / 3)
+    assert rows[ids["disjoint"]].score == 0.0
+    assert np.isnan(rows[ids["unproposed"]].score)
+    half = rows[ids["half"]]
+    assert (half.operator, half.seconds, half.actions, half.status) == ("alice", 60.0, 3, "done")
+    assert half.reference == "proposal"
+    order = [r.image_id for r in worst_first(rows.values())]
+    assert order == [ids["disjoint"], ids["half"], ids["same"], ids["unproposed"]]
+
+
+def test_a_proposal_recorded_after_the_save_is_not_the_shown_one(scored_project):
+    project, ids = scored_project
+    image_id = ids["half"]
+    project.save_proposal(image_id, "garment", square(5, 5, 15, 15), "test-v2")
+    saved_at = project.mask_versions(image_id, "garment")[-1].created
+    shown = shown_proposal(project, image_id, "garment", saved_at)
+    np.testing.assert_array_equal(shown, square(5, 5, 15, 10))
+    assert score_project(project, "garment", [image_id])[0].score == pytest.approx(2 / 3)
+
+
+def test_effort_adds_up_over_versions(scored_project):
+    project, ids = scored_project
+    project.save_mask(ids["same"], "garment", square(5, 5, 15, 15), seconds=12.5, actions=4)
+    row = score_project(project, "garment", [ids["same"]])[0]
+    assert (row.seconds, row.actions, row.versions) == (42.5, 6, 2)
+
+
+class ShiftPredictor:
+    """Predicts the saved square moved right by ``shift`` columns, and counts its batches."""
+
+    def __init__(self, shift: int) -> None:
+        self.shift = shift
+        self.batches: list[int] = []
+
+    def predict_batch(self, images, batch_size=8):
+        self.batches.append(len(images))
+        out = []
+        for rgb in images:
+            assert rgb.shape == (*SHAPE, 3)
+            mask = square(5, 5 + self.shift, 15, 15 + self.shift)
+            out.append(Proposal(mask, None, "garment", "shift"))
+        return out
+
+
+def test_rescore_with_model_batches_and_reports_progress(scored_project):
+    project, ids = scored_project
+    predictor = ShiftPredictor(shift=5)
+    seen = []
+    rows = rescore_with_model(project, "garment", predictor, batch_size=3,
+                              progress=lambda d, t: seen.append((d, t)))  # fmt: skip
+    assert predictor.batches == [3, 1]
+    assert seen == [(0, 4), (3, 4), (4, 4)]
+    assert all(r.reference == "model" for r in rows)
+    assert all(r.score == pytest.approx(0.5) for r in rows)  # 50 of 100 pixels overlap
+
+
+def test_rescore_stops_when_cancelled(scored_project):
+    project, _ = scored_project
+    predictor = ShiftPredictor(shift=0)
+    rows = rescore_with_model(project, "garment", predictor, batch_size=2,
+                              cancelled=lambda: len(predictor.batches) >= 1)  # fmt: skip
+    assert len(rows) == 2 and predictor.batches == [2]
+
+
+def test_parsing_task_without_masks_scores_nothing(project, tmp_path):
+    add_photo(project, tmp_path, "a.png", 0)
+    assert score_project(project, "parsing7") == []

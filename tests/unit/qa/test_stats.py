@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+from fashion_annotator.qa.stats import (
+    describe,
+    histogram,
+    outlier_mask,
+    outlier_threshold,
+    summarize,
+)
+
+
+def test_threshold_is_median_minus_k_mad():
+    values = [0.90, 0.92, 0.94, 0.96, 0.98, 0.10]
+    # median 0.93, absolute deviations 0.03 0.01 0.01 0.03 0.05 0.83 -> MAD 0.03
+    threshold, mad = outlier_threshold(values, k=2.0)
+    assert mad == pytest.approx(0.03)
+    assert threshold == pytest.approx(0.93 - 0.06)
+    assert outlier_mask(values, k=2.0).tolist() == [False] * 5 + [True]
+
+
+def test_k_is_adjustable():
+    values = np.array([0.9, 0.8, 0.85, 0.7, 0.5])
+    few = outlier_mask(values, k=3.0).sum()
+    many = outlier_mask(values, k=0.5).sum()
+    assert few < many
+    assert not outlier_mask(values, k=100).any()
+
+
+def test_nan_scores_are_ignored_and_never_outliers():
+    values = [0.9, float("nan"), 0.91, 0.2, 0.92]
+    out = outlier_mask(values, k=3.0)
+    assert out.tolist() == [False, False, False, True, False]
+    assert describe(values).n == 4
+
+
+def test_summary_with_and_without_outliers():
+    values = [0.9, 0.9, 0.92, 0.94, 0.1]
+    s = summarize(values, k=3.0)
+    assert s.outliers == 1
+    assert s.all.n == 5 and s.inliers.n == 4
+    assert s.all.mean == pytest.approx(np.mean(values))
+    assert s.inliers.mean == pytest.approx(np.mean(values[:4]))
+    assert s.inliers.std == pytest.approx(np.std(values[:4]))
+    assert s.all.median == pytest.approx(0.9)
+
+
+def test_empty_scores_give_nan_and_negative_k_is_refused():
+    s = summarize([], k=3.0)
+    assert s.all.n == 0 and np.isnan(s.all.mean) and np.isnan(s.threshold) and s.outliers == 0
+    with pytest.raises(ValueError, match="k must be"):
+        outlier_threshold([0.5], k=-1)
+
+
+def test_histogram_counts_every_finite_score():
+    counts, edges = histogram([0.0, 0.05, 0.5, 1.0, float("nan")], bins=10)
+    assert counts.sum() == 4
+    assert counts[0] == 2 and counts[5] == 1 and counts[-1] == 1
+    assert edges[0] == 0.0 and edges[-1] == 1.0
