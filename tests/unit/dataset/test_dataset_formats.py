@@ -1,0 +1,231 @@
+"""Import/export formats on synthetic data: round trips and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pycocotools import mask as mask_utils
+
+from fashion_annotator.dataset.formats import export_project, import_source
+from fashion_annotator.dataset.store import Project
+
+SHAPE = (24, 32)
+
+
+def _parsing_mask(seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    mask = np.zeros(SHAPE, np.uint8)
+    for label in range(1, 7):
+        y, x = rng.integers(0, SHAPE[0] - 6), rng.integers(0, SHAPE[1] - 6)
+        mask[y : y + 6, x : x + 8] = label
+    return mask
+
+
+def _plain_source(root: Path, write_photo, n: int = 3) -> dict[str, np.ndarray]:
+    """A plain folder whose mask ids are parsing7 ids (identity taxonomies.json)."""
+    masks = {}
+    (root / "masks").mkdir(parents=True)
+    for i in range(n):
+        write_photo(root / "images" / f"{i:04d}.jpg", SHAPE, seed=i)
+        masks[f"{i:04d}"] = _parsing_mask(i)
+        Image.fromarray(masks[f"{i:04d}"]).save(root / "masks" / f"{i:04d}.png")
+    names = ["background", "skin", "hair", "top", "shoes", "bottom", "dress"]
+    table = {"parsing7": {"classes": names, "from_x": {str(i): i for i in range(7)}}}
+    (root / "taxonomies.json").write_text(json.dumps(table))
+    return masks
+
+
+def test_plain_import_with_broken_files_goes_on(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    src = tmp_path / "plain"
+    masks = _plain_source(src, write_photo)
+    (src / "images" / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    (src / "images" / "empty.png").write_bytes(b"")
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(src / "masks" / "0000.png")  # wrong size
+    Image.fromarray(np.full(SHAPE, 9, np.uint8)).save(src / "masks" / "0001.png")  # unknown id
+    Image.fromarray(np.zeros(SHAPE, np.uint16) + 3).save(src / "masks" / "nophoto.png")
+    summary = import_source(project, src, "plain")
+    problems = dict(summary.errors)
+    assert summary.added == 3 and summary.masks == 1
+    assert "truncated" in problems[str(src / "images" / "broken.jpg")].lower()
+    assert "0 bytes" in problems[str(src / "images" / "empty.png")]
+    assert "5x5 (WxH) differs from the photo" in problems[str(src / "masks" / "0000.png")]
+    assert "9" in problems[str(src / "masks" / "0001.png")]
+    assert "no photo named 'nophoto'" in problems[str(src / "masks" / "nophoto.png")]
+    (rec,) = project.images_by_stem("0002")
+    np.testing.assert_array_equal(project.load_mask(rec.id, "parsing7"), masks["0002"])
+    assert rec.id and project.image(rec.id).status == "done"
+    assert project.mask_versions(rec.id, "parsing7")[0].source == "import"
+    assert summary.lines()[0].endswith("5 files refused")
+
+
+def test_plain_masks_attach_to_existing_photos(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    src = tmp_path / "plain"
+    masks = _plain_source(src, write_photo, n=2)
+    import_source(project, src / "images", "photos")
+    (src / "images" / "0000.jpg").unlink()
+    (src / "images" / "0001.jpg").unlink()
+    summary = import_source(project, src, "plain", taxonomy="parsing7")
+    assert (summary.added, summary.masks, summary.errors) == (0, 2, [])
+    (rec,) = project.images_by_stem("0001")
+    np.testing.assert_array_equal(project.load_mask(rec.id, "parsing7"), masks["0001"])
+
+
+def test_plain_needs_a_taxonomy(project: Project, tmp_path: Path, write_photo) -> None:
+    src = tmp_path / "plain"
+    _plain_source(src, write_photo, n=1)
+    (src / "taxonomies.json").unlink()
+    with pytest.raises(ValueError, match="taxonomies.json: missing"):
+        import_source(project, src, "plain")
+    summary = import_source(project, src, "plain", taxonomy="person")
+    assert "person" in project.tasks and summary.masks == 0
+    assert "outside" in summary.errors[0][1] or "person" in summary.errors[0][1]
+
+
+def test_plain_export_roundtrip_through_every_format(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    src = tmp_path / "plain"
+    masks = _plain_source(src, write_photo)
+    import_source(project, src, "plain")
+    for fmt in ("plain", "coco"):
+        out = tmp_path / f"out-{fmt}"
+        assert export_project(project, out, fmt, "parsing7").count == 3
+        with Project.create(tmp_path / f"again-{fmt}", tasks=("parsing7",)) as again:
+            summary = import_source(again, out, fmt)
+            assert summary.errors == [] and summary.masks == 3
+            for stem, mask in masks.items():
+                (rec,) = again.images_by_stem(stem)
+                np.testing.assert_array_equal(again.load_mask(rec.id, "parsing7"), mask)
+    labels = json.loads((tmp_path / "out-plain" / "labels.json").read_text())
+    assert labels["3"] == "top"
+    png = Image.open(tmp_path / "out-plain" / "masks" / "0000.png")
+    assert png.mode == "P"
+    coco = json.loads((tmp_path / "out-coco" / "annotations.json").read_text())
+    assert {c["name"] for c in coco["categories"]} >= {"skin", "dress"}
+    assert all(isinstance(a["segmentation"]["counts"], str) for a in coco["annotations"])
+
+
+def test_cutout_export_and_alpha_import(project: Project, tmp_path: Path, write_photo) -> None:
+    rec = project.add_image(write_photo(tmp_path / "look.jpg", SHAPE))
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[4:20, 6:18] = 1
+    project.save_mask(rec.id, "garment", mask)
+    export_project(project, tmp_path / "cut", "cutout")
+    rgba = np.asarray(Image.open(tmp_path / "cut" / "look.png"))
+    assert rgba.shape == (*SHAPE, 4)
+    np.testing.assert_array_equal(rgba[..., 3] > 0, mask > 0)
+    np.testing.assert_array_equal(rgba[..., :3], project.load_photo(rec.id).rgb)
+    # Re-import onto the same photo (matched by stem) adds a version.
+    summary = import_source(project, tmp_path / "cut", "alpha")
+    assert (summary.added, summary.masks) == (0, 1)
+    assert len(project.mask_versions(rec.id, "garment")) == 2
+
+
+def test_alpha_import_refuses_opaque_and_mismatched(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    project.add_image(write_photo(tmp_path / "a.jpg", SHAPE))
+    src = tmp_path / "cutouts"
+    write_photo(src / "opaque.png", SHAPE)
+    Image.fromarray(np.zeros((10, 10, 4), np.uint8), "RGBA").save(src / "a.png")
+    with pytest.raises(ValueError, match="not binary"):
+        import_source(project, src, "alpha", taxonomy="parsing7")
+    summary = import_source(project, src, "alpha")
+    problems = dict(summary.errors)
+    assert "no alpha channel" in problems[str(src / "opaque.png")]
+    assert "differs from photo a.jpg" in problems[str(src / "a.png")]
+
+
+def _coco(tmp_path: Path, write_photo, images: list[dict], anns: list[dict]) -> Path:
+    write_photo(tmp_path / "coco" / "images" / "p.jpg", SHAPE)
+    cats = [{"id": 1, "name": "garment"}]
+    path = tmp_path / "coco" / "instances.json"
+    path.write_text(json.dumps({"images": images, "annotations": anns, "categories": cats}))
+    return path
+
+
+def test_coco_polygons_rle_and_malicious_paths(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    good = {"id": 1, "file_name": "p.jpg", "width": 32, "height": 24}
+    poly = {
+        "id": 1,
+        "image_id": 1,
+        "category_id": 1,
+        "segmentation": [[2, 2, 12, 2, 12, 10, 2, 10]],
+    }
+    rle = mask_utils.encode(
+        np.asfortranarray(np.pad(np.ones((4, 4), np.uint8), ((15, 5), (20, 8))))
+    )
+    rle_ann = {"id": 2, "image_id": 1, "category_id": 1,
+               "segmentation": {"size": [24, 32], "counts": rle["counts"].decode()}}  # fmt: skip
+    bad = [
+        {"id": 2, "file_name": "../../etc/passwd", "width": 32, "height": 24},
+        {"id": 3, "file_name": "/etc/hostname", "width": 32, "height": 24},
+        {"id": 4, "file_name": "missing.jpg", "width": 32, "height": 24},
+        {"id": 5, "file_name": "p.jpg", "width": 99, "height": 24},
+    ]
+    path = _coco(tmp_path, write_photo, [good, *bad], [poly, rle_ann])
+    summary = import_source(project, path, "coco")
+    assert summary.masks == 1
+    text = " | ".join(problem for _, problem in summary.errors)
+    assert "escapes the source folder" in text
+    assert "absolute path refused" in text
+    assert "no photo named 'missing'" in text
+    assert "size (24, 99) differs" in text
+    (rec,) = project.images_by_stem("p")
+    mask = project.load_mask(rec.id, "garment")
+    assert mask[5, 5] == 1 and mask[16, 21] == 1 and mask[0, 0] == 0 and mask[20, 5] == 0
+
+
+def test_coco_bad_annotations_and_categories(project: Project, tmp_path: Path, write_photo) -> None:
+    img = {"id": 1, "file_name": "p.jpg", "width": 32, "height": 24}
+    ann = {"id": 7, "image_id": 1, "category_id": 1, "segmentation": [[1, 2]]}
+    path = _coco(tmp_path, write_photo, [img], [ann])
+    summary = import_source(project, path, "coco")
+    assert "annotation 7" in summary.errors[0][1] and "3 x,y pairs" in summary.errors[0][1]
+    data = json.loads(path.read_text())
+    data["categories"] = [{"id": 1, "name": "hat"}]
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="fit none of the tasks"):
+        import_source(project, path, "coco")
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="instances.json: not a readable COCO JSON"):
+        import_source(project, path, "coco")
+
+
+def test_odd_photos_import(project: Project, tmp_path: Path) -> None:
+    src = tmp_path / "odd"
+    src.mkdir()
+    rgb = np.random.default_rng(0).integers(0, 255, (20, 30, 3), np.uint8)
+    Image.fromarray(rgb).convert("CMYK").save(src / "cmyk.jpg")
+    Image.fromarray(rgb[..., 0].astype(np.uint16) * 257).save(src / "sixteen.png")
+    rotated = Image.fromarray(rgb)
+    exif = rotated.getexif()
+    exif[0x0112] = 6  # rotate 90 on display
+    rotated.save(src / "rotated.jpg", exif=exif)
+    Image.fromarray(rgb).save(src / "näme ☃.png")
+    summary = import_source(project, src, "photos")
+    assert (summary.added, summary.errors) == (4, [])
+    (rec,) = project.images_by_stem("rotated")
+    assert rec.shape == (30, 20)
+    assert project.load_photo(project.images_by_stem("cmyk")[0].id).rgb.shape == (20, 30, 3)
+
+
+def test_unknown_format_and_missing_folder(project: Project, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown import format"):
+        import_source(project, tmp_path, "tiff")
+    with pytest.raises(ValueError, match="unknown export format"):
+        export_project(project, tmp_path / "o", "tiff")
+    with pytest.raises(ValueError, match="not a folder"):
+        import_source(project, tmp_path / "nope", "photos")
+    with pytest.raises(ValueError, match="not a plain mask folder"):
+        import_source(project, tmp_path, "plain")
