@@ -35,6 +35,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=None, help="score only the first N photos")
     p.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda")
     p.add_argument("--batch-size", type=int, default=4, help="photos per forward pass")
+    p.add_argument(
+        "--crop-pass",
+        action="store_true",
+        help="binary tasks: second pass on a crop around the first mask",
+    )
     p.set_defaults(func=run)
 
 
@@ -45,7 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         predictor = load_predictor(
-            args.model if args.model is not None else args.task, device=args.device
+            args.model if args.model is not None else args.task,
+            device=args.device,
+            crop_pass=args.crop_pass,
         )
         classes = task_classes(args.data, args.task)
         if predictor.task != args.task or predictor.num_classes != len(classes):
@@ -77,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
         device=predictor.device_name,
         model=str(predictor.path),
         model_version=predictor.model_version,
+        crop_pass=predictor.crop_pass,
     )
     text = json.dumps(result, indent=2)
     if args.json is None:

@@ -249,3 +249,44 @@ def test_benchmark_latency_reports_medians(garment_file):
     assert 0 < result["min_s"] <= result["median_s"] <= result["median_with_probs_s"]
     with pytest.raises(ValueError, match="repeats"):
         benchmark_latency(predictor, (90, 60), repeats=0)
+
+
+class BrightIsForeground(torch.nn.Module):
+    """Logit +10 where the normalised red channel is positive, else -10; counts its calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return (x[:, :1] > 0).float() * 20 - 10
+
+
+def test_crop_pass_sharpens_a_small_subject():
+    meta = _meta("garment", BINARY, {}, mean=[0.5] * 3, std=[0.5] * 3, input_size=[24, 16])
+    rgb = np.zeros((240, 160, 3), np.uint8)
+    rgb[101:131, 61:83] = 255  # 30x22 subject, off the 10x10 network grid
+    truth = rgb[..., 0] > 0
+
+    def iou(mask: np.ndarray) -> float:
+        return (mask.astype(bool) & truth).sum() / (mask.astype(bool) | truth).sum()
+
+    plain = Predictor(SimpleNamespace(module=BrightIsForeground(), meta=meta), device="cpu")
+    plain.set_image(rgb)
+    first = plain.predict()
+    module = BrightIsForeground()
+    cropped = Predictor(SimpleNamespace(module=module, meta=meta), device="cpu", crop_pass=True)
+    calls = module.calls
+    cropped.set_image(rgb)
+    second = cropped.predict()
+    assert module.calls == calls + 2  # the photo, then the crop
+    assert iou(second.mask) > iou(first.mask) + 0.1
+    assert iou(second.mask) > 0.9
+    np.testing.assert_allclose(second.probs.sum(axis=0), 1.0, atol=1e-6)
+    [batched] = cropped.predict_batch([rgb])
+    np.testing.assert_array_equal(batched.mask, second.mask)
+    rgb[:] = 255  # a subject filling the photo: no zoom to gain, no second pass
+    calls = module.calls
+    cropped.set_image(rgb)
+    assert cropped.predict().mask.all() and module.calls == calls + 1
