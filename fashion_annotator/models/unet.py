@@ -13,7 +13,7 @@ from fashion_annotator.models.blocks import ConvBlock
 MODEL_SIZES: dict[str, dict[str, int]] = {
     "tiny": {"base": 4, "depth": 2},
     "small": {"base": 8, "depth": 3},
-    "default": {"base": 16, "depth": 4},
+    "default": {"base": 16, "depth": 5},
 }
 
 

@@ -1,0 +1,221 @@
+"""Training data: sample lists, task label mappings, a deterministic split and a uint8 cache.
+
+Photos and masks are decoded once, shrunk to the network input size (area interpolation for
+photos, nearest for label maps) and kept as uint8 arrays in an ``.npz`` cache, so epochs never
+re-decode JPEGs. Validation masks are also kept at full resolution: validation figures are
+computed at the photos' own size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One training pair: a photo and its label mask (label ids of the source labelling)."""
+
+    name: str
+    image: Path
+    mask: Path
+
+
+@dataclass
+class CachedSplit:
+    """Decoded samples of one split.
+
+    Attributes
+    ----------
+    names : list of str
+    images : (N, H, W, 3) uint8
+        Photos area-resized to the network input size ``(H, W)``.
+    masks : (N, H, W) uint8
+        Source label ids, nearest-resized to ``(H, W)``.
+    full_masks : list of (H_i, W_i) uint8
+        Source label ids at each photo's own resolution (validation only; else empty).
+    """
+
+    names: list[str]
+    images: np.ndarray
+    masks: np.ndarray
+    full_masks: list[np.ndarray] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+
+def task_mapping(data_dir: Path, task: str) -> tuple[list[str], np.ndarray]:
+    """Return the class names of ``task`` and the ``(256,) uint8`` LUT source id -> class id.
+
+    Uses ``data_dir/taxonomies.json`` (the CCP format: ``{task: {"classes", "from_ccp"}}``).
+    Without that file the masks are taken to hold the task's ids already (identity LUT) and the
+    classes come from the shipped taxonomy ``resources/taxonomies/<task>.json``.
+    """
+    path = Path(data_dir) / "taxonomies.json"
+    lut = np.zeros(256, np.uint8)
+    if not path.is_file():
+        from fashion_annotator.core.labels import load_taxonomy
+
+        lut[:] = np.arange(256, dtype=np.uint8)
+        return list(load_taxonomy(task).names), lut
+    try:
+        spec = json.loads(path.read_text())[task]
+        classes = list(spec["classes"])
+        for src, dst in spec["from_ccp"].items():
+            if not 0 <= int(dst) < len(classes):
+                raise ValueError(f"class id {dst} outside 0..{len(classes) - 1}")
+            lut[int(src)] = int(dst)
+    except KeyError as exc:
+        raise ValueError(f"{path}: no task or key {exc} in the taxonomies") from None
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: bad taxonomy for task {task!r}: {exc}") from None
+    return classes, lut
+
+
+def list_samples(data_dir: Path) -> list[Sample]:
+    """Return the photo/mask pairs of a plain mask folder (``images/``, ``masks/NAME.png``)."""
+    data_dir = Path(data_dir)
+    if not (data_dir / "images").is_dir() or not (data_dir / "masks").is_dir():
+        raise FileNotFoundError(f"{data_dir}: expected images/ and masks/ folders")
+    samples = []
+    for image in sorted((data_dir / "images").iterdir()):
+        mask = data_dir / "masks" / f"{image.stem}.png"
+        if image.suffix.lower() in IMAGE_SUFFIXES and mask.is_file():
+            samples.append(Sample(image.stem, image, mask))
+    if not samples:
+        raise ValueError(f"{data_dir}: no photo in images/ has a mask in masks/")
+    return samples
+
+
+def split_samples(
+    samples: list[Sample], data_dir: Path | None = None, val_fraction: float = 0.15
+) -> tuple[list[Sample], list[Sample]]:
+    """Split into (train, val), deterministically.
+
+    ``data_dir/splits.json`` (``{"train": [...], "val": [...]}``) wins when present; otherwise a
+    sample goes to val when the SHA-1 of its name falls in the lowest ``val_fraction``, so the
+    split does not change when samples are added (old ones keep their side).
+    """
+    splits_file = Path(data_dir) / "splits.json" if data_dir is not None else None
+    if splits_file is not None and splits_file.is_file():
+        splits = json.loads(splits_file.read_text())
+        train_names, val_names = set(splits.get("train", [])), set(splits.get("val", []))
+        return (
+            [s for s in samples if s.name in train_names],
+            [s for s in samples if s.name in val_names],
+        )
+
+    def bucket(name: str) -> float:
+        return int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) / 16**8
+
+    val = [s for s in samples if bucket(s.name) < val_fraction]
+    if not val and len(samples) > 1:
+        val = [min(samples, key=lambda s: bucket(s.name))]
+    train = [s for s in samples if s not in val]
+    return train, val
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """Decode a photo to ``(H, W, 3) uint8`` RGB with its EXIF orientation applied."""
+    try:
+        with Image.open(path) as im:
+            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read photo ({exc})") from None
+
+
+def read_label_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
+    """Decode a single-channel label PNG to ``(H, W) uint8`` ids; ``shape`` must match."""
+    try:
+        with Image.open(path) as im:
+            im = ImageOps.exif_transpose(im)
+            if im.mode not in ("L", "P"):
+                raise ValueError(f"mode {im.mode}, expected a single-channel 8-bit label PNG")
+            mask = np.asarray(im).copy()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot read mask ({exc})") from None
+    if mask.shape != tuple(shape):
+        raise ValueError(f"{path}: mask is {mask.shape[::-1]} (WxH) but the photo is {shape[::-1]}")
+    return mask
+
+
+def resize_image(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Area-resize ``(H, W, 3) uint8`` to ``size = (h, w)``."""
+    return cv2.resize(rgb, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+
+
+def resize_labels(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Nearest-resize an ``(H, W) uint8`` label map to ``size = (h, w)``."""
+    return cv2.resize(mask, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
+
+
+def _fingerprint(samples: list[Sample], size: tuple[int, int], keep_full: bool) -> str:
+    h = hashlib.sha1(f"{size}{keep_full}".encode())
+    for s in samples:
+        for p in (s.image, s.mask):
+            st = p.stat()
+            h.update(f"{s.name}|{p}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()[:16]
+
+
+def load_split(
+    samples: list[Sample], size: tuple[int, int], cache_dir: Path | None, keep_full: bool = False
+) -> CachedSplit:
+    """Decode and resize ``samples`` (or read them from the cache in ``cache_dir``).
+
+    Parameters
+    ----------
+    samples : list of Sample
+    size : (h, w)
+        Network input size in pixels.
+    cache_dir : Path or None
+        Where the ``.npz`` cache lives; None disables caching.
+    keep_full : bool
+        Also keep the full-resolution masks (for validation).
+    """
+    h, w = size
+    cache = None
+    if cache_dir is not None:
+        cache = Path(cache_dir) / f"split-{_fingerprint(samples, size, keep_full)}.npz"
+        if cache.is_file():
+            with np.load(cache) as z:
+                n = len(z["names"])
+                full = [z[f"full_{i}"] for i in range(n)] if keep_full else []
+                return CachedSplit(list(z["names"]), z["images"], z["masks"], full)
+    images = np.empty((len(samples), h, w, 3), np.uint8)
+    masks = np.empty((len(samples), h, w), np.uint8)
+    full = []
+    for i, s in enumerate(samples):
+        rgb = read_rgb(s.image)
+        mask = read_label_mask(s.mask, rgb.shape[:2])
+        images[i] = resize_image(rgb, size)
+        masks[i] = resize_labels(mask, size)
+        if keep_full:
+            full.append(mask)
+    split = CachedSplit([s.name for s in samples], images, masks, full)
+    if cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        extra = {f"full_{i}": m for i, m in enumerate(full)}
+        tmp = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, names=np.array(split.names), images=images, masks=masks, **extra)
+        tmp.replace(cache)
+    return split
+
+
+def data_fingerprint(names: list[str], masks: np.ndarray) -> str:
+    """SHA-256 over the sample names and their (resized) masks: which data a model saw."""
+    h = hashlib.sha256()
+    for name in names:
+        h.update(name.encode() + b"\0")
+    h.update(np.ascontiguousarray(masks).tobytes())
+    return h.hexdigest()

@@ -1,0 +1,281 @@
+"""The training loop: time-bounded cosine schedule, checkpoints, resume, early stopping.
+
+Progress is reported through an ``emit(event: dict)`` callback (the ``train`` command prints
+the events as JSON lines). Only rank 0 emits and writes files when run under DDP.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from fashion_annotator.models.unet import MODEL_SIZES, UNet
+from training import distributed
+from training.augment import augment_batch
+from training.data import CachedSplit
+from training.heads import Head
+from training.losses import (
+    binary_loss,
+    boundary_loss,
+    boundary_target,
+    class_weights,
+    parsing_loss,
+)
+from training.metrics import evaluate, score
+
+CHECKPOINT = "checkpoint.pt"
+
+
+class TrainingCancelled(Exception):
+    """Raised inside the loop when the cancel flag is set (SIGTERM)."""
+
+
+@dataclass
+class TrainConfig:
+    """Everything that shapes a run; stored in the checkpoint so ``--resume`` continues it."""
+
+    out_dir: str
+    epochs: int = 40
+    max_minutes: float | None = None
+    batch_size: int = 8
+    lr: float = 2e-3
+    weight_decay: float = 1e-4
+    warmup_steps: int = 30
+    patience: int = 8
+    model_size: str = "default"
+    norm: str = "group"
+    attention: bool = True
+    boundary_head: bool = False
+    boundary_weight: float = 0.5
+    dice_weight: float = 1.0
+    background_weight: float = 0.5
+    flip: bool = True
+    jitter: float = 0.1
+    seed: int = 0
+    device: str = "cpu"
+    steps_per_event: int = 1
+    arch_override: dict[str, Any] = field(default_factory=dict)
+
+    def arch(self, out_ch: int) -> dict[str, Any]:
+        """UNet keyword arguments for ``out_ch`` outputs."""
+        if self.model_size not in MODEL_SIZES:
+            raise ValueError(f"unknown model size {self.model_size!r}; one of {list(MODEL_SIZES)}")
+        arch = {"in_ch": 3, "out_ch": out_ch, **MODEL_SIZES[self.model_size]}
+        arch.update(norm=self.norm, attention=self.attention, boundary_head=self.boundary_head)
+        arch.update(self.arch_override)
+        arch["out_ch"] = out_ch
+        return arch
+
+
+@dataclass
+class TrainResult:
+    """The best model (weights restored) and what the run went through."""
+
+    model: UNet
+    figures: dict[str, dict]
+    best_epoch: int
+    epochs_run: int
+    history: list[dict]
+
+
+def _loss(
+    model: nn.Module,
+    x: torch.Tensor,
+    labels: torch.Tensor,
+    heads: list[Head],
+    luts: list[torch.Tensor],
+    weights: dict[str, torch.Tensor],
+    cfg: TrainConfig,
+) -> torch.Tensor:
+    logits, boundary = model(x, with_boundary=True)
+    total = x.new_zeros(())
+    finest = None
+    for h, lut in zip(heads, luts, strict=True):
+        target = lut[labels]
+        if h.binary:
+            total = total + binary_loss(
+                logits[:, h.offset : h.stop], target.float(), cfg.dice_weight
+            )
+        else:
+            total = total + parsing_loss(logits[:, h.offset : h.stop], target, weights[h.task])
+        if finest is None or len(h.classes) > finest[0]:
+            finest = (len(h.classes), target)
+    if boundary is not None:
+        total = total + cfg.boundary_weight * boundary_loss(boundary, boundary_target(finest[1]))
+    return total
+
+
+def train(
+    cfg: TrainConfig,
+    heads: list[Head],
+    train_split: CachedSplit,
+    val_split: CachedSplit,
+    mean: list[float],
+    std: list[float],
+    emit: Callable[[dict], None],
+    cancelled: Callable[[], bool] = lambda: False,
+    init_state: dict[str, torch.Tensor] | None = None,
+    resume: bool = False,
+) -> TrainResult:
+    """Train a UNet with one output slice per head; return the best model on val.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+    heads : list of Head
+    train_split, val_split : CachedSplit
+        Cached photos (uint8, network size) and source label masks; val also at full size.
+    mean, std : list of 3 float
+        Input normalisation (RGB, 0..1 scale).
+    emit : callable
+        Receives ``step`` and ``epoch`` events (rank 0 only).
+    cancelled : callable
+        Polled every step; True raises :class:`TrainingCancelled` (the checkpoint of the last
+        finished epoch stays, nothing else is written).
+    init_state : dict or None
+        Weights to start from; tensors whose shape does not fit (e.g. another head) are skipped.
+    resume : bool
+        Continue from ``out_dir/checkpoint.pt`` if it exists.
+    """
+    rank, world = distributed.rank_and_world()
+    device = torch.device(cfg.device)
+    torch.manual_seed(cfg.seed)
+    out_ch = heads[-1].stop
+    model = UNet(**cfg.arch(out_ch)).to(device)
+    if init_state is not None:
+        own = model.state_dict()
+        fit = {k: v for k, v in init_state.items() if k in own and own[k].shape == v.shape}
+        model.load_state_dict(fit, strict=False)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    out = Path(cfg.out_dir)
+    ckpt_path = out / CHECKPOINT
+    state = {
+        "epoch": 0,
+        "step": 0,
+        "elapsed": 0.0,
+        "best": -math.inf,
+        "best_epoch": 0,
+        "bad_epochs": 0,
+        "history": [],
+        "best_state": None,
+    }
+    if resume and ckpt_path.is_file():
+        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["optimizer"])
+        state.update({k: ckpt[k] for k in state})
+    ddp_model = distributed.wrap(model)
+
+    luts = [torch.from_numpy(h.lut.astype(np.int64)).to(device) for h in heads]
+    weights = {
+        h.task: class_weights(h.channels, cfg.background_weight).to(device)
+        for h in heads
+        if not h.binary
+    }
+    n = len(train_split)
+    per_rank = n // world
+    steps = max(1, math.ceil(per_rank / cfg.batch_size))
+    total_steps = steps * cfg.epochs
+    budget = cfg.max_minutes * 60 if cfg.max_minutes else math.inf
+    thresholds: dict[str, float] = {}
+    figures: dict[str, dict] = {}
+    t_start = time.monotonic() - state["elapsed"]
+
+    def progress() -> float:
+        return max(state["step"] / total_steps, (time.monotonic() - t_start) / budget)
+
+    def eta() -> float:
+        p = progress()
+        return (time.monotonic() - t_start) * (1 - p) / p if p > 0 else math.nan
+
+    stop = state["epoch"] >= cfg.epochs or progress() >= 1
+    while not stop:
+        epoch = state["epoch"] + 1
+        gen = torch.Generator().manual_seed(cfg.seed * 100003 + epoch)
+        order = torch.randperm(n, generator=gen)[: per_rank * world][rank::world]
+        model.train()
+        losses = []
+        for s in range(steps):
+            if cancelled():
+                raise TrainingCancelled
+            idx = order[s * cfg.batch_size : (s + 1) * cfg.batch_size].numpy()
+            if len(idx) == 0:
+                break
+            x = torch.from_numpy(train_split.images[idx]).permute(0, 3, 1, 2).float() / 255
+            y = torch.from_numpy(train_split.masks[idx]).long()
+            x, y = augment_batch(x, y, gen, flip=cfg.flip, jitter=cfg.jitter)
+            x = (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+            warm = min(1.0, (state["step"] + 1) / cfg.warmup_steps)
+            for g in opt.param_groups:
+                g["lr"] = cfg.lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress(), 1.0)))
+            loss = _loss(ddp_model, x.to(device), y.to(device), heads, luts, weights, cfg)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            state["step"] += 1
+            losses.append(loss.item())
+            if rank == 0 and (s % cfg.steps_per_event == 0 or s == steps - 1):
+                emit(
+                    {
+                        "event": "step",
+                        "epoch": epoch,
+                        "step": s + 1,
+                        "steps": steps,
+                        "loss": losses[-1],
+                        "eta_s": eta(),
+                    }
+                )
+            if progress() >= 1:
+                break
+        state["epoch"] = epoch
+        state["elapsed"] = time.monotonic() - t_start
+        if rank == 0:
+            figures = evaluate(model, val_split, heads, mean, std, thresholds, device)
+            val_score = score(figures, heads)
+            record = {
+                "event": "epoch",
+                "epoch": epoch,
+                "loss": float(np.mean(losses)),
+                "val": figures,
+                "score": val_score,
+                "lr": opt.param_groups[0]["lr"],
+                "elapsed_s": state["elapsed"],
+                "eta_s": eta(),
+            }
+            state["history"].append({k: v for k, v in record.items() if k != "event"})
+            if val_score > state["best"]:
+                state.update(best=val_score, best_epoch=epoch, bad_epochs=0)
+                state["best_state"] = {
+                    k: v.detach().cpu().clone() for k, v in model.state_dict().items()
+                }
+            else:
+                state["bad_epochs"] += 1
+            emit(record)
+            stop = state["bad_epochs"] >= cfg.patience or epoch >= cfg.epochs or progress() >= 1
+            out.mkdir(parents=True, exist_ok=True)
+            tmp = ckpt_path.with_name(CHECKPOINT + ".tmp")
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": opt.state_dict(),
+                    "config": asdict(cfg),
+                    **state,
+                },
+                tmp,
+            )
+            tmp.replace(ckpt_path)
+        stop = distributed.broadcast_flag(stop)
+
+    if state["best_state"] is not None:
+        model.load_state_dict(state["best_state"])
+    if rank == 0:
+        figures = evaluate(model, val_split, heads, mean, std, thresholds, device)
+    return TrainResult(model, figures, state["best_epoch"], state["epoch"], state["history"])

@@ -1,0 +1,129 @@
+"""Validation at the photos' full resolution: logits are enlarged smoothly, then decided.
+
+The network sees area-shrunk photos; its logits are bilinearly enlarged to each photo's own
+size before the argmax (or threshold), so figures are comparable with full-resolution
+evaluation of the shipped predictor.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from training.data import CachedSplit
+from training.heads import Head
+
+#: Thresholds swept for binary heads (probability of the foreground).
+THRESHOLDS = tuple(np.round(np.arange(0.3, 0.81, 0.05), 2).tolist())
+
+
+def normalise(images: np.ndarray, mean: list[float], std: list[float]) -> torch.Tensor:
+    """``(N, H, W, 3) uint8`` -> ``(N, 3, H, W) float32`` with per-channel mean/std (0..1 scale)."""
+    x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255
+    m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
+    s = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
+    return (x - m) / s
+
+
+def _iou_from_confusion(conf: np.ndarray) -> np.ndarray:
+    inter = np.diag(conf).astype(np.float64)
+    union = conf.sum(0) + conf.sum(1) - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, inter / union, np.nan)
+
+
+@torch.no_grad()
+def evaluate(
+    model: nn.Module,
+    split: CachedSplit,
+    heads: list[Head],
+    mean: list[float],
+    std: list[float],
+    thresholds: dict[str, float] | None = None,
+    device: str | torch.device = "cpu",
+) -> dict[str, dict]:
+    """Evaluate every head on ``split`` (which must hold full-resolution masks).
+
+    Returns
+    -------
+    dict
+        task -> figures. Parsing heads: ``miou``, ``pixel_accuracy``, ``per_class_iou``.
+        Binary heads: ``miou`` (background and foreground), ``median_dice``, ``mean_dice``,
+        ``pixel_accuracy`` at ``thresholds[task]`` (default 0.5), plus ``best_threshold``: the
+        swept threshold that maximises the head's primary metric.
+    """
+    if len(split.full_masks) != len(split):
+        raise ValueError("evaluation needs the full-resolution masks (load_split keep_full=True)")
+    thresholds = thresholds or {}
+    was_training = model.training
+    model.eval()
+    conf = {h.task: np.zeros((h.channels, h.channels), np.int64) for h in heads if not h.binary}
+    # per binary head: (n_images, n_thresholds, 4) counts tp, fp, fn, tn
+    counts = {h.task: [] for h in heads if h.binary}
+    cuts = torch.logit(torch.tensor(THRESHOLDS, dtype=torch.float32)).view(-1, 1, 1)
+    for i in range(len(split)):
+        x = normalise(split.images[i : i + 1], mean, std).to(device)
+        full = split.full_masks[i]
+        logits = F.interpolate(model(x), size=full.shape, mode="bilinear", align_corners=False)
+        logits = logits[0].float().cpu()
+        for h in heads:
+            gt = h.lut[full]
+            if h.binary:
+                g = torch.from_numpy(gt > 0)
+                pred = logits[h.offset] > cuts
+                tp = (pred & g).sum((1, 2))
+                fp = (pred & ~g).sum((1, 2))
+                fn = (~pred & g).sum((1, 2))
+                tn = g.numel() - tp - fp - fn
+                counts[h.task].append(torch.stack([tp, fp, fn, tn], 1).numpy())
+            else:
+                pred = logits[h.offset : h.stop].argmax(0).numpy()
+                k = h.channels
+                conf[h.task] += np.bincount(
+                    gt.ravel().astype(np.int64) * k + pred.ravel(), minlength=k * k
+                ).reshape(k, k)
+    model.train(was_training)
+    out: dict[str, dict] = {}
+    for h in heads:
+        if not h.binary:
+            c = conf[h.task]
+            iou = _iou_from_confusion(c)
+            out[h.task] = {
+                "miou": float(np.nanmean(iou)),
+                "pixel_accuracy": float(np.trace(c) / max(c.sum(), 1)),
+                "per_class_iou": {n: float(v) for n, v in zip(h.classes, iou, strict=True)},
+            }
+            continue
+        per_t = _binary_figures(np.stack(counts[h.task]))
+        best = int(np.argmax(per_t[h.primary_metric]))
+        t = thresholds.get(h.task, 0.5)
+        j = int(np.argmin(np.abs(np.asarray(THRESHOLDS) - t)))
+        out[h.task] = {k: float(v[j]) for k, v in per_t.items()}
+        out[h.task]["threshold"] = float(THRESHOLDS[j])
+        out[h.task]["best_threshold"] = float(THRESHOLDS[best])
+        out[h.task][f"best_{h.primary_metric}"] = float(per_t[h.primary_metric][best])
+    return out
+
+
+def _binary_figures(c: np.ndarray) -> dict[str, np.ndarray]:
+    """Figures per threshold from ``(n_images, n_thresholds, 4)`` tp/fp/fn/tn counts."""
+    tp, fp, fn, tn = (c[..., k].astype(np.float64) for k in range(4))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dice = np.where(tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 1.0)
+    s = c.sum(0).astype(np.float64)
+    fg_iou = s[:, 0] / np.maximum(s[:, 0] + s[:, 1] + s[:, 2], 1)
+    bg_iou = s[:, 3] / np.maximum(s[:, 3] + s[:, 1] + s[:, 2], 1)
+    return {
+        "miou": (fg_iou + bg_iou) / 2,
+        "iou": fg_iou,
+        "median_dice": np.median(dice, 0),
+        "mean_dice": dice.mean(0),
+        "pixel_accuracy": (s[:, 0] + s[:, 3]) / s.sum(1),
+    }
+
+
+def score(figures: dict[str, dict], heads: list[Head]) -> float:
+    """One number ranking a multi-head model: the mean of each head's primary metric."""
+    return float(np.mean([figures[h.task][h.primary_metric] for h in heads]))

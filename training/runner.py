@@ -1,0 +1,264 @@
+"""One training run end to end: data, training, export, comparison, registration.
+
+:func:`run` is what ``fashion-annotator train`` calls; it reports through ``emit`` and polls
+``cancelled`` so the command can turn SIGTERM into a clean ``cancelled`` event.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.weights import load_model, save_model
+from fashion_annotator.resources import resource_path
+from training import distributed
+from training.data import (
+    CachedSplit,
+    Sample,
+    data_fingerprint,
+    list_samples,
+    load_split,
+    split_samples,
+    task_mapping,
+)
+from training.heads import Head, stack_heads
+from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
+from training.metrics import evaluate
+
+Emit = Callable[[dict], None]
+
+
+def resolve_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error."""
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("--device cuda: no CUDA device is available")
+    return name
+
+
+def export_head(model: UNet, arch: dict[str, Any], head: Head) -> UNet:
+    """Return a single-task UNet: the shared trunk plus ``head``'s slice of the last layer."""
+    single = UNet(**{**arch, "out_ch": head.channels, "boundary_head": False})
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("boundary.")}
+    state["head.weight"] = state["head.weight"][head.offset : head.stop].clone()
+    state["head.bias"] = state["head.bias"][head.offset : head.stop].clone()
+    single.load_state_dict(state)
+    return single.eval()
+
+
+def current_model_path(task: str, project: Any | None) -> Path | None:
+    """The project's active model for ``task``, else the shipped default, else None."""
+    if project is not None:
+        record = project.active_model(task)
+        if record is not None:
+            return Path(record.path)
+    shipped = resource_path("models", f"{task}.safetensors")
+    return shipped if shipped.is_file() else None
+
+
+def evaluate_file(
+    path: Path, samples: list[Sample], head: Head, cache_dir: Path | None
+) -> dict[str, Any]:
+    """Full-resolution val figures of a model file on ``samples`` (photos resized to its input)."""
+    loaded = load_model(path)
+    meta = loaded.meta
+    if list(meta["classes"]) != list(head.classes):
+        raise ValueError(f"{path}: classes {meta['classes']} differ from the task's {head.classes}")
+    split = load_split(samples, tuple(meta["input_size"]), cache_dir, keep_full=True)
+    single = Head(head.task, head.classes, head.lut, 0)
+    thresholds = {head.task: float(meta.get("threshold", 0.5))}
+    figures = evaluate(loaded.module, split, [single], meta["mean"], meta["std"], thresholds)
+    return {**figures[head.task], "model_path": str(path), "version": meta.get("version")}
+
+
+def _samples(args: argparse.Namespace, project: Any | None) -> tuple[list, list, list, Path | None]:
+    """Return ``(head specs, train samples, val samples, data dir or None)``."""
+    tasks = [t for t in args.task.split("+") if t]
+    if project is not None:
+        if len(tasks) != 1:
+            raise ValueError("--project trains one task at a time")
+        task = tasks[0]
+        if task not in project.tasks:
+            raise ValueError(f"{project.root}: the project has no task {task!r} ({project.tasks})")
+        items = project.training_items(task)
+        samples = [Sample(Path(photo).name, Path(photo), Path(mask)) for _, photo, mask in items]
+        lut = np.arange(256, dtype=np.uint8)
+        specs = [(task, list(project.taxonomy(task).names), lut)]
+        data_dir = None
+    else:
+        data_dir = Path(args.data)
+        samples = list_samples(data_dir)
+        specs = [(t, *task_mapping(data_dir, t)) for t in tasks]
+    train_s, val_s = split_samples(samples, data_dir)
+    if args.train_limit:
+        train_s = train_s[: args.train_limit]
+    if args.val_limit:
+        val_s = val_s[: args.val_limit]
+    where = project.root if project is not None else data_dir
+    if not train_s or not val_s:
+        raise ValueError(
+            f"{where}: need at least one training and one validation mask for {args.task} "
+            f"(found {len(train_s)} and {len(val_s)}); mark more images done or approved"
+        )
+    return specs, train_s, val_s, data_dir
+
+
+def _config(args: argparse.Namespace, out_dir: Path, device: str) -> TrainConfig:
+    return TrainConfig(
+        out_dir=str(out_dir),
+        epochs=args.epochs,
+        max_minutes=args.max_minutes,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        patience=args.patience,
+        model_size=args.model_size,
+        norm=args.norm,
+        attention=args.attention,
+        boundary_head=args.boundary_head,
+        dice_weight=args.dice_weight,
+        background_weight=args.background_weight,
+        flip=args.flip,
+        jitter=args.jitter,
+        seed=args.seed,
+        device=device,
+    )
+
+
+def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> dict[str, Any]:
+    """Train as the ``train`` command's arguments say; return the ``done`` event.
+
+    Raises
+    ------
+    TrainingCancelled
+        ``cancelled()`` turned True; nothing was exported or registered.
+    """
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    distributed.init_from_env(device)
+    rank, _ = distributed.rank_and_world()
+    project = None
+    if args.project:
+        from fashion_annotator.dataset.store import Project
+
+        project = Project.open(args.project)
+    try:
+        return _run(args, emit, cancelled, project, device, rank)
+    finally:
+        if project is not None:
+            project.close()
+
+
+def _run(
+    args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool], project: Any,
+    device: str, rank: int,
+) -> dict[str, Any]:  # fmt: skip
+    specs, train_s, val_s, _ = _samples(args, project)
+    heads = stack_heads(specs)
+    if project is not None:
+        out_dir = project.root / "cache" / "training" / heads[0].task
+        cache_dir = project.root / "cache" / "training"
+    else:
+        out_dir = Path(args.out)
+        cache_dir = Path(args.cache_dir) if args.cache_dir else out_dir / "cache"
+    if not args.resume and (out_dir / CHECKPOINT).is_file() and rank == 0:
+        (out_dir / CHECKPOINT).unlink()
+    cfg = _config(args, out_dir, device)
+    size = tuple(args.input_size)
+    init_state, init_meta = None, None
+    init = args.init or ("current" if project is not None else "scratch")
+    if init != "scratch":
+        path = current_model_path(heads[0].task, project) if init == "current" else Path(init)
+        if path is None:
+            emit({"event": "info", "message": f"no current {heads[0].task} model; from scratch"})
+        else:
+            loaded = load_model(path)
+            init_state, init_meta = loaded.module.state_dict(), loaded.meta
+            keep = ("base", "depth", "norm", "attention")
+            cfg.arch_override = {k: init_meta["arch"][k] for k in keep if k in init_meta["arch"]}
+            size = tuple(init_meta["input_size"])
+    emit({"event": "start", "task": args.task, "train_images": len(train_s),
+          "val_images": len(val_s), "device": device, "input_size": list(size),
+          "arch": cfg.arch(heads[-1].stop), "out_dir": str(out_dir)})  # fmt: skip
+    train_split = load_split(train_s, size, cache_dir)
+    val_split = load_split(val_s, size, cache_dir, keep_full=True)
+    if init_meta is not None:
+        mean, std = list(init_meta["mean"]), list(init_meta["std"])
+    else:
+        mean, std = _mean_std(train_split)
+    result = train(cfg, heads, train_split, val_split, mean, std, emit, cancelled,
+                   init_state=init_state, resume=args.resume)  # fmt: skip
+    if cancelled():
+        raise TrainingCancelled
+    if rank != 0:
+        return {}
+    arch = cfg.arch(heads[-1].stop)
+    thresholds = {h.task: result.figures[h.task]["best_threshold"] for h in heads if h.binary}
+    figures = evaluate(result.model, val_split, heads, mean, std, thresholds)
+    fingerprint = data_fingerprint(train_split.names, train_split.masks)
+    version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    paths, comparison = {}, {}
+    for h in heads:
+        single = export_head(result.model, arch, h)
+        meta = {
+            "task": h.task, "classes": list(h.classes),
+            "arch": {**arch, "out_ch": h.channels, "boundary_head": False},
+            "input_size": list(size), "mean": mean, "std": std,
+            **({"threshold": thresholds[h.task]} if h.binary else {}),
+            "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "training_data_fingerprint": fingerprint, "trained_on": train_split.names,
+            "val_images": val_split.names, "metrics": figures[h.task],
+            "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+        }  # fmt: skip
+        paths[h.task] = out_dir / f"{h.task}.safetensors"
+        save_model(paths[h.task], single, meta)
+        current = current_model_path(h.task, project)
+        comparison[h.task] = {
+            "new": figures[h.task],
+            "current": evaluate_file(current, val_s, h, cache_dir) if current else None,
+        }
+    (out_dir / "history.json").write_text(json.dumps(result.history, indent=1))
+    task = heads[0].task
+    done: dict[str, Any] = {"event": "done", "version": version, "model_path": str(paths[task]),
+                            "comparison": comparison[task], "models": {k: str(v) for k, v in paths.items()},
+                            "best_epoch": result.best_epoch, "promoted": False}  # fmt: skip
+    if len(heads) > 1:
+        done["comparisons"] = comparison
+    if project is not None:
+        if cancelled():
+            raise TrainingCancelled
+        done.update(_register(project, heads[0], paths[task], comparison[task], train_split, args))
+    return done
+
+
+def _register(
+    project: Any, head: Head, path: Path, comparison: dict, train_split: CachedSplit,
+    args: argparse.Namespace,
+) -> dict[str, Any]:  # fmt: skip
+    """Register the new model; activate it only with --promote-if-better when it is better."""
+    key = head.primary_metric
+    new, current = comparison["new"], comparison["current"]
+    better = current is None or new[key] > current[key]
+    promote = bool(args.promote_if_better and better)
+    record = project.register_model(head.task, path, new, train_split.names, activate=promote)
+    meta_file = Path(record.path).with_suffix(".json")
+    meta = json.loads(meta_file.read_text())
+    meta["version"] = record.version
+    meta_file.write_text(json.dumps(meta, indent=1))
+    return {"version": record.version, "model_path": str(record.path), "promoted": promote}
+
+
+def _mean_std(split: CachedSplit) -> tuple[list[float], list[float]]:
+    """Per-channel mean and std of the training photos, 0..1 scale."""
+    px = split.images.reshape(-1, 3)[:: max(1, split.images[..., 0].size // 2_000_000)]
+    px = px.astype(np.float64) / 255
+    return px.mean(0).round(4).tolist(), np.maximum(px.std(0), 1e-3).round(4).tolist()
