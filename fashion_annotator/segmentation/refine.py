@@ -1,0 +1,282 @@
+"""Pure refinements of a model's proposal: numpy in, a new mask out, inputs left untouched.
+
+- :func:`snap_to_regions`: give each superpixel the proposal's majority label where the
+  proposal agrees with itself inside it, so edges follow the photo's region boundaries.
+- :func:`consensus_relabel`: pool the class probabilities over each region and give the whole
+  region the winning class (the region-consensus post-process of the attention U-Net paper).
+- :func:`grabcut_band`: re-decide a cutout's pixels in a band around its boundary with GrabCut
+  (colour models learnt from the sure inside and outside).
+- :func:`clean_mask`: relabel small islands and fill holes.
+
+:func:`apply_refinements` chains them by name; :data:`DEFAULT_REFINEMENTS` lists, per task,
+those that raised the score on CCP val (``fashion-annotator bench refine``, docs/superpixels.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import cv2
+import numpy as np
+
+from fashion_annotator.core import masks as mask_ops
+
+#: Refinements that improved CCP val scores, applied to every proposal the window shows.
+DEFAULT_REFINEMENTS: dict[str, tuple[str, ...]] = {
+    "garment": ("clean",),
+    "parsing7": ("clean",),
+}
+
+#: Every refinement :func:`apply_refinements` knows, in the order the bench reports them.
+REFINEMENTS: tuple[str, ...] = ("snap", "consensus", "grabcut", "clean")
+
+
+def _check_regions(mask_shape: tuple[int, ...], regions: np.ndarray) -> np.ndarray:
+    regions = np.asarray(regions)
+    if regions.shape != mask_shape[-2:] or not np.issubdtype(regions.dtype, np.integer):
+        raise ValueError(
+            f"regions must be an integer array of shape {mask_shape[-2:]}, "
+            f"got {regions.dtype} {regions.shape}"
+        )
+    if regions.size and regions.min() < 0:
+        raise ValueError("region ids must not be negative")
+    return regions.ravel().astype(np.intp)
+
+
+def _pool(flat_regions: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Sum ``weights`` ``(K, N)`` per region: ``(n, K) float64``."""
+    n = int(flat_regions.max()) + 1 if flat_regions.size else 0
+    return np.stack([np.bincount(flat_regions, weights=w, minlength=n) for w in weights], axis=1)
+
+
+def snap_to_regions(
+    mask: np.ndarray,
+    regions: np.ndarray,
+    probs: np.ndarray | None = None,
+    min_agreement: float = 0.6,
+) -> np.ndarray:
+    """Give each region the proposal's majority label where that majority is clear.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8 array
+        The proposal's label ids.
+    regions : (H, W) integer array
+        Superpixel ids (one level of the hierarchy).
+    probs : (K, H, W) float array, optional
+        Class probabilities; when given, a region's votes are its summed probabilities
+        rather than its pixel counts, so confident pixels weigh more.
+    min_agreement : float
+        Share of a region's votes the winning label needs; in less certain regions the
+        model's pixels are kept as they are.
+
+    Returns
+    -------
+    (H, W) uint8 array
+        The snapped mask.
+    """
+    mask_ops.check_mask(mask)
+    flat = _check_regions(mask.shape, regions)
+    if probs is None:
+        k = int(mask.max()) + 1
+        votes = np.bincount(flat * k + mask.ravel(), minlength=(int(flat.max()) + 1) * k)
+        votes = votes.reshape(-1, k).astype(np.float64)
+    else:
+        probs = _check_probs(probs, mask.shape)
+        votes = _pool(flat, probs.reshape(probs.shape[0], -1))
+    total = votes.sum(axis=1)
+    winner = votes.argmax(axis=1).astype(np.uint8)
+    sure = votes.max(axis=1) >= min_agreement * np.maximum(total, 1e-12)
+    out = mask.copy().ravel()
+    snap = sure[flat]
+    out[snap] = winner[flat[snap]]
+    return out.reshape(mask.shape)
+
+
+def _check_probs(probs: np.ndarray, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    probs = np.asarray(probs)
+    if probs.ndim != 3 or probs.shape[0] < 2 or probs.shape[0] > 256:
+        raise ValueError(f"probs must have shape (K, H, W) with 2 <= K <= 256, got {probs.shape}")
+    if shape is not None and probs.shape[1:] != shape:
+        raise ValueError(f"probs {probs.shape[1:]} do not match the mask {shape}")
+    return probs
+
+
+def consensus_relabel(probs: np.ndarray, regions: np.ndarray) -> np.ndarray:
+    """Give every region the class with the highest summed probability over it.
+
+    Parameters
+    ----------
+    probs : (K, H, W) float32 array
+        Class probabilities.
+    regions : (H, W) integer array
+        Superpixel ids.
+
+    Returns
+    -------
+    (H, W) uint8 array
+        One label per region.
+    """
+    probs = _check_probs(probs)
+    flat = _check_regions(probs.shape, regions)
+    winner = _pool(flat, probs.reshape(probs.shape[0], -1)).argmax(axis=1).astype(np.uint8)
+    return winner[flat].reshape(probs.shape[1:])
+
+
+def grabcut_band(
+    rgb: np.ndarray,
+    mask: np.ndarray,
+    band_px: int = 8,
+    iterations: int = 3,
+    max_pixels: int = 120_000,
+) -> np.ndarray:
+    """Re-decide a binary cutout's pixels within ``band_px`` of its boundary with GrabCut.
+
+    Pixels deeper than ``band_px`` inside (outside) the mask are fixed foreground
+    (background); the band between starts as "probably" what the mask says. GrabCut runs on
+    the band's bounding box plus a margin, so its cost follows the garment, not the photo.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8 array
+        The photo.
+    mask : (H, W) uint8 array
+        Binary cutout, 0 or 1.
+    band_px : int
+        Half-width of the band, in pixels.
+    iterations : int
+        GrabCut iterations.
+    max_pixels : int
+        Largest crop GrabCut runs on at full resolution; larger crops are reduced to this
+        size (keeps it under 300 ms on a CCP photo).
+
+    Returns
+    -------
+    (H, W) uint8 array
+        The refined cutout, 0 or 1.
+    """
+    mask_ops.check_mask(mask)
+    if rgb.shape != (*mask.shape, 3) or rgb.dtype != np.uint8:
+        raise ValueError(f"photo {rgb.shape} {rgb.dtype} does not match the mask {mask.shape}")
+    if mask.size and mask.max() > 1:
+        raise ValueError(f"GrabCut refines binary cutouts; the mask holds label {mask.max()}")
+    if band_px < 1 or iterations < 1:
+        raise ValueError(f"band_px and iterations must be positive, got {band_px}, {iterations}")
+    fg = mask.astype(np.uint8, copy=True)
+    if not fg.any() or fg.all():
+        return fg
+    size = 2 * band_px + 1
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    inner = cv2.erode(fg, disc, borderType=cv2.BORDER_REPLICATE)
+    outer = cv2.dilate(fg, disc, borderType=cv2.BORDER_REPLICATE)
+    box = mask_ops.BBox.of(outer > 0)
+    margin = 4 * band_px
+    crop = mask_ops.BBox(box.y0 - margin, box.x0 - margin, box.y1 + margin, box.x1 + margin)
+    crop = crop.clip(mask.shape)
+    sl = crop.slices
+    gc = np.full(crop.shape, cv2.GC_BGD, np.uint8)
+    gc[outer[sl] > 0] = cv2.GC_PR_BGD
+    gc[fg[sl] > 0] = cv2.GC_PR_FGD
+    gc[inner[sl] > 0] = cv2.GC_FGD
+    out = fg.copy()
+    # GrabCut needs sure samples of both colour models; a sliver or a full frame has none.
+    bgr = np.ascontiguousarray(rgb[sl][..., ::-1])
+    height, width = crop.shape
+    factor = min(1.0, (max_pixels / (height * width)) ** 0.5)
+    if factor < 1.0:
+        # GrabCut's cost grows with the crop; above max_pixels it runs on a reduced copy and
+        # only the band's pixels take the upscaled answer.
+        size = (max(1, round(width * factor)), max(1, round(height * factor)))
+        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
+        gc_small = cv2.resize(gc, size, interpolation=cv2.INTER_NEAREST)
+    else:
+        gc_small = gc
+    if not (gc_small == cv2.GC_FGD).any() or not (gc_small == cv2.GC_BGD).any():
+        return out
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(bgr, gc_small, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    decided = ((gc_small == cv2.GC_FGD) | (gc_small == cv2.GC_PR_FGD)).astype(np.uint8)
+    if factor < 1.0:
+        decided = cv2.resize(decided, (width, height), interpolation=cv2.INTER_LINEAR)
+    band = (gc == cv2.GC_PR_BGD) | (gc == cv2.GC_PR_FGD)
+    out[sl][band] = decided[band]
+    return out
+
+
+def clean_mask(
+    mask: np.ndarray, min_island: int = 64, fill_holes: bool = True, max_hole: int | None = None
+) -> np.ndarray:
+    """Relabel islands smaller than ``min_island`` pixels, then fill each label's holes.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8 array
+        Label ids.
+    min_island : int
+        Components (of any label) with fewer pixels take the most common label around them.
+    fill_holes : bool
+        Fill the holes of every foreground label.
+    max_hole : int, optional
+        Holes larger than this many pixels are kept (the gap between an arm and the body).
+
+    Returns
+    -------
+    (H, W) uint8 array
+        The cleaned mask.
+    """
+    out = np.array(mask, copy=True)
+    mask_ops.check_mask(out)
+    mask_ops.remove_islands(out, min_island)
+    if fill_holes:
+        for label in np.unique(out):
+            if label:
+                mask_ops.fill_holes(out, int(label), max_size=max_hole)
+    return out
+
+
+def apply_refinements(
+    names: Sequence[str],
+    mask: np.ndarray,
+    *,
+    rgb: np.ndarray | None = None,
+    probs: np.ndarray | None = None,
+    regions: np.ndarray | None = None,
+) -> np.ndarray:
+    """Apply named refinements in order and return the refined mask.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Names from :data:`REFINEMENTS`.
+    mask : (H, W) uint8 array
+        The proposal.
+    rgb : (H, W, 3) uint8 array, optional
+        The photo, needed by ``"grabcut"``.
+    probs : (K, H, W) float array, optional
+        Class probabilities, needed by ``"consensus"`` and used by ``"snap"``.
+    regions : (H, W) integer array, optional
+        Superpixel ids, needed by ``"snap"`` and ``"consensus"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name or a missing input.
+    """
+    out = mask
+    for name in names:
+        if name not in REFINEMENTS:
+            raise ValueError(f"unknown refinement {name!r} (known: {', '.join(REFINEMENTS)})")
+        needs = {"snap": (regions,), "consensus": (probs, regions), "grabcut": (rgb,)}
+        if any(x is None for x in needs.get(name, ())):
+            raise ValueError(f"refinement {name!r} needs the photo, probs or regions it uses")
+        if name == "snap":
+            out = snap_to_regions(out, regions, probs)
+        elif name == "consensus":
+            # The proposal's probabilities no longer describe a mask already changed above.
+            relabelled = consensus_relabel(probs, regions)
+            out = relabelled if out is mask else np.where(out == mask, relabelled, out)
+        elif name == "grabcut":
+            out = grabcut_band(rgb, out)
+        else:
+            out = clean_mask(out)
+    return out if out is not mask else mask.copy()

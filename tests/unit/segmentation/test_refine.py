@@ -1,0 +1,115 @@
+"""Refinements on synthetic cases with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashion_annotator.segmentation.refine import (
+    DEFAULT_REFINEMENTS,
+    REFINEMENTS,
+    apply_refinements,
+    clean_mask,
+    consensus_relabel,
+    grabcut_band,
+    snap_to_regions,
+)
+
+
+def two_regions() -> np.ndarray:
+    regions = np.zeros((10, 10), np.int32)
+    regions[:, 5:] = 1
+    return regions
+
+
+def test_snap_gives_clear_regions_their_majority_and_keeps_unclear_ones() -> None:
+    regions = two_regions()
+    mask = np.zeros((10, 10), np.uint8)
+    mask[:, 4:] = 1  # region 0 is 80% label 0: snapped; region 1 is all label 1
+    mask[:5, 5:] = 2  # region 1 is now 50/50: unclear, kept
+    before = mask.copy()
+    out = snap_to_regions(mask, regions, min_agreement=0.6)
+    np.testing.assert_array_equal(mask, before)
+    assert (out[:, :5] == 0).all()
+    np.testing.assert_array_equal(out[:, 5:], mask[:, 5:])
+    assert (snap_to_regions(mask, regions, min_agreement=0.5)[:, 5:] == 1).all()
+
+
+def test_snap_weighs_votes_by_probability() -> None:
+    regions = two_regions()
+    mask = np.zeros((10, 10), np.uint8)
+    mask[:, 3:5] = 1
+    probs = np.zeros((2, 10, 10), np.float32)
+    probs[0], probs[1] = 0.55, 0.45
+    probs[1, :, 3:5], probs[0, :, 3:5] = 1.0, 0.0  # 40% of region 0, but confident
+    out = snap_to_regions(mask, regions, probs=probs, min_agreement=0.5)
+    assert (out[:, :5] == 1).all()
+
+
+def test_consensus_pools_probabilities_per_region() -> None:
+    regions = two_regions()
+    probs = np.zeros((3, 10, 10), np.float32)
+    probs[0, :, :5] = 0.6
+    probs[1, :, :5] = 0.4
+    probs[2, :, 5:] = 0.9
+    probs[1, :2, 5:] = 1.0  # a confident minority in region 1 loses the vote
+    out = consensus_relabel(probs, regions)
+    assert out.dtype == np.uint8
+    assert (out[:, :5] == 0).all() and (out[:, 5:] == 2).all()
+
+
+def test_grabcut_recovers_a_disc_from_a_loose_mask() -> None:
+    rng = np.random.default_rng(1)
+    yy, xx = np.mgrid[:120, :120]
+    disc = ((yy - 60) ** 2 + (xx - 60) ** 2 < 30**2).astype(np.uint8)
+    rgb = np.where(disc[..., None] > 0, [200, 40, 40], [40, 160, 60]).astype(np.int16)
+    rgb = np.clip(rgb + rng.integers(-15, 16, rgb.shape), 0, 255).astype(np.uint8)
+    loose = ((yy - 60) ** 2 + (xx - 60) ** 2 < 35**2).astype(np.uint8)
+    out = grabcut_band(rgb, loose, band_px=8)
+    assert out.dtype == np.uint8 and set(np.unique(out)) <= {0, 1}
+    assert (out != disc).sum() < 0.1 * (loose != disc).sum()
+    reduced = grabcut_band(rgb, loose, band_px=8, max_pixels=3000)
+    assert (reduced != disc).sum() < 0.3 * (loose != disc).sum()
+
+
+def test_grabcut_leaves_empty_and_full_masks_and_refuses_labels() -> None:
+    rgb = np.zeros((20, 20, 3), np.uint8)
+    assert not grabcut_band(rgb, np.zeros((20, 20), np.uint8)).any()
+    assert grabcut_band(rgb, np.ones((20, 20), np.uint8)).all()
+    with pytest.raises(ValueError, match="binary"):
+        grabcut_band(rgb, np.full((20, 20), 3, np.uint8))
+    with pytest.raises(ValueError, match="does not match"):
+        grabcut_band(rgb[:10], np.zeros((20, 20), np.uint8))
+
+
+def test_clean_removes_islands_and_fills_holes() -> None:
+    mask = np.zeros((40, 40), np.uint8)
+    mask[5:35, 5:35] = 1
+    mask[15:20, 15:20] = 0  # hole of 25 pixels
+    mask[1:3, 37:39] = 2  # island of 4 pixels
+    out = clean_mask(mask, min_island=10)
+    expected = np.zeros((40, 40), np.uint8)
+    expected[5:35, 5:35] = 1
+    np.testing.assert_array_equal(out, expected)
+    assert mask[16, 16] == 0  # input untouched
+    kept = clean_mask(mask, min_island=10, max_hole=20)
+    assert (kept[15:20, 15:20] == 0).all() and (kept[1:3, 37:39] == 0).all()
+    islands_kept = clean_mask(mask, min_island=4, fill_holes=False)
+    assert (islands_kept[1:3, 37:39] == 2).all() and (islands_kept[15:20, 15:20] == 0).all()
+
+
+def test_apply_refinements_chains_by_name_and_checks_inputs() -> None:
+    regions = two_regions()
+    probs = np.zeros((2, 10, 10), np.float32)
+    probs[1, :, 5:] = probs[0, :, :5] = 1.0
+    mask = np.zeros((10, 10), np.uint8)
+    mask[:, 5:] = 1
+    mask[0, 0] = 1
+    out = apply_refinements(["consensus", "clean"], mask, probs=probs, regions=regions)
+    np.testing.assert_array_equal(out, (regions == 1).astype(np.uint8))
+    assert apply_refinements([], mask) is not mask
+    with pytest.raises(ValueError, match="unknown refinement"):
+        apply_refinements(["sharpen"], mask)
+    with pytest.raises(ValueError, match="needs"):
+        apply_refinements(["consensus"], mask, regions=regions)
+    assert set(REFINEMENTS) >= {n for names in DEFAULT_REFINEMENTS.values() for n in names}
