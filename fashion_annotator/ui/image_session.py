@@ -102,6 +102,8 @@ class ImageSession(QObject):
         self.jobs.finished.connect(self._job_finished)
         self.jobs.failed.connect(self._job_failed)
         self.proposals = proposals or ProposalSource(project)
+        for task in project.tasks:
+            self.proposals.prepare(task)
         self.autosave = AutosaveTimer(autosave_s, self)
         self.autosave.due.connect(self._autosave)
         self.clock = EffortClock()

@@ -1,0 +1,237 @@
+"""The main window on a project of real CCP photos, driven by mouse and keyboard events."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from window_helpers import (
+    CTRL,
+    SHIFT,
+    Answers,
+    click,
+    copy_project,
+    drag,
+    make_template,
+    open_window,
+    press_key,
+    shown_mask,
+    wait_ready,
+)
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.workers import ImageJobs
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, ccp_dir) -> Path:
+    return make_template(tmp_path_factory.mktemp("ccp_project"), ccp_dir)
+
+
+@pytest.fixture
+def answers() -> Answers:
+    return Answers()
+
+
+@pytest.fixture
+def opened(qtbot, template, tmp_path, answers):
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    yield window, project
+    window.close()
+    project.close()
+
+
+def test_opens_first_image_with_queue_palette_and_status(opened):
+    window, project = opened
+    records = project.images()
+    assert window.queue.model.rowCount() == 3
+    assert window.session.image_id == records[0].id
+    doc = window.session.current.doc
+    assert doc.rgb.shape[:2] == (records[0].height, records[0].width)
+    assert window.canvas.document is doc
+    assert window.palette.list.count() == project.taxonomy(window.task).num_classes
+    assert "To do" in window.queue.counts.text() and "<b>3</b>" in window.queue.counts.text()
+    assert window.status.saved.text() == "Saved"
+    levels = window.session.current.hierarchy.num_levels
+    assert window.view_bar.level.maximum() == levels - 1
+    assert window.canvas.regions is not None
+
+
+def test_tool_actions_have_icons_and_shortcuts_in_tooltips(opened):
+    window, _ = opened
+    for name, key in (("brush", "B"), ("eraser", "E"), ("polygon", "P"), ("superpixel", "S"),
+                      ("fill", "F"), ("pick", "I")):  # fmt: skip
+        action = window.actions_by_name[f"tool_{name}"]
+        assert not action.icon().isNull()
+        assert action.toolTip().endswith(f"({key})")
+    assert "Ctrl+S" in window.actions_by_name["save"].toolTip()
+
+
+def test_brush_stroke_then_undo_and_redo_with_keys(qtbot, opened):
+    window, project = opened
+    press_key(qtbot, window, Qt.Key.Key_B)
+    window.canvas.set_brush_radius(6)
+    press_key(qtbot, window, Qt.Key.Key_2)  # garment
+    assert window.canvas.label == 1 and window.palette.current == 1
+    before = shown_mask(window).copy()
+    drag(window, [(100, 200), (150, 200), (200, 200)])
+    mask = shown_mask(window)
+    assert mask[200, 100:201].tolist() == [1] * 101
+    assert mask[200 + 5, 150] == 1 and mask[200 + 8, 150] == before[208, 150]
+    assert window.status.saved.text().endswith("Unsaved")
+    assert window.session.journal.entries()[0].image_id == window.session.image_id
+    painted = mask.copy()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(shown_mask(window), before)
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)
+    np.testing.assert_array_equal(shown_mask(window), painted)
+
+
+def test_polygon_fill_with_clicks_and_enter(qtbot, opened):
+    window, _ = opened
+    press_key(qtbot, window, Qt.Key.Key_P)
+    assert window.canvas.tool == "polygon" and window.status.tool.text() == "Polygon"
+    for x, y in ((50, 50), (250, 50), (250, 150), (50, 150)):
+        click(window, x, y)
+    press_key(qtbot, window, Qt.Key.Key_Return)
+    mask = shown_mask(window)
+    assert (mask[60:140, 60:240] == window.canvas.label).all()
+    assert mask[170, 150] == 0 and mask[40, 150] == 0
+
+
+def test_superpixel_click_assigns_the_whole_region(qtbot, opened):
+    window, _ = opened
+    press_key(qtbot, window, Qt.Key.Key_S)
+    regions = window.canvas.regions
+    region = regions[400, 275]
+    click(window, 275, 400)
+    inside = regions == region
+    assert inside.sum() > 50
+    assert (shown_mask(window)[inside] == window.canvas.label).all()
+    assert (shown_mask(window)[~inside] == 0).all()
+
+
+def test_save_then_reopen_keeps_mask_and_effort(qtbot, opened, tmp_path, answers):
+    window, project = opened
+    image_id = window.session.image_id
+    drag(window, [(100, 300), (300, 300)])
+    drag(window, [(100, 320), (300, 320)])
+    saved = shown_mask(window).copy()
+    press_key(qtbot, window, Qt.Key.Key_S, CTRL)
+    assert window.status.saved.text() == "Saved"
+    np.testing.assert_array_equal(project.load_mask(image_id, window.task), saved)
+    (version,) = project.mask_versions(image_id, window.task)
+    assert version.actions == 2 and version.seconds >= 0.0
+    assert project.image(image_id).status == "in_progress"
+    assert window.session.journal.entries() == []
+    root = project.root
+    window.close()
+    project.close()
+    again, project2 = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        assert again.session.image_id == image_id
+        np.testing.assert_array_equal(shown_mask(again), saved)
+        assert again.session.current.doc.actions == 2
+    finally:
+        again.close()
+        project2.close()
+
+
+def test_page_keys_navigate_and_autosave_on_switch(qtbot, opened):
+    window, project = opened
+    first, second = [r.id for r in project.images()][:2]
+    drag(window, [(120, 250), (220, 250)])
+    press_key(qtbot, window, Qt.Key.Key_PageDown)
+    assert window.session.image_id == second
+    assert project.load_mask(first, window.task)[250, 170] == 1
+    assert window.queue.view.currentIndex().row() == 1
+    wait_ready(qtbot, window)
+    press_key(qtbot, window, Qt.Key.Key_PageUp)
+    assert window.session.image_id == first
+    assert shown_mask(window)[250, 170] == 1
+
+
+def test_autosave_after_interval_of_unsaved_edits(qtbot, opened):
+    window, project = opened
+    window.session.autosave.set_interval(0.2)
+    drag(window, [(100, 100), (200, 100)])
+    assert window.session.autosave.pending
+    qtbot.waitUntil(lambda: project.load_mask(window.session.image_id, window.task) is not None)
+    assert project.load_mask(window.session.image_id, window.task)[100, 150] == 1
+    assert window.status.saved.text() == "Saved"
+
+
+def test_task_switch_edits_the_other_mask(qtbot, opened):
+    window, _ = opened
+    press_key(qtbot, window, Qt.Key.Key_Tab)
+    assert window.task == "parsing7" and window.canvas.task == "parsing7"
+    press_key(qtbot, window, Qt.Key.Key_4)
+    label = window.canvas.label
+    assert window.palette.current == label
+    drag(window, [(100, 400), (200, 400)])
+    doc = window.session.current.doc
+    assert doc.masks["parsing7"][400, 150] == label and doc.masks["garment"][400, 150] == 0
+
+
+def test_rejected_image_shows_reject_reason(qtbot, opened):
+    window, project = opened
+    third = project.images()[2].id
+    project.record_decision(third, "garment", "reject", reason="missed shoes", text="left foot")
+    project.set_status(third, "rejected")
+    window.open_image(third)
+    assert window.banner.isVisibleTo(window)
+    assert "missed shoes" in window.banner.text() and "left foot" in window.banner.text()
+
+
+def test_image_leased_by_someone_else_opens_read_only(qtbot, opened, answers):
+    window, project = opened
+    second = project.images()[1].id
+    with Project.open(project.root, user="bob") as other:
+        other.acquire_lease(second)
+        window.open_image(second)
+        assert ("lease", answers.asked[-1][1]) == answers.asked[-1] and "bob" in answers.asked[-1][
+            1
+        ]
+        assert window.session.current.read_only and "bob" in window.banner.text()
+        wait_ready(qtbot, window)
+        drag(window, [(100, 100), (200, 100)])
+        assert shown_mask(window).max() == 0
+        answers.read_only = False
+        window.open_image(project.images()[0].id)
+        assert window.open_image(second) is False
+
+
+def test_queue_filter_search_and_help(qtbot, opened):
+    window, _ = opened
+    window.queue.search.setText("0019")
+    assert [r.name for r in window.queue.model.records()] == ["0019.jpg"]
+    window.queue.search.clear()
+    window.queue.status_filter.setCurrentIndex(window.queue.status_filter.findData("done"))
+    assert window.queue.model.rowCount() == 0
+    dialog = window.show_help()
+    rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
+            for r in range(dialog.table.rowCount())}  # fmt: skip
+    assert rows["Save"] == "Ctrl+S" and rows["Brush"] == "B" and rows["Next image"] == "PgDown"
+    dialog.close()
+
+
+def test_stale_results_are_dropped():
+    jobs = ImageJobs()
+    got = []
+    jobs.finished.connect(got.append)
+    jobs.next_generation()
+    jobs.submit("slow", 1, time.sleep, 0.2)
+    jobs.next_generation()  # the operator moved on
+    jobs.submit("slow", 2, lambda: "fresh")
+    assert jobs.wait(5000)
+    from PySide6.QtCore import QCoreApplication
+
+    deadline = time.monotonic() + 5
+    while len(got) + jobs.dropped < 2 and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+    assert [(r.image_id, r.value) for r in got] == [(2, "fresh")]
+    assert jobs.dropped == 1 and not jobs.busy

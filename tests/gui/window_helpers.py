@@ -1,0 +1,128 @@
+"""Helpers shared by the main-window GUI tests: a CCP project and real input events."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.ui.main_window import MainWindow
+from fashion_annotator.ui.preferences import Preferences, settings_file
+
+LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+NOMOD = Qt.KeyboardModifier.NoModifier
+CTRL = Qt.KeyboardModifier.ControlModifier
+SHIFT = Qt.KeyboardModifier.ShiftModifier
+PHOTOS = ("0014", "0019", "0082")
+
+
+def make_template(folder: Path, ccp_dir: Path) -> Path:
+    """A project of three CCP photos with their superpixels already cached."""
+    root = folder / "template"
+    with Project.create(root) as project:
+        for stem in PHOTOS:
+            record = project.add_image(ccp_dir / "images" / f"{stem}.jpg")
+            hierarchy = sp.compute_superpixels(project.load_photo(record.id).rgb)
+            for name, array in sp.superpixels_to_arrays(hierarchy).items():
+                project.save_cache(record.id, f"{sp.CACHE_KEY}-{name}", array)
+    return root
+
+
+def copy_project(template: Path, dest: Path) -> Path:
+    """A fresh copy of the template project."""
+    shutil.copytree(template, dest)
+    return dest
+
+
+class Answers:
+    """Scripted answers to the window's questions, with a log of what was asked."""
+
+    def __init__(self, restore: bool = True, quit: bool = True, read_only: bool = True) -> None:
+        self.restore, self.quit, self.read_only = restore, quit, read_only
+        self.asked: list[tuple[str, object]] = []
+
+    def ask_restore(self, entries) -> bool:
+        self.asked.append(("restore", list(entries)))
+        return self.restore
+
+    def ask_quit(self, message: str) -> bool:
+        self.asked.append(("quit", message))
+        return self.quit
+
+    def ask_lease_held(self, holder: str, expires: float) -> bool:
+        self.asked.append(("lease", holder))
+        return self.read_only
+
+
+def open_window(qtbot, root: Path, settings: Path, answers: Answers, user: str = "alice"):
+    """Open ``root`` in a shown main window, wait for the first image and its superpixels."""
+    project = Project.open(root, user=user)
+    window = MainWindow(
+        project,
+        Preferences(settings_file(settings)),
+        ask_restore=answers.ask_restore,
+        ask_quit=answers.ask_quit,
+        ask_lease_held=answers.ask_lease_held,
+    )
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.start()
+    wait_ready(qtbot, window)
+    return window, project
+
+
+def wait_ready(qtbot, window: MainWindow) -> None:
+    """Wait until the open image's background jobs are done and its regions are shown."""
+    qtbot.waitUntil(
+        lambda: (
+            window.session.current is not None
+            and window.session.current.hierarchy is not None
+            and not window.session.jobs.busy
+        ),
+        timeout=30000,
+    )
+
+
+def mouse(window: MainWindow, kind: QEvent.Type, x: float, y: float, button, buttons) -> None:
+    """Send one mouse event at image pixel (x, y) to the canvas viewport."""
+    canvas = window.canvas
+    vp = canvas.viewport()
+    pos = canvas.view_pos(x, y)
+    event = QMouseEvent(kind, pos, QPointF(vp.mapToGlobal(pos.toPoint())), button, buttons, NOMOD)
+    QApplication.sendEvent(vp, event)
+
+
+def click(window: MainWindow, x: float, y: float) -> None:
+    mouse(window, QEvent.Type.MouseButtonPress, x, y, LEFT, LEFT)
+    mouse(window, QEvent.Type.MouseButtonRelease, x, y, LEFT, NONE)
+
+
+def drag(window: MainWindow, points) -> None:
+    """Press at the first point, move through the others, release at the last."""
+    mouse(window, QEvent.Type.MouseButtonPress, *points[0], LEFT, LEFT)
+    for x, y in points[1:]:
+        mouse(window, QEvent.Type.MouseMove, x, y, NONE, LEFT)
+    mouse(window, QEvent.Type.MouseButtonRelease, *points[-1], LEFT, NONE)
+
+
+def press_key(qtbot, window: MainWindow, key, mods=NOMOD) -> None:
+    """Type a key as the operator would, with the canvas focused (shortcuts included)."""
+    window.canvas.setFocus()
+    qtbot.keyClick(window.canvas, key, mods)
+
+
+def shown_mask(window: MainWindow) -> np.ndarray:
+    """The mask of the shown task of the open image."""
+    return window.session.current.doc.masks[window.task]
+
+
+def send_key(widget, key, mods=NOMOD) -> None:
+    QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyPress, key, mods))
