@@ -105,7 +105,7 @@ def test_apply_refinements_chains_by_name_and_checks_inputs() -> None:
     mask = np.zeros((10, 10), np.uint8)
     mask[:, 5:] = 1
     mask[0, 0] = 1
-    out = apply_refinements(["consensus", "clean"], mask, probs=probs, regions=regions)
+    out = apply_refinements(["snap", "consensus"], mask, probs=probs, regions=regions)
     np.testing.assert_array_equal(out, (regions == 1).astype(np.uint8))
     assert apply_refinements([], mask) is not mask
     with pytest.raises(ValueError, match="unknown refinement"):
