@@ -50,6 +50,7 @@ from fashion_annotator.ui.tools import (
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
 MIN_RADIUS, MAX_RADIUS = 0.5, 1000.0
+DEFAULT_OPACITY = 0.5
 #: Wheel zoom per notch (120 eighths of a degree).
 ZOOM_STEP = 1.25
 
@@ -95,7 +96,10 @@ class ImageItem(QGraphicsItem):
     ) -> None:
         if self._image is None:
             return
-        rect = option.exposedRect.toAlignedRect().intersected(self._image.rect())
+        # A 2 px margin keeps the smooth filter from clamping at the dirty rectangle's edge
+        # (visible seams); the painter's clip still limits the work to the exposed area.
+        exposed = option.exposedRect.toAlignedRect().adjusted(-2, -2, 2, 2)
+        rect = exposed.intersected(self._image.rect())
         if rect.isEmpty():
             return
         if self._smooth and painter.worldTransform().m11() < 1.0:
@@ -172,6 +176,7 @@ class Canvas(QGraphicsView):
             self.scene().addItem(item)
         self._outline.setVisible(False)
         self._outline_dark.setVisible(False)
+        self._overlay_item.setOpacity(DEFAULT_OPACITY)
 
         self._doc: AnnotationDocument | None = None
         self._task = ""
@@ -185,6 +190,9 @@ class Canvas(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space = False
         self._cursor_scene: QPointF | None = None
+        # True until the user zooms or pans: resizing the window then keeps the photo fitted.
+        self._fitted = True
+        #: Number of finished viewport paints (the benchmark waits on it).
         self.paint_count = 0
 
     # ---- document -------------------------------------------------------------------
@@ -390,10 +398,12 @@ class Canvas(QGraphicsView):
         rect = self._photo.boundingRect()
         if not rect.isEmpty():
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self._fitted = True
 
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Zoom by ``factor`` keeping the scene point under ``view_pos`` (viewport pixels) fixed."""
         factor = min(max(self.zoom * factor, MIN_SCALE), MAX_SCALE) / self.zoom
+        self._fitted = False
         before = self.mapToScene(view_pos.toPoint())
         anchor = QPointF(before)
         self.scale(factor, factor)
@@ -421,6 +431,25 @@ class Canvas(QGraphicsView):
     def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
         super().paintEvent(event)
         self.paint_count += 1
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fitted:
+            self.fit_to_window()
+
+    def event(self, event: QEvent) -> bool:
+        # Keys the canvas needs while editing win over window shortcuts bound to them.
+        if event.type() == QEvent.Type.ShortcutOverride and self._wants_key(event.key()):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def _wants_key(self, key: int) -> bool:
+        if key == Qt.Key.Key_Space:
+            return True
+        polygon = isinstance(self._tool, PolygonTool) and self._tool.active
+        editing_keys = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Backspace)
+        return (key == Qt.Key.Key_Escape and self._tool.active) or (polygon and key in editing_keys)
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         notches = event.angleDelta().y() / 120.0
@@ -455,6 +484,7 @@ class Canvas(QGraphicsView):
         if self._pan_from is not None:
             delta = event.position() - self._pan_from
             self._pan_from = event.position()
+            self._fitted = False
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - delta.x())
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - delta.y())
         elif self._tool.active and event.buttons() & Qt.MouseButton.LeftButton:
@@ -477,7 +507,15 @@ class Canvas(QGraphicsView):
         event.accept()
 
     def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
-        # A double click is a second press for the tools (a polygon vertex, a fill).
+        # The first click of the pair already placed the last polygon vertex; the double
+        # click closes the polygon. For the other tools it is a second press.
+        if event.button() == Qt.MouseButton.LeftButton and isinstance(self._tool, PolygonTool):
+            if (ctx := self._context()) is not None and not self._space:
+                shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                self._handle(self._tool.close(ctx, shift))
+                self._update_polygon_preview()
+            event.accept()
+            return
         self.mousePressEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802

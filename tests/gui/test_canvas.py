@@ -412,3 +412,71 @@ def test_bench_ui_writes_medians(qapp, monkeypatch, tmp_path):
     assert results["studio_shape"] == [1728, 1152]
     for key in ("stroke_ms_median", "switch_ms_median", "ccp_stroke_full_rebuild_ms_median"):
         assert results[key] > 0
+
+
+def test_double_click_closes_polygon(canvas):
+    canvas.set_tool("polygon")
+    canvas.set_label(2)
+    for x, y in [(20, 20), (100, 20)]:
+        press(canvas, x, y)
+        release(canvas, x, y)
+    press(canvas, 60, 90)
+    release(canvas, 60, 90)
+    mouse(canvas, QEvent.Type.MouseButtonDblClick, canvas.view_pos(60, 90))
+    mask = mask_of(canvas)
+    assert mask[40, 60] == 2 and mask[80, 20] == 0
+    assert not canvas._tool.active
+
+
+def shortcut_override_taken(canvas: Canvas, k: Qt.Key) -> bool:
+    """Whether the canvas claims ``k`` before the window's shortcuts see it."""
+    event = QKeyEvent(QEvent.Type.ShortcutOverride, k, NOMOD)
+    event.ignore()
+    QApplication.sendEvent(canvas, event)
+    return event.isAccepted()
+
+
+def test_polygon_keys_win_over_window_shortcuts(canvas):
+    keys = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Escape, Qt.Key.Key_Backspace)
+    canvas.set_tool("polygon")
+    assert not any(shortcut_override_taken(canvas, k) for k in keys)
+    assert shortcut_override_taken(canvas, Qt.Key.Key_Space)
+    press(canvas, 10, 10)
+    assert all(shortcut_override_taken(canvas, k) for k in keys)
+    assert not shortcut_override_taken(canvas, Qt.Key.Key_B)
+    key(canvas, Qt.Key.Key_Backspace)
+    assert not canvas._tool.active
+
+
+def test_resize_keeps_photo_fitted_until_user_zooms(canvas):
+    canvas.resize(800, 700)
+    fitted = canvas.zoom
+    assert fitted == pytest.approx(min(798 / W, 698 / H), rel=0.02)
+    canvas.zoom_at(1.25, QPointF(100, 100))
+    canvas.resize(480, 400)
+    assert canvas.zoom == pytest.approx(fitted * 1.25)
+
+
+def test_label_lut_and_bbox_update(taxonomy):
+    from fashion_annotator.core.masks import BBox
+    from fashion_annotator.ui.overlay import LabelOverlay, pack_premultiplied
+
+    lut = label_lut(taxonomy.colors)
+    assert lut[0] == 0
+    r, g, b = taxonomy.colors[3]
+    assert lut[3] == (0xFF << 24) | (int(r) << 16) | (int(g) << 8) | int(b)
+    assert (lut[7:] >> 24 == 0xFF).all() and np.array_equal(lut, label_lut(taxonomy.colors))
+    assert pack_premultiplied(np.array([200, 100, 50, 128], np.uint8)) == (
+        (128 << 24) | (100 << 16) | (50 << 8) | 25
+    )
+    mask = np.zeros((20, 30), np.uint8)
+    overlay = LabelOverlay(mask, taxonomy.colors)
+    mask[:] = 2
+    overlay.update(mask, BBox(5, 10, 8, 12))
+    assert (overlay.buffer[5:8, 10:12] == lut[2]).all()
+    assert (overlay.buffer != 0).sum() == 6
+    assert overlay.image.pixel(10, 5) == lut[2]
+    with pytest.raises(ValueError, match=r"mask shape \(3, 3\)"):
+        overlay.update(np.zeros((3, 3), np.uint8))
+    with pytest.raises(ValueError, match="uint8"):
+        LabelOverlay(np.zeros((3, 3), np.int32), taxonomy.colors)
