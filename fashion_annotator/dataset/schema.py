@@ -104,6 +104,10 @@ MIGRATIONS: tuple[str, ...] = (_V1,)
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
+SYNCHRONOUS = "FULL"
+"""SQLite ``synchronous`` level: FULL, so a committed save survives power loss as well as a
+crash of the process. Tests that are not about durability may lower it to save fsyncs."""
+
 
 class SchemaError(Exception):
     """The index cannot be used: newer than this program, or not a project index."""
@@ -132,8 +136,7 @@ def connect(path: Path, *, timeout_s: float = 10.0) -> sqlite3.Connection:
     if str(mode).lower() != "wal":
         conn.close()
         raise SchemaError(f"{path}: cannot switch the index to WAL mode (got {mode!r})")
-    # FULL: a committed save survives power loss, not just a crash of the process.
-    conn.execute("PRAGMA synchronous = FULL")
+    conn.execute(f"PRAGMA synchronous = {SYNCHRONOUS}")
     return conn
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
+from fashion_annotator.dataset import schema
 from fashion_annotator.dataset.store import Project
 
 
@@ -18,6 +20,14 @@ def write_photo(path: Path, shape: tuple[int, int] = (24, 32), seed: int = 0) ->
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rgb).save(path)
     return path
+
+
+@pytest.fixture(autouse=True)
+def _no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip fsync in-process: these tests check logic, and fsync on a shared CI disk costs
+    ~20 ms each. Durability is tested with real fsyncs in child processes (crash test)."""
+    monkeypatch.setattr(os, "fsync", lambda fd: None)
+    monkeypatch.setattr(schema, "SYNCHRONOUS", "OFF")
 
 
 @pytest.fixture(name="write_photo")
