@@ -317,8 +317,8 @@ class RetrainDialog(QDialog):
             self.status_label.setText(f"Done: model v{event.get('version')} trained")
         elif kind == "cancelled":
             self.status_label.setText("Cancelled; no model was registered")
-        elif kind == "error":
-            self.log.appendPlainText(str(event.get("message", event)))
+        elif kind in ("error", "info"):
+            self.log.appendPlainText(f"{kind}: {event.get('message', event)}")
 
     def _on_step(self, event: dict[str, Any]) -> None:
         steps = int(event.get("steps") or 0)
