@@ -1,0 +1,143 @@
+"""Several processes on one project: SIGKILL during saves loses nothing, leases exclude.
+
+The children run with real fsyncs (the in-process fsync shortcut of conftest does not reach
+them), so these tests exercise the production write path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.core.images import decode_mask_png
+from fashion_annotator.dataset.store import LeaseHeld, Project
+
+SAVER = """
+import sys
+import numpy as np
+from fashion_annotator.dataset.store import Project
+
+project = Project.open(sys.argv[1], user="crash")
+ids = [r.id for r in project.images()]
+rng = np.random.default_rng(int(sys.argv[2]))
+print("ready", flush=True)
+while True:
+    image_id = int(rng.choice(ids))
+    task = ("garment", "parsing7")[int(rng.integers(2))]
+    n = 2 if task == "garment" else 7
+    mask = rng.integers(0, n, (120, 90), dtype=np.uint8)
+    v = project.save_mask(image_id, task, mask, seconds=1.0, actions=1)
+    print("saved", image_id, task, v.version, v.sha256, flush=True)
+"""
+
+HOLDER = """
+import sys
+from fashion_annotator.dataset.store import Project
+
+project = Project.open(sys.argv[1], user="carol")
+project.acquire_lease(int(sys.argv[2]), ttl_s=float(sys.argv[3]))
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+KILLS = 50
+
+
+def _spawn(script: str, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-c", script, *args],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(proc: subprocess.Popen, word: str) -> None:
+    line = proc.stdout.readline()
+    if not line.startswith(word):
+        proc.kill()
+        raise AssertionError(f"child said {line!r}, stderr: {proc.stderr.read()}")
+
+
+@pytest.fixture
+def crash_project(tmp_path: Path, write_photo) -> Path:
+    with Project.create(tmp_path / "p") as project:
+        for i in range(3):
+            project.add_image(write_photo(tmp_path / f"{i}.png", (120, 90), seed=i))
+    return tmp_path / "p"
+
+
+def test_sigkill_during_saves_loses_no_finished_save(crash_project: Path) -> None:
+    rng = random.Random(1234)
+    reported: set[tuple[int, str, int, str]] = set()
+    for kill in range(KILLS):
+        proc = _spawn(SAVER, str(crash_project), str(kill))
+        _wait_for(proc, "ready")
+        time.sleep(rng.uniform(0.0, 0.12))
+        proc.send_signal(signal.SIGKILL)
+        out, _ = proc.communicate()
+        assert proc.returncode == -signal.SIGKILL
+        for line in out.splitlines():
+            parts = line.split()
+            if parts[:1] == ["saved"] and len(parts) == 5:  # a torn last line is not a report
+                reported.add((int(parts[1]), parts[2], int(parts[3]), parts[4]))
+    assert len(reported) > KILLS  # the kills landed while saving, not before the first save
+
+    with Project.open(crash_project) as project:
+        conn = project._conn
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        indexed = set()
+        for image in project.images():
+            for task in project.tasks:
+                versions = project.mask_versions(image.id, task)
+                assert [v.version for v in versions] == list(range(1, len(versions) + 1))
+                for v in versions:
+                    data = v.path.read_bytes()
+                    assert decode_mask_png(data).shape == (120, 90)
+                    indexed.add((image.id, task, v.version, v.sha256))
+                    assert hashlib.sha256(data).hexdigest() == v.sha256
+    missing = reported - indexed
+    assert not missing, f"finished saves lost after SIGKILL: {sorted(missing)[:5]}"
+
+
+def test_second_process_is_told_who_holds_the_lease(tmp_path: Path, write_photo) -> None:
+    with Project.create(tmp_path / "p", user="dave") as project:
+        rec = project.add_image(write_photo(tmp_path / "a.png"))
+    holder = _spawn(HOLDER, str(tmp_path / "p"), str(rec.id), "1.5")
+    try:
+        _wait_for(holder, "held")
+        with Project.open(tmp_path / "p", user="dave") as project:
+            with pytest.raises(LeaseHeld) as info:
+                project.acquire_lease(rec.id)
+            assert info.value.holder.startswith("carol@")
+            assert f"pid {holder.pid}" in info.value.holder
+            assert "carol@" in str(info.value)
+            with pytest.raises(LeaseHeld):
+                project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
+            # The holder dies without releasing; its lease goes stale and expires.
+            os.kill(holder.pid, signal.SIGKILL)
+            holder.wait()
+            deadline = time.time() + 5
+            while True:
+                try:
+                    lease = project.acquire_lease(rec.id)
+                    break
+                except LeaseHeld:
+                    assert time.time() < deadline, "stale lease never expired"
+                    time.sleep(0.1)
+            assert lease.holder.startswith("dave@")
+            project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+        holder.communicate()
