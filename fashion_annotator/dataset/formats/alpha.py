@@ -19,7 +19,6 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
-    check_inside,
     export_stems,
     list_files,
     require_folder,
@@ -62,14 +61,13 @@ def import_alpha(
     files = list_files(src, ALPHA_SUFFIXES)
     for done, path in enumerate(files, 1):
         try:
-            check_inside(src, path)
             image = load_image(path)
             if image.alpha is None:
                 raise ValueError(f"{path}: no alpha channel (expected an RGBA cutout)")
             matches = project.images_by_stem(path.stem)
             if len(matches) > 1:
                 raise ValueError(f"{path}: several project photos are named {path.stem!r}")
-            record = matches[0] if matches else adder.add(path, src)
+            record = matches[0] if matches else adder.add(path)
             if record.shape != image.shape:
                 raise ValueError(
                     f"{path}: cutout size {image.shape} differs from photo {record.name} "

@@ -171,7 +171,7 @@ def _photo(project: Project, adder: PhotoAdder, root: Path, name: str, where: st
         raise ValueError(f"{where}: {exc}") from exc
     for candidate in candidates:
         if candidate.is_file():
-            return adder.add(candidate, root)
+            return adder.add(candidate)
     return attach_target(project, Path(name).stem, Path(where))
 
 

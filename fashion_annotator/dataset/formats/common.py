@@ -114,9 +114,8 @@ class PhotoAdder:
         self.summary = summary
         self._known = {r.id for r in project.images()}
 
-    def add(self, path: Path, root: Path) -> ImageRecord:
-        """Add one photo found under ``root``; raises one of :data:`FILE_ERRORS` when refused."""
-        check_inside(root, path)
+    def add(self, path: Path) -> ImageRecord:
+        """Add one photo; raises one of :data:`FILE_ERRORS` when refused."""
         record = self.project.add_image(path)
         if record.id in self._known:
             self.summary.existing += 1

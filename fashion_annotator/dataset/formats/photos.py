@@ -25,7 +25,7 @@ def import_photos(
     files = list_files(src)
     for done, path in enumerate(files, 1):
         try:
-            adder.add(path, src)
+            adder.add(path)
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
         if progress is not None:

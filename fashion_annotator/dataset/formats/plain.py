@@ -29,7 +29,6 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     attach_target,
-    check_inside,
     export_stems,
     list_files,
     save_imported,
@@ -98,14 +97,13 @@ def import_plain(
     by_stem: dict[str, ImageRecord] = {}
     for done, path in enumerate(photos, 1):
         try:
-            by_stem.setdefault(path.stem, adder.add(path, src))
+            by_stem.setdefault(path.stem, adder.add(path))
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
         if progress is not None:
             progress(done, total)
     for done, path in enumerate(masks, len(photos) + 1):
         try:
-            check_inside(src, path)
             record = by_stem.get(path.stem) or attach_target(project, path.stem, path)
             raw = load_mask(path, shape=record.shape)
             for task, mapping in mappings.items():

@@ -1,0 +1,88 @@
+"""The new / import / export / info subcommands, run in-process."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashion_annotator.cli import main
+from fashion_annotator.dataset.store import Project
+
+
+@pytest.mark.parametrize("command", ["new", "import", "export", "info"])
+def test_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as info:
+        main([command, "--help"])
+    assert info.value.code == 0
+    assert f"usage: fashion-annotator {command}" in capsys.readouterr().out
+
+
+def test_new_import_export_info(tmp_path: Path, write_photo, capsys) -> None:
+    photos = tmp_path / "photos"
+    for i in range(3):
+        write_photo(photos / f"{i}.jpg", seed=i)
+    (photos / "bad.jpg").write_bytes(b"")
+    proj = tmp_path / "proj"
+    assert main(["new", str(proj), "--images", str(photos), "--user", "eve"]) == 3
+    captured = capsys.readouterr()
+    assert "3 photos added" in captured.out
+    assert "bad.jpg: file is empty" in captured.err
+
+    cutouts = tmp_path / "cutouts"
+    cutouts.mkdir()
+    rgba = np.zeros((24, 32, 4), np.uint8)
+    rgba[5:15, 5:20, 3] = 255
+    Image.fromarray(rgba, "RGBA").save(cutouts / "1.png")
+    assert main(["import", str(proj), str(cutouts), "--format", "alpha", "--user", "eve"]) == 0
+    assert "1 masks saved" in capsys.readouterr().out
+
+    assert main(["info", str(proj), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["images"] == 3
+    assert info["status"]["done"] == 1 and info["status"]["new"] == 2
+    assert info["tasks"] == {"garment": 1, "parsing7": 0}
+    assert main(["info", str(proj)]) == 0
+    assert "images: 3" in capsys.readouterr().out
+
+    for fmt in ("plain", "coco", "cutout"):
+        assert (
+            main(["export", str(proj), str(tmp_path / fmt), "--format", fmt, "--task", "garment"])
+            == 0
+        )
+    assert "1 images exported" in capsys.readouterr().out
+    out = np.asarray(Image.open(tmp_path / "cutout" / "1.png"))
+    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+    with Project.open(proj) as project:
+        (rec,) = project.images_by_stem("1")
+        assert project.mask_versions(rec.id, "garment")[0].user == "eve"
+
+
+def test_errors_are_clear_and_change_nothing(tmp_path: Path, write_photo, capsys) -> None:
+    write_photo(tmp_path / "photos" / "a.jpg")
+    assert main(["info", str(tmp_path / "nowhere")]) == 1
+    assert "not a project" in capsys.readouterr().err
+    assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "nope")]) == 1
+    assert "nope: not a folder" in capsys.readouterr().err
+    assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "photos")]) == 0
+    assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "photos")]) == 1
+    assert "already a project" in capsys.readouterr().err
+    assert main(["import", str(tmp_path / "p"), str(tmp_path / "x"), "--format", "plain"]) == 1
+    assert "x: not found" in capsys.readouterr().err
+    evil = tmp_path / "evil.json"
+    evil.write_text(
+        json.dumps(
+            {
+                "images": [{"id": 1, "file_name": "../../../etc/passwd", "width": 1, "height": 1}],
+                "annotations": [],
+                "categories": [{"id": 1, "name": "garment"}],
+            }
+        )
+    )
+    assert main(["import", str(tmp_path / "p"), str(evil), "--format", "coco"]) == 3
+    assert "escapes the source folder" in capsys.readouterr().err
+    with Project.open(tmp_path / "p") as project:
+        assert len(project.images()) == 1
