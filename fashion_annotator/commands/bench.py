@@ -1,9 +1,296 @@
-"""Subcommands (being written; see docs/architecture.md)."""
+"""``fashion-annotator bench ...``: measurements that print medians (never timed unit tests).
+
+- ``bench superpixels``: hierarchy quality per level (ASA, boundary recall, regions) on a split,
+  and the time to compute it on a 1152x1728 photo against the skimage RAG route;
+- ``bench refine``: score of the raw model output and after each refinement;
+- ``bench effort``: simulated operator actions, tool vs. no model vs. labelme-style polygons;
+- ``bench ui``: the window's responsiveness (written by the window's engineer).
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+TASKS = ("garment", "parsing7", "person", "parsing18")
+BIG_PHOTO = (1728, 1152)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Register this module's subcommands on ``subparsers``."""
+    bench = subparsers.add_parser("bench", help="benchmarks that print medians")
+    sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
+
+    p = sub.add_parser("superpixels", help="superpixel quality per level and speed")
+    _data_args(p, task=False)
+    p.add_argument("--runs", type=int, default=7, help="timed runs on the 1152x1728 photo")
+    p.set_defaults(func=run_superpixels)
+
+    p = sub.add_parser("refine", help="score raw proposals and each refinement")
+    _data_args(p)
+    p.add_argument("--model", type=Path, default=None, help="model file (default: shipped)")
+    p.set_defaults(func=run_refine)
+
+    p = sub.add_parser("effort", help="simulated operator: actions per correction")
+    _data_args(p)
+    p.add_argument("--model", type=Path, default=None, help="model file (default: shipped)")
+    p.add_argument("--no-model", action="store_true", help="the tool starts from an empty mask")
+    p.set_defaults(func=run_effort)
+
+    p = sub.add_parser("ui", help="window responsiveness")
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.set_defaults(func=run_ui)
+
+
+def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:
+    p.add_argument("--data", type=Path, required=True, help="plain mask-folder dataset")
+    if task:
+        p.add_argument("--task", required=True, choices=TASKS)
+    else:
+        p.add_argument("--task", default="parsing7", choices=TASKS, help="ground truth used")
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument("--limit", type=int, default=None, help="only the first N photos")
+    p.add_argument("--split", default="val", help="split of splits.json (default val)")
+
+
+def _write(result: dict[str, Any], path: Path | None) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        print(f"-> {path}")
+
+
+def _fail(name: str, exc: Exception) -> int:
+    print(f"fashion-annotator bench {name}: error: {exc}", file=sys.stderr)
+    return 2
+
+
+def _progress(done: int, name: str) -> None:
+    print(f"\r{done} photos ({name})", end="", file=sys.stderr, flush=True)
+
+
+def _median_ms(fn: Any, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1000.0 * float(np.median(times))
+
+
+def run_superpixels(args: argparse.Namespace) -> int:
+    """Quality table per level on the split, then timing on an upscaled photo."""
+    import cv2
+    from skimage import graph
+    from skimage.segmentation import felzenszwalb
+
+    from fashion_annotator.segmentation.effort import iter_dataset
+    from fashion_annotator.segmentation.quality import hierarchy_quality
+    from fashion_annotator.segmentation.superpixels import SuperpixelParams, compute_superpixels
+
+    try:
+        rows, first = [], None
+        for i, photo in enumerate(
+            iter_dataset(args.data, args.task, split=args.split, limit=args.limit), 1
+        ):
+            first = photo.rgb if first is None else first
+            rows.append(hierarchy_quality(compute_superpixels(photo.rgb), photo.gt))
+            _progress(i, photo.name)
+        print(file=sys.stderr)
+    except (ValueError, OSError) as exc:
+        return _fail("superpixels", exc)
+    levels = [
+        {
+            key: float(np.mean([r[level][key] for r in rows]))
+            for key in ("asa", "boundary_recall", "regions")
+        }
+        | {"level": level}
+        for level in range(len(rows[0]))
+    ]
+    big = cv2.resize(first, BIG_PHOTO[::-1], interpolation=cv2.INTER_CUBIC)
+    params = SuperpixelParams()
+    ours = _median_ms(lambda: compute_superpixels(big), args.runs)
+    factor = params.working_size / max(BIG_PHOTO)
+    small = cv2.resize(big, None, fx=factor, fy=factor, interpolation=cv2.INTER_AREA)
+    smooth = cv2.medianBlur(small, params.median_size)
+    fh_args = {"scale": params.scale, "sigma": params.sigma, "min_size": params.min_size}
+    fh_ms = _median_ms(lambda: felzenszwalb(smooth, **fh_args), args.runs)
+    labels = felzenszwalb(smooth, **fh_args)
+
+    def skimage_route() -> None:
+        rag = graph.rag_mean_color(small, labels)
+        graph.merge_hierarchical(
+            labels,
+            rag,
+            thresh=30,
+            rag_copy=False,
+            in_place_merge=True,
+            merge_func=_skimage_merge,
+            weight_func=_skimage_weight,
+        )
+
+    baseline = _median_ms(skimage_route, 1)
+    result = {
+        "split": args.split,
+        "task": args.task,
+        "n_images": len(rows),
+        "levels": levels,
+        "timing": {
+            "photo": f"{BIG_PHOTO[1]}x{BIG_PHOTO[0]}",
+            "runs": args.runs,
+            "hierarchy_median_ms": ours,
+            "felzenszwalb_median_ms": fh_ms,
+            "skimage_rag_merge_ms": baseline,
+            "graph_speedup": baseline / max(ours - fh_ms, 1e-6),
+        },
+    }
+    print(f"{'level':>5} {'ASA':>7} {'BR@2px':>7} {'regions':>8}")
+    for row in levels:
+        print(
+            f"{row['level']:>5} {row['asa']:7.4f} {row['boundary_recall']:7.4f} "
+            f"{row['regions']:8.0f}"
+        )
+    t = result["timing"]
+    print(
+        f"{t['photo']}: hierarchy {ours:.0f} ms median of {args.runs} "
+        f"(felzenszwalb {fh_ms:.0f} ms); skimage rag_mean_color + merge_hierarchical on the "
+        f"same regions {baseline:.0f} ms, {t['graph_speedup']:.0f}x our graph step"
+    )
+    _write(result, args.json)
+    return 0
+
+
+def _skimage_weight(g: Any, src: int, dst: int, n: int) -> dict[str, float]:
+    diff = g.nodes[dst]["mean color"] - g.nodes[n]["mean color"]
+    return {"weight": float(np.linalg.norm(diff))}
+
+
+def _skimage_merge(g: Any, src: int, dst: int) -> None:
+    g.nodes[dst]["total color"] += g.nodes[src]["total color"]
+    g.nodes[dst]["pixel count"] += g.nodes[src]["pixel count"]
+    g.nodes[dst]["mean color"] = g.nodes[dst]["total color"] / g.nodes[dst]["pixel count"]
+
+
+def _load_model(args: argparse.Namespace) -> Any:
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    return load_predictor(args.model if args.model is not None else args.task)
+
+
+def run_refine(args: argparse.Namespace) -> int:
+    """Score the raw proposals and each refinement alone, and the default chain."""
+    from fashion_annotator.segmentation.effort import iter_dataset
+    from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
+    from fashion_annotator.segmentation.proposals import ModelLoadError
+    from fashion_annotator.segmentation.refine import (
+        DEFAULT_REFINEMENTS,
+        REFINEMENTS,
+        apply_refinements,
+    )
+    from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
+
+    try:
+        predictor = _load_model(args)
+        classes = task_classes(args.data, args.task)
+        binary = len(classes) == 2
+        variants = {"raw": ()} | {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
+        variants["default"] = DEFAULT_REFINEMENTS.get(args.task, ())
+        scores = {name: TaskScores(classes) for name in variants}
+        times: dict[str, list[float]] = {name: [] for name in variants}
+        photos = iter_dataset(args.data, args.task, split=args.split, limit=args.limit)
+        for i, photo in enumerate(photos, 1):
+            predictor.set_image(photo.rgb)
+            proposal = predictor.predict()
+            regions = compute_superpixels(photo.rgb).levels[DEFAULT_LEVEL]
+            for name, chain in variants.items():
+                t0 = time.perf_counter()
+                out = apply_refinements(
+                    chain, proposal.mask, rgb=photo.rgb, probs=proposal.probs, regions=regions
+                )
+                times[name].append(time.perf_counter() - t0)
+                scores[name].update(out, photo.gt, name=photo.name)
+            _progress(i, photo.name)
+        print(file=sys.stderr)
+    except (ModelLoadError, ValueError, OSError) as exc:
+        return _fail("refine", exc)
+    metric = "dice_mean" if binary else "miou"
+    table = {}
+    print(f"{'variant':>10} {metric:>9} {'pix.acc':>8} {'ms':>6}")
+    for name, acc in scores.items():
+        s = acc.summary()
+        table[name] = {
+            "refinements": list(variants[name]),
+            metric: s[metric],
+            "miou": s["miou"],
+            "pixel_accuracy": s["pixel_accuracy"],
+            "median_ms": 1000.0 * float(np.median(times[name])),
+        }
+        print(
+            f"{name:>10} {s[metric]:9.4f} {s['pixel_accuracy']:8.4f} "
+            f"{table[name]['median_ms']:6.0f}"
+        )
+    result = {
+        "task": args.task,
+        "n_images": scores["raw"].n_images,
+        "metric": metric,
+        "model_version": predictor.model_version,
+        "variants": table,
+    }
+    _write(result, args.json)
+    return 0
+
+
+def run_effort(args: argparse.Namespace) -> int:
+    """Simulate corrections; print and write the three methods' figures."""
+    from fashion_annotator.segmentation import effort
+    from fashion_annotator.segmentation.proposals import ModelLoadError
+
+    predictor = None
+    if not args.no_model:
+        try:
+            predictor = _load_model(args)
+        except ModelLoadError as exc:
+            print(f"no model ({exc}); the tool starts from an empty mask", file=sys.stderr)
+    try:
+        result = effort.run_effort(
+            args.data,
+            args.task,
+            predictor=predictor,
+            split=args.split,
+            limit=args.limit,
+            progress=_progress,
+        )
+        print(file=sys.stderr)
+    except (ValueError, OSError) as exc:
+        return _fail("effort", exc)
+    print(
+        f"{args.task}: {result['n_images']} photos, target {result['target_metric']} >= "
+        f"{result['target']} within {result['max_actions']} actions; "
+        f"tool starts from {result['tool_start']}"
+    )
+    print(f"{'method':>9} {'median':>7} {'mean':>7} {'reached':>8}")
+    for method in ("tool", "no_model", "polygon"):
+        m = result[method]
+        print(
+            f"{method:>9} {m['median_actions']:7.1f} {m['mean_actions']:7.1f} "
+            f"{m['reached_share']:8.0%}"
+        )
+    ratio = result["ratio_tool_to_polygon"]
+    if ratio is not None:
+        print(f"tool / polygon median actions: {ratio:.2f}")
+    _write(result, args.json)
+    return 0
+
+
+def run_ui(args: argparse.Namespace) -> int:
+    """Window responsiveness; the measurement lives with the window's code."""
+    from fashion_annotator.ui.bench import main
+
+    main(args.json)
+    return 0
