@@ -8,6 +8,9 @@ callable, so tests can answer them without blocking.
 
 from __future__ import annotations
 
+import os
+import re
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +30,9 @@ from fashion_annotator.ui.autosave import AutosaveTimer, EffortClock
 from fashion_annotator.ui.proposal_source import ProposalSource, refine_proposal
 from fashion_annotator.ui.workers import PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
 
-LEASE_RENEW_MS = 120_000
+# Short leases, renewed while the image is open, so a crashed session's lease soon lapses.
+LEASE_TTL_S = 60.0
+_HOLDER = re.compile(r"^(?P<user>.*)@(?P<host>[^@ ]+) \(pid (?P<pid>\d+)\)$")
 
 # ask_lease_held(holder, expires) -> True to open read-only, False to skip the image.
 LeaseQuestion = Callable[[str, float], bool]
@@ -73,8 +78,10 @@ class ImageSession(QObject):
         A line for the status bar.
     error(str)
         A problem the operator must see (names the file and the problem).
-    modelInfo(str, object)
-        ``device, model_version`` once a predictor is loaded.
+    restored(list)
+        Image ids whose journalled edits were restored after a wait for a stale lease.
+    modelInfo(str, str, object)
+        ``task, device, model_version`` (None: no model) when a proposal job ends.
     """
 
     imageOpened = Signal(object)
@@ -84,7 +91,8 @@ class ImageSession(QObject):
     savedChanged = Signal(bool)
     message = Signal(str)
     error = Signal(str)
-    modelInfo = Signal(str, object)
+    modelInfo = Signal(str, str, object)
+    restored = Signal(list)
 
     def __init__(
         self,
@@ -110,7 +118,11 @@ class ImageSession(QObject):
         self.ask_lease_held: LeaseQuestion = ask_lease_held or (lambda _holder, _exp: True)
         self.current: OpenImage | None = None
         self._lease_timer = QTimer(self)
-        self._lease_timer.setInterval(LEASE_RENEW_MS)
+        self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
+        self._deferred: list[JournalEntry] = []
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self._retry_restore)
         self._lease_timer.timeout.connect(self._renew_lease)
 
     # -- opening -------------------------------------------------------------------------
@@ -133,9 +145,11 @@ class ImageSession(QObject):
             return False
         lease_holder = None
         try:
-            self.project.acquire_lease(image_id)
+            self.project.acquire_lease(image_id, ttl_s=LEASE_TTL_S)
         except LeaseHeld as held:
-            if not self.ask_lease_held(held.holder, held.expires):
+            if not crashed_holder(held.holder) and not self.ask_lease_held(
+                held.holder, held.expires
+            ):
                 self.message.emit(f"Skipped: {held.holder} is editing this image")
                 return False
             lease_holder = held.holder
@@ -230,14 +244,14 @@ class ImageSession(QObject):
     def _proposal_arrived(self, task: str, proposal) -> None:
         assert self.current is not None
         if proposal is None:
-            self.modelInfo.emit(self.proposals.device_name, None)
+            self.modelInfo.emit(task, self.proposals.device_name, None)
             return
         doc = self.current.doc
-        self.modelInfo.emit(self.proposals.device_name, proposal.model_version)
+        self.modelInfo.emit(task, self.proposals.device_name, proposal.model_version)
         regions = None
         if self.current.hierarchy is not None:
             regions = self.current.hierarchy.levels[sp.DEFAULT_LEVEL]
-        mask = refine_proposal(proposal, regions)
+        mask = refine_proposal(proposal, task, doc.rgb, regions)
         self.current.probs[task] = proposal
         doc.set_proposal(task, mask)
         version = str(proposal.model_version or "unknown")
@@ -332,7 +346,7 @@ class ImageSession(QObject):
     def _renew_lease(self) -> None:
         if self.current is not None and not self.current.read_only:
             try:
-                self.project.acquire_lease(int(self.current.doc.image_id))
+                self.project.acquire_lease(int(self.current.doc.image_id), ttl_s=LEASE_TTL_S)
             except LeaseHeld as held:
                 self.error.emit(f"Lost the lease on this image to {held.holder}")
 
@@ -345,8 +359,10 @@ class ImageSession(QObject):
     def restore(self, entries: list[JournalEntry]) -> list[int]:
         """Save the journalled masks as new versions (``source="recovered"``).
 
-        Returns the ids of the restored images; an entry that no longer fits its image is
-        reported through :attr:`error` and left in the journal.
+        Returns the ids of the restored images. An entry whose image is still leased by the
+        crashed session (this host, a process that no longer runs) is retried when that lease
+        lapses, then :attr:`restored` is emitted; any other failure is reported through
+        :attr:`error` and the entry stays in the journal.
         """
         restored = []
         for entry in entries:
@@ -357,12 +373,36 @@ class ImageSession(QObject):
                                        source="recovered")  # fmt: skip
                 if self.project.image(int(entry.image_id)).status == "new":
                     self.project.set_status(int(entry.image_id), "in_progress")
-            except (ValueError, ProjectError, LeaseHeld, KeyError) as exc:
+            except LeaseHeld as held:
+                if not crashed_holder(held.holder):
+                    self.error.emit(f"Could not restore {entry.path}: {held}")
+                    continue
+                self._deferred.append(entry)
+                wait_s = max(0.0, held.expires - time.time()) + 0.5
+                if not self._retry.isActive():
+                    self._retry.start(round(wait_s * 1000))
+                self.message.emit(
+                    f"Unsaved edits of image {entry.image_id} will be restored in {wait_s:.0f} s, "
+                    "when the crashed session's lease lapses"
+                )
+                continue
+            except (ValueError, ProjectError, KeyError) as exc:
                 self.error.emit(f"Could not restore {entry.path}: {exc}")
                 continue
             entry.path.unlink(missing_ok=True)
             restored.append(int(entry.image_id))
         return list(dict.fromkeys(restored))
+
+    def _retry_restore(self) -> None:
+        entries, self._deferred = self._deferred, []
+        done = self.restore(entries)
+        if done:
+            self.restored.emit(done)
+
+    @property
+    def deferred(self) -> list[JournalEntry]:
+        """Journal entries waiting for a crashed session's lease to lapse."""
+        return list(self._deferred)
 
     def set_aside(self, entries: list[JournalEntry]) -> None:
         """Move declined journal entries to ``journal/declined/`` (never deleted silently)."""
@@ -376,3 +416,17 @@ class ImageSession(QObject):
         ok = self.close_image()
         self.jobs.shutdown()
         return ok
+
+
+def crashed_holder(holder: str) -> bool:
+    """Whether a lease ``holder`` (``user@host (pid N)``) is a dead process on this host."""
+    match = _HOLDER.match(holder)
+    if match is None or match["host"] != socket.gethostname():
+        return False
+    try:
+        os.kill(int(match["pid"]), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False

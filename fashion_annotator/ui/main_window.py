@@ -30,7 +30,7 @@ from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task
 from fashion_annotator.ui.canvas import Canvas
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
-from fashion_annotator.ui.image_session import ImageSession, OpenImage
+from fashion_annotator.ui.image_session import ImageSession, OpenImage, crashed_holder
 from fashion_annotator.ui.palette_dock import PaletteDock
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
 from fashion_annotator.ui.queue_dock import QueueDock
@@ -60,6 +60,7 @@ class MainWindow(QMainWindow):
         self.ask_quit = ask_quit or (lambda message: prompts.ask_quit(self, message))
         self.task = project.tasks[0]
         self.labels: dict[str, int] = {t: 1 for t in project.tasks}
+        self.model_versions: dict[str, str | None] = {}
         self.taxonomies = {t: self.prefs.apply_colors(project.taxonomy(t)) for t in project.tasks}
         self.session = ImageSession(project, autosave_s=self.prefs.autosave_interval_s,
                                     ask_lease_held=ask_lease_held or (lambda h, e: prompts.ask_lease_held(self, h, e)),
@@ -216,6 +217,7 @@ class MainWindow(QMainWindow):
         s.message.connect(lambda text: self.status.showMessage(text, 5000))
         s.error.connect(self._show_error)
         s.modelInfo.connect(self._model_info)
+        s.restored.connect(self._restored)
         s.jobs.busyChanged.connect(lambda busy: self.status.set_busy(busy, "Computing proposal…"))
 
     # -- queue and navigation -------------------------------------------------------------
@@ -253,7 +255,10 @@ class MainWindow(QMainWindow):
         self.view_bar.set_levels(0, 0)
         record = self.project.image(int(opened.doc.image_id))
         notes = []
-        if opened.read_only:
+        if opened.read_only and crashed_holder(opened.lease_holder or ""):
+            notes.append("Read-only for a minute: a crashed session still holds this image; "
+                         "its unsaved edits are restored when its lease lapses.")  # fmt: skip
+        elif opened.read_only:
             notes.append(f"Read-only: {opened.lease_holder} is editing this image.")
         if record.status == "rejected":
             decision = self.project.last_decision(record.id)
@@ -265,6 +270,15 @@ class MainWindow(QMainWindow):
         self.banner.setVisible(bool(notes))
         self.setWindowTitle(f"Fashion Annotator — {self.project.root.name} — {record.name}")
         self.queue.select(record.id)
+
+    def _restored(self, image_ids: list[int]) -> None:
+        self.status.showMessage(f"Restored unsaved edits of {len(image_ids)} image(s)", 8000)
+        current = self.session.image_id
+        if current in image_ids and not self.session.unsaved:
+            self.session.close_image()
+            self.open_image(current)
+        else:
+            self.reload_queue()
 
     def _mask_replaced(self, task: str, bbox) -> None:
         if task == self.canvas.task:
@@ -286,6 +300,7 @@ class MainWindow(QMainWindow):
         if self.session.current is not None:
             self.canvas.set_task(task, self.taxonomies[task])
         self.canvas.set_label(self.labels[task])
+        self.status.set_model(self.model_versions.get(task))
 
     def _next_task(self) -> None:
         tasks = list(self.taxonomies)
@@ -393,9 +408,10 @@ class MainWindow(QMainWindow):
         if action is not None:
             action.setChecked(True)
 
-    def _model_info(self, device: str, version: object) -> None:
+    def _model_info(self, task: str, device: str, version: object) -> None:
+        self.model_versions[task] = None if version is None else str(version)
         self.status.set_device(device)
-        self.status.set_model(None if version is None else str(version))
+        self.status.set_model(self.model_versions.get(self.task))
 
     def _tab_changed(self, index: int) -> None:
         if index != 1 or self.review is not None:
@@ -463,9 +479,8 @@ class MainWindow(QMainWindow):
         self.reload_queue()
         records = self.queue.model.records()
         todo = [r.id for r in records if r.status in ("new", "in_progress", "rejected")]
-        first = (
-            restored[0] if restored else (todo[0] if todo else (records[0].id if records else None))
-        )
+        waiting = [int(e.image_id) for e in self.session.deferred]
+        first = next(iter(restored + waiting + todo + [r.id for r in records]), None)
         if first is not None:
             self.open_image(first)
 

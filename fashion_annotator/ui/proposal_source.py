@@ -76,16 +76,27 @@ class ProposalSource:
             return predictor.predict()
 
 
-def refine_proposal(proposal: prop.Proposal, regions: np.ndarray | None) -> np.ndarray:
-    """Return the proposal's mask after the default refinements, ``(H, W) uint8``.
+def refine_proposal(
+    proposal: prop.Proposal, task: str, rgb: np.ndarray, regions: np.ndarray | None
+) -> np.ndarray:
+    """Return the proposal's mask after the task's default refinements, ``(H, W) uint8``.
 
     Parameters
     ----------
     proposal : Proposal
         The model output (mask and lazily computed probabilities).
+    task : str
+        Selects ``refine.DEFAULT_REFINEMENTS[task]``.
+    rgb : (H, W, 3) uint8
+        The photo.
     regions : (H, W) int32 or None
-        Superpixels of the default level, when already computed.
+        Superpixels of the default level; refinements that need them are left out while the
+        superpixels are still being computed.
     """
     from fashion_annotator.segmentation import refine
 
-    return refine.apply_default_refinements(proposal.mask, proposal, regions)
+    names = refine.DEFAULT_REFINEMENTS.get(task, ())
+    if regions is None:
+        names = tuple(n for n in names if n not in ("snap", "consensus"))
+    probs = proposal.probs if "consensus" in names or "snap" in names else None
+    return refine.apply_refinements(names, proposal.mask, rgb=rgb, probs=probs, regions=regions)

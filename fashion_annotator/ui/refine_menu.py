@@ -13,6 +13,7 @@ import numpy as np
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
+from fashion_annotator.segmentation import refine
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.image_session import OpenImage, replace_mask
 
@@ -20,13 +21,6 @@ if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
 
 Refinement = Callable[[OpenImage, str, np.ndarray], "np.ndarray | str"]
-
-
-def _refine():
-    # Imported on use: the refinements pull in OpenCV's GrabCut, not needed to start the window.
-    from fashion_annotator.segmentation import refine
-
-    return refine
 
 
 def _regions(cur: OpenImage) -> np.ndarray | None:
@@ -43,7 +37,7 @@ def snap(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     regions = _regions(cur)
     if regions is None:
         return "Superpixels are still being computed"
-    return _refine().snap_to_regions(mask, regions, probs=_probs(cur, task))
+    return refine.snap_to_regions(mask, regions, probs=_probs(cur, task))
 
 
 def consensus(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
@@ -51,19 +45,19 @@ def consensus(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     regions, probs = _regions(cur), _probs(cur, task)
     if regions is None or probs is None:
         return "Needs both the model proposal and the superpixels"
-    return _refine().consensus_relabel(probs, regions)
+    return refine.consensus_relabel(probs, regions)
 
 
 def grabcut(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     """Re-decide a thin band along the edge of a binary mask with GrabCut."""
     if mask.max() > 1:
         return "GrabCut works on binary (cutout) masks only"
-    return _refine().grabcut_band(cur.doc.rgb, mask)
+    return refine.grabcut_band(cur.doc.rgb, mask)
 
 
 def clean(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     """Remove small islands and fill holes."""
-    return _refine().clean_mask(mask)
+    return refine.clean_mask(mask)
 
 
 COMMANDS: tuple[tuple[str, str, str, Refinement], ...] = (

@@ -12,6 +12,7 @@ from window_helpers import (
     CTRL,
     SHIFT,
     Answers,
+    add_tiny_model,
     click,
     copy_project,
     drag,
@@ -235,3 +236,28 @@ def test_stale_results_are_dropped():
         QCoreApplication.processEvents()
     assert [(r.image_id, r.value) for r in got] == [(2, "fresh")]
     assert jobs.dropped == 1 and not jobs.busy
+
+
+def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
+    qtbot, template, tmp_path, answers
+):
+    root = copy_project(template, tmp_path / "project")
+    with Project.open(root) as setup:
+        add_tiny_model(setup, tmp_path)
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        first = window.session.image_id
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None)
+        proposal = window.session.current.doc.proposals["garment"]
+        np.testing.assert_array_equal(shown_mask(window), proposal)
+        np.testing.assert_array_equal(project.load_proposal(first, "garment"), proposal)
+        assert project.proposals(first, "garment")[-1].model_version == "3"
+        assert window.status.model.text() == "model 3" and window.status.device.text()
+        assert not window.status.is_busy
+        press_key(qtbot, window, Qt.Key.Key_Return, CTRL)
+        assert project.image(first).status == "done"
+        np.testing.assert_array_equal(project.load_mask(first, "garment"), proposal)
+        assert window.session.image_id != first
+    finally:
+        window.close()
+        project.close()

@@ -126,3 +126,24 @@ def shown_mask(window: MainWindow) -> np.ndarray:
 
 def send_key(widget, key, mods=NOMOD) -> None:
     QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyPress, key, mods))
+
+
+def add_tiny_model(project: Project, folder: Path, task: str = "garment") -> None:
+    """Register and activate a tiny untrained U-Net for ``task`` (a real model file)."""
+    import torch
+
+    from fashion_annotator.models.unet import UNet
+    from fashion_annotator.models.weights import save_model
+
+    classes = [c.name for c in project.taxonomy(task).classes]
+    torch.manual_seed(0)
+    arch = {"in_ch": 3, "out_ch": 1 if len(classes) == 2 else len(classes), "base": 4, "depth": 2}
+    meta = {
+        "task": task, "classes": classes, "arch": arch, "input_size": [64, 48],
+        "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "threshold": 0.5,
+        "version": "3", "date": "2026-01-01T00:00:00Z", "training_data_fingerprint": "0" * 16,
+        "trained_on": [], "metrics": {},
+    }  # fmt: skip
+    path = folder / f"{task}-tiny.safetensors"
+    save_model(path, UNet(**arch).eval(), meta)
+    project.register_model(task, path, {}, [], activate=True)

@@ -1,0 +1,156 @@
+"""Never lose work: the recovery journal after a crash, and closing with unsaved edits."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from window_helpers import Answers, copy_project, drag, make_template, open_window, shown_mask
+
+from fashion_annotator.core.journal import RecoveryJournal
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import Project
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, ccp_dir) -> Path:
+    return make_template(tmp_path_factory.mktemp("ccp_recovery"), ccp_dir)
+
+
+@pytest.fixture
+def root(template, tmp_path) -> Path:
+    return copy_project(template, tmp_path / "project")
+
+
+CRASH_SCRIPT = textwrap.dedent(
+    """
+    import os, sys
+    from pathlib import Path
+    from PySide6.QtWidgets import QApplication
+    sys.path.insert(0, sys.argv[3])
+    from window_helpers import Answers, drag, wait_ready
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.ui import image_session
+    from fashion_annotator.ui.main_window import MainWindow
+
+    image_session.LEASE_TTL_S = 1.5  # the crashed session's lease lapses quickly
+    from fashion_annotator.ui.preferences import Preferences, settings_file
+
+    class Bot:  # the little of pytest-qt's qtbot that wait_ready needs
+        def waitUntil(self, check, timeout):
+            import time
+            end = time.monotonic() + timeout / 1000
+            while not check():
+                app.processEvents()
+                assert time.monotonic() < end, "timed out"
+                time.sleep(0.01)
+
+    app = QApplication([])
+    project = Project.open(sys.argv[1], user="alice")
+    window = MainWindow(project, Preferences(settings_file(sys.argv[2])))
+    window.resize(1000, 700)
+    window.show()
+    window.start()
+    wait_ready(Bot(), window)
+    drag(window, [(100, 200), (300, 200)])
+    drag(window, [(100, 230), (300, 230)])
+    os._exit(3)  # dies without saving, as a crash would
+    """
+)
+
+
+def test_edits_survive_a_real_crash_and_are_restored(qtbot, root, tmp_path):
+    script = tmp_path / "crash.py"
+    script.write_text(CRASH_SCRIPT)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    helpers = str(Path(__file__).parent)
+    done = subprocess.run(
+        [sys.executable, str(script), str(root), str(tmp_path / "s.ini"), helpers],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    with Project.open(root) as project:
+        first = project.images()[0].id
+        assert project.load_mask(first, "garment") is None  # nothing was saved
+    (entry,) = RecoveryJournal(root / "journal").entries()
+    assert (entry.image_id, entry.task, entry.actions) == (first, "garment", 2)
+
+    answers = Answers(restore=True)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    try:
+        assert answers.asked[0][0] == "restore" and len(answers.asked[0][1]) == 1
+        # The dead session's lease blocks the save until it lapses; then the restore completes.
+        qtbot.waitUntil(lambda: project.load_mask(first, "garment") is not None, timeout=10000)
+        saved = project.load_mask(first, "garment")
+        assert saved[200, 100:301].all() and saved[230, 100:301].all() and saved[215, 50] == 0
+        assert project.mask_versions(first, "garment")[-1].source == "recovered"
+        assert not RecoveryJournal(root / "journal").entries()
+        qtbot.waitUntil(lambda: not window.session.current.read_only)
+        assert window.session.image_id == first
+        np.testing.assert_array_equal(shown_mask(window), saved)
+    finally:
+        window.close()
+        project.close()
+
+
+def _crash(window, project) -> None:
+    # Abandon the window as a crash would: its document is dropped unsaved, the journal stays.
+    window.session.jobs.shutdown()
+    window.session.autosave.saved()
+    window.session.current = None
+    window.hide()
+    project.close()
+
+
+def test_declined_restore_keeps_the_edits_aside(qtbot, root, tmp_path):
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    first = window.session.image_id
+    drag(window, [(100, 200), (300, 200)])
+    _crash(window, project)
+    answers = Answers(restore=False)
+    again, project2 = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    try:
+        assert answers.asked[0][0] == "restore"
+        assert project2.load_mask(first, "garment") is None
+        assert not RecoveryJournal(root / "journal").entries()
+        declined = RecoveryJournal(root / "journal" / "declined").entries()
+        assert [(e.image_id, e.task) for e in declined] == [(first, "garment")]
+        assert declined[0].load_mask()[200, 200] == 1
+    finally:
+        again.close()
+        project2.close()
+
+
+def test_closing_saves_unsaved_edits(qtbot, root, tmp_path):
+    answers = Answers()
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    first = window.session.image_id
+    drag(window, [(100, 200), (300, 200)])
+    assert window.close()
+    assert project.load_mask(first, "garment")[200, 200] == 1
+    assert not answers.asked and not RecoveryJournal(root / "journal").entries()
+    project.close()
+
+
+def test_close_when_saving_fails_asks_and_keeps_the_journal(qtbot, root, tmp_path, monkeypatch):
+    answers = Answers(quit=False)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    drag(window, [(100, 200), (300, 200)])
+
+    def disk_full(*_args, **_kwargs):
+        raise ProjectError(f"{root / 'masks'}: cannot write: No space left on device")
+
+    monkeypatch.setattr(project, "save_mask", disk_full)
+    assert not window.close()  # the operator chose to stay
+    assert window.isVisible() and answers.asked[-1][0] == "quit"
+    assert "No space left" in answers.asked[-1][1]
+    answers.quit = True
+    assert window.close()
+    (entry,) = RecoveryJournal(root / "journal").entries()
+    assert entry.load_mask()[200, 200] == 1
+    project.close()
