@@ -1,0 +1,106 @@
+"""Model files: safetensors + JSON round trip and clear errors for bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.weights import ModelFileError, load_model, read_meta, save_model
+
+ARCH = {"in_ch": 3, "out_ch": 7, "base": 4, "depth": 2, "norm": "group", "attention": True}
+
+
+def _meta(**extra: object) -> dict:
+    return {
+        "task": "parsing7",
+        "classes": ["background", "skin", "hair", "top", "shoes", "bottom", "dress"],
+        "arch": ARCH,
+        "input_size": [32, 24],
+        "mean": [0.5, 0.5, 0.5],
+        "std": [0.25, 0.25, 0.25],
+        **extra,
+    }
+
+
+@pytest.fixture
+def saved(tmp_path: Path) -> tuple[Path, UNet]:
+    torch.manual_seed(1)
+    model = UNet(**ARCH).eval()
+    path = tmp_path / "m.safetensors"
+    save_model(path, model, _meta(version=3))
+    return path, model
+
+
+def test_round_trip_gives_the_same_logits(saved: tuple[Path, UNet]) -> None:
+    path, model = saved
+    loaded = load_model(path)
+    x = torch.randn(1, 3, 32, 24)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.module(x), model(x))
+    assert loaded.meta["version"] == 3
+    assert not loaded.module.training
+    assert json.loads(path.with_suffix(".json").read_text())["task"] == "parsing7"
+
+
+def test_weights_are_safetensors_not_pickle(saved: tuple[Path, UNet]) -> None:
+    path, _ = saved
+    header_len = int.from_bytes(path.read_bytes()[:8], "little")
+    header = json.loads(path.read_bytes()[8 : 8 + header_len])
+    assert "head.weight" in header
+    assert not path.read_bytes().startswith(b"\x80")  # pickle protocol marker
+
+
+def test_save_refuses_incomplete_meta(tmp_path: Path) -> None:
+    meta = _meta()
+    del meta["mean"]
+    with pytest.raises(ValueError, match="mean"):
+        save_model(tmp_path / "m.safetensors", UNet(**ARCH), meta)
+
+
+def test_corrupt_weights_name_the_file(saved: tuple[Path, UNet]) -> None:
+    path, _ = saved
+    path.write_bytes(b"not a safetensors file at all")
+    with pytest.raises(ModelFileError, match="corrupt") as info:
+        load_model(path)
+    assert str(path) in str(info.value)
+
+
+def test_missing_files(tmp_path: Path, saved: tuple[Path, UNet]) -> None:
+    with pytest.raises(ModelFileError, match="meta JSON file not found"):
+        load_model(tmp_path / "absent.safetensors")
+    path, _ = saved
+    path.unlink()
+    with pytest.raises(ModelFileError, match="weights file not found"):
+        load_model(path)
+
+
+def test_bad_meta(saved: tuple[Path, UNet]) -> None:
+    path, _ = saved
+    meta_file = path.with_suffix(".json")
+    meta_file.write_text("{broken")
+    with pytest.raises(ModelFileError, match="not valid JSON"):
+        read_meta(path)
+    meta_file.write_text(json.dumps({"task": "garment"}))
+    with pytest.raises(ModelFileError, match="lacks required keys"):
+        load_model(path)
+    meta_file.write_text(json.dumps(_meta(arch={**ARCH, "wings": 2})))
+    with pytest.raises(ModelFileError, match="bad 'arch'"):
+        load_model(path)
+
+
+def test_weights_that_do_not_fit_the_arch(saved: tuple[Path, UNet]) -> None:
+    path, _ = saved
+    path.with_suffix(".json").write_text(json.dumps(_meta(arch={**ARCH, "base": 8})))
+    with pytest.raises(ModelFileError, match="do not match the architecture"):
+        load_model(path)
+
+
+def test_output_count_must_fit_the_classes(saved: tuple[Path, UNet]) -> None:
+    path, _ = saved
+    path.with_suffix(".json").write_text(json.dumps(_meta(classes=["background", "garment"])))
+    with pytest.raises(ModelFileError, match="7 outputs for 2 classes"):
+        load_model(path)
