@@ -11,6 +11,7 @@ model (:func:`rescore_with_model`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,6 +33,7 @@ __all__ = [
     "ImageScore",
     "PairScore",
     "metric_name",
+    "prediction_cache_key",
     "reference_mask",
     "rescore_with_model",
     "score_masks",
@@ -208,6 +210,7 @@ def rescore_with_model(
     image_ids: Sequence[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    keep: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[ImageScore]:
     """Score every saved ``task`` mask against a fresh prediction of ``predictor``.
 
@@ -222,6 +225,9 @@ def rescore_with_model(
         Called after each batch with the number of images scored so far.
     cancelled : callable() -> bool, optional
         Polled between batches; when it returns True the images scored so far are returned.
+    keep : callable(image_id, mask), optional
+        Receives each prediction, e.g. to cache it for drawing overlays later
+        (see :func:`prediction_cache_key`).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -240,9 +246,17 @@ def rescore_with_model(
         for row, pred in zip(chunk, predictions, strict=True):
             saved = project.load_mask(row.image_id, task)
             out.append(_scored(row, pred.mask, saved, taxonomy, MODEL))
+            if keep is not None:
+                keep(row.image_id, pred.mask)
         if progress is not None:
             progress(len(out), total)
     return out
+
+
+def prediction_cache_key(task: str, model_version: str | None) -> str:
+    """Project cache key of a re-score prediction (one per task and model version)."""
+    version = re.sub(r"[^A-Za-z0-9_.-]", "_", str(model_version or "default"))
+    return f"qa-pred-{task}-{version}"[:100]
 
 
 def worst_first(scores: Iterable[ImageScore]) -> list[ImageScore]:

@@ -1,0 +1,87 @@
+"""Histogram of per-image scores over 0..1 with the outlier threshold and the selected image."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import QWidget
+
+from fashion_annotator.qa.stats import histogram
+
+__all__ = ["ScoreHistogram"]
+
+
+class ScoreHistogram(QWidget):
+    """Bars of score counts; a dashed red line at the threshold, a blue mark at the selection."""
+
+    BINS = 20
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.counts = [0] * self.BINS
+        self.threshold = math.nan
+        self.selected = math.nan
+        self.metric_title = "Dice"
+        self.setMinimumSize(240, 120)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(420, 160)
+
+    def set_values(self, values: Sequence[float], threshold: float, metric: str) -> None:
+        """Show the finite ``values`` (scores 0..1) and the outlier ``threshold``."""
+        counts, _ = histogram(values, self.BINS)
+        self.counts = [int(c) for c in counts]
+        self.threshold = float(threshold)
+        self.metric_title = metric
+        self.update()
+
+    def set_selected(self, value: float) -> None:
+        """Mark one image's score (NaN hides the mark)."""
+        self.selected = float(value)
+        self.update()
+
+    def plot_rect(self) -> QRectF:
+        return QRectF(34, 8, max(self.width() - 44, 10), max(self.height() - 34, 10))
+
+    def x_of(self, value: float) -> float:
+        """Widget x of a score (for tests and painting)."""
+        r = self.plot_rect()
+        return r.left() + min(max(value, 0.0), 1.0) * r.width()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = self.plot_rect()
+        # Keep the palette alive: its brushes are references into it.
+        palette = self.palette()
+        p.fillRect(self.rect(), palette.color(palette.ColorRole.Base))
+        p.setPen(QPen(QColor(180, 180, 180)))
+        p.drawRect(r)
+        peak = max(max(self.counts), 1)
+        bar_w = r.width() / self.BINS
+        for i, count in enumerate(self.counts):
+            h = r.height() * count / peak
+            p.fillRect(QRectF(r.left() + i * bar_w + 1, r.bottom() - h, bar_w - 2, h),
+                       QColor(70, 130, 180))  # fmt: skip
+        text = palette.color(palette.ColorRole.Text)
+        p.setPen(text)
+        for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+            p.drawText(QRectF(self.x_of(tick) - 20, r.bottom() + 2, 40, 14),
+                       Qt.AlignmentFlag.AlignCenter, f"{tick:g}")  # fmt: skip
+        p.drawText(QRectF(0, r.top(), r.left() - 4, 14), Qt.AlignmentFlag.AlignRight, str(peak))
+        p.drawText(QRectF(r.left(), r.bottom() + 14, r.width(), 14), Qt.AlignmentFlag.AlignCenter,
+                   self.metric_title)  # fmt: skip
+        if math.isfinite(self.threshold):
+            x = self.x_of(self.threshold)
+            p.setPen(QPen(QColor(214, 39, 40), 2, Qt.PenStyle.DashLine))
+            p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
+            p.drawText(QRectF(x + 4, r.top() + 2, 140, 14), Qt.AlignmentFlag.AlignLeft,
+                       f"outliers < {self.threshold:.3f}")  # fmt: skip
+        if math.isfinite(self.selected):
+            x = self.x_of(self.selected)
+            p.setPen(QPen(QColor(30, 30, 30), 2))
+            p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
+        p.end()

@@ -1,0 +1,195 @@
+"""The QA review view driven like a reviewer: sort, filter, select, inspect, decide, re-score."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QMessageBox
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.weights import save_model
+from fashion_annotator.qa.decisions import rejection_note
+from fashion_annotator.ui.review_image import OVERLAY, SIDE_BY_SIDE
+from fashion_annotator.ui.review_table import ROW_ROLE, SCORE_COLUMN
+from fashion_annotator.ui.review_view import ReviewView
+
+SHAPE = (40, 60)
+# name -> columns of the proposal's square (the saved mask covers columns 10:30, rows 10:30)
+PROPOSALS = {"good": (10, 30), "fair": (10, 24), "poor": (10, 16), "bad": (40, 60)}
+
+
+def square(x0: int, x1: int, label: int = 1) -> np.ndarray:
+    mask = np.zeros(SHAPE, dtype=np.uint8)
+    mask[10:30, x0:x1] = label
+    return mask
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    with Project.create(tmp_path / "proj", tasks=("garment", "parsing7"), user="rita") as proj:
+        rng = np.random.default_rng(0)
+        for i, (name, cols) in enumerate(PROPOSALS.items()):
+            path = tmp_path / "src" / f"{name}.png"
+            path.parent.mkdir(exist_ok=True)
+            Image.fromarray(rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)).save(path)
+            image_id = proj.add_image(path).id
+            proj.save_proposal(image_id, "garment", square(*cols), "v1")
+            proj.save_mask(image_id, "garment", square(10, 30), seconds=60.0 * (i + 1), actions=i)
+            proj.set_status(image_id, "done")
+        yield proj
+
+
+@pytest.fixture
+def view(qtbot, project):
+    widget = ReviewView(project)
+    qtbot.addWidget(widget)
+    widget.resize(1400, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def names(view: ReviewView) -> list[str]:
+    return [view.proxy.index(r, 0).data() for r in range(view.proxy.rowCount())]
+
+
+def test_worst_first_by_default_and_sortable(view, qtbot):
+    assert names(view) == ["bad.png", "poor.png", "fair.png", "good.png"]
+    assert view.proxy.headerData(SCORE_COLUMN, Qt.Orientation.Horizontal) == "Dice"
+    assert view.proxy.index(0, SCORE_COLUMN).data() == "0.000"
+    header = view.table.horizontalHeader()
+    x = header.sectionViewportPosition(SCORE_COLUMN) + header.sectionSize(SCORE_COLUMN) // 2
+    qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    assert names(view)[0] == "good.png"
+    view.table.sortByColumn(4, Qt.SortOrder.AscendingOrder)  # time spent
+    assert names(view) == ["good.png", "fair.png", "poor.png", "bad.png"]
+    assert view.proxy.index(3, 4).data() == "240"
+
+
+def test_filters_by_name_status_and_outliers(view, project):
+    view.search.setText("oo")
+    assert names(view) == ["poor.png", "good.png"]
+    view.search.setText("")
+    project.set_status(project.images(search="fair")[0].id, "in_progress")
+    view.refresh()
+    view.status_filter.setCurrentIndex(view.status_filter.findData("in_progress"))
+    assert names(view) == ["fair.png"]
+    view.status_filter.setCurrentIndex(0)
+    view.k_spin.setValue(1.0)
+    view.outliers_only.setChecked(True)
+    assert names(view) == ["bad.png"]
+    assert "below median" in view.summary.text()
+    assert "rita" in view.throughput.text()
+
+
+def test_selecting_a_row_shows_the_agreement_overlay(view):
+    assert not view.viewer.has_image
+    view.select_proxy_row(1)  # poor: proposal covers 6 of the 20 saved columns
+    assert view.selected_row().name == "poor.png"
+    assert view.viewer.has_image and view.viewer.stack.currentWidget() is view.viewer.overlay_view
+    assert not view.viewer.overlay_view.item.pixmap().isNull()
+    assert "missed 70.0%" in view.viewer.counts.text()
+    assert view.histogram.selected == pytest.approx(2 * 120 / (400 + 120))
+    assert "poor.png" in view.title.text()
+
+
+def test_side_by_side_views_zoom_and_pan_together(view):
+    view.select_proxy_row(0)
+    view.viewer.set_mode(SIDE_BY_SIDE)
+    assert view.viewer.mode == SIDE_BY_SIDE and not view.viewer.legend.isVisible()
+    saved, model = view.viewer.saved_view, view.viewer.model_view
+    saved.zoom_by(4.0)
+    assert model.zoom == pytest.approx(saved.zoom)
+    saved.horizontalScrollBar().setValue(saved.horizontalScrollBar().maximum())
+    assert model.horizontalScrollBar().value() == saved.horizontalScrollBar().value() > 0
+    view.viewer.set_mode(OVERLAY)
+    assert view.viewer.legend.isVisible()
+
+
+def test_approve_records_and_moves_to_the_next_row(view, project, qtbot):
+    view.select_proxy_row(0)
+    with qtbot.waitSignal(view.decisionRecorded) as blocker:
+        qtbot.mouseClick(view.approve_button, Qt.MouseButton.LeftButton)
+    bad_id = project.images(search="bad")[0].id
+    assert blocker.args == [bad_id, "approve"]
+    assert project.image(bad_id).status == "approved"
+    assert view.proxy.index(0, 6).data() == "approved"
+    assert view.selected_row().name == "poor.png"
+
+
+def test_reject_with_reason_returns_the_image_to_the_queue(view, project):
+    view.select_proxy_row(1)
+    view.reason.setCurrentIndex(view.reason.findData("low_contrast"))
+    view.reason_text.setText("collar lost in the shadow")
+    assert view.reject_selected()
+    poor_id = project.images(search="poor")[0].id
+    (decision,) = project.decisions(poor_id, "garment")
+    assert (decision.decision, decision.reason, decision.text, decision.user) == (
+        "reject", "low_contrast", "collar lost in the shadow", "rita",
+    )  # fmt: skip
+    assert [r.id for r in project.images(status="rejected")] == [poor_id]
+    assert rejection_note(project, poor_id, "garment").endswith("collar lost in the shadow")
+    assert view.proxy.index(1, 7).data() == "rejected: Low contrast"
+    assert view.reason_text.text() == ""
+
+
+def test_reject_other_without_text_warns_and_records_nothing(view, project, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    view.select_proxy_row(0)
+    view.reason.setCurrentIndex(view.reason.findData("other"))
+    assert not view.reject_selected()
+    assert warnings and "needs a text" in warnings[0]
+    assert project.decisions() == []
+
+
+def test_enter_and_double_click_request_the_annotation_view(view, project, qtbot):
+    view.select_proxy_row(2)
+    with qtbot.waitSignal(view.openImageRequested) as blocker:
+        qtbot.keyClick(view.table, Qt.Key.Key_Return)
+    assert blocker.args == [project.images(search="fair")[0].id]
+
+
+def test_parsing_task_uses_miou(view, project):
+    image_id = project.images(search="good")[0].id
+    project.save_proposal(image_id, "parsing7", square(10, 30, label=3), "v1")
+    project.save_mask(image_id, "parsing7", square(10, 30, label=5))
+    view.set_task("parsing7")
+    assert view.proxy.headerData(SCORE_COLUMN, Qt.Orientation.Horizontal) == "mIoU"
+    assert names(view) == ["good.png"] and view.proxy.index(0, 1).data() == "0.000"
+
+
+def test_export_writes_csv_and_html(view, tmp_path):
+    view.export("csv", str(tmp_path / "t.csv"))
+    view.export("html", str(tmp_path / "t.html"))
+    assert (tmp_path / "t.csv").read_text().count("\n") == 5
+    assert "data:image/jpeg;base64," in (tmp_path / "t.html").read_text()
+
+
+def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path, qtbot):
+    torch.manual_seed(0)
+    arch = {"in_ch": 3, "out_ch": 1, "base": 4, "depth": 2}
+    meta = {"task": "garment", "classes": ["background", "garment"], "arch": arch,
+            "input_size": [32, 48], "mean": [0.5] * 3, "std": [0.25] * 3, "threshold": 0.5,
+            "version": "9", "date": "2026-01-01", "training_data_fingerprint": "0",
+            "trained_on": [], "metrics": {}}  # fmt: skip
+    path = tmp_path / "m.safetensors"
+    save_model(path, UNet(**arch).eval(), meta)
+    project.register_model("garment", path, {}, [], activate=True)
+    view.start_rescore()
+    assert view.rescore_button.text() == "Cancel re-score"
+    with qtbot.waitSignal(view.rescore_thread.finished, timeout=60000):
+        pass
+    assert view.reference.currentData() == "model"
+    rows = [view.proxy.index(r, 0).data(ROW_ROLE) for r in range(view.proxy.rowCount())]
+    assert len(rows) == 4 and all(r.reference == "model" for r in rows)
+    assert all(0.0 <= r.score <= 1.0 for r in rows)
+    view.select_proxy_row(0)
+    assert view.viewer.has_image and view.viewer.model_caption.text() == "Current model"
+    assert view.rescore_thread is None and not view.progress.isVisible()
