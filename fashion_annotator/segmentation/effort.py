@@ -52,7 +52,6 @@ POLYGON_TOLERANCES = (1.0, 2.0, 4.0)
 BASELINE_TOLERANCES = (8.0, 6.0, 4.0, 3.0, 2.0, 1.5, 1.0, 0.5)
 #: Components of wrong pixels tried per label and step (largest first).
 CANDIDATES_PER_LABEL = 3
-MIN_COMPONENT = 4
 
 
 @dataclass(frozen=True)
@@ -199,8 +198,6 @@ class Operator:
             n, comp, stats, _ = cv2.connectedComponentsWithStats(todo, connectivity=8)
             areas = stats[1:, cv2.CC_STAT_AREA]
             for i in np.argsort(areas)[::-1][:CANDIDATES_PER_LABEL] + 1:
-                if stats[i, cv2.CC_STAT_AREA] < MIN_COMPONENT:
-                    break
                 x, y, w, h = (int(v) for v in stats[i, :4])
                 pad = MAX_BRUSH_RADIUS + 2
                 y0, x0 = max(0, y - pad), max(0, x - pad)
@@ -227,7 +224,8 @@ class Operator:
                     out.append((fill > 0, "polygon", len(poly)))
         if self.brush:
             thickness = float(cv2.distanceTransform(piece, cv2.DIST_L2, 3).max())
-            radius = int(min(MAX_BRUSH_RADIUS, max(1, math.ceil(thickness))))
+            # The distance transform counts the centre pixel: a 3-pixel-wide strip gives 2.
+            radius = int(min(MAX_BRUSH_RADIUS, max(0, math.ceil(thickness) - 1)))
             skeleton = skeletonize(piece > 0)
             length = int(skeleton.sum())
             size = 2 * radius + 1
