@@ -12,7 +12,6 @@ naming the file, so the application can carry on without proposals.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -119,42 +118,6 @@ def _as_rgb_triplet(value: Any, key: str, path: Path) -> np.ndarray:
     return arr
 
 
-def read_meta(path: Path | str) -> dict[str, Any]:
-    """Read and check the metadata JSON beside a ``.safetensors`` model file.
-
-    Parameters
-    ----------
-    path : Path or str
-        The weights file; the metadata is ``path.with_suffix(".json")``.
-
-    Returns
-    -------
-    dict
-        The metadata, with at least the keys of :data:`REQUIRED_META`.
-
-    Raises
-    ------
-    ModelLoadError
-        When the JSON is missing, unreadable, or lacks a required key.
-    """
-    meta_path = Path(path).with_suffix(".json")
-    if not meta_path.is_file():
-        raise ModelLoadError(meta_path, "metadata JSON is missing")
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelLoadError(meta_path, f"metadata is not valid JSON ({exc})") from None
-    if not isinstance(meta, dict):
-        raise ModelLoadError(meta_path, "metadata must be a JSON object")
-    missing = [key for key in REQUIRED_META if key not in meta]
-    if missing:
-        raise ModelLoadError(meta_path, f"metadata lacks {', '.join(missing)}")
-    classes = meta["classes"]
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise ModelLoadError(meta_path, f"classes must list at least two names, got {classes!r}")
-    return meta
-
-
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """Return the torch device for ``device``: ``"auto"`` picks CUDA, else MPS, else CPU."""
     if str(device) != "auto":
@@ -247,6 +210,10 @@ class Predictor:
             raise ModelLoadError(self.path, f"metadata lacks {', '.join(missing)}")
         self.meta = meta
         self.task: str = str(meta["task"])
+        if not isinstance(meta["classes"], list) or len(meta["classes"]) < 2:
+            raise ModelLoadError(
+                self.path, f"classes must list two names or more, got {meta['classes']!r}"
+            )
         self.classes: tuple[str, ...] = tuple(meta["classes"])
         self.num_classes = len(self.classes)
         self.is_binary = self.num_classes == 2
@@ -393,7 +360,6 @@ class Predictor:
 def _load_file(path: Path, device: str | torch.device, crop_pass: bool = False) -> Predictor:
     if not path.is_file():
         raise ModelLoadError(path, "model file does not exist")
-    read_meta(path)
     from fashion_annotator.models.weights import ModelFileError, load_model
 
     try:
@@ -448,7 +414,11 @@ def load_predictor(
         When no model exists for the task, or the file is corrupt or mismatched.
     """
     text = str(task_or_path)
-    is_path = isinstance(task_or_path, Path) or text.endswith(".safetensors") or "/" in text
+    is_path = (
+        isinstance(task_or_path, Path)
+        or text.endswith(".safetensors")
+        or any(sep in text for sep in "/\\")
+    )
     if is_path:
         return _load_file(Path(task_or_path), device, crop_pass)
     task = text

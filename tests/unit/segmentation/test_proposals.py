@@ -167,7 +167,7 @@ def test_wrong_shape_weights_are_refused(tmp_path):
 
 def test_missing_json_is_refused(garment_file):
     garment_file.with_suffix(".json").unlink()
-    with pytest.raises(ModelLoadError, match=r"garment\.json: metadata JSON is missing"):
+    with pytest.raises(ModelLoadError, match=r"garment\.json: .*not found"):
         load_predictor(garment_file)
 
 
@@ -178,7 +178,7 @@ def test_missing_json_is_refused(garment_file):
         ({"input_size": "big"}, "input_size must be"),
         ({"std": [0.2, 0.0, 0.2]}, "std must be positive"),
         ({"threshold": 1.5}, "threshold must lie"),
-        ({"classes": ["only"]}, "at least two names"),
+        ({"classes": ["only"]}, "two names or more"),
     ],
 )
 def test_mismatched_meta_is_refused(garment_file, change, message):
@@ -196,7 +196,7 @@ def test_meta_without_required_key_and_invalid_json(garment_file):
     meta = json.loads(meta_path.read_text())
     del meta["input_size"]
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(ModelLoadError, match="lacks input_size"):
+    with pytest.raises(ModelLoadError, match="lacks .*input_size"):
         load_predictor(garment_file)
     meta_path.write_text("{not json")
     with pytest.raises(ModelLoadError, match="not valid JSON"):
