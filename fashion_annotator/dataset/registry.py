@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion_annotator.dataset.records import DecisionRecord, ModelRecord, ProjectError
-from fashion_annotator.dataset.schema import DECISIONS
+from fashion_annotator.dataset.schema import DECISIONS, STATUSES
 
 
 class RegistryMixin:
@@ -156,6 +156,22 @@ class RegistryMixin:
             created=row["created"],
             active=bool(row["active"]),
         )
+
+    # -- reporting -------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Number of images per status (every status present, zeros included)."""
+        rows = self._conn.execute("SELECT status, COUNT(*) FROM images GROUP BY status")
+        found = dict(rows.fetchall())
+        return {s: int(found.get(s, 0)) for s in STATUSES}
+
+    def task_counts(self) -> dict[str, int]:
+        """Number of images with at least one saved mask, per task."""
+        rows = self._conn.execute(
+            "SELECT task, COUNT(DISTINCT image_id) FROM mask_versions GROUP BY task"
+        )
+        found = dict(rows.fetchall())
+        return {t: int(found.get(t, 0)) for t in self.tasks}
 
     # -- training data -----------------------------------------------------------------------
 

@@ -179,7 +179,6 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
             The copy into ``images/`` failed (full disk, read-only folder).
         """
         src = Path(src)
-        photo = load_image(src)
         try:
             raw = src.read_bytes()
         except OSError as exc:
@@ -188,6 +187,7 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
         found = self._image_by_sha(sha)
         if found is not None:
             return found
+        photo = load_image(src)
         height, width = photo.rgb.shape[:2]
         name = self._free_name(src.name, sha) if copy else str(src.resolve())
         if copy:
@@ -297,20 +297,6 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
             (image_id, status, self.user, now),
         )
 
-    def counts(self) -> dict[str, int]:
-        """Number of images per status (every status present, zeros included)."""
-        rows = self._conn.execute("SELECT status, COUNT(*) FROM images GROUP BY status")
-        found = dict(rows.fetchall())
-        return {s: int(found.get(s, 0)) for s in STATUSES}
-
-    def task_counts(self) -> dict[str, int]:
-        """Number of images with at least one saved mask, per task."""
-        rows = self._conn.execute(
-            "SELECT task, COUNT(DISTINCT image_id) FROM mask_versions GROUP BY task"
-        )
-        found = dict(rows.fetchall())
-        return {t: int(found.get(t, 0)) for t in self.tasks}
-
     # -- masks and proposals -----------------------------------------------------------------
 
     def save_mask(
@@ -322,6 +308,7 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
         seconds: float = 0.0,
         actions: int = 0,
         source: str = "operator",
+        status: str | None = None,
     ) -> MaskVersion:
         """Save a new version of an image's mask for ``task``; earlier versions are kept.
 
@@ -333,6 +320,8 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
             The effort log of this version: time spent (s) and number of edits.
         source : str
             ``"operator"``, ``"import"``, ``"model"``...
+        status : str, optional
+            Also set the image's status, in the same transaction.
 
         Raises
         ------
@@ -344,6 +333,8 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
             The write failed (full disk, read-only folder); nothing was recorded.
         """
         record = self.image(image_id)
+        if status is not None:
+            _check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._tx() as conn:
             leases.check_not_held(conn, record.id, self._token)
@@ -356,8 +347,13 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
                 " seconds, actions, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*row, self.user, now),
             )
-            conn.execute("UPDATE images SET updated = ?, user = ? WHERE id = ?",
-                         (now, self.user, record.id))  # fmt: skip
+            if status is None:
+                conn.execute(
+                    "UPDATE images SET updated = ?, user = ? WHERE id = ?",
+                    (now, self.user, record.id),
+                )
+            else:
+                self._set_status(conn, record.id, status)
         return MaskVersion(record.id, task, version, self.root / path, sha, source,
                            float(seconds), int(actions), self.user, now)  # fmt: skip
 

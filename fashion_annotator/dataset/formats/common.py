@@ -129,8 +129,7 @@ def save_imported(
     project: Project, record: ImageRecord, task: str, mask: np.ndarray, summary: ImportSummary
 ) -> None:
     """Save a ground-truth mask (source ``"import"``) and mark the image done."""
-    project.save_mask(record.id, task, mask, source="import")
-    project.set_status(record.id, "done")
+    project.save_mask(record.id, task, mask, source="import", status="done")
     summary.masks += 1
 
 

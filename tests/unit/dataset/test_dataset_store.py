@@ -71,7 +71,8 @@ def test_save_mask_keeps_every_version(project: Project, photo: Path) -> None:
     second = first.copy()
     second[12:, :] = 6
     v1 = project.save_mask(rec.id, "parsing7", first, seconds=4.5, actions=3)
-    v2 = project.save_mask(rec.id, "parsing7", second, source="import")
+    v2 = project.save_mask(rec.id, "parsing7", second, source="import", status="done")
+    assert project.image(rec.id).status == "done"
     assert (v1.version, v2.version) == (1, 2)
     assert v1.path == project.root / "masks" / str(rec.id) / "parsing7" / "v1.png"
     np.testing.assert_array_equal(project.load_mask(rec.id, "parsing7"), second)
