@@ -1,0 +1,106 @@
+"""Training data: task mappings, deterministic splits, the uint8 cache and bad-file errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from training.data import (
+    data_fingerprint,
+    list_samples,
+    load_split,
+    split_samples,
+    task_mapping,
+)
+
+
+def _folder(tmp_path: Path, n: int = 6, size: tuple[int, int] = (40, 30)) -> Path:
+    rng = np.random.default_rng(0)
+    (tmp_path / "images").mkdir(parents=True)
+    (tmp_path / "masks").mkdir()
+    for i in range(n):
+        rgb = rng.integers(0, 255, (*size, 3), dtype=np.uint8)
+        Image.fromarray(rgb).save(tmp_path / "images" / f"{i:04d}.png")
+        mask = np.zeros(size, np.uint8)
+        mask[10:30, 5 + i : 20 + i] = 1 + i % 3
+        Image.fromarray(mask).save(tmp_path / "masks" / f"{i:04d}.png")
+    (tmp_path / "images" / "unlabelled.png").write_bytes(
+        (tmp_path / "images" / "0000.png").read_bytes()
+    )
+    return tmp_path
+
+
+def test_ccp_garment_mapping_drops_skin_and_hair(ccp_dir: Path) -> None:
+    labels = json.loads((ccp_dir / "labels.json").read_text())
+    classes, lut = task_mapping(ccp_dir, "garment")
+    assert classes == ["background", "garment"]
+    skin = int(next(k for k, v in labels.items() if v == "skin"))
+    hair = int(next(k for k, v in labels.items() if v == "hair"))
+    assert lut[0] == lut[skin] == lut[hair] == 0
+    assert lut[int(next(k for k, v in labels.items() if v == "dress"))] == 1
+    classes7, lut7 = task_mapping(ccp_dir, "parsing7")
+    assert len(classes7) == 7 and lut7.max() == 6
+
+
+def test_unknown_task_is_named(ccp_dir: Path) -> None:
+    with pytest.raises(ValueError, match="taxonomies.json.*'nope'"):
+        task_mapping(ccp_dir, "nope")
+
+
+def test_ccp_split_follows_splits_json(ccp_dir: Path, ccp_splits: dict) -> None:
+    train, val = split_samples(list_samples(ccp_dir), ccp_dir)
+    assert [s.name for s in val] == sorted(ccp_splits["val"])
+    assert len(train) == len(ccp_splits["train"])
+
+
+def test_hash_split_is_deterministic_and_stable(tmp_path: Path) -> None:
+    samples = list_samples(_folder(tmp_path, n=20, size=(8, 6)))
+    assert [s.name for s in samples] == [f"{i:04d}" for i in range(20)]
+    train, val = split_samples(samples)
+    assert 1 <= len(val) <= 8 and len(train) + len(val) == 20
+    assert not {s.name for s in train} & {s.name for s in val}
+    assert split_samples(samples) == (train, val)
+    _, val_more = split_samples(samples[:15])  # adding samples keeps old ones on their side
+    assert {s.name for s in val_more} == {s.name for s in val if s in samples[:15]}
+
+
+def test_cache_holds_resized_uint8_and_full_masks(tmp_path: Path) -> None:
+    samples = list_samples(_folder(tmp_path / "d"))
+    split = load_split(samples, (20, 16), tmp_path / "cache", keep_full=True)
+    assert split.images.shape == (6, 20, 16, 3) and split.images.dtype == np.uint8
+    assert split.masks.shape == (6, 20, 16) and set(np.unique(split.masks)) <= {0, 1, 2, 3}
+    assert split.full_masks[0].shape == (40, 30)
+    assert len(list((tmp_path / "cache").glob("*.npz"))) == 1
+    again = load_split(samples, (20, 16), tmp_path / "cache", keep_full=True)
+    assert np.array_equal(again.images, split.images) and again.names == split.names
+    assert data_fingerprint(split.names, split.masks) == data_fingerprint(again.names, again.masks)
+    assert data_fingerprint(split.names[:1], split.masks[:1]) != data_fingerprint(
+        split.names, split.masks
+    )
+
+
+def test_bad_masks_name_the_file(tmp_path: Path) -> None:
+    root = _folder(tmp_path, n=2)
+    bad = root / "masks" / "0001.png"
+    Image.fromarray(np.zeros((40, 30, 3), np.uint8)).save(bad)
+    with pytest.raises(ValueError, match=r"0001\.png.*mode RGB"):
+        load_split(list_samples(root), (20, 16), None)
+    Image.fromarray(np.zeros((10, 30), np.uint8)).save(bad)
+    with pytest.raises(ValueError, match=r"0001\.png.*\(30, 10\)"):
+        load_split(list_samples(root), (20, 16), None)
+    (root / "images" / "0001.png").write_bytes(b"truncated")
+    with pytest.raises(ValueError, match=r"0001\.png: cannot read photo"):
+        load_split(list_samples(root), (20, 16), None)
+
+
+def test_folder_without_pairs(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="images/ and masks/"):
+        list_samples(tmp_path)
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    with pytest.raises(ValueError, match="no photo"):
+        list_samples(tmp_path)
