@@ -1,0 +1,83 @@
+"""Start-up: which project ``fashion-annotator [PATH]`` opens, and a full run of the GUI."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.resources import resource_path
+from fashion_annotator.ui import app
+from fashion_annotator.ui.main_window import MainWindow
+
+
+def test_sample_project_is_made_once_from_the_bundled_photos(tmp_path):
+    bundled = sorted(p.name for p in resource_path("sample").glob("*.jpg"))
+    assert 4 <= len(bundled) <= 6
+    assert (resource_path("sample") / "ATTRIBUTION.md").read_text().count("Apache") == 1
+    with app.sample_project(tmp_path) as project:
+        assert sorted(r.name for r in project.images()) == bundled
+        assert project.tasks == ("garment", "parsing7")
+    with app.sample_project(tmp_path) as again:  # opened, not made twice
+        assert len(again.images()) == len(bundled)
+
+
+def test_folder_of_photos_becomes_a_project_in_place(tmp_path, ccp_dir):
+    photos = tmp_path / "shoot"
+    photos.mkdir()
+    for stem in ("0001", "0002"):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos / f"{stem}.jpg")
+    (photos / "broken.jpg").write_bytes(b"not a jpeg")
+    (photos / "notes.txt").write_text("ignored")
+    project, problems = app.open_or_create(photos)
+    with project:
+        assert project.root == (photos / "annotations").resolve()
+        assert len(project.images()) == 2
+        assert len(problems) == 1 and "broken.jpg" in problems[0]
+    again, problems = app.open_or_create(photos)  # the project made there is reopened
+    with again:
+        assert len(again.images()) == 2 and problems == []
+
+
+def test_bad_paths_are_refused_with_their_name(tmp_path):
+    with pytest.raises(ProjectError, match="no such project"):
+        app.open_or_create(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ProjectError, match="empty: neither a project nor a folder with photos"):
+        app.open_or_create(tmp_path / "empty")
+
+
+def test_no_argument_opens_the_last_project_else_the_sample(tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    Project.create(tmp_path / "last").close()
+    project, _ = app.choose_project(None, tmp_path / "last")
+    with project:
+        assert project.root == (tmp_path / "last").resolve()
+    project, _ = app.choose_project(None, tmp_path / "gone")
+    with project:
+        assert project.root == (tmp_path / "data" / "sample-project").resolve()
+
+
+def test_run_gui_opens_the_sample_and_quits_cleanly(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    seen = {}
+
+    def close_when_ready():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        window = windows[-1] if windows else None
+        if window is None or window.session.current is None or window.session.jobs.busy:
+            QTimer.singleShot(100, close_when_ready)
+            return
+        seen["image"] = window.session.current.doc.image_id
+        seen["title"] = window.windowTitle()
+        window.close()
+
+    QTimer.singleShot(100, close_when_ready)
+    assert app.run_gui(None) == 0
+    assert seen["image"] == 1 and "sample-project" in seen["title"]
