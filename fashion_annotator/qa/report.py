@@ -22,7 +22,14 @@ from PIL import Image
 from fashion_annotator.qa import overlay
 from fashion_annotator.qa.decisions import REASONS, reason_counts, reason_label
 from fashion_annotator.qa.scores import ImageScore, metric_name, reference_mask, worst_first
-from fashion_annotator.qa.stats import DEFAULT_K, Stats, histogram, outlier_mask, summarize
+from fashion_annotator.qa.stats import (
+    DEFAULT_K,
+    Stats,
+    display_range,
+    histogram,
+    outlier_mask,
+    summarize,
+)
 from fashion_annotator.qa.throughput import throughput
 
 __all__ = ["CSV_COLUMNS", "build_html", "histogram_svg", "thumbnail_data_uri", "write_csv",
@@ -65,8 +72,12 @@ def histogram_svg(
     values: Sequence[float], threshold: float, metric: str = "Dice", bins: int = 20,
     width: int = 520, height: int = 200,
 ) -> str:  # fmt: skip
-    """An inline SVG bar chart of the scores over 0..1 with the outlier threshold drawn red."""
-    counts, edges = histogram(values, bins)
+    """An inline SVG bar chart of the scores with the outlier threshold drawn red.
+
+    The axis spans :func:`~fashion_annotator.qa.stats.display_range` (lowest score to 1).
+    """
+    lo, hi = display_range(values, threshold)
+    counts, edges = histogram(values, bins, lo, hi)
     left, right, top, bottom = 40, 10, 10, 30
     pw, ph = width - left - right, height - top - bottom
     peak = max(int(counts.max()), 1)
@@ -84,16 +95,17 @@ def histogram_svg(
             f'height="{h:.1f}" fill="#4682b4"><title>{edges[i]:.2f}-{edges[i + 1]:.2f}: '
             f"{count}</title></rect>"
         )
-    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        x = left + tick * pw
+    for i in range(5):
+        tick = lo + i * (hi - lo) / 4
+        x = left + i * pw / 4
         parts.append(f'<text x="{x:.1f}" y="{height - 12}" font-size="11" '
-                     f'text-anchor="middle">{tick:g}</text>')  # fmt: skip
+                     f'text-anchor="middle">{tick:.2f}</text>')  # fmt: skip
     parts.append(f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end">'
                  f"{peak}</text>")  # fmt: skip
     parts.append(f'<text x="{left + pw / 2:.1f}" y="{height - 1}" font-size="11" '
                  f'text-anchor="middle">{html.escape(metric)}</text>')  # fmt: skip
     if math.isfinite(threshold):
-        x = left + min(max(threshold, 0.0), 1.0) * pw
+        x = left + min(max((threshold - lo) / (hi - lo), 0.0), 1.0) * pw
         parts.append(
             f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#d62728" '
             f'stroke-width="2" stroke-dasharray="5,3"><title>outlier threshold '

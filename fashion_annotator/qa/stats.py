@@ -17,6 +17,7 @@ __all__ = [
     "Stats",
     "Summary",
     "describe",
+    "display_range",
     "histogram",
     "outlier_mask",
     "outlier_threshold",
@@ -126,3 +127,21 @@ def histogram(
     arr = np.clip(_finite(values), lo, hi)
     counts, edges = np.histogram(arr, bins=bins, range=(lo, hi))
     return counts.astype(np.int64), edges
+
+
+def display_range(
+    values: np.ndarray | list[float], threshold: float = float("nan"), step: float = 0.05
+) -> tuple[float, float]:
+    """The score interval a histogram should span: from below the lowest score to 1.
+
+    Scores of good masks crowd near 1, so a fixed 0..1 axis squeezes them into two bars; this
+    starts the axis at the lowest score (or the threshold, if lower) rounded down to ``step``.
+    """
+    arr = _finite(values)
+    lows = [float(arr.min())] if arr.size else []
+    if np.isfinite(threshold):
+        lows.append(float(threshold))
+    if not lows:
+        return 0.0, 1.0
+    lo = np.floor(min(lows) / step - 1e-9) * step
+    return float(min(max(lo, 0.0), 1.0 - step)), 1.0

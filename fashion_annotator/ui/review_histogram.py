@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from fashion_annotator.qa.stats import histogram
+from fashion_annotator.qa.stats import display_range, histogram
 
 __all__ = ["ScoreHistogram"]
 
@@ -25,14 +25,16 @@ class ScoreHistogram(QWidget):
         self.threshold = math.nan
         self.selected = math.nan
         self.metric_title = "Dice"
-        self.setMinimumSize(240, 120)
+        self.lo, self.hi = 0.0, 1.0
+        self.setMinimumSize(240, 170)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(420, 160)
 
     def set_values(self, values: Sequence[float], threshold: float, metric: str) -> None:
         """Show the finite ``values`` (scores 0..1) and the outlier ``threshold``."""
-        counts, _ = histogram(values, self.BINS)
+        self.lo, self.hi = display_range(values, threshold)
+        counts, _ = histogram(values, self.BINS, self.lo, self.hi)
         self.counts = [int(c) for c in counts]
         self.threshold = float(threshold)
         self.metric_title = metric
@@ -44,12 +46,13 @@ class ScoreHistogram(QWidget):
         self.update()
 
     def plot_rect(self) -> QRectF:
-        return QRectF(34, 8, max(self.width() - 44, 10), max(self.height() - 34, 10))
+        return QRectF(34, 8, max(self.width() - 56, 10), max(self.height() - 34, 10))
 
     def x_of(self, value: float) -> float:
         """Widget x of a score (for tests and painting)."""
         r = self.plot_rect()
-        return r.left() + min(max(value, 0.0), 1.0) * r.width()
+        t = (value - self.lo) / (self.hi - self.lo)
+        return r.left() + min(max(t, 0.0), 1.0) * r.width()
 
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         p = QPainter(self)
@@ -68,9 +71,10 @@ class ScoreHistogram(QWidget):
                        QColor(70, 130, 180))  # fmt: skip
         text = palette.color(palette.ColorRole.Text)
         p.setPen(text)
-        for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for i in range(5):
+            tick = self.lo + i * (self.hi - self.lo) / 4
             p.drawText(QRectF(self.x_of(tick) - 20, r.bottom() + 2, 40, 14),
-                       Qt.AlignmentFlag.AlignCenter, f"{tick:g}")  # fmt: skip
+                       Qt.AlignmentFlag.AlignCenter, f"{tick:.2f}")  # fmt: skip
         p.drawText(QRectF(0, r.top(), r.left() - 4, 14), Qt.AlignmentFlag.AlignRight, str(peak))
         p.drawText(QRectF(r.left(), r.bottom() + 14, r.width(), 14), Qt.AlignmentFlag.AlignCenter,
                    self.metric_title)  # fmt: skip
@@ -78,8 +82,14 @@ class ScoreHistogram(QWidget):
             x = self.x_of(self.threshold)
             p.setPen(QPen(QColor(214, 39, 40), 2, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
-            p.drawText(QRectF(x + 4, r.top() + 2, 140, 14), Qt.AlignmentFlag.AlignLeft,
-                       f"outliers < {self.threshold:.3f}")  # fmt: skip
+            label = f"outliers < {self.threshold:.3f}"
+            # The label goes on whichever side of the line has room for it.
+            if x + 130 < r.right():
+                p.drawText(QRectF(x + 4, r.top() + 2, 126, 14), Qt.AlignmentFlag.AlignLeft, label)
+            else:
+                p.drawText(
+                    QRectF(x - 130, r.top() + 2, 126, 14), Qt.AlignmentFlag.AlignRight, label
+                )
         if math.isfinite(self.selected):
             x = self.x_of(self.selected)
             p.setPen(QPen(QColor(30, 30, 30), 2))

@@ -461,7 +461,7 @@ def _summary_html(s, metric: str) -> str:
         for label, st in (("all", s.all), ("without outliers", s.inliers))
     )
     return (
-        f"<table cellspacing=0 cellpadding=2><tr><th align=left>{metric}</th><th>n</th>"
+        f"<table cellspacing=0 cellpadding=3><tr><th align=left>{metric}</th><th>n</th>"
         f"<th>mean</th><th>median</th><th>std</th></tr>{rows}</table>"
         f"<p>Outliers: <b>{s.outliers}</b> below median - {s.k:g} x MAD = "
         f"<b>{_fmt(s.threshold)}</b></p>"
@@ -478,6 +478,6 @@ def _throughput_html(rows) -> str:
         for t in rows
     )
     return (
-        "<table cellspacing=0 cellpadding=2><tr><th align=left>Operator</th><th>images</th>"
+        "<table cellspacing=0 cellpadding=3><tr><th align=left>Operator</th><th>images</th>"
         f"<th>images/h</th><th>actions/image</th></tr>{body}</table>"
     )

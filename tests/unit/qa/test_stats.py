@@ -3,6 +3,7 @@ import pytest
 
 from fashion_annotator.qa.stats import (
     describe,
+    display_range,
     histogram,
     outlier_mask,
     outlier_threshold,
@@ -57,3 +58,11 @@ def test_histogram_counts_every_finite_score():
     assert counts.sum() == 4
     assert counts[0] == 2 and counts[5] == 1 and counts[-1] == 1
     assert edges[0] == 0.0 and edges[-1] == 1.0
+
+
+def test_display_range_starts_below_the_lowest_score_or_threshold():
+    assert display_range([0.93, 0.97, 0.99]) == pytest.approx((0.9, 1.0))
+    assert display_range([0.93, 0.97], threshold=0.81) == pytest.approx((0.8, 1.0))
+    assert display_range([0.0, 0.5]) == (0.0, 1.0)
+    assert display_range([1.0, 1.0]) == pytest.approx((0.95, 1.0))
+    assert display_range([]) == (0.0, 1.0)
