@@ -60,9 +60,7 @@ def test_all_background_prediction_scores_zero_foreground() -> None:
     full = np.zeros((10, 10), np.uint8)
     full[2:8, 2:8] = 1
     heads = stack_heads([("garment", ["bg", "g"], BINARY)])
-    fig = evaluate(
-        Oracle(np.zeros((5, 5), np.int64), 1), _split(full, (5, 5)), heads, [0.5] * 3, [0.2] * 3
-    )
+    fig = evaluate(Background(), _split(full, (5, 5)), heads, [0.5] * 3, [0.2] * 3)
     assert fig["garment"]["median_dice"] == 0.0
     assert fig["garment"]["pixel_accuracy"] == pytest.approx(1 - 36 / 100)
 
