@@ -203,6 +203,14 @@ class ImageSession(QObject):
         for task in self.project.tasks:
             self.jobs.submit(PROPOSAL, image_id, self.proposals.predict, task, doc.rgb, key=task)
 
+    def rerun_proposal(self, task: str) -> None:
+        """Recompute ``task``'s proposal of the open image (after a new model was promoted)."""
+        self.proposals.reload(task)
+        if self.current is not None:
+            doc = self.current.doc
+            self.jobs.submit(PROPOSAL, int(doc.image_id), self.proposals.predict, task, doc.rgb,
+                             key=task)  # fmt: skip
+
     def _cached_superpixels(self, image_id: int) -> sp.SuperpixelHierarchy | None:
         arrays = {}
         for name in ("fine", "luts"):

@@ -414,14 +414,25 @@ class MainWindow(QMainWindow):
         self.status.set_model(self.model_versions.get(self.task))
 
     def _tab_changed(self, index: int) -> None:
-        if index != 1 or self.review is not None:
+        if index != 1:
             return
-        from fashion_annotator.ui.review_view import ReviewView
+        if self.review is None:
+            from fashion_annotator.ui.review_view import ReviewView
 
-        self.review = ReviewView(self.project, self)
-        self.tabs.removeTab(1)
-        self.tabs.insertTab(1, self.review, icon("review"), "Review")
-        self.tabs.setCurrentIndex(1)
+            self.review = ReviewView(self.project, self)
+            self.review.openImageRequested.connect(self._review_open)
+            self.review.decisionRecorded.connect(lambda _id, _decision: self.reload_queue())
+            self.tabs.blockSignals(True)
+            self.tabs.removeTab(1)
+            self.tabs.insertTab(1, self.review, icon("review"), "Review")
+            self.tabs.setCurrentIndex(1)
+            self.tabs.blockSignals(False)
+        self.session.save()
+        self.review.refresh()
+
+    def _review_open(self, image_id: int) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.open_image(image_id)
 
     # -- dialogs --------------------------------------------------------------------------
 
@@ -456,7 +467,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def _model_promoted(self, task: str, version: object) -> None:
-        self.session.proposals.reload(task)
+        self.session.rerun_proposal(task)
         self.status.showMessage(f"Now proposing with {task} model v{version}", 5000)
 
     def _show_error(self, text: str) -> None:
@@ -493,6 +504,8 @@ class MainWindow(QMainWindow):
                 return
             self.session.current.edited.clear()  # type: ignore[union-attr]
         self.session.shutdown()
+        if self.review is not None:
+            self.review.close()
         self.prefs.set_window_state(self.saveGeometry(), self.saveState())
         self.prefs.last_project = self.project.root
         self.prefs.sync()

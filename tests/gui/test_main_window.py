@@ -261,3 +261,31 @@ def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
     finally:
         window.close()
         project.close()
+
+
+def test_review_tab_hosts_the_review_view_and_opens_images(qtbot, opened):
+    window, project = opened
+    second = project.images()[1].id
+    drag(window, [(100, 200), (300, 200)])
+    window.tabs.setCurrentIndex(1)
+    from fashion_annotator.ui.review_view import ReviewView
+
+    assert isinstance(window.review, ReviewView) and window.tabs.currentWidget() is window.review
+    assert not window.session.unsaved  # switching to review saves the open image
+    window.review.openImageRequested.emit(second)
+    assert window.tabs.currentIndex() == 0 and window.session.image_id == second
+
+
+def test_promoted_model_from_the_train_menu_proposes_for_the_open_image(qtbot, opened, tmp_path):
+    window, project = opened
+    assert window.status.model.text() == "no model"
+    add_tiny_model(project, tmp_path)
+    dialog = window.show_training()
+    assert dialog.task == window.task
+    dialog.modelPromoted.emit("garment", 1)
+    qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None)
+    np.testing.assert_array_equal(
+        shown_mask(window), window.session.current.doc.proposals["garment"]
+    )
+    assert window.status.model.text() == "model 3"
+    dialog.close()
