@@ -14,7 +14,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -53,6 +53,7 @@ from fashion_annotator.ui import pyside_fix  # noqa: F401  (views emit per scrol
 from fashion_annotator.ui.review_histogram import ScoreHistogram
 from fashion_annotator.ui.review_image import AgreementViewer
 from fashion_annotator.ui.review_rescore import RescoreThread
+from fashion_annotator.ui.review_summary import summary_html, throughput_html
 from fashion_annotator.ui.review_table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
 
 __all__ = ["ReviewView"]
@@ -106,6 +107,10 @@ class ReviewView(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.table.doubleClicked.connect(lambda _: self.open_selected())
 
+        self.task_combo = QComboBox()
+        self.task_combo.addItems(list(self.project.tasks))
+        self.task_combo.setVisible(len(self.project.tasks) > 1)
+        self.task_combo.currentTextChanged.connect(self.set_task)
         self.search = QLineEdit(placeholderText="Filter by name")
         self.search.textChanged.connect(self.proxy.set_text)
         self.status_filter = QComboBox()
@@ -136,7 +141,7 @@ class ReviewView(QWidget):
         html_button.clicked.connect(lambda: self._export("html"))
 
         bar = QHBoxLayout()
-        for w in (self.search, self.status_filter, self.outliers_only, self.k_spin,
+        for w in (self.task_combo, self.search, self.status_filter, self.outliers_only, self.k_spin,
                   self.reference, self.rescore_button, self.progress):  # fmt: skip
             bar.addWidget(w)
         bar.addStretch(1)
@@ -220,7 +225,12 @@ class ReviewView(QWidget):
     def set_task(self, task: str) -> None:
         """Review another of the project's tasks."""
         self.project.taxonomy(task)
+        if task == self.task and self.model.rowCount():
+            return
         self.task = task
+        blocker = QSignalBlocker(self.task_combo)
+        self.task_combo.setCurrentText(task)
+        del blocker
         self.refresh()
 
     @property
@@ -260,8 +270,8 @@ class ReviewView(QWidget):
         self.model.set_rows(rows, outlier_mask(values, self.k), self.metric_title)
         self.table.sortByColumn(*self._sort_state())
         self.histogram.set_values(values, summary.threshold, self.metric_title)
-        self.summary.setText(_summary_html(summary, self.metric_title))
-        self.throughput.setText(_throughput_html(throughput(self.project, [self.task])))
+        self.summary.setText(summary_html(summary, self.metric_title))
+        self.throughput.setText(throughput_html(throughput(self.project, [self.task])))
 
     def _sort_state(self) -> tuple[int, Qt.SortOrder]:
         header = self.table.horizontalHeader()
@@ -448,36 +458,3 @@ class ReviewView(QWidget):
             self.rescore_thread.cancel()
             self.rescore_thread.wait()
         super().closeEvent(event)
-
-
-def _fmt(value: float, digits: int = 3) -> str:
-    return "-" if not math.isfinite(value) else f"{value:.{digits}f}"
-
-
-def _summary_html(s, metric: str) -> str:
-    rows = "".join(
-        f"<tr><td>{label}</td><td align=right>{st.n}</td><td align=right>{_fmt(st.mean)}</td>"
-        f"<td align=right>{_fmt(st.median)}</td><td align=right>{_fmt(st.std)}</td></tr>"
-        for label, st in (("all", s.all), ("without outliers", s.inliers))
-    )
-    return (
-        f"<table cellspacing=0 cellpadding=3><tr><th align=left>{metric}</th><th>n</th>"
-        f"<th>mean</th><th>median</th><th>std</th></tr>{rows}</table>"
-        f"<p>Outliers: <b>{s.outliers}</b> below median - {s.k:g} x MAD = "
-        f"<b>{_fmt(s.threshold)}</b></p>"
-    )
-
-
-def _throughput_html(rows) -> str:
-    if not rows:
-        return "<p>No operator time logged yet.</p>"
-    body = "".join(
-        f"<tr><td>{html.escape(t.operator)}</td><td align=right>{t.images}</td>"
-        f"<td align=right>{_fmt(t.images_per_hour, 1)}</td>"
-        f"<td align=right>{_fmt(t.actions_per_image, 1)}</td></tr>"
-        for t in rows
-    )
-    return (
-        "<table cellspacing=0 cellpadding=3><tr><th align=left>Operator</th><th>images</th>"
-        f"<th>images/h</th><th>actions/image</th></tr>{body}</table>"
-    )

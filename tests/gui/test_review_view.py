@@ -160,7 +160,8 @@ def test_parsing_task_uses_miou(view, project):
     image_id = project.images(search="good")[0].id
     project.save_proposal(image_id, "parsing7", square(10, 30, label=3), "v1")
     project.save_mask(image_id, "parsing7", square(10, 30, label=5))
-    view.set_task("parsing7")
+    view.task_combo.setCurrentText("parsing7")
+    assert view.task == "parsing7"
     assert view.proxy.headerData(SCORE_COLUMN, Qt.Orientation.Horizontal) == "mIoU"
     assert names(view) == ["good.png"] and view.proxy.index(0, 1).data() == "0.000"
 
@@ -193,3 +194,5 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     view.select_proxy_row(0)
     assert view.viewer.has_image and view.viewer.model_caption.text() == "Current model"
     assert view.rescore_thread is None and not view.progress.isVisible()
+    view.set_task("garment")
+    assert view.task_combo.currentText() == "garment" and len(names(view)) == 4

@@ -1,0 +1,48 @@
+"""Rich-text panels of the review view: summary statistics and throughput per operator."""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+
+from fashion_annotator.qa.stats import Summary
+from fashion_annotator.qa.throughput import Throughput
+
+__all__ = ["fmt", "summary_html", "throughput_html"]
+
+
+def fmt(value: float, digits: int = 3) -> str:
+    """``value`` with ``digits`` decimals, or "-" when it is NaN or infinite."""
+    return "-" if not math.isfinite(value) else f"{value:.{digits}f}"
+
+
+def summary_html(s: Summary, metric: str) -> str:
+    """Mean, median and std with and without outliers, and the outlier rule, as a table."""
+    rows = "".join(
+        f"<tr><td>{label}</td><td align=right>{st.n}</td><td align=right>{fmt(st.mean)}</td>"
+        f"<td align=right>{fmt(st.median)}</td><td align=right>{fmt(st.std)}</td></tr>"
+        for label, st in (("all", s.all), ("without outliers", s.inliers))
+    )
+    return (
+        f"<table cellspacing=0 cellpadding=3><tr><th align=left>{metric}</th><th>n</th>"
+        f"<th>mean</th><th>median</th><th>std</th></tr>{rows}</table>"
+        f"<p>Outliers: <b>{s.outliers}</b> below median - {s.k:g} x MAD = "
+        f"<b>{fmt(s.threshold)}</b></p>"
+    )
+
+
+def throughput_html(rows: Sequence[Throughput]) -> str:
+    """Images per hour and actions per image of each operator, as a table."""
+    if not rows:
+        return "<p>No operator time logged yet.</p>"
+    body = "".join(
+        f"<tr><td>{html.escape(t.operator)}</td><td align=right>{t.images}</td>"
+        f"<td align=right>{fmt(t.images_per_hour, 1)}</td>"
+        f"<td align=right>{fmt(t.actions_per_image, 1)}</td></tr>"
+        for t in rows
+    )
+    return (
+        "<table cellspacing=0 cellpadding=3><tr><th align=left>Operator</th><th>images</th>"
+        f"<th>images/h</th><th>actions/image</th></tr>{body}</table>"
+    )
