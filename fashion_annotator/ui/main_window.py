@@ -14,7 +14,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QMainWindow,
     QTabWidget,
     QToolBar,
@@ -27,10 +26,11 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import prompts, refine_menu
 from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task_title
+from fashion_annotator.ui.banner import Banner, image_notes
 from fashion_annotator.ui.canvas import Canvas
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
-from fashion_annotator.ui.image_session import ImageSession, OpenImage, crashed_holder
+from fashion_annotator.ui.image_session import ImageSession, OpenImage
 from fashion_annotator.ui.palette_dock import PaletteDock
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
 from fashion_annotator.ui.queue_dock import QueueDock
@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
         self._setup_status()
         self._setup_session()
         self.resize(1400, 900)
+        self.resizeDocks([self.queue, self.palette], [250, 210], Qt.Orientation.Horizontal)
         geometry, state = self.prefs.window_state()
         if geometry:
             self.restoreGeometry(geometry)
@@ -89,12 +90,7 @@ class MainWindow(QMainWindow):
         self.canvas.viewport().installEventFilter(
             ReadOnlyGuard(self._read_only, lambda m: self.status.showMessage(m, 3000), self)
         )
-        self.banner = QLabel()
-        self.banner.setWordWrap(True)
-        self.banner.setStyleSheet(
-            "background:#fdecea; color:#8e1c14; border:1px solid #f5c2bd; padding:6px 10px;"
-        )
-        self.banner.hide()
+        self.banner = Banner()
         bar = QHBoxLayout()
         bar.setContentsMargins(6, 2, 6, 2)
         self.view_bar = ViewBar(self.prefs.overlay_opacity)
@@ -254,20 +250,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_label(self.labels[self.task])
         self.view_bar.set_levels(0, 0)
         record = self.project.image(int(opened.doc.image_id))
-        notes = []
-        if opened.read_only and crashed_holder(opened.lease_holder or ""):
-            notes.append("Read-only for a minute: a crashed session still holds this image; "
-                         "its unsaved edits are restored when its lease lapses.")  # fmt: skip
-        elif opened.read_only:
-            notes.append(f"Read-only: {opened.lease_holder} is editing this image.")
-        if record.status == "rejected":
-            decision = self.project.last_decision(record.id)
-            if decision is not None:
-                reason = decision.reason or "no reason given"
-                extra = f" — {decision.text}" if decision.text else ""
-                notes.append(f"Rejected by {decision.user} ({decision.task}): {reason}{extra}")
-        self.banner.setText("\n".join(notes))
-        self.banner.setVisible(bool(notes))
+        self.banner.show_lines(image_notes(self.project, opened))
         self.setWindowTitle(f"Fashion Annotator — {self.project.root.name} — {record.name}")
         self.queue.select(record.id)
 
@@ -472,8 +455,7 @@ class MainWindow(QMainWindow):
 
     def _show_error(self, text: str) -> None:
         self.status.showMessage(text, 10000)
-        self.banner.setText(text)
-        self.banner.show()
+        self.banner.show_lines([text])
 
     # -- start and end --------------------------------------------------------------------
 
