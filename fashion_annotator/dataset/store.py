@@ -419,10 +419,7 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
 
     def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:
         """Every saved version of an image's mask for ``task``, oldest first."""
-        rows = self._conn.execute(
-            "SELECT * FROM mask_versions WHERE image_id = ? AND task = ? ORDER BY version",
-            (int(image_id), task),
-        ).fetchall()
+        rows = self._versions("mask_versions", image_id, task)
         return [
             MaskVersion(r["image_id"], r["task"], r["version"], self.root / r["path"], r["sha256"],
                         r["source"], r["seconds"], r["actions"], r["user"], r["created"])
@@ -431,7 +428,22 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
 
     def load_mask(self, image_id: int, task: str, version: int | None = None) -> np.ndarray | None:
         """Return a saved mask (the latest unless ``version``), or None when none was saved."""
-        sql = "SELECT path FROM mask_versions WHERE image_id = ? AND task = ?"
+        return self._latest_png("mask_versions", image_id, task, version)
+
+    def load_proposal(self, image_id: int, task: str) -> np.ndarray | None:
+        """Return the latest model proposal for the image and task, or None."""
+        return self._latest_png("proposals", image_id, task)
+
+    def _versions(self, table: str, image_id: int, task: str) -> list[sqlite3.Row]:
+        return self._conn.execute(
+            f"SELECT * FROM {table} WHERE image_id = ? AND task = ? ORDER BY version",
+            (int(image_id), task),
+        ).fetchall()
+
+    def _latest_png(
+        self, table: str, image_id: int, task: str, version: int | None = None
+    ) -> np.ndarray | None:
+        sql = f"SELECT path FROM {table} WHERE image_id = ? AND task = ?"
         args: list = [int(image_id), task]
         if version is not None:
             sql += " AND version = ?"
@@ -439,21 +451,9 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
         row = self._conn.execute(sql + " ORDER BY version DESC LIMIT 1", args).fetchone()
         return None if row is None else self._read_png(row["path"])
 
-    def load_proposal(self, image_id: int, task: str) -> np.ndarray | None:
-        """Return the latest model proposal for the image and task, or None."""
-        row = self._conn.execute(
-            "SELECT path FROM proposals WHERE image_id = ? AND task = ? "
-            "ORDER BY version DESC LIMIT 1",
-            (int(image_id), task),
-        ).fetchone()
-        return None if row is None else self._read_png(row["path"])
-
     def proposals(self, image_id: int, task: str) -> list[ProposalRecord]:
         """Every recorded proposal for the image and task, oldest first."""
-        rows = self._conn.execute(
-            "SELECT * FROM proposals WHERE image_id = ? AND task = ? ORDER BY version",
-            (int(image_id), task),
-        ).fetchall()
+        rows = self._versions("proposals", image_id, task)
         return [
             ProposalRecord(r["image_id"], r["task"], r["version"], self.root / r["path"],
                            r["model_version"], r["user"], r["created"])

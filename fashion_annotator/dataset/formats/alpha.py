@@ -19,8 +19,8 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
-    export_stems,
     list_files,
+    masked_images,
     require_folder,
     save_imported,
 )
@@ -83,20 +83,12 @@ def import_alpha(
 
 def export_cutouts(project: Project, out: str | Path, task: str) -> ExportSummary:
     """Write ``OUT/STEM.png``: the upright photo, alpha 255 where the mask is not background."""
-    project.taxonomy(task)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out)
-    records = project.images()
-    stems = export_stems(records)
-    for record in records:
-        mask = project.load_mask(record.id, task)
-        if mask is None:
-            summary.skipped.append(record.name)
-            continue
+    for record, stem, mask in masked_images(project, task, summary):
         rgb = project.load_photo(record.id).rgb
         alpha = np.where(mask > 0, 255, 0).astype(np.uint8)
         rgba = np.dstack([rgb, alpha])
-        Image.fromarray(rgba, "RGBA").save(out / f"{stems[record.id]}.png")
-        summary.count += 1
+        Image.fromarray(rgba, "RGBA").save(out / f"{stem}.png")
     return summary

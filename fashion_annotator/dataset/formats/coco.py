@@ -25,7 +25,7 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     attach_target,
-    export_stems,
+    masked_images,
     safe_join,
     save_imported,
 )
@@ -183,14 +183,8 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
     (out / "images").mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out)
     images, annotations = [], []
-    records = project.images()
-    stems = export_stems(records)
-    for record in records:
-        mask = project.load_mask(record.id, task)
-        if mask is None:
-            summary.skipped.append(record.name)
-            continue
-        file_name = f"{stems[record.id]}{record.path.suffix.lower()}"
+    for record, stem, mask in masked_images(project, task, summary):
+        file_name = f"{stem}{record.path.suffix.lower()}"
         shutil.copyfile(record.path, out / "images" / file_name)
         images.append(
             {
@@ -201,7 +195,6 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
             }
         )
         annotations.extend(_instances(mask, record.id, len(annotations) + 1))
-        summary.count += 1
     categories = [
         {"id": i, "name": name, "supercategory": task}
         for i, name in enumerate(taxonomy.names)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -155,3 +155,22 @@ def export_stems(records: Iterable[ImageRecord]) -> dict[int, str]:
         used.add(stem)
         stems[record.id] = stem
     return stems
+
+
+def masked_images(
+    project: Project, task: str, summary: ExportSummary
+) -> Iterator[tuple[ImageRecord, str, np.ndarray]]:
+    """``(record, unique export stem, latest mask)`` of each image with a mask for ``task``.
+
+    Images without one are noted in ``summary.skipped``; each one yielded counts as exported.
+    """
+    project.taxonomy(task)
+    records = project.images()
+    stems = export_stems(records)
+    for record in records:
+        mask = project.load_mask(record.id, task)
+        if mask is None:
+            summary.skipped.append(record.name)
+            continue
+        yield record, stems[record.id], mask
+        summary.count += 1

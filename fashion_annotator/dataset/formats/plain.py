@@ -29,8 +29,8 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     attach_target,
-    export_stems,
     list_files,
+    masked_images,
     save_imported,
 )
 from fashion_annotator.dataset.records import ImageRecord
@@ -134,17 +134,9 @@ def export_plain(project: Project, out: str | Path, task: str) -> ExportSummary:
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(exist_ok=True)
     summary = ExportSummary(out)
-    records = project.images()
-    stems = export_stems(records)
-    for record in records:
-        mask = project.load_mask(record.id, task)
-        if mask is None:
-            summary.skipped.append(record.name)
-            continue
-        stem = stems[record.id]
+    for record, stem, mask in masked_images(project, task, summary):
         shutil.copyfile(record.path, out / "images" / f"{stem}{record.path.suffix.lower()}")
         (out / "masks" / f"{stem}.png").write_bytes(encode_mask_png(mask, taxonomy.colors))
-        summary.count += 1
     labels = {str(i): name for i, name in enumerate(taxonomy.names)}
     (out / "labels.json").write_text(json.dumps(labels, indent=1), encoding="utf-8")
     identity = {str(i): i for i in range(taxonomy.num_classes)}
