@@ -101,6 +101,7 @@ def _jsonable(obj: Any) -> Any:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``train``; exit status 0 when done or cancelled, 2 on bad input."""
+    from fashion_annotator.dataset.store import ProjectError
     from training.loop import TrainingCancelled
     from training.runner import run as run_training
 
@@ -115,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     except TrainingCancelled:
         report({"event": "cancelled"})
         return 0
-    except (ValueError, FileNotFoundError) as exc:
+    except (ValueError, FileNotFoundError, ProjectError) as exc:
         report({"event": "error", "message": str(exc)})
         return 2
     finally:

@@ -1,0 +1,166 @@
+"""The ``train`` command on real CCP photos: learning, resume, cancel and the model registry.
+
+Tiny networks on 32x24 to 64x48 inputs keep each run to a few seconds.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from fashion_annotator.cli import main
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.models.weights import load_model
+from training.data import list_samples, read_label_mask, read_rgb, split_samples, task_mapping
+
+REPO = Path(__file__).resolve().parents[2]
+TINY = ["--model-size", "tiny", "--threads", "1", "--json-progress", "--batch-size", "2"]
+pytestmark = pytest.mark.slow
+
+
+def _events(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def _train(capsys: pytest.CaptureFixture, *args: str) -> list[dict]:
+    assert main(["train", *args, *TINY]) == 0
+    return _events(capsys.readouterr().out)
+
+
+def _data_args(ccp_dir: Path, out: Path, task: str = "garment", size: str = "64 48") -> list[str]:
+    return ["--data", str(ccp_dir), "--task", task, "--out", str(out),
+            "--input-size", *size.split(), "--train-limit", "8", "--val-limit", "2",
+            "--cache-dir", str(out.parent / "cache")]  # fmt: skip
+
+
+@pytest.fixture
+def project(tmp_path: Path, ccp_dir: Path) -> Path:
+    """A garment project with six done CCP images (masks mapped from the CCP labels)."""
+    root = tmp_path / "proj"
+    _, lut = task_mapping(ccp_dir, "garment")
+    train, _ = split_samples(list_samples(ccp_dir), ccp_dir)
+    with Project.create(root, tasks=("garment",)) as p:
+        for s in train[:6]:
+            record = p.add_image(s.image)
+            mask = lut[read_label_mask(s.mask, read_rgb(s.image).shape[:2])]
+            p.save_mask(record.id, "garment", mask)
+            p.set_status(record.id, "done")
+    return root
+
+
+def test_two_epochs_lower_the_loss_and_write_a_loadable_model(
+    tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "run"
+    events = _train(capsys, *_data_args(ccp_dir, out, "parsing7"), "--epochs", "2",
+                    "--lr", "0.01", "--jitter", "0")  # fmt: skip
+    kinds = [e["event"] for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done" and kinds.count("epoch") == 2
+    steps = [e for e in events if e["event"] == "step"]
+    assert {s["steps"] for s in steps} == {4} and all(s["eta_s"] >= 0 for s in steps)
+    epochs = [e for e in events if e["event"] == "epoch"]
+    assert epochs[1]["loss"] < epochs[0]["loss"]
+    assert 0 <= epochs[1]["val"]["parsing7"]["miou"] <= 1
+    done = events[-1]
+    assert done["comparison"]["new"]["pixel_accuracy"] > 0
+    loaded = load_model(Path(done["model_path"]))
+    assert loaded.meta["task"] == "parsing7" and len(loaded.meta["classes"]) == 7
+    assert loaded.meta["input_size"] == [64, 48] and len(loaded.meta["trained_on"]) == 8
+    assert len(loaded.meta["training_data_fingerprint"]) == 64
+    with torch.no_grad():
+        assert loaded.module(torch.zeros(1, 3, 64, 48)).shape == (1, 7, 64, 48)
+
+
+def test_joint_training_exports_one_model_per_task(
+    tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "joint"
+    events = _train(capsys, *_data_args(ccp_dir, out, "garment+person", "32 24"), "--epochs", "1")
+    done = events[-1]
+    assert set(done["models"]) == {"garment", "person"}
+    for task, path in done["models"].items():
+        meta = load_model(Path(path)).meta
+        assert meta["task"] == task and meta["arch"]["out_ch"] == 1
+        assert 0.3 <= meta["threshold"] <= 0.8 and "median_dice" in meta["metrics"]
+
+
+def test_resume_after_a_killed_run(tmp_path: Path, ccp_dir: Path, capsys) -> None:
+    out = tmp_path / "killed"
+    args = _data_args(ccp_dir, out, "garment", "32 24")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fashion_annotator", "train", *args, *TINY, "--epochs", "500"],
+        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    ckpt = out / "checkpoint.pt"
+    deadline = time.monotonic() + 60
+    while not ckpt.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    assert ckpt.exists(), "no checkpoint after the first epoch"
+    done_epochs = torch.load(ckpt, weights_only=True)["epoch"]
+    assert 1 <= done_epochs < 500
+    events = _train(capsys, *args, "--epochs", str(done_epochs + 2), "--resume")
+    epochs = [e["epoch"] for e in events if e["event"] == "epoch"]
+    assert epochs == [done_epochs + 1, done_epochs + 2]
+    assert events[-1]["event"] == "done"
+    assert load_model(Path(events[-1]["model_path"])).meta["epochs_run"] == done_epochs + 2
+
+
+def test_sigterm_cancels_and_registers_nothing(project: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fashion_annotator", "train", "--project", str(project),
+         "--task", "garment", "--init", "scratch", "--input-size", "32", "24",
+         "--epochs", "500", *TINY],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if json.loads(line)["event"] == "step":
+            break
+    proc.send_signal(signal.SIGTERM)
+    rest, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert _events(rest)[-1] == {"event": "cancelled"}
+    with Project.open(project) as p:
+        assert p.models("garment") == []
+    assert not list((project / "models").rglob("*.safetensors"))
+
+
+def test_project_model_is_registered_and_promoted_only_when_asked_and_better(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    base = ["--project", str(project), "--task", "garment", "--input-size", "32", "24"]
+    first = _train(capsys, *base, "--epochs", "1", "--init", "scratch")[-1]
+    assert first["version"] == 1 and first["promoted"] is False
+    with Project.open(project) as p:
+        (record,) = p.models("garment")
+        assert not record.active and p.active_model("garment") is None
+        assert len(record.trained_on) >= 1 and "median_dice" in record.metrics
+        assert json.loads(record.path.with_suffix(".json").read_text())["version"] == 1
+        p.set_active_model("garment", 1)
+    second = _train(capsys, *base, "--epochs", "2", "--init", "current", "--promote-if-better")[-1]
+    new, current = second["comparison"]["new"], second["comparison"]["current"]
+    assert current["model_path"].endswith("v1.safetensors")
+    better = new["median_dice"] > current["median_dice"]
+    assert second["version"] == 2 and second["promoted"] is better
+    with Project.open(project) as p:
+        assert p.active_model("garment").version == (2 if better else 1)
+
+
+def test_bad_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["train", "--data", str(tmp_path), "--task", "garment", "--out",
+                 str(tmp_path / "o"), "--json-progress"]) == 2  # fmt: skip
+    event = _events(capsys.readouterr().out)[-1]
+    assert event["event"] == "error" and "images/ and masks/" in event["message"]
+    empty = tmp_path / "empty"
+    Project.create(empty, tasks=("garment",)).close()
+    assert main(["train", "--project", str(empty), "--task", "garment", "--json-progress"]) == 2
+    assert "at least one training" in _events(capsys.readouterr().out)[-1]["message"]
