@@ -289,3 +289,40 @@ def test_promoted_model_from_the_train_menu_proposes_for_the_open_image(qtbot, o
     )
     assert window.status.model.text() == "model 3"
     dialog.close()
+
+
+def test_brush_size_overlay_toggle_and_lazy_thumbnails(qtbot, opened):
+    window, _ = opened
+    window.canvas.set_brush_radius(8)
+    press_key(qtbot, window, Qt.Key.Key_BracketRight)
+    assert window.canvas.brush_radius == pytest.approx(10)
+    press_key(qtbot, window, Qt.Key.Key_BracketLeft)
+    press_key(qtbot, window, Qt.Key.Key_BracketLeft)
+    assert window.canvas.brush_radius == pytest.approx(6.4)
+    press_key(qtbot, window, Qt.Key.Key_H)
+    assert not window.canvas.overlay_visible
+    press_key(qtbot, window, Qt.Key.Key_H)
+    assert window.canvas.overlay_visible
+    model = window.queue.model
+    model.data(model.index(2), Qt.ItemDataRole.DecorationRole)  # painting a row asks for it
+    qtbot.waitUntil(lambda: len(model._thumbs) == 3)
+    assert all(not p.isNull() and p.height() <= 96 for p in model._thumbs.values())
+
+
+def test_preferences_round_trip_and_dialog(qtbot, opened, tmp_path):
+    from fashion_annotator.ui.preferences import Preferences, PreferencesDialog, settings_file
+
+    window, project = opened
+    prefs = Preferences(settings_file(tmp_path / "p.ini"))
+    assert prefs.overlay_opacity == pytest.approx(0.55) and prefs.autosave_interval_s == 30
+    garment = project.taxonomy("garment")
+    dialog = PreferencesDialog(prefs, [garment], window)
+    dialog.opacity.setValue(30)
+    dialog.autosave.setValue(12)
+    dialog.set_color(0, (10, 200, 30))
+    dialog.accept()
+    again = Preferences(settings_file(tmp_path / "p.ini"))
+    assert again.overlay_opacity == pytest.approx(0.3) and again.autosave_interval_s == 12
+    recoloured = again.apply_colors(garment)
+    assert recoloured.classes[1].color == (10, 200, 30)
+    assert recoloured.classes[0].color == garment.classes[0].color
