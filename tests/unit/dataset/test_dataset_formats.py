@@ -229,3 +229,16 @@ def test_unknown_format_and_missing_folder(project: Project, tmp_path: Path) -> 
         import_source(project, tmp_path / "nope", "photos")
     with pytest.raises(ValueError, match="not a plain mask folder"):
         import_source(project, tmp_path, "plain")
+
+
+def test_huge_photo_is_refused_and_the_rest_imported(
+    project: Project, tmp_path: Path, write_photo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "batch"
+    write_photo(src / "small.png", (10, 10))
+    write_photo(src / "huge.png", (40, 40))
+    monkeypatch.setattr("fashion_annotator.core.images.MAX_PIXELS", 500)
+    summary = import_source(project, src, "photos")
+    assert summary.added == 1
+    ((path, problem),) = summary.errors
+    assert path.endswith("huge.png") and "decompression bomb" in problem
