@@ -8,7 +8,7 @@ views whose zoom and pan follow each other.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QImage, QPainter, QPixmap, QWheelEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -113,15 +113,19 @@ class ZoomView(QGraphicsView):
         if self.auto_fit and not self.item.pixmap().isNull():
             self.fit()
 
+    def center(self):
+        """The scene point (image pixel) at the middle of the viewport."""
+        return self.mapToScene(self.viewport().rect().center())
+
     def follow(self, other: ZoomView) -> None:
-        """Take ``other``'s zoom and scroll position."""
-        blockers = [QSignalBlocker(self), QSignalBlocker(self.horizontalScrollBar()),
-                    QSignalBlocker(self.verticalScrollBar())]  # fmt: skip
+        """Take ``other``'s zoom and look at the same image point (views may differ in size).
+
+        The scroll bars must keep signalling (the view scrolls through them), so the caller
+        guards against the echo instead of blocking signals.
+        """
         self.auto_fit = other.auto_fit
         self.setTransform(other.transform())
-        self.horizontalScrollBar().setValue(other.horizontalScrollBar().value())
-        self.verticalScrollBar().setValue(other.verticalScrollBar().value())
-        del blockers
+        self.centerOn(other.center())
 
 
 def _legend_row() -> QWidget:
@@ -149,8 +153,9 @@ class AgreementViewer(QWidget):
         self.overlay_view = ZoomView()
         self.saved_view = ZoomView()
         self.model_view = ZoomView()
-        self.saved_view.viewChanged.connect(lambda: self.model_view.follow(self.saved_view))
-        self.model_view.viewChanged.connect(lambda: self.saved_view.follow(self.model_view))
+        self._syncing = False
+        self.saved_view.viewChanged.connect(lambda: self._sync(self.saved_view, self.model_view))
+        self.model_view.viewChanged.connect(lambda: self._sync(self.model_view, self.saved_view))
         self.overlay_button = QRadioButton("Agreement overlay")
         self.side_button = QRadioButton("Side by side")
         self.overlay_button.setChecked(True)
@@ -187,6 +192,15 @@ class AgreementViewer(QWidget):
         layout.addWidget(self.stack, 1)
         self.has_image = False
 
+    def _sync(self, source: ZoomView, target: ZoomView) -> None:
+        if self._syncing:
+            return
+        self._syncing = True
+        try:
+            target.follow(source)
+        finally:
+            self._syncing = False
+
     @property
     def mode(self) -> str:
         return OVERLAY if self.overlay_button.isChecked() else SIDE_BY_SIDE
@@ -202,7 +216,7 @@ class AgreementViewer(QWidget):
         if self.has_image:
             self.stack.setCurrentIndex(1 if self.mode == OVERLAY else 2)
             if self.mode == SIDE_BY_SIDE:
-                self.model_view.follow(self.saved_view)
+                self._sync(self.saved_view, self.model_view)
         self.legend.setVisible(self.mode == OVERLAY)
         self.modeChanged.emit(self.mode)
 
@@ -213,7 +227,7 @@ class AgreementViewer(QWidget):
         self.overlay_view.set_pixmap(rgb_pixmap(overlay.blend(rgb, labels)))
         self.saved_view.set_pixmap(rgb_pixmap(tint(rgb, saved, colors)))
         self.model_view.set_pixmap(rgb_pixmap(tint(rgb, reference, colors)))
-        self.model_view.follow(self.saved_view)
+        self._sync(self.saved_view, self.model_view)
         self.model_caption.setText(reference_name)
         counts = overlay.category_counts(labels)
         total = max(counts["agree"] + counts["missed"] + counts["extra"] + counts["confused"], 1)
