@@ -27,7 +27,7 @@ from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.autosave import AutosaveTimer, EffortClock
-from fashion_annotator.ui.proposal_source import ProposalSource, refine_proposal
+from fashion_annotator.ui.proposal_source import ProposalSource
 from fashion_annotator.ui.workers import PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
 
 # Short leases, renewed while the image is open, so a crashed session's lease soon lapses.
@@ -201,15 +201,20 @@ class ImageSession(QObject):
         else:
             self.jobs.submit(SUPERPIXELS, image_id, sp.compute_superpixels, doc.rgb)
         for task in self.project.tasks:
-            self.jobs.submit(PROPOSAL, image_id, self.proposals.predict, task, doc.rgb, key=task)
+            self._submit_proposal(task)
 
     def rerun_proposal(self, task: str) -> None:
         """Recompute ``task``'s proposal of the open image (after a new model was promoted)."""
         self.proposals.reload(task)
         if self.current is not None:
-            doc = self.current.doc
-            self.jobs.submit(PROPOSAL, int(doc.image_id), self.proposals.predict, task, doc.rgb,
-                             key=task)  # fmt: skip
+            self._submit_proposal(task)
+
+    def _submit_proposal(self, task: str) -> None:
+        assert self.current is not None
+        doc, hierarchy = self.current.doc, self.current.hierarchy
+        regions = None if hierarchy is None else hierarchy.levels[sp.DEFAULT_LEVEL]
+        self.jobs.submit(PROPOSAL, int(doc.image_id), self.proposals.propose, task, doc.rgb,
+                         regions, key=task)  # fmt: skip
 
     def _cached_superpixels(self, image_id: int) -> sp.SuperpixelHierarchy | None:
         arrays = {}
@@ -249,17 +254,14 @@ class ImageSession(QObject):
         what = "superpixels" if kind == SUPERPIXELS else f"{key} proposal"
         self.error.emit(f"Computing the {what} failed: {message}")
 
-    def _proposal_arrived(self, task: str, proposal) -> None:
+    def _proposal_arrived(self, task: str, result) -> None:
         assert self.current is not None
-        if proposal is None:
+        if result is None:
             self.modelInfo.emit(task, self.proposals.device_name, None)
             return
+        proposal, mask = result
         doc = self.current.doc
         self.modelInfo.emit(task, self.proposals.device_name, proposal.model_version)
-        regions = None
-        if self.current.hierarchy is not None:
-            regions = self.current.hierarchy.levels[sp.DEFAULT_LEVEL]
-        mask = refine_proposal(proposal, task, doc.rgb, regions)
         self.current.probs[task] = proposal
         doc.set_proposal(task, mask)
         version = str(proposal.model_version or "unknown")

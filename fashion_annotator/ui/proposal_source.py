@@ -1,8 +1,9 @@
 """Model proposals for the window: one lazily loaded predictor per task.
 
-:meth:`ProposalSource.predict` runs in the proposal worker thread (one thread, so the torch
-predictors are never used concurrently); it loads the task's predictor on first use and returns
-None when the task has no model, so the tool keeps working with superpixels and brushes only.
+:meth:`ProposalSource.propose` runs in the proposal worker thread (one thread, so the torch
+predictors are never used concurrently): it loads the task's predictor on first use, refines
+the proposal with the task's default refinements, and returns None when the task has no model,
+so the tool keeps working with superpixels and brushes only.
 """
 
 from __future__ import annotations
@@ -74,6 +75,15 @@ class ProposalSource:
         with self._lock:
             predictor.set_image(rgb)
             return predictor.predict()
+
+    def propose(
+        self, task: str, rgb: np.ndarray, regions: np.ndarray | None
+    ) -> tuple[prop.Proposal, np.ndarray] | None:
+        """Predict and refine in one go (worker thread): ``(proposal, refined mask)`` or None."""
+        proposal = self.predict(task, rgb)
+        if proposal is None:
+            return None
+        return proposal, refine_proposal(proposal, task, rgb, regions)
 
 
 def refine_proposal(
