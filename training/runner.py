@@ -156,6 +156,7 @@ def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> 
     finally:
         if project is not None:
             project.close()
+        distributed.cleanup()
 
 
 def _run(
