@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from window_helpers import (
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.testing import (
     CTRL,
     SHIFT,
     Answers,
@@ -22,8 +24,6 @@ from window_helpers import (
     shown_mask,
     wait_ready,
 )
-
-from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.workers import ImageJobs
 
 
@@ -326,3 +326,18 @@ def test_preferences_round_trip_and_dialog(qtbot, opened, tmp_path):
     recoloured = again.apply_colors(garment)
     assert recoloured.classes[1].color == (10, 200, 30)
     assert recoloured.classes[0].color == garment.classes[0].color
+
+
+def test_refine_menu_cleans_islands_as_one_undo_step(qtbot, opened):
+    window, _ = opened
+    titles = [a.text() for a in window.refine_menu.actions()]
+    assert titles[0].startswith("&Snap") and any("GrabCut" in t for t in titles)
+    window.canvas.set_brush_radius(2)
+    drag(window, [(300, 300), (301, 300)])
+    assert shown_mask(window)[300, 300] == 1
+    window.actions_by_name["refine_clean"].trigger()
+    assert shown_mask(window).max() == 0
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert shown_mask(window)[300, 300] == 1
+    window.actions_by_name["refine_snap"].trigger()  # the tiny island is no region's majority
+    assert shown_mask(window)[300, 300] == 0

@@ -10,11 +10,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from window_helpers import Answers, copy_project, drag, make_template, open_window, shown_mask
 
 from fashion_annotator.core.journal import RecoveryJournal
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.testing import (
+    Answers,
+    copy_project,
+    drag,
+    make_template,
+    open_window,
+    shown_mask,
+)
 
 
 @pytest.fixture(scope="module")
@@ -30,10 +37,8 @@ def root(template, tmp_path) -> Path:
 CRASH_SCRIPT = textwrap.dedent(
     """
     import os, sys
-    from pathlib import Path
     from PySide6.QtWidgets import QApplication
-    sys.path.insert(0, sys.argv[3])
-    from window_helpers import Answers, drag, wait_ready
+    from fashion_annotator.ui.testing import drag, wait_ready
     from fashion_annotator.dataset.store import Project
     from fashion_annotator.ui import image_session
     from fashion_annotator.ui.main_window import MainWindow
@@ -68,9 +73,8 @@ def test_edits_survive_a_real_crash_and_are_restored(qtbot, root, tmp_path):
     script = tmp_path / "crash.py"
     script.write_text(CRASH_SCRIPT)
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    helpers = str(Path(__file__).parent)
     done = subprocess.run(
-        [sys.executable, str(script), str(root), str(tmp_path / "s.ini"), helpers],
+        [sys.executable, str(script), str(root), str(tmp_path / "s.ini")],
         env=env, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert done.returncode == 3, done.stderr

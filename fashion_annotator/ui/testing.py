@@ -1,4 +1,8 @@
-"""Helpers shared by the main-window GUI tests: a CCP project and real input events."""
+"""Drive the main window as an operator would: real mouse and key events, scripted answers.
+
+Used by the GUI tests and the screenshot script; like napari's testing helpers, it lives in the
+package so any test folder can import it whatever pytest's import mode.
+"""
 
 from __future__ import annotations
 
