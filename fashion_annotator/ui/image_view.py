@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui import pyside_fix  # noqa: F401  (cursorMoved emits per mouse move)
 from fashion_annotator.ui.overlay import photo_image
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0

@@ -49,7 +49,6 @@ from fashion_annotator.qa.scores import (
 )
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
-from fashion_annotator.ui import pyside_fix  # noqa: F401  (views emit per scroll step)
 from fashion_annotator.ui.review_histogram import ScoreHistogram
 from fashion_annotator.ui.review_image import AgreementViewer
 from fashion_annotator.ui.review_rescore import RescoreThread
