@@ -181,8 +181,13 @@ class AnnotationDocument:
         return box
 
     def redo(self, task: str) -> BBox | None:
-        """Redo the last undone step of ``task``; returns the box to repaint, or None."""
+        """Redo the last undone step of ``task``; returns the box to repaint, or None.
+
+        An unfinished stroke is ended first; like any new edit it drops the redo stack.
+        """
         mask = self._task(task)
+        if task in self._strokes:
+            self.end_stroke(task)
         box = self.history[task].redo(mask)
         if box is not None:
             self.dirty = True

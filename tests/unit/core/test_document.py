@@ -107,3 +107,17 @@ def test_bad_inputs_name_the_problem():
         )
     with pytest.raises(KeyError, match="no mask for task 'person'"):
         make_doc().undo("person")
+
+
+def test_redo_during_a_stroke_ends_the_stroke_first():
+    doc = make_doc()
+    doc.apply("garment", fill_polygon, np.array([[0, 0], [9, 0], [9, 9], [0, 9]]), 2)
+    doc.undo("garment")
+    doc.begin_stroke("garment", 1, 1.0)
+    doc.extend_stroke("garment", np.array([[20.0, 15.0], [25.0, 15.0]]))
+    # The stroke becomes its own step, which drops the redo stack as any new edit does.
+    assert doc.redo("garment") is None
+    assert not doc.end_stroke("garment")
+    assert doc.actions == 2 and (doc.masks["garment"][15, 20:26] == 1).all()
+    assert doc.undo("garment") is not None
+    assert not doc.masks["garment"].any()
