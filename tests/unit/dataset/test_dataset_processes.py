@@ -21,22 +21,36 @@ import pytest
 from fashion_annotator.core.images import decode_mask_png
 from fashion_annotator.dataset.store import LeaseHeld, Project
 
-SAVER = """
+SPAWNER = """
+import os
 import sys
 import numpy as np
 from fashion_annotator.dataset.store import Project
 
-project = Project.open(sys.argv[1], user="crash")
-ids = [r.id for r in project.images()]
-rng = np.random.default_rng(int(sys.argv[2]))
+# Python, numpy and the store are imported once here; every saver is a fork of this process,
+# so a kill costs a fork instead of an interpreter start-up.
+root, logs = sys.argv[1], sys.argv[2]
 print("ready", flush=True)
-while True:
-    image_id = int(rng.choice(ids))
-    task = ("garment", "parsing7")[int(rng.integers(2))]
-    n = 2 if task == "garment" else 7
-    mask = rng.integers(0, n, (120, 90), dtype=np.uint8)
-    v = project.save_mask(image_id, task, mask, seconds=1.0, actions=1)
-    print("saved", image_id, task, v.version, v.sha256, flush=True)
+for line in sys.stdin:
+    kill = int(line)
+    pid = os.fork()
+    if pid:
+        print(pid, flush=True)
+        os.waitpid(pid, 0)
+        print("reaped", flush=True)
+        continue
+    log = open(os.path.join(logs, f"{kill}.log"), "w", buffering=1)
+    project = Project.open(root, user="crash")
+    ids = [r.id for r in project.images()]
+    rng = np.random.default_rng(kill)
+    print("saving", file=log)
+    while True:
+        image_id = int(rng.choice(ids))
+        task = ("garment", "parsing7")[int(rng.integers(2))]
+        n = 2 if task == "garment" else 7
+        mask = rng.integers(0, n, (120, 90), dtype=np.uint8)
+        v = project.save_mask(image_id, task, mask, seconds=1.0, actions=1)
+        print("saved", image_id, task, v.version, v.sha256, file=log)
 """
 
 HOLDER = """
@@ -49,12 +63,13 @@ print("held", flush=True)
 sys.stdin.read()
 """
 
-KILLS = 50
+KILLS = 40
 
 
-def _spawn(script: str, *args: str) -> subprocess.Popen:
+def _spawn(script: str, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-c", script, *args],
+        env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -77,20 +92,34 @@ def crash_project(tmp_path: Path, write_photo) -> Path:
     return tmp_path / "p"
 
 
-def test_sigkill_during_saves_loses_no_finished_save(crash_project: Path) -> None:
+def test_sigkill_during_saves_loses_no_finished_save(crash_project: Path, tmp_path: Path) -> None:
     rng = random.Random(1234)
     reported: set[tuple[int, str, int, str]] = set()
-    for kill in range(KILLS):
-        proc = _spawn(SAVER, str(crash_project), str(kill))
-        _wait_for(proc, "ready")
-        time.sleep(rng.uniform(0.0, 0.12))
-        proc.send_signal(signal.SIGKILL)
-        out, _ = proc.communicate()
-        assert proc.returncode == -signal.SIGKILL
-        for line in out.splitlines():
-            parts = line.split()
-            if parts[:1] == ["saved"] and len(parts) == 5:  # a torn last line is not a report
-                reported.add((int(parts[1]), parts[2], int(parts[3]), parts[4]))
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+    spawner = _spawn(SPAWNER, str(crash_project), str(logs), env=env)
+    try:
+        _wait_for(spawner, "ready")
+        for kill in range(KILLS):
+            spawner.stdin.write(f"{kill}\n")
+            spawner.stdin.flush()
+            pid = int(spawner.stdout.readline())
+            log = logs / f"{kill}.log"
+            deadline = time.monotonic() + 10
+            while not log.is_file() or not log.read_text().startswith("saving"):
+                assert time.monotonic() < deadline, "saver never started"
+                time.sleep(0.002)
+            time.sleep(rng.uniform(0.0, 0.12))
+            os.kill(pid, signal.SIGKILL)
+            _wait_for(spawner, "reaped")
+            for line in log.read_text().splitlines():
+                parts = line.split()
+                if parts[:1] == ["saved"] and len(parts) == 5:  # a torn last line is not a report
+                    reported.add((int(parts[1]), parts[2], int(parts[3]), parts[4]))
+    finally:
+        spawner.kill()
+        spawner.communicate()
     assert len(reported) > KILLS  # the kills landed while saving, not before the first save
 
     with Project.open(crash_project) as project:
