@@ -43,8 +43,12 @@ def evaluate(
     std: list[float],
     thresholds: dict[str, float] | None = None,
     device: str | torch.device = "cpu",
+    upsample: str = "bilinear",
 ) -> dict[str, dict]:
     """Evaluate every head on ``split`` (which must hold full-resolution masks).
+
+    ``upsample`` is how logits are enlarged to the photo's size: ``"bilinear"`` (smooth, the
+    default) or ``"nearest"`` (kept for the ablation).
 
     Returns
     -------
@@ -66,7 +70,11 @@ def evaluate(
     for i in range(len(split)):
         x = normalise(split.images[i : i + 1], mean, std).to(device)
         full = split.full_masks[i]
-        logits = F.interpolate(model(x), size=full.shape, mode="bilinear", align_corners=False)
+        logits = model(x)
+        if upsample == "bilinear":
+            logits = F.interpolate(logits, size=full.shape, mode="bilinear", align_corners=False)
+        else:
+            logits = F.interpolate(logits, size=full.shape, mode="nearest")
         logits = logits[0].float().cpu()
         for h in heads:
             gt = h.lut[full]
