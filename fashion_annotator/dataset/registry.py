@@ -7,7 +7,6 @@ project's connection and writes in one transaction.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.dataset.atomic import atomic_write_bytes
 from fashion_annotator.dataset.records import DecisionRecord, ModelRecord, ProjectError
 from fashion_annotator.dataset.schema import DECISIONS, STATUSES
 
@@ -92,12 +92,8 @@ class RegistryMixin:
             rel = f"models/{task}/v{version}.safetensors"
             dest = self.root / rel
             try:
-                dest.parent.mkdir(parents=True, exist_ok=True)
                 if src.resolve() != dest.resolve():
-                    shutil.copyfile(src, dest)
-                    meta = src.with_suffix(".json")
-                    if meta.is_file():
-                        shutil.copyfile(meta, dest.with_suffix(".json"))
+                    _copy_model(src, dest)
             except OSError as exc:
                 raise ProjectError(f"{dest}: cannot copy the model: {exc.strerror or exc}") from exc
             if activate:
@@ -214,6 +210,20 @@ class RegistryMixin:
         """Yield ``(image_id, photo_path, (H, W) uint8 mask)`` lazily, see :meth:`training_items`."""
         for image_id, photo, mask_path in self.training_items(task, statuses, exclude_rejected):
             yield image_id, photo, self._read_png(str(mask_path.relative_to(self.root)))
+
+
+def _copy_model(src: Path, dest: Path) -> None:
+    """Copy weights and meta durably (fsync, rename) before the index row is committed.
+
+    A file left at ``dest`` by a registration that crashed before its commit is overwritten;
+    its meta is removed when ``src`` has none, so old meta never describes new weights.
+    """
+    meta, dest_meta = src.with_suffix(".json"), dest.with_suffix(".json")
+    if meta.is_file():
+        atomic_write_bytes(dest_meta, meta.read_bytes())
+    else:
+        dest_meta.unlink(missing_ok=True)
+    atomic_write_bytes(dest, src.read_bytes())
 
 
 def _decision(row: sqlite3.Row) -> DecisionRecord:

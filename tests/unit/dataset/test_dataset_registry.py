@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import time
 from pathlib import Path
 
@@ -49,6 +51,32 @@ def test_model_registry(project: Project, tmp_path: Path) -> None:
     assert project.active_model("garment") is None
     m3 = project.register_model("garment", weights, {}, [], activate=True)
     assert project.active_model("garment") == m3
+
+
+def test_registered_model_is_fsynced_and_never_keeps_stale_meta(
+    project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    synced: list[int] = []
+    monkeypatch.setattr(os, "fsync", synced.append)
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"new weights")
+    # A registration that crashed before its commit left v1 files behind.
+    leftover = project.root / "models" / "garment" / "v1.safetensors"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"old")
+    leftover.with_suffix(".json").write_text('{"task": "old"}')
+    record = project.register_model("garment", weights, {}, [])
+    assert record.path == leftover and leftover.read_bytes() == b"new weights"
+    assert not leftover.with_suffix(".json").exists()
+    assert synced, "the copied weights were not fsynced before the index row"
+    monkeypatch.setattr(os, "replace", _raise_enospc)
+    with pytest.raises(ProjectError, match="v2.safetensors: cannot copy the model"):
+        project.register_model("garment", weights, {}, [])
+    assert [m.version for m in project.models("garment")] == [1]
+
+
+def _raise_enospc(*args: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
 
 
 def test_training_masks_filter_status_and_rejects(
