@@ -189,40 +189,29 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
             return found
         photo = load_image(src)
         height, width = photo.rgb.shape[:2]
-        name = self._free_name(src.name, sha) if copy else str(src.resolve())
-        if copy:
-            dest = self.root / "images" / name
-            try:
-                atomic_write_bytes(dest, raw)
-            except OSError as exc:
-                raise ProjectError(f"{dest}: cannot copy the photo: {exc.strerror or exc}") from exc
         now = time.time()
-        try:
-            with self._tx() as conn:
-                cur = conn.execute(
-                    "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
-                    " height, status, created, updated, user) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
-                    (
-                        name,
-                        src.name,
-                        src.stem,
-                        str(src),
-                        int(copy),
-                        sha,
-                        width,
-                        height,
-                        now,
-                        now,
-                        self.user,
-                    ),
-                )
-        except sqlite3.IntegrityError:
-            # Another process added the same photo between our lookup and our insert.
+        # The name is chosen and the file written under the index's write lock: two processes
+        # importing different photos of the same name must not both pick (and overwrite) it.
+        with self._tx() as conn:
             found = self._image_by_sha(sha)
-            if found is None:
-                raise
-            return found
+            if found is not None:  # another process added it since our lookup
+                return found
+            name = self._free_name(src.name, sha) if copy else str(src.resolve())
+            if copy:
+                dest = self.root / "images" / name
+                try:
+                    atomic_write_bytes(dest, raw)
+                except OSError as exc:
+                    raise ProjectError(
+                        f"{dest}: cannot copy the photo: {exc.strerror or exc}"
+                    ) from exc
+            cur = conn.execute(
+                "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
+                " height, status, created, updated, user) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
+                (name, src.name, src.stem, str(src), int(copy), sha, width, height, now, now,
+                 self.user),
+            )  # fmt: skip
         return self.image(int(cur.lastrowid))
 
     def _free_name(self, name: str, sha: str) -> str:

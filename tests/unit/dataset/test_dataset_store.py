@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import hashlib
 import os
 import sqlite3
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from fashion_annotator.core.images import ImageLoadError, load_mask
-from fashion_annotator.dataset import schema
+from fashion_annotator.core.images import ImageLoadError, load_image, load_mask
+from fashion_annotator.dataset import schema, store
+from fashion_annotator.dataset.atomic import atomic_write_bytes
 from fashion_annotator.dataset.store import INDEX_NAME, Project, ProjectError
 
 
@@ -47,6 +51,48 @@ def test_add_image_copies_and_dedupes_by_content(
     assert rec2.id != rec.id and rec2.name != rec.name and rec2.stem == "look"
     assert [r.id for r in project.images_by_stem("look")] == [rec.id, rec2.id]
     assert [r.id for r in project.images(search="LOOK")] == [rec.id, rec2.id]
+
+
+def test_concurrent_imports_of_one_name_keep_both_photos(
+    project: Project, tmp_path: Path, write_photo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sources = [write_photo(tmp_path / d / "look.png", seed=i) for i, d in enumerate("ab")]
+    decoded = threading.Barrier(2, timeout=10)
+
+    def load_then_wait(path):
+        photo = load_image(path)
+        decoded.wait()  # both imports have passed the dedupe check and chosen nothing yet
+        return photo
+
+    # Old code chose the name outside the write lock, so both imports reached the write with
+    # the same name; under the lock the second waits, and this barrier just times out.
+    writing = threading.Barrier(2, timeout=0.5)
+
+    def write_together(path, data):
+        with contextlib.suppress(threading.BrokenBarrierError):
+            writing.wait()
+        atomic_write_bytes(path, data)
+
+    monkeypatch.setattr(store, "load_image", load_then_wait)
+    monkeypatch.setattr(store, "atomic_write_bytes", write_together)
+    records, errors = [], []
+
+    def add(src: Path) -> None:
+        try:
+            with Project.open(project.root, user="bob") as other:
+                records.append(other.add_image(src))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=add, args=(src,)) for src in sources]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert len({r.name for r in records}) == 2
+    for rec in records:
+        assert hashlib.sha256(rec.path.read_bytes()).hexdigest() == rec.sha256
 
 
 def test_add_image_non_ascii_name(project: Project, tmp_path: Path, write_photo) -> None:
