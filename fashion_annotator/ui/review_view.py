@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa import decisions
 from fashion_annotator.qa.report import build_html, write_csv, write_html
 from fashion_annotator.qa.scores import (
@@ -368,7 +369,7 @@ class ReviewView(QWidget):
         next_id = below.data(ROW_ROLE).image_id if below.isValid() else None
         try:
             decision = record(row)
-        except ValueError as exc:
+        except (ValueError, ProjectError) as exc:  # ProjectError: index locked or read-only
             QMessageBox.warning(self, "Decision not recorded", str(exc))
             return False
         self.reason_text.clear()
@@ -449,7 +450,7 @@ class ReviewView(QWidget):
                     predictor = load_predictor(self.task, self.project)
                 write_html(path, build_html(self.project, self.task, rows, k=self.k,
                                             predictor=predictor))  # fmt: skip
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, ProjectError) as exc:  # ProjectError: unreadable mask
             QMessageBox.warning(self, "Export failed", str(exc))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override

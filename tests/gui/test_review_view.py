@@ -178,6 +178,15 @@ def test_export_writes_csv_and_html(view, tmp_path):
     assert "data:image/jpeg;base64," in (tmp_path / "t.html").read_text()
 
 
+def test_export_of_an_unreadable_mask_warns_naming_it(view, project, tmp_path, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    broken = project.mask_versions(view.model.rows()[0].image_id, view.task)[-1].path
+    broken.write_bytes(b"not a png")
+    view.export("html", str(tmp_path / "t.html"))
+    assert len(warnings) == 1 and str(broken) in warnings[0]
+
+
 def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path, qtbot):
     torch.manual_seed(0)
     arch = {"in_ch": 3, "out_ch": 1, "base": 4, "depth": 2}
