@@ -135,7 +135,10 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
             yield self._conn
             self._conn.execute("COMMIT")
         except BaseException:
-            self._conn.execute("ROLLBACK")
+            # SQLite already rolled back after some errors (disk full, I/O); a second ROLLBACK
+            # would raise and hide the error that says what went wrong.
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
             raise
 
     # -- tasks -------------------------------------------------------------------------------

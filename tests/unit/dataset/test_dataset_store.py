@@ -269,3 +269,11 @@ def test_not_a_database_is_refused(tmp_path: Path) -> None:
     (tmp_path / "p" / INDEX_NAME).write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(ProjectError, match=r"project.sqlite: cannot open the project index"):
         Project.open(tmp_path / "p")
+
+
+def test_error_after_sqlite_rolled_back_itself_is_not_masked(project: Project) -> None:
+    with pytest.raises(ValueError, match="the real problem"), project._tx() as conn:
+        conn.execute("ROLLBACK")  # as SQLite does on SQLITE_FULL or SQLITE_IOERR
+        raise ValueError("the real problem")
+    project.add_task("person")  # the connection is still usable
+    assert "person" in project.tasks
