@@ -27,6 +27,7 @@ from training.losses import (
     boundary_loss,
     boundary_target,
     class_weights,
+    frequency_weights,
     parsing_loss,
 )
 from training.metrics import evaluate, score
@@ -57,6 +58,7 @@ class TrainConfig:
     boundary_weight: float = 0.5
     dice_weight: float = 1.0
     background_weight: float = 0.5
+    class_weighting: str = "background"
     flip: bool = True
     jitter: float = 0.1
     seed: int = 0
@@ -111,6 +113,16 @@ def _loss(
     if boundary is not None:
         total = total + cfg.boundary_weight * boundary_loss(boundary, boundary_target(finest[1]))
     return total
+
+
+def _class_weights(head: Head, split: CachedSplit, cfg: TrainConfig) -> torch.Tensor:
+    """Cross-entropy weights of a parsing head: ``background`` or ``inverse_sqrt`` frequency."""
+    if cfg.class_weighting == "background":
+        return class_weights(head.channels, cfg.background_weight)
+    if cfg.class_weighting == "inverse_sqrt":
+        counts = np.bincount(head.lut[split.masks].ravel(), minlength=head.channels)
+        return frequency_weights(torch.from_numpy(counts))
+    raise ValueError(f"unknown class weighting {cfg.class_weighting!r}")
 
 
 def train(
@@ -176,9 +188,7 @@ def train(
 
     luts = [torch.from_numpy(h.lut.astype(np.int64)).to(device) for h in heads]
     weights = {
-        h.task: class_weights(h.channels, cfg.background_weight).to(device)
-        for h in heads
-        if not h.binary
+        h.task: _class_weights(h, train_split, cfg).to(device) for h in heads if not h.binary
     }
     n = len(train_split)
     per_rank = n // world

@@ -58,6 +58,25 @@ def class_weights(num_classes: int, background_weight: float) -> torch.Tensor:
     return w
 
 
+def frequency_weights(counts: torch.Tensor) -> torch.Tensor:
+    """Inverse-square-root class frequency weights ``(K,)``, scaled so the mean pixel weight is 1.
+
+    Rare classes (hair, shoes) weigh more, the dominant background less; absent classes get the
+    largest present weight.
+
+    Parameters
+    ----------
+    counts : (K,) pixel count per class
+    """
+    freq = counts.double() / counts.sum().clamp(min=1)
+    present = freq > 0
+    w = torch.zeros_like(freq)
+    w[present] = freq[present].rsqrt()
+    w = w / (freq * w).sum()
+    w[~present] = w[present].max() if present.any() else 1.0
+    return w.float()
+
+
 def boundary_target(labels: torch.Tensor) -> torch.Tensor:
     """Mark pixels whose 4-neighbourhood holds another label.
 

@@ -126,6 +126,7 @@ def _config(args: argparse.Namespace, out_dir: Path, device: str) -> TrainConfig
         boundary_head=args.boundary_head,
         dice_weight=args.dice_weight,
         background_weight=args.background_weight,
+        class_weighting=args.class_weighting,
         flip=args.flip,
         jitter=args.jitter,
         seed=args.seed,

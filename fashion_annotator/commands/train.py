@@ -51,6 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--boundary-head", action="store_true")
     p.add_argument("--dice-weight", type=float, default=1.0)
     p.add_argument("--background-weight", type=float, default=0.5)
+    p.add_argument(
+        "--class-weighting",
+        choices=("background", "inverse_sqrt"),
+        default="background",
+        help="parsing cross-entropy weights: lower background only, or 1/sqrt(frequency)",
+    )
     p.add_argument("--no-flip", dest="flip", action="store_false")
     p.add_argument("--jitter", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)

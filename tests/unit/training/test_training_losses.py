@@ -9,6 +9,7 @@ from training.losses import (
     boundary_loss,
     boundary_target,
     class_weights,
+    frequency_weights,
     parsing_loss,
     soft_dice_loss,
 )
@@ -62,3 +63,12 @@ def test_a_missed_boundary_pixel_costs_twenty_times_a_false_one() -> None:
     false = torch.tensor([[[[30.0, 3.0]]]])  # background pixel predicted boundary
     ratio = boundary_loss(miss, target) / boundary_loss(false, target)
     torch.testing.assert_close(ratio, torch.tensor(20.0), rtol=1e-3, atol=0)
+
+
+def test_frequency_weights_favour_rare_classes_and_keep_the_scale() -> None:
+    counts = torch.tensor([800.0, 100.0, 25.0, 0.0])
+    w = frequency_weights(counts)
+    assert w[0] < w[1] < w[2] and w[3] == w[2]
+    freq = counts / counts.sum()
+    torch.testing.assert_close((freq * w).sum(), torch.tensor(1.0))
+    torch.testing.assert_close(w[1] / w[2], torch.tensor(0.5))
