@@ -97,7 +97,7 @@ class SuperpixelHierarchy:
     """
 
     levels: list[np.ndarray]
-    _counts: list[int] = field(default_factory=list, repr=False, compare=False)
+    _counts: list[int] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.levels:

@@ -136,3 +136,9 @@ def test_bad_params_and_levels_are_refused() -> None:
         SuperpixelParams(working_size=4)
     with pytest.raises(ValueError, match="shape"):
         SuperpixelHierarchy([np.zeros((4, 4), np.int32), np.zeros((4, 5), np.int32)])
+
+
+def test_a_flat_photo_is_one_region_at_every_level() -> None:
+    hierarchy = compute_superpixels(np.full((30, 20, 3), 90, np.uint8))
+    assert [hierarchy.num_regions(k) for k in range(hierarchy.num_levels)] == [1, 1, 1, 1]
+    assert all((level == 0).all() for level in hierarchy.levels)
