@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 
@@ -94,30 +92,8 @@ def test_polygon_baseline_counts_vertices_of_outlines_and_background_holes() -> 
     assert polygon_baseline(speck, DICE) == (4, True)
 
 
-def write_dataset(root: Path, n: int = 3) -> Path:
-    """A tiny plain mask-folder dataset: coloured squares on grey, CCP-style ids."""
-    (root / "images").mkdir(parents=True)
-    (root / "masks").mkdir()
-    rng = np.random.default_rng(3)
-    names = []
-    for i in range(n):
-        mask = np.zeros((80, 60), np.uint8)
-        y, x = rng.integers(5, 30, 2)
-        mask[y : y + 40, x : x + 25] = 5  # source id 5 -> garment
-        rgb = np.full((80, 60, 3), 128, np.uint8)
-        rgb[mask == 5] = (200, 40, 40)
-        name = f"{i:04d}"
-        cv2.imwrite(str(root / "images" / f"{name}.png"), rgb[..., ::-1])
-        cv2.imwrite(str(root / "masks" / f"{name}.png"), mask)
-        names.append(name)
-    tax = {"garment": {"classes": ["background", "garment"], "from_ccp": {"0": 0, "5": 1}}}
-    (root / "taxonomies.json").write_text(json.dumps(tax))
-    (root / "splits.json").write_text(json.dumps({"train": names[:1], "val": names[1:]}))
-    return root
-
-
-def test_iter_dataset_maps_labels_and_follows_the_split(tmp_path: Path) -> None:
-    data = write_dataset(tmp_path / "ds")
+def test_iter_dataset_maps_labels_and_follows_the_split(tiny_dataset: Path) -> None:
+    data = tiny_dataset
     photos = list(iter_dataset(data, "garment"))
     assert [p.name for p in photos] == ["0001", "0002"]
     assert photos[0].rgb.shape == (80, 60, 3) and set(np.unique(photos[0].gt)) == {0, 1}
@@ -127,8 +103,8 @@ def test_iter_dataset_maps_labels_and_follows_the_split(tmp_path: Path) -> None:
         list(iter_dataset(data, "parsing7"))
 
 
-def test_run_effort_without_a_model_reports_every_method(tmp_path: Path) -> None:
-    data = write_dataset(tmp_path / "ds")
+def test_run_effort_without_a_model_reports_every_method(tiny_dataset: Path) -> None:
+    data = tiny_dataset
     result = run_effort(data, "garment")
     assert result["task"] == "garment" and result["n_images"] == 2
     assert result["target"] == 0.98 and result["tool_start"] == "empty"

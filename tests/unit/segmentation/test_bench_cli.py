@@ -1,0 +1,41 @@
+"""``fashion-annotator bench`` subcommands on a tiny synthetic dataset."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fashion_annotator.cli import main
+
+
+def test_bench_superpixels_reports_levels_and_timing(tiny_dataset: Path, tmp_path: Path) -> None:
+    out = tmp_path / "sp.json"
+    argv = ["bench", "superpixels", "--data", str(tiny_dataset), "--task", "garment"]
+    assert main([*argv, "--runs", "1", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["n_images"] == 2 and len(result["levels"]) == 4
+    assert all(0.9 <= row["asa"] <= 1.0 for row in result["levels"])
+    timing = result["timing"]
+    assert timing["photo"] == "1152x1728" and timing["hierarchy_median_ms"] > 0
+    assert timing["felzenszwalb_median_ms"] <= timing["hierarchy_median_ms"]
+
+
+def test_bench_effort_prints_the_three_methods(
+    tiny_dataset: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "effort.json"
+    argv = ["bench", "effort", "--data", str(tiny_dataset), "--task", "garment", "--no-model"]
+    assert main([*argv, "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert all(method in printed for method in ("tool", "no_model", "polygon"))
+    result = json.loads(out.read_text())
+    assert {"tool", "no_model", "polygon", "task", "n_images", "target"} <= set(result)
+
+
+def test_bench_reports_a_bad_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        main(["bench", "effort", "--data", str(tmp_path), "--task", "garment", "--no-model"]) == 2
+    )
+    assert "taxonomies.json: missing" in capsys.readouterr().err
