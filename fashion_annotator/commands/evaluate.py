@@ -74,9 +74,10 @@ def run(args: argparse.Namespace) -> int:
             split=args.split,
             limit=args.limit,
             batch_size=args.batch_size,
-            progress=progress,
+            progress=progress if sys.stderr.isatty() else None,
         )
-        print(file=sys.stderr)
+        if sys.stderr.isatty():
+            print(file=sys.stderr)
     except (ModelLoadError, ValueError, OSError) as exc:
         print(f"fashion-annotator evaluate: error: {exc}", file=sys.stderr)
         return 2
