@@ -35,6 +35,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("refine", help="score raw proposals and each refinement")
     _data_args(p)
     p.add_argument("--model", type=Path, default=None, help="model file (default: shipped)")
+    p.add_argument(
+        "--chain",
+        action="append",
+        default=[],
+        metavar="A,B",
+        help="also score this chain of refinements (repeatable), e.g. snap,grabcut",
+    )
     p.set_defaults(func=run_refine)
 
     p = sub.add_parser("effort", help="simulated operator: actions per correction")
@@ -200,6 +207,9 @@ def run_refine(args: argparse.Namespace) -> int:
         classes = task_classes(args.data, args.task)
         binary = len(classes) == 2
         variants = {"raw": ()} | {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
+        variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
+        for chain in args.chain:
+            variants[chain] = tuple(n for n in chain.split(",") if n)
         variants["default"] = DEFAULT_REFINEMENTS.get(args.task, ())
         scores = {name: TaskScores(classes) for name in variants}
         times: dict[str, list[float]] = {name: [] for name in variants}
@@ -221,7 +231,8 @@ def run_refine(args: argparse.Namespace) -> int:
         return _fail("refine", exc)
     metric = "dice_mean" if binary else "miou"
     table = {}
-    print(f"{'variant':>10} {metric:>9} {'pix.acc':>8} {'ms':>6}")
+    width = max(10, *(len(name) for name in scores))
+    print(f"{'variant':>{width}} {metric:>9} {'pix.acc':>8} {'ms':>6}")
     for name, acc in scores.items():
         s = acc.summary()
         table[name] = {
@@ -232,7 +243,7 @@ def run_refine(args: argparse.Namespace) -> int:
             "median_ms": 1000.0 * float(np.median(times[name])),
         }
         print(
-            f"{name:>10} {s[metric]:9.4f} {s['pixel_accuracy']:8.4f} "
+            f"{name:>{width}} {s[metric]:9.4f} {s['pixel_accuracy']:8.4f} "
             f"{table[name]['median_ms']:6.0f}"
         )
     result = {

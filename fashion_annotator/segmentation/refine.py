@@ -23,8 +23,8 @@ from fashion_annotator.core import masks as mask_ops
 
 #: Refinements that improved CCP val scores, applied to every proposal the window shows.
 DEFAULT_REFINEMENTS: dict[str, tuple[str, ...]] = {
-    "garment": ("clean",),
-    "parsing7": ("clean",),
+    "garment": ("snap", "grabcut", "clean"),
+    "parsing7": ("snap",),
 }
 
 #: Every refinement :func:`apply_refinements` knows, in the order the bench reports them.
