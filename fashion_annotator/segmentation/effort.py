@@ -194,16 +194,23 @@ class Operator:
         actions: list[Action] = []
         wrong = mask != self.gt
         for label in np.unique(self.gt[wrong]):
-            todo = (wrong & (self.gt == label)).astype(np.uint8)
-            n, comp, stats, _ = cv2.connectedComponentsWithStats(todo, connectivity=8)
+            todo = wrong & (self.gt == label)
+            # Components are searched in the box of the wrong pixels only: errors are sparse.
+            rows, cols = np.flatnonzero(todo.any(axis=1)), np.flatnonzero(todo.any(axis=0))
+            oy, ox = int(rows[0]), int(cols[0])
+            sub = todo[oy : rows[-1] + 1, ox : cols[-1] + 1].astype(np.uint8)
+            n, comp, stats, _ = cv2.connectedComponentsWithStats(sub, connectivity=8)
             areas = stats[1:, cv2.CC_STAT_AREA]
             for i in np.argsort(areas)[::-1][:CANDIDATES_PER_LABEL] + 1:
                 x, y, w, h = (int(v) for v in stats[i, :4])
                 pad = MAX_BRUSH_RADIUS + 2
-                y0, x0 = max(0, y - pad), max(0, x - pad)
-                y1, x1 = min(self.shape[0], y + h + pad), min(self.shape[1], x + w + pad)
+                y0, x0 = max(0, oy + y - pad), max(0, ox + x - pad)
+                y1 = min(self.shape[0], oy + y + h + pad)
+                x1 = min(self.shape[1], ox + x + w + pad)
                 crop = (slice(y0, y1), slice(x0, x1))
-                piece = (comp[crop] == i).astype(np.uint8)
+                piece = np.zeros((y1 - y0, x1 - x0), np.uint8)
+                dy, dx = oy + y - y0, ox + x - x0
+                piece[dy : dy + h, dx : dx + w] = comp[y : y + h, x : x + w] == i
                 for painted, kind, cost in self._strokes(piece):
                     action = self._score(mask, crop, painted, int(label), kind, cost)
                     if action is not None:
