@@ -23,7 +23,7 @@ from fashion_annotator.core import masks as mask_ops
 
 #: Refinements that improved CCP val scores, applied to every proposal the window shows.
 DEFAULT_REFINEMENTS: dict[str, tuple[str, ...]] = {
-    "garment": ("snap", "grabcut", "clean"),
+    "garment": ("snap", "grabcut"),
     "parsing7": ("snap",),
 }
 
