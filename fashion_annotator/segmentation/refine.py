@@ -24,7 +24,7 @@ from fashion_annotator.core import masks as mask_ops
 #: Refinements that improved CCP val scores, applied to every proposal the window shows.
 DEFAULT_REFINEMENTS: dict[str, tuple[str, ...]] = {
     "garment": ("snap", "grabcut"),
-    "parsing7": ("snap",),
+    "parsing7": ("consensus",),
 }
 
 #: Every refinement :func:`apply_refinements` knows, in the order the bench reports them.
