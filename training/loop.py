@@ -58,7 +58,7 @@ class TrainConfig:
     boundary_weight: float = 0.5
     dice_weight: float = 1.0
     background_weight: float = 0.5
-    class_weighting: str = "background"
+    class_weighting: str = "inverse_sqrt"
     flip: bool = True
     jitter: float = 0.1
     seed: int = 0

@@ -54,7 +54,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--class-weighting",
         choices=("background", "inverse_sqrt"),
-        default="background",
+        default="inverse_sqrt",
         help="parsing cross-entropy weights: lower background only, or 1/sqrt(frequency)",
     )
     p.add_argument("--no-flip", dest="flip", action="store_false")
