@@ -4,7 +4,9 @@
   and the time to compute it on a 1152x1728 photo against the skimage RAG route;
 - ``bench refine``: score of the raw model output and after each refinement;
 - ``bench effort``: simulated operator actions, tool vs. no model vs. labelme-style polygons;
-- ``bench ui``: the window's responsiveness (written by the window's engineer).
+- ``bench ui``: the window's responsiveness (stroke repaint, image switch);
+- ``bench save``: the store's durable mask save against PNG encoding alone;
+- ``bench infer``: model latency on a 1152x1728 photo, all resizing included.
 """
 
 from __future__ import annotations
@@ -53,6 +55,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ui", help="window responsiveness")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.set_defaults(func=run_ui)
+
+    p = sub.add_parser("save", help="durable mask save time against PNG encoding alone")
+    p.add_argument("--runs", type=int, default=30, help="saves timed")
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.set_defaults(func=run_save)
+
+    p = sub.add_parser("infer", help="model latency on a 1152x1728 photo, resizing included")
+    p.add_argument("--task", action="append", choices=TASKS, help="task (repeatable)")
+    p.add_argument("--model", type=Path, default=None, help="model file (default: shipped)")
+    p.add_argument("--runs", type=int, default=20, help="timed runs per model")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.set_defaults(func=run_infer)
 
 
 def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:
@@ -304,4 +319,43 @@ def run_ui(args: argparse.Namespace) -> int:
     from fashion_annotator.ui.bench import main
 
     main(args.json)
+    return 0
+
+
+def run_save(args: argparse.Namespace) -> int:
+    """Median ``Project.save_mask`` of a 550x830 parsing mask, and the PNG encoding baseline."""
+    from fashion_annotator.dataset.benchmark import bench_save
+
+    result = bench_save(n=args.runs)
+    print(
+        f"save_mask median {result['save_median_ms']:.2f} ms, PNG encoding alone "
+        f"{result['encode_median_ms']:.2f} ms (ratio {result['ratio']:.1f}) over {args.runs} saves"
+    )
+    _write(result, args.json)
+    return 0
+
+
+def run_infer(args: argparse.Namespace) -> int:
+    """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
+    from fashion_annotator.segmentation.proposals import (
+        ModelLoadError,
+        benchmark_latency,
+        load_predictor,
+    )
+
+    sources: list[str | Path] = [args.model] if args.model else list(args.task or TASKS[:3])
+    results = {}
+    for source in sources:
+        try:
+            predictor = load_predictor(source, device=args.device)
+        except ModelLoadError as exc:
+            return _fail("infer", exc)
+        figures = benchmark_latency(predictor, BIG_PHOTO, args.runs)
+        results[str(source)] = figures
+        print(
+            f"{source}: median {figures['median_s'] * 1000:.0f} ms (mask), "
+            f"{figures['median_with_probs_s'] * 1000:.0f} ms (with full-resolution probs) "
+            f"on {figures['device']}, {args.runs} runs"
+        )
+    _write(results, args.json)
     return 0

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from fashion_annotator.cli import main
+from fashion_annotator.resources import resource_path
 
 
 def test_bench_superpixels_reports_levels_and_timing(tiny_dataset: Path, tmp_path: Path) -> None:
@@ -39,3 +40,32 @@ def test_bench_reports_a_bad_dataset(tmp_path: Path, capsys: pytest.CaptureFixtu
         main(["bench", "effort", "--data", str(tmp_path), "--task", "garment", "--no-model"]) == 2
     )
     assert "taxonomies.json: missing" in capsys.readouterr().err
+
+
+def test_bench_save_reports_save_and_encode_medians(tmp_path: Path) -> None:
+    out = tmp_path / "save.json"
+    assert main(["bench", "save", "--runs", "3", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["n"] == 3
+    assert result["save_median_ms"] > result["encode_median_ms"] > 0
+    assert result["ratio"] == pytest.approx(result["save_median_ms"] / result["encode_median_ms"])
+
+
+def test_bench_infer_times_the_shipped_garment_model(tmp_path: Path) -> None:
+    out = tmp_path / "infer.json"
+    argv = ["bench", "infer", "--task", "garment", "--runs", "1", "--device", "cpu"]
+    assert main([*argv, "--json", str(out)]) == 0
+    figures = json.loads(out.read_text())["garment"]
+    assert figures["device"] == "CPU" and figures["task"] == "garment"
+    assert 0 < figures["median_s"] <= figures["median_with_probs_s"] + 1e-3
+
+
+def test_bench_infer_reports_a_corrupt_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shipped = resource_path("models", "garment.json")
+    bad = tmp_path / "broken.safetensors"
+    bad.write_bytes(b"not a model")
+    bad.with_suffix(".json").write_text(shipped.read_text())
+    assert main(["bench", "infer", "--model", str(bad), "--runs", "1"]) == 2
+    assert "broken.safetensors" in capsys.readouterr().err
