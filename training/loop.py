@@ -204,7 +204,7 @@ def train(
 
     def eta() -> float:
         p = progress()
-        return (time.monotonic() - t_start) * (1 - p) / p if p > 0 else math.nan
+        return max(0.0, (time.monotonic() - t_start) * (1 - p) / p) if p > 0 else math.nan
 
     stop = state["epoch"] >= cfg.epochs or progress() >= 1
     while not stop:
