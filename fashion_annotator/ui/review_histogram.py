@@ -87,8 +87,9 @@ class ScoreHistogram(QWidget):
             if x + 130 < r.right():
                 p.drawText(QRectF(x + 4, r.top() + 2, 126, 14), Qt.AlignmentFlag.AlignLeft, label)
             else:
+                left = max(r.left() + 2, x - 130)
                 p.drawText(
-                    QRectF(x - 130, r.top() + 2, 126, 14), Qt.AlignmentFlag.AlignRight, label
+                    QRectF(left, r.top() + 2, x - 4 - left, 14), Qt.AlignmentFlag.AlignRight, label
                 )
         if math.isfinite(self.selected):
             x = self.x_of(self.selected)

@@ -129,17 +129,18 @@ class ZoomView(QGraphicsView):
 
 
 def _legend_row() -> QWidget:
+    """The overlay's colour legend, two entries per row so the view stays narrow."""
     box = QWidget()
-    row = QHBoxLayout(box)
-    row.setContentsMargins(0, 0, 0, 0)
-    for _, text, (r, g, b) in overlay.CATEGORIES.values():
+    grid = QGridLayout(box)
+    grid.setContentsMargins(0, 0, 0, 0)
+    grid.setHorizontalSpacing(6)
+    for i, (_, text, (r, g, b)) in enumerate(overlay.CATEGORIES.values()):
         swatch = QLabel()
         swatch.setFixedSize(14, 14)
         swatch.setStyleSheet(f"background: rgb({r}, {g}, {b}); border: 1px solid #555;")
-        row.addWidget(swatch)
-        row.addWidget(QLabel(text))
-        row.addSpacing(10)
-    row.addStretch(1)
+        grid.addWidget(swatch, i // 2, 2 * (i % 2))
+        grid.addWidget(QLabel(text), i // 2, 2 * (i % 2) + 1)
+    grid.setColumnStretch(4, 1)
     return box
 
 
