@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model-size", choices=tuple(MODEL_SIZES), default="default")
     p.add_argument("--promote-if-better", action="store_true")
     p.add_argument("--json-progress", action="store_true")
-    p.add_argument("--input-size", type=int, nargs=2, default=(384, 256), metavar=("H", "W"))
+    p.add_argument("--input-size", type=int, nargs=2, default=(288, 192), metavar=("H", "W"))
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--patience", type=int, default=12, help="early stopping (epochs)")
