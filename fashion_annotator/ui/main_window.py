@@ -33,6 +33,7 @@ from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.image_session import ImageSession, OpenImage
 from fashion_annotator.ui.palette_dock import PaletteDock
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
+from fashion_annotator.ui.proposal_source import ProposalSource
 from fashion_annotator.ui.queue_dock import QueueDock
 from fashion_annotator.ui.status_bar import StatusBar
 from fashion_annotator.ui.view_bar import ViewBar
@@ -52,6 +53,7 @@ class MainWindow(QMainWindow):
         ask_restore: AskRestore | None = None,
         ask_quit: AskQuit | None = None,
         ask_lease_held: Callable[[str, float], bool] | None = None,
+        proposals: ProposalSource | None = None,
     ) -> None:
         super().__init__()
         self.project = project
@@ -64,7 +66,7 @@ class MainWindow(QMainWindow):
         self.taxonomies = {t: self.prefs.apply_colors(project.taxonomy(t)) for t in project.tasks}
         self.session = ImageSession(project, autosave_s=self.prefs.autosave_interval_s,
                                     ask_lease_held=ask_lease_held or (lambda h, e: prompts.ask_lease_held(self, h, e)),
-                                    parent=self)  # fmt: skip
+                                    proposals=proposals, parent=self)  # fmt: skip
         self.setWindowTitle(f"Fashion Annotator — {project.root.name}")
         self._setup_central()
         self._setup_docks()

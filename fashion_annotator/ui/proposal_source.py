@@ -26,11 +26,15 @@ class ProposalSource:
         through :func:`~fashion_annotator.segmentation.proposals.load_predictor`).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``...
+    use_shipped : bool
+        Fall back to the shipped default model of a task when the project has no active model
+        (False: such a task has no model, which tests use to get a known starting mask).
     """
 
-    def __init__(self, project: Any, device: str = "auto") -> None:
+    def __init__(self, project: Any, device: str = "auto", use_shipped: bool = True) -> None:
         self.project = project
         self.device = device
+        self.use_shipped = use_shipped
         self._lock = threading.Lock()
         self._predictors: dict[str, prop.Predictor | None] = {}
         self._active_paths: dict[str, Any] = {}
@@ -57,6 +61,8 @@ class ProposalSource:
             if task not in self._predictors:
                 path = self._active_paths.get(task)
                 try:
+                    if path is None and not self.use_shipped:
+                        raise prop.ModelLoadError(task, "no active model in this project")
                     loaded = prop.load_predictor(path or task, None, self.device)
                     if loaded.task != task:
                         raise prop.ModelLoadError(loaded.path, f"model is for {loaded.task!r}")

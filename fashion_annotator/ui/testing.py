@@ -18,6 +18,7 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.main_window import MainWindow
 from fashion_annotator.ui.preferences import Preferences, settings_file
+from fashion_annotator.ui.proposal_source import ProposalSource
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 NOMOD = Qt.KeyboardModifier.NoModifier
@@ -64,8 +65,19 @@ class Answers:
         return self.read_only
 
 
-def open_window(qtbot, root: Path, settings: Path, answers: Answers, user: str = "alice"):
-    """Open ``root`` in a shown main window, wait for the first image and its superpixels."""
+def open_window(
+    qtbot,
+    root: Path,
+    settings: Path,
+    answers: Answers,
+    user: str = "alice",
+    use_shipped: bool = False,
+):
+    """Open ``root`` in a shown main window, wait for the first image and its superpixels.
+
+    The shipped default models are left out unless ``use_shipped``, so that a test starts from
+    an empty mask (or from the tiny model it registered) whatever models the repository ships.
+    """
     project = Project.open(root, user=user)
     window = MainWindow(
         project,
@@ -73,6 +85,7 @@ def open_window(qtbot, root: Path, settings: Path, answers: Answers, user: str =
         ask_restore=answers.ask_restore,
         ask_quit=answers.ask_quit,
         ask_lease_held=answers.ask_lease_held,
+        proposals=ProposalSource(project, use_shipped=use_shipped),
     )
     qtbot.addWidget(window)
     window.resize(1200, 800)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.resources import resource_path
 from fashion_annotator.ui.testing import (
     CTRL,
     SHIFT,
@@ -341,3 +343,23 @@ def test_refine_menu_cleans_islands_as_one_undo_step(qtbot, opened):
     assert shown_mask(window)[300, 300] == 1
     window.actions_by_name["refine_snap"].trigger()  # the tiny island is no region's majority
     assert shown_mask(window)[300, 300] == 0
+
+
+def test_shipped_default_model_proposes_the_starting_mask(qtbot, template, tmp_path, answers):
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers, use_shipped=True)
+    try:
+        doc = window.session.current.doc
+        qtbot.waitUntil(lambda: doc.proposals["garment"] is not None, timeout=30000)
+        proposal = doc.proposals["garment"]
+        # A real garment model on a street photo: some garment, mostly background.
+        assert 0.02 < (proposal == 1).mean() < 0.6
+        np.testing.assert_array_equal(shown_mask(window), proposal)
+        shipped_version = json.loads(resource_path("models", "garment.json").read_text())["version"]
+        assert window.status.model.text() == f"model {shipped_version}"
+        assert window.status.device.text() == "CPU"
+        saved = project.load_proposal(window.session.image_id, "garment")
+        np.testing.assert_array_equal(saved, proposal)
+    finally:
+        window.close()
+        project.close()

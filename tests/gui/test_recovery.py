@@ -45,6 +45,7 @@ CRASH_SCRIPT = textwrap.dedent(
 
     image_session.LEASE_TTL_S = 1.5  # the crashed session's lease lapses quickly
     from fashion_annotator.ui.preferences import Preferences, settings_file
+    from fashion_annotator.ui.proposal_source import ProposalSource
 
     class Bot:  # the little of pytest-qt's qtbot that wait_ready needs
         def waitUntil(self, check, timeout):
@@ -57,7 +58,8 @@ CRASH_SCRIPT = textwrap.dedent(
 
     app = QApplication([])
     project = Project.open(sys.argv[1], user="alice")
-    window = MainWindow(project, Preferences(settings_file(sys.argv[2])))
+    window = MainWindow(project, Preferences(settings_file(sys.argv[2])),
+                        proposals=ProposalSource(project, use_shipped=False))
     window.resize(1000, 700)
     window.show()
     window.start()
