@@ -70,7 +70,10 @@ def acquire(
         )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may already have rolled back (disk full, I/O error); a second ROLLBACK would
+        # raise and hide the error that says what went wrong.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return Lease(image_id, holder, token, acquired, now + ttl_s)
 

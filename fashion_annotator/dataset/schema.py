@@ -167,7 +167,10 @@ def migrate(conn: sqlite3.Connection, path: Path | None = None) -> int:
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        # SQLite may already have rolled back (disk full, I/O error); a second ROLLBACK would
+        # raise and hide the error that says what went wrong.
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
     return before
 
