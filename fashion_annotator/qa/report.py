@@ -78,7 +78,7 @@ def histogram_svg(
     """
     lo, hi = display_range(values, threshold)
     counts, edges = histogram(values, bins, lo, hi)
-    left, right, top, bottom = 40, 10, 10, 30
+    left, right, top, bottom = 40, 20, 10, 30  # right: room for the last tick label
     pw, ph = width - left - right, height - top - bottom
     peak = max(int(counts.max()), 1)
     parts = [

@@ -51,4 +51,4 @@ def test_html_report_is_self_contained(scored_project):
 def test_histogram_draws_the_threshold():
     svg = histogram_svg([0.0, 0.9, 0.95], threshold=0.5)
     assert svg.count("<rect") == 21
-    assert 'x1="275.0"' in svg  # 40 px margin + half of the 470 px plot
+    assert 'x1="270.0"' in svg  # 40 px margin + half of the 460 px plot
