@@ -13,9 +13,11 @@ import time
 from pathlib import Path
 
 from fashion_annotator.core.labels import available_taxonomies
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
 from fashion_annotator.dataset.formats import (
     EXPORT_FORMATS,
     IMPORT_FORMATS,
+    SHAPE_KINDS,
     ImportSummary,
     export_project,
     import_source,
@@ -47,7 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import", help="import photos, masks or cutouts into a project", epilog=_EPILOG,
         description="Import SRC into PROJECT. plain: a mask folder (images/, masks/, "
         "taxonomies.json); alpha: RGBA cutouts (alpha > 0 is garment); coco: an instance "
-        "JSON (or a folder with annotations.json); photos: a folder of photos.",
+        "JSON (or a folder with annotations.json); photos: a folder of photos; labelme: a "
+        "folder of labelme JSON; cvat: CVAT for images XML; voc: a Pascal VOC folder; "
+        "labelstudio: a Label Studio JSON export; yolo: a YOLO segmentation folder.",
     )  # fmt: skip
     imp.add_argument("project", metavar="PROJECT", type=Path)
     imp.add_argument("src", metavar="SRC", type=Path)
@@ -63,8 +67,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp = subparsers.add_parser(
         "export", help="export a project's masks",
         description="Export the latest mask of each image. plain: images/ + masks/ indexed "
-        "PNGs; coco: annotations.json with RLE instances; cutout: RGBA PNGs with the "
-        "background transparent.",
+        "PNGs; coco: annotations.json with RLE or polygon instances; cutout: RGBA PNGs with "
+        "the background transparent; labelme, cvat, voc, labelstudio, yolo: the tools' "
+        "own layouts (see README).",
     )  # fmt: skip
     exp.add_argument("project", metavar="PROJECT", type=Path)
     exp.add_argument("out", metavar="OUT", type=Path, help="folder to write")
@@ -72,6 +77,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp.add_argument(
         "--task", metavar="NAME",
         help="task to export (default: the first task; garment for cutout)",
+    )  # fmt: skip
+    exp.add_argument(
+        "--shapes", choices=SHAPE_KINDS,
+        help="regions as polygons or masks (coco: RLE, cvat: <mask>, labelstudio: brush); "
+        "default: coco, voc, labelstudio mask; labelme, cvat, yolo polygon",
+    )  # fmt: skip
+    exp.add_argument(
+        "--tolerance", type=float, metavar="PX",
+        help=f"polygon simplification in pixels (default {DEFAULT_TOLERANCE}; 0 = exact)",
     )  # fmt: skip
     exp.set_defaults(func=_cmd_export)
 
@@ -125,7 +139,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def _cmd_export(args: argparse.Namespace) -> int:
     try:
         with Project.open(args.project) as project:
-            summary = export_project(project, args.out, args.format, args.task)
+            summary = export_project(
+                project, args.out, args.format, args.task,
+                shapes=args.shapes, tolerance=args.tolerance,
+            )  # fmt: skip
     except (ProjectError, ValueError, OSError) as exc:
         return _fail(exc)
     print("\n".join(summary.lines()))
