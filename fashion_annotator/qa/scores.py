@@ -26,6 +26,7 @@ from fashion_annotator.core.metrics import (
     per_class_iou,
     pixel_accuracy,
 )
+from fashion_annotator.dataset.display import display_name
 
 __all__ = [
     "MODEL",
@@ -142,7 +143,7 @@ def _base_row(project: Any, record: Any, task: str) -> ImageScore | None:
     decision = project.last_decision(record.id, task)
     return ImageScore(
         image_id=record.id,
-        name=record.name,
+        name=display_name(record.name, project.root),
         task=task,
         status=record.status,
         operator=last.user,

@@ -113,6 +113,65 @@ def choose_project(path: str | None, last: Path | None) -> tuple[Project, list[s
     return sample_project(), []
 
 
+def new_project(photos: Path, root: Path) -> Project:
+    """An empty project at ``root`` for the photos in ``photos`` (added by the window later).
+
+    Raises
+    ------
+    ProjectError
+        ``photos`` holds no photo, or ``root`` already holds a project.
+    """
+    if not Path(photos).is_dir() or not photos_in(Path(photos)):
+        raise ProjectError(f"{photos}: not a folder with photos")
+    return Project.create(root)
+
+
+class WindowSwitcher:
+    """Keeps the one open window and replaces it when the operator opens another project."""
+
+    def __init__(self, prefs) -> None:
+        self.prefs = prefs
+        self.window = None
+
+    def show(self, project: Project, problems: list[str] | None = None, photos=None):
+        """Open ``project`` in a new window (adding ``(files, copy)`` photos in the background)."""
+        from fashion_annotator.ui.main_window import MainWindow
+
+        window = MainWindow(project, self.prefs)
+        window.projectRequested.connect(lambda root: self.switch(lambda: open_or_create(root)))
+        window.newProjectRequested.connect(
+            lambda src, root, copy: self.switch(lambda: new_project(src, root), (src, copy))
+        )
+        window.show()
+        if problems:
+            QMessageBox.warning(window, "Some photos were not imported", "\n".join(problems[:20]))
+        window.start()
+        if photos is not None:
+            window.files.add_photos(photos_in(Path(photos[0])), copy=photos[1])
+        self.window = window
+        return window
+
+    def switch(self, opener, photos=None) -> bool:
+        """Close the open window (saving) and show the project ``opener()`` returns."""
+        old = self.window
+        try:
+            project, problems = _opened(opener())
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(old, "Cannot open project", str(exc))
+            return False
+        if old is not None:
+            if not old.close():
+                project.close()
+                return False
+            old.project.close()
+        self.show(project, problems, photos)
+        return True
+
+
+def _opened(result) -> tuple[Project, list[str]]:
+    return result if isinstance(result, tuple) else (result, [])
+
+
 def run_gui(path: str | None) -> int:
     """Open the main window on ``path`` (see module doc) and run the event loop.
 
@@ -122,22 +181,20 @@ def run_gui(path: str | None) -> int:
         The exit status: 0, or 2 when the project cannot be opened.
     """
     app = _application()
-    from fashion_annotator.ui.main_window import MainWindow
     from fashion_annotator.ui.preferences import Preferences
+    from fashion_annotator.ui.theme import apply_theme
 
     prefs = Preferences()
+    apply_theme(app, prefs.theme)
     try:
         project, problems = choose_project(path, prefs.last_project)
     except ProjectError as exc:
         print(f"fashion-annotator: {exc}", file=sys.stderr)
         QMessageBox.critical(None, "Cannot open project", str(exc))
         return 2
-    window = MainWindow(project, prefs)
-    window.show()
-    if problems:
-        QMessageBox.warning(window, "Some photos were not imported", "\n".join(problems[:20]))
-    window.start()
+    switcher = WindowSwitcher(prefs)
+    switcher.show(project, problems)
     try:
         return app.exec()
     finally:
-        project.close()
+        switcher.window.project.close()

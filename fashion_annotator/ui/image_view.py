@@ -88,9 +88,12 @@ class ImageView(QGraphicsView):
     -------
     cursorMoved(int, int)
         Image pixel under the cursor, ``(-1, -1)`` outside the image.
+    zoomChanged(float)
+        Screen pixels per image pixel, after every zoom or fit.
     """
 
     cursorMoved = Signal(int, int)
+    zoomChanged = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -143,6 +146,7 @@ class ImageView(QGraphicsView):
         if not rect.isEmpty():
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         self._fitted = True
+        self.zoomChanged.emit(self.zoom)
 
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Zoom by ``factor`` keeping the scene point under ``view_pos`` (viewport pixels) fixed."""
@@ -152,6 +156,7 @@ class ImageView(QGraphicsView):
         self.scale(factor, factor)
         delta = self.viewportTransform().map(anchor) - QPointF(view_pos)
         self._scroll_by(delta.x(), delta.y())
+        self.zoomChanged.emit(self.zoom)
 
     def _scroll_by(self, dx: float, dy: float) -> None:
         h, v = self.horizontalScrollBar(), self.verticalScrollBar()
