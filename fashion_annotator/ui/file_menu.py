@@ -151,12 +151,23 @@ class FileActions(QObject):
         )
 
     def import_masks(self, src: Path, fmt: str, taxonomy: str | None = None) -> FileJob | None:
-        """Import ``src`` in format ``fmt`` in the background."""
+        """Import ``src`` in format ``fmt`` in the background.
+
+        The open image is saved and closed first (its lease would refuse an imported mask)
+        and opened again, with what was imported, when the import ends.
+        """
 
         def work(project: Project, progress) -> list[str]:
             return import_source(project, src, fmt, taxonomy, progress).lines()
 
-        return self.start(f"Import {fmt}", work)
+        reopen = self.window.session.image_id
+        if not self.window.session.close_image():
+            self.window.status.showMessage("Import not started: the open image is not saved")
+            return None
+        job = self.start(f"Import {fmt}", work)
+        if job is not None and reopen is not None:
+            job.finished.connect(lambda: self.window.open_image(reopen))
+        return job
 
     def export(self, out: Path, fmt: str, task: str, **options: object) -> FileJob | None:
         """Export the ``task`` masks in format ``fmt`` under ``out`` in the background."""
