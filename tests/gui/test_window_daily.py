@@ -26,30 +26,10 @@ from fashion_annotator.ui.testing import (
     Answers,
     click,
     copy_project,
-    make_template,
     open_window,
     wait_ready,
 )
 from fashion_annotator.ui.theme import apply_theme, is_dark
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory, ccp_dir) -> Path:
-    return make_template(tmp_path_factory.mktemp("ccp_daily"), ccp_dir)
-
-
-@pytest.fixture
-def answers() -> Answers:
-    return Answers()
-
-
-@pytest.fixture
-def opened(qtbot, template, tmp_path, answers):
-    root = copy_project(template, tmp_path / "project")
-    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
-    yield window, project
-    window.close()
-    project.close()
 
 
 def _reopen(qtbot, root: Path, settings: Path, answers: Answers):
