@@ -54,6 +54,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("ui", help="window responsiveness")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument(
+        "--size", type=_size, default=None, metavar="WxH",
+        help="measure synthetic photos of this size (e.g. 8660x5770) instead of CCP/studio",
+    )  # fmt: skip
     p.set_defaults(func=run_ui)
 
     p = sub.add_parser("save", help="durable mask save time against PNG encoding alone")
@@ -318,8 +322,19 @@ def run_ui(args: argparse.Namespace) -> int:
     """Window responsiveness; the measurement lives with the window's code."""
     from fashion_annotator.ui.bench import main
 
-    main(args.json)
+    main(args.json, size=args.size)
     return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``WxH`` -> ``(width, height)``."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. 8660x5770") from exc
+    if width < 16 or height < 16:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 16x16 pixels")
+    return width, height
 
 
 def run_save(args: argparse.Namespace) -> int:
