@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
     def _setup_docks(self) -> None:
         self.queue = QueueDock(self)
         self.queue.model.name_of = self.display_name
+        self._hidden_docks: list | None = None
         self.palette = PaletteDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.palette)
@@ -441,6 +442,7 @@ class MainWindow(QMainWindow):
         self.status.set_model(self.model_versions.get(self.task))
 
     def _tab_changed(self, index: int) -> None:
+        self._show_annotate_docks(index == 0)
         if index != 1:
             return
         if self.review is None:
@@ -555,6 +557,7 @@ class MainWindow(QMainWindow):
         if self.review is not None:
             self.review.close()
         self.files.wait()
+        self._show_annotate_docks(True)
         self.prefs.set_window_state(self.saveGeometry(), self.saveState())
         self.prefs.last_project = self.project.root
         self.prefs.add_recent_project(self.project.root)
@@ -608,7 +611,25 @@ class MainWindow(QMainWindow):
             self.canvas.set_tool(tool)
         self.status.set_tool(self.canvas.tool, self.canvas.brush_radius)
 
+    def _show_annotate_docks(self, show: bool) -> None:
+        """The queue and labels docks belong to Annotate: Review gets the whole width.
+
+        Docks the operator closed stay closed when Annotate comes back.
+        """
+        docks = (self.queue, self.palette)
+        if not show:
+            if self._hidden_docks is None:
+                self._hidden_docks = [d for d in docks if d.isVisible()]
+                for dock in self._hidden_docks:
+                    dock.hide()
+        elif self._hidden_docks is not None:
+            for dock in self._hidden_docks:
+                dock.show()
+            self._hidden_docks = None
+
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() == QEvent.Type.PaletteChange:
             refresh_icons(self.actions_by_name.values())
+            self.tabs.setTabIcon(0, icon("brush"))
+            self.tabs.setTabIcon(1, icon("review"))
         super().changeEvent(event)
