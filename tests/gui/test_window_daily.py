@@ -313,3 +313,13 @@ def test_restore_dialog_names_the_images(qtbot, opened, monkeypatch):
     assert names == [f"{project.images()[1].name} (Garment cutout)"]
     assert prompts.ask_restore(window, [Entry()], names) is False
     assert f"• {project.images()[1].name} (Garment cutout)" in asked[0]
+
+
+def test_reject_banner_names_the_reason_and_task_in_words(qtbot, opened):
+    window, project = opened
+    third = project.images()[2].id
+    project.record_decision(third, "garment", "reject", reason="model_error", text="redo")
+    project.set_status(third, "rejected")
+    window.open_image(third)
+    text = window.banner.text()
+    assert "(Garment cutout): Model error — redo" in text and "model_error" not in text
