@@ -496,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
         opt.step()
         # A training step costs about (iterations + 3) forward passes of the batch.
         per_sample = (time.monotonic() - t_step) / (b * (n_iters + 3))
-        forward_s = per_sample if step < 3 else 0.9 * forward_s + 0.1 * per_sample
+        if step > 0:  # the first step pays for warm-up (kernel selection, allocations)
+            forward_s = per_sample if step < 3 else 0.9 * forward_s + 0.1 * per_sample
         step += 1
         seen += b
         value = float(loss.detach())

@@ -163,28 +163,49 @@ def fit_box(
 def warp_crop(array: np.ndarray, box: CropBox, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """Resample ``array`` ((H, W) or (H, W, C), uint8 or float32) inside ``box`` to ``box.size``.
 
-    Outside the photo the result is 0. Shrinking by more than 2x first area-resizes the photo, so
-    thin structures are not aliased away.
+    Outside the photo the result is 0. Only the part of the photo under the box is read; shrinking
+    by more than 2x first area-resizes it, so thin structures are not aliased away.
     """
+    y0, y1, x0, x1 = box.photo_bounds(array.shape[:2])
+    out_size = (box.size[1], box.size[0])
+    if y1 <= y0 or x1 <= x0:
+        return np.zeros(box.size + array.shape[2:], array.dtype)
+    sub = array[y0:y1, x0:x1]
+    m = box.affine()
+    m[:, 2] += m[:, :2] @ [x0, y0]  # the sub-array's pixel (0, 0) is the photo's (x0, y0)
     if box.scale < 0.5 and interpolation != cv2.INTER_NEAREST:
         f = box.scale * 1.25
         small = cv2.resize(
-            array,
-            (max(1, round(array.shape[1] * f)), max(1, round(array.shape[0] * f))),
+            sub,
+            (max(1, round(sub.shape[1] * f)), max(1, round(sub.shape[0] * f))),
             interpolation=cv2.INTER_AREA,
         )
-        fy, fx = small.shape[0] / array.shape[0], small.shape[1] / array.shape[1]
-        m = box.affine()
-        m[0, 0] /= fx
-        m[1, 1] /= fy
-        return cv2.warpAffine(
-            small, m, (box.size[1], box.size[0]), flags=interpolation,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-        )
+        m[:, 0] *= sub.shape[1] / small.shape[1]
+        m[:, 1] *= sub.shape[0] / small.shape[0]
+        sub = small
     return cv2.warpAffine(
-        array, box.affine(), (box.size[1], box.size[0]), flags=interpolation,
-        borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        sub, m, out_size, flags=interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=0
     )
+
+
+def paste_logits(logits: np.ndarray, box: CropBox, shape: tuple[int, int]) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """Resample network-size ``logits`` ``(h, w) float32`` back onto the photo under ``box``.
+
+    Returns
+    -------
+    region : (y1 - y0, x1 - x0) float32
+        Logits for the photo pixels under the box (bilinear).
+    bounds : (y0, y1, x0, x1)
+        Where ``region`` sits in a photo of ``shape``.
+    """
+    y0, y1, x0, x1 = box.photo_bounds(shape)
+    m = box.affine()
+    m[:, 2] += m[:, :2] @ [x0, y0]
+    region = cv2.warpAffine(
+        logits.astype(np.float32), m, (max(x1 - x0, 0), max(y1 - y0, 0)),
+        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE,
+    )
+    return region, (y0, y1, x0, x1)
 
 
 def add_disks(maps: torch.Tensor, yx: torch.Tensor, channel: torch.Tensor, radius: float) -> None:
