@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import load_model, save_model
 from fashion_annotator.resources import resource_path
@@ -55,10 +56,10 @@ def export_head(model: UNet, arch: dict[str, Any], head: Head) -> UNet:
     return single.eval()
 
 
-def current_model_path(task: str, project: Any | None) -> Path | None:
+def current_model_path(task: str, project: ProjectStore | None) -> Path | None:
     """The project's active model for ``task``, else the shipped default, else None."""
     if project is not None:
-        record = project.active_model(task)
+        record = project.models.active(task)
         if record is not None:
             return Path(record.path)
     shipped = resource_path("models", f"{task}.safetensors")
@@ -80,7 +81,9 @@ def evaluate_file(
     return {**figures[head.task], "model_path": str(path), "version": meta.get("version")}
 
 
-def _samples(args: argparse.Namespace, project: Any | None) -> tuple[list, list, list, Path | None]:
+def _samples(
+    args: argparse.Namespace, project: ProjectStore | None
+) -> tuple[list, list, list, Path | None]:
     """Return ``(head specs, train samples, val samples, data dir or None)``."""
     tasks = [t for t in args.task.split("+") if t]
     if project is not None:
@@ -161,7 +164,7 @@ def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> 
 
 
 def _run(
-    args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool], project: Any,
+    args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool], project: ProjectStore,
     device: str, rank: int,
 ) -> dict[str, Any]:  # fmt: skip
     specs, train_s, val_s, _ = _samples(args, project)
@@ -243,7 +246,7 @@ def _run(
 
 
 def _register(
-    project: Any, head: Head, path: Path, comparison: dict, train_split: CachedSplit,
+    project: ProjectStore, head: Head, path: Path, comparison: dict, train_split: CachedSplit,
     args: argparse.Namespace,
 ) -> dict[str, Any]:  # fmt: skip
     """Register the new model; activate it only with --promote-if-better when it is better."""
@@ -251,7 +254,7 @@ def _register(
     new, current = comparison["new"], comparison["current"]
     better = current is None or new[key] > current[key]
     promote = bool(args.promote_if_better and better)
-    record = project.register_model(head.task, path, new, train_split.names, activate=promote)
+    record = project.models.register(head.task, path, new, train_split.names, activate=promote)
     meta_file = Path(record.path).with_suffix(".json")
     meta = json.loads(meta_file.read_text())
     meta["version"] = record.version

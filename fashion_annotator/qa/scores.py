@@ -26,6 +26,7 @@ from fashion_annotator.core.metrics import (
     per_class_iou,
     pixel_accuracy,
 )
+from fashion_annotator.dataset.api import ProjectStore
 
 __all__ = [
     "MODEL",
@@ -120,7 +121,9 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     return PairScore(float(score), float(pixel_accuracy(reference, saved)), ious)
 
 
-def shown_proposal(project: Any, image_id: int, task: str, before: float) -> np.ndarray | None:
+def shown_proposal(
+    project: ProjectStore, image_id: int, task: str, before: float
+) -> np.ndarray | None:
     """The proposal the operator saw: the latest recorded at or before ``before`` (epoch s).
 
     Falls back to the earliest proposal when all were recorded later (masks imported before
@@ -134,12 +137,12 @@ def shown_proposal(project: Any, image_id: int, task: str, before: float) -> np.
     return load_mask(chosen.path)
 
 
-def _base_row(project: Any, record: Any, task: str) -> ImageScore | None:
+def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | None:
     versions = project.mask_versions(record.id, task)
     if not versions:
         return None
     last = versions[-1]
-    decision = project.last_decision(record.id, task)
+    decision = project.decisions.last(record.id, task)
     return ImageScore(
         image_id=record.id,
         name=record.name,
@@ -165,7 +168,9 @@ def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray,
                    per_class_iou=pair.per_class_iou)  # fmt: skip
 
 
-def _saved_rows(project: Any, task: str, image_ids: Iterable[int] | None) -> list[ImageScore]:
+def _saved_rows(
+    project: ProjectStore, task: str, image_ids: Iterable[int] | None
+) -> list[ImageScore]:
     records = project.images()
     if image_ids is not None:
         wanted = set(int(i) for i in image_ids)
@@ -175,7 +180,7 @@ def _saved_rows(project: Any, task: str, image_ids: Iterable[int] | None) -> lis
 
 
 def score_project(
-    project: Any, task: str, image_ids: Iterable[int] | None = None
+    project: ProjectStore, task: str, image_ids: Iterable[int] | None = None
 ) -> list[ImageScore]:
     """Score every image with a saved ``task`` mask against the proposal shown when opened.
 
@@ -202,7 +207,7 @@ def score_project(
 
 
 def rescore_with_model(
-    project: Any,
+    project: ProjectStore,
     task: str,
     predictor: Any,
     *,
@@ -265,7 +270,7 @@ def worst_first(scores: Iterable[ImageScore]) -> list[ImageScore]:
 
 
 def reference_mask(
-    project: Any, row: ImageScore, predictor: Any = None, rgb: np.ndarray | None = None
+    project: ProjectStore, row: ImageScore, predictor: Any = None, rgb: np.ndarray | None = None
 ) -> np.ndarray | None:
     """The mask ``row`` was scored against, for drawing its agreement overlay.
 

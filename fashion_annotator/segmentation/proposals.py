@@ -22,6 +22,7 @@ import cv2
 import numpy as np
 import torch
 
+from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.resources import resource_path
 
 REQUIRED_META = ("task", "classes", "input_size", "mean", "std")
@@ -371,8 +372,8 @@ def _load_file(path: Path, device: str | torch.device, crop_pass: bool = False) 
     return Predictor(loaded, device=device, path=path, crop_pass=crop_pass)
 
 
-def _active_model_path(project: Any, task: str) -> Path | None:
-    record = project.active_model(task)
+def _active_model_path(project: ProjectStore, task: str) -> Path | None:
+    record = project.models.active(task)
     if record is None:
         return None
     for attr in ("weights_path", "path"):
@@ -390,7 +391,7 @@ def default_model_path(task: str) -> Path:
 
 def load_predictor(
     task_or_path: str | Path,
-    project: Any = None,
+    project: ProjectStore | None = None,
     device: str | torch.device = "auto",
     *,
     crop_pass: bool = False,

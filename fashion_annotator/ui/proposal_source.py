@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.segmentation import proposals as prop
 
 
@@ -22,7 +23,7 @@ class ProposalSource:
     Parameters
     ----------
     project : Project
-        The open project (only :meth:`Project.active_model` is read, from the loading thread,
+        The open project (only :meth:`Project.models.active` is read, from the loading thread,
         through :func:`~fashion_annotator.segmentation.proposals.load_predictor`).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``...
@@ -31,7 +32,9 @@ class ProposalSource:
         (False: such a task has no model, which tests use to get a known starting mask).
     """
 
-    def __init__(self, project: Any, device: str = "auto", use_shipped: bool = True) -> None:
+    def __init__(
+        self, project: ProjectStore, device: str = "auto", use_shipped: bool = True
+    ) -> None:
         self.project = project
         self.device = device
         self.use_shipped = use_shipped
@@ -43,7 +46,7 @@ class ProposalSource:
 
     def prepare(self, task: str) -> None:
         """Read the task's active model from the project (GUI thread: SQLite is thread-bound)."""
-        record = self.project.active_model(task)
+        record = self.project.models.active(task)
         self._active_paths[task] = None if record is None else record.path
 
     def reload(self, task: str | None = None) -> None:
