@@ -1,12 +1,12 @@
 """One training run end to end: data, training, export, comparison, registration.
 
-:func:`run` is what ``fashion-annotator train`` calls; it reports through ``emit`` and polls
-``cancelled`` so the command can turn SIGTERM into a clean ``cancelled`` event.
+:func:`run` takes a :class:`~training.request.TrainRequest` (``fashion-annotator train`` builds
+one from its options); it reports through ``emit`` and polls ``cancelled`` so the command can
+turn SIGTERM into a clean ``cancelled`` event.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -33,6 +33,7 @@ from training.data import (
 from training.heads import Head, stack_heads
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate
+from training.request import TrainRequest
 
 Emit = Callable[[dict], None]
 
@@ -82,10 +83,10 @@ def evaluate_file(
 
 
 def _samples(
-    args: argparse.Namespace, project: ProjectStore | None
+    args: TrainRequest, project: ProjectStore | None
 ) -> tuple[list, list, list, Path | None]:
     """Return ``(head specs, train samples, val samples, data dir or None)``."""
-    tasks = [t for t in args.task.split("+") if t]
+    tasks = args.tasks
     if project is not None:
         if len(tasks) != 1:
             raise ValueError("--project trains one task at a time")
@@ -98,7 +99,7 @@ def _samples(
         specs = [(task, list(project.taxonomy(task).names), lut)]
         data_dir = None
     else:
-        data_dir = Path(args.data)
+        data_dir = Path(str(args.data))
         samples = list_samples(data_dir)
         specs = [(t, *task_mapping(data_dir, t)) for t in tasks]
     train_s, val_s = split_samples(samples, data_dir)
@@ -115,7 +116,7 @@ def _samples(
     return specs, train_s, val_s, data_dir
 
 
-def _config(args: argparse.Namespace, out_dir: Path, device: str) -> TrainConfig:
+def _config(args: TrainRequest, out_dir: Path, device: str) -> TrainConfig:
     return TrainConfig(
         out_dir=str(out_dir),
         epochs=args.epochs,
@@ -137,8 +138,10 @@ def _config(args: argparse.Namespace, out_dir: Path, device: str) -> TrainConfig
     )
 
 
-def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> dict[str, Any]:
-    """Train as the ``train`` command's arguments say; return the ``done`` event.
+def run(
+    args: TrainRequest, emit: Emit, cancelled: Callable[[], bool] = lambda: False
+) -> dict[str, Any]:
+    """Train as ``args`` (the request) says; return the ``done`` event.
 
     Raises
     ------
@@ -164,7 +167,7 @@ def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> 
 
 
 def _run(
-    args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool], project: ProjectStore,
+    args: TrainRequest, emit: Emit, cancelled: Callable[[], bool], project: ProjectStore,
     device: str, rank: int,
 ) -> dict[str, Any]:  # fmt: skip
     specs, train_s, val_s, _ = _samples(args, project)
@@ -173,7 +176,7 @@ def _run(
         out_dir = project.root / "cache" / "training" / heads[0].task
         cache_dir = project.root / "cache" / "training"
     else:
-        out_dir = Path(args.out)
+        out_dir = Path(str(args.out))
         cache_dir = Path(args.cache_dir) if args.cache_dir else out_dir / "cache"
     if not args.resume and (out_dir / CHECKPOINT).is_file() and rank == 0:
         (out_dir / CHECKPOINT).unlink()
@@ -247,7 +250,7 @@ def _run(
 
 def _register(
     project: ProjectStore, head: Head, path: Path, comparison: dict, train_split: CachedSplit,
-    args: argparse.Namespace,
+    args: TrainRequest,
 ) -> dict[str, Any]:  # fmt: skip
     """Register the new model; activate it only with --promote-if-better when it is better."""
     key = head.primary_metric
