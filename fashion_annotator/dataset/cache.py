@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.dataset.atomic import atomic_write_bytes
+from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset.records import ProjectError
 
 _CACHE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")

@@ -12,7 +12,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from fashion_annotator.dataset.atomic import atomic_write_bytes
+from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset.connection import StoreConnection
 from fashion_annotator.dataset.records import ModelRecord, ProjectError
 
