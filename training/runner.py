@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import load_model, save_model
@@ -234,7 +235,7 @@ def _run(
             "new": figures[h.task],
             "current": evaluate_file(current, val_s, h, cache_dir) if current else None,
         }
-    (out_dir / "history.json").write_text(json.dumps(result.history, indent=1))
+    atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
     task = heads[0].task
     done: dict[str, Any] = {"event": "done", "version": version, "model_path": str(paths[task]),
                             "comparison": comparison[task], "models": {k: str(v) for k, v in paths.items()},
@@ -261,7 +262,7 @@ def _register(
     meta_file = Path(record.path).with_suffix(".json")
     meta = json.loads(meta_file.read_text())
     meta["version"] = record.version
-    meta_file.write_text(json.dumps(meta, indent=1))
+    atomic_write_text(meta_file, json.dumps(meta, indent=1))
     return {"version": record.version, "model_path": str(record.path), "promoted": promote}
 
 

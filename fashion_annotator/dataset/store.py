@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import (
     ImageData,
     decode_mask_png,
@@ -35,7 +36,6 @@ from fashion_annotator.core.images import (
 from fashion_annotator.core.labels import Taxonomy, load_taxonomy, validate_mask
 from fashion_annotator.dataset import schema
 from fashion_annotator.dataset.api import LegacyNames
-from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions

@@ -12,6 +12,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.models.unet import UNet
 
 #: Meta keys every model file carries (see docs/architecture.md).
@@ -56,15 +57,12 @@ def save_model(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise ValueError(f"meta for {path} lacks required keys {missing}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp))
-    tmp.chmod(0o644)  # safetensors writes 0600; model files are shared like any resource
-    tmp.replace(path)
-    tmp_meta = meta_path(path).with_name(meta_path(path).name + ".tmp")
-    tmp_meta.write_text(json.dumps(meta, indent=1))
-    tmp_meta.replace(meta_path(path))
+    # safetensors writes 0600; model files are shared like any resource
+    with atomic_path(path, mode=0o644) as tmp:
+        save_file(tensors, str(tmp))
+    with atomic_path(meta_path(path), mode=0o644) as tmp:
+        tmp.write_text(json.dumps(meta, indent=1))
 
 
 def read_meta(path: Path) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.qa import overlay
 from fashion_annotator.qa.decisions import REASONS, reason_counts, reason_label
@@ -246,7 +247,7 @@ def write_html(path: str | Path, document: str) -> Path:
     """Write the report; errors name the file."""
     path = Path(path)
     try:
-        path.write_text(document, encoding="utf-8")
+        atomic_write_text(path, document)
     except OSError as exc:
         raise OSError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
     return path

@@ -38,10 +38,9 @@ import cv2
 import numpy as np
 from skimage.morphology import skeletonize
 
-from fashion_annotator.core.images import load_image, load_mask
-from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
+from fashion_annotator.core.labels import mapping_from_taxonomies_json
 from fashion_annotator.core.metrics import dice, pixel_accuracy
-from fashion_annotator.segmentation.evaluation import list_samples, task_classes
+from fashion_annotator.core.samples import list_samples, read_sample, task_classes
 from fashion_annotator.segmentation.refine import DEFAULT_REFINEMENTS, apply_refinements
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
@@ -347,8 +346,7 @@ def iter_dataset(
     if not samples:
         raise ValueError(f"{data_dir}: split {split!r} has no photos")
     for sample in samples:
-        rgb = load_image(sample.image).rgb
-        gt = apply_mapping(load_mask(sample.mask, shape=rgb.shape[:2]), mapping)
+        rgb, gt = read_sample(sample, mapping)
         yield GroundTruthPhoto(sample.name, rgb, gt)
 
 
