@@ -20,7 +20,9 @@ from typing import Any
 
 import numpy as np
 
-TASKS = ("garment", "parsing7", "person", "parsing18")
+from fashion_annotator.core.tasks import available_tasks
+
+TASKS = tuple(available_tasks())
 BIG_PHOTO = (1728, 1152)
 
 
@@ -211,9 +213,9 @@ def run_refine(args: argparse.Namespace) -> int:
     from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
     from fashion_annotator.segmentation.proposals import ModelLoadError
     from fashion_annotator.segmentation.refine import (
-        DEFAULT_REFINEMENTS,
         REFINEMENTS,
         apply_refinements,
+        default_refinements,
     )
     from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
@@ -225,7 +227,7 @@ def run_refine(args: argparse.Namespace) -> int:
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)
-        variants["default"] = DEFAULT_REFINEMENTS.get(args.task, ())
+        variants["default"] = default_refinements(args.task)
         scores = {name: TaskScores(classes) for name in variants}
         times: dict[str, list[float]] = {name: [] for name in variants}
         photos = iter_dataset(args.data, args.task, split=args.split, limit=args.limit)
@@ -335,6 +337,12 @@ def run_save(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shipped_tasks() -> list[str]:
+    from fashion_annotator.segmentation.proposals import default_model_path
+
+    return [t for t in TASKS if default_model_path(t).is_file()]
+
+
 def run_infer(args: argparse.Namespace) -> int:
     """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
     from fashion_annotator.segmentation.proposals import (
@@ -343,7 +351,7 @@ def run_infer(args: argparse.Namespace) -> int:
         load_predictor,
     )
 
-    sources: list[str | Path] = [args.model] if args.model else list(args.task or TASKS[:3])
+    sources: list[str | Path] = [args.model] if args.model else list(args.task or _shipped_tasks())
     results = {}
     for source in sources:
         try:

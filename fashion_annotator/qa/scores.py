@@ -26,6 +26,7 @@ from fashion_annotator.core.metrics import (
     per_class_iou,
     pixel_accuracy,
 )
+from fashion_annotator.core.tasks import primary_metric
 from fashion_annotator.dataset.api import ProjectStore
 
 __all__ = [
@@ -88,9 +89,15 @@ class ImageScore:
     per_class_iou: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
+def _uses_dice(taxonomy: Taxonomy) -> bool:
+    # The task spec decides (the metric training promotes by); unknown taxonomies: Dice if binary.
+    metric = primary_metric(taxonomy.name, taxonomy.is_binary)
+    return metric in ("median_dice", "mean_dice")
+
+
 def metric_name(taxonomy: Taxonomy) -> str:
-    """``"Dice"`` for a binary taxonomy, ``"mIoU"`` otherwise."""
-    return "Dice" if taxonomy.is_binary else "mIoU"
+    """The per-image score of a task: ``"Dice"`` or ``"mIoU"`` (its task spec's metric)."""
+    return "Dice" if _uses_dice(taxonomy) else "mIoU"
 
 
 def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) -> PairScore:
@@ -101,7 +108,8 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     reference, saved : (H, W) uint8
         Label ids of ``taxonomy``; the saved mask plays the ground truth.
     taxonomy : Taxonomy
-        Decides the metric: Dice for two classes, foreground mean IoU otherwise.
+        Decides the metric through its task spec (:func:`metric_name`): Dice, or the mean IoU
+        of the foreground classes.
     """
     reference = np.asarray(reference)
     saved = np.asarray(saved)
@@ -112,7 +120,7 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     k = taxonomy.num_classes
     conf = confusion_matrix(reference, saved, k)
     ious = per_class_iou(conf)
-    if taxonomy.is_binary:
+    if _uses_dice(taxonomy):
         score = dice(reference, saved)
     else:
         fg = ious[1:]

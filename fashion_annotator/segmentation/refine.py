@@ -8,7 +8,7 @@
   (colour models learnt from the sure inside and outside).
 - :func:`clean_mask`: relabel small islands and fill holes.
 
-:func:`apply_refinements` chains them by name; :data:`DEFAULT_REFINEMENTS` lists, per task,
+:func:`apply_refinements` chains them by name; :func:`default_refinements` reads, per task (from its task spec),
 those that raised the score on CCP val (``fashion-annotator bench refine``, docs/superpixels.md).
 """
 
@@ -20,12 +20,16 @@ import cv2
 import numpy as np
 
 from fashion_annotator.core import masks as mask_ops
+from fashion_annotator.core.tasks import available_tasks, task_spec
 
-#: Refinements that improved CCP val scores, applied to every proposal the window shows.
-DEFAULT_REFINEMENTS: dict[str, tuple[str, ...]] = {
-    "garment": ("snap", "grabcut"),
-    "parsing7": ("consensus",),
-}
+
+def default_refinements(task: str) -> tuple[str, ...]:
+    """The refinements applied to every proposal of ``task`` (its task spec's list; none for
+    tasks without a shipped spec). Chosen by ``bench refine`` on CCP val."""
+    if task not in available_tasks():
+        return ()
+    return task_spec(task).refinements
+
 
 #: Every refinement :func:`apply_refinements` knows, in the order the bench reports them.
 REFINEMENTS: tuple[str, ...] = ("snap", "consensus", "grabcut", "clean")

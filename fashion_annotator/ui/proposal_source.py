@@ -105,7 +105,7 @@ def refine_proposal(
     proposal : Proposal
         The model output (mask and lazily computed probabilities).
     task : str
-        Selects ``refine.DEFAULT_REFINEMENTS[task]``.
+        Selects ``refine.default_refinements(task)``.
     rgb : (H, W, 3) uint8
         The photo.
     regions : (H, W) int32 or None
@@ -114,7 +114,7 @@ def refine_proposal(
     """
     from fashion_annotator.segmentation import refine
 
-    names = refine.DEFAULT_REFINEMENTS.get(task, ())
+    names = refine.default_refinements(task)
     if regions is None:
         names = tuple(n for n in names if n not in ("snap", "consensus"))
     probs = proposal.probs if "consensus" in names or "snap" in names else None
