@@ -18,9 +18,11 @@ import torch
 
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.models.device import resolve_device
+from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import load_model, save_model
-from fashion_annotator.resources import resource_path
+from fashion_annotator.segmentation.proposals import model_path
 from training import distributed
 from training.data import (
     CachedSplit,
@@ -39,15 +41,6 @@ from training.request import TrainRequest
 Emit = Callable[[dict], None]
 
 
-def resolve_device(name: str) -> str:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error."""
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
-    return name
-
-
 def export_head(model: UNet, arch: dict[str, Any], head: Head) -> UNet:
     """Return a single-task UNet: the shared trunk plus ``head``'s slice of the last layer."""
     single = UNet(**{**arch, "out_ch": head.channels, "boundary_head": False})
@@ -60,12 +53,7 @@ def export_head(model: UNet, arch: dict[str, Any], head: Head) -> UNet:
 
 def current_model_path(task: str, project: ProjectStore | None) -> Path | None:
     """The project's active model for ``task``, else the shipped default, else None."""
-    if project is not None:
-        record = project.models.active(task)
-        if record is not None:
-            return Path(record.path)
-    shipped = resource_path("models", f"{task}.safetensors")
-    return shipped if shipped.is_file() else None
+    return model_path(task, project)
 
 
 def evaluate_file(
@@ -151,7 +139,7 @@ def run(
     """
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
+    device = str(resolve_device(args.device))
     distributed.init_from_env(device)
     rank, _ = distributed.rank_and_world()
     project = None
@@ -219,7 +207,7 @@ def _run(
     for h in heads:
         single = export_head(result.model, arch, h)
         meta = {
-            "task": h.task, "classes": list(h.classes),
+            "task": h.task, "classes": list(h.classes), "architecture": DEFAULT_ARCHITECTURE,
             "arch": {**arch, "out_ch": h.channels, "boundary_head": False},
             "input_size": list(size), "mean": mean, "std": std,
             **({"threshold": thresholds[h.task]} if h.binary else {}),

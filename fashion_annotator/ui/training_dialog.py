@@ -191,7 +191,7 @@ class RetrainDialog(QDialog):
 
     @staticmethod
     def _device_text(device: str) -> str:
-        from fashion_annotator.segmentation.proposals import device_display_name, resolve_device
+        from fashion_annotator.models.device import device_display_name, resolve_device
 
         return f"Trains on: {device_display_name(resolve_device(device))}"
 
