@@ -211,12 +211,9 @@ def run_refine(args: argparse.Namespace) -> int:
     """Score the raw proposals and each refinement alone, and the default chain."""
     from fashion_annotator.segmentation.effort import iter_dataset
     from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
+    from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
-    from fashion_annotator.segmentation.refine import (
-        REFINEMENTS,
-        apply_refinements,
-        default_refinements,
-    )
+    from fashion_annotator.segmentation.refine import REFINEMENTS, default_refinements
     from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
     try:
@@ -237,9 +234,7 @@ def run_refine(args: argparse.Namespace) -> int:
             regions = compute_superpixels(photo.rgb).levels[DEFAULT_LEVEL]
             for name, chain in variants.items():
                 t0 = time.perf_counter()
-                out = apply_refinements(
-                    chain, proposal.mask, rgb=photo.rgb, probs=proposal.probs, regions=regions
-                )
+                out = refine_proposal(proposal, photo.rgb, regions, chain).mask
                 times[name].append(time.perf_counter() - t0)
                 scores[name].update(out, photo.gt, name=photo.name)
             _progress(i, photo.name)

@@ -28,6 +28,7 @@ from fashion_annotator.core.metrics import (
 )
 from fashion_annotator.core.tasks import primary_metric
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.segmentation.pipeline import propose_for_image
 
 __all__ = [
     "MODEL",
@@ -225,10 +226,12 @@ def rescore_with_model(
     cancelled: Callable[[], bool] | None = None,
     keep: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[ImageScore]:
-    """Score every saved ``task`` mask against a fresh prediction of ``predictor``.
+    """Score every saved ``task`` mask against a fresh proposal of ``predictor``.
 
-    Photos go through ``predictor.predict_batch`` ``batch_size`` at a time, so only one batch
-    of photos and predictions is held in memory.
+    Each photo goes through the window's proposal pipeline
+    (:func:`~fashion_annotator.segmentation.pipeline.propose_for_image`: the model, then the
+    task's refinements on the cached superpixels), so "vs current model" scores the masks an
+    operator would be shown. ``batch_size`` photos are handled between progress reports.
 
     Parameters
     ----------
@@ -254,9 +257,8 @@ def rescore_with_model(
         if cancelled is not None and cancelled():
             break
         chunk = rows[start : start + batch_size]
-        photos = [project.load_photo(r.image_id).rgb for r in chunk]
-        predictions = predictor.predict_batch(photos, batch_size=batch_size)
-        for row, pred in zip(chunk, predictions, strict=True):
+        for row in chunk:
+            pred = propose_for_image(project, row.image_id, predictor)
             saved = project.load_mask(row.image_id, task)
             out.append(_scored(row, pred.mask, saved, taxonomy, MODEL))
             if keep is not None:
@@ -282,10 +284,10 @@ def reference_mask(
 ) -> np.ndarray | None:
     """The mask ``row`` was scored against, for drawing its agreement overlay.
 
-    A row scored against the current model needs ``predictor`` (its prediction is recomputed,
-    from ``rgb`` when given, else from the photo); without one the shown proposal is used.
+    A row scored against the current model needs ``predictor`` (its proposal is recomputed
+    through the same pipeline, from ``rgb`` when given, else from the photo); without one the
+    shown proposal is used.
     """
     if row.reference == MODEL and predictor is not None:
-        photo = project.load_photo(row.image_id).rgb if rgb is None else rgb
-        return predictor.predict_batch([photo])[0].mask
+        return propose_for_image(project, row.image_id, predictor, rgb).mask
     return shown_proposal(project, row.image_id, row.task, row.saved_at)

@@ -41,7 +41,8 @@ from skimage.morphology import skeletonize
 from fashion_annotator.core.labels import mapping_from_taxonomies_json
 from fashion_annotator.core.metrics import dice, pixel_accuracy
 from fashion_annotator.core.samples import list_samples, read_sample, task_classes
-from fashion_annotator.segmentation.refine import apply_refinements, default_refinements
+from fashion_annotator.segmentation.pipeline import propose
+from fashion_annotator.segmentation.refine import default_refinements
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
 MAX_ACTIONS = 60
@@ -408,15 +409,7 @@ def run_effort(
         empty = np.zeros_like(photo.gt)
         start = empty
         if predictor is not None:
-            predictor.set_image(photo.rgb)
-            proposal = predictor.predict()
-            start = apply_refinements(
-                refinements,
-                proposal.mask,
-                rgb=photo.rgb,
-                probs=proposal.probs if {"snap", "consensus"} & set(refinements) else None,
-                regions=levels[DEFAULT_LEVEL],
-            )
+            start = propose(photo.rgb, predictor, regions=levels[DEFAULT_LEVEL]).mask
         k = len(classes)
         tool = Operator(photo.gt, levels, k).run(start, target, max_actions)
         bare = Operator(photo.gt, levels, k, polygons=False).run(empty, target, max_actions)

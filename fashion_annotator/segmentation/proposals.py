@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from fashion_annotator.models.preprocess import (
 )
 from fashion_annotator.models.weights import ModelFileError, check_meta, load_model
 from fashion_annotator.resources import resource_path
+from fashion_annotator.segmentation.pipeline import Proposal
 
 #: Meta keys inference needs (the network is already built, so no ``arch``).
 REQUIRED_META = ("task", "classes", "input_size", "mean", "std")
@@ -47,54 +48,6 @@ CROP_MAX_AREA = 0.7
 #: The one error for unusable model files (missing, corrupt, mismatched): the same class as
 #: :class:`fashion_annotator.models.weights.ModelFileError`; ``.path`` and ``.reason``.
 ModelLoadError = ModelFileError
-
-
-class Proposal:
-    """A model's proposal for one photo.
-
-    Attributes
-    ----------
-    mask : (H, W) uint8
-        Class index per pixel in the task's taxonomy (0 is background).
-    probs : (K, H, W) float32
-        Class probabilities at full resolution, ``K = 2`` for binary tasks (``[1 - p, p]``).
-        Computed on first access when the proposal was built from logits, since it weighs
-        ``4 K H W`` bytes and most callers only want the mask.
-    task : str
-        The task (taxonomy name) the model was trained for.
-    model_version : str or None
-        The model's ``version`` from its metadata.
-    """
-
-    __slots__ = ("mask", "task", "model_version", "_probs", "_make_probs")
-
-    def __init__(
-        self,
-        mask: np.ndarray,
-        probs: np.ndarray | Callable[[], np.ndarray],
-        task: str,
-        model_version: str | None = None,
-    ) -> None:
-        self.mask = mask
-        self.task = task
-        self.model_version = model_version
-        if callable(probs):
-            self._probs, self._make_probs = None, probs
-        else:
-            self._probs, self._make_probs = probs, None
-
-    @property
-    def probs(self) -> np.ndarray:
-        if self._probs is None:
-            self._probs = self._make_probs()
-            self._make_probs = None
-        return self._probs
-
-    def __repr__(self) -> str:
-        h, w = self.mask.shape
-        return (
-            f"Proposal(task={self.task!r}, model_version={self.model_version!r}, shape=({h}, {w}))"
-        )
 
 
 def _logits_of(output: Any) -> torch.Tensor:

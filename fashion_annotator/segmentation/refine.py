@@ -198,6 +198,9 @@ def grabcut_band(
     if not (gc_small == cv2.GC_FGD).any() or not (gc_small == cv2.GC_BGD).any():
         return out
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut seeds its colour models' k-means from OpenCV's RNG: a fixed seed makes the same
+    # photo give the same proposal wherever it is computed (window, QA, benchmarks).
+    cv2.setRNGSeed(0)
     cv2.grabCut(bgr, gc_small, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     decided = ((gc_small == cv2.GC_FGD) | (gc_small == cv2.GC_PR_FGD)).astype(np.uint8)
     if factor < 1.0:
