@@ -323,3 +323,21 @@ def test_reject_banner_names_the_reason_and_task_in_words(qtbot, opened):
     window.open_image(third)
     text = window.banner.text()
     assert "(Garment cutout): Model error — redo" in text and "model_error" not in text
+
+
+def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):
+    from PIL import Image
+
+    from fashion_annotator.ui.queue_dock import _ThumbJob, _ThumbRelay
+
+    grey = (np.linspace(0, 40000, 64 * 48).reshape(64, 48)).astype(np.uint16)
+    path = tmp_path / "grey16.png"
+    Image.fromarray(grey).save(path)
+    assert Image.open(path).mode.startswith("I")
+    relay = _ThumbRelay()
+    got = []
+    relay.ready.connect(lambda image_id, image: got.append(image))
+    _ThumbJob(relay, 1, path).run()
+    (thumb,) = got
+    shades = {thumb.pixelColor(thumb.width() // 2, y).red() for y in range(thumb.height())}
+    assert not thumb.isNull() and len(shades) > 20 and max(shades) < 255  # a ramp, not white
