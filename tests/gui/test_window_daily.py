@@ -341,3 +341,30 @@ def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):
     (thumb,) = got
     shades = {thumb.pixelColor(thumb.width() // 2, y).red() for y in range(thumb.height())}
     assert not thumb.isNull() and len(shades) > 20 and max(shades) < 255  # a ramp, not white
+
+
+def test_large_photo_is_drawn_from_its_pyramid(qtbot):
+    import cv2
+
+    from fashion_annotator.ui.image_view import ImageView, photo_pyramid
+
+    rng = np.random.default_rng(1)
+    rgb = cv2.resize(rng.integers(0, 256, (12, 16, 3), np.uint8), (4000, 3000),
+                     interpolation=cv2.INTER_NEAREST)  # fmt: skip
+    full, levels = photo_pyramid(rgb)
+    assert (full.width(), full.height()) == (4000, 3000)
+    assert [(q.width(), q.height()) for q in levels] == [(2000, 1500), (1000, 750)]
+    assert photo_pyramid(rgb[:1000, :1000])[1] == []  # small photos: no pyramid
+    view = ImageView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_photo(rgb)
+    view.fit_to_window()
+    shot = view.viewport().grab().toImage()
+    centre = shot.pixelColor(shot.width() // 2, shot.height() // 2)
+    # Drawn from the 1/4 level at fit zoom: the colour under the view centre is the photo's.
+    x, y = view.mapToScene(shot.width() // 2, shot.height() // 2).toPoint().toTuple()
+    expected = rgb[min(max(y, 0), 2999), min(max(x, 0), 3999)]
+    assert abs(centre.red() - int(expected[0])) <= 8 and abs(centre.blue() - int(expected[2])) <= 8
