@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
@@ -145,6 +146,8 @@ class RetrainDialog(QDialog):
         self.plot = LivePlot("loss", "val")
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Metric", "Current", "New"])
+        # Every column shares the width, so "New" is never pushed off to the right.
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.log = QPlainTextEdit()
@@ -369,7 +372,6 @@ class RetrainDialog(QDialog):
         for r, key in enumerate(rows):
             for c, text in enumerate((key, _fmt(current.get(key)), _fmt(new.get(key)))):
                 self.table.setItem(r, c, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:

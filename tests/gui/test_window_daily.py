@@ -368,3 +368,25 @@ def test_large_photo_is_drawn_from_its_pyramid(qtbot):
     x, y = view.mapToScene(shot.width() // 2, shot.height() // 2).toPoint().toTuple()
     expected = rgb[min(max(y, 0), 2999), min(max(x, 0), 3999)]
     assert abs(centre.red() - int(expected[0])) <= 8 and abs(centre.blue() - int(expected[2])) <= 8
+
+
+def test_training_dialog_shows_every_column_and_no_one_point_axes(qtbot, opened):
+    from fashion_annotator.ui.plot import LivePlot
+
+    window, _ = opened
+    dialog = window.show_training()
+    header = dialog.table.horizontalHeader()
+    dialog.table.setRowCount(1)
+    qtbot.wait(20)
+    right_edge = header.sectionViewportPosition(2) + header.sectionSize(2)
+    assert right_edge <= dialog.table.viewport().width()  # "New" is on screen
+    dialog.close()
+    plot = LivePlot("loss", "val")
+    plot.add_left(1, 0.41234)
+    plot.add_right(1, 0.873)
+    assert plot.single_point_text() == (
+        "After the first epoch: loss 0.4123, val 0.873. The curves start with the next one."
+    )
+    qtbot.addWidget(plot)
+    plot.resize(300, 150)
+    plot.grab()  # paints the message, not axes
