@@ -390,3 +390,38 @@ def test_training_dialog_shows_every_column_and_no_one_point_axes(qtbot, opened)
     qtbot.addWidget(plot)
     plot.resize(300, 150)
     plot.grab()  # paints the message, not axes
+
+
+def test_open_project_and_new_project_from_folder_switch_the_window(
+    qtbot, template, ccp_dir, tmp_path
+):
+    from fashion_annotator.ui.app import WindowSwitcher
+
+    first = copy_project(template, tmp_path / "first")
+    second = copy_project(template, tmp_path / "second")
+    switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "switch.ini")))
+    opened_first = switcher.show(Project.open(first))
+    qtbot.addWidget(opened_first)
+    qtbot.waitUntil(lambda: opened_first.session.current is not None)
+    with qtbot.waitSignal(opened_first.projectRequested):
+        opened_first.projectRequested.emit(second)
+    window = switcher.window
+    qtbot.addWidget(window)
+    assert window is not opened_first and window.project.root == second
+    assert not opened_first.isVisible()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for stem in ("0014", "0019"):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos)
+    target = tmp_path / "photos-annotations"
+    window.newProjectRequested.emit(photos, target, True)
+    made = switcher.window
+    qtbot.addWidget(made)
+    assert made.project.root == target
+    made.files.wait()
+    qtbot.waitUntil(lambda: made.queue.model.rowCount() == 2, timeout=30000)
+    assert all((target / "images" / f"{s}.jpg").is_file() for s in ("0014", "0019"))
+    recent = switcher.prefs.recent_projects
+    assert recent[:2] == [second.resolve(), first.resolve()]
+    made.close()
+    made.project.close()
