@@ -220,7 +220,8 @@ def run_refine(args: argparse.Namespace) -> int:
         predictor = _load_model(args)
         classes = task_classes(args.data, args.task)
         binary = len(classes) == 2
-        variants = {"raw": ()} | {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
+        variants: dict[str, tuple[str, ...]] = {"raw": ()}
+        variants |= {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)

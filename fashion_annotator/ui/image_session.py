@@ -25,6 +25,7 @@ from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.autosave import AutosaveTimer, EffortClock
 from fashion_annotator.ui.proposal_source import ProposalSource
@@ -195,7 +196,7 @@ class ImageSession(QObject):
     def _start_jobs(self, doc: AnnotationDocument) -> None:
         image_id = int(doc.image_id)
         self.jobs.next_generation()
-        cached = self._cached_superpixels(image_id)
+        cached = pipeline.cached_superpixels(self.project, image_id)
         if cached is not None:
             self._set_hierarchy(cached)
         else:
@@ -216,18 +217,6 @@ class ImageSession(QObject):
         self.jobs.submit(PROPOSAL, int(doc.image_id), self.proposals.propose, task, doc.rgb,
                          regions, key=task)  # fmt: skip
 
-    def _cached_superpixels(self, image_id: int) -> sp.SuperpixelHierarchy | None:
-        arrays = {}
-        for name in ("fine", "luts"):
-            value = self.project.cache.load(image_id, f"{sp.CACHE_KEY}-{name}")
-            if value is None:
-                return None
-            arrays[name] = value
-        try:
-            return sp.superpixels_from_arrays(arrays)
-        except ValueError:
-            return None
-
     def _set_hierarchy(self, hierarchy: sp.SuperpixelHierarchy) -> None:
         assert self.current is not None
         if hierarchy.shape != self.current.doc.shape:
@@ -240,10 +229,8 @@ class ImageSession(QObject):
         if self.current is None or job.image_id != self.image_id:
             return
         if job.kind == SUPERPIXELS:
-            arrays = sp.superpixels_to_arrays(job.value)
             try:
-                for name, array in arrays.items():
-                    self.project.cache.save(job.image_id, f"{sp.CACHE_KEY}-{name}", array)
+                pipeline.store_superpixels(self.project, job.image_id, job.value)
             except ProjectError as exc:
                 self.message.emit(f"Superpixels not cached: {exc}")
             self._set_hierarchy(job.value)

@@ -23,11 +23,12 @@ class FakeProject:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.promoted: list[tuple[str, int]] = []
+        self.models = self  # the part the dialog promotes through: project.models.set_active
 
     def training_items(self, task: str) -> list:
         return [(1, Path("a.jpg"), Path("a.png"))] * 3
 
-    def set_active_model(self, task: str, version: int) -> None:
+    def set_active(self, task: str, version: int) -> None:
         self.promoted.append((task, version))
 
 
