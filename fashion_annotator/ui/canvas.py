@@ -12,20 +12,20 @@ from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QWidget
 
-from fashion_annotator.core.document import AnnotationDocument
-from fashion_annotator.core.labels import Taxonomy
-from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui.image_view import ZOOM_STEP, ImageItem, ImageView, bbox_rect
-from fashion_annotator.ui.overlay import LabelOverlay, boundary_image
-from fashion_annotator.ui.tools import (
+from fashion_annotator.annotate.tools import (
     TOOL_NAMES,
     Pointer,
-    PolygonTool,
     Tool,
     ToolContext,
     ToolResult,
     make_tool,
 )
+from fashion_annotator.annotate.tools.polygon import PolygonTool
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.ui.image_view import ZOOM_STEP, ImageItem, ImageView, bbox_rect
+from fashion_annotator.ui.overlay import LabelOverlay, boundary_image
 
 __all__ = ["Canvas", "bbox_rect"]
 

@@ -47,9 +47,13 @@ class OpenImage:
     read_only: bool = False
     lease_holder: str | None = None
     fresh: set[str] = field(default_factory=set)  # tasks with no saved mask yet
-    edited: set[str] = field(default_factory=set)  # tasks with unsaved edits
     hierarchy: sp.SuperpixelHierarchy | None = None
     probs: dict[str, object] = field(default_factory=dict)  # task -> Proposal (lazy probs)
+
+    @property
+    def edited(self) -> set[str]:
+        """Tasks with unsaved edits: the document's one record (:attr:`AnnotationDocument.unsaved`)."""
+        return self.doc.unsaved
 
 
 def replace_mask(mask: np.ndarray, new: np.ndarray) -> BBox | None:
@@ -174,8 +178,9 @@ class ImageSession(QObject):
         self.current = OpenImage(doc, read_only=lease_holder is not None,
                                  lease_holder=lease_holder, fresh=fresh)  # fmt: skip
         for task in fresh:
-            if proposals.get(task) is not None:
-                replace_mask(doc.masks[task], proposals[task])
+            proposal = proposals.get(task)
+            if proposal is not None:
+                doc.start_from(task, proposal)
         self.clock.reset(doc.seconds)
         if lease_holder is None:
             self._lease_timer.start()
@@ -259,7 +264,7 @@ class ImageSession(QObject):
             except (ProjectError, ValueError) as exc:
                 self.message.emit(f"Proposal not recorded: {exc}")
         if task in self.current.fresh and task not in self.current.edited:
-            box = replace_mask(doc.masks[task], mask)
+            box = doc.start_from(task, mask)
             if box is not None:
                 self.maskReplaced.emit(task, box)
         self.proposalReady.emit(task)
