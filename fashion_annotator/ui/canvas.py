@@ -7,6 +7,8 @@ rectangle changed. The edit logic itself lives in :mod:`.tools`, Qt-free.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
@@ -99,6 +101,7 @@ class Canvas(ImageView):
         self._boundaries_stale = True
         self._label = 1
         self._radius = 8.0
+        self._unsubscribe: Callable[[], None] | None = None
         self._tool: Tool = make_tool("brush")
 
     # ---- document -------------------------------------------------------------------
@@ -120,6 +123,9 @@ class Canvas(ImageView):
         The view fits the window when the image size changes, and keeps the zoom otherwise.
         """
         self._finish_tool()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         self._doc = doc
         self._regions = None
         self._boundary_item.set_image(None)
@@ -131,8 +137,18 @@ class Canvas(ImageView):
             return
         if taxonomy is None:
             raise ValueError("set_document needs the task's taxonomy")
+        self._unsubscribe = doc.subscribe(self._document_changed)
         self.set_task(task, taxonomy)
         self.set_photo(doc.rgb)
+
+    def _document_changed(self, task: str, bbox: BBox, committed: bool) -> None:
+        """Every change of the shown mask, whoever made it, repaints; a recorded step of the
+        shown task is announced as ``edited``."""
+        if task != self._task:
+            return
+        self.refresh_overlay(bbox)
+        if committed:
+            self.edited.emit(bbox)
 
     def set_task(self, task: str, taxonomy: Taxonomy) -> None:
         """Show and edit ``task``'s mask, coloured by ``taxonomy``."""
@@ -197,11 +213,7 @@ class Canvas(ImageView):
         if self._doc is None:
             return None
         self._finish_tool()
-        bbox = getattr(self._doc, which)(self._task)
-        if bbox is not None:
-            self.refresh_overlay(bbox)
-            self.edited.emit(bbox)
-        return bbox
+        return getattr(self._doc, which)(self._task)  # repainted through the document's event
 
     def label_at(self, x: int, y: int) -> int | None:
         """The label of pixel ``(x, y)`` in the shown mask, None outside the image."""
@@ -368,10 +380,7 @@ class Canvas(ImageView):
         if result.bbox is not None:
             self._overlay.update(self._doc.masks[self._task], result.bbox)  # type: ignore[union-attr]
             self._overlay_item.update(bbox_rect(result.bbox))
-        if result.committed:
-            if result.bbox is not None:
-                self.edited.emit(result.bbox)
-        elif result.bbox is not None:
+        if not result.committed and result.bbox is not None:
             self.strokeProgress.emit(result.bbox)
 
     def _finish_tool(self) -> None:

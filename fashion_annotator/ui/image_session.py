@@ -175,6 +175,7 @@ class ImageSession(QObject):
             self.error.emit(str(exc))
             return False
         doc.seconds, doc.actions = self._effort_so_far(image_id)
+        doc.subscribe(self._document_changed)
         self.current = OpenImage(doc, read_only=lease_holder is not None,
                                  lease_holder=lease_holder, fresh=fresh)  # fmt: skip
         for task in fresh:
@@ -270,6 +271,10 @@ class ImageSession(QObject):
         self.proposalReady.emit(task)
 
     # -- editing -------------------------------------------------------------------------
+
+    def _document_changed(self, task: str, _bbox: BBox, committed: bool) -> None:
+        if committed:
+            self.note_edit(task)
 
     def note_edit(self, task: str) -> None:
         """Record an edit step of ``task``: journal the mask and schedule an autosave."""

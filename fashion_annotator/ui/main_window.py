@@ -204,7 +204,6 @@ class MainWindow(QMainWindow):
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.labelPicked.connect(self.set_label)
-        self.canvas.edited.connect(lambda _bbox: self.session.note_edit(self.canvas.task))
 
     def _setup_session(self) -> None:
         s = self.session
@@ -333,10 +332,7 @@ class MainWindow(QMainWindow):
         if cur.doc.proposals.get(self.task) is None:
             self.status.showMessage("No proposal for this image yet", 3000)
             return False
-        bbox = cur.doc.accept_proposal(self.task)
-        if bbox is not None:
-            self.canvas.refresh_overlay(bbox)
-            self.session.note_edit(self.task)
+        cur.doc.accept_proposal(self.task)  # the document announces it: repaint, journal
         return self.mark_done()
 
     def mark_done(self) -> bool:
@@ -351,10 +347,7 @@ class MainWindow(QMainWindow):
         cur = self.session.current
         if cur is None or cur.read_only:
             return
-        bbox = cur.doc.apply(self.task, fn, *args)
-        if bbox is not None:
-            self.canvas.refresh_overlay(bbox)
-            self.session.note_edit(self.task)
+        cur.doc.apply(self.task, fn, *args)  # the document announces it: repaint, journal
 
     def _read_only(self) -> bool:
         return self.session.current is not None and self.session.current.read_only
