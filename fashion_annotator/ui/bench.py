@@ -164,7 +164,7 @@ def main(json_out: Path | None = None) -> dict:
     """
     app = _app()
     from fashion_annotator.core.labels import load_taxonomy
-    from fashion_annotator.ui.canvas import Canvas
+    from fashion_annotator.ui.annotate.canvas import Canvas
 
     taxonomy = load_taxonomy("parsing7")
     canvas = Canvas()

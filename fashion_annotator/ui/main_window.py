@@ -24,19 +24,20 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import prompts, refine_menu
+from fashion_annotator.ui import prompts
 from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task_title
-from fashion_annotator.ui.banner import Banner, image_notes
-from fashion_annotator.ui.canvas import Canvas
+from fashion_annotator.ui.annotate import refine_menu
+from fashion_annotator.ui.annotate.banner import Banner, image_notes
+from fashion_annotator.ui.annotate.canvas import Canvas
+from fashion_annotator.ui.annotate.image_session import ImageSession, OpenImage
+from fashion_annotator.ui.annotate.palette_dock import PaletteDock
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+from fashion_annotator.ui.annotate.queue_dock import QueueDock
+from fashion_annotator.ui.annotate.status_bar import StatusBar
+from fashion_annotator.ui.annotate.view_bar import ViewBar
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
-from fashion_annotator.ui.image_session import ImageSession, OpenImage
-from fashion_annotator.ui.palette_dock import PaletteDock
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
-from fashion_annotator.ui.proposal_source import ProposalSource
-from fashion_annotator.ui.queue_dock import QueueDock
-from fashion_annotator.ui.status_bar import StatusBar
-from fashion_annotator.ui.view_bar import ViewBar
 
 AskRestore = Callable[[list[JournalEntry]], bool]
 AskQuit = Callable[[str], bool]
@@ -395,7 +396,7 @@ class MainWindow(QMainWindow):
         if index != 1:
             return
         if self.review is None:
-            from fashion_annotator.ui.review_view import ReviewView
+            from fashion_annotator.ui.review.view import ReviewView
 
             self.review = ReviewView(self.project, self)
             self.review.openImageRequested.connect(self._review_open)
@@ -437,7 +438,7 @@ class MainWindow(QMainWindow):
 
     def show_training(self):
         """Open the retraining dialog for the shown task."""
-        from fashion_annotator.ui.training_dialog import RetrainDialog
+        from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
         dialog = RetrainDialog(self.project, self.task, self)
         dialog.modelPromoted.connect(self._model_promoted)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.labels import Taxonomy
-from fashion_annotator.ui.autosave import DEFAULT_INTERVAL_S
+from fashion_annotator.ui.annotate.autosave import DEFAULT_INTERVAL_S
 from fashion_annotator.ui.icons import swatch
 
 

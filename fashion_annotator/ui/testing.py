@@ -16,9 +16,9 @@ from PySide6.QtWidgets import QApplication
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.main_window import MainWindow
 from fashion_annotator.ui.preferences import Preferences, settings_file
-from fashion_annotator.ui.proposal_source import ProposalSource
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 NOMOD = Qt.KeyboardModifier.NoModifier

@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from fashion_annotator.core.images import load_mask
 from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.ui.training_dialog import RetrainDialog, format_eta
+from fashion_annotator.ui.train.training_dialog import RetrainDialog, format_eta
 
 # A tiny network on 64x48 inputs, from scratch (not from a shipped default's size), keeps a real
 # training run to a few seconds.

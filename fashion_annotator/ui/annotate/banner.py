@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from fashion_annotator.ui.image_session import OpenImage, crashed_holder
+from fashion_annotator.ui.annotate.image_session import OpenImage, crashed_holder
 
 
 def image_notes(project, opened: OpenImage) -> list[str]:

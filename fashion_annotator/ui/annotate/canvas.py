@@ -26,8 +26,8 @@ from fashion_annotator.annotate.tools.polygon import PolygonTool
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui.image_view import ZOOM_STEP, ImageItem, ImageView, bbox_rect
-from fashion_annotator.ui.overlay import LabelOverlay, boundary_image
+from fashion_annotator.ui.annotate.image_view import ZOOM_STEP, ImageItem, ImageView, bbox_rect
+from fashion_annotator.ui.annotate.overlay import LabelOverlay, boundary_image
 
 __all__ = ["Canvas", "bbox_rect"]
 

@@ -27,8 +27,8 @@ from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
-from fashion_annotator.ui.autosave import AutosaveTimer, EffortClock
-from fashion_annotator.ui.proposal_source import ProposalSource
+from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.workers import PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
 
 # Short leases, renewed while the image is open, so a crashed session's lease soon lapses.

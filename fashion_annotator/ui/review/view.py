@@ -50,11 +50,11 @@ from fashion_annotator.qa.scores import (
 )
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
-from fashion_annotator.ui.review_histogram import ScoreHistogram
-from fashion_annotator.ui.review_image import AgreementViewer
-from fashion_annotator.ui.review_rescore import RescoreThread
-from fashion_annotator.ui.review_summary import summary_html, throughput_html
-from fashion_annotator.ui.review_table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
+from fashion_annotator.ui.review.histogram import ScoreHistogram
+from fashion_annotator.ui.review.image import AgreementViewer
+from fashion_annotator.ui.review.rescore import RescoreThread
+from fashion_annotator.ui.review.summary import summary_html, throughput_html
+from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
 
 __all__ = ["ReviewView"]
 

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.api import ProjectStore
-from fashion_annotator.ui.plot import LivePlot
+from fashion_annotator.ui.train.plot import LivePlot
 
 #: Validation metrics shown in the plot, most preferred first.
 PLOT_METRICS = ("miou", "median_dice", "dice", "dice_mean", "iou", "pixel_accuracy")
