@@ -13,8 +13,8 @@ import numpy as np
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
+from fashion_annotator.annotate.session import OpenImage, replace_mask
 from fashion_annotator.segmentation import refine
-from fashion_annotator.ui.annotate.image_session import OpenImage, replace_mask
 from fashion_annotator.ui.icons import icon
 
 if TYPE_CHECKING:
