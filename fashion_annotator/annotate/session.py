@@ -16,6 +16,7 @@ from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.segmentation.pipeline import Proposal
 from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
 
 __all__ = [
@@ -42,7 +43,7 @@ class OpenImage:
     lease: LeaseHeld | None = None
     fresh: set[str] = field(default_factory=set)  # tasks with no saved mask yet
     hierarchy: SuperpixelHierarchy | None = None
-    probs: dict[str, object] = field(default_factory=dict)  # task -> Proposal (lazy probs)
+    probs: dict[str, Proposal] = field(default_factory=dict)  # task -> Proposal (lazy probs)
 
     @property
     def lease_holder(self) -> str | None:

@@ -9,6 +9,7 @@ injectable callables so tests never block on a modal dialog.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -20,6 +21,9 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+if TYPE_CHECKING:  # imported when the Review tab is first shown
+    from fashion_annotator.ui.review.view import ReviewView
 
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.store import Project
@@ -77,7 +81,7 @@ class MainWindow(QMainWindow):
         self._setup_status()
         self._setup_session()
         self.resize(1400, 900)
-        self.resizeDocks([self.queue, self.palette], [250, 210], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.queue, self.palette_dock], [250, 210], Qt.Orientation.Horizontal)
         geometry, state = self.prefs.window_state()
         if geometry:
             self.restoreGeometry(geometry)
@@ -107,7 +111,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(annotate, icon("brush"), "Annotate")
-        self.review: QWidget | None = None
+        self.review: ReviewView | None = None
         self.tabs.addTab(QWidget(), icon("review"), "Review")
         self.tabs.currentChanged.connect(self._tab_changed)
         self.setCentralWidget(self.tabs)
@@ -117,15 +121,15 @@ class MainWindow(QMainWindow):
 
     def _setup_docks(self) -> None:
         self.queue = QueueDock(self)
-        self.palette = PaletteDock(self)
+        self.palette_dock = PaletteDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.palette)
-        self.palette.set_tasks([(t, task_title(t)) for t in self.project.tasks], self.task)
-        self.palette.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.palette_dock)
+        self.palette_dock.set_tasks([(t, task_title(t)) for t in self.project.tasks], self.task)
+        self.palette_dock.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
         self.queue.imageActivated.connect(self.open_image)
         self.queue.filterChanged.connect(self.reload_queue)
-        self.palette.labelChosen.connect(self.set_label)
-        self.palette.taskChosen.connect(self.set_task)
+        self.palette_dock.labelChosen.connect(self.set_label)
+        self.palette_dock.taskChosen.connect(self.set_task)
 
     def _action(self, name: str, text: str, keys, slot, icon_name: str | None = None) -> QAction:
         self.actions_by_name[name] = make_action(self, name, text, keys, slot, icon_name)
@@ -280,8 +284,8 @@ class MainWindow(QMainWindow):
         if task == self.task or task not in self.taxonomies:
             return
         self.task = task
-        self.palette.set_current_task(task)
-        self.palette.set_taxonomy(self.taxonomies[task], self.labels[task])
+        self.palette_dock.set_current_task(task)
+        self.palette_dock.set_taxonomy(self.taxonomies[task], self.labels[task])
         if self.session.current is not None:
             self.canvas.set_task(task, self.taxonomies[task])
         self.canvas.set_label(self.labels[task])
@@ -297,7 +301,7 @@ class MainWindow(QMainWindow):
             return
         self.labels[self.task] = label
         self.canvas.set_label(label)
-        self.palette.set_current(label)
+        self.palette_dock.set_current(label)
 
     def _label_key(self, key: str) -> None:
         for cls in self.taxonomies[self.task].classes:
@@ -432,7 +436,7 @@ class MainWindow(QMainWindow):
             self.taxonomies = {
                 t: self.prefs.apply_colors(self.project.taxonomy(t)) for t in self.taxonomies
             }
-            self.palette.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
+            self.palette_dock.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
             if self.session.current is not None:
                 self.canvas.set_task(self.task, self.taxonomies[self.task])
 

@@ -302,7 +302,11 @@ class Canvas(ImageView):
     # ---- events ---------------------------------------------------------------------
     def event(self, event: QEvent) -> bool:
         # Keys the canvas needs while editing win over window shortcuts bound to them.
-        if event.type() == QEvent.Type.ShortcutOverride and self._wants_key(event.key()):
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and self._wants_key(event.key())
+        ):
             event.accept()
             return True
         return super().event(event)
@@ -356,16 +360,16 @@ class Canvas(ImageView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = event.key()
-        polygon = isinstance(self._tool, PolygonTool)
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and polygon:
+        tool = self._tool
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and isinstance(tool, PolygonTool):
             if (ctx := self._context()) is not None:
                 shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-                self._handle(self._tool.close(ctx, shift))
+                self._handle(tool.close(ctx, shift))
             self._update_polygon_preview()
-        elif key == Qt.Key.Key_Escape and self._tool.active:
+        elif key == Qt.Key.Key_Escape and tool.active:
             self._finish_tool()
-        elif key == Qt.Key.Key_Backspace and polygon:
-            self._tool.undo_vertex()
+        elif key == Qt.Key.Key_Backspace and isinstance(tool, PolygonTool):
+            tool.undo_vertex()
             self._update_polygon_preview()
         else:
             super().keyPressEvent(event)
@@ -396,6 +400,8 @@ class Canvas(ImageView):
             if show:
                 r = self._radius
                 c = self._cursor_scene
+                if c is None:
+                    continue
                 item.setRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
 
     def _update_polygon_preview(self) -> None:
