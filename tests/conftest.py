@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The CLI and the GUI log to a file; keep the tests' logs out of the user's data folder.
+os.environ.setdefault("FA_LOG_DIR", tempfile.mkdtemp(prefix="fa-test-logs-"))
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CCP_SMALL_DIR = REPO_ROOT / "tests" / "fixtures" / "ccp_small"

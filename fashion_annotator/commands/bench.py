@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator.runtime.exit_codes import report_error
+
 TASKS = ("garment", "parsing7", "person", "parsing18")
 BIG_PHOTO = (1728, 1152)
 
@@ -89,8 +91,7 @@ def _write(result: dict[str, Any], path: Path | None) -> None:
 
 
 def _fail(name: str, exc: Exception) -> int:
-    print(f"fashion-annotator bench {name}: error: {exc}", file=sys.stderr)
-    return 2
+    return report_error(exc, f"bench {name}")
 
 
 def _progress(done: int, name: str) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.plot import LivePlot
 
 #: Validation metrics shown in the plot, most preferred first.
@@ -195,10 +195,9 @@ class RetrainDialog(QDialog):
         return f"Trains on: {device_display_name(resolve_device(device))}"
 
     def command(self) -> list[str]:
-        """The child's argument list (after ``sys.executable``)."""
+        """The child's command line: the frozen-aware CLI (:func:`cli_command`), then ``train``."""
         return [
-            "-m",
-            "fashion_annotator",
+            *cli_command(),
             "train",
             "--project",
             str(self.project.root),
@@ -227,8 +226,9 @@ class RetrainDialog(QDialog):
         self.progress.setRange(0, 0)  # busy until the first step reports its count
         self.eta_label.setText(format_eta(None))
         process = QProcess(self)
-        process.setProgram(sys.executable)
-        process.setArguments(self.command())
+        program, *arguments = self.command()
+        process.setProgram(program)
+        process.setArguments(arguments)
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._finished)
@@ -373,7 +373,7 @@ class RetrainDialog(QDialog):
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
             self.log.appendPlainText(
-                f"could not start {sys.executable}: {self.process.errorString()}"
+                f"could not start {self.process.program()}: {self.process.errorString()}"
             )
             self._finished(-1, QProcess.ExitStatus.CrashExit)
 

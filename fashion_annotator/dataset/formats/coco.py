@@ -175,7 +175,9 @@ def _photo(project: Project, adder: PhotoAdder, root: Path, name: str, where: st
     return attach_target(project, Path(name).stem, Path(where))
 
 
-def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
+def export_coco(
+    project: Project, out: str | Path, task: str, progress: Progress | None = None
+) -> ExportSummary:
     """Write ``OUT/annotations.json`` (RLE, one instance per connected component per class)
     and the photos under ``OUT/images/``."""
     taxonomy = project.taxonomy(task)
@@ -183,7 +185,7 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
     (out / "images").mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out)
     images, annotations = [], []
-    for record, stem, mask in masked_images(project, task, summary):
+    for record, stem, mask in masked_images(project, task, summary, progress):
         file_name = f"{stem}{record.path.suffix.lower()}"
         shutil.copyfile(record.path, out / "images" / file_name)
         images.append(
