@@ -90,6 +90,7 @@ def _launch_gui(path: str | None) -> int:
     """Open the GUI, or print what the Qt platform plugin lacks (instead of Qt's abort)."""
     from fashion_annotator.runtime.doctor import qt_platform_problem
 
+    log.info("%s GUI %s", PROG, path or "(last or sample project)")
     problem = qt_platform_problem()
     if problem is not None:
         return report_error(problem)
