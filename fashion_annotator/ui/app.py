@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QStandardPaths, QTimer
+from PySide6.QtCore import QCoreApplication, QSize, QStandardPaths, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -110,11 +110,11 @@ def _application() -> QApplication:
 
 
 def app_icon() -> QIcon:
-    """The application icon: ``resources/icons/app/`` PNGs at every shipped size, and the SVG."""
-    folder = resource_path("icons", "app")
-    result = QIcon(str(folder / f"{APPLICATION}.svg"))
-    for png in sorted(folder.glob(f"{APPLICATION}-*.png")):
-        result.addFile(str(png))
+    """The application icon from ``resources/icons/app/fashion-annotator-SIZE.png`` (every size)."""
+    result = QIcon()
+    for png in sorted(resource_path("icons", "app").glob(f"{APPLICATION}-*.png")):
+        size = int(png.stem.rsplit("-", 1)[1])
+        result.addFile(str(png), QSize(size, size))
     return result
 
 
