@@ -6,10 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from fashion_annotator.core.tasks import available_tasks
 from fashion_annotator.runtime.exit_codes import report_error
 from fashion_annotator.runtime.progress import ProgressBar
-
-TASKS = ("person", "garment", "parsing7", "parsing18")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +23,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--data", type=Path, required=True, help="dataset folder")
-    p.add_argument("--task", required=True, choices=TASKS)
+    p.add_argument("--task", required=True, choices=available_tasks())
     p.add_argument(
         "--model", type=Path, default=None, help="a .safetensors model (default: the shipped one)"
     )

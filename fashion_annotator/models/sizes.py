@@ -1,4 +1,4 @@
-"""Model size presets, kept free of torch so the command line can list them cheaply."""
+"""Named U-Net sizes (torch-free, so the command line can list them without loading torch)."""
 
 from __future__ import annotations
 

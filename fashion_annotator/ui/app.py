@@ -17,7 +17,7 @@ from PySide6.QtCore import QCoreApplication, QSize, QStandardPaths, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from fashion_annotator.core.images import ImageLoadError
+from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, Project
 from fashion_annotator.resources import resource_path
@@ -30,7 +30,6 @@ DESKTOP_FILE = "fashion-annotator"
 #: When set (milliseconds), quit that long after the first window is shown: the start-up smoke
 #: test of the wheel and the bundle, which also prints the time to the first window.
 SMOKE_QUIT_ENV = "FA_SMOKE_QUIT_MS"
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 PROJECT_SUBDIR = "annotations"
 
 
