@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.tasks import available_tasks
+from fashion_annotator.runtime.exit_codes import report_error
 
 TASKS = tuple(available_tasks())
 BIG_PHOTO = (1728, 1152)
@@ -105,8 +106,7 @@ def _write(result: dict[str, Any], path: Path | None) -> None:
 
 
 def _fail(name: str, exc: Exception) -> int:
-    print(f"fashion-annotator bench {name}: error: {exc}", file=sys.stderr)
-    return 2
+    return report_error(exc, f"bench {name}")
 
 
 def _progress(done: int, name: str) -> None:

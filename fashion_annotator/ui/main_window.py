@@ -29,6 +29,7 @@ from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import prompts
+from fashion_annotator.ui.about import show_about
 from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task_title
 from fashion_annotator.ui.annotate import refine_menu
 from fashion_annotator.ui.annotate.banner import Banner, image_notes
@@ -167,6 +168,7 @@ class MainWindow(QMainWindow):
         a("switch_task", "Switch &task", "Tab", self._next_task)
         a("fit", "&Fit to window", "Ctrl+0", self.canvas.fit_to_window, "fit")
         a("help", "&Keyboard shortcuts", "F1", self.show_help, "help")
+        a("about", "&About Fashion Annotator", "", lambda: show_about(self))
         a("preferences", "&Preferences…", "Ctrl+,", self.show_preferences)
         a("train", "&Retrain model…", "", self.show_training, "train")
         a("quit", "&Quit", "Ctrl+Q", self.close)
@@ -190,7 +192,9 @@ class MainWindow(QMainWindow):
         self.refine_menu = bar.addMenu("&Refine")
         refine_menu.populate(self.refine_menu, self)
         bar.addMenu("T&rain").addAction(get("train"))
-        bar.addMenu("&Help").addAction(get("help"))
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(get("help"))
+        help_menu.addAction(get("about"))
 
     def _setup_toolbar(self) -> None:
         tools = QToolBar("Tools", self)

@@ -176,7 +176,9 @@ def _photo(project: Project, adder: PhotoAdder, root: Path, name: str, where: st
     return attach_target(project, Path(name).stem, Path(where))
 
 
-def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
+def export_coco(
+    project: Project, out: str | Path, task: str, progress: Progress | None = None
+) -> ExportSummary:
     """Write ``OUT/annotations.json`` (RLE, one instance per connected component per class)
     and the photos under ``OUT/images/``."""
     taxonomy = project.taxonomy(task)
@@ -185,7 +187,7 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
     summary = ExportSummary(out)
     images: list[dict] = []
     annotations: list[dict] = []
-    for record, stem, mask in masked_images(project, task, summary):
+    for record, stem, mask in masked_images(project, task, summary, progress):
         file_name = f"{stem}{record.path.suffix.lower()}"
         shutil.copyfile(record.path, out / "images" / file_name)
         images.append(
