@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.tasks import available_tasks
+from fashion_annotator.runtime.exit_codes import report_error
 
 TASKS = tuple(available_tasks())
 BIG_PHOTO = (1728, 1152)
@@ -109,8 +110,7 @@ def _write(result: dict[str, Any], path: Path | None) -> None:
 
 
 def _fail(name: str, exc: Exception) -> int:
-    print(f"fashion-annotator bench {name}: error: {exc}", file=sys.stderr)
-    return 2
+    return report_error(exc, f"bench {name}")
 
 
 def _progress(done: int, name: str) -> None:
@@ -132,8 +132,8 @@ def run_superpixels(args: argparse.Namespace) -> int:
     from skimage import graph
     from skimage.segmentation import felzenszwalb
 
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.quality import hierarchy_quality
+    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.evaluation.superpixel_quality import hierarchy_quality
     from fashion_annotator.segmentation.superpixels import SuperpixelParams, compute_superpixels
 
     try:
@@ -227,8 +227,8 @@ def _load_model(args: argparse.Namespace) -> Any:
 
 def run_refine(args: argparse.Namespace) -> int:
     """Score the raw proposals and each refinement alone, and the default chain."""
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
+    from fashion_annotator.evaluation.datasets import TaskScores, task_classes
+    from fashion_annotator.evaluation.effort import iter_dataset
     from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
     from fashion_annotator.segmentation.refine import REFINEMENTS, default_refinements
@@ -238,7 +238,8 @@ def run_refine(args: argparse.Namespace) -> int:
         predictor = _load_model(args)
         classes = task_classes(args.data, args.task)
         binary = len(classes) == 2
-        variants = {"raw": ()} | {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
+        variants: dict[str, tuple[str, ...]] = {"raw": ()}
+        variants |= {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)
@@ -289,7 +290,7 @@ def run_refine(args: argparse.Namespace) -> int:
 
 def run_effort(args: argparse.Namespace) -> int:
     """Simulate corrections; print and write the three methods' figures."""
-    from fashion_annotator.segmentation import effort
+    from fashion_annotator.evaluation import effort
     from fashion_annotator.segmentation.proposals import ModelLoadError
 
     predictor = None
@@ -350,7 +351,7 @@ def _size(text: str) -> tuple[int, int]:
 
 def run_save(args: argparse.Namespace) -> int:
     """Median ``Project.save_mask`` of a 550x830 parsing mask, and the PNG encoding baseline."""
-    from fashion_annotator.dataset.benchmark import bench_save
+    from fashion_annotator.evaluation.save_speed import bench_save
 
     result = bench_save(n=args.runs)
     print(
@@ -369,11 +370,8 @@ def _shipped_tasks() -> list[str]:
 
 def run_infer(args: argparse.Namespace) -> int:
     """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
-    from fashion_annotator.segmentation.proposals import (
-        ModelLoadError,
-        benchmark_latency,
-        load_predictor,
-    )
+    from fashion_annotator.evaluation.latency import benchmark_latency
+    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     sources: list[str | Path] = [args.model] if args.model else list(args.task or _shipped_tasks())
     results = {}
@@ -395,7 +393,7 @@ def run_infer(args: argparse.Namespace) -> int:
 
 def run_generalize(args: argparse.Namespace) -> int:
     """Score the person, garment and parsing7 models on every framing; print a table."""
-    from fashion_annotator.segmentation import generalize
+    from fashion_annotator.evaluation import generalize
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     files = {}

@@ -11,21 +11,21 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fashion_annotator.core.labels import available_taxonomies
-from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
-from fashion_annotator.dataset.formats import (
-    EXPORT_FORMATS,
-    IMPORT_FORMATS,
-    SHAPE_KINDS,
-    ImportSummary,
-    export_project,
-    import_source,
-)
-from fashion_annotator.dataset.leases import LeaseHeld
-from fashion_annotator.dataset.store import Project, ProjectError
+from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_error
+from fashion_annotator.runtime.progress import ProgressBar
 
-EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
+if TYPE_CHECKING:
+    from fashion_annotator.dataset.formats import ImportSummary
+
+# The format modules (cv2, pycocotools) load only when a command runs, so `info` and `--help`
+# stay fast; a test checks these names against fashion_annotator.dataset.formats.
+TOOL_FORMATS = ("labelme", "cvat", "voc", "labelstudio", "yolo")
+IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS)
+EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS)
+SHAPE_KINDS = ("polygon", "mask")  # fashion_annotator.dataset.formats.SHAPE_KINDS
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
 
 
@@ -85,7 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     exp.add_argument(
         "--tolerance", type=float, metavar="PX",
-        help=f"polygon simplification in pixels (default {DEFAULT_TOLERANCE}; 0 = exact)",
+        help="polygon simplification in pixels (default 0.7, core.polygons.DEFAULT_TOLERANCE; "
+        "0 = exact)",
     )  # fmt: skip
     exp.set_defaults(func=_cmd_export)
 
@@ -98,9 +99,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.set_defaults(func=_cmd_info)
 
 
-def _fail(message: object) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_ERROR
+def _fail(args: argparse.Namespace, message: object) -> int:
+    return report_error(message, args.command)
 
 
 def _report(summary: ImportSummary, seconds: float) -> int:
@@ -112,50 +112,66 @@ def _report(summary: ImportSummary, seconds: float) -> int:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.formats import import_source
+    from fashion_annotator.dataset.store import Project, ProjectError
+
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if not args.images.is_dir():
-        return _fail(f"{args.images}: not a folder of photos")
+        return _fail(args, f"{args.images}: not a folder of photos")
     try:
         with Project.create(args.project, tasks=tasks, user=args.user) as project:
             start = time.perf_counter()
-            summary = import_source(project, args.images, "photos")
+            with ProgressBar("adding photos") as bar:
+                summary = import_source(project, args.images, "photos", progress=bar.update)
             return _report(summary, time.perf_counter() - start)
     except (ProjectError, ValueError, OSError) as exc:
-        return _fail(exc)
+        return _fail(args, exc)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.formats import import_source
+    from fashion_annotator.dataset.leases import LeaseHeld
+    from fashion_annotator.dataset.store import Project, ProjectError
+
     if not args.src.exists():
-        return _fail(f"{args.src}: not found")
+        return _fail(args, f"{args.src}: not found")
     try:
         with Project.open(args.project, user=args.user) as project:
             start = time.perf_counter()
-            summary = import_source(project, args.src, args.format, args.taxonomy)
+            with ProgressBar("importing") as bar:
+                summary = import_source(
+                    project, args.src, args.format, args.taxonomy, progress=bar.update
+                )
             return _report(summary, time.perf_counter() - start)
     except (ProjectError, ValueError, OSError, LeaseHeld) as exc:
-        return _fail(exc)
+        return _fail(args, exc)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.formats import export_project
+    from fashion_annotator.dataset.store import Project, ProjectError
+
     try:
-        with Project.open(args.project) as project:
+        with Project.open(args.project) as project, ProgressBar("exporting") as bar:
             summary = export_project(
-                project, args.out, args.format, args.task,
+                project, args.out, args.format, args.task, progress=bar.update,
                 shapes=args.shapes, tolerance=args.tolerance,
             )  # fmt: skip
     except (ProjectError, ValueError, OSError) as exc:
-        return _fail(exc)
+        return _fail(args, exc)
     print("\n".join(summary.lines()))
     return EXIT_OK
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.store import Project, ProjectError
+
     try:
         with Project.open(args.project) as project:
             status = project.counts()
             tasks = project.task_counts()
     except ProjectError as exc:
-        return _fail(exc)
+        return _fail(args, exc)
     if args.json:
         print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))
         return EXIT_OK

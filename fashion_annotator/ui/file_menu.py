@@ -36,7 +36,6 @@ from fashion_annotator.dataset.formats import (
     EXPORT_FORMATS,
     IMPORT_FORMATS,
     SHAPE_KINDS,
-    TOOL_FORMATS,
     ImportSummary,
     export_project,
     import_source,
@@ -173,9 +172,7 @@ class FileActions(QObject):
         """Export the ``task`` masks in format ``fmt`` under ``out`` in the background."""
 
         def work(project: Project, progress) -> list[str]:
-            if fmt in TOOL_FORMATS:
-                options["progress"] = progress
-            return export_project(project, out, fmt, task, **options).lines()
+            return export_project(project, out, fmt, task, progress, **options).lines()
 
         return self.start(f"Export {fmt}", work)
 

@@ -1,7 +1,7 @@
 """Customisable keyboard shortcuts: defaults from the actions, overrides in the preferences.
 
 Every key of the window is either a window action's (menus, tools, labels) or one of the
-Review tab's (:data:`~fashion_annotator.ui.review_view.REVIEW_KEYS`); no key may mean two
+Review tab's (:data:`~fashion_annotator.ui.review.view.REVIEW_KEYS`); no key may mean two
 things, so an override that would reuse a taken key is refused with the name of its owner.
 """
 

@@ -19,7 +19,7 @@ from fashion_annotator.ui.help_dialog import shortcut_rows
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.main_window import MainWindow
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog, settings_file
-from fashion_annotator.ui.review_view import REVIEW_KEYS
+from fashion_annotator.ui.review.view import REVIEW_KEYS
 from fashion_annotator.ui.shortcuts import conflicts, key_text
 from fashion_annotator.ui.testing import (
     SHIFT,
@@ -328,7 +328,7 @@ def test_reject_banner_names_the_reason_and_task_in_words(qtbot, opened):
 def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):
     from PIL import Image
 
-    from fashion_annotator.ui.queue_dock import _ThumbJob, _ThumbRelay
+    from fashion_annotator.ui.annotate.queue_dock import _ThumbJob, _ThumbRelay
 
     grey = (np.linspace(0, 40000, 64 * 48).reshape(64, 48)).astype(np.uint16)
     path = tmp_path / "grey16.png"
@@ -346,7 +346,7 @@ def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):
 def test_large_photo_is_drawn_from_its_pyramid(qtbot):
     import cv2
 
-    from fashion_annotator.ui.image_view import ImageView, photo_pyramid
+    from fashion_annotator.ui.annotate.image_view import ImageView, photo_pyramid
 
     rng = np.random.default_rng(1)
     rgb = cv2.resize(rng.integers(0, 256, (12, 16, 3), np.uint8), (4000, 3000),
@@ -371,7 +371,7 @@ def test_large_photo_is_drawn_from_its_pyramid(qtbot):
 
 
 def test_training_dialog_shows_every_column_and_no_one_point_axes(qtbot, opened):
-    from fashion_annotator.ui.plot import LivePlot
+    from fashion_annotator.ui.train.plot import LivePlot
 
     window, _ = opened
     dialog = window.show_training()

@@ -38,7 +38,7 @@ from fashion_annotator.core.images import load_image, load_mask
 from fashion_annotator.models.preprocess import InputSpec, to_input
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
-from fashion_annotator.segmentation.generalize import FRAMINGS, score_framings
+from fashion_annotator.evaluation.generalize import FRAMINGS, score_framings
 from training.data import list_samples, split_samples
 from training.losses import frequency_weights
 from training.pseudo import IGNORE, PSEUDO_TASKS, kept_share, pseudo_labels
@@ -53,7 +53,7 @@ CLASSES = {
 }
 #: Logit channels of the joint network: parsing7 0..6, person 7, garment 8.
 OFFSETS = {"parsing7": (0, 7), "person": (7, 8), "garment": (8, 9)}
-SIZES = {"small": {"base": 16, "depth": 5}, "large": {"base": 32, "depth": 5}}
+SIZES: dict[str, dict[str, Any]] = {"small": {"base": 16, "depth": 5}, "large": {"base": 32, "depth": 5}}
 THRESHOLDS = tuple(np.round(np.arange(0.3, 0.71, 0.05), 2).tolist())
 
 
@@ -102,7 +102,8 @@ def load_pack(pack: Path, device: torch.device, limit: int | None = None) -> Pac
     luts = task_luts(taxonomies)
     train, val = split_samples(list_samples(data), data)
     train, val = train[:limit], val[: (limit if limit is None else max(4, limit // 4))]
-    images, labels = [], []
+    images: list[np.ndarray] = []
+    labels: list[Any] = []  # (T, h, w) uint8 label stacks
     for s in train:
         rgb = load_image(s.image).rgb
         ids = load_mask(s.mask, rgb.shape[:2])
@@ -157,6 +158,26 @@ def load_joint(path: Path, device: torch.device) -> tuple[UNet, InputSpec]:
     net = build_net(meta["size"])
     net.load_state_dict(load_file(str(path)))
     return net.to(device).eval(), InputSpec.from_meta(meta)
+
+
+def joint_from_models(files: dict[str, Path], size: str = "small") -> tuple[UNet, dict[str, Any]]:
+    """A joint network started from single-task model files of the same trunk architecture.
+
+    The trunk comes from ``files["parsing7"]``; each task's slice of the last layer from its own
+    file (the shipped person and garment models were fine-tuned apart, so their heads start
+    close to, not exactly on, the parsing trunk's features; fine-tuning aligns them).
+    Returns the network and the parsing model's meta (its normalisation is kept).
+    """
+    from fashion_annotator.models.weights import load_model
+
+    loaded = {t: load_model(f) for t, f in files.items()}
+    net = build_net(size)
+    state = {k: v.clone() for k, v in loaded["parsing7"].module.state_dict().items() if not k.startswith("head.")}
+    weight = torch.cat([loaded[t].module.state_dict()["head.weight"] for t in PSEUDO_TASKS])
+    bias = torch.cat([loaded[t].module.state_dict()["head.bias"] for t in PSEUDO_TASKS])
+    state["head.weight"], state["head.bias"] = weight, bias
+    net.load_state_dict(state)
+    return net, loaded["parsing7"].meta
 
 
 @torch.no_grad()
@@ -227,7 +248,8 @@ def relabel(pack: Path, teacher: str, out: Path, device: torch.device, confidenc
 def load_pseudo(pack: Path, pseudo: Path, device: torch.device, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Tagged photos and their pseudo-labels at :data:`SOURCE_SIZE` on ``device``."""
     names, photos, _ = load_unlabeled(pack, limit)
-    images, labels = [], []
+    images: list[np.ndarray] = []
+    labels: list[Any] = []  # (T, h, w) uint8 label stacks
     for name, rgb in zip(names, photos, strict=True):
         lab = np.asarray(Image.open(pseudo / f"{name}.png")).transpose(2, 0, 1)
         img, lab = _to_source(rgb, lab)
@@ -367,15 +389,21 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if args.pseudo:
         pi, pl = load_pseudo(Path(args.pack), Path(args.pseudo), device, args.limit)
         images, labels = torch.cat([images, pi]), torch.cat([labels, pl])
+    net = build_net(args.size).to(device)
+    if args.init == "shipped":
+        from fashion_annotator.segmentation.proposals import default_model_path
+
+        shipped, init_meta = joint_from_models({t: default_model_path(t) for t in PSEUDO_TASKS}, args.size)
+        net.load_state_dict(shipped.state_dict())
+        pack.mean, pack.std = list(init_meta["mean"]), list(init_meta["std"])
+    elif args.init:
+        init, _ = load_joint(Path(args.init), device)
+        net.load_state_dict(init.state_dict())
     spec = InputSpec.from_meta({
         "resize": "letterbox", "long_side": args.long_side, "stride": 32,
         "input_size": [args.long_side, round(args.long_side * 2 / 3)], "mean": pack.mean, "std": pack.std,
     })  # fmt: skip
     cfg = AugConfig(long_side=args.long_side) if args.aug == "full" else AugConfig.basic(args.long_side)
-    net = build_net(args.size).to(device)
-    if args.init:
-        init, _ = load_joint(Path(args.init), device)
-        net.load_state_dict(init.state_dict())
     teacher = load_joint(Path(args.teacher), device)[0] if args.teacher else None
     counts = np.bincount(pack.train_labels[:, 0].flatten().cpu().numpy(), minlength=256)[:7]
     weights = frequency_weights(torch.from_numpy(counts)).to(device)
@@ -495,12 +523,13 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--off-ccp-photos", type=int, default=40, help="val photos scored per off-CCP framing")
     t.add_argument("--teacher", help="joint.safetensors of a teacher to distil from")
     t.add_argument("--distill-weight", type=float, default=1.0)
-    t.add_argument("--init", help="joint.safetensors to start from")
+    t.add_argument("--init", help="joint.safetensors to start from, or 'shipped' (resources/models)")
+    t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.add_argument("--limit", type=int, help="photos per split (tests)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
+    torch.set_num_threads(getattr(args, "threads", None) or max(1, min(4, torch.get_num_threads())))
     if args.command == "relabel":
         device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
         relabel(Path(args.pack), args.teacher, Path(args.out), device, args.confidence, args.limit)

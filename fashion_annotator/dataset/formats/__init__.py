@@ -72,14 +72,15 @@ def export_project(
     out: str | Path,
     fmt: str,
     task: str | None = None,
+    progress: Progress | None = None,
     **options: object,
 ) -> ExportSummary:
     """Export ``project``'s latest masks of ``task`` in format ``fmt`` under ``out``.
 
     Without ``task``: the first project task, or the binary (``garment``) task for
-    ``cutout``. ``options`` (``shapes``: ``polygon`` or ``mask``, ``tolerance`` in pixels,
-    ``progress``) go to the formats that take them: the tools' formats, and ``shapes`` /
-    ``tolerance`` to ``coco``; the others refuse them.
+    ``cutout``. ``progress(done, total)`` follows the project's images. ``options``
+    (``shapes``: ``polygon`` or ``mask``, ``tolerance`` in pixels) go to the formats that take
+    them: the tools' formats and ``coco``; the others refuse them.
     """
     exporters = {"plain": export_plain, "coco": export_coco, "cutout": export_cutouts}
     exporters.update({name: pair[1] for name, pair in TOOL_FORMATS.items()})
@@ -88,10 +89,6 @@ def export_project(
     if task is None:
         task = default_binary_task(project) if fmt == "cutout" else project.tasks[0]
     options = {k: v for k, v in options.items() if v is not None}
-    if fmt == "coco":
-        options.pop("progress", None)
-    elif fmt not in TOOL_FORMATS:
-        options.pop("progress", None)
-        if options:
-            raise ValueError(f"{fmt} export takes no {', '.join(sorted(options))} option")
-    return exporters[fmt](project, out, task, **options)
+    if options and fmt not in TOOL_FORMATS and fmt != "coco":
+        raise ValueError(f"{fmt} export takes no {', '.join(sorted(options))} option")
+    return exporters[fmt](project, out, task, progress, **options)

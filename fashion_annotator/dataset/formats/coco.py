@@ -110,7 +110,7 @@ def _paint(
     mask = np.zeros((height, width), np.uint8)
     decoded = []
     for ann in anns:
-        label = categories.get(ann.get("category_id"))
+        label = categories.get(int(ann.get("category_id", -1)))
         if label is None:
             raise ValueError(f"{where}: annotation {ann.get('id')} has unknown category")
         if isinstance(label, str):
@@ -182,6 +182,7 @@ def export_coco(
     project: Project,
     out: str | Path,
     task: str,
+    progress: Progress | None = None,
     *,
     shapes: str = "mask",
     tolerance: float = DEFAULT_TOLERANCE,
@@ -195,8 +196,9 @@ def export_coco(
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out)
-    images, annotations = [], []
-    for record, stem, mask in masked_images(project, task, summary):
+    images: list[dict] = []
+    annotations: list[dict] = []
+    for record, stem, mask in masked_images(project, task, summary, progress):
         file_name = f"{stem}{record.path.suffix.lower()}"
         shutil.copyfile(record.path, out / "images" / file_name)
         images.append(
@@ -221,7 +223,7 @@ def export_coco(
 def _instances(
     mask: np.ndarray, image_id: int, first_id: int, shapes: str, tolerance: float
 ) -> list[dict]:
-    out = []
+    out: list[dict] = []
     for label in np.unique(mask):
         if label == 0:
             continue

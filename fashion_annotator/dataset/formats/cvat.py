@@ -153,10 +153,10 @@ def export_cvat(
     project: Project,
     out: str | Path,
     task: str,
+    progress: Progress | None = None,
     *,
     shapes: str = "polygon",
     tolerance: float = DEFAULT_TOLERANCE,
-    progress: Progress | None = None,
 ) -> ExportSummary:
     """Write ``OUT/annotations.xml`` (CVAT for images 1.1) and ``OUT/images/``."""
     check_shapes(shapes, "cvat")

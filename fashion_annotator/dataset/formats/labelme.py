@@ -133,10 +133,10 @@ def export_labelme(
     project: Project,
     out: str | Path,
     task: str,
+    progress: Progress | None = None,
     *,
     shapes: str = "polygon",
     tolerance: float = DEFAULT_TOLERANCE,
-    progress: Progress | None = None,
 ) -> ExportSummary:
     """Write ``OUT/STEM.json`` (labelme polygons) and ``OUT/STEM.ext`` for each masked image."""
     check_shapes(shapes, "labelme", ("polygon",))

@@ -212,10 +212,10 @@ def export_labelstudio(
     project: Project,
     out: str | Path,
     task: str,
+    progress: Progress | None = None,
     *,
     shapes: str = "mask",
     tolerance: float = DEFAULT_TOLERANCE,
-    progress: Progress | None = None,
 ) -> ExportSummary:
     """Write ``OUT/tasks.json`` (Label Studio JSON) and ``OUT/images/``."""
     check_shapes(shapes, "labelstudio")

@@ -169,13 +169,10 @@ def exported_images(
     yielded; ``progress(done, total)`` counts the project's images, skipped ones included.
     """
     photo_dir.mkdir(parents=True, exist_ok=True)
-    total = len(project.images())
-    for record, stem, mask in masked_images(project, task, summary):
+    for record, stem, mask in masked_images(project, task, summary, progress):
         photo = f"{stem}{record.path.suffix.lower()}"
         shutil.copyfile(record.path, photo_dir / photo)
         yield record, photo, mask
-        if progress is not None:
-            progress(summary.count + 1 + len(summary.skipped), total)
 
 
 def export_polygons(

@@ -146,10 +146,10 @@ def export_voc(
     project: Project,
     out: str | Path,
     task: str,
+    progress: Progress | None = None,
     *,
     shapes: str = "mask",
     tolerance: float | None = None,
-    progress: Progress | None = None,
 ) -> ExportSummary:
     """Write the VOC layout for every image with a mask of ``task``."""
     check_shapes(shapes, "voc", ("mask",))

@@ -128,10 +128,10 @@ def export_yolo(
     project: Project,
     out: str | Path,
     task: str,
+    progress: Progress | None = None,
     *,
     shapes: str = "polygon",
     tolerance: float = DEFAULT_TOLERANCE,
-    progress: Progress | None = None,
 ) -> ExportSummary:
     """Write ``OUT/data.yaml``, ``OUT/images/`` and ``OUT/labels/`` (one line per region)."""
     check_shapes(shapes, "yolo", ("polygon",))

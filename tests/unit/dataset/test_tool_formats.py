@@ -316,3 +316,13 @@ def test_cli_export_and_import_every_tool_format(tmp_path: Path, write_photo, ca
         with Project.open(target) as project:
             np.testing.assert_array_equal(_mask_of(project, "look"), mask, err_msg=fmt)
     capsys.readouterr()
+
+
+def test_cli_lists_match_the_registry_without_importing_it() -> None:
+    from fashion_annotator.commands import project as project_commands
+    from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
+    from fashion_annotator.dataset import formats
+
+    assert project_commands.SHAPE_KINDS == formats.SHAPE_KINDS
+    assert project_commands.TOOL_FORMATS == tuple(formats.TOOL_FORMATS)
+    assert DEFAULT_TOLERANCE == 0.7  # the --tolerance help names it
