@@ -14,6 +14,11 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from fashion_annotator.dataset.schema import STATUSES
+
+QUEUE_STATUSES: tuple[str, ...] = ("new", "in_progress", "rejected")
+"""Statuses an operator's "next image" is claimed from (see ``claim_next``)."""
+
 
 @dataclass(frozen=True)
 class Lease:
@@ -78,6 +83,44 @@ def acquire(
     return Lease(image_id, holder, token, acquired, now + ttl_s)
 
 
+def claim(
+    conn: sqlite3.Connection,
+    token: str,
+    holder: str,
+    ttl_s: float,
+    statuses: tuple[str, ...] = QUEUE_STATUSES,
+) -> int | None:
+    """Lease the least recently changed unleased image of ``statuses``; return its id or None.
+
+    The choice and the lease are one write transaction, so two sessions never get one image.
+    Images ``token`` already holds are skipped.
+    """
+    if ttl_s <= 0:
+        raise ValueError(f"lease ttl must be positive, got {ttl_s}")
+    now = time.time()
+    marks = ",".join("?" * len(statuses))
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute(
+            f"SELECT id FROM images i WHERE status IN ({marks}) AND NOT EXISTS (SELECT 1 FROM"
+            " leases l WHERE l.image_id = i.id AND (l.token = ? OR l.expires > ?))"
+            " ORDER BY updated, id LIMIT 1",
+            (*statuses, token, now),
+        ).fetchone()
+        if row is not None:
+            conn.execute(
+                "INSERT OR REPLACE INTO leases (image_id, token, holder, acquired, expires) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (row[0], token, holder, now, now + ttl_s),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return None if row is None else int(row[0])
+
+
 def _acquired(conn: sqlite3.Connection, image_id: int) -> float:
     return float(
         conn.execute("SELECT acquired FROM leases WHERE image_id = ?", (image_id,)).fetchone()[0]
@@ -136,3 +179,14 @@ class LeaseMixin:
     def lease(self, image_id: int) -> Lease | None:
         """Return the unexpired lease on an image, whoever holds it, or None."""
         return current(self._conn, int(image_id))
+
+    def claim_next(self, ttl_s: float = 300, statuses: tuple[str, ...] = QUEUE_STATUSES):
+        """Lease the next image to work on (least recently changed of ``statuses``), or None.
+
+        Atomic: two sessions never get the same image; images this session holds are skipped.
+        """
+        for status in statuses:
+            if status not in STATUSES:
+                raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        image_id = claim(self._conn, self._token, self._holder, ttl_s, tuple(statuses))
+        return None if image_id is None else self.image(image_id)

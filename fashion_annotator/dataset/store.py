@@ -47,10 +47,11 @@ from fashion_annotator.dataset.records import (
 from fashion_annotator.dataset.registry import RegistryMixin
 from fashion_annotator.dataset.schema import STATUSES
 
-__all__ = ["INDEX_NAME", "LeaseHeld", "Project", "ProjectError"]
+__all__ = ["INDEX_NAME", "LeaseHeld", "Project", "ProjectError", "create_project", "open_project"]
 
 INDEX_NAME = "project.sqlite"
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
+QUEUE_STATUSES = leases.QUEUE_STATUSES
 
 
 class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
@@ -58,6 +59,8 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
 
     Use :meth:`create` or :meth:`open` rather than the constructor.
     """
+
+    backend = "sqlite"
 
     def __init__(self, root: Path, conn: sqlite3.Connection, user: str | None) -> None:
         self.root = Path(root).resolve()
@@ -458,6 +461,32 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
             return decode_mask_png(path.read_bytes())
         except (OSError, ValueError) as exc:
             raise ProjectError(f"{path}: cannot read the saved mask: {exc}") from exc
+
+
+def open_project(location: str | Path, user: str | None = None) -> Project:
+    """Open a project folder, or a PostgreSQL project URL (``postgresql://...?project=NAME``)."""
+    if _is_url(location):
+        from fashion_annotator.dataset.postgres.project import PgProject
+
+        return PgProject.open(str(location), user=user)
+    return Project.open(location, user=user)
+
+
+def create_project(
+    location: str | Path, tasks: Iterable[str] = ("garment", "parsing7"), user: str | None = None
+) -> Project:
+    """Make a project in a folder, or in the PostgreSQL database a project URL names."""
+    if _is_url(location):
+        from fashion_annotator.dataset.postgres.project import PgProject
+
+        return PgProject.create(str(location), tasks=tasks, user=user)
+    return Project.create(location, tasks=tasks, user=user)
+
+
+def _is_url(location: str | Path) -> bool:
+    from fashion_annotator.dataset.postgres.url import is_postgres_url
+
+    return is_postgres_url(location)
 
 
 def _connect(index: Path) -> sqlite3.Connection:
