@@ -754,7 +754,10 @@ def _connect(url: ProjectURL, *, create: bool) -> psycopg.Connection:
     try:
         pg_schema.migrate(conn, url.schema, create=create)
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(url.schema)))
-    except (psycopg.Error, pg_schema.PgSchemaError) as exc:
+    except pg_schema.PgSchemaError as exc:
+        conn.close()
+        raise ProjectError(f"{url.display}: {exc}") from exc
+    except psycopg.Error as exc:
         conn.close()
         raise ProjectError(f"{url.display}: cannot open the project: {_first_line(exc)}") from exc
     return conn

@@ -167,9 +167,9 @@ def migrate(conn: psycopg.Connection, schema: str, *, create: bool = False) -> i
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (schema,))
         present = exists(conn, schema)
         if create and present:
-            raise PgSchemaError(f"project {schema[3:]!r} already exists in the database")
+            raise PgSchemaError(f"already a project ({schema[3:]!r} exists in the database)")
         if not create and not present:
-            raise PgSchemaError(f"no project {schema[3:]!r} in the database")
+            raise PgSchemaError(f"not a project (no project {schema[3:]!r} in the database)")
         if create:
             conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         before = schema_version(conn, schema)
