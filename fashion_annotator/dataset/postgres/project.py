@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import dict_row
 
 from fashion_annotator.core.images import decode_mask_png, load_image
@@ -747,8 +748,9 @@ def _parse(url: str) -> ProjectURL:
 def _connect(url: ProjectURL, *, create: bool) -> psycopg.Connection:
     """Connect in autocommit mode, create or upgrade the project's schema, and select it."""
     try:
-        conn = psycopg.connect(url.conninfo, autocommit=True, row_factory=dict_row,
-                               **_CONNECT_OPTIONS)  # fmt: skip
+        given = conninfo_to_dict(url.conninfo)
+        defaults = {k: v for k, v in _CONNECT_OPTIONS.items() if k not in given}
+        conn = psycopg.connect(url.conninfo, autocommit=True, row_factory=dict_row, **defaults)
     except psycopg.Error as exc:
         raise ProjectError(f"{url.display}: cannot connect: {_first_line(exc)}") from exc
     try:

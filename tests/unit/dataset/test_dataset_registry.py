@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import errno
 import os
-import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from fashion_annotator.dataset.store import LeaseHeld, Project, ProjectError
+from fashion_annotator.dataset.store import Project, ProjectError
 
 
 def test_registered_model_is_fsynced_and_never_keeps_stale_meta(
