@@ -21,7 +21,8 @@ from fashion_annotator.dataset.formats import (
     import_source,
 )
 from fashion_annotator.dataset.leases import LeaseHeld
-from fashion_annotator.dataset.store import Project, ProjectError
+from fashion_annotator.dataset.postgres.url import describe_location, project_location
+from fashion_annotator.dataset.store import ProjectError, create_project, open_project
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
@@ -33,7 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "new", help="make a project from a folder of photos", epilog=_EPILOG,
         description="Create a project folder and copy the photos of DIR into it.",
     )  # fmt: skip
-    new.add_argument("project", metavar="PROJECT", type=Path, help="project folder to create")
+    new.add_argument("project", metavar="PROJECT", type=project_location,
+                     help="project folder to create, or postgresql://user@host/db?project=NAME")  # fmt: skip
     new.add_argument("--images", metavar="DIR", type=Path, required=True, help="photos to add")
     new.add_argument(
         "--tasks", default="garment,parsing7",
@@ -49,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "taxonomies.json); alpha: RGBA cutouts (alpha > 0 is garment); coco: an instance "
         "JSON (or a folder with annotations.json); photos: a folder of photos.",
     )  # fmt: skip
-    imp.add_argument("project", metavar="PROJECT", type=Path)
+    imp.add_argument("project", metavar="PROJECT", type=project_location)
     imp.add_argument("src", metavar="SRC", type=Path)
     imp.add_argument("--format", required=True, choices=IMPORT_FORMATS)
     imp.add_argument(
@@ -66,7 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "PNGs; coco: annotations.json with RLE instances; cutout: RGBA PNGs with the "
         "background transparent.",
     )  # fmt: skip
-    exp.add_argument("project", metavar="PROJECT", type=Path)
+    exp.add_argument("project", metavar="PROJECT", type=project_location)
     exp.add_argument("out", metavar="OUT", type=Path, help="folder to write")
     exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     exp.add_argument(
@@ -79,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "info", help="image count, counts by status and by task",
         description="Print the project's image count, counts by status and masks by task.",
     )  # fmt: skip
-    info.add_argument("project", metavar="PROJECT", type=Path)
+    info.add_argument("project", metavar="PROJECT", type=project_location)
     info.add_argument("--json", action="store_true", help="print one JSON object instead")
     info.set_defaults(func=_cmd_info)
 
@@ -102,7 +104,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
     if not args.images.is_dir():
         return _fail(f"{args.images}: not a folder of photos")
     try:
-        with Project.create(args.project, tasks=tasks, user=args.user) as project:
+        with create_project(args.project, tasks=tasks, user=args.user) as project:
             start = time.perf_counter()
             summary = import_source(project, args.images, "photos")
             return _report(summary, time.perf_counter() - start)
@@ -114,7 +116,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if not args.src.exists():
         return _fail(f"{args.src}: not found")
     try:
-        with Project.open(args.project, user=args.user) as project:
+        with open_project(args.project, user=args.user) as project:
             start = time.perf_counter()
             summary = import_source(project, args.src, args.format, args.taxonomy)
             return _report(summary, time.perf_counter() - start)
@@ -124,7 +126,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     try:
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             summary = export_project(project, args.out, args.format, args.task)
     except (ProjectError, ValueError, OSError) as exc:
         return _fail(exc)
@@ -134,7 +136,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 def _cmd_info(args: argparse.Namespace) -> int:
     try:
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             status = project.counts()
             tasks = project.task_counts()
     except ProjectError as exc:
@@ -142,7 +144,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))
         return EXIT_OK
-    print(f"project: {Path(args.project).resolve()}")
+    print(f"project: {describe_location(args.project)}")
     print(f"images: {sum(status.values())}")
     print("by status: " + ", ".join(f"{k} {v}" for k, v in status.items()))
     print("masks by task: " + ", ".join(f"{k} {v}" for k, v in tasks.items()))

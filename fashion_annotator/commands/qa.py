@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from fashion_annotator.dataset.postgres.url import project_location
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Register this module's subcommands on ``subparsers``."""
@@ -19,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and overlays of the worst images into one HTML file."
         ),
     )
-    p.add_argument("project", type=Path, help="project folder")
+    p.add_argument("project", type=project_location,
+                   help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
     p.add_argument("--out", type=Path, required=True, help="HTML file to write")
     p.add_argument("--task", default=None, help="task to report (default: the project's first)")
     p.add_argument("--worst", type=int, default=20, help="overlays of the N worst images")
@@ -35,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Write the report; return 0, or 2 with a message on stderr when something is unusable."""
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, open_project
     from fashion_annotator.qa.report import build_html, write_csv, write_html
     from fashion_annotator.qa.scores import metric_name, rescore_with_model, score_project
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             task = args.task or project.tasks[0]
             project.taxonomy(task)
             predictor = None

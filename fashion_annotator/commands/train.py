@@ -26,7 +26,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train a model on a project's done/approved masks or a plain mask folder.",
     )
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--project", help="project folder: train on its done and approved masks")
+    src.add_argument("--project", help="project folder or postgresql://user@host/db?project=NAME:"
+                     " train on its done and approved masks")  # fmt: skip
     src.add_argument("--data", help="plain mask folder (images/, masks/, taxonomies.json)")
     p.add_argument("--out", help="output folder (required with --data)")
     p.add_argument(

@@ -70,6 +70,11 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
         self._holder = leases.holder_name(self.user)
         self._taxonomies: dict[str, Taxonomy] = {}
 
+    @property
+    def location(self) -> str | Path:
+        """What :func:`open_project` takes to open this project again (here: the folder)."""
+        return self.root
+
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod

@@ -15,6 +15,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QMainWindow,
+    QMessageBox,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.journal import JournalEntry
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.postgres.url import is_postgres_url
+from fashion_annotator.dataset.store import Project, ProjectError, open_project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import prompts, refine_menu
 from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task_title
@@ -144,6 +146,7 @@ class MainWindow(QMainWindow):
         a("undo", "&Undo", QKeySequence.StandardKey.Undo, self.undo, "undo")
         a("redo", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo, "redo")
         a("save", "&Save", "Ctrl+S", self.save, "save")
+        a("open_server", "Open &server project…", "", self.open_server_project)
         a("next", "&Next image", "PgDown", lambda: self.step(1), "next")
         a("previous", "&Previous image", "PgUp", lambda: self.step(-1), "previous")
         a(
@@ -173,7 +176,7 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         get = self.actions_by_name.__getitem__
         menus = {
-            "&File": ["save", "done", None, "preferences", None, "quit"],
+            "&File": ["save", "done", None, "open_server", None, "preferences", None, "quit"],
             "&Edit": ["undo", "redo", None, "accept"],
             "&Tools": [f"tool_{n}" for n, _, _ in TOOLS] + [None, "smaller", "larger"],
             "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous"],
@@ -427,6 +430,33 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def open_server_project(self, url: str | None = None) -> MainWindow | None:
+        """Open a PostgreSQL project (asked for when ``url`` is None) in a new window.
+
+        This window closes first (saving the open image); the new one owns its project and
+        closes it with itself. Returns the new window, or None when nothing was opened.
+        """
+        if url is None:
+            last = self.prefs.last_project
+            url = prompts.ask_project_url(self, str(last) if is_postgres_url(str(last)) else "")
+        if not url:
+            return None
+        try:
+            project = open_project(url, user=self.project.user)
+        except ProjectError as exc:
+            QMessageBox.critical(self, "Cannot open project", str(exc))
+            return None
+        window = MainWindow(project, self.prefs, ask_restore=self.ask_restore,
+                            ask_quit=self.ask_quit)  # fmt: skip
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(project.close)
+        window.show()
+        if not self.close():
+            window.close()
+            return None
+        window.start()
+        return window
+
     def show_preferences(self) -> None:
         """Edit the preferences and apply them."""
         dialog = PreferencesDialog(
@@ -491,6 +521,6 @@ class MainWindow(QMainWindow):
         if self.review is not None:
             self.review.close()
         self.prefs.set_window_state(self.saveGeometry(), self.saveState())
-        self.prefs.last_project = self.project.root
+        self.prefs.last_project = self.project.location
         self.prefs.sync()
         event.accept()

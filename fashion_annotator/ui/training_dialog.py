@@ -201,7 +201,7 @@ class RetrainDialog(QDialog):
             "fashion_annotator",
             "train",
             "--project",
-            str(self.project.root),
+            str(self.project.location),
             "--task",
             self.task,
             "--epochs",

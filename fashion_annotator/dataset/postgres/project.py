@@ -95,9 +95,12 @@ class PgProject(Project):
 
     backend = "postgresql"
 
-    def __init__(self, url: ProjectURL, conn: psycopg.Connection, user: str | None) -> None:
+    def __init__(
+        self, url: ProjectURL, conn: psycopg.Connection, user: str | None, location: str = ""
+    ) -> None:
         super().__init__(url.local_root(), conn, user)  # type: ignore[arg-type]
         self.url = url
+        self._location = location or url.display
         try:
             for name in FOLDERS:
                 (self.root / name).mkdir(parents=True, exist_ok=True)
@@ -106,6 +109,11 @@ class PgProject(Project):
             raise ProjectError(
                 f"{self.root}: cannot make the local working folder: {exc.strerror or exc}"
             ) from exc
+
+    @property
+    def location(self) -> str:
+        """The project URL it was opened with (what :func:`open_project` takes)."""
+        return self._location
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -123,7 +131,7 @@ class PgProject(Project):
             raise ProjectError(f"{parsed.display}: a project needs at least one task")
         for task in tasks:
             _load_taxonomy(task)
-        project = cls(parsed, _connect(parsed, create=True), user)
+        project = cls(parsed, _connect(parsed, create=True), user, url)
         with project._tx() as conn:
             with conn.cursor() as cur:
                 cur.executemany(
@@ -136,7 +144,7 @@ class PgProject(Project):
     def open(cls, url: str, user: str | None = None) -> PgProject:  # type: ignore[override]
         """Open an existing project, upgrading an older schema in place."""
         parsed = _parse(url)
-        return cls(parsed, _connect(parsed, create=False), user)
+        return cls(parsed, _connect(parsed, create=False), user, url)
 
     def close(self) -> None:
         """Release this session's leases and close the connection."""

@@ -95,3 +95,18 @@ def _without_password(parts) -> str:
     if parts.password is not None:
         netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def project_location(text: str) -> str | Path:
+    """A command-line project argument: a PostgreSQL URL stays a string, anything else a path."""
+    return text if is_postgres_url(text) else Path(text)
+
+
+def describe_location(location: str | Path) -> str:
+    """How to show a project location: the URL without its password, or the absolute folder."""
+    if is_postgres_url(str(location)):
+        try:
+            return parse_url(str(location)).display
+        except ValueError:
+            return str(location).split("@")[-1]
+    return str(Path(location).resolve())
