@@ -84,7 +84,9 @@ def run_team_bench(config: TeamBenchConfig, progress=print) -> dict:
         ``backend``, ``operators``, ``saves``, ``saves_per_s``, ``save_ms_p50``,
         ``save_ms_p95``, ``save_ms_p99``, ``claim_ms_p95``, ``double_claims``, ``lost_saves``,
         ``crashes``, and ``claims``, ``images``, ``minutes``, ``restarts_resumed`` (restarted
-        operators that saved again), ``errors`` (operator errors other than a kill).
+        operators that saved again), ``cpu_count`` and ``load_avg_1m_at_end`` (how busy the
+        machine was: every operator, and a local server, share its cores), ``errors``
+        (operator errors other than a kill).
     """
     workdir = Path(config.workdir or tempfile.mkdtemp(prefix="fa-team-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -151,6 +153,8 @@ def run_team_bench(config: TeamBenchConfig, progress=print) -> dict:
         "minutes": config.minutes,
         "think_s": config.think_s,
         "restarts_resumed": sum(1 for name in restarted if name in logs.processes_with_saves),
+        "cpu_count": os.cpu_count(),
+        "load_avg_1m_at_end": os.getloadavg()[0],
         "errors": logs.errors[:20],
     }
 
