@@ -169,8 +169,24 @@ class PgProject(Project):
             raise self._error("cannot write the project", exc) from exc
 
     def _live_conn(self) -> psycopg.Connection:
+        """The connection; one lost to a network drop or a server restart is made again.
+
+        The statement that met the broken connection has already failed (and raised); this
+        session's leases are re-attached to the new server session unless they were taken
+        over meanwhile.
+        """
         if self._conn is None:
             raise ProjectError(f"{self.url.display}: the project is closed")
+        if self._conn.broken:
+            conn = _connect(self.url, create=False)
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = conn
+            conn.execute(
+                f"UPDATE leases SET backend_pid = pg_backend_pid() WHERE token = %s"
+                f" AND expires > {_NOW}",
+                (self._token,),
+            )
         return self._conn
 
     def _query(self, query: str, args: Sequence | dict = ()) -> list[dict]:

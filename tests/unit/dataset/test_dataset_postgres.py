@@ -130,3 +130,21 @@ def test_schema_migrations(pg_url: str) -> None:
         )
     with pytest.raises(ProjectError, match="newer than this program"):
         open_project(pg_url)
+
+
+def test_a_dropped_connection_is_made_again_and_keeps_its_leases(
+    pg_url: str, photo: Path
+) -> None:
+    with create_project(pg_url, user="alice") as alice, open_project(pg_url, user="bob") as bob:
+        rec = alice.add_image(photo)
+        alice.acquire_lease(rec.id, ttl_s=60)
+        bob.image(rec.id)
+        alice_pid = alice._conn.info.backend_pid
+        bob._conn.execute("SELECT pg_terminate_backend(%s)", (alice_pid,))
+        with pytest.raises(ProjectError, match="cannot read the project"):
+            alice.image(rec.id)  # the statement that met the dropped connection fails
+        assert alice.image(rec.id).id == rec.id  # the next one reconnects
+        assert alice._conn.info.backend_pid != alice_pid
+        with pytest.raises(LeaseHeld, match="alice@"):
+            bob.acquire_lease(rec.id)  # the lease followed alice to her new session
+        assert alice.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8)).version == 1
