@@ -101,6 +101,7 @@ class PgProject(Project):
         super().__init__(url.local_root(), conn, user)  # type: ignore[arg-type]
         self.url = url
         self._location = location or url.display
+        self._immutable: dict[int, ImageRecord] = {}
         try:
             for name in FOLDERS:
                 (self.root / name).mkdir(parents=True, exist_ok=True)
@@ -389,28 +390,38 @@ class PgProject(Project):
         See :meth:`fashion_annotator.dataset.store.Project.save_mask` for the parameters and
         the errors; a database failure raises :class:`ProjectError` and records nothing.
         """
-        record = self._image_row(image_id)
+        record = self._known_image(image_id)
         if status is not None:
             _check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._tx() as conn:
             self._lock_unleased(conn, record.id)
+            # One statement adds the version and updates the image (and its status log): fewer
+            # round trips keep the image row's lock short when many operators save.
             row = conn.execute(
-                "INSERT INTO mask_versions (image_id, task, version, png, sha256, source, seconds,"
-                " actions, username, created) VALUES (%(id)s, %(task)s, (SELECT COALESCE("
-                "MAX(version), 0) + 1 FROM mask_versions WHERE image_id = %(id)s AND task ="
-                f" %(task)s), %(png)s, %(sha)s, %(source)s, %(seconds)s, %(actions)s, %(user)s,"
-                f" {_NOW}) RETURNING version, created",
+                f"""
+                WITH v AS (
+                    INSERT INTO mask_versions (image_id, task, version, png, sha256, source,
+                                               seconds, actions, username, created)
+                    VALUES (%(id)s, %(task)s, (SELECT COALESCE(MAX(version), 0) + 1
+                            FROM mask_versions WHERE image_id = %(id)s AND task = %(task)s),
+                            %(png)s, %(sha)s, %(source)s, %(seconds)s, %(actions)s, %(user)s,
+                            {_NOW})
+                    RETURNING version, created),
+                u AS (
+                    UPDATE images SET updated = {_NOW}, username = %(user)s,
+                        status = COALESCE(%(status)s::text, status)
+                    WHERE id = %(id)s),
+                s AS (
+                    INSERT INTO status_log (image_id, status, username, at)
+                    SELECT %(id)s, %(status)s::text, %(user)s, {_NOW}
+                    WHERE %(status)s::text IS NOT NULL)
+                SELECT version, created FROM v
+                """,
                 {"id": record.id, "task": task, "png": data, "sha": sha, "source": source,
-                 "seconds": float(seconds), "actions": int(actions), "user": self.user},
+                 "seconds": float(seconds), "actions": int(actions), "user": self.user,
+                 "status": status},
             ).fetchone()  # fmt: skip
-            if status is None:
-                conn.execute(
-                    f"UPDATE images SET updated = {_NOW}, username = %s WHERE id = %s",
-                    (self.user, record.id),
-                )
-            else:
-                self._set_status(conn, record.id, status)
         return MaskVersion(record.id, task, row["version"], self._png_path("masks", record.id,
                            task, row["version"]), sha, source, float(seconds), int(actions),
                            self.user, row["created"])  # fmt: skip
@@ -422,21 +433,29 @@ class PgProject(Project):
             raise ProjectError(f"{self.url.display}: no image with id {image_id}")
         return self._record(rows[0])
 
+    def _known_image(self, image_id: int) -> ImageRecord:
+        """The image's record as first read in this session: for its id, name and size only,
+        which never change (status and times may be stale)."""
+        image_id = int(image_id)
+        if image_id not in self._immutable:
+            self._immutable[image_id] = self._image_row(image_id)
+        return self._immutable[image_id]
+
     def _lock_unleased(self, conn: psycopg.Connection, image_id: int) -> None:
         """Lock the image row (versions are numbered one save at a time) and check the lease."""
-        conn.execute("SELECT id FROM images WHERE id = %s FOR UPDATE", (image_id,))
         held = conn.execute(
-            f"SELECT holder, expires FROM leases l WHERE image_id = %s AND token <> %s AND {_LIVE}",
-            (image_id, self._token),
+            "SELECT i.id, l.holder, l.expires FROM images i LEFT JOIN leases l ON"
+            f" l.image_id = i.id AND l.token <> %s AND {_LIVE} WHERE i.id = %s FOR UPDATE OF i",
+            (self._token, image_id),
         ).fetchone()
-        if held is not None:
+        if held is not None and held["holder"] is not None:
             raise LeaseHeld(image_id, held["holder"], held["expires"])
 
     def save_proposal(
         self, image_id: int, task: str, mask: np.ndarray, model_version: str
     ) -> ProposalRecord:
         """Record what the model proposed (kept beside the masks, for QA's Dice later)."""
-        record = self._image_row(image_id)
+        record = self._known_image(image_id)
         data, _ = self._encode(record, task, mask)
         with self._tx() as conn:
             conn.execute("SELECT id FROM images WHERE id = %s FOR UPDATE", (record.id,))

@@ -15,7 +15,6 @@ import pytest
 
 from fashion_annotator.dataset.postgres import parse_url
 from fashion_annotator.dataset.postgres import schema as pg_schema
-from fashion_annotator.dataset.postgres.project import PgProject
 from fashion_annotator.dataset.store import LeaseHeld, ProjectError, create_project, open_project
 
 HOLDER = """
@@ -100,22 +99,22 @@ def test_a_second_desktop_reads_everything_from_the_database(
         assert photo_path.is_file() and mask_path.is_file()
 
 
-def test_a_failed_save_leaves_neither_row_nor_bytes(
-    pg_url: str, photo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failed_save_leaves_neither_row_nor_bytes(pg_url: str, photo: Path) -> None:
     with create_project(pg_url, user="alice") as project:
         rec = project.add_image(photo)
         project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
-
-        def drop(*args: object) -> None:
-            raise psycopg.OperationalError("server closed the connection unexpectedly")
-
-        monkeypatch.setattr(PgProject, "_set_status", drop)
-        with pytest.raises(ProjectError, match="cannot write the project: server closed"):
+        # The server fails the save half way (as on a full disk): after the version's insert.
+        project._conn.execute(
+            "CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " RAISE EXCEPTION 'could not extend file: No space left on device'; END $$;"
+            "CREATE TRIGGER fail BEFORE UPDATE ON images FOR EACH ROW EXECUTE FUNCTION fail()"
+        )
+        with pytest.raises(ProjectError, match="cannot write the project: could not extend"):
             project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8), status="done")
-        monkeypatch.undo()
+        project._conn.execute("DROP TRIGGER fail ON images")
         assert [v.version for v in project.mask_versions(rec.id, "garment")] == [1]
         assert project.load_mask(rec.id, "garment").min() == 1
+        assert project.image(rec.id).status == "new"
         assert project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8)).version == 2
 
 
