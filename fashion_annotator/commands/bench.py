@@ -7,7 +7,7 @@
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
 - ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
-- ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder).
+- ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder);
 - ``bench generalize``: the models on CCP photos re-framed as studio, web and mannequin photos.
 """
 
