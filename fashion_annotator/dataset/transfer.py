@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fashion_annotator.dataset.atomic import atomic_write_bytes
+from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project, create_project, open_project
 

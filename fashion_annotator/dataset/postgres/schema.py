@@ -86,6 +86,8 @@ CREATE TABLE leases (
     image_id BIGINT PRIMARY KEY REFERENCES images (id),
     token TEXT NOT NULL,
     holder TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
     backend_pid INTEGER NOT NULL,
     acquired DOUBLE PRECISION NOT NULL,
     expires DOUBLE PRECISION NOT NULL
