@@ -32,7 +32,7 @@ from fashion_annotator.ui.banner import Banner, image_notes
 from fashion_annotator.ui.canvas import Canvas
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
-from fashion_annotator.ui.image_session import ImageSession, OpenImage
+from fashion_annotator.ui.image_session import LEASE_TTL_S, ImageSession, OpenImage
 from fashion_annotator.ui.palette_dock import PaletteDock
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
 from fashion_annotator.ui.proposal_source import ProposalSource
@@ -149,6 +149,7 @@ class MainWindow(QMainWindow):
         a("open_server", "Open &server project…", "", self.open_server_project)
         a("next", "&Next image", "PgDown", lambda: self.step(1), "next")
         a("previous", "&Previous image", "PgUp", lambda: self.step(-1), "previous")
+        a("next_free", "Next &free to-do", "Ctrl+Shift+N", self.open_next_free)
         a(
             "accept",
             "&Accept proposal and next",
@@ -179,7 +180,7 @@ class MainWindow(QMainWindow):
             "&File": ["save", "done", None, "open_server", None, "preferences", None, "quit"],
             "&Edit": ["undo", "redo", None, "accept"],
             "&Tools": [f"tool_{n}" for n, _, _ in TOOLS] + [None, "smaller", "larger"],
-            "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous"],
+            "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous", "next_free"],
         }
         for title, names in menus.items():
             menu = bar.addMenu(title)
@@ -246,6 +247,19 @@ class MainWindow(QMainWindow):
             self.status.showMessage("No more images in this list", 3000)
             return False
         return self.open_image(ids[i])
+
+    def open_next_free(self) -> bool:
+        """Open the next to-do image that no other operator has open, claimed atomically (on a
+        shared project two operators never get the same one)."""
+        try:
+            record = self.project.claim_next(ttl_s=LEASE_TTL_S)
+        except ProjectError as exc:
+            self.status.showMessage(str(exc), 5000)
+            return False
+        if record is None:
+            self.status.showMessage("Nothing free to do: every to-do image is open elsewhere", 5000)
+            return False
+        return self.open_image(record.id)
 
     def _image_opened(self, opened: OpenImage | None) -> None:
         if opened is None:

@@ -70,3 +70,21 @@ def test_the_command_line_and_last_project_take_a_url(team_url: str) -> None:
     project, _ = app.choose_project(None, team_url)
     with project:
         assert project.location == team_url
+
+
+def test_next_free_to_do_never_opens_a_colleagues_image(qtbot, team_url: str, tmp_path) -> None:
+    alice, alice_project = open_window(qtbot, team_url, tmp_path / "a.ini", Answers())
+    bob, bob_project = open_window(qtbot, team_url, tmp_path / "b.ini", Answers(), user="bob")
+    try:
+        first = alice.session.image_id
+        assert bob.session.current.read_only  # alice has the first image open
+        assert bob.open_next_free()
+        assert bob.session.image_id != first and not bob.session.current.read_only
+        assert not alice.open_next_free()  # the only other image is bob's
+        assert "Nothing free to do" in alice.status.currentMessage()
+        assert alice.session.image_id == first
+    finally:
+        bob.close()
+        alice.close()
+        bob_project.close()
+        alice_project.close()
