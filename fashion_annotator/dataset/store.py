@@ -67,6 +67,7 @@ class Project(LegacyNames):
     """
 
     backend = "sqlite"
+    leases: Leases
 
     def __init__(self, root: Path, conn: sqlite3.Connection, user: str | None) -> None:
         self._db = StoreConnection(root, conn, user or getpass.getuser())

@@ -140,7 +140,7 @@ def _remove(target: Project, dst: str | Path) -> None:
     from fashion_annotator.dataset.postgres.project import PgProject
 
     with PgProject.open(str(dst)) as pg:
-        pg._conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(pg.url.schema)))
+        pg._db.conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(pg.url.schema)))
 
 
 def _side(project: Project):
@@ -231,17 +231,15 @@ class _PgSide:
                      " AND p.sha256 = i.sha256 ORDER BY i.id")  # fmt: skip
         else:
             query = f"SELECT * FROM {table} ORDER BY {order}"
-        with self.conn.cursor(name=None) as cur:
-            for row in cur.execute(query):
-                row = {("user" if k == "username" else k): v for k, v in row.items()}
-                for blob in _BLOBS:
-                    if row.get(blob) is not None:
-                        row[blob] = bytes(row[blob])
-                if "id" in row:
-                    row["id"] = int(row["id"])
-                if "image_id" in row:
-                    row["image_id"] = int(row["image_id"])
-                yield {k: row[k] for k in TABLES[table]}
+        for found in self.conn.execute(query):
+            row = {("user" if k == "username" else k): v for k, v in found.items()}
+            for blob in _BLOBS:
+                if row.get(blob) is not None:
+                    row[blob] = bytes(row[blob])
+            for key in ("id", "image_id"):
+                if key in row:
+                    row[key] = int(row[key])
+            yield {k: row[k] for k in TABLES[table]}
 
     def transaction(self):
         return self.project._tx()

@@ -14,11 +14,12 @@ import socket
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 
 from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset.postgres import schema as pg_schema
@@ -34,7 +35,7 @@ LIVE = (
 )
 """SQL: lease row ``l`` is held (not expired, and the session that took it is still alive)."""
 
-CONNECT_OPTIONS = {
+CONNECT_OPTIONS: dict[str, Any] = {
     "application_name": "fashion-annotator",
     "connect_timeout": 10,
     "keepalives": 1,
@@ -60,10 +61,10 @@ class PgConnection:
         This desktop's working folder for the project.
     """
 
-    def __init__(self, url: ProjectURL, conn: psycopg.Connection, user: str, root: Path) -> None:
+    def __init__(self, url: ProjectURL, conn: psycopg.Connection[DictRow], user: str, root: Path) -> None:
         self.url = url
         self.root = root
-        self._conn: psycopg.Connection | None = conn
+        self._conn: psycopg.Connection[DictRow] | None = conn
         self.user = user
         self.token = uuid.uuid4().hex
         self.host = socket.gethostname()
@@ -80,7 +81,7 @@ class PgConnection:
         return self._conn is None
 
     @property
-    def conn(self) -> psycopg.Connection:
+    def conn(self) -> psycopg.Connection[DictRow]:
         """The connection; one lost to a network drop or a server restart is made again.
 
         The statement that met the broken connection has already failed (and raised); this
@@ -108,7 +109,7 @@ class PgConnection:
             self._conn = None
 
     @contextlib.contextmanager
-    def tx(self) -> Iterator[psycopg.Connection]:
+    def tx(self) -> Iterator[psycopg.Connection[DictRow]]:
         """One transaction; a database failure becomes a :class:`ProjectError` naming the URL."""
         conn = self.conn
         try:
@@ -117,7 +118,7 @@ class PgConnection:
         except psycopg.Error as exc:
             raise self.error("cannot write the project", exc) from exc
 
-    def query(self, query: str | sql.Composable, args: Sequence | dict = ()) -> list[dict]:
+    def query(self, query: str | sql.Composed | sql.SQL, args: Sequence | dict = ()) -> list[DictRow]:
         """Run a read outside any transaction and return every row."""
         try:
             return self.conn.execute(query, args).fetchall()
@@ -128,7 +129,7 @@ class PgConnection:
         """A :class:`ProjectError` naming the project URL, what failed and the first line why."""
         return ProjectError(f"{self.url.display}: {what}: {first_line(exc)}")
 
-    def write_status(self, conn: psycopg.Connection, image_id: int, status: str) -> None:
+    def write_status(self, conn: psycopg.Connection[DictRow], image_id: int, status: str) -> None:
         """Set an image's status and log the change, inside the caller's transaction."""
         conn.execute(
             f"UPDATE images SET status = %s, updated = {NOW}, username = %s WHERE id = %s",
@@ -147,7 +148,7 @@ class PgConnection:
             raise ProjectError(f"{path}: cannot write the local copy: {exc.strerror or exc}") from exc
 
 
-def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection:
+def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection[DictRow]:
     """Connect in autocommit mode, create or upgrade the project's schema, and select it."""
     try:
         given = conninfo_to_dict(url.conninfo)
@@ -165,6 +166,13 @@ def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection:
         conn.close()
         raise ProjectError(f"{url.display}: cannot open the project: {first_line(exc)}") from exc
     return conn
+
+
+def one(row: DictRow | None) -> DictRow:
+    """The row a statement that always returns one (``INSERT ... RETURNING``) returned."""
+    if row is None:
+        raise ProjectError("the database returned no row where one was expected")
+    return row
 
 
 def first_line(exc: Exception) -> str:

@@ -13,9 +13,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import psycopg
+from psycopg.rows import DictRow
 
 from fashion_annotator.dataset.leases import Lease, LeaseHeld
-from fashion_annotator.dataset.postgres.connection import LIVE, NOW, PgConnection
+from fashion_annotator.dataset.postgres.connection import LIVE, NOW, PgConnection, one
 from fashion_annotator.dataset.records import DecisionRecord, ModelRecord, ProjectError
 from fashion_annotator.dataset.schema import DECISIONS, STATUSES
 
@@ -61,13 +62,13 @@ class PgDecisions:
             ).fetchone()
             status = "approved" if decision == "approve" else "rejected"
             self._db.write_status(conn, int(image_id), status)
-        return _decision(row)
+        return _decision(one(row))
 
     def __call__(
         self, image_id: int | None = None, task: str | None = None
     ) -> list[DecisionRecord]:
         """QA decisions, oldest first, optionally for one image and/or one task."""
-        query, args = "SELECT * FROM decisions WHERE TRUE", []
+        query, args = "SELECT * FROM decisions WHERE TRUE", list[object]()
         if image_id is not None:
             query += " AND image_id = %s"
             args.append(int(image_id))
@@ -126,7 +127,8 @@ class PgModels:
                  "trained_on": json.dumps(list(trained_on)), "user": self._db.user,
                  "active": bool(activate)},
             ).fetchone()  # fmt: skip
-        return self._records("WHERE task = %s AND version = %s", (task, row["version"]))[0]
+        version = one(row)["version"]
+        return self._records("WHERE task = %s AND version = %s", (task, version))[0]
 
     def __call__(self, task: str) -> list[ModelRecord]:
         """Registered models of a task, oldest first (their files fetched locally)."""
@@ -163,7 +165,7 @@ class PgModels:
         )
         return [self._with_file(r) for r in rows]
 
-    def _with_file(self, row: dict) -> ModelRecord:
+    def _with_file(self, row: DictRow) -> ModelRecord:
         """The record, with the weights (and meta) copied into ``models/`` when absent or stale."""
         path = self._db.root / "models" / row["task"] / f"v{row['version']}.safetensors"
         if not has_sha(path, row["sha256"]):
@@ -212,10 +214,12 @@ class PgLeases:
                 held = conn.execute(
                     f"SELECT {_LEASE_COLUMNS} FROM leases WHERE image_id = %s", (int(image_id),)
                 ).fetchone()
-                raise _held(held)
+                raise _held(one(held))
         return _lease(row)
 
-    def take(self, conn: psycopg.Connection, image_id: int, ttl_s: float) -> dict | None:
+    def take(
+        self, conn: psycopg.Connection[DictRow], image_id: int, ttl_s: float
+    ) -> DictRow | None:
         """Inside a transaction: take or renew the lease; None when another session holds it."""
         return conn.execute(_TAKE_LEASE, {
             "image_id": int(image_id), "token": self._db.token, "holder": self._db.holder,
@@ -244,7 +248,7 @@ class PgLeases:
         )
         return _lease(rows[0]) if rows else None
 
-    def lock_unleased(self, conn: psycopg.Connection, image_id: int) -> None:
+    def lock_unleased(self, conn: psycopg.Connection[DictRow], image_id: int) -> None:
         """Inside a transaction: lock the image row (versions are numbered one save at a time)
         and raise :class:`LeaseHeld` when another live session holds the image."""
         held = conn.execute(
@@ -255,7 +259,7 @@ class PgLeases:
         if held is not None and held["holder"] is not None:
             raise _held({**held, "image_id": image_id})
 
-    def claim(self, ttl_s: float, statuses: Sequence[str]) -> dict | None:
+    def claim(self, ttl_s: float, statuses: Sequence[str]) -> DictRow | None:
         """Lease the least recently changed unleased image of ``statuses``; its row, or None.
 
         Concurrent claims skip each other's candidate rows (``FOR UPDATE SKIP LOCKED``) and the
@@ -290,16 +294,16 @@ def has_sha(path: Path, sha: str) -> bool:
         return False
 
 
-def _lease(row: dict) -> Lease:
+def _lease(row: DictRow) -> Lease:
     return Lease(int(row["image_id"]), row["holder"], row["token"], row["acquired"],
                  row["expires"], row["host"], row["pid"])  # fmt: skip
 
 
-def _held(row: dict) -> LeaseHeld:
+def _held(row: DictRow) -> LeaseHeld:
     return LeaseHeld(int(row["image_id"]), row["holder"], row["expires"], row["host"], row["pid"])
 
 
-def _decision(row: dict) -> DecisionRecord:
+def _decision(row: DictRow) -> DecisionRecord:
     return DecisionRecord(
         int(row["id"]), int(row["image_id"]), row["task"], row["decision"], row["reason"],
         row["text"], row["username"], row["at"],

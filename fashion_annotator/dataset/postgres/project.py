@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 import psycopg
 from psycopg import sql
+from psycopg.rows import DictRow
 
 from fashion_annotator.core.images import decode_mask_png, load_image
 from fashion_annotator.dataset.cache import Cache
-from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect
+from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels, has_sha
 from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
 from fashion_annotator.dataset.records import (
@@ -61,9 +62,13 @@ class PgProject(Project):
     """
 
     backend = "postgresql"
+    _db: PgConnection  # type: ignore[assignment]
+    models: PgModels
+    decisions: PgDecisions
+    leases: PgLeases  # type: ignore[assignment]
 
     def __init__(
-        self, url: ProjectURL, conn: psycopg.Connection, user: str | None, location: str = ""
+        self, url: ProjectURL, conn: psycopg.Connection[DictRow], user: str | None, location: str = ""
     ) -> None:
         # Not Project.__init__: the same attributes and parts, over PostgreSQL.
         self.url = url
@@ -76,15 +81,15 @@ class PgProject(Project):
             raise ProjectError(
                 f"{self.root}: cannot make the local working folder: {exc.strerror or exc}"
             ) from exc
-        self._db = PgConnection(url, conn, user or getpass.getuser(), self.root)  # type: ignore[assignment]
+        self._db = PgConnection(url, conn, user or getpass.getuser(), self.root)
         self.user = self._db.user
         self._location = location or url.display
         self._taxonomies: dict = {}
         self._immutable: dict[int, ImageRecord] = {}
-        self.models = PgModels(self._db)  # type: ignore[assignment]
-        self.decisions = PgDecisions(self._db, self._check_image_task)  # type: ignore[assignment]
+        self.models = PgModels(self._db)
+        self.decisions = PgDecisions(self._db, self._check_image_task)
         self.cache = Cache(self.root, lambda image_id: self._known_image(image_id).sha256)
-        self.leases = PgLeases(self._db, self._known_image)  # type: ignore[assignment]
+        self.leases = PgLeases(self._db, self._known_image)
 
     def _check_image_task(self, image_id: int, task: str) -> None:
         self._known_image(image_id)
@@ -112,7 +117,7 @@ class PgProject(Project):
         for task in tasks:
             _load_taxonomy(task)
         project = cls(parsed, connect(parsed, create=True), user, url)
-        with project._tx() as conn:
+        with project._db.tx() as conn:
             with conn.cursor() as cur:
                 cur.executemany(
                     "INSERT INTO tasks (name, position) VALUES (%s, %s)",
@@ -147,7 +152,7 @@ class PgProject(Project):
     def add_task(self, task: str) -> None:
         """Add a task (a shipped taxonomy name); adding a present task does nothing."""
         _load_taxonomy(task)
-        with self._tx() as conn:
+        with self._db.tx() as conn:
             conn.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")
             conn.execute(
                 "INSERT INTO tasks (name, position) "
@@ -190,7 +195,7 @@ class PgProject(Project):
             return found
         photo = load_image(src)
         height, width = photo.rgb.shape[:2]
-        with self._tx() as conn:
+        with self._db.tx() as conn:
             # One import chooses a name at a time, so two desktops never pick the same one.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('fa.images'))")
             row = conn.execute("SELECT * FROM images WHERE sha256 = %s", (sha,)).fetchone()
@@ -209,7 +214,7 @@ class PgProject(Project):
                 f" %s, %s, 'new', {NOW}, {NOW}, %s) RETURNING *",
                 (name, src.name, src.stem, str(src), copy, sha, width, height, self.user),
             ).fetchone()
-        record = self._record(row)
+        record = self._record(one(row))
         if copy:
             self._db.keep_local(record.path, raw)
         return record
@@ -225,7 +230,7 @@ class PgProject(Project):
         rows = self._db.query("SELECT * FROM images WHERE sha256 = %s", (sha,))
         return self._with_photos(rows)[0] if rows else None
 
-    def _record(self, row: dict) -> ImageRecord:  # type: ignore[override]
+    def _record(self, row: DictRow) -> ImageRecord:  # type: ignore[override]
         path = self.root / "images" / row["name"] if row["stored"] else Path(row["name"])
         return ImageRecord(
             id=int(row["id"]), name=row["name"], stem=row["stem"], path=path,
@@ -234,7 +239,7 @@ class PgProject(Project):
             updated=row["updated"], user=row["username"],
         )  # fmt: skip
 
-    def _with_photos(self, rows: list[dict]) -> list[ImageRecord]:
+    def _with_photos(self, rows: list[DictRow]) -> list[ImageRecord]:
         """Records of ``rows``, with every uploaded photo present in the local working folder."""
         records = [self._record(r) for r in rows]
         missing = {r.sha256: r.path for r in records
@@ -313,7 +318,7 @@ class PgProject(Project):
         if status is not None:
             _check_status(status)
         data, sha = self._encode(record, task, mask)
-        with self._tx() as conn:
+        with self._db.tx() as conn:
             self.leases.lock_unleased(conn, record.id)
             # One statement adds the version and updates the image (and its status log): fewer
             # round trips keep the image row's lock short when many operators save.
@@ -341,6 +346,7 @@ class PgProject(Project):
                  "seconds": float(seconds), "actions": int(actions), "user": self.user,
                  "status": status},
             ).fetchone()  # fmt: skip
+            row = one(row)
         return MaskVersion(record.id, task, row["version"], self._png_path("masks", record.id,
                            task, row["version"]), sha, source, float(seconds), int(actions),
                            self.user, row["created"])  # fmt: skip
@@ -366,7 +372,7 @@ class PgProject(Project):
         """Record what the model proposed (kept beside the masks, for QA's Dice later)."""
         record = self._known_image(image_id)
         data, _ = self._encode(record, task, mask)
-        with self._tx() as conn:
+        with self._db.tx() as conn:
             conn.execute("SELECT id FROM images WHERE id = %s FOR UPDATE", (record.id,))
             row = conn.execute(
                 "INSERT INTO proposals (image_id, task, version, png, model_version, username,"
@@ -376,6 +382,7 @@ class PgProject(Project):
                 {"id": record.id, "task": task, "png": data, "model": str(model_version),
                  "user": self.user},
             ).fetchone()  # fmt: skip
+            row = one(row)
         path = self._png_path("proposals", record.id, task, row["version"])
         self._db.keep_local(path, data)
         return ProposalRecord(record.id, task, row["version"], path, str(model_version),
@@ -419,7 +426,7 @@ class PgProject(Project):
                                         r["model_version"], r["username"], r["created"]))  # fmt: skip
         return found
 
-    def _latest_png(  # type: ignore[override]
+    def _latest_png(
         self, table: str, image_id: int, task: str, version: int | None = None
     ) -> np.ndarray | None:
         query = sql.SQL("SELECT png, version FROM {} WHERE image_id = %s AND task = %s").format(

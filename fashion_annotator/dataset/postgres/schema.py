@@ -12,6 +12,8 @@ server's clock, so desktops with skewed clocks agree on lease expiry.
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from psycopg import sql
 from psycopg.rows import tuple_row
@@ -129,7 +131,7 @@ class PgSchemaError(Exception):
     """The project cannot be used: missing, already present, or newer than this program."""
 
 
-def exists(conn: psycopg.Connection, schema: str) -> bool:
+def exists(conn: psycopg.Connection[Any], schema: str) -> bool:
     """Whether the project's schema exists in the database."""
     row = conn.execute(
         "SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)
@@ -137,7 +139,7 @@ def exists(conn: psycopg.Connection, schema: str) -> bool:
     return row is not None
 
 
-def schema_version(conn: psycopg.Connection, schema: str) -> int:
+def schema_version(conn: psycopg.Connection[Any], schema: str) -> int:
     """The project's schema version (0 for an empty schema)."""
     cur = conn.cursor(row_factory=tuple_row)
     found = cur.execute(
@@ -153,7 +155,7 @@ def schema_version(conn: psycopg.Connection, schema: str) -> int:
     return 0 if row is None else int(row[0])
 
 
-def migrate(conn: psycopg.Connection, schema: str, *, create: bool = False) -> int:
+def migrate(conn: psycopg.Connection[Any], schema: str, *, create: bool = False) -> int:
     """Bring the project's schema to :data:`SCHEMA_VERSION`; return the version it had.
 
     ``conn`` must be in autocommit mode; the upgrade is one transaction, serialised between
