@@ -22,6 +22,7 @@ class FakeProject:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.location = root
         self.promoted: list[tuple[str, int]] = []
 
     def training_items(self, task: str) -> list:
