@@ -147,3 +147,23 @@ def test_a_dropped_connection_is_made_again_and_keeps_its_leases(
         with pytest.raises(LeaseHeld, match="alice@"):
             bob.acquire_lease(rec.id)  # the lease followed alice to her new session
         assert alice.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8)).version == 1
+
+
+def test_an_upgrade_applies_once_and_a_failed_one_changes_nothing(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = parse_url(pg_url)
+    create_project(pg_url).close()
+    broken = (*pg_schema.MIGRATIONS, "ALTER TABLE images ADD COLUMN note TEXT; SELECT 1/0")
+    monkeypatch.setattr(pg_schema, "MIGRATIONS", broken)
+    monkeypatch.setattr(pg_schema, "SCHEMA_VERSION", len(broken))
+    with pytest.raises(ProjectError, match="division by zero"):
+        open_project(pg_url)
+    with psycopg.connect(url.conninfo, autocommit=True) as conn:
+        assert pg_schema.schema_version(conn, url.schema) == len(broken) - 1
+    good = (*pg_schema.MIGRATIONS[:-1], "ALTER TABLE images ADD COLUMN note TEXT")
+    monkeypatch.setattr(pg_schema, "MIGRATIONS", good)
+    with open_project(pg_url) as project:
+        assert project._db.query("SELECT note FROM images") == []
+    with psycopg.connect(url.conninfo, autocommit=True) as conn:
+        assert pg_schema.migrate(conn, url.schema) == len(good)  # already there: nothing to do
