@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.tasks import available_tasks
+from fashion_annotator.runtime.exit_codes import report_error
 
 TASKS = tuple(available_tasks())
 BIG_PHOTO = (1728, 1152)
@@ -117,8 +118,7 @@ def _write(result: dict[str, Any], path: Path | None) -> None:
 
 
 def _fail(name: str, exc: Exception) -> int:
-    print(f"fashion-annotator bench {name}: error: {exc}", file=sys.stderr)
-    return 2
+    return report_error(exc, f"bench {name}")
 
 
 def _progress(done: int, name: str) -> None:
@@ -140,8 +140,8 @@ def run_superpixels(args: argparse.Namespace) -> int:
     from skimage import graph
     from skimage.segmentation import felzenszwalb
 
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.quality import hierarchy_quality
+    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.evaluation.superpixel_quality import hierarchy_quality
     from fashion_annotator.segmentation.superpixels import SuperpixelParams, compute_superpixels
 
     try:
@@ -235,8 +235,8 @@ def _load_model(args: argparse.Namespace) -> Any:
 
 def run_refine(args: argparse.Namespace) -> int:
     """Score the raw proposals and each refinement alone, and the default chain."""
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
+    from fashion_annotator.evaluation.datasets import TaskScores, task_classes
+    from fashion_annotator.evaluation.effort import iter_dataset
     from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
     from fashion_annotator.segmentation.refine import REFINEMENTS, default_refinements
@@ -246,7 +246,8 @@ def run_refine(args: argparse.Namespace) -> int:
         predictor = _load_model(args)
         classes = task_classes(args.data, args.task)
         binary = len(classes) == 2
-        variants = {"raw": ()} | {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
+        variants: dict[str, tuple[str, ...]] = {"raw": ()}
+        variants |= {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)
@@ -297,7 +298,7 @@ def run_refine(args: argparse.Namespace) -> int:
 
 def run_effort(args: argparse.Namespace) -> int:
     """Simulate corrections; print and write the three methods' figures."""
-    from fashion_annotator.segmentation import effort
+    from fashion_annotator.evaluation import effort
     from fashion_annotator.segmentation.proposals import ModelLoadError
 
     predictor = None
@@ -347,7 +348,7 @@ def run_ui(args: argparse.Namespace) -> int:
 
 def run_save(args: argparse.Namespace) -> int:
     """Median ``Project.save_mask`` of a 550x830 parsing mask, and the PNG encoding baseline."""
-    from fashion_annotator.dataset.benchmark import bench_save
+    from fashion_annotator.evaluation.save_speed import bench_save
 
     result = bench_save(n=args.runs)
     print(
@@ -361,7 +362,7 @@ def run_save(args: argparse.Namespace) -> int:
 def run_team(args: argparse.Namespace) -> int:
     """Simulated team on one project: save latency, lost saves, double claims, crashes."""
     from fashion_annotator.dataset.records import ProjectError
-    from fashion_annotator.dataset.team_bench import TeamBenchConfig, run_team_bench
+    from fashion_annotator.evaluation.team import TeamBenchConfig, run_team_bench
 
     config = TeamBenchConfig(args.url, args.operators, args.minutes, args.think_s,
                              crash_every_s=args.crash_every_s)  # fmt: skip
@@ -389,11 +390,8 @@ def _shipped_tasks() -> list[str]:
 
 def run_infer(args: argparse.Namespace) -> int:
     """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
-    from fashion_annotator.segmentation.proposals import (
-        ModelLoadError,
-        benchmark_latency,
-        load_predictor,
-    )
+    from fashion_annotator.evaluation.latency import benchmark_latency
+    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     sources: list[str | Path] = [args.model] if args.model else list(args.task or _shipped_tasks())
     results = {}

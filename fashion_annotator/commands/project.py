@@ -11,20 +11,20 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fashion_annotator.core.labels import available_taxonomies
-from fashion_annotator.dataset.formats import (
-    EXPORT_FORMATS,
-    IMPORT_FORMATS,
-    ImportSummary,
-    export_project,
-    import_source,
-)
-from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.postgres.url import describe_location, project_location
-from fashion_annotator.dataset.store import ProjectError, create_project, open_project
+from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_error
+from fashion_annotator.runtime.progress import ProgressBar
 
-EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
+if TYPE_CHECKING:
+    from fashion_annotator.dataset.formats import ImportSummary
+
+# The format modules (cv2, pycocotools) load only when a command runs, so `info` and `--help`
+# stay fast; a test checks these names against fashion_annotator.dataset.formats.
+IMPORT_FORMATS = ("photos", "plain", "alpha", "coco")
+EXPORT_FORMATS = ("plain", "coco", "cutout")
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
 
 
@@ -86,9 +86,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.set_defaults(func=_cmd_info)
 
 
-def _fail(message: object) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return EXIT_ERROR
+def _fail(args: argparse.Namespace, message: object) -> int:
+    return report_error(message, args.command)
 
 
 def _report(summary: ImportSummary, seconds: float) -> int:
@@ -100,47 +99,65 @@ def _report(summary: ImportSummary, seconds: float) -> int:
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.formats import import_source
+    from fashion_annotator.dataset.store import ProjectError, create_project
+
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if not args.images.is_dir():
-        return _fail(f"{args.images}: not a folder of photos")
+        return _fail(args, f"{args.images}: not a folder of photos")
     try:
         with create_project(args.project, tasks=tasks, user=args.user) as project:
             start = time.perf_counter()
-            summary = import_source(project, args.images, "photos")
+            with ProgressBar("adding photos") as bar:
+                summary = import_source(project, args.images, "photos", progress=bar.update)
             return _report(summary, time.perf_counter() - start)
     except (ProjectError, ValueError, OSError) as exc:
-        return _fail(exc)
+        return _fail(args, exc)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.formats import import_source
+    from fashion_annotator.dataset.leases import LeaseHeld
+    from fashion_annotator.dataset.store import ProjectError, open_project
+
     if not args.src.exists():
-        return _fail(f"{args.src}: not found")
+        return _fail(args, f"{args.src}: not found")
     try:
         with open_project(args.project, user=args.user) as project:
             start = time.perf_counter()
-            summary = import_source(project, args.src, args.format, args.taxonomy)
+            with ProgressBar("importing") as bar:
+                summary = import_source(
+                    project, args.src, args.format, args.taxonomy, progress=bar.update
+                )
             return _report(summary, time.perf_counter() - start)
     except (ProjectError, ValueError, OSError, LeaseHeld) as exc:
-        return _fail(exc)
+        return _fail(args, exc)
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.formats import export_project
+    from fashion_annotator.dataset.store import ProjectError, open_project
+
     try:
-        with open_project(args.project) as project:
-            summary = export_project(project, args.out, args.format, args.task)
+        with open_project(args.project) as project, ProgressBar("exporting") as bar:
+            summary = export_project(
+                project, args.out, args.format, args.task, progress=bar.update
+            )
     except (ProjectError, ValueError, OSError) as exc:
-        return _fail(exc)
+        return _fail(args, exc)
     print("\n".join(summary.lines()))
     return EXIT_OK
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.store import ProjectError, open_project
+
     try:
         with open_project(args.project) as project:
             status = project.counts()
             tasks = project.task_counts()
     except ProjectError as exc:
-        return _fail(exc)
+        return _fail(args, exc)
     if args.json:
         print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))
         return EXIT_OK

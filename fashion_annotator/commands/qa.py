@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from fashion_annotator.dataset.postgres.url import project_location
+from fashion_annotator.runtime.exit_codes import EXIT_USAGE, PROG, report_error
+from fashion_annotator.runtime.progress import ProgressBar
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -37,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the report; return 0, or 2 with a message on stderr when something is unusable."""
+    """Write the report; return 0, 1 with a message on stderr when something is unusable, 2 on
+    bad usage."""
     from fashion_annotator.dataset.store import ProjectError, open_project
     from fashion_annotator.qa.report import build_html, write_csv, write_html
     from fashion_annotator.qa.scores import metric_name, rescore_with_model, score_project
@@ -45,9 +48,9 @@ def run(args: argparse.Namespace) -> int:
 
     if args.worst < 0:
         print(
-            f"fashion-annotator qa-report: --worst must be >= 0, got {args.worst}", file=sys.stderr
+            f"{PROG} qa-report: error: --worst must be >= 0, got {args.worst}", file=sys.stderr
         )
-        return 2
+        return EXIT_USAGE
     try:
         with open_project(args.project) as project:
             task = args.task or project.tasks[0]
@@ -56,15 +59,13 @@ def run(args: argparse.Namespace) -> int:
             if args.rescore:
                 predictor = load_predictor(task, project, device=args.device)
 
-                def progress(done: int, total: int) -> None:
-                    print(f"\rscoring {done}/{total}", end="", file=sys.stderr, flush=True)
-
-                scores = rescore_with_model(
-                    project, task, predictor, batch_size=args.batch_size, progress=progress
-                )
-                print(file=sys.stderr)
+                with ProgressBar("re-scoring") as bar:
+                    scores = rescore_with_model(
+                        project, task, predictor, batch_size=args.batch_size, progress=bar.update
+                    )
             else:
-                scores = score_project(project, task)
+                with ProgressBar("scoring") as bar:
+                    scores = score_project(project, task, progress=bar.update)
             document = build_html(
                 project, task, scores, worst=args.worst, k=args.k, predictor=predictor
             )
@@ -72,8 +73,7 @@ def run(args: argparse.Namespace) -> int:
             if args.csv is not None:
                 write_csv(scores, args.csv, metric_name(project.taxonomy(task)), args.k)
     except (ProjectError, ModelLoadError, OSError, ValueError) as exc:
-        print(f"fashion-annotator qa-report: {exc}", file=sys.stderr)
-        return 2
+        return report_error(exc, "qa-report")
     size_kb = args.out.stat().st_size / 1024
     print(f"{args.out}: {len(scores)} images, {size_kb:.0f} KiB")
     return 0

@@ -67,6 +67,9 @@ class Project(LegacyNames):
     """
 
     backend = "sqlite"
+    models: ModelRegistry
+    decisions: Decisions
+    cache: Cache
     leases: Leases
 
     def __init__(self, root: Path, conn: sqlite3.Connection, user: str | None) -> None:

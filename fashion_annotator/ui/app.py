@@ -8,10 +8,13 @@ folder from ``resources/sample`` so that a new user sees the tool working at onc
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QStandardPaths
+from PySide6.QtCore import QCoreApplication, QSize, QStandardPaths, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
@@ -19,9 +22,15 @@ from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, Project, open_project
 from fashion_annotator.resources import resource_path
+from fashion_annotator.runtime.exit_codes import EXIT_ERROR, report_error
 
 ORGANIZATION = "FashionAnnotator"
 APPLICATION = "fashion-annotator"
+#: Name of the installed .desktop entry (packaging/fashion-annotator.desktop), for the taskbar.
+DESKTOP_FILE = "fashion-annotator"
+#: When set (milliseconds), quit that long after the first window is shown: the start-up smoke
+#: test of the wheel and the bundle, which also prints the time to the first window.
+SMOKE_QUIT_ENV = "FA_SMOKE_QUIT_MS"
 PROJECT_SUBDIR = "annotations"
 
 
@@ -94,14 +103,23 @@ def sample_project(folder: Path | None = None) -> Project:
 
 
 def _application() -> QApplication:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Fashion Annotator")
-    from fashion_annotator.ui.icons import icon
-
-    app.setWindowIcon(icon("brush"))
+    app.setDesktopFileName(DESKTOP_FILE)
+    app.setWindowIcon(app_icon())
     return app  # type: ignore[return-value]
+
+
+def app_icon() -> QIcon:
+    """The application icon from ``resources/icons/app/fashion-annotator-SIZE.png`` (every size)."""
+    result = QIcon()
+    for png in sorted(resource_path("icons", "app").glob(f"{APPLICATION}-*.png")):
+        size = int(png.stem.rsplit("-", 1)[1])
+        result.addFile(str(png), QSize(size, size))
+    return result
 
 
 def choose_project(path: str | None, last: str | Path | None) -> tuple[Project, list[str]]:
@@ -122,24 +140,34 @@ def run_gui(path: str | None) -> int:
     Returns
     -------
     int
-        The exit status: 0, or 2 when the project cannot be opened.
+        The exit status: 0, or 1 when the project cannot be opened.
     """
+    started = time.perf_counter()
     app = _application()
+    from fashion_annotator.ui.crash import install_crash_dialog
     from fashion_annotator.ui.main_window import MainWindow
     from fashion_annotator.ui.preferences import Preferences
+
+    install_crash_dialog()
 
     prefs = Preferences()
     try:
         project, problems = choose_project(path, prefs.last_project)
     except ProjectError as exc:
-        print(f"fashion-annotator: {exc}", file=sys.stderr)
+        report_error(exc)
         QMessageBox.critical(None, "Cannot open project", str(exc))
-        return 2
+        return EXIT_ERROR
     window = MainWindow(project, prefs)
     window.show()
     if problems:
         QMessageBox.warning(window, "Some photos were not imported", "\n".join(problems[:20]))
     window.start()
+    smoke_ms = os.environ.get(SMOKE_QUIT_ENV)
+    if smoke_ms is not None:
+        shown_s = time.perf_counter() - started
+        print(f"fashion-annotator: first window shown {shown_s:.2f} s after Qt start-up began",
+              file=sys.stderr)  # fmt: skip
+        QTimer.singleShot(int(smoke_ms), app.quit)
     try:
         return app.exec()
     finally:

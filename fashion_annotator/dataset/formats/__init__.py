@@ -51,16 +51,20 @@ def import_source(
 
 
 def export_project(
-    project: Project, out: str | Path, fmt: str, task: str | None = None
+    project: Project,
+    out: str | Path,
+    fmt: str,
+    task: str | None = None,
+    progress: Progress | None = None,
 ) -> ExportSummary:
     """Export ``project``'s latest masks of ``task`` in format ``fmt`` under ``out``.
 
     Without ``task``: the first project task for ``plain`` and ``coco``, the binary
-    (``garment``) task for ``cutout``.
+    (``garment``) task for ``cutout``. ``progress(done, total)`` follows the project's images.
     """
     exporters = {"plain": export_plain, "coco": export_coco, "cutout": export_cutouts}
     if fmt not in exporters:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {EXPORT_FORMATS}")
     if task is None:
         task = default_binary_task(project) if fmt == "cutout" else project.tasks[0]
-    return exporters[fmt](project, out, task)
+    return exporters[fmt](project, out, task, progress)

@@ -108,7 +108,7 @@ def _paint(
     mask = np.zeros((height, width), np.uint8)
     decoded = []
     for ann in anns:
-        label = categories.get(ann.get("category_id"))
+        label = categories.get(int(ann.get("category_id", -1)))
         if label is None:
             raise ValueError(f"{where}: annotation {ann.get('id')} has unknown category")
         if isinstance(label, str):
@@ -176,15 +176,18 @@ def _photo(project: Project, adder: PhotoAdder, root: Path, name: str, where: st
     return attach_target(project, Path(name).stem, Path(where))
 
 
-def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
+def export_coco(
+    project: Project, out: str | Path, task: str, progress: Progress | None = None
+) -> ExportSummary:
     """Write ``OUT/annotations.json`` (RLE, one instance per connected component per class)
     and the photos under ``OUT/images/``."""
     taxonomy = project.taxonomy(task)
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out)
-    images, annotations = [], []
-    for record, stem, mask in masked_images(project, task, summary):
+    images: list[dict] = []
+    annotations: list[dict] = []
+    for record, stem, mask in masked_images(project, task, summary, progress):
         file_name = f"{stem}{record.path.suffix.lower()}"
         shutil.copyfile(record.path, out / "images" / file_name)
         images.append(
@@ -207,7 +210,7 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
 
 
 def _instances(mask: np.ndarray, image_id: int, first_id: int) -> list[dict]:
-    out = []
+    out: list[dict] = []
     for label in np.unique(mask):
         if label == 0:
             continue
