@@ -63,8 +63,8 @@ class PgProject(Project):
 
     backend = "postgresql"
     _db: PgConnection  # type: ignore[assignment]
-    models: PgModels
-    decisions: PgDecisions
+    models: PgModels  # type: ignore[assignment]
+    decisions: PgDecisions  # type: ignore[assignment]
     leases: PgLeases  # type: ignore[assignment]
 
     def __init__(
