@@ -413,7 +413,7 @@ def run_infer(args: argparse.Namespace) -> int:
 
 def run_generalize(args: argparse.Namespace) -> int:
     """Score the person, garment and parsing7 models on every framing; print a table."""
-    from fashion_annotator.segmentation import generalize
+    from fashion_annotator.evaluation import generalize
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     files = {}
