@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "fashion_annotator.commands.evaluate",
     "fashion_annotator.commands.bench",
     "fashion_annotator.commands.qa",
+    "fashion_annotator.commands.migrate",
     "fashion_annotator.commands.doctor",
 )
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fashion_annotator.core.labels import available_taxonomies
+from fashion_annotator.dataset.postgres.url import describe_location, project_location
 from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_error
 from fashion_annotator.runtime.progress import ProgressBar
 
@@ -35,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "new", help="make a project from a folder of photos", epilog=_EPILOG,
         description="Create a project folder and copy the photos of DIR into it.",
     )  # fmt: skip
-    new.add_argument("project", metavar="PROJECT", type=Path, help="project folder to create")
+    new.add_argument("project", metavar="PROJECT", type=project_location,
+                     help="project folder to create, or postgresql://user@host/db?project=NAME")  # fmt: skip
     new.add_argument("--images", metavar="DIR", type=Path, required=True, help="photos to add")
     new.add_argument(
         "--tasks", default="garment,parsing7",
@@ -53,7 +55,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "folder of labelme JSON; cvat: CVAT for images XML; voc: a Pascal VOC folder; "
         "labelstudio: a Label Studio JSON export; yolo: a YOLO segmentation folder.",
     )  # fmt: skip
-    imp.add_argument("project", metavar="PROJECT", type=Path)
+    imp.add_argument("project", metavar="PROJECT", type=project_location)
     imp.add_argument("src", metavar="SRC", type=Path)
     imp.add_argument("--format", required=True, choices=IMPORT_FORMATS)
     imp.add_argument(
@@ -71,7 +73,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "the background transparent; labelme, cvat, voc, labelstudio, yolo: the tools' "
         "own layouts (see README).",
     )  # fmt: skip
-    exp.add_argument("project", metavar="PROJECT", type=Path)
+    exp.add_argument("project", metavar="PROJECT", type=project_location)
     exp.add_argument("out", metavar="OUT", type=Path, help="folder to write")
     exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     exp.add_argument(
@@ -94,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "info", help="image count, counts by status and by task",
         description="Print the project's image count, counts by status and masks by task.",
     )  # fmt: skip
-    info.add_argument("project", metavar="PROJECT", type=Path)
+    info.add_argument("project", metavar="PROJECT", type=project_location)
     info.add_argument("--json", action="store_true", help="print one JSON object instead")
     info.set_defaults(func=_cmd_info)
 
@@ -113,13 +115,13 @@ def _report(summary: ImportSummary, seconds: float) -> int:
 
 def _cmd_new(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.formats import import_source
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, create_project
 
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if not args.images.is_dir():
         return _fail(args, f"{args.images}: not a folder of photos")
     try:
-        with Project.create(args.project, tasks=tasks, user=args.user) as project:
+        with create_project(args.project, tasks=tasks, user=args.user) as project:
             start = time.perf_counter()
             with ProgressBar("adding photos") as bar:
                 summary = import_source(project, args.images, "photos", progress=bar.update)
@@ -131,12 +133,12 @@ def _cmd_new(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.formats import import_source
     from fashion_annotator.dataset.leases import LeaseHeld
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, open_project
 
     if not args.src.exists():
         return _fail(args, f"{args.src}: not found")
     try:
-        with Project.open(args.project, user=args.user) as project:
+        with open_project(args.project, user=args.user) as project:
             start = time.perf_counter()
             with ProgressBar("importing") as bar:
                 summary = import_source(
@@ -149,10 +151,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.formats import export_project
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, open_project
 
     try:
-        with Project.open(args.project) as project, ProgressBar("exporting") as bar:
+        with open_project(args.project) as project, ProgressBar("exporting") as bar:
             summary = export_project(
                 project, args.out, args.format, args.task, progress=bar.update,
                 shapes=args.shapes, tolerance=args.tolerance,
@@ -164,10 +166,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, open_project
 
     try:
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             status = project.counts()
             tasks = project.task_counts()
     except ProjectError as exc:
@@ -175,7 +177,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))
         return EXIT_OK
-    print(f"project: {Path(args.project).resolve()}")
+    print(f"project: {describe_location(args.project)}")
     print(f"images: {sum(status.values())}")
     print("by status: " + ", ".join(f"{k} {v}" for k, v in status.items()))
     print("masks by task: " + ", ".join(f"{k} {v}" for k, v in tasks.items()))

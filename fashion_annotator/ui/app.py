@@ -18,8 +18,9 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
+from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.dataset.store import INDEX_NAME, Project
+from fashion_annotator.dataset.store import INDEX_NAME, Project, open_project
 from fashion_annotator.resources import resource_path
 from fashion_annotator.runtime.exit_codes import EXIT_ERROR, report_error
 
@@ -50,7 +51,8 @@ def import_photos(project: Project, photos: list[Path], copy: bool) -> list[str]
 
 
 def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
-    """Open the project at ``path``, or make one from the folder of photos at ``path``.
+    """Open the project at ``path`` (a folder or a PostgreSQL project URL), or make one from
+    the folder of photos at ``path``.
 
     Returns
     -------
@@ -62,6 +64,8 @@ def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
     ProjectError
         ``path`` is neither a project nor a folder with photos.
     """
+    if is_postgres_url(str(path)):
+        return open_project(str(path)), []
     path = Path(path).expanduser()
     if (path / INDEX_NAME).is_file():
         return Project.open(path), []
@@ -118,13 +122,13 @@ def app_icon() -> QIcon:
     return result
 
 
-def choose_project(path: str | None, last: Path | None) -> tuple[Project, list[str]]:
+def choose_project(path: str | None, last: str | Path | None) -> tuple[Project, list[str]]:
     """The project to open: ``path``, else the last one, else the sample project."""
     if path is not None:
         return open_or_create(path)
-    if last is not None and (last / INDEX_NAME).is_file():
+    if last is not None and (is_postgres_url(str(last)) or (Path(last) / INDEX_NAME).is_file()):
         try:
-            return Project.open(last), []
+            return open_project(last), []
         except ProjectError:
             pass
     return sample_project(), []

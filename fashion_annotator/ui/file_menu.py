@@ -331,6 +331,8 @@ def populate(menu: QMenu, window: MainWindow) -> FileActions:
     menu.addAction(
         a("new_project", "&New project from folder…", "Ctrl+N", files.choose_new_project)
     )
+    if "open_server" in window.actions_by_name:
+        menu.addAction(window.actions_by_name["open_server"])
     menu.addSeparator()
     menu.addAction(a("add_photos", "Add &photos…", "Ctrl+Shift+A", files.choose_photos))
     menu.addAction(a("import_masks", "&Import masks…", "Ctrl+I", files.choose_import))

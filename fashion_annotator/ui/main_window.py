@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QMainWindow,
+    QMessageBox,
     QScrollArea,
     QTabWidget,
     QToolBar,
@@ -29,7 +30,8 @@ if TYPE_CHECKING:  # imported when the Review tab is first shown
 
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.display import display_name
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.postgres.url import is_postgres_url
+from fashion_annotator.dataset.store import Project, ProjectError, open_project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import file_menu, prompts, shortcuts
 from fashion_annotator.ui.about import show_about
@@ -43,7 +45,7 @@ from fashion_annotator.ui.actions import (
 from fashion_annotator.ui.annotate import refine_menu
 from fashion_annotator.ui.annotate.banner import Banner, image_notes
 from fashion_annotator.ui.annotate.canvas import Canvas
-from fashion_annotator.ui.annotate.image_session import ImageSession, OpenImage
+from fashion_annotator.ui.annotate.image_session import LEASE_TTL_S, ImageSession, OpenImage
 from fashion_annotator.ui.annotate.palette_dock import PaletteDock
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.annotate.queue_dock import QueueDock
@@ -181,8 +183,10 @@ class MainWindow(QMainWindow):
         a("undo", "&Undo", QKeySequence.StandardKey.Undo, self.undo, "undo")
         a("redo", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo, "redo")
         a("save", "&Save", "Ctrl+S", self.save, "save")
+        a("open_server", "Open &server project…", "", self.open_server_project)
         a("next", "&Next image", "PgDown", lambda: self.step(1), "next")
         a("previous", "&Previous image", "PgUp", lambda: self.step(-1), "previous")
+        a("next_free", "Next &free to-do", "Ctrl+Shift+N", self.open_next_free)
         a(
             "accept",
             "&Accept proposal and next",
@@ -215,7 +219,7 @@ class MainWindow(QMainWindow):
         menus = {
             "&Edit": ["undo", "redo", None, "accept"],
             "&Tools": [f"tool_{n}" for n, _, _ in TOOLS] + [None, "smaller", "larger"],
-            "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous"],
+            "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous", "next_free"],
         }
         for title, names in menus.items():
             menu = bar.addMenu(title)
@@ -287,6 +291,19 @@ class MainWindow(QMainWindow):
             self.status.showMessage("No more images in this list", 3000)
             return False
         return self.open_image(ids[i])
+
+    def open_next_free(self) -> bool:
+        """Open the next to-do image that no other operator has open, claimed atomically (on a
+        shared project two operators never get the same one)."""
+        try:
+            record = self.project.claim_next(ttl_s=LEASE_TTL_S)
+        except ProjectError as exc:
+            self.status.showMessage(str(exc), 5000)
+            return False
+        if record is None:
+            self.status.showMessage("Nothing free to do: every to-do image is open elsewhere", 5000)
+            return False
+        return self.open_image(record.id)
 
     def _image_opened(self, opened: OpenImage | None) -> None:
         if opened is None:
@@ -484,6 +501,33 @@ class MainWindow(QMainWindow):
         dialog.show()
         return dialog
 
+    def open_server_project(self, url: str | None = None) -> MainWindow | None:
+        """Open a PostgreSQL project (asked for when ``url`` is None) in a new window.
+
+        This window closes first (saving the open image); the new one owns its project and
+        closes it with itself. Returns the new window, or None when nothing was opened.
+        """
+        if url is None:
+            last = self.prefs.last_project
+            url = prompts.ask_project_url(self, str(last) if is_postgres_url(str(last)) else "")
+        if not url:
+            return None
+        try:
+            project = open_project(url, user=self.project.user)
+        except ProjectError as exc:
+            QMessageBox.critical(self, "Cannot open project", str(exc))
+            return None
+        window = MainWindow(project, self.prefs, ask_restore=self.ask_restore,
+                            ask_quit=self.ask_quit)  # fmt: skip
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(project.close)
+        window.show()
+        if not self.close():
+            window.close()
+            return None
+        window.start()
+        return window
+
     def show_preferences(self) -> None:
         """Edit the preferences and apply them."""
         dialog = PreferencesDialog(
@@ -561,8 +605,9 @@ class MainWindow(QMainWindow):
         self.files.wait()
         self._show_annotate_docks(True)
         self.prefs.set_window_state(self.saveGeometry(), self.saveState())
-        self.prefs.last_project = self.project.root
-        self.prefs.add_recent_project(self.project.root)
+        self.prefs.last_project = self.project.location
+        if not is_postgres_url(str(self.project.location)):
+            self.prefs.add_recent_project(self.project.root)
         self.prefs.sync()
         event.accept()
 

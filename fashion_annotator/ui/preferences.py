@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.ui.annotate.autosave import DEFAULT_INTERVAL_S
 from fashion_annotator.ui.icons import swatch
 from fashion_annotator.ui.shortcuts import ShortcutEditor
@@ -84,10 +85,10 @@ class Preferences:
         self.settings.setValue("autosave/interval_s", max(0, int(value)))
 
     @property
-    def last_project(self) -> Path | None:
-        """The project opened last, if any."""
+    def last_project(self) -> str | Path | None:
+        """The project opened last (a folder, or a PostgreSQL project URL), if any."""
         value = self.settings.value("session/last_project")
-        return Path(str(value)) if value else None
+        return project_location(str(value)) if value else None
 
     @last_project.setter
     def last_project(self, path: str | Path | None) -> None:

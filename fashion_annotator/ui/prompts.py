@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from fashion_annotator.core.journal import JournalEntry
 
@@ -56,3 +56,14 @@ def ask_lease_held(parent: QWidget, holder: str, expires: float) -> bool:
     box.addButton("Skip", QMessageBox.ButtonRole.RejectRole)
     box.exec()
     return box.clickedButton() is read_only
+
+
+def ask_project_url(parent: QWidget, default: str = "") -> str | None:
+    """Ask for a PostgreSQL project URL; None when cancelled or left empty."""
+    text, ok = QInputDialog.getText(
+        parent, "Open server project",
+        "Project URL (postgresql://user@host:port/database?project=NAME):",
+        text=default or "postgresql://",
+    )  # fmt: skip
+    text = text.strip()
+    return text if ok and text and text != "postgresql://" else None

@@ -23,6 +23,7 @@ class FakeProject:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.location = root
         self.promoted: list[tuple[str, int]] = []
         self.models = self  # the part the dialog promotes through: project.models.set_active
 

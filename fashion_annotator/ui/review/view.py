@@ -402,7 +402,7 @@ class ReviewView(QWidget):
         if self.rescore_thread is not None:
             self.rescore_thread.cancel()
             return
-        thread = RescoreThread(self.project.root, self.task, self.project.user, parent=self)
+        thread = RescoreThread(self.project.location, self.task, self.project.user, parent=self)
         thread.progress.connect(self._rescore_progress)
         thread.scored.connect(self._rescored)
         thread.failed.connect(self._rescore_failed)

@@ -204,7 +204,7 @@ class RetrainDialog(QDialog):
             *cli_command(),
             "train",
             "--project",
-            str(self.project.root),
+            str(self.project.location),
             "--task",
             self.task,
             "--epochs",
