@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-TASKS = ("person", "garment", "parsing7", "parsing18")
+TASKS = ("person", "garment", "parsing7", "parsing18", "instances")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", type=Path, required=True, help="dataset folder")
     p.add_argument("--task", required=True, choices=TASKS)
     p.add_argument(
-        "--model", type=Path, default=None, help="a .safetensors model (default: the shipped one)"
+        "--model", type=Path, default=None, help="a .safetensors model (default: the shipped one; for instances, the category classifier)"
     )
     p.add_argument("--json", type=Path, default=None, help="write the figures here (else stdout)")
     p.add_argument(
@@ -45,6 +45,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; return 0, or 2 with a message on stderr when the model or data is unusable."""
+    if args.task == "instances":
+        from fashion_annotator.commands.evaluate_instances import run as run_instances
+
+        return run_instances(args)
     from fashion_annotator.segmentation.evaluation import evaluate_dataset, task_classes
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 

@@ -37,6 +37,7 @@ from fashion_annotator.core.labels import Taxonomy, load_taxonomy, validate_mask
 from fashion_annotator.dataset import leases, schema
 from fashion_annotator.dataset.atomic import atomic_write_bytes
 from fashion_annotator.dataset.cache import CacheMixin
+from fashion_annotator.dataset.instances_store import InstanceStoreMixin
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import (
     ImageRecord,
@@ -53,7 +54,7 @@ INDEX_NAME = "project.sqlite"
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
 
 
-class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
+class Project(RegistryMixin, CacheMixin, leases.LeaseMixin, InstanceStoreMixin):
     """An open project: one SQLite connection, owned by this object (use it as a context manager).
 
     Use :meth:`create` or :meth:`open` rather than the constructor.
