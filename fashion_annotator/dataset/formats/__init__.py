@@ -14,13 +14,17 @@ from fashion_annotator.dataset.formats.alpha import (
     import_alpha,
 )
 from fashion_annotator.dataset.formats.coco import export_coco, import_coco
+from fashion_annotator.dataset.formats.coco_instances import (
+    export_coco_instances,
+    import_coco_instances,
+)
 from fashion_annotator.dataset.formats.common import ExportSummary, ImportSummary, Progress
 from fashion_annotator.dataset.formats.photos import import_photos
 from fashion_annotator.dataset.formats.plain import export_plain, import_plain
 from fashion_annotator.dataset.store import Project
 
-IMPORT_FORMATS = ("photos", "plain", "alpha", "coco")
-EXPORT_FORMATS = ("plain", "coco", "cutout")
+IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", "coco-instances")
+EXPORT_FORMATS = ("plain", "coco", "cutout", "coco-instances")
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -44,7 +48,8 @@ def import_source(
         if taxonomy is not None:
             raise ValueError("--taxonomy does not apply to a photo import (photos have no masks)")
         return import_photos(project, src, progress)
-    importers = {"plain": import_plain, "alpha": import_alpha, "coco": import_coco}
+    importers = {"plain": import_plain, "alpha": import_alpha, "coco": import_coco,
+                 "coco-instances": import_coco_instances}  # fmt: skip
     if fmt not in importers:
         raise ValueError(f"unknown import format {fmt!r}; expected one of {IMPORT_FORMATS}")
     return importers[fmt](project, src, taxonomy, progress)
@@ -58,7 +63,8 @@ def export_project(
     Without ``task``: the first project task for ``plain`` and ``coco``, the binary
     (``garment``) task for ``cutout``.
     """
-    exporters = {"plain": export_plain, "coco": export_coco, "cutout": export_cutouts}
+    exporters = {"plain": export_plain, "coco": export_coco, "cutout": export_cutouts,
+                 "coco-instances": export_coco_instances}  # fmt: skip
     if fmt not in exporters:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {EXPORT_FORMATS}")
     if task is None:
