@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import prompts, refine_menu
+from fashion_annotator.ui import instances_dock, prompts, refine_menu, review_instances
 from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task_title
 from fashion_annotator.ui.banner import Banner, image_notes
 from fashion_annotator.ui.canvas import Canvas
@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self._setup_toolbar()
         self._setup_status()
         self._setup_session()
+        self.instances = instances_dock.attach(self)
         self.resize(1400, 900)
         self.resizeDocks([self.queue, self.palette], [250, 210], Qt.Orientation.Horizontal)
         geometry, state = self.prefs.window_state()
@@ -164,6 +165,8 @@ class MainWindow(QMainWindow):
         a("help", "&Keyboard shortcuts", "F1", self.show_help, "help")
         a("preferences", "&Preferences…", "Ctrl+,", self.show_preferences)
         a("train", "&Retrain model…", "", self.show_training, "train")
+        a("train_attributes", "Retrain instance &attributes…", "",
+          lambda: self.show_training("instance_attributes"))  # fmt: skip
         a("quit", "&Quit", "Ctrl+Q", self.close)
         for i in range(10):
             key = str((i + 1) % 10)
@@ -184,7 +187,9 @@ class MainWindow(QMainWindow):
                 menu.addSeparator() if name is None else menu.addAction(get(name))
         self.refine_menu = bar.addMenu("&Refine")
         refine_menu.populate(self.refine_menu, self)
-        bar.addMenu("T&rain").addAction(get("train"))
+        train_menu = bar.addMenu("T&rain")
+        train_menu.addAction(get("train"))
+        train_menu.addAction(get("train_attributes"))
         bar.addMenu("&Help").addAction(get("help"))
 
     def _setup_toolbar(self) -> None:
@@ -346,15 +351,17 @@ class MainWindow(QMainWindow):
         self.reload_queue()
         return self.step(1) or True
 
-    def apply_mask_edit(self, fn, *args) -> None:
-        """Run ``fn(mask, *args) -> BBox | None`` on the shown mask as one undo step."""
+    def apply_mask_edit(self, fn, *args, task: str | None = None) -> None:
+        """Run ``fn(mask, *args) -> BBox | None`` on the shown (or ``task``'s) mask as one undo step."""
         cur = self.session.current
+        task = task or self.task
         if cur is None or cur.read_only:
             return
-        bbox = cur.doc.apply(self.task, fn, *args)
+        bbox = cur.doc.apply(task, fn, *args)
         if bbox is not None:
-            self.canvas.refresh_overlay(bbox)
-            self.session.note_edit(self.task)
+            if task == self.canvas.task:
+                self.canvas.refresh_overlay(bbox)
+            self.session.note_edit(task)
 
     def _read_only(self) -> bool:
         return self.session.current is not None and self.session.current.read_only
@@ -407,6 +414,7 @@ class MainWindow(QMainWindow):
             self.review = ReviewView(self.project, self)
             self.review.openImageRequested.connect(self._review_open)
             self.review.decisionRecorded.connect(lambda _id, _decision: self.reload_queue())
+            self.instance_review = review_instances.attach(self.review, self.project, self._review_open)
             self.tabs.blockSignals(True)
             self.tabs.removeTab(1)
             self.tabs.insertTab(1, self.review, icon("review"), "Review")
@@ -414,6 +422,7 @@ class MainWindow(QMainWindow):
             self.tabs.blockSignals(False)
         self.session.save()
         self.review.refresh()
+        self.instance_review.refresh()
 
     def _review_open(self, image_id: int) -> None:
         self.tabs.setCurrentIndex(0)
@@ -442,17 +451,20 @@ class MainWindow(QMainWindow):
             if self.session.current is not None:
                 self.canvas.set_task(self.task, self.taxonomies[self.task])
 
-    def show_training(self):
-        """Open the retraining dialog for the shown task."""
+    def show_training(self, task: str | None = None):
+        """Open the retraining dialog for ``task`` (default: the shown task)."""
         from fashion_annotator.ui.training_dialog import RetrainDialog
 
-        dialog = RetrainDialog(self.project, self.task, self)
+        dialog = RetrainDialog(self.project, task or self.task, self)
         dialog.modelPromoted.connect(self._model_promoted)
         dialog.show()
         return dialog
 
     def _model_promoted(self, task: str, version: object) -> None:
-        self.session.rerun_proposal(task)
+        if task == "instance_attributes":
+            self.instances.reload_models()
+        else:
+            self.session.rerun_proposal(task)
         self.status.showMessage(f"Now proposing with {task} model v{version}", 5000)
 
     def _show_error(self, text: str) -> None:
@@ -487,6 +499,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self.session.current.edited.clear()  # type: ignore[union-attr]
+        self.instances.flush()
         self.session.shutdown()
         if self.review is not None:
             self.review.close()
