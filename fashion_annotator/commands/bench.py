@@ -69,6 +69,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.set_defaults(func=run_infer)
 
+    from fashion_annotator.commands import bench_instances
+
+    bench_instances.register(sub)
+
 
 def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:
     p.add_argument("--data", type=Path, required=True, help="plain mask-folder dataset")

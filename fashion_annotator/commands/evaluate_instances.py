@@ -12,12 +12,14 @@ import numpy as np
 def run(args: argparse.Namespace) -> int:
     """Evaluate instances; 0, or 2 with a message on stderr when a model or the data is unusable."""
     from fashion_annotator.instances.classifier import InstanceClassifier
-    from fashion_annotator.instances.evaluation import evaluate_instances
+    from fashion_annotator.instances.evaluation import ccp_category_names, evaluate_instances
     from fashion_annotator.instances.proposer import InstanceProposer
+    from fashion_annotator.instances.schema import load_instance_taxonomy
     from fashion_annotator.models.weights import ModelFileError
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     try:
+        ccp_category_names(args.data, load_instance_taxonomy())  # a bad folder fails before models load
         parsing = load_predictor("parsing7", device=args.device)
         garment = load_predictor("garment", device=args.device)
         classifier = InstanceClassifier.load(args.model)

@@ -38,9 +38,9 @@ class ProposalParams:
         of the smaller of the two peaks on either side.
     """
 
-    min_area_frac: float = MIN_AREA_FRAC
+    min_area_frac: float = 2 * MIN_AREA_FRAC
     merge_frac: float = 0.02
-    pair_valley: float = 0.45
+    pair_valley: float = 0.6
 
 
 @dataclass
