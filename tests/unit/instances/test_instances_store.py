@@ -95,3 +95,23 @@ def test_version_1_index_is_migrated(tmp_path: Path, ccp_dir: Path, ccp_photo: d
         rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
         proj.save_instances(rec.id, _set(ccp_photo["parsing"]))
         assert proj.images_with_instances() == [rec.id]
+
+
+def test_instance_qa_rows(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    from fashion_annotator.instances.qa import instance_qa_rows, instance_qa_summary
+
+    with Project.create(tmp_path / "p") as proj:
+        rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+        iset = _set(ccp_photo["parsing"])
+        parsing = ccp_photo["parsing"].copy()
+        jeans = next(k for k, i in iset.instances.items() if i.category == "jeans")
+        parsing[iset.map == jeans] = 3  # the parsing mask now disagrees with the jeans instance
+        proj.save_mask(rec.id, "parsing7", parsing)
+        proj.save_instances(rec.id, iset)
+        (row,) = instance_qa_rows(proj)
+        assert row.instances == len(iset.instances) and row.category_changed == 1
+        assert row.uncategorised == len(iset.instances) - 1
+        assert row.attributes_filled == pytest.approx(1 / (6 * len(iset.instances)))
+        assert row.inconsistent_pixels == int((iset.map == jeans).sum())
+        s = instance_qa_summary([row])
+        assert s["inconsistent_images"] == 1 and s["category_changed_share"] == pytest.approx(1 / len(iset.instances))
