@@ -207,7 +207,8 @@ class InstancesDock(QDockWidget):
             return False
         parsing = doc.masks.get(self.parsing_task)
         if parsing is None or not parsing.any():
-            self.message.emit("No parsing mask to derive instances from yet")
+            if save:
+                self.message.emit("No parsing mask to derive instances from yet")
             return False
         garment = doc.masks.get("garment")
         proposer = InstanceProposer(self.classifier, self.project.taxonomy(self.parsing_task), self.taxonomy)
@@ -224,8 +225,9 @@ class InstancesDock(QDockWidget):
         """Save the instances as a new version (nothing happens when unchanged)."""
         if self.doc is None or self.image_id is None or not self.doc.dirty:
             return True
+        source = "operator" if self.doc.actions else "model"
         try:
-            self.project.save_instances(self.image_id, self.doc.set)
+            self.project.save_instances(self.image_id, self.doc.set, source=source)
         except (ProjectError, ValueError, OSError) as exc:
             self.message.emit(f"Instances not saved: {exc}")
             return False
@@ -233,8 +235,17 @@ class InstancesDock(QDockWidget):
         return True
 
     def flush(self) -> bool:
-        """Save proposals nobody saved yet too (on image switch and window close)."""
-        if self.doc is not None and self.doc.instances and not self.project.instance_versions(self.image_id or 0):
+        """Bring the instances in line with the parsing mask and save them, proposals included.
+
+        Called when the session saved the masks (autosave, image switch, window close):
+        instance pixels whose parsing class the operator changed leave their instance.
+        """
+        if self.doc is None:
+            return True
+        parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task)
+        if parsing is not None and self.doc.reconcile(parsing):
+            self._refresh_list()
+        if self.doc.instances and not self.project.instance_versions(self.image_id or 0):
             self.doc.dirty = True
         return self.save()
 

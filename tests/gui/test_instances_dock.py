@@ -12,7 +12,7 @@ from fashion_annotator.core.images import load_mask
 from fashion_annotator.core.labels import mapping_from_taxonomies_json
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import inconsistent_pixels
-from fashion_annotator.ui.testing import Answers, click, copy_project, make_template, open_window
+from fashion_annotator.ui.testing import Answers, click, copy_project, drag, make_template, open_window
 
 
 @pytest.fixture(scope="module")
@@ -127,3 +127,24 @@ def test_review_tab_shows_instance_qa(opened, qtbot):
     panel.table.selectRow(0)
     panel._open(0)
     assert window.tabs.currentIndex() == 0
+
+
+def test_parsing_edits_keep_instances_consistent(opened, qtbot):
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dress = _row_of(dock, "dress")
+    ys, xs = np.nonzero(dock.doc.map == dress)
+    before = len(ys)
+    window.set_task("parsing7")
+    window.set_label(1)  # skin
+    window.canvas.set_tool("brush")
+    cy, cx = float(np.median(ys)), float(np.median(xs))
+    drag(window, [(cx - 20, cy), (cx + 20, cy)])
+    parsing = window.session.current.doc.masks["parsing7"]
+    painted = int(((parsing == 1) & (dock.doc.map == dress)).sum())
+    assert painted > 0
+    assert window.save()
+    saved = project.load_instances(image_id)
+    assert int((saved.map == dress).sum()) == before - painted
+    assert inconsistent_pixels(saved, project.load_mask(image_id, "parsing7")) == {}
