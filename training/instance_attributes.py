@@ -63,7 +63,7 @@ def collect_samples(project: Any, classifier: InstanceClassifier, schema: Attrib
         parsing_names = project.taxonomy(iset.parsing_task).names
         rgb = project.load_photo(image_id).rgb
         parents = {k: parsing_names[i.parsing_class] for k, i in labelled.items()}
-        ids, emb, _ = classifier.embed(rgb, iset.map, parents)
+        ids, emb, _ = classifier.embed(rgb, iset.map, parents, with_texture=True)
         name = project.image(image_id).name
         for row, k in enumerate(ids):
             embs.append(emb[row])
@@ -110,8 +110,9 @@ def accuracy(heads: AttributeHeads, data: AttributeSamples, rows: np.ndarray) ->
 def train_heads(
     data: AttributeSamples, train_rows: np.ndarray, val_rows: np.ndarray, schema: AttributeSchema,
     epochs: int, emit: Emit, cancelled: Callable[[], bool], lr: float = 1e-2, seed: int = 0,
+    weight_decay: float = 1.0,
 ) -> tuple[AttributeHeads, dict[str, Any]]:  # fmt: skip
-    """Full-batch Adam on the frozen embeddings; keep the epoch with the best val accuracy."""
+    """Full-batch Adam on the frozen embeddings; keep the last epoch with the best val accuracy."""
     torch.manual_seed(seed)
     groups = [g for g in predicted_groups(schema) if (data.labels[g][torch.from_numpy(train_rows)] >= 0).any()]
     if not groups:
@@ -121,7 +122,7 @@ def train_heads(
     std = data.embeddings[torch.from_numpy(train_rows)].std(0) + 1e-3
     with torch.no_grad():  # fold the standardisation into the heads' weights after training
         x = (data.embeddings - mean) / std
-    opt = torch.optim.Adam(heads.parameters(), lr=lr, weight_decay=1e-4)
+    opt = torch.optim.AdamW(heads.parameters(), lr=lr, weight_decay=weight_decay)
     tr = torch.from_numpy(train_rows)
     scaled = AttributeSamples(x, data.labels, data.images)
     best, best_state, best_fig = -1.0, None, {}
@@ -142,7 +143,7 @@ def train_heads(
         fig = accuracy(heads, scaled, val_rows)
         eta = (time.time() - start) / epoch * (epochs - epoch)
         emit({"event": "epoch", "epoch": epoch, "loss": float(loss.detach()), "val": fig, "eta_s": eta})
-        if fig["mean_accuracy"] > best:
+        if fig["mean_accuracy"] >= best:  # ties go to the later, better-fitted epoch
             best, best_fig = fig["mean_accuracy"], fig
             best_state = {k: v.clone() for k, v in heads.state_dict().items()}
     heads.load_state_dict(best_state)

@@ -25,7 +25,15 @@ from safetensors.torch import load_file
 from torch import nn
 
 from fashion_annotator.instances.derive import instance_boxes
-from fashion_annotator.instances.features import MEAN, N_GEOMETRY, STD, crop_all, normalise
+from fashion_annotator.instances.features import (
+    MEAN,
+    N_GEOMETRY,
+    N_TEXTURE,
+    STD,
+    crop_all,
+    normalise,
+    texture_features,
+)
 from fashion_annotator.instances.schema import (
     AttributeSchema,
     InstanceTaxonomy,
@@ -172,7 +180,7 @@ class InstanceClassifier:
         _fill(net, _load_state(path), path)
         heads = None
         if attributes_path is not None:
-            heads = load_attribute_heads(attributes_path, net.embed_dim)
+            heads = load_attribute_heads(attributes_path, net.embed_dim + N_TEXTURE)
         return cls(net, meta, heads)
 
     def parent_onehot(self, parents: Sequence[str]) -> np.ndarray:
@@ -190,14 +198,23 @@ class InstanceClassifier:
         return mask if mask.any() else np.ones(len(self.categories), bool)
 
     @torch.no_grad()
-    def embed(self, rgb: np.ndarray, instance_map: np.ndarray, parents: Mapping[int, str]) -> tuple[list[int], torch.Tensor, torch.Tensor]:
-        """Ids, embeddings ``(N, D)`` and category logits ``(N, C)`` of the instances in ``parents``."""
+    def embed(
+        self, rgb: np.ndarray, instance_map: np.ndarray, parents: Mapping[int, str], with_texture: bool = False
+    ) -> tuple[list[int], torch.Tensor, torch.Tensor]:
+        """Ids, embeddings ``(N, D)`` and category logits ``(N, C)`` of the instances in ``parents``.
+
+        With ``with_texture`` the embedding also carries the :func:`texture_features`
+        (``D = net.embed_dim + N_TEXTURE``): what attribute heads read.
+        """
         boxes = instance_boxes(instance_map)
         ids = [k for k in parents if k in boxes]
         crops, geoms = crop_all(rgb, instance_map, ids, boxes, self.size)
         onehot = self.parent_onehot([parents[k] for k in ids])
         emb = self.net.embed(torch.from_numpy(normalise(crops)), torch.from_numpy(geoms), torch.from_numpy(onehot))
-        return ids, emb, self.net.head(emb)
+        logits = self.net.head(emb)
+        if with_texture:
+            emb = torch.cat([emb, torch.from_numpy(texture_features(crops))], dim=1)
+        return ids, emb, logits
 
     @torch.no_grad()
     def predict(
@@ -213,7 +230,7 @@ class InstanceClassifier:
         top_k : int
             How many categories each prediction lists.
         """
-        ids, emb, logits = self.embed(rgb, instance_map, parents)
+        ids, emb, logits = self.embed(rgb, instance_map, parents, with_texture=self.attribute_heads is not None)
         if not ids:
             return {}
         attr_probs: dict[str, np.ndarray] = {}

@@ -85,3 +85,34 @@ def crop_all(
     for i, k in enumerate(ids):
         crops[i], geoms[i] = crop_instance(rgb, instance_map, k, boxes[k], size)
     return crops, geoms
+
+
+N_TEXTURE = 8
+
+
+def texture_features(crops: np.ndarray) -> np.ndarray:
+    """Texture and colour spread inside each instance: ``(N, N_TEXTURE) float32``.
+
+    Per crop, over the mask pixels: the standard deviation of R, G, B; the mean absolute
+    horizontal and vertical gradient of the grey image at full and half resolution; and the
+    share of vertical in all gradient energy. Patterns (stripes, prints) raise them, solid
+    fabrics do not. Attribute heads read them beside the classifier embedding.
+    """
+    out = np.zeros((len(crops), N_TEXTURE), np.float32)
+    for i, crop in enumerate(crops):
+        inside = crop[..., 3] > 127
+        if not inside.any():
+            continue
+        rgb = crop[..., :3].astype(np.float32) / 255.0
+        grey = rgb.mean(axis=2)
+        feats = [float(rgb[..., c][inside].std()) for c in range(3)]
+        for scale in (1, 2):
+            g = grey[::scale, ::scale]
+            m = inside[::scale, ::scale]
+            gx = np.abs(np.diff(g, axis=1))[m[:, 1:] & m[:, :-1]]
+            gy = np.abs(np.diff(g, axis=0))[m[1:, :] & m[:-1, :]]
+            feats += [float(gx.mean()) if gx.size else 0.0, float(gy.mean()) if gy.size else 0.0]
+        ex, ey = feats[3], feats[4]
+        feats.append(ey / (ex + ey + 1e-6))
+        out[i] = feats
+    return out

@@ -22,10 +22,10 @@ def _photo(rng: np.random.Generator, striped: bool) -> tuple[np.ndarray, np.ndar
     parsing = np.zeros((h, w), np.uint8)
     y0, x0 = int(rng.integers(20, 40)), int(rng.integers(30, 50))
     top = (slice(y0, y0 + 80), slice(x0, x0 + 70))
-    colour = rng.integers(20, 200, 3)
+    colour = rng.integers(20, 90, 3)  # dark, so its inverse stripes contrast
     rgb[top] = colour
     if striped:
-        period = int(rng.integers(6, 12))
+        period = int(rng.integers(12, 20))  # visible at the classifier's 48 px crop
         rows = np.arange(y0, y0 + 80)
         dark = rows[(rows // (period // 2)) % 2 == 0]
         rgb[dark, x0 : x0 + 70] = 255 - colour
@@ -36,7 +36,7 @@ def _photo(rng: np.random.Generator, striped: bool) -> tuple[np.ndarray, np.ndar
     return rgb, parsing
 
 
-def _project(root: Path, n: int = 16) -> Project:
+def _project(root: Path, n: int = 24) -> Project:
     rng = np.random.default_rng(3)
     proj = Project.create(root / "proj")
     for i in range(n):
@@ -75,14 +75,14 @@ def test_retrain_attributes_from_a_project(tmp_path: Path, capsys: pytest.Captur
         classifier = InstanceClassifier.load(attributes_path=record.path)
     rng = np.random.default_rng(99)
     hits = 0
-    for i in range(6):
+    for i in range(10):
         striped = i % 2 == 0
         rgb, parsing = _photo(rng, striped)
         imap = (parsing == 3).astype(np.uint8)
         pred = classifier.predict(rgb, imap, {1: "top"})[1]
         assert set(pred.attributes) == {"pattern", "fit"}
         hits += pred.attributes["pattern"][0] == ("striped" if striped else "solid")
-    assert hits >= 5
+    assert hits >= 8
 
 
 def test_without_labelled_instances_the_error_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
