@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.models.unet import MODEL_SIZES, UNet
 from training import distributed
 from training.augment import augment_batch
@@ -70,7 +71,7 @@ class TrainConfig:
         """UNet keyword arguments for ``out_ch`` outputs."""
         if self.model_size not in MODEL_SIZES:
             raise ValueError(f"unknown model size {self.model_size!r}; one of {list(MODEL_SIZES)}")
-        arch = {"in_ch": 3, "out_ch": out_ch, **MODEL_SIZES[self.model_size]}
+        arch: dict[str, Any] = {"in_ch": 3, "out_ch": out_ch, **MODEL_SIZES[self.model_size]}
         arch.update(norm=self.norm, attention=self.attention, boundary_head=self.boundary_head)
         arch.update(self.arch_override)
         arch["out_ch"] = out_ch
@@ -110,7 +111,7 @@ def _loss(
             total = total + parsing_loss(logits[:, h.offset : h.stop], target, weights[h.task])
         if finest is None or len(h.classes) > finest[0]:
             finest = (len(h.classes), target)
-    if boundary is not None:
+    if boundary is not None and finest is not None:
         total = total + cfg.boundary_weight * boundary_loss(boundary, boundary_target(finest[1]))
     return total
 
@@ -169,7 +170,7 @@ def train(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     out = Path(cfg.out_dir)
     ckpt_path = out / CHECKPOINT
-    state = {
+    state: dict[str, Any] = {
         "epoch": 0,
         "step": 0,
         "elapsed": 0.0,
@@ -270,18 +271,16 @@ def train(
                 state["bad_epochs"] += 1
             emit(record)
             stop = state["bad_epochs"] >= cfg.patience or epoch >= cfg.epochs or progress() >= 1
-            out.mkdir(parents=True, exist_ok=True)
-            tmp = ckpt_path.with_name(CHECKPOINT + ".tmp")
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "config": asdict(cfg),
-                    **state,
-                },
-                tmp,
-            )
-            tmp.replace(ckpt_path)
+            with atomic_path(ckpt_path) as tmp:
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "config": asdict(cfg),
+                        **state,
+                    },
+                    tmp,
+                )
         stop = distributed.broadcast_flag(stop)
 
     if state["best_state"] is not None:

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fashion_annotator.core.metrics import per_class_iou
 from training.data import CachedSplit
 from training.heads import Head
 
@@ -25,13 +26,6 @@ def normalise(images: np.ndarray, mean: list[float], std: list[float]) -> torch.
     m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
     s = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
     return (x - m) / s
-
-
-def _iou_from_confusion(conf: np.ndarray) -> np.ndarray:
-    inter = np.diag(conf).astype(np.float64)
-    union = conf.sum(0) + conf.sum(1) - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(union > 0, inter / union, np.nan)
 
 
 @torch.no_grad()
@@ -65,7 +59,7 @@ def evaluate(
     model.eval()
     conf = {h.task: np.zeros((h.channels, h.channels), np.int64) for h in heads if not h.binary}
     # per binary head: (n_images, n_thresholds, 4) counts tp, fp, fn, tn
-    counts = {h.task: [] for h in heads if h.binary}
+    counts: dict[str, list[np.ndarray]] = {h.task: [] for h in heads if h.binary}
     cuts = torch.logit(torch.tensor(THRESHOLDS, dtype=torch.float32)).view(-1, 1, 1)
     for i in range(len(split)):
         x = normalise(split.images[i : i + 1], mean, std).to(device)
@@ -87,17 +81,17 @@ def evaluate(
                 tn = g.numel() - tp - fp - fn
                 counts[h.task].append(torch.stack([tp, fp, fn, tn], 1).numpy())
             else:
-                pred = logits[h.offset : h.stop].argmax(0).numpy()
+                labels = logits[h.offset : h.stop].argmax(0).numpy()
                 k = h.channels
                 conf[h.task] += np.bincount(
-                    gt.ravel().astype(np.int64) * k + pred.ravel(), minlength=k * k
+                    gt.ravel().astype(np.int64) * k + labels.ravel(), minlength=k * k
                 ).reshape(k, k)
     model.train(was_training)
     out: dict[str, dict] = {}
     for h in heads:
         if not h.binary:
             c = conf[h.task]
-            iou = _iou_from_confusion(c)
+            iou = per_class_iou(c)
             out[h.task] = {
                 "miou": float(np.nanmean(iou)),
                 "pixel_accuracy": float(np.trace(c) / max(c.sum(), 1)),

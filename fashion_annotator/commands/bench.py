@@ -6,7 +6,9 @@
 - ``bench effort``: simulated operator actions, tool vs. no model vs. labelme-style polygons;
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
-- ``bench infer``: model latency on a 1152x1728 photo, all resizing included.
+- ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
+- ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder);
+- ``bench generalize``: the models on CCP photos re-framed as studio, web and mannequin photos.
 """
 
 from __future__ import annotations
@@ -20,7 +22,10 @@ from typing import Any
 
 import numpy as np
 
-TASKS = ("garment", "parsing7", "person", "parsing18")
+from fashion_annotator.core.tasks import available_tasks
+from fashion_annotator.runtime.exit_codes import report_error
+
+TASKS = tuple(available_tasks())
 BIG_PHOTO = (1728, 1152)
 
 
@@ -54,6 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("ui", help="window responsiveness")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument(
+        "--size", type=_size, default=None, metavar="WxH",
+        help="measure synthetic photos of this size (e.g. 8660x5770) instead of CCP/studio",
+    )  # fmt: skip
     p.set_defaults(func=run_ui)
 
     p = sub.add_parser("save", help="durable mask save time against PNG encoding alone")
@@ -72,6 +81,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from fashion_annotator.commands import bench_instances
 
     bench_instances.register(sub)
+
+    p = sub.add_parser("team", help="N simulated operators on one project, some killed")
+    p.add_argument("--url", required=True,
+                   help="where to make the bench project: postgresql://user@host/db?project=NAME "
+                   "or a new SQLite project folder")  # fmt: skip
+    p.add_argument("--operators", type=int, default=16, help="operator processes")
+    p.add_argument("--minutes", type=float, default=3.0, help="how long they work")
+    p.add_argument("--think-s", type=float, default=1.0, help="mean seconds between saves")
+    p.add_argument("--crash-every-s", type=float, default=15.0,
+                   help="mean seconds between SIGKILLs of a random operator")  # fmt: skip
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.set_defaults(func=run_team)
+    p = sub.add_parser("generalize", help="models on re-framed photos: studio, web, mannequin")
+    p.add_argument("--data", type=Path, required=True, help="plain mask folder with taxonomies.json")
+    p.add_argument("--split", default="val", help="split of splits.json (default val)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N photos")
+    p.add_argument("--framing", action="append", default=None, help="framing (repeatable; default all)")
+    p.add_argument(
+        "--model", action="append", default=[], metavar="TASK=FILE",
+        help="model file for a task (repeatable; default: the shipped models)",
+    )  # fmt: skip
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.set_defaults(func=run_generalize)
 
 
 def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:
@@ -93,8 +126,7 @@ def _write(result: dict[str, Any], path: Path | None) -> None:
 
 
 def _fail(name: str, exc: Exception) -> int:
-    print(f"fashion-annotator bench {name}: error: {exc}", file=sys.stderr)
-    return 2
+    return report_error(exc, f"bench {name}")
 
 
 def _progress(done: int, name: str) -> None:
@@ -116,8 +148,8 @@ def run_superpixels(args: argparse.Namespace) -> int:
     from skimage import graph
     from skimage.segmentation import felzenszwalb
 
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.quality import hierarchy_quality
+    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.evaluation.superpixel_quality import hierarchy_quality
     from fashion_annotator.segmentation.superpixels import SuperpixelParams, compute_superpixels
 
     try:
@@ -211,25 +243,23 @@ def _load_model(args: argparse.Namespace) -> Any:
 
 def run_refine(args: argparse.Namespace) -> int:
     """Score the raw proposals and each refinement alone, and the default chain."""
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
+    from fashion_annotator.evaluation.datasets import TaskScores, task_classes
+    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
-    from fashion_annotator.segmentation.refine import (
-        DEFAULT_REFINEMENTS,
-        REFINEMENTS,
-        apply_refinements,
-    )
+    from fashion_annotator.segmentation.refine import REFINEMENTS, default_refinements
     from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
     try:
         predictor = _load_model(args)
         classes = task_classes(args.data, args.task)
         binary = len(classes) == 2
-        variants = {"raw": ()} | {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
+        variants: dict[str, tuple[str, ...]] = {"raw": ()}
+        variants |= {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)
-        variants["default"] = DEFAULT_REFINEMENTS.get(args.task, ())
+        variants["default"] = default_refinements(args.task)
         scores = {name: TaskScores(classes) for name in variants}
         times: dict[str, list[float]] = {name: [] for name in variants}
         photos = iter_dataset(args.data, args.task, split=args.split, limit=args.limit)
@@ -239,9 +269,7 @@ def run_refine(args: argparse.Namespace) -> int:
             regions = compute_superpixels(photo.rgb).levels[DEFAULT_LEVEL]
             for name, chain in variants.items():
                 t0 = time.perf_counter()
-                out = apply_refinements(
-                    chain, proposal.mask, rgb=photo.rgb, probs=proposal.probs, regions=regions
-                )
+                out = refine_proposal(proposal, photo.rgb, regions, chain).mask
                 times[name].append(time.perf_counter() - t0)
                 scores[name].update(out, photo.gt, name=photo.name)
             _progress(i, photo.name)
@@ -278,7 +306,7 @@ def run_refine(args: argparse.Namespace) -> int:
 
 def run_effort(args: argparse.Namespace) -> int:
     """Simulate corrections; print and write the three methods' figures."""
-    from fashion_annotator.segmentation import effort
+    from fashion_annotator.evaluation import effort
     from fashion_annotator.segmentation.proposals import ModelLoadError
 
     predictor = None
@@ -322,13 +350,24 @@ def run_ui(args: argparse.Namespace) -> int:
     """Window responsiveness; the measurement lives with the window's code."""
     from fashion_annotator.ui.bench import main
 
-    main(args.json)
+    main(args.json, size=args.size)
     return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``WxH`` -> ``(width, height)``."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. 8660x5770") from exc
+    if width < 16 or height < 16:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 16x16 pixels")
+    return width, height
 
 
 def run_save(args: argparse.Namespace) -> int:
     """Median ``Project.save_mask`` of a 550x830 parsing mask, and the PNG encoding baseline."""
-    from fashion_annotator.dataset.benchmark import bench_save
+    from fashion_annotator.evaluation.save_speed import bench_save
 
     result = bench_save(n=args.runs)
     print(
@@ -339,15 +378,41 @@ def run_save(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_team(args: argparse.Namespace) -> int:
+    """Simulated team on one project: save latency, lost saves, double claims, crashes."""
+    from fashion_annotator.dataset.records import ProjectError
+    from fashion_annotator.evaluation.team import TeamBenchConfig, run_team_bench
+
+    config = TeamBenchConfig(args.url, args.operators, args.minutes, args.think_s,
+                             crash_every_s=args.crash_every_s)  # fmt: skip
+    try:
+        result = run_team_bench(config, progress=lambda line: print(line, file=sys.stderr))
+    except ProjectError as exc:
+        print(f"fashion-annotator bench team: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{result['backend']}: {result['operators']} operators, {result['saves']} saves "
+        f"({result['saves_per_s']:.1f}/s), save p50/p95/p99 {result['save_ms_p50']:.1f}/"
+        f"{result['save_ms_p95']:.1f}/{result['save_ms_p99']:.1f} ms, claim p95 "
+        f"{result['claim_ms_p95']:.1f} ms, {result['crashes']} crashes, "
+        f"{result['double_claims']} double claims, {result['lost_saves']} lost saves"
+    )
+    _write(result, args.json)
+    return 0 if result["double_claims"] == 0 and result["lost_saves"] == 0 else 1
+
+
+def _shipped_tasks() -> list[str]:
+    from fashion_annotator.segmentation.proposals import default_model_path
+
+    return [t for t in TASKS if default_model_path(t).is_file()]
+
+
 def run_infer(args: argparse.Namespace) -> int:
     """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
-    from fashion_annotator.segmentation.proposals import (
-        ModelLoadError,
-        benchmark_latency,
-        load_predictor,
-    )
+    from fashion_annotator.evaluation.latency import benchmark_latency
+    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
-    sources: list[str | Path] = [args.model] if args.model else list(args.task or TASKS[:3])
+    sources: list[str | Path] = [args.model] if args.model else list(args.task or _shipped_tasks())
     results = {}
     for source in sources:
         try:
@@ -362,4 +427,53 @@ def run_infer(args: argparse.Namespace) -> int:
             f"on {figures['device']}, {args.runs} runs"
         )
     _write(results, args.json)
+    return 0
+
+
+def run_generalize(args: argparse.Namespace) -> int:
+    """Score the person, garment and parsing7 models on every framing; print a table."""
+    from fashion_annotator.evaluation import generalize
+    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
+
+    files = {}
+    for item in args.model:
+        task, sep, path = item.partition("=")
+        if not sep or task not in ("person", "garment", "parsing7"):
+            return _fail("generalize", ValueError(f"--model {item!r}: expected person|garment|parsing7=FILE"))
+        files[task] = Path(path)
+    framings = args.framing or list(generalize.FRAMINGS)
+    unknown = sorted(set(framings) - set(generalize.FRAMINGS))
+    if unknown:
+        return _fail("generalize", ValueError(f"unknown framing(s) {unknown}; choose from {generalize.FRAMINGS}"))
+    try:
+        predictors = {t: load_predictor(files.get(t, t), device=args.device) for t in ("person", "garment", "parsing7")}
+        samples = generalize.load_labelled(args.data, args.split, args.limit)
+    except (ModelLoadError, ValueError, OSError) as exc:
+        return _fail("generalize", exc)
+
+    def predict(task: str, rgb: np.ndarray) -> np.ndarray:
+        p = predictors[task]
+        p.set_image(rgb)
+        return p.predict().mask
+
+    t0 = time.perf_counter()
+    figures = generalize.score_framings(
+        samples, predict, {t: p.num_classes for t, p in predictors.items()}, framings
+    )
+    result = {
+        "data": str(args.data), "split": args.split, "n_images": len(samples),
+        "models": {t: str(p.path) for t, p in predictors.items()},
+        "seconds": round(time.perf_counter() - t0, 1), "framings": figures,
+    }  # fmt: skip
+    print(f"{'framing':>15} {'person mIoU':>12} {'garment med Dice':>17} {'parsing7 mIoU':>14} {'pix acc':>8}")
+
+    def cell(row: dict, task: str, key: str, width: int) -> str:
+        v = row.get(task, {}).get(key)
+        return f"{v:{width}.3f}" if v is not None else " " * (width - 1) + "-"
+
+    for f in framings:
+        r = figures[f]
+        print(f"{f:>15} {cell(r, 'person', 'miou', 12)} {cell(r, 'garment', 'median_dice', 17)} "
+              f"{cell(r, 'parsing7', 'miou', 14)} {cell(r, 'parsing7', 'pixel_accuracy', 8)}")  # fmt: skip
+    _write(result, args.json)
     return 0

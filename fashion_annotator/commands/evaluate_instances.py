@@ -10,12 +10,13 @@ import numpy as np
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate instances; 0, or 2 with a message on stderr when a model or the data is unusable."""
+    """Evaluate instances; 0, or 1 with a message on stderr when a model or the data is unusable."""
     from fashion_annotator.instances.classifier import InstanceClassifier
     from fashion_annotator.instances.evaluation import ccp_category_names, evaluate_instances
     from fashion_annotator.instances.proposer import InstanceProposer
     from fashion_annotator.instances.schema import load_instance_taxonomy
     from fashion_annotator.models.weights import ModelFileError
+    from fashion_annotator.runtime.exit_codes import report_error
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     try:
@@ -40,8 +41,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress if sys.stderr.isatty() else None,
         )
     except (ModelLoadError, ModelFileError, ValueError, OSError) as exc:
-        print(f"fashion-annotator evaluate: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(exc, "evaluate")
     result.update(
         device=parsing.device_name,
         models={"parsing7": str(parsing.path), "garment": str(garment.path), "classifier": str(args.model or "shipped")},

@@ -17,9 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import decode_mask_png, encode_mask_png
-from fashion_annotator.dataset import leases
-from fashion_annotator.dataset.atomic import atomic_write_bytes
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
@@ -49,7 +48,7 @@ def _instance_palette() -> np.ndarray:
 
 
 class InstanceStoreMixin:
-    """Save and load :class:`InstanceSet` s; needs ``root``, ``user``, ``_conn``, ``_tx``, ``image``."""
+    """Save and load :class:`InstanceSet` s; needs ``root``, ``user``, ``_conn``, ``_tx``, ``image``, ``leases``."""
 
     def save_instances(self, image_id: int, iset: InstanceSet, *, source: str = "operator") -> InstanceVersion:
         """Save a new version of an image's instances.
@@ -72,7 +71,7 @@ class InstanceStoreMixin:
         data = encode_mask_png(m, _instance_palette())
         sha = hashlib.sha256(data).hexdigest()
         with self._tx() as conn:
-            leases.check_not_held(conn, record.id, self._token)
+            self.leases.check_not_held(conn, record.id)
             row = conn.execute(
                 "SELECT COALESCE(MAX(version), 0) FROM instance_versions WHERE image_id = ?", (record.id,)
             ).fetchone()

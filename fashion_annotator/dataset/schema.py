@@ -99,8 +99,13 @@ CREATE TABLE models (
 );
 """
 
-# Version 2: garment instances (instances/<image_id>/vN.png maps plus one row per instance).
-_V2 = """
+_V2_LEASE_HOLDER = """
+ALTER TABLE leases ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE leases ADD COLUMN pid INTEGER NOT NULL DEFAULT 0
+"""
+
+# Version 3: garment instances (instances/<image_id>/vN.png maps plus one row per instance).
+_V3_INSTANCES = """
 CREATE TABLE instance_versions (
     id INTEGER PRIMARY KEY,
     image_id INTEGER NOT NULL REFERENCES images (id),
@@ -130,7 +135,7 @@ CREATE TABLE instances (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_LEASE_HOLDER, _V3_INSTANCES)
 """SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` database to version ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.evaluation.datasets import list_samples
 from fashion_annotator.instances.derive import ground_truth_instances
 from fashion_annotator.instances.proposer import InstanceProposals
 from fashion_annotator.instances.schema import InstanceTaxonomy
-from fashion_annotator.segmentation.evaluation import list_samples
 
 IOU_THRESHOLD = 0.5
 AP_TOP_K = 3

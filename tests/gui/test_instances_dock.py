@@ -12,7 +12,14 @@ from fashion_annotator.core.images import load_mask
 from fashion_annotator.core.labels import mapping_from_taxonomies_json
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import inconsistent_pixels
-from fashion_annotator.ui.testing import Answers, click, copy_project, drag, make_template, open_window
+from fashion_annotator.ui.testing import (
+    Answers,
+    click,
+    copy_project,
+    drag,
+    make_template,
+    open_window,
+)
 
 
 @pytest.fixture(scope="module")

@@ -62,7 +62,9 @@ def _rle(binary: np.ndarray) -> dict:
     return mask_utils.encode(np.asfortranarray(binary.astype(np.uint8)))
 
 
-def export_coco_instances(project: Project, out: str | Path, task: str | None = None) -> ExportSummary:
+def export_coco_instances(
+    project: Project, out: str | Path, task: str | None = None, progress: Progress | None = None
+) -> ExportSummary:
     """Write ``OUT/instances.json``, ``OUT/instances.csv`` and ``OUT/images/`` (``task`` unused)."""
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
@@ -73,7 +75,9 @@ def export_coco_instances(project: Project, out: str | Path, task: str | None = 
     images, annotations, rows = [], [], []
     taxonomy: InstanceTaxonomy | None = None
     left_out = 0
-    for record in records:
+    for done, record in enumerate(records, 1):
+        if progress is not None:
+            progress(done, len(records))
         iset = project.load_instances(record.id)
         if iset is None:
             summary.skipped.append(record.name)

@@ -87,5 +87,5 @@ def test_retrain_attributes_from_a_project(tmp_path: Path, capsys: pytest.Captur
 
 def test_without_labelled_instances_the_error_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     Project.create(tmp_path / "empty").close()
-    assert main(["train", "--project", str(tmp_path / "empty"), "--task", ATTRIBUTE_TASK, "--json-progress"]) == 2
+    assert main(["train", "--project", str(tmp_path / "empty"), "--task", ATTRIBUTE_TASK, "--json-progress"]) == 1
     assert "no saved instance has an attribute set" in capsys.readouterr().out

@@ -85,13 +85,15 @@ def test_failed_write_keeps_earlier_versions(tmp_path: Path, ccp_dir: Path, ccp_
         assert np.array_equal(proj.load_instances(rec.id).map, iset.map)
 
 
-def test_version_1_index_is_migrated(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+def test_index_before_instances_is_migrated(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
     Project.create(tmp_path / "p").close()
     conn = sqlite3.connect(tmp_path / "p" / INDEX_NAME)
-    conn.executescript("DROP TABLE instances; DROP TABLE instance_versions; PRAGMA user_version = 1;")
+    conn.executescript(
+        f"DROP TABLE instances; DROP TABLE instance_versions; PRAGMA user_version = {schema.SCHEMA_VERSION - 1};"
+    )
     conn.close()
     with Project.open(tmp_path / "p") as proj:
-        assert schema.schema_version(proj._conn) == schema.SCHEMA_VERSION == 2
+        assert schema.schema_version(proj._conn) == schema.SCHEMA_VERSION == 3
         rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
         proj.save_instances(rec.id, _set(ccp_photo["parsing"]))
         assert proj.images_with_instances() == [rec.id]

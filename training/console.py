@@ -1,0 +1,124 @@
+"""Run a training request from a terminal: progress as JSON lines or a progress bar, SIGTERM.
+
+Used by ``fashion-annotator train`` and ``python -m training``. With ``--json-progress``
+stdout carries one JSON object per line (``start``, ``step``, ``epoch``, ``done`` or
+``cancelled``, ``error``); otherwise stdout gets the result in words and stderr a progress bar
+(on a terminal) and the epochs. Errors always also go to stderr as
+``fashion-annotator train: error: ...``. SIGTERM stops the run cleanly:
+``{"event": "cancelled"}``, nothing exported or registered. Exit status: 0 done or cancelled,
+1 error, 2 usage error (inconsistent options), 130 Ctrl+C (``fashion_annotator.cli``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import signal
+import sys
+import threading
+from typing import Any
+
+from fashion_annotator.runtime.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE, PROG
+from training.request import TrainRequest
+
+
+class Reporter:
+    """Print events as JSON lines, or in words with a one-line progress bar on a terminal."""
+
+    def __init__(self, json_lines: bool) -> None:
+        self.json_lines = json_lines
+        self.tty = sys.stderr.isatty()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.json_lines:
+            print(json.dumps(event, default=_jsonable), flush=True)
+            return
+        kind = event["event"]
+        if kind == "step" and self.tty:
+            done = event["step"] / event["steps"]
+            bar = "#" * int(30 * done)
+            eta = event["eta_s"]
+            eta_txt = f"{eta / 60:.1f} min" if math.isfinite(eta) else "?"
+            sys.stderr.write(
+                f"\repoch {event['epoch']} [{bar:<30}] {event['step']}/{event['steps']} "
+                f"loss {event['loss']:.4f} eta {eta_txt}   "
+            )
+            sys.stderr.flush()
+        elif kind == "epoch":
+            val = "  ".join(
+                f"{task} {fig.get('median_dice', fig['miou']):.4f}"
+                for task, fig in event["val"].items()
+            )
+            sys.stderr.write(f"\nepoch {event['epoch']}: loss {event['loss']:.4f}  val {val}\n")
+        elif kind == "start":
+            size = "x".join(map(str, event.get("input_size", [])))
+            sys.stderr.write(
+                f"training {event.get('task')} on {event.get('device')}: "
+                f"{event.get('train_images')} train / {event.get('val_images')} val photos, "
+                f"input {size} -> {event.get('out_dir')}\n"
+            )
+        elif kind == "info":
+            sys.stderr.write(f"{event['message']}\n")
+        elif kind == "cancelled":
+            sys.stderr.write("cancelled; nothing exported or registered\n")
+        elif kind == "done":
+            print(_done_text(event), flush=True)
+
+
+def _done_text(event: dict[str, Any]) -> str:
+    """The ``done`` event in words: the model file, its version and the comparison."""
+    lines = [f"model: {event['model_path']}"]
+    if event.get("version") is not None:
+        promoted = "promoted" if event.get("promoted") else "not promoted"
+        lines.append(f"registered as version {event['version']} ({promoted})")
+    comparison = event.get("comparison") or {}
+    for side in ("new", "current"):
+        figures = comparison.get(side)
+        if isinstance(figures, dict):
+            shown = ", ".join(
+                f"{k} {v:.4f}" for k, v in figures.items() if isinstance(v, float)
+            )
+            lines.append(f"{side}: {shown}")
+    return "\n".join(lines)
+
+
+def _error(report: Reporter, message: str, status: int) -> int:
+    """Report an error: a JSON ``error`` event when asked for, and always a line on stderr."""
+    if report.json_lines:
+        report({"event": "error", "message": message})
+    print(f"{PROG} train: error: {message}", file=sys.stderr)
+    return status
+
+
+def _jsonable(obj: Any) -> Any:
+    if hasattr(obj, "tolist"):
+        return obj.tolist()
+    return str(obj)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Train as the parsed options say; exit status 0 done or cancelled, 1 bad data, 2 bad usage."""
+    from fashion_annotator.dataset.records import ProjectError
+    from training.loop import TrainingCancelled
+    from training.runner import run
+
+    report = Reporter(args.json_progress)
+    try:
+        request = TrainRequest.from_args(args)
+    except ValueError as exc:
+        return _error(report, str(exc), EXIT_USAGE)
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        done = run(request, report, stop.is_set)
+    except TrainingCancelled:
+        report({"event": "cancelled"})
+        return EXIT_OK
+    except (ValueError, FileNotFoundError, ProjectError) as exc:
+        return _error(report, str(exc), EXIT_ERROR)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if done:
+        report(done)
+    return EXIT_OK
