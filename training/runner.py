@@ -137,6 +137,10 @@ def run(
     TrainingCancelled
         ``cancelled()`` turned True; nothing was exported or registered.
     """
+    if args.task == "instance_attributes":
+        from training.instance_attributes import run as run_attributes
+
+        return run_attributes(args, emit, cancelled)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = str(resolve_device(args.device))

@@ -78,6 +78,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.set_defaults(func=run_infer)
 
+    from fashion_annotator.commands import bench_instances
+
+    bench_instances.register(sub)
+
     p = sub.add_parser("team", help="N simulated operators on one project, some killed")
     p.add_argument("--url", required=True,
                    help="where to make the bench project: postgresql://user@host/db?project=NAME "

@@ -23,9 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--data", type=Path, required=True, help="dataset folder")
-    p.add_argument("--task", required=True, choices=available_tasks())
+    p.add_argument("--task", required=True, choices=[*available_tasks(), "instances"])
     p.add_argument(
-        "--model", type=Path, default=None, help="a .safetensors model (default: the shipped one)"
+        "--model", type=Path, default=None, help="a .safetensors model (default: the shipped one; for instances, the category classifier)"
     )
     p.add_argument("--json", type=Path, default=None, help="write the figures here (else stdout)")
     p.add_argument(
@@ -46,6 +46,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; return 0, or 1 with a message on stderr when the model or data is unusable."""
+    if args.task == "instances":
+        from fashion_annotator.commands.evaluate_instances import run as run_instances
+
+        return run_instances(args)
     from fashion_annotator.evaluation.datasets import evaluate_dataset, task_classes
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 

@@ -104,7 +104,38 @@ ALTER TABLE leases ADD COLUMN host TEXT NOT NULL DEFAULT '';
 ALTER TABLE leases ADD COLUMN pid INTEGER NOT NULL DEFAULT 0
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_LEASE_HOLDER)
+# Version 3: garment instances (instances/<image_id>/vN.png maps plus one row per instance).
+_V3_INSTANCES = """
+CREATE TABLE instance_versions (
+    id INTEGER PRIMARY KEY,
+    image_id INTEGER NOT NULL REFERENCES images (id),
+    version INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    parsing_task TEXT NOT NULL,
+    taxonomy TEXT NOT NULL,
+    source TEXT NOT NULL,
+    user TEXT NOT NULL,
+    created REAL NOT NULL,
+    UNIQUE (image_id, version)
+);
+CREATE TABLE instances (
+    id INTEGER PRIMARY KEY,
+    version_id INTEGER NOT NULL REFERENCES instance_versions (id),
+    instance INTEGER NOT NULL,
+    parsing_class INTEGER NOT NULL,
+    category TEXT,
+    proposed_category TEXT,
+    category_score REAL,
+    attributes TEXT NOT NULL,
+    proposed_attributes TEXT NOT NULL,
+    colour TEXT,
+    colour_rgb TEXT,
+    UNIQUE (version_id, instance)
+);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_LEASE_HOLDER, _V3_INSTANCES)
 """SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` database to version ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,6 +39,7 @@ from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions
+from fashion_annotator.dataset.instances_store import InstanceStoreMixin
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.records import (
     ImageRecord,
@@ -57,7 +58,7 @@ __all__ = [
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
 
 
-class Project(LegacyNames):
+class Project(LegacyNames, InstanceStoreMixin):
     """An open project: one SQLite connection, owned by this object (use it as a context manager).
 
     Images, masks, proposals and statuses are methods; the rest are parts sharing the

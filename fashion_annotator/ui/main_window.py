@@ -42,7 +42,7 @@ from fashion_annotator.ui.actions import (
     refresh_icons,
     task_title,
 )
-from fashion_annotator.ui.annotate import refine_menu
+from fashion_annotator.ui.annotate import instances_dock, refine_menu
 from fashion_annotator.ui.annotate.banner import Banner, image_notes
 from fashion_annotator.ui.annotate.canvas import Canvas
 from fashion_annotator.ui.annotate.image_session import LEASE_TTL_S, ImageSession, OpenImage
@@ -54,6 +54,7 @@ from fashion_annotator.ui.annotate.view_bar import ViewBar
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
+from fashion_annotator.ui.review import instances as review_instances
 from fashion_annotator.ui.review.view import REVIEW_KEYS
 from fashion_annotator.ui.theme import apply_theme
 
@@ -110,6 +111,7 @@ class MainWindow(QMainWindow):
         self._setup_toolbar()
         self._setup_status()
         self._setup_session()
+        self.instances = instances_dock.attach(self)
         self.resize(self._screen_area().size().boundedTo(DEFAULT_SIZE))
         self.resizeDocks([self.queue, self.palette_dock], [250, 210], Qt.Orientation.Horizontal)
         geometry, state = self.prefs.window_state()
@@ -206,6 +208,8 @@ class MainWindow(QMainWindow):
         a("about", "&About Fashion Annotator", "", lambda: show_about(self))
         a("preferences", "&Preferences…", "Ctrl+,", self.show_preferences)
         a("train", "&Retrain model…", "", self.show_training, "train")
+        a("train_attributes", "Retrain instance &attributes…", "",
+          lambda: self.show_training("instance_attributes"))  # fmt: skip
         a("quit", "&Quit", "Ctrl+Q", self.close)
         for i in range(10):
             key = str((i + 1) % 10)
@@ -227,7 +231,9 @@ class MainWindow(QMainWindow):
                 menu.addSeparator() if name is None else menu.addAction(get(name))
         self.refine_menu = bar.addMenu("&Refine")
         refine_menu.populate(self.refine_menu, self)
-        bar.addMenu("T&rain").addAction(get("train"))
+        train_menu = bar.addMenu("T&rain")
+        train_menu.addAction(get("train"))
+        train_menu.addAction(get("train_attributes"))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(get("help"))
         help_menu.addAction(get("about"))
@@ -409,12 +415,12 @@ class MainWindow(QMainWindow):
         self.reload_queue()
         return self.step(1) or True
 
-    def apply_mask_edit(self, fn, *args) -> None:
-        """Run ``fn(mask, *args) -> BBox | None`` on the shown mask as one undo step."""
+    def apply_mask_edit(self, fn, *args, task: str | None = None) -> None:
+        """Run ``fn(mask, *args) -> BBox | None`` on the shown (or ``task``'s) mask as one undo step."""
         cur = self.session.current
         if cur is None or cur.read_only:
             return
-        cur.doc.apply(self.task, fn, *args)  # the document announces it: repaint, journal
+        cur.doc.apply(task or self.task, fn, *args)  # the document announces it: repaint, journal
 
     def _read_only(self) -> bool:
         return self.session.current is not None and self.session.current.read_only
@@ -470,6 +476,7 @@ class MainWindow(QMainWindow):
             self.review = ReviewView(self.project, self)
             self.review.openImageRequested.connect(self._review_open)
             self.review.decisionRecorded.connect(lambda _id, _decision: self.reload_queue())
+            self.instance_review = review_instances.attach(self.review, self.project, self._review_open)
             # The review panel scrolls rather than widen the window (its rows and history
             # text vary in width; the window never grows on its own).
             scroller = QScrollArea()
@@ -483,6 +490,7 @@ class MainWindow(QMainWindow):
             self.tabs.blockSignals(False)
         self.session.save()
         self.review.refresh()
+        self.instance_review.refresh()
 
     def _review_open(self, image_id: int) -> None:
         self.tabs.setCurrentIndex(0)
@@ -548,17 +556,20 @@ class MainWindow(QMainWindow):
                 self.canvas.set_task(self.task, self.taxonomies[self.task])
             apply_theme(QApplication.instance(), self.prefs.theme)
 
-    def show_training(self):
-        """Open the retraining dialog for the shown task."""
+    def show_training(self, task: str | None = None):
+        """Open the retraining dialog for ``task`` (default: the shown task)."""
         from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
-        dialog = RetrainDialog(self.project, self.task, self)
+        dialog = RetrainDialog(self.project, task or self.task, self)
         dialog.modelPromoted.connect(self._model_promoted)
         dialog.show()
         return dialog
 
     def _model_promoted(self, task: str, version: object) -> None:
-        self.session.rerun_proposal(task)
+        if task == "instance_attributes":
+            self.instances.reload_models()
+        else:
+            self.session.rerun_proposal(task)
         self.status.showMessage(f"Now proposing with {task} model v{version}", 5000)
 
     def _show_error(self, text: str) -> None:
@@ -599,6 +610,7 @@ class MainWindow(QMainWindow):
                 event.ignore()
                 return
             self.session.current.edited.clear()  # type: ignore[union-attr]
+        self.instances.flush()
         self.session.shutdown()
         if self.review is not None:
             self.review.close()
@@ -663,7 +675,7 @@ class MainWindow(QMainWindow):
 
         Docks the operator closed stay closed when Annotate comes back.
         """
-        docks = (self.queue, self.palette_dock)
+        docks = (self.queue, self.palette_dock, self.instances)
         if not show:
             if self._hidden_docks is None:
                 self._hidden_docks = [d for d in docks if d.isVisible()]

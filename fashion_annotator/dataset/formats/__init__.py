@@ -15,6 +15,10 @@ from fashion_annotator.dataset.formats.alpha import (
     import_alpha,
 )
 from fashion_annotator.dataset.formats.coco import export_coco, import_coco
+from fashion_annotator.dataset.formats.coco_instances import (
+    export_coco_instances,
+    import_coco_instances,
+)
 from fashion_annotator.dataset.formats.common import ExportSummary, ImportSummary, Progress
 from fashion_annotator.dataset.formats.cvat import export_cvat, import_cvat
 from fashion_annotator.dataset.formats.labelme import export_labelme, import_labelme
@@ -34,8 +38,8 @@ TOOL_FORMATS = {
     "labelstudio": (import_labelstudio, export_labelstudio),
     "yolo": (import_yolo, export_yolo),
 }
-IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS)
-EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS)
+IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS, "coco-instances")
+EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS, "coco-instances")
 
 __all__ = [
     "EXPORT_FORMATS",
@@ -62,6 +66,7 @@ def import_source(
         return import_photos(project, src, progress)
     importers = {"plain": import_plain, "alpha": import_alpha, "coco": import_coco}
     importers.update({name: pair[0] for name, pair in TOOL_FORMATS.items()})
+    importers["coco-instances"] = import_coco_instances
     if fmt not in importers:
         raise ValueError(f"unknown import format {fmt!r}; expected one of {IMPORT_FORMATS}")
     return importers[fmt](project, src, taxonomy, progress)
@@ -84,6 +89,7 @@ def export_project(
     """
     exporters = {"plain": export_plain, "coco": export_coco, "cutout": export_cutouts}
     exporters.update({name: pair[1] for name, pair in TOOL_FORMATS.items()})
+    exporters["coco-instances"] = export_coco_instances
     if fmt not in exporters:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {EXPORT_FORMATS}")
     if task is None:

@@ -1,0 +1,77 @@
+"""``fashion-annotator bench instances``: instance proposals + categories on a 1152x1728 photo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+BIG_PHOTO = (1728, 1152)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add ``instances`` to the ``bench`` subcommands."""
+    p = sub.add_parser("instances", help="instance proposals and categories on a 1152x1728 photo")
+    p.add_argument("--runs", type=int, default=20, help="timed runs")
+    p.add_argument("--photo", type=Path, default=None, help="photo (default: a bundled CCP sample)")
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.set_defaults(func=run)
+
+
+def _median_ms(times: list[float]) -> float:
+    return round(1000.0 * float(np.median(times)), 1)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Median times: parsing + garment models, instance derivation + categories + colours."""
+    import torch
+
+    from fashion_annotator.core.images import load_image
+    from fashion_annotator.instances.classifier import InstanceClassifier
+    from fashion_annotator.instances.proposer import InstanceProposer
+    from fashion_annotator.resources import resource_path
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    photo = args.photo or sorted(resource_path("sample").glob("*.jpg"))[1]
+    rgb = load_image(photo).rgb
+    rgb = cv2.resize(rgb, (BIG_PHOTO[1], BIG_PHOTO[0]), interpolation=cv2.INTER_LINEAR)
+    parsing = load_predictor("parsing7", device="cpu")
+    garment = load_predictor("garment", device="cpu")
+    proposer = InstanceProposer(InstanceClassifier.load(), "parsing7")
+    models, derive, total, with_colour = [], [], [], []
+    n = 0
+    for _ in range(args.runs):
+        t0 = time.perf_counter()
+        parsing.set_image(rgb)
+        pm = parsing.predict().mask
+        garment.set_image(rgb)
+        gm = garment.predict().mask
+        t1 = time.perf_counter()
+        out = proposer.from_masks(rgb, pm, gm, colours=False)
+        t2 = time.perf_counter()
+        proposer.from_masks(rgb, pm, gm, colours=True)
+        t3 = time.perf_counter()
+        models.append(t1 - t0)
+        derive.append(t2 - t1)
+        total.append(t2 - t0)
+        with_colour.append(t3 - t2)
+        n = len(out.instances)
+    result = {
+        "photo": str(photo), "size": list(BIG_PHOTO), "runs": args.runs, "threads": torch.get_num_threads(),
+        "instances": n, "models_ms": _median_ms(models), "instances_and_categories_ms": _median_ms(derive),
+        "total_ms": _median_ms(total), "instances_categories_colours_ms": _median_ms(with_colour),
+    }  # fmt: skip
+    print(
+        f"1152x1728, {n} instances: parsing7 + garment models {result['models_ms']} ms, instances + "
+        f"categories {result['instances_and_categories_ms']} ms (+ colours "
+        f"{result['instances_categories_colours_ms']} ms), total {result['total_ms']} ms "
+        f"(median of {args.runs}, {result['threads']} threads)"
+    )
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    return 0

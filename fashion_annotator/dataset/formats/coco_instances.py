@@ -1,0 +1,263 @@
+"""Garment instances as COCO (Fashionpedia / iMaterialist style) plus a CSV.
+
+Export writes ``OUT/instances.json``, ``OUT/instances.csv`` and the photos under
+``OUT/images/``. The JSON has one annotation per instance: ``category_id`` is the category's
+position in the instance taxonomy (0-based, as in Fashionpedia), ``attribute_ids`` the
+attribute schema's flat ids (0-based), ``segmentation`` compressed RLE; ``categories`` and
+``attributes`` list the ids with their names (an attribute's ``supercategory`` is its group).
+Beside the COCO keys each annotation keeps ``parsing_class``, ``proposed_category_id`` and
+``colour``. Instances without a category are left out (and counted).
+
+Import reads the same JSON (``src`` is the file or a folder with ``instances.json``); a
+Fashionpedia-style file without the extra keys works too (parsing classes then come from the
+categories' parents). Overlapping annotations are painted largest first. An image without a
+saved parsing mask gets one painted from its instances' parsing classes, so instances and
+parsing stay consistent.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+from pycocotools import mask as mask_utils
+
+from fashion_annotator.dataset.formats.common import (
+    FILE_ERRORS,
+    ExportSummary,
+    ImportSummary,
+    PhotoAdder,
+    Progress,
+    attach_target,
+    export_stems,
+    safe_join,
+)
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.instances.derive import MAX_INSTANCES
+from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.instances.schema import (
+    DEFAULT_INSTANCE_TAXONOMY,
+    AttributeSchema,
+    InstanceTaxonomy,
+    load_attribute_schema,
+    load_instance_taxonomy,
+)
+
+INSTANCES_JSON = "instances.json"
+INSTANCES_CSV = "instances.csv"
+
+
+def _parsing_task(project: Project) -> str:
+    for task in project.tasks:
+        if task.startswith("parsing"):
+            return task
+    raise ValueError(f"{project.root}: no parsing task, so instances have no parsing class to carry")
+
+
+def _rle(binary: np.ndarray) -> dict:
+    return mask_utils.encode(np.asfortranarray(binary.astype(np.uint8)))
+
+
+def export_coco_instances(
+    project: Project, out: str | Path, task: str | None = None, progress: Progress | None = None
+) -> ExportSummary:
+    """Write ``OUT/instances.json``, ``OUT/instances.csv`` and ``OUT/images/`` (``task`` unused)."""
+    out = Path(out)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    schema = load_attribute_schema()
+    summary = ExportSummary(out)
+    records = project.images()
+    stems = export_stems(records)
+    images, annotations, rows = [], [], []
+    taxonomy: InstanceTaxonomy | None = None
+    left_out = 0
+    for done, record in enumerate(records, 1):
+        if progress is not None:
+            progress(done, len(records))
+        iset = project.load_instances(record.id)
+        if iset is None:
+            summary.skipped.append(record.name)
+            continue
+        taxonomy = load_instance_taxonomy(iset.taxonomy)
+        parsing_names = project.taxonomy(iset.parsing_task).names
+        file_name = f"{stems[record.id]}{record.path.suffix.lower()}"
+        shutil.copyfile(record.path, out / "images" / file_name)
+        images.append({"id": record.id, "file_name": file_name, "width": record.width, "height": record.height})
+        for inst in iset.instances.values():
+            binary = iset.map == inst.id
+            if inst.category is None or not binary.any():
+                left_out += 1
+                continue
+            rle = _rle(binary)
+            attr_ids = sorted(schema.attribute_id(g, v) for g, v in inst.attributes.items())
+            ann = {
+                "id": len(annotations) + 1,
+                "image_id": record.id,
+                "category_id": taxonomy.index(inst.category),
+                "attribute_ids": attr_ids,
+                "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
+                "area": int(mask_utils.area(rle)),
+                "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+                "iscrowd": 0,
+                "parsing_class": parsing_names[inst.parsing_class],
+                "proposed_category_id": None if inst.proposed_category is None else taxonomy.index(inst.proposed_category),
+                "colour": inst.colour,
+            }
+            annotations.append(ann)
+            rows.append({
+                "annotation_id": ann["id"], "image": file_name, "instance": inst.id,
+                "category": inst.category, "proposed_category": inst.proposed_category or "",
+                "parsing_class": ann["parsing_class"], "area": ann["area"],
+                "bbox": " ".join(f"{v:g}" for v in ann["bbox"]), "colour": inst.colour or "",
+                **{g: inst.attributes.get(g, "") for g in schema.group_names},
+            })  # fmt: skip
+        summary.count += 1
+    taxonomy = taxonomy or load_instance_taxonomy()
+    coco = {
+        "info": {"description": "Fashion Annotator garment instances", "instance_taxonomy": taxonomy.name,
+                 "attribute_schema": schema.name, "left_out_uncategorised": left_out},
+        "images": images,
+        "annotations": annotations,
+        "categories": [{"id": c.id, "name": c.name, "supercategory": c.parent("parsing7")} for c in taxonomy.categories],
+        "attributes": [{"id": i, "name": v, "supercategory": g} for i, (g, v) in enumerate(schema.flat)],
+    }  # fmt: skip
+    (out / INSTANCES_JSON).write_text(json.dumps(coco), encoding="utf-8")
+    header = ["annotation_id", "image", "instance", "category", "proposed_category", "parsing_class",
+              "area", "bbox", "colour", *schema.group_names]  # fmt: skip
+    with open(out / INSTANCES_CSV, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return summary
+
+
+def _read(src: Path) -> tuple[Path, dict]:
+    path = src / INSTANCES_JSON if src.is_dir() else src
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable COCO JSON ({exc})") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise ValueError(f"{path}: not a COCO file (no 'images' list)")
+    for key in ("annotations", "categories", "attributes"):
+        if not isinstance(data.get(key, []), list):
+            raise ValueError(f"{path}: '{key}' must be a list")
+    return path, data
+
+
+def _category_names(data: dict, taxonomy: InstanceTaxonomy, path: Path) -> dict[object, str]:
+    out = {}
+    for cat in data.get("categories", []):
+        if not isinstance(cat, dict) or "id" not in cat or "name" not in cat:
+            raise ValueError(f"{path}: malformed category {cat!r}")
+        out[cat["id"]] = str(cat["name"])
+    used = {a.get("category_id") for a in data.get("annotations", []) if isinstance(a, dict)}
+    unknown = sorted({n for i, n in out.items() if i in used and n not in taxonomy.names})
+    if unknown:
+        raise ValueError(f"{path}: categories {unknown} are not in the instance taxonomy {taxonomy.name!r}")
+    return out
+
+
+def _attribute_pairs(data: dict, schema: AttributeSchema, path: Path) -> dict[object, tuple[str, str]]:
+    out = {}
+    for att in data.get("attributes", []):
+        if not isinstance(att, dict) or "id" not in att or "name" not in att:
+            raise ValueError(f"{path}: malformed attribute {att!r}")
+        group, value = str(att.get("supercategory", "")), str(att["name"])
+        if ":" in value and not group:
+            group, value = value.split(":", 1)
+        try:
+            schema.attribute_id(group, value)
+        except KeyError:
+            continue  # attributes outside the schema are not imported
+        out[att["id"]] = (group, value)
+    return out
+
+
+def _decode(segmentation: object, height: int, width: int) -> np.ndarray:
+    if isinstance(segmentation, dict):
+        counts = segmentation.get("counts")
+        if list(segmentation.get("size") or []) != [height, width]:
+            raise ValueError(f"RLE size {segmentation.get('size')} differs from the image's {[height, width]}")
+        if isinstance(counts, list):
+            rle = mask_utils.frPyObjects(segmentation, height, width)
+        else:
+            rle = {"size": [height, width], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
+    elif isinstance(segmentation, list) and segmentation:
+        rle = mask_utils.merge(mask_utils.frPyObjects([list(map(float, p)) for p in segmentation], height, width))
+    else:
+        raise ValueError(f"unsupported segmentation {type(segmentation).__name__}")
+    return mask_utils.decode(rle).astype(bool)
+
+
+def import_coco_instances(
+    project: Project, src: str | Path, taxonomy: str | None = None, progress: Progress | None = None
+) -> ImportSummary:
+    """Import instances from a COCO file with ``attribute_ids`` (see the module docstring)."""
+    path, data = _read(Path(src))
+    root = path.parent
+    inst_tax = load_instance_taxonomy(taxonomy or data.get("info", {}).get("instance_taxonomy", DEFAULT_INSTANCE_TAXONOMY))
+    schema = load_attribute_schema()
+    parsing_task = _parsing_task(project)
+    parsing_tax = project.taxonomy(parsing_task)
+    categories = _category_names(data, inst_tax, path)
+    attributes = _attribute_pairs(data, schema, path)
+    by_image: dict[object, list[dict]] = defaultdict(list)
+    for ann in data.get("annotations", []):
+        if isinstance(ann, dict):
+            by_image[ann.get("image_id")].append(ann)
+    summary = ImportSummary()
+    adder = PhotoAdder(project, summary)
+    for done, entry in enumerate(data["images"], 1):
+        name = str(entry.get("file_name", "")) if isinstance(entry, dict) else ""
+        where = f"{path}: image {name!r}"
+        try:
+            if not name:
+                raise ValueError(f"{path}: malformed image entry {entry!r}")
+            candidates = [safe_join(root, name), safe_join(root / "images", name)]
+            found = next((c for c in candidates if c.is_file()), None)
+            record = adder.add(found) if found is not None else attach_target(project, Path(name).stem, Path(where))
+            anns = by_image.get(entry.get("id"), [])
+            if len(anns) > MAX_INSTANCES:
+                raise ValueError(f"{where}: {len(anns)} annotations, at most {MAX_INSTANCES} instances per image")
+            h, w = record.shape
+            decoded = []
+            for ann in anns:
+                cat = categories.get(ann.get("category_id"))
+                if cat is None:
+                    raise ValueError(f"{where}: annotation {ann.get('id')} has unknown category {ann.get('category_id')!r}")
+                try:
+                    region = _decode(ann.get("segmentation"), h, w)
+                except (ValueError, TypeError, KeyError, OverflowError) as exc:
+                    raise ValueError(f"{where}: annotation {ann.get('id')}: {exc}") from exc
+                decoded.append((ann, cat, region))
+            decoded.sort(key=lambda item: -int(item[2].sum()))
+            imap = np.zeros((h, w), np.uint8)
+            instances = {}
+            for k, (ann, cat, region) in enumerate(decoded, start=1):
+                imap[region] = k
+                parent = str(ann.get("parsing_class") or inst_tax.category(cat).parent(parsing_task))
+                pclass = parsing_tax.index(parent) if parent in parsing_tax.names else 0
+                attrs = dict(attributes[a] for a in ann.get("attribute_ids", []) or [] if a in attributes)
+                pid = ann.get("proposed_category_id")
+                proposed = categories.get(pid) if pid is not None else None
+                instances[k] = Instance(k, pclass, cat, proposed, None, attrs, {}, ann.get("colour"))
+            present = set(np.unique(imap).tolist())
+            instances = {k: i for k, i in instances.items() if k in present}
+            iset = InstanceSet(imap, instances, parsing_task, inst_tax.name)
+            if project.load_mask(record.id, parsing_task) is None:
+                lut = np.zeros(256, np.uint8)
+                for k, inst in instances.items():
+                    lut[k] = inst.parsing_class
+                project.save_mask(record.id, parsing_task, lut[imap], source="import")
+                summary.masks += 1
+            project.save_instances(record.id, iset, source="import")
+        except FILE_ERRORS as exc:
+            summary.fail(where, exc)
+        if progress is not None:
+            progress(done, len(data["images"]))
+    return summary

@@ -1,0 +1,291 @@
+"""Fine-category classifier and attribute heads on the instance crop and mask.
+
+A small plain-torch CNN (``InstanceNet``) reads the 4-channel crop of
+:mod:`fashion_annotator.instances.features`, the instance's geometry and a one-hot of its
+parsing class, and scores every category of the instance taxonomy; at prediction time only
+the categories whose parent is the instance's parsing class compete. ``AttributeHeads`` are
+linear heads, one per attribute group, on the classifier's (frozen) embedding; they are
+trained from a project's own annotated instances.
+
+Files: ``safetensors`` weights plus a JSON meta (``models/weights.py``); never unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+from torch import nn
+
+from fashion_annotator.instances.derive import instance_boxes
+from fashion_annotator.instances.features import (
+    MEAN,
+    N_GEOMETRY,
+    N_TEXTURE,
+    STD,
+    crop_all,
+    normalise,
+    texture_features,
+)
+from fashion_annotator.instances.schema import (
+    AttributeSchema,
+    InstanceTaxonomy,
+    load_instance_taxonomy,
+)
+from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
+from fashion_annotator.resources import resource_path
+
+CATEGORY_TASK = "instance_categories"
+ATTRIBUTE_TASK = "instance_attributes"
+
+
+def _block(cin: int, cout: int, stride: int) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)
+    )
+
+
+class InstanceNet(nn.Module):
+    """Crop + mask CNN.
+
+    Parameters
+    ----------
+    n_categories : int
+    n_parents : int
+        Size of the parsing-class one-hot.
+    width : int
+        Channels of the first stage (doubling per stage, four stages).
+    """
+
+    def __init__(self, n_categories: int, n_parents: int, width: int = 32) -> None:
+        super().__init__()
+        w = width
+        self.features = nn.Sequential(
+            _block(4, w, 2), _block(w, w, 1),
+            _block(w, 2 * w, 2), _block(2 * w, 2 * w, 1),
+            _block(2 * w, 4 * w, 2), _block(4 * w, 4 * w, 1),
+            _block(4 * w, 8 * w, 2),
+        )
+        self.embed_dim = 8 * w + N_GEOMETRY + n_parents
+        self.head = nn.Sequential(
+            nn.Linear(self.embed_dim, 4 * w), nn.ReLU(inplace=True), nn.Dropout(0.2),
+            nn.Linear(4 * w, n_categories),
+        )
+
+    def embed(self, crops: torch.Tensor, geometry: torch.Tensor, parents: torch.Tensor) -> torch.Tensor:
+        """``(N, embed_dim)`` embedding of ``(N, 4, S, S)`` crops, ``(N, 6)`` geometry, ``(N, P)`` one-hot."""
+        pooled = self.features(crops).mean(dim=(2, 3))
+        return torch.cat([pooled, geometry, parents], dim=1)
+
+    def forward(self, crops: torch.Tensor, geometry: torch.Tensor, parents: torch.Tensor) -> torch.Tensor:
+        """Category logits ``(N, n_categories)``."""
+        return self.head(self.embed(crops, geometry, parents))
+
+
+class AttributeHeads(nn.Module):
+    """One linear layer per attribute group on the classifier embedding."""
+
+    def __init__(self, embed_dim: int, group_sizes: Mapping[str, int]) -> None:
+        super().__init__()
+        self.heads = nn.ModuleDict({g: nn.Linear(embed_dim, n) for g, n in group_sizes.items()})
+
+    def forward(self, embedding: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``{group: (N, n_values) logits}``."""
+        return {g: head(embedding) for g, head in self.heads.items()}
+
+
+@dataclass
+class InstancePrediction:
+    """Predictions for one instance.
+
+    Attributes
+    ----------
+    categories : list of (str, float)
+        Allowed categories, most probable first, with probabilities.
+    attributes : dict
+        ``{group: (value, probability)}`` from trained attribute heads (empty when none).
+    """
+
+    categories: list[tuple[str, float]]
+    attributes: dict[str, tuple[str, float]]
+
+    @property
+    def category(self) -> str | None:
+        """The top category, or None."""
+        return self.categories[0][0] if self.categories else None
+
+
+def default_classifier_path() -> Path:
+    """The shipped fine-category classifier."""
+    return resource_path("models", f"{CATEGORY_TASK}.safetensors")
+
+
+def _load_state(path: Path) -> dict[str, torch.Tensor]:
+    if not path.is_file():
+        raise ModelFileError(path, "weights file not found")
+    try:
+        return load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ModelFileError(path, f"corrupt safetensors file ({exc})") from None
+
+
+def _fill(module: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
+    try:
+        module.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelFileError(path, f"weights do not match the architecture: {str(exc).splitlines()[:2]}") from None
+    module.eval()
+
+
+class InstanceClassifier:
+    """Category (and optionally attribute) predictions for the instances of one photo.
+
+    Parameters
+    ----------
+    net : InstanceNet
+    meta : dict
+        The model's meta: ``classes`` (category names), ``input_size``, ``parent_task``,
+        ``parent_classes``, ``instance_taxonomy``.
+    attributes : (AttributeHeads, dict) or None
+        Trained attribute heads and their meta (``groups``: ``{group: [values]}``).
+    """
+
+    def __init__(self, net: InstanceNet, meta: dict[str, Any], attributes: tuple[AttributeHeads, dict] | None = None) -> None:
+        self.net = net.eval()
+        self.meta = meta
+        self.size = int(meta["input_size"][0])
+        self.categories: list[str] = list(meta["classes"])
+        self.parent_task: str = meta["parent_task"]
+        self.parent_classes: list[str] = list(meta["parent_classes"])
+        self.taxonomy: InstanceTaxonomy = load_instance_taxonomy(meta.get("instance_taxonomy", "ccp"))
+        self.attribute_heads = attributes
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, attributes_path: str | Path | None = None) -> InstanceClassifier:
+        """Load a classifier file (default: the shipped one) and optional attribute heads."""
+        path = Path(path) if path is not None else default_classifier_path()
+        meta = read_meta(path)
+        arch = meta["arch"]
+        try:
+            net = InstanceNet(len(meta["classes"]), len(meta["parent_classes"]), int(arch["width"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(path, f"bad 'arch' {arch}: {exc}") from None
+        _fill(net, _load_state(path), path)
+        heads = None
+        if attributes_path is not None:
+            heads = load_attribute_heads(attributes_path, net.embed_dim + N_TEXTURE)
+        return cls(net, meta, heads)
+
+    def parent_onehot(self, parents: Sequence[str]) -> np.ndarray:
+        """``(N, P) float32`` one-hot of parsing class names (unknown names: all zero)."""
+        out = np.zeros((len(parents), len(self.parent_classes)), np.float32)
+        for i, p in enumerate(parents):
+            if p in self.parent_classes:
+                out[i, self.parent_classes.index(p)] = 1.0
+        return out
+
+    def allowed(self, parent: str) -> np.ndarray:
+        """``(C,) bool``: categories whose parent in ``parent_task`` is ``parent`` (all if none)."""
+        names = {c.name for c in self.taxonomy.children(self.parent_task, parent)}
+        mask = np.array([n in names for n in self.categories])
+        return mask if mask.any() else np.ones(len(self.categories), bool)
+
+    @torch.no_grad()
+    def embed(
+        self, rgb: np.ndarray, instance_map: np.ndarray, parents: Mapping[int, str], with_texture: bool = False
+    ) -> tuple[list[int], torch.Tensor, torch.Tensor]:
+        """Ids, embeddings ``(N, D)`` and category logits ``(N, C)`` of the instances in ``parents``.
+
+        With ``with_texture`` the embedding also carries the :func:`texture_features`
+        (``D = net.embed_dim + N_TEXTURE``): what attribute heads read.
+        """
+        boxes = instance_boxes(instance_map)
+        ids = [k for k in parents if k in boxes]
+        crops, geoms = crop_all(rgb, instance_map, ids, boxes, self.size)
+        onehot = self.parent_onehot([parents[k] for k in ids])
+        emb = self.net.embed(torch.from_numpy(normalise(crops)), torch.from_numpy(geoms), torch.from_numpy(onehot))
+        logits = self.net.head(emb)
+        if with_texture:
+            emb = torch.cat([emb, torch.from_numpy(texture_features(crops))], dim=1)
+        return ids, emb, logits
+
+    @torch.no_grad()
+    def predict(
+        self, rgb: np.ndarray, instance_map: np.ndarray, parents: Mapping[int, str], top_k: int = 5
+    ) -> dict[int, InstancePrediction]:
+        """Predict every instance.
+
+        Parameters
+        ----------
+        rgb : (H, W, 3) uint8
+        instance_map : (H, W) uint8
+        parents : {instance id: parsing class name in ``parent_task``}
+        top_k : int
+            How many categories each prediction lists.
+        """
+        ids, emb, logits = self.embed(rgb, instance_map, parents, with_texture=self.attribute_heads is not None)
+        if not ids:
+            return {}
+        attr_probs: dict[str, np.ndarray] = {}
+        if self.attribute_heads is not None:
+            heads, ameta = self.attribute_heads
+            for g, lg in heads(emb).items():
+                attr_probs[g] = torch.softmax(lg, dim=1).numpy()
+        out = {}
+        lg = logits.numpy()
+        for i, k in enumerate(ids):
+            allowed = self.allowed(parents[k])
+            z = np.where(allowed, lg[i], -np.inf)
+            p = np.exp(z - z.max())
+            p /= p.sum()
+            order = np.argsort(-p)[: min(top_k, int(allowed.sum()))]
+            attrs = {}
+            for g, probs in attr_probs.items():
+                values = self.attribute_heads[1]["groups"][g]
+                j = int(np.argmax(probs[i]))
+                attrs[g] = (values[j], float(probs[i, j]))
+            out[k] = InstancePrediction([(self.categories[j], float(p[j])) for j in order], attrs)
+        return out
+
+
+def save_attribute_heads(path: Path, heads: AttributeHeads, schema: AttributeSchema, meta: dict[str, Any]) -> None:
+    """Write attribute heads with a meta whose ``groups`` lists each head's values."""
+    groups = {g: list(schema.group(g).values) for g in heads.heads}
+    full = {
+        "task": ATTRIBUTE_TASK,
+        "classes": [f"{g}:{v}" for g, vs in groups.items() for v in vs],
+        "arch": {"embed_dim": next(iter(heads.heads.values())).in_features},
+        "input_size": meta.get("input_size", [0, 0]),
+        "mean": list(MEAN),
+        "std": list(STD),
+        "groups": groups,
+        "attribute_schema": schema.name,
+        **{k: v for k, v in meta.items() if k not in ("groups",)},
+    }
+    save_model(path, heads, full)
+
+
+def load_attribute_heads(path: str | Path, embed_dim: int) -> tuple[AttributeHeads, dict]:
+    """Load attribute heads written by :func:`save_attribute_heads`; check the embedding size."""
+    path = Path(path)
+    meta = read_meta(path)
+    groups = meta.get("groups")
+    if not isinstance(groups, dict) or not groups:
+        raise ModelFileError(path, "meta lacks 'groups' {group: [values]}")
+    if int(meta["arch"].get("embed_dim", -1)) != embed_dim:
+        raise ModelFileError(path, f"heads expect embedding size {meta['arch'].get('embed_dim')}, classifier gives {embed_dim}")
+    heads = AttributeHeads(embed_dim, {g: len(v) for g, v in groups.items()})
+    _fill(heads, _load_state(path), path)
+    return heads, meta
+
+
+def write_meta(path: Path, meta: dict[str, Any]) -> None:
+    """Rewrite the JSON meta beside ``path`` (e.g. to add measured metrics)."""
+    Path(path).with_suffix(".json").write_text(json.dumps(meta, indent=1))

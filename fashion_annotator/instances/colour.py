@@ -1,0 +1,93 @@
+"""Dominant colours of an instance, named from a fixed palette.
+
+The palette (``resources/schemas/attributes/colour_palette.json``) lists reference sRGB
+colours; each pixel takes the name of the nearest reference in CIELAB, and the names covering
+the most pixels are the instance's dominant colours.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+
+import cv2
+import numpy as np
+
+from fashion_annotator.resources import resource_path
+
+#: Pixels sampled per instance (evenly strided) to name its colours.
+MAX_SAMPLES = 4000
+
+
+@dataclass(frozen=True)
+class Palette:
+    """Named reference colours: ``names`` (K,), ``rgb`` (K, 3) uint8, ``lab`` (K, 3) float32."""
+
+    names: tuple[str, ...]
+    rgb: np.ndarray
+    lab: np.ndarray
+
+
+@dataclass(frozen=True)
+class DominantColour:
+    """One dominant colour: palette ``name``, ``share`` of the pixels, ``rgb`` their mean."""
+
+    name: str
+    share: float
+    rgb: tuple[int, int, int]
+
+
+def _to_lab(rgb: np.ndarray) -> np.ndarray:
+    """``(N, 3) uint8`` sRGB to ``(N, 3) float32`` CIELAB."""
+    return cv2.cvtColor(rgb.reshape(-1, 1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)
+
+
+@lru_cache(maxsize=4)
+def load_palette(name: str = "colour_palette") -> Palette:
+    """Load ``resources/schemas/attributes/NAME.json`` (``{"colours": {name: [r, g, b]}}``)."""
+    path = resource_path("schemas", "attributes", f"{name}.json")
+    try:
+        colours = json.loads(path.read_text(encoding="utf-8"))["colours"]
+        names = tuple(colours)
+        rgb = np.array([colours[n] for n in names], np.uint8).reshape(-1, 3)
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise ValueError(f"{path}: not a colour palette ({exc})") from None
+    return Palette(names, rgb, _to_lab(rgb))
+
+
+def dominant_colours(rgb: np.ndarray, pixels: np.ndarray, top: int = 3, palette: Palette | None = None) -> list[DominantColour]:
+    """Name the dominant colours of the masked pixels.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8
+    pixels : (H, W) bool
+        The instance.
+    top : int
+        At most this many colours, most frequent first.
+    palette : Palette, optional
+        Default: the shipped palette.
+
+    Returns
+    -------
+    list of DominantColour
+        Empty when ``pixels`` selects nothing.
+    """
+    palette = palette or load_palette()
+    ys, xs = np.nonzero(pixels)
+    if ys.size == 0:
+        return []
+    step = max(1, ys.size // MAX_SAMPLES)
+    sample = rgb[ys[::step], xs[::step]]
+    lab = _to_lab(sample)
+    d = ((lab[:, None, :] - palette.lab[None, :, :]) ** 2).sum(-1)
+    nearest = d.argmin(1)
+    counts = np.bincount(nearest, minlength=len(palette.names))
+    out = []
+    for k in np.argsort(-counts)[:top]:
+        if counts[k] == 0:
+            break
+        mean = sample[nearest == k].mean(0)
+        out.append(DominantColour(palette.names[k], float(counts[k] / nearest.size), tuple(int(round(v)) for v in mean)))
+    return out

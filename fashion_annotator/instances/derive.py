@@ -1,0 +1,234 @@
+"""Instances from label masks: connected components per class, pairs apart, fragments merged.
+
+An *instance map* is an ``(H, W) uint8`` array of instance ids (0 = no instance, ids
+``1..255``). Instances of one image never overlap, so the map is a mask like any other and is
+saved and versioned like one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy import ndimage
+
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.instances.schema import InstanceTaxonomy
+
+MAX_INSTANCES = 255
+#: Ground-truth instances (and kept proposals) cover at least this share of the photo.
+MIN_AREA_FRAC = 0.0005
+
+
+@dataclass(frozen=True)
+class ProposalParams:
+    """Knobs of :func:`propose_instances`.
+
+    Attributes
+    ----------
+    min_area_frac : float
+        Components smaller than this share of the photo are fragments.
+    merge_frac : float
+        A fragment joins the nearest large component of its class within this share of the
+        photo's diagonal; farther fragments are dropped (their pixels keep their parsing class).
+    pair_valley : float
+        A pair-class component splits in two where its column profile dips below this share
+        of the smaller of the two peaks on either side.
+    """
+
+    min_area_frac: float = 2 * MIN_AREA_FRAC
+    merge_frac: float = 0.02
+    pair_valley: float = 0.6
+
+
+@dataclass
+class DerivedInstances:
+    """Instances found in one mask.
+
+    Attributes
+    ----------
+    map : (H, W) uint8
+        Instance id per pixel (0 = none), ids ``1..n`` in order of ``classes``.
+    classes : list of int
+        Source class id of each instance (``classes[i]`` belongs to id ``i + 1``).
+    """
+
+    map: np.ndarray
+    classes: list[int]
+
+    def __len__(self) -> int:
+        return len(self.classes)
+
+
+def _components(binary: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(binary.astype(np.uint8), connectivity=8)
+    return n, labels, stats
+
+
+def ground_truth_instances(
+    labels: np.ndarray, class_ids: Sequence[int], min_area_frac: float = MIN_AREA_FRAC
+) -> DerivedInstances:
+    """The 8-connected components of each listed class covering at least ``min_area_frac``.
+
+    Parameters
+    ----------
+    labels : (H, W) uint8
+        Label ids (e.g. CCP ids 0..58).
+    class_ids : sequence of int
+        The ids that form instances (e.g. every CCP garment and accessory label).
+    min_area_frac : float
+        Smaller components are not instances.
+    """
+    h, w = labels.shape
+    min_area = min_area_frac * h * w
+    out = np.zeros((h, w), np.uint8)
+    classes: list[int] = []
+    present = set(np.unique(labels).tolist())
+    for cid in class_ids:
+        if cid not in present:
+            continue
+        n, comp, stats = _components(labels == cid)
+        for k in range(1, n):
+            if stats[k, cv2.CC_STAT_AREA] < min_area:
+                continue
+            if len(classes) >= MAX_INSTANCES:
+                raise ValueError(f"more than {MAX_INSTANCES} instances in one image")
+            x, y, bw, bh = stats[k, :4]
+            sl = (slice(y, y + bh), slice(x, x + bw))
+            out[sl][comp[sl] == k] = len(classes) + 1
+            classes.append(int(cid))
+    return DerivedInstances(out, classes)
+
+
+def _split_pair(comp: np.ndarray, valley: float) -> np.ndarray | None:
+    """Split one component (bool crop) at its deepest column valley; None if it is one item."""
+    profile = comp.sum(axis=0).astype(np.float64)
+    w = profile.size
+    if w < 8 or comp.shape[1] < 1.2 * comp.shape[0]:
+        return None
+    profile = np.convolve(profile, np.ones(3) / 3, mode="same")
+    lo, hi = int(0.25 * w), int(0.75 * w)
+    cut = lo + int(np.argmin(profile[lo:hi]))
+    left, right = profile[:cut].max(initial=0), profile[cut:].max(initial=0)
+    if profile[cut] > valley * min(left, right):
+        return None
+    side = np.zeros(comp.shape, np.int32)
+    side[:, cut:] = 1
+    return side
+
+
+def _merge_fragments(
+    comp: np.ndarray, stats: np.ndarray, big: list[int], small: list[int], radius: int
+) -> dict[int, int]:
+    """Map each small component to the large one it touches within ``radius`` px (if any)."""
+    h, w = comp.shape
+    target: dict[int, int] = {}
+    big_set = set(big)
+    for k in small:
+        x, y, bw, bh = stats[k, :4]
+        y0, y1 = max(0, y - radius), min(h, y + bh + radius)
+        x0, x1 = max(0, x - radius), min(w, x + bw + radius)
+        window = comp[y0:y1, x0:x1]
+        near = window[(window > 0) & (window != k)]
+        cand = [v for v in np.unique(near).tolist() if v in big_set]
+        if not cand:
+            continue
+        if len(cand) == 1:
+            target[k] = cand[0]
+            continue
+        frag = window == k
+        dist = ndimage.distance_transform_edt(~frag)
+        best = min(cand, key=lambda v: float(dist[window == v].min()))
+        target[k] = best
+    return target
+
+
+def propose_instances(
+    parsing: np.ndarray,
+    parsing_taxonomy: Taxonomy,
+    instance_taxonomy: InstanceTaxonomy,
+    garment: np.ndarray | None = None,
+    params: ProposalParams | None = None,
+) -> DerivedInstances:
+    """Propose instances from a parsing mask (and optionally a garment cutout).
+
+    Every parsing class that some fine category maps to forms instances from its 8-connected
+    components; components of pair classes (shoes) that hold two items side by side are split
+    at their column valley; fragments smaller than ``min_area_frac`` join the nearest large
+    component of their class or are dropped. Categories whose parent is "background" (bags,
+    belts, hats in parsing7) are proposed from the garment cutout's pixels that the parsing
+    mask calls background, skin or hair (class 0 in ``classes``).
+
+    Parameters
+    ----------
+    parsing : (H, W) uint8
+        Parsing mask in ``parsing_taxonomy``.
+    parsing_taxonomy : Taxonomy
+    instance_taxonomy : InstanceTaxonomy
+    garment : (H, W) bool or uint8, optional
+        Garment cutout (non-zero = garment); enables accessory proposals.
+    params : ProposalParams, optional
+    """
+    params = params or ProposalParams()
+    h, w = parsing.shape
+    task = parsing_taxonomy.name
+    parents = instance_taxonomy.parent_classes(task)
+    pair_names = set(instance_taxonomy.pair_classes.get(task, ()))
+    min_area = params.min_area_frac * h * w
+    radius = max(2, int(round(params.merge_frac * float(np.hypot(h, w)))))
+    out = np.zeros((h, w), np.uint8)
+    classes: list[int] = []
+    sources: list[tuple[int, np.ndarray]] = []
+    for cls in parsing_taxonomy.classes:
+        if cls.id != 0 and cls.name in parents:
+            sources.append((cls.id, parsing == cls.id))
+    if garment is not None and "background" in parents:
+        if garment.shape != parsing.shape:
+            raise ValueError(f"garment mask {garment.shape} and parsing mask {parsing.shape} differ in shape")
+        other = np.isin(parsing, [c.id for c in parsing_taxonomy.classes if c.id == 0 or c.name not in parents])
+        sources.append((0, (garment > 0) & other))
+    for cid, binary in sources:
+        n, comp, stats = _components(binary)
+        if n <= 1:
+            continue
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        big = [k + 1 for k in range(n - 1) if areas[k] >= min_area]
+        small = [k + 1 for k in range(n - 1) if areas[k] < min_area]
+        target = _merge_fragments(comp, stats, big, small, radius) if big and small else {}
+        pair = cid != 0 and parsing_taxonomy.classes[cid].name in pair_names and len(big) == 1
+        for k in big:
+            x, y, bw, bh = stats[k, :4]
+            members = [k] + [s for s, t in target.items() if t == k]
+            if members[1:]:
+                xs = [stats[m, 0] for m in members]
+                ys = [stats[m, 1] for m in members]
+                x2 = max(stats[m, 0] + stats[m, 2] for m in members)
+                y2 = max(stats[m, 1] + stats[m, 3] for m in members)
+                x, y, bw, bh = min(xs), min(ys), x2 - min(xs), y2 - min(ys)
+            sl = (slice(y, y + bh), slice(x, x + bw))
+            pix = np.isin(comp[sl], members)
+            parts = _split_pair(pix, params.pair_valley) if pair else None
+            pieces = [pix] if parts is None else [pix & (parts == 0), pix & (parts == 1)]
+            for piece in pieces:
+                if len(classes) >= MAX_INSTANCES:
+                    raise ValueError(f"more than {MAX_INSTANCES} instances in one image")
+                out[sl][piece] = len(classes) + 1
+                classes.append(cid)
+    return DerivedInstances(out, classes)
+
+
+def instance_boxes(instance_map: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+    """``{id: (y0, x0, y1, x1)}`` (end exclusive) of every instance in the map."""
+    boxes = {}
+    for k, sl in enumerate(ndimage.find_objects(instance_map), start=1):
+        if sl is not None:
+            boxes[k] = (sl[0].start, sl[1].start, sl[0].stop, sl[1].stop)
+    return boxes
+
+
+def category_lookup(names: Mapping[int, str], instance_taxonomy: InstanceTaxonomy) -> dict[int, int]:
+    """Map source label ids (e.g. CCP ids) to category ids by name; unknown names are skipped."""
+    known = set(instance_taxonomy.names)
+    return {i: instance_taxonomy.index(n) for i, n in names.items() if n in known}

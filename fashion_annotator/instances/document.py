@@ -1,0 +1,268 @@
+"""Editing instances with undo: split, merge, re-categorise, set attributes, delete.
+
+Every operation is one undo step and keeps the instances consistent with the parsing mask:
+an instance's pixels always carry its parsing class (merging across parsing classes is
+refused; re-categorising into a category of another parsing class returns the pixels the
+parsing mask must relabel, see :class:`ParsingChange`).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.instances.schema import AttributeSchema, InstanceTaxonomy
+
+
+@dataclass(frozen=True)
+class ParsingChange:
+    """Parsing pixels to relabel after a re-categorisation: ``pixels`` (H, W) bool -> ``label``."""
+
+    pixels: np.ndarray
+    label: int
+
+
+@dataclass
+class _Step:
+    bbox: BBox | None
+    before_patch: np.ndarray | None
+    after_patch: np.ndarray | None
+    before: dict[int, Instance]
+    after: dict[int, Instance]
+    name: str
+
+
+class InstanceDocument:
+    """The instances of the open image, with an undo stack.
+
+    Parameters
+    ----------
+    iset : InstanceSet
+    taxonomy : InstanceTaxonomy
+    schema : AttributeSchema
+    parsing_taxonomy : Taxonomy
+    """
+
+    def __init__(self, iset: InstanceSet, taxonomy: InstanceTaxonomy, schema: AttributeSchema, parsing_taxonomy: Taxonomy) -> None:
+        self.set = iset
+        self.taxonomy = taxonomy
+        self.schema = schema
+        self.parsing_taxonomy = parsing_taxonomy
+        self._undo: list[_Step] = []
+        self._redo: list[_Step] = []
+        self.dirty = False
+        self.actions = 0
+
+    # -- undo machinery ----------------------------------------------------------------------
+
+    @property
+    def map(self) -> np.ndarray:
+        """The ``(H, W) uint8`` instance map."""
+        return self.set.map
+
+    @property
+    def instances(self) -> dict[int, Instance]:
+        """``{id: Instance}``."""
+        return self.set.instances
+
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def _record(self, name: str, before: dict[int, Instance], bbox: BBox | None, before_patch: np.ndarray | None) -> None:
+        after_patch = None if bbox is None else self.map[bbox.slices].copy()
+        self._undo.append(_Step(bbox, before_patch, after_patch, before, copy.deepcopy(self.instances), name))
+        self._redo.clear()
+        self.dirty = True
+        self.actions += 1
+
+    def _apply(self, step: _Step, forward: bool) -> None:
+        if step.bbox is not None:
+            self.map[step.bbox.slices] = step.after_patch if forward else step.before_patch
+        self.set.instances = copy.deepcopy(step.after if forward else step.before)
+        self.dirty = True
+
+    def undo(self) -> str | None:
+        """Undo the last operation; return its name (None when there was none)."""
+        if not self._undo:
+            return None
+        step = self._undo.pop()
+        self._apply(step, forward=False)
+        self._redo.append(step)
+        return step.name
+
+    def redo(self) -> str | None:
+        """Redo the last undone operation; return its name (None when there was none)."""
+        if not self._redo:
+            return None
+        step = self._redo.pop()
+        self._apply(step, forward=True)
+        self._undo.append(step)
+        return step.name
+
+    def mark_saved(self) -> None:
+        """Forget the unsaved flag (after the store saved the set)."""
+        self.dirty = False
+
+    def _box_of(self, ids: list[int]) -> BBox:
+        box = BBox.of(np.isin(self.map, ids))
+        if box is None:
+            raise ValueError(f"instances {ids} have no pixels")
+        return box
+
+    def _get(self, instance_id: int) -> Instance:
+        try:
+            return self.instances[instance_id]
+        except KeyError:
+            raise KeyError(f"no instance {instance_id}; instances: {sorted(self.instances)}") from None
+
+    # -- operations --------------------------------------------------------------------------
+
+    def split_line(self, instance_id: int, p0: tuple[float, float], p1: tuple[float, float]) -> int:
+        """Split an instance along the line through ``p0`` and ``p1`` (x, y); return the new id.
+
+        Pixels left of the directed line ``p0 -> p1`` stay; the others form a new instance with
+        the same category and attributes. ``ValueError`` when one side would be empty.
+        """
+        inst = self._get(instance_id)
+        box = self._box_of([instance_id])
+        sub = self.map[box.slices]
+        ys, xs = np.mgrid[box.y0 : box.y1, box.x0 : box.x1]
+        (x0, y0), (x1, y1) = p0, p1
+        side = (x1 - x0) * (ys - y0) - (y1 - y0) * (xs - x0) > 0
+        own = sub == instance_id
+        moved = own & side
+        if not moved.any() or moved.sum() == own.sum():
+            raise ValueError(f"the line does not cross instance {instance_id}")
+        return self._new_from(inst, box, moved, "split")
+
+    def split_components(self, instance_id: int) -> list[int]:
+        """Give each 8-connected part of an instance but the largest its own instance."""
+        inst = self._get(instance_id)
+        box = self._box_of([instance_id])
+        labels, n = ndimage.label(self.map[box.slices] == instance_id, structure=np.ones((3, 3)))
+        if n < 2:
+            raise ValueError(f"instance {instance_id} is in one piece")
+        sizes = np.bincount(labels.ravel())[1:]
+        keep = int(np.argmax(sizes)) + 1
+        before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
+        new_ids = []
+        for part in range(1, n + 1):
+            if part == keep:
+                continue
+            new_id = self.set.free_id()
+            self.map[box.slices][labels == part] = new_id
+            self.instances[new_id] = copy.deepcopy(inst)
+            self.instances[new_id].id = new_id
+            new_ids.append(new_id)
+        self._record("split", before, box, patch)
+        return new_ids
+
+    def _new_from(self, inst: Instance, box: BBox, moved: np.ndarray, name: str) -> int:
+        before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
+        new_id = self.set.free_id()
+        self.map[box.slices][moved] = new_id
+        clone = copy.deepcopy(inst)
+        clone.id = new_id
+        self.instances[new_id] = clone
+        self._record(name, before, box, patch)
+        return new_id
+
+    def merge(self, ids: list[int]) -> int:
+        """Merge instances into the first of ``ids`` (which keeps its category); return it.
+
+        ``ValueError`` for fewer than two ids or instances of different parsing classes.
+        """
+        ids = list(dict.fromkeys(ids))
+        if len(ids) < 2:
+            raise ValueError("merging needs two instances or more")
+        first = self._get(ids[0])
+        for k in ids[1:]:
+            other = self._get(k)
+            if other.parsing_class != first.parsing_class:
+                names = self.parsing_taxonomy.names
+                raise ValueError(
+                    f"cannot merge a {names[first.parsing_class]!r} instance with a "
+                    f"{names[other.parsing_class]!r} one: an instance carries one parsing class"
+                )
+        box = self._box_of(ids)
+        before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
+        self.map[box.slices][np.isin(self.map[box.slices], ids[1:])] = ids[0]
+        for k in ids[1:]:
+            del self.instances[k]
+        self._record("merge", before, box, patch)
+        return ids[0]
+
+    def delete(self, instance_id: int) -> None:
+        """Delete an instance (its pixels keep their parsing class)."""
+        self._get(instance_id)
+        box = BBox.of(self.map == instance_id)
+        before = copy.deepcopy(self.instances)
+        patch = None if box is None else self.map[box.slices].copy()
+        if box is not None:
+            self.map[box.slices][self.map[box.slices] == instance_id] = 0
+        del self.instances[instance_id]
+        self._record("delete", before, box, patch)
+
+    def recategorise(self, instance_id: int, category: str) -> ParsingChange | None:
+        """Set an instance's category.
+
+        Returns
+        -------
+        ParsingChange or None
+            When the category belongs to another parsing class, the instance's pixels and the
+            class the parsing mask must give them (the instance's ``parsing_class`` follows).
+        """
+        inst = self._get(instance_id)
+        cat = self.taxonomy.category(category)
+        parent = self.parsing_taxonomy.index(cat.parent(self.parsing_taxonomy.name)) \
+            if cat.parent(self.parsing_taxonomy.name) in self.parsing_taxonomy.names else 0
+        before = copy.deepcopy(self.instances)
+        inst.category = category
+        change = None
+        if parent != inst.parsing_class:
+            inst.parsing_class = parent
+            change = ParsingChange(self.map == instance_id, parent)
+        self._record("category", before, None, None)
+        return change
+
+    def set_attribute(self, instance_id: int, group: str, value: str | None) -> None:
+        """Set (or with None clear) one attribute group of an instance."""
+        inst = self._get(instance_id)
+        before = copy.deepcopy(self.instances)
+        if value is None:
+            inst.attributes.pop(group, None)
+        else:
+            self.schema.validate({group: value}, f"instance {instance_id}: ")
+            inst.attributes[group] = value
+        self._record("attribute", before, None, None)
+
+    def reconcile(self, parsing: np.ndarray) -> int:
+        """Drop instance pixels whose parsing class changed and empty instances; one step.
+
+        Returns the number of pixels dropped (0: nothing changed, no step recorded).
+        """
+        lut = np.zeros(256, np.int16)
+        for k, inst in self.instances.items():
+            lut[k] = inst.parsing_class
+        bad = (self.map > 0) & (lut[self.map] != parsing)
+        if not bad.any():
+            return 0
+        box = BBox.of(bad)
+        before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
+        self.map[bad] = 0
+        present = set(np.unique(self.map).tolist())
+        for k in [k for k in self.instances if k not in present]:
+            del self.instances[k]
+        self._record("reconcile", before, box, patch)
+        return int(bad.sum())

@@ -1,0 +1,434 @@
+"""Instances dock: the open image's garment instances, their categories and attributes.
+
+The list shows each instance's colour swatch, category and attributes; selecting rows
+highlights those instances on the canvas. Below it, a category box and one box per attribute
+group edit the selected instance (keyboard: Alt+I the list, Alt+C the category, Alt+1..7 an
+attribute box, type to pick, Delete removes the selected instance). Split (draw a line
+across the instance with two clicks), split into parts, merge and delete are each one undo
+step of the instance document; every change is saved at once as a new instance version.
+
+Instances are loaded from the store, or proposed from the image's parsing (and garment)
+masks when none are saved. Only this module and ``review_instances`` know about instances
+in the UI; the window calls :func:`attach`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDockWidget,
+    QFormLayout,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.instances.classifier import InstanceClassifier
+from fashion_annotator.instances.document import InstanceDocument
+from fashion_annotator.instances.model import InstanceSet
+from fashion_annotator.instances.proposer import InstanceProposer, to_instance_set
+from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
+from fashion_annotator.models.weights import ModelFileError
+from fashion_annotator.ui.annotate.image_view import ImageItem
+from fashion_annotator.ui.icons import swatch
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+UNSET = "—"
+HIGHLIGHT = (255, 230, 0, 150)
+
+
+def parsing_task(project: Any) -> str | None:
+    """The project's parsing task (the first task named parsing*), or None."""
+    return next((t for t in project.tasks if t.startswith("parsing")), None)
+
+
+class InstancesDock(QDockWidget):
+    """The instance list and editor of the open image.
+
+    Parameters
+    ----------
+    project : Project
+    canvas : Canvas
+        Where selected instances are highlighted and split lines are drawn.
+    classifier : InstanceClassifier or None
+        Default: the shipped classifier plus the project's active attribute heads.
+
+    Signals
+    -------
+    changed()
+        The instances changed (edit, undo, load or proposal).
+    message(str)
+        A line for the status bar.
+    parsingChange(str, object)
+        ``task, fn``: a re-categorisation moved an instance to another parsing class; the
+        window applies ``fn(mask) -> BBox`` to the parsing mask as one undo step.
+    """
+
+    changed = Signal()
+    message = Signal(str)
+    parsingChange = Signal(str, object)
+
+    def __init__(self, project: Any, canvas: Any, classifier: InstanceClassifier | None = None, parent: QWidget | None = None) -> None:
+        super().__init__("Instances", parent)
+        self.setObjectName("instancesDock")
+        self.project = project
+        self.canvas = canvas
+        self.taxonomy = load_instance_taxonomy()
+        self.schema = load_attribute_schema()
+        self.parsing_task = parsing_task(project)
+        self._classifier = classifier
+        self._classifier_tried = classifier is not None
+        self.doc: InstanceDocument | None = None
+        self.image_id: int | None = None
+        self._image_doc: Any = None
+        self._split_points: list[tuple[float, float]] = []
+        self.read_only: Callable[[], bool] = lambda: False
+        self._highlight = ImageItem()
+        self._highlight.setZValue(50)
+        canvas.scene().addItem(self._highlight)
+        canvas.viewport().installEventFilter(self)
+        self._build()
+        self._refresh_list()
+
+    # -- construction ------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self.list = QTreeWidget()
+        self.list.setHeaderLabels(["Category", "Attributes"])
+        self.list.setRootIsDecorated(False)
+        self.list.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.list.itemSelectionChanged.connect(self._selection_changed)
+        layout.addWidget(self.list, 1)
+        form = QFormLayout()
+        self.category = QComboBox()
+        self.category.addItem(UNSET)
+        self.category.addItems(self.taxonomy.names)
+        self.category.activated.connect(lambda _i: self._category_chosen())
+        label = QLabel("&Category")
+        label.setBuddy(self.category)
+        form.addRow(label, self.category)
+        self.attribute_boxes: dict[str, QComboBox] = {}
+        for group in self.schema.groups:
+            box = QComboBox()
+            box.addItem(UNSET)
+            box.addItems(list(group.values))
+            box.activated.connect(lambda _i, g=group.name: self._attribute_chosen(g))
+            key = group.shortcut or group.name[:1].upper()
+            glabel = QLabel(f"{group.name} (Alt+{key})")
+            glabel.setBuddy(box)
+            QShortcut(QKeySequence(f"Alt+{key}"), self, box.setFocus, context=Qt.ShortcutContext.WindowShortcut)
+            form.addRow(glabel, box)
+            self.attribute_boxes[group.name] = box
+        layout.addLayout(form)
+        grid = QGridLayout()
+        self.buttons: dict[str, QPushButton] = {}
+        for i, (name, text, slot) in enumerate([
+            ("propose", "&Propose", self.propose),
+            ("split", "Sp&lit by line", self.start_split),
+            ("parts", "Split p&arts", self.split_parts),
+            ("merge", "&Merge", self.merge_selected),
+            ("delete", "&Delete", self.delete_selected),
+            ("undo", "U&ndo", self.undo),
+            ("redo", "Red&o", self.redo),
+        ]):  # fmt: skip
+            button = QPushButton(text)
+            button.clicked.connect(slot)
+            grid.addWidget(button, i // 4, i % 4)
+            self.buttons[name] = button
+        layout.addLayout(grid)
+        self.setWidget(body)
+        QShortcut(QKeySequence("Alt+I"), self, self.list.setFocus, context=Qt.ShortcutContext.WindowShortcut)
+        QShortcut(QKeySequence(Qt.Key.Key_Delete), self.list, self.delete_selected,
+                  context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip
+
+    # -- models ------------------------------------------------------------------------------
+
+    @property
+    def classifier(self) -> InstanceClassifier | None:
+        """The category classifier (with the project's active attribute heads), loaded once."""
+        if not self._classifier_tried:
+            self._classifier_tried = True
+            record = self.project.active_model("instance_attributes")
+            try:
+                self._classifier = InstanceClassifier.load(attributes_path=None if record is None else record.path)
+            except (ModelFileError, ValueError, OSError) as exc:
+                self.message.emit(f"No instance categories: {exc}")
+        return self._classifier
+
+    def reload_models(self) -> None:
+        """Load the classifier again on next use (after attribute heads were promoted)."""
+        self._classifier, self._classifier_tried = None, False
+
+    # -- image lifecycle ---------------------------------------------------------------------
+
+    def set_image(self, opened: Any) -> None:
+        """Show the instances of a newly opened image (``OpenImage`` or None)."""
+        self.image_id = None if opened is None else int(opened.doc.image_id)
+        self._image_doc = None if opened is None else opened.doc
+        self.doc = None
+        self._split_points.clear()
+        if opened is not None and self.parsing_task is not None:
+            saved = self.project.load_instances(self.image_id)
+            if saved is not None:
+                self._set_doc(saved)
+            else:
+                self.propose(save=False)
+        self._refresh_list()
+
+    def _set_doc(self, iset: InstanceSet) -> None:
+        parsing_tax = self.project.taxonomy(self.parsing_task)
+        self.doc = InstanceDocument(iset, self.taxonomy, self.schema, parsing_tax)
+
+    def mask_replaced(self, task: str) -> None:
+        """A parsing proposal arrived: propose instances if the image has none yet."""
+        if task == self.parsing_task and self._image_doc is not None and (self.doc is None or not self.doc.instances):
+            self.propose(save=False)
+
+    def propose(self, save: bool = True) -> bool:
+        """Propose instances from the open image's parsing (and garment) masks."""
+        doc = self._image_doc
+        if doc is None or self.parsing_task is None:
+            return False
+        parsing = doc.masks.get(self.parsing_task)
+        if parsing is None or not parsing.any():
+            if save:
+                self.message.emit("No parsing mask to derive instances from yet")
+            return False
+        garment = doc.masks.get("garment")
+        proposer = InstanceProposer(self.classifier, self.project.taxonomy(self.parsing_task), self.taxonomy)
+        proposals = proposer.from_masks(doc.rgb, parsing, garment if garment is not None and garment.any() else None)
+        self._set_doc(to_instance_set(proposals, self.parsing_task, self.taxonomy.name))
+        if save:
+            self.doc.dirty = True
+            self.save()
+        self._refresh_list()
+        self.changed.emit()
+        return True
+
+    def save(self) -> bool:
+        """Save the instances as a new version (nothing happens when unchanged)."""
+        if self.doc is None or self.image_id is None or not self.doc.dirty:
+            return True
+        source = "operator" if self.doc.actions else "model"
+        try:
+            self.project.save_instances(self.image_id, self.doc.set, source=source)
+        except (ProjectError, ValueError, OSError) as exc:
+            self.message.emit(f"Instances not saved: {exc}")
+            return False
+        self.doc.mark_saved()
+        return True
+
+    def flush(self) -> bool:
+        """Bring the instances in line with the parsing mask and save them, proposals included.
+
+        Called when the session saved the masks (autosave, image switch, window close):
+        instance pixels whose parsing class the operator changed leave their instance.
+        """
+        if self.doc is None:
+            return True
+        parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task)
+        if parsing is not None and self.doc.reconcile(parsing):
+            self._refresh_list()
+        if self.doc.instances and not self.project.instance_versions(self.image_id or 0):
+            self.doc.dirty = True
+        return self.save()
+
+    # -- edits -------------------------------------------------------------------------------
+
+    def selected_ids(self) -> list[int]:
+        """Ids of the selected instances, in list order."""
+        return [int(it.data(0, ID_ROLE)) for it in self.list.selectedItems()]
+
+    def select(self, ids: list[int]) -> None:
+        """Select the rows of ``ids``."""
+        self.list.blockSignals(True)
+        self.list.clearSelection()
+        for i in range(self.list.topLevelItemCount()):
+            item = self.list.topLevelItem(i)
+            if int(item.data(0, ID_ROLE)) in ids:
+                self.list.setCurrentItem(item, 0, QItemSelectionModel.SelectionFlag.NoUpdate)
+                item.setSelected(True)
+        self.list.blockSignals(False)
+        self._selection_changed()
+
+    def _edit(self, fn, *args, select: list[int] | None = None) -> Any:
+        if self.doc is None:
+            return None
+        if self.read_only():
+            self.message.emit("This image is read-only: another operator holds it")
+            return None
+        try:
+            result = fn(*args)
+        except (ValueError, KeyError) as exc:
+            self.message.emit(str(exc).strip("'\""))
+            return None
+        self.save()
+        self._refresh_list(select)
+        self.changed.emit()
+        return result
+
+    def _category_chosen(self) -> None:
+        ids = self.selected_ids()
+        name = self.category.currentText()
+        if len(ids) != 1 or name == UNSET:
+            return
+        change = self._edit(self.doc.recategorise, ids[0], name, select=ids)
+        if change is not None and self._image_doc is not None:
+            # keep the parsing mask consistent: the instance's pixels take the new parent class
+            def relabel(mask: np.ndarray) -> BBox | None:
+                mask[change.pixels] = change.label
+                return BBox.of(change.pixels)
+
+            self.parsingChange.emit(self.parsing_task, relabel)
+
+    def _attribute_chosen(self, group: str) -> None:
+        ids = self.selected_ids()
+        text = self.attribute_boxes[group].currentText()
+        for k in ids:
+            self._edit(self.doc.set_attribute, k, group, None if text == UNSET else text, select=ids)
+
+    def start_split(self) -> None:
+        """Next two clicks on the canvas draw the split line across the selected instance."""
+        if len(self.selected_ids()) != 1:
+            self.message.emit("Select one instance to split")
+            return
+        self._split_points = [(-1.0, -1.0)]  # armed
+        self.message.emit("Click two points on the photo: the line splits the instance")
+
+    def split_line(self, p0: tuple[float, float], p1: tuple[float, float]) -> int | None:
+        """Split the selected instance along ``p0 -> p1`` (image x, y)."""
+        ids = self.selected_ids()
+        if len(ids) != 1:
+            return None
+        new = self._edit(self.doc.split_line, ids[0], p0, p1, select=ids)
+        if new is not None:
+            self.select([ids[0], new])
+        return new
+
+    def split_parts(self) -> None:
+        """Give each separate part of the selected instance its own instance."""
+        ids = self.selected_ids()
+        if len(ids) == 1:
+            new = self._edit(self.doc.split_components, ids[0], select=ids)
+            if new:
+                self.select([ids[0], *new])
+
+    def merge_selected(self) -> None:
+        """Merge the selected instances into the first one."""
+        ids = self.selected_ids()
+        if len(ids) < 2:
+            self.message.emit("Select two instances or more to merge")
+            return
+        self._edit(self.doc.merge, ids, select=ids[:1])
+
+    def delete_selected(self) -> None:
+        """Delete the selected instances (one undo step each)."""
+        for k in self.selected_ids():
+            self._edit(self.doc.delete, k)
+
+    def undo(self) -> None:
+        """Undo the last instance operation."""
+        if self.doc is not None and self.doc.can_undo:
+            self._edit(self.doc.undo, select=self.selected_ids())
+
+    def redo(self) -> None:
+        """Redo the last undone instance operation."""
+        if self.doc is not None and self.doc.can_redo:
+            self._edit(self.doc.redo, select=self.selected_ids())
+
+    # -- view --------------------------------------------------------------------------------
+
+    def _refresh_list(self, select: list[int] | None = None) -> None:
+        select = self.selected_ids() if select is None else select
+        self.list.blockSignals(True)
+        self.list.clear()
+        instances = {} if self.doc is None else self.doc.instances
+        for k, inst in sorted(instances.items()):
+            attrs = ", ".join(f"{v}" for g, v in inst.attributes.items() if g != "colour")
+            text = inst.category or "(no category)"
+            if inst.category_changed:
+                text += f"  (was {inst.proposed_category})"
+            item = QTreeWidgetItem([f"{k}. {text}", attrs])
+            item.setData(0, ID_ROLE, k)
+            if inst.colour_rgb is not None:
+                item.setIcon(0, swatch(tuple(inst.colour_rgb)))
+            item.setToolTip(0, f"colour {inst.colour or '?'}; parsing class "
+                               f"{self.project.taxonomy(self.parsing_task).names[inst.parsing_class]}")  # fmt: skip
+            self.list.addTopLevelItem(item)
+            item.setSelected(k in select)
+        self.list.resizeColumnToContents(0)
+        self.list.blockSignals(False)
+        for name in ("split", "parts", "merge", "delete", "undo", "redo"):
+            self.buttons[name].setEnabled(self.doc is not None)
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        ids = self.selected_ids()
+        one = self.doc.instances.get(ids[0]) if self.doc is not None and len(ids) == 1 else None
+        self.category.setEnabled(one is not None)
+        self.category.setCurrentText(one.category if one is not None and one.category else UNSET)
+        for g, box in self.attribute_boxes.items():
+            box.setEnabled(bool(ids))
+            value = one.attributes.get(g) if one is not None else None
+            box.setCurrentText(value or UNSET)
+        self._draw_highlight(ids)
+
+    def _draw_highlight(self, ids: list[int]) -> None:
+        if self.doc is None or not ids:
+            self._highlight.set_image(None)
+            return
+        sel = np.isin(self.doc.map, ids)
+        box = BBox.of(sel)
+        if box is None:
+            self._highlight.set_image(None)
+            return
+        rgba = np.zeros((box.y1 - box.y0, box.x1 - box.x0, 4), np.uint8)
+        rgba[sel[box.slices]] = HIGHLIGHT
+        image = QImage(rgba.data, rgba.shape[1], rgba.shape[0], rgba.strides[0], QImage.Format.Format_RGBA8888)
+        self._highlight.setPos(box.x0, box.y0)
+        self._highlight.set_image(image, keep=rgba)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        """Take the two clicks of a split line before the canvas tools see them."""
+        if self._split_points and event.type() == QEvent.Type.MouseButtonPress:
+            pos = self.canvas.image_pos(event.position())
+            if self._split_points == [(-1.0, -1.0)]:
+                self._split_points = [(pos.x(), pos.y())]
+            else:
+                p0 = self._split_points[0]
+                self._split_points = []
+                self.split_line(p0, (pos.x(), pos.y()))
+            return True
+        if self._split_points and event.type() in (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseMove):
+            return True
+        return False
+
+
+def attach(window: Any) -> InstancesDock:
+    """Add the Instances dock to ``window`` (a MainWindow) and wire it to the image session."""
+    dock = InstancesDock(window.project, window.canvas, parent=window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    session = window.session
+    session.savedChanged.connect(lambda saved: dock.flush() if saved else None)
+    session.imageOpened.connect(dock.set_image)
+    session.maskReplaced.connect(lambda task, _bbox: dock.mask_replaced(task))
+    dock.message.connect(lambda text: window.status.showMessage(text, 5000))
+    dock.parsingChange.connect(lambda task, fn: window.apply_mask_edit(fn, task=task))
+    dock.read_only = window._read_only
+    return dock

@@ -1,0 +1,104 @@
+"""Instance QA panel of the Review tab: per image, categories changed vs proposed, attributes filled.
+
+Double-click (or Enter on) a row to open the image in the Annotate tab.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.instances.qa import instance_qa_rows, instance_qa_summary
+
+COLUMNS = ("Image", "Status", "Instances", "Category changed", "Attributes filled", "Uncategorised", "Inconsistent px")
+
+
+class _Number(QTableWidgetItem):
+    """A table cell that sorts by its number."""
+
+    def __init__(self, value: float, text: str) -> None:
+        super().__init__(text)
+        self.value = value
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        return self.value < getattr(other, "value", 0)
+
+
+class InstanceReviewPanel(QGroupBox):
+    """Table of the project's images with instances.
+
+    Signals
+    -------
+    openImageRequested(int)
+    """
+
+    openImageRequested = Signal(int)
+
+    def __init__(self, project: Any, parent: QWidget | None = None) -> None:
+        super().__init__("Instances", parent)
+        self.project = project
+        layout = QVBoxLayout(self)
+        self.summary = QLabel()
+        layout.addWidget(self.summary)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.setSortingEnabled(True)
+        self.table.doubleClicked.connect(lambda index: self._open(index.row()))
+        self.table.activated.connect(lambda index: self._open(index.row()))
+        layout.addWidget(self.table)
+        self.rows = []
+
+    def refresh(self) -> None:
+        """Recompute the rows from the store."""
+        self.rows = instance_qa_rows(self.project)
+        s = instance_qa_summary(self.rows)
+        self.summary.setText(
+            f"{s['instances']} instances on {s['images']} images; category changed vs proposed: "
+            f"{s['category_changed']} ({100 * s['category_changed_share']:.0f}%); attributes filled: "
+            f"{100 * s['attributes_filled']:.0f}%; uncategorised: {s['uncategorised']}; images "
+            f"inconsistent with their parsing mask: {s['inconsistent_images']}"
+        )
+        self.table.setSortingEnabled(False)
+        self.table.setRowCount(len(self.rows))
+        for r, row in enumerate(self.rows):
+            name = QTableWidgetItem(row.name)
+            name.setData(Qt.ItemDataRole.UserRole, row.image_id)
+            cells = [
+                name, QTableWidgetItem(row.status), _Number(row.instances, str(row.instances)),
+                _Number(row.category_changed, str(row.category_changed)),
+                _Number(row.attributes_filled, f"{100 * row.attributes_filled:.0f}%"),
+                _Number(row.uncategorised, str(row.uncategorised)),
+                _Number(row.inconsistent_pixels, str(row.inconsistent_pixels)),
+            ]  # fmt: skip
+            for c, item in enumerate(cells):
+                self.table.setItem(r, c, item)
+        self.table.setSortingEnabled(True)
+
+    def _open(self, row: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.openImageRequested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+
+def attach(review: QWidget, project: Any, open_image) -> InstanceReviewPanel:
+    """Add the panel at the bottom of the Review tab ``review``; return it."""
+    panel = InstanceReviewPanel(project, review)
+    review.layout().addWidget(panel)
+    panel.openImageRequested.connect(open_image)
+    return panel

@@ -1,0 +1,157 @@
+"""The Instances dock and the instance QA panel on real CCP photos, driven by real events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.labels import mapping_from_taxonomies_json
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.instances.model import inconsistent_pixels
+from fashion_annotator.ui.testing import (
+    Answers,
+    click,
+    copy_project,
+    drag,
+    make_template,
+    open_window,
+)
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, ccp_dir) -> Path:
+    """Three CCP photos with their ground-truth parsing7 and garment masks saved."""
+    root = make_template(tmp_path_factory.mktemp("inst_project"), ccp_dir)
+    p7 = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "parsing7")
+    garment = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "garment")
+    with Project.open(root) as project:
+        for record in project.images():
+            labels = load_mask(ccp_dir / "masks" / f"{record.stem}.png", shape=record.shape)
+            project.save_mask(record.id, "parsing7", p7.lut[labels])
+            project.save_mask(record.id, "garment", garment.lut[labels])
+    return root
+
+
+@pytest.fixture
+def opened(qtbot, template, tmp_path):
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", Answers())
+    yield window, project
+    window.close()
+    project.close()
+
+
+def _row_of(dock, parsing_name: str) -> int:
+    names = dock.project.taxonomy("parsing7").names
+    return next(k for k, i in sorted(dock.doc.instances.items()) if names[i.parsing_class] == parsing_name)
+
+
+def test_proposes_lists_and_highlights_instances(opened, qtbot):
+    window, project = opened
+    dock = window.instances
+    assert dock.doc is not None and len(dock.doc.instances) >= 3
+    assert dock.list.topLevelItemCount() == len(dock.doc.instances)
+    assert all(i.category is not None and i.colour is not None for i in dock.doc.instances.values())
+    first = dock.list.topLevelItem(0)
+    assert not first.icon(0).isNull(), "colour swatch"
+    # keyboard: Alt+I focuses the list, Down selects the next row
+    qtbot.keyClick(window, Qt.Key.Key_I, Qt.KeyboardModifier.AltModifier)
+    assert dock.list.hasFocus()
+    qtbot.keyClick(dock.list, Qt.Key.Key_Down)
+    qtbot.keyClick(dock.list, Qt.Key.Key_Up)
+    assert len(dock.selected_ids()) == 1
+    assert dock._highlight.boundingRect().width() > 0
+
+
+def test_attribute_editing_by_keyboard_is_saved(opened, qtbot):
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dock.select([_row_of(dock, "dress")])
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # fabric
+    box = dock.attribute_boxes["fabric"]
+    assert box.hasFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # unset -> denim
+    k = dock.selected_ids()[0]
+    assert dock.doc.instances[k].attributes["fabric"] == "denim"
+    saved = project.load_instances(image_id)
+    assert saved.instances[k].attributes["fabric"] == "denim"
+    assert "denim" in dock.list.topLevelItem(list(sorted(dock.doc.instances)).index(k)).text(1)
+
+
+def test_split_merge_undo_and_recategorise(opened, qtbot):
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    top = _row_of(dock, "dress")
+    dock.select([top])
+    ys, xs = np.nonzero(dock.doc.map == top)
+    cx = float(np.median(xs))
+    n = len(dock.doc.instances)
+    qtbot.mouseClick(dock.buttons["split"], Qt.MouseButton.LeftButton)
+    click(window, cx, float(ys.min()) - 5)
+    click(window, cx, float(ys.max()) + 5)
+    assert len(dock.doc.instances) == n + 1
+    assert window.session.current.doc.masks["parsing7"][ys[0], xs[0]] == 6, "the clicks did not paint"
+    new = max(dock.doc.instances)
+    assert dock.selected_ids() == [top, new]
+    qtbot.mouseClick(dock.buttons["merge"], Qt.MouseButton.LeftButton)
+    assert len(dock.doc.instances) == n and np.sum(dock.doc.map == top) == len(ys)
+    qtbot.mouseClick(dock.buttons["undo"], Qt.MouseButton.LeftButton)
+    assert len(dock.doc.instances) == n + 1
+    qtbot.mouseClick(dock.buttons["redo"], Qt.MouseButton.LeftButton)
+    assert len(dock.doc.instances) == n
+    # re-categorise the dress as a skirt: the parsing mask follows, one parsing undo step
+    dock.select([top])
+    dock.category.setCurrentText("skirt")
+    dock.category.activated.emit(dock.category.currentIndex())
+    parsing = window.session.current.doc.masks["parsing7"]
+    assert dock.doc.instances[top].category == "skirt"
+    assert np.all(parsing[dock.doc.map == top] == 5)
+    assert inconsistent_pixels(dock.doc.set, parsing) == {}
+    assert len(project.instance_versions(image_id)) >= 5
+    window.save()
+    assert inconsistent_pixels(project.load_instances(image_id), project.load_mask(image_id, "parsing7")) == {}
+
+
+def test_review_tab_shows_instance_qa(opened, qtbot):
+    window, project = opened
+    dock = window.instances
+    dress = _row_of(dock, "dress")
+    dock.select([dress])
+    dock.category.setCurrentText("romper")
+    dock.category.activated.emit(dock.category.currentIndex())
+    window.tabs.setCurrentIndex(1)
+    panel = window.instance_review
+    assert panel.table.rowCount() == 1
+    assert panel.rows[0].instances == len(dock.doc.instances)
+    assert panel.rows[0].category_changed == sum(i.category_changed for i in dock.doc.instances.values()) >= 1
+    assert "instances on 1 images" in panel.summary.text()
+    panel.table.selectRow(0)
+    panel._open(0)
+    assert window.tabs.currentIndex() == 0
+
+
+def test_parsing_edits_keep_instances_consistent(opened, qtbot):
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dress = _row_of(dock, "dress")
+    ys, xs = np.nonzero(dock.doc.map == dress)
+    before = len(ys)
+    window.set_task("parsing7")
+    window.set_label(1)  # skin
+    window.canvas.set_tool("brush")
+    cy, cx = float(np.median(ys)), float(np.median(xs))
+    drag(window, [(cx - 20, cy), (cx + 20, cy)])
+    parsing = window.session.current.doc.masks["parsing7"]
+    painted = int(((parsing == 1) & (dock.doc.map == dress)).sum())
+    assert painted > 0
+    assert window.save()
+    saved = project.load_instances(image_id)
+    assert int((saved.map == dress).sum()) == before - painted
+    assert inconsistent_pixels(saved, project.load_mask(image_id, "parsing7")) == {}

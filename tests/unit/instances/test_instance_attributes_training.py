@@ -1,0 +1,91 @@
+"""Attribute heads trained from a tiny synthetic project through the ``train`` command."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashion_annotator.cli import main
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.instances.classifier import ATTRIBUTE_TASK, InstanceClassifier
+from fashion_annotator.instances.model import Instance, InstanceSet
+
+
+def _photo(rng: np.random.Generator, striped: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A 240x160 'person': a top (striped or solid) over a bottom, on a plain background."""
+    h, w = 240, 160
+    rgb = np.full((h, w, 3), rng.integers(180, 240), np.uint8)
+    parsing = np.zeros((h, w), np.uint8)
+    y0, x0 = int(rng.integers(20, 40)), int(rng.integers(30, 50))
+    top = (slice(y0, y0 + 80), slice(x0, x0 + 70))
+    colour = rng.integers(20, 90, 3)  # dark, so its inverse stripes contrast
+    rgb[top] = colour
+    if striped:
+        period = int(rng.integers(12, 20))  # visible at the classifier's 48 px crop
+        rows = np.arange(y0, y0 + 80)
+        dark = rows[(rows // (period // 2)) % 2 == 0]
+        rgb[dark, x0 : x0 + 70] = 255 - colour
+    parsing[top] = 3
+    bottom = (slice(y0 + 80, y0 + 170), slice(x0 + 5, x0 + 65))
+    rgb[bottom] = rng.integers(20, 120, 3)
+    parsing[bottom] = 5
+    return rgb, parsing
+
+
+def _project(root: Path, n: int = 24) -> Project:
+    rng = np.random.default_rng(3)
+    proj = Project.create(root / "proj")
+    for i in range(n):
+        striped = i % 2 == 0
+        rgb, parsing = _photo(rng, striped)
+        path = root / "photos" / f"look{i:02d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(path)
+        rec = proj.add_image(path)
+        imap = np.zeros(parsing.shape, np.uint8)
+        imap[parsing == 3] = 1
+        imap[parsing == 5] = 2
+        insts = {
+            1: Instance(1, 3, "t-shirt", attributes={"pattern": "striped" if striped else "solid"}),
+            2: Instance(2, 5, "pants", attributes={"fit": "loose"}),
+        }
+        proj.save_mask(rec.id, "parsing7", parsing)
+        proj.save_instances(rec.id, InstanceSet(imap, insts))
+    return proj
+
+
+def test_retrain_attributes_from_a_project(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    _project(tmp_path).close()
+    args = ["train", "--project", str(tmp_path / "proj"), "--task", ATTRIBUTE_TASK, "--epochs", "80",
+            "--json-progress", "--promote-if-better"]  # fmt: skip
+    assert main(args) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert events[0]["event"] == "start" and events[0]["train_instances"] > 0
+    assert [e["epoch"] for e in events if e["event"] == "epoch"] == list(range(1, 81))
+    done = events[-1]
+    assert done["event"] == "done" and done["promoted"] and done["comparison"]["current"] is None
+    assert done["comparison"]["new"]["accuracy_pattern"] >= 0.75
+    with Project.open(tmp_path / "proj") as proj:
+        record = proj.active_model(ATTRIBUTE_TASK)
+        assert record is not None and record.version == 1
+        classifier = InstanceClassifier.load(attributes_path=record.path)
+    rng = np.random.default_rng(99)
+    hits = 0
+    for i in range(10):
+        striped = i % 2 == 0
+        rgb, parsing = _photo(rng, striped)
+        imap = (parsing == 3).astype(np.uint8)
+        pred = classifier.predict(rgb, imap, {1: "top"})[1]
+        assert set(pred.attributes) == {"pattern", "fit"}
+        hits += pred.attributes["pattern"][0] == ("striped" if striped else "solid")
+    assert hits >= 8
+
+
+def test_without_labelled_instances_the_error_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    Project.create(tmp_path / "empty").close()
+    assert main(["train", "--project", str(tmp_path / "empty"), "--task", ATTRIBUTE_TASK, "--json-progress"]) == 1
+    assert "no saved instance has an attribute set" in capsys.readouterr().out

@@ -1,0 +1,165 @@
+"""Instance schema, derivation, colour naming and undoable edits (numpy only, no display)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.instances.colour import dominant_colours, load_palette
+from fashion_annotator.instances.derive import ground_truth_instances, propose_instances
+from fashion_annotator.instances.document import InstanceDocument
+from fashion_annotator.instances.model import Instance, InstanceSet, inconsistent_pixels
+from fashion_annotator.instances.schema import (
+    attribute_schema_from_dict,
+    instance_taxonomy_from_dict,
+    load_attribute_schema,
+    load_instance_taxonomy,
+)
+
+P7 = load_taxonomy("parsing7")
+TAX = load_instance_taxonomy()
+SCHEMA = load_attribute_schema()
+
+
+def test_shipped_taxonomy_and_schema() -> None:
+    assert {"blazer", "jeans", "boots", "bag", "sunglasses", "t-shirt"} <= set(TAX.names)
+    assert not {"null", "skin", "hair"} & set(TAX.names)
+    assert TAX.category("jeans").parent("parsing7") == "bottom"
+    assert TAX.category("bag").parent("parsing7") == "background"
+    assert {c.name for c in TAX.children("parsing7", "dress")} == {"dress", "romper"}
+    assert SCHEMA.group_names == ["pattern", "sleeve", "length", "neckline", "fabric", "fit", "colour"]
+    assert SCHEMA.attribute_id("pattern", "floral") == 0
+    assert SCHEMA.attribute_id("sleeve", "long") == 6
+    assert SCHEMA.flat[SCHEMA.attribute_id("fit", "loose")] == ("fit", "loose")
+
+
+def test_bad_schema_files_name_the_problem() -> None:
+    with pytest.raises(ValueError, match="x.json: group 0 .pattern.: 'values'"):
+        attribute_schema_from_dict({"name": "a", "groups": [{"name": "pattern", "values": ["one"]}]}, "x.json")
+    with pytest.raises(ValueError, match="y.json: duplicate category names"):
+        instance_taxonomy_from_dict(
+            {"name": "t", "categories": [{"name": "a", "color": [1, 2, 3]}, {"name": "a", "color": [1, 2, 3]}]}, "y.json"
+        )
+    with pytest.raises(ValueError, match="no value 'plaid'"):
+        SCHEMA.validate({"pattern": "plaid"})
+
+
+def test_ground_truth_instances_of_a_ccp_photo(ccp_photo: dict) -> None:
+    labels, names = ccp_photo["labels"], ccp_photo["names"]
+    fine = [i for i, n in names.items() if n in TAX.names]
+    gt = ground_truth_instances(labels, fine)
+    h, w = labels.shape
+    assert len(gt) >= 3
+    for k, cid in enumerate(gt.classes, start=1):
+        pix = gt.map == k
+        assert pix.sum() >= 0.0005 * h * w
+        assert np.all(labels[pix] == cid)
+
+
+def test_pairs_are_kept_apart_and_fragments_merged(two_shoes) -> None:
+    apart = propose_instances(two_shoes(10), P7, TAX)
+    assert sorted(P7.names[c] for c in apart.classes) == ["bottom", "shoes", "shoes", "top"]
+    joined = propose_instances(two_shoes(-10), P7, TAX)
+    shoes = [k for k, c in enumerate(joined.classes, start=1) if P7.names[c] == "shoes"]
+    assert len(shoes) == 2, "two touching shoes split at the valley between them"
+    m = two_shoes(10)
+    m[52:54, 132:134] = 5  # a 4-pixel fragment of the bottom, 2 px from it
+    m[5:7, 5:7] = 5  # a far fragment: dropped
+    out = propose_instances(m, P7, TAX)
+    bottom = [k for k, c in enumerate(out.classes, start=1) if P7.names[c] == "bottom"]
+    assert len(bottom) == 1
+    assert np.all(out.map[52:54, 132:134] == bottom[0])
+    assert np.all(out.map[5:7, 5:7] == 0)
+
+
+def test_accessories_come_from_the_garment_mask(two_shoes) -> None:
+    m = two_shoes(10)
+    garment = m > 0
+    garment[60:80, 150:180] = True  # a bag: garment pixels the parsing mask calls background
+    out = propose_instances(m, P7, TAX, garment)
+    acc = [k for k, c in enumerate(out.classes, start=1) if c == 0]
+    assert len(acc) == 1
+    assert np.all(out.map[60:80, 150:180] == acc[0])
+
+
+def test_colour_names_from_the_palette() -> None:
+    rgb = np.zeros((20, 20, 3), np.uint8)
+    rgb[:, :15] = (30, 40, 150)  # blue-ish denim
+    rgb[:, 15:] = (250, 250, 250)
+    mask = np.ones((20, 20), bool)
+    cols = dominant_colours(rgb, mask)
+    assert cols[0].name in ("blue", "navy") and cols[0].share == pytest.approx(0.75, abs=0.05)
+    assert cols[1].name == "white"
+    assert dominant_colours(rgb, np.zeros((20, 20), bool)) == []
+    palette = load_palette()
+    assert set(palette.names) == set(SCHEMA.group("colour").values)
+
+
+def _doc(two_shoes) -> tuple[InstanceDocument, np.ndarray]:
+    m = two_shoes(10)
+    d = propose_instances(m, P7, TAX)
+    insts = {k: Instance(k, c, category={3: "blouse", 5: "jeans", 4: "boots"}[c]) for k, c in enumerate(d.classes, start=1)}
+    for i in insts.values():
+        i.proposed_category = i.category
+    return InstanceDocument(InstanceSet(d.map, insts), TAX, SCHEMA, P7), m
+
+
+def test_split_merge_delete_are_single_undo_steps(two_shoes) -> None:
+    doc, parsing = _doc(two_shoes)
+    start_map, start = doc.map.copy(), {k: i.category for k, i in doc.instances.items()}
+    top = next(k for k, i in doc.instances.items() if i.category == "blouse")
+    new = doc.split_line(top, (100, 0), (100, 120))  # vertical line at x=100
+    assert doc.instances[new].category == "blouse"
+    assert np.all(doc.map[5:50, 60:100][doc.map[5:50, 60:100] > 0] != doc.map[5:50, 100:140][0, 0])
+    doc.merge([top, new])
+    assert new not in doc.instances and np.all(doc.map[5:50, 60:140] == top)
+    shoes = [k for k, i in doc.instances.items() if i.category == "boots"]
+    with pytest.raises(ValueError, match="one parsing class"):
+        doc.merge([top, shoes[0]])
+    doc.delete(shoes[0])
+    assert shoes[0] not in doc.instances and not np.any(doc.map == shoes[0])
+    assert doc.undo() == "delete" and shoes[0] in doc.instances
+    assert doc.undo() == "merge" and new in doc.instances
+    assert doc.undo() == "split"
+    assert np.array_equal(doc.map, start_map)
+    assert {k: i.category for k, i in doc.instances.items()} == start
+    assert doc.redo() == "split" and new in doc.instances
+    assert inconsistent_pixels(doc.set, parsing) == {}
+
+
+def test_recategorise_across_parsing_classes_relabels_the_parsing_mask(two_shoes) -> None:
+    doc, parsing = _doc(two_shoes)
+    top = next(k for k, i in doc.instances.items() if i.category == "blouse")
+    assert doc.recategorise(top, "jacket") is None
+    change = doc.recategorise(top, "dress")
+    assert change is not None and change.label == P7.index("dress")
+    assert inconsistent_pixels(doc.set, parsing) == {top: int(change.pixels.sum())}
+    parsing[change.pixels] = change.label
+    assert inconsistent_pixels(doc.set, parsing) == {}
+    assert doc.instances[top].category_changed
+    doc.set_attribute(top, "sleeve", "short")
+    with pytest.raises(ValueError, match="no value"):
+        doc.set_attribute(top, "sleeve", "puffed")
+    doc.undo()
+    assert "sleeve" not in doc.instances[top].attributes
+
+
+def test_reconcile_drops_pixels_whose_parsing_class_changed(two_shoes) -> None:
+    doc, parsing = _doc(two_shoes)
+    shoes = [k for k, i in doc.instances.items() if i.category == "boots"]
+    parsing[100:115, 60:140] = 1  # the operator repainted both shoes as skin
+    assert doc.reconcile(parsing) > 0
+    assert not set(shoes) & set(doc.instances)
+    assert inconsistent_pixels(doc.set, parsing) == {}
+    doc.undo()
+    assert set(shoes) <= set(doc.instances)
+
+
+def test_instance_taxonomy_is_valid_json_data() -> None:
+    path = Path(__file__).resolve().parents[3] / "resources" / "taxonomies" / "instances" / "ccp.json"
+    data = json.loads(path.read_text())
+    assert len(data["categories"]) == len(TAX)

@@ -1,0 +1,91 @@
+"""Instance evaluation: IoU matching, AP50, the per-category table, ``evaluate --task instances``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.cli import main
+from fashion_annotator.instances.derive import ground_truth_instances
+from fashion_annotator.instances.evaluation import (
+    InstanceScores,
+    average_precision,
+    ccp_category_names,
+    evaluate_instances,
+    iou_matrix,
+)
+from fashion_annotator.instances.proposer import InstanceProposals, ProposedInstance
+from fashion_annotator.instances.schema import load_instance_taxonomy
+
+TAX = load_instance_taxonomy()
+
+
+def test_iou_matrix_and_ap() -> None:
+    gt = np.zeros((10, 10), np.uint8)
+    gt[:5, :5] = 1
+    gt[5:, 5:] = 2
+    pred = np.zeros((10, 10), np.uint8)
+    pred[:5, :4] = 1  # IoU 0.8 with gt 1
+    pred[5:, :] = 2  # IoU 25/50 = 0.5 with gt 2
+    iou = iou_matrix(gt, pred, 2, 2)
+    assert iou[0, 0] == pytest.approx(0.8) and iou[1, 1] == pytest.approx(0.5) and iou[0, 1] == 0
+    assert average_precision([0.9, 0.8], [True, True], 2) == pytest.approx(1.0)
+    assert average_precision([0.9, 0.8], [False, True], 1) == pytest.approx(0.5)
+    assert average_precision([], [], 3) == 0.0
+
+
+def test_scores_count_recall_top_k_and_ap() -> None:
+    gt = np.zeros((10, 10), np.uint8)
+    gt[:5, :5] = 1
+    gt[5:, 5:] = 2
+    pred = InstanceProposals(gt.copy(), [
+        ProposedInstance(1, 3, [("blouse", 0.6), ("shirt", 0.3), ("top", 0.1)]),
+        ProposedInstance(2, 5, [("pants", 0.5), ("jeans", 0.4)]),
+    ])  # fmt: skip
+    scores = InstanceScores(TAX.names)
+    scores.update(gt, ["blouse", "jeans"], pred)
+    s = scores.summary()
+    assert s["n_instances"] == 2 and s["instance_recall50"] == 1.0
+    assert s["category_top1"] == 0.5 and s["category_top3"] == 1.0
+    rows = {r["category"]: r for r in s["per_category"]}
+    assert rows["blouse"]["ap50"] == 1.0 and rows["jeans"]["ap50"] == 1.0
+    assert rows["pants"]["n_gt"] == 0 and rows["pants"]["ap50"] is None
+    assert s["ap50"] == 1.0
+
+
+def test_ground_truth_proposals_score_perfectly(ccp_dir: Path) -> None:
+    from fashion_annotator.core.images import load_mask
+    from fashion_annotator.evaluation.datasets import list_samples
+
+    names = ccp_category_names(ccp_dir, TAX)
+    first = list_samples(ccp_dir, "val")[0]
+    labels = load_mask(first.mask)
+
+    def propose(rgb: np.ndarray) -> InstanceProposals:
+        assert rgb.shape[:2] == labels.shape
+        gt = ground_truth_instances(labels, sorted(names))
+        return InstanceProposals(gt.map, [ProposedInstance(k, 0, [(names[c], 1.0)]) for k, c in enumerate(gt.classes, 1)])
+
+    r = evaluate_instances(propose, ccp_dir, TAX, limit=1)
+    assert r["instance_recall50"] == 1.0 and r["category_top1"] == 1.0 and r["ap50"] == 1.0
+    assert r["n_images"] == 1 and r["n_instances"] >= 3
+
+
+@pytest.mark.slow
+def test_evaluate_command_on_ccp(ccp_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "inst.json"
+    assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "2", "--json", str(out)]) == 0
+    r = json.loads(out.read_text())
+    for key in ("n_instances", "instance_recall50", "ap50", "category_top1", "category_top3", "per_category"):
+        assert key in r
+    assert r["n_images"] == 2 and r["n_instances"] > 0
+    assert {"category", "n_gt", "recall50", "top1", "top3", "ap50"} <= set(r["per_category"][0])
+
+
+def test_evaluate_command_errors_name_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    (tmp_path / "images").mkdir()
+    assert main(["evaluate", "--data", str(tmp_path), "--task", "instances"]) == 1
+    assert "labels.json" in capsys.readouterr().err

@@ -1,0 +1,90 @@
+"""COCO (attribute_ids) + CSV export and import of instances: round trip on a real CCP photo."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.dataset.formats import export_project, import_source
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.instances.derive import propose_instances
+from fashion_annotator.instances.model import Instance, InstanceSet, inconsistent_pixels
+from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
+
+CATS = {3: "blazer", 4: "boots", 5: "skirt", 6: "dress"}
+
+
+def _project(tmp_path: Path, ccp_dir: Path, parsing: np.ndarray) -> tuple[Project, int, InstanceSet]:
+    proj = Project.create(tmp_path / "src", user="ann")
+    rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+    d = propose_instances(parsing, load_taxonomy("parsing7"), load_instance_taxonomy())
+    insts = {
+        k: Instance(k, c, category=CATS[c], proposed_category="coat" if c == 3 else CATS[c],
+                    attributes={"pattern": "solid", "fit": "loose"} if c == 3 else {"colour": "black"},
+                    colour="black")
+        for k, c in enumerate(d.classes, start=1)
+    }  # fmt: skip
+    iset = InstanceSet(d.map, insts)
+    proj.save_mask(rec.id, "parsing7", parsing)
+    proj.save_instances(rec.id, iset)
+    return proj, rec.id, iset
+
+
+def test_round_trip(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    proj, image_id, iset = _project(tmp_path, ccp_dir, ccp_photo["parsing"])
+    with proj:
+        summary = export_project(proj, tmp_path / "out", "coco-instances")
+    assert summary.count == 1
+    coco = json.loads((tmp_path / "out" / "instances.json").read_text())
+    assert len(coco["annotations"]) == len(iset.instances)
+    schema, tax = load_attribute_schema(), load_instance_taxonomy()
+    blazer = next(a for a in coco["annotations"] if a["category_id"] == tax.index("blazer"))
+    assert blazer["attribute_ids"] == sorted([schema.attribute_id("pattern", "solid"), schema.attribute_id("fit", "loose")])
+    assert blazer["proposed_category_id"] == tax.index("coat")
+    assert {a["name"] for a in coco["attributes"] if a["supercategory"] == "sleeve"} == {"long", "short", "sleeveless"}
+    rows = list(csv.DictReader((tmp_path / "out" / "instances.csv").open()))
+    assert len(rows) == len(iset.instances)
+    assert {r["category"] for r in rows} == {CATS[i.parsing_class] for i in iset.instances.values()}
+    assert next(r for r in rows if r["category"] == "blazer")["fit"] == "loose"
+
+    with Project.create(tmp_path / "dst") as dst:
+        result = import_source(dst, tmp_path / "out", "coco-instances")
+        assert result.errors == [] and result.added == 1
+        rec = dst.images()[0]
+        back = dst.load_instances(rec.id)
+        parsing = dst.load_mask(rec.id, "parsing7")
+        assert parsing is not None, "the import paints a parsing mask when the image has none"
+        assert inconsistent_pixels(back, parsing) == {}
+        # same partition of pixels into instances, same categories and attributes
+        def described(s: InstanceSet) -> set:
+            return {
+                (int((s.map == k).sum()), i.category, i.proposed_category, tuple(sorted(i.attributes.items())))
+                for k, i in s.instances.items()
+            }
+
+        assert described(back) == described(iset)
+        assert np.array_equal(back.map > 0, iset.map > 0)
+
+
+def test_import_errors_name_the_file(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    proj, _, _ = _project(tmp_path, ccp_dir, ccp_photo["parsing"])
+    with proj:
+        export_project(proj, tmp_path / "out", "coco-instances")
+    path = tmp_path / "out" / "instances.json"
+    coco = json.loads(path.read_text())
+    coco["categories"][coco["annotations"][0]["category_id"]]["name"] = "cloak"
+    path.write_text(json.dumps(coco))
+    with Project.create(tmp_path / "dst") as dst, pytest.raises(ValueError, match=r"instances.json: categories \['cloak'\]"):
+        import_source(dst, path, "coco-instances")
+    coco["categories"][coco["annotations"][0]["category_id"]]["name"] = "blazer"
+    coco["annotations"][0]["segmentation"]["size"] = [3, 3]
+    path.write_text(json.dumps(coco))
+    with Project.create(tmp_path / "dst2") as dst:
+        result = import_source(dst, path, "coco-instances")
+        assert len(result.errors) == 1 and "RLE size [3, 3]" in result.errors[0][1]
+        assert dst.images_with_instances() == []

@@ -1,0 +1,119 @@
+"""Instances in the project store: versions, atomic saves, validation, the v1 -> v2 migration."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.dataset import schema
+from fashion_annotator.dataset.store import INDEX_NAME, Project, ProjectError
+from fashion_annotator.instances.derive import propose_instances
+from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.instances.schema import load_instance_taxonomy
+
+
+def _set(parsing: np.ndarray) -> InstanceSet:
+    d = propose_instances(parsing, load_taxonomy("parsing7"), load_instance_taxonomy())
+    insts = {
+        k: Instance(k, c, category="jeans" if c == 5 else None, proposed_category="pants" if c == 5 else None,
+                    category_score=0.7, attributes={"fabric": "denim"} if c == 5 else {}, colour="blue",
+                    colour_rgb=(40, 70, 180))
+        for k, c in enumerate(d.classes, start=1)
+    }  # fmt: skip
+    return InstanceSet(d.map, insts)
+
+
+def test_save_load_versions(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    with Project.create(tmp_path / "p", user="ann") as proj:
+        rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+        assert proj.load_instances(rec.id) is None
+        iset = _set(ccp_photo["parsing"])
+        v1 = proj.save_instances(rec.id, iset, source="model")
+        assert v1.version == 1 and v1.path.is_file() and v1.n_instances == len(iset.instances)
+        jeans = next(k for k, i in iset.instances.items() if i.category == "jeans")
+        iset.instances[jeans].attributes["fit"] = "tight"
+        gone = next(k for k in iset.instances if k != jeans)
+        del iset.instances[gone]
+        iset.map[iset.map == gone] = 0
+        proj.save_instances(rec.id, iset)
+    with Project.open(tmp_path / "p") as proj:
+        assert [v.version for v in proj.instance_versions(rec.id)] == [1, 2]
+        back = proj.load_instances(rec.id)
+        assert np.array_equal(back.map, iset.map)
+        assert back.instances[jeans].attributes == {"fabric": "denim", "fit": "tight"}
+        assert back.instances[jeans].category_changed and back.instances[jeans].colour_rgb == (40, 70, 180)
+        first = proj.load_instances(rec.id, version=1)
+        assert len(first.instances) == v1.n_instances
+        assert proj.images_with_instances() == [rec.id]
+
+
+def test_bad_sets_are_refused_and_nothing_recorded(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    with Project.create(tmp_path / "p") as proj:
+        rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+        iset = _set(ccp_photo["parsing"])
+        iset.instances[1].category = "cloak"
+        with pytest.raises(ValueError, match="0019.jpg.*category 'cloak'"):
+            proj.save_instances(rec.id, iset)
+        iset = _set(ccp_photo["parsing"])
+        del iset.instances[1]
+        with pytest.raises(ValueError, match=r"ids \[1\] with no instance record"):
+            proj.save_instances(rec.id, iset)
+        with pytest.raises(ValueError, match="map must be"):
+            proj.save_instances(rec.id, InstanceSet(np.zeros((4, 4), np.uint8)))
+        assert proj.instance_versions(rec.id) == []
+
+
+def test_failed_write_keeps_earlier_versions(tmp_path: Path, ccp_dir: Path, ccp_photo: dict, monkeypatch) -> None:
+    from fashion_annotator.dataset import instances_store
+
+    with Project.create(tmp_path / "p") as proj:
+        rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+        iset = _set(ccp_photo["parsing"])
+        proj.save_instances(rec.id, iset)
+
+        def full_disk(path, data):
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr(instances_store, "atomic_write_bytes", full_disk)
+        with pytest.raises(ProjectError, match="nothing was recorded"):
+            proj.save_instances(rec.id, iset)
+        assert [v.version for v in proj.instance_versions(rec.id)] == [1]
+        assert np.array_equal(proj.load_instances(rec.id).map, iset.map)
+
+
+def test_index_before_instances_is_migrated(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    Project.create(tmp_path / "p").close()
+    conn = sqlite3.connect(tmp_path / "p" / INDEX_NAME)
+    conn.executescript(
+        f"DROP TABLE instances; DROP TABLE instance_versions; PRAGMA user_version = {schema.SCHEMA_VERSION - 1};"
+    )
+    conn.close()
+    with Project.open(tmp_path / "p") as proj:
+        assert schema.schema_version(proj._conn) == schema.SCHEMA_VERSION == 3
+        rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+        proj.save_instances(rec.id, _set(ccp_photo["parsing"]))
+        assert proj.images_with_instances() == [rec.id]
+
+
+def test_instance_qa_rows(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    from fashion_annotator.instances.qa import instance_qa_rows, instance_qa_summary
+
+    with Project.create(tmp_path / "p") as proj:
+        rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+        iset = _set(ccp_photo["parsing"])
+        parsing = ccp_photo["parsing"].copy()
+        jeans = next(k for k, i in iset.instances.items() if i.category == "jeans")
+        parsing[iset.map == jeans] = 3  # the parsing mask now disagrees with the jeans instance
+        proj.save_mask(rec.id, "parsing7", parsing)
+        proj.save_instances(rec.id, iset)
+        (row,) = instance_qa_rows(proj)
+        assert row.instances == len(iset.instances) and row.category_changed == 1
+        assert row.uncategorised == len(iset.instances) - 1
+        assert row.attributes_filled == pytest.approx(1 / (6 * len(iset.instances)))
+        assert row.inconsistent_pixels == int((iset.map == jeans).sum())
+        s = instance_qa_summary([row])
+        assert s["inconsistent_images"] == 1 and s["category_changed_share"] == pytest.approx(1 / len(iset.instances))

@@ -1,0 +1,202 @@
+"""Train attribute heads from a project's annotated instances (Train > Retrain attributes).
+
+A studio's own attribute labels are the only ones that exist here, so the heads learn from
+them: every saved instance with at least one predicted (non-computed) attribute group set is
+a sample. The fine-category classifier (frozen) embeds each instance's crop; one linear head
+per attribute group learns on the embeddings (unset groups are ignored by the loss).
+Images are split into train / val by a hash of their name. Events follow the ``train``
+command's ``--json-progress`` protocol (``start``, ``epoch``, ``done``), and the new heads are
+registered in the project as task ``instance_attributes``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from fashion_annotator.instances.classifier import (
+    ATTRIBUTE_TASK,
+    AttributeHeads,
+    InstanceClassifier,
+    load_attribute_heads,
+    save_attribute_heads,
+)
+from fashion_annotator.instances.schema import AttributeSchema, load_attribute_schema
+from training.loop import TrainingCancelled
+
+Emit = Callable[[dict[str, Any]], None]
+VAL_FRACTION = 0.2
+
+
+@dataclass
+class AttributeSamples:
+    """Embeddings ``(N, D) float32``, labels ``{group: (N,) int64}`` (-1 unset), image names."""
+
+    embeddings: torch.Tensor
+    labels: dict[str, torch.Tensor]
+    images: list[str]
+
+
+def predicted_groups(schema: AttributeSchema) -> list[str]:
+    """The groups trained heads predict (computed ones, like colour, are not)."""
+    return [g.name for g in schema.groups if not g.computed]
+
+
+def collect_samples(project: Any, classifier: InstanceClassifier, schema: AttributeSchema) -> AttributeSamples:
+    """Embed every saved instance that has a predicted attribute group set."""
+    groups = predicted_groups(schema)
+    embs, labels, names = [], {g: [] for g in groups}, []
+    for image_id, iset in project.iter_instances():
+        labelled = {k: i for k, i in iset.instances.items() if any(g in i.attributes for g in groups)}
+        if not labelled:
+            continue
+        parsing_names = project.taxonomy(iset.parsing_task).names
+        rgb = project.load_photo(image_id).rgb
+        parents = {k: parsing_names[i.parsing_class] for k, i in labelled.items()}
+        ids, emb, _ = classifier.embed(rgb, iset.map, parents, with_texture=True)
+        name = project.image(image_id).name
+        for row, k in enumerate(ids):
+            embs.append(emb[row])
+            names.append(name)
+            for g in groups:
+                value = labelled[k].attributes.get(g)
+                labels[g].append(schema.group(g).values.index(value) if value is not None else -1)
+    if not embs:
+        raise ValueError(f"{project.root}: no saved instance has an attribute set; label some first")
+    return AttributeSamples(
+        torch.stack(embs), {g: torch.tensor(v, dtype=torch.int64) for g, v in labels.items()}, names
+    )
+
+
+def split_by_image(images: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Boolean train / val masks over samples; val holds the images whose name hash is lowest."""
+    unique = sorted(set(images))
+    if len(unique) < 2:
+        raise ValueError("attribute training needs labelled instances on two images or more")
+    bucket = {n: int(hashlib.sha1(n.encode()).hexdigest()[:8], 16) / 16**8 for n in unique}
+    val_images = {n for n in unique if bucket[n] < VAL_FRACTION} or {min(unique, key=bucket.get)}
+    if len(val_images) == len(unique):
+        val_images = {min(unique, key=bucket.get)}
+    val = np.array([n in val_images for n in images])
+    return ~val, val
+
+
+@torch.no_grad()
+def accuracy(heads: AttributeHeads, data: AttributeSamples, rows: np.ndarray) -> dict[str, Any]:
+    """Per-group accuracy on ``rows`` (labelled samples only) and their mean."""
+    out = heads(data.embeddings[torch.from_numpy(rows)])
+    figures: dict[str, Any] = {}
+    for g, logits in out.items():
+        y = data.labels[g][torch.from_numpy(rows)]
+        known = y >= 0
+        if known.any():
+            figures[f"accuracy_{g}"] = float((logits.argmax(1)[known] == y[known]).float().mean())
+    accs = [v for v in figures.values()]
+    figures["mean_accuracy"] = float(np.mean(accs)) if accs else 0.0
+    figures["val_instances"] = int(rows.sum())
+    return figures
+
+
+def train_heads(
+    data: AttributeSamples, train_rows: np.ndarray, val_rows: np.ndarray, schema: AttributeSchema,
+    epochs: int, emit: Emit, cancelled: Callable[[], bool], lr: float = 1e-2, seed: int = 0,
+    weight_decay: float = 1.0,
+) -> tuple[AttributeHeads, dict[str, Any]]:  # fmt: skip
+    """Full-batch Adam on the frozen embeddings; keep the last epoch with the best val accuracy."""
+    torch.manual_seed(seed)
+    groups = [g for g in predicted_groups(schema) if (data.labels[g][torch.from_numpy(train_rows)] >= 0).any()]
+    if not groups:
+        raise ValueError("no attribute group is labelled on the training images")
+    heads = AttributeHeads(data.embeddings.shape[1], {g: len(schema.group(g).values) for g in groups})
+    mean = data.embeddings[torch.from_numpy(train_rows)].mean(0)
+    std = data.embeddings[torch.from_numpy(train_rows)].std(0) + 1e-3
+    with torch.no_grad():  # fold the standardisation into the heads' weights after training
+        x = (data.embeddings - mean) / std
+    opt = torch.optim.AdamW(heads.parameters(), lr=lr, weight_decay=weight_decay)
+    tr = torch.from_numpy(train_rows)
+    scaled = AttributeSamples(x, data.labels, data.images)
+    best, best_state, best_fig = -1.0, None, {}
+    start = time.time()
+    for epoch in range(1, epochs + 1):
+        if cancelled():
+            raise TrainingCancelled
+        heads.train()
+        out = heads(x[tr])
+        loss = sum(
+            F.cross_entropy(out[g], data.labels[g][tr], ignore_index=-1)
+            for g in groups if (data.labels[g][tr] >= 0).any()
+        )  # fmt: skip
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        heads.eval()
+        fig = accuracy(heads, scaled, val_rows)
+        eta = (time.time() - start) / epoch * (epochs - epoch)
+        emit({"event": "epoch", "epoch": epoch, "loss": float(loss.detach()), "val": fig, "eta_s": eta})
+        if fig["mean_accuracy"] >= best:  # ties go to the later, better-fitted epoch
+            best, best_fig = fig["mean_accuracy"], fig
+            best_state = {k: v.clone() for k, v in heads.state_dict().items()}
+    heads.load_state_dict(best_state)
+    with torch.no_grad():
+        for head in heads.heads.values():
+            head.bias -= (head.weight / std) @ mean
+            head.weight /= std
+    return heads, best_fig
+
+
+def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> dict[str, Any]:
+    """``fashion-annotator train --project P --task instance_attributes``; return ``done``."""
+    from fashion_annotator.dataset.store import Project
+
+    if not args.project:
+        raise ValueError("instance_attributes trains from a project's instances: use --project")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    schema = load_attribute_schema()
+    classifier = InstanceClassifier.load()
+    with Project.open(args.project) as project:
+        data = collect_samples(project, classifier, schema)
+        train_rows, val_rows = split_by_image(data.images)
+        emit({"event": "start", "task": ATTRIBUTE_TASK, "train_images": len(set(np.array(data.images)[train_rows])),
+              "val_images": len(set(np.array(data.images)[val_rows])), "train_instances": int(train_rows.sum()),
+              "device": "cpu"})  # fmt: skip
+        heads, figures = train_heads(data, train_rows, val_rows, schema, args.epochs, emit, cancelled)
+        out_dir = project.root / "cache" / "training" / ATTRIBUTE_TASK
+        path = out_dir / f"{ATTRIBUTE_TASK}.safetensors"
+        version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+        trained_on = sorted(set(np.array(data.images)[train_rows].tolist()))
+        save_attribute_heads(path, heads, schema, {
+            "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
+            "trained_on": trained_on, "metrics": figures, "classifier": str(classifier.meta.get("version")),
+        })  # fmt: skip
+        current = None
+        record = project.active_model(ATTRIBUTE_TASK)
+        if record is not None:
+            try:
+                old, _ = load_attribute_heads(record.path, data.embeddings.shape[1])
+                current = accuracy(old, data, val_rows)
+            except ValueError as exc:
+                emit({"event": "info", "message": f"current attribute model unusable: {exc}"})
+        if cancelled():
+            raise TrainingCancelled
+        better = current is None or figures["mean_accuracy"] > current["mean_accuracy"]
+        promote = bool(args.promote_if_better and better)
+        reg = project.register_model(ATTRIBUTE_TASK, path, figures, trained_on, activate=promote)
+        return {"event": "done", "version": reg.version, "model_path": str(reg.path),
+                "comparison": {"new": figures, "current": current}, "promoted": promote}  # fmt: skip
+
+
+def active_attribute_heads(project: Any) -> Path | None:
+    """The project's active attribute heads file, or None (no trained heads yet)."""
+    record = project.active_model(ATTRIBUTE_TASK)
+    return None if record is None else Path(record.path)
