@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 
+from fashion_annotator.dataset.records import ProjectError
+
 
 @dataclass(frozen=True)
 class Lease:
@@ -115,7 +117,7 @@ def check_not_held(conn: sqlite3.Connection, image_id: int, token: str) -> None:
 class LeaseMixin:
     """Lease methods of :class:`~fashion_annotator.dataset.store.Project`.
 
-    Needs ``_conn``, ``_token``, ``_holder`` and ``image(image_id)``.
+    Needs ``_conn``, ``_token``, ``_holder``, ``root``, ``readonly`` and ``image(image_id)``.
     """
 
     def acquire_lease(self, image_id: int, ttl_s: float = 300) -> Lease:
@@ -125,12 +127,21 @@ class LeaseMixin:
         ------
         LeaseHeld
             Another session holds it; ``.holder`` says who, ``.expires`` until when.
+        ProjectError
+            The project is read-only, or the index cannot be written (full disk).
         """
         self.image(image_id)
-        return acquire(self._conn, int(image_id), self._token, self._holder, ttl_s)
+        if self.readonly:
+            raise ProjectError(f"{self.root}: read-only ({self.readonly}); images cannot be leased")
+        try:
+            return acquire(self._conn, int(image_id), self._token, self._holder, ttl_s)
+        except sqlite3.Error as exc:
+            raise ProjectError(f"{self.root}: cannot lease image {image_id}: {exc}") from exc
 
     def release_lease(self, image_id: int) -> None:
         """Give up this session's lease on an image (no-op when it holds none)."""
+        if self.readonly:
+            return
         release(self._conn, int(image_id), self._token)
 
     def lease(self, image_id: int) -> Lease | None:
