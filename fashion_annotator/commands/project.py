@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,7 @@ from fashion_annotator.dataset.store import Project, ProjectError
 
 EXIT_OK, EXIT_ERROR, EXIT_PARTIAL = 0, 1, 3
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
+_EPILOG_EXPORT = "exit status: 0 done, 1 error (nothing exported), 3 some images failed (listed)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -57,11 +59,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="task to import masks for (added to the project if absent); plain: the source's "
         "taxonomies.json mapping into NAME is used (default: every task it defines)",
     )  # fmt: skip
+    imp.add_argument(
+        "--overwrite", action="store_true",
+        help="save a mask that differs from the saved ones as a new version (default: refuse "
+        "it and list it; masks equal to a saved version are never saved twice)",
+    )  # fmt: skip
     imp.add_argument("--user", help="operator name recorded on changes (default: login name)")
     imp.set_defaults(func=_cmd_import)
 
     exp = subparsers.add_parser(
-        "export", help="export a project's masks",
+        "export", help="export a project's masks", epilog=_EPILOG_EXPORT,
         description="Export the latest mask of each image. plain: images/ + masks/ indexed "
         "PNGs; coco: annotations.json with RLE instances; cutout: RGBA PNGs with the "
         "background transparent.",
@@ -106,7 +113,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             summary = import_source(project, args.images, "photos")
             return _report(summary, time.perf_counter() - start)
-    except (ProjectError, ValueError, OSError) as exc:
+    except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(exc)
 
 
@@ -116,9 +123,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     try:
         with Project.open(args.project, user=args.user) as project:
             start = time.perf_counter()
-            summary = import_source(project, args.src, args.format, args.taxonomy)
+            summary = import_source(
+                project, args.src, args.format, args.taxonomy, overwrite=args.overwrite
+            )
             return _report(summary, time.perf_counter() - start)
-    except (ProjectError, ValueError, OSError, LeaseHeld) as exc:
+    except (ProjectError, ValueError, OSError, LeaseHeld, sqlite3.Error) as exc:
         return _fail(exc)
 
 
@@ -126,10 +135,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
     try:
         with Project.open(args.project) as project:
             summary = export_project(project, args.out, args.format, args.task)
-    except (ProjectError, ValueError, OSError) as exc:
+    except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(exc)
-    print("\n".join(summary.lines()))
-    return EXIT_OK
+    lines = summary.lines()
+    print(lines[0])
+    for line in lines[1:]:
+        print(line, file=sys.stderr)
+    return EXIT_PARTIAL if summary.errors else EXIT_OK
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -137,7 +149,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         with Project.open(args.project) as project:
             status = project.counts()
             tasks = project.task_counts()
-    except ProjectError as exc:
+    except (ProjectError, sqlite3.Error) as exc:
         return _fail(exc)
     if args.json:
         print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))

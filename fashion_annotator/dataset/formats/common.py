@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ import numpy as np
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.storeio import file_kind
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"})
 
@@ -24,12 +26,20 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class ImportSummary:
-    """What an import did; ``errors`` lists ``(file, problem)`` for each refused file."""
+    """What an import did; ``errors`` lists ``(file, problem)`` for each refused file.
+
+    ``unchanged`` counts masks equal to a saved version (a re-run or resumed import adds
+    nothing); ``skipped`` lists files and folders left out on purpose (not refusals) and
+    ``without_mask`` the photos that came with no mask.
+    """
 
     added: int = 0
     existing: int = 0
     masks: int = 0
+    unchanged: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    without_mask: list[str] = field(default_factory=list)
 
     def fail(self, path: Path | str, exc: BaseException | str) -> None:
         """Record a refused file; the message names the file once."""
@@ -43,25 +53,73 @@ class ImportSummary:
         """Human-readable summary: one line of totals, then one line per refused file."""
         head = (
             f"{self.added} photos added, {self.existing} already present, "
-            f"{self.masks} masks saved, {len(self.errors)} files refused"
+            f"{self.masks} masks saved, {self.unchanged} masks unchanged, "
+            f"{len(self.errors)} files refused"
         )
-        return [head, *(f"  {path}: {problem}" for path, problem in self.errors)]
+        lines = [head, *(f"  {path}: {problem}" for path, problem in self.errors)]
+        if self.skipped:
+            lines.append(f"{len(self.skipped)} left out:")
+            lines.extend(f"  {path}: {why}" for path, why in self.skipped)
+        if self.without_mask:
+            lines.append(f"{len(self.without_mask)} photos without a mask:")
+            lines.extend(f"  {name}" for name in self.without_mask)
+        return lines
 
 
 @dataclass
 class ExportSummary:
-    """What an export wrote: ``count`` items (images or cutouts) under ``out``."""
+    """What an export wrote: ``count`` items (images or cutouts) under ``out``.
+
+    ``errors`` lists ``(image, problem)`` for each image that could not be exported (a
+    missing or damaged mask or photo); the others are exported.
+    """
 
     out: Path
     count: int = 0
     skipped: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        """Human-readable summary."""
+        """Human-readable summary: totals, then one line per image not exported."""
         head = f"{self.count} images exported to {self.out}"
         if self.skipped:
             head += f"; {len(self.skipped)} without a mask for the task were left out"
-        return [head]
+        if self.errors:
+            head += f"; {len(self.errors)} could not be exported"
+        return [head, *(f"  {name}: {problem}" for name, problem in self.errors)]
+
+
+def prepare_export_folder(project: Project, out: str | Path, *subfolders: str) -> Path:
+    """Check and create an export folder: new or empty, and outside the project.
+
+    Raises
+    ------
+    ValueError
+        ``out`` lies inside the project (exporting into ``images/`` would overwrite the
+        stored photos), holds the project, or already holds files (they would mix with
+        the export).
+    OSError
+        The folder cannot be created; the message names it and says why.
+    """
+    out = Path(out)
+    target, root = out.resolve(), project.root.resolve()
+    if target == root or target.is_relative_to(root) or root.is_relative_to(target):
+        raise ValueError(f"{out}: inside (or holding) the project {root}; export elsewhere")
+    if target.exists():
+        if not target.is_dir():
+            raise ValueError(f"{out}: exists and is not a folder")
+        entries = sorted(os.listdir(target))
+        if entries:
+            raise ValueError(
+                f"{out}: not empty ({len(entries)} entries, e.g. {entries[0]!r}); export into "
+                "a new or empty folder so no stale file mixes with the export"
+            )
+    try:
+        for sub in ("", *subfolders):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"{out}: cannot create the export folder: {exc.strerror or exc}") from exc
+    return out
 
 
 def safe_join(root: Path, name: str) -> Path:
@@ -89,14 +147,38 @@ def check_inside(root: Path, path: Path) -> None:
         raise ValueError(f"{path}: leads outside {root} (a link?) and was refused")
 
 
-def list_files(folder: Path, suffixes: Iterable[str] = PHOTO_SUFFIXES) -> list[Path]:
-    """Files of ``folder`` (not recursive) with one of ``suffixes``, hidden ones left out, sorted."""
+def list_files(
+    folder: Path,
+    suffixes: Iterable[str] = PHOTO_SUFFIXES,
+    summary: ImportSummary | None = None,
+) -> list[Path]:
+    """Regular files of ``folder`` (not recursive) with one of ``suffixes``, sorted.
+
+    Hidden files are left out silently. With ``summary``, everything else is accounted
+    for: FIFOs, devices and broken links are refused (``errors``; reading a FIFO would
+    block forever, ``/dev/zero`` never ends), other suffixes and sub-folders are listed
+    as left out (``skipped``).
+    """
     wanted = {s.lower() for s in suffixes}
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.suffix.lower() in wanted and not p.name.startswith(".") and not p.is_dir()
-    )
+    out = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        kind = file_kind(path)
+        if kind == "a folder":
+            if summary is not None:
+                summary.skipped.append((str(path), "a folder; imports do not descend into folders"))
+        elif kind is not None:
+            if summary is not None:
+                summary.fail(path, f"not a regular file: {kind}")
+        elif path.suffix.lower() in wanted:
+            out.append(path)
+        elif summary is not None:
+            summary.skipped.append(
+                (str(path), f"suffix {path.suffix or '(none)'!r} is not one of "
+                 f"{', '.join(sorted(wanted))}")
+            )  # fmt: skip
+    return out
 
 
 def require_folder(path: Path, what: str) -> Path:
@@ -112,25 +194,39 @@ class PhotoAdder:
     def __init__(self, project: Project, summary: ImportSummary) -> None:
         self.project = project
         self.summary = summary
-        self._known = {r.id for r in project.images()}
 
     def add(self, path: Path) -> ImageRecord:
-        """Add one photo; raises one of :data:`FILE_ERRORS` when refused."""
-        record = self.project.add_image(path)
-        if record.id in self._known:
-            self.summary.existing += 1
-        else:
-            self._known.add(record.id)
+        """Add one photo; raises one of :data:`FILE_ERRORS` when refused.
+
+        Counted as added only when this call stored it (not when another process, or an
+        earlier line of the same import, did).
+        """
+        record, added = self.project.add_image_counted(path)
+        if added:
             self.summary.added += 1
+        else:
+            self.summary.existing += 1
         return record
 
 
 def save_imported(
-    project: Project, record: ImageRecord, task: str, mask: np.ndarray, summary: ImportSummary
+    project: Project,
+    record: ImageRecord,
+    task: str,
+    mask: np.ndarray,
+    summary: ImportSummary,
+    overwrite: bool = False,
 ) -> None:
-    """Save a ground-truth mask (source ``"import"``) and mark the image done."""
-    project.save_mask(record.id, task, mask, source="import", status="done")
-    summary.masks += 1
+    """Save a ground-truth mask (source ``"import"``) without replacing saved work.
+
+    A mask equal to a saved version counts as ``unchanged``; one that differs raises
+    :class:`~fashion_annotator.dataset.storeio.ImportConflict` unless ``overwrite``. See
+    :meth:`~fashion_annotator.dataset.store.Project.save_import` for the status rules.
+    """
+    if project.save_import(record.id, task, mask, overwrite=overwrite) is None:
+        summary.unchanged += 1
+    else:
+        summary.masks += 1
 
 
 def attach_target(project: Project, stem: str, path: Path) -> ImageRecord:
@@ -162,15 +258,48 @@ def masked_images(
 ) -> Iterator[tuple[ImageRecord, str, np.ndarray]]:
     """``(record, unique export stem, latest mask)`` of each image with a mask for ``task``.
 
-    Images without one are noted in ``summary.skipped``; each one yielded counts as exported.
+    Images without one are noted in ``summary.skipped``; an image whose mask cannot be read
+    or whose export fails (the caller's writing raises one of :data:`FILE_ERRORS` inside the
+    loop body) is listed in ``summary.errors`` and the export goes on; each one yielded and
+    written counts as exported.
     """
     project.taxonomy(task)
     records = project.images()
     stems = export_stems(records)
     for record in records:
-        mask = project.load_mask(record.id, task)
+        try:
+            mask = project.load_mask(record.id, task)
+        except FILE_ERRORS as exc:
+            summary.errors.append((record.name, str(exc)))
+            continue
         if mask is None:
             summary.skipped.append(record.name)
             continue
+        if mask.shape != record.shape:
+            summary.errors.append(
+                (record.name, f"saved mask {mask.shape} differs from the photo {record.shape}")
+            )
+            continue
         yield record, stems[record.id], mask
         summary.count += 1
+
+
+def export_each(
+    project: Project,
+    task: str,
+    summary: ExportSummary,
+    write: Callable[[ImageRecord, str, np.ndarray], None],
+) -> None:
+    """Call ``write(record, stem, mask)`` for each masked image; a failure is listed, not fatal."""
+    for record, stem, mask in masked_images(project, task, summary):
+        try:
+            write(record, stem, mask)
+        except FILE_ERRORS as exc:
+            summary.count -= 1  # masked_images counts it once the body returns
+            summary.errors.append((record.name, _context(exc)))
+
+
+def _context(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)
