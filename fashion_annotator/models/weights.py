@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,13 @@ from fashion_annotator.models.unet import UNet
 
 #: Meta keys every model file carries (see docs/architecture.md).
 REQUIRED_META = ("task", "classes", "arch", "input_size", "mean", "std")
+
+#: Bounds checked before anything is allocated: ``arch`` integers, the network input side.
+ARCH_LIMITS = {"in_ch": (3, 3), "out_ch": (1, 256), "base": (1, 128), "depth": (1, 8)}
+INPUT_SIDE = (8, 4096)
+MAX_CLASSES = 256
+MAX_HEADER_BYTES = 16 << 20
+FLOAT_DTYPES = frozenset({"F32", "F16", "BF16", "F64"})
 
 
 class ModelFileError(ValueError):
@@ -84,7 +93,106 @@ def read_meta(path: Path) -> dict[str, Any]:
         raise ModelFileError(mpath, f"meta lacks required keys {missing}")
     if not isinstance(meta["arch"], dict):
         raise ModelFileError(mpath, "'arch' must be an object of UNet arguments")
+    _check_meta(meta, mpath)
     return meta
+
+
+def _int_in(value: Any, lo: int, hi: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _finite_numbers(value: Any, n: int) -> bool:
+    return (
+        isinstance(value, list)
+        and len(value) == n
+        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
+        and all(math.isfinite(v) for v in value)
+    )
+
+
+def _check_meta(meta: dict[str, Any], mpath: Path) -> None:
+    """Types and bounds of the meta, so a hostile file cannot ask for a huge network."""
+    classes = meta["classes"]
+    if not isinstance(meta["task"], str) or not meta["task"]:
+        raise ModelFileError(mpath, f"'task' must be a name, got {meta['task']!r}")
+    if (
+        not isinstance(classes, list)
+        or not 2 <= len(classes) <= MAX_CLASSES
+        or not all(isinstance(c, str) for c in classes)
+    ):
+        raise ModelFileError(mpath, f"classes must be a list of two names or more (<= {MAX_CLASSES})")
+    arch = meta["arch"]
+    unknown = sorted(set(arch) - {*ARCH_LIMITS, "norm", "attention", "boundary_head"})
+    if unknown:
+        raise ModelFileError(mpath, f"bad 'arch': unknown keys {unknown}")
+    for key, (lo, hi) in ARCH_LIMITS.items():
+        if key in arch and not _int_in(arch[key], lo, hi):
+            raise ModelFileError(mpath, f"bad 'arch': {key}={arch[key]!r} outside {lo}..{hi}")
+    if arch.get("norm", "group") not in ("group", "batch"):
+        raise ModelFileError(mpath, f"arch norm={arch['norm']!r} is not 'group' or 'batch'")
+    for key in ("attention", "boundary_head"):
+        if not isinstance(arch.get(key, False), bool):
+            raise ModelFileError(mpath, f"arch {key} must be true or false")
+    size = meta["input_size"]
+    if not (isinstance(size, list) and len(size) == 2 and all(_int_in(v, *INPUT_SIDE) for v in size)):
+        raise ModelFileError(
+            mpath, f"input_size must be [H, W] within {INPUT_SIDE[0]}..{INPUT_SIDE[1]}, got {str(size)[:60]}"
+        )
+    for key in ("mean", "std"):
+        if not _finite_numbers(meta[key], 3):
+            raise ModelFileError(mpath, f"'{key}' must be three finite numbers")
+    if any(v <= 0 for v in meta["std"]):
+        raise ModelFileError(mpath, "std must be positive")
+    threshold = meta.get("threshold")
+    if threshold is not None and not (_finite_numbers([threshold], 1) and 0 <= threshold <= 1):
+        raise ModelFileError(mpath, f"threshold must lie in 0..1, got {threshold!r}")
+
+
+def safetensors_header(path: Path) -> dict[str, Any]:
+    """Read and check the header of a ``.safetensors`` file without reading the tensors.
+
+    Raises
+    ------
+    ModelFileError
+        Not a safetensors file (a pickle or a zip checkpoint is named as such; it is never
+        unpickled), a damaged header, or tensors that are not floating point.
+    """
+    try:
+        with open(path, "rb") as handle:
+            size = Path(path).stat().st_size
+            head = handle.read(8)
+            first = handle.read(1)
+            n = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
+            if not 0 < n <= min(MAX_HEADER_BYTES, size - 8) or first != b"{":
+                raise ModelFileError(path, f"not a safetensors file ({_sniff(head)})")
+            text = first + handle.read(n - 1)
+    except OSError as exc:
+        raise ModelFileError(path, f"cannot read ({exc.strerror or exc})") from None
+    try:
+        header = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ModelFileError(path, "not a safetensors file (damaged header)") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(path, "not a safetensors file (header is not an object)")
+    tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+    for name, info in tensors.items():
+        if not isinstance(info, dict) or not isinstance(info.get("shape"), list):
+            raise ModelFileError(path, f"damaged header entry for {name!r}")
+        if info.get("dtype") not in FLOAT_DTYPES:
+            raise ModelFileError(
+                path, f"tensor {name!r} has dtype {info.get('dtype')!r}; weights must be floating point"
+            )
+    return tensors
+
+
+def _sniff(head: bytes) -> str:
+    if head[:2] == b"PK":
+        return "a zip archive, e.g. a torch.save checkpoint; refused, never unpickled"
+    if head[:1] == b"\x80":
+        return "a Python pickle; refused, never unpickled"
+    if not head:
+        return "empty file"
+    return "unknown content"
 
 
 def load_model(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
@@ -99,15 +207,26 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
     path = Path(path)
     meta = read_meta(path)
     try:
-        module = UNet(**meta["arch"])
+        with torch.device("meta"):  # shapes only: nothing is allocated before the checks
+            expected = UNet(**meta["arch"]).state_dict()
     except (TypeError, ValueError) as exc:
         raise ModelFileError(meta_path(path), f"bad 'arch' {meta['arch']}: {exc}") from None
     if not path.is_file():
         raise ModelFileError(path, "weights file not found")
+    header = safetensors_header(path)
+    shapes = {k: list(v.shape) for k, v in expected.items()}
+    found = {k: v["shape"] for k, v in header.items()}
+    if shapes != found:
+        diff = sorted(k for k in set(shapes) | set(found) if shapes.get(k) != found.get(k))
+        raise ModelFileError(path, f"weights do not match the architecture: {diff[:3]}")
     try:
         state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelFileError(path, f"corrupt safetensors file ({exc})") from None
+    bad = [k for k, v in state.items() if not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ModelFileError(path, f"weights hold NaN or infinite values ({', '.join(bad[:3])})")
+    module = UNet(**meta["arch"])
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:

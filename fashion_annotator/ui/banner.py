@@ -10,7 +10,12 @@ from fashion_annotator.ui.image_session import OpenImage, crashed_holder
 def image_notes(project, opened: OpenImage) -> list[str]:
     """Lines to show for the opened image: who holds it, why QA rejected it."""
     notes = []
-    if opened.read_only and crashed_holder(opened.lease_holder or ""):
+    if project.readonly:
+        notes.append(
+            f"Read-only project: {project.readonly}. You can view, export and report; "
+            "edits cannot be saved."
+        )
+    elif opened.read_only and crashed_holder(opened.lease_holder or ""):
         notes.append(
             "Read-only for a minute: a crashed session still holds this image; "
             "its unsaved edits are restored when its lease lapses."

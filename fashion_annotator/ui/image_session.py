@@ -145,7 +145,8 @@ class ImageSession(QObject):
             return False
         lease_holder = None
         try:
-            self.project.acquire_lease(image_id, ttl_s=LEASE_TTL_S)
+            if not self.project.readonly:  # a read-only project is viewed without leases
+                self.project.acquire_lease(image_id, ttl_s=LEASE_TTL_S)
         except LeaseHeld as held:
             if not crashed_holder(held.holder) and not self.ask_lease_held(
                 held.holder, held.expires
@@ -165,12 +166,13 @@ class ImageSession(QObject):
             proposals = {t: self.project.load_proposal(image_id, t) for t in self.project.tasks}
             doc = AnnotationDocument(image_id, photo.rgb, masks, proposals)
         except (ImageLoadError, ProjectError, ValueError) as exc:
-            if lease_holder is None:
+            if lease_holder is None and not self.project.readonly:
                 self.project.release_lease(image_id)
             self.error.emit(str(exc))
             return False
         doc.seconds, doc.actions = self._effort_so_far(image_id)
-        self.current = OpenImage(doc, read_only=lease_holder is not None,
+        read_only = lease_holder is not None or bool(self.project.readonly)
+        self.current = OpenImage(doc, read_only=read_only,
                                  lease_holder=lease_holder, fresh=fresh)  # fmt: skip
         for task in fresh:
             if proposals.get(task) is not None:
@@ -307,7 +309,8 @@ class ImageSession(QObject):
             return True
         if cur.read_only:
             if cur.edited:
-                self.error.emit(f"Not saved: {cur.lease_holder} holds this image (read-only)")
+                who = cur.lease_holder or f"the project is read-only ({self.project.readonly})"
+                self.error.emit(f"Not saved: {who} (read-only)")
                 return False
             return True
         doc = cur.doc
