@@ -244,10 +244,16 @@ def import_coco(
     root = path.parent
     names = {str(c.get("name")) for c in data.get("categories", []) if isinstance(c, dict)}
     task = _pick_task(project, names, taxonomy, path)
-    categories = _category_ids(data, project.taxonomy(task), path)
+    try:
+        categories = _category_ids(data, project.taxonomy(task), path)
+    except ValueError as exc:
+        message = str(exc)
+        raise ValueError(message if message.startswith(str(path)) else f"{path}: {message}") from None
     summary = ImportSummary()
-    ids = _image_ids(data["images"], path, summary)
-    anns_by_image, orphans = _group_annotations(data.get("annotations", []), ids, path, summary)
+    ids, shared = _image_ids(data["images"], path, summary)
+    anns_by_image, orphans = _group_annotations(
+        data.get("annotations", []), ids, shared, path, summary
+    )
     adder = PhotoAdder(project, summary)
     for done, entry in enumerate(data["images"], 1):
         image_id = ids.get(done - 1)
@@ -274,8 +280,11 @@ def import_coco(
     return summary
 
 
-def _image_ids(entries: list, path: Path, summary: ImportSummary) -> dict[int, int]:
-    """Position in ``images`` -> image id, for entries with a valid, unique id (others listed)."""
+def _image_ids(
+    entries: list, path: Path, summary: ImportSummary
+) -> tuple[dict[int, int], set[int]]:
+    """Position in ``images`` -> image id for entries with a valid, unique id (others
+    listed), and the ids shared by several entries."""
     ids: dict[int, int] = {}
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
@@ -294,11 +303,11 @@ def _image_ids(entries: list, path: Path, summary: ImportSummary) -> dict[int, i
                 f"used by {counts[image_id]} images; its annotations cannot be attributed",
             )
             del ids[i]
-    return ids
+    return ids, {i for i, n in counts.items() if n > 1}
 
 
 def _group_annotations(
-    anns: list, ids: dict[int, int], path: Path, summary: ImportSummary
+    anns: list, ids: dict[int, int], shared: set[int], path: Path, summary: ImportSummary
 ) -> tuple[dict[int, list[dict]], int]:
     """Annotations by image id, and how many refer to no image (each refused and listed)."""
     valid = set(ids.values())
@@ -316,6 +325,9 @@ def _group_annotations(
             continue
         if image_id in valid:
             by_image[image_id].append(ann)
+        elif image_id in shared:
+            summary.fail(path, f"annotation {_short(ann.get('id'))}: image id {image_id} is "
+                         "shared by several images; not imported")  # fmt: skip
         else:
             summary.fail(path, f"annotation {_short(ann.get('id'))}: image_id {image_id} "
                          "matches no (valid, unique) image; not imported")  # fmt: skip
@@ -366,47 +378,60 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
 def _component_counts(components: np.ndarray, count: int) -> list[list[int]]:
     """Uncompressed COCO RLE counts of components ``1..count-1`` of a label image.
 
-    One pass over the pixels for all components together (column-major order, as COCO
-    wants): time grows with pixels plus runs, not islands x pixels.
+    Vectorised over all components together (column-major order, as COCO wants): time grows
+    with pixels plus runs, not islands x pixels.
     """
     height, width = components.shape
     flat = components.T.ravel()
     idx = np.flatnonzero(flat)
     order = np.argsort(flat[idx], kind="stable")
     idx, labels = idx[order], flat[idx][order]
-    bounds = np.searchsorted(labels, np.arange(1, count + 1))
+    new_comp = np.r_[True, labels[1:] != labels[:-1]]
+    first = np.flatnonzero(new_comp | np.r_[True, np.diff(idx) != 1])
+    last = np.r_[first[1:] - 1, len(idx) - 1]
+    starts, ends = idx[first], idx[last] + 1
+    comp_first = new_comp[first]
+    prev_end = np.r_[0, ends[:-1]]
+    prev_end[comp_first] = 0
+    runs = np.empty(2 * len(starts), np.int64)
+    runs[0::2], runs[1::2] = starts - prev_end, ends - starts
+    values = runs.tolist()
+    bounds = np.r_[np.flatnonzero(comp_first), len(starts)].tolist()
+    tails = (height * width - ends[np.r_[bounds[1:]] - 1]).tolist()
     out = []
-    for c in range(count - 1):
-        pix = idx[bounds[c] : bounds[c + 1]]
-        breaks = np.flatnonzero(np.diff(pix) != 1) + 1
-        starts = pix[np.r_[0, breaks]]
-        ends = pix[np.r_[breaks - 1, len(pix) - 1]] + 1
-        gaps = starts - np.r_[0, ends[:-1]]
-        runs = np.empty(2 * len(starts) + 1, np.int64)
-        runs[0:-1:2], runs[1:-1:2] = gaps, ends - starts
-        runs[-1] = height * width - ends[-1]
-        out.append([int(v) for v in (runs if runs[-1] else runs[:-1])])
+    for c in range(len(bounds) - 1):
+        counts = values[2 * bounds[c] : 2 * bounds[c + 1]]
+        if tails[c]:
+            counts.append(tails[c])
+        out.append(counts)
     return out
 
 
 def _instances(mask: np.ndarray, image_id: int, first_id: int) -> list[dict]:
     out = []
     height, width = mask.shape
+    size = [height, width]
     for label in np.unique(mask):
         if label == 0:
             continue
-        count, components = cv2.connectedComponents((mask == label).astype(np.uint8), 8)
-        for counts in _component_counts(components, count):
-            size = [height, width]
-            rle = mask_utils.frPyObjects({"size": size, "counts": counts}, height, width)
+        binary = (mask == label).astype(np.uint8)
+        count, components, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        rles = mask_utils.frPyObjects(
+            [{"size": size, "counts": c} for c in _component_counts(components, count)],
+            height, width,
+        )  # fmt: skip
+        # pycocotools' area() and toBbox() overflow on lists of more than 255 instances.
+        areas = stats[1:, cv2.CC_STAT_AREA].tolist()
+        boxes = stats[1:, :4].tolist()  # left, top, width, height: COCO's bbox
+        for rle, area, box in zip(rles, areas, boxes, strict=True):
             out.append(
                 {
                     "id": first_id + len(out),
                     "image_id": image_id,
                     "category_id": int(label),
-                    "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
-                    "area": int(mask_utils.area(rle)),
-                    "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+                    "segmentation": {"size": size, "counts": rle["counts"].decode("ascii")},
+                    "area": int(area),
+                    "bbox": [float(v) for v in box],
                     "iscrowd": 0,
                 }
             )
