@@ -125,3 +125,33 @@ def stray_files_fixture():
 def project(tmp_path: Path) -> Project:
     with Project.create(tmp_path / "proj", user="alice") as proj:
         yield proj
+
+
+def unprivileged() -> list[str]:
+    """A command prefix under which file permissions apply, even when the tests run as root
+    (root's CAP_DAC_OVERRIDE would make a read-only folder writable)."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--bounding-set", "-dac_override,-dac_read_search,-fowner"]
+
+
+def run_child(script: str, *args: str, prefix: tuple[str, ...] = (), timeout: float = 300):
+    """Run ``script`` in a fresh interpreter with this tree's code; return the result."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run(
+        [*prefix, sys.executable, "-c", script, *args],
+        capture_output=True, text=True, env=env, timeout=timeout,
+    )  # fmt: skip
+
+
+@pytest.fixture(name="run_child")
+def run_child_fixture():
+    return run_child
+
+
+@pytest.fixture(name="unprivileged")
+def unprivileged_fixture():
+    return unprivileged()
