@@ -86,6 +86,10 @@ def read_meta(path: Path) -> dict[str, Any]:
         raise ModelFileError(mpath, "meta JSON file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(mpath, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ModelFileError(mpath, "not valid JSON (nested too deeply)") from None
+    except OSError as exc:
+        raise ModelFileError(mpath, f"cannot read ({exc.strerror or exc})") from None
     if not isinstance(meta, dict):
         raise ModelFileError(mpath, "meta must be a JSON object")
     missing = [k for k in REQUIRED_META if k not in meta]

@@ -56,6 +56,8 @@ def _tasks_and_mappings(
         defined = json.loads(table.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{table}: unreadable ({exc})") from exc
+    except RecursionError:
+        raise ValueError(f"{table}: unreadable (JSON nested too deeply)") from None
     tasks = [t for t in project.tasks if isinstance(defined, dict) and t in defined]
     if not tasks:
         raise ValueError(
