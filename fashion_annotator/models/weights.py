@@ -14,6 +14,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from fashion_annotator.dataset.atomic import file_mode
 from fashion_annotator.models.unet import UNet
 
 #: Meta keys every model file carries (see docs/architecture.md).
@@ -69,7 +70,7 @@ def save_model(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
     tmp = path.with_name(path.name + ".tmp")
     save_file(tensors, str(tmp))
-    tmp.chmod(0o644)  # safetensors writes 0600; model files are shared like any resource
+    tmp.chmod(file_mode())  # safetensors writes 0600; model files are shared like any file
     tmp.replace(path)
     tmp_meta = meta_path(path).with_name(meta_path(path).name + ".tmp")
     tmp_meta.write_text(json.dumps(meta, indent=1))
