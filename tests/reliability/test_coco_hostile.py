@@ -255,10 +255,10 @@ def test_export_of_a_speckled_mask_is_fast_and_exact(
     mask = np.zeros(rec.shape, np.uint8)
     mask[::4, ::4] = rng.integers(1, 7, mask[::4, ::4].shape)  # ~28,000 one-pixel islands
     project.save_mask(rec.id, "parsing7", mask)
-    start = time.perf_counter()
+    start = time.process_time()  # CPU seconds: a loaded CI machine does not make it flaky
     summary = export_project(project, tmp_path / "out", "coco", "parsing7")
-    seconds = time.perf_counter() - start
-    assert summary.count == 1 and seconds < 5.0, seconds
+    seconds = time.process_time() - start
+    assert summary.count == 1 and seconds < 3.0, seconds  # was 8 s of islands x pixels
     coco = json.loads((tmp_path / "out" / "annotations.json").read_text())
     anns = coco["annotations"]
     assert len(anns) == int((mask > 0).sum()) == sum(a["area"] for a in anns)
