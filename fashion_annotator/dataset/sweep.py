@@ -19,7 +19,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fashion_annotator.dataset.atomic import TMP_SUFFIX
+from fashion_annotator.core.atomic import TMP_SUFFIX
 
 log = logging.getLogger(__name__)
 

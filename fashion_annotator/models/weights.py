@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,15 +13,16 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from fashion_annotator.dataset.atomic import file_mode
-from fashion_annotator.models.unet import UNet
+from fashion_annotator.core.atomic import atomic_path
+from fashion_annotator.models.preprocess import InputSpec
+from fashion_annotator.models.registry import architecture_of, build_model
 
 #: Meta keys every model file carries (see docs/architecture.md).
 REQUIRED_META = ("task", "classes", "arch", "input_size", "mean", "std")
 
-#: Bounds checked before anything is allocated: ``arch`` integers, the network input side.
-ARCH_LIMITS = {"in_ch": (3, 3), "out_ch": (1, 256), "base": (1, 128), "depth": (1, 8)}
-INPUT_SIDE = (8, 4096)
+#: Bounds checked before anything is allocated: U-Net ``arch`` integers, class count.
+UNET_LIMITS = {"in_ch": (3, 3), "out_ch": (1, 256), "base": (1, 128), "depth": (1, 8)}
+UNET_FLAGS = ("attention", "boundary_head")
 MAX_CLASSES = 256
 MAX_HEADER_BYTES = 16 << 20
 FLOAT_DTYPES = frozenset({"F32", "F16", "BF16", "F64"})
@@ -66,15 +66,12 @@ def save_model(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise ValueError(f"meta for {path} lacks required keys {missing}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp))
-    tmp.chmod(file_mode())  # safetensors writes 0600; model files are shared like any file
-    tmp.replace(path)
-    tmp_meta = meta_path(path).with_name(meta_path(path).name + ".tmp")
-    tmp_meta.write_text(json.dumps(meta, indent=1))
-    tmp_meta.replace(meta_path(path))
+    # safetensors writes 0600; model files get the umask's permissions like any file
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp))
+    with atomic_path(meta_path(path)) as tmp:
+        tmp.write_text(json.dumps(meta, indent=1))
 
 
 def read_meta(path: Path) -> dict[str, Any]:
@@ -91,70 +88,90 @@ def read_meta(path: Path) -> dict[str, Any]:
         raise ModelFileError(mpath, "not valid JSON (nested too deeply)") from None
     except OSError as exc:
         raise ModelFileError(mpath, f"cannot read ({exc.strerror or exc})") from None
+    return check_meta(meta, mpath)
+
+
+def check_meta(
+    meta: Any, where: Path | str, required: tuple[str, ...] = REQUIRED_META
+) -> dict[str, Any]:
+    """The one validator of model metadata; return ``meta`` or raise :class:`ModelFileError`.
+
+    Parameters
+    ----------
+    meta : object
+        The parsed JSON meta.
+    where : Path or str
+        Named in errors (the meta file, or the model file).
+    required : tuple of str
+        Keys that must be present (inference needs no ``arch`` when given a built network).
+    """
     if not isinstance(meta, dict):
-        raise ModelFileError(mpath, "meta must be a JSON object")
-    missing = [k for k in REQUIRED_META if k not in meta]
+        raise ModelFileError(Path(where), "meta must be a JSON object")
+    missing = [k for k in required if k not in meta]
     if missing:
-        raise ModelFileError(mpath, f"meta lacks required keys {missing}")
-    if not isinstance(meta["arch"], dict):
-        raise ModelFileError(mpath, "'arch' must be an object of UNet arguments")
-    _check_meta(meta, mpath)
-    return meta
-
-
-def _int_in(value: Any, lo: int, hi: int) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
-
-
-def _finite_numbers(value: Any, n: int) -> bool:
-    return (
-        isinstance(value, list)
-        and len(value) == n
-        and all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)
-        and all(math.isfinite(v) for v in value)
-    )
-
-
-def _check_meta(meta: dict[str, Any], mpath: Path) -> None:
-    """Types and bounds of the meta, so a hostile file cannot ask for a huge network."""
+        raise ModelFileError(Path(where), f"metadata lacks {', '.join(missing)}")
+    if "arch" in required and not isinstance(meta["arch"], dict):
+        raise ModelFileError(
+            Path(where), "'arch' must be an object of the architecture's arguments"
+        )
     classes = meta["classes"]
-    if not isinstance(meta["task"], str) or not meta["task"]:
-        raise ModelFileError(mpath, f"'task' must be a name, got {meta['task']!r}")
     if (
         not isinstance(classes, list)
         or not 2 <= len(classes) <= MAX_CLASSES
         or not all(isinstance(c, str) for c in classes)
     ):
-        raise ModelFileError(mpath, f"classes must be a list of two names or more (<= {MAX_CLASSES})")
-    arch = meta["arch"]
-    unknown = sorted(set(arch) - {*ARCH_LIMITS, "norm", "attention", "boundary_head"})
-    if unknown:
-        raise ModelFileError(mpath, f"bad 'arch': unknown keys {unknown}")
-    for key, (lo, hi) in ARCH_LIMITS.items():
-        if key in arch and not _int_in(arch[key], lo, hi):
-            raise ModelFileError(mpath, f"bad 'arch': {key}={arch[key]!r} outside {lo}..{hi}")
-    if arch.get("norm", "group") not in ("group", "batch"):
-        raise ModelFileError(mpath, f"arch norm={arch['norm']!r} is not 'group' or 'batch'")
-    for key in ("attention", "boundary_head"):
-        if not isinstance(arch.get(key, False), bool):
-            raise ModelFileError(mpath, f"arch {key} must be true or false")
-    size = meta["input_size"]
-    if not (isinstance(size, list) and len(size) == 2 and all(_int_in(v, *INPUT_SIDE) for v in size)):
         raise ModelFileError(
-            mpath, f"input_size must be [H, W] within {INPUT_SIDE[0]}..{INPUT_SIDE[1]}, got {str(size)[:60]}"
+            Path(where), f"classes must list two names or more (<= {MAX_CLASSES}), got "
+            f"{str(classes)[:80]}"
         )
-    for key in ("mean", "std"):
-        if not _finite_numbers(meta[key], 3):
-            raise ModelFileError(mpath, f"'{key}' must be three finite numbers")
-    if any(v <= 0 for v in meta["std"]):
-        raise ModelFileError(mpath, "std must be positive")
-    threshold = meta.get("threshold")
-    if threshold is not None and not (_finite_numbers([threshold], 1) and 0 <= threshold <= 1):
-        raise ModelFileError(mpath, f"threshold must lie in 0..1, got {threshold!r}")
+    if "arch" in required:
+        _check_arch(meta, Path(where))
+    size = meta.get("input_size")
+    if not (isinstance(size, list) and all(_is_int(v) for v in size)):
+        raise ModelFileError(Path(where), f"input_size must be [H, W] integers, got {str(size)[:60]}")
+    try:
+        InputSpec.from_meta(meta)
+        threshold = float(meta.get("threshold", 0.5))
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(Path(where), str(exc)) from None
+    if not 0.0 < threshold < 1.0:
+        raise ModelFileError(Path(where), f"threshold must lie in (0, 1), got {threshold}")
+    return meta
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_arch(meta: dict[str, Any], where: Path) -> None:
+    """Bounds of a U-Net's ``arch``, so a hostile file cannot ask for a huge network."""
+    try:
+        name = architecture_of(meta)
+    except ValueError as exc:
+        raise ModelFileError(where, str(exc)) from None
+    if name != "unet":
+        return
+    arch = meta["arch"]
+    unknown = sorted(set(arch) - {*UNET_LIMITS, *UNET_FLAGS, "norm"})
+    if unknown:
+        raise ModelFileError(where, f"bad 'arch': unknown keys {unknown}")
+    for key, (lo, hi) in UNET_LIMITS.items():
+        if key in arch and not (_is_int(arch[key]) and lo <= arch[key] <= hi):
+            raise ModelFileError(where, f"bad 'arch': {key}={str(arch[key])[:40]} outside {lo}..{hi}")
+    if arch.get("norm", "group") not in ("group", "batch"):
+        raise ModelFileError(where, f"bad 'arch': norm={str(arch['norm'])[:40]} not group or batch")
+    for key in UNET_FLAGS:
+        if not isinstance(arch.get(key, False), bool):
+            raise ModelFileError(where, f"bad 'arch': {key} must be true or false")
 
 
 def safetensors_header(path: Path) -> dict[str, Any]:
     """Read and check the header of a ``.safetensors`` file without reading the tensors.
+
+    Returns
+    -------
+    dict
+        Tensor name -> ``{"dtype", "shape", "data_offsets"}``.
 
     Raises
     ------
@@ -213,7 +230,7 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
     meta = read_meta(path)
     try:
         with torch.device("meta"):  # shapes only: nothing is allocated before the checks
-            expected = UNet(**meta["arch"]).state_dict()
+            expected = build_model(meta).state_dict()
     except (TypeError, ValueError) as exc:
         raise ModelFileError(meta_path(path), f"bad 'arch' {meta['arch']}: {exc}") from None
     if not path.is_file():
@@ -231,15 +248,15 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
     bad = [k for k, v in state.items() if not bool(torch.isfinite(v).all())]
     if bad:
         raise ModelFileError(path, f"weights hold NaN or infinite values ({', '.join(bad[:3])})")
-    module = UNet(**meta["arch"])
+    module = build_model(meta)
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         first = str(exc).strip().splitlines()
         raise ModelFileError(path, f"weights do not match the architecture: {first[:3]}") from None
     n_classes = len(meta["classes"])
-    out_ch = module.head.out_channels
-    if out_ch != (1 if n_classes == 2 else n_classes):
+    out_ch = getattr(getattr(module, "head", None), "out_channels", None)
+    if out_ch is not None and out_ch != (1 if n_classes == 2 else n_classes):
         raise ModelFileError(path, f"{out_ch} outputs for {n_classes} classes {meta['classes']}")
     module.to(device).eval()
     return LoadedModel(module, meta)

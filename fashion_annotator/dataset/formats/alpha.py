@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.core.images import load_image
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
@@ -96,7 +97,8 @@ def export_cutouts(project: Project, out: str | Path, task: str) -> ExportSummar
         if rgb.shape[:2] != mask.shape:
             raise ValueError(f"photo {rgb.shape[:2]} differs from its mask {mask.shape}")
         alpha = np.where(mask > 0, 255, 0).astype(np.uint8)
-        Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(out / f"{stem}.png")
+        with atomic_path(out / f"{stem}.png") as tmp:
+            Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG")
 
     export_each(project, task, summary, write)
     return summary

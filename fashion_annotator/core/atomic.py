@@ -1,10 +1,15 @@
-"""Crash-safe file writes: temporary file in the same folder, fsync, ``os.replace``."""
+"""Crash-safe file writes: temporary file in the same folder, fsync, ``os.replace``.
+
+The one place that writes files durably: project masks and models, model files, training
+checkpoints and caches, exports and the recovery journal all go through these functions.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 TMP_SUFFIX = ".tmp"
@@ -32,6 +37,12 @@ def file_mode() -> int:
     return 0o666 & ~_umask()
 
 
+def _temp_prefix(path: Path) -> str:
+    """``.NAME.`` with NAME cut to a few dozen bytes: a 240-byte name still gets a temp file."""
+    name = path.name.encode("utf-8", "surrogateescape")[:_PREFIX_CHARS]
+    return "." + name.decode("utf-8", "ignore") + "."
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see either the old file or the new one.
 
@@ -48,10 +59,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    prefix = "." + path.name.encode("utf-8", "surrogateescape")[:_PREFIX_CHARS].decode(
-        "utf-8", "ignore"
-    ) + "."
-    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=TMP_SUFFIX, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             if hasattr(os, "fchmod"):
@@ -63,6 +71,42 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:
+    """:func:`atomic_write_bytes` of ``text`` encoded with ``encoding``."""
+    atomic_write_bytes(path, text.encode(encoding))
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` for a library that writes files by name.
+
+    When the block ends without an exception the temporary file is fsynced, given ``mode``
+    (when set), renamed over ``path`` and the folder fsynced; on an exception it is removed and
+    ``path`` is left as it was.
+
+    Examples
+    --------
+    >>> with atomic_path(out / "model.safetensors") as tmp:  # doctest: +SKIP
+    ...     save_file(tensors, str(tmp))
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        tmp.chmod(file_mode() if mode is None else mode)  # mkstemp's 0600 otherwise
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise
     fsync_dir(path.parent)
 
