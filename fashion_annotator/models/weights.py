@@ -21,7 +21,7 @@ from fashion_annotator.models.registry import architecture_of, build_model
 REQUIRED_META = ("task", "classes", "arch", "input_size", "mean", "std")
 
 #: Bounds checked before anything is allocated: U-Net ``arch`` integers, class count.
-UNET_LIMITS = {"in_ch": (3, 3), "out_ch": (1, 256), "base": (1, 128), "depth": (1, 8)}
+UNET_LIMITS = {"in_ch": (1, 16), "out_ch": (1, 256), "base": (1, 128), "depth": (1, 8)}
 UNET_FLAGS = ("attention", "boundary_head")
 MAX_CLASSES = 256
 MAX_HEADER_BYTES = 16 << 20
