@@ -87,7 +87,9 @@ def import_alpha(
     return summary
 
 
-def export_cutouts(project: Project, out: str | Path, task: str) -> ExportSummary:
+def export_cutouts(
+    project: Project, out: str | Path, task: str, progress: Progress | None = None
+) -> ExportSummary:
     """Write ``OUT/STEM.png``: the upright photo, alpha 255 where the mask is not background."""
     out = prepare_export_folder(project, out)
     summary = ExportSummary(out)
@@ -100,5 +102,5 @@ def export_cutouts(project: Project, out: str | Path, task: str) -> ExportSummar
         with atomic_path(out / f"{stem}.png") as tmp:
             Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG")
 
-    export_each(project, task, summary, write)
+    export_each(project, task, summary, write, progress)
     return summary

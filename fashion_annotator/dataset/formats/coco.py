@@ -23,6 +23,7 @@ from pycocotools import mask as mask_utils
 
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, keyhole, mask_to_polygons
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -35,6 +36,7 @@ from fashion_annotator.dataset.formats.common import (
     safe_join,
     save_imported,
 )
+from fashion_annotator.dataset.formats.shapes import check_shapes
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -347,17 +349,29 @@ def _photo(project: Project, adder: PhotoAdder, root: Path, name: str, where: st
     return attach_target(project, Path(name).stem, Path(where))
 
 
-def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
-    """Write ``OUT/annotations.json`` (RLE, one instance per connected component per class)
-    and the photos under ``OUT/images/``."""
+def export_coco(
+    project: Project,
+    out: str | Path,
+    task: str,
+    progress: Progress | None = None,
+    *,
+    shapes: str = "mask",
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ExportSummary:
+    """Write ``OUT/annotations.json`` (one instance per connected component per class) and the
+    photos under ``OUT/images/``. ``shapes="mask"``: RLE (exact); ``"polygon"``: one polygon
+    per instance, holes cut in through a zero-width bridge (keyhole), simplified within
+    ``tolerance`` pixels."""
+    check_shapes(shapes, "coco")
     taxonomy = project.taxonomy(task)
     out = prepare_export_folder(project, out, "images")
     summary = ExportSummary(out)
-    images, annotations = [], []
+    images: list[dict] = []
+    annotations: list[dict] = []
 
     def write(record: ImageRecord, stem: str, mask: np.ndarray) -> None:
         file_name = f"{stem}{record.path.suffix.lower()}"
-        instances = _instances(mask, record.id, len(annotations) + 1)
+        instances = _instances(mask, record.id, len(annotations) + 1, shapes, tolerance)
         shutil.copyfile(record.path, out / "images" / file_name)
         images.append(
             {"id": record.id, "file_name": file_name, "width": record.width,
@@ -365,7 +379,7 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
         )  # fmt: skip
         annotations.extend(instances)
 
-    export_each(project, task, summary, write)
+    export_each(project, task, summary, write, progress)
     categories = [
         {"id": i, "name": name, "supercategory": task}
         for i, name in enumerate(taxonomy.names)
@@ -408,8 +422,11 @@ def _component_counts(components: np.ndarray, count: int) -> list[list[int]]:
     return out
 
 
-def _instances(mask: np.ndarray, image_id: int, first_id: int) -> list[dict]:
-    out = []
+def _instances(
+    mask: np.ndarray, image_id: int, first_id: int, shapes: str = "mask",
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> list[dict]:
+    out: list[dict] = []
     height, width = mask.shape
     size = [height, width]
     for label in np.unique(mask):
@@ -424,13 +441,18 @@ def _instances(mask: np.ndarray, image_id: int, first_id: int) -> list[dict]:
         # pycocotools' area() and toBbox() overflow on lists of more than 255 instances.
         areas = stats[1:, cv2.CC_STAT_AREA].tolist()
         boxes = stats[1:, :4].tolist()  # left, top, width, height: COCO's bbox
-        for rle, area, box in zip(rles, areas, boxes, strict=True):
+        for c, (rle, area, box) in enumerate(zip(rles, areas, boxes, strict=True), 1):
+            segmentation: object = {"size": size, "counts": rle["counts"].decode("ascii")}
+            if shapes == "polygon":
+                piece = np.asfortranarray((components == c).astype(np.uint8))
+                polygons = mask_to_polygons(piece, tolerance)
+                segmentation = [keyhole(p).ravel().round(3).tolist() for p in polygons]
             out.append(
                 {
                     "id": first_id + len(out),
                     "image_id": image_id,
                     "category_id": int(label),
-                    "segmentation": {"size": size, "counts": rle["counts"].decode("ascii")},
+                    "segmentation": segmentation,
                     "area": int(area),
                     "bbox": [float(v) for v in box],
                     "iscrowd": 0,

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES
 from fashion_annotator.dataset.leases import LeaseHeld
-from fashion_annotator.dataset.records import ImageRecord, ProjectError
+from fashion_annotator.dataset.records import ImageRecord, MaskVersion, ProjectError
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.dataset.storeio import file_kind
+from fashion_annotator.dataset.storeio import file_kind, read_photo_bytes
 
 FILE_ERRORS = (ValueError, OSError, ProjectError, LeaseHeld, sqlite3.Error)
 """What one bad file may raise; caught per file so a batch goes on with the rest."""
@@ -200,7 +202,13 @@ class PhotoAdder:
         Counted as added only when this call stored it (not when another process, or an
         earlier line of the same import, did).
         """
-        record, added = self.project.add_image_counted(path)
+        counted = getattr(self.project, "add_image_counted", None)
+        if counted is not None:
+            record, added = counted(path)
+        else:  # a backend without it (PostgreSQL): look the content up first
+            sha = hashlib.sha256(read_photo_bytes(Path(path))).hexdigest()
+            added = not any(r.sha256 == sha for r in self.project.images())
+            record = self.project.add_image(path)
         if added:
             self.summary.added += 1
         else:
@@ -222,10 +230,29 @@ def save_imported(
     :class:`~fashion_annotator.dataset.storeio.ImportConflict` unless ``overwrite``. See
     :meth:`~fashion_annotator.dataset.store.Project.save_import` for the status rules.
     """
-    if project.save_import(record.id, task, mask, overwrite=overwrite) is None:
+    save = getattr(project, "save_import", None) or partial(_save_import_checked, project)
+    if save(record.id, task, mask, overwrite=overwrite) is None:
         summary.unchanged += 1
     else:
         summary.masks += 1
+
+
+def _save_import_checked(
+    project: Project, image_id: int, task: str, mask: np.ndarray, *, overwrite: bool = False
+) -> MaskVersion | None:
+    """:meth:`Project.save_import`'s rules for a backend without it (not in one transaction)."""
+    versions = project.mask_versions(image_id, task)
+    for v in versions:
+        if np.array_equal(project.load_mask(image_id, task, v.version), mask):
+            return None
+    if versions and not overwrite:
+        raise ValueError(
+            f"{project.image(image_id).name}: the {task} mask differs from saved version "
+            f"{versions[-1].version}; not imported (pass --overwrite to add it as a new version)"
+        )
+    raise_to_done = project.image(image_id).status in ("new", "in_progress")
+    return project.save_mask(image_id, task, mask, source="import",
+                             status="done" if raise_to_done else None)  # fmt: skip
 
 
 def attach_target(project: Project, stem: str, path: Path) -> ImageRecord:
@@ -253,34 +280,38 @@ def export_stems(records: Iterable[ImageRecord]) -> dict[int, str]:
 
 
 def masked_images(
-    project: Project, task: str, summary: ExportSummary
+    project: Project, task: str, summary: ExportSummary, progress: Progress | None = None
 ) -> Iterator[tuple[ImageRecord, str, np.ndarray]]:
     """``(record, unique export stem, latest mask)`` of each image with a mask for ``task``.
 
     Images without one are noted in ``summary.skipped``; an image whose mask cannot be read
     or whose export fails (the caller's writing raises one of :data:`FILE_ERRORS` inside the
-    loop body) is listed in ``summary.errors`` and the export goes on; each one yielded and
-    written counts as exported.
+    loop body, see :func:`export_each`) is listed in ``summary.errors`` and the export goes
+    on; each one yielded and written counts as exported. ``progress(done, total)`` is called
+    after each image of the project.
     """
     project.taxonomy(task)
     records = project.images()
     stems = export_stems(records)
-    for record in records:
+    for done, record in enumerate(records, 1):
         try:
             mask = project.load_mask(record.id, task)
         except FILE_ERRORS as exc:
             summary.errors.append((record.name, str(exc)))
-            continue
-        if mask is None:
-            summary.skipped.append(record.name)
-            continue
-        if mask.shape != record.shape:
-            summary.errors.append(
-                (record.name, f"saved mask {mask.shape} differs from the photo {record.shape}")
-            )
-            continue
-        yield record, stems[record.id], mask
-        summary.count += 1
+            mask = None
+        else:
+            if mask is None:
+                summary.skipped.append(record.name)
+            elif mask.shape != record.shape:
+                summary.errors.append(
+                    (record.name, f"saved mask {mask.shape} differs from the photo {record.shape}")
+                )
+                mask = None
+        if mask is not None:
+            yield record, stems[record.id], mask
+            summary.count += 1
+        if progress is not None:
+            progress(done, len(records))
 
 
 def export_each(
@@ -288,9 +319,10 @@ def export_each(
     task: str,
     summary: ExportSummary,
     write: Callable[[ImageRecord, str, np.ndarray], None],
+    progress: Progress | None = None,
 ) -> None:
     """Call ``write(record, stem, mask)`` for each masked image; a failure is listed, not fatal."""
-    for record, stem, mask in masked_images(project, task, summary):
+    for record, stem, mask in masked_images(project, task, summary, progress):
         try:
             write(record, stem, mask)
         except FILE_ERRORS as exc:

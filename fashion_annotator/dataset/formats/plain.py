@@ -157,7 +157,9 @@ def _to_task(
     return mask
 
 
-def export_plain(project: Project, out: str | Path, task: str) -> ExportSummary:
+def export_plain(
+    project: Project, out: str | Path, task: str, progress: Progress | None = None
+) -> ExportSummary:
     """Write the latest mask of ``task`` for every image that has one, in the plain format."""
     taxonomy = project.taxonomy(task)
     out = prepare_export_folder(project, out, "images", "masks")
@@ -167,7 +169,7 @@ def export_plain(project: Project, out: str | Path, task: str) -> ExportSummary:
         shutil.copyfile(record.path, out / "images" / f"{stem}{record.path.suffix.lower()}")
         atomic_write_bytes(out / "masks" / f"{stem}.png", encode_mask_png(mask, taxonomy.colors))
 
-    export_each(project, task, summary, write)
+    export_each(project, task, summary, write, progress)
     labels = {str(i): name for i, name in enumerate(taxonomy.names)}
     atomic_write_text(out / "labels.json", json.dumps(labels, indent=1))
     identity = {str(i): i for i in range(taxonomy.num_classes)}
