@@ -31,26 +31,27 @@ class Reporter:
         self.tty = sys.stderr.isatty()
 
     def __call__(self, event: dict[str, Any]) -> None:
+        event = _finite(event)
         if self.json_lines:
-            print(json.dumps(event, default=_jsonable), flush=True)
+            print(json.dumps(event, default=_jsonable, allow_nan=False), flush=True)
             return
         kind = event["event"]
         if kind == "step" and self.tty:
             done = event["step"] / event["steps"]
             bar = "#" * int(30 * done)
             eta = event["eta_s"]
-            eta_txt = f"{eta / 60:.1f} min" if math.isfinite(eta) else "?"
+            eta_txt = f"{eta / 60:.1f} min" if eta is not None and math.isfinite(eta) else "?"
             sys.stderr.write(
                 f"\repoch {event['epoch']} [{bar:<30}] {event['step']}/{event['steps']} "
-                f"loss {event['loss']:.4f} eta {eta_txt}   "
+                f"loss {_num(event['loss'])} eta {eta_txt}   "
             )
             sys.stderr.flush()
         elif kind == "epoch":
             val = "  ".join(
-                f"{task} {fig.get('median_dice', fig['miou']):.4f}"
+                f"{task} {_num(fig.get('median_dice', fig['miou']))}"
                 for task, fig in event["val"].items()
             )
-            sys.stderr.write(f"\nepoch {event['epoch']}: loss {event['loss']:.4f}  val {val}\n")
+            sys.stderr.write(f"\nepoch {event['epoch']}: loss {_num(event['loss'])}  val {val}\n")
         elif kind == "start":
             size = "x".join(map(str, event.get("input_size", [])))
             sys.stderr.write(
@@ -89,6 +90,23 @@ def _error(report: Reporter, message: str, status: int) -> int:
         report({"event": "error", "message": message})
     print(f"{PROG} train: error: {message}", file=sys.stderr)
     return status
+
+
+def _num(value: float | None) -> str:
+    return "?" if value is None else f"{value:.4f}"
+
+
+def _finite(obj: Any) -> Any:
+    """``obj`` with NaN and infinite floats replaced by None (valid JSON: ``null``)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    if hasattr(obj, "tolist"):
+        return _finite(obj.tolist())
+    return obj
 
 
 def _jsonable(obj: Any) -> Any:

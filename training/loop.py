@@ -40,6 +40,36 @@ class TrainingCancelled(Exception):
     """Raised inside the loop when the cancel flag is set (SIGTERM)."""
 
 
+class TrainingDiverged(ValueError):
+    """The loss became NaN or infinite; nothing is exported or registered."""
+
+
+CHECKPOINT_KEYS = ("model", "optimizer", "epoch", "step", "elapsed", "best", "best_epoch",
+                   "bad_epochs", "history", "best_state")  # fmt: skip
+
+
+def load_checkpoint(path: Path) -> dict[str, Any]:
+    """Read a checkpoint written by :func:`train` with ``torch.load(weights_only=True)``.
+
+    Raises
+    ------
+    ValueError
+        The file is not such a checkpoint (a hostile pickle is refused by the restricted
+        loader and reported as such, never loaded with ``weights_only=False``).
+    """
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - pickle, zip and torch raise many types
+        first = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else type(exc).__name__
+        raise ValueError(
+            f"{path}: not a checkpoint written by this program ({type(exc).__name__}: {first}); "
+            "refused without unpickling it. Delete it and train without --resume"
+        ) from None
+    if not isinstance(ckpt, dict) or any(k not in ckpt for k in CHECKPOINT_KEYS):
+        raise ValueError(f"{path}: not a training checkpoint (missing keys); train without --resume")
+    return ckpt
+
+
 @dataclass
 class TrainConfig:
     """Everything that shapes a run; stored in the checkpoint so ``--resume`` continues it."""
@@ -181,9 +211,16 @@ def train(
         "best_state": None,
     }
     if resume and ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location="cpu", weights_only=True)
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["optimizer"])
+        ckpt = load_checkpoint(ckpt_path)
+        try:
+            model.load_state_dict(ckpt["model"])
+            opt.load_state_dict(ckpt["optimizer"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            first = str(exc).strip().splitlines()[0][:160]
+            raise ValueError(
+                f"{ckpt_path}: the checkpoint does not fit this model ({first}); "
+                "train without --resume"
+            ) from None
         state.update({k: ckpt[k] for k in state})
     ddp_model = distributed.wrap(model)
 
@@ -228,6 +265,12 @@ def train(
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress(), 1.0)))
             loss = _loss(ddp_model, x.to(device), y.to(device), heads, luts, weights, cfg)
+            if not bool(torch.isfinite(loss)):
+                raise TrainingDiverged(
+                    f"the loss became {loss.item()} at epoch {epoch}, step {s + 1} (learning "
+                    f"rate {opt.param_groups[0]['lr']:.3g}); no model was saved. Lower --lr "
+                    "or check the training masks"
+                )
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

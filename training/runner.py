@@ -184,6 +184,12 @@ def _run(
         else:
             loaded = load_model(path)
             init_state, init_meta = loaded.module.state_dict(), loaded.meta
+            tasks = [h.task for h in heads]
+            if init_meta["task"] not in tasks:
+                raise ValueError(
+                    f"{path}: a {init_meta['task']!r} model cannot initialise a "
+                    f"{'+'.join(tasks)} training (its classes {init_meta['classes']} differ)"
+                )
             keep = ("base", "depth", "norm", "attention")
             cfg.arch_override = {k: init_meta["arch"][k] for k in keep if k in init_meta["arch"]}
             size = (int(init_meta["input_size"][0]), int(init_meta["input_size"][1]))

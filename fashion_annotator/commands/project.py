@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,7 @@ IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS)
 EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS)
 SHAPE_KINDS = ("polygon", "mask")  # fashion_annotator.dataset.formats.SHAPE_KINDS
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
+_EPILOG_EXPORT = "exit status: 0 done, 1 error (nothing exported), 3 some images failed (listed)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -63,11 +65,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="task to import masks for (added to the project if absent); plain: the source's "
         "taxonomies.json mapping into NAME is used (default: every task it defines)",
     )  # fmt: skip
+    imp.add_argument(
+        "--overwrite", action="store_true",
+        help="save a mask that differs from the saved ones as a new version (default: refuse "
+        "it and list it; masks equal to a saved version are never saved twice)",
+    )  # fmt: skip
     imp.add_argument("--user", help="operator name recorded on changes (default: login name)")
     imp.set_defaults(func=_cmd_import)
 
     exp = subparsers.add_parser(
-        "export", help="export a project's masks",
+        "export", help="export a project's masks", epilog=_EPILOG_EXPORT,
         description="Export the latest mask of each image. plain: images/ + masks/ indexed "
         "PNGs; coco: annotations.json with RLE or polygon instances; cutout: RGBA PNGs with "
         "the background transparent; labelme, cvat, voc, labelstudio, yolo: the tools' "
@@ -126,7 +133,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
             with ProgressBar("adding photos") as bar:
                 summary = import_source(project, args.images, "photos", progress=bar.update)
             return _report(summary, time.perf_counter() - start)
-    except (ProjectError, ValueError, OSError) as exc:
+    except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(args, exc)
 
 
@@ -142,10 +149,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             with ProgressBar("importing") as bar:
                 summary = import_source(
-                    project, args.src, args.format, args.taxonomy, progress=bar.update
-                )
+                    project, args.src, args.format, args.taxonomy, progress=bar.update,
+                    overwrite=args.overwrite,
+                )  # fmt: skip
             return _report(summary, time.perf_counter() - start)
-    except (ProjectError, ValueError, OSError, LeaseHeld) as exc:
+    except (ProjectError, ValueError, OSError, LeaseHeld, sqlite3.Error) as exc:
         return _fail(args, exc)
 
 
@@ -159,10 +167,13 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 project, args.out, args.format, args.task, progress=bar.update,
                 shapes=args.shapes, tolerance=args.tolerance,
             )  # fmt: skip
-    except (ProjectError, ValueError, OSError) as exc:
+    except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(args, exc)
-    print("\n".join(summary.lines()))
-    return EXIT_OK
+    lines = summary.lines()
+    print(lines[0])
+    for line in lines[1:]:
+        print(line, file=sys.stderr)
+    return EXIT_PARTIAL if summary.errors else EXIT_OK
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -172,7 +183,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
         with open_project(args.project) as project:
             status = project.counts()
             tasks = project.task_counts()
-    except ProjectError as exc:
+    except (ProjectError, sqlite3.Error) as exc:
         return _fail(args, exc)
     if args.json:
         print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))

@@ -12,12 +12,44 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+TMP_SUFFIX = ".tmp"
+"""Every temporary file written here ends with this and starts with a dot (see the sweep)."""
+
+_PREFIX_CHARS = 48  # keeps ``.PREFIX.<random>.tmp`` far below the 255-byte name limit
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the platform allows."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # fallback: a brief set-and-restore
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """The permission bits a plain ``open(path, "w")`` would give a new file (0666 & ~umask)."""
+    return 0o666 & ~_umask()
+
+
+def _temp_prefix(path: Path) -> str:
+    """``.NAME.`` with NAME cut to a few dozen bytes: a 240-byte name still gets a temp file."""
+    name = path.name.encode("utf-8", "surrogateescape")[:_PREFIX_CHARS]
+    return "." + name.decode("utf-8", "ignore") + "."
+
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` so that readers see either the old file or the new one.
 
     The bytes go to a temporary file in the destination folder, are flushed and fsynced, then
     the file is renamed over ``path`` and the folder is fsynced so the rename itself is durable.
+    The file gets the umask's permissions (as ``open`` would), not ``mkstemp``'s 0600, so other
+    accounts of the same group can read a shared project.
 
     Raises
     ------
@@ -27,9 +59,11 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), file_mode())
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
@@ -61,15 +95,14 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
             os.fsync(handle.fileno())
-        if mode is not None:
-            tmp.chmod(mode)
+        tmp.chmod(file_mode() if mode is None else mode)  # mkstemp's 0600 otherwise
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

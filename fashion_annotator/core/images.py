@@ -52,6 +52,8 @@ _ORIENTATION_OPS: dict[int, tuple[Image.Transpose, ...]] = {
 _SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N"}
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _MEMORY_SOURCE = "<in-memory PNG>"
+LOSSY_FORMATS = frozenset({"JPEG", "MPO", "JPEG2000"})
+"""Pillow formats refused for label masks, whatever the file's suffix."""
 
 
 class ImageLoadError(ValueError):
@@ -284,10 +286,16 @@ def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndar
     Raises
     ------
     ImageLoadError
-        Unreadable files, colour masks, ids above 255 and a ``shape`` mismatch.
+        Unreadable files, lossy data (JPEG, even named ``.png``), colour masks, ids above
+        255 and a ``shape`` mismatch.
     """
     im, path = _open_file(path)
     with im:
+        if im.format in LOSSY_FORMATS:
+            raise ImageLoadError(
+                path, f"{im.format} (lossy) data; a label mask must be lossless (PNG), since "
+                "compression artefacts change label ids"
+            )
         mask = _to_label_ids(_upright(im), path)
     _check_shape(mask, shape, path)
     return mask

@@ -177,10 +177,14 @@ def _read_json(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"{path}: file does not exist") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}: invalid JSON ({exc})") from exc
+    except RecursionError:
+        raise ValueError(f"{path}: invalid JSON (nested too deeply)") from None
 
 
 def load_taxonomy_file(path: str | Path) -> Taxonomy:

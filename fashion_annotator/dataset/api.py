@@ -122,6 +122,11 @@ class ProjectStore(Protocol):
     user: str
 
     @property
+    def readonly(self) -> str | None:
+        """Why the store is open read-only (every write raises), or None."""
+        ...
+
+    @property
     def models(self) -> ModelsPart:
         """The model registry."""
         ...
@@ -173,6 +178,10 @@ class ProjectStore(Protocol):
         """Add a photo (content-deduplicated)."""
         ...
 
+    def add_image_counted(self, src: str | Path, *, copy: bool = True) -> tuple[ImageRecord, bool]:
+        """Add a photo; also whether this call added it (False: already present)."""
+        ...
+
     def images(self, status: str | None = None, search: str | None = None) -> list[ImageRecord]:
         """Images in import order, optionally filtered."""
         ...
@@ -217,6 +226,13 @@ class ProjectStore(Protocol):
         status: str | None = None,
     ) -> MaskVersion:
         """Save a new mask version (every version is kept)."""
+        ...
+
+    def save_import(
+        self, image_id: int, task: str, mask: np.ndarray, *, overwrite: bool = False
+    ) -> MaskVersion | None:
+        """Save an imported mask: None when equal to a saved version; ``ImportConflict``
+        when it differs and not ``overwrite``; the status only rises to ``done``."""
         ...
 
     def load_mask(self, image_id: int, task: str, version: int | None = None) -> np.ndarray | None:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.storeio import describe
 
 INDEX_NAME = "project.sqlite"
 
@@ -41,6 +42,7 @@ class StoreConnection:
         self.token = uuid.uuid4().hex
         self.host = socket.gethostname()
         self.pid = os.getpid()
+        self.readonly: str | None = None  # why the index is open read-only, else None
 
     @property
     def holder(self) -> str:
@@ -69,18 +71,30 @@ class StoreConnection:
     def tx(self) -> Iterator[sqlite3.Connection]:
         """One write transaction, taken up front so concurrent writers queue, not deadlock."""
         conn = self.conn
+        if self.readonly:
+            raise ProjectError(
+                f"{self.root}: the project is read-only ({self.readonly}); nothing was saved"
+            )
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
-            raise ProjectError(f"{self.root / INDEX_NAME}: cannot write the index: {exc}") from exc
+            raise ProjectError(
+                f"{self.root / INDEX_NAME}: cannot write the index: {describe(exc)}"
+            ) from exc
         try:
             yield conn
             conn.execute("COMMIT")
-        except BaseException:
+        except BaseException as exc:
             # SQLite already rolled back after some errors (disk full, I/O); a second ROLLBACK
             # would raise and hide the error that says what went wrong.
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):  # no raw SQLite error reaches the callers
+                raise ProjectError(
+                    f"{self.root / INDEX_NAME}: cannot write the index ({describe(exc)}); "
+                    "nothing was recorded"
+                ) from exc
             raise
 
     def write_status(self, conn: sqlite3.Connection, image_id: int, status: str) -> None:

@@ -146,6 +146,8 @@ class Leases:
 
     def release(self, image_id: int) -> bool:
         """Give up this session's lease on an image; return whether it held one."""
+        if self._db.readonly:  # a read-only session never took one
+            return False
         cur = self._db.conn.execute(
             "DELETE FROM leases WHERE image_id = ? AND token = ?", (int(image_id), self._db.token)
         )
@@ -153,6 +155,8 @@ class Leases:
 
     def release_all(self) -> int:
         """Drop every lease this session holds (closing a project); return how many."""
+        if self._db.readonly:
+            return 0
         return self._db.conn.execute(
             "DELETE FROM leases WHERE token = ?", (self._db.token,)
         ).rowcount

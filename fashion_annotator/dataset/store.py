@@ -19,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import getpass
 import hashlib
+import logging
+import os
 import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
@@ -34,7 +36,7 @@ from fashion_annotator.core.images import (
     load_image,
 )
 from fashion_annotator.core.labels import Taxonomy, load_taxonomy, validate_mask
-from fashion_annotator.dataset import schema
+from fashion_annotator.dataset import confine, schema, storeio
 from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
@@ -49,10 +51,14 @@ from fashion_annotator.dataset.records import (
 )
 from fashion_annotator.dataset.registry import ModelRegistry
 from fashion_annotator.dataset.schema import STATUSES
+from fashion_annotator.dataset.storeio import ImportConflict
+from fashion_annotator.dataset.sweep import SweepReport, sweep
+
+log = logging.getLogger(__name__)
 
 __all__ = [
-    "INDEX_NAME", "QUEUE_STATUSES", "LeaseHeld", "Project", "ProjectError", "create_project",
-    "open_project",
+    "INDEX_NAME", "QUEUE_STATUSES", "ImportConflict", "LeaseHeld", "Project", "ProjectError",
+    "create_project", "open_project",
 ]
 
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
@@ -78,6 +84,7 @@ class Project(LegacyNames, InstanceStoreMixin):
         self.root = self._db.root
         self.user = self._db.user
         self._taxonomies: dict[str, Taxonomy] = {}
+        self.swept = SweepReport()
         self.models = ModelRegistry(self._db)
         self.decisions = Decisions(self._db, self._check_image_task)
         self.cache = Cache(self.root, lambda image_id: self.image(image_id).sha256)
@@ -90,6 +97,11 @@ class Project(LegacyNames, InstanceStoreMixin):
     @property
     def _conn(self) -> sqlite3.Connection:
         return self._db.conn
+
+    @property
+    def readonly(self) -> str | None:
+        """Why the project is open read-only (every write raises ProjectError), else None."""
+        return self._db.readonly
 
     @property
     def location(self) -> str | Path:
@@ -120,14 +132,16 @@ class Project(LegacyNames, InstanceStoreMixin):
             raise ProjectError(f"{root}: a project needs at least one task")
         for task in tasks:
             _load_taxonomy(task)
-        if (root / INDEX_NAME).exists():
-            raise ProjectError(f"{root}: already a project ({INDEX_NAME} exists)")
         try:
             for name in FOLDERS:
                 (root / name).mkdir(parents=True, exist_ok=True)
-            project = cls(root, _connect(root / INDEX_NAME), user)
+            # Exclusive creation: of two processes creating one project, exactly one wins.
+            os.close(os.open(root / INDEX_NAME, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            raise ProjectError(f"{root}: already a project ({INDEX_NAME} exists)") from None
         except OSError as exc:
             raise ProjectError(f"{root}: cannot create the project: {exc.strerror or exc}") from exc
+        project = cls(root, _connect(root / INDEX_NAME), user)
         with project._tx():
             project._conn.executemany(
                 "INSERT INTO tasks (name, position) VALUES (?, ?)",
@@ -136,19 +150,56 @@ class Project(LegacyNames, InstanceStoreMixin):
         return project
 
     @classmethod
-    def open(cls, root: str | Path, user: str | None = None) -> Project:
-        """Open an existing project, upgrading an older index schema in place."""
+    def open(
+        cls, root: str | Path, user: str | None = None, *, readonly: bool | None = None
+    ) -> Project:
+        """Open an existing project, upgrading an older index schema in place.
+
+        Opening for writing sweeps temp files and orphans left by killed processes (logged,
+        see :mod:`~fashion_annotator.dataset.sweep`). A project that cannot be written (a
+        read-only folder or medium, a full disk) opens read-only: it can be viewed, exported
+        and reported on, ``readonly`` says why, and every write raises :class:`ProjectError`.
+
+        Parameters
+        ----------
+        readonly : bool, optional
+            True: open read-only. False: fail rather than fall back. None (default): open
+            for writing when possible, else read-only.
+        """
         root = Path(root)
         index = root / INDEX_NAME
         if not index.is_file():
             raise ProjectError(f"{root}: not a project (no {INDEX_NAME})")
-        return cls(root, _connect(index), user)
+        why = "opened read-only on request" if readonly else storeio.unwritable(root, index)
+        if why is None:
+            try:
+                project = cls(root, _connect(index), user)
+            except ProjectError as exc:
+                if readonly is False or not storeio.may_fall_back(exc):
+                    raise
+                why = f"cannot write it ({exc.__cause__ or exc})"
+            else:
+                project._sweep()
+                return project
+        if readonly is False:
+            raise ProjectError(f"{root}: cannot open for writing: {why}")
+        project = cls(root, storeio.connect_readonly(index), user)
+        project._db.readonly = why
+        log.warning("%s: opened read-only: %s", root, why)
+        return project
+
+    def _sweep(self) -> None:
+        try:
+            with self._tx() as conn:
+                self.swept = sweep(self.root, conn)
+        except (ProjectError, sqlite3.Error, OSError) as exc:
+            log.warning("%s: sweep of leftovers skipped: %s", self.root, exc)
 
     def close(self) -> None:
         """Release this session's leases and close the index."""
         if self._db.closed:
             return
-        with contextlib.suppress(sqlite3.Error):
+        with contextlib.suppress(sqlite3.Error, ProjectError):
             self.leases.release_all()
         self._db.close()
 
@@ -198,19 +249,22 @@ class Project(LegacyNames, InstanceStoreMixin):
         Raises
         ------
         fashion_annotator.core.images.ImageLoadError
-            The file is not a readable photo (names the file and the problem).
+            The file is not a readable photo, or not a regular file (a FIFO, a device, a
+            folder); names the file and the problem.
         ProjectError
             The copy into ``images/`` failed (full disk, read-only folder).
         """
+        return self.add_image_counted(src, copy=copy)[0]
+
+    def add_image_counted(self, src: str | Path, *, copy: bool = True) -> tuple[ImageRecord, bool]:
+        """:meth:`add_image`, also saying whether this call added it (False: already present,
+        perhaps added by another process a moment ago)."""
         src = Path(src)
-        try:
-            raw = src.read_bytes()
-        except OSError as exc:
-            raise ProjectError(f"{src}: cannot read: {exc.strerror or exc}") from exc
+        raw = storeio.read_photo_bytes(src)
         sha = hashlib.sha256(raw).hexdigest()
         found = self._image_by_sha(sha)
         if found is not None:
-            return found
+            return found, False
         photo = load_image(src)
         height, width = photo.rgb.shape[:2]
         now = time.time()
@@ -219,8 +273,9 @@ class Project(LegacyNames, InstanceStoreMixin):
         with self._tx() as conn:
             found = self._image_by_sha(sha)
             if found is not None:  # another process added it since our lookup
-                return found
-            name = self._free_name(src.name, sha) if copy else str(src.resolve())
+                return found, False
+            original = confine.storable_name(src.name)
+            name = self._free_name(original, sha) if copy else str(src.resolve())
             if copy:
                 dest = self.root / "images" / name
                 try:
@@ -233,15 +288,16 @@ class Project(LegacyNames, InstanceStoreMixin):
                 "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
                 " height, status, created, updated, user) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
-                (name, src.name, src.stem, str(src), int(copy), sha, width, height, now, now,
-                 self.user),
+                (name, original, Path(original).stem, confine.storable_name(str(src)),
+                 int(copy), sha, width, height, now, now, self.user),
             )  # fmt: skip
-        return self.image(int(cur.lastrowid or 0))
+        return self.image(int(cur.lastrowid or 0)), True
 
     def _free_name(self, name: str, sha: str) -> str:
         taken = self._conn.execute("SELECT 1 FROM images WHERE name = ?", (name,)).fetchone()
-        if taken is None and not (self.root / "images" / name).exists():
-            return name
+        path = self.root / "images" / name
+        if taken is None and (not path.exists() or storeio.same_content(path, sha)):
+            return name  # free, or our own orphan from an import killed before its commit
         stem, suffix = Path(name).stem, Path(name).suffix
         return f"{stem}-{sha[:12]}{suffix}"
 
@@ -250,7 +306,7 @@ class Project(LegacyNames, InstanceStoreMixin):
         return None if row is None else self._record(row)
 
     def _record(self, row: sqlite3.Row) -> ImageRecord:
-        path = self.root / "images" / row["name"] if row["stored"] else Path(row["name"])
+        path = confine.stored_photo(self.root, row["name"]) if row["stored"] else Path(row["name"])
         return ImageRecord(
             id=row["id"], name=row["name"], stem=row["stem"], path=path, source=row["source"],
             sha256=row["sha256"], width=row["width"], height=row["height"], status=row["status"],
@@ -353,23 +409,63 @@ class Project(LegacyNames, InstanceStoreMixin):
             _check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._tx() as conn:
-            self.leases.check_not_held(conn, record.id)
-            version, path, now = self._write_version(
-                conn, "mask_versions", "masks", record, task, data
-            )
-            row = (record.id, task, version, path, sha, source, float(seconds), int(actions))
+            return self._insert_mask(conn, record, task, data, sha, source, seconds, actions,
+                                     status)  # fmt: skip
+
+    def save_import(
+        self, image_id: int, task: str, mask: np.ndarray, *, overwrite: bool = False
+    ) -> MaskVersion | None:
+        """Save an imported ground-truth mask without ever replacing an operator's work.
+
+        A mask equal to any saved version is a no-op (returns None), so re-running or
+        resuming an import adds nothing. A mask that differs from the saved ones is refused
+        unless ``overwrite`` (then it becomes a new version; older ones are kept). The image
+        becomes ``done`` only when it was ``new`` or ``in_progress``: an import never lowers
+        ``approved`` nor clears ``rejected``.
+
+        Raises
+        ------
+        ImportConflict
+            The mask differs from the saved versions and ``overwrite`` is False.
+        """
+        record = self.image(image_id)
+        data, sha = self._encode(record, task, mask)
+        with self._tx() as conn:
+            rows = conn.execute(
+                "SELECT version, path, sha256, source, user FROM mask_versions "
+                "WHERE image_id = ? AND task = ? ORDER BY version",
+                (record.id, task),
+            ).fetchall()
+            if any(r["sha256"] == sha for r in rows):
+                return None
+            if rows and storeio.same_mask(self._read_png(rows[-1]["path"]), mask):
+                return None
+            if rows and not overwrite:
+                raise ImportConflict(record.name, task, rows[-1])
+            current = conn.execute(
+                "SELECT status FROM images WHERE id = ?", (record.id,)
+            ).fetchone()["status"]
+            status = "done" if current in ("new", "in_progress") else None
+            return self._insert_mask(conn, record, task, data, sha, "import", 0.0, 0, status)
+
+    def _insert_mask(
+        self, conn: sqlite3.Connection, record: ImageRecord, task: str, data: bytes, sha: str,
+        source: str, seconds: float, actions: int, status: str | None,
+    ) -> MaskVersion:  # fmt: skip
+        self.leases.check_not_held(conn, record.id)
+        version, path, now = self._write_version(conn, "mask_versions", "masks", record, task, data)
+        row = (record.id, task, version, path, sha, source, float(seconds), int(actions))
+        conn.execute(
+            "INSERT INTO mask_versions (image_id, task, version, path, sha256, source,"
+            " seconds, actions, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*row, self.user, now),
+        )
+        if status is None:
             conn.execute(
-                "INSERT INTO mask_versions (image_id, task, version, path, sha256, source,"
-                " seconds, actions, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (*row, self.user, now),
+                "UPDATE images SET updated = ?, user = ? WHERE id = ?", (now, self.user, record.id)
             )
-            if status is None:
-                conn.execute(
-                    "UPDATE images SET updated = ?, user = ? WHERE id = ?",
-                    (now, self.user, record.id),
-                )
-            else:
-                self._db.write_status(conn, record.id, status)
+        else:
+            self._db.write_status(conn, record.id, status)
         return MaskVersion(record.id, task, version, self.root / path, sha, source,
                            float(seconds), int(actions), self.user, now)  # fmt: skip
 
@@ -437,8 +533,9 @@ class Project(LegacyNames, InstanceStoreMixin):
         """Every saved version of an image's mask for ``task``, oldest first."""
         rows = self._versions("mask_versions", image_id, task)
         return [
-            MaskVersion(r["image_id"], r["task"], r["version"], self.root / r["path"], r["sha256"],
-                        r["source"], r["seconds"], r["actions"], r["user"], r["created"])
+            MaskVersion(r["image_id"], r["task"], r["version"],
+                        confine.version_file(self.root, r["path"]), r["sha256"], r["source"],
+                        r["seconds"], r["actions"], r["user"], r["created"])
             for r in rows
         ]  # fmt: skip
 
@@ -471,8 +568,9 @@ class Project(LegacyNames, InstanceStoreMixin):
         """Every recorded proposal for the image and task, oldest first."""
         rows = self._versions("proposals", image_id, task)
         return [
-            ProposalRecord(r["image_id"], r["task"], r["version"], self.root / r["path"],
-                           r["model_version"], r["user"], r["created"])
+            ProposalRecord(r["image_id"], r["task"], r["version"],
+                           confine.version_file(self.root, r["path"]), r["model_version"],
+                           r["user"], r["created"])
             for r in rows
         ]  # fmt: skip
 
@@ -503,7 +601,7 @@ class Project(LegacyNames, InstanceStoreMixin):
             (task, task, *statuses, task),
         ).fetchall()
         return [
-            (r["image_id"], self.image_path(r["image_id"]), self.root / r["mask_path"])
+            (r["image_id"], self.image_path(r["image_id"]), confine.version_file(self.root, r["mask_path"]))
             for r in rows
             if not (exclude_rejected and r["decision"] == "reject")
         ]
@@ -519,7 +617,7 @@ class Project(LegacyNames, InstanceStoreMixin):
             yield image_id, photo, self._read_png(str(mask_path.relative_to(self.root)))
 
     def _read_png(self, rel: str) -> np.ndarray:
-        path = self.root / rel
+        path = confine.version_file(self.root, rel)
         try:
             return decode_mask_png(path.read_bytes())
         except (OSError, ValueError) as exc:

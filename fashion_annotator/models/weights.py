@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import struct
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,17 @@ from torch import nn
 
 from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.models.preprocess import InputSpec
-from fashion_annotator.models.registry import build_model
+from fashion_annotator.models.registry import architecture_of, build_model
 
 #: Meta keys every model file carries (see docs/architecture.md).
 REQUIRED_META = ("task", "classes", "arch", "input_size", "mean", "std")
+
+#: Bounds checked before anything is allocated: U-Net ``arch`` integers, class count.
+UNET_LIMITS = {"in_ch": (1, 16), "out_ch": (1, 256), "base": (1, 128), "depth": (1, 8)}
+UNET_FLAGS = ("attention", "boundary_head")
+MAX_CLASSES = 256
+MAX_HEADER_BYTES = 16 << 20
+FLOAT_DTYPES = frozenset({"F32", "F16", "BF16", "F64"})
 
 
 class ModelFileError(ValueError):
@@ -59,10 +67,10 @@ def save_model(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     if missing:
         raise ValueError(f"meta for {path} lacks required keys {missing}")
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    # safetensors writes 0600; model files are shared like any resource
-    with atomic_path(path, mode=0o644) as tmp:
+    # safetensors writes 0600; model files get the umask's permissions like any file
+    with atomic_path(path) as tmp:
         save_file(tensors, str(tmp))
-    with atomic_path(meta_path(path), mode=0o644) as tmp:
+    with atomic_path(meta_path(path)) as tmp:
         tmp.write_text(json.dumps(meta, indent=1))
 
 
@@ -76,6 +84,10 @@ def read_meta(path: Path) -> dict[str, Any]:
         raise ModelFileError(mpath, "meta JSON file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(mpath, f"not valid JSON ({exc})") from None
+    except RecursionError:
+        raise ModelFileError(mpath, "not valid JSON (nested too deeply)") from None
+    except OSError as exc:
+        raise ModelFileError(mpath, f"cannot read ({exc.strerror or exc})") from None
     return check_meta(meta, mpath)
 
 
@@ -103,8 +115,20 @@ def check_meta(
             Path(where), "'arch' must be an object of the architecture's arguments"
         )
     classes = meta["classes"]
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise ModelFileError(Path(where), f"classes must list two names or more, got {classes!r}")
+    if (
+        not isinstance(classes, list)
+        or not 2 <= len(classes) <= MAX_CLASSES
+        or not all(isinstance(c, str) for c in classes)
+    ):
+        raise ModelFileError(
+            Path(where), f"classes must list two names or more (<= {MAX_CLASSES}), got "
+            f"{str(classes)[:80]}"
+        )
+    if "arch" in required:
+        _check_arch(meta, Path(where))
+    size = meta.get("input_size")
+    if not (isinstance(size, list) and all(_is_int(v) for v in size)):
+        raise ModelFileError(Path(where), f"input_size must be [H, W] integers, got {str(size)[:60]}")
     try:
         InputSpec.from_meta(meta)
         threshold = float(meta.get("threshold", 0.5))
@@ -113,6 +137,84 @@ def check_meta(
     if not 0.0 < threshold < 1.0:
         raise ModelFileError(Path(where), f"threshold must lie in (0, 1), got {threshold}")
     return meta
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_arch(meta: dict[str, Any], where: Path) -> None:
+    """Bounds of a U-Net's ``arch``, so a hostile file cannot ask for a huge network."""
+    try:
+        name = architecture_of(meta)
+    except ValueError as exc:
+        raise ModelFileError(where, str(exc)) from None
+    if name != "unet":
+        return
+    arch = meta["arch"]
+    unknown = sorted(set(arch) - {*UNET_LIMITS, *UNET_FLAGS, "norm"})
+    if unknown:
+        raise ModelFileError(where, f"bad 'arch': unknown keys {unknown}")
+    for key, (lo, hi) in UNET_LIMITS.items():
+        if key in arch and not (_is_int(arch[key]) and lo <= arch[key] <= hi):
+            raise ModelFileError(where, f"bad 'arch': {key}={str(arch[key])[:40]} outside {lo}..{hi}")
+    if arch.get("norm", "group") not in ("group", "batch"):
+        raise ModelFileError(where, f"bad 'arch': norm={str(arch['norm'])[:40]} not group or batch")
+    for key in UNET_FLAGS:
+        if not isinstance(arch.get(key, False), bool):
+            raise ModelFileError(where, f"bad 'arch': {key} must be true or false")
+
+
+def safetensors_header(path: Path) -> dict[str, Any]:
+    """Read and check the header of a ``.safetensors`` file without reading the tensors.
+
+    Returns
+    -------
+    dict
+        Tensor name -> ``{"dtype", "shape", "data_offsets"}``.
+
+    Raises
+    ------
+    ModelFileError
+        Not a safetensors file (a pickle or a zip checkpoint is named as such; it is never
+        unpickled), a damaged header, or tensors that are not floating point.
+    """
+    try:
+        with open(path, "rb") as handle:
+            size = Path(path).stat().st_size
+            head = handle.read(8)
+            first = handle.read(1)
+            n = struct.unpack("<Q", head)[0] if len(head) == 8 else -1
+            if not 0 < n <= min(MAX_HEADER_BYTES, size - 8) or first != b"{":
+                raise ModelFileError(path, f"not a safetensors file ({_sniff(head)})")
+            text = first + handle.read(n - 1)
+    except OSError as exc:
+        raise ModelFileError(path, f"cannot read ({exc.strerror or exc})") from None
+    try:
+        header = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise ModelFileError(path, "not a safetensors file (damaged header)") from None
+    if not isinstance(header, dict):
+        raise ModelFileError(path, "not a safetensors file (header is not an object)")
+    tensors = {k: v for k, v in header.items() if k != "__metadata__"}
+    for name, info in tensors.items():
+        if not isinstance(info, dict) or not isinstance(info.get("shape"), list):
+            raise ModelFileError(path, f"damaged header entry for {name!r}")
+        if info.get("dtype") not in FLOAT_DTYPES:
+            raise ModelFileError(
+                path, f"tensor {name!r} has dtype {info.get('dtype')!r}; weights must be floating point"
+            )
+    return tensors
+
+
+def _sniff(head: bytes) -> str:
+    if head[:2] == b"PK":
+        return "a zip archive, e.g. a torch.save checkpoint; refused, never unpickled"
+    if head[:1] == b"\x80":
+        return "a Python pickle; refused, never unpickled"
+    if not head:
+        return "empty file"
+    return "unknown content"
 
 
 def load_model(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
@@ -127,15 +229,26 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
     path = Path(path)
     meta = read_meta(path)
     try:
-        module = build_model(meta)
+        with torch.device("meta"):  # shapes only: nothing is allocated before the checks
+            expected = build_model(meta).state_dict()
     except (TypeError, ValueError) as exc:
         raise ModelFileError(meta_path(path), f"bad 'arch' {meta['arch']}: {exc}") from None
     if not path.is_file():
         raise ModelFileError(path, "weights file not found")
+    header = safetensors_header(path)
+    shapes = {k: list(v.shape) for k, v in expected.items()}
+    found = {k: v["shape"] for k, v in header.items()}
+    if shapes != found:
+        diff = sorted(k for k in set(shapes) | set(found) if shapes.get(k) != found.get(k))
+        raise ModelFileError(path, f"weights do not match the architecture: {diff[:3]}")
     try:
         state = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError) as exc:
         raise ModelFileError(path, f"corrupt safetensors file ({exc})") from None
+    bad = [k for k, v in state.items() if not bool(torch.isfinite(v).all())]
+    if bad:
+        raise ModelFileError(path, f"weights hold NaN or infinite values ({', '.join(bad[:3])})")
+    module = build_model(meta)
     try:
         module.load_state_dict(state, strict=True)
     except RuntimeError as exc:

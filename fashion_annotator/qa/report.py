@@ -43,6 +43,16 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def csv_text(value: object) -> str:
+    """A text cell that spreadsheets show as text: a leading ``= + - @`` (or tab, CR) would
+    make Excel or LibreOffice run it as a formula (``=HYPERLINK(...)``), so it gets a ``'``."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def _fmt(value: float, digits: int = 4) -> str:
     return "" if not math.isfinite(value) else f"{value:.{digits}f}"
 
@@ -60,10 +70,11 @@ def write_csv(
             writer.writerow(CSV_COLUMNS)
             for row, is_out in zip(rows, out, strict=True):
                 writer.writerow([
-                    row.image_id, row.name, row.task, metric, _fmt(row.score),
-                    _fmt(row.pixel_accuracy), row.reference or "", int(is_out), row.status,
-                    row.operator, f"{row.seconds:.1f}", row.actions, row.versions,
-                    row.decision or "", row.reason or "", row.reason_text,
+                    row.image_id, csv_text(row.name), csv_text(row.task), csv_text(metric),
+                    _fmt(row.score), _fmt(row.pixel_accuracy), csv_text(row.reference or ""),
+                    int(is_out), csv_text(row.status), csv_text(row.operator),
+                    f"{row.seconds:.1f}", row.actions, row.versions, csv_text(row.decision or ""),
+                    csv_text(row.reason or ""), csv_text(row.reason_text),
                 ])  # fmt: skip
     except OSError as exc:
         raise OSError(f"{path}: cannot write the CSV: {exc.strerror or exc}") from exc

@@ -58,8 +58,15 @@ def import_source(
     fmt: str,
     taxonomy: str | None = None,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
-    """Import ``src`` in format ``fmt`` (one of :data:`IMPORT_FORMATS`) into ``project``."""
+    """Import ``src`` in format ``fmt`` (one of :data:`IMPORT_FORMATS`) into ``project``.
+
+    A mask equal to a saved version is not saved again; one that differs is refused
+    (listed) unless ``overwrite``, which adds it as a new version. An import never lowers
+    an image's status.
+    """
     if fmt == "photos":
         if taxonomy is not None:
             raise ValueError("--taxonomy does not apply to a photo import (photos have no masks)")
@@ -69,7 +76,7 @@ def import_source(
     importers["coco-instances"] = import_coco_instances
     if fmt not in importers:
         raise ValueError(f"unknown import format {fmt!r}; expected one of {IMPORT_FORMATS}")
-    return importers[fmt](project, src, taxonomy, progress)
+    return importers[fmt](project, src, taxonomy, progress, overwrite=overwrite)
 
 
 def export_project(

@@ -20,11 +20,13 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
+    export_each,
     list_files,
-    masked_images,
+    prepare_export_folder,
     require_folder,
     save_imported,
 )
+from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
 ALPHA_SUFFIXES = frozenset({".png", ".webp", ".tif", ".tiff"})
@@ -45,6 +47,8 @@ def import_alpha(
     src: str | Path,
     taxonomy: str | None = None,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
     """Import cutouts: each becomes the binary mask of the photo with the same stem.
 
@@ -59,7 +63,7 @@ def import_alpha(
         raise ValueError(f"task {task!r} is not binary; alpha cutouts need a two-class task")
     summary = ImportSummary()
     adder = PhotoAdder(project, summary)
-    files = list_files(src, ALPHA_SUFFIXES)
+    files = list_files(src, ALPHA_SUFFIXES, summary)
     for done, path in enumerate(files, 1):
         try:
             image = load_image(path)
@@ -74,7 +78,8 @@ def import_alpha(
                     f"{path}: cutout size {image.shape} differs from photo {record.name} "
                     f"{record.shape}"
                 )
-            save_imported(project, record, task, (image.alpha > 0).astype(np.uint8), summary)
+            mask = (image.alpha > 0).astype(np.uint8)
+            save_imported(project, record, task, mask, summary, overwrite)
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
         if progress is not None:
@@ -86,13 +91,16 @@ def export_cutouts(
     project: Project, out: str | Path, task: str, progress: Progress | None = None
 ) -> ExportSummary:
     """Write ``OUT/STEM.png``: the upright photo, alpha 255 where the mask is not background."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_export_folder(project, out)
     summary = ExportSummary(out)
-    for record, stem, mask in masked_images(project, task, summary, progress):
+
+    def write(record: ImageRecord, stem: str, mask: np.ndarray) -> None:
         rgb = project.load_photo(record.id).rgb
+        if rgb.shape[:2] != mask.shape:
+            raise ValueError(f"photo {rgb.shape[:2]} differs from its mask {mask.shape}")
         alpha = np.where(mask > 0, 255, 0).astype(np.uint8)
-        rgba = np.dstack([rgb, alpha])
         with atomic_path(out / f"{stem}.png") as tmp:
-            Image.fromarray(rgba, "RGBA").save(tmp, format="PNG")
+            Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG")
+
+    export_each(project, task, summary, write, progress)
     return summary

@@ -3,14 +3,18 @@
 Import reads ``images`` (``file_name`` relative to the JSON's folder or its ``images/``),
 ``annotations`` and ``categories`` (matched to the task's classes by name). Instances are
 painted largest first, so a smaller one lying on a larger one stays visible. An image listed
-without annotations is an all-background mask.
+without annotations is an all-background mask, unless the file also has annotations whose
+``image_id`` matches no image (then the ids disagree and such an image is refused, not saved
+empty). Every coordinate, count and id is checked in Python before pycocotools' C code sees
+it (NaN or huge coordinates, RLE counts that do not add up to the image would crash it).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import shutil
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import cv2
@@ -27,7 +31,8 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     attach_target,
-    masked_images,
+    export_each,
+    prepare_export_folder,
     safe_join,
     save_imported,
 )
@@ -36,13 +41,24 @@ from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
 ANNOTATIONS_JSON = "annotations.json"
+MAX_JSON_BYTES = 1 << 30
+"""Largest COCO file read (1 GiB)."""
+MAX_POLYGON_VALUES = 4_000_000
+"""Most polygon coordinates in one annotation."""
+COORD_MARGIN = 1.0
+"""Polygon coordinates may lie outside the image by at most this many image sizes."""
 
 
 def _read(src: Path) -> tuple[Path, dict]:
     path = src / ANNOTATIONS_JSON if src.is_dir() else src
     try:
+        size = path.stat().st_size
+        if size > MAX_JSON_BYTES:
+            raise ValueError(f"{size} bytes exceeds the limit of {MAX_JSON_BYTES}")
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except RecursionError:
+        raise ValueError(f"{path}: not a COCO file (JSON nested too deeply)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable COCO JSON ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise ValueError(f"{path}: not a COCO file (no 'images' list)")
@@ -71,32 +87,118 @@ def _category_ids(data: dict, taxonomy: Taxonomy, path: Path) -> dict[int, int |
     out: dict[int, int | str] = {}
     for cat in data.get("categories", []):
         if not isinstance(cat, dict) or "id" not in cat or "name" not in cat:
-            raise ValueError(f"{path}: malformed category {cat!r}")
+            raise ValueError(f"{path}: malformed category {_short(cat)}")
+        cid = _coco_id(cat["id"], "category")
+        if cid in out:
+            raise ValueError(f"{path}: category id {cid} is defined twice")
         name = str(cat["name"])
         if name in taxonomy.names:
-            out[cat["id"]] = taxonomy.index(name)
+            out[cid] = taxonomy.index(name)
         else:
-            out[cat["id"]] = f"category {name!r} is not a class of {taxonomy.name!r}"
+            out[cid] = f"category {name!r} is not a class of {taxonomy.name!r}"
     return out
+
+
+def _short(value: object, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _coco_id(value: object, what: str) -> int:
+    """A COCO id: an integer (not a bool, list or string)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"{what} id {_short(value)} is not an integer")
+    return value
+
+
+def _number(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"polygon coordinate {_short(value)} is not a number")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"polygon coordinate {value} is not finite")
+    return value
+
+
+def _polygons(segmentation: list, height: int, width: int) -> list[list[float]]:
+    """Checked polygons: numbers, finite, within :data:`COORD_MARGIN` image sizes."""
+    total = 0
+    polygons = []
+    for poly in segmentation:
+        if not isinstance(poly, list):
+            raise ValueError(f"a polygon must be a list of numbers, got {_short(poly)}")
+        total += len(poly)
+        if total > MAX_POLYGON_VALUES:
+            raise ValueError(f"more than {MAX_POLYGON_VALUES} polygon coordinates")
+        if len(poly) < 6 or len(poly) % 2:
+            raise ValueError("a polygon needs at least 3 x,y pairs")
+        values = [_number(v) for v in poly]
+        xs, ys = values[0::2], values[1::2]
+        lo_x, hi_x = -COORD_MARGIN * width, (1 + COORD_MARGIN) * width
+        lo_y, hi_y = -COORD_MARGIN * height, (1 + COORD_MARGIN) * height
+        if min(xs) < lo_x or max(xs) > hi_x or min(ys) < lo_y or max(ys) > hi_y:
+            raise ValueError(
+                f"polygon spans x {min(xs):g}..{max(xs):g}, y {min(ys):g}..{max(ys):g}: "
+                f"too far outside the {width}x{height} image"
+            )
+        polygons.append(values)
+    return polygons
+
+
+def _string_counts(counts: str | bytes) -> list[int]:
+    """Decode COCO's compressed RLE string (pycocotools' ``rleFrString``) in Python."""
+    raw = counts.encode("ascii") if isinstance(counts, str) else bytes(counts)
+    out: list[int] = []
+    p = 0
+    while p < len(raw):
+        x, k, more = 0, 0, True
+        while more:
+            if p >= len(raw):
+                raise ValueError("RLE string ends inside a number")
+            c = raw[p] - 48
+            if not 0 <= c < 64:
+                raise ValueError(f"RLE string has an invalid character {chr(raw[p])!r}")
+            x |= (c & 0x1F) << (5 * k)
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if k > 13:
+                raise ValueError("RLE string has an oversized number")
+            if not more and c & 0x10:
+                x |= -1 << (5 * k)
+        if len(out) > 2:
+            x += out[-2]
+        out.append(x)
+    return out
+
+
+def _check_counts(counts: list, height: int, width: int) -> None:
+    if any(isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in counts):
+        raise ValueError("RLE counts must be non-negative integers")
+    if sum(counts) != height * width:
+        raise ValueError(f"RLE counts add up to {sum(counts)}, not {height}x{width} pixels")
 
 
 def _decode(segmentation: object, height: int, width: int) -> np.ndarray:
     if isinstance(segmentation, dict):
         counts = segmentation.get("counts")
         size = segmentation.get("size")
-        if list(size or []) != [height, width]:
-            raise ValueError(f"RLE size {size} differs from the image's {[height, width]}")
+        if not isinstance(size, list) or size != [height, width]:
+            raise ValueError(f"RLE size {_short(size)} differs from the image's {[height, width]}")
         if isinstance(counts, list):
-            rle = mask_utils.frPyObjects(segmentation, height, width)
+            _check_counts(counts, height, width)
+            rle = mask_utils.frPyObjects({"size": size, "counts": counts}, height, width)
         elif isinstance(counts, str | bytes):
-            raw = counts.encode("ascii") if isinstance(counts, str) else counts
+            try:
+                raw = counts.encode("ascii") if isinstance(counts, str) else counts
+            except UnicodeEncodeError:
+                raise ValueError("RLE string is not ASCII") from None
+            _check_counts(_string_counts(raw), height, width)
             rle = {"size": [height, width], "counts": raw}
         else:
             raise ValueError("RLE 'counts' must be a list or a string")
     elif isinstance(segmentation, list) and segmentation:
-        polygons = [list(map(float, p)) for p in segmentation]
-        if any(len(p) < 6 or len(p) % 2 for p in polygons):
-            raise ValueError("a polygon needs at least 3 x,y pairs")
+        polygons = _polygons(segmentation, height, width)
         rle = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
     else:
         raise ValueError(f"unsupported segmentation {type(segmentation).__name__}")
@@ -110,7 +212,8 @@ def _paint(
     mask = np.zeros((height, width), np.uint8)
     decoded = []
     for ann in anns:
-        label = categories.get(int(ann.get("category_id", -1)))
+        cid = ann.get("category_id")
+        label = None if isinstance(cid, bool) or not isinstance(cid, int) else categories.get(cid)
         if label is None:
             raise ValueError(f"{where}: annotation {ann.get('id')} has unknown category")
         if isinstance(label, str):
@@ -130,41 +233,109 @@ def import_coco(
     src: str | Path,
     taxonomy: str | None = None,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
     """Import a COCO instance file (``src`` is the JSON, or a folder with ``annotations.json``).
 
     Photos are looked up relative to the JSON's folder, then its ``images/``; a missing photo
     attaches to the project photo of the same stem. Absolute or ``..`` names are refused.
+    Images sharing an id, annotations with a malformed or unknown ``image_id`` are refused
+    and listed: an annotation is never painted on the wrong photo nor silently dropped.
     """
     path, data = _read(Path(src))
     root = path.parent
     names = {str(c.get("name")) for c in data.get("categories", []) if isinstance(c, dict)}
     task = _pick_task(project, names, taxonomy, path)
-    categories = _category_ids(data, project.taxonomy(task), path)
-    anns_by_image: dict[object, list[dict]] = defaultdict(list)
-    for ann in data.get("annotations", []):
-        if isinstance(ann, dict):
-            anns_by_image[ann.get("image_id")].append(ann)
+    try:
+        categories = _category_ids(data, project.taxonomy(task), path)
+    except ValueError as exc:
+        message = str(exc)
+        raise ValueError(message if message.startswith(str(path)) else f"{path}: {message}") from None
     summary = ImportSummary()
+    ids, shared = _image_ids(data["images"], path, summary)
+    anns_by_image, orphans = _group_annotations(
+        data.get("annotations", []), ids, shared, path, summary
+    )
     adder = PhotoAdder(project, summary)
     for done, entry in enumerate(data["images"], 1):
-        if not isinstance(entry, dict):
-            summary.fail(path, f"malformed image entry {entry!r}")
-            continue
-        name = str(entry.get("file_name", ""))
-        where = f"{path}: image {name!r}"
-        try:
-            record = _photo(project, adder, root, name, where)
-            size = (entry.get("height"), entry.get("width"))
-            if size != record.shape:
-                raise ValueError(f"{where}: size {size} differs from the photo's {record.shape}")
-            mask = _paint(record, anns_by_image.get(entry.get("id"), []), categories, where)
-            save_imported(project, record, task, mask, summary)
-        except FILE_ERRORS as exc:
-            summary.fail(where, exc)
+        image_id = ids.get(done - 1)
+        if image_id is not None:
+            name = str(entry.get("file_name", ""))
+            where = f"{path}: image {name!r}"
+            try:
+                anns = anns_by_image.get(image_id, [])
+                if not anns and orphans:
+                    raise ValueError(
+                        f"{where}: no annotation refers to image id {image_id} while {orphans} "
+                        "refer to ids that match no image; not saved as an empty mask"
+                    )
+                record = _photo(project, adder, root, name, where)
+                size = (entry.get("height"), entry.get("width"))
+                if size != record.shape:
+                    raise ValueError(f"{where}: size {size} differs from the photo's {record.shape}")
+                mask = _paint(record, anns, categories, where)
+                save_imported(project, record, task, mask, summary, overwrite)
+            except FILE_ERRORS as exc:
+                summary.fail(where, exc)
         if progress is not None:
             progress(done, len(data["images"]))
     return summary
+
+
+def _image_ids(
+    entries: list, path: Path, summary: ImportSummary
+) -> tuple[dict[int, int], set[int]]:
+    """Position in ``images`` -> image id for entries with a valid, unique id (others
+    listed), and the ids shared by several entries."""
+    ids: dict[int, int] = {}
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            summary.fail(path, f"images[{i}]: malformed image entry {_short(entry)}")
+            continue
+        try:
+            ids[i] = _coco_id(entry.get("id"), "image")
+        except ValueError as exc:
+            summary.fail(path, f"images[{i}] ({_short(entry.get('file_name'))}): {exc}")
+    counts = Counter(ids.values())
+    for i, image_id in list(ids.items()):
+        if counts[image_id] > 1:
+            summary.fail(
+                path,
+                f"images[{i}] ({_short(entries[i].get('file_name'))}): image id {image_id} is "
+                f"used by {counts[image_id]} images; its annotations cannot be attributed",
+            )
+            del ids[i]
+    return ids, {i for i, n in counts.items() if n > 1}
+
+
+def _group_annotations(
+    anns: list, ids: dict[int, int], shared: set[int], path: Path, summary: ImportSummary
+) -> tuple[dict[int, list[dict]], int]:
+    """Annotations by image id, and how many refer to no image (each refused and listed)."""
+    valid = set(ids.values())
+    by_image: dict[int, list[dict]] = defaultdict(list)
+    orphans = 0
+    for i, ann in enumerate(anns):
+        if not isinstance(ann, dict):
+            summary.fail(path, f"annotations[{i}]: malformed annotation {_short(ann)}")
+            continue
+        try:
+            image_id = _coco_id(ann.get("image_id"), "image")
+        except ValueError as exc:
+            summary.fail(path, f"annotation {_short(ann.get('id'))}: {exc}")
+            orphans += 1
+            continue
+        if image_id in valid:
+            by_image[image_id].append(ann)
+        elif image_id in shared:
+            summary.fail(path, f"annotation {_short(ann.get('id'))}: image id {image_id} is "
+                         "shared by several images; not imported")  # fmt: skip
+        else:
+            summary.fail(path, f"annotation {_short(ann.get('id'))}: image_id {image_id} "
+                         "matches no (valid, unique) image; not imported")  # fmt: skip
+            orphans += 1
+    return by_image, orphans
 
 
 def _photo(project: Project, adder: PhotoAdder, root: Path, name: str, where: str) -> ImageRecord:
@@ -193,23 +364,22 @@ def export_coco(
     ``tolerance`` pixels."""
     check_shapes(shapes, "coco")
     taxonomy = project.taxonomy(task)
-    out = Path(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
+    out = prepare_export_folder(project, out, "images")
     summary = ExportSummary(out)
     images: list[dict] = []
     annotations: list[dict] = []
-    for record, stem, mask in masked_images(project, task, summary, progress):
+
+    def write(record: ImageRecord, stem: str, mask: np.ndarray) -> None:
         file_name = f"{stem}{record.path.suffix.lower()}"
+        instances = _instances(mask, record.id, len(annotations) + 1, shapes, tolerance)
         shutil.copyfile(record.path, out / "images" / file_name)
         images.append(
-            {
-                "id": record.id,
-                "file_name": file_name,
-                "width": record.width,
-                "height": record.height,
-            }
-        )
-        annotations.extend(_instances(mask, record.id, len(annotations) + 1, shapes, tolerance))
+            {"id": record.id, "file_name": file_name, "width": record.width,
+             "height": record.height}
+        )  # fmt: skip
+        annotations.extend(instances)
+
+    export_each(project, task, summary, write, progress)
     categories = [
         {"id": i, "name": name, "supercategory": task}
         for i, name in enumerate(taxonomy.names)
@@ -220,20 +390,62 @@ def export_coco(
     return summary
 
 
+def _component_counts(components: np.ndarray, count: int) -> list[list[int]]:
+    """Uncompressed COCO RLE counts of components ``1..count-1`` of a label image.
+
+    Vectorised over all components together (column-major order, as COCO wants): time grows
+    with pixels plus runs, not islands x pixels.
+    """
+    height, width = components.shape
+    flat = components.T.ravel()
+    idx = np.flatnonzero(flat)
+    order = np.argsort(flat[idx], kind="stable")
+    idx, labels = idx[order], flat[idx][order]
+    new_comp = np.r_[True, labels[1:] != labels[:-1]]
+    first = np.flatnonzero(new_comp | np.r_[True, np.diff(idx) != 1])
+    last = np.r_[first[1:] - 1, len(idx) - 1]
+    starts, ends = idx[first], idx[last] + 1
+    comp_first = new_comp[first]
+    prev_end = np.r_[0, ends[:-1]]
+    prev_end[comp_first] = 0
+    runs = np.empty(2 * len(starts), np.int64)
+    runs[0::2], runs[1::2] = starts - prev_end, ends - starts
+    values = runs.tolist()
+    bounds = np.r_[np.flatnonzero(comp_first), len(starts)].tolist()
+    tails = (height * width - ends[np.r_[bounds[1:]] - 1]).tolist()
+    out = []
+    for c in range(len(bounds) - 1):
+        counts = values[2 * bounds[c] : 2 * bounds[c + 1]]
+        if tails[c]:
+            counts.append(tails[c])
+        out.append(counts)
+    return out
+
+
 def _instances(
-    mask: np.ndarray, image_id: int, first_id: int, shapes: str, tolerance: float
+    mask: np.ndarray, image_id: int, first_id: int, shapes: str = "mask",
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> list[dict]:
     out: list[dict] = []
+    height, width = mask.shape
+    size = [height, width]
     for label in np.unique(mask):
         if label == 0:
             continue
-        count, components = cv2.connectedComponents((mask == label).astype(np.uint8), 8)
-        for component in range(1, count):
-            binary = np.asfortranarray((components == component).astype(np.uint8))
-            rle = mask_utils.encode(binary)
-            segmentation: object = {"size": rle["size"], "counts": rle["counts"].decode("ascii")}
+        binary = (mask == label).astype(np.uint8)
+        count, components, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        rles = mask_utils.frPyObjects(
+            [{"size": size, "counts": c} for c in _component_counts(components, count)],
+            height, width,
+        )  # fmt: skip
+        # pycocotools' area() and toBbox() overflow on lists of more than 255 instances.
+        areas = stats[1:, cv2.CC_STAT_AREA].tolist()
+        boxes = stats[1:, :4].tolist()  # left, top, width, height: COCO's bbox
+        for c, (rle, area, box) in enumerate(zip(rles, areas, boxes, strict=True), 1):
+            segmentation: object = {"size": size, "counts": rle["counts"].decode("ascii")}
             if shapes == "polygon":
-                polygons = mask_to_polygons(binary, tolerance)
+                piece = np.asfortranarray((components == c).astype(np.uint8))
+                polygons = mask_to_polygons(piece, tolerance)
                 segmentation = [keyhole(p).ravel().round(3).tolist() for p in polygons]
             out.append(
                 {
@@ -241,8 +453,8 @@ def _instances(
                     "image_id": image_id,
                     "category_id": int(label),
                     "segmentation": segmentation,
-                    "area": int(mask_utils.area(rle)),
-                    "bbox": [float(v) for v in mask_utils.toBbox(rle)],
+                    "area": int(area),
+                    "bbox": [float(v) for v in box],
                     "iscrowd": 0,
                 }
             )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES
 from fashion_annotator.dataset.leases import LeaseHeld
-from fashion_annotator.dataset.records import ImageRecord, ProjectError
+from fashion_annotator.dataset.records import ImageRecord, MaskVersion, ProjectError
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.storeio import file_kind, read_photo_bytes
 
 FILE_ERRORS = (ValueError, OSError, ProjectError, LeaseHeld, sqlite3.Error)
 """What one bad file may raise; caught per file so a batch goes on with the rest."""
@@ -23,12 +27,20 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class ImportSummary:
-    """What an import did; ``errors`` lists ``(file, problem)`` for each refused file."""
+    """What an import did; ``errors`` lists ``(file, problem)`` for each refused file.
+
+    ``unchanged`` counts masks equal to a saved version (a re-run or resumed import adds
+    nothing); ``skipped`` lists files and folders left out on purpose (not refusals) and
+    ``without_mask`` the photos that came with no mask.
+    """
 
     added: int = 0
     existing: int = 0
     masks: int = 0
+    unchanged: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    without_mask: list[str] = field(default_factory=list)
 
     def fail(self, path: Path | str, exc: BaseException | str) -> None:
         """Record a refused file; the message names the file once."""
@@ -42,25 +54,73 @@ class ImportSummary:
         """Human-readable summary: one line of totals, then one line per refused file."""
         head = (
             f"{self.added} photos added, {self.existing} already present, "
-            f"{self.masks} masks saved, {len(self.errors)} files refused"
+            f"{self.masks} masks saved, {self.unchanged} masks unchanged, "
+            f"{len(self.errors)} files refused"
         )
-        return [head, *(f"  {path}: {problem}" for path, problem in self.errors)]
+        lines = [head, *(f"  {path}: {problem}" for path, problem in self.errors)]
+        if self.skipped:
+            lines.append(f"{len(self.skipped)} left out:")
+            lines.extend(f"  {path}: {why}" for path, why in self.skipped)
+        if self.without_mask:
+            lines.append(f"{len(self.without_mask)} photos without a mask:")
+            lines.extend(f"  {name}" for name in self.without_mask)
+        return lines
 
 
 @dataclass
 class ExportSummary:
-    """What an export wrote: ``count`` items (images or cutouts) under ``out``."""
+    """What an export wrote: ``count`` items (images or cutouts) under ``out``.
+
+    ``errors`` lists ``(image, problem)`` for each image that could not be exported (a
+    missing or damaged mask or photo); the others are exported.
+    """
 
     out: Path
     count: int = 0
     skipped: list[str] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        """Human-readable summary."""
+        """Human-readable summary: totals, then one line per image not exported."""
         head = f"{self.count} images exported to {self.out}"
         if self.skipped:
             head += f"; {len(self.skipped)} without a mask for the task were left out"
-        return [head]
+        if self.errors:
+            head += f"; {len(self.errors)} could not be exported"
+        return [head, *(f"  {name}: {problem}" for name, problem in self.errors)]
+
+
+def prepare_export_folder(project: Project, out: str | Path, *subfolders: str) -> Path:
+    """Check and create an export folder: new or empty, and outside the project.
+
+    Raises
+    ------
+    ValueError
+        ``out`` lies inside the project (exporting into ``images/`` would overwrite the
+        stored photos), holds the project, or already holds files (they would mix with
+        the export).
+    OSError
+        The folder cannot be created; the message names it and says why.
+    """
+    out = Path(out)
+    target, root = out.resolve(), project.root.resolve()
+    if target == root or target.is_relative_to(root) or root.is_relative_to(target):
+        raise ValueError(f"{out}: inside (or holding) the project {root}; export elsewhere")
+    if target.exists():
+        if not target.is_dir():
+            raise ValueError(f"{out}: exists and is not a folder")
+        entries = sorted(os.listdir(target))
+        if entries:
+            raise ValueError(
+                f"{out}: not empty ({len(entries)} entries, e.g. {entries[0]!r}); export into "
+                "a new or empty folder so no stale file mixes with the export"
+            )
+    try:
+        for sub in ("", *subfolders):
+            (out / sub).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OSError(f"{out}: cannot create the export folder: {exc.strerror or exc}") from exc
+    return out
 
 
 def safe_join(root: Path, name: str) -> Path:
@@ -88,14 +148,38 @@ def check_inside(root: Path, path: Path) -> None:
         raise ValueError(f"{path}: leads outside {root} (a link?) and was refused")
 
 
-def list_files(folder: Path, suffixes: Iterable[str] = PHOTO_SUFFIXES) -> list[Path]:
-    """Files of ``folder`` (not recursive) with one of ``suffixes``, hidden ones left out, sorted."""
+def list_files(
+    folder: Path,
+    suffixes: Iterable[str] = PHOTO_SUFFIXES,
+    summary: ImportSummary | None = None,
+) -> list[Path]:
+    """Regular files of ``folder`` (not recursive) with one of ``suffixes``, sorted.
+
+    Hidden files are left out silently. With ``summary``, everything else is accounted
+    for: FIFOs, devices and broken links are refused (``errors``; reading a FIFO would
+    block forever, ``/dev/zero`` never ends), other suffixes and sub-folders are listed
+    as left out (``skipped``).
+    """
     wanted = {s.lower() for s in suffixes}
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.suffix.lower() in wanted and not p.name.startswith(".") and not p.is_dir()
-    )
+    out = []
+    for path in sorted(folder.iterdir()):
+        if path.name.startswith("."):
+            continue
+        kind = file_kind(path)
+        if kind == "a folder":
+            if summary is not None:
+                summary.skipped.append((str(path), "a folder; imports do not descend into folders"))
+        elif kind is not None:
+            if summary is not None:
+                summary.fail(path, f"not a regular file: {kind}")
+        elif path.suffix.lower() in wanted:
+            out.append(path)
+        elif summary is not None:
+            summary.skipped.append(
+                (str(path), f"suffix {path.suffix or '(none)'!r} is not one of "
+                 f"{', '.join(sorted(wanted))}")
+            )  # fmt: skip
+    return out
 
 
 def require_folder(path: Path, what: str) -> Path:
@@ -111,25 +195,64 @@ class PhotoAdder:
     def __init__(self, project: Project, summary: ImportSummary) -> None:
         self.project = project
         self.summary = summary
-        self._known = {r.id for r in project.images()}
 
     def add(self, path: Path) -> ImageRecord:
-        """Add one photo; raises one of :data:`FILE_ERRORS` when refused."""
-        record = self.project.add_image(path)
-        if record.id in self._known:
-            self.summary.existing += 1
-        else:
-            self._known.add(record.id)
+        """Add one photo; raises one of :data:`FILE_ERRORS` when refused.
+
+        Counted as added only when this call stored it (not when another process, or an
+        earlier line of the same import, did).
+        """
+        counted = getattr(self.project, "add_image_counted", None)
+        if counted is not None:
+            record, added = counted(path)
+        else:  # a backend without it (PostgreSQL): look the content up first
+            sha = hashlib.sha256(read_photo_bytes(Path(path))).hexdigest()
+            added = not any(r.sha256 == sha for r in self.project.images())
+            record = self.project.add_image(path)
+        if added:
             self.summary.added += 1
+        else:
+            self.summary.existing += 1
         return record
 
 
 def save_imported(
-    project: Project, record: ImageRecord, task: str, mask: np.ndarray, summary: ImportSummary
+    project: Project,
+    record: ImageRecord,
+    task: str,
+    mask: np.ndarray,
+    summary: ImportSummary,
+    overwrite: bool = False,
 ) -> None:
-    """Save a ground-truth mask (source ``"import"``) and mark the image done."""
-    project.save_mask(record.id, task, mask, source="import", status="done")
-    summary.masks += 1
+    """Save a ground-truth mask (source ``"import"``) without replacing saved work.
+
+    A mask equal to a saved version counts as ``unchanged``; one that differs raises
+    :class:`~fashion_annotator.dataset.storeio.ImportConflict` unless ``overwrite``. See
+    :meth:`~fashion_annotator.dataset.store.Project.save_import` for the status rules.
+    """
+    save = getattr(project, "save_import", None) or partial(_save_import_checked, project)
+    if save(record.id, task, mask, overwrite=overwrite) is None:
+        summary.unchanged += 1
+    else:
+        summary.masks += 1
+
+
+def _save_import_checked(
+    project: Project, image_id: int, task: str, mask: np.ndarray, *, overwrite: bool = False
+) -> MaskVersion | None:
+    """:meth:`Project.save_import`'s rules for a backend without it (not in one transaction)."""
+    versions = project.mask_versions(image_id, task)
+    for v in versions:
+        if np.array_equal(project.load_mask(image_id, task, v.version), mask):
+            return None
+    if versions and not overwrite:
+        raise ValueError(
+            f"{project.image(image_id).name}: the {task} mask differs from saved version "
+            f"{versions[-1].version}; not imported (pass --overwrite to add it as a new version)"
+        )
+    raise_to_done = project.image(image_id).status in ("new", "in_progress")
+    return project.save_mask(image_id, task, mask, source="import",
+                             status="done" if raise_to_done else None)  # fmt: skip
 
 
 def attach_target(project: Project, stem: str, path: Path) -> ImageRecord:
@@ -161,18 +284,53 @@ def masked_images(
 ) -> Iterator[tuple[ImageRecord, str, np.ndarray]]:
     """``(record, unique export stem, latest mask)`` of each image with a mask for ``task``.
 
-    Images without one are noted in ``summary.skipped``; each one yielded counts as exported.
-    ``progress(done, total)`` is called after each image of the project.
+    Images without one are noted in ``summary.skipped``; an image whose mask cannot be read
+    or whose export fails (the caller's writing raises one of :data:`FILE_ERRORS` inside the
+    loop body, see :func:`export_each`) is listed in ``summary.errors`` and the export goes
+    on; each one yielded and written counts as exported. ``progress(done, total)`` is called
+    after each image of the project.
     """
     project.taxonomy(task)
     records = project.images()
     stems = export_stems(records)
     for done, record in enumerate(records, 1):
-        mask = project.load_mask(record.id, task)
-        if mask is None:
-            summary.skipped.append(record.name)
+        try:
+            mask = project.load_mask(record.id, task)
+        except FILE_ERRORS as exc:
+            summary.errors.append((record.name, str(exc)))
+            mask = None
         else:
+            if mask is None:
+                summary.skipped.append(record.name)
+            elif mask.shape != record.shape:
+                summary.errors.append(
+                    (record.name, f"saved mask {mask.shape} differs from the photo {record.shape}")
+                )
+                mask = None
+        if mask is not None:
             yield record, stems[record.id], mask
             summary.count += 1
         if progress is not None:
             progress(done, len(records))
+
+
+def export_each(
+    project: Project,
+    task: str,
+    summary: ExportSummary,
+    write: Callable[[ImageRecord, str, np.ndarray], None],
+    progress: Progress | None = None,
+) -> None:
+    """Call ``write(record, stem, mask)`` for each masked image; a failure is listed, not fatal."""
+    for record, stem, mask in masked_images(project, task, summary, progress):
+        try:
+            write(record, stem, mask)
+        except FILE_ERRORS as exc:
+            summary.count -= 1  # masked_images counts it once the body returns
+            summary.errors.append((record.name, _context(exc)))
+
+
+def _context(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.filename}: {exc.strerror or exc}"
+    return str(exc)

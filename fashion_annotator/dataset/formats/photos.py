@@ -18,11 +18,12 @@ from fashion_annotator.dataset.store import Project
 def import_photos(
     project: Project, src: str | Path, progress: Progress | None = None
 ) -> ImportSummary:
-    """Add every photo of ``src`` (not recursive); unreadable files are listed, not fatal."""
+    """Add every photo of ``src`` (not recursive); unreadable files are listed, not fatal,
+    and files of other kinds or suffixes and sub-folders are listed as left out."""
     src = require_folder(Path(src), "a folder of photos")
     summary = ImportSummary()
     adder = PhotoAdder(project, summary)
-    files = list_files(src)
+    files = list_files(src, summary=summary)
     for done, path in enumerate(files, 1):
         try:
             adder.add(path)

@@ -30,8 +30,9 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     attach_target,
+    export_each,
     list_files,
-    masked_images,
+    prepare_export_folder,
     save_imported,
 )
 from fashion_annotator.dataset.records import ImageRecord
@@ -56,6 +57,8 @@ def _tasks_and_mappings(
         defined = json.loads(table.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{table}: unreadable ({exc})") from exc
+    except RecursionError:
+        raise ValueError(f"{table}: unreadable (JSON nested too deeply)") from None
     tasks = [t for t in project.tasks if isinstance(defined, dict) and t in defined]
     if not tasks:
         raise ValueError(
@@ -70,6 +73,8 @@ def import_plain(
     src: str | Path,
     taxonomy: str | None = None,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
     """Import photos and masks of a plain mask folder.
 
@@ -78,13 +83,17 @@ def import_plain(
     taxonomy : str, optional
         Import this task only (added to the project when absent); by default every project
         task that the source's ``taxonomies.json`` defines.
+    overwrite : bool
+        Save a mask that differs from the saved versions as a new version (default: refuse
+        it, listed); a mask equal to a saved version is never saved twice.
 
     Returns
     -------
     ImportSummary
         Refused files (unreadable, wrong size, unknown ids, no matching photo) are listed;
         the rest is imported. Masks attach to photos by file-name stem, including photos
-        already in the project.
+        already in the project. A mask is converted and checked for every task before it is
+        saved for any, so a refused file saved nothing. Photos without a mask are listed.
     """
     src = Path(src)
     if not (src / "images").is_dir() and not (src / "masks").is_dir():
@@ -92,10 +101,11 @@ def import_plain(
     mappings = _tasks_and_mappings(project, src, taxonomy)
     summary = ImportSummary()
     adder = PhotoAdder(project, summary)
-    photos = list_files(src / "images") if (src / "images").is_dir() else []
-    masks = list_files(src / "masks", {".png"}) if (src / "masks").is_dir() else []
+    photos = list_files(src / "images", summary=summary) if (src / "images").is_dir() else []
+    masks = list_files(src / "masks", {".png"}, summary) if (src / "masks").is_dir() else []
     total = len(photos) + len(masks)
     by_stem: dict[str, ImageRecord] = {}
+    masked: set[int] = set()
     for done, path in enumerate(photos, 1):
         try:
             by_stem.setdefault(path.stem, adder.add(path))
@@ -107,14 +117,33 @@ def import_plain(
         try:
             record = by_stem.get(path.stem) or attach_target(project, path.stem, path)
             raw = load_mask(path, shape=record.shape)
-            for task, mapping in mappings.items():
-                mask = _to_task(raw, mapping, project, task, path)
-                save_imported(project, record, task, mask, summary)
+            converted = {t: _to_task(raw, m, project, t, path) for t, m in mappings.items()}
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
+        else:
+            masked.add(record.id)
+            _save_all(project, record, converted, summary, path, overwrite)
         if progress is not None:
             progress(done, total)
+    summary.without_mask.extend(r.name for r in by_stem.values() if r.id not in masked)
     return summary
+
+
+def _save_all(
+    project: Project, record: ImageRecord, masks: dict[str, np.ndarray],
+    summary: ImportSummary, path: Path, overwrite: bool,
+) -> None:  # fmt: skip
+    """Save one source mask for each task; a task refused is named with what was saved."""
+    saved, refused = [], []
+    for task, mask in masks.items():
+        try:
+            save_imported(project, record, task, mask, summary, overwrite)
+            saved.append(task)
+        except FILE_ERRORS as exc:
+            refused.append(f"{task}: {exc}")
+    if refused:
+        note = f" (saved for {', '.join(saved)})" if saved else ""
+        summary.fail(path, "; ".join(refused) + note)
 
 
 def _to_task(
@@ -133,13 +162,14 @@ def export_plain(
 ) -> ExportSummary:
     """Write the latest mask of ``task`` for every image that has one, in the plain format."""
     taxonomy = project.taxonomy(task)
-    out = Path(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
-    (out / "masks").mkdir(exist_ok=True)
+    out = prepare_export_folder(project, out, "images", "masks")
     summary = ExportSummary(out)
-    for record, stem, mask in masked_images(project, task, summary, progress):
+
+    def write(record: ImageRecord, stem: str, mask: np.ndarray) -> None:
         shutil.copyfile(record.path, out / "images" / f"{stem}{record.path.suffix.lower()}")
         atomic_write_bytes(out / "masks" / f"{stem}.png", encode_mask_png(mask, taxonomy.colors))
+
+    export_each(project, task, summary, write, progress)
     labels = {str(i): name for i, name in enumerate(taxonomy.names)}
     atomic_write_text(out / "labels.json", json.dumps(labels, indent=1))
     identity = {str(i): i for i in range(taxonomy.num_classes)}

@@ -14,7 +14,13 @@ from fashion_annotator.ui.actions import task_title
 def image_notes(project, opened: OpenImage) -> list[str]:
     """Lines to show for the opened image: who holds it, why QA rejected it."""
     notes = []
-    if opened.read_only and opened.lease is not None and opened.lease.crashed:
+    readonly = getattr(project, "readonly", None)  # why the store is read-only, if it is
+    if readonly:
+        notes.append(
+            f"Read-only project: {readonly}. You can view, export and report; "
+            "edits cannot be saved."
+        )
+    elif opened.read_only and opened.lease is not None and opened.lease.crashed:
         notes.append(
             "Read-only for a minute: a crashed session still holds this image; "
             "its unsaved edits are restored when its lease lapses."

@@ -113,6 +113,10 @@ class ImageSession(QObject):
         """Whether the open image has edits not in the store."""
         return self.current is not None and bool(self.current.edited)
 
+    def _readonly(self) -> str | None:
+        """Why the project is open read-only, or None (backends without the notion: None)."""
+        return getattr(self.project, "readonly", None)
+
     def open_image(self, image_id: int) -> bool:
         """Save the open image, then open ``image_id``; False when it could not be opened."""
         if self.current is not None and self.image_id == image_id:
@@ -121,7 +125,8 @@ class ImageSession(QObject):
             return False
         lease: LeaseHeld | None = None
         try:
-            self.project.leases.acquire(image_id, ttl_s=LEASE_TTL_S)
+            if not self._readonly():  # a read-only project is viewed without leases
+                self.project.leases.acquire(image_id, ttl_s=LEASE_TTL_S)
         except LeaseHeld as held:
             if not held.crashed and not self.ask_lease_held(held.holder, held.expires):
                 self.message.emit(f"Skipped: {held.holder} is editing this image")
@@ -130,14 +135,15 @@ class ImageSession(QObject):
         try:
             doc, fresh = session.load_document(self.project, image_id)
         except (ImageLoadError, ProjectError, ValueError) as exc:
-            if lease is None:
+            if lease is None and not self._readonly():
                 self.project.leases.release(image_id)
             self.error.emit(str(exc))
             return False
         doc.subscribe(self._document_changed)
-        self.current = OpenImage(doc, read_only=lease is not None, lease=lease, fresh=fresh)
+        read_only = lease is not None or bool(self._readonly())
+        self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh)
         self.clock.reset(doc.seconds)
-        if lease is None:
+        if not read_only:
             self._lease_timer.start()
         self.imageOpened.emit(self.current)
         self.savedChanged.emit(True)
@@ -249,7 +255,8 @@ class ImageSession(QObject):
             return True
         if cur.read_only:
             if cur.edited:
-                self.error.emit(f"Not saved: {cur.lease_holder} holds this image (read-only)")
+                who = cur.lease_holder or f"the project is read-only ({self._readonly()})"
+                self.error.emit(f"Not saved: {who} (read-only)")
                 return False
             return True
         doc = cur.doc

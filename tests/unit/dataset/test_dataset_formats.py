@@ -123,10 +123,10 @@ def test_cutout_export_and_alpha_import(project: Project, tmp_path: Path, write_
     assert rgba.shape == (*SHAPE, 4)
     np.testing.assert_array_equal(rgba[..., 3] > 0, mask > 0)
     np.testing.assert_array_equal(rgba[..., :3], project.load_photo(rec.id).rgb)
-    # Re-import onto the same photo (matched by stem) adds a version.
+    # Re-import onto the same photo (matched by stem): the same mask, so no new version.
     summary = import_source(project, tmp_path / "cut", "alpha")
-    assert (summary.added, summary.masks) == (0, 1)
-    assert len(project.mask_versions(rec.id, "garment")) == 2
+    assert (summary.added, summary.masks, summary.unchanged) == (0, 0, 1)
+    assert len(project.mask_versions(rec.id, "garment")) == 1
 
 
 def test_alpha_import_refuses_opaque_and_mismatched(

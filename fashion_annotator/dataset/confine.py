@@ -1,0 +1,85 @@
+"""Keep paths that come from the index or from imported files inside their folders.
+
+A project index (``project.sqlite``) is data, and data can be damaged or hostile: a stored
+photo name such as ``../../etc/passwd`` or a mask path ``/home/x/secret.png`` must never make
+the store read or export a file outside the project. Names taken from imported files are
+made storable: valid UTF-8 and short enough for any file system once a suffix is added.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from fashion_annotator.dataset.records import ProjectError
+
+MAX_NAME_BYTES = 200
+"""Longest stored photo name in UTF-8 bytes: leaves room for ``-<sha12>`` and temp-file parts
+within the usual 255-byte limit of a file name."""
+
+_VERSION_PATH = re.compile(r"^(masks|proposals)/[0-9]{1,12}/[A-Za-z0-9_+-]{1,64}/v[0-9]{1,9}\.png$")
+
+
+def storable_name(name: str) -> str:
+    """A file name safe to store: undecodable bytes replaced, at most :data:`MAX_NAME_BYTES`.
+
+    Parameters
+    ----------
+    name : str
+        A file name as the OS gave it (may hold surrogate escapes of non-UTF-8 bytes).
+
+    Returns
+    -------
+    str
+        Valid UTF-8 (undecodable bytes become U+FFFD), the suffix kept, the stem shortened
+        when the whole is too long.
+    """
+    clean = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    clean = clean.replace("/", "_").replace("\\", "_").replace("\x00", "_")
+    if len(clean.encode("utf-8")) <= MAX_NAME_BYTES:
+        return clean
+    path = Path(clean)
+    suffix = path.suffix if len(path.suffix.encode("utf-8")) <= 16 else ""
+    budget = MAX_NAME_BYTES - len(suffix.encode("utf-8"))
+    stem = clean[: len(clean) - len(suffix)] if suffix else clean
+    stem = stem.encode("utf-8")[:budget].decode("utf-8", "ignore")
+    return stem + suffix
+
+
+def stored_photo(root: Path, name: str) -> Path:
+    """The path of a photo stored in ``root/images``; refuses names that would lead elsewhere.
+
+    Raises
+    ------
+    ProjectError
+        The name is empty, has a folder part, ``..`` or a NUL: a damaged or hostile index.
+    """
+    if (
+        not name
+        or name in {".", ".."}
+        or "/" in name
+        or "\\" in name
+        or "\x00" in name
+    ):
+        raise ProjectError(
+            f"{root / 'project.sqlite'}: stored photo name {name!r} leads outside images/ "
+            "(damaged or hostile index); refused"
+        )
+    return root / "images" / name
+
+
+def version_file(root: Path, rel: str) -> Path:
+    """The path of a saved mask or proposal version; refuses paths outside ``masks/`` or
+    ``proposals/``.
+
+    Raises
+    ------
+    ProjectError
+        The index row names anything but ``masks|proposals/<id>/<task>/vN.png``.
+    """
+    if not isinstance(rel, str) or not _VERSION_PATH.match(rel):
+        raise ProjectError(
+            f"{root / 'project.sqlite'}: saved mask path {rel!r} is not a mask of this project "
+            "(damaged or hostile index); refused"
+        )
+    return root / rel

@@ -1,0 +1,173 @@
+"""File and index I/O helpers of the store: careful photo reads, read-only opening, errors.
+
+Kept apart from :mod:`fashion_annotator.dataset.store` so the store's class stays about the
+project's records; everything here is about what the operating system and SQLite may do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import stat
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+
+from fashion_annotator.core.images import ImageLoadError
+from fashion_annotator.dataset import schema
+from fashion_annotator.dataset.records import ProjectError
+
+MAX_PHOTO_BYTES = 1 << 30
+"""Largest photo file read (1 GiB); a bigger one is refused before it is read."""
+
+_KINDS = {
+    stat.S_ISFIFO: "a FIFO (named pipe)",
+    stat.S_ISCHR: "a character device",
+    stat.S_ISBLK: "a block device",
+    stat.S_ISSOCK: "a socket",
+    stat.S_ISDIR: "a folder",
+}
+
+
+class ImportConflict(ValueError):
+    """An imported mask differs from the saved versions; nothing was saved.
+
+    ``str()`` names the image, the task and the version it would have hidden.
+    """
+
+    def __init__(self, name: str, task: str, latest: sqlite3.Row) -> None:
+        self.name, self.task, self.version = name, task, int(latest["version"])
+        super().__init__(
+            f"{name}: the {task} mask differs from saved version {self.version} "
+            f"({latest['source']}, by {latest['user']}); not imported (pass --overwrite to "
+            "add it as a new version; every version is kept)"
+        )
+
+
+def file_kind(path: Path) -> str | None:
+    """``None`` for a regular file (links followed), else what it is, in words."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "missing (or a broken link)"
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISREG(mode):
+        return None
+    for test, kind in _KINDS.items():
+        if test(mode):
+            return kind
+    return "not a regular file"
+
+
+def read_photo_bytes(path: Path) -> bytes:
+    """Read a photo file, refusing anything but a regular file of sane size before reading.
+
+    Raises
+    ------
+    ImageLoadError
+        A FIFO (which would block forever), a device such as ``/dev/zero`` (endless), a
+        folder, or a file above :data:`MAX_PHOTO_BYTES`.
+    ProjectError
+        The file cannot be read.
+    """
+    kind = file_kind(path)
+    if kind is not None:
+        raise ImageLoadError(path, f"not a regular file: {kind}")
+    try:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ImageLoadError(path, "not a regular file")
+            if size > MAX_PHOTO_BYTES:
+                raise ImageLoadError(
+                    path, f"{size} bytes exceeds the photo limit of {MAX_PHOTO_BYTES} bytes"
+                )
+            return handle.read(MAX_PHOTO_BYTES + 1)
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def same_content(path: Path, sha: str) -> bool:
+    """Whether the regular file ``path`` has SHA-256 ``sha`` (False when unreadable)."""
+    try:
+        if file_kind(path) is not None:
+            return False
+        return hashlib.sha256(path.read_bytes()).hexdigest() == sha
+    except OSError:
+        return False
+
+
+def same_mask(saved: np.ndarray, mask: np.ndarray) -> bool:
+    """Whether two label masks hold the same ids (dtype aside)."""
+    mask = np.asarray(mask)
+    return saved.shape == mask.shape and bool(np.array_equal(saved, mask))
+
+
+def describe(exc: sqlite3.Error) -> str:
+    """An SQLite error in words an operator can act on."""
+    text = str(exc)
+    low = text.lower()
+    if "disk is full" in low or "database or disk is full" in low:
+        return "the disk is full; free some space and save again"
+    if "readonly" in low or "read-only" in low:
+        return "the project folder is read-only"
+    if "locked" in low or "busy" in low:
+        return "another program holds the index too long; try again"
+    if "malformed" in low or "not a database" in low:
+        return f"the index is damaged ({text})"
+    return text
+
+
+def unwritable(root: Path, index: Path) -> str | None:
+    """Why the project cannot be opened for writing by this account, or None if it can."""
+    for path in (root, index):
+        if not os.access(path, os.W_OK):
+            return f"{path} is not writable by this account"
+    return None
+
+
+def may_fall_back(exc: ProjectError) -> bool:
+    """Whether a failed read-write open may still open read-only (not for damage, versions)."""
+    cause = exc.__cause__
+    if isinstance(cause, schema.SchemaError):
+        return False
+    if isinstance(cause, sqlite3.DatabaseError) and "not a database" in str(cause).lower():
+        return False
+    return isinstance(cause, sqlite3.Error | OSError)
+
+
+def connect_readonly(index: Path) -> sqlite3.Connection:
+    """Open the index read-only (``mode=ro``, or ``immutable`` where WAL files cannot be made).
+
+    Raises
+    ------
+    ProjectError
+        The index cannot be read, or its schema needs an upgrade (which needs write access).
+    """
+    uri = "file:" + quote(str(index.resolve()))
+    last: Exception | None = None
+    for flags in ("?mode=ro", "?mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(uri + flags, uri=True, isolation_level=None)
+        except sqlite3.Error as exc:
+            last = exc
+            continue
+        conn.row_factory = sqlite3.Row
+        try:
+            version = schema.schema_version(conn)
+            conn.execute("SELECT COUNT(*) FROM tasks").fetchone()
+        except sqlite3.Error as exc:
+            conn.close()
+            last = exc
+            continue
+        if version != schema.SCHEMA_VERSION:
+            conn.close()
+            raise ProjectError(
+                f"{index}: schema version {version}, this program needs {schema.SCHEMA_VERSION}; "
+                "open it once with write access to upgrade"
+            )
+        return conn
+    raise ProjectError(f"{index}: cannot open the index even read-only: {last}") from last

@@ -1,0 +1,122 @@
+"""Sweep what a killed process leaves in a project folder: temp files and orphans.
+
+A save writes its file, renames it into place and only then commits the index row, all under
+the index's write lock. A process killed in between leaves a ``.NAME.<random>.tmp`` file or a
+renamed file that no index row names (an *orphan*). Neither holds saved work (the save never
+returned), but an orphan photo blocks its name (the re-import would store ``NAME-<sha>.jpg``)
+and both take space. :func:`sweep` runs when a project is opened for writing, under the write
+lock, so no other process can be between its rename and its commit at that moment.
+
+Temp files and orphan mask / proposal versions are deleted; orphan photos and model files are
+moved to ``lost+found/`` (a photo put there by hand is never deleted). Each action is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fashion_annotator.core.atomic import TMP_SUFFIX
+
+log = logging.getLogger(__name__)
+
+LOST_AND_FOUND = "lost+found"
+SWEPT_FOLDERS = ("images", "masks", "proposals", "models")
+
+
+@dataclass
+class SweepReport:
+    """What :func:`sweep` did: paths relative to the project folder."""
+
+    temp_removed: list[str] = field(default_factory=list)
+    orphans_removed: list[str] = field(default_factory=list)
+    orphans_moved: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        """Number of files handled."""
+        return len(self.temp_removed) + len(self.orphans_removed) + len(self.orphans_moved)
+
+
+def _is_temp(name: str) -> bool:
+    return name.startswith(".") and name.endswith(TMP_SUFFIX)
+
+
+def _known(conn: sqlite3.Connection) -> set[str]:
+    """Project-relative paths the index names."""
+    known = {f"images/{r[0]}" for r in conn.execute("SELECT name FROM images WHERE stored = 1")}
+    for table in ("mask_versions", "proposals", "models"):
+        known.update(r[0] for r in conn.execute(f"SELECT path FROM {table}"))
+    known.update(
+        str(Path(p).with_suffix(".json")) for p in list(known) if p.endswith(".safetensors")
+    )
+    return known
+
+
+def _files(root: Path, folder: str) -> list[str]:
+    out = []
+    for dirpath, _dirs, names in os.walk(root / folder):
+        rel = Path(dirpath).relative_to(root)
+        out.extend(str(rel / n) for n in names)
+    return out
+
+
+def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
+    """Remove temp files and orphans of ``root``; the caller holds the index's write lock.
+
+    Parameters
+    ----------
+    root : Path
+        The project folder.
+    conn : sqlite3.Connection
+        The index, inside a ``BEGIN IMMEDIATE`` transaction.
+
+    Returns
+    -------
+    SweepReport
+        Every file removed or moved (also logged at WARNING).
+    """
+    report = SweepReport()
+    known = _known(conn)
+    for folder in SWEPT_FOLDERS:
+        for rel in _files(root, folder):
+            path = root / rel
+            if _is_temp(path.name):
+                _remove(path, rel, report.temp_removed, "temporary file of an interrupted write")
+            elif rel in known:
+                continue
+            elif folder in ("masks", "proposals") and path.suffix == ".png":
+                _remove(path, rel, report.orphans_removed, "mask never committed to the index")
+            elif folder in ("images", "models"):
+                _move(root, rel, report)
+    return report
+
+
+def _remove(path: Path, rel: str, into: list[str], why: str) -> None:
+    try:
+        path.unlink()
+    except OSError as exc:
+        log.warning("%s: cannot remove (%s): %s", path, why, exc.strerror or exc)
+        return
+    log.warning("%s: removed (%s)", path, why)
+    into.append(rel)
+
+
+def _move(root: Path, rel: str, report: SweepReport) -> None:
+    src = root / rel
+    dest = root / LOST_AND_FOUND / rel
+    n = 1
+    while dest.exists():
+        dest = root / LOST_AND_FOUND / f"{rel}.{n}"
+        n += 1
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(src, dest)
+    except OSError as exc:
+        log.warning("%s: orphan (not in the index) not moved: %s", src, exc.strerror or exc)
+        return
+    log.warning("%s: not in the index (interrupted import?), moved to %s", src, dest)
+    report.orphans_moved.append(rel)
