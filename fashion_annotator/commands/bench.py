@@ -50,6 +50,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _data_args(p)
     p.add_argument("--model", type=Path, default=None, help="model file (default: shipped)")
     p.add_argument("--no-model", action="store_true", help="the tool starts from an empty mask")
+    p.add_argument(
+        "--clicks",
+        action="store_true",
+        help="binary tasks: the tool may click; add the clicks and box_grabcut methods and NoC",
+    )
+    p.add_argument("--click-model", type=Path, default=None, help="click model (default: shipped)")
     p.set_defaults(func=run_effort)
 
     p = sub.add_parser("ui", help="window responsiveness")
@@ -283,6 +289,15 @@ def run_effort(args: argparse.Namespace) -> int:
             predictor = _load_model(args)
         except ModelLoadError as exc:
             print(f"no model ({exc}); the tool starts from an empty mask", file=sys.stderr)
+    click_predictor = None
+    if args.clicks:
+        from fashion_annotator.models.weights import ModelFileError
+        from fashion_annotator.segmentation.clicks import ClickPredictor
+
+        try:
+            click_predictor = ClickPredictor(args.click_model)
+        except ModelFileError as exc:
+            return _fail("effort", exc)
     try:
         result = effort.run_effort(
             args.data,
@@ -291,6 +306,7 @@ def run_effort(args: argparse.Namespace) -> int:
             split=args.split,
             limit=args.limit,
             progress=_progress,
+            click_predictor=click_predictor,
         )
         print(file=sys.stderr)
     except (ValueError, OSError) as exc:
@@ -301,7 +317,9 @@ def run_effort(args: argparse.Namespace) -> int:
         f"tool starts from {result['tool_start']}"
     )
     print(f"{'method':>9} {'median':>7} {'mean':>7} {'reached':>8}")
-    for method in ("tool", "no_model", "polygon"):
+    for method in ("tool", "no_model", "polygon", "clicks", "box_grabcut"):
+        if method not in result:
+            continue
         m = result[method]
         print(
             f"{method:>9} {m['median_actions']:7.1f} {m['mean_actions']:7.1f} "
@@ -310,6 +328,8 @@ def run_effort(args: argparse.Namespace) -> int:
     ratio = result["ratio_tool_to_polygon"]
     if ratio is not None:
         print(f"tool / polygon median actions: {ratio:.2f}")
+    if "noc" in result:
+        print(f"NoC@90 {result['noc']['noc90']:.2f}, NoC@95 {result['noc']['noc95']:.2f} (max 20)")
     _write(result, args.json)
     return 0
 
