@@ -80,6 +80,9 @@ class AnnotationDocument:
         self.actions = 0
         self.seconds = 0.0
         self._strokes: dict[str, _Stroke] = {}
+        #: Smart-click prompts per task since the last save (dicts: kind, y, x, positive, label,
+        #: model, t), stored with the next mask version as training data.
+        self.click_log: dict[str, list[dict]] = {}
 
     @property
     def tasks(self) -> list[str]:

@@ -17,6 +17,7 @@ TOOLS = (  # name, menu text, shortcut
     ("superpixel", "&Superpixel", "S"),
     ("fill", "&Fill", "F"),
     ("pick", "Pick &label", "I"),
+    ("smartclick", "Smart &click", "C"),
 )
 TASK_TITLES = {"garment": "Garment cutout", "person": "Person", "parsing7": "Parsing"}
 

@@ -203,6 +203,7 @@ class MainWindow(QMainWindow):
         self.setStatusBar(self.status)
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.toolChanged.connect(self._tool_changed)
+        self.canvas.toolMessage.connect(lambda text: self.status.showMessage(text, 4000))
         self.canvas.labelPicked.connect(self.set_label)
         self.canvas.edited.connect(lambda _bbox: self.session.note_edit(self.canvas.task))
 

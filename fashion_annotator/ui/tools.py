@@ -16,7 +16,7 @@ from fashion_annotator.core import masks as M
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.masks import BBox
 
-TOOL_NAMES = ("brush", "eraser", "polygon", "superpixel", "fill", "pick")
+TOOL_NAMES = ("brush", "eraser", "polygon", "superpixel", "fill", "pick", "smartclick")
 
 
 @dataclass(frozen=True)
@@ -24,12 +24,15 @@ class Pointer:
     """A pointer event in image coordinates.
 
     ``x`` is the column and ``y`` the row in full-resolution pixels (pixel centres at
-    integers); ``shift`` is True while Shift is held.
+    integers); ``shift`` is True while Shift is held, ``ctrl`` while Ctrl is held, and
+    ``secondary`` for the right mouse button (only tools with ``accepts_secondary`` get it).
     """
 
     x: float
     y: float
     shift: bool = False
+    ctrl: bool = False
+    secondary: bool = False
 
     @property
     def pixel(self) -> tuple[int, int]:
@@ -71,11 +74,14 @@ class ToolResult:
         True when an undo step was recorded (the end of a stroke, a polygon, a fill).
     picked : int or None
         The label under the pointer (pick tool).
+    message : str or None
+        A note for the status bar (e.g. a tool that cannot work).
     """
 
     bbox: BBox | None = None
     committed: bool = False
     picked: int | None = None
+    message: str | None = None
 
 
 NOTHING = ToolResult()
@@ -91,6 +97,8 @@ class Tool:
     """Base tool: ignores every event."""
 
     name = ""
+    #: Whether the tool takes right-button presses (``Pointer.secondary``).
+    accepts_secondary = False
 
     @property
     def active(self) -> bool:
@@ -322,7 +330,14 @@ def make_tool(name: str) -> Tool:
         "superpixel": SuperpixelTool,
         "fill": FillTool,
         "pick": PickTool,
+        "smartclick": _smart_click,
     }
     if name not in factories:
         raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOL_NAMES)}")
     return factories[name]()
+
+
+def _smart_click() -> Tool:
+    from fashion_annotator.ui.click_tool import SmartClickTool
+
+    return SmartClickTool()

@@ -8,10 +8,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-import torch
 
-from fashion_annotator.models.click import build_click_net, click_meta
-from fashion_annotator.models.weights import ModelFileError, save_model
+from fashion_annotator.models.weights import ModelFileError
 from fashion_annotator.segmentation import click_effort
 from fashion_annotator.segmentation.clicks import (
     Click,
@@ -20,31 +18,6 @@ from fashion_annotator.segmentation.clicks import (
     grabcut_box,
 )
 from fashion_annotator.segmentation.effort import run_effort
-
-ARCH = {"in_ch": 6, "out_ch": 1, "base": 4, "depth": 2, "norm": "group", "attention": False,
-        "boundary_head": False}
-
-
-def _tiny_model(path: Path, bias: float) -> Path:
-    """A small click network whose output is ``bias`` + (positive map - negative map) * 20."""
-    torch.manual_seed(0)
-    net = build_click_net(ARCH)
-    with torch.no_grad():
-        for p in net.parameters():
-            p.zero_()
-        net.head.bias.fill_(bias)
-    # Route the click maps straight to the logits: the stem sees channels 4 and 5 only.
-    with torch.no_grad():
-        net.stem.body[0].weight[0, 4, 1, 1] = 1.0
-        net.stem.body[0].weight[1, 5, 1, 1] = 1.0
-        net.stem.body[1].weight.fill_(1.0)
-        net.up[-1].body[0].weight[0, 4 + 0, 1, 1] = 1.0  # skip channel 0 (positive) passes on
-        net.up[-1].body[0].weight[1, 4 + 1, 1, 1] = 1.0
-        net.up[-1].body[1].weight.fill_(1.0)
-        net.head.weight[0, 0] = 20.0
-        net.head.weight[0, 1] = -20.0
-    save_model(path, net, click_meta(ARCH, (96, 64), click_radius=5))
-    return path
 
 
 @pytest.fixture
@@ -59,8 +32,8 @@ def test_a_missing_or_foreign_model_file_is_named(tmp_path: Path) -> None:
         ClickPredictor(tmp_path / "none.safetensors")
 
 
-def test_the_first_click_sees_the_whole_photo_and_later_ones_a_crop(tmp_path, photo) -> None:
-    predictor = ClickPredictor(_tiny_model(tmp_path / "c.safetensors", bias=-5.0))
+def test_the_first_click_sees_the_whole_photo_and_later_ones_a_crop(disk_click_model, photo) -> None:
+    predictor = ClickPredictor(disk_click_model(-5.0))
     predictor.set_image(photo)
     empty = np.zeros(photo.shape[:2], bool)
     first = predictor.crop_for(empty, [Click(300, 200, True)])
@@ -71,9 +44,9 @@ def test_the_first_click_sees_the_whole_photo_and_later_ones_a_crop(tmp_path, ph
     assert crop.y0 < 150 and crop.y0 + crop.height > 450  # one click: no focus crop yet
 
 
-def test_paste_back_changes_only_the_crop(tmp_path, photo) -> None:
+def test_paste_back_changes_only_the_crop(disk_click_model, photo) -> None:
     big = cv2.resize(photo, (1152, 1728), interpolation=cv2.INTER_NEAREST)
-    predictor = ClickPredictor(_tiny_model(tmp_path / "c.safetensors", bias=-5.0))
+    predictor = ClickPredictor(disk_click_model(-5.0))
     predictor.set_image(big)
     mask = np.zeros(big.shape[:2], bool)
     mask[300:1500, 200:1000] = True
@@ -97,8 +70,8 @@ def test_progressive_merge_keeps_only_changes_near_the_newest_click() -> None:
     assert kept[35, 35] and not kept[7, 7]
 
 
-def test_box_prompt_adds_nothing_outside_the_box(tmp_path, photo) -> None:
-    predictor = ClickPredictor(_tiny_model(tmp_path / "c.safetensors", bias=5.0))
+def test_box_prompt_adds_nothing_outside_the_box(disk_click_model, photo) -> None:
+    predictor = ClickPredictor(disk_click_model(5.0))
     predictor.set_image(photo)
     update, click = predictor.predict_box((140, 90, 460, 310))
     assert click.positive and 140 <= click.y < 460 and 90 <= click.x < 310
@@ -121,8 +94,8 @@ def test_noc_counts_clicks_to_the_threshold() -> None:
     assert click_effort.noc([0.5] * 20, 0.90) == 20
 
 
-def test_effort_with_clicks_reports_the_click_methods(tmp_path, tiny_dataset) -> None:
-    predictor = ClickPredictor(_tiny_model(tmp_path / "c.safetensors", bias=-5.0))
+def test_effort_with_clicks_reports_the_click_methods(disk_click_model, tiny_dataset) -> None:
+    predictor = ClickPredictor(disk_click_model(-5.0))
     result = run_effort(tiny_dataset, "garment", click_predictor=predictor)
     assert {"clicks", "box_grabcut", "noc"} <= set(result)
     for method in ("clicks", "box_grabcut"):
@@ -130,3 +103,15 @@ def test_effort_with_clicks_reports_the_click_methods(tmp_path, tiny_dataset) ->
     assert 1 <= result["noc"]["noc90"] <= result["noc"]["noc95"] <= 20
     assert all(len(row["noc_ious"]) == 20 for row in result["per_image"])
     json.dumps(result)
+
+
+def test_the_disk_model_follows_its_clicks(disk_click_model, photo) -> None:
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    predictor.set_image(photo)
+    empty = np.zeros(photo.shape[:2], bool)
+    first = predictor.predict(empty, [Click(300, 200, True)])
+    assert first.mask[300, 200] and not first.mask[50, 50]
+    rect = np.zeros_like(empty)
+    rect[150:450, 100:300] = True
+    second = predictor.predict(rect, [Click(300, 200, False)])
+    assert not second.mask[300, 200] and second.mask[170, 120]
