@@ -22,6 +22,7 @@ from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import ImageLoadError
 from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
@@ -316,8 +317,10 @@ class ImageSession(QObject):
         image_id = int(doc.image_id)
         try:
             for task in tasks:
-                self.project.save_mask(image_id, task, doc.masks[task],
-                                       seconds=doc.seconds, actions=doc.actions)  # fmt: skip
+                saved = self.project.save_mask(image_id, task, doc.masks[task],
+                                               seconds=doc.seconds, actions=doc.actions)  # fmt: skip
+                if doc.click_log.get(task):
+                    write_click_log(saved.path, doc.click_log.pop(task))
                 cur.edited.discard(task)
                 cur.fresh.discard(task)
                 self.journal.discard(image_id, task)

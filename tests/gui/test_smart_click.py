@@ -158,3 +158,26 @@ def test_without_a_click_model_the_tool_says_so(qtbot, ccp_dir, monkeypatch) -> 
     click(view, 200, 300)
     assert not view.document.masks["garment"].any()
     assert messages and "click model" in messages[0]
+
+
+def test_window_shortcut_c_and_click_log_saved_with_the_mask_version(
+    qtbot, tmp_path, ccp_dir, isolated_settings, disk_click_model, monkeypatch
+) -> None:
+    from fashion_annotator.dataset.click_logs import read_click_log
+    from fashion_annotator.ui import testing
+
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
+    root = testing.copy_project(testing.make_template(tmp_path, ccp_dir), tmp_path / "p")
+    window, project = testing.open_window(qtbot, root, isolated_settings, testing.Answers())
+    window.set_task("garment")
+    testing.press_key(qtbot, window, Qt.Key.Key_C)
+    assert window.canvas.tool == "smartclick"
+    testing.click(window, 200, 300)
+    assert testing.shown_mask(window)[300, 200] == 1
+    assert window.save()
+    image_id = int(window.session.current.doc.image_id)
+    latest = project.mask_versions(image_id, "garment")[-1]
+    clicks = read_click_log(latest.path)
+    assert len(clicks) == 1 and clicks[0]["positive"] and clicks[0]["kind"] == "click"
+    assert window.session.current.doc.click_log == {}
