@@ -181,3 +181,20 @@ def test_window_shortcut_c_and_click_log_saved_with_the_mask_version(
     clicks = read_click_log(latest.path)
     assert len(clicks) == 1 and clicks[0]["positive"] and clicks[0]["kind"] == "click"
     assert window.session.current.doc.click_log == {}
+
+
+def test_bench_ui_measures_smart_clicks(qapp, tmp_path, disk_click_model, monkeypatch) -> None:
+    import json
+
+    from fashion_annotator.ui import bench
+
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
+    monkeypatch.setattr(bench, "STROKE_MOVES", 4)
+    monkeypatch.setattr(bench, "SWITCHES", 1)
+    monkeypatch.setattr(bench, "CLICKS", 3)
+    results = bench.main(tmp_path / "ui.json")
+    assert json.loads((tmp_path / "ui.json").read_text()) == results
+    for res in ("ccp", "studio"):
+        assert results[f"{res}_click_ms_median"] >= results[f"{res}_click_model_ms_median"] > 0
+    assert results["click_ms_median"] == results["studio_click_ms_median"]
