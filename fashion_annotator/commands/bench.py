@@ -3,7 +3,9 @@
 - ``bench superpixels``: hierarchy quality per level (ASA, boundary recall, regions) on a split,
   and the time to compute it on a 1152x1728 photo against the skimage RAG route;
 - ``bench refine``: score of the raw model output and after each refinement;
-- ``bench effort``: simulated operator actions, tool vs. no model vs. labelme-style polygons;
+- ``bench effort``: simulated operator actions, tool vs. no model vs. labelme-style polygons
+  (``--clicks``: the tool may click; clicks-only and box + GrabCut methods, NoC);
+- ``bench noc``: the click model's NoC@90 / NoC@95 (clicks to IoU 0.90 / 0.95, max 20);
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
 - ``bench infer``: model latency on a 1152x1728 photo, all resizing included.
@@ -57,6 +59,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--click-model", type=Path, default=None, help="click model (default: shipped)")
     p.set_defaults(func=run_effort)
+
+    p = sub.add_parser("noc", help="click model: clicks to IoU 0.90 / 0.95 (NoC), binary tasks")
+    _data_args(p)
+    p.add_argument("--click-model", type=Path, default=None, help="click model (default: shipped)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.set_defaults(func=run_noc)
 
     p = sub.add_parser("ui", help="window responsiveness")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
@@ -330,6 +338,30 @@ def run_effort(args: argparse.Namespace) -> int:
         print(f"tool / polygon median actions: {ratio:.2f}")
     if "noc" in result:
         print(f"NoC@90 {result['noc']['noc90']:.2f}, NoC@95 {result['noc']['noc95']:.2f} (max 20)")
+    _write(result, args.json)
+    return 0
+
+
+def run_noc(args: argparse.Namespace) -> int:
+    """Simulated clicks from an empty mask; print NoC@90 / NoC@95 and write the figures."""
+    from fashion_annotator.models.weights import ModelFileError
+    from fashion_annotator.segmentation.click_effort import run_noc as noc
+    from fashion_annotator.segmentation.clicks import ClickPredictor
+
+    try:
+        predictor = ClickPredictor(args.click_model, threads=args.threads)
+        result = noc(args.data, args.task, predictor, split=args.split, limit=args.limit,
+                     progress=_progress)  # fmt: skip
+        print(file=sys.stderr)
+    except (ModelFileError, ValueError, OSError) as exc:
+        return _fail("noc", exc)
+    print(
+        f"{args.task}: {result['n_images']} photos, NoC@90 {result['noc90']:.2f}, "
+        f"NoC@95 {result['noc95']:.2f} (max {result['max_clicks']}; never reached: "
+        f"{result['fail90']:.0%} / {result['fail95']:.0%}); IoU after 1/3/5 clicks "
+        f"{result['iou_at']['1']:.3f}/{result['iou_at']['3']:.3f}/{result['iou_at']['5']:.3f}; "
+        f"one click {result['click_ms_median']:.0f} ms"
+    )
     _write(result, args.json)
     return 0
 

@@ -13,13 +13,17 @@ wrong foreground, and the model sees all the clicks so far and its previous mask
 - :func:`box_grabcut`: a box around each ground-truth component (1 action each), GrabCut in each,
   then the other tools (regions, polygons, brush) without clicks;
 - :func:`model_clicker`: the click candidate the greedy tool operator of
-  :mod:`.effort` weighs against regions, polygons and brush strokes.
+  :mod:`.effort` weighs against regions, polygons and brush strokes;
+- :func:`run_noc`: NoC@90 / NoC@95 over a dataset split (``bench noc``).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -175,3 +179,56 @@ def model_clicker(
         )
 
     return propose
+
+
+def run_noc(
+    data_dir: Path | str,
+    task: str,
+    predictor: ClickPredictor,
+    *,
+    split: str = "val",
+    limit: int | None = None,
+    max_clicks: int = MAX_NOC_CLICKS,
+    progress: Callable[[int, str], None] | None = None,
+) -> dict[str, Any]:
+    """NoC@90 / NoC@95 of a binary task on a dataset split, through the full inference path.
+
+    Returns
+    -------
+    dict
+        ``task``, ``n_images``, ``max_clicks``, ``noc90``, ``noc95`` (means), ``fail90``,
+        ``fail95`` (shares never reaching the IoU), ``iou_at`` (mean IoU after 1, 2, 3, 5, 10
+        and 20 clicks), ``click_ms_median`` (one update, this machine), ``click_model``
+        (version) and ``per_image`` (name, noc90, noc95, ious).
+    """
+    from fashion_annotator.segmentation.effort import iter_dataset
+
+    rows, times = [], []
+    for done, photo in enumerate(iter_dataset(data_dir, task, split=split, limit=limit), start=1):
+        if int(photo.gt.max()) > 1:
+            raise ValueError(f"{data_dir}: task {task!r} is not a binary (cutout) task")
+        predictor.set_image(photo.rgb)
+        t0 = time.perf_counter()
+        curve = noc_curve(predictor, photo.gt == 1, max_clicks)
+        times.append((time.perf_counter() - t0) * 1e3 / max_clicks)
+        rows.append({
+            "name": photo.name,
+            **{f"noc{round(t * 100)}": noc(curve, t, max_clicks) for t in NOC_THRESHOLDS},
+            "ious": [round(v, 4) for v in curve],
+        })
+        if progress is not None:
+            progress(done, photo.name)
+    out: dict[str, Any] = {"task": task, "n_images": len(rows), "max_clicks": max_clicks}
+    for t in NOC_THRESHOLDS:
+        key = f"{round(t * 100)}"
+        out[f"noc{key}"] = float(np.mean([r[f"noc{key}"] for r in rows]))
+        out[f"fail{key}"] = float(np.mean([max(r["ious"]) < t for r in rows]))
+    out["iou_at"] = {
+        str(k): float(np.mean([r["ious"][k - 1] for r in rows]))
+        for k in (1, 2, 3, 5, 10, 20)
+        if k <= max_clicks
+    }
+    out["click_ms_median"] = float(np.median(times))
+    out["click_model"] = predictor.version
+    out["per_image"] = rows
+    return out

@@ -115,3 +115,17 @@ def test_the_disk_model_follows_its_clicks(disk_click_model, photo) -> None:
     rect[150:450, 100:300] = True
     second = predictor.predict(rect, [Click(300, 200, False)])
     assert not second.mask[300, 200] and second.mask[170, 120]
+
+
+def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_path) -> None:
+    from fashion_annotator.cli import main
+
+    out = tmp_path / "noc.json"
+    argv = ["bench", "noc", "--data", str(tiny_dataset), "--task", "garment",
+            "--click-model", str(disk_click_model(-5.0)), "--json", str(out)]
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["n_images"] == 2 and 1 <= result["noc90"] <= result["noc95"] <= 20
+    assert [len(r["ious"]) for r in result["per_image"]] == [20, 20]
+    assert result["click_ms_median"] > 0
+    assert main([*argv[:-2], "--click-model", str(tmp_path / "none.safetensors")]) == 2
