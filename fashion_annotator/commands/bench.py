@@ -8,7 +8,8 @@
 - ``bench noc``: the click model's NoC@90 / NoC@95 (clicks to IoU 0.90 / 0.95, max 20);
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
-- ``bench infer``: model latency on a 1152x1728 photo, all resizing included.
+- ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
+- ``bench generalize``: the models on CCP photos re-framed as studio, web and mannequin photos.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ from typing import Any
 
 import numpy as np
 
-TASKS = ("garment", "parsing7", "person", "parsing18")
+from fashion_annotator.core.tasks import available_tasks
+
+TASKS = tuple(available_tasks())
 BIG_PHOTO = (1728, 1152)
 
 
@@ -82,6 +85,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.set_defaults(func=run_infer)
+
+    p = sub.add_parser("generalize", help="models on re-framed photos: studio, web, mannequin")
+    p.add_argument("--data", type=Path, required=True, help="plain mask folder with taxonomies.json")
+    p.add_argument("--split", default="val", help="split of splits.json (default val)")
+    p.add_argument("--limit", type=int, default=None, help="only the first N photos")
+    p.add_argument("--framing", action="append", default=None, help="framing (repeatable; default all)")
+    p.add_argument(
+        "--model", action="append", default=[], metavar="TASK=FILE",
+        help="model file for a task (repeatable; default: the shipped models)",
+    )  # fmt: skip
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.set_defaults(func=run_generalize)
 
 
 def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:
@@ -223,12 +239,9 @@ def run_refine(args: argparse.Namespace) -> int:
     """Score the raw proposals and each refinement alone, and the default chain."""
     from fashion_annotator.segmentation.effort import iter_dataset
     from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
+    from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
-    from fashion_annotator.segmentation.refine import (
-        DEFAULT_REFINEMENTS,
-        REFINEMENTS,
-        apply_refinements,
-    )
+    from fashion_annotator.segmentation.refine import REFINEMENTS, default_refinements
     from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
     try:
@@ -239,7 +252,7 @@ def run_refine(args: argparse.Namespace) -> int:
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)
-        variants["default"] = DEFAULT_REFINEMENTS.get(args.task, ())
+        variants["default"] = default_refinements(args.task)
         scores = {name: TaskScores(classes) for name in variants}
         times: dict[str, list[float]] = {name: [] for name in variants}
         photos = iter_dataset(args.data, args.task, split=args.split, limit=args.limit)
@@ -249,9 +262,7 @@ def run_refine(args: argparse.Namespace) -> int:
             regions = compute_superpixels(photo.rgb).levels[DEFAULT_LEVEL]
             for name, chain in variants.items():
                 t0 = time.perf_counter()
-                out = apply_refinements(
-                    chain, proposal.mask, rgb=photo.rgb, probs=proposal.probs, regions=regions
-                )
+                out = refine_proposal(proposal, photo.rgb, regions, chain).mask
                 times[name].append(time.perf_counter() - t0)
                 scores[name].update(out, photo.gt, name=photo.name)
             _progress(i, photo.name)
@@ -387,6 +398,12 @@ def run_save(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shipped_tasks() -> list[str]:
+    from fashion_annotator.segmentation.proposals import default_model_path
+
+    return [t for t in TASKS if default_model_path(t).is_file()]
+
+
 def run_infer(args: argparse.Namespace) -> int:
     """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
     from fashion_annotator.segmentation.proposals import (
@@ -395,7 +412,7 @@ def run_infer(args: argparse.Namespace) -> int:
         load_predictor,
     )
 
-    sources: list[str | Path] = [args.model] if args.model else list(args.task or TASKS[:3])
+    sources: list[str | Path] = [args.model] if args.model else list(args.task or _shipped_tasks())
     results = {}
     for source in sources:
         try:
@@ -410,4 +427,53 @@ def run_infer(args: argparse.Namespace) -> int:
             f"on {figures['device']}, {args.runs} runs"
         )
     _write(results, args.json)
+    return 0
+
+
+def run_generalize(args: argparse.Namespace) -> int:
+    """Score the person, garment and parsing7 models on every framing; print a table."""
+    from fashion_annotator.segmentation import generalize
+    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
+
+    files = {}
+    for item in args.model:
+        task, sep, path = item.partition("=")
+        if not sep or task not in ("person", "garment", "parsing7"):
+            return _fail("generalize", ValueError(f"--model {item!r}: expected person|garment|parsing7=FILE"))
+        files[task] = Path(path)
+    framings = args.framing or list(generalize.FRAMINGS)
+    unknown = sorted(set(framings) - set(generalize.FRAMINGS))
+    if unknown:
+        return _fail("generalize", ValueError(f"unknown framing(s) {unknown}; choose from {generalize.FRAMINGS}"))
+    try:
+        predictors = {t: load_predictor(files.get(t, t), device=args.device) for t in ("person", "garment", "parsing7")}
+        samples = generalize.load_labelled(args.data, args.split, args.limit)
+    except (ModelLoadError, ValueError, OSError) as exc:
+        return _fail("generalize", exc)
+
+    def predict(task: str, rgb: np.ndarray) -> np.ndarray:
+        p = predictors[task]
+        p.set_image(rgb)
+        return p.predict().mask
+
+    t0 = time.perf_counter()
+    figures = generalize.score_framings(
+        samples, predict, {t: p.num_classes for t, p in predictors.items()}, framings
+    )
+    result = {
+        "data": str(args.data), "split": args.split, "n_images": len(samples),
+        "models": {t: str(p.path) for t, p in predictors.items()},
+        "seconds": round(time.perf_counter() - t0, 1), "framings": figures,
+    }  # fmt: skip
+    print(f"{'framing':>15} {'person mIoU':>12} {'garment med Dice':>17} {'parsing7 mIoU':>14} {'pix acc':>8}")
+
+    def cell(row: dict, task: str, key: str, width: int) -> str:
+        v = row.get(task, {}).get(key)
+        return f"{v:{width}.3f}" if v is not None else " " * (width - 1) + "-"
+
+    for f in framings:
+        r = figures[f]
+        print(f"{f:>15} {cell(r, 'person', 'miou', 12)} {cell(r, 'garment', 'median_dice', 17)} "
+              f"{cell(r, 'parsing7', 'miou', 14)} {cell(r, 'parsing7', 'pixel_accuracy', 8)}")  # fmt: skip
+    _write(result, args.json)
     return 0

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.ui.plot import LivePlot
 
 #: Validation metrics shown in the plot, most preferred first.
@@ -58,7 +59,7 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _count_masks(project: Any, task: str) -> int | None:
+def _count_masks(project: ProjectStore, task: str) -> int | None:
     # training_items lists (photo, mask path) pairs without decoding the masks.
     try:
         return len(list(project.training_items(task)))
@@ -91,7 +92,7 @@ class RetrainDialog(QDialog):
 
     def __init__(
         self,
-        project: Any,
+        project: ProjectStore,
         task: str,
         parent: QWidget | None = None,
         extra_args: Sequence[str] = (),
@@ -190,7 +191,7 @@ class RetrainDialog(QDialog):
 
     @staticmethod
     def _device_text(device: str) -> str:
-        from fashion_annotator.segmentation.proposals import device_display_name, resolve_device
+        from fashion_annotator.models.device import device_display_name, resolve_device
 
         return f"Trains on: {device_display_name(resolve_device(device))}"
 
@@ -262,7 +263,7 @@ class RetrainDialog(QDialog):
         if self.result is None:
             return
         version = self.result.get("version")
-        self.project.set_active_model(self.task, version)
+        self.project.models.set_active(self.task, version)
         self.use_button.setEnabled(False)
         self.status_label.setText(f"Model v{version} is now the active {self.task} model")
         self.modelPromoted.emit(self.task, version)
