@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fashion_annotator.dataset.atomic import atomic_write_bytes
+from fashion_annotator.core.atomic import atomic_write_bytes
 
 FORMAT_VERSION = 1
 KEYS = ("kind", "y", "x", "positive", "label")
