@@ -36,7 +36,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run a subcommand, or open the GUI when the first argument is not one."""
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    subcommands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    subcommands = set(sub.choices)
     if not argv or (argv[0] not in subcommands and not argv[0].startswith("-")):
         from fashion_annotator.ui.app import run_gui
 

@@ -142,8 +142,8 @@ def run_superpixels(args: argparse.Namespace) -> int:
     from skimage import graph
     from skimage.segmentation import felzenszwalb
 
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.quality import hierarchy_quality
+    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.evaluation.superpixel_quality import hierarchy_quality
     from fashion_annotator.segmentation.superpixels import SuperpixelParams, compute_superpixels
 
     try:
@@ -237,8 +237,8 @@ def _load_model(args: argparse.Namespace) -> Any:
 
 def run_refine(args: argparse.Namespace) -> int:
     """Score the raw proposals and each refinement alone, and the default chain."""
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
+    from fashion_annotator.evaluation.datasets import TaskScores, task_classes
+    from fashion_annotator.evaluation.effort import iter_dataset
     from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
     from fashion_annotator.segmentation.refine import REFINEMENTS, default_refinements
@@ -248,7 +248,8 @@ def run_refine(args: argparse.Namespace) -> int:
         predictor = _load_model(args)
         classes = task_classes(args.data, args.task)
         binary = len(classes) == 2
-        variants = {"raw": ()} | {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
+        variants: dict[str, tuple[str, ...]] = {"raw": ()}
+        variants |= {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)
@@ -299,7 +300,7 @@ def run_refine(args: argparse.Namespace) -> int:
 
 def run_effort(args: argparse.Namespace) -> int:
     """Simulate corrections; print and write the three methods' figures."""
-    from fashion_annotator.segmentation import effort
+    from fashion_annotator.evaluation import effort
     from fashion_annotator.segmentation.proposals import ModelLoadError
 
     predictor = None
@@ -355,8 +356,8 @@ def run_effort(args: argparse.Namespace) -> int:
 
 def run_noc(args: argparse.Namespace) -> int:
     """Simulated clicks from an empty mask; print NoC@90 / NoC@95 and write the figures."""
+    from fashion_annotator.evaluation.click_effort import run_noc as noc
     from fashion_annotator.models.weights import ModelFileError
-    from fashion_annotator.segmentation.click_effort import run_noc as noc
     from fashion_annotator.segmentation.clicks import ClickPredictor
 
     try:
@@ -387,7 +388,7 @@ def run_ui(args: argparse.Namespace) -> int:
 
 def run_save(args: argparse.Namespace) -> int:
     """Median ``Project.save_mask`` of a 550x830 parsing mask, and the PNG encoding baseline."""
-    from fashion_annotator.dataset.benchmark import bench_save
+    from fashion_annotator.evaluation.save_speed import bench_save
 
     result = bench_save(n=args.runs)
     print(
@@ -406,11 +407,8 @@ def _shipped_tasks() -> list[str]:
 
 def run_infer(args: argparse.Namespace) -> int:
     """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
-    from fashion_annotator.segmentation.proposals import (
-        ModelLoadError,
-        benchmark_latency,
-        load_predictor,
-    )
+    from fashion_annotator.evaluation.latency import benchmark_latency
+    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     sources: list[str | Path] = [args.model] if args.model else list(args.task or _shipped_tasks())
     results = {}

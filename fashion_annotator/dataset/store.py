@@ -63,6 +63,11 @@ class Project(LegacyNames):
     Use :meth:`create` or :meth:`open` rather than the constructor.
     """
 
+    models: ModelRegistry
+    decisions: Decisions
+    cache: Cache
+    leases: Leases
+
     def __init__(self, root: Path, conn: sqlite3.Connection, user: str | None) -> None:
         self._db = StoreConnection(root, conn, user or getpass.getuser())
         self.root = self._db.root

@@ -168,9 +168,9 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
     )
 
 
-def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray,
+def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray | None,
             taxonomy: Taxonomy, kind: str) -> ImageScore:  # fmt: skip
-    if reference is None:
+    if reference is None or saved is None:
         return row
     pair = score_masks(reference, saved, taxonomy)
     return replace(row, score=pair.score, pixel_accuracy=pair.pixel_accuracy, reference=kind,

@@ -292,7 +292,7 @@ def load_labelled(data_dir, split: str = "val", limit: int | None = None,
 
     from fashion_annotator.core.images import load_image, load_mask
     from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
-    from fashion_annotator.segmentation.evaluation import list_samples
+    from fashion_annotator.core.samples import list_samples
 
     data_dir = Path(data_dir)
     mappings = {t: mapping_from_taxonomies_json(data_dir / "taxonomies.json", t) for t in tasks}

@@ -90,14 +90,15 @@ def sample_project(folder: Path | None = None) -> Project:
 
 
 def _application() -> QApplication:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Fashion Annotator")
     from fashion_annotator.ui.icons import icon
 
     app.setWindowIcon(icon("brush"))
-    return app  # type: ignore[return-value]
+    return app
 
 
 def choose_project(path: str | None, last: Path | None) -> tuple[Project, list[str]]:

@@ -90,7 +90,7 @@ def _measure_strokes(canvas, doc, full_rebuild: bool) -> list[float]:
     path = _stroke_path(w, h, STROKE_MOVES)
     samples = []
     count = canvas.paint_count
-    _send_button(canvas, *path[0], press=True)
+    _send_button(canvas, float(path[0][0]), float(path[0][1]), press=True)
     _wait_painted(canvas, count)
     for x, y in path[1:]:
         count = canvas.paint_count
@@ -101,7 +101,7 @@ def _measure_strokes(canvas, doc, full_rebuild: bool) -> list[float]:
             canvas.viewport().repaint()
         _wait_painted(canvas, count)
         samples.append((time.perf_counter() - t0) * 1e3)
-    _send_button(canvas, *path[-1], press=False)
+    _send_button(canvas, float(path[-1][0]), float(path[-1][1]), press=False)
     doc.undo(canvas.task)
     canvas.refresh_overlay(None)
     return samples
@@ -131,7 +131,7 @@ def _measure_clicks(canvas, doc) -> tuple[list[float], list[float]] | None:
     None when no click model is available. A click session of :data:`CLICKS` clicks (the
     first positive at the centre, then alternating around it), undone afterwards.
     """
-    from fashion_annotator.ui.click_tool import shared_click_predictor
+    from fashion_annotator.annotate.tools.smartclick import shared_click_predictor
 
     if shared_click_predictor() is None:
         return None
@@ -200,7 +200,7 @@ def main(json_out: Path | None = None) -> dict:
     """
     app = _app()
     from fashion_annotator.core.labels import load_taxonomy
-    from fashion_annotator.ui.canvas import Canvas
+    from fashion_annotator.ui.annotate.canvas import Canvas
 
     taxonomy = load_taxonomy("parsing7")
     canvas = Canvas()
@@ -215,6 +215,7 @@ def main(json_out: Path | None = None) -> dict:
         for res, paths in _photos(Path(tmp)).items():
             switch = _measure_switches(canvas, paths, taxonomy)
             doc = canvas.document
+            assert doc is not None, "the canvas shows no document after the switches"
             canvas.fit_to_window()
             stroke = _measure_strokes(canvas, doc, full_rebuild=False)
             baseline = _measure_strokes(canvas, doc, full_rebuild=True)

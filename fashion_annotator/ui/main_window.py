@@ -9,6 +9,7 @@ injectable callables so tests never block on a modal dialog.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
@@ -21,22 +22,26 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+if TYPE_CHECKING:  # imported when the Review tab is first shown
+    from fashion_annotator.ui.review.view import ReviewView
+
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import prompts, refine_menu
+from fashion_annotator.ui import prompts
 from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task_title
-from fashion_annotator.ui.banner import Banner, image_notes
-from fashion_annotator.ui.canvas import Canvas
+from fashion_annotator.ui.annotate import refine_menu
+from fashion_annotator.ui.annotate.banner import Banner, image_notes
+from fashion_annotator.ui.annotate.canvas import Canvas
+from fashion_annotator.ui.annotate.image_session import ImageSession, OpenImage
+from fashion_annotator.ui.annotate.palette_dock import PaletteDock
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+from fashion_annotator.ui.annotate.queue_dock import QueueDock
+from fashion_annotator.ui.annotate.status_bar import StatusBar
+from fashion_annotator.ui.annotate.view_bar import ViewBar
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
-from fashion_annotator.ui.image_session import ImageSession, OpenImage
-from fashion_annotator.ui.palette_dock import PaletteDock
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
-from fashion_annotator.ui.proposal_source import ProposalSource
-from fashion_annotator.ui.queue_dock import QueueDock
-from fashion_annotator.ui.status_bar import StatusBar
-from fashion_annotator.ui.view_bar import ViewBar
 
 AskRestore = Callable[[list[JournalEntry]], bool]
 AskQuit = Callable[[str], bool]
@@ -76,7 +81,7 @@ class MainWindow(QMainWindow):
         self._setup_status()
         self._setup_session()
         self.resize(1400, 900)
-        self.resizeDocks([self.queue, self.palette], [250, 210], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.queue, self.palette_dock], [250, 210], Qt.Orientation.Horizontal)
         geometry, state = self.prefs.window_state()
         if geometry:
             self.restoreGeometry(geometry)
@@ -106,7 +111,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(annotate, icon("brush"), "Annotate")
-        self.review: QWidget | None = None
+        self.review: ReviewView | None = None
         self.tabs.addTab(QWidget(), icon("review"), "Review")
         self.tabs.currentChanged.connect(self._tab_changed)
         self.setCentralWidget(self.tabs)
@@ -116,15 +121,15 @@ class MainWindow(QMainWindow):
 
     def _setup_docks(self) -> None:
         self.queue = QueueDock(self)
-        self.palette = PaletteDock(self)
+        self.palette_dock = PaletteDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.palette)
-        self.palette.set_tasks([(t, task_title(t)) for t in self.project.tasks], self.task)
-        self.palette.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.palette_dock)
+        self.palette_dock.set_tasks([(t, task_title(t)) for t in self.project.tasks], self.task)
+        self.palette_dock.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
         self.queue.imageActivated.connect(self.open_image)
         self.queue.filterChanged.connect(self.reload_queue)
-        self.palette.labelChosen.connect(self.set_label)
-        self.palette.taskChosen.connect(self.set_task)
+        self.palette_dock.labelChosen.connect(self.set_label)
+        self.palette_dock.taskChosen.connect(self.set_task)
 
     def _action(self, name: str, text: str, keys, slot, icon_name: str | None = None) -> QAction:
         self.actions_by_name[name] = make_action(self, name, text, keys, slot, icon_name)
@@ -205,7 +210,6 @@ class MainWindow(QMainWindow):
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.toolMessage.connect(lambda text: self.status.showMessage(text, 4000))
         self.canvas.labelPicked.connect(self.set_label)
-        self.canvas.edited.connect(lambda _bbox: self.session.note_edit(self.canvas.task))
 
     def _setup_session(self) -> None:
         s = self.session
@@ -281,8 +285,8 @@ class MainWindow(QMainWindow):
         if task == self.task or task not in self.taxonomies:
             return
         self.task = task
-        self.palette.set_current_task(task)
-        self.palette.set_taxonomy(self.taxonomies[task], self.labels[task])
+        self.palette_dock.set_current_task(task)
+        self.palette_dock.set_taxonomy(self.taxonomies[task], self.labels[task])
         if self.session.current is not None:
             self.canvas.set_task(task, self.taxonomies[task])
         self.canvas.set_label(self.labels[task])
@@ -298,7 +302,7 @@ class MainWindow(QMainWindow):
             return
         self.labels[self.task] = label
         self.canvas.set_label(label)
-        self.palette.set_current(label)
+        self.palette_dock.set_current(label)
 
     def _label_key(self, key: str) -> None:
         for cls in self.taxonomies[self.task].classes:
@@ -334,10 +338,7 @@ class MainWindow(QMainWindow):
         if cur.doc.proposals.get(self.task) is None:
             self.status.showMessage("No proposal for this image yet", 3000)
             return False
-        bbox = cur.doc.accept_proposal(self.task)
-        if bbox is not None:
-            self.canvas.refresh_overlay(bbox)
-            self.session.note_edit(self.task)
+        cur.doc.accept_proposal(self.task)  # the document announces it: repaint, journal
         return self.mark_done()
 
     def mark_done(self) -> bool:
@@ -352,10 +353,7 @@ class MainWindow(QMainWindow):
         cur = self.session.current
         if cur is None or cur.read_only:
             return
-        bbox = cur.doc.apply(self.task, fn, *args)
-        if bbox is not None:
-            self.canvas.refresh_overlay(bbox)
-            self.session.note_edit(self.task)
+        cur.doc.apply(self.task, fn, *args)  # the document announces it: repaint, journal
 
     def _read_only(self) -> bool:
         return self.session.current is not None and self.session.current.read_only
@@ -403,7 +401,7 @@ class MainWindow(QMainWindow):
         if index != 1:
             return
         if self.review is None:
-            from fashion_annotator.ui.review_view import ReviewView
+            from fashion_annotator.ui.review.view import ReviewView
 
             self.review = ReviewView(self.project, self)
             self.review.openImageRequested.connect(self._review_open)
@@ -439,13 +437,13 @@ class MainWindow(QMainWindow):
             self.taxonomies = {
                 t: self.prefs.apply_colors(self.project.taxonomy(t)) for t in self.taxonomies
             }
-            self.palette.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
+            self.palette_dock.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
             if self.session.current is not None:
                 self.canvas.set_task(self.task, self.taxonomies[self.task])
 
     def show_training(self):
         """Open the retraining dialog for the shown task."""
-        from fashion_annotator.ui.training_dialog import RetrainDialog
+        from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
         dialog = RetrainDialog(self.project, self.task, self)
         dialog.modelPromoted.connect(self._model_promoted)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QByteArray, QSettings, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QColorDialog,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.labels import Taxonomy
-from fashion_annotator.ui.autosave import DEFAULT_INTERVAL_S
+from fashion_annotator.ui.annotate.autosave import DEFAULT_INTERVAL_S
 from fashion_annotator.ui.icons import swatch
 
 
@@ -118,7 +118,7 @@ class Preferences:
         state = self.settings.value("window/state")
         return (geometry or None, state or None)
 
-    def set_window_state(self, geometry: bytes, state: bytes) -> None:
+    def set_window_state(self, geometry: QByteArray | bytes, state: QByteArray | bytes) -> None:
         """Remember the main window's geometry and dock layout."""
         self.settings.setValue("window/geometry", geometry)
         self.settings.setValue("window/state", state)
@@ -181,21 +181,28 @@ class PreferencesDialog(QDialog):
         self.table.insertRow(row)
         self.table.setItem(row, 0, QTableWidgetItem(task))
         self.table.setItem(row, 1, QTableWidgetItem(name))
-        item = QTableWidgetItem(swatch(tuple(rgb)), QColor(*rgb).name())
+        item = QTableWidgetItem(
+            swatch((int(rgb[0]), int(rgb[1]), int(rgb[2]))), QColor(*rgb).name()
+        )
         self.table.setItem(row, 2, item)
         for col in range(3):
-            self.table.item(row, col).setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self._cell(row, col).setFlags(Qt.ItemFlag.ItemIsEnabled)
+
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        item = self.table.item(row, column)
+        assert item is not None, f"colour table has no cell {row}, {column}"
+        return item
 
     def set_color(self, row: int, rgb: tuple[int, int, int] | None) -> None:
         """Stage a new colour for ``row`` (None resets it); written on accept."""
-        task, name = self.table.item(row, 0).text(), self.table.item(row, 1).text()
+        task, name = self._cell(row, 0).text(), self._cell(row, 1).text()
         self._colors[(task, name)] = rgb
         if rgb is not None:
-            self.table.item(row, 2).setIcon(swatch(rgb))
-            self.table.item(row, 2).setText(QColor(*rgb).name())
+            self._cell(row, 2).setIcon(swatch(rgb))
+            self._cell(row, 2).setText(QColor(*rgb).name())
 
     def _pick_color(self, row: int, _column: int) -> None:
-        current = QColor(self.table.item(row, 2).text())
+        current = QColor(self._cell(row, 2).text())
         color = QColorDialog.getColor(current, self, "Label colour")
         if color.isValid():
             self.set_color(row, (color.red(), color.green(), color.blue()))
@@ -203,7 +210,7 @@ class PreferencesDialog(QDialog):
     def _reset_colors(self) -> None:
         for row in range(self.table.rowCount()):
             self.set_color(row, None)
-            self.table.item(row, 2).setText("default")
+            self._cell(row, 2).setText("default")
 
     def accept(self) -> None:
         """Write the edited values to the preferences."""

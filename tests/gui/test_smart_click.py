@@ -13,12 +13,12 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from fashion_annotator.annotate.tools import smartclick as click_tool
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.segmentation.clicks import ClickPredictor
-from fashion_annotator.ui import click_tool
-from fashion_annotator.ui.canvas import Canvas
+from fashion_annotator.ui.annotate.canvas import Canvas
 
 LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
 NOMOD = Qt.KeyboardModifier.NoModifier

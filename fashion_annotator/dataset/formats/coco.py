@@ -108,7 +108,7 @@ def _paint(
     mask = np.zeros((height, width), np.uint8)
     decoded = []
     for ann in anns:
-        label = categories.get(ann.get("category_id"))
+        label = categories.get(int(ann.get("category_id", -1)))
         if label is None:
             raise ValueError(f"{where}: annotation {ann.get('id')} has unknown category")
         if isinstance(label, str):
@@ -183,7 +183,8 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out)
-    images, annotations = [], []
+    images: list[dict] = []
+    annotations: list[dict] = []
     for record, stem, mask in masked_images(project, task, summary):
         file_name = f"{stem}{record.path.suffix.lower()}"
         shutil.copyfile(record.path, out / "images" / file_name)
@@ -207,7 +208,7 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
 
 
 def _instances(mask: np.ndarray, image_id: int, first_id: int) -> list[dict]:
-    out = []
+    out: list[dict] = []
     for label in np.unique(mask):
         if label == 0:
             continue

@@ -9,15 +9,15 @@ import cv2
 import numpy as np
 import pytest
 
+from fashion_annotator.evaluation import click_effort
+from fashion_annotator.evaluation.effort import run_effort
 from fashion_annotator.models.weights import ModelFileError
-from fashion_annotator.segmentation import click_effort
 from fashion_annotator.segmentation.clicks import (
     Click,
     ClickPredictor,
     _connected_to,
     grabcut_box,
 )
-from fashion_annotator.segmentation.effort import run_effort
 
 
 @pytest.fixture

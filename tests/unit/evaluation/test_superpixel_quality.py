@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion_annotator.segmentation.quality import (
+from fashion_annotator.evaluation.superpixel_quality import (
     achievable_segmentation_accuracy,
     boundary_recall,
     hierarchy_quality,

@@ -50,11 +50,11 @@ from fashion_annotator.qa.scores import (
 )
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
-from fashion_annotator.ui.review_histogram import ScoreHistogram
-from fashion_annotator.ui.review_image import AgreementViewer
-from fashion_annotator.ui.review_rescore import RescoreThread
-from fashion_annotator.ui.review_summary import summary_html, throughput_html
-from fashion_annotator.ui.review_table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
+from fashion_annotator.ui.review.histogram import ScoreHistogram
+from fashion_annotator.ui.review.image import AgreementViewer
+from fashion_annotator.ui.review.rescore import RescoreThread
+from fashion_annotator.ui.review.summary import summary_html, throughput_html
+from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
 
 __all__ = ["ReviewView"]
 
@@ -411,6 +411,7 @@ class ReviewView(QWidget):
 
     def _rescored(self, rows: list[ImageScore]) -> None:
         thread = self.rescore_thread
+        assert thread is not None, "a re-score result without its thread"
         self._model_rows[thread.task] = (rows, thread.cache_key, thread.model_name)
         self.reference.setItemText(1, f"vs current model ({thread.model_name})")
         if self.reference.currentData() == MODEL:
@@ -422,7 +423,8 @@ class ReviewView(QWidget):
         QMessageBox.warning(self, "Re-score failed", message)
 
     def _rescore_finished(self) -> None:
-        self.rescore_thread.deleteLater()
+        if self.rescore_thread is not None:
+            self.rescore_thread.deleteLater()
         self.rescore_thread = None
         self.rescore_button.setText("Re-score with current model")
         self.progress.setVisible(False)

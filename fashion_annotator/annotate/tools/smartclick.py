@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui.tools import NOTHING, Pointer, Tool, ToolContext, ToolResult
 
 #: Pointer travel (image pixels) that turns a press into a box drag.
 DRAG_PX = 6.0

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui.overlay import photo_image
+from fashion_annotator.ui.annotate.overlay import photo_image
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
 #: Wheel zoom per notch (120 eighths of a degree).

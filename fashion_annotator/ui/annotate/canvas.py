@@ -7,25 +7,27 @@ rectangle changed. The edit logic itself lives in :mod:`.tools`, Qt-free.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QGraphicsRectItem, QWidget
 
-from fashion_annotator.core.document import AnnotationDocument
-from fashion_annotator.core.labels import Taxonomy
-from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui.image_view import ZOOM_STEP, ImageItem, ImageView, bbox_rect
-from fashion_annotator.ui.overlay import LabelOverlay, boundary_image
-from fashion_annotator.ui.tools import (
+from fashion_annotator.annotate.tools import (
     TOOL_NAMES,
     Pointer,
-    PolygonTool,
     Tool,
     ToolContext,
     ToolResult,
     make_tool,
 )
+from fashion_annotator.annotate.tools.polygon import PolygonTool
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.ui.annotate.image_view import ZOOM_STEP, ImageItem, ImageView, bbox_rect
+from fashion_annotator.ui.annotate.overlay import LabelOverlay, boundary_image
 
 __all__ = ["Canvas", "bbox_rect"]
 
@@ -103,6 +105,7 @@ class Canvas(ImageView):
         self._boundaries_stale = True
         self._label = 1
         self._radius = 8.0
+        self._unsubscribe: Callable[[], None] | None = None
         self._tool: Tool = make_tool("brush")
 
     # ---- document -------------------------------------------------------------------
@@ -124,6 +127,9 @@ class Canvas(ImageView):
         The view fits the window when the image size changes, and keeps the zoom otherwise.
         """
         self._finish_tool()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         self._doc = doc
         self._regions = None
         self._boundary_item.set_image(None)
@@ -135,8 +141,18 @@ class Canvas(ImageView):
             return
         if taxonomy is None:
             raise ValueError("set_document needs the task's taxonomy")
+        self._unsubscribe = doc.subscribe(self._document_changed)
         self.set_task(task, taxonomy)
         self.set_photo(doc.rgb)
+
+    def _document_changed(self, task: str, bbox: BBox, committed: bool) -> None:
+        """Every change of the shown mask, whoever made it, repaints; a recorded step of the
+        shown task is announced as ``edited``."""
+        if task != self._task:
+            return
+        self.refresh_overlay(bbox)
+        if committed:
+            self.edited.emit(bbox)
 
     def set_task(self, task: str, taxonomy: Taxonomy) -> None:
         """Show and edit ``task``'s mask, coloured by ``taxonomy``."""
@@ -201,11 +217,8 @@ class Canvas(ImageView):
         if self._doc is None:
             return None
         self._finish_tool()
-        bbox = getattr(self._doc, which)(self._task)
-        if bbox is not None:
-            self.refresh_overlay(bbox)
-            self.edited.emit(bbox)
-        self._update_polygon_preview()
+        bbox = getattr(self._doc, which)(self._task)  # repainted through the document's event
+        self._update_polygon_preview()  # an undone Smart click loses its marker
         return bbox
 
     def label_at(self, x: int, y: int) -> int | None:
@@ -295,7 +308,11 @@ class Canvas(ImageView):
     # ---- events ---------------------------------------------------------------------
     def event(self, event: QEvent) -> bool:
         # Keys the canvas needs while editing win over window shortcuts bound to them.
-        if event.type() == QEvent.Type.ShortcutOverride and self._wants_key(event.key()):
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and self._wants_key(event.key())
+        ):
             event.accept()
             return True
         return super().event(event)
@@ -358,16 +375,16 @@ class Canvas(ImageView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         key = event.key()
-        polygon = isinstance(self._tool, PolygonTool)
-        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and polygon:
+        tool = self._tool
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and isinstance(tool, PolygonTool):
             if (ctx := self._context()) is not None:
                 shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-                self._handle(self._tool.close(ctx, shift))
+                self._handle(tool.close(ctx, shift))
             self._update_polygon_preview()
-        elif key == Qt.Key.Key_Escape and self._tool.active:
+        elif key == Qt.Key.Key_Escape and tool.active:
             self._finish_tool()
-        elif key == Qt.Key.Key_Backspace and polygon:
-            self._tool.undo_vertex()
+        elif key == Qt.Key.Key_Backspace and isinstance(tool, PolygonTool):
+            tool.undo_vertex()
             self._update_polygon_preview()
         else:
             super().keyPressEvent(event)
@@ -384,10 +401,7 @@ class Canvas(ImageView):
         if result.bbox is not None:
             self._overlay.update(self._doc.masks[self._task], result.bbox)  # type: ignore[union-attr]
             self._overlay_item.update(bbox_rect(result.bbox))
-        if result.committed:
-            if result.bbox is not None:
-                self.edited.emit(result.bbox)
-        elif result.bbox is not None:
+        if not result.committed and result.bbox is not None:
             self.strokeProgress.emit(result.bbox)
 
     def _finish_tool(self) -> None:
@@ -403,6 +417,8 @@ class Canvas(ImageView):
             if show:
                 r = self._radius
                 c = self._cursor_scene
+                if c is None:
+                    continue
                 item.setRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
 
     def _update_polygon_preview(self) -> None:

@@ -143,6 +143,7 @@ class ScoreFilter(QSortFilterProxyModel):
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
         model = self.sourceModel()
+        assert isinstance(model, ScoreTableModel)
         r = model.row(source_row)
         if self._text and self._text not in r.name.lower():
             return False

@@ -29,9 +29,9 @@ import cv2
 import numpy as np
 
 from fashion_annotator.core.metrics import dice
+from fashion_annotator.evaluation.effort import Action, Operator, Target
 from fashion_annotator.models.click import next_click
 from fashion_annotator.segmentation.clicks import Click, ClickPredictor, grabcut_box
-from fashion_annotator.segmentation.effort import Action, Operator, Target
 
 MAX_NOC_CLICKS = 20
 NOC_THRESHOLDS = (0.90, 0.95)
@@ -201,7 +201,7 @@ def run_noc(
         and 20 clicks), ``click_ms_median`` (one update, this machine), ``click_model``
         (version) and ``per_image`` (name, noc90, noc95, ious).
     """
-    from fashion_annotator.segmentation.effort import iter_dataset
+    from fashion_annotator.evaluation.effort import iter_dataset
 
     rows, times = [], []
     for done, photo in enumerate(iter_dataset(data_dir, task, split=split, limit=limit), start=1):

@@ -13,9 +13,9 @@ import numpy as np
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
+from fashion_annotator.annotate.session import OpenImage, replace_mask
 from fashion_annotator.segmentation import refine
 from fashion_annotator.ui.icons import icon
-from fashion_annotator.ui.image_session import OpenImage, replace_mask
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow

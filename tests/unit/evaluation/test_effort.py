@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_annotator.segmentation.effort import (
+from fashion_annotator.evaluation.effort import (
     MAX_ACTIONS,
     Operator,
     Target,

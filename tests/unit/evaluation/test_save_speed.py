@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fashion_annotator.dataset.benchmark import bench_save
+from fashion_annotator.evaluation.save_speed import bench_save
 
 
 def test_bench_save_reports_medians(tmp_path: Path) -> None:

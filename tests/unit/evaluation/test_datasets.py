@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion_annotator.segmentation.evaluation import (
+from fashion_annotator.evaluation.datasets import (
     TaskScores,
     evaluate_dataset,
     list_samples,

@@ -8,56 +8,31 @@ callable, so tests can answer them without blocking.
 
 from __future__ import annotations
 
-import os
-import re
-import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from fashion_annotator.annotate import session
+from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import ImageLoadError
 from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
-from fashion_annotator.ui.autosave import AutosaveTimer, EffortClock
-from fashion_annotator.ui.proposal_source import ProposalSource
+from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.workers import PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
 
 # Short leases, renewed while the image is open, so a crashed session's lease soon lapses.
 LEASE_TTL_S = 60.0
-_HOLDER = re.compile(r"^(?P<user>.*)@(?P<host>[^@ ]+) \(pid (?P<pid>\d+)\)$")
 
 # ask_lease_held(holder, expires) -> True to open read-only, False to skip the image.
 LeaseQuestion = Callable[[str, float], bool]
-
-
-@dataclass
-class OpenImage:
-    """State of the open image beyond its document."""
-
-    doc: AnnotationDocument
-    read_only: bool = False
-    lease_holder: str | None = None
-    fresh: set[str] = field(default_factory=set)  # tasks with no saved mask yet
-    edited: set[str] = field(default_factory=set)  # tasks with unsaved edits
-    hierarchy: sp.SuperpixelHierarchy | None = None
-    probs: dict[str, object] = field(default_factory=dict)  # task -> Proposal (lazy probs)
-
-
-def replace_mask(mask: np.ndarray, new: np.ndarray) -> BBox | None:
-    """Overwrite ``mask`` in place with ``new``; return the box of changed pixels."""
-    box = BBox.of(mask != new)
-    if box is not None:
-        mask[box.slices] = new[box.slices]
-    return box
 
 
 class ImageSession(QObject):
@@ -144,59 +119,35 @@ class ImageSession(QObject):
             return True
         if not self.close_image():
             return False
-        lease_holder = None
+        lease: LeaseHeld | None = None
         try:
             self.project.leases.acquire(image_id, ttl_s=LEASE_TTL_S)
         except LeaseHeld as held:
-            if not crashed_holder(held.holder) and not self.ask_lease_held(
-                held.holder, held.expires
-            ):
+            if not held.crashed and not self.ask_lease_held(held.holder, held.expires):
                 self.message.emit(f"Skipped: {held.holder} is editing this image")
                 return False
-            lease_holder = held.holder
+            lease = held
         try:
-            photo = self.project.load_photo(image_id)
-            masks, fresh = {}, set()
-            for task in self.project.tasks:
-                saved = self.project.load_mask(image_id, task)
-                if saved is None:
-                    fresh.add(task)
-                    saved = np.zeros(photo.rgb.shape[:2], np.uint8)
-                masks[task] = saved
-            proposals = {t: self.project.load_proposal(image_id, t) for t in self.project.tasks}
-            doc = AnnotationDocument(image_id, photo.rgb, masks, proposals)
+            doc, fresh = session.load_document(self.project, image_id)
         except (ImageLoadError, ProjectError, ValueError) as exc:
-            if lease_holder is None:
+            if lease is None:
                 self.project.leases.release(image_id)
             self.error.emit(str(exc))
             return False
-        doc.seconds, doc.actions = self._effort_so_far(image_id)
-        self.current = OpenImage(doc, read_only=lease_holder is not None,
-                                 lease_holder=lease_holder, fresh=fresh)  # fmt: skip
-        for task in fresh:
-            if proposals.get(task) is not None:
-                replace_mask(doc.masks[task], proposals[task])
+        doc.subscribe(self._document_changed)
+        self.current = OpenImage(doc, read_only=lease is not None, lease=lease, fresh=fresh)
         self.clock.reset(doc.seconds)
-        if lease_holder is None:
+        if lease is None:
             self._lease_timer.start()
         self.imageOpened.emit(self.current)
         self.savedChanged.emit(True)
         self._start_jobs(doc)
         return True
 
-    def _effort_so_far(self, image_id: int) -> tuple[float, int]:
-        # Seconds and actions are cumulative per image: the newest saved version holds the total.
-        best = (0.0, 0)
-        for task in self.project.tasks:
-            versions = self.project.mask_versions(image_id, task)
-            if versions:
-                best = max(best, (versions[-1].seconds, versions[-1].actions))
-        return best
-
     def _start_jobs(self, doc: AnnotationDocument) -> None:
         image_id = int(doc.image_id)
         self.jobs.next_generation()
-        cached = self._cached_superpixels(image_id)
+        cached = pipeline.cached_superpixels(self.project, image_id)
         if cached is not None:
             self._set_hierarchy(cached)
         else:
@@ -217,18 +168,6 @@ class ImageSession(QObject):
         self.jobs.submit(PROPOSAL, int(doc.image_id), self.proposals.propose, task, doc.rgb,
                          regions, key=task)  # fmt: skip
 
-    def _cached_superpixels(self, image_id: int) -> sp.SuperpixelHierarchy | None:
-        arrays = {}
-        for name in ("fine", "luts"):
-            value = self.project.cache.load(image_id, f"{sp.CACHE_KEY}-{name}")
-            if value is None:
-                return None
-            arrays[name] = value
-        try:
-            return sp.superpixels_from_arrays(arrays)
-        except ValueError:
-            return None
-
     def _set_hierarchy(self, hierarchy: sp.SuperpixelHierarchy) -> None:
         assert self.current is not None
         if hierarchy.shape != self.current.doc.shape:
@@ -241,10 +180,8 @@ class ImageSession(QObject):
         if self.current is None or job.image_id != self.image_id:
             return
         if job.kind == SUPERPIXELS:
-            arrays = sp.superpixels_to_arrays(job.value)
             try:
-                for name, array in arrays.items():
-                    self.project.cache.save(job.image_id, f"{sp.CACHE_KEY}-{name}", array)
+                pipeline.store_superpixels(self.project, job.image_id, job.value)
             except ProjectError as exc:
                 self.message.emit(f"Superpixels not cached: {exc}")
             self._set_hierarchy(job.value)
@@ -273,12 +210,16 @@ class ImageSession(QObject):
             except (ProjectError, ValueError) as exc:
                 self.message.emit(f"Proposal not recorded: {exc}")
         if task in self.current.fresh and task not in self.current.edited:
-            box = replace_mask(doc.masks[task], mask)
+            box = doc.start_from(task, mask)
             if box is not None:
                 self.maskReplaced.emit(task, box)
         self.proposalReady.emit(task)
 
     # -- editing -------------------------------------------------------------------------
+
+    def _document_changed(self, task: str, _bbox: BBox, committed: bool) -> None:
+        if committed:
+            self.note_edit(task)
 
     def note_edit(self, task: str) -> None:
         """Record an edit step of ``task``: journal the mask and schedule an autosave."""
@@ -313,29 +254,17 @@ class ImageSession(QObject):
             return True
         doc = cur.doc
         doc.seconds = self.clock.tick()
-        tasks = [t for t in doc.tasks if t in cur.edited or (status and t in cur.fresh)]
         image_id = int(doc.image_id)
         try:
-            for task in tasks:
-                saved = self.project.save_mask(image_id, task, doc.masks[task],
-                                               seconds=doc.seconds, actions=doc.actions)  # fmt: skip
-                if doc.click_log.get(task):
-                    write_click_log(saved.path, doc.click_log.pop(task))
-                cur.edited.discard(task)
-                cur.fresh.discard(task)
-                self.journal.discard(image_id, task)
-            record = self.project.image(image_id)
-            new_status = status or ("in_progress" if tasks and record.status == "new" else None)
-            if new_status and new_status != record.status:
-                self.project.set_status(image_id, new_status)
+            tasks = session.save_open_image(self.project, cur, self.journal, status)
         except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
             self.error.emit(f"Could not save image {image_id}: {exc}")
             return False
-        doc.mark_saved()
         self.autosave.saved()
         self.savedChanged.emit(True)
         if tasks:
-            self.message.emit(f"Saved {record.name} at {time.strftime('%H:%M:%S')}")
+            name = self.project.image(image_id).name
+            self.message.emit(f"Saved {name} at {time.strftime('%H:%M:%S')}")
         return True
 
     def _autosave(self) -> None:
@@ -380,14 +309,9 @@ class ImageSession(QObject):
         restored = []
         for entry in entries:
             try:
-                mask = entry.load_mask()
-                self.project.save_mask(int(entry.image_id), entry.task, mask,
-                                       seconds=entry.seconds, actions=entry.actions,
-                                       source="recovered")  # fmt: skip
-                if self.project.image(int(entry.image_id)).status == "new":
-                    self.project.set_status(int(entry.image_id), "in_progress")
+                session.restore_entry(self.project, entry)
             except LeaseHeld as held:
-                if not crashed_holder(held.holder):
+                if not held.crashed:
                     self.error.emit(f"Could not restore {entry.path}: {held}")
                     continue
                 self._deferred.append(entry)
@@ -402,7 +326,6 @@ class ImageSession(QObject):
             except (ValueError, ProjectError, KeyError) as exc:
                 self.error.emit(f"Could not restore {entry.path}: {exc}")
                 continue
-            entry.path.unlink(missing_ok=True)
             restored.append(int(entry.image_id))
         return list(dict.fromkeys(restored))
 
@@ -429,17 +352,3 @@ class ImageSession(QObject):
         ok = self.close_image()
         self.jobs.shutdown()
         return ok
-
-
-def crashed_holder(holder: str) -> bool:
-    """Whether a lease ``holder`` (``user@host (pid N)``) is a dead process on this host."""
-    match = _HOLDER.match(holder)
-    if match is None or match["host"] != socket.gethostname():
-        return False
-    try:
-        os.kill(int(match["pid"]), 0)
-    except ProcessLookupError:
-        return True
-    except (PermissionError, OverflowError):
-        return False
-    return False

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.api import ProjectStore
-from fashion_annotator.ui.plot import LivePlot
+from fashion_annotator.ui.train.plot import LivePlot
 
 #: Validation metrics shown in the plot, most preferred first.
 PLOT_METRICS = ("miou", "median_dice", "dice", "dice_mean", "iou", "pixel_accuracy")
@@ -103,7 +103,7 @@ class RetrainDialog(QDialog):
         self.extra_args = list(extra_args)
         self.process: QProcess | None = None
         self.events: list[dict[str, Any]] = []
-        self.result: dict[str, Any] | None = None
+        self.outcome: dict[str, Any] | None = None
         self.state = "idle"
         self._stdout_buffer = b""
         self._epochs_total = 0
@@ -218,7 +218,7 @@ class RetrainDialog(QDialog):
         if self.process is not None:
             return
         self.events.clear()
-        self.result = None
+        self.outcome = None
         self._stdout_buffer = b""
         self._epochs_total = self.epochs_spin.value()
         self._plot_metric = None
@@ -260,9 +260,9 @@ class RetrainDialog(QDialog):
 
     def use_model(self) -> None:
         """Make the new model the project's active one and announce it."""
-        if self.result is None:
+        if self.outcome is None:
             return
-        version = self.result.get("version")
+        version = self.outcome.get("version")
         self.project.models.set_active(self.task, version)
         self.use_button.setEnabled(False)
         self.status_label.setText(f"Model v{version} is now the active {self.task} model")
@@ -310,7 +310,7 @@ class RetrainDialog(QDialog):
         elif kind == "epoch":
             self._on_epoch(event)
         elif kind == "done":
-            self.result = event
+            self.outcome = event
             self._fill_table(event.get("comparison") or {})
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
@@ -374,7 +374,8 @@ class RetrainDialog(QDialog):
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
             self.log.appendPlainText(
-                f"could not start {sys.executable}: {self.process.errorString()}"
+                f"could not start {sys.executable}: "
+                f"{self.process.errorString() if self.process is not None else error}"
             )
             self._finished(-1, QProcess.ExitStatus.CrashExit)
 
@@ -389,9 +390,9 @@ class RetrainDialog(QDialog):
         cancelled = self.state == "cancelling" or any(
             e["event"] == "cancelled" for e in self.events
         )
-        if self.result is not None and not cancelled:
+        if self.outcome is not None and not cancelled:
             outcome = "done"
-            self.use_button.setEnabled(self.result.get("version") is not None)
+            self.use_button.setEnabled(self.outcome.get("version") is not None)
         elif cancelled:
             outcome = "cancelled"
             self.status_label.setText("Cancelled; no model was registered")

@@ -104,7 +104,7 @@ class LivePlot(QWidget):
         painter.setPen(QPen(color, 2))
         line = QPolygonF([to_px(x, y) for x, y in points])
         if len(points) == 1:
-            painter.drawEllipse(line[0], 2.5, 2.5)
+            painter.drawEllipse(to_px(*points[0]), 2.5, 2.5)
         else:
             painter.drawPolyline(line)
         # Axis ticks: the series' range, at the side it belongs to.

@@ -9,6 +9,7 @@ so the tool keeps working with superpixels and brushes only.
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -66,7 +67,7 @@ class ProposalSource:
                 path = self._active_paths.get(task)
                 try:
                     if path is None and not self.use_shipped:
-                        raise prop.ModelLoadError(task, "no active model in this project")
+                        raise prop.ModelLoadError(Path(task), "no active model in this project")
                     loaded = prop.load_predictor(path or task, None, self.device)
                     if loaded.task != task:
                         raise prop.ModelLoadError(loaded.path, f"model is for {loaded.task!r}")

@@ -144,7 +144,7 @@ class Operator:
         Whether those tools are available.
     clicker : callable, optional
         ``clicker(mask) -> Action | None``: the best model click for the current mask (see
-        :mod:`fashion_annotator.segmentation.click_effort`), weighed like the other tools.
+        :mod:`fashion_annotator.evaluation.click_effort`), weighed like the other tools.
     """
 
     def __init__(
@@ -430,7 +430,7 @@ def run_effort(
     }
     with_clicks = click_predictor is not None and len(classes) == 2
     if with_clicks:
-        from fashion_annotator.segmentation import click_effort
+        from fashion_annotator.evaluation import click_effort
 
         results.update(clicks=([], []), box_grabcut=([], []))
     per_image = []

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QWidget
 
-from fashion_annotator.ui.image_session import OpenImage, crashed_holder
+from fashion_annotator.annotate.session import OpenImage
 
 
 def image_notes(project, opened: OpenImage) -> list[str]:
     """Lines to show for the opened image: who holds it, why QA rejected it."""
     notes = []
-    if opened.read_only and crashed_holder(opened.lease_holder or ""):
+    if opened.read_only and opened.lease is not None and opened.lease.crashed:
         notes.append(
             "Read-only for a minute: a crashed session still holds this image; "
             "its unsaved edits are restored when its lease lapses."

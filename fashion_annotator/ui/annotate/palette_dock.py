@@ -80,7 +80,7 @@ class PaletteDock(QDockWidget):
         mono.setStyleHint(QFont.StyleHint.Monospace)
         for cls in taxonomy.classes:
             key = f"  [{cls.shortcut}]" if cls.shortcut else ""
-            item = QListWidgetItem(swatch(tuple(cls.color)), f"{cls.name}{key}")
+            item = QListWidgetItem(swatch(cls.color), f"{cls.name}{key}")
             item.setData(ID_ROLE, cls.id)
             item.setToolTip(
                 f"{cls.name} (class {cls.id})" + (f", shortcut {cls.shortcut}" if key else "")
