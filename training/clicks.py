@@ -533,7 +533,7 @@ def main(argv: list[str] | None = None) -> int:
             eval_points.pop(0)
             if n_evals > 1:
                 evaluate(progress)
-        warm = min(1.0, (step + 1) / 50)
+        warm = min(1.0, max((step + 1) / 50, progress / 0.05))  # 50 steps or 5 % of the run
         for group in opt.param_groups:
             group["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
         image, gt, prev, logged = next(it)
