@@ -154,7 +154,7 @@ def test_without_a_click_model_the_tool_says_so(qtbot, ccp_dir, monkeypatch) -> 
     )
     view.set_tool("smartclick")
     messages = []
-    view.toolMessage.connect(messages.append)
+    view.message.connect(messages.append)
     click(view, 200, 300)
     assert not view.document.masks["garment"].any()
     assert messages and "click model" in messages[0]

@@ -72,7 +72,8 @@ class ToolResult:
     picked : int or None
         The label under the pointer (pick tool).
     message : str or None
-        A note for the status bar (e.g. a tool that cannot work).
+        Why nothing was done, or a note, for the status bar (a refused fill, a tool without
+        its model).
     """
 
     bbox: BBox | None = None
