@@ -68,9 +68,11 @@ from fashion_annotator.models.click import (
 )
 from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
 from fashion_annotator.resources import resource_path
-from training.data import list_samples, split_samples, task_mapping
+from training.data import Sample, list_samples, split_samples, task_mapping
 
 MAX_CLICKS = 20
+#: Logged operator clicks replayed per training sample, at most.
+MAX_LOGGED = 8
 NOC_THRESHOLDS = (0.90, 0.95)
 
 
@@ -177,8 +179,11 @@ def perturb(gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 class ClickCrops(Dataset):
     """Infinite stream of training crops; item ``k`` is deterministic given the seed.
 
-    Each item is ``(image (h, w, 3) uint8, gt (h, w) uint8, prev (h, w) uint8)`` at the network
-    input size ``(h, w)``.
+    Each item is ``(image (h, w, 3) uint8, gt (h, w) uint8, prev (h, w) uint8, logged (K, 3)
+    float32)`` at the network input size ``(h, w)``. ``logged`` holds operator clicks replayed
+    from click logs (``y, x`` in crop pixels, ``sign`` +1 / -1, 0 for an empty slot): half the
+    time a photo with a log is drawn, its crop covers the target, the mask starts empty and the
+    logged clicks replace the first simulated click.
     """
 
     def __init__(
@@ -189,28 +194,83 @@ class ClickCrops(Dataset):
         size: tuple[int, int],
         seed: int,
         p_empty: float = 0.35,
+        logs: list[list[tuple[float, float, bool]]] | None = None,
     ) -> None:
         self.images, self.labels, self.tasks = images, labels, tasks
         self.size, self.seed, self.p_empty = size, seed, p_empty
+        self.logs = logs or [[] for _ in images]
+        self.logged = [i for i, log in enumerate(self.logs) if log]
 
     def __len__(self) -> int:
         return 2**62
 
-    def __getitem__(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def __getitem__(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         rng = np.random.default_rng([self.seed, k])
+        replay = bool(self.logged) and rng.random() < 0.5
         while True:
-            i = int(rng.integers(len(self.images)))
+            i = int(rng.choice(self.logged)) if replay else int(rng.integers(len(self.images)))
             task = self.tasks[int(rng.integers(len(self.tasks)))]
             target = pick_target(self.labels[i], task, rng)
             if target is not None:
                 break
-        box, focus = sample_box(target, rng, self.size)
+        logged = np.zeros((MAX_LOGGED, 3), np.float32)
+        if replay:
+            x, y, bw, bh = cv2.boundingRect(target.astype(np.uint8))
+            f = rng.uniform(1.2, 1.6)
+            cy, cx = y + bh / 2, x + bw / 2
+            box = fit_box(cy - f * bh / 2, cx - f * bw / 2, cy + f * bh / 2, cx + f * bw / 2,
+                          self.size)  # fmt: skip
+            clicks = self.logs[i][:MAX_LOGGED]
+            yx = box.to_crop(np.array([(c[0], c[1]) for c in clicks]))
+            logged[: len(clicks), :2] = yx
+            logged[: len(clicks), 2] = [1.0 if c[2] else -1.0 for c in clicks]
+            focus = False
+        else:
+            box, focus = sample_box(target, rng, self.size)
         image = warp_crop(self.images[i], box)
         gt = (warp_crop(target.astype(np.float32), box) > 0.5).astype(np.uint8)
-        prev = np.zeros_like(gt) if not focus and rng.random() < self.p_empty else perturb(gt, rng)
+        empty = replay or (not focus and rng.random() < self.p_empty)
+        prev = np.zeros_like(gt) if empty else perturb(gt, rng)
         if rng.random() < 0.5:
             image, gt, prev = image[:, ::-1], gt[:, ::-1], prev[:, ::-1]
-        return np.ascontiguousarray(image), np.ascontiguousarray(gt), np.ascontiguousarray(prev)
+            logged[:, 1] = np.where(logged[:, 2] != 0, self.size[1] - 1 - logged[:, 1], 0)
+        return (np.ascontiguousarray(image), np.ascontiguousarray(gt),
+                np.ascontiguousarray(prev), logged)  # fmt: skip
+
+
+def project_samples(
+    root: Path, tasks: list[str]
+) -> tuple[list[TaskSpec], list[Sample], dict[str, list[tuple[float, float, bool]]]]:
+    """Training samples of a project's binary ``tasks`` and the clicks logged with each mask.
+
+    The project's masks hold the task's ids already (identity LUT). Returns the task specs,
+    the samples (one per image and task, named ``<task>-<image id>``) and per sample name the
+    clicks ``(y, x, positive)`` on label 1 logged with any of the mask's versions, oldest first.
+    """
+    from fashion_annotator.dataset.click_logs import read_click_log
+    from fashion_annotator.dataset.store import Project
+
+    if len(tasks) != 1:
+        raise SystemExit(f"--project trains one binary task at a time, got --tasks {','.join(tasks)}")
+    identity = np.arange(256, dtype=np.uint8)
+    with Project.open(root) as project:
+        task = tasks[0]
+        if task not in project.tasks:
+            raise SystemExit(f"{root}: the project has no task {task!r} ({project.tasks})")
+        spec = TaskSpec(task, list(project.taxonomy(task).names), identity)
+        if not spec.binary:
+            raise SystemExit(f"{root}: task {task!r} is not a cutout (binary) task")
+        samples, logs = [], {}
+        for image_id, photo, mask in project.training_items(task):
+            name = f"{task}-{image_id}"
+            samples.append(Sample(name, Path(photo), Path(mask)))
+            logged = [c for v in project.mask_versions(image_id, task) for c in read_click_log(v.path)]
+            logs[name] = [
+                (float(c["y"]), float(c["x"]), bool(c["positive"]))
+                for c in logged
+                if int(c.get("label", 1)) == 1
+            ]
+    return [spec], samples, logs
 
 
 def val_crops(
@@ -329,7 +389,10 @@ def dice_bce(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m training.clicks", description=__doc__.split("\n")[0])
-    p.add_argument("--data", type=Path, required=True, help="plain mask folder (CCP layout)")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--data", type=Path, help="plain mask folder (CCP layout)")
+    src.add_argument("--project", type=Path,
+                     help="a project: its done/approved masks, with their click logs replayed")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--max-minutes", type=float, required=True, help="budget of the whole run")
@@ -378,16 +441,20 @@ def main(argv: list[str] | None = None) -> int:
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
 
-    tasks = []
-    for name in [t.strip() for t in args.tasks.split(",") if t.strip()]:
-        classes, lut = task_mapping(args.data, name)
-        tasks.append(TaskSpec(name, classes, lut))
-    samples = list_samples(args.data)
-    train_s, val_s = split_samples(samples, args.data)
+    names = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    if args.project is not None:
+        tasks, samples, logs = project_samples(args.project, names)
+        train_s, val_s = split_samples(samples, None)
+        train_logs = [logs[s.name] for s in train_s]
+    else:
+        tasks = [TaskSpec(name, *task_mapping(args.data, name)) for name in names]
+        train_s, val_s = split_samples(list_samples(args.data), args.data)
+        train_logs = None
+    source = args.project or args.data
     if args.val_limit is not None:
         val_s = val_s[: args.val_limit]
     if not train_s or not val_s:
-        raise SystemExit(f"{args.data}: need train and val photos (got {len(train_s)} and {len(val_s)})")
+        raise SystemExit(f"{source}: need train and val photos (got {len(train_s)} and {len(val_s)})")
     event("start", device=str(device), batch=batch, workers=workers, lr=lr, tasks=[t.name for t in tasks],
           train=len(train_s), val=len(val_s), input_size=list(size), max_minutes=args.max_minutes)
     train_images, train_labels = load_photos(train_s, lambda m: event("load", message=m))
@@ -414,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
     event("model", init=init, parameters=sum(p.numel() for p in model.parameters()))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
 
-    data = ClickCrops(train_images, train_labels, tasks, size, args.seed)
+    data = ClickCrops(train_images, train_labels, tasks, size, args.seed, logs=train_logs)
     loader = DataLoader(
         data, batch_size=batch, shuffle=False, num_workers=workers, pin_memory=cuda,
         persistent_workers=workers > 0, prefetch_factor=4 if workers > 0 else None,
@@ -466,10 +533,10 @@ def main(argv: list[str] | None = None) -> int:
             eval_points.pop(0)
             if n_evals > 1:
                 evaluate(progress)
-        warm = min(1.0, (step + 1) / 50)
+        warm = min(1.0, max((step + 1) / 50, progress / 0.05))  # 50 steps or 5 % of the run
         for group in opt.param_groups:
             group["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
-        image, gt, prev = next(it)
+        image, gt, prev, logged = next(it)
         t_step = time.monotonic()
         image = image.to(device, non_blocking=True).permute(0, 3, 1, 2).float()
         gt = gt.to(device, non_blocking=True).unsqueeze(1).float()
@@ -480,8 +547,13 @@ def main(argv: list[str] | None = None) -> int:
         image = (image * gain + bias).clamp_(0, 255)
         gt_bool = gt[:, 0] > 0.5
         maps = torch.zeros(b, 2, *size, device=device)
+        logged = logged.to(device)
+        for j in range(logged.shape[1]):
+            sign = logged[:, j, 2]
+            add_disks(maps, logged[:, j, :2], torch.where(sign > 0, 0, torch.where(sign < 0, 1, -1)),
+                      CLICK_RADIUS)  # fmt: skip
         yx, ch = simulated_clicks(prev[:, 0] > 0.5, gt_bool)
-        add_disks(maps, yx, ch, CLICK_RADIUS)
+        add_disks(maps, yx, torch.where(logged[:, 0, 2] != 0, -1, ch), CLICK_RADIUS)
         n_iters = int(rng.integers(0, args.max_iters + 1))
         with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
             for _ in range(n_iters):

@@ -15,6 +15,7 @@ from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.segmentation.pipeline import Proposal
 from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
@@ -126,8 +127,10 @@ def save_open_image(
     image_id = int(doc.image_id)
     tasks = tasks_to_save(opened, status)
     for task in tasks:
-        project.save_mask(image_id, task, doc.masks[task], seconds=doc.seconds,
-                          actions=doc.actions)  # fmt: skip
+        saved = project.save_mask(image_id, task, doc.masks[task], seconds=doc.seconds,
+                                  actions=doc.actions)  # fmt: skip
+        if doc.click_log.get(task):
+            write_click_log(saved.path, doc.click_log.pop(task))
         doc.mark_saved([task])
         opened.fresh.discard(task)
         journal.discard(image_id, task)

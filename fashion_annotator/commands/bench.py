@@ -3,7 +3,9 @@
 - ``bench superpixels``: hierarchy quality per level (ASA, boundary recall, regions) on a split,
   and the time to compute it on a 1152x1728 photo against the skimage RAG route;
 - ``bench refine``: score of the raw model output and after each refinement;
-- ``bench effort``: simulated operator actions, tool vs. no model vs. labelme-style polygons;
+- ``bench effort``: simulated operator actions, tool vs. no model vs. labelme-style polygons
+  (``--clicks``: the tool may click; clicks-only and box + GrabCut methods, NoC);
+- ``bench noc``: the click model's NoC@90 / NoC@95 (clicks to IoU 0.90 / 0.95, max 20);
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
 - ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
@@ -55,7 +57,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _data_args(p)
     p.add_argument("--model", type=Path, default=None, help="model file (default: shipped)")
     p.add_argument("--no-model", action="store_true", help="the tool starts from an empty mask")
+    p.add_argument(
+        "--clicks",
+        action="store_true",
+        help="binary tasks: the tool may click; add the clicks and box_grabcut methods and NoC",
+    )
+    p.add_argument("--click-model", type=Path, default=None, help="click model (default: shipped)")
     p.set_defaults(func=run_effort)
+
+    p = sub.add_parser("noc", help="click model: clicks to IoU 0.90 / 0.95 (NoC), binary tasks")
+    _data_args(p)
+    p.add_argument("--click-model", type=Path, default=None, help="click model (default: shipped)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.set_defaults(func=run_noc)
 
     p = sub.add_parser("ui", help="window responsiveness")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
@@ -315,6 +329,15 @@ def run_effort(args: argparse.Namespace) -> int:
             predictor = _load_model(args)
         except ModelLoadError as exc:
             print(f"no model ({exc}); the tool starts from an empty mask", file=sys.stderr)
+    click_predictor = None
+    if args.clicks:
+        from fashion_annotator.models.weights import ModelFileError
+        from fashion_annotator.segmentation.clicks import ClickPredictor
+
+        try:
+            click_predictor = ClickPredictor(args.click_model)
+        except ModelFileError as exc:
+            return _fail("effort", exc)
     try:
         result = effort.run_effort(
             args.data,
@@ -323,6 +346,7 @@ def run_effort(args: argparse.Namespace) -> int:
             split=args.split,
             limit=args.limit,
             progress=_progress,
+            click_predictor=click_predictor,
         )
         print(file=sys.stderr)
     except (ValueError, OSError) as exc:
@@ -333,7 +357,9 @@ def run_effort(args: argparse.Namespace) -> int:
         f"tool starts from {result['tool_start']}"
     )
     print(f"{'method':>9} {'median':>7} {'mean':>7} {'reached':>8}")
-    for method in ("tool", "no_model", "polygon"):
+    for method in ("tool", "no_model", "polygon", "clicks", "box_grabcut"):
+        if method not in result:
+            continue
         m = result[method]
         print(
             f"{method:>9} {m['median_actions']:7.1f} {m['mean_actions']:7.1f} "
@@ -342,6 +368,32 @@ def run_effort(args: argparse.Namespace) -> int:
     ratio = result["ratio_tool_to_polygon"]
     if ratio is not None:
         print(f"tool / polygon median actions: {ratio:.2f}")
+    if "noc" in result:
+        print(f"NoC@90 {result['noc']['noc90']:.2f}, NoC@95 {result['noc']['noc95']:.2f} (max 20)")
+    _write(result, args.json)
+    return 0
+
+
+def run_noc(args: argparse.Namespace) -> int:
+    """Simulated clicks from an empty mask; print NoC@90 / NoC@95 and write the figures."""
+    from fashion_annotator.evaluation.click_effort import run_noc as noc
+    from fashion_annotator.models.weights import ModelFileError
+    from fashion_annotator.segmentation.clicks import ClickPredictor
+
+    try:
+        predictor = ClickPredictor(args.click_model, threads=args.threads)
+        result = noc(args.data, args.task, predictor, split=args.split, limit=args.limit,
+                     progress=_progress)  # fmt: skip
+        print(file=sys.stderr)
+    except (ModelFileError, ValueError, OSError) as exc:
+        return _fail("noc", exc)
+    print(
+        f"{args.task}: {result['n_images']} photos, NoC@90 {result['noc90']:.2f}, "
+        f"NoC@95 {result['noc95']:.2f} (max {result['max_clicks']}; never reached: "
+        f"{result['fail90']:.0%} / {result['fail95']:.0%}); IoU after 1/3/5 clicks "
+        f"{result['iou_at']['1']:.3f}/{result['iou_at']['3']:.3f}/{result['iou_at']['5']:.3f}; "
+        f"one click {result['click_ms_median']:.0f} ms"
+    )
     _write(result, args.json)
     return 0
 

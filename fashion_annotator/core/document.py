@@ -91,6 +91,9 @@ class AnnotationDocument:
         self._listeners: list[ChangeListener] = []
         self.seconds = 0.0
         self._strokes: dict[str, _Stroke] = {}
+        #: Smart-click prompts per task since the last save (dicts: kind, y, x, positive, label,
+        #: model, t), stored with the next mask version as training data.
+        self.click_log: dict[str, list[dict]] = {}
 
     @property
     def dirty(self) -> bool:

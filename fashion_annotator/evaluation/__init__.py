@@ -3,6 +3,8 @@
 - :mod:`~fashion_annotator.evaluation.datasets`: score a model on a plain mask-folder dataset
   (``fashion-annotator evaluate``, ``bench refine``).
 - :mod:`~fashion_annotator.evaluation.effort`: the simulated operator (``bench effort``).
+- :mod:`~fashion_annotator.evaluation.click_effort`: the click model's operators and NoC
+  (``bench effort --clicks``, ``bench noc``).
 - :mod:`~fashion_annotator.evaluation.superpixel_quality`: ASA and boundary recall
   (``bench superpixels``).
 - :mod:`~fashion_annotator.evaluation.save_speed`: durable-save timing (``bench save``).

@@ -79,13 +79,19 @@ def target_for(num_classes: int) -> Target:
 
 @dataclass(frozen=True)
 class Action:
-    """One correction: write ``label`` at ``pixels`` (flat indices); ``kind`` names the tool."""
+    """One correction: write ``label`` at ``pixels`` (flat indices); ``kind`` names the tool.
+
+    ``labels`` (one per pixel), when given, replaces ``label`` (a model click both adds and
+    removes); ``on_apply`` is called when the operator takes the action.
+    """
 
     kind: str
     cost: int
     gain: int
     label: int
     pixels: np.ndarray
+    labels: np.ndarray | None = None
+    on_apply: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,9 @@ class Operator:
         Labels of the task.
     polygons, brush : bool
         Whether those tools are available.
+    clicker : callable, optional
+        ``clicker(mask) -> Action | None``: the best model click for the current mask (see
+        :mod:`fashion_annotator.evaluation.click_effort`), weighed like the other tools.
     """
 
     def __init__(
@@ -146,6 +155,7 @@ class Operator:
         *,
         polygons: bool = True,
         brush: bool = True,
+        clicker: Callable[[np.ndarray], Action | None] | None = None,
     ) -> None:
         self.gt = gt
         self.shape = gt.shape
@@ -154,6 +164,7 @@ class Operator:
         self.levels_in = levels
         self.polygons = polygons
         self.brush = brush
+        self.clicker = clicker
 
     def run(self, start: np.ndarray, target: Target, max_actions: int = MAX_ACTIONS) -> Outcome:
         """Correct ``start`` (not modified) until ``target`` or ``max_actions``."""
@@ -167,13 +178,16 @@ class Operator:
             if action is None:
                 break
             old = flat[action.pixels] == self.gt_flat[action.pixels]
-            flat[action.pixels] = action.label
-            new = self.gt_flat[action.pixels] == action.label
+            values = action.label if action.labels is None else action.labels
+            flat[action.pixels] = values
+            new = self.gt_flat[action.pixels] == values
+            if action.on_apply is not None:
+                action.on_apply()
             delta = new.astype(np.float64) - old
             for level in levels:
                 level.update(action.pixels, delta)
             spent += action.cost
-            by_kind[action.kind] += action.cost
+            by_kind[action.kind] = by_kind.get(action.kind, 0) + action.cost
         score = target.score(mask, self.gt)
         reached = score >= target.value and spent <= max_actions
         return Outcome(spent if reached else max_actions, reached, score, by_kind)
@@ -186,6 +200,11 @@ class Operator:
                 best = Action("region", 1, gain, label, level.pixels(region))
         if self.polygons or self.brush:
             for action in self._component_actions(mask):
+                if best is None or action.gain / action.cost > best.gain / best.cost:
+                    best = action
+        if self.clicker is not None:
+            action = self.clicker(mask)
+            if action is not None and action.gain > 0:
                 if best is None or action.gain / action.cost > best.gain / best.cost:
                     best = action
         return best
@@ -368,6 +387,7 @@ def run_effort(
     limit: int | None = None,
     max_actions: int = MAX_ACTIONS,
     progress: Callable[[int, str], None] | None = None,
+    click_predictor: Any = None,
 ) -> dict[str, Any]:
     """Simulate the corrections of a dataset's photos with the tool and the two baselines.
 
@@ -388,6 +408,11 @@ def run_effort(
         Budget per photo for the greedy methods.
     progress : callable, optional
         ``progress(done, name)`` after each photo.
+    click_predictor : ClickPredictor, optional
+        A click model (binary tasks): the tool may also click, and the ``clicks`` (a box, then
+        clicks only) and ``box_grabcut`` (GrabCut in boxes, then the other tools) methods and
+        NoC@90 / NoC@95 (``noc``: clicks from an empty mask, capped at 20) are added; see
+        :mod:`.click_effort`.
 
     Returns
     -------
@@ -403,6 +428,11 @@ def run_effort(
     results: dict[str, tuple[list[int], list[bool]]] = {
         m: ([], []) for m in ("tool", "no_model", "polygon")
     }
+    with_clicks = click_predictor is not None and len(classes) == 2
+    if with_clicks:
+        from fashion_annotator.evaluation import click_effort
+
+        results.update(clicks=([], []), box_grabcut=([], []))
     per_image = []
     for done, photo in enumerate(iter_dataset(data_dir, task, split=split, limit=limit), start=1):
         levels = compute_superpixels(photo.rgb).levels
@@ -411,7 +441,11 @@ def run_effort(
         if predictor is not None:
             start = propose(photo.rgb, predictor, regions=levels[DEFAULT_LEVEL]).mask
         k = len(classes)
-        tool = Operator(photo.gt, levels, k).run(start, target, max_actions)
+        clicker = None
+        if with_clicks:
+            click_predictor.set_image(photo.rgb)
+            clicker = click_effort.model_clicker(click_predictor, photo.gt == 1)
+        tool = Operator(photo.gt, levels, k, clicker=clicker).run(start, target, max_actions)
         bare = Operator(photo.gt, levels, k, polygons=False).run(empty, target, max_actions)
         vertices, traced = polygon_baseline(photo.gt, target)
         row = {"name": photo.name, "start_score": target.score(start, photo.gt)}
@@ -424,6 +458,16 @@ def run_effort(
             results[method][1].append(ok)
             row[method] = n
         row["tool_by_kind"] = tool.by_kind
+        if with_clicks:
+            fg = photo.gt == 1
+            clicked = click_effort.clicks_only(click_predictor, fg, target, max_actions)
+            boxed = click_effort.box_grabcut(photo.rgb, fg, levels, target, max_actions)
+            for method, run in (("clicks", clicked), ("box_grabcut", boxed)):
+                results[method][0].append(run.actions)
+                results[method][1].append(run.reached)
+                row[method] = run.actions
+            curve = click_effort.noc_curve(click_predictor, fg)
+            row["noc_ious"] = [round(v, 4) for v in curve]
         per_image.append(row)
         if progress is not None:
             progress(done, photo.name)
@@ -438,6 +482,16 @@ def run_effort(
     }
     for method, (actions, reached) in results.items():
         out[method] = _summary(actions, reached)
+    if with_clicks:
+        curves = [row["noc_ious"] for row in per_image]
+        out["noc"] = {
+            f"noc{round(t * 100)}": float(np.mean([click_effort.noc(c, t) for c in curves]))
+            for t in click_effort.NOC_THRESHOLDS
+        }
+        out["noc"]["iou_at"] = {
+            str(k): float(np.mean([c[k - 1] for c in curves])) for k in (1, 2, 3, 5, 10, 20)
+        }
+        out["click_model"] = getattr(click_predictor, "version", None)
     poly_median = out["polygon"]["median_actions"]
     out["ratio_tool_to_polygon"] = (
         out["tool"]["median_actions"] / poly_median if poly_median else None

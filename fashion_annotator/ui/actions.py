@@ -18,6 +18,7 @@ TOOLS = (  # name, menu text, shortcut
     ("superpixel", "&Superpixel", "S"),
     ("fill", "&Fill", "F"),
     ("pick", "Pick &label", "I"),
+    ("smartclick", "Smart &click", "C"),
 )
 
 Keys = str | QKeySequence.StandardKey | Sequence[str] | None

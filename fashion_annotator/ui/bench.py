@@ -31,6 +31,8 @@ SWITCHES = 12
 VIEW_WH = (1280, 900)
 BRUSH_RADIUS = 15.0
 GOAL_STROKE_MS, GOAL_SWITCH_MS = 16.0, 200.0
+CLICKS = 8
+GOAL_CLICK_MS = 100.0
 # On a studio camera's frame (``--size 8660x5770``, 50 megapixels).
 GOAL_LARGE_SWITCH_MS, GOAL_LARGE_RSS_MB = 500.0, 2048.0
 
@@ -134,6 +136,37 @@ def _measure_switches(canvas, paths: list[Path], taxonomy) -> list[float]:
     return samples
 
 
+def _measure_clicks(canvas, doc) -> tuple[list[float], list[float]] | None:
+    """Smart clicks on ``doc``: (press-to-repaint ms, model update ms) per click.
+
+    None when no click model is available. A click session of :data:`CLICKS` clicks (the
+    first positive at the centre, then alternating around it), undone afterwards.
+    """
+    from fashion_annotator.annotate.tools.smartclick import shared_click_predictor
+
+    if shared_click_predictor() is None:
+        return None
+    h, w = doc.shape
+    canvas.set_tool("smartclick")
+    total, model = [], []
+    for i in range(CLICKS):
+        angle = 2 * np.pi * i / CLICKS
+        r = 0 if i == 0 else 0.15
+        x, y = w * (0.5 + r * np.cos(angle)), h * (0.5 + r * np.sin(angle))
+        count = canvas.paint_count
+        t0 = time.perf_counter()
+        _send_button(canvas, x, y, press=True)
+        _send_button(canvas, x, y, press=False)
+        _wait_painted(canvas, count, timeout_s=20.0)
+        total.append((time.perf_counter() - t0) * 1e3)
+        model.append(canvas._tool.last_ms or 0.0)
+    while doc.can_undo(canvas.task):
+        doc.undo(canvas.task)
+    canvas.refresh_overlay(None)
+    canvas.set_tool("brush")
+    return total, model
+
+
 def _photos(folder: Path) -> dict[str, list[Path]]:
     """Two CCP sample photos and their studio-resolution versions."""
     from PIL import Image
@@ -202,8 +235,11 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
         resolution ``<res>_stroke_ms_median``, ``<res>_stroke_ms_p95``,
         ``<res>_stroke_full_rebuild_ms_median`` (baseline), ``<res>_stroke_speedup``,
         ``<res>_switch_ms_median``, ``<res>_shape`` (strokes at fit-to-window zoom) and
-        ``<res>_1x_stroke_ms_median`` (at one screen pixel per image pixel); plus the goals,
-        the view size, ``rss_mb`` and ``peak_rss_mb``.
+        ``<res>_1x_stroke_ms_median`` (at one screen pixel per image pixel); with a click model,
+        ``<res>_click_ms_median`` (Smart click: press to repaint) and
+        ``<res>_click_model_ms_median`` (the click model's update alone), ``click_ms_median``
+        (studio; None without a click model); plus the goals, the view size, ``rss_mb`` and
+        ``peak_rss_mb``.
     """
     app = _app()
     from fashion_annotator.core.labels import load_taxonomy
@@ -240,6 +276,10 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
             results[f"{res}_1x_stroke_ms_median"] = _median(
                 _measure_strokes(canvas, doc, full_rebuild=False, visible_only=True)
             )
+            clicks = _measure_clicks(canvas, doc)
+            if clicks is not None:
+                results[f"{res}_click_ms_median"] = _median(clicks[0])
+                results[f"{res}_click_model_ms_median"] = _median(clicks[1])
     canvas.close()
     results["stroke_ms_median"] = max(
         results[f"{res}{zoom}_stroke_ms_median"] for res in sets for zoom in ("", "_1x")
@@ -250,6 +290,8 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
     results["goal_switch_ms"] = GOAL_SWITCH_MS if size is None else GOAL_LARGE_SWITCH_MS
     if size is not None:
         results["goal_rss_mb"] = GOAL_LARGE_RSS_MB
+    results["click_ms_median"] = results.get("studio_click_ms_median")
+    results["goal_click_ms"] = GOAL_CLICK_MS
     for key, value in results.items():
         print(f"{key:40s} {value}")
     if json_out is not None:

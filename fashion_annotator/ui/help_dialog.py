@@ -22,6 +22,8 @@ MOUSE_HELP = (
     ("Brush / eraser drag", "Paint / erase; [ and ] change the size"),
     ("Polygon: click, Enter, Esc", "Add vertex, close (Shift: subtract), cancel"),
     ("Superpixel click or drag", "Give the regions under the cursor the current label"),
+    ("Smart click (C): click / right or Shift+click", "Model click: this label here / not here"),
+    ("Smart click: drag a box, Ctrl+click a marker", "Fill the box with the model, remove a click"),
     ("1 … 9, 0", "Choose a label from the palette"),
     ("Fill click on background", "Refused past a quarter of the photo; Shift+click fills anyway"),
 )

@@ -40,6 +40,7 @@ TOOLS: dict[str, tuple[str, dict[str, Any]]] = {
     "superpixel": ("fashion_annotator.annotate.tools.superpixel:SuperpixelTool", {}),
     "fill": ("fashion_annotator.annotate.tools.fill:FillTool", {}),
     "pick": ("fashion_annotator.annotate.tools.pick:PickTool", {}),
+    "smartclick": ("fashion_annotator.annotate.tools.smartclick:SmartClickTool", {}),
 }
 
 TOOL_NAMES: tuple[str, ...] = tuple(TOOLS)

@@ -21,12 +21,15 @@ class Pointer:
     """A pointer event in image coordinates.
 
     ``x`` is the column and ``y`` the row in full-resolution pixels (pixel centres at
-    integers); ``shift`` is True while Shift is held.
+    integers); ``shift`` is True while Shift is held, ``ctrl`` while Ctrl is held, and
+    ``secondary`` for the right mouse button (only tools with ``accepts_secondary`` get it).
     """
 
     x: float
     y: float
     shift: bool = False
+    ctrl: bool = False
+    secondary: bool = False
 
     @property
     def pixel(self) -> tuple[int, int]:
@@ -69,7 +72,8 @@ class ToolResult:
     picked : int or None
         The label under the pointer (pick tool).
     message : str or None
-        Why nothing was done, for the status bar (a refused fill).
+        Why nothing was done, or a note, for the status bar (a refused fill, a tool without
+        its model).
     """
 
     bbox: BBox | None = None
@@ -92,6 +96,8 @@ class Tool:
     """Base tool: ignores every event."""
 
     name = ""
+    #: Whether the tool takes right-button presses (``Pointer.secondary``).
+    accepts_secondary = False
 
     @property
     def active(self) -> bool:

@@ -99,6 +99,7 @@ class Canvas(ImageView):
             self.scene().addItem(item)
         self._outline.setVisible(False)
         self._outline_dark.setVisible(False)
+        self._markers = ClickMarkers(self.scene(), z=len(items) + 1)
 
         self._doc: AnnotationDocument | None = None
         self._task = ""
@@ -240,7 +241,9 @@ class Canvas(ImageView):
         if self._doc is None:
             return None
         self._finish_tool()
-        return getattr(self._doc, which)(self._task)  # repainted through the document's event
+        bbox = getattr(self._doc, which)(self._task)  # repainted through the document's event
+        self._update_polygon_preview()  # an undone Smart click loses its marker
+        return bbox
 
     def label_at(self, x: int, y: int) -> int | None:
         """The label of pixel ``(x, y)`` in the shown mask, None outside the image."""
@@ -352,11 +355,18 @@ class Canvas(ImageView):
 
     def _pointer(self, event: QMouseEvent) -> Pointer:
         pos = self.image_pos(event.position())
-        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-        return Pointer(pos.x(), pos.y(), shift)
+        mods = event.modifiers()
+        shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        secondary = event.button() == Qt.MouseButton.RightButton
+        return Pointer(pos.x(), pos.y(), shift, ctrl, secondary)
+
+    def _takes(self, event: QMouseEvent) -> bool:
+        """Right-button events go only to tools that use them."""
+        return event.button() != Qt.MouseButton.RightButton or self._tool.accepts_secondary
 
     def _press(self, event: QMouseEvent) -> None:
-        if (ctx := self._context()) is not None:
+        if self._takes(event) and (ctx := self._context()) is not None:
             self._handle(self._tool.press(ctx, self._pointer(event)))
             self._update_polygon_preview()
 
@@ -364,10 +374,12 @@ class Canvas(ImageView):
         if self._tool.active and event.buttons() & Qt.MouseButton.LeftButton:
             if (ctx := self._context()) is not None:
                 self._handle(self._tool.move(ctx, self._pointer(event)))
+                self._markers.show(self._tool, ctx)
 
     def _release(self, event: QMouseEvent) -> None:
-        if (ctx := self._context()) is not None:
+        if self._takes(event) and (ctx := self._context()) is not None:
             self._handle(self._tool.release(ctx, self._pointer(event)))
+            self._update_polygon_preview()
 
     def _cursor_changed(self) -> None:
         self._update_outline()
@@ -434,6 +446,7 @@ class Canvas(ImageView):
                 item.setRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
 
     def _update_polygon_preview(self) -> None:
+        self._markers.show(self._tool, self._context())
         tool = self._tool
         path = QPainterPath()
         if isinstance(tool, PolygonTool) and tool.vertices:
@@ -448,3 +461,53 @@ class Canvas(ImageView):
             pen.setColor(QColor(Qt.GlobalColor.red if tool.subtract else Qt.GlobalColor.yellow))
             self._polygon_item.setPen(pen)
         self._polygon_item.setPath(path)
+
+
+class ClickMarkers:
+    """Smart-click markers (green: positive, red: negative) and the box being dragged."""
+
+    RADIUS_PX = 5.0  # on screen: markers keep their size at any zoom
+
+    def __init__(self, scene, z: int) -> None:
+        self._scene = scene
+        self._z = z
+        self._items: list[QGraphicsEllipseItem] = []
+        self._box = QGraphicsRectItem()
+        pen = QPen(QColor(Qt.GlobalColor.cyan), 1, Qt.PenStyle.DashLine)
+        pen.setCosmetic(True)
+        self._box.setPen(pen)
+        self._box.setZValue(z)
+        self._box.setVisible(False)
+        scene.addItem(self._box)
+
+    @property
+    def count(self) -> int:
+        """Markers shown."""
+        return sum(item.isVisible() for item in self._items)
+
+    def show(self, tool: Tool, ctx: ToolContext | None) -> None:
+        """Draw ``tool``'s clicks (a Smart-click tool's session) and its box preview."""
+        sync = getattr(tool, "sync", None)
+        if sync is not None:
+            sync(ctx)
+        clicks = list(getattr(tool, "clicks", []))
+        while len(self._items) < len(clicks):
+            item = QGraphicsEllipseItem(-self.RADIUS_PX, -self.RADIUS_PX, 2 * self.RADIUS_PX,
+                                        2 * self.RADIUS_PX)
+            item.setFlag(QGraphicsEllipseItem.GraphicsItemFlag.ItemIgnoresTransformations)
+            item.setZValue(self._z)
+            self._scene.addItem(item)
+            self._items.append(item)
+        for i, item in enumerate(self._items):
+            if i < len(clicks):
+                c = clicks[i]
+                color = QColor("#2e7d32" if c.positive else "#c62828")
+                item.setBrush(QBrush(color))
+                item.setPen(QPen(QColor(Qt.GlobalColor.white), 1.5))
+                item.setPos(QPointF(c.x + 0.5, c.y + 0.5))
+            item.setVisible(i < len(clicks))
+        box = getattr(tool, "box", None)
+        self._box.setVisible(box is not None)
+        if box is not None:
+            y0, x0, y1, x1 = box
+            self._box.setRect(QRectF(x0 + 0.5, y0 + 0.5, x1 - x0, y1 - y0))

@@ -264,7 +264,7 @@ class ImageView(QGraphicsView):
         ):
             self._pan_from = event.position()
             self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
-        elif button == Qt.MouseButton.LeftButton:
+        elif button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             self._press(event)
         event.accept()
 
@@ -286,7 +286,7 @@ class ImageView(QGraphicsView):
             self.viewport().setCursor(
                 Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor
             )
-        elif event.button() == Qt.MouseButton.LeftButton:
+        elif event.button() in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             self._release(event)
         event.accept()
 

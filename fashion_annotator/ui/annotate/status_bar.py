@@ -11,6 +11,7 @@ TOOL_NAMES = {
     "superpixel": "Superpixel",
     "fill": "Fill",
     "pick": "Pick label",
+    "smartclick": "Smart click",
 }
 
 

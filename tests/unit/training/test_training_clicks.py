@@ -59,12 +59,13 @@ def test_training_crops_have_targets_and_perturbed_masks(tiny_ccp: Path) -> None
     tasks = [clicks.TaskSpec(t, *task_mapping(tiny_ccp, t)) for t in ("garment", "parsing7")]
     data = clicks.ClickCrops(images, labels, tasks, (96, 64), seed=3)
     items = [data[k] for k in range(24)]
-    assert all(img.shape == (96, 64, 3) and img.dtype == np.uint8 for img, _, _ in items)
-    assert all(gt.any() for _, gt, _ in items)
+    assert all(img.shape == (96, 64, 3) and img.dtype == np.uint8 for img, _, _, _ in items)
+    assert all(gt.any() for _, gt, _, _ in items)
     # Starting masks are a mix of empty and perturbed (never exactly the ground truth).
-    assert any(not prev.any() for _, _, prev in items)
-    assert any(prev.any() for _, _, prev in items)
-    assert not any(np.array_equal(gt, prev) for _, gt, prev in items)
+    assert any(not prev.any() for _, _, prev, _ in items)
+    assert any(prev.any() for _, _, prev, _ in items)
+    assert not any(np.array_equal(gt, prev) for _, gt, prev, _ in items)
+    assert not any(logged.any() for _, _, _, logged in items)  # no click logs here
     # Item k is reproducible.
     again = data[5]
     assert all(np.array_equal(a, b) for a, b in zip(items[5], again, strict=True))
@@ -79,3 +80,47 @@ def test_trainer_imports_neither_qt_nor_shapely_nor_pycocotools() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_project_masks_and_their_click_logs_become_training_data(
+    ccp_dir: Path, tmp_path: Path
+) -> None:
+    from fashion_annotator.dataset.click_logs import write_click_log
+    from fashion_annotator.dataset.store import Project
+
+    classes, lut = task_mapping(ccp_dir, "garment")
+    root = tmp_path / "proj"
+    with Project.create(root, tasks=("garment",)) as project:
+        for sample in list_samples(ccp_dir)[:8]:
+            record = project.add_image(sample.image)
+            from PIL import Image
+
+            mask = lut[np.asarray(Image.open(sample.mask))]
+            saved = project.save_mask(record.id, "garment", mask, status="done")
+            ys, xs = np.nonzero(mask)
+            write_click_log(saved.path, [
+                {"kind": "click", "y": float(ys.mean()), "x": float(xs.mean()), "positive": True,
+                 "label": 1},
+                {"kind": "click", "y": 5.0, "x": 5.0, "positive": False, "label": 1},
+            ])
+    tasks, samples, logs = clicks.project_samples(root, ["garment"])
+    assert tasks[0].classes == classes and len(samples) == 8
+    assert all(len(logs[s.name]) == 2 and logs[s.name][0][2] for s in samples)
+
+    images, labels = clicks.load_photos(samples, print)
+    data = clicks.ClickCrops(images, labels, tasks, (96, 64), seed=0,
+                             logs=[logs[s.name] for s in samples])
+    replayed = [item for item in (data[k] for k in range(16)) if item[3][0, 2] != 0]
+    assert replayed, "half the items replay logged clicks"
+    for _image, gt, prev, logged in replayed:
+        assert not prev.any()  # a replayed session starts from an empty mask
+        assert list(logged[:3, 2]) == [1.0, -1.0, 0.0]
+        y, x = np.round(logged[0, :2]).astype(int)
+        assert gt[y, x] == 1  # the logged positive click lies on the object
+
+    out = tmp_path / "out"
+    assert clicks.main([
+        "--project", str(root), "--out", str(out), "--device", "cpu", "--max-minutes", "0.3",
+        "--tasks", "garment", "--batch", "2", "--input-size", "96", "64", "--threads", "1",
+    ]) == 0
+    assert load_click_model(out / "click.safetensors").meta["tasks"] == ["garment"]

@@ -1,0 +1,227 @@
+"""The Smart-click tool: model clicks and box prompts on the current label's mask (no Qt here).
+
+- a left click adds a positive click ("this label here"), a right click or Shift+click a
+  negative one ("not here"); the click model (:class:`~fashion_annotator.segmentation.clicks.
+  ClickPredictor`) updates the area around the clicks, and each click is one undo step;
+- dragging a box (left button) fills it: GrabCut from the box, a virtual positive click, the
+  model; one undo step, and it starts a new click session;
+- Ctrl+click on a marker removes that click: the mask is recomputed from the state before it
+  with the remaining later clicks replayed (one undo step);
+- the object is ``mask == label`` (cutouts: the foreground; parsing: the clicked class); pixels
+  leaving it become background (0). Brush, regions and polygon edits between clicks are kept:
+  the model sees the current mask at every click.
+
+The clicks of a session (same document, task and label) are the markers the canvas draws; an
+undo that takes back a click removes its marker. Each applied click or box is appended to
+``document.click_log[task]`` (photo pixels, sign, label, model version), saved with the mask.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
+from fashion_annotator.core.masks import BBox
+
+#: Pointer travel (image pixels) that turns a press into a box drag.
+DRAG_PX = 6.0
+#: Marker hit radius for Ctrl+click removal, in image pixels.
+MARKER_HIT_PX = 12.0
+
+
+@lru_cache(maxsize=1)
+def shared_click_predictor(path: str | None = None):
+    """The click predictor of the shipped (or given) model, loaded once; None when unusable."""
+    from fashion_annotator.models.weights import ModelFileError
+    from fashion_annotator.segmentation.clicks import ClickPredictor
+
+    try:
+        return ClickPredictor(Path(path) if path else None)
+    except (ModelFileError, OSError):
+        return None
+
+
+@dataclass
+class _Entry:
+    """One applied click: the click, the history depth after it, the object before it (bits)."""
+
+    click: object
+    depth: int
+    before: np.ndarray
+    shape: tuple[int, int]
+
+    def before_mask(self) -> np.ndarray:
+        return np.unpackbits(self.before, count=self.shape[0] * self.shape[1]).reshape(self.shape) > 0
+
+
+def _write_object(
+    mask: np.ndarray, obj: np.ndarray, bounds: tuple[int, int, int, int], label: int
+) -> BBox | None:
+    """Make ``mask == label`` equal ``obj`` inside ``bounds``; removed pixels become 0."""
+    y0, y1, x0, x1 = bounds
+    sub = mask[y0:y1, x0:x1]
+    want = obj[y0:y1, x0:x1]
+    add = want & (sub != label)
+    remove = ~want & (sub == label)
+    changed = add | remove
+    if not changed.any():
+        return None
+    sub[add] = label
+    sub[remove] = 0
+    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
+    return BBox(y0 + int(rows[0]), x0 + int(cols[0]), y0 + int(rows[-1]) + 1, x0 + int(cols[-1]) + 1)
+
+
+class SmartClickTool(Tool):
+    """Positive / negative model clicks and box prompts; see the module docstring.
+
+    Parameters
+    ----------
+    predictor : ClickPredictor, optional
+        The click model; the shared shipped one by default (loaded on first use).
+    """
+
+    name = "smartclick"
+    accepts_secondary = True
+
+    #: Click sessions per document and (task, label): they outlive the tool object, so
+    #: switching to the brush and back keeps the markers.
+    _sessions: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def __init__(self, predictor=None) -> None:
+        self._predictor = predictor
+        self._entries: list[_Entry] = []
+        self._press_at: Pointer | None = None
+        self._negative = False
+        self.box: tuple[float, float, float, float] | None = None
+        self.last_ms: float | None = None
+
+    # ---- state ----------------------------------------------------------------------
+    @property
+    def active(self) -> bool:
+        return self._press_at is not None
+
+    @property
+    def clicks(self) -> list:
+        """The session's clicks (markers), oldest first."""
+        return [e.click for e in self._entries]
+
+    def predictor(self):
+        """The click predictor, or None when no click model is available."""
+        if self._predictor is None:
+            self._predictor = shared_click_predictor()
+        return self._predictor
+
+    def sync(self, ctx: ToolContext | None) -> None:
+        """Drop the markers of undone clicks; start a new session on another photo/task/label."""
+        if ctx is None:
+            self._entries = []
+            return
+        sessions = self._sessions.setdefault(ctx.document, {})
+        self._entries = sessions.setdefault((ctx.task, ctx.label), [])
+        depth = len(ctx.document.history[ctx.task])
+        while self._entries and self._entries[-1].depth > depth:
+            self._entries.pop()
+
+    # ---- events ---------------------------------------------------------------------
+    def press(self, ctx: ToolContext, p: Pointer) -> ToolResult:
+        self.sync(ctx)
+        if not ctx.inside(p):
+            return NOTHING
+        if p.ctrl:
+            return self._remove_near(ctx, p)
+        self._press_at = p
+        self._negative = p.shift or p.secondary
+        self.box = None
+        return NOTHING
+
+    def move(self, ctx: ToolContext, p: Pointer) -> ToolResult:
+        start = self._press_at
+        if start is None or self._negative:
+            return NOTHING
+        if self.box is not None or max(abs(p.x - start.x), abs(p.y - start.y)) >= DRAG_PX:
+            self.box = (min(start.y, p.y), min(start.x, p.x), max(start.y, p.y), max(start.x, p.x))
+        return NOTHING
+
+    def release(self, ctx: ToolContext, p: Pointer) -> ToolResult:
+        start, box = self._press_at, self.box
+        self._press_at, self.box = None, None
+        if start is None:
+            return NOTHING
+        predictor = self.predictor()
+        if predictor is None:
+            return ToolResult(message="Smart click needs a click model (resources/models/click.*)")
+        predictor.set_image(ctx.document.rgb)
+        if box is not None:
+            return self._apply_box(ctx, predictor, box)
+        from fashion_annotator.segmentation.clicks import Click
+
+        return self._apply_click(ctx, predictor, Click(start.y, start.x, not self._negative))
+
+    def cancel(self, ctx: ToolContext | None) -> ToolResult:
+        self._press_at, self.box = None, None
+        return NOTHING
+
+    # ---- edits ----------------------------------------------------------------------
+    def _commit(self, ctx: ToolContext, obj: np.ndarray, bounds, kind: str, clicks: list) -> BBox | None:
+        bbox = ctx.document.apply(ctx.task, _write_object, obj, bounds, ctx.label)
+        if bbox is not None:
+            log = ctx.document.click_log.setdefault(ctx.task, [])
+            version = getattr(self._predictor, "version", None)
+            for c in clicks:
+                log.append({"kind": kind, **c.as_dict(), "label": ctx.label, "model": version,
+                            "t": round(time.time(), 3)})
+        return bbox
+
+    def _apply_click(self, ctx: ToolContext, predictor, click) -> ToolResult:
+        before = ctx.mask == ctx.label
+        update = predictor.predict(before, [*self.clicks, click])
+        self.last_ms = update.elapsed_ms
+        bbox = self._commit(ctx, update.mask, update.bounds, "click", [click])
+        self._entries.append(
+            _Entry(click, len(ctx.document.history[ctx.task]), np.packbits(before), before.shape)
+        )
+        return ToolResult(bbox, committed=bbox is not None)
+
+    def _apply_box(self, ctx: ToolContext, predictor, box) -> ToolResult:
+        before = ctx.mask == ctx.label
+        update, virtual = predictor.predict_box(box, before)
+        self.last_ms = update.elapsed_ms
+        self._entries.clear()
+        bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual])
+        self._entries.append(
+            _Entry(virtual, len(ctx.document.history[ctx.task]), np.packbits(before), before.shape)
+        )
+        return ToolResult(bbox, committed=bbox is not None)
+
+    def _remove_near(self, ctx: ToolContext, p: Pointer) -> ToolResult:
+        """Ctrl+click: remove the nearest marker within :data:`MARKER_HIT_PX`, replay the rest."""
+        if not self._entries:
+            return NOTHING
+        dist = [np.hypot(e.click.y - p.y, e.click.x - p.x) for e in self._entries]
+        i = int(np.argmin(dist))
+        if dist[i] > MARKER_HIT_PX:
+            return NOTHING
+        predictor = self.predictor()
+        if predictor is None:
+            return NOTHING
+        predictor.set_image(ctx.document.rgb)
+        removed = self._entries[i]
+        obj = removed.before_mask()
+        kept = [e.click for e in self._entries[:i]]
+        for entry in self._entries[i + 1 :]:
+            kept.append(entry.click)
+            obj = predictor.predict(obj, kept).mask
+        h, w = obj.shape
+        bbox = ctx.document.apply(ctx.task, _write_object, obj, (0, h, 0, w), ctx.label)
+        # Undoing the removal takes back the replayed clicks' markers, not the earlier ones.
+        depth = len(ctx.document.history[ctx.task])
+        later = [_Entry(e.click, depth, e.before, e.shape) for e in self._entries[i + 1 :]]
+        self._entries[i:] = later
+        return ToolResult(bbox, committed=bbox is not None)

@@ -1,0 +1,200 @@
+"""The Smart-click tool on the real canvas: clicks, right clicks, boxes, undo, marker removal.
+
+The click model here is a hand-set network (``disk_click_model``): a positive click makes its
+disk foreground and a negative click its disk background, so where each click must change the
+mask is known exactly; the inference path (crop, zoom, paste-back) is the shipped one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from fashion_annotator.annotate.tools import smartclick as click_tool
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.segmentation.clicks import ClickPredictor
+from fashion_annotator.ui.annotate.canvas import Canvas
+
+LEFT, RIGHT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
+NOMOD = Qt.KeyboardModifier.NoModifier
+SHIFT, CTRL = Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.ControlModifier
+
+
+def send(canvas: Canvas, kind, x, y, button=LEFT, buttons=LEFT, mods=NOMOD) -> None:
+    pos = canvas.view_pos(x, y)
+    vp = canvas.viewport()
+    QApplication.sendEvent(
+        vp, QMouseEvent(kind, pos, QPointF(vp.mapToGlobal(pos.toPoint())), button, buttons, mods)
+    )
+
+
+def click(canvas: Canvas, x, y, button=LEFT, mods=NOMOD) -> None:
+    send(canvas, QEvent.Type.MouseButtonPress, x, y, button, button, mods)
+    send(canvas, QEvent.Type.MouseButtonRelease, x, y, button, NONE, mods)
+
+
+def drag_box(canvas: Canvas, x0, y0, x1, y1) -> None:
+    send(canvas, QEvent.Type.MouseButtonPress, x0, y0)
+    for t in np.linspace(0, 1, 6)[1:]:
+        send(canvas, QEvent.Type.MouseMove, x0 + t * (x1 - x0), y0 + t * (y1 - y0), NONE, LEFT)
+    send(canvas, QEvent.Type.MouseButtonRelease, x1, y1, LEFT, NONE)
+
+
+@pytest.fixture
+def canvas(qtbot, ccp_dir, disk_click_model, monkeypatch):
+    """A canvas on a real CCP photo, garment task, Smart-click tool with the disk model."""
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
+    rgb = load_image(ccp_dir / "images" / "0001.jpg").rgb
+    doc = AnnotationDocument("0001", rgb, {"garment": np.zeros(rgb.shape[:2], np.uint8)})
+    view = Canvas()
+    qtbot.addWidget(view)
+    view.resize(500, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_document(doc, "garment", load_taxonomy("garment"))
+    view.set_tool("smartclick")
+    return view
+
+
+def mask(canvas: Canvas) -> np.ndarray:
+    return canvas.document.masks["garment"]
+
+
+def markers(canvas: Canvas) -> int:
+    return canvas._markers.count
+
+
+def test_left_click_adds_right_and_shift_click_remove(canvas: Canvas) -> None:
+    mask(canvas)[380:470, 140:360] = 1  # as if a proposal had been accepted
+    edits = []
+    canvas.edited.connect(edits.append)
+    click(canvas, 200, 300)
+    assert mask(canvas)[300, 200] == 1 and mask(canvas)[300, 450] == 0
+    assert mask(canvas)[420, 160] == 1  # the current mask is kept
+    assert markers(canvas) == 1
+    click(canvas, 320, 420, button=RIGHT)
+    assert mask(canvas)[420, 320] == 0 and mask(canvas)[420, 160] == 1
+    click(canvas, 200, 455, mods=SHIFT)
+    assert mask(canvas)[455, 200] == 0
+    assert markers(canvas) == 3 and len(edits) == 3
+    log = canvas.document.click_log["garment"]
+    assert [e["positive"] for e in log] == [True, False, False]
+    assert log[0]["y"] == pytest.approx(300, abs=1) and log[0]["x"] == pytest.approx(200, abs=1)
+
+
+def test_each_click_is_one_undo_step_and_undo_removes_its_marker(canvas: Canvas) -> None:
+    click(canvas, 150, 250)
+    after_first = mask(canvas).copy()
+    click(canvas, 300, 500)
+    assert mask(canvas)[500, 300] == 1 and markers(canvas) == 2
+    canvas.undo()
+    assert np.array_equal(mask(canvas), after_first) and markers(canvas) == 1
+    canvas.undo()
+    assert not mask(canvas).any() and markers(canvas) == 0
+
+
+def test_ctrl_click_on_a_marker_removes_that_click(canvas: Canvas) -> None:
+    click(canvas, 150, 250)
+    click(canvas, 300, 500)
+    click(canvas, 350, 200)
+    assert mask(canvas)[500, 300] == 1
+    click(canvas, 301, 499, mods=CTRL)  # near the second marker
+    assert markers(canvas) == 2
+    assert mask(canvas)[500, 300] == 0
+    assert mask(canvas)[250, 150] == 1 and mask(canvas)[200, 350] == 1
+    canvas.undo()  # the removal is one step
+    assert mask(canvas)[500, 300] == 1
+
+
+def test_box_drag_fills_inside_the_box_only(canvas: Canvas, disk_click_model, monkeypatch) -> None:
+    canvas._tool._predictor = ClickPredictor(disk_click_model(5.0))
+    drag_box(canvas, 150, 200, 350, 600)
+    m = mask(canvas)
+    assert m[400, 250] == 1
+    assert not m[:199].any() and not m[601:].any() and not m[:, :149].any() and not m[:, 351:].any()
+    assert markers(canvas) == 1  # the virtual click
+    assert canvas.document.click_log["garment"][0]["kind"] == "box"
+
+
+def test_other_tools_edit_the_same_mask_between_clicks(canvas: Canvas) -> None:
+    click(canvas, 150, 250)
+    canvas.set_tool("brush")
+    canvas.set_brush_radius(10)
+    send(canvas, QEvent.Type.MouseButtonPress, 400, 100)
+    send(canvas, QEvent.Type.MouseButtonRelease, 400, 100, LEFT, NONE)
+    assert mask(canvas)[100, 400] == 1
+    canvas.set_tool("smartclick")
+    click(canvas, 300, 500)
+    m = mask(canvas)
+    assert m[100, 400] == 1 and m[250, 150] == 1 and m[500, 300] == 1
+
+
+def test_right_click_does_not_paint_with_the_brush(canvas: Canvas) -> None:
+    canvas.set_tool("brush")
+    click(canvas, 200, 300, button=RIGHT)
+    assert not mask(canvas).any()
+
+
+def test_without_a_click_model_the_tool_says_so(qtbot, ccp_dir, monkeypatch) -> None:
+    monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: None)
+    rgb = load_image(ccp_dir / "images" / "0001.jpg").rgb
+    view = Canvas()
+    qtbot.addWidget(view)
+    view.resize(400, 500)
+    view.show()
+    view.set_document(
+        AnnotationDocument("0001", rgb, {"garment": np.zeros(rgb.shape[:2], np.uint8)}),
+        "garment", load_taxonomy("garment"),
+    )
+    view.set_tool("smartclick")
+    messages = []
+    view.message.connect(messages.append)
+    click(view, 200, 300)
+    assert not view.document.masks["garment"].any()
+    assert messages and "click model" in messages[0]
+
+
+def test_window_shortcut_c_and_click_log_saved_with_the_mask_version(
+    qtbot, tmp_path, ccp_dir, isolated_settings, disk_click_model, monkeypatch
+) -> None:
+    from fashion_annotator.dataset.click_logs import read_click_log
+    from fashion_annotator.ui import testing
+
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
+    root = testing.copy_project(testing.make_template(tmp_path, ccp_dir), tmp_path / "p")
+    window, project = testing.open_window(qtbot, root, isolated_settings, testing.Answers())
+    window.set_task("garment")
+    testing.press_key(qtbot, window, Qt.Key.Key_C)
+    assert window.canvas.tool == "smartclick"
+    testing.click(window, 200, 300)
+    assert testing.shown_mask(window)[300, 200] == 1
+    assert window.save()
+    image_id = int(window.session.current.doc.image_id)
+    latest = project.mask_versions(image_id, "garment")[-1]
+    clicks = read_click_log(latest.path)
+    assert len(clicks) == 1 and clicks[0]["positive"] and clicks[0]["kind"] == "click"
+    assert window.session.current.doc.click_log == {}
+
+
+def test_bench_ui_measures_smart_clicks(qapp, tmp_path, disk_click_model, monkeypatch) -> None:
+    import json
+
+    from fashion_annotator.ui import bench
+
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
+    monkeypatch.setattr(bench, "STROKE_MOVES", 4)
+    monkeypatch.setattr(bench, "SWITCHES", 1)
+    monkeypatch.setattr(bench, "CLICKS", 3)
+    results = bench.main(tmp_path / "ui.json")
+    assert json.loads((tmp_path / "ui.json").read_text()) == results
+    for res in ("ccp", "studio"):
+        assert results[f"{res}_click_ms_median"] >= results[f"{res}_click_model_ms_median"] > 0
+    assert results["click_ms_median"] == results["studio_click_ms_median"]

@@ -1,0 +1,131 @@
+"""Click inference: crops, paste-back of the changed area only, box prompts, GrabCut, effort."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from fashion_annotator.evaluation import click_effort
+from fashion_annotator.evaluation.effort import run_effort
+from fashion_annotator.models.weights import ModelFileError
+from fashion_annotator.segmentation.clicks import (
+    Click,
+    ClickPredictor,
+    _connected_to,
+    grabcut_box,
+)
+
+
+@pytest.fixture
+def photo() -> np.ndarray:
+    rgb = np.full((600, 400, 3), 120, np.uint8)
+    rgb[150:450, 100:300] = (200, 40, 40)
+    return rgb
+
+
+def test_a_missing_or_foreign_model_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(ModelFileError, match="none.json"):
+        ClickPredictor(tmp_path / "none.safetensors")
+
+
+def test_the_first_click_sees_the_whole_photo_and_later_ones_a_crop(disk_click_model, photo) -> None:
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    predictor.set_image(photo)
+    empty = np.zeros(photo.shape[:2], bool)
+    first = predictor.crop_for(empty, [Click(300, 200, True)])
+    assert first.y0 <= 0 and first.y0 + first.height >= 600
+    mask = np.zeros_like(empty)
+    mask[150:450, 100:300] = True
+    crop = predictor.crop_for(mask, [Click(300, 200, True)])
+    assert crop.y0 < 150 and crop.y0 + crop.height > 450  # one click: no focus crop yet
+
+
+def test_paste_back_changes_only_the_crop(disk_click_model, photo) -> None:
+    big = cv2.resize(photo, (1152, 1728), interpolation=cv2.INTER_NEAREST)
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    predictor.set_image(big)
+    mask = np.zeros(big.shape[:2], bool)
+    mask[300:1500, 200:1000] = True
+    clicks = [Click(900, 600, True), Click(400, 300, False)]
+    update = predictor.predict(mask, clicks)
+    y0, y1, x0, x1 = update.bounds
+    outside = np.ones_like(mask)
+    outside[y0:y1, x0:x1] = False
+    assert np.array_equal(update.mask[outside], mask[outside])
+    assert (y1 - y0) * (x1 - x0) < mask.size / 2  # a focus crop, not the whole photo
+    # The negative click removed the pixels under it: bias -5 everywhere, the disk -20.
+    assert not update.mask[400, 300]
+    assert update.changed == int((update.mask != mask).sum()) > 0
+
+
+def test_progressive_merge_keeps_only_changes_near_the_newest_click() -> None:
+    diff = np.zeros((50, 50), bool)
+    diff[5:10, 5:10] = True
+    diff[30:40, 30:40] = True
+    kept = _connected_to(diff, Click(35, 35, True), (0, 0), reach=3)
+    assert kept[35, 35] and not kept[7, 7]
+
+
+def test_box_prompt_adds_nothing_outside_the_box(disk_click_model, photo) -> None:
+    predictor = ClickPredictor(disk_click_model(5.0))
+    predictor.set_image(photo)
+    update, click = predictor.predict_box((140, 90, 460, 310))
+    assert click.positive and 140 <= click.y < 460 and 90 <= click.x < 310
+    assert update.mask[150:450, 100:300].all()  # bias +5: everything inside is foreground
+    assert not update.mask[:140].any() and not update.mask[:, :90].any()
+    assert not update.mask[460:].any() and not update.mask[:, 310:].any()
+
+
+def test_grabcut_from_a_box_finds_a_contrasting_object(photo) -> None:
+    gt = np.zeros(photo.shape[:2], bool)
+    gt[150:450, 100:300] = True
+    found = grabcut_box(photo, (120, 70, 480, 330))
+    assert click_effort.iou(found, gt) > 0.9
+    assert not found[:120].any()
+
+
+def test_noc_counts_clicks_to_the_threshold() -> None:
+    assert click_effort.noc([0.5, 0.91, 0.96], 0.90) == 2
+    assert click_effort.noc([0.5, 0.91, 0.96], 0.95) == 3
+    assert click_effort.noc([0.5] * 20, 0.90) == 20
+
+
+def test_effort_with_clicks_reports_the_click_methods(disk_click_model, tiny_dataset) -> None:
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    result = run_effort(tiny_dataset, "garment", click_predictor=predictor)
+    assert {"clicks", "box_grabcut", "noc"} <= set(result)
+    for method in ("clicks", "box_grabcut"):
+        assert 1 <= result[method]["median_actions"] <= 60
+    assert 1 <= result["noc"]["noc90"] <= result["noc"]["noc95"] <= 20
+    assert all(len(row["noc_ious"]) == 20 for row in result["per_image"])
+    json.dumps(result)
+
+
+def test_the_disk_model_follows_its_clicks(disk_click_model, photo) -> None:
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    predictor.set_image(photo)
+    empty = np.zeros(photo.shape[:2], bool)
+    first = predictor.predict(empty, [Click(300, 200, True)])
+    assert first.mask[300, 200] and not first.mask[50, 50]
+    rect = np.zeros_like(empty)
+    rect[150:450, 100:300] = True
+    second = predictor.predict(rect, [Click(300, 200, False)])
+    assert not second.mask[300, 200] and second.mask[170, 120]
+
+
+def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_path) -> None:
+    from fashion_annotator.cli import main
+
+    out = tmp_path / "noc.json"
+    argv = ["bench", "noc", "--data", str(tiny_dataset), "--task", "garment",
+            "--click-model", str(disk_click_model(-5.0)), "--json", str(out)]
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["n_images"] == 2 and 1 <= result["noc90"] <= result["noc95"] <= 20
+    assert [len(r["ious"]) for r in result["per_image"]] == [20, 20]
+    assert result["click_ms_median"] > 0
+    assert main([*argv[:-2], "--click-model", str(tmp_path / "none.safetensors")]) == 2
