@@ -6,7 +6,8 @@
 - ``bench effort``: simulated operator actions, tool vs. no model vs. labelme-style polygons;
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
-- ``bench infer``: model latency on a 1152x1728 photo, all resizing included.
+- ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
+- ``bench loop`` and ``bench studio``: see :mod:`fashion_annotator.commands.bench_loop`.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.set_defaults(func=run_infer)
+
+    from fashion_annotator.commands import bench_loop
+
+    bench_loop.register(sub)
 
 
 def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:

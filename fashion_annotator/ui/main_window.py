@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import prompts, refine_menu
+from fashion_annotator.ui import loop_menu, prompts, refine_menu
 from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task_title
 from fashion_annotator.ui.banner import Banner, image_notes
 from fashion_annotator.ui.canvas import Canvas
@@ -75,6 +75,7 @@ class MainWindow(QMainWindow):
         self._setup_toolbar()
         self._setup_status()
         self._setup_session()
+        loop_menu.install(self)
         self.resize(1400, 900)
         self.resizeDocks([self.queue, self.palette], [250, 210], Qt.Orientation.Horizontal)
         geometry, state = self.prefs.window_state()
@@ -184,7 +185,8 @@ class MainWindow(QMainWindow):
                 menu.addSeparator() if name is None else menu.addAction(get(name))
         self.refine_menu = bar.addMenu("&Refine")
         refine_menu.populate(self.refine_menu, self)
-        bar.addMenu("T&rain").addAction(get("train"))
+        self.train_menu = bar.addMenu("T&rain")
+        self.train_menu.addAction(get("train"))
         bar.addMenu("&Help").addAction(get("help"))
 
     def _setup_toolbar(self) -> None:
@@ -223,6 +225,7 @@ class MainWindow(QMainWindow):
     def reload_queue(self) -> None:
         """Refill the queue from the store with the dock's filter and search."""
         records = self.project.images(status=self.queue.status, search=self.queue.search_text)
+        records = self.ranker.arrange(records, self.task, self.queue.order)
         self.queue.set_records(records, self.session.image_id)
         self.queue.set_counts(self.project.counts())
 
@@ -488,6 +491,8 @@ class MainWindow(QMainWindow):
                 return
             self.session.current.edited.clear()  # type: ignore[union-attr]
         self.session.shutdown()
+        self.retrainer.stop()
+        self.ranker.wait()
         if self.review is not None:
             self.review.close()
         self.prefs.set_window_state(self.saveGeometry(), self.saveState())
