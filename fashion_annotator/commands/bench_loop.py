@@ -42,12 +42,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--count", type=int, default=200)
     p.add_argument("--split", default="train")
+    p.add_argument("--start", type=int, default=0, help="first photo of the split to use")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run_studio)
 
 
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def _dump(result: dict, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=1))
 
 
 def run_loop(args: argparse.Namespace) -> int:
@@ -71,13 +77,13 @@ def run_loop(args: argparse.Namespace) -> int:
             minutes_per_round=args.minutes_per_round, init_model=args.init, split=args.split,
             limit=args.limit, device=args.device, threads=args.threads, seed=args.seed,
             crop_pass=args.crop_pass, train_extra=args.train_arg, progress=_say,
+            on_round=lambda partial: _dump(partial, args.json),
         )  # fmt: skip
     except (ValueError, OSError, RuntimeError) as exc:
         _say(f"bench loop: {exc}")
         return 2
     result["work"] = str(work)
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=1))
+    _dump(result, args.json)
     plot = plot_runs([result, *others], args.plot or args.json.with_suffix(".png"))
     _say(f"wrote {args.json} and {plot}")
     return 0
@@ -89,7 +95,7 @@ def run_studio(args: argparse.Namespace) -> int:
 
     try:
         summary = make_studio_set(args.data, args.out, args.count, split=args.split,
-                                  seed=args.seed, progress=lambda i, _n: _say(f"{i}/{args.count}"))  # fmt: skip
+                                  start=args.start, seed=args.seed, progress=lambda i, _n: _say(f"{i}/{args.count}"))  # fmt: skip
     except (ValueError, OSError) as exc:
         _say(f"bench studio: {exc}")
         return 2

@@ -104,6 +104,7 @@ def run_loop(
     crop_pass: bool = False,
     train_extra: Sequence[str] = (),
     progress: Progress = lambda _msg: None,
+    on_round: Callable[[dict[str, Any]], None] = lambda _result: None,
 ) -> dict[str, Any]:
     """Simulate the loop; return the ``bench loop`` JSON (see the module docstring).
 
@@ -136,6 +137,8 @@ def run_loop(
         Extra ``train`` options (tests pass a tiny model).
     progress : callable
         Receives one line of text per step.
+    on_round : callable
+        Receives the result so far after each round (so a long run leaves partial figures).
     """
     from fashion_annotator.dataset.store import Project
     from fashion_annotator.segmentation.proposals import default_model_path, load_predictor
@@ -161,10 +164,14 @@ def run_loop(
         log = work_dir / "train.log"
         corrected: list[int] = []
         out_rounds: list[dict[str, Any]] = []
+        result = {"task": task, "n_images": len(samples), "order": order, "data": str(data_dir),
+                  "init_model": str(start), "minutes_per_round": minutes_per_round,
+                  "device": device, "rounds": out_rounds}  # fmt: skip
         scores, uncertainty = _score_rest(project, task, samples, corrected, mapping, k,
                                           device, crop_pass, progress)  # fmt: skip
         out_rounds.append({"corrected": 0, **scores, "median_actions": None, "mean_actions": None,
                            "train_seconds": 0.0, "promoted": None})  # fmt: skip
+        on_round(result)
         for r_i, target in enumerate(rounds):
             rest = [i for i in range(len(samples)) if i not in corrected]
             unc = [uncertainty[i] for i in rest]
@@ -198,12 +205,11 @@ def run_loop(
                 "trained_version": done.get("version"), "val": _val_summary(comparison),
             }  # fmt: skip
             out_rounds.append(entry)
+            on_round(result)
             progress(f"round {r_i + 1}: {json.dumps({k_: v for k_, v in entry.items() if k_ != 'val'})}")
     finally:
         project.close()
-    return {"task": task, "n_images": len(samples), "order": order, "data": str(data_dir),
-            "init_model": str(start), "minutes_per_round": minutes_per_round, "device": device,
-            "rounds": out_rounds}  # fmt: skip
+    return result
 
 
 def _val_summary(comparison: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ person (garments, skin, hair) is cut out with its person mask and placed on a ba
 garment covers a share of the frame drawn uniformly in ``share`` (default 3-19%); the ground
 truth is the scaled garment mask. The output is a plain mask folder (``images/*.jpg``,
 ``masks/*.png`` with ids 0/1, ``taxonomies.json`` for the ``garment`` task) plus
-``studio.json`` with each photo's source and actual garment share.
+``studio-START.json`` with each photo's source and actual garment share.
 """
 
 from __future__ import annotations
@@ -106,12 +106,16 @@ def make_studio_set(
     count: int,
     *,
     split: str = "train",
+    start: int = 0,
     seed: int = 0,
     share: tuple[float, float] = SHARE,
     frame: tuple[int, int] = FRAME,
     progress: Callable[[int, str], None] | None = None,
 ) -> dict[str, Any]:
     """Write ``count`` studio composites of ``source`` (a CCP-style mask folder) to ``out``.
+
+    Photo ``i`` of the split (from ``start``) becomes ``studio_{i:04d}``, drawn with its own
+    random generator (``seed``, ``i``), so a set made in several parts equals one made at once.
 
     Returns
     -------
@@ -121,11 +125,13 @@ def make_studio_set(
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    people = iter_dataset(source, "person", split=split, limit=count)
-    garments = iter_dataset(source, "garment", split=split, limit=count)
+    people = iter_dataset(source, "person", split=split, limit=start + count)
+    garments = iter_dataset(source, "garment", split=split, limit=start + count)
     rows = []
     for i, (p, g) in enumerate(zip(people, garments, strict=True)):
+        if i < start:
+            continue
+        rng = np.random.default_rng([seed, i])
         wanted = float(rng.uniform(*share))
         photo, mask = composite(p.rgb, p.gt == 1, g.gt == 1, wanted, rng, frame)
         name = f"studio_{i:04d}"
@@ -133,14 +139,14 @@ def make_studio_set(
         Image.fromarray(mask).save(out / "masks" / f"{name}.png")
         rows.append({"name": name, "source": p.name, "share": float(mask.mean())})
         if progress is not None:
-            progress(i + 1, name)
+            progress(i + 1 - start, name)
     taxonomy = {"garment": {"classes": ["background", "garment"], "from_ccp": {"0": 0, "1": 1}}}
     (out / "taxonomies.json").write_text(json.dumps(taxonomy, indent=1))
     shares = [r["share"] for r in rows]
     summary = {
         "count": len(rows), "frame": list(frame), "source": str(source), "split": split,
-        "seed": seed,
+        "start": start, "seed": seed,
         "share": [float(np.min(shares)), float(np.median(shares)), float(np.max(shares))],
     }  # fmt: skip
-    (out / "studio.json").write_text(json.dumps({**summary, "photos": rows}, indent=1))
+    (out / f"studio-{start}.json").write_text(json.dumps({**summary, "photos": rows}, indent=1))
     return summary
