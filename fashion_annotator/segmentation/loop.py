@@ -168,7 +168,7 @@ def run_loop(
                   "init_model": str(start), "minutes_per_round": minutes_per_round,
                   "device": device, "rounds": out_rounds}  # fmt: skip
         scores, uncertainty = _score_rest(project, task, samples, corrected, mapping, k,
-                                          device, crop_pass, progress)  # fmt: skip
+                                          device, crop_pass, order == "tool", progress)  # fmt: skip
         out_rounds.append({"corrected": 0, **scores, "median_actions": None, "mean_actions": None,
                            "train_seconds": 0.0, "promoted": None})  # fmt: skip
         on_round(result)
@@ -196,7 +196,7 @@ def run_loop(
                                    threads=threads, extra=list(train_extra))  # fmt: skip
             done, seconds = _retrain(argv, log, progress)
             scores, uncertainty = _score_rest(project, task, samples, corrected, mapping, k,
-                                              device, crop_pass, progress)  # fmt: skip
+                                              device, crop_pass, order == "tool", progress)  # fmt: skip
             comparison = done.get("comparison") or {}
             entry = {
                 "corrected": len(corrected), **scores,
@@ -225,9 +225,12 @@ def _val_summary(comparison: dict[str, Any]) -> dict[str, Any]:
 
 def _score_rest(
     project: Any, task: str, samples: list, corrected: list[int],
-    mapping: Any, k: int, device: str, crop_pass: bool, progress: Progress,
-) -> tuple[dict[str, Any], dict[int, PhotoUncertainty]]:  # fmt: skip
-    """Score the active model on every photo not yet corrected; return figures and uncertainty."""
+    mapping: Any, k: int, device: str, crop_pass: bool, uncertain: bool, progress: Progress,
+) -> tuple[dict[str, Any], dict[int, PhotoUncertainty | None]]:  # fmt: skip
+    """Score the active model on every photo not yet corrected; return figures and uncertainty.
+
+    Without ``uncertain`` (random order) the mirrored pass is skipped and uncertainties are None.
+    """
     from fashion_annotator.segmentation.proposals import load_predictor
 
     predictor = load_predictor(task, project, device)
@@ -235,14 +238,17 @@ def _score_rest(
     done = set(corrected)
     dices, crop_dices = [], []
     acc = MeanIoUAccumulator(k)
-    kept: dict[int, PhotoUncertainty] = {}
+    kept: dict[int, PhotoUncertainty | None] = {}
     for i, sample in enumerate(samples):
         if i in done:
             continue
         rgb = load_image(sample.image).rgb
         gt = apply_mapping(load_mask(sample.mask, shape=rgb.shape[:2]), mapping)
-        proposal, unc = score_photo(predictor, rgb)
-        kept[i] = unc
+        if uncertain:
+            proposal, kept[i] = score_photo(predictor, rgb)
+        else:
+            predictor.set_image(rgb)
+            proposal, kept[i] = predictor.predict(), None
         if k == 2:
             dices.append(dice(proposal.mask == 1, gt == 1))
             if cropper is not None:
