@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -61,9 +62,14 @@ def _correct(photo: np.ndarray, gt: np.ndarray, proposal: Any, task: str, k: int
     return shown, int(outcome.actions)
 
 
-def _retrain(argv: list[str], log: Path, progress: Progress) -> tuple[dict[str, Any], float]:
-    """Run the trainer child; return its ``done`` event and the wall time in seconds."""
-    t0 = time.monotonic()
+def _child_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _retrain(argv: list[str], log: Path, progress: Progress) -> tuple[dict[str, Any], float, float]:
+    """Run the trainer child; return its ``done`` event, wall seconds and CPU seconds."""
+    t0, cpu0 = time.monotonic(), _child_cpu_seconds()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     done: dict[str, Any] = {}
     with log.open("a") as out:
@@ -81,10 +87,10 @@ def _retrain(argv: list[str], log: Path, progress: Progress) -> tuple[dict[str, 
             elif event.get("event") in ("done", "error"):
                 done = event
         proc.wait()
-    seconds = time.monotonic() - t0
+    seconds, cpu = time.monotonic() - t0, _child_cpu_seconds() - cpu0
     if done.get("event") != "done":
         raise RuntimeError(f"retrain failed ({done.get('message', f'exit {proc.returncode}')}); see {log}")
-    return done, seconds
+    return done, seconds, cpu
 
 
 def run_loop(
@@ -194,14 +200,15 @@ def run_loop(
             argv = retrain_command(project.root, task, len(corrected), device=device,
                                    minutes=minutes_per_round, promote_if_better=True,
                                    threads=threads, extra=list(train_extra))  # fmt: skip
-            done, seconds = _retrain(argv, log, progress)
+            done, seconds, cpu = _retrain(argv, log, progress)
             scores, uncertainty = _score_rest(project, task, samples, corrected, mapping, k,
                                               device, crop_pass, order == "tool", progress)  # fmt: skip
             comparison = done.get("comparison") or {}
             entry = {
                 "corrected": len(corrected), **scores,
                 "median_actions": float(np.median(actions)), "mean_actions": float(np.mean(actions)),
-                "train_seconds": round(seconds, 1), "promoted": bool(done.get("promoted")),
+                "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu, 1),
+                "promoted": bool(done.get("promoted")), "train_images": len(corrected),
                 "trained_version": done.get("version"), "val": _val_summary(comparison),
             }  # fmt: skip
             out_rounds.append(entry)
