@@ -1,4 +1,4 @@
-"""``bench loop`` (the simulated closed loop) and ``bench studio`` (studio-style composites).
+"""``bench loop`` (the simulated closed loop) and ``bench studio`` (studio-style photo sets).
 
 ``bench loop --data DIR --task T [--rounds 10,25,50,100] [--order tool|random]
 [--minutes-per-round M] --json OUT`` writes the JSON of
@@ -37,13 +37,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--train-arg", action="append", default=[], help="extra train option")
     p.set_defaults(func=run_loop)
 
-    p = sub.add_parser("studio", help="make studio-style composites (CCP figures on a backdrop)")
+    p = sub.add_parser("studio", help="write CCP photos re-framed as studio photos (mask folder)")
     p.add_argument("--data", required=True, type=Path, help="CCP-style mask folder")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--count", type=int, default=200)
+    p.add_argument("--framing", default="mannequin", help="a framing of bench generalize")
     p.add_argument("--split", default="train")
     p.add_argument("--start", type=int, default=0, help="first photo of the split to use")
-    p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run_studio)
 
 
@@ -94,8 +94,8 @@ def run_studio(args: argparse.Namespace) -> int:
     from fashion_annotator.segmentation.studio import make_studio_set
 
     try:
-        summary = make_studio_set(args.data, args.out, args.count, split=args.split,
-                                  start=args.start, seed=args.seed, progress=lambda i, _n: _say(f"{i}/{args.count}"))  # fmt: skip
+        summary = make_studio_set(args.data, args.out, args.count, framing=args.framing,
+                                  split=args.split, start=args.start, progress=lambda i, _n: _say(f"{i}/{args.count}"))  # fmt: skip
     except (ValueError, OSError) as exc:
         _say(f"bench studio: {exc}")
         return 2

@@ -22,6 +22,13 @@ import cv2
 import numpy as np
 import torch
 
+from fashion_annotator.models.preprocess import (
+    Geometry,
+    InputSpec,
+    crop_output,
+    stack_inputs,
+    to_input,
+)
 from fashion_annotator.resources import resource_path
 
 REQUIRED_META = ("task", "classes", "input_size", "mean", "std")
@@ -220,6 +227,10 @@ class Predictor:
         self.input_size = _as_int_pair(meta["input_size"], self.path)
         self.mean = _as_rgb_triplet(meta["mean"], "mean", self.path)
         self.std = _as_rgb_triplet(meta["std"], "std", self.path)
+        try:
+            self.spec = InputSpec.from_meta(meta)
+        except ValueError as exc:
+            raise ModelLoadError(self.path, str(exc)) from None
         self.threshold = float(meta.get("threshold", 0.5))
         if not 0.0 < self.threshold < 1.0:
             raise ModelLoadError(self.path, f"threshold must lie in (0, 1), got {self.threshold}")
@@ -253,22 +264,12 @@ class Predictor:
                 f"classes (expected {self.out_channels} channels)",
             )
 
-    def _preprocess(self, rgb: np.ndarray) -> np.ndarray:
-        """Resize a photo to the network input and normalise it: ``(3, h, w)`` float32."""
-        if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
-            shape = getattr(rgb, "shape", None)
-            raise ValueError(f"expected an (H, W, 3) uint8 photo, got shape {shape}")
-        if rgb.dtype != np.uint8:
-            raise ValueError(f"expected an (H, W, 3) uint8 photo, got dtype {rgb.dtype}")
-        h, w = self.input_size
-        shrinking = rgb.shape[0] >= h and rgb.shape[1] >= w
-        interp = cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR
-        small = cv2.resize(rgb, (w, h), interpolation=interp).astype(np.float32)
-        small *= 1.0 / 255.0
-        small -= self.mean
-        small /= self.std
-        return small.transpose(2, 0, 1)
+    def _preprocess(self, rgb: np.ndarray) -> tuple[np.ndarray, Geometry]:
+        """Photo -> normalised ``(3, h, w)`` float32 network input and its geometry.
 
+        See :mod:`fashion_annotator.models.preprocess` (the same function training uses).
+        """
+        return to_input(rgb, self.spec)
     @torch.inference_mode()
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """Run the network on ``(N, 3, h, w)`` float32 input; return float32 logits on the CPU."""
@@ -288,8 +289,8 @@ class Predictor:
         rgb : (H, W, 3) uint8
             The photo at full resolution.
         """
-        logits = self._forward(self._preprocess(rgb)[None])
-        self._logits = logits[0]
+        x, geo = self._preprocess(rgb)
+        self._logits = crop_output(self._forward(x[None])[0], geo)
         self._rgb = rgb
 
     def predict(self) -> Proposal:
@@ -315,8 +316,12 @@ class Predictor:
         proposals: list[Proposal] = []
         for start in range(0, len(images), batch_size):
             chunk = images[start : start + batch_size]
-            logits = self._forward(np.stack([self._preprocess(rgb) for rgb in chunk]))
-            proposals.extend(self._proposal(lg, rgb) for lg, rgb in zip(logits, chunk, strict=True))
+            prepared = [self._preprocess(rgb) for rgb in chunk]
+            logits = self._forward(stack_inputs([x for x, _ in prepared]))
+            proposals.extend(
+                self._proposal(crop_output(lg, geo), rgb)
+                for lg, (_, geo), rgb in zip(logits, prepared, chunk, strict=True)
+            )
         return proposals
 
     def _refine_crop(self, big: np.ndarray, rgb: np.ndarray, cut: float) -> np.ndarray:
@@ -331,7 +336,8 @@ class Predictor:
         x0, x1 = max(cols[0] - margin, 0), min(cols[-1] + 1 + margin, w)
         if (y1 - y0) * (x1 - x0) > CROP_MAX_AREA * h * w or min(y1 - y0, x1 - x0) < 8:
             return big
-        crop_logits = self._forward(self._preprocess(rgb[y0:y1, x0:x1])[None])[0]
+        x, geo = self._preprocess(rgb[y0:y1, x0:x1])
+        crop_logits = crop_output(self._forward(x[None])[0], geo)
         big[:, y0:y1, x0:x1] = _enlarge(crop_logits, (y1 - y0, x1 - x0))
         return big
 

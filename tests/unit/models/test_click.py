@@ -1,0 +1,95 @@
+"""Click network helpers: crop geometry, click maps, simulated clicks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from fashion_annotator.models.click import (
+    CHANNELS,
+    build_click_net,
+    click_maps,
+    click_meta,
+    fit_box,
+    load_click_model,
+    next_click,
+    simulated_clicks,
+    warp_crop,
+)
+from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.weights import ModelFileError, save_model
+
+
+def test_fit_box_keeps_the_aspect_and_covers_the_box() -> None:
+    box = fit_box(100, 50, 400, 150, (384, 256))
+    assert box.height / box.width == pytest.approx(384 / 256)
+    assert box.y0 <= 100 and box.y0 + box.height >= 400
+    assert box.x0 <= 50 and box.x0 + box.width >= 150
+    yx = box.to_crop(np.array([[250.0, 100.0]]))
+    np.testing.assert_allclose(yx, [[192.0, 128.0]])
+
+
+def test_warp_crop_maps_photo_pixels_to_the_crop() -> None:
+    photo = np.zeros((600, 400), np.uint8)
+    photo[200:300, 100:200] = 255
+    box = fit_box(150, 50, 350, 250, (96, 64))
+    crop = warp_crop(photo, box)
+    y, x = box.to_crop(np.array([[250.0, 150.0]]))[0]
+    assert crop[round(y), round(x)] == 255
+    assert crop[0, 0] == 0
+    small = warp_crop(photo, fit_box(0, 0, 600, 400, (24, 16)))  # shrink > 2x: area path
+    assert small.shape == (24, 16) and 0 < small.max()
+
+
+def test_click_maps_draw_disks_in_their_channel() -> None:
+    maps = click_maps([(10, 10, True), (30, 20, False)], (48, 32), radius=3)
+    assert maps.shape == (2, 48, 32)
+    assert maps[0, 10, 10] == 1 and maps[1, 10, 10] == 0
+    assert maps[1, 30, 20] == 1 and maps[0, 30, 20] == 0
+    assert maps[0].sum() == pytest.approx(29)  # lattice points within radius 3
+
+
+def test_next_click_goes_to_the_centre_of_the_larger_error() -> None:
+    gt = np.zeros((60, 40), bool)
+    gt[10:50, 5:35] = True
+    pred = np.zeros_like(gt)
+    y, x, positive = next_click(pred, gt)
+    assert positive and 20 <= y <= 39 and 18 <= x <= 21
+    pred = gt.copy()
+    pred[0:6, :] = True  # a false-positive strip only
+    y, x, positive = next_click(pred, gt)
+    assert not positive and y < 6
+    assert next_click(gt, gt) is None
+
+
+def test_simulated_clicks_land_in_the_error_regions() -> None:
+    gt = torch.zeros(3, 40, 40, dtype=torch.bool)
+    gt[:, 5:35, 5:35] = True
+    pred = torch.zeros_like(gt)
+    pred[1] = gt[1]
+    pred[1, 0:4, :] = True  # sample 1: only a false-positive strip
+    pred[2] = gt[2]  # sample 2: exact
+    yx, channel = simulated_clicks(pred, gt, generator=torch.Generator().manual_seed(0))
+    assert channel.tolist() == [0, 1, -1]
+    assert gt[0, yx[0, 0], yx[0, 1]] and not pred[0, yx[0, 0], yx[0, 1]]
+    assert pred[1, yx[1, 0], yx[1, 1]] and not gt[1, yx[1, 0], yx[1, 1]]
+    yx_det, _ = simulated_clicks(pred, gt, deterministic=True)
+    assert abs(int(yx_det[0, 0]) - 19.5) <= 1 and abs(int(yx_det[0, 1]) - 19.5) <= 1
+
+
+def test_click_model_file_round_trips_and_rejects_a_proposal_model(tmp_path) -> None:
+    net = build_click_net({"base": 4, "depth": 2, "attention": False})
+    arch = {"in_ch": len(CHANNELS), "out_ch": 1, "base": 4, "depth": 2, "norm": "group",
+            "attention": False, "boundary_head": False}
+    save_model(tmp_path / "click.safetensors", net, click_meta(arch, (96, 64)))
+    loaded = load_click_model(tmp_path / "click.safetensors")
+    x = torch.zeros(1, len(CHANNELS), 96, 64)
+    assert loaded.module(x).shape == (1, 1, 96, 64)
+    proposal = UNet(3, 1, 4, 2)
+    meta = {"task": "garment", "classes": ["background", "garment"], "arch": {
+        "in_ch": 3, "out_ch": 1, "base": 4, "depth": 2}, "input_size": [96, 64],
+        "mean": [0, 0, 0], "std": [1, 1, 1]}
+    save_model(tmp_path / "garment.safetensors", proposal, meta)
+    with pytest.raises(ModelFileError, match="not a click model"):
+        load_click_model(tmp_path / "garment.safetensors")

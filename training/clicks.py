@@ -1,0 +1,543 @@
+"""Train the click-to-correct network with simulated clicks (RITM-style), time-bounded.
+
+``python -m training.clicks --data DIR --out DIR [--device auto|cpu|cuda] --max-minutes M
+[--tasks garment,person] [--batch N] [--workers K] [--seed S] [--init FILE|scratch]
+[--val-limit N]``
+
+- **Data**: a plain mask folder (``images/``, ``masks/``, ``taxonomies.json``, ``splits.json``),
+  decoded once into memory. Each training sample picks a photo and a task; a binary task's
+  target is its foreground, a multi-class task's target one class present in the photo (the
+  "clicked class" of parsing).
+- **Crops** (zoom-in, as in FocalClick): the whole photo, a box around the target (1.1-1.8x its
+  size, jittered) or a focus box around a point of the target's edge (0.25-0.7x), all of the
+  network's aspect ratio, resampled to the network input size, randomly mirrored.
+- **Starting masks**: empty, or the ground truth perturbed (eroded / dilated, coarsened, blobs
+  added and removed).
+- **Clicks**: the first click at the centre of the largest error region, then 0-3 further clicks
+  each placed on the errors of the network's own prediction (no gradient), the prediction fed
+  back as the mask, then a training step on the last prediction (BCE + Dice).
+- **Schedule**: AdamW, warm-up then cosine decay over the time budget (``--max-minutes`` bounds
+  the whole run, loading and the final evaluation included); bf16 autocast on CUDA.
+- **Selection**: NoC@90 / NoC@95 (clicks to IoU 0.90 / 0.95, capped at 20, standard clicker,
+  starting from an empty mask, on the whole val photo at the network's input size) on the val
+  split of each binary task, at 50 %, 75 % and 100 % of the budget; the best weights are kept.
+- **Output**: ``OUT/click.safetensors`` + ``OUT/click.json``, ``OUT/metrics.json``,
+  ``OUT/log.jsonl`` (one JSON event a line); progress lines on stdout.
+
+Imports only torch, numpy, OpenCV, Pillow and the Qt-free, shapely-free modules
+:mod:`fashion_annotator.models` and :mod:`training.data`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from fashion_annotator.models.click import (
+    CLICK_RADIUS,
+    DEFAULT_ARCH,
+    INPUT_SIZE,
+    MEAN,
+    STD,
+    CropBox,
+    add_disks,
+    build_click_net,
+    click_meta,
+    fit_box,
+    network_input,
+    next_click,
+    simulated_clicks,
+    warp_crop,
+)
+from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
+from fashion_annotator.resources import resource_path
+from training.data import list_samples, read_label_mask, read_rgb, split_samples, task_mapping
+
+MAX_CLICKS = 20
+NOC_THRESHOLDS = (0.90, 0.95)
+
+
+@dataclass
+class TaskSpec:
+    """A task of the data folder: its name, classes and source-id LUT ``(256,) uint8``."""
+
+    name: str
+    classes: list[str]
+    lut: np.ndarray
+
+    @property
+    def binary(self) -> bool:
+        """True for a cutout task (background + one class)."""
+        return len(self.classes) == 2
+
+
+def load_photos(samples: list, emit: Callable[[str], None]) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Decode the photos ``(H, W, 3) uint8`` and source label masks ``(H, W) uint8``."""
+    images, masks = [], []
+    for i, s in enumerate(samples):
+        rgb = read_rgb(s.image)
+        images.append(rgb)
+        masks.append(read_label_mask(s.mask, rgb.shape[:2]))
+        if (i + 1) % 200 == 0:
+            emit(f"loaded {i + 1}/{len(samples)} photos")
+    return images, masks
+
+
+def pick_target(
+    labels: np.ndarray, task: TaskSpec, rng: np.random.Generator, min_fraction: float = 0.002
+) -> np.ndarray | None:
+    """Return the target ``(H, W) bool`` of ``task`` in a label mask, or None if there is none.
+
+    Binary task: its foreground. Multi-class task: a random class covering at least
+    ``min_fraction`` of the photo.
+    """
+    mapped = task.lut[labels]
+    if task.binary:
+        target = mapped == 1
+        return target if target.any() else None
+    counts = np.bincount(mapped.ravel(), minlength=len(task.classes))
+    present = [c for c in range(1, len(task.classes)) if counts[c] >= min_fraction * mapped.size]
+    if not present:
+        return None
+    return mapped == rng.choice(present)
+
+
+def sample_box(
+    target: np.ndarray, rng: np.random.Generator, size: tuple[int, int]
+) -> tuple[CropBox, bool]:
+    """Draw a training crop for ``target`` ``(H, W) bool``; return it and whether it is a focus box."""
+    h, w = target.shape
+    x, y, bw, bh = cv2.boundingRect(target.astype(np.uint8))
+    u = rng.random()
+    if u < 0.2:
+        box = fit_box(0, 0, h, w, size)
+        return CropBox(box.y0, box.x0, box.scale * rng.uniform(0.9, 1.1), size), False
+    if u < 0.7:
+        f = rng.uniform(1.1, 1.8)
+        cy, cx = y + bh / 2 + rng.uniform(-0.1, 0.1) * bh, x + bw / 2 + rng.uniform(-0.1, 0.1) * bw
+        return fit_box(cy - f * bh / 2, cx - f * bw / 2, cy + f * bh / 2, cx + f * bw / 2, size), False
+    edge = cv2.morphologyEx(target.astype(np.uint8), cv2.MORPH_GRADIENT, np.ones((3, 3), np.uint8))
+    ys, xs = np.nonzero(edge)
+    k = rng.integers(len(ys))
+    obj = fit_box(y, x, y + bh, x + bw, size)
+    f = rng.uniform(0.25, 0.7)
+    half_h, half_w = obj.height * f / 2, obj.width * f / 2
+    cy = ys[k] + rng.uniform(-0.3, 0.3) * half_h
+    cx = xs[k] + rng.uniform(-0.3, 0.3) * half_w
+    return fit_box(cy - half_h, cx - half_w, cy + half_h, cx + half_w, size), True
+
+
+def perturb(gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Return a plausible wrong mask ``(H, W) uint8`` {0, 1} near ``gt`` ``(H, W) uint8`` {0, 1}."""
+    h, w = gt.shape
+    out = gt.copy()
+    u = rng.random()
+    if u < 0.4:
+        r = int(rng.integers(2, 14))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        out = (cv2.erode if rng.random() < 0.5 else cv2.dilate)(out, kernel)
+    elif u < 0.8:
+        f = rng.uniform(1 / 24, 1 / 6)
+        small = cv2.resize(gt.astype(np.float32), (max(2, int(w * f)), max(2, int(h * f))),
+                           interpolation=cv2.INTER_AREA)
+        big = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        out = (big > rng.uniform(0.3, 0.7)).astype(np.uint8)
+    if u >= 0.8 or rng.random() < 0.6:
+        for _ in range(int(rng.integers(1, 4))):
+            centre = (int(rng.integers(w)), int(rng.integers(h)))
+            axes = (int(rng.integers(5, max(6, w // 5))), int(rng.integers(5, max(6, h // 5))))
+            blob = np.zeros_like(out)
+            cv2.ellipse(blob, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+            out = np.where(blob > 0, rng.integers(0, 2), out).astype(np.uint8)
+    if np.array_equal(out, gt):
+        centre = (int(rng.integers(w)), int(rng.integers(h)))
+        blob = np.zeros_like(out)
+        cv2.circle(blob, centre, int(rng.integers(3, max(4, min(h, w) // 6))), 1, -1)
+        out ^= blob
+    return out
+
+
+class ClickCrops(Dataset):
+    """Infinite stream of training crops; item ``k`` is deterministic given the seed.
+
+    Each item is ``(image (h, w, 3) uint8, gt (h, w) uint8, prev (h, w) uint8)`` at the network
+    input size ``(h, w)``.
+    """
+
+    def __init__(
+        self,
+        images: list[np.ndarray],
+        labels: list[np.ndarray],
+        tasks: list[TaskSpec],
+        size: tuple[int, int],
+        seed: int,
+        p_empty: float = 0.35,
+    ) -> None:
+        self.images, self.labels, self.tasks = images, labels, tasks
+        self.size, self.seed, self.p_empty = size, seed, p_empty
+
+    def __len__(self) -> int:
+        return 2**62
+
+    def __getitem__(self, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        rng = np.random.default_rng([self.seed, k])
+        while True:
+            i = int(rng.integers(len(self.images)))
+            task = self.tasks[int(rng.integers(len(self.tasks)))]
+            target = pick_target(self.labels[i], task, rng)
+            if target is not None:
+                break
+        box, focus = sample_box(target, rng, self.size)
+        image = warp_crop(self.images[i], box)
+        gt = (warp_crop(target.astype(np.float32), box) > 0.5).astype(np.uint8)
+        prev = np.zeros_like(gt) if not focus and rng.random() < self.p_empty else perturb(gt, rng)
+        if rng.random() < 0.5:
+            image, gt, prev = image[:, ::-1], gt[:, ::-1], prev[:, ::-1]
+        return np.ascontiguousarray(image), np.ascontiguousarray(gt), np.ascontiguousarray(prev)
+
+
+def val_crops(
+    images: list[np.ndarray], labels: list[np.ndarray], task: TaskSpec, size: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Whole-photo val crops: ``images (N, h, w, 3) uint8`` and ``gts (N, h, w) bool``."""
+    xs, gts = [], []
+    for rgb, lab in zip(images, labels, strict=True):
+        target = task.lut[lab] == 1
+        if not target.any():
+            continue
+        box = fit_box(0, 0, *rgb.shape[:2], size)
+        xs.append(warp_crop(rgb, box))
+        gts.append(warp_crop(target.astype(np.float32), box) > 0.5)
+    return np.stack(xs), np.stack(gts)
+
+
+@torch.no_grad()
+def noc(
+    model: nn.Module,
+    images: np.ndarray,
+    gts: np.ndarray,
+    device: torch.device,
+    batch: int,
+    mean: list[float],
+    std: list[float],
+    radius: float = CLICK_RADIUS,
+    max_clicks: int = MAX_CLICKS,
+) -> dict[str, Any]:
+    """Simulate up to ``max_clicks`` clicks per photo from an empty mask; return NoC figures.
+
+    Returns a dict with ``noc90``, ``noc95`` (means, failures counted as ``max_clicks``),
+    ``fail90``, ``fail95`` (fractions that never reach the IoU), ``iou_at`` (mean IoU after
+    1, 2, 3, 5, 10 and 20 clicks) and ``n``.
+    """
+    model.eval()
+    n = len(images)
+    ious = np.zeros((n, max_clicks))
+    autocast = device.type == "cuda"
+    for s in range(0, n, batch):
+        img = torch.from_numpy(images[s : s + batch]).to(device).permute(0, 3, 1, 2)
+        gt = gts[s : s + batch]
+        b = len(gt)
+        prev = torch.zeros(b, 1, *gt.shape[1:], device=device)
+        maps = torch.zeros(b, 2, *gt.shape[1:], device=device)
+        pred = np.zeros_like(gt)
+        for c in range(max_clicks):
+            yx = np.zeros((b, 2))
+            ch = np.full(b, -1)
+            for j in range(b):
+                click = next_click(pred[j], gt[j])
+                if click is not None:
+                    yx[j], ch[j] = click[:2], 0 if click[2] else 1
+            add_disks(maps, torch.from_numpy(yx), torch.from_numpy(ch), radius)
+            with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
+                logits = model(network_input(img, prev, maps, mean, std))
+            prev = (logits.float() > 0).float()
+            pred = prev[:, 0].bool().cpu().numpy()
+            inter = (pred & gt).sum((1, 2))
+            union = (pred | gt).sum((1, 2))
+            ious[s : s + b, c] = inter / np.maximum(union, 1)
+    out: dict[str, Any] = {"n": n}
+    for thr in NOC_THRESHOLDS:
+        reached = ious >= thr
+        first = np.where(reached.any(1), reached.argmax(1) + 1, max_clicks)
+        key = f"{round(thr * 100)}"
+        out[f"noc{key}"] = float(first.mean())
+        out[f"fail{key}"] = float((~reached.any(1)).mean())
+    out["iou_at"] = {str(k): float(ious[:, k - 1].mean()) for k in (1, 2, 3, 5, 10, 20) if k <= max_clicks}
+    return out
+
+
+def init_from(model: nn.Module, path: Path) -> bool:
+    """Copy the weights of a proposal model file whose UNet matches; the click channels start at 0.
+
+    Returns False (and changes nothing) when the architectures differ.
+    """
+    from safetensors.torch import load_file
+
+    meta = read_meta(path)
+    arch = {**meta["arch"], "in_ch": DEFAULT_ARCH["in_ch"], "out_ch": 1}
+    own = model.state_dict()
+    if any(arch.get(k) != v for k, v in DEFAULT_ARCH.items() if k not in ("boundary_head",)):
+        return False
+    state = load_file(str(path))
+    for key, value in state.items():
+        if key not in own:
+            continue
+        if own[key].shape == value.shape:
+            own[key] = value
+        elif key == "stem.body.0.weight":
+            own[key] = torch.zeros_like(own[key])
+            own[key][:, :3] = value
+    model.load_state_dict(own)
+    return True
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` -> cuda when available, else cpu."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device available")
+    return torch.device(name)
+
+
+def dice_bce(logits: torch.Tensor, gt: torch.Tensor) -> torch.Tensor:
+    """BCE + soft Dice per batch, ``logits`` ``(B, 1, H, W)``, ``gt`` ``(B, 1, H, W)`` {0, 1}."""
+    logits = logits.float()
+    bce = F.binary_cross_entropy_with_logits(logits, gt)
+    p = torch.sigmoid(logits)
+    inter = (p * gt).sum((1, 2, 3))
+    dice = 1 - (2 * inter + 1) / (p.sum((1, 2, 3)) + gt.sum((1, 2, 3)) + 1)
+    return bce + dice.mean()
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m training.clicks", description=__doc__.split("\n")[0])
+    p.add_argument("--data", type=Path, required=True, help="plain mask folder (CCP layout)")
+    p.add_argument("--out", type=Path, required=True, help="output folder")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
+    p.add_argument("--max-minutes", type=float, required=True, help="budget of the whole run")
+    p.add_argument("--tasks", default="garment,person,parsing7",
+                   help="comma-separated tasks of taxonomies.json to draw targets from")
+    p.add_argument("--batch", type=int, default=None, help="default 96 on CUDA, 4 on CPU")
+    p.add_argument("--workers", type=int, default=None, help="data workers (default: min(8, cores-2) on CUDA, 0 on CPU)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=float, default=None, help="peak learning rate (default 2e-3 x batch/64, at most 4e-3)")
+    p.add_argument("--max-iters", type=int, default=3, help="most clicks placed on the network's own errors")
+    p.add_argument("--input-size", type=int, nargs=2, default=list(INPUT_SIZE), metavar=("H", "W"))
+    p.add_argument("--init", default="garment",
+                   help="'scratch', a proposal model file, or a shipped model name (default garment)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--val-limit", type=int, default=None, help="use at most N val photos per task")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the trainer; return the exit status."""
+    t_start = time.monotonic()
+    args = parse_args(argv)
+    device = resolve_device(args.device)
+    cuda = device.type == "cuda"
+    batch = args.batch or (96 if cuda else 4)
+    workers = args.workers if args.workers is not None else (min(8, max(0, (os.cpu_count() or 2) - 2)) if cuda else 0)
+    lr = args.lr or min(4e-3, 2e-3 * batch / 64)
+    size = (int(args.input_size[0]), int(args.input_size[1]))
+    budget = args.max_minutes * 60.0
+    args.out.mkdir(parents=True, exist_ok=True)
+    log_path = args.out / "log.jsonl"
+    log_file = log_path.open("w")
+
+    def event(kind: str, **fields: Any) -> None:
+        rec = {"event": kind, "elapsed_s": round(time.monotonic() - t_start, 2), **fields}
+        log_file.write(json.dumps(rec) + "\n")
+        log_file.flush()
+        print(json.dumps(rec), flush=True)
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    if cuda:
+        torch.backends.cudnn.benchmark = True
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+    tasks = []
+    for name in [t.strip() for t in args.tasks.split(",") if t.strip()]:
+        classes, lut = task_mapping(args.data, name)
+        tasks.append(TaskSpec(name, classes, lut))
+    samples = list_samples(args.data)
+    train_s, val_s = split_samples(samples, args.data)
+    if args.val_limit is not None:
+        val_s = val_s[: args.val_limit]
+    if not train_s or not val_s:
+        raise SystemExit(f"{args.data}: need train and val photos (got {len(train_s)} and {len(val_s)})")
+    event("start", device=str(device), batch=batch, workers=workers, lr=lr, tasks=[t.name for t in tasks],
+          train=len(train_s), val=len(val_s), input_size=list(size), max_minutes=args.max_minutes)
+    train_images, train_labels = load_photos(train_s, lambda m: event("load", message=m))
+    val_images, val_labels = load_photos(val_s, lambda m: event("load", message=m))
+    val_sets = {t.name: val_crops(val_images, val_labels, t, size) for t in tasks if t.binary}
+    if not val_sets:
+        raise SystemExit(f"--tasks {args.tasks}: at least one binary task (garment, person) is needed for val")
+
+    model = build_click_net()
+    init = "scratch"
+    mean, std = list(MEAN), list(STD)
+    if args.init != "scratch":
+        path = Path(args.init)
+        if not path.suffix:
+            path = resource_path("models", f"{args.init}.safetensors")
+        try:
+            if init_from(model, path):
+                init = str(path.name)
+                init_meta = read_meta(path)
+                mean, std = list(init_meta["mean"]), list(init_meta["std"])
+        except (ModelFileError, OSError) as exc:
+            event("warning", message=f"--init {args.init}: {exc}; training from scratch")
+    model.to(device)
+    event("model", init=init, parameters=sum(p.numel() for p in model.parameters()))
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+
+    data = ClickCrops(train_images, train_labels, tasks, size, args.seed)
+    loader = DataLoader(
+        data, batch_size=batch, shuffle=False, num_workers=workers, pin_memory=cuda,
+        persistent_workers=workers > 0, prefetch_factor=4 if workers > 0 else None,
+        worker_init_fn=_worker_init,
+    )
+    t_train = time.monotonic()
+    n_val = sum(len(x) for x, _ in val_sets.values())
+    eval_points = [0.5, 0.75]
+    best: tuple[float, float] | None = None
+    best_state: dict[str, torch.Tensor] | None = None
+    best_metrics: dict[str, Any] = {}
+    rng = np.random.default_rng(args.seed)
+    step, seen, loss_avg = 0, 0, None
+    forward_s = 0.0  # running estimate of one sample's forward pass, seconds
+    last_print = time.monotonic()
+
+    def eval_estimate() -> float:
+        """Seconds one NoC evaluation will take (10 % of the budget before the first step)."""
+        if forward_s <= 0:
+            return 0.1 * budget
+        return MAX_CLICKS * n_val * (1.5 * forward_s + 0.002) + 1.0
+
+    def evaluate(progress: float) -> None:
+        nonlocal best, best_state, best_metrics
+        t0 = time.monotonic()
+        figures = {name: noc(model, x, g, device, batch, mean, std) for name, (x, g) in val_sets.items()}
+        key = (
+            float(np.mean([f["noc90"] for f in figures.values()])),
+            float(np.mean([f["noc95"] for f in figures.values()])),
+        )
+        improved = best is None or key < best
+        if improved:
+            best, best_metrics = key, figures
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        event("val", step=step, progress=round(progress, 3), figures=figures, best=improved,
+              eval_s=round(time.monotonic() - t0, 1))
+        model.train()
+
+    model.train()
+    it = iter(loader)
+    while True:
+        # Intermediate evaluations are budgeted only when each costs under 10 % of the run.
+        n_evals = 1 + (len(eval_points) if eval_estimate() < 0.1 * budget else 0)
+        end = t_start + budget - n_evals * eval_estimate()
+        progress = (time.monotonic() - t_train) / max(end - t_train, 1e-6)
+        if progress >= 1.0 and step > 0:
+            break
+        if eval_points and progress >= eval_points[0]:
+            eval_points.pop(0)
+            if n_evals > 1:
+                evaluate(progress)
+        warm = min(1.0, (step + 1) / 50)
+        for group in opt.param_groups:
+            group["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+        image, gt, prev = next(it)
+        t_step = time.monotonic()
+        image = image.to(device, non_blocking=True).permute(0, 3, 1, 2).float()
+        gt = gt.to(device, non_blocking=True).unsqueeze(1).float()
+        prev = prev.to(device, non_blocking=True).unsqueeze(1).float()
+        b = image.shape[0]
+        gain = torch.empty(b, 1, 1, 1, device=device).uniform_(0.75, 1.25)
+        bias = torch.empty(b, 1, 1, 1, device=device).uniform_(-20, 20)
+        image = (image * gain + bias).clamp_(0, 255)
+        gt_bool = gt[:, 0] > 0.5
+        maps = torch.zeros(b, 2, *size, device=device)
+        yx, ch = simulated_clicks(prev[:, 0] > 0.5, gt_bool)
+        add_disks(maps, yx, ch, CLICK_RADIUS)
+        n_iters = int(rng.integers(0, args.max_iters + 1))
+        with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+            for _ in range(n_iters):
+                prev = (model(network_input(image, prev, maps, mean, std)).float() > 0).float()
+                yx, ch = simulated_clicks(prev[:, 0] > 0.5, gt_bool)
+                add_disks(maps, yx, ch, CLICK_RADIUS)
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
+            logits = model(network_input(image, prev, maps, mean, std))
+        loss = dice_bce(logits, gt)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        # A training step costs about (iterations + 3) forward passes of the batch.
+        per_sample = (time.monotonic() - t_step) / (b * (n_iters + 3))
+        if step > 0:  # the first step pays for warm-up (kernel selection, allocations)
+            forward_s = per_sample if step < 3 else 0.9 * forward_s + 0.1 * per_sample
+        step += 1
+        seen += b
+        value = float(loss.detach())
+        loss_avg = value if loss_avg is None else 0.95 * loss_avg + 0.05 * value
+        if time.monotonic() - last_print >= (10 if cuda else 5) or step == 1:
+            last_print = time.monotonic()
+            elapsed = time.monotonic() - t_train
+            event("step", step=step, loss=round(loss_avg, 4), lr=round(opt.param_groups[0]["lr"], 6),
+                  samples_per_s=round(seen / max(elapsed, 1e-6), 1),
+                  progress=round(progress, 3), eta_s=round(end - time.monotonic(), 1))
+    evaluate(1.0)
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    model.cpu()
+    meta = click_meta(
+        DEFAULT_ARCH, size, CLICK_RADIUS, mean=mean, std=std,
+        version=dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S"),
+        date=dt.datetime.now(dt.timezone.utc).isoformat(),
+        tasks=[t.name for t in tasks], init=init, steps=step, samples=seen, batch=batch,
+        trained_on=[s.name for s in train_s], val_images=[s.name for s in val_s],
+        val=best_metrics, device=str(device),
+    )
+    save_model(args.out / "click.safetensors", model, meta)
+    metrics = {
+        "protocol": (f"NoC: clicks to IoU >= 0.90 / 0.95 (capped at {MAX_CLICKS}, failures count "
+                     f"{MAX_CLICKS}), standard clicker from an empty mask, whole val photo "
+                     f"at {size[0]}x{size[1]}"),
+        "tasks": best_metrics, "steps": step, "samples": seen,
+        "train_s": round(time.monotonic() - t_train, 1), "total_s": round(time.monotonic() - t_start, 1),
+    }
+    (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1))
+    event("done", model=str(args.out / "click.safetensors"), metrics=best_metrics, steps=step)
+    log_file.close()
+    return 0
+
+
+def _worker_init(_: int) -> None:
+    cv2.setNumThreads(1)
+    torch.set_num_threads(1)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

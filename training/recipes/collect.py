@@ -1,0 +1,49 @@
+"""Collect a GPU recipe run: the ablation table and the selected model per task.
+
+``python -m training.recipes.collect OUT`` reads ``OUT/<job>/summary.json`` of every job, writes
+``OUT/ablation.json`` (job -> CCP val and off-CCP figures) and copies, for each task, the model
+file of the candidate job with the best CCP val figure for that task (parsing7 mIoU, person mIoU,
+garment median Dice) to ``OUT/selected/``. Candidates are the small-network jobs, the only ones
+that meet the CPU latency budget.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+CANDIDATES = ("A", "A1", "A2", "E")
+PRIMARY = {"parsing7": "miou", "person": "miou", "garment": "median_dice"}
+
+
+def collect(out: Path) -> dict:
+    """Write ``ablation.json`` and ``selected/``; return the selection."""
+    table = {}
+    for summary in sorted(out.glob("*/summary.json")):
+        s = json.loads(summary.read_text())
+        table[s["job"]] = {"score": s["score"], "figures": s["figures"], "thresholds": s["thresholds"],
+                           "steps": s["card"]["steps"], "train_seconds": s["card"]["train_seconds"],
+                           "images_seen": s["card"]["images_seen"], "history": s["history"]}  # fmt: skip
+    (out / "ablation.json").write_text(json.dumps(table, indent=1))
+    selected = {}
+    dest = out / "selected"
+    dest.mkdir(exist_ok=True)
+    for task, key in PRIMARY.items():
+        ranked = [(table[j]["figures"]["ccp"][task][key], j) for j in CANDIDATES if j in table]
+        if not ranked:
+            continue
+        value, job = max(ranked)
+        selected[task] = {"job": job, key: value}
+        for suffix in (".safetensors", ".json"):
+            shutil.copyfile(out / job / f"{task}{suffix}", dest / f"{task}{suffix}")
+    (dest / "selection.json").write_text(json.dumps(selected, indent=1))
+    rows = {j: {"score": round(t["score"], 4), **{task: round(t["figures"]["ccp"][task][k], 4) for task, k in PRIMARY.items()}}
+            for j, t in table.items()}  # fmt: skip
+    print(json.dumps({"ccp_val": rows, "selected": selected}, indent=1))
+    return selected
+
+
+if __name__ == "__main__":
+    collect(Path(sys.argv[1]))
