@@ -12,7 +12,6 @@ is announced there, and :attr:`modelPromoted` lets the window re-run its proposa
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
@@ -22,13 +21,8 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 from fashion_annotator.dataset.training_set import select_training_masks, val_count
 from training.finetune import retrain_command
 
-#: Niceness of the trainer child (POSIX): the lowest priority.
+#: Niceness of the trainer child (POSIX, ``train --low-priority``): the lowest priority.
 NICENESS = 19
-
-
-def _lower_priority() -> None:
-    """Runs in the child between fork and exec: lowest CPU priority."""
-    os.nice(NICENESS)
 
 
 class BackgroundRetrainer(QObject):
@@ -118,12 +112,10 @@ class BackgroundRetrainer(QObject):
 
     def _start(self, corrected: int, n_masks: int) -> None:
         args = retrain_command(self.project.root, self.task, n_masks, promote_if_better=True,
-                               threads=1, extra=self.extra_args)  # fmt: skip
+                               threads=1, extra=["--low-priority", *self.extra_args])  # fmt: skip
         process = QProcess(self)
         process.setProgram(sys.executable)
         process.setArguments(args)
-        if hasattr(process, "setChildProcessModifier") and os.name == "posix":
-            process.setChildProcessModifier(_lower_priority)
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._finished)
         self.process = process

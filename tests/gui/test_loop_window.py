@@ -80,9 +80,8 @@ def test_background_retrain_every_n_masks_low_priority_and_kept_when_not_better(
         assert retrainer.check()
         assert retrainer.running and not retrainer.check()  # one run at a time
         pid = retrainer.process.processId()
-        qtbot.waitUntil(lambda: retrainer.process is None or _niceness(pid) is not None, timeout=10_000)
-        nice = _niceness(pid)
-        assert nice is None or nice == NICENESS
+        if hasattr(os, "nice"):
+            qtbot.waitUntil(lambda: _niceness(pid) == NICENESS, timeout=60_000)
         assert retrainer.bar.isVisible() or not bar.isVisible()
         assert retrainer.text.text().startswith("Retraining garment")
     # a tiny model trained from scratch in seconds is not better than the shipped one
