@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import signal
 import sys
 import threading
@@ -61,8 +60,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--no-flip", dest="flip", action="store_false")
     p.add_argument("--freeze", choices=("none", "encoder"), default="none",
                    help="layers kept fixed while training (encoder: decoder and head move)")
-    p.add_argument("--low-priority", action="store_true",
-                   help="lowest CPU priority (POSIX nice 19): background retrains")
     p.add_argument("--exclude-unchanged", action="store_true",
                    help="--project: leave out accepted proposals saved unchanged")
     p.add_argument("--jitter", type=float, default=0.1)
@@ -119,8 +116,6 @@ def run(args: argparse.Namespace) -> int:
     from training.runner import run as run_training
 
     report = _Reporter(args.json_progress)
-    if args.low_priority and hasattr(os, "nice"):
-        os.nice(19)
     if args.data and not args.out:
         report({"event": "error", "message": "--out is required with --data"})
         return 2

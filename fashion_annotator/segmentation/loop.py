@@ -134,7 +134,8 @@ def run_loop(
     device : str
         For proposals and training.
     threads : int
-        Torch CPU threads of the trainer (0: its default).
+        Torch CPU threads of this process and of the trainer (0: torch's default). On a busy
+        machine 1 is much faster than 2: each parallel region waits for its slowest thread.
     seed : int
         Seed of the random order.
     crop_pass : bool
@@ -150,6 +151,10 @@ def run_loop(
     from fashion_annotator.segmentation.proposals import default_model_path, load_predictor
     from training.finetune import retrain_command
 
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     if order not in ORDERS:
         raise ValueError(f"unknown order {order!r}; one of {sorted(ORDERS)}")
     rounds = [int(r) for r in rounds]

@@ -12,6 +12,7 @@ is announced there, and :attr:`modelPromoted` lets the window re-run its proposa
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from typing import Any
 
@@ -21,8 +22,14 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 from fashion_annotator.dataset.training_set import select_training_masks, val_count
 from training.finetune import retrain_command
 
-#: Niceness of the trainer child (POSIX, ``train --low-priority``): the lowest priority.
+#: Niceness of the trainer child where ``nice`` exists (POSIX): the lowest priority.
 NICENESS = 19
+
+
+def low_priority(program: str, args: list[str]) -> tuple[str, list[str]]:
+    """Wrap a command in ``nice -n 19`` when the system has ``nice``, else leave it."""
+    nice = shutil.which("nice")
+    return (nice, ["-n", str(NICENESS), program, *args]) if nice else (program, args)
 
 
 class BackgroundRetrainer(QObject):
@@ -112,10 +119,11 @@ class BackgroundRetrainer(QObject):
 
     def _start(self, corrected: int, n_masks: int) -> None:
         args = retrain_command(self.project.root, self.task, n_masks, promote_if_better=True,
-                               threads=1, extra=["--low-priority", *self.extra_args])  # fmt: skip
+                               threads=1, extra=self.extra_args)  # fmt: skip
+        program, full = low_priority(sys.executable, args)
         process = QProcess(self)
-        process.setProgram(sys.executable)
-        process.setArguments(args)
+        process.setProgram(program)
+        process.setArguments(full)
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._finished)
         self.process = process

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 
@@ -76,12 +77,15 @@ def test_background_retrain_every_n_masks_low_priority_and_kept_when_not_better(
     assert not retrainer.check()  # one new corrected mask since it started counting
     unchanged = select_training_masks(loop_project, "garment").unchanged[0].image_id
     _correct_one_more(loop_project, unchanged)
-    with qtbot.waitSignal(retrainer.finished, timeout=180_000) as finished:
+    with qtbot.waitSignal(retrainer.finished, timeout=600_000) as finished:
         assert retrainer.check()
         assert retrainer.running and not retrainer.check()  # one run at a time
         pid = retrainer.process.processId()
-        if hasattr(os, "nice"):
-            qtbot.waitUntil(lambda: _niceness(pid) == NICENESS, timeout=60_000)
+        if shutil.which("nice"):
+            qtbot.waitUntil(lambda: _niceness(pid) == NICENESS, timeout=10_000)
+            # checked; let it finish at the test's own priority on a busy machine
+            with contextlib.suppress(PermissionError):
+                os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0))
         assert retrainer.bar.isVisible() or not bar.isVisible()
         assert retrainer.text.text().startswith("Retraining garment")
     # a tiny model trained from scratch in seconds is not better than the shipped one
