@@ -5,9 +5,13 @@ Example: ``torchrun --nproc_per_node 2 -m training --data DIR --task garment --o
 
 from __future__ import annotations
 
+import argparse
 import sys
 
-from fashion_annotator.cli import main
+from training.console import main
+from training.request import add_arguments
 
 if __name__ == "__main__":
-    sys.exit(main(["train", *sys.argv[1:]]))
+    parser = argparse.ArgumentParser(prog="python -m training", description=__doc__)
+    add_arguments(parser)
+    sys.exit(main(parser.parse_args()))

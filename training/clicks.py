@@ -49,6 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
+from fashion_annotator.core.images import load_image, load_mask
 from fashion_annotator.models.click import (
     CLICK_RADIUS,
     DEFAULT_ARCH,
@@ -67,7 +68,7 @@ from fashion_annotator.models.click import (
 )
 from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
 from fashion_annotator.resources import resource_path
-from training.data import list_samples, read_label_mask, read_rgb, split_samples, task_mapping
+from training.data import list_samples, split_samples, task_mapping
 
 MAX_CLICKS = 20
 NOC_THRESHOLDS = (0.90, 0.95)
@@ -91,9 +92,9 @@ def load_photos(samples: list, emit: Callable[[str], None]) -> tuple[list[np.nda
     """Decode the photos ``(H, W, 3) uint8`` and source label masks ``(H, W) uint8``."""
     images, masks = [], []
     for i, s in enumerate(samples):
-        rgb = read_rgb(s.image)
+        rgb = load_image(s.image).rgb
         images.append(rgb)
-        masks.append(read_label_mask(s.mask, rgb.shape[:2]))
+        masks.append(load_mask(s.mask, rgb.shape[:2]))
         if (i + 1) % 200 == 0:
             emit(f"loaded {i + 1}/{len(samples)} photos")
     return images, masks

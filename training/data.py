@@ -10,24 +10,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
+from fashion_annotator.core import samples as samples_io
+from fashion_annotator.core.atomic import atomic_path
+from fashion_annotator.core.labels import UNMAPPED
+from fashion_annotator.core.samples import Sample
+from fashion_annotator.models.preprocess import resize_photo
 
-
-@dataclass(frozen=True)
-class Sample:
-    """One training pair: a photo and its label mask (label ids of the source labelling)."""
-
-    name: str
-    image: Path
-    mask: Path
+__all__ = [
+    "CachedSplit",
+    "Sample",
+    "data_fingerprint",
+    "list_samples",
+    "load_split",
+    "resize_labels",
+    "split_samples",
+    "task_mapping",
+]
 
 
 @dataclass
@@ -57,44 +61,18 @@ class CachedSplit:
 def task_mapping(data_dir: Path, task: str) -> tuple[list[str], np.ndarray]:
     """Return the class names of ``task`` and the ``(256,) uint8`` LUT source id -> class id.
 
-    Uses ``data_dir/taxonomies.json`` (the CCP format: ``{task: {"classes", "from_ccp"}}``).
-    Without that file the masks are taken to hold the task's ids already (identity LUT) and the
-    classes come from the shipped taxonomy ``resources/taxonomies/<task>.json``.
+    Read by :func:`fashion_annotator.core.samples.task_mapping`; source ids the dataset does
+    not map train as background (0).
     """
-    path = Path(data_dir) / "taxonomies.json"
-    lut = np.zeros(256, np.uint8)
-    if not path.is_file():
-        from fashion_annotator.core.labels import load_taxonomy
-
-        lut[:] = np.arange(256, dtype=np.uint8)
-        return list(load_taxonomy(task).names), lut
-    try:
-        spec = json.loads(path.read_text())[task]
-        classes = list(spec["classes"])
-        for src, dst in spec["from_ccp"].items():
-            if not 0 <= int(dst) < len(classes):
-                raise ValueError(f"class id {dst} outside 0..{len(classes) - 1}")
-            lut[int(src)] = int(dst)
-    except KeyError as exc:
-        raise ValueError(f"{path}: no task or key {exc} in the taxonomies") from None
-    except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: bad taxonomy for task {task!r}: {exc}") from None
+    classes, mapping = samples_io.task_mapping(data_dir, task)
+    lut = mapping.lut.copy()
+    lut[lut == UNMAPPED] = 0
     return classes, lut
 
 
 def list_samples(data_dir: Path) -> list[Sample]:
-    """Return the photo/mask pairs of a plain mask folder (``images/``, ``masks/NAME.png``)."""
-    data_dir = Path(data_dir)
-    if not (data_dir / "images").is_dir() or not (data_dir / "masks").is_dir():
-        raise FileNotFoundError(f"{data_dir}: expected images/ and masks/ folders")
-    samples = []
-    for image in sorted((data_dir / "images").iterdir()):
-        mask = data_dir / "masks" / f"{image.stem}.png"
-        if image.suffix.lower() in IMAGE_SUFFIXES and mask.is_file():
-            samples.append(Sample(image.stem, image, mask))
-    if not samples:
-        raise ValueError(f"{data_dir}: no photo in images/ has a mask in masks/")
-    return samples
+    """The labelled photos of a plain mask folder, every split (photos without masks skipped)."""
+    return samples_io.list_samples(data_dir, samples_io.ALL_SPLIT, require_masks=False)
 
 
 def split_samples(
@@ -123,35 +101,6 @@ def split_samples(
         val = [min(samples, key=lambda s: bucket(s.name))]
     train = [s for s in samples if s not in val]
     return train, val
-
-
-def read_rgb(path: Path) -> np.ndarray:
-    """Decode a photo to ``(H, W, 3) uint8`` RGB with its EXIF orientation applied."""
-    try:
-        with Image.open(path) as im:
-            return np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read photo ({exc})") from None
-
-
-def read_label_mask(path: Path, shape: tuple[int, int]) -> np.ndarray:
-    """Decode a single-channel label PNG to ``(H, W) uint8`` ids; ``shape`` must match."""
-    try:
-        with Image.open(path) as im:
-            im = ImageOps.exif_transpose(im)
-            if im.mode not in ("L", "P"):
-                raise ValueError(f"mode {im.mode}, expected a single-channel 8-bit label PNG")
-            mask = np.asarray(im).copy()
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ValueError(f"{path}: cannot read mask ({exc})") from None
-    if mask.shape != tuple(shape):
-        raise ValueError(f"{path}: mask is {mask.shape[::-1]} (WxH) but the photo is {shape[::-1]}")
-    return mask
-
-
-def resize_image(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Area-resize ``(H, W, 3) uint8`` to ``size = (h, w)``."""
-    return cv2.resize(rgb, (size[1], size[0]), interpolation=cv2.INTER_AREA)
 
 
 def resize_labels(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -196,19 +145,16 @@ def load_split(
     masks = np.empty((len(samples), h, w), np.uint8)
     full = []
     for i, s in enumerate(samples):
-        rgb = read_rgb(s.image)
-        mask = read_label_mask(s.mask, rgb.shape[:2])
-        images[i] = resize_image(rgb, size)
+        rgb, mask = samples_io.read_sample(s)
+        images[i] = resize_photo(rgb, size)
         masks[i] = resize_labels(mask, size)
         if keep_full:
             full.append(mask)
     split = CachedSplit([s.name for s in samples], images, masks, full)
     if cache is not None:
-        cache.parent.mkdir(parents=True, exist_ok=True)
         extra = {f"full_{i}": m for i, m in enumerate(full)}
-        tmp = cache.with_name(f"{cache.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, names=np.array(split.names), images=images, masks=masks, **extra)
-        tmp.replace(cache)
+        with atomic_path(cache) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, names=np.array(split.names), images=images, masks=masks, **extra)
     return split
 
 

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fashion_annotator.core.tasks import primary_metric
+
 
 @dataclass(frozen=True)
 class Head:
@@ -47,7 +49,7 @@ class Head:
     @property
     def primary_metric(self) -> str:
         """The val figure that ranks models of this task."""
-        return "median_dice" if self.task == "garment" else "miou"
+        return primary_metric(self.task, self.binary)
 
 
 def stack_heads(specs: list[tuple[str, list[str], np.ndarray]]) -> list[Head]:

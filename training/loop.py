@@ -17,6 +17,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.models.unet import MODEL_SIZES, UNet
 from training import distributed
 from training.augment import augment_batch
@@ -289,18 +290,16 @@ def train(
                 state["bad_epochs"] += 1
             emit(record)
             stop = state["bad_epochs"] >= cfg.patience or epoch >= cfg.epochs or progress() >= 1
-            out.mkdir(parents=True, exist_ok=True)
-            tmp = ckpt_path.with_name(CHECKPOINT + ".tmp")
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": opt.state_dict(),
-                    "config": asdict(cfg),
-                    **state,
-                },
-                tmp,
-            )
-            tmp.replace(ckpt_path)
+            with atomic_path(ckpt_path) as tmp:
+                torch.save(
+                    {
+                        "model": model.state_dict(),
+                        "optimizer": opt.state_dict(),
+                        "config": asdict(cfg),
+                        **state,
+                    },
+                    tmp,
+                )
         stop = distributed.broadcast_flag(stop)
 
     if state["best_state"] is not None:

@@ -12,6 +12,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fashion_annotator.core.metrics import per_class_iou
 from training.data import CachedSplit
 from training.heads import Head
 
@@ -25,13 +26,6 @@ def normalise(images: np.ndarray, mean: list[float], std: list[float]) -> torch.
     m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
     s = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
     return (x - m) / s
-
-
-def _iou_from_confusion(conf: np.ndarray) -> np.ndarray:
-    inter = np.diag(conf).astype(np.float64)
-    union = conf.sum(0) + conf.sum(1) - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(union > 0, inter / union, np.nan)
 
 
 @torch.no_grad()
@@ -97,7 +91,7 @@ def evaluate(
     for h in heads:
         if not h.binary:
             c = conf[h.task]
-            iou = _iou_from_confusion(c)
+            iou = per_class_iou(c)
             out[h.task] = {
                 "miou": float(np.nanmean(iou)),
                 "pixel_accuracy": float(np.trace(c) / max(c.sum(), 1)),

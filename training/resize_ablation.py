@@ -14,12 +14,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fashion_annotator.core.images import load_image
 from fashion_annotator.models.weights import load_model
 from training.data import (
     CachedSplit,
     list_samples,
     load_split,
-    read_rgb,
     split_samples,
     task_mapping,
 )
@@ -31,7 +31,7 @@ def nearest_split(split: CachedSplit, photos: list[Path]) -> CachedSplit:
     """The same split with photos shrunk by nearest-neighbour sampling instead of area."""
     h, w = split.images.shape[1:3]
     images = np.stack(
-        [cv2.resize(read_rgb(p), (w, h), interpolation=cv2.INTER_NEAREST) for p in photos]
+        [cv2.resize(load_image(p).rgb, (w, h), interpolation=cv2.INTER_NEAREST) for p in photos]
     )
     return CachedSplit(split.names, images, split.masks, split.full_masks)
 

@@ -1,12 +1,12 @@
 """One training run end to end: data, training, export, comparison, registration.
 
-:func:`run` is what ``fashion-annotator train`` calls; it reports through ``emit`` and polls
-``cancelled`` so the command can turn SIGTERM into a clean ``cancelled`` event.
+:func:`run` takes a :class:`~training.request.TrainRequest` (``fashion-annotator train`` builds
+one from its options); it reports through ``emit`` and polls ``cancelled`` so the command can
+turn SIGTERM into a clean ``cancelled`` event.
 """
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import json
 from collections.abc import Callable
@@ -16,9 +16,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.models.device import resolve_device
+from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import load_model, save_model
-from fashion_annotator.resources import resource_path
+from fashion_annotator.segmentation.proposals import model_path
 from training import distributed
 from training.data import (
     CachedSplit,
@@ -33,17 +37,9 @@ from training.finetune import paired_comparison, project_samples
 from training.heads import Head, stack_heads
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate
+from training.request import TrainRequest
 
 Emit = Callable[[dict], None]
-
-
-def resolve_device(name: str) -> str:
-    """``auto`` -> ``cuda`` when available, else ``cpu``; ``cuda`` without a GPU is an error."""
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda: no CUDA device is available")
-    return name
 
 
 def export_head(model: UNet, arch: dict[str, Any], head: Head) -> UNet:
@@ -56,14 +52,9 @@ def export_head(model: UNet, arch: dict[str, Any], head: Head) -> UNet:
     return single.eval()
 
 
-def current_model_path(task: str, project: Any | None) -> Path | None:
+def current_model_path(task: str, project: ProjectStore | None) -> Path | None:
     """The project's active model for ``task``, else the shipped default, else None."""
-    if project is not None:
-        record = project.active_model(task)
-        if record is not None:
-            return Path(record.path)
-    shipped = resource_path("models", f"{task}.safetensors")
-    return shipped if shipped.is_file() else None
+    return model_path(task, project)
 
 
 def evaluate_file(
@@ -81,9 +72,11 @@ def evaluate_file(
     return {**figures[head.task], "model_path": str(path), "version": meta.get("version")}
 
 
-def _samples(args: argparse.Namespace, project: Any | None) -> tuple[list, list, list, Path | None]:
+def _samples(
+    args: TrainRequest, project: ProjectStore | None
+) -> tuple[list, list, list, Path | None]:
     """Return ``(head specs, train samples, val samples, data dir or None)``."""
-    tasks = [t for t in args.task.split("+") if t]
+    tasks = args.tasks
     if project is not None:
         if len(tasks) != 1:
             raise ValueError("--project trains one task at a time")
@@ -93,10 +86,9 @@ def _samples(args: argparse.Namespace, project: Any | None) -> tuple[list, list,
         lut = np.arange(256, dtype=np.uint8)
         specs = [(task, list(project.taxonomy(task).names), lut)]
         data_dir = None
-        exclude = bool(getattr(args, "exclude_unchanged", False))
-        train_s, val_s = project_samples(project, task, exclude_unchanged=exclude)
+        train_s, val_s = project_samples(project, task, exclude_unchanged=args.exclude_unchanged)
     else:
-        data_dir = Path(args.data)
+        data_dir = Path(str(args.data))
         specs = [(t, *task_mapping(data_dir, t)) for t in tasks]
         train_s, val_s = split_samples(list_samples(data_dir), data_dir)
     if args.train_limit:
@@ -112,7 +104,7 @@ def _samples(args: argparse.Namespace, project: Any | None) -> tuple[list, list,
     return specs, train_s, val_s, data_dir
 
 
-def _config(args: argparse.Namespace, out_dir: Path, device: str) -> TrainConfig:
+def _config(args: TrainRequest, out_dir: Path, device: str) -> TrainConfig:
     return TrainConfig(
         out_dir=str(out_dir),
         epochs=args.epochs,
@@ -127,7 +119,7 @@ def _config(args: argparse.Namespace, out_dir: Path, device: str) -> TrainConfig
         dice_weight=args.dice_weight,
         background_weight=args.background_weight,
         class_weighting=args.class_weighting,
-        freeze=getattr(args, "freeze", "none"),
+        freeze=args.freeze,
         flip=args.flip,
         jitter=args.jitter,
         seed=args.seed,
@@ -135,8 +127,10 @@ def _config(args: argparse.Namespace, out_dir: Path, device: str) -> TrainConfig
     )
 
 
-def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> dict[str, Any]:
-    """Train as the ``train`` command's arguments say; return the ``done`` event.
+def run(
+    args: TrainRequest, emit: Emit, cancelled: Callable[[], bool] = lambda: False
+) -> dict[str, Any]:
+    """Train as ``args`` (the request) says; return the ``done`` event.
 
     Raises
     ------
@@ -145,7 +139,7 @@ def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> 
     """
     if args.threads:
         torch.set_num_threads(args.threads)
-    device = resolve_device(args.device)
+    device = str(resolve_device(args.device))
     distributed.init_from_env(device)
     rank, _ = distributed.rank_and_world()
     project = None
@@ -162,7 +156,7 @@ def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> 
 
 
 def _run(
-    args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool], project: Any,
+    args: TrainRequest, emit: Emit, cancelled: Callable[[], bool], project: ProjectStore,
     device: str, rank: int,
 ) -> dict[str, Any]:  # fmt: skip
     specs, train_s, val_s, _ = _samples(args, project)
@@ -171,7 +165,7 @@ def _run(
         out_dir = project.root / "cache" / "training" / heads[0].task
         cache_dir = project.root / "cache" / "training"
     else:
-        out_dir = Path(args.out)
+        out_dir = Path(str(args.out))
         cache_dir = Path(args.cache_dir) if args.cache_dir else out_dir / "cache"
     if not args.resume and (out_dir / CHECKPOINT).is_file() and rank == 0:
         (out_dir / CHECKPOINT).unlink()
@@ -213,7 +207,7 @@ def _run(
     for h in heads:
         single = export_head(result.model, arch, h)
         meta = {
-            "task": h.task, "classes": list(h.classes),
+            "task": h.task, "classes": list(h.classes), "architecture": DEFAULT_ARCHITECTURE,
             "arch": {**arch, "out_ch": h.channels, "boundary_head": False},
             "input_size": list(size), "mean": mean, "std": std,
             **({"threshold": thresholds[h.task]} if h.binary else {}),
@@ -231,7 +225,7 @@ def _run(
             "current": current_figures,
             "paired": paired_comparison(figures[h.task], current_figures),
         }
-    (out_dir / "history.json").write_text(json.dumps(result.history, indent=1))
+    atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
     task = heads[0].task
     done: dict[str, Any] = {"event": "done", "version": version, "model_path": str(paths[task]),
                             "comparison": comparison[task], "models": {k: str(v) for k, v in paths.items()},
@@ -246,19 +240,19 @@ def _run(
 
 
 def _register(
-    project: Any, head: Head, path: Path, comparison: dict, train_split: CachedSplit,
-    args: argparse.Namespace,
+    project: ProjectStore, head: Head, path: Path, comparison: dict, train_split: CachedSplit,
+    args: TrainRequest,
 ) -> dict[str, Any]:  # fmt: skip
     """Register the new model; activate it only with --promote-if-better when it is better."""
     key = head.primary_metric
     new, current = comparison["new"], comparison["current"]
     better = current is None or new[key] > current[key]
     promote = bool(args.promote_if_better and better)
-    record = project.register_model(head.task, path, new, train_split.names, activate=promote)
+    record = project.models.register(head.task, path, new, train_split.names, activate=promote)
     meta_file = Path(record.path).with_suffix(".json")
     meta = json.loads(meta_file.read_text())
     meta["version"] = record.version
-    meta_file.write_text(json.dumps(meta, indent=1))
+    atomic_write_text(meta_file, json.dumps(meta, indent=1))
     return {"version": record.version, "model_path": str(record.path), "promoted": promote}
 
 

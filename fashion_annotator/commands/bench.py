@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-TASKS = ("garment", "parsing7", "person", "parsing18")
+from fashion_annotator.core.tasks import available_tasks
+
+TASKS = tuple(available_tasks())
 BIG_PHOTO = (1728, 1152)
 
 
@@ -228,12 +230,9 @@ def run_refine(args: argparse.Namespace) -> int:
     """Score the raw proposals and each refinement alone, and the default chain."""
     from fashion_annotator.segmentation.effort import iter_dataset
     from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
+    from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
-    from fashion_annotator.segmentation.refine import (
-        DEFAULT_REFINEMENTS,
-        REFINEMENTS,
-        apply_refinements,
-    )
+    from fashion_annotator.segmentation.refine import REFINEMENTS, default_refinements
     from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
     try:
@@ -244,7 +243,7 @@ def run_refine(args: argparse.Namespace) -> int:
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)
-        variants["default"] = DEFAULT_REFINEMENTS.get(args.task, ())
+        variants["default"] = default_refinements(args.task)
         scores = {name: TaskScores(classes) for name in variants}
         times: dict[str, list[float]] = {name: [] for name in variants}
         photos = iter_dataset(args.data, args.task, split=args.split, limit=args.limit)
@@ -254,9 +253,7 @@ def run_refine(args: argparse.Namespace) -> int:
             regions = compute_superpixels(photo.rgb).levels[DEFAULT_LEVEL]
             for name, chain in variants.items():
                 t0 = time.perf_counter()
-                out = apply_refinements(
-                    chain, proposal.mask, rgb=photo.rgb, probs=proposal.probs, regions=regions
-                )
+                out = refine_proposal(proposal, photo.rgb, regions, chain).mask
                 times[name].append(time.perf_counter() - t0)
                 scores[name].update(out, photo.gt, name=photo.name)
             _progress(i, photo.name)
@@ -354,6 +351,12 @@ def run_save(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shipped_tasks() -> list[str]:
+    from fashion_annotator.segmentation.proposals import default_model_path
+
+    return [t for t in TASKS if default_model_path(t).is_file()]
+
+
 def run_infer(args: argparse.Namespace) -> int:
     """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
     from fashion_annotator.segmentation.proposals import (
@@ -362,7 +365,7 @@ def run_infer(args: argparse.Namespace) -> int:
         load_predictor,
     )
 
-    sources: list[str | Path] = [args.model] if args.model else list(args.task or TASKS[:3])
+    sources: list[str | Path] = [args.model] if args.model else list(args.task or _shipped_tasks())
     results = {}
     for source in sources:
         try:

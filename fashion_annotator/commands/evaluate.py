@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-TASKS = ("person", "garment", "parsing7", "parsing18")
+from fashion_annotator.core.tasks import available_tasks
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     p.add_argument("--data", type=Path, required=True, help="dataset folder")
-    p.add_argument("--task", required=True, choices=TASKS)
+    p.add_argument("--task", required=True, choices=available_tasks())
     p.add_argument(
         "--model", type=Path, default=None, help="a .safetensors model (default: the shipped one)"
     )

@@ -18,6 +18,7 @@ from PIL import Image
 
 __all__ = [
     "MAX_PIXELS",
+    "PHOTO_SUFFIXES",
     "ImageData",
     "ImageLoadError",
     "decode_mask_png",
@@ -25,6 +26,11 @@ __all__ = [
     "load_image",
     "load_mask",
 ]
+
+PHOTO_SUFFIXES: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"}
+)
+"""File suffixes (lower case) taken for photos wherever a folder is scanned."""
 
 MAX_PIXELS: int = 120_000_000
 """Decompression-bomb limit in pixels (width * height); larger images are refused.

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.core.atomic import atomic_write_bytes
+
 MAGIC = "fashion-annotator-journal/1"
 SUFFIX = ".fajournal"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
@@ -181,15 +183,8 @@ class RecoveryJournal:
         }
         payload = json.dumps(header).encode("utf-8") + b"\n"
         payload += zlib.compress(np.ascontiguousarray(mask).tobytes(), 1)
-        self.directory.mkdir(parents=True, exist_ok=True)
         target = self.path_for(image_id, task)
-        tmp = target.with_name(target.name + ".tmp")
-        with open(tmp, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-        _fsync_dir(self.directory)
+        atomic_write_bytes(target, payload)
         return target
 
     def discard(self, image_id: int | str, task: str | None = None) -> None:
@@ -230,17 +225,3 @@ class RecoveryJournal:
         if not self.directory.is_dir():
             return []
         return sorted(self.directory.glob(f"*{SUFFIX}"))
-
-
-def _fsync_dir(directory: Path) -> None:
-    # Makes the rename itself durable; not supported on every platform (Windows).
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

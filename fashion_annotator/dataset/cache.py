@@ -1,6 +1,6 @@
 """Derived-array cache of a project (superpixels, probabilities), keyed by photo content.
 
-Mixed into :class:`fashion_annotator.dataset.store.Project`. Entries live in
+``project.cache`` of :class:`fashion_annotator.dataset.store.Project`. Entries live in
 ``cache/<photo sha256>/KEY.npz``, so a different photo never reads a stale entry; an unreadable
 entry reads as absent, since it can always be recomputed.
 """
@@ -9,27 +9,41 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.dataset.atomic import atomic_write_bytes
+from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset.records import ProjectError
 
 _CACHE_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 
 
-class CacheMixin:
-    """``save_cache`` / ``load_cache``; needs ``root`` and ``image(image_id)``."""
+class Cache:
+    """``project.cache``: ``save`` / ``load`` derived arrays of a photo.
 
-    def _cache_path(self, image_id: int, key: str) -> Path:
+    Parameters
+    ----------
+    root : Path
+        The project folder.
+    photo_sha256 : callable
+        ``photo_sha256(image_id) -> str``, the photo's content hash (raises for unknown ids).
+    """
+
+    def __init__(self, root: Path, photo_sha256: Callable[[int], str]) -> None:
+        self._root = root
+        self._sha = photo_sha256
+
+    def path(self, image_id: int, key: str) -> Path:
+        """Where the entry ``key`` of the image's photo lies (``.npz``)."""
         if not _CACHE_KEY.match(key):
             raise ValueError(f"cache key {key!r} must be 1-100 of A-Z a-z 0-9 _ . -")
-        return self.root / "cache" / self.image(image_id).sha256 / f"{key}.npz"
+        return self._root / "cache" / self._sha(image_id) / f"{key}.npz"
 
-    def save_cache(self, image_id: int, key: str, array: np.ndarray) -> None:
+    def save(self, image_id: int, key: str, array: np.ndarray) -> None:
         """Store a derived array for the photo, keyed by its content hash and ``key``."""
-        path = self._cache_path(image_id, key)
+        path = self.path(image_id, key)
         buf = io.BytesIO()
         np.savez_compressed(buf, array=np.asarray(array))
         try:
@@ -37,11 +51,11 @@ class CacheMixin:
         except OSError as exc:
             raise ProjectError(f"{path}: cannot write the cache: {exc.strerror or exc}") from exc
 
-    def load_cache(self, image_id: int, key: str) -> np.ndarray | None:
+    def load(self, image_id: int, key: str) -> np.ndarray | None:
         """Return a cached array, or None when absent or unreadable (it is recomputed)."""
-        path = self._cache_path(image_id, key)
+        path = self.path(image_id, key)
         try:
             with np.load(path, allow_pickle=False) as data:
-                return data["array"]
+                return np.asarray(data["array"])
         except (OSError, ValueError, KeyError, EOFError):
             return None

@@ -1,8 +1,10 @@
 """Image leases: one operator edits an image at a time, stale leases expire.
 
 A lease belongs to one open :class:`~fashion_annotator.dataset.store.Project` (its random
-token), so two windows of the same user on one machine still exclude each other. The holder
-string (``user@host (pid N)``) is what the second operator is shown.
+token), so two windows of the same user on one machine still exclude each other. The holder's
+host name and process id are stored in their own columns: a lease whose process no longer runs
+on this host is broken at once (a crashed session does not block its own restore), and
+``holder`` (``user@host (pid N)``) is only what the second operator is shown.
 """
 
 from __future__ import annotations
@@ -11,128 +13,157 @@ import os
 import socket
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from fashion_annotator.dataset.connection import StoreConnection
 
 
 @dataclass(frozen=True)
 class Lease:
-    """A held lease: ``expires`` is seconds since the epoch."""
+    """A held lease: ``expires`` is seconds since the epoch; ``host`` and ``pid`` the holder's."""
 
     image_id: int
     holder: str
     token: str
     acquired: float
     expires: float
+    host: str = ""
+    pid: int = 0
 
 
 class LeaseHeld(Exception):
-    """Another operator holds the image: ``holder`` names them, ``expires`` is when it lapses."""
+    """Another operator holds the image: ``holder`` names them, ``expires`` is when it lapses.
 
-    def __init__(self, image_id: int, holder: str, expires: float) -> None:
+    ``host`` and ``pid`` say where the holder runs ("" and 0 when unknown).
+    """
+
+    def __init__(
+        self, image_id: int, holder: str, expires: float, host: str = "", pid: int = 0
+    ) -> None:
         self.image_id = image_id
         self.holder = holder
         self.expires = expires
+        self.host = host
+        self.pid = pid
         until = datetime.fromtimestamp(expires).strftime("%H:%M:%S")
         super().__init__(f"image {image_id} is being edited by {holder} (lease until {until})")
 
+    @property
+    def crashed(self) -> bool:
+        """Whether the holder is a process of this host that no longer runs."""
+        return process_gone(self.host, self.pid)
 
-def holder_name(user: str) -> str:
-    """Return how this process is shown to other operators: ``user@host (pid N)``."""
-    return f"{user}@{socket.gethostname()} (pid {os.getpid()})"
 
-
-def acquire(
-    conn: sqlite3.Connection, image_id: int, token: str, holder: str, ttl_s: float
-) -> Lease:
-    """Take or renew the lease on ``image_id`` for ``ttl_s`` seconds, in one transaction.
-
-    Raises
-    ------
-    LeaseHeld
-        When another token holds a lease that has not expired.
-    """
-    if ttl_s <= 0:
-        raise ValueError(f"lease ttl must be positive, got {ttl_s}")
-    now = time.time()
-    conn.execute("BEGIN IMMEDIATE")
+def process_gone(host: str, pid: int) -> bool:
+    """Whether ``pid`` on ``host`` is known to be dead: only answerable for this host."""
+    if not host or pid <= 0 or host != socket.gethostname():
+        return False
     try:
-        row = conn.execute(
-            "SELECT token, holder, expires FROM leases WHERE image_id = ?", (image_id,)
-        ).fetchone()
-        if row is not None and row["token"] != token and row["expires"] > now:
-            raise LeaseHeld(image_id, row["holder"], row["expires"])
-        acquired = now if row is None or row["token"] != token else _acquired(conn, image_id)
-        conn.execute(
-            "INSERT OR REPLACE INTO leases (image_id, token, holder, acquired, expires) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (image_id, token, holder, acquired, now + ttl_s),
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        # SQLite may already have rolled back (disk full, I/O error); a second ROLLBACK would
-        # raise and hide the error that says what went wrong.
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    return Lease(image_id, holder, token, acquired, now + ttl_s)
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
 
 
-def _acquired(conn: sqlite3.Connection, image_id: int) -> float:
-    return float(
-        conn.execute("SELECT acquired FROM leases WHERE image_id = ?", (image_id,)).fetchone()[0]
-    )
+_COLUMNS = "image_id, holder, token, acquired, expires, host, pid"
 
 
-def release(conn: sqlite3.Connection, image_id: int, token: str) -> bool:
-    """Drop the lease on ``image_id`` if ``token`` holds it; return whether one was dropped."""
-    cur = conn.execute("DELETE FROM leases WHERE image_id = ? AND token = ?", (image_id, token))
-    return cur.rowcount > 0
+def _row_lease(row: sqlite3.Row) -> Lease:
+    return Lease(**dict(row))
 
 
-def release_all(conn: sqlite3.Connection, token: str) -> int:
-    """Drop every lease held by ``token`` (closing a project); return how many."""
-    return conn.execute("DELETE FROM leases WHERE token = ?", (token,)).rowcount
+def _live_other(conn: sqlite3.Connection, image_id: int, token: str, now: float) -> Lease | None:
+    """The unexpired lease of another token on the image, after breaking a dead holder's."""
+    row = conn.execute(f"SELECT {_COLUMNS} FROM leases WHERE image_id = ?", (image_id,)).fetchone()
+    if row is None:
+        return None
+    lease = _row_lease(row)
+    if lease.token == token or lease.expires <= now:
+        return None
+    if process_gone(lease.host, lease.pid):
+        conn.execute("DELETE FROM leases WHERE image_id = ? AND token = ?", (image_id, lease.token))
+        return None
+    return lease
 
 
-def current(conn: sqlite3.Connection, image_id: int) -> Lease | None:
-    """Return the unexpired lease on ``image_id``, or None."""
-    row = conn.execute(
-        "SELECT image_id, holder, token, acquired, expires FROM leases "
-        "WHERE image_id = ? AND expires > ?",
-        (image_id, time.time()),
-    ).fetchone()
-    return None if row is None else Lease(**dict(row))
+def _held(lease: Lease) -> LeaseHeld:
+    return LeaseHeld(lease.image_id, lease.holder, lease.expires, lease.host, lease.pid)
 
 
-def check_not_held(conn: sqlite3.Connection, image_id: int, token: str) -> None:
-    """Raise :class:`LeaseHeld` when another token holds an unexpired lease on the image."""
-    lease = current(conn, image_id)
-    if lease is not None and lease.token != token:
-        raise LeaseHeld(image_id, lease.holder, lease.expires)
+class Leases:
+    """``project.leases``: take, renew, release and look up image leases.
 
-
-class LeaseMixin:
-    """Lease methods of :class:`~fashion_annotator.dataset.store.Project`.
-
-    Needs ``_conn``, ``_token``, ``_holder`` and ``image(image_id)``.
+    Parameters
+    ----------
+    db : StoreConnection
+        The project's shared connection (its token, host, pid and holder name are this
+        session's identity).
+    check_image : callable
+        ``check_image(image_id)`` raises for an unknown image.
     """
 
-    def acquire_lease(self, image_id: int, ttl_s: float = 300) -> Lease:
+    def __init__(self, db: StoreConnection, check_image: Callable[[int], object]) -> None:
+        self._db = db
+        self._check_image = check_image
+
+    def acquire(self, image_id: int, ttl_s: float = 300) -> Lease:
         """Take (or renew) this session's lease on an image for ``ttl_s`` seconds.
+
+        A lease held by a process of this host that no longer runs is broken at once.
 
         Raises
         ------
         LeaseHeld
-            Another session holds it; ``.holder`` says who, ``.expires`` until when.
+            Another live session holds it; ``.holder`` says who, ``.expires`` until when.
         """
-        self.image(image_id)
-        return acquire(self._conn, int(image_id), self._token, self._holder, ttl_s)
+        if ttl_s <= 0:
+            raise ValueError(f"lease ttl must be positive, got {ttl_s}")
+        image_id = int(image_id)
+        self._check_image(image_id)
+        db, now = self._db, time.time()
+        with db.tx() as conn:
+            other = _live_other(conn, image_id, db.token, now)
+            if other is not None:
+                raise _held(other)
+            row = conn.execute(
+                "SELECT acquired FROM leases WHERE image_id = ? AND token = ?",
+                (image_id, db.token),
+            ).fetchone()
+            acquired = now if row is None else float(row["acquired"])
+            conn.execute(
+                f"INSERT OR REPLACE INTO leases ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (image_id, db.holder, db.token, acquired, now + ttl_s, db.host, db.pid),
+            )
+        return Lease(image_id, db.holder, db.token, acquired, now + ttl_s, db.host, db.pid)
 
-    def release_lease(self, image_id: int) -> None:
-        """Give up this session's lease on an image (no-op when it holds none)."""
-        release(self._conn, int(image_id), self._token)
+    def release(self, image_id: int) -> bool:
+        """Give up this session's lease on an image; return whether it held one."""
+        cur = self._db.conn.execute(
+            "DELETE FROM leases WHERE image_id = ? AND token = ?", (int(image_id), self._db.token)
+        )
+        return cur.rowcount > 0
 
-    def lease(self, image_id: int) -> Lease | None:
+    def release_all(self) -> int:
+        """Drop every lease this session holds (closing a project); return how many."""
+        return self._db.conn.execute(
+            "DELETE FROM leases WHERE token = ?", (self._db.token,)
+        ).rowcount
+
+    def current(self, image_id: int) -> Lease | None:
         """Return the unexpired lease on an image, whoever holds it, or None."""
-        return current(self._conn, int(image_id))
+        row = self._db.conn.execute(
+            f"SELECT {_COLUMNS} FROM leases WHERE image_id = ? AND expires > ?",
+            (int(image_id), time.time()),
+        ).fetchone()
+        return None if row is None else _row_lease(row)
+
+    def check_not_held(self, conn: sqlite3.Connection, image_id: int) -> None:
+        """Inside a write transaction: raise :class:`LeaseHeld` when another live session holds
+        the image (a dead local holder's lease is broken)."""
+        other = _live_other(conn, int(image_id), self._db.token, time.time())
+        if other is not None:
+            raise _held(other)

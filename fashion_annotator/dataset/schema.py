@@ -99,7 +99,12 @@ CREATE TABLE models (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1,)
+_V2_LEASE_HOLDER = """
+ALTER TABLE leases ADD COLUMN host TEXT NOT NULL DEFAULT '';
+ALTER TABLE leases ADD COLUMN pid INTEGER NOT NULL DEFAULT 0
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_LEASE_HOLDER)
 """SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` database to version ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,12 +21,12 @@ import getpass
 import hashlib
 import sqlite3
 import time
-import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import (
     ImageData,
     decode_mask_png,
@@ -34,38 +34,52 @@ from fashion_annotator.core.images import (
     load_image,
 )
 from fashion_annotator.core.labels import Taxonomy, load_taxonomy, validate_mask
-from fashion_annotator.dataset import leases, schema
-from fashion_annotator.dataset.atomic import atomic_write_bytes
-from fashion_annotator.dataset.cache import CacheMixin
-from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset import schema
+from fashion_annotator.dataset.api import LegacyNames
+from fashion_annotator.dataset.cache import Cache
+from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
+from fashion_annotator.dataset.decisions import Decisions
+from fashion_annotator.dataset.leases import LeaseHeld, Leases
 from fashion_annotator.dataset.records import (
     ImageRecord,
     MaskVersion,
     ProjectError,
     ProposalRecord,
 )
-from fashion_annotator.dataset.registry import RegistryMixin
+from fashion_annotator.dataset.registry import ModelRegistry
 from fashion_annotator.dataset.schema import STATUSES
 
 __all__ = ["INDEX_NAME", "LeaseHeld", "Project", "ProjectError"]
 
-INDEX_NAME = "project.sqlite"
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
 
 
-class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
+class Project(LegacyNames):
     """An open project: one SQLite connection, owned by this object (use it as a context manager).
 
+    Images, masks, proposals and statuses are methods; the rest are parts sharing the
+    connection: :attr:`models` (registry), :attr:`decisions` (QA), :attr:`cache` (derived
+    arrays) and :attr:`leases`. It implements :class:`fashion_annotator.dataset.api.ProjectStore`.
     Use :meth:`create` or :meth:`open` rather than the constructor.
     """
 
     def __init__(self, root: Path, conn: sqlite3.Connection, user: str | None) -> None:
-        self.root = Path(root).resolve()
-        self._conn = conn
-        self.user = user or getpass.getuser()
-        self._token = uuid.uuid4().hex
-        self._holder = leases.holder_name(self.user)
+        self._db = StoreConnection(root, conn, user or getpass.getuser())
+        self.root = self._db.root
+        self.user = self._db.user
         self._taxonomies: dict[str, Taxonomy] = {}
+        self.models = ModelRegistry(self._db)
+        self.decisions = Decisions(self._db, self._check_image_task)
+        self.cache = Cache(self.root, lambda image_id: self.image(image_id).sha256)
+        self.leases = Leases(self._db, self.image)
+
+    def _check_image_task(self, image_id: int, task: str) -> None:
+        self.image(image_id)
+        self.taxonomy(task)
+
+    @property
+    def _conn(self) -> sqlite3.Connection:
+        return self._db.conn
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -109,12 +123,11 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
 
     def close(self) -> None:
         """Release this session's leases and close the index."""
-        if self._conn is None:
+        if self._db.closed:
             return
         with contextlib.suppress(sqlite3.Error):
-            leases.release_all(self._conn, self._token)
-        self._conn.close()
-        self._conn = None
+            self.leases.release_all()
+        self._db.close()
 
     def __enter__(self) -> Project:
         return self
@@ -122,24 +135,9 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, taken up front so concurrent writers queue, not deadlock."""
-        if self._conn is None:
-            raise ProjectError(f"{self.root}: the project is closed")
-        try:
-            self._conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise ProjectError(f"{self.root / INDEX_NAME}: cannot write the index: {exc}") from exc
-        try:
-            yield self._conn
-            self._conn.execute("COMMIT")
-        except BaseException:
-            # SQLite already rolled back after some errors (disk full, I/O); a second ROLLBACK
-            # would raise and hide the error that says what went wrong.
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
+    def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        """One write transaction on the shared connection."""
+        return self._db.tx()
 
     # -- tasks -------------------------------------------------------------------------------
 
@@ -215,7 +213,7 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
                 (name, src.name, src.stem, str(src), int(copy), sha, width, height, now, now,
                  self.user),
             )  # fmt: skip
-        return self.image(int(cur.lastrowid))
+        return self.image(int(cur.lastrowid or 0))
 
     def _free_name(self, name: str, sha: str) -> str:
         taken = self._conn.execute("SELECT 1 FROM images WHERE name = ?", (name,)).fetchone()
@@ -276,18 +274,21 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
         _check_status(status)
         self.image(image_id)
         with self._tx() as conn:
-            self._set_status(conn, image_id, status)
+            self._db.write_status(conn, image_id, status)
 
-    def _set_status(self, conn: sqlite3.Connection, image_id: int, status: str) -> None:
-        now = time.time()
-        conn.execute(
-            "UPDATE images SET status = ?, updated = ?, user = ? WHERE id = ?",
-            (status, now, self.user, image_id),
+    def counts(self) -> dict[str, int]:
+        """Number of images per status (every status present, zeros included)."""
+        rows = self._conn.execute("SELECT status, COUNT(*) FROM images GROUP BY status")
+        found = dict(rows.fetchall())
+        return {s: int(found.get(s, 0)) for s in STATUSES}
+
+    def task_counts(self) -> dict[str, int]:
+        """Number of images with at least one saved mask, per task."""
+        rows = self._conn.execute(
+            "SELECT task, COUNT(DISTINCT image_id) FROM mask_versions GROUP BY task"
         )
-        conn.execute(
-            "INSERT INTO status_log (image_id, status, user, at) VALUES (?, ?, ?, ?)",
-            (image_id, status, self.user, now),
-        )
+        found = dict(rows.fetchall())
+        return {t: int(found.get(t, 0)) for t in self.tasks}
 
     # -- masks and proposals -----------------------------------------------------------------
 
@@ -329,7 +330,7 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
             _check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._tx() as conn:
-            leases.check_not_held(conn, record.id, self._token)
+            self.leases.check_not_held(conn, record.id)
             version, path, now = self._write_version(
                 conn, "mask_versions", "masks", record, task, data
             )
@@ -345,7 +346,7 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
                     (now, self.user, record.id),
                 )
             else:
-                self._set_status(conn, record.id, status)
+                self._db.write_status(conn, record.id, status)
         return MaskVersion(record.id, task, version, self.root / path, sha, source,
                            float(seconds), int(actions), self.user, now)  # fmt: skip
 
@@ -451,6 +452,48 @@ class Project(RegistryMixin, CacheMixin, leases.LeaseMixin):
                            r["model_version"], r["user"], r["created"])
             for r in rows
         ]  # fmt: skip
+
+    # -- training data -----------------------------------------------------------------------
+
+    def training_items(
+        self,
+        task: str,
+        statuses: Sequence[str] = ("done", "approved"),
+        exclude_rejected: bool = True,
+    ) -> list[tuple[int, Path, Path]]:
+        """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
+
+        Images whose latest decision for ``task`` is a reject are left out when
+        ``exclude_rejected``, whatever their status.
+        """
+        marks = ",".join("?" * len(statuses))
+        rows = self._conn.execute(
+            f"""
+            SELECT i.id AS image_id, m.path AS mask_path,
+                   (SELECT d.decision FROM decisions d WHERE d.image_id = i.id AND d.task = ?
+                    ORDER BY d.id DESC LIMIT 1) AS decision
+            FROM images i JOIN mask_versions m ON m.image_id = i.id AND m.task = ?
+            WHERE i.status IN ({marks}) AND m.version =
+                  (SELECT MAX(version) FROM mask_versions WHERE image_id = i.id AND task = ?)
+            ORDER BY i.id
+            """,
+            (task, task, *statuses, task),
+        ).fetchall()
+        return [
+            (r["image_id"], self.image_path(r["image_id"]), self.root / r["mask_path"])
+            for r in rows
+            if not (exclude_rejected and r["decision"] == "reject")
+        ]
+
+    def training_masks(
+        self,
+        task: str,
+        statuses: Sequence[str] = ("done", "approved"),
+        exclude_rejected: bool = True,
+    ) -> Iterator[tuple[int, Path, np.ndarray]]:
+        """Yield ``(image_id, photo_path, (H, W) uint8 mask)`` lazily, see :meth:`training_items`."""
+        for image_id, photo, mask_path in self.training_items(task, statuses, exclude_rejected):
+            yield image_id, photo, self._read_png(str(mask_path.relative_to(self.root)))
 
     def _read_png(self, rel: str) -> np.ndarray:
         path = self.root / rel

@@ -77,7 +77,7 @@ def _item(project: Any, task: str, record: Any) -> TrainingItem | None:
     versions = project.mask_versions(record.id, task)
     if not versions:
         return None
-    decision = project.last_decision(record.id, task)
+    decision = project.decisions.last(record.id, task)
     if decision is not None and decision.decision == "reject":
         return None
     latest = versions[-1]

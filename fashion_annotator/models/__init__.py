@@ -1,6 +1,6 @@
-"""Torch networks (one ``nn.Module`` per file) and model files (safetensors + JSON meta)."""
+"""Torch networks (one ``nn.Module`` per file), the architecture registry and model files.
 
-from fashion_annotator.models.unet import MODEL_SIZES, UNet
-from fashion_annotator.models.weights import LoadedModel, ModelFileError, load_model, save_model
-
-__all__ = ["MODEL_SIZES", "LoadedModel", "ModelFileError", "UNet", "load_model", "save_model"]
+Import the submodules (:mod:`~fashion_annotator.models.unet`,
+:mod:`~fashion_annotator.models.weights`...): this package itself loads no torch, so torch-free
+modules such as :mod:`~fashion_annotator.models.sizes` stay cheap to import.
+"""

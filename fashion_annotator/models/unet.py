@@ -8,13 +8,9 @@ from torch import nn
 
 from fashion_annotator.models.attention import AttentionBottleneck
 from fashion_annotator.models.blocks import ConvBlock
+from fashion_annotator.models.sizes import MODEL_SIZES
 
-#: ``--model-size`` presets: UNet keyword arguments other than the channel counts.
-MODEL_SIZES: dict[str, dict[str, int]] = {
-    "tiny": {"base": 4, "depth": 2},
-    "small": {"base": 8, "depth": 3},
-    "default": {"base": 16, "depth": 5},
-}
+__all__ = ["MODEL_SIZES", "UNet"]
 
 
 class UNet(nn.Module):

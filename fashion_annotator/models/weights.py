@@ -12,7 +12,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
-from fashion_annotator.models.unet import UNet
+from fashion_annotator.core.atomic import atomic_path
+from fashion_annotator.models.preprocess import InputSpec
+from fashion_annotator.models.registry import build_model
 
 #: Meta keys every model file carries (see docs/architecture.md).
 REQUIRED_META = ("task", "classes", "arch", "input_size", "mean", "std")
@@ -56,15 +58,12 @@ def save_model(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     missing = [k for k in REQUIRED_META if k not in meta]
     if missing:
         raise ValueError(f"meta for {path} lacks required keys {missing}")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp))
-    tmp.chmod(0o644)  # safetensors writes 0600; model files are shared like any resource
-    tmp.replace(path)
-    tmp_meta = meta_path(path).with_name(meta_path(path).name + ".tmp")
-    tmp_meta.write_text(json.dumps(meta, indent=1))
-    tmp_meta.replace(meta_path(path))
+    # safetensors writes 0600; model files are shared like any resource
+    with atomic_path(path, mode=0o644) as tmp:
+        save_file(tensors, str(tmp))
+    with atomic_path(meta_path(path), mode=0o644) as tmp:
+        tmp.write_text(json.dumps(meta, indent=1))
 
 
 def read_meta(path: Path) -> dict[str, Any]:
@@ -77,13 +76,42 @@ def read_meta(path: Path) -> dict[str, Any]:
         raise ModelFileError(mpath, "meta JSON file not found") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(mpath, f"not valid JSON ({exc})") from None
+    return check_meta(meta, mpath)
+
+
+def check_meta(
+    meta: Any, where: Path | str, required: tuple[str, ...] = REQUIRED_META
+) -> dict[str, Any]:
+    """The one validator of model metadata; return ``meta`` or raise :class:`ModelFileError`.
+
+    Parameters
+    ----------
+    meta : object
+        The parsed JSON meta.
+    where : Path or str
+        Named in errors (the meta file, or the model file).
+    required : tuple of str
+        Keys that must be present (inference needs no ``arch`` when given a built network).
+    """
     if not isinstance(meta, dict):
-        raise ModelFileError(mpath, "meta must be a JSON object")
-    missing = [k for k in REQUIRED_META if k not in meta]
+        raise ModelFileError(Path(where), "meta must be a JSON object")
+    missing = [k for k in required if k not in meta]
     if missing:
-        raise ModelFileError(mpath, f"meta lacks required keys {missing}")
-    if not isinstance(meta["arch"], dict):
-        raise ModelFileError(mpath, "'arch' must be an object of UNet arguments")
+        raise ModelFileError(Path(where), f"metadata lacks {', '.join(missing)}")
+    if "arch" in required and not isinstance(meta["arch"], dict):
+        raise ModelFileError(
+            Path(where), "'arch' must be an object of the architecture's arguments"
+        )
+    classes = meta["classes"]
+    if not isinstance(classes, list) or len(classes) < 2:
+        raise ModelFileError(Path(where), f"classes must list two names or more, got {classes!r}")
+    try:
+        InputSpec.from_meta(meta)
+        threshold = float(meta.get("threshold", 0.5))
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(Path(where), str(exc)) from None
+    if not 0.0 < threshold < 1.0:
+        raise ModelFileError(Path(where), f"threshold must lie in (0, 1), got {threshold}")
     return meta
 
 
@@ -99,7 +127,7 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
     path = Path(path)
     meta = read_meta(path)
     try:
-        module = UNet(**meta["arch"])
+        module = build_model(meta)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(meta_path(path), f"bad 'arch' {meta['arch']}: {exc}") from None
     if not path.is_file():
@@ -114,8 +142,8 @@ def load_model(path: Path, device: str | torch.device = "cpu") -> LoadedModel:
         first = str(exc).strip().splitlines()
         raise ModelFileError(path, f"weights do not match the architecture: {first[:3]}") from None
     n_classes = len(meta["classes"])
-    out_ch = module.head.out_channels
-    if out_ch != (1 if n_classes == 2 else n_classes):
+    out_ch = getattr(getattr(module, "head", None), "out_channels", None)
+    if out_ch is not None and out_ch != (1 if n_classes == 2 else n_classes):
         raise ModelFileError(path, f"{out_ch} outputs for {n_classes} classes {meta['classes']}")
     module.to(device).eval()
     return LoadedModel(module, meta)

@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from typing import Any
 
+from fashion_annotator.dataset.api import ProjectStore
+
 __all__ = [
     "REASONS",
     "approve",
@@ -38,12 +40,12 @@ def reason_label(reason: str | None) -> str:
     return REASONS.get(reason, reason)
 
 
-def approve(project: Any, image_id: int, task: str, text: str = "") -> Any:
+def approve(project: ProjectStore, image_id: int, task: str, text: str = "") -> Any:
     """Approve the saved mask of ``image_id`` for ``task``; returns the DecisionRecord."""
-    return project.record_decision(image_id, task, "approve", None, text)
+    return project.decisions.record(image_id, task, "approve", None, text)
 
 
-def reject(project: Any, image_id: int, task: str, reason: str, text: str = "") -> Any:
+def reject(project: ProjectStore, image_id: int, task: str, reason: str, text: str = "") -> Any:
     """Reject the saved mask with a reason from :data:`REASONS` and optional free text.
 
     Raises
@@ -55,15 +57,15 @@ def reject(project: Any, image_id: int, task: str, reason: str, text: str = "") 
         raise ValueError(f"unknown reject reason {reason!r}; expected one of {', '.join(REASONS)}")
     if reason == "other" and not text.strip():
         raise ValueError("a reject with reason 'other' needs a text saying why")
-    return project.record_decision(image_id, task, "reject", reason, text.strip())
+    return project.decisions.record(image_id, task, "reject", reason, text.strip())
 
 
-def rejection_note(project: Any, image_id: int, task: str | None = None) -> str | None:
+def rejection_note(project: ProjectStore, image_id: int, task: str | None = None) -> str | None:
     """What to tell the operator who opens a rejected image, or None when it is not rejected.
 
     Example: ``"Rejected by qa on 2026-11-21 09:12: Low contrast - sleeve edge lost"``.
     """
-    last = project.last_decision(image_id, task)
+    last = project.decisions.last(image_id, task)
     if last is None or last.decision != "reject":
         return None
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.created))
@@ -71,7 +73,9 @@ def rejection_note(project: Any, image_id: int, task: str | None = None) -> str 
     return f"{note} - {last.text}" if last.text else note
 
 
-def reason_counts(project: Any, task: str | None = None, latest_only: bool = True) -> Counter:
+def reason_counts(
+    project: ProjectStore, task: str | None = None, latest_only: bool = True
+) -> Counter:
     """Count reject reasons (keys of :data:`REASONS`).
 
     With ``latest_only`` only each image's latest decision counts, so an image rejected and

@@ -19,6 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.qa import overlay
 from fashion_annotator.qa.decisions import REASONS, reason_counts, reason_label
 from fashion_annotator.qa.scores import ImageScore, metric_name, reference_mask, worst_first
@@ -149,7 +151,7 @@ def _legend() -> str:
     return f'<p class="legend">{items}</p>'
 
 
-def _cards(project: Any, rows: Sequence[ImageScore], metric: str, predictor: Any) -> str:
+def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predictor: Any) -> str:
     cards = []
     for row in rows:
         rgb = project.load_photo(row.image_id).rgb
@@ -168,7 +170,7 @@ def _cards(project: Any, rows: Sequence[ImageScore], metric: str, predictor: Any
 
 
 def build_html(
-    project: Any,
+    project: ProjectStore,
     task: str,
     scores: Sequence[ImageScore],
     *,
@@ -245,7 +247,7 @@ def write_html(path: str | Path, document: str) -> Path:
     """Write the report; errors name the file."""
     path = Path(path)
     try:
-        path.write_text(document, encoding="utf-8")
+        atomic_write_text(path, document)
     except OSError as exc:
         raise OSError(f"{path}: cannot write the report: {exc.strerror or exc}") from exc
     return path

@@ -26,6 +26,9 @@ from fashion_annotator.core.metrics import (
     per_class_iou,
     pixel_accuracy,
 )
+from fashion_annotator.core.tasks import primary_metric
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.segmentation.pipeline import propose_for_image
 
 __all__ = [
     "MODEL",
@@ -87,9 +90,15 @@ class ImageScore:
     per_class_iou: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
+def _uses_dice(taxonomy: Taxonomy) -> bool:
+    # The task spec decides (the metric training promotes by); unknown taxonomies: Dice if binary.
+    metric = primary_metric(taxonomy.name, taxonomy.is_binary)
+    return metric in ("median_dice", "mean_dice")
+
+
 def metric_name(taxonomy: Taxonomy) -> str:
-    """``"Dice"`` for a binary taxonomy, ``"mIoU"`` otherwise."""
-    return "Dice" if taxonomy.is_binary else "mIoU"
+    """The per-image score of a task: ``"Dice"`` or ``"mIoU"`` (its task spec's metric)."""
+    return "Dice" if _uses_dice(taxonomy) else "mIoU"
 
 
 def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) -> PairScore:
@@ -100,7 +109,8 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     reference, saved : (H, W) uint8
         Label ids of ``taxonomy``; the saved mask plays the ground truth.
     taxonomy : Taxonomy
-        Decides the metric: Dice for two classes, foreground mean IoU otherwise.
+        Decides the metric through its task spec (:func:`metric_name`): Dice, or the mean IoU
+        of the foreground classes.
     """
     reference = np.asarray(reference)
     saved = np.asarray(saved)
@@ -111,7 +121,7 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     k = taxonomy.num_classes
     conf = confusion_matrix(reference, saved, k)
     ious = per_class_iou(conf)
-    if taxonomy.is_binary:
+    if _uses_dice(taxonomy):
         score = dice(reference, saved)
     else:
         fg = ious[1:]
@@ -120,7 +130,9 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     return PairScore(float(score), float(pixel_accuracy(reference, saved)), ious)
 
 
-def shown_proposal(project: Any, image_id: int, task: str, before: float) -> np.ndarray | None:
+def shown_proposal(
+    project: ProjectStore, image_id: int, task: str, before: float
+) -> np.ndarray | None:
     """The proposal the operator saw: the latest recorded at or before ``before`` (epoch s).
 
     Falls back to the earliest proposal when all were recorded later (masks imported before
@@ -134,12 +146,12 @@ def shown_proposal(project: Any, image_id: int, task: str, before: float) -> np.
     return load_mask(chosen.path)
 
 
-def _base_row(project: Any, record: Any, task: str) -> ImageScore | None:
+def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | None:
     versions = project.mask_versions(record.id, task)
     if not versions:
         return None
     last = versions[-1]
-    decision = project.last_decision(record.id, task)
+    decision = project.decisions.last(record.id, task)
     return ImageScore(
         image_id=record.id,
         name=record.name,
@@ -165,7 +177,9 @@ def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray,
                    per_class_iou=pair.per_class_iou)  # fmt: skip
 
 
-def _saved_rows(project: Any, task: str, image_ids: Iterable[int] | None) -> list[ImageScore]:
+def _saved_rows(
+    project: ProjectStore, task: str, image_ids: Iterable[int] | None
+) -> list[ImageScore]:
     records = project.images()
     if image_ids is not None:
         wanted = set(int(i) for i in image_ids)
@@ -175,7 +189,7 @@ def _saved_rows(project: Any, task: str, image_ids: Iterable[int] | None) -> lis
 
 
 def score_project(
-    project: Any, task: str, image_ids: Iterable[int] | None = None
+    project: ProjectStore, task: str, image_ids: Iterable[int] | None = None
 ) -> list[ImageScore]:
     """Score every image with a saved ``task`` mask against the proposal shown when opened.
 
@@ -202,7 +216,7 @@ def score_project(
 
 
 def rescore_with_model(
-    project: Any,
+    project: ProjectStore,
     task: str,
     predictor: Any,
     *,
@@ -212,10 +226,12 @@ def rescore_with_model(
     cancelled: Callable[[], bool] | None = None,
     keep: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[ImageScore]:
-    """Score every saved ``task`` mask against a fresh prediction of ``predictor``.
+    """Score every saved ``task`` mask against a fresh proposal of ``predictor``.
 
-    Photos go through ``predictor.predict_batch`` ``batch_size`` at a time, so only one batch
-    of photos and predictions is held in memory.
+    Each photo goes through the window's proposal pipeline
+    (:func:`~fashion_annotator.segmentation.pipeline.propose_for_image`: the model, then the
+    task's refinements on the cached superpixels), so "vs current model" scores the masks an
+    operator would be shown. ``batch_size`` photos are handled between progress reports.
 
     Parameters
     ----------
@@ -241,9 +257,8 @@ def rescore_with_model(
         if cancelled is not None and cancelled():
             break
         chunk = rows[start : start + batch_size]
-        photos = [project.load_photo(r.image_id).rgb for r in chunk]
-        predictions = predictor.predict_batch(photos, batch_size=batch_size)
-        for row, pred in zip(chunk, predictions, strict=True):
+        for row in chunk:
+            pred = propose_for_image(project, row.image_id, predictor)
             saved = project.load_mask(row.image_id, task)
             out.append(_scored(row, pred.mask, saved, taxonomy, MODEL))
             if keep is not None:
@@ -265,14 +280,14 @@ def worst_first(scores: Iterable[ImageScore]) -> list[ImageScore]:
 
 
 def reference_mask(
-    project: Any, row: ImageScore, predictor: Any = None, rgb: np.ndarray | None = None
+    project: ProjectStore, row: ImageScore, predictor: Any = None, rgb: np.ndarray | None = None
 ) -> np.ndarray | None:
     """The mask ``row`` was scored against, for drawing its agreement overlay.
 
-    A row scored against the current model needs ``predictor`` (its prediction is recomputed,
-    from ``rgb`` when given, else from the photo); without one the shown proposal is used.
+    A row scored against the current model needs ``predictor`` (its proposal is recomputed
+    through the same pipeline, from ``rgb`` when given, else from the photo); without one the
+    shown proposal is used.
     """
     if row.reference == MODEL and predictor is not None:
-        photo = project.load_photo(row.image_id).rgb if rgb is None else rgb
-        return predictor.predict_batch([photo])[0].mask
+        return propose_for_image(project, row.image_id, predictor, rgb).mask
     return shown_proposal(project, row.image_id, row.task, row.saved_at)

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+
+from fashion_annotator.dataset.api import ProjectStore
 
 __all__ = ["Throughput", "throughput"]
 
@@ -43,7 +44,7 @@ class Throughput:
         return 3600.0 * self.hours / self.images if self.images else float("nan")
 
 
-def throughput(project: Any, tasks: Iterable[str] | None = None) -> list[Throughput]:
+def throughput(project: ProjectStore, tasks: Iterable[str] | None = None) -> list[Throughput]:
     """Images per hour per operator and per task, sorted by task then operator.
 
     Parameters

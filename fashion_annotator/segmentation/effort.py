@@ -38,11 +38,11 @@ import cv2
 import numpy as np
 from skimage.morphology import skeletonize
 
-from fashion_annotator.core.images import load_image, load_mask
-from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
+from fashion_annotator.core.labels import mapping_from_taxonomies_json
 from fashion_annotator.core.metrics import dice, pixel_accuracy
-from fashion_annotator.segmentation.evaluation import list_samples, task_classes
-from fashion_annotator.segmentation.refine import DEFAULT_REFINEMENTS, apply_refinements
+from fashion_annotator.core.samples import list_samples, read_sample, task_classes
+from fashion_annotator.segmentation.pipeline import propose
+from fashion_annotator.segmentation.refine import default_refinements
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
 MAX_ACTIONS = 60
@@ -347,8 +347,7 @@ def iter_dataset(
     if not samples:
         raise ValueError(f"{data_dir}: split {split!r} has no photos")
     for sample in samples:
-        rgb = load_image(sample.image).rgb
-        gt = apply_mapping(load_mask(sample.mask, shape=rgb.shape[:2]), mapping)
+        rgb, gt = read_sample(sample, mapping)
         yield GroundTruthPhoto(sample.name, rgb, gt)
 
 
@@ -379,7 +378,7 @@ def run_effort(
     task : str
         A task of its ``taxonomies.json``.
     predictor : Predictor, optional
-        The model; the tool starts from its proposal after ``DEFAULT_REFINEMENTS[task]``.
+        The model; the tool starts from its proposal after ``default_refinements(task)``.
         Without one, the tool starts from an empty mask.
     split : str
         Split of ``splits.json``.
@@ -400,7 +399,7 @@ def run_effort(
     """
     classes = task_classes(data_dir, task)
     target = target_for(len(classes))
-    refinements = DEFAULT_REFINEMENTS.get(task, ())
+    refinements = default_refinements(task)
     results: dict[str, tuple[list[int], list[bool]]] = {
         m: ([], []) for m in ("tool", "no_model", "polygon")
     }
@@ -410,15 +409,7 @@ def run_effort(
         empty = np.zeros_like(photo.gt)
         start = empty
         if predictor is not None:
-            predictor.set_image(photo.rgb)
-            proposal = predictor.predict()
-            start = apply_refinements(
-                refinements,
-                proposal.mask,
-                rgb=photo.rgb,
-                probs=proposal.probs if {"snap", "consensus"} & set(refinements) else None,
-                regions=levels[DEFAULT_LEVEL],
-            )
+            start = propose(photo.rgb, predictor, regions=levels[DEFAULT_LEVEL]).mask
         k = len(classes)
         tool = Operator(photo.gt, levels, k).run(start, target, max_actions)
         bare = Operator(photo.gt, levels, k, polygons=False).run(empty, target, max_actions)

@@ -8,102 +8,38 @@ full resolution with :mod:`fashion_annotator.core.metrics`.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.images import load_image, load_mask
-from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
+from fashion_annotator.core.labels import mapping_from_taxonomies_json
 from fashion_annotator.core.metrics import MeanIoUAccumulator, dice
+from fashion_annotator.core.samples import (
+    ALL_SPLIT,
+    DEFAULT_SPLIT,
+    TAXONOMIES_JSON,
+    Sample,
+    list_samples,
+    read_sample,
+    task_classes,
+)
 
-IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
-ALL_SPLIT = "all"
-DEFAULT_SPLIT = "val"
+__all__ = [
+    "ALL_SPLIT",
+    "DEFAULT_SPLIT",
+    "PredictFn",
+    "Sample",
+    "TaskScores",
+    "evaluate_dataset",
+    "list_samples",
+    "task_classes",
+]
 
 #: ``predict(photos) -> masks``: ``(H, W, 3) uint8`` photos to ``(H, W) uint8`` class masks.
 PredictFn = Callable[[list[np.ndarray]], list[np.ndarray]]
-
-
-@dataclass(frozen=True)
-class Sample:
-    """One photo of a plain mask-folder dataset and its label mask."""
-
-    name: str
-    image: Path
-    mask: Path
-
-
-def list_samples(data_dir: Path | str, split: str = DEFAULT_SPLIT) -> list[Sample]:
-    """List the photos of a split, in the order of ``splits.json`` (by name for ``"all"``).
-
-    Parameters
-    ----------
-    data_dir : Path or str
-        The dataset folder (``images/``, ``masks/``, optional ``splits.json``).
-    split : str
-        A split named in ``splits.json``, or ``"all"``. The default ``"val"`` falls back to
-        every photo when the dataset has no ``splits.json``.
-
-    Raises
-    ------
-    ValueError
-        When the folder has no ``images/``, the split is unknown, or a photo has no mask.
-    """
-    data_dir = Path(data_dir)
-    images_dir, masks_dir = data_dir / "images", data_dir / "masks"
-    if not images_dir.is_dir():
-        raise ValueError(f"{data_dir}: not a plain mask-folder dataset (no images/ folder)")
-    photos = {
-        p.stem: p
-        for p in sorted(images_dir.iterdir())
-        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    }
-    stems = sorted(photos)
-    splits_path = data_dir / "splits.json"
-    if split != ALL_SPLIT and splits_path.is_file():
-        try:
-            splits = json.loads(splits_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{splits_path}: not valid JSON ({exc})") from None
-        if not isinstance(splits, dict) or split not in splits:
-            names = sorted(splits) if isinstance(splits, dict) else []
-            raise ValueError(f"{splits_path}: no split {split!r} (has {names} and 'all')")
-        stems = [str(s) for s in splits[split]]
-    elif split not in (ALL_SPLIT, DEFAULT_SPLIT):
-        raise ValueError(f"{data_dir}: no splits.json, so split {split!r} is unknown (use 'all')")
-    samples = []
-    for stem in stems:
-        if stem not in photos:
-            raise ValueError(
-                f"{images_dir}: split {split!r} names {stem!r} but no such photo exists"
-            )
-        mask = masks_dir / f"{stem}.png"
-        if not mask.is_file():
-            raise ValueError(f"{mask}: mask for photo {photos[stem].name} is missing")
-        samples.append(Sample(stem, photos[stem], mask))
-    return samples
-
-
-def task_classes(data_dir: Path | str, task: str) -> list[str]:
-    """Class names of ``task`` as listed in the dataset's ``taxonomies.json``."""
-    path = Path(data_dir) / "taxonomies.json"
-    try:
-        taxonomies = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ValueError(f"{path}: missing; it maps the dataset's label ids to tasks") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
-    if task not in taxonomies:
-        raise ValueError(f"{path}: no task {task!r} (has {sorted(taxonomies)})")
-    classes = taxonomies[task].get("classes")
-    if not isinstance(classes, list) or len(classes) < 2:
-        raise ValueError(f"{path}: task {task!r} lists no classes")
-    return [str(c) for c in classes]
 
 
 def _json_float(value: float) -> float | None:
@@ -212,7 +148,7 @@ def evaluate_dataset(
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     classes = task_classes(data_dir, task)
-    mapping = mapping_from_taxonomies_json(Path(data_dir) / "taxonomies.json", task)
+    mapping = mapping_from_taxonomies_json(Path(data_dir) / TAXONOMIES_JSON, task)
     samples = list_samples(data_dir, split)[:limit]
     if not samples:
         raise ValueError(f"{data_dir}: split {split!r} has no photos")
@@ -220,13 +156,9 @@ def evaluate_dataset(
     predict_seconds = 0.0
     for start in range(0, len(samples), batch_size):
         batch = samples[start : start + batch_size]
-        photos = [load_image(s.image).rgb for s in batch]
-        truths = [
-            apply_mapping(load_mask(s.mask, shape=rgb.shape[:2]), mapping)
-            for s, rgb in zip(batch, photos, strict=True)
-        ]
+        photos, truths = zip(*(read_sample(s, mapping) for s in batch), strict=True)
         t0 = time.perf_counter()
-        preds = predict(photos)
+        preds = predict(list(photos))
         predict_seconds += time.perf_counter() - t0
         if len(preds) != len(batch):
             raise ValueError(f"predict returned {len(preds)} masks for {len(batch)} photos")

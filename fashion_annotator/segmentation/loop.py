@@ -7,7 +7,7 @@ active one, then for each round:
 1. **order**: the photos not yet corrected are ranked by the tool (model uncertainty with
    diversity, :mod:`fashion_annotator.segmentation.active`) or at random, and the next ones are
    taken until ``corrected`` reaches the round's figure;
-2. **correct**: each proposal, refined as the window refines it (``DEFAULT_REFINEMENTS``), is
+2. **correct**: each proposal, refined as the window refines it (``pipeline.propose``), is
    saved as the proposal shown, and the simulated operator of ``bench effort`` (same greedy
    oracle, superpixel levels and cost model) corrects it to the target (Dice 0.98 / pixel
    accuracy 0.97), recording its actions; the ground truth is saved as the operator's mask
@@ -43,23 +43,18 @@ from fashion_annotator.core.metrics import MeanIoUAccumulator, dice
 from fashion_annotator.segmentation.active import ORDERS, PhotoUncertainty, score_photo
 from fashion_annotator.segmentation.effort import Operator, target_for
 from fashion_annotator.segmentation.evaluation import list_samples, task_classes
-from fashion_annotator.segmentation.refine import DEFAULT_REFINEMENTS, apply_refinements
+from fashion_annotator.segmentation.pipeline import propose
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
 Progress = Callable[[str], None]
 
 
-def _correct(photo: np.ndarray, gt: np.ndarray, proposal: Any, task: str, k: int) -> tuple[np.ndarray, int]:
-    """The window's refined proposal and the simulated operator's actions to correct it."""
-    levels = compute_superpixels(photo).levels
-    refinements = DEFAULT_REFINEMENTS.get(task, ())
-    shown = apply_refinements(
-        refinements, proposal.mask, rgb=photo,
-        probs=proposal.probs if {"snap", "consensus"} & set(refinements) else None,
-        regions=levels[DEFAULT_LEVEL],
-    )  # fmt: skip
-    outcome = Operator(gt, levels, k).run(shown, target_for(k))
-    return shown, int(outcome.actions)
+def _correct(rgb: np.ndarray, gt: np.ndarray, predictor: Any, k: int) -> tuple[np.ndarray, int]:
+    """The proposal the window shows (model + the task's refinements) and the simulated
+    operator's actions to correct it, as in ``bench effort``."""
+    levels = compute_superpixels(rgb).levels
+    shown = propose(rgb, predictor, regions=levels[DEFAULT_LEVEL]).mask
+    return shown, int(Operator(gt, levels, k).run(shown, target_for(k)).actions)
 
 
 def _child_cpu_seconds() -> float:
@@ -171,7 +166,7 @@ def run_loop(
     try:
         ids = [project.add_image(s.image, copy=False).id for s in samples]
         start = Path(init_model) if init_model else default_model_path(task)
-        project.register_model(task, start, {}, [], activate=True)
+        project.models.register(task, start, {}, [], activate=True)
         log = work_dir / "train.log"
         corrected: list[int] = []
         out_rounds: list[dict[str, Any]] = []
@@ -192,10 +187,8 @@ def run_loop(
             for i in picked:
                 rgb = load_image(samples[i].image).rgb
                 gt = apply_mapping(load_mask(samples[i].mask, shape=rgb.shape[:2]), mapping)
-                predictor.set_image(rgb)
-                proposal = predictor.predict()
-                shown, n = _correct(rgb, gt, proposal, task, k)
-                version = str(proposal.model_version or "shipped")
+                shown, n = _correct(rgb, gt, predictor, k)
+                version = str(predictor.model_version or "shipped")
                 project.save_proposal(ids[i], task, shown, version)
                 project.save_mask(ids[i], task, gt, actions=n, source="operator", status="done")
                 actions.append(n)

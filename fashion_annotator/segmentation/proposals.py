@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ import cv2
 import numpy as np
 import torch
 
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.models.device import device_display_name, resolve_device
 from fashion_annotator.models.preprocess import (
     Geometry,
     InputSpec,
@@ -29,8 +31,11 @@ from fashion_annotator.models.preprocess import (
     stack_inputs,
     to_input,
 )
+from fashion_annotator.models.weights import ModelFileError, check_meta, load_model
 from fashion_annotator.resources import resource_path
+from fashion_annotator.segmentation.pipeline import Proposal
 
+#: Meta keys inference needs (the network is already built, so no ``arch``).
 REQUIRED_META = ("task", "classes", "input_size", "mean", "std")
 # Photos are pushed through the network in chunks of this many, to bound memory.
 DEFAULT_BATCH_SIZE = 8
@@ -40,113 +45,9 @@ CROP_MARGIN = 0.1
 CROP_MAX_AREA = 0.7
 
 
-class ModelLoadError(ValueError):
-    """A model file that cannot be used: missing, corrupt, or not matching its metadata.
-
-    Parameters
-    ----------
-    path : Path or str
-        The model file (``.safetensors``) or its metadata JSON.
-    reason : str
-        What is wrong with it, in words.
-    """
-
-    def __init__(self, path: Path | str, reason: str) -> None:
-        self.path = Path(path)
-        self.reason = reason
-        super().__init__(f"{self.path}: {reason}")
-
-
-class Proposal:
-    """A model's proposal for one photo.
-
-    Attributes
-    ----------
-    mask : (H, W) uint8
-        Class index per pixel in the task's taxonomy (0 is background).
-    probs : (K, H, W) float32
-        Class probabilities at full resolution, ``K = 2`` for binary tasks (``[1 - p, p]``).
-        Computed on first access when the proposal was built from logits, since it weighs
-        ``4 K H W`` bytes and most callers only want the mask.
-    task : str
-        The task (taxonomy name) the model was trained for.
-    model_version : str or None
-        The model's ``version`` from its metadata.
-    """
-
-    __slots__ = ("mask", "task", "model_version", "_probs", "_make_probs")
-
-    def __init__(
-        self,
-        mask: np.ndarray,
-        probs: np.ndarray | Callable[[], np.ndarray],
-        task: str,
-        model_version: str | None = None,
-    ) -> None:
-        self.mask = mask
-        self.task = task
-        self.model_version = model_version
-        if callable(probs):
-            self._probs, self._make_probs = None, probs
-        else:
-            self._probs, self._make_probs = probs, None
-
-    @property
-    def probs(self) -> np.ndarray:
-        if self._probs is None:
-            self._probs = self._make_probs()
-            self._make_probs = None
-        return self._probs
-
-    def __repr__(self) -> str:
-        h, w = self.mask.shape
-        return (
-            f"Proposal(task={self.task!r}, model_version={self.model_version!r}, shape=({h}, {w}))"
-        )
-
-
-def _as_int_pair(value: Any, path: Path) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in value)
-    except (TypeError, ValueError):
-        raise ModelLoadError(path, f"input_size must be [H, W], got {value!r}") from None
-    if h < 8 or w < 8:
-        raise ModelLoadError(path, f"input_size {value!r} is too small")
-    return h, w
-
-
-def _as_rgb_triplet(value: Any, key: str, path: Path) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=np.float32).reshape(3)
-    except (TypeError, ValueError):
-        raise ModelLoadError(path, f"{key} must be three numbers, got {value!r}") from None
-    if key == "std" and np.any(arr <= 0):
-        raise ModelLoadError(path, f"std must be positive, got {value!r}")
-    return arr
-
-
-def resolve_device(device: str | torch.device = "auto") -> torch.device:
-    """Return the torch device for ``device``: ``"auto"`` picks CUDA, else MPS, else CPU."""
-    if str(device) != "auto":
-        try:
-            return torch.device(device)
-        except RuntimeError as exc:
-            raise ValueError(f"unknown device {device!r}: {exc}") from None
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    mps = getattr(torch.backends, "mps", None)
-    if mps is not None and mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def device_display_name(device: torch.device) -> str:
-    """Name a device for the window: ``"CPU"``, the GPU's name, or ``"Apple GPU (MPS)"``."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    if device.type == "mps":
-        return "Apple GPU (MPS)"
-    return "CPU"
+#: The one error for unusable model files (missing, corrupt, mismatched): the same class as
+#: :class:`fashion_annotator.models.weights.ModelFileError`; ``.path`` and ``.reason``.
+ModelLoadError = ModelFileError
 
 
 def _logits_of(output: Any) -> torch.Tensor:
@@ -211,29 +112,16 @@ class Predictor:
         crop_pass: bool = False,
     ) -> None:
         self.path = Path(path) if path is not None else Path("<model>")
-        meta = dict(model.meta)
-        missing = [key for key in REQUIRED_META if key not in meta]
-        if missing:
-            raise ModelLoadError(self.path, f"metadata lacks {', '.join(missing)}")
+        meta = check_meta(dict(model.meta), self.path, REQUIRED_META)
         self.meta = meta
         self.task: str = str(meta["task"])
-        if not isinstance(meta["classes"], list) or len(meta["classes"]) < 2:
-            raise ModelLoadError(
-                self.path, f"classes must list two names or more, got {meta['classes']!r}"
-            )
         self.classes: tuple[str, ...] = tuple(meta["classes"])
         self.num_classes = len(self.classes)
         self.is_binary = self.num_classes == 2
-        self.input_size = _as_int_pair(meta["input_size"], self.path)
-        self.mean = _as_rgb_triplet(meta["mean"], "mean", self.path)
-        self.std = _as_rgb_triplet(meta["std"], "std", self.path)
-        try:
-            self.spec = InputSpec.from_meta(meta)
-        except ValueError as exc:
-            raise ModelLoadError(self.path, str(exc)) from None
+        self.spec = InputSpec.from_meta(meta)
+        self.input_size = self.spec.input_size
+        self.mean, self.std = self.spec.mean, self.spec.std
         self.threshold = float(meta.get("threshold", 0.5))
-        if not 0.0 < self.threshold < 1.0:
-            raise ModelLoadError(self.path, f"threshold must lie in (0, 1), got {self.threshold}")
         version = meta.get("version")
         self.model_version: str | None = None if version is None else str(version)
         self.device = resolve_device(device)
@@ -270,6 +158,7 @@ class Predictor:
         See :mod:`fashion_annotator.models.preprocess` (the same function training uses).
         """
         return to_input(rgb, self.spec)
+
     @torch.inference_mode()
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """Run the network on ``(N, 3, h, w)`` float32 input; return float32 logits on the CPU."""
@@ -366,27 +255,13 @@ class Predictor:
 def _load_file(path: Path, device: str | torch.device, crop_pass: bool = False) -> Predictor:
     if not path.is_file():
         raise ModelLoadError(path, "model file does not exist")
-    from fashion_annotator.models.weights import ModelFileError, load_model
-
     try:
         loaded = load_model(path)
-    except ModelFileError as exc:
-        raise ModelLoadError(exc.path, exc.reason) from None
+    except ModelFileError:
+        raise
     except Exception as exc:  # noqa: BLE001 - corrupt files fail in many ways inside safetensors/torch
         raise ModelLoadError(path, f"cannot load weights ({type(exc).__name__}: {exc})") from None
     return Predictor(loaded, device=device, path=path, crop_pass=crop_pass)
-
-
-def _active_model_path(project: Any, task: str) -> Path | None:
-    record = project.active_model(task)
-    if record is None:
-        return None
-    for attr in ("weights_path", "path"):
-        value = getattr(record, attr, None)
-        if value is not None:
-            path = Path(value)
-            return path if path.is_absolute() else Path(project.root) / path
-    return None
 
 
 def default_model_path(task: str) -> Path:
@@ -394,9 +269,20 @@ def default_model_path(task: str) -> Path:
     return resource_path("models", f"{task}.safetensors")
 
 
+def model_path(task: str, project: ProjectStore | None = None) -> Path | None:
+    """The one model lookup: the project's active model for ``task``, else the shipped default,
+    else None. (An explicit model file, when a caller has one, wins over both.)"""
+    if project is not None:
+        record = project.models.active(task)
+        if record is not None:
+            return Path(record.path)
+    shipped = default_model_path(task)
+    return shipped if shipped.is_file() else None
+
+
 def load_predictor(
     task_or_path: str | Path,
-    project: Any = None,
+    project: ProjectStore | None = None,
     device: str | torch.device = "auto",
     *,
     crop_pass: bool = False,
@@ -428,16 +314,11 @@ def load_predictor(
     if is_path:
         return _load_file(Path(task_or_path), device, crop_pass)
     task = text
-    if project is not None:
-        active = _active_model_path(project, task)
-        if active is not None:
-            predictor = _load_file(active, device, crop_pass)
-            _check_task(predictor, task)
-            return predictor
-    path = default_model_path(task)
-    if not path.is_file():
+    path = model_path(task, project)
+    if path is None:
         raise ModelLoadError(
-            path, f"no model for task {task!r}: no active project model and no shipped default"
+            default_model_path(task),
+            f"no model for task {task!r}: no active project model and no shipped default",
         )
     predictor = _load_file(path, device, crop_pass)
     _check_task(predictor, task)

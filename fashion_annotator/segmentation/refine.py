@@ -8,7 +8,7 @@
   (colour models learnt from the sure inside and outside).
 - :func:`clean_mask`: relabel small islands and fill holes.
 
-:func:`apply_refinements` chains them by name; :data:`DEFAULT_REFINEMENTS` lists, per task,
+:func:`apply_refinements` chains them by name; :func:`default_refinements` reads, per task (from its task spec),
 those that raised the score on CCP val (``fashion-annotator bench refine``, docs/superpixels.md).
 """
 
@@ -20,12 +20,16 @@ import cv2
 import numpy as np
 
 from fashion_annotator.core import masks as mask_ops
+from fashion_annotator.core.tasks import available_tasks, task_spec
 
-#: Refinements that improved CCP val scores, applied to every proposal the window shows.
-DEFAULT_REFINEMENTS: dict[str, tuple[str, ...]] = {
-    "garment": ("snap", "grabcut"),
-    "parsing7": ("consensus",),
-}
+
+def default_refinements(task: str) -> tuple[str, ...]:
+    """The refinements applied to every proposal of ``task`` (its task spec's list; none for
+    tasks without a shipped spec). Chosen by ``bench refine`` on CCP val."""
+    if task not in available_tasks():
+        return ()
+    return task_spec(task).refinements
+
 
 #: Every refinement :func:`apply_refinements` knows, in the order the bench reports them.
 REFINEMENTS: tuple[str, ...] = ("snap", "consensus", "grabcut", "clean")
@@ -194,6 +198,9 @@ def grabcut_band(
     if not (gc_small == cv2.GC_FGD).any() or not (gc_small == cv2.GC_BGD).any():
         return out
     bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    # GrabCut seeds its colour models' k-means from OpenCV's RNG: a fixed seed makes the same
+    # photo give the same proposal wherever it is computed (window, QA, benchmarks).
+    cv2.setRNGSeed(0)
     cv2.grabCut(bgr, gc_small, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     decided = ((gc_small == cv2.GC_FGD) | (gc_small == cv2.GC_PR_FGD)).astype(np.uint8)
     if factor < 1.0:

@@ -8,6 +8,7 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QWidget
 
+from fashion_annotator.core.tasks import available_tasks, task_spec
 from fashion_annotator.ui.icons import icon
 
 TOOLS = (  # name, menu text, shortcut
@@ -18,14 +19,13 @@ TOOLS = (  # name, menu text, shortcut
     ("fill", "&Fill", "F"),
     ("pick", "Pick &label", "I"),
 )
-TASK_TITLES = {"garment": "Garment cutout", "person": "Person", "parsing7": "Parsing"}
 
 Keys = str | QKeySequence.StandardKey | Sequence[str] | None
 
 
 def task_title(task: str) -> str:
     """Display name of a task."""
-    return TASK_TITLES.get(task, task.capitalize())
+    return task_spec(task).title if task in available_tasks() else task.capitalize()
 
 
 def make_action(

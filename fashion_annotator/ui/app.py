@@ -14,14 +14,13 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication, QStandardPaths
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from fashion_annotator.core.images import ImageLoadError
+from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, Project
 from fashion_annotator.resources import resource_path
 
 ORGANIZATION = "FashionAnnotator"
 APPLICATION = "fashion-annotator"
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"}
 PROJECT_SUBDIR = "annotations"
 
 

@@ -19,7 +19,7 @@ def image_notes(project, opened: OpenImage) -> list[str]:
         notes.append(f"Read-only: {opened.lease_holder} is editing this image.")
     image_id = int(opened.doc.image_id)
     if project.image(image_id).status == "rejected":
-        decision = project.last_decision(image_id)
+        decision = project.decisions.last(image_id)
         if decision is not None:
             reason = decision.reason or "no reason given"
             extra = f" — {decision.text}" if decision.text else ""

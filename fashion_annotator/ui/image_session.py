@@ -145,7 +145,7 @@ class ImageSession(QObject):
             return False
         lease_holder = None
         try:
-            self.project.acquire_lease(image_id, ttl_s=LEASE_TTL_S)
+            self.project.leases.acquire(image_id, ttl_s=LEASE_TTL_S)
         except LeaseHeld as held:
             if not crashed_holder(held.holder) and not self.ask_lease_held(
                 held.holder, held.expires
@@ -166,7 +166,7 @@ class ImageSession(QObject):
             doc = AnnotationDocument(image_id, photo.rgb, masks, proposals)
         except (ImageLoadError, ProjectError, ValueError) as exc:
             if lease_holder is None:
-                self.project.release_lease(image_id)
+                self.project.leases.release(image_id)
             self.error.emit(str(exc))
             return False
         doc.seconds, doc.actions = self._effort_so_far(image_id)
@@ -219,7 +219,7 @@ class ImageSession(QObject):
     def _cached_superpixels(self, image_id: int) -> sp.SuperpixelHierarchy | None:
         arrays = {}
         for name in ("fine", "luts"):
-            value = self.project.load_cache(image_id, f"{sp.CACHE_KEY}-{name}")
+            value = self.project.cache.load(image_id, f"{sp.CACHE_KEY}-{name}")
             if value is None:
                 return None
             arrays[name] = value
@@ -243,7 +243,7 @@ class ImageSession(QObject):
             arrays = sp.superpixels_to_arrays(job.value)
             try:
                 for name, array in arrays.items():
-                    self.project.save_cache(job.image_id, f"{sp.CACHE_KEY}-{name}", array)
+                    self.project.cache.save(job.image_id, f"{sp.CACHE_KEY}-{name}", array)
             except ProjectError as exc:
                 self.message.emit(f"Superpixels not cached: {exc}")
             self._set_hierarchy(job.value)
@@ -348,7 +348,7 @@ class ImageSession(QObject):
         image_id = self.image_id
         self._lease_timer.stop()
         if not self.current.read_only and image_id is not None:
-            self.project.release_lease(image_id)
+            self.project.leases.release(image_id)
         self.jobs.next_generation()
         self.current = None
         return True
@@ -356,7 +356,7 @@ class ImageSession(QObject):
     def _renew_lease(self) -> None:
         if self.current is not None and not self.current.read_only:
             try:
-                self.project.acquire_lease(int(self.current.doc.image_id), ttl_s=LEASE_TTL_S)
+                self.project.leases.acquire(int(self.current.doc.image_id), ttl_s=LEASE_TTL_S)
             except LeaseHeld as held:
                 self.error.emit(f"Lost the lease on this image to {held.holder}")
 

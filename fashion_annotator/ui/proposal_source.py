@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import proposals as prop
 
 
@@ -22,7 +24,7 @@ class ProposalSource:
     Parameters
     ----------
     project : Project
-        The open project (only :meth:`Project.active_model` is read, from the loading thread,
+        The open project (only :meth:`Project.models.active` is read, from the loading thread,
         through :func:`~fashion_annotator.segmentation.proposals.load_predictor`).
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``...
@@ -31,7 +33,9 @@ class ProposalSource:
         (False: such a task has no model, which tests use to get a known starting mask).
     """
 
-    def __init__(self, project: Any, device: str = "auto", use_shipped: bool = True) -> None:
+    def __init__(
+        self, project: ProjectStore, device: str = "auto", use_shipped: bool = True
+    ) -> None:
         self.project = project
         self.device = device
         self.use_shipped = use_shipped
@@ -43,7 +47,7 @@ class ProposalSource:
 
     def prepare(self, task: str) -> None:
         """Read the task's active model from the project (GUI thread: SQLite is thread-bound)."""
-        record = self.project.active_model(task)
+        record = self.project.models.active(task)
         self._active_paths[task] = None if record is None else record.path
 
     def reload(self, task: str | None = None) -> None:
@@ -73,46 +77,18 @@ class ProposalSource:
                 self._predictors[task] = loaded
             return self._predictors[task]
 
-    def predict(self, task: str, rgb: np.ndarray) -> prop.Proposal | None:
-        """Run the task's model on ``rgb`` ((H, W, 3) uint8); None without a model."""
+    def propose(
+        self, task: str, rgb: np.ndarray, regions: np.ndarray | None
+    ) -> tuple[prop.Proposal, np.ndarray] | None:
+        """The task's proposal through :func:`~fashion_annotator.segmentation.pipeline.propose`
+        (worker thread): ``(proposal, refined mask)``, or None without a model.
+
+        ``regions`` are the default superpixel level, or None while they are being computed
+        (then the refinements that need them are left out).
+        """
         predictor = self.predictor(task)
         if predictor is None:
             return None
         with self._lock:
-            predictor.set_image(rgb)
-            return predictor.predict()
-
-    def propose(
-        self, task: str, rgb: np.ndarray, regions: np.ndarray | None
-    ) -> tuple[prop.Proposal, np.ndarray] | None:
-        """Predict and refine in one go (worker thread): ``(proposal, refined mask)`` or None."""
-        proposal = self.predict(task, rgb)
-        if proposal is None:
-            return None
-        return proposal, refine_proposal(proposal, task, rgb, regions)
-
-
-def refine_proposal(
-    proposal: prop.Proposal, task: str, rgb: np.ndarray, regions: np.ndarray | None
-) -> np.ndarray:
-    """Return the proposal's mask after the task's default refinements, ``(H, W) uint8``.
-
-    Parameters
-    ----------
-    proposal : Proposal
-        The model output (mask and lazily computed probabilities).
-    task : str
-        Selects ``refine.DEFAULT_REFINEMENTS[task]``.
-    rgb : (H, W, 3) uint8
-        The photo.
-    regions : (H, W) int32 or None
-        Superpixels of the default level; refinements that need them are left out while the
-        superpixels are still being computed.
-    """
-    from fashion_annotator.segmentation import refine
-
-    names = refine.DEFAULT_REFINEMENTS.get(task, ())
-    if regions is None:
-        names = tuple(n for n in names if n not in ("snap", "consensus"))
-    probs = proposal.probs if "consensus" in names or "snap" in names else None
-    return refine.apply_refinements(names, proposal.mask, rgb=rgb, probs=probs, regions=regions)
+            proposal = pipeline.propose(rgb, predictor, regions=regions, compute_regions=False)
+        return proposal, proposal.mask

@@ -60,7 +60,7 @@ class RescoreThread(QThread):
                 self.cache_key = prediction_cache_key(self.task, predictor.model_version)
 
                 def keep(image_id: int, mask) -> None:
-                    project.save_cache(image_id, self.cache_key, mask)
+                    project.cache.save(image_id, self.cache_key, mask)
 
                 rows = rescore_with_model(
                     project, self.task, predictor, batch_size=self.batch_size,

@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import replace
-from typing import Any
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa import decisions
 from fashion_annotator.qa.report import build_html, write_csv, write_html
@@ -76,7 +76,7 @@ class ReviewView(QWidget):
     openImageRequested = Signal(int)
     decisionRecorded = Signal(int, str)
 
-    def __init__(self, project: Any, parent: QWidget | None = None) -> None:
+    def __init__(self, project: ProjectStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.project = project
         self.task = project.tasks[0]
@@ -254,7 +254,7 @@ class ReviewView(QWidget):
             self.select_image(selected.image_id)
 
     def _reread(self, row: ImageScore) -> ImageScore:
-        last = self.project.last_decision(row.image_id, self.task)
+        last = self.project.decisions.last(row.image_id, self.task)
         return replace(
             row,
             status=self.project.image(row.image_id).status,
@@ -324,7 +324,7 @@ class ReviewView(QWidget):
         saved = self.project.load_mask(row.image_id, self.task)
         if row.reference == MODEL:
             key = self._model_rows[self.task][1]
-            reference, name = self.project.load_cache(row.image_id, key), "Current model"
+            reference, name = self.project.cache.load(row.image_id, key), "Current model"
         else:
             reference = shown_proposal(self.project, row.image_id, self.task, row.saved_at)
             name = "Proposal shown"

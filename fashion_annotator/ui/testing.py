@@ -35,7 +35,7 @@ def make_template(folder: Path, ccp_dir: Path) -> Path:
             record = project.add_image(ccp_dir / "images" / f"{stem}.jpg")
             hierarchy = sp.compute_superpixels(project.load_photo(record.id).rgb)
             for name, array in sp.superpixels_to_arrays(hierarchy).items():
-                project.save_cache(record.id, f"{sp.CACHE_KEY}-{name}", array)
+                project.cache.save(record.id, f"{sp.CACHE_KEY}-{name}", array)
     return root
 
 
@@ -163,4 +163,4 @@ def add_tiny_model(project: Project, folder: Path, task: str = "garment") -> Non
     }  # fmt: skip
     path = folder / f"{task}-tiny.safetensors"
     save_model(path, UNet(**arch).eval(), meta)
-    project.register_model(task, path, {}, [], activate=True)
+    project.models.register(task, path, {}, [], activate=True)

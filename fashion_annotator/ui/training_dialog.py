@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.training_set import (
     MIN_TRAIN,
     MIN_VAL,
@@ -131,7 +132,7 @@ class RetrainDialog(QDialog):
 
     def __init__(
         self,
-        project: Any,
+        project: ProjectStore,
         task: str,
         parent: QWidget | None = None,
         extra_args: Sequence[str] = (),
@@ -251,7 +252,7 @@ class RetrainDialog(QDialog):
 
     @staticmethod
     def _device_text(device: str) -> str:
-        from fashion_annotator.segmentation.proposals import device_display_name, resolve_device
+        from fashion_annotator.models.device import device_display_name, resolve_device
 
         return f"Trains on: {device_display_name(resolve_device(device))}"
 
@@ -315,7 +316,7 @@ class RetrainDialog(QDialog):
         if self.result is None:
             return
         version = self.result.get("version")
-        self.project.set_active_model(self.task, version)
+        self.project.models.set_active(self.task, version)
         self.use_button.setEnabled(False)
         self.status_label.setText(f"Model v{version} is now the active {self.task} model")
         self.modelPromoted.emit(self.task, version)

@@ -19,7 +19,7 @@ from fashion_annotator.ui.background_retrain import NICENESS, BackgroundRetraine
 from fashion_annotator.ui.model_history import ModelHistoryDialog
 from fashion_annotator.ui.testing import Answers, add_tiny_model, make_template, open_window
 
-TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch"]
+TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch", "--epochs", "2"]
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +91,7 @@ def test_background_retrain_every_n_masks_low_priority_and_kept_when_not_better(
     # a tiny model trained from scratch in seconds is not better than the shipped one
     assert finished.args == ["kept"]
     assert "not better on the same val images" in bar.currentMessage()
-    assert loop_project.active_model("garment") is None
+    assert loop_project.models.active("garment") is None
     assert len(loop_project.models("garment")) == 1
     assert retrainer.baseline == 9 and not retrainer.check()
 

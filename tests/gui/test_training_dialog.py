@@ -51,7 +51,7 @@ def test_dialog_states_which_masks_count(qtbot, project):
 def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
     for _ in range(3):
         add_tiny_model(project, tmp_path)
-    project.set_active_model("garment", 1)
+    project.models.set_active("garment", 1)
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
     dialog.epochs_spin.setValue(2)

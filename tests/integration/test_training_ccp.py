@@ -16,9 +16,10 @@ import pytest
 import torch
 
 from fashion_annotator.cli import main
+from fashion_annotator.core.samples import read_sample
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.models.weights import load_model
-from training.data import list_samples, read_label_mask, read_rgb, split_samples, task_mapping
+from training.data import list_samples, split_samples, task_mapping
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["--model-size", "tiny", "--threads", "1", "--json-progress", "--batch-size", "2"]
@@ -49,7 +50,7 @@ def project(tmp_path: Path, ccp_dir: Path) -> Path:
     with Project.create(root, tasks=("garment",)) as p:
         for s in train[:6]:
             record = p.add_image(s.image)
-            mask = lut[read_label_mask(s.mask, read_rgb(s.image).shape[:2])]
+            mask = lut[read_sample(s)[1]]
             p.save_mask(record.id, "garment", mask)
             p.set_status(record.id, "done")
     return root

@@ -159,6 +159,26 @@ def load_joint(path: Path, device: torch.device) -> tuple[UNet, InputSpec]:
     return net.to(device).eval(), InputSpec.from_meta(meta)
 
 
+def joint_from_models(files: dict[str, Path], size: str = "small") -> tuple[UNet, dict[str, Any]]:
+    """A joint network started from single-task model files of the same trunk architecture.
+
+    The trunk comes from ``files["parsing7"]``; each task's slice of the last layer from its own
+    file (the shipped person and garment models were fine-tuned apart, so their heads start
+    close to, not exactly on, the parsing trunk's features; fine-tuning aligns them).
+    Returns the network and the parsing model's meta (its normalisation is kept).
+    """
+    from fashion_annotator.models.weights import load_model
+
+    loaded = {t: load_model(f) for t, f in files.items()}
+    net = build_net(size)
+    state = {k: v.clone() for k, v in loaded["parsing7"].module.state_dict().items() if not k.startswith("head.")}
+    weight = torch.cat([loaded[t].module.state_dict()["head.weight"] for t in PSEUDO_TASKS])
+    bias = torch.cat([loaded[t].module.state_dict()["head.bias"] for t in PSEUDO_TASKS])
+    state["head.weight"], state["head.bias"] = weight, bias
+    net.load_state_dict(state)
+    return net, loaded["parsing7"].meta
+
+
 @torch.no_grad()
 def joint_outputs(net: UNet, spec: InputSpec, rgb: np.ndarray, device: torch.device,
                   parsing_probs: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
@@ -367,15 +387,21 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if args.pseudo:
         pi, pl = load_pseudo(Path(args.pack), Path(args.pseudo), device, args.limit)
         images, labels = torch.cat([images, pi]), torch.cat([labels, pl])
+    net = build_net(args.size).to(device)
+    if args.init == "shipped":
+        from fashion_annotator.segmentation.proposals import default_model_path
+
+        shipped, init_meta = joint_from_models({t: default_model_path(t) for t in PSEUDO_TASKS}, args.size)
+        net.load_state_dict(shipped.state_dict())
+        pack.mean, pack.std = list(init_meta["mean"]), list(init_meta["std"])
+    elif args.init:
+        init, _ = load_joint(Path(args.init), device)
+        net.load_state_dict(init.state_dict())
     spec = InputSpec.from_meta({
         "resize": "letterbox", "long_side": args.long_side, "stride": 32,
         "input_size": [args.long_side, round(args.long_side * 2 / 3)], "mean": pack.mean, "std": pack.std,
     })  # fmt: skip
     cfg = AugConfig(long_side=args.long_side) if args.aug == "full" else AugConfig.basic(args.long_side)
-    net = build_net(args.size).to(device)
-    if args.init:
-        init, _ = load_joint(Path(args.init), device)
-        net.load_state_dict(init.state_dict())
     teacher = load_joint(Path(args.teacher), device)[0] if args.teacher else None
     counts = np.bincount(pack.train_labels[:, 0].flatten().cpu().numpy(), minlength=256)[:7]
     weights = frequency_weights(torch.from_numpy(counts)).to(device)
@@ -495,12 +521,13 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--off-ccp-photos", type=int, default=40, help="val photos scored per off-CCP framing")
     t.add_argument("--teacher", help="joint.safetensors of a teacher to distil from")
     t.add_argument("--distill-weight", type=float, default=1.0)
-    t.add_argument("--init", help="joint.safetensors to start from")
+    t.add_argument("--init", help="joint.safetensors to start from, or 'shipped' (resources/models)")
+    t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.add_argument("--limit", type=int, help="photos per split (tests)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto")
     args = parser.parse_args(argv)
-    torch.set_num_threads(max(1, min(4, torch.get_num_threads())))
+    torch.set_num_threads(getattr(args, "threads", None) or max(1, min(4, torch.get_num_threads())))
     if args.command == "relabel":
         device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
         relabel(Path(args.pack), args.teacher, Path(args.out), device, args.confidence, args.limit)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.core.images import load_image
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
@@ -90,5 +91,6 @@ def export_cutouts(project: Project, out: str | Path, task: str) -> ExportSummar
         rgb = project.load_photo(record.id).rgb
         alpha = np.where(mask > 0, 255, 0).astype(np.uint8)
         rgba = np.dstack([rgb, alpha])
-        Image.fromarray(rgba, "RGBA").save(out / f"{stem}.png")
+        with atomic_path(out / f"{stem}.png") as tmp:
+            Image.fromarray(rgba, "RGBA").save(tmp, format="PNG")
     return summary

@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
@@ -201,7 +202,7 @@ def export_coco(project: Project, out: str | Path, task: str) -> ExportSummary:
         if i > 0
     ]
     coco = {"images": images, "annotations": annotations, "categories": categories}
-    (out / ANNOTATIONS_JSON).write_text(json.dumps(coco), encoding="utf-8")
+    atomic_write_text(out / ANNOTATIONS_JSON, json.dumps(coco))
     return summary
 
 

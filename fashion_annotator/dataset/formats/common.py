@@ -9,11 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.core.images import PHOTO_SUFFIXES
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
-
-PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp"})
 
 FILE_ERRORS = (ValueError, OSError, ProjectError, LeaseHeld, sqlite3.Error)
 """What one bad file may raise; caught per file so a batch goes on with the rest."""

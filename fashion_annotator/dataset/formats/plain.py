@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.core.atomic import atomic_write_bytes, atomic_write_text
 from fashion_annotator.core.images import encode_mask_png, load_mask
 from fashion_annotator.core.labels import (
     LabelMapping,
@@ -136,10 +137,10 @@ def export_plain(project: Project, out: str | Path, task: str) -> ExportSummary:
     summary = ExportSummary(out)
     for record, stem, mask in masked_images(project, task, summary):
         shutil.copyfile(record.path, out / "images" / f"{stem}{record.path.suffix.lower()}")
-        (out / "masks" / f"{stem}.png").write_bytes(encode_mask_png(mask, taxonomy.colors))
+        atomic_write_bytes(out / "masks" / f"{stem}.png", encode_mask_png(mask, taxonomy.colors))
     labels = {str(i): name for i, name in enumerate(taxonomy.names)}
-    (out / "labels.json").write_text(json.dumps(labels, indent=1), encoding="utf-8")
+    atomic_write_text(out / "labels.json", json.dumps(labels, indent=1))
     identity = {str(i): i for i in range(taxonomy.num_classes)}
     table = {task: {"classes": list(taxonomy.names), "from_ids": identity}}
-    (out / TAXONOMIES_JSON).write_text(json.dumps(table, indent=1), encoding="utf-8")
+    atomic_write_text(out / TAXONOMIES_JSON, json.dumps(table, indent=1))
     return summary

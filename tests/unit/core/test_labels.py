@@ -259,6 +259,7 @@ def test_shipped_json_files_self_consistent() -> None:
     for path in sorted(resource_path("taxonomies").glob("*.json")):
         raw = json.loads(path.read_text())
         assert raw["name"] == path.stem
-        assert set(raw) == {"name", "classes"}
+        assert set(raw) == {"name", "task", "classes"}
+        assert set(raw["task"]) == {"title", "primary_metric", "refinements"}
         for entry in raw["classes"]:
             assert set(entry) == {"name", "color", "shortcut"}

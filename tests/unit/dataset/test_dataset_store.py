@@ -13,9 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import ImageLoadError, load_image, load_mask
 from fashion_annotator.dataset import schema, store
-from fashion_annotator.dataset.atomic import atomic_write_bytes
 from fashion_annotator.dataset.store import INDEX_NAME, Project, ProjectError
 
 

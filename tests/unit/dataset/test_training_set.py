@@ -40,7 +40,7 @@ def garment_project(tmp_path, write_photo):
         proj.save_mask(ids[3], "garment", proposal, status="in_progress")  # opened, untouched
         proj.save_mask(ids[4], "garment", _mask(2, 20), status="approved")  # edited, approved
         proj.save_mask(ids[5], "garment", _mask(5, 20), status="done")
-        proj.record_decision(ids[5], "garment", "reject", reason="wrong label")
+        proj.decisions.record(ids[5], "garment", "reject", reason="wrong label")
         yield proj, ids
 
 

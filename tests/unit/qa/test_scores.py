@@ -76,20 +76,24 @@ def test_effort_adds_up_over_versions(scored_project):
 
 
 class ShiftPredictor:
-    """Predicts the saved square moved right by ``shift`` columns, and counts its batches."""
+    """Predicts the saved square moved right by ``shift`` columns, and counts the photos seen.
+
+    Its task has no task spec, so the proposal pipeline applies no refinements to it.
+    """
+
+    task = "shifted-square"
 
     def __init__(self, shift: int) -> None:
         self.shift = shift
-        self.batches: list[int] = []
+        self.photos = 0
 
-    def predict_batch(self, images, batch_size=8):
-        self.batches.append(len(images))
-        out = []
-        for rgb in images:
-            assert rgb.shape == (*SHAPE, 3)
-            mask = square(5, 5 + self.shift, 15, 15 + self.shift)
-            out.append(Proposal(mask, None, "garment", "shift"))
-        return out
+    def set_image(self, rgb):
+        assert rgb.shape == (*SHAPE, 3)
+        self.photos += 1
+
+    def predict(self):
+        mask = square(5, 5 + self.shift, 15, 15 + self.shift)
+        return Proposal(mask, None, self.task, "shift")
 
 
 def test_rescore_with_model_batches_and_reports_progress(scored_project):
@@ -98,7 +102,7 @@ def test_rescore_with_model_batches_and_reports_progress(scored_project):
     seen = []
     rows = rescore_with_model(project, "garment", predictor, batch_size=3,
                               progress=lambda d, t: seen.append((d, t)))  # fmt: skip
-    assert predictor.batches == [3, 1]
+    assert predictor.photos == 4
     assert seen == [(0, 4), (3, 4), (4, 4)]
     assert all(r.reference == "model" for r in rows)
     assert all(r.score == pytest.approx(0.5) for r in rows)  # 50 of 100 pixels overlap
@@ -108,8 +112,8 @@ def test_rescore_stops_when_cancelled(scored_project):
     project, _ = scored_project
     predictor = ShiftPredictor(shift=0)
     rows = rescore_with_model(project, "garment", predictor, batch_size=2,
-                              cancelled=lambda: len(predictor.batches) >= 1)  # fmt: skip
-    assert len(rows) == 2 and predictor.batches == [2]
+                              cancelled=lambda: predictor.photos >= 1)  # fmt: skip
+    assert len(rows) == 2 and predictor.photos == 2
 
 
 def test_parsing_task_without_masks_scores_nothing(project, tmp_path):

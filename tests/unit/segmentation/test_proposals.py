@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from fashion_annotator.dataset.store import Project
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
 from fashion_annotator.segmentation import proposals
@@ -176,7 +177,7 @@ def test_missing_json_is_refused(garment_file):
     [
         ({"classes": list(PARTS)}, "3 classes"),
         ({"input_size": "big"}, "input_size must be"),
-        ({"std": [0.2, 0.0, 0.2]}, "std must be positive"),
+        ({"std": [0.2, 0.0, 0.2]}, "std positive"),
         ({"threshold": 1.5}, "threshold must lie"),
         ({"classes": ["only"]}, "two names or more"),
     ],
@@ -225,12 +226,12 @@ def test_load_predictor_by_task_prefers_project_active_model(tmp_path, monkeypat
     save_tiny(shipped / "models" / "garment.safetensors", version="shipped")
     assert load_predictor("garment", device="cpu").model_version == "shipped"
 
-    own = save_tiny(tmp_path / "project" / "v2.safetensors", version="2")
-    records = {"garment": SimpleNamespace(task="garment", version=2, path=own)}
-    project = SimpleNamespace(root=tmp_path / "project", active_model=records.get)
-    assert load_predictor("garment", project=project, device="cpu").model_version == "2"
-    records.clear()
-    assert load_predictor("garment", project=project, device="cpu").model_version == "shipped"
+    own = save_tiny(tmp_path / "out" / "own.safetensors", version="2")
+    with Project.create(tmp_path / "project", tasks=("garment",)) as project:
+        project.models.register("garment", own, {}, [], activate=True)
+        assert load_predictor("garment", project=project, device="cpu").model_version == "2"
+        project.models.set_active("garment", None)
+        assert load_predictor("garment", project=project, device="cpu").model_version == "shipped"
 
 
 def test_load_predictor_checks_the_task(tmp_path, monkeypatch):

@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fashion_annotator.core.tasks import available_tasks
 from fashion_annotator.segmentation.refine import (
-    DEFAULT_REFINEMENTS,
     REFINEMENTS,
     apply_refinements,
     clean_mask,
     consensus_relabel,
+    default_refinements,
     grabcut_band,
     snap_to_regions,
 )
@@ -112,4 +113,5 @@ def test_apply_refinements_chains_by_name_and_checks_inputs() -> None:
         apply_refinements(["sharpen"], mask)
     with pytest.raises(ValueError, match="needs"):
         apply_refinements(["consensus"], mask, regions=regions)
-    assert set(REFINEMENTS) >= {n for names in DEFAULT_REFINEMENTS.values() for n in names}
+    assert set(REFINEMENTS) >= {n for t in available_tasks() for n in default_refinements(t)}
+    assert default_refinements("garment") == ("snap", "grabcut")

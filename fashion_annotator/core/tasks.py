@@ -1,0 +1,113 @@
+"""One definition per task, read from its taxonomy file's ``"task"`` block.
+
+A taxonomy file (``resources/taxonomies/NAME.json``) may carry::
+
+    "task": {"title": "Garment cutout", "primary_metric": "median_dice",
+             "refinements": ["snap", "grabcut"]}
+
+``title`` is what the window and reports show, ``primary_metric`` the validation figure that
+ranks models (training promotion) and decides QA's per-image score (``median_dice`` and
+``mean_dice``: Dice; ``miou``: mean foreground IoU), ``refinements`` the refinement chain
+applied to every model proposal (names of :data:`fashion_annotator.segmentation.refine.REFINEMENTS`).
+A missing block or key takes the defaults: the capitalised name, ``median_dice`` for two-class
+tasks and ``miou`` otherwise, no refinements. QA, training, the window and the command line
+read :func:`task_spec` instead of naming tasks in code.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fashion_annotator.core.labels import Taxonomy, available_taxonomies, load_taxonomy
+from fashion_annotator.resources import resource_path
+
+#: Validation figures a task may rank models by.
+PRIMARY_METRICS: tuple[str, ...] = ("median_dice", "mean_dice", "miou")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What the application knows about one task.
+
+    Attributes
+    ----------
+    name : str
+        The task (taxonomy) name.
+    title : str
+        Shown to people ("Garment cutout").
+    taxonomy : Taxonomy
+    primary_metric : str
+        One of :data:`PRIMARY_METRICS`.
+    refinements : tuple of str
+        Applied in order to every model proposal.
+    """
+
+    name: str
+    title: str
+    taxonomy: Taxonomy
+    primary_metric: str
+    refinements: tuple[str, ...]
+
+    @property
+    def binary(self) -> bool:
+        """Two classes (background / foreground): a sigmoid network."""
+        return self.taxonomy.is_binary
+
+    @property
+    def uses_dice(self) -> bool:
+        """Whether per-image scores are Dice (else mean foreground IoU)."""
+        return self.primary_metric in ("median_dice", "mean_dice")
+
+
+def default_primary_metric(binary: bool) -> str:
+    """The primary metric of a task without a spec: median Dice if binary, else mIoU."""
+    return "median_dice" if binary else "miou"
+
+
+def spec_from_dict(taxonomy: Taxonomy, block: Mapping[str, Any] | None, source: str) -> TaskSpec:
+    """Build a :class:`TaskSpec` from a taxonomy and its ``"task"`` block (None: defaults).
+
+    Raises
+    ------
+    ValueError
+        A malformed block, naming ``source`` and the key.
+    """
+    block = {} if block is None else block
+    if not isinstance(block, Mapping):
+        raise ValueError(f"{source}: 'task' must be an object")
+    title = block.get("title", taxonomy.name.capitalize())
+    if not isinstance(title, str) or not title:
+        raise ValueError(f"{source}: task 'title' must be a non-empty string")
+    metric = block.get("primary_metric", default_primary_metric(taxonomy.is_binary))
+    if metric not in PRIMARY_METRICS:
+        raise ValueError(f"{source}: task 'primary_metric' {metric!r} not one of {PRIMARY_METRICS}")
+    refinements = block.get("refinements", [])
+    if not isinstance(refinements, list) or not all(isinstance(r, str) for r in refinements):
+        raise ValueError(f"{source}: task 'refinements' must be a list of names")
+    return TaskSpec(taxonomy.name, title, taxonomy, metric, tuple(refinements))
+
+
+@functools.cache
+def task_spec(name: str) -> TaskSpec:
+    """The spec of a shipped task; ``ValueError`` for an unknown one."""
+    if name not in available_taxonomies():
+        raise ValueError(f"unknown task {name!r}; tasks: {', '.join(available_taxonomies())}")
+    path = resource_path("taxonomies", f"{name}.json")
+    block = json.loads(path.read_text(encoding="utf-8")).get("task")
+    return spec_from_dict(load_taxonomy(name), block, str(path))
+
+
+def available_tasks() -> list[str]:
+    """Names of the shipped tasks, sorted."""
+    return available_taxonomies()
+
+
+def primary_metric(task: str, binary: bool) -> str:
+    """The primary metric of ``task``: its spec's, or the default for tasks without one."""
+    if task in available_taxonomies():
+        return task_spec(task).primary_metric
+    return default_primary_metric(binary)

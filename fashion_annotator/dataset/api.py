@@ -1,0 +1,308 @@
+"""The public surface of a project store, as protocols: what the other layers may use.
+
+:class:`fashion_annotator.dataset.store.Project` (SQLite + PNG files) implements
+:class:`ProjectStore`; another backend implements the same protocol and its four parts
+(:class:`ModelsPart`, :class:`DecisionsPart`, :class:`CachePart`, :class:`LeasesPart`). Code
+outside ``dataset/`` annotates ``project: ProjectStore``, never the concrete class.
+
+:class:`LegacyNames` maps the method names used before the store was split into parts
+(``project.acquire_lease``...) onto the parts; a backend inherits it to keep them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from fashion_annotator.core.images import ImageData
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.dataset.leases import Lease
+from fashion_annotator.dataset.records import (
+    DecisionRecord,
+    ImageRecord,
+    MaskVersion,
+    ModelRecord,
+    ProposalRecord,
+)
+
+__all__ = [
+    "CachePart",
+    "DecisionsPart",
+    "LeasesPart",
+    "LegacyNames",
+    "ModelsPart",
+    "ProjectStore",
+]
+
+
+class ModelsPart(Protocol):
+    """``project.models``: the task models registered in the project."""
+
+    def __call__(self, task: str) -> list[ModelRecord]:
+        """Registered models of a task, oldest first."""
+        ...
+
+    def register(
+        self,
+        task: str,
+        weights_path: str | Path,
+        metrics: dict,
+        trained_on: Sequence[str],
+        *,
+        activate: bool = False,
+    ) -> ModelRecord:
+        """Copy a model file (and its meta) into the project as the task's next version."""
+        ...
+
+    def active(self, task: str) -> ModelRecord | None:
+        """The task's active model, or None (then the shipped default serves)."""
+        ...
+
+    def set_active(self, task: str, version: int | None) -> None:
+        """Make ``version`` active; None reverts to the shipped default."""
+        ...
+
+
+class DecisionsPart(Protocol):
+    """``project.decisions``: QA approve/reject decisions."""
+
+    def __call__(
+        self, image_id: int | None = None, task: str | None = None
+    ) -> list[DecisionRecord]:
+        """Decisions, oldest first, optionally of one image and/or task."""
+        ...
+
+    def record(
+        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
+    ) -> DecisionRecord:
+        """Record a decision and set the image's status accordingly."""
+        ...
+
+    def last(self, image_id: int, task: str | None = None) -> DecisionRecord | None:
+        """The most recent decision on the image, or None."""
+        ...
+
+
+class CachePart(Protocol):
+    """``project.cache``: derived arrays keyed by the photo's content."""
+
+    def save(self, image_id: int, key: str, array: np.ndarray) -> None:
+        """Store an array for the image's photo under ``key``."""
+        ...
+
+    def load(self, image_id: int, key: str) -> np.ndarray | None:
+        """The cached array, or None when absent or unreadable."""
+        ...
+
+
+class LeasesPart(Protocol):
+    """``project.leases``: one session edits an image at a time."""
+
+    def acquire(self, image_id: int, ttl_s: float = 300) -> Lease:
+        """Take or renew this session's lease; raises ``LeaseHeld`` when another holds it."""
+        ...
+
+    def release(self, image_id: int) -> bool:
+        """Give up this session's lease; return whether it held one."""
+        ...
+
+    def current(self, image_id: int) -> Lease | None:
+        """The unexpired lease on the image, whoever holds it, or None."""
+        ...
+
+
+@runtime_checkable
+class ProjectStore(Protocol):
+    """An open project: images, masks, proposals, statuses and the four parts."""
+
+    root: Path
+    user: str
+
+    @property
+    def models(self) -> ModelsPart:
+        """The model registry."""
+        ...
+
+    @property
+    def decisions(self) -> DecisionsPart:
+        """QA decisions."""
+        ...
+
+    @property
+    def cache(self) -> CachePart:
+        """Derived arrays (superpixels...)."""
+        ...
+
+    @property
+    def leases(self) -> LeasesPart:
+        """Image leases."""
+        ...
+
+    def close(self) -> None:
+        """Release this session's leases and close the store."""
+        ...
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """Task names (taxonomy names) in creation order."""
+        ...
+
+    def add_task(self, task: str) -> None:
+        """Add a task (a shipped taxonomy name)."""
+        ...
+
+    def taxonomy(self, task: str) -> Taxonomy:
+        """The taxonomy of one of the project's tasks."""
+        ...
+
+    def add_image(self, src: str | Path, *, copy: bool = True) -> ImageRecord:
+        """Add a photo (content-deduplicated)."""
+        ...
+
+    def images(self, status: str | None = None, search: str | None = None) -> list[ImageRecord]:
+        """Images in import order, optionally filtered."""
+        ...
+
+    def image(self, image_id: int) -> ImageRecord:
+        """One image's record."""
+        ...
+
+    def images_by_stem(self, stem: str) -> list[ImageRecord]:
+        """Images imported under a file name with this stem."""
+        ...
+
+    def image_path(self, image_id: int) -> Path:
+        """Where the photo's file lies."""
+        ...
+
+    def load_photo(self, image_id: int) -> ImageData:
+        """The decoded photo."""
+        ...
+
+    def set_status(self, image_id: int, status: str) -> None:
+        """Set an image's status."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """Images per status."""
+        ...
+
+    def task_counts(self) -> dict[str, int]:
+        """Images with at least one saved mask, per task."""
+        ...
+
+    def save_mask(
+        self,
+        image_id: int,
+        task: str,
+        mask: np.ndarray,
+        *,
+        seconds: float = 0.0,
+        actions: int = 0,
+        source: str = "operator",
+        status: str | None = None,
+    ) -> MaskVersion:
+        """Save a new mask version (every version is kept)."""
+        ...
+
+    def load_mask(self, image_id: int, task: str, version: int | None = None) -> np.ndarray | None:
+        """A saved mask (the latest unless ``version``), or None."""
+        ...
+
+    def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:
+        """Every saved version, oldest first."""
+        ...
+
+    def save_proposal(
+        self, image_id: int, task: str, mask: np.ndarray, model_version: str
+    ) -> ProposalRecord:
+        """Record what a model proposed for the image."""
+        ...
+
+    def load_proposal(self, image_id: int, task: str) -> np.ndarray | None:
+        """The latest proposal, or None."""
+        ...
+
+    def proposals(self, image_id: int, task: str) -> list[ProposalRecord]:
+        """Every recorded proposal, oldest first."""
+        ...
+
+    def training_items(
+        self,
+        task: str,
+        statuses: Sequence[str] = ("done", "approved"),
+        exclude_rejected: bool = True,
+    ) -> list[tuple[int, Path, Path]]:
+        """``(image_id, photo path, latest mask path)`` of every image usable for training."""
+        ...
+
+    def training_masks(
+        self,
+        task: str,
+        statuses: Sequence[str] = ("done", "approved"),
+        exclude_rejected: bool = True,
+    ) -> Iterator[tuple[int, Path, np.ndarray]]:
+        """``(image_id, photo path, mask)`` lazily, as :meth:`training_items`."""
+        ...
+
+
+class LegacyNames:
+    """The method names of the store before it was split into parts, kept for callers."""
+
+    models: ModelsPart
+    decisions: DecisionsPart
+    cache: CachePart
+    leases: LeasesPart
+
+    def acquire_lease(self, image_id: int, ttl_s: float = 300) -> Lease:
+        """Same as ``leases.acquire``."""
+        return self.leases.acquire(image_id, ttl_s)
+
+    def release_lease(self, image_id: int) -> None:
+        """Same as ``leases.release``."""
+        self.leases.release(image_id)
+
+    def lease(self, image_id: int) -> Lease | None:
+        """Same as ``leases.current``."""
+        return self.leases.current(image_id)
+
+    def save_cache(self, image_id: int, key: str, array: np.ndarray) -> None:
+        """Same as ``cache.save``."""
+        self.cache.save(image_id, key, array)
+
+    def load_cache(self, image_id: int, key: str) -> np.ndarray | None:
+        """Same as ``cache.load``."""
+        return self.cache.load(image_id, key)
+
+    def record_decision(
+        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
+    ) -> DecisionRecord:
+        """Same as ``decisions.record``."""
+        return self.decisions.record(image_id, task, decision, reason, text)
+
+    def last_decision(self, image_id: int, task: str | None = None) -> DecisionRecord | None:
+        """Same as ``decisions.last``."""
+        return self.decisions.last(image_id, task)
+
+    def register_model(
+        self,
+        task: str,
+        weights_path: str | Path,
+        metrics: dict,
+        trained_on: Sequence[str],
+        *,
+        activate: bool = False,
+    ) -> ModelRecord:
+        """Same as ``models.register``."""
+        return self.models.register(task, weights_path, metrics, trained_on, activate=activate)
+
+    def active_model(self, task: str) -> ModelRecord | None:
+        """Same as ``models.active``."""
+        return self.models.active(task)
+
+    def set_active_model(self, task: str, version: int | None) -> None:
+        """Same as ``models.set_active``."""
+        self.models.set_active(task, version)

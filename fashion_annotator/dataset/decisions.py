@@ -1,0 +1,77 @@
+"""QA decisions of a project: ``project.decisions``.
+
+Every decision is recorded (who, when, what, why) and moves the image's status to
+``approved`` or ``rejected`` in the same transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+
+from fashion_annotator.dataset.connection import StoreConnection
+from fashion_annotator.dataset.records import DecisionRecord
+from fashion_annotator.dataset.schema import DECISIONS
+
+
+class Decisions:
+    """``project.decisions``: call it to list decisions; ``record`` and ``last``.
+
+    Parameters
+    ----------
+    db : StoreConnection
+        The project's shared connection.
+    check : callable
+        ``check(image_id, task)`` raises for an unknown image or task.
+    """
+
+    def __init__(self, db: StoreConnection, check: Callable[[int, str], None]) -> None:
+        self._db = db
+        self._check = check
+
+    def record(
+        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
+    ) -> DecisionRecord:
+        """Record a QA decision; ``"reject"`` sets the status "rejected", ``"approve"`` "approved"."""
+        if decision not in DECISIONS:
+            raise ValueError(f"unknown decision {decision!r}; expected one of {DECISIONS}")
+        self._check(int(image_id), task)
+        db, now = self._db, time.time()
+        with db.tx() as conn:
+            cur = conn.execute(
+                "INSERT INTO decisions (image_id, task, decision, reason, text, user, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (int(image_id), task, decision, reason, text, db.user, now),
+            )
+            status = "approved" if decision == "approve" else "rejected"
+            db.write_status(conn, int(image_id), status)
+        return DecisionRecord(
+            int(cur.lastrowid or 0), int(image_id), task, decision, reason, text, db.user, now
+        )
+
+    def __call__(
+        self, image_id: int | None = None, task: str | None = None
+    ) -> list[DecisionRecord]:
+        """QA decisions, oldest first, optionally for one image and/or one task."""
+        sql, args = "SELECT * FROM decisions WHERE 1", []
+        if image_id is not None:
+            sql += " AND image_id = ?"
+            args.append(int(image_id))
+        if task is not None:
+            sql += " AND task = ?"
+            args.append(task)
+        rows = self._db.conn.execute(sql + " ORDER BY id", args).fetchall()
+        return [_decision(r) for r in rows]
+
+    def last(self, image_id: int, task: str | None = None) -> DecisionRecord | None:
+        """The most recent decision on the image (for showing a reject reason), or None."""
+        found = self(image_id, task)
+        return found[-1] if found else None
+
+
+def _decision(row: sqlite3.Row) -> DecisionRecord:
+    return DecisionRecord(
+        row["id"], row["image_id"], row["task"], row["decision"], row["reason"], row["text"],
+        row["user"], row["at"],
+    )  # fmt: skip

@@ -1,0 +1,220 @@
+"""The one proposal pipeline: a task's model, then the task's refinements.
+
+``propose(rgb, predictor)`` is what the annotation window shows as the starting mask, what the
+effort benchmark starts its simulated operator from, what ``bench refine`` scores as
+``default`` and what QA's "vs current model" scores against, so every figure describes the
+masks operators actually see. The refinements are the task spec's
+(:attr:`fashion_annotator.core.tasks.TaskSpec.refinements`); those that need superpixels use
+the default level of the photo's hierarchy, read from (or written to) the project cache when
+a project is given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.segmentation.refine import apply_refinements, default_refinements
+
+if TYPE_CHECKING:  # the pipeline runs a predictor but never imports torch itself
+    from fashion_annotator.segmentation.proposals import Predictor
+
+#: Refinements that work on superpixel regions.
+NEEDS_REGIONS: frozenset[str] = frozenset({"snap", "consensus"})
+
+__all__ = [
+    "NEEDS_REGIONS",
+    "Proposal",
+    "cached_superpixels",
+    "project_superpixels",
+    "propose",
+    "propose_for_image",
+    "store_superpixels",
+    "refine_proposal",
+]
+
+
+class Proposal:
+    """A model's proposal for one photo.
+
+    Attributes
+    ----------
+    mask : (H, W) uint8
+        Class index per pixel in the task's taxonomy (0 is background).
+    probs : (K, H, W) float32
+        Class probabilities at full resolution, ``K = 2`` for binary tasks (``[1 - p, p]``).
+        Computed on first access when the proposal was built from logits, since it weighs
+        ``4 K H W`` bytes and most callers only want the mask.
+    task : str
+        The task (taxonomy name) the model was trained for.
+    model_version : str or None
+        The model's ``version`` from its metadata.
+    raw_mask : (H, W) uint8
+        The network's own mask, before refinements (``mask`` itself when none were applied).
+    refinements : tuple of str
+        The refinements that turned ``raw_mask`` into ``mask``, in order.
+    """
+
+    __slots__ = (
+        "mask",
+        "task",
+        "model_version",
+        "raw_mask",
+        "refinements",
+        "_probs",
+        "_make_probs",
+    )
+
+    def __init__(
+        self,
+        mask: np.ndarray,
+        probs: np.ndarray | Callable[[], np.ndarray],
+        task: str,
+        model_version: str | None = None,
+        *,
+        raw_mask: np.ndarray | None = None,
+        refinements: tuple[str, ...] = (),
+    ) -> None:
+        self.mask = mask
+        self.task = task
+        self.model_version = model_version
+        self.raw_mask = mask if raw_mask is None else raw_mask
+        self.refinements = refinements
+        if callable(probs):
+            self._probs, self._make_probs = None, probs
+        else:
+            self._probs, self._make_probs = probs, None
+
+    @property
+    def probs(self) -> np.ndarray:
+        if self._probs is None:
+            self._probs = self._make_probs()
+            self._make_probs = None
+        return self._probs
+
+    def __repr__(self) -> str:
+        h, w = self.mask.shape
+        return (
+            f"Proposal(task={self.task!r}, model_version={self.model_version!r}, shape=({h}, {w}))"
+        )
+
+
+def refine_proposal(
+    proposal: Proposal,
+    rgb: np.ndarray,
+    regions: np.ndarray | None,
+    refinements: Sequence[str] | None = None,
+) -> Proposal:
+    """Apply the task's refinements to a raw proposal; return the refined :class:`Proposal`.
+
+    Parameters
+    ----------
+    proposal : Proposal
+        The network's output (mask and lazily computed probabilities).
+    rgb : (H, W, 3) uint8
+        The photo.
+    regions : (H, W) int32 or None
+        Superpixels of the default level. None leaves out the refinements that need them
+        (the window, while superpixels are still being computed).
+    refinements : sequence of str, optional
+        Default: the task spec's.
+    """
+    names = tuple(default_refinements(proposal.task) if refinements is None else refinements)
+    if regions is None:
+        names = tuple(n for n in names if n not in NEEDS_REGIONS)
+    probs = proposal.probs if NEEDS_REGIONS & set(names) else None
+    mask = apply_refinements(names, proposal.raw_mask, rgb=rgb, probs=probs, regions=regions)
+    return Proposal(mask, lambda: proposal.probs, proposal.task, proposal.model_version,
+                    raw_mask=proposal.raw_mask, refinements=names)  # fmt: skip
+
+
+def propose(
+    rgb: np.ndarray,
+    predictor: Predictor,
+    *,
+    regions: np.ndarray | None = None,
+    compute_regions: bool = True,
+    refinements: Sequence[str] | None = None,
+) -> Proposal:
+    """Run the task's model on a photo, then its refinements.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8
+        The photo.
+    predictor : Predictor
+        The task's model (see :func:`~fashion_annotator.segmentation.proposals.load_predictor`).
+    regions : (H, W) int32, optional
+        Superpixels of the default level, when the caller has them.
+    compute_regions : bool
+        Without ``regions``: compute the superpixels (True) or leave out the refinements that
+        need them (False).
+    refinements : sequence of str, optional
+        Default: the task spec's.
+
+    Returns
+    -------
+    Proposal
+        ``mask`` refined, ``raw_mask`` the network's.
+    """
+    names = tuple(default_refinements(predictor.task) if refinements is None else refinements)
+    if regions is None and compute_regions and NEEDS_REGIONS & set(names):
+        regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL]
+    predictor.set_image(rgb)
+    return refine_proposal(predictor.predict(), rgb, regions, names)
+
+
+def propose_for_image(
+    project: ProjectStore, image_id: int, predictor: Predictor, rgb: np.ndarray | None = None
+) -> Proposal:
+    """The proposal the window shows for a project image: :func:`propose` with the photo's
+    superpixels from the project cache (computed and cached when absent).
+
+    ``rgb`` is the decoded photo when the caller has it (else it is loaded).
+    """
+    rgb = project.load_photo(image_id).rgb if rgb is None else rgb
+    names = default_refinements(predictor.task)
+    regions = None
+    if NEEDS_REGIONS & set(names):
+        regions = project_superpixels(project, image_id, rgb).levels[sp.DEFAULT_LEVEL]
+    return propose(rgb, predictor, regions=regions, refinements=names)
+
+
+def cached_superpixels(project: ProjectStore, image_id: int) -> sp.SuperpixelHierarchy | None:
+    """The photo's superpixel hierarchy from the project cache, or None (absent or stale)."""
+    arrays = {}
+    for name in ("fine", "luts"):
+        value = project.cache.load(image_id, f"{sp.CACHE_KEY}-{name}")
+        if value is None:
+            return None
+        arrays[name] = value
+    try:
+        return sp.superpixels_from_arrays(arrays)
+    except ValueError:
+        return None
+
+
+def store_superpixels(
+    project: ProjectStore, image_id: int, hierarchy: sp.SuperpixelHierarchy
+) -> None:
+    """Write a hierarchy to the project cache (raises ``ProjectError`` when it cannot)."""
+    for name, array in sp.superpixels_to_arrays(hierarchy).items():
+        project.cache.save(image_id, f"{sp.CACHE_KEY}-{name}", array)
+
+
+def project_superpixels(
+    project: ProjectStore, image_id: int, rgb: np.ndarray
+) -> sp.SuperpixelHierarchy:
+    """The photo's hierarchy: cached, else computed and cached (what the window does)."""
+    hierarchy = cached_superpixels(project, image_id)
+    if hierarchy is None or hierarchy.shape != rgb.shape[:2]:
+        hierarchy = sp.compute_superpixels(rgb)
+        with contextlib.suppress(ProjectError):  # a cache that cannot be written is recomputed
+            store_superpixels(project, image_id, hierarchy)
+    return hierarchy

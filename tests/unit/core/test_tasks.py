@@ -1,0 +1,44 @@
+"""Task specs: one definition per task, read from the taxonomy files."""
+
+from __future__ import annotations
+
+import pytest
+
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.core.tasks import available_tasks, primary_metric, spec_from_dict, task_spec
+from fashion_annotator.qa.scores import metric_name
+from training.heads import stack_heads
+
+
+def test_shipped_specs() -> None:
+    garment = task_spec("garment")
+    assert (garment.title, garment.binary, garment.primary_metric) == (
+        "Garment cutout", True, "median_dice"
+    )  # fmt: skip
+    assert garment.refinements == ("snap", "grabcut")
+    assert task_spec("parsing7").refinements == ("consensus",)
+    assert {task_spec(t).name for t in available_tasks()} == set(available_tasks())
+
+
+def test_qa_and_training_decide_a_task_by_the_same_metric() -> None:
+    # person is two-class but ranked by mIoU: QA must not score it by Dice while training
+    # promotes by mIoU.
+    import numpy as np
+
+    for task in available_tasks():
+        spec = task_spec(task)
+        (head,) = stack_heads([(task, list(spec.taxonomy.names), np.arange(256, dtype=np.uint8))])
+        assert head.primary_metric == spec.primary_metric
+        assert metric_name(spec.taxonomy) == ("Dice" if spec.uses_dice else "mIoU")
+    assert metric_name(load_taxonomy("person")) == "mIoU"
+
+
+def test_defaults_and_bad_blocks() -> None:
+    taxonomy = load_taxonomy("parsing18")
+    spec = spec_from_dict(taxonomy, None, "x.json")
+    assert (spec.title, spec.primary_metric, spec.refinements) == ("Parsing18", "miou", ())
+    assert primary_metric("unknown-binary", True) == "median_dice"
+    with pytest.raises(ValueError, match="x.json: task 'primary_metric' 'f1'"):
+        spec_from_dict(taxonomy, {"primary_metric": "f1"}, "x.json")
+    with pytest.raises(ValueError, match="unknown task 'nope'"):
+        task_spec("nope")

@@ -1,0 +1,53 @@
+"""QA's "vs current model" scores the very mask the window proposes (one proposal pipeline)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fashion_annotator.core.samples import list_samples, read_sample
+from fashion_annotator.core.tasks import task_spec
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.qa.scores import MODEL, rescore_with_model, score_masks
+from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.segmentation.pipeline import project_superpixels
+from fashion_annotator.segmentation.proposals import load_predictor
+from fashion_annotator.ui.proposal_source import ProposalSource
+
+
+def test_rescore_scores_the_window_proposal(tmp_path: Path, ccp_dir: Path) -> None:
+    samples = list_samples(ccp_dir, "val")[:2]
+    with Project.create(tmp_path / "p", tasks=("garment",), user="qa") as project:
+        ids = []
+        for sample in samples:
+            record = project.add_image(sample.image)
+            _, labels = read_sample(sample)
+            project.save_mask(record.id, "garment", (labels > 0).astype(np.uint8), status="done")
+            ids.append(record.id)
+
+        # What the window shows: the proposal source with the photo's cached superpixels.
+        window = ProposalSource(project, device="cpu")
+        window.prepare("garment")
+        shown = {}
+        for image_id in ids:
+            rgb = project.load_photo(image_id).rgb
+            regions = project_superpixels(project, image_id, rgb).levels[sp.DEFAULT_LEVEL]
+            proposal, mask = window.propose("garment", rgb, regions)
+            assert proposal.refinements == task_spec("garment").refinements == ("snap", "grabcut")
+            shown[image_id] = mask
+
+        kept = {}
+        predictor = load_predictor("garment", project, device="cpu")
+        rows = rescore_with_model(
+            project, "garment", predictor, keep=lambda i, m: kept.setdefault(i, m)
+        )
+        taxonomy = project.taxonomy("garment")
+        for row in rows:
+            np.testing.assert_array_equal(kept[row.image_id], shown[row.image_id])
+            saved = project.load_mask(row.image_id, "garment")
+            assert row.reference == MODEL
+            assert row.score == score_masks(shown[row.image_id], saved, taxonomy).score
+        # The refinements changed something: the raw network output would score differently.
+        raw = predictor.predict_batch([project.load_photo(ids[0]).rgb])[0].mask
+        assert not np.array_equal(raw, shown[ids[0]])

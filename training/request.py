@@ -1,0 +1,127 @@
+"""What one training run is asked to do: :class:`TrainRequest`, and its command-line options.
+
+Torch-free, so the command line builds a request without loading torch. The ``train`` command
+and ``python -m training`` both use :func:`add_arguments` and :meth:`TrainRequest.from_args`;
+:func:`training.runner.run` takes the request, never an ``argparse.Namespace``.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+from fashion_annotator.models.sizes import MODEL_SIZES
+
+
+@dataclass(frozen=True)
+class TrainRequest:
+    """One training run.
+
+    Exactly one of ``project`` (train on its done/approved masks) and ``data`` (a plain mask
+    folder, with ``out``) is set. ``task`` is a task (taxonomy) name, or several joined by
+    ``+`` (with ``data``) to train one shared network. The other fields mirror the ``train``
+    command's options of the same name.
+    """
+
+    task: str
+    project: Path | None = None
+    data: Path | None = None
+    out: Path | None = None
+    epochs: int = 40
+    max_minutes: float | None = None
+    device: str = "auto"
+    init: str | None = None
+    resume: bool = False
+    model_size: str = "default"
+    promote_if_better: bool = False
+    input_size: tuple[int, int] = (288, 192)
+    batch_size: int = 8
+    lr: float = 2e-3
+    patience: int = 12
+    norm: str = "group"
+    attention: bool = True
+    boundary_head: bool = False
+    dice_weight: float = 1.0
+    background_weight: float = 0.5
+    class_weighting: str = "inverse_sqrt"
+    flip: bool = True
+    freeze: str = "none"
+    exclude_unchanged: bool = False
+    jitter: float = 0.1
+    seed: int = 0
+    threads: int = 0
+    cache_dir: Path | None = None
+    train_limit: int = 0
+    val_limit: int = 0
+
+    def __post_init__(self) -> None:
+        if (self.project is None) == (self.data is None):
+            raise ValueError("a training run needs exactly one of a project and a data folder")
+        if self.data is not None and self.out is None:
+            raise ValueError("--out is required with --data")
+        if self.model_size not in MODEL_SIZES:
+            raise ValueError(f"unknown model size {self.model_size!r}; one of {list(MODEL_SIZES)}")
+        if not [t for t in self.task.split("+") if t]:
+            raise ValueError(f"no task in {self.task!r}")
+
+    @property
+    def tasks(self) -> list[str]:
+        """The task names (``task`` split on ``+``)."""
+        return [t for t in self.task.split("+") if t]
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace) -> TrainRequest:
+        """Build a request from options parsed with :func:`add_arguments`."""
+        values = {f.name: getattr(args, f.name) for f in fields(cls)}
+        for key in ("project", "data", "out", "cache_dir"):
+            values[key] = None if values[key] is None else Path(values[key])
+        values["input_size"] = (int(args.input_size[0]), int(args.input_size[1]))
+        return cls(**values)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add the training options to ``p`` (the ``train`` command and ``python -m training``)."""
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--project", help="project folder: train on its done and approved masks")
+    src.add_argument("--data", help="plain mask folder (images/, masks/, taxonomies.json)")
+    p.add_argument("--out", help="output folder (required with --data)")
+    p.add_argument(
+        "--task",
+        required=True,
+        help="task (taxonomy) name; with --data several joined by '+' train one shared network",
+    )
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--max-minutes", type=float, default=None, help="time budget; LR follows it")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    p.add_argument("--init", default=None, help="current | scratch | a .safetensors model file")
+    p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    p.add_argument("--model-size", choices=tuple(MODEL_SIZES), default="default")
+    p.add_argument("--promote-if-better", action="store_true")
+    p.add_argument("--json-progress", action="store_true")
+    p.add_argument("--input-size", type=int, nargs=2, default=(288, 192), metavar=("H", "W"))
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--patience", type=int, default=12, help="early stopping (epochs)")
+    p.add_argument("--norm", choices=("group", "batch"), default="group")
+    p.add_argument("--no-attention", dest="attention", action="store_false")
+    p.add_argument("--boundary-head", action="store_true")
+    p.add_argument("--dice-weight", type=float, default=1.0)
+    p.add_argument("--background-weight", type=float, default=0.5)
+    p.add_argument(
+        "--class-weighting",
+        choices=("background", "inverse_sqrt"),
+        default="inverse_sqrt",
+        help="parsing cross-entropy weights: lower background only, or 1/sqrt(frequency)",
+    )
+    p.add_argument("--no-flip", dest="flip", action="store_false")
+    p.add_argument("--freeze", choices=("none", "encoder"), default="none",
+                   help="layers kept fixed while training (encoder: decoder and head move)")
+    p.add_argument("--exclude-unchanged", action="store_true",
+                   help="--project: leave out accepted proposals saved unchanged")
+    p.add_argument("--jitter", type=float, default=0.1)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
+    p.add_argument("--cache-dir", default=None, help="decoded-photo cache (default OUT/cache)")
+    p.add_argument("--train-limit", type=int, default=0, help="use the first N training images")
+    p.add_argument("--val-limit", type=int, default=0, help="use the first N val images")
