@@ -66,7 +66,9 @@ def retrain_command(
     threads: int = 0,
     extra: list[str] | tuple[str, ...] = (),
 ) -> list[str]:
-    """The ``python`` argument list of one project retrain with the fine-tune recipe.
+    """The ``train`` subcommand and its arguments for one project retrain (fine-tune recipe).
+
+    Prefix the command line's program (``fashion_annotator.runtime.child.cli_command()``).
 
     Parameters
     ----------
@@ -83,7 +85,7 @@ def retrain_command(
 
     n_train = max(1, n_masks - val_count(n_masks))
     args = [
-        "-m", "fashion_annotator", "train", "--project", str(project_root), "--task", task,
+        "train", "--project", str(project_root), "--task", task,
         "--epochs", str(epochs or epochs_for(n_train)), "--lr", str(LR), "--freeze", FREEZE,
         "--patience", str(MAX_EPOCHS), "--max-minutes", f"{minutes:g}", "--device", device,
         "--json-progress",

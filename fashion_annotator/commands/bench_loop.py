@@ -2,7 +2,7 @@
 
 ``bench loop --data DIR --task T [--rounds 10,25,50,100] [--order tool|random]
 [--minutes-per-round M] --json OUT`` writes the JSON of
-:func:`fashion_annotator.segmentation.loop.run_loop` and a PNG of its curves (``--plot``,
+:func:`fashion_annotator.evaluation.loop.run_loop` and a PNG of its curves (``--plot``,
 default ``OUT`` with ``.png``; ``--plot-with OTHER.json`` adds another run, e.g. random order).
 """
 
@@ -58,8 +58,8 @@ def _dump(result: dict, path: Path) -> None:
 
 def run_loop(args: argparse.Namespace) -> int:
     """Run the simulated loop; write the JSON and the plot."""
-    from fashion_annotator.segmentation.loop import plot_runs
-    from fashion_annotator.segmentation.loop import run_loop as simulate
+    from fashion_annotator.evaluation.loop import plot_runs
+    from fashion_annotator.evaluation.loop import run_loop as simulate
 
     try:
         rounds = [int(r) for r in args.rounds.split(",") if r.strip()]
@@ -91,7 +91,7 @@ def run_loop(args: argparse.Namespace) -> int:
 
 def run_studio(args: argparse.Namespace) -> int:
     """Write studio-style composites."""
-    from fashion_annotator.segmentation.studio import make_studio_set
+    from fashion_annotator.evaluation.studio import make_studio_set
 
     try:
         summary = make_studio_set(args.data, args.out, args.count, framing=args.framing,

@@ -29,6 +29,34 @@ def isolated_settings(tmp_path: Path, qapp) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, ccp_dir) -> Path:
+    """A project of three CCP photos with cached superpixels (copied per test)."""
+    from fashion_annotator.ui.testing import make_template
+
+    return make_template(tmp_path_factory.mktemp("ccp_project"), ccp_dir)
+
+
+@pytest.fixture
+def answers():
+    """Scripted answers to the window's questions."""
+    from fashion_annotator.ui.testing import Answers
+
+    return Answers()
+
+
+@pytest.fixture
+def opened(qtbot, template, tmp_path, answers):
+    """A shown main window on a fresh copy of the template, and its project."""
+    from fashion_annotator.ui.testing import copy_project, open_window
+
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    yield window, project
+    window.close()
+    project.close()
+
+
 @pytest.fixture
 def loop_project(tmp_path: Path, ccp_dir: Path, ccp_splits):
     """Nine CCP photos with garment masks in the states a retrain tells apart.

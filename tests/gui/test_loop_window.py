@@ -15,9 +15,9 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.dataset.training_set import select_training_masks
 from fashion_annotator.segmentation.active import order_by_uncertainty, score_photo
 from fashion_annotator.segmentation.proposals import load_predictor
-from fashion_annotator.ui.background_retrain import NICENESS, BackgroundRetrainer
-from fashion_annotator.ui.model_history import ModelHistoryDialog
 from fashion_annotator.ui.testing import Answers, add_tiny_model, make_template, open_window
+from fashion_annotator.ui.train.background_retrain import NICENESS, BackgroundRetrainer
+from fashion_annotator.ui.train.model_history import ModelHistoryDialog
 
 TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch", "--epochs", "2"]
 

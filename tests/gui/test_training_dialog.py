@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from PySide6.QtCore import Qt
 
+from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.testing import add_tiny_model
-from fashion_annotator.ui.training_dialog import RetrainDialog, format_eta
+from fashion_annotator.ui.train.training_dialog import RetrainDialog, format_eta
 from training.finetune import epochs_for, retrain_command
 
 # A tiny network on 64x48 inputs, from scratch (not from a shipped default's size), keeps a real
@@ -38,9 +41,9 @@ def test_dialog_states_which_masks_count(qtbot, project):
     assert dialog.exclude_check.isVisible() or not dialog.isVisible()
     assert dialog.epochs_spin.value() == epochs_for(3)
     assert dialog.start_button.isEnabled()
-    assert dialog.command() == retrain_command(
+    assert dialog.command() == [*cli_command(), *retrain_command(
         project.root, "garment", 8, minutes=dialog.minutes_spin.value(), epochs=epochs_for(3),
-        extra=TINY)  # fmt: skip
+        extra=TINY)]  # fmt: skip
     dialog.exclude_check.setChecked(True)
     text = dialog.masks_label.text()
     assert "(left out)" in text and "needs at least 8 masks (5 held for validation)" in text
@@ -161,3 +164,11 @@ def test_cancel_ends_the_process_and_registers_nothing(qtbot, project):
     assert project.models("garment") == []
     assert project.active_model("garment") is None
     assert not dialog.use_button.isEnabled()
+
+
+def test_frozen_bundle_runs_the_trainer_through_its_own_executable(project, monkeypatch, qtbot):
+    # In a PyInstaller bundle sys.executable is the app itself: no "-m fashion_annotator".
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    dialog = RetrainDialog(project, "garment")
+    qtbot.addWidget(dialog)
+    assert dialog.command()[:2] == [sys.executable, "train"]
