@@ -90,6 +90,7 @@ class TrainConfig:
     dice_weight: float = 1.0
     background_weight: float = 0.5
     class_weighting: str = "inverse_sqrt"
+    freeze: str = "none"
     flip: bool = True
     jitter: float = 0.1
     seed: int = 0
@@ -156,6 +157,23 @@ def _class_weights(head: Head, split: CachedSplit, cfg: TrainConfig) -> torch.Te
     raise ValueError(f"unknown class weighting {cfg.class_weighting!r}")
 
 
+#: ``--freeze`` choices: which parameter name prefixes stay fixed.
+FROZEN_PREFIXES = {"none": (), "encoder": ("stem.", "down.", "bottleneck.")}
+
+
+def _trainable(model: nn.Module, freeze: str) -> list[nn.Parameter]:
+    """Fix the parameters ``freeze`` names (see :data:`FROZEN_PREFIXES`); return the others."""
+    if freeze not in FROZEN_PREFIXES:
+        raise ValueError(f"unknown freeze {freeze!r}; one of {list(FROZEN_PREFIXES)}")
+    prefixes = FROZEN_PREFIXES[freeze]
+    moving = []
+    for name, p in model.named_parameters():
+        p.requires_grad_(not name.startswith(prefixes) if prefixes else True)
+        if p.requires_grad:
+            moving.append(p)
+    return moving
+
+
 def train(
     cfg: TrainConfig,
     heads: list[Head],
@@ -197,7 +215,8 @@ def train(
         own = model.state_dict()
         fit = {k: v for k, v in init_state.items() if k in own and own[k].shape == v.shape}
         model.load_state_dict(fit, strict=False)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    trainable = _trainable(model, cfg.freeze)
+    opt = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
     out = Path(cfg.out_dir)
     ckpt_path = out / CHECKPOINT
     state: dict[str, Any] = {

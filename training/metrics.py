@@ -103,17 +103,26 @@ def evaluate(
         t = thresholds.get(h.task, 0.5)
         j = int(np.argmin(np.abs(np.asarray(THRESHOLDS) - t)))
         out[h.task] = {k: float(v[j]) for k, v in per_t.items()}
+        per_image = _per_image_dice(np.stack(counts[h.task])[:, j])
+        q25, q75 = np.quantile(per_image, [0.25, 0.75])
+        out[h.task].update(dice_q25=float(q25), dice_q75=float(q75))
+        out[h.task]["per_image_dice"] = per_image.round(5).tolist()
         out[h.task]["threshold"] = float(THRESHOLDS[j])
         out[h.task]["best_threshold"] = float(THRESHOLDS[best])
         out[h.task][f"best_{h.primary_metric}"] = float(per_t[h.primary_metric][best])
     return out
 
 
+def _per_image_dice(c: np.ndarray) -> np.ndarray:
+    """Dice of each image from ``(n_images, ..., 4)`` tp/fp/fn/tn counts (1.0 when both empty)."""
+    tp, fp, fn = (c[..., k].astype(np.float64) for k in range(3))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 1.0)
+
+
 def _binary_figures(c: np.ndarray) -> dict[str, np.ndarray]:
     """Figures per threshold from ``(n_images, n_thresholds, 4)`` tp/fp/fn/tn counts."""
-    tp, fp, fn, tn = (c[..., k].astype(np.float64) for k in range(4))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dice = np.where(tp + fp + fn > 0, 2 * tp / (2 * tp + fp + fn), 1.0)
+    dice = _per_image_dice(c)
     s = c.sum(0).astype(np.float64)
     fg_iou = s[:, 0] / np.maximum(s[:, 0] + s[:, 1] + s[:, 2], 1)
     bg_iou = s[:, 3] / np.maximum(s[:, 3] + s[:, 1] + s[:, 2], 1)

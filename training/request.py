@@ -47,6 +47,8 @@ class TrainRequest:
     background_weight: float = 0.5
     class_weighting: str = "inverse_sqrt"
     flip: bool = True
+    freeze: str = "none"
+    exclude_unchanged: bool = False
     jitter: float = 0.1
     seed: int = 0
     threads: int = 0
@@ -117,6 +119,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="parsing cross-entropy weights: lower background only, or 1/sqrt(frequency)",
     )
     p.add_argument("--no-flip", dest="flip", action="store_false")
+    p.add_argument("--freeze", choices=("none", "encoder"), default="none",
+                   help="layers kept fixed while training (encoder: decoder and head move)")
+    p.add_argument("--exclude-unchanged", action="store_true",
+                   help="--project: leave out accepted proposals saved unchanged")
     p.add_argument("--jitter", type=float, default=0.1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")

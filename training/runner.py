@@ -33,6 +33,7 @@ from training.data import (
     split_samples,
     task_mapping,
 )
+from training.finetune import paired_comparison, project_samples
 from training.heads import Head, stack_heads
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate
@@ -82,16 +83,14 @@ def _samples(
         task = tasks[0]
         if task not in project.tasks:
             raise ValueError(f"{project.root}: the project has no task {task!r} ({project.tasks})")
-        items = project.training_items(task)
-        samples = [Sample(Path(photo).name, Path(photo), Path(mask)) for _, photo, mask in items]
         lut = np.arange(256, dtype=np.uint8)
         specs = [(task, list(project.taxonomy(task).names), lut)]
         data_dir = None
+        train_s, val_s = project_samples(project, task, exclude_unchanged=args.exclude_unchanged)
     else:
         data_dir = Path(str(args.data))
-        samples = list_samples(data_dir)
         specs = [(t, *task_mapping(data_dir, t)) for t in tasks]
-    train_s, val_s = split_samples(samples, data_dir)
+        train_s, val_s = split_samples(list_samples(data_dir), data_dir)
     if args.train_limit:
         train_s = train_s[: args.train_limit]
     if args.val_limit:
@@ -120,6 +119,7 @@ def _config(args: TrainRequest, out_dir: Path, device: str) -> TrainConfig:
         dice_weight=args.dice_weight,
         background_weight=args.background_weight,
         class_weighting=args.class_weighting,
+        freeze=args.freeze,
         flip=args.flip,
         jitter=args.jitter,
         seed=args.seed,
@@ -229,9 +229,11 @@ def _run(
         paths[h.task] = out_dir / f"{h.task}.safetensors"
         save_model(paths[h.task], single, meta)
         current = current_model_path(h.task, project)
+        current_figures = evaluate_file(current, val_s, h, cache_dir) if current else None
         comparison[h.task] = {
             "new": figures[h.task],
-            "current": evaluate_file(current, val_s, h, cache_dir) if current else None,
+            "current": current_figures,
+            "paired": paired_comparison(figures[h.task], current_figures),
         }
     atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
     task = heads[0].task

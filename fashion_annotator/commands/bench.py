@@ -10,7 +10,8 @@
 - ``bench save``: the store's durable mask save against PNG encoding alone;
 - ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
 - ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder);
-- ``bench generalize``: the models on CCP photos re-framed as studio, web and mannequin photos.
+- ``bench generalize``: the models on CCP photos re-framed as studio, web and mannequin photos;
+- ``bench loop`` and ``bench studio``: see :mod:`fashion_annotator.commands.bench_loop`.
 """
 
 from __future__ import annotations
@@ -119,6 +120,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.set_defaults(func=run_generalize)
+
+    from fashion_annotator.commands import bench_loop
+
+    bench_loop.register(sub)
 
 
 def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:

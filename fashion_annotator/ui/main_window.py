@@ -57,6 +57,7 @@ from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
 from fashion_annotator.ui.review import instances as review_instances
 from fashion_annotator.ui.review.view import REVIEW_KEYS
 from fashion_annotator.ui.theme import apply_theme
+from fashion_annotator.ui.train import loop_menu
 
 AskRestore = Callable[[list[JournalEntry]], bool]
 AskQuit = Callable[[str], bool]
@@ -112,6 +113,7 @@ class MainWindow(QMainWindow):
         self._setup_status()
         self._setup_session()
         self.instances = instances_dock.attach(self)
+        loop_menu.install(self)
         self.resize(self._screen_area().size().boundedTo(DEFAULT_SIZE))
         self.resizeDocks([self.queue, self.palette_dock], [250, 210], Qt.Orientation.Horizontal)
         geometry, state = self.prefs.window_state()
@@ -231,9 +233,9 @@ class MainWindow(QMainWindow):
                 menu.addSeparator() if name is None else menu.addAction(get(name))
         self.refine_menu = bar.addMenu("&Refine")
         refine_menu.populate(self.refine_menu, self)
-        train_menu = bar.addMenu("T&rain")
-        train_menu.addAction(get("train"))
-        train_menu.addAction(get("train_attributes"))
+        self.train_menu = bar.addMenu("T&rain")
+        self.train_menu.addAction(get("train"))
+        self.train_menu.addAction(get("train_attributes"))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(get("help"))
         help_menu.addAction(get("about"))
@@ -277,6 +279,7 @@ class MainWindow(QMainWindow):
     def reload_queue(self) -> None:
         """Refill the queue from the store with the dock's filter and search."""
         records = self.project.images(status=self.queue.status, search=self.queue.search_text)
+        records = self.ranker.arrange(records, self.task, self.queue.order)
         self.queue.set_records(records, self.session.image_id)
         self.queue.set_counts(self.project.counts())
 
@@ -612,6 +615,8 @@ class MainWindow(QMainWindow):
             self.session.current.edited.clear()  # type: ignore[union-attr]
         self.instances.flush()
         self.session.shutdown()
+        self.retrainer.stop()
+        self.ranker.wait()
         if self.review is not None:
             self.review.close()
         self.files.wait()

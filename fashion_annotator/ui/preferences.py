@@ -85,6 +85,15 @@ class Preferences:
         self.settings.setValue("autosave/interval_s", max(0, int(value)))
 
     @property
+    def background_retrain_every(self) -> int:
+        """Newly corrected masks between background retrains (0: off, the default)."""
+        return max(0, int(_as_float(self.settings.value("training/background_every"), 0)))
+
+    @background_retrain_every.setter
+    def background_retrain_every(self, value: int) -> None:
+        self.settings.setValue("training/background_every", max(0, int(value)))
+
+    @property
     def last_project(self) -> str | Path | None:
         """The project opened last (a folder, or a PostgreSQL project URL), if any."""
         value = self.settings.value("session/last_project")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QSettings
 
@@ -54,3 +55,33 @@ def opened(qtbot, template, tmp_path, answers):
     yield window, project
     window.close()
     project.close()
+
+
+@pytest.fixture
+def loop_project(tmp_path: Path, ccp_dir: Path, ccp_splits):
+    """Nine CCP photos with garment masks in the states a retrain tells apart.
+
+    Six ``done`` and one ``in_progress`` mask differ from the recorded proposal (an eroded
+    ground truth), one ``done`` mask is the proposal accepted unchanged, and one image is still
+    ``new`` with only a proposal.
+    """
+    import cv2
+
+    from fashion_annotator.core.images import load_mask
+    from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
+    from fashion_annotator.dataset.store import Project
+
+    proj = Project.create(tmp_path / "loop", tasks=("garment",))
+    mapping = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "garment")
+    states = ["done"] * 6 + ["in_progress", "unchanged", "new"]
+    for stem, state in zip(ccp_splits["train"][:9], states, strict=True):
+        record = proj.add_image(ccp_dir / "images" / f"{stem}.jpg")
+        gt = apply_mapping(load_mask(ccp_dir / "masks" / f"{stem}.png"), mapping)
+        proposal = cv2.erode(gt, np.ones((9, 9), np.uint8))
+        proj.save_proposal(record.id, "garment", proposal, "1")
+        if state == "unchanged":
+            proj.save_mask(record.id, "garment", proposal, status="done")
+        elif state != "new":
+            proj.save_mask(record.id, "garment", gt, status=state)
+    yield proj
+    proj.close()

@@ -3,49 +3,24 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
-from fashion_annotator.core.images import load_mask
-from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.runtime.child import cli_command
+from fashion_annotator.ui.testing import add_tiny_model
 from fashion_annotator.ui.train.training_dialog import RetrainDialog, format_eta
+from training.finetune import epochs_for, retrain_command
 
 # A tiny network on 64x48 inputs, from scratch (not from a shipped default's size), keeps a real
 # training run to a few seconds.
 TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch"]
 
 
-class FakeProject:
-    """Just what the dialog touches, recording promotions."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.location = root
-        self.promoted: list[tuple[str, int]] = []
-        self.models = self  # the part the dialog promotes through: project.models.set_active
-
-    def training_items(self, task: str) -> list:
-        return [(1, Path("a.jpg"), Path("a.png"))] * 3
-
-    def set_active(self, task: str, version: int) -> None:
-        self.promoted.append((task, version))
-
-
 @pytest.fixture
-def project(tmp_path, ccp_dir, ccp_splits):
-    """A project of four CCP photos with their garment masks marked done."""
-    proj = Project.create(tmp_path / "proj", tasks=("garment",))
-    mapping = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "garment")
-    for stem in ccp_splits["train"][:4]:
-        record = proj.add_image(ccp_dir / "images" / f"{stem}.jpg")
-        mask = apply_mapping(load_mask(ccp_dir / "masks" / f"{stem}.png"), mapping)
-        proj.save_mask(record.id, "garment", mask)
-        proj.set_status(record.id, "done")
-    yield proj
-    proj.close()
+def project(loop_project):
+    """The loop project: 8 usable garment masks (7 corrected, 1 unchanged proposal)."""
+    return loop_project
 
 
 def test_format_eta():
@@ -56,16 +31,34 @@ def test_format_eta():
     assert format_eta(3 * 3600 + 120) == "ETA 3 h 02 min"
 
 
-def test_events_drive_progress_plot_and_table(qtbot, tmp_path):
-    project = FakeProject(tmp_path)
+def test_dialog_states_which_masks_count(qtbot, project):
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
-    assert "3 corrected garment masks" in dialog.masks_label.text()
+    text = dialog.masks_label.text()
+    assert "7 corrected garment masks (6 done, 1 in progress)" in text
+    assert "1 accepted proposals saved unchanged (included)" in text
+    assert "Training on 3, holding 5 for validation" in text
+    assert dialog.exclude_check.isVisible() or not dialog.isVisible()
+    assert dialog.epochs_spin.value() == epochs_for(3)
+    assert dialog.start_button.isEnabled()
+    assert dialog.command() == [*cli_command(), *retrain_command(
+        project.root, "garment", 8, minutes=dialog.minutes_spin.value(), epochs=epochs_for(3),
+        extra=TINY)]  # fmt: skip
+    dialog.exclude_check.setChecked(True)
+    text = dialog.masks_label.text()
+    assert "(left out)" in text and "needs at least 8 masks (5 held for validation)" in text
+    assert not dialog.start_button.isEnabled()
+    assert "--exclude-unchanged" in dialog.command()
+
+
+def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
+    for _ in range(3):
+        add_tiny_model(project, tmp_path)
+    project.models.set_active("garment", 1)
+    dialog = RetrainDialog(project, "garment", extra_args=TINY)
+    qtbot.addWidget(dialog)
     dialog.epochs_spin.setValue(2)
-    assert dialog.command() == [
-        sys.executable, "-m", "fashion_annotator", "train", "--project", str(tmp_path), "--task", "garment",
-        "--epochs", "2", "--device", "auto", "--json-progress", *TINY,
-    ]  # fmt: skip
+    assert dialog.command()[dialog.command().index("--epochs") + 1] == "2"
     dialog._epochs_total = 2
     dialog.handle_event({"event": "start", "epochs": 2, "device": "CPU"})
     assert "CPU" in dialog.status_label.text()
@@ -89,7 +82,8 @@ def test_events_drive_progress_plot_and_table(qtbot, tmp_path):
     assert dialog.plot.right == [(1.0, 0.4), (2.0, 0.5)]
     assert dialog.plot.right_label == "val miou"
     dialog.plot.grab()  # paints without error
-    comparison = {"new": {"miou": 0.5, "dice": 0.6}, "current": {"miou": 0.45, "dice": None}}
+    comparison = {"new": {"miou": 0.5, "dice": 0.6}, "current": {"miou": 0.45, "dice": None},
+                  "paired": {"n": 5, "better": 3, "worse": 1, "median_gain": 0.01}}  # fmt: skip
     dialog.handle_event(
         {"event": "done", "version": 3, "model_path": "m", "comparison": comparison}
     )
@@ -97,14 +91,16 @@ def test_events_drive_progress_plot_and_table(qtbot, tmp_path):
         [dialog.table.item(r, c).text() for c in range(3)] for r in range(dialog.table.rowCount())
     ]
     assert cells == [["miou", "0.4500", "0.5000"], ["dice", "-", "0.6000"]]
+    assert dialog.comparison_label.text() == (
+        "miou new 0.5000 vs current 0.4500; new better on 3 of 5 val images, worse on 1")
     with qtbot.waitSignal(dialog.modelPromoted) as signal:
         dialog.use_model()
     assert signal.args == ["garment", 3]
-    assert project.promoted == [("garment", 3)]
+    assert project.active_model("garment").version == 3
 
 
-def test_unparseable_lines_go_to_the_log(qtbot, tmp_path):
-    dialog = RetrainDialog(FakeProject(tmp_path), "garment")
+def test_unparseable_lines_go_to_the_log(qtbot, project):
+    dialog = RetrainDialog(project, "garment")
     qtbot.addWidget(dialog)
     dialog._handle_line("Traceback (most recent call last):")
     dialog._handle_line('{"no_event": 1}')
@@ -115,8 +111,8 @@ def test_unparseable_lines_go_to_the_log(qtbot, tmp_path):
     assert "Traceback" in log and "info: no current garment model" in log
 
 
-def test_failing_process_reports_failure(qtbot, tmp_path):
-    dialog = RetrainDialog(FakeProject(tmp_path), "garment", extra_args=["--no-such-option"])
+def test_failing_process_reports_failure(qtbot, project):
+    dialog = RetrainDialog(project, "garment", extra_args=["--no-such-option"])
     qtbot.addWidget(dialog)
     with qtbot.waitSignal(dialog.trainingFinished, timeout=60_000) as signal:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
@@ -129,7 +125,6 @@ def test_failing_process_reports_failure(qtbot, tmp_path):
 def test_real_training_run_then_use_this_model(qtbot, project):
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
-    assert "4 corrected garment masks" in dialog.masks_label.text()
     dialog.epochs_spin.setValue(2)
     dialog.device_combo.setCurrentText("cpu")
     with qtbot.waitSignal(dialog.trainingFinished, timeout=120_000) as signal:
@@ -142,6 +137,8 @@ def test_real_training_run_then_use_this_model(qtbot, project):
     assert len(dialog.plot.left) == 2
     assert dialog.progress.value() == dialog.progress.maximum()
     assert dialog.table.rowCount() > 0
+    assert "better on" in dialog.comparison_label.text()
+    assert dialog.result["comparison"]["paired"]["n"] == 5  # the same 5 val images for both
     version = dialog.result["version"]
     assert [m.version for m in project.models("garment")] == [version]
     assert dialog.use_button.isEnabled()
@@ -169,9 +166,9 @@ def test_cancel_ends_the_process_and_registers_nothing(qtbot, project):
     assert not dialog.use_button.isEnabled()
 
 
-def test_frozen_bundle_runs_the_trainer_through_its_own_executable(tmp_path, monkeypatch, qtbot):
+def test_frozen_bundle_runs_the_trainer_through_its_own_executable(project, monkeypatch, qtbot):
     # In a PyInstaller bundle sys.executable is the app itself: no "-m fashion_annotator".
     monkeypatch.setattr(sys, "frozen", True, raising=False)
-    dialog = RetrainDialog(FakeProject(tmp_path), "garment")
+    dialog = RetrainDialog(project, "garment")
     qtbot.addWidget(dialog)
     assert dialog.command()[:2] == [sys.executable, "train"]

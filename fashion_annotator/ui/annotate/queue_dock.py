@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.images import load_image
+from fashion_annotator.ui.annotate.queue_order import ORDERS as QUEUE_ORDERS
 from fashion_annotator.ui.icons import STATUS_STYLE, status_icon, status_name
 
 THUMB = QSize(72, 96)
@@ -193,6 +194,12 @@ class QueueDock(QDockWidget):
         row.addWidget(self.status_filter)
         row.addWidget(self.search, 1)
         layout.addLayout(row)
+        self.order_combo = QComboBox()
+        for key, text in QUEUE_ORDERS.items():
+            self.order_combo.addItem(text, key)
+        self.order_combo.setToolTip("Order of the list: import order, or the photos whose "
+                                    "correction should teach the model most first")  # fmt: skip
+        layout.addWidget(self.order_combo)
         self.counts = QLabel()
         self.counts.setWordWrap(True)
         self.counts.setTextFormat(Qt.TextFormat.RichText)
@@ -210,11 +217,17 @@ class QueueDock(QDockWidget):
         self.setWidget(body)
         self.status_filter.currentIndexChanged.connect(lambda _i: self.filterChanged.emit())
         self.search.textChanged.connect(lambda _t: self.filterChanged.emit())
+        self.order_combo.currentIndexChanged.connect(lambda _i: self.filterChanged.emit())
 
     @property
     def status(self) -> str | None:
         """The status filter (None: all)."""
         return self.status_filter.currentData()
+
+    @property
+    def order(self) -> str:
+        """The list order: ``"queue"`` (import order) or ``"tool"`` (most useful first)."""
+        return self.order_combo.currentData()
 
     @property
     def search_text(self) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QProcess, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -33,8 +34,17 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.training_set import (
+    MIN_TRAIN,
+    MIN_VAL,
+    TrainingSelection,
+    select_training_masks,
+    val_count,
+)
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.plot import LivePlot
+from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
+from training.finetune import epochs_for, retrain_command
 
 #: Validation metrics shown in the plot, most preferred first.
 PLOT_METRICS = ("miou", "median_dice", "dice", "dice_mean", "iou", "pixel_accuracy")
@@ -60,12 +70,42 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def _count_masks(project: ProjectStore, task: str) -> int | None:
-    # training_items lists (photo, mask path) pairs without decoding the masks.
-    try:
-        return len(list(project.training_items(task)))
-    except (AttributeError, TypeError, ValueError):
-        return None
+def describe_selection(selection: TrainingSelection, task: str, include_unchanged: bool) -> str:
+    """The dialog's sentence on which masks count and how many are held for validation."""
+    by = selection.by_status
+    parts = [f"{by[s]} {s.replace('_', ' ')}" for s in ("done", "approved", "in_progress") if by.get(s)]
+    text = f"{len(selection.corrected)} corrected {task} masks"
+    text += f" ({', '.join(parts)})" if parts else ""
+    n_unchanged = len(selection.unchanged)
+    if n_unchanged:
+        text += (f"; {n_unchanged} accepted proposals saved unchanged "
+                 f"({'included' if include_unchanged else 'left out'})")  # fmt: skip
+    n = len(selection.items(include_unchanged))
+    n_val = val_count(n)
+    if n_val:
+        text += f". Training on {n - n_val}, holding {n_val} for validation (same images for both models)."
+    else:
+        text += f". A retrain needs at least {MIN_VAL + MIN_TRAIN} masks ({MIN_VAL} held for validation)."
+    return text
+
+
+def describe_comparison(comparison: dict[str, Any]) -> str:
+    """One line: both models' figure with its spread on the same val images, and the pairing."""
+    new, current = comparison.get("new") or {}, comparison.get("current") or {}
+    key = "median_dice" if "median_dice" in new else "miou"
+
+    def side(fig: dict[str, Any]) -> str:
+        text = _fmt(fig.get(key))
+        if "dice_q25" in fig:
+            text += f" (IQR {fig['dice_q25']:.3f}-{fig['dice_q75']:.3f})"
+        return text
+
+    line = f"{key} new {side(new)} vs current {side(current) if current else '-'}"
+    paired = comparison.get("paired") or {}
+    if paired:
+        line += (f"; new better on {paired['better']} of {paired['n']} val images, "
+                 f"worse on {paired['worse']}")  # fmt: skip
+    return line
 
 
 class RetrainDialog(QDialog):
@@ -116,15 +156,20 @@ class RetrainDialog(QDialog):
         self._build()
 
     def _build(self) -> None:
-        count = _count_masks(self.project, self.task)
-        self.masks_label = QLabel(
-            f"{count} corrected {self.task} masks available"
-            if count is not None
-            else "Corrected masks: unknown"
+        self.selection = select_training_masks(self.project, self.task)
+        self.masks_label = QLabel()
+        self.masks_label.setWordWrap(True)
+        self.exclude_check = QCheckBox(
+            f"Leave out the {len(self.selection.unchanged)} accepted proposals saved unchanged"
         )
+        self.exclude_check.setVisible(bool(self.selection.unchanged))
+        self.exclude_check.toggled.connect(self._selection_changed)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 1000)
-        self.epochs_spin.setValue(10)
+        self.minutes_spin = QSpinBox()
+        self.minutes_spin.setRange(1, 600)
+        self.minutes_spin.setValue(int(FINETUNE_MINUTES))
+        self.minutes_spin.setSuffix(" min at most")
         self.device_combo = QComboBox()
         self.device_combo.addItems(self._device_choices())
         self.device_label = QLabel(self._device_text("auto"))
@@ -133,7 +178,9 @@ class RetrainDialog(QDialog):
         )
         form = QFormLayout()
         form.addRow(self.masks_label)
+        form.addRow(self.exclude_check)
         form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Time", self.minutes_spin)
         form.addRow("Device", self.device_combo)
         form.addRow("", self.device_label)
 
@@ -150,6 +197,8 @@ class RetrainDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.comparison_label = QLabel()
+        self.comparison_label.setWordWrap(True)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(500)
@@ -170,6 +219,7 @@ class RetrainDialog(QDialog):
             buttons.addWidget(b)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
+        self._selection_changed()
 
         bar = QHBoxLayout()
         bar.addWidget(self.progress, 1)
@@ -180,8 +230,19 @@ class RetrainDialog(QDialog):
         layout.addWidget(self.status_label)
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.table)
+        layout.addWidget(self.comparison_label)
         layout.addWidget(self.log)
         layout.addLayout(buttons)
+
+    def _n_masks(self) -> int:
+        return len(self.selection.items(not self.exclude_check.isChecked()))
+
+    def _selection_changed(self) -> None:
+        include = not self.exclude_check.isChecked()
+        self.masks_label.setText(describe_selection(self.selection, self.task, include))
+        n = self._n_masks()
+        self.epochs_spin.setValue(epochs_for(max(1, n - val_count(n))))
+        self.start_button.setEnabled(self.process is None and val_count(n) > 0)
 
     @staticmethod
     def _device_choices() -> list[str]:
@@ -200,20 +261,12 @@ class RetrainDialog(QDialog):
 
     def command(self) -> list[str]:
         """The child's command line: the frozen-aware CLI (:func:`cli_command`), then ``train``."""
-        return [
-            *cli_command(),
-            "train",
-            "--project",
-            str(self.project.location),
-            "--task",
-            self.task,
-            "--epochs",
-            str(self.epochs_spin.value()),
-            "--device",
-            self.device_combo.currentText(),
-            "--json-progress",
-            *self.extra_args,
-        ]
+        return [*cli_command(), *retrain_command(
+            self.project.location, self.task, self._n_masks(),
+            device=self.device_combo.currentText(), minutes=self.minutes_spin.value(),
+            epochs=self.epochs_spin.value(), exclude_unchanged=self.exclude_check.isChecked(),
+            extra=self.extra_args,
+        )]  # fmt: skip
 
     def start(self) -> None:
         """Start the training process."""
@@ -226,6 +279,7 @@ class RetrainDialog(QDialog):
         self._plot_metric = None
         self.plot.clear()
         self.table.setRowCount(0)
+        self.comparison_label.clear()
         self.log.clear()
         self.progress.setRange(0, 0)  # busy until the first step reports its count
         self.eta_label.setText(format_eta(None))
@@ -243,8 +297,8 @@ class RetrainDialog(QDialog):
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.use_button.setEnabled(False)
-        self.epochs_spin.setEnabled(False)
-        self.device_combo.setEnabled(False)
+        for widget in (self.epochs_spin, self.device_combo, self.minutes_spin, self.exclude_check):
+            widget.setEnabled(False)
         process.start()
 
     def cancel(self) -> None:
@@ -315,6 +369,7 @@ class RetrainDialog(QDialog):
         elif kind == "done":
             self.outcome = event
             self._fill_table(event.get("comparison") or {})
+            self.comparison_label.setText(describe_comparison(event.get("comparison") or {}))
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
             self.eta_label.setText(format_eta(0))
@@ -409,8 +464,8 @@ class RetrainDialog(QDialog):
         self.state = outcome
         self.start_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        self.epochs_spin.setEnabled(True)
-        self.device_combo.setEnabled(True)
+        for widget in (self.epochs_spin, self.device_combo, self.minutes_spin, self.exclude_check):
+            widget.setEnabled(True)
         self.trainingFinished.emit(outcome)
 
     def stop_and_wait(self, msecs: int = KILL_AFTER_MS) -> None:

@@ -1,0 +1,180 @@
+"""Which saved masks a retrain uses, and the deterministic, stratified validation share.
+
+A mask **counts as corrected** when its image is ``done`` or ``approved``, or when it is
+``in_progress`` and the operator's latest saved mask differs from the model's latest proposal
+(an edit that was saved but not yet marked done). A ``done`` / ``approved`` mask identical to
+the proposal is an **unchanged accepted proposal**: it is counted apart, because training on the
+model's own output teaches it nothing new; the Retrain dialog lets the ML lead exclude them.
+Rejected images (status or latest QA decision) never count.
+
+Identity is decided on the stored PNG bytes: masks and proposals are encoded the same way
+(indexed PNG with the task's palette), so equal SHA-256 digests mean equal label maps.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The smallest validation share: figures on fewer images are noise.
+MIN_VAL = 5
+#: The smallest training share left after the validation share is taken.
+MIN_TRAIN = 3
+#: Share of the masks held for validation (before the minimum applies).
+VAL_FRACTION = 0.2
+#: Strata of the validation split: quantile bins of the labelled (non-background) area.
+STRATA = 3
+
+
+@dataclass(frozen=True)
+class TrainingItem:
+    """One usable mask: the image, its photo, the latest mask PNG and why it counts."""
+
+    image_id: int
+    name: str
+    photo: Path
+    mask: Path
+    status: str
+    kind: str  # "corrected" or "unchanged"
+
+
+@dataclass
+class TrainingSelection:
+    """The masks of one task a retrain would use, by kind.
+
+    Attributes
+    ----------
+    corrected : list of TrainingItem
+        Done / approved masks that differ from the proposal, and edited in-progress masks.
+    unchanged : list of TrainingItem
+        Done / approved masks identical to the model's proposal.
+    by_status : dict
+        ``status -> count`` over ``corrected`` (for the dialog's sentence).
+    """
+
+    corrected: list[TrainingItem] = field(default_factory=list)
+    unchanged: list[TrainingItem] = field(default_factory=list)
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def items(self, include_unchanged: bool = True) -> list[TrainingItem]:
+        """The masks to train on, in image order."""
+        chosen = self.corrected + (self.unchanged if include_unchanged else [])
+        return sorted(chosen, key=lambda it: it.image_id)
+
+
+def _file_sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _item(project: Any, task: str, record: Any) -> TrainingItem | None:
+    """The record's latest mask as a training item, or None when it does not count."""
+    versions = project.mask_versions(record.id, task)
+    if not versions:
+        return None
+    decision = project.decisions.last(record.id, task)
+    if decision is not None and decision.decision == "reject":
+        return None
+    latest = versions[-1]
+    proposals = project.proposals(record.id, task)
+    proposal = proposals[-1].path if proposals else None
+    same = proposal is not None and proposal.is_file() and _file_sha(proposal) == latest.sha256
+    if record.status == "in_progress" and same:
+        return None
+    kind = "unchanged" if same else "corrected"
+    return TrainingItem(record.id, record.name, project.image_path(record.id), latest.path,
+                        record.status, kind)  # fmt: skip
+
+
+def select_training_masks(project: Any, task: str) -> TrainingSelection:
+    """Sort a project's saved masks for ``task`` into corrected and unchanged ones.
+
+    Parameters
+    ----------
+    project : Project
+        An open project store.
+    task : str
+        One of the project's tasks.
+    """
+    selection = TrainingSelection()
+    for status in ("done", "approved", "in_progress"):
+        for record in project.images(status=status):
+            item = _item(project, task, record)
+            if item is None:
+                continue
+            if item.kind == "unchanged":
+                selection.unchanged.append(item)
+            else:
+                selection.corrected.append(item)
+                selection.by_status[status] = selection.by_status.get(status, 0) + 1
+    return selection
+
+
+def val_count(n: int) -> int:
+    """How many of ``n`` masks are held for validation (0 when too few to split).
+
+    ``max(MIN_VAL, round(VAL_FRACTION * n))``, leaving at least :data:`MIN_TRAIN` to train on;
+    never a single image.
+    """
+    if n < MIN_VAL + MIN_TRAIN:
+        return 0
+    return min(max(MIN_VAL, round(VAL_FRACTION * n)), n - MIN_TRAIN)
+
+
+def _bucket(name: str) -> float:
+    return int(hashlib.sha1(name.encode()).hexdigest()[:8], 16) / 16**8
+
+
+def stratified_split(
+    names: Sequence[str], areas: Sequence[float], n_val: int | None = None
+) -> tuple[list[int], list[int]]:
+    """Split indices into (train, val), deterministically and stratified by labelled area.
+
+    The masks are binned into :data:`STRATA` quantile bins of ``areas`` (the labelled share of
+    each photo, so small and large garments are both validated); each bin gives its share of
+    ``n_val`` (largest remainders first), taking the images whose SHA-1 of the name is lowest,
+    so the choice does not depend on the order of ``names``.
+
+    Parameters
+    ----------
+    names : sequence of str
+        Unique image names.
+    areas : sequence of float
+        The labelled (non-background) share of each mask, 0..1.
+    n_val : int, optional
+        Validation images; default :func:`val_count`.
+
+    Returns
+    -------
+    train, val : list of int
+        Indices into ``names``, each sorted.
+    """
+    n = len(names)
+    if len(areas) != n:
+        raise ValueError(f"{n} names but {len(areas)} areas")
+    n_val = val_count(n) if n_val is None else n_val
+    if n_val <= 0:
+        return list(range(n)), []
+    order = np.argsort(np.asarray(areas, dtype=np.float64), kind="stable")
+    bins = np.array_split(order, min(STRATA, n))
+    quotas = [n_val * len(b) / n for b in bins]
+    take = [math.floor(q) for q in quotas]
+    for i in sorted(range(len(bins)), key=lambda i: quotas[i] - take[i], reverse=True):
+        if sum(take) >= n_val:
+            break
+        take[i] += 1
+    val: list[int] = []
+    for b, k in zip(bins, take, strict=True):
+        val.extend(sorted(b.tolist(), key=lambda i: _bucket(names[i]))[:k])
+    chosen = set(val)
+    return [i for i in range(n) if i not in chosen], sorted(val)
+
+
+def labelled_share(mask: np.ndarray) -> float:
+    """The share of non-background pixels of an ``(H, W) uint8`` label mask."""
+    return float(np.count_nonzero(mask)) / max(mask.size, 1)

@@ -1,0 +1,91 @@
+"""Model versions of a project and the quality of their proposals over time.
+
+The figure that matters to a studio is how much its operators had to change each model's
+proposals: per model version, the Dice (binary tasks) or foreground mIoU (parsing) of its
+recorded proposals against the masks operators saved for the same images
+(:func:`fashion_annotator.qa.scores.score_masks`, the saved mask as ground truth).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from fashion_annotator.core.images import load_mask
+from fashion_annotator.qa.scores import score_masks
+
+
+@dataclass(frozen=True)
+class ModelQuality:
+    """Proposal quality of one model version.
+
+    Attributes
+    ----------
+    model_version : str
+        As recorded with the proposals (a registry version, or the shipped model's date stamp).
+    n_images : int
+        Images with a proposal of this version and a saved mask.
+    median, q25, q75 : float
+        Of the per-image scores (Dice or foreground mIoU).
+    first_seen : float
+        Epoch seconds of the version's first recorded proposal (orders versions in time).
+    """
+
+    model_version: str
+    n_images: int
+    median: float
+    q25: float
+    q75: float
+    first_seen: float
+
+
+def proposal_quality(project: Any, task: str) -> list[ModelQuality]:
+    """Per model version, how its proposals compared with the masks operators saved.
+
+    Each image counts once per version (its latest proposal of that version) against the
+    image's latest saved mask; versions are ordered by their first proposal.
+    """
+    taxonomy = project.taxonomy(task)
+    scores: dict[str, list[float]] = {}
+    first: dict[str, float] = {}
+    for record in project.images():
+        versions = project.mask_versions(record.id, task)
+        if not versions:
+            continue
+        latest_by_model: dict[str, Any] = {}
+        for p in project.proposals(record.id, task):
+            latest_by_model[p.model_version] = p
+            first[p.model_version] = min(first.get(p.model_version, p.created), p.created)
+        if not latest_by_model:
+            continue
+        saved = load_mask(versions[-1].path)
+        for version, p in latest_by_model.items():
+            scores.setdefault(version, []).append(score_masks(load_mask(p.path), saved, taxonomy).score)
+    out = []
+    for version, values in scores.items():
+        q25, med, q75 = np.quantile(values, [0.25, 0.5, 0.75])
+        out.append(ModelQuality(version, len(values), float(med), float(q25), float(q75), first[version]))
+    return sorted(out, key=lambda m: m.first_seen)
+
+
+def model_rows(project: Any, task: str) -> list[dict[str, Any]]:
+    """One row per registered model version, oldest first, with its val figures.
+
+    Keys: ``version``, ``created`` (epoch s), ``trained_on`` (count), ``active``, ``metric``
+    (``median_dice`` or ``miou``), ``value``, ``q25``, ``q75`` (NaN when unknown), ``val_images``.
+    """
+    rows = []
+    for m in project.models(task):
+        metrics = m.metrics or {}
+        key = "median_dice" if "median_dice" in metrics else "miou"
+        per_image = metrics.get("per_image_dice") or []
+        rows.append({
+            "version": m.version, "created": m.created, "trained_on": len(m.trained_on),
+            "active": m.active, "metric": key, "value": float(metrics.get(key, float("nan"))),
+            "q25": float(metrics.get("dice_q25", float("nan"))),
+            "q75": float(metrics.get("dice_q75", float("nan"))),
+            "val_images": len(per_image),
+        })  # fmt: skip
+    return rows

@@ -1,0 +1,118 @@
+"""Queue order "most useful first": the model's uncertainty, with diversity, for to-do images.
+
+:class:`QueueRanker` scores the to-do images (new, in progress, rejected) of a task with the
+active model in a pool thread (proposal and mirrored proposal,
+:func:`fashion_annotator.segmentation.active.score_photo`), keeps the scores per model file, and
+arranges queue rows: to-do images in the order of
+:func:`~fashion_annotator.segmentation.active.order_by_uncertainty`, then images still being
+scored, then the others, each group in its import order. :attr:`scoresChanged` fires once a
+batch is scored, so the list does not reshuffle under the operator while it works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from fashion_annotator.segmentation.active import PhotoUncertainty, order_by_uncertainty
+
+#: Statuses the tool order ranks; the others keep their place after them.
+TODO = ("new", "in_progress", "rejected")
+#: ``QueueDock`` order choices: key -> label.
+ORDERS = {"queue": "Import order", "tool": "Most useful first (model uncertainty)"}
+
+
+class _Relay(QObject):
+    scored = Signal(str, object)  # model key, {image_id: PhotoUncertainty}
+    progress = Signal(int, int)
+
+
+class _ScoreJob(QRunnable):
+    def __init__(self, relay: _Relay, key: str, model_path: Path, photos: list[tuple[int, Path]]):
+        super().__init__()
+        self.relay, self.key, self.model_path, self.photos = relay, key, model_path, photos
+
+    def run(self) -> None:
+        from fashion_annotator.core.images import ImageLoadError, load_image
+        from fashion_annotator.segmentation.active import score_photo
+        from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
+
+        out: dict[int, PhotoUncertainty] = {}
+        try:
+            predictor = load_predictor(self.model_path, device="cpu")
+        except ModelLoadError:
+            self.relay.scored.emit(self.key, out)
+            return
+        for n, (image_id, path) in enumerate(self.photos, start=1):
+            try:
+                _, out[image_id] = score_photo(predictor, load_image(path).rgb)
+            except (ImageLoadError, ValueError):
+                continue
+            self.relay.progress.emit(n, len(self.photos))
+        self.relay.scored.emit(self.key, out)
+
+
+class QueueRanker(QObject):
+    """Scores and orders the queue by model uncertainty.
+
+    Signals
+    -------
+    scoresChanged()
+        New scores arrived; the window re-arranges the queue.
+    progress(done: int, total: int)
+    """
+
+    scoresChanged = Signal()  # noqa: N815 - Qt signal naming
+    progress = Signal(int, int)
+
+    def __init__(self, project: Any, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.scores: dict[str, dict[int, PhotoUncertainty]] = {}
+        self.pending: set[str] = set()
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(1)
+        self._relay = _Relay()
+        self._relay.scored.connect(self._scored)
+        self._relay.progress.connect(self.progress)
+
+    def _model(self, task: str) -> tuple[str, Path] | None:
+        from training.runner import current_model_path
+
+        path = current_model_path(task, self.project)
+        return None if path is None else (f"{task}:{path}", path)
+
+    def arrange(self, records: list, task: str, order: str) -> list:
+        """``records`` in ``order`` (``"queue"`` keeps them); starts scoring what is missing."""
+        if order != "tool":
+            return records
+        model = self._model(task)
+        if model is None:
+            return records
+        key, path = model
+        known = self.scores.setdefault(key, {})
+        todo = [r for r in records if r.status in TODO]
+        missing = [r for r in todo if r.id not in known]
+        if missing and key not in self.pending:
+            self.pending.add(key)
+            photos = [(r.id, self.project.image_path(r.id)) for r in missing]
+            self.pool.start(_ScoreJob(self._relay, key, path, photos))
+        scored = [r for r in todo if r.id in known]
+        ranked = [scored[i] for i in order_by_uncertainty([known[r.id] for r in scored])]
+        ids = {r.id for r in ranked}
+        return ranked + [r for r in todo if r.id not in ids] + [r for r in records if r.status not in TODO]
+
+    def invalidate(self) -> None:
+        """Forget every score (a new model was promoted)."""
+        self.scores.clear()
+
+    def _scored(self, key: str, scores: dict) -> None:
+        self.pending.discard(key)
+        self.scores.setdefault(key, {}).update(scores)
+        self.scoresChanged.emit()
+
+    def wait(self, msecs: int = -1) -> bool:
+        """Block until the scoring jobs are done (tests, closing)."""
+        return self.pool.waitForDone(msecs)

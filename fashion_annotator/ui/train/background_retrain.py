@@ -1,0 +1,202 @@
+"""Optional background retrain: every N newly corrected masks, at low priority.
+
+Off by default (``every = 0``). When on, each save asks :meth:`BackgroundRetrainer.check`; once
+the project holds ``every`` more corrected masks (see
+:mod:`fashion_annotator.dataset.training_set`) than at the last run, it starts the same child
+process as the Retrain dialog (fine-tune recipe, ``--promote-if-better``: the new model becomes
+active only when it beats the current one on the same val images), with the lowest CPU priority
+and one torch thread, so editing never waits for it. Progress shows in the status bar; the result
+is announced there, and :attr:`modelPromoted` lets the window re-run its proposals.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from typing import Any
+
+from PySide6.QtCore import QObject, QProcess, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
+
+from fashion_annotator.dataset.training_set import select_training_masks, val_count
+from fashion_annotator.runtime.child import cli_command
+from training.finetune import retrain_command
+
+#: Niceness of the trainer child where ``nice`` exists (POSIX): the lowest priority.
+NICENESS = 19
+
+
+def low_priority(program: str, args: list[str]) -> tuple[str, list[str]]:
+    """Wrap a command in ``nice -n 19`` when the system has ``nice``, else leave it."""
+    nice = shutil.which("nice")
+    return (nice, ["-n", str(NICENESS), program, *args]) if nice else (program, args)
+
+
+class BackgroundRetrainer(QObject):
+    """Retrain a task's model in the background every ``every`` newly corrected masks.
+
+    Parameters
+    ----------
+    project : Project
+    task : str
+    status_bar : QStatusBar
+        Receives a permanent progress field and the messages.
+    every : int
+        Newly corrected masks between runs; 0 disables.
+    extra_args : sequence of str
+        Appended to the ``train`` command (tests pass a tiny model).
+
+    Signals
+    -------
+    modelPromoted(task: str, version: object)
+    finished(outcome: str)
+        ``"promoted"``, ``"kept"`` (not better) or ``"failed"``.
+    """
+
+    modelPromoted = Signal(str, object)  # noqa: N815 - Qt signal naming
+    finished = Signal(str)
+
+    def __init__(self, project: Any, task: str, status_bar: QStatusBar, every: int = 0,
+                 extra_args: tuple[str, ...] | list[str] = (), parent: QObject | None = None) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.project = project
+        self.task = task
+        self.status_bar = status_bar
+        self.extra_args = list(extra_args)
+        self.every = 0
+        self.process: QProcess | None = None
+        self.result: dict[str, Any] | None = None
+        self._buffer = b""
+        self._started_with = 0
+        self._epochs = 0
+        self.baseline = self._corrected()
+        self.bar = QProgressBar()
+        self.bar.setMaximumWidth(110)
+        self.bar.setMaximumHeight(14)
+        self.bar.setTextVisible(False)
+        self.text = QLabel()
+        self.bar.setToolTip("Background retrain of the proposal model (low priority)")
+        status_bar.addPermanentWidget(self.text)
+        status_bar.addPermanentWidget(self.bar)
+        self._show(False)
+        self.set_every(every)
+
+    def _show(self, visible: bool) -> None:
+        self.bar.setVisible(visible)
+        self.text.setVisible(visible)
+
+    def _corrected(self) -> int:
+        return len(select_training_masks(self.project, self.task).corrected)
+
+    @property
+    def running(self) -> bool:
+        """Whether a background run is in progress."""
+        return self.process is not None
+
+    def set_every(self, every: int) -> None:
+        """Retrain every ``every`` newly corrected masks (0: off)."""
+        self.every = max(0, int(every))
+
+    def set_task(self, task: str) -> None:
+        """Follow another task; the count of new masks starts again from now."""
+        if task != self.task and not self.running:
+            self.task = task
+            self.baseline = self._corrected()
+
+    def check(self) -> bool:
+        """Start a run when enough new corrected masks were saved; True when one started."""
+        if self.every <= 0 or self.running:
+            return False
+        n = self._corrected()
+        if n - self.baseline < self.every:
+            return False
+        selection = select_training_masks(self.project, self.task)
+        n_all = len(selection.items())
+        if val_count(n_all) == 0:
+            return False
+        self._start(n, n_all)
+        return True
+
+    def _start(self, corrected: int, n_masks: int) -> None:
+        args = retrain_command(self.project.root, self.task, n_masks, promote_if_better=True,
+                               threads=1, extra=self.extra_args)  # fmt: skip
+        program, *rest = cli_command()
+        program, full = low_priority(program, [*rest, *args])
+        process = QProcess(self)
+        process.setProgram(program)
+        process.setArguments(full)
+        process.readyReadStandardOutput.connect(self._read)
+        process.finished.connect(self._finished)
+        self.process = process
+        self.result = None
+        self._buffer = b""
+        self._started_with = corrected
+        self._epochs = int(args[args.index("--epochs") + 1])
+        self.bar.setRange(0, 0)
+        self.text.setText(f"Retraining {self.task}…")
+        self._show(True)
+        process.start()
+
+    def _read(self) -> None:
+        if self.process is None:
+            return
+        self._buffer += bytes(self.process.readAllStandardOutput().data())
+        *lines, self._buffer = self._buffer.split(b"\n")
+        for raw in lines:
+            try:
+                event = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                continue
+            if isinstance(event, dict):
+                self._event(event)
+
+    def _event(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "step":
+            steps, epoch, step = int(event["steps"]), int(event["epoch"]), int(event["step"])
+            total = max(1, steps * max(self._epochs, epoch))
+            self.bar.setRange(0, total)
+            self.bar.setValue(min(total, (epoch - 1) * steps + step))
+            self.text.setText(f"Retraining {self.task}: epoch {epoch}")
+        elif kind == "done":
+            self.result = event
+
+    def _finished(self, exit_code: int, _status: QProcess.ExitStatus) -> None:
+        if self.process is None:
+            return
+        self._read()
+        self.process.deleteLater()
+        self.process = None
+        self._show(False)
+        done = self.result
+        if done is None:
+            self.status_bar.showMessage(
+                f"Background retrain of {self.task} failed (exit code {exit_code})", 10000)
+            self.finished.emit("failed")
+            return
+        self.baseline = self._started_with
+        comparison = done.get("comparison") or {}
+        key = "median_dice" if "median_dice" in (comparison.get("new") or {}) else "miou"
+        new = (comparison.get("new") or {}).get(key)
+        old = (comparison.get("current") or {}).get(key)
+        figures = f"{key} {new:.3f} vs {old:.3f}" if new is not None and old is not None else ""
+        if done.get("promoted"):
+            self.status_bar.showMessage(
+                f"Background retrain: {self.task} model v{done['version']} is now active ({figures})", 15000)
+            self.modelPromoted.emit(self.task, done["version"])
+            self.finished.emit("promoted")
+        else:
+            self.status_bar.showMessage(
+                f"Background retrain: v{done['version']} not better on the same val images "
+                f"({figures}); the current model stays", 15000)  # fmt: skip
+            self.finished.emit("kept")
+
+    def stop(self) -> None:
+        """End a running child (when the window closes); it registers nothing."""
+        if self.process is None:
+            return
+        process = self.process
+        process.terminate()
+        if not process.waitForFinished(20000):
+            process.kill()
+            process.waitForFinished(2000)

@@ -1,0 +1,54 @@
+"""The loop in the window: queue order, background retrain and model history (Train menu).
+
+:func:`install` adds to a :class:`~fashion_annotator.ui.main_window.MainWindow` its
+:class:`~fashion_annotator.ui.annotate.queue_order.QueueRanker` (``window.ranker``), its
+:class:`~fashion_annotator.ui.train.background_retrain.BackgroundRetrainer` (``window.retrainer``,
+checked after every save) and the Train menu's "Model history…" and "Background retrain…".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QInputDialog
+
+from fashion_annotator.ui.annotate.queue_order import QueueRanker
+from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
+from fashion_annotator.ui.train.model_history import ModelHistoryDialog
+
+
+def install(window: Any) -> None:
+    """Create the ranker and the background retrainer and add their Train menu entries."""
+    window.ranker = QueueRanker(window.project, window)
+    window.ranker.scoresChanged.connect(window.reload_queue)
+    window.ranker.progress.connect(
+        lambda done, total: window.status.showMessage(f"Ranking the queue: {done}/{total}", 2000))
+    window.retrainer = BackgroundRetrainer(window.project, window.task, window.status,
+                                           window.prefs.background_retrain_every, parent=window)  # fmt: skip
+    window.retrainer.modelPromoted.connect(window._model_promoted)  # noqa: SLF001 - same window
+    window.session.savedChanged.connect(lambda saved: saved and window.retrainer.check())
+    history = window.train_menu.addAction("Model &history…")
+    history.triggered.connect(lambda: show_history(window))
+    background = window.train_menu.addAction("&Background retrain…")
+    background.triggered.connect(lambda: ask_background(window))
+
+
+def show_history(window: Any) -> ModelHistoryDialog:
+    """Open the model history of the shown task."""
+    dialog = ModelHistoryDialog(window.project, window.task, window)
+    dialog.show()
+    return dialog
+
+
+def ask_background(window: Any) -> None:
+    """Ask how many newly corrected masks trigger a background retrain (0: off)."""
+    every, ok = QInputDialog.getInt(
+        window, "Background retrain",
+        "Retrain the proposal model in the background after this many newly corrected masks "
+        "(0: off). It runs at low priority and the new model is used only when it is better "
+        "on the same validation images.",
+        window.prefs.background_retrain_every, 0, 10_000,
+    )  # fmt: skip
+    if ok:
+        window.prefs.background_retrain_every = every
+        window.retrainer.set_every(every)

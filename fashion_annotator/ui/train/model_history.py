@@ -1,0 +1,105 @@
+"""Train > Model history: the project's model versions with their figures, and proposal quality.
+
+The table lists every registered version (oldest first) with its val figure and spread, the
+number of training masks and whether it is active; a second table and the plot show, per model
+version that made proposals, the median Dice (or foreground mIoU) of its proposals against the
+masks operators then saved (:func:`fashion_annotator.qa.model_history.proposal_quality`): the
+loop's real outcome, proposal quality over time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.qa.model_history import model_rows, proposal_quality
+from fashion_annotator.ui.train.plot import LivePlot
+
+
+def _cell(value: Any) -> QTableWidgetItem:
+    if isinstance(value, float):
+        text = f"{value:.4f}" if math.isfinite(value) else "-"
+    else:
+        text = str(value)
+    return QTableWidgetItem(text)
+
+
+def _fill(table: QTableWidget, rows: list[list[Any]]) -> None:
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            table.setItem(r, c, _cell(value))
+    table.resizeColumnsToContents()
+
+
+class ModelHistoryDialog(QDialog):
+    """The model versions of ``task`` and the quality of their proposals over time."""
+
+    def __init__(self, project: Any, task: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Model history: {task}")
+        self.project = project
+        self.task = task
+        self.models = QTableWidget(0, 6)
+        self.models.setHorizontalHeaderLabels(
+            ["Version", "Created", "Training masks", "Val figure", "Val IQR", "Active"]
+        )
+        self.quality = QTableWidget(0, 4)
+        self.quality.setHorizontalHeaderLabels(["Model", "Images", "Median", "IQR"])
+        for table in (self.models, self.quality):
+            table.verticalHeader().setVisible(False)
+            table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.plot = LivePlot("proposals vs saved masks (median)", "images scored")
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Registered model versions (val figures on the project's val masks)"))
+        layout.addWidget(self.models)
+        layout.addWidget(QLabel("Proposal quality per model version, in time order"))
+        layout.addWidget(self.quality)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.summary)
+        layout.addWidget(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Re-read the registry and the recorded proposals."""
+        rows = model_rows(self.project, self.task)
+        _fill(self.models, [
+            [f"v{r['version']}", dt.datetime.fromtimestamp(r["created"]).strftime("%Y-%m-%d %H:%M"),
+             r["trained_on"], f"{r['metric']} {r['value']:.4f}" if math.isfinite(r["value"]) else "-",
+             f"{r['q25']:.3f}-{r['q75']:.3f}" if math.isfinite(r["q25"]) else "-",
+             "yes" if r["active"] else ""]
+            for r in rows
+        ])  # fmt: skip
+        self.quality_rows = proposal_quality(self.project, self.task)
+        _fill(self.quality, [
+            [q.model_version, q.n_images, q.median, f"{q.q25:.3f}-{q.q75:.3f}"]
+            for q in self.quality_rows
+        ])  # fmt: skip
+        self.plot.clear()
+        for i, q in enumerate(self.quality_rows):
+            self.plot.add_left(float(i), q.median)
+            self.plot.add_right(float(i), float(q.n_images))
+        if self.quality_rows:
+            first, last = self.quality_rows[0], self.quality_rows[-1]
+            self.summary.setText(
+                f"{len(self.quality_rows)} model versions made proposals; median agreement with "
+                f"the saved masks went from {first.median:.3f} ({first.model_version}) to "
+                f"{last.median:.3f} ({last.model_version})."
+            )
+        else:
+            self.summary.setText("No proposal has been compared with a saved mask yet.")

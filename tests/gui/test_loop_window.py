@@ -1,0 +1,120 @@
+"""The loop in the window: queue order by uncertainty, background retrain, model history."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+
+import numpy as np
+import pytest
+from PySide6.QtWidgets import QStatusBar
+
+from fashion_annotator.core.images import load_image
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.training_set import select_training_masks
+from fashion_annotator.segmentation.active import order_by_uncertainty, score_photo
+from fashion_annotator.segmentation.proposals import load_predictor
+from fashion_annotator.ui.testing import Answers, add_tiny_model, make_template, open_window
+from fashion_annotator.ui.train.background_retrain import NICENESS, BackgroundRetrainer
+from fashion_annotator.ui.train.model_history import ModelHistoryDialog
+
+TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch", "--epochs", "2"]
+
+
+@pytest.fixture(scope="module")
+def template(tmp_path_factory, ccp_dir):
+    return make_template(tmp_path_factory.mktemp("loopwin"), ccp_dir)
+
+
+def test_queue_tool_order_ranks_todo_images_by_uncertainty(qtbot, tmp_path, template, isolated_settings):
+    root = shutil.copytree(template, tmp_path / "proj")
+
+    with Project.open(root) as project:
+        add_tiny_model(project, tmp_path)
+        done = project.images()[0].id  # a done image stays after the ranked to-do images
+        project.save_mask(done, "garment", project.load_photo(done).rgb[..., 0] > 128, status="done")
+    window, project = open_window(qtbot, root, isolated_settings, Answers())
+    assert window.queue.order == "queue"
+    before = [r.id for r in window.queue.model.records()]
+    window.queue.order_combo.setCurrentIndex(window.queue.order_combo.findData("tool"))
+    qtbot.waitUntil(lambda: window.ranker.pending == set() and window.ranker.scores
+                    and any(window.ranker.scores.values()), timeout=60_000)  # fmt: skip
+    qtbot.waitUntil(lambda: [r.id for r in window.queue.model.records()] != before or
+                    _expected(project, before) == before, timeout=10_000)  # fmt: skip
+    assert [r.id for r in window.queue.model.records()] == _expected(project, before)
+    assert window.queue.model.records()[-1].id == done
+    window.queue.order_combo.setCurrentIndex(window.queue.order_combo.findData("queue"))
+    assert [r.id for r in window.queue.model.records()] == before
+    window.close()
+
+
+def _expected(project, ids: list[int]) -> list[int]:
+    """The tool order computed independently with the same model."""
+    predictor = load_predictor("garment", project, device="cpu")
+    todo = [i for i in ids if project.image(i).status in ("new", "in_progress", "rejected")]
+    scores = [score_photo(predictor, load_image(project.image_path(i)).rgb)[1] for i in todo]
+    ranked = [todo[j] for j in order_by_uncertainty(scores)]
+    return ranked + [i for i in ids if i not in ranked]
+
+
+def _correct_one_more(project, image_id: int) -> None:
+    proposal = project.load_proposal(image_id, "garment")
+    mask = proposal.copy()
+    mask[: mask.shape[0] // 3] = 0
+    mask[mask.shape[0] // 3 : mask.shape[0] // 2, 100:200] = 1
+    project.save_mask(image_id, "garment", mask, status="done")
+
+
+def test_background_retrain_every_n_masks_low_priority_and_kept_when_not_better(qtbot, loop_project):
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    retrainer = BackgroundRetrainer(loop_project, "garment", bar, every=0, extra_args=TINY)
+    new_image = next(r.id for r in loop_project.images(status="new"))
+    _correct_one_more(loop_project, new_image)
+    assert not retrainer.check()  # off by default
+    retrainer.set_every(2)
+    assert not retrainer.check()  # one new corrected mask since it started counting
+    unchanged = select_training_masks(loop_project, "garment").unchanged[0].image_id
+    _correct_one_more(loop_project, unchanged)
+    with qtbot.waitSignal(retrainer.finished, timeout=600_000) as finished:
+        assert retrainer.check()
+        assert retrainer.running and not retrainer.check()  # one run at a time
+        pid = retrainer.process.processId()
+        if shutil.which("nice"):
+            qtbot.waitUntil(lambda: _niceness(pid) == NICENESS, timeout=10_000)
+            # checked; let it finish at the test's own priority on a busy machine
+            with contextlib.suppress(PermissionError):
+                os.setpriority(os.PRIO_PROCESS, pid, os.getpriority(os.PRIO_PROCESS, 0))
+        assert retrainer.bar.isVisible() or not bar.isVisible()
+        assert retrainer.text.text().startswith("Retraining garment")
+    # a tiny model trained from scratch in seconds is not better than the shipped one
+    assert finished.args == ["kept"]
+    assert "not better on the same val images" in bar.currentMessage()
+    assert loop_project.models.active("garment") is None
+    assert len(loop_project.models("garment")) == 1
+    assert retrainer.baseline == 9 and not retrainer.check()
+
+
+def _niceness(pid: int) -> int | None:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, pid)
+    except (OSError, ProcessLookupError):
+        return None
+
+
+def test_model_history_lists_versions_and_proposal_quality(qtbot, loop_project, tmp_path):
+    add_tiny_model(loop_project, tmp_path)
+    first = loop_project.images(status="done")[0].id
+    loop_project.save_proposal(first, "garment", loop_project.load_mask(first, "garment"), "v2")
+    dialog = ModelHistoryDialog(loop_project, "garment")
+    qtbot.addWidget(dialog)
+    assert dialog.models.rowCount() == 1 and dialog.models.item(0, 5).text() == "yes"
+    versions = [dialog.quality.item(r, 0).text() for r in range(dialog.quality.rowCount())]
+    assert versions == ["1", "v2"]
+    assert float(dialog.quality.item(1, 2).text()) == pytest.approx(1.0)
+    assert float(dialog.quality.item(0, 2).text()) < 1.0
+    assert len(dialog.plot.left) == 2 and dialog.plot.left[1][1] == pytest.approx(1.0)
+    assert "went from" in dialog.summary.text()
+    dialog.plot.grab()
+    assert np.isfinite(dialog.quality_rows[0].median)

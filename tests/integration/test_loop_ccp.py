@@ -1,0 +1,50 @@
+"""``bench loop`` end to end on nine CCP val photos: one round with a tiny model, JSON and plot."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from fashion_annotator.cli import main
+from fashion_annotator.dataset.store import Project
+
+pytestmark = pytest.mark.slow
+
+TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch"]
+
+
+def test_bench_loop_one_round_writes_json_and_plot(ccp_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "loop.json"
+    argv = ["bench", "loop", "--data", str(ccp_dir), "--split", "val", "--limit", "9",
+            "--task", "garment", "--rounds", "8", "--order", "tool", "--minutes-per-round", "0.2",
+            "--work", str(tmp_path / "w"), "--json", str(out)]  # fmt: skip
+    argv += [f"--train-arg={a}" for a in TINY]
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert (result["task"], result["n_images"], result["order"]) == ("garment", 9, "tool")
+    first, last = result["rounds"]
+    assert first["corrected"] == 0 and first["n_rest"] == 9 and first["promoted"] is None
+    assert last["corrected"] == 8 and last["n_rest"] == 1
+    for key in ("median_dice_rest", "mean_dice_rest", "median_actions", "mean_actions",
+                "train_seconds", "promoted"):  # fmt: skip
+        assert key in last
+    assert 0.0 <= last["median_dice_rest"] <= 1.0 and 0 <= last["median_actions"] <= 60
+    # a tiny network trained from scratch for seconds does not beat the shipped model
+    assert last["promoted"] is False and last["val"]["paired"]["n"] == 5
+    with Image.open(out.with_suffix(".png")) as plot:
+        assert plot.size == (1100, 440)
+    with Project.open(tmp_path / "w" / "project") as project:
+        assert project.counts()["done"] == 8
+        versions = project.mask_versions(project.images(status="done")[0].id, "garment")
+        assert versions[-1].source == "operator" and versions[-1].actions >= 0
+        assert len(project.models("garment")) == 2  # the starting model and the trained one
+
+
+def test_bench_loop_refuses_rounds_that_leave_nothing_to_score(ccp_dir: Path, tmp_path: Path, capsys):
+    argv = ["bench", "loop", "--data", str(ccp_dir), "--split", "val", "--limit", "5",
+            "--task", "garment", "--rounds", "5", "--json", str(tmp_path / "x.json")]  # fmt: skip
+    assert main(argv) == 2
+    assert "must leave some to score" in capsys.readouterr().err

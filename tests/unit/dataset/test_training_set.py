@@ -1,0 +1,102 @@
+"""Which masks a retrain uses, and the stratified, deterministic validation share."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashion_annotator.dataset.training_set import (
+    MIN_TRAIN,
+    MIN_VAL,
+    select_training_masks,
+    stratified_split,
+    val_count,
+)
+from fashion_annotator.qa.model_history import model_rows, proposal_quality
+
+SHAPE = (24, 32)
+
+
+def _mask(x0: int, x1: int) -> np.ndarray:
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[4:20, x0:x1] = 1
+    return mask
+
+
+@pytest.fixture
+def garment_project(tmp_path, write_photo):
+    """Seven images: each state a saved garment mask can be in."""
+    from fashion_annotator.dataset.store import Project
+
+    with Project.create(tmp_path / "p", tasks=("garment",), user="alice") as proj:
+        ids = [proj.add_image(write_photo(tmp_path / f"src/{i}.png", SHAPE, seed=i)).id
+               for i in range(7)]  # fmt: skip
+        proposal = _mask(8, 20)
+        for i in ids:
+            proj.save_proposal(i, "garment", proposal, "1")
+        proj.save_mask(ids[0], "garment", _mask(6, 22), status="done")  # edited, done
+        proj.save_mask(ids[1], "garment", proposal, status="done")  # accepted unchanged
+        proj.save_mask(ids[2], "garment", _mask(8, 24), status="in_progress")  # edited, saved
+        proj.save_mask(ids[3], "garment", proposal, status="in_progress")  # opened, untouched
+        proj.save_mask(ids[4], "garment", _mask(2, 20), status="approved")  # edited, approved
+        proj.save_mask(ids[5], "garment", _mask(5, 20), status="done")
+        proj.decisions.record(ids[5], "garment", "reject", reason="wrong label")
+        yield proj, ids
+
+
+def test_selection_counts_corrected_and_unchanged_apart(garment_project):
+    proj, ids = garment_project
+    sel = select_training_masks(proj, "garment")
+    assert [it.image_id for it in sel.corrected] == [ids[0], ids[4], ids[2]]
+    assert [it.image_id for it in sel.unchanged] == [ids[1]]
+    assert sel.by_status == {"done": 1, "approved": 1, "in_progress": 1}
+    assert [it.image_id for it in sel.items()] == [ids[0], ids[1], ids[2], ids[4]]
+    assert [it.image_id for it in sel.items(include_unchanged=False)] == [ids[0], ids[2], ids[4]]
+    assert all(it.mask.is_file() and it.photo.is_file() for it in sel.items())
+
+
+def test_a_later_edit_of_an_unchanged_mask_makes_it_corrected(garment_project):
+    proj, ids = garment_project
+    proj.save_mask(ids[1], "garment", _mask(9, 20), status="done")
+    sel = select_training_masks(proj, "garment")
+    assert ids[1] in [it.image_id for it in sel.corrected]
+    assert sel.unchanged == []
+
+
+def test_val_count_never_one_and_leaves_training_masks():
+    assert [val_count(n) for n in (0, 1, MIN_VAL + MIN_TRAIN - 1)] == [0, 0, 0]
+    assert val_count(MIN_VAL + MIN_TRAIN) == MIN_VAL
+    assert val_count(50) == 10 and val_count(100) == 20
+    for n in range(MIN_VAL + MIN_TRAIN, 200):
+        assert MIN_VAL <= val_count(n) <= n - MIN_TRAIN
+
+
+def test_stratified_split_is_deterministic_and_covers_small_and_large():
+    rng = np.random.default_rng(0)
+    names = [f"look_{i:03d}" for i in range(60)]
+    areas = rng.uniform(0.02, 0.5, 60).tolist()
+    train, val = stratified_split(names, areas)
+    assert len(val) == val_count(60) and sorted(train + val) == list(range(60))
+    # the same images whatever the order of the list
+    perm = rng.permutation(60)
+    train2, val2 = stratified_split([names[i] for i in perm], [areas[i] for i in perm])
+    assert sorted(names[perm[i]] for i in val2) == sorted(names[i] for i in val)
+    # each area tercile gives its share of the val images
+    terciles = np.quantile(areas, [1 / 3, 2 / 3])
+    bins = np.digitize([areas[i] for i in val], terciles)
+    assert np.bincount(bins, minlength=3).tolist() == [4, 4, 4]
+
+
+def test_too_few_masks_give_no_val_share():
+    assert stratified_split(["a", "b", "c"], [0.1, 0.2, 0.3]) == ([0, 1, 2], [])
+
+
+def test_proposal_quality_per_model_version(garment_project):
+    proj, ids = garment_project
+    proj.save_proposal(ids[0], "garment", _mask(6, 22), "2")  # a later model got it right
+    quality = {q.model_version: q for q in proposal_quality(proj, "garment")}
+    assert set(quality) == {"1", "2"}
+    assert quality["2"].n_images == 1 and quality["2"].median == pytest.approx(1.0)
+    assert quality["1"].n_images == 6
+    assert quality["1"].median < 1.0
+    assert model_rows(proj, "garment") == []

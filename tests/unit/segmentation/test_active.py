@@ -1,0 +1,63 @@
+"""Active-learning order: uncertainty from the proposal and its mirror, with diversity."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fashion_annotator.segmentation.active import (
+    ORDERS,
+    PhotoUncertainty,
+    order_by_uncertainty,
+    photo_uncertainty,
+    random_order,
+)
+from fashion_annotator.segmentation.proposals import Proposal
+
+
+def _proposal(p: np.ndarray) -> Proposal:
+    probs = np.stack([1 - p, p]).astype(np.float32)
+    return Proposal((p >= 0.5).astype(np.uint8), probs, "garment", "1")
+
+
+def _photo(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (60, 40, 3), dtype=np.uint8)
+
+
+def test_confident_symmetric_proposal_scores_low_and_a_fuzzy_one_high():
+    sure = np.zeros((60, 40), np.float32)
+    sure[10:50, 10:30] = 1.0
+    fuzzy = np.clip(sure * 0.6 + 0.2, 0, 1)
+    fuzzy[10:50, 25:30] = 0.45
+    rgb = _photo(0)
+    low = photo_uncertainty(_proposal(sure), _proposal(sure[:, ::-1]), rgb)
+    # a model that is not mirror-consistent: the mirrored photo gets the unmirrored answer
+    high = photo_uncertainty(_proposal(fuzzy), _proposal(fuzzy), rgb)
+    assert low.predicted_dice_loss == 0.0 and low.flip_disagreement == 0.0
+    assert high.predicted_dice_loss > 0.2 and high.flip_disagreement > 0.1
+    assert high.uncertainty > low.uncertainty
+    assert abs(float(np.linalg.norm(high.features)) - 1) < 1e-5
+
+
+def _score(u: float, feature: np.ndarray) -> PhotoUncertainty:
+    return PhotoUncertainty(u, u, u, (feature / np.linalg.norm(feature)).astype(np.float32))
+
+
+def test_order_prefers_uncertain_but_not_all_near_duplicates():
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=32)
+    others = [rng.normal(size=32) for _ in range(3)]
+    # three near-copies of one photo, all very uncertain, and three different photos
+    scores = [_score(0.9 - 0.01 * i, base + rng.normal(scale=0.01, size=32)) for i in range(3)]
+    scores += [_score(0.5 - 0.1 * i, f) for i, f in enumerate(others)]
+    order = order_by_uncertainty(scores, k=4)
+    assert order[:2] == [0, 3]  # the most uncertain, then a different photo before its copies
+    assert len([i for i in order if i < 3]) == 2
+    assert order_by_uncertainty(scores, diversity=0.0)[:3] == [0, 1, 2]
+    assert sorted(order_by_uncertainty(scores)) == list(range(6))
+
+
+def test_random_order_is_reproducible_and_orders_registry():
+    assert random_order(10, seed=3) == random_order(10, seed=3)
+    assert sorted(random_order(10, seed=3)) == list(range(10))
+    assert random_order(10, seed=3, k=4) == random_order(10, seed=3)[:4]
+    assert set(ORDERS) == {"tool", "random"}

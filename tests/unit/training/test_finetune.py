@@ -1,0 +1,46 @@
+"""The fine-tune recipe: epochs for few masks, the retrain command, the paired comparison."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from fashion_annotator.commands import train as train_cmd
+from training.finetune import (
+    LR,
+    MAX_EPOCHS,
+    MIN_EPOCHS,
+    epochs_for,
+    paired_comparison,
+    retrain_command,
+)
+
+
+def test_epochs_for_few_masks():
+    assert epochs_for(5) == MAX_EPOCHS
+    assert epochs_for(40) == 10
+    assert epochs_for(400) == MIN_EPOCHS
+    assert all(MIN_EPOCHS <= epochs_for(n) <= MAX_EPOCHS for n in range(0, 500))
+
+
+def test_retrain_command_parses_with_the_train_command(tmp_path):
+    argv = retrain_command(tmp_path, "garment", 50, minutes=4, exclude_unchanged=True,
+                           promote_if_better=True, threads=1, extra=["--model-size", "tiny"])  # fmt: skip
+    assert argv[0] == "train"
+    parser = argparse.ArgumentParser()
+    train_cmd.register(parser.add_subparsers())
+    args = parser.parse_args(argv)
+    assert args.project == str(tmp_path) and args.task == "garment"
+    assert args.epochs == epochs_for(40) and args.lr == LR and args.max_minutes == 4
+    assert args.exclude_unchanged and args.promote_if_better and args.threads == 1
+    assert args.model_size == "tiny" and args.freeze == "none"
+
+
+def test_paired_comparison_counts_images():
+    new = {"per_image_dice": [0.9, 0.95, 0.8, 0.7]}
+    cur = {"per_image_dice": [0.85, 0.95, 0.9, 0.6]}
+    assert paired_comparison(new, cur) == {
+        "n": 4, "better": 2, "worse": 1, "median_gain": pytest.approx(0.025)}  # fmt: skip
+    assert paired_comparison(new, None) == {}
+    assert paired_comparison(new, {"per_image_dice": [0.9]}) == {}

@@ -1,0 +1,154 @@
+"""Fine-tuning a project's model from its own few corrected masks (10-100).
+
+One place for the recipe the Retrain dialog, the background retrain and ``bench loop`` share:
+
+- **data**: the corrected masks of :mod:`fashion_annotator.dataset.training_set` (done,
+  approved, edited in-progress; unchanged accepted proposals optional), with a deterministic,
+  area-stratified validation share of at least :data:`~fashion_annotator.dataset.training_set.MIN_VAL`
+  images;
+- **optimisation**: start from the current model (its input size and normalisation), learning
+  rate :data:`LR` (a quarter of from-scratch training: the model is already good, few masks
+  overfit quickly), all layers move (:data:`FREEZE`), flips and mild colour jitter, a number of
+  epochs that gives every run about :data:`PRESENTATIONS` sample presentations
+  (:func:`epochs_for`), bounded in time by ``--max-minutes``; the best epoch on val is kept;
+- **decision**: the binary threshold is re-tuned on the project's val masks, and the new model is
+  promoted only when its primary figure beats the current model's **on the same val images**;
+  :func:`paired_comparison` reports on how many of them it is better (the spread, not one
+  number).
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fashion_annotator.core.images import load_mask
+from fashion_annotator.dataset.training_set import (
+    MIN_TRAIN,
+    MIN_VAL,
+    labelled_share,
+    select_training_masks,
+    stratified_split,
+)
+from training.data import Sample
+
+#: Peak learning rate of a fine-tune (from-scratch training uses 2e-3).
+LR = 5e-4
+#: Which layers move: ``"none"`` frozen (all layers train) or ``"encoder"`` (decoder and head only).
+FREEZE = "none"
+#: Sample presentations a fine-tune aims for (epochs x training masks).
+PRESENTATIONS = 400
+MIN_EPOCHS, MAX_EPOCHS = 5, 40
+#: Default time bound of one retrain (minutes).
+MAX_MINUTES = 8.0
+
+
+def epochs_for(n_train: int) -> int:
+    """Epochs for ``n_train`` training masks: ``ceil(PRESENTATIONS / n)`` within 5..40."""
+    if n_train < 1:
+        return MIN_EPOCHS
+    return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(PRESENTATIONS / n_train))))
+
+
+def retrain_command(
+    project_root: Path | str,
+    task: str,
+    n_masks: int,
+    *,
+    device: str = "auto",
+    minutes: float = MAX_MINUTES,
+    epochs: int | None = None,
+    exclude_unchanged: bool = False,
+    promote_if_better: bool = False,
+    threads: int = 0,
+    extra: list[str] | tuple[str, ...] = (),
+) -> list[str]:
+    """The ``train`` subcommand and its arguments for one project retrain (fine-tune recipe).
+
+    Prefix the command line's program (``fashion_annotator.runtime.child.cli_command()``).
+
+    Parameters
+    ----------
+    project_root : Path or str
+    task : str
+    n_masks : int
+        Masks the run will use (sets the default epochs from the training share).
+    device, minutes, epochs, exclude_unchanged, promote_if_better, threads
+        As the ``train`` command's options.
+    extra : sequence of str
+        Appended last (tests pass a tiny model size); later options win.
+    """
+    from fashion_annotator.dataset.training_set import val_count
+
+    n_train = max(1, n_masks - val_count(n_masks))
+    args = [
+        "train", "--project", str(project_root), "--task", task,
+        "--epochs", str(epochs or epochs_for(n_train)), "--lr", str(LR), "--freeze", FREEZE,
+        "--patience", str(MAX_EPOCHS), "--max-minutes", f"{minutes:g}", "--device", device,
+        "--json-progress",
+    ]  # fmt: skip
+    if exclude_unchanged:
+        args.append("--exclude-unchanged")
+    if promote_if_better:
+        args.append("--promote-if-better")
+    if threads:
+        args += ["--threads", str(threads)]
+    return [*args, *extra]
+
+
+def project_samples(
+    project: Any, task: str, exclude_unchanged: bool = False
+) -> tuple[list[Sample], list[Sample]]:
+    """The (train, val) samples of a project's retrain, val stratified by labelled area.
+
+    Raises
+    ------
+    ValueError
+        Fewer masks than a validation share needs, naming the project and the counts.
+    """
+    selection = select_training_masks(project, task)
+    items = selection.items(include_unchanged=not exclude_unchanged)
+    need = MIN_VAL + MIN_TRAIN
+    if len(items) < need:
+        left_out = f", {len(selection.unchanged)} unchanged proposals excluded" if (
+            exclude_unchanged and selection.unchanged) else ""  # fmt: skip
+        raise ValueError(
+            f"{project.root}: {len(items)} usable {task} masks{left_out}; a retrain needs at "
+            f"least {need} ({MIN_VAL} held for validation); correct and save more images"
+        )
+    samples = [Sample(Path(it.photo).name, Path(it.photo), Path(it.mask)) for it in items]
+    areas = [labelled_share(load_mask(s.mask)) for s in samples]
+    train_idx, val_idx = stratified_split([s.name for s in samples], areas)
+    return [samples[i] for i in train_idx], [samples[i] for i in val_idx]
+
+
+def paired_comparison(new: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
+    """How the new model fares against the current one image by image (same val images).
+
+    Parameters
+    ----------
+    new, current : dict
+        Val figures with ``per_image_dice`` (binary tasks; lists in the same image order).
+
+    Returns
+    -------
+    dict
+        ``n``, ``better``, ``worse``, ``median_gain`` (of the per-image Dice differences), or
+        an empty dict when either side has no per-image figures.
+    """
+    if not current or "per_image_dice" not in new or "per_image_dice" not in current:
+        return {}
+    a = np.asarray(new["per_image_dice"], dtype=np.float64)
+    b = np.asarray(current["per_image_dice"], dtype=np.float64)
+    if a.shape != b.shape or a.size == 0:
+        return {}
+    d = a - b
+    return {
+        "n": int(a.size),
+        "better": int((d > 1e-4).sum()),
+        "worse": int((d < -1e-4).sum()),
+        "median_gain": float(np.median(d)),
+    }
