@@ -56,7 +56,7 @@ def test_opens_first_image_with_queue_palette_and_status(opened):
     doc = window.session.current.doc
     assert doc.rgb.shape[:2] == (records[0].height, records[0].width)
     assert window.canvas.document is doc
-    assert window.palette.list.count() == project.taxonomy(window.task).num_classes
+    assert window.palette_dock.list.count() == project.taxonomy(window.task).num_classes
     assert "To do" in window.queue.counts.text() and "<b>3</b>" in window.queue.counts.text()
     assert window.status.saved.text() == "Saved"
     levels = window.session.current.hierarchy.num_levels
@@ -79,7 +79,7 @@ def test_brush_stroke_then_undo_and_redo_with_keys(qtbot, opened):
     press_key(qtbot, window, Qt.Key.Key_B)
     window.canvas.set_brush_radius(6)
     press_key(qtbot, window, Qt.Key.Key_2)  # garment
-    assert window.canvas.label == 1 and window.palette.current == 1
+    assert window.canvas.label == 1 and window.palette_dock.current == 1
     before = shown_mask(window).copy()
     drag(window, [(100, 200), (150, 200), (200, 200)])
     mask = shown_mask(window)
@@ -174,7 +174,7 @@ def test_task_switch_edits_the_other_mask(qtbot, opened):
     assert window.task == "parsing7" and window.canvas.task == "parsing7"
     press_key(qtbot, window, Qt.Key.Key_4)
     label = window.canvas.label
-    assert window.palette.current == label
+    assert window.palette_dock.current == label
     drag(window, [(100, 400), (200, 400)])
     doc = window.session.current.doc
     assert doc.masks["parsing7"][400, 150] == label and doc.masks["garment"][400, 150] == 0
