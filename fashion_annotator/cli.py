@@ -8,8 +8,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 from collections.abc import Sequence
+
+from fashion_annotator import __version__
+from fashion_annotator.runtime.exit_codes import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    PROG,
+    CommandError,
+    report_error,
+)
+from fashion_annotator.runtime.logs import log_file, setup_logging
+
+log = logging.getLogger("fashion_annotator")
 
 COMMAND_MODULES = (
     "fashion_annotator.commands.project",
@@ -17,6 +30,8 @@ COMMAND_MODULES = (
     "fashion_annotator.commands.evaluate",
     "fashion_annotator.commands.bench",
     "fashion_annotator.commands.qa",
+    "fashion_annotator.commands.migrate",
+    "fashion_annotator.commands.doctor",
 )
 
 
@@ -25,7 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fashion-annotator",
         description="Annotate and review garment cutout and clothing parsing masks.",
+        epilog="exit status: 0 done, 1 error, 2 usage error, 3 partly done, 130 interrupted",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)
@@ -33,17 +50,52 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run a subcommand, or open the GUI when the first argument is not one."""
+    """Run a subcommand, or open the GUI when the first argument is not one.
+
+    Returns the exit status (see the parser's epilog). Ctrl+C ends any command with one line
+    and 130; an unexpected exception prints ``PROG: error: ...`` and leaves its traceback in the
+    log file.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
+    setup_logging()
+    try:
+        return _dispatch(argv)
+    except KeyboardInterrupt:
+        log.info("interrupted: %s", argv)
+        print(f"\n{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except CommandError as exc:
+        return report_error(exc)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: log, one-line message
+        log.exception("unexpected error running %s", argv)
+        where = log_file()
+        details = f" (traceback in {where})" if where else ""
+        print(f"{PROG}: error: {type(exc).__name__}: {exc}{details}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _dispatch(argv: list[str]) -> int:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     subcommands = set(sub.choices)
     if not argv or (argv[0] not in subcommands and not argv[0].startswith("-")):
-        from fashion_annotator.ui.app import run_gui
-
-        return run_gui(argv[0] if argv else None)
+        return _launch_gui(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
+    log.info("%s %s", PROG, " ".join(argv))
     return int(args.func(args) or 0)
+
+
+def _launch_gui(path: str | None) -> int:
+    """Open the GUI, or print what the Qt platform plugin lacks (instead of Qt's abort)."""
+    from fashion_annotator.runtime.doctor import qt_platform_problem
+
+    log.info("%s GUI %s", PROG, path or "(last or sample project)")
+    problem = qt_platform_problem()
+    if problem is not None:
+        return report_error(problem)
+    from fashion_annotator.ui.app import run_gui
+
+    return run_gui(path)

@@ -2,8 +2,11 @@
 
 Used by ``fashion-annotator train`` and ``python -m training``. With ``--json-progress``
 stdout carries one JSON object per line (``start``, ``step``, ``epoch``, ``done`` or
-``cancelled``, ``error``); otherwise a progress bar is drawn on a terminal. SIGTERM stops the
-run cleanly: ``{"event": "cancelled"}``, nothing exported or registered.
+``cancelled``, ``error``); otherwise stdout gets the result in words and stderr a progress bar
+(on a terminal) and the epochs. Errors always also go to stderr as
+``fashion-annotator train: error: ...``. SIGTERM stops the run cleanly:
+``{"event": "cancelled"}``, nothing exported or registered. Exit status: 0 done or cancelled,
+1 error, 2 usage error (inconsistent options), 130 Ctrl+C (``fashion_annotator.cli``).
 """
 
 from __future__ import annotations
@@ -16,11 +19,12 @@ import sys
 import threading
 from typing import Any
 
+from fashion_annotator.runtime.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE, PROG
 from training.request import TrainRequest
 
 
 class Reporter:
-    """Print events as JSON lines, or draw a one-line progress bar on a terminal."""
+    """Print events as JSON lines, or in words with a one-line progress bar on a terminal."""
 
     def __init__(self, json_lines: bool) -> None:
         self.json_lines = json_lines
@@ -47,8 +51,44 @@ class Reporter:
                 for task, fig in event["val"].items()
             )
             sys.stderr.write(f"\nepoch {event['epoch']}: loss {event['loss']:.4f}  val {val}\n")
-        elif kind in ("done", "cancelled", "info", "error", "start"):
-            print(json.dumps(event, default=_jsonable), flush=True)
+        elif kind == "start":
+            size = "x".join(map(str, event.get("input_size", [])))
+            sys.stderr.write(
+                f"training {event.get('task')} on {event.get('device')}: "
+                f"{event.get('train_images')} train / {event.get('val_images')} val photos, "
+                f"input {size} -> {event.get('out_dir')}\n"
+            )
+        elif kind == "info":
+            sys.stderr.write(f"{event['message']}\n")
+        elif kind == "cancelled":
+            sys.stderr.write("cancelled; nothing exported or registered\n")
+        elif kind == "done":
+            print(_done_text(event), flush=True)
+
+
+def _done_text(event: dict[str, Any]) -> str:
+    """The ``done`` event in words: the model file, its version and the comparison."""
+    lines = [f"model: {event['model_path']}"]
+    if event.get("version") is not None:
+        promoted = "promoted" if event.get("promoted") else "not promoted"
+        lines.append(f"registered as version {event['version']} ({promoted})")
+    comparison = event.get("comparison") or {}
+    for side in ("new", "current"):
+        figures = comparison.get(side)
+        if isinstance(figures, dict):
+            shown = ", ".join(
+                f"{k} {v:.4f}" for k, v in figures.items() if isinstance(v, float)
+            )
+            lines.append(f"{side}: {shown}")
+    return "\n".join(lines)
+
+
+def _error(report: Reporter, message: str, status: int) -> int:
+    """Report an error: a JSON ``error`` event when asked for, and always a line on stderr."""
+    if report.json_lines:
+        report({"event": "error", "message": message})
+    print(f"{PROG} train: error: {message}", file=sys.stderr)
+    return status
 
 
 def _jsonable(obj: Any) -> Any:
@@ -58,7 +98,7 @@ def _jsonable(obj: Any) -> Any:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Train as the parsed options say; exit status 0 when done or cancelled, 2 on bad input."""
+    """Train as the parsed options say; exit status 0 done or cancelled, 1 bad data, 2 bad usage."""
     from fashion_annotator.dataset.records import ProjectError
     from training.loop import TrainingCancelled
     from training.runner import run
@@ -67,20 +107,18 @@ def main(args: argparse.Namespace) -> int:
     try:
         request = TrainRequest.from_args(args)
     except ValueError as exc:
-        report({"event": "error", "message": str(exc)})
-        return 2
+        return _error(report, str(exc), EXIT_USAGE)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:
         done = run(request, report, stop.is_set)
     except TrainingCancelled:
         report({"event": "cancelled"})
-        return 0
+        return EXIT_OK
     except (ValueError, FileNotFoundError, ProjectError) as exc:
-        report({"event": "error", "message": str(exc)})
-        return 2
+        return _error(report, str(exc), EXIT_ERROR)
     finally:
         signal.signal(signal.SIGTERM, previous)
     if done:
         report(done)
-    return 0
+    return EXIT_OK

@@ -144,9 +144,9 @@ def run(
     rank, _ = distributed.rank_and_world()
     project: ProjectStore | None = None
     if args.project:
-        from fashion_annotator.dataset.store import Project
+        from fashion_annotator.dataset.store import open_project
 
-        project = Project.open(args.project)
+        project = open_project(args.project)
     try:
         return _run(args, emit, cancelled, project, device, rank)
     finally:

@@ -7,6 +7,7 @@
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
 - ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
+- ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder);
 - ``bench generalize``: the models on CCP photos re-framed as studio, web and mannequin photos.
 """
 
@@ -22,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.tasks import available_tasks
+from fashion_annotator.runtime.exit_codes import report_error
 
 TASKS = tuple(available_tasks())
 BIG_PHOTO = (1728, 1152)
@@ -57,6 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("ui", help="window responsiveness")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument(
+        "--size", type=_size, default=None, metavar="WxH",
+        help="measure synthetic photos of this size (e.g. 8660x5770) instead of CCP/studio",
+    )  # fmt: skip
     p.set_defaults(func=run_ui)
 
     p = sub.add_parser("save", help="durable mask save time against PNG encoding alone")
@@ -72,6 +78,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.set_defaults(func=run_infer)
 
+    p = sub.add_parser("team", help="N simulated operators on one project, some killed")
+    p.add_argument("--url", required=True,
+                   help="where to make the bench project: postgresql://user@host/db?project=NAME "
+                   "or a new SQLite project folder")  # fmt: skip
+    p.add_argument("--operators", type=int, default=16, help="operator processes")
+    p.add_argument("--minutes", type=float, default=3.0, help="how long they work")
+    p.add_argument("--think-s", type=float, default=1.0, help="mean seconds between saves")
+    p.add_argument("--crash-every-s", type=float, default=15.0,
+                   help="mean seconds between SIGKILLs of a random operator")  # fmt: skip
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.set_defaults(func=run_team)
     p = sub.add_parser("generalize", help="models on re-framed photos: studio, web, mannequin")
     p.add_argument("--data", type=Path, required=True, help="plain mask folder with taxonomies.json")
     p.add_argument("--split", default="val", help="split of splits.json (default val)")
@@ -105,8 +122,7 @@ def _write(result: dict[str, Any], path: Path | None) -> None:
 
 
 def _fail(name: str, exc: Exception) -> int:
-    print(f"fashion-annotator bench {name}: error: {exc}", file=sys.stderr)
-    return 2
+    return report_error(exc, f"bench {name}")
 
 
 def _progress(done: int, name: str) -> None:
@@ -330,8 +346,19 @@ def run_ui(args: argparse.Namespace) -> int:
     """Window responsiveness; the measurement lives with the window's code."""
     from fashion_annotator.ui.bench import main
 
-    main(args.json)
+    main(args.json, size=args.size)
     return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``WxH`` -> ``(width, height)``."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. 8660x5770") from exc
+    if width < 16 or height < 16:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 16x16 pixels")
+    return width, height
 
 
 def run_save(args: argparse.Namespace) -> int:
@@ -345,6 +372,29 @@ def run_save(args: argparse.Namespace) -> int:
     )
     _write(result, args.json)
     return 0
+
+
+def run_team(args: argparse.Namespace) -> int:
+    """Simulated team on one project: save latency, lost saves, double claims, crashes."""
+    from fashion_annotator.dataset.records import ProjectError
+    from fashion_annotator.evaluation.team import TeamBenchConfig, run_team_bench
+
+    config = TeamBenchConfig(args.url, args.operators, args.minutes, args.think_s,
+                             crash_every_s=args.crash_every_s)  # fmt: skip
+    try:
+        result = run_team_bench(config, progress=lambda line: print(line, file=sys.stderr))
+    except ProjectError as exc:
+        print(f"fashion-annotator bench team: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{result['backend']}: {result['operators']} operators, {result['saves']} saves "
+        f"({result['saves_per_s']:.1f}/s), save p50/p95/p99 {result['save_ms_p50']:.1f}/"
+        f"{result['save_ms_p95']:.1f}/{result['save_ms_p99']:.1f} ms, claim p95 "
+        f"{result['claim_ms_p95']:.1f} ms, {result['crashes']} crashes, "
+        f"{result['double_claims']} double claims, {result['lost_saves']} lost saves"
+    )
+    _write(result, args.json)
+    return 0 if result["double_claims"] == 0 and result["lost_saves"] == 0 else 1
 
 
 def _shipped_tasks() -> list[str]:
@@ -378,7 +428,7 @@ def run_infer(args: argparse.Namespace) -> int:
 
 def run_generalize(args: argparse.Namespace) -> int:
     """Score the person, garment and parsing7 models on every framing; print a table."""
-    from fashion_annotator.segmentation import generalize
+    from fashion_annotator.evaluation import generalize
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     files = {}

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from fashion_annotator.core.tasks import available_tasks
+from fashion_annotator.runtime.exit_codes import report_error
+from fashion_annotator.runtime.progress import ProgressBar
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Evaluate; return 0, or 2 with a message on stderr when the model or data is unusable."""
+    """Evaluate; return 0, or 1 with a message on stderr when the model or data is unusable."""
     from fashion_annotator.evaluation.datasets import evaluate_dataset, task_classes
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
@@ -64,23 +65,18 @@ def run(args: argparse.Namespace) -> int:
         def predict(photos: list) -> list:
             return [p.mask for p in predictor.predict_batch(photos, batch_size=args.batch_size)]
 
-        def progress(done: int, total: int) -> None:
-            print(f"\r{done}/{total} photos", end="", file=sys.stderr, flush=True)
-
-        result = evaluate_dataset(
-            predict,
-            args.data,
-            args.task,
-            split=args.split,
-            limit=args.limit,
-            batch_size=args.batch_size,
-            progress=progress if sys.stderr.isatty() else None,
-        )
-        if sys.stderr.isatty():
-            print(file=sys.stderr)
+        with ProgressBar("evaluating") as bar:
+            result = evaluate_dataset(
+                predict,
+                args.data,
+                args.task,
+                split=args.split,
+                limit=args.limit,
+                batch_size=args.batch_size,
+                progress=bar.update,
+            )
     except (ModelLoadError, ValueError, OSError) as exc:
-        print(f"fashion-annotator evaluate: error: {exc}", file=sys.stderr)
-        return 2
+        return report_error(exc, "evaluate")
     result.update(
         device=predictor.device_name,
         model=str(predictor.path),

@@ -6,6 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
+from fashion_annotator.dataset.postgres.url import project_location
+from fashion_annotator.runtime.exit_codes import EXIT_USAGE, PROG, report_error
+from fashion_annotator.runtime.progress import ProgressBar
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Register this module's subcommands on ``subparsers``."""
@@ -19,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and overlays of the worst images into one HTML file."
         ),
     )
-    p.add_argument("project", type=Path, help="project folder")
+    p.add_argument("project", type=project_location,
+                   help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
     p.add_argument("--out", type=Path, required=True, help="HTML file to write")
     p.add_argument("--task", default=None, help="task to report (default: the project's first)")
     p.add_argument("--worst", type=int, default=20, help="overlays of the N worst images")
@@ -34,34 +39,33 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Write the report; return 0, or 2 with a message on stderr when something is unusable."""
-    from fashion_annotator.dataset.store import Project, ProjectError
+    """Write the report; return 0, 1 with a message on stderr when something is unusable, 2 on
+    bad usage."""
+    from fashion_annotator.dataset.store import ProjectError, open_project
     from fashion_annotator.qa.report import build_html, write_csv, write_html
     from fashion_annotator.qa.scores import metric_name, rescore_with_model, score_project
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     if args.worst < 0:
         print(
-            f"fashion-annotator qa-report: --worst must be >= 0, got {args.worst}", file=sys.stderr
+            f"{PROG} qa-report: error: --worst must be >= 0, got {args.worst}", file=sys.stderr
         )
-        return 2
+        return EXIT_USAGE
     try:
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             task = args.task or project.tasks[0]
             project.taxonomy(task)
             predictor = None
             if args.rescore:
                 predictor = load_predictor(task, project, device=args.device)
 
-                def progress(done: int, total: int) -> None:
-                    print(f"\rscoring {done}/{total}", end="", file=sys.stderr, flush=True)
-
-                scores = rescore_with_model(
-                    project, task, predictor, batch_size=args.batch_size, progress=progress
-                )
-                print(file=sys.stderr)
+                with ProgressBar("re-scoring") as bar:
+                    scores = rescore_with_model(
+                        project, task, predictor, batch_size=args.batch_size, progress=bar.update
+                    )
             else:
-                scores = score_project(project, task)
+                with ProgressBar("scoring") as bar:
+                    scores = score_project(project, task, progress=bar.update)
             document = build_html(
                 project, task, scores, worst=args.worst, k=args.k, predictor=predictor
             )
@@ -69,8 +73,7 @@ def run(args: argparse.Namespace) -> int:
             if args.csv is not None:
                 write_csv(scores, args.csv, metric_name(project.taxonomy(task)), args.k)
     except (ProjectError, ModelLoadError, OSError, ValueError) as exc:
-        print(f"fashion-annotator qa-report: {exc}", file=sys.stderr)
-        return 2
+        return report_error(exc, "qa-report")
     size_kb = args.out.stat().st_size / 1024
     print(f"{args.out}: {len(scores)} images, {size_kb:.0f} KiB")
     return 0

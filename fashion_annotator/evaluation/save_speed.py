@@ -18,6 +18,17 @@ from fashion_annotator.core.images import encode_mask_png
 from fashion_annotator.dataset.store import Project
 
 
+def blocky_mask(
+    rng: np.random.Generator, shape: tuple[int, int], classes: int, block: int = 40
+) -> np.ndarray:
+    """A ``shape`` (H, W) uint8 mask of random ``block``-pixel squares of ``0..classes-1``.
+
+    Blocky masks compress like real parsing masks, unlike per-pixel noise.
+    """
+    small = rng.integers(0, classes, (shape[0] // block + 1, shape[1] // block + 1))
+    return np.kron(small, np.ones((block, block)))[: shape[0], : shape[1]].astype(np.uint8)
+
+
 def bench_save(
     n: int = 30,
     shape: tuple[int, int] = (830, 550),
@@ -40,10 +51,7 @@ def bench_save(
             record = project.add_image(photo)
             classes = project.taxonomy(task).num_classes
             palette = project.taxonomy(task).colors
-            # Blocky masks compress like real parsing masks, unlike per-pixel noise.
-            small = rng.integers(0, classes, (n, shape[0] // 40 + 1, shape[1] // 40 + 1))
-            masks = [np.kron(m, np.ones((40, 40)))[: shape[0], : shape[1]].astype(np.uint8)
-                     for m in small]  # fmt: skip
+            masks = [blocky_mask(rng, shape, classes) for _ in range(n)]
             saves, encodes = [], []
             for mask in masks:
                 start = time.perf_counter()

@@ -28,6 +28,7 @@ from fashion_annotator.core.metrics import (
 )
 from fashion_annotator.core.tasks import primary_metric
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.display import display_name
 from fashion_annotator.segmentation.pipeline import propose_for_image
 
 __all__ = [
@@ -154,7 +155,7 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
     decision = project.decisions.last(record.id, task)
     return ImageScore(
         image_id=record.id,
-        name=record.name,
+        name=display_name(record.name, project.root),
         task=task,
         status=record.status,
         operator=last.user,
@@ -189,7 +190,10 @@ def _saved_rows(
 
 
 def score_project(
-    project: ProjectStore, task: str, image_ids: Iterable[int] | None = None
+    project: ProjectStore,
+    task: str,
+    image_ids: Iterable[int] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> list[ImageScore]:
     """Score every image with a saved ``task`` mask against the proposal shown when opened.
 
@@ -200,6 +204,8 @@ def score_project(
         One of the project's tasks.
     image_ids : iterable of int, optional
         Restrict to these images.
+    progress : callable(done, total), optional
+        Called after each scored image.
 
     Returns
     -------
@@ -207,11 +213,14 @@ def score_project(
         In import order; images without a proposal have a NaN score.
     """
     taxonomy = project.taxonomy(task)
+    rows = _saved_rows(project, task, image_ids)
     out = []
-    for row in _saved_rows(project, task, image_ids):
+    for row in rows:
         saved = project.load_mask(row.image_id, task)
         reference = shown_proposal(project, row.image_id, task, row.saved_at)
         out.append(_scored(row, reference, saved, taxonomy, PROPOSAL))
+        if progress is not None:
+            progress(len(out), len(rows))
     return out
 
 

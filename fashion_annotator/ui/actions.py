@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QMouseEvent
@@ -66,6 +66,7 @@ def make_action(
     action.setShortcuts(seqs)
     if icon_name:
         action.setIcon(icon(icon_name))
+        action.setProperty("iconName", icon_name)
     tip = text.replace("&", "")
     if seqs:
         tip += f" ({seqs[0].toString(QKeySequence.SequenceFormat.NativeText)})"
@@ -75,6 +76,14 @@ def make_action(
     action.triggered.connect(lambda _checked=False: slot())
     parent.addAction(action)
     return action
+
+
+def refresh_icons(actions: Iterable[QAction]) -> None:
+    """Redraw the actions' icons in the current palette's colours (after a theme change)."""
+    for action in actions:
+        name = action.property("iconName")
+        if name:
+            action.setIcon(icon(str(name)))
 
 
 class ReadOnlyGuard(QObject):

@@ -8,19 +8,29 @@ folder from ``resources/sample`` so that a new user sees the tool working at onc
 
 from __future__ import annotations
 
+import os
 import sys
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QStandardPaths
+from PySide6.QtCore import QCoreApplication, QSize, QStandardPaths, QTimer
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
+from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.dataset.store import INDEX_NAME, Project
+from fashion_annotator.dataset.store import INDEX_NAME, Project, open_project
 from fashion_annotator.resources import resource_path
+from fashion_annotator.runtime.exit_codes import EXIT_ERROR, report_error
 
 ORGANIZATION = "FashionAnnotator"
 APPLICATION = "fashion-annotator"
+#: Name of the installed .desktop entry (packaging/fashion-annotator.desktop), for the taskbar.
+DESKTOP_FILE = "fashion-annotator"
+#: When set (milliseconds), quit that long after the first window is shown: the start-up smoke
+#: test of the wheel and the bundle, which also prints the time to the first window.
+SMOKE_QUIT_ENV = "FA_SMOKE_QUIT_MS"
 PROJECT_SUBDIR = "annotations"
 
 
@@ -41,7 +51,8 @@ def import_photos(project: Project, photos: list[Path], copy: bool) -> list[str]
 
 
 def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
-    """Open the project at ``path``, or make one from the folder of photos at ``path``.
+    """Open the project at ``path`` (a folder or a PostgreSQL project URL), or make one from
+    the folder of photos at ``path``.
 
     Returns
     -------
@@ -53,6 +64,8 @@ def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
     ProjectError
         ``path`` is neither a project nor a folder with photos.
     """
+    if is_postgres_url(str(path)):
+        return open_project(str(path)), []
     path = Path(path).expanduser()
     if (path / INDEX_NAME).is_file():
         return Project.open(path), []
@@ -95,22 +108,89 @@ def _application() -> QApplication:
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Fashion Annotator")
-    from fashion_annotator.ui.icons import icon
+    app.setDesktopFileName(DESKTOP_FILE)
+    app.setWindowIcon(app_icon())
+    return app  # type: ignore[return-value]
 
-    app.setWindowIcon(icon("brush"))
-    return app
+
+def app_icon() -> QIcon:
+    """The application icon from ``resources/icons/app/fashion-annotator-SIZE.png`` (every size)."""
+    result = QIcon()
+    for png in sorted(resource_path("icons", "app").glob(f"{APPLICATION}-*.png")):
+        size = int(png.stem.rsplit("-", 1)[1])
+        result.addFile(str(png), QSize(size, size))
+    return result
 
 
-def choose_project(path: str | None, last: Path | None) -> tuple[Project, list[str]]:
+def choose_project(path: str | None, last: str | Path | None) -> tuple[Project, list[str]]:
     """The project to open: ``path``, else the last one, else the sample project."""
     if path is not None:
         return open_or_create(path)
-    if last is not None and (last / INDEX_NAME).is_file():
+    if last is not None and (is_postgres_url(str(last)) or (Path(last) / INDEX_NAME).is_file()):
         try:
-            return Project.open(last), []
+            return open_project(last), []
         except ProjectError:
             pass
     return sample_project(), []
+
+
+def new_project(photos: Path, root: Path) -> Project:
+    """An empty project at ``root`` for the photos in ``photos`` (added by the window later).
+
+    Raises
+    ------
+    ProjectError
+        ``photos`` holds no photo, or ``root`` already holds a project.
+    """
+    if not Path(photos).is_dir() or not photos_in(Path(photos)):
+        raise ProjectError(f"{photos}: not a folder with photos")
+    return Project.create(root)
+
+
+class WindowSwitcher:
+    """Keeps the one open window and replaces it when the operator opens another project."""
+
+    def __init__(self, prefs) -> None:
+        self.prefs = prefs
+        self.window = None
+
+    def show(self, project: Project, problems: list[str] | None = None, photos=None):
+        """Open ``project`` in a new window (adding ``(files, copy)`` photos in the background)."""
+        from fashion_annotator.ui.main_window import MainWindow
+
+        window = MainWindow(project, self.prefs)
+        window.projectRequested.connect(lambda root: self.switch(lambda: open_or_create(root)))
+        window.newProjectRequested.connect(
+            lambda src, root, copy: self.switch(lambda: new_project(src, root), (src, copy))
+        )
+        window.show()
+        if problems:
+            QMessageBox.warning(window, "Some photos were not imported", "\n".join(problems[:20]))
+        window.start()
+        if photos is not None:
+            window.files.add_photos(photos_in(Path(photos[0])), copy=photos[1])
+        self.window = window
+        return window
+
+    def switch(self, opener, photos=None) -> bool:
+        """Close the open window (saving) and show the project ``opener()`` returns."""
+        old = self.window
+        try:
+            project, problems = _opened(opener())
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(old, "Cannot open project", str(exc))
+            return False
+        if old is not None:
+            if not old.close():
+                project.close()
+                return False
+            old.project.close()
+        self.show(project, problems, photos)
+        return True
+
+
+def _opened(result) -> tuple[Project, list[str]]:
+    return result if isinstance(result, tuple) else (result, [])
 
 
 def run_gui(path: str | None) -> int:
@@ -119,25 +199,33 @@ def run_gui(path: str | None) -> int:
     Returns
     -------
     int
-        The exit status: 0, or 2 when the project cannot be opened.
+        The exit status: 0, or 1 when the project cannot be opened.
     """
+    started = time.perf_counter()
     app = _application()
-    from fashion_annotator.ui.main_window import MainWindow
+    from fashion_annotator.ui.crash import install_crash_dialog
     from fashion_annotator.ui.preferences import Preferences
+    from fashion_annotator.ui.theme import apply_theme
+
+    install_crash_dialog()
 
     prefs = Preferences()
+    apply_theme(app, prefs.theme)
     try:
         project, problems = choose_project(path, prefs.last_project)
     except ProjectError as exc:
-        print(f"fashion-annotator: {exc}", file=sys.stderr)
+        report_error(exc)
         QMessageBox.critical(None, "Cannot open project", str(exc))
-        return 2
-    window = MainWindow(project, prefs)
-    window.show()
-    if problems:
-        QMessageBox.warning(window, "Some photos were not imported", "\n".join(problems[:20]))
-    window.start()
+        return EXIT_ERROR
+    switcher = WindowSwitcher(prefs)
+    switcher.show(project, problems)
+    smoke_ms = os.environ.get(SMOKE_QUIT_ENV)
+    if smoke_ms is not None:
+        shown_s = time.perf_counter() - started
+        print(f"fashion-annotator: first window shown {shown_s:.2f} s after Qt start-up began",
+              file=sys.stderr)  # fmt: skip
+        QTimer.singleShot(int(smoke_ms), app.quit)
     try:
         return app.exec()
     finally:
-        project.close()
+        switcher.window.project.close()

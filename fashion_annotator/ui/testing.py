@@ -15,7 +15,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.store import Project, open_project
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.main_window import MainWindow
@@ -68,18 +68,19 @@ class Answers:
 
 def open_window(
     qtbot,
-    root: Path,
+    root: str | Path,
     settings: Path,
     answers: Answers,
     user: str = "alice",
     use_shipped: bool = False,
 ):
-    """Open ``root`` in a shown main window, wait for the first image and its superpixels.
+    """Open ``root`` (a folder or a project URL) in a shown main window, wait for the first
+    image and its superpixels.
 
     The shipped default models are left out unless ``use_shipped``, so that a test starts from
     an empty mask (or from the tiny model it registered) whatever models the repository ships.
     """
-    project = Project.open(root, user=user)
+    project = open_project(root, user=user)
     window = MainWindow(
         project,
         Preferences(settings_file(settings)),

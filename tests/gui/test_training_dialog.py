@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ class FakeProject:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.location = root
         self.promoted: list[tuple[str, int]] = []
         self.models = self  # the part the dialog promotes through: project.models.set_active
 
@@ -61,7 +63,7 @@ def test_events_drive_progress_plot_and_table(qtbot, tmp_path):
     assert "3 corrected garment masks" in dialog.masks_label.text()
     dialog.epochs_spin.setValue(2)
     assert dialog.command() == [
-        "-m", "fashion_annotator", "train", "--project", str(tmp_path), "--task", "garment",
+        sys.executable, "-m", "fashion_annotator", "train", "--project", str(tmp_path), "--task", "garment",
         "--epochs", "2", "--device", "auto", "--json-progress", *TINY,
     ]  # fmt: skip
     dialog._epochs_total = 2
@@ -165,3 +167,11 @@ def test_cancel_ends_the_process_and_registers_nothing(qtbot, project):
     assert project.models("garment") == []
     assert project.active_model("garment") is None
     assert not dialog.use_button.isEnabled()
+
+
+def test_frozen_bundle_runs_the_trainer_through_its_own_executable(tmp_path, monkeypatch, qtbot):
+    # In a PyInstaller bundle sys.executable is the app itself: no "-m fashion_annotator".
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    dialog = RetrainDialog(FakeProject(tmp_path), "garment")
+    qtbot.addWidget(dialog)
+    assert dialog.command()[:2] == [sys.executable, "train"]

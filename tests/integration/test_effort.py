@@ -37,5 +37,5 @@ def test_bench_effort_without_model_writes_sane_figures(
 def test_bench_refine_names_an_unusable_model(ccp_dir: Path, tmp_path: Path, capsys) -> None:
     missing = tmp_path / "none.safetensors"
     argv = ["bench", "refine", "--data", str(ccp_dir), "--task", "garment", "--limit", "1"]
-    assert main([*argv, "--model", str(missing)]) == 2
+    assert main([*argv, "--model", str(missing)]) == 1
     assert str(missing) in capsys.readouterr().err

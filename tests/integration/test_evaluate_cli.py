@@ -186,11 +186,11 @@ def test_evaluate_reports_unusable_model_and_mismatch(tmp_path, capsys):
         tmp_path / "garment.safetensors", "garment", ["background", "garment"]
     )
     rc = main(["evaluate", "--data", str(data), "--task", "parsing7", "--model", str(model)])
-    assert rc == 2
+    assert rc == 1
     assert "garment.safetensors: model is for 'garment'" in capsys.readouterr().err
     model.write_bytes(b"garbage")
     rc = main(["evaluate", "--data", str(data), "--task", "garment", "--model", str(model)])
-    assert rc == 2
+    assert rc == 1
     assert "garment.safetensors" in capsys.readouterr().err
     rc = main(
         [
@@ -203,7 +203,7 @@ def test_evaluate_reports_unusable_model_and_mismatch(tmp_path, capsys):
             str(tmp_path / "none.safetensors"),
         ]
     )
-    assert rc == 2
+    assert rc == 1
     assert "none.safetensors: model file does not exist" in capsys.readouterr().err
 
 

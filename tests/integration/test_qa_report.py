@@ -111,9 +111,9 @@ def test_html_report_from_ccp_photos(ccp_project: Path, tmp_path: Path, capsys):
 
 
 def test_bad_project_and_task_are_reported(tmp_path: Path, ccp_project: Path, capsys):
-    assert main(["qa-report", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.html")]) == 2
+    assert main(["qa-report", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.html")]) == 1
     assert "not a project" in capsys.readouterr().err
     code = main(
         ["qa-report", str(ccp_project), "--out", str(tmp_path / "x.html"), "--task", "parsing7"]
     )
-    assert code == 2 and "no task 'parsing7'" in capsys.readouterr().err
+    assert code == 1 and "no task 'parsing7'" in capsys.readouterr().err

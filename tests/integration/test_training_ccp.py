@@ -158,10 +158,10 @@ def test_project_model_is_registered_and_promoted_only_when_asked_and_better(
 
 def test_bad_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["train", "--data", str(tmp_path), "--task", "garment", "--out",
-                 str(tmp_path / "o"), "--json-progress"]) == 2  # fmt: skip
+                 str(tmp_path / "o"), "--json-progress"]) == 1  # fmt: skip
     event = _events(capsys.readouterr().out)[-1]
     assert event["event"] == "error" and "images/ and masks/" in event["message"]
     empty = tmp_path / "empty"
     Project.create(empty, tasks=("garment",)).close()
-    assert main(["train", "--project", str(empty), "--task", "garment", "--json-progress"]) == 2
+    assert main(["train", "--project", str(empty), "--task", "garment", "--json-progress"]) == 1
     assert "at least one training" in _events(capsys.readouterr().out)[-1]["message"]

@@ -35,10 +35,10 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.evaluation.generalize import FRAMINGS, score_framings
 from fashion_annotator.models.preprocess import InputSpec, to_input
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
-from fashion_annotator.segmentation.generalize import FRAMINGS, score_framings
 from training.data import list_samples, split_samples
 from training.losses import frequency_weights
 from training.pseudo import IGNORE, PSEUDO_TASKS, kept_share, pseudo_labels

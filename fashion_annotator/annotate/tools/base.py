@@ -68,11 +68,14 @@ class ToolResult:
         True when an undo step was recorded (the end of a stroke, a polygon, a fill).
     picked : int or None
         The label under the pointer (pick tool).
+    message : str or None
+        Why nothing was done, for the status bar (a refused fill).
     """
 
     bbox: BBox | None = None
     committed: bool = False
     picked: int | None = None
+    message: str | None = None
 
 
 NOTHING = ToolResult()

@@ -82,12 +82,14 @@ def import_alpha(
     return summary
 
 
-def export_cutouts(project: Project, out: str | Path, task: str) -> ExportSummary:
+def export_cutouts(
+    project: Project, out: str | Path, task: str, progress: Progress | None = None
+) -> ExportSummary:
     """Write ``OUT/STEM.png``: the upright photo, alpha 255 where the mask is not background."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out)
-    for record, stem, mask in masked_images(project, task, summary):
+    for record, stem, mask in masked_images(project, task, summary, progress):
         rgb = project.load_photo(record.id).rgb
         alpha = np.where(mask > 0, 255, 0).astype(np.uint8)
         rgba = np.dstack([rgb, alpha])

@@ -157,19 +157,22 @@ def export_stems(records: Iterable[ImageRecord]) -> dict[int, str]:
 
 
 def masked_images(
-    project: Project, task: str, summary: ExportSummary
+    project: Project, task: str, summary: ExportSummary, progress: Progress | None = None
 ) -> Iterator[tuple[ImageRecord, str, np.ndarray]]:
     """``(record, unique export stem, latest mask)`` of each image with a mask for ``task``.
 
     Images without one are noted in ``summary.skipped``; each one yielded counts as exported.
+    ``progress(done, total)`` is called after each image of the project.
     """
     project.taxonomy(task)
     records = project.images()
     stems = export_stems(records)
-    for record in records:
+    for done, record in enumerate(records, 1):
         mask = project.load_mask(record.id, task)
         if mask is None:
             summary.skipped.append(record.name)
-            continue
-        yield record, stems[record.id], mask
-        summary.count += 1
+        else:
+            yield record, stems[record.id], mask
+            summary.count += 1
+        if progress is not None:
+            progress(done, len(records))

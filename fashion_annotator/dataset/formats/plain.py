@@ -128,14 +128,16 @@ def _to_task(
     return mask
 
 
-def export_plain(project: Project, out: str | Path, task: str) -> ExportSummary:
+def export_plain(
+    project: Project, out: str | Path, task: str, progress: Progress | None = None
+) -> ExportSummary:
     """Write the latest mask of ``task`` for every image that has one, in the plain format."""
     taxonomy = project.taxonomy(task)
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(exist_ok=True)
     summary = ExportSummary(out)
-    for record, stem, mask in masked_images(project, task, summary):
+    for record, stem, mask in masked_images(project, task, summary, progress):
         shutil.copyfile(record.path, out / "images" / f"{stem}{record.path.suffix.lower()}")
         atomic_write_bytes(out / "masks" / f"{stem}.png", encode_mask_png(mask, taxonomy.colors))
     labels = {str(i): name for i, name in enumerate(taxonomy.names)}

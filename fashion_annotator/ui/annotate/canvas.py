@@ -10,9 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
-from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsPathItem, QWidget
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QWidget,
+)
+from shiboken6 import isValid
 
 from fashion_annotator.annotate.tools import (
     TOOL_NAMES,
@@ -59,6 +65,7 @@ class Canvas(ImageView):
     labelPicked = Signal(int)
     toolChanged = Signal(str)
     brushRadiusChanged = Signal(float)
+    message = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -187,6 +194,26 @@ class Canvas(ImageView):
         buffer, image = boundary_image(region_boundaries(self._regions))
         self._boundary_item.set_image(image, buffer)
         self._boundaries_stale = False
+
+    def flash(self, bbox: BBox, ms: int = 900) -> QGraphicsRectItem:
+        """Outline ``bbox`` (image pixels) in the highlight colour for ``ms`` milliseconds,
+        to show where a command (a refinement) changed the mask."""
+        item = QGraphicsRectItem(bbox_rect(bbox))
+        pen = QPen(self.palette().highlight().color(), 3)
+        pen.setCosmetic(True)
+        item.setPen(pen)
+        item.setZValue(1000)
+        self.scene().addItem(item)
+        timer = QTimer(self)  # dies with the canvas, so it never fires on a deleted item
+        timer.setSingleShot(True)
+        timer.timeout.connect(lambda: self._end_flash(item, timer))
+        timer.start(ms)
+        return item
+
+    def _end_flash(self, item: QGraphicsRectItem, timer: QTimer) -> None:
+        if isValid(item) and item.scene() is not None:
+            item.scene().removeItem(item)
+        timer.deleteLater()
 
     def refresh_overlay(self, bbox: BBox | None = None) -> None:
         """Redraw the overlay from the mask inside ``bbox`` (all when None), after a change
@@ -378,6 +405,8 @@ class Canvas(ImageView):
 
     # ---- helpers --------------------------------------------------------------------
     def _handle(self, result: ToolResult) -> None:
+        if result.message is not None:
+            self.message.emit(result.message)
         if result.picked is not None:
             self._label = result.picked
             self.labelPicked.emit(result.picked)

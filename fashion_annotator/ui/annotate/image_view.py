@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
@@ -34,6 +35,33 @@ def bbox_rect(bbox: BBox) -> QRectF:
     return QRectF(bbox.x0, bbox.y0, bbox.x1 - bbox.x0, bbox.y1 - bbox.y0)
 
 
+PYRAMID_MIN_PIXELS = 8_000_000
+"""Photos above this many pixels are shown through a pyramid (:func:`photo_pyramid`)."""
+PYRAMID_TOP = 1600
+"""The pyramid's smallest level is at most this many pixels on its longer side."""
+
+
+def photo_pyramid(rgb: np.ndarray) -> tuple[QImage, list[QImage]]:
+    """The photo as a QImage and, above :data:`PYRAMID_MIN_PIXELS`, its halvings.
+
+    A large photo's full-resolution QImage views ``rgb`` without a copy (drawn only where it
+    is zoomed in, a small area); each level is an area-averaged halving of the one before,
+    down to :data:`PYRAMID_TOP` pixels, converted to the raster engine's fast format.
+    """
+    h, w = rgb.shape[:2]
+    if h * w <= PYRAMID_MIN_PIXELS:
+        return photo_image(rgb), []
+    rgb = np.ascontiguousarray(rgb)
+    full = QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_RGB888)
+    levels = []
+    level = rgb
+    while max(level.shape[:2]) > PYRAMID_TOP:
+        level = cv2.resize(level, (max(1, level.shape[1] // 2), max(1, level.shape[0] // 2)),
+                           interpolation=cv2.INTER_AREA)  # fmt: skip
+        levels.append(photo_image(level))
+    return full, levels
+
+
 class ImageItem(QGraphicsItem):
     """Draws a QImage at scene (0, 0), one scene unit per pixel, repainting only what is exposed.
 
@@ -50,11 +78,20 @@ class ImageItem(QGraphicsItem):
         self._image: QImage | None = None
         self._keep: object = None
         self._smooth = smooth
+        self._levels: list[QImage] = []
 
-    def set_image(self, image: QImage | None, keep: object = None) -> None:
-        """Show ``image``; ``keep`` holds the numpy buffer the image views, if any."""
+    def set_image(
+        self, image: QImage | None, keep: object = None, levels: list[QImage] | None = None
+    ) -> None:
+        """Show ``image``; ``keep`` holds the numpy buffer the image views, if any.
+
+        ``levels`` are the same picture at 1/2, 1/4, ... of its size (a pyramid): zoomed out,
+        the item draws from the smallest level that still has a pixel per screen pixel, so
+        a 50-megapixel photo is never filtered whole to fill a window.
+        """
         self.prepareGeometryChange()
         self._image, self._keep = image, keep
+        self._levels = list(levels or [])
         self.update()
 
     def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
@@ -76,9 +113,20 @@ class ImageItem(QGraphicsItem):
         rect = exposed.intersected(self._image.rect())
         if rect.isEmpty():
             return
-        if self._smooth and painter.worldTransform().m11() < 1.0:
+        zoom = painter.worldTransform().m11()
+        if self._smooth and zoom < 1.0:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        painter.drawImage(rect, self._image, rect)
+        step = 0
+        while step < len(self._levels) and zoom * (2 ** (step + 1)) <= 1.0:
+            step += 1
+        if step == 0:
+            painter.drawImage(rect, self._image, rect)
+            return
+        level = self._levels[step - 1]
+        fx = level.width() / self._image.width()
+        fy = level.height() / self._image.height()
+        source = QRectF(rect.x() * fx, rect.y() * fy, rect.width() * fx, rect.height() * fy)
+        painter.drawImage(QRectF(rect), level, source)
 
 
 class ImageView(QGraphicsView):
@@ -88,9 +136,12 @@ class ImageView(QGraphicsView):
     -------
     cursorMoved(int, int)
         Image pixel under the cursor, ``(-1, -1)`` outside the image.
+    zoomChanged(float)
+        Screen pixels per image pixel, after every zoom or fit.
     """
 
     cursorMoved = Signal(int, int)
+    zoomChanged = Signal(float)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -121,7 +172,8 @@ class ImageView(QGraphicsView):
             self._photo.set_image(None)
             self._image_shape = None
             return
-        self._photo.set_image(photo_image(rgb))
+        image, levels = photo_pyramid(rgb)
+        self._photo.set_image(image, rgb, levels)
         h, w = rgb.shape[:2]
         # Room around the photo so zooming at a point near its edge can keep that point
         # under the cursor, and the photo can be panned partly out of view.
@@ -143,6 +195,7 @@ class ImageView(QGraphicsView):
         if not rect.isEmpty():
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         self._fitted = True
+        self.zoomChanged.emit(self.zoom)
 
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Zoom by ``factor`` keeping the scene point under ``view_pos`` (viewport pixels) fixed."""
@@ -152,6 +205,7 @@ class ImageView(QGraphicsView):
         self.scale(factor, factor)
         delta = self.viewportTransform().map(anchor) - QPointF(view_pos)
         self._scroll_by(delta.x(), delta.y())
+        self.zoomChanged.emit(self.zoom)
 
     def _scroll_by(self, dx: float, dy: float) -> None:
         h, v = self.horizontalScrollBar(), self.verticalScrollBar()

@@ -7,7 +7,9 @@ when it arrives.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageOps
 from PySide6.QtCore import (
@@ -33,9 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.images import load_image
 from fashion_annotator.ui.icons import STATUS_STYLE, status_icon, status_name
 
 THUMB = QSize(72, 96)
+WIDE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 ID_ROLE = Qt.ItemDataRole.UserRole
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
 
@@ -52,6 +56,9 @@ class _ThumbJob(QRunnable):
     def run(self) -> None:
         try:
             with Image.open(self._path) as img:
+                if img.mode in WIDE_MODES:
+                    # 16-bit and float greys would clip to white: scale as the canvas does.
+                    img = Image.fromarray(load_image(self._path).rgb)
                 img.draft("RGB", (THUMB.width() * 2, THUMB.height() * 2))
                 img = ImageOps.exif_transpose(img).convert("RGB")
                 img.thumbnail((THUMB.width(), THUMB.height()), Image.Resampling.BILINEAR)
@@ -71,6 +78,7 @@ class QueueModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._records: list = []
+        self.name_of: Callable[[Any], str] = lambda rec: rec.name
         self._thumbs: dict[int, QPixmap] = {}
         self._requested: set[int] = set()
         self._pool = QThreadPool(self)
@@ -105,11 +113,11 @@ class QueueModel(QAbstractListModel):
             return None
         rec = self._records[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{rec.name}\n{status_name(rec.status)}"
+            return f"{self.name_of(rec)}\n{status_name(rec.status)}"
         if role == Qt.ItemDataRole.DecorationRole:
             return self._decoration(rec)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{rec.name} — {rec.width}×{rec.height} — {status_name(rec.status)}"
+            return f"{rec.path}\n{rec.width}×{rec.height} — {status_name(rec.status)}"
         if role == Qt.ItemDataRole.ForegroundRole and rec.status == "rejected":
             return QColor(STATUS_STYLE["rejected"][1])
         if role == ID_ROLE:

@@ -14,6 +14,8 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from fashion_annotator.annotate.session import OpenImage, replace_mask
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.core.metrics import dice
 from fashion_annotator.segmentation import refine
 from fashion_annotator.ui.icons import icon
 
@@ -68,16 +70,39 @@ COMMANDS: tuple[tuple[str, str, str, Refinement], ...] = (
 )
 
 
-def run(window: MainWindow, refinement: Refinement) -> bool:
-    """Apply ``refinement`` to the window's shown mask; False (with a message) when it cannot."""
+def change_dice(before: np.ndarray, after: np.ndarray) -> float:
+    """Mean Dice, over the non-background labels in either mask, of ``after`` vs ``before``."""
+    labels = np.union1d(np.unique(before), np.unique(after))
+    scores = [dice(after == k, before == k) for k in labels if k != 0]
+    return float(np.mean(scores)) if scores else 1.0
+
+
+def run(window: MainWindow, refinement: Refinement, title: str = "Refine") -> bool:
+    """Apply ``refinement`` to the window's shown mask; False (with a message) when it cannot.
+
+    The change is one undo step; the status bar says how many pixels changed and the Dice
+    of the new mask against the one before, and the changed area flashes on the canvas.
+    """
     cur = window.session.current
     if cur is None or cur.read_only:
         return False
-    result = refinement(cur, window.task, cur.doc.masks[window.task].copy())
+    before = cur.doc.masks[window.task].copy()
+    result = refinement(cur, window.task, before.copy())
     if isinstance(result, str):
         window.status.showMessage(result, 4000)
         return False
-    window.apply_mask_edit(replace_mask, np.asarray(result, dtype=np.uint8))
+    after = np.asarray(result, dtype=np.uint8)
+    changed = before != after
+    if not changed.any():
+        window.status.showMessage(f"{title}: no change", 5000)
+        return True
+    window.apply_mask_edit(replace_mask, after)
+    window.status.showMessage(
+        f"{title}: {int(changed.sum()):,} px changed, Dice vs before "
+        f"{change_dice(before, after):.3f} (Ctrl+Z undoes)",
+        10000,
+    )
+    window.canvas.flash(BBox.of(changed))
     return True
 
 
@@ -85,7 +110,8 @@ def populate(menu: QMenu, window: MainWindow) -> list[QAction]:
     """Add the refinement commands to ``menu`` (and the window's action table)."""
     actions = []
     for name, text, key, fn in COMMANDS:
-        action = window._action(name, text, key, lambda f=fn: run(window, f), None)
+        title = text.replace("&", "")
+        action = window._action(name, text, key, lambda f=fn, t=title: run(window, f, t), None)
         action.setIcon(icon("refine"))
         menu.addAction(action)
         actions.append(action)

@@ -38,7 +38,8 @@ class StatusBar(QStatusBar):
         self.busy_text.hide()
         self.position = _field(110, "Cursor position in image pixels (x, y)")
         self.label = _field(120, "Label under the cursor")
-        self.tool = _field(90, "Current tool")
+        self.tool = _field(90, "Current tool (and brush size)")
+        self.zoom = _field(60, "Zoom: screen pixels per photo pixel (Ctrl+0 fits)")
         self.device = _field(90, "Device that computes the model proposals")
         self.model = _field(110, "Version of the proposal model")
         self.saved = _field(70, "Whether the open image has unsaved edits")
@@ -48,6 +49,7 @@ class StatusBar(QStatusBar):
             self.position,
             self.label,
             self.tool,
+            self.zoom,
             self.device,
             self.model,
             self.saved,
@@ -64,9 +66,16 @@ class StatusBar(QStatusBar):
         self.position.setText("—" if x < 0 else f"x {x}  y {y}")
         self.label.setText("" if label is None else label)
 
-    def set_tool(self, tool: str) -> None:
-        """Show the current tool."""
-        self.tool.setText(TOOL_NAMES.get(tool, tool))
+    def set_tool(self, tool: str, radius: float | None = None) -> None:
+        """Show the current tool, with the brush diameter for the brush and the eraser."""
+        text = TOOL_NAMES.get(tool, tool)
+        if radius is not None and tool in ("brush", "eraser"):
+            text += f" {2 * radius:.0f} px"
+        self.tool.setText(text)
+
+    def set_zoom(self, zoom: float) -> None:
+        """Show the zoom as a percentage of the photo's pixels."""
+        self.zoom.setText(f"{zoom * 100:.0f} %")
 
     def set_device(self, device: str) -> None:
         """Show the compute device, e.g. ``"CPU"`` or the GPU's name."""

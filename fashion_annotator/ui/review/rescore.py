@@ -30,10 +30,10 @@ class RescoreThread(QThread):
     scored = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, root: Path, task: str, user: str, batch_size: int = 8,
+    def __init__(self, root: str | Path, task: str, user: str, batch_size: int = 8,
                  device: str = "auto", parent=None) -> None:  # fmt: skip
         super().__init__(parent)
-        self.root = Path(root)
+        self.root = root  # a project folder or URL: the thread opens its own connection
         self.task = task
         self.user = user
         self.batch_size = batch_size
@@ -50,11 +50,11 @@ class RescoreThread(QThread):
         return self._stop.is_set()
 
     def run(self) -> None:
-        from fashion_annotator.dataset.store import Project
+        from fashion_annotator.dataset.store import open_project
         from fashion_annotator.segmentation.proposals import load_predictor
 
         try:
-            with Project.open(self.root, user=self.user) as project:
+            with open_project(self.root, user=self.user) as project:
                 predictor = load_predictor(self.task, project, device=self.device)
                 self.model_name = f"{predictor.model_version} on {predictor.device_name}"
                 self.cache_key = prediction_cache_key(self.task, predictor.model_version)

@@ -62,6 +62,13 @@ STATUS_FILTERS = (("Any status", None), ("Done", "done"), ("Approved", "approved
                   ("Rejected", "rejected"), ("In progress", "in_progress"))  # fmt: skip
 
 
+REVIEW_KEYS = (
+    ("A", "Approve the selected mask"),
+    ("R", "Reject the selected mask with the chosen reason"),
+    ("Return", "Open the selected image in the annotation view"),
+)
+"""The Review tab's keys, listed by F1 and kept out of the window's other shortcuts."""
+
 class ReviewView(QWidget):
     """Review of one task of ``project`` (a :class:`~fashion_annotator.dataset.store.Project`).
 
@@ -187,8 +194,10 @@ class ReviewView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(split, 1)
 
-        for key, slot in (("A", self.approve_selected), ("R", self.reject_selected),
-                          ("Return", self.open_selected)):  # fmt: skip
+        slots = {"A": self.approve_selected, "R": self.reject_selected,
+                 "Return": self.open_selected}  # fmt: skip
+        for key, _what in REVIEW_KEYS:
+            slot = slots[key]
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.activated.connect(slot)
@@ -393,7 +402,7 @@ class ReviewView(QWidget):
         if self.rescore_thread is not None:
             self.rescore_thread.cancel()
             return
-        thread = RescoreThread(self.project.root, self.task, self.project.user, parent=self)
+        thread = RescoreThread(self.project.location, self.task, self.project.user, parent=self)
         thread.progress.connect(self._rescore_progress)
         thread.scored.connect(self._rescored)
         thread.failed.connect(self._rescore_failed)

@@ -65,7 +65,12 @@ class LivePlot(QWidget):
         painter.setPen(QPen(self.palette().mid().color(), 1))
         painter.drawRect(area)
         xs = [x for x, _ in self.left + self.right]
-        if area.width() > 2 and area.height() > 2 and xs:
+        if xs and len(set(xs)) < 2:
+            # One epoch gives no curve and no meaningful axes: say the values instead.
+            painter.setPen(self.palette().text().color())
+            painter.drawText(area, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                             self.single_point_text())  # fmt: skip
+        elif area.width() > 2 and area.height() > 2 and xs:
             x0, x1 = min(xs), max(xs)
             if x1 <= x0:
                 x1 = x0 + 1.0
@@ -77,6 +82,12 @@ class LivePlot(QWidget):
         label_w = painter.fontMetrics().horizontalAdvance(self.right_label)
         painter.drawText(QPointF(area.right() - label_w, self.height() - 5), self.right_label)
         painter.end()
+
+    def single_point_text(self) -> str:
+        """What the plot says while every point shares one x (the first epoch)."""
+        values = [f"{self.left_label} {self.left[-1][1]:.4g}"] if self.left else []
+        values += [f"{self.right_label} {self.right[-1][1]:.4g}"] if self.right else []
+        return f"After the first epoch: {', '.join(values)}. The curves start with the next one."
 
     def _draw_series(
         self,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.plot import LivePlot
 
 #: Validation metrics shown in the plot, most preferred first.
@@ -145,6 +146,8 @@ class RetrainDialog(QDialog):
         self.plot = LivePlot("loss", "val")
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Metric", "Current", "New"])
+        # Every column shares the width, so "New" is never pushed off to the right.
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.log = QPlainTextEdit()
@@ -196,13 +199,12 @@ class RetrainDialog(QDialog):
         return f"Trains on: {device_display_name(resolve_device(device))}"
 
     def command(self) -> list[str]:
-        """The child's argument list (after ``sys.executable``)."""
+        """The child's command line: the frozen-aware CLI (:func:`cli_command`), then ``train``."""
         return [
-            "-m",
-            "fashion_annotator",
+            *cli_command(),
             "train",
             "--project",
-            str(self.project.root),
+            str(self.project.location),
             "--task",
             self.task,
             "--epochs",
@@ -228,8 +230,9 @@ class RetrainDialog(QDialog):
         self.progress.setRange(0, 0)  # busy until the first step reports its count
         self.eta_label.setText(format_eta(None))
         process = QProcess(self)
-        process.setProgram(sys.executable)
-        process.setArguments(self.command())
+        program, *arguments = self.command()
+        process.setProgram(program)
+        process.setArguments(arguments)
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._finished)
@@ -369,12 +372,12 @@ class RetrainDialog(QDialog):
         for r, key in enumerate(rows):
             for c, text in enumerate((key, _fmt(current.get(key)), _fmt(new.get(key)))):
                 self.table.setItem(r, c, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
 
     def _error(self, error: QProcess.ProcessError) -> None:
         if error == QProcess.ProcessError.FailedToStart:
             self.log.appendPlainText(
-                f"could not start {sys.executable}: "
+                f"could not start "
+                f"{self.process.program() if self.process is not None else 'the training process'}: "
                 f"{self.process.errorString() if self.process is not None else error}"
             )
             self._finished(-1, QProcess.ExitStatus.CrashExit)

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from fashion_annotator.core.labels import apply_mapping
 from fashion_annotator.core.metrics import MeanIoUAccumulator, dice
 
 IGNORE = 255
@@ -288,17 +289,11 @@ def load_labelled(data_dir, split: str = "val", limit: int | None = None,
 
     Returns a list of ``(name, rgb (H, W, 3) uint8, {task: (H, W) uint8})``.
     """
-    from pathlib import Path
+    from fashion_annotator.core.samples import list_samples, read_sample, task_mapping
 
-    from fashion_annotator.core.images import load_image, load_mask
-    from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
-    from fashion_annotator.core.samples import list_samples
-
-    data_dir = Path(data_dir)
-    mappings = {t: mapping_from_taxonomies_json(data_dir / "taxonomies.json", t) for t in tasks}
+    mappings = {t: task_mapping(data_dir, t)[1] for t in tasks}
     out = []
     for s in list_samples(data_dir, split)[:limit]:
-        rgb = load_image(s.image).rgb
-        ids = load_mask(s.mask, rgb.shape[:2])
+        rgb, ids = read_sample(s)
         out.append((s.name, rgb, {t: apply_mapping(ids, m) for t, m in mappings.items()}))
     return out

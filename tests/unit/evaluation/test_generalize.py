@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion_annotator.segmentation.generalize import (
+from fashion_annotator.evaluation.generalize import (
     FRAMINGS,
     IGNORE,
     SCORED_TASKS,
@@ -84,7 +84,7 @@ def test_scores_are_perfect_for_an_oracle_and_low_for_an_empty_model() -> None:
     def capture(task: str, view: np.ndarray) -> np.ndarray:
         return np.zeros(view.shape[:2], np.uint8)
 
-    import fashion_annotator.segmentation.generalize as gen
+    import fashion_annotator.evaluation.generalize as gen
 
     real = gen.reframe
 
@@ -113,3 +113,29 @@ def test_unknown_framing_is_refused() -> None:
     rgb, labels = figure_photo()
     with pytest.raises(ValueError, match="unknown framing"):
         reframe(rgb, labels, "fisheye")
+
+
+def test_bench_generalize_scores_the_shipped_models_per_framing(ccp_dir, tmp_path, capsys) -> None:
+    import json
+
+    from fashion_annotator.cli import main
+
+    out = tmp_path / "gen.json"
+    argv = ["bench", "generalize", "--data", str(ccp_dir), "--limit", "2", "--device", "cpu",
+            "--framing", "ccp", "--framing", "studio_upper", "--framing", "mannequin", "--json", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["n_images"] == 2
+    f = result["framings"]
+    assert set(f) == {"ccp", "studio_upper", "mannequin"}
+    assert 0.5 < f["ccp"]["person"]["miou"] <= 1.0
+    assert 0.0 <= f["mannequin"]["garment"]["median_dice"] <= 1.0
+    assert "person" not in f["mannequin"]
+    assert "studio_upper" in capsys.readouterr().out
+
+
+def test_bench_generalize_refuses_an_unknown_framing(ccp_dir, capsys) -> None:
+    from fashion_annotator.cli import main
+
+    assert main(["bench", "generalize", "--data", str(ccp_dir), "--framing", "fisheye"]) != 0
+    assert "fisheye" in capsys.readouterr().err

@@ -1,0 +1,133 @@
+"""The log file, and crash handlers that leave a traceback in it.
+
+:func:`setup_logging` adds a rotating file handler (1 MiB x 3 backups) at
+``log_dir()/fashion-annotator.log`` to the ``fashion_annotator`` logger and points
+:mod:`faulthandler` at ``faults.log`` beside it, so a hard crash (segfault in a native library)
+still leaves the Python stacks. :func:`install_excepthook` sends uncaught exceptions, in the main
+thread and in other threads, to the log and then to a callback (the GUI shows a dialog).
+"""
+
+from __future__ import annotations
+
+import atexit
+import faulthandler
+import logging
+import logging.handlers
+import sys
+import threading
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import IO
+
+from fashion_annotator.runtime.paths import log_dir
+
+LOG_NAME = "fashion-annotator.log"
+FAULT_NAME = "faults.log"
+MAX_BYTES = 1 << 20
+BACKUPS = 3
+
+log = logging.getLogger("fashion_annotator")
+
+_state: dict[str, object] = {}
+
+CrashCallback = Callable[[str, Path | None], None]
+"""``callback(traceback_text, log_file)``: told of an uncaught exception after it was logged."""
+
+
+def setup_logging(folder: Path | None = None) -> Path | None:
+    """Log to a rotating file under ``folder`` (default :func:`log_dir`); idempotent.
+
+    Parameters
+    ----------
+    folder : Path, optional
+        Where the log files go.
+
+    Returns
+    -------
+    Path or None
+        The log file, or None when the folder cannot be written (the program runs on, without
+        a log file; ``fashion-annotator doctor`` reports the folder).
+    """
+    folder = Path(folder) if folder is not None else log_dir()
+    current = _state.get("file")
+    if isinstance(current, Path) and current.parent == folder:
+        return current
+    teardown_logging()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            folder / LOG_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+        )
+        faults: IO[str] = open(folder / FAULT_NAME, "a", encoding="utf-8")  # noqa: SIM115
+    except OSError:
+        return None
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    )
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    faulthandler.enable(file=faults, all_threads=True)
+    _state.update(file=folder / LOG_NAME, handler=handler, faults=faults)
+    if not _state.get("atexit"):
+        atexit.register(teardown_logging)  # close the fault file before the interpreter ends
+        _state["atexit"] = True
+    return folder / LOG_NAME
+
+
+def teardown_logging() -> None:
+    """Remove the file handler and close the fault file (tests, or before switching folders)."""
+    handler = _state.pop("handler", None)
+    if isinstance(handler, logging.Handler):
+        log.removeHandler(handler)
+        handler.close()
+    faults = _state.pop("faults", None)
+    if faults is not None:
+        if faulthandler.is_enabled():
+            faulthandler.disable()
+        faults.close()  # type: ignore[attr-defined]
+    _state.pop("file", None)
+
+
+def log_file() -> Path | None:
+    """The current log file, or None before :func:`setup_logging` (or when it failed)."""
+    current = _state.get("file")
+    return current if isinstance(current, Path) else None
+
+
+def format_exception(
+    exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+) -> str:
+    """The traceback text of an exception."""
+    return "".join(traceback.format_exception(exc_type, exc, tb))
+
+
+def install_excepthook(callback: CrashCallback | None = None) -> None:
+    """Log uncaught exceptions (main thread and other threads), then tell ``callback``.
+
+    Ctrl+C (``KeyboardInterrupt``) is left to Python's default hook.
+    """
+
+    def hook(
+        exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        text = format_exception(exc_type, exc, tb)
+        log.critical("uncaught exception\n%s", text)
+        sys.stderr.write(text)
+        where = log_file()
+        if where is not None:
+            sys.stderr.write(f"(traceback saved in {where})\n")
+        if callback is not None:
+            callback(text, where)
+
+    def thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is None:
+            return
+        hook(args.exc_type, args.exc_value, args.exc_traceback)
+
+    sys.excepthook = hook
+    threading.excepthook = thread_hook

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Build the one-folder desktop bundle:  bash packaging/build.sh DIST
+# -> DIST/fashion-annotator/fashion-annotator (GUI and every subcommand), plus
+#    DIST/fashion-annotator.tar.gz and a smoke test of the result.
+# By default a build environment is made in DIST/.build-venv from this checkout (non-editable,
+# with the 'bundle' extra); FA_BUILD_PYTHON=/path/to/python reuses one that has PyInstaller.
+set -euo pipefail
+dist=${1:?usage: bash packaging/build.sh DIST}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+mkdir -p "$dist"
+dist=$(cd "$dist" && pwd)
+py=${FA_BUILD_PYTHON:-}
+if [ -z "$py" ]; then
+  python3 -m venv "$dist/.build-venv"
+  "$dist/.build-venv/bin/pip" install -c "$repo/constraints.txt" "$repo[bundle]"
+  py="$dist/.build-venv/bin/python"
+fi
+start=$(date +%s)
+"$py" -m PyInstaller --noconfirm --clean --log-level WARN \
+  --distpath "$dist" --workpath "$dist/.build" "$repo/packaging/fashion-annotator.spec"
+app="$dist/fashion-annotator"
+cp "$repo/packaging/fashion-annotator.desktop" "$repo/packaging/install-desktop-entry.sh" "$app/"
+cp "$repo/LICENSE" "$app/"
+echo "built $app/fashion-annotator in $(( $(date +%s) - start )) s"
+tar -C "$dist" -czf "$dist/fashion-annotator.tar.gz" fashion-annotator
+echo "size on disk: $(du -sh "$app" | cut -f1); compressed: $(du -sh "$dist/fashion-annotator.tar.gz" | cut -f1)"
+"$app/fashion-annotator" --version

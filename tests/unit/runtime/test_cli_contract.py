@@ -1,0 +1,157 @@
+"""The command line's contract: version, exit codes, error lines, Ctrl+C, lazy torch, logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from fashion_annotator import __version__
+from fashion_annotator.cli import main
+from fashion_annotator.commands import project as project_commands
+from fashion_annotator.dataset import formats
+from fashion_annotator.runtime import logs
+from fashion_annotator.runtime.exit_codes import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_USAGE
+
+REPO = Path(__file__).resolve().parents[3]
+SAMPLE = REPO / "resources" / "sample"
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    return dict(os.environ, PYTHONPATH=str(REPO), FA_LOG_DIR=str(tmp_path / "logs"))
+
+
+def _cli(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "fashion_annotator", *args], capture_output=True, text=True,
+        env=_env(tmp_path), cwd=tmp_path, timeout=timeout, check=False,
+    )  # fmt: skip
+
+
+def test_version_flag_prints_the_package_version(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--version"])
+    assert exit_info.value.code == 0
+    assert capsys.readouterr().out.strip() == f"fashion-annotator {__version__}"
+
+
+def test_usage_errors_stay_2_and_errors_are_1_with_the_argparse_format(tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["new", str(tmp_path / "p")])  # --images missing
+    assert exit_info.value.code == EXIT_USAGE
+    assert "fashion-annotator new: error: the following arguments are required: --images" in (
+        capsys.readouterr().err
+    )
+    assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "none")]) == EXIT_ERROR
+    captured = capsys.readouterr()
+    assert captured.err == f"fashion-annotator new: error: {tmp_path / 'none'}: not a folder of photos\n"
+    assert captured.out == ""
+    assert main(["info", str(tmp_path / "nowhere")]) == EXIT_ERROR
+    assert capsys.readouterr().err.startswith("fashion-annotator info: error: ")
+
+
+def test_train_errors_go_to_stderr_and_json_only_when_asked(tmp_path, capsys) -> None:
+    args = ["train", "--data", str(tmp_path), "--task", "garment", "--out", str(tmp_path / "o")]
+    assert main(args) == EXIT_ERROR
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("fashion-annotator train: error: ")
+    assert main([*args, "--json-progress"]) == EXIT_ERROR
+    captured = capsys.readouterr()
+    assert json.loads(captured.out.strip().splitlines()[-1])["event"] == "error"
+    assert "fashion-annotator train: error: " in captured.err
+    assert main(["train", "--data", str(tmp_path), "--task", "garment"]) == EXIT_USAGE
+    assert "--out is required with --data" in capsys.readouterr().err
+
+
+def test_interrupt_ends_a_command_with_one_line_and_130(tmp_path, monkeypatch, capsys) -> None:
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("fashion_annotator.dataset.store.Project.open", interrupted)
+    assert main(["info", str(tmp_path)]) == EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert err.strip() == "fashion-annotator: interrupted" and "Traceback" not in err
+
+
+def test_unexpected_error_is_one_line_with_the_traceback_in_the_log(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("fashion_annotator.dataset.store.Project.open", broken)
+    monkeypatch.setenv("FA_LOG_DIR", str(tmp_path / "logs"))
+    try:
+        assert main(["info", str(tmp_path)]) == EXIT_ERROR
+        log_file = logs.log_file()
+    finally:
+        logs.teardown_logging()
+    err = capsys.readouterr().err
+    assert err.strip() == f"fashion-annotator: error: RuntimeError: boom (traceback in {log_file})"
+    text = log_file.read_text()
+    assert "Traceback" in text and "RuntimeError: boom" in text
+
+
+def test_ctrl_c_on_a_real_process(tmp_path) -> None:
+    """SIGINT to a running `bench save`: exit 130, one line, no traceback."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fashion_annotator", "bench", "save", "--runs", "1000000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
+        cwd=tmp_path,
+    )  # fmt: skip
+    log_file = tmp_path / "logs" / logs.LOG_NAME
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "bench save" not in (
+        log_file.read_text() if log_file.exists() else ""
+    ):
+        time.sleep(0.2)
+    time.sleep(1.0)  # inside the command's loop
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == EXIT_INTERRUPTED, err
+    assert err.strip().splitlines()[-1] == "fashion-annotator: interrupted"
+    assert "Traceback" not in err
+
+
+def test_help_and_info_do_not_import_torch(tmp_path) -> None:
+    project = tmp_path / "p"
+    assert _cli(tmp_path, "new", str(project), "--images", str(SAMPLE)).returncode == 0
+    probe = (
+        "import sys; from fashion_annotator.cli import main; "
+        "rc = main(sys.argv[1:]); print('torch' in sys.modules, 'cv2' in sys.modules); "
+        "sys.exit(rc)"
+    )
+    for args in (["info", str(project)], ["info", str(project), "--json"]):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True,
+            env=_env(tmp_path), check=False,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == "False False"
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys\nfrom fashion_annotator.cli import main\n"
+         "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\nprint('torch' in sys.modules)"],
+        capture_output=True, text=True, env=_env(tmp_path), check=False,
+    )  # fmt: skip
+    assert result.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_format_names_listed_without_importing_formats_match_the_registry() -> None:
+    assert project_commands.IMPORT_FORMATS == formats.IMPORT_FORMATS
+    assert project_commands.EXPORT_FORMATS == formats.EXPORT_FORMATS
+
+
+def test_progress_bars_stay_off_when_stderr_is_not_a_terminal(tmp_path, capsys) -> None:
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--images", str(SAMPLE)]) == 0
+    assert main(["export", str(project), str(tmp_path / "out"), "--format", "plain"]) == 0
+    captured = capsys.readouterr()
+    assert "\r" not in captured.err and "[" not in captured.err
+    assert captured.out.startswith("5 photos added")
