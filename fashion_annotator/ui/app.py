@@ -12,10 +12,14 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QSize, QStandardPaths, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
+
+if TYPE_CHECKING:  # imported when a project opens
+    from fashion_annotator.ui.main_window import MainWindow
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
 from fashion_annotator.dataset.postgres.url import is_postgres_url
@@ -110,7 +114,7 @@ def _application() -> QApplication:
     app.setApplicationDisplayName("Fashion Annotator")
     app.setDesktopFileName(DESKTOP_FILE)
     app.setWindowIcon(app_icon())
-    return app  # type: ignore[return-value]
+    return app
 
 
 def app_icon() -> QIcon:
@@ -152,7 +156,7 @@ class WindowSwitcher:
 
     def __init__(self, prefs) -> None:
         self.prefs = prefs
-        self.window = None
+        self.window: MainWindow | None = None
 
     def show(self, project: Project, problems: list[str] | None = None, photos=None):
         """Open ``project`` in a new window (adding ``(files, copy)`` photos in the background)."""
@@ -228,4 +232,5 @@ def run_gui(path: str | None) -> int:
     try:
         return app.exec()
     finally:
-        switcher.window.project.close()
+        if switcher.window is not None:
+            switcher.window.project.close()

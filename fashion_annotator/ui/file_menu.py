@@ -191,13 +191,13 @@ class FileActions(QObject):
             self.add_photos([Path(f) for f in files])
 
     def choose_import(self) -> None:
-        dialog = ImportDialog(self.window.project.tasks, self.window)
+        dialog = ImportDialog(list(self.window.project.tasks), self.window)
         if dialog.exec():
             self.import_masks(Path(dialog.source.text()), dialog.fmt.currentText(),
                               dialog.taxonomy.currentData())  # fmt: skip
 
     def choose_export(self) -> None:
-        dialog = ExportDialog(self.window.project.tasks, self.window.task, self.window)
+        dialog = ExportDialog(list(self.window.project.tasks), self.window.task, self.window)
         if dialog.exec():
             self.export(Path(dialog.out.text()), dialog.fmt.currentText(),
                         dialog.task.currentText(), **dialog.options())  # fmt: skip
@@ -219,7 +219,13 @@ def _path_row(edit: QLineEdit, browse: Callable[[], str]) -> QHBoxLayout:
     row = QHBoxLayout()
     row.addWidget(edit, 1)
     button = QPushButton("Browse…")
-    button.clicked.connect(lambda: (lambda p: p and edit.setText(p))(browse()))
+
+    def choose() -> None:
+        path = browse()
+        if path:
+            edit.setText(path)
+
+    button.clicked.connect(choose)
     row.addWidget(button)
     return row
 
@@ -326,8 +332,9 @@ def populate(menu: QMenu, window: MainWindow) -> FileActions:
     files = FileActions(window)
     a = window._action
     menu.addAction(a("open_project", "&Open project…", "Ctrl+O", files.choose_project))
-    window.recent_menu = menu.addMenu("Open &recent")
-    window.recent_menu.aboutToShow.connect(lambda: fill_recent(window))
+    recent = menu.addMenu("Open &recent")
+    recent.aboutToShow.connect(lambda: fill_recent(window))
+    window.recent_menu = recent
     menu.addAction(
         a("new_project", "&New project from folder…", "Ctrl+N", files.choose_new_project)
     )
@@ -351,6 +358,8 @@ def populate(menu: QMenu, window: MainWindow) -> FileActions:
 def fill_recent(window: MainWindow) -> None:
     """List the recent projects (the open one left out) in the window's Recent menu."""
     menu = window.recent_menu
+    if menu is None:
+        return
     menu.clear()
     current = window.project.root.resolve()
     for root in window.prefs.recent_projects:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
     QMainWindow,
+    QMenu,
     QMessageBox,
     QScrollArea,
     QTabWidget,
@@ -221,11 +222,21 @@ class MainWindow(QMainWindow):
     def _setup_menus(self) -> None:
         bar = self.menuBar()
         get = self.actions_by_name.__getitem__
+        self.recent_menu: QMenu | None = None  # filled by file_menu.populate
         self.files = file_menu.populate(bar.addMenu("&File"), self)
         menus = {
             "&Edit": ["undo", "redo", None, "accept"],
             "&Tools": [f"tool_{n}" for n, _, _ in TOOLS] + [None, "smaller", "larger"],
-            "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous", "next_free"],
+            "&View": [
+                "overlay",
+                "boundaries",
+                "fit",
+                None,
+                "switch_task",
+                "next",
+                "previous",
+                "next_free",
+            ],
         }
         for title, names in menus.items():
             menu = bar.addMenu(title)
@@ -557,7 +568,9 @@ class MainWindow(QMainWindow):
             self.palette_dock.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
             if self.session.current is not None:
                 self.canvas.set_task(self.task, self.taxonomies[self.task])
-            apply_theme(QApplication.instance(), self.prefs.theme)
+            app = QApplication.instance()
+            if isinstance(app, QApplication):
+                apply_theme(app, self.prefs.theme)
 
     def show_training(self, task: str | None = None):
         """Open the retraining dialog for ``task`` (default: the shown task)."""

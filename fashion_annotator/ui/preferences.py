@@ -160,7 +160,7 @@ class Preferences:
         """The image last open in the project at ``project_root``."""
         value = self.settings.value(f"last_image/{_key(project_root)}")
         try:
-            return int(value) if value not in (None, "") else None  # type: ignore[arg-type]
+            return int(str(value)) if value not in (None, "") else None
         except (TypeError, ValueError):
             return None
 

@@ -92,14 +92,14 @@ class ShortcutEditor(QTableWidget):
         super().__init__(0, 3, parent)
         self.prefs = prefs
         self.reserved = dict(reserved)
-        self.actions = {a.objectName(): a for a in actions if a.objectName()}
-        self.keys = {name: key_text(a.shortcuts()) for name, a in self.actions.items()}
+        self.named_actions = {a.objectName(): a for a in actions if a.objectName()}
+        self.keys = {name: key_text(a.shortcuts()) for name, a in self.named_actions.items()}
         self.changed: set[str] = set()
         self.setHorizontalHeaderLabels(["Command", "Key", "Default"])
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setStretchLastSection(True)
         self._rows: dict[str, QKeySequenceEdit] = {}
-        for name, action in sorted(self.actions.items(), key=lambda i: i[1].text().lower()):
+        for name, action in sorted(self.named_actions.items(), key=lambda i: i[1].text().lower()):
             row = self.rowCount()
             self.insertRow(row)
             title = QTableWidgetItem(action.text().replace("&", ""))
@@ -126,7 +126,7 @@ class ShortcutEditor(QTableWidget):
                 taken[QKeySequence(reserved_key).toString(NATIVE)] = f"Review: {what}"
             if native in taken:
                 owner = taken[native]
-                title = self.actions[owner].text() if owner in self.actions else owner
+                title = self.named_actions[owner].text() if owner in self.named_actions else owner
                 self.last_error = f"{native} is already the key of “{title.replace('&', '')}”"
                 return self.last_error
         self.keys[name] = [native] if native else []
@@ -143,7 +143,7 @@ class ShortcutEditor(QTableWidget):
 
     def reset(self) -> None:
         """Every action back to its default keys."""
-        for name, action in self.actions.items():
+        for name, action in self.named_actions.items():
             self.keys[name] = default_keys(action)
             self._rows[name].setKeySequence(
                 QKeySequence(self.keys[name][0] if self.keys[name] else "")
@@ -153,7 +153,7 @@ class ShortcutEditor(QTableWidget):
     def save(self) -> None:
         """Store the edited keys (a default is stored as no override) and apply them."""
         for name in self.changed:
-            action = self.actions[name]
+            action = self.named_actions[name]
             keys = self.keys[name]
             same = keys == default_keys(action)
             self.prefs.set_shortcut(name, None if same else keys)

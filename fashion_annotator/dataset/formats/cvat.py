@@ -167,7 +167,7 @@ def export_cvat(
     summary = ExportSummary(out)
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"
-    nodes = []
+    nodes: list[ET.Element] = []
     for record, photo, mask in exported_images(project, task, summary, out / "images", progress):
         node = ET.Element(
             "image",
@@ -188,7 +188,7 @@ def export_cvat(
                            width=str(box.shape[1]), height=str(box.shape[0]))
                 )  # fmt: skip
         nodes.append(node)
-    root.append(_meta(task, names, taxonomy.colors, len(nodes)))
+    root.append(_meta(task, tuple(names), taxonomy.colors, len(nodes)))
     root.extend(nodes)
     ET.indent(root)
     ET.ElementTree(root).write(out / ANNOTATIONS_XML, encoding="utf-8", xml_declaration=True)

@@ -19,6 +19,7 @@ import base64
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -145,7 +146,7 @@ def export_labelme(
     out.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out)
     for record, photo, mask in exported_images(project, task, summary, out, progress):
-        doc = {
+        doc: dict[str, Any] = {
             "version": LABELME_VERSION,
             "flags": {},
             "shapes": [

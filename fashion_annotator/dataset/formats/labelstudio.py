@@ -225,11 +225,11 @@ def export_labelstudio(
     summary = ExportSummary(out)
     tasks = []
     for record, photo, mask in exported_images(project, task, summary, out / "images", progress):
-        results = []
+        results: list[dict] = []
         if shapes == "mask":
             for label, region in class_regions(mask):
                 words = np.repeat(np.where(region, 255, 0).astype(np.uint8)[..., None], 4, axis=2)
-                value = {"format": "rle", "rle": encode_ls_rle(words)}
+                value: dict[str, object] = {"format": "rle", "rle": encode_ls_rle(words)}
                 results.append(_result("brushlabels", len(results), record, names[label], value))
         else:
             scale = np.array([100 / record.width, 100 / record.height])

@@ -13,6 +13,7 @@ overlap, so their order does not matter.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -57,7 +58,7 @@ class SourceImage:
 
     def add_rings(self, label: str, rings: list[np.ndarray]) -> None:
         """A region given as polygon rings (pixel-edge coordinates)."""
-        self.regions.append((label, lambda shape, r=rings: rasterize(r, shape)))
+        self.regions.append((label, functools.partial(rasterize, rings)))
 
     def add_bitmap(self, label: str, paint: Callable[[tuple[int, int]], np.ndarray]) -> None:
         """A region given as a function ``(H, W) -> (H, W) bool`` (decoded on demand)."""

@@ -19,6 +19,8 @@ colours) and the photos under ``JPEGImages/`` (keeping their own suffix). Exact 
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +114,7 @@ def _entry(path: Path, labels: list[str], colours: list) -> SourceImage:
         return cache["ids"]
 
     for index, label in enumerate(labels):
-        entry.add_bitmap(label, lambda size, i=index: ids(size) == i)
+        entry.add_bitmap(label, functools.partial(_is_index, ids, index))
     return entry
 
 
@@ -169,3 +171,10 @@ def export_voc(
     lines += [f"{name}:{','.join(map(str, palette[i]))}::" for i, name in enumerate(names)]
     (out / LABELMAP).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return summary
+
+
+def _is_index(
+    ids: Callable[[tuple[int, int]], np.ndarray], index: int, size: tuple[int, int]
+) -> np.ndarray:
+    """``(H, W) bool``: where the decoded label map holds ``index``."""
+    return ids(size) == index

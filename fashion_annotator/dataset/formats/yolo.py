@@ -18,6 +18,7 @@ outline (the keyhole convention of Ultralytics' own COCO converter), and ``data.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -99,7 +100,7 @@ def _parse(label_file: Path, names: list[str], labels_dir: Path) -> SourceImage:
             shapes.append((names[cls], ring))
         shapes.sort(key=lambda item: -ring_area(item[1]))
         for label, ring in shapes:
-            entry.add_bitmap(label, lambda size, r=ring: rasterize([r * [size[1], size[0]]], size))
+            entry.add_bitmap(label, functools.partial(_rasterize_relative, ring))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         entry.error = str(exc)
     return entry
@@ -156,3 +157,8 @@ def export_yolo(
     }
     (out / DATA_YAML).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
     return summary
+
+
+def _rasterize_relative(ring: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Paint one ring given in 0..1 coordinates on an image of ``size = (H, W)``."""
+    return rasterize([ring * [size[1], size[0]]], size)

@@ -102,7 +102,9 @@ def run(window: MainWindow, refinement: Refinement, title: str = "Refine") -> bo
         f"{change_dice(before, after):.3f} (Ctrl+Z undoes)",
         10000,
     )
-    window.canvas.flash(BBox.of(changed))
+    box = BBox.of(changed)
+    if box is not None:
+        window.canvas.flash(box)
     return True
 
 

@@ -35,7 +35,7 @@ def test_a_stroke_and_a_fill_are_one_undo_step_each() -> None:
     assert result.committed and ctx.mask[10, 20] == 1 and len(changes) == 1
     fill = make_tool("fill")
     ctx.label = 2
-    assert fill.press(ctx, Pointer(50, 30)).committed
+    assert fill.press(ctx, Pointer(50, 30, shift=True)).committed  # Shift: fill the big background
     assert ctx.mask[30, 50] == 2 and ctx.document.actions == 2 and len(changes) == 2
     assert make_tool("pick").press(ctx, Pointer(20, 10)).picked == 1
     ctx.document.undo("garment")
