@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "fashion_annotator.commands.evaluate",
     "fashion_annotator.commands.bench",
     "fashion_annotator.commands.qa",
+    "fashion_annotator.commands.migrate",
     "fashion_annotator.commands.doctor",
 )
 
@@ -75,7 +76,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _dispatch(argv: list[str]) -> int:
     parser = build_parser()
-    subcommands = set(parser._subparsers._group_actions[0].choices)  # noqa: SLF001
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    subcommands = set(sub.choices)
     if not argv or (argv[0] not in subcommands and not argv[0].startswith("-")):
         return _launch_gui(argv[0] if argv else None)
     args = parser.parse_args(argv)

@@ -49,7 +49,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
-from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.samples import read_sample
 from fashion_annotator.models.click import (
     CLICK_RADIUS,
     DEFAULT_ARCH,
@@ -92,9 +92,9 @@ def load_photos(samples: list, emit: Callable[[str], None]) -> tuple[list[np.nda
     """Decode the photos ``(H, W, 3) uint8`` and source label masks ``(H, W) uint8``."""
     images, masks = [], []
     for i, s in enumerate(samples):
-        rgb = load_image(s.image).rgb
+        rgb, mask = read_sample(s)
         images.append(rgb)
-        masks.append(load_mask(s.mask, rgb.shape[:2]))
+        masks.append(mask)
         if (i + 1) % 200 == 0:
             emit(f"loaded {i + 1}/{len(samples)} photos")
     return images, masks
@@ -222,7 +222,7 @@ def val_crops(
         target = task.lut[lab] == 1
         if not target.any():
             continue
-        box = fit_box(0, 0, *rgb.shape[:2], size)
+        box = fit_box(0, 0, rgb.shape[0], rgb.shape[1], size)
         xs.append(warp_crop(rgb, box))
         gts.append(warp_crop(target.astype(np.float32), box) > 0.5)
     return np.stack(xs), np.stack(gts)

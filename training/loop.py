@@ -71,7 +71,7 @@ class TrainConfig:
         """UNet keyword arguments for ``out_ch`` outputs."""
         if self.model_size not in MODEL_SIZES:
             raise ValueError(f"unknown model size {self.model_size!r}; one of {list(MODEL_SIZES)}")
-        arch = {"in_ch": 3, "out_ch": out_ch, **MODEL_SIZES[self.model_size]}
+        arch: dict[str, Any] = {"in_ch": 3, "out_ch": out_ch, **MODEL_SIZES[self.model_size]}
         arch.update(norm=self.norm, attention=self.attention, boundary_head=self.boundary_head)
         arch.update(self.arch_override)
         arch["out_ch"] = out_ch
@@ -111,7 +111,7 @@ def _loss(
             total = total + parsing_loss(logits[:, h.offset : h.stop], target, weights[h.task])
         if finest is None or len(h.classes) > finest[0]:
             finest = (len(h.classes), target)
-    if boundary is not None:
+    if boundary is not None and finest is not None:
         total = total + cfg.boundary_weight * boundary_loss(boundary, boundary_target(finest[1]))
     return total
 
@@ -170,7 +170,7 @@ def train(
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     out = Path(cfg.out_dir)
     ckpt_path = out / CHECKPOINT
-    state = {
+    state: dict[str, Any] = {
         "epoch": 0,
         "step": 0,
         "elapsed": 0.0,

@@ -59,7 +59,7 @@ def evaluate(
     model.eval()
     conf = {h.task: np.zeros((h.channels, h.channels), np.int64) for h in heads if not h.binary}
     # per binary head: (n_images, n_thresholds, 4) counts tp, fp, fn, tn
-    counts = {h.task: [] for h in heads if h.binary}
+    counts: dict[str, list[np.ndarray]] = {h.task: [] for h in heads if h.binary}
     cuts = torch.logit(torch.tensor(THRESHOLDS, dtype=torch.float32)).view(-1, 1, 1)
     for i in range(len(split)):
         x = normalise(split.images[i : i + 1], mean, std).to(device)
@@ -81,10 +81,10 @@ def evaluate(
                 tn = g.numel() - tp - fp - fn
                 counts[h.task].append(torch.stack([tp, fp, fn, tn], 1).numpy())
             else:
-                pred = logits[h.offset : h.stop].argmax(0).numpy()
+                labels = logits[h.offset : h.stop].argmax(0).numpy()
                 k = h.channels
                 conf[h.task] += np.bincount(
-                    gt.ravel().astype(np.int64) * k + pred.ravel(), minlength=k * k
+                    gt.ravel().astype(np.int64) * k + labels.ravel(), minlength=k * k
                 ).reshape(k, k)
     model.train(was_training)
     out: dict[str, dict] = {}

@@ -11,6 +11,7 @@ import argparse
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.models.sizes import MODEL_SIZES
 
 
@@ -18,14 +19,14 @@ from fashion_annotator.models.sizes import MODEL_SIZES
 class TrainRequest:
     """One training run.
 
-    Exactly one of ``project`` (train on its done/approved masks) and ``data`` (a plain mask
-    folder, with ``out``) is set. ``task`` is a task (taxonomy) name, or several joined by
-    ``+`` (with ``data``) to train one shared network. The other fields mirror the ``train``
-    command's options of the same name.
+    Exactly one of ``project`` (a folder or a PostgreSQL project URL: train on its
+    done/approved masks) and ``data`` (a plain mask folder, with ``out``) is set. ``task`` is
+    a task (taxonomy) name, or several joined by ``+`` (with ``data``) to train one shared
+    network. The other fields mirror the ``train`` command's options of the same name.
     """
 
     task: str
-    project: Path | None = None
+    project: str | Path | None = None
     data: Path | None = None
     out: Path | None = None
     epochs: int = 40
@@ -72,8 +73,10 @@ class TrainRequest:
     def from_args(cls, args: argparse.Namespace) -> TrainRequest:
         """Build a request from options parsed with :func:`add_arguments`."""
         values = {f.name: getattr(args, f.name) for f in fields(cls)}
-        for key in ("project", "data", "out", "cache_dir"):
+        for key in ("data", "out", "cache_dir"):
             values[key] = None if values[key] is None else Path(values[key])
+        if values["project"] is not None:  # a folder, or a PostgreSQL project URL
+            values["project"] = project_location(str(values["project"]))
         values["input_size"] = (int(args.input_size[0]), int(args.input_size[1]))
         return cls(**values)
 
@@ -81,7 +84,8 @@ class TrainRequest:
 def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the training options to ``p`` (the ``train`` command and ``python -m training``)."""
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--project", help="project folder: train on its done and approved masks")
+    src.add_argument("--project", help="project folder or postgresql://user@host/db?project=NAME:"
+                     " train on its done and approved masks")  # fmt: skip
     src.add_argument("--data", help="plain mask folder (images/, masks/, taxonomies.json)")
     p.add_argument("--out", help="output folder (required with --data)")
     p.add_argument(

@@ -142,11 +142,11 @@ def run(
     device = str(resolve_device(args.device))
     distributed.init_from_env(device)
     rank, _ = distributed.rank_and_world()
-    project = None
+    project: ProjectStore | None = None
     if args.project:
-        from fashion_annotator.dataset.store import Project
+        from fashion_annotator.dataset.store import open_project
 
-        project = Project.open(args.project)
+        project = open_project(args.project)
     try:
         return _run(args, emit, cancelled, project, device, rank)
     finally:
@@ -156,7 +156,7 @@ def run(
 
 
 def _run(
-    args: TrainRequest, emit: Emit, cancelled: Callable[[], bool], project: ProjectStore,
+    args: TrainRequest, emit: Emit, cancelled: Callable[[], bool], project: ProjectStore | None,
     device: str, rank: int,
 ) -> dict[str, Any]:  # fmt: skip
     specs, train_s, val_s, _ = _samples(args, project)
@@ -170,7 +170,7 @@ def _run(
     if not args.resume and (out_dir / CHECKPOINT).is_file() and rank == 0:
         (out_dir / CHECKPOINT).unlink()
     cfg = _config(args, out_dir, device)
-    size = tuple(args.input_size)
+    size: tuple[int, int] = args.input_size
     init_state, init_meta = None, None
     init = args.init or ("current" if project is not None else "scratch")
     if init != "scratch":
@@ -182,7 +182,7 @@ def _run(
             init_state, init_meta = loaded.module.state_dict(), loaded.meta
             keep = ("base", "depth", "norm", "attention")
             cfg.arch_override = {k: init_meta["arch"][k] for k in keep if k in init_meta["arch"]}
-            size = tuple(init_meta["input_size"])
+            size = (int(init_meta["input_size"][0]), int(init_meta["input_size"][1]))
     emit({"event": "start", "task": args.task, "train_images": len(train_s),
           "val_images": len(val_s), "device": device, "input_size": list(size),
           "arch": cfg.arch(heads[-1].stop), "out_dir": str(out_dir)})  # fmt: skip

@@ -7,6 +7,7 @@
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
 - ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
+- ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder);
 - ``bench generalize``: the models on CCP photos re-framed as studio, web and mannequin photos.
 """
 
@@ -58,6 +59,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("ui", help="window responsiveness")
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument(
+        "--size", type=_size, default=None, metavar="WxH",
+        help="measure synthetic photos of this size (e.g. 8660x5770) instead of CCP/studio",
+    )  # fmt: skip
     p.set_defaults(func=run_ui)
 
     p = sub.add_parser("save", help="durable mask save time against PNG encoding alone")
@@ -73,6 +78,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.set_defaults(func=run_infer)
 
+    p = sub.add_parser("team", help="N simulated operators on one project, some killed")
+    p.add_argument("--url", required=True,
+                   help="where to make the bench project: postgresql://user@host/db?project=NAME "
+                   "or a new SQLite project folder")  # fmt: skip
+    p.add_argument("--operators", type=int, default=16, help="operator processes")
+    p.add_argument("--minutes", type=float, default=3.0, help="how long they work")
+    p.add_argument("--think-s", type=float, default=1.0, help="mean seconds between saves")
+    p.add_argument("--crash-every-s", type=float, default=15.0,
+                   help="mean seconds between SIGKILLs of a random operator")  # fmt: skip
+    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.set_defaults(func=run_team)
     p = sub.add_parser("generalize", help="models on re-framed photos: studio, web, mannequin")
     p.add_argument("--data", type=Path, required=True, help="plain mask folder with taxonomies.json")
     p.add_argument("--split", default="val", help="split of splits.json (default val)")
@@ -128,8 +144,8 @@ def run_superpixels(args: argparse.Namespace) -> int:
     from skimage import graph
     from skimage.segmentation import felzenszwalb
 
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.quality import hierarchy_quality
+    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.evaluation.superpixel_quality import hierarchy_quality
     from fashion_annotator.segmentation.superpixels import SuperpixelParams, compute_superpixels
 
     try:
@@ -223,8 +239,8 @@ def _load_model(args: argparse.Namespace) -> Any:
 
 def run_refine(args: argparse.Namespace) -> int:
     """Score the raw proposals and each refinement alone, and the default chain."""
-    from fashion_annotator.segmentation.effort import iter_dataset
-    from fashion_annotator.segmentation.evaluation import TaskScores, task_classes
+    from fashion_annotator.evaluation.datasets import TaskScores, task_classes
+    from fashion_annotator.evaluation.effort import iter_dataset
     from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
     from fashion_annotator.segmentation.refine import REFINEMENTS, default_refinements
@@ -234,7 +250,8 @@ def run_refine(args: argparse.Namespace) -> int:
         predictor = _load_model(args)
         classes = task_classes(args.data, args.task)
         binary = len(classes) == 2
-        variants = {"raw": ()} | {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
+        variants: dict[str, tuple[str, ...]] = {"raw": ()}
+        variants |= {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)
@@ -285,7 +302,7 @@ def run_refine(args: argparse.Namespace) -> int:
 
 def run_effort(args: argparse.Namespace) -> int:
     """Simulate corrections; print and write the three methods' figures."""
-    from fashion_annotator.segmentation import effort
+    from fashion_annotator.evaluation import effort
     from fashion_annotator.segmentation.proposals import ModelLoadError
 
     predictor = None
@@ -329,13 +346,24 @@ def run_ui(args: argparse.Namespace) -> int:
     """Window responsiveness; the measurement lives with the window's code."""
     from fashion_annotator.ui.bench import main
 
-    main(args.json)
+    main(args.json, size=args.size)
     return 0
+
+
+def _size(text: str) -> tuple[int, int]:
+    """``WxH`` -> ``(width, height)``."""
+    try:
+        width, height = (int(v) for v in text.lower().split("x"))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: expected WIDTHxHEIGHT, e.g. 8660x5770") from exc
+    if width < 16 or height < 16:
+        raise argparse.ArgumentTypeError(f"{text!r}: at least 16x16 pixels")
+    return width, height
 
 
 def run_save(args: argparse.Namespace) -> int:
     """Median ``Project.save_mask`` of a 550x830 parsing mask, and the PNG encoding baseline."""
-    from fashion_annotator.dataset.benchmark import bench_save
+    from fashion_annotator.evaluation.save_speed import bench_save
 
     result = bench_save(n=args.runs)
     print(
@@ -346,6 +374,29 @@ def run_save(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_team(args: argparse.Namespace) -> int:
+    """Simulated team on one project: save latency, lost saves, double claims, crashes."""
+    from fashion_annotator.dataset.records import ProjectError
+    from fashion_annotator.evaluation.team import TeamBenchConfig, run_team_bench
+
+    config = TeamBenchConfig(args.url, args.operators, args.minutes, args.think_s,
+                             crash_every_s=args.crash_every_s)  # fmt: skip
+    try:
+        result = run_team_bench(config, progress=lambda line: print(line, file=sys.stderr))
+    except ProjectError as exc:
+        print(f"fashion-annotator bench team: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{result['backend']}: {result['operators']} operators, {result['saves']} saves "
+        f"({result['saves_per_s']:.1f}/s), save p50/p95/p99 {result['save_ms_p50']:.1f}/"
+        f"{result['save_ms_p95']:.1f}/{result['save_ms_p99']:.1f} ms, claim p95 "
+        f"{result['claim_ms_p95']:.1f} ms, {result['crashes']} crashes, "
+        f"{result['double_claims']} double claims, {result['lost_saves']} lost saves"
+    )
+    _write(result, args.json)
+    return 0 if result["double_claims"] == 0 and result["lost_saves"] == 0 else 1
+
+
 def _shipped_tasks() -> list[str]:
     from fashion_annotator.segmentation.proposals import default_model_path
 
@@ -354,11 +405,8 @@ def _shipped_tasks() -> list[str]:
 
 def run_infer(args: argparse.Namespace) -> int:
     """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
-    from fashion_annotator.segmentation.proposals import (
-        ModelLoadError,
-        benchmark_latency,
-        load_predictor,
-    )
+    from fashion_annotator.evaluation.latency import benchmark_latency
+    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     sources: list[str | Path] = [args.model] if args.model else list(args.task or _shipped_tasks())
     results = {}
@@ -380,7 +428,7 @@ def run_infer(args: argparse.Namespace) -> int:
 
 def run_generalize(args: argparse.Namespace) -> int:
     """Score the person, garment and parsing7 models on every framing; print a table."""
-    from fashion_annotator.segmentation import generalize
+    from fashion_annotator.evaluation import generalize
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     files = {}

@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; return 0, or 1 with a message on stderr when the model or data is unusable."""
-    from fashion_annotator.segmentation.evaluation import evaluate_dataset, task_classes
+    from fashion_annotator.evaluation.datasets import evaluate_dataset, task_classes
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     try:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fashion_annotator.core.labels import available_taxonomies
+from fashion_annotator.dataset.postgres.url import describe_location, project_location
 from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_error
 from fashion_annotator.runtime.progress import ProgressBar
 
@@ -22,8 +23,10 @@ if TYPE_CHECKING:
 
 # The format modules (cv2, pycocotools) load only when a command runs, so `info` and `--help`
 # stay fast; a test checks these names against fashion_annotator.dataset.formats.
-IMPORT_FORMATS = ("photos", "plain", "alpha", "coco")
-EXPORT_FORMATS = ("plain", "coco", "cutout")
+TOOL_FORMATS = ("labelme", "cvat", "voc", "labelstudio", "yolo")
+IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS)
+EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS)
+SHAPE_KINDS = ("polygon", "mask")  # fashion_annotator.dataset.formats.SHAPE_KINDS
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
 
 
@@ -33,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "new", help="make a project from a folder of photos", epilog=_EPILOG,
         description="Create a project folder and copy the photos of DIR into it.",
     )  # fmt: skip
-    new.add_argument("project", metavar="PROJECT", type=Path, help="project folder to create")
+    new.add_argument("project", metavar="PROJECT", type=project_location,
+                     help="project folder to create, or postgresql://user@host/db?project=NAME")  # fmt: skip
     new.add_argument("--images", metavar="DIR", type=Path, required=True, help="photos to add")
     new.add_argument(
         "--tasks", default="garment,parsing7",
@@ -47,9 +51,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import", help="import photos, masks or cutouts into a project", epilog=_EPILOG,
         description="Import SRC into PROJECT. plain: a mask folder (images/, masks/, "
         "taxonomies.json); alpha: RGBA cutouts (alpha > 0 is garment); coco: an instance "
-        "JSON (or a folder with annotations.json); photos: a folder of photos.",
+        "JSON (or a folder with annotations.json); photos: a folder of photos; labelme: a "
+        "folder of labelme JSON; cvat: CVAT for images XML; voc: a Pascal VOC folder; "
+        "labelstudio: a Label Studio JSON export; yolo: a YOLO segmentation folder.",
     )  # fmt: skip
-    imp.add_argument("project", metavar="PROJECT", type=Path)
+    imp.add_argument("project", metavar="PROJECT", type=project_location)
     imp.add_argument("src", metavar="SRC", type=Path)
     imp.add_argument("--format", required=True, choices=IMPORT_FORMATS)
     imp.add_argument(
@@ -63,15 +69,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp = subparsers.add_parser(
         "export", help="export a project's masks",
         description="Export the latest mask of each image. plain: images/ + masks/ indexed "
-        "PNGs; coco: annotations.json with RLE instances; cutout: RGBA PNGs with the "
-        "background transparent.",
+        "PNGs; coco: annotations.json with RLE or polygon instances; cutout: RGBA PNGs with "
+        "the background transparent; labelme, cvat, voc, labelstudio, yolo: the tools' "
+        "own layouts (see README).",
     )  # fmt: skip
-    exp.add_argument("project", metavar="PROJECT", type=Path)
+    exp.add_argument("project", metavar="PROJECT", type=project_location)
     exp.add_argument("out", metavar="OUT", type=Path, help="folder to write")
     exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     exp.add_argument(
         "--task", metavar="NAME",
         help="task to export (default: the first task; garment for cutout)",
+    )  # fmt: skip
+    exp.add_argument(
+        "--shapes", choices=SHAPE_KINDS,
+        help="regions as polygons or masks (coco: RLE, cvat: <mask>, labelstudio: brush); "
+        "default: coco, voc, labelstudio mask; labelme, cvat, yolo polygon",
+    )  # fmt: skip
+    exp.add_argument(
+        "--tolerance", type=float, metavar="PX",
+        help="polygon simplification in pixels (default 0.7, core.polygons.DEFAULT_TOLERANCE; "
+        "0 = exact)",
     )  # fmt: skip
     exp.set_defaults(func=_cmd_export)
 
@@ -79,7 +96,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "info", help="image count, counts by status and by task",
         description="Print the project's image count, counts by status and masks by task.",
     )  # fmt: skip
-    info.add_argument("project", metavar="PROJECT", type=Path)
+    info.add_argument("project", metavar="PROJECT", type=project_location)
     info.add_argument("--json", action="store_true", help="print one JSON object instead")
     info.set_defaults(func=_cmd_info)
 
@@ -98,13 +115,13 @@ def _report(summary: ImportSummary, seconds: float) -> int:
 
 def _cmd_new(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.formats import import_source
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, create_project
 
     tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if not args.images.is_dir():
         return _fail(args, f"{args.images}: not a folder of photos")
     try:
-        with Project.create(args.project, tasks=tasks, user=args.user) as project:
+        with create_project(args.project, tasks=tasks, user=args.user) as project:
             start = time.perf_counter()
             with ProgressBar("adding photos") as bar:
                 summary = import_source(project, args.images, "photos", progress=bar.update)
@@ -116,12 +133,12 @@ def _cmd_new(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.formats import import_source
     from fashion_annotator.dataset.leases import LeaseHeld
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, open_project
 
     if not args.src.exists():
         return _fail(args, f"{args.src}: not found")
     try:
-        with Project.open(args.project, user=args.user) as project:
+        with open_project(args.project, user=args.user) as project:
             start = time.perf_counter()
             with ProgressBar("importing") as bar:
                 summary = import_source(
@@ -134,13 +151,14 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.formats import export_project
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, open_project
 
     try:
-        with Project.open(args.project) as project, ProgressBar("exporting") as bar:
+        with open_project(args.project) as project, ProgressBar("exporting") as bar:
             summary = export_project(
-                project, args.out, args.format, args.task, progress=bar.update
-            )
+                project, args.out, args.format, args.task, progress=bar.update,
+                shapes=args.shapes, tolerance=args.tolerance,
+            )  # fmt: skip
     except (ProjectError, ValueError, OSError) as exc:
         return _fail(args, exc)
     print("\n".join(summary.lines()))
@@ -148,10 +166,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, open_project
 
     try:
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             status = project.counts()
             tasks = project.task_counts()
     except ProjectError as exc:
@@ -159,7 +177,7 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))
         return EXIT_OK
-    print(f"project: {Path(args.project).resolve()}")
+    print(f"project: {describe_location(args.project)}")
     print(f"images: {sum(status.values())}")
     print("by status: " + ", ".join(f"{k} {v}" for k, v in status.items()))
     print("masks by task: " + ", ".join(f"{k} {v}" for k, v in tasks.items()))

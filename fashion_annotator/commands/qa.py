@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.runtime.exit_codes import EXIT_USAGE, PROG, report_error
 from fashion_annotator.runtime.progress import ProgressBar
 
@@ -22,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "and overlays of the worst images into one HTML file."
         ),
     )
-    p.add_argument("project", type=Path, help="project folder")
+    p.add_argument("project", type=project_location,
+                   help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
     p.add_argument("--out", type=Path, required=True, help="HTML file to write")
     p.add_argument("--task", default=None, help="task to report (default: the project's first)")
     p.add_argument("--worst", type=int, default=20, help="overlays of the N worst images")
@@ -39,7 +41,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Write the report; return 0, 1 with a message on stderr when something is unusable, 2 on
     bad usage."""
-    from fashion_annotator.dataset.store import Project, ProjectError
+    from fashion_annotator.dataset.store import ProjectError, open_project
     from fashion_annotator.qa.report import build_html, write_csv, write_html
     from fashion_annotator.qa.scores import metric_name, rescore_with_model, score_project
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     try:
-        with Project.open(args.project) as project:
+        with open_project(args.project) as project:
             task = args.task or project.tasks[0]
             project.taxonomy(task)
             predictor = None

@@ -2,8 +2,9 @@
 
 One :class:`AnnotationDocument` holds one photo, its per-task label masks, the model proposals
 and one :class:`~.history.History` per task. Every edit method returns the :class:`BBox` it
-changed (or ``None``) so the UI repaints only that rectangle; there are no signals, the UI
-polls ``dirty``, ``actions``, ``can_undo(task)`` after each call. ``actions`` counts committed
+changed (or ``None``) and announces it to the listeners of :meth:`AnnotationDocument.subscribe`
+(``listener(task, bbox, committed)``), so the canvas repaints only that rectangle and the
+session journals the edit without each writer calling them. ``actions`` counts committed
 edit steps (a stroke, a fill, an accepted proposal); undo and redo are not counted.
 
 Cost notes: a brush stroke costs one mask copy at ``begin_stroke`` (about 0.3 ms for
@@ -13,15 +14,19 @@ plus one mask copy; ``undo``/``redo`` copy one patch.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from .history import History
 from .masks import BBox, check_mask, paint_stroke
 
-__all__ = ["AnnotationDocument"]
+__all__ = ["AnnotationDocument", "ChangeListener"]
+
+#: ``listener(task, bbox, committed)``: see :meth:`AnnotationDocument.subscribe`.
+ChangeListener = Callable[[str, BBox, bool], None]
 
 
 @dataclass
@@ -45,6 +50,11 @@ class AnnotationDocument:
         Current label masks; copied, so the caller's arrays are never modified.
     proposals : dict of task name -> (H, W) uint8 or None
         Model proposals per task (read-only reference for :meth:`accept_proposal`).
+
+    Every change of a mask goes through the per-task history and is announced to the
+    listeners added with :meth:`subscribe` (like napari's layer events): the canvas repaints
+    the box, the session journals and schedules an autosave. :attr:`unsaved` is the one record
+    of which tasks hold edits the store has not saved.
     """
 
     def __init__(
@@ -76,10 +86,29 @@ class AnnotationDocument:
         for task, prop in (proposals or {}).items():
             self.set_proposal(task, prop)
         self.history: dict[str, History] = {task: History() for task in self.masks}
-        self.dirty = False
+        self.unsaved: set[str] = set()
         self.actions = 0
+        self._listeners: list[ChangeListener] = []
         self.seconds = 0.0
         self._strokes: dict[str, _Stroke] = {}
+
+    @property
+    def dirty(self) -> bool:
+        """Whether any task holds edits the store has not saved (see :attr:`unsaved`)."""
+        return bool(self.unsaved)
+
+    def subscribe(self, listener: ChangeListener) -> Callable[[], None]:
+        """Call ``listener(task, bbox, committed)`` on every mask change; return an unsubscribe.
+
+        ``committed`` is True for a recorded step (an edit, undo or redo: the mask now differs
+        from the store) and False for the live pixels of a stroke still being drawn.
+        """
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _changed(self, task: str, box: BBox, committed: bool) -> None:
+        for listener in list(self._listeners):
+            listener(task, box, committed)
 
     @property
     def tasks(self) -> list[str]:
@@ -99,11 +128,14 @@ class AnnotationDocument:
                 f"image {self.image_id}: no mask for task {task!r}; tasks are {self.tasks}"
             ) from None
 
-    def _recorded(self, task: str, box: BBox | None) -> bool:
+    def _recorded(self, task: str, box: BBox | None, edit: bool = True) -> bool:
         if not self.history[task].commit(self.masks[task], box):
             return False
-        self.dirty = True
-        self.actions += 1
+        if edit:
+            self.unsaved.add(task)
+            self.actions += 1
+        if box is not None:
+            self._changed(task, box, edit)
         return True
 
     def add_time(self, seconds: float) -> None:
@@ -137,6 +169,7 @@ class AnnotationDocument:
         stroke.last = pts[-1].copy()
         if box is not None:
             stroke.box = box.union(stroke.box)
+            self._changed(task, box, False)
         return box
 
     def end_stroke(self, task: str) -> bool:
@@ -149,9 +182,14 @@ class AnnotationDocument:
             return False
         return self._recorded(task, stroke.box)
 
-    def apply(self, task: str, fn: Callable[..., BBox | None], *args, **kwargs) -> BBox | None:
+    def apply(
+        self, task: str, fn: Callable[..., BBox | None], *args: Any, edit: bool = True,
+        **kwargs: Any,
+    ) -> BBox | None:  # fmt: skip
         """Run ``fn(mask, *args, **kwargs)`` (any :mod:`.masks` edit) as one undo step.
 
+        ``edit=False`` records a step that is not the operator's (the model's proposal loaded
+        as the starting mask): undoable, announced, but neither an action nor unsaved.
         Returns the box ``fn`` reported, or ``None`` when nothing changed.
         """
         mask = self._task(task)
@@ -168,7 +206,7 @@ class AnnotationDocument:
         if box is None:
             hist.cancel()
             return None
-        return box if self._recorded(task, box) else None
+        return box if self._recorded(task, box, edit) else None
 
     def undo(self, task: str) -> BBox | None:
         """Undo the last step of ``task``; returns the box to repaint, or None."""
@@ -177,7 +215,8 @@ class AnnotationDocument:
             self.end_stroke(task)
         box = self.history[task].undo(mask)
         if box is not None:
-            self.dirty = True
+            self.unsaved.add(task)
+            self._changed(task, box, True)
         return box
 
     def redo(self, task: str) -> BBox | None:
@@ -190,7 +229,8 @@ class AnnotationDocument:
             self.end_stroke(task)
         box = self.history[task].redo(mask)
         if box is not None:
-            self.dirty = True
+            self.unsaved.add(task)
+            self._changed(task, box, True)
         return box
 
     def can_undo(self, task: str) -> bool:
@@ -211,6 +251,11 @@ class AnnotationDocument:
             return None
         return self.apply(task, _copy_into, proposal)
 
+    def start_from(self, task: str, mask: np.ndarray) -> BBox | None:
+        """Make ``mask`` the task's starting mask (a model proposal on an image with no saved
+        mask): one undoable step that is not an operator edit."""
+        return self.apply(task, _copy_into, np.asarray(mask), edit=False)
+
     def set_proposal(self, task: str, proposal: np.ndarray | None) -> None:
         """Replace the proposal of ``task`` (e.g. when a background prediction finishes)."""
         self._task(task)
@@ -223,9 +268,12 @@ class AnnotationDocument:
             )
         self.proposals[task] = proposal
 
-    def mark_saved(self) -> None:
-        """The store now holds these masks: clear ``dirty`` (history is kept)."""
-        self.dirty = False
+    def mark_saved(self, tasks: Iterable[str] | None = None) -> None:
+        """The store now holds the masks of ``tasks`` (default: all); history is kept."""
+        if tasks is None:
+            self.unsaved.clear()
+        else:
+            self.unsaved.difference_update(tasks)
 
 
 def _copy_into(mask: np.ndarray, source: np.ndarray) -> BBox | None:

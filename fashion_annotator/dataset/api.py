@@ -146,6 +146,17 @@ class ProjectStore(Protocol):
         ...
 
     @property
+    def location(self) -> str | Path:
+        """What ``store.open_project`` takes to open this project again (folder or URL)."""
+        ...
+
+    def claim_next(
+        self, ttl_s: float = 300, statuses: Sequence[str] = ("new", "in_progress", "rejected")
+    ) -> ImageRecord | None:
+        """Lease the next image to work on (atomic: never the same image twice), or None."""
+        ...
+
+    @property
     def tasks(self) -> tuple[str, ...]:
         """Task names (taxonomy names) in creation order."""
         ...

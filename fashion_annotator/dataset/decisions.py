@@ -54,7 +54,7 @@ class Decisions:
         self, image_id: int | None = None, task: str | None = None
     ) -> list[DecisionRecord]:
         """QA decisions, oldest first, optionally for one image and/or one task."""
-        sql, args = "SELECT * FROM decisions WHERE 1", []
+        sql, args = "SELECT * FROM decisions WHERE 1", list[object]()
         if image_id is not None:
             sql += " AND image_id = ?"
             args.append(int(image_id))

@@ -18,6 +18,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fashion_annotator.dataset.connection import StoreConnection
+from fashion_annotator.dataset.schema import STATUSES
+
+QUEUE_STATUSES: tuple[str, ...] = ("new", "in_progress", "rejected")
+"""Statuses an operator's "next image" is claimed from (see ``Project.claim_next``)."""
 
 
 @dataclass(frozen=True)
@@ -160,6 +164,39 @@ class Leases:
             (int(image_id), time.time()),
         ).fetchone()
         return None if row is None else _row_lease(row)
+
+    def claim(self, ttl_s: float, statuses: tuple[str, ...] = QUEUE_STATUSES) -> int | None:
+        """Lease the least recently changed unleased image of ``statuses``; its id, or None.
+
+        The choice and the lease are one write transaction, so two sessions never get one
+        image. Images this session already holds are skipped; a dead local holder's lease is
+        broken first.
+        """
+        if ttl_s <= 0:
+            raise ValueError(f"lease ttl must be positive, got {ttl_s}")
+        for status in statuses:
+            if status not in STATUSES:
+                raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
+        db, now = self._db, time.time()
+        marks = ",".join("?" * len(statuses))
+        with db.tx() as conn:
+            for row in conn.execute(
+                f"SELECT {_COLUMNS} FROM leases WHERE token != ? AND expires > ?", (db.token, now)
+            ).fetchall():
+                _live_other(conn, row["image_id"], db.token, now)  # breaks dead local holders
+            row = conn.execute(
+                f"SELECT id FROM images i WHERE status IN ({marks}) AND NOT EXISTS (SELECT 1 FROM"
+                " leases l WHERE l.image_id = i.id AND (l.token = ? OR l.expires > ?))"
+                " ORDER BY updated, id LIMIT 1",
+                (*statuses, db.token, now),
+            ).fetchone()
+            if row is None:
+                return None
+            conn.execute(
+                f"INSERT OR REPLACE INTO leases ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (row["id"], db.holder, db.token, now, now + ttl_s, db.host, db.pid),
+            )
+        return int(row["id"])
 
     def check_not_held(self, conn: sqlite3.Connection, image_id: int) -> None:
         """Inside a write transaction: raise :class:`LeaseHeld` when another live session holds

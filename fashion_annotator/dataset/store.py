@@ -39,7 +39,7 @@ from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions
-from fashion_annotator.dataset.leases import LeaseHeld, Leases
+from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.records import (
     ImageRecord,
     MaskVersion,
@@ -49,7 +49,10 @@ from fashion_annotator.dataset.records import (
 from fashion_annotator.dataset.registry import ModelRegistry
 from fashion_annotator.dataset.schema import STATUSES
 
-__all__ = ["INDEX_NAME", "LeaseHeld", "Project", "ProjectError"]
+__all__ = [
+    "INDEX_NAME", "QUEUE_STATUSES", "LeaseHeld", "Project", "ProjectError", "create_project",
+    "open_project",
+]
 
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
 
@@ -62,6 +65,12 @@ class Project(LegacyNames):
     arrays) and :attr:`leases`. It implements :class:`fashion_annotator.dataset.api.ProjectStore`.
     Use :meth:`create` or :meth:`open` rather than the constructor.
     """
+
+    backend = "sqlite"
+    models: ModelRegistry
+    decisions: Decisions
+    cache: Cache
+    leases: Leases
 
     def __init__(self, root: Path, conn: sqlite3.Connection, user: str | None) -> None:
         self._db = StoreConnection(root, conn, user or getpass.getuser())
@@ -80,6 +89,19 @@ class Project(LegacyNames):
     @property
     def _conn(self) -> sqlite3.Connection:
         return self._db.conn
+
+    @property
+    def location(self) -> str | Path:
+        """What :func:`open_project` takes to open this project again (here: the folder)."""
+        return self.root
+
+    def claim_next(
+        self, ttl_s: float = 300, statuses: Sequence[str] = QUEUE_STATUSES
+    ) -> ImageRecord | None:
+        """Lease the next image to work on, the least recently changed unleased one of
+        ``statuses``, or None. Atomic: two sessions never get the same image."""
+        image_id = self.leases.claim(ttl_s, tuple(statuses))
+        return None if image_id is None else self.image(image_id)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -501,6 +523,32 @@ class Project(LegacyNames):
             return decode_mask_png(path.read_bytes())
         except (OSError, ValueError) as exc:
             raise ProjectError(f"{path}: cannot read the saved mask: {exc}") from exc
+
+
+def open_project(location: str | Path, user: str | None = None) -> Project:
+    """Open a project folder, or a PostgreSQL project URL (``postgresql://...?project=NAME``)."""
+    if _is_url(location):
+        from fashion_annotator.dataset.postgres.project import PgProject
+
+        return PgProject.open(str(location), user=user)
+    return Project.open(location, user=user)
+
+
+def create_project(
+    location: str | Path, tasks: Iterable[str] = ("garment", "parsing7"), user: str | None = None
+) -> Project:
+    """Make a project in a folder, or in the PostgreSQL database a project URL names."""
+    if _is_url(location):
+        from fashion_annotator.dataset.postgres.project import PgProject
+
+        return PgProject.create(str(location), tasks=tasks, user=user)
+    return Project.create(location, tasks=tasks, user=user)
+
+
+def _is_url(location: str | Path) -> bool:
+    from fashion_annotator.dataset.postgres.url import is_postgres_url
+
+    return is_postgres_url(location)
 
 
 def _connect(index: Path) -> sqlite3.Connection:

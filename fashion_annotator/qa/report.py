@@ -157,7 +157,7 @@ def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predi
         rgb = project.load_photo(row.image_id).rgb
         saved = project.load_mask(row.image_id, row.task)
         ref = reference_mask(project, row, predictor, rgb)
-        if ref is None:
+        if ref is None or saved is None:
             continue
         picture = overlay.blend(rgb, overlay.agreement_labels(saved, ref))
         cards.append(

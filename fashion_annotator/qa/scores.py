@@ -28,6 +28,7 @@ from fashion_annotator.core.metrics import (
 )
 from fashion_annotator.core.tasks import primary_metric
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.display import display_name
 from fashion_annotator.segmentation.pipeline import propose_for_image
 
 __all__ = [
@@ -154,7 +155,7 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
     decision = project.decisions.last(record.id, task)
     return ImageScore(
         image_id=record.id,
-        name=record.name,
+        name=display_name(record.name, project.root),
         task=task,
         status=record.status,
         operator=last.user,
@@ -168,9 +169,9 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
     )
 
 
-def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray,
+def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray | None,
             taxonomy: Taxonomy, kind: str) -> ImageScore:  # fmt: skip
-    if reference is None:
+    if reference is None or saved is None:
         return row
     pair = score_masks(reference, saved, taxonomy)
     return replace(row, score=pair.score, pixel_accuracy=pair.pixel_accuracy, reference=kind,

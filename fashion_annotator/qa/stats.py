@@ -8,6 +8,7 @@ few very bad masks drag down until they no longer stand out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,12 +55,12 @@ class Summary:
     outliers: int
 
 
-def _finite(values: np.ndarray | list[float]) -> np.ndarray:
+def _finite(values: np.ndarray | Sequence[float]) -> np.ndarray:
     arr = np.asarray(values, dtype=np.float64).ravel()
     return arr[np.isfinite(arr)]
 
 
-def describe(values: np.ndarray | list[float]) -> Stats:
+def describe(values: np.ndarray | Sequence[float]) -> Stats:
     """Mean, median and standard deviation of the finite values (NaNs are not scores yet)."""
     arr = _finite(values)
     if arr.size == 0:
@@ -68,7 +69,7 @@ def describe(values: np.ndarray | list[float]) -> Stats:
 
 
 def outlier_threshold(
-    values: np.ndarray | list[float], k: float = DEFAULT_K
+    values: np.ndarray | Sequence[float], k: float = DEFAULT_K
 ) -> tuple[float, float]:
     """Return ``(threshold, mad)``: scores below ``median - k * mad`` are outliers.
 
@@ -89,7 +90,7 @@ def outlier_threshold(
     return median - k * mad, mad
 
 
-def outlier_mask(values: np.ndarray | list[float], k: float = DEFAULT_K) -> np.ndarray:
+def outlier_mask(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> np.ndarray:
     """Boolean array, True where the score is an outlier (NaN scores are never outliers)."""
     arr = np.asarray(values, dtype=np.float64).ravel()
     threshold, _ = outlier_threshold(arr, k)
@@ -97,7 +98,7 @@ def outlier_mask(values: np.ndarray | list[float], k: float = DEFAULT_K) -> np.n
         return np.isfinite(arr) & (arr < threshold)
 
 
-def summarize(values: np.ndarray | list[float], k: float = DEFAULT_K) -> Summary:
+def summarize(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> Summary:
     """Statistics of all scores and of the scores that are not outliers under ``k``."""
     arr = np.asarray(values, dtype=np.float64).ravel()
     threshold, mad = outlier_threshold(arr, k)
@@ -113,7 +114,7 @@ def summarize(values: np.ndarray | list[float], k: float = DEFAULT_K) -> Summary
 
 
 def histogram(
-    values: np.ndarray | list[float], bins: int = 20, lo: float = 0.0, hi: float = 1.0
+    values: np.ndarray | Sequence[float], bins: int = 20, lo: float = 0.0, hi: float = 1.0
 ) -> tuple[np.ndarray, np.ndarray]:
     """Counts of the finite scores in ``bins`` equal bins over ``[lo, hi]``.
 
@@ -130,7 +131,7 @@ def histogram(
 
 
 def display_range(
-    values: np.ndarray | list[float], threshold: float = float("nan"), step: float = 0.05
+    values: np.ndarray | Sequence[float], threshold: float = float("nan"), step: float = 0.05
 ) -> tuple[float, float]:
     """The score interval a histogram should span: from below the lowest score to 1.
 

@@ -86,14 +86,18 @@ class Proposal:
         self.model_version = model_version
         self.raw_mask = mask if raw_mask is None else raw_mask
         self.refinements = refinements
+        self._probs: np.ndarray | None = None
+        self._make_probs: Callable[[], np.ndarray] | None = None
         if callable(probs):
-            self._probs, self._make_probs = None, probs
+            self._make_probs = probs
         else:
-            self._probs, self._make_probs = probs, None
+            self._probs = probs
 
     @property
     def probs(self) -> np.ndarray:
+        """``(K, H, W) float32`` class probabilities (computed on first access)."""
         if self._probs is None:
+            assert self._make_probs is not None
             self._probs = self._make_probs()
             self._make_probs = None
         return self._probs

@@ -13,7 +13,6 @@ naming the file, so the application can carry on without proposals.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -328,51 +327,3 @@ def load_predictor(
 def _check_task(predictor: Predictor, task: str) -> None:
     if predictor.task != task:
         raise ModelLoadError(predictor.path, f"model is for task {predictor.task!r}, not {task!r}")
-
-
-def benchmark_latency(
-    predictor: Predictor, shape: tuple[int, ...] = (1728, 1152), repeats: int = 20
-) -> dict[str, Any]:
-    """Time ``set_image`` + ``predict`` on a random photo, all resizing included.
-
-    Parameters
-    ----------
-    predictor : Predictor
-        The model to time.
-    shape : (H, W) or (H, W, 3)
-        Photo size in pixels.
-    repeats : int
-        Timed runs, after one untimed warm-up.
-
-    Returns
-    -------
-    dict
-        ``median_s`` (mask only), ``median_with_probs_s`` (mask and full-resolution probs),
-        ``min_s``, ``repeats``, ``shape``, ``task``, ``device``.
-    """
-    if repeats < 1:
-        raise ValueError(f"repeats must be at least 1, got {repeats}")
-    h, w = int(shape[0]), int(shape[1])
-    rgb = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
-    predictor.set_image(rgb)
-    predictor.predict().probs  # noqa: B018 - warm-up
-    mask_times, probs_times = [], []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        predictor.set_image(rgb)
-        proposal = predictor.predict()
-        t1 = time.perf_counter()
-        proposal.probs  # noqa: B018 - forces the lazy full-resolution probabilities
-        t2 = time.perf_counter()
-        mask_times.append(t1 - t0)
-        probs_times.append(t2 - t0)
-    return {
-        "task": predictor.task,
-        "device": predictor.device_name,
-        "shape": [h, w],
-        "repeats": repeats,
-        "input_size": list(predictor.input_size),
-        "median_s": float(np.median(mask_times)),
-        "median_with_probs_s": float(np.median(probs_times)),
-        "min_s": float(np.min(mask_times)),
-    }

@@ -175,8 +175,14 @@ def grabcut_band(
     outer = cv2.dilate(fg, disc, borderType=cv2.BORDER_REPLICATE)
     box = mask_ops.BBox.of(outer > 0)
     margin = 4 * band_px
-    crop = mask_ops.BBox(box.y0 - margin, box.x0 - margin, box.y1 + margin, box.x1 + margin)
-    crop = crop.clip(mask.shape)
+    crop = (
+        None
+        if box is None
+        else mask_ops.BBox(box.y0 - margin, box.x0 - margin, box.y1 + margin, box.x1 + margin)
+        .clip(mask.shape)
+    )  # fmt: skip
+    if crop is None:
+        return fg
     sl = crop.slices
     gc = np.full(crop.shape, cv2.GC_BGD, np.uint8)
     gc[outer[sl] > 0] = cv2.GC_PR_BGD
@@ -190,9 +196,9 @@ def grabcut_band(
     if factor < 1.0:
         # GrabCut's cost grows with the crop; above max_pixels it runs on a reduced copy and
         # only the band's pixels take the upscaled answer.
-        size = (max(1, round(width * factor)), max(1, round(height * factor)))
-        bgr = cv2.resize(bgr, size, interpolation=cv2.INTER_AREA)
-        gc_small = cv2.resize(gc, size, interpolation=cv2.INTER_NEAREST)
+        small = (max(1, round(width * factor)), max(1, round(height * factor)))
+        bgr = cv2.resize(bgr, small, interpolation=cv2.INTER_AREA)
+        gc_small = cv2.resize(gc, small, interpolation=cv2.INTER_NEAREST)
     else:
         gc_small = gc
     if not (gc_small == cv2.GC_FGD).any() or not (gc_small == cv2.GC_BGD).any():
@@ -276,13 +282,13 @@ def apply_refinements(
         needs = {"snap": (regions,), "consensus": (probs, regions), "grabcut": (rgb,)}
         if any(x is None for x in needs.get(name, ())):
             raise ValueError(f"refinement {name!r} needs the photo, probs or regions it uses")
-        if name == "snap":
+        if name == "snap" and regions is not None:
             out = snap_to_regions(out, regions, probs)
-        elif name == "consensus":
+        elif name == "consensus" and probs is not None and regions is not None:
             # The proposal's probabilities no longer describe a mask already changed above.
             relabelled = consensus_relabel(probs, regions)
             out = relabelled if out is mask else np.where(out == mask, relabelled, out)
-        elif name == "grabcut":
+        elif name == "grabcut" and rgb is not None:
             out = grabcut_band(rgb, out)
         else:
             out = clean_mask(out)

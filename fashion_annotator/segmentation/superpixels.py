@@ -111,7 +111,8 @@ class SuperpixelHierarchy:
     @property
     def shape(self) -> tuple[int, int]:
         """``(H, W)`` of the photo."""
-        return self.levels[0].shape  # type: ignore[return-value]
+        h, w = self.levels[0].shape
+        return int(h), int(w)
 
     @property
     def num_levels(self) -> int:

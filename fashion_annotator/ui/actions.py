@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QWidget
 
 from fashion_annotator.core.tasks import available_tasks, task_spec
@@ -51,11 +51,22 @@ def make_action(
     """
     action = QAction(text, parent)
     action.setObjectName(name)
-    listed = keys if isinstance(keys, (list, tuple)) else [keys]
-    seqs = [QKeySequence(k) for k in listed if k]
+    listed: list[str | QKeySequence.StandardKey]
+    if keys is None:
+        listed = []
+    elif isinstance(keys, (str, QKeySequence.StandardKey)):
+        listed = [keys]
+    else:
+        listed = list(keys)
+    seqs = [
+        QKeySequence(k) if isinstance(k, QKeySequence.StandardKey) else QKeySequence(str(k))
+        for k in listed
+        if k
+    ]
     action.setShortcuts(seqs)
     if icon_name:
         action.setIcon(icon(icon_name))
+        action.setProperty("iconName", icon_name)
     tip = text.replace("&", "")
     if seqs:
         tip += f" ({seqs[0].toString(QKeySequence.SequenceFormat.NativeText)})"
@@ -65,6 +76,14 @@ def make_action(
     action.triggered.connect(lambda _checked=False: slot())
     parent.addAction(action)
     return action
+
+
+def refresh_icons(actions: Iterable[QAction]) -> None:
+    """Redraw the actions' icons in the current palette's colours (after a theme change)."""
+    for action in actions:
+        name = action.property("iconName")
+        if name:
+            action.setIcon(icon(str(name)))
 
 
 class ReadOnlyGuard(QObject):
@@ -87,7 +106,9 @@ class ReadOnlyGuard(QObject):
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
         kinds = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick)
-        if event.type() not in kinds or event.button() != Qt.MouseButton.LeftButton:
+        if event.type() not in kinds or not isinstance(event, QMouseEvent):
+            return False
+        if event.button() != Qt.MouseButton.LeftButton:
             return False
         if not self._is_read_only():
             return False

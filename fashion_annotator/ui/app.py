@@ -18,8 +18,9 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
+from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.dataset.store import INDEX_NAME, Project
+from fashion_annotator.dataset.store import INDEX_NAME, Project, open_project
 from fashion_annotator.resources import resource_path
 from fashion_annotator.runtime.exit_codes import EXIT_ERROR, report_error
 
@@ -50,7 +51,8 @@ def import_photos(project: Project, photos: list[Path], copy: bool) -> list[str]
 
 
 def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
-    """Open the project at ``path``, or make one from the folder of photos at ``path``.
+    """Open the project at ``path`` (a folder or a PostgreSQL project URL), or make one from
+    the folder of photos at ``path``.
 
     Returns
     -------
@@ -62,6 +64,8 @@ def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
     ProjectError
         ``path`` is neither a project nor a folder with photos.
     """
+    if is_postgres_url(str(path)):
+        return open_project(str(path)), []
     path = Path(path).expanduser()
     if (path / INDEX_NAME).is_file():
         return Project.open(path), []
@@ -99,7 +103,8 @@ def sample_project(folder: Path | None = None) -> Project:
 
 
 def _application() -> QApplication:
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
     app.setApplicationDisplayName("Fashion Annotator")
@@ -117,16 +122,75 @@ def app_icon() -> QIcon:
     return result
 
 
-def choose_project(path: str | None, last: Path | None) -> tuple[Project, list[str]]:
+def choose_project(path: str | None, last: str | Path | None) -> tuple[Project, list[str]]:
     """The project to open: ``path``, else the last one, else the sample project."""
     if path is not None:
         return open_or_create(path)
-    if last is not None and (last / INDEX_NAME).is_file():
+    if last is not None and (is_postgres_url(str(last)) or (Path(last) / INDEX_NAME).is_file()):
         try:
-            return Project.open(last), []
+            return open_project(last), []
         except ProjectError:
             pass
     return sample_project(), []
+
+
+def new_project(photos: Path, root: Path) -> Project:
+    """An empty project at ``root`` for the photos in ``photos`` (added by the window later).
+
+    Raises
+    ------
+    ProjectError
+        ``photos`` holds no photo, or ``root`` already holds a project.
+    """
+    if not Path(photos).is_dir() or not photos_in(Path(photos)):
+        raise ProjectError(f"{photos}: not a folder with photos")
+    return Project.create(root)
+
+
+class WindowSwitcher:
+    """Keeps the one open window and replaces it when the operator opens another project."""
+
+    def __init__(self, prefs) -> None:
+        self.prefs = prefs
+        self.window = None
+
+    def show(self, project: Project, problems: list[str] | None = None, photos=None):
+        """Open ``project`` in a new window (adding ``(files, copy)`` photos in the background)."""
+        from fashion_annotator.ui.main_window import MainWindow
+
+        window = MainWindow(project, self.prefs)
+        window.projectRequested.connect(lambda root: self.switch(lambda: open_or_create(root)))
+        window.newProjectRequested.connect(
+            lambda src, root, copy: self.switch(lambda: new_project(src, root), (src, copy))
+        )
+        window.show()
+        if problems:
+            QMessageBox.warning(window, "Some photos were not imported", "\n".join(problems[:20]))
+        window.start()
+        if photos is not None:
+            window.files.add_photos(photos_in(Path(photos[0])), copy=photos[1])
+        self.window = window
+        return window
+
+    def switch(self, opener, photos=None) -> bool:
+        """Close the open window (saving) and show the project ``opener()`` returns."""
+        old = self.window
+        try:
+            project, problems = _opened(opener())
+        except (ProjectError, OSError) as exc:
+            QMessageBox.warning(old, "Cannot open project", str(exc))
+            return False
+        if old is not None:
+            if not old.close():
+                project.close()
+                return False
+            old.project.close()
+        self.show(project, problems, photos)
+        return True
+
+
+def _opened(result) -> tuple[Project, list[str]]:
+    return result if isinstance(result, tuple) else (result, [])
 
 
 def run_gui(path: str | None) -> int:
@@ -140,23 +204,21 @@ def run_gui(path: str | None) -> int:
     started = time.perf_counter()
     app = _application()
     from fashion_annotator.ui.crash import install_crash_dialog
-    from fashion_annotator.ui.main_window import MainWindow
     from fashion_annotator.ui.preferences import Preferences
+    from fashion_annotator.ui.theme import apply_theme
 
     install_crash_dialog()
 
     prefs = Preferences()
+    apply_theme(app, prefs.theme)
     try:
         project, problems = choose_project(path, prefs.last_project)
     except ProjectError as exc:
         report_error(exc)
         QMessageBox.critical(None, "Cannot open project", str(exc))
         return EXIT_ERROR
-    window = MainWindow(project, prefs)
-    window.show()
-    if problems:
-        QMessageBox.warning(window, "Some photos were not imported", "\n".join(problems[:20]))
-    window.start()
+    switcher = WindowSwitcher(prefs)
+    switcher.show(project, problems)
     smoke_ms = os.environ.get(SMOKE_QUIT_ENV)
     if smoke_ms is not None:
         shown_s = time.perf_counter() - started
@@ -166,4 +228,4 @@ def run_gui(path: str | None) -> int:
     try:
         return app.exec()
     finally:
-        project.close()
+        switcher.window.project.close()

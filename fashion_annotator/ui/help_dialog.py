@@ -23,6 +23,7 @@ MOUSE_HELP = (
     ("Polygon: click, Enter, Esc", "Add vertex, close (Shift: subtract), cancel"),
     ("Superpixel click or drag", "Give the regions under the cursor the current label"),
     ("1 … 9, 0", "Choose a label from the palette"),
+    ("Fill click on background", "Refused past a quarter of the photo; Shift+click fills anyway"),
 )
 
 
@@ -40,10 +41,18 @@ def shortcut_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:
 class HelpDialog(QDialog):
     """A non-modal table of the shortcuts; built from the window's actions."""
 
-    def __init__(self, actions: Iterable[QAction], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        actions: Iterable[QAction],
+        parent: QWidget | None = None,
+        *,
+        other_keys: Iterable[tuple[str, str]] = (),
+        autosave_s: int = 30,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts and mouse")
-        rows = shortcut_rows(actions) + [(what, how) for how, what in MOUSE_HELP]
+        rows = shortcut_rows(actions) + list(other_keys)
+        rows += [(what, how) for how, what in MOUSE_HELP]
         self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels(["Command", "Keys / mouse"])
         self.table.verticalHeader().setVisible(False)
@@ -58,7 +67,12 @@ class HelpDialog(QDialog):
         layout = QVBoxLayout(self)
         intro = QLabel(
             "Correct the proposed mask with the tools below; work is saved when you switch "
-            "image, every few seconds of unsaved edits, and on exit."
+            + (
+                f"image, after {autosave_s} s of unsaved edits, and on exit."
+                if autosave_s
+                else "image and on exit (autosave is off)."
+            )
+            + " Keys can be changed in Preferences."
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)

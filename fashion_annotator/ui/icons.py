@@ -5,8 +5,9 @@ from __future__ import annotations
 from functools import cache
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
-from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtSvg import QSvgRenderer
+from PySide6.QtWidgets import QApplication
 
 from fashion_annotator.resources import resource_path
 
@@ -26,24 +27,33 @@ class IconError(FileNotFoundError):
     """A tool icon is missing from ``resources/icons/``."""
 
 
-@cache
-def icon(name: str) -> QIcon:
-    """Return the tool icon ``resources/icons/NAME.svg`` rendered at the usual sizes.
+ICON_INK = "#37474f"
+"""The drawing colour of the SVGs; replaced by the palette's text colour when rendered."""
 
-    Parameters
-    ----------
-    name : str
-        File stem, e.g. ``"brush"``.
+
+def icon(name: str) -> QIcon:
+    """Return the tool icon ``resources/icons/NAME.svg`` in the current palette's text colour.
+
+    The SVGs are drawn in :data:`ICON_INK`; that colour becomes the application palette's
+    button-text colour, so the icons stay visible under a dark palette (accent colours of an
+    icon are kept).
 
     Raises
     ------
     IconError
         When the SVG file does not exist or is not valid SVG.
     """
+    ink = QApplication.palette().color(QPalette.ColorRole.ButtonText).name()
+    return _icon(name, ink)
+
+
+@cache
+def _icon(name: str, ink: str) -> QIcon:
     path = resource_path("icons", f"{name}.svg")
     if not path.is_file():
         raise IconError(f"{path}: icon file not found")
-    renderer = QSvgRenderer(QByteArray(path.read_bytes()))
+    svg = path.read_text(encoding="utf-8").replace(ICON_INK, ink)
+    renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
     if not renderer.isValid():
         raise IconError(f"{path}: not a valid SVG file")
     result = QIcon()

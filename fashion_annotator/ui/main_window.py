@@ -9,42 +9,74 @@ injectable callables so tests never block on a modal dialog.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QMainWindow,
+    QMessageBox,
+    QScrollArea,
     QTabWidget,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+if TYPE_CHECKING:  # imported when the Review tab is first shown
+    from fashion_annotator.ui.review.view import ReviewView
+
 from fashion_annotator.core.journal import JournalEntry
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.display import display_name
+from fashion_annotator.dataset.postgres.url import is_postgres_url
+from fashion_annotator.dataset.store import Project, ProjectError, open_project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import prompts, refine_menu
+from fashion_annotator.ui import file_menu, prompts, shortcuts
 from fashion_annotator.ui.about import show_about
-from fashion_annotator.ui.actions import TOOLS, ReadOnlyGuard, make_action, task_title
-from fashion_annotator.ui.banner import Banner, image_notes
-from fashion_annotator.ui.canvas import Canvas
+from fashion_annotator.ui.actions import (
+    TOOLS,
+    ReadOnlyGuard,
+    make_action,
+    refresh_icons,
+    task_title,
+)
+from fashion_annotator.ui.annotate import refine_menu
+from fashion_annotator.ui.annotate.banner import Banner, image_notes
+from fashion_annotator.ui.annotate.canvas import Canvas
+from fashion_annotator.ui.annotate.image_session import LEASE_TTL_S, ImageSession, OpenImage
+from fashion_annotator.ui.annotate.palette_dock import PaletteDock
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+from fashion_annotator.ui.annotate.queue_dock import QueueDock
+from fashion_annotator.ui.annotate.status_bar import StatusBar
+from fashion_annotator.ui.annotate.view_bar import ViewBar
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
-from fashion_annotator.ui.image_session import ImageSession, OpenImage
-from fashion_annotator.ui.palette_dock import PaletteDock
 from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
-from fashion_annotator.ui.proposal_source import ProposalSource
-from fashion_annotator.ui.queue_dock import QueueDock
-from fashion_annotator.ui.status_bar import StatusBar
-from fashion_annotator.ui.view_bar import ViewBar
+from fashion_annotator.ui.review.view import REVIEW_KEYS
+from fashion_annotator.ui.theme import apply_theme
 
 AskRestore = Callable[[list[JournalEntry]], bool]
 AskQuit = Callable[[str], bool]
 
+DEFAULT_SIZE = QSize(1400, 900)
+"""The window's first size, shrunk to the screen's free area when that is smaller."""
+
 
 class MainWindow(QMainWindow):
-    """Annotation window of one open project."""
+    """Annotation window of one open project.
+
+    Signals
+    -------
+    projectRequested(Path)
+        The operator chose another project to open (File > Open, Recent).
+    newProjectRequested(Path, Path, bool)
+        Photos folder, project folder, copy the photos (File > New project from folder).
+    """
+
+    projectRequested = Signal(object)
+    newProjectRequested = Signal(object, object, bool)
 
     def __init__(
         self,
@@ -59,7 +91,9 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.project = project
         self.prefs = prefs or Preferences()
-        self.ask_restore = ask_restore or (lambda entries: prompts.ask_restore(self, entries))
+        self.ask_restore = ask_restore or (
+            lambda entries: prompts.ask_restore(self, entries, self._entry_names(entries))
+        )
         self.ask_quit = ask_quit or (lambda message: prompts.ask_quit(self, message))
         self.task = project.tasks[0]
         self.labels: dict[str, int] = {t: 1 for t in project.tasks}
@@ -68,7 +102,7 @@ class MainWindow(QMainWindow):
         self.session = ImageSession(project, autosave_s=self.prefs.autosave_interval_s,
                                     ask_lease_held=ask_lease_held or (lambda h, e: prompts.ask_lease_held(self, h, e)),
                                     proposals=proposals, parent=self)  # fmt: skip
-        self.setWindowTitle(f"Fashion Annotator — {project.root.name}")
+        self._update_title()
         self._setup_central()
         self._setup_docks()
         self._setup_actions()
@@ -76,13 +110,15 @@ class MainWindow(QMainWindow):
         self._setup_toolbar()
         self._setup_status()
         self._setup_session()
-        self.resize(1400, 900)
-        self.resizeDocks([self.queue, self.palette], [250, 210], Qt.Orientation.Horizontal)
+        self.resize(self._screen_area().size().boundedTo(DEFAULT_SIZE))
+        self.resizeDocks([self.queue, self.palette_dock], [250, 210], Qt.Orientation.Horizontal)
         geometry, state = self.prefs.window_state()
         if geometry:
             self.restoreGeometry(geometry)
         if state:
             self.restoreState(state)
+        self.fit_to_screen()
+        self._restore_working_state()
         self.reload_queue()
 
     # -- builders -------------------------------------------------------------------------
@@ -107,7 +143,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(annotate, icon("brush"), "Annotate")
-        self.review: QWidget | None = None
+        self.review: ReviewView | None = None
         self.tabs.addTab(QWidget(), icon("review"), "Review")
         self.tabs.currentChanged.connect(self._tab_changed)
         self.setCentralWidget(self.tabs)
@@ -117,15 +153,17 @@ class MainWindow(QMainWindow):
 
     def _setup_docks(self) -> None:
         self.queue = QueueDock(self)
-        self.palette = PaletteDock(self)
+        self.queue.model.name_of = self.display_name
+        self._hidden_docks: list | None = None
+        self.palette_dock = PaletteDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.palette)
-        self.palette.set_tasks([(t, task_title(t)) for t in self.project.tasks], self.task)
-        self.palette.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.palette_dock)
+        self.palette_dock.set_tasks([(t, task_title(t)) for t in self.project.tasks], self.task)
+        self.palette_dock.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
         self.queue.imageActivated.connect(self.open_image)
         self.queue.filterChanged.connect(self.reload_queue)
-        self.palette.labelChosen.connect(self.set_label)
-        self.palette.taskChosen.connect(self.set_task)
+        self.palette_dock.labelChosen.connect(self.set_label)
+        self.palette_dock.taskChosen.connect(self.set_task)
 
     def _action(self, name: str, text: str, keys, slot, icon_name: str | None = None) -> QAction:
         self.actions_by_name[name] = make_action(self, name, text, keys, slot, icon_name)
@@ -145,8 +183,10 @@ class MainWindow(QMainWindow):
         a("undo", "&Undo", QKeySequence.StandardKey.Undo, self.undo, "undo")
         a("redo", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo, "redo")
         a("save", "&Save", "Ctrl+S", self.save, "save")
+        a("open_server", "Open &server project…", "", self.open_server_project)
         a("next", "&Next image", "PgDown", lambda: self.step(1), "next")
         a("previous", "&Previous image", "PgUp", lambda: self.step(-1), "previous")
+        a("next_free", "Next &free to-do", "Ctrl+Shift+N", self.open_next_free)
         a(
             "accept",
             "&Accept proposal and next",
@@ -159,7 +199,7 @@ class MainWindow(QMainWindow):
         overlay.setCheckable(True)
         overlay.setChecked(True)
         overlay.toggled.connect(self.canvas.set_overlay_visible)
-        a("boundaries", "Region &boundaries", "R", self.view_bar.boundaries.toggle, "boundaries")
+        a("boundaries", "Region &boundaries", "G", self.view_bar.boundaries.toggle, "boundaries")
         a("switch_task", "Switch &task", "Tab", self._next_task)
         a("fit", "&Fit to window", "Ctrl+0", self.canvas.fit_to_window, "fit")
         a("help", "&Keyboard shortcuts", "F1", self.show_help, "help")
@@ -170,15 +210,16 @@ class MainWindow(QMainWindow):
         for i in range(10):
             key = str((i + 1) % 10)
             a(f"label_{key}", f"Label {key}", key, lambda k=key: self._label_key(k))
+        shortcuts.apply_overrides(self.actions_by_name.values(), self.prefs)
 
     def _setup_menus(self) -> None:
         bar = self.menuBar()
         get = self.actions_by_name.__getitem__
+        self.files = file_menu.populate(bar.addMenu("&File"), self)
         menus = {
-            "&File": ["save", "done", None, "preferences", None, "quit"],
             "&Edit": ["undo", "redo", None, "accept"],
             "&Tools": [f"tool_{n}" for n, _, _ in TOOLS] + [None, "smaller", "larger"],
-            "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous"],
+            "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous", "next_free"],
         }
         for title, names in menus.items():
             menu = bar.addMenu(title)
@@ -208,7 +249,10 @@ class MainWindow(QMainWindow):
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.labelPicked.connect(self.set_label)
-        self.canvas.edited.connect(lambda _bbox: self.session.note_edit(self.canvas.task))
+        self.canvas.message.connect(lambda text: self.status.showMessage(text, 6000))
+        self.canvas.zoomChanged.connect(self.status.set_zoom)
+        self.canvas.brushRadiusChanged.connect(self._brush_radius_changed)
+        self._cursor = (-1, -1)
 
     def _setup_session(self) -> None:
         s = self.session
@@ -248,6 +292,19 @@ class MainWindow(QMainWindow):
             return False
         return self.open_image(ids[i])
 
+    def open_next_free(self) -> bool:
+        """Open the next to-do image that no other operator has open, claimed atomically (on a
+        shared project two operators never get the same one)."""
+        try:
+            record = self.project.claim_next(ttl_s=LEASE_TTL_S)
+        except ProjectError as exc:
+            self.status.showMessage(str(exc), 5000)
+            return False
+        if record is None:
+            self.status.showMessage("Nothing free to do: every to-do image is open elsewhere", 5000)
+            return False
+        return self.open_image(record.id)
+
     def _image_opened(self, opened: OpenImage | None) -> None:
         if opened is None:
             self.canvas.set_document(None)
@@ -257,8 +314,9 @@ class MainWindow(QMainWindow):
         self.view_bar.set_levels(0, 0)
         record = self.project.image(int(opened.doc.image_id))
         self.banner.show_lines(image_notes(self.project, opened))
-        self.setWindowTitle(f"Fashion Annotator — {self.project.root.name} — {record.name}")
+        self._update_title(self.display_name(record))
         self.queue.select(record.id)
+        self.prefs.set_last_image(self.project.root, record.id)
 
     def _restored(self, image_ids: list[int]) -> None:
         self.status.showMessage(f"Restored unsaved edits of {len(image_ids)} image(s)", 8000)
@@ -284,12 +342,13 @@ class MainWindow(QMainWindow):
         if task == self.task or task not in self.taxonomies:
             return
         self.task = task
-        self.palette.set_current_task(task)
-        self.palette.set_taxonomy(self.taxonomies[task], self.labels[task])
+        self.palette_dock.set_current_task(task)
+        self.palette_dock.set_taxonomy(self.taxonomies[task], self.labels[task])
         if self.session.current is not None:
             self.canvas.set_task(task, self.taxonomies[task])
         self.canvas.set_label(self.labels[task])
         self.status.set_model(self.model_versions.get(task))
+        self._cursor_moved(*self._cursor)
 
     def _next_task(self) -> None:
         tasks = list(self.taxonomies)
@@ -301,7 +360,7 @@ class MainWindow(QMainWindow):
             return
         self.labels[self.task] = label
         self.canvas.set_label(label)
-        self.palette.set_current(label)
+        self.palette_dock.set_current(label)
 
     def _label_key(self, key: str) -> None:
         for cls in self.taxonomies[self.task].classes:
@@ -311,7 +370,10 @@ class MainWindow(QMainWindow):
 
     def _brush(self, factor: float) -> None:
         self.canvas.set_brush_radius(self.canvas.brush_radius * factor)
-        self.status.showMessage(f"Brush radius {self.canvas.brush_radius:.1f} px", 1500)
+
+    def _brush_radius_changed(self, radius: float) -> None:
+        self.prefs.brush_radius = radius
+        self.status.set_tool(self.canvas.tool, radius)
 
     def undo(self) -> None:
         """Undo the last step of the shown task."""
@@ -337,10 +399,7 @@ class MainWindow(QMainWindow):
         if cur.doc.proposals.get(self.task) is None:
             self.status.showMessage("No proposal for this image yet", 3000)
             return False
-        bbox = cur.doc.accept_proposal(self.task)
-        if bbox is not None:
-            self.canvas.refresh_overlay(bbox)
-            self.session.note_edit(self.task)
+        cur.doc.accept_proposal(self.task)  # the document announces it: repaint, journal
         return self.mark_done()
 
     def mark_done(self) -> bool:
@@ -355,10 +414,7 @@ class MainWindow(QMainWindow):
         cur = self.session.current
         if cur is None or cur.read_only:
             return
-        bbox = cur.doc.apply(self.task, fn, *args)
-        if bbox is not None:
-            self.canvas.refresh_overlay(bbox)
-            self.session.note_edit(self.task)
+        cur.doc.apply(self.task, fn, *args)  # the document announces it: repaint, journal
 
     def _read_only(self) -> bool:
         return self.session.current is not None and self.session.current.read_only
@@ -381,6 +437,7 @@ class MainWindow(QMainWindow):
         self.view_bar.set_level_text(f"{cur.hierarchy.num_regions(level)} regions")
 
     def _cursor_moved(self, x: int, y: int) -> None:
+        self._cursor = (x, y)
         value = self.canvas.label_at(x, y) if x >= 0 else None
         taxonomy = self.taxonomies[self.task]
         name = (
@@ -392,7 +449,8 @@ class MainWindow(QMainWindow):
         self.session.note_activity()
 
     def _tool_changed(self, name: str) -> None:
-        self.status.set_tool(name)
+        self.status.set_tool(name, self.canvas.brush_radius)
+        self.prefs.last_tool = name
         action = self.actions_by_name.get(f"tool_{name}")
         if action is not None:
             action.setChecked(True)
@@ -403,17 +461,24 @@ class MainWindow(QMainWindow):
         self.status.set_model(self.model_versions.get(self.task))
 
     def _tab_changed(self, index: int) -> None:
+        self._show_annotate_docks(index == 0)
         if index != 1:
             return
         if self.review is None:
-            from fashion_annotator.ui.review_view import ReviewView
+            from fashion_annotator.ui.review.view import ReviewView
 
             self.review = ReviewView(self.project, self)
             self.review.openImageRequested.connect(self._review_open)
             self.review.decisionRecorded.connect(lambda _id, _decision: self.reload_queue())
+            # The review panel scrolls rather than widen the window (its rows and history
+            # text vary in width; the window never grows on its own).
+            scroller = QScrollArea()
+            scroller.setWidgetResizable(True)
+            scroller.setFrameShape(QScrollArea.Shape.NoFrame)
+            scroller.setWidget(self.review)
             self.tabs.blockSignals(True)
             self.tabs.removeTab(1)
-            self.tabs.insertTab(1, self.review, icon("review"), "Review")
+            self.tabs.insertTab(1, scroller, icon("review"), "Review")
             self.tabs.setCurrentIndex(1)
             self.tabs.blockSignals(False)
         self.session.save()
@@ -427,14 +492,50 @@ class MainWindow(QMainWindow):
 
     def show_help(self) -> HelpDialog:
         """Open the (non-modal) shortcut help."""
-        dialog = HelpDialog(self.actions_by_name.values(), self)
+        dialog = HelpDialog(
+            self.actions_by_name.values(),
+            self,
+            other_keys=[(f"Review: {what}", key) for key, what in REVIEW_KEYS],
+            autosave_s=self.prefs.autosave_interval_s,
+        )
         dialog.show()
         return dialog
+
+    def open_server_project(self, url: str | None = None) -> MainWindow | None:
+        """Open a PostgreSQL project (asked for when ``url`` is None) in a new window.
+
+        This window closes first (saving the open image); the new one owns its project and
+        closes it with itself. Returns the new window, or None when nothing was opened.
+        """
+        if url is None:
+            last = self.prefs.last_project
+            url = prompts.ask_project_url(self, str(last) if is_postgres_url(str(last)) else "")
+        if not url:
+            return None
+        try:
+            project = open_project(url, user=self.project.user)
+        except ProjectError as exc:
+            QMessageBox.critical(self, "Cannot open project", str(exc))
+            return None
+        window = MainWindow(project, self.prefs, ask_restore=self.ask_restore,
+                            ask_quit=self.ask_quit)  # fmt: skip
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.destroyed.connect(project.close)
+        window.show()
+        if not self.close():
+            window.close()
+            return None
+        window.start()
+        return window
 
     def show_preferences(self) -> None:
         """Edit the preferences and apply them."""
         dialog = PreferencesDialog(
-            self.prefs, [self.project.taxonomy(t) for t in self.taxonomies], self
+            self.prefs,
+            [self.project.taxonomy(t) for t in self.taxonomies],
+            self,
+            actions=list(self.actions_by_name.values()),
+            reserved={key: what for key, what in REVIEW_KEYS},
         )
         if dialog.exec():
             self.view_bar.set_opacity(self.prefs.overlay_opacity)
@@ -442,13 +543,14 @@ class MainWindow(QMainWindow):
             self.taxonomies = {
                 t: self.prefs.apply_colors(self.project.taxonomy(t)) for t in self.taxonomies
             }
-            self.palette.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
+            self.palette_dock.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
             if self.session.current is not None:
                 self.canvas.set_task(self.task, self.taxonomies[self.task])
+            apply_theme(QApplication.instance(), self.prefs.theme)
 
     def show_training(self):
         """Open the retraining dialog for the shown task."""
-        from fashion_annotator.ui.training_dialog import RetrainDialog
+        from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
         dialog = RetrainDialog(self.project, self.task, self)
         dialog.modelPromoted.connect(self._model_promoted)
@@ -472,14 +574,20 @@ class MainWindow(QMainWindow):
         if entries:
             if self.ask_restore(entries):
                 restored = self.session.restore(entries)
-                self.status.showMessage(f"Restored unsaved edits of {len(restored)} image(s)", 8000)
+                if restored:
+                    names = ", ".join(self._entry_names([e for e in entries
+                                                         if int(e.image_id) in restored]))  # fmt: skip
+                    self.status.showMessage(f"Restored unsaved edits of {names}", 8000)
             else:
                 self.session.set_aside(entries)
         self.reload_queue()
         records = self.queue.model.records()
+        ids = [r.id for r in records]
         todo = [r.id for r in records if r.status in ("new", "in_progress", "rejected")]
         waiting = [int(e.image_id) for e in self.session.deferred]
-        first = next(iter(restored + waiting + todo + [r.id for r in records]), None)
+        last = self.prefs.last_image(self.project.root)
+        resume = [last] if last in ids else []
+        first = next(iter(restored + waiting + resume + todo + ids), None)
         if first is not None:
             self.open_image(first)
 
@@ -494,7 +602,81 @@ class MainWindow(QMainWindow):
         self.session.shutdown()
         if self.review is not None:
             self.review.close()
+        self.files.wait()
+        self._show_annotate_docks(True)
         self.prefs.set_window_state(self.saveGeometry(), self.saveState())
-        self.prefs.last_project = self.project.root
+        self.prefs.last_project = self.project.location
+        if not is_postgres_url(str(self.project.location)):
+            self.prefs.add_recent_project(self.project.root)
         self.prefs.sync()
         event.accept()
+
+    # -- names, title, size, appearance ---------------------------------------------------
+
+    def display_name(self, record) -> str:
+        """How ``record`` is named to the operator (relative to the project's photos)."""
+        return display_name(record.name, self.project.root)
+
+    def _entry_names(self, entries: list[JournalEntry]) -> list[str]:
+        names = []
+        for entry in entries:
+            try:
+                name = self.display_name(self.project.image(int(entry.image_id)))
+            except (KeyError, ValueError, LookupError):
+                name = f"image {entry.image_id}"
+            names.append(f"{name} ({task_title(entry.task)})")
+        return names
+
+    def _update_title(self, image: str | None = None) -> None:
+        # The application name is added by Qt (applicationDisplayName); no repeat here.
+        project = self.project.root.name
+        self.setWindowTitle(project if image is None else f"{image} — {project}")
+
+    def _screen_area(self):
+        screen = self.screen() or self.window().screen()
+        return screen.availableGeometry()
+
+    def fit_to_screen(self) -> None:
+        """Shrink and move the window so all of it lies on the screen's free area."""
+        area = self._screen_area()
+        frame = self.frameGeometry()
+        extra_w = frame.width() - self.width()
+        extra_h = frame.height() - self.height()
+        width = min(self.width(), area.width() - extra_w)
+        height = min(self.height(), area.height() - extra_h)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        x = min(max(frame.x(), area.x()), area.right() - width - extra_w + 1)
+        y = min(max(frame.y(), area.y()), area.bottom() - height - extra_h + 1)
+        if (x, y) != (frame.x(), frame.y()):
+            self.move(x, y)
+
+    def _restore_working_state(self) -> None:
+        self.canvas.set_brush_radius(self.prefs.brush_radius)
+        tool = self.prefs.last_tool
+        if f"tool_{tool}" in self.actions_by_name:
+            self.canvas.set_tool(tool)
+        self.status.set_tool(self.canvas.tool, self.canvas.brush_radius)
+
+    def _show_annotate_docks(self, show: bool) -> None:
+        """The queue and labels docks belong to Annotate: Review gets the whole width.
+
+        Docks the operator closed stay closed when Annotate comes back.
+        """
+        docks = (self.queue, self.palette_dock)
+        if not show:
+            if self._hidden_docks is None:
+                self._hidden_docks = [d for d in docks if d.isVisible()]
+                for dock in self._hidden_docks:
+                    dock.hide()
+        elif self._hidden_docks is not None:
+            for dock in self._hidden_docks:
+                dock.show()
+            self._hidden_docks = None
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:
+            refresh_icons(self.actions_by_name.values())
+            self.tabs.setTabIcon(0, icon("brush"))
+            self.tabs.setTabIcon(1, icon("review"))
+        super().changeEvent(event)

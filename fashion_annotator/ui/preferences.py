@@ -5,10 +5,11 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QByteArray, QSettings, Qt
+from PySide6.QtGui import QAction, QColor
 from PySide6.QtWidgets import (
     QColorDialog,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -19,13 +20,16 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from fashion_annotator.core.labels import Taxonomy
-from fashion_annotator.ui.autosave import DEFAULT_INTERVAL_S
+from fashion_annotator.dataset.postgres.url import project_location
+from fashion_annotator.ui.annotate.autosave import DEFAULT_INTERVAL_S
 from fashion_annotator.ui.icons import swatch
+from fashion_annotator.ui.shortcuts import ShortcutEditor
 
 
 def settings_file(path: str | Path) -> QSettings:
@@ -81,10 +85,10 @@ class Preferences:
         self.settings.setValue("autosave/interval_s", max(0, int(value)))
 
     @property
-    def last_project(self) -> Path | None:
-        """The project opened last, if any."""
+    def last_project(self) -> str | Path | None:
+        """The project opened last (a folder, or a PostgreSQL project URL), if any."""
         value = self.settings.value("session/last_project")
-        return Path(str(value)) if value else None
+        return project_location(str(value)) if value else None
 
     @last_project.setter
     def last_project(self, path: str | Path | None) -> None:
@@ -118,21 +122,110 @@ class Preferences:
         state = self.settings.value("window/state")
         return (geometry or None, state or None)
 
-    def set_window_state(self, geometry: bytes, state: bytes) -> None:
+    def set_window_state(self, geometry: QByteArray | bytes, state: QByteArray | bytes) -> None:
         """Remember the main window's geometry and dock layout."""
         self.settings.setValue("window/geometry", geometry)
         self.settings.setValue("window/state", state)
+
+    # -- the operator's working state, kept across restarts ---------------------------------
+
+    @property
+    def brush_radius(self) -> float:
+        """Brush and eraser radius in image pixels."""
+        return min(500.0, max(0.5, _as_float(self.settings.value("tools/brush_radius"), 8.0)))
+
+    @brush_radius.setter
+    def brush_radius(self, value: float) -> None:
+        self.settings.setValue("tools/brush_radius", float(value))
+
+    @property
+    def last_tool(self) -> str:
+        """The tool chosen last (``brush`` by default)."""
+        return str(self.settings.value("tools/last_tool", "brush") or "brush")
+
+    @last_tool.setter
+    def last_tool(self, name: str) -> None:
+        self.settings.setValue("tools/last_tool", name)
+
+    def last_image(self, project_root: Path) -> int | None:
+        """The image last open in the project at ``project_root``."""
+        value = self.settings.value(f"last_image/{_key(project_root)}")
+        try:
+            return int(value) if value not in (None, "") else None  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+
+    def set_last_image(self, project_root: Path, image_id: int) -> None:
+        """Remember the image open in the project at ``project_root``."""
+        self.settings.setValue(f"last_image/{_key(project_root)}", int(image_id))
+
+    @property
+    def recent_projects(self) -> list[Path]:
+        """Projects opened recently, newest first (at most :data:`MAX_RECENT`)."""
+        value = self.settings.value("session/recent_projects") or []
+        items = [value] if isinstance(value, str) else list(value)
+        return [Path(str(v)) for v in items if v][:MAX_RECENT]
+
+    def add_recent_project(self, root: Path) -> None:
+        """Put ``root`` first in the recent projects."""
+        root = Path(root).resolve()
+        rest = [p for p in self.recent_projects if p != root]
+        self.settings.setValue(
+            "session/recent_projects", [str(p) for p in [root, *rest]][:MAX_RECENT]
+        )
+
+    @property
+    def theme(self) -> str:
+        """``system``, ``light`` or ``dark``."""
+        value = str(self.settings.value("appearance/theme", "system") or "system")
+        return value if value in THEMES else "system"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        if value not in THEMES:
+            raise ValueError(f"theme must be one of {', '.join(THEMES)}, not {value!r}")
+        self.settings.setValue("appearance/theme", value)
+
+    def shortcut(self, action: str) -> list[str] | None:
+        """The operator's keys for ``action`` (None: the default; ``[]``: no key)."""
+        value = self.settings.value(f"shortcuts/{action}")
+        if value is None:
+            return None
+        items = [value] if isinstance(value, str) else list(value)
+        return [str(v) for v in items if v]
+
+    def set_shortcut(self, action: str, keys: list[str] | None) -> None:
+        """Set (or with None, reset to the default) the keys of ``action``."""
+        if keys is None:
+            self.settings.remove(f"shortcuts/{action}")
+        else:
+            self.settings.setValue(f"shortcuts/{action}", list(keys) or "")
 
     def sync(self) -> None:
         """Write the settings to disk now."""
         self.settings.sync()
 
 
+MAX_RECENT = 8
+THEMES = ("system", "light", "dark")
+
+
+def _key(path: Path) -> str:
+    """A settings key for a folder (slashes would nest groups)."""
+    return str(Path(path).resolve()).replace("/", "|").replace("\\", "|")
+
+
 class PreferencesDialog(QDialog):
     """Edits overlay opacity, autosave interval and the colours of the current taxonomies."""
 
     def __init__(
-        self, prefs: Preferences, taxonomies: list[Taxonomy], parent: QWidget | None = None
+        self,
+        prefs: Preferences,
+        taxonomies: list[Taxonomy],
+        parent: QWidget | None = None,
+        *,
+        actions: list[QAction] | None = None,
+        reserved: dict[str, str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preferences")
@@ -149,6 +242,11 @@ class PreferencesDialog(QDialog):
         self.autosave.setSpecialValueText("off")
         self.autosave.setValue(prefs.autosave_interval_s)
         form.addRow("Autosave after", self.autosave)
+        self.theme = QComboBox()
+        for value, text in (("system", "System"), ("light", "Light"), ("dark", "Dark")):
+            self.theme.addItem(text, value)
+        self.theme.setCurrentIndex(THEMES.index(prefs.theme))
+        form.addRow("Appearance", self.theme)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Task", "Class", "Colour"])
         self.table.verticalHeader().setVisible(False)
@@ -157,14 +255,32 @@ class PreferencesDialog(QDialog):
             shown = prefs.apply_colors(taxonomy)
             for cls in shown.classes[1:]:
                 self._add_color_row(taxonomy.name, cls.name, cls.color)
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addWidget(QLabel("Label colours (double-click to change):"))
-        layout.addWidget(self.table)
-        row = QHBoxLayout()
+        general = QWidget()
+        page = QVBoxLayout(general)
+        page.addLayout(form)
+        page.addWidget(QLabel("Label colours (double-click to change):"))
+        page.addWidget(self.table)
         reset = QPushButton("Reset colours")
         reset.clicked.connect(self._reset_colors)
-        row.addWidget(reset)
+        page.addWidget(reset, 0, Qt.AlignmentFlag.AlignLeft)
+        self.pages = QTabWidget()
+        self.pages.addTab(general, "General")
+        self.keys: ShortcutEditor | None = None
+        if actions:
+            keys_page = QWidget()
+            keys_layout = QVBoxLayout(keys_page)
+            self.keys = ShortcutEditor(actions, prefs, reserved or {})
+            keys_layout.addWidget(
+                QLabel("Click a key and press the new one; a key already in use is refused.")
+            )
+            keys_layout.addWidget(self.keys)
+            reset_keys = QPushButton("Reset keys")
+            reset_keys.clicked.connect(self.keys.reset)
+            keys_layout.addWidget(reset_keys, 0, Qt.AlignmentFlag.AlignLeft)
+            self.pages.addTab(keys_page, "Keyboard")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.pages)
+        row = QHBoxLayout()
         row.addStretch(1)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
@@ -174,28 +290,35 @@ class PreferencesDialog(QDialog):
         row.addWidget(buttons)
         layout.addLayout(row)
         self.table.cellDoubleClicked.connect(self._pick_color)
-        self.resize(460, 520)
+        self.resize(520, 560)
 
     def _add_color_row(self, task: str, name: str, rgb: tuple[int, int, int]) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
         self.table.setItem(row, 0, QTableWidgetItem(task))
         self.table.setItem(row, 1, QTableWidgetItem(name))
-        item = QTableWidgetItem(swatch(tuple(rgb)), QColor(*rgb).name())
+        item = QTableWidgetItem(
+            swatch((int(rgb[0]), int(rgb[1]), int(rgb[2]))), QColor(*rgb).name()
+        )
         self.table.setItem(row, 2, item)
         for col in range(3):
-            self.table.item(row, col).setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self._cell(row, col).setFlags(Qt.ItemFlag.ItemIsEnabled)
+
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        item = self.table.item(row, column)
+        assert item is not None, f"colour table has no cell {row}, {column}"
+        return item
 
     def set_color(self, row: int, rgb: tuple[int, int, int] | None) -> None:
         """Stage a new colour for ``row`` (None resets it); written on accept."""
-        task, name = self.table.item(row, 0).text(), self.table.item(row, 1).text()
+        task, name = self._cell(row, 0).text(), self._cell(row, 1).text()
         self._colors[(task, name)] = rgb
         if rgb is not None:
-            self.table.item(row, 2).setIcon(swatch(rgb))
-            self.table.item(row, 2).setText(QColor(*rgb).name())
+            self._cell(row, 2).setIcon(swatch(rgb))
+            self._cell(row, 2).setText(QColor(*rgb).name())
 
     def _pick_color(self, row: int, _column: int) -> None:
-        current = QColor(self.table.item(row, 2).text())
+        current = QColor(self._cell(row, 2).text())
         color = QColorDialog.getColor(current, self, "Label colour")
         if color.isValid():
             self.set_color(row, (color.red(), color.green(), color.blue()))
@@ -203,7 +326,7 @@ class PreferencesDialog(QDialog):
     def _reset_colors(self) -> None:
         for row in range(self.table.rowCount()):
             self.set_color(row, None)
-            self.table.item(row, 2).setText("default")
+            self._cell(row, 2).setText("default")
 
     def accept(self) -> None:
         """Write the edited values to the preferences."""
@@ -211,5 +334,8 @@ class PreferencesDialog(QDialog):
         self.prefs.autosave_interval_s = self.autosave.value()
         for (task, name), rgb in self._colors.items():
             self.prefs.set_label_color(task, name, rgb)
+        self.prefs.theme = self.theme.currentData()
+        if self.keys is not None:
+            self.keys.save()
         self.prefs.sync()
         super().accept()

@@ -8,20 +8,25 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from fashion_annotator.core.journal import JournalEntry
 
 
-def ask_restore(parent: QWidget, entries: list[JournalEntry]) -> bool:
-    """Offer to restore the journalled unsaved edits of a previous run."""
+def ask_restore(
+    parent: QWidget, entries: list[JournalEntry], names: list[str] | None = None
+) -> bool:
+    """Offer to restore the journalled unsaved edits of a previous run, naming the images."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entries[-1].written_at))
+    names = names or [f"image {e.image_id} ({e.task})" for e in entries]
+    listed = "\n".join(f"  • {n}" for n in names[:12])
+    if len(names) > 12:
+        listed += f"\n  … and {len(names) - 12} more"
     answer = QMessageBox.question(
         parent,
         "Restore unsaved edits?",
-        f"The last session ended with unsaved edits on {len(entries)} mask(s) "
-        f"(last edit {when}). Restore them?\n\nDeclined edits are kept in the "
-        "project's journal/declined folder.",
+        f"The last session ended with unsaved edits (last edit {when}) on:\n{listed}\n\n"
+        "Restore them? Declined edits are kept in the project's journal/declined folder.",
     )
     return answer == QMessageBox.StandardButton.Yes
 
@@ -51,3 +56,14 @@ def ask_lease_held(parent: QWidget, holder: str, expires: float) -> bool:
     box.addButton("Skip", QMessageBox.ButtonRole.RejectRole)
     box.exec()
     return box.clickedButton() is read_only
+
+
+def ask_project_url(parent: QWidget, default: str = "") -> str | None:
+    """Ask for a PostgreSQL project URL; None when cancelled or left empty."""
+    text, ok = QInputDialog.getText(
+        parent, "Open server project",
+        "Project URL (postgresql://user@host:port/database?project=NAME):",
+        text=default or "postgresql://",
+    )  # fmt: skip
+    text = text.strip()
+    return text if ok and text and text != "postgresql://" else None

@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.store import Project, open_project
 from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.main_window import MainWindow
 from fashion_annotator.ui.preferences import Preferences, settings_file
-from fashion_annotator.ui.proposal_source import ProposalSource
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 NOMOD = Qt.KeyboardModifier.NoModifier
@@ -67,18 +68,19 @@ class Answers:
 
 def open_window(
     qtbot,
-    root: Path,
+    root: str | Path,
     settings: Path,
     answers: Answers,
     user: str = "alice",
     use_shipped: bool = False,
 ):
-    """Open ``root`` in a shown main window, wait for the first image and its superpixels.
+    """Open ``root`` (a folder or a project URL) in a shown main window, wait for the first
+    image and its superpixels.
 
     The shipped default models are left out unless ``use_shipped``, so that a test starts from
     an empty mask (or from the tiny model it registered) whatever models the repository ships.
     """
-    project = Project.open(root, user=user)
+    project = open_project(root, user=user)
     window = MainWindow(
         project,
         Preferences(settings_file(settings)),
@@ -124,10 +126,11 @@ def click(window: MainWindow, x: float, y: float) -> None:
 
 def drag(window: MainWindow, points) -> None:
     """Press at the first point, move through the others, release at the last."""
-    mouse(window, QEvent.Type.MouseButtonPress, *points[0], LEFT, LEFT)
+    (x0, y0), (x1, y1) = points[0], points[-1]
+    mouse(window, QEvent.Type.MouseButtonPress, x0, y0, LEFT, LEFT)
     for x, y in points[1:]:
         mouse(window, QEvent.Type.MouseMove, x, y, NONE, LEFT)
-    mouse(window, QEvent.Type.MouseButtonRelease, *points[-1], LEFT, NONE)
+    mouse(window, QEvent.Type.MouseButtonRelease, x1, y1, LEFT, NONE)
 
 
 def press_key(qtbot, window: MainWindow, key, mods=NOMOD) -> None:
@@ -138,7 +141,9 @@ def press_key(qtbot, window: MainWindow, key, mods=NOMOD) -> None:
 
 def shown_mask(window: MainWindow) -> np.ndarray:
     """The mask of the shown task of the open image."""
-    return window.session.current.doc.masks[window.task]
+    current = window.session.current
+    assert current is not None, "no image is open"
+    return current.doc.masks[window.task]
 
 
 def send_key(widget, key, mods=NOMOD) -> None:
@@ -154,7 +159,9 @@ def add_tiny_model(project: Project, folder: Path, task: str = "garment") -> Non
 
     classes = [c.name for c in project.taxonomy(task).classes]
     torch.manual_seed(0)
-    arch = {"in_ch": 3, "out_ch": 1 if len(classes) == 2 else len(classes), "base": 4, "depth": 2}
+    arch: dict[str, Any] = {
+        "in_ch": 3, "out_ch": 1 if len(classes) == 2 else len(classes), "base": 4, "depth": 2
+    }  # fmt: skip
     meta = {
         "task": task, "classes": classes, "arch": arch, "input_size": [64, 48],
         "mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225], "threshold": 0.5,

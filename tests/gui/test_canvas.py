@@ -14,8 +14,8 @@ from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.segmentation.superpixels import compute_superpixels, region_boundaries
-from fashion_annotator.ui.canvas import Canvas
-from fashion_annotator.ui.overlay import label_lut
+from fashion_annotator.ui.annotate.canvas import Canvas
+from fashion_annotator.ui.annotate.overlay import label_lut
 
 LEFT, MIDDLE, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton, Qt.MouseButton.NoButton
 SHIFT, NOMOD = Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.NoModifier
@@ -459,7 +459,7 @@ def test_resize_keeps_photo_fitted_until_user_zooms(canvas):
 
 def test_label_lut_and_bbox_update(taxonomy):
     from fashion_annotator.core.masks import BBox
-    from fashion_annotator.ui.overlay import LabelOverlay, pack_premultiplied
+    from fashion_annotator.ui.annotate.overlay import LabelOverlay, pack_premultiplied
 
     lut = label_lut(taxonomy.colors)
     assert lut[0] == 0

@@ -270,9 +270,10 @@ def test_review_tab_hosts_the_review_view_and_opens_images(qtbot, opened):
     second = project.images()[1].id
     drag(window, [(100, 200), (300, 200)])
     window.tabs.setCurrentIndex(1)
-    from fashion_annotator.ui.review_view import ReviewView
+    from fashion_annotator.ui.review.view import ReviewView
 
-    assert isinstance(window.review, ReviewView) and window.tabs.currentWidget() is window.review
+    assert isinstance(window.review, ReviewView)
+    assert window.tabs.currentWidget().widget() is window.review  # inside its scroll area
     assert not window.session.unsaved  # switching to review saves the open image
     window.review.openImageRequested.emit(second)
     assert window.tabs.currentIndex() == 0 and window.session.image_id == second

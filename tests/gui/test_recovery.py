@@ -40,12 +40,12 @@ CRASH_SCRIPT = textwrap.dedent(
     from PySide6.QtWidgets import QApplication
     from fashion_annotator.ui.testing import drag, wait_ready
     from fashion_annotator.dataset.store import Project
-    from fashion_annotator.ui import image_session
+    from fashion_annotator.ui.annotate import image_session
     from fashion_annotator.ui.main_window import MainWindow
 
     image_session.LEASE_TTL_S = 1.5  # the crashed session's lease lapses quickly
     from fashion_annotator.ui.preferences import Preferences, settings_file
-    from fashion_annotator.ui.proposal_source import ProposalSource
+    from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 
     class Bot:  # the little of pytest-qt's qtbot that wait_ready needs
         def waitUntil(self, check, timeout):

@@ -15,9 +15,9 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
 from fashion_annotator.qa.decisions import rejection_note
-from fashion_annotator.ui.review_image import OVERLAY, SIDE_BY_SIDE
-from fashion_annotator.ui.review_table import ROW_ROLE, SCORE_COLUMN
-from fashion_annotator.ui.review_view import ReviewView
+from fashion_annotator.ui.review.image import OVERLAY, SIDE_BY_SIDE
+from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN
+from fashion_annotator.ui.review.view import ReviewView
 
 SHAPE = (40, 60)
 # name -> columns of the proposal's square (the saved mask covers columns 10:30, rows 10:30)

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from fashion_annotator.core.images import load_mask
 from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.ui.training_dialog import RetrainDialog, format_eta
+from fashion_annotator.ui.train.training_dialog import RetrainDialog, format_eta
 
 # A tiny network on 64x48 inputs, from scratch (not from a shipped default's size), keeps a real
 # training run to a few seconds.
@@ -23,12 +23,14 @@ class FakeProject:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.location = root
         self.promoted: list[tuple[str, int]] = []
+        self.models = self  # the part the dialog promotes through: project.models.set_active
 
     def training_items(self, task: str) -> list:
         return [(1, Path("a.jpg"), Path("a.png"))] * 3
 
-    def set_active_model(self, task: str, version: int) -> None:
+    def set_active(self, task: str, version: int) -> None:
         self.promoted.append((task, version))
 
 

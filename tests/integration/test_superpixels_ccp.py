@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_annotator.segmentation.effort import iter_dataset
-from fashion_annotator.segmentation.quality import hierarchy_quality
+from fashion_annotator.evaluation.effort import iter_dataset
+from fashion_annotator.evaluation.superpixel_quality import hierarchy_quality
 from fashion_annotator.segmentation.superpixels import (
     DEFAULT_LEVEL,
     compute_superpixels,

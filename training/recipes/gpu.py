@@ -35,10 +35,10 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.evaluation.generalize import FRAMINGS, score_framings
 from fashion_annotator.models.preprocess import InputSpec, to_input
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
-from fashion_annotator.segmentation.generalize import FRAMINGS, score_framings
 from training.data import list_samples, split_samples
 from training.losses import frequency_weights
 from training.pseudo import IGNORE, PSEUDO_TASKS, kept_share, pseudo_labels
@@ -53,7 +53,7 @@ CLASSES = {
 }
 #: Logit channels of the joint network: parsing7 0..6, person 7, garment 8.
 OFFSETS = {"parsing7": (0, 7), "person": (7, 8), "garment": (8, 9)}
-SIZES = {"small": {"base": 16, "depth": 5}, "large": {"base": 32, "depth": 5}}
+SIZES: dict[str, dict[str, Any]] = {"small": {"base": 16, "depth": 5}, "large": {"base": 32, "depth": 5}}
 THRESHOLDS = tuple(np.round(np.arange(0.3, 0.71, 0.05), 2).tolist())
 
 
@@ -102,7 +102,8 @@ def load_pack(pack: Path, device: torch.device, limit: int | None = None) -> Pac
     luts = task_luts(taxonomies)
     train, val = split_samples(list_samples(data), data)
     train, val = train[:limit], val[: (limit if limit is None else max(4, limit // 4))]
-    images, labels = [], []
+    images: list[np.ndarray] = []
+    labels: list[Any] = []  # (T, h, w) uint8 label stacks
     for s in train:
         rgb = load_image(s.image).rgb
         ids = load_mask(s.mask, rgb.shape[:2])
@@ -247,7 +248,8 @@ def relabel(pack: Path, teacher: str, out: Path, device: torch.device, confidenc
 def load_pseudo(pack: Path, pseudo: Path, device: torch.device, limit: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Tagged photos and their pseudo-labels at :data:`SOURCE_SIZE` on ``device``."""
     names, photos, _ = load_unlabeled(pack, limit)
-    images, labels = [], []
+    images: list[np.ndarray] = []
+    labels: list[Any] = []  # (T, h, w) uint8 label stacks
     for name, rgb in zip(names, photos, strict=True):
         lab = np.asarray(Image.open(pseudo / f"{name}.png")).transpose(2, 0, 1)
         img, lab = _to_source(rgb, lab)

@@ -1,4 +1,5 @@
-"""Import and export formats of a project: photos, plain mask folder, alpha cutouts, COCO.
+"""Import and export formats of a project: photos, plain mask folder, alpha cutouts, COCO,
+and the annotation tools' formats (labelme, CVAT, Pascal VOC, Label Studio, YOLO).
 
 :func:`import_source` and :func:`export_project` dispatch on the format name used by the
 command line (``fashion-annotator import/export ... --format NAME``).
@@ -15,18 +16,33 @@ from fashion_annotator.dataset.formats.alpha import (
 )
 from fashion_annotator.dataset.formats.coco import export_coco, import_coco
 from fashion_annotator.dataset.formats.common import ExportSummary, ImportSummary, Progress
+from fashion_annotator.dataset.formats.cvat import export_cvat, import_cvat
+from fashion_annotator.dataset.formats.labelme import export_labelme, import_labelme
+from fashion_annotator.dataset.formats.labelstudio import export_labelstudio, import_labelstudio
 from fashion_annotator.dataset.formats.photos import import_photos
 from fashion_annotator.dataset.formats.plain import export_plain, import_plain
+from fashion_annotator.dataset.formats.shapes import SHAPE_KINDS
+from fashion_annotator.dataset.formats.voc import export_voc, import_voc
+from fashion_annotator.dataset.formats.yolo import export_yolo, import_yolo
 from fashion_annotator.dataset.store import Project
 
-IMPORT_FORMATS = ("photos", "plain", "alpha", "coco")
-EXPORT_FORMATS = ("plain", "coco", "cutout")
+# The annotation tools' formats: importer, exporter (which take shapes=, tolerance=, progress=).
+TOOL_FORMATS = {
+    "labelme": (import_labelme, export_labelme),
+    "cvat": (import_cvat, export_cvat),
+    "voc": (import_voc, export_voc),
+    "labelstudio": (import_labelstudio, export_labelstudio),
+    "yolo": (import_yolo, export_yolo),
+}
+IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS)
+EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS)
 
 __all__ = [
     "EXPORT_FORMATS",
     "IMPORT_FORMATS",
     "ExportSummary",
     "ImportSummary",
+    "SHAPE_KINDS",
     "export_project",
     "import_source",
 ]
@@ -45,6 +61,7 @@ def import_source(
             raise ValueError("--taxonomy does not apply to a photo import (photos have no masks)")
         return import_photos(project, src, progress)
     importers = {"plain": import_plain, "alpha": import_alpha, "coco": import_coco}
+    importers.update({name: pair[0] for name, pair in TOOL_FORMATS.items()})
     if fmt not in importers:
         raise ValueError(f"unknown import format {fmt!r}; expected one of {IMPORT_FORMATS}")
     return importers[fmt](project, src, taxonomy, progress)
@@ -56,15 +73,22 @@ def export_project(
     fmt: str,
     task: str | None = None,
     progress: Progress | None = None,
+    **options: object,
 ) -> ExportSummary:
     """Export ``project``'s latest masks of ``task`` in format ``fmt`` under ``out``.
 
-    Without ``task``: the first project task for ``plain`` and ``coco``, the binary
-    (``garment``) task for ``cutout``. ``progress(done, total)`` follows the project's images.
+    Without ``task``: the first project task, or the binary (``garment``) task for
+    ``cutout``. ``progress(done, total)`` follows the project's images. ``options``
+    (``shapes``: ``polygon`` or ``mask``, ``tolerance`` in pixels) go to the formats that take
+    them: the tools' formats and ``coco``; the others refuse them.
     """
     exporters = {"plain": export_plain, "coco": export_coco, "cutout": export_cutouts}
+    exporters.update({name: pair[1] for name, pair in TOOL_FORMATS.items()})
     if fmt not in exporters:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {EXPORT_FORMATS}")
     if task is None:
         task = default_binary_task(project) if fmt == "cutout" else project.tasks[0]
-    return exporters[fmt](project, out, task, progress)
+    options = {k: v for k, v in options.items() if v is not None}
+    if options and fmt not in TOOL_FORMATS and fmt != "coco":
+        raise ValueError(f"{fmt} export takes no {', '.join(sorted(options))} option")
+    return exporters[fmt](project, out, task, progress, **options)

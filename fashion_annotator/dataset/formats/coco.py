@@ -19,6 +19,7 @@ from pycocotools import mask as mask_utils
 
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, keyhole, mask_to_polygons
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -30,6 +31,7 @@ from fashion_annotator.dataset.formats.common import (
     safe_join,
     save_imported,
 )
+from fashion_annotator.dataset.formats.shapes import check_shapes
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -108,7 +110,7 @@ def _paint(
     mask = np.zeros((height, width), np.uint8)
     decoded = []
     for ann in anns:
-        label = categories.get(ann.get("category_id"))
+        label = categories.get(int(ann.get("category_id", -1)))
         if label is None:
             raise ValueError(f"{where}: annotation {ann.get('id')} has unknown category")
         if isinstance(label, str):
@@ -177,15 +179,25 @@ def _photo(project: Project, adder: PhotoAdder, root: Path, name: str, where: st
 
 
 def export_coco(
-    project: Project, out: str | Path, task: str, progress: Progress | None = None
+    project: Project,
+    out: str | Path,
+    task: str,
+    progress: Progress | None = None,
+    *,
+    shapes: str = "mask",
+    tolerance: float = DEFAULT_TOLERANCE,
 ) -> ExportSummary:
-    """Write ``OUT/annotations.json`` (RLE, one instance per connected component per class)
-    and the photos under ``OUT/images/``."""
+    """Write ``OUT/annotations.json`` (one instance per connected component per class) and the
+    photos under ``OUT/images/``. ``shapes="mask"``: RLE (exact); ``"polygon"``: one polygon
+    per instance, holes cut in through a zero-width bridge (keyhole), simplified within
+    ``tolerance`` pixels."""
+    check_shapes(shapes, "coco")
     taxonomy = project.taxonomy(task)
     out = Path(out)
     (out / "images").mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out)
-    images, annotations = [], []
+    images: list[dict] = []
+    annotations: list[dict] = []
     for record, stem, mask in masked_images(project, task, summary, progress):
         file_name = f"{stem}{record.path.suffix.lower()}"
         shutil.copyfile(record.path, out / "images" / file_name)
@@ -197,7 +209,7 @@ def export_coco(
                 "height": record.height,
             }
         )
-        annotations.extend(_instances(mask, record.id, len(annotations) + 1))
+        annotations.extend(_instances(mask, record.id, len(annotations) + 1, shapes, tolerance))
     categories = [
         {"id": i, "name": name, "supercategory": task}
         for i, name in enumerate(taxonomy.names)
@@ -208,8 +220,10 @@ def export_coco(
     return summary
 
 
-def _instances(mask: np.ndarray, image_id: int, first_id: int) -> list[dict]:
-    out = []
+def _instances(
+    mask: np.ndarray, image_id: int, first_id: int, shapes: str, tolerance: float
+) -> list[dict]:
+    out: list[dict] = []
     for label in np.unique(mask):
         if label == 0:
             continue
@@ -217,12 +231,16 @@ def _instances(mask: np.ndarray, image_id: int, first_id: int) -> list[dict]:
         for component in range(1, count):
             binary = np.asfortranarray((components == component).astype(np.uint8))
             rle = mask_utils.encode(binary)
+            segmentation: object = {"size": rle["size"], "counts": rle["counts"].decode("ascii")}
+            if shapes == "polygon":
+                polygons = mask_to_polygons(binary, tolerance)
+                segmentation = [keyhole(p).ravel().round(3).tolist() for p in polygons]
             out.append(
                 {
                     "id": first_id + len(out),
                     "image_id": image_id,
                     "category_id": int(label),
-                    "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
+                    "segmentation": segmentation,
                     "area": int(mask_utils.area(rle)),
                     "bbox": [float(v) for v in mask_utils.toBbox(rle)],
                     "iscrowd": 0,

@@ -121,3 +121,36 @@ def test_redo_during_a_stroke_ends_the_stroke_first():
     assert doc.actions == 2 and (doc.masks["garment"][15, 20:26] == 1).all()
     assert doc.undo("garment") is not None
     assert not doc.masks["garment"].any()
+
+
+def test_changes_are_announced_and_unsaved_is_one_record():
+    doc = AnnotationDocument(
+        1, np.zeros((20, 30, 3), np.uint8), {"garment": np.zeros((20, 30), np.uint8)}
+    )
+    seen = []
+    stop = doc.subscribe(lambda task, box, committed: seen.append((task, committed)))
+    doc.begin_stroke("garment", 1, 2.0)
+    doc.extend_stroke("garment", np.array([[5.0, 5.0], [10.0, 5.0]]))
+    assert seen == [("garment", False)] and not doc.unsaved  # live pixels, no step yet
+    doc.end_stroke("garment")
+    assert seen[-1] == ("garment", True) and doc.unsaved == {"garment"} and doc.dirty
+    doc.mark_saved(["garment"])
+    assert not doc.dirty
+    doc.undo("garment")
+    assert seen[-1] == ("garment", True) and doc.unsaved == {"garment"}
+    stop()
+    doc.redo("garment")
+    assert len(seen) == 3
+
+
+def test_a_starting_mask_from_the_model_is_undoable_but_not_an_edit():
+    doc = AnnotationDocument(
+        1, np.zeros((8, 8, 3), np.uint8), {"garment": np.zeros((8, 8), np.uint8)}
+    )
+    proposal = np.zeros((8, 8), np.uint8)
+    proposal[2:6, 2:6] = 1
+    assert doc.start_from("garment", proposal) is not None
+    assert doc.masks["garment"].sum() == 16
+    assert doc.actions == 0 and not doc.dirty and doc.can_undo("garment")
+    doc.undo("garment")
+    assert not doc.masks["garment"].any()

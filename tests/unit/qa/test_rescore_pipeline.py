@@ -13,7 +13,7 @@ from fashion_annotator.qa.scores import MODEL, rescore_with_model, score_masks
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.segmentation.pipeline import project_superpixels
 from fashion_annotator.segmentation.proposals import load_predictor
-from fashion_annotator.ui.proposal_source import ProposalSource
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 
 
 def test_rescore_scores_the_window_proposal(tmp_path: Path, ccp_dir: Path) -> None:

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.evaluation.latency import benchmark_latency
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
 from fashion_annotator.segmentation import proposals
@@ -18,7 +19,6 @@ from fashion_annotator.segmentation.proposals import (
     ModelLoadError,
     Predictor,
     Proposal,
-    benchmark_latency,
     load_predictor,
 )
 

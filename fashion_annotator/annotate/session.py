@@ -1,0 +1,157 @@
+"""The rules of one open image, without Qt: load, which tasks to save, save, restore.
+
+:class:`fashion_annotator.ui.annotate.image_session.ImageSession` adds the Qt parts (signals,
+the autosave and lease-renewal timers, background jobs) and calls these functions, so what
+happens to an operator's work is decided here and tested without a display.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.segmentation.pipeline import Proposal
+from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
+
+__all__ = [
+    "OpenImage",
+    "effort_so_far",
+    "load_document",
+    "replace_mask",
+    "restore_entry",
+    "save_open_image",
+    "tasks_to_save",
+]
+
+
+@dataclass
+class OpenImage:
+    """State of the open image beyond its document.
+
+    ``lease`` is the lease another session holds when the image was opened read-only (its
+    ``crashed`` says whether that session's process is gone), else None.
+    """
+
+    doc: AnnotationDocument
+    read_only: bool = False
+    lease: LeaseHeld | None = None
+    fresh: set[str] = field(default_factory=set)  # tasks with no saved mask yet
+    hierarchy: SuperpixelHierarchy | None = None
+    probs: dict[str, Proposal] = field(default_factory=dict)  # task -> Proposal (lazy probs)
+
+    @property
+    def lease_holder(self) -> str | None:
+        """Who holds the image when it is read-only (``user@host (pid N)``), else None."""
+        return None if self.lease is None else self.lease.holder
+
+    @property
+    def edited(self) -> set[str]:
+        """Tasks with unsaved edits: the document's one record (:attr:`AnnotationDocument.unsaved`)."""
+        return self.doc.unsaved
+
+
+def replace_mask(mask: np.ndarray, new: np.ndarray) -> BBox | None:
+    """Overwrite ``mask`` in place with ``new``; return the box of changed pixels."""
+    box = BBox.of(mask != new)
+    if box is not None:
+        mask[box.slices] = new[box.slices]
+    return box
+
+
+def effort_so_far(project: ProjectStore, image_id: int) -> tuple[float, int]:
+    """``(seconds, actions)`` already spent on the image: the newest saved version's totals."""
+    best = (0.0, 0)
+    for task in project.tasks:
+        versions = project.mask_versions(image_id, task)
+        if versions:
+            best = max(best, (versions[-1].seconds, versions[-1].actions))
+    return best
+
+
+def load_document(project: ProjectStore, image_id: int) -> tuple[AnnotationDocument, set[str]]:
+    """Load an image's photo, saved masks and recorded proposals into a document.
+
+    A task with no saved mask starts from its recorded proposal (through the document's
+    history, not as an edit). Returns the document and the tasks without a saved mask.
+
+    Raises
+    ------
+    ImageLoadError, ProjectError, ValueError
+        The photo or a saved mask cannot be read.
+    """
+    photo = project.load_photo(image_id)
+    masks, fresh = {}, set()
+    for task in project.tasks:
+        saved = project.load_mask(image_id, task)
+        if saved is None:
+            fresh.add(task)
+            saved = np.zeros(photo.rgb.shape[:2], np.uint8)
+        masks[task] = saved
+    proposals = {t: project.load_proposal(image_id, t) for t in project.tasks}
+    doc = AnnotationDocument(image_id, photo.rgb, masks, proposals)
+    doc.seconds, doc.actions = effort_so_far(project, image_id)
+    for task in fresh:
+        proposal = proposals.get(task)
+        if proposal is not None:
+            doc.start_from(task, proposal)
+    return doc, fresh
+
+
+def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:
+    """The tasks a save writes: those with unsaved edits, and with a ``status`` (the operator
+    marks the image done) also those never saved, so every task gets a mask."""
+    return [t for t in opened.doc.tasks if t in opened.edited or (status and t in opened.fresh)]
+
+
+def save_open_image(
+    project: ProjectStore, opened: OpenImage, journal: RecoveryJournal, status: str | None = None
+) -> list[str]:
+    """Save the open image's masks and status; return the tasks saved.
+
+    Each saved task leaves the journal and the unsaved record. Without ``status`` an image that
+    was ``new`` becomes ``in_progress`` once something is saved.
+
+    Raises
+    ------
+    ProjectError, LeaseHeld, ValueError, OSError
+        The store refused; the edits stay in the document and the journal.
+    """
+    doc = opened.doc
+    image_id = int(doc.image_id)
+    tasks = tasks_to_save(opened, status)
+    for task in tasks:
+        project.save_mask(image_id, task, doc.masks[task], seconds=doc.seconds,
+                          actions=doc.actions)  # fmt: skip
+        doc.mark_saved([task])
+        opened.fresh.discard(task)
+        journal.discard(image_id, task)
+    record = project.image(image_id)
+    new_status = status or ("in_progress" if tasks and record.status == "new" else None)
+    if new_status and new_status != record.status:
+        project.set_status(image_id, new_status)
+    doc.mark_saved()
+    return tasks
+
+
+def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
+    """Save a journalled mask as a new version (``source="recovered"``) and delete the entry.
+
+    Raises
+    ------
+    LeaseHeld
+        Another live session holds the image (a crashed one's lease is broken by the store).
+    ValueError, ProjectError, KeyError
+        The entry or the store cannot be used; the entry stays in the journal.
+    """
+    image_id = int(entry.image_id)
+    project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
+                      actions=entry.actions, source="recovered")  # fmt: skip
+    if project.image(image_id).status == "new":
+        project.set_status(image_id, "in_progress")
+    entry.path.unlink(missing_ok=True)

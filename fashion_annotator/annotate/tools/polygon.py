@@ -1,0 +1,54 @@
+"""The polygon tool: click vertices, Enter closes, Shift subtracts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
+from fashion_annotator.core import masks as M
+
+
+@dataclass
+class PolygonTool(Tool):
+    """Click vertices; ``close`` fills (or, with Shift, subtracts) the polygon."""
+
+    name = "polygon"
+    vertices: list[tuple[float, float]] = field(default_factory=list)
+    subtract: bool = False
+
+    @property
+    def active(self) -> bool:
+        return bool(self.vertices)
+
+    def press(self, ctx: ToolContext, p: Pointer) -> ToolResult:
+        if not self.vertices:
+            self.subtract = p.shift
+        self.subtract = self.subtract or p.shift
+        self.vertices.append((p.x, p.y))
+        return NOTHING
+
+    def close(self, ctx: ToolContext, shift: bool = False) -> ToolResult:
+        """Fill the polygon with ``ctx.label``, or with Shift (on any click or on close)
+        reset the pixels of ``ctx.label`` inside it to background (every label when the
+        current label is the background). Fewer than three vertices cancel."""
+        vertices, subtract = np.array(self.vertices), self.subtract or shift
+        self.vertices, self.subtract = [], False
+        if len(vertices) < 3:
+            return NOTHING
+        if subtract:
+            label = ctx.label if ctx.label != 0 else None
+            bbox = ctx.document.apply(ctx.task, M.subtract_polygon, vertices, label)
+        else:
+            bbox = ctx.document.apply(ctx.task, M.fill_polygon, vertices, ctx.label)
+        return ToolResult(bbox, committed=bbox is not None)
+
+    def cancel(self, ctx: ToolContext | None) -> ToolResult:
+        self.vertices, self.subtract = [], False
+        return NOTHING
+
+    def undo_vertex(self) -> None:
+        """Drop the last vertex (Backspace)."""
+        if self.vertices:
+            self.vertices.pop()

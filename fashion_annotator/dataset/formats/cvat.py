@@ -1,0 +1,195 @@
+"""CVAT for images 1.1: ``annotations.xml`` with ``<image>`` elements and ``images/``.
+
+Import reads ``<polygon>``, ``<box>`` and ``<mask>`` elements of each ``<image>``, painted
+by ``z_order`` (file order among equals), as CVAT renders them. A ``<mask>`` is CVAT's
+run-length code over its box: ``rle`` counts alternate background and foreground, starting
+with background, row by row over ``width x height`` pixels from ``left``, ``top``.
+``<polyline>``, ``<points>`` and other shapes enclose no pixels and are skipped.
+
+Export writes ``OUT/annotations.xml`` (with the task's labels in ``<meta>``) and the photos
+under ``OUT/images/``. ``shapes="polygon"`` (default) writes one ``<polygon>`` per region,
+holes cut in through a zero-width bridge (keyhole); ``shapes="mask"`` writes one ``<mask>``
+per class (exact). Coordinates: pixel ``(row r, col c)`` spans ``[c, c + 1] x [r, r + 1]``.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
+from fashion_annotator.dataset.formats.common import (
+    ExportSummary,
+    ImportSummary,
+    Progress,
+)
+from fashion_annotator.dataset.formats.shapes import (
+    SourceImage,
+    check_shapes,
+    class_regions,
+    export_polygons,
+    exported_images,
+    fmt_number,
+    import_entries,
+)
+from fashion_annotator.dataset.store import Project
+
+ANNOTATIONS_XML = "annotations.xml"
+
+
+def decode_cvat_rle(counts: list[int], width: int, height: int) -> np.ndarray:
+    """CVAT mask RLE (background first, row-major) -> ``(height, width) bool``."""
+    counts_arr = np.asarray(counts, np.int64)
+    if (counts_arr < 0).any() or counts_arr.sum() != width * height:
+        raise ValueError(
+            f"mask rle covers {int(counts_arr.sum())} pixels, its box {width}x{height} has "
+            f"{width * height}"
+        )
+    values = np.arange(len(counts_arr)) % 2 == 1
+    return np.repeat(values, counts_arr).reshape(height, width)
+
+
+def encode_cvat_rle(box: np.ndarray) -> list[int]:
+    """``(h, w) bool`` -> CVAT mask RLE counts (background first, row-major)."""
+    flat = box.ravel().astype(np.int8)
+    change = np.flatnonzero(np.diff(flat)) + 1
+    bounds = np.concatenate([[0], change, [flat.size]])
+    counts = np.diff(bounds).tolist()
+    return [0, *counts] if flat.size and flat[0] else counts
+
+
+def _mask_region(node: ET.Element):
+    counts = [int(v) for v in node.get("rle", "").replace(" ", "").split(",") if v]
+    left, top = int(float(node.get("left", 0))), int(float(node.get("top", 0)))
+    width, height = int(float(node.get("width", 0))), int(float(node.get("height", 0)))
+    box = decode_cvat_rle(counts, width, height)
+
+    def paint(size: tuple[int, int]) -> np.ndarray:
+        if top + height > size[0] or left + width > size[1]:
+            raise ValueError(f"mask box {left},{top} {width}x{height} leaves the image")
+        out = np.zeros(size, bool)
+        out[top : top + height, left : left + width] = box
+        return out
+
+    return paint
+
+
+def _parse_points(text: str) -> np.ndarray:
+    pts = np.array([[float(v) for v in pair.split(",")] for pair in text.split(";") if pair])
+    if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3:
+        raise ValueError(f"polygon points {text[:60]!r} are not 3 or more x,y pairs")
+    return pts
+
+
+def _parse_image(node: ET.Element, path: Path) -> SourceImage:
+    name = node.get("name", "")
+    entry = SourceImage(name=name, where=f"{path}: image {name!r}")
+    try:
+        entry.size = (int(node.get("height", "")), int(node.get("width", "")))
+        shapes = [c for c in node if c.tag in ("polygon", "box", "mask")]
+        shapes.sort(key=lambda c: int(c.get("z_order", 0)))
+        for child in shapes:
+            label = child.get("label", "")
+            if child.tag == "polygon":
+                entry.add_rings(label, [_parse_points(child.get("points", ""))])
+            elif child.tag == "box":
+                x0, y0, x1, y1 = (float(child.get(k, "")) for k in ("xtl", "ytl", "xbr", "ybr"))
+                entry.add_rings(label, [np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])])
+            else:
+                entry.add_bitmap(label, _mask_region(child))
+    except ValueError as exc:
+        entry.error = str(exc)
+    return entry
+
+
+def import_cvat(
+    project: Project,
+    src: str | Path,
+    taxonomy: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import a CVAT for images XML (``src`` the file, or a folder with annotations.xml)."""
+    src = Path(src)
+    path = src / ANNOTATIONS_XML if src.is_dir() else src
+    try:
+        root = ET.parse(path).getroot()
+    except (OSError, ET.ParseError) as exc:
+        raise ValueError(f"{path}: not a readable CVAT XML ({exc})") from exc
+    if root.tag != "annotations":
+        raise ValueError(f"{path}: not a CVAT for images file (root <{root.tag}>)")
+    entries = [_parse_image(node, path) for node in root.iter("image")]
+    if not entries:
+        raise ValueError(f"{path}: no <image> elements (a CVAT for video file?)")
+    folder = path.parent
+    return import_entries(project, entries, [folder / "images", folder], taxonomy, path, progress)
+
+
+def _meta(task: str, names: tuple[str, ...], colors: np.ndarray, size: int) -> ET.Element:
+    meta = ET.Element("meta")
+    node = ET.SubElement(meta, "task")
+    ET.SubElement(node, "name").text = task
+    ET.SubElement(node, "size").text = str(size)
+    ET.SubElement(node, "mode").text = "annotation"
+    labels = ET.SubElement(node, "labels")
+    for name, color in zip(names[1:], colors[1:], strict=True):
+        label = ET.SubElement(labels, "label")
+        ET.SubElement(label, "name").text = name
+        ET.SubElement(label, "color").text = "#{:02x}{:02x}{:02x}".format(*color)
+        ET.SubElement(label, "type").text = "any"
+        ET.SubElement(label, "attributes")
+    ET.SubElement(meta, "dumped").text = datetime.now(timezone.utc).isoformat()
+    return meta
+
+
+def _shape(tag: str, label: str, z_order: int, **attrs: str) -> ET.Element:
+    base = {"label": label, "source": "manual", "occluded": "0", **attrs, "z_order": str(z_order)}
+    return ET.Element(tag, base)
+
+
+def export_cvat(
+    project: Project,
+    out: str | Path,
+    task: str,
+    progress: Progress | None = None,
+    *,
+    shapes: str = "polygon",
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ExportSummary:
+    """Write ``OUT/annotations.xml`` (CVAT for images 1.1) and ``OUT/images/``."""
+    check_shapes(shapes, "cvat")
+    taxonomy = project.taxonomy(task)
+    names = taxonomy.names
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = ExportSummary(out)
+    root = ET.Element("annotations")
+    ET.SubElement(root, "version").text = "1.1"
+    nodes = []
+    for record, photo, mask in exported_images(project, task, summary, out / "images", progress):
+        node = ET.Element(
+            "image",
+            {"id": str(len(nodes)), "name": photo, "width": str(record.width),
+             "height": str(record.height)},
+        )  # fmt: skip
+        if shapes == "polygon":
+            for z, (label, ring) in enumerate(export_polygons(mask, tolerance)):
+                points = ";".join(f"{fmt_number(x)},{fmt_number(y)}" for x, y in ring)
+                node.append(_shape("polygon", names[label], z, points=points))
+        else:
+            for z, (label, region) in enumerate(class_regions(mask)):
+                rows, cols = np.flatnonzero(region.any(1)), np.flatnonzero(region.any(0))
+                box = region[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+                rle = ", ".join(str(c) for c in encode_cvat_rle(box))
+                node.append(
+                    _shape("mask", names[label], z, rle=rle, left=str(cols[0]), top=str(rows[0]),
+                           width=str(box.shape[1]), height=str(box.shape[0]))
+                )  # fmt: skip
+        nodes.append(node)
+    root.append(_meta(task, names, taxonomy.colors, len(nodes)))
+    root.extend(nodes)
+    ET.indent(root)
+    ET.ElementTree(root).write(out / ANNOTATIONS_XML, encoding="utf-8", xml_declaration=True)
+    return summary

@@ -1,0 +1,169 @@
+"""labelme: one JSON per photo (``shapes`` with ``label``, ``points``, ``shape_type``).
+
+Import reads ``polygon``, ``rectangle``, ``circle`` and ``mask`` shapes (the last is a base64
+PNG of the shape's box, labelme 5.3+), painted in file order as labelme's own converters do;
+``line``, ``linestrip`` and ``point`` shapes enclose no pixels and are skipped. The photo is
+``imagePath`` relative to the JSON (or its base name beside it or in ``images/``), else the
+project photo with the same stem; an embedded ``imageData`` is not needed.
+
+Export writes ``OUT/STEM.json`` beside a copy of the photo ``OUT/STEM.ext``: one ``polygon``
+shape per region, labelled with the class name. A region's holes are cut into its outline
+through a zero-width bridge (keyhole polygon), so no background shapes are needed and the
+file opens in labelme as drawn. Coordinates are labelme's canvas coordinates: pixel
+``(row r, col c)`` spans ``[c, c + 1] x [r, r + 1]``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
+from fashion_annotator.dataset.formats.common import (
+    ExportSummary,
+    ImportSummary,
+    Progress,
+)
+from fashion_annotator.dataset.formats.shapes import (
+    SourceImage,
+    check_shapes,
+    export_polygons,
+    exported_images,
+    import_entries,
+)
+from fashion_annotator.dataset.store import Project
+
+LABELME_VERSION = "5.5.0"
+NO_AREA = frozenset({"line", "linestrip", "point", "points"})
+_CIRCLE_SIDES = 64
+
+
+def _points(shape: dict) -> np.ndarray:
+    pts = np.asarray(shape.get("points"), np.float64)
+    if pts.ndim != 2 or pts.shape[1] != 2 or not np.isfinite(pts).all():
+        raise ValueError(f"shape {shape.get('label')!r}: points must be a list of [x, y] pairs")
+    return pts
+
+
+def _ring(shape: dict) -> np.ndarray:
+    kind = shape.get("shape_type") or "polygon"
+    pts = _points(shape)
+    if kind == "polygon":
+        if len(pts) < 3:
+            raise ValueError(f"polygon {shape.get('label')!r} has fewer than 3 points")
+        return pts
+    if len(pts) != 2:
+        raise ValueError(f"{kind} {shape.get('label')!r} needs 2 points, got {len(pts)}")
+    if kind == "rectangle":
+        (x0, y0), (x1, y1) = pts
+        return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    if kind == "circle":
+        centre, edge = pts
+        radius = float(np.hypot(*(edge - centre)))
+        angles = np.linspace(0, 2 * np.pi, _CIRCLE_SIDES, endpoint=False)
+        return centre + radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    raise ValueError(f"unsupported shape_type {kind!r}")
+
+
+def _bitmap(shape: dict):
+    pts = _points(shape)
+    try:
+        box = np.asarray(Image.open(io.BytesIO(base64.b64decode(shape["mask"]))).convert("L")) > 0
+    except (KeyError, TypeError, ValueError, OSError) as exc:
+        raise ValueError(f"mask shape {shape.get('label')!r}: unreadable mask ({exc})") from exc
+    x0, y0 = (int(v) for v in pts[0])
+
+    def paint(size: tuple[int, int]) -> np.ndarray:
+        out = np.zeros(size, bool)
+        h = max(0, min(box.shape[0], size[0] - y0))
+        w = max(0, min(box.shape[1], size[1] - x0))
+        out[y0 : y0 + h, x0 : x0 + w] = box[:h, :w]
+        return out
+
+    return paint
+
+
+def parse_labelme(path: Path) -> SourceImage:
+    """Read one labelme JSON into a :class:`SourceImage` (errors recorded, not raised)."""
+    entry = SourceImage(name=path.stem, where=str(path))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
+            raise ValueError("not a labelme file (no 'shapes' list)")
+        entry.name = str(data.get("imagePath") or path.stem)
+        if data.get("imageHeight") and data.get("imageWidth"):
+            entry.size = (int(data["imageHeight"]), int(data["imageWidth"]))
+        for shape in data["shapes"]:
+            if not isinstance(shape, dict) or "label" not in shape:
+                raise ValueError(f"malformed shape {shape!r:.80}")
+            kind = shape.get("shape_type") or "polygon"
+            if kind in NO_AREA:
+                continue
+            if kind == "mask":
+                entry.add_bitmap(str(shape["label"]), _bitmap(shape))
+            else:
+                entry.add_rings(str(shape["label"]), [_ring(shape)])
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError) as exc:
+        entry.error = str(exc)
+    return entry
+
+
+def import_labelme(
+    project: Project,
+    src: str | Path,
+    taxonomy: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import a labelme JSON file, or every ``*.json`` of a folder (not recursive)."""
+    src = Path(src)
+    files = sorted(src.glob("*.json")) if src.is_dir() else [src]
+    if not files:
+        raise ValueError(f"{src}: no labelme .json files")
+    entries = [parse_labelme(f) for f in files]
+    folder = src if src.is_dir() else src.parent
+    return import_entries(project, entries, [folder, folder / "images"], taxonomy, src, progress)
+
+
+def export_labelme(
+    project: Project,
+    out: str | Path,
+    task: str,
+    progress: Progress | None = None,
+    *,
+    shapes: str = "polygon",
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ExportSummary:
+    """Write ``OUT/STEM.json`` (labelme polygons) and ``OUT/STEM.ext`` for each masked image."""
+    check_shapes(shapes, "labelme", ("polygon",))
+    names = project.taxonomy(task).names
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = ExportSummary(out)
+    for record, photo, mask in exported_images(project, task, summary, out, progress):
+        doc = {
+            "version": LABELME_VERSION,
+            "flags": {},
+            "shapes": [
+                {
+                    "label": names[label],
+                    "points": ring.tolist(),
+                    "group_id": None,
+                    "description": "",
+                    "shape_type": "polygon",
+                    "flags": {},
+                    "mask": None,
+                }
+                for label, ring in export_polygons(mask, tolerance)
+            ],
+            "imagePath": photo,
+            "imageData": None,
+            "imageHeight": record.height,
+            "imageWidth": record.width,
+        }
+        (out / f"{Path(photo).stem}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    return summary

@@ -1,0 +1,248 @@
+"""Label Studio JSON export: a list of tasks with ``brushlabels`` RLE and ``polygonlabels``.
+
+Import reads each task's last non-cancelled annotation (``predictions`` are not ground
+truth and are ignored): ``brushlabels`` (Label Studio's bit-packed RLE of an RGBA canvas; a
+pixel is set where alpha >= 128), ``polygonlabels`` and ``rectanglelabels`` (percent
+coordinates, rotation about the top-left corner as Label Studio draws it), painted in result
+order. The photo is ``data.image``'s file name (a ``?d=`` local-files path, or an upload
+with Label Studio's ``8hex-`` prefix, which is tried without it) beside the JSON or in
+``images/``, else the project photo with the same stem.
+
+Export writes ``OUT/tasks.json`` and the photos under ``OUT/images/``; ``data.image`` is
+``images/NAME`` (point a local-files storage at ``OUT``, or import as pre-annotations).
+``shapes="mask"`` (default, exact) writes one brush region per class, ``shapes="polygon"``
+one polygon per region with holes cut in through a zero-width bridge.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+import numpy as np
+
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
+from fashion_annotator.dataset.formats.common import (
+    ExportSummary,
+    ImportSummary,
+    Progress,
+)
+from fashion_annotator.dataset.formats.shapes import (
+    SourceImage,
+    check_shapes,
+    class_regions,
+    export_polygons,
+    exported_images,
+    import_entries,
+)
+from fashion_annotator.dataset.store import Project
+
+TASKS_JSON = "tasks.json"
+_WORD_BITS = 8
+_RUN_BITS = (3, 4, 8, 16)
+_UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
+
+
+def decode_ls_rle(rle: list[int]) -> np.ndarray:
+    """Label Studio brush RLE (thi.ng rle-pack) -> the flat ``uint8`` words it encodes."""
+    bits = np.unpackbits(np.asarray(rle, np.uint8))
+    pos = 0
+
+    def read(n: int) -> int:
+        nonlocal pos
+        if pos + n > bits.size:
+            raise ValueError("brush RLE ends early")
+        value = 0
+        for bit in bits[pos : pos + n]:
+            value = (value << 1) | int(bit)
+        pos += n
+        return value
+
+    num = read(32)
+    word = read(5) + 1
+    sizes = [read(4) + 1 for _ in range(4)]
+    out = np.zeros(num, np.uint8)
+    i = 0
+    while i < num:
+        repeat = read(1)
+        j = min(num, i + 1 + read(sizes[read(2)]))
+        if repeat:
+            out[i:j] = read(word)
+        else:
+            for k in range(i, j):
+                out[k] = read(word)
+        i = j
+    return out
+
+
+def encode_ls_rle(words: np.ndarray) -> list[int]:
+    """Flat ``uint8`` words -> Label Studio brush RLE (as its converter writes it)."""
+    flat = np.asarray(words, np.uint8).ravel()
+    parts = [f"{flat.size:032b}", f"{_WORD_BITS - 1:05b}", *(f"{s - 1:04b}" for s in _RUN_BITS)]
+    if flat.size:
+        starts = np.concatenate([[0], np.flatnonzero(np.diff(flat)) + 1])
+        lengths = np.diff(np.concatenate([starts, [flat.size]]))
+        longest = 1 << _RUN_BITS[-1]
+        for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
+            value = f"{int(flat[start]):08b}"
+            while length > 0:
+                chunk = min(length, longest)
+                length -= chunk
+                if chunk == 1:
+                    parts.append("0" + "00" + "000" + value)
+                    continue
+                index = next(i for i, s in enumerate(_RUN_BITS) if chunk - 1 < (1 << s))
+                parts.append(f"1{index:02b}{chunk - 1:0{_RUN_BITS[index]}b}{value}")
+    text = "".join(parts)
+    text += "0" * (-len(text) % 8)
+    bits = np.frombuffer(text.encode("ascii"), np.uint8) - ord("0")
+    return np.packbits(bits).tolist()
+
+
+def _photo_name(data: dict, folders: list[Path]) -> str:
+    url = data.get("image")
+    if not isinstance(url, str):
+        url = next((v for v in data.values() if isinstance(v, str)), "")
+    parsed = urlparse(url)
+    local = parse_qs(parsed.query).get("d")
+    base = Path(unquote(local[0] if local else parsed.path)).name
+    if not any((f / base).is_file() for f in folders) and _UPLOAD_PREFIX.match(base):
+        return _UPLOAD_PREFIX.sub("", base)
+    return base
+
+
+def _rectangle(value: dict, width: int, height: int) -> np.ndarray:
+    x, y = value["x"] * width / 100, value["y"] * height / 100
+    w, h = value["width"] * width / 100, value["height"] * height / 100
+    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
+    angle = np.deg2rad(float(value.get("rotation", 0)))
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return corners @ rot.T + [x, y]
+
+
+def _add_result(entry: SourceImage, result: dict) -> None:
+    kind = result.get("type", "")
+    value = result.get("value") or {}
+    labels = value.get(kind) or value.get("labels") or []
+    if kind not in ("brushlabels", "polygonlabels", "rectanglelabels") or not labels:
+        return
+    width, height = int(result["original_width"]), int(result["original_height"])
+    entry.size = entry.size or (height, width)
+    label = str(labels[0])
+    if kind == "brushlabels":
+        if value.get("format", "rle") != "rle":
+            raise ValueError(f"brush format {value.get('format')!r} (only 'rle' is read)")
+        rle = value["rle"]
+
+        def paint(size: tuple[int, int], rle: list[int] = rle) -> np.ndarray:
+            words = decode_ls_rle(rle)
+            if words.size != size[0] * size[1] * 4:
+                raise ValueError(f"brush RLE holds {words.size} values, not {width}x{height}x4")
+            return words.reshape(size[0], size[1], 4)[..., 3] >= 128
+
+        entry.add_bitmap(label, paint)
+    elif kind == "polygonlabels":
+        pts = np.asarray(value["points"], np.float64) * [width / 100, height / 100]
+        if pts.ndim != 2 or len(pts) < 3:
+            raise ValueError(f"polygon {label!r} has fewer than 3 points")
+        entry.add_rings(label, [pts])
+    else:
+        entry.add_rings(label, [_rectangle(value, width, height)])
+
+
+def _parse_task(task: object, number: int, path: Path, folders: list[Path]) -> SourceImage | None:
+    if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
+        return SourceImage(name="", where=f"{path}: task {number}", error="malformed task")
+    name = _photo_name(task["data"], folders)
+    entry = SourceImage(name=name, where=f"{path}: task {task.get('id', number)} ({name})")
+    annotations = [
+        a
+        for a in task.get("annotations") or []
+        if isinstance(a, dict) and not a.get("was_cancelled")
+    ]
+    if not annotations:
+        return None
+    try:
+        for result in annotations[-1].get("result") or []:
+            _add_result(entry, result)
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        entry.error = f"unreadable result ({exc!r})" if isinstance(exc, KeyError) else str(exc)
+    return entry
+
+
+def import_labelstudio(
+    project: Project,
+    src: str | Path,
+    taxonomy: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import a Label Studio JSON export (``src`` the file, or a folder with tasks.json)."""
+    src = Path(src)
+    path = src / TASKS_JSON if src.is_dir() else src
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not a readable Label Studio JSON ({exc})") from exc
+    tasks = [data] if isinstance(data, dict) else data
+    if not isinstance(tasks, list):
+        raise ValueError(f"{path}: not a Label Studio export (a list of tasks expected)")
+    folders = [path.parent, path.parent / "images"]
+    parsed = [_parse_task(t, n, path, folders) for n, t in enumerate(tasks, 1)]
+    entries = [e for e in parsed if e is not None]
+    return import_entries(project, entries, folders, taxonomy, path, progress)
+
+
+def _result(kind: str, n: int, record, label: str, value: dict) -> dict:
+    return {
+        "id": f"fa{record.id}_{n}",
+        "type": kind,
+        "from_name": "tag" if kind == "brushlabels" else "label",
+        "to_name": "image",
+        "original_width": record.width,
+        "original_height": record.height,
+        "image_rotation": 0,
+        "origin": "manual",
+        "value": {**value, kind: [label]},
+    }
+
+
+def export_labelstudio(
+    project: Project,
+    out: str | Path,
+    task: str,
+    progress: Progress | None = None,
+    *,
+    shapes: str = "mask",
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ExportSummary:
+    """Write ``OUT/tasks.json`` (Label Studio JSON) and ``OUT/images/``."""
+    check_shapes(shapes, "labelstudio")
+    names = project.taxonomy(task).names
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = ExportSummary(out)
+    tasks = []
+    for record, photo, mask in exported_images(project, task, summary, out / "images", progress):
+        results = []
+        if shapes == "mask":
+            for label, region in class_regions(mask):
+                words = np.repeat(np.where(region, 255, 0).astype(np.uint8)[..., None], 4, axis=2)
+                value = {"format": "rle", "rle": encode_ls_rle(words)}
+                results.append(_result("brushlabels", len(results), record, names[label], value))
+        else:
+            scale = np.array([100 / record.width, 100 / record.height])
+            for label, ring in export_polygons(mask, tolerance):
+                value = {"points": (ring * scale).round(4).tolist(), "closed": True}
+                results.append(_result("polygonlabels", len(results), record, names[label], value))
+        tasks.append(
+            {
+                "id": record.id,
+                "data": {"image": f"images/{photo}"},
+                "annotations": [{"id": record.id, "result": results, "was_cancelled": False}],
+                "predictions": [],
+            }
+        )
+    (out / TASKS_JSON).write_text(json.dumps(tasks), encoding="utf-8")
+    return summary

@@ -1,0 +1,201 @@
+"""What the annotation-tool formats share (labelme, CVAT, VOC, Label Studio, YOLO).
+
+An importer parses its files into :class:`SourceImage` entries (a photo name and the labelled
+regions drawn on it, in painting order); :func:`import_entries` finds each photo, paints the
+regions into a label mask of the chosen task and saves it. Exporters turn a mask into
+polygons with :func:`export_polygons` (keyhole rings, see :mod:`fashion_annotator.core.polygons`)
+or into one binary region per class with :func:`class_regions`.
+
+Regions are painted in the order the source gives them, later over earlier, which is how
+labelme, CVAT (by ``z_order``) and Label Studio draw them; regions this project writes never
+overlap, so their order does not matter.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, keyhole, label_polygons, rasterize
+from fashion_annotator.dataset.formats.common import (
+    FILE_ERRORS,
+    PHOTO_SUFFIXES,
+    ExportSummary,
+    ImportSummary,
+    PhotoAdder,
+    Progress,
+    attach_target,
+    masked_images,
+    safe_join,
+    save_imported,
+)
+from fashion_annotator.dataset.records import ImageRecord
+from fashion_annotator.dataset.store import Project
+
+SHAPE_KINDS = ("polygon", "mask")
+"""How an export writes regions: ``polygon`` (vertices) or ``mask`` (the format's bitmap/RLE)."""
+
+
+@dataclass
+class SourceImage:
+    """One image of a source file: the photo's name and its regions in painting order.
+
+    ``where`` names the file (and image) for error messages; ``size`` is the ``(H, W)`` the
+    source declares, checked against the photo when given; ``error`` marks an entry that
+    could not be parsed (its regions are then ignored and the entry is refused).
+    """
+
+    name: str
+    where: str
+    size: tuple[int, int] | None = None
+    regions: list[tuple[str, Callable[[tuple[int, int]], np.ndarray]]] = field(default_factory=list)
+    error: str | None = None
+
+    def add_rings(self, label: str, rings: list[np.ndarray]) -> None:
+        """A region given as polygon rings (pixel-edge coordinates)."""
+        self.regions.append((label, lambda shape, r=rings: rasterize(r, shape)))
+
+    def add_bitmap(self, label: str, paint: Callable[[tuple[int, int]], np.ndarray]) -> None:
+        """A region given as a function ``(H, W) -> (H, W) bool`` (decoded on demand)."""
+        self.regions.append((label, paint))
+
+
+def pick_task(project: Project, names: Iterable[str], taxonomy: str | None, where: Path) -> str:
+    """The task whose classes hold every label in ``names`` (``taxonomy`` when given).
+
+    Raises
+    ------
+    ValueError
+        No project task has all the labels; the message lists them and suggests --taxonomy.
+    """
+    if taxonomy is not None:
+        if taxonomy not in project.tasks:
+            project.add_task(taxonomy)
+        return taxonomy
+    wanted = set(names)
+    for task in project.tasks:
+        if wanted <= set(project.taxonomy(task).names):
+            return task
+    raise ValueError(
+        f"{where}: labels {sorted(wanted)} fit none of the tasks ({', '.join(project.tasks)}); "
+        "pass --taxonomy NAME"
+    )
+
+
+def find_photo(
+    project: Project, adder: PhotoAdder, folders: list[Path], name: str, where: str
+) -> ImageRecord:
+    """The project image for a photo ``name`` written in a source file.
+
+    Tried in order: ``name`` relative to each of ``folders`` (escapes refused), its base name
+    in each folder (tools often write a path from another machine), a photo with the same
+    stem in each folder (formats that name photos by stem), then the project photo with the
+    same stem (masks attach to photos imported before).
+    """
+    rel = Path(name.replace("\\", "/"))
+    if rel.suffix.lower() in PHOTO_SUFFIXES:
+        rel = rel.with_suffix("")
+    stems = [str(rel), rel.name]
+    for folder in folders:
+        names = [name, Path(name.replace("\\", "/")).name]
+        names += [f"{stem}{suffix}" for stem in stems for suffix in sorted(PHOTO_SUFFIXES)]
+        for candidate_name in dict.fromkeys(names):
+            try:
+                candidate = safe_join(folder, candidate_name)
+            except ValueError:
+                continue
+            if candidate.is_file():
+                return adder.add(candidate)
+    return attach_target(project, rel.name, Path(where))
+
+
+def import_entries(
+    project: Project,
+    entries: list[SourceImage],
+    folders: list[Path],
+    taxonomy: str | None,
+    where: Path,
+    progress: Progress | None = None,
+    summary: ImportSummary | None = None,
+) -> ImportSummary:
+    """Find each entry's photo, paint its regions into a mask of the task and save it.
+
+    The task is :func:`pick_task` of every label used; an entry with a label outside the
+    task, a size that differs from the photo's, or a parse error is refused with its reason,
+    and the rest are imported.
+    """
+    summary = summary or ImportSummary()
+    labels = {label for e in entries if e.error is None for label, _ in e.regions}
+    task = pick_task(project, labels, taxonomy, where)
+    names = project.taxonomy(task).names
+    adder = PhotoAdder(project, summary)
+    for done, entry in enumerate(entries, 1):
+        try:
+            if entry.error is not None:
+                raise ValueError(f"{entry.where}: {entry.error}")
+            record = find_photo(project, adder, folders, entry.name, entry.where)
+            if entry.size is not None and tuple(entry.size) != record.shape:
+                raise ValueError(
+                    f"{entry.where}: size {entry.size[1]}x{entry.size[0]} (WxH) differs from "
+                    f"the photo's {record.width}x{record.height}"
+                )
+            mask = np.zeros(record.shape, np.uint8)
+            for label, paint in entry.regions:
+                if label not in names:
+                    raise ValueError(f"{entry.where}: label {label!r} is not a class of {task!r}")
+                mask[paint(record.shape)] = names.index(label)
+            save_imported(project, record, task, mask, summary)
+        except FILE_ERRORS as exc:
+            summary.fail(entry.where, exc)
+        if progress is not None:
+            progress(done, len(entries))
+    return summary
+
+
+def exported_images(
+    project: Project,
+    task: str,
+    summary: ExportSummary,
+    photo_dir: Path,
+    progress: Progress | None = None,
+) -> Iterator[tuple[ImageRecord, str, np.ndarray]]:
+    """``(record, exported photo name, mask)`` per image with a mask of ``task``.
+
+    Each photo is copied to ``photo_dir/STEM.ext`` (a unique stem per image) before it is
+    yielded; ``progress(done, total)`` counts the project's images, skipped ones included.
+    """
+    photo_dir.mkdir(parents=True, exist_ok=True)
+    for record, stem, mask in masked_images(project, task, summary, progress):
+        photo = f"{stem}{record.path.suffix.lower()}"
+        shutil.copyfile(record.path, photo_dir / photo)
+        yield record, photo, mask
+
+
+def export_polygons(
+    mask: np.ndarray, tolerance: float = DEFAULT_TOLERANCE
+) -> list[tuple[int, np.ndarray]]:
+    """``(label, keyhole ring (N, 2) float64)`` per region of ``mask``, largest first."""
+    return [(label, keyhole(poly)) for label, poly in label_polygons(mask, tolerance)]
+
+
+def class_regions(mask: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
+    """``(label, (H, W) bool)`` for each non-background label present in ``mask``."""
+    for label in np.unique(mask):
+        if label != 0:
+            yield int(label), mask == label
+
+
+def check_shapes(shapes: str, fmt: str, allowed: tuple[str, ...] = SHAPE_KINDS) -> None:
+    """Raise ``ValueError`` when ``shapes`` is not one of ``allowed`` for format ``fmt``."""
+    if shapes not in allowed:
+        raise ValueError(f"{fmt} export writes shapes as {' or '.join(allowed)}, not {shapes!r}")
+
+
+def fmt_number(value: float, digits: int = 3) -> str:
+    """A coordinate as short text: integers without a fraction, else up to ``digits`` decimals."""
+    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text

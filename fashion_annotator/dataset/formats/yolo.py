@@ -1,0 +1,158 @@
+"""YOLO segmentation (Ultralytics): ``data.yaml``, ``images/``, ``labels/STEM.txt``.
+
+Each label line is ``class x1 y1 x2 y2 ...`` with coordinates normalised to ``[0, 1]`` by the
+photo's width and height; class ``k`` is ``names[k]`` of ``data.yaml`` (a list or an
+``{index: name}`` map). Background is not a YOLO class: class ``k`` of an export is the
+task's class ``k + 1``.
+
+Import reads every ``labels/**/*.txt`` (a detection line ``class cx cy w h`` becomes its
+box); the photo is the file of the same stem in the mirrored ``images/`` folder (Ultralytics'
+``labels`` -> ``images`` rule), else the project photo with that stem. Regions are painted
+largest first, as Ultralytics' overlapping-mask loader does, so a smaller region lying on a
+larger one stays visible.
+
+Export writes one polygon per region; holes are cut in through a zero-width bridge to the
+outline (the keyhole convention of Ultralytics' own COCO converter), and ``data.yaml`` lists
+``train`` and ``val`` as ``images`` (split the files as you wish).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, rasterize, ring_area
+from fashion_annotator.dataset.formats.common import (
+    ExportSummary,
+    ImportSummary,
+    Progress,
+    require_folder,
+)
+from fashion_annotator.dataset.formats.shapes import (
+    SourceImage,
+    check_shapes,
+    export_polygons,
+    exported_images,
+    fmt_number,
+    import_entries,
+)
+from fashion_annotator.dataset.store import Project
+
+DATA_YAML = "data.yaml"
+
+
+def read_names(path: Path) -> list[str]:
+    """Class names of a ``data.yaml`` (``names`` as a list or an index map)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: not a readable YAML file ({exc})") from exc
+    names = data.get("names") if isinstance(data, dict) else None
+    if isinstance(names, dict):
+        try:
+            indices = sorted(int(k) for k in names)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: 'names' keys must be class indices") from exc
+        if indices != list(range(len(indices))):
+            raise ValueError(f"{path}: 'names' indices must run 0..{len(indices) - 1}")
+        return [str(names[k] if k in names else names[str(k)]) for k in indices]
+    if isinstance(names, list):
+        return [str(n) for n in names]
+    raise ValueError(f"{path}: no 'names' list or map")
+
+
+def _line_rings(values: list[float]) -> np.ndarray:
+    if len(values) == 4:
+        cx, cy, w, h = values
+        return np.array(
+            [[cx - w / 2, cy - h / 2], [cx + w / 2, cy - h / 2],
+             [cx + w / 2, cy + h / 2], [cx - w / 2, cy + h / 2]]
+        )  # fmt: skip
+    if len(values) < 6 or len(values) % 2:
+        raise ValueError(f"{len(values)} coordinates (a polygon needs 3 or more x y pairs)")
+    return np.asarray(values, np.float64).reshape(-1, 2)
+
+
+def _photo_for(label_file: Path, labels_dir: Path) -> str:
+    """``images/SUB/STEM``: the photo beside the label file's mirror (suffix found later)."""
+    return str(Path("images") / label_file.relative_to(labels_dir).with_suffix(""))
+
+
+def _parse(label_file: Path, names: list[str], labels_dir: Path) -> SourceImage:
+    entry = SourceImage(name=_photo_for(label_file, labels_dir), where=str(label_file))
+    try:
+        shapes = []
+        lines = label_file.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            fields = line.split()
+            try:
+                cls = int(fields[0])
+                ring = _line_rings([float(v) for v in fields[1:]])
+            except ValueError as exc:
+                raise ValueError(f"line {number}: {exc}") from exc
+            if not 0 <= cls < len(names):
+                raise ValueError(f"line {number}: class {cls} is not in data.yaml's names")
+            shapes.append((names[cls], ring))
+        shapes.sort(key=lambda item: -ring_area(item[1]))
+        for label, ring in shapes:
+            entry.add_bitmap(label, lambda size, r=ring: rasterize([r * [size[1], size[0]]], size))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        entry.error = str(exc)
+    return entry
+
+
+def import_yolo(
+    project: Project,
+    src: str | Path,
+    taxonomy: str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import a YOLO segmentation folder (``data.yaml``, ``labels/``, ``images/``)."""
+    src = require_folder(Path(src), "a YOLO dataset folder")
+    names = read_names(src / DATA_YAML)
+    labels_dir = require_folder(src / "labels", "labels/ of a YOLO dataset")
+    files = sorted(labels_dir.rglob("*.txt"))
+    entries = [_parse(f, names, labels_dir) for f in files]
+    if taxonomy is None and not entries:
+        raise ValueError(f"{labels_dir}: no label files")
+    return import_entries(
+        project, entries, [src, src / "images"], taxonomy, src / DATA_YAML, progress
+    )
+
+
+def export_yolo(
+    project: Project,
+    out: str | Path,
+    task: str,
+    progress: Progress | None = None,
+    *,
+    shapes: str = "polygon",
+    tolerance: float = DEFAULT_TOLERANCE,
+) -> ExportSummary:
+    """Write ``OUT/data.yaml``, ``OUT/images/`` and ``OUT/labels/`` (one line per region)."""
+    check_shapes(shapes, "yolo", ("polygon",))
+    names = project.taxonomy(task).names
+    out = Path(out)
+    (out / "labels").mkdir(parents=True, exist_ok=True)
+    summary = ExportSummary(out)
+    for record, photo, mask in exported_images(project, task, summary, out / "images", progress):
+        scale = np.array([1 / record.width, 1 / record.height])
+        lines = [
+            " ".join([str(label - 1), *(fmt_number(v, 6) for v in (ring * scale).ravel())])
+            for label, ring in export_polygons(mask, tolerance)
+        ]
+        (out / "labels" / f"{Path(photo).stem}.txt").write_text(
+            "".join(f"{line}\n" for line in lines), encoding="utf-8"
+        )
+    data = {
+        "train": "images",
+        "val": "images",
+        "nc": len(names) - 1,
+        "names": {i: name for i, name in enumerate(names[1:])},
+    }
+    (out / DATA_YAML).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return summary

@@ -1,0 +1,181 @@
+"""The PostgreSQL connection a project and its parts share, and SQL they have in common.
+
+:class:`PgConnection` is the PostgreSQL counterpart of
+:class:`fashion_annotator.dataset.connection.StoreConnection`: one connection (made again after
+a network drop or a server restart), who writes, this session's lease identity, transactions
+whose database errors become :class:`ProjectError` naming the project URL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow, dict_row
+
+from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.dataset.postgres import schema as pg_schema
+from fashion_annotator.dataset.postgres.url import ProjectURL
+from fashion_annotator.dataset.records import ProjectError
+
+NOW = "EXTRACT(EPOCH FROM now())::float8"
+"""SQL: the server's clock (transaction start), in seconds since the epoch."""
+
+LIVE = (
+    f"(l.expires > {NOW} AND EXISTS "
+    "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid))"
+)
+"""SQL: lease row ``l`` is held (not expired, and the session that took it is still alive)."""
+
+CONNECT_OPTIONS: dict[str, Any] = {
+    "application_name": "fashion-annotator",
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
+"""libpq defaults (a URL parameter wins): TCP keepalives notice a dead server in about a minute."""
+
+
+class PgConnection:
+    """One open PostgreSQL project: the connection, the writer, and the lease identity.
+
+    Parameters
+    ----------
+    url : ProjectURL
+        The project.
+    conn : psycopg.Connection
+        In autocommit mode, ``search_path`` set to the project's schema (see :func:`connect`).
+    user : str
+        The name recorded with every write.
+    root : Path
+        This desktop's working folder for the project.
+    """
+
+    def __init__(self, url: ProjectURL, conn: psycopg.Connection[DictRow], user: str, root: Path) -> None:
+        self.url = url
+        self.root = root
+        self._conn: psycopg.Connection[DictRow] | None = conn
+        self.user = user
+        self.token = uuid.uuid4().hex
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+
+    @property
+    def holder(self) -> str:
+        """How this session is shown to other operators: ``user@host (pid N)``."""
+        return f"{self.user}@{self.host} (pid {self.pid})"
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._conn is None
+
+    @property
+    def conn(self) -> psycopg.Connection[DictRow]:
+        """The connection; one lost to a network drop or a server restart is made again.
+
+        The statement that met the broken connection has already failed (and raised); this
+        session's leases are re-attached to the new server session unless they were taken
+        over meanwhile.
+        """
+        if self._conn is None:
+            raise ProjectError(f"{self.url.display}: the project is closed")
+        if self._conn.broken:
+            conn = connect(self.url, create=False)
+            with contextlib.suppress(psycopg.Error):
+                self._conn.close()
+            self._conn = conn
+            conn.execute(
+                f"UPDATE leases SET backend_pid = pg_backend_pid() WHERE token = %s"
+                f" AND expires > {NOW}",
+                (self.token,),
+            )
+        return self._conn
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    @contextlib.contextmanager
+    def tx(self) -> Iterator[psycopg.Connection[DictRow]]:
+        """One transaction; a database failure becomes a :class:`ProjectError` naming the URL."""
+        conn = self.conn
+        try:
+            with conn.transaction():
+                yield conn
+        except psycopg.Error as exc:
+            raise self.error("cannot write the project", exc) from exc
+
+    def query(self, query: str | sql.Composed | sql.SQL, args: Sequence | dict = ()) -> list[DictRow]:
+        """Run a read outside any transaction and return every row."""
+        try:
+            return self.conn.execute(query, args).fetchall()
+        except psycopg.Error as exc:
+            raise self.error("cannot read the project", exc) from exc
+
+    def error(self, what: str, exc: Exception) -> ProjectError:
+        """A :class:`ProjectError` naming the project URL, what failed and the first line why."""
+        return ProjectError(f"{self.url.display}: {what}: {first_line(exc)}")
+
+    def write_status(self, conn: psycopg.Connection[DictRow], image_id: int, status: str) -> None:
+        """Set an image's status and log the change, inside the caller's transaction."""
+        conn.execute(
+            f"UPDATE images SET status = %s, updated = {NOW}, username = %s WHERE id = %s",
+            (status, self.user, image_id),
+        )
+        conn.execute(
+            f"INSERT INTO status_log (image_id, status, username, at) VALUES (%s, %s, %s, {NOW})",
+            (image_id, status, self.user),
+        )
+
+    def keep_local(self, path: Path, data: bytes) -> None:
+        """Write a copy of database bytes into the working folder (a cache of the database)."""
+        try:
+            atomic_write_bytes(path, data)
+        except OSError as exc:
+            raise ProjectError(f"{path}: cannot write the local copy: {exc.strerror or exc}") from exc
+
+
+def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection[DictRow]:
+    """Connect in autocommit mode, create or upgrade the project's schema, and select it."""
+    try:
+        given = conninfo_to_dict(url.conninfo)
+        defaults = {k: v for k, v in CONNECT_OPTIONS.items() if k not in given}
+        conn = psycopg.connect(url.conninfo, autocommit=True, row_factory=dict_row, **defaults)
+    except psycopg.Error as exc:
+        raise ProjectError(f"{url.display}: cannot connect: {first_line(exc)}") from exc
+    try:
+        pg_schema.migrate(conn, url.schema, create=create)
+        conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(url.schema)))
+    except pg_schema.PgSchemaError as exc:
+        conn.close()
+        raise ProjectError(f"{url.display}: {exc}") from exc
+    except psycopg.Error as exc:
+        conn.close()
+        raise ProjectError(f"{url.display}: cannot open the project: {first_line(exc)}") from exc
+    return conn
+
+
+def one(row: DictRow | None) -> DictRow:
+    """The row a statement that always returns one (``INSERT ... RETURNING``) returned."""
+    if row is None:
+        raise ProjectError("the database returned no row where one was expected")
+    return row
+
+
+def first_line(exc: Exception) -> str:
+    """The first line of an exception's message (or its type when it has none)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,518 @@
+"""A project whose index and bytes live in PostgreSQL, shared by many operators' desktops.
+
+:class:`PgProject` has the API of :class:`fashion_annotator.dataset.store.Project` (the same
+records, errors and rules) over one PostgreSQL connection:
+
+- every mask and proposal version is a row that holds its PNG, so a crash or a dropped
+  connection never leaves a row without its mask or a mask without its row;
+- photos are uploaded into the ``photos`` table (content-addressed, ``copy=True``) or referenced
+  on a shared path (``copy=False``); each desktop fetches uploaded photos into its local working
+  folder (:meth:`ProjectURL.local_root`) on first use, where the superpixel and probability
+  caches and the recovery journal also live;
+- model files are rows too, fetched into ``models/`` of the working folder when listed;
+- a lease is a row with an expiry on the server's clock and the server process id of the
+  session that holds it: a lease whose session has ended (a crashed or killed client) is free
+  at once, one whose client vanished from the network expires with its time;
+- :meth:`PgProject.claim_next` hands out the next image with ``FOR UPDATE SKIP LOCKED``, so two
+  operators never get the same image.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import psycopg
+from psycopg import sql
+from psycopg.rows import DictRow
+
+from fashion_annotator.core.images import decode_mask_png, load_image
+from fashion_annotator.dataset.cache import Cache
+from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
+from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels, has_sha
+from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
+from fashion_annotator.dataset.records import (
+    ImageRecord,
+    MaskVersion,
+    ProjectError,
+    ProposalRecord,
+)
+from fashion_annotator.dataset.schema import STATUSES
+from fashion_annotator.dataset.store import (
+    FOLDERS,
+    QUEUE_STATUSES,
+    Project,
+    _check_status,
+    _load_taxonomy,
+)
+
+_FETCH_BATCH = 32
+"""Photos fetched from the database per query when filling the local working folder."""
+
+
+class PgProject(Project):
+    """An open PostgreSQL project: one connection, owned by this object (a context manager).
+
+    Use :meth:`create` or :meth:`open` with a project URL rather than the constructor.
+    ``root`` is this desktop's working folder, ``url`` the parsed project URL.
+    """
+
+    backend = "postgresql"
+    _db: PgConnection  # type: ignore[assignment]
+    models: PgModels  # type: ignore[assignment]
+    decisions: PgDecisions  # type: ignore[assignment]
+    leases: PgLeases  # type: ignore[assignment]
+
+    def __init__(
+        self, url: ProjectURL, conn: psycopg.Connection[DictRow], user: str | None, location: str = ""
+    ) -> None:
+        # Not Project.__init__: the same attributes and parts, over PostgreSQL.
+        self.url = url
+        self.root = url.local_root().resolve()
+        try:
+            for name in FOLDERS:
+                (self.root / name).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            conn.close()
+            raise ProjectError(
+                f"{self.root}: cannot make the local working folder: {exc.strerror or exc}"
+            ) from exc
+        self._db = PgConnection(url, conn, user or getpass.getuser(), self.root)
+        self.user = self._db.user
+        self._location = location or url.display
+        self._taxonomies: dict = {}
+        self._immutable: dict[int, ImageRecord] = {}
+        self.models = PgModels(self._db)
+        self.decisions = PgDecisions(self._db, self._check_image_task)
+        self.cache = Cache(self.root, lambda image_id: self._known_image(image_id).sha256)
+        self.leases = PgLeases(self._db, self._known_image)
+
+    def _check_image_task(self, image_id: int, task: str) -> None:
+        self._known_image(image_id)
+        self.taxonomy(task)
+
+    @property
+    def location(self) -> str:
+        """The project URL it was opened with (what :func:`open_project` takes)."""
+        return self._location
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    @classmethod
+    def create(  # type: ignore[override]
+        cls,
+        url: str,
+        tasks: Iterable[str] = ("garment", "parsing7"),
+        user: str | None = None,
+    ) -> PgProject:
+        """Make a new project in the database named by ``url`` (its ``project`` must be new)."""
+        parsed = _parse(url)
+        tasks = list(dict.fromkeys(tasks))
+        if not tasks:
+            raise ProjectError(f"{parsed.display}: a project needs at least one task")
+        for task in tasks:
+            _load_taxonomy(task)
+        project = cls(parsed, connect(parsed, create=True), user, url)
+        with project._db.tx() as conn:
+            with conn.cursor() as cur:
+                cur.executemany(
+                    "INSERT INTO tasks (name, position) VALUES (%s, %s)",
+                    [(t, i) for i, t in enumerate(tasks)],
+                )
+        return project
+
+    @classmethod
+    def open(cls, url: str, user: str | None = None) -> PgProject:  # type: ignore[override]
+        """Open an existing project, upgrading an older schema in place."""
+        parsed = _parse(url)
+        return cls(parsed, connect(parsed, create=False), user, url)
+
+    def close(self) -> None:
+        """Release this session's leases and close the connection."""
+        if self._db.closed:
+            return
+        with contextlib.suppress(ProjectError):
+            self.leases.release_all()
+        self._db.close()
+
+    def __enter__(self) -> PgProject:
+        return self
+
+    # -- tasks -------------------------------------------------------------------------------
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The project's task names (taxonomy names), in creation order."""
+        return tuple(r["name"] for r in self._db.query("SELECT name FROM tasks ORDER BY position"))
+
+    def add_task(self, task: str) -> None:
+        """Add a task (a shipped taxonomy name); adding a present task does nothing."""
+        _load_taxonomy(task)
+        with self._db.tx() as conn:
+            conn.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")
+            conn.execute(
+                "INSERT INTO tasks (name, position) "
+                "VALUES (%s, (SELECT COALESCE(MAX(position), -1) + 1 FROM tasks)) "
+                "ON CONFLICT (name) DO NOTHING",
+                (task,),
+            )
+
+    def taxonomy(self, task: str):
+        """Return the taxonomy of one of the project's tasks."""
+        if task not in self._taxonomies and task not in self.tasks:
+            raise ProjectError(
+                f"{self.url.display}: no task {task!r} (tasks: {', '.join(self.tasks)})"
+            )
+        return super().taxonomy(task)
+
+    # -- images ------------------------------------------------------------------------------
+
+    def add_image(self, src: str | Path, *, copy: bool = True) -> ImageRecord:
+        """Add a photo: uploaded into the database (``copy``) or referenced at its path.
+
+        A referenced photo must lie on a path every desktop reads at the same place (a shared
+        folder). A photo whose content is already present returns the existing record.
+
+        Raises
+        ------
+        fashion_annotator.core.images.ImageLoadError
+            The file is not a readable photo (names the file and the problem).
+        ProjectError
+            The file cannot be read, or the database refused the write.
+        """
+        src = Path(src)
+        try:
+            raw = src.read_bytes()
+        except OSError as exc:
+            raise ProjectError(f"{src}: cannot read: {exc.strerror or exc}") from exc
+        sha = hashlib.sha256(raw).hexdigest()
+        found = self._image_by_sha(sha)
+        if found is not None:
+            return found
+        photo = load_image(src)
+        height, width = photo.rgb.shape[:2]
+        with self._db.tx() as conn:
+            # One import chooses a name at a time, so two desktops never pick the same one.
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext('fa.images'))")
+            row = conn.execute("SELECT * FROM images WHERE sha256 = %s", (sha,)).fetchone()
+            if row is not None:
+                return self._record(row)
+            name = self._free_name(src.name, sha) if copy else str(src.resolve())
+            if copy:
+                conn.execute(
+                    "INSERT INTO photos (sha256, data) VALUES (%s, %s) "
+                    "ON CONFLICT (sha256) DO NOTHING",
+                    (sha, raw),
+                )
+            row = conn.execute(
+                "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
+                f" height, status, created, updated, username) VALUES (%s, %s, %s, %s, %s, %s,"
+                f" %s, %s, 'new', {NOW}, {NOW}, %s) RETURNING *",
+                (name, src.name, src.stem, str(src), copy, sha, width, height, self.user),
+            ).fetchone()
+        record = self._record(one(row))
+        if copy:
+            self._db.keep_local(record.path, raw)
+        return record
+
+    def _free_name(self, name: str, sha: str) -> str:
+        taken = self._db.conn.execute("SELECT 1 FROM images WHERE name = %s", (name,))
+        if taken.fetchone() is None:
+            return name
+        stem, suffix = Path(name).stem, Path(name).suffix
+        return f"{stem}-{sha[:12]}{suffix}"
+
+    def _image_by_sha(self, sha: str) -> ImageRecord | None:
+        rows = self._db.query("SELECT * FROM images WHERE sha256 = %s", (sha,))
+        return self._with_photos(rows)[0] if rows else None
+
+    def _record(self, row: DictRow) -> ImageRecord:  # type: ignore[override]
+        path = self.root / "images" / row["name"] if row["stored"] else Path(row["name"])
+        return ImageRecord(
+            id=int(row["id"]), name=row["name"], stem=row["stem"], path=path,
+            source=row["source"], sha256=row["sha256"], width=row["width"],
+            height=row["height"], status=row["status"], created=row["created"],
+            updated=row["updated"], user=row["username"],
+        )  # fmt: skip
+
+    def _with_photos(self, rows: list[DictRow]) -> list[ImageRecord]:
+        """Records of ``rows``, with every uploaded photo present in the local working folder."""
+        records = [self._record(r) for r in rows]
+        missing = {r.sha256: r.path for r in records
+                   if r.path.is_relative_to(self.root) and not r.path.is_file()}  # fmt: skip
+        shas = list(missing)
+        for start in range(0, len(shas), _FETCH_BATCH):
+            batch = self._db.query(
+                "SELECT sha256, data FROM photos WHERE sha256 = ANY(%s)",
+                (shas[start : start + _FETCH_BATCH],),
+            )
+            for row in batch:
+                self._db.keep_local(missing[row["sha256"]], bytes(row["data"]))
+        return records
+
+    def images(self, status: str | None = None, search: str | None = None) -> list[ImageRecord]:
+        """List images in import order, optionally by status and by a substring of the name.
+
+        Uploaded photos not yet on this desktop are fetched into the working folder.
+        """
+        query, args = "SELECT * FROM images WHERE TRUE", []
+        if status is not None:
+            _check_status(status)
+            query += " AND status = %s"
+            args.append(status)
+        if search:
+            query += " AND strpos(lower(name), lower(%s)) > 0"
+            args.append(search)
+        return self._with_photos(self._db.query(query + " ORDER BY id", args))
+
+    def image(self, image_id: int) -> ImageRecord:
+        """Return one image's record (its photo fetched locally); unknown ids raise."""
+        rows = self._db.query("SELECT * FROM images WHERE id = %s", (int(image_id),))
+        if not rows:
+            raise ProjectError(f"{self.url.display}: no image with id {image_id}")
+        return self._with_photos(rows)[0]
+
+    def images_by_stem(self, stem: str) -> list[ImageRecord]:
+        """Images imported under a file name with this stem (how masks attach to photos)."""
+        return self._with_photos(
+            self._db.query("SELECT * FROM images WHERE stem = %s ORDER BY id", (stem,))
+        )
+
+    def photo_bytes(self, image_id: int) -> bytes:
+        """The photo file's bytes as stored (uploaded) or referenced."""
+        record = self.image(image_id)
+        try:
+            return record.path.read_bytes()
+        except OSError as exc:
+            raise ProjectError(f"{record.path}: cannot read the photo: {exc.strerror or exc}") from exc
+
+    def load_photo(self, image_id: int):
+        """Decode the photo (EXIF orientation applied)."""
+        return load_image(self.image_path(image_id))
+
+    # -- status ------------------------------------------------------------------------------
+
+    # -- masks and proposals -----------------------------------------------------------------
+
+    def save_mask(
+        self,
+        image_id: int,
+        task: str,
+        mask: np.ndarray,
+        *,
+        seconds: float = 0.0,
+        actions: int = 0,
+        source: str = "operator",
+        status: str | None = None,
+    ) -> MaskVersion:
+        """Save a new version of an image's mask: the PNG and its row in one transaction.
+
+        See :meth:`fashion_annotator.dataset.store.Project.save_mask` for the parameters and
+        the errors; a database failure raises :class:`ProjectError` and records nothing.
+        """
+        record = self._known_image(image_id)
+        if status is not None:
+            _check_status(status)
+        data, sha = self._encode(record, task, mask)
+        with self._db.tx() as conn:
+            self.leases.lock_unleased(conn, record.id)
+            # One statement adds the version and updates the image (and its status log): fewer
+            # round trips keep the image row's lock short when many operators save.
+            row = conn.execute(
+                f"""
+                WITH v AS (
+                    INSERT INTO mask_versions (image_id, task, version, png, sha256, source,
+                                               seconds, actions, username, created)
+                    VALUES (%(id)s, %(task)s, (SELECT COALESCE(MAX(version), 0) + 1
+                            FROM mask_versions WHERE image_id = %(id)s AND task = %(task)s),
+                            %(png)s, %(sha)s, %(source)s, %(seconds)s, %(actions)s, %(user)s,
+                            {NOW})
+                    RETURNING version, created),
+                u AS (
+                    UPDATE images SET updated = {NOW}, username = %(user)s,
+                        status = COALESCE(%(status)s::text, status)
+                    WHERE id = %(id)s),
+                s AS (
+                    INSERT INTO status_log (image_id, status, username, at)
+                    SELECT %(id)s, %(status)s::text, %(user)s, {NOW}
+                    WHERE %(status)s::text IS NOT NULL)
+                SELECT version, created FROM v
+                """,
+                {"id": record.id, "task": task, "png": data, "sha": sha, "source": source,
+                 "seconds": float(seconds), "actions": int(actions), "user": self.user,
+                 "status": status},
+            ).fetchone()  # fmt: skip
+            row = one(row)
+        return MaskVersion(record.id, task, row["version"], self._png_path("masks", record.id,
+                           task, row["version"]), sha, source, float(seconds), int(actions),
+                           self.user, row["created"])  # fmt: skip
+
+    def _image_row(self, image_id: int) -> ImageRecord:
+        """The image's record without fetching its photo."""
+        rows = self._db.query("SELECT * FROM images WHERE id = %s", (int(image_id),))
+        if not rows:
+            raise ProjectError(f"{self.url.display}: no image with id {image_id}")
+        return self._record(rows[0])
+
+    def _known_image(self, image_id: int) -> ImageRecord:
+        """The image's record as first read in this session: for its id, name and size only,
+        which never change (status and times may be stale)."""
+        image_id = int(image_id)
+        if image_id not in self._immutable:
+            self._immutable[image_id] = self._image_row(image_id)
+        return self._immutable[image_id]
+
+    def save_proposal(
+        self, image_id: int, task: str, mask: np.ndarray, model_version: str
+    ) -> ProposalRecord:
+        """Record what the model proposed (kept beside the masks, for QA's Dice later)."""
+        record = self._known_image(image_id)
+        data, _ = self._encode(record, task, mask)
+        with self._db.tx() as conn:
+            conn.execute("SELECT id FROM images WHERE id = %s FOR UPDATE", (record.id,))
+            row = conn.execute(
+                "INSERT INTO proposals (image_id, task, version, png, model_version, username,"
+                " created) VALUES (%(id)s, %(task)s, (SELECT COALESCE(MAX(version), 0) + 1 FROM"
+                " proposals WHERE image_id = %(id)s AND task = %(task)s), %(png)s, %(model)s,"
+                f" %(user)s, {NOW}) RETURNING version, created",
+                {"id": record.id, "task": task, "png": data, "model": str(model_version),
+                 "user": self.user},
+            ).fetchone()  # fmt: skip
+            row = one(row)
+        path = self._png_path("proposals", record.id, task, row["version"])
+        self._db.keep_local(path, data)
+        return ProposalRecord(record.id, task, row["version"], path, str(model_version),
+                              self.user, row["created"])  # fmt: skip
+
+    def _png_path(self, folder: str, image_id: int, task: str, version: int) -> Path:
+        """Where a version's PNG is (or will be) copied in the local working folder."""
+        return self.root / folder / str(image_id) / task / f"v{version}.png"
+
+    def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:
+        """Every saved version of an image's mask for ``task``, oldest first.
+
+        ``path`` is where the PNG is copied locally on demand (:meth:`training_items`);
+        read masks with :meth:`load_mask`.
+        """
+        rows = self._db.query(
+            "SELECT image_id, task, version, sha256, source, seconds, actions, username, created"
+            " FROM mask_versions WHERE image_id = %s AND task = %s ORDER BY version",
+            (int(image_id), task),
+        )
+        return [
+            MaskVersion(int(r["image_id"]), r["task"], r["version"],
+                        self._png_path("masks", r["image_id"], task, r["version"]), r["sha256"],
+                        r["source"], r["seconds"], r["actions"], r["username"], r["created"])
+            for r in rows
+        ]  # fmt: skip
+
+    def proposals(self, image_id: int, task: str) -> list[ProposalRecord]:
+        """Every recorded proposal for the image and task, oldest first (PNGs copied locally)."""
+        rows = self._db.query(
+            "SELECT image_id, task, version, png, model_version, username, created FROM proposals"
+            " WHERE image_id = %s AND task = %s ORDER BY version",
+            (int(image_id), task),
+        )
+        found = []
+        for r in rows:
+            path = self._png_path("proposals", r["image_id"], task, r["version"])
+            if not path.is_file():
+                self._db.keep_local(path, bytes(r["png"]))
+            found.append(ProposalRecord(int(r["image_id"]), task, r["version"], path,
+                                        r["model_version"], r["username"], r["created"]))  # fmt: skip
+        return found
+
+    def _latest_png(
+        self, table: str, image_id: int, task: str, version: int | None = None
+    ) -> np.ndarray | None:
+        query = sql.SQL("SELECT png, version FROM {} WHERE image_id = %s AND task = %s").format(
+            sql.Identifier(table)
+        )
+        args: list = [int(image_id), task]
+        if version is not None:
+            query += sql.SQL(" AND version = %s")
+            args.append(int(version))
+        rows = self._db.query(query + sql.SQL(" ORDER BY version DESC LIMIT 1"), args)
+        if not rows:
+            return None
+        try:
+            return decode_mask_png(bytes(rows[0]["png"]))
+        except ValueError as exc:
+            raise ProjectError(
+                f"{self.url.display}: image {image_id}, task {task}, version "
+                f"{rows[0]['version']}: cannot read the saved mask: {exc}"
+            ) from exc
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """Number of images per status (every status present, zeros included)."""
+        rows = self._db.query("SELECT status, COUNT(*) AS n FROM images GROUP BY status")
+        found = {r["status"]: int(r["n"]) for r in rows}
+        return {s: found.get(s, 0) for s in STATUSES}
+
+    def task_counts(self) -> dict[str, int]:
+        """Number of images with at least one saved mask, per task."""
+        rows = self._db.query(
+            "SELECT task, COUNT(DISTINCT image_id) AS n FROM mask_versions GROUP BY task"
+        )
+        found = {r["task"]: int(r["n"]) for r in rows}
+        return {t: found.get(t, 0) for t in self.tasks}
+
+    def training_items(
+        self,
+        task: str,
+        statuses: Sequence[str] = ("done", "approved"),
+        exclude_rejected: bool = True,
+    ) -> list[tuple[int, Path, Path]]:
+        """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
+
+        The photos and mask PNGs are copied into the local working folder; see
+        :meth:`fashion_annotator.dataset.store.Project.training_items` for the rules.
+        """
+        rows = self._db.query(
+            """
+            SELECT i.id AS image_id, m.version, m.png, m.sha256,
+                   (SELECT d.decision FROM decisions d WHERE d.image_id = i.id AND d.task = %(t)s
+                    ORDER BY d.id DESC LIMIT 1) AS decision
+            FROM images i JOIN mask_versions m ON m.image_id = i.id AND m.task = %(t)s
+            WHERE i.status = ANY(%(s)s) AND m.version =
+                  (SELECT MAX(version) FROM mask_versions WHERE image_id = i.id AND task = %(t)s)
+            ORDER BY i.id
+            """,
+            {"t": task, "s": list(statuses)},
+        )
+        items = []
+        for r in rows:
+            if exclude_rejected and r["decision"] == "reject":
+                continue
+            path = self._png_path("masks", r["image_id"], task, r["version"])
+            if not has_sha(path, r["sha256"]):
+                self._db.keep_local(path, bytes(r["png"]))
+            items.append((int(r["image_id"]), self.image_path(r["image_id"]), path))
+        return items
+
+    # -- the work queue --------------------------------------------------------------------
+
+    def claim_next(
+        self, ttl_s: float = 300, statuses: Sequence[str] = QUEUE_STATUSES
+    ) -> ImageRecord | None:
+        """Lease the next image to work on, the least recently changed unleased one of
+        ``statuses``, or None; ``FOR UPDATE SKIP LOCKED`` with the lease in the same
+        transaction, so two sessions never get the same image."""
+        row = self.leases.claim(ttl_s, tuple(statuses))
+        return None if row is None else self._with_photos([row])[0]
+
+
+def _parse(url: str) -> ProjectURL:
+    try:
+        return parse_url(url)
+    except ValueError as exc:
+        raise ProjectError(str(exc)) from exc
+
+
+__all__ = ["PgProject"]

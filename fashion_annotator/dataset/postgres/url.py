@@ -1,0 +1,112 @@
+"""Project URLs: ``postgresql://user[:password]@host[:port]/database?project=NAME``.
+
+``NAME`` is the project inside the database (one PostgreSQL schema per project, so one database
+holds many projects). Any other query parameter (``sslmode``, ``connect_timeout``...) goes to
+libpq unchanged; a password is better kept in ``~/.pgpass`` than in the URL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+SCHEMES = ("postgresql", "postgres")
+_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+
+@dataclass(frozen=True)
+class ProjectURL:
+    """A parsed project URL.
+
+    ``conninfo`` is what libpq connects with (the URL without ``project``), ``project`` the
+    project name, ``schema`` the PostgreSQL schema that holds it, ``display`` the URL without
+    its password (for messages and window titles).
+    """
+
+    conninfo: str
+    project: str
+    display: str
+    host: str
+    port: int
+    database: str
+
+    @property
+    def schema(self) -> str:
+        """The schema holding the project's tables (``fa_`` + project name)."""
+        return f"fa_{self.project}"
+
+    def local_root(self) -> Path:
+        """This desktop's working folder for the project (photos, caches, journal).
+
+        ``$FA_LOCAL_DIR`` when set, else ``$XDG_CACHE_HOME`` or ``~/.cache``, then
+        ``fashion-annotator/projects/HOST-PORT-DATABASE/PROJECT``.
+        """
+        base = os.environ.get("FA_LOCAL_DIR") or os.environ.get("XDG_CACHE_HOME")
+        root = Path(base) if base else Path.home() / ".cache"
+        if not os.environ.get("FA_LOCAL_DIR"):
+            root = root / "fashion-annotator" / "projects"
+        server = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{self.host}-{self.port}-{self.database}")
+        return root / server / self.project
+
+
+def is_postgres_url(text: object) -> bool:
+    """Whether ``text`` is a PostgreSQL project URL rather than a project folder."""
+    return isinstance(text, str) and text.split("://", 1)[0].lower() in SCHEMES and "://" in text
+
+
+def parse_url(url: str) -> ProjectURL:
+    """Split a project URL into the libpq URL and the project name.
+
+    Raises
+    ------
+    ValueError
+        Not a PostgreSQL URL, no database, or no (or a malformed) ``project`` parameter.
+    """
+    if not is_postgres_url(url):
+        raise ValueError(f"{url}: not a PostgreSQL project URL (postgresql://user@host/db?project=NAME)")
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    names = [v for k, v in query if k == "project"]
+    rest = [(k, v) for k, v in query if k != "project"]
+    shown = _without_password(parts)
+    if len(names) != 1:
+        raise ValueError(f"{shown}: the URL needs one ?project=NAME (the project in the database)")
+    name = names[0]
+    if not _NAME.match(name):
+        raise ValueError(
+            f"{shown}: project name {name!r} must be 1-40 of a-z 0-9 _, starting with a letter"
+        )
+    database = parts.path.lstrip("/")
+    if not database:
+        raise ValueError(f"{shown}: the URL names no database (postgresql://user@host/DB?project=...)")
+    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), ""))
+    try:
+        port = parts.port or 5432
+    except ValueError as exc:
+        raise ValueError(f"{shown}: {exc}") from exc
+    return ProjectURL(conninfo, name, shown, parts.hostname or "localhost", port, database)
+
+
+def _without_password(parts) -> str:
+    netloc = parts.netloc
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+
+
+def project_location(text: str) -> str | Path:
+    """A command-line project argument: a PostgreSQL URL stays a string, anything else a path."""
+    return text if is_postgres_url(text) else Path(text)
+
+
+def describe_location(location: str | Path) -> str:
+    """How to show a project location: the URL without its password, or the absolute folder."""
+    if is_postgres_url(str(location)):
+        try:
+            return parse_url(str(location)).display
+        except ValueError:
+            return str(location).split("@")[-1]
+    return str(Path(location).resolve())

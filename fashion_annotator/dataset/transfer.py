@@ -1,0 +1,272 @@
+"""Copy a project between backends (SQLite folder <-> PostgreSQL URL), verified.
+
+``fashion-annotator migrate SRC DST`` copies every image (with its photo, or its reference for
+photos left in place), status change, mask version, proposal, QA decision and model registry
+entry, keeping ids, version numbers, users and times. Leases are not copied. The destination
+must not exist yet; it is written in one transaction (a failure leaves no half project behind
+in PostgreSQL; an SQLite destination that failed is removed).
+
+Verification reads the destination back: row counts per table, and one SHA-256 digest over
+every row of both projects with each stored file (photo, mask PNG, model) replaced by the
+SHA-256 of its bytes. Equal digests mean identical contents, byte for byte.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import Project, create_project, open_project
+
+TABLES: dict[str, tuple[str, ...]] = {
+    "tasks": ("name", "position"),
+    "images": ("id", "name", "original_name", "stem", "source", "stored", "sha256", "width",
+               "height", "status", "created", "updated", "user", "photo"),
+    "status_log": ("id", "image_id", "status", "user", "at"),
+    "mask_versions": ("id", "image_id", "task", "version", "png", "sha256", "source", "seconds",
+                      "actions", "user", "created"),
+    "proposals": ("id", "image_id", "task", "version", "png", "model_version", "user",
+                  "created"),
+    "decisions": ("id", "image_id", "task", "decision", "reason", "text", "user", "at"),
+    "models": ("id", "task", "version", "weights", "meta", "metrics", "trained_on", "created",
+               "user", "active"),
+}  # fmt: skip
+"""The backend-neutral columns of each table, in copy order (parents before children)."""
+
+_BLOBS = ("photo", "png", "weights", "meta")
+_ORDER = {"tasks": "position"}
+
+
+@dataclass
+class TransferReport:
+    """What :func:`migrate_project` copied and how it was checked."""
+
+    source: str
+    destination: str
+    counts: dict[str, int] = field(default_factory=dict)
+    source_digest: str = ""
+    destination_digest: str = ""
+
+    @property
+    def verified(self) -> bool:
+        """Whether the destination read back identical to the source."""
+        return bool(self.source_digest) and self.source_digest == self.destination_digest
+
+    def as_dict(self) -> dict:
+        """JSON-ready summary."""
+        return {"source": self.source, "destination": self.destination, "counts": self.counts,
+                "source_digest": self.source_digest,
+                "destination_digest": self.destination_digest, "verified": self.verified}  # fmt: skip
+
+
+def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
+    """Copy the project at ``src`` to a new project at ``dst`` and verify the copy.
+
+    Raises
+    ------
+    ProjectError
+        ``src`` cannot be opened, ``dst`` exists, a write failed (the destination is removed),
+        or the verification found a difference (the destination is kept for inspection; the
+        message names the tables that differ).
+    """
+    if not isinstance(dst, str) or "://" not in dst:
+        folder = Path(dst)
+        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+            raise ProjectError(f"{dst}: the destination must be a new or empty folder")
+    with open_project(src) as source:
+        tasks = [row["name"] for row in _side(source).rows("tasks")]
+        target = create_project(dst, tasks=tasks, user=source.user)
+        try:
+            with target:
+                _copy(source, target)
+        except BaseException:
+            _remove(target, dst)
+            raise
+        report = TransferReport(str(src), str(dst))
+        report.source_digest, counts = digest(source)
+    with open_project(dst) as copied:
+        report.destination_digest, report.counts = digest(copied)
+    if report.counts != counts or not report.verified:
+        differ = [t for t in TABLES if report.counts.get(t) != counts.get(t)] or ["contents"]
+        raise ProjectError(
+            f"{dst}: the copy differs from {src} ({', '.join(differ)}); it was kept for inspection"
+        )
+    return report
+
+
+def digest(project: Project) -> tuple[str, dict[str, int]]:
+    """SHA-256 over every row of ``project`` (stored files by their hash) and rows per table."""
+    side = _side(project)
+    total = hashlib.sha256()
+    counts = {}
+    for table in TABLES:
+        n = 0
+        for row in side.rows(table):
+            neutral = {k: (_sha(v) if k in _BLOBS else v) for k, v in row.items()}
+            total.update(json.dumps([table, neutral], sort_keys=True).encode())
+            n += 1
+        counts[table] = n
+    return total.hexdigest(), counts
+
+
+def _copy(source: Project, target: Project) -> None:
+    reader, writer = _side(source), _side(target)
+    with writer.transaction():
+        for table in TABLES:
+            if table == "tasks":
+                continue  # made with the project
+            for row in reader.rows(table):
+                writer.insert(table, row)
+        writer.finish()
+
+
+def _sha(value: bytes | None) -> str | None:
+    return None if value is None else hashlib.sha256(value).hexdigest()
+
+
+def _remove(target: Project, dst: str | Path) -> None:
+    """Undo a destination that failed half way (its own transaction was rolled back)."""
+    if getattr(target, "backend", "sqlite") == "sqlite":
+        shutil.rmtree(dst, ignore_errors=True)
+        return
+    from psycopg import sql
+
+    from fashion_annotator.dataset.postgres.project import PgProject
+
+    with PgProject.open(str(dst)) as pg:
+        pg._db.conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(pg.url.schema)))
+
+
+def _side(project: Project):
+    return _PgSide(project) if getattr(project, "backend", "sqlite") == "postgresql" else (
+        _SqliteSide(project))  # fmt: skip
+
+
+class _SqliteSide:
+    """Rows of an SQLite project, the stored files read in as bytes (and written out)."""
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.conn = project._conn
+
+    def rows(self, table: str) -> Iterator[dict]:
+        order = _ORDER.get(table, "id")
+        for row in self.conn.execute(f"SELECT * FROM {table} ORDER BY {order}"):
+            row = dict(row)
+            if table == "images":
+                row["stored"] = bool(row["stored"])
+                row["photo"] = self._read(f"images/{row['name']}") if row["stored"] else None
+            elif table in ("mask_versions", "proposals"):
+                row["png"] = self._read(row["path"])
+            elif table == "models":
+                path = self.project.root / row["path"]
+                row["weights"] = self._read(row["path"])
+                meta = path.with_suffix(".json")
+                row["meta"] = meta.read_bytes() if meta.is_file() else None
+                row["active"] = bool(row["active"])
+            yield {k: row[k] for k in TABLES[table]}
+
+    def _read(self, rel: str) -> bytes:
+        path = self.project.root / rel
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise ProjectError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+    def transaction(self):
+        return self.project._tx()
+
+    def insert(self, table: str, row: dict) -> None:
+        row = dict(row)
+        if table == "images":
+            if row["stored"]:
+                self._write(f"images/{row['name']}", row["photo"])
+            row["stored"] = int(row["stored"])
+        elif table in ("mask_versions", "proposals"):
+            folder = "masks" if table == "mask_versions" else "proposals"
+            row["path"] = f"{folder}/{row['image_id']}/{row['task']}/v{row['version']}.png"
+            self._write(row["path"], row["png"])
+        elif table == "models":
+            row["path"] = f"models/{row['task']}/v{row['version']}.safetensors"
+            if row["meta"] is not None:
+                self._write(row["path"][: -len(".safetensors")] + ".json", row["meta"])
+            self._write(row["path"], row["weights"])
+            row["active"] = int(row["active"])
+        columns = [c for c in row if c not in _BLOBS]
+        self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            [row[c] for c in columns],
+        )
+
+    def _write(self, rel: str, data: bytes) -> None:
+        path = self.project.root / rel
+        try:
+            atomic_write_bytes(path, data)
+        except OSError as exc:
+            raise ProjectError(f"{path}: cannot write: {exc.strerror or exc}") from exc
+
+    def finish(self) -> None:
+        """Nothing to do: SQLite continues ids after the largest."""
+
+
+class _PgSide:
+    """Rows of a PostgreSQL project (bytes are columns)."""
+
+    _RENAMED = {"user": "username"}
+
+    def __init__(self, project: Project) -> None:
+        self.project = project
+        self.conn = project._conn
+
+    def rows(self, table: str) -> Iterator[dict]:
+        order = _ORDER.get(table, "id")
+        if table == "images":
+            query = ("SELECT i.*, p.data AS photo FROM images i LEFT JOIN photos p ON i.stored"
+                     " AND p.sha256 = i.sha256 ORDER BY i.id")  # fmt: skip
+        else:
+            query = f"SELECT * FROM {table} ORDER BY {order}"
+        for found in self.conn.execute(query):
+            row = {("user" if k == "username" else k): v for k, v in found.items()}
+            for blob in _BLOBS:
+                if row.get(blob) is not None:
+                    row[blob] = bytes(row[blob])
+            for key in ("id", "image_id"):
+                if key in row:
+                    row[key] = int(row[key])
+            yield {k: row[k] for k in TABLES[table]}
+
+    def transaction(self):
+        return self.project._tx()
+
+    def insert(self, table: str, row: dict) -> None:
+        row = dict(row)
+        if table == "images":
+            photo = row.pop("photo")
+            if photo is not None:
+                self.conn.execute(
+                    "INSERT INTO photos (sha256, data) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                    (row["sha256"], photo),
+                )
+        if table == "models":
+            row["sha256"] = hashlib.sha256(row["weights"]).hexdigest()
+        columns = [self._RENAMED.get(c, c) for c in row]
+        self.conn.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(row))})",
+            list(row.values()),
+        )
+
+    def finish(self) -> None:
+        """Move each identity past the copied ids, so new rows do not collide with them."""
+        for table in TABLES:
+            if table == "tasks":
+                continue
+            self.conn.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+            )

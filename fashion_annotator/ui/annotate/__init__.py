@@ -1,0 +1,1 @@
+"""Qt adapters of the annotation view: canvas, image session, docks and bars."""

@@ -1,0 +1,62 @@
+"""The banner above the canvas: QA reject reason, read-only notice, errors."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
+
+from fashion_annotator.annotate.session import OpenImage
+from fashion_annotator.qa.decisions import reason_label
+from fashion_annotator.ui.actions import task_title
+
+
+def image_notes(project, opened: OpenImage) -> list[str]:
+    """Lines to show for the opened image: who holds it, why QA rejected it."""
+    notes = []
+    if opened.read_only and opened.lease is not None and opened.lease.crashed:
+        notes.append(
+            "Read-only for a minute: a crashed session still holds this image; "
+            "its unsaved edits are restored when its lease lapses."
+        )
+    elif opened.read_only:
+        notes.append(f"Read-only: {opened.lease_holder} is editing this image.")
+    image_id = int(opened.doc.image_id)
+    if project.image(image_id).status == "rejected":
+        decision = project.decisions.last(image_id)
+        if decision is not None:
+            reason = reason_label(decision.reason) if decision.reason else "no reason given"
+            extra = f" — {decision.text}" if decision.text else ""
+            notes.append(
+                f"Rejected by {decision.user} ({task_title(decision.task)}): {reason}{extra}"
+            )
+    return notes
+
+
+class Banner(QLabel):
+    """A warning strip that hides itself when it has nothing to say."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self._style()
+        self.hide()
+
+    def _style(self) -> None:
+        # An alert strip: pale red on a light palette, deep red with light text on a dark one.
+        # The application's palette decides (the strip's own is coloured by its style sheet).
+        dark = QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        colours = ("#5c1a16", "#ffd9d4", "#8e2a22") if dark else ("#fdecea", "#8e1c14", "#f5c2bd")
+        sheet = "background:{}; color:{}; border:1px solid {}; padding:6px 10px;".format(*colours)
+        if sheet != self.styleSheet():
+            self.setStyleSheet(sheet)
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802
+        if event.type() == QEvent.Type.PaletteChange:
+            self._style()
+        super().changeEvent(event)
+
+    def show_lines(self, lines: list[str]) -> None:
+        """Show ``lines`` (hide when empty)."""
+        self.setText("\n".join(lines))
+        self.setVisible(bool(lines))

@@ -1,0 +1,450 @@
+"""The annotation canvas: photo, label overlay, superpixel boundaries and the editing tools.
+
+Coordinates and navigation come from :class:`~.image_view.ImageView`. Edits repaint only their
+bounding box: the overlay buffer is recoloured there and the scene is told that only that
+rectangle changed. The edit logic itself lives in :mod:`.tools`, Qt-free.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
+from PySide6.QtWidgets import (
+    QGraphicsEllipseItem,
+    QGraphicsPathItem,
+    QGraphicsRectItem,
+    QWidget,
+)
+from shiboken6 import isValid
+
+from fashion_annotator.annotate.tools import (
+    TOOL_NAMES,
+    Pointer,
+    Tool,
+    ToolContext,
+    ToolResult,
+    make_tool,
+)
+from fashion_annotator.annotate.tools.polygon import PolygonTool
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.ui.annotate.image_view import ZOOM_STEP, ImageItem, ImageView, bbox_rect
+from fashion_annotator.ui.annotate.overlay import LabelOverlay, boundary_image
+
+__all__ = ["Canvas", "bbox_rect"]
+
+MIN_RADIUS, MAX_RADIUS = 0.5, 1000.0
+DEFAULT_OPACITY = 0.5
+
+
+class Canvas(ImageView):
+    """Shows a document's photo and one task's mask, and edits the mask with the tools.
+
+    Signals
+    -------
+    edited(BBox)
+        After each committed edit step, and after :meth:`undo` / :meth:`redo`.
+    strokeProgress(BBox)
+        While painting, the pixels changed by the last mouse move.
+    cursorMoved(int, int)
+        Image pixel under the cursor, ``(-1, -1)`` outside the image.
+    labelPicked(int)
+        The pick tool's label.
+    toolChanged(str)
+        The new tool's name.
+    brushRadiusChanged(float)
+        The new brush radius in image pixels.
+    """
+
+    edited = Signal(object)
+    strokeProgress = Signal(object)
+    labelPicked = Signal(int)
+    toolChanged = Signal(str)
+    brushRadiusChanged = Signal(float)
+    message = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._overlay_item = ImageItem()
+        self._overlay_item.setOpacity(DEFAULT_OPACITY)
+        self._boundary_item = ImageItem()
+        self._boundary_item.setVisible(False)
+        self._polygon_item = QGraphicsPathItem()
+        self._outline = QGraphicsEllipseItem()
+        self._outline_dark = QGraphicsEllipseItem()
+        items = (
+            self._overlay_item,
+            self._boundary_item,
+            self._polygon_item,
+            self._outline_dark,
+            self._outline,
+        )
+        pens = {
+            self._polygon_item: (Qt.GlobalColor.yellow, 1),
+            self._outline_dark: (Qt.GlobalColor.black, 2),
+            self._outline: (Qt.GlobalColor.white, 1),
+        }
+        for z, item in enumerate(items, start=1):
+            if item in pens:
+                color, width = pens[item]
+                pen = QPen(color, width)
+                pen.setCosmetic(True)
+                item.setPen(pen)
+                item.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+            item.setZValue(z)
+            self.scene().addItem(item)
+        self._outline.setVisible(False)
+        self._outline_dark.setVisible(False)
+
+        self._doc: AnnotationDocument | None = None
+        self._task = ""
+        self._taxonomy: Taxonomy | None = None
+        self._overlay: LabelOverlay | None = None
+        self._regions: np.ndarray | None = None
+        self._boundaries_stale = True
+        self._label = 1
+        self._radius = 8.0
+        self._unsubscribe: Callable[[], None] | None = None
+        self._tool: Tool = make_tool("brush")
+
+    # ---- document -------------------------------------------------------------------
+    @property
+    def document(self) -> AnnotationDocument | None:
+        """The document shown, or None."""
+        return self._doc
+
+    @property
+    def task(self) -> str:
+        """The task whose mask is shown and edited."""
+        return self._task
+
+    def set_document(
+        self, doc: AnnotationDocument | None, task: str = "", taxonomy: Taxonomy | None = None
+    ) -> None:
+        """Show ``doc.rgb`` with ``doc.masks[task]`` as the overlay (None clears the canvas).
+
+        The view fits the window when the image size changes, and keeps the zoom otherwise.
+        """
+        self._finish_tool()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._doc = doc
+        self._regions = None
+        self._boundary_item.set_image(None)
+        if doc is None:
+            self.set_photo(None)
+            self._overlay_item.set_image(None)
+            self._overlay = None
+            self._update_polygon_preview()
+            return
+        if taxonomy is None:
+            raise ValueError("set_document needs the task's taxonomy")
+        self._unsubscribe = doc.subscribe(self._document_changed)
+        self.set_task(task, taxonomy)
+        self.set_photo(doc.rgb)
+
+    def _document_changed(self, task: str, bbox: BBox, committed: bool) -> None:
+        """Every change of the shown mask, whoever made it, repaints; a recorded step of the
+        shown task is announced as ``edited``."""
+        if task != self._task:
+            return
+        self.refresh_overlay(bbox)
+        if committed:
+            self.edited.emit(bbox)
+
+    def set_task(self, task: str, taxonomy: Taxonomy) -> None:
+        """Show and edit ``task``'s mask, coloured by ``taxonomy``."""
+        self._finish_tool()
+        self._task, self._taxonomy = task, taxonomy
+        if self._doc is None:
+            return
+        if task not in self._doc.masks:
+            raise KeyError(f"document {self._doc.image_id!r} has no mask for task {task!r}")
+        self._overlay = LabelOverlay(self._doc.masks[task], taxonomy.colors)
+        self._overlay_item.set_image(self._overlay.image, self._overlay)
+
+    def set_regions(self, regions: np.ndarray | None) -> None:
+        """Use ``regions`` ((H, W) int32 superpixel ids) for the superpixel tool and boundaries."""
+        if regions is not None and self._doc is not None:
+            if regions.shape != self._doc.rgb.shape[:2]:
+                raise ValueError(
+                    f"regions shape {regions.shape} != image shape {self._doc.rgb.shape[:2]}"
+                )
+        self._regions = regions
+        self._boundaries_stale = True
+        self._boundary_item.set_image(None)
+        if self._boundary_item.isVisible():
+            self._render_boundaries()
+
+    @property
+    def regions(self) -> np.ndarray | None:
+        """The current superpixel level, or None."""
+        return self._regions
+
+    def _render_boundaries(self) -> None:
+        from fashion_annotator.segmentation.superpixels import region_boundaries
+
+        if self._regions is None or not self._boundaries_stale:
+            return
+        buffer, image = boundary_image(region_boundaries(self._regions))
+        self._boundary_item.set_image(image, buffer)
+        self._boundaries_stale = False
+
+    def flash(self, bbox: BBox, ms: int = 900) -> QGraphicsRectItem:
+        """Outline ``bbox`` (image pixels) in the highlight colour for ``ms`` milliseconds,
+        to show where a command (a refinement) changed the mask."""
+        item = QGraphicsRectItem(bbox_rect(bbox))
+        pen = QPen(self.palette().highlight().color(), 3)
+        pen.setCosmetic(True)
+        item.setPen(pen)
+        item.setZValue(1000)
+        self.scene().addItem(item)
+        timer = QTimer(self)  # dies with the canvas, so it never fires on a deleted item
+        timer.setSingleShot(True)
+        timer.timeout.connect(lambda: self._end_flash(item, timer))
+        timer.start(ms)
+        return item
+
+    def _end_flash(self, item: QGraphicsRectItem, timer: QTimer) -> None:
+        if isValid(item) and item.scene() is not None:
+            item.scene().removeItem(item)
+        timer.deleteLater()
+
+    def refresh_overlay(self, bbox: BBox | None = None) -> None:
+        """Redraw the overlay from the mask inside ``bbox`` (all when None), after a change
+        made outside the canvas (undo, accepted proposal, refinement)."""
+        if self._overlay is None or self._doc is None:
+            return
+        mask = self._doc.masks[self._task]
+        if self._overlay.shape != mask.shape:
+            self._overlay = None
+            self.set_task(self._task, self._taxonomy)  # type: ignore[arg-type]
+            return
+        self._overlay.update(mask, bbox)
+        self._overlay_item.update(QRectF() if bbox is None else bbox_rect(bbox))
+
+    def undo(self) -> BBox | None:
+        """Undo the document's last step on this task, repaint it and emit ``edited``."""
+        return self._history_step("undo")
+
+    def redo(self) -> BBox | None:
+        """Redo the document's next step on this task, repaint it and emit ``edited``."""
+        return self._history_step("redo")
+
+    def _history_step(self, which: str) -> BBox | None:
+        if self._doc is None:
+            return None
+        self._finish_tool()
+        return getattr(self._doc, which)(self._task)  # repainted through the document's event
+
+    def label_at(self, x: int, y: int) -> int | None:
+        """The label of pixel ``(x, y)`` in the shown mask, None outside the image."""
+        if self._doc is None:
+            return None
+        mask = self._doc.masks[self._task]
+        if 0 <= y < mask.shape[0] and 0 <= x < mask.shape[1]:
+            return int(mask[y, x])
+        return None
+
+    # ---- settings -------------------------------------------------------------------
+    @property
+    def tool(self) -> str:
+        """The current tool's name (one of ``tools.TOOL_NAMES``)."""
+        return self._tool.name
+
+    def set_tool(self, name: str) -> None:
+        """Switch tool; an open polygon is dropped, a stroke in progress is committed."""
+        if name not in TOOL_NAMES:
+            raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOL_NAMES)}")
+        if name == self._tool.name:
+            return
+        self._finish_tool()
+        self._tool = make_tool(name)
+        self._update_outline()
+        self._update_polygon_preview()
+        self.toolChanged.emit(name)
+
+    @property
+    def label(self) -> int:
+        """The label the tools paint."""
+        return self._label
+
+    def set_label(self, label: int) -> None:
+        """Paint ``label`` (a class id of the current task's taxonomy) from now on."""
+        if not 0 <= int(label) <= 255:
+            raise ValueError(f"label {label} outside 0..255")
+        self._label = int(label)
+
+    @property
+    def brush_radius(self) -> float:
+        """Brush and eraser radius in image pixels."""
+        return self._radius
+
+    def set_brush_radius(self, radius: float) -> None:
+        """Set the brush radius in image pixels (clamped to 0.5..1000)."""
+        radius = float(min(max(radius, MIN_RADIUS), MAX_RADIUS))
+        if radius != self._radius:
+            self._radius = radius
+            self._update_outline()
+            self.brushRadiusChanged.emit(radius)
+
+    def adjust_brush_radius(self, steps: int) -> None:
+        """Grow (``steps > 0``) or shrink the brush by 25 % per step (the ``]`` / ``[`` keys)."""
+        self.set_brush_radius(self._radius * ZOOM_STEP**steps)
+
+    @property
+    def overlay_opacity(self) -> float:
+        """Opacity of the label overlay, 0..1."""
+        return self._overlay_item.opacity()
+
+    def set_overlay_opacity(self, opacity: float) -> None:
+        """Set the label overlay's opacity (0 transparent .. 1 opaque)."""
+        self._overlay_item.setOpacity(min(max(float(opacity), 0.0), 1.0))
+
+    @property
+    def overlay_visible(self) -> bool:
+        """Whether the label overlay is shown."""
+        return self._overlay_item.isVisible()
+
+    def set_overlay_visible(self, visible: bool) -> None:
+        """Show or hide the label overlay."""
+        self._overlay_item.setVisible(bool(visible))
+
+    @property
+    def boundaries_visible(self) -> bool:
+        """Whether the superpixel boundaries are shown."""
+        return self._boundary_item.isVisible()
+
+    def set_boundaries_visible(self, visible: bool) -> None:
+        """Show or hide the boundaries of the current superpixel regions."""
+        self._boundary_item.setVisible(bool(visible))
+        if visible:
+            self._render_boundaries()
+
+    # ---- events ---------------------------------------------------------------------
+    def event(self, event: QEvent) -> bool:
+        # Keys the canvas needs while editing win over window shortcuts bound to them.
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and self._wants_key(event.key())
+        ):
+            event.accept()
+            return True
+        return super().event(event)
+
+    def _wants_key(self, key: int) -> bool:
+        if key == Qt.Key.Key_Space:
+            return True
+        polygon = isinstance(self._tool, PolygonTool) and self._tool.active
+        editing_keys = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Backspace)
+        return (key == Qt.Key.Key_Escape and self._tool.active) or (polygon and key in editing_keys)
+
+    def _context(self) -> ToolContext | None:
+        if self._doc is None or self._task not in self._doc.masks:
+            return None
+        return ToolContext(self._doc, self._task, self._label, self._radius, self._regions)
+
+    def _pointer(self, event: QMouseEvent) -> Pointer:
+        pos = self.image_pos(event.position())
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        return Pointer(pos.x(), pos.y(), shift)
+
+    def _press(self, event: QMouseEvent) -> None:
+        if (ctx := self._context()) is not None:
+            self._handle(self._tool.press(ctx, self._pointer(event)))
+            self._update_polygon_preview()
+
+    def _move(self, event: QMouseEvent) -> None:
+        if self._tool.active and event.buttons() & Qt.MouseButton.LeftButton:
+            if (ctx := self._context()) is not None:
+                self._handle(self._tool.move(ctx, self._pointer(event)))
+
+    def _release(self, event: QMouseEvent) -> None:
+        if (ctx := self._context()) is not None:
+            self._handle(self._tool.release(ctx, self._pointer(event)))
+
+    def _cursor_changed(self) -> None:
+        self._update_outline()
+        self._update_polygon_preview()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        # The first click of the pair already placed the last polygon vertex; the double
+        # click closes the polygon. For the other tools it is a second press.
+        if event.button() == Qt.MouseButton.LeftButton and isinstance(self._tool, PolygonTool):
+            if (ctx := self._context()) is not None and not self._space:
+                shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                self._handle(self._tool.close(ctx, shift))
+                self._update_polygon_preview()
+            event.accept()
+            return
+        self.mousePressEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        key = event.key()
+        tool = self._tool
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and isinstance(tool, PolygonTool):
+            if (ctx := self._context()) is not None:
+                shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+                self._handle(tool.close(ctx, shift))
+            self._update_polygon_preview()
+        elif key == Qt.Key.Key_Escape and tool.active:
+            self._finish_tool()
+        elif key == Qt.Key.Key_Backspace and isinstance(tool, PolygonTool):
+            tool.undo_vertex()
+            self._update_polygon_preview()
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    # ---- helpers --------------------------------------------------------------------
+    def _handle(self, result: ToolResult) -> None:
+        if result.message is not None:
+            self.message.emit(result.message)
+        if result.picked is not None:
+            self._label = result.picked
+            self.labelPicked.emit(result.picked)
+        if result.bbox is not None:
+            self._overlay.update(self._doc.masks[self._task], result.bbox)  # type: ignore[union-attr]
+            self._overlay_item.update(bbox_rect(result.bbox))
+        if not result.committed and result.bbox is not None:
+            self.strokeProgress.emit(result.bbox)
+
+    def _finish_tool(self) -> None:
+        """Commit a stroke in progress or drop an open polygon."""
+        if self._tool.active:
+            self._handle(self._tool.cancel(self._context()))
+            self._update_polygon_preview()
+
+    def _update_outline(self) -> None:
+        show = self._cursor_scene is not None and self._tool.name in ("brush", "eraser")
+        for item in (self._outline, self._outline_dark):
+            item.setVisible(show)
+            if show:
+                r = self._radius
+                c = self._cursor_scene
+                if c is None:
+                    continue
+                item.setRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
+
+    def _update_polygon_preview(self) -> None:
+        tool = self._tool
+        path = QPainterPath()
+        if isinstance(tool, PolygonTool) and tool.vertices:
+            pts = [QPointF(x + 0.5, y + 0.5) for x, y in tool.vertices]
+            path.moveTo(pts[0])
+            for p in pts[1:]:
+                path.lineTo(p)
+            if self._cursor_scene is not None:
+                path.lineTo(self._cursor_scene)
+            path.lineTo(pts[0])
+            pen = self._polygon_item.pen()
+            pen.setColor(QColor(Qt.GlobalColor.red if tool.subtract else Qt.GlobalColor.yellow))
+            self._polygon_item.setPen(pen)
+        self._polygon_item.setPath(path)

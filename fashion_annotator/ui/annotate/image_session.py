@@ -1,0 +1,354 @@
+"""The open image of a project: load, lease, background proposals, journal, save.
+
+:class:`ImageSession` owns everything about *which* image is open and *whether its edits are
+safe*; the main window only wires it to widgets. It never shows a dialog itself: the questions
+it has to ask (another operator holds the image) go through the injectable ``ask_lease_held``
+callable, so tests can answer them without blocking.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from fashion_annotator.annotate import session
+from fashion_annotator.annotate.session import OpenImage
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.images import ImageLoadError
+from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.segmentation import pipeline
+from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+from fashion_annotator.ui.workers import PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
+
+# Short leases, renewed while the image is open, so a crashed session's lease soon lapses.
+LEASE_TTL_S = 60.0
+
+# ask_lease_held(holder, expires) -> True to open read-only, False to skip the image.
+LeaseQuestion = Callable[[str, float], bool]
+
+
+class ImageSession(QObject):
+    """Opens, edits-journals and saves the images of one project.
+
+    Signals
+    -------
+    imageOpened(object)
+        The new :class:`OpenImage` (None when nothing is open).
+    maskReplaced(str, object)
+        ``task, bbox``: a background result changed a mask outside the canvas.
+    regionsReady(object)
+        The superpixel hierarchy of the open image.
+    proposalReady(str)
+        A proposal for ``task`` arrived.
+    savedChanged(bool)
+        True when nothing is unsaved.
+    message(str)
+        A line for the status bar.
+    error(str)
+        A problem the operator must see (names the file and the problem).
+    restored(list)
+        Image ids whose journalled edits were restored after a wait for a stale lease.
+    modelInfo(str, str, object)
+        ``task, device, model_version`` (None: no model) when a proposal job ends.
+    """
+
+    imageOpened = Signal(object)
+    maskReplaced = Signal(str, object)
+    regionsReady = Signal(object)
+    proposalReady = Signal(str)
+    savedChanged = Signal(bool)
+    message = Signal(str)
+    error = Signal(str)
+    modelInfo = Signal(str, str, object)
+    restored = Signal(list)
+
+    def __init__(
+        self,
+        project: Project,
+        *,
+        autosave_s: float = 30,
+        ask_lease_held: LeaseQuestion | None = None,
+        proposals: ProposalSource | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.journal = RecoveryJournal(project.root / "journal")
+        self.jobs = ImageJobs(self)
+        self.jobs.finished.connect(self._job_finished)
+        self.jobs.failed.connect(self._job_failed)
+        self.proposals = proposals or ProposalSource(project)
+        for task in project.tasks:
+            self.proposals.prepare(task)
+        self.autosave = AutosaveTimer(autosave_s, self)
+        self.autosave.due.connect(self._autosave)
+        self.clock = EffortClock()
+        self.ask_lease_held: LeaseQuestion = ask_lease_held or (lambda _holder, _exp: True)
+        self.current: OpenImage | None = None
+        self._lease_timer = QTimer(self)
+        self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
+        self._deferred: list[JournalEntry] = []
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self._retry_restore)
+        self._lease_timer.timeout.connect(self._renew_lease)
+
+    # -- opening -------------------------------------------------------------------------
+
+    @property
+    def image_id(self) -> int | None:
+        """Id of the open image, or None."""
+        return None if self.current is None else int(self.current.doc.image_id)
+
+    @property
+    def unsaved(self) -> bool:
+        """Whether the open image has edits not in the store."""
+        return self.current is not None and bool(self.current.edited)
+
+    def open_image(self, image_id: int) -> bool:
+        """Save the open image, then open ``image_id``; False when it could not be opened."""
+        if self.current is not None and self.image_id == image_id:
+            return True
+        if not self.close_image():
+            return False
+        lease: LeaseHeld | None = None
+        try:
+            self.project.leases.acquire(image_id, ttl_s=LEASE_TTL_S)
+        except LeaseHeld as held:
+            if not held.crashed and not self.ask_lease_held(held.holder, held.expires):
+                self.message.emit(f"Skipped: {held.holder} is editing this image")
+                return False
+            lease = held
+        try:
+            doc, fresh = session.load_document(self.project, image_id)
+        except (ImageLoadError, ProjectError, ValueError) as exc:
+            if lease is None:
+                self.project.leases.release(image_id)
+            self.error.emit(str(exc))
+            return False
+        doc.subscribe(self._document_changed)
+        self.current = OpenImage(doc, read_only=lease is not None, lease=lease, fresh=fresh)
+        self.clock.reset(doc.seconds)
+        if lease is None:
+            self._lease_timer.start()
+        self.imageOpened.emit(self.current)
+        self.savedChanged.emit(True)
+        self._start_jobs(doc)
+        return True
+
+    def _start_jobs(self, doc: AnnotationDocument) -> None:
+        image_id = int(doc.image_id)
+        self.jobs.next_generation()
+        cached = pipeline.cached_superpixels(self.project, image_id)
+        if cached is not None:
+            self._set_hierarchy(cached)
+        else:
+            self.jobs.submit(SUPERPIXELS, image_id, sp.compute_superpixels, doc.rgb)
+        for task in self.project.tasks:
+            self._submit_proposal(task)
+
+    def rerun_proposal(self, task: str) -> None:
+        """Recompute ``task``'s proposal of the open image (after a new model was promoted)."""
+        self.proposals.reload(task)
+        if self.current is not None:
+            self._submit_proposal(task)
+
+    def _submit_proposal(self, task: str) -> None:
+        assert self.current is not None
+        doc, hierarchy = self.current.doc, self.current.hierarchy
+        regions = None if hierarchy is None else hierarchy.levels[sp.DEFAULT_LEVEL]
+        self.jobs.submit(PROPOSAL, int(doc.image_id), self.proposals.propose, task, doc.rgb,
+                         regions, key=task)  # fmt: skip
+
+    def _set_hierarchy(self, hierarchy: sp.SuperpixelHierarchy) -> None:
+        assert self.current is not None
+        if hierarchy.shape != self.current.doc.shape:
+            self.error.emit(f"superpixels of shape {hierarchy.shape} do not fit the photo")
+            return
+        self.current.hierarchy = hierarchy
+        self.regionsReady.emit(hierarchy)
+
+    def _job_finished(self, job: JobResult) -> None:
+        if self.current is None or job.image_id != self.image_id:
+            return
+        if job.kind == SUPERPIXELS:
+            try:
+                pipeline.store_superpixels(self.project, job.image_id, job.value)
+            except ProjectError as exc:
+                self.message.emit(f"Superpixels not cached: {exc}")
+            self._set_hierarchy(job.value)
+        elif job.kind == PROPOSAL:
+            self._proposal_arrived(job.key, job.value)
+
+    def _job_failed(self, kind: str, image_id: int, key: object, message: str) -> None:
+        what = "superpixels" if kind == SUPERPIXELS else f"{key} proposal"
+        self.error.emit(f"Computing the {what} failed: {message}")
+
+    def _proposal_arrived(self, task: str, result) -> None:
+        assert self.current is not None
+        if result is None:
+            self.modelInfo.emit(task, self.proposals.device_name, None)
+            return
+        proposal, mask = result
+        doc = self.current.doc
+        self.modelInfo.emit(task, self.proposals.device_name, proposal.model_version)
+        self.current.probs[task] = proposal
+        doc.set_proposal(task, mask)
+        version = str(proposal.model_version or "unknown")
+        records = self.project.proposals(int(doc.image_id), task)
+        if not records or records[-1].model_version != version:
+            try:
+                self.project.save_proposal(int(doc.image_id), task, mask, version)
+            except (ProjectError, ValueError) as exc:
+                self.message.emit(f"Proposal not recorded: {exc}")
+        if task in self.current.fresh and task not in self.current.edited:
+            box = doc.start_from(task, mask)
+            if box is not None:
+                self.maskReplaced.emit(task, box)
+        self.proposalReady.emit(task)
+
+    # -- editing -------------------------------------------------------------------------
+
+    def _document_changed(self, task: str, _bbox: BBox, committed: bool) -> None:
+        if committed:
+            self.note_edit(task)
+
+    def note_edit(self, task: str) -> None:
+        """Record an edit step of ``task``: journal the mask and schedule an autosave."""
+        if self.current is None:
+            return
+        doc = self.current.doc
+        doc.seconds = self.clock.tick()
+        self.current.edited.add(task)
+        self.journal.record(int(doc.image_id), task, doc.masks[task],
+                            seconds=doc.seconds, actions=doc.actions)  # fmt: skip
+        self.autosave.edited()
+        self.savedChanged.emit(False)
+
+    def note_activity(self) -> None:
+        """The operator is working (cursor moved): keeps the effort clock running."""
+        if self.current is not None:
+            self.current.doc.seconds = self.clock.tick()
+
+    def save(self, status: str | None = None) -> bool:
+        """Save the edited masks (every task when ``status`` is given) and set ``status``.
+
+        Returns False, after emitting :attr:`error`, when the store refused; the edits stay in
+        the document and the journal.
+        """
+        cur = self.current
+        if cur is None:
+            return True
+        if cur.read_only:
+            if cur.edited:
+                self.error.emit(f"Not saved: {cur.lease_holder} holds this image (read-only)")
+                return False
+            return True
+        doc = cur.doc
+        doc.seconds = self.clock.tick()
+        image_id = int(doc.image_id)
+        try:
+            tasks = session.save_open_image(self.project, cur, self.journal, status)
+        except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
+            self.error.emit(f"Could not save image {image_id}: {exc}")
+            return False
+        self.autosave.saved()
+        self.savedChanged.emit(True)
+        if tasks:
+            name = self.project.image(image_id).name
+            self.message.emit(f"Saved {name} at {time.strftime('%H:%M:%S')}")
+        return True
+
+    def _autosave(self) -> None:
+        if self.unsaved:
+            self.save()
+
+    def close_image(self) -> bool:
+        """Save and close the open image; False (image kept open) when saving failed."""
+        if self.current is None:
+            return True
+        if self.unsaved and not self.save():
+            return False
+        image_id = self.image_id
+        self._lease_timer.stop()
+        if not self.current.read_only and image_id is not None:
+            self.project.leases.release(image_id)
+        self.jobs.next_generation()
+        self.current = None
+        return True
+
+    def _renew_lease(self) -> None:
+        if self.current is not None and not self.current.read_only:
+            try:
+                self.project.leases.acquire(int(self.current.doc.image_id), ttl_s=LEASE_TTL_S)
+            except LeaseHeld as held:
+                self.error.emit(f"Lost the lease on this image to {held.holder}")
+
+    # -- recovery ------------------------------------------------------------------------
+
+    def recoverable(self) -> list[JournalEntry]:
+        """Unsaved edits left by a previous run that ended without saving."""
+        return self.journal.entries()
+
+    def restore(self, entries: list[JournalEntry]) -> list[int]:
+        """Save the journalled masks as new versions (``source="recovered"``).
+
+        Returns the ids of the restored images. An entry whose image is still leased by the
+        crashed session (this host, a process that no longer runs) is retried when that lease
+        lapses, then :attr:`restored` is emitted; any other failure is reported through
+        :attr:`error` and the entry stays in the journal.
+        """
+        restored = []
+        for entry in entries:
+            try:
+                session.restore_entry(self.project, entry)
+            except LeaseHeld as held:
+                if not held.crashed:
+                    self.error.emit(f"Could not restore {entry.path}: {held}")
+                    continue
+                self._deferred.append(entry)
+                wait_s = max(0.0, held.expires - time.time()) + 0.5
+                if not self._retry.isActive():
+                    self._retry.start(round(wait_s * 1000))
+                self.message.emit(
+                    f"Unsaved edits of image {entry.image_id} will be restored in {wait_s:.0f} s, "
+                    "when the crashed session's lease lapses"
+                )
+                continue
+            except (ValueError, ProjectError, KeyError) as exc:
+                self.error.emit(f"Could not restore {entry.path}: {exc}")
+                continue
+            restored.append(int(entry.image_id))
+        return list(dict.fromkeys(restored))
+
+    def _retry_restore(self) -> None:
+        entries, self._deferred = self._deferred, []
+        done = self.restore(entries)
+        if done:
+            self.restored.emit(done)
+
+    @property
+    def deferred(self) -> list[JournalEntry]:
+        """Journal entries waiting for a crashed session's lease to lapse."""
+        return list(self._deferred)
+
+    def set_aside(self, entries: list[JournalEntry]) -> None:
+        """Move declined journal entries to ``journal/declined/`` (never deleted silently)."""
+        folder = self.journal.directory / "declined"
+        folder.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
+            entry.path.replace(folder / entry.path.name)
+
+    def shutdown(self) -> bool:
+        """Save and stop background work; False when unsaved edits could not be saved."""
+        ok = self.close_image()
+        self.jobs.shutdown()
+        return ok

@@ -1,0 +1,331 @@
+"""A photo viewer: wheel zoom at the cursor, pan by middle button or Space-drag, fit to window.
+
+Scene coordinates are image pixels: pixel ``(x, y)`` covers the scene square
+``[x, x + 1) x [y, y + 1)``, so image coordinates (pixel centres at integers, as in
+``core.masks``) are the scene position minus one half. :class:`~.canvas.Canvas` adds the
+overlays and the editing tools through the ``_press`` / ``_move`` / ``_release`` hooks.
+"""
+
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsScene,
+    QGraphicsView,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
+
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.ui.annotate.overlay import photo_image
+
+MIN_SCALE, MAX_SCALE = 0.02, 64.0
+#: Wheel zoom per notch (120 eighths of a degree).
+ZOOM_STEP = 1.25
+
+
+def bbox_rect(bbox: BBox) -> QRectF:
+    """The scene rectangle covered by ``bbox``."""
+    return QRectF(bbox.x0, bbox.y0, bbox.x1 - bbox.x0, bbox.y1 - bbox.y0)
+
+
+PYRAMID_MIN_PIXELS = 8_000_000
+"""Photos above this many pixels are shown through a pyramid (:func:`photo_pyramid`)."""
+PYRAMID_TOP = 1600
+"""The pyramid's smallest level is at most this many pixels on its longer side."""
+
+
+def photo_pyramid(rgb: np.ndarray) -> tuple[QImage, list[QImage]]:
+    """The photo as a QImage and, above :data:`PYRAMID_MIN_PIXELS`, its halvings.
+
+    A large photo's full-resolution QImage views ``rgb`` without a copy (drawn only where it
+    is zoomed in, a small area); each level is an area-averaged halving of the one before,
+    down to :data:`PYRAMID_TOP` pixels, converted to the raster engine's fast format.
+    """
+    h, w = rgb.shape[:2]
+    if h * w <= PYRAMID_MIN_PIXELS:
+        return photo_image(rgb), []
+    rgb = np.ascontiguousarray(rgb)
+    full = QImage(rgb.data, w, h, rgb.strides[0], QImage.Format.Format_RGB888)
+    levels = []
+    level = rgb
+    while max(level.shape[:2]) > PYRAMID_TOP:
+        level = cv2.resize(level, (max(1, level.shape[1] // 2), max(1, level.shape[0] // 2)),
+                           interpolation=cv2.INTER_AREA)  # fmt: skip
+        levels.append(photo_image(level))
+    return full, levels
+
+
+class ImageItem(QGraphicsItem):
+    """Draws a QImage at scene (0, 0), one scene unit per pixel, repainting only what is exposed.
+
+    Parameters
+    ----------
+    smooth : bool
+        Filter when zoomed out (the photo); overlays stay nearest-neighbour so labels keep
+        hard edges.
+    """
+
+    def __init__(self, smooth: bool = False, parent: QGraphicsItem | None = None) -> None:
+        super().__init__(parent)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self._image: QImage | None = None
+        self._keep: object = None
+        self._smooth = smooth
+        self._levels: list[QImage] = []
+
+    def set_image(
+        self, image: QImage | None, keep: object = None, levels: list[QImage] | None = None
+    ) -> None:
+        """Show ``image``; ``keep`` holds the numpy buffer the image views, if any.
+
+        ``levels`` are the same picture at 1/2, 1/4, ... of its size (a pyramid): zoomed out,
+        the item draws from the smallest level that still has a pixel per screen pixel, so
+        a 50-megapixel photo is never filtered whole to fill a window.
+        """
+        self.prepareGeometryChange()
+        self._image, self._keep = image, keep
+        self._levels = list(levels or [])
+        self.update()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt override)
+        if self._image is None:
+            return QRectF()
+        return QRectF(0, 0, self._image.width(), self._image.height())
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        if self._image is None:
+            return
+        # A 2 px margin keeps the smooth filter from clamping at the dirty rectangle's edge
+        # (visible seams); the painter's clip still limits the work to the exposed area.
+        exposed = option.exposedRect.toAlignedRect().adjusted(-2, -2, 2, 2)
+        rect = exposed.intersected(self._image.rect())
+        if rect.isEmpty():
+            return
+        zoom = painter.worldTransform().m11()
+        if self._smooth and zoom < 1.0:
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        step = 0
+        while step < len(self._levels) and zoom * (2 ** (step + 1)) <= 1.0:
+            step += 1
+        if step == 0:
+            painter.drawImage(rect, self._image, rect)
+            return
+        level = self._levels[step - 1]
+        fx = level.width() / self._image.width()
+        fy = level.height() / self._image.height()
+        source = QRectF(rect.x() * fx, rect.y() * fy, rect.width() * fx, rect.height() * fy)
+        painter.drawImage(QRectF(rect), level, source)
+
+
+class ImageView(QGraphicsView):
+    """Shows one photo with zoom and pan; subclasses add items and pointer tools.
+
+    Signals
+    -------
+    cursorMoved(int, int)
+        Image pixel under the cursor, ``(-1, -1)`` outside the image.
+    zoomChanged(float)
+        Screen pixels per image pixel, after every zoom or fit.
+    """
+
+    cursorMoved = Signal(int, int)
+    zoomChanged = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setScene(QGraphicsScene(self))
+        self.setBackgroundBrush(QColor(48, 48, 48))
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setResizeAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.viewport().setMouseTracking(True)
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+        self._photo = ImageItem(smooth=True)
+        self.scene().addItem(self._photo)
+        self._image_shape: tuple[int, int] | None = None
+        self._pan_from: QPointF | None = None
+        self._space = False
+        self._cursor_scene: QPointF | None = None
+        # True until the user zooms or pans: resizing the window then keeps the photo fitted.
+        self._fitted = True
+        #: Number of finished viewport paints (the benchmark waits on it).
+        self.paint_count = 0
+
+    def set_photo(self, rgb: np.ndarray | None) -> None:
+        """Show ``rgb`` ((H, W, 3) uint8) or nothing; fit the window when the size changes."""
+        if rgb is None:
+            self._photo.set_image(None)
+            self._image_shape = None
+            return
+        image, levels = photo_pyramid(rgb)
+        self._photo.set_image(image, rgb, levels)
+        h, w = rgb.shape[:2]
+        # Room around the photo so zooming at a point near its edge can keep that point
+        # under the cursor, and the photo can be panned partly out of view.
+        margin = 2.0 * max(h, w)
+        self.setSceneRect(QRectF(-margin, -margin, w + 2 * margin, h + 2 * margin))
+        if self._image_shape != (h, w):
+            self._image_shape = (h, w)
+            self.fit_to_window()
+
+    # ---- view -----------------------------------------------------------------------
+    @property
+    def zoom(self) -> float:
+        """Screen pixels per image pixel."""
+        return self.transform().m11()
+
+    def fit_to_window(self) -> None:
+        """Zoom and centre so the whole photo is visible."""
+        rect = self._photo.boundingRect()
+        if not rect.isEmpty():
+            self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        self._fitted = True
+        self.zoomChanged.emit(self.zoom)
+
+    def zoom_at(self, factor: float, view_pos: QPointF) -> None:
+        """Zoom by ``factor`` keeping the scene point under ``view_pos`` (viewport pixels) fixed."""
+        factor = min(max(self.zoom * factor, MIN_SCALE), MAX_SCALE) / self.zoom
+        self._fitted = False
+        anchor = self._to_scene(view_pos)
+        self.scale(factor, factor)
+        delta = self.viewportTransform().map(anchor) - QPointF(view_pos)
+        self._scroll_by(delta.x(), delta.y())
+        self.zoomChanged.emit(self.zoom)
+
+    def _scroll_by(self, dx: float, dy: float) -> None:
+        h, v = self.horizontalScrollBar(), self.verticalScrollBar()
+        h.setValue(h.value() + round(dx))
+        v.setValue(v.value() + round(dy))
+
+    def image_pos(self, view_pos: QPointF) -> QPointF:
+        """Image coordinates (pixel centres at integers) of a viewport position."""
+        scene = self._to_scene(view_pos)
+        # Inverting the view transform leaves ~1e-14 noise that would flip pixels lying
+        # exactly on the brush edge; 1/1024 px is far finer than any pointer.
+        return QPointF(round(scene.x() * 1024) / 1024 - 0.5, round(scene.y() * 1024) / 1024 - 0.5)
+
+    def _to_scene(self, view_pos: QPointF) -> QPointF:
+        # mapToScene(QPoint) would round to whole viewport pixels, too coarse at high zoom.
+        return self.viewportTransform().inverted()[0].map(QPointF(view_pos))
+
+    def view_pos(self, x: float, y: float) -> QPointF:
+        """Viewport position of image coordinates ``(x, y)``."""
+        return self.viewportTransform().map(QPointF(x + 0.5, y + 0.5))
+
+    # ---- hooks for subclasses ---------------------------------------------------------
+    def _press(self, event: QMouseEvent) -> None:
+        """A left press that is not a pan."""
+
+    def _move(self, event: QMouseEvent) -> None:
+        """A mouse move while not panning."""
+
+    def _release(self, event: QMouseEvent) -> None:
+        """A left release that ends no pan."""
+
+    def _cursor_changed(self) -> None:
+        """``_cursor_scene`` changed (None when the cursor left the view)."""
+
+    # ---- events ---------------------------------------------------------------------
+    def paintEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        super().paintEvent(event)
+        self.paint_count += 1
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        if self._fitted:
+            self.fit_to_window()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
+        notches = event.angleDelta().y() / 120.0
+        if notches:
+            self.zoom_at(ZOOM_STEP**notches, event.position())
+            self._move_cursor(event.position())
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        button = event.button()
+        if button == Qt.MouseButton.MiddleButton or (
+            button == Qt.MouseButton.LeftButton and self._space
+        ):
+            self._pan_from = event.position()
+            self.viewport().setCursor(Qt.CursorShape.ClosedHandCursor)
+        elif button == Qt.MouseButton.LeftButton:
+            self._press(event)
+        event.accept()
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        if self._pan_from is not None:
+            delta = event.position() - self._pan_from
+            self._pan_from = event.position()
+            self._fitted = False
+            self._scroll_by(-delta.x(), -delta.y())
+        else:
+            self._move(event)
+        self._move_cursor(event.position())
+        event.accept()
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+        pan_buttons = (Qt.MouseButton.MiddleButton, Qt.MouseButton.LeftButton)
+        if self._pan_from is not None and event.button() in pan_buttons:
+            self._pan_from = None
+            self.viewport().setCursor(
+                Qt.CursorShape.OpenHandCursor if self._space else Qt.CursorShape.CrossCursor
+            )
+        elif event.button() == Qt.MouseButton.LeftButton:
+            self._release(event)
+        event.accept()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space:
+            if not event.isAutoRepeat():
+                self._space = True
+                self.viewport().setCursor(Qt.CursorShape.OpenHandCursor)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def keyReleaseEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() == Qt.Key.Key_Space and not event.isAutoRepeat():
+            self._space = False
+            if self._pan_from is None:
+                self.viewport().setCursor(Qt.CursorShape.CrossCursor)
+            event.accept()
+            return
+        super().keyReleaseEvent(event)
+
+    def focusOutEvent(self, event) -> None:  # noqa: N802
+        self._space = False
+        super().focusOutEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
+        self._cursor_scene = None
+        self._cursor_changed()
+        self.cursorMoved.emit(-1, -1)
+        super().leaveEvent(event)
+
+    def _move_cursor(self, view_pos: QPointF) -> None:
+        scene = self._to_scene(view_pos)
+        self._cursor_scene = scene
+        self._cursor_changed()
+        if self._image_shape is not None:
+            h, w = self._image_shape
+            x, y = math.floor(scene.x()), math.floor(scene.y())
+            if 0 <= x < w and 0 <= y < h:
+                self.cursorMoved.emit(x, y)
+                return
+        self.cursorMoved.emit(-1, -1)

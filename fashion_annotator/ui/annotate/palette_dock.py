@@ -1,0 +1,107 @@
+"""Label palette dock: the task's classes with colour, name and shortcut."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDockWidget,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.ui.icons import swatch
+
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class PaletteDock(QDockWidget):
+    """Lists the classes of the current task; the current label is the selected row.
+
+    Signals
+    -------
+    labelChosen(int)
+        The operator clicked a class.
+    taskChosen(str)
+        The operator switched task with the task buttons.
+    """
+
+    labelChosen = Signal(int)
+    taskChosen = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Labels", parent)
+        self.setObjectName("paletteDock")
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        self._task_row = QHBoxLayout()
+        self._task_group = QButtonGroup(self)
+        self._task_group.buttonClicked.connect(lambda b: self.taskChosen.emit(b.property("task")))
+        layout.addLayout(self._task_row)
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(18, 18))
+        self.list.setSpacing(1)
+        self.list.setAlternatingRowColors(False)
+        self.list.itemClicked.connect(lambda item: self.labelChosen.emit(item.data(ID_ROLE)))
+        layout.addWidget(self.list)
+        self.setWidget(body)
+        self._taxonomy: Taxonomy | None = None
+
+    def set_tasks(self, tasks: list[tuple[str, str]], current: str) -> None:
+        """Show one button per ``(task, display name)``; ``current`` is checked."""
+        for button in self._task_group.buttons():
+            self._task_group.removeButton(button)
+            button.deleteLater()
+        for task, title in tasks:
+            button = QRadioButton(title)
+            button.setProperty("task", task)
+            button.setChecked(task == current)
+            button.setToolTip(f"Edit the {title.lower()} mask (Tab switches task)")
+            self._task_group.addButton(button)
+            self._task_row.addWidget(button)
+
+    def set_current_task(self, task: str) -> None:
+        """Check the button of ``task``."""
+        for button in self._task_group.buttons():
+            button.setChecked(button.property("task") == task)
+
+    def set_taxonomy(self, taxonomy: Taxonomy, current: int = 1) -> None:
+        """Show the classes of ``taxonomy`` and select ``current``."""
+        self._taxonomy = taxonomy
+        self.list.clear()
+        mono = QFont("monospace")
+        mono.setStyleHint(QFont.StyleHint.Monospace)
+        for cls in taxonomy.classes:
+            key = f"  [{cls.shortcut}]" if cls.shortcut else ""
+            item = QListWidgetItem(swatch(cls.color), f"{cls.name}{key}")
+            item.setData(ID_ROLE, cls.id)
+            item.setToolTip(
+                f"{cls.name} (class {cls.id})" + (f", shortcut {cls.shortcut}" if key else "")
+            )
+            self.list.addItem(item)
+        self.set_current(current)
+
+    def set_current(self, label: int) -> None:
+        """Highlight class ``label`` (no signal)."""
+        for row in range(self.list.count()):
+            item = self.list.item(row)
+            selected = item.data(ID_ROLE) == label
+            item.setSelected(selected)
+            font = item.font()
+            font.setBold(selected)
+            item.setFont(font)
+            if selected:
+                self.list.setCurrentItem(item)
+
+    @property
+    def current(self) -> int | None:
+        """The highlighted class id."""
+        item = self.list.currentItem()
+        return None if item is None else int(item.data(ID_ROLE))

@@ -1,0 +1,95 @@
+"""Model proposals for the window: one lazily loaded predictor per task.
+
+:meth:`ProposalSource.propose` runs in the proposal worker thread (one thread, so the torch
+predictors are never used concurrently): it loads the task's predictor on first use, refines
+the proposal with the task's default refinements, and returns None when the task has no model,
+so the tool keeps working with superpixels and brushes only.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.segmentation import pipeline
+from fashion_annotator.segmentation import proposals as prop
+
+
+class ProposalSource:
+    """Predictors of a project's tasks: its active models, else the shipped defaults.
+
+    Parameters
+    ----------
+    project : Project
+        The open project (only :meth:`Project.models.active` is read, from the loading thread,
+        through :func:`~fashion_annotator.segmentation.proposals.load_predictor`).
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"``...
+    use_shipped : bool
+        Fall back to the shipped default model of a task when the project has no active model
+        (False: such a task has no model, which tests use to get a known starting mask).
+    """
+
+    def __init__(
+        self, project: ProjectStore, device: str = "auto", use_shipped: bool = True
+    ) -> None:
+        self.project = project
+        self.device = device
+        self.use_shipped = use_shipped
+        self._lock = threading.Lock()
+        self._predictors: dict[str, prop.Predictor | None] = {}
+        self._active_paths: dict[str, Any] = {}
+        self.errors: dict[str, str] = {}
+        self.device_name = "CPU"
+
+    def prepare(self, task: str) -> None:
+        """Read the task's active model from the project (GUI thread: SQLite is thread-bound)."""
+        record = self.project.models.active(task)
+        self._active_paths[task] = None if record is None else record.path
+
+    def reload(self, task: str | None = None) -> None:
+        """Forget loaded predictors (all, or one task's) so the next call loads the active model."""
+        with self._lock:
+            for name in [task] if task else list(self._predictors):
+                self._predictors.pop(name, None)
+                self.errors.pop(name, None)
+        for name in [task] if task else list(self._active_paths):
+            self.prepare(name)
+
+    def predictor(self, task: str) -> prop.Predictor | None:
+        """The task's predictor, loading it on first use; None when there is no usable model."""
+        with self._lock:
+            if task not in self._predictors:
+                path = self._active_paths.get(task)
+                try:
+                    if path is None and not self.use_shipped:
+                        raise prop.ModelLoadError(Path(task), "no active model in this project")
+                    loaded = prop.load_predictor(path or task, None, self.device)
+                    if loaded.task != task:
+                        raise prop.ModelLoadError(loaded.path, f"model is for {loaded.task!r}")
+                    self.device_name = loaded.device_name
+                except prop.ModelLoadError as exc:
+                    self.errors[task] = str(exc)
+                    loaded = None
+                self._predictors[task] = loaded
+            return self._predictors[task]
+
+    def propose(
+        self, task: str, rgb: np.ndarray, regions: np.ndarray | None
+    ) -> tuple[prop.Proposal, np.ndarray] | None:
+        """The task's proposal through :func:`~fashion_annotator.segmentation.pipeline.propose`
+        (worker thread): ``(proposal, refined mask)``, or None without a model.
+
+        ``regions`` are the default superpixel level, or None while they are being computed
+        (then the refinements that need them are left out).
+        """
+        predictor = self.predictor(task)
+        if predictor is None:
+            return None
+        with self._lock:
+            proposal = pipeline.propose(rgb, predictor, regions=regions, compute_regions=False)
+        return proposal, proposal.mask

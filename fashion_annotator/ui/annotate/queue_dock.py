@@ -1,0 +1,249 @@
+"""Image queue dock: thumbnails, status, filter by status, counts and search by name.
+
+Thumbnails are decoded lazily: the model asks for one only when a row is painted, a pool
+thread decodes it (JPEG draft mode, so a full decode is rarely needed) and the row repaints
+when it arrives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageOps
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QRunnable,
+    QSize,
+    Qt,
+    QThreadPool,
+    Signal,
+)
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDockWidget,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.core.images import load_image
+from fashion_annotator.ui.icons import STATUS_STYLE, status_icon, status_name
+
+THUMB = QSize(72, 96)
+WIDE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
+ID_ROLE = Qt.ItemDataRole.UserRole
+STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class _ThumbRelay(QObject):
+    ready = Signal(int, QImage)
+
+
+class _ThumbJob(QRunnable):
+    def __init__(self, relay: _ThumbRelay, image_id: int, path: Path) -> None:
+        super().__init__()
+        self._relay, self._id, self._path = relay, image_id, path
+
+    def run(self) -> None:
+        try:
+            with Image.open(self._path) as img:
+                if img.mode in WIDE_MODES:
+                    # 16-bit and float greys would clip to white: scale as the canvas does.
+                    img = Image.fromarray(load_image(self._path).rgb)
+                img.draft("RGB", (THUMB.width() * 2, THUMB.height() * 2))
+                img = ImageOps.exif_transpose(img).convert("RGB")
+                img.thumbnail((THUMB.width(), THUMB.height()), Image.Resampling.BILINEAR)
+                data = img.tobytes()
+                qimg = QImage(
+                    data, img.width, img.height, 3 * img.width, QImage.Format.Format_RGB888
+                )
+                self._relay.ready.emit(self._id, qimg.copy())
+        except (OSError, ValueError, Image.DecompressionBombError):
+            # An unreadable photo keeps its placeholder; opening it reports the error.
+            self._relay.ready.emit(self._id, QImage())
+
+
+class QueueModel(QAbstractListModel):
+    """Rows are the project's :class:`ImageRecord` objects."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._records: list = []
+        self.name_of: Callable[[Any], str] = lambda rec: rec.name
+        self._thumbs: dict[int, QPixmap] = {}
+        self._requested: set[int] = set()
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._relay = _ThumbRelay(self)
+        self._relay.ready.connect(self._thumb_ready)
+
+    def set_records(self, records: list) -> None:
+        """Replace the rows."""
+        self.beginResetModel()
+        self._records = list(records)
+        self.endResetModel()
+
+    def records(self) -> list:
+        """The shown records, in order."""
+        return list(self._records)
+
+    def row_of(self, image_id: int) -> int:
+        """Row of ``image_id``, or -1."""
+        for row, rec in enumerate(self._records):
+            if rec.id == image_id:
+                return row
+        return -1
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._records)
+
+    def data(
+        self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole
+    ):
+        if not index.isValid():
+            return None
+        rec = self._records[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{self.name_of(rec)}\n{status_name(rec.status)}"
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._decoration(rec)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{rec.path}\n{rec.width}×{rec.height} — {status_name(rec.status)}"
+        if role == Qt.ItemDataRole.ForegroundRole and rec.status == "rejected":
+            return QColor(STATUS_STYLE["rejected"][1])
+        if role == ID_ROLE:
+            return rec.id
+        if role == STATUS_ROLE:
+            return rec.status
+        return None
+
+    def _decoration(self, rec) -> QIcon:
+        thumb = self._thumbs.get(rec.id)
+        if thumb is None:
+            if rec.id not in self._requested:
+                self._requested.add(rec.id)
+                self._pool.start(_ThumbJob(self._relay, rec.id, Path(rec.path)))
+            thumb = QPixmap(THUMB)
+            thumb.fill(QColor("#e0e0e0"))
+        canvas = QPixmap(THUMB)
+        canvas.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(canvas)
+        painter.drawPixmap(
+            (THUMB.width() - thumb.width()) // 2, (THUMB.height() - thumb.height()) // 2, thumb
+        )
+        painter.drawPixmap(
+            THUMB.width() - 18, THUMB.height() - 18, status_icon(rec.status).pixmap(16, 16)
+        )
+        painter.end()
+        return QIcon(canvas)
+
+    def _thumb_ready(self, image_id: int, image: QImage) -> None:
+        pixmap = QPixmap.fromImage(image) if not image.isNull() else QPixmap(THUMB)
+        if image.isNull():
+            pixmap.fill(QColor("#ffcdd2"))
+        self._thumbs[image_id] = pixmap
+        row = self.row_of(image_id)
+        if row >= 0:
+            index = self.index(row)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def wait_thumbnails(self, msecs: int = -1) -> bool:
+        """Block until queued thumbnails are decoded (tests, shutdown)."""
+        return self._pool.waitForDone(msecs)
+
+
+class QueueDock(QDockWidget):
+    """The image queue: filter, search, counts and the list of images.
+
+    Signals
+    -------
+    imageActivated(int)
+        The operator chose an image (click or Enter).
+    filterChanged()
+        The status filter or the search text changed; the window reloads the rows.
+    """
+
+    imageActivated = Signal(int)
+    filterChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Images", parent)
+        self.setObjectName("queueDock")
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        row = QHBoxLayout()
+        self.status_filter = QComboBox()
+        self.status_filter.addItem("All images", None)
+        for status in STATUS_STYLE:
+            self.status_filter.addItem(status_icon(status), status_name(status), status)
+        self.status_filter.setToolTip("Show only images with this status")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search by name")
+        self.search.setClearButtonEnabled(True)
+        row.addWidget(self.status_filter)
+        row.addWidget(self.search, 1)
+        layout.addLayout(row)
+        self.counts = QLabel()
+        self.counts.setWordWrap(True)
+        self.counts.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.counts)
+        self.model = QueueModel(self)
+        self.view = QListView()
+        self.view.setModel(self.model)
+        self.view.setIconSize(THUMB)
+        self.view.setUniformItemSizes(True)
+        self.view.setSpacing(2)
+        self.view.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self.view.activated.connect(self._activated)
+        self.view.clicked.connect(self._activated)
+        layout.addWidget(self.view, 1)
+        self.setWidget(body)
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.filterChanged.emit())
+        self.search.textChanged.connect(lambda _t: self.filterChanged.emit())
+
+    @property
+    def status(self) -> str | None:
+        """The status filter (None: all)."""
+        return self.status_filter.currentData()
+
+    @property
+    def search_text(self) -> str | None:
+        """The search text (None: empty)."""
+        return self.search.text().strip() or None
+
+    def set_records(self, records: list, current: int | None = None) -> None:
+        """Show ``records`` and select ``current``."""
+        self.model.set_records(records)
+        if current is not None:
+            self.select(current)
+
+    def set_counts(self, counts: dict[str, int]) -> None:
+        """Show how many images have each status."""
+        parts = []
+        for status, (name, color) in STATUS_STYLE.items():
+            parts.append(
+                f"<span style='color:{color}'>●</span>&nbsp;{name}&nbsp;<b>{counts.get(status, 0)}</b>"
+            )
+        self.counts.setText(" &nbsp; ".join(parts))
+
+    def select(self, image_id: int) -> None:
+        """Select and scroll to ``image_id`` without emitting :attr:`imageActivated`."""
+        row = self.model.row_of(image_id)
+        if row >= 0:
+            index = self.model.index(row)
+            self.view.setCurrentIndex(index)
+            self.view.scrollTo(index)
+
+    def _activated(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.imageActivated.emit(int(index.data(ID_ROLE)))

@@ -1,0 +1,118 @@
+"""Refine menu: one-shot operator refinements of the shown mask (segmentation/refine.py).
+
+Each command computes a refined copy of the mask and applies it as one undo step, so a
+refinement the operator dislikes is one Ctrl+Z away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QMenu
+
+from fashion_annotator.annotate.session import OpenImage, replace_mask
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.core.metrics import dice
+from fashion_annotator.segmentation import refine
+from fashion_annotator.ui.icons import icon
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.main_window import MainWindow
+
+Refinement = Callable[[OpenImage, str, np.ndarray], "np.ndarray | str"]
+
+
+def _regions(cur: OpenImage) -> np.ndarray | None:
+    return None if cur.hierarchy is None else cur.hierarchy.levels[0]
+
+
+def _probs(cur: OpenImage, task: str) -> np.ndarray | None:
+    proposal = cur.probs.get(task)
+    return None if proposal is None else proposal.probs
+
+
+def snap(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+    """Snap label edges to the finest superpixel boundaries."""
+    regions = _regions(cur)
+    if regions is None:
+        return "Superpixels are still being computed"
+    return refine.snap_to_regions(mask, regions, probs=_probs(cur, task))
+
+
+def consensus(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+    """Give every region the class the model's probabilities agree on."""
+    regions, probs = _regions(cur), _probs(cur, task)
+    if regions is None or probs is None:
+        return "Needs both the model proposal and the superpixels"
+    return refine.consensus_relabel(probs, regions)
+
+
+def grabcut(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+    """Re-decide a thin band along the edge of a binary mask with GrabCut."""
+    if mask.max() > 1:
+        return "GrabCut works on binary (cutout) masks only"
+    return refine.grabcut_band(cur.doc.rgb, mask)
+
+
+def clean(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+    """Remove small islands and fill holes."""
+    return refine.clean_mask(mask)
+
+
+COMMANDS: tuple[tuple[str, str, str, Refinement], ...] = (
+    ("refine_snap", "&Snap edges to regions", "Ctrl+Shift+S", snap),
+    ("refine_consensus", "Relabel regions by model &consensus", "Ctrl+Shift+C", consensus),
+    ("refine_grabcut", "&GrabCut edge band (cutout)", "Ctrl+Shift+G", grabcut),
+    ("refine_clean", "Clean &islands and holes", "Ctrl+Shift+I", clean),
+)
+
+
+def change_dice(before: np.ndarray, after: np.ndarray) -> float:
+    """Mean Dice, over the non-background labels in either mask, of ``after`` vs ``before``."""
+    labels = np.union1d(np.unique(before), np.unique(after))
+    scores = [dice(after == k, before == k) for k in labels if k != 0]
+    return float(np.mean(scores)) if scores else 1.0
+
+
+def run(window: MainWindow, refinement: Refinement, title: str = "Refine") -> bool:
+    """Apply ``refinement`` to the window's shown mask; False (with a message) when it cannot.
+
+    The change is one undo step; the status bar says how many pixels changed and the Dice
+    of the new mask against the one before, and the changed area flashes on the canvas.
+    """
+    cur = window.session.current
+    if cur is None or cur.read_only:
+        return False
+    before = cur.doc.masks[window.task].copy()
+    result = refinement(cur, window.task, before.copy())
+    if isinstance(result, str):
+        window.status.showMessage(result, 4000)
+        return False
+    after = np.asarray(result, dtype=np.uint8)
+    changed = before != after
+    if not changed.any():
+        window.status.showMessage(f"{title}: no change", 5000)
+        return True
+    window.apply_mask_edit(replace_mask, after)
+    window.status.showMessage(
+        f"{title}: {int(changed.sum()):,} px changed, Dice vs before "
+        f"{change_dice(before, after):.3f} (Ctrl+Z undoes)",
+        10000,
+    )
+    window.canvas.flash(BBox.of(changed))
+    return True
+
+
+def populate(menu: QMenu, window: MainWindow) -> list[QAction]:
+    """Add the refinement commands to ``menu`` (and the window's action table)."""
+    actions = []
+    for name, text, key, fn in COMMANDS:
+        title = text.replace("&", "")
+        action = window._action(name, text, key, lambda f=fn, t=title: run(window, f, t), None)
+        action.setIcon(icon("refine"))
+        menu.addAction(action)
+        actions.append(action)
+    return actions

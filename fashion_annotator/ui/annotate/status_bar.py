@@ -1,0 +1,102 @@
+"""The main window's status bar: cursor, label under the cursor, tool, device, model, saved."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+
+TOOL_NAMES = {
+    "brush": "Brush",
+    "eraser": "Eraser",
+    "polygon": "Polygon",
+    "superpixel": "Superpixel",
+    "fill": "Fill",
+    "pick": "Pick label",
+}
+
+
+def _field(min_width: int, tip: str) -> QLabel:
+    label = QLabel()
+    label.setMinimumWidth(min_width)
+    label.setToolTip(tip)
+    label.setContentsMargins(6, 0, 6, 0)
+    return label
+
+
+class StatusBar(QStatusBar):
+    """Permanent fields on the right, transient messages on the left."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(90)
+        self.busy.setMaximumHeight(14)
+        self.busy.setTextVisible(False)
+        self.busy.setToolTip("Computing the proposal and superpixels in the background")
+        self.busy.hide()
+        self.busy_text = QLabel()
+        self.busy_text.hide()
+        self.position = _field(110, "Cursor position in image pixels (x, y)")
+        self.label = _field(120, "Label under the cursor")
+        self.tool = _field(90, "Current tool (and brush size)")
+        self.zoom = _field(60, "Zoom: screen pixels per photo pixel (Ctrl+0 fits)")
+        self.device = _field(90, "Device that computes the model proposals")
+        self.model = _field(110, "Version of the proposal model")
+        self.saved = _field(70, "Whether the open image has unsaved edits")
+        for widget in (
+            self.busy_text,
+            self.busy,
+            self.position,
+            self.label,
+            self.tool,
+            self.zoom,
+            self.device,
+            self.model,
+            self.saved,
+        ):
+            self.addPermanentWidget(widget)
+        self.set_cursor(-1, -1, None)
+        self.set_tool("brush")
+        self.set_device("CPU")
+        self.set_model(None)
+        self.set_saved(True)
+
+    def set_cursor(self, x: int, y: int, label: str | None) -> None:
+        """Show the cursor's image position and the label there (``x < 0``: outside)."""
+        self.position.setText("—" if x < 0 else f"x {x}  y {y}")
+        self.label.setText("" if label is None else label)
+
+    def set_tool(self, tool: str, radius: float | None = None) -> None:
+        """Show the current tool, with the brush diameter for the brush and the eraser."""
+        text = TOOL_NAMES.get(tool, tool)
+        if radius is not None and tool in ("brush", "eraser"):
+            text += f" {2 * radius:.0f} px"
+        self.tool.setText(text)
+
+    def set_zoom(self, zoom: float) -> None:
+        """Show the zoom as a percentage of the photo's pixels."""
+        self.zoom.setText(f"{zoom * 100:.0f} %")
+
+    def set_device(self, device: str) -> None:
+        """Show the compute device, e.g. ``"CPU"`` or the GPU's name."""
+        self.device.setText(device)
+
+    def set_model(self, version: str | None) -> None:
+        """Show the proposal model's version (None: no model)."""
+        self.model.setText("no model" if version is None else f"model {version}")
+
+    def set_saved(self, saved: bool) -> None:
+        """Show whether the open image is saved."""
+        self.saved.setText("Saved" if saved else "● Unsaved")
+        self.saved.setStyleSheet("" if saved else "color: #c62828; font-weight: 600;")
+
+    def set_busy(self, busy: bool, text: str = "Computing…") -> None:
+        """Show or hide the busy indicator."""
+        self.busy.setVisible(busy)
+        self.busy_text.setVisible(busy)
+        self.busy_text.setText(text)
+
+    @property
+    def is_busy(self) -> bool:
+        """Whether the busy indicator is shown."""
+        return not self.busy.isHidden()

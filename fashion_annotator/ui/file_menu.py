@@ -1,0 +1,362 @@
+"""The File menu: open / recent / new projects, add photos, import masks, export.
+
+Imports and exports run in a :class:`FileJob` thread with its own connection to the project
+(SQLite connections stay in the thread that made them); the window shows their progress in
+the status bar and a summary, refused files included, when they end. The dialogs only
+collect paths and options; :class:`FileActions` does the work, so tests drive it directly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
+from fashion_annotator.dataset.formats import (
+    EXPORT_FORMATS,
+    IMPORT_FORMATS,
+    SHAPE_KINDS,
+    ImportSummary,
+    export_project,
+    import_source,
+)
+from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES
+from fashion_annotator.dataset.store import Project
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.main_window import MainWindow
+
+Work = Callable[[Project, Callable[[int, int], None]], list[str]]
+"""``work(project, progress) -> summary lines`` run in the job's thread."""
+
+
+class FileJob(QThread):
+    """Runs ``work`` on a fresh connection to the project at ``root``.
+
+    Signals
+    -------
+    progressed(int, int)
+        ``(done, total)`` after each file.
+    summarized(str, list)
+        ``(title, summary lines)`` when the work ended (an error is one line).
+    """
+
+    progressed = Signal(int, int)
+    summarized = Signal(str, list)
+
+    def __init__(self, root: Path, user: str, title: str, work: Work, parent: QObject) -> None:
+        super().__init__(parent)
+        self.root, self.user, self.title, self.work = root, user, title, work
+
+    def run(self) -> None:
+        try:
+            with Project.open(self.root, user=self.user) as project:
+                lines = self.work(project, lambda done, total: self.progressed.emit(done, total))
+        except (*FILE_ERRORS, RuntimeError) as exc:
+            lines = [f"Stopped: {exc}"]
+        self.summarized.emit(self.title, lines)
+
+
+def add_photo_files(project: Project, files: list[Path], progress, copy: bool = True) -> list[str]:
+    """Add ``files`` to ``project`` (copied, or left in place); the summary lines."""
+    summary = ImportSummary()
+    known = {r.id for r in project.images()}
+    for done, path in enumerate(files, 1):
+        try:
+            record = project.add_image(path, copy=copy)
+            if record.id in known:
+                summary.existing += 1
+            else:
+                known.add(record.id)
+                summary.added += 1
+        except FILE_ERRORS as exc:
+            summary.fail(path, exc)
+        progress(done, len(files))
+    return summary.lines()
+
+
+class FileActions(QObject):
+    """What the File menu does for one window; every job reports through the window."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.job: FileJob | None = None
+        self.summaries: list[tuple[str, list[str]]] = []
+        self.inform: Callable[[str, list[str]], None] = self._show_summary
+
+    # -- background work ------------------------------------------------------------------
+
+    def start(self, title: str, work: Work) -> FileJob | None:
+        """Run ``work`` in the background unless a job is running (then say so)."""
+        if self.job is not None and self.job.isRunning():
+            self.window.status.showMessage(f"Still busy: {self.job.title}", 4000)
+            return None
+        self.window.session.save()
+        project = self.window.project
+        self.job = FileJob(project.root, project.user, title, work, self)
+        self.job.progressed.connect(self._progress)
+        self.job.summarized.connect(self._finished)
+        self.window.status.set_busy(True, f"{title}…")
+        self.job.start()
+        return self.job
+
+    def _progress(self, done: int, total: int) -> None:
+        title = self.job.title if self.job is not None else ""
+        self.window.status.set_busy(True, f"{title}: {done} / {total}")
+
+    def _finished(self, title: str, lines: list) -> None:
+        self.window.status.set_busy(False)
+        self.window.reload_queue()
+        self.summaries.append((title, list(lines)))
+        self.window.status.showMessage(f"{title}: {lines[0] if lines else 'done'}", 10000)
+        self.inform(title, list(lines))
+
+    def _show_summary(self, title: str, lines: list[str]) -> None:
+        box = QMessageBox(self.window)
+        box.setWindowTitle(title)
+        box.setText(lines[0] if lines else "Done")
+        if len(lines) > 1:
+            box.setDetailedText("\n".join(lines[1:]))
+            box.setIcon(QMessageBox.Icon.Warning)
+        box.setModal(False)
+        box.show()
+
+    def add_photos(self, files: list[Path], copy: bool = True) -> FileJob | None:
+        """Add ``files`` to the project in the background (copied unless ``copy`` is False)."""
+        files = [Path(f) for f in files]
+        return self.start(
+            "Add photos", lambda p, progress: add_photo_files(p, files, progress, copy)
+        )
+
+    def import_masks(self, src: Path, fmt: str, taxonomy: str | None = None) -> FileJob | None:
+        """Import ``src`` in format ``fmt`` in the background.
+
+        The open image is saved and closed first (its lease would refuse an imported mask)
+        and opened again, with what was imported, when the import ends.
+        """
+
+        def work(project: Project, progress) -> list[str]:
+            return import_source(project, src, fmt, taxonomy, progress).lines()
+
+        reopen = self.window.session.image_id
+        if not self.window.session.close_image():
+            self.window.status.showMessage("Import not started: the open image is not saved")
+            return None
+        job = self.start(f"Import {fmt}", work)
+        if job is not None and reopen is not None:
+            job.finished.connect(lambda: self.window.open_image(reopen))
+        return job
+
+    def export(self, out: Path, fmt: str, task: str, **options: object) -> FileJob | None:
+        """Export the ``task`` masks in format ``fmt`` under ``out`` in the background."""
+
+        def work(project: Project, progress) -> list[str]:
+            return export_project(project, out, fmt, task, progress, **options).lines()
+
+        return self.start(f"Export {fmt}", work)
+
+    def wait(self, ms: int = 60000) -> bool:
+        """Block until the running job ends (tests, closing the window)."""
+        return self.job is None or self.job.wait(ms)
+
+    # -- menu commands with dialogs -------------------------------------------------------
+
+    def choose_photos(self) -> None:
+        patterns = " ".join(f"*{s}" for s in sorted(PHOTO_SUFFIXES))
+        files, _ = QFileDialog.getOpenFileNames(
+            self.window, "Add photos", "", f"Photos ({patterns})"
+        )
+        if files:
+            self.add_photos([Path(f) for f in files])
+
+    def choose_import(self) -> None:
+        dialog = ImportDialog(self.window.project.tasks, self.window)
+        if dialog.exec():
+            self.import_masks(Path(dialog.source.text()), dialog.fmt.currentText(),
+                              dialog.taxonomy.currentData())  # fmt: skip
+
+    def choose_export(self) -> None:
+        dialog = ExportDialog(self.window.project.tasks, self.window.task, self.window)
+        if dialog.exec():
+            self.export(Path(dialog.out.text()), dialog.fmt.currentText(),
+                        dialog.task.currentText(), **dialog.options())  # fmt: skip
+
+    def choose_project(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Open project")
+        if folder:
+            self.window.projectRequested.emit(Path(folder))
+
+    def choose_new_project(self) -> None:
+        dialog = NewProjectDialog(self.window)
+        if dialog.exec():
+            self.window.newProjectRequested.emit(
+                Path(dialog.photos.text()), Path(dialog.project.text()), dialog.copy.isChecked()
+            )
+
+
+def _path_row(edit: QLineEdit, browse: Callable[[], str]) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addWidget(edit, 1)
+    button = QPushButton("Browse…")
+    button.clicked.connect(lambda: (lambda p: p and edit.setText(p))(browse()))
+    row.addWidget(button)
+    return row
+
+
+class _PathDialog(QDialog):
+    def __init__(self, title: str, parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.form = QFormLayout()
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.note = QLabel()
+        self.note.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.addLayout(self.form)
+        layout.addWidget(self.note)
+        layout.addWidget(self.buttons)
+
+    def _folder(self, title: str) -> str:
+        return QFileDialog.getExistingDirectory(self, title)
+
+
+class NewProjectDialog(_PathDialog):
+    """Photos folder, and where the project goes (shown and editable before anything is made)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("New project from a folder of photos", parent)
+        self.photos = QLineEdit()
+        self.project = QLineEdit()
+        self.copy = QCheckBox("Copy the photos into the project")
+        self.photos.textChanged.connect(self._suggest)
+        self.form.addRow("Photos", _path_row(self.photos, lambda: self._folder("Photos")))
+        self.form.addRow("Project folder", _path_row(self.project, lambda: self._folder("Project")))
+        self.form.addRow("", self.copy)
+        self.note.setText(
+            "The project folder holds the index, masks and models. By default it is made "
+            "beside the photos, not inside them."
+        )
+
+    def _suggest(self, text: str) -> None:
+        if text and not self.project.isModified():
+            folder = Path(text)
+            self.project.setText(str(folder.parent / f"{folder.name}-annotations"))
+
+
+class ImportDialog(_PathDialog):
+    """Source, format and (optionally) the task of an import."""
+
+    def __init__(self, tasks: list[str], parent: QWidget | None = None) -> None:
+        super().__init__("Import masks", parent)
+        self.fmt = QComboBox()
+        self.fmt.addItems([f for f in IMPORT_FORMATS if f != "photos"])
+        self.source = QLineEdit()
+        self.taxonomy = QComboBox()
+        self.taxonomy.addItem("chosen from the labels", None)
+        for task in tasks:
+            self.taxonomy.addItem(task, task)
+        self.form.addRow("Format", self.fmt)
+        self.form.addRow("Source", _path_row(self.source, self._browse))
+        self.form.addRow("Task", self.taxonomy)
+
+    def _browse(self) -> str:
+        path, _ = QFileDialog.getOpenFileName(self, "Source file (Cancel to pick a folder)")
+        return path or self._folder("Source folder")
+
+
+class ExportDialog(_PathDialog):
+    """Output folder, format, task and shape options of an export."""
+
+    def __init__(self, tasks: list[str], task: str, parent: QWidget | None = None) -> None:
+        super().__init__("Export", parent)
+        self.fmt = QComboBox()
+        self.fmt.addItems(list(EXPORT_FORMATS))
+        self.task = QComboBox()
+        self.task.addItems(tasks)
+        self.task.setCurrentText(task)
+        self.shapes = QComboBox()
+        self.shapes.addItem("format's default", None)
+        for kind in SHAPE_KINDS:
+            self.shapes.addItem(kind, kind)
+        self.tolerance = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=10.0, singleStep=0.1)
+        self.tolerance.setValue(DEFAULT_TOLERANCE)
+        self.tolerance.setSuffix(" px")
+        self.out = QLineEdit()
+        self.form.addRow("Format", self.fmt)
+        self.form.addRow("Task", self.task)
+        self.form.addRow("Shapes", self.shapes)
+        self.form.addRow("Polygon tolerance", self.tolerance)
+        self.form.addRow("Folder", _path_row(self.out, lambda: self._folder("Export to")))
+
+    def options(self) -> dict[str, object]:
+        """``shapes`` and ``tolerance`` where the format takes them."""
+        fmt = self.fmt.currentText()
+        if fmt in ("plain", "cutout"):
+            return {}
+        return {"shapes": self.shapes.currentData(), "tolerance": self.tolerance.value()}
+
+
+def populate(menu: QMenu, window: MainWindow) -> FileActions:
+    """Fill the File menu of ``window``; returns the :class:`FileActions` behind it."""
+    files = FileActions(window)
+    a = window._action
+    menu.addAction(a("open_project", "&Open project…", "Ctrl+O", files.choose_project))
+    window.recent_menu = menu.addMenu("Open &recent")
+    window.recent_menu.aboutToShow.connect(lambda: fill_recent(window))
+    menu.addAction(
+        a("new_project", "&New project from folder…", "Ctrl+N", files.choose_new_project)
+    )
+    if "open_server" in window.actions_by_name:
+        menu.addAction(window.actions_by_name["open_server"])
+    menu.addSeparator()
+    menu.addAction(a("add_photos", "Add &photos…", "Ctrl+Shift+A", files.choose_photos))
+    menu.addAction(a("import_masks", "&Import masks…", "Ctrl+I", files.choose_import))
+    menu.addAction(a("export", "&Export…", "Ctrl+E", files.choose_export))
+    menu.addSeparator()
+    for name in ("save", "done"):
+        menu.addAction(window.actions_by_name[name])
+    menu.addSeparator()
+    menu.addAction(window.actions_by_name["preferences"])
+    menu.addSeparator()
+    menu.addAction(window.actions_by_name["quit"])
+    fill_recent(window)
+    return files
+
+
+def fill_recent(window: MainWindow) -> None:
+    """List the recent projects (the open one left out) in the window's Recent menu."""
+    menu = window.recent_menu
+    menu.clear()
+    current = window.project.root.resolve()
+    for root in window.prefs.recent_projects:
+        if root == current:
+            continue
+        action = menu.addAction(f"{root.name} — {root.parent}")
+        action.setToolTip(str(root))
+        action.triggered.connect(lambda _=False, r=root: window.projectRequested.emit(r))
+    menu.setEnabled(bool(menu.actions()))

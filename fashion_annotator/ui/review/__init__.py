@@ -1,0 +1,1 @@
+"""The QA review tab: score table, histogram, agreement viewer, background re-score."""

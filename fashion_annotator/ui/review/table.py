@@ -1,0 +1,152 @@
+"""The review table: one row per image with a saved mask, sortable and filterable.
+
+:class:`ScoreTableModel` holds :class:`~fashion_annotator.qa.scores.ImageScore` rows;
+:class:`ScoreFilter` filters them by name, status and the outlier rule. Sorting uses
+:data:`SORT_ROLE` (numbers for numeric columns, unscored rows last when sorting ascending).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+)
+from PySide6.QtGui import QBrush, QColor
+
+from fashion_annotator.qa.decisions import reason_label
+from fashion_annotator.qa.scores import ImageScore
+
+__all__ = ["COLUMNS", "ROW_ROLE", "SORT_ROLE", "ScoreFilter", "ScoreTableModel"]
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+COLUMNS = ("Image", "Score", "Pixel acc.", "Operator", "Time (s)", "Actions", "Status", "Decision")
+SCORE_COLUMN = 1
+OUTLIER_BRUSH = QBrush(QColor(250, 215, 215))
+_Index = QModelIndex | QPersistentModelIndex
+
+
+def _num(value: float) -> float:
+    return value if math.isfinite(value) else math.inf
+
+
+class ScoreTableModel(QAbstractTableModel):
+    """Rows of scores; ``set_rows`` replaces them, ``outliers`` flags the rows to tint."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[ImageScore] = []
+        self._outliers = np.zeros(0, dtype=bool)
+        self.metric = "Dice"
+
+    def set_rows(self, rows: Sequence[ImageScore], outliers: np.ndarray, metric: str) -> None:
+        """Replace every row; ``outliers`` is ``(len(rows),) bool``."""
+        self.beginResetModel()
+        self._rows = list(rows)
+        self._outliers = np.asarray(outliers, dtype=bool)
+        self.metric = metric
+        self.endResetModel()
+        self.headerDataChanged.emit(Qt.Orientation.Horizontal, SCORE_COLUMN, SCORE_COLUMN)
+
+    def replace_row(self, index: int, row: ImageScore) -> None:
+        """Swap one row (after a decision changed its status) without resetting the model."""
+        self._rows[index] = row
+        self.dataChanged.emit(self.index(index, 0), self.index(index, len(COLUMNS) - 1))
+
+    def row(self, index: int) -> ImageScore:
+        return self._rows[index]
+
+    def rows(self) -> list[ImageScore]:
+        return list(self._rows)
+
+    def is_outlier(self, index: int) -> bool:
+        return bool(self._outliers[index])
+
+    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):  # noqa: N802
+        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
+            return None
+        return self.metric if section == SCORE_COLUMN else COLUMNS[section]
+
+    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        r = self._rows[index.row()]
+        col = index.column()
+        if role == ROW_ROLE:
+            return r
+        if role == Qt.ItemDataRole.BackgroundRole:
+            return OUTLIER_BRUSH if self._outliers[index.row()] else None
+        if role == Qt.ItemDataRole.TextAlignmentRole and 1 <= col <= 5 and col != 3:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 7 and r.reason_text:
+            return r.reason_text
+        if role == SORT_ROLE:
+            return (r.name, _num(r.score), _num(r.pixel_accuracy), r.operator, r.seconds,
+                    r.actions, r.status, self._decision_text(r))[col]  # fmt: skip
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (
+                r.name,
+                "-" if not math.isfinite(r.score) else f"{r.score:.3f}",
+                "-" if not math.isfinite(r.pixel_accuracy) else f"{r.pixel_accuracy:.3f}",
+                r.operator,
+                f"{r.seconds:.0f}",
+                str(r.actions),
+                r.status,
+                self._decision_text(r),
+            )[col]
+        return None
+
+    @staticmethod
+    def _decision_text(r: ImageScore) -> str:
+        if r.decision == "reject":
+            return f"rejected: {reason_label(r.reason)}"
+        return "approved" if r.decision == "approve" else ""
+
+
+class ScoreFilter(QSortFilterProxyModel):
+    """Filters by a name substring, a status (None = any) and outliers only."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self._text = ""
+        self._status: str | None = None
+        self._outliers_only = False
+
+    def set_text(self, text: str) -> None:
+        self.beginFilterChange()
+        self._text = text.strip().lower()
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_status(self, status: str | None) -> None:
+        self.beginFilterChange()
+        self._status = status or None
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def set_outliers_only(self, on: bool) -> None:
+        self.beginFilterChange()
+        self._outliers_only = bool(on)
+        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
+        model = self.sourceModel()
+        assert isinstance(model, ScoreTableModel)
+        r = model.row(source_row)
+        if self._text and self._text not in r.name.lower():
+            return False
+        if self._status is not None and r.status != self._status:
+            return False
+        return not (self._outliers_only and not model.is_outlier(source_row))

@@ -1,0 +1,471 @@
+"""The QA review view: find the worst masks, inspect their agreement, approve or reject them.
+
+Hosted by the main window as its Review tab. Left: the table of scored images (worst first,
+outliers tinted), the score histogram with the outlier threshold, summary statistics and
+throughput. Right: the selected photo's agreement overlay (or side by side) and the decision
+panel. Keyboard: A approves, R rejects with the chosen reason, Enter opens the image in the
+annotation view; after a decision the next row is selected.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import replace
+
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.qa import decisions
+from fashion_annotator.qa.report import build_html, write_csv, write_html
+from fashion_annotator.qa.scores import (
+    MODEL,
+    ImageScore,
+    metric_name,
+    score_project,
+    shown_proposal,
+    worst_first,
+)
+from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
+from fashion_annotator.qa.throughput import throughput
+from fashion_annotator.ui.review.histogram import ScoreHistogram
+from fashion_annotator.ui.review.image import AgreementViewer
+from fashion_annotator.ui.review.rescore import RescoreThread
+from fashion_annotator.ui.review.summary import summary_html, throughput_html
+from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
+
+__all__ = ["ReviewView"]
+
+STATUS_FILTERS = (("Any status", None), ("Done", "done"), ("Approved", "approved"),
+                  ("Rejected", "rejected"), ("In progress", "in_progress"))  # fmt: skip
+
+
+REVIEW_KEYS = (
+    ("A", "Approve the selected mask"),
+    ("R", "Reject the selected mask with the chosen reason"),
+    ("Return", "Open the selected image in the annotation view"),
+)
+"""The Review tab's keys, listed by F1 and kept out of the window's other shortcuts."""
+
+class ReviewView(QWidget):
+    """Review of one task of ``project`` (a :class:`~fashion_annotator.dataset.store.Project`).
+
+    Signals
+    -------
+    openImageRequested(int)
+        The reviewer wants the image opened in the annotation view.
+    decisionRecorded(int, str)
+        ``image_id, decision`` after an approve or reject was stored.
+    """
+
+    openImageRequested = Signal(int)
+    decisionRecorded = Signal(int, str)
+
+    def __init__(self, project: ProjectStore, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.task = project.tasks[0]
+        self.rescore_thread: RescoreThread | None = None
+        # Per task: rows scored against the current model, and the cache key of its masks.
+        self._model_rows: dict[str, tuple[list[ImageScore], str, str]] = {}
+        self._build()
+        self.refresh()
+
+    # -- construction ------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.model = ScoreTableModel(self)
+        self.proxy = ScoreFilter(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.sortByColumn(SCORE_COLUMN, Qt.SortOrder.AscendingOrder)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.doubleClicked.connect(lambda _: self.open_selected())
+
+        self.task_combo = QComboBox()
+        self.task_combo.addItems(list(self.project.tasks))
+        self.task_combo.setVisible(len(self.project.tasks) > 1)
+        self.task_combo.currentTextChanged.connect(self.set_task)
+        self.search = QLineEdit(placeholderText="Filter by name")
+        self.search.textChanged.connect(self.proxy.set_text)
+        self.status_filter = QComboBox()
+        for text, status in STATUS_FILTERS:
+            self.status_filter.addItem(text, status)
+        self.status_filter.currentIndexChanged.connect(
+            lambda _: self.proxy.set_status(self.status_filter.currentData())
+        )
+        self.outliers_only = QCheckBox("Outliers only")
+        self.outliers_only.toggled.connect(self.proxy.set_outliers_only)
+        self.k_spin = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=20.0, singleStep=0.5)
+        self.k_spin.setValue(DEFAULT_K)
+        self.k_spin.setPrefix("k = ")
+        self.k_spin.setToolTip("Outlier rule: score below median - k x MAD")
+        self.k_spin.valueChanged.connect(lambda _: self._show_rows(self.model.rows()))
+        self.reference = QComboBox()
+        self.reference.addItem("vs proposal shown", "proposal")
+        self.reference.addItem("vs current model", MODEL)
+        self.reference.currentIndexChanged.connect(lambda _: self.refresh())
+        self.rescore_button = QPushButton("Re-score with current model")
+        self.rescore_button.clicked.connect(self.start_rescore)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.progress.setMaximumWidth(180)
+        csv_button = QPushButton("Export CSV...")
+        csv_button.clicked.connect(lambda: self._export("csv"))
+        html_button = QPushButton("HTML report...")
+        html_button.clicked.connect(lambda: self._export("html"))
+
+        bar = QHBoxLayout()
+        for w in (self.task_combo, self.search, self.status_filter, self.outliers_only, self.k_spin,
+                  self.reference, self.rescore_button, self.progress):  # fmt: skip
+            bar.addWidget(w)
+        bar.addStretch(1)
+        bar.addWidget(csv_button)
+        bar.addWidget(html_button)
+
+        self.histogram = ScoreHistogram()
+        self.summary = QLabel()
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.throughput = QLabel()
+        self.throughput.setTextFormat(Qt.TextFormat.RichText)
+        stats = QWidget()
+        stats_row = QHBoxLayout(stats)
+        stats_row.setContentsMargins(0, 0, 0, 0)
+        stats_row.addWidget(self.histogram, 3)
+        text_col = QVBoxLayout()
+        text_col.addWidget(self.summary)
+        text_col.addWidget(self.throughput)
+        text_col.addStretch(1)
+        stats_row.addLayout(text_col, 2)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.table)
+        left.addWidget(stats)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 1)
+
+        self.viewer = AgreementViewer()
+        right = QWidget()
+        right_col = QVBoxLayout(right)
+        right_col.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel()
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        right_col.addWidget(self.title)
+        right_col.addWidget(self.viewer, 1)
+        right_col.addWidget(self._decision_panel())
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 5)
+        split.setStretchFactor(1, 4)
+        layout = QVBoxLayout(self)
+        layout.addLayout(bar)
+        layout.addWidget(split, 1)
+
+        slots = {"A": self.approve_selected, "R": self.reject_selected,
+                 "Return": self.open_selected}  # fmt: skip
+        for key, _what in REVIEW_KEYS:
+            slot = slots[key]
+            shortcut = QShortcut(QKeySequence(key), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+
+    def _decision_panel(self) -> QGroupBox:
+        box = QGroupBox("Decision")
+        form = QFormLayout(box)
+        self.approve_button = QPushButton("Approve (A)")
+        self.approve_button.clicked.connect(self.approve_selected)
+        self.reason = QComboBox()
+        for key, label in decisions.REASONS.items():
+            self.reason.addItem(label, key)
+        self.reason_text = QLineEdit(placeholderText="Why (shown to the operator)")
+        self.reject_button = QPushButton("Reject (R)")
+        self.reject_button.clicked.connect(self.reject_selected)
+        self.open_button = QPushButton("Open in annotation view (Enter)")
+        self.open_button.clicked.connect(self.open_selected)
+        row = QHBoxLayout()
+        row.addWidget(self.approve_button)
+        row.addWidget(self.open_button)
+        form.addRow(row)
+        reject_row = QHBoxLayout()
+        reject_row.addWidget(self.reason)
+        reject_row.addWidget(self.reason_text, 1)
+        reject_row.addWidget(self.reject_button)
+        form.addRow("Reject:", reject_row)
+        self.history = QLabel()
+        self.history.setWordWrap(True)
+        form.addRow("History:", self.history)
+        return box
+
+    # -- data --------------------------------------------------------------------------------
+
+    def set_task(self, task: str) -> None:
+        """Review another of the project's tasks."""
+        self.project.taxonomy(task)
+        if task == self.task and self.model.rowCount():
+            return
+        self.task = task
+        blocker = QSignalBlocker(self.task_combo)
+        self.task_combo.setCurrentText(task)
+        del blocker
+        self.refresh()
+
+    @property
+    def metric_title(self) -> str:
+        return metric_name(self.project.taxonomy(self.task))
+
+    @property
+    def k(self) -> float:
+        return float(self.k_spin.value())
+
+    def refresh(self) -> None:
+        """Re-read scores, statuses and decisions from the project, keeping the selection."""
+        selected = self.selected_row()
+        use_model = self.reference.currentData() == MODEL and self.task in self._model_rows
+        if use_model:
+            rows = [self._reread(r) for r in self._model_rows[self.task][0]]
+        else:
+            rows = score_project(self.project, self.task)
+        self._show_rows(rows)
+        if selected is not None:
+            self.select_image(selected.image_id)
+
+    def _reread(self, row: ImageScore) -> ImageScore:
+        last = self.project.decisions.last(row.image_id, self.task)
+        return replace(
+            row,
+            status=self.project.image(row.image_id).status,
+            decision=None if last is None else last.decision,
+            reason=None if last is None else last.reason,
+            reason_text="" if last is None else last.text,
+        )
+
+    def _show_rows(self, rows: list[ImageScore]) -> None:
+        rows = worst_first(rows)
+        values = [r.score for r in rows]
+        summary = summarize(values, self.k)
+        self.model.set_rows(rows, outlier_mask(values, self.k), self.metric_title)
+        self.table.sortByColumn(*self._sort_state())
+        self.histogram.set_values(values, summary.threshold, self.metric_title)
+        self.summary.setText(summary_html(summary, self.metric_title))
+        self.throughput.setText(throughput_html(throughput(self.project, [self.task])))
+
+    def _sort_state(self) -> tuple[int, Qt.SortOrder]:
+        header = self.table.horizontalHeader()
+        return header.sortIndicatorSection(), header.sortIndicatorOrder()
+
+    # -- selection ---------------------------------------------------------------------------
+
+    def selected_row(self) -> ImageScore | None:
+        index = self.table.selectionModel().currentIndex()
+        return None if not index.isValid() else index.data(ROW_ROLE)
+
+    def select_proxy_row(self, row: int) -> None:
+        """Select the ``row``-th visible row (in the table's current order)."""
+        index = self.proxy.index(row, 0)
+        if not index.isValid():
+            return
+        flags = (QItemSelectionModel.SelectionFlag.ClearAndSelect
+                 | QItemSelectionModel.SelectionFlag.Rows)  # fmt: skip
+        self.table.selectionModel().setCurrentIndex(index, flags)
+        self.table.scrollTo(index)
+
+    def select_image(self, image_id: int) -> bool:
+        """Select the row of an image; False when it is not visible."""
+        for row in range(self.proxy.rowCount()):
+            if self.proxy.index(row, 0).data(ROW_ROLE).image_id == image_id:
+                self.select_proxy_row(row)
+                return True
+        return False
+
+    def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        row = None if not current.isValid() else current.data(ROW_ROLE)
+        for button in (self.approve_button, self.reject_button, self.open_button):
+            button.setEnabled(row is not None)
+        if row is None:
+            self.title.setText("")
+            self.histogram.set_selected(math.nan)
+            self.viewer.show_message("Select an image in the table.")
+            self.history.setText("")
+            return
+        self.histogram.set_selected(row.score)
+        score = "-" if not math.isfinite(row.score) else f"{row.score:.3f}"
+        self.title.setText(
+            f"<b>{html.escape(row.name)}</b> &nbsp; {self.metric_title} {score} &nbsp; "
+            f"{html.escape(row.operator)}, {row.seconds:.0f} s, {row.actions} actions, {row.status}"
+        )
+        self.history.setText(self._history_text(row.image_id))
+        self._show_picture(row)
+
+    def _show_picture(self, row: ImageScore) -> None:
+        saved = self.project.load_mask(row.image_id, self.task)
+        if row.reference == MODEL:
+            key = self._model_rows[self.task][1]
+            reference, name = self.project.cache.load(row.image_id, key), "Current model"
+        else:
+            reference = shown_proposal(self.project, row.image_id, self.task, row.saved_at)
+            name = "Proposal shown"
+        if saved is None or reference is None:
+            self.viewer.show_message(f"{row.name}: no model mask recorded to compare with.")
+            return
+        rgb = self.project.load_photo(row.image_id).rgb
+        colors = self.project.taxonomy(self.task).colors
+        self.viewer.show_image(rgb, saved, reference, colors, name)
+
+    def _history_text(self, image_id: int) -> str:
+        records = self.project.decisions(image_id, self.task)
+        if not records:
+            return "no decision yet"
+        lines = []
+        for d in records[-3:]:
+            reason = decisions.reason_label(d.reason)
+            what = "approved" if d.decision == "approve" else f"rejected ({reason})"
+            note = f": {d.text}" if d.text else ""
+            lines.append(f"{what} by {d.user}{note}")
+        return "; ".join(lines)
+
+    # -- decisions ---------------------------------------------------------------------------
+
+    def approve_selected(self) -> bool:
+        """Approve the selected image's mask and move to the next row."""
+        return self._decide(lambda r: decisions.approve(self.project, r.image_id, self.task))
+
+    def reject_selected(self) -> bool:
+        """Reject with the chosen reason and text, then move to the next row."""
+        reason, text = self.reason.currentData(), self.reason_text.text()
+        return self._decide(
+            lambda r: decisions.reject(self.project, r.image_id, self.task, reason, text)
+        )
+
+    def _decide(self, record) -> bool:
+        index = self.table.selectionModel().currentIndex()
+        row = self.selected_row()
+        if row is None:
+            return False
+        below = self.proxy.index(index.row() + 1, 0)
+        next_id = below.data(ROW_ROLE).image_id if below.isValid() else None
+        try:
+            decision = record(row)
+        except (ValueError, ProjectError) as exc:  # ProjectError: index locked or read-only
+            QMessageBox.warning(self, "Decision not recorded", str(exc))
+            return False
+        self.reason_text.clear()
+        self.model.replace_row(self.proxy.mapToSource(index).row(), self._reread(row))
+        self.decisionRecorded.emit(row.image_id, decision.decision)
+        # Move on to the row that was below, wherever the decision re-sorted or filtered it.
+        if next_id is None or not self.select_image(next_id):
+            self.select_image(row.image_id)
+            self._row_changed(self.table.selectionModel().currentIndex(), QModelIndex())
+        return True
+
+    def open_selected(self) -> None:
+        row = self.selected_row()
+        if row is not None:
+            self.openImageRequested.emit(row.image_id)
+
+    # -- re-scoring --------------------------------------------------------------------------
+
+    def start_rescore(self) -> None:
+        """Score every saved mask against the current model in the background."""
+        if self.rescore_thread is not None:
+            self.rescore_thread.cancel()
+            return
+        thread = RescoreThread(self.project.location, self.task, self.project.user, parent=self)
+        thread.progress.connect(self._rescore_progress)
+        thread.scored.connect(self._rescored)
+        thread.failed.connect(self._rescore_failed)
+        thread.finished.connect(self._rescore_finished)
+        self.rescore_thread = thread
+        self.rescore_button.setText("Cancel re-score")
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        thread.start()
+
+    def _rescore_progress(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+        self.progress.setFormat(f"{done}/{total}")
+
+    def _rescored(self, rows: list[ImageScore]) -> None:
+        thread = self.rescore_thread
+        assert thread is not None, "a re-score result without its thread"
+        self._model_rows[thread.task] = (rows, thread.cache_key, thread.model_name)
+        self.reference.setItemText(1, f"vs current model ({thread.model_name})")
+        if self.reference.currentData() == MODEL:
+            self.refresh()
+        else:
+            self.reference.setCurrentIndex(1)
+
+    def _rescore_failed(self, message: str) -> None:
+        QMessageBox.warning(self, "Re-score failed", message)
+
+    def _rescore_finished(self) -> None:
+        if self.rescore_thread is not None:
+            self.rescore_thread.deleteLater()
+        self.rescore_thread = None
+        self.rescore_button.setText("Re-score with current model")
+        self.progress.setVisible(False)
+
+    # -- export ------------------------------------------------------------------------------
+
+    def _export(self, kind: str) -> None:
+        name = f"{self.project.root.name}-{self.task}-qa.{kind}"
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}",
+                                              str(self.project.root / name))  # fmt: skip
+        if path:
+            self.export(kind, path)
+
+    def export(self, kind: str, path: str) -> None:
+        """Write the table as CSV (``kind="csv"``) or the HTML report (``"html"``)."""
+        rows = self.model.rows()
+        try:
+            if kind == "csv":
+                write_csv(rows, path, self.metric_title, self.k)
+            else:
+                predictor = None
+                if any(r.reference == MODEL for r in rows):
+                    from fashion_annotator.segmentation.proposals import load_predictor
+
+                    predictor = load_predictor(self.task, self.project)
+                write_html(path, build_html(self.project, self.task, rows, k=self.k,
+                                            predictor=predictor))  # fmt: skip
+        except (OSError, ValueError, ProjectError) as exc:  # ProjectError: unreadable mask
+            QMessageBox.warning(self, "Export failed", str(exc))
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if self.rescore_thread is not None:
+            self.rescore_thread.cancel()
+            self.rescore_thread.wait()
+        super().closeEvent(event)

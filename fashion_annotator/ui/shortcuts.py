@@ -1,0 +1,160 @@
+"""Customisable keyboard shortcuts: defaults from the actions, overrides in the preferences.
+
+Every key of the window is either a window action's (menus, tools, labels) or one of the
+Review tab's (:data:`~fashion_annotator.ui.review.view.REVIEW_KEYS`); no key may mean two
+things, so an override that would reuse a taken key is refused with the name of its owner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QKeySequenceEdit, QTableWidget, QTableWidgetItem, QWidget
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.preferences import Preferences
+
+_DEFAULTS = "defaultShortcuts"
+NATIVE = QKeySequence.SequenceFormat.PortableText
+
+
+def key_text(keys: Iterable[QKeySequence]) -> list[str]:
+    """Portable text of each non-empty key sequence."""
+    return [t for t in (k.toString(NATIVE) for k in keys) if t]
+
+
+def default_keys(action: QAction) -> list[str]:
+    """The keys ``action`` had when it was built (before any override)."""
+    value = action.property(_DEFAULTS)
+    return list(value) if value is not None else key_text(action.shortcuts())
+
+
+def set_keys(action: QAction, keys: list[str]) -> None:
+    """Give ``action`` the ``keys`` and name the first one in its tooltip."""
+    if action.property(_DEFAULTS) is None:
+        action.setProperty(_DEFAULTS, key_text(action.shortcuts()))
+    action.setShortcuts([QKeySequence(k) for k in keys])
+    tip = action.text().replace("&", "")
+    if keys:
+        native = QKeySequence(keys[0]).toString(QKeySequence.SequenceFormat.NativeText)
+        tip += f" ({native})"
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+
+
+def apply_overrides(actions: Iterable[QAction], prefs: Preferences) -> None:
+    """Give each action the operator's keys where the preferences hold some."""
+    for action in actions:
+        keys = prefs.shortcut(action.objectName())
+        if action.property(_DEFAULTS) is None:
+            action.setProperty(_DEFAULTS, key_text(action.shortcuts()))
+        if keys is not None:
+            set_keys(action, keys)
+
+
+def owners(
+    assignment: Mapping[str, list[str]], reserved: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """Key -> every owner of it: the actions of ``assignment`` and the ``reserved`` keys."""
+    out: dict[str, list[str]] = {}
+    for key, owner in reserved.items():
+        out.setdefault(QKeySequence(key).toString(NATIVE), []).append(owner)
+    for name, keys in assignment.items():
+        for key in keys:
+            out.setdefault(QKeySequence(key).toString(NATIVE), []).append(name)
+    return out
+
+
+def conflicts(
+    assignment: Mapping[str, list[str]], reserved: Mapping[str, str]
+) -> dict[str, list[str]]:
+    """The keys with more than one owner."""
+    return {k: v for k, v in owners(assignment, reserved).items() if len(v) > 1}
+
+
+class ShortcutEditor(QTableWidget):
+    """A table of the window's actions and their keys, edited in place.
+
+    A key already used by another action or by the Review tab is refused:
+    :meth:`assign` returns the reason and the table keeps the old key.
+    """
+
+    def __init__(
+        self,
+        actions: Iterable[QAction],
+        prefs: Preferences,
+        reserved: Mapping[str, str],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(0, 3, parent)
+        self.prefs = prefs
+        self.reserved = dict(reserved)
+        self.actions = {a.objectName(): a for a in actions if a.objectName()}
+        self.keys = {name: key_text(a.shortcuts()) for name, a in self.actions.items()}
+        self.changed: set[str] = set()
+        self.setHorizontalHeaderLabels(["Command", "Key", "Default"])
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setStretchLastSection(True)
+        self._rows: dict[str, QKeySequenceEdit] = {}
+        for name, action in sorted(self.actions.items(), key=lambda i: i[1].text().lower()):
+            row = self.rowCount()
+            self.insertRow(row)
+            title = QTableWidgetItem(action.text().replace("&", ""))
+            title.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.setItem(row, 0, title)
+            edit = QKeySequenceEdit(QKeySequence(self.keys[name][0] if self.keys[name] else ""))
+            edit.setClearButtonEnabled(True)
+            edit.setMaximumSequenceLength(1)
+            edit.editingFinished.connect(lambda n=name, e=edit: self._edited(n, e))
+            self.setCellWidget(row, 1, edit)
+            default = QTableWidgetItem(", ".join(default_keys(action)))
+            default.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.setItem(row, 2, default)
+            self._rows[name] = edit
+        self.resizeColumnsToContents()
+        self.last_error = ""
+
+    def assign(self, name: str, key: str) -> str | None:
+        """Give action ``name`` the single ``key`` (``""``: none); the reason if refused."""
+        native = QKeySequence(key).toString(NATIVE) if key else ""
+        if native:
+            taken = {k: owner for owner, ks in self.keys.items() if owner != name for k in ks}
+            for reserved_key, what in self.reserved.items():
+                taken[QKeySequence(reserved_key).toString(NATIVE)] = f"Review: {what}"
+            if native in taken:
+                owner = taken[native]
+                title = self.actions[owner].text() if owner in self.actions else owner
+                self.last_error = f"{native} is already the key of “{title.replace('&', '')}”"
+                return self.last_error
+        self.keys[name] = [native] if native else []
+        self.changed.add(name)
+        return None
+
+    def _edited(self, name: str, edit: QKeySequenceEdit) -> None:
+        key = edit.keySequence().toString(NATIVE)
+        error = self.assign(name, key)
+        if error is not None:
+            current = self.keys[name]
+            edit.setKeySequence(QKeySequence(current[0] if current else ""))
+            self.setToolTip(error)
+
+    def reset(self) -> None:
+        """Every action back to its default keys."""
+        for name, action in self.actions.items():
+            self.keys[name] = default_keys(action)
+            self._rows[name].setKeySequence(
+                QKeySequence(self.keys[name][0] if self.keys[name] else "")
+            )
+            self.changed.add(name)
+
+    def save(self) -> None:
+        """Store the edited keys (a default is stored as no override) and apply them."""
+        for name in self.changed:
+            action = self.actions[name]
+            keys = self.keys[name]
+            same = keys == default_keys(action)
+            self.prefs.set_shortcut(name, None if same else keys)
+            set_keys(action, keys)

@@ -1,0 +1,1 @@
+"""The retrain dialog and its live plot."""

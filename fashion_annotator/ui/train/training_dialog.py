@@ -1,0 +1,432 @@
+"""Train > Retrain: run ``fashion-annotator train`` in a separate process and follow it live.
+
+The training runs in a child process (``QProcess``) so the window stays responsive and a crash
+in torch cannot take the annotations down. The child writes one JSON object per line on stdout
+(``--json-progress``, see docs/architecture.md); this dialog turns them into a progress bar, an
+ETA, a live loss / validation plot and, at the end, an old-vs-new comparison table. Cancel sends
+SIGTERM: the trainer stops cleanly and registers nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QProcess, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.runtime.child import cli_command
+from fashion_annotator.ui.train.plot import LivePlot
+
+#: Validation metrics shown in the plot, most preferred first.
+PLOT_METRICS = ("miou", "median_dice", "dice", "dice_mean", "iou", "pixel_accuracy")
+#: After SIGTERM, how long the trainer gets to finish its step and exit before it is killed.
+KILL_AFTER_MS = 20_000
+
+
+def format_eta(seconds: float | None) -> str:
+    """``"ETA 2 min 05 s"``, or ``"ETA --"`` when unknown."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "ETA --"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"ETA {seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"ETA {seconds // 60} min {seconds % 60:02d} s"
+    return f"ETA {seconds} s"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}" if math.isfinite(value) else "-"
+    return "-" if value is None else str(value)
+
+
+def _count_masks(project: ProjectStore, task: str) -> int | None:
+    # training_items lists (photo, mask path) pairs without decoding the masks.
+    try:
+        return len(list(project.training_items(task)))
+    except (AttributeError, TypeError, ValueError):
+        return None
+
+
+class RetrainDialog(QDialog):
+    """Retrain a task's model from the project's corrected masks.
+
+    Parameters
+    ----------
+    project : Project
+        The open project; the child process opens it too, by its ``root``.
+    task : str
+        The task to retrain (``"garment"``, ``"parsing7"``...).
+    parent : QWidget, optional
+    extra_args : sequence of str
+        Appended to the ``train`` command line (tests pass ``--model-size tiny``).
+
+    Signals
+    -------
+    modelPromoted(task: str, version: object)
+        After "Use this model" made the new model the project's active one.
+    """
+
+    modelPromoted = Signal(str, object)  # noqa: N815 - Qt signal naming
+    #: Emitted when the child process ends: ``"done"``, ``"cancelled"`` or ``"failed"``.
+    trainingFinished = Signal(str)  # noqa: N815 - Qt signal naming
+
+    def __init__(
+        self,
+        project: ProjectStore,
+        task: str,
+        parent: QWidget | None = None,
+        extra_args: Sequence[str] = (),
+    ) -> None:
+        super().__init__(parent)
+        self.project = project
+        self.task = task
+        self.extra_args = list(extra_args)
+        self.process: QProcess | None = None
+        self.events: list[dict[str, Any]] = []
+        self.outcome: dict[str, Any] | None = None
+        self.state = "idle"
+        self._stdout_buffer = b""
+        self._epochs_total = 0
+        self._plot_metric: str | None = None
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.timeout.connect(self._kill)
+        self.setWindowTitle(f"Retrain {task}")
+        self._build()
+
+    def _build(self) -> None:
+        count = _count_masks(self.project, self.task)
+        self.masks_label = QLabel(
+            f"{count} corrected {self.task} masks available"
+            if count is not None
+            else "Corrected masks: unknown"
+        )
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 1000)
+        self.epochs_spin.setValue(10)
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(self._device_choices())
+        self.device_label = QLabel(self._device_text("auto"))
+        self.device_combo.currentTextChanged.connect(
+            lambda d: self.device_label.setText(self._device_text(d))
+        )
+        form = QFormLayout()
+        form.addRow(self.masks_label)
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Device", self.device_combo)
+        form.addRow("", self.device_label)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.eta_label = QLabel(format_eta(None))
+        self.status_label = QLabel("Ready")
+        self.status_label.setWordWrap(True)
+        self.plot = LivePlot("loss", "val")
+        self.table = QTableWidget(0, 3)
+        self.table.setHorizontalHeaderLabels(["Metric", "Current", "New"])
+        # Every column shares the width, so "New" is never pushed off to the right.
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(500)
+        self.log.setMaximumHeight(80)
+
+        self.start_button = QPushButton("Start")
+        self.cancel_button = QPushButton("Cancel")
+        self.use_button = QPushButton("Use this model")
+        self.close_button = QPushButton("Close")
+        self.cancel_button.setEnabled(False)
+        self.use_button.setEnabled(False)
+        self.start_button.clicked.connect(self.start)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.use_button.clicked.connect(self.use_model)
+        self.close_button.clicked.connect(self.reject)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.cancel_button, self.use_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+
+        bar = QHBoxLayout()
+        bar.addWidget(self.progress, 1)
+        bar.addWidget(self.eta_label)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(bar)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.table)
+        layout.addWidget(self.log)
+        layout.addLayout(buttons)
+
+    @staticmethod
+    def _device_choices() -> list[str]:
+        import torch
+
+        choices = ["auto", "cpu"]
+        if torch.cuda.is_available():
+            choices.append("cuda")
+        return choices
+
+    @staticmethod
+    def _device_text(device: str) -> str:
+        from fashion_annotator.models.device import device_display_name, resolve_device
+
+        return f"Trains on: {device_display_name(resolve_device(device))}"
+
+    def command(self) -> list[str]:
+        """The child's command line: the frozen-aware CLI (:func:`cli_command`), then ``train``."""
+        return [
+            *cli_command(),
+            "train",
+            "--project",
+            str(self.project.location),
+            "--task",
+            self.task,
+            "--epochs",
+            str(self.epochs_spin.value()),
+            "--device",
+            self.device_combo.currentText(),
+            "--json-progress",
+            *self.extra_args,
+        ]
+
+    def start(self) -> None:
+        """Start the training process."""
+        if self.process is not None:
+            return
+        self.events.clear()
+        self.outcome = None
+        self._stdout_buffer = b""
+        self._epochs_total = self.epochs_spin.value()
+        self._plot_metric = None
+        self.plot.clear()
+        self.table.setRowCount(0)
+        self.log.clear()
+        self.progress.setRange(0, 0)  # busy until the first step reports its count
+        self.eta_label.setText(format_eta(None))
+        process = QProcess(self)
+        program, *arguments = self.command()
+        process.setProgram(program)
+        process.setArguments(arguments)
+        process.readyReadStandardOutput.connect(self._read_stdout)
+        process.readyReadStandardError.connect(self._read_stderr)
+        process.finished.connect(self._finished)
+        process.errorOccurred.connect(self._error)
+        self.process = process
+        self.state = "running"
+        self.status_label.setText("Starting...")
+        self.start_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.use_button.setEnabled(False)
+        self.epochs_spin.setEnabled(False)
+        self.device_combo.setEnabled(False)
+        process.start()
+
+    def cancel(self) -> None:
+        """Ask the trainer to stop (SIGTERM); it is killed if it has not exited in time."""
+        if self.process is None or self.state != "running":
+            return
+        self.state = "cancelling"
+        self.status_label.setText("Cancelling...")
+        self.cancel_button.setEnabled(False)
+        self.process.terminate()
+        self._kill_timer.start(KILL_AFTER_MS)
+
+    def _kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+
+    def use_model(self) -> None:
+        """Make the new model the project's active one and announce it."""
+        if self.outcome is None:
+            return
+        version = self.outcome.get("version")
+        self.project.models.set_active(self.task, version)
+        self.use_button.setEnabled(False)
+        self.status_label.setText(f"Model v{version} is now the active {self.task} model")
+        self.modelPromoted.emit(self.task, version)
+
+    def _read_stdout(self) -> None:
+        if self.process is None:
+            return
+        self._stdout_buffer += bytes(self.process.readAllStandardOutput().data())
+        *lines, self._stdout_buffer = self._stdout_buffer.split(b"\n")
+        for raw in lines:
+            self._handle_line(raw.decode("utf-8", errors="replace").strip())
+
+    def _read_stderr(self) -> None:
+        if self.process is None:
+            return
+        text = bytes(self.process.readAllStandardError().data()).decode("utf-8", errors="replace")
+        for line in text.splitlines():
+            if line.strip():
+                self.log.appendPlainText(line)
+
+    def _handle_line(self, line: str) -> None:
+        if not line:
+            return
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            self.log.appendPlainText(line)
+            return
+        if not isinstance(event, dict) or "event" not in event:
+            self.log.appendPlainText(line)
+            return
+        self.handle_event(event)
+
+    def handle_event(self, event: dict[str, Any]) -> None:
+        """Update the dialog from one ``--json-progress`` event."""
+        self.events.append(event)
+        kind = event["event"]
+        if kind == "start":
+            self._epochs_total = int(event.get("epochs", self._epochs_total) or self._epochs_total)
+            device = event.get("device")
+            self.status_label.setText(f"Training on {device}" if device else "Training...")
+        elif kind == "step":
+            self._on_step(event)
+        elif kind == "epoch":
+            self._on_epoch(event)
+        elif kind == "done":
+            self.outcome = event
+            self._fill_table(event.get("comparison") or {})
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
+            self.eta_label.setText(format_eta(0))
+            self.status_label.setText(f"Done: model v{event.get('version')} trained")
+        elif kind == "cancelled":
+            self.status_label.setText("Cancelled; no model was registered")
+        elif kind in ("error", "info"):
+            self.log.appendPlainText(f"{kind}: {event.get('message', event)}")
+
+    def _on_step(self, event: dict[str, Any]) -> None:
+        steps = int(event.get("steps") or 0)
+        epoch = int(event.get("epoch") or 1)
+        step = int(event.get("step") or 0)
+        if steps > 0 and self._epochs_total > 0:
+            total = steps * self._epochs_total
+            self.progress.setRange(0, total)
+            self.progress.setValue(min(total, (epoch - 1) * steps + step))
+        self.eta_label.setText(format_eta(event.get("eta_s")))
+        self.status_label.setText(
+            f"Epoch {epoch}/{self._epochs_total}, step {step}/{steps}, loss {_fmt(event.get('loss'))}"
+        )
+
+    def _on_epoch(self, event: dict[str, Any]) -> None:
+        epoch = float(event.get("epoch") or 0)
+        loss = event.get("loss")
+        if isinstance(loss, (int, float)):
+            self.plot.add_left(epoch, float(loss))
+        val = self._task_figures(event.get("val"))
+        if self._plot_metric is None:
+            self._plot_metric = next((m for m in PLOT_METRICS if m in val), None)
+            if self._plot_metric is None:
+                self._plot_metric = next(
+                    (k for k, v in val.items() if isinstance(v, (int, float))), None
+                )
+            if self._plot_metric is not None:
+                self.plot.set_right_label(f"val {self._plot_metric}")
+        value = val.get(self._plot_metric) if self._plot_metric else None
+        if isinstance(value, (int, float)):
+            self.plot.add_right(epoch, float(value))
+        self.eta_label.setText(format_eta(event.get("eta_s")))
+
+    def _task_figures(self, figures: Any) -> dict[str, Any]:
+        """The figures of this dialog's task: trainers of several heads nest them by task."""
+        if not isinstance(figures, dict):
+            return {}
+        nested = figures.get(self.task)
+        return nested if isinstance(nested, dict) else figures
+
+    def _fill_table(self, comparison: dict[str, Any]) -> None:
+        new = self._task_figures(comparison.get("new"))
+        current = self._task_figures(comparison.get("current"))
+        keys = list(new) + [k for k in current if k not in new]
+        rows = [k for k in keys if not isinstance(new.get(k, current.get(k)), (dict, list))]
+        self.table.setRowCount(len(rows))
+        for r, key in enumerate(rows):
+            for c, text in enumerate((key, _fmt(current.get(key)), _fmt(new.get(key)))):
+                self.table.setItem(r, c, QTableWidgetItem(text))
+
+    def _error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.log.appendPlainText(
+                f"could not start "
+                f"{self.process.program() if self.process is not None else 'the training process'}: "
+                f"{self.process.errorString() if self.process is not None else error}"
+            )
+            self._finished(-1, QProcess.ExitStatus.CrashExit)
+
+    def _finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        if self.process is None:
+            return
+        self._read_stdout()
+        self._read_stderr()
+        self._kill_timer.stop()
+        self.process.deleteLater()
+        self.process = None
+        cancelled = self.state == "cancelling" or any(
+            e["event"] == "cancelled" for e in self.events
+        )
+        if self.outcome is not None and not cancelled:
+            outcome = "done"
+            self.use_button.setEnabled(self.outcome.get("version") is not None)
+        elif cancelled:
+            outcome = "cancelled"
+            self.status_label.setText("Cancelled; no model was registered")
+        else:
+            outcome = "failed"
+            self.status_label.setText(f"Training failed (exit code {exit_code}); see the log below")
+        if outcome != "done":
+            self.progress.setRange(0, 1)
+            self.progress.setValue(0)
+            self.eta_label.setText(format_eta(None))
+        self.state = outcome
+        self.start_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.epochs_spin.setEnabled(True)
+        self.device_combo.setEnabled(True)
+        self.trainingFinished.emit(outcome)
+
+    def stop_and_wait(self, msecs: int = KILL_AFTER_MS) -> None:
+        """Cancel a running trainer and block until it has exited (used when closing)."""
+        if self.process is None:
+            return
+        process = self.process
+        self.cancel()
+        if not process.waitForFinished(msecs):
+            process.kill()
+            process.waitForFinished(2000)
+
+    def reject(self) -> None:
+        self.stop_and_wait()
+        super().reject()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.stop_and_wait()
+        super().closeEvent(event)

@@ -1,0 +1,90 @@
+"""The window on a PostgreSQL project: open it by URL, edit, save into the database."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashion_annotator.dataset.store import create_project, open_project
+from fashion_annotator.ui import app, prompts
+from fashion_annotator.ui.testing import (
+    CTRL,
+    PHOTOS,
+    Answers,
+    drag,
+    open_window,
+    press_key,
+)
+
+
+@pytest.fixture
+def team_url(pg_url: str, ccp_dir) -> str:
+    with create_project(pg_url, user="lead") as project:
+        for stem in PHOTOS[:2]:
+            project.add_image(ccp_dir / "images" / f"{stem}.jpg")
+    return pg_url
+
+
+def test_window_edits_a_postgresql_project(qtbot, team_url: str, tmp_path) -> None:
+    window, project = open_window(qtbot, team_url, tmp_path / "settings.ini", Answers())
+    try:
+        image_id = window.session.image_id
+        assert window.windowTitle().startswith("Fashion Annotator — t")  # the project's name
+        with open_project(team_url, user="bob") as bob:
+            assert bob.lease(image_id).holder.startswith("alice@")  # the open image is leased
+            drag(window, [(60, 80), (140, 200)])
+            press_key(qtbot, window, "S", CTRL)
+            qtbot.waitUntil(lambda: bool(bob.mask_versions(image_id, window.task)), timeout=10000)
+            assert np.count_nonzero(bob.load_mask(image_id, window.task)) > 0
+            assert bob.mask_versions(image_id, window.task)[-1].user == "alice"
+    finally:
+        window.close()
+        project.close()
+    with open_project(team_url) as after:
+        assert after.lease(image_id) is None  # closing the window released it
+
+
+def test_file_open_server_project_replaces_the_window(
+    qtbot, team_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window, project = open_window(qtbot, team_url, tmp_path / "settings.ini", Answers())
+    monkeypatch.setattr(prompts, "ask_project_url", lambda parent, default: None)
+    window.actions_by_name["open_server"].trigger()  # cancelled: nothing changes
+    assert window.isVisible()
+    other = team_url.replace("?project=", "?project=o")
+    create_project(other).close()
+    opened = window.open_server_project(other)
+    try:
+        assert not window.isVisible() and opened.isVisible()
+        assert opened.project.location == other and opened.project.images() == []
+        assert window.prefs.last_project == team_url  # the closed window remembered its URL
+    finally:
+        opened.close()  # deletes itself and closes its project
+        project.close()
+
+
+def test_the_command_line_and_last_project_take_a_url(team_url: str) -> None:
+    project, problems = app.open_or_create(team_url)
+    with project:
+        assert problems == [] and len(project.images()) == 2
+    project, _ = app.choose_project(None, team_url)
+    with project:
+        assert project.location == team_url
+
+
+def test_next_free_to_do_never_opens_a_colleagues_image(qtbot, team_url: str, tmp_path) -> None:
+    alice, alice_project = open_window(qtbot, team_url, tmp_path / "a.ini", Answers())
+    bob, bob_project = open_window(qtbot, team_url, tmp_path / "b.ini", Answers(), user="bob")
+    try:
+        first = alice.session.image_id
+        assert bob.session.current.read_only  # alice has the first image open
+        assert bob.open_next_free()
+        assert bob.session.image_id != first and not bob.session.current.read_only
+        assert not alice.open_next_free()  # the only other image is bob's
+        assert "Nothing free to do" in alice.status.currentMessage()
+        assert alice.session.image_id == first
+    finally:
+        bob.close()
+        alice.close()
+        bob_project.close()
+        alice_project.close()

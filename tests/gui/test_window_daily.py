@@ -1,0 +1,427 @@
+"""The window as operators and QA use it all day: size, names, File menu, feedback, keys, theme."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPointF, QRect, Qt
+from PySide6.QtGui import QKeySequence, QPalette
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+
+from fashion_annotator.dataset.formats import export_project
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui import prompts
+from fashion_annotator.ui.app import open_or_create
+from fashion_annotator.ui.help_dialog import shortcut_rows
+from fashion_annotator.ui.icons import icon
+from fashion_annotator.ui.main_window import MainWindow
+from fashion_annotator.ui.preferences import Preferences, PreferencesDialog, settings_file
+from fashion_annotator.ui.review.view import REVIEW_KEYS
+from fashion_annotator.ui.shortcuts import conflicts, key_text
+from fashion_annotator.ui.testing import (
+    SHIFT,
+    Answers,
+    click,
+    copy_project,
+    open_window,
+    wait_ready,
+)
+from fashion_annotator.ui.theme import apply_theme, is_dark
+
+
+def _reopen(qtbot, root: Path, settings: Path, answers: Answers):
+    return open_window(qtbot, root, settings, answers)
+
+
+def _save_masks(project: Project) -> None:
+    """Give every image a garment mask with a different quality so Review has rows."""
+    for i, record in enumerate(project.images()):
+        mask = np.zeros(record.shape, np.uint8)
+        mask[100 : 400 + 60 * i, 100:400] = 1
+        project.save_mask(record.id, "garment", mask, seconds=10 + i, actions=3)
+
+
+def test_every_tab_at_1280x720_keeps_the_window_geometry(qtbot, opened):
+    window, project = opened
+    _save_masks(project)
+    window.resize(1280, 720)
+    qtbot.wait(50)
+    size = window.size()
+    assert window.minimumSizeHint().width() <= 1280 and window.minimumSizeHint().height() <= 720
+    window.tabs.setCurrentIndex(1)
+    review = window.review
+    qtbot.waitUntil(lambda: review.proxy.rowCount() == 3)
+    for row in range(review.proxy.rowCount()):
+        review.select_proxy_row(row)
+        qtbot.wait(30)
+        assert window.size() == size, f"the window grew when row {row} was selected"
+        assert window.minimumSizeHint().width() <= 1280
+    buttons = (review.approve_button, review.reject_button)
+    where = [b.mapTo(window, b.rect().topLeft()) for b in buttons]
+    review.select_proxy_row(0)
+    qtbot.wait(30)
+    assert [b.mapTo(window, b.rect().topLeft()) for b in buttons] == where  # buttons stay put
+    for b in buttons:
+        corner = b.mapTo(window, b.rect().bottomRight())
+        assert corner.x() < 1280 and corner.y() < 720
+    window.tabs.setCurrentIndex(0)
+    qtbot.wait(30)
+    assert window.size() == size
+
+
+def test_window_fits_a_small_screen_even_with_a_larger_saved_geometry(qtbot, opened, monkeypatch):
+    window, _ = opened
+    monkeypatch.setattr(MainWindow, "_screen_area", lambda self: QRect(0, 0, 1280, 720))
+    window.resize(1600, 1000)
+    window.move(300, 200)
+    window.fit_to_screen()
+    frame = window.frameGeometry()
+    assert frame.width() <= 1280 and frame.height() <= 720
+    assert frame.x() >= 0 and frame.y() >= 0 and frame.right() < 1280 and frame.bottom() < 720
+
+
+def test_folder_project_shows_names_relative_to_the_photos(qtbot, ccp_dir, tmp_path, answers):
+    photos = tmp_path / "shoot" / "day1"
+    photos.mkdir(parents=True)
+    for stem in ("0014", "0019"):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos / f"look {stem}.jpg")
+    project, problems = open_or_create(photos)
+    assert problems == []
+    root = project.root
+    project.close()
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        model = window.queue.model
+        index = model.index(0, 0)
+        assert model.data(index, Qt.ItemDataRole.DisplayRole).startswith("look 0014.jpg\n")
+        assert str(photos / "look 0014.jpg") in model.data(index, Qt.ItemDataRole.ToolTipRole)
+        assert window.windowTitle() == f"look 0014.jpg — {root.name}"
+        _save_masks(project)
+        window.tabs.setCurrentIndex(1)
+        qtbot.waitUntil(lambda: window.review.proxy.rowCount() == 2)
+        names = {row.name for row in window.review.model.rows()}
+        assert names == {"look 0014.jpg", "look 0019.jpg"}
+    finally:
+        window.close()
+        project.close()
+
+
+def test_relaunch_opens_the_last_image_with_the_last_tool_and_brush(
+    qtbot, template, tmp_path, answers
+):
+    root = copy_project(template, tmp_path / "project")
+    settings = tmp_path / "settings.ini"
+    window, project = open_window(qtbot, root, settings, answers)
+    third = project.images()[2].id
+    window.open_image(third)
+    wait_ready(qtbot, window)
+    window.actions_by_name["tool_eraser"].trigger()
+    window.canvas.set_brush_radius(21)
+    assert window.status.tool.text() == "Eraser 42 px"
+    window.close()
+    project.close()
+    window, project = _reopen(qtbot, root, settings, answers)
+    try:
+        assert window.session.image_id == third
+        assert window.canvas.tool == "eraser" and window.canvas.brush_radius == pytest.approx(21)
+        assert Preferences(settings_file(settings)).recent_projects[0] == root.resolve()
+    finally:
+        window.close()
+        project.close()
+
+
+def test_file_menu_adds_photos_imports_and_exports_in_the_background(
+    qtbot, opened, ccp_dir, tmp_path
+):
+    window, project = opened
+    titles = [a.text().replace("&", "") for a in window.menuBar().actions()[0].menu().actions()]
+    for expected in ("Open project…", "Open recent", "New project from folder…", "Add photos…",
+                     "Import masks…", "Export…"):  # fmt: skip
+        assert expected in titles
+    files = window.files
+    seen: list[tuple[str, list[str]]] = []
+    files.inform = lambda title, lines: seen.append((title, lines))
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff not a photo")
+    with qtbot.waitSignal(files.start("x", lambda p, progress: []).summarized, timeout=10000):
+        pass
+    job = files.add_photos([ccp_dir / "images" / "0100.jpg", broken])
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=30000)
+    title, lines = seen[-1]
+    assert title == "Add photos" and lines[0].startswith("1 photos added")
+    assert "broken.jpg" in lines[1]
+    assert window.queue.model.rowCount() == 4
+    assert not job.isRunning()
+    _save_masks(project)
+    files.export(tmp_path / "yolo", "yolo", "garment")
+    qtbot.waitUntil(lambda: len(seen) == 3, timeout=30000)
+    assert seen[-1][0] == "Export yolo" and seen[-1][1][0].startswith("4 images exported")
+    assert len(list((tmp_path / "yolo" / "labels").glob("*.txt"))) == 4
+    with Project.open(project.root) as other:
+        export_project(other, tmp_path / "lm", "labelme", "garment")
+    files.import_masks(tmp_path / "lm", "labelme")
+    qtbot.waitUntil(lambda: len(seen) == 4, timeout=30000)
+    assert seen[-1][0] == "Import labelme" and "4 masks saved" in seen[-1][1][0]
+    assert window.status.currentMessage().startswith("Import labelme: ")
+    qtbot.waitUntil(lambda: window.session.current is not None)  # the open image is back
+
+
+def test_refine_shows_what_changed_and_flashes_it(qtbot, opened):
+    window, _ = opened
+    mask = window.session.current.doc.masks[window.task]
+    mask[200:260, 200:260] = 1
+    mask[300:302, 300:302] = 1  # an island to clean
+    window.canvas.refresh_overlay()
+    items = len(window.canvas.scene().items())
+    window.actions_by_name["refine_clean"].trigger()
+    text = window.status.currentMessage()
+    assert text.startswith("Clean islands and holes: 4 px changed, Dice vs before 0.9")
+    assert len(window.canvas.scene().items()) == items + 1  # the flash
+    qtbot.waitUntil(lambda: len(window.canvas.scene().items()) == items, timeout=3000)
+    window.undo()
+    assert mask[300, 300] == 1
+
+
+def test_fill_on_background_is_refused_unless_shift(qtbot, opened):
+    window, _ = opened
+    window.actions_by_name["tool_fill"].trigger()
+    mask = window.session.current.doc.masks[window.task]
+    assert not mask.any()
+    click(window, 300, 300)
+    assert not mask.any()
+    assert "Fill on background would cover 100% of the photo" in window.status.currentMessage()
+    view = window.canvas.viewport()
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QMouseEvent
+
+    pos = QPointF(300, 300)
+    for kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
+        event = QMouseEvent(kind, pos, view.mapToGlobal(pos), Qt.MouseButton.LeftButton,
+                            Qt.MouseButton.LeftButton, SHIFT)  # fmt: skip
+        QApplication.sendEvent(view, event)
+    assert mask.all()
+
+
+def test_zoom_readout_follows_the_view(qtbot, opened):
+    window, _ = opened
+    before = window.status.zoom.text()
+    assert before.endswith(" %")
+    window.canvas.zoom_at(2.0, QPointF(100, 100))
+    assert window.status.zoom.text() == f"{window.canvas.zoom * 100:.0f} %" != before
+
+
+def test_f1_lists_every_key_of_every_tab_and_no_key_means_two_things(qtbot, opened):
+    window, _ = opened
+    dialog = window.show_help()
+    listed = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    for action in window.actions_by_name.values():
+        if action.shortcuts():
+            assert action.text().replace("&", "") in listed
+    for _key, what in REVIEW_KEYS:
+        assert f"Review: {what}" in listed
+    intro = [label.text() for label in dialog.findChildren(QLabel)]
+    assert any("after 30 s of unsaved edits" in text for text in intro)
+    dialog.close()
+    assignment = {a.objectName(): key_text(a.shortcuts()) for a in window.actions_by_name.values()}
+    assert conflicts(assignment, {k: w for k, w in REVIEW_KEYS}) == {}
+    assert len(shortcut_rows(window.actions_by_name.values())) > 40
+
+
+def test_shortcuts_are_customised_in_preferences_and_conflicts_refused(
+    qtbot, template, tmp_path, answers
+):
+    root = copy_project(template, tmp_path / "project")
+    settings = tmp_path / "settings.ini"
+    window, project = open_window(qtbot, root, settings, answers)
+    dialog = PreferencesDialog(window.prefs, [], window, actions=list(window.actions_by_name.values()),
+                               reserved={k: w for k, w in REVIEW_KEYS})  # fmt: skip
+    editor = dialog.keys
+    assert editor.assign("tool_brush", "E") == "E is already the key of “Eraser”"
+    assert (
+        editor.assign("tool_brush", "R")
+        == "R is already the key of “Review: " + REVIEW_KEYS[1][1] + "”"
+    )
+    assert editor.assign("tool_brush", "Y") is None
+    dialog.theme.setCurrentIndex(2)
+    dialog.accept()
+    assert window.actions_by_name["tool_brush"].shortcuts() == [QKeySequence("Y")]
+    assert "(Y)" in window.actions_by_name["tool_brush"].toolTip()
+    window.close()
+    project.close()
+    window, project = _reopen(qtbot, root, settings, answers)
+    try:
+        assert window.actions_by_name["tool_brush"].shortcuts() == [QKeySequence("Y")]
+        assert window.prefs.theme == "dark"
+    finally:
+        window.close()
+        project.close()
+        apply_theme(QApplication.instance(), "system")
+
+
+def test_dark_theme_recolours_icons_and_palette(qtbot, opened):
+    window, _ = opened
+    app = QApplication.instance()
+
+    def ink(name: str) -> int:
+        image = icon(name).pixmap(24, 24).toImage()
+        values = [image.pixelColor(x, y) for x in range(24) for y in range(24)]
+        return max(c.lightness() for c in values if c.alpha() > 200)
+
+    try:
+        apply_theme(app, "light")
+        assert not is_dark(app.palette()) and ink("brush") < 100
+        apply_theme(app, "dark")
+        assert is_dark(app.palette()) and ink("brush") > 180
+        qtbot.waitUntil(lambda: _action_ink(window) > 180)
+    finally:
+        apply_theme(app, "system")
+    assert app.palette().color(QPalette.ColorRole.Window).isValid()
+
+
+def _action_ink(window) -> int:
+    image = window.actions_by_name["tool_brush"].icon().pixmap(24, 24).toImage()
+    return max(
+        (
+            image.pixelColor(x, y).lightness()
+            for x in range(24)
+            for y in range(24)
+            if image.pixelColor(x, y).alpha() > 200
+        ),  # fmt: skip
+        default=0,
+    )
+
+
+def test_restore_dialog_names_the_images(qtbot, opened, monkeypatch):
+    window, project = opened
+    asked: list[str] = []
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+
+    class Entry:
+        image_id = project.images()[1].id
+        task = "garment"
+        written_at = 0.0
+
+    names = window._entry_names([Entry()])
+    assert names == [f"{project.images()[1].name} (Garment cutout)"]
+    assert prompts.ask_restore(window, [Entry()], names) is False
+    assert f"• {project.images()[1].name} (Garment cutout)" in asked[0]
+
+
+def test_reject_banner_names_the_reason_and_task_in_words(qtbot, opened):
+    window, project = opened
+    third = project.images()[2].id
+    project.record_decision(third, "garment", "reject", reason="model_error", text="redo")
+    project.set_status(third, "rejected")
+    window.open_image(third)
+    text = window.banner.text()
+    assert "(Garment cutout): Model error — redo" in text and "model_error" not in text
+
+
+def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):
+    from PIL import Image
+
+    from fashion_annotator.ui.annotate.queue_dock import _ThumbJob, _ThumbRelay
+
+    grey = (np.linspace(0, 40000, 64 * 48).reshape(64, 48)).astype(np.uint16)
+    path = tmp_path / "grey16.png"
+    Image.fromarray(grey).save(path)
+    assert Image.open(path).mode.startswith("I")
+    relay = _ThumbRelay()
+    got = []
+    relay.ready.connect(lambda image_id, image: got.append(image))
+    _ThumbJob(relay, 1, path).run()
+    (thumb,) = got
+    shades = {thumb.pixelColor(thumb.width() // 2, y).red() for y in range(thumb.height())}
+    assert not thumb.isNull() and len(shades) > 20 and max(shades) < 255  # a ramp, not white
+
+
+def test_large_photo_is_drawn_from_its_pyramid(qtbot):
+    import cv2
+
+    from fashion_annotator.ui.annotate.image_view import ImageView, photo_pyramid
+
+    rng = np.random.default_rng(1)
+    rgb = cv2.resize(rng.integers(0, 256, (12, 16, 3), np.uint8), (4000, 3000),
+                     interpolation=cv2.INTER_NEAREST)  # fmt: skip
+    full, levels = photo_pyramid(rgb)
+    assert (full.width(), full.height()) == (4000, 3000)
+    assert [(q.width(), q.height()) for q in levels] == [(2000, 1500), (1000, 750)]
+    assert photo_pyramid(rgb[:1000, :1000])[1] == []  # small photos: no pyramid
+    view = ImageView()
+    qtbot.addWidget(view)
+    view.resize(800, 600)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_photo(rgb)
+    view.fit_to_window()
+    shot = view.viewport().grab().toImage()
+    centre = shot.pixelColor(shot.width() // 2, shot.height() // 2)
+    # Drawn from the 1/4 level at fit zoom: the colour under the view centre is the photo's.
+    x, y = view.mapToScene(shot.width() // 2, shot.height() // 2).toPoint().toTuple()
+    expected = rgb[min(max(y, 0), 2999), min(max(x, 0), 3999)]
+    assert abs(centre.red() - int(expected[0])) <= 8 and abs(centre.blue() - int(expected[2])) <= 8
+
+
+def test_training_dialog_shows_every_column_and_no_one_point_axes(qtbot, opened):
+    from fashion_annotator.ui.train.plot import LivePlot
+
+    window, _ = opened
+    dialog = window.show_training()
+    header = dialog.table.horizontalHeader()
+    dialog.table.setRowCount(1)
+    qtbot.wait(20)
+    right_edge = header.sectionViewportPosition(2) + header.sectionSize(2)
+    assert right_edge <= dialog.table.viewport().width()  # "New" is on screen
+    dialog.close()
+    plot = LivePlot("loss", "val")
+    plot.add_left(1, 0.41234)
+    plot.add_right(1, 0.873)
+    assert plot.single_point_text() == (
+        "After the first epoch: loss 0.4123, val 0.873. The curves start with the next one."
+    )
+    qtbot.addWidget(plot)
+    plot.resize(300, 150)
+    plot.grab()  # paints the message, not axes
+
+
+def test_open_project_and_new_project_from_folder_switch_the_window(
+    qtbot, template, ccp_dir, tmp_path
+):
+    from fashion_annotator.ui.app import WindowSwitcher
+
+    first = copy_project(template, tmp_path / "first")
+    second = copy_project(template, tmp_path / "second")
+    switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "switch.ini")))
+    opened_first = switcher.show(Project.open(first))
+    qtbot.addWidget(opened_first)
+    qtbot.waitUntil(lambda: opened_first.session.current is not None)
+    with qtbot.waitSignal(opened_first.projectRequested):
+        opened_first.projectRequested.emit(second)
+    window = switcher.window
+    qtbot.addWidget(window)
+    assert window is not opened_first and window.project.root == second
+    assert not opened_first.isVisible()
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for stem in ("0014", "0019"):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos)
+    target = tmp_path / "photos-annotations"
+    window.newProjectRequested.emit(photos, target, True)
+    made = switcher.window
+    qtbot.addWidget(made)
+    assert made.project.root == target
+    made.files.wait()
+    qtbot.waitUntil(lambda: made.queue.model.rowCount() == 2, timeout=30000)
+    assert all((target / "images" / f"{s}.jpg").is_file() for s in ("0014", "0019"))
+    recent = switcher.prefs.recent_projects
+    assert recent[:2] == [second.resolve(), first.resolve()]
+    made.close()
+    made.project.close()

@@ -1,0 +1,347 @@
+"""The store's contract: the same tests on every backend (an SQLite folder, a PostgreSQL URL).
+
+The PostgreSQL runs use a throwaway server (``pg_server`` in ``tests/conftest.py``); a machine
+without the server binaries skips them and says why.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.core.images import ImageLoadError
+from fashion_annotator.dataset.store import (
+    LeaseHeld,
+    Project,
+    ProjectError,
+    create_project,
+    open_project,
+)
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a new project goes: a folder for SQLite, a project URL for PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_path / "proj"
+    return request.getfixturevalue("pg_url")
+
+
+@pytest.fixture
+def other_location(location: str | Path) -> str | Path:
+    """A second, unused location on the same backend."""
+    if isinstance(location, Path):
+        return location.parent / "other"
+    return location + "x"
+
+
+@pytest.fixture
+def project(location: str | Path) -> Project:
+    """A fresh project on each backend (the default tasks, user alice), closed after the test."""
+    with create_project(location, user="alice") as proj:
+        yield proj
+
+
+def test_create_refuses_existing_project_and_unknown_task(location, other_location) -> None:
+    create_project(location).close()
+    with pytest.raises(ProjectError, match="already a project"):
+        create_project(location)
+    with pytest.raises(ProjectError, match="no_such_taxonomy"):
+        create_project(other_location, tasks=("no_such_taxonomy",))
+    with pytest.raises(ProjectError, match="not a project"):
+        open_project(other_location)
+
+
+def test_add_image_copies_and_dedupes_by_content(
+    project: Project, photo: Path, write_photo
+) -> None:
+    rec = project.add_image(photo)
+    assert rec.path == project.root / "images" / "look.png"
+    assert rec.path.read_bytes() == photo.read_bytes()
+    assert rec.shape == (24, 32) and rec.status == "new" and rec.user == "alice"
+    assert project.add_image(photo).id == rec.id
+    other = write_photo(photo.parent / "other" / "look.png", seed=1)
+    rec2 = project.add_image(other)
+    assert rec2.id != rec.id and rec2.name != rec.name and rec2.stem == "look"
+    assert [r.id for r in project.images_by_stem("look")] == [rec.id, rec2.id]
+    assert [r.id for r in project.images(search="LOOK")] == [rec.id, rec2.id]
+
+
+def test_add_image_non_ascii_name(project: Project, tmp_path: Path, write_photo) -> None:
+    rec = project.add_image(write_photo(tmp_path / "robe été ü.png"))
+    assert rec.name == "robe été ü.png"
+    assert project.load_photo(rec.id).rgb.shape == (24, 32, 3)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x89PNG\r\n\x1a\n\x00\x00garbage"])
+def test_add_image_refuses_broken_file(project: Project, tmp_path: Path, content: bytes) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(content)
+    with pytest.raises(ImageLoadError, match="bad.png"):
+        project.add_image(bad)
+    assert project.images() == []
+
+
+def test_save_mask_keeps_every_version(project: Project, photo: Path) -> None:
+    rec = project.add_image(photo)
+    first = np.zeros(rec.shape, np.uint8)
+    first[2:10, 3:9] = 3
+    second = first.copy()
+    second[12:, :] = 6
+    v1 = project.save_mask(rec.id, "parsing7", first, seconds=4.5, actions=3)
+    v2 = project.save_mask(rec.id, "parsing7", second, source="import", status="done")
+    assert project.image(rec.id).status == "done"
+    assert (v1.version, v2.version) == (1, 2)
+    assert v1.path == project.root / "masks" / str(rec.id) / "parsing7" / "v1.png"
+    np.testing.assert_array_equal(project.load_mask(rec.id, "parsing7"), second)
+    np.testing.assert_array_equal(project.load_mask(rec.id, "parsing7", version=1), first)
+    log = project.mask_versions(rec.id, "parsing7")
+    assert [(m.seconds, m.actions, m.source, m.user) for m in log] == [
+        (4.5, 3, "operator", "alice"),
+        (0.0, 0, "import", "alice"),
+    ]
+    assert project.load_mask(rec.id, "garment") is None
+    assert project.task_counts() == {"garment": 0, "parsing7": 1}
+
+
+def test_save_mask_rejects_bad_masks(project: Project, photo: Path) -> None:
+    rec = project.add_image(photo)
+    with pytest.raises(ValueError, match=r"look.png.*shape \(10, 10\)"):
+        project.save_mask(rec.id, "parsing7", np.zeros((10, 10), np.uint8))
+    with pytest.raises(ValueError, match=r"look.png.*outside the taxonomy 'garment'"):
+        project.save_mask(rec.id, "garment", np.full(rec.shape, 2, np.uint8))
+    with pytest.raises(ValueError, match="dtype float"):
+        project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.float32))
+    with pytest.raises(ProjectError, match="no task 'person'"):
+        project.save_mask(rec.id, "person", np.zeros(rec.shape, np.uint8))
+    assert project.mask_versions(rec.id, "garment") == []
+
+
+def test_proposals_are_versioned(project: Project, photo: Path) -> None:
+    rec = project.add_image(photo)
+    assert project.load_proposal(rec.id, "garment") is None
+    a = np.zeros(rec.shape, np.uint8)
+    b = np.ones(rec.shape, np.uint8)
+    project.save_proposal(rec.id, "garment", a, "v1")
+    project.save_proposal(rec.id, "garment", b, "shipped")
+    np.testing.assert_array_equal(project.load_proposal(rec.id, "garment"), b)
+    assert [p.model_version for p in project.proposals(rec.id, "garment")] == ["v1", "shipped"]
+
+
+def test_status_and_counts(project: Project, photo: Path, tmp_path: Path, write_photo) -> None:
+    a = project.add_image(photo)
+    b = project.add_image(write_photo(tmp_path / "b.png", seed=2))
+    project.set_status(a.id, "in_progress")
+    project.set_status(b.id, "done")
+    assert project.counts() == {
+        "new": 0, "in_progress": 1, "done": 1, "approved": 0, "rejected": 0
+    }  # fmt: skip
+    assert [r.id for r in project.images(status="done")] == [b.id]
+    with pytest.raises(ValueError, match="unknown status 'finished'"):
+        project.set_status(a.id, "finished")
+    with pytest.raises(ProjectError, match="no image with id 99"):
+        project.set_status(99, "done")
+
+
+def test_cache_is_keyed_by_photo_content(project: Project, photo: Path) -> None:
+    rec = project.add_image(photo)
+    assert project.load_cache(rec.id, "superpixels") is None
+    arr = np.arange(12, dtype=np.int32).reshape(3, 4)
+    project.save_cache(rec.id, "superpixels", arr)
+    np.testing.assert_array_equal(project.load_cache(rec.id, "superpixels"), arr)
+    assert (project.root / "cache" / rec.sha256 / "superpixels.npz").is_file()
+    (project.root / "cache" / rec.sha256 / "superpixels.npz").write_bytes(b"junk")
+    assert project.load_cache(rec.id, "superpixels") is None
+    with pytest.raises(ValueError, match="cache key"):
+        project.save_cache(rec.id, "../escape", arr)
+
+
+def test_reopen_and_add_task(location, photo: Path) -> None:
+    with create_project(location, tasks=("garment",)) as proj:
+        rec = proj.add_image(photo)
+        proj.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
+        proj.add_task("parsing18")
+        proj.add_task("parsing18")
+    with open_project(location, user="bob") as proj:
+        assert proj.tasks == ("garment", "parsing18")
+        assert proj.user == "bob"
+        assert proj.load_mask(rec.id, "garment").sum() == 24 * 32
+
+
+def test_decisions_set_status_and_are_listed(project: Project, photo: Path) -> None:
+    rec = project.add_image(photo)
+    project.record_decision(rec.id, "garment", "approve")
+    assert project.image(rec.id).status == "approved"
+    rej = project.record_decision(rec.id, "parsing7", "reject", reason="edge", text="left sleeve")
+    assert project.image(rec.id).status == "rejected"
+    assert (rej.user, rej.reason, rej.text) == ("alice", "edge", "left sleeve")
+    assert project.last_decision(rec.id) == rej
+    assert [d.decision for d in project.decisions(task="garment")] == ["approve"]
+    assert len(project.decisions(image_id=rec.id)) == 2
+    with pytest.raises(ValueError, match="unknown decision"):
+        project.record_decision(rec.id, "garment", "maybe")
+
+
+def test_model_registry(project: Project, tmp_path: Path) -> None:
+    weights = tmp_path / "out" / "model.safetensors"
+    weights.parent.mkdir()
+    weights.write_bytes(b"weights")
+    weights.with_suffix(".json").write_text('{"task": "garment"}')
+    assert project.active_model("garment") is None
+    m1 = project.register_model("garment", weights, {"miou": 0.5}, ["a.jpg"])
+    m2 = project.register_model("garment", weights, {"miou": 0.6}, ["a.jpg", "b.jpg"])
+    assert (m1.version, m2.version) == (1, 2)
+    assert m2.path == project.root / "models" / "garment" / "v2.safetensors"
+    assert m2.path.read_bytes() == b"weights"
+    assert m2.path.with_suffix(".json").is_file()
+    assert m2.metrics == {"miou": 0.6} and m2.trained_on == ["a.jpg", "b.jpg"]
+    assert project.active_model("garment") is None
+    project.set_active_model("garment", 2)
+    assert project.active_model("garment").version == 2
+    project.set_active_model("garment", 1)
+    assert [m.active for m in project.models("garment")] == [True, False]
+    with pytest.raises(ProjectError, match="no model version 7"):
+        project.set_active_model("garment", 7)
+    project.set_active_model("garment", None)
+    assert project.active_model("garment") is None
+    m3 = project.register_model("garment", weights, {}, [], activate=True)
+    assert project.active_model("garment") == m3
+
+
+def test_training_masks_filter_status_and_rejects(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    recs = [project.add_image(write_photo(tmp_path / f"{i}.png", seed=i)) for i in range(4)]
+    for i, rec in enumerate(recs):
+        project.save_mask(rec.id, "garment", np.full(rec.shape, i % 2, np.uint8))
+    project.save_mask(recs[0].id, "garment", np.ones(recs[0].shape, np.uint8))
+    project.set_status(recs[0].id, "done")
+    project.set_status(recs[1].id, "done")
+    project.record_decision(recs[2].id, "garment", "approve")
+    project.record_decision(recs[3].id, "garment", "reject", reason="bad")
+    project.set_status(recs[3].id, "done")  # rejected before, still left out
+    items = list(project.training_masks("garment"))
+    assert [i for i, _, _ in items] == [recs[0].id, recs[1].id, recs[2].id]
+    assert items[0][2].min() == 1  # the latest version
+    assert items[0][1] == recs[0].path
+    everything = project.training_items("garment", exclude_rejected=False)
+    assert len(everything) == 4
+
+
+def test_leases_within_one_machine(location, photo: Path) -> None:
+    with create_project(location, user="alice") as alice:
+        rec = alice.add_image(photo)
+        with open_project(location, user="bob") as bob:
+            lease = alice.acquire_lease(rec.id, ttl_s=60)
+            assert alice.acquire_lease(rec.id, ttl_s=60).acquired == lease.acquired
+            with pytest.raises(LeaseHeld, match=r"alice@.*pid") as info:
+                bob.acquire_lease(rec.id)
+            assert info.value.holder.startswith("alice@")
+            assert info.value.expires == pytest.approx(time.time() + 60, abs=5)
+            with pytest.raises(LeaseHeld):
+                bob.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8))
+            alice.release_lease(rec.id)
+            assert bob.acquire_lease(rec.id, ttl_s=0.2).holder.startswith("bob@")
+            time.sleep(0.3)
+            assert alice.acquire_lease(rec.id).holder.startswith("alice@")
+            bob.release_lease(rec.id)  # not bob's any more: no effect
+            assert alice.lease(rec.id).holder.startswith("alice@")
+        alice.close()
+        with open_project(location) as again:
+            assert again.lease(rec.id) is None
+
+
+
+def test_claim_next_never_hands_out_a_leased_image(
+    location, project: Project, tmp_path: Path, write_photo
+) -> None:
+    recs = [project.add_image(write_photo(tmp_path / f"{i}.png", seed=i)) for i in range(3)]
+    project.set_status(recs[2].id, "done")
+    with open_project(location, user="bob") as bob:
+        first = project.claim_next(ttl_s=60)
+        second = bob.claim_next(ttl_s=60)
+        assert (first.id, second.id) == (recs[0].id, recs[1].id)
+        assert project.lease(first.id).holder.startswith("alice@")
+        assert bob.claim_next() is None  # the only other image is done
+        with pytest.raises(LeaseHeld, match="alice@"):
+            bob.acquire_lease(first.id)
+        assert bob.claim_next(statuses=("done",)).id == recs[2].id
+        project.release_lease(first.id)
+        assert bob.claim_next(ttl_s=0.2).id == first.id
+        time.sleep(0.3)  # the lease lapses; the image is free again
+        assert project.claim_next(ttl_s=60).id == first.id
+        with pytest.raises(ValueError, match="unknown status 'later'"):
+            project.claim_next(statuses=("later",))
+
+
+def test_concurrent_claims_hand_out_each_image_once(
+    location, project: Project, tmp_path: Path, write_photo
+) -> None:
+    ids = {project.add_image(write_photo(tmp_path / f"{i}.png", (8, 8), seed=i)).id
+           for i in range(24)}  # fmt: skip
+    claimed: list[list[int]] = [[] for _ in range(6)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(claimed), timeout=30)
+    finished = threading.Barrier(len(claimed), timeout=60)
+
+    def operator(k: int) -> None:
+        try:
+            with open_project(location, user=f"op{k}") as own:
+                start.wait()
+                while (record := own.claim_next(ttl_s=60)) is not None:
+                    claimed[k].append(record.id)
+                finished.wait()  # closing releases leases: keep them until every claim is done
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=operator, args=(k,)) for k in range(len(claimed))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    every = [i for mine in claimed for i in mine]
+    assert sorted(every) == sorted(ids)  # each image exactly once
+
+
+def test_concurrent_saves_keep_every_version(
+    location, project: Project, photo: Path
+) -> None:
+    rec = project.add_image(photo)
+    errors: list[BaseException] = []
+    saved: list[tuple[int, str]] = []
+
+    def saver(k: int) -> None:
+        try:
+            with open_project(location, user=f"op{k}") as own:
+                for n in range(5):
+                    mask = np.full(rec.shape, (k + n) % 2, np.uint8)
+                    saved.append((own.save_mask(rec.id, "garment", mask).version, f"op{k}"))
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=saver, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    versions = project.mask_versions(rec.id, "garment")
+    assert [v.version for v in versions] == list(range(1, 21))
+    assert sorted((v.version, v.user) for v in versions) == sorted(saved)
+
+
+def test_unknown_image_and_closed_project_are_clear_errors(location) -> None:
+    project = create_project(location)
+    with pytest.raises(ProjectError, match="no image with id 42"):
+        project.image(42)
+    with pytest.raises(ProjectError, match="no image with id 42"):
+        project.acquire_lease(42)
+    project.close()
+    project.close()  # closing twice is harmless

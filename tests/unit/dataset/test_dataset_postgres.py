@@ -1,0 +1,169 @@
+"""What only the PostgreSQL backend promises: bytes in the database, leases tied to sessions."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psycopg
+import pytest
+
+from fashion_annotator.dataset.postgres import parse_url
+from fashion_annotator.dataset.postgres import schema as pg_schema
+from fashion_annotator.dataset.store import LeaseHeld, ProjectError, create_project, open_project
+
+HOLDER = """
+import sys
+from fashion_annotator.dataset.store import open_project
+
+project = open_project(sys.argv[1], user="carol")
+project.acquire_lease(int(sys.argv[2]), ttl_s=600)
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_url_parsing() -> None:
+    url = parse_url("postgresql://ann:secret@db.example:6543/studio?project=spring&sslmode=require")
+    assert (url.project, url.schema, url.host, url.port, url.database) == (
+        "spring", "fa_spring", "db.example", 6543, "studio"
+    )  # fmt: skip
+    assert "secret" not in url.display and "project" not in url.conninfo
+    assert "sslmode=require" in url.conninfo
+    assert url.local_root().name == "spring"
+    with pytest.raises(ValueError, match=r"needs one \?project=NAME"):
+        parse_url("postgresql://ann@db/studio")
+    with pytest.raises(ValueError, match="must be 1-40 of a-z"):
+        parse_url("postgresql://ann@db/studio?project=Bad-Name")
+    with pytest.raises(ValueError, match="names no database"):
+        parse_url("postgresql://ann@db?project=a")
+
+
+def test_unreachable_server_is_a_clear_error() -> None:
+    with pytest.raises(ProjectError, match=r"127.0.0.1:1/x\?project=p&connect_timeout=2: cannot connect: .*refused"):
+        open_project("postgresql://nobody@127.0.0.1:1/x?project=p&connect_timeout=2")
+
+
+def test_a_killed_clients_lease_is_free_at_once(pg_url: str, photo: Path) -> None:
+    with create_project(pg_url, user="alice") as alice:
+        rec = alice.add_image(photo)
+        child = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, pg_url, str(rec.id)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        )  # fmt: skip
+        try:
+            assert child.stdout.readline().strip() == "held"
+            with pytest.raises(LeaseHeld, match="carol@"):
+                alice.acquire_lease(rec.id)
+            child.send_signal(signal.SIGKILL)
+            child.wait(timeout=10)
+        finally:
+            child.kill()
+        # The server ends the session when the client's socket closes; its 600 s lease goes.
+        for _ in range(50):
+            if alice.lease(rec.id) is None:
+                break
+            time.sleep(0.1)
+        assert alice.acquire_lease(rec.id, ttl_s=60).holder.startswith("alice@")
+
+
+def test_a_second_desktop_reads_everything_from_the_database(
+    pg_url: str, photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"weights")
+    weights.with_suffix(".json").write_text('{"task": "garment"}')
+    with create_project(pg_url, user="alice") as alice:
+        rec = alice.add_image(photo)
+        mask = np.zeros(rec.shape, np.uint8)
+        mask[3:9, 4:20] = 1
+        alice.save_mask(rec.id, "garment", mask, status="done")
+        alice.save_proposal(rec.id, "garment", 1 - mask, "shipped")
+        alice.register_model("garment", weights, {"dice": 0.9}, [rec.name], activate=True)
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "desktop-2"))
+    with open_project(pg_url, user="bob") as bob:
+        assert bob.root != alice.root and not (bob.root / "images" / rec.name).exists()
+        assert bob.image(rec.id).path.read_bytes() == photo.read_bytes()
+        np.testing.assert_array_equal(bob.load_mask(rec.id, "garment"), mask)
+        assert bob.proposals(rec.id, "garment")[0].path.is_file()
+        model = bob.active_model("garment")
+        assert model.path.read_bytes() == b"weights"
+        assert model.path.with_suffix(".json").read_text() == '{"task": "garment"}'
+        [(image_id, photo_path, mask_path)] = bob.training_items("garment")
+        assert photo_path.is_file() and mask_path.is_file()
+
+
+def test_a_failed_save_leaves_neither_row_nor_bytes(pg_url: str, photo: Path) -> None:
+    with create_project(pg_url, user="alice") as project:
+        rec = project.add_image(photo)
+        project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
+        # The server fails the save half way (as on a full disk): after the version's insert.
+        project._conn.execute(
+            "CREATE FUNCTION fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " RAISE EXCEPTION 'could not extend file: No space left on device'; END $$;"
+            "CREATE TRIGGER fail BEFORE UPDATE ON images FOR EACH ROW EXECUTE FUNCTION fail()"
+        )
+        with pytest.raises(ProjectError, match="cannot write the project: could not extend"):
+            project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8), status="done")
+        project._conn.execute("DROP TRIGGER fail ON images")
+        assert [v.version for v in project.mask_versions(rec.id, "garment")] == [1]
+        assert project.load_mask(rec.id, "garment").min() == 1
+        assert project.image(rec.id).status == "new"
+        assert project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8)).version == 2
+
+
+def test_schema_migrations(pg_url: str) -> None:
+    url = parse_url(pg_url)
+    create_project(pg_url).close()
+    with psycopg.connect(url.conninfo, autocommit=True) as conn:
+        assert pg_schema.migrate(conn, url.schema) == pg_schema.SCHEMA_VERSION  # nothing to do
+        conn.execute(
+            f"UPDATE {url.schema}.meta SET value = %s WHERE key = 'schema_version'",
+            (str(pg_schema.SCHEMA_VERSION + 1),),
+        )
+    with pytest.raises(ProjectError, match="newer than this program"):
+        open_project(pg_url)
+
+
+def test_a_dropped_connection_is_made_again_and_keeps_its_leases(
+    pg_url: str, photo: Path
+) -> None:
+    with create_project(pg_url, user="alice") as alice, open_project(pg_url, user="bob") as bob:
+        rec = alice.add_image(photo)
+        alice.acquire_lease(rec.id, ttl_s=60)
+        bob.image(rec.id)
+        alice_pid = alice._conn.info.backend_pid
+        bob._conn.execute("SELECT pg_terminate_backend(%s)", (alice_pid,))
+        with pytest.raises(ProjectError, match="cannot read the project"):
+            alice.image(rec.id)  # the statement that met the dropped connection fails
+        assert alice.image(rec.id).id == rec.id  # the next one reconnects
+        assert alice._conn.info.backend_pid != alice_pid
+        with pytest.raises(LeaseHeld, match="alice@"):
+            bob.acquire_lease(rec.id)  # the lease followed alice to her new session
+        assert alice.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8)).version == 1
+
+
+def test_an_upgrade_applies_once_and_a_failed_one_changes_nothing(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = parse_url(pg_url)
+    create_project(pg_url).close()
+    broken = (*pg_schema.MIGRATIONS, "ALTER TABLE images ADD COLUMN note TEXT; SELECT 1/0")
+    monkeypatch.setattr(pg_schema, "MIGRATIONS", broken)
+    monkeypatch.setattr(pg_schema, "SCHEMA_VERSION", len(broken))
+    with pytest.raises(ProjectError, match="division by zero"):
+        open_project(pg_url)
+    with psycopg.connect(url.conninfo, autocommit=True) as conn:
+        assert pg_schema.schema_version(conn, url.schema) == len(broken) - 1
+    good = (*pg_schema.MIGRATIONS[:-1], "ALTER TABLE images ADD COLUMN note TEXT")
+    monkeypatch.setattr(pg_schema, "MIGRATIONS", good)
+    with open_project(pg_url) as project:
+        assert project._db.query("SELECT note FROM images") == []
+    with psycopg.connect(url.conninfo, autocommit=True) as conn:
+        assert pg_schema.migrate(conn, url.schema) == len(good)  # already there: nothing to do

@@ -1,0 +1,99 @@
+"""``migrate``: SQLite -> PostgreSQL -> SQLite keeps every row and byte; ``bench team`` runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.cli import main
+from fashion_annotator.dataset.store import ProjectError, create_project, open_project
+from fashion_annotator.dataset.transfer import digest, migrate_project
+
+
+def _filled_project(root: Path, tmp_path: Path, write_photo) -> dict:
+    """A project with two versions, a proposal, a decision, a model and a referenced photo."""
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"weights v1")
+    weights.with_suffix(".json").write_text('{"task": "garment"}')
+    with create_project(root, user="alice") as project:
+        a = project.add_image(write_photo(tmp_path / "src" / "a.png", seed=1))
+        b = project.add_image(write_photo(tmp_path / "src" / "b.png", seed=2), copy=False)
+        mask = np.zeros(a.shape, np.uint8)
+        mask[2:9, 3:11] = 4
+        project.save_mask(a.id, "parsing7", mask, seconds=3.5, actions=2)
+        project.save_mask(a.id, "parsing7", mask // 2, status="done")
+        project.save_mask(b.id, "garment", np.ones(b.shape, np.uint8))
+        project.save_proposal(a.id, "garment", np.ones(a.shape, np.uint8), "shipped")
+        project.record_decision(a.id, "parsing7", "reject", reason="edge", text="left sleeve")
+        project.register_model("garment", weights, {"dice": 0.9}, ["a.png"], activate=True)
+        project.acquire_lease(b.id)
+        return {"a": a.id, "b": b.id, "mask": mask}
+
+
+def test_round_trip_sqlite_postgresql_sqlite(tmp_path: Path, pg_url: str, write_photo) -> None:
+    filled = _filled_project(tmp_path / "one", tmp_path, write_photo)
+    there = migrate_project(tmp_path / "one", pg_url)
+    back = migrate_project(pg_url, tmp_path / "two")
+    assert there.verified and back.verified
+    assert there.source_digest == back.destination_digest
+    assert there.counts == {"tasks": 2, "images": 2, "status_log": 2, "mask_versions": 3,
+                            "proposals": 1, "decisions": 1, "models": 1}  # fmt: skip
+    for location in (pg_url, tmp_path / "two"):
+        with open_project(location, user="bob") as copy:
+            a, b = filled["a"], filled["b"]
+            np.testing.assert_array_equal(copy.load_mask(a, "parsing7", version=1), filled["mask"])
+            assert [v.user for v in copy.mask_versions(a, "parsing7")] == ["alice", "alice"]
+            assert copy.image(a).status == "rejected" and copy.lease(b) is None
+            assert copy.image(b).path == tmp_path / "src" / "b.png"  # still referenced
+            assert copy.active_model("garment").path.read_bytes() == b"weights v1"
+            assert copy.last_decision(a).text == "left sleeve"
+            # New rows continue after the copied ids and versions.
+            assert copy.save_mask(a, "parsing7", filled["mask"]).version == 3
+            assert copy.register_model("garment", copy.active_model("garment").path, {},
+                                       []).version == 2  # fmt: skip
+
+
+def test_migrate_refuses_an_existing_destination(
+    tmp_path: Path, pg_url: str, write_photo, capsys: pytest.CaptureFixture
+) -> None:
+    _filled_project(tmp_path / "one", tmp_path, write_photo)
+    create_project(pg_url).close()
+    with pytest.raises(ProjectError, match="already a project"):
+        migrate_project(tmp_path / "one", pg_url)
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("mine")
+    assert main(["migrate", str(tmp_path / "one"), str(tmp_path / "full")]) == 1
+    assert "must be a new or empty folder" in capsys.readouterr().err
+    assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+
+
+def test_migrate_cli_writes_a_verified_report(tmp_path: Path, pg_url: str, write_photo) -> None:
+    _filled_project(tmp_path / "one", tmp_path, write_photo)
+    out = tmp_path / "report.json"
+    assert main(["migrate", str(tmp_path / "one"), pg_url, "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["verified"] and report["counts"]["mask_versions"] == 3
+    with open_project(pg_url) as copy:
+        assert digest(copy)[0] == report["source_digest"]
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_bench_team_reports_every_figure(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = str(tmp_path / "bench") if backend == "sqlite" else request.getfixturevalue("pg_url")
+    out = tmp_path / "team.json"
+    # Kills land after the operators' start-up (seconds on a loaded machine), not before it.
+    assert main(["bench", "team", "--url", url, "--operators", "3", "--minutes", "0.4",
+                 "--think-s", "0.2", "--crash-every-s", "6", "--json", str(out)]) == 0  # fmt: skip
+    result = json.loads(out.read_text())
+    for key in ("backend", "operators", "saves", "saves_per_s", "save_ms_p50", "save_ms_p95",
+                "save_ms_p99", "claim_ms_p95", "double_claims", "lost_saves", "crashes"):
+        assert key in result
+    assert result["backend"] == backend and result["operators"] == 3
+    assert result["saves"] >= 3 and result["crashes"] >= 1
+    assert result["double_claims"] == 0 and result["lost_saves"] == 0
+    assert result["restarts_resumed"] >= 1

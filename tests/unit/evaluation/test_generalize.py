@@ -1,0 +1,141 @@
+"""Off-CCP framings: deterministic, labels transformed with the photo, scoring per framing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashion_annotator.evaluation.generalize import (
+    FRAMINGS,
+    IGNORE,
+    SCORED_TASKS,
+    figure_box,
+    reframe,
+    score_framings,
+)
+
+
+def figure_photo() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A 400x260 'street' photo with a standing figure: hair, skin, a top, bottoms, shoes."""
+    h, w = 400, 260
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(60, 120, (h, w, 3), dtype=np.uint8)
+    parsing = np.zeros((h, w), np.uint8)
+    parsing[40:70, 110:150] = 2  # hair
+    parsing[70:95, 115:145] = 1  # face
+    parsing[95:220, 90:170] = 3  # top
+    parsing[220:350, 100:160] = 5  # bottom
+    parsing[350:370, 100:160] = 4  # shoes
+    colours = {1: (220, 180, 150), 2: (40, 30, 20), 3: (200, 30, 30), 4: (10, 10, 10), 5: (30, 30, 160)}
+    for k, c in colours.items():
+        rgb[parsing == k] = c
+    person = (parsing > 0).astype(np.uint8)
+    garment = np.isin(parsing, (3, 4, 5)).astype(np.uint8)
+    return rgb, {"person": person, "garment": garment, "parsing7": parsing}
+
+
+@pytest.mark.parametrize("framing", FRAMINGS)
+def test_each_framing_is_deterministic_and_consistent(framing: str) -> None:
+    rgb, labels = figure_photo()
+    a, la = reframe(rgb, labels, framing, "0001")
+    b, lb = reframe(rgb, labels, framing, "0001")
+    assert np.array_equal(a, b)
+    for task in labels:
+        assert la[task].shape == a.shape[:2]
+        assert np.array_equal(la[task], lb[task])
+    # Every scored task keeps part of the figure in frame.
+    for task in SCORED_TASKS[framing]:
+        assert (la[task] == 1).any() or (la[task] >= 1).any()
+
+
+def test_crops_cut_the_legs_and_studio_frames_are_portrait() -> None:
+    rgb, labels = figure_photo()
+    _, upper = reframe(rgb, labels, "upper_body", "x")
+    assert not (upper["parsing7"] == 4).any()  # shoes are out of an upper-body frame
+    view, _ = reframe(rgb, labels, "landscape", "x")
+    assert view.shape[1] > view.shape[0]
+    studio, sl = reframe(rgb, labels, "studio_upper", "x")
+    assert studio.shape[:2] == (1152, 768)
+    # The backdrop is plain: far from the figure, pixels vary little.
+    assert studio[:60, :60].std() < 12
+    # The legs leave the bottom of the frame.
+    assert (sl["person"][-1] == 1).any()
+
+
+def test_mannequin_frame_scores_garments_only_and_matches_the_area_range() -> None:
+    rgb, labels = figure_photo()
+    view, gt = reframe(rgb, labels, "mannequin", "0007")
+    assert view.shape[:2] == (1728, 1152)
+    assert np.all(gt["person"] == IGNORE)
+    share = (gt["garment"] == 1).mean()
+    assert 0.02 < share < 0.2
+    assert SCORED_TASKS["mannequin"] == ("garment",)
+
+
+def test_scores_are_perfect_for_an_oracle_and_low_for_an_empty_model() -> None:
+    rgb, labels = figure_photo()
+    samples = [("a", rgb, labels)]
+    framings = ["ccp", "studio_full", "knees_up"]
+    truth: dict[int, dict[str, np.ndarray]] = {}
+
+    def oracle(task: str, view: np.ndarray) -> np.ndarray:
+        return truth[id(view)][task]
+
+    def capture(task: str, view: np.ndarray) -> np.ndarray:
+        return np.zeros(view.shape[:2], np.uint8)
+
+    import fashion_annotator.evaluation.generalize as gen
+
+    real = gen.reframe
+
+    def recording(rgb_, labels_, framing, name=""):
+        view, gt = real(rgb_, labels_, framing, name)
+        truth[id(view)] = gt
+        return view, gt
+
+    gen.reframe = recording
+    try:
+        good = score_framings(samples, oracle, {"person": 2, "garment": 2, "parsing7": 7}, framings)
+        bad = score_framings(samples, capture, {"person": 2, "garment": 2, "parsing7": 7}, framings)
+    finally:
+        gen.reframe = real
+    for f in framings:
+        assert good[f]["person"]["miou"] == pytest.approx(1.0)
+        assert good[f]["garment"]["median_dice"] == pytest.approx(1.0)
+        assert bad[f]["garment"]["median_dice"] == pytest.approx(0.0)
+
+
+def test_figure_box_of_an_empty_mask_is_the_whole_photo() -> None:
+    assert figure_box(np.zeros((10, 20), np.uint8)) == (0, 0, 10, 20)
+
+
+def test_unknown_framing_is_refused() -> None:
+    rgb, labels = figure_photo()
+    with pytest.raises(ValueError, match="unknown framing"):
+        reframe(rgb, labels, "fisheye")
+
+
+def test_bench_generalize_scores_the_shipped_models_per_framing(ccp_dir, tmp_path, capsys) -> None:
+    import json
+
+    from fashion_annotator.cli import main
+
+    out = tmp_path / "gen.json"
+    argv = ["bench", "generalize", "--data", str(ccp_dir), "--limit", "2", "--device", "cpu",
+            "--framing", "ccp", "--framing", "studio_upper", "--framing", "mannequin", "--json", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    result = json.loads(out.read_text())
+    assert result["n_images"] == 2
+    f = result["framings"]
+    assert set(f) == {"ccp", "studio_upper", "mannequin"}
+    assert 0.5 < f["ccp"]["person"]["miou"] <= 1.0
+    assert 0.0 <= f["mannequin"]["garment"]["median_dice"] <= 1.0
+    assert "person" not in f["mannequin"]
+    assert "studio_upper" in capsys.readouterr().out
+
+
+def test_bench_generalize_refuses_an_unknown_framing(ccp_dir, capsys) -> None:
+    from fashion_annotator.cli import main
+
+    assert main(["bench", "generalize", "--data", str(ccp_dir), "--framing", "fisheye"]) != 0
+    assert "fisheye" in capsys.readouterr().err
