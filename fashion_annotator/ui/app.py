@@ -110,7 +110,7 @@ def _application() -> QApplication:
     app.setApplicationDisplayName("Fashion Annotator")
     app.setDesktopFileName(DESKTOP_FILE)
     app.setWindowIcon(app_icon())
-    return app  # type: ignore[return-value]
+    return app
 
 
 def app_icon() -> QIcon:
