@@ -19,6 +19,13 @@ start=$(date +%s)
 "$py" -m PyInstaller --noconfirm --clean --log-level WARN \
   --distpath "$dist" --workpath "$dist/.build" "$repo/packaging/fashion-annotator.spec"
 app="$dist/fashion-annotator"
+# Slimming PyInstaller cannot do per file: strip torch's own libraries (not the auditwheel
+# *.libs ones, which strip breaks) and drop torch's test-only libraries. (torch's Python
+# sources must stay: training inspects them.)
+lib="$app/_internal/torch/lib"
+strip --strip-unneeded "$lib/libtorch_cpu.so" "$lib/libtorch_python.so" "$lib/libc10.so" || true
+rm -f "$lib/libtorchbind_test.so" "$lib/libjitbackend_test.so" "$lib/libaoti_custom_ops.so" \
+  "$lib/libbackend_with_compiler.so"
 cp "$repo/packaging/fashion-annotator.desktop" "$repo/packaging/install-desktop-entry.sh" "$app/"
 cp "$repo/LICENSE" "$app/"
 echo "built $app/fashion-annotator in $(( $(date +%s) - start )) s"
