@@ -9,6 +9,7 @@ import pytest
 from fashion_annotator.ui.proposal_source import ProposalSource
 
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.main_window import MainWindow
 from fashion_annotator.ui.preferences import Preferences, settings_file
 from fashion_annotator.ui.testing import Answers, click, wait_ready

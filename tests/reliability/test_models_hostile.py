@@ -17,6 +17,7 @@ from safetensors.torch import save_file
 from fashion_annotator.cli import main as cli_main
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import ModelFileError, load_model, save_model
+from fashion_annotator.runtime.exit_codes import EXIT_ERROR
 from training.loop import load_checkpoint
 
 pytestmark = pytest.mark.reliability
@@ -182,7 +183,7 @@ def test_nan_loss_stops_training_and_saves_nothing(
     ledger.try_("training", "NaN loss")
     rc, events = _train(tiny_data, tmp_path / "out", "--epochs", "3", "--lr", "1e38",
                         "--jitter", "0", capsys=capsys)  # fmt: skip
-    assert rc == 2, events
+    assert rc == EXIT_ERROR, events
     assert events[-1]["event"] == "error" and "loss became" in events[-1]["message"]
     assert not list((tmp_path / "out").glob("*.safetensors"))
     ledger.handled("training", "NaN loss")
@@ -195,7 +196,7 @@ def test_init_from_a_model_of_another_task_is_refused(
     parsing7 = REPO / "resources" / "models" / "parsing7.safetensors"
     rc, events = _train(tiny_data, tmp_path / "out", "--epochs", "1", "--init", str(parsing7),
                         capsys=capsys)  # fmt: skip
-    assert rc == 2
+    assert rc == EXIT_ERROR
     assert "'parsing7' model cannot initialise a garment training" in events[-1]["message"]
     ledger.handled("training", "--init with a parsing7 model")
 
@@ -206,6 +207,6 @@ def test_resume_from_a_hostile_checkpoint(tiny_data: Path, tmp_path: Path, capsy
     out.mkdir()
     torch.save({"model": Payload(tmp_path / "pwned")}, out / "checkpoint.pt")
     rc, events = _train(tiny_data, out, "--epochs", "1", "--resume", capsys=capsys)
-    assert rc == 2 and "refused without unpickling" in events[-1]["message"]
+    assert rc == EXIT_ERROR and "refused without unpickling" in events[-1]["message"]
     assert not (tmp_path / "pwned").exists()
     ledger.handled("training", "--resume from a hostile checkpoint")

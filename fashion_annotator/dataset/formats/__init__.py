@@ -7,6 +7,7 @@ command line (``fashion-annotator import/export ... --format NAME``).
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 
 from fashion_annotator.dataset.formats.alpha import (
@@ -76,7 +77,12 @@ def import_source(
     importers["coco-instances"] = import_coco_instances
     if fmt not in importers:
         raise ValueError(f"unknown import format {fmt!r}; expected one of {IMPORT_FORMATS}")
-    return importers[fmt](project, src, taxonomy, progress, overwrite=overwrite)
+    importer = importers[fmt]
+    if "overwrite" in inspect.signature(importer).parameters:
+        return importer(project, src, taxonomy, progress, overwrite=overwrite)
+    if overwrite:
+        raise ValueError(f"--overwrite is not supported by the {fmt!r} importer yet")
+    return importer(project, src, taxonomy, progress)
 
 
 def export_project(
