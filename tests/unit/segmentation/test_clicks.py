@@ -129,3 +129,17 @@ def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_pa
     assert [len(r["ious"]) for r in result["per_image"]] == [20, 20]
     assert result["click_ms_median"] > 0
     assert main([*argv[:-2], "--click-model", str(tmp_path / "none.safetensors")]) == 2
+
+
+def test_the_shipped_click_model_segments_a_person_from_one_click(ccp_dir, ccp_splits) -> None:
+    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.models.click import next_click
+
+    predictor = ClickPredictor()  # resources/models/click.safetensors
+    for photo in iter_dataset(ccp_dir, "person", limit=2):
+        gt = photo.gt == 1
+        predictor.set_image(photo.rgb)
+        y, x, positive = next_click(np.zeros_like(gt), gt)
+        update = predictor.predict(np.zeros_like(gt), [Click(y, x, positive)])
+        assert update.mask[y, x]
+        assert click_effort.iou(update.mask, gt) > 0.6
