@@ -44,7 +44,10 @@ def test_the_first_click_sees_the_whole_photo_and_later_ones_a_crop(disk_click_m
     assert crop.y0 < 150 and crop.y0 + crop.height > 450  # one click: no focus crop yet
 
 
-def test_paste_back_changes_only_the_crop(disk_click_model, photo) -> None:
+def test_paste_back_changes_only_the_crop(disk_click_model, photo, monkeypatch) -> None:
+    from fashion_annotator.segmentation import clicks
+
+    monkeypatch.setattr(clicks, "FOCUS_SCALE", 0.5)
     big = cv2.resize(photo, (1152, 1728), interpolation=cv2.INTER_NEAREST)
     predictor = ClickPredictor(disk_click_model(-5.0))
     predictor.set_image(big)
