@@ -44,7 +44,10 @@ def test_the_first_click_sees_the_whole_photo_and_later_ones_a_crop(disk_click_m
     assert crop.y0 < 150 and crop.y0 + crop.height > 450  # one click: no focus crop yet
 
 
-def test_paste_back_changes_only_the_crop(disk_click_model, photo) -> None:
+def test_paste_back_changes_only_the_crop(disk_click_model, photo, monkeypatch) -> None:
+    from fashion_annotator.segmentation import clicks
+
+    monkeypatch.setattr(clicks, "FOCUS_SCALE", 0.5)
     big = cv2.resize(photo, (1152, 1728), interpolation=cv2.INTER_NEAREST)
     predictor = ClickPredictor(disk_click_model(-5.0))
     predictor.set_image(big)
@@ -129,3 +132,17 @@ def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_pa
     assert [len(r["ious"]) for r in result["per_image"]] == [20, 20]
     assert result["click_ms_median"] > 0
     assert main([*argv[:-2], "--click-model", str(tmp_path / "none.safetensors")]) == 2
+
+
+def test_the_shipped_click_model_segments_a_person_from_one_click(ccp_dir, ccp_splits) -> None:
+    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.models.click import next_click
+
+    predictor = ClickPredictor()  # resources/models/click.safetensors
+    for photo in iter_dataset(ccp_dir, "person", limit=2):
+        gt = photo.gt == 1
+        predictor.set_image(photo.rgb)
+        y, x, positive = next_click(np.zeros_like(gt), gt)
+        update = predictor.predict(np.zeros_like(gt), [Click(y, x, positive)])
+        assert update.mask[y, x]
+        assert click_effort.iou(update.mask, gt) > 0.6
