@@ -74,7 +74,8 @@ def loop_project(tmp_path: Path, ccp_dir: Path, ccp_splits):
     proj = Project.create(tmp_path / "loop", tasks=("garment",))
     mapping = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "garment")
     states = ["done"] * 6 + ["in_progress", "unchanged", "new"]
-    for stem, state in zip(ccp_splits["train"][:9], states, strict=True):
+    stems = (ccp_splits["train"] + ccp_splits["val"])[:9]
+    for stem, state in zip(stems, states, strict=True):
         record = proj.add_image(ccp_dir / "images" / f"{stem}.jpg")
         gt = apply_mapping(load_mask(ccp_dir / "masks" / f"{stem}.png"), mapping)
         proposal = cv2.erode(gt, np.ones((9, 9), np.uint8))

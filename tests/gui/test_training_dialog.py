@@ -138,8 +138,8 @@ def test_real_training_run_then_use_this_model(qtbot, project):
     assert dialog.progress.value() == dialog.progress.maximum()
     assert dialog.table.rowCount() > 0
     assert "better on" in dialog.comparison_label.text()
-    assert dialog.result["comparison"]["paired"]["n"] == 5  # the same 5 val images for both
-    version = dialog.result["version"]
+    assert dialog.events[-1]["comparison"]["paired"]["n"] == 5  # the same 5 val images for both
+    version = dialog.outcome["version"]
     assert [m.version for m in project.models("garment")] == [version]
     assert dialog.use_button.isEnabled()
     with qtbot.waitSignal(dialog.modelPromoted) as promoted:

@@ -1,4 +1,4 @@
-"""``bench loop`` end to end on nine CCP val photos: one round with a tiny model, JSON and plot."""
+"""``bench loop`` end to end on nine photos of the CCP fixture subset: one round with a tiny model, JSON and plot."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch"]
 
 def test_bench_loop_one_round_writes_json_and_plot(ccp_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "loop.json"
-    argv = ["bench", "loop", "--data", str(ccp_dir), "--split", "val", "--limit", "9",
+    argv = ["bench", "loop", "--data", str(ccp_dir), "--split", "all", "--limit", "9",
             "--task", "garment", "--rounds", "8", "--order", "tool", "--minutes-per-round", "0.2",
             "--work", str(tmp_path / "w"), "--json", str(out)]  # fmt: skip
     argv += [f"--train-arg={a}" for a in TINY]
@@ -44,7 +44,7 @@ def test_bench_loop_one_round_writes_json_and_plot(ccp_dir: Path, tmp_path: Path
 
 
 def test_bench_loop_refuses_rounds_that_leave_nothing_to_score(ccp_dir: Path, tmp_path: Path, capsys):
-    argv = ["bench", "loop", "--data", str(ccp_dir), "--split", "val", "--limit", "5",
+    argv = ["bench", "loop", "--data", str(ccp_dir), "--split", "all", "--limit", "5",
             "--task", "garment", "--rounds", "5", "--json", str(tmp_path / "x.json")]  # fmt: skip
     assert main(argv) == 2
     assert "must leave some to score" in capsys.readouterr().err
