@@ -178,6 +178,7 @@ def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> 
         save_attribute_heads(path, heads, schema, {
             "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
             "trained_on": trained_on, "metrics": figures, "classifier": str(classifier.meta.get("version")),
+            "input_size": list(classifier.meta["input_size"]),
         })  # fmt: skip
         current = None
         record = project.active_model(ATTRIBUTE_TASK)

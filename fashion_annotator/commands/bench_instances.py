@@ -7,7 +7,6 @@ import json
 import time
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 BIG_PHOTO = (1728, 1152)
@@ -28,6 +27,7 @@ def _median_ms(times: list[float]) -> float:
 
 def run(args: argparse.Namespace) -> int:
     """Median times: parsing + garment models, instance derivation + categories + colours."""
+    import cv2
     import torch
 
     from fashion_annotator.core.images import load_image

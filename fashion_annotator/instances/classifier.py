@@ -262,7 +262,7 @@ def save_attribute_heads(path: Path, heads: AttributeHeads, schema: AttributeSch
         "task": ATTRIBUTE_TASK,
         "classes": [f"{g}:{v}" for g, vs in groups.items() for v in vs],
         "arch": {"embed_dim": next(iter(heads.heads.values())).in_features},
-        "input_size": meta.get("input_size", [0, 0]),
+        "input_size": meta["input_size"],
         "mean": list(MEAN),
         "std": list(STD),
         "groups": groups,

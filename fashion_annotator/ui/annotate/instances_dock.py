@@ -88,7 +88,8 @@ class InstancesDock(QDockWidget):
         self.canvas = canvas
         self.taxonomy = load_instance_taxonomy()
         self.schema = load_attribute_schema()
-        self.parsing_task = parsing_task(project)
+        # Instances live in the SQLite project store; other backends show an empty dock.
+        self.parsing_task = parsing_task(project) if hasattr(project, "load_instances") else None
         self._classifier = classifier
         self._classifier_tried = classifier is not None
         self.doc: InstanceDocument | None = None
@@ -240,7 +241,7 @@ class InstancesDock(QDockWidget):
         Called when the session saved the masks (autosave, image switch, window close):
         instance pixels whose parsing class the operator changed leave their instance.
         """
-        if self.doc is None:
+        if self.doc is None or self.parsing_task is None:
             return True
         parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task)
         if parsing is not None and self.doc.reconcile(parsing):

@@ -66,7 +66,7 @@ class InstanceReviewPanel(QGroupBox):
 
     def refresh(self) -> None:
         """Recompute the rows from the store."""
-        self.rows = instance_qa_rows(self.project)
+        self.rows = instance_qa_rows(self.project) if hasattr(self.project, "iter_instances") else []
         s = instance_qa_summary(self.rows)
         self.summary.setText(
             f"{s['instances']} instances on {s['images']} images; category changed vs proposed: "
