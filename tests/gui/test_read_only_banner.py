@@ -6,7 +6,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fashion_annotator.ui.proposal_source import ProposalSource
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
