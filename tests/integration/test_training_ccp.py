@@ -160,7 +160,7 @@ def test_bad_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     assert main(["train", "--data", str(tmp_path), "--task", "garment", "--out",
                  str(tmp_path / "o"), "--json-progress"]) == 1  # fmt: skip
     event = _events(capsys.readouterr().out)[-1]
-    assert event["event"] == "error" and "images/ and masks/" in event["message"]
+    assert event["event"] == "error" and "no images/ folder" in event["message"]
     empty = tmp_path / "empty"
     Project.create(empty, tasks=("garment",)).close()
     assert main(["train", "--project", str(empty), "--task", "garment", "--json-progress"]) == 1
