@@ -164,4 +164,4 @@ def test_bad_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     empty = tmp_path / "empty"
     Project.create(empty, tasks=("garment",)).close()
     assert main(["train", "--project", str(empty), "--task", "garment", "--json-progress"]) == 1
-    assert "at least one training" in _events(capsys.readouterr().out)[-1]["message"]
+    assert "a retrain needs at least" in _events(capsys.readouterr().out)[-1]["message"]
