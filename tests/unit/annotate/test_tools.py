@@ -17,7 +17,7 @@ def _ctx() -> ToolContext:
 
 
 def test_registry_names_every_tool_once() -> None:
-    assert TOOL_NAMES == ("brush", "eraser", "polygon", "superpixel", "fill", "pick")
+    assert TOOL_NAMES == ("brush", "eraser", "polygon", "superpixel", "fill", "pick", "smartclick")
     assert set(TOOLS) == set(TOOL_NAMES)
     assert {make_tool(n).name for n in TOOL_NAMES} == set(TOOL_NAMES)
     with pytest.raises(ValueError, match="unknown tool 'lasso'"):
