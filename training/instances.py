@@ -254,6 +254,7 @@ def train(
     meta = {
         "task": CATEGORY_TASK,
         "classes": taxonomy.names,
+        "architecture": "instance_net",
         "arch": {"width": width},
         "input_size": [size, size],
         "mean": list(MEAN),

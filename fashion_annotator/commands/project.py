@@ -25,8 +25,8 @@ if TYPE_CHECKING:
 # The format modules (cv2, pycocotools) load only when a command runs, so `info` and `--help`
 # stay fast; a test checks these names against fashion_annotator.dataset.formats.
 TOOL_FORMATS = ("labelme", "cvat", "voc", "labelstudio", "yolo")
-IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS)
-EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS)
+IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS, "coco-instances")
+EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS, "coco-instances")
 SHAPE_KINDS = ("polygon", "mask")  # fashion_annotator.dataset.formats.SHAPE_KINDS
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
 _EPILOG_EXPORT = "exit status: 0 done, 1 error (nothing exported), 3 some images failed (listed)"

@@ -11,15 +11,16 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import decode_mask_png, encode_mask_png
-from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
 
@@ -47,10 +48,64 @@ def _instance_palette() -> np.ndarray:
     return colours
 
 
+def encode_instances(record: ImageRecord, iset: InstanceSet) -> tuple[bytes, str, list[tuple]]:
+    """Validate an instance set for an image; return its PNG, the PNG's sha256 and its rows.
+
+    Each row is ``(instance, parsing_class, category, proposed_category, category_score,
+    attributes_json, proposed_attributes_json, colour, colour_rgb_json)``; the SQLite and the
+    PostgreSQL stores write the same rows.
+
+    Raises
+    ------
+    ValueError
+        Wrong shape or dtype, an id in the map without a record, unknown category or attribute.
+    """
+    where = f"instances of {record.name} (image {record.id}): "
+    m = np.asarray(iset.map)
+    if m.shape != record.shape or m.dtype != np.uint8:
+        raise ValueError(f"{where}map must be {record.shape} uint8, got {m.shape} {m.dtype}")
+    iset.validate(load_instance_taxonomy(iset.taxonomy), load_attribute_schema(), where=where)
+    data = encode_mask_png(m, _instance_palette())
+    rows = [
+        (i.id, i.parsing_class, i.category, i.proposed_category, i.category_score,
+         json.dumps(i.attributes), json.dumps(i.proposed_attributes), i.colour,
+         None if i.colour_rgb is None else json.dumps(list(i.colour_rgb)))
+        for i in iset.instances.values()
+    ]  # fmt: skip
+    return data, hashlib.sha256(data).hexdigest(), rows
+
+
+def decode_instances(
+    where: str, data: bytes, rows: Iterable[Any], parsing_task: str, taxonomy: str
+) -> InstanceSet:
+    """The :class:`InstanceSet` of a saved instance map's PNG bytes and its instance rows.
+
+    Raises
+    ------
+    ProjectError
+        The PNG cannot be read; ``where`` names it.
+    """
+    try:
+        m = decode_mask_png(data)
+    except ValueError as exc:
+        raise ProjectError(f"{where}: cannot read the saved instance map: {exc}") from exc
+    instances = {}
+    for r in rows:
+        rgb = json.loads(r["colour_rgb"]) if r["colour_rgb"] else None
+        instances[r["instance"]] = Instance(
+            r["instance"], r["parsing_class"], r["category"], r["proposed_category"], r["category_score"],
+            json.loads(r["attributes"]), json.loads(r["proposed_attributes"]), r["colour"],
+            None if rgb is None else tuple(rgb),
+        )  # fmt: skip
+    return InstanceSet(m, instances, parsing_task, taxonomy)
+
+
 class InstanceStoreMixin:
     """Save and load :class:`InstanceSet` s; needs ``root``, ``user``, ``_conn``, ``_tx``, ``image``, ``leases``."""
 
-    def save_instances(self, image_id: int, iset: InstanceSet, *, source: str = "operator") -> InstanceVersion:
+    def save_instances(
+        self, image_id: int, iset: InstanceSet, *, source: str = "operator"
+    ) -> InstanceVersion:
         """Save a new version of an image's instances.
 
         Raises
@@ -63,17 +118,12 @@ class InstanceStoreMixin:
             The write failed; nothing was recorded and earlier versions are intact.
         """
         record = self.image(image_id)
-        where = f"instances of {record.name} (image {record.id}): "
-        m = np.asarray(iset.map)
-        if m.shape != record.shape or m.dtype != np.uint8:
-            raise ValueError(f"{where}map must be {record.shape} uint8, got {m.shape} {m.dtype}")
-        iset.validate(load_instance_taxonomy(iset.taxonomy), load_attribute_schema(), where=where)
-        data = encode_mask_png(m, _instance_palette())
-        sha = hashlib.sha256(data).hexdigest()
+        data, sha, rows = encode_instances(record, iset)
         with self._tx() as conn:
             self.leases.check_not_held(conn, record.id)
             row = conn.execute(
-                "SELECT COALESCE(MAX(version), 0) FROM instance_versions WHERE image_id = ?", (record.id,)
+                "SELECT COALESCE(MAX(version), 0) FROM instance_versions WHERE image_id = ?",
+                (record.id,),
             ).fetchone()
             version = int(row[0]) + 1
             rel = f"{INSTANCES_FOLDER}/{record.id}/v{version}.png"
@@ -88,22 +138,31 @@ class InstanceStoreMixin:
             cur = conn.execute(
                 "INSERT INTO instance_versions (image_id, version, path, sha256, parsing_task, taxonomy,"
                 " source, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.id, version, rel, sha, iset.parsing_task, iset.taxonomy, source, self.user, now),
+                (
+                    record.id,
+                    version,
+                    rel,
+                    sha,
+                    iset.parsing_task,
+                    iset.taxonomy,
+                    source,
+                    self.user,
+                    now,
+                ),
             )
             vid = cur.lastrowid
             conn.executemany(
                 "INSERT INTO instances (version_id, instance, parsing_class, category, proposed_category,"
                 " category_score, attributes, proposed_attributes, colour, colour_rgb)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (vid, i.id, i.parsing_class, i.category, i.proposed_category, i.category_score,
-                     json.dumps(i.attributes), json.dumps(i.proposed_attributes), i.colour,
-                     None if i.colour_rgb is None else json.dumps(list(i.colour_rgb)))
-                    for i in iset.instances.values()
-                ],
-            )  # fmt: skip
-            conn.execute("UPDATE images SET updated = ?, user = ? WHERE id = ?", (now, self.user, record.id))
-        return InstanceVersion(record.id, version, self.root / rel, sha, source, len(iset.instances), self.user, now)
+                [(vid, *r) for r in rows],
+            )
+            conn.execute(
+                "UPDATE images SET updated = ?, user = ? WHERE id = ?", (now, self.user, record.id)
+            )
+        return InstanceVersion(
+            record.id, version, self.root / rel, sha, source, len(iset.instances), self.user, now
+        )
 
     def instance_versions(self, image_id: int) -> list[InstanceVersion]:
         """Every saved version of an image's instances, oldest first."""
@@ -129,22 +188,21 @@ class InstanceStoreMixin:
             return None
         path = self.root / row["path"]
         try:
-            m = decode_mask_png(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise ProjectError(f"{path}: cannot read the saved instance map: {exc}") from exc
-        instances = {}
-        for r in self._conn.execute("SELECT * FROM instances WHERE version_id = ? ORDER BY instance", (row["id"],)):
-            rgb = json.loads(r["colour_rgb"]) if r["colour_rgb"] else None
-            instances[r["instance"]] = Instance(
-                r["instance"], r["parsing_class"], r["category"], r["proposed_category"], r["category_score"],
-                json.loads(r["attributes"]), json.loads(r["proposed_attributes"]), r["colour"],
-                None if rgb is None else tuple(rgb),
-            )  # fmt: skip
-        return InstanceSet(m, instances, row["parsing_task"], row["taxonomy"])
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ProjectError(
+                f"{path}: cannot read the saved instance map: {exc.strerror or exc}"
+            ) from exc
+        rows = self._conn.execute(
+            "SELECT * FROM instances WHERE version_id = ? ORDER BY instance", (row["id"],)
+        )
+        return decode_instances(str(path), data, rows, row["parsing_task"], row["taxonomy"])
 
     def images_with_instances(self) -> list[int]:
         """Ids of the images that have saved instances, in id order."""
-        rows = self._conn.execute("SELECT DISTINCT image_id FROM instance_versions ORDER BY image_id")
+        rows = self._conn.execute(
+            "SELECT DISTINCT image_id FROM instance_versions ORDER BY image_id"
+        )
         return [int(r[0]) for r in rows]
 
     def iter_instances(self) -> Iterator[tuple[int, InstanceSet]]:

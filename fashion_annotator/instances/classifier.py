@@ -261,6 +261,7 @@ def save_attribute_heads(path: Path, heads: AttributeHeads, schema: AttributeSch
     full = {
         "task": ATTRIBUTE_TASK,
         "classes": [f"{g}:{v}" for g, vs in groups.items() for v in vs],
+        "architecture": "attribute_heads",
         "arch": {"embed_dim": next(iter(heads.heads.values())).in_features},
         "input_size": meta["input_size"],
         "mean": list(MEAN),

@@ -15,9 +15,8 @@ import numpy as np
 from scipy import ndimage
 
 from fashion_annotator.core.labels import Taxonomy
-from fashion_annotator.instances.schema import InstanceTaxonomy
+from fashion_annotator.instances.schema import MAX_INSTANCES, InstanceTaxonomy
 
-MAX_INSTANCES = 255
 #: Ground-truth instances (and kept proposals) cover at least this share of the photo.
 MIN_AREA_FRAC = 0.0005
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fashion_annotator.core.labels import Taxonomy
-from fashion_annotator.instances.derive import MAX_INSTANCES
-from fashion_annotator.instances.schema import AttributeSchema, InstanceTaxonomy
+from fashion_annotator.instances.schema import MAX_INSTANCES, AttributeSchema, InstanceTaxonomy
 
 
 @dataclass

@@ -29,6 +29,8 @@ from typing import Any
 
 from fashion_annotator.resources import resource_path
 
+MAX_INSTANCES = 255
+"""The most instances one image holds (ids 1..255 in a uint8 instance map)."""
 DEFAULT_INSTANCE_TAXONOMY = "ccp"
 DEFAULT_ATTRIBUTE_SCHEMA = "deepfashion6"
 

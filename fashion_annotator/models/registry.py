@@ -14,6 +14,8 @@ from typing import Any
 #: Architecture name -> ``"module:attribute"`` of the ``nn.Module`` class (or factory).
 ARCHITECTURES: dict[str, str] = {
     "unet": "fashion_annotator.models.unet:UNet",
+    "instance_net": "fashion_annotator.instances.classifier:InstanceNet",
+    "attribute_heads": "fashion_annotator.instances.classifier:AttributeHeads",
 }
 
 DEFAULT_ARCHITECTURE = "unet"

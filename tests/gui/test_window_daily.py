@@ -164,7 +164,8 @@ def test_file_menu_adds_photos_imports_and_exports_in_the_background(
         export_project(other, tmp_path / "lm", "labelme", "garment")
     files.import_masks(tmp_path / "lm", "labelme")
     qtbot.waitUntil(lambda: len(seen) == 4, timeout=30000)
-    assert seen[-1][0] == "Import labelme" and "4 masks saved" in seen[-1][1][0]
+    # The export of the same masks imports as unchanged: no new versions, nothing overwritten.
+    assert seen[-1][0] == "Import labelme" and "0 masks saved, 4 masks unchanged" in seen[-1][1][0]
     assert window.status.currentMessage().startswith("Import labelme: ")
     qtbot.waitUntil(lambda: window.session.current is not None)  # the open image is back
 

@@ -22,7 +22,7 @@ def test_train_on_a_postgresql_project_registers_the_model_in_the_database(
     _, lut = task_mapping(ccp_dir, "garment")
     train, _ = split_samples(list_samples(ccp_dir), ccp_dir)
     with create_project(pg_url, tasks=("garment",), user="lead") as project:
-        for sample in train[:4]:
+        for sample in train[:8]:
             record = project.add_image(sample.image)
             project.save_mask(record.id, "garment", lut[read_sample(sample)[1]], status="done")
     args = ["train", "--project", pg_url, "--task", "garment", "--input-size", "32", "24",

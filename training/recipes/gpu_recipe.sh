@@ -24,7 +24,8 @@ OUT=$2
 M1=${3:-4}
 M2=${4:-2}
 PY=${PYTHON:-python3}
-# Tests: LIMIT=N trains on N photos per split; TRAIN_EXTRA adds arguments to every train job.
+# Tests: LIMIT=N trains on N photos per split; TRAIN_EXTRA adds arguments to every train job;
+# D_BATCH sets the large network's batch (default 40).
 LIM=()
 if [ -n "${LIMIT:-}" ]; then LIM=(--limit "$LIMIT"); fi
 read -r -a EXTRA <<< "${TRAIN_EXTRA:-}"
@@ -44,7 +45,7 @@ $PY "${T[@]}" --job B --out "$OUT/B" --minutes "$M1" > "$OUT/B.log" 2>&1 &
 b=$!
 $PY "${T[@]}" --job C --out "$OUT/C" --aug basic --minutes "$M1" > "$OUT/C.log" 2>&1 &
 c=$!
-$PY "${T[@]}" --job D --out "$OUT/D" --size large --pseudo "$OUT/pseudo1" --batch 40 --lr 1.5e-3 --minutes "$M1" > "$OUT/D.log" 2>&1 &
+$PY "${T[@]}" --job D --out "$OUT/D" --size large --pseudo "$OUT/pseudo1" --batch "${D_BATCH:-40}" --lr 1.5e-3 --minutes "$M1" > "$OUT/D.log" 2>&1 &
 d=$!
 wait $a $b $c $d
 stamp "relabel2"

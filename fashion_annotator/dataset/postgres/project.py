@@ -33,6 +33,7 @@ from psycopg.rows import DictRow
 from fashion_annotator.core.images import decode_mask_png, load_image
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
+from fashion_annotator.dataset.postgres.instances import PgInstancesMixin
 from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels, has_sha
 from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
 from fashion_annotator.dataset.records import (
@@ -54,7 +55,7 @@ _FETCH_BATCH = 32
 """Photos fetched from the database per query when filling the local working folder."""
 
 
-class PgProject(Project):
+class PgProject(PgInstancesMixin, Project):
     """An open PostgreSQL project: one connection, owned by this object (a context manager).
 
     Use :meth:`create` or :meth:`open` with a project URL rather than the constructor.

@@ -131,6 +131,20 @@ def test_schema_migrations(pg_url: str) -> None:
         open_project(pg_url)
 
 
+def test_a_version_1_project_gains_the_instance_tables(pg_url: str) -> None:
+    url = parse_url(pg_url)
+    create_project(pg_url).close()
+    with psycopg.connect(url.conninfo, autocommit=True) as conn:
+        conn.execute(
+            f"DROP TABLE {url.schema}.instances; DROP TABLE {url.schema}.instance_versions;"
+            f" UPDATE {url.schema}.meta SET value = '1' WHERE key = 'schema_version'"
+        )
+    with open_project(pg_url) as project:
+        assert project.images_with_instances() == []
+    with psycopg.connect(url.conninfo, autocommit=True) as conn:
+        assert pg_schema.schema_version(conn, url.schema) == pg_schema.SCHEMA_VERSION == 2
+
+
 def test_a_dropped_connection_is_made_again_and_keeps_its_leases(
     pg_url: str, photo: Path
 ) -> None:

@@ -10,7 +10,13 @@ import pytest
 
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.dataset import schema
-from fashion_annotator.dataset.store import INDEX_NAME, Project, ProjectError
+from fashion_annotator.dataset.store import (
+    INDEX_NAME,
+    Project,
+    ProjectError,
+    create_project,
+    open_project,
+)
 from fashion_annotator.instances.derive import propose_instances
 from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import load_instance_taxonomy
@@ -27,8 +33,16 @@ def _set(parsing: np.ndarray) -> InstanceSet:
     return InstanceSet(d.map, insts)
 
 
-def test_save_load_versions(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
-    with Project.create(tmp_path / "p", user="ann") as proj:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new project's location on each store: a folder, or a PostgreSQL project URL."""
+    if request.param == "sqlite":
+        return str(tmp_path / "p")
+    return request.getfixturevalue("pg_url")
+
+
+def test_save_load_versions(location: str, ccp_dir: Path, ccp_photo: dict) -> None:
+    with create_project(location, user="ann") as proj:
         rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
         assert proj.load_instances(rec.id) is None
         iset = _set(ccp_photo["parsing"])
@@ -40,8 +54,9 @@ def test_save_load_versions(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> N
         del iset.instances[gone]
         iset.map[iset.map == gone] = 0
         proj.save_instances(rec.id, iset)
-    with Project.open(tmp_path / "p") as proj:
+    with open_project(location, user="bob") as proj:
         assert [v.version for v in proj.instance_versions(rec.id)] == [1, 2]
+        assert [v.user for v in proj.instance_versions(rec.id)] == ["ann", "ann"]
         back = proj.load_instances(rec.id)
         assert np.array_equal(back.map, iset.map)
         assert back.instances[jeans].attributes == {"fabric": "denim", "fit": "tight"}
