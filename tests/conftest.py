@@ -30,7 +30,6 @@ def ccp_full_available() -> bool:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    mark_merge_fallout(items)
     """Skip the ``ccp_full`` tests, naming the folder looked at, when the full data is absent."""
     if ccp_full_available():
         return
@@ -130,29 +129,3 @@ def pg_url(pg_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
     monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "pg-local"))
     return f"{pg_server.database_url}?project=t{uuid.uuid4().hex[:12]}"
-
-
-#: Tests broken by the end-of-session merge of the parallel branches, left open in the closing
-#: note (each is a real failure to fix, not a flaky one): marked so CI shows them as xfail.
-MERGE_FALLOUT: set[str] = set()
-_OLD = {
-    "test_retrain_attributes_from_a_project",
-    "test_without_labelled_instances_the_error_says_so",
-    "test_evaluate_command_on_ccp",
-    "test_ctrl_c_on_a_real_process",
-    "test_help_and_info_do_not_import_torch",
-    "test_format_names_listed_without_importing_formats_match_the_registry",
-    "test_bench_noc_cli_writes_the_figures",
-    "test_sigkill_during_import_and_save",
-    "test_promoted_model_from_the_train_menu_proposes_for_the_open_image",
-    "test_window_edits_a_postgresql_project",
-    "test_cancel_ends_the_process_and_registers_nothing",
-    "test_sigkill_during_saves_loses_no_finished_save",
-}
-
-
-def mark_merge_fallout(items: list[pytest.Item]) -> None:
-    """Mark the :data:`MERGE_FALLOUT` tests as non-strict xfail."""
-    for item in items:
-        if getattr(item, "originalname", item.name) in MERGE_FALLOUT:
-            item.add_marker(pytest.mark.xfail(reason="merge fallout, open in the closing note", strict=False))

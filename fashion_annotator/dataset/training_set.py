@@ -7,8 +7,7 @@ the proposal is an **unchanged accepted proposal**: it is counted apart, because
 model's own output teaches it nothing new; the Retrain dialog lets the ML lead exclude them.
 Rejected images (status or latest QA decision) never count.
 
-Identity is decided on the stored PNG bytes: masks and proposals are encoded the same way
-(indexed PNG with the task's palette), so equal SHA-256 digests mean equal label maps.
+Identity is decided on the decoded label maps of the latest mask and the latest proposal.
 """
 
 from __future__ import annotations
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from fashion_annotator.core.images import decode_mask_png
 
 #: The smallest validation share: figures on fewer images are noise.
 MIN_VAL = 5
@@ -68,27 +69,14 @@ class TrainingSelection:
         return sorted(chosen, key=lambda it: it.image_id)
 
 
-def _file_sha(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _item(project: Any, task: str, record: Any) -> TrainingItem | None:
-    """The record's latest mask as a training item, or None when it does not count."""
-    versions = project.mask_versions(record.id, task)
-    if not versions:
-        return None
-    decision = project.decisions.last(record.id, task)
-    if decision is not None and decision.decision == "reject":
-        return None
-    latest = versions[-1]
-    proposals = project.proposals(record.id, task)
-    proposal = proposals[-1].path if proposals else None
-    same = proposal is not None and proposal.is_file() and _file_sha(proposal) == latest.sha256
+def _item(project: Any, task: str, record: Any, photo: Path, mask: Path) -> TrainingItem | None:
+    """The record's latest mask (local file ``mask``) as a training item, or None when it does not count."""
+    proposal = project.load_proposal(record.id, task)
+    same = proposal is not None and np.array_equal(proposal, decode_mask_png(mask.read_bytes()))
     if record.status == "in_progress" and same:
         return None
     kind = "unchanged" if same else "corrected"
-    return TrainingItem(record.id, record.name, project.image_path(record.id), latest.path,
-                        record.status, kind)  # fmt: skip
+    return TrainingItem(record.id, record.name, photo, mask, record.status, kind)
 
 
 def select_training_masks(project: Any, task: str) -> TrainingSelection:
@@ -97,14 +85,22 @@ def select_training_masks(project: Any, task: str) -> TrainingSelection:
     Parameters
     ----------
     project : Project
-        An open project store.
+        An open project store (SQLite or PostgreSQL: the store's ``training_items`` puts the
+        photos and mask PNGs in local files).
     task : str
         One of the project's tasks.
     """
+    statuses = ("done", "approved", "in_progress")
+    usable = {
+        image_id: (photo, mask)
+        for image_id, photo, mask in project.training_items(task, statuses=statuses)
+    }
     selection = TrainingSelection()
-    for status in ("done", "approved", "in_progress"):
+    for status in statuses:
         for record in project.images(status=status):
-            item = _item(project, task, record)
+            if record.id not in usable:
+                continue
+            item = _item(project, task, record, *usable[record.id])
             if item is None:
                 continue
             if item.kind == "unchanged":

@@ -46,7 +46,7 @@ for line in sys.stdin:
     project = Project.open(root, user="crash")
     print("started", file=log)
     if mode == "import":
-        import_source(project, src, "plain", "garment")
+        import_source(project, src, "plain", "garment", overwrite=True)
         print("finished", file=log)
     else:
         rng = np.random.default_rng(int(kill))
@@ -61,14 +61,26 @@ for line in sys.stdin:
 """
 
 
+def _source_mask(i: int, round_: int) -> np.ndarray:
+    """Photo ``i``'s mask in import round ``round_``: each round changes every mask, so each
+    import writes new versions (an import of unchanged masks saves nothing and is too quick
+    for a kill to land in it)."""
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[10 + i : 70, 5 : 50 - round_] = 1
+    return mask
+
+
+def _write_masks(src: Path, round_: int, write_mask) -> None:
+    for i in range(PHOTOS):
+        write_mask(src / "masks" / f"look{i:02d}.png", _source_mask(i, round_))
+
+
 @pytest.fixture
 def plain_src(tmp_path: Path, write_photo, write_mask) -> Path:
     src = tmp_path / "src"
     for i in range(PHOTOS):
         write_photo(src / "images" / f"look{i:02d}.png", SHAPE, seed=i)
-        mask = np.zeros(SHAPE, np.uint8)
-        mask[10 + i : 70, 5:50] = 1
-        write_mask(src / "masks" / f"look{i:02d}.png", mask)
+    _write_masks(src, 0, write_mask)
     return src
 
 
@@ -88,7 +100,7 @@ def _wait_started(log: Path, deadline_s: float = 60) -> None:
 
 
 def test_sigkill_during_import_and_save(
-    tmp_path: Path, plain_src: Path, integrity_ok, stray_files, ledger
+    tmp_path: Path, plain_src: Path, write_mask, integrity_ok, stray_files, ledger
 ) -> None:
     root = tmp_path / "p"
     Project.create(root).close()
@@ -108,12 +120,14 @@ def test_sigkill_during_import_and_save(
         _wait_for(spawner, "ready")
         for mode in ("import", "save"):
             for kill in range(KILLS):
+                if mode == "import":
+                    _write_masks(plain_src, kill, write_mask)
                 spawner.stdin.write(f"{mode} {kill}\n")
                 spawner.stdin.flush()
                 pid = int(spawner.stdout.readline())
                 log = logs / f"{mode}{kill}.log"
                 _wait_started(log)
-                time.sleep(rng.uniform(0.0, 0.3) if mode == "import" else rng.uniform(0.1, 0.6))
+                time.sleep(rng.uniform(0.0, 0.12) if mode == "import" else rng.uniform(0.1, 0.6))
                 with contextlib.suppress(ProcessLookupError):  # it may have finished
                     os.kill(pid, signal.SIGKILL)
                 _wait_for(spawner, "reaped")
@@ -132,15 +146,19 @@ def test_sigkill_during_import_and_save(
                 ledger.handled("sigkill", f"{mode} {kill}")
             if mode == "import":
                 with Project.open(root) as project:  # resume the interrupted import
-                    summary = import_source(project, plain_src, "plain", "garment")
+                    summary = import_source(project, plain_src, "plain", "garment", overwrite=True)
                     assert summary.errors == []
                     records = project.images()
                     assert sorted(r.name for r in records) == [
                         f"look{i:02d}.png" for i in range(PHOTOS)
                     ]  # no look-<sha>.png left by an orphan
-                    for record in records:
+                    for i, record in enumerate(records):
                         versions = project.mask_versions(record.id, "garment")
-                        assert len(versions) == 1, (record.name, versions)  # no duplicates
+                        shas = [v.sha256 for v in versions]
+                        # no duplicates: a resumed import never saves the same mask twice
+                        assert all(a != b for a, b in zip(shas, shas[1:])), (record.name, shas)
+                        latest = project.load_mask(record.id, "garment")
+                        assert np.array_equal(latest, _source_mask(i, KILLS - 1)), record.name
                         assert record.status == "done"
     finally:
         spawner.kill()

@@ -120,7 +120,7 @@ def test_the_disk_model_follows_its_clicks(disk_click_model, photo) -> None:
     assert not second.mask[300, 200] and second.mask[170, 120]
 
 
-def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_path) -> None:
+def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_path, capsys) -> None:
     from fashion_annotator.cli import main
 
     out = tmp_path / "noc.json"
@@ -131,7 +131,10 @@ def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_pa
     assert result["n_images"] == 2 and 1 <= result["noc90"] <= result["noc95"] <= 20
     assert [len(r["ious"]) for r in result["per_image"]] == [20, 20]
     assert result["click_ms_median"] > 0
-    assert main([*argv[:-2], "--click-model", str(tmp_path / "none.safetensors")]) == 2
+    capsys.readouterr()
+    # A missing model file is an error (exit 1) that names the file, not a usage error (2).
+    assert main([*argv[:-2], "--click-model", str(tmp_path / "none.safetensors")]) == 1
+    assert "none.json: meta JSON file not found" in capsys.readouterr().err
 
 
 def test_the_shipped_click_model_segments_a_person_from_one_click(ccp_dir, ccp_splits) -> None:
