@@ -18,12 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
 from scipy import ndimage
-from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
-from shapely.validation import make_valid
+
+if TYPE_CHECKING:
+    from shapely.geometry import Polygon
 
 # Sub-pixel precision for cv2.fillPoly: vertices are fixed-point with this many fraction bits.
 _SHIFT = 8
@@ -209,6 +211,10 @@ def paint_stroke(mask: np.ndarray, points: np.ndarray, radius: float, label: int
 
 
 def _polygons(vertices: np.ndarray) -> list[Polygon]:
+    # shapely loads only when a polygon is drawn: training and GPU machines never need it.
+    from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
+    from shapely.validation import make_valid
+
     """Valid polygonal parts of the ring ``vertices`` (self-intersections resolved)."""
     pts = _as_points(vertices, "vertices")
     if len(pts) < 3:
