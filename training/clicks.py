@@ -482,10 +482,12 @@ def main(argv: list[str] | None = None) -> int:
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
 
     data = ClickCrops(train_images, train_labels, tasks, size, args.seed, logs=train_logs)
+    # Workers are spawned, not forked: a fork of a process that has started CUDA and torch's
+    # thread pools hung on the GPU machine (no step ever logged); spawn starts them clean.
     loader = DataLoader(
         data, batch_size=batch, shuffle=False, num_workers=workers, pin_memory=cuda,
         persistent_workers=workers > 0, prefetch_factor=4 if workers > 0 else None,
-        worker_init_fn=_worker_init,
+        worker_init_fn=_worker_init, multiprocessing_context="spawn" if workers > 0 else None,
     )
     t_train = time.monotonic()
     n_val = sum(len(x) for x, _ in val_sets.values())
