@@ -22,6 +22,7 @@ import json
 import shutil
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -72,7 +73,9 @@ def export_coco_instances(
     summary = ExportSummary(out)
     records = project.images()
     stems = export_stems(records)
-    images, annotations, rows = [], [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     taxonomy: InstanceTaxonomy | None = None
     left_out = 0
     for done, record in enumerate(records, 1):
@@ -94,7 +97,7 @@ def export_coco_instances(
                 continue
             rle = _rle(binary)
             attr_ids = sorted(schema.attribute_id(g, v) for g, v in inst.attributes.items())
-            ann = {
+            ann: dict[str, Any] = {
                 "id": len(annotations) + 1,
                 "image_id": record.id,
                 "category_id": taxonomy.index(inst.category),
