@@ -157,8 +157,8 @@ def train_heads(
         for head in heads.heads.values():
             if not isinstance(head, torch.nn.Linear):
                 raise TypeError(f"attribute head {head!r} is not a linear layer")
-            head.bias -= (head.weight / std) @ mean
-            head.weight /= std
+            head.bias.sub_((head.weight / std) @ mean)
+            head.weight.div_(std)
     return heads, best_fig
 
 
