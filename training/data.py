@@ -12,6 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -177,7 +178,7 @@ def load_split(
             full.append(mask)
     split = CachedSplit([s.name for s in samples], images, masks, full, content)
     if cache is not None:
-        extra: dict[str, np.ndarray] = {f"full_{i}": m for i, m in enumerate(full)}
+        extra: dict[str, Any] = {f"full_{i}": m for i, m in enumerate(full)}
         if content is not None:
             extra["content"] = content
         with atomic_path(cache) as tmp, open(tmp, "wb") as fh:

@@ -1,8 +1,9 @@
 """The public surface of a project store, as protocols: what the other layers may use.
 
 :class:`fashion_annotator.dataset.store.Project` (SQLite + PNG files) implements
-:class:`ProjectStore`; another backend implements the same protocol and its four parts
-(:class:`ModelsPart`, :class:`DecisionsPart`, :class:`CachePart`, :class:`LeasesPart`). Code
+:class:`ProjectStore`; another backend implements the same protocol and its five parts
+(:class:`ModelsPart`, :class:`DecisionsPart`, :class:`CachePart`, :class:`LeasesPart`,
+:class:`InstancesPart`). Code
 outside ``dataset/`` annotates ``project: ProjectStore``, never the concrete class.
 
 :class:`LegacyNames` maps the method names used before the store was split into parts
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -28,8 +29,13 @@ from fashion_annotator.dataset.records import (
     ProposalRecord,
 )
 
+if TYPE_CHECKING:
+    from fashion_annotator.dataset.instances_store import InstanceVersion
+    from fashion_annotator.instances.model import InstanceSet
+
 __all__ = [
     "CachePart",
+    "InstancesPart",
     "DecisionsPart",
     "LeasesPart",
     "LegacyNames",
@@ -114,6 +120,32 @@ class LeasesPart(Protocol):
         ...
 
 
+class InstancesPart(Protocol):
+    """``project.instances``: versioned garment instance maps with one record per instance."""
+
+    def save(
+        self, image_id: int, iset: InstanceSet, *, source: str = "operator"
+    ) -> InstanceVersion:
+        """Save a new version; raises ``ValueError`` (bad set), ``LeaseHeld``, ``ProjectError``."""
+        ...
+
+    def load(self, image_id: int, version: int | None = None) -> InstanceSet | None:
+        """The latest (or ``version``) saved instances, or None when none were saved."""
+        ...
+
+    def versions(self, image_id: int) -> list[InstanceVersion]:
+        """Every saved version of the image's instances, oldest first."""
+        ...
+
+    def image_ids(self) -> list[int]:
+        """Ids of the images with saved instances, in id order."""
+        ...
+
+    def __iter__(self) -> Iterator[tuple[int, InstanceSet]]:
+        """``(image_id, latest InstanceSet)`` for every image with saved instances."""
+        ...
+
+
 @runtime_checkable
 class ProjectStore(Protocol):
     """An open project: images, masks, proposals, statuses and the four parts."""
@@ -144,6 +176,11 @@ class ProjectStore(Protocol):
     @property
     def leases(self) -> LeasesPart:
         """Image leases."""
+        ...
+
+    @property
+    def instances(self) -> InstancesPart:
+        """Garment instances."""
         ...
 
     def close(self) -> None:
@@ -283,6 +320,29 @@ class LegacyNames:
     decisions: DecisionsPart
     cache: CachePart
     leases: LeasesPart
+    instances: InstancesPart
+
+    def save_instances(
+        self, image_id: int, iset: InstanceSet, *, source: str = "operator"
+    ) -> InstanceVersion:
+        """Same as ``instances.save``."""
+        return self.instances.save(image_id, iset, source=source)
+
+    def load_instances(self, image_id: int, version: int | None = None) -> InstanceSet | None:
+        """Same as ``instances.load``."""
+        return self.instances.load(image_id, version)
+
+    def instance_versions(self, image_id: int) -> list[InstanceVersion]:
+        """Same as ``instances.versions``."""
+        return self.instances.versions(image_id)
+
+    def images_with_instances(self) -> list[int]:
+        """Same as ``instances.image_ids``."""
+        return self.instances.image_ids()
+
+    def iter_instances(self) -> Iterator[tuple[int, InstanceSet]]:
+        """Same as iterating ``instances``."""
+        return iter(self.instances)
 
     def acquire_lease(self, image_id: int, ttl_s: float = 300) -> Lease:
         """Same as ``leases.acquire``."""

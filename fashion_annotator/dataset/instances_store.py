@@ -1,6 +1,7 @@
 """Instances in the project store: versioned instance maps plus one row per instance.
 
-Mixed into :class:`fashion_annotator.dataset.store.Project`. A save writes the instance map
+The part ``project.instances`` of :class:`fashion_annotator.dataset.store.Project` (PostgreSQL:
+:mod:`fashion_annotator.dataset.postgres.instances`). A save writes the instance map
 PNG (``instances/<image_id>/vN.png``) with the same atomic write as masks (temporary file,
 fsync, rename), then commits the version row and its instance rows in one transaction; every
 save adds a version and none is overwritten.
@@ -10,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import time
-from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,6 +26,7 @@ from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
 
 if TYPE_CHECKING:
+    from fashion_annotator.dataset.connection import StoreConnection
     from fashion_annotator.dataset.leases import Leases
 
 INSTANCES_FOLDER = "instances"
@@ -105,23 +105,27 @@ def decode_instances(
     return InstanceSet(m, instances, parsing_task, taxonomy)
 
 
-class InstanceStoreMixin:
-    """Save and load :class:`InstanceSet` s; needs ``root``, ``user``, ``_conn``, ``_tx``, ``image``, ``leases``."""
+class InstanceStore:
+    """The instances part of a SQLite project (``project.instances``), sharing its connection.
 
-    root: Path
-    user: str
-    leases: Leases
+    Parameters
+    ----------
+    db : StoreConnection
+        The project's connection (root, user, write transactions).
+    image : callable
+        ``image(image_id) -> ImageRecord``; raises :class:`ProjectError` for an unknown id.
+    leases : Leases
+        The project's leases part: a save refuses an image another operator holds.
+    """
 
-    if TYPE_CHECKING:  # provided by the class this is mixed into (Project)
+    def __init__(
+        self, db: StoreConnection, image: Callable[[int], ImageRecord], leases: Leases
+    ) -> None:
+        self._db = db
+        self._image = image
+        self._leases = leases
 
-        @property
-        def _conn(self) -> sqlite3.Connection: ...
-
-        def _tx(self) -> AbstractContextManager[sqlite3.Connection]: ...
-
-        def image(self, image_id: int) -> ImageRecord: ...
-
-    def save_instances(
+    def save(
         self, image_id: int, iset: InstanceSet, *, source: str = "operator"
     ) -> InstanceVersion:
         """Save a new version of an image's instances.
@@ -135,10 +139,10 @@ class InstanceStoreMixin:
         ProjectError
             The write failed; nothing was recorded and earlier versions are intact.
         """
-        record = self.image(image_id)
+        record = self._image(image_id)
         data, sha, rows = encode_instances(record, iset)
-        with self._tx() as conn:
-            self.leases.check_not_held(conn, record.id)
+        with self._db.tx() as conn:
+            self._leases.check_not_held(conn, record.id)
             row = conn.execute(
                 "SELECT COALESCE(MAX(version), 0) FROM instance_versions WHERE image_id = ?",
                 (record.id,),
@@ -146,10 +150,10 @@ class InstanceStoreMixin:
             version = int(row[0]) + 1
             rel = f"{INSTANCES_FOLDER}/{record.id}/v{version}.png"
             try:
-                atomic_write_bytes(self.root / rel, data)
+                atomic_write_bytes(self._db.root / rel, data)
             except OSError as exc:
                 raise ProjectError(
-                    f"{self.root / rel}: cannot save ({exc.strerror or exc}); nothing was recorded "
+                    f"{self._db.root / rel}: cannot save ({exc.strerror or exc}); nothing was recorded "
                     "and earlier versions are intact"
                 ) from exc
             now = time.time()
@@ -164,7 +168,7 @@ class InstanceStoreMixin:
                     iset.parsing_task,
                     iset.taxonomy,
                     source,
-                    self.user,
+                    self._db.user,
                     now,
                 ),
             )
@@ -176,56 +180,64 @@ class InstanceStoreMixin:
                 [(vid, *r) for r in rows],
             )
             conn.execute(
-                "UPDATE images SET updated = ?, user = ? WHERE id = ?", (now, self.user, record.id)
+                "UPDATE images SET updated = ?, user = ? WHERE id = ?",
+                (now, self._db.user, record.id),
             )
         return InstanceVersion(
-            record.id, version, self.root / rel, sha, source, len(iset.instances), self.user, now
+            record.id,
+            version,
+            self._db.root / rel,
+            sha,
+            source,
+            len(iset.instances),
+            self._db.user,
+            now,
         )
 
-    def instance_versions(self, image_id: int) -> list[InstanceVersion]:
+    def versions(self, image_id: int) -> list[InstanceVersion]:
         """Every saved version of an image's instances, oldest first."""
-        rows = self._conn.execute(
+        rows = self._db.conn.execute(
             "SELECT v.*, (SELECT COUNT(*) FROM instances i WHERE i.version_id = v.id) AS n"
             " FROM instance_versions v WHERE image_id = ? ORDER BY version",
             (int(image_id),),
         ).fetchall()
         return [
-            InstanceVersion(r["image_id"], r["version"], self.root / r["path"], r["sha256"], r["source"],
+            InstanceVersion(r["image_id"], r["version"], self._db.root / r["path"], r["sha256"], r["source"],
                             r["n"], r["user"], r["created"])
             for r in rows
         ]  # fmt: skip
 
-    def load_instances(self, image_id: int, version: int | None = None) -> InstanceSet | None:
+    def load(self, image_id: int, version: int | None = None) -> InstanceSet | None:
         """The saved instances (latest unless ``version``), or None when none were saved."""
         sql, args = "SELECT * FROM instance_versions WHERE image_id = ?", [int(image_id)]
         if version is not None:
             sql += " AND version = ?"
             args.append(int(version))
-        row = self._conn.execute(sql + " ORDER BY version DESC LIMIT 1", args).fetchone()
+        row = self._db.conn.execute(sql + " ORDER BY version DESC LIMIT 1", args).fetchone()
         if row is None:
             return None
-        path = self.root / row["path"]
+        path = self._db.root / row["path"]
         try:
             data = path.read_bytes()
         except OSError as exc:
             raise ProjectError(
                 f"{path}: cannot read the saved instance map: {exc.strerror or exc}"
             ) from exc
-        rows = self._conn.execute(
+        rows = self._db.conn.execute(
             "SELECT * FROM instances WHERE version_id = ? ORDER BY instance", (row["id"],)
         )
         return decode_instances(str(path), data, rows, row["parsing_task"], row["taxonomy"])
 
-    def images_with_instances(self) -> list[int]:
+    def image_ids(self) -> list[int]:
         """Ids of the images that have saved instances, in id order."""
-        rows = self._conn.execute(
+        rows = self._db.conn.execute(
             "SELECT DISTINCT image_id FROM instance_versions ORDER BY image_id"
         )
         return [int(r[0]) for r in rows]
 
-    def iter_instances(self) -> Iterator[tuple[int, InstanceSet]]:
+    def __iter__(self) -> Iterator[tuple[int, InstanceSet]]:
         """``(image_id, latest InstanceSet)`` for every image with saved instances."""
-        for image_id in self.images_with_instances():
-            iset = self.load_instances(image_id)
+        for image_id in self.image_ids():
+            iset = self.load(image_id)
             if iset is not None:
                 yield image_id, iset

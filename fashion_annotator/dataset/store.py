@@ -41,7 +41,7 @@ from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions
-from fashion_annotator.dataset.instances_store import InstanceStoreMixin
+from fashion_annotator.dataset.instances_store import InstanceStore
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.records import (
     ImageRecord,
@@ -64,12 +64,13 @@ __all__ = [
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
 
 
-class Project(LegacyNames, InstanceStoreMixin):
+class Project(LegacyNames):
     """An open project: one SQLite connection, owned by this object (use it as a context manager).
 
     Images, masks, proposals and statuses are methods; the rest are parts sharing the
     connection: :attr:`models` (registry), :attr:`decisions` (QA), :attr:`cache` (derived
-    arrays) and :attr:`leases`. It implements :class:`fashion_annotator.dataset.api.ProjectStore`.
+    arrays), :attr:`leases` and :attr:`instances`. It implements
+    :class:`fashion_annotator.dataset.api.ProjectStore`.
     Use :meth:`create` or :meth:`open` rather than the constructor.
     """
 
@@ -78,6 +79,7 @@ class Project(LegacyNames, InstanceStoreMixin):
     decisions: Decisions
     cache: Cache
     leases: Leases
+    instances: InstanceStore
 
     def __init__(self, root: Path, conn: sqlite3.Connection, user: str | None) -> None:
         self._db = StoreConnection(root, conn, user or getpass.getuser())
@@ -89,6 +91,7 @@ class Project(LegacyNames, InstanceStoreMixin):
         self.decisions = Decisions(self._db, self._check_image_task)
         self.cache = Cache(self.root, lambda image_id: self.image(image_id).sha256)
         self.leases = Leases(self._db, self.image)
+        self.instances = InstanceStore(self._db, self.image, self.leases)
 
     def _check_image_task(self, image_id: int, task: str) -> None:
         self.image(image_id)

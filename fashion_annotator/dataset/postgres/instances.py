@@ -1,7 +1,7 @@
 """Instances in a PostgreSQL project: the same versions and rows as the SQLite store.
 
-Mixed into :class:`fashion_annotator.dataset.postgres.project.PgProject` ahead of the SQLite
-:class:`fashion_annotator.dataset.instances_store.InstanceStoreMixin`. A version's instance map
+The part ``project.instances`` of :class:`fashion_annotator.dataset.postgres.project.PgProject`
+(the SQLite one is :class:`fashion_annotator.dataset.instances_store.InstanceStore`). A version's instance map
 PNG is a column of its row, committed with its instance rows in one transaction, so a crash or a
 dropped connection leaves both or neither; a local copy is kept in the working folder
 (``instances/<image_id>/vN.png``) for exports.
@@ -9,6 +9,7 @@ dropped connection leaves both or neither; a local copy is kept in the working f
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 from fashion_annotator.dataset.instances_store import (
@@ -26,25 +27,34 @@ if TYPE_CHECKING:
     from fashion_annotator.dataset.records import ImageRecord
 
 
-class PgInstancesMixin:
-    """Save and load :class:`InstanceSet` s in PostgreSQL; needs ``_db``, ``leases``, ``_known_image``."""
+class PgInstanceStore:
+    """The instances part of a PostgreSQL project (``project.instances``).
 
-    _db: PgConnection
-    leases: PgLeases
+    Parameters
+    ----------
+    db : PgConnection
+        The project's connection.
+    known_image : callable
+        ``known_image(image_id) -> ImageRecord``; raises :class:`ProjectError` for an unknown id.
+    leases : PgLeases
+        The project's leases part: a save refuses an image another operator holds.
+    """
 
-    def _known_image(
-        self, image_id: int
-    ) -> ImageRecord:  # pragma: no cover - provided by PgProject
-        raise NotImplementedError
+    def __init__(
+        self, db: PgConnection, known_image: Callable[[int], ImageRecord], leases: PgLeases
+    ) -> None:
+        self._db = db
+        self._known_image = known_image
+        self._leases = leases
 
-    def save_instances(
+    def save(
         self, image_id: int, iset: InstanceSet, *, source: str = "operator"
     ) -> InstanceVersion:
         """Save a new version of an image's instances (see the SQLite store for the errors)."""
         record = self._known_image(image_id)
         data, sha, rows = encode_instances(record, iset)
         with self._db.tx() as conn:
-            self.leases.lock_unleased(conn, record.id)
+            self._leases.lock_unleased(conn, record.id)
             row = one(
                 conn.execute(
                     f"""INSERT INTO instance_versions (image_id, version, png, sha256, parsing_task,
@@ -74,7 +84,7 @@ class PgInstancesMixin:
             record.id, row["version"], path, sha, source, len(rows), self._db.user, row["created"]
         )
 
-    def instance_versions(self, image_id: int) -> list[InstanceVersion]:
+    def versions(self, image_id: int) -> list[InstanceVersion]:
         """Every saved version of an image's instances, oldest first."""
         rows = self._db.query(
             "SELECT v.image_id, v.version, v.sha256, v.source, v.username, v.created,"
@@ -90,7 +100,7 @@ class PgInstancesMixin:
             for r in rows
         ]  # fmt: skip
 
-    def load_instances(self, image_id: int, version: int | None = None) -> InstanceSet | None:
+    def load(self, image_id: int, version: int | None = None) -> InstanceSet | None:
         """The saved instances (latest unless ``version``), or None when none were saved."""
         query = "SELECT * FROM instance_versions WHERE image_id = %s"
         args: list = [int(image_id)]
@@ -109,7 +119,14 @@ class PgInstancesMixin:
             where, bytes(row["png"]), rows, row["parsing_task"], row["taxonomy"]
         )
 
-    def images_with_instances(self) -> list[int]:
+    def image_ids(self) -> list[int]:
         """Ids of the images that have saved instances, in id order."""
         rows = self._db.query("SELECT DISTINCT image_id FROM instance_versions ORDER BY image_id")
         return [int(r["image_id"]) for r in rows]
+
+    def __iter__(self) -> Iterator[tuple[int, InstanceSet]]:
+        """``(image_id, latest InstanceSet)`` for every image with saved instances."""
+        for image_id in self.image_ids():
+            iset = self.load(image_id)
+            if iset is not None:
+                yield image_id, iset

@@ -33,7 +33,7 @@ from psycopg.rows import DictRow
 from fashion_annotator.core.images import decode_mask_png, load_image
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
-from fashion_annotator.dataset.postgres.instances import PgInstancesMixin
+from fashion_annotator.dataset.postgres.instances import PgInstanceStore
 from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels, has_sha
 from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
 from fashion_annotator.dataset.records import (
@@ -55,7 +55,7 @@ _FETCH_BATCH = 32
 """Photos fetched from the database per query when filling the local working folder."""
 
 
-class PgProject(PgInstancesMixin, Project):
+class PgProject(Project):
     """An open PostgreSQL project: one connection, owned by this object (a context manager).
 
     Use :meth:`create` or :meth:`open` with a project URL rather than the constructor.
@@ -67,6 +67,7 @@ class PgProject(PgInstancesMixin, Project):
     models: PgModels  # type: ignore[assignment]
     decisions: PgDecisions  # type: ignore[assignment]
     leases: PgLeases  # type: ignore[assignment]
+    instances: PgInstanceStore  # type: ignore[assignment]
 
     def __init__(
         self, url: ProjectURL, conn: psycopg.Connection[DictRow], user: str | None, location: str = ""
@@ -91,6 +92,7 @@ class PgProject(PgInstancesMixin, Project):
         self.decisions = PgDecisions(self._db, self._check_image_task)
         self.cache = Cache(self.root, lambda image_id: self._known_image(image_id).sha256)
         self.leases = PgLeases(self._db, self._known_image)
+        self.instances = PgInstanceStore(self._db, self._known_image, self.leases)
 
     def _check_image_task(self, image_id: int, task: str) -> None:
         self._known_image(image_id)
