@@ -29,6 +29,10 @@ __all__ = ["AnnotationDocument", "ChangeListener"]
 ChangeListener = Callable[[str, BBox, bool], None]
 
 
+PIXELS_LOADING = "Waiting for the full-resolution photo (still loading); try again in a moment"
+"""What a tool that reads the pixels says while only the preview is shown."""
+
+
 @dataclass
 class _Stroke:
     label: int
@@ -50,6 +54,12 @@ class AnnotationDocument:
         Current label masks; copied, so the caller's arrays are never modified.
     proposals : dict of task name -> (H, W) uint8 or None
         Model proposals per task (read-only reference for :meth:`accept_proposal`).
+    preview : (h, w, 3) uint8, optional
+        A reduced photo (:func:`~fashion_annotator.core.images.load_preview`) shown while the
+        full pixels load; ``rgb`` is then a zero placeholder of the full shape (``np.zeros``
+        pages are not touched, so it costs no memory) and :attr:`photo_ready` is False until
+        :meth:`set_photo`. Masks, undo and saving work at full resolution meanwhile; tools
+        that read the pixels must wait for :attr:`photo_ready`.
 
     Every change of a mask goes through the per-task history and is announced to the
     listeners added with :meth:`subscribe` (like napari's layer events): the canvas repaints
@@ -63,6 +73,7 @@ class AnnotationDocument:
         rgb: np.ndarray,
         masks: Mapping[str, np.ndarray],
         proposals: Mapping[str, np.ndarray | None] | None = None,
+        preview: np.ndarray | None = None,
     ) -> None:
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
@@ -72,6 +83,8 @@ class AnnotationDocument:
         shape = rgb.shape[:2]
         self.image_id = image_id
         self.rgb = rgb
+        #: The reduced photo shown until :meth:`set_photo` brings the full pixels, or None.
+        self.preview: np.ndarray | None = preview
         self.masks: dict[str, np.ndarray] = {}
         for task, mask in masks.items():
             mask = np.array(mask, copy=True)
@@ -122,6 +135,28 @@ class AnnotationDocument:
     def shape(self) -> tuple[int, int]:
         """``(H, W)`` of the photo and every mask."""
         return self.rgb.shape[0], self.rgb.shape[1]
+
+    @property
+    def photo_ready(self) -> bool:
+        """Whether :attr:`rgb` holds the photo's full pixels (not a placeholder)."""
+        return self.preview is None
+
+    def set_photo(self, rgb: np.ndarray) -> None:
+        """Replace the placeholder with the full pixels ((H, W, 3) uint8 of :attr:`shape`).
+
+        Raises
+        ------
+        ValueError
+            ``rgb`` has another shape or dtype than the document's photo.
+        """
+        rgb = np.asarray(rgb)
+        if rgb.shape != self.rgb.shape or rgb.dtype != np.uint8:
+            raise ValueError(
+                f"image {self.image_id}: the full photo is {rgb.shape} {rgb.dtype}, the "
+                f"document expects {self.rgb.shape} uint8"
+            )
+        self.rgb = rgb
+        self.preview = None
 
     def _task(self, task: str) -> np.ndarray:
         try:

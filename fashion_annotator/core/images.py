@@ -333,7 +333,7 @@ def _decode_jpeg_cv(im: Image.Image, path: Path) -> np.ndarray | None:
 
 
 def load_preview(
-    path: str | Path, side: int = PREVIEW_SIDE, min_pixels: int = PREVIEW_MIN_PIXELS
+    path: str | Path, side: int = PREVIEW_SIDE, min_pixels: int | None = None
 ) -> PhotoPreview | None:
     """Decode a large JPEG photo quickly at a reduced size (JPEG DCT scaling), upright.
 
@@ -344,8 +344,9 @@ def load_preview(
     side : int
         The preview's longer side is at least ``side`` pixels: the largest DCT reduction
         (1/2, 1/4 or 1/8) that keeps it so is used.
-    min_pixels : int
-        Photos with at most this many pixels get no preview.
+    min_pixels : int, optional
+        Photos with at most this many pixels get no preview (default
+        :data:`PREVIEW_MIN_PIXELS`, read at call time).
 
     Returns
     -------
@@ -361,7 +362,8 @@ def load_preview(
     im, path = _open_file(path, decode=False)
     with im:
         width, height = im.size
-        if width * height <= min_pixels or not _is_plain_jpeg(im):
+        limit = PREVIEW_MIN_PIXELS if min_pixels is None else min_pixels
+        if width * height <= limit or not _is_plain_jpeg(im):
             return None
         factor = 1
         while factor < 8 and max(width, height) // (factor * 2) >= side:

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
+from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
 
 #: Pointer travel (image pixels) that turns a press into a box drag.
@@ -157,6 +158,8 @@ class SmartClickTool(Tool):
         predictor = self.predictor()
         if predictor is None:
             return ToolResult(message="Smart click needs a click model (resources/models/click.*)")
+        if not ctx.document.photo_ready:
+            return ToolResult(message=PIXELS_LOADING)
         predictor.set_image(ctx.document.rgb)
         if box is not None:
             return self._apply_box(ctx, predictor, box)

@@ -147,7 +147,17 @@ class Canvas(ImageView):
             raise ValueError("set_document needs the task's taxonomy")
         self._unsubscribe = doc.subscribe(self._document_changed)
         self.set_task(task, taxonomy)
-        self.set_photo(doc.rgb)
+        self.show_photo()
+
+    def show_photo(self) -> None:
+        """Show the document's photo: its preview until the full pixels are in, then those.
+
+        Called again when the full pixels arrive; the view (zoom, scroll) and the overlays stay.
+        """
+        doc = self._doc
+        if doc is None:
+            return
+        self.set_photo(doc.rgb if doc.preview is None else doc.preview, doc.shape)
 
     def _document_changed(self, task: str, bbox: BBox, committed: bool) -> None:
         """Every change of the shown mask, whoever made it, repaints; a recorded step of the

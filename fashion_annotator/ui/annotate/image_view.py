@@ -13,7 +13,15 @@ import math
 import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsScene,
@@ -166,15 +174,21 @@ class ImageView(QGraphicsView):
         #: Number of finished viewport paints (the benchmark waits on it).
         self.paint_count = 0
 
-    def set_photo(self, rgb: np.ndarray | None) -> None:
-        """Show ``rgb`` ((H, W, 3) uint8) or nothing; fit the window when the size changes."""
+    def set_photo(self, rgb: np.ndarray | None, shape: tuple[int, int] | None = None) -> None:
+        """Show ``rgb`` ((h, w, 3) uint8) or nothing; fit the window when the size changes.
+
+        ``shape`` is the photo's ``(H, W)`` when ``rgb`` is a reduced preview of it: the
+        preview is stretched over the full photo's scene area, so image coordinates, masks and
+        the view stay those of the full photo and the full pixels replace it in place.
+        """
         if rgb is None:
             self._photo.set_image(None)
             self._image_shape = None
             return
         image, levels = photo_pyramid(rgb)
         self._photo.set_image(image, rgb, levels)
-        h, w = rgb.shape[:2]
+        h, w = shape if shape is not None else rgb.shape[:2]
+        self._photo.setTransform(QTransform.fromScale(w / rgb.shape[1], h / rgb.shape[0]))
         # Room around the photo so zooming at a point near its edge can keep that point
         # under the cursor, and the photo can be panned partly out of view.
         margin = 2.0 * max(h, w)
@@ -191,7 +205,7 @@ class ImageView(QGraphicsView):
 
     def fit_to_window(self) -> None:
         """Zoom and centre so the whole photo is visible."""
-        rect = self._photo.boundingRect()
+        rect = self._photo.sceneBoundingRect()
         if not rect.isEmpty():
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         self._fitted = True
