@@ -333,7 +333,7 @@ def _decode_jpeg_cv(im: Image.Image, path: Path) -> np.ndarray | None:
 
 
 def load_preview(
-    path: str | Path, side: int = PREVIEW_SIDE, min_pixels: int | None = None
+    path: str | Path, side: int | None = None, min_pixels: int | None = None
 ) -> PhotoPreview | None:
     """Decode a large JPEG photo quickly at a reduced size (JPEG DCT scaling), upright.
 
@@ -341,9 +341,10 @@ def load_preview(
     ----------
     path : str or Path
         The photo.
-    side : int
-        The preview's longer side is at least ``side`` pixels: the largest DCT reduction
-        (1/2, 1/4 or 1/8) that keeps it so is used.
+    side : int, optional
+        The preview's longer side is at least ``side`` pixels (default :data:`PREVIEW_SIDE`,
+        read at call time): the largest DCT reduction (1/2, 1/4 or 1/8) that keeps it so is
+        used.
     min_pixels : int, optional
         Photos with at most this many pixels get no preview (default
         :data:`PREVIEW_MIN_PIXELS`, read at call time).
@@ -365,6 +366,7 @@ def load_preview(
         limit = PREVIEW_MIN_PIXELS if min_pixels is None else min_pixels
         if width * height <= limit or not _is_plain_jpeg(im):
             return None
+        side = PREVIEW_SIDE if side is None else side
         factor = 1
         while factor < 8 and max(width, height) // (factor * 2) >= side:
             factor *= 2

@@ -1,0 +1,131 @@
+"""Large photos in the real window: preview first, full pixels in the background, no mix-ups.
+
+The photos are CCP photos enlarged to 1500 x 2250 and the preview thresholds lowered to match
+(``PREVIEW_MIN_PIXELS`` 1 MP, ``PREVIEW_SIDE`` 500 px, so the preview is the 1/4 DCT decode),
+which exercises the same path a 50-megapixel studio photo takes, at a test's cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from fashion_annotator.core import images
+from fashion_annotator.core.images import load_image
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.testing import CTRL, drag, open_window, press_key, shown_mask
+
+BIG_WH = (1500, 2250)
+
+
+@pytest.fixture(autouse=True)
+def small_thresholds(monkeypatch):
+    monkeypatch.setattr(images, "PREVIEW_MIN_PIXELS", 1_000_000)
+    monkeypatch.setattr(images, "PREVIEW_SIDE", 500)
+
+
+@pytest.fixture
+def big(qtbot, tmp_path, ccp_dir, answers):
+    """A window on a project of three enlarged CCP photos; returns (window, project, pixels)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for stem in ("0014", "0019", "0082"):
+        with Image.open(ccp_dir / "images" / f"{stem}.jpg") as im:
+            im.convert("RGB").resize(BIG_WH, Image.Resampling.BILINEAR).save(
+                photos / f"big_{stem}.jpg", quality=90
+            )
+    root = tmp_path / "project"
+    with Project.create(root) as project:
+        ids = [project.add_image(p).id for p in sorted(photos.glob("*.jpg"))]
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    pixels = {i: load_image(project.image_path(i)).rgb for i in ids}
+    yield window, project, pixels
+    window.close()
+    project.close()
+
+
+def _photo_item(window):
+    return window.canvas._photo
+
+
+def _wait_full(qtbot, window) -> None:
+    qtbot.waitUntil(
+        lambda: window.session.current is not None and window.session.current.doc.photo_ready,
+        timeout=30000,
+    )
+
+
+def test_large_photo_shows_the_preview_then_the_full_photo_in_place(qtbot, big):
+    window, project, pixels = big
+    first, second = list(pixels)[:2]
+    assert window.session.image_id == first
+    assert window.session.current.doc.photo_ready  # open_window waited for the jobs
+    window.open_image(second)
+    doc = window.session.current.doc
+    h, w = BIG_WH[1], BIG_WH[0]
+    # At once: the preview, stretched over the full photo's area, full-size masks.
+    assert not doc.photo_ready and doc.shape == (h, w)
+    assert doc.preview.shape[:2] == (563, 375)
+    assert all(m.shape == (h, w) for m in doc.masks.values())
+    item = _photo_item(window)
+    assert item._image.width() == 375
+    rect = item.sceneBoundingRect()
+    assert (rect.width(), rect.height()) == (w, h)
+    transform = window.canvas.transform()
+    assert window.session.current.hierarchy is None  # superpixels wait for the full pixels
+    _wait_full(qtbot, window)
+    # Then the full photo in the same place, the view untouched.
+    assert item._image.width() == w and item._image.height() == h
+    assert item.sceneBoundingRect() == rect
+    assert window.canvas.transform() == transform
+    np.testing.assert_array_equal(doc.rgb, pixels[second])
+    qtbot.waitUntil(lambda: window.session.current.hierarchy is not None, timeout=30000)
+    assert window.session.current.hierarchy.shape == (h, w)
+
+
+def test_fast_switching_never_shows_the_wrong_photo(qtbot, big):
+    window, project, pixels = big
+    a, b, c = pixels
+    shown: list[tuple[int, bool]] = []
+
+    def check(opened) -> None:
+        # Every full photo that lands belongs to the image open at that moment.
+        doc = opened.doc
+        shown.append((int(doc.image_id), np.array_equal(doc.rgb, pixels[int(doc.image_id)])))
+        assert window.session.current is opened
+
+    window.session.photoReady.connect(check)
+    dropped = window.session.jobs.dropped
+    for image_id in (b, a, c, b, a):
+        assert window.open_image(image_id)
+    _wait_full(qtbot, window)
+    qtbot.waitUntil(lambda: not window.session.jobs.busy, timeout=30000)
+    assert window.session.image_id == a
+    np.testing.assert_array_equal(window.session.current.doc.rgb, pixels[a])
+    assert _photo_item(window)._keep is window.session.current.doc.rgb
+    assert shown == [(a, True)]
+    assert window.session.jobs.dropped - dropped >= 4  # the stale loads were dropped
+
+
+def test_masks_edited_on_the_preview_are_full_resolution_and_saved(qtbot, big):
+    window, project, pixels = big
+    second = list(pixels)[1]
+    window.open_image(second)
+    assert not window.session.current.doc.photo_ready
+    press_key(qtbot, window, Qt.Key.Key_B)
+    window.canvas.set_brush_radius(6)
+    press_key(qtbot, window, Qt.Key.Key_2)
+    drag(window, [(300, 1200), (700, 1200), (1100, 1200)])
+    mask = shown_mask(window)
+    assert mask.shape == (BIG_WH[1], BIG_WH[0])
+    assert mask[1200, 300:1101].tolist() == [1] * 801 and mask[1220, 700] == 0
+    assert not window.session.current.doc.photo_ready  # all of it happened on the preview
+    assert window.session.save()
+    saved = project.load_mask(second, window.task)
+    np.testing.assert_array_equal(saved, mask)
+    _wait_full(qtbot, window)
+    np.testing.assert_array_equal(shown_mask(window), saved)  # the full photo kept the edit
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert shown_mask(window)[1200, 700] == 0
