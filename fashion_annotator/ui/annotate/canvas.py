@@ -176,7 +176,9 @@ class Canvas(ImageView):
             return
         if task not in self._doc.masks:
             raise KeyError(f"document {self._doc.image_id!r} has no mask for task {task!r}")
-        self._overlay = LabelOverlay(self._doc.masks[task], taxonomy.colors)
+        # The item shows the new overlay at once, so the old one's buffer can be recoloured.
+        old = None if self._overlay is None else self._overlay.buffer
+        self._overlay = LabelOverlay(self._doc.masks[task], taxonomy.colors, reuse=old)
         self._overlay_item.set_image(self._overlay.image, self._overlay)
 
     def set_regions(self, regions: np.ndarray | None) -> None:
