@@ -129,3 +129,23 @@ def test_masks_edited_on_the_preview_are_full_resolution_and_saved(qtbot, big):
     np.testing.assert_array_equal(shown_mask(window), saved)  # the full photo kept the edit
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
     assert shown_mask(window)[1200, 700] == 0
+
+
+def test_overlay_recolours_only_the_labelled_box_and_reuses_the_old_buffer():
+    from fashion_annotator.core.labels import load_taxonomy
+    from fashion_annotator.ui.annotate.overlay import LabelOverlay
+
+    colors = load_taxonomy("parsing7").colors
+    rng = np.random.default_rng(5)
+    mask = np.zeros((300, 400), np.uint8)
+    mask[40:120, 250:390] = rng.integers(0, 7, (80, 140), dtype=np.uint8)
+    first = LabelOverlay(mask, colors)
+    np.testing.assert_array_equal(first.buffer, first.lut[mask])
+    other = np.zeros_like(mask)
+    other[299, 0] = 3  # one pixel in a corner: the box spans the whole photo
+    second = LabelOverlay(other, colors, reuse=first.buffer)
+    assert second.buffer is first.buffer
+    np.testing.assert_array_equal(second.buffer, second.lut[other])
+    empty = LabelOverlay(np.zeros((10, 20), np.uint8), colors, reuse=first.buffer)
+    assert empty.buffer is not first.buffer and empty.buffer.shape == (10, 20)
+    assert (empty.buffer == empty.lut[0]).all()
