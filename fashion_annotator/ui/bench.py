@@ -130,6 +130,7 @@ def _measure_switches(canvas, paths: list[Path], taxonomy) -> tuple[list[float],
     """
     from fashion_annotator.core.document import AnnotationDocument
     from fashion_annotator.core.images import load_image, load_preview
+    from fashion_annotator.ui.annotate.image_view import load_photo_pyramid
 
     shown, full = [], []
     for i in range(SWITCHES):
@@ -148,8 +149,9 @@ def _measure_switches(canvas, paths: list[Path], taxonomy) -> tuple[list[float],
         shown.append((time.perf_counter() - t0) * 1e3)
         if not doc.photo_ready:
             count = canvas.paint_count
-            doc.set_photo(load_image(path).rgb)
-            canvas.show_photo()
+            image, pyramid = load_photo_pyramid(path)  # the window's photo worker's job
+            doc.set_photo(image.rgb)
+            canvas.show_photo(pyramid)
             canvas.viewport().update()
             _wait_painted(canvas, count)
         full.append((time.perf_counter() - t0) * 1e3)

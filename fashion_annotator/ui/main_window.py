@@ -341,9 +341,9 @@ class MainWindow(QMainWindow):
         if not opened.doc.photo_ready:
             self.status.showMessage("Preview shown; loading the full-resolution photo…", 3000)
 
-    def _photo_ready(self, opened: OpenImage) -> None:
+    def _photo_ready(self, opened: OpenImage, pyramid) -> None:
         if self.canvas.document is opened.doc:
-            self.canvas.show_photo()
+            self.canvas.show_photo(pyramid)
             self.status.showMessage("Full-resolution photo loaded", 3000)
 
     def _restored(self, image_ids: list[int]) -> None:

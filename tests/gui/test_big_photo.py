@@ -90,7 +90,7 @@ def test_fast_switching_never_shows_the_wrong_photo(qtbot, big):
     a, b, c = pixels
     shown: list[tuple[int, bool]] = []
 
-    def check(opened) -> None:
+    def check(opened, _pyramid) -> None:
         # Every full photo that lands belongs to the image open at that moment.
         doc = opened.doc
         shown.append((int(doc.image_id), np.array_equal(doc.rgb, pixels[int(doc.image_id)])))

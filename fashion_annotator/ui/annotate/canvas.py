@@ -32,7 +32,13 @@ from fashion_annotator.annotate.tools.polygon import PolygonTool
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui.annotate.image_view import ZOOM_STEP, ImageItem, ImageView, bbox_rect
+from fashion_annotator.ui.annotate.image_view import (
+    ZOOM_STEP,
+    ImageItem,
+    ImageView,
+    Pyramid,
+    bbox_rect,
+)
 from fashion_annotator.ui.annotate.overlay import LabelOverlay, boundary_image
 
 __all__ = ["Canvas", "bbox_rect"]
@@ -149,15 +155,19 @@ class Canvas(ImageView):
         self.set_task(task, taxonomy)
         self.show_photo()
 
-    def show_photo(self) -> None:
+    def show_photo(self, pyramid: Pyramid | None = None) -> None:
         """Show the document's photo: its preview until the full pixels are in, then those.
 
-        Called again when the full pixels arrive; the view (zoom, scroll) and the overlays stay.
+        Called again when the full pixels arrive, with their :func:`.image_view.photo_pyramid`
+        when a worker built it; the view (zoom, scroll) and the overlays stay.
         """
         doc = self._doc
         if doc is None:
             return
-        self.set_photo(doc.rgb if doc.preview is None else doc.preview, doc.shape)
+        if doc.preview is not None:
+            self.set_photo(doc.preview, doc.shape)
+        else:
+            self.set_photo(doc.rgb, doc.shape, pyramid)
 
     def _document_changed(self, task: str, bbox: BBox, committed: bool) -> None:
         """Every change of the shown mask, whoever made it, repaints; a recorded step of the

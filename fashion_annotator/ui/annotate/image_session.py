@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from fashion_annotator.annotate import session
 from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.document import AnnotationDocument
-from fashion_annotator.core.images import ImageData, ImageLoadError, load_image
+from fashion_annotator.core.images import ImageData, ImageLoadError
 from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.leases import LeaseHeld
@@ -25,6 +25,7 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
+from fashion_annotator.ui.annotate.image_view import Pyramid, load_photo_pyramid
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.workers import PHOTO, PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
 
@@ -43,8 +44,10 @@ class ImageSession(QObject):
     imageOpened(object)
         The new :class:`OpenImage` (None when nothing is open). A large JPEG opens with only
         its preview (``doc.photo_ready`` False); its full pixels load in the background.
-    photoReady(object)
-        The open image's :class:`OpenImage` once its full pixels replaced the preview.
+    photoReady(object, object)
+        ``opened, pyramid``: the open image's :class:`OpenImage` once its full pixels replaced
+        the preview, and their display pyramid (built in the worker, see
+        :func:`.image_view.load_photo_pyramid`).
     maskReplaced(str, object)
         ``task, bbox``: a background result changed a mask outside the canvas.
     regionsReady(object)
@@ -64,7 +67,7 @@ class ImageSession(QObject):
     """
 
     imageOpened = Signal(object)
-    photoReady = Signal(object)
+    photoReady = Signal(object, object)
     maskReplaced = Signal(str, object)
     regionsReady = Signal(object)
     proposalReady = Signal(str)
@@ -156,10 +159,11 @@ class ImageSession(QObject):
         else:
             # Superpixels and proposals wait for the full pixels (they never see the preview).
             self.jobs.next_generation()
-            self.jobs.submit(PHOTO, image_id, load_image, self.project.image_path(image_id))
+            path = self.project.image_path(image_id)
+            self.jobs.submit(PHOTO, image_id, load_photo_pyramid, path)
         return True
 
-    def _photo_loaded(self, image: ImageData) -> None:
+    def _photo_loaded(self, image: ImageData, pyramid: Pyramid) -> None:
         assert self.current is not None
         doc = self.current.doc
         try:
@@ -167,7 +171,7 @@ class ImageSession(QObject):
         except ValueError as exc:
             self.error.emit(f"{image.path}: {exc}")
             return
-        self.photoReady.emit(self.current)
+        self.photoReady.emit(self.current, pyramid)
         self._start_jobs(doc)
 
     def _start_jobs(self, doc: AnnotationDocument) -> None:
@@ -206,7 +210,7 @@ class ImageSession(QObject):
         if self.current is None or job.image_id != self.image_id:
             return
         if job.kind == PHOTO:
-            self._photo_loaded(job.value)
+            self._photo_loaded(*job.value)
         elif job.kind == SUPERPIXELS:
             try:
                 pipeline.store_superpixels(self.project, job.image_id, job.value)
