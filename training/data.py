@@ -20,7 +20,7 @@ from fashion_annotator.core import samples as samples_io
 from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.core.labels import UNMAPPED
 from fashion_annotator.core.samples import Sample
-from fashion_annotator.models.preprocess import resize_photo
+from fashion_annotator.models.preprocess import letterbox_photo, resize_photo
 
 __all__ = [
     "CachedSplit",
@@ -47,12 +47,16 @@ class CachedSplit:
         Source label ids, nearest-resized to ``(H, W)``.
     full_masks : list of (H_i, W_i) uint8
         Source label ids at each photo's own resolution (validation only; else empty).
+    content : (N, 2) int64 or None
+        Letterboxed splits: ``(h, w)`` of each photo inside its ``(H, W)`` canvas (top-left; the
+        rest is padding in the model's mean colour, labelled background). None when squashed.
     """
 
     names: list[str]
     images: np.ndarray
     masks: np.ndarray
     full_masks: list[np.ndarray] = field(default_factory=list)
+    content: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.names)
@@ -108,8 +112,13 @@ def resize_labels(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(mask, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
 
 
-def _fingerprint(samples: list[Sample], size: tuple[int, int], keep_full: bool) -> str:
-    h = hashlib.sha1(f"{size}{keep_full}".encode())
+def _fingerprint(
+    samples: list[Sample],
+    size: tuple[int, int],
+    keep_full: bool,
+    pad: tuple[int, ...] | None = None,
+) -> str:
+    h = hashlib.sha1(f"{size}{keep_full}{'' if pad is None else ('letterbox', pad)}".encode())
     for s in samples:
         for p in (s.image, s.mask):
             st = p.stat()
@@ -118,7 +127,11 @@ def _fingerprint(samples: list[Sample], size: tuple[int, int], keep_full: bool) 
 
 
 def load_split(
-    samples: list[Sample], size: tuple[int, int], cache_dir: Path | None, keep_full: bool = False
+    samples: list[Sample],
+    size: tuple[int, int],
+    cache_dir: Path | None,
+    keep_full: bool = False,
+    letterbox_pad: np.ndarray | None = None,
 ) -> CachedSplit:
     """Decode and resize ``samples`` (or read them from the cache in ``cache_dir``).
 
@@ -131,28 +144,42 @@ def load_split(
         Where the ``.npz`` cache lives; None disables caching.
     keep_full : bool
         Also keep the full-resolution masks (for validation).
+    letterbox_pad : (3,) uint8 or None
+        Letterbox models: keep each photo's aspect inside the ``size`` canvas and pad with this
+        colour (:func:`fashion_annotator.models.preprocess.letterbox_photo`); None squashes.
     """
     h, w = size
+    pad = None if letterbox_pad is None else tuple(int(v) for v in letterbox_pad)
     cache = None
     if cache_dir is not None:
-        cache = Path(cache_dir) / f"split-{_fingerprint(samples, size, keep_full)}.npz"
+        cache = Path(cache_dir) / f"split-{_fingerprint(samples, size, keep_full, pad)}.npz"
         if cache.is_file():
             with np.load(cache) as z:
                 n = len(z["names"])
                 full = [z[f"full_{i}"] for i in range(n)] if keep_full else []
-                return CachedSplit(list(z["names"]), z["images"], z["masks"], full)
+                content = z["content"] if "content" in z.files else None
+                return CachedSplit(list(z["names"]), z["images"], z["masks"], full, content)
     images = np.empty((len(samples), h, w, 3), np.uint8)
     masks = np.empty((len(samples), h, w), np.uint8)
+    content = None if pad is None else np.empty((len(samples), 2), np.int64)
     full = []
     for i, s in enumerate(samples):
         rgb, mask = samples_io.read_sample(s)
-        images[i] = resize_photo(rgb, size)
-        masks[i] = resize_labels(mask, size)
+        if content is None:
+            images[i] = resize_photo(rgb, size)
+            masks[i] = resize_labels(mask, size)
+        else:
+            images[i], (ch, cw) = letterbox_photo(rgb, size, np.asarray(pad, np.uint8))
+            masks[i] = 0
+            masks[i, :ch, :cw] = resize_labels(mask, (ch, cw))
+            content[i] = ch, cw
         if keep_full:
             full.append(mask)
-    split = CachedSplit([s.name for s in samples], images, masks, full)
+    split = CachedSplit([s.name for s in samples], images, masks, full, content)
     if cache is not None:
-        extra = {f"full_{i}": m for i, m in enumerate(full)}
+        extra: dict[str, np.ndarray] = {f"full_{i}": m for i, m in enumerate(full)}
+        if content is not None:
+            extra["content"] = content
         with atomic_path(cache) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, names=np.array(split.names), images=images, masks=masks, **extra)
     return split

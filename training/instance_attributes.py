@@ -11,7 +11,6 @@ registered in the project as task ``instance_attributes``.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import time
@@ -33,6 +32,7 @@ from fashion_annotator.instances.classifier import (
 )
 from fashion_annotator.instances.schema import AttributeSchema, load_attribute_schema
 from training.loop import TrainingCancelled
+from training.request import TrainRequest
 
 Emit = Callable[[dict[str, Any]], None]
 VAL_FRACTION = 0.2
@@ -55,7 +55,9 @@ def predicted_groups(schema: AttributeSchema) -> list[str]:
 def collect_samples(project: Any, classifier: InstanceClassifier, schema: AttributeSchema) -> AttributeSamples:
     """Embed every saved instance that has a predicted attribute group set."""
     groups = predicted_groups(schema)
-    embs, labels, names = [], {g: [] for g in groups}, []
+    embs: list[torch.Tensor] = []
+    labels: dict[str, list[int]] = {g: [] for g in groups}
+    names: list[str] = []
     for image_id, iset in project.iter_instances():
         labelled = {k: i for k, i in iset.instances.items() if any(g in i.attributes for g in groups)}
         if not labelled:
@@ -84,9 +86,10 @@ def split_by_image(images: list[str]) -> tuple[np.ndarray, np.ndarray]:
     if len(unique) < 2:
         raise ValueError("attribute training needs labelled instances on two images or more")
     bucket = {n: int(hashlib.sha1(n.encode()).hexdigest()[:8], 16) / 16**8 for n in unique}
-    val_images = {n for n in unique if bucket[n] < VAL_FRACTION} or {min(unique, key=bucket.get)}
+    lowest = min(unique, key=bucket.__getitem__)
+    val_images = {n for n in unique if bucket[n] < VAL_FRACTION} or {lowest}
     if len(val_images) == len(unique):
-        val_images = {min(unique, key=bucket.get)}
+        val_images = {lowest}
     val = np.array([n in val_images for n in images])
     return ~val, val
 
@@ -125,17 +128,18 @@ def train_heads(
     opt = torch.optim.AdamW(heads.parameters(), lr=lr, weight_decay=weight_decay)
     tr = torch.from_numpy(train_rows)
     scaled = AttributeSamples(x, data.labels, data.images)
-    best, best_state, best_fig = -1.0, None, {}
+    best, best_fig = -1.0, {}
+    best_state: dict[str, torch.Tensor] | None = None
     start = time.time()
     for epoch in range(1, epochs + 1):
         if cancelled():
             raise TrainingCancelled
         heads.train()
         out = heads(x[tr])
-        loss = sum(
-            F.cross_entropy(out[g], data.labels[g][tr], ignore_index=-1)
-            for g in groups if (data.labels[g][tr] >= 0).any()
-        )  # fmt: skip
+        loss = torch.zeros(())
+        for g in groups:
+            if (data.labels[g][tr] >= 0).any():
+                loss = loss + F.cross_entropy(out[g], data.labels[g][tr], ignore_index=-1)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -146,17 +150,21 @@ def train_heads(
         if fig["mean_accuracy"] >= best:  # ties go to the later, better-fitted epoch
             best, best_fig = fig["mean_accuracy"], fig
             best_state = {k: v.clone() for k, v in heads.state_dict().items()}
+    if best_state is None:
+        raise ValueError(f"no epoch ran (epochs={epochs}); no attribute heads to save")
     heads.load_state_dict(best_state)
     with torch.no_grad():
         for head in heads.heads.values():
-            head.bias -= (head.weight / std) @ mean
-            head.weight /= std
+            if not isinstance(head, torch.nn.Linear):
+                raise TypeError(f"attribute head {head!r} is not a linear layer")
+            head.bias.sub_((head.weight / std) @ mean)
+            head.weight.div_(std)
     return heads, best_fig
 
 
-def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> dict[str, Any]:
+def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[str, Any]:
     """``fashion-annotator train --project P --task instance_attributes``; return ``done``."""
-    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.dataset.store import open_project
 
     if not args.project:
         raise ValueError("instance_attributes trains from a project's instances: use --project")
@@ -164,7 +172,7 @@ def run(args: argparse.Namespace, emit: Emit, cancelled: Callable[[], bool]) -> 
         torch.set_num_threads(args.threads)
     schema = load_attribute_schema()
     classifier = InstanceClassifier.load()
-    with Project.open(args.project) as project:
+    with open_project(args.project) as project:
         data = collect_samples(project, classifier, schema)
         train_rows, val_rows = split_by_image(data.images)
         emit({"event": "start", "task": ATTRIBUTE_TASK, "train_images": len(set(np.array(data.images)[train_rows])),

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from fashion_annotator.core.labels import Taxonomy, load_taxonomy
+from fashion_annotator.core.samples import read_sample
 from fashion_annotator.instances.classifier import CATEGORY_TASK, InstanceNet
 from fashion_annotator.instances.derive import (
     DerivedInstances,
@@ -32,7 +33,7 @@ from fashion_annotator.instances.derive import (
 from fashion_annotator.instances.features import MEAN, STD, crop_all, normalise
 from fashion_annotator.instances.schema import InstanceTaxonomy, load_instance_taxonomy
 from fashion_annotator.models.weights import save_model
-from training.data import list_samples, read_label_mask, read_rgb, split_samples, task_mapping
+from training.data import list_samples, split_samples, task_mapping
 
 PARENT_TASK = "parsing7"
 
@@ -95,10 +96,12 @@ def build_samples(samples, data_dir: Path, taxonomy: InstanceTaxonomy, size: int
     fine = ccp_fine_ids(data_dir, taxonomy)
     _, lut7 = task_mapping(data_dir, PARENT_TASK)
     tax7 = load_taxonomy(PARENT_TASK)
-    crops, geoms, pars, labels = [], [], [], []
+    crops: list[np.ndarray] = []
+    geoms: list[np.ndarray] = []
+    pars: list[int] = []
+    labels: list[int] = []
     for s in samples:
-        rgb = read_rgb(s.image)
-        mask = read_label_mask(s.mask, rgb.shape[:2])
+        rgb, mask = read_sample(s)
         for inst, cats, par in photo_instances(mask, fine, lut7, tax7, taxonomy):
             ids = list(range(1, len(inst) + 1))
             c, g = crop_all(rgb, inst.map, ids, instance_boxes(inst.map), size)
@@ -221,7 +224,8 @@ def train(
     gen = torch.Generator().manual_seed(seed)
     deadline = time.time() + 60 * max_minutes
     steps_per_epoch = math.ceil(len(tr) / batch_size)
-    best, best_state, history = -1.0, None, []
+    best, history = -1.0, []
+    best_state: dict[str, torch.Tensor] | None = None
     start = time.time()
     for epoch in range(epochs):
         net.train()
@@ -250,6 +254,8 @@ def train(
             best_state = {k: v.clone() for k, v in net.state_dict().items()}
         if time.time() > deadline:
             break
+    if best_state is None:
+        raise ValueError(f"no epoch ran (epochs={epochs}); nothing to save")
     net.load_state_dict(best_state)
     meta = {
         "task": CATEGORY_TASK,

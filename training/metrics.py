@@ -65,6 +65,8 @@ def evaluate(
         x = normalise(split.images[i : i + 1], mean, std).to(device)
         full = split.full_masks[i]
         logits = model(x)
+        if split.content is not None:  # letterboxed: only the photo's part of the canvas
+            logits = logits[:, :, : int(split.content[i][0]), : int(split.content[i][1])]
         if upsample == "bilinear":
             logits = F.interpolate(logits, size=full.shape, mode="bilinear", align_corners=False)
         else:

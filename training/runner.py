@@ -19,6 +19,7 @@ import torch
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.models.device import resolve_device
+from fashion_annotator.models.preprocess import InputSpec
 from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import load_model, save_model
@@ -65,7 +66,10 @@ def evaluate_file(
     meta = loaded.meta
     if list(meta["classes"]) != list(head.classes):
         raise ValueError(f"{path}: classes {meta['classes']} differ from the task's {head.classes}")
-    split = load_split(samples, tuple(meta["input_size"]), cache_dir, keep_full=True)
+    pad = InputSpec.from_meta(meta).letterbox_pad
+    split = load_split(
+        samples, tuple(meta["input_size"]), cache_dir, keep_full=True, letterbox_pad=pad
+    )
     single = Head(head.task, head.classes, head.lut, 0)
     thresholds = {head.task: float(meta.get("threshold", 0.5))}
     figures = evaluate(loaded.module, split, [single], meta["mean"], meta["std"], thresholds)
@@ -176,6 +180,7 @@ def _run(
     cfg = _config(args, out_dir, device)
     size: tuple[int, int] = args.input_size
     init_state, init_meta = None, None
+    spec: InputSpec | None = None  # the init model's input spec: a fine-tune keeps it
     init = args.init or ("current" if project is not None else "scratch")
     if init != "scratch":
         path = current_model_path(heads[0].task, project) if init == "current" else Path(init)
@@ -193,11 +198,13 @@ def _run(
             keep = ("base", "depth", "norm", "attention")
             cfg.arch_override = {k: init_meta["arch"][k] for k in keep if k in init_meta["arch"]}
             size = (int(init_meta["input_size"][0]), int(init_meta["input_size"][1]))
+            spec = InputSpec.from_meta(init_meta)
     emit({"event": "start", "task": args.task, "train_images": len(train_s),
           "val_images": len(val_s), "device": device, "input_size": list(size),
           "arch": cfg.arch(heads[-1].stop), "out_dir": str(out_dir)})  # fmt: skip
-    train_split = load_split(train_s, size, cache_dir)
-    val_split = load_split(val_s, size, cache_dir, keep_full=True)
+    pad = None if spec is None else spec.letterbox_pad
+    train_split = load_split(train_s, size, cache_dir, letterbox_pad=pad)
+    val_split = load_split(val_s, size, cache_dir, keep_full=True, letterbox_pad=pad)
     if init_meta is not None:
         mean, std = list(init_meta["mean"]), list(init_meta["std"])
     else:
@@ -220,6 +227,8 @@ def _run(
             "task": h.task, "classes": list(h.classes), "architecture": DEFAULT_ARCHITECTURE,
             "arch": {**arch, "out_ch": h.channels, "boundary_head": False},
             "input_size": list(size), "mean": mean, "std": std,
+            **({"resize": "letterbox", "long_side": spec.long_side, "stride": spec.stride}
+               if spec is not None and spec.mode == "letterbox" else {}),
             **({"threshold": thresholds[h.task]} if h.binary else {}),
             "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
             "training_data_fingerprint": fingerprint, "trained_on": train_split.names,

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +25,9 @@ from fashion_annotator.core.images import decode_mask_png, encode_mask_png
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
+
+if TYPE_CHECKING:
+    from fashion_annotator.dataset.leases import Leases
 
 INSTANCES_FOLDER = "instances"
 
@@ -102,6 +107,19 @@ def decode_instances(
 
 class InstanceStoreMixin:
     """Save and load :class:`InstanceSet` s; needs ``root``, ``user``, ``_conn``, ``_tx``, ``image``, ``leases``."""
+
+    root: Path
+    user: str
+    leases: Leases
+
+    if TYPE_CHECKING:  # provided by the class this is mixed into (Project)
+
+        @property
+        def _conn(self) -> sqlite3.Connection: ...
+
+        def _tx(self) -> AbstractContextManager[sqlite3.Connection]: ...
+
+        def image(self, image_id: int) -> ImageRecord: ...
 
     def save_instances(
         self, image_id: int, iset: InstanceSet, *, source: str = "operator"

@@ -57,7 +57,7 @@ def _known(conn: sqlite3.Connection) -> set[str]:
 
 
 def _files(root: Path, folder: str) -> list[str]:
-    out = []
+    out: list[str] = []
     for dirpath, _dirs, names in os.walk(root / folder):
         rel = Path(dirpath).relative_to(root)
         out.extend(str(rel / n) for n in names)

@@ -203,7 +203,8 @@ def run_noc(
     """
     from fashion_annotator.evaluation.effort import iter_dataset
 
-    rows, times = [], []
+    rows: list[dict[str, Any]] = []
+    times: list[float] = []
     for done, photo in enumerate(iter_dataset(data_dir, task, split=split, limit=limit), start=1):
         if int(photo.gt.max()) > 1:
             raise ValueError(f"{data_dir}: task {task!r} is not a binary (cutout) task")

@@ -203,10 +203,10 @@ class Operator:
                 if best is None or action.gain / action.cost > best.gain / best.cost:
                     best = action
         if self.clicker is not None:
-            action = self.clicker(mask)
-            if action is not None and action.gain > 0:
-                if best is None or action.gain / action.cost > best.gain / best.cost:
-                    best = action
+            click_action = self.clicker(mask)
+            if click_action is not None and click_action.gain > 0:
+                if best is None or click_action.gain / click_action.cost > best.gain / best.cost:
+                    best = click_action
         return best
 
     def _component_actions(self, mask: np.ndarray) -> list[Action]:
@@ -433,7 +433,7 @@ def run_effort(
         from fashion_annotator.evaluation import click_effort
 
         results.update(clicks=([], []), box_grabcut=([], []))
-    per_image = []
+    per_image: list[dict[str, Any]] = []
     for done, photo in enumerate(iter_dataset(data_dir, task, split=split, limit=limit), start=1):
         levels = compute_superpixels(photo.rgb).levels
         empty = np.zeros_like(photo.gt)

@@ -46,7 +46,7 @@ def make_studio_set(
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(parents=True, exist_ok=True)
     photos = load_labelled(source, split, start + count)[start:]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, (name, rgb, labels) in enumerate(photos, start=start):
         photo, framed = reframe(rgb, labels, framing, name)
         mask = (framed["garment"] == 1).astype(np.uint8)

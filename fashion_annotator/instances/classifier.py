@@ -234,8 +234,10 @@ class InstanceClassifier:
         if not ids:
             return {}
         attr_probs: dict[str, np.ndarray] = {}
+        group_values: dict[str, list[str]] = {}
         if self.attribute_heads is not None:
             heads, ameta = self.attribute_heads
+            group_values = ameta["groups"]
             for g, lg in heads(emb).items():
                 attr_probs[g] = torch.softmax(lg, dim=1).numpy()
         out = {}
@@ -248,7 +250,7 @@ class InstanceClassifier:
             order = np.argsort(-p)[: min(top_k, int(allowed.sum()))]
             attrs = {}
             for g, probs in attr_probs.items():
-                values = self.attribute_heads[1]["groups"][g]
+                values = group_values[g]
                 j = int(np.argmax(probs[i]))
                 attrs[g] = (values[j], float(probs[i, j]))
             out[k] = InstancePrediction([(self.categories[j], float(p[j])) for j in order], attrs)

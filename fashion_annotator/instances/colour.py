@@ -88,6 +88,6 @@ def dominant_colours(rgb: np.ndarray, pixels: np.ndarray, top: int = 3, palette:
     for k in np.argsort(-counts)[:top]:
         if counts[k] == 0:
             break
-        mean = sample[nearest == k].mean(0)
-        out.append(DominantColour(palette.names[k], float(counts[k] / nearest.size), tuple(int(round(v)) for v in mean)))
+        r, g, b = (int(round(v)) for v in sample[nearest == k].mean(0))
+        out.append(DominantColour(palette.names[k], float(counts[k] / nearest.size), (r, g, b)))
     return out

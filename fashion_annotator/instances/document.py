@@ -256,9 +256,9 @@ class InstanceDocument:
         for k, inst in self.instances.items():
             lut[k] = inst.parsing_class
         bad = (self.map > 0) & (lut[self.map] != parsing)
-        if not bad.any():
-            return 0
         box = BBox.of(bad)
+        if box is None:
+            return 0
         before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
         self.map[bad] = 0
         present = set(np.unique(self.map).tolist())

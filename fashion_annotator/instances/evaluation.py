@@ -102,12 +102,13 @@ class InstanceScores:
             if inst.categories:
                 self.per_cat[inst.categories[0][0]]["n_pred"] += 1
             for name, p in inst.categories[:AP_TOP_K]:
-                g = match_of_pred.get(j)
-                self.detections[name].append((p, g is not None and gt_cats[g] == name))
+                matched = match_of_pred.get(j)
+                self.detections[name].append((p, matched is not None and gt_cats[matched] == name))
 
     def summary(self) -> dict[str, Any]:
         """``n_instances``, ``instance_recall50``, ``ap50``, ``category_top1/3``, ``per_category``."""
-        table, aps = [], []
+        table: list[dict[str, Any]] = []
+        aps: list[float] = []
         for name in self.categories:
             row = self.per_cat.get(name)
             if not row:

@@ -79,6 +79,14 @@ class InputSpec:
             raise ValueError(f"mean/std must be finite and std positive, got {mean}, {std}")
         return cls(mode, (h, w), long_side, stride, mean, std)
 
+    @property
+    def letterbox_pad(self) -> np.ndarray | None:
+        """Letterbox models: the ``(3,) uint8`` mean colour that pads a training canvas (it
+        normalises to the zeros :func:`to_input` pads with); None for squash models."""
+        if self.mode != "letterbox":
+            return None
+        return np.clip(np.round(self.mean * 255), 0, 255).astype(np.uint8)
+
     def meta(self) -> dict[str, Any]:
         """The metadata keys that describe this spec (for writing model files)."""
         out: dict[str, Any] = {
@@ -136,6 +144,45 @@ def resize_photo(rgb: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(rgb, (w, h), interpolation=interp)
 
 
+def fit_size(shape: tuple[int, int], canvas: tuple[int, int]) -> tuple[int, int]:
+    """``(h, w)`` of a photo of ``shape = (H, W)`` scaled to fit inside ``canvas`` (aspect kept).
+
+    The training path of letterbox models places photos this way in fixed-size batches; for a
+    photo of the canvas's aspect (CCP and studio 2:3 portraits) it equals :func:`content_size`.
+    """
+    scale = min(canvas[0] / shape[0], canvas[1] / shape[1])
+    return (
+        min(canvas[0], max(1, round(shape[0] * scale))),
+        min(canvas[1], max(1, round(shape[1] * scale))),
+    )
+
+
+def letterbox_photo(
+    rgb: np.ndarray, canvas: tuple[int, int], pad_rgb: np.ndarray
+) -> tuple[np.ndarray, tuple[int, int]]:
+    """Place a photo, aspect kept, at the top-left of a ``canvas = (h, w)`` uint8 image.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8
+    canvas : (int, int)
+    pad_rgb : (3,) uint8
+        Colour of the padding: the model's mean colour, which normalises to the zeros that
+        :func:`to_input` pads with.
+
+    Returns
+    -------
+    image : (h, w, 3) uint8
+    content : (int, int)
+        ``(h, w)`` of the photo inside the canvas.
+    """
+    content = fit_size(rgb.shape[:2], canvas)
+    out = np.empty((*canvas, 3), np.uint8)
+    out[:] = np.asarray(pad_rgb, np.uint8)
+    out[: content[0], : content[1]] = resize_photo(rgb, content)
+    return out, content
+
+
 def to_input(rgb: np.ndarray, spec: InputSpec) -> tuple[np.ndarray, Geometry]:
     """Turn a photo into normalised network input.
 
@@ -152,7 +199,9 @@ def to_input(rgb: np.ndarray, spec: InputSpec) -> tuple[np.ndarray, Geometry]:
     geometry : Geometry
     """
     if not isinstance(rgb, np.ndarray) or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"expected an (H, W, 3) uint8 photo, got shape {getattr(rgb, 'shape', None)}")
+        raise ValueError(
+            f"expected an (H, W, 3) uint8 photo, got shape {getattr(rgb, 'shape', None)}"
+        )
     if rgb.dtype != np.uint8:
         raise ValueError(f"expected an (H, W, 3) uint8 photo, got dtype {rgb.dtype}")
     geo = geometry(rgb.shape[:2], spec)

@@ -20,9 +20,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import cv2
 import numpy as np
+
+from fashion_annotator.segmentation.pipeline import Proposal
 
 #: Weight of the redundancy penalty against the uncertainty rank (both 0..1).
 DIVERSITY = 0.5
@@ -69,8 +72,16 @@ def _features(rgb: np.ndarray, fg: np.ndarray) -> np.ndarray:
     return (vec / norm if norm > 0 else vec).astype(np.float32)
 
 
+class PhotoPredictor(Protocol):
+    """A model that proposes a mask for the photo it was given (e.g. ``Predictor``)."""
+
+    def set_image(self, rgb: np.ndarray) -> None: ...
+
+    def predict(self) -> Proposal: ...
+
+
 def photo_uncertainty(
-    proposal: object, flipped: object, rgb: np.ndarray
+    proposal: Proposal, flipped: Proposal, rgb: np.ndarray
 ) -> PhotoUncertainty:
     """Score one photo from its proposal and the proposal of the mirrored photo.
 
@@ -101,7 +112,7 @@ def photo_uncertainty(
     return PhotoUncertainty((predicted + flip) / 2, predicted, flip, _features(rgb, fg))
 
 
-def score_photo(predictor: object, rgb: np.ndarray) -> tuple[object, PhotoUncertainty]:
+def score_photo(predictor: PhotoPredictor, rgb: np.ndarray) -> tuple[Proposal, PhotoUncertainty]:
     """Run ``predictor`` on a photo and its mirror; return ``(proposal, uncertainty)``."""
     predictor.set_image(rgb)
     proposal = predictor.predict()
@@ -154,8 +165,16 @@ def random_order(n: int, seed: int = 0, k: int | None = None) -> list[int]:
     return order if k is None else order[:k]
 
 
-#: ``--order`` choices: ``(scores, k, seed) -> indices``.
-ORDERS: dict[str, Callable[[Sequence[PhotoUncertainty], int | None, int], list[int]]] = {
-    "tool": lambda scores, k, seed: order_by_uncertainty(scores, k),
+def _scored(scores: Sequence[PhotoUncertainty | None]) -> list[PhotoUncertainty]:
+    """``scores`` when every photo was scored; the uncertainty order needs them all."""
+    missing = [i for i, s in enumerate(scores) if s is None]
+    if missing:
+        raise ValueError(f"the uncertainty order needs every photo scored; {len(missing)} are not")
+    return [s for s in scores if s is not None]
+
+
+#: ``--order`` choices: ``(scores, k, seed) -> indices``; ``random`` ignores the scores (may be None).
+ORDERS: dict[str, Callable[[Sequence[PhotoUncertainty | None], int | None, int], list[int]]] = {
+    "tool": lambda scores, k, seed: order_by_uncertainty(_scored(scores), k),
     "random": lambda scores, k, seed: random_order(len(scores), seed, k),
 }

@@ -27,7 +27,9 @@ from PySide6.QtWidgets import (
 )
 
 if TYPE_CHECKING:  # imported when the Review tab is first shown
+    from fashion_annotator.ui.annotate.queue_order import QueueRanker
     from fashion_annotator.ui.review.view import ReviewView
+    from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.display import display_name
@@ -80,6 +82,10 @@ class MainWindow(QMainWindow):
 
     projectRequested = Signal(object)
     newProjectRequested = Signal(object, object, bool)
+    ranker: QueueRanker
+    """Queue order by model uncertainty; set by :func:`~fashion_annotator.ui.train.loop_menu.install`."""
+    retrainer: BackgroundRetrainer
+    """Background retrain after saves; set by :func:`~fashion_annotator.ui.train.loop_menu.install`."""
 
     def __init__(
         self,

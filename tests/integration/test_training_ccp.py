@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -77,6 +78,28 @@ def test_two_epochs_lower_the_loss_and_write_a_loadable_model(
     assert len(loaded.meta["training_data_fingerprint"]) == 64
     with torch.no_grad():
         assert loaded.module(torch.zeros(1, 3, 64, 48)).shape == (1, 7, 64, 48)
+
+
+def test_a_fine_tune_of_a_letterbox_model_stays_letterbox(
+    tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    first = Path(_train(capsys, *_data_args(ccp_dir, tmp_path / "a", "garment", "64 48"),
+                        "--epochs", "1")[-1]["model_path"])  # fmt: skip
+    meta_path = first.with_suffix(".json")
+    meta = json.loads(meta_path.read_text())
+    meta.update(resize="letterbox", long_side=64, stride=16)
+    meta_path.write_text(json.dumps(meta))
+    done = _train(capsys, *_data_args(ccp_dir, tmp_path / "b", "garment", "64 48"),
+                  "--epochs", "1", "--init", str(first))[-1]  # fmt: skip
+    tuned = load_model(Path(done["model_path"])).meta
+    assert (tuned["resize"], tuned["long_side"], tuned["stride"]) == ("letterbox", 64, 16)
+    assert tuned["input_size"] == [64, 48] and 0 <= tuned["metrics"]["median_dice"] <= 1
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    predictor = load_predictor(Path(done["model_path"]), device="cpu")
+    assert predictor.spec.mode == "letterbox"
+    predictor.set_image(np.full((300, 500, 3), 200, np.uint8))
+    assert predictor.predict().mask.shape == (300, 500)
 
 
 def test_joint_training_exports_one_model_per_task(

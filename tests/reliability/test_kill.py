@@ -156,7 +156,7 @@ def test_sigkill_during_import_and_save(
                         versions = project.mask_versions(record.id, "garment")
                         shas = [v.sha256 for v in versions]
                         # no duplicates: a resumed import never saves the same mask twice
-                        assert all(a != b for a, b in zip(shas, shas[1:])), (record.name, shas)
+                        assert all(a != b for a, b in zip(shas, shas[1:], strict=False)), (record.name, shas)
                         latest = project.load_mask(record.id, "garment")
                         assert np.array_equal(latest, _source_mask(i, KILLS - 1)), record.name
                         assert record.status == "done"

@@ -2,9 +2,13 @@
 
 ``python -m training.recipes.collect OUT`` reads ``OUT/<job>/summary.json`` of every job, writes
 ``OUT/ablation.json`` (job -> CCP val and off-CCP figures) and copies, for each task, the model
-file of the candidate job with the best CCP val figure for that task (parsing7 mIoU, person mIoU,
-garment median Dice) to ``OUT/selected/``. Candidates are the small-network jobs, the only ones
-that meet the CPU latency budget.
+file of the candidate job with the best selection figure for that task to ``OUT/selected/``.
+
+The selection figure is the task's primary metric (parsing7 mIoU, person mIoU, garment median
+Dice) averaged over CCP val and every off-CCP framing of it (all built from val photos): the
+studios' photos are framed unlike CCP, so a model that is best on CCP framing alone (the
+"basic" augmentation job, C) is not the one to ship. Candidates are the small-network jobs,
+the only ones that meet the CPU latency budget.
 """
 
 from __future__ import annotations
@@ -14,8 +18,14 @@ import shutil
 import sys
 from pathlib import Path
 
-CANDIDATES = ("A", "A1", "A2", "E")
+CANDIDATES = ("A", "A1", "A2", "B", "B2", "C", "E")
 PRIMARY = {"parsing7": "miou", "person": "miou", "garment": "median_dice"}
+
+
+def selection_figure(figures: dict, task: str, key: str) -> float:
+    """Mean of ``figures[framing][task][key]`` over the framings that score ``task``."""
+    values = [f[task][key] for f in figures.values() if task in f and key in f[task]]
+    return sum(values) / len(values)
 
 
 def collect(out: Path) -> dict:
@@ -31,7 +41,7 @@ def collect(out: Path) -> dict:
     dest = out / "selected"
     dest.mkdir(exist_ok=True)
     for task, key in PRIMARY.items():
-        ranked = [(table[j]["figures"]["ccp"][task][key], j) for j in CANDIDATES if j in table]
+        ranked = [(selection_figure(table[j]["figures"], task, key), j) for j in CANDIDATES if j in table]
         if not ranked:
             continue
         value, job = max(ranked)

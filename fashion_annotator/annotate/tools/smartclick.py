@@ -23,12 +23,16 @@ import weakref
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
+
+if TYPE_CHECKING:  # the click model (torch) loads on first use
+    from fashion_annotator.segmentation.clicks import Click
 
 #: Pointer travel (image pixels) that turns a press into a box drag.
 DRAG_PX = 6.0
@@ -52,7 +56,7 @@ def shared_click_predictor(path: str | None = None):
 class _Entry:
     """One applied click: the click, the history depth after it, the object before it (bits)."""
 
-    click: object
+    click: Click
     depth: int
     before: np.ndarray
     shape: tuple[int, int]

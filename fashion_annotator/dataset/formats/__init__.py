@@ -8,6 +8,7 @@ command line (``fashion-annotator import/export ... --format NAME``).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from pathlib import Path
 
 from fashion_annotator.dataset.formats.alpha import (
@@ -72,7 +73,10 @@ def import_source(
         if taxonomy is not None:
             raise ValueError("--taxonomy does not apply to a photo import (photos have no masks)")
         return import_photos(project, src, progress)
-    importers = {"plain": import_plain, "alpha": import_alpha, "coco": import_coco}
+    # the importers differ in whether they take overwrite= (checked below)
+    importers: dict[str, Callable[..., ImportSummary]] = {
+        "plain": import_plain, "alpha": import_alpha, "coco": import_coco,
+    }  # fmt: skip
     importers.update({name: pair[0] for name, pair in TOOL_FORMATS.items()})
     importers["coco-instances"] = import_coco_instances
     if fmt not in importers:

@@ -12,7 +12,8 @@ Import reads the same JSON (``src`` is the file or a folder with ``instances.jso
 Fashionpedia-style file without the extra keys works too (parsing classes then come from the
 categories' parents). Overlapping annotations are painted largest first. An image without a
 saved parsing mask gets one painted from its instances' parsing classes, so instances and
-parsing stay consistent.
+parsing stay consistent. Instances equal to a saved version are not saved again; ones that
+differ from an image's saved instances are refused unless ``overwrite`` (as for masks).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import shutil
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pycocotools import mask as mask_utils
@@ -36,6 +38,7 @@ from fashion_annotator.dataset.formats.common import (
     export_stems,
     safe_join,
 )
+from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.derive import MAX_INSTANCES
 from fashion_annotator.instances.model import Instance, InstanceSet
@@ -72,7 +75,9 @@ def export_coco_instances(
     summary = ExportSummary(out)
     records = project.images()
     stems = export_stems(records)
-    images, annotations, rows = [], [], []
+    images: list[dict[str, Any]] = []
+    annotations: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
     taxonomy: InstanceTaxonomy | None = None
     left_out = 0
     for done, record in enumerate(records, 1):
@@ -94,7 +99,7 @@ def export_coco_instances(
                 continue
             rle = _rle(binary)
             attr_ids = sorted(schema.attribute_id(g, v) for g, v in inst.attributes.items())
-            ann = {
+            ann: dict[str, Any] = {
                 "id": len(annotations) + 1,
                 "image_id": record.id,
                 "category_id": taxonomy.index(inst.category),
@@ -194,10 +199,66 @@ def _decode(segmentation: object, height: int, width: int) -> np.ndarray:
     return mask_utils.decode(rle).astype(bool)
 
 
+def _imported_fields(inst: Instance) -> tuple[object, ...]:
+    """What an import carries of an instance (COCO has no scores, no colour RGB)."""
+    return inst.parsing_class, inst.category, inst.proposed_category, inst.attributes, inst.colour
+
+
+def _same_instances(saved: InstanceSet, new: InstanceSet) -> bool:
+    """Whether ``new`` says what ``saved`` says: the same pixels per instance, with the same
+    imported fields (:func:`_imported_fields`); instance ids may differ (imports number them
+    largest first)."""
+    if (saved.parsing_task, saved.taxonomy) != (new.parsing_task, new.taxonomy) or saved.map.shape != new.map.shape:
+        return False
+    pairs = np.unique(saved.map.astype(np.uint16) * 256 + new.map)
+    ids_saved, ids_new = (pairs // 256).tolist(), (pairs % 256).tolist()
+    if len(set(ids_saved)) != len(pairs) or len(set(ids_new)) != len(pairs):
+        return False  # not one-to-one: some instance was split or merged
+    if set(saved.instances) != set(ids_saved) - {0} or set(new.instances) != set(ids_new) - {0}:
+        return False
+    return all(
+        (a == 0) == (b == 0) and (a == 0 or _imported_fields(saved.instances[a]) == _imported_fields(new.instances[b]))
+        for a, b in zip(ids_saved, ids_new, strict=True)
+    )
+
+
+def _instances_to_save(project: Project, record: ImageRecord, iset: InstanceSet, overwrite: bool) -> bool:
+    """Whether ``iset`` is new for the image: False when equal to a saved version.
+
+    Raises
+    ------
+    ValueError
+        It differs from the saved instances and ``overwrite`` is off; nothing is saved.
+    """
+    versions = project.instance_versions(record.id)
+    for v in versions:
+        saved = project.load_instances(record.id, v.version)
+        if saved is not None and _same_instances(saved, iset):
+            return False
+    if versions and not overwrite:
+        latest = versions[-1]
+        raise ValueError(
+            f"{record.name}: the instances differ from saved version {latest.version} ({latest.source}, "
+            f"by {latest.user}); not imported (pass --overwrite to add them as a new version; every "
+            "version is kept)"
+        )
+    return True
+
+
 def import_coco_instances(
-    project: Project, src: str | Path, taxonomy: str | None = None, progress: Progress | None = None
+    project: Project,
+    src: str | Path,
+    taxonomy: str | None = None,
+    progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
-    """Import instances from a COCO file with ``attribute_ids`` (see the module docstring)."""
+    """Import instances from a COCO file with ``attribute_ids`` (see the module docstring).
+
+    Instances equal to a saved version count as ``unchanged``; ones that differ from the
+    image's saved instances are refused (listed) unless ``overwrite``, which adds them as a
+    new version.
+    """
     path, data = _read(Path(src))
     root = path.parent
     inst_tax = load_instance_taxonomy(taxonomy or data.get("info", {}).get("instance_taxonomy", DEFAULT_INSTANCE_TAXONOMY))
@@ -249,6 +310,9 @@ def import_coco_instances(
             present = set(np.unique(imap).tolist())
             instances = {k: i for k, i in instances.items() if k in present}
             iset = InstanceSet(imap, instances, parsing_task, inst_tax.name)
+            if not _instances_to_save(project, record, iset, overwrite):
+                summary.unchanged += 1
+                continue
             if project.load_mask(record.id, parsing_task) is None:
                 lut = np.zeros(256, np.uint8)
                 for k, inst in instances.items():

@@ -243,7 +243,8 @@ def _save_import_checked(
     """:meth:`Project.save_import`'s rules for a backend without it (not in one transaction)."""
     versions = project.mask_versions(image_id, task)
     for v in versions:
-        if np.array_equal(project.load_mask(image_id, task, v.version), mask):
+        saved = project.load_mask(image_id, task, v.version)
+        if saved is not None and np.array_equal(saved, mask):
             return None
     if versions and not overwrite:
         raise ValueError(

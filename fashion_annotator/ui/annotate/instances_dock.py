@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QImage, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -193,9 +193,10 @@ class InstancesDock(QDockWidget):
                 self.propose(save=False)
         self._refresh_list()
 
-    def _set_doc(self, iset: InstanceSet) -> None:
+    def _set_doc(self, iset: InstanceSet) -> InstanceDocument:
         parsing_tax = self.project.taxonomy(self.parsing_task)
         self.doc = InstanceDocument(iset, self.taxonomy, self.schema, parsing_tax)
+        return self.doc
 
     def mask_replaced(self, task: str) -> None:
         """A parsing proposal arrived: propose instances if the image has none yet."""
@@ -219,9 +220,9 @@ class InstancesDock(QDockWidget):
         garment = doc.masks.get("garment")
         proposer = InstanceProposer(self.classifier, self.project.taxonomy(self.parsing_task), self.taxonomy)
         proposals = proposer.from_masks(doc.rgb, parsing, garment if garment is not None and garment.any() else None)
-        self._set_doc(to_instance_set(proposals, self.parsing_task, self.taxonomy.name))
+        proposed = self._set_doc(to_instance_set(proposals, self.parsing_task, self.taxonomy.name))
         if save:
-            self.doc.dirty = True
+            proposed.dirty = True
             self.save()
         self._refresh_list()
         self.changed.emit()
@@ -267,7 +268,7 @@ class InstancesDock(QDockWidget):
         self.list.clearSelection()
         for i in range(self.list.topLevelItemCount()):
             item = self.list.topLevelItem(i)
-            if int(item.data(0, ID_ROLE)) in ids:
+            if item is not None and int(item.data(0, ID_ROLE)) in ids:
                 self.list.setCurrentItem(item, 0, QItemSelectionModel.SelectionFlag.NoUpdate)
                 item.setSelected(True)
         self.list.blockSignals(False)
@@ -292,7 +293,7 @@ class InstancesDock(QDockWidget):
     def _category_chosen(self) -> None:
         ids = self.selected_ids()
         name = self.category.currentText()
-        if len(ids) != 1 or name == UNSET:
+        if len(ids) != 1 or name == UNSET or self.doc is None:
             return
         change = self._edit(self.doc.recategorise, ids[0], name, select=ids)
         if change is not None and self._image_doc is not None:
@@ -306,6 +307,8 @@ class InstancesDock(QDockWidget):
     def _attribute_chosen(self, group: str) -> None:
         ids = self.selected_ids()
         text = self.attribute_boxes[group].currentText()
+        if self.doc is None:
+            return
         for k in ids:
             self._edit(self.doc.set_attribute, k, group, None if text == UNSET else text, select=ids)
 
@@ -320,7 +323,7 @@ class InstancesDock(QDockWidget):
     def split_line(self, p0: tuple[float, float], p1: tuple[float, float]) -> int | None:
         """Split the selected instance along ``p0 -> p1`` (image x, y)."""
         ids = self.selected_ids()
-        if len(ids) != 1:
+        if len(ids) != 1 or self.doc is None:
             return None
         new = self._edit(self.doc.split_line, ids[0], p0, p1, select=ids)
         if new is not None:
@@ -330,7 +333,7 @@ class InstancesDock(QDockWidget):
     def split_parts(self) -> None:
         """Give each separate part of the selected instance its own instance."""
         ids = self.selected_ids()
-        if len(ids) == 1:
+        if len(ids) == 1 and self.doc is not None:
             new = self._edit(self.doc.split_components, ids[0], select=ids)
             if new:
                 self.select([ids[0], *new])
@@ -341,12 +344,16 @@ class InstancesDock(QDockWidget):
         if len(ids) < 2:
             self.message.emit("Select two instances or more to merge")
             return
-        self._edit(self.doc.merge, ids, select=ids[:1])
+        if self.doc is not None:
+            self._edit(self.doc.merge, ids, select=ids[:1])
 
     def delete_selected(self) -> None:
         """Delete the selected instances (one undo step each)."""
+        doc = self.doc
+        if doc is None:
+            return
         for k in self.selected_ids():
-            self._edit(self.doc.delete, k)
+            self._edit(doc.delete, k)
 
     def undo(self) -> None:
         """Undo the last instance operation."""
@@ -373,7 +380,8 @@ class InstancesDock(QDockWidget):
             item = QTreeWidgetItem([f"{k}. {text}", attrs])
             item.setData(0, ID_ROLE, k)
             if inst.colour_rgb is not None:
-                item.setIcon(0, swatch(tuple(inst.colour_rgb)))
+                r, g, b = inst.colour_rgb
+                item.setIcon(0, swatch((int(r), int(g), int(b))))
             item.setToolTip(0, f"colour {inst.colour or '?'}; parsing class "
                                f"{self.project.taxonomy(self.parsing_task).names[inst.parsing_class]}")  # fmt: skip
             self.list.addTopLevelItem(item)
@@ -412,7 +420,7 @@ class InstancesDock(QDockWidget):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         """Take the two clicks of a split line before the canvas tools see them."""
-        if self._split_points and event.type() == QEvent.Type.MouseButtonPress:
+        if self._split_points and isinstance(event, QMouseEvent) and event.type() == QEvent.Type.MouseButtonPress:
             pos = self.canvas.image_pos(event.position())
             if self._split_points == [(-1.0, -1.0)]:
                 self._split_points = [(pos.x(), pos.y())]

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fashion_annotator.instances.qa import instance_qa_rows, instance_qa_summary
+from fashion_annotator.instances.qa import InstanceQARow, instance_qa_rows, instance_qa_summary
 
 COLUMNS = ("Image", "Status", "Instances", "Category changed", "Attributes filled", "Uncategorised", "Inconsistent px")
 
@@ -62,7 +62,7 @@ class InstanceReviewPanel(QGroupBox):
         self.table.doubleClicked.connect(lambda index: self._open(index.row()))
         self.table.activated.connect(lambda index: self._open(index.row()))
         layout.addWidget(self.table)
-        self.rows = []
+        self.rows: list[InstanceQARow] = []
 
     def refresh(self) -> None:
         """Recompute the rows from the store."""
@@ -98,7 +98,10 @@ class InstanceReviewPanel(QGroupBox):
 
 def attach(review: QWidget, project: Any, open_image) -> InstanceReviewPanel:
     """Add the panel at the bottom of the Review tab ``review``; return it."""
+    layout = review.layout()
+    if layout is None:
+        raise ValueError("the Review tab has no layout to add the instance panel to")
     panel = InstanceReviewPanel(project, review)
-    review.layout().addWidget(panel)
+    layout.addWidget(panel)
     panel.openImageRequested.connect(open_image)
     return panel

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from fashion_annotator.cli import main
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.store import Project, create_project, open_project
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK, InstanceClassifier
 from fashion_annotator.instances.model import Instance, InstanceSet
 
@@ -36,9 +36,9 @@ def _photo(rng: np.random.Generator, striped: bool) -> tuple[np.ndarray, np.ndar
     return rgb, parsing
 
 
-def _project(root: Path, n: int = 24) -> Project:
+def _project(root: Path, n: int = 24, location: str | None = None) -> Project:
     rng = np.random.default_rng(3)
-    proj = Project.create(root / "proj")
+    proj = create_project(location or root / "proj")
     for i in range(n):
         striped = i % 2 == 0
         rgb, parsing = _photo(rng, striped)
@@ -89,3 +89,14 @@ def test_without_labelled_instances_the_error_says_so(tmp_path: Path, capsys: py
     Project.create(tmp_path / "empty").close()
     assert main(["train", "--project", str(tmp_path / "empty"), "--task", ATTRIBUTE_TASK, "--json-progress"]) == 1
     assert "no saved instance has an attribute set" in capsys.readouterr().out
+
+
+def test_retrain_attributes_from_a_postgresql_project(tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture) -> None:
+    _project(tmp_path, n=6, location=pg_url).close()
+    assert main(["train", "--project", pg_url, "--task", ATTRIBUTE_TASK, "--epochs", "3", "--json-progress",
+                 "--promote-if-better"]) == 0  # fmt: skip
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert events[-1]["event"] == "done" and events[-1]["promoted"]
+    with open_project(pg_url) as proj:
+        record = proj.active_model(ATTRIBUTE_TASK)
+        assert record is not None and record.version == 1

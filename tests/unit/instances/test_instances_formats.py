@@ -88,3 +88,27 @@ def test_import_errors_name_the_file(tmp_path: Path, ccp_dir: Path, ccp_photo: d
         result = import_source(dst, path, "coco-instances")
         assert len(result.errors) == 1 and "RLE size [3, 3]" in result.errors[0][1]
         assert dst.images_with_instances() == []
+
+
+def test_reimport_saves_nothing_and_a_differing_import_needs_overwrite(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    proj, image_id, iset = _project(tmp_path, ccp_dir, ccp_photo["parsing"])
+    with proj:
+        export_project(proj, tmp_path / "out", "coco-instances")
+        again = import_source(proj, tmp_path / "out", "coco-instances")
+        assert again.errors == [] and again.unchanged == 1
+        assert len(proj.instance_versions(image_id)) == 1, "an import equal to saved instances adds no version"
+        path = tmp_path / "out" / "instances.json"
+        coco = json.loads(path.read_text())
+        skirt = next(a for a in coco["annotations"] if a["category_id"] == load_instance_taxonomy().index("skirt"))
+        skirt["category_id"] = load_instance_taxonomy().index("shorts")
+        path.write_text(json.dumps(coco))
+        refused = import_source(proj, path, "coco-instances")
+        assert len(refused.errors) == 1 and "differ from saved version 1" in refused.errors[0][1]
+        assert "--overwrite" in refused.errors[0][1]
+        assert len(proj.instance_versions(image_id)) == 1
+        kept = proj.load_instances(image_id)
+        assert kept is not None and "shorts" not in {i.category for i in kept.instances.values()}
+        forced = import_source(proj, path, "coco-instances", overwrite=True)
+        assert forced.errors == [] and len(proj.instance_versions(image_id)) == 2
+        latest = proj.load_instances(image_id)
+        assert latest is not None and "shorts" in {i.category for i in latest.instances.values()}

@@ -83,6 +83,21 @@ def test_cache_holds_resized_uint8_and_full_masks(tmp_path: Path) -> None:
     )
 
 
+def test_letterbox_split_keeps_the_aspect_and_pads_with_the_mean_colour(tmp_path: Path) -> None:
+    # Landscape 30x40 photos in a 20x16 portrait canvas: 12x16 of photo, then padding.
+    samples = list_samples(_folder(tmp_path / "d", size=(30, 40)))
+    pad = np.array([120, 110, 100], np.uint8)
+    split = load_split(samples, (20, 16), tmp_path / "cache", keep_full=True, letterbox_pad=pad)
+    assert split.content is not None and split.content.tolist() == [[12, 16]] * 6
+    assert np.all(split.images[:, 12:] == pad) and np.all(split.masks[:, 12:] == 0)
+    labelled = split.masks[:, :12]
+    assert labelled.any() and set(np.unique(labelled)) <= {0, 1, 2, 3}
+    again = load_split(samples, (20, 16), tmp_path / "cache", keep_full=True, letterbox_pad=pad)
+    assert again.content is not None and np.array_equal(again.content, split.content)
+    squashed = load_split(samples, (20, 16), tmp_path / "cache", keep_full=True)
+    assert squashed.content is None and len(list((tmp_path / "cache").glob("*.npz"))) == 2
+
+
 def test_bad_masks_name_the_file(tmp_path: Path) -> None:
     root = _folder(tmp_path, n=2)
     bad = root / "masks" / "0001.png"
