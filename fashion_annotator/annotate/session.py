@@ -86,7 +86,8 @@ def load_document(
     With ``progressive``, a large JPEG photo is only preview-decoded
     (:func:`~fashion_annotator.core.images.load_preview`): the document's ``photo_ready`` is
     False and the caller loads the full pixels (``project.load_photo``) and hands them to
-    ``doc.set_photo``.
+    ``doc.set_photo``, and the recorded proposals of tasks with a saved mask are read when
+    first asked for (``doc.proposal(task)``).
 
     Raises
     ------
@@ -105,8 +106,11 @@ def load_document(
             fresh.add(task)
             saved = np.zeros(rgb.shape[:2], np.uint8)
         masks[task] = saved
-    proposals = {t: project.load_proposal(image_id, t) for t in project.tasks}
-    doc = AnnotationDocument(image_id, rgb, masks, proposals, preview=small)
+    # A large photo's proposals of tasks that have a saved mask are read when first needed.
+    deferred = set(project.tasks) - fresh if small is not None else set()
+    proposals = {t: project.load_proposal(image_id, t) for t in project.tasks if t not in deferred}
+    doc = AnnotationDocument(image_id, rgb, masks, proposals, preview=small,
+                             load_proposal=lambda t: project.load_proposal(image_id, t))  # fmt: skip
     doc.seconds, doc.actions = effort_so_far(project, image_id)
     for task in fresh:
         proposal = proposals.get(task)

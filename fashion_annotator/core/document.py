@@ -60,6 +60,10 @@ class AnnotationDocument:
         pages are not touched, so it costs no memory) and :attr:`photo_ready` is False until
         :meth:`set_photo`. Masks, undo and saving work at full resolution meanwhile; tools
         that read the pixels must wait for :attr:`photo_ready`.
+    load_proposal : callable, optional
+        ``load_proposal(task)`` -> (H, W) uint8 or None: the proposal of a task missing from
+        ``proposals``, read on first use by :meth:`proposal` (a large photo's saved proposals
+        cost ~150 ms each to decode and are only needed when the operator accepts one).
 
     Every change of a mask goes through the per-task history and is announced to the
     listeners added with :meth:`subscribe` (like napari's layer events): the canvas repaints
@@ -74,6 +78,7 @@ class AnnotationDocument:
         masks: Mapping[str, np.ndarray],
         proposals: Mapping[str, np.ndarray | None] | None = None,
         preview: np.ndarray | None = None,
+        load_proposal: Callable[[str], np.ndarray | None] | None = None,
     ) -> None:
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
@@ -96,6 +101,9 @@ class AnnotationDocument:
                 )
             self.masks[task] = mask
         self.proposals: dict[str, np.ndarray | None] = {task: None for task in self.masks}
+        self._load_proposal = load_proposal
+        #: Tasks whose proposal ``load_proposal`` has still to read.
+        self._unread: set[str] = set() if load_proposal is None else set(self.masks)
         for task, prop in (proposals or {}).items():
             self.set_proposal(task, prop)
         self.history: dict[str, History] = {task: History() for task in self.masks}
@@ -283,11 +291,18 @@ class AnnotationDocument:
 
     def accept_proposal(self, task: str) -> BBox | None:
         """Copy the model proposal into the mask as one undo step; None if none or no change."""
-        proposal = self.proposals.get(task)
+        proposal = self.proposal(task)
         if proposal is None:
-            self._task(task)
             return None
         return self.apply(task, _copy_into, proposal)
+
+    def proposal(self, task: str) -> np.ndarray | None:
+        """The model proposal of ``task`` ((H, W) uint8) or None, read now if deferred."""
+        self._task(task)
+        if task in self._unread:
+            assert self._load_proposal is not None
+            self.set_proposal(task, self._load_proposal(task))
+        return self.proposals[task]
 
     def start_from(self, task: str, mask: np.ndarray) -> BBox | None:
         """Make ``mask`` the task's starting mask (a model proposal on an image with no saved
@@ -305,6 +320,7 @@ class AnnotationDocument:
                 f"got {proposal.shape} {proposal.dtype}"
             )
         self.proposals[task] = proposal
+        self._unread.discard(task)
 
     def mark_saved(self, tasks: Iterable[str] | None = None) -> None:
         """The store now holds the masks of ``tasks`` (default: all); history is kept."""

@@ -430,7 +430,7 @@ class MainWindow(QMainWindow):
         cur = self.session.current
         if cur is None or cur.read_only:
             return False
-        if cur.doc.proposals.get(self.task) is None:
+        if cur.doc.proposal(self.task) is None:
             self.status.showMessage("No proposal for this image yet", 3000)
             return False
         cur.doc.accept_proposal(self.task)  # the document announces it: repaint, journal

@@ -149,3 +149,20 @@ def test_overlay_recolours_only_the_labelled_box_and_reuses_the_old_buffer():
     empty = LabelOverlay(np.zeros((10, 20), np.uint8), colors, reuse=first.buffer)
     assert empty.buffer is not first.buffer and empty.buffer.shape == (10, 20)
     assert (empty.buffer == empty.lut[0]).all()
+
+
+def test_saved_proposals_of_a_large_photo_are_read_when_accepted(qtbot, big):
+    window, project, pixels = big
+    second = list(pixels)[1]
+    task = window.task
+    proposal = np.zeros((BIG_WH[1], BIG_WH[0]), np.uint8)
+    proposal[500:1500, 300:1200] = 1
+    project.save_mask(second, task, np.zeros_like(proposal))
+    project.save_proposal(second, task, proposal, "v-test")
+    window.open_image(second)
+    doc = window.session.current.doc
+    assert doc.proposals[task] is None  # not decoded at the switch
+    _wait_full(qtbot, window)
+    qtbot.waitUntil(lambda: not window.session.jobs.busy, timeout=30000)
+    assert window.accept()  # Ctrl+Enter: the stored proposal is read now and taken
+    np.testing.assert_array_equal(project.load_mask(second, task), proposal)

@@ -106,3 +106,26 @@ def test_preview_of_a_missing_or_corrupt_file_names_it(tmp_path):
     with pytest.raises(ImageLoadError) as err:
         load_preview(bad, min_pixels=0)
     assert err.value.path == bad
+
+
+def test_document_reads_a_deferred_proposal_once_on_first_use():
+    from fashion_annotator.core.document import AnnotationDocument
+
+    proposal = np.zeros((4, 6), np.uint8)
+    proposal[1:3, 2:5] = 2
+    reads: list[str] = []
+
+    def load(task: str) -> np.ndarray:
+        reads.append(task)
+        return proposal
+
+    doc = AnnotationDocument(
+        1, np.zeros((4, 6, 3), np.uint8), {"parsing": np.zeros((4, 6), np.uint8)},
+        load_proposal=load,
+    )
+    assert reads == [] and doc.proposals["parsing"] is None
+    assert doc.accept_proposal("parsing") is not None
+    np.testing.assert_array_equal(doc.masks["parsing"], proposal)
+    assert doc.proposal("parsing") is proposal and reads == ["parsing"]
+    doc.set_proposal("parsing", None)  # a newer (empty) model result wins over the stored one
+    assert doc.proposal("parsing") is None and reads == ["parsing"]
