@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.images import load_preview
 from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.api import ProjectStore
@@ -75,27 +76,41 @@ def effort_so_far(project: ProjectStore, image_id: int) -> tuple[float, int]:
     return best
 
 
-def load_document(project: ProjectStore, image_id: int) -> tuple[AnnotationDocument, set[str]]:
+def load_document(
+    project: ProjectStore, image_id: int, *, progressive: bool = False
+) -> tuple[AnnotationDocument, set[str]]:
     """Load an image's photo, saved masks and recorded proposals into a document.
 
     A task with no saved mask starts from its recorded proposal (through the document's
     history, not as an edit). Returns the document and the tasks without a saved mask.
+    With ``progressive``, a large JPEG photo is only preview-decoded
+    (:func:`~fashion_annotator.core.images.load_preview`): the document's ``photo_ready`` is
+    False and the caller loads the full pixels (``project.load_photo``) and hands them to
+    ``doc.set_photo``, and the recorded proposals of tasks with a saved mask are read when
+    first asked for (``doc.proposal(task)``).
 
     Raises
     ------
     ImageLoadError, ProjectError, ValueError
         The photo or a saved mask cannot be read.
     """
-    photo = project.load_photo(image_id)
+    preview = load_preview(project.image_path(image_id)) if progressive else None
+    if preview is None:
+        rgb, small = project.load_photo(image_id).rgb, None
+    else:
+        rgb, small = np.zeros((*preview.shape, 3), np.uint8), preview.rgb
     masks, fresh = {}, set()
     for task in project.tasks:
         saved = project.load_mask(image_id, task)
         if saved is None:
             fresh.add(task)
-            saved = np.zeros(photo.rgb.shape[:2], np.uint8)
+            saved = np.zeros(rgb.shape[:2], np.uint8)
         masks[task] = saved
-    proposals = {t: project.load_proposal(image_id, t) for t in project.tasks}
-    doc = AnnotationDocument(image_id, photo.rgb, masks, proposals)
+    # A large photo's proposals of tasks that have a saved mask are read when first needed.
+    deferred = set(project.tasks) - fresh if small is not None else set()
+    proposals = {t: project.load_proposal(image_id, t) for t in project.tasks if t not in deferred}
+    doc = AnnotationDocument(image_id, rgb, masks, proposals, preview=small,
+                             load_proposal=lambda t: project.load_proposal(image_id, t))  # fmt: skip
     doc.seconds, doc.actions = effort_so_far(project, image_id)
     for task in fresh:
         proposal = proposals.get(task)

@@ -29,6 +29,10 @@ __all__ = ["AnnotationDocument", "ChangeListener"]
 ChangeListener = Callable[[str, BBox, bool], None]
 
 
+PIXELS_LOADING = "Waiting for the full-resolution photo (still loading); try again in a moment"
+"""What a tool that reads the pixels says while only the preview is shown."""
+
+
 @dataclass
 class _Stroke:
     label: int
@@ -50,6 +54,16 @@ class AnnotationDocument:
         Current label masks; copied, so the caller's arrays are never modified.
     proposals : dict of task name -> (H, W) uint8 or None
         Model proposals per task (read-only reference for :meth:`accept_proposal`).
+    preview : (h, w, 3) uint8, optional
+        A reduced photo (:func:`~fashion_annotator.core.images.load_preview`) shown while the
+        full pixels load; ``rgb`` is then a zero placeholder of the full shape (``np.zeros``
+        pages are not touched, so it costs no memory) and :attr:`photo_ready` is False until
+        :meth:`set_photo`. Masks, undo and saving work at full resolution meanwhile; tools
+        that read the pixels must wait for :attr:`photo_ready`.
+    load_proposal : callable, optional
+        ``load_proposal(task)`` -> (H, W) uint8 or None: the proposal of a task missing from
+        ``proposals``, read on first use by :meth:`proposal` (a large photo's saved proposals
+        cost ~150 ms each to decode and are only needed when the operator accepts one).
 
     Every change of a mask goes through the per-task history and is announced to the
     listeners added with :meth:`subscribe` (like napari's layer events): the canvas repaints
@@ -63,6 +77,8 @@ class AnnotationDocument:
         rgb: np.ndarray,
         masks: Mapping[str, np.ndarray],
         proposals: Mapping[str, np.ndarray | None] | None = None,
+        preview: np.ndarray | None = None,
+        load_proposal: Callable[[str], np.ndarray | None] | None = None,
     ) -> None:
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
@@ -72,6 +88,8 @@ class AnnotationDocument:
         shape = rgb.shape[:2]
         self.image_id = image_id
         self.rgb = rgb
+        #: The reduced photo shown until :meth:`set_photo` brings the full pixels, or None.
+        self.preview: np.ndarray | None = preview
         self.masks: dict[str, np.ndarray] = {}
         for task, mask in masks.items():
             mask = np.array(mask, copy=True)
@@ -83,6 +101,9 @@ class AnnotationDocument:
                 )
             self.masks[task] = mask
         self.proposals: dict[str, np.ndarray | None] = {task: None for task in self.masks}
+        self._load_proposal = load_proposal
+        #: Tasks whose proposal ``load_proposal`` has still to read.
+        self._unread: set[str] = set() if load_proposal is None else set(self.masks)
         for task, prop in (proposals or {}).items():
             self.set_proposal(task, prop)
         self.history: dict[str, History] = {task: History() for task in self.masks}
@@ -122,6 +143,28 @@ class AnnotationDocument:
     def shape(self) -> tuple[int, int]:
         """``(H, W)`` of the photo and every mask."""
         return self.rgb.shape[0], self.rgb.shape[1]
+
+    @property
+    def photo_ready(self) -> bool:
+        """Whether :attr:`rgb` holds the photo's full pixels (not a placeholder)."""
+        return self.preview is None
+
+    def set_photo(self, rgb: np.ndarray) -> None:
+        """Replace the placeholder with the full pixels ((H, W, 3) uint8 of :attr:`shape`).
+
+        Raises
+        ------
+        ValueError
+            ``rgb`` has another shape or dtype than the document's photo.
+        """
+        rgb = np.asarray(rgb)
+        if rgb.shape != self.rgb.shape or rgb.dtype != np.uint8:
+            raise ValueError(
+                f"image {self.image_id}: the full photo is {rgb.shape} {rgb.dtype}, the "
+                f"document expects {self.rgb.shape} uint8"
+            )
+        self.rgb = rgb
+        self.preview = None
 
     def _task(self, task: str) -> np.ndarray:
         try:
@@ -248,11 +291,18 @@ class AnnotationDocument:
 
     def accept_proposal(self, task: str) -> BBox | None:
         """Copy the model proposal into the mask as one undo step; None if none or no change."""
-        proposal = self.proposals.get(task)
+        proposal = self.proposal(task)
         if proposal is None:
-            self._task(task)
             return None
         return self.apply(task, _copy_into, proposal)
+
+    def proposal(self, task: str) -> np.ndarray | None:
+        """The model proposal of ``task`` ((H, W) uint8) or None, read now if deferred."""
+        self._task(task)
+        if task in self._unread:
+            assert self._load_proposal is not None
+            self.set_proposal(task, self._load_proposal(task))
+        return self.proposals[task]
 
     def start_from(self, task: str, mask: np.ndarray) -> BBox | None:
         """Make ``mask`` the task's starting mask (a model proposal on an image with no saved
@@ -270,6 +320,7 @@ class AnnotationDocument:
                 f"got {proposal.shape} {proposal.dtype}"
             )
         self.proposals[task] = proposal
+        self._unread.discard(task)
 
     def mark_saved(self, tasks: Iterable[str] | None = None) -> None:
         """The store now holds the masks of ``tasks`` (default: all); history is kept."""

@@ -282,6 +282,7 @@ class MainWindow(QMainWindow):
     def _setup_session(self) -> None:
         s = self.session
         s.imageOpened.connect(self._image_opened)
+        s.photoReady.connect(self._photo_ready)
         s.maskReplaced.connect(self._mask_replaced)
         s.regionsReady.connect(self._regions_ready)
         s.savedChanged.connect(self.status.set_saved)
@@ -343,6 +344,13 @@ class MainWindow(QMainWindow):
         self._update_title(self.display_name(record))
         self.queue.select(record.id)
         self.prefs.set_last_image(self.project.root, record.id)
+        if not opened.doc.photo_ready:
+            self.status.showMessage("Preview shown; loading the full-resolution photo…", 3000)
+
+    def _photo_ready(self, opened: OpenImage, pyramid) -> None:
+        if self.canvas.document is opened.doc:
+            self.canvas.show_photo(pyramid)
+            self.status.showMessage("Full-resolution photo loaded", 3000)
 
     def _restored(self, image_ids: list[int]) -> None:
         self.status.showMessage(f"Restored unsaved edits of {len(image_ids)} image(s)", 8000)
@@ -422,7 +430,7 @@ class MainWindow(QMainWindow):
         cur = self.session.current
         if cur is None or cur.read_only:
             return False
-        if cur.doc.proposals.get(self.task) is None:
+        if cur.doc.proposal(self.task) is None:
             self.status.showMessage("No proposal for this image yet", 3000)
             return False
         cur.doc.accept_proposal(self.task)  # the document announces it: repaint, journal

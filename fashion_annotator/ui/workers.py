@@ -1,4 +1,4 @@
-"""Background work for the open image: model proposals and superpixels.
+"""Background work for the open image: its full pixels, model proposals and superpixels.
 
 Each job runs a plain function (numpy in, numpy out) on a :class:`QThreadPool`. A job carries
 the image id and the *generation* it was started in; :meth:`ImageJobs.next_generation` is
@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 PROPOSAL = "proposal"
 SUPERPIXELS = "superpixels"
+PHOTO = "photo"
 
 
 @dataclass(frozen=True)

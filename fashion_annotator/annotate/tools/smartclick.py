@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
+from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
 
 if TYPE_CHECKING:  # the click model (torch) loads on first use
@@ -161,6 +162,8 @@ class SmartClickTool(Tool):
         predictor = self.predictor()
         if predictor is None:
             return ToolResult(message="Smart click needs a click model (resources/models/click.*)")
+        if not ctx.document.photo_ready:
+            return ToolResult(message=PIXELS_LOADING)
         predictor.set_image(ctx.document.rgb)
         if box is not None:
             return self._apply_box(ctx, predictor, box)

@@ -32,7 +32,13 @@ from fashion_annotator.annotate.tools.polygon import PolygonTool
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui.annotate.image_view import ZOOM_STEP, ImageItem, ImageView, bbox_rect
+from fashion_annotator.ui.annotate.image_view import (
+    ZOOM_STEP,
+    ImageItem,
+    ImageView,
+    Pyramid,
+    bbox_rect,
+)
 from fashion_annotator.ui.annotate.overlay import LabelOverlay, boundary_image
 
 __all__ = ["Canvas", "bbox_rect"]
@@ -147,7 +153,21 @@ class Canvas(ImageView):
             raise ValueError("set_document needs the task's taxonomy")
         self._unsubscribe = doc.subscribe(self._document_changed)
         self.set_task(task, taxonomy)
-        self.set_photo(doc.rgb)
+        self.show_photo()
+
+    def show_photo(self, pyramid: Pyramid | None = None) -> None:
+        """Show the document's photo: its preview until the full pixels are in, then those.
+
+        Called again when the full pixels arrive, with their :func:`.image_view.photo_pyramid`
+        when a worker built it; the view (zoom, scroll) and the overlays stay.
+        """
+        doc = self._doc
+        if doc is None:
+            return
+        if doc.preview is not None:
+            self.set_photo(doc.preview, doc.shape)
+        else:
+            self.set_photo(doc.rgb, doc.shape, pyramid)
 
     def _document_changed(self, task: str, bbox: BBox, committed: bool) -> None:
         """Every change of the shown mask, whoever made it, repaints; a recorded step of the
@@ -166,7 +186,9 @@ class Canvas(ImageView):
             return
         if task not in self._doc.masks:
             raise KeyError(f"document {self._doc.image_id!r} has no mask for task {task!r}")
-        self._overlay = LabelOverlay(self._doc.masks[task], taxonomy.colors)
+        # The item shows the new overlay at once, so the old one's buffer can be recoloured.
+        old = None if self._overlay is None else self._overlay.buffer
+        self._overlay = LabelOverlay(self._doc.masks[task], taxonomy.colors, reuse=old)
         self._overlay_item.set_image(self._overlay.image, self._overlay)
 
     def set_regions(self, regions: np.ndarray | None) -> None:

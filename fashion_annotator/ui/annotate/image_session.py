@@ -16,7 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from fashion_annotator.annotate import session
 from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.document import AnnotationDocument
-from fashion_annotator.core.images import ImageLoadError
+from fashion_annotator.core.images import ImageData, ImageLoadError
 from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.leases import LeaseHeld
@@ -25,8 +25,9 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
+from fashion_annotator.ui.annotate.image_view import Pyramid, load_photo_pyramid
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
-from fashion_annotator.ui.workers import PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
+from fashion_annotator.ui.workers import PHOTO, PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
 
 # Short leases, renewed while the image is open, so a crashed session's lease soon lapses.
 LEASE_TTL_S = 60.0
@@ -41,7 +42,12 @@ class ImageSession(QObject):
     Signals
     -------
     imageOpened(object)
-        The new :class:`OpenImage` (None when nothing is open).
+        The new :class:`OpenImage` (None when nothing is open). A large JPEG opens with only
+        its preview (``doc.photo_ready`` False); its full pixels load in the background.
+    photoReady(object, object)
+        ``opened, pyramid``: the open image's :class:`OpenImage` once its full pixels replaced
+        the preview, and their display pyramid (built in the worker, see
+        :func:`.image_view.load_photo_pyramid`).
     maskReplaced(str, object)
         ``task, bbox``: a background result changed a mask outside the canvas.
     regionsReady(object)
@@ -61,6 +67,7 @@ class ImageSession(QObject):
     """
 
     imageOpened = Signal(object)
+    photoReady = Signal(object, object)
     maskReplaced = Signal(str, object)
     regionsReady = Signal(object)
     proposalReady = Signal(str)
@@ -133,7 +140,7 @@ class ImageSession(QObject):
                 return False
             lease = held
         try:
-            doc, fresh = session.load_document(self.project, image_id)
+            doc, fresh = session.load_document(self.project, image_id, progressive=True)
         except (ImageLoadError, ProjectError, ValueError) as exc:
             if lease is None and not self._readonly():
                 self.project.leases.release(image_id)
@@ -147,8 +154,25 @@ class ImageSession(QObject):
             self._lease_timer.start()
         self.imageOpened.emit(self.current)
         self.savedChanged.emit(True)
-        self._start_jobs(doc)
+        if doc.photo_ready:
+            self._start_jobs(doc)
+        else:
+            # Superpixels and proposals wait for the full pixels (they never see the preview).
+            self.jobs.next_generation()
+            path = self.project.image_path(image_id)
+            self.jobs.submit(PHOTO, image_id, load_photo_pyramid, path)
         return True
+
+    def _photo_loaded(self, image: ImageData, pyramid: Pyramid) -> None:
+        assert self.current is not None
+        doc = self.current.doc
+        try:
+            doc.set_photo(image.rgb)
+        except ValueError as exc:
+            self.error.emit(f"{image.path}: {exc}")
+            return
+        self.photoReady.emit(self.current, pyramid)
+        self._start_jobs(doc)
 
     def _start_jobs(self, doc: AnnotationDocument) -> None:
         image_id = int(doc.image_id)
@@ -185,7 +209,9 @@ class ImageSession(QObject):
     def _job_finished(self, job: JobResult) -> None:
         if self.current is None or job.image_id != self.image_id:
             return
-        if job.kind == SUPERPIXELS:
+        if job.kind == PHOTO:
+            self._photo_loaded(*job.value)
+        elif job.kind == SUPERPIXELS:
             try:
                 pipeline.store_superpixels(self.project, job.image_id, job.value)
             except ProjectError as exc:
@@ -195,6 +221,9 @@ class ImageSession(QObject):
             self._proposal_arrived(job.key, job.value)
 
     def _job_failed(self, kind: str, image_id: int, key: object, message: str) -> None:
+        if kind == PHOTO:
+            self.error.emit(f"Loading the full-resolution photo failed: {message}")
+            return
         what = "superpixels" if kind == SUPERPIXELS else f"{key} proposal"
         self.error.emit(f"Computing the {what} failed: {message}")
 

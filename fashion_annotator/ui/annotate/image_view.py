@@ -9,11 +9,20 @@ overlays and the editing tools through the ``_press`` / ``_move`` / ``_release``
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QWheelEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QTransform,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import (
     QGraphicsItem,
     QGraphicsScene,
@@ -22,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.images import ImageData, load_image
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.ui.annotate.overlay import photo_image
 
@@ -60,6 +70,28 @@ def photo_pyramid(rgb: np.ndarray) -> tuple[QImage, list[QImage]]:
                            interpolation=cv2.INTER_AREA)  # fmt: skip
         levels.append(photo_image(level))
     return full, levels
+
+
+Pyramid = tuple[QImage, list[QImage]]
+"""A photo's full-resolution QImage and its halvings, as :func:`photo_pyramid` builds them."""
+
+
+def load_photo_pyramid(path: str | Path) -> tuple[ImageData, Pyramid]:
+    """Decode a photo and build its display pyramid, off the GUI thread.
+
+    The window's photo worker runs this (QImage, unlike QPixmap, may be built in any
+    thread), so the full pixels of a large photo arrive ready to draw and the GUI thread
+    only swaps them in.
+
+    Returns
+    -------
+    image : ImageData
+        The decoded photo (``rgb`` (H, W, 3) uint8).
+    pyramid : tuple of (QImage, list of QImage)
+        :func:`photo_pyramid` of ``image.rgb``; the full level views ``image.rgb``.
+    """
+    image = load_image(path)
+    return image, photo_pyramid(image.rgb)
 
 
 class ImageItem(QGraphicsItem):
@@ -166,15 +198,27 @@ class ImageView(QGraphicsView):
         #: Number of finished viewport paints (the benchmark waits on it).
         self.paint_count = 0
 
-    def set_photo(self, rgb: np.ndarray | None) -> None:
-        """Show ``rgb`` ((H, W, 3) uint8) or nothing; fit the window when the size changes."""
+    def set_photo(
+        self,
+        rgb: np.ndarray | None,
+        shape: tuple[int, int] | None = None,
+        pyramid: Pyramid | None = None,
+    ) -> None:
+        """Show ``rgb`` ((h, w, 3) uint8) or nothing; fit the window when the size changes.
+
+        ``shape`` is the photo's ``(H, W)`` when ``rgb`` is a reduced preview of it: the
+        preview is stretched over the full photo's scene area, so image coordinates, masks and
+        the view stay those of the full photo and the full pixels replace it in place.
+        ``pyramid`` is ``rgb``'s :func:`photo_pyramid` when already built (in a worker).
+        """
         if rgb is None:
             self._photo.set_image(None)
             self._image_shape = None
             return
-        image, levels = photo_pyramid(rgb)
+        image, levels = photo_pyramid(rgb) if pyramid is None else pyramid
         self._photo.set_image(image, rgb, levels)
-        h, w = rgb.shape[:2]
+        h, w = shape if shape is not None else rgb.shape[:2]
+        self._photo.setTransform(QTransform.fromScale(w / rgb.shape[1], h / rgb.shape[0]))
         # Room around the photo so zooming at a point near its edge can keep that point
         # under the cursor, and the photo can be panned partly out of view.
         margin = 2.0 * max(h, w)
@@ -191,7 +235,7 @@ class ImageView(QGraphicsView):
 
     def fit_to_window(self) -> None:
         """Zoom and centre so the whole photo is visible."""
-        rect = self._photo.boundingRect()
+        rect = self._photo.sceneBoundingRect()
         if not rect.isEmpty():
             self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         self._fitted = True

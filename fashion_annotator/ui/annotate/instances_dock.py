@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.instances.classifier import InstanceClassifier
@@ -211,6 +212,10 @@ class InstancesDock(QDockWidget):
         if parsing is None or not parsing.any():
             if save:
                 self.message.emit("No parsing mask to derive instances from yet")
+            return False
+        if not doc.photo_ready:
+            if save:
+                self.message.emit(PIXELS_LOADING)
             return False
         garment = doc.masks.get("garment")
         proposer = InstanceProposer(self.classifier, self.project.taxonomy(self.parsing_task), self.taxonomy)

@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from fashion_annotator.annotate.session import OpenImage, replace_mask
+from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.core.metrics import dice
 from fashion_annotator.segmentation import refine
@@ -54,6 +55,8 @@ def grabcut(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     """Re-decide a thin band along the edge of a binary mask with GrabCut."""
     if mask.max() > 1:
         return "GrabCut works on binary (cutout) masks only"
+    if not cur.doc.photo_ready:
+        return PIXELS_LOADING
     return refine.grabcut_band(cur.doc.rgb, mask)
 
 

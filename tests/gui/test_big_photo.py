@@ -1,0 +1,168 @@
+"""Large photos in the real window: preview first, full pixels in the background, no mix-ups.
+
+The photos are CCP photos enlarged to 1500 x 2250 and the preview thresholds lowered to match
+(``PREVIEW_MIN_PIXELS`` 1 MP, ``PREVIEW_SIDE`` 500 px, so the preview is the 1/4 DCT decode),
+which exercises the same path a 50-megapixel studio photo takes, at a test's cost.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from fashion_annotator.core import images
+from fashion_annotator.core.images import load_image
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.testing import CTRL, drag, open_window, press_key, shown_mask
+
+BIG_WH = (1500, 2250)
+
+
+@pytest.fixture(autouse=True)
+def small_thresholds(monkeypatch):
+    monkeypatch.setattr(images, "PREVIEW_MIN_PIXELS", 1_000_000)
+    monkeypatch.setattr(images, "PREVIEW_SIDE", 500)
+
+
+@pytest.fixture
+def big(qtbot, tmp_path, ccp_dir, answers):
+    """A window on a project of three enlarged CCP photos; returns (window, project, pixels)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for stem in ("0014", "0019", "0082"):
+        with Image.open(ccp_dir / "images" / f"{stem}.jpg") as im:
+            im.convert("RGB").resize(BIG_WH, Image.Resampling.BILINEAR).save(
+                photos / f"big_{stem}.jpg", quality=90
+            )
+    root = tmp_path / "project"
+    with Project.create(root) as project:
+        ids = [project.add_image(p).id for p in sorted(photos.glob("*.jpg"))]
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    pixels = {i: load_image(project.image_path(i)).rgb for i in ids}
+    yield window, project, pixels
+    window.close()
+    project.close()
+
+
+def _photo_item(window):
+    return window.canvas._photo
+
+
+def _wait_full(qtbot, window) -> None:
+    qtbot.waitUntil(
+        lambda: window.session.current is not None and window.session.current.doc.photo_ready,
+        timeout=30000,
+    )
+
+
+def test_large_photo_shows_the_preview_then_the_full_photo_in_place(qtbot, big):
+    window, project, pixels = big
+    first, second = list(pixels)[:2]
+    assert window.session.image_id == first
+    assert window.session.current.doc.photo_ready  # open_window waited for the jobs
+    window.open_image(second)
+    doc = window.session.current.doc
+    h, w = BIG_WH[1], BIG_WH[0]
+    # At once: the preview, stretched over the full photo's area, full-size masks.
+    assert not doc.photo_ready and doc.shape == (h, w)
+    assert doc.preview.shape[:2] == (563, 375)
+    assert all(m.shape == (h, w) for m in doc.masks.values())
+    item = _photo_item(window)
+    assert item._image.width() == 375
+    rect = item.sceneBoundingRect()
+    assert (rect.width(), rect.height()) == (w, h)
+    transform = window.canvas.transform()
+    assert window.session.current.hierarchy is None  # superpixels wait for the full pixels
+    _wait_full(qtbot, window)
+    # Then the full photo in the same place, the view untouched.
+    assert item._image.width() == w and item._image.height() == h
+    assert item.sceneBoundingRect() == rect
+    assert window.canvas.transform() == transform
+    np.testing.assert_array_equal(doc.rgb, pixels[second])
+    qtbot.waitUntil(lambda: window.session.current.hierarchy is not None, timeout=30000)
+    assert window.session.current.hierarchy.shape == (h, w)
+
+
+def test_fast_switching_never_shows_the_wrong_photo(qtbot, big):
+    window, project, pixels = big
+    a, b, c = pixels
+    shown: list[tuple[int, bool]] = []
+
+    def check(opened, _pyramid) -> None:
+        # Every full photo that lands belongs to the image open at that moment.
+        doc = opened.doc
+        shown.append((int(doc.image_id), np.array_equal(doc.rgb, pixels[int(doc.image_id)])))
+        assert window.session.current is opened
+
+    window.session.photoReady.connect(check)
+    dropped = window.session.jobs.dropped
+    for image_id in (b, a, c, b, a):
+        assert window.open_image(image_id)
+    _wait_full(qtbot, window)
+    qtbot.waitUntil(lambda: not window.session.jobs.busy, timeout=30000)
+    assert window.session.image_id == a
+    np.testing.assert_array_equal(window.session.current.doc.rgb, pixels[a])
+    assert _photo_item(window)._keep is window.session.current.doc.rgb
+    assert shown == [(a, True)]
+    assert window.session.jobs.dropped - dropped >= 4  # the stale loads were dropped
+
+
+def test_masks_edited_on_the_preview_are_full_resolution_and_saved(qtbot, big):
+    window, project, pixels = big
+    second = list(pixels)[1]
+    window.open_image(second)
+    assert not window.session.current.doc.photo_ready
+    press_key(qtbot, window, Qt.Key.Key_B)
+    window.canvas.set_brush_radius(6)
+    press_key(qtbot, window, Qt.Key.Key_2)
+    drag(window, [(300, 1200), (700, 1200), (1100, 1200)])
+    mask = shown_mask(window)
+    assert mask.shape == (BIG_WH[1], BIG_WH[0])
+    assert mask[1200, 300:1101].tolist() == [1] * 801 and mask[1220, 700] == 0
+    assert not window.session.current.doc.photo_ready  # all of it happened on the preview
+    assert window.session.save()
+    saved = project.load_mask(second, window.task)
+    np.testing.assert_array_equal(saved, mask)
+    _wait_full(qtbot, window)
+    np.testing.assert_array_equal(shown_mask(window), saved)  # the full photo kept the edit
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert shown_mask(window)[1200, 700] == 0
+
+
+def test_overlay_recolours_only_the_labelled_box_and_reuses_the_old_buffer():
+    from fashion_annotator.core.labels import load_taxonomy
+    from fashion_annotator.ui.annotate.overlay import LabelOverlay
+
+    colors = load_taxonomy("parsing7").colors
+    rng = np.random.default_rng(5)
+    mask = np.zeros((300, 400), np.uint8)
+    mask[40:120, 250:390] = rng.integers(0, 7, (80, 140), dtype=np.uint8)
+    first = LabelOverlay(mask, colors)
+    np.testing.assert_array_equal(first.buffer, first.lut[mask])
+    other = np.zeros_like(mask)
+    other[299, 0] = 3  # one pixel in a corner: the box spans the whole photo
+    second = LabelOverlay(other, colors, reuse=first.buffer)
+    assert second.buffer is first.buffer
+    np.testing.assert_array_equal(second.buffer, second.lut[other])
+    empty = LabelOverlay(np.zeros((10, 20), np.uint8), colors, reuse=first.buffer)
+    assert empty.buffer is not first.buffer and empty.buffer.shape == (10, 20)
+    assert (empty.buffer == empty.lut[0]).all()
+
+
+def test_saved_proposals_of_a_large_photo_are_read_when_accepted(qtbot, big):
+    window, project, pixels = big
+    second = list(pixels)[1]
+    task = window.task
+    proposal = np.zeros((BIG_WH[1], BIG_WH[0]), np.uint8)
+    proposal[500:1500, 300:1200] = 1
+    project.save_mask(second, task, np.zeros_like(proposal))
+    project.save_proposal(second, task, proposal, "v-test")
+    window.open_image(second)
+    doc = window.session.current.doc
+    assert doc.proposals[task] is None  # not decoded at the switch
+    _wait_full(qtbot, window)
+    qtbot.waitUntil(lambda: not window.session.jobs.busy, timeout=30000)
+    assert window.accept()  # Ctrl+Enter: the stored proposal is read now and taken
+    np.testing.assert_array_equal(project.load_mask(second, task), proposal)
