@@ -117,7 +117,7 @@ class LabelOverlay:
     @property
     def shape(self) -> tuple[int, int]:
         """``(H, W)`` in pixels."""
-        return self.buffer.shape  # type: ignore[return-value]
+        return (int(self.buffer.shape[0]), int(self.buffer.shape[1]))
 
     def set_colors(self, colors: np.ndarray, mask: np.ndarray) -> None:
         """Switch to another taxonomy's colours and redraw all of ``mask``."""
