@@ -26,6 +26,7 @@ curves of one or more runs (e.g. tool order against random) as a PNG.
 from __future__ import annotations
 
 import json
+import math
 import os
 import resource
 import subprocess
@@ -311,11 +312,13 @@ def plot_runs(runs: Sequence[dict[str, Any]], path: Path | str, size: tuple[int,
         lo, hi = lo - pad, hi + pad
         draw.rectangle([x0, y0, x1, y1], outline=(120, 120, 120))
         draw.text((x0, 12), title, fill="black")
+        # Enough decimals that the five ticks read differently (a Dice range of 0.002 needs 4).
+        digits = max(1, min(5, 1 - math.floor(math.log10(max((hi - lo) / 4, 1e-9)))))
         for t in range(5):
             v = lo + (hi - lo) * t / 4
             y = y1 - (y1 - y0) * t / 4
             draw.line([x0 - 4, y, x0, y], fill="black")
-            draw.text((x0 - 48, y - 6), f"{v:.3f}" if hi < 10 else f"{v:.1f}", fill="black")
+            draw.text((x0 - 52, y - 6), f"{v:.{digits}f}", fill="black")
         for c in sorted({r["corrected"] for run in runs for r in run["rounds"]}):
             x = x0 + (x1 - x0) * c / xmax
             draw.line([x, y1, x, y1 + 4], fill="black")
