@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-import cv2
 import numpy as np
 from PIL import Image
 
@@ -293,6 +292,8 @@ def _is_plain_jpeg(im: Image.Image) -> bool:
 
 def _orient_cv(rgb: np.ndarray, orientation: int) -> np.ndarray:
     """Apply EXIF ``orientation`` (1..8) to ``rgb`` (H, W, 3) uint8, as :func:`_upright` does."""
+    import cv2  # loaded with the first photo: `info` and `--help` never need it
+
     for op in _ORIENTATION_CV.get(orientation, ()):
         if op == "flip_lr":
             rgb = cv2.flip(rgb, 1)
@@ -320,6 +321,8 @@ def _decode_jpeg_cv(im: Image.Image, path: Path) -> np.ndarray | None:
     """
     if not _is_plain_jpeg(im):
         return None
+    import cv2
+
     data = np.fromfile(path, dtype=np.uint8)
     if data.size < 4 or data[-2] != 0xFF or data[-1] != 0xD9:
         return None

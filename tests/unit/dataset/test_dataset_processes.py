@@ -107,9 +107,11 @@ def test_sigkill_during_saves_loses_no_finished_save(crash_project: Path, tmp_pa
             spawner.stdin.flush()
             pid = int(spawner.stdout.readline())
             log = logs / f"{kill}.log"
-            deadline = time.monotonic() + 10
-            while not log.is_file() or not log.read_text().startswith("saving"):
-                assert time.monotonic() < deadline, "saver never started"
+            deadline = time.monotonic() + 30
+            # Kill only once a save has finished, at a random moment of the saves that follow:
+            # on a loaded machine a fixed delay can land before the first save.
+            while not log.is_file() or "\nsaved " not in log.read_text():
+                assert time.monotonic() < deadline, "saver never finished a save"
                 time.sleep(0.002)
             time.sleep(rng.uniform(0.0, 0.12))
             os.kill(pid, signal.SIGKILL)
@@ -121,7 +123,7 @@ def test_sigkill_during_saves_loses_no_finished_save(crash_project: Path, tmp_pa
     finally:
         spawner.kill()
         spawner.communicate()
-    assert len(reported) > KILLS  # the kills landed while saving, not before the first save
+    assert len(reported) >= KILLS  # every kill landed after at least one finished save
 
     with Project.open(crash_project) as project:
         conn = project._conn
