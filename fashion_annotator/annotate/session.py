@@ -119,7 +119,8 @@ def load_document(
     deferred = set(project.tasks) - fresh if small is not None else set()
     proposals = {t: project.load_proposal(image_id, t) for t in project.tasks if t not in deferred}
     doc = AnnotationDocument(image_id, rgb, masks, proposals, preview=small,
-                             load_proposal=lambda t: project.load_proposal(image_id, t))  # fmt: skip
+                             load_proposal=lambda t: project.load_proposal(image_id, t),
+                             copy_masks=False)  # fmt: skip
     doc.seconds, doc.actions = effort_so_far(project, image_id)
     for task in fresh:
         proposal = proposals.get(task)

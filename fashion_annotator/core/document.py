@@ -67,6 +67,9 @@ class AnnotationDocument:
         ``load_proposal(task)`` -> (H, W) uint8 or None: the proposal of a task missing from
         ``proposals``, read on first use by :meth:`proposal` (a large photo's saved proposals
         cost ~150 ms each to decode and are only needed when the operator accepts one).
+    copy_masks : bool
+        False: keep the given mask arrays instead of copying them (the caller gives up its
+        arrays, e.g. masks it has just read from the store).
 
     Every change of a mask goes through the per-task history and is announced to the
     listeners added with :meth:`subscribe` (like napari's layer events): the canvas repaints
@@ -82,6 +85,7 @@ class AnnotationDocument:
         proposals: Mapping[str, np.ndarray | None] | None = None,
         preview: np.ndarray | None = None,
         load_proposal: Callable[[str], np.ndarray | None] | None = None,
+        copy_masks: bool = True,
     ) -> None:
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
@@ -93,7 +97,7 @@ class AnnotationDocument:
         self.rgb = rgb
         #: The reduced photo shown until :meth:`set_photo` brings the full pixels, or None.
         self.preview: np.ndarray | None = preview
-        self.masks = LazyMasks(f"image {image_id}", shape, masks)
+        self.masks = LazyMasks(f"image {image_id}", shape, masks, copy=copy_masks)
         self.proposals: dict[str, np.ndarray | None] = {task: None for task in self.masks}
         self._load_proposal = load_proposal
         #: Tasks whose proposal ``load_proposal`` has still to read.

@@ -105,3 +105,14 @@ def test_a_document_edits_and_undoes_a_mask_read_on_first_use() -> None:
     assert doc.masks["parsing7"][10, 10] == 4 and doc.unsaved == {"parsing7"}
     doc.undo("parsing7")
     np.testing.assert_array_equal(doc.masks["parsing7"], saved)
+
+
+def test_given_masks_are_kept_without_a_copy_when_asked() -> None:
+    mine = np.zeros((4, 6), np.uint8)
+    frozen = np.ones((4, 6), np.uint8)
+    frozen.flags.writeable = False
+    masks = LazyMasks("image 4", (4, 6), {"a": mine, "b": frozen}, copy=False)
+    assert masks["a"] is mine  # the caller gave it up: no 50 MB copy at 50 megapixels
+    assert masks["b"] is not frozen and masks["b"].flags.writeable
+    with pytest.raises(ValueError, match="image 4 task 'a'"):
+        LazyMasks("image 4", (5, 6), {"a": mine}, copy=False)
