@@ -14,10 +14,12 @@ import numpy as np
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import load_preview
 from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
+from fashion_annotator.core.lazy_masks import MaskReader
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation.pipeline import Proposal
 from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
 
@@ -77,7 +79,7 @@ def effort_so_far(project: ProjectStore, image_id: int) -> tuple[float, int]:
 
 
 def load_document(
-    project: ProjectStore, image_id: int, *, progressive: bool = False
+    project: ProjectStore, image_id: int, *, progressive: bool = False, shown: str | None = None
 ) -> tuple[AnnotationDocument, set[str]]:
     """Load an image's photo, saved masks and recorded proposals into a document.
 
@@ -86,21 +88,28 @@ def load_document(
     With ``progressive``, a large JPEG photo is only preview-decoded
     (:func:`~fashion_annotator.core.images.load_preview`): the document's ``photo_ready`` is
     False and the caller loads the full pixels (``project.load_photo``) and hands them to
-    ``doc.set_photo``, and the recorded proposals of tasks with a saved mask are read when
-    first asked for (``doc.proposal(task)``).
+    ``doc.set_photo``, the recorded proposals of tasks with a saved mask are read when first
+    asked for (``doc.proposal(task)``), and so are the saved masks of the tasks other than
+    ``shown`` (the first read of ``doc.masks[task]``: a tab switch, a save, undo; always the
+    version saved when the image was opened).
 
     Raises
     ------
     ImageLoadError, ProjectError, ValueError
-        The photo or a saved mask cannot be read.
+        The photo or a saved mask cannot be read (a deferred mask: when first read).
     """
     preview = load_preview(project.image_path(image_id)) if progressive else None
     if preview is None:
         rgb, small = project.load_photo(image_id).rgb, None
     else:
         rgb, small = np.zeros((*preview.shape, 3), np.uint8), preview.rgb
-    masks, fresh = {}, set()
+    masks: dict[str, np.ndarray | MaskReader] = {}
+    fresh = set()
     for task in project.tasks:
+        versions = project.mask_versions(image_id, task) if small is not None else []
+        if versions and task != shown:
+            masks[task] = _saved_mask_reader(project, image_id, task, versions[-1].version)
+            continue
         saved = project.load_mask(image_id, task)
         if saved is None:
             fresh.add(task)
@@ -110,13 +119,28 @@ def load_document(
     deferred = set(project.tasks) - fresh if small is not None else set()
     proposals = {t: project.load_proposal(image_id, t) for t in project.tasks if t not in deferred}
     doc = AnnotationDocument(image_id, rgb, masks, proposals, preview=small,
-                             load_proposal=lambda t: project.load_proposal(image_id, t))  # fmt: skip
+                             load_proposal=lambda t: project.load_proposal(image_id, t),
+                             copy_masks=False)  # fmt: skip
     doc.seconds, doc.actions = effort_so_far(project, image_id)
     for task in fresh:
         proposal = proposals.get(task)
         if proposal is not None:
             doc.start_from(task, proposal)
     return doc, fresh
+
+
+def _saved_mask_reader(project: ProjectStore, image_id: int, task: str, version: int) -> MaskReader:
+    """A reader of one saved mask version, for a document's first read of that mask."""
+
+    def read() -> np.ndarray:
+        mask = project.load_mask(image_id, task, version)
+        if mask is None:
+            raise ProjectError(
+                f"image {image_id} task {task!r}: saved mask version {version} is gone"
+            )
+        return mask
+
+    return read
 
 
 def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:

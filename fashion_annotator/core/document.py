@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 
 from .history import History
-from .masks import BBox, check_mask, paint_stroke
+from .lazy_masks import LazyMasks, MaskReader
+from .masks import BBox, paint_stroke
 
 __all__ = ["AnnotationDocument", "ChangeListener"]
 
@@ -50,8 +51,10 @@ class AnnotationDocument:
         The store's id of the photo.
     rgb : (H, W, 3) uint8
         The photo.
-    masks : dict of task name -> (H, W) uint8
-        Current label masks; copied, so the caller's arrays are never modified.
+    masks : dict of task name -> (H, W) uint8, or a reader ``() -> (H, W) uint8``
+        Current label masks; arrays are copied, so the caller's are never modified. A reader
+        (:class:`~.lazy_masks.LazyMasks`) is called on the first read of that task's mask, so
+        a large photo's other tasks cost nothing until shown, saved or exported.
     proposals : dict of task name -> (H, W) uint8 or None
         Model proposals per task (read-only reference for :meth:`accept_proposal`).
     preview : (h, w, 3) uint8, optional
@@ -64,6 +67,9 @@ class AnnotationDocument:
         ``load_proposal(task)`` -> (H, W) uint8 or None: the proposal of a task missing from
         ``proposals``, read on first use by :meth:`proposal` (a large photo's saved proposals
         cost ~150 ms each to decode and are only needed when the operator accepts one).
+    copy_masks : bool
+        False: keep the given mask arrays instead of copying them (the caller gives up its
+        arrays, e.g. masks it has just read from the store).
 
     Every change of a mask goes through the per-task history and is announced to the
     listeners added with :meth:`subscribe` (like napari's layer events): the canvas repaints
@@ -75,10 +81,11 @@ class AnnotationDocument:
         self,
         image_id: int | str,
         rgb: np.ndarray,
-        masks: Mapping[str, np.ndarray],
+        masks: Mapping[str, np.ndarray | MaskReader],
         proposals: Mapping[str, np.ndarray | None] | None = None,
         preview: np.ndarray | None = None,
         load_proposal: Callable[[str], np.ndarray | None] | None = None,
+        copy_masks: bool = True,
     ) -> None:
         rgb = np.asarray(rgb)
         if rgb.ndim != 3 or rgb.shape[2] != 3 or rgb.dtype != np.uint8:
@@ -90,16 +97,7 @@ class AnnotationDocument:
         self.rgb = rgb
         #: The reduced photo shown until :meth:`set_photo` brings the full pixels, or None.
         self.preview: np.ndarray | None = preview
-        self.masks: dict[str, np.ndarray] = {}
-        for task, mask in masks.items():
-            mask = np.array(mask, copy=True)
-            check_mask(mask, f"image {image_id} task {task!r} mask")
-            if mask.shape != shape:
-                raise ValueError(
-                    f"image {image_id} task {task!r}: mask shape {mask.shape} "
-                    f"does not match photo shape {shape}"
-                )
-            self.masks[task] = mask
+        self.masks = LazyMasks(f"image {image_id}", shape, masks, copy=copy_masks)
         self.proposals: dict[str, np.ndarray | None] = {task: None for task in self.masks}
         self._load_proposal = load_proposal
         #: Tasks whose proposal ``load_proposal`` has still to read.

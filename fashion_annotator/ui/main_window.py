@@ -303,7 +303,7 @@ class MainWindow(QMainWindow):
 
     def open_image(self, image_id: int) -> bool:
         """Save the open image and open ``image_id``."""
-        ok = self.session.open_image(image_id)
+        ok = self.session.open_image(image_id, self.task)
         self.reload_queue()
         return ok
 
@@ -374,6 +374,9 @@ class MainWindow(QMainWindow):
     def set_task(self, task: str) -> None:
         """Show and edit ``task``'s mask of the open image."""
         if task == self.task or task not in self.taxonomies:
+            return
+        if not self.session.read_mask(task):
+            self.palette_dock.set_current_task(self.task)
             return
         self.task = task
         self.palette_dock.set_current_task(task)

@@ -67,3 +67,27 @@ def apply_theme(app: QApplication, theme: str) -> None:
 def is_dark(palette: QPalette) -> bool:
     """Whether ``palette`` draws light text on a dark window."""
     return palette.color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def alert_color(palette: QPalette) -> QColor:
+    """The red of warnings and thresholds, readable on ``palette``'s base (light on dark)."""
+    return QColor("#ff8a80") if is_dark(palette) else QColor("#d62728")
+
+
+def blend(base: QColor, tint: QColor, amount: float) -> QColor:
+    """``base`` moved ``amount`` (0..1) of the way towards ``tint`` (row tints over Base)."""
+    pairs = zip((base.red(), base.green(), base.blue()), (tint.red(), tint.green(), tint.blue()),
+                strict=True)  # fmt: skip
+    return QColor(*(round(b + (t - b) * amount) for b, t in pairs))
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio of two colours, 1 (same) .. 21 (black on white)."""
+
+    def luminance(c: QColor) -> float:
+        lin = [v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+               for v in (c.redF(), c.greenF(), c.blueF())]  # fmt: skip
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)

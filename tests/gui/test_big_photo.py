@@ -166,3 +166,65 @@ def test_saved_proposals_of_a_large_photo_are_read_when_accepted(qtbot, big):
     qtbot.waitUntil(lambda: not window.session.jobs.busy, timeout=30000)
     assert window.accept()  # Ctrl+Enter: the stored proposal is read now and taken
     np.testing.assert_array_equal(project.load_mask(second, task), proposal)
+
+
+def _saved_masks(project, image_id) -> dict[str, np.ndarray]:
+    """Distinct saved masks of both tasks of ``image_id`` (what an earlier session left)."""
+    h, w = BIG_WH[1], BIG_WH[0]
+    masks = {"garment": np.zeros((h, w), np.uint8), "parsing7": np.zeros((h, w), np.uint8)}
+    masks["garment"][300:1900, 200:1300] = 1
+    masks["parsing7"][300:1000, 250:1250] = 2
+    masks["parsing7"][1000:1900, 250:1250] = 5
+    for task, mask in masks.items():
+        project.save_mask(image_id, task, mask)
+    return masks
+
+
+def test_other_tasks_saved_masks_are_read_on_first_use_and_never_saved_empty(qtbot, big):
+    window, project, pixels = big
+    second, third = list(pixels)[1:]
+    saved = _saved_masks(project, second)
+    assert window.task == "garment"
+    window.open_image(second)
+    doc = window.session.current.doc
+    # The switch read the shown task's mask only.
+    assert doc.masks.is_read("garment") and not doc.masks.is_read("parsing7")
+    np.testing.assert_array_equal(shown_mask(window), saved["garment"])
+    # Erase a stroke of the shown mask, then mark done (Ctrl+D saves every task and moves on).
+    press_key(qtbot, window, Qt.Key.Key_E)
+    window.canvas.set_brush_radius(6)
+    drag(window, [(400, 1200), (800, 1200)])
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+    assert window.session.image_id == third
+    assert project.image(second).status == "done"
+    assert len(project.mask_versions(second, "garment")) == 2
+    assert project.load_mask(second, "garment")[1200, 600] == 0
+    # parsing7 was never shown nor edited: its saved mask is untouched, not replaced by zeros.
+    assert len(project.mask_versions(second, "parsing7")) == 1
+    np.testing.assert_array_equal(project.load_mask(second, "parsing7"), saved["parsing7"])
+    # Back on the image, Tab shows parsing7's saved mask (read now), editable and undoable.
+    window.open_image(second)
+    doc = window.session.current.doc
+    assert not doc.masks.is_read("parsing7")
+    press_key(qtbot, window, Qt.Key.Key_Tab)
+    assert window.task == "parsing7" and doc.masks.is_read("parsing7")
+    np.testing.assert_array_equal(shown_mask(window), saved["parsing7"])
+    assert window.canvas._overlay.buffer[1500, 700] == window.canvas._overlay.lut[5]
+    press_key(qtbot, window, Qt.Key.Key_B)
+    press_key(qtbot, window, Qt.Key.Key_2)  # parsing7's key 2 is skin (class 1)
+    drag(window, [(400, 600), (800, 600)])
+    assert shown_mask(window)[600, 600] == 1
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(shown_mask(window), saved["parsing7"])
+
+
+def test_an_unreadable_deferred_mask_is_reported_and_the_task_stays(qtbot, big):
+    window, project, pixels = big
+    second = list(pixels)[1]
+    _saved_masks(project, second)
+    window.open_image(second)  # opens: parsing7's mask is not read yet
+    project.mask_versions(second, "parsing7")[-1].path.write_bytes(b"\x89PNG broken")
+    press_key(qtbot, window, Qt.Key.Key_Tab)
+    assert window.task == "garment"
+    assert "cannot read the saved mask" in window.status.currentMessage()
+    assert window.canvas.task == "garment"

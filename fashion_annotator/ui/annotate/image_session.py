@@ -124,8 +124,11 @@ class ImageSession(QObject):
         """Why the project is open read-only, or None (backends without the notion: None)."""
         return getattr(self.project, "readonly", None)
 
-    def open_image(self, image_id: int) -> bool:
-        """Save the open image, then open ``image_id``; False when it could not be opened."""
+    def open_image(self, image_id: int, shown: str | None = None) -> bool:
+        """Save the open image, then open ``image_id``; False when it could not be opened.
+
+        ``shown`` is the task the window shows: on a large photo only its saved mask is read
+        now, the other tasks' on first use (:func:`~.session.load_document`)."""
         if self.current is not None and self.image_id == image_id:
             return True
         if not self.close_image():
@@ -140,7 +143,7 @@ class ImageSession(QObject):
                 return False
             lease = held
         try:
-            doc, fresh = session.load_document(self.project, image_id, progressive=True)
+            doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown)
         except (ImageLoadError, ProjectError, ValueError) as exc:
             if lease is None and not self._readonly():
                 self.project.leases.release(image_id)
@@ -161,6 +164,18 @@ class ImageSession(QObject):
             self.jobs.next_generation()
             path = self.project.image_path(image_id)
             self.jobs.submit(PHOTO, image_id, load_photo_pyramid, path)
+        return True
+
+    def read_mask(self, task: str) -> bool:
+        """Read the open image's ``task`` mask if it is not in memory yet (a large photo's
+        other tasks are read on first use); False, with :attr:`error`, when it cannot be read."""
+        if self.current is None:
+            return True
+        try:
+            self.current.doc.masks[task]
+        except (ImageLoadError, ProjectError, ValueError) as exc:
+            self.error.emit(str(exc))
+            return False
         return True
 
     def _photo_loaded(self, image: ImageData, pyramid: Pyramid) -> None:

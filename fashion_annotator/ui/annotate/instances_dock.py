@@ -208,14 +208,14 @@ class InstancesDock(QDockWidget):
         doc = self._image_doc
         if doc is None or self.parsing_task is None:
             return False
+        if not doc.photo_ready:  # checked first: a large photo's parsing mask is read on first use
+            if save:
+                self.message.emit(PIXELS_LOADING)
+            return False
         parsing = doc.masks.get(self.parsing_task)
         if parsing is None or not parsing.any():
             if save:
                 self.message.emit("No parsing mask to derive instances from yet")
-            return False
-        if not doc.photo_ready:
-            if save:
-                self.message.emit(PIXELS_LOADING)
             return False
         garment = doc.masks.get("garment")
         proposer = InstanceProposer(self.classifier, self.project.taxonomy(self.parsing_task), self.taxonomy)

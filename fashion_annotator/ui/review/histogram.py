@@ -10,12 +10,17 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
 from fashion_annotator.qa.stats import display_range, histogram
+from fashion_annotator.ui.theme import alert_color
 
 __all__ = ["ScoreHistogram"]
 
 
 class ScoreHistogram(QWidget):
-    """Bars of score counts; a dashed red line at the threshold, a blue mark at the selection."""
+    """Bars of score counts; a dashed red line at the threshold, a line at the selection.
+
+    Every colour comes from the widget's palette (:meth:`colors`), so the light and the dark
+    theme both read.
+    """
 
     BINS = 20
 
@@ -54,23 +59,34 @@ class ScoreHistogram(QWidget):
         t = (value - self.lo) / (self.hi - self.lo)
         return r.left() + min(max(t, 0.0), 1.0) * r.width()
 
+    def colors(self) -> dict[str, QColor]:
+        """The colours painted: background, frame, bars, text, threshold and selection."""
+        palette = self.palette()
+        role = palette.ColorRole
+        return {
+            "background": palette.color(role.Base),
+            "frame": palette.color(role.Mid),
+            "bars": palette.color(role.Highlight),
+            "text": palette.color(role.Text),
+            "threshold": alert_color(palette),
+            "selection": palette.color(role.Text),
+        }
+
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt override
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = self.plot_rect()
-        # Keep the palette alive: its brushes are references into it.
-        palette = self.palette()
-        p.fillRect(self.rect(), palette.color(palette.ColorRole.Base))
-        p.setPen(QPen(QColor(180, 180, 180)))
+        colors = self.colors()
+        p.fillRect(self.rect(), colors["background"])
+        p.setPen(QPen(colors["frame"]))
         p.drawRect(r)
         peak = max(max(self.counts), 1)
         bar_w = r.width() / self.BINS
         for i, count in enumerate(self.counts):
             h = r.height() * count / peak
             p.fillRect(QRectF(r.left() + i * bar_w + 1, r.bottom() - h, bar_w - 2, h),
-                       QColor(70, 130, 180))  # fmt: skip
-        text = palette.color(palette.ColorRole.Text)
-        p.setPen(text)
+                       colors["bars"])  # fmt: skip
+        p.setPen(colors["text"])
         for i in range(5):
             tick = self.lo + i * (self.hi - self.lo) / 4
             p.drawText(QRectF(self.x_of(tick) - 20, r.bottom() + 2, 40, 14),
@@ -80,7 +96,7 @@ class ScoreHistogram(QWidget):
                    self.metric_title)  # fmt: skip
         if math.isfinite(self.threshold):
             x = self.x_of(self.threshold)
-            p.setPen(QPen(QColor(214, 39, 40), 2, Qt.PenStyle.DashLine))
+            p.setPen(QPen(colors["threshold"], 2, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
             label = f"outliers < {self.threshold:.3f}"
             # The label goes on whichever side of the line has room for it.
@@ -93,6 +109,6 @@ class ScoreHistogram(QWidget):
                 )
         if math.isfinite(self.selected):
             x = self.x_of(self.selected)
-            p.setPen(QPen(QColor(30, 30, 30), 2))
+            p.setPen(QPen(colors["selection"], 2))
             p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
         p.end()

@@ -18,10 +18,11 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QGuiApplication
 
 from fashion_annotator.qa.decisions import reason_label
 from fashion_annotator.qa.scores import ImageScore
+from fashion_annotator.ui.theme import alert_color, blend
 
 __all__ = ["COLUMNS", "ROW_ROLE", "SORT_ROLE", "ScoreFilter", "ScoreTableModel"]
 
@@ -29,7 +30,8 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 COLUMNS = ("Image", "Score", "Pixel acc.", "Operator", "Time (s)", "Actions", "Status", "Decision")
 SCORE_COLUMN = 1
-OUTLIER_BRUSH = QBrush(QColor(250, 215, 215))
+#: How far an outlier row's background moves from the palette's Base towards the alert red.
+OUTLIER_TINT = 0.3
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -80,6 +82,14 @@ class ScoreTableModel(QAbstractTableModel):
             return None
         return self.metric if section == SCORE_COLUMN else COLUMNS[section]
 
+    @staticmethod
+    def _outlier_brush() -> QBrush:
+        """A red tint over the current palette's Base, so the palette's Text stays readable."""
+        palette = QGuiApplication.palette()
+        return QBrush(
+            blend(palette.color(palette.ColorRole.Base), alert_color(palette), OUTLIER_TINT)
+        )
+
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
@@ -88,7 +98,7 @@ class ScoreTableModel(QAbstractTableModel):
         if role == ROW_ROLE:
             return r
         if role == Qt.ItemDataRole.BackgroundRole:
-            return OUTLIER_BRUSH if self._outliers[index.row()] else None
+            return self._outlier_brush() if self._outliers[index.row()] else None
         if role == Qt.ItemDataRole.TextAlignmentRole and 1 <= col <= 5 and col != 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and col == 7 and r.reason_text:

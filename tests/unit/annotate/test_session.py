@@ -68,3 +68,71 @@ def test_restore_saves_a_journalled_mask_as_recovered(tmp_path: Path) -> None:
         version = project.mask_versions(image_id, "garment")[-1]
         assert (version.source, version.actions) == ("recovered", 4)
         assert project.image(image_id).status == "in_progress"
+
+
+def _large_project(tmp_path: Path, monkeypatch) -> tuple[Project, int, dict[str, np.ndarray]]:
+    """A JPEG taken for a large photo (preview thresholds lowered) with saved masks of both tasks."""
+    from fashion_annotator.core import images
+
+    monkeypatch.setattr(images, "PREVIEW_MIN_PIXELS", 100_000)
+    monkeypatch.setattr(images, "PREVIEW_SIDE", 100)
+    photo = tmp_path / "big.jpg"
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (400, 600, 3), dtype=np.uint8)).save(photo, quality=90)
+    project = Project.create(tmp_path / "p", tasks=("garment", "parsing7"), user="olga")
+    image_id = project.add_image(photo).id
+    saved = {"garment": np.zeros((400, 600), np.uint8), "parsing7": np.zeros((400, 600), np.uint8)}
+    saved["garment"][50:350, 100:500] = 1
+    saved["parsing7"][60:200, 150:450] = 2
+    saved["parsing7"][200:340, 150:450] = 5
+    for task, mask in saved.items():
+        project.save_mask(image_id, task, mask)
+    return project, image_id, saved
+
+
+def test_a_large_photo_reads_only_the_shown_tasks_mask_and_saving_keeps_the_others(
+    tmp_path: Path, monkeypatch
+) -> None:
+    project, image_id, saved = _large_project(tmp_path, monkeypatch)
+    journal = RecoveryJournal(tmp_path / "p" / "journal")
+    with project:
+        reads: list[str] = []
+        load_mask = project.load_mask
+        monkeypatch.setattr(
+            project, "load_mask", lambda i, t, v=None: reads.append(t) or load_mask(i, t, v)
+        )
+        doc, fresh = load_document(project, image_id, progressive=True, shown="garment")
+        assert not doc.photo_ready and fresh == set() and reads == ["garment"]
+        assert not doc.masks.is_read("parsing7")
+        opened = OpenImage(doc, fresh=fresh)
+        brush = make_tool("brush")
+        ctx = ToolContext(doc, "garment", label=0, radius=3.0)
+        brush.press(ctx, Pointer(300, 200))
+        brush.release(ctx, Pointer(300, 200))
+        # Saving, and marking done (which writes every never-saved task), leave parsing7 alone.
+        assert save_open_image(project, opened, journal) == ["garment"]
+        assert save_open_image(project, opened, journal, status="done") == []
+        assert reads == ["garment"] and len(project.mask_versions(image_id, "parsing7")) == 1
+        np.testing.assert_array_equal(project.load_mask(image_id, "parsing7"), saved["parsing7"])
+        # Whoever writes a not-yet-read task's mask writes the saved one, never an empty mask.
+        project.save_mask(image_id, "parsing7", doc.masks["parsing7"])
+        versions = project.mask_versions(image_id, "parsing7")
+        assert len(versions) == 2 and reads[1] == "parsing7"
+        np.testing.assert_array_equal(project.load_mask(image_id, "parsing7"), saved["parsing7"])
+
+
+def test_a_deferred_mask_that_became_unreadable_names_its_file_when_first_read(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import pytest
+
+    from fashion_annotator.dataset.records import ProjectError
+
+    project, image_id, _saved = _large_project(tmp_path, monkeypatch)
+    with project:
+        doc, _fresh = load_document(project, image_id, progressive=True, shown="garment")
+        path = project.mask_versions(image_id, "parsing7")[-1].path
+        path.write_bytes(b"not a png")
+        with pytest.raises(ProjectError, match=rf"{path.name}: cannot read the saved mask"):
+            doc.masks["parsing7"]
+        assert not doc.masks.is_read("parsing7")
