@@ -51,9 +51,11 @@ def bench_save(
             record = project.add_image(photo)
             classes = project.taxonomy(task).num_classes
             palette = project.taxonomy(task).colors
-            masks = [blocky_mask(rng, shape, classes) for _ in range(n)]
             saves, encodes = [], []
-            for mask in masks:
+            for _ in range(n):
+                # One mask at a time: a long run (``--runs`` in the millions, stopped with
+                # Ctrl+C) must not hold every mask in memory.
+                mask = blocky_mask(rng, shape, classes)
                 start = time.perf_counter()
                 encode_mask_png(mask, palette)
                 encodes.append(time.perf_counter() - start)
