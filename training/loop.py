@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from fashion_annotator.core.atomic import atomic_path
+from fashion_annotator.models.preprocess import normalise
 from fashion_annotator.models.unet import MODEL_SIZES, UNet
 from training import distributed
 from training.augment import augment_batch
@@ -66,7 +67,9 @@ def load_checkpoint(path: Path) -> dict[str, Any]:
             "refused without unpickling it. Delete it and train without --resume"
         ) from None
     if not isinstance(ckpt, dict) or any(k not in ckpt for k in CHECKPOINT_KEYS):
-        raise ValueError(f"{path}: not a training checkpoint (missing keys); train without --resume")
+        raise ValueError(
+            f"{path}: not a training checkpoint (missing keys); train without --resume"
+        )
     return ckpt
 
 
@@ -279,7 +282,7 @@ def train(
             x = torch.from_numpy(train_split.images[idx]).permute(0, 3, 1, 2).float() / 255
             y = torch.from_numpy(train_split.masks[idx]).long()
             x, y = augment_batch(x, y, gen, flip=cfg.flip, jitter=cfg.jitter)
-            x = (x - torch.tensor(mean).view(1, 3, 1, 1)) / torch.tensor(std).view(1, 3, 1, 1)
+            x = normalise(x, mean, std, channel_axis=1)
             warm = min(1.0, (state["step"] + 1) / cfg.warmup_steps)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress(), 1.0)))

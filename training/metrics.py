@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fashion_annotator.core.metrics import per_class_iou
+from fashion_annotator.models.preprocess import normalise
 from training.data import CachedSplit
 from training.heads import Head
 
@@ -20,12 +21,10 @@ from training.heads import Head
 THRESHOLDS = tuple(np.round(np.arange(0.3, 0.81, 0.05), 2).tolist())
 
 
-def normalise(images: np.ndarray, mean: list[float], std: list[float]) -> torch.Tensor:
+def normalise_batch(images: np.ndarray, mean: list[float], std: list[float]) -> torch.Tensor:
     """``(N, H, W, 3) uint8`` -> ``(N, 3, H, W) float32`` with per-channel mean/std (0..1 scale)."""
     x = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2).float() / 255
-    m = torch.tensor(mean, dtype=torch.float32).view(1, 3, 1, 1)
-    s = torch.tensor(std, dtype=torch.float32).view(1, 3, 1, 1)
-    return (x - m) / s
+    return normalise(x, mean, std, channel_axis=1)
 
 
 @torch.no_grad()
@@ -62,7 +61,7 @@ def evaluate(
     counts: dict[str, list[np.ndarray]] = {h.task: [] for h in heads if h.binary}
     cuts = torch.logit(torch.tensor(THRESHOLDS, dtype=torch.float32)).view(-1, 1, 1)
     for i in range(len(split)):
-        x = normalise(split.images[i : i + 1], mean, std).to(device)
+        x = normalise_batch(split.images[i : i + 1], mean, std).to(device)
         full = split.full_masks[i]
         logits = model(x)
         if split.content is not None:  # letterboxed: only the photo's part of the canvas

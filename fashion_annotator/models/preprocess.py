@@ -183,6 +183,32 @@ def letterbox_photo(
     return out, content
 
 
+def normalise(x01: Any, mean: Any, std: Any, channel_axis: int = -1) -> Any:
+    """Per-channel ``(x01 - mean) / std``: the one normalisation of training and inference.
+
+    Parameters
+    ----------
+    x01 : numpy array or torch tensor, float
+        Pixels on the 0..1 scale, channels on ``channel_axis`` (``-1`` for ``(..., H, W, 3)``,
+        ``1`` for torch's ``(N, 3, H, W)``). Torch tensors stay on their device.
+    mean, std : sequence of 3 float
+        The model's ``mean`` / ``std`` (0..1 scale).
+
+    Returns
+    -------
+    Same type and shape as ``x01``.
+    """
+    shape = [1] * x01.ndim
+    shape[channel_axis] = 3
+    if hasattr(x01, "new_tensor"):  # a torch tensor (torch is not imported here)
+        m = x01.new_tensor([float(v) for v in mean]).reshape(shape)
+        s = x01.new_tensor([float(v) for v in std]).reshape(shape)
+    else:
+        m = np.asarray(mean, np.float32).reshape(shape)
+        s = np.asarray(std, np.float32).reshape(shape)
+    return (x01 - m) / s
+
+
 def to_input(rgb: np.ndarray, spec: InputSpec) -> tuple[np.ndarray, Geometry]:
     """Turn a photo into normalised network input.
 
@@ -205,10 +231,9 @@ def to_input(rgb: np.ndarray, spec: InputSpec) -> tuple[np.ndarray, Geometry]:
     if rgb.dtype != np.uint8:
         raise ValueError(f"expected an (H, W, 3) uint8 photo, got dtype {rgb.dtype}")
     geo = geometry(rgb.shape[:2], spec)
-    small = resize_photo(rgb, geo.content).astype(np.float32)
-    small *= 1.0 / 255.0
-    small -= spec.mean
-    small /= spec.std
+    small = normalise(
+        resize_photo(rgb, geo.content).astype(np.float32) / 255.0, spec.mean, spec.std
+    )
     x = np.zeros((3, *geo.padded), np.float32)
     x[:, : geo.content[0], : geo.content[1]] = small.transpose(2, 0, 1)
     return x, geo

@@ -36,7 +36,7 @@ from safetensors.torch import load_file, save_file
 
 from fashion_annotator.core.images import load_image, load_mask
 from fashion_annotator.evaluation.generalize import FRAMINGS, score_framings
-from fashion_annotator.models.preprocess import InputSpec, to_input
+from fashion_annotator.models.preprocess import InputSpec, normalise, to_input
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
 from training.data import list_samples, split_samples
@@ -408,8 +408,6 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     counts = np.bincount(pack.train_labels[:, 0].flatten().cpu().numpy(), minlength=256)[:7]
     weights = frequency_weights(torch.from_numpy(counts)).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    mean = torch.tensor(pack.mean, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(pack.std, device=device).view(1, 3, 1, 1)
     g = torch.Generator(device=device).manual_seed(args.seed)
     gcpu = torch.Generator().manual_seed(args.seed)
     budget = args.minutes * 60 - (time.perf_counter() - t_start)
@@ -437,7 +435,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             idx = torch.randint(0, n_labeled, (args.batch,), generator=gcpu)
         idx = idx.to(device)
         img, lab, valid = augment(images[idx], labels[idx], cfg, g)
-        x = (img - mean) / std * valid.unsqueeze(1)
+        x = normalise(img, pack.mean, pack.std, channel_axis=1) * valid.unsqueeze(1)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             logits = net(x)
             loss = joint_loss(logits.float(), lab, weights)

@@ -7,10 +7,11 @@ import pytest
 import torch
 from torch import nn
 
+from fashion_annotator.models.preprocess import InputSpec, normalise, to_input
 from fashion_annotator.models.unet import UNet
 from training.data import CachedSplit
 from training.heads import stack_heads
-from training.metrics import evaluate, normalise, score
+from training.metrics import evaluate, normalise_batch, score
 from training.runner import export_head
 
 IDENT = np.arange(256, dtype=np.uint8)
@@ -108,6 +109,18 @@ def test_exported_head_equals_its_slice_of_the_shared_network() -> None:
 
 
 def test_normalise_shapes_and_values() -> None:
-    x = normalise(np.full((2, 4, 3, 3), 255, np.uint8), [0.5, 0.5, 0.5], [0.25, 0.5, 1.0])
+    x = normalise_batch(np.full((2, 4, 3, 3), 255, np.uint8), [0.5, 0.5, 0.5], [0.25, 0.5, 1.0])
     assert x.shape == (2, 3, 4, 3) and x.dtype == torch.float32
     assert x[0, :, 0, 0].tolist() == [2.0, 1.0, 0.5]
+
+
+def test_training_and_inference_normalise_the_same_pixels_alike() -> None:
+    rng = np.random.default_rng(3)
+    photo = rng.integers(0, 256, (64, 48, 3), dtype=np.uint8)
+    mean, std = [0.55, 0.53, 0.52], [0.27, 0.26, 0.27]
+    meta = {"input_size": [64, 48], "mean": mean, "std": std}
+    app, _ = to_input(photo, InputSpec.from_meta(meta))  # (3, 64, 48), the predictor's input
+    train = normalise_batch(photo[None], mean, std)[0].numpy()  # the training loop's input
+    assert np.allclose(app, train, atol=1e-6)
+    channel_last = normalise(photo.astype(np.float32) / 255, mean, std)
+    assert np.allclose(channel_last.transpose(2, 0, 1), app, atol=1e-6)

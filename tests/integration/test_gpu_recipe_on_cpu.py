@@ -1,0 +1,43 @@
+"""The GPU recipe's pieces on the CPU with tiny settings: pack, train a job, collect, ship.
+
+The recipe itself runs on a GPU machine (``training/recipes/gpu_recipe.sh``); this runs the same
+code paths on the CCP fixture so a change that breaks them fails here, not on scarce GPU time.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.segmentation.proposals import load_predictor
+from training.recipes import collect, gpu, pack, ship
+
+pytestmark = pytest.mark.slow
+
+
+def test_pack_train_collect_and_ship_a_letterbox_model(ccp_dir: Path, tmp_path: Path) -> None:
+    packed = tmp_path / "pack"
+    assert pack.main(["--ccp", str(ccp_dir), "--out", str(packed)]) == 0
+    runs = tmp_path / "runs"
+    assert gpu.main(["train", "--pack", str(packed), "--out", str(runs / "B2"), "--job", "B2",
+                     "--minutes", "0.25", "--long-side", "96", "--batch", "4", "--warmup", "2",
+                     "--val-every", "5", "--final-eval-s", "5", "--off-ccp-photos", "2",
+                     "--threads", "1", "--device", "cpu"]) == 0  # fmt: skip
+    summary = json.loads((runs / "B2" / "summary.json").read_text())
+    assert summary["job"] == "B2" and "ccp" in summary["figures"] and "mannequin" in summary["figures"]
+    selected = collect.collect(runs)
+    assert {t: s["job"] for t, s in selected.items()} == {t: "B2" for t in ship.TASKS}
+    shipped_dir = tmp_path / "models"
+    shipped_dir.mkdir()
+    assert ship.ship(runs / "selected", ccp_dir, shipped_dir) == list(ship.TASKS)
+    splits = json.loads((ccp_dir / "splits.json").read_text())
+    for task in ship.TASKS:
+        meta = json.loads((shipped_dir / f"{task}.json").read_text())
+        assert meta["resize"] == "letterbox" and meta["long_side"] == 96
+        assert meta["trained_on"] == sorted(splits["train"]) and "metrics" in meta
+        predictor = load_predictor(shipped_dir / f"{task}.safetensors", device="cpu")
+        predictor.set_image(np.full((120, 200, 3), 128, np.uint8))  # landscape, not CCP's 2:3
+        assert predictor.predict().mask.shape == (120, 200)
