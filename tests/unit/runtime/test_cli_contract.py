@@ -99,12 +99,18 @@ def test_unexpected_error_is_one_line_with_the_traceback_in_the_log(
     assert "Traceback" in text and "RuntimeError: boom" in text
 
 
+def _sigint_default() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_on_a_real_process(tmp_path) -> None:
     """SIGINT to a running `bench save`: exit 130, one line, no traceback."""
+    # As a terminal's foreground job: a suite started in the background by a non-interactive
+    # shell (as CI may) inherits SIGINT ignored, and Python then never raises KeyboardInterrupt.
     proc = subprocess.Popen(
         [sys.executable, "-m", "fashion_annotator", "bench", "save", "--runs", "1000000"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(tmp_path),
-        cwd=tmp_path,
+        cwd=tmp_path, preexec_fn=_sigint_default,
     )  # fmt: skip
     log_file = tmp_path / "logs" / logs.LOG_NAME
     deadline = time.monotonic() + 120
