@@ -26,6 +26,9 @@ lib="$app/_internal/torch/lib"
 strip --strip-unneeded "$lib/libtorch_cpu.so" "$lib/libtorch_python.so" "$lib/libc10.so" || true
 rm -f "$lib/libtorchbind_test.so" "$lib/libjitbackend_test.so" "$lib/libaoti_custom_ops.so" \
   "$lib/libbackend_with_compiler.so"
+# OpenCV without its FFmpeg (video I/O, never used here) and with SciPy's OpenBLAS instead of its
+# own; identical library copies become links (packaging/slim_opencv.py says what it does).
+"$py" "$repo/packaging/slim_opencv.py" "$app/_internal"
 cp "$repo/packaging/fashion-annotator.desktop" "$repo/packaging/install-desktop-entry.sh" "$app/"
 cp "$repo/LICENSE" "$app/"
 echo "built $app/fashion-annotator in $(( $(date +%s) - start )) s"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Smoke test of a built bundle:  bash packaging/smoke-bundle.sh DIST
 # Runs the frozen executable from outside the checkout: --version, new, import, info, doctor,
-# train --help, evaluate, the retrain child command the GUI's Retrain dialog starts in a frozen
+# train --help, evaluate, bench superpixels and effort (GrabCut, clicks), the retrain child command the GUI's Retrain dialog starts in a frozen
 # app ([executable, "train", ...]), and an offscreen start of the window; prints the timings.
 set -euo pipefail
 dist=$(cd "${1:?usage: bash packaging/smoke-bundle.sh DIST}" && pwd)
@@ -23,6 +23,11 @@ t "$app" info project --json | grep -q '"images": 14'
 t "$app" train --help > /dev/null
 t "$app" evaluate --data "$repo/tests/fixtures/ccp_small" --task garment --limit 2 --device cpu --json eval.json
 grep -q '"n_images": 2' eval.json
+# superpixels + skimage's graph, GrabCut, the click model: OpenCV's slimmed libraries at work
+t "$app" bench superpixels --data "$repo/tests/fixtures/ccp_small" --task garment --limit 1 --runs 1
+t "$app" bench effort --data "$repo/tests/fixtures/ccp_small" --task garment --limit 1 --clicks \
+  --json effort.json
+grep -q box_grabcut effort.json
 t "$app" train --project project --task garment --epochs 1 --model-size tiny --input-size 64 48 \
   --init scratch --batch-size 4 --device cpu --json-progress | tail -n 1 | grep -q '"event": "done"'
 FA_SMOKE_QUIT_MS=0 QT_QPA_PLATFORM=offscreen timeout 300 "$app" project

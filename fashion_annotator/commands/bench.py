@@ -169,7 +169,11 @@ def run_superpixels(args: argparse.Namespace) -> int:
 
     from fashion_annotator.evaluation.effort import iter_dataset
     from fashion_annotator.evaluation.superpixel_quality import hierarchy_quality
-    from fashion_annotator.segmentation.superpixels import SuperpixelParams, compute_superpixels
+    from fashion_annotator.segmentation.superpixels import (
+        SuperpixelParams,
+        compute_superpixels,
+        merge_hierarchy,
+    )
 
     try:
         rows, first = [], None
@@ -198,7 +202,12 @@ def run_superpixels(args: argparse.Namespace) -> int:
     smooth = cv2.medianBlur(small, params.median_size)
     fh_args = {"scale": params.scale, "sigma": params.sigma, "min_size": params.min_size}
     fh_ms = _median_ms(lambda: felzenszwalb(smooth, **fh_args), args.runs)
-    labels = felzenszwalb(smooth, **fh_args)
+    labels = felzenszwalb(smooth, **fh_args).astype(np.int32)
+    lab = cv2.cvtColor(small.astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab)
+    graph_ms = _median_ms(
+        lambda: merge_hierarchy(labels, lab, params.level_counts, params.contrast_weight),
+        args.runs,
+    )
 
     def skimage_route() -> None:
         rag = graph.rag_mean_color(small, labels)
@@ -223,8 +232,9 @@ def run_superpixels(args: argparse.Namespace) -> int:
             "runs": args.runs,
             "hierarchy_median_ms": ours,
             "felzenszwalb_median_ms": fh_ms,
+            "graph_median_ms": graph_ms,
             "skimage_rag_merge_ms": baseline,
-            "graph_speedup": baseline / max(ours - fh_ms, 1e-6),
+            "graph_speedup": baseline / max(graph_ms, 1e-3),
         },
     }
     print(f"{'level':>5} {'ASA':>7} {'BR@2px':>7} {'regions':>8}")
@@ -236,8 +246,9 @@ def run_superpixels(args: argparse.Namespace) -> int:
     t = result["timing"]
     print(
         f"{t['photo']}: hierarchy {ours:.0f} ms median of {args.runs} "
-        f"(felzenszwalb {fh_ms:.0f} ms); skimage rag_mean_color + merge_hierarchical on the "
-        f"same regions {baseline:.0f} ms, {t['graph_speedup']:.0f}x our graph step"
+        f"(felzenszwalb {fh_ms:.0f} ms, our graph step {graph_ms:.0f} ms); skimage "
+        f"rag_mean_color + merge_hierarchical on the same regions {baseline:.0f} ms, "
+        f"{t['graph_speedup']:.0f}x our graph step"
     )
     _write(result, args.json)
     return 0
