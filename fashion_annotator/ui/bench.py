@@ -301,6 +301,9 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
             results[f"{res}_1x_stroke_ms_median"] = _median(
                 _measure_strokes(canvas, doc, full_rebuild=False, visible_only=True)
             )
+            # Clicks land where the operator sees the photo: back to the whole photo in view
+            # (at 1:1 on a large photo most click positions are off screen and never repaint).
+            canvas.fit_to_window()
             try:
                 clicks = _measure_clicks(canvas, doc)
             except RuntimeError as exc:  # a click model too slow for this photo size
