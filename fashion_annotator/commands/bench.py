@@ -386,6 +386,15 @@ def run_effort(args: argparse.Namespace) -> int:
         print(f"tool / polygon median actions: {ratio:.2f}")
     if "noc" in result:
         print(f"NoC@90 {result['noc']['noc90']:.2f}, NoC@95 {result['noc']['noc95']:.2f} (max 20)")
+    if "box_prompt" in result:
+        b = result["box_prompt"]
+        model = ", ".join(
+            f"{k.split('_')[1]} actions {v:.4f}" for k, v in b.items() if k.startswith("model_")
+        )
+        print(
+            f"one box: GrabCut median Dice {b['grabcut_1_action_median_dice']:.4f}; "
+            f"box + clicks: {model}"
+        )
     _write(result, args.json)
     return 0
 

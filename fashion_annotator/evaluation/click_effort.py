@@ -10,6 +10,8 @@ wrong foreground, and the model sees all the clicks so far and its previous mask
   the first clicks reaching IoU 0.90 / 0.95, 20 when never);
 - :func:`clicks_only`: a box around the ground truth (1 action, :meth:`ClickPredictor.predict_box`),
   then clicks until the effort target;
+- :func:`box_prompt_curve`: Dice after one box (GrabCut alone, and the model) and after each
+  following click;
 - :func:`box_grabcut`: a box around each ground-truth component (1 action each), GrabCut in each,
   then the other tools (regions, polygons, brush) without clicks;
 - :func:`model_clicker`: the click candidate the greedy tool operator of
@@ -114,6 +116,36 @@ def clicks_only(
     score = float(dice(mask, gt))
     reached = score >= target.value
     return Run(spent if reached else max_actions, reached, score)
+
+
+def box_prompt_curve(
+    predictor: ClickPredictor, rgb: np.ndarray, gt: np.ndarray, clicks: int = 2
+) -> dict[str, list[float]]:
+    """Dice after one box around ``gt``: GrabCut alone, and the model then ``clicks`` clicks.
+
+    ``predictor.set_image(rgb)`` must have been called. The issue's comparison: does a box
+    plus clicks beat GrabCut from the same box within two actions?
+
+    Returns
+    -------
+    dict
+        ``grabcut``: ``[Dice]`` after the box (1 action); ``model``: Dice after the box, then
+        after each further click (``1 + clicks`` values, actions 1, 2, ...).
+    """
+    box = gt_box(gt)
+    grabcut = float(dice(grabcut_box(rgb, box), gt))
+    update, virtual = predictor.predict_box(box)
+    mask, placed_clicks = update.mask, [virtual]
+    curve = [float(dice(mask, gt))]
+    for _ in range(clicks):
+        placed = next_click(mask, gt)
+        if placed is None:
+            curve.append(curve[-1])
+            continue
+        placed_clicks.append(Click(float(placed[0]), float(placed[1]), placed[2]))
+        mask = predictor.predict(mask, placed_clicks).mask
+        curve.append(float(dice(mask, gt)))
+    return {"grabcut": [grabcut], "model": curve}
 
 
 def box_grabcut_start(rgb: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, int]:

@@ -468,6 +468,9 @@ def run_effort(
                 row[method] = run.actions
             curve = click_effort.noc_curve(click_predictor, fg)
             row["noc_ious"] = [round(v, 4) for v in curve]
+            prompt = click_effort.box_prompt_curve(click_predictor, photo.rgb, fg)
+            row["box_grabcut_dice"] = round(prompt["grabcut"][0], 4)
+            row["box_model_dice"] = [round(v, 4) for v in prompt["model"]]
         per_image.append(row)
         if progress is not None:
             progress(done, photo.name)
@@ -490,6 +493,17 @@ def run_effort(
         }
         out["noc"]["iou_at"] = {
             str(k): float(np.mean([c[k - 1] for c in curves])) for k in (1, 2, 3, 5, 10, 20)
+        }
+        out["box_prompt"] = {
+            "grabcut_1_action_median_dice": float(
+                np.median([row["box_grabcut_dice"] for row in per_image])
+            ),
+            **{
+                f"model_{k + 1}_actions_median_dice": float(
+                    np.median([row["box_model_dice"][k] for row in per_image])
+                )
+                for k in range(len(per_image[0]["box_model_dice"]) if per_image else 0)
+            },
         }
         out["click_model"] = getattr(click_predictor, "version", None)
     poly_median = out["polygon"]["median_actions"]

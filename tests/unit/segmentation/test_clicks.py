@@ -105,7 +105,29 @@ def test_effort_with_clicks_reports_the_click_methods(disk_click_model, tiny_dat
         assert 1 <= result[method]["median_actions"] <= 60
     assert 1 <= result["noc"]["noc90"] <= result["noc"]["noc95"] <= 20
     assert all(len(row["noc_ious"]) == 20 for row in result["per_image"])
+    box = result["box_prompt"]
+    assert set(box) == {
+        "grabcut_1_action_median_dice",
+        "model_1_actions_median_dice",
+        "model_2_actions_median_dice",
+        "model_3_actions_median_dice",
+    }
+    assert all(0.0 <= v <= 1.0 for v in box.values())
     json.dumps(result)
+
+
+def test_box_prompt_curve_scores_grabcut_and_the_model_on_one_box(disk_click_model, photo) -> None:
+    gt = np.zeros(photo.shape[:2], bool)
+    gt[150:450, 100:300] = True
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    predictor.set_image(photo)
+    curve = click_effort.box_prompt_curve(predictor, photo, gt, clicks=2)
+    assert len(curve["grabcut"]) == 1 and len(curve["model"]) == 3
+    # the photo's object contrasts with its background: GrabCut from the tight box finds it
+    assert curve["grabcut"][0] > 0.9
+    # the disk model fills the box and stays inside it
+    assert curve["model"][0] > 0.9
+    assert all(0.0 <= v <= 1.0 for v in curve["model"])
 
 
 def test_the_disk_model_follows_its_clicks(disk_click_model, photo) -> None:
