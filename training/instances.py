@@ -5,7 +5,14 @@ components of every fine garment and accessory label) and the instances the prop
 derives from the photo's parsing7 mask (what the classifier sees at prediction time, where a
 blazer over a shirt may be one "top" component), labelled with their majority fine label.
 
-    python -m training.instances --data ../shared/datasets/ccp --out runs/inst --max-minutes 35
+With ``--unlabeled DIR`` (a folder of photos with image-level tags, ``tags.json``: CCP ids present
+per photo, like ``ccp-unlabeled``) the shipped parsing7 and garment models propose instances on
+those photos and an instance is kept, as a pseudo-labelled training sample, when the photo's tags
+leave exactly one fine category under its parsing class (a "top" in a photo tagged blazer but no
+other top); the rest are dropped. Validation stays on labelled CCP val.
+
+    python -m training.instances --data ../shared/datasets/ccp --out runs/inst --max-minutes 35 \
+        [--unlabeled ../shared/datasets/ccp-unlabeled --cache-dir runs/inst_cache]
 """
 
 from __future__ import annotations
@@ -127,6 +134,93 @@ def cached_samples(samples, data_dir, taxonomy, size, parents, cache_dir: Path |
     return data
 
 
+def tag_pseudo_samples(
+    unlabeled_dir: Path,
+    data_dir: Path,
+    taxonomy: InstanceTaxonomy,
+    size: int,
+    parents: list[str],
+    limit: int | None = None,
+    log=print,
+) -> tuple[InstanceSamples, dict[str, int]]:
+    """Pseudo-labelled instances of tagged photos (see the module docstring).
+
+    Returns
+    -------
+    samples : InstanceSamples
+    counts : dict
+        ``photos``, ``proposed`` instances, ``kept`` (one candidate), ``ambiguous`` (several),
+        ``untagged`` (none).
+    """
+    from fashion_annotator.core.images import load_image
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    tags = json.loads((Path(unlabeled_dir) / "tags.json").read_text())
+    fine = ccp_fine_ids(data_dir, taxonomy)
+    tax7 = load_taxonomy(PARENT_TASK)
+    parsing = load_predictor(PARENT_TASK, device="cpu")
+    garment = load_predictor("garment", device="cpu")
+    counts = {"photos": 0, "proposed": 0, "kept": 0, "ambiguous": 0, "untagged": 0}
+    crops: list[np.ndarray] = []
+    geoms: list[np.ndarray] = []
+    pars: list[int] = []
+    labels: list[int] = []
+    for stem in sorted(tags)[:limit]:
+        path = Path(unlabeled_dir) / "images" / f"{stem}.jpg"
+        if not path.is_file():
+            continue
+        rgb = load_image(path).rgb
+        parsing.set_image(rgb)
+        garment.set_image(rgb)
+        derived = propose_instances(
+            parsing.predict().mask, tax7, taxonomy, garment.predict().mask
+        )
+        present = {fine[int(t)] for t in tags[stem] if int(t) in fine}
+        ids, cats, par_names = [], [], []
+        for k, cid in enumerate(derived.classes, start=1):
+            parent = tax7.classes[cid].name
+            options = [c for c in present if taxonomy.categories[c].parent(PARENT_TASK) == parent]
+            counts["proposed"] += 1
+            if len(options) == 1:
+                ids.append(k)
+                cats.append(options[0])
+                par_names.append(parent)
+                counts["kept"] += 1
+            else:
+                counts["ambiguous" if options else "untagged"] += 1
+        counts["photos"] += 1
+        if ids:
+            c, g = crop_all(rgb, derived.map, ids, instance_boxes(derived.map), size)
+            crops.append(c)
+            geoms.append(g)
+            pars.extend(parents.index(p) for p in par_names)
+            labels.extend(cats)
+        if counts["photos"] % 100 == 0:
+            log(json.dumps({"event": "pseudo", **counts}))
+    if not labels:
+        raise ValueError(f"{unlabeled_dir}: no instance got a single category from its tags")
+    data = InstanceSamples(
+        np.concatenate(crops), np.concatenate(geoms), np.array(pars, np.int64), np.array(labels, np.int64)
+    )
+    return data, counts
+
+
+def cached_pseudo_samples(
+    unlabeled_dir: Path, data_dir: Path, taxonomy, size: int, parents, cache_dir: Path | None, limit, log
+) -> InstanceSamples:
+    """:func:`tag_pseudo_samples`, kept in ``cache_dir/instances_pseudo_<size>_<limit>.npz``."""
+    path = None if cache_dir is None else Path(cache_dir) / f"instances_pseudo_{size}_{limit}.npz"
+    if path is not None and path.is_file():
+        with np.load(path) as z:
+            return InstanceSamples(z["crops"], z["geometry"], z["parents"], z["labels"])
+    data, counts = tag_pseudo_samples(unlabeled_dir, data_dir, taxonomy, size, parents, limit, log)
+    log(json.dumps({"event": "pseudo_done", **counts}))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, crops=data.crops, geometry=data.geometry, parents=data.parents, labels=data.labels)
+    return data
+
+
 def _augment(x: torch.Tensor, geom: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     n = x.shape[0]
     flip = torch.rand(n, generator=gen) < 0.5
@@ -203,6 +297,8 @@ def train(
     lr: float = 2e-3,
     seed: int = 0,
     cache_dir: Path | None = None,
+    unlabeled: Path | None = None,
+    unlabeled_limit: int | None = None,
     log=print,
 ) -> dict:
     """Train and write ``out/instance_categories.safetensors`` (+ JSON); return the meta."""
@@ -213,6 +309,18 @@ def train(
     t0 = time.time()
     tr = cached_samples(train_s, data_dir, taxonomy, size, parents, cache_dir, "train")
     va = cached_samples(val_s, data_dir, taxonomy, size, parents, cache_dir, "val")
+    n_pseudo = 0
+    if unlabeled is not None:
+        pseudo = cached_pseudo_samples(
+            unlabeled, data_dir, taxonomy, size, parents, cache_dir, unlabeled_limit, log
+        )
+        n_pseudo = len(pseudo)
+        tr = InstanceSamples(
+            np.concatenate([tr.crops, pseudo.crops]),
+            np.concatenate([tr.geometry, pseudo.geometry]),
+            np.concatenate([tr.parents, pseudo.parents]),
+            np.concatenate([tr.labels, pseudo.labels]),
+        )
     log(json.dumps({"event": "data", "train": len(tr), "val": len(va), "seconds": round(time.time() - t0, 1)}))
     n_cat, n_par = len(taxonomy), len(parents)
     net = InstanceNet(n_cat, n_par, width)
@@ -272,9 +380,13 @@ def train(
         "date": time.strftime("%Y-%m-%d"),
         "trained_on": [s.name for s in train_s],
         "train_samples": len(tr),
+        "pseudo_samples": n_pseudo,
+        "unlabeled": None if unlabeled is None else str(unlabeled),
         "val_samples": len(va),
         "metrics": {"val_instance_top1": best, "epochs": len(history), "minutes": round((time.time() - start) / 60, 1)},
-        "note": "CCP train split: ground-truth fine instances plus parsing7-derived instances labelled by majority fine label; selected on CCP val instance top-1 (parent-masked).",
+        "note": "CCP train split: ground-truth fine instances plus parsing7-derived instances labelled by majority fine label"
+        + ("; plus instances of tagged photos whose tags leave one fine category" if unlabeled is not None else "")
+        + "; selected on CCP val instance top-1 (parent-masked).",
     }
     out.mkdir(parents=True, exist_ok=True)
     save_model(out / f"{CATEGORY_TASK}.safetensors", net, meta)
@@ -292,9 +404,12 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--cache-dir", type=Path, default=None)
+    p.add_argument("--unlabeled", type=Path, default=None, help="tagged photos (tags.json) for pseudo-labels")
+    p.add_argument("--unlabeled-limit", type=int, default=None, help="use at most N tagged photos")
     a = p.parse_args(argv)
     torch.set_num_threads(a.threads)
-    train(a.data, a.out, size=a.size, width=a.width, max_minutes=a.max_minutes, epochs=a.epochs, cache_dir=a.cache_dir, log=lambda s: print(s, flush=True))
+    train(a.data, a.out, size=a.size, width=a.width, max_minutes=a.max_minutes, epochs=a.epochs, cache_dir=a.cache_dir,
+          unlabeled=a.unlabeled, unlabeled_limit=a.unlabeled_limit, log=lambda s: print(s, flush=True))
 
 
 if __name__ == "__main__":
