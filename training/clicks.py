@@ -61,6 +61,7 @@ from fashion_annotator.models.click import (
     build_click_net,
     click_meta,
     fit_box,
+    load_click_model,
     network_input,
     next_click,
     simulated_clicks,
@@ -69,6 +70,7 @@ from fashion_annotator.models.click import (
 from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
 from fashion_annotator.resources import resource_path
 from training.data import Sample, list_samples, split_samples, task_mapping
+from training.loop import TrainingCancelled
 
 MAX_CLICKS = 20
 #: Logged operator clicks replayed per training sample, at most.
@@ -239,7 +241,7 @@ class ClickCrops(Dataset):
 
 
 def project_samples(
-    root: Path, tasks: list[str]
+    root: Path | str, tasks: list[str]
 ) -> tuple[list[TaskSpec], list[Sample], dict[str, list[tuple[float, float, bool]]]]:
     """Training samples of a project's binary ``tasks`` and the clicks logged with each mask.
 
@@ -248,12 +250,12 @@ def project_samples(
     clicks ``(y, x, positive)`` on label 1 logged with any of the mask's versions, oldest first.
     """
     from fashion_annotator.dataset.click_logs import read_click_log
-    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.dataset.store import open_project
 
     if len(tasks) != 1:
         raise SystemExit(f"--project trains one binary task at a time, got --tasks {','.join(tasks)}")
     identity = np.arange(256, dtype=np.uint8)
-    with Project.open(root) as project:
+    with open_project(root) as project:
         task = tasks[0]
         if task not in project.tasks:
             raise SystemExit(f"{root}: the project has no task {task!r} ({project.tasks})")
@@ -391,8 +393,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m training.clicks", description=__doc__.split("\n")[0])
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", type=Path, help="plain mask folder (CCP layout)")
-    src.add_argument("--project", type=Path,
-                     help="a project: its done/approved masks, with their click logs replayed")
+    src.add_argument("--project",
+                     help="a project (folder or postgresql:// URL): its done/approved masks, with "
+                          "their click logs replayed")
     p.add_argument("--out", type=Path, required=True, help="output folder")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"))
     p.add_argument("--max-minutes", type=float, required=True, help="budget of the whole run")
@@ -408,11 +411,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="'scratch', a proposal model file, or a shipped model name (default garment)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--val-limit", type=int, default=None, help="use at most N val photos per task")
+    p.add_argument("--compare", type=Path, default=None,
+                   help="also score this click model on the same val crops (metrics.json 'compare')")
     return p.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the trainer; return the exit status."""
+def main(
+    argv: list[str] | None = None,
+    emit: Callable[[dict[str, Any]], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> int:
+    """Run the trainer; return the exit status.
+
+    Events (one dict each) go to ``emit`` when given, else to stdout as JSON lines; both ways
+    to ``OUT/log.jsonl``. ``cancelled()`` turning True stops the run before the next step
+    (:class:`training.loop.TrainingCancelled`; nothing is written but the log).
+    """
     t_start = time.monotonic()
     args = parse_args(argv)
     device = resolve_device(args.device)
@@ -430,7 +444,10 @@ def main(argv: list[str] | None = None) -> int:
         rec = {"event": kind, "elapsed_s": round(time.monotonic() - t_start, 2), **fields}
         log_file.write(json.dumps(rec) + "\n")
         log_file.flush()
-        print(json.dumps(rec), flush=True)
+        if emit is not None:
+            emit(rec)
+        else:
+            print(json.dumps(rec), flush=True)
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -531,6 +548,9 @@ def main(argv: list[str] | None = None) -> int:
         progress = (time.monotonic() - t_train) / max(end - t_train, 1e-6)
         if progress >= 1.0 and step > 0:
             break
+        if cancelled is not None and cancelled():
+            log_file.close()
+            raise TrainingCancelled
         if eval_points and progress >= eval_points[0]:
             eval_points.pop(0)
             if n_evals > 1:
@@ -603,6 +623,14 @@ def main(argv: list[str] | None = None) -> int:
         "tasks": best_metrics, "steps": step, "samples": seen,
         "train_s": round(time.monotonic() - t_train, 1), "total_s": round(time.monotonic() - t_start, 1),
     }
+    if args.compare is not None:
+        other = load_click_model(args.compare, str(device))
+        o_mean, o_std = list(other.meta["mean"]), list(other.meta["std"])
+        metrics["compare"] = {
+            name: noc(other.module, x, g, device, batch, o_mean, o_std)
+            for name, (x, g) in val_sets.items()
+        }
+        metrics["compare_model"] = str(args.compare)
     (args.out / "metrics.json").write_text(json.dumps(metrics, indent=1))
     event("done", model=str(args.out / "click.safetensors"), metrics=best_metrics, steps=step)
     log_file.close()

@@ -8,6 +8,7 @@ turn SIGTERM into a clean ``cancelled`` event.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -131,6 +132,15 @@ def _config(args: TrainRequest, out_dir: Path, device: str) -> TrainConfig:
     )
 
 
+#: Tasks that are not a taxonomy's segmentation model, and their trainers ("module:function",
+#: imported on use; each takes the request, the event callback and the cancel check and returns
+#: the ``done`` event).
+SPECIAL_TRAINERS: dict[str, str] = {
+    "instance_attributes": "training.instance_attributes:run",
+    "click": "training.click_retrain:run",
+}
+
+
 def run(
     args: TrainRequest, emit: Emit, cancelled: Callable[[], bool] = lambda: False
 ) -> dict[str, Any]:
@@ -141,10 +151,11 @@ def run(
     TrainingCancelled
         ``cancelled()`` turned True; nothing was exported or registered.
     """
-    if args.task == "instance_attributes":
-        from training.instance_attributes import run as run_attributes
-
-        return run_attributes(args, emit, cancelled)
+    special = SPECIAL_TRAINERS.get(args.task)
+    if special is not None:
+        module, _, name = special.partition(":")
+        trainer = getattr(importlib.import_module(module), name)
+        return trainer(args, emit, cancelled)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = str(resolve_device(args.device))

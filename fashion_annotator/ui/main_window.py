@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # imported when the Review tab is first shown
     from fashion_annotator.ui.review.view import ReviewView
     from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 
+from fashion_annotator.annotate.tools.smartclick import use_click_model
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.postgres.url import is_postgres_url
@@ -61,6 +62,7 @@ from fashion_annotator.ui.review import instances as review_instances
 from fashion_annotator.ui.review.view import REVIEW_KEYS
 from fashion_annotator.ui.theme import apply_theme
 from fashion_annotator.ui.train import loop_menu
+from training.click_retrain import CLICK_TASK
 
 AskRestore = Callable[[list[JournalEntry]], bool]
 AskQuit = Callable[[str], bool]
@@ -99,6 +101,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.project = project
+        self._use_project_click_model()
         self.prefs = prefs or Preferences()
         self.ask_restore = ask_restore or (
             lambda entries: prompts.ask_restore(self, entries, self._entry_names(entries))
@@ -219,6 +222,7 @@ class MainWindow(QMainWindow):
         a("train", "&Retrain model…", "", self.show_training, "train")
         a("train_attributes", "Retrain instance &attributes…", "",
           lambda: self.show_training("instance_attributes"))  # fmt: skip
+        a("train_clicks", "Retrain &click model…", "", lambda: self.show_training(CLICK_TASK))
         a("quit", "&Quit", "Ctrl+Q", self.close)
         for i in range(10):
             key = str((i + 1) % 10)
@@ -253,6 +257,7 @@ class MainWindow(QMainWindow):
         self.train_menu = bar.addMenu("T&rain")
         self.train_menu.addAction(get("train"))
         self.train_menu.addAction(get("train_attributes"))
+        self.train_menu.addAction(get("train_clicks"))
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(get("help"))
         help_menu.addAction(get("about"))
@@ -601,9 +606,16 @@ class MainWindow(QMainWindow):
     def _model_promoted(self, task: str, version: object) -> None:
         if task == "instance_attributes":
             self.instances.reload_models()
+        elif task == CLICK_TASK:
+            self._use_project_click_model()
         else:
             self.session.rerun_proposal(task)
         self.status.showMessage(f"Now proposing with {task} model v{version}", 5000)
+
+    def _use_project_click_model(self) -> None:
+        """Smart click uses the project's active click model, else the shipped one."""
+        record = self.project.active_model(CLICK_TASK)
+        use_click_model(None if record is None else record.path)
 
     def _show_error(self, text: str) -> None:
         self.status.showMessage(text, 10000)

@@ -40,6 +40,21 @@ DRAG_PX = 6.0
 MARKER_HIT_PX = 12.0
 
 
+#: The click model Smart click uses: a project's active one (set by the window), else shipped.
+_active_model: str | None = None
+
+
+def use_click_model(path: Path | str | None) -> None:
+    """Make Smart click use the click model ``path`` from now on (None: the shipped one)."""
+    global _active_model
+    _active_model = str(path) if path else None
+
+
+def active_click_predictor():
+    """The predictor of the click model in use (:func:`use_click_model`); None when unusable."""
+    return shared_click_predictor(_active_model)
+
+
 @lru_cache(maxsize=1)
 def shared_click_predictor(path: str | None = None):
     """The click predictor of the shipped (or given) model, loaded once; None when unusable."""
@@ -118,10 +133,12 @@ class SmartClickTool(Tool):
         return [e.click for e in self._entries]
 
     def predictor(self):
-        """The click predictor, or None when no click model is available."""
-        if self._predictor is None:
-            self._predictor = shared_click_predictor()
-        return self._predictor
+        """The click predictor, or None when no click model is available.
+
+        Without a predictor given to the tool, the one of the click model in use
+        (:func:`use_click_model`), looked up on every click so a promoted model takes over.
+        """
+        return self._predictor if self._predictor is not None else active_click_predictor()
 
     def sync(self, ctx: ToolContext | None) -> None:
         """Drop the markers of undone clicks; start a new session on another photo/task/label."""
@@ -180,7 +197,7 @@ class SmartClickTool(Tool):
         bbox = ctx.document.apply(ctx.task, _write_object, obj, bounds, ctx.label)
         if bbox is not None:
             log = ctx.document.click_log.setdefault(ctx.task, [])
-            version = getattr(self._predictor, "version", None)
+            version = getattr(self.predictor(), "version", None)
             for c in clicks:
                 log.append({"kind": kind, **c.as_dict(), "label": ctx.label, "model": version,
                             "t": round(time.time(), 3)})

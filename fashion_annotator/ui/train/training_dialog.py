@@ -43,6 +43,7 @@ from fashion_annotator.dataset.training_set import (
 )
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.plot import LivePlot
+from training.click_retrain import CLICK_TASK, source_task
 from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
 from training.finetune import epochs_for, retrain_command
 
@@ -92,7 +93,7 @@ def describe_selection(selection: TrainingSelection, task: str, include_unchange
 def describe_comparison(comparison: dict[str, Any]) -> str:
     """One line: both models' figure with its spread on the same val images, and the pairing."""
     new, current = comparison.get("new") or {}, comparison.get("current") or {}
-    key = "median_dice" if "median_dice" in new else "miou"
+    key = next((k for k in ("median_dice", "miou", "noc90") if k in new), "miou")
 
     def side(fig: dict[str, Any]) -> str:
         text = _fmt(fig.get(key))
@@ -156,7 +157,14 @@ class RetrainDialog(QDialog):
         self._build()
 
     def _build(self) -> None:
-        self.selection = select_training_masks(self.project, self.task)
+        # The click model learns from a cutout task's corrections (training.click_retrain).
+        self.source_task = self.task
+        if self.task == CLICK_TASK:
+            try:
+                self.source_task = source_task(self.project)
+            except ValueError:
+                self.source_task = self.project.tasks[0]
+        self.selection = select_training_masks(self.project, self.source_task)
         self.masks_label = QLabel()
         self.masks_label.setWordWrap(True)
         self.exclude_check = QCheckBox(
@@ -239,7 +247,10 @@ class RetrainDialog(QDialog):
 
     def _selection_changed(self) -> None:
         include = not self.exclude_check.isChecked()
-        self.masks_label.setText(describe_selection(self.selection, self.task, include))
+        text = describe_selection(self.selection, self.source_task, include)
+        if self.task != self.source_task:
+            text = f"The click model learns from {text[0].lower()}{text[1:]}"
+        self.masks_label.setText(text)
         n = self._n_masks()
         self.epochs_spin.setValue(epochs_for(max(1, n - val_count(n))))
         self.start_button.setEnabled(self.process is None and val_count(n) > 0)
@@ -366,6 +377,8 @@ class RetrainDialog(QDialog):
             self._on_step(event)
         elif kind == "epoch":
             self._on_epoch(event)
+        elif kind == "val":
+            self._on_val(event)
         elif kind == "done":
             self.outcome = event
             self._fill_table(event.get("comparison") or {})
@@ -380,6 +393,9 @@ class RetrainDialog(QDialog):
             self.log.appendPlainText(f"{kind}: {event.get('message', event)}")
 
     def _on_step(self, event: dict[str, Any]) -> None:
+        if "progress" in event and "steps" not in event:  # a time-budgeted trainer (clicks)
+            self._on_budget_step(event)
+            return
         steps = int(event.get("steps") or 0)
         epoch = int(event.get("epoch") or 1)
         step = int(event.get("step") or 0)
@@ -391,6 +407,28 @@ class RetrainDialog(QDialog):
         self.status_label.setText(
             f"Epoch {epoch}/{self._epochs_total}, step {step}/{steps}, loss {_fmt(event.get('loss'))}"
         )
+
+    def _on_budget_step(self, event: dict[str, Any]) -> None:
+        """A step of a trainer that runs for its time budget: progress is the budget's share."""
+        step = int(event.get("step") or 0)
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(round(1000 * min(1.0, float(event.get("progress") or 0.0))))
+        self.eta_label.setText(format_eta(event.get("eta_s")))
+        loss = event.get("loss")
+        if isinstance(loss, (int, float)):
+            self.plot.add_left(float(step), float(loss))
+        self.status_label.setText(f"Step {step}, loss {_fmt(loss)}")
+
+    def _on_val(self, event: dict[str, Any]) -> None:
+        """A validation of the click trainer: NoC@90 (lower is better) on the right axis."""
+        figures = event.get("figures") or {}
+        val = figures.get(self.source_task) if isinstance(figures, dict) else None
+        if not isinstance(val, dict) or not isinstance(val.get("noc90"), (int, float)):
+            return
+        if self._plot_metric is None:
+            self._plot_metric = "noc90"
+            self.plot.set_right_label("val NoC@90 (clicks)")
+        self.plot.add_right(float(event.get("step") or 0), float(val["noc90"]))
 
     def _on_epoch(self, event: dict[str, Any]) -> None:
         epoch = float(event.get("epoch") or 0)

@@ -1,0 +1,119 @@
+"""Retrain the click model from a project's corrections (Train > Retrain click model).
+
+``fashion-annotator train --project P --task click`` fine-tunes the project's current click
+model (its active one, else the shipped one) on the project's corrected cutouts of one binary
+task, with the clicks operators logged beside each mask version replayed as first clicks
+(:func:`training.clicks.project_samples`), for a time budget. Both the new and the current model
+are scored by NoC (clicks to IoU 0.90 / 0.95, max 20, simulated clicker from an empty mask) on
+the same held-out photos; the new one is registered as task ``click`` and made active with
+``--promote-if-better`` when its NoC@90 is lower (NoC@95 breaks ties). Events follow the
+``train`` command's ``--json-progress`` protocol (``start``, ``step``, ``val``, ``done``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.models.weights import read_meta
+from training.request import TrainRequest
+
+Emit = Callable[[dict[str, Any]], None]
+#: The project's model task name of click models.
+CLICK_TASK = "click"
+#: Default time budget of a retrain, minutes.
+DEFAULT_MINUTES = 10.0
+#: Cutout tasks a click model learns from, most preferred first.
+SOURCE_TASKS = ("garment", "person")
+
+
+def source_task(project: ProjectStore) -> str:
+    """The project's cutout task with the most training masks (garment first on a tie).
+
+    Raises
+    ------
+    ValueError
+        The project has no garment or person task.
+    """
+    from fashion_annotator.dataset.training_set import select_training_masks
+
+    tasks = [t for t in SOURCE_TASKS if t in project.tasks]
+    if not tasks:
+        raise ValueError(
+            f"{project.location}: the click model learns from garment or person cutouts; "
+            f"the project's tasks are {list(project.tasks)}"
+        )
+    counts = {t: len(select_training_masks(project, t).items(True)) for t in tasks}
+    return max(tasks, key=lambda t: (counts[t], -tasks.index(t)))
+
+
+def current_click_model(project: ProjectStore) -> Path:
+    """The project's active click model file, else the shipped one."""
+    from fashion_annotator.segmentation.clicks import default_click_model_path
+
+    record = project.models.active(CLICK_TASK)
+    return Path(record.path) if record is not None else default_click_model_path()
+
+
+def _better(new: dict[str, Any], current: dict[str, Any] | None) -> bool:
+    if current is None:
+        return True
+    return (new["noc90"], new["noc95"]) < (current["noc90"], current["noc95"])
+
+
+def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[str, Any]:
+    """``fashion-annotator train --project P --task click``; return the ``done`` event."""
+    from fashion_annotator.dataset.store import open_project
+    from training.clicks import main as train_clicks
+
+    if not args.project:
+        raise ValueError("the click model retrains from a project's corrections: use --project")
+    with open_project(args.project) as project:
+        task = source_task(project)
+        init = current_click_model(project)
+        out = project.root / "cache" / "training" / CLICK_TASK
+    size = read_meta(init)["input_size"]
+    argv = [
+        "--project", str(args.project), "--tasks", task, "--out", str(out),
+        "--max-minutes", f"{args.max_minutes or DEFAULT_MINUTES:g}", "--device", args.device,
+        "--init", str(init), "--compare", str(init), "--input-size", str(size[0]), str(size[1]),
+        "--seed", str(args.seed),
+    ]  # fmt: skip
+    if args.batch_size:
+        argv += ["--batch", str(args.batch_size)]
+    if args.threads:
+        argv += ["--threads", str(args.threads)]
+
+    def forward(event: dict[str, Any]) -> None:
+        if event.get("event") != "done":  # the done event below replaces the trainer's
+            emit({**event, "task": CLICK_TASK} if event.get("event") == "start" else event)
+
+    try:
+        train_clicks(argv, emit=forward, cancelled=cancelled)
+    except SystemExit as exc:  # the trainer's usage/data refusals
+        raise ValueError(str(exc.code)) from None
+    metrics = json.loads((out / "metrics.json").read_text())
+    new = metrics["tasks"][task]
+    current = (metrics.get("compare") or {}).get(task)
+    meta = read_meta(out / "click.safetensors")
+    figures = {"source_task": task, **{k: new[k] for k in ("noc90", "noc95", "fail90", "fail95", "n")}}
+    promote = bool(args.promote_if_better and _better(new, current))
+    with open_project(args.project) as project:
+        reg = project.models.register(
+            CLICK_TASK, out / "click.safetensors", figures, list(meta.get("trained_on", [])),
+            activate=promote,
+        )  # fmt: skip
+    current_figures = None
+    if current is not None:
+        current_figures = {k: current[k] for k in ("noc90", "noc95", "fail90", "fail95", "n")}
+    return {
+        "event": "done",
+        "task": CLICK_TASK,
+        "version": reg.version,
+        "model_path": str(reg.path),
+        "comparison": {"new": figures, "current": current_figures},
+        "promoted": promote,
+    }
