@@ -3,7 +3,8 @@
 ``fashion-annotator train --project P --task click`` fine-tunes the project's current click
 model (its active one, else the shipped one) on the project's corrected cutouts of one binary
 task, with the clicks operators logged beside each mask version replayed as first clicks
-(:func:`training.clicks.project_samples`), for a time budget. Both the new and the current model
+(:func:`training.clicks.project_samples`; the train / val split of every project retrain), for
+a time budget. Both the new and the current model
 are scored by NoC (clicks to IoU 0.90 / 0.95, max 20, simulated clicker from an empty mask) on
 the same held-out photos; the new one is registered as task ``click`` and made active with
 ``--promote-if-better`` when its NoC@90 is lower (NoC@95 breaks ties). Events follow the
@@ -82,6 +83,8 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
         "--init", str(init), "--compare", str(init), "--input-size", str(size[0]), str(size[1]),
         "--seed", str(args.seed),
     ]  # fmt: skip
+    if args.exclude_unchanged:
+        argv.append("--exclude-unchanged")
     if args.batch_size:
         argv += ["--batch", str(args.batch_size)]
     if args.threads:
@@ -108,7 +111,7 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
         )  # fmt: skip
     current_figures = None
     if current is not None:
-        current_figures = {k: current[k] for k in ("noc90", "noc95", "fail90", "fail95", "n")}
+        current_figures = {"source_task": task, **{k: current[k] for k in ("noc90", "noc95", "fail90", "fail95", "n")}}
     return {
         "event": "done",
         "task": CLICK_TASK,

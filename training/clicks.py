@@ -241,16 +241,20 @@ class ClickCrops(Dataset):
 
 
 def project_samples(
-    root: Path | str, tasks: list[str]
-) -> tuple[list[TaskSpec], list[Sample], dict[str, list[tuple[float, float, bool]]]]:
+    root: Path | str, tasks: list[str], exclude_unchanged: bool = False
+) -> tuple[list[TaskSpec], list[Sample], list[Sample], dict[str, list[tuple[float, float, bool]]]]:
     """Training samples of a project's binary ``tasks`` and the clicks logged with each mask.
 
-    The project's masks hold the task's ids already (identity LUT). Returns the task specs,
-    the samples (one per image and task, named ``<task>-<image id>``) and per sample name the
-    clicks ``(y, x, positive)`` on label 1 logged with any of the mask's versions, oldest first.
+    The train / val split is the one of every project retrain (and of the Retrain dialog's
+    sentence): :func:`training.finetune.project_samples`, val stratified by garment size. The
+    project's masks hold the task's ids already (identity LUT). Returns the task specs, the
+    train and val samples (named by photo file) and per sample name the clicks
+    ``(y, x, positive)`` on label 1 logged with any of the mask's versions, oldest first.
     """
     from fashion_annotator.dataset.click_logs import read_click_log
     from fashion_annotator.dataset.store import open_project
+    from fashion_annotator.dataset.training_set import select_training_masks
+    from training.finetune import project_samples as retrain_split
 
     if len(tasks) != 1:
         raise SystemExit(f"--project trains one binary task at a time, got --tasks {','.join(tasks)}")
@@ -262,17 +266,20 @@ def project_samples(
         spec = TaskSpec(task, list(project.taxonomy(task).names), identity)
         if not spec.binary:
             raise SystemExit(f"{root}: task {task!r} is not a cutout (binary) task")
-        samples, logs = [], {}
-        for image_id, photo, mask in project.training_items(task):
-            name = f"{task}-{image_id}"
-            samples.append(Sample(name, Path(photo), Path(mask)))
-            logged = [c for v in project.mask_versions(image_id, task) for c in read_click_log(v.path)]
-            logs[name] = [
+        try:
+            train_s, val_s = retrain_split(project, task, exclude_unchanged)
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+        ids = {Path(it.photo).name: it.image_id for it in select_training_masks(project, task).items()}
+        logs = {}
+        for sample in train_s + val_s:
+            logged = [c for v in project.mask_versions(ids[sample.name], task) for c in read_click_log(v.path)]
+            logs[sample.name] = [
                 (float(c["y"]), float(c["x"]), bool(c["positive"]))
                 for c in logged
                 if int(c.get("label", 1)) == 1
             ]
-    return [spec], samples, logs
+    return [spec], train_s, val_s, logs
 
 
 def val_crops(
@@ -411,6 +418,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="'scratch', a proposal model file, or a shipped model name (default garment)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--val-limit", type=int, default=None, help="use at most N val photos per task")
+    p.add_argument("--exclude-unchanged", action="store_true",
+                   help="with --project: leave out accepted proposals saved unchanged")
     p.add_argument("--compare", type=Path, default=None,
                    help="also score this click model on the same val crops (metrics.json 'compare')")
     return p.parse_args(argv)
@@ -460,8 +469,7 @@ def main(
 
     names = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if args.project is not None:
-        tasks, samples, logs = project_samples(args.project, names)
-        train_s, val_s = split_samples(samples, None)
+        tasks, train_s, val_s, logs = project_samples(args.project, names, args.exclude_unchanged)
         train_logs = [logs[s.name] for s in train_s]
     else:
         tasks = [TaskSpec(name, *task_mapping(args.data, name)) for name in names]

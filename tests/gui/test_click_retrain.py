@@ -32,7 +32,9 @@ def test_retrain_click_model_through_the_dialog(qtbot, loop_project):
     dialog = RetrainDialog(project, CLICK_TASK, extra_args=FAST)
     qtbot.addWidget(dialog)
     assert dialog.masks_label.text().startswith("The click model learns from 7 corrected garment")
+    assert "holding 5 for validation" in dialog.masks_label.text()
     assert dialog.start_button.isEnabled()
+    assert not dialog.epochs_spin.isVisibleTo(dialog)  # a time-budgeted trainer
     dialog.device_combo.setCurrentText("cpu")
     with qtbot.waitSignal(dialog.trainingFinished, timeout=300_000) as signal:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
@@ -43,7 +45,8 @@ def test_retrain_click_model_through_the_dialog(qtbot, loop_project):
     done = dialog.events[-1]
     new, current = done["comparison"]["new"], done["comparison"]["current"]
     # both models scored by NoC on the same held-out photos
-    assert new["source_task"] == "garment" and new["n"] == current["n"] > 0
+    # the split the dialog announced: 5 of the 8 usable masks held for validation
+    assert new["source_task"] == "garment" and new["n"] == current["n"] == 5
     assert 1 <= new["noc90"] <= 20 and 1 <= current["noc90"] <= 20
     assert "noc90 new" in describe_comparison(done["comparison"])
     assert dialog.table.rowCount() >= 4

@@ -191,6 +191,8 @@ class RetrainDialog(QDialog):
         form.addRow("Time", self.minutes_spin)
         form.addRow("Device", self.device_combo)
         form.addRow("", self.device_label)
+        # The click trainer runs for its time budget; epochs mean nothing to it.
+        form.setRowVisible(self.epochs_spin, self.task != CLICK_TASK)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)

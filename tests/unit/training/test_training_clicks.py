@@ -103,8 +103,15 @@ def test_project_masks_and_their_click_logs_become_training_data(
                  "label": 1},
                 {"kind": "click", "y": 5.0, "x": 5.0, "positive": False, "label": 1},
             ])
-    tasks, samples, logs = clicks.project_samples(root, ["garment"])
+    tasks, train_s, val_s, logs = clicks.project_samples(root, ["garment"])
+    samples = train_s + val_s
     assert tasks[0].classes == classes and len(samples) == 8
+    # the split of every project retrain (the Retrain dialog's): 5 of 8 held for validation
+    from training.finetune import project_samples as retrain_split
+
+    with Project.open(root) as project:
+        expected = retrain_split(project, "garment")
+    assert [s.name for s in val_s] == [s.name for s in expected[1]] and len(val_s) == 5
     assert all(len(logs[s.name]) == 2 and logs[s.name][0][2] for s in samples)
 
     images, labels = clicks.load_photos(samples, print)
