@@ -11,8 +11,10 @@
 - **Crops** (zoom-in, as in FocalClick): the whole photo, a box around the target (1.1-1.8x its
   size, jittered) or a focus box around a point of the target's edge (0.25-0.7x), all of the
   network's aspect ratio, resampled to the network input size, randomly mirrored.
-- **Starting masks**: empty, or the ground truth perturbed (eroded / dilated, coarsened, blobs
-  added and removed).
+- **Starting masks**: the proposal the operator was shown (``--project``: the recorded one;
+  ``--data --proposal-starts``: the shipped models'), GrabCut in a jittered box around the
+  target (the box prompt's start), empty, or the ground truth perturbed (eroded / dilated,
+  coarsened, blobs added and removed).
 - **Clicks**: the first click at the centre of the largest error region, then 0-3 further clicks
   each placed on the errors of the network's own prediction (no gradient), the prediction fed
   back as the mask, then a training step on the last prediction (BCE + Dice).
@@ -25,7 +27,8 @@
   ``OUT/log.jsonl`` (one JSON event a line); progress lines on stdout.
 
 Imports only torch, numpy, OpenCV, Pillow and the Qt-free, shapely-free modules
-:mod:`fashion_annotator.models` and :mod:`training.data`.
+:mod:`fashion_annotator.models`, :mod:`fashion_annotator.segmentation.clicks` and
+:mod:`training.data` (the proposal models load only with ``--proposal-starts``).
 """
 
 from __future__ import annotations
@@ -69,6 +72,7 @@ from fashion_annotator.models.click import (
 )
 from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
 from fashion_annotator.resources import resource_path
+from fashion_annotator.segmentation.clicks import grabcut_box
 from training.data import Sample, list_samples, split_samples, task_mapping
 from training.loop import TrainingCancelled
 
@@ -90,6 +94,34 @@ class TaskSpec:
     def binary(self) -> bool:
         """True for a cutout task (background + one class)."""
         return len(self.classes) == 2
+
+
+#: Share of training crops that start from a recorded or model proposal, when the photo has one.
+P_START = 0.3
+#: Share of training crops (not focus crops) that start from GrabCut in a box around the target.
+P_GRABCUT = 0.15
+
+
+def proposal_starts(
+    images: list[np.ndarray], tasks: list[TaskSpec], device: str, emit: Callable[[str], None]
+) -> list[dict[str, np.ndarray]]:
+    """The shipped proposal models' masks ``(H, W) bool`` of each binary task, per photo.
+
+    The click model then learns to correct what operators are actually shown.
+    """
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    out: list[dict[str, np.ndarray]] = [{} for _ in images]
+    for task in tasks:
+        if not task.binary:
+            continue
+        predictor = load_predictor(task.name, device=device)
+        for i, rgb in enumerate(images):
+            predictor.set_image(rgb)
+            out[i][task.name] = predictor.predict().mask == 1
+            if (i + 1) % 100 == 0:
+                emit(f"{task.name} proposals: {i + 1}/{len(images)} photos")
+    return out
 
 
 def load_photos(samples: list, emit: Callable[[str], None]) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -148,6 +180,33 @@ def sample_box(
     return fit_box(cy - half_h, cx - half_w, cy + half_h, cx + half_w, size), True
 
 
+def grabcut_start(image: np.ndarray, gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """GrabCut from a jittered box around ``gt`` on the crop: the box prompt's starting mask.
+
+    Parameters
+    ----------
+    image : (h, w, 3) uint8
+        The training crop.
+    gt : (h, w) uint8 {0, 1}
+        The target in the crop.
+
+    Returns
+    -------
+    (h, w) uint8 {0, 1}
+        GrabCut's foreground (empty when GrabCut fails, e.g. on a flat crop).
+    """
+    if not gt.any():
+        return np.zeros_like(gt)
+    h, w = gt.shape
+    x, y, bw, bh = cv2.boundingRect(gt)
+    jitter = rng.uniform(-0.05, 0.08, 4) * np.array([bh, bw, bh, bw])
+    y0 = int(np.clip(y - jitter[0], 0, h - 2))
+    x0 = int(np.clip(x - jitter[1], 0, w - 2))
+    y1 = int(np.clip(y + bh + jitter[2], y0 + 2, h))
+    x1 = int(np.clip(x + bw + jitter[3], x0 + 2, w))
+    return grabcut_box(image, (y0, x0, y1, x1)).astype(np.uint8)
+
+
 def perturb(gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Return a plausible wrong mask ``(H, W) uint8`` {0, 1} near ``gt`` ``(H, W) uint8`` {0, 1}."""
     h, w = gt.shape
@@ -197,11 +256,16 @@ class ClickCrops(Dataset):
         seed: int,
         p_empty: float = 0.35,
         logs: list[list[tuple[float, float, bool]]] | None = None,
+        starts: list[dict[str, np.ndarray]] | None = None,
+        p_start: float = P_START,
+        p_grabcut: float = P_GRABCUT,
     ) -> None:
         self.images, self.labels, self.tasks = images, labels, tasks
         self.size, self.seed, self.p_empty = size, seed, p_empty
         self.logs = logs or [[] for _ in images]
         self.logged = [i for i, log in enumerate(self.logs) if log]
+        self.starts = starts or [{} for _ in images]
+        self.p_start, self.p_grabcut = p_start, p_grabcut
 
     def __len__(self) -> int:
         return 2**62
@@ -231,8 +295,18 @@ class ClickCrops(Dataset):
             box, focus = sample_box(target, rng, self.size)
         image = warp_crop(self.images[i], box)
         gt = (warp_crop(target.astype(np.float32), box) > 0.5).astype(np.uint8)
-        empty = replay or (not focus and rng.random() < self.p_empty)
-        prev = np.zeros_like(gt) if empty else perturb(gt, rng)
+        start = self.starts[i].get(task.name)
+        u = rng.random()
+        if replay:
+            prev = np.zeros_like(gt)
+        elif start is not None and u < self.p_start:  # what the operator was shown
+            prev = (warp_crop(start.astype(np.float32), box) > 0.5).astype(np.uint8)
+        elif not focus and u < self.p_start + self.p_grabcut:  # the box prompt's start
+            prev = grabcut_start(image, gt, rng)
+        elif not focus and rng.random() < self.p_empty:
+            prev = np.zeros_like(gt)
+        else:
+            prev = perturb(gt, rng)
         if rng.random() < 0.5:
             image, gt, prev = image[:, ::-1], gt[:, ::-1], prev[:, ::-1]
             logged[:, 1] = np.where(logged[:, 2] != 0, self.size[1] - 1 - logged[:, 1], 0)
@@ -242,14 +316,22 @@ class ClickCrops(Dataset):
 
 def project_samples(
     root: Path | str, tasks: list[str], exclude_unchanged: bool = False
-) -> tuple[list[TaskSpec], list[Sample], list[Sample], dict[str, list[tuple[float, float, bool]]]]:
+) -> tuple[
+    list[TaskSpec],
+    list[Sample],
+    list[Sample],
+    dict[str, list[tuple[float, float, bool]]],
+    dict[str, dict[str, np.ndarray]],
+]:
     """Training samples of a project's binary ``tasks`` and the clicks logged with each mask.
 
     The train / val split is the one of every project retrain (and of the Retrain dialog's
     sentence): :func:`training.finetune.project_samples`, val stratified by garment size. The
     project's masks hold the task's ids already (identity LUT). Returns the task specs, the
-    train and val samples (named by photo file) and per sample name the clicks
-    ``(y, x, positive)`` on label 1 logged with any of the mask's versions, oldest first.
+    train and val samples (named by photo file), per sample name the clicks
+    ``(y, x, positive)`` on label 1 logged with any of the mask's versions, oldest first, and
+    per sample name the proposal the operator was shown (``{task: (H, W) bool}``, empty when
+    none was recorded).
     """
     from fashion_annotator.dataset.click_logs import read_click_log
     from fashion_annotator.dataset.store import open_project
@@ -271,15 +353,17 @@ def project_samples(
         except ValueError as exc:
             raise SystemExit(str(exc)) from None
         ids = {Path(it.photo).name: it.image_id for it in select_training_masks(project, task).items()}
-        logs = {}
+        logs, starts = {}, {}
         for sample in train_s + val_s:
+            proposal = project.load_proposal(ids[sample.name], task)
+            starts[sample.name] = {} if proposal is None else {task: proposal == 1}
             logged = [c for v in project.mask_versions(ids[sample.name], task) for c in read_click_log(v.path)]
             logs[sample.name] = [
                 (float(c["y"]), float(c["x"]), bool(c["positive"]))
                 for c in logged
                 if int(c.get("label", 1)) == 1
             ]
-    return [spec], train_s, val_s, logs
+    return [spec], train_s, val_s, logs, starts
 
 
 def val_crops(
@@ -418,6 +502,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="'scratch', a proposal model file, or a shipped model name (default garment)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     p.add_argument("--val-limit", type=int, default=None, help="use at most N val photos per task")
+    p.add_argument("--proposal-starts", action="store_true",
+                   help="with --data: some crops start from the shipped proposal models' masks "
+                        "(a project's crops start from the proposals its operators were shown)")
     p.add_argument("--exclude-unchanged", action="store_true",
                    help="with --project: leave out accepted proposals saved unchanged")
     p.add_argument("--compare", type=Path, default=None,
@@ -469,12 +556,14 @@ def main(
 
     names = [t.strip() for t in args.tasks.split(",") if t.strip()]
     if args.project is not None:
-        tasks, train_s, val_s, logs = project_samples(args.project, names, args.exclude_unchanged)
+        tasks, train_s, val_s, logs, shown = project_samples(args.project, names, args.exclude_unchanged)
         train_logs = [logs[s.name] for s in train_s]
+        train_starts: list[dict[str, np.ndarray]] | None = [shown[s.name] for s in train_s]
     else:
         tasks = [TaskSpec(name, *task_mapping(args.data, name)) for name in names]
         train_s, val_s = split_samples(list_samples(args.data), args.data)
         train_logs = None
+        train_starts = None
     source = args.project or args.data
     if args.val_limit is not None:
         val_s = val_s[: args.val_limit]
@@ -506,7 +595,10 @@ def main(
     event("model", init=init, parameters=sum(p.numel() for p in model.parameters()))
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
 
-    data = ClickCrops(train_images, train_labels, tasks, size, args.seed, logs=train_logs)
+    if args.proposal_starts and train_starts is None:
+        train_starts = proposal_starts(train_images, tasks, str(device), lambda m: event("load", message=m))
+    data = ClickCrops(train_images, train_labels, tasks, size, args.seed, logs=train_logs,
+                      starts=train_starts)  # fmt: skip
     # Workers are spawned, not forked: a fork of a process that has started CUDA and torch's
     # thread pools hung on the GPU machine (no step ever logged); spawn starts them clean.
     loader = DataLoader(

@@ -36,7 +36,7 @@ def test_tiny_cpu_run_writes_a_loadable_model(tiny_ccp: Path, tmp_path: Path) ->
     status = clicks.main([
         "--data", str(tiny_ccp), "--out", str(out), "--device", "cpu", "--max-minutes", "0.4",
         "--tasks", "garment,person,parsing7", "--batch", "2", "--input-size", "96", "64",
-        "--threads", "1", "--seed", "1",
+        "--threads", "1", "--seed", "1", "--proposal-starts",
     ])
     assert status == 0
     loaded = load_click_model(out / "click.safetensors")
@@ -71,6 +71,38 @@ def test_training_crops_have_targets_and_perturbed_masks(tiny_ccp: Path) -> None
     assert all(np.array_equal(a, b) for a, b in zip(items[5], again, strict=True))
 
 
+def test_crops_start_from_the_shown_proposal_or_from_grabcut(tiny_ccp: Path) -> None:
+    samples = list_samples(tiny_ccp)
+    images, labels = clicks.load_photos(samples, print)
+    tasks = [clicks.TaskSpec("garment", *task_mapping(tiny_ccp, "garment"))]
+    # a "proposal" that is the garment itself: its crop is then exactly the crop's target
+    shown = [{"garment": tasks[0].lut[lab] == 1} for lab in labels]
+    data = clicks.ClickCrops(images, labels, tasks, (96, 64), seed=0, starts=shown, p_start=1.0)
+    for k in range(12):
+        _, gt, prev, _ = data[k]
+        assert np.array_equal(prev, gt)
+    boxes = clicks.ClickCrops(images, labels, tasks, (96, 64), seed=0, p_start=0.0, p_grabcut=1.0)
+    overlaps = []
+    for k in range(16):
+        _, gt, prev, _ = boxes[k]
+        inter = np.logical_and(gt, prev).sum()
+        overlaps.append(2 * inter / max(1, gt.sum() + prev.sum()))
+    assert np.median(overlaps) > 0.6  # GrabCut in a box around the garment mostly finds it
+
+
+def test_grabcut_start_finds_a_contrasting_object_in_its_box() -> None:
+    rng = np.random.default_rng(0)
+    image = np.full((96, 64, 3), 200, np.uint8)
+    image += rng.integers(0, 20, image.shape, dtype=np.uint8)
+    gt = np.zeros((96, 64), np.uint8)
+    gt[30:70, 15:45] = 1
+    image[gt == 1] = (40, 60, 150)
+    start = clicks.grabcut_start(image, gt, rng)
+    assert start.dtype == np.uint8 and start.shape == gt.shape
+    assert 2 * np.logical_and(start, gt).sum() / (start.sum() + gt.sum()) > 0.9
+    assert not clicks.grabcut_start(image, np.zeros_like(gt), rng).any()
+
+
 def test_trainer_imports_neither_qt_nor_shapely_nor_pycocotools() -> None:
     code = (
         "import sys, training.clicks\n"
@@ -103,8 +135,17 @@ def test_project_masks_and_their_click_logs_become_training_data(
                  "label": 1},
                 {"kind": "click", "y": 5.0, "x": 5.0, "positive": False, "label": 1},
             ])
-    tasks, train_s, val_s, logs = clicks.project_samples(root, ["garment"])
+    with Project.open(root) as project:
+        first = project.images()[0]
+        proposal = np.zeros_like(lut[np.asarray(Image.open(list_samples(ccp_dir)[0].mask))])
+        proposal[:40] = 1
+        project.save_proposal(first.id, "garment", proposal, "1")
+    tasks, train_s, val_s, logs, shown = clicks.project_samples(root, ["garment"])
     samples = train_s + val_s
+    # the proposal the operator was shown is a starting mask; images without one have none
+    with_proposal = [name for name, starts in shown.items() if starts]
+    assert with_proposal == [Path(first.path).name]
+    assert np.array_equal(shown[with_proposal[0]]["garment"], proposal == 1)
     assert tasks[0].classes == classes and len(samples) == 8
     # the split of every project retrain (the Retrain dialog's): 5 of 8 held for validation
     from training.finetune import project_samples as retrain_split
