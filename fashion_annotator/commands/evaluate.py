@@ -29,6 +29,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", type=Path, default=None, help="write the figures here (else stdout)")
     p.add_argument(
+        "--ground-truth-parsing",
+        action="store_true",
+        help="instances only: derive them from the dataset's own labels mapped to parsing7 and "
+        "garment instead of the models' masks (the upper bound of the proposal code)",
+    )
+    p.add_argument(
         "--split",
         default="val",
         help="split of splits.json, or 'all' (default val; every photo when there is no splits.json)",

@@ -31,8 +31,10 @@ from fashion_annotator.instances.schema import InstanceTaxonomy
 IOU_THRESHOLD = 0.5
 AP_TOP_K = 3
 
-#: ``propose(rgb) -> InstanceProposals``
-ProposeFn = Callable[[np.ndarray], InstanceProposals]
+#: ``propose(rgb, labels) -> InstanceProposals``: ``labels`` is the dataset's ``(H, W) uint8``
+#: label mask, for upper-bound proposers only (``evaluate --ground-truth-parsing``); a model's
+#: proposer ignores it.
+ProposeFn = Callable[[np.ndarray, np.ndarray], InstanceProposals]
 
 
 def iou_matrix(gt_map: np.ndarray, pred_map: np.ndarray, n_gt: int, n_pred: int) -> np.ndarray:
@@ -187,7 +189,7 @@ def evaluate_instances(
         labels = load_mask(s.mask, shape=rgb.shape[:2])
         gt = ground_truth_instances(labels, sorted(names))
         t0 = time.perf_counter()
-        proposals = propose(rgb)
+        proposals = propose(rgb, labels)
         seconds.append(time.perf_counter() - t0)
         scores.update(gt.map, [names[c] for c in gt.classes], proposals)
         if progress is not None:

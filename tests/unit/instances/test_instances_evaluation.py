@@ -64,8 +64,8 @@ def test_ground_truth_proposals_score_perfectly(ccp_dir: Path) -> None:
     first = list_samples(ccp_dir, "val")[0]
     labels = load_mask(first.mask)
 
-    def propose(rgb: np.ndarray) -> InstanceProposals:
-        assert rgb.shape[:2] == labels.shape
+    def propose(rgb: np.ndarray, given: np.ndarray) -> InstanceProposals:
+        assert rgb.shape[:2] == labels.shape and np.array_equal(given, labels)
         gt = ground_truth_instances(labels, sorted(names))
         return InstanceProposals(gt.map, [ProposedInstance(k, 0, [(names[c], 1.0)]) for k, c in enumerate(gt.classes, 1)])
 
@@ -83,6 +83,18 @@ def test_evaluate_command_on_ccp(ccp_dir: Path, tmp_path: Path) -> None:
         assert key in r
     assert r["n_images"] == 2 and r["n_instances"] > 0
     assert {"category", "n_gt", "recall50", "top1", "top3", "ap50"} <= set(r["per_category"][0])
+
+
+def test_ground_truth_parsing_bounds_the_proposal_code(ccp_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "oracle.json"
+    assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "3",
+                 "--ground-truth-parsing", "--json", str(out)]) == 0  # fmt: skip
+    r = json.loads(out.read_text())
+    assert r["ground_truth_parsing"] is True
+    assert r["models"]["parsing7"] == "ground truth" and r["models"]["garment"] == "ground truth"
+    assert r["n_images"] == 3 and r["n_instances"] > 0
+    # perfect parsing7 masks recall most, but not all, fine instances (parsing7 joins some)
+    assert 0.5 <= r["instance_recall50"] <= 1.0
 
 
 def test_evaluate_command_errors_name_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
