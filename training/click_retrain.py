@@ -65,6 +65,11 @@ def _better(new: dict[str, Any], current: dict[str, Any] | None) -> bool:
     return (new["noc90"], new["noc95"]) < (current["noc90"], current["noc95"])
 
 
+def _figures(noc: dict[str, Any], task: str) -> dict[str, Any]:
+    """The comparison table's rows of one model's NoC figures."""
+    return {"source_task": task, **{k: noc[k] for k in ("noc90", "noc95", "fail90", "fail95", "n")}}
+
+
 def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[str, Any]:
     """``fashion-annotator train --project P --task click``; return the ``done`` event."""
     from fashion_annotator.dataset.store import open_project
@@ -102,16 +107,14 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
     new = metrics["tasks"][task]
     current = (metrics.get("compare") or {}).get(task)
     meta = read_meta(out / "click.safetensors")
-    figures = {"source_task": task, **{k: new[k] for k in ("noc90", "noc95", "fail90", "fail95", "n")}}
+    figures = _figures(new, task)
     promote = bool(args.promote_if_better and _better(new, current))
     with open_project(args.project) as project:
         reg = project.models.register(
             CLICK_TASK, out / "click.safetensors", figures, list(meta.get("trained_on", [])),
             activate=promote,
         )  # fmt: skip
-    current_figures = None
-    if current is not None:
-        current_figures = {"source_task": task, **{k: current[k] for k in ("noc90", "noc95", "fail90", "fail95", "n")}}
+    current_figures = None if current is None else _figures(current, task)
     return {
         "event": "done",
         "task": CLICK_TASK,

@@ -21,6 +21,7 @@ import argparse
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,10 +125,15 @@ def build_samples(samples, data_dir: Path, taxonomy: InstanceTaxonomy, size: int
 def cached_samples(samples, data_dir, taxonomy, size, parents, cache_dir: Path | None, split: str) -> InstanceSamples:
     """:func:`build_samples`, kept in ``cache_dir/instances_<split>_<size>.npz`` when given."""
     path = None if cache_dir is None else Path(cache_dir) / f"instances_{split}_{size}_{len(samples)}.npz"
+    return _cached(path, lambda: build_samples(samples, data_dir, taxonomy, size, parents))
+
+
+def _cached(path: Path | None, build: Callable[[], InstanceSamples]) -> InstanceSamples:
+    """``build()``, kept in the ``.npz`` file ``path`` (read from it when present)."""
     if path is not None and path.is_file():
         with np.load(path) as z:
             return InstanceSamples(z["crops"], z["geometry"], z["parents"], z["labels"])
-    data = build_samples(samples, data_dir, taxonomy, size, parents)
+    data = build()
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, crops=data.crops, geometry=data.geometry, parents=data.parents, labels=data.labels)
@@ -210,15 +216,13 @@ def cached_pseudo_samples(
 ) -> InstanceSamples:
     """:func:`tag_pseudo_samples`, kept in ``cache_dir/instances_pseudo_<size>_<limit>.npz``."""
     path = None if cache_dir is None else Path(cache_dir) / f"instances_pseudo_{size}_{limit}.npz"
-    if path is not None and path.is_file():
-        with np.load(path) as z:
-            return InstanceSamples(z["crops"], z["geometry"], z["parents"], z["labels"])
-    data, counts = tag_pseudo_samples(unlabeled_dir, data_dir, taxonomy, size, parents, limit, log)
-    log(json.dumps({"event": "pseudo_done", **counts}))
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, crops=data.crops, geometry=data.geometry, parents=data.parents, labels=data.labels)
-    return data
+
+    def build() -> InstanceSamples:
+        data, counts = tag_pseudo_samples(unlabeled_dir, data_dir, taxonomy, size, parents, limit, log)
+        log(json.dumps({"event": "pseudo_done", **counts}))
+        return data
+
+    return _cached(path, build)
 
 
 def _augment(x: torch.Tensor, geom: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
