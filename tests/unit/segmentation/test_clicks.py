@@ -16,7 +16,10 @@ from fashion_annotator.segmentation.clicks import (
     Click,
     ClickPredictor,
     _connected_to,
+    _edge_distance,
+    enforce_clicks,
     grabcut_box,
+    surround_busyness,
 )
 
 
@@ -171,3 +174,83 @@ def test_the_shipped_click_model_segments_a_person_from_one_click(ccp_dir, ccp_s
         update = predictor.predict(np.zeros_like(gt), [Click(y, x, positive)])
         assert update.mask[y, x]
         assert click_effort.iou(update.mask, gt) > 0.6
+
+
+def test_enforce_clicks_flips_a_clicked_pixel_the_logits_got_wrong_and_nothing_far_away() -> None:
+    logits = np.full((64, 96), -3.0, np.float32)
+    logits[:, 60:] = -0.5  # an uncertain area beside the click
+    out = enforce_clicks(logits, np.array([[32.0, 58.0]]), [True], sigma=6.0, margin=1.0)
+    assert out[32, 58] == pytest.approx(1.0, abs=1e-4)  # lifted exactly to the margin
+    assert out[32, 62] > 0  # the uncertain neighbour flips with it
+    assert out[32, 20] == pytest.approx(-3.0)  # far away: untouched
+    assert np.array_equal(logits[:, :60], np.full((64, 60), -3.0, np.float32))  # input not modified
+
+
+def test_enforce_clicks_leaves_obeyed_clicks_and_clicks_outside_the_crop_alone() -> None:
+    logits = np.full((32, 32), -4.0, np.float32)
+    logits[10, 10] = 5.0
+    out = enforce_clicks(logits, np.array([[10.0, 10.0], [-5.0, 40.0], [20.0, 20.0]]),
+                         [True, True, False], sigma=[3.0, 3.0, 3.0])
+    assert np.array_equal(out, logits)  # the positive click is obeyed, the negative too, one is outside
+
+
+def test_a_negative_click_removes_an_uncertain_region_under_it() -> None:
+    logits = np.full((40, 40), 0.4, np.float32)
+    out = enforce_clicks(logits, np.array([[20.0, 20.0]]), [False], sigma=5.0, margin=1.0)
+    assert out[20, 20] == pytest.approx(-1.0, abs=1e-4)
+    assert (out[15:26, 15:26] < 0).all() and out[0, 0] > 0
+
+
+def test_edge_distance_measures_the_error_region_half_width() -> None:
+    mask = np.zeros((100, 100), bool)
+    mask[:, :50] = True
+    assert _edge_distance(mask, Click(50, 60, True)) == pytest.approx(10, abs=1.5)
+    assert _edge_distance(mask, Click(50, 20, False)) == pytest.approx(30, abs=1.5)
+    assert _edge_distance(np.zeros((50, 50), bool), Click(25, 25, True)) == float("inf")
+
+
+def test_a_click_in_a_thin_missed_strip_adds_a_thin_strip(disk_click_model) -> None:
+    # The hand-set model keeps the mask and makes only the click's disk foreground; the bump
+    # adds the rest. A click 3 px from the mask edge must not swallow the photo.
+    rgb = np.full((300, 200, 3), 128, np.uint8)
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    predictor.set_image(rgb)
+    mask = np.zeros((300, 200), bool)
+    mask[50:250, 50:150] = True
+    update = predictor.predict(mask, [Click(150, 153, True)])
+    added = update.mask & ~mask
+    assert update.mask[150, 153]
+    assert added.sum() < 0.02 * mask.size
+    assert not update.mask[:40].any() and (update.mask == mask)[:, :45].all()
+
+
+def test_surround_busyness_separates_a_plain_backdrop_from_a_busy_scene() -> None:
+    rng = np.random.default_rng(0)
+    plain = np.full((400, 300, 3), 235, np.uint8)
+    plain[100:300, 100:200] = (40, 60, 160)
+    busy = rng.integers(0, 255, (400, 300, 3), dtype=np.uint8)
+    box = (100, 100, 300, 200)
+    assert surround_busyness(plain, box) < 1.0
+    assert surround_busyness(busy, box) > 50.0
+    assert surround_busyness(plain, (0, 0, 400, 300)) == 0.0
+
+
+def test_grabcut_gives_the_same_mask_for_the_same_box(photo) -> None:
+    noisy = np.clip(photo.astype(int) + np.random.default_rng(1).integers(-40, 40, photo.shape), 0, 255)
+    rgb = noisy.astype(np.uint8)
+    box = (120, 80, 480, 320)
+    first = grabcut_box(rgb, box)
+    cv2.setRNGSeed(1234)
+    assert np.array_equal(grabcut_box(rgb, box), first)
+
+
+def test_the_box_prompt_follows_grabcut_on_a_plain_backdrop(disk_click_model) -> None:
+    # A model that calls everything foreground: on a plain backdrop the box keeps GrabCut's mask.
+    rgb = np.full((600, 400, 3), 240, np.uint8)
+    rgb[150:450, 100:300] = (180, 30, 30)
+    predictor = ClickPredictor(disk_click_model(2.0))
+    predictor.set_image(rgb)
+    box = (100, 60, 500, 340)
+    update, _ = predictor.predict_box(box)
+    gc = grabcut_box(rgb, box)
+    assert (update.mask == gc).mean() > 0.99
