@@ -52,6 +52,9 @@ OBJECT_MARGIN = 1.4
 #: crops: garment NoC@90 16.0 / 15.1, NoC@95 19.75 / 20; person NoC@90 7.6 / 7.3, NoC@95 14.75 / 20
 #: (never reaching IoU 0.90: 0 % / 25 %): the zoom-in is what reaches the fine IoUs.
 FOCUS_SCALE = 0.5
+#: Corrections of a non-empty mask run the network at this share of its input size per side
+#: (the first click on an empty mask and boxes at the full size).
+LOCAL_SCALE = 1.0
 #: Size of the focus crop relative to the object crop.
 FOCUS_FRACTION = 0.45
 #: Width (standard deviation, network pixels) of the bump that makes the network obey a click,
@@ -226,7 +229,9 @@ class ClickPredictor:
     def __init__(self, path: Path | None = None, device: str = "cpu", threads: int | None = None):
         self.path = Path(path) if path is not None else default_click_model_path()
         loaded = load_click_model(self.path, device)
-        self.module = loaded.module
+        # Channels-last convolutions: 1.3-1.5x faster on the CPU for the same logits (measured at
+        # 384x256, one thread: 196 against 286 ms; at 288x192: 93 against 122 ms).
+        self.module = loaded.module.to(memory_format=torch.channels_last)
         self.meta = loaded.meta
         self.device = torch.device(device)
         self.size = (int(self.meta["input_size"][0]), int(self.meta["input_size"][1]))
@@ -278,7 +283,17 @@ class ClickPredictor:
             last = clicks[-1]
             fh, fw = crop.height * FOCUS_FRACTION / 2, crop.width * FOCUS_FRACTION / 2
             crop = fit_box(last.y - fh, last.x - fw, last.y + fh, last.x + fw, self.size)
+        if mask.any() and box is None and LOCAL_SCALE != 1.0:
+            crop = fit_box(crop.y0, crop.x0, crop.y0 + crop.height, crop.x0 + crop.width, self.local_size)
         return crop
+
+    @property
+    def local_size(self) -> tuple[int, int]:
+        """Network input ``(h, w)`` for corrections of a non-empty mask (:data:`LOCAL_SCALE`)."""
+        return (
+            max(32, int(round(self.size[0] * LOCAL_SCALE / 32)) * 32),
+            max(32, int(round(self.size[1] * LOCAL_SCALE / 32)) * 32),
+        )
 
     @torch.no_grad()
     def logits(self, mask: np.ndarray, clicks: Sequence[Click], crop: CropBox) -> np.ndarray:
@@ -288,7 +303,7 @@ class ClickPredictor:
         prev = warp_crop(mask.astype(np.uint8) * 255, crop) > 127
         pts = crop.to_crop(np.array([[c.y, c.x] for c in clicks]).reshape(-1, 2))
         maps = click_maps(
-            [(y, x, c.positive) for (y, x), c in zip(pts, clicks, strict=True)], self.size, self.radius
+            [(y, x, c.positive) for (y, x), c in zip(pts, clicks, strict=True)], crop.size, self.radius
         )
         x = network_input(
             torch.from_numpy(image).permute(2, 0, 1)[None].to(self.device),
@@ -297,7 +312,7 @@ class ClickPredictor:
             self.meta["mean"],
             self.meta["std"],
         )
-        out = self.module(x)
+        out = self.module(x.contiguous(memory_format=torch.channels_last))
         return out[0, 0].float().cpu().numpy()
 
     def predict(
