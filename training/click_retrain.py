@@ -3,7 +3,7 @@
 ``fashion-annotator train --project P --task click`` fine-tunes the project's current click
 model (its active one, else the shipped one) on the project's corrected cutouts of one binary
 task, with the clicks operators logged beside each mask version replayed as first clicks
-(:func:`training.clicks.project_samples`; the train / val split of every project retrain), for
+(:func:`training.click_data.project_samples`; the train / val split of every project retrain), for
 a time budget. Both the new and the current model
 are scored by NoC (clicks to IoU 0.90 / 0.95, max 20, simulated clicker from an empty mask) on
 the same held-out photos; the new one is registered as task ``click`` and made active with

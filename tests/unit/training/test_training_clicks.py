@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fashion_annotator.models.click import NETWORK, load_click_model
-from training import clicks
+from training import click_data, clicks
 from training.data import list_samples, task_mapping
 
 
@@ -55,9 +55,9 @@ def test_tiny_cpu_run_writes_a_loadable_model(tiny_ccp: Path, tmp_path: Path) ->
 
 def test_training_crops_have_targets_and_perturbed_masks(tiny_ccp: Path) -> None:
     samples = list_samples(tiny_ccp)
-    images, labels = clicks.load_photos(samples, print)
-    tasks = [clicks.TaskSpec(t, *task_mapping(tiny_ccp, t)) for t in ("garment", "parsing7")]
-    data = clicks.ClickCrops(images, labels, tasks, (96, 64), seed=3)
+    images, labels = click_data.load_photos(samples, print)
+    tasks = [click_data.TaskSpec(t, *task_mapping(tiny_ccp, t)) for t in ("garment", "parsing7")]
+    data = click_data.ClickCrops(images, labels, tasks, (96, 64), seed=3)
     items = [data[k] for k in range(24)]
     assert all(img.shape == (96, 64, 3) and img.dtype == np.uint8 for img, _, _, _ in items)
     assert all(gt.any() for _, gt, _, _ in items)
@@ -73,15 +73,15 @@ def test_training_crops_have_targets_and_perturbed_masks(tiny_ccp: Path) -> None
 
 def test_crops_start_from_the_shown_proposal_or_from_grabcut(tiny_ccp: Path) -> None:
     samples = list_samples(tiny_ccp)
-    images, labels = clicks.load_photos(samples, print)
-    tasks = [clicks.TaskSpec("garment", *task_mapping(tiny_ccp, "garment"))]
+    images, labels = click_data.load_photos(samples, print)
+    tasks = [click_data.TaskSpec("garment", *task_mapping(tiny_ccp, "garment"))]
     # a "proposal" that is the garment itself: its crop is then exactly the crop's target
     shown = [{"garment": tasks[0].lut[lab] == 1} for lab in labels]
-    data = clicks.ClickCrops(images, labels, tasks, (96, 64), seed=0, starts=shown, p_start=1.0)
+    data = click_data.ClickCrops(images, labels, tasks, (96, 64), seed=0, starts=shown, p_start=1.0)
     for k in range(12):
         _, gt, prev, _ = data[k]
         assert np.array_equal(prev, gt)
-    boxes = clicks.ClickCrops(images, labels, tasks, (96, 64), seed=0, p_start=0.0, p_grabcut=1.0)
+    boxes = click_data.ClickCrops(images, labels, tasks, (96, 64), seed=0, p_start=0.0, p_grabcut=1.0)
     overlaps = []
     for k in range(16):
         _, gt, prev, _ = boxes[k]
@@ -97,10 +97,10 @@ def test_grabcut_start_finds_a_contrasting_object_in_its_box() -> None:
     gt = np.zeros((96, 64), np.uint8)
     gt[30:70, 15:45] = 1
     image[gt == 1] = (40, 60, 150)
-    start = clicks.grabcut_start(image, gt, rng)
+    start = click_data.grabcut_start(image, gt, rng)
     assert start.dtype == np.uint8 and start.shape == gt.shape
     assert 2 * np.logical_and(start, gt).sum() / (start.sum() + gt.sum()) > 0.9
-    assert not clicks.grabcut_start(image, np.zeros_like(gt), rng).any()
+    assert not click_data.grabcut_start(image, np.zeros_like(gt), rng).any()
 
 
 def test_trainer_imports_neither_qt_nor_shapely_nor_pycocotools() -> None:
@@ -140,7 +140,7 @@ def test_project_masks_and_their_click_logs_become_training_data(
         proposal = np.zeros_like(lut[np.asarray(Image.open(list_samples(ccp_dir)[0].mask))])
         proposal[:40] = 1
         project.save_proposal(first.id, "garment", proposal, "1")
-    tasks, train_s, val_s, logs, shown = clicks.project_samples(root, ["garment"])
+    tasks, train_s, val_s, logs, shown = click_data.project_samples(root, ["garment"])
     samples = train_s + val_s
     # the proposal the operator was shown is a starting mask; images without one have none
     with_proposal = [name for name, starts in shown.items() if starts]
@@ -155,8 +155,8 @@ def test_project_masks_and_their_click_logs_become_training_data(
     assert [s.name for s in val_s] == [s.name for s in expected[1]] and len(val_s) == 5
     assert all(len(logs[s.name]) == 2 and logs[s.name][0][2] for s in samples)
 
-    images, labels = clicks.load_photos(samples, print)
-    data = clicks.ClickCrops(images, labels, tasks, (96, 64), seed=0,
+    images, labels = click_data.load_photos(samples, print)
+    data = click_data.ClickCrops(images, labels, tasks, (96, 64), seed=0,
                              logs=[logs[s.name] for s in samples])
     replayed = [item for item in (data[k] for k in range(16)) if item[3][0, 2] != 0]
     assert replayed, "half the items replay logged clicks"
