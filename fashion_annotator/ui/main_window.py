@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -21,13 +21,13 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QScrollArea,
     QTabWidget,
-    QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
 if TYPE_CHECKING:  # imported when the Review tab is first shown
     from fashion_annotator.ui.annotate.queue_order import QueueRanker
+    from fashion_annotator.ui.file_menu import FileActions
     from fashion_annotator.ui.review.view import ReviewView
     from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 
@@ -37,16 +37,9 @@ from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.store import Project, ProjectError, open_project
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import file_menu, prompts, shortcuts
-from fashion_annotator.ui.about import show_about
-from fashion_annotator.ui.actions import (
-    TOOLS,
-    ReadOnlyGuard,
-    make_action,
-    refresh_icons,
-    task_title,
-)
-from fashion_annotator.ui.annotate import instances_dock, refine_menu
+from fashion_annotator.ui import prompts, window_menus
+from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons, task_title
+from fashion_annotator.ui.annotate import instances_dock
 from fashion_annotator.ui.annotate.banner import Banner, image_notes
 from fashion_annotator.ui.annotate.canvas import Canvas
 from fashion_annotator.ui.annotate.image_session import LEASE_TTL_S, ImageSession, OpenImage
@@ -88,6 +81,13 @@ class MainWindow(QMainWindow):
     """Queue order by model uncertainty; set by :func:`~fashion_annotator.ui.train.loop_menu.install`."""
     retrainer: BackgroundRetrainer
     """Background retrain after saves; set by :func:`~fashion_annotator.ui.train.loop_menu.install`."""
+    actions_by_name: dict[str, QAction]
+    """Every action by name (:mod:`~fashion_annotator.ui.window_menus`; shortcuts are overridable)."""
+    tool_group: QActionGroup
+    recent_menu: QMenu | None
+    files: FileActions
+    refine_menu: QMenu
+    train_menu: QMenu
 
     def __init__(
         self,
@@ -117,9 +117,9 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._setup_central()
         self._setup_docks()
-        self._setup_actions()
-        self._setup_menus()
-        self._setup_toolbar()
+        window_menus.build_actions(self)
+        window_menus.build_menus(self)
+        window_menus.build_toolbar(self)
         self._setup_status()
         self._setup_session()
         self.instances = instances_dock.attach(self)
@@ -180,98 +180,9 @@ class MainWindow(QMainWindow):
         self.palette_dock.taskChosen.connect(self.set_task)
 
     def _action(self, name: str, text: str, keys, slot, icon_name: str | None = None) -> QAction:
+        """Create the action ``name`` and register it in :attr:`actions_by_name`."""
         self.actions_by_name[name] = make_action(self, name, text, keys, slot, icon_name)
         return self.actions_by_name[name]
-
-    def _setup_actions(self) -> None:
-        self.actions_by_name: dict[str, QAction] = {}
-        a = self._action
-        self.tool_group = QActionGroup(self)
-        for name, text, key in TOOLS:
-            act = a(f"tool_{name}", text, key, lambda n=name: self.canvas.set_tool(n), name)
-            act.setCheckable(True)
-            act.setChecked(name == self.canvas.tool)
-            self.tool_group.addAction(act)
-        a("smaller", "Smaller brush", "[", lambda: self._brush(1 / 1.25))
-        a("larger", "Larger brush", "]", lambda: self._brush(1.25))
-        a("undo", "&Undo", QKeySequence.StandardKey.Undo, self.undo, "undo")
-        a("redo", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], self.redo, "redo")
-        a("save", "&Save", "Ctrl+S", self.save, "save")
-        a("open_server", "Open &server project…", "", self.open_server_project)
-        a("next", "&Next image", "PgDown", lambda: self.step(1), "next")
-        a("previous", "&Previous image", "PgUp", lambda: self.step(-1), "previous")
-        a("next_free", "Next &free to-do", "Ctrl+Shift+N", self.open_next_free)
-        a(
-            "accept",
-            "&Accept proposal and next",
-            ["Ctrl+Return", "Ctrl+Enter"],
-            self.accept,
-            "accept",
-        )
-        a("done", "Mark &done and next", "Ctrl+D", self.mark_done)
-        overlay = a("overlay", "Show &overlay", "H", lambda: None, "overlay")
-        overlay.setCheckable(True)
-        overlay.setChecked(True)
-        overlay.toggled.connect(self.canvas.set_overlay_visible)
-        a("boundaries", "Region &boundaries", "G", self.view_bar.boundaries.toggle, "boundaries")
-        a("switch_task", "Switch &task", "Tab", self._next_task)
-        a("fit", "&Fit to window", "Ctrl+0", self.canvas.fit_to_window, "fit")
-        a("help", "&Keyboard shortcuts", "F1", self.show_help, "help")
-        a("about", "&About Fashion Annotator", "", lambda: show_about(self))
-        a("preferences", "&Preferences…", "Ctrl+,", self.show_preferences)
-        a("train", "&Retrain model…", "", self.show_training, "train")
-        a("train_attributes", "Retrain instance &attributes…", "",
-          lambda: self.show_training("instance_attributes"))  # fmt: skip
-        a("train_clicks", "Retrain &click model…", "", lambda: self.show_training(CLICK_TASK))
-        a("quit", "&Quit", "Ctrl+Q", self.close)
-        for i in range(10):
-            key = str((i + 1) % 10)
-            a(f"label_{key}", f"Label {key}", key, lambda k=key: self._label_key(k))
-        shortcuts.apply_overrides(self.actions_by_name.values(), self.prefs)
-
-    def _setup_menus(self) -> None:
-        bar = self.menuBar()
-        get = self.actions_by_name.__getitem__
-        self.recent_menu: QMenu | None = None  # filled by file_menu.populate
-        self.files = file_menu.populate(bar.addMenu("&File"), self)
-        menus = {
-            "&Edit": ["undo", "redo", None, "accept"],
-            "&Tools": [f"tool_{n}" for n, _, _ in TOOLS] + [None, "smaller", "larger"],
-            "&View": [
-                "overlay",
-                "boundaries",
-                "fit",
-                None,
-                "switch_task",
-                "next",
-                "previous",
-                "next_free",
-            ],
-        }
-        for title, names in menus.items():
-            menu = bar.addMenu(title)
-            for name in names:
-                menu.addSeparator() if name is None else menu.addAction(get(name))
-        self.refine_menu = bar.addMenu("&Refine")
-        refine_menu.populate(self.refine_menu, self)
-        self.train_menu = bar.addMenu("T&rain")
-        self.train_menu.addAction(get("train"))
-        self.train_menu.addAction(get("train_attributes"))
-        self.train_menu.addAction(get("train_clicks"))
-        help_menu = bar.addMenu("&Help")
-        help_menu.addAction(get("help"))
-        help_menu.addAction(get("about"))
-
-    def _setup_toolbar(self) -> None:
-        tools = QToolBar("Tools", self)
-        tools.setObjectName("toolsToolbar")
-        tools.setMovable(False)
-        tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
-        for name in [f"tool_{n}" for n, _, _ in TOOLS] + [None, "undo", "redo", "save", None,
-                                                          "previous", "next", "accept", None,
-                                                          "overlay", "boundaries", "fit"]:  # fmt: skip
-            tools.addSeparator() if name is None else tools.addAction(self.actions_by_name[name])
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
 
     def _setup_status(self) -> None:
         self.status = StatusBar(self)

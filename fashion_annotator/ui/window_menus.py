@@ -1,0 +1,110 @@
+"""The main window's actions, menus and tool bar: one table each, built onto a window.
+
+The window keeps the slots; this module only says which action has which text, key and icon,
+and where each one appears. Keys are the defaults: the Preferences dialog's overrides are
+applied last (:func:`fashion_annotator.ui.shortcuts.apply_overrides`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtWidgets import QToolBar
+
+from fashion_annotator.ui import file_menu, shortcuts
+from fashion_annotator.ui.about import show_about
+from fashion_annotator.ui.actions import TOOLS
+from fashion_annotator.ui.annotate import refine_menu
+from training.click_retrain import CLICK_TASK
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.main_window import MainWindow
+
+#: The plain menus: title -> action names, ``None`` for a separator.
+_TOOL_ACTIONS: list[str | None] = [f"tool_{n}" for n, _, _ in TOOLS]
+MENUS: dict[str, list[str | None]] = {
+    "&Edit": ["undo", "redo", None, "accept"],
+    "&Tools": [*_TOOL_ACTIONS, None, "smaller", "larger"],
+    "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous", "next_free"],
+}
+#: The Train menu's actions (the loop menu adds its own after them).
+TRAIN_MENU = ["train", "train_attributes", "train_clicks"]
+#: The tool bar, ``None`` for a separator.
+TOOLBAR: list[str | None] = [
+    *_TOOL_ACTIONS, None, "undo", "redo", "save", None, "previous", "next", "accept", None,
+    "overlay", "boundaries", "fit",
+]  # fmt: skip
+
+
+def build_actions(w: MainWindow) -> None:
+    """Create the window's actions in ``w.actions_by_name`` (and the tool group ``w.tool_group``)."""
+    w.actions_by_name = {}
+    a = w._action
+    w.tool_group = QActionGroup(w)
+    for name, text, key in TOOLS:
+        act = a(f"tool_{name}", text, key, lambda n=name: w.canvas.set_tool(n), name)
+        act.setCheckable(True)
+        act.setChecked(name == w.canvas.tool)
+        w.tool_group.addAction(act)
+    a("smaller", "Smaller brush", "[", lambda: w._brush(1 / 1.25))
+    a("larger", "Larger brush", "]", lambda: w._brush(1.25))
+    a("undo", "&Undo", QKeySequence.StandardKey.Undo, w.undo, "undo")
+    a("redo", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], w.redo, "redo")
+    a("save", "&Save", "Ctrl+S", w.save, "save")
+    a("open_server", "Open &server project…", "", w.open_server_project)
+    a("next", "&Next image", "PgDown", lambda: w.step(1), "next")
+    a("previous", "&Previous image", "PgUp", lambda: w.step(-1), "previous")
+    a("next_free", "Next &free to-do", "Ctrl+Shift+N", w.open_next_free)
+    a("accept", "&Accept proposal and next", ["Ctrl+Return", "Ctrl+Enter"], w.accept, "accept")
+    a("done", "Mark &done and next", "Ctrl+D", w.mark_done)
+    overlay = a("overlay", "Show &overlay", "H", lambda: None, "overlay")
+    overlay.setCheckable(True)
+    overlay.setChecked(True)
+    overlay.toggled.connect(w.canvas.set_overlay_visible)
+    a("boundaries", "Region &boundaries", "G", w.view_bar.boundaries.toggle, "boundaries")
+    a("switch_task", "Switch &task", "Tab", w._next_task)
+    a("fit", "&Fit to window", "Ctrl+0", w.canvas.fit_to_window, "fit")
+    a("help", "&Keyboard shortcuts", "F1", w.show_help, "help")
+    a("about", "&About Fashion Annotator", "", lambda: show_about(w))
+    a("preferences", "&Preferences…", "Ctrl+,", w.show_preferences)
+    a("train", "&Retrain model…", "", w.show_training, "train")
+    a("train_attributes", "Retrain instance &attributes…", "", lambda: w.show_training("instance_attributes"))
+    a("train_clicks", "Retrain &click model…", "", lambda: w.show_training(CLICK_TASK))
+    a("quit", "&Quit", "Ctrl+Q", w.close)
+    for i in range(10):
+        key = str((i + 1) % 10)
+        a(f"label_{key}", f"Label {key}", key, lambda k=key: w._label_key(k))
+    shortcuts.apply_overrides(w.actions_by_name.values(), w.prefs)
+
+
+def build_menus(w: MainWindow) -> None:
+    """Fill the menu bar: File, :data:`MENUS`, Refine, Train (:data:`TRAIN_MENU`) and Help."""
+    bar = w.menuBar()
+    get = w.actions_by_name.__getitem__
+    w.recent_menu = None  # filled by file_menu.populate
+    w.files = file_menu.populate(bar.addMenu("&File"), w)
+    for title, names in MENUS.items():
+        menu = bar.addMenu(title)
+        for name in names:
+            menu.addSeparator() if name is None else menu.addAction(get(name))
+    w.refine_menu = bar.addMenu("&Refine")
+    refine_menu.populate(w.refine_menu, w)
+    w.train_menu = bar.addMenu("T&rain")
+    for name in TRAIN_MENU:
+        w.train_menu.addAction(get(name))
+    help_menu = bar.addMenu("&Help")
+    help_menu.addAction(get("help"))
+    help_menu.addAction(get("about"))
+
+
+def build_toolbar(w: MainWindow) -> None:
+    """Add the icon-only tool bar (:data:`TOOLBAR`) at the top of the window."""
+    tools = QToolBar("Tools", w)
+    tools.setObjectName("toolsToolbar")
+    tools.setMovable(False)
+    tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+    for name in TOOLBAR:
+        tools.addSeparator() if name is None else tools.addAction(w.actions_by_name[name])
+    w.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
