@@ -14,8 +14,11 @@ crop of the photo (numpy in, numpy out, no Qt):
 - **paste back**: the logits are resampled onto the photo pixels under the crop only; once the
   mask is not empty (a proposal, a box, earlier clicks), only the changed areas connected to the
   newest click are taken (FocalClick's progressive merge), so a click never disturbs far-away
-  parts of the mask. Measured with the click bump (first 10 CCP val photos, garment NoC@90):
-  merging from the third click 7.8, from the second 6.7 (the second click no longer lowers IoU);
+  parts of the mask, and a positive click only adds, a negative one only removes. Measured with
+  the click bump (first 10 CCP val photos, garment NoC@90): merging from the third click 7.8,
+  from the second 6.7 (the second click no longer lowers IoU); add-only / remove-only 6.4 / 15.4
+  against 6.5 / 15.1 (NoC@95), and after a GrabCut box on the 70 mannequin-framed photos median
+  Dice after 2 / 3 clicks 0.980 / 0.982 against 0.979 / 0.981;
 - **box prompt**: GrabCut from the box gives the starting mask, a positive click at its deepest
   point and the network then correct it, and nothing outside the box is added.
   :func:`grabcut_box` alone is the baseline.
@@ -347,6 +350,9 @@ class ClickPredictor:
         old = mask[y0:y1, x0:x1]
         new = region > 0
         diff = new != old
+        if local:
+            # A positive click only adds, a negative one only removes (what the operator asked).
+            diff &= new if clicks[-1].positive else ~new
         if local and diff.any():
             diff = _connected_to(diff, clicks[-1], (y0, x0), self.radius / crop.scale)
         out = mask.copy()

@@ -254,3 +254,19 @@ def test_the_box_prompt_follows_grabcut_on_a_plain_backdrop(disk_click_model) ->
     update, _ = predictor.predict_box(box)
     gc = grabcut_box(rgb, box)
     assert (update.mask == gc).mean() > 0.99
+
+
+def test_a_positive_click_only_adds_and_a_negative_click_only_removes(disk_click_model) -> None:
+    # A model biased to background everywhere would erase the mask around a positive click;
+    # the operator asked to add, so nothing is removed.
+    rgb = np.full((300, 200, 3), 128, np.uint8)
+    predictor = ClickPredictor(disk_click_model(-30.0))
+    predictor.set_image(rgb)
+    mask = np.zeros((300, 200), bool)
+    mask[50:250, 50:150] = True
+    added = predictor.predict(mask, [Click(150, 160, True)]).mask
+    assert (added >= mask).all() and added[150, 160]
+    predictor = ClickPredictor(disk_click_model(30.0))  # biased to foreground everywhere
+    predictor.set_image(rgb)
+    removed = predictor.predict(mask, [Click(150, 100, False)]).mask
+    assert (removed <= mask).all() and not removed[150, 100]
