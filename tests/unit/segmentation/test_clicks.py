@@ -209,14 +209,19 @@ def test_edge_distance_measures_the_error_region_half_width() -> None:
     assert _edge_distance(np.zeros((50, 50), bool), Click(25, 25, True)) == float("inf")
 
 
+def _grey_square(model: Path) -> tuple[ClickPredictor, np.ndarray]:
+    """A predictor on a plain grey 300x200 photo, and a 200x100 square mask in its middle."""
+    predictor = ClickPredictor(model)
+    predictor.set_image(np.full((300, 200, 3), 128, np.uint8))
+    mask = np.zeros((300, 200), bool)
+    mask[50:250, 50:150] = True
+    return predictor, mask
+
+
 def test_a_click_in_a_thin_missed_strip_adds_a_thin_strip(disk_click_model) -> None:
     # The hand-set model keeps the mask and makes only the click's disk foreground; the bump
     # adds the rest. A click 3 px from the mask edge must not swallow the photo.
-    rgb = np.full((300, 200, 3), 128, np.uint8)
-    predictor = ClickPredictor(disk_click_model(-5.0))
-    predictor.set_image(rgb)
-    mask = np.zeros((300, 200), bool)
-    mask[50:250, 50:150] = True
+    predictor, mask = _grey_square(disk_click_model(-5.0))
     update = predictor.predict(mask, [Click(150, 153, True)])
     added = update.mask & ~mask
     assert update.mask[150, 153]
@@ -259,14 +264,9 @@ def test_the_box_prompt_follows_grabcut_on_a_plain_backdrop(disk_click_model) ->
 def test_a_positive_click_only_adds_and_a_negative_click_only_removes(disk_click_model) -> None:
     # A model biased to background everywhere would erase the mask around a positive click;
     # the operator asked to add, so nothing is removed.
-    rgb = np.full((300, 200, 3), 128, np.uint8)
-    predictor = ClickPredictor(disk_click_model(-30.0))
-    predictor.set_image(rgb)
-    mask = np.zeros((300, 200), bool)
-    mask[50:250, 50:150] = True
+    predictor, mask = _grey_square(disk_click_model(-30.0))
     added = predictor.predict(mask, [Click(150, 160, True)]).mask
     assert (added >= mask).all() and added[150, 160]
-    predictor = ClickPredictor(disk_click_model(30.0))  # biased to foreground everywhere
-    predictor.set_image(rgb)
+    predictor, _ = _grey_square(disk_click_model(30.0))  # biased to foreground everywhere
     removed = predictor.predict(mask, [Click(150, 100, False)]).mask
     assert (removed <= mask).all() and not removed[150, 100]
