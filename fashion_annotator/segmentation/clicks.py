@@ -56,8 +56,12 @@ OBJECT_MARGIN = 1.4
 #: (never reaching IoU 0.90: 0 % / 25 %): the zoom-in is what reaches the fine IoUs.
 FOCUS_SCALE = 0.5
 #: Corrections of a non-empty mask run the network at this share of its input size per side
-#: (the first click on an empty mask and boxes at the full size).
-LOCAL_SCALE = 1.0
+#: (the first click on an empty mask and boxes at the full size). Measured with the shipped
+#: model (quiet machine, 2 threads; first 30 CCP val photos; 70 mannequin-framed photos), 1.0
+#: against 0.75: a click at 1152x1728 102 / 64 ms median; garment NoC@90 8.77 / 8.03, NoC@95
+#: 16.5 / 16.7; person 4.87 / 4.50, 12.5 / 12.7; after a box and 1 / 2 clicks median Dice
+#: 0.979 / 0.982 against 0.977 / 0.980 (means 0.955 / 0.955 and 0.955 / 0.956).
+LOCAL_SCALE = 0.75
 #: Size of the focus crop relative to the object crop.
 FOCUS_FRACTION = 0.45
 #: Width (standard deviation, network pixels) of the bump that makes the network obey a click,
