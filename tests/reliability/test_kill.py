@@ -114,6 +114,12 @@ def test_sigkill_during_import_and_save(
         env=env,
     )  # fmt: skip
     rng = random.Random(14)
+    # Kills must land inside imports on fast machines too: wait at most half of what one whole
+    # import takes here (timed on a throwaway project), and never longer than 0.12 s.
+    with Project.create(tmp_path / "timing") as timing:
+        t0 = time.monotonic()
+        import_source(timing, plain_src, "plain", "garment", overwrite=True)
+        import_wait_s = min(0.12, 0.5 * (time.monotonic() - t0))
     reported: set[tuple[int, int, str]] = set()
     finished_imports = landed = 0
     try:
@@ -127,7 +133,7 @@ def test_sigkill_during_import_and_save(
                 pid = int(spawner.stdout.readline())
                 log = logs / f"{mode}{kill}.log"
                 _wait_started(log)
-                time.sleep(rng.uniform(0.0, 0.12) if mode == "import" else rng.uniform(0.1, 0.6))
+                time.sleep(rng.uniform(0.0, import_wait_s) if mode == "import" else rng.uniform(0.1, 0.6))
                 with contextlib.suppress(ProcessLookupError):  # it may have finished
                     os.kill(pid, signal.SIGKILL)
                 _wait_for(spawner, "reaped")
