@@ -30,7 +30,7 @@ Parsing uses the same predictor on the mask of one class ("this class here / not
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -346,9 +346,12 @@ class ClickPredictor:
         logits = self.logits(mask, clicks, crop) - _logit(self.threshold)
         pts = crop.to_crop(np.array([[c.y, c.x] for c in clicks]).reshape(-1, 2))
         local = box is None and bool(mask.any())
-        reach = [_edge_distance(mask, c) if local else np.inf for c in clicks]
-        sigmas = [float(np.clip(EDGE_SIGMA * r * crop.scale, SIGMA_MIN, CLICK_SIGMA)) for r in reach]
-        logits = enforce_clicks(logits, pts, [c.positive for c in clicks], sigmas, CLICK_MARGIN)
+
+        def sigma(i: int) -> float:  # asked only for the clicks the logits label against them
+            reach = _edge_distance(mask, clicks[i]) if local else np.inf
+            return float(np.clip(EDGE_SIGMA * reach * crop.scale, SIGMA_MIN, CLICK_SIGMA))
+
+        logits = enforce_clicks(logits, pts, [c.positive for c in clicks], sigma, CLICK_MARGIN)
         region, (y0, y1, x0, x1) = paste_logits(logits, crop, mask.shape)
         if prior is not None:
             region = region + np.where(prior[y0:y1, x0:x1], prior_weight, -prior_weight)
@@ -404,7 +407,7 @@ def enforce_clicks(
     logits: np.ndarray,
     points: np.ndarray,
     positive: Sequence[bool],
-    sigma: float | Sequence[float] = CLICK_SIGMA,
+    sigma: float | Sequence[float] | Callable[[int], float] = CLICK_SIGMA,
     margin: float = CLICK_MARGIN,
 ) -> np.ndarray:
     """Make the logits agree with every click: the inference-time click guarantee.
@@ -422,8 +425,10 @@ def enforce_clicks(
     points : (n, 2) float
         Click positions ``(y, x)`` in crop (network) pixels; those outside the crop are skipped.
     positive : sequence of n bool
-    sigma : float or sequence of n float
-        Bump width, network pixels (one for all clicks, or one per click).
+    sigma : float, sequence of n float, or callable
+        Bump width, network pixels: one for all clicks, one per click, or ``sigma(i)`` for click
+        ``i``, called only for the clicks that need a bump (so a costly width is computed only
+        where it is used).
     margin : float
         Logit the clicked pixel is brought to (relative to 0, the decision threshold).
 
@@ -435,9 +440,8 @@ def enforce_clicks(
     out = np.array(logits, dtype=np.float32, copy=True)
     h, w = out.shape
     pts = np.asarray(points, float).reshape(-1, 2)
-    sigmas = np.broadcast_to(np.asarray(sigma, float), (len(pts),))
-    for (y, x), pos, sig in zip(pts, positive, sigmas, strict=True):
-        r = int(np.ceil(3 * sig))
+    width = sigma if callable(sigma) else np.broadcast_to(np.asarray(sigma, float), (len(pts),)).__getitem__
+    for i, ((y, x), pos) in enumerate(zip(pts, positive, strict=True)):
         iy, ix = int(round(y)), int(round(x))
         if not (0 <= iy < h and 0 <= ix < w):
             continue
@@ -445,6 +449,8 @@ def enforce_clicks(
         short = margin - sign * float(out[iy, ix])
         if short <= 0:
             continue
+        sig = float(width(i))
+        r = int(np.ceil(3 * sig))
         y0, y1, x0, x1 = max(0, iy - r), min(h, iy + r + 1), max(0, ix - r), min(w, ix + r + 1)
         gy = np.exp(-((np.arange(y0, y1, dtype=np.float32) - y) ** 2) / (2 * sig**2))
         gx = np.exp(-((np.arange(x0, x1, dtype=np.float32) - x) ** 2) / (2 * sig**2))
