@@ -20,6 +20,7 @@ import numpy as np
 from fashion_annotator.core import samples as samples_io
 from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.core.labels import UNMAPPED
+from fashion_annotator.core.masks import BBox, object_crop
 from fashion_annotator.core.samples import Sample
 from fashion_annotator.models.preprocess import letterbox_photo, resize_photo
 
@@ -118,8 +119,11 @@ def _fingerprint(
     size: tuple[int, int],
     keep_full: bool,
     pad: tuple[int, ...] | None = None,
+    crop_lut: np.ndarray | None = None,
 ) -> str:
     h = hashlib.sha1(f"{size}{keep_full}{'' if pad is None else ('letterbox', pad)}".encode())
+    if crop_lut is not None:
+        h.update(b"object-crops" + np.ascontiguousarray(crop_lut, np.uint8).tobytes())
     for s in samples:
         for p in (s.image, s.mask):
             st = p.stat()
@@ -133,6 +137,7 @@ def load_split(
     cache_dir: Path | None,
     keep_full: bool = False,
     letterbox_pad: np.ndarray | None = None,
+    crop_lut: np.ndarray | None = None,
 ) -> CachedSplit:
     """Decode and resize ``samples`` (or read them from the cache in ``cache_dir``).
 
@@ -148,35 +153,52 @@ def load_split(
     letterbox_pad : (3,) uint8 or None
         Letterbox models: keep each photo's aspect inside the ``size`` canvas and pad with this
         colour (:func:`fashion_annotator.models.preprocess.letterbox_photo`); None squashes.
+    crop_lut : (256,) uint8 or None
+        Also add each photo's object crop (:func:`fashion_annotator.core.masks.object_crop`
+        around the pixels this source id -> class table maps to a class above 0), named
+        ``NAME#crop``, so the network learns the zoomed view the crop pass shows it. Photos whose
+        subject fills most of the frame have no crop. Not with ``keep_full``.
     """
+    if crop_lut is not None and keep_full:
+        raise ValueError("object crops are training views; validation keeps whole photos")
     h, w = size
     pad = None if letterbox_pad is None else tuple(int(v) for v in letterbox_pad)
     cache = None
     if cache_dir is not None:
-        cache = Path(cache_dir) / f"split-{_fingerprint(samples, size, keep_full, pad)}.npz"
+        key = _fingerprint(samples, size, keep_full, pad, crop_lut)
+        cache = Path(cache_dir) / f"split-{key}.npz"
         if cache.is_file():
             with np.load(cache) as z:
                 n = len(z["names"])
                 full = [z[f"full_{i}"] for i in range(n)] if keep_full else []
                 content = z["content"] if "content" in z.files else None
                 return CachedSplit(list(z["names"]), z["images"], z["masks"], full, content)
-    images = np.empty((len(samples), h, w, 3), np.uint8)
-    masks = np.empty((len(samples), h, w), np.uint8)
-    content = None if pad is None else np.empty((len(samples), 2), np.int64)
+    names: list[str] = []
+    images_l: list[np.ndarray] = []
+    masks_l: list[np.ndarray] = []
+    content_l: list[tuple[int, int]] = []
     full = []
-    for i, s in enumerate(samples):
+    for s in samples:
         rgb, mask = samples_io.read_sample(s)
-        if content is None:
-            images[i] = resize_photo(rgb, size)
-            masks[i] = resize_labels(mask, size)
-        else:
-            images[i], (ch, cw) = letterbox_photo(rgb, size, np.asarray(pad, np.uint8))
-            masks[i] = 0
-            masks[i, :ch, :cw] = resize_labels(mask, (ch, cw))
-            content[i] = ch, cw
+        for name, crop in _views(s.name, mask, crop_lut):
+            names.append(name)
+            photo, labels = (rgb, mask) if crop is None else (rgb[crop.slices], mask[crop.slices])
+            if pad is None:
+                images_l.append(resize_photo(photo, size))
+                masks_l.append(resize_labels(labels, size))
+            else:
+                canvas, (ch, cw) = letterbox_photo(photo, size, np.asarray(pad, np.uint8))
+                images_l.append(canvas)
+                resized = np.zeros((h, w), np.uint8)
+                resized[:ch, :cw] = resize_labels(labels, (ch, cw))
+                masks_l.append(resized)
+                content_l.append((ch, cw))
         if keep_full:
             full.append(mask)
-    split = CachedSplit([s.name for s in samples], images, masks, full, content)
+    images = np.stack(images_l) if images_l else np.empty((0, h, w, 3), np.uint8)
+    masks = np.stack(masks_l) if masks_l else np.empty((0, h, w), np.uint8)
+    content = None if pad is None else np.array(content_l, np.int64).reshape(-1, 2)
+    split = CachedSplit(names, images, masks, full, content)
     if cache is not None:
         extra: dict[str, Any] = {f"full_{i}": m for i, m in enumerate(full)}
         if content is not None:
@@ -184,6 +206,19 @@ def load_split(
         with atomic_path(cache) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, names=np.array(split.names), images=images, masks=masks, **extra)
     return split
+
+
+def _views(
+    name: str, mask: np.ndarray, crop_lut: np.ndarray | None
+) -> list[tuple[str, BBox | None]]:
+    """A sample's training views: the whole photo, then its object crop where it has one."""
+    views: list[tuple[str, BBox | None]] = [(name, None)]
+    if crop_lut is not None:
+        target = np.asarray(crop_lut, np.uint8)[mask]
+        crop = object_crop((target > 0) & (target != UNMAPPED))
+        if crop is not None:
+            views.append((f"{name}#crop", crop))
+    return views
 
 
 def data_fingerprint(names: list[str], masks: np.ndarray) -> str:

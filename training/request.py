@@ -50,6 +50,7 @@ class TrainRequest:
     freeze: str = "none"
     exclude_unchanged: bool = False
     jitter: float = 0.1
+    object_crops: bool = False
     seed: int = 0
     threads: int = 0
     cache_dir: Path | None = None
@@ -124,6 +125,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--exclude-unchanged", action="store_true",
                    help="--project: leave out accepted proposals saved unchanged")
     p.add_argument("--jitter", type=float, default=0.1)
+    p.add_argument("--object-crops", action="store_true",
+                   help="binary tasks: also train on each photo's crop around its subject; the "
+                        "model then predicts with the crop pass (metadata crop_pass)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     p.add_argument("--cache-dir", default=None, help="decoded-photo cache (default OUT/cache)")

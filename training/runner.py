@@ -214,7 +214,9 @@ def _run(
           "val_images": len(val_s), "device": device, "input_size": list(size),
           "arch": cfg.arch(heads[-1].stop), "out_dir": str(out_dir)})  # fmt: skip
     pad = None if spec is None else spec.letterbox_pad
-    train_split = load_split(train_s, size, cache_dir, letterbox_pad=pad)
+    object_crops = args.object_crops and len(heads) == 1 and heads[0].binary
+    crop_lut = heads[0].lut if object_crops else None
+    train_split = load_split(train_s, size, cache_dir, letterbox_pad=pad, crop_lut=crop_lut)
     val_split = load_split(val_s, size, cache_dir, keep_full=True, letterbox_pad=pad)
     if init_meta is not None:
         mean, std = list(init_meta["mean"]), list(init_meta["std"])
@@ -241,8 +243,9 @@ def _run(
             **({"resize": "letterbox", "long_side": spec.long_side, "stride": spec.stride}
                if spec is not None and spec.mode == "letterbox" else {}),
             **({"threshold": thresholds[h.task]} if h.binary else {}),
+            **({"crop_pass": True} if object_crops else {}),
             "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
-            "training_data_fingerprint": fingerprint, "trained_on": train_split.names,
+            "training_data_fingerprint": fingerprint, "trained_on": [s.name for s in train_s],
             "val_images": val_split.names, "metrics": figures[h.task],
             "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
         }  # fmt: skip
@@ -265,12 +268,13 @@ def _run(
     if project is not None:
         if cancelled():
             raise TrainingCancelled
-        done.update(_register(project, heads[0], paths[task], comparison[task], train_split, args))
+        trained_on = [s.name for s in train_s]
+        done.update(_register(project, heads[0], paths[task], comparison[task], trained_on, args))
     return done
 
 
 def _register(
-    project: ProjectStore, head: Head, path: Path, comparison: dict, train_split: CachedSplit,
+    project: ProjectStore, head: Head, path: Path, comparison: dict, trained_on: list[str],
     args: TrainRequest,
 ) -> dict[str, Any]:  # fmt: skip
     """Register the new model; activate it only with --promote-if-better when it is better."""
@@ -278,7 +282,7 @@ def _register(
     new, current = comparison["new"], comparison["current"]
     better = current is None or new[key] > current[key]
     promote = bool(args.promote_if_better and better)
-    record = project.models.register(head.task, path, new, train_split.names, activate=promote)
+    record = project.models.register(head.task, path, new, trained_on, activate=promote)
     meta_file = Path(record.path).with_suffix(".json")
     meta = json.loads(meta_file.read_text())
     meta["version"] = record.version

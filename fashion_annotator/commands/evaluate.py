@@ -42,11 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=None, help="score only the first N photos")
     p.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda")
     p.add_argument("--batch-size", type=int, default=4, help="photos per forward pass")
-    p.add_argument(
-        "--crop-pass",
-        action="store_true",
-        help="binary tasks: second pass on a crop around the first mask",
-    )
+    crop = p.add_mutually_exclusive_group()
+    crop.add_argument(
+        "--crop-pass", dest="crop_pass", action="store_const", const=True, default=None,
+        help="binary tasks: second pass on a crop around the first mask (default: as the "
+             "model's metadata says)",
+    )  # fmt: skip
+    crop.add_argument("--no-crop-pass", dest="crop_pass", action="store_const", const=False)
     p.set_defaults(func=run)
 
 

@@ -116,6 +116,49 @@ def union_all(boxes: Iterable[BBox | None]) -> BBox | None:
     return out
 
 
+#: Object crop: margin around the subject's box, as a fraction of the box's longer side.
+OBJECT_CROP_MARGIN = 0.1
+#: Object crop: none when it would cover more than this share of the photo (no zoom gain).
+OBJECT_CROP_MAX_AREA = 0.7
+
+
+def object_crop(
+    fg: np.ndarray,
+    margin: float = OBJECT_CROP_MARGIN,
+    max_area: float = OBJECT_CROP_MAX_AREA,
+    min_side: int = 8,
+) -> BBox | None:
+    """The zoom-in crop around a subject: its box plus a margin, clipped to the photo.
+
+    The one definition of the crop that the predictor's second pass re-predicts and that
+    fine-tuning with object crops trains on, so both see the subject at the same scale.
+
+    Parameters
+    ----------
+    fg : (H, W) bool array
+        The subject's pixels (a first-pass mask, or the ground truth in training).
+    margin : float
+        Added on every side, as a fraction of the box's longer side.
+    max_area : float
+        Largest share of the photo the crop may cover; above it zooming gains nothing.
+    min_side : int
+        Smallest crop side in pixels.
+
+    Returns
+    -------
+    BBox or None
+        None when ``fg`` is empty, the crop is too large a share of the photo or too thin.
+    """
+    box = BBox.of(fg)
+    if box is None:
+        return None
+    pad = int(margin * max(box.shape))
+    crop = BBox(box.y0 - pad, box.x0 - pad, box.y1 + pad, box.x1 + pad).clip(fg.shape)
+    if crop is None or crop.area > max_area * fg.size or min(crop.shape) < min_side:
+        return None
+    return crop
+
+
 def check_mask(mask: np.ndarray, name: str = "mask") -> None:
     """Raise ``ValueError`` unless ``mask`` is a writable ``(H, W) uint8`` array."""
     if not isinstance(mask, np.ndarray) or mask.ndim != 2 or mask.dtype != np.uint8:

@@ -15,9 +15,12 @@ active one, then for each round:
 3. **retrain**: the same child process and fine-tune recipe as the Retrain dialog
    (:func:`training.finetune.retrain_command`, time-bounded by ``minutes_per_round``,
    ``--promote-if-better``: promoted only when better on the same val images);
-4. **score**: the active model's raw proposals for every photo not yet corrected are scored
-   against the ground truth (median / mean Dice, or mIoU for parsing tasks), which also gives the
-   uncertainties for the next round's order.
+4. **score**: the active model's proposals for every photo not yet corrected are scored
+   against the ground truth: the network's own masks (``median_dice_rest``, ``mean_dice_rest``,
+   or ``miou_rest`` for parsing tasks; they also give the uncertainties for the next round's
+   order) and, for tasks with refinements, the masks the window shows (``pipeline.propose``:
+   ``median_dice_rest_shown``, ``mean_dice_rest_shown``). A model fine-tuned with object crops
+   predicts with its crop pass in both.
 
 A round entry with ``corrected = 0`` scores the starting model. :func:`plot_runs` draws the
 curves of one or more runs (e.g. tool order against random) as a PNG.
@@ -45,6 +48,7 @@ from fashion_annotator.evaluation.effort import Operator, target_for
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.segmentation.active import ORDERS, PhotoUncertainty, score_photo
 from fashion_annotator.segmentation.pipeline import propose
+from fashion_annotator.segmentation.refine import default_refinements
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
 Progress = Callable[[str], None]
@@ -241,8 +245,9 @@ def _score_rest(
 
     predictor = load_predictor(task, project, device)
     cropper = load_predictor(task, project, device, crop_pass=True) if crop_pass else None
+    refined = bool(default_refinements(task))
     done = set(corrected)
-    dices, crop_dices = [], []
+    dices, crop_dices, shown_dices = [], [], []
     acc = MeanIoUAccumulator(k)
     kept: dict[int, PhotoUncertainty | None] = {}
     for i, sample in enumerate(samples):
@@ -257,6 +262,10 @@ def _score_rest(
             proposal, kept[i] = predictor.predict(), None
         if k == 2:
             dices.append(dice(proposal.mask == 1, gt == 1))
+            if refined:
+                levels = compute_superpixels(rgb).levels
+                shown = propose(rgb, predictor, regions=levels[DEFAULT_LEVEL]).mask
+                shown_dices.append(dice(shown == 1, gt == 1))
             if cropper is not None:
                 cropper.set_image(rgb)
                 crop_dices.append(dice(cropper.predict().mask == 1, gt == 1))
@@ -266,6 +275,9 @@ def _score_rest(
     if k == 2:
         scores.update(median_dice_rest=float(np.median(dices)), mean_dice_rest=float(np.mean(dices)),
                       dice_rest_q25=float(np.quantile(dices, 0.25)))  # fmt: skip
+        if shown_dices:
+            scores.update(median_dice_rest_shown=float(np.median(shown_dices)),
+                          mean_dice_rest_shown=float(np.mean(shown_dices)))  # fmt: skip
         if crop_dices:
             scores["median_dice_rest_crop"] = float(np.median(crop_dices))
     else:

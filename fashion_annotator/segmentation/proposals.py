@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 import torch
 
+from fashion_annotator.core import masks as mask_ops
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.models.device import device_display_name, resolve_device
 from fashion_annotator.models.preprocess import (
@@ -38,10 +39,6 @@ from fashion_annotator.segmentation.pipeline import Proposal
 REQUIRED_META = ("task", "classes", "input_size", "mean", "std")
 # Photos are pushed through the network in chunks of this many, to bound memory.
 DEFAULT_BATCH_SIZE = 8
-# Crop pass: margin around the first mask's box, as a fraction of the box's longer side.
-CROP_MARGIN = 0.1
-# Crop pass: skip it when the crop would cover more than this share of the photo (no zoom gain).
-CROP_MAX_AREA = 0.7
 
 
 #: The one error for unusable model files (missing, corrupt, mismatched): the same class as
@@ -91,10 +88,12 @@ class Predictor:
         ``"auto"`` (CUDA, else MPS, else CPU), or any torch device string.
     path : Path, optional
         The model file, named in errors.
-    crop_pass : bool
-        Binary tasks: run the network a second time on a crop around the first mask (with
-        :data:`CROP_MARGIN`) and replace the logits inside the crop, so small subjects are seen
-        at a higher resolution. Off by default: it doubles the cost.
+    crop_pass : bool, optional
+        Binary tasks: run the network a second time on the object crop around the first mask
+        (:func:`fashion_annotator.core.masks.object_crop`) and replace the logits inside it,
+        so small subjects are seen at a higher resolution. None (the default) follows the
+        model's metadata (``"crop_pass": true`` for models fine-tuned on object crops); the
+        shipped models have it off: it doubles the cost.
 
     Raises
     ------
@@ -108,7 +107,7 @@ class Predictor:
         device: str | torch.device = "auto",
         path: Path | None = None,
         *,
-        crop_pass: bool = False,
+        crop_pass: bool | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else Path("<model>")
         meta = check_meta(dict(model.meta), self.path, REQUIRED_META)
@@ -126,7 +125,7 @@ class Predictor:
         self.device = resolve_device(device)
         self.device_name = device_display_name(self.device)
         self.module = model.module.to(self.device).eval()
-        self.crop_pass = bool(crop_pass)
+        self.crop_pass = bool(meta.get("crop_pass", False) if crop_pass is None else crop_pass)
         self._logits: np.ndarray | None = None
         self._rgb: np.ndarray | None = None
         self._check_output_channels()
@@ -214,19 +213,13 @@ class Predictor:
 
     def _refine_crop(self, big: np.ndarray, rgb: np.ndarray, cut: float) -> np.ndarray:
         """Second pass: re-predict the box around the first mask at the network's resolution."""
-        fg = big[0] >= cut
-        rows, cols = np.flatnonzero(fg.any(axis=1)), np.flatnonzero(fg.any(axis=0))
-        if rows.size == 0:
+        crop = mask_ops.object_crop(big[0] >= cut)
+        if crop is None:
             return big
-        h, w = fg.shape
-        margin = int(CROP_MARGIN * max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1))
-        y0, y1 = max(rows[0] - margin, 0), min(rows[-1] + 1 + margin, h)
-        x0, x1 = max(cols[0] - margin, 0), min(cols[-1] + 1 + margin, w)
-        if (y1 - y0) * (x1 - x0) > CROP_MAX_AREA * h * w or min(y1 - y0, x1 - x0) < 8:
-            return big
-        x, geo = self._preprocess(rgb[y0:y1, x0:x1])
+        x, geo = self._preprocess(rgb[crop.slices])
         crop_logits = crop_output(self._forward(x[None])[0], geo)
-        big[:, y0:y1, x0:x1] = _enlarge(crop_logits, (y1 - y0, x1 - x0))
+        rows, cols = crop.slices
+        big[:, rows, cols] = _enlarge(crop_logits, crop.shape)
         return big
 
     def _proposal(self, logits: np.ndarray, rgb: np.ndarray) -> Proposal:
@@ -251,7 +244,7 @@ class Predictor:
         return Proposal(mask, make_probs, self.task, self.model_version)
 
 
-def _load_file(path: Path, device: str | torch.device, crop_pass: bool = False) -> Predictor:
+def _load_file(path: Path, device: str | torch.device, crop_pass: bool | None = None) -> Predictor:
     if not path.is_file():
         raise ModelLoadError(path, "model file does not exist")
     try:
@@ -284,7 +277,7 @@ def load_predictor(
     project: ProjectStore | None = None,
     device: str | torch.device = "auto",
     *,
-    crop_pass: bool = False,
+    crop_pass: bool | None = None,
 ) -> Predictor:
     """Load a predictor from a model file, a project's active model, or the shipped default.
 
@@ -296,8 +289,8 @@ def load_predictor(
         For a task name: its active model wins over the shipped default.
     device : str or torch.device
         ``"auto"`` (CUDA, else MPS, else CPU) or a torch device string.
-    crop_pass : bool
-        See :class:`Predictor`.
+    crop_pass : bool, optional
+        See :class:`Predictor` (None: as the model's metadata says).
 
     Raises
     ------

@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QHBoxLayout,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QScrollArea,
     QTabWidget,
     QVBoxLayout,
@@ -30,14 +28,15 @@ if TYPE_CHECKING:  # imported when the Review tab is first shown
     from fashion_annotator.ui.file_menu import FileActions
     from fashion_annotator.ui.review.view import ReviewView
     from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
+    from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
 from fashion_annotator.annotate.tools.smartclick import use_click_model
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.postgres.url import is_postgres_url
-from fashion_annotator.dataset.store import Project, ProjectError, open_project
+from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import prompts, window_menus
+from fashion_annotator.ui import prompts, window_dialogs, window_menus
 from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons, task_title
 from fashion_annotator.ui.annotate import instances_dock
 from fashion_annotator.ui.annotate.banner import Banner, image_notes
@@ -50,10 +49,8 @@ from fashion_annotator.ui.annotate.status_bar import StatusBar
 from fashion_annotator.ui.annotate.view_bar import ViewBar
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
-from fashion_annotator.ui.preferences import Preferences, PreferencesDialog
+from fashion_annotator.ui.preferences import Preferences
 from fashion_annotator.ui.review import instances as review_instances
-from fashion_annotator.ui.review.view import REVIEW_KEYS
-from fashion_annotator.ui.theme import apply_theme
 from fashion_annotator.ui.train import loop_menu
 from training.click_retrain import CLICK_TASK
 
@@ -423,7 +420,9 @@ class MainWindow(QMainWindow):
             self.review = ReviewView(self.project, self)
             self.review.openImageRequested.connect(self._review_open)
             self.review.decisionRecorded.connect(lambda _id, _decision: self.reload_queue())
-            self.instance_review = review_instances.attach(self.review, self.project, self._review_open)
+            self.instance_review = review_instances.attach(
+                self.review, self.project, self._review_open
+            )
             # The review panel scrolls rather than widen the window (its rows and history
             # text vary in width; the window never grows on its own).
             scroller = QScrollArea()
@@ -443,76 +442,23 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(0)
         self.open_image(image_id)
 
-    # -- dialogs --------------------------------------------------------------------------
+    # -- dialogs (built in window_dialogs) ------------------------------------------------
 
     def show_help(self) -> HelpDialog:
         """Open the (non-modal) shortcut help."""
-        dialog = HelpDialog(
-            self.actions_by_name.values(),
-            self,
-            other_keys=[(f"Review: {what}", key) for key, what in REVIEW_KEYS],
-            autosave_s=self.prefs.autosave_interval_s,
-        )
-        dialog.show()
-        return dialog
+        return window_dialogs.show_help(self)
 
     def open_server_project(self, url: str | None = None) -> MainWindow | None:
-        """Open a PostgreSQL project (asked for when ``url`` is None) in a new window.
-
-        This window closes first (saving the open image); the new one owns its project and
-        closes it with itself. Returns the new window, or None when nothing was opened.
-        """
-        if url is None:
-            last = self.prefs.last_project
-            url = prompts.ask_project_url(self, str(last) if is_postgres_url(str(last)) else "")
-        if not url:
-            return None
-        try:
-            project = open_project(url, user=self.project.user)
-        except ProjectError as exc:
-            QMessageBox.critical(self, "Cannot open project", str(exc))
-            return None
-        window = MainWindow(project, self.prefs, ask_restore=self.ask_restore,
-                            ask_quit=self.ask_quit)  # fmt: skip
-        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        window.destroyed.connect(project.close)
-        window.show()
-        if not self.close():
-            window.close()
-            return None
-        window.start()
-        return window
+        """Open a PostgreSQL project in a new window (:func:`.window_dialogs.open_server_project`)."""
+        return window_dialogs.open_server_project(self, url)
 
     def show_preferences(self) -> None:
         """Edit the preferences and apply them."""
-        dialog = PreferencesDialog(
-            self.prefs,
-            [self.project.taxonomy(t) for t in self.taxonomies],
-            self,
-            actions=list(self.actions_by_name.values()),
-            reserved={key: what for key, what in REVIEW_KEYS},
-        )
-        if dialog.exec():
-            self.view_bar.set_opacity(self.prefs.overlay_opacity)
-            self.session.autosave.set_interval(self.prefs.autosave_interval_s)
-            self.taxonomies = {
-                t: self.prefs.apply_colors(self.project.taxonomy(t)) for t in self.taxonomies
-            }
-            self.palette_dock.set_taxonomy(self.taxonomies[self.task], self.labels[self.task])
-            if self.session.current is not None:
-                self.canvas.set_task(self.task, self.taxonomies[self.task])
-            app = QApplication.instance()
-            if isinstance(app, QApplication):
-                apply_theme(app, self.prefs.theme)
+        window_dialogs.show_preferences(self)
 
-    def show_training(self, task: str | None = None):
+    def show_training(self, task: str | None = None) -> RetrainDialog:
         """Open the retraining dialog for ``task`` (default: the shown task)."""
-        from fashion_annotator.ui.train.training_dialog import RetrainDialog
-
-        dialog = RetrainDialog(self.project, task or self.task, self)
-        dialog.modelPromoted.connect(self._model_promoted)
-        dialog.show()
-        return dialog
+        return window_dialogs.show_training(self, task)
 
     def _model_promoted(self, task: str, version: object) -> None:
         if task == "instance_attributes":
@@ -602,24 +548,13 @@ class MainWindow(QMainWindow):
         project = self.project.root.name
         self.setWindowTitle(project if image is None else f"{image} — {project}")
 
-    def _screen_area(self):
+    def _screen_area(self) -> QRect:
         screen = self.screen() or self.window().screen()
         return screen.availableGeometry()
 
     def fit_to_screen(self) -> None:
         """Shrink and move the window so all of it lies on the screen's free area."""
-        area = self._screen_area()
-        frame = self.frameGeometry()
-        extra_w = frame.width() - self.width()
-        extra_h = frame.height() - self.height()
-        width = min(self.width(), area.width() - extra_w)
-        height = min(self.height(), area.height() - extra_h)
-        if (width, height) != (self.width(), self.height()):
-            self.resize(width, height)
-        x = min(max(frame.x(), area.x()), area.right() - width - extra_w + 1)
-        y = min(max(frame.y(), area.y()), area.bottom() - height - extra_h + 1)
-        if (x, y) != (frame.x(), frame.y()):
-            self.move(x, y)
+        window_dialogs.fit_to_screen(self, self._screen_area())
 
     def _restore_working_state(self) -> None:
         self.canvas.set_brush_radius(self.prefs.brush_radius)

@@ -102,6 +102,26 @@ def test_a_fine_tune_of_a_letterbox_model_stays_letterbox(
     assert predictor.predict().mask.shape == (300, 500)
 
 
+def test_object_crops_train_the_zoomed_view_and_switch_the_crop_pass_on(
+    tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    events = _train(capsys, *_data_args(ccp_dir, tmp_path / "a", "garment", "64 48"),
+                    "--epochs", "1", "--object-crops")  # fmt: skip
+    start, done = events[0], events[-1]
+    assert start["train_images"] == 8
+    # each photo whose garments leave most of the frame free adds its crop: more steps
+    steps = {e["steps"] for e in events if e["event"] == "step"}
+    assert steps and min(steps) > 4
+    meta = load_model(Path(done["model_path"])).meta
+    assert meta["crop_pass"] is True and len(meta["trained_on"]) == 8
+    assert not any("#crop" in name for name in meta["trained_on"])
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    assert load_predictor(Path(done["model_path"]), device="cpu").crop_pass is True
+    plain = _train(capsys, *_data_args(ccp_dir, tmp_path / "b", "garment", "64 48"), "--epochs", "1")
+    assert "crop_pass" not in load_model(Path(plain[-1]["model_path"])).meta
+
+
 def test_joint_training_exports_one_model_per_task(
     tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -11,6 +11,7 @@ from fashion_annotator.core.masks import (
     fill_holes,
     fill_polygon,
     flood_fill,
+    object_crop,
     paint_stroke,
     remove_islands,
     subtract_polygon,
@@ -35,6 +36,26 @@ def test_bbox_of():
     assert BBox.of(arr) is None
     arr[1, 2] = arr[3, 5] = True
     assert BBox.of(arr) == BBox(1, 2, 4, 6)
+
+
+def test_object_crop_adds_a_margin_of_the_longer_side_and_clips():
+    fg = np.zeros((200, 100), bool)
+    assert object_crop(fg) is None
+    fg[50:90, 40:60] = True  # 40 x 20: margin 4 on every side
+    assert object_crop(fg) == BBox(46, 36, 94, 64)
+    fg[:] = False
+    fg[0:40, 0:20] = True  # at the corner: clipped to the photo
+    assert object_crop(fg) == BBox(0, 0, 44, 24)
+
+
+def test_object_crop_refuses_crops_with_nothing_to_zoom():
+    fg = np.zeros((100, 100), bool)
+    fg[5:95, 5:95] = True  # the crop would cover the whole photo
+    assert object_crop(fg) is None
+    assert object_crop(fg, max_area=1.0) == BBox(0, 0, 100, 100)
+    fg[:] = False
+    fg[50, 10:60] = True  # one row: 50 x 1 plus 5 each side is 11 rows, not 12
+    assert object_crop(fg, min_side=12) is None
 
 
 def test_paint_single_dab_is_disk():

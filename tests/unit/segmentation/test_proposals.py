@@ -291,3 +291,13 @@ def test_crop_pass_sharpens_a_small_subject():
     calls = module.calls
     cropped.set_image(rgb)
     assert cropped.predict().mask.all() and module.calls == calls + 1
+
+
+def test_crop_pass_follows_the_model_metadata_unless_asked():
+    meta = _meta("garment", BINARY, {}, mean=[0.5] * 3, std=[0.5] * 3, input_size=[24, 16])
+    model = SimpleNamespace(module=BrightIsForeground(), meta=meta)
+    assert Predictor(model, device="cpu").crop_pass is False
+    tuned = SimpleNamespace(module=BrightIsForeground(), meta={**meta, "crop_pass": True})
+    assert Predictor(tuned, device="cpu").crop_pass is True
+    assert Predictor(tuned, device="cpu", crop_pass=False).crop_pass is False
+    assert Predictor(model, device="cpu", crop_pass=True).crop_pass is True

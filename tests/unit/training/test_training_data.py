@@ -98,6 +98,24 @@ def test_letterbox_split_keeps_the_aspect_and_pads_with_the_mean_colour(tmp_path
     assert squashed.content is None and len(list((tmp_path / "cache").glob("*.npz"))) == 2
 
 
+def test_object_crops_add_a_zoomed_view_of_each_small_subject(tmp_path: Path) -> None:
+    samples = list_samples(_folder(tmp_path / "d", size=(80, 60)))
+    lut = np.zeros(256, np.uint8)
+    lut[1] = 1  # only label 1 is the subject: samples 0 and 3
+    split = load_split(samples, (20, 16), tmp_path / "cache", crop_lut=lut)
+    assert split.names == ["0000", "0000#crop", "0001", "0002", "0003", "0003#crop", "0004", "0005"]
+    whole, crop = split.masks[0], split.masks[1]
+    # the 20 x 15 subject covers a sixteenth of the whole view and most of its crop
+    assert (whole > 0).mean() < 0.1 and (crop > 0).mean() > 0.4
+    assert split.images.shape == (8, 20, 16, 3)
+    again = load_split(samples, (20, 16), tmp_path / "cache", crop_lut=lut)
+    assert again.names == split.names and np.array_equal(again.masks, split.masks)
+    plain = load_split(samples, (20, 16), tmp_path / "cache")
+    assert len(plain) == 6 and len(list((tmp_path / "cache").glob("*.npz"))) == 2
+    with pytest.raises(ValueError, match="validation keeps whole photos"):
+        load_split(samples, (20, 16), None, keep_full=True, crop_lut=lut)
+
+
 def test_bad_masks_name_the_file(tmp_path: Path) -> None:
     root = _folder(tmp_path, n=2)
     bad = root / "masks" / "0001.png"

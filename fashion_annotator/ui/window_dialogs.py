@@ -1,0 +1,110 @@
+"""The main window's dialogs and its fit to the screen, as functions of the window.
+
+:class:`~fashion_annotator.ui.main_window.MainWindow` keeps one-line methods that the menus
+and tests call; what each dialog shows and what the window does with its answer lives here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from fashion_annotator.dataset.postgres.url import is_postgres_url
+from fashion_annotator.dataset.store import ProjectError, open_project
+from fashion_annotator.ui import prompts
+from fashion_annotator.ui.help_dialog import HelpDialog
+from fashion_annotator.ui.preferences import PreferencesDialog
+from fashion_annotator.ui.review.view import REVIEW_KEYS
+from fashion_annotator.ui.theme import apply_theme
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.main_window import MainWindow
+    from fashion_annotator.ui.train.training_dialog import RetrainDialog
+
+
+def show_help(w: MainWindow) -> HelpDialog:
+    """Open the (non-modal) shortcut help of ``w``'s actions and the Review keys."""
+    dialog = HelpDialog(
+        w.actions_by_name.values(),
+        w,
+        other_keys=[(f"Review: {what}", key) for key, what in REVIEW_KEYS],
+        autosave_s=w.prefs.autosave_interval_s,
+    )
+    dialog.show()
+    return dialog
+
+
+def open_server_project(w: MainWindow, url: str | None = None) -> MainWindow | None:
+    """Open a PostgreSQL project (asked for when ``url`` is None) in a new window.
+
+    ``w`` closes first (saving the open image); the new window owns its project and closes it
+    with itself. Returns the new window, or None when nothing was opened.
+    """
+    if url is None:
+        last = w.prefs.last_project
+        url = prompts.ask_project_url(w, str(last) if is_postgres_url(str(last)) else "")
+    if not url:
+        return None
+    try:
+        project = open_project(url, user=w.project.user)
+    except ProjectError as exc:
+        QMessageBox.critical(w, "Cannot open project", str(exc))
+        return None
+    window = type(w)(project, w.prefs, ask_restore=w.ask_restore, ask_quit=w.ask_quit)
+    window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    window.destroyed.connect(project.close)
+    window.show()
+    if not w.close():
+        window.close()
+        return None
+    window.start()
+    return window
+
+
+def show_preferences(w: MainWindow) -> None:
+    """Edit the preferences in a modal dialog and apply them to ``w`` and the application."""
+    dialog = PreferencesDialog(
+        w.prefs,
+        [w.project.taxonomy(t) for t in w.taxonomies],
+        w,
+        actions=list(w.actions_by_name.values()),
+        reserved={key: what for key, what in REVIEW_KEYS},
+    )
+    if not dialog.exec():
+        return
+    w.view_bar.set_opacity(w.prefs.overlay_opacity)
+    w.session.autosave.set_interval(w.prefs.autosave_interval_s)
+    w.taxonomies = {t: w.prefs.apply_colors(w.project.taxonomy(t)) for t in w.taxonomies}
+    w.palette_dock.set_taxonomy(w.taxonomies[w.task], w.labels[w.task])
+    if w.session.current is not None:
+        w.canvas.set_task(w.task, w.taxonomies[w.task])
+    app = QApplication.instance()
+    if isinstance(app, QApplication):
+        apply_theme(app, w.prefs.theme)
+
+
+def show_training(w: MainWindow, task: str | None = None) -> RetrainDialog:
+    """Open the (non-modal) retraining dialog for ``task`` (default: the shown task)."""
+    from fashion_annotator.ui.train.training_dialog import RetrainDialog
+
+    dialog = RetrainDialog(w.project, task or w.task, w)
+    dialog.modelPromoted.connect(w._model_promoted)
+    dialog.show()
+    return dialog
+
+
+def fit_to_screen(w: MainWindow, area: QRect) -> None:
+    """Shrink and move ``w`` so all of it, frame included, lies inside ``area``."""
+    frame = w.frameGeometry()
+    extra_w = frame.width() - w.width()
+    extra_h = frame.height() - w.height()
+    width = min(w.width(), area.width() - extra_w)
+    height = min(w.height(), area.height() - extra_h)
+    if (width, height) != (w.width(), w.height()):
+        w.resize(width, height)
+    x = min(max(frame.x(), area.x()), area.right() - width - extra_w + 1)
+    y = min(max(frame.y(), area.y()), area.bottom() - height - extra_h + 1)
+    if (x, y) != (frame.x(), frame.y()):
+        w.move(x, y)
