@@ -8,7 +8,10 @@ One place for the recipe the Retrain dialog, the background retrain and ``bench 
   images;
 - **optimisation**: start from the current model (its input size and normalisation), learning
   rate :data:`LR` (a quarter of from-scratch training: the model is already good, few masks
-  overfit quickly), all layers move (:data:`FREEZE`), flips and mild colour jitter, a number of
+  overfit quickly), all layers move (:data:`FREEZE`), flips and mild colour jitter, binary
+  tasks also train on each photo's object crop and then predict with the crop pass
+  (:data:`OBJECT_CROPS`: a garment covering 8 % of a studio frame is seen at several times the
+  resolution), a number of
   epochs that gives every run about :data:`PRESENTATIONS` sample presentations
   (:func:`epochs_for`), bounded in time by ``--max-minutes``; the best epoch on val is kept;
 - **decision**: the binary threshold is re-tuned on the project's val masks, and the new model is
@@ -39,6 +42,11 @@ from training.data import Sample
 LR = 5e-4
 #: Which layers move: ``"none"`` frozen (all layers train) or ``"encoder"`` (decoder and head only).
 FREEZE = "none"
+#: Binary tasks: train on each photo's object crop too (``train --object-crops``), so the
+#: fine-tuned model predicts with the crop pass. On 20 held-out mannequin-framed photos after an
+#: 8-minute fine-tune on 45 others, median / mean Dice of the shown proposals 0.968 / 0.952
+#: against 0.947 / 0.942 without (training/README.md).
+OBJECT_CROPS = True
 #: Sample presentations a fine-tune aims for (epochs x training masks).
 PRESENTATIONS = 400
 MIN_EPOCHS, MAX_EPOCHS = 5, 40
@@ -90,6 +98,8 @@ def retrain_command(
         "--patience", str(MAX_EPOCHS), "--max-minutes", f"{minutes:g}", "--device", device,
         "--json-progress",
     ]  # fmt: skip
+    if OBJECT_CROPS:
+        args.append("--object-crops")  # the trainer ignores it for multi-class tasks
     if exclude_unchanged:
         args.append("--exclude-unchanged")
     if promote_if_better:

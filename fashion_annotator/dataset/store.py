@@ -31,12 +31,10 @@ import numpy as np
 from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import (
     ImageData,
-    decode_mask_png,
-    encode_mask_png,
     load_image,
 )
-from fashion_annotator.core.labels import Taxonomy, load_taxonomy, validate_mask
-from fashion_annotator.dataset import confine, schema, storeio
+from fashion_annotator.core.labels import Taxonomy, load_taxonomy
+from fashion_annotator.dataset import confine, mask_files, schema, storeio
 from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
@@ -491,22 +489,7 @@ class Project(LegacyNames):
                               self.user, now)  # fmt: skip
 
     def _encode(self, record: ImageRecord, task: str, mask: np.ndarray) -> tuple[bytes, str]:
-        taxonomy = self.taxonomy(task)
-        mask = np.asarray(mask)
-        where = f"mask for {record.name} (image {record.id}, task {task})"
-        if mask.shape != record.shape:
-            raise ValueError(f"{where}: shape {mask.shape} differs from the photo's {record.shape}")
-        if mask.dtype.kind not in "biu":
-            raise ValueError(f"{where}: dtype {mask.dtype} is not an integer label type")
-        if mask.size and (mask.min() < 0 or mask.max() >= taxonomy.num_classes):
-            raise ValueError(
-                f"{where}: labels {int(mask.min())}..{int(mask.max())} outside the taxonomy "
-                f"{task!r} (0..{taxonomy.num_classes - 1})"
-            )
-        mask = mask.astype(np.uint8, copy=False)
-        validate_mask(mask, taxonomy, path=where)
-        data = encode_mask_png(mask, taxonomy.colors)
-        return data, hashlib.sha256(data).hexdigest()
+        return mask_files.encode_version(self.taxonomy(task), record, task, mask)
 
     def _write_version(
         self,
@@ -522,14 +505,8 @@ class Project(LegacyNames):
             (record.id, task),
         ).fetchone()
         version = int(row[0]) + 1
-        rel = f"{folder}/{record.id}/{task}/v{version}.png"
-        try:
-            atomic_write_bytes(self.root / rel, data)
-        except OSError as exc:
-            raise ProjectError(
-                f"{self.root / rel}: cannot save ({exc.strerror or exc}); nothing was recorded "
-                "and earlier versions are intact"
-            ) from exc
+        rel = mask_files.version_file(folder, record.id, task, version)
+        mask_files.write_version(self.root, rel, data)
         return version, rel, time.time()
 
     def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:
@@ -620,11 +597,7 @@ class Project(LegacyNames):
             yield image_id, photo, self._read_png(str(mask_path.relative_to(self.root)))
 
     def _read_png(self, rel: str) -> np.ndarray:
-        path = confine.version_file(self.root, rel)
-        try:
-            return decode_mask_png(path.read_bytes())
-        except (OSError, ValueError) as exc:
-            raise ProjectError(f"{path}: cannot read the saved mask: {exc}") from exc
+        return mask_files.read_version(self.root, rel)
 
 
 def open_project(location: str | Path, user: str | None = None) -> Project:

@@ -34,7 +34,7 @@ def test_retrain_command_parses_with_the_train_command(tmp_path):
     assert args.project == str(tmp_path) and args.task == "garment"
     assert args.epochs == epochs_for(40) and args.lr == LR and args.max_minutes == 4
     assert args.exclude_unchanged and args.promote_if_better and args.threads == 1
-    assert args.model_size == "tiny" and args.freeze == "none"
+    assert args.model_size == "tiny" and args.freeze == "none" and args.object_crops
 
 
 def test_paired_comparison_counts_images():

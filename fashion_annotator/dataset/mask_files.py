@@ -1,0 +1,97 @@
+"""Mask versions as files: validated and encoded, written atomically, read back with errors.
+
+The project stores (:mod:`fashion_annotator.dataset.store` and its PostgreSQL twin) decide
+which version a save becomes and record it in their index; this module is what happens to
+the mask itself: checked against the photo and the task's taxonomy, encoded as an indexed
+PNG with the taxonomy's palette, hashed, written to ``FOLDER/<image_id>/<task>/vN.png`` and
+decoded again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.core.images import decode_mask_png, encode_mask_png
+from fashion_annotator.core.labels import Taxonomy, validate_mask
+from fashion_annotator.dataset import confine
+from fashion_annotator.dataset.records import ImageRecord, ProjectError
+
+
+def encode_version(
+    taxonomy: Taxonomy, record: ImageRecord, task: str, mask: np.ndarray
+) -> tuple[bytes, str]:
+    """Check ``mask`` for ``record``'s photo and encode it: ``(PNG bytes, their SHA-256)``.
+
+    Parameters
+    ----------
+    taxonomy : Taxonomy
+        The task's classes and palette.
+    record : ImageRecord
+        The photo the mask belongs to (its ``shape`` and ``name``, for errors).
+    task : str
+    mask : (H, W) integer array
+        Class ids ``0 .. taxonomy.num_classes - 1``, the photo's size.
+
+    Raises
+    ------
+    ValueError
+        Wrong shape, not an integer type, or labels outside the taxonomy; the message names the
+        photo, the image id and the task.
+    """
+    mask = np.asarray(mask)
+    where = f"mask for {record.name} (image {record.id}, task {task})"
+    if mask.shape != record.shape:
+        raise ValueError(f"{where}: shape {mask.shape} differs from the photo's {record.shape}")
+    if mask.dtype.kind not in "biu":
+        raise ValueError(f"{where}: dtype {mask.dtype} is not an integer label type")
+    if mask.size and (mask.min() < 0 or mask.max() >= taxonomy.num_classes):
+        raise ValueError(
+            f"{where}: labels {int(mask.min())}..{int(mask.max())} outside the taxonomy "
+            f"{task!r} (0..{taxonomy.num_classes - 1})"
+        )
+    mask = mask.astype(np.uint8, copy=False)
+    validate_mask(mask, taxonomy, path=where)
+    data = encode_mask_png(mask, taxonomy.colors)
+    return data, hashlib.sha256(data).hexdigest()
+
+
+def version_file(folder: str, image_id: int, task: str, version: int) -> str:
+    """The project-relative path of a version: ``FOLDER/<image_id>/<task>/vN.png``."""
+    return f"{folder}/{image_id}/{task}/v{version}.png"
+
+
+def write_version(root: Path, rel: str, data: bytes) -> None:
+    """Write a version's PNG atomically (temporary file, fsync, rename) under ``root``.
+
+    Raises
+    ------
+    ProjectError
+        The write failed (full disk, read-only folder); the message says that nothing was
+        recorded and that earlier versions are intact.
+    """
+    try:
+        atomic_write_bytes(root / rel, data)
+    except OSError as exc:
+        raise ProjectError(
+            f"{root / rel}: cannot save ({exc.strerror or exc}); nothing was recorded "
+            "and earlier versions are intact"
+        ) from exc
+
+
+def read_version(root: Path, rel: str) -> np.ndarray:
+    """Decode the saved version ``rel`` (confined to ``root``): ``(H, W) uint8`` class ids.
+
+    Raises
+    ------
+    ProjectError
+        The file is missing, unreadable or not a mask PNG, naming the file.
+    """
+    path = confine.version_file(root, rel)
+    try:
+        return decode_mask_png(path.read_bytes())
+    except (OSError, ValueError) as exc:
+        raise ProjectError(f"{path}: cannot read the saved mask: {exc}") from exc
