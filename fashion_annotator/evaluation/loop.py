@@ -282,8 +282,9 @@ def _score_rest(
             scores["median_dice_rest_crop"] = float(np.median(crop_dices))
     else:
         scores["miou_rest"] = float(acc.miou)
+    shown_text = f" (shown {scores['median_dice_rest_shown']:.4f})" if shown_dices else ""
     progress(f"scored {len(kept)} photos with model {predictor.model_version}: "
-             f"{scores.get('median_dice_rest', scores.get('miou_rest')):.4f}")  # fmt: skip
+             f"{scores.get('median_dice_rest', scores.get('miou_rest')):.4f}{shown_text}")  # fmt: skip
     return scores, kept
 
 
@@ -310,13 +311,16 @@ def plot_runs(runs: Sequence[dict[str, Any]], path: Path | str, size: tuple[int,
     img = Image.new("RGB", size, "white")
     draw = ImageDraw.Draw(img)
     quality = "miou_rest" if "miou_rest" in runs[0]["rounds"][0] else "median_dice_rest"
-    panels = [(quality, f"{quality} (photos not yet corrected)"),
-              ("median_actions", "median actions per corrected photo")]  # fmt: skip
+    shown = f"{quality}_shown"
+    # The masks the window shows (thin lines) beside the network's own (thick), where recorded.
+    series = [quality, *([shown] if any(shown in r for run in runs for r in run["rounds"]) else [])]
+    panels = [(series, f"{quality} (photos not yet corrected)"),
+              (["median_actions"], "median actions per corrected photo")]  # fmt: skip
     xmax = max(r["corrected"] for run in runs for r in run["rounds"]) or 1
     pw = (w - 60) // 2
-    for p, (key, title) in enumerate(panels):
+    for p, (keys, title) in enumerate(panels):
         x0, y0, x1, y1 = 60 + p * pw + (30 if p else 0), 40, 60 + (p + 1) * pw - 20, h - 50
-        values = [r[key] for run in runs for r in run["rounds"] if r.get(key) is not None]
+        values = [r[k] for k in keys for run in runs for r in run["rounds"] if r.get(k) is not None]
         if not values:
             continue
         lo, hi = min(values), max(values)
@@ -336,15 +340,22 @@ def plot_runs(runs: Sequence[dict[str, Any]], path: Path | str, size: tuple[int,
             draw.line([x, y1, x, y1 + 4], fill="black")
             draw.text((x - 8, y1 + 8), str(c), fill="black")
         draw.text(((x0 + x1) // 2 - 50, h - 22), "corrected photos", fill="black")
+        line = 0
         for n, run in enumerate(runs):
             color = RUN_COLORS[n % len(RUN_COLORS)]
-            pts = [(x0 + (x1 - x0) * r["corrected"] / xmax, y1 - (y1 - y0) * (r[key] - lo) / (hi - lo))
-                   for r in run["rounds"] if r.get(key) is not None]  # fmt: skip
-            if len(pts) > 1:
-                draw.line(pts, fill=color, width=3)
-            for x, y in pts:
-                draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=color)
-            draw.text((x1 - 150, y0 + 10 + 16 * n), f"order {run['order']}", fill=color)
+            for k in keys:
+                pts = [(x0 + (x1 - x0) * r["corrected"] / xmax, y1 - (y1 - y0) * (r[k] - lo) / (hi - lo))
+                       for r in run["rounds"] if r.get(k) is not None]  # fmt: skip
+                if not pts:
+                    continue
+                thick, dot = (1, 3) if k == shown else (3, 4)
+                if len(pts) > 1:
+                    draw.line(pts, fill=color, width=thick)
+                for x, y in pts:
+                    draw.ellipse([x - dot, y - dot, x + dot, y + dot], fill=color)
+                label = f"order {run['order']}" + (", shown" if k == shown else "")
+                draw.text((x1 - 150, y0 + 10 + 16 * line), label, fill=color)
+                line += 1
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     img.save(path)

@@ -28,10 +28,14 @@ def test_bench_loop_one_round_writes_json_and_plot(ccp_dir: Path, tmp_path: Path
     first, last = result["rounds"]
     assert first["corrected"] == 0 and first["n_rest"] == 9 and first["promoted"] is None
     assert last["corrected"] == 8 and last["n_rest"] == 1
-    for key in ("median_dice_rest", "mean_dice_rest", "median_actions", "mean_actions",
-                "train_seconds", "promoted"):  # fmt: skip
+    for key in ("median_dice_rest", "mean_dice_rest", "median_dice_rest_shown",
+                "mean_dice_rest_shown", "median_actions", "mean_actions", "train_seconds", "promoted"):  # fmt: skip
         assert key in last
     assert 0.0 <= last["median_dice_rest"] <= 1.0 and 0 <= last["median_actions"] <= 60
+    # the shown masks are the network's after the garment task's refinements: never identical
+    # on all nine photos of the first round
+    shown = [first["median_dice_rest_shown"], first["mean_dice_rest_shown"]]
+    assert all(0.0 <= v <= 1.0 for v in shown) and shown != [first["median_dice_rest"], first["mean_dice_rest"]]
     # a tiny network trained from scratch for seconds does not beat the shipped model
     assert last["promoted"] is False and last["val"]["paired"]["n"] == 5
     with Image.open(out.with_suffix(".png")) as plot:
