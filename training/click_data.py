@@ -24,7 +24,7 @@ from torch.utils.data import Dataset
 
 from fashion_annotator.core.samples import read_sample
 from fashion_annotator.models.click import CropBox, fit_box, warp_crop
-from fashion_annotator.segmentation.clicks import grabcut_box
+from fashion_annotator.segmentation.grabcut import grabcut_box
 from training.data import Sample
 
 #: Logged operator clicks replayed per training sample, at most.

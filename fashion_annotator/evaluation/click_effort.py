@@ -33,7 +33,8 @@ import numpy as np
 from fashion_annotator.core.metrics import dice
 from fashion_annotator.evaluation.effort import Action, Operator, Target
 from fashion_annotator.models.click import next_click
-from fashion_annotator.segmentation.clicks import Click, ClickPredictor, grabcut_box
+from fashion_annotator.segmentation.clicks import Click, ClickPredictor
+from fashion_annotator.segmentation.grabcut import grabcut_box
 
 MAX_NOC_CLICKS = 20
 NOC_THRESHOLDS = (0.90, 0.95)
@@ -143,7 +144,7 @@ def box_prompt_curve(
             curve.append(curve[-1])
             continue
         placed_clicks.append(Click(float(placed[0]), float(placed[1]), placed[2]))
-        mask = predictor.predict(mask, placed_clicks).mask
+        mask = predictor.predict_in_box(mask, placed_clicks, box).mask
         curve.append(float(dice(mask, gt)))
     return {"grabcut": [grabcut], "model": curve}
 

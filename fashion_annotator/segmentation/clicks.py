@@ -21,8 +21,13 @@ crop of the photo (numpy in, numpy out, no Qt):
   Dice after 2 / 3 clicks 0.980 / 0.982 against 0.979 / 0.981;
 - **box prompt**: GrabCut from the box gives the starting mask, a positive click at its deepest
   point and the network then correct it, and nothing outside the box is added; where the box's
-  surroundings are plain (:func:`surround_busyness`) the logits lean towards GrabCut's mask,
-  which is the better of the two on plain backdrops. :func:`grabcut_box` alone is the baseline.
+  surroundings are plain (:func:`~fashion_annotator.segmentation.grabcut.plainness`) the logits
+  lean towards GrabCut's mask, which is the better of the two on plain backdrops.
+  :func:`~fashion_annotator.segmentation.grabcut.grabcut_box` alone is the baseline;
+- **clicks after a box** (:meth:`ClickPredictor.predict_in_box`): inside the box of a plain
+  backdrop the logits lean towards GrabCut re-run from the current mask with every click as a
+  sure seed (:func:`~fashion_annotator.segmentation.grabcut.grabcut_seeded`), so a negative
+  click on a mannequin's leg removes the leg's colour, not a blob around the click.
 
 Parsing uses the same predictor on the mask of one class ("this class here / not here").
 """
@@ -48,6 +53,7 @@ from fashion_annotator.models.click import (
     warp_crop,
 )
 from fashion_annotator.resources import resource_path
+from fashion_annotator.segmentation.grabcut import clip_box, grabcut_box, grabcut_seeded, plainness
 
 #: Extent of the object crop around the mask and clicks (FocalClick's expansion ratio).
 OBJECT_MARGIN = 1.4
@@ -92,17 +98,8 @@ EDGE_WINDOW = 256
 #: garments; GrabCut alone 0.979 / 0.903): network alone 0.951 / 0.926; 1: 0.962 / -;
 #: 2: 0.971 / 0.922; 3: 0.978 / 0.911; 4: - / 0.906; 5: 0.979 / -. GrabCut wins on plain
 #: backdrops and loses on street scenes, hence the weight follows the surroundings
-#: (:func:`surround_busyness`).
+#: (:func:`~fashion_annotator.segmentation.grabcut.plainness`).
 BOX_PRIOR = 5.0
-#: Median gradient magnitude (grey levels per pixel, Sobel) around a box below which its
-#: surroundings count as plain (full :data:`BOX_PRIOR`) and above which as busy (no prior),
-#: linear in between. Measured around ground-truth garment boxes: mannequin-framed photos
-#: 0 / 0 / 0 (10th / 50th / 90th percentile), CCP street photos 11.6 / 18.4 / 34.5.
-PLAIN_BELOW = 2.0
-BUSY_ABOVE = 10.0
-#: Long side of the photo GrabCut runs on (its cost grows with the pixel count).
-GRABCUT_SIDE = 360
-GRABCUT_ITERATIONS = 4
 
 
 @dataclass(frozen=True)
@@ -146,66 +143,6 @@ class ClickUpdate:
 def default_click_model_path() -> Path:
     """The shipped click model ``resources/models/click.safetensors``."""
     return resource_path("models", "click.safetensors")
-
-
-def grabcut_box(
-    rgb: np.ndarray, box: tuple[float, float, float, float], iterations: int = GRABCUT_ITERATIONS
-) -> np.ndarray:
-    """GrabCut started from a box: the baseline box prompt.
-
-    Parameters
-    ----------
-    rgb : (H, W, 3) uint8
-    box : (y0, x0, y1, x1)
-        Photo pixels, end-exclusive.
-
-    Returns
-    -------
-    (H, W) bool
-        The foreground, never outside the box. GrabCut runs on a copy shrunk to
-        :data:`GRABCUT_SIDE` pixels on the long side (the box's surroundings only), its result is
-        enlarged back.
-    """
-    h, w = rgb.shape[:2]
-    y0, x0, y1, x1 = _clip_box(box, (h, w))
-    out = np.zeros((h, w), bool)
-    if y1 - y0 < 2 or x1 - x0 < 2:
-        return out
-    my, mx = (y1 - y0) // 4 + 2, (x1 - x0) // 4 + 2
-    cy0, cx0, cy1, cx1 = max(0, y0 - my), max(0, x0 - mx), min(h, y1 + my), min(w, x1 + mx)
-    sub = rgb[cy0:cy1, cx0:cx1]
-    f = min(1.0, GRABCUT_SIDE / max(sub.shape[:2]))
-    small = cv2.resize(sub, None, fx=f, fy=f, interpolation=cv2.INTER_AREA) if f < 1 else sub
-    rect = (
-        int((x0 - cx0) * f), int((y0 - cy0) * f),
-        max(2, int((x1 - x0) * f)), max(2, int((y1 - y0) * f)),
-    )
-    gc = np.zeros(small.shape[:2], np.uint8)
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    # GrabCut seeds its colour models with k-means on OpenCV's global random generator: seed it
-    # so that the same box on the same photo always gives the same mask.
-    cv2.setRNGSeed(0)
-    try:
-        cv2.grabCut(np.ascontiguousarray(small[..., ::-1]), gc, rect, bgd, fgd, iterations,
-                    cv2.GC_INIT_WITH_RECT)
-    except cv2.error:
-        return out
-    fg = ((gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)).astype(np.uint8)
-    big = cv2.resize(fg, (cx1 - cx0, cy1 - cy0), interpolation=cv2.INTER_LINEAR) > 0
-    out[cy0:cy1, cx0:cx1] = big
-    inside = np.zeros_like(out)
-    inside[y0:y1, x0:x1] = True
-    return out & inside
-
-
-def _clip_box(box: Sequence[float], shape: tuple[int, int]) -> tuple[int, int, int, int]:
-    y0, x0, y1, x1 = (float(v) for v in box)
-    y0, y1 = sorted((y0, y1))
-    x0, x1 = sorted((x0, x1))
-    return (
-        int(np.clip(np.floor(y0), 0, shape[0])), int(np.clip(np.floor(x0), 0, shape[1])),
-        int(np.clip(np.ceil(y1), 0, shape[0])), int(np.clip(np.ceil(x1), 0, shape[1])),
-    )
 
 
 def _deepest_point(mask: np.ndarray) -> tuple[int, int] | None:
@@ -374,7 +311,7 @@ class ClickPredictor:
         """Fill ``box`` ``(y0, x0, y1, x1)``: GrabCut, a virtual positive click, the network.
 
         The network starts from GrabCut's mask; where the box's surroundings are plain its
-        logits are biased towards GrabCut's mask (:data:`BOX_PRIOR`, :func:`surround_busyness`).
+        logits are biased towards GrabCut's mask (:data:`BOX_PRIOR`, :func:`.grabcut.plainness`).
 
         Returns the update (nothing added outside the box; ``mask`` outside it is kept) and the
         virtual click: at the deepest point of GrabCut's foreground, or the box centre when
@@ -384,7 +321,7 @@ class ClickPredictor:
         rgb = self._photo()
         h, w = rgb.shape[:2]
         base = np.zeros((h, w), bool) if mask is None else np.asarray(mask, bool)
-        y0, x0, y1, x1 = _clip_box(box, (h, w))
+        y0, x0, y1, x1 = clip_box(box, (h, w))
         start = grabcut_box(rgb, (y0, x0, y1, x1)) | base
         inside = np.zeros((h, w), bool)
         inside[y0:y1, x0:x1] = True
@@ -392,8 +329,7 @@ class ClickPredictor:
         if point is None:
             point = ((y0 + y1) // 2, (x0 + x1) // 2)
         click = Click(float(point[0]), float(point[1]), True)
-        weight = float(np.clip((BUSY_ABOVE - surround_busyness(rgb, (y0, x0, y1, x1)))
-                               / (BUSY_ABOVE - PLAIN_BELOW), 0.0, 1.0))
+        weight = plainness(rgb, (y0, x0, y1, x1))
         update = self.predict(start, [click], box=(y0, x0, y1, x1),
                               prior=start if weight > 0 else None, prior_weight=weight * BOX_PRIOR)
         result = np.where(inside, update.mask, base)
@@ -401,6 +337,33 @@ class ClickPredictor:
         update.mask = result
         update.elapsed_ms = (time.perf_counter() - t0) * 1e3
         return update, click
+
+    def predict_in_box(
+        self, mask: np.ndarray, clicks: Sequence[Click], box: tuple[float, float, float, float]
+    ) -> ClickUpdate:
+        """A correction click of a session that began with ``box`` (:meth:`predict_box`).
+
+        Inside the box of a plain backdrop the logits lean (:data:`BOX_PRIOR` times
+        :func:`.grabcut.plainness`) towards GrabCut re-run from ``mask`` with every click as a
+        sure seed (:func:`.grabcut.grabcut_seeded`); on a busy scene, or for a click outside the
+        box, this is :meth:`predict`. Measured on 70 mannequin-framed CCP val photos (a box
+        around the garment, then the standard clicker; median Dice after the box and 1 / 2 / 3
+        clicks): 0.979, 0.982, 0.984, 0.985 against 0.979, 0.977, 0.980, 0.982 without the seeded
+        GrabCut, and GrabCut alone 0.979.
+        """
+        rgb = self._photo()
+        y0, x0, y1, x1 = clip_box(box, rgb.shape[:2])
+        last = clicks[-1] if clicks else None
+        if last is None or not (y0 <= last.y < y1 and x0 <= last.x < x1):
+            return self.predict(mask, clicks)
+        weight = plainness(rgb, (y0, x0, y1, x1))
+        if weight <= 0:
+            return self.predict(mask, clicks)
+        t0 = time.perf_counter()
+        prior = grabcut_seeded(rgb, mask, (y0, x0, y1, x1), clicks)
+        update = self.predict(mask, clicks, prior=prior, prior_weight=weight * BOX_PRIOR)
+        update.elapsed_ms = (time.perf_counter() - t0) * 1e3
+        return update
 
 
 def enforce_clicks(
@@ -458,35 +421,6 @@ def enforce_clicks(
         bump *= 1.0 / float(bump[iy - y0, ix - x0])
         out[y0:y1, x0:x1] += sign * short * bump
     return out
-
-
-def surround_busyness(rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
-    """How busy the photo is around ``box``: the median gradient magnitude in a ring outside it.
-
-    Parameters
-    ----------
-    rgb : (H, W, 3) uint8
-    box : (y0, x0, y1, x1)
-        Photo pixels, end-exclusive, inside the photo.
-
-    Returns
-    -------
-    float
-        Median Sobel gradient magnitude (grey levels per pixel) over a ring 1/8 of the box's
-        size wide (at least 4 pixels) around the box; 0 for a plain backdrop, 10-35 for street
-        scenes. ``0.0`` when the box leaves no ring (it covers the photo).
-    """
-    h, w = rgb.shape[:2]
-    y0, x0, y1, x1 = box
-    my, mx = max(4, (y1 - y0) // 8), max(4, (x1 - x0) // 8)
-    oy0, ox0, oy1, ox1 = max(0, y0 - my), max(0, x0 - mx), min(h, y1 + my), min(w, x1 + mx)
-    grey = cv2.cvtColor(np.ascontiguousarray(rgb[oy0:oy1, ox0:ox1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
-    mag = cv2.magnitude(cv2.Sobel(grey, cv2.CV_32F, 1, 0), cv2.Sobel(grey, cv2.CV_32F, 0, 1))
-    ring = np.ones(grey.shape, bool)
-    ring[y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0] = False
-    if not ring.any():
-        return 0.0
-    return float(np.median(mag[ring]))
 
 
 def _edge_distance(mask: np.ndarray, click: Click) -> float:

@@ -122,6 +122,29 @@ def test_box_drag_fills_inside_the_box_only(canvas: Canvas, disk_click_model, mo
     assert canvas.document.click_log["garment"][0]["kind"] == "box"
 
 
+def test_clicks_after_a_box_use_the_box_until_the_next_session(canvas: Canvas, monkeypatch) -> None:
+    seen: list = []
+    predictor = canvas._tool.predictor()
+    plain_predict = predictor.predict_in_box
+
+    def spy(mask, clicks, box):
+        seen.append(box)
+        return plain_predict(mask, clicks, box)
+
+    monkeypatch.setattr(predictor, "predict_in_box", spy)
+    drag_box(canvas, 150, 200, 350, 600)
+    click(canvas, 250, 450, button=RIGHT)  # a correction inside the box
+    assert len(seen) == 1 and seen[0] == pytest.approx((200, 150, 600, 350), abs=1)
+    assert mask(canvas)[450, 250] == 0 and markers(canvas) == 2
+    click(canvas, 251, 451, mods=CTRL)  # removing the last correction replays nothing
+    assert markers(canvas) == 1 and len(seen) == 1 and mask(canvas)[450, 250] == 1
+    click(canvas, 100, 100)  # outside the box: the predictor falls back to a plain click
+    assert len(seen) == 2 and mask(canvas)[100, 100] == 1
+    drag_box(canvas, 380, 100, 480, 300)  # a new box starts a new session
+    click(canvas, 430, 200, button=RIGHT)
+    assert seen[-1] == pytest.approx((100, 380, 300, 480), abs=1) and markers(canvas) == 2
+
+
 def test_other_tools_edit_the_same_mask_between_clicks(canvas: Canvas) -> None:
     click(canvas, 150, 250)
     canvas.set_tool("brush")

@@ -4,7 +4,9 @@
   negative one ("not here"); the click model (:class:`~fashion_annotator.segmentation.clicks.
   ClickPredictor`) updates the area around the clicks, and each click is one undo step;
 - dragging a box (left button) fills it: GrabCut from the box, a virtual positive click, the
-  model; one undo step, and it starts a new click session;
+  model; one undo step, and it starts a new click session whose clicks inside the box also
+  re-run GrabCut with the clicks as seeds where the backdrop is plain
+  (:meth:`~fashion_annotator.segmentation.clicks.ClickPredictor.predict_in_box`);
 - Ctrl+click on a marker removes that click: the mask is recomputed from the state before it
   with the remaining later clicks replayed (one undo step);
 - the object is ``mask == label`` (cutouts: the foreground; parsing: the clicked class); pixels
@@ -69,12 +71,14 @@ def shared_click_predictor(path: str | None = None):
 
 @dataclass
 class _Entry:
-    """One applied click: the click, the history depth after it, the object before it (bits)."""
+    """One applied click: the click, the history depth after it, the object before it (bits),
+    and for a box prompt's virtual click the box ``(y0, x0, y1, x1)``."""
 
     click: Click
     depth: int
     before: np.ndarray
     shape: tuple[int, int]
+    box: tuple[float, float, float, float] | None = None
 
     def before_mask(self) -> np.ndarray:
         return np.unpackbits(self.before, count=self.shape[0] * self.shape[1]).reshape(self.shape) > 0
@@ -203,9 +207,17 @@ class SmartClickTool(Tool):
                             "t": round(time.time(), 3)})
         return bbox
 
+    def _correct(self, predictor, mask: np.ndarray, clicks: list, entries: list[_Entry]):
+        """One correction click: inside the box of a session that began with one, the
+        box-aware update (:meth:`ClickPredictor.predict_in_box`), else a plain click."""
+        box = entries[0].box if entries else None
+        if box is not None:
+            return predictor.predict_in_box(mask, clicks, box)
+        return predictor.predict(mask, clicks)
+
     def _apply_click(self, ctx: ToolContext, predictor, click) -> ToolResult:
         before = ctx.mask == ctx.label
-        update = predictor.predict(before, [*self.clicks, click])
+        update = self._correct(predictor, before, [*self.clicks, click], self._entries)
         self.last_ms = update.elapsed_ms
         bbox = self._commit(ctx, update.mask, update.bounds, "click", [click])
         self._entries.append(
@@ -219,9 +231,8 @@ class SmartClickTool(Tool):
         self.last_ms = update.elapsed_ms
         self._entries.clear()
         bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual])
-        self._entries.append(
-            _Entry(virtual, len(ctx.document.history[ctx.task]), np.packbits(before), before.shape)
-        )
+        self._entries.append(_Entry(virtual, len(ctx.document.history[ctx.task]), np.packbits(before),
+                                    before.shape, (float(box[0]), float(box[1]), float(box[2]), float(box[3]))))  # fmt: skip
         return ToolResult(bbox, committed=bbox is not None)
 
     def _remove_near(self, ctx: ToolContext, p: Pointer) -> ToolResult:
@@ -239,13 +250,14 @@ class SmartClickTool(Tool):
         removed = self._entries[i]
         obj = removed.before_mask()
         kept = [e.click for e in self._entries[:i]]
+        kept_entries = [e for j, e in enumerate(self._entries) if j != i]
         for entry in self._entries[i + 1 :]:
             kept.append(entry.click)
-            obj = predictor.predict(obj, kept).mask
+            obj = self._correct(predictor, obj, kept, kept_entries).mask
         h, w = obj.shape
         bbox = ctx.document.apply(ctx.task, _write_object, obj, (0, h, 0, w), ctx.label)
         # Undoing the removal takes back the replayed clicks' markers, not the earlier ones.
         depth = len(ctx.document.history[ctx.task])
-        later = [_Entry(e.click, depth, e.before, e.shape) for e in self._entries[i + 1 :]]
+        later = [_Entry(e.click, depth, e.before, e.shape, e.box) for e in self._entries[i + 1 :]]
         self._entries[i:] = later
         return ToolResult(bbox, committed=bbox is not None)

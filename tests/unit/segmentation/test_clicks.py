@@ -18,9 +18,8 @@ from fashion_annotator.segmentation.clicks import (
     _connected_to,
     _edge_distance,
     enforce_clicks,
-    grabcut_box,
-    surround_busyness,
 )
+from fashion_annotator.segmentation.grabcut import grabcut_box, grabcut_seeded, surround_busyness
 
 
 @pytest.fixture
@@ -270,3 +269,50 @@ def test_a_positive_click_only_adds_and_a_negative_click_only_removes(disk_click
     predictor, _ = _grey_square(disk_click_model(30.0))  # biased to foreground everywhere
     removed = predictor.predict(mask, [Click(150, 100, False)]).mask
     assert (removed <= mask).all() and not removed[150, 100]
+
+
+def _dress_on_a_mannequin() -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """A red dress over a white mannequin's legs on a plain grey backdrop: photo, dress, legs, box."""
+    rgb = np.full((600, 400, 3), 150, np.uint8)
+    dress = np.zeros((600, 400), bool)
+    dress[120:380, 120:280] = True
+    legs = np.zeros((600, 400), bool)
+    legs[380:540, 150:190] = legs[380:540, 210:250] = True
+    rgb[dress] = (190, 30, 40)
+    rgb[legs] = (245, 240, 235)
+    return rgb, dress, legs, (100, 100, 560, 300)
+
+
+def test_seeded_grabcut_fills_what_a_positive_click_asks_for() -> None:
+    rgb, dress, legs, box = _dress_on_a_mannequin()
+    mask = dress.copy()
+    mask[300:] = False  # a first answer that missed the dress's hem
+    clicks = [Click(200, 200, True), Click(340, 200, True)]  # the second one on the hem
+    out = grabcut_seeded(rgb, mask, box, clicks)
+    assert (out & dress).sum() > 0.98 * dress.sum()  # the whole hem: the dress's colour
+    assert (out & legs).sum() < 0.02 * legs.sum() and not (out & ~dress & ~legs).any()
+    assert not out[:100].any() and not out[:, 300:].any()  # never outside the box
+    cv2.setRNGSeed(99)
+    assert np.array_equal(grabcut_seeded(rgb, mask, box, clicks), out)
+    # nothing left to call foreground (an empty mask, one negative click): nothing to learn
+    empty = np.zeros_like(mask)
+    assert not grabcut_seeded(rgb, empty, box, [Click(200, 200, False)]).any()
+
+
+def test_a_click_after_a_box_on_a_plain_backdrop_follows_seeded_grabcut(disk_click_model) -> None:
+    rgb, dress, legs, box = _dress_on_a_mannequin()
+    predictor = ClickPredictor(disk_click_model(-1.0))  # keeps the mask, adds the click's disk
+    predictor.set_image(rgb)
+    mask = dress.copy()
+    mask[300:] = False
+    clicks = [Click(200, 200, True), Click(340, 200, True)]
+    hem = dress & ~mask
+    plain = predictor.predict(mask, clicks).mask
+    seeded = predictor.predict_in_box(mask, clicks, box).mask
+    # the change stays inside the focus crop around the click (152 of the hem's 160 columns)
+    assert (seeded & hem).sum() > 0.9 * hem.sum() > 10 * (plain & hem).sum()
+    assert (seeded >= mask).all() and (seeded & legs).sum() < 0.02 * legs.sum()
+    # a click outside the box is a plain click
+    outside = [Click(200, 200, True), Click(580, 390, True)]
+    assert np.array_equal(predictor.predict_in_box(mask, outside, box).mask,
+                          predictor.predict(mask, outside).mask)  # fmt: skip
