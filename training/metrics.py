@@ -7,6 +7,10 @@ evaluation of the shipped predictor.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -14,7 +18,7 @@ from torch import nn
 
 from fashion_annotator.core.metrics import per_class_iou
 from fashion_annotator.models.preprocess import normalise
-from training.data import CachedSplit
+from training.data import CachedSplit, Sample
 from training.heads import Head
 
 #: Thresholds swept for binary heads (probability of the foreground).
@@ -112,6 +116,55 @@ def evaluate(
         out[h.task]["best_threshold"] = float(THRESHOLDS[best])
         out[h.task][f"best_{h.primary_metric}"] = float(per_t[h.primary_metric][best])
     return out
+
+
+def evaluate_predictor(
+    path: Path, samples: Sequence[Sample], head: Head, device: str = "cpu"
+) -> dict[str, Any]:
+    """Figures of a binary model file as its predictor proposes: full photos, crop pass included.
+
+    The comparison of a model with the crop pass (``"crop_pass": true`` in its metadata) against
+    another: :func:`evaluate` sees the photos as the network's input only, the predictor also
+    re-predicts the object crop of its first mask.
+
+    Parameters
+    ----------
+    path : Path
+        A binary model file.
+    samples : sequence of Sample
+        Photos and masks of source ids; ``head.lut`` maps them to the task's classes.
+    head : Head
+        The binary head (its ``lut``).
+    device : str
+
+    Returns
+    -------
+    dict
+        ``miou``, ``iou``, ``median_dice``, ``mean_dice``, ``pixel_accuracy``, ``dice_q25``,
+        ``dice_q75``, ``per_image_dice`` (in ``samples`` order), ``threshold`` (the model's),
+        ``crop_pass`` (whether the predictor used it).
+    """
+    from fashion_annotator.core.samples import read_sample
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    if not head.binary:
+        raise ValueError(f"{head.task}: evaluate_predictor scores binary models only")
+    predictor = load_predictor(Path(path), device=device)
+    counts = []
+    for sample in samples:
+        rgb, labels = read_sample(sample)
+        g = head.lut[labels] > 0
+        predictor.set_image(rgb)
+        pred = predictor.predict().mask == 1
+        tp, fp, fn = int((pred & g).sum()), int((pred & ~g).sum()), int((~pred & g).sum())
+        counts.append([tp, fp, fn, g.size - tp - fp - fn])
+    c = np.asarray(counts, np.int64).reshape(-1, 1, 4)
+    figures = {k: float(v[0]) for k, v in _binary_figures(c).items()}
+    per_image = _per_image_dice(c[:, 0])
+    q25, q75 = np.quantile(per_image, [0.25, 0.75]) if len(per_image) else (np.nan, np.nan)
+    figures.update(dice_q25=float(q25), dice_q75=float(q75), per_image_dice=per_image.round(5).tolist(),
+                   threshold=float(predictor.threshold), crop_pass=bool(predictor.crop_pass))  # fmt: skip
+    return figures
 
 
 def _per_image_dice(c: np.ndarray) -> np.ndarray:

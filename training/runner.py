@@ -23,7 +23,7 @@ from fashion_annotator.models.device import resolve_device
 from fashion_annotator.models.preprocess import InputSpec
 from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE
 from fashion_annotator.models.unet import UNet
-from fashion_annotator.models.weights import load_model, save_model
+from fashion_annotator.models.weights import load_model, read_meta, save_model
 from fashion_annotator.segmentation.proposals import model_path
 from training import distributed
 from training.data import (
@@ -38,7 +38,7 @@ from training.data import (
 from training.finetune import paired_comparison, project_samples
 from training.heads import Head, stack_heads
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
-from training.metrics import evaluate
+from training.metrics import evaluate, evaluate_predictor
 from training.request import TrainRequest
 
 Emit = Callable[[dict], None]
@@ -75,6 +75,11 @@ def evaluate_file(
     thresholds = {head.task: float(meta.get("threshold", 0.5))}
     figures = evaluate(loaded.module, split, [single], meta["mean"], meta["std"], thresholds)
     return {**figures[head.task], "model_path": str(path), "version": meta.get("version")}
+
+
+def _crop_pass(path: Path) -> bool:
+    """Whether the model file proposes with the crop pass (its metadata)."""
+    return bool(read_meta(path).get("crop_pass", False))
 
 
 def _samples(
@@ -252,11 +257,17 @@ def _run(
         paths[h.task] = out_dir / f"{h.task}.safetensors"
         save_model(paths[h.task], single, meta)
         current = current_model_path(h.task, project)
-        current_figures = evaluate_file(current, val_s, h, cache_dir) if current else None
+        new_figures = figures[h.task]
+        if h.binary and (object_crops or (current is not None and _crop_pass(current))):
+            # One of the two proposes with the crop pass: compare them as they propose.
+            new_figures = evaluate_predictor(paths[h.task], val_s, h, device)
+            current_figures = evaluate_predictor(current, val_s, h, device) if current else None
+        else:
+            current_figures = evaluate_file(current, val_s, h, cache_dir) if current else None
         comparison[h.task] = {
-            "new": figures[h.task],
+            "new": new_figures,
             "current": current_figures,
-            "paired": paired_comparison(figures[h.task], current_figures),
+            "paired": paired_comparison(new_figures, current_figures),
         }
     atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
     task = heads[0].task

@@ -118,6 +118,12 @@ def test_object_crops_train_the_zoomed_view_and_switch_the_crop_pass_on(
     from fashion_annotator.segmentation.proposals import load_predictor
 
     assert load_predictor(Path(done["model_path"]), device="cpu").crop_pass is True
+    # the promotion decision compares the two models as they propose: the new one with its
+    # crop pass, the shipped one without, on the same two full-size val photos
+    new, current = done["comparison"]["new"], done["comparison"]["current"]
+    assert new["crop_pass"] is True and current["crop_pass"] is False
+    assert len(new["per_image_dice"]) == len(current["per_image_dice"]) == 2
+    assert done["comparison"]["paired"]["n"] == 2 and current["median_dice"] > 0.5
     plain = _train(capsys, *_data_args(ccp_dir, tmp_path / "b", "garment", "64 48"), "--epochs", "1")
     assert "crop_pass" not in load_model(Path(plain[-1]["model_path"])).meta
 
