@@ -136,6 +136,8 @@ def check_meta(
         raise ModelFileError(Path(where), str(exc)) from None
     if not 0.0 < threshold < 1.0:
         raise ModelFileError(Path(where), f"threshold must lie in (0, 1), got {threshold}")
+    if not isinstance(meta.get("crop_pass", False), bool):
+        raise ModelFileError(Path(where), f"crop_pass must be true or false, got {str(meta['crop_pass'])[:40]}")
     return meta
 
 

@@ -179,6 +179,7 @@ def test_missing_json_is_refused(garment_file):
         ({"input_size": "big"}, "input_size must be"),
         ({"std": [0.2, 0.0, 0.2]}, "std positive"),
         ({"threshold": 1.5}, "threshold must lie"),
+        ({"crop_pass": "yes"}, "crop_pass must be true or false"),
         ({"classes": ["only"]}, "two names or more"),
     ],
 )
