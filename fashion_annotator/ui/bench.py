@@ -189,8 +189,58 @@ def _measure_clicks(canvas, doc) -> tuple[list[float], list[float]] | None:
     return total, model
 
 
+def _measure_box_clicks(canvas, doc) -> tuple[list[float], list[float]] | None:
+    """A Smart-click box around the middle of ``doc``, then :data:`CLICKS` clicks inside it.
+
+    Returns (press-to-repaint ms, model update ms) of the clicks after the box (on a plain
+    backdrop they also re-run GrabCut with the clicks as seeds), or None without a click model.
+    Everything is undone afterwards.
+    """
+    from fashion_annotator.annotate.tools.smartclick import shared_click_predictor
+
+    if shared_click_predictor() is None:
+        return None
+    h, w = doc.shape
+    canvas.set_tool("smartclick")
+    _send_button(canvas, 0.25 * w, 0.15 * h, press=True)
+    for t in np.linspace(0.0, 1.0, 6)[1:]:
+        _send_move(canvas, (0.25 + 0.5 * t) * w, (0.15 + 0.7 * t) * h)
+    _send_button(canvas, 0.75 * w, 0.85 * h, press=False)
+    total, model = [], []
+    for i in range(CLICKS):
+        angle = 2 * np.pi * i / CLICKS
+        x, y = w * (0.5 + 0.15 * np.cos(angle)), h * (0.5 + 0.25 * np.sin(angle))
+        count = canvas.paint_count
+        t0 = time.perf_counter()
+        _send_button(canvas, x, y, press=True)
+        _send_button(canvas, x, y, press=False)
+        _wait_painted(canvas, count, timeout_s=20.0)
+        total.append((time.perf_counter() - t0) * 1e3)
+        model.append(canvas._tool.last_ms or 0.0)
+    while doc.can_undo(canvas.task):
+        doc.undo(canvas.task)
+    canvas.refresh_overlay(None)
+    canvas.set_tool("brush")
+    return total, model
+
+
+def _backdrop_photo(src: Path, dst: Path) -> Path:
+    """A studio-sized photo on a plain light backdrop: the middle of ``src`` as the subject."""
+    from PIL import Image
+
+    w, h = STUDIO_WH
+    with Image.open(src) as im:
+        im = im.convert("RGB")
+        sw, sh = im.size
+        subject = im.crop((sw // 4, sh // 6, 3 * sw // 4, 5 * sh // 6)).resize((w // 2, 2 * h // 3))
+    canvas = Image.new("RGB", (w, h), (236, 236, 234))
+    canvas.paste(subject, (w // 4, h // 6))
+    canvas.save(dst, quality=92)
+    return dst
+
+
 def _photos(folder: Path) -> dict[str, list[Path]]:
-    """Two CCP sample photos and their studio-resolution versions."""
+    """Two CCP sample photos, their studio-resolution versions and plain-backdrop composites."""
     from PIL import Image
 
     from fashion_annotator.resources import resource_path
@@ -204,7 +254,8 @@ def _photos(folder: Path) -> dict[str, list[Path]]:
         with Image.open(src) as im:
             im.convert("RGB").resize(STUDIO_WH, Image.Resampling.LANCZOS).save(dst, quality=92)
         studio.append(dst)
-    return {"ccp": samples, "studio": studio}
+    backdrop = [_backdrop_photo(src, folder / f"backdrop_{src.stem}.jpg") for src in samples]
+    return {"ccp": samples, "studio": studio, "backdrop": backdrop}
 
 
 def synthetic_photos(folder: Path, width: int, height: int, n: int = 2) -> list[Path]:
@@ -262,8 +313,10 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
         ``<res>_1x_stroke_ms_median`` (at one screen pixel per image pixel); with a click model,
         ``<res>_click_ms_median`` (Smart click: press to repaint) and
         ``<res>_click_model_ms_median`` (the click model's update alone), ``click_ms_median``
-        (studio; None without a click model); plus the goals, the view size, ``rss_mb`` and
-        ``peak_rss_mb``.
+        (studio; None without a click model), ``box_click_ms_median`` (clicks inside a box on the
+        plain-backdrop ``backdrop`` photos, with ``backdrop_box_click_model_ms_median``); plus
+        the goals, the view size, ``rss_mb`` and ``peak_rss_mb``. ``res`` is ``ccp``, ``studio``
+        (1152x1728) and ``backdrop`` (1152x1728, the subject on a plain backdrop).
     """
     app = _app()
     from fashion_annotator.core.labels import load_taxonomy
@@ -312,6 +365,11 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
             if clicks is not None:
                 results[f"{res}_click_ms_median"] = _median(clicks[0])
                 results[f"{res}_click_model_ms_median"] = _median(clicks[1])
+            if res == "backdrop" and clicks is not None:
+                box_clicks = _measure_box_clicks(canvas, doc)
+                if box_clicks is not None:
+                    results["backdrop_box_click_ms_median"] = _median(box_clicks[0])
+                    results["backdrop_box_click_model_ms_median"] = _median(box_clicks[1])
     canvas.close()
     results["stroke_ms_median"] = max(
         results[f"{res}{zoom}_stroke_ms_median"] for res in sets for zoom in ("", "_1x")
@@ -324,6 +382,7 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
     if size is not None:
         results["goal_rss_mb"] = GOAL_LARGE_RSS_MB
     results["click_ms_median"] = results.get("studio_click_ms_median")
+    results["box_click_ms_median"] = results.get("backdrop_box_click_ms_median")
     results["goal_click_ms"] = GOAL_CLICK_MS
     for key, value in results.items():
         print(f"{key:40s} {value}")

@@ -218,6 +218,8 @@ def test_bench_ui_measures_smart_clicks(qapp, tmp_path, disk_click_model, monkey
     monkeypatch.setattr(bench, "CLICKS", 3)
     results = bench.main(tmp_path / "ui.json")
     assert json.loads((tmp_path / "ui.json").read_text()) == results
-    for res in ("ccp", "studio"):
+    for res in ("ccp", "studio", "backdrop"):
         assert results[f"{res}_click_ms_median"] >= results[f"{res}_click_model_ms_median"] > 0
     assert results["click_ms_median"] == results["studio_click_ms_median"]
+    box = results["backdrop_box_click_ms_median"]
+    assert box == results["box_click_ms_median"] >= results["backdrop_box_click_model_ms_median"] > 0
