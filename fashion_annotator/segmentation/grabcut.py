@@ -33,10 +33,13 @@ GRABCUT_SIDE = 360
 GRABCUT_ITERATIONS = 4
 #: :func:`grabcut_seeded` runs on every correction click after a box, so it gets a budget of
 #: its own. Median Dice after the box and 1 / 2 / 3 clicks on 70 mannequin-framed CCP val
-#: photos, and the click's update at 1152x1728 (12 photos, 36 clicks; a plain click 41-47 ms):
-#: 4 iterations 0.982 / 0.984 / 0.985, 107 ms; 2: 0.982 / 0.984 / 0.985, 92 ms; 1: 0.983 /
-#: 0.984 / 0.985, 70 ms; 4 iterations at 260 px: 0.980 / 0.983 / 0.984.
-SEEDED_SIDE = 360
+#: photos (GrabCut alone 0.979), and the click's model update at 1152x1728 (script, 36 clicks
+#: on 12 of them; a plain click 41-47 ms): 360 px, 4 iterations 0.982 / 0.984 / 0.985, 107 ms;
+#: 2 iterations 0.982 / 0.984 / 0.985, 92 ms; 1 iteration 0.983 / 0.984 / 0.985, 70 ms; 300 px,
+#: 1 iteration 0.981 / 0.984 / 0.984 (mean 0.957 / 0.964 / 0.970, the best); 260 px, 4
+#: iterations 0.980 / 0.983 / 0.984. ``bench ui``'s click inside a box (plain backdrop, press
+#: to repaint): 103 ms at 360 px, 86 ms at 300 px (goal 100).
+SEEDED_SIDE = 300
 SEEDED_ITERATIONS = 1
 #: Radius (pixels of the shrunk photo, about 5x at 1152x1728) of the sure disk around a click.
 SEED_RADIUS = 4
