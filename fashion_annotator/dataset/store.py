@@ -437,16 +437,14 @@ class Project(LegacyNames):
                 "WHERE image_id = ? AND task = ? ORDER BY version",
                 (record.id, task),
             ).fetchall()
-            if any(r["sha256"] == sha for r in rows):
+            if not storeio.import_adds_version(
+                record.name, task, rows, sha, mask, lambda: self._read_png(rows[-1]["path"]), overwrite
+            ):
                 return None
-            if rows and storeio.same_mask(self._read_png(rows[-1]["path"]), mask):
-                return None
-            if rows and not overwrite:
-                raise ImportConflict(record.name, task, rows[-1])
             current = conn.execute(
                 "SELECT status FROM images WHERE id = ?", (record.id,)
             ).fetchone()["status"]
-            status = "done" if current in ("new", "in_progress") else None
+            status = storeio.import_status(current)
             return self._insert_mask(conn, record, task, data, sha, "import", 0.0, 0, status)
 
     def _insert_mask(

@@ -10,7 +10,9 @@ import hashlib
 import os
 import sqlite3
 import stat
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import numpy as np
@@ -37,7 +39,7 @@ class ImportConflict(ValueError):
     ``str()`` names the image, the task and the version it would have hidden.
     """
 
-    def __init__(self, name: str, task: str, latest: sqlite3.Row) -> None:
+    def __init__(self, name: str, task: str, latest: Mapping[str, Any]) -> None:
         self.name, self.task, self.version = name, task, int(latest["version"])
         super().__init__(
             f"{name}: the {task} mask differs from saved version {self.version} "
@@ -98,6 +100,58 @@ def same_content(path: Path, sha: str) -> bool:
         return hashlib.sha256(path.read_bytes()).hexdigest() == sha
     except OSError:
         return False
+
+
+def import_adds_version(
+    name: str,
+    task: str,
+    saved: Sequence[Mapping[str, Any]],
+    sha: str,
+    mask: np.ndarray,
+    latest: Callable[[], np.ndarray | None],
+    overwrite: bool,
+) -> bool:
+    """Whether an imported mask becomes a new version (the rule of every backend's ``save_import``).
+
+    Parameters
+    ----------
+    name, task : str
+        The photo's name and the task, for the error.
+    saved : sequence of mappings
+        The saved versions, oldest first, with ``version``, ``sha256``, ``source`` and ``user``.
+    sha : str
+        SHA-256 of the imported mask's encoded PNG.
+    mask : (H, W) integer array
+    latest : callable
+        Reads the latest saved mask (only asked when the hashes differ).
+    overwrite : bool
+
+    Returns
+    -------
+    bool
+        False when the mask equals a saved version (nothing to add), True when it is new.
+
+    Raises
+    ------
+    ImportConflict
+        It differs from the latest saved version and ``overwrite`` is False.
+    """
+    if any(r["sha256"] == sha for r in saved):
+        return False
+    if not saved:
+        return True
+    previous = latest()
+    if previous is not None and same_mask(previous, mask):
+        return False
+    if not overwrite:
+        raise ImportConflict(name, task, saved[-1])
+    return True
+
+
+def import_status(current: str) -> str | None:
+    """The status an import sets: ``done`` from ``new`` or ``in_progress``, else unchanged (None):
+    an import never lowers ``approved`` nor clears ``rejected``."""
+    return "done" if current in ("new", "in_progress") else None
 
 
 def same_mask(saved: np.ndarray, mask: np.ndarray) -> bool:

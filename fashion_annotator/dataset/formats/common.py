@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES
 from fashion_annotator.dataset.leases import LeaseHeld
-from fashion_annotator.dataset.records import ImageRecord, MaskVersion, ProjectError
+from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.dataset.storeio import file_kind, read_photo_bytes
+from fashion_annotator.dataset.storeio import file_kind
 
 FILE_ERRORS = (ValueError, OSError, ProjectError, LeaseHeld, sqlite3.Error)
 """What one bad file may raise; caught per file so a batch goes on with the rest."""
@@ -202,13 +200,7 @@ class PhotoAdder:
         Counted as added only when this call stored it (not when another process, or an
         earlier line of the same import, did).
         """
-        counted = getattr(self.project, "add_image_counted", None)
-        if counted is not None:
-            record, added = counted(path)
-        else:  # a backend without it (PostgreSQL): look the content up first
-            sha = hashlib.sha256(read_photo_bytes(Path(path))).hexdigest()
-            added = not any(r.sha256 == sha for r in self.project.images())
-            record = self.project.add_image(path)
+        record, added = self.project.add_image_counted(path)
         if added:
             self.summary.added += 1
         else:
@@ -230,30 +222,10 @@ def save_imported(
     :class:`~fashion_annotator.dataset.storeio.ImportConflict` unless ``overwrite``. See
     :meth:`~fashion_annotator.dataset.store.Project.save_import` for the status rules.
     """
-    save = getattr(project, "save_import", None) or partial(_save_import_checked, project)
-    if save(record.id, task, mask, overwrite=overwrite) is None:
+    if project.save_import(record.id, task, mask, overwrite=overwrite) is None:
         summary.unchanged += 1
     else:
         summary.masks += 1
-
-
-def _save_import_checked(
-    project: Project, image_id: int, task: str, mask: np.ndarray, *, overwrite: bool = False
-) -> MaskVersion | None:
-    """:meth:`Project.save_import`'s rules for a backend without it (not in one transaction)."""
-    versions = project.mask_versions(image_id, task)
-    for v in versions:
-        saved = project.load_mask(image_id, task, v.version)
-        if saved is not None and np.array_equal(saved, mask):
-            return None
-    if versions and not overwrite:
-        raise ValueError(
-            f"{project.image(image_id).name}: the {task} mask differs from saved version "
-            f"{versions[-1].version}; not imported (pass --overwrite to add it as a new version)"
-        )
-    raise_to_done = project.image(image_id).status in ("new", "in_progress")
-    return project.save_mask(image_id, task, mask, source="import",
-                             status="done" if raise_to_done else None)  # fmt: skip
 
 
 def attach_target(project: Project, stem: str, path: Path) -> ImageRecord:

@@ -31,6 +31,7 @@ from psycopg import sql
 from psycopg.rows import DictRow
 
 from fashion_annotator.core.images import decode_mask_png, load_image
+from fashion_annotator.dataset import storeio
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
@@ -183,19 +184,22 @@ class PgProject(Project):
         Raises
         ------
         fashion_annotator.core.images.ImageLoadError
-            The file is not a readable photo (names the file and the problem).
+            The file is not a readable photo, or not a regular file (a FIFO, a device, a
+            folder); names the file and the problem.
         ProjectError
             The file cannot be read, or the database refused the write.
         """
+        return self.add_image_counted(src, copy=copy)[0]
+
+    def add_image_counted(self, src: str | Path, *, copy: bool = True) -> tuple[ImageRecord, bool]:
+        """:meth:`add_image`, also saying whether this call added it (False: already present,
+        perhaps added by another desktop a moment ago)."""
         src = Path(src)
-        try:
-            raw = src.read_bytes()
-        except OSError as exc:
-            raise ProjectError(f"{src}: cannot read: {exc.strerror or exc}") from exc
+        raw = storeio.read_photo_bytes(src)
         sha = hashlib.sha256(raw).hexdigest()
         found = self._image_by_sha(sha)
         if found is not None:
-            return found
+            return found, False
         photo = load_image(src)
         height, width = photo.rgb.shape[:2]
         with self._db.tx() as conn:
@@ -203,7 +207,7 @@ class PgProject(Project):
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('fa.images'))")
             row = conn.execute("SELECT * FROM images WHERE sha256 = %s", (sha,)).fetchone()
             if row is not None:
-                return self._record(row)
+                return self._record(row), False
             name = self._free_name(src.name, sha) if copy else str(src.resolve())
             if copy:
                 conn.execute(
@@ -220,7 +224,7 @@ class PgProject(Project):
         record = self._record(one(row))
         if copy:
             self._db.keep_local(record.path, raw)
-        return record
+        return record, True
 
     def _free_name(self, name: str, sha: str) -> str:
         taken = self._db.conn.execute("SELECT 1 FROM images WHERE name = %s", (name,))
@@ -323,33 +327,72 @@ class PgProject(Project):
         data, sha = self._encode(record, task, mask)
         with self._db.tx() as conn:
             self.leases.lock_unleased(conn, record.id)
-            # One statement adds the version and updates the image (and its status log): fewer
-            # round trips keep the image row's lock short when many operators save.
-            row = conn.execute(
-                f"""
-                WITH v AS (
-                    INSERT INTO mask_versions (image_id, task, version, png, sha256, source,
-                                               seconds, actions, username, created)
-                    VALUES (%(id)s, %(task)s, (SELECT COALESCE(MAX(version), 0) + 1
-                            FROM mask_versions WHERE image_id = %(id)s AND task = %(task)s),
-                            %(png)s, %(sha)s, %(source)s, %(seconds)s, %(actions)s, %(user)s,
-                            {NOW})
-                    RETURNING version, created),
-                u AS (
-                    UPDATE images SET updated = {NOW}, username = %(user)s,
-                        status = COALESCE(%(status)s::text, status)
-                    WHERE id = %(id)s),
-                s AS (
-                    INSERT INTO status_log (image_id, status, username, at)
-                    SELECT %(id)s, %(status)s::text, %(user)s, {NOW}
-                    WHERE %(status)s::text IS NOT NULL)
-                SELECT version, created FROM v
-                """,
-                {"id": record.id, "task": task, "png": data, "sha": sha, "source": source,
-                 "seconds": float(seconds), "actions": int(actions), "user": self.user,
-                 "status": status},
-            ).fetchone()  # fmt: skip
-            row = one(row)
+            return self._insert_pg_mask(conn, record, task, data, sha, source, seconds, actions,
+                                     status)  # fmt: skip
+
+    def save_import(
+        self, image_id: int, task: str, mask: np.ndarray, *, overwrite: bool = False
+    ) -> MaskVersion | None:
+        """Save an imported ground-truth mask without ever replacing an operator's work.
+
+        The rules of :meth:`fashion_annotator.dataset.store.Project.save_import` (equal to a
+        saved version: nothing; different from the latest: :class:`ImportConflict` unless
+        ``overwrite``; ``done`` only from ``new`` or ``in_progress``), decided and applied in one
+        transaction with the image row locked, so two importers cannot both add a version.
+        """
+        record = self._known_image(image_id)
+        data, sha = self._encode(record, task, mask)
+        with self._db.tx() as conn:
+            self.leases.lock_unleased(conn, record.id)
+            rows = conn.execute(
+                'SELECT version, sha256, source, username AS "user" FROM mask_versions'
+                " WHERE image_id = %s AND task = %s ORDER BY version",
+                (record.id, task),
+            ).fetchall()
+            if not storeio.import_adds_version(
+                record.name, task, rows, sha, mask,
+                lambda: self._latest_png("mask_versions", record.id, task, rows[-1]["version"]),
+                overwrite,
+            ):  # fmt: skip
+                return None
+            current = one(conn.execute(
+                "SELECT status FROM images WHERE id = %s", (record.id,)
+            ).fetchone())["status"]  # fmt: skip
+            status = storeio.import_status(current)
+            return self._insert_pg_mask(conn, record, task, data, sha, "import", 0.0, 0, status)
+
+    def _insert_pg_mask(
+        self, conn: psycopg.Connection[DictRow], record: ImageRecord, task: str, data: bytes,
+        sha: str, source: str, seconds: float, actions: int, status: str | None,
+    ) -> MaskVersion:  # fmt: skip
+        """Inside a transaction that locked the image row: add the next version of its mask."""
+        # One statement adds the version and updates the image (and its status log): fewer
+        # round trips keep the image row's lock short when many operators save.
+        row = conn.execute(
+            f"""
+            WITH v AS (
+                INSERT INTO mask_versions (image_id, task, version, png, sha256, source,
+                                           seconds, actions, username, created)
+                VALUES (%(id)s, %(task)s, (SELECT COALESCE(MAX(version), 0) + 1
+                        FROM mask_versions WHERE image_id = %(id)s AND task = %(task)s),
+                        %(png)s, %(sha)s, %(source)s, %(seconds)s, %(actions)s, %(user)s,
+                        {NOW})
+                RETURNING version, created),
+            u AS (
+                UPDATE images SET updated = {NOW}, username = %(user)s,
+                    status = COALESCE(%(status)s::text, status)
+                WHERE id = %(id)s),
+            s AS (
+                INSERT INTO status_log (image_id, status, username, at)
+                SELECT %(id)s, %(status)s::text, %(user)s, {NOW}
+                WHERE %(status)s::text IS NOT NULL)
+            SELECT version, created FROM v
+            """,
+            {"id": record.id, "task": task, "png": data, "sha": sha, "source": source,
+             "seconds": float(seconds), "actions": int(actions), "user": self.user,
+             "status": status},
+        ).fetchone()  # fmt: skip
+        row = one(row)
         return MaskVersion(record.id, task, row["version"], self._png_path("masks", record.id,
                            task, row["version"]), sha, source, float(seconds), int(actions),
                            self.user, row["created"])  # fmt: skip

@@ -345,3 +345,60 @@ def test_unknown_image_and_closed_project_are_clear_errors(location) -> None:
         project.acquire_lease(42)
     project.close()
     project.close()  # closing twice is harmless
+
+
+def test_an_import_never_hides_saved_work(project, photo) -> None:
+    # Importers (plain, alpha, COCO, labelme...) save through save_import on every backend.
+    from fashion_annotator.dataset.storeio import ImportConflict
+
+    rec = project.add_image(photo)
+    first = np.zeros(rec.shape, np.uint8)
+    first[2:10, 3:12] = 1
+    v1 = project.save_import(rec.id, "garment", first)
+    assert v1 is not None and v1.version == 1 and v1.source == "import"
+    assert project.image(rec.id).status == "done"
+    assert project.save_import(rec.id, "garment", first) is None  # a re-run adds nothing
+    operator = first.copy()
+    operator[0, 0] = 1
+    project.save_mask(rec.id, "garment", operator)
+    project.set_status(rec.id, "approved")
+    with pytest.raises(ImportConflict, match="differs from saved version 2"):
+        project.save_import(rec.id, "garment", first * 0)
+    assert project.save_import(rec.id, "garment", operator.astype(np.int64)) is None
+    v3 = project.save_import(rec.id, "garment", first * 0, overwrite=True)
+    assert v3 is not None and v3.version == 3
+    assert project.image(rec.id).status == "approved"  # an import never lowers a status
+    assert [v.source for v in project.mask_versions(rec.id, "garment")] == ["import", "operator", "import"]
+    assert not project.load_mask(rec.id, "garment").any()
+    assert np.array_equal(project.load_mask(rec.id, "garment", version=2), operator)
+
+
+def test_add_image_counted_says_who_added_it_and_refuses_a_fifo(project, photo, tmp_path) -> None:
+    # The photo importers count added / already present through add_image_counted.
+    import os
+
+    from fashion_annotator.core.images import ImageLoadError
+
+    rec, added = project.add_image_counted(photo)
+    again, added_again = project.add_image_counted(photo)
+    assert added and not added_again and again.id == rec.id
+    pipe = tmp_path / "pipe.jpg"
+    os.mkfifo(pipe)  # reading it would block forever: refused before any read
+    with pytest.raises(ImageLoadError, match="pipe.jpg.*FIFO"):
+        project.add_image_counted(pipe)
+    with pytest.raises(ImageLoadError, match="pipe.jpg.*FIFO"):
+        project.add_image(pipe)
+    assert [r.id for r in project.images()] == [rec.id]
+
+
+def test_a_plain_mask_folder_imports_into_either_backend(location, ccp_dir) -> None:
+    from fashion_annotator.dataset.formats.plain import import_plain
+
+    with create_project(location, tasks=("garment",), user="alice") as project:
+        first = import_plain(project, ccp_dir, "garment")
+        again = import_plain(project, ccp_dir, "garment")  # a re-run adds nothing
+        n = len(list((ccp_dir / "masks").glob("*.png")))
+        assert first.added == n and again.added == 0 and again.existing == n
+        assert project.counts()["done"] == n
+        image = project.images()[0]
+        assert [v.source for v in project.mask_versions(image.id, "garment")] == ["import"]
