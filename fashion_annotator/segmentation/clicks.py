@@ -26,8 +26,8 @@ crop of the photo (numpy in, numpy out, no Qt):
   :func:`~fashion_annotator.segmentation.grabcut.grabcut_box` alone is the baseline;
 - **clicks after a box** (:meth:`ClickPredictor.predict_in_box`): inside the box of a plain
   backdrop the logits lean towards GrabCut re-run from the current mask with every click as a
-  sure seed (:func:`~fashion_annotator.segmentation.grabcut.grabcut_seeded`), so a negative
-  click on a mannequin's leg removes the leg's colour, not a blob around the click.
+  sure seed (:func:`~fashion_annotator.segmentation.grabcut.grabcut_seeded`), so a positive
+  click on a missed hem adds the hem as far as its colour goes, not a blob around the click.
 
 Parsing uses the same predictor on the mask of one class ("this class here / not here").
 """

@@ -4,7 +4,7 @@
   prompt's starting mask;
 - :func:`grabcut_seeded`: GrabCut started from the current mask inside a box, with the session's
   clicks as sure fore- and background: what a correction click after a box means on a plain
-  backdrop (a negative click on a mannequin's leg teaches the background model its colour);
+  backdrop (a positive click on a missed hem brings in the hem as far as its colour goes);
 - :func:`surround_busyness` and :func:`plainness`: how plain the photo is around a box, which
   decides how far the click network's logits lean towards GrabCut's answer
   (:mod:`fashion_annotator.segmentation.clicks`).
