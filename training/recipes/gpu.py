@@ -453,7 +453,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         step += 1
         images_seen += args.batch
         if step % 50 == 0:
-            log("step", job=args.job, step=step, loss=round(float(loss), 4), lr=round(lr, 6),
+            log("step", job=args.job, step=step, loss=round(float(loss.detach()), 4), lr=round(lr, 6),
                 img_per_s=round(images_seen / (time.perf_counter() - t0), 1))  # fmt: skip
         if time.perf_counter() >= next_val:
             next_val = time.perf_counter() + args.val_every
