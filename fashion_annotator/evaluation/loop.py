@@ -319,7 +319,7 @@ def plot_runs(runs: Sequence[dict[str, Any]], path: Path | str, size: tuple[int,
     xmax = max(r["corrected"] for run in runs for r in run["rounds"]) or 1
     pw = (w - 60) // 2
     for p, (keys, title) in enumerate(panels):
-        x0, y0, x1, y1 = 60 + p * pw + (30 if p else 0), 40, 60 + (p + 1) * pw - 20, h - 50
+        x0, y0, x1, y1 = 60 + p * pw + (60 if p else 0), 40, 60 + (p + 1) * pw - 20, h - 50
         values = [r[k] for k in keys for run in runs for r in run["rounds"] if r.get(k) is not None]
         if not values:
             continue
