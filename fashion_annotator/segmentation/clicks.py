@@ -349,8 +349,8 @@ class ClickPredictor:
         box, this is :meth:`predict`. Measured on 70 mannequin-framed CCP val photos (a box
         around the garment, then the standard clicker; median Dice after the box and 1 / 2 / 3
         clicks): 0.979, 0.981, 0.984, 0.984 against 0.979, 0.977, 0.980, 0.982 without the seeded
-        GrabCut, and GrabCut alone 0.979; 86 ms press to repaint at 1152x1728 in ``bench ui``
-        against 48 ms for a plain click.
+        GrabCut, and GrabCut alone 0.979; about 1.8x a plain click's time at 1152x1728 in
+        ``bench ui`` (86-124 ms against 48-67 ms over 7 runs).
         """
         rgb = self._photo()
         y0, x0, y1, x1 = clip_box(box, rgb.shape[:2])

@@ -158,11 +158,13 @@ def _measure_switches(canvas, paths: list[Path], taxonomy) -> tuple[list[float],
     return shown, full
 
 
-def _measure_clicks(canvas, doc) -> tuple[list[float], list[float]] | None:
+def _measure_clicks(canvas, doc, box: bool = False) -> tuple[list[float], list[float]] | None:
     """Smart clicks on ``doc``: (press-to-repaint ms, model update ms) per click.
 
     None when no click model is available. A click session of :data:`CLICKS` clicks (the
-    first positive at the centre, then alternating around it), undone afterwards.
+    first positive at the centre, then around it), undone afterwards. With ``box`` the session
+    starts with a box dragged around the middle of the photo (not timed) and every click lands
+    inside it (on a plain backdrop they also re-run GrabCut with the clicks as seeds).
     """
     from fashion_annotator.annotate.tools.smartclick import shared_click_predictor
 
@@ -170,46 +172,17 @@ def _measure_clicks(canvas, doc) -> tuple[list[float], list[float]] | None:
         return None
     h, w = doc.shape
     canvas.set_tool("smartclick")
+    if box:
+        _send_button(canvas, 0.25 * w, 0.15 * h, press=True)
+        for t in np.linspace(0.0, 1.0, 6)[1:]:
+            _send_move(canvas, (0.25 + 0.5 * t) * w, (0.15 + 0.7 * t) * h)
+        _send_button(canvas, 0.75 * w, 0.85 * h, press=False)
+    rx, ry = (0.15, 0.25) if box else (0.15, 0.15)
     total, model = [], []
     for i in range(CLICKS):
         angle = 2 * np.pi * i / CLICKS
-        r = 0 if i == 0 else 0.15
-        x, y = w * (0.5 + r * np.cos(angle)), h * (0.5 + r * np.sin(angle))
-        count = canvas.paint_count
-        t0 = time.perf_counter()
-        _send_button(canvas, x, y, press=True)
-        _send_button(canvas, x, y, press=False)
-        _wait_painted(canvas, count, timeout_s=20.0)
-        total.append((time.perf_counter() - t0) * 1e3)
-        model.append(canvas._tool.last_ms or 0.0)
-    while doc.can_undo(canvas.task):
-        doc.undo(canvas.task)
-    canvas.refresh_overlay(None)
-    canvas.set_tool("brush")
-    return total, model
-
-
-def _measure_box_clicks(canvas, doc) -> tuple[list[float], list[float]] | None:
-    """A Smart-click box around the middle of ``doc``, then :data:`CLICKS` clicks inside it.
-
-    Returns (press-to-repaint ms, model update ms) of the clicks after the box (on a plain
-    backdrop they also re-run GrabCut with the clicks as seeds), or None without a click model.
-    Everything is undone afterwards.
-    """
-    from fashion_annotator.annotate.tools.smartclick import shared_click_predictor
-
-    if shared_click_predictor() is None:
-        return None
-    h, w = doc.shape
-    canvas.set_tool("smartclick")
-    _send_button(canvas, 0.25 * w, 0.15 * h, press=True)
-    for t in np.linspace(0.0, 1.0, 6)[1:]:
-        _send_move(canvas, (0.25 + 0.5 * t) * w, (0.15 + 0.7 * t) * h)
-    _send_button(canvas, 0.75 * w, 0.85 * h, press=False)
-    total, model = [], []
-    for i in range(CLICKS):
-        angle = 2 * np.pi * i / CLICKS
-        x, y = w * (0.5 + 0.15 * np.cos(angle)), h * (0.5 + 0.25 * np.sin(angle))
+        r = 1.0 if box or i else 0.0
+        x, y = w * (0.5 + r * rx * np.cos(angle)), h * (0.5 + r * ry * np.sin(angle))
         count = canvas.paint_count
         t0 = time.perf_counter()
         _send_button(canvas, x, y, press=True)
@@ -366,7 +339,7 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
                 results[f"{res}_click_ms_median"] = _median(clicks[0])
                 results[f"{res}_click_model_ms_median"] = _median(clicks[1])
             if res == "backdrop" and clicks is not None:
-                box_clicks = _measure_box_clicks(canvas, doc)
+                box_clicks = _measure_clicks(canvas, doc, box=True)
                 if box_clicks is not None:
                     results["backdrop_box_click_ms_median"] = _median(box_clicks[0])
                     results["backdrop_box_click_model_ms_median"] = _median(box_clicks[1])
