@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import getpass
-import hashlib
 import logging
 import os
 import sqlite3
@@ -28,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import (
     ImageData,
     load_image,
@@ -41,6 +39,7 @@ from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions
 from fashion_annotator.dataset.instances_store import InstanceStore
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
+from fashion_annotator.dataset.photo_imports import PhotoImports
 from fashion_annotator.dataset.records import (
     ImageRecord,
     MaskVersion,
@@ -62,10 +61,12 @@ __all__ = [
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
 
 
-class Project(LegacyNames):
+class Project(PhotoImports, LegacyNames):
     """An open project: one SQLite connection, owned by this object (use it as a context manager).
 
-    Images, masks, proposals and statuses are methods; the rest are parts sharing the
+    Images, masks, proposals and statuses are methods (adding photos: the
+    :class:`~fashion_annotator.dataset.photo_imports.PhotoImports` mixin); the rest are parts
+    sharing the
     connection: :attr:`models` (registry), :attr:`decisions` (QA), :attr:`cache` (derived
     arrays), :attr:`leases` and :attr:`instances`. It implements
     :class:`fashion_annotator.dataset.api.ProjectStore`.
@@ -242,69 +243,7 @@ class Project(LegacyNames):
             self._taxonomies[task] = _load_taxonomy(task)
         return self._taxonomies[task]
 
-    # -- images ------------------------------------------------------------------------------
-
-    def add_image(self, src: str | Path, *, copy: bool = True) -> ImageRecord:
-        """Add a photo; a photo whose content is already present returns the existing record.
-
-        Raises
-        ------
-        fashion_annotator.core.images.ImageLoadError
-            The file is not a readable photo, or not a regular file (a FIFO, a device, a
-            folder); names the file and the problem.
-        ProjectError
-            The copy into ``images/`` failed (full disk, read-only folder).
-        """
-        return self.add_image_counted(src, copy=copy)[0]
-
-    def add_image_counted(self, src: str | Path, *, copy: bool = True) -> tuple[ImageRecord, bool]:
-        """:meth:`add_image`, also saying whether this call added it (False: already present,
-        perhaps added by another process a moment ago)."""
-        src = Path(src)
-        raw = storeio.read_photo_bytes(src)
-        sha = hashlib.sha256(raw).hexdigest()
-        found = self._image_by_sha(sha)
-        if found is not None:
-            return found, False
-        photo = load_image(src)
-        height, width = photo.rgb.shape[:2]
-        now = time.time()
-        # The name is chosen and the file written under the index's write lock: two processes
-        # importing different photos of the same name must not both pick (and overwrite) it.
-        with self._tx() as conn:
-            found = self._image_by_sha(sha)
-            if found is not None:  # another process added it since our lookup
-                return found, False
-            original = confine.storable_name(src.name)
-            name = self._free_name(original, sha) if copy else str(src.resolve())
-            if copy:
-                dest = self.root / "images" / name
-                try:
-                    atomic_write_bytes(dest, raw)
-                except OSError as exc:
-                    raise ProjectError(
-                        f"{dest}: cannot copy the photo: {exc.strerror or exc}"
-                    ) from exc
-            cur = conn.execute(
-                "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
-                " height, status, created, updated, user) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
-                (name, original, Path(original).stem, confine.storable_name(str(src)),
-                 int(copy), sha, width, height, now, now, self.user),
-            )  # fmt: skip
-        return self.image(int(cur.lastrowid or 0)), True
-
-    def _free_name(self, name: str, sha: str) -> str:
-        taken = self._conn.execute("SELECT 1 FROM images WHERE name = ?", (name,)).fetchone()
-        path = self.root / "images" / name
-        if taken is None and (not path.exists() or storeio.same_content(path, sha)):
-            return name  # free, or our own orphan from an import killed before its commit
-        stem, suffix = Path(name).stem, Path(name).suffix
-        return f"{stem}-{sha[:12]}{suffix}"
-
-    def _image_by_sha(self, sha: str) -> ImageRecord | None:
-        row = self._conn.execute("SELECT * FROM images WHERE sha256 = ?", (sha,)).fetchone()
-        return None if row is None else self._record(row)
+    # -- images (adding them: :class:`PhotoImports`) ------------------------------------------
 
     def _record(self, row: sqlite3.Row) -> ImageRecord:
         path = confine.stored_photo(self.root, row["name"]) if row["stored"] else Path(row["name"])

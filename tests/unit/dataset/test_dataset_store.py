@@ -15,7 +15,7 @@ import pytest
 
 from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import load_image, load_mask
-from fashion_annotator.dataset import schema, store
+from fashion_annotator.dataset import photo_imports, schema
 from fashion_annotator.dataset.store import INDEX_NAME, Project, ProjectError
 
 
@@ -57,8 +57,8 @@ def test_concurrent_imports_of_one_name_keep_both_photos(
             writing.wait()
         atomic_write_bytes(path, data)
 
-    monkeypatch.setattr(store, "load_image", load_then_wait)
-    monkeypatch.setattr(store, "atomic_write_bytes", write_together)
+    monkeypatch.setattr(photo_imports, "load_image", load_then_wait)
+    monkeypatch.setattr(photo_imports, "atomic_write_bytes", write_together)
     records, errors = [], []
 
     def add(src: Path) -> None:

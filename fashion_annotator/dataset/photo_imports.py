@@ -1,0 +1,101 @@
+"""Adding photos to a SQLite project: content-addressed, never overwriting, atomic.
+
+:class:`PhotoImports` is a mixin of :class:`fashion_annotator.dataset.store.Project` (the
+PostgreSQL project overrides each method with its own SQL): a photo already present (same
+SHA-256) is not added twice, a stored copy gets a free name under ``images/`` chosen under the
+index's write lock, and the copy is written atomically before its row is committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.core.images import load_image
+from fashion_annotator.dataset import confine, storeio
+from fashion_annotator.dataset.records import ImageRecord, ProjectError
+
+
+class PhotoImports:
+    """``add_image`` and ``add_image_counted`` of a SQLite project (a mixin of ``Project``)."""
+
+    root: Path
+    user: str
+
+    if TYPE_CHECKING:
+
+        @property
+        def _conn(self) -> sqlite3.Connection: ...
+
+        def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]: ...
+
+        def image(self, image_id: int) -> ImageRecord: ...
+
+        def _record(self, row: sqlite3.Row) -> ImageRecord: ...
+
+    def add_image(self, src: str | Path, *, copy: bool = True) -> ImageRecord:
+        """Add a photo; a photo whose content is already present returns the existing record.
+
+        Raises
+        ------
+        fashion_annotator.core.images.ImageLoadError
+            The file is not a readable photo, or not a regular file (a FIFO, a device, a
+            folder); names the file and the problem.
+        ProjectError
+            The copy into ``images/`` failed (full disk, read-only folder).
+        """
+        return self.add_image_counted(src, copy=copy)[0]
+
+    def add_image_counted(self, src: str | Path, *, copy: bool = True) -> tuple[ImageRecord, bool]:
+        """:meth:`add_image`, also saying whether this call added it (False: already present,
+        perhaps added by another process a moment ago)."""
+        src = Path(src)
+        raw = storeio.read_photo_bytes(src)
+        sha = hashlib.sha256(raw).hexdigest()
+        found = self._image_by_sha(sha)
+        if found is not None:
+            return found, False
+        photo = load_image(src)
+        height, width = photo.rgb.shape[:2]
+        now = time.time()
+        # The name is chosen and the file written under the index's write lock: two processes
+        # importing different photos of the same name must not both pick (and overwrite) it.
+        with self._tx() as conn:
+            found = self._image_by_sha(sha)
+            if found is not None:  # another process added it since our lookup
+                return found, False
+            original = confine.storable_name(src.name)
+            name = self._free_name(original, sha) if copy else str(src.resolve())
+            if copy:
+                dest = self.root / "images" / name
+                try:
+                    atomic_write_bytes(dest, raw)
+                except OSError as exc:
+                    raise ProjectError(
+                        f"{dest}: cannot copy the photo: {exc.strerror or exc}"
+                    ) from exc
+            cur = conn.execute(
+                "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
+                " height, status, created, updated, user) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?)",
+                (name, original, Path(original).stem, confine.storable_name(str(src)),
+                 int(copy), sha, width, height, now, now, self.user),
+            )  # fmt: skip
+        return self.image(int(cur.lastrowid or 0)), True
+
+    def _free_name(self, name: str, sha: str) -> str:
+        taken = self._conn.execute("SELECT 1 FROM images WHERE name = ?", (name,)).fetchone()
+        path = self.root / "images" / name
+        if taken is None and (not path.exists() or storeio.same_content(path, sha)):
+            return name  # free, or our own orphan from an import killed before its commit
+        stem, suffix = Path(name).stem, Path(name).suffix
+        return f"{stem}-{sha[:12]}{suffix}"
+
+    def _image_by_sha(self, sha: str) -> ImageRecord | None:
+        row = self._conn.execute("SELECT * FROM images WHERE sha256 = ?", (sha,)).fetchone()
+        return None if row is None else self._record(row)
