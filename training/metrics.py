@@ -121,11 +121,12 @@ def evaluate(
 def evaluate_predictor(
     path: Path, samples: Sequence[Sample], head: Head, device: str = "cpu"
 ) -> dict[str, Any]:
-    """Figures of a binary model file as its predictor proposes: full photos, crop pass included.
+    """Figures of a binary model file as its predictor proposes: full photos, with its crop pass,
+    flip averaging and inference long side.
 
-    The comparison of a model with the crop pass (``"crop_pass": true`` in its metadata) against
-    another: :func:`evaluate` sees the photos as the network's input only, the predictor also
-    re-predicts the object crop of its first mask.
+    The comparison of a model that proposes beyond one plain pass (``crop_pass``,
+    ``flip_average`` or ``infer_long_side`` in its metadata) against another: :func:`evaluate`
+    sees the photos as the training-resolution network input only.
 
     Parameters
     ----------
@@ -142,7 +143,7 @@ def evaluate_predictor(
     dict
         ``miou``, ``iou``, ``median_dice``, ``mean_dice``, ``pixel_accuracy``, ``dice_q25``,
         ``dice_q75``, ``per_image_dice`` (in ``samples`` order), ``threshold`` (the model's),
-        ``crop_pass`` (whether the predictor used it).
+        ``crop_pass``, ``flip_average``, ``long_side`` (how the predictor proposed).
     """
     from fashion_annotator.core.samples import read_sample
     from fashion_annotator.segmentation.proposals import load_predictor
@@ -163,7 +164,8 @@ def evaluate_predictor(
     per_image = _per_image_dice(c[:, 0])
     q25, q75 = np.quantile(per_image, [0.25, 0.75]) if len(per_image) else (np.nan, np.nan)
     figures.update(dice_q25=float(q25), dice_q75=float(q75), per_image_dice=per_image.round(5).tolist(),
-                   threshold=float(predictor.threshold), crop_pass=bool(predictor.crop_pass))  # fmt: skip
+                   threshold=float(predictor.threshold), crop_pass=bool(predictor.crop_pass),
+                   flip_average=predictor.flip_average, long_side=predictor.spec.long_side)  # fmt: skip
     return figures
 
 

@@ -77,9 +77,16 @@ def evaluate_file(
     return {**figures[head.task], "model_path": str(path), "version": meta.get("version")}
 
 
-def _crop_pass(path: Path) -> bool:
-    """Whether the model file proposes with the crop pass (its metadata)."""
-    return bool(read_meta(path).get("crop_pass", False))
+#: Metadata keys that make a model propose differently from one plain network pass at its
+#: training resolution; a fine-tuned model inherits the last two from the model it starts from.
+PROPOSAL_KEYS = ("crop_pass", "flip_average", "infer_long_side")
+
+
+def _beyond_one_pass(path: Path) -> bool:
+    """Whether the model file proposes with more than one plain pass (crop pass, flip averaging
+    or its own inference long side), so it must be compared as it proposes."""
+    meta = read_meta(path)
+    return any(meta.get(key) not in (None, False) for key in PROPOSAL_KEYS)
 
 
 def _samples(
@@ -249,6 +256,7 @@ def _run(
                if spec is not None and spec.mode == "letterbox" else {}),
             **({"threshold": thresholds[h.task]} if h.binary else {}),
             **({"crop_pass": True} if object_crops else {}),
+            **{k: init_meta[k] for k in PROPOSAL_KEYS[1:] if init_meta and k in init_meta},
             "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
             "training_data_fingerprint": fingerprint, "trained_on": [s.name for s in train_s],
             "val_images": val_split.names, "metrics": figures[h.task],
@@ -258,8 +266,9 @@ def _run(
         save_model(paths[h.task], single, meta)
         current = current_model_path(h.task, project)
         new_figures = figures[h.task]
-        if h.binary and (object_crops or (current is not None and _crop_pass(current))):
-            # One of the two proposes with the crop pass: compare them as they propose.
+        if h.binary and (_beyond_one_pass(paths[h.task])
+                         or (current is not None and _beyond_one_pass(current))):
+            # One of the two proposes beyond one plain pass: compare them as they propose.
             new_figures = evaluate_predictor(paths[h.task], val_s, h, device)
             current_figures = evaluate_predictor(current, val_s, h, device) if current else None
         else:

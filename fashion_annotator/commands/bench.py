@@ -70,6 +70,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _data_args(p)
     p.add_argument("--click-model", type=Path, default=None, help="click model (default: shipped)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--proposal", action=argparse.BooleanOptionalAction, default=True,
+        help="the first click leans towards the shipped proposal model's object under it, as "
+             "the Smart-click tool's does (default); --no-proposal: the click model alone",
+    )  # fmt: skip
     p.set_defaults(func=run_noc)
 
     p = sub.add_parser("ui", help="window responsiveness")
@@ -404,13 +409,22 @@ def run_noc(args: argparse.Namespace) -> int:
     from fashion_annotator.evaluation.click_effort import run_noc as noc
     from fashion_annotator.models.weights import ModelFileError
     from fashion_annotator.segmentation.clicks import ClickPredictor
+    from fashion_annotator.segmentation.proposals import load_predictor
 
     try:
         predictor = ClickPredictor(args.click_model, threads=args.threads)
+        propose = None
+        if args.proposal:
+            model = load_predictor(args.task, device="cpu")
+
+            def propose(rgb: np.ndarray) -> np.ndarray:
+                model.set_image(rgb)
+                return model.predict().mask == 1
+
         result = noc(args.data, args.task, predictor, split=args.split, limit=args.limit,
-                     progress=_progress)  # fmt: skip
+                     progress=_progress, propose=propose)  # fmt: skip
         print(file=sys.stderr)
-    except (ModelFileError, ValueError, OSError) as exc:
+    except (ModelFileError, ValueError, OSError) as exc:  # ModelFileError: click or proposal model
         return _fail("noc", exc)
     print(
         f"{args.task}: {result['n_images']} photos, NoC@90 {result['noc90']:.2f}, "

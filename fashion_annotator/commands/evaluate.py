@@ -42,13 +42,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--limit", type=int, default=None, help="score only the first N photos")
     p.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda")
     p.add_argument("--batch-size", type=int, default=4, help="photos per forward pass")
-    crop = p.add_mutually_exclusive_group()
-    crop.add_argument(
-        "--crop-pass", dest="crop_pass", action="store_const", const=True, default=None,
+    p.add_argument(
+        "--crop-pass", action=argparse.BooleanOptionalAction, default=None,
         help="binary tasks: second pass on a crop around the first mask (default: as the "
              "model's metadata says)",
     )  # fmt: skip
-    crop.add_argument("--no-crop-pass", dest="crop_pass", action="store_const", const=False)
+    p.add_argument(
+        "--flip-average", action=argparse.BooleanOptionalAction, default=None,
+        help="average the logits of the photo and its mirror image (default: as the model's "
+             "metadata says)",
+    )  # fmt: skip
+    p.add_argument(
+        "--long-side", type=int, default=None, metavar="PX",
+        help="letterbox models: the photo's long side in the network input (default: the "
+             "metadata's infer_long_side, else the training long side)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -66,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
             args.model if args.model is not None else args.task,
             device=args.device,
             crop_pass=args.crop_pass,
+            flip_average=args.flip_average,
+            long_side=args.long_side,
         )
         classes = task_classes(args.data, args.task)
         if predictor.task != args.task or predictor.num_classes != len(classes):
@@ -94,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         model=str(predictor.path),
         model_version=predictor.model_version,
         crop_pass=predictor.crop_pass,
+        flip_average=predictor.flip_average,
+        long_side=predictor.spec.long_side,
     )
     text = json.dumps(result, indent=2)
     if args.json is None:

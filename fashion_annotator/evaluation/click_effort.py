@@ -33,7 +33,7 @@ import numpy as np
 from fashion_annotator.core.metrics import dice
 from fashion_annotator.evaluation.effort import Action, Operator, Target
 from fashion_annotator.models.click import next_click
-from fashion_annotator.segmentation.clicks import Click, ClickPredictor
+from fashion_annotator.segmentation.clicks import Click, ClickPredictor, proposal_prior
 from fashion_annotator.segmentation.grabcut import grabcut_box
 
 MAX_NOC_CLICKS = 20
@@ -49,7 +49,10 @@ def iou(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def noc_curve(
-    predictor: ClickPredictor, gt: np.ndarray, max_clicks: int = MAX_NOC_CLICKS
+    predictor: ClickPredictor,
+    gt: np.ndarray,
+    max_clicks: int = MAX_NOC_CLICKS,
+    proposal: np.ndarray | None = None,
 ) -> list[float]:
     """IoU after each click, from an empty mask; ``predictor.set_image`` must have been called.
 
@@ -57,6 +60,9 @@ def noc_curve(
     ----------
     gt : (H, W) bool
         The object.
+    proposal : (H, W) bool, optional
+        The proposal model's mask of the photo: the first click leans towards its component
+        under the click, as the Smart-click tool's does (:func:`.clicks.proposal_prior`).
 
     Returns
     -------
@@ -72,7 +78,7 @@ def noc_curve(
             ious.append(1.0)
             continue
         clicks.append(Click(float(placed[0]), float(placed[1]), placed[2]))
-        mask = predictor.predict(mask, clicks).mask
+        mask = predictor.predict(mask, clicks, prior=proposal_prior(proposal, mask, clicks)).mask
         ious.append(iou(mask, gt))
     return ious
 
@@ -223,8 +229,13 @@ def run_noc(
     limit: int | None = None,
     max_clicks: int = MAX_NOC_CLICKS,
     progress: Callable[[int, str], None] | None = None,
+    propose: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> dict[str, Any]:
     """NoC@90 / NoC@95 of a binary task on a dataset split, through the full inference path.
+
+    ``propose(rgb) -> (H, W) bool``, when given, is the task's proposal model: the first click
+    leans towards its component under the click, as in the Smart-click tool (see
+    :func:`noc_curve`); without it the clicks start from nothing but the photo.
 
     Returns
     -------
@@ -232,7 +243,8 @@ def run_noc(
         ``task``, ``n_images``, ``max_clicks``, ``noc90``, ``noc95`` (means), ``fail90``,
         ``fail95`` (shares never reaching the IoU), ``iou_at`` (mean IoU after 1, 2, 3, 5, 10
         and 20 clicks), ``click_ms_median`` (one update, this machine), ``click_model``
-        (version) and ``per_image`` (name, noc90, noc95, ious).
+        (version), ``proposal_prior`` (whether ``propose`` was given) and ``per_image`` (name,
+        noc90, noc95, ious).
     """
     from fashion_annotator.evaluation.effort import iter_dataset
 
@@ -242,8 +254,9 @@ def run_noc(
         if int(photo.gt.max()) > 1:
             raise ValueError(f"{data_dir}: task {task!r} is not a binary (cutout) task")
         predictor.set_image(photo.rgb)
+        proposal = None if propose is None else propose(photo.rgb)
         t0 = time.perf_counter()
-        curve = noc_curve(predictor, photo.gt == 1, max_clicks)
+        curve = noc_curve(predictor, photo.gt == 1, max_clicks, proposal)
         times.append((time.perf_counter() - t0) * 1e3 / max_clicks)
         rows.append({
             "name": photo.name,
@@ -264,5 +277,6 @@ def run_noc(
     }
     out["click_ms_median"] = float(np.median(times))
     out["click_model"] = predictor.version
+    out["proposal_prior"] = propose is not None
     out["per_image"] = rows
     return out

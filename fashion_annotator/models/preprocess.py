@@ -20,7 +20,7 @@ Padding is zero *after* normalisation, i.e. the training set's mean colour.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -78,6 +78,17 @@ class InputSpec:
         if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std)) and np.all(std > 0)):
             raise ValueError(f"mean/std must be finite and std positive, got {mean}, {std}")
         return cls(mode, (h, w), long_side, stride, mean, std)
+
+    def for_inference(self, meta: dict[str, Any], long_side: int | None = None) -> InputSpec:
+        """The spec a predictor runs with: this one, its long side replaced by ``long_side``, else
+        by the metadata's ``"infer_long_side"`` (chosen on validation photos after training),
+        else unchanged. Squash models keep their fixed input. Raises ``ValueError`` on bad values."""
+        side = long_side if long_side is not None else meta.get("infer_long_side")
+        if side is None or self.mode != "letterbox":
+            return self
+        if isinstance(side, bool) or not isinstance(side, int) or not 8 <= side <= 4096:
+            raise ValueError(f"infer_long_side must be an integer in 8..4096, got {str(side)[:40]}")
+        return replace(self, long_side=side)
 
     @property
     def letterbox_pad(self) -> np.ndarray | None:

@@ -130,14 +130,15 @@ def check_meta(
     if not (isinstance(size, list) and all(_is_int(v) for v in size)):
         raise ModelFileError(Path(where), f"input_size must be [H, W] integers, got {str(size)[:60]}")
     try:
-        InputSpec.from_meta(meta)
+        InputSpec.from_meta(meta).for_inference(meta)
         threshold = float(meta.get("threshold", 0.5))
     except (TypeError, ValueError) as exc:
         raise ModelFileError(Path(where), str(exc)) from None
     if not 0.0 < threshold < 1.0:
         raise ModelFileError(Path(where), f"threshold must lie in (0, 1), got {threshold}")
-    if not isinstance(meta.get("crop_pass", False), bool):
-        raise ModelFileError(Path(where), f"crop_pass must be true or false, got {str(meta['crop_pass'])[:40]}")
+    for key in ("crop_pass", "flip_average"):
+        if not isinstance(meta.get(key, False), bool):
+            raise ModelFileError(Path(where), f"{key} must be true or false, got {str(meta[key])[:40]}")
     return meta
 
 

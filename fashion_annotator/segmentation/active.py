@@ -81,21 +81,21 @@ class PhotoPredictor(Protocol):
 
 
 def photo_uncertainty(
-    proposal: Proposal, flipped: Proposal, rgb: np.ndarray
+    proposal: Proposal, mirror: np.ndarray, rgb: np.ndarray
 ) -> PhotoUncertainty:
-    """Score one photo from its proposal and the proposal of the mirrored photo.
+    """Score one photo from its proposal and the mask the model proposes for its mirror image.
 
     Parameters
     ----------
     proposal : Proposal
         ``mask (H, W) uint8`` and ``probs (K, H, W) float32`` of the photo.
-    flipped : Proposal
-        The same model's proposal for ``rgb[:, ::-1]`` (mirrored left-right).
+    mirror : (H, W) uint8
+        The same model's mask for ``rgb[:, ::-1]`` (mirrored left-right), mirrored back into
+        the photo's frame.
     rgb : (H, W, 3) uint8
         The photo.
     """
     mask = proposal.mask
-    mirror = flipped.mask[:, ::-1]
     probs = proposal.probs
     if probs.shape[0] == 2:
         p = probs[1].astype(np.float64)
@@ -113,13 +113,20 @@ def photo_uncertainty(
 
 
 def score_photo(predictor: PhotoPredictor, rgb: np.ndarray) -> tuple[Proposal, PhotoUncertainty]:
-    """Run ``predictor`` on a photo and its mirror; return ``(proposal, uncertainty)``."""
+    """Run ``predictor`` on a photo and its mirror; return ``(proposal, uncertainty)``.
+
+    A predictor that averages over flips already ran the mirror image
+    (``predict_mirrored()``); others are run a second time on it.
+    """
     predictor.set_image(rgb)
     proposal = predictor.predict()
-    mirrored = np.ascontiguousarray(rgb[:, ::-1])
-    predictor.set_image(mirrored)
-    flipped = predictor.predict()
-    return proposal, photo_uncertainty(proposal, flipped, rgb)
+    mirror_pass = getattr(predictor, "predict_mirrored", lambda: None)()
+    if mirror_pass is not None:
+        mirror = mirror_pass.mask
+    else:
+        predictor.set_image(np.ascontiguousarray(rgb[:, ::-1]))
+        mirror = predictor.predict().mask[:, ::-1]
+    return proposal, photo_uncertainty(proposal, mirror, rgb)
 
 
 def _ranks(values: np.ndarray) -> np.ndarray:

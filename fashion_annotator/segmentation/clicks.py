@@ -445,6 +445,42 @@ def _logit(p: float) -> float:
     return float(np.log(p / (1 - p)))
 
 
+def proposal_prior(
+    proposal: np.ndarray | None, mask: np.ndarray, clicks: Sequence[Click]
+) -> np.ndarray | None:
+    """The prior of a session's first click on an object the model already proposed.
+
+    A first positive click on an empty mask says "this object": the 8-connected component of
+    the proposal under the click is passed to :meth:`ClickPredictor.predict` as its ``prior``
+    (the network still decides, leaning :data:`BOX_PRIOR` towards it). Measured on the first 30
+    CCP val garments (clicks from an empty mask, shipped models): NoC@90 8.0 -> 5.7, IoU after
+    one click 0.81 -> 0.87; the component alone, without the network, 5.9.
+
+    Parameters
+    ----------
+    proposal : (H, W) bool or None
+        The model's proposal of this object's class.
+    mask : (H, W) bool
+        The object's mask before the click.
+    clicks : sequence of Click
+        The session's clicks, the new one last.
+
+    Returns
+    -------
+    (H, W) bool or None
+        The component, or None when this is not such a click (a later or negative click, a
+        mask that is not empty, a click off the proposal, no proposal).
+    """
+    if proposal is None or len(clicks) != 1 or not clicks[0].positive or mask.any():
+        return None
+    h, w = proposal.shape
+    y, x = min(max(int(clicks[0].y), 0), h - 1), min(max(int(clicks[0].x), 0), w - 1)
+    if not proposal[y, x]:
+        return None
+    _, comp = cv2.connectedComponents(proposal.astype(np.uint8), connectivity=8)
+    return comp == comp[y, x]
+
+
 def _connected_to(
     diff: np.ndarray, click: Click, origin: tuple[int, int], reach: float
 ) -> np.ndarray:

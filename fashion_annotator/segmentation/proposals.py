@@ -94,6 +94,13 @@ class Predictor:
         so small subjects are seen at a higher resolution. None (the default) follows the
         model's metadata (``"crop_pass": true`` for models fine-tuned on object crops); the
         shipped models have it off: it doubles the cost.
+    flip_average : bool, optional
+        Test-time flip averaging: run the photo and its mirror image in one batch and average
+        the logits (about twice the network cost). None follows the metadata's
+        ``"flip_average"`` (off when absent).
+    long_side : int, optional
+        Letterbox models: the photo's long side in the network input. None follows the
+        metadata's ``"infer_long_side"``, else the training ``"long_side"``.
 
     Raises
     ------
@@ -108,6 +115,8 @@ class Predictor:
         path: Path | None = None,
         *,
         crop_pass: bool | None = None,
+        flip_average: bool | None = None,
+        long_side: int | None = None,
     ) -> None:
         self.path = Path(path) if path is not None else Path("<model>")
         meta = check_meta(dict(model.meta), self.path, REQUIRED_META)
@@ -116,7 +125,10 @@ class Predictor:
         self.classes: tuple[str, ...] = tuple(meta["classes"])
         self.num_classes = len(self.classes)
         self.is_binary = self.num_classes == 2
-        self.spec = InputSpec.from_meta(meta)
+        try:
+            self.spec = InputSpec.from_meta(meta).for_inference(meta, long_side)
+        except ValueError as exc:
+            raise ModelLoadError(self.path, str(exc)) from None
         self.input_size = self.spec.input_size
         self.mean, self.std = self.spec.mean, self.spec.std
         self.threshold = float(meta.get("threshold", 0.5))
@@ -126,7 +138,11 @@ class Predictor:
         self.device_name = device_display_name(self.device)
         self.module = model.module.to(self.device).eval()
         self.crop_pass = bool(meta.get("crop_pass", False) if crop_pass is None else crop_pass)
+        self.flip_average = bool(
+            meta.get("flip_average", False) if flip_average is None else flip_average
+        )
         self._logits: np.ndarray | None = None
+        self._mirror_logits: np.ndarray | None = None
         self._rgb: np.ndarray | None = None
         self._check_output_channels()
 
@@ -168,6 +184,24 @@ class Predictor:
             out = _logits_of(self.module(x))
         return out.float().cpu().numpy()
 
+    def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        """Logits of ``(N, 3, h, w)`` input, flip-averaged when :attr:`flip_average`.
+
+        Returns
+        -------
+        logits : (N, C, h, w) float32
+            What the proposal is made from.
+        mirrored : (N, C, h, w) float32 or None
+            The mirror image's logits mirrored back (None without flip averaging). Letterbox
+            padding lies at the bottom and right of both, so :func:`crop_output` fits both.
+        """
+        if not self.flip_average:
+            return self._forward(batch), None
+        both = self._forward(np.concatenate([batch, batch[..., ::-1]]))
+        n = len(batch)
+        mirrored = both[n:, ..., ::-1]
+        return (both[:n] + mirrored) / 2, mirrored
+
     def set_image(self, rgb: np.ndarray) -> None:
         """Run the network on one photo and keep its logits for :meth:`predict`.
 
@@ -177,7 +211,9 @@ class Predictor:
             The photo at full resolution.
         """
         x, geo = self._preprocess(rgb)
-        self._logits = crop_output(self._forward(x[None])[0], geo)
+        logits, mirrored = self._run(x[None])
+        self._logits = crop_output(logits[0], geo)
+        self._mirror_logits = None if mirrored is None else crop_output(mirrored[0], geo)
         self._rgb = rgb
 
     def predict(self) -> Proposal:
@@ -185,6 +221,13 @@ class Predictor:
         if self._logits is None or self._rgb is None:
             raise RuntimeError("call set_image() before predict()")
         return self._proposal(self._logits, self._rgb)
+
+    def predict_mirrored(self) -> Proposal | None:
+        """With flip averaging: the proposal of the mirror pass alone, in the photo's frame (no
+        crop pass), for flip disagreement (:mod:`.active`) at no extra cost; else None."""
+        if self._mirror_logits is None or self._rgb is None:
+            return None
+        return self._proposal(self._mirror_logits, self._rgb, crop_pass=False)
 
     def predict_batch(
         self, images: Sequence[np.ndarray], batch_size: int = DEFAULT_BATCH_SIZE
@@ -204,7 +247,7 @@ class Predictor:
         for start in range(0, len(images), batch_size):
             chunk = images[start : start + batch_size]
             prepared = [self._preprocess(rgb) for rgb in chunk]
-            logits = self._forward(stack_inputs([x for x, _ in prepared]))
+            logits, _ = self._run(stack_inputs([x for x, _ in prepared]))
             proposals.extend(
                 self._proposal(crop_output(lg, geo), rgb)
                 for lg, (_, geo), rgb in zip(logits, prepared, chunk, strict=True)
@@ -217,17 +260,17 @@ class Predictor:
         if crop is None:
             return big
         x, geo = self._preprocess(rgb[crop.slices])
-        crop_logits = crop_output(self._forward(x[None])[0], geo)
+        crop_logits = crop_output(self._run(x[None])[0][0], geo)
         rows, cols = crop.slices
         big[:, rows, cols] = _enlarge(crop_logits, crop.shape)
         return big
 
-    def _proposal(self, logits: np.ndarray, rgb: np.ndarray) -> Proposal:
+    def _proposal(self, logits: np.ndarray, rgb: np.ndarray, crop_pass: bool = True) -> Proposal:
         big = _enlarge(logits, (rgb.shape[0], rgb.shape[1]))
         if self.is_binary:
             # p >= t  <=>  logit >= log(t / (1 - t)); avoids a sigmoid over the full photo.
             cut = math.log(self.threshold / (1.0 - self.threshold))
-            if self.crop_pass:
+            if self.crop_pass and crop_pass:
                 big = self._refine_crop(big, rgb, cut)
             mask = (big[0] >= cut).astype(np.uint8)
 
@@ -244,7 +287,7 @@ class Predictor:
         return Proposal(mask, make_probs, self.task, self.model_version)
 
 
-def _load_file(path: Path, device: str | torch.device, crop_pass: bool | None = None) -> Predictor:
+def _load_file(path: Path, device: str | torch.device, **options: Any) -> Predictor:
     if not path.is_file():
         raise ModelLoadError(path, "model file does not exist")
     try:
@@ -253,7 +296,7 @@ def _load_file(path: Path, device: str | torch.device, crop_pass: bool | None = 
         raise
     except Exception as exc:  # noqa: BLE001 - corrupt files fail in many ways inside safetensors/torch
         raise ModelLoadError(path, f"cannot load weights ({type(exc).__name__}: {exc})") from None
-    return Predictor(loaded, device=device, path=path, crop_pass=crop_pass)
+    return Predictor(loaded, device=device, path=path, **options)
 
 
 def default_model_path(task: str) -> Path:
@@ -278,6 +321,8 @@ def load_predictor(
     device: str | torch.device = "auto",
     *,
     crop_pass: bool | None = None,
+    flip_average: bool | None = None,
+    long_side: int | None = None,
 ) -> Predictor:
     """Load a predictor from a model file, a project's active model, or the shipped default.
 
@@ -289,7 +334,7 @@ def load_predictor(
         For a task name: its active model wins over the shipped default.
     device : str or torch.device
         ``"auto"`` (CUDA, else MPS, else CPU) or a torch device string.
-    crop_pass : bool, optional
+    crop_pass, flip_average, long_side : optional
         See :class:`Predictor` (None: as the model's metadata says).
 
     Raises
@@ -303,8 +348,9 @@ def load_predictor(
         or text.endswith(".safetensors")
         or any(sep in text for sep in "/\\")
     )
+    options = {"crop_pass": crop_pass, "flip_average": flip_average, "long_side": long_side}
     if is_path:
-        return _load_file(Path(task_or_path), device, crop_pass)
+        return _load_file(Path(task_or_path), device, **options)
     task = text
     path = model_path(task, project)
     if path is None:
@@ -312,7 +358,7 @@ def load_predictor(
             default_model_path(task),
             f"no model for task {task!r}: no active project model and no shipped default",
         )
-    predictor = _load_file(path, device, crop_pass)
+    predictor = _load_file(path, device, **options)
     _check_task(predictor, task)
     return predictor
 

@@ -51,7 +51,11 @@ def canvas(qtbot, ccp_dir, disk_click_model, monkeypatch):
     predictor = ClickPredictor(disk_click_model(-5.0))
     monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
     rgb = load_image(ccp_dir / "images" / "0001.jpg").rgb
-    doc = AnnotationDocument("0001", rgb, {"garment": np.zeros(rgb.shape[:2], np.uint8)})
+    return show(qtbot, AnnotationDocument("0001", rgb, {"garment": np.zeros(rgb.shape[:2], np.uint8)}))
+
+
+def show(qtbot, doc: AnnotationDocument) -> Canvas:
+    """A shown canvas on ``doc``, garment task, Smart-click tool."""
     view = Canvas()
     qtbot.addWidget(view)
     view.resize(500, 700)
@@ -143,6 +147,32 @@ def test_clicks_after_a_box_use_the_box_until_the_next_session(canvas: Canvas, m
     drag_box(canvas, 380, 100, 480, 300)  # a new box starts a new session
     click(canvas, 430, 200, button=RIGHT)
     assert seen[-1] == pytest.approx((100, 380, 300, 480), abs=1) and markers(canvas) == 2
+
+
+def test_a_first_click_on_a_proposed_object_takes_that_object(
+    qtbot, ccp_dir, disk_click_model, monkeypatch
+) -> None:
+    """The first positive click on an empty mask leans towards the proposal's component under
+    it (the network still decides: this hand-set one follows the lean); later clicks do not."""
+    predictor = ClickPredictor(disk_click_model(-3.0))
+    monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
+    rgb = load_image(ccp_dir / "images" / "0001.jpg").rgb
+    proposal = np.zeros(rgb.shape[:2], np.uint8)
+    proposal[380:470, 140:360] = 1  # the proposed garment under the first click
+    proposal[100:150, 50:100] = 1  # another proposed object
+    view = show(qtbot, AnnotationDocument("0001", rgb, {"garment": np.zeros(rgb.shape[:2], np.uint8)},
+                                          proposals={"garment": proposal}))  # fmt: skip
+    click(view, 200, 420)
+    got = mask(view)
+    assert got[385, 350] == 1 and got[465, 145] == 1  # the far corners of the proposed object
+    assert got[125, 75] == 0 and got[300, 250] == 0  # not the other object, nor beyond
+    click(view, 75, 125)  # a second click: no lean, only what the network says around it
+    assert mask(view)[125, 75] == 1 and mask(view)[104, 54] == 0
+    view.undo()
+    view.undo()
+    assert not mask(view).any()
+    click(view, 450, 100)  # a first click off the proposal: the network alone
+    assert mask(view)[100, 450] == 1 and mask(view)[385, 350] == 0
 
 
 def test_other_tools_edit_the_same_mask_between_clicks(canvas: Canvas) -> None:

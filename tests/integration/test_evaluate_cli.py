@@ -247,3 +247,21 @@ def test_evaluate_on_ccp_val_photos(ccp_dir, ccp_splits, tmp_path):
     assert result["pixel_accuracy"] == pytest.approx(background)
     assert result["per_class_iou"]["background"] == pytest.approx(background)
     assert result["subject_accuracy"] == 0.0
+
+
+@pytest.mark.slow
+def test_evaluate_inference_options_override_the_model_metadata(ccp_dir, tmp_path):
+    """``--flip-average`` / ``--long-side`` run the shipped model as asked and say so."""
+    figures = {}
+    for flags in (["--no-flip-average", "--long-side", "256"], ["--flip-average", "--long-side", "448"]):
+        out = tmp_path / f"{flags[0]}.json"
+        rc = main(["evaluate", "--data", str(ccp_dir), "--task", "garment", "--limit", "2",
+                   "--device", "cpu", "--json", str(out), *flags])  # fmt: skip
+        assert rc == 0
+        figures[flags[0]] = json.loads(out.read_text())
+    plain, averaged = figures["--no-flip-average"], figures["--flip-average"]
+    assert (plain["flip_average"], plain["long_side"]) == (False, 256)
+    assert (averaged["flip_average"], averaged["long_side"]) == (True, 448)
+    assert plain["n_images"] == averaged["n_images"] == 2
+    assert plain["dice_mean"] != averaged["dice_mean"]
+    assert 0.5 < plain["dice_mean"] < 1.0 and 0.5 < averaged["dice_mean"] < 1.0

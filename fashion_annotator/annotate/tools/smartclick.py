@@ -2,7 +2,9 @@
 
 - a left click adds a positive click ("this label here"), a right click or Shift+click a
   negative one ("not here"); the click model (:class:`~fashion_annotator.segmentation.clicks.
-  ClickPredictor`) updates the area around the clicks, and each click is one undo step;
+  ClickPredictor`) updates the area around the clicks, and each click is one undo step; the
+  first positive click on an empty mask, over an object the proposal model proposed, leans
+  towards that proposed object (:func:`~fashion_annotator.segmentation.clicks.proposal_prior`);
 - dragging a box (left button) fills it: GrabCut from the box, a virtual positive click, the
   model; one undo step, and it starts a new click session whose clicks inside the box also
   re-run GrabCut with the clicks as seeds where the backdrop is plain
@@ -216,8 +218,16 @@ class SmartClickTool(Tool):
         return predictor.predict(mask, clicks)
 
     def _apply_click(self, ctx: ToolContext, predictor, click) -> ToolResult:
+        from fashion_annotator.segmentation.clicks import proposal_prior
+
         before = ctx.mask == ctx.label
-        update = self._correct(predictor, before, [*self.clicks, click], self._entries)
+        clicks = [*self.clicks, click]
+        proposal = ctx.document.proposal(ctx.task)
+        prior = proposal_prior(None if proposal is None else proposal == ctx.label, before, clicks)
+        if prior is not None:  # a first click on a proposed object: lean towards it
+            update = predictor.predict(before, clicks, prior=prior)
+        else:
+            update = self._correct(predictor, before, clicks, self._entries)
         self.last_ms = update.elapsed_ms
         bbox = self._commit(ctx, update.mask, update.bounds, "click", [click])
         self._entries.append(

@@ -10,6 +10,7 @@ from fashion_annotator.segmentation.active import (
     order_by_uncertainty,
     photo_uncertainty,
     random_order,
+    score_photo,
 )
 from fashion_annotator.segmentation.proposals import Proposal
 
@@ -29,9 +30,9 @@ def test_confident_symmetric_proposal_scores_low_and_a_fuzzy_one_high():
     fuzzy = np.clip(sure * 0.6 + 0.2, 0, 1)
     fuzzy[10:50, 25:30] = 0.45
     rgb = _photo(0)
-    low = photo_uncertainty(_proposal(sure), _proposal(sure[:, ::-1]), rgb)
+    low = photo_uncertainty(_proposal(sure), sure.astype(np.uint8), rgb)
     # a model that is not mirror-consistent: the mirrored photo gets the unmirrored answer
-    high = photo_uncertainty(_proposal(fuzzy), _proposal(fuzzy), rgb)
+    high = photo_uncertainty(_proposal(fuzzy), _proposal(fuzzy).mask[:, ::-1], rgb)
     assert low.predicted_dice_loss == 0.0 and low.flip_disagreement == 0.0
     assert high.predicted_dice_loss > 0.2 and high.flip_disagreement > 0.1
     assert high.uncertainty > low.uncertainty
@@ -61,3 +62,35 @@ def test_random_order_is_reproducible_and_orders_registry():
     assert sorted(random_order(10, seed=3)) == list(range(10))
     assert random_order(10, seed=3, k=4) == random_order(10, seed=3)[:4]
     assert set(ORDERS) == {"tool", "random"}
+
+
+class _Fake:
+    """A predictor whose proposal is the bright pixels of the photo it was given."""
+
+    def __init__(self) -> None:
+        self.images: list[np.ndarray] = []
+
+    def set_image(self, rgb: np.ndarray) -> None:
+        self.images.append(rgb)
+
+    def predict(self) -> Proposal:
+        return _proposal((self.images[-1][..., 0] > 127).astype(np.float32))
+
+
+class _FlipAveraging(_Fake):
+    def predict_mirrored(self) -> Proposal:
+        return _proposal(np.ones(self.images[-1].shape[:2], np.float32))
+
+
+def test_score_photo_reuses_the_mirror_pass_of_a_flip_averaging_predictor():
+    rgb = _photo(3)
+    plain = _Fake()
+    proposal, scores = score_photo(plain, rgb)
+    assert len(plain.images) == 2 and np.array_equal(plain.images[1], rgb[:, ::-1])
+    assert scores.flip_disagreement == 0.0  # the mirror run, mirrored back, agrees exactly
+    np.testing.assert_array_equal(proposal.mask, rgb[..., 0] > 127)
+    averaging = _FlipAveraging()
+    _, scores = score_photo(averaging, rgb)
+    assert len(averaging.images) == 1  # no second network run
+    fg = rgb[..., 0] > 127
+    assert abs(scores.flip_disagreement - (1 - 2 * fg.sum() / (fg.sum() + fg.size))) < 1e-9

@@ -18,6 +18,7 @@ from fashion_annotator.segmentation.clicks import (
     _connected_to,
     _edge_distance,
     enforce_clicks,
+    proposal_prior,
 )
 from fashion_annotator.segmentation.grabcut import grabcut_box, grabcut_seeded, surround_busyness
 
@@ -154,7 +155,9 @@ def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_pa
     result = json.loads(out.read_text())
     assert result["n_images"] == 2 and 1 <= result["noc90"] <= result["noc95"] <= 20
     assert [len(r["ious"]) for r in result["per_image"]] == [20, 20]
-    assert result["click_ms_median"] > 0
+    assert result["click_ms_median"] > 0 and result["proposal_prior"] is True
+    assert main([*argv[:-2], "--no-proposal", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["proposal_prior"] is False
     capsys.readouterr()
     # A missing model file is an error (exit 1) that names the file, not a usage error (2).
     assert main([*argv[:-2], "--click-model", str(tmp_path / "none.safetensors")]) == 1
@@ -316,3 +319,29 @@ def test_a_click_after_a_box_on_a_plain_backdrop_follows_seeded_grabcut(disk_cli
     outside = [Click(200, 200, True), Click(580, 390, True)]
     assert np.array_equal(predictor.predict_in_box(mask, outside, box).mask,
                           predictor.predict(mask, outside).mask)  # fmt: skip
+
+
+def test_proposal_prior_is_the_proposed_object_under_a_first_positive_click() -> None:
+    proposal = np.zeros((60, 40), bool)
+    proposal[10:30, 5:20] = True
+    proposal[40:50, 25:35] = True
+    empty = np.zeros_like(proposal)
+    first = Click(15, 10, True)
+    prior = proposal_prior(proposal, empty, [first])
+    assert prior is not None and prior.sum() == 20 * 15 and prior[10:30, 5:20].all()
+    assert proposal_prior(proposal, empty, [Click(45, 30, True)]).sum() == 100
+    assert proposal_prior(proposal, empty, [Click(15, 10, False)]) is None  # negative
+    assert proposal_prior(proposal, empty, [Click(5, 35, True)]) is None  # off the proposal
+    assert proposal_prior(proposal, proposal, [first]) is None  # the mask is not empty
+    assert proposal_prior(proposal, empty, [first, Click(45, 30, True)]) is None  # a later click
+    assert proposal_prior(None, empty, [first]) is None
+
+
+def test_noc_curve_with_a_proposal_starts_from_the_proposed_object(disk_click_model, photo) -> None:
+    predictor = ClickPredictor(disk_click_model(-3.0))
+    predictor.set_image(photo)
+    gt = np.zeros(photo.shape[:2], bool)
+    gt[150:450, 100:300] = True
+    alone = click_effort.noc_curve(predictor, gt, max_clicks=3)
+    helped = click_effort.noc_curve(predictor, gt, max_clicks=3, proposal=gt)
+    assert helped[0] > 0.95 > alone[0]  # one click on the proposed object takes all of it

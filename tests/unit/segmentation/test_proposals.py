@@ -180,6 +180,8 @@ def test_missing_json_is_refused(garment_file):
         ({"std": [0.2, 0.0, 0.2]}, "std positive"),
         ({"threshold": 1.5}, "threshold must lie"),
         ({"crop_pass": "yes"}, "crop_pass must be true or false"),
+        ({"flip_average": 1}, "flip_average must be true or false"),
+        ({"resize": "letterbox", "infer_long_side": 4}, "infer_long_side must be"),
         ({"classes": ["only"]}, "two names or more"),
     ],
 )
@@ -302,3 +304,64 @@ def test_crop_pass_follows_the_model_metadata_unless_asked():
     assert Predictor(tuned, device="cpu").crop_pass is True
     assert Predictor(tuned, device="cpu", crop_pass=False).crop_pass is False
     assert Predictor(model, device="cpu", crop_pass=True).crop_pass is True
+
+
+class RampLogits(torch.nn.Module):
+    """Logits rising from -10 at the input's left edge to +10 at its right edge, whatever the
+    photo: a model that is not mirror-consistent at all. Counts calls and batch sizes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.batches.append(x.shape[0])
+        ramp = torch.linspace(-10, 10, x.shape[-1])
+        return ramp.expand(x.shape[0], 1, x.shape[-2], x.shape[-1]).clone()
+
+
+def test_flip_average_averages_the_photo_and_its_mirror_in_one_batch():
+    meta = _meta("garment", BINARY, {}, mean=[0.5] * 3, std=[0.5] * 3, input_size=[24, 16])
+    rgb = np.random.default_rng(0).integers(0, 256, (48, 32, 3), dtype=np.uint8)
+    module = RampLogits()
+    plain = Predictor(SimpleNamespace(module=module, meta=meta), device="cpu")
+    plain.set_image(rgb)
+    assert plain.predict_mirrored() is None
+    right = plain.predict().mask
+    assert right[:, -1].all() and not right[:, 0].any()
+    flipped = Predictor(SimpleNamespace(module=module, meta=meta), device="cpu", flip_average=True)
+    module.batches.clear()  # the load-time output check ran the network once
+    flipped.set_image(rgb)
+    assert module.batches == [2]  # the photo and its mirror, one forward pass
+    probs = flipped.predict().probs
+    np.testing.assert_allclose(probs[1], 0.5, atol=1e-5)  # the ramp and its mirror cancel
+    mirror = flipped.predict_mirrored()
+    assert mirror is not None
+    np.testing.assert_array_equal(mirror.mask, right[:, ::-1])
+    [batched] = flipped.predict_batch([rgb])
+    np.testing.assert_allclose(batched.probs, probs, atol=1e-6)
+
+
+def test_flip_average_and_inference_long_side_follow_the_metadata_unless_asked():
+    meta = _meta("garment", BINARY, {}, mean=[0.5] * 3, std=[0.5] * 3, input_size=[24, 16],
+                 resize="letterbox", long_side=24, stride=8)  # fmt: skip
+    model = SimpleNamespace(module=BrightIsForeground(), meta=meta)
+    default = Predictor(model, device="cpu")
+    assert default.flip_average is False and default.spec.long_side == 24
+    tuned_meta = {**meta, "flip_average": True, "infer_long_side": 32}
+    tuned = Predictor(SimpleNamespace(module=BrightIsForeground(), meta=tuned_meta), device="cpu")
+    assert tuned.flip_average is True and tuned.spec.long_side == 32
+    asked = Predictor(SimpleNamespace(module=BrightIsForeground(), meta=tuned_meta), device="cpu",
+                      flip_average=False, long_side=40)  # fmt: skip
+    assert asked.flip_average is False and asked.spec.long_side == 40
+    rgb = np.zeros((90, 60, 3), np.uint8)
+    rgb[30:60, 20:40] = 255
+    for predictor in (default, tuned, asked):
+        predictor.set_image(rgb)
+        mask = predictor.predict().mask
+        assert mask.shape == (90, 60) and mask[45, 30] == 1 and mask[5, 5] == 0
+    squash = {**_meta("garment", BINARY, {}, input_size=[24, 16]), "infer_long_side": 32}
+    assert Predictor(SimpleNamespace(module=BrightIsForeground(), meta=squash),
+                     device="cpu").spec.input_size == (24, 16)  # fmt: skip
+    with pytest.raises(ModelLoadError, match="infer_long_side must be"):
+        Predictor(SimpleNamespace(module=BrightIsForeground(), meta=meta), device="cpu", long_side=2)
