@@ -69,6 +69,28 @@ def _enlarge(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.ascontiguousarray(big.transpose(2, 0, 1))
 
 
+def _enlarged_argmax(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """``argmax`` over classes of ``(C, h, w)`` logits enlarged bilinearly to ``shape`` ``(H, W)``.
+
+    One class at a time with a running maximum, so the ``(C, H, W)`` array is never built:
+    about 3x faster than enlarging all classes and taking ``argmax`` (7 classes at 1152x1728:
+    28 against 79 ms) and ``C`` times less memory. Ties go to the lower class, as ``argmax``.
+
+    Returns
+    -------
+    (H, W) uint8
+    """
+    h, w = shape
+    best = cv2.resize(logits[0], (w, h), interpolation=cv2.INTER_LINEAR)
+    out = np.zeros((h, w), np.uint8)
+    for c in range(1, logits.shape[0]):
+        layer = cv2.resize(logits[c], (w, h), interpolation=cv2.INTER_LINEAR)
+        higher = layer > best
+        np.maximum(best, layer, out=best)
+        out[higher] = c
+    return out
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     out = logits - logits.max(axis=0, keepdims=True)
     np.exp(out, out=out)
@@ -137,6 +159,12 @@ class Predictor:
         self.device = resolve_device(device)
         self.device_name = device_display_name(self.device)
         self.module = model.module.to(self.device).eval()
+        # Channels-last convolutions on the CPU: about 1.2-1.3x faster for the same logits
+        # (person at long side 384, two threads: 85-90 against 110 ms).
+        self._memory_format = (
+            torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
+        )
+        self.module = self.module.to(memory_format=self._memory_format)  # type: ignore[call-overload]
         self.crop_pass = bool(meta.get("crop_pass", False) if crop_pass is None else crop_pass)
         self.flip_average = bool(
             meta.get("flip_average", False) if flip_average is None else flip_average
@@ -177,6 +205,7 @@ class Predictor:
     def _forward(self, batch: np.ndarray) -> np.ndarray:
         """Run the network on ``(N, 3, h, w)`` float32 input; return float32 logits on the CPU."""
         x = torch.from_numpy(np.ascontiguousarray(batch)).to(self.device)
+        x = x.contiguous(memory_format=self._memory_format)
         if self.device.type == "cuda":
             with torch.autocast("cuda", dtype=torch.float16):
                 out = _logits_of(self.module(x))
@@ -266,23 +295,21 @@ class Predictor:
         return big
 
     def _proposal(self, logits: np.ndarray, rgb: np.ndarray, crop_pass: bool = True) -> Proposal:
-        big = _enlarge(logits, (rgb.shape[0], rgb.shape[1]))
-        if self.is_binary:
-            # p >= t  <=>  logit >= log(t / (1 - t)); avoids a sigmoid over the full photo.
-            cut = math.log(self.threshold / (1.0 - self.threshold))
-            if self.crop_pass and crop_pass:
-                big = self._refine_crop(big, rgb, cut)
-            mask = (big[0] >= cut).astype(np.uint8)
+        shape = (rgb.shape[0], rgb.shape[1])
+        if not self.is_binary:
+            # The mask without the full-resolution logits of every class; probs on demand.
+            return Proposal(_enlarged_argmax(logits, shape),
+                            lambda: _softmax(_enlarge(logits, shape)), self.task, self.model_version)  # fmt: skip
+        big = _enlarge(logits, shape)
+        # p >= t  <=>  logit >= log(t / (1 - t)); avoids a sigmoid over the full photo.
+        cut = math.log(self.threshold / (1.0 - self.threshold))
+        if self.crop_pass and crop_pass:
+            big = self._refine_crop(big, rgb, cut)
+        mask = (big[0] >= cut).astype(np.uint8)
 
-            def make_probs() -> np.ndarray:
-                p = 1.0 / (1.0 + np.exp(-big[0]))
-                return np.stack([1.0 - p, p]).astype(np.float32, copy=False)
-
-        else:
-            mask = big.argmax(axis=0).astype(np.uint8)
-
-            def make_probs() -> np.ndarray:
-                return _softmax(big)
+        def make_probs() -> np.ndarray:
+            p = 1.0 / (1.0 + np.exp(-big[0]))
+            return np.stack([1.0 - p, p]).astype(np.float32, copy=False)
 
         return Proposal(mask, make_probs, self.task, self.model_version)
 

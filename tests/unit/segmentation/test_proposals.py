@@ -365,3 +365,16 @@ def test_flip_average_and_inference_long_side_follow_the_metadata_unless_asked()
                      device="cpu").spec.input_size == (24, 16)  # fmt: skip
     with pytest.raises(ModelLoadError, match="infer_long_side must be"):
         Predictor(SimpleNamespace(module=BrightIsForeground(), meta=meta), device="cpu", long_side=2)
+
+
+def test_enlarged_argmax_matches_argmax_of_the_enlarged_logits():
+    logits = np.random.default_rng(5).standard_normal((7, 45, 30)).astype(np.float32)
+    fast = proposals._enlarged_argmax(logits, (173, 115))
+    big = proposals._enlarge(logits, (173, 115))
+    slow = big.argmax(axis=0)
+    assert fast.dtype == np.uint8 and fast.shape == (173, 115)
+    differ = fast != slow
+    # only exact-tie pixels may differ (the per-class resize rounds within 1e-4)
+    assert differ.mean() < 1e-3
+    top2 = np.sort(big, axis=0)[-2:]
+    assert np.all(top2[1][differ] - top2[0][differ] < 1e-3)
