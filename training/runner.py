@@ -24,7 +24,7 @@ from fashion_annotator.models.preprocess import InputSpec
 from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import load_model, read_meta, save_model
-from fashion_annotator.segmentation.proposals import model_path
+from fashion_annotator.segmentation.proposals import BEYOND_ONE_PASS, model_path
 from training import distributed
 from training.data import (
     CachedSplit,
@@ -77,16 +77,13 @@ def evaluate_file(
     return {**figures[head.task], "model_path": str(path), "version": meta.get("version")}
 
 
-#: Metadata keys that make a model propose differently from one plain network pass at its
-#: training resolution; a fine-tuned model inherits the last two from the model it starts from.
-PROPOSAL_KEYS = ("crop_pass", "flip_average", "infer_long_side")
 
 
 def _beyond_one_pass(path: Path) -> bool:
     """Whether the model file proposes with more than one plain pass (crop pass, flip averaging
     or its own inference long side), so it must be compared as it proposes."""
     meta = read_meta(path)
-    return any(meta.get(key) not in (None, False) for key in PROPOSAL_KEYS)
+    return any(meta.get(key) not in (None, False) for key in BEYOND_ONE_PASS)
 
 
 def _samples(
@@ -256,7 +253,8 @@ def _run(
                if spec is not None and spec.mode == "letterbox" else {}),
             **({"threshold": thresholds[h.task]} if h.binary else {}),
             **({"crop_pass": True} if object_crops else {}),
-            **{k: init_meta[k] for k in PROPOSAL_KEYS[1:] if init_meta and k in init_meta},
+            # flip averaging and the inference long side carry over from the starting model
+            **{k: init_meta[k] for k in BEYOND_ONE_PASS[1:] if init_meta and k in init_meta},
             "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
             "training_data_fingerprint": fingerprint, "trained_on": [s.name for s in train_s],
             "val_images": val_split.names, "metrics": figures[h.task],

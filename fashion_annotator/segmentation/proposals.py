@@ -35,6 +35,8 @@ from fashion_annotator.models.weights import ModelFileError, check_meta, load_mo
 from fashion_annotator.resources import resource_path
 from fashion_annotator.segmentation.pipeline import Proposal
 
+#: Meta keys that make a model propose with more than one plain pass at its training resolution.
+BEYOND_ONE_PASS = ("crop_pass", "flip_average", "infer_long_side")
 #: Meta keys inference needs (the network is already built, so no ``arch``).
 REQUIRED_META = ("task", "classes", "input_size", "mean", "std")
 # Photos are pushed through the network in chunks of this many, to bound memory.
@@ -123,6 +125,10 @@ class Predictor:
     long_side : int, optional
         Letterbox models: the photo's long side in the network input. None follows the
         metadata's ``"infer_long_side"``, else the training ``"long_side"``.
+    one_pass : bool
+        One plain pass at the training resolution whatever the metadata says (no crop pass,
+        no flip averaging, the training long side): the "fast proposals" preference, about 2-3x
+        faster than the shipped settings. Options given explicitly still win.
 
     Raises
     ------
@@ -139,9 +145,12 @@ class Predictor:
         crop_pass: bool | None = None,
         flip_average: bool | None = None,
         long_side: int | None = None,
+        one_pass: bool = False,
     ) -> None:
         self.path = Path(path) if path is not None else Path("<model>")
         meta = check_meta(dict(model.meta), self.path, REQUIRED_META)
+        if one_pass:
+            meta = {k: v for k, v in meta.items() if k not in BEYOND_ONE_PASS}
         self.meta = meta
         self.task: str = str(meta["task"])
         self.classes: tuple[str, ...] = tuple(meta["classes"])
@@ -164,7 +173,7 @@ class Predictor:
         self._memory_format = (
             torch.channels_last if self.device.type == "cpu" else torch.contiguous_format
         )
-        self.module = self.module.to(memory_format=self._memory_format)  # type: ignore[call-overload]
+        self.module = self.module.to(memory_format=self._memory_format)
         self.crop_pass = bool(meta.get("crop_pass", False) if crop_pass is None else crop_pass)
         self.flip_average = bool(
             meta.get("flip_average", False) if flip_average is None else flip_average
@@ -350,6 +359,7 @@ def load_predictor(
     crop_pass: bool | None = None,
     flip_average: bool | None = None,
     long_side: int | None = None,
+    one_pass: bool = False,
 ) -> Predictor:
     """Load a predictor from a model file, a project's active model, or the shipped default.
 
@@ -361,7 +371,7 @@ def load_predictor(
         For a task name: its active model wins over the shipped default.
     device : str or torch.device
         ``"auto"`` (CUDA, else MPS, else CPU) or a torch device string.
-    crop_pass, flip_average, long_side : optional
+    crop_pass, flip_average, long_side, one_pass : optional
         See :class:`Predictor` (None: as the model's metadata says).
 
     Raises
@@ -375,7 +385,8 @@ def load_predictor(
         or text.endswith(".safetensors")
         or any(sep in text for sep in "/\\")
     )
-    options = {"crop_pass": crop_pass, "flip_average": flip_average, "long_side": long_side}
+    options = {"crop_pass": crop_pass, "flip_average": flip_average, "long_side": long_side,
+               "one_pass": one_pass}  # fmt: skip
     if is_path:
         return _load_file(Path(task_or_path), device, **options)
     task = text

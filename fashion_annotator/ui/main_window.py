@@ -111,6 +111,7 @@ class MainWindow(QMainWindow):
         self.session = ImageSession(project, autosave_s=self.prefs.autosave_interval_s,
                                     ask_lease_held=ask_lease_held or (lambda h, e: prompts.ask_lease_held(self, h, e)),
                                     proposals=proposals, parent=self)  # fmt: skip
+        self.session.proposals.set_one_pass(self.prefs.fast_proposals)
         self._update_title()
         self._setup_central()
         self._setup_docks()

@@ -76,6 +76,7 @@ def show_preferences(w: MainWindow) -> None:
         return
     w.view_bar.set_opacity(w.prefs.overlay_opacity)
     w.session.autosave.set_interval(w.prefs.autosave_interval_s)
+    w.session.proposals.set_one_pass(w.prefs.fast_proposals)
     w.taxonomies = {t: w.prefs.apply_colors(w.project.taxonomy(t)) for t in w.taxonomies}
     w.palette_dock.set_taxonomy(w.taxonomies[w.task], w.labels[w.task])
     if w.session.current is not None:

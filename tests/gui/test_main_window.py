@@ -323,9 +323,12 @@ def test_preferences_round_trip_and_dialog(qtbot, opened, tmp_path):
     dialog.opacity.setValue(30)
     dialog.autosave.setValue(12)
     dialog.set_color(0, (10, 200, 30))
+    assert not prefs.fast_proposals and not dialog.fast.isChecked()
+    dialog.fast.setChecked(True)
     dialog.accept()
     again = Preferences(settings_file(tmp_path / "p.ini"))
     assert again.overlay_opacity == pytest.approx(0.3) and again.autosave_interval_s == 12
+    assert again.fast_proposals
     recoloured = again.apply_colors(garment)
     assert recoloured.classes[1].color == (10, 200, 30)
     assert recoloured.classes[0].color == garment.classes[0].color
@@ -364,3 +367,21 @@ def test_shipped_default_model_proposes_the_starting_mask(qtbot, template, tmp_p
     finally:
         window.close()
         project.close()
+
+
+def test_fast_proposals_run_one_plain_pass_of_the_shipped_models(tmp_path):
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+
+    with Project.create(tmp_path / "p", tasks=("garment",)) as project:
+        source = ProposalSource(project, device="cpu")
+        source.prepare("garment")
+        best = source.predictor("garment")
+        assert best is not None and best.flip_average and best.spec.long_side == 448
+        source.set_one_pass(True)
+        fast = source.predictor("garment")
+        assert fast is not None and fast is not best
+        assert not fast.flip_average and not fast.crop_pass
+        assert fast.spec.long_side == int(best.meta["long_side"]) == 384
+        source.set_one_pass(True)  # no change: the loaded predictor stays
+        assert source.predictor("garment") is fast

@@ -32,14 +32,22 @@ class ProposalSource:
     use_shipped : bool
         Fall back to the shipped default model of a task when the project has no active model
         (False: such a task has no model, which tests use to get a known starting mask).
+    one_pass : bool
+        The "fast proposals" preference: each model runs one plain pass at its training
+        resolution (see :class:`~fashion_annotator.segmentation.proposals.Predictor`).
     """
 
     def __init__(
-        self, project: ProjectStore, device: str = "auto", use_shipped: bool = True
+        self,
+        project: ProjectStore,
+        device: str = "auto",
+        use_shipped: bool = True,
+        one_pass: bool = False,
     ) -> None:
         self.project = project
         self.device = device
         self.use_shipped = use_shipped
+        self.one_pass = one_pass
         self._lock = threading.Lock()
         self._predictors: dict[str, prop.Predictor | None] = {}
         self._active_paths: dict[str, Any] = {}
@@ -60,6 +68,12 @@ class ProposalSource:
         for name in [task] if task else list(self._active_paths):
             self.prepare(name)
 
+    def set_one_pass(self, one_pass: bool) -> None:
+        """Switch the "fast proposals" preference; loaded predictors reload on next use."""
+        if one_pass != self.one_pass:
+            self.one_pass = one_pass
+            self.reload()
+
     def predictor(self, task: str) -> prop.Predictor | None:
         """The task's predictor, loading it on first use; None when there is no usable model."""
         with self._lock:
@@ -68,7 +82,8 @@ class ProposalSource:
                 try:
                     if path is None and not self.use_shipped:
                         raise prop.ModelLoadError(Path(task), "no active model in this project")
-                    loaded = prop.load_predictor(path or task, None, self.device)
+                    loaded = prop.load_predictor(path or task, None, self.device,
+                                                 one_pass=self.one_pass)  # fmt: skip
                     if loaded.task != task:
                         raise prop.ModelLoadError(loaded.path, f"model is for {loaded.task!r}")
                     self.device_name = loaded.device_name

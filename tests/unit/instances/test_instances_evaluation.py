@@ -101,3 +101,16 @@ def test_evaluate_command_errors_name_the_problem(tmp_path: Path, capsys: pytest
     (tmp_path / "images").mkdir()
     assert main(["evaluate", "--data", str(tmp_path), "--task", "instances"]) == 1
     assert "labels.json" in capsys.readouterr().err
+
+
+def test_bench_instances_times_the_shipped_and_the_fast_proposals(tmp_path, capsys):
+    results = {}
+    for flags in ([], ["--fast"]):
+        out = tmp_path / f"bench{len(flags)}.json"
+        assert main(["bench", "instances", "--runs", "1", "--json", str(out), *flags]) == 0
+        results[bool(flags)] = json.loads(out.read_text())
+    assert results[False]["one_pass"] is False and results[True]["one_pass"] is True
+    for figures in results.values():
+        assert figures["size"] == [1728, 1152] and figures["instances"] >= 1
+        assert 0 < figures["models_ms"] < figures["total_ms"]
+    assert "one pass per model" in capsys.readouterr().out

@@ -354,6 +354,13 @@ def test_flip_average_and_inference_long_side_follow_the_metadata_unless_asked()
     asked = Predictor(SimpleNamespace(module=BrightIsForeground(), meta=tuned_meta), device="cpu",
                       flip_average=False, long_side=40)  # fmt: skip
     assert asked.flip_average is False and asked.spec.long_side == 40
+    tuned_meta["crop_pass"] = True
+    fast = Predictor(SimpleNamespace(module=BrightIsForeground(), meta=tuned_meta), device="cpu",
+                     one_pass=True)  # fmt: skip
+    assert (fast.flip_average, fast.crop_pass, fast.spec.long_side) == (False, False, 24)
+    flipped = Predictor(SimpleNamespace(module=BrightIsForeground(), meta=tuned_meta), device="cpu",
+                        one_pass=True, flip_average=True)  # fmt: skip
+    assert flipped.flip_average is True and flipped.spec.long_side == 24  # explicit wins
     rgb = np.zeros((90, 60, 3), np.uint8)
     rgb[30:60, 20:40] = 255
     for predictor in (default, tuned, asked):
