@@ -267,7 +267,11 @@ class PreferencesDialog(QDialog):
             self.theme.addItem(text, value)
         self.theme.setCurrentIndex(THEMES.index(prefs.theme))
         form.addRow("Appearance", self.theme)
-        self.fast = QCheckBox("Fast proposals: one pass per model (2-3x faster, a little less accurate)")
+        self.fast = QCheckBox("Fast proposals (2-3x faster)")
+        self.fast.setToolTip(
+            "Run each model once at its training resolution, without flip averaging: "
+            "for slow computers; the proposals are a little less accurate."
+        )
         self.fast.setChecked(prefs.fast_proposals)
         form.addRow("Models", self.fast)
         self.table = QTableWidget(0, 3)
