@@ -74,6 +74,19 @@ def save_model(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
         tmp.write_text(json.dumps(meta, indent=1))
 
 
+def update_meta(path: Path, **values: Any) -> dict[str, Any]:
+    """Set ``values`` in the meta beside model file ``path`` (checked, written atomically).
+
+    For settings chosen after training (inference settings, class biases); the weights are
+    untouched. Raises :class:`ModelFileError` when the meta is unreadable or the result invalid.
+    """
+    meta = {**read_meta(path), **values}
+    check_meta(meta, meta_path(path))
+    with atomic_path(meta_path(path)) as tmp:
+        tmp.write_text(json.dumps(meta, indent=1) + "\n")
+    return meta
+
+
 def read_meta(path: Path) -> dict[str, Any]:
     """Read and check the JSON meta beside ``path``; raise :class:`ModelFileError` if bad."""
     path = Path(path)
@@ -139,6 +152,15 @@ def check_meta(
     for key in ("crop_pass", "flip_average"):
         if not isinstance(meta.get(key, False), bool):
             raise ModelFileError(Path(where), f"{key} must be true or false, got {str(meta[key])[:40]}")
+    bias = meta.get("logit_bias")
+    if bias is not None and not (
+        isinstance(bias, list)
+        and len(bias) == len(classes)
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) <= 20 for v in bias)
+    ):
+        raise ModelFileError(
+            Path(where), f"logit_bias must list one number in -20..20 per class, got {str(bias)[:60]}"
+        )
     return meta
 
 

@@ -178,6 +178,13 @@ class Predictor:
         self.flip_average = bool(
             meta.get("flip_average", False) if flip_average is None else flip_average
         )
+        bias = meta.get("logit_bias")
+        #: Multi-class models: ``(C, 1, 1) float32`` added to the logits before the argmax and
+        #: softmax (``"logit_bias"``, tuned on training photos by ``training.recipes.class_bias``).
+        self.logit_bias: np.ndarray | None = (
+            None if bias is None or self.is_binary
+            else np.asarray(bias, np.float32).reshape(-1, 1, 1)
+        )  # fmt: skip
         self._logits: np.ndarray | None = None
         self._mirror_logits: np.ndarray | None = None
         self._rgb: np.ndarray | None = None
@@ -260,6 +267,14 @@ class Predictor:
             raise RuntimeError("call set_image() before predict()")
         return self._proposal(self._logits, self._rgb)
 
+    @property
+    def logits(self) -> np.ndarray:
+        """The ``(C, h, w) float32`` logits of the photo given to :meth:`set_image`, at network
+        resolution, cropped to the photo's content, before :attr:`logit_bias`."""
+        if self._logits is None:
+            raise RuntimeError("call set_image() before reading logits")
+        return self._logits
+
     def predict_mirrored(self) -> Proposal | None:
         """With flip averaging: the proposal of the mirror pass alone, in the photo's frame (no
         crop pass), for flip disagreement (:mod:`.active`) at no extra cost; else None."""
@@ -306,6 +321,8 @@ class Predictor:
     def _proposal(self, logits: np.ndarray, rgb: np.ndarray, crop_pass: bool = True) -> Proposal:
         shape = (rgb.shape[0], rgb.shape[1])
         if not self.is_binary:
+            if self.logit_bias is not None:
+                logits = logits + self.logit_bias
             # The mask without the full-resolution logits of every class; probs on demand.
             return Proposal(_enlarged_argmax(logits, shape),
                             lambda: _softmax(_enlarge(logits, shape)), self.task, self.model_version)  # fmt: skip

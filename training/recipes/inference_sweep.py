@@ -22,7 +22,7 @@ from pathlib import Path
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.evaluation.datasets import evaluate_dataset
 from fashion_annotator.evaluation.latency import benchmark_latency
-from fashion_annotator.models.weights import meta_path
+from fashion_annotator.models.weights import meta_path, update_meta
 from fashion_annotator.segmentation.proposals import load_predictor
 
 #: The photo size latency is measured at (the studios' mannequin frames).
@@ -104,14 +104,8 @@ def pick(settings: list[Setting], budget_ms: float) -> Setting:
 
 def write_choice(model: Path, choice: Setting, split: str, data: Path) -> None:
     """Record ``choice`` in ``model``'s JSON meta (atomically)."""
-    path = meta_path(model)
-    meta = json.loads(path.read_text(encoding="utf-8"))
-    meta.update(
-        infer_long_side=choice.long_side,
-        flip_average=choice.flip_average,
-        inference_selection={"data": data.name, "split": split, **asdict(choice)},
-    )
-    atomic_write_text(path, json.dumps(meta, indent=1) + "\n")
+    update_meta(model, infer_long_side=choice.long_side, flip_average=choice.flip_average,
+                inference_selection={"data": data.name, "split": split, **asdict(choice)})  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -181,6 +181,8 @@ def test_missing_json_is_refused(garment_file):
         ({"threshold": 1.5}, "threshold must lie"),
         ({"crop_pass": "yes"}, "crop_pass must be true or false"),
         ({"flip_average": 1}, "flip_average must be true or false"),
+        ({"logit_bias": [0.0, 1.0, 2.0]}, "logit_bias must list one number"),
+        ({"logit_bias": [0.0, 99.0]}, "logit_bias must list one number"),
         ({"resize": "letterbox", "infer_long_side": 4}, "infer_long_side must be"),
         ({"classes": ["only"]}, "two names or more"),
     ],
