@@ -129,3 +129,24 @@ def pg_url(pg_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
     monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "pg-local"))
     return f"{pg_server.database_url}?project=t{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def tiny_garment_data(tmp_path_factory) -> Path:
+    """Six 40x32 noise photos with a garment rectangle (mask value 1); 4 train, 2 val."""
+    import numpy as np
+    from PIL import Image
+
+    root = tmp_path_factory.mktemp("data")
+    (root / "images").mkdir()
+    (root / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    names = []
+    for i in range(6):
+        Image.fromarray(rng.integers(0, 256, (40, 32, 3), np.uint8)).save(root / "images" / f"{i}.png")
+        mask = np.zeros((40, 32), np.uint8)
+        mask[10:30, 8:24] = 1
+        Image.fromarray(mask).save(root / "masks" / f"{i}.png")
+        names.append(str(i))
+    (root / "splits.json").write_text(json.dumps({"train": names[:4], "val": names[4:]}))
+    return root

@@ -9,7 +9,6 @@ import pickle
 import struct
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 from safetensors.torch import save_file
@@ -146,25 +145,6 @@ def test_hostile_checkpoints_are_refused_without_unpickling(tmp_path: Path, ledg
     assert not (tmp_path / "pwned").exists()
 
 
-@pytest.fixture(scope="module")
-def tiny_data(tmp_path_factory) -> Path:
-    from PIL import Image
-
-    root = tmp_path_factory.mktemp("data")
-    (root / "images").mkdir()
-    (root / "masks").mkdir()
-    rng = np.random.default_rng(0)
-    names = []
-    for i in range(6):
-        Image.fromarray(rng.integers(0, 256, (40, 32, 3), np.uint8)).save(root / "images" / f"{i}.png")
-        mask = np.zeros((40, 32), np.uint8)
-        mask[10:30, 8:24] = 1
-        Image.fromarray(mask).save(root / "masks" / f"{i}.png")
-        names.append(str(i))
-    (root / "splits.json").write_text(json.dumps({"train": names[:4], "val": names[4:]}))
-    return root
-
-
 def _train(data: Path, out: Path, *extra: str, capsys) -> tuple[int, list[dict]]:
     rc = cli_main(["train", "--data", str(data), "--out", str(out), "--task", "garment",
                    "--model-size", "tiny", "--input-size", "32", "32", "--batch-size", "2",
@@ -178,10 +158,10 @@ def _train(data: Path, out: Path, *extra: str, capsys) -> tuple[int, list[dict]]
 
 
 def test_nan_loss_stops_training_and_saves_nothing(
-    tiny_data: Path, tmp_path: Path, capsys, ledger
+    tiny_garment_data: Path, tmp_path: Path, capsys, ledger
 ) -> None:
     ledger.try_("training", "NaN loss")
-    rc, events = _train(tiny_data, tmp_path / "out", "--epochs", "3", "--lr", "1e38",
+    rc, events = _train(tiny_garment_data, tmp_path / "out", "--epochs", "3", "--lr", "1e38",
                         "--jitter", "0", capsys=capsys)  # fmt: skip
     assert rc == EXIT_ERROR, events
     assert events[-1]["event"] == "error" and "loss became" in events[-1]["message"]
@@ -190,23 +170,23 @@ def test_nan_loss_stops_training_and_saves_nothing(
 
 
 def test_init_from_a_model_of_another_task_is_refused(
-    tiny_data: Path, tmp_path: Path, capsys, ledger
+    tiny_garment_data: Path, tmp_path: Path, capsys, ledger
 ) -> None:
     ledger.try_("training", "--init with a parsing7 model")
     parsing7 = REPO / "resources" / "models" / "parsing7.safetensors"
-    rc, events = _train(tiny_data, tmp_path / "out", "--epochs", "1", "--init", str(parsing7),
+    rc, events = _train(tiny_garment_data, tmp_path / "out", "--epochs", "1", "--init", str(parsing7),
                         capsys=capsys)  # fmt: skip
     assert rc == EXIT_ERROR
     assert "'parsing7' model cannot initialise a garment training" in events[-1]["message"]
     ledger.handled("training", "--init with a parsing7 model")
 
 
-def test_resume_from_a_hostile_checkpoint(tiny_data: Path, tmp_path: Path, capsys, ledger) -> None:
+def test_resume_from_a_hostile_checkpoint(tiny_garment_data: Path, tmp_path: Path, capsys, ledger) -> None:
     ledger.try_("training", "--resume from a hostile checkpoint")
     out = tmp_path / "out"
     out.mkdir()
     torch.save({"model": Payload(tmp_path / "pwned")}, out / "checkpoint.pt")
-    rc, events = _train(tiny_data, out, "--epochs", "1", "--resume", capsys=capsys)
+    rc, events = _train(tiny_garment_data, out, "--epochs", "1", "--resume", capsys=capsys)
     assert rc == EXIT_ERROR and "refused without unpickling" in events[-1]["message"]
     assert not (tmp_path / "pwned").exists()
     ledger.handled("training", "--resume from a hostile checkpoint")

@@ -1,0 +1,34 @@
+"""A model fine-tuned from another takes over its inference settings, not its class biases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fashion_annotator.cli import main
+from fashion_annotator.models.weights import update_meta
+
+
+def _train(data: Path, out: Path, init: str, capsys) -> list[dict]:
+    rc = main(["train", "--data", str(data), "--out", str(out), "--task", "garment", "--init", init,
+               "--model-size", "tiny", "--input-size", "32", "32", "--batch-size", "2", "--epochs", "1",
+               "--device", "cpu", "--threads", "1", "--json-progress"])  # fmt: skip
+    assert rc == 0
+    return [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+
+def test_fine_tuned_model_inherits_flip_averaging_and_long_side(
+    tiny_garment_data: Path, tmp_path: Path, capsys
+) -> None:
+    data = tiny_garment_data
+    _train(data, tmp_path / "first", "scratch", capsys)
+    first = tmp_path / "first" / "garment.safetensors"
+    update_meta(first, flip_average=True, infer_long_side=40, logit_bias=[0.0, -1.0])
+    events = _train(data, tmp_path / "second", str(first), capsys)
+    meta = json.loads((tmp_path / "second" / "garment.json").read_text())
+    assert meta["flip_average"] is True and meta["infer_long_side"] == 40
+    assert "logit_bias" not in meta
+    done = events[-1]
+    assert done["event"] == "done"
+    # it proposes beyond one plain pass, so it was scored as it proposes
+    assert done["comparison"]["new"]["flip_average"] is True
