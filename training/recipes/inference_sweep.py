@@ -16,14 +16,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import numpy as np
 
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.evaluation.datasets import evaluate_dataset
 from fashion_annotator.evaluation.latency import benchmark_latency
 from fashion_annotator.models.weights import meta_path, update_meta
-from fashion_annotator.segmentation.proposals import load_predictor
+from fashion_annotator.segmentation.proposals import Predictor, load_predictor
 
 #: The photo size latency is measured at (the studios' mannequin frames).
 LATENCY_SHAPE = (1728, 1152)
@@ -59,6 +62,15 @@ def score_key(task: str) -> str:
     return "dice_median" if task == "garment" else "miou"
 
 
+def _masks_of(predictor: Predictor) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
+    """The ``predict`` function :func:`evaluate_dataset` calls: photos -> masks."""
+
+    def predict(photos: list[np.ndarray]) -> list[np.ndarray]:
+        return [proposal.mask for proposal in predictor.predict_batch(photos, 4)]
+
+    return predict
+
+
 def sweep(
     model: Path,
     data: Path,
@@ -78,10 +90,8 @@ def sweep(
     for side in long_sides:
         for flip in (False, True):
             predictor = load_predictor(model, device="cpu", long_side=side, flip_average=flip)
-            figures = evaluate_dataset(
-                lambda photos, p=predictor: [q.mask for q in p.predict_batch(photos, 4)],
-                data, predictor.task, split=split, limit=limit,
-            )  # fmt: skip
+            figures = evaluate_dataset(_masks_of(predictor), data, predictor.task, split=split,
+                                       limit=limit)  # fmt: skip
             timing = benchmark_latency(predictor, LATENCY_SHAPE, latency_runs)
             out.append(Setting(side, flip, float(figures[score_key(predictor.task)]),
                                float(figures["miou"]), 1000 * float(timing["median_s"])))  # fmt: skip
