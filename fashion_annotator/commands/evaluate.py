@@ -84,12 +84,9 @@ def run(args: argparse.Namespace) -> int:
                 f"classes; {args.data} task {args.task!r} has {len(classes)}"
             )
 
-        def predict(photos: list) -> list:
-            return [p.mask for p in predictor.predict_batch(photos, batch_size=args.batch_size)]
-
         with ProgressBar("evaluating") as bar:
             result = evaluate_dataset(
-                predict,
+                lambda photos: predictor.predict_masks(photos, args.batch_size),
                 args.data,
                 args.task,
                 split=args.split,

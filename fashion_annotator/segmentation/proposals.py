@@ -307,6 +307,12 @@ class Predictor:
             )
         return proposals
 
+    def predict_masks(
+        self, images: Sequence[np.ndarray], batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> list[np.ndarray]:
+        """The ``(H, W) uint8`` mask of each photo (:meth:`predict_batch` without the probs)."""
+        return [proposal.mask for proposal in self.predict_batch(images, batch_size)]
+
     def _refine_crop(self, big: np.ndarray, rgb: np.ndarray, cut: float) -> np.ndarray:
         """Second pass: re-predict the box around the first mask at the network's resolution."""
         crop = mask_ops.object_crop(big[0] >= cut)

@@ -16,17 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import numpy as np
 
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.evaluation.datasets import evaluate_dataset
 from fashion_annotator.evaluation.latency import benchmark_latency
 from fashion_annotator.models.weights import meta_path, update_meta
-from fashion_annotator.segmentation.proposals import Predictor, load_predictor
+from fashion_annotator.segmentation.proposals import load_predictor
 
 #: The photo size latency is measured at (the studios' mannequin frames).
 LATENCY_SHAPE = (1728, 1152)
@@ -62,15 +59,6 @@ def score_key(task: str) -> str:
     return "dice_median" if task == "garment" else "miou"
 
 
-def _masks_of(predictor: Predictor) -> Callable[[list[np.ndarray]], list[np.ndarray]]:
-    """The ``predict`` function :func:`evaluate_dataset` calls: photos -> masks."""
-
-    def predict(photos: list[np.ndarray]) -> list[np.ndarray]:
-        return [proposal.mask for proposal in predictor.predict_batch(photos, 4)]
-
-    return predict
-
-
 def sweep(
     model: Path,
     data: Path,
@@ -90,7 +78,7 @@ def sweep(
     for side in long_sides:
         for flip in (False, True):
             predictor = load_predictor(model, device="cpu", long_side=side, flip_average=flip)
-            figures = evaluate_dataset(_masks_of(predictor), data, predictor.task, split=split,
+            figures = evaluate_dataset(predictor.predict_masks, data, predictor.task, split=split,
                                        limit=limit)  # fmt: skip
             timing = benchmark_latency(predictor, LATENCY_SHAPE, latency_runs)
             out.append(Setting(side, flip, float(figures[score_key(predictor.task)]),
