@@ -27,7 +27,7 @@ SHAPE = (90, 60)
 
 # Python, numpy and the store are imported once; every worker is a fork of this process.
 SPAWNER = """
-import os, sys
+import os, sys, time
 import numpy as np
 from fashion_annotator.dataset.formats import import_source
 from fashion_annotator.dataset.store import Project
@@ -46,8 +46,9 @@ for line in sys.stdin:
     project = Project.open(root, user="crash")
     print("started", file=log)
     if mode == "import":
+        t0 = time.monotonic()
         import_source(project, src, "plain", "garment", overwrite=True)
-        print("finished", file=log)
+        print("finished", time.monotonic() - t0, file=log)
     else:
         rng = np.random.default_rng(int(kill))
         ids = [r.id for r in project.images()]
@@ -114,9 +115,12 @@ def test_sigkill_during_import_and_save(
         env=env,
     )  # fmt: skip
     rng = random.Random(14)
-    # Kills must land inside imports on fast machines too: wait at most half of what one whole
-    # import takes here (timed on a throwaway project), and never longer than 0.12 s.
+    # Kills must land inside imports on fast machines too: wait at most half of what a re-import
+    # of changed masks takes here (timed on a throwaway project, after its first import), never
+    # longer than 0.12 s, and less whenever an import finished before its kill.
     with Project.create(tmp_path / "timing") as timing:
+        import_source(timing, plain_src, "plain", "garment", overwrite=True)
+        _write_masks(plain_src, KILLS, write_mask)
         t0 = time.monotonic()
         import_source(timing, plain_src, "plain", "garment", overwrite=True)
         import_wait_s = min(0.12, 0.5 * (time.monotonic() - t0))
@@ -138,8 +142,11 @@ def test_sigkill_during_import_and_save(
                     os.kill(pid, signal.SIGKILL)
                 _wait_for(spawner, "reaped")
                 lines = log.read_text().splitlines()
-                finished_imports += "finished" in lines
-                if "finished" not in lines:
+                finished = [line.split() for line in lines if line.startswith("finished")]
+                if finished:
+                    finished_imports += 1
+                    import_wait_s = min(import_wait_s, 0.5 * float(finished[0][1]))
+                else:
                     landed += 1
                 ledger.try_("sigkill", f"{mode} {kill}")
                 for parts in (line.split() for line in lines):
