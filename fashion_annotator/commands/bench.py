@@ -72,8 +72,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument(
         "--proposal", action=argparse.BooleanOptionalAction, default=True,
-        help="the first click leans towards the shipped proposal model's object under it, as "
-             "the Smart-click tool's does (default); --no-proposal: the click model alone",
+        help="the first click leans towards the shipped proposal model's object under it and "
+             "later clicks do not spread where the proposal is sure of the opposite, as in the "
+             "Smart-click tool (default); --no-proposal: the click model alone",
     )  # fmt: skip
     p.set_defaults(func=run_noc)
 

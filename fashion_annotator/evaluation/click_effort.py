@@ -62,7 +62,8 @@ def noc_curve(
         The object.
     proposal : (H, W) bool, optional
         The proposal model's mask of the photo: the first click leans towards its component
-        under the click, as the Smart-click tool's does (:func:`.clicks.proposal_prior`).
+        under the click, and later clicks do not spread where it is sure of the opposite, as in
+        the Smart-click tool (:func:`.clicks.proposal_prior`, :func:`.clicks.guide_veto`).
 
     Returns
     -------
@@ -78,7 +79,7 @@ def noc_curve(
             ious.append(1.0)
             continue
         clicks.append(Click(float(placed[0]), float(placed[1]), placed[2]))
-        mask = predictor.predict(mask, clicks, prior=proposal_prior(proposal, mask, clicks)).mask
+        mask = predictor.predict(mask, clicks, prior=proposal_prior(proposal, mask, clicks), guide=proposal).mask
         ious.append(iou(mask, gt))
     return ious
 

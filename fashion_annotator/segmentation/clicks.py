@@ -100,6 +100,18 @@ EDGE_WINDOW = 256
 #: backdrops and loses on street scenes, hence the weight follows the surroundings
 #: (:func:`~fashion_annotator.segmentation.grabcut.plainness`).
 BOX_PRIOR = 5.0
+#: The proposal's veto on a correction (:func:`guide_veto`): a click's change does not spread,
+#: beyond :data:`GUIDE_REACH` times the photo's long side from the click, into pixels deeper than
+#: :data:`GUIDE_DEPTH` times the long side inside (for a negative click) or outside (for a
+#: positive one) the proposal model's mask of the object: where the proposal is sure and the
+#: operator did not click, the click network's bleeding (a necklace click adding the hair, a
+#: click on a carried coat removing a trouser leg) is undone. Chosen on the first 30 CCP *train*
+#: garments (NoC@90 / NoC@95, shipped models, first click leaning towards the proposal): without
+#: 4.8 / 11.6; depth 0.01, reach 20 px (0.033) 3.6 / 10.5; depth 0.02 4.0 / 10.9; reach 40 px
+#: 3.7 / 11.0. On the first 30 CCP val garments 4.67 / 13.9 -> 4.63 / 12.7, IoU after 5 / 20
+#: clicks 0.908 / 0.942 -> 0.922 / 0.945.
+GUIDE_DEPTH = 0.01
+GUIDE_REACH = 0.033
 
 
 @dataclass(frozen=True)
@@ -267,12 +279,15 @@ class ClickPredictor:
         box: tuple[float, float, float, float] | None = None,
         prior: np.ndarray | None = None,
         prior_weight: float = BOX_PRIOR,
+        guide: np.ndarray | None = None,
     ) -> ClickUpdate:
         """Correct ``mask`` ``(H, W) bool`` (not modified) after the newest of ``clicks``.
 
         ``clicks`` are all the clicks of the session, oldest first (the network sees them all).
         With ``box`` ``(y0, x0, y1, x1)`` the crop covers the box. ``prior`` ``(H, W) bool`` adds
-        ``prior_weight`` to the logits where it is True and subtracts it elsewhere.
+        ``prior_weight`` to the logits where it is True and subtracts it elsewhere. ``guide``
+        ``(H, W) bool``, the proposal model's mask of the object, vetoes a correction's spread
+        where the proposal is sure of the opposite (:func:`guide_veto`).
         """
         t0 = time.perf_counter()
         rgb = self._photo()
@@ -299,6 +314,9 @@ class ClickPredictor:
             # A positive click only adds, a negative one only removes (what the operator asked).
             diff &= new if clicks[-1].positive else ~new
         if local and diff.any():
+            diff = _connected_to(diff, clicks[-1], (y0, x0), self.radius / crop.scale)
+        if local and guide is not None and diff.any():
+            diff &= ~guide_veto(guide, clicks[-1], (y0, y1, x0, x1))
             diff = _connected_to(diff, clicks[-1], (y0, x0), self.radius / crop.scale)
         out = mask.copy()
         out[y0:y1, x0:x1] = np.where(diff, new, old)
@@ -422,6 +440,44 @@ def enforce_clicks(
         bump *= 1.0 / float(bump[iy - y0, ix - x0])
         out[y0:y1, x0:x1] += sign * short * bump
     return out
+
+
+def guide_veto(
+    guide: np.ndarray, click: Click, window: tuple[int, int, int, int]
+) -> np.ndarray:
+    """Where a correction by ``click`` may not reach: the proposal is sure and the click is far.
+
+    Parameters
+    ----------
+    guide : (H, W) bool
+        The proposal model's mask of the object.
+    click : Click
+        The newest click.
+    window : (y0, y1, x0, x1)
+        The photo rows and columns of the update.
+
+    Returns
+    -------
+    (y1 - y0, x1 - x0) bool
+        True on the pixels of ``window`` deeper than :data:`GUIDE_DEPTH` times the long side
+        inside ``guide`` (negative click) or outside it (positive click), and farther than
+        :data:`GUIDE_REACH` times the long side from the click.
+    """
+    y0, y1, x0, x1 = window
+    h, w = guide.shape
+    long_side = max(h, w)
+    depth = GUIDE_DEPTH * long_side
+    pad = int(np.ceil(depth)) + 2
+    py0, py1, px0, px1 = max(0, y0 - pad), min(h, y1 + pad), max(0, x0 - pad), min(w, x1 + pad)
+    # Pixels the click says are wrong: outside the proposal for a positive click, inside for a
+    # negative one; their distance to the proposal's edge within the padded window.
+    other = guide[py0:py1, px0:px1] != click.positive
+    depth_map = cv2.distanceTransform(np.pad(other.astype(np.uint8), 1, constant_values=1), cv2.DIST_L2, 5)
+    sure = depth_map[1 + y0 - py0 : 1 + y1 - py0, 1 + x0 - px0 : 1 + x1 - px0] > depth
+    yy = np.arange(y0, y1, dtype=np.float32)[:, None] - click.y
+    xx = np.arange(x0, x1, dtype=np.float32)[None, :] - click.x
+    far = yy * yy + xx * xx > (GUIDE_REACH * long_side) ** 2
+    return sure & far
 
 
 def _edge_distance(mask: np.ndarray, click: Click) -> float:

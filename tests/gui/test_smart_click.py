@@ -175,6 +175,30 @@ def test_a_first_click_on_a_proposed_object_takes_that_object(
     assert mask(view)[100, 450] == 1 and mask(view)[385, 350] == 0
 
 
+def test_a_correction_click_does_not_spread_where_the_proposal_is_sure(
+    qtbot, ccp_dir, disk_click_model, monkeypatch
+) -> None:
+    """A network that calls everything foreground would add the whole photo around a positive
+    click beside the accepted proposal; the proposal vetoes the spread beyond the click's reach
+    where it is sure (``guide_veto``: 27 px reach, 8 px depth on this 832x550 photo)."""
+    predictor = ClickPredictor(disk_click_model(30.0))
+    monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
+    rgb = load_image(ccp_dir / "images" / "0001.jpg").rgb
+    proposal = np.zeros(rgb.shape[:2], np.uint8)
+    proposal[380:470, 140:360] = 1
+    view = show(qtbot, AnnotationDocument("0001", rgb, {"garment": proposal.copy()},
+                                          proposals={"garment": proposal}))  # fmt: skip
+    click(view, 372, 420)  # 12 px right of the proposed garment
+    added = (mask(view) == 1) & (proposal == 0)
+    assert added[420, 372]
+    ys, xs = np.nonzero(added)
+    band = (xs >= 131) & (xs < 369) & (ys >= 371) & (ys < 479)  # unsure: beside the proposal
+    assert ((np.hypot(ys - 420, xs - 372) <= 28) | band).all()
+    assert added.sum() < 0.02 * added.size
+    view.undo()
+    assert np.array_equal(mask(view), proposal)
+
+
 def test_other_tools_edit_the_same_mask_between_clicks(canvas: Canvas) -> None:
     click(canvas, 150, 250)
     canvas.set_tool("brush")

@@ -209,25 +209,33 @@ class SmartClickTool(Tool):
                             "t": round(time.time(), 3)})
         return bbox
 
-    def _correct(self, predictor, mask: np.ndarray, clicks: list, entries: list[_Entry]):
+    def _correct(self, predictor, mask: np.ndarray, clicks: list, entries: list[_Entry],
+                 guide: np.ndarray | None = None):  # fmt: skip
         """One correction click: inside the box of a session that began with one, the
-        box-aware update (:meth:`ClickPredictor.predict_in_box`), else a plain click."""
+        box-aware update (:meth:`ClickPredictor.predict_in_box`), else a plain click whose
+        spread the proposal's mask of the object (``guide``) vetoes where it is sure."""
         box = entries[0].box if entries else None
         if box is not None:
             return predictor.predict_in_box(mask, clicks, box)
-        return predictor.predict(mask, clicks)
+        return predictor.predict(mask, clicks, guide=guide)
+
+    @staticmethod
+    def _guide(ctx: ToolContext) -> np.ndarray | None:
+        """The proposal model's mask of the clicked class, or None without a proposal."""
+        proposal = ctx.document.proposal(ctx.task)
+        return None if proposal is None else proposal == ctx.label
 
     def _apply_click(self, ctx: ToolContext, predictor, click) -> ToolResult:
         from fashion_annotator.segmentation.clicks import proposal_prior
 
         before = ctx.mask == ctx.label
         clicks = [*self.clicks, click]
-        proposal = ctx.document.proposal(ctx.task)
-        prior = proposal_prior(None if proposal is None else proposal == ctx.label, before, clicks)
+        guide = self._guide(ctx)
+        prior = proposal_prior(guide, before, clicks)
         if prior is not None:  # a first click on a proposed object: lean towards it
             update = predictor.predict(before, clicks, prior=prior)
         else:
-            update = self._correct(predictor, before, clicks, self._entries)
+            update = self._correct(predictor, before, clicks, self._entries, guide)
         self.last_ms = update.elapsed_ms
         bbox = self._commit(ctx, update.mask, update.bounds, "click", [click])
         self._entries.append(
@@ -261,9 +269,10 @@ class SmartClickTool(Tool):
         obj = removed.before_mask()
         kept = [e.click for e in self._entries[:i]]
         kept_entries = [e for j, e in enumerate(self._entries) if j != i]
+        guide = self._guide(ctx)
         for entry in self._entries[i + 1 :]:
             kept.append(entry.click)
-            obj = self._correct(predictor, obj, kept, kept_entries).mask
+            obj = self._correct(predictor, obj, kept, kept_entries, guide).mask
         h, w = obj.shape
         bbox = ctx.document.apply(ctx.task, _write_object, obj, (0, h, 0, w), ctx.label)
         # Undoing the removal takes back the replayed clicks' markers, not the earlier ones.

@@ -18,6 +18,7 @@ from fashion_annotator.segmentation.clicks import (
     _connected_to,
     _edge_distance,
     enforce_clicks,
+    guide_veto,
     proposal_prior,
 )
 from fashion_annotator.segmentation.grabcut import grabcut_box, grabcut_seeded, surround_busyness
@@ -229,6 +230,35 @@ def test_a_click_in_a_thin_missed_strip_adds_a_thin_strip(disk_click_model) -> N
     assert update.mask[150, 153]
     assert added.sum() < 0.02 * mask.size
     assert not update.mask[:40].any() and (update.mask == mask)[:, :45].all()
+
+
+def test_guide_veto_is_where_the_proposal_is_sure_and_the_click_far() -> None:
+    guide = np.zeros((300, 200), bool)
+    guide[50:250, 50:150] = True  # depth 0.01 * 300 = 3 px, reach 0.033 * 300 = 9.9 px
+    veto = guide_veto(guide, Click(150, 152, True), (0, 300, 0, 200))
+    assert veto[150, 190] and veto[10, 10]  # deep outside the proposal, far from the click
+    assert not veto[guide].any()  # a positive click may add anything the proposal covers
+    assert not veto[150, 153:156].any()  # beside the proposal's edge: not sure
+    assert not veto[150, 158]  # sure, but within reach of the click
+    negative = guide_veto(guide, Click(150, 100, False), (100, 200, 50, 140))
+    assert negative.shape == (100, 90)
+    assert negative[0, 10] and not negative[50, 50]  # deep inside and far; the click itself
+    assert not negative[:, :3].any() and negative[0, 3]  # within 3 px of the proposal's edge
+
+
+def test_the_proposal_stops_a_click_from_bleeding_where_it_is_sure(disk_click_model) -> None:
+    # A model biased to foreground everywhere: a positive click beside the square would add
+    # the whole photo; with the proposal as guide it adds only near the click and the proposal.
+    predictor, mask = _grey_square(disk_click_model(30.0))
+    click = [Click(150, 155, True)]
+    free = predictor.predict(mask, click).mask & ~mask
+    guided = predictor.predict(mask, click, guide=mask).mask & ~mask
+    assert free.sum() > 0.5 * mask.size
+    assert guided[150, 155] and 0 < guided.sum() < 0.05 * mask.size
+    ys, xs = np.nonzero(guided)
+    near_click = np.hypot(ys - 150, xs - 155) <= 10
+    near_proposal = (xs < 154) & (ys >= 47) & (ys < 253)
+    assert (near_click | near_proposal).all()
 
 
 def test_surround_busyness_separates_a_plain_backdrop_from_a_busy_scene() -> None:
