@@ -190,13 +190,14 @@ def box_grabcut(
 
 
 def model_clicker(
-    predictor: ClickPredictor, gt: np.ndarray
+    predictor: ClickPredictor, gt: np.ndarray, guide: np.ndarray | None = None
 ) -> Callable[[np.ndarray], Action | None]:
     """The click candidate for :class:`.effort.Operator` on a binary task.
 
     ``predictor.set_image`` must have been called for the photo. The clicks the operator takes
     accumulate in one session (the model sees them all with the current mask, whatever tools
-    changed it in between).
+    changed it in between). ``guide`` ``(H, W) bool``: the proposal the operator started from,
+    which vetoes a click's spread where it is sure, as in the window (:func:`.clicks.guide_veto`).
     """
     session: list[Click] = []
     gt_flat = gt.ravel()
@@ -207,7 +208,7 @@ def model_clicker(
         if placed is None:
             return None
         click = Click(float(placed[0]), float(placed[1]), placed[2])
-        update = predictor.predict(current, [*session, click])
+        update = predictor.predict(current, [*session, click], guide=guide)
         pixels = np.flatnonzero(update.mask.ravel() != current.ravel())
         if pixels.size == 0:
             return None

@@ -444,7 +444,8 @@ def run_effort(
         clicker = None
         if with_clicks:
             click_predictor.set_image(photo.rgb)
-            clicker = click_effort.model_clicker(click_predictor, photo.gt == 1)
+            guide = None if predictor is None else start == 1
+            clicker = click_effort.model_clicker(click_predictor, photo.gt == 1, guide)
         tool = Operator(photo.gt, levels, k, clicker=clicker).run(start, target, max_actions)
         bare = Operator(photo.gt, levels, k, polygons=False).run(empty, target, max_actions)
         vertices, traced = polygon_baseline(photo.gt, target)
