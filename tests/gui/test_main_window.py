@@ -249,7 +249,7 @@ def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
     window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
     try:
         first = window.session.image_id
-        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None)
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
         proposal = window.session.current.doc.proposals["garment"]
         np.testing.assert_array_equal(shown_mask(window), proposal)
         np.testing.assert_array_equal(project.load_proposal(first, "garment"), proposal)
@@ -286,7 +286,7 @@ def test_promoted_model_from_the_train_menu_proposes_for_the_open_image(qtbot, o
     dialog = window.show_training()
     assert dialog.task == window.task
     dialog.modelPromoted.emit("garment", 1)
-    qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None)
+    qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
     np.testing.assert_array_equal(
         shown_mask(window), window.session.current.doc.proposals["garment"]
     )
