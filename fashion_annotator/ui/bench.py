@@ -164,13 +164,20 @@ def _measure_clicks(canvas, doc, box: bool = False) -> tuple[list[float], list[f
     None when no click model is available. A click session of :data:`CLICKS` clicks (the
     first positive at the centre, then around it), undone afterwards. With ``box`` the session
     starts with a box dragged around the middle of the photo (not timed) and every click lands
-    inside it (on a plain backdrop they also re-run GrabCut with the clicks as seeds).
+    inside it (on a plain backdrop they also re-run GrabCut with the clicks as seeds). Without a
+    proposal, the document gets an ellipse in the middle as its proposal during the session (as
+    in the window, where the proposal guides every click), and loses it afterwards.
     """
     from fashion_annotator.annotate.tools.smartclick import shared_click_predictor
 
     if shared_click_predictor() is None:
         return None
     h, w = doc.shape
+    had_proposal = doc.proposal(canvas.task) is not None
+    if not had_proposal:
+        yy, xx = np.ogrid[:h, :w]
+        inside = ((yy - h / 2) / (0.35 * h)) ** 2 + ((xx - w / 2) / (0.3 * w)) ** 2 <= 1
+        doc.set_proposal(canvas.task, (inside * canvas.label).astype(np.uint8))
     canvas.set_tool("smartclick")
     if box:
         _send_button(canvas, 0.25 * w, 0.15 * h, press=True)
@@ -192,6 +199,8 @@ def _measure_clicks(canvas, doc, box: bool = False) -> tuple[list[float], list[f
         model.append(canvas._tool.last_ms or 0.0)
     while doc.can_undo(canvas.task):
         doc.undo(canvas.task)
+    if not had_proposal:
+        doc.set_proposal(canvas.task, None)
     canvas.refresh_overlay(None)
     canvas.set_tool("brush")
     return total, model

@@ -268,7 +268,13 @@ def test_bench_ui_measures_smart_clicks(qapp, tmp_path, disk_click_model, monkey
     monkeypatch.setattr(bench, "STROKE_MOVES", 4)
     monkeypatch.setattr(bench, "SWITCHES", 1)
     monkeypatch.setattr(bench, "CLICKS", 3)
+    from fashion_annotator.segmentation import clicks
+
+    guided = []  # the clicks after the first are guided by a proposal, as in the window
+    veto = clicks.guide_veto
+    monkeypatch.setattr(clicks, "guide_veto", lambda *a: guided.append(1) or veto(*a))
     results = bench.main(tmp_path / "ui.json")
+    assert guided
     assert json.loads((tmp_path / "ui.json").read_text()) == results
     for res in ("ccp", "studio", "backdrop"):
         assert results[f"{res}_click_ms_median"] >= results[f"{res}_click_model_ms_median"] > 0
