@@ -65,7 +65,7 @@ def collect_samples(project: Any, classifier: InstanceClassifier, schema: Attrib
         parsing_names = project.taxonomy(iset.parsing_task).names
         rgb = project.load_photo(image_id).rgb
         parents = {k: parsing_names[i.parsing_class] for k, i in labelled.items()}
-        ids, emb, _ = classifier.embed(rgb, iset.map, parents, with_texture=True)
+        ids, emb, _ = classifier.embed(rgb, iset.map, parents, with_texture=True, parent_task=iset.parsing_task)
         name = project.image(image_id).name
         for row, k in enumerate(ids):
             embs.append(emb[row])

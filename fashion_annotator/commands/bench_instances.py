@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.add_argument("--fast", action="store_true",
                    help="one plain pass per model (the window's fast-proposals preference)")  # fmt: skip
+    p.add_argument("--parsing-task", choices=["parsing7", "parsing18"], default=None,
+                   help="the parsing instances derive from (default: parsing18 when shipped)")  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -28,30 +30,38 @@ def _median_ms(times: list[float]) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Median times: parsing + garment models, instance derivation + categories + colours."""
+    """Median times: parsing (+ garment) models, instance derivation + categories + colours."""
     import cv2
     import torch
 
     from fashion_annotator.core.images import load_image
     from fashion_annotator.instances.classifier import InstanceClassifier
-    from fashion_annotator.instances.proposer import InstanceProposer
+    from fashion_annotator.instances.proposer import (
+        InstanceProposer,
+        default_parsing_task,
+        needs_garment,
+    )
     from fashion_annotator.resources import resource_path
     from fashion_annotator.segmentation.proposals import load_predictor
 
     photo = args.photo or sorted(resource_path("sample").glob("*.jpg"))[1]
     rgb = load_image(photo).rgb
     rgb = cv2.resize(rgb, (BIG_PHOTO[1], BIG_PHOTO[0]), interpolation=cv2.INTER_LINEAR)
-    parsing = load_predictor("parsing7", device="cpu", one_pass=args.fast)
-    garment = load_predictor("garment", device="cpu", one_pass=args.fast)
-    proposer = InstanceProposer(InstanceClassifier.load(), "parsing7")
+    task = args.parsing_task or default_parsing_task()
+    proposer = InstanceProposer(InstanceClassifier.load(), task)
+    parsing = load_predictor(task, device="cpu", one_pass=args.fast)
+    with_garment = needs_garment(proposer.instance_taxonomy, task)
+    garment = load_predictor("garment", device="cpu", one_pass=args.fast) if with_garment else None
     models, derive, total, with_colour = [], [], [], []
     n = 0
     for _ in range(args.runs):
         t0 = time.perf_counter()
         parsing.set_image(rgb)
         pm = parsing.predict().mask
-        garment.set_image(rgb)
-        gm = garment.predict().mask
+        gm = None
+        if garment is not None:
+            garment.set_image(rgb)
+            gm = garment.predict().mask
         t1 = time.perf_counter()
         out = proposer.from_masks(rgb, pm, gm, colours=False)
         t2 = time.perf_counter()
@@ -64,12 +74,13 @@ def run(args: argparse.Namespace) -> int:
         n = len(out.instances)
     result = {
         "photo": str(photo), "size": list(BIG_PHOTO), "runs": args.runs, "threads": torch.get_num_threads(),
-        "one_pass": args.fast,
+        "one_pass": args.fast, "parsing_task": task, "garment_model": garment is not None,
         "instances": n, "models_ms": _median_ms(models), "instances_and_categories_ms": _median_ms(derive),
         "total_ms": _median_ms(total), "instances_categories_colours_ms": _median_ms(with_colour),
     }  # fmt: skip
     print(
-        f"1152x1728, {n} instances: parsing7 + garment models {result['models_ms']} ms, instances + "
+        f"1152x1728, {n} instances: {task}{' + garment' if garment is not None else ''} models "
+        f"{result['models_ms']} ms, instances + "
         f"categories {result['instances_and_categories_ms']} ms (+ colours "
         f"{result['instances_categories_colours_ms']} ms), total {result['total_ms']} ms "
         f"(median of {args.runs}, {result['threads']} threads"

@@ -31,8 +31,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--ground-truth-parsing",
         action="store_true",
-        help="instances only: derive them from the dataset's own labels mapped to parsing7 and "
-        "garment instead of the models' masks (the upper bound of the proposal code)",
+        help="instances only: derive them from the dataset's own labels mapped to the parsing "
+        "task (and garment) instead of the models' masks (the upper bound of the proposal code)",
+    )
+    p.add_argument(
+        "--parsing-task",
+        choices=["parsing7", "parsing18"],
+        default=None,
+        help="instances only: the parsing the instances derive from (default: parsing18 when its "
+        "model is shipped, else parsing7; parsing7 also uses the garment cutout for accessories)",
     )
     p.add_argument(
         "--split",

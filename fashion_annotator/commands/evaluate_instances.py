@@ -13,32 +13,38 @@ def run(args: argparse.Namespace) -> int:
     """Evaluate instances; 0, or 1 with a message on stderr when a model or the data is unusable."""
     from fashion_annotator.instances.classifier import InstanceClassifier
     from fashion_annotator.instances.evaluation import ccp_category_names, evaluate_instances
-    from fashion_annotator.instances.proposer import InstanceProposer
+    from fashion_annotator.instances.proposer import (
+        InstanceProposer,
+        default_parsing_task,
+        needs_garment,
+    )
     from fashion_annotator.instances.schema import load_instance_taxonomy
     from fashion_annotator.models.weights import ModelFileError
     from fashion_annotator.runtime.exit_codes import report_error
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
     oracle = bool(getattr(args, "ground_truth_parsing", False))
+    task = getattr(args, "parsing_task", None) or default_parsing_task()
     try:
-        ccp_category_names(args.data, load_instance_taxonomy())  # a bad folder fails before models load
+        taxonomy = load_instance_taxonomy()
+        ccp_category_names(args.data, taxonomy)  # a bad folder fails before models load
         classifier = InstanceClassifier.load(args.model)
-        proposer = InstanceProposer(classifier, "parsing7")
-        if oracle:  # the upper bound of the proposal code: perfect parsing7 and garment masks
+        proposer = InstanceProposer(classifier, task)
+        with_garment = needs_garment(taxonomy, task)
+        if oracle:  # the upper bound of the proposal code: perfect parsing and garment masks
             from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
 
-            to_parsing = mapping_from_taxonomies_json(args.data / "taxonomies.json", "parsing7")
+            to_parsing = mapping_from_taxonomies_json(args.data / "taxonomies.json", task)
             to_garment = mapping_from_taxonomies_json(args.data / "taxonomies.json", "garment")
-            models = {"parsing7": "ground truth", "garment": "ground truth"}
+            models = {task: "ground truth", **({"garment": "ground truth"} if with_garment else {})}
 
             def propose(rgb: np.ndarray, labels: np.ndarray):
-                return proposer.from_masks(
-                    rgb, apply_mapping(labels, to_parsing), apply_mapping(labels, to_garment) > 0, colours=False
-                )
+                cutout = apply_mapping(labels, to_garment) > 0 if with_garment else None
+                return proposer.from_masks(rgb, apply_mapping(labels, to_parsing), cutout, colours=False)
         else:
-            parsing = load_predictor("parsing7", device=args.device)
-            garment = load_predictor("garment", device=args.device)
-            models = {"parsing7": str(parsing.path), "garment": str(garment.path)}
+            parsing = load_predictor(task, device=args.device)
+            garment = load_predictor("garment", device=args.device) if with_garment else None
+            models = {task: str(parsing.path), **({"garment": str(garment.path)} if garment is not None else {})}
 
             def propose(rgb: np.ndarray, labels: np.ndarray):
                 return proposer.from_photo(rgb, parsing, garment, colours=False)
@@ -60,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
         device="cpu" if oracle else parsing.device_name,
         models={**models, "classifier": str(args.model or "shipped")},
         ground_truth_parsing=oracle,
+        parsing_task=task,
     )
     text = json.dumps(result, indent=2)
     if args.json is None:

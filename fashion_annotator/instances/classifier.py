@@ -183,33 +183,57 @@ class InstanceClassifier:
             heads = load_attribute_heads(attributes_path, net.embed_dim + N_TEXTURE)
         return cls(net, meta, heads)
 
-    def parent_onehot(self, parents: Sequence[str]) -> np.ndarray:
-        """``(N, P) float32`` one-hot of parsing class names (unknown names: all zero)."""
+    def own_parent(self, parent: str, task: str | None = None) -> str:
+        """The class of :attr:`parent_task` that a class ``parent`` of parsing ``task`` stands for.
+
+        A class of another parsing taxonomy (e.g. parsing18's "outer" for a parsing7 classifier)
+        maps to the parent most of its categories have in :attr:`parent_task` ("top"); the name
+        is returned as it is when ``task`` is None or the classifier's own task.
+        """
+        if task is None or task == self.parent_task:
+            return parent
+        votes: dict[str, int] = {}
+        for c in self.taxonomy.children(task, parent):
+            own = c.parent(self.parent_task)
+            votes[own] = votes.get(own, 0) + 1
+        return max(votes, key=lambda k: (votes[k], k)) if votes else parent
+
+    def parent_onehot(self, parents: Sequence[str], task: str | None = None) -> np.ndarray:
+        """``(N, P) float32`` one-hot of parsing class names of ``task`` (unknown names: all zero)."""
         out = np.zeros((len(parents), len(self.parent_classes)), np.float32)
         for i, p in enumerate(parents):
-            if p in self.parent_classes:
-                out[i, self.parent_classes.index(p)] = 1.0
+            own = self.own_parent(p, task)
+            if own in self.parent_classes:
+                out[i, self.parent_classes.index(own)] = 1.0
         return out
 
-    def allowed(self, parent: str) -> np.ndarray:
-        """``(C,) bool``: categories whose parent in ``parent_task`` is ``parent`` (all if none)."""
-        names = {c.name for c in self.taxonomy.children(self.parent_task, parent)}
+    def allowed(self, parent: str, task: str | None = None) -> np.ndarray:
+        """``(C,) bool``: categories whose parent in ``task`` (default :attr:`parent_task`) is
+        ``parent`` (all if none). A finer parsing narrows the choice: parsing18's "outer"
+        allows coats and jackets, not the blouses parsing7's "top" would."""
+        names = {c.name for c in self.taxonomy.children(task or self.parent_task, parent)}
         mask = np.array([n in names for n in self.categories])
         return mask if mask.any() else np.ones(len(self.categories), bool)
 
     @torch.no_grad()
     def embed(
-        self, rgb: np.ndarray, instance_map: np.ndarray, parents: Mapping[int, str], with_texture: bool = False
+        self,
+        rgb: np.ndarray,
+        instance_map: np.ndarray,
+        parents: Mapping[int, str],
+        with_texture: bool = False,
+        parent_task: str | None = None,
     ) -> tuple[list[int], torch.Tensor, torch.Tensor]:
         """Ids, embeddings ``(N, D)`` and category logits ``(N, C)`` of the instances in ``parents``.
 
         With ``with_texture`` the embedding also carries the :func:`texture_features`
-        (``D = net.embed_dim + N_TEXTURE``): what attribute heads read.
+        (``D = net.embed_dim + N_TEXTURE``): what attribute heads read. ``parent_task``: the
+        parsing taxonomy of the ``parents`` names (default :attr:`parent_task`).
         """
         boxes = instance_boxes(instance_map)
         ids = [k for k in parents if k in boxes]
         crops, geoms = crop_all(rgb, instance_map, ids, boxes, self.size)
-        onehot = self.parent_onehot([parents[k] for k in ids])
+        onehot = self.parent_onehot([parents[k] for k in ids], parent_task)
         emb = self.net.embed(torch.from_numpy(normalise(crops)), torch.from_numpy(geoms), torch.from_numpy(onehot))
         logits = self.net.head(emb)
         if with_texture:
@@ -218,7 +242,12 @@ class InstanceClassifier:
 
     @torch.no_grad()
     def predict(
-        self, rgb: np.ndarray, instance_map: np.ndarray, parents: Mapping[int, str], top_k: int = 5
+        self,
+        rgb: np.ndarray,
+        instance_map: np.ndarray,
+        parents: Mapping[int, str],
+        top_k: int = 5,
+        parent_task: str | None = None,
     ) -> dict[int, InstancePrediction]:
         """Predict every instance.
 
@@ -229,8 +258,13 @@ class InstanceClassifier:
         parents : {instance id: parsing class name in ``parent_task``}
         top_k : int
             How many categories each prediction lists.
+        parent_task : str, optional
+            The parsing taxonomy the ``parents`` names belong to (default: the classifier's own);
+            only that taxonomy's children of each parent compete.
         """
-        ids, emb, logits = self.embed(rgb, instance_map, parents, with_texture=self.attribute_heads is not None)
+        ids, emb, logits = self.embed(
+            rgb, instance_map, parents, with_texture=self.attribute_heads is not None, parent_task=parent_task
+        )
         if not ids:
             return {}
         attr_probs: dict[str, np.ndarray] = {}
@@ -243,7 +277,7 @@ class InstanceClassifier:
         out = {}
         lg = logits.numpy()
         for i, k in enumerate(ids):
-            allowed = self.allowed(parents[k])
+            allowed = self.allowed(parents[k], parent_task)
             z = np.where(allowed, lg[i], -np.inf)
             p = np.exp(z - z.max())
             p /= p.sum()

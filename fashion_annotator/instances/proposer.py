@@ -21,6 +21,27 @@ from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import InstanceTaxonomy, load_instance_taxonomy
 
 
+def default_parsing_task() -> str:
+    """The parsing instances are proposed from by default: parsing18 when its model is shipped.
+
+    Parsing18 keeps outer wear apart from tops and has classes for bags, belts, hats, eyewear
+    and jewellery, so one network proposes every instance (parsing7 needs the garment cutout for
+    accessories and merges a coat with the blouse under it).
+    """
+    from fashion_annotator.resources import ResourcesNotFoundError, resource_path
+
+    try:
+        return "parsing18" if resource_path("models", "parsing18.safetensors").is_file() else "parsing7"
+    except ResourcesNotFoundError:
+        return "parsing7"
+
+
+def needs_garment(instance_taxonomy: InstanceTaxonomy, parsing_task: str) -> bool:
+    """Whether some category has no class of its own in ``parsing_task`` (accessories in parsing7):
+    those are proposed from the garment cutout, which then must be computed too."""
+    return "background" in instance_taxonomy.parent_classes(parsing_task)
+
+
 @dataclass
 class ProposedInstance:
     """One proposed instance.
@@ -69,7 +90,7 @@ def describe_instances(
 ) -> list[ProposedInstance]:
     """Categories and colours of existing instances (``classes``: id -> parsing class id)."""
     names = {k: parsing_taxonomy.classes[c].name for k, c in classes.items()}
-    preds = classifier.predict(rgb, instance_map, names) if classifier is not None else {}
+    preds = classifier.predict(rgb, instance_map, names, parent_task=parsing_taxonomy.name) if classifier is not None else {}
     boxes = instance_boxes(instance_map) if colours else {}
     out = []
     for k, c in classes.items():

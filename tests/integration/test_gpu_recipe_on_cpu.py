@@ -25,9 +25,14 @@ def test_pack_train_collect_and_ship_a_letterbox_model(ccp_dir: Path, tmp_path: 
     assert gpu.main(["train", "--pack", str(packed), "--out", str(runs / "B2"), "--job", "B2",
                      "--minutes", "0.25", "--long-side", "96", "--batch", "4", "--warmup", "2",
                      "--val-every", "5", "--final-eval-s", "5", "--off-ccp-photos", "2",
-                     "--threads", "1", "--device", "cpu"]) == 0  # fmt: skip
+                     "--threads", "1", "--device", "cpu", "--parsing18"]) == 0  # fmt: skip
     summary = json.loads((runs / "B2" / "summary.json").read_text())
     assert summary["job"] == "B2" and "ccp" in summary["figures"] and "mannequin" in summary["figures"]
+    assert 0 <= summary["figures"]["ccp"]["parsing18"]["miou"] <= 1
+    fine = load_predictor(runs / "B2" / "parsing18.safetensors", device="cpu")
+    assert list(fine.classes) == gpu.CLASSES["parsing18"] and len(fine.classes) == 18
+    fine.set_image(np.full((90, 60, 3), 200, np.uint8))
+    assert fine.predict().mask.max() < 18
     selected = collect.collect(runs)
     assert {t: s["job"] for t, s in selected.items()} == {t: "B2" for t in ship.TASKS}
     shipped_dir = tmp_path / "models"
@@ -41,3 +46,13 @@ def test_pack_train_collect_and_ship_a_letterbox_model(ccp_dir: Path, tmp_path: 
         predictor = load_predictor(shipped_dir / f"{task}.safetensors", device="cpu")
         predictor.set_image(np.full((120, 200, 3), 128, np.uint8))  # landscape, not CCP's 2:3
         assert predictor.predict().mask.shape == (120, 200)
+
+
+def test_parsing18_rows_start_from_their_parsing7_class(ccp_dir: Path) -> None:
+    taxonomies = json.loads((ccp_dir / "taxonomies.json").read_text())
+    parents = gpu.coarse_parents(taxonomies)
+    p7, p18 = gpu.CLASSES["parsing7"], gpu.CLASSES["parsing18"]
+    named = {p18[i]: p7[j] for i, j in enumerate(parents)}
+    assert named["outer"] == "top" and named["top"] == "top" and named["skirt"] == "bottom"
+    assert named["footwear"] == "shoes" and named["romper"] == "dress" and named["bag"] == "background"
+    assert named["skin"] == "skin" and named["hair"] == "hair" and named["background"] == "background"

@@ -1,5 +1,6 @@
-"""The GPU recipe: one shared network for parsing7, person and garment, trained on framing crops,
-studio composites and tag-filtered pseudo-labels, exported as one letterbox model per task.
+"""The GPU recipe: one shared network for parsing7, person and garment (and, with ``--parsing18``,
+the fine parsing that instances are proposed from), trained on framing crops, studio composites
+and tag-filtered pseudo-labels, exported as one letterbox model per task.
 
 Everything heavy runs on the training device: photos and labels are held there as uint8 tensors,
 augmented there in whole batches (:mod:`training.recipes.gpu_aug`), and pseudo-labels are made
@@ -35,6 +36,7 @@ from PIL import Image
 from safetensors.torch import load_file, save_file
 
 from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.evaluation.generalize import FRAMINGS, score_framings
 from fashion_annotator.models.preprocess import InputSpec, normalise, to_input
 from fashion_annotator.models.unet import UNet
@@ -50,9 +52,15 @@ CLASSES = {
     "parsing7": ["background", "skin", "hair", "top", "shoes", "bottom", "dress"],
     "person": ["background", "person"],
     "garment": ["background", "garment"],
+    "parsing18": [c.name for c in load_taxonomy("parsing18").classes],
 }
-#: Logit channels of the joint network: parsing7 0..6, person 7, garment 8.
-OFFSETS = {"parsing7": (0, 7), "person": (7, 8), "garment": (8, 9)}
+#: Logit channels of the joint network: parsing7 0..6, person 7, garment 8 (and parsing18 9..26).
+OFFSETS = {"parsing7": (0, 7), "person": (7, 8), "garment": (8, 9), "parsing18": (9, 27)}
+#: Label channels of a pack: the pseudo-labelled tasks, then the fine parsing (CCP train only;
+#: pseudo-labelled photos carry IGNORE there).
+LABEL_TASKS = (*PSEUDO_TASKS, "parsing18")
+BASE_CHANNELS = OFFSETS["garment"][1]
+FULL_CHANNELS = OFFSETS["parsing18"][1]
 SIZES: dict[str, dict[str, Any]] = {"small": {"base": 16, "depth": 5}, "large": {"base": 32, "depth": 5}}
 THRESHOLDS = tuple(np.round(np.arange(0.3, 0.71, 0.05), 2).tolist())
 
@@ -63,9 +71,9 @@ def log(event: str, **fields: Any) -> None:
 
 
 def task_luts(taxonomies: dict) -> dict[str, np.ndarray]:
-    """``(256,) uint8`` CCP id -> class id per task."""
+    """``(256,) uint8`` CCP id -> class id per task of :data:`LABEL_TASKS`."""
     out = {}
-    for task in PSEUDO_TASKS:
+    for task in LABEL_TASKS:
         lut = np.zeros(256, np.uint8)
         for src, dst in taxonomies[task]["from_ccp"].items():
             lut[int(src)] = int(dst)
@@ -78,7 +86,7 @@ class Pack:
     """The data on the device."""
 
     train_images: torch.Tensor  # (N, 3, H, W) uint8
-    train_labels: torch.Tensor  # (N, 3, H, W) uint8
+    train_labels: torch.Tensor  # (N, 4, H, W) uint8, channels in LABEL_TASKS order
     val: list[tuple[str, np.ndarray, dict[str, np.ndarray]]]
     taxonomies: dict
     mean: list[float]
@@ -107,14 +115,14 @@ def load_pack(pack: Path, device: torch.device, limit: int | None = None) -> Pac
     for s in train:
         rgb = load_image(s.image).rgb
         ids = load_mask(s.mask, rgb.shape[:2])
-        img, lab = _to_source(rgb, np.stack([luts[t][ids] for t in PSEUDO_TASKS]))
+        img, lab = _to_source(rgb, np.stack([luts[t][ids] for t in LABEL_TASKS]))
         images.append(img)
         labels.append(lab)
     val_items = []
     for s in val:
         rgb = load_image(s.image).rgb
         ids = load_mask(s.mask, rgb.shape[:2])
-        val_items.append((s.name, rgb, {t: luts[t][ids] for t in PSEUDO_TASKS}))
+        val_items.append((s.name, rgb, {t: luts[t][ids] for t in LABEL_TASKS}))
     imgs = np.stack(images)
     px = imgs.transpose(0, 2, 3, 1).reshape(-1, 3)[::97].astype(np.float64) / 255
     return Pack(
@@ -138,12 +146,18 @@ def load_unlabeled(pack: Path, limit: int | None = None) -> tuple[list[str], lis
 # ----------------------------------------------------------------------------- the network
 
 
-def build_net(size: str) -> UNet:
-    return UNet(in_ch=3, out_ch=9, norm="group", attention=True, **SIZES[size])
+def build_net(size: str, out_ch: int = BASE_CHANNELS) -> UNet:
+    """The joint network: :data:`BASE_CHANNELS` logits, or :data:`FULL_CHANNELS` with parsing18."""
+    return UNet(in_ch=3, out_ch=out_ch, norm="group", attention=True, **SIZES[size])
 
 
-def net_arch(size: str) -> dict[str, Any]:
-    return {"in_ch": 3, "out_ch": 9, "norm": "group", "attention": True, "boundary_head": False, **SIZES[size]}
+def net_arch(size: str, out_ch: int = BASE_CHANNELS) -> dict[str, Any]:
+    return {"in_ch": 3, "out_ch": out_ch, "norm": "group", "attention": True, "boundary_head": False, **SIZES[size]}
+
+
+def net_tasks(net: UNet) -> tuple[str, ...]:
+    """The tasks whose logits the joint network has (its head's width decides)."""
+    return (*PSEUDO_TASKS, "parsing18") if net.head.out_channels >= FULL_CHANNELS else PSEUDO_TASKS
 
 
 def save_joint(path: Path, net: UNet, size: str, spec: InputSpec, extra: dict) -> None:
@@ -155,26 +169,43 @@ def save_joint(path: Path, net: UNet, size: str, spec: InputSpec, extra: dict) -
 
 def load_joint(path: Path, device: torch.device) -> tuple[UNet, InputSpec]:
     meta = json.loads(path.with_suffix(".json").read_text())
-    net = build_net(meta["size"])
-    net.load_state_dict(load_file(str(path)))
+    state = load_file(str(path))
+    net = build_net(meta["size"], int(state["head.weight"].shape[0]))
+    net.load_state_dict(state)
     return net.to(device).eval(), InputSpec.from_meta(meta)
 
 
-def joint_from_models(files: dict[str, Path], size: str = "small") -> tuple[UNet, dict[str, Any]]:
+def coarse_parents(taxonomies: dict) -> list[int]:
+    """Each parsing18 class's parsing7 class: the one most CCP labels of it map to."""
+    fine, coarse = taxonomies["parsing18"]["from_ccp"], taxonomies["parsing7"]["from_ccp"]
+    votes = np.zeros((len(CLASSES["parsing18"]), len(CLASSES["parsing7"])), np.int64)
+    for src, dst in fine.items():
+        votes[int(dst), int(coarse.get(src, 0))] += 1
+    return votes.argmax(1).tolist()
+
+
+def joint_from_models(files: dict[str, Path], size: str = "small",
+                      parents: list[int] | None = None) -> tuple[UNet, dict[str, Any]]:  # fmt: skip
     """A joint network started from single-task model files of the same trunk architecture.
 
     The trunk comes from ``files["parsing7"]``; each task's slice of the last layer from its own
     file (the shipped person and garment models were fine-tuned apart, so their heads start
-    close to, not exactly on, the parsing trunk's features; fine-tuning aligns them).
+    close to, not exactly on, the parsing trunk's features; fine-tuning aligns them). With
+    ``parents`` (:func:`coarse_parents`) the network also gets a parsing18 head whose rows start
+    as copies of their parsing7 class's rows: the fine parsing starts as the coarse one.
     Returns the network and the parsing model's meta (its normalisation is kept).
     """
     from fashion_annotator.models.weights import load_model
 
     loaded = {t: load_model(f) for t, f in files.items()}
-    net = build_net(size)
+    net = build_net(size, BASE_CHANNELS if parents is None else FULL_CHANNELS)
     state = {k: v.clone() for k, v in loaded["parsing7"].module.state_dict().items() if not k.startswith("head.")}
-    weight = torch.cat([loaded[t].module.state_dict()["head.weight"] for t in PSEUDO_TASKS])
-    bias = torch.cat([loaded[t].module.state_dict()["head.bias"] for t in PSEUDO_TASKS])
+    weights = [loaded[t].module.state_dict()["head.weight"] for t in PSEUDO_TASKS]
+    biases = [loaded[t].module.state_dict()["head.bias"] for t in PSEUDO_TASKS]
+    if parents is not None:
+        weights.append(weights[0][parents].clone())
+        biases.append(biases[0][parents].clone())
+    weight, bias = torch.cat(weights), torch.cat(biases)
     state["head.weight"], state["head.bias"] = weight, bias
     net.load_state_dict(state)
     return net, loaded["parsing7"].meta
@@ -187,7 +218,8 @@ def joint_outputs(net: UNet, spec: InputSpec, rgb: np.ndarray, device: torch.dev
 
     Returns ``parsing7``: ``(7, H, W)`` probabilities when ``parsing_probs`` else ``(H, W) uint8``
     class ids (decided on the device, so only one map crosses to the host); ``person`` and
-    ``garment``: ``(H, W) float32`` foreground probabilities.
+    ``garment``: ``(H, W) float32`` foreground probabilities; ``parsing18`` (networks with that
+    head): ``(H, W) uint8`` class ids.
     """
     x, geo = to_input(rgb, spec)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
@@ -195,11 +227,15 @@ def joint_outputs(net: UNet, spec: InputSpec, rgb: np.ndarray, device: torch.dev
     logits = logits[:, :, : geo.content[0], : geo.content[1]].float()
     big = F.interpolate(logits, size=rgb.shape[:2], mode="bilinear", align_corners=False)[0]
     parsing = torch.softmax(big[0:7], 0) if parsing_probs else big[0:7].argmax(0).to(torch.uint8)
-    return {
+    out = {
         "parsing7": parsing.cpu().numpy(),
         "person": torch.sigmoid(big[7]).cpu().numpy(),
         "garment": torch.sigmoid(big[8]).cpu().numpy(),
     }
+    if big.shape[0] >= FULL_CHANNELS:
+        lo, hi = OFFSETS["parsing18"]
+        out["parsing18"] = big[lo:hi].argmax(0).to(torch.uint8).cpu().numpy()
+    return out
 
 
 # ----------------------------------------------------------------------------- relabel
@@ -249,9 +285,10 @@ def load_pseudo(pack: Path, pseudo: Path, device: torch.device, limit: int | Non
     """Tagged photos and their pseudo-labels at :data:`SOURCE_SIZE` on ``device``."""
     names, photos, _ = load_unlabeled(pack, limit)
     images: list[np.ndarray] = []
-    labels: list[Any] = []  # (T, h, w) uint8 label stacks
+    labels: list[Any] = []  # (T, h, w) uint8 label stacks; no parsing18 pseudo-labels: IGNORE
     for name, rgb in zip(names, photos, strict=True):
         lab = np.asarray(Image.open(pseudo / f"{name}.png")).transpose(2, 0, 1)
+        lab = np.concatenate([lab, np.full((len(LABEL_TASKS) - lab.shape[0], *lab.shape[1:]), IGNORE, np.uint8)])
         img, lab = _to_source(rgb, lab)
         images.append(img)
         labels.append(lab)
@@ -274,12 +311,23 @@ def masked_binary_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tens
     return bce + (1 - dice).mean()
 
 
-def joint_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Sum of the three tasks' losses; ``labels (N, 3, H, W)`` long in PSEUDO_TASKS order."""
-    parsing = F.cross_entropy(logits[:, 0:7], labels[:, 0], weight=weights, ignore_index=IGNORE)
-    if not torch.isfinite(parsing):
-        parsing = logits.new_zeros(())
-    return parsing + masked_binary_loss(logits[:, 7], labels[:, 1]) + masked_binary_loss(logits[:, 8], labels[:, 2])
+def _parsing_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
+    loss = F.cross_entropy(logits, labels, weight=weights, ignore_index=IGNORE)
+    return loss if torch.isfinite(loss) else logits.new_zeros(())
+
+
+def joint_loss(logits: torch.Tensor, labels: torch.Tensor, weights: torch.Tensor,
+               weights18: torch.Tensor | None = None) -> torch.Tensor:  # fmt: skip
+    """Sum of the tasks' losses; ``labels (N, T, H, W)`` long in :data:`LABEL_TASKS` order.
+
+    The parsing18 term counts only for a network with that head (``weights18`` given).
+    """
+    loss = _parsing_loss(logits[:, 0:7], labels[:, 0], weights)
+    loss = loss + masked_binary_loss(logits[:, 7], labels[:, 1]) + masked_binary_loss(logits[:, 8], labels[:, 2])
+    if weights18 is not None and logits.shape[1] >= FULL_CHANNELS:
+        lo, hi = OFFSETS["parsing18"]
+        loss = loss + _parsing_loss(logits[:, lo:hi], labels[:, 3], weights18)
+    return loss
 
 
 def distill_loss(student: torch.Tensor, teacher: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -304,7 +352,7 @@ def predict_fn(net: UNet, spec: InputSpec, device: torch.device, thresholds: dic
             cache.clear()
             cache[key] = joint_outputs(net, spec, rgb, device)
         pr = cache[key][task]
-        if task == "parsing7":
+        if task in ("parsing7", "parsing18"):
             return pr
         return (pr >= thresholds.get(task, 0.5)).astype(np.uint8)
 
@@ -317,12 +365,24 @@ def primary(figures: dict[str, dict[str, dict[str, float]]]) -> float:
     return float(np.mean([f["parsing7"]["miou"], f["person"]["miou"], f["garment"]["median_dice"]]))
 
 
+def score_parsing18(net: UNet, spec: InputSpec, val: list, device: torch.device) -> dict[str, float]:
+    """Parsing18 ``miou`` and ``pixel_accuracy`` on CCP val as shot (the only framing it is scored on)."""
+    from fashion_annotator.evaluation.generalize import FramingScore
+
+    acc = FramingScore("parsing18", len(CLASSES["parsing18"]))
+    for _, rgb, labels in val:
+        acc.update(joint_outputs(net, spec, rgb, device)["parsing18"], labels["parsing18"])
+    return acc.figures()
+
+
 def final_figures(net: UNet, spec: InputSpec, val: list, device: torch.device,
                   thresholds: dict[str, float], off_ccp_photos: int) -> dict:  # fmt: skip
     """CCP val figures on every val photo; off-CCP framings on the first ``off_ccp_photos``."""
     tasks = {t: len(CLASSES[t]) for t in PSEUDO_TASKS}
     predict = predict_fn(net, spec, device, thresholds)
     figures = score_framings(val, predict, tasks, ["ccp"])
+    if "parsing18" in net_tasks(net):
+        figures["ccp"]["parsing18"] = score_parsing18(net, spec, val, device)
     others = [f for f in FRAMINGS if f != "ccp"]
     figures.update(score_framings(val[:off_ccp_photos], predict, tasks, others))
     return figures
@@ -354,7 +414,7 @@ def export_task(net: UNet, size: str, task: str, spec: InputSpec, threshold: flo
                 figures: dict, card: dict, path: Path) -> None:  # fmt: skip
     """Write one task's model file: the trunk plus the task's slice of the last layer."""
     lo, hi = OFFSETS[task]
-    arch = {**net_arch(size), "out_ch": hi - lo}
+    arch = net_arch(size, hi - lo)
     single = UNet(**arch)
     state = {k: v.detach().float().cpu() for k, v in net.state_dict().items()}
     state["head.weight"] = state["head.weight"][lo:hi].clone()
@@ -389,16 +449,21 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if args.pseudo:
         pi, pl = load_pseudo(Path(args.pack), Path(args.pseudo), device, args.limit)
         images, labels = torch.cat([images, pi]), torch.cat([labels, pl])
-    net = build_net(args.size).to(device)
+    parents = coarse_parents(pack.taxonomies) if args.parsing18 else None
+    net = build_net(args.size, FULL_CHANNELS if args.parsing18 else BASE_CHANNELS).to(device)
     if args.init == "shipped":
         from fashion_annotator.segmentation.proposals import default_model_path
 
-        shipped, init_meta = joint_from_models({t: default_model_path(t) for t in PSEUDO_TASKS}, args.size)
+        shipped, init_meta = joint_from_models({t: default_model_path(t) for t in PSEUDO_TASKS}, args.size, parents)
         net.load_state_dict(shipped.state_dict())
         pack.mean, pack.std = list(init_meta["mean"]), list(init_meta["std"])
     elif args.init:
         init, _ = load_joint(Path(args.init), device)
-        net.load_state_dict(init.state_dict())
+        state = init.state_dict()
+        if parents is not None and init.head.out_channels < FULL_CHANNELS:  # a new parsing18 head
+            state["head.weight"] = torch.cat([state["head.weight"], state["head.weight"][parents]])
+            state["head.bias"] = torch.cat([state["head.bias"], state["head.bias"][parents]])
+        net.load_state_dict(state)
     spec = InputSpec.from_meta({
         "resize": "letterbox", "long_side": args.long_side, "stride": 32,
         "input_size": [args.long_side, round(args.long_side * 2 / 3)], "mean": pack.mean, "std": pack.std,
@@ -407,6 +472,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     teacher = load_joint(Path(args.teacher), device)[0] if args.teacher else None
     counts = np.bincount(pack.train_labels[:, 0].flatten().cpu().numpy(), minlength=256)[:7]
     weights = frequency_weights(torch.from_numpy(counts)).to(device)
+    weights18 = None
+    if args.parsing18:
+        counts18 = np.bincount(pack.train_labels[:, 3].flatten().cpu().numpy(), minlength=256)[:18]
+        weights18 = frequency_weights(torch.from_numpy(counts18)).to(device)
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
     g = torch.Generator(device=device).manual_seed(args.seed)
     gcpu = torch.Generator().manual_seed(args.seed)
@@ -438,11 +507,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         x = normalise(img, pack.mean, pack.std, channel_axis=1) * valid.unsqueeze(1)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             logits = net(x)
-            loss = joint_loss(logits.float(), lab, weights)
+            loss = joint_loss(logits.float(), lab, weights, weights18)
             if teacher is not None:
                 with torch.no_grad():
                     t_logits = teacher(x)
-                loss = loss + args.distill_weight * distill_loss(logits.float(), t_logits.float(), valid)
+                loss = loss + args.distill_weight * distill_loss(
+                    logits[:, :BASE_CHANNELS].float(), t_logits[:, :BASE_CHANNELS].float(), valid
+                )
         opt.zero_grad(set_to_none=True)
         if not torch.isfinite(loss):
             log("nonfinite_loss", step=step)
@@ -459,11 +530,14 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             next_val = time.perf_counter() + args.val_every
             net.eval()
             fig = score_framings(pack.val, predict_fn(net, spec, device, {}), {t: len(CLASSES[t]) for t in PSEUDO_TASKS}, ["ccp"])
+            if args.parsing18:
+                fig["ccp"]["parsing18"] = score_parsing18(net, spec, pack.val, device)
             net.train()
             s = primary(fig)
             history.append({"step": step, "elapsed_s": round(time.perf_counter() - t0, 1), "score": s, "ccp": fig["ccp"]})
             log("val", job=args.job, step=step, score=round(s, 4), parsing7=round(fig["ccp"]["parsing7"]["miou"], 4),
-                person=round(fig["ccp"]["person"]["miou"], 4), garment=round(fig["ccp"]["garment"]["median_dice"], 4))  # fmt: skip
+                person=round(fig["ccp"]["person"]["miou"], 4), garment=round(fig["ccp"]["garment"]["median_dice"], 4),
+                parsing18=round(fig["ccp"].get("parsing18", {}).get("miou", float("nan")), 4))  # fmt: skip
             if s > best:
                 best = s
                 best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
@@ -483,7 +557,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "steps": step, "train_seconds": round(train_s, 1), "images_seen": images_seen,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU",
     }  # fmt: skip
-    for task in PSEUDO_TASKS:
+    for task in net_tasks(net):
         export_task(net, args.size, task, spec, thresholds.get(task), figures, card, out / f"{task}.safetensors")
     save_joint(out / "joint.safetensors", net, args.size, spec, {"thresholds": thresholds})
     summary = {"job": args.job, "score": primary(figures), "figures": figures, "thresholds": thresholds,
@@ -522,6 +596,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--teacher", help="joint.safetensors of a teacher to distil from")
     t.add_argument("--distill-weight", type=float, default=1.0)
     t.add_argument("--init", help="joint.safetensors to start from, or 'shipped' (resources/models)")
+    t.add_argument("--parsing18", action="store_true",
+                   help="add the fine parsing head (parsing18, CCP train labels only; its rows start as "
+                        "their parsing7 class's) and export a parsing18 model too")
     t.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     t.add_argument("--limit", type=int, help="photos per split (tests)")
     t.add_argument("--seed", type=int, default=0)

@@ -12,8 +12,8 @@ back by CPU-side image decoding. Each sample is:
    hair removed, person and skin labels ignored), where margins outside the photo become backdrop;
 3. **photometrically** changed: exposure, contrast, saturation, white balance, gamma, blur, noise.
 
-Labels are ``(N, 3, H, W)`` uint8 in the channel order of :data:`training.pseudo.PSEUDO_TASKS`
-(parsing7, person, garment), :data:`IGNORE` = 255.
+Labels are ``(N, T, H, W)`` uint8 in the channel order of :data:`training.pseudo.PSEUDO_TASKS`
+(parsing7, person, garment), optionally followed by parsing18 (``T = 4``), :data:`IGNORE` = 255.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import torch.nn.functional as F
 
 IGNORE = 255
 PARSING, PERSON, GARMENT = 0, 1, 2
+#: The optional fourth label channel: parsing18 (same skin and hair ids as parsing7).
+FINE_PARSING = 3
 SKIN, HAIR = 1, 2
 
 
@@ -116,7 +118,7 @@ def _warp(images: torch.Tensor, labels: torch.Tensor, boxes: torch.Tensor, cfg: 
           g: torch.Generator) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:  # fmt: skip
     """Letterbox each crop box into an ``L x L`` canvas (rotation and mirror included).
 
-    Returns images ``(N, 3, L, L)`` float 0..1, labels ``(N, 3, L, L)`` long, ``inside``
+    Returns images ``(N, 3, L, L)`` float 0..1, labels ``(N, T, L, L)`` long, ``inside``
     (pixels that come from the photo) and ``content`` (the letterboxed area), both ``(N, L, L)`` bool.
     """
     n, _, h, w = images.shape
@@ -205,16 +207,17 @@ def _composite(img: torch.Tensor, lab: torch.Tensor, inside: torch.Tensor, conte
     img = torch.where(sel, comp, img)
     lab = lab.clone()
     outside = (~inside) & content
-    for c in range(3):
+    for c in range(lab.shape[1]):
         lab[:, c] = torch.where((studio | manne).view(n, 1, 1) & outside, torch.zeros_like(lab[:, c]), lab[:, c])
     # Mannequin: no person to label; skin is the mannequin (background for garments, ignored for
     # parsing); hair was replaced by backdrop (background).
     m3 = manne.view(n, 1, 1)
     lab[:, PERSON] = torch.where(m3, torch.full_like(lab[:, PERSON], IGNORE), lab[:, PERSON])
-    p = lab[:, PARSING]
-    p = torch.where(m3 & (p == SKIN), torch.full_like(p, IGNORE), p)
-    p = torch.where(m3 & (p == HAIR), torch.zeros_like(p), p)
-    lab[:, PARSING] = p
+    for c in [PARSING, *range(FINE_PARSING, lab.shape[1])]:  # skin and hair: ids 1 and 2 in both
+        p = lab[:, c]
+        p = torch.where(m3 & (p == SKIN), torch.full_like(p, IGNORE), p)
+        p = torch.where(m3 & (p == HAIR), torch.zeros_like(p), p)
+        lab[:, c] = p
     return img, lab, valid
 
 
@@ -255,7 +258,7 @@ def augment(images: torch.Tensor, labels: torch.Tensor, cfg: AugConfig, g: torch
     Parameters
     ----------
     images : (N, 3, H, W) uint8
-    labels : (N, 3, H, W) uint8
+    labels : (N, T, H, W) uint8
         parsing7, person, garment ids; 255 ignored.
     cfg : AugConfig
     g : torch.Generator
@@ -264,7 +267,7 @@ def augment(images: torch.Tensor, labels: torch.Tensor, cfg: AugConfig, g: torch
     Returns
     -------
     images : (N, 3, L, L) float32, 0..1; padding is 0 here (the caller normalises and zeroes it)
-    labels : (N, 3, L, L) int64; padding and unknown pixels are 255
+    labels : (N, T, L, L) int64; padding and unknown pixels are 255
     valid : (N, L, L) bool
         Pixels that hold photo or backdrop; the caller normalises the images and zeroes the rest
         (the mean colour, as :func:`fashion_annotator.models.preprocess.to_input` pads).
