@@ -5,7 +5,8 @@
 file of the candidate job with the best selection figure for that task to ``OUT/selected/``.
 
 The selection figure is the task's primary metric (parsing7 mIoU, person mIoU, garment median
-Dice) averaged over CCP val and every off-CCP framing of it (all built from val photos): the
+Dice; parsing18 mIoU, scored on CCP val as shot only, for jobs run with ``--parsing18``) averaged
+over CCP val and every off-CCP framing of it (all built from val photos): the
 studios' photos are framed unlike CCP, so a model that is best on CCP framing alone (the
 "basic" augmentation job, C) is not the one to ship. Candidates are the small-network jobs,
 the only ones that meet the CPU latency budget.
@@ -19,13 +20,13 @@ import sys
 from pathlib import Path
 
 CANDIDATES = ("A", "A1", "A2", "B", "B2", "C", "E")
-PRIMARY = {"parsing7": "miou", "person": "miou", "garment": "median_dice"}
+PRIMARY = {"parsing7": "miou", "person": "miou", "garment": "median_dice", "parsing18": "miou"}
 
 
 def selection_figure(figures: dict, task: str, key: str) -> float:
     """Mean of ``figures[framing][task][key]`` over the framings that score ``task``."""
     values = [f[task][key] for f in figures.values() if task in f and key in f[task]]
-    return sum(values) / len(values)
+    return sum(values) / len(values) if values else float("nan")
 
 
 def collect(out: Path) -> dict:
@@ -42,6 +43,7 @@ def collect(out: Path) -> dict:
     dest.mkdir(exist_ok=True)
     for task, key in PRIMARY.items():
         ranked = [(selection_figure(table[j]["figures"], task, key), j) for j in CANDIDATES if j in table]
+        ranked = [(v, j) for v, j in ranked if v == v]  # jobs without the task's head: NaN
         if not ranked:
             continue
         value, job = max(ranked)
@@ -49,7 +51,8 @@ def collect(out: Path) -> dict:
         for suffix in (".safetensors", ".json"):
             shutil.copyfile(out / job / f"{task}{suffix}", dest / f"{task}{suffix}")
     (dest / "selection.json").write_text(json.dumps(selected, indent=1))
-    rows = {j: {"score": round(t["score"], 4), **{task: round(t["figures"]["ccp"][task][k], 4) for task, k in PRIMARY.items()}}
+    rows = {j: {"score": round(t["score"], 4), **{task: round(t["figures"]["ccp"][task][k], 4)
+                                                   for task, k in PRIMARY.items() if task in t["figures"]["ccp"]}}
             for j, t in table.items()}  # fmt: skip
     print(json.dumps({"ccp_val": rows, "selected": selected}, indent=1))
     return selected

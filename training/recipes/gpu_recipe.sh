@@ -17,6 +17,8 @@
 #     A1 round-1 pseudo-labels (the control)
 #     A2 round-2 pseudo-labels                                                 (ablation: second round)
 #     E  round-1 pseudo-labels + distillation from D                          (ablation: distillation)
+# Every job also trains the parsing18 head (--parsing18: CCP train labels only), the fine parsing
+# that garment instances are proposed from.
 # Set CLICK_CMD to a command that trains the click model alongside stage 1.
 set -u
 PACK=$1
@@ -30,7 +32,7 @@ LIM=()
 if [ -n "${LIMIT:-}" ]; then LIM=(--limit "$LIMIT"); fi
 read -r -a EXTRA <<< "${TRAIN_EXTRA:-}"
 mkdir -p "$OUT"
-T=(-m training.recipes.gpu train --pack "$PACK" "${LIM[@]}" "${EXTRA[@]}")
+T=(-m training.recipes.gpu train --pack "$PACK" --parsing18 "${LIM[@]}" "${EXTRA[@]}")
 R=(-m training.recipes.gpu relabel --pack "$PACK" "${LIM[@]}")
 start=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$OUT/recipe.log"; }

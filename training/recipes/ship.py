@@ -20,7 +20,7 @@ from pathlib import Path
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.models.weights import load_model
 
-TASKS = ("parsing7", "person", "garment")
+TASKS = ("parsing7", "person", "garment", "parsing18")
 
 
 def ship_meta(meta: dict, splits: dict[str, list[str]]) -> dict:
