@@ -21,7 +21,7 @@ values, in file order.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -204,6 +204,15 @@ def attribute_schema_from_dict(data: Any, source: str = "<dict>") -> AttributeSc
 
 
 @lru_cache(maxsize=8)
+def instance_parsing_task(tasks: Sequence[str]) -> str | None:
+    """The task a project's instances derive from: its first task named ``parsing*``, or None.
+
+    Instance pixels carry that task's class; a studio that wants outer wear and accessories kept
+    apart makes parsing18 its (first) parsing task.
+    """
+    return next((t for t in tasks if t.startswith("parsing")), None)
+
+
 def load_instance_taxonomy(name: str = DEFAULT_INSTANCE_TAXONOMY) -> InstanceTaxonomy:
     """Load ``resources/taxonomies/instances/NAME.json`` (or a path to such a file)."""
     path = Path(name) if name.endswith(".json") else resource_path("taxonomies", "instances", f"{name}.json")

@@ -46,6 +46,7 @@ from fashion_annotator.instances.schema import (
     DEFAULT_INSTANCE_TAXONOMY,
     AttributeSchema,
     InstanceTaxonomy,
+    instance_parsing_task,
     load_attribute_schema,
     load_instance_taxonomy,
 )
@@ -55,9 +56,9 @@ INSTANCES_CSV = "instances.csv"
 
 
 def _parsing_task(project: Project) -> str:
-    for task in project.tasks:
-        if task.startswith("parsing"):
-            return task
+    task = instance_parsing_task(project.tasks)
+    if task is not None:
+        return task
     raise ValueError(f"{project.root}: no parsing task, so instances have no parsing class to carry")
 
 

@@ -41,7 +41,11 @@ from fashion_annotator.instances.classifier import InstanceClassifier
 from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.instances.model import InstanceSet
 from fashion_annotator.instances.proposer import InstanceProposer, to_instance_set
-from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
+from fashion_annotator.instances.schema import (
+    instance_parsing_task,
+    load_attribute_schema,
+    load_instance_taxonomy,
+)
 from fashion_annotator.models.weights import ModelFileError
 from fashion_annotator.ui.annotate.image_view import ImageItem
 from fashion_annotator.ui.icons import swatch
@@ -49,11 +53,6 @@ from fashion_annotator.ui.icons import swatch
 ID_ROLE = Qt.ItemDataRole.UserRole
 UNSET = "—"
 HIGHLIGHT = (255, 230, 0, 150)
-
-
-def parsing_task(project: Any) -> str | None:
-    """The project's parsing task (the first task named parsing*), or None."""
-    return next((t for t in project.tasks if t.startswith("parsing")), None)
 
 
 class InstancesDock(QDockWidget):
@@ -90,7 +89,7 @@ class InstancesDock(QDockWidget):
         self.taxonomy = load_instance_taxonomy()
         self.schema = load_attribute_schema()
         # Instances live in the SQLite project store; other backends show an empty dock.
-        self.parsing_task = parsing_task(project) if hasattr(project, "load_instances") else None
+        self.parsing_task = instance_parsing_task(project.tasks) if hasattr(project, "load_instances") else None
         self._classifier = classifier
         self._classifier_tried = classifier is not None
         self.doc: InstanceDocument | None = None
