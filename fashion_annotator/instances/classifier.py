@@ -208,10 +208,14 @@ class InstanceClassifier:
         return out
 
     def allowed(self, parent: str, task: str | None = None) -> np.ndarray:
-        """``(C,) bool``: categories whose parent in ``task`` (default :attr:`parent_task`) is
-        ``parent`` (all if none). A finer parsing narrows the choice: parsing18's "outer"
-        allows coats and jackets, not the blouses parsing7's "top" would."""
-        names = {c.name for c in self.taxonomy.children(task or self.parent_task, parent)}
+        """``(C,) bool``: categories whose parent in :attr:`parent_task` is ``parent`` (all if none).
+
+        A class of a finer parsing ``task`` counts as its :meth:`own_parent`: parsing18's "skirt"
+        lets every "bottom" category compete, so a skirt the fine parsing called pants can still
+        be named a skirt (narrowing to the fine class's own children lowered CCP val category
+        top-1 / top-3 from 0.552 / 0.795 to 0.535 / 0.771).
+        """
+        names = {c.name for c in self.taxonomy.children(self.parent_task, self.own_parent(parent, task))}
         mask = np.array([n in names for n in self.categories])
         return mask if mask.any() else np.ones(len(self.categories), bool)
 
@@ -259,8 +263,8 @@ class InstanceClassifier:
         top_k : int
             How many categories each prediction lists.
         parent_task : str, optional
-            The parsing taxonomy the ``parents`` names belong to (default: the classifier's own);
-            only that taxonomy's children of each parent compete.
+            The parsing taxonomy the ``parents`` names belong to (default: the classifier's own;
+            see :meth:`own_parent` and :meth:`allowed`).
         """
         ids, emb, logits = self.embed(
             rgb, instance_map, parents, with_texture=self.attribute_heads is not None, parent_task=parent_task
