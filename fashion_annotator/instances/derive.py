@@ -180,8 +180,9 @@ def propose_instances(
     out = np.zeros((h, w), np.uint8)
     classes: list[int] = []
     sources: list[tuple[int, np.ndarray]] = []
+    counts = np.bincount(parsing.ravel(), minlength=256)  # classes absent from the photo cost nothing
     for cls in parsing_taxonomy.classes:
-        if cls.id != 0 and cls.name in parents:
+        if cls.id != 0 and cls.name in parents and counts[cls.id] > 0:
             sources.append((cls.id, parsing == cls.id))
     if garment is not None and "background" in parents:
         if garment.shape != parsing.shape:
