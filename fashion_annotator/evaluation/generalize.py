@@ -45,6 +45,8 @@ FRAMINGS = (
 )  # fmt: skip
 #: Tasks scored on each framing (the mannequin frame has no person to score).
 SCORED_TASKS = {f: ("person", "garment", "parsing7") for f in FRAMINGS} | {"mannequin": ("garment",)}
+#: Tasks scored on the photos as shot only, when asked for (the re-framings know parsing7's classes).
+AS_SHOT_ONLY = ("parsing18",)
 #: Parsing7 class ids of skin and hair.
 SKIN, HAIR = 1, 2
 #: Long side of the studio frames (2:3 portrait, as 1152x1728 at two thirds).
@@ -268,7 +270,8 @@ def score_framings(
         ``median_dice`` and ``mean_dice``), plus ``n_images`` per framing.
     """
     framings = list(framings)
-    scores = {f: {t: FramingScore(t, k) for t, k in tasks.items() if t in SCORED_TASKS[f]} for f in framings}
+    scored = {f: SCORED_TASKS[f] + (AS_SHOT_ONLY if f == "ccp" else ()) for f in framings}
+    scores = {f: {t: FramingScore(t, k) for t, k in tasks.items() if t in scored[f]} for f in framings}
     counts = dict.fromkeys(framings, 0)
     for name, rgb, labels in samples:
         for f in framings:

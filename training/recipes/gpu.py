@@ -184,6 +184,12 @@ def coarse_parents(taxonomies: dict) -> list[int]:
     return votes.argmax(1).tolist()
 
 
+def add_parsing18_rows(weight: torch.Tensor, bias: torch.Tensor, parents: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+    """A :data:`BASE_CHANNELS` head's weight and bias with parsing18 rows appended, each a copy of
+    its parsing7 class's row (``parents``: :func:`coarse_parents`)."""
+    return torch.cat([weight, weight[parents].clone()]), torch.cat([bias, bias[parents].clone()])
+
+
 def joint_from_models(files: dict[str, Path], size: str = "small",
                       parents: list[int] | None = None) -> tuple[UNet, dict[str, Any]]:  # fmt: skip
     """A joint network started from single-task model files of the same trunk architecture.
@@ -200,12 +206,10 @@ def joint_from_models(files: dict[str, Path], size: str = "small",
     loaded = {t: load_model(f) for t, f in files.items()}
     net = build_net(size, BASE_CHANNELS if parents is None else FULL_CHANNELS)
     state = {k: v.clone() for k, v in loaded["parsing7"].module.state_dict().items() if not k.startswith("head.")}
-    weights = [loaded[t].module.state_dict()["head.weight"] for t in PSEUDO_TASKS]
-    biases = [loaded[t].module.state_dict()["head.bias"] for t in PSEUDO_TASKS]
+    weight = torch.cat([loaded[t].module.state_dict()["head.weight"] for t in PSEUDO_TASKS])
+    bias = torch.cat([loaded[t].module.state_dict()["head.bias"] for t in PSEUDO_TASKS])
     if parents is not None:
-        weights.append(weights[0][parents].clone())
-        biases.append(biases[0][parents].clone())
-    weight, bias = torch.cat(weights), torch.cat(biases)
+        weight, bias = add_parsing18_rows(weight, bias, parents)
     state["head.weight"], state["head.bias"] = weight, bias
     net.load_state_dict(state)
     return net, loaded["parsing7"].meta
@@ -365,24 +369,12 @@ def primary(figures: dict[str, dict[str, dict[str, float]]]) -> float:
     return float(np.mean([f["parsing7"]["miou"], f["person"]["miou"], f["garment"]["median_dice"]]))
 
 
-def score_parsing18(net: UNet, spec: InputSpec, val: list, device: torch.device) -> dict[str, float]:
-    """Parsing18 ``miou`` and ``pixel_accuracy`` on CCP val as shot (the only framing it is scored on)."""
-    from fashion_annotator.evaluation.generalize import FramingScore
-
-    acc = FramingScore("parsing18", len(CLASSES["parsing18"]))
-    for _, rgb, labels in val:
-        acc.update(joint_outputs(net, spec, rgb, device)["parsing18"], labels["parsing18"])
-    return acc.figures()
-
-
 def final_figures(net: UNet, spec: InputSpec, val: list, device: torch.device,
                   thresholds: dict[str, float], off_ccp_photos: int) -> dict:  # fmt: skip
     """CCP val figures on every val photo; off-CCP framings on the first ``off_ccp_photos``."""
-    tasks = {t: len(CLASSES[t]) for t in PSEUDO_TASKS}
+    tasks = {t: len(CLASSES[t]) for t in net_tasks(net)}  # parsing18: scored on CCP as shot only
     predict = predict_fn(net, spec, device, thresholds)
     figures = score_framings(val, predict, tasks, ["ccp"])
-    if "parsing18" in net_tasks(net):
-        figures["ccp"]["parsing18"] = score_parsing18(net, spec, val, device)
     others = [f for f in FRAMINGS if f != "ccp"]
     figures.update(score_framings(val[:off_ccp_photos], predict, tasks, others))
     return figures
@@ -461,8 +453,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         init, _ = load_joint(Path(args.init), device)
         state = init.state_dict()
         if parents is not None and init.head.out_channels < FULL_CHANNELS:  # a new parsing18 head
-            state["head.weight"] = torch.cat([state["head.weight"], state["head.weight"][parents]])
-            state["head.bias"] = torch.cat([state["head.bias"], state["head.bias"][parents]])
+            state["head.weight"], state["head.bias"] = add_parsing18_rows(state["head.weight"], state["head.bias"], parents)
         net.load_state_dict(state)
     spec = InputSpec.from_meta({
         "resize": "letterbox", "long_side": args.long_side, "stride": 32,
@@ -529,9 +520,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         if time.perf_counter() >= next_val:
             next_val = time.perf_counter() + args.val_every
             net.eval()
-            fig = score_framings(pack.val, predict_fn(net, spec, device, {}), {t: len(CLASSES[t]) for t in PSEUDO_TASKS}, ["ccp"])
-            if args.parsing18:
-                fig["ccp"]["parsing18"] = score_parsing18(net, spec, pack.val, device)
+            fig = score_framings(pack.val, predict_fn(net, spec, device, {}), {t: len(CLASSES[t]) for t in net_tasks(net)}, ["ccp"])
             net.train()
             s = primary(fig)
             history.append({"step": step, "elapsed_s": round(time.perf_counter() - t0, 1), "score": s, "ccp": fig["ccp"]})
