@@ -57,15 +57,16 @@ def run(args: argparse.Namespace) -> int:
     for _ in range(args.runs):
         t0 = time.perf_counter()
         parsing.set_image(rgb)
-        pm = parsing.predict().mask
+        proposal = parsing.predict()
+        pm = proposal.mask
         gm = None
         if garment is not None:
             garment.set_image(rgb)
             gm = garment.predict().mask
         t1 = time.perf_counter()
-        out = proposer.from_masks(rgb, pm, gm, colours=False)
+        out = proposer.from_masks(rgb, pm, gm, colours=False, probs=proposal.coarse_probs)
         t2 = time.perf_counter()
-        proposer.from_masks(rgb, pm, gm, colours=True)
+        proposer.from_masks(rgb, pm, gm, colours=True, probs=proposal.coarse_probs)
         t3 = time.perf_counter()
         models.append(t1 - t0)
         derive.append(t2 - t1)

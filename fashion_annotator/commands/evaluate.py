@@ -42,6 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "model is shipped, else parsing7; parsing7 also uses the garment cutout for accessories)",
     )
     p.add_argument(
+        "--shares-model",
+        default=None,
+        help="instances only: the share classifier file that names categories from the parsing "
+        "model's probabilities (default: the shipped one; 'none': the crop classifier alone)",
+    )
+    p.add_argument(
         "--split",
         default="val",
         help="split of splits.json, or 'all' (default val; every photo when there is no splits.json)",

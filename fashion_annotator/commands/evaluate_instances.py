@@ -11,7 +11,7 @@ import numpy as np
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate instances; 0, or 1 with a message on stderr when a model or the data is unusable."""
-    from fashion_annotator.instances.classifier import InstanceClassifier
+    from fashion_annotator.instances.classifier import SHIPPED, InstanceClassifier
     from fashion_annotator.instances.evaluation import ccp_category_names, evaluate_instances
     from fashion_annotator.instances.proposer import (
         InstanceProposer,
@@ -28,7 +28,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         taxonomy = load_instance_taxonomy()
         ccp_category_names(args.data, taxonomy)  # a bad folder fails before models load
-        classifier = InstanceClassifier.load(args.model)
+        shares = getattr(args, "shares_model", None)
+        shares_path = SHIPPED if shares is None else (None if shares == "none" else shares)
+        classifier = InstanceClassifier.load(args.model, shares_path=shares_path)
         proposer = InstanceProposer(classifier, task)
         with_garment = needs_garment(taxonomy, task)
         if oracle:  # the upper bound of the proposal code: perfect parsing and garment masks
@@ -64,7 +66,11 @@ def run(args: argparse.Namespace) -> int:
         return report_error(exc, "evaluate")
     result.update(
         device="cpu" if oracle else parsing.device_name,
-        models={**models, "classifier": str(args.model or "shipped")},
+        models={
+            **models,
+            "classifier": str(args.model or "shipped"),
+            "share_classifier": None if classifier.shares is None or oracle else str(classifier.shares.path),
+        },
         ground_truth_parsing=oracle,
         parsing_task=task,
     )

@@ -5,7 +5,9 @@ A small plain-torch CNN (``InstanceNet``) reads the 4-channel crop of
 parsing class, and scores every category of the instance taxonomy; at prediction time only
 the categories whose parent is the instance's parsing class compete. ``AttributeHeads`` are
 linear heads, one per attribute group, on the classifier's (frozen) embedding; they are
-trained from a project's own annotated instances.
+trained from a project's own annotated instances. When the parsing model's class probabilities
+are at hand and a share classifier (:mod:`.shares`) reads that parsing taxonomy, it names the
+categories instead of the crop network (CCP val top-1 / top-3 0.552 / 0.795 -> see the README).
 
 Files: ``safetensors`` weights plus a JSON meta (``models/weights.py``); never unpickled.
 """
@@ -39,11 +41,14 @@ from fashion_annotator.instances.schema import (
     InstanceTaxonomy,
     load_instance_taxonomy,
 )
+from fashion_annotator.instances.shares import ShareClassifier, default_shares_path
 from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
 from fashion_annotator.resources import resource_path
 
 CATEGORY_TASK = "instance_categories"
 ATTRIBUTE_TASK = "instance_attributes"
+#: ``InstanceClassifier.load(shares_path=SHIPPED)``: the shipped share classifier when present.
+SHIPPED = "shipped"
 
 
 def _block(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -155,9 +160,22 @@ class InstanceClassifier:
         ``parent_classes``, ``instance_taxonomy``.
     attributes : (AttributeHeads, dict) or None
         Trained attribute heads and their meta (``groups``: ``{group: [values]}``).
+    shares : ShareClassifier or None
+        Names the categories when :meth:`predict` gets the parsing probabilities it reads.
+
+    Raises
+    ------
+    ModelFileError
+        ``shares`` lists other categories than ``meta["classes"]``.
     """
 
-    def __init__(self, net: InstanceNet, meta: dict[str, Any], attributes: tuple[AttributeHeads, dict] | None = None) -> None:
+    def __init__(
+        self,
+        net: InstanceNet,
+        meta: dict[str, Any],
+        attributes: tuple[AttributeHeads, dict] | None = None,
+        shares: ShareClassifier | None = None,
+    ) -> None:
         self.net = net.eval()
         self.meta = meta
         self.size = int(meta["input_size"][0])
@@ -166,10 +184,19 @@ class InstanceClassifier:
         self.parent_classes: list[str] = list(meta["parent_classes"])
         self.taxonomy: InstanceTaxonomy = load_instance_taxonomy(meta.get("instance_taxonomy", "ccp"))
         self.attribute_heads = attributes
+        if shares is not None and shares.categories != self.categories:
+            raise ModelFileError(shares.path, "lists other categories than the crop classifier")
+        self.shares = shares
 
     @classmethod
-    def load(cls, path: str | Path | None = None, attributes_path: str | Path | None = None) -> InstanceClassifier:
-        """Load a classifier file (default: the shipped one) and optional attribute heads."""
+    def load(
+        cls,
+        path: str | Path | None = None,
+        attributes_path: str | Path | None = None,
+        shares_path: str | Path | None = SHIPPED,
+    ) -> InstanceClassifier:
+        """Load a classifier file (default: the shipped one), optional attribute heads and the
+        share classifier (default :data:`SHIPPED`: the shipped one when it is there; None: none)."""
         path = Path(path) if path is not None else default_classifier_path()
         meta = read_meta(path)
         arch = meta["arch"]
@@ -181,7 +208,13 @@ class InstanceClassifier:
         heads = None
         if attributes_path is not None:
             heads = load_attribute_heads(attributes_path, net.embed_dim + N_TEXTURE)
-        return cls(net, meta, heads)
+        shares = None
+        if shares_path == SHIPPED:
+            if default_shares_path().is_file():
+                shares = ShareClassifier.load()
+        elif shares_path is not None:
+            shares = ShareClassifier.load(shares_path)
+        return cls(net, meta, heads, shares)
 
     def own_parent(self, parent: str, task: str | None = None) -> str:
         """The class of :attr:`parent_task` that a class ``parent`` of parsing ``task`` stands for.
@@ -252,6 +285,8 @@ class InstanceClassifier:
         parents: Mapping[int, str],
         top_k: int = 5,
         parent_task: str | None = None,
+        probs: np.ndarray | None = None,
+        parsing: np.ndarray | None = None,
     ) -> dict[int, InstancePrediction]:
         """Predict every instance.
 
@@ -265,12 +300,25 @@ class InstanceClassifier:
         parent_task : str, optional
             The parsing taxonomy the ``parents`` names belong to (default: the classifier's own;
             see :meth:`own_parent` and :meth:`allowed`).
+        probs : (K, h, w) float32, optional
+            The parsing model's class probabilities for ``parent_task`` (any resolution covering
+            the photo, e.g. :attr:`Proposal.coarse_probs`). With ``parsing`` and a
+            :attr:`shares` head that reads them, that head names the categories and every
+            category competes; otherwise the crop network does, among :meth:`allowed`.
+        parsing : (H, W) integer, optional
+            The parsing mask the instances come from.
         """
         ids, emb, logits = self.embed(
             rgb, instance_map, parents, with_texture=self.attribute_heads is not None, parent_task=parent_task
         )
         if not ids:
             return {}
+        cat_logits = logits.numpy()
+        free = False
+        task = parent_task or self.parent_task
+        if self.shares is not None and probs is not None and parsing is not None and self.shares.reads(task, probs.shape[0]):
+            cat_logits = self.shares.logits(rgb, probs, parsing, instance_map, ids, instance_boxes(instance_map))
+            free = True
         attr_probs: dict[str, np.ndarray] = {}
         group_values: dict[str, list[str]] = {}
         if self.attribute_heads is not None:
@@ -279,18 +327,18 @@ class InstanceClassifier:
             for g, lg in heads(emb).items():
                 attr_probs[g] = torch.softmax(lg, dim=1).numpy()
         out = {}
-        lg = logits.numpy()
+        everything = np.ones(len(self.categories), bool)
         for i, k in enumerate(ids):
-            allowed = self.allowed(parents[k], parent_task)
-            z = np.where(allowed, lg[i], -np.inf)
+            allowed = everything if free else self.allowed(parents[k], parent_task)
+            z = np.where(allowed, cat_logits[i], -np.inf)
             p = np.exp(z - z.max())
             p /= p.sum()
             order = np.argsort(-p)[: min(top_k, int(allowed.sum()))]
             attrs = {}
-            for g, probs in attr_probs.items():
+            for g, group_probs in attr_probs.items():
                 values = group_values[g]
-                j = int(np.argmax(probs[i]))
-                attrs[g] = (values[j], float(probs[i, j]))
+                j = int(np.argmax(group_probs[i]))
+                attrs[g] = (values[j], float(group_probs[i, j]))
             out[k] = InstancePrediction([(self.categories[j], float(p[j])) for j in order], attrs)
         return out
 

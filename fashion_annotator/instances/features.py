@@ -1,9 +1,16 @@
-"""What the instance classifier sees: a square crop of the photo and the instance mask.
+"""What the instance classifiers see.
 
-The crop is the instance's box enlarged by ``margin`` on each side and padded to a square
-(keeps the garment's shape), area-resized to ``size`` x ``size``. Channels: RGB and the
-instance mask, kept as uint8 until :func:`normalise` (so training caches stay small). Beside
-the crop go a few numbers about where the instance sits: centre, extent, area and aspect.
+The crop classifier (:class:`~fashion_annotator.instances.classifier.InstanceNet`) reads a square
+crop of the photo and the instance mask: the instance's box enlarged by ``margin`` on each side
+and padded to a square (keeps the garment's shape), area-resized to ``size`` x ``size``.
+Channels: RGB and the instance mask, kept as uint8 until :func:`normalise` (so training caches
+stay small). Beside the crop go a few numbers about where the instance sits: centre, extent,
+area and aspect (:func:`instance_geometry`).
+
+The share classifier (:mod:`fashion_annotator.instances.shares`) reads what the parsing network
+saw instead (:func:`share_features`): the mean class probabilities inside the instance, the
+instance's CIELAB colour statistics, the mean class probabilities over the photo's foreground
+(what else the person wears) and the geometry.
 """
 
 from __future__ import annotations
@@ -61,11 +68,34 @@ def crop_instance(
     canvas[sy0 - ty : sy1 - ty, sx0 - tx : sx1 - tx, 3] = inside.astype(np.uint8) * 255
     interp = cv2.INTER_AREA if side > size else cv2.INTER_LINEAR
     small = cv2.resize(canvas, (size, size), interpolation=interp)
-    area = float(np.count_nonzero(inside)) / (h * w)
-    geometry = np.array(
-        [cy / h, cx / w, bh / h, bw / w, 10 * area, np.log(max(bh, 1) / max(bw, 1))], np.float32
-    )
-    return small, geometry
+    return small, instance_geometry(box, int(np.count_nonzero(inside)), (h, w))
+
+
+def instance_geometry(box: Sequence[int], area_px: int, shape: tuple[int, int]) -> np.ndarray:
+    """Where an instance sits: ``(N_GEOMETRY,) float32``.
+
+    Parameters
+    ----------
+    box : (y0, x0, y1, x1)
+        The instance's box, end exclusive.
+    area_px : int
+        Its pixel count.
+    shape : (H, W)
+        The photo's size.
+
+    Returns
+    -------
+    (N_GEOMETRY,) float32
+        Centre y, x, height, width (shares of the photo), 10 x area share, log aspect.
+    """
+    h, w = shape
+    y0, x0, y1, x1 = (int(v) for v in box)
+    bh, bw = y1 - y0, x1 - x0
+    area = float(area_px) / (h * w)
+    return np.array(
+        [(y0 + y1) / 2 / h, (x0 + x1) / 2 / w, bh / h, bw / w, 10 * area,
+         np.log(max(bh, 1) / max(bw, 1))], np.float32,
+    )  # fmt: skip
 
 
 def normalise(crops: np.ndarray) -> np.ndarray:
@@ -116,3 +146,126 @@ def texture_features(crops: np.ndarray) -> np.ndarray:
         feats.append(ey / (ex + ey + 1e-6))
         out[i] = feats
     return out
+
+
+#: Colour statistics per instance: CIELAB L, a, b means and standard deviations / 100.
+N_COLOUR = 6
+#: The photo is shrunk by this factor before colour statistics (a 1152x1728 photo: 288x432).
+COLOUR_SHRINK = 4
+
+
+def class_shares(probs: np.ndarray, instance_map: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+    """Mean class probabilities inside each instance.
+
+    Parameters
+    ----------
+    probs : (K, h, w) float32
+        Class probabilities of a parsing model at any resolution covering the whole photo
+        (the network's own, :attr:`Proposal.coarse_probs`, is enough and cheap).
+    instance_map : (H, W) integer
+        Instance ids of the photo.
+    ids : sequence of int
+
+    Returns
+    -------
+    (N, K) float32
+        Each instance's mask is area-resized to ``(h, w)`` and weights the probabilities; an
+        instance smaller than one probability cell reads the cell under its centroid.
+    """
+    k, ph, pw = probs.shape
+    out = np.zeros((len(ids), k), np.float32)
+    flat = probs.reshape(k, -1)
+    h, w = instance_map.shape
+    for i, key in enumerate(ids):
+        inside = instance_map == key
+        if not inside.any():
+            continue
+        weight = cv2.resize(inside.astype(np.float32), (pw, ph), interpolation=cv2.INTER_AREA)
+        total = float(weight.sum())
+        if total <= 1e-6:
+            ys, xs = np.nonzero(inside)
+            cy = min(int(ys.mean() * ph / h), ph - 1)
+            cx = min(int(xs.mean() * pw / w), pw - 1)
+            out[i] = probs[:, cy, cx]
+            continue
+        out[i] = flat @ weight.reshape(-1) / total
+    return out
+
+
+def foreground_shares(probs: np.ndarray, parsing: np.ndarray) -> np.ndarray:
+    """Mean class probabilities over the photo's foreground: ``(K,) float32``.
+
+    Parameters
+    ----------
+    probs : (K, h, w) float32
+        As in :func:`class_shares`.
+    parsing : (H, W) integer
+        The parsing mask; foreground is every class but 0. A photo without foreground gives
+        zeros.
+    """
+    k, ph, pw = probs.shape
+    weight = cv2.resize((parsing > 0).astype(np.float32), (pw, ph), interpolation=cv2.INTER_AREA)
+    total = float(weight.sum())
+    if total <= 1e-6:
+        return np.zeros(k, np.float32)
+    return (probs.reshape(k, -1) @ weight.reshape(-1) / total).astype(np.float32)
+
+
+def colour_stats(rgb: np.ndarray, instance_map: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+    """CIELAB statistics inside each instance: ``(N, N_COLOUR) float32``.
+
+    The photo is area-shrunk by :data:`COLOUR_SHRINK` and converted with OpenCV's 8-bit CIELAB
+    (L, a, b in 0..255); per instance the mean and standard deviation of each channel, / 100.
+    An instance too small to keep a pixel after shrinking gets zeros.
+    """
+    h, w = instance_map.shape
+    size = (max(1, w // COLOUR_SHRINK), max(1, h // COLOUR_SHRINK))
+    lab = cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
+    small = cv2.resize(instance_map.astype(np.uint8, copy=False), size, interpolation=cv2.INTER_NEAREST)
+    lab = lab.astype(np.float32)
+    out = np.zeros((len(ids), N_COLOUR), np.float32)
+    for i, key in enumerate(ids):
+        px = lab[small == key]
+        if len(px):
+            out[i] = np.concatenate([px.mean(axis=0), px.std(axis=0)]) / 100.0
+    return out
+
+
+def share_features(
+    rgb: np.ndarray,
+    probs: np.ndarray,
+    parsing: np.ndarray,
+    instance_map: np.ndarray,
+    ids: Sequence[int],
+    boxes: dict,
+) -> np.ndarray:
+    """What the share classifier reads: ``(N, 2 K + N_COLOUR + N_GEOMETRY) float32``.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8
+    probs : (K, h, w) float32
+        The parsing model's class probabilities (see :func:`class_shares`).
+    parsing : (H, W) integer
+        The parsing mask (its foreground for :func:`foreground_shares`).
+    instance_map : (H, W) uint8
+    ids : sequence of int
+    boxes : {id: (y0, x0, y1, x1)}
+
+    Returns
+    -------
+    (N, D) float32
+        Per instance: :func:`class_shares`, :func:`colour_stats`, the photo's
+        :func:`foreground_shares` and :func:`instance_geometry`, in that order.
+    """
+    if probs.ndim != 3:
+        raise ValueError(f"probs must be (K, h, w), got shape {probs.shape}")
+    ids = list(ids)
+    shares = class_shares(probs, instance_map, ids)
+    colour = colour_stats(rgb, instance_map, ids)
+    context = np.broadcast_to(foreground_shares(probs, parsing), (len(ids), probs.shape[0]))
+    geometry = np.zeros((len(ids), N_GEOMETRY), np.float32)
+    shape = (instance_map.shape[0], instance_map.shape[1])
+    for i, key in enumerate(ids):
+        geometry[i] = instance_geometry(boxes[key], int(np.count_nonzero(instance_map == key)), shape)
+    return np.concatenate([shares, colour, context, geometry], axis=1).astype(np.float32)

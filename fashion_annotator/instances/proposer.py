@@ -87,10 +87,18 @@ def describe_instances(
     classes: dict[int, int],
     classifier: InstanceClassifier | None,
     colours: bool = True,
+    probs: np.ndarray | None = None,
 ) -> list[ProposedInstance]:
-    """Categories and colours of existing instances (``classes``: id -> parsing class id)."""
+    """Categories and colours of existing instances (``classes``: id -> parsing class id).
+
+    ``probs``: the parsing model's ``(K, h, w) float32`` class probabilities, when at hand (see
+    :meth:`InstanceClassifier.predict`).
+    """
     names = {k: parsing_taxonomy.classes[c].name for k, c in classes.items()}
-    preds = classifier.predict(rgb, instance_map, names, parent_task=parsing_taxonomy.name) if classifier is not None else {}
+    preds = (
+        classifier.predict(rgb, instance_map, names, parent_task=parsing_taxonomy.name, probs=probs, parsing=parsing)
+        if classifier is not None else {}
+    )  # fmt: skip
     boxes = instance_boxes(instance_map) if colours else {}
     out = []
     for k, c in classes.items():
@@ -133,25 +141,34 @@ class InstanceProposer:
         self.params = params or ProposalParams()
 
     def from_masks(
-        self, rgb: np.ndarray, parsing: np.ndarray, garment: np.ndarray | None = None, colours: bool = True
+        self,
+        rgb: np.ndarray,
+        parsing: np.ndarray,
+        garment: np.ndarray | None = None,
+        colours: bool = True,
+        probs: np.ndarray | None = None,
     ) -> InstanceProposals:
-        """Instances of a parsing mask (and garment cutout), with categories and colours."""
+        """Instances of a parsing mask (and garment cutout), with categories and colours.
+
+        ``probs``: the parsing model's ``(K, h, w) float32`` class probabilities for this photo
+        (e.g. :attr:`Proposal.coarse_probs`), which the share classifier reads when present.
+        """
         derived = propose_instances(parsing, self.parsing_taxonomy, self.instance_taxonomy, garment, self.params)
         classes = {k: c for k, c in enumerate(derived.classes, start=1)}
         return InstanceProposals(
             derived.map,
-            describe_instances(rgb, parsing, self.parsing_taxonomy, derived.map, classes, self.classifier, colours),
+            describe_instances(rgb, parsing, self.parsing_taxonomy, derived.map, classes, self.classifier, colours, probs),
         )
 
     def from_photo(self, rgb: np.ndarray, parsing_predictor: Any, garment_predictor: Any | None = None, colours: bool = True) -> InstanceProposals:
         """Run the parsing (and garment) predictors on ``rgb``, then :meth:`from_masks`."""
         parsing_predictor.set_image(rgb)
-        parsing = parsing_predictor.predict().mask
+        proposal = parsing_predictor.predict()
         garment = None
         if garment_predictor is not None:
             garment_predictor.set_image(rgb)
             garment = garment_predictor.predict().mask
-        return self.from_masks(rgb, parsing, garment, colours)
+        return self.from_masks(rgb, proposal.mask, garment, colours, proposal.coarse_probs)
 
 
 def to_instance_set(

@@ -16,6 +16,7 @@ ARCHITECTURES: dict[str, str] = {
     "unet": "fashion_annotator.models.unet:UNet",
     "instance_net": "fashion_annotator.instances.classifier:InstanceNet",
     "attribute_heads": "fashion_annotator.instances.classifier:AttributeHeads",
+    "instance_shares": "fashion_annotator.instances.shares:ShareNet",
 }
 
 DEFAULT_ARCHITECTURE = "unet"

@@ -59,6 +59,10 @@ class Proposal:
         The network's own mask, before refinements (``mask`` itself when none were applied).
     refinements : tuple of str
         The refinements that turned ``raw_mask`` into ``mask``, in order.
+    coarse_probs : (K, h, w) float32
+        Class probabilities at the network's resolution, covering the whole photo: cheap where
+        a summary per region is all a caller needs (instance categories). ``probs`` itself
+        when the proposal was given none.
     """
 
     __slots__ = (
@@ -69,6 +73,7 @@ class Proposal:
         "refinements",
         "_probs",
         "_make_probs",
+        "_coarse",
     )
 
     def __init__(
@@ -80,8 +85,10 @@ class Proposal:
         *,
         raw_mask: np.ndarray | None = None,
         refinements: tuple[str, ...] = (),
+        coarse_probs: np.ndarray | Callable[[], np.ndarray] | None = None,
     ) -> None:
         self.mask = mask
+        self._coarse = coarse_probs
         self.task = task
         self.model_version = model_version
         self.raw_mask = mask if raw_mask is None else raw_mask
@@ -101,6 +108,16 @@ class Proposal:
             self._probs = self._make_probs()
             self._make_probs = None
         return self._probs
+
+    @property
+    def coarse_probs(self) -> np.ndarray:
+        """``(K, h, w) float32`` probabilities at the network's resolution (computed on first
+        access; :attr:`probs` when none were given)."""
+        if self._coarse is None:
+            return self.probs
+        if callable(self._coarse):
+            self._coarse = self._coarse()
+        return self._coarse
 
     def __repr__(self) -> str:
         h, w = self.mask.shape
@@ -135,7 +152,8 @@ def refine_proposal(
     probs = proposal.probs if NEEDS_REGIONS & set(names) else None
     mask = apply_refinements(names, proposal.raw_mask, rgb=rgb, probs=probs, regions=regions)
     return Proposal(mask, lambda: proposal.probs, proposal.task, proposal.model_version,
-                    raw_mask=proposal.raw_mask, refinements=names)  # fmt: skip
+                    raw_mask=proposal.raw_mask, refinements=names,
+                    coarse_probs=lambda: proposal.coarse_probs)  # fmt: skip
 
 
 def propose(

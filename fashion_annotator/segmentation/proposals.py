@@ -331,7 +331,8 @@ class Predictor:
                 logits = logits + self.logit_bias
             # The mask without the full-resolution logits of every class; probs on demand.
             return Proposal(_enlarged_argmax(logits, shape),
-                            lambda: _softmax(_enlarge(logits, shape)), self.task, self.model_version)  # fmt: skip
+                            lambda: _softmax(_enlarge(logits, shape)), self.task, self.model_version,
+                            coarse_probs=lambda: _softmax(logits.copy()))  # fmt: skip
         big = _enlarge(logits, shape)
         # p >= t  <=>  logit >= log(t / (1 - t)); avoids a sigmoid over the full photo.
         cut = math.log(self.threshold / (1.0 - self.threshold))

@@ -155,3 +155,34 @@ def test_parsing_edits_keep_instances_consistent(opened, qtbot):
     saved = project.load_instances(image_id)
     assert int((saved.map == dress).sum()) == before - painted
     assert inconsistent_pixels(saved, project.load_mask(image_id, "parsing7")) == {}
+
+
+def test_parsing18_instances_are_named_from_the_models_probabilities(qtbot, ccp_dir, tmp_path):
+    """A parsing18 project: the shipped parsing18 model proposes, and the share classifier names
+    each instance from that proposal's class probabilities."""
+    from fashion_annotator.instances.classifier import InstanceClassifier
+    from fashion_annotator.instances.proposer import InstanceProposer
+
+    root = tmp_path / "p18"
+    with Project.create(root, tasks=("garment", "parsing18")) as project:
+        project.add_image(ccp_dir / "images" / "0019.jpg")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", Answers(), use_shipped=True)
+    try:
+        current = window.session.current
+        qtbot.waitUntil(lambda: "parsing18" in current.probs, timeout=60_000)
+        dock = window.instances
+        qtbot.waitUntil(lambda: dock.doc is not None and len(dock.doc.instances) > 0, timeout=30_000)
+        clf = InstanceClassifier.load()
+        assert clf.shares is not None
+        proposal = current.probs["parsing18"]
+        parsing = current.doc.masks["parsing18"]
+        want = InstanceProposer(clf, "parsing18").from_masks(current.doc.rgb, parsing, None, probs=proposal.coarse_probs)
+        crop_only = InstanceProposer(InstanceClassifier.load(shares_path=None), "parsing18").from_masks(
+            current.doc.rgb, parsing, None
+        )
+        got = {k: i.category for k, i in dock.doc.instances.items()}
+        assert got == {p.id: p.category for p in want.instances}
+        assert got != {p.id: p.category for p in crop_only.instances}  # the share head decided
+    finally:
+        window.close()
+        project.close()

@@ -95,6 +95,9 @@ class InstancesDock(QDockWidget):
         self.doc: InstanceDocument | None = None
         self.image_id: int | None = None
         self._image_doc: Any = None
+        # The open image's model proposals (task -> Proposal): their class probabilities let the
+        # share classifier name categories.
+        self._proposals: dict[str, Any] = {}
         self._split_points: list[tuple[float, float]] = []
         self.read_only: Callable[[], bool] = lambda: False
         self._highlight = ImageItem()
@@ -182,6 +185,7 @@ class InstancesDock(QDockWidget):
         """Show the instances of a newly opened image (``OpenImage`` or None)."""
         self.image_id = None if opened is None else int(opened.doc.image_id)
         self._image_doc = None if opened is None else opened.doc
+        self._proposals = {} if opened is None else opened.probs
         self.doc = None
         self._split_points.clear()
         if opened is not None and self.parsing_task is not None:
@@ -218,7 +222,11 @@ class InstancesDock(QDockWidget):
             return False
         garment = doc.masks.get("garment")
         proposer = InstanceProposer(self.classifier, self.project.taxonomy(self.parsing_task), self.taxonomy)
-        proposals = proposer.from_masks(doc.rgb, parsing, garment if garment is not None and garment.any() else None)
+        model = self._proposals.get(self.parsing_task)
+        proposals = proposer.from_masks(
+            doc.rgb, parsing, garment if garment is not None and garment.any() else None,
+            probs=None if model is None else model.coarse_probs,
+        )  # fmt: skip
         proposed = self._set_doc(to_instance_set(proposals, self.parsing_task, self.taxonomy.name))
         if save:
             proposed.dirty = True

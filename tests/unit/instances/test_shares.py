@@ -1,0 +1,209 @@
+"""The share classifier: categories from the parsing model's class probabilities."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from fashion_annotator.cli import main
+from fashion_annotator.instances.classifier import InstanceClassifier
+from fashion_annotator.instances.derive import instance_boxes
+from fashion_annotator.instances.features import (
+    N_COLOUR,
+    N_GEOMETRY,
+    class_shares,
+    colour_stats,
+    foreground_shares,
+    share_features,
+)
+from fashion_annotator.instances.proposer import InstanceProposer
+from fashion_annotator.instances.shares import (
+    SHARES_TASK,
+    ShareClassifier,
+    ShareNet,
+    n_share_inputs,
+)
+from fashion_annotator.models.weights import ModelFileError, save_model
+from fashion_annotator.segmentation.pipeline import Proposal
+from training.instance_shares import fit, top_k
+from training.instance_shares import main as train_main
+
+
+def _two_instances() -> tuple[np.ndarray, np.ndarray]:
+    """A 40x60 map: instance 1 the left half, instance 2 one pixel; probs (2, 4, 6)."""
+    instance_map = np.zeros((40, 60), np.uint8)
+    instance_map[:, :30] = 1
+    instance_map[33, 45] = 2
+    probs = np.zeros((2, 4, 6), np.float32)
+    probs[0, :, :3] = 0.8
+    probs[1, :, :3] = 0.2
+    probs[0, :, 3:] = 0.1
+    probs[1, :, 3:] = 0.9
+    return instance_map, probs
+
+
+def test_class_shares_average_probabilities_inside_each_instance() -> None:
+    instance_map, probs = _two_instances()
+    shares = class_shares(probs, instance_map, [1, 2, 7])
+    assert shares.shape == (3, 2) and shares.dtype == np.float32
+    np.testing.assert_allclose(shares[0], [0.8, 0.2], atol=1e-6)
+    # one pixel is smaller than a probability cell: it reads the cell under it
+    np.testing.assert_allclose(shares[1], probs[:, 3, 4], atol=1e-6)
+    assert not shares[2].any()  # an absent id
+    parsing = (instance_map == 1).astype(np.uint8)
+    np.testing.assert_allclose(foreground_shares(probs, parsing), [0.8, 0.2], atol=1e-6)
+    assert not foreground_shares(probs, np.zeros_like(parsing)).any()
+
+
+def test_colour_stats_are_cielab_of_the_instance_pixels() -> None:
+    rgb = np.zeros((40, 60, 3), np.uint8)
+    rgb[:, :30] = (200, 30, 30)
+    rgb[:, 30:] = (20, 20, 220)
+    instance_map = np.zeros((40, 60), np.uint8)
+    instance_map[:, :28] = 1  # 7 whole cells of the 4x shrunk photo
+    stats = colour_stats(rgb, instance_map, [1])
+    lab = cv2.cvtColor(np.array([[[200, 30, 30]]], np.uint8), cv2.COLOR_RGB2LAB)[0, 0].astype(np.float32)
+    np.testing.assert_allclose(stats[0, :3], lab / 100, atol=0.011)
+    assert stats.shape == (1, N_COLOUR) and stats[0, 3:].max() < 1e-3
+
+
+def test_share_features_shape_and_errors() -> None:
+    instance_map, probs = _two_instances()
+    rgb = np.full((40, 60, 3), 128, np.uint8)
+    parsing = (instance_map > 0).astype(np.uint8)
+    feats = share_features(rgb, probs, parsing, instance_map, [1, 2], instance_boxes(instance_map))
+    assert feats.shape == (2, n_share_inputs(2)) == (2, 2 * 2 + N_COLOUR + N_GEOMETRY)
+    assert np.isfinite(feats).all()
+    with pytest.raises(ValueError, match=r"\(K, h, w\)"):
+        share_features(rgb, probs[0], parsing, instance_map, [1], instance_boxes(instance_map))
+
+
+def test_share_net_refuses_sizes_out_of_bounds() -> None:
+    with pytest.raises(ValueError, match="members"):
+        ShareNet(10, 5, 16, 0)
+    with pytest.raises(ValueError, match="hidden"):
+        ShareNet(10, 5, 10**6, 1)
+
+
+def _train_toy_head(path: Path, categories: list[str], base: np.ndarray | None = None) -> ShareClassifier:
+    """A head whose category is the argmax of the first three shares: 0 -> coat, 1 -> skirt, 2 -> bag.
+
+    Training features are ``base`` (default zeros) plus noise, with one of the first three raised.
+    """
+    rng = np.random.default_rng(0)
+    n_classes = 18
+    n_in = n_share_inputs(n_classes)
+    base = np.zeros(n_in, np.float32) if base is None else base
+    x = (base + rng.normal(0.0, 0.05, (600, n_in))).astype(np.float32)
+    x[:, :3] = rng.normal(0.0, 0.05, (600, 3))
+    x[np.arange(600), rng.integers(0, 3, 600)] += 1.0
+    names = ["coat", "skirt", "bag"]
+    y = np.array([categories.index(names[int(np.argmax(r[:3]))]) for r in x])
+    net, mean, std = fit(x, y, len(categories), members=2, epochs=30, hidden=32)
+    assert top_k(net, mean, std, x, y)["top1"] > 0.9
+    meta = {
+        "task": SHARES_TASK, "architecture": "instance_shares",
+        "arch": {"n_inputs": n_in, "n_categories": len(categories), "hidden": 32, "members": 2},
+        "classes": categories, "input_size": [8, 8], "mean": [0.5] * 3, "std": [0.25] * 3,
+        "feature_mean": mean.tolist(), "feature_std": std.tolist(),
+        "parsing_task": "parsing18", "parsing_classes": [f"c{i}" for i in range(n_classes)],
+    }  # fmt: skip
+    save_model(path, net, meta)
+    return ShareClassifier.load(path)
+
+
+def test_the_share_head_names_categories_when_the_probabilities_are_given(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 255, (120, 80, 3), dtype=np.uint8)
+    instance_map = np.zeros((120, 80), np.uint8)
+    instance_map[10:60, 10:70] = 1
+    parsing = (instance_map > 0).astype(np.uint8) * 6  # parsing18 "skirt"
+    probs = np.zeros((18, 12, 8), np.float32)
+    probs[0] = 1.0  # "coat" wins: the first share is the largest inside the instance
+    probe = share_features(rgb, probs, parsing, instance_map, [1], instance_boxes(instance_map))[0]
+    crop = InstanceClassifier.load(shares_path=None)
+    head = _train_toy_head(tmp_path / "shares.safetensors", crop.categories, probe)
+    clf = InstanceClassifier(crop.net, crop.meta, shares=head)
+    assert head.reads("parsing18", 18) and not head.reads("parsing7", 7)
+    with_probs = clf.predict(rgb, instance_map, {1: "skirt"}, parent_task="parsing18", probs=probs, parsing=parsing)
+    assert with_probs[1].category == "coat"  # every category competes, not only the skirt's siblings
+    without = clf.predict(rgb, instance_map, {1: "skirt"}, parent_task="parsing18")
+    bottoms = {c.name for c in clf.taxonomy.children("parsing7", "bottom")}
+    assert {n for n, _ in without[1].categories} <= bottoms  # the crop network, within its class
+    # another parsing's probabilities are not this head's input: the crop network answers
+    p7 = clf.predict(rgb, instance_map, {1: "bottom"}, parent_task="parsing7", probs=probs[:7], parsing=parsing)
+    assert {n for n, _ in p7[1].categories} <= bottoms
+    # the proposer passes a proposal's probabilities through
+    proposer = InstanceProposer(clf, "parsing18")
+    out = proposer.from_masks(rgb, parsing, None, colours=False, probs=probs)
+    assert [i.category for i in out.instances] == ["coat"]
+
+
+def test_bad_share_files_name_the_file_and_the_problem(tmp_path: Path) -> None:
+    crop = InstanceClassifier.load(shares_path=None)
+    path = tmp_path / "shares.safetensors"
+    _train_toy_head(path, crop.categories)
+    meta_file = path.with_suffix(".json")
+    meta = json.loads(meta_file.read_text())
+    meta["feature_mean"] = meta["feature_mean"][:-1]
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="mean/std") as err:
+        ShareClassifier.load(path)
+    assert str(path) in str(err.value)
+    meta["feature_mean"] = [0.0] * meta["arch"]["n_inputs"]
+    meta["task"] = "parsing18"
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="not 'instance_shares'"):
+        ShareClassifier.load(path)
+    meta["task"] = SHARES_TASK
+    meta["classes"] = list(reversed(meta["classes"]))
+    meta_file.write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match="other categories"):
+        InstanceClassifier.load(shares_path=path)
+
+
+def test_the_shipped_share_head_reads_parsing18() -> None:
+    clf = InstanceClassifier.load()
+    assert clf.shares is not None and clf.shares.reads("parsing18", 18)
+    assert clf.shares.categories == clf.categories
+    assert InstanceClassifier.load(shares_path=None).shares is None
+
+
+def test_proposals_carry_network_resolution_probabilities() -> None:
+    logits = np.random.default_rng(0).normal(size=(3, 5, 4)).astype(np.float32)
+    e = np.exp(logits - logits.max(0))
+    made = []
+    prop = Proposal(np.zeros((50, 40), np.uint8), lambda: np.zeros((3, 50, 40), np.float32), "parsing7",
+                    coarse_probs=lambda: made.append(1) or e / e.sum(0))  # fmt: skip
+    assert prop.coarse_probs.shape == (3, 5, 4) and prop.coarse_probs is prop.coarse_probs
+    assert made == [1]  # computed once
+    plain = Proposal(np.zeros((6, 6), np.uint8), np.ones((2, 6, 6), np.float32), "garment")
+    assert plain.coarse_probs is plain.probs
+
+
+def test_training_script_writes_a_loadable_head(ccp_dir: Path, tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    report = train_main(["--data", str(ccp_dir), "--out", str(tmp_path), "--limit", "3", "--members", "2",
+                         "--epochs", "3", "--cache", str(tmp_path / "f.npz")])  # fmt: skip
+    assert report["n_train"] > 0 and report["val_matched_proposals"]["n"] >= 0
+    head = ShareClassifier.load(tmp_path / "instance_shares.safetensors")
+    assert head.parsing_task == "parsing18" and len(head.parsing_classes) == 18
+    assert (tmp_path / "f.npz").is_file()
+    # the cache makes a second run skip the parsing model's pass
+    again = train_main(["--data", str(ccp_dir), "--out", str(tmp_path / "b"), "--limit", "3", "--members", "1",
+                        "--epochs", "1", "--cache", str(tmp_path / "f.npz")])  # fmt: skip
+    assert again["n_train"] == report["n_train"]
+
+
+def test_evaluate_reports_which_share_head_ran(ccp_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "e.json"
+    assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "1",
+                 "--shares-model", "none", "--json", str(out)]) == 0  # fmt: skip
+    assert json.loads(out.read_text())["models"]["share_classifier"] is None
+    assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "1", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["models"]["share_classifier"].endswith("instance_shares.safetensors")
