@@ -20,6 +20,8 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from fashion_annotator.instances.derive import instance_boxes
+
 N_GEOMETRY = 6
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
@@ -154,7 +156,9 @@ N_COLOUR = 6
 COLOUR_SHRINK = 4
 
 
-def class_shares(probs: np.ndarray, instance_map: np.ndarray, ids: Sequence[int]) -> np.ndarray:
+def class_shares(
+    probs: np.ndarray, instance_map: np.ndarray, ids: Sequence[int], boxes: dict | None = None
+) -> np.ndarray:
     """Mean class probabilities inside each instance.
 
     Parameters
@@ -165,30 +169,32 @@ def class_shares(probs: np.ndarray, instance_map: np.ndarray, ids: Sequence[int]
     instance_map : (H, W) integer
         Instance ids of the photo.
     ids : sequence of int
+    boxes : {id: (y0, x0, y1, x1)}, optional
+        The instances' boxes (computed when not given); only pixels inside them are read.
 
     Returns
     -------
     (N, K) float32
-        Each instance's mask is area-resized to ``(h, w)`` and weights the probabilities; an
-        instance smaller than one probability cell reads the cell under its centroid.
+        Every pixel of the instance reads the probability cell it falls in (row ``y * h // H``,
+        column ``x * w // W``); the mean over its pixels. Absent ids give zeros.
     """
     k, ph, pw = probs.shape
-    out = np.zeros((len(ids), k), np.float32)
-    flat = probs.reshape(k, -1)
     h, w = instance_map.shape
+    if boxes is None:
+        boxes = instance_boxes(instance_map)
+    row_cell = np.arange(h) * ph // h
+    col_cell = np.arange(w) * pw // w
+    flat = probs.reshape(k, -1)
+    out = np.zeros((len(ids), k), np.float32)
     for i, key in enumerate(ids):
-        inside = instance_map == key
-        if not inside.any():
+        if key not in boxes:
             continue
-        weight = cv2.resize(inside.astype(np.float32), (pw, ph), interpolation=cv2.INTER_AREA)
-        total = float(weight.sum())
-        if total <= 1e-6:
-            ys, xs = np.nonzero(inside)
-            cy = min(int(ys.mean() * ph / h), ph - 1)
-            cx = min(int(xs.mean() * pw / w), pw - 1)
-            out[i] = probs[:, cy, cx]
+        y0, x0, y1, x1 = boxes[key]
+        ys, xs = np.nonzero(instance_map[y0:y1, x0:x1] == key)
+        if not len(ys):
             continue
-        out[i] = flat @ weight.reshape(-1) / total
+        cells, counts = np.unique(row_cell[ys + y0] * pw + col_cell[xs + x0], return_counts=True)
+        out[i] = flat[:, cells] @ counts / counts.sum()
     return out
 
 
@@ -261,11 +267,13 @@ def share_features(
     if probs.ndim != 3:
         raise ValueError(f"probs must be (K, h, w), got shape {probs.shape}")
     ids = list(ids)
-    shares = class_shares(probs, instance_map, ids)
+    shares = class_shares(probs, instance_map, ids, boxes)
     colour = colour_stats(rgb, instance_map, ids)
     context = np.broadcast_to(foreground_shares(probs, parsing), (len(ids), probs.shape[0]))
     geometry = np.zeros((len(ids), N_GEOMETRY), np.float32)
     shape = (instance_map.shape[0], instance_map.shape[1])
     for i, key in enumerate(ids):
-        geometry[i] = instance_geometry(boxes[key], int(np.count_nonzero(instance_map == key)), shape)
+        y0, x0, y1, x1 = boxes[key]
+        area = int(np.count_nonzero(instance_map[y0:y1, x0:x1] == key))
+        geometry[i] = instance_geometry(boxes[key], area, shape)
     return np.concatenate([shares, colour, context, geometry], axis=1).astype(np.float32)

@@ -52,7 +52,7 @@ def test_class_shares_average_probabilities_inside_each_instance() -> None:
     shares = class_shares(probs, instance_map, [1, 2, 7])
     assert shares.shape == (3, 2) and shares.dtype == np.float32
     np.testing.assert_allclose(shares[0], [0.8, 0.2], atol=1e-6)
-    # one pixel is smaller than a probability cell: it reads the cell under it
+    # every pixel reads the probability cell it falls in
     np.testing.assert_allclose(shares[1], probs[:, 3, 4], atol=1e-6)
     assert not shares[2].any()  # an absent id
     parsing = (instance_map == 1).astype(np.uint8)
