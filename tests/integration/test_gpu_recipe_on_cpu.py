@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from fashion_annotator.segmentation.proposals import load_predictor
-from training.recipes import collect, gpu, pack, ship
+from training.recipes import collect, gpu, joint, pack, ship
 
 pytestmark = pytest.mark.slow
 
@@ -30,7 +30,7 @@ def test_pack_train_collect_and_ship_a_letterbox_model(ccp_dir: Path, tmp_path: 
     assert summary["job"] == "B2" and "ccp" in summary["figures"] and "mannequin" in summary["figures"]
     assert 0 <= summary["figures"]["ccp"]["parsing18"]["miou"] <= 1
     fine = load_predictor(runs / "B2" / "parsing18.safetensors", device="cpu")
-    assert list(fine.classes) == gpu.CLASSES["parsing18"] and len(fine.classes) == 18
+    assert list(fine.classes) == joint.CLASSES["parsing18"] and len(fine.classes) == 18
     fine.set_image(np.full((90, 60, 3), 200, np.uint8))
     assert fine.predict().mask.max() < 18
     selected = collect.collect(runs)
@@ -50,8 +50,8 @@ def test_pack_train_collect_and_ship_a_letterbox_model(ccp_dir: Path, tmp_path: 
 
 def test_parsing18_rows_start_from_their_parsing7_class(ccp_dir: Path) -> None:
     taxonomies = json.loads((ccp_dir / "taxonomies.json").read_text())
-    parents = gpu.coarse_parents(taxonomies)
-    p7, p18 = gpu.CLASSES["parsing7"], gpu.CLASSES["parsing18"]
+    parents = joint.coarse_parents(taxonomies)
+    p7, p18 = joint.CLASSES["parsing7"], joint.CLASSES["parsing18"]
     named = {p18[i]: p7[j] for i, j in enumerate(parents)}
     assert named["outer"] == "top" and named["top"] == "top" and named["skirt"] == "bottom"
     assert named["footwear"] == "shoes" and named["romper"] == "dress" and named["bag"] == "background"

@@ -13,7 +13,8 @@ Sub-commands::
         [--aug full|basic] [--size small|large] [--long-side L] [--teacher JOINT] [--init JOINT]
 
 ``training/recipes/gpu_recipe.sh`` runs the whole recipe (several jobs in parallel on one GPU).
-A pack is made here by :mod:`training.recipes.pack`.
+A pack is made here by :mod:`training.recipes.pack`; the joint network itself (building, saving,
+loading, starting from the shipped models) is :mod:`training.recipes.joint`.
 """
 
 from __future__ import annotations
@@ -33,35 +34,36 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
-from safetensors.torch import load_file, save_file
 
 from fashion_annotator.core.images import load_image, load_mask
-from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.evaluation.generalize import FRAMINGS, score_framings
-from fashion_annotator.models.preprocess import InputSpec, normalise, to_input
+from fashion_annotator.models.preprocess import InputSpec, normalise
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
 from training.data import list_samples, split_samples
 from training.losses import frequency_weights
 from training.pseudo import IGNORE, PSEUDO_TASKS, kept_share, pseudo_labels
 from training.recipes.gpu_aug import AugConfig, augment
+from training.recipes.joint import (
+    BASE_CHANNELS,
+    CLASSES,
+    FULL_CHANNELS,
+    LABEL_TASKS,
+    OFFSETS,
+    SIZES,
+    add_parsing18_rows,
+    build_net,
+    coarse_parents,
+    joint_from_models,
+    joint_outputs,
+    load_joint,
+    net_arch,
+    net_tasks,
+    save_joint,
+)
 
 #: Source canvas the training photos are stored at on the device (CCP's 2:3 portrait).
 SOURCE_SIZE = (496, 328)
-CLASSES = {
-    "parsing7": ["background", "skin", "hair", "top", "shoes", "bottom", "dress"],
-    "person": ["background", "person"],
-    "garment": ["background", "garment"],
-    "parsing18": [c.name for c in load_taxonomy("parsing18").classes],
-}
-#: Logit channels of the joint network: parsing7 0..6, person 7, garment 8 (and parsing18 9..26).
-OFFSETS = {"parsing7": (0, 7), "person": (7, 8), "garment": (8, 9), "parsing18": (9, 27)}
-#: Label channels of a pack: the pseudo-labelled tasks, then the fine parsing (CCP train only;
-#: pseudo-labelled photos carry IGNORE there).
-LABEL_TASKS = (*PSEUDO_TASKS, "parsing18")
-BASE_CHANNELS = OFFSETS["garment"][1]
-FULL_CHANNELS = OFFSETS["parsing18"][1]
-SIZES: dict[str, dict[str, Any]] = {"small": {"base": 16, "depth": 5}, "large": {"base": 32, "depth": 5}}
 THRESHOLDS = tuple(np.round(np.arange(0.3, 0.71, 0.05), 2).tolist())
 
 
@@ -142,104 +144,6 @@ def load_unlabeled(pack: Path, limit: int | None = None) -> tuple[list[str], lis
     files = sorted((folder / "images").glob("*.webp"))[:limit]
     return [f.stem for f in files], [load_image(f).rgb for f in files], tags
 
-
-# ----------------------------------------------------------------------------- the network
-
-
-def build_net(size: str, out_ch: int = BASE_CHANNELS) -> UNet:
-    """The joint network: :data:`BASE_CHANNELS` logits, or :data:`FULL_CHANNELS` with parsing18."""
-    return UNet(in_ch=3, out_ch=out_ch, norm="group", attention=True, **SIZES[size])
-
-
-def net_arch(size: str, out_ch: int = BASE_CHANNELS) -> dict[str, Any]:
-    return {"in_ch": 3, "out_ch": out_ch, "norm": "group", "attention": True, "boundary_head": False, **SIZES[size]}
-
-
-def net_tasks(net: UNet) -> tuple[str, ...]:
-    """The tasks whose logits the joint network has (its head's width decides)."""
-    return (*PSEUDO_TASKS, "parsing18") if net.head.out_channels >= FULL_CHANNELS else PSEUDO_TASKS
-
-
-def save_joint(path: Path, net: UNet, size: str, spec: InputSpec, extra: dict) -> None:
-    """The joint network (all heads) for relabelling, distillation and later fine-tunes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    save_file({k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}, str(path))
-    path.with_suffix(".json").write_text(json.dumps({"size": size, **spec.meta(), **extra}, indent=1))
-
-
-def load_joint(path: Path, device: torch.device) -> tuple[UNet, InputSpec]:
-    meta = json.loads(path.with_suffix(".json").read_text())
-    state = load_file(str(path))
-    net = build_net(meta["size"], int(state["head.weight"].shape[0]))
-    net.load_state_dict(state)
-    return net.to(device).eval(), InputSpec.from_meta(meta)
-
-
-def coarse_parents(taxonomies: dict) -> list[int]:
-    """Each parsing18 class's parsing7 class: the one most CCP labels of it map to."""
-    fine, coarse = taxonomies["parsing18"]["from_ccp"], taxonomies["parsing7"]["from_ccp"]
-    votes = np.zeros((len(CLASSES["parsing18"]), len(CLASSES["parsing7"])), np.int64)
-    for src, dst in fine.items():
-        votes[int(dst), int(coarse.get(src, 0))] += 1
-    return votes.argmax(1).tolist()
-
-
-def add_parsing18_rows(weight: torch.Tensor, bias: torch.Tensor, parents: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
-    """A :data:`BASE_CHANNELS` head's weight and bias with parsing18 rows appended, each a copy of
-    its parsing7 class's row (``parents``: :func:`coarse_parents`)."""
-    return torch.cat([weight, weight[parents].clone()]), torch.cat([bias, bias[parents].clone()])
-
-
-def joint_from_models(files: dict[str, Path], size: str = "small",
-                      parents: list[int] | None = None) -> tuple[UNet, dict[str, Any]]:  # fmt: skip
-    """A joint network started from single-task model files of the same trunk architecture.
-
-    The trunk comes from ``files["parsing7"]``; each task's slice of the last layer from its own
-    file (the shipped person and garment models were fine-tuned apart, so their heads start
-    close to, not exactly on, the parsing trunk's features; fine-tuning aligns them). With
-    ``parents`` (:func:`coarse_parents`) the network also gets a parsing18 head whose rows start
-    as copies of their parsing7 class's rows: the fine parsing starts as the coarse one.
-    Returns the network and the parsing model's meta (its normalisation is kept).
-    """
-    from fashion_annotator.models.weights import load_model
-
-    loaded = {t: load_model(f) for t, f in files.items()}
-    net = build_net(size, BASE_CHANNELS if parents is None else FULL_CHANNELS)
-    state = {k: v.clone() for k, v in loaded["parsing7"].module.state_dict().items() if not k.startswith("head.")}
-    weight = torch.cat([loaded[t].module.state_dict()["head.weight"] for t in PSEUDO_TASKS])
-    bias = torch.cat([loaded[t].module.state_dict()["head.bias"] for t in PSEUDO_TASKS])
-    if parents is not None:
-        weight, bias = add_parsing18_rows(weight, bias, parents)
-    state["head.weight"], state["head.bias"] = weight, bias
-    net.load_state_dict(state)
-    return net, loaded["parsing7"].meta
-
-
-@torch.no_grad()
-def joint_outputs(net: UNet, spec: InputSpec, rgb: np.ndarray, device: torch.device,
-                  parsing_probs: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
-    """Full-resolution outputs of every head for one photo (letterbox, as in the app).
-
-    Returns ``parsing7``: ``(7, H, W)`` probabilities when ``parsing_probs`` else ``(H, W) uint8``
-    class ids (decided on the device, so only one map crosses to the host); ``person`` and
-    ``garment``: ``(H, W) float32`` foreground probabilities; ``parsing18`` (networks with that
-    head): ``(H, W) uint8`` class ids.
-    """
-    x, geo = to_input(rgb, spec)
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
-        logits = net(torch.from_numpy(x)[None].to(device))
-    logits = logits[:, :, : geo.content[0], : geo.content[1]].float()
-    big = F.interpolate(logits, size=rgb.shape[:2], mode="bilinear", align_corners=False)[0]
-    parsing = torch.softmax(big[0:7], 0) if parsing_probs else big[0:7].argmax(0).to(torch.uint8)
-    out = {
-        "parsing7": parsing.cpu().numpy(),
-        "person": torch.sigmoid(big[7]).cpu().numpy(),
-        "garment": torch.sigmoid(big[8]).cpu().numpy(),
-    }
-    if big.shape[0] >= FULL_CHANNELS:
-        lo, hi = OFFSETS["parsing18"]
-        out["parsing18"] = big[lo:hi].argmax(0).to(torch.uint8).cpu().numpy()
-    return out
 
 
 # ----------------------------------------------------------------------------- relabel
