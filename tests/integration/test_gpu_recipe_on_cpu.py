@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from fashion_annotator.segmentation.proposals import load_predictor
 from training.recipes import collect, gpu, joint, pack, ship
@@ -56,3 +57,25 @@ def test_parsing18_rows_start_from_their_parsing7_class(ccp_dir: Path) -> None:
     assert named["outer"] == "top" and named["top"] == "top" and named["skirt"] == "bottom"
     assert named["footwear"] == "shoes" and named["romper"] == "dress" and named["bag"] == "background"
     assert named["skin"] == "skin" and named["hair"] == "hair" and named["background"] == "background"
+
+
+def test_shipped_init_goes_on_from_the_shipped_parsing18(ccp_dir: Path) -> None:
+    from fashion_annotator.models.weights import load_model
+    from fashion_annotator.segmentation.proposals import default_model_path
+
+    taxonomies = json.loads((ccp_dir / "taxonomies.json").read_text())
+    parents = joint.coarse_parents(taxonomies)
+    files = {t: default_model_path(t) for t in ("parsing7", "person", "garment")}
+    fresh, _ = joint.joint_from_models(files, "small", parents)
+    fine = load_model(default_model_path("parsing18")).module.state_dict()
+    goes_on, meta = joint.joint_from_models({**files, "parsing18": default_model_path("parsing18")}, "small", parents)
+    lo, hi = joint.OFFSETS["parsing18"]
+    state = goes_on.state_dict()
+    assert torch.equal(state["head.weight"][lo:hi], fine["head.weight"])
+    assert torch.equal(state["head.bias"][lo:hi], fine["head.bias"])
+    trunk = [k for k in fine if not k.startswith("head.")]
+    assert all(torch.equal(state[k], fine[k]) for k in trunk)
+    # the coarse heads keep their shipped rows; without the file, parsing18 rows copy parsing7's
+    assert torch.equal(state["head.weight"][:lo], fresh.state_dict()["head.weight"][:lo])
+    assert torch.equal(fresh.state_dict()["head.weight"][lo:hi], fresh.state_dict()["head.weight"][parents])
+    assert meta["task"] == "parsing18"

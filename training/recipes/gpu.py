@@ -350,7 +350,10 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if args.init == "shipped":
         from fashion_annotator.segmentation.proposals import default_model_path
 
-        shipped, init_meta = joint_from_models({t: default_model_path(t) for t in PSEUDO_TASKS}, args.size, parents)
+        files = {t: default_model_path(t) for t in PSEUDO_TASKS}
+        if parents is not None and default_model_path("parsing18").is_file():
+            files["parsing18"] = default_model_path("parsing18")  # go on from the shipped fine parsing
+        shipped, init_meta = joint_from_models(files, args.size, parents)
         net.load_state_dict(shipped.state_dict())
         pack.mean, pack.std = list(init_meta["mean"]), list(init_meta["std"])
     elif args.init:
@@ -488,7 +491,8 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--off-ccp-photos", type=int, default=40, help="val photos scored per off-CCP framing")
     t.add_argument("--teacher", help="joint.safetensors of a teacher to distil from")
     t.add_argument("--distill-weight", type=float, default=1.0)
-    t.add_argument("--init", help="joint.safetensors to start from, or 'shipped' (resources/models)")
+    t.add_argument("--init", help="joint.safetensors to start from, or 'shipped' (resources/models; with "
+                   "--parsing18 the shipped parsing18 model's trunk and head when it is there)")
     t.add_argument("--parsing18", action="store_true",
                    help="add the fine parsing head (parsing18, CCP train labels only; its rows start as "
                         "their parsing7 class's) and export a parsing18 model too")

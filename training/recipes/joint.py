@@ -90,22 +90,28 @@ def joint_from_models(files: dict[str, Path], size: str = "small",
     The trunk comes from ``files["parsing7"]``; each task's slice of the last layer from its own
     file (the shipped person and garment models were fine-tuned apart, so their heads start
     close to, not exactly on, the parsing trunk's features; fine-tuning aligns them). With
-    ``parents`` (:func:`coarse_parents`) the network also gets a parsing18 head whose rows start
-    as copies of their parsing7 class's rows: the fine parsing starts as the coarse one.
-    Returns the network and the parsing model's meta (its normalisation is kept).
+    ``parents`` (:func:`coarse_parents`) the network also gets a parsing18 head: continued from
+    ``files["parsing18"]`` when given (its trunk and its head, so a fine-tune goes on from the
+    shipped fine parsing), else rows that start as copies of their parsing7 class's rows (the
+    fine parsing starts as the coarse one). Returns the network and the trunk model's meta (its
+    normalisation is kept).
     """
     from fashion_annotator.models.weights import load_model
 
     loaded = {t: load_model(f) for t, f in files.items()}
     net = build_net(size, BASE_CHANNELS if parents is None else FULL_CHANNELS)
-    state = {k: v.clone() for k, v in loaded["parsing7"].module.state_dict().items() if not k.startswith("head.")}
+    trunk = "parsing18" if parents is not None and "parsing18" in loaded else "parsing7"
+    state = {k: v.clone() for k, v in loaded[trunk].module.state_dict().items() if not k.startswith("head.")}
     weight = torch.cat([loaded[t].module.state_dict()["head.weight"] for t in PSEUDO_TASKS])
     bias = torch.cat([loaded[t].module.state_dict()["head.bias"] for t in PSEUDO_TASKS])
-    if parents is not None:
+    if parents is not None and trunk == "parsing18":
+        fine = loaded["parsing18"].module.state_dict()
+        weight, bias = torch.cat([weight, fine["head.weight"]]), torch.cat([bias, fine["head.bias"]])
+    elif parents is not None:
         weight, bias = add_parsing18_rows(weight, bias, parents)
     state["head.weight"], state["head.bias"] = weight, bias
     net.load_state_dict(state)
-    return net, loaded["parsing7"].meta
+    return net, loaded[trunk].meta
 
 
 @torch.no_grad()
