@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     rgb = cv2.resize(rgb, (BIG_PHOTO[1], BIG_PHOTO[0]), interpolation=cv2.INTER_LINEAR)
     task = args.parsing_task or default_parsing_task()
     proposer = InstanceProposer(InstanceClassifier.load(), task)
+    shares = proposer.classifier.shares if proposer.classifier is not None else None
     parsing = load_predictor(task, device="cpu", one_pass=args.fast)
     with_garment = needs_garment(proposer.instance_taxonomy, task)
     garment = load_predictor("garment", device="cpu", one_pass=args.fast) if with_garment else None
@@ -78,13 +79,15 @@ def run(args: argparse.Namespace) -> int:
         "one_pass": args.fast, "parsing_task": task, "garment_model": garment is not None,
         "instances": n, "models_ms": _median_ms(models), "instances_and_categories_ms": _median_ms(derive),
         "total_ms": _median_ms(total), "instances_categories_colours_ms": _median_ms(with_colour),
+        "categories_from": "share classifier" if shares is not None and shares.reads(task, parsing.num_classes)
+        else "crop classifier",
     }  # fmt: skip
     print(
         f"1152x1728, {n} instances: {task}{' + garment' if garment is not None else ''} models "
         f"{result['models_ms']} ms, instances + "
         f"categories {result['instances_and_categories_ms']} ms (+ colours "
         f"{result['instances_categories_colours_ms']} ms), total {result['total_ms']} ms "
-        f"(median of {args.runs}, {result['threads']} threads"
+        f"(median of {args.runs}, {result['threads']} threads, categories from the {result['categories_from']}"
         f"{', one pass per model' if args.fast else ''})"
     )
     if args.json is not None:

@@ -119,4 +119,5 @@ def test_bench_instances_times_the_shipped_and_the_fast_proposals(tmp_path, caps
     for figures in results.values():
         assert figures["size"] == [1728, 1152] and figures["instances"] >= 1
         assert 0 < figures["models_ms"] < figures["total_ms"]
+        assert figures["categories_from"] == "share classifier"  # parsing18 probabilities at hand
     assert "one pass per model" in capsys.readouterr().out
