@@ -48,11 +48,11 @@ from fashion_annotator.instances.schema import (
 )
 from fashion_annotator.models.weights import ModelFileError
 from fashion_annotator.ui.annotate.image_view import ImageItem
+from fashion_annotator.ui.annotate.overlay import selection_rgba
 from fashion_annotator.ui.icons import swatch
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 UNSET = "—"
-HIGHLIGHT = (255, 230, 0, 150)
 
 
 class InstancesDock(QDockWidget):
@@ -419,8 +419,8 @@ class InstancesDock(QDockWidget):
         if box is None:
             self._highlight.set_image(None)
             return
-        rgba = np.zeros((box.y1 - box.y0, box.x1 - box.x0, 4), np.uint8)
-        rgba[sel[box.slices]] = HIGHLIGHT
+        ring = max(2, round(max(self.doc.map.shape) / 600))  # about 1-2 screen pixels when fitted
+        rgba = np.ascontiguousarray(selection_rgba(sel[box.slices], ring))
         image = QImage(rgba.data, rgba.shape[1], rgba.shape[0], rgba.strides[0], QImage.Format.Format_RGBA8888)
         self._highlight.setPos(box.x0, box.y0)
         self._highlight.set_image(image, keep=rgba)
