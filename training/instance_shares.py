@@ -39,7 +39,7 @@ from fashion_annotator.evaluation.datasets import list_samples
 from fashion_annotator.instances.derive import ground_truth_instances, instance_boxes
 from fashion_annotator.instances.evaluation import IOU_THRESHOLD, ccp_category_names, iou_matrix
 from fashion_annotator.instances.features import MEAN, STD, share_features
-from fashion_annotator.instances.proposer import InstanceProposer
+from fashion_annotator.instances.proposer import InstanceProposer, needs_garment
 from fashion_annotator.instances.schema import load_instance_taxonomy
 from fashion_annotator.instances.shares import SHARES_ARCHITECTURE, SHARES_TASK, ShareNet
 from fashion_annotator.models.weights import save_model
@@ -49,8 +49,21 @@ from fashion_annotator.segmentation.proposals import load_predictor
 GROUND_TRUTH, PROPOSAL, TAGGED = 0, 1, 2
 
 
-def extract(data_dir: Path, split: str, predictor, limit: int | None = None, log=print) -> dict[str, np.ndarray]:
+def _garment_mask(garment, rgb: np.ndarray) -> np.ndarray | None:
+    """The garment cutout of ``rgb`` when a garment predictor is given (parsing7's accessories)."""
+    if garment is None:
+        return None
+    garment.set_image(rgb)
+    return garment.predict().mask
+
+
+def extract(
+    data_dir: Path, split: str, predictor, limit: int | None = None, log=print, garment=None
+) -> dict[str, np.ndarray]:
     """Share features of one split.
+
+    ``garment``: a garment predictor, for parsing tasks without accessory classes (parsing7),
+    whose instances take accessories from the cutout as in the app.
 
     Returns
     -------
@@ -71,7 +84,7 @@ def extract(data_dir: Path, split: str, predictor, limit: int | None = None, log
         predictor.set_image(rgb)
         proposal = predictor.predict()
         probs = proposal.coarse_probs
-        props = proposer.from_masks(rgb, proposal.mask, None, colours=False)
+        props = proposer.from_masks(rgb, proposal.mask, _garment_mask(garment, rgb), colours=False)
         gt = ground_truth_instances(labels, sorted(names))
         cats = [index[names[c]] for c in gt.classes]
         if not cats:
@@ -103,7 +116,7 @@ def extract(data_dir: Path, split: str, predictor, limit: int | None = None, log
 
 
 def extract_tagged(
-    unlabeled_dir: Path, data_dir: Path, predictor, limit: int | None = None, log=print
+    unlabeled_dir: Path, data_dir: Path, predictor, limit: int | None = None, log=print, garment=None
 ) -> tuple[dict[str, np.ndarray], dict[str, int]]:
     """Share features of the proposals on tagged photos that their tags name (module docstring).
 
@@ -133,7 +146,7 @@ def extract_tagged(
         rgb = load_image(path).rgb
         predictor.set_image(rgb)
         proposal = predictor.predict()
-        props = proposer.from_masks(rgb, proposal.mask, None, colours=False)
+        props = proposer.from_masks(rgb, proposal.mask, _garment_mask(garment, rgb), colours=False)
         present = {names[int(t)] for t in tags[stem] if int(t) in names}
         ids, cats = [], []
         for inst in props.instances:
@@ -228,11 +241,15 @@ def _cached(cache: Path | None, names: tuple[str, ...], build) -> dict[str, dict
 
 def _load_or_extract(args: argparse.Namespace, predictor) -> dict[str, dict[str, np.ndarray]]:
     cache = Path(args.cache) if args.cache else None
+    garment = None
+    if needs_garment(load_instance_taxonomy(), predictor.task):
+        garment = load_predictor("garment", device="cpu")
     data = _cached(cache, ("train", "val"),
-                   lambda: {s: extract(Path(args.data), s, predictor, args.limit) for s in ("train", "val")})  # fmt: skip
+                   lambda: {s: extract(Path(args.data), s, predictor, args.limit, garment=garment)
+                            for s in ("train", "val")})  # fmt: skip
     if args.unlabeled:
         def build() -> dict[str, dict[str, np.ndarray]]:
-            tagged, counts = extract_tagged(Path(args.unlabeled), Path(args.data), predictor, args.limit)
+            tagged, counts = extract_tagged(Path(args.unlabeled), Path(args.data), predictor, args.limit, garment=garment)
             print(f"tagged photos: {counts}")
             return {"tagged": tagged}
 
@@ -245,8 +262,10 @@ def main(argv: list[str] | None = None) -> dict:
     """Command line: extract (or read cached) features, train, report, save."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, help="CCP-format folder (splits.json, labels.json)")
-    ap.add_argument("--out", required=True, help="folder for instance_shares.safetensors / .json")
-    ap.add_argument("--parsing-model", default=None, help="parsing model file (default: shipped parsing18)")
+    ap.add_argument("--out", required=True, help="folder for instance_shares_<parsing task>.safetensors / .json")
+    ap.add_argument("--parsing-model", default=None,
+                    help="parsing model file or task (default: shipped parsing18; parsing7 also runs "
+                    "the shipped garment model, whose cutout gives its accessories)")  # fmt: skip
     ap.add_argument("--members", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--hidden", type=int, default=256)
@@ -299,7 +318,7 @@ def main(argv: list[str] | None = None) -> dict:
         "metrics": report,
     }
     out = Path(args.out)
-    save_model(out / f"{SHARES_TASK}.safetensors", net, meta)
+    save_model(out / f"{SHARES_TASK}_{predictor.task}.safetensors", net, meta)
     print(json.dumps(report, indent=1))
     return report
 

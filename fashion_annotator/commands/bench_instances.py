@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     rgb = cv2.resize(rgb, (BIG_PHOTO[1], BIG_PHOTO[0]), interpolation=cv2.INTER_LINEAR)
     task = args.parsing_task or default_parsing_task()
     proposer = InstanceProposer(InstanceClassifier.load(), task)
-    shares = proposer.classifier.shares if proposer.classifier is not None else None
+    shares = proposer.classifier.shares.get(task) if proposer.classifier is not None else None
     parsing = load_predictor(task, device="cpu", one_pass=args.fast)
     with_garment = needs_garment(proposer.instance_taxonomy, task)
     garment = load_predictor("garment", device="cpu", one_pass=args.fast) if with_garment else None

@@ -45,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--shares-model",
         default=None,
         help="instances only: the share classifier file that names categories from the parsing "
-        "model's probabilities (default: the shipped one; 'none': the crop classifier alone)",
+        "model's probabilities (default: the shipped one for the parsing task; 'none': the crop "
+        "classifier alone)",
     )
     p.add_argument(
         "--split",

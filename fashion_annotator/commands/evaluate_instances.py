@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         models={
             **models,
             "classifier": str(args.model or "shipped"),
-            "share_classifier": None if classifier.shares is None or oracle else str(classifier.shares.path),
+            "share_classifier": None if oracle or task not in classifier.shares else str(classifier.shares[task].path),
         },
         ground_truth_parsing=oracle,
         parsing_task=task,

@@ -41,13 +41,13 @@ from fashion_annotator.instances.schema import (
     InstanceTaxonomy,
     load_instance_taxonomy,
 )
-from fashion_annotator.instances.shares import ShareClassifier, default_shares_path
+from fashion_annotator.instances.shares import ShareClassifier, shipped_shares
 from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
 from fashion_annotator.resources import resource_path
 
 CATEGORY_TASK = "instance_categories"
 ATTRIBUTE_TASK = "instance_attributes"
-#: ``InstanceClassifier.load(shares_path=SHIPPED)``: the shipped share classifier when present.
+#: ``InstanceClassifier.load(shares_path=SHIPPED)``: the shipped share classifiers that are present.
 SHIPPED = "shipped"
 
 
@@ -160,13 +160,15 @@ class InstanceClassifier:
         ``parent_classes``, ``instance_taxonomy``.
     attributes : (AttributeHeads, dict) or None
         Trained attribute heads and their meta (``groups``: ``{group: [values]}``).
-    shares : ShareClassifier or None
-        Names the categories when :meth:`predict` gets the parsing probabilities it reads.
+    shares : {parsing task: ShareClassifier}, optional
+        The share classifier that names the categories when :meth:`predict` gets that parsing
+        task's probabilities.
 
     Raises
     ------
     ModelFileError
-        ``shares`` lists other categories than ``meta["classes"]``.
+        A share classifier lists other categories than ``meta["classes"]``, or reads another
+        parsing task than its key.
     """
 
     def __init__(
@@ -174,7 +176,7 @@ class InstanceClassifier:
         net: InstanceNet,
         meta: dict[str, Any],
         attributes: tuple[AttributeHeads, dict] | None = None,
-        shares: ShareClassifier | None = None,
+        shares: Mapping[str, ShareClassifier] | None = None,
     ) -> None:
         self.net = net.eval()
         self.meta = meta
@@ -184,9 +186,12 @@ class InstanceClassifier:
         self.parent_classes: list[str] = list(meta["parent_classes"])
         self.taxonomy: InstanceTaxonomy = load_instance_taxonomy(meta.get("instance_taxonomy", "ccp"))
         self.attribute_heads = attributes
-        if shares is not None and shares.categories != self.categories:
-            raise ModelFileError(shares.path, "lists other categories than the crop classifier")
-        self.shares = shares
+        self.shares: dict[str, ShareClassifier] = dict(shares or {})
+        for task, head in self.shares.items():
+            if head.categories != self.categories:
+                raise ModelFileError(head.path, "lists other categories than the crop classifier")
+            if head.parsing_task != task:
+                raise ModelFileError(head.path, f"reads {head.parsing_task} probabilities, not {task}")
 
     @classmethod
     def load(
@@ -195,8 +200,8 @@ class InstanceClassifier:
         attributes_path: str | Path | None = None,
         shares_path: str | Path | None = SHIPPED,
     ) -> InstanceClassifier:
-        """Load a classifier file (default: the shipped one), optional attribute heads and the
-        share classifier (default :data:`SHIPPED`: the shipped one when it is there; None: none)."""
+        """Load a classifier file (default: the shipped one), optional attribute heads and share
+        classifiers (default :data:`SHIPPED`: every shipped one; a file: that one; None: none)."""
         path = Path(path) if path is not None else default_classifier_path()
         meta = read_meta(path)
         arch = meta["arch"]
@@ -208,13 +213,20 @@ class InstanceClassifier:
         heads = None
         if attributes_path is not None:
             heads = load_attribute_heads(attributes_path, net.embed_dim + N_TEXTURE)
-        shares = None
+        shares: dict[str, ShareClassifier] = {}
         if shares_path == SHIPPED:
-            if default_shares_path().is_file():
-                shares = ShareClassifier.load()
+            shares = shipped_shares()
         elif shares_path is not None:
-            shares = ShareClassifier.load(shares_path)
+            head = ShareClassifier.load(shares_path)
+            shares = {head.parsing_task: head}
         return cls(net, meta, heads, shares)
+
+    def share_head(self, parsing_task: str | None, probs: np.ndarray | None) -> ShareClassifier | None:
+        """The share classifier that reads ``probs`` ``(K, h, w)`` of ``parsing_task``, or None."""
+        head = self.shares.get(parsing_task or self.parent_task)
+        if head is None or probs is None or probs.ndim != 3 or not head.reads(parsing_task or self.parent_task, probs.shape[0]):
+            return None
+        return head
 
     def own_parent(self, parent: str, task: str | None = None) -> str:
         """The class of :attr:`parent_task` that a class ``parent`` of parsing ``task`` stands for.
@@ -303,7 +315,7 @@ class InstanceClassifier:
         probs : (K, h, w) float32, optional
             The parsing model's class probabilities for ``parent_task`` (any resolution covering
             the photo, e.g. :attr:`Proposal.coarse_probs`). With ``parsing`` and a
-            :attr:`shares` head that reads them, that head names the categories and every
+            :meth:`share_head` that reads them, that head names the categories and every
             category competes; otherwise the crop network does, among :meth:`allowed`.
         parsing : (H, W) integer, optional
             The parsing mask the instances come from.
@@ -314,11 +326,10 @@ class InstanceClassifier:
         if not ids:
             return {}
         cat_logits = logits.numpy()
-        free = False
-        task = parent_task or self.parent_task
-        if self.shares is not None and probs is not None and parsing is not None and self.shares.reads(task, probs.shape[0]):
-            cat_logits = self.shares.logits(rgb, probs, parsing, instance_map, ids, instance_boxes(instance_map))
-            free = True
+        head = self.share_head(parent_task, probs) if parsing is not None else None
+        free = head is not None
+        if head is not None and probs is not None and parsing is not None:
+            cat_logits = head.logits(rgb, probs, parsing, instance_map, ids, instance_boxes(instance_map))
         attr_probs: dict[str, np.ndarray] = {}
         group_values: dict[str, list[str]] = {}
         if self.attribute_heads is not None:

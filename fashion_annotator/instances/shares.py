@@ -12,8 +12,10 @@ The features only use the parsing model's *class probabilities*, whose meaning d
 when that model is retrained, so the head stays valid for a retrained parsing18 model.
 
 ``ShareNet`` is a small bag of MLPs (members trained from different seeds, logits averaged).
-Files: ``safetensors`` + JSON meta (architecture ``instance_shares``), shipped as
-``resources/models/instance_shares.*``; ``meta["parsing_task"]`` names the parsing taxonomy
+Files: ``safetensors`` + JSON meta (architecture ``instance_shares``), one per parsing task,
+shipped as ``resources/models/instance_shares_<parsing task>.*`` (parsing18 and parsing7; with
+parsing7 the accessories' instances come from the garment cutout, so their probabilities are
+mostly "background" and colour and context carry them); ``meta["parsing_task"]`` names the parsing taxonomy
 whose probabilities it reads, ``feature_mean`` / ``feature_std`` standardise the features (one
 number per input, measured on the training features); ``mean`` / ``std`` / ``input_size`` are
 the image keys every model meta carries, unused here.
@@ -34,6 +36,8 @@ from fashion_annotator.models.weights import ModelFileError, load_model
 from fashion_annotator.resources import resource_path
 
 SHARES_TASK = "instance_shares"
+#: The parsing tasks a share classifier ships for.
+SHIPPED_PARSING_TASKS = ("parsing18", "parsing7")
 SHARES_ARCHITECTURE = "instance_shares"
 #: Bounds checked before anything is allocated (a hostile meta cannot ask for a huge network).
 LIMITS = {"n_inputs": (1, 4096), "n_categories": (1, 4096), "hidden": (1, 4096), "members": (1, 16)}
@@ -74,9 +78,9 @@ class ShareNet(nn.Module):
         return torch.stack([m(x) for m in self.members]).mean(dim=0)
 
 
-def default_shares_path() -> Path:
-    """The shipped share classifier."""
-    return resource_path("models", f"{SHARES_TASK}.safetensors")
+def default_shares_path(parsing_task: str) -> Path:
+    """The shipped share classifier of ``parsing_task`` (the file may not exist)."""
+    return resource_path("models", f"{SHARES_TASK}_{parsing_task}.safetensors")
 
 
 class ShareClassifier:
@@ -116,9 +120,9 @@ class ShareClassifier:
             raise ModelFileError(self.path, "feature_std must be positive")
 
     @classmethod
-    def load(cls, path: str | Path | None = None) -> ShareClassifier:
-        """Load a share classifier file (default: the shipped one); :class:`ModelFileError` if unusable."""
-        path = Path(path) if path is not None else default_shares_path()
+    def load(cls, path: str | Path) -> ShareClassifier:
+        """Load a share classifier file; :class:`ModelFileError` if unusable."""
+        path = Path(path)
         loaded = load_model(path)
         if loaded.meta.get("task") != SHARES_TASK:
             raise ModelFileError(path, f"task is {loaded.meta.get('task')!r}, not {SHARES_TASK!r}")
@@ -146,3 +150,13 @@ class ShareClassifier:
         feats = share_features(rgb, probs, parsing, instance_map, ids, boxes)
         x = (feats - self.mean) / self.std
         return self.net(torch.from_numpy(x.astype(np.float32))).numpy()
+
+
+def shipped_shares() -> dict[str, ShareClassifier]:
+    """Every shipped share classifier, by the parsing task it reads."""
+    heads = {}
+    for task in SHIPPED_PARSING_TASKS:
+        path = default_shares_path(task)
+        if path.is_file():
+            heads[task] = ShareClassifier.load(path)
+    return heads

@@ -128,7 +128,7 @@ def test_the_share_head_names_categories_when_the_probabilities_are_given(tmp_pa
     probe = share_features(rgb, probs, parsing, instance_map, [1], instance_boxes(instance_map))[0]
     crop = InstanceClassifier.load(shares_path=None)
     head = _train_toy_head(tmp_path / "shares.safetensors", crop.categories, probe)
-    clf = InstanceClassifier(crop.net, crop.meta, shares=head)
+    clf = InstanceClassifier(crop.net, crop.meta, shares={"parsing18": head})
     assert head.reads("parsing18", 18) and not head.reads("parsing7", 7)
     with_probs = clf.predict(rgb, instance_map, {1: "skirt"}, parent_task="parsing18", probs=probs, parsing=parsing)
     assert with_probs[1].category == "coat"  # every category competes, not only the skirt's siblings
@@ -167,11 +167,15 @@ def test_bad_share_files_name_the_file_and_the_problem(tmp_path: Path) -> None:
         InstanceClassifier.load(shares_path=path)
 
 
-def test_the_shipped_share_head_reads_parsing18() -> None:
+def test_the_shipped_share_heads_read_parsing18_and_parsing7() -> None:
     clf = InstanceClassifier.load()
-    assert clf.shares is not None and clf.shares.reads("parsing18", 18)
-    assert clf.shares.categories == clf.categories
-    assert InstanceClassifier.load(shares_path=None).shares is None
+    assert set(clf.shares) == {"parsing18", "parsing7"}
+    assert clf.shares["parsing18"].reads("parsing18", 18) and clf.shares["parsing7"].reads("parsing7", 7)
+    assert all(head.categories == clf.categories for head in clf.shares.values())
+    assert InstanceClassifier.load(shares_path=None).shares == {}
+    probs = np.full((7, 4, 4), 1 / 7, np.float32)
+    assert clf.share_head("parsing7", probs) is clf.shares["parsing7"]
+    assert clf.share_head("parsing7", probs[:5]) is None and clf.share_head("parsing18", probs) is None
 
 
 def test_proposals_carry_network_resolution_probabilities() -> None:
@@ -191,7 +195,7 @@ def test_training_script_writes_a_loadable_head(ccp_dir: Path, tmp_path: Path) -
     report = train_main(["--data", str(ccp_dir), "--out", str(tmp_path), "--limit", "3", "--members", "2",
                          "--epochs", "3", "--cache", str(tmp_path / "f.npz")])  # fmt: skip
     assert report["n_train"] > 0 and report["val_matched_proposals"]["n"] >= 0
-    head = ShareClassifier.load(tmp_path / "instance_shares.safetensors")
+    head = ShareClassifier.load(tmp_path / "instance_shares_parsing18.safetensors")
     assert head.parsing_task == "parsing18" and len(head.parsing_classes) == 18
     assert (tmp_path / "f.npz").is_file()
     # the cache makes a second run skip the parsing model's pass
@@ -206,4 +210,4 @@ def test_evaluate_reports_which_share_head_ran(ccp_dir: Path, tmp_path: Path) ->
                  "--shares-model", "none", "--json", str(out)]) == 0  # fmt: skip
     assert json.loads(out.read_text())["models"]["share_classifier"] is None
     assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "1", "--json", str(out)]) == 0
-    assert json.loads(out.read_text())["models"]["share_classifier"].endswith("instance_shares.safetensors")
+    assert json.loads(out.read_text())["models"]["share_classifier"].endswith("instance_shares_parsing18.safetensors")
