@@ -211,3 +211,11 @@ def test_evaluate_reports_which_share_head_ran(ccp_dir: Path, tmp_path: Path) ->
     assert json.loads(out.read_text())["models"]["share_classifier"] is None
     assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "1", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["models"]["share_classifier"].endswith("instance_shares_parsing18.safetensors")
+
+
+def test_training_for_parsing7_uses_the_garment_cutout(ccp_dir: Path, tmp_path: Path) -> None:
+    report = train_main(["--data", str(ccp_dir), "--out", str(tmp_path), "--parsing-model", "parsing7",
+                         "--limit", "2", "--members", "1", "--epochs", "1"])  # fmt: skip
+    head = ShareClassifier.load(tmp_path / "instance_shares_parsing7.safetensors")
+    assert head.parsing_task == "parsing7" and head.meta["arch"]["n_inputs"] == n_share_inputs(7)
+    assert report["n_train"] > 0
