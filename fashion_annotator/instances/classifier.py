@@ -320,19 +320,28 @@ class InstanceClassifier:
         parsing : (H, W) integer, optional
             The parsing mask the instances come from.
         """
-        ids, emb, logits = self.embed(
-            rgb, instance_map, parents, with_texture=self.attribute_heads is not None, parent_task=parent_task
-        )
-        if not ids:
-            return {}
-        cat_logits = logits.numpy()
         head = self.share_head(parent_task, probs) if parsing is not None else None
-        free = head is not None
+        emb = None
         if head is not None and probs is not None and parsing is not None:
-            cat_logits = head.logits(rgb, probs, parsing, instance_map, ids, instance_boxes(instance_map))
+            # The crop network only runs when attribute heads need its embedding.
+            boxes = instance_boxes(instance_map)
+            ids = [k for k in parents if k in boxes]
+            if self.attribute_heads is not None:
+                ids, emb, _ = self.embed(rgb, instance_map, parents, with_texture=True, parent_task=parent_task)
+            if not ids:
+                return {}
+            cat_logits = head.logits(rgb, probs, parsing, instance_map, ids, boxes)
+        else:
+            ids, emb, logits = self.embed(
+                rgb, instance_map, parents, with_texture=self.attribute_heads is not None, parent_task=parent_task
+            )
+            if not ids:
+                return {}
+            cat_logits = logits.numpy()
+        free = head is not None
         attr_probs: dict[str, np.ndarray] = {}
         group_values: dict[str, list[str]] = {}
-        if self.attribute_heads is not None:
+        if self.attribute_heads is not None and emb is not None:
             heads, ameta = self.attribute_heads
             group_values = ameta["groups"]
             for g, lg in heads(emb).items():
