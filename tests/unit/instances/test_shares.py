@@ -219,3 +219,25 @@ def test_training_for_parsing7_uses_the_garment_cutout(ccp_dir: Path, tmp_path: 
     head = ShareClassifier.load(tmp_path / "instance_shares_parsing7.safetensors")
     assert head.parsing_task == "parsing7" and head.meta["arch"]["n_inputs"] == n_share_inputs(7)
     assert report["n_train"] > 0
+
+
+def test_attribute_heads_still_read_the_crop_embedding_beside_a_share_head(tmp_path: Path) -> None:
+    from fashion_annotator.instances.classifier import AttributeHeads
+    from fashion_annotator.instances.features import N_TEXTURE
+
+    rng = np.random.default_rng(2)
+    rgb = rng.integers(0, 255, (120, 80, 3), dtype=np.uint8)
+    instance_map = np.zeros((120, 80), np.uint8)
+    instance_map[10:60, 10:70] = 1
+    parsing = (instance_map > 0).astype(np.uint8) * 6
+    probs = np.zeros((18, 12, 8), np.float32)
+    probs[0] = 1.0
+    probe = share_features(rgb, probs, parsing, instance_map, [1], instance_boxes(instance_map))[0]
+    crop = InstanceClassifier.load(shares_path=None)
+    head = _train_toy_head(tmp_path / "shares.safetensors", crop.categories, probe)
+    heads = AttributeHeads(crop.net.embed_dim + N_TEXTURE, {"sleeve": 3})
+    clf = InstanceClassifier(crop.net, crop.meta, (heads.eval(), {"groups": {"sleeve": ["long", "short", "none"]}}),
+                             shares={"parsing18": head})  # fmt: skip
+    pred = clf.predict(rgb, instance_map, {1: "skirt"}, parent_task="parsing18", probs=probs, parsing=parsing)
+    assert pred[1].category == "coat"  # the share head names it
+    assert pred[1].attributes["sleeve"][0] in {"long", "short", "none"}  # the crop embedding fed the heads
