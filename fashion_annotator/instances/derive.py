@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from scipy import ndimage
+from skimage.segmentation import watershed
 
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.instances.schema import MAX_INSTANCES, InstanceTaxonomy
@@ -35,11 +36,16 @@ class ProposalParams:
     pair_valley : float
         A pair-class component splits in two where its column profile dips below this share
         of the smaller of the two peaks on either side.
+    pair_neck : float
+        Otherwise (one shoe in front of the other) it splits at a neck: where the distance
+        to its border, walked from one thick part to the other, drops below this share of the
+        thinner part's thickness.
     """
 
     min_area_frac: float = 2 * MIN_AREA_FRAC
     merge_frac: float = 0.02
     pair_valley: float = 0.6
+    pair_neck: float = 0.75
 
 
 @dataclass
@@ -101,7 +107,67 @@ def ground_truth_instances(
     return DerivedInstances(out, classes)
 
 
-def _split_pair(comp: np.ndarray, valley: float) -> np.ndarray | None:
+#: A split leaves each side at least this share of the component.
+PAIR_MIN_SHARE = 0.2
+_NECK_LEVELS = 24
+_EIGHT = np.ones((3, 3), bool)
+
+
+def _split_pair(comp: np.ndarray, valley: float, neck: float) -> np.ndarray | None:
+    """Split one component (bool crop) in two items; None if it is one item.
+
+    Two shoes side by side split at the deepest valley of the column profile; one in front of
+    the other at the narrowest neck between the two thickest parts (:func:`_split_neck`).
+
+    Returns
+    -------
+    (h, w) int32 or None
+        0 or 1 per pixel of ``comp`` (which item it belongs to).
+    """
+    side = _split_columns(comp, valley)
+    return side if side is not None else _split_neck(comp, neck)
+
+
+def _split_neck(comp: np.ndarray, neck: float) -> np.ndarray | None:
+    """Watershed split between the two thickest parts of ``comp`` when a neck joins them.
+
+    The two parts are the first two cores that ``distance > t`` leaves apart as ``t`` walks
+    down from the component's greatest thickness (in ``_NECK_LEVELS`` steps); they join again at
+    the saddle level. The component splits when the saddle is below ``neck`` times the thinner
+    part's peak thickness and each side keeps ``PAIR_MIN_SHARE`` of the pixels.
+    """
+    dist = ndimage.distance_transform_edt(np.pad(comp, 1))[1:-1, 1:-1]
+    top = float(dist.max())
+    if top < 2:
+        return None
+    levels = np.linspace(top, 0, _NECK_LEVELS + 1)[1:-1]
+    for i, t in enumerate(levels):
+        cores, n = ndimage.label(dist > t, structure=_EIGHT)
+        if n < 2:
+            continue
+        peaks = ndimage.maximum(dist, cores, index=np.arange(1, n + 1))
+        first, second = np.argsort(-peaks)[:2] + 1
+        a, b = cores == first, cores == second
+        saddle = 0.0
+        for lower in levels[i + 1 :]:
+            joined, _ = ndimage.label(dist > lower, structure=_EIGHT)
+            if joined[a][0] == joined[b][0]:
+                saddle = float(lower)
+                break
+        if saddle > neck * float(peaks[second - 1]):
+            return None
+        markers = np.zeros(comp.shape, np.int32)
+        markers[a], markers[b] = 1, 2
+        side = watershed(-dist, markers, mask=comp).astype(np.int32) - 1
+        share = float((side[comp] == 1).mean())
+        if min(share, 1 - share) < PAIR_MIN_SHARE:
+            return None
+        side[~comp] = 0
+        return side
+    return None
+
+
+def _split_columns(comp: np.ndarray, valley: float) -> np.ndarray | None:
     """Split one component (bool crop) at its deepest column valley; None if it is one item."""
     profile = comp.sum(axis=0).astype(np.float64)
     w = profile.size
@@ -154,8 +220,9 @@ def propose_instances(
     """Propose instances from a parsing mask (and optionally a garment cutout).
 
     Every parsing class that some fine category maps to forms instances from its 8-connected
-    components; components of pair classes (shoes) that hold two items side by side are split
-    at their column valley; fragments smaller than ``min_area_frac`` join the nearest large
+    components; when a pair class (shoes) has one or two large components, each that holds two
+    items is split, at its column valley (side by side) or at the neck between its two thickest
+    parts (one in front of the other); fragments smaller than ``min_area_frac`` join the nearest large
     component of their class or are dropped. Categories whose parent is "background" (bags,
     belts, hats in parsing7) are proposed from the garment cutout's pixels that the parsing
     mask calls background, skin or hair (class 0 in ``classes``).
@@ -197,7 +264,7 @@ def propose_instances(
         big = [k + 1 for k in range(n - 1) if areas[k] >= min_area]
         small = [k + 1 for k in range(n - 1) if areas[k] < min_area]
         target = _merge_fragments(comp, stats, big, small, radius) if big and small else {}
-        pair = cid != 0 and parsing_taxonomy.classes[cid].name in pair_names and len(big) == 1
+        pair = cid != 0 and parsing_taxonomy.classes[cid].name in pair_names and len(big) <= 2
         for k in big:
             x, y, bw, bh = stats[k, :4]
             members = [k] + [s for s, t in target.items() if t == k]
@@ -209,7 +276,7 @@ def propose_instances(
                 x, y, bw, bh = min(xs), min(ys), x2 - min(xs), y2 - min(ys)
             sl = (slice(y, y + bh), slice(x, x + bw))
             pix = np.isin(comp[sl], members)
-            parts = _split_pair(pix, params.pair_valley) if pair else None
+            parts = _split_pair(pix, params.pair_valley, params.pair_neck) if pair else None
             pieces = [pix] if parts is None else [pix & (parts == 0), pix & (parts == 1)]
             for piece in pieces:
                 if len(classes) >= MAX_INSTANCES:

@@ -76,6 +76,46 @@ def test_pairs_are_kept_apart_and_fragments_merged(two_shoes) -> None:
     assert np.all(out.map[5:7, 5:7] == 0)
 
 
+def _ellipse(canvas: np.ndarray, cy: int, cx: int, ry: int, rx: int) -> None:
+    yy, xx = np.mgrid[: canvas.shape[0], : canvas.shape[1]]
+    canvas[((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1] = True
+
+
+def _shoes_mask(blobs: list[tuple[int, int, int, int]]) -> np.ndarray:
+    """A parsing7 mask of 200 x 200 with one shoe blob made of the given ellipses."""
+    shoe = np.zeros((200, 200), bool)
+    for cy, cx, ry, rx in blobs:
+        _ellipse(shoe, cy, cx, ry, rx)
+    m = np.zeros((200, 200), np.uint8)
+    m[shoe] = P7.names.index("shoes")
+    return m
+
+
+def test_one_shoe_in_front_of_the_other_splits_at_the_neck() -> None:
+    # the back shoe higher and to the right, overlapping the front one: taller than wide, so no
+    # column valley, but a neck where the two toes meet
+    m = _shoes_mask([(120, 90, 14, 26), (98, 118, 13, 24)])
+    out = propose_instances(m, P7, TAX)
+    shoes = [k for k, c in enumerate(out.classes, start=1) if P7.names[c] == "shoes"]
+    assert len(shoes) == 2
+    assert out.map[120, 80] != out.map[98, 128]
+    assert all(min((out.map == k).sum(), 10**9) > 0.3 * (m > 0).sum() for k in shoes)
+    assert np.array_equal(out.map > 0, m > 0), "the split keeps every pixel"
+
+
+@pytest.mark.parametrize(
+    "blobs",
+    [
+        [(100, 100, 14, 30)],  # one shoe
+        [(100, 100, 14, 30), (92, 80, 20, 12)],  # a boot: shaft and foot without a neck
+        [(100, 100, 30, 30)],  # a round blob
+    ],
+)
+def test_one_item_is_not_split(blobs: list[tuple[int, int, int, int]]) -> None:
+    out = propose_instances(_shoes_mask(blobs), P7, TAX)
+    assert [P7.names[c] for c in out.classes] == ["shoes"]
+
+
 def test_accessories_come_from_the_garment_mask(two_shoes) -> None:
     m = two_shoes(10)
     garment = m > 0
