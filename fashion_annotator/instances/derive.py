@@ -40,12 +40,17 @@ class ProposalParams:
         Otherwise (one shoe in front of the other) it splits at a neck: where the distance
         to its border, walked from one thick part to the other, drops below this share of the
         thinner part's thickness.
+    neck : float
+        A component of any other class splits at a neck narrower than this share (two garments
+        of one class that touch: the two panels of an open jacket joined at the collar, a coat
+        beside a blazer).
     """
 
     min_area_frac: float = 2 * MIN_AREA_FRAC
     merge_frac: float = 0.02
     pair_valley: float = 0.6
     pair_neck: float = 0.75
+    neck: float = 0.4
 
 
 @dataclass
@@ -110,10 +115,14 @@ def ground_truth_instances(
 #: A split leaves each side at least this share of the component.
 PAIR_MIN_SHARE = 0.2
 _NECK_LEVELS = 24
+#: Necks are looked for at the size of a photo with this long side (px) at most (a CCP photo's,
+#: where the thresholds were chosen): the decision does not depend on the photo's resolution,
+#: and a 1152x1728 photo costs little more than a CCP one.
+NECK_PHOTO_SIDE = 832
 _EIGHT = np.ones((3, 3), bool)
 
 
-def _split_pair(comp: np.ndarray, valley: float, neck: float) -> np.ndarray | None:
+def _split_pair(comp: np.ndarray, valley: float, neck: float, scale: float = 1.0) -> np.ndarray | None:
     """Split one component (bool crop) in two items; None if it is one item.
 
     Two shoes side by side split at the deepest valley of the column profile; one in front of
@@ -125,44 +134,60 @@ def _split_pair(comp: np.ndarray, valley: float, neck: float) -> np.ndarray | No
         0 or 1 per pixel of ``comp`` (which item it belongs to).
     """
     side = _split_columns(comp, valley)
-    return side if side is not None else _split_neck(comp, neck)
+    return side if side is not None else _split_neck(comp, neck, scale)
 
 
-def _split_neck(comp: np.ndarray, neck: float) -> np.ndarray | None:
+def _split_neck(comp: np.ndarray, neck: float, scale: float = 1.0) -> np.ndarray | None:
     """Watershed split between the two thickest parts of ``comp`` when a neck joins them.
 
     The two parts are the first two cores that ``distance > t`` leaves apart as ``t`` walks
     down from the component's greatest thickness (in ``_NECK_LEVELS`` steps); they join again at
     the saddle level. The component splits when the saddle is below ``neck`` times the thinner
-    part's peak thickness and each side keeps ``PAIR_MIN_SHARE`` of the pixels.
+    part's peak thickness and each side keeps ``PAIR_MIN_SHARE`` of the pixels. With ``scale``
+    below 1 the component is analysed at that scale and the sides scaled back.
     """
-    dist = ndimage.distance_transform_edt(np.pad(comp, 1))[1:-1, 1:-1]
+    h, w = comp.shape
+    if scale >= 1.0:
+        return _neck_sides(comp, comp, neck)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    cover = cv2.resize(comp.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+    small = _neck_sides(cover >= 0.5, cover > 0, neck)
+    if small is None:
+        return None
+    side = cv2.resize(small.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32)
+    side[~comp] = 0
+    return side
+
+
+def _neck_sides(core: np.ndarray, extent: np.ndarray, neck: float) -> np.ndarray | None:
+    """:func:`_split_neck` on ``core`` (bool); the sides cover ``extent`` (a superset of it)."""
+    dist = cv2.distanceTransform(np.pad(core, 1).astype(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
     top = float(dist.max())
     if top < 2:
         return None
     levels = np.linspace(top, 0, _NECK_LEVELS + 1)[1:-1]
     for i, t in enumerate(levels):
-        cores, n = ndimage.label(dist > t, structure=_EIGHT)
-        if n < 2:
+        n, cores = cv2.connectedComponents((dist > t).astype(np.uint8), connectivity=8)
+        if n < 3:
             continue
-        peaks = ndimage.maximum(dist, cores, index=np.arange(1, n + 1))
+        peaks = ndimage.maximum(dist, cores, index=np.arange(1, n))
         first, second = np.argsort(-peaks)[:2] + 1
         a, b = cores == first, cores == second
         saddle = 0.0
         for lower in levels[i + 1 :]:
-            joined, _ = ndimage.label(dist > lower, structure=_EIGHT)
+            _, joined = cv2.connectedComponents((dist > lower).astype(np.uint8), connectivity=8)
             if joined[a][0] == joined[b][0]:
                 saddle = float(lower)
                 break
         if saddle > neck * float(peaks[second - 1]):
             return None
-        markers = np.zeros(comp.shape, np.int32)
+        markers = np.zeros(core.shape, np.int32)
         markers[a], markers[b] = 1, 2
-        side = watershed(-dist, markers, mask=comp).astype(np.int32) - 1
-        share = float((side[comp] == 1).mean())
+        side = watershed(-dist, markers, mask=extent).astype(np.int32) - 1
+        share = float((side[core] == 1).mean())
         if min(share, 1 - share) < PAIR_MIN_SHARE:
             return None
-        side[~comp] = 0
+        side[~extent] = 0
         return side
     return None
 
@@ -222,7 +247,8 @@ def propose_instances(
     Every parsing class that some fine category maps to forms instances from its 8-connected
     components; when a pair class (shoes) has one or two large components, each that holds two
     items is split, at its column valley (side by side) or at the neck between its two thickest
-    parts (one in front of the other); fragments smaller than ``min_area_frac`` join the nearest large
+    parts (one in front of the other); a component of another class splits at a narrower neck
+    (``params.neck``: two garments of one class that touch); fragments smaller than ``min_area_frac`` join the nearest large
     component of their class or are dropped. Categories whose parent is "background" (bags,
     belts, hats in parsing7) are proposed from the garment cutout's pixels that the parsing
     mask calls background, skin or hair (class 0 in ``classes``).
@@ -244,6 +270,7 @@ def propose_instances(
     pair_names = set(instance_taxonomy.pair_classes.get(task, ()))
     min_area = params.min_area_frac * h * w
     radius = max(2, int(round(params.merge_frac * float(np.hypot(h, w)))))
+    neck_scale = min(1.0, NECK_PHOTO_SIDE / max(h, w))
     out = np.zeros((h, w), np.uint8)
     classes: list[int] = []
     sources: list[tuple[int, np.ndarray]] = []
@@ -276,7 +303,10 @@ def propose_instances(
                 x, y, bw, bh = min(xs), min(ys), x2 - min(xs), y2 - min(ys)
             sl = (slice(y, y + bh), slice(x, x + bw))
             pix = np.isin(comp[sl], members)
-            parts = _split_pair(pix, params.pair_valley, params.pair_neck) if pair else None
+            if pair:
+                parts = _split_pair(pix, params.pair_valley, params.pair_neck, neck_scale)
+            else:
+                parts = _split_neck(pix, params.neck, neck_scale) if cid != 0 and params.neck > 0 else None
             pieces = [pix] if parts is None else [pix & (parts == 0), pix & (parts == 1)]
             for piece in pieces:
                 if len(classes) >= MAX_INSTANCES:

@@ -6,7 +6,10 @@ label covering at least 0.05% of the photo
 is *recalled* when a predicted instance overlaps it at IoU >= 0.5 (instances of one image are
 disjoint, so at most one can). Category accuracy (top-1, top-3) is over recalled instances.
 AP50 is mask AP at IoU 0.5 per category (each predicted instance is a detection for each of
-its top-3 categories, scored by the category's probability; COCO 101-point interpolation),
+its top-3 categories, scored by
+:meth:`~fashion_annotator.instances.proposer.ProposedInstance.scored_categories`: the
+category's probability times the parsing model's confidence in the instance's pixels; COCO
+101-point interpolation),
 averaged over the categories that have ground-truth instances.
 """
 
@@ -103,7 +106,7 @@ class InstanceScores:
         for j, inst in enumerate(preds):
             if inst.categories:
                 self.per_cat[inst.categories[0][0]]["n_pred"] += 1
-            for name, p in inst.categories[:AP_TOP_K]:
+            for name, p in inst.scored_categories()[:AP_TOP_K]:
                 matched = match_of_pred.get(j)
                 self.detections[name].append((p, matched is not None and gt_cats[matched] == name))
 

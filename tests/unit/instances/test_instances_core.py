@@ -21,6 +21,7 @@ from fashion_annotator.instances.schema import (
 )
 
 P7 = load_taxonomy("parsing7")
+P18 = load_taxonomy("parsing18")
 TAX = load_instance_taxonomy()
 SCHEMA = load_attribute_schema()
 
@@ -114,6 +115,31 @@ def test_one_shoe_in_front_of_the_other_splits_at_the_neck() -> None:
 def test_one_item_is_not_split(blobs: list[tuple[int, int, int, int]]) -> None:
     out = propose_instances(_shoes_mask(blobs), P7, TAX)
     assert [P7.names[c] for c in out.classes] == ["shoes"]
+
+
+def _outer_mask(blobs: list[tuple[int, int, int, int]], bridge: tuple[slice, slice] | None, scale: int = 1) -> np.ndarray:
+    """A parsing18 mask of 200 x 200 (times ``scale``): "outer" ellipses and a bridge between them."""
+    m = _shoes_mask(blobs)
+    if bridge is not None:
+        m[bridge] = m.max()
+    out = np.where(m > 0, P18.names.index("outer"), 0).astype(np.uint8)
+    return np.kron(out, np.ones((scale, scale), np.uint8))
+
+
+@pytest.mark.parametrize("scale", [1, 4])
+def test_two_garments_of_one_class_joined_by_a_neck_are_two(scale: int) -> None:
+    # the two panels of an open jacket, joined by a 6-pixel strip at the collar
+    m = _outer_mask([(110, 70, 50, 22), (110, 130, 50, 22)], (slice(62, 68), slice(70, 130)), scale)
+    out = propose_instances(m, P18, TAX)
+    assert len(out) == 2
+    assert out.map[110 * scale, 70 * scale] != out.map[110 * scale, 130 * scale]
+    assert np.array_equal(out.map > 0, m > 0)
+
+
+def test_a_garment_with_a_waist_stays_one() -> None:
+    # a dress-like outline: two broad parts and a waist two thirds of their width
+    m = _outer_mask([(70, 100, 40, 30), (140, 100, 40, 34)], (slice(100, 112), slice(80, 120)))
+    assert len(propose_instances(m, P18, TAX)) == 1
 
 
 def test_accessories_come_from_the_garment_mask(two_shoes) -> None:

@@ -56,6 +56,25 @@ def test_scores_count_recall_top_k_and_ap() -> None:
     assert s["ap50"] == 1.0
 
 
+def test_confidence_ranks_the_detections() -> None:
+    """Two "pants" detections of one category: the doubted false one no longer outranks the true one."""
+    gt = np.zeros((10, 10), np.uint8)
+    gt[:5] = 1
+    pred_map = gt.copy()
+    pred_map[7:, :3] = 2  # a spurious blob
+    true = ProposedInstance(1, 5, [("pants", 0.6)], confidence=0.9)
+    false = ProposedInstance(2, 5, [("pants", 0.8)], confidence=0.3)
+    assert false.scored_categories()[0][1] == pytest.approx(0.8 * 0.3**2)
+    assert ProposedInstance(3, 0, [("bag", 0.7)]).scored_categories() == [("bag", 0.7)]
+    scores = InstanceScores(TAX.names)
+    scores.update(gt, ["pants"], InstanceProposals(pred_map, [true, false]))
+    assert scores.summary()["ap50"] == 1.0
+    unweighted = InstanceScores(TAX.names)
+    true.confidence = false.confidence = None
+    unweighted.update(gt, ["pants"], InstanceProposals(pred_map, [true, false]))
+    assert unweighted.summary()["ap50"] == pytest.approx(0.5, abs=0.01)
+
+
 def test_ground_truth_proposals_score_perfectly(ccp_dir: Path) -> None:
     from fashion_annotator.core.images import load_mask
     from fashion_annotator.evaluation.datasets import list_samples

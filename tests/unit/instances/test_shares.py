@@ -241,3 +241,22 @@ def test_attribute_heads_still_read_the_crop_embedding_beside_a_share_head(tmp_p
     pred = clf.predict(rgb, instance_map, {1: "skirt"}, parent_task="parsing18", probs=probs, parsing=parsing)
     assert pred[1].category == "coat"  # the share head names it
     assert pred[1].attributes["sleeve"][0] in {"long", "short", "none"}  # the crop embedding fed the heads
+
+
+def test_proposals_carry_the_parsing_models_confidence_in_their_pixels() -> None:
+    parsing = np.zeros((40, 60), np.uint8)
+    parsing[:, :30] = 5  # parsing18 "pants", the left half
+    parsing[5:15, 40:55] = 3  # "top"
+    probs = np.zeros((18, 4, 6), np.float32)
+    probs[0] = 1.0
+    probs[:, :, :3] = 0.0
+    probs[5, :, :3] = 0.7  # the left cells: pants at 0.7
+    probs[0, :, :3] = 0.3
+    probs[0, :, 3:] = 0.6  # the right cells: top at 0.4
+    probs[3, :, 3:] = 0.4
+    proposer = InstanceProposer(None, "parsing18")
+    out = proposer.from_masks(np.zeros((40, 60, 3), np.uint8), parsing, None, colours=False, probs=probs)
+    sure = {i.parsing_class: i.confidence for i in out.instances}
+    assert sure[5] == pytest.approx(0.7) and sure[3] == pytest.approx(0.4)
+    plain = proposer.from_masks(np.zeros((40, 60, 3), np.uint8), parsing, None, colours=False)
+    assert [i.confidence for i in plain.instances] == [None, None]
