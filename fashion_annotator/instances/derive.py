@@ -245,13 +245,14 @@ def propose_instances(
     """Propose instances from a parsing mask (and optionally a garment cutout).
 
     Every parsing class that some fine category maps to forms instances from its 8-connected
-    components; when a pair class (shoes) has one or two large components, each that holds two
-    items is split, at its column valley (side by side) or at the neck between its two thickest
-    parts (one in front of the other); a component of another class splits at a narrower neck
-    (``params.neck``: two garments of one class that touch); fragments smaller than ``min_area_frac`` join the nearest large
-    component of their class or are dropped. Categories whose parent is "background" (bags,
-    belts, hats in parsing7) are proposed from the garment cutout's pixels that the parsing
-    mask calls background, skin or hair (class 0 in ``classes``).
+    components; when a pair class (shoes) has one large component and it holds two items, it is
+    split, at its column valley (side by side) or at the neck between its two thickest
+    parts (one in front of the other); every other component splits at a narrower neck
+    (``params.neck``: two garments of one class that touch); fragments smaller than
+    ``min_area_frac`` join the nearest large component of their class or are dropped.
+    Categories whose parent is "background" (bags, belts, hats in parsing7) are proposed from
+    the garment cutout's pixels that the parsing mask calls background, skin or hair (class 0
+    in ``classes``).
 
     Parameters
     ----------
@@ -291,7 +292,7 @@ def propose_instances(
         big = [k + 1 for k in range(n - 1) if areas[k] >= min_area]
         small = [k + 1 for k in range(n - 1) if areas[k] < min_area]
         target = _merge_fragments(comp, stats, big, small, radius) if big and small else {}
-        pair = cid != 0 and parsing_taxonomy.classes[cid].name in pair_names and len(big) <= 2
+        pair = cid != 0 and parsing_taxonomy.classes[cid].name in pair_names and len(big) == 1
         for k in big:
             x, y, bw, bh = stats[k, :4]
             members = [k] + [s for s, t in target.items() if t == k]
