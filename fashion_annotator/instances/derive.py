@@ -113,13 +113,12 @@ def ground_truth_instances(
 
 
 #: A split leaves each side at least this share of the component.
-PAIR_MIN_SHARE = 0.2
+SPLIT_MIN_SHARE = 0.2
 _NECK_LEVELS = 24
 #: Necks are looked for at the size of a photo with this long side (px) at most (a CCP photo's,
 #: where the thresholds were chosen): the decision does not depend on the photo's resolution,
 #: and a 1152x1728 photo costs little more than a CCP one.
 NECK_PHOTO_SIDE = 832
-_EIGHT = np.ones((3, 3), bool)
 
 
 def _split_pair(comp: np.ndarray, valley: float, neck: float, scale: float = 1.0) -> np.ndarray | None:
@@ -143,7 +142,7 @@ def _split_neck(comp: np.ndarray, neck: float, scale: float = 1.0) -> np.ndarray
     The two parts are the first two cores that ``distance > t`` leaves apart as ``t`` walks
     down from the component's greatest thickness (in ``_NECK_LEVELS`` steps); they join again at
     the saddle level. The component splits when the saddle is below ``neck`` times the thinner
-    part's peak thickness and each side keeps ``PAIR_MIN_SHARE`` of the pixels. With ``scale``
+    part's peak thickness and each side keeps ``SPLIT_MIN_SHARE`` of the pixels. With ``scale``
     below 1 the component is analysed at that scale and the sides scaled back.
     """
     h, w = comp.shape
@@ -185,7 +184,7 @@ def _neck_sides(core: np.ndarray, extent: np.ndarray, neck: float) -> np.ndarray
         markers[a], markers[b] = 1, 2
         side = watershed(-dist, markers, mask=extent).astype(np.int32) - 1
         share = float((side[core] == 1).mean())
-        if min(share, 1 - share) < PAIR_MIN_SHARE:
+        if min(share, 1 - share) < SPLIT_MIN_SHARE:
             return None
         side[~extent] = 0
         return side
