@@ -35,7 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from fashion_annotator.runtime.logs import log_file
 
     if args.probe_qt:
-        return doctor.run_probe(args.probe_qt)
+        from fashion_annotator.ui.qt_probe import run_probe
+
+        return run_probe(args.probe_qt)
     checks = doctor.run_checks(probe=not args.no_probe)
     ok = all(c.ok for c in checks)
     where = log_file()

@@ -229,7 +229,8 @@ def check_xcb() -> Check:
 
 
 def probe_qt(platform: str) -> tuple[bool, str]:
-    """Start a ``QGuiApplication`` on ``platform`` in a child process.
+    """Start a ``QGuiApplication`` on ``platform`` in a child process
+    (:func:`fashion_annotator.ui.qt_probe.run_probe`, so this module never imports Qt).
 
     Returns
     -------
@@ -246,16 +247,6 @@ def probe_qt(platform: str) -> tuple[bool, str]:
         return False, str(exc)
     lines = (result.stdout + result.stderr).strip().splitlines()
     return result.returncode == 0, lines[-1] if lines else f"exit code {result.returncode}"
-
-
-def run_probe(platform: str) -> int:
-    """The child side of :func:`probe_qt`: start Qt on ``platform``, print its name, exit 0."""
-    os.environ["QT_QPA_PLATFORM"] = platform
-    from PySide6.QtGui import QGuiApplication
-
-    app = QGuiApplication([sys.argv[0]])
-    print(f"{app.platformName()} started")
-    return 0
 
 
 def check_qt_plugin() -> Check:
