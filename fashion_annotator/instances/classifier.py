@@ -299,6 +299,7 @@ class InstanceClassifier:
         parent_task: str | None = None,
         probs: np.ndarray | None = None,
         parsing: np.ndarray | None = None,
+        known_shares: Mapping[int, np.ndarray] | None = None,
     ) -> dict[int, InstancePrediction]:
         """Predict every instance.
 
@@ -319,6 +320,9 @@ class InstanceClassifier:
             category competes; otherwise the crop network does, among :meth:`allowed`.
         parsing : (H, W) integer, optional
             The parsing mask the instances come from.
+        known_shares : {instance id: (K,) float32}, optional
+            Their :func:`~fashion_annotator.instances.features.class_shares` of ``probs``, when
+            the caller has them already (the share head then does not compute them again).
         """
         head = self.share_head(parent_task, probs) if parsing is not None else None
         emb = None
@@ -330,7 +334,9 @@ class InstanceClassifier:
                 ids, emb, _ = self.embed(rgb, instance_map, parents, with_texture=True, parent_task=parent_task)
             if not ids:
                 return {}
-            cat_logits = head.logits(rgb, probs, parsing, instance_map, ids, boxes)
+            known = known_shares or {}
+            given = np.stack([known[k] for k in ids]) if all(k in known for k in ids) else None
+            cat_logits = head.logits(rgb, probs, parsing, instance_map, ids, boxes, given)
         else:
             ids, emb, logits = self.embed(
                 rgb, instance_map, parents, with_texture=self.attribute_heads is not None, parent_task=parent_task

@@ -244,6 +244,7 @@ def share_features(
     instance_map: np.ndarray,
     ids: Sequence[int],
     boxes: dict,
+    shares: np.ndarray | None = None,
 ) -> np.ndarray:
     """What the share classifier reads: ``(N, 2 K + N_COLOUR + N_GEOMETRY) float32``.
 
@@ -257,6 +258,8 @@ def share_features(
     instance_map : (H, W) uint8
     ids : sequence of int
     boxes : {id: (y0, x0, y1, x1)}
+    shares : (N, K) float32, optional
+        :func:`class_shares` of ``ids``, when the caller has them already.
 
     Returns
     -------
@@ -267,7 +270,8 @@ def share_features(
     if probs.ndim != 3:
         raise ValueError(f"probs must be (K, h, w), got shape {probs.shape}")
     ids = list(ids)
-    shares = class_shares(probs, instance_map, ids, boxes)
+    if shares is None:
+        shares = class_shares(probs, instance_map, ids, boxes)
     colour = colour_stats(rgb, instance_map, ids)
     context = np.broadcast_to(foreground_shares(probs, parsing), (len(ids), probs.shape[0]))
     geometry = np.zeros((len(ids), N_GEOMETRY), np.float32)

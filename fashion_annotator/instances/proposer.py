@@ -115,16 +115,17 @@ def describe_instances(
     :meth:`InstanceClassifier.predict`).
     """
     names = {k: parsing_taxonomy.classes[c].name for k, c in classes.items()}
+    boxes = instance_boxes(instance_map) if colours or probs is not None else {}
+    shares: dict[int, np.ndarray] = {}
+    if probs is not None:  # read by the share head and by each instance's confidence
+        ids = [k for k in classes if k in boxes]
+        shares = dict(zip(ids, class_shares(probs, instance_map, ids, boxes), strict=True))
     preds = (
-        classifier.predict(rgb, instance_map, names, parent_task=parsing_taxonomy.name, probs=probs, parsing=parsing)
+        classifier.predict(rgb, instance_map, names, parent_task=parsing_taxonomy.name, probs=probs,
+                           parsing=parsing, known_shares=shares)
         if classifier is not None else {}
     )  # fmt: skip
-    boxes = instance_boxes(instance_map) if colours or probs is not None else {}
-    sure: dict[int, float] = {}
-    if probs is not None:
-        ids = [k for k, c in classes.items() if c != 0 and c < probs.shape[0]]
-        shares = class_shares(probs, instance_map, ids, boxes)
-        sure = {k: float(shares[i, classes[k]]) for i, k in enumerate(ids) if k in boxes}
+    sure = {k: float(shares[k][c]) for k, c in classes.items() if k in shares and c != 0 and c < len(shares[k])}
     out = []
     for k, c in classes.items():
         inst = ProposedInstance(k, c, confidence=sure.get(k))

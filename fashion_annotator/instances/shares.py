@@ -143,11 +143,12 @@ class ShareClassifier:
         instance_map: np.ndarray,
         ids: Sequence[int],
         boxes: dict,
+        shares: np.ndarray | None = None,
     ) -> np.ndarray:
         """Category logits ``(N, C) float32`` of instances ``ids``; the arguments are those of
         :func:`~fashion_annotator.instances.features.share_features`, ``probs`` of
         :attr:`parsing_task`."""
-        feats = share_features(rgb, probs, parsing, instance_map, ids, boxes)
+        feats = share_features(rgb, probs, parsing, instance_map, ids, boxes, shares)
         x = (feats - self.mean) / self.std
         return self.net(torch.from_numpy(x.astype(np.float32))).numpy()
 
