@@ -52,6 +52,8 @@ class Reporter:
                 for task, fig in event["val"].items()
             )
             sys.stderr.write(f"\nepoch {event['epoch']}: loss {_num(event['loss'])}  val {val}\n")
+        elif kind == "refit_epoch":
+            sys.stderr.write(f"\nrefit epoch {event['epoch']}: loss {_num(event['loss'])}\n")
         elif kind == "start":
             size = "x".join(map(str, event.get("input_size", [])))
             sys.stderr.write(

@@ -99,6 +99,9 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     steps_per_event: int = 1
+    #: Keep the epoch that scores best on val (False: the last epoch, no val evaluation; a
+    #: refit on every mask after the epochs were chosen on a held-out share).
+    select_best: bool = True
     arch_override: dict[str, Any] = field(default_factory=dict)
 
     def arch(self, out_ch: int) -> dict[str, Any]:
@@ -314,8 +317,12 @@ def train(
         state["epoch"] = epoch
         state["elapsed"] = time.monotonic() - t_start
         if rank == 0:
-            figures = evaluate(model, val_split, heads, mean, std, thresholds, device)
-            val_score = score(figures, heads)
+            if cfg.select_best:
+                figures = evaluate(model, val_split, heads, mean, std, thresholds, device)
+                val_score: float | None = score(figures, heads)
+                improved = val_score > state["best"]
+            else:
+                figures, val_score, improved = {}, None, True
             record = {
                 "event": "epoch",
                 "epoch": epoch,
@@ -327,8 +334,9 @@ def train(
                 "eta_s": eta(),
             }
             state["history"].append({k: v for k, v in record.items() if k != "event"})
-            if val_score > state["best"]:
-                state.update(best=val_score, best_epoch=epoch, bad_epochs=0)
+            if improved:
+                best = state["best"] if val_score is None else val_score
+                state.update(best=best, best_epoch=epoch, bad_epochs=0)
                 state["best_state"] = {
                     k: v.detach().cpu().clone() for k, v in model.state_dict().items()
                 }
@@ -350,6 +358,6 @@ def train(
 
     if state["best_state"] is not None:
         model.load_state_dict(state["best_state"])
-    if rank == 0:
+    if rank == 0 and cfg.select_best:
         figures = evaluate(model, val_split, heads, mean, std, thresholds, device)
     return TrainResult(model, figures, state["best_epoch"], state["epoch"], state["history"])

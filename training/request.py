@@ -51,6 +51,7 @@ class TrainRequest:
     exclude_unchanged: bool = False
     jitter: float = 0.1
     object_crops: bool = False
+    refit: bool = False
     seed: int = 0
     threads: int = 0
     cache_dir: Path | None = None
@@ -128,6 +129,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--object-crops", action="store_true",
                    help="binary tasks: also train on each photo's crop around its subject; the "
                         "model then predicts with the crop pass (metadata crop_pass)")
+    p.add_argument("--refit", action="store_true",
+                   help="after choosing the epochs, threshold and promotion on the held-out "
+                        "masks, train again on every mask (train + val) for those epochs")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     p.add_argument("--cache-dir", default=None, help="decoded-photo cache (default OUT/cache)")

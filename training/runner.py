@@ -10,7 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import json
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -193,6 +195,7 @@ def _run(
     args: TrainRequest, emit: Emit, cancelled: Callable[[], bool], project: ProjectStore | None,
     device: str, rank: int,
 ) -> dict[str, Any]:  # fmt: skip
+    t_start = time.monotonic()
     specs, train_s, val_s, _ = _samples(args, project)
     heads = stack_heads(specs)
     if project is not None:
@@ -204,6 +207,8 @@ def _run(
     if not args.resume and (out_dir / CHECKPOINT).is_file() and rank == 0:
         (out_dir / CHECKPOINT).unlink()
     cfg = _config(args, out_dir, device)
+    if args.refit and args.max_minutes:
+        cfg.max_minutes = args.max_minutes * REFIT_FIRST_SHARE
     size: tuple[int, int] = args.input_size
     init_state, init_meta = None, None
     spec: InputSpec | None = None  # the init model's input spec: a fine-tune keeps it
@@ -281,19 +286,75 @@ def _run(
             "current": current_figures,
             "paired": paired_comparison(new_figures, current_figures),
         }
+    refit: dict[str, Any] = {}
+    if args.refit and result.best_epoch > 0:
+        left = None if not args.max_minutes else args.max_minutes - (time.monotonic() - t_start) / 60
+        samples = [*train_s, *val_s]
+        model = _refit(
+            cfg, heads, samples, result.best_epoch, left, emit, cancelled, init_state,
+            lambda: load_split(samples, size, cache_dir, letterbox_pad=pad, crop_lut=crop_lut),
+            mean, std,
+        )  # fmt: skip
+        if model is not None:
+            refit = {"epochs": result.best_epoch, "images": len(samples)}
+            for h in heads:
+                meta = read_meta(paths[h.task])
+                meta.update(trained_on=[s.name for s in samples], refit=refit)
+                save_model(paths[h.task], export_head(model, arch, h), meta)
     atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
     task = heads[0].task
     done: dict[str, Any] = {"event": "done", "version": version, "model_path": str(paths[task]),
                             "comparison": comparison[task], "models": {k: str(v) for k, v in paths.items()},
                             "best_epoch": result.best_epoch, "promoted": False}  # fmt: skip
+    if refit:
+        done["refit"] = refit
     if len(heads) > 1:
         done["comparisons"] = comparison
     if project is not None:
         if cancelled():
             raise TrainingCancelled
-        trained_on = [s.name for s in train_s]
+        trained_on = [s.name for s in (train_s + val_s if refit else train_s)]
         done.update(_register(project, heads[0], paths[task], comparison[task], trained_on, args))
     return done
+
+
+#: With ``--refit`` and a time bound, the share of it the held-out run may use; the refit on
+#: every mask gets what is left.
+REFIT_FIRST_SHARE = 0.5
+#: A refit with less time than this left (minutes) is skipped: the held-out model stays.
+REFIT_MIN_MINUTES = 0.25
+
+
+def _refit(
+    cfg: TrainConfig, heads: list[Head], samples: list[Sample], epochs: int,
+    minutes: float | None, emit: Emit, cancelled: Callable[[], bool],
+    init_state: dict[str, torch.Tensor] | None, load: Callable[[], CachedSplit],
+    mean: list[float], std: list[float],
+) -> UNet | None:  # fmt: skip
+    """Train again from the same start on every mask (train + val) for the chosen epochs.
+
+    The held-out run chose the epoch count, the threshold and whether the model is better;
+    this run only adds the validation masks to what the weights learn from. Its events are
+    relayed as ``refit_step`` / ``refit_epoch``. Returns None (and says why in an ``info``
+    event) when it is skipped: under DDP, or with too little of the time bound left.
+    """
+    if distributed.rank_and_world()[1] > 1:
+        emit({"event": "info", "message": "refit skipped: not supported with several processes"})
+        return None
+    if minutes is not None and minutes < REFIT_MIN_MINUTES:
+        emit({"event": "info", "message": "refit skipped: the time bound is spent; the held-out "
+                                          "model is kept"})  # fmt: skip
+        return None
+    emit({"event": "info", "message": f"refit: {epochs} epochs on all {len(samples)} masks",
+          "refit": {"epochs": epochs, "images": len(samples)}})  # fmt: skip
+    split = load()
+    refit_cfg = replace(cfg, out_dir=str(Path(cfg.out_dir) / "refit"), epochs=epochs,
+                        max_minutes=minutes, patience=epochs, select_best=False)  # fmt: skip
+
+    def relay(event: dict) -> None:
+        emit({**event, "event": f"refit_{event['event']}"})
+
+    return train(refit_cfg, heads, split, split, mean, std, relay, cancelled, init_state=init_state).model
 
 
 def _register(

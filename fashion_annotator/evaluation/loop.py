@@ -82,8 +82,9 @@ def _retrain(argv: list[str], log: Path, progress: Progress) -> tuple[dict[str, 
                 event = json.loads(line)
             except json.JSONDecodeError:
                 continue
-            if event.get("event") == "epoch":
-                progress(f"  epoch {event['epoch']}: loss {event['loss']:.4f}")
+            if event.get("event") in ("epoch", "refit_epoch"):
+                what = "refit epoch" if event["event"] == "refit_epoch" else "epoch"
+                progress(f"  {what} {event['epoch']}: loss {event['loss']:.4f}")
             elif event.get("event") in ("done", "error"):
                 done = event
         proc.wait()

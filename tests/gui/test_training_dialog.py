@@ -81,6 +81,16 @@ def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
     assert dialog.plot.left == [(1.0, 0.8), (2.0, 0.6)]
     assert dialog.plot.right == [(1.0, 0.4), (2.0, 0.5)]
     assert dialog.plot.right_label == "val miou"
+    # the refit on every mask after the held-out run: its own progress, the plot untouched
+    dialog.handle_event({"event": "info", "message": "refit: 2 epochs on all 8 masks",
+                         "refit": {"epochs": 2, "images": 8}})  # fmt: skip
+    dialog.handle_event(
+        {"event": "refit_step", "epoch": 2, "step": 3, "steps": 5, "loss": 0.5, "eta_s": 5}
+    )
+    assert (dialog.progress.value(), dialog.progress.maximum()) == (8, 10)
+    assert dialog.status_label.text().startswith("Refit on every mask: epoch 2/2, step 3/5")
+    assert "refit: 2 epochs on all 8 masks" in dialog.log.toPlainText()
+    assert dialog.plot.left == [(1.0, 0.8), (2.0, 0.6)]
     dialog.plot.grab()  # paints without error
     comparison = {"new": {"miou": 0.5, "dice": 0.6}, "current": {"miou": 0.45, "dice": None},
                   "paired": {"n": 5, "better": 3, "worse": 1, "median_gain": 0.01}}  # fmt: skip

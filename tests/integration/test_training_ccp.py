@@ -205,6 +205,31 @@ def test_project_model_is_registered_and_promoted_only_when_asked_and_better(
         assert p.active_model("garment").version == (2 if better else 1)
 
 
+def test_refit_trains_the_chosen_epochs_on_every_mask_after_the_held_out_decision(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    base = ["--project", str(project), "--task", "garment", "--input-size", "32", "24",
+            "--epochs", "2", "--init", "scratch", "--seed", "3"]  # fmt: skip
+    held_out = _train(capsys, *base)[-1]
+    events = _train(capsys, *base, "--refit")
+    done = events[-1]
+    best = done["best_epoch"]
+    assert best >= 1 and done["refit"] == {"epochs": best, "images": 8}
+    refit_epochs = [e for e in events if e["event"] == "refit_epoch"]
+    assert [e["epoch"] for e in refit_epochs] == list(range(1, best + 1))
+    assert all(e["val"] == {} for e in refit_epochs)
+    assert any(e["event"] == "info" and e["message"].startswith("refit:") for e in events)
+    # the decision figures are the held-out run's, identical to a run without the refit
+    assert done["comparison"]["new"]["per_image_dice"] == held_out["comparison"]["new"]["per_image_dice"]
+    with Project.open(project) as p:
+        first, second = p.models("garment")
+        assert len(first.trained_on) == 3 and len(second.trained_on) == 8
+    meta = json.loads(second.path.with_suffix(".json").read_text())
+    assert meta["refit"] == done["refit"] and len(meta["val_images"]) == 5
+    a, b = load_model(first.path).module.state_dict(), load_model(second.path).module.state_dict()
+    assert any(not torch.equal(a[k], b[k]) for k in a)
+
+
 def test_bad_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["train", "--data", str(tmp_path), "--task", "garment", "--out",
                  str(tmp_path / "o"), "--json-progress"]) == 1  # fmt: skip

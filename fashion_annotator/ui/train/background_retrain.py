@@ -158,6 +158,8 @@ class BackgroundRetrainer(QObject):
             self.bar.setRange(0, total)
             self.bar.setValue(min(total, (epoch - 1) * steps + step))
             self.text.setText(f"Retraining {self.task}: epoch {epoch}")
+        elif kind == "refit_step":
+            self.text.setText(f"Retraining {self.task}: refit on every mask, epoch {event.get('epoch')}")
         elif kind == "done":
             self.result = event
 

@@ -149,6 +149,7 @@ class RetrainDialog(QDialog):
         self.state = "idle"
         self._stdout_buffer = b""
         self._epochs_total = 0
+        self._refit_epochs = 0
         self._plot_metric: str | None = None
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
@@ -381,6 +382,8 @@ class RetrainDialog(QDialog):
             self._on_epoch(event)
         elif kind == "val":
             self._on_val(event)
+        elif kind == "refit_step":
+            self._on_refit_step(event)
         elif kind == "done":
             self.outcome = event
             self._fill_table(event.get("comparison") or {})
@@ -392,6 +395,8 @@ class RetrainDialog(QDialog):
         elif kind == "cancelled":
             self.status_label.setText("Cancelled; no model was registered")
         elif kind in ("error", "info"):
+            if isinstance(event.get("refit"), dict):
+                self._refit_epochs = int(event["refit"].get("epochs") or 0)
             self.log.appendPlainText(f"{kind}: {event.get('message', event)}")
 
     def _on_step(self, event: dict[str, Any]) -> None:
@@ -408,6 +413,19 @@ class RetrainDialog(QDialog):
         self.eta_label.setText(format_eta(event.get("eta_s")))
         self.status_label.setText(
             f"Epoch {epoch}/{self._epochs_total}, step {step}/{steps}, loss {_fmt(event.get('loss'))}"
+        )
+
+    def _on_refit_step(self, event: dict[str, Any]) -> None:
+        """A step of the refit on every mask (after the held-out run chose its epochs)."""
+        steps, epoch = int(event.get("steps") or 0), int(event.get("epoch") or 1)
+        step, epochs = int(event.get("step") or 0), max(self._refit_epochs, epoch)
+        if steps > 0:
+            self.progress.setRange(0, steps * epochs)
+            self.progress.setValue(min(steps * epochs, (epoch - 1) * steps + step))
+        self.eta_label.setText(format_eta(event.get("eta_s")))
+        self.status_label.setText(
+            f"Refit on every mask: epoch {epoch}/{epochs}, step {step}/{steps}, "
+            f"loss {_fmt(event.get('loss'))}"
         )
 
     def _on_budget_step(self, event: dict[str, Any]) -> None:
