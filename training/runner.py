@@ -21,6 +21,7 @@ import torch
 
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.training_set import MIN_VAL
 from fashion_annotator.models.device import resolve_device
 from fashion_annotator.models.preprocess import InputSpec
 from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE
@@ -79,6 +80,29 @@ def evaluate_file(
     return {**figures[head.task], "model_path": str(path), "version": meta.get("version")}
 
 
+
+
+def unseen_by(current: Path | None, val: list[Sample]) -> tuple[list[Sample], int]:
+    """The val photos to compare on: those the current model did not train on.
+
+    A project's earlier retrains (a refit above all) may have trained the current model on
+    masks that are validation masks now; comparing the two models on those would favour it.
+    When fewer than :data:`~fashion_annotator.dataset.training_set.MIN_VAL` photos would be
+    left, all of ``val`` is kept.
+
+    Returns
+    -------
+    photos : list of Sample
+    seen : int
+        How many of ``photos`` the current model trained on (0 unless all were kept).
+    """
+    if current is None:
+        return list(val), 0
+    trained = set(read_meta(current).get("trained_on") or ())
+    fair = [s for s in val if s.name not in trained]
+    if len(fair) >= MIN_VAL:
+        return fair, 0
+    return list(val), len(val) - len(fair)
 
 
 #: Inference settings a fine-tuned model takes over from the model it starts from (measured on
@@ -273,18 +297,24 @@ def _run(
         paths[h.task] = out_dir / f"{h.task}.safetensors"
         save_model(paths[h.task], single, meta)
         current = current_model_path(h.task, project)
+        fair, seen = unseen_by(current, val_s)
         new_figures = figures[h.task]
         if h.binary and (_beyond_one_pass(paths[h.task])
                          or (current is not None and _beyond_one_pass(current))):
             # One of the two proposes beyond one plain pass: compare them as they propose.
-            new_figures = evaluate_predictor(paths[h.task], val_s, h, device)
-            current_figures = evaluate_predictor(current, val_s, h, device) if current else None
+            new_figures = evaluate_predictor(paths[h.task], fair, h, device)
+            current_figures = evaluate_predictor(current, fair, h, device) if current else None
         else:
-            current_figures = evaluate_file(current, val_s, h, cache_dir) if current else None
+            if len(fair) < len(val_s):
+                new_figures = evaluate_file(paths[h.task], fair, h, cache_dir)
+            current_figures = evaluate_file(current, fair, h, cache_dir) if current else None
         comparison[h.task] = {
             "new": new_figures,
             "current": current_figures,
             "paired": paired_comparison(new_figures, current_figures),
+            "images": len(fair),
+            "left_out": len(val_s) - len(fair),  # val photos the current model trained on
+            "current_trained_on": seen,  # of the compared photos (when too few were unseen)
         }
     refit: dict[str, Any] = {}
     if args.refit and result.best_epoch > 0:

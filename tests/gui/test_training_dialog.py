@@ -9,7 +9,11 @@ from PySide6.QtCore import Qt
 
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.testing import add_tiny_model
-from fashion_annotator.ui.train.training_dialog import RetrainDialog, format_eta
+from fashion_annotator.ui.train.training_dialog import (
+    RetrainDialog,
+    describe_comparison,
+    format_eta,
+)
 from training.finetune import epochs_for, retrain_command
 
 # A tiny network on 64x48 inputs, from scratch (not from a shipped default's size), keeps a real
@@ -103,6 +107,10 @@ def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
     assert cells == [["miou", "0.4500", "0.5000"], ["dice", "-", "0.6000"]]
     assert dialog.comparison_label.text() == (
         "miou new 0.5000 vs current 0.4500; new better on 3 of 5 val images, worse on 1")
+    assert describe_comparison({**comparison, "left_out": 4}).endswith(
+        "(4 val images left out: the current model trained on them)")
+    assert describe_comparison({**comparison, "current_trained_on": 5}).endswith(
+        "(the current model trained on 5 of them)")
     with qtbot.waitSignal(dialog.modelPromoted) as signal:
         dialog.use_model()
     assert signal.args == ["garment", 3]

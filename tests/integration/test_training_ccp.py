@@ -228,6 +228,11 @@ def test_refit_trains_the_chosen_epochs_on_every_mask_after_the_held_out_decisio
     assert meta["refit"] == done["refit"] and len(meta["val_images"]) == 5
     a, b = load_model(first.path).module.state_dict(), load_model(second.path).module.state_dict()
     assert any(not torch.equal(a[k], b[k]) for k in a)
+    # the next retrain is compared with the refitted model, which trained on all 5 val photos
+    with Project.open(project) as p:
+        p.set_active_model("garment", second.version)
+    third = _train(capsys, *base[:-4], "--init", "current")[-1]["comparison"]
+    assert third["images"] == 5 and third["left_out"] == 0 and third["current_trained_on"] == 5
 
 
 def test_bad_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

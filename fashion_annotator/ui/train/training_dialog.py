@@ -106,6 +106,10 @@ def describe_comparison(comparison: dict[str, Any]) -> str:
     if paired:
         line += (f"; new better on {paired['better']} of {paired['n']} val images, "
                  f"worse on {paired['worse']}")  # fmt: skip
+    if comparison.get("left_out"):
+        line += f" ({comparison['left_out']} val images left out: the current model trained on them)"
+    if comparison.get("current_trained_on"):
+        line += f" (the current model trained on {comparison['current_trained_on']} of them)"
     return line
 
 
