@@ -51,6 +51,7 @@ class TrainRequest:
     exclude_unchanged: bool = False
     jitter: float = 0.1
     object_crops: bool = False
+    crop_long_side: int | None = None
     refit: bool = False
     seed: int = 0
     threads: int = 0
@@ -129,6 +130,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--object-crops", action="store_true",
                    help="binary tasks: also train on each photo's crop around its subject; the "
                         "model then predicts with the crop pass (metadata crop_pass)")
+    p.add_argument("--crop-long-side", type=int, default=None, metavar="N",
+                   help="with --object-crops, letterbox models: the crop pass looks at the object "
+                        "crop at this long side (metadata crop_long_side; default: the first "
+                        "pass's)")
     p.add_argument("--refit", action="store_true",
                    help="after choosing the epochs, threshold and promotion on the held-out "
                         "masks, train again on every mask (train + val) for those epochs")

@@ -288,6 +288,9 @@ def _run(
                if spec is not None and spec.mode == "letterbox" else {}),
             **({"threshold": thresholds[h.task]} if h.binary else {}),
             **({"crop_pass": True} if object_crops else {}),
+            **({"crop_long_side": args.crop_long_side}
+               if object_crops and args.crop_long_side and spec is not None
+               and spec.mode == "letterbox" else {}),
             **{k: init_meta[k] for k in INHERITED_META if init_meta and k in init_meta},
             "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
             "training_data_fingerprint": fingerprint, "trained_on": [s.name for s in train_s],

@@ -160,6 +160,14 @@ class Predictor:
             self.spec = InputSpec.from_meta(meta).for_inference(meta, long_side)
         except ValueError as exc:
             raise ModelLoadError(self.path, str(exc)) from None
+        crop_side = meta.get("crop_long_side")
+        try:
+            #: The crop pass's input: letterbox models with ``"crop_long_side"`` see the object
+            #: crop at that long side (fine-tunes: ``training.finetune.CROP_LONG_SIDE``), others
+            #: at the first pass's.
+            self.crop_spec = self.spec if crop_side is None else self.spec.for_inference(meta, crop_side)
+        except ValueError as exc:
+            raise ModelLoadError(self.path, f"crop_long_side: {exc}") from None
         self.input_size = self.spec.input_size
         self.mean, self.std = self.spec.mean, self.spec.std
         self.threshold = float(meta.get("threshold", 0.5))
@@ -314,11 +322,11 @@ class Predictor:
         return [proposal.mask for proposal in self.predict_batch(images, batch_size)]
 
     def _refine_crop(self, big: np.ndarray, rgb: np.ndarray, cut: float) -> np.ndarray:
-        """Second pass: re-predict the box around the first mask at the network's resolution."""
+        """Second pass: re-predict the box around the first mask (at :attr:`crop_spec`)."""
         crop = mask_ops.object_crop(big[0] >= cut)
         if crop is None:
             return big
-        x, geo = self._preprocess(rgb[crop.slices])
+        x, geo = to_input(rgb[crop.slices], self.crop_spec)
         crop_logits = crop_output(self._run(x[None])[0][0], geo)
         rows, cols = crop.slices
         big[:, rows, cols] = _enlarge(crop_logits, crop.shape)

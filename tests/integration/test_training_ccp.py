@@ -90,14 +90,17 @@ def test_a_fine_tune_of_a_letterbox_model_stays_letterbox(
     meta.update(resize="letterbox", long_side=64, stride=16)
     meta_path.write_text(json.dumps(meta))
     done = _train(capsys, *_data_args(ccp_dir, tmp_path / "b", "garment", "64 48"),
-                  "--epochs", "1", "--init", str(first))[-1]  # fmt: skip
+                  "--epochs", "1", "--init", str(first), "--object-crops",
+                  "--crop-long-side", "96")[-1]  # fmt: skip
     tuned = load_model(Path(done["model_path"])).meta
     assert (tuned["resize"], tuned["long_side"], tuned["stride"]) == ("letterbox", 64, 16)
     assert tuned["input_size"] == [64, 48] and 0 <= tuned["metrics"]["median_dice"] <= 1
+    assert tuned["crop_pass"] is True and tuned["crop_long_side"] == 96
     from fashion_annotator.segmentation.proposals import load_predictor
 
     predictor = load_predictor(Path(done["model_path"]), device="cpu")
     assert predictor.spec.mode == "letterbox"
+    assert (predictor.spec.long_side, predictor.crop_spec.long_side) == (64, 96)
     predictor.set_image(np.full((300, 500, 3), 200, np.uint8))
     assert predictor.predict().mask.shape == (300, 500)
 

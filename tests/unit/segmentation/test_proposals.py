@@ -308,6 +308,41 @@ def test_crop_pass_follows_the_model_metadata_unless_asked():
     assert Predictor(model, device="cpu", crop_pass=True).crop_pass is True
 
 
+class ShapeRecorder(BrightIsForeground):
+    """BrightIsForeground that records the spatial size of each input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sizes: list[tuple[int, int]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.sizes.append((int(x.shape[2]), int(x.shape[3])))
+        return super().forward(x)
+
+
+def test_crop_pass_runs_at_the_metadata_crop_long_side():
+    meta = _meta("garment", BINARY, {}, mean=[0.5] * 3, std=[0.5] * 3, input_size=[24, 16],
+                 resize="letterbox", long_side=24, stride=8, crop_pass=True)  # fmt: skip
+    rgb = np.zeros((240, 160, 3), np.uint8)
+    rgb[101:131, 61:83] = 255
+    masks = {}
+    for side in (None, 48):
+        module = ShapeRecorder()
+        extra = {} if side is None else {"crop_long_side": side}
+        predictor = Predictor(SimpleNamespace(module=module, meta={**meta, **extra}), device="cpu")
+        predictor.set_image(rgb)
+        masks[side] = predictor.predict().mask
+        # the photo at long side 24, then its object crop (taller than wide) at 24 or 48
+        assert module.sizes[-2][0] == 24 and module.sizes[-1][0] == (side or 24)
+        assert predictor.spec.long_side == 24
+    truth = rgb[..., 0] > 0
+    for mask in masks.values():
+        assert (mask.astype(bool) & truth).sum() / (mask.astype(bool) | truth).sum() > 0.9
+    with pytest.raises(ModelLoadError, match="crop_long_side"):
+        Predictor(SimpleNamespace(module=ShapeRecorder(), meta={**meta, "crop_long_side": 2}),
+                  device="cpu")  # fmt: skip
+
+
 class RampLogits(torch.nn.Module):
     """Logits rising from -10 at the input's left edge to +10 at its right edge, whatever the
     photo: a model that is not mirror-consistent at all. Counts calls and batch sizes."""

@@ -8,6 +8,7 @@ import pytest
 
 from fashion_annotator.commands import train as train_cmd
 from training.finetune import (
+    CROP_LONG_SIDE,
     LR,
     MAX_EPOCHS,
     MIN_EPOCHS,
@@ -35,6 +36,7 @@ def test_retrain_command_parses_with_the_train_command(tmp_path):
     assert args.epochs == epochs_for(40) and args.lr == LR and args.max_minutes == 4
     assert args.exclude_unchanged and args.promote_if_better and args.threads == 1
     assert args.model_size == "tiny" and args.freeze == "none" and args.object_crops
+    assert args.crop_long_side == CROP_LONG_SIDE
 
 
 def test_paired_comparison_counts_images():
