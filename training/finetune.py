@@ -52,6 +52,11 @@ OBJECT_CROPS = True
 #: mannequin composites of CCP train photos were corrected in ``bench loop``: median Dice of
 #: the fine-tuned network's masks 0.978 / 0.980 / 0.982 / 0.983 at 448 / 512 / 576 / 640.
 CROP_LONG_SIDE = 640
+#: After the held-out run chose the epochs, threshold and promotion, train again on every mask
+#: (``train --refit``). On 200 mannequin composites of CCP train photos (``bench loop``, tool
+#: order), median Dice of the network's masks on the photos not yet corrected after 10 / 25
+#: corrected photos: 0.9645 / 0.9744 with the refit against 0.9598 / 0.9711 without.
+REFIT = True
 #: Sample presentations a fine-tune aims for (epochs x training masks).
 PRESENTATIONS = 400
 MIN_EPOCHS, MAX_EPOCHS = 5, 40
@@ -106,6 +111,8 @@ def retrain_command(
     if OBJECT_CROPS:
         # the trainer ignores both for multi-class tasks
         args += ["--object-crops", "--crop-long-side", str(CROP_LONG_SIDE)]
+    if REFIT:
+        args.append("--refit")
     if exclude_unchanged:
         args.append("--exclude-unchanged")
     if promote_if_better:

@@ -36,7 +36,7 @@ def test_retrain_command_parses_with_the_train_command(tmp_path):
     assert args.epochs == epochs_for(40) and args.lr == LR and args.max_minutes == 4
     assert args.exclude_unchanged and args.promote_if_better and args.threads == 1
     assert args.model_size == "tiny" and args.freeze == "none" and args.object_crops
-    assert args.crop_long_side == CROP_LONG_SIDE
+    assert args.crop_long_side == CROP_LONG_SIDE and args.refit
 
 
 def test_paired_comparison_counts_images():
