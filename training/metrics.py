@@ -119,8 +119,9 @@ def evaluate(
 
 
 def evaluate_predictor(
-    path: Path, samples: Sequence[Sample], head: Head, device: str = "cpu"
-) -> dict[str, Any]:
+    path: Path, samples: Sequence[Sample], head: Head, device: str = "cpu",
+    meta_changes: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     """Figures of a binary model file as its predictor proposes: full photos, with its crop pass,
     flip averaging and inference long side.
 
@@ -137,20 +138,33 @@ def evaluate_predictor(
     head : Head
         The binary head (its ``lut``).
     device : str
+    meta_changes : dict, optional
+        Metadata keys to set (None values remove the key) before the predictor is built, e.g.
+        ``{"crop_long_side": None}`` to score the crop pass at the first pass's resolution.
 
     Returns
     -------
     dict
         ``miou``, ``iou``, ``median_dice``, ``mean_dice``, ``pixel_accuracy``, ``dice_q25``,
         ``dice_q75``, ``per_image_dice`` (in ``samples`` order), ``threshold`` (the model's),
-        ``crop_pass``, ``flip_average``, ``long_side`` (how the predictor proposed).
+        ``crop_pass``, ``flip_average``, ``long_side``, ``crop_long_side`` (how the predictor
+        proposed).
     """
+    from types import SimpleNamespace
+
     from fashion_annotator.core.samples import read_sample
-    from fashion_annotator.segmentation.proposals import load_predictor
+    from fashion_annotator.models.weights import load_model
+    from fashion_annotator.segmentation.proposals import Predictor, load_predictor
 
     if not head.binary:
         raise ValueError(f"{head.task}: evaluate_predictor scores binary models only")
-    predictor = load_predictor(Path(path), device=device)
+    if meta_changes:
+        loaded = load_model(Path(path))
+        meta = {k: v for k, v in {**loaded.meta, **meta_changes}.items() if v is not None}
+        predictor = Predictor(SimpleNamespace(module=loaded.module, meta=meta), device=device,
+                              path=Path(path))  # fmt: skip
+    else:
+        predictor = load_predictor(Path(path), device=device)
     counts = []
     for sample in samples:
         rgb, labels = read_sample(sample)
@@ -165,7 +179,8 @@ def evaluate_predictor(
     q25, q75 = np.quantile(per_image, [0.25, 0.75]) if len(per_image) else (np.nan, np.nan)
     figures.update(dice_q25=float(q25), dice_q75=float(q75), per_image_dice=per_image.round(5).tolist(),
                    threshold=float(predictor.threshold), crop_pass=bool(predictor.crop_pass),
-                   flip_average=predictor.flip_average, long_side=predictor.spec.long_side)  # fmt: skip
+                   flip_average=predictor.flip_average, long_side=predictor.spec.long_side,
+                   crop_long_side=predictor.crop_spec.long_side)  # fmt: skip
     return figures
 
 

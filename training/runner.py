@@ -26,7 +26,7 @@ from fashion_annotator.models.device import resolve_device
 from fashion_annotator.models.preprocess import InputSpec
 from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE
 from fashion_annotator.models.unet import UNet
-from fashion_annotator.models.weights import load_model, read_meta, save_model
+from fashion_annotator.models.weights import load_model, read_meta, save_model, update_meta
 from fashion_annotator.segmentation.proposals import BEYOND_ONE_PASS, model_path
 from training import distributed
 from training.data import (
@@ -109,6 +109,26 @@ def unseen_by(current: Path | None, val: list[Sample]) -> tuple[list[Sample], in
 #: the loop's first mannequin fine-tune: inherited 448 + flip median Dice 0.963, 384 + flip
 #: 0.960, 384 plain 0.957); class biases are not inherited, their calibration is the old model's.
 INHERITED_META = ("flip_average", "infer_long_side")
+
+
+def _choose_crop_side(
+    path: Path, meta: dict[str, Any], val: list[Sample], head: Head, device: str
+) -> dict[str, Any]:
+    """The metadata to keep: ``crop_long_side`` stays only when the crop pass at that side
+    beats the crop pass at the first pass's resolution on the val photos (median Dice, ties
+    to the first pass's); both figures are recorded as ``crop_long_side_val``.
+
+    A garment covering a few percent of a studio frame gains from the larger crop, a subject
+    filling a street photo can lose (the project's own photos decide, as for the threshold).
+    """
+    side = meta["crop_long_side"]
+    at_side = evaluate_predictor(path, val, head, device)["median_dice"]
+    at_first = evaluate_predictor(path, val, head, device, {"crop_long_side": None})["median_dice"]
+    out = {**meta, "crop_long_side_val": {"median_dice": {str(side): at_side, "first_pass": at_first},
+                                          "images": len(val)}}  # fmt: skip
+    if not at_side > at_first:
+        out.pop("crop_long_side")
+    return out
 
 
 def _beyond_one_pass(path: Path) -> bool:
@@ -299,6 +319,12 @@ def _run(
         }  # fmt: skip
         paths[h.task] = out_dir / f"{h.task}.safetensors"
         save_model(paths[h.task], single, meta)
+        if h.binary and "crop_long_side" in meta:
+            kept = _choose_crop_side(paths[h.task], meta, val_s, h, device)
+            if "crop_long_side" not in kept:
+                save_model(paths[h.task], single, kept)
+            else:
+                update_meta(paths[h.task], crop_long_side_val=kept["crop_long_side_val"])
         current = current_model_path(h.task, project)
         fair, seen = unseen_by(current, val_s)
         new_figures = figures[h.task]

@@ -95,12 +95,20 @@ def test_a_fine_tune_of_a_letterbox_model_stays_letterbox(
     tuned = load_model(Path(done["model_path"])).meta
     assert (tuned["resize"], tuned["long_side"], tuned["stride"]) == ("letterbox", 64, 16)
     assert tuned["input_size"] == [64, 48] and 0 <= tuned["metrics"]["median_dice"] <= 1
-    assert tuned["crop_pass"] is True and tuned["crop_long_side"] == 96
+    # the crop side is kept only when it beats the first pass's on the val photos
+    choice = tuned["crop_long_side_val"]
+    assert choice["images"] == 2 and set(choice["median_dice"]) == {"96", "first_pass"}
+    kept = choice["median_dice"]["96"] > choice["median_dice"]["first_pass"]
+    assert tuned["crop_pass"] is True and tuned.get("crop_long_side") == (96 if kept else None)
     from fashion_annotator.segmentation.proposals import load_predictor
 
     predictor = load_predictor(Path(done["model_path"]), device="cpu")
     assert predictor.spec.mode == "letterbox"
-    assert (predictor.spec.long_side, predictor.crop_spec.long_side) == (64, 96)
+    assert (predictor.spec.long_side, predictor.crop_spec.long_side) == (64, 96 if kept else 64)
+    new = done["comparison"]["new"]
+    assert new["crop_long_side"] == (96 if kept else 64)
+    at = choice["median_dice"]["96" if kept else "first_pass"]
+    assert new["median_dice"] == pytest.approx(at)
     predictor.set_image(np.full((300, 500, 3), 200, np.uint8))
     assert predictor.predict().mask.shape == (300, 500)
 

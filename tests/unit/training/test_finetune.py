@@ -63,3 +63,26 @@ def test_comparison_leaves_out_val_photos_the_current_model_trained_on(monkeypat
     fair, seen = runner.unseen_by(tmp_path / "current.safetensors", val)
     assert fair == val and seen == 5
     assert runner.unseen_by(None, val) == (val, 0)
+
+
+@pytest.mark.parametrize(("at_side", "at_first", "kept"), [(0.98, 0.97, True), (0.97, 0.97, False),
+                                                           (0.96, 0.97, False)])  # fmt: skip
+def test_the_crop_side_is_kept_only_when_it_beats_the_first_pass_on_val(
+    monkeypatch, tmp_path, at_side, at_first, kept
+):
+    from training import runner
+
+    calls = []
+
+    def fake(path, val, head, device, meta_changes=None):
+        calls.append(meta_changes)
+        return {"median_dice": at_first if meta_changes else at_side}
+
+    monkeypatch.setattr(runner, "evaluate_predictor", fake)
+    meta = {"task": "garment", "crop_pass": True, "crop_long_side": 640}
+    out = runner._choose_crop_side(tmp_path / "m.safetensors", meta, [1, 2, 3, 4, 5], None, "cpu")
+    assert calls == [None, {"crop_long_side": None}]
+    assert ("crop_long_side" in out) is kept and out["crop_pass"] is True
+    assert out["crop_long_side_val"] == {
+        "median_dice": {"640": at_side, "first_pass": at_first}, "images": 5}  # fmt: skip
+    assert meta["crop_long_side"] == 640  # the caller's dict is untouched
