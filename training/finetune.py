@@ -50,8 +50,8 @@ OBJECT_CROPS = True
 #: Long side (pixels) of the crop pass's input for a fine-tune with object crops (letterbox
 #: models; the first pass stays at the model's). Chosen on the 100 photos left after 100 of 200
 #: mannequin composites of CCP train photos were corrected in ``bench loop``: median Dice of
-#: the masks of the model active then (fine-tuned after 50) 0.978 / 0.980 / 0.982 / 0.983 / 0.983 / 0.982 at 448 / 512 /
-#: 576 / 640 / 768 / 896. On CCP street photos (subject filling the frame) the larger crop can
+#: the masks of the model active then (fine-tuned after 50) 0.978 / 0.980 / 0.982 / 0.983 /
+#: 0.983 / 0.982 at 448 / 512 / 576 / 640 / 768 / 896. On CCP street photos (subject filling the frame) the larger crop can
 #: lose, so each retrain keeps it only when it beats the first pass's side on the project's
 #: own val photos (``training.runner._choose_crop_side``).
 CROP_LONG_SIDE = 640
