@@ -404,7 +404,8 @@ def _refit(
         emit({"event": "info", "message": "refit skipped: the time bound is spent; the held-out "
                                           "model is kept"})  # fmt: skip
         return None
-    emit({"event": "info", "message": f"refit: {epochs} epochs on all {len(samples)} masks",
+    emit({"event": "info", "message": f"refit: {epochs} epoch{'s' if epochs != 1 else ''} on all "
+                                      f"{len(samples)} masks",
           "refit": {"epochs": epochs, "images": len(samples)}})  # fmt: skip
     split = load()
     refit_cfg = replace(cfg, out_dir=str(Path(cfg.out_dir) / "refit"), epochs=epochs,

@@ -42,6 +42,12 @@ def test_dialog_states_which_masks_count(qtbot, project):
     assert "7 corrected garment masks (6 done, 1 in progress)" in text
     assert "1 accepted proposals saved unchanged (included)" in text
     assert "Training on 3, holding 5 for validation" in text
+    assert text.endswith(", then once more on all 8 for the epochs chosen.")
+    dialog.show()
+    dialog.resize(420, 300)  # shorter than it wants: the plot and table give way, not the sentence
+    qtbot.waitUntil(lambda: dialog.masks_label.width() < 420)
+    label = dialog.masks_label
+    assert label.height() >= label.heightForWidth(label.width()) > label.fontMetrics().height() * 2
     assert dialog.exclude_check.isVisible() or not dialog.isVisible()
     assert dialog.epochs_spin.value() == epochs_for(3)
     assert dialog.start_button.isEnabled()

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QProcess, QTimer, Signal
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -45,7 +46,7 @@ from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.plot import LivePlot
 from training.click_retrain import CLICK_TASK, source_task
 from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
-from training.finetune import epochs_for, retrain_command
+from training.finetune import REFIT, epochs_for, retrain_command
 
 #: Validation metrics shown in the plot, most preferred first.
 PLOT_METRICS = ("miou", "median_dice", "dice", "dice_mean", "iou", "pixel_accuracy")
@@ -71,8 +72,11 @@ def _fmt(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
-def describe_selection(selection: TrainingSelection, task: str, include_unchanged: bool) -> str:
-    """The dialog's sentence on which masks count and how many are held for validation."""
+def describe_selection(
+    selection: TrainingSelection, task: str, include_unchanged: bool, refit: bool = False
+) -> str:
+    """The dialog's sentence on which masks count and how many are held for validation
+    (``refit``: and that the chosen epochs are then trained on every mask)."""
     by = selection.by_status
     parts = [f"{by[s]} {s.replace('_', ' ')}" for s in ("done", "approved", "in_progress") if by.get(s)]
     text = f"{len(selection.corrected)} corrected {task} masks"
@@ -84,7 +88,8 @@ def describe_selection(selection: TrainingSelection, task: str, include_unchange
     n = len(selection.items(include_unchanged))
     n_val = val_count(n)
     if n_val:
-        text += f". Training on {n - n_val}, holding {n_val} for validation (same images for both models)."
+        text += f". Training on {n - n_val}, holding {n_val} for validation (same images for both models)"
+        text += f", then once more on all {n} for the epochs chosen." if refit else "."
     else:
         text += f". A retrain needs at least {MIN_VAL + MIN_TRAIN} masks ({MIN_VAL} held for validation)."
     return text
@@ -254,10 +259,12 @@ class RetrainDialog(QDialog):
 
     def _selection_changed(self) -> None:
         include = not self.exclude_check.isChecked()
-        text = describe_selection(self.selection, self.source_task, include)
+        refit = REFIT and self.task == self.source_task  # the click trainer does not refit
+        text = describe_selection(self.selection, self.source_task, include, refit)
         if self.task != self.source_task:
             text = f"The click model learns from {text[0].lower()}{text[1:]}"
         self.masks_label.setText(text)
+        self._keep_masks_label_whole()
         n = self._n_masks()
         self.epochs_spin.setValue(epochs_for(max(1, n - val_count(n))))
         self.start_button.setEnabled(self.process is None and val_count(n) > 0)
@@ -276,6 +283,17 @@ class RetrainDialog(QDialog):
         from fashion_annotator.models.device import device_display_name, resolve_device
 
         return f"Trains on: {device_display_name(resolve_device(device))}"
+
+    def _keep_masks_label_whole(self) -> None:
+        """The wrapped sentence on which masks count keeps all its lines: a short screen (1280x720)
+        shrinks the plot and the table, never it."""
+        width = self.masks_label.width()
+        if width > 0:
+            self.masks_label.setMinimumHeight(self.masks_label.heightForWidth(width))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._keep_masks_label_whole()
 
     def command(self) -> list[str]:
         """The child's command line: the frozen-aware CLI (:func:`cli_command`), then ``train``."""
