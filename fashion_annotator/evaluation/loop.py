@@ -299,7 +299,8 @@ def plot_runs(runs: Sequence[dict[str, Any]], path: Path | str, size: tuple[int,
     Parameters
     ----------
     runs : sequence of dict
-        ``bench loop`` results (one line per run, labelled with its ``order``).
+        ``bench loop`` results (one line per run, labelled with its ``label`` if it has one, else
+        its ``order``).
     path : Path or str
         The PNG to write.
     size : (width, height)
@@ -354,7 +355,8 @@ def plot_runs(runs: Sequence[dict[str, Any]], path: Path | str, size: tuple[int,
                     draw.line(pts, fill=color, width=thick)
                 for x, y in pts:
                     draw.ellipse([x - dot, y - dot, x + dot, y + dot], fill=color)
-                label = f"order {run['order']}" + (", shown" if k == shown else "")
+                name = str(run.get("label") or f"order {run['order']}")
+                label = name + (", shown" if k == shown else "")
                 draw.text((x1 - 150, y0 + 10 + 16 * line), label, fill=color)
                 line += 1
     path = Path(path)
