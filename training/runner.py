@@ -414,7 +414,9 @@ def _refit(
     def relay(event: dict) -> None:
         emit({**event, "event": f"refit_{event['event']}"})
 
-    return train(refit_cfg, heads, split, split, mean, std, relay, cancelled, init_state=init_state).model
+    model = train(refit_cfg, heads, split, split, mean, std, relay, cancelled, init_state=init_state).model
+    (Path(refit_cfg.out_dir) / CHECKPOINT).unlink(missing_ok=True)  # nothing resumes a refit
+    return model
 
 
 def _register(

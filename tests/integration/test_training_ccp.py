@@ -230,6 +230,7 @@ def test_refit_trains_the_chosen_epochs_on_every_mask_after_the_held_out_decisio
     assert [e["epoch"] for e in refit_epochs] == list(range(1, best + 1))
     assert all(e["val"] == {} for e in refit_epochs)
     assert any(e["event"] == "info" and e["message"].startswith("refit:") for e in events)
+    assert not (project / "cache" / "training" / "garment" / "refit" / "checkpoint.pt").exists()
     # the decision figures are the held-out run's, identical to a run without the refit
     assert done["comparison"]["new"]["per_image_dice"] == held_out["comparison"]["new"]["per_image_dice"]
     with Project.open(project) as p:
