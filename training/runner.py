@@ -113,22 +113,30 @@ INHERITED_META = ("flip_average", "infer_long_side")
 
 def _choose_crop_side(
     path: Path, meta: dict[str, Any], val: list[Sample], head: Head, device: str
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The metadata to keep: ``crop_long_side`` stays only when the crop pass at that side
     beats the crop pass at the first pass's resolution on the val photos (median Dice, ties
     to the first pass's); both figures are recorded as ``crop_long_side_val``.
 
     A garment covering a few percent of a studio frame gains from the larger crop, a subject
     filling a street photo can lose (the project's own photos decide, as for the threshold).
+
+    Returns
+    -------
+    meta : dict
+    figures : dict
+        :func:`~training.metrics.evaluate_predictor`'s figures on ``val`` at the kept setting
+        (the comparison reuses them when it runs on the same photos).
     """
     side = meta["crop_long_side"]
-    at_side = evaluate_predictor(path, val, head, device)["median_dice"]
-    at_first = evaluate_predictor(path, val, head, device, {"crop_long_side": None})["median_dice"]
-    out = {**meta, "crop_long_side_val": {"median_dice": {str(side): at_side, "first_pass": at_first},
-                                          "images": len(val)}}  # fmt: skip
-    if not at_side > at_first:
+    at_side = evaluate_predictor(path, val, head, device)
+    at_first = evaluate_predictor(path, val, head, device, {"crop_long_side": None})
+    dice = {str(side): at_side["median_dice"], "first_pass": at_first["median_dice"]}
+    out = {**meta, "crop_long_side_val": {"median_dice": dice, "images": len(val)}}
+    if not at_side["median_dice"] > at_first["median_dice"]:
         out.pop("crop_long_side")
-    return out
+        return out, at_first
+    return out, at_side
 
 
 def _beyond_one_pass(path: Path) -> bool:
@@ -319,8 +327,9 @@ def _run(
         }  # fmt: skip
         paths[h.task] = out_dir / f"{h.task}.safetensors"
         save_model(paths[h.task], single, meta)
+        as_proposed = None  # the new model's figures on val_s as it proposes, when known
         if h.binary and "crop_long_side" in meta:
-            kept = _choose_crop_side(paths[h.task], meta, val_s, h, device)
+            kept, as_proposed = _choose_crop_side(paths[h.task], meta, val_s, h, device)
             if "crop_long_side" not in kept:
                 save_model(paths[h.task], single, kept)
             else:
@@ -331,7 +340,10 @@ def _run(
         if h.binary and (_beyond_one_pass(paths[h.task])
                          or (current is not None and _beyond_one_pass(current))):
             # One of the two proposes beyond one plain pass: compare them as they propose.
-            new_figures = evaluate_predictor(paths[h.task], fair, h, device)
+            if as_proposed is not None and len(fair) == len(val_s):
+                new_figures = as_proposed
+            else:
+                new_figures = evaluate_predictor(paths[h.task], fair, h, device)
             current_figures = evaluate_predictor(current, fair, h, device) if current else None
         else:
             if len(fair) < len(val_s):

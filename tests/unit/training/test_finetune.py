@@ -76,12 +76,14 @@ def test_the_crop_side_is_kept_only_when_it_beats_the_first_pass_on_val(
 
     def fake(path, val, head, device, meta_changes=None):
         calls.append(meta_changes)
-        return {"median_dice": at_first if meta_changes else at_side}
+        return {"median_dice": at_first if meta_changes else at_side, "first": bool(meta_changes)}
 
     monkeypatch.setattr(runner, "evaluate_predictor", fake)
     meta = {"task": "garment", "crop_pass": True, "crop_long_side": 640}
-    out = runner._choose_crop_side(tmp_path / "m.safetensors", meta, [1, 2, 3, 4, 5], None, "cpu")
+    out, figures = runner._choose_crop_side(tmp_path / "m.safetensors", meta, [1, 2, 3, 4, 5], None,
+                                            "cpu")  # fmt: skip
     assert calls == [None, {"crop_long_side": None}]
+    assert figures["first"] is not kept  # the figures of the setting kept, for the comparison
     assert ("crop_long_side" in out) is kept and out["crop_pass"] is True
     assert out["crop_long_side_val"] == {
         "median_dice": {"640": at_side, "first_pass": at_first}, "images": 5}  # fmt: skip
