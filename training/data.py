@@ -1,8 +1,8 @@
 """Training data: sample lists, task label mappings, a deterministic split and a uint8 cache.
 
 Photos and masks are decoded once, shrunk to the network input size (area interpolation for
-photos, nearest for label maps) and kept as uint8 arrays in an ``.npz`` cache, so epochs never
-re-decode JPEGs. Validation masks are also kept at full resolution: validation figures are
+photos, area vote for label maps: :func:`resize_labels`) and kept as uint8 arrays in an
+``.npz`` cache, so epochs never re-decode JPEGs. Validation masks are also kept at full resolution: validation figures are
 computed at the photos' own size.
 """
 
@@ -14,13 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from fashion_annotator.core import samples as samples_io
 from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.core.labels import UNMAPPED
-from fashion_annotator.core.masks import BBox, object_crop
+from fashion_annotator.core.masks import BBox, object_crop, resize_labels
 from fashion_annotator.core.samples import Sample
 from fashion_annotator.models.preprocess import letterbox_photo, resize_photo
 
@@ -109,11 +108,6 @@ def split_samples(
     return train, val
 
 
-def resize_labels(mask: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Nearest-resize an ``(H, W) uint8`` label map to ``size = (h, w)``."""
-    return cv2.resize(mask, (size[1], size[0]), interpolation=cv2.INTER_NEAREST)
-
-
 def _fingerprint(
     samples: list[Sample],
     size: tuple[int, int],
@@ -121,7 +115,8 @@ def _fingerprint(
     pad: tuple[int, ...] | None = None,
     crop_lut: np.ndarray | None = None,
 ) -> str:
-    h = hashlib.sha1(f"{size}{keep_full}{'' if pad is None else ('letterbox', pad)}".encode())
+    # "vote": labels resized by area vote (caches of the older top-left sampling are stale)
+    h = hashlib.sha1(f"vote{size}{keep_full}{'' if pad is None else ('letterbox', pad)}".encode())
     if crop_lut is not None:
         h.update(b"object-crops" + np.ascontiguousarray(crop_lut, np.uint8).tobytes())
     for s in samples:

@@ -184,6 +184,54 @@ def evaluate_predictor(
     return figures
 
 
+def score_refinements(
+    path: Path, samples: Sequence[Sample], head: Head, chains: Sequence[Sequence[str]],
+    device: str = "cpu",
+) -> dict[str, float]:  # fmt: skip
+    """Median Dice of a binary model's proposals on ``samples`` after each refinement chain.
+
+    The network runs once per photo (as it proposes: crop pass, flips), the photo's superpixels
+    are computed once, then each chain refines the same raw mask (what the window would show).
+
+    Parameters
+    ----------
+    path : Path
+        A binary model file.
+    samples : sequence of Sample
+    head : Head
+        The binary head (its ``lut``).
+    chains : sequence of sequences of str
+        Refinement names (:data:`~fashion_annotator.segmentation.refine.REFINEMENTS`).
+
+    Returns
+    -------
+    dict
+        ``"+".join(chain)`` (``"raw"`` for the empty chain) -> median Dice over the photos.
+    """
+    from fashion_annotator.core.metrics import dice
+    from fashion_annotator.core.samples import read_sample
+    from fashion_annotator.segmentation import superpixels as sp
+    from fashion_annotator.segmentation.pipeline import NEEDS_REGIONS, refine_proposal
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    if not head.binary:
+        raise ValueError(f"{head.task}: score_refinements scores binary models only")
+    predictor = load_predictor(Path(path), device=device)
+    names = {tuple(c): "+".join(c) or "raw" for c in chains}
+    scores: dict[str, list[float]] = {name: [] for name in names.values()}
+    need_regions = any(NEEDS_REGIONS & set(c) for c in names)
+    for sample in samples:
+        rgb, labels = read_sample(sample)
+        g = head.lut[labels] > 0
+        predictor.set_image(rgb)
+        proposal = predictor.predict()
+        regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL] if need_regions else None
+        for chain, name in names.items():
+            mask = refine_proposal(proposal, rgb, regions, chain).mask
+            scores[name].append(dice(mask == 1, g))
+    return {name: float(np.median(v)) if v else float("nan") for name, v in scores.items()}
+
+
 def _per_image_dice(c: np.ndarray) -> np.ndarray:
     """Dice of each image from ``(n_images, ..., 4)`` tp/fp/fn/tn counts (1.0 when both empty)."""
     tp, fp, fn = (c[..., k].astype(np.float64) for k in range(3))

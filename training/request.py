@@ -53,6 +53,7 @@ class TrainRequest:
     object_crops: bool = False
     crop_long_side: int | None = None
     refit: bool = False
+    choose_refinements: bool = False
     seed: int = 0
     threads: int = 0
     cache_dir: Path | None = None
@@ -137,6 +138,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--refit", action="store_true",
                    help="after choosing the epochs, threshold and promotion on the held-out "
                         "masks, train again on every mask (train + val) for those epochs")
+    p.add_argument("--choose-refinements", action="store_true",
+                   help="--project, binary tasks: give the model the refinement chain whose "
+                        "proposals score best on the project's val masks (metadata refinements; "
+                        "default: the task's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     p.add_argument("--cache-dir", default=None, help="decoded-photo cache (default OUT/cache)")

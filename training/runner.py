@@ -38,10 +38,10 @@ from training.data import (
     split_samples,
     task_mapping,
 )
-from training.finetune import paired_comparison, project_samples
+from training.finetune import REFINEMENT_CHOICES, paired_comparison, project_samples
 from training.heads import Head, stack_heads
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
-from training.metrics import evaluate, evaluate_predictor
+from training.metrics import evaluate, evaluate_predictor, score_refinements
 from training.request import TrainRequest
 
 Emit = Callable[[dict], None]
@@ -137,6 +137,32 @@ def _choose_crop_side(
         out.pop("crop_long_side")
         return out, at_first
     return out, at_side
+
+
+def _choose_refinements(
+    path: Path, val: list[Sample], head: Head, device: str
+) -> dict[str, Any]:
+    """The metadata that gives a binary model its refinement chain: the task's own, or one of
+    :data:`~training.finetune.REFINEMENT_CHOICES` when its proposals score a higher median Dice
+    on the val photos (ties to the task's).
+
+    Returns
+    -------
+    dict
+        ``refinements`` (list of names) and ``refinements_val`` (``median_dice`` per chain,
+        ``images``).
+    """
+    from fashion_annotator.segmentation.refine import default_refinements
+
+    own = default_refinements(head.task)
+    chains = [own, *(c for c in REFINEMENT_CHOICES if tuple(c) != tuple(own))]
+    scores = score_refinements(path, val, head, chains, device)
+    best = own
+    for chain in chains:
+        if scores["+".join(chain) or "raw"] > scores["+".join(best) or "raw"]:
+            best = chain
+    return {"refinements": list(best),
+            "refinements_val": {"median_dice": scores, "images": len(val)}}  # fmt: skip
 
 
 def _beyond_one_pass(path: Path) -> bool:
@@ -334,6 +360,8 @@ def _run(
                 save_model(paths[h.task], single, kept)
             else:
                 update_meta(paths[h.task], crop_long_side_val=kept["crop_long_side_val"])
+        if h.binary and args.choose_refinements and val_s:
+            update_meta(paths[h.task], **_choose_refinements(paths[h.task], val_s, h, device))
         current = current_model_path(h.task, project)
         fair, seen = unseen_by(current, val_s)
         new_figures = figures[h.task]

@@ -283,7 +283,7 @@ def run_refine(args: argparse.Namespace) -> int:
     from fashion_annotator.evaluation.effort import iter_dataset
     from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
-    from fashion_annotator.segmentation.refine import REFINEMENTS, default_refinements
+    from fashion_annotator.segmentation.refine import BINARY_ONLY, REFINEMENTS, default_refinements
     from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
     try:
@@ -291,7 +291,7 @@ def run_refine(args: argparse.Namespace) -> int:
         classes = task_classes(args.data, args.task)
         binary = len(classes) == 2
         variants: dict[str, tuple[str, ...]] = {"raw": ()}
-        variants |= {n: (n,) for n in REFINEMENTS if binary or n != "grabcut"}
+        variants |= {n: (n,) for n in REFINEMENTS if binary or n not in BINARY_ONLY}
         variants["all"] = tuple(n for n in REFINEMENTS if n in variants)
         for chain in args.chain:
             variants[chain] = tuple(n for n in chain.split(",") if n)

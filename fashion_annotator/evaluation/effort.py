@@ -41,8 +41,7 @@ from skimage.morphology import skeletonize
 from fashion_annotator.core.labels import mapping_from_taxonomies_json
 from fashion_annotator.core.metrics import dice, pixel_accuracy
 from fashion_annotator.core.samples import list_samples, read_sample, task_classes
-from fashion_annotator.segmentation.pipeline import propose
-from fashion_annotator.segmentation.refine import default_refinements
+from fashion_annotator.segmentation.pipeline import model_refinements, propose
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
 MAX_ACTIONS = 60
@@ -398,7 +397,7 @@ def run_effort(
     task : str
         A task of its ``taxonomies.json``.
     predictor : Predictor, optional
-        The model; the tool starts from its proposal after ``default_refinements(task)``.
+        The model; the tool starts from its proposal after its refinements (``model_refinements``).
         Without one, the tool starts from an empty mask.
     split : str
         Split of ``splits.json``.
@@ -424,7 +423,7 @@ def run_effort(
     """
     classes = task_classes(data_dir, task)
     target = target_for(len(classes))
-    refinements = default_refinements(task)
+    refinements = model_refinements(predictor) if predictor is not None else ()
     results: dict[str, tuple[list[int], list[bool]]] = {
         m: ([], []) for m in ("tool", "no_model", "polygon")
     }

@@ -36,6 +36,7 @@ import cv2
 import numpy as np
 
 from fashion_annotator.core.labels import apply_mapping
+from fashion_annotator.core.masks import resize_labels
 from fashion_annotator.core.metrics import MeanIoUAccumulator, dice
 
 IGNORE = 255
@@ -137,7 +138,7 @@ def _paste(canvas: np.ndarray, rgb: np.ndarray, alpha: np.ndarray, labels: Label
     region = canvas[y0:y1, x0:x1].astype(np.float32)
     canvas[y0:y1, x0:x1] = np.clip(a[sy, sx] * small[sy, sx] + (1 - a[sy, sx]) * region, 0, 255)
     for t, m in labels.items():
-        out[t][y0:y1, x0:x1] = cv2.resize(m, (sw, sh), interpolation=cv2.INTER_NEAREST)[sy, sx]
+        out[t][y0:y1, x0:x1] = resize_labels(m, (sh, sw))[sy, sx]
     return out
 
 

@@ -47,8 +47,7 @@ from fashion_annotator.core.samples import list_samples, task_classes
 from fashion_annotator.evaluation.effort import Operator, target_for
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.segmentation.active import ORDERS, PhotoUncertainty, score_photo
-from fashion_annotator.segmentation.pipeline import propose
-from fashion_annotator.segmentation.refine import default_refinements
+from fashion_annotator.segmentation.pipeline import model_refinements, propose
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
 Progress = Callable[[str], None]
@@ -246,7 +245,7 @@ def _score_rest(
 
     predictor = load_predictor(task, project, device)
     cropper = load_predictor(task, project, device, crop_pass=True) if crop_pass else None
-    refined = bool(default_refinements(task))
+    refined = bool(model_refinements(predictor))
     done = set(corrected)
     dices, crop_dices, shown_dices = [], [], []
     acc = MeanIoUAccumulator(k)

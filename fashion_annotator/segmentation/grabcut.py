@@ -22,6 +22,8 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from fashion_annotator.core.masks import resize_labels
+
 #: Median gradient magnitude (grey levels per pixel, Sobel) around a box below which its
 #: surroundings count as plain (:func:`plainness` 1) and above which as busy (0), linear in
 #: between. Measured around ground-truth garment boxes: mannequin-framed photos 0 / 0 / 0
@@ -91,7 +93,7 @@ class _Region:
         """A photo-sized bool mask on the shrunk region."""
         sub = mask[self.y0 : self.y1, self.x0 : self.x1].astype(np.uint8)
         size = (self.bgr.shape[1], self.bgr.shape[0])
-        return cv2.resize(sub, size, interpolation=cv2.INTER_NEAREST) > 0
+        return resize_labels(sub, (size[1], size[0])) > 0
 
     def grow(self, gc: np.ndarray, box: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
         """GrabCut's labels on the shrunk region -> the photo's foreground inside ``box``."""

@@ -3,8 +3,9 @@
 ``propose(rgb, predictor)`` is what the annotation window shows as the starting mask, what the
 effort benchmark starts its simulated operator from, what ``bench refine`` scores as
 ``default`` and what QA's "vs current model" scores against, so every figure describes the
-masks operators actually see. The refinements are the task spec's
-(:attr:`fashion_annotator.core.tasks.TaskSpec.refinements`); those that need superpixels use
+masks operators actually see. The refinements are the model's (:func:`model_refinements`: those
+a project retrain chose on its own val photos, else the task spec's,
+:attr:`fashion_annotator.core.tasks.TaskSpec.refinements`); those that need superpixels use
 the default level of the photo's hierarchy, read from (or written to) the project cache when
 a project is given.
 """
@@ -20,7 +21,11 @@ import numpy as np
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation import superpixels as sp
-from fashion_annotator.segmentation.refine import apply_refinements, default_refinements
+from fashion_annotator.segmentation.refine import (
+    REFINEMENTS,
+    apply_refinements,
+    default_refinements,
+)
 
 if TYPE_CHECKING:  # the pipeline runs a predictor but never imports torch itself
     from fashion_annotator.segmentation.proposals import Predictor
@@ -32,6 +37,7 @@ __all__ = [
     "NEEDS_REGIONS",
     "Proposal",
     "cached_superpixels",
+    "model_refinements",
     "project_superpixels",
     "propose",
     "propose_for_image",
@@ -126,6 +132,20 @@ class Proposal:
         )
 
 
+def model_refinements(predictor: Predictor) -> tuple[str, ...]:
+    """The refinements a model's proposals get: those a project retrain chose for it on the
+    project's own val photos (metadata ``refinements``, ``training.runner``), else its task's
+    (:func:`~fashion_annotator.segmentation.refine.default_refinements`).
+
+    A metadata list naming a refinement this version does not know is ignored (the task's
+    serve), so a model file from a newer version still proposes.
+    """
+    chosen = predictor.meta.get("refinements")
+    if isinstance(chosen, list) and all(isinstance(n, str) and n in REFINEMENTS for n in chosen):
+        return tuple(chosen)
+    return default_refinements(predictor.task)
+
+
 def refine_proposal(
     proposal: Proposal,
     rgb: np.ndarray,
@@ -178,14 +198,14 @@ def propose(
         Without ``regions``: compute the superpixels (True) or leave out the refinements that
         need them (False).
     refinements : sequence of str, optional
-        Default: the task spec's.
+        Default: the model's (:func:`model_refinements`).
 
     Returns
     -------
     Proposal
         ``mask`` refined, ``raw_mask`` the network's.
     """
-    names = tuple(default_refinements(predictor.task) if refinements is None else refinements)
+    names = tuple(model_refinements(predictor) if refinements is None else refinements)
     if regions is None and compute_regions and NEEDS_REGIONS & set(names):
         regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL]
     predictor.set_image(rgb)
@@ -201,7 +221,7 @@ def propose_for_image(
     ``rgb`` is the decoded photo when the caller has it (else it is loaded).
     """
     rgb = project.load_photo(image_id).rgb if rgb is None else rgb
-    names = default_refinements(predictor.task)
+    names = model_refinements(predictor)
     regions = None
     if NEEDS_REGIONS & set(names):
         regions = project_superpixels(project, image_id, rgb).levels[sp.DEFAULT_LEVEL]

@@ -247,6 +247,25 @@ def test_refit_trains_the_chosen_epochs_on_every_mask_after_the_held_out_decisio
     assert third["images"] == 5 and third["left_out"] == 0 and third["current_trained_on"] == 5
 
 
+def test_a_project_retrain_chooses_the_refinements_its_val_photos_favour(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from fashion_annotator.segmentation.pipeline import model_refinements
+    from fashion_annotator.segmentation.proposals import load_predictor
+    from training.finetune import REFINEMENT_CHOICES
+
+    base = ["--project", str(project), "--task", "garment", "--input-size", "32", "24",
+            "--epochs", "1", "--init", "scratch", "--choose-refinements"]  # fmt: skip
+    done = _train(capsys, *base)[-1]
+    meta = json.loads(Path(done["model_path"]).with_suffix(".json").read_text())
+    scores = meta["refinements_val"]["median_dice"]
+    assert meta["refinements_val"]["images"] == 5
+    assert set(scores) == {"snap+grabcut", *("+".join(c) or "raw" for c in REFINEMENT_CHOICES)}
+    chosen = "+".join(meta["refinements"]) or "raw"
+    assert scores[chosen] == max(scores.values())
+    assert model_refinements(load_predictor(Path(done["model_path"]))) == tuple(meta["refinements"])
+
+
 def test_bad_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["train", "--data", str(tmp_path), "--task", "garment", "--out",
                  str(tmp_path / "o"), "--json-progress"]) == 1  # fmt: skip

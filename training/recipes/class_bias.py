@@ -19,6 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from fashion_annotator.core.masks import resize_labels
 from fashion_annotator.evaluation.effort import iter_dataset
 from fashion_annotator.models.weights import meta_path, update_meta
 from fashion_annotator.segmentation.proposals import load_predictor
@@ -48,7 +49,7 @@ def collect(model: Path, data: Path, split: str, limit: int | None) -> tuple[np.
         small = cv2.resize(np.ascontiguousarray(logits.transpose(1, 2, 0)), size,
                            interpolation=cv2.INTER_LINEAR)  # fmt: skip
         xs.append(small.reshape(-1, logits.shape[0]))
-        ys.append(cv2.resize(photo.gt, size, interpolation=cv2.INTER_NEAREST).ravel())
+        ys.append(resize_labels(photo.gt, (size[1], size[0])).ravel())
     if not xs:
         raise ValueError(f"{data}: no photos in split {split!r}")
     return np.concatenate(xs), np.concatenate(ys).astype(np.int64)

@@ -36,6 +36,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.masks import resize_labels
 from fashion_annotator.evaluation.generalize import FRAMINGS, score_framings
 from fashion_annotator.models.preprocess import InputSpec, normalise
 from fashion_annotator.models.unet import UNet
@@ -101,7 +102,7 @@ def _to_source(rgb: np.ndarray, labels: np.ndarray | None) -> tuple[np.ndarray, 
     img = cv2.resize(rgb, (w, h), interpolation=interp).transpose(2, 0, 1)
     if labels is None:
         return img, None
-    lab = np.stack([cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST) for m in labels])
+    lab = np.stack([resize_labels(m, (h, w)) for m in labels])
     return img, lab
 
 

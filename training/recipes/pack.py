@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.masks import resize_labels
 
 
 def _save_photo(rgb: np.ndarray, path: Path, quality: int) -> None:
@@ -54,7 +55,7 @@ def pack_labeled(src: Path, dst: Path, scale: float, quality: int) -> int:
         size = _scaled(rgb.shape[:2], scale)
         small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
         _save_photo(small, dst / "images" / f"{image.stem}.webp", quality)
-        labels = cv2.resize(mask, size, interpolation=cv2.INTER_NEAREST)
+        labels = resize_labels(mask, (size[1], size[0]))
         Image.fromarray(labels).save(dst / "masks" / mask_file.name, optimize=True)
         n += 1
     return n

@@ -14,6 +14,7 @@ from fashion_annotator.core.masks import (
     object_crop,
     paint_stroke,
     remove_islands,
+    resize_labels,
     subtract_polygon,
 )
 
@@ -234,3 +235,31 @@ def test_thin_sloped_stroke_has_no_gaps():
     n, _ = cv2.connectedComponents(mask, connectivity=8)
     assert n == 2  # background + one connected line
     assert mask[2, 1] == 1 and mask[29:31, 37].any()
+
+
+def test_resize_labels_votes_by_area_without_a_shift() -> None:
+    # Every 2x2 block of the left half is label 3 in three of its four pixels: the vote says 3
+    # wherever nearest sampling would read the block's top-left (0) or bottom-right pixel.
+    labels = np.zeros((8, 8), np.uint8)
+    labels[:, 4:] = 5
+    labels[:, :4] = 3
+    labels[::2, 0:4:2] = 0
+    out = resize_labels(labels, (4, 4))
+    np.testing.assert_array_equal(out, np.array([[3, 3, 5, 5]] * 4, np.uint8))
+    # A centred square stays centred at every factor, even ones (2, 4).
+    square = np.zeros((48, 48), np.uint8)
+    square[12:36, 12:36] = 1
+    for side in (24, 16, 12, 10):
+        small = resize_labels(square, (side, side))
+        ys, xs = np.nonzero(small)
+        assert abs(ys.mean() - (side - 1) / 2) < 0.01 and abs(xs.mean() - (side - 1) / 2) < 0.01
+    np.testing.assert_array_equal(resize_labels(square, (96, 96))[::2, ::2], square)
+    assert resize_labels(np.full((5, 7), 9, np.uint8), (3, 2)).tolist() == [[9, 9]] * 3
+    np.testing.assert_array_equal(resize_labels(square, (48, 48)), square)
+
+
+def test_resize_labels_refuses_bad_input() -> None:
+    with pytest.raises(ValueError, match="uint8"):
+        resize_labels(np.zeros((4, 4), np.int32), (2, 2))
+    with pytest.raises(ValueError, match="positive"):
+        resize_labels(np.zeros((4, 4), np.uint8), (0, 2))

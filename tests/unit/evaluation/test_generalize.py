@@ -139,3 +139,22 @@ def test_bench_generalize_refuses_an_unknown_framing(ccp_dir, capsys) -> None:
 
     assert main(["bench", "generalize", "--data", str(ccp_dir), "--framing", "fisheye"]) != 0
     assert "fisheye" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("scale", [0.37, 0.5, 1.7, 2.0])
+def test_pasted_labels_lie_on_the_pasted_photo(scale: float) -> None:
+    # The composites' ground truth must sit where the pasted garment is: a label map resized
+    # with top-left sampling lands up to half a pixel down and right of the photo.
+    from fashion_annotator.evaluation.generalize import _paste
+
+    yy, xx = np.mgrid[:120, :90]
+    disk = (((yy - 61.3) ** 2 + (xx - 44.6) ** 2) < 30**2).astype(np.uint8)
+    canvas = np.zeros((400, 400, 3), np.uint8)
+    rgb = np.full((120, 90, 3), 255, np.uint8)
+    out = _paste(canvas, rgb, disk.astype(np.float32), {"garment": disk}, scale, 13, 17)
+    ys, xs = np.mgrid[:400, :400]
+    weight = canvas[..., 0].astype(np.float64)
+    photo_centre = np.array([(ys * weight).sum(), (xs * weight).sum()]) / weight.sum()
+    label = out["garment"].astype(np.float64)
+    label_centre = np.array([(ys * label).sum(), (xs * label).sum()]) / label.sum()
+    assert np.all(np.abs(label_centre - photo_centre) < 0.15), label_centre - photo_centre

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
@@ -13,6 +14,7 @@ from training.data import (
     data_fingerprint,
     list_samples,
     load_split,
+    resize_labels,
     split_samples,
     task_mapping,
 )
@@ -155,3 +157,30 @@ def test_training_reads_the_same_pixels_as_the_app_for_16_bit_grey(tmp_path: Pat
     assert app.mean() > 100  # the full 16-bit range is scaled, not clipped at 255
     split = load_split(list_samples(root), (24, 16), None)
     np.testing.assert_array_equal(split.images[0], app)
+
+
+def _centroid(a: np.ndarray) -> np.ndarray:
+    """Row and column centroid of a mask or weight map (pixel centres at integers)."""
+    ys, xs = np.mgrid[0 : a.shape[0], 0 : a.shape[1]]
+    w = a.astype(np.float64)
+    return np.array([(ys * w).sum(), (xs * w).sum()]) / w.sum()
+
+
+@pytest.mark.parametrize("factor", [2, 3, 4.5])
+def test_shrunk_labels_stay_on_the_shrunk_photo(factor: float) -> None:
+    # The photo is area-shrunk (pixel-centred); its labels must land where it does, or a
+    # network learns a shift of (factor - 1) / 2 source pixels down and right.
+    rng = np.random.default_rng(1)
+    h, w = 360, 270
+    size = (round(h / factor), round(w / factor))
+    shifts = []
+    for _ in range(12):
+        cy, cx = rng.uniform(100, 260), rng.uniform(80, 190)
+        ys, xs = np.mgrid[0:h, 0:w]
+        disk = (((ys - cy) ** 2 + (xs - cx) ** 2) <= 40**2).astype(np.uint8)
+        labels = resize_labels(disk, size)
+        photo = cv2.resize(
+            disk.astype(np.float32), (size[1], size[0]), interpolation=cv2.INTER_AREA
+        )
+        shifts.append(_centroid(labels) - _centroid(photo))
+    assert np.all(np.abs(np.mean(shifts, axis=0)) < 0.05), np.mean(shifts, axis=0)
