@@ -407,6 +407,9 @@ def _run(
                             "best_epoch": result.best_epoch, "promoted": False}  # fmt: skip
     if refit:
         done["refit"] = refit
+    chosen = read_meta(paths[task])
+    if "refinements_val" in chosen:
+        done.update(refinements=chosen["refinements"], refinements_val=chosen["refinements_val"])
     if len(heads) > 1:
         done["comparisons"] = comparison
     if project is not None:

@@ -132,6 +132,15 @@ def consensus_relabel(probs: np.ndarray, regions: np.ndarray) -> np.ndarray:
     return winner[flat].reshape(probs.shape[1:])
 
 
+def _check_cutout(rgb: np.ndarray, mask: np.ndarray, what: str) -> None:
+    """Raise ``ValueError`` unless ``mask`` is a binary cutout of the ``(H, W, 3) uint8`` photo."""
+    mask_ops.check_mask(mask)
+    if rgb.shape != (*mask.shape, 3) or rgb.dtype != np.uint8:
+        raise ValueError(f"photo {rgb.shape} {rgb.dtype} does not match the mask {mask.shape}")
+    if mask.size and mask.max() > 1:
+        raise ValueError(f"{what} refines binary cutouts; the mask holds label {mask.max()}")
+
+
 def grabcut_band(
     rgb: np.ndarray,
     mask: np.ndarray,
@@ -164,11 +173,7 @@ def grabcut_band(
     (H, W) uint8 array
         The refined cutout, 0 or 1.
     """
-    mask_ops.check_mask(mask)
-    if rgb.shape != (*mask.shape, 3) or rgb.dtype != np.uint8:
-        raise ValueError(f"photo {rgb.shape} {rgb.dtype} does not match the mask {mask.shape}")
-    if mask.size and mask.max() > 1:
-        raise ValueError(f"GrabCut refines binary cutouts; the mask holds label {mask.max()}")
+    _check_cutout(rgb, mask, "GrabCut")
     if band_px < 1 or iterations < 1:
         raise ValueError(f"band_px and iterations must be positive, got {band_px}, {iterations}")
     fg = mask.astype(np.uint8, copy=True)
@@ -305,11 +310,7 @@ def guided_edges(
     (H, W) uint8 array
         The refined cutout, 0 or 1.
     """
-    mask_ops.check_mask(mask)
-    if rgb.shape != (*mask.shape, 3) or rgb.dtype != np.uint8:
-        raise ValueError(f"photo {rgb.shape} {rgb.dtype} does not match the mask {mask.shape}")
-    if mask.size and mask.max() > 1:
-        raise ValueError(f"the guided filter refines binary cutouts; the mask holds label {mask.max()}")
+    _check_cutout(rgb, mask, "the guided filter")
     if radius < 1 or eps <= 0:
         raise ValueError(f"radius and eps must be positive, got {radius}, {eps}")
     out = mask.astype(np.uint8, copy=True)

@@ -12,6 +12,7 @@ from fashion_annotator.ui.testing import add_tiny_model
 from fashion_annotator.ui.train.training_dialog import (
     RetrainDialog,
     describe_comparison,
+    describe_refinements,
     format_eta,
 )
 from training.finetune import epochs_for, retrain_command
@@ -117,6 +118,14 @@ def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
         "(4 val images left out: the current model trained on them)")
     assert describe_comparison({**comparison, "current_trained_on": 5}).endswith(
         "(the current model trained on 5 of them)")
+    chosen = {"refinements": ["guided"],
+              "refinements_val": {"median_dice": {"raw": 0.98, "snap+grabcut": 0.982, "guided": 0.985},
+                                  "images": 6}}  # fmt: skip
+    dialog.handle_event({"event": "done", "version": 3, "model_path": "m", "comparison": comparison, **chosen})
+    assert dialog.comparison_label.text().splitlines()[1] == (
+        "Its proposals are refined with: guided filter (median Dice on 6 val images: guided filter "
+        "0.9850, superpixel snap + GrabCut band 0.9820, none 0.9800)")
+    assert describe_refinements({"refinements": ["guided"]}) == ""  # no figures: no line
     with qtbot.waitSignal(dialog.modelPromoted) as signal:
         dialog.use_model()
     assert signal.args == ["garment", 3]

@@ -118,6 +118,28 @@ def describe_comparison(comparison: dict[str, Any]) -> str:
     return line
 
 
+#: How the dialog names refinement chains (``refinements_val`` keys).
+REFINEMENT_TITLES = {"raw": "none", "snap": "superpixel snap", "grabcut": "GrabCut band",
+                     "guided": "guided filter", "consensus": "region consensus", "clean": "clean"}  # fmt: skip
+
+
+def _chain_title(key: str) -> str:
+    return " + ".join(REFINEMENT_TITLES.get(name, name) for name in key.split("+"))
+
+
+def describe_refinements(done: dict[str, Any]) -> str:
+    """One line on the refinements the retrain gave the new model, with every chain's median
+    Dice on the val photos (best first); empty when the retrain chose none."""
+    figures = (done.get("refinements_val") or {}).get("median_dice") or {}
+    if "refinements" not in done or not figures:
+        return ""
+    chosen = "+".join(done["refinements"]) or "raw"
+    ranked = sorted(figures.items(), key=lambda kv: -kv[1])
+    listed = ", ".join(f"{_chain_title(k)} {v:.4f}" for k, v in ranked)
+    n = done["refinements_val"].get("images", "?")
+    return f"Its proposals are refined with: {_chain_title(chosen)} (median Dice on {n} val images: {listed})"
+
+
 class RetrainDialog(QDialog):
     """Retrain a task's model from the project's corrected masks.
 
@@ -409,7 +431,8 @@ class RetrainDialog(QDialog):
         elif kind == "done":
             self.outcome = event
             self._fill_table(event.get("comparison") or {})
-            self.comparison_label.setText(describe_comparison(event.get("comparison") or {}))
+            lines = [describe_comparison(event.get("comparison") or {}), describe_refinements(event)]
+            self.comparison_label.setText("\n".join(line for line in lines if line))
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
             self.eta_label.setText(format_eta(0))
