@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -9,10 +10,12 @@ import numpy as np
 from fashion_annotator.core.samples import list_samples, read_sample
 from fashion_annotator.core.tasks import task_spec
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.models.weights import meta_path, update_meta
 from fashion_annotator.qa.scores import MODEL, rescore_with_model, score_masks
 from fashion_annotator.segmentation import superpixels as sp
-from fashion_annotator.segmentation.pipeline import project_superpixels
-from fashion_annotator.segmentation.proposals import load_predictor
+from fashion_annotator.segmentation.pipeline import model_refinements, project_superpixels
+from fashion_annotator.segmentation.proposals import default_model_path, load_predictor
+from fashion_annotator.segmentation.refine import guided_edges
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 
 
@@ -51,3 +54,26 @@ def test_rescore_scores_the_window_proposal(tmp_path: Path, ccp_dir: Path) -> No
         # The refinements changed something: the raw network output would score differently.
         raw = predictor.predict_batch([project.load_photo(ids[0]).rgb])[0].mask
         assert not np.array_equal(raw, shown[ids[0]])
+
+
+def test_a_project_model_proposes_with_the_refinements_its_retrain_chose(
+    tmp_path: Path, ccp_dir: Path
+) -> None:
+    model = tmp_path / "garment.safetensors"
+    shutil.copyfile(default_model_path("garment"), model)
+    shutil.copyfile(meta_path(default_model_path("garment")), meta_path(model))
+    update_meta(model, refinements=["guided"])
+    (sample,) = list_samples(ccp_dir, "val")[:1]
+    with Project.create(tmp_path / "p", tasks=("garment",), user="op") as project:
+        record = project.add_image(sample.image)
+        project.models.register("garment", model, {}, [], activate=True)
+        window = ProposalSource(project, device="cpu")
+        window.prepare("garment")
+        rgb = project.load_photo(record.id).rgb
+        regions = project_superpixels(project, record.id, rgb).levels[sp.DEFAULT_LEVEL]
+        proposal, mask = window.propose("garment", rgb, regions)
+        assert proposal.refinements == ("guided",)
+        np.testing.assert_array_equal(mask, guided_edges(rgb, proposal.raw_mask))
+    # a name this version does not know: the task's chain serves
+    update_meta(model, refinements=["sharpen"])
+    assert model_refinements(load_predictor(model, device="cpu")) == ("snap", "grabcut")
