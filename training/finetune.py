@@ -62,12 +62,11 @@ CROP_LONG_SIDE = 640
 REFIT = True
 #: Binary tasks: the retrain gives the model the chain of these (or the task's own,
 #: ``resources/taxonomies``) whose proposals score the best median Dice on the project's val
-#: masks (``train --choose-refinements``, metadata ``refinements``). On 100 mannequin composites
-#: of CCP train photos, after a fine-tune on 100 others: median Dice raw 0.9880, snap + grabcut
-#: (the garment task's) 0.9884, snap 0.9860, guided 0.9893; with the shipped garment model
-#: (mean Dice) raw 0.9280, snap + grabcut 0.9401, guided 0.9334, snap + guided 0.9391: a
-#: fine-tuned model's edges are good enough for the guided filter, the shipped model's need the
-#: superpixels first.
+#: masks (``train --choose-refinements``, metadata ``refinements``; ties to the task's). On the
+#: 100 mannequin composites of CCP train photos left after 100 others were corrected in
+#: ``bench loop``, with the model fine-tuned then: median Dice raw 0.9888, snap + GrabCut 0.9889,
+#: guided filter 0.9904, snap + guided 0.9902, snap + GrabCut + guided (the garment task's)
+#: 0.9910. The choice guards the projects whose photos favour another chain.
 REFINEMENT_CHOICES: tuple[tuple[str, ...], ...] = ((), ("guided",), ("snap", "guided"))
 CHOOSE_REFINEMENTS = True
 #: Sample presentations a fine-tune aims for (epochs x training masks).

@@ -260,7 +260,7 @@ def test_a_project_retrain_chooses_the_refinements_its_val_photos_favour(
     meta = json.loads(Path(done["model_path"]).with_suffix(".json").read_text())
     scores = meta["refinements_val"]["median_dice"]
     assert meta["refinements_val"]["images"] == 5
-    assert set(scores) == {"snap+grabcut", *("+".join(c) or "raw" for c in REFINEMENT_CHOICES)}
+    assert set(scores) == {"snap+grabcut+guided", *("+".join(c) or "raw" for c in REFINEMENT_CHOICES)}
     chosen = "+".join(meta["refinements"]) or "raw"
     assert scores[chosen] == max(scores.values())
     assert model_refinements(load_predictor(Path(done["model_path"]))) == tuple(meta["refinements"])

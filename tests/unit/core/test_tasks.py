@@ -15,7 +15,7 @@ def test_shipped_specs() -> None:
     assert (garment.title, garment.binary, garment.primary_metric) == (
         "Garment cutout", True, "median_dice"
     )  # fmt: skip
-    assert garment.refinements == ("snap", "grabcut")
+    assert garment.refinements == ("snap", "grabcut", "guided")
     assert task_spec("parsing7").refinements == ("consensus",)
     assert {task_spec(t).name for t in available_tasks()} == set(available_tasks())
 

@@ -37,7 +37,7 @@ def test_rescore_scores_the_window_proposal(tmp_path: Path, ccp_dir: Path) -> No
             rgb = project.load_photo(image_id).rgb
             regions = project_superpixels(project, image_id, rgb).levels[sp.DEFAULT_LEVEL]
             proposal, mask = window.propose("garment", rgb, regions)
-            assert proposal.refinements == task_spec("garment").refinements == ("snap", "grabcut")
+            assert proposal.refinements == task_spec("garment").refinements == ("snap", "grabcut", "guided")
             shown[image_id] = mask
 
         kept = {}
@@ -76,4 +76,4 @@ def test_a_project_model_proposes_with_the_refinements_its_retrain_chose(
         np.testing.assert_array_equal(mask, guided_edges(rgb, proposal.raw_mask))
     # a name this version does not know: the task's chain serves
     update_meta(model, refinements=["sharpen"])
-    assert model_refinements(load_predictor(model, device="cpu")) == ("snap", "grabcut")
+    assert model_refinements(load_predictor(model, device="cpu")) == ("snap", "grabcut", "guided")

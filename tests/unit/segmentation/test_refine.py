@@ -148,4 +148,4 @@ def test_apply_refinements_chains_by_name_and_checks_inputs() -> None:
     with pytest.raises(ValueError, match="needs"):
         apply_refinements(["guided"], mask)
     assert set(REFINEMENTS) >= {n for t in available_tasks() for n in default_refinements(t)}
-    assert default_refinements("garment") == ("snap", "grabcut")
+    assert default_refinements("garment") == ("snap", "grabcut", "guided")
