@@ -17,6 +17,7 @@ def test_shipped_specs() -> None:
     )  # fmt: skip
     assert garment.refinements == ("snap", "grabcut", "guided")
     assert task_spec("parsing7").refinements == ("consensus",)
+    assert task_spec("person").refinements == ("grabcut", "guided")
     assert {task_spec(t).name for t in available_tasks()} == set(available_tasks())
 
 
