@@ -122,9 +122,11 @@ def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
               "refinements_val": {"median_dice": {"raw": 0.98, "snap+grabcut": 0.982, "guided": 0.985},
                                   "images": 6}}  # fmt: skip
     dialog.handle_event({"event": "done", "version": 3, "model_path": "m", "comparison": comparison, **chosen})
-    assert dialog.comparison_label.text().splitlines()[1] == (
-        "Its proposals are refined with: guided filter (median Dice on 6 val images: guided filter "
-        "0.9850, superpixel snap + GrabCut band 0.9820, none 0.9800)")
+    assert dialog.log.toPlainText().splitlines()[-2] == (
+        "Proposals refined with guided filter: val median Dice 0.9850, none 0.9800")
+    assert dialog.log.toPlainText().splitlines()[-1] == (
+        "refinements, median Dice on 6 val images: guided filter 0.9850, superpixel snap + "
+        "GrabCut band 0.9820, none 0.9800")
     assert describe_refinements({"refinements": ["guided"]}) == ""  # no figures: no line
     with qtbot.waitSignal(dialog.modelPromoted) as signal:
         dialog.use_model()

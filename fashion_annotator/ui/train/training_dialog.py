@@ -127,17 +127,21 @@ def _chain_title(key: str) -> str:
     return " + ".join(REFINEMENT_TITLES.get(name, name) for name in key.split("+"))
 
 
-def describe_refinements(done: dict[str, Any]) -> str:
-    """One line on the refinements the retrain gave the new model, with every chain's median
-    Dice on the val photos (best first); empty when the retrain chose none."""
+def describe_refinements(done: dict[str, Any], every: bool = False) -> str:
+    """One line on the refinements the retrain gave the new model and its median Dice on the val
+    photos, against no refinement (``every``: every chain tried, best first, for the log);
+    empty when the retrain chose none."""
     figures = (done.get("refinements_val") or {}).get("median_dice") or {}
     if "refinements" not in done or not figures:
         return ""
     chosen = "+".join(done["refinements"]) or "raw"
-    ranked = sorted(figures.items(), key=lambda kv: -kv[1])
-    listed = ", ".join(f"{_chain_title(k)} {v:.4f}" for k, v in ranked)
     n = done["refinements_val"].get("images", "?")
-    return f"Its proposals are refined with: {_chain_title(chosen)} (median Dice on {n} val images: {listed})"
+    if every:
+        ranked = sorted(figures.items(), key=lambda kv: -kv[1])
+        listed = ", ".join(f"{_chain_title(k)} {v:.4f}" for k, v in ranked)
+        return f"refinements, median Dice on {n} val images: {listed}"
+    raw = f", none {figures['raw']:.4f}" if "raw" in figures and chosen != "raw" else ""
+    return f"Proposals refined with {_chain_title(chosen)}: val median Dice {figures.get(chosen, float('nan')):.4f}{raw}"
 
 
 class RetrainDialog(QDialog):
@@ -431,8 +435,11 @@ class RetrainDialog(QDialog):
         elif kind == "done":
             self.outcome = event
             self._fill_table(event.get("comparison") or {})
-            lines = [describe_comparison(event.get("comparison") or {}), describe_refinements(event)]
-            self.comparison_label.setText("\n".join(line for line in lines if line))
+            self.comparison_label.setText(describe_comparison(event.get("comparison") or {}))
+            # the log scrolls; the dialog keeps its height on a short screen
+            for line in (describe_refinements(event), describe_refinements(event, every=True)):
+                if line:
+                    self.log.appendPlainText(line)
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
             self.eta_label.setText(format_eta(0))
