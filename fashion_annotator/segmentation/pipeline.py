@@ -140,7 +140,7 @@ def model_refinements(predictor: Predictor) -> tuple[str, ...]:
     A metadata list naming a refinement this version does not know is ignored (the task's
     serve), so a model file from a newer version still proposes.
     """
-    chosen = predictor.meta.get("refinements")
+    chosen = (getattr(predictor, "meta", None) or {}).get("refinements")  # stand-ins may have none
     if isinstance(chosen, list) and all(isinstance(n, str) and n in REFINEMENTS for n in chosen):
         return tuple(chosen)
     return default_refinements(predictor.task)
