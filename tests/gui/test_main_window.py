@@ -349,6 +349,26 @@ def test_refine_menu_cleans_islands_as_one_undo_step(qtbot, opened):
     assert shown_mask(window)[300, 300] == 0
 
 
+def test_refine_menu_guided_filter_follows_the_photo_as_one_undo_step(qtbot, opened):
+    from fashion_annotator.annotate.session import replace_mask
+    from fashion_annotator.segmentation.refine import guided_edges
+
+    window, _ = opened
+    doc = window.session.current.doc
+    qtbot.waitUntil(lambda: doc.photo_ready, timeout=10000)
+    box = np.zeros_like(shown_mask(window))
+    h, w = box.shape
+    box[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 1  # a rough box: its edges cross the photo's
+    window.apply_mask_edit(replace_mask, box)
+    window.actions_by_name["refine_guided"].trigger()
+    after = shown_mask(window)
+    np.testing.assert_array_equal(after, guided_edges(doc.rgb, box))
+    assert (after != box).sum() > 100
+    assert "px changed" in window.status.currentMessage()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(shown_mask(window), box)
+
+
 def test_shipped_default_model_proposes_the_starting_mask(qtbot, template, tmp_path, answers):
     root = copy_project(template, tmp_path / "project")
     window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers, use_shipped=True)

@@ -60,6 +60,15 @@ def grabcut(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     return refine.grabcut_band(cur.doc.rgb, mask)
 
 
+def guided(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+    """Let a binary mask's edge follow the photo's colour edges (colour guided filter)."""
+    if mask.max() > 1:
+        return "The guided filter works on binary (cutout) masks only"
+    if not cur.doc.photo_ready:
+        return PIXELS_LOADING
+    return refine.guided_edges(cur.doc.rgb, mask)
+
+
 def clean(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     """Remove small islands and fill holes."""
     return refine.clean_mask(mask)
@@ -69,6 +78,7 @@ COMMANDS: tuple[tuple[str, str, str, Refinement], ...] = (
     ("refine_snap", "&Snap edges to regions", "Ctrl+Shift+S", snap),
     ("refine_consensus", "Relabel regions by model &consensus", "Ctrl+Shift+C", consensus),
     ("refine_grabcut", "&GrabCut edge band (cutout)", "Ctrl+Shift+G", grabcut),
+    ("refine_guided", "Follow photo edges (guided &filter, cutout)", "Ctrl+Shift+F", guided),
     ("refine_clean", "Clean &islands and holes", "Ctrl+Shift+I", clean),
 )
 
