@@ -21,6 +21,10 @@ studio_knees    ``knees_up`` on a studio backdrop
 mannequin       the garments alone on a plain backdrop, skin turned into a white or cream
                 mannequin body and hair removed, in a 1152x1728 frame with the garments covering
                 3-19 % of it (only the garment task is scored: the mannequin is background)
+group           two people side by side: the photo and a partner photo (the next sample in
+                :func:`score_framings`; the photo mirrored when there is none) scaled to the
+                same height and joined, a landscape frame (4:3 for two CCP photos) with two
+                figures, as web photos of couples and groups are
 
 Labels are ``dict[task, (H, W) uint8]`` for tasks ``person``, ``garment`` and ``parsing7``;
 :data:`IGNORE` marks pixels not scored.
@@ -42,7 +46,7 @@ from fashion_annotator.core.metrics import MeanIoUAccumulator, dice
 IGNORE = 255
 FRAMINGS = (
     "ccp", "upper_body", "knees_up", "head_shoulders", "landscape",
-    "studio_full", "studio_upper", "studio_knees", "mannequin",
+    "studio_full", "studio_upper", "studio_knees", "mannequin", "group",
 )  # fmt: skip
 #: Tasks scored on each framing (the mannequin frame has no person to score).
 SCORED_TASKS = {f: ("person", "garment", "parsing7") for f in FRAMINGS} | {"mannequin": ("garment",)}
@@ -183,7 +187,28 @@ def _mannequin(rgb: np.ndarray, labels: Labels, rng: np.random.Generator) -> tup
     return canvas, {"garment": out["garment"], "person": full, "parsing7": full.copy()}
 
 
-def reframe(rgb: np.ndarray, labels: Labels, framing: str, name: str = "") -> tuple[np.ndarray, Labels]:
+def _group(rgb: np.ndarray, labels: Labels, partner: tuple[np.ndarray, Labels] | None,
+           rng: np.random.Generator) -> tuple[np.ndarray, Labels]:  # fmt: skip
+    """The photo and ``partner`` (the photo mirrored if None) side by side at the photo's height."""
+    if partner is None:
+        other, other_labels = rgb[:, ::-1], {t: v[:, ::-1] for t, v in labels.items()}
+    else:
+        other, other_labels = partner
+    h = rgb.shape[0]
+    w = max(1, round(other.shape[1] * h / other.shape[0]))
+    if other.shape[:2] != (h, w):
+        shrink = h < other.shape[0]
+        other = cv2.resize(other, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+        other_labels = {t: resize_labels(np.ascontiguousarray(v), (h, w)) for t, v in other_labels.items()}
+    parts = [(rgb, labels), (other, other_labels)]
+    if rng.random() < 0.5:
+        parts.reverse()
+    view = np.ascontiguousarray(np.concatenate([p[0] for p in parts], axis=1))
+    return view, {t: np.ascontiguousarray(np.concatenate([p[1][t] for p in parts], axis=1)) for t in labels}
+
+
+def reframe(rgb: np.ndarray, labels: Labels, framing: str, name: str = "",
+            partner: tuple[np.ndarray, Labels] | None = None) -> tuple[np.ndarray, Labels]:  # fmt: skip
     """Return the photo and labels re-framed as ``framing`` (see the module doc).
 
     Parameters
@@ -195,6 +220,8 @@ def reframe(rgb: np.ndarray, labels: Labels, framing: str, name: str = "") -> tu
         One of :data:`FRAMINGS`.
     name : str
         The photo's name: seeds the random choices, so a framing is the same on every run.
+    partner : (rgb, labels), optional
+        The second person of the ``group`` framing (ignored by the others).
     """
     if framing not in FRAMINGS:
         raise ValueError(f"unknown framing {framing!r}; choose from {', '.join(FRAMINGS)}")
@@ -203,6 +230,8 @@ def reframe(rgb: np.ndarray, labels: Labels, framing: str, name: str = "") -> tu
         return rgb, labels
     if framing == "mannequin":
         return _mannequin(rgb, labels, rng)
+    if framing == "group":
+        return _group(rgb, labels, partner, rng)
     if framing == "landscape":
         y0, _, y1, _ = figure_box(labels["person"])
         height = round(rgb.shape[1] / 1.5)
@@ -257,7 +286,8 @@ def score_framings(
     Parameters
     ----------
     samples : iterable of (name, rgb, labels)
-        CCP photos with their ``person``/``garment``/``parsing7`` labels.
+        CCP photos with their ``person``/``garment``/``parsing7`` labels. In the ``group``
+        framing each photo is joined with the next one (the last with the first).
     predict : callable
         ``predict(task, rgb) -> (H, W) uint8`` class ids.
     tasks : dict
@@ -274,9 +304,11 @@ def score_framings(
     scored = {f: SCORED_TASKS[f] + (AS_SHOT_ONLY if f == "ccp" else ()) for f in framings}
     scores = {f: {t: FramingScore(t, k) for t, k in tasks.items() if t in scored[f]} for f in framings}
     counts = dict.fromkeys(framings, 0)
-    for name, rgb, labels in samples:
+    samples = list(samples)
+    for i, (name, rgb, labels) in enumerate(samples):
+        partner = samples[(i + 1) % len(samples)][1:] if len(samples) > 1 else None
         for f in framings:
-            view, gt = reframe(rgb, labels, f, name)
+            view, gt = reframe(rgb, labels, f, name, partner)
             counts[f] += 1
             for task, acc in scores[f].items():
                 acc.update(predict(task, view), gt[task])

@@ -75,7 +75,7 @@ def test_mannequin_frame_scores_garments_only_and_matches_the_area_range() -> No
 def test_scores_are_perfect_for_an_oracle_and_low_for_an_empty_model() -> None:
     rgb, labels = figure_photo()
     samples = [("a", rgb, labels)]
-    framings = ["ccp", "studio_full", "knees_up"]
+    framings = ["ccp", "studio_full", "knees_up", "group"]
     truth: dict[int, dict[str, np.ndarray]] = {}
 
     def oracle(task: str, view: np.ndarray) -> np.ndarray:
@@ -88,8 +88,8 @@ def test_scores_are_perfect_for_an_oracle_and_low_for_an_empty_model() -> None:
 
     real = gen.reframe
 
-    def recording(rgb_, labels_, framing, name=""):
-        view, gt = real(rgb_, labels_, framing, name)
+    def recording(rgb_, labels_, framing, name="", partner=None):
+        view, gt = real(rgb_, labels_, framing, name, partner)
         truth[id(view)] = gt
         return view, gt
 
@@ -103,6 +103,25 @@ def test_scores_are_perfect_for_an_oracle_and_low_for_an_empty_model() -> None:
         assert good[f]["person"]["miou"] == pytest.approx(1.0)
         assert good[f]["garment"]["median_dice"] == pytest.approx(1.0)
         assert bad[f]["garment"]["median_dice"] == pytest.approx(0.0)
+
+
+def test_group_frame_joins_two_people_at_one_height() -> None:
+    import cv2
+
+    rgb, labels = figure_photo()
+    small = cv2.resize(rgb, (130, 200), interpolation=cv2.INTER_AREA)
+    small_labels = {t: v[::2, ::2].copy() for t, v in labels.items()}
+    view, gt = reframe(rgb, labels, "group", "0003", partner=(small, small_labels))
+    assert view.shape[:2] == (400, 520) and view.shape[1] > view.shape[0]
+    n_people, _ = cv2.connectedComponents(gt["person"])
+    assert n_people - 1 == 2
+    for task, own in labels.items():  # the photo itself is one half, untouched
+        halves = (gt[task][:, :260], gt[task][:, 260:])
+        assert any(np.array_equal(h, own) for h in halves)
+    assert (gt["parsing7"] == 4).sum() == pytest.approx(2 * (labels["parsing7"] == 4).sum(), rel=0.05)
+    alone, alone_gt = reframe(rgb, labels, "group", "0003")  # no partner: the photo mirrored
+    assert alone.shape[1] == 2 * rgb.shape[1]
+    assert (alone_gt["person"] == 1).sum() == 2 * (labels["person"] == 1).sum()
 
 
 def test_figure_box_of_an_empty_mask_is_the_whole_photo() -> None:
