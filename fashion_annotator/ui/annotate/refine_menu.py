@@ -125,7 +125,7 @@ def populate(menu: QMenu, window: MainWindow) -> list[QAction]:
     """Add the refinement commands to ``menu`` (and the window's action table)."""
     actions = []
     for name, text, key, fn in COMMANDS:
-        title = text.replace("&", "")
+        title = text.replace("&", "").split(" (")[0]  # the status line is short at 1280 px
         action = window._action(name, text, key, lambda f=fn, t=title: run(window, f, t), None)
         action.setIcon(icon("refine"))
         menu.addAction(action)
