@@ -51,22 +51,27 @@ def consensus(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     return refine.consensus_relabel(probs, regions)
 
 
-def grabcut(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
-    """Re-decide a thin band along the edge of a binary mask with GrabCut."""
-    if mask.max() > 1:
-        return "GrabCut works on binary (cutout) masks only"
-    if not cur.doc.photo_ready:
-        return PIXELS_LOADING
-    return refine.grabcut_band(cur.doc.rgb, mask)
+def _on_cutout(what: str, edges: Callable[[np.ndarray, np.ndarray], np.ndarray], doc: str) -> Refinement:
+    """A refinement that re-decides a binary mask's edge from the photo: ``edges(rgb, mask)``.
+
+    Refused (with a message) on parsing masks and while the photo's pixels are still loading.
+    """
+
+    def refinement(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+        if mask.max() > 1:
+            return f"{what} works on binary (cutout) masks only"
+        if not cur.doc.photo_ready:
+            return PIXELS_LOADING
+        return edges(cur.doc.rgb, mask)
+
+    refinement.__doc__ = doc
+    return refinement
 
 
-def guided(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
-    """Let a binary mask's edge follow the photo's colour edges (colour guided filter)."""
-    if mask.max() > 1:
-        return "The guided filter works on binary (cutout) masks only"
-    if not cur.doc.photo_ready:
-        return PIXELS_LOADING
-    return refine.guided_edges(cur.doc.rgb, mask)
+grabcut = _on_cutout("GrabCut", refine.grabcut_band,
+                     "Re-decide a thin band along the edge of a binary mask with GrabCut.")  # fmt: skip
+guided = _on_cutout("The guided filter", refine.guided_edges,
+                    "Let a binary mask's edge follow the photo's colour edges (guided filter).")  # fmt: skip
 
 
 def clean(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
