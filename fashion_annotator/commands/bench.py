@@ -72,9 +72,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument(
         "--proposal", action=argparse.BooleanOptionalAction, default=True,
-        help="the first click leans towards the shipped proposal model's object under it and "
-             "later clicks do not spread where the proposal is sure of the opposite, as in the "
-             "Smart-click tool (default); --no-proposal: the click model alone",
+        help="the first click leans towards the shipped proposal's object under it and later "
+             "clicks do not spread where the proposal is sure of the opposite, as in the "
+             "Smart-click tool (default; the proposal as the window shows it, refinements "
+             "included); --no-proposal: the click model alone",
     )  # fmt: skip
     p.set_defaults(func=run_noc)
 
@@ -409,8 +410,10 @@ def run_noc(args: argparse.Namespace) -> int:
     """Simulated clicks from an empty mask; print NoC@90 / NoC@95 and write the figures."""
     from fashion_annotator.evaluation.click_effort import run_noc as noc
     from fashion_annotator.models.weights import ModelFileError
+    from fashion_annotator.segmentation import pipeline
     from fashion_annotator.segmentation.clicks import ClickPredictor
     from fashion_annotator.segmentation.proposals import load_predictor
+    from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
 
     try:
         predictor = ClickPredictor(args.click_model, threads=args.threads)
@@ -419,8 +422,10 @@ def run_noc(args: argparse.Namespace) -> int:
             model = load_predictor(args.task, device="cpu")
 
             def propose(rgb: np.ndarray) -> np.ndarray:
-                model.set_image(rgb)
-                return model.predict().mask == 1
+                # The proposal as the window shows it: the network's mask after the task's
+                # refinements, on the default superpixel level.
+                regions = compute_superpixels(rgb).levels[DEFAULT_LEVEL]
+                return pipeline.propose(rgb, model, regions=regions).mask == 1
 
         result = noc(args.data, args.task, predictor, split=args.split, limit=args.limit,
                      progress=_progress, propose=propose)  # fmt: skip

@@ -235,9 +235,11 @@ def run_noc(
 ) -> dict[str, Any]:
     """NoC@90 / NoC@95 of a binary task on a dataset split, through the full inference path.
 
-    ``propose(rgb) -> (H, W) bool``, when given, is the task's proposal model: the first click
-    leans towards its component under the click, as in the Smart-click tool (see
-    :func:`noc_curve`); without it the clicks start from nothing but the photo.
+    ``propose(rgb) -> (H, W) bool``, when given, is the task's proposal as the window shows it
+    (``bench noc``: the model's mask after its refinements): the first click leans towards the
+    proposed object under the click, and later clicks do not spread where it is sure of the
+    opposite, as in the Smart-click tool (see :func:`noc_curve`); without it the clicks start
+    from nothing but the photo.
 
     Returns
     -------
