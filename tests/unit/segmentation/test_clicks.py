@@ -165,6 +165,44 @@ def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_pa
     assert "none.json: meta JSON file not found" in capsys.readouterr().err
 
 
+def test_bench_noc_guides_the_clicks_with_the_proposal_the_window_shows(
+    disk_click_model, tiny_dataset, monkeypatch, capsys
+) -> None:
+    """The guide is ``pipeline.propose``'s refined mask (what the operator sees), not the raw one."""
+    from types import SimpleNamespace
+
+    from fashion_annotator.cli import main
+    from fashion_annotator.segmentation import pipeline
+
+    seen: dict = {}
+
+    def fake_run_noc(data, task, predictor, *, propose=None, **kwargs):
+        seen["propose"] = propose
+        return {"n_images": 0, "noc90": 1.0, "noc95": 1.0, "max_clicks": 20, "fail90": 0.0,
+                "fail95": 0.0, "iou_at": {"1": 1.0, "3": 1.0, "5": 1.0}, "click_ms_median": 1.0}
+
+    def fake_propose(rgb, predictor, *, regions=None, **kwargs):
+        seen["regions"] = regions
+        shown = np.zeros(rgb.shape[:2], np.uint8)
+        shown[10:30, 5:25] = 1  # refined: unlike anything the raw network would give
+        return SimpleNamespace(mask=shown, raw_mask=np.zeros_like(shown))
+
+    monkeypatch.setattr(click_effort, "run_noc", fake_run_noc)
+    monkeypatch.setattr(pipeline, "propose", fake_propose)
+    argv = ["bench", "noc", "--data", str(tiny_dataset), "--task", "garment",
+            "--click-model", str(disk_click_model(-5.0))]
+    assert main(argv) == 0
+    capsys.readouterr()
+    rgb = np.full((80, 60, 3), 128, np.uint8)
+    rgb[20:60, 10:35] = (200, 40, 40)
+    guide = seen["propose"](rgb)
+    expected = np.zeros((80, 60), bool)
+    expected[10:30, 5:25] = True
+    np.testing.assert_array_equal(guide, expected)
+    # the refinements get the superpixels of the level the window shows
+    assert seen["regions"].shape == (80, 60) and seen["regions"].dtype == np.int32
+
+
 def test_the_shipped_click_model_segments_a_person_from_one_click(ccp_dir, ccp_splits) -> None:
     from fashion_annotator.evaluation.effort import iter_dataset
     from fashion_annotator.models.click import next_click
