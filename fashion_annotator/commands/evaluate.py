@@ -42,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "model is shipped, else parsing7; parsing7 also uses the garment cutout for accessories)",
     )
     p.add_argument(
+        "--parsing-model",
+        type=Path,
+        default=None,
+        help="instances only: the parsing model file the instances derive from (default: the "
+        "shipped one for the parsing task); --long-side and --flip-average apply to it",
+    )
+    p.add_argument(
         "--shares-model",
         default=None,
         help="instances only: the share classifier file that names categories from the parsing "
@@ -58,8 +65,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=4, help="photos per forward pass")
     p.add_argument(
         "--crop-pass", action=argparse.BooleanOptionalAction, default=None,
-        help="binary tasks: second pass on a crop around the first mask (default: as the "
-             "model's metadata says)",
+        help="binary tasks (and the garment cutout of parsing7 instances): second pass on a crop "
+             "around the first mask (default: as the model's metadata says)",
     )  # fmt: skip
     p.add_argument(
         "--flip-average", action=argparse.BooleanOptionalAction, default=None,
@@ -69,7 +76,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--long-side", type=int, default=None, metavar="PX",
         help="letterbox models: the photo's long side in the network input (default: the "
-             "metadata's infer_long_side, else the training long side)",
+             "metadata's infer_long_side, else the training long side; for instances, the "
+             "parsing model's)",
     )  # fmt: skip
     p.set_defaults(func=run)
 
@@ -80,6 +88,21 @@ def run(args: argparse.Namespace) -> int:
         from fashion_annotator.commands.evaluate_instances import run as run_instances
 
         return run_instances(args)
+    instance_only = [
+        flag
+        for flag, value in (
+            ("--ground-truth-parsing", args.ground_truth_parsing),
+            ("--parsing-task", args.parsing_task),
+            ("--parsing-model", args.parsing_model),
+            ("--shares-model", args.shares_model),
+        )
+        if value
+    ]
+    if instance_only:
+        return report_error(
+            ValueError(f"{', '.join(instance_only)}: only for --task instances, not {args.task!r}"),
+            "evaluate",
+        )
     from fashion_annotator.evaluation.datasets import evaluate_dataset, task_classes
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 

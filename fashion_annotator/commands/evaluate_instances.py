@@ -44,8 +44,23 @@ def run(args: argparse.Namespace) -> int:
                 cutout = apply_mapping(labels, to_garment) > 0 if with_garment else None
                 return proposer.from_masks(rgb, apply_mapping(labels, to_parsing), cutout, colours=False)
         else:
-            parsing = load_predictor(task, device=args.device)
-            garment = load_predictor("garment", device=args.device) if with_garment else None
+            parsing_model = getattr(args, "parsing_model", None)
+            parsing = load_predictor(
+                parsing_model if parsing_model is not None else task,
+                device=args.device,
+                flip_average=getattr(args, "flip_average", None),
+                long_side=getattr(args, "long_side", None),
+            )
+            if parsing.task != task:
+                raise ValueError(
+                    f"{parsing.path}: --parsing-model is a {parsing.task!r} model; the instances "
+                    f"derive from {task!r} (--parsing-task)"
+                )
+            garment = (
+                load_predictor("garment", device=args.device, crop_pass=getattr(args, "crop_pass", None))
+                if with_garment
+                else None
+            )
             models = {task: str(parsing.path), **({"garment": str(garment.path)} if garment is not None else {})}
 
             def propose(rgb: np.ndarray, labels: np.ndarray):
@@ -73,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
         },
         ground_truth_parsing=oracle,
         parsing_task=task,
+        parsing_long_side=None if oracle else parsing.spec.long_side,
+        parsing_flip_average=None if oracle else parsing.flip_average,
     )
     text = json.dumps(result, indent=2)
     if args.json is None:

@@ -122,6 +122,42 @@ def test_ground_truth_parsing_bounds_the_proposal_code(ccp_dir: Path, tmp_path: 
     assert 0.5 <= results["parsing7"]["instance_recall50"] < results["parsing18"]["instance_recall50"] <= 1.0
 
 
+def test_evaluate_instances_runs_the_given_parsing_model_with_the_given_settings(
+    ccp_dir: Path, tmp_path: Path
+) -> None:
+    from fashion_annotator.resources import resource_path
+
+    model = resource_path("models", "parsing18.safetensors")
+    results = {}
+    for name, flags in (("shipped", []), ("small", ["--long-side", "256", "--no-flip-average"])):
+        out = tmp_path / f"{name}.json"
+        assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "3",
+                     "--parsing-task", "parsing18", "--parsing-model", str(model), *flags,
+                     "--json", str(out)]) == 0  # fmt: skip
+        results[name] = json.loads(out.read_text())
+    assert results["shipped"]["models"]["parsing18"] == str(model)
+    assert (results["shipped"]["parsing_long_side"], results["shipped"]["parsing_flip_average"]) == (448, True)
+    assert (results["small"]["parsing_long_side"], results["small"]["parsing_flip_average"]) == (256, False)
+    # a coarser input is a different proposer, not a silently ignored flag
+    assert [c["n_pred"] for c in results["shipped"]["per_category"]] != [
+        c["n_pred"] for c in results["small"]["per_category"]
+    ]
+
+
+def test_evaluate_refuses_a_parsing_model_of_another_task_and_misplaced_flags(
+    ccp_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    from fashion_annotator.resources import resource_path
+
+    person = resource_path("models", "person.safetensors")
+    assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "1",
+                 "--parsing-task", "parsing18", "--parsing-model", str(person)]) == 1  # fmt: skip
+    err = capsys.readouterr().err
+    assert str(person) in err and "'person'" in err and "parsing18" in err
+    assert main(["evaluate", "--data", str(ccp_dir), "--task", "person", "--shares-model", "none"]) == 1
+    assert "--shares-model: only for --task instances" in capsys.readouterr().err
+
+
 def test_evaluate_command_errors_name_the_problem(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     (tmp_path / "images").mkdir()
     assert main(["evaluate", "--data", str(tmp_path), "--task", "instances"]) == 1
