@@ -77,6 +77,24 @@ def test_pairs_are_kept_apart_and_fragments_merged(two_shoes) -> None:
     assert np.all(out.map[5:7, 5:7] == 0)
 
 
+def test_every_component_the_ground_truth_counts_is_proposed() -> None:
+    """A lone component as small as the ground truth's threshold is an instance, not a dropped
+    fragment (a sunglasses lens, a watch: recall counts them)."""
+    top = P7.names.index("top")
+    m = np.zeros((400, 400), np.uint8)
+    m[100:300, 120:280] = top
+    m[20:30, 20:30] = top  # 100 px = 0.000625 of the photo, far from the big component
+    gt = ground_truth_instances(m, [top])
+    assert len(gt) == 2
+    out = propose_instances(m, P7, TAX)
+    assert len(out) == 2
+    assert np.all(out.map[20:30, 20:30] > 0) and out.map[25, 25] != out.map[200, 200]
+    m[20:30, 20:30] = 0
+    m[20:26, 20:26] = top  # 36 px: below the threshold, far from the rest: dropped
+    assert len(ground_truth_instances(m, [top])) == 1
+    assert np.all(propose_instances(m, P7, TAX).map[20:26, 20:26] == 0)
+
+
 def _ellipse(canvas: np.ndarray, cy: int, cx: int, ry: int, rx: int) -> None:
     yy, xx = np.mgrid[: canvas.shape[0], : canvas.shape[1]]
     canvas[((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2 <= 1] = True
