@@ -94,7 +94,7 @@ def read_meta(path: Path) -> dict[str, Any]:
     try:
         meta = json.loads(mpath.read_text())
     except FileNotFoundError:
-        raise ModelFileError(mpath, "meta JSON file not found") from None
+        raise ModelFileError(mpath, f"meta JSON file not found (the model {path.name} needs it beside it)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(mpath, f"not valid JSON ({exc})") from None
     except RecursionError:

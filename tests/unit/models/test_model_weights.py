@@ -70,8 +70,9 @@ def test_corrupt_weights_name_the_file(saved: tuple[Path, UNet]) -> None:
 
 
 def test_missing_files(tmp_path: Path, saved: tuple[Path, UNet]) -> None:
-    with pytest.raises(ModelFileError, match="meta JSON file not found"):
+    with pytest.raises(ModelFileError, match="meta JSON file not found") as info:
         load_model(tmp_path / "absent.safetensors")
+    assert "absent.json" in str(info.value) and "absent.safetensors" in str(info.value)
     path, _ = saved
     path.unlink()
     with pytest.raises(ModelFileError, match="weights file not found"):
