@@ -36,8 +36,7 @@ def test_pack_train_collect_and_ship_a_letterbox_model(ccp_dir: Path, tmp_path: 
     assert fine.predict().mask.max() < 18
     selected = collect.collect(runs)
     assert {t: s["job"] for t, s in selected.items()} == {t: "B2" for t in ship.TASKS}
-    shipped_dir = tmp_path / "models"
-    shipped_dir.mkdir()
+    shipped_dir = tmp_path / "ship" / "models"  # created by ship
     assert ship.ship(runs / "selected", ccp_dir, shipped_dir) == list(ship.TASKS)
     splits = json.loads((ccp_dir / "splits.json").read_text())
     for task in ship.TASKS:

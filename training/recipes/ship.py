@@ -36,8 +36,9 @@ def ship_meta(meta: dict, splits: dict[str, list[str]]) -> dict:
 
 
 def ship(selected: Path, ccp: Path, out: Path) -> list[str]:
-    """Copy every selected task model into ``out``; return the tasks shipped."""
+    """Copy every selected task model into ``out`` (created if missing); return the tasks shipped."""
     splits = json.loads((ccp / "splits.json").read_text())
+    out.mkdir(parents=True, exist_ok=True)
     shipped = []
     for task in TASKS:
         src = selected / f"{task}.safetensors"
