@@ -30,8 +30,8 @@ class ProposalParams:
     ----------
     min_area_frac : float
         Components smaller than this share of the photo are fragments. The ground-truth
-        threshold, :data:`MIN_AREA_FRAC`: selected on the first 150 CCP train photos with the
-        2026-12-03 parsing18 model (instance_recall50 0.499 at twice it, 0.512 at it, 0.514 /
+        threshold, :data:`MIN_AREA_FRAC`: selected on the first 150 CCP train photos with parsing18
+        20261203-035222 (instance_recall50 0.499 at twice it, 0.512 at it, 0.514 /
         0.513 at 0.6x / 0.4x it; AP50 unchanged).
     merge_frac : float
         A fragment joins the nearest large component of its class within this share of the
