@@ -38,6 +38,7 @@ def test_pack_train_collect_and_ship_a_letterbox_model(ccp_dir: Path, tmp_path: 
     assert {t: s["job"] for t, s in selected.items()} == {t: "B2" for t in ship.TASKS}
     shipped_dir = tmp_path / "ship" / "models"  # created by ship
     assert ship.ship(runs / "selected", ccp_dir, shipped_dir) == list(ship.TASKS)
+    assert not list(shipped_dir.glob(".*")), "no temporary file left behind"
     splits = json.loads((ccp_dir / "splits.json").read_text())
     for task in ship.TASKS:
         meta = json.loads((shipped_dir / f"{task}.json").read_text())

@@ -17,7 +17,6 @@ import shutil
 import sys
 from pathlib import Path
 
-from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.models.weights import load_model
 
 TASKS = ("parsing7", "person", "garment", "parsing18")
@@ -46,10 +45,13 @@ def ship(selected: Path, ccp: Path, out: Path) -> list[str]:
             continue
         meta = ship_meta(json.loads(src.with_suffix(".json").read_text()), splits)
         load_model(src)  # refuses a broken file before anything is replaced
-        tmp = out / f".{task}.safetensors.tmp"
+        tmp, tmp_meta = out / f".{task}.safetensors.tmp", out / f".{task}.json.tmp"
         shutil.copyfile(src, tmp)
+        tmp_meta.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+        # Both written first, then two renames back to back: the pair is never half old, half new
+        # for longer than that.
         tmp.replace(out / f"{task}.safetensors")
-        atomic_write_text(out / f"{task}.json", json.dumps(meta, indent=1) + "\n")
+        tmp_meta.replace(out / f"{task}.json")
         load_model(out / f"{task}.safetensors")
         shipped.append(task)
     return shipped
