@@ -17,6 +17,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.models.weights import load_model
 
 TASKS = ("parsing7", "person", "garment", "parsing18")
@@ -37,7 +38,6 @@ def ship_meta(meta: dict, splits: dict[str, list[str]]) -> dict:
 def ship(selected: Path, ccp: Path, out: Path) -> list[str]:
     """Copy every selected task model into ``out`` (created if missing); return the tasks shipped."""
     splits = json.loads((ccp / "splits.json").read_text())
-    out.mkdir(parents=True, exist_ok=True)
     shipped = []
     for task in TASKS:
         src = selected / f"{task}.safetensors"
@@ -45,13 +45,11 @@ def ship(selected: Path, ccp: Path, out: Path) -> list[str]:
             continue
         meta = ship_meta(json.loads(src.with_suffix(".json").read_text()), splits)
         load_model(src)  # refuses a broken file before anything is replaced
-        tmp, tmp_meta = out / f".{task}.safetensors.tmp", out / f".{task}.json.tmp"
-        shutil.copyfile(src, tmp)
-        tmp_meta.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
-        # Both written first, then two renames back to back: the pair is never half old, half new
-        # for longer than that.
-        tmp.replace(out / f"{task}.safetensors")
-        tmp_meta.replace(out / f"{task}.json")
+        # Both written (and synced) first, then renamed back to back as the blocks close: the
+        # pair is never half old, half new for longer than that; a failure leaves both as they were.
+        with atomic_path(out / f"{task}.safetensors") as tmp, atomic_path(out / f"{task}.json") as tmp_meta:
+            shutil.copyfile(src, tmp)
+            tmp_meta.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
         load_model(out / f"{task}.safetensors")
         shipped.append(task)
     return shipped
