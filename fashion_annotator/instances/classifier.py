@@ -37,8 +37,10 @@ from fashion_annotator.instances.features import (
     texture_features,
 )
 from fashion_annotator.instances.schema import (
+    DEFAULT_ATTRIBUTE_SCHEMA,
     AttributeSchema,
     InstanceTaxonomy,
+    load_attribute_schema,
     load_instance_taxonomy,
 )
 from fashion_annotator.instances.shares import ShareClassifier, shipped_shares
@@ -49,6 +51,8 @@ CATEGORY_TASK = "instance_categories"
 ATTRIBUTE_TASK = "instance_attributes"
 #: ``InstanceClassifier.load(shares_path=SHIPPED)``: the shipped share classifiers that are present.
 SHIPPED = "shipped"
+#: The widest crop classifier a meta may ask for (first-stage channels; shipped: 32).
+MAX_WIDTH = 256
 
 
 def _block(cin: int, cout: int, stride: int) -> nn.Sequential:
@@ -204,11 +208,8 @@ class InstanceClassifier:
         classifiers (default :data:`SHIPPED`: every shipped one; a file: that one; None: none)."""
         path = Path(path) if path is not None else default_classifier_path()
         meta = read_meta(path)
-        arch = meta["arch"]
-        try:
-            net = InstanceNet(len(meta["classes"]), len(meta["parent_classes"]), int(arch["width"]))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(path, f"bad 'arch' {arch}: {exc}") from None
+        width = _check_classifier_meta(meta, path)
+        net = InstanceNet(len(meta["classes"]), len(meta["parent_classes"]), width)
         _fill(net, _load_state(path), path)
         heads = None
         if attributes_path is not None:
@@ -387,15 +388,60 @@ def save_attribute_heads(path: Path, heads: AttributeHeads, schema: AttributeSch
     save_model(path, heads, full)
 
 
+def _names(value: object) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _check_classifier_meta(meta: dict[str, Any], path: Path) -> int:
+    """Check a crop classifier's meta before anything is allocated; return its width.
+
+    Raises
+    ------
+    ModelFileError
+        Naming ``path``: missing or garbled ``classes``, ``parent_task``, ``parent_classes``,
+        ``input_size`` or ``arch.width`` (1..:data:`MAX_WIDTH`), or categories the instance
+        taxonomy lacks.
+    """
+    if not _names(meta.get("classes")) or not _names(meta.get("parent_classes")):
+        raise ModelFileError(path, "meta needs 'classes' and 'parent_classes': non-empty lists of names")
+    if not isinstance(meta.get("parent_task"), str):
+        raise ModelFileError(path, "meta needs 'parent_task', the parsing task of the parent classes")
+    size = meta.get("input_size")
+    if not (isinstance(size, list) and size and isinstance(size[0], int) and 8 <= size[0] <= 1024):
+        raise ModelFileError(path, f"meta 'input_size' must start with a crop size in 8..1024, got {size!r:.60}")
+    arch = meta.get("arch")
+    width = arch.get("width") if isinstance(arch, dict) else None
+    if isinstance(width, bool) or not isinstance(width, int) or not 1 <= width <= MAX_WIDTH:
+        raise ModelFileError(path, f"meta 'arch.width' must be an integer in 1..{MAX_WIDTH}, got {width!r:.40}")
+    try:
+        taxonomy = load_instance_taxonomy(meta.get("instance_taxonomy", "ccp"))
+    except (OSError, ValueError) as exc:
+        raise ModelFileError(path, f"instance taxonomy: {exc}") from None
+    unknown = sorted(set(meta["classes"]) - set(taxonomy.names))
+    if unknown:
+        raise ModelFileError(path, f"categories {unknown[:5]} are not in the instance taxonomy {taxonomy.name!r}")
+    return width
+
+
 def load_attribute_heads(path: str | Path, embed_dim: int) -> tuple[AttributeHeads, dict]:
-    """Load attribute heads written by :func:`save_attribute_heads`; check the embedding size."""
+    """Load attribute heads written by :func:`save_attribute_heads`; check the embedding size
+    and that every group and value is in the attribute schema."""
     path = Path(path)
     meta = read_meta(path)
     groups = meta.get("groups")
-    if not isinstance(groups, dict) or not groups:
+    if not isinstance(groups, dict) or not groups or not all(_names(v) for v in groups.values()):
         raise ModelFileError(path, "meta lacks 'groups' {group: [values]}")
-    if int(meta["arch"].get("embed_dim", -1)) != embed_dim:
-        raise ModelFileError(path, f"heads expect embedding size {meta['arch'].get('embed_dim')}, classifier gives {embed_dim}")
+    schema = load_attribute_schema(str(meta.get("attribute_schema", DEFAULT_ATTRIBUTE_SCHEMA)))
+    for group, values in groups.items():
+        try:
+            for v in values:
+                schema.validate({group: v})
+        except (KeyError, ValueError) as exc:
+            raise ModelFileError(path, f"group {group!r}: {exc}") from None
+    arch = meta.get("arch")
+    if not isinstance(arch, dict) or arch.get("embed_dim") != embed_dim:
+        got = arch.get("embed_dim") if isinstance(arch, dict) else None
+        raise ModelFileError(path, f"heads expect embedding size {got!r:.40}, classifier gives {embed_dim}")
     heads = AttributeHeads(embed_dim, {g: len(v) for g, v in groups.items()})
     _fill(heads, _load_state(path), path)
     return heads, meta

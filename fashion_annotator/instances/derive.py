@@ -16,6 +16,7 @@ from scipy import ndimage
 from skimage.segmentation import watershed
 
 from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.instances.model import accessory_ground
 from fashion_annotator.instances.schema import MAX_INSTANCES, InstanceTaxonomy
 
 #: Ground-truth instances (and kept proposals) cover at least this share of the photo.
@@ -284,7 +285,7 @@ def propose_instances(
     if garment is not None and "background" in parents:
         if garment.shape != parsing.shape:
             raise ValueError(f"garment mask {garment.shape} and parsing mask {parsing.shape} differ in shape")
-        other = np.isin(parsing, [c.id for c in parsing_taxonomy.classes if c.id == 0 or c.name not in parents])
+        other = np.isin(parsing, sorted(accessory_ground(parsing_taxonomy, instance_taxonomy)))
         sources.append((0, (garment > 0) & other))
     for cid, binary in sources:
         n, comp, stats = _components(binary)

@@ -3,7 +3,8 @@
 Every operation is one undo step and keeps the instances consistent with the parsing mask:
 an instance's pixels always carry its parsing class (merging across parsing classes is
 refused; re-categorising into a category of another parsing class returns the pixels the
-parsing mask must relabel, see :class:`ParsingChange`).
+parsing mask must relabel, see :class:`ParsingChange`, and undoing or redoing that step leaves
+the reverse or the same relabelling in :attr:`InstanceDocument.parsing_change`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,13 @@ from scipy import ndimage
 
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.instances.model import Instance, InstanceSet
-from fashion_annotator.instances.schema import AttributeSchema, InstanceTaxonomy
+from fashion_annotator.instances.model import (
+    Instance,
+    InstanceSet,
+    accessory_ground,
+    inconsistent_mask,
+)
+from fashion_annotator.instances.schema import MAX_INSTANCES, AttributeSchema, InstanceTaxonomy
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class _Step:
     before: dict[int, Instance]
     after: dict[int, Instance]
     name: str
+    #: (forward, backward): the parsing relabelling the step made, and the one that undoes it.
+    parsing: tuple[ParsingChange, ParsingChange] | None = None
 
 
 class InstanceDocument:
@@ -58,6 +66,11 @@ class InstanceDocument:
         self._redo: list[_Step] = []
         self.dirty = False
         self.actions = 0
+        #: The parsing classes an accessory (``parsing_class`` 0) instance may lie on.
+        self.ground = accessory_ground(parsing_taxonomy, taxonomy)
+        #: The parsing relabelling the last :meth:`recategorise`, :meth:`undo` or :meth:`redo`
+        #: asks of the parsing mask (None: none); the caller applies it.
+        self.parsing_change: ParsingChange | None = None
 
     # -- undo machinery ----------------------------------------------------------------------
 
@@ -79,22 +92,32 @@ class InstanceDocument:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
-    def _record(self, name: str, before: dict[int, Instance], bbox: BBox | None, before_patch: np.ndarray | None) -> None:
+    def _record(
+        self,
+        name: str,
+        before: dict[int, Instance],
+        bbox: BBox | None,
+        before_patch: np.ndarray | None,
+        parsing: tuple[ParsingChange, ParsingChange] | None = None,
+    ) -> None:
         after_patch = None if bbox is None else self.map[bbox.slices].copy()
-        self._undo.append(_Step(bbox, before_patch, after_patch, before, copy.deepcopy(self.instances), name))
+        self._undo.append(_Step(bbox, before_patch, after_patch, before, copy.deepcopy(self.instances), name, parsing))
         self._redo.clear()
         self.dirty = True
         self.actions += 1
+        self.parsing_change = None if parsing is None else parsing[0]
 
     def _apply(self, step: _Step, forward: bool) -> None:
         if step.bbox is not None:
             self.map[step.bbox.slices] = step.after_patch if forward else step.before_patch
         self.set.instances = copy.deepcopy(step.after if forward else step.before)
+        self.parsing_change = None if step.parsing is None else step.parsing[0 if forward else 1]
         self.dirty = True
 
     def undo(self) -> str | None:
         """Undo the last operation; return its name (None when there was none)."""
         if not self._undo:
+            self.parsing_change = None
             return None
         step = self._undo.pop()
         self._apply(step, forward=False)
@@ -104,6 +127,7 @@ class InstanceDocument:
     def redo(self) -> str | None:
         """Redo the last undone operation; return its name (None when there was none)."""
         if not self._redo:
+            self.parsing_change = None
             return None
         step = self._redo.pop()
         self._apply(step, forward=True)
@@ -155,12 +179,17 @@ class InstanceDocument:
             raise ValueError(f"instance {instance_id} is in one piece")
         sizes = np.bincount(labels.ravel())[1:]
         keep = int(np.argmax(sizes)) + 1
+        free = [k for k in range(1, MAX_INSTANCES + 1) if k not in self.instances]
+        if len(free) < n - 1:
+            raise ValueError(
+                f"instance {instance_id} has {n} parts; {len(free)} free ids left (at most {MAX_INSTANCES} instances)"
+            )
         before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
-        new_ids = []
+        new_ids: list[int] = []
         for part in range(1, n + 1):
             if part == keep:
                 continue
-            new_id = self.set.free_id()
+            new_id = free[len(new_ids)]
             self.map[box.slices][labels == part] = new_id
             self.instances[new_id] = copy.deepcopy(inst)
             self.instances[new_id].id = new_id
@@ -229,12 +258,13 @@ class InstanceDocument:
             if cat.parent(self.parsing_taxonomy.name) in self.parsing_taxonomy.names else 0
         before = copy.deepcopy(self.instances)
         inst.category = category
-        change = None
+        parsing = None
         if parent != inst.parsing_class:
+            pixels = self.map == instance_id
+            parsing = (ParsingChange(pixels, parent), ParsingChange(pixels, inst.parsing_class))
             inst.parsing_class = parent
-            change = ParsingChange(self.map == instance_id, parent)
-        self._record("category", before, None, None)
-        return change
+        self._record("category", before, None, None, parsing)
+        return self.parsing_change
 
     def set_attribute(self, instance_id: int, group: str, value: str | None) -> None:
         """Set (or with None clear) one attribute group of an instance."""
@@ -250,12 +280,12 @@ class InstanceDocument:
     def reconcile(self, parsing: np.ndarray) -> int:
         """Drop instance pixels whose parsing class changed and empty instances; one step.
 
+        An accessory instance (``parsing_class`` 0) keeps its pixels on any class of
+        :attr:`ground` (see :func:`~fashion_annotator.instances.model.accessory_ground`).
+
         Returns the number of pixels dropped (0: nothing changed, no step recorded).
         """
-        lut = np.zeros(256, np.int16)
-        for k, inst in self.instances.items():
-            lut[k] = inst.parsing_class
-        bad = (self.map > 0) & (lut[self.map] != parsing)
+        bad = inconsistent_mask(self.set, parsing, self.ground)
         box = BBox.of(bad)
         if box is None:
             return 0

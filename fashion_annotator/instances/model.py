@@ -8,6 +8,7 @@ tell operator changes from accepted proposals).
 from __future__ import annotations
 
 import copy
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -86,6 +87,11 @@ class InstanceSet:
         where: str = "",
     ) -> None:
         """Raise ``ValueError`` (prefixed by ``where``) for ids, categories or attributes that do not exist."""
+        for key, inst in self.instances.items():
+            if isinstance(key, bool) or not (isinstance(key, (int, np.integer)) and 1 <= key <= MAX_INSTANCES):
+                raise ValueError(f"{where}instance id {key!r} outside 1..{MAX_INSTANCES}")
+            if inst.id != key:
+                raise ValueError(f"{where}instance record {key} says it is instance {inst.id!r}")
         present = set(np.unique(self.map).tolist()) - {0}
         missing = present - set(self.instances)
         if missing:
@@ -95,20 +101,56 @@ class InstanceSet:
             for name in (inst.category, inst.proposed_category):
                 if name is not None and name not in taxonomy.names:
                     raise ValueError(f"{label}category {name!r} is not in taxonomy {taxonomy.name!r}")
+            if inst.colour is not None and not isinstance(inst.colour, str):
+                raise ValueError(f"{label}colour must be a colour name, got {type(inst.colour).__name__}")
             schema.validate(inst.attributes, label)
             schema.validate(inst.proposed_attributes, label)
             if parsing_taxonomy is not None and not 0 <= inst.parsing_class < parsing_taxonomy.num_classes:
                 raise ValueError(f"{label}parsing class {inst.parsing_class} outside {parsing_taxonomy.name!r}")
 
 
-def inconsistent_pixels(iset: InstanceSet, parsing: np.ndarray) -> dict[int, int]:
-    """``{id: pixels whose parsing class differs from the instance's}`` (non-zero counts only)."""
-    out = {}
+def accessory_ground(parsing_taxonomy: Taxonomy, instance_taxonomy: InstanceTaxonomy) -> frozenset[int]:
+    """Parsing classes an accessory instance (``parsing_class`` 0) may lie on.
+
+    Accessories whose category has no class of its own in the parsing taxonomy (hats, bags and
+    glasses in parsing7) are cut from the garment cutout where the parsing mask says background,
+    skin or hair: class 0 and every class that no category maps to. One rule for proposing
+    (:func:`~fashion_annotator.instances.derive.propose_instances`) and for checking
+    (:func:`inconsistent_pixels`, :meth:`InstanceDocument.reconcile`).
+    """
+    parents = instance_taxonomy.parent_classes(parsing_taxonomy.name)
+    return frozenset(c.id for c in parsing_taxonomy.classes if c.id == 0 or c.name not in parents)
+
+
+def inconsistent_mask(iset: InstanceSet, parsing: np.ndarray, ground: Collection[int] = (0,)) -> np.ndarray:
+    """``(H, W) bool``: instance pixels whose parsing class is not the instance's.
+
+    Parameters
+    ----------
+    iset : InstanceSet
+    parsing : (H, W) integer
+        The parsing mask.
+    ground : collection of int
+        The parsing classes a ``parsing_class`` 0 instance may cover (:func:`accessory_ground`;
+        default: only class 0).
+    """
+    if parsing.shape != iset.map.shape:
+        raise ValueError(f"parsing mask {parsing.shape} and instance map {iset.map.shape} differ in shape")
     lut = np.zeros(MAX_INSTANCES + 1, np.int16)
     for k, inst in iset.instances.items():
         lut[k] = inst.parsing_class
-    bad = (iset.map > 0) & (lut[iset.map] != parsing)
+    own = lut[iset.map]
+    bad = (iset.map > 0) & (own != parsing)
     if bad.any():
-        counts = np.bincount(iset.map[bad], minlength=MAX_INSTANCES + 1)
-        out = {k: int(counts[k]) for k in iset.instances if counts[k]}
-    return out
+        bad &= ~((own == 0) & np.isin(parsing, list(ground)))
+    return bad
+
+
+def inconsistent_pixels(iset: InstanceSet, parsing: np.ndarray, ground: Collection[int] = (0,)) -> dict[int, int]:
+    """``{id: pixels whose parsing class differs from the instance's}`` (non-zero counts only);
+    ``ground`` as in :func:`inconsistent_mask`."""
+    bad = inconsistent_mask(iset, parsing, ground)
+    if not bad.any():
+        return {}
+    counts = np.bincount(iset.map[bad], minlength=MAX_INSTANCES + 1)
+    return {k: int(counts[k]) for k in iset.instances if counts[k]}

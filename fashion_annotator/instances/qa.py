@@ -8,8 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from fashion_annotator.instances.model import inconsistent_pixels
-from fashion_annotator.instances.schema import AttributeSchema, load_attribute_schema
+from fashion_annotator.instances.model import accessory_ground, inconsistent_pixels
+from fashion_annotator.instances.schema import (
+    AttributeSchema,
+    load_attribute_schema,
+    load_instance_taxonomy,
+)
 
 
 @dataclass(frozen=True)
@@ -27,8 +31,9 @@ class InstanceQARow:
     attributes_filled : float
         Share of (instance, predicted attribute group) slots that are set, 0..1.
     inconsistent_pixels : int
-        Instance pixels whose parsing class differs from the instance's (0 when consistent
-        or when no parsing mask is saved).
+        Instance pixels whose parsing class differs from the instance's (an accessory's may
+        lie on any class of :func:`~fashion_annotator.instances.model.accessory_ground`; 0 when
+        consistent or when no parsing mask is saved).
     """
 
     image_id: int
@@ -52,7 +57,10 @@ def instance_qa_rows(project: Any, schema: AttributeSchema | None = None) -> lis
         slots = len(insts) * len(groups)
         filled = sum(1 for i in insts for g in groups if g in i.attributes)
         parsing = project.load_mask(image_id, iset.parsing_task) if iset.parsing_task in project.tasks else None
-        bad = sum(inconsistent_pixels(iset, parsing).values()) if parsing is not None else 0
+        bad = 0
+        if parsing is not None:
+            ground = accessory_ground(project.taxonomy(iset.parsing_task), load_instance_taxonomy(iset.taxonomy))
+            bad = sum(inconsistent_pixels(iset, parsing, ground).values())
         rows.append(InstanceQARow(
             image_id, record.name, record.status, len(insts),
             sum(i.category is None for i in insts), sum(i.category_changed for i in insts),

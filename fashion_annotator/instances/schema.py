@@ -215,6 +215,8 @@ def instance_parsing_task(tasks: Sequence[str]) -> str | None:
 
 def load_instance_taxonomy(name: str = DEFAULT_INSTANCE_TAXONOMY) -> InstanceTaxonomy:
     """Load ``resources/taxonomies/instances/NAME.json`` (or a path to such a file)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"instance taxonomy name must be a non-empty string, got {name!r:.60}")
     path = Path(name) if name.endswith(".json") else resource_path("taxonomies", "instances", f"{name}.json")
     return instance_taxonomy_from_dict(_read(path), str(path))
 
@@ -222,5 +224,7 @@ def load_instance_taxonomy(name: str = DEFAULT_INSTANCE_TAXONOMY) -> InstanceTax
 @lru_cache(maxsize=8)
 def load_attribute_schema(name: str = DEFAULT_ATTRIBUTE_SCHEMA) -> AttributeSchema:
     """Load ``resources/schemas/attributes/NAME.json`` (or a path to such a file)."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"attribute schema name must be a non-empty string, got {name!r:.60}")
     path = Path(name) if name.endswith(".json") else resource_path("schemas", "attributes", f"{name}.json")
     return attribute_schema_from_dict(_read(path), str(path))

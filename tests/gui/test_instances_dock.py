@@ -116,6 +116,18 @@ def test_split_merge_undo_and_recategorise(opened, qtbot):
     assert len(project.instance_versions(image_id)) >= 5
     window.save()
     assert inconsistent_pixels(project.load_instances(image_id), project.load_mask(image_id, "parsing7")) == {}
+    # the dock's Undo takes the category back and the parsing pixels with it; the next save keeps the dress
+    pixels = dock.doc.map == top
+    qtbot.mouseClick(dock.buttons["undo"], Qt.MouseButton.LeftButton)
+    parsing = window.session.current.doc.masks["parsing7"]
+    assert dock.doc.instances[top].category == "dress" and np.all(parsing[pixels] == 6)
+    assert window.save()
+    saved = project.load_instances(image_id)
+    assert saved.instances[top].category == "dress" and int((saved.map == top).sum()) == int(pixels.sum())
+    assert inconsistent_pixels(saved, project.load_mask(image_id, "parsing7")) == {}
+    qtbot.mouseClick(dock.buttons["redo"], Qt.MouseButton.LeftButton)
+    assert dock.doc.instances[top].category == "skirt"
+    assert np.all(window.session.current.doc.masks["parsing7"][pixels] == 5)
 
 
 def test_review_tab_shows_instance_qa(opened, qtbot):

@@ -179,7 +179,13 @@ def _check_counts(counts: list, height: int, width: int) -> None:
         raise ValueError(f"RLE counts add up to {sum(counts)}, not {height}x{width} pixels")
 
 
-def _decode(segmentation: object, height: int, width: int) -> np.ndarray:
+def decode_segmentation(segmentation: object, height: int, width: int) -> np.ndarray:
+    """``(height, width) bool`` of a COCO segmentation: RLE (compressed or not) or polygons.
+
+    ``ValueError`` for an RLE of another size, run lengths that are negative or do not add up
+    to ``height * width`` (pycocotools would leave the rest undefined), or polygons that are
+    malformed or far outside the image.
+    """
     if isinstance(segmentation, dict):
         counts = segmentation.get("counts")
         size = segmentation.get("size")
@@ -219,7 +225,7 @@ def _paint(
         if isinstance(label, str):
             raise ValueError(f"{where}: annotation {ann.get('id')}: {label}")
         try:
-            region = _decode(ann.get("segmentation"), height, width)
+            region = decode_segmentation(ann.get("segmentation"), height, width)
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise ValueError(f"{where}: annotation {ann.get('id')}: {exc}") from exc
         decoded.append((int(region.sum()), label, region))

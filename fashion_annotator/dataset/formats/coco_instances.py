@@ -5,12 +5,19 @@ Export writes ``OUT/instances.json``, ``OUT/instances.csv`` and the photos under
 position in the instance taxonomy (0-based, as in Fashionpedia), ``attribute_ids`` the
 attribute schema's flat ids (0-based), ``segmentation`` compressed RLE; ``categories`` and
 ``attributes`` list the ids with their names (an attribute's ``supercategory`` is its group).
-Beside the COCO keys each annotation keeps ``parsing_class``, ``proposed_category_id`` and
-``colour``. Instances without a category are left out (and counted).
+Beside the COCO keys each annotation keeps ``parsing_class`` (a class name of the parsing task
+``info["parsing_task"]``), ``proposed_category_id`` and ``colour``. Instances without a category
+are left out (and counted); an image whose instances cannot be read is listed in the summary's
+errors and the others are exported. The CSV has one row per annotation: the dominant colour in
+``dominant_colour``, then one column per attribute group.
 
 Import reads the same JSON (``src`` is the file or a folder with ``instances.json``); a
 Fashionpedia-style file without the extra keys works too (parsing classes then come from the
-categories' parents). Overlapping annotations are painted largest first. An image without a
+categories' parents, as they do when the file's parsing task is not the project's or names a
+class the project's parsing taxonomy lacks). Every annotation is checked before an image is
+saved: a mask whose run lengths do not cover the image, an empty or fully covered mask, two
+values of one attribute group or a field of the wrong type refuse that image with an error
+naming the file, the image and the annotation. Overlapping annotations are painted largest first. An image without a
 saved parsing mask gets one painted from its instances' parsing classes, so instances and
 parsing stay consistent. Instances equal to a saved version are not saved again; ones that
 differ from an image's saved instances are refused unless ``overwrite`` (as for masks).
@@ -28,6 +35,7 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from fashion_annotator.dataset.formats.coco import decode_segmentation
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -36,6 +44,7 @@ from fashion_annotator.dataset.formats.common import (
     Progress,
     attach_target,
     export_stems,
+    file_error_text,
     safe_join,
 )
 from fashion_annotator.dataset.records import ImageRecord
@@ -80,18 +89,26 @@ def export_coco_instances(
     annotations: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     taxonomy: InstanceTaxonomy | None = None
+    parsing_task: str | None = None
     left_out = 0
     for done, record in enumerate(records, 1):
         if progress is not None:
             progress(done, len(records))
-        iset = project.load_instances(record.id)
-        if iset is None:
-            summary.skipped.append(record.name)
+        try:
+            iset = project.load_instances(record.id)
+            if iset is None:
+                summary.skipped.append(record.name)
+                continue
+            if iset.map.shape != record.shape:
+                raise ValueError(f"{record.name}: saved instance map is {iset.map.shape}, the photo {record.shape}")
+            image_taxonomy = load_instance_taxonomy(iset.taxonomy)
+            parsing_names = project.taxonomy(iset.parsing_task).names
+            file_name = f"{stems[record.id]}{record.path.suffix.lower()}"
+            shutil.copyfile(record.path, out / "images" / file_name)
+        except FILE_ERRORS as exc:
+            summary.errors.append((record.name, file_error_text(exc)))
             continue
-        taxonomy = load_instance_taxonomy(iset.taxonomy)
-        parsing_names = project.taxonomy(iset.parsing_task).names
-        file_name = f"{stems[record.id]}{record.path.suffix.lower()}"
-        shutil.copyfile(record.path, out / "images" / file_name)
+        taxonomy, parsing_task = image_taxonomy, iset.parsing_task
         images.append({"id": record.id, "file_name": file_name, "width": record.width, "height": record.height})
         for inst in iset.instances.values():
             binary = iset.map == inst.id
@@ -103,14 +120,14 @@ def export_coco_instances(
             ann: dict[str, Any] = {
                 "id": len(annotations) + 1,
                 "image_id": record.id,
-                "category_id": taxonomy.index(inst.category),
+                "category_id": image_taxonomy.index(inst.category),
                 "attribute_ids": attr_ids,
                 "segmentation": {"size": rle["size"], "counts": rle["counts"].decode("ascii")},
                 "area": int(mask_utils.area(rle)),
                 "bbox": [float(v) for v in mask_utils.toBbox(rle)],
                 "iscrowd": 0,
                 "parsing_class": parsing_names[inst.parsing_class],
-                "proposed_category_id": None if inst.proposed_category is None else taxonomy.index(inst.proposed_category),
+                "proposed_category_id": None if inst.proposed_category is None else image_taxonomy.index(inst.proposed_category),
                 "colour": inst.colour,
             }
             annotations.append(ann)
@@ -118,14 +135,14 @@ def export_coco_instances(
                 "annotation_id": ann["id"], "image": file_name, "instance": inst.id,
                 "category": inst.category, "proposed_category": inst.proposed_category or "",
                 "parsing_class": ann["parsing_class"], "area": ann["area"],
-                "bbox": " ".join(f"{v:g}" for v in ann["bbox"]), "colour": inst.colour or "",
+                "bbox": " ".join(f"{v:g}" for v in ann["bbox"]), "dominant_colour": inst.colour or "",
                 **{g: inst.attributes.get(g, "") for g in schema.group_names},
             })  # fmt: skip
         summary.count += 1
     taxonomy = taxonomy or load_instance_taxonomy()
     coco = {
         "info": {"description": "Fashion Annotator garment instances", "instance_taxonomy": taxonomy.name,
-                 "attribute_schema": schema.name, "left_out_uncategorised": left_out},
+                 "attribute_schema": schema.name, "parsing_task": parsing_task, "left_out_uncategorised": left_out},
         "images": images,
         "annotations": annotations,
         "categories": [{"id": c.id, "name": c.name, "supercategory": c.parent("parsing7")} for c in taxonomy.categories],
@@ -133,7 +150,7 @@ def export_coco_instances(
     }  # fmt: skip
     (out / INSTANCES_JSON).write_text(json.dumps(coco), encoding="utf-8")
     header = ["annotation_id", "image", "instance", "category", "proposed_category", "parsing_class",
-              "area", "bbox", "colour", *schema.group_names]  # fmt: skip
+              "area", "bbox", "dominant_colour", *schema.group_names]  # fmt: skip
     with open(out / INSTANCES_CSV, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=header)
         writer.writeheader()
@@ -152,16 +169,29 @@ def _read(src: Path) -> tuple[Path, dict]:
     for key in ("annotations", "categories", "attributes"):
         if not isinstance(data.get(key, []), list):
             raise ValueError(f"{path}: '{key}' must be a list")
+    info = data.get("info", {})
+    if not isinstance(info, dict):
+        raise ValueError(f"{path}: 'info' must be an object, got {type(info).__name__}")
+    for key in ("instance_taxonomy", "parsing_task"):
+        if info.get(key) is not None and not isinstance(info[key], str):
+            raise ValueError(f"{path}: info '{key}' must be a name, got {info[key]!r:.60}")
     return path, data
+
+
+def _is_id(value: object) -> bool:
+    """Whether ``value`` can be a COCO id (an integer or a string, not a bool)."""
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
 
 
 def _category_names(data: dict, taxonomy: InstanceTaxonomy, path: Path) -> dict[object, str]:
     out = {}
     for cat in data.get("categories", []):
-        if not isinstance(cat, dict) or "id" not in cat or "name" not in cat:
-            raise ValueError(f"{path}: malformed category {cat!r}")
+        if not isinstance(cat, dict) or not _is_id(cat.get("id")) or "name" not in cat:
+            raise ValueError(f"{path}: malformed category {cat!r:.200}")
+        if cat["id"] in out:
+            raise ValueError(f"{path}: category id {cat['id']!r} is listed twice")
         out[cat["id"]] = str(cat["name"])
-    used = {a.get("category_id") for a in data.get("annotations", []) if isinstance(a, dict)}
+    used = {a.get("category_id") for a in data.get("annotations", []) if isinstance(a, dict) and _is_id(a.get("category_id"))}
     unknown = sorted({n for i, n in out.items() if i in used and n not in taxonomy.names})
     if unknown:
         raise ValueError(f"{path}: categories {unknown} are not in the instance taxonomy {taxonomy.name!r}")
@@ -171,8 +201,10 @@ def _category_names(data: dict, taxonomy: InstanceTaxonomy, path: Path) -> dict[
 def _attribute_pairs(data: dict, schema: AttributeSchema, path: Path) -> dict[object, tuple[str, str]]:
     out = {}
     for att in data.get("attributes", []):
-        if not isinstance(att, dict) or "id" not in att or "name" not in att:
-            raise ValueError(f"{path}: malformed attribute {att!r}")
+        if not isinstance(att, dict) or not _is_id(att.get("id")) or "name" not in att:
+            raise ValueError(f"{path}: malformed attribute {att!r:.200}")
+        if att["id"] in out:
+            raise ValueError(f"{path}: attribute id {att['id']!r} is listed twice")
         group, value = str(att.get("supercategory", "")), str(att["name"])
         if ":" in value and not group:
             group, value = value.split(":", 1)
@@ -184,20 +216,57 @@ def _attribute_pairs(data: dict, schema: AttributeSchema, path: Path) -> dict[ob
     return out
 
 
-def _decode(segmentation: object, height: int, width: int) -> np.ndarray:
-    if isinstance(segmentation, dict):
-        counts = segmentation.get("counts")
-        if list(segmentation.get("size") or []) != [height, width]:
-            raise ValueError(f"RLE size {segmentation.get('size')} differs from the image's {[height, width]}")
-        if isinstance(counts, list):
-            rle = mask_utils.frPyObjects(segmentation, height, width)
-        else:
-            rle = {"size": [height, width], "counts": counts.encode("ascii") if isinstance(counts, str) else counts}
-    elif isinstance(segmentation, list) and segmentation:
-        rle = mask_utils.merge(mask_utils.frPyObjects([list(map(float, p)) for p in segmentation], height, width))
-    else:
-        raise ValueError(f"unsupported segmentation {type(segmentation).__name__}")
-    return mask_utils.decode(rle).astype(bool)
+def _annotation_fields(
+    ann: dict,
+    categories: dict[object, str],
+    attributes: dict[object, tuple[str, str]],
+    file_task: str | None,
+    parsing_task: str,
+    parsing_tax: Any,
+    inst_tax: InstanceTaxonomy,
+    label: str,
+) -> tuple[str, int, dict[str, str], str | None, str | None]:
+    """``(category, parsing class, attributes, proposed category, colour)`` of one annotation.
+
+    The file's ``parsing_class`` is used when the file's parsing task is the project's (or not
+    stated) and the class is one of the project's; otherwise the category's parent class.
+
+    Raises
+    ------
+    ValueError
+        Naming ``label``: an unknown category, fields of the wrong type, two values of one
+        attribute group, or no parsing class from either source.
+    """
+    cat_id = ann.get("category_id")
+    cat = categories.get(cat_id) if _is_id(cat_id) else None
+    if cat is None:
+        raise ValueError(f"{label} has unknown category {cat_id!r:.40}")
+    pclass = None
+    named = ann.get("parsing_class")
+    if named is not None and file_task in (None, parsing_task) and isinstance(named, str) and named in parsing_tax.names:
+        pclass = parsing_tax.index(named)
+    if pclass is None:
+        parent = inst_tax.category(cat).parent(parsing_task)
+        if parent not in parsing_tax.names:
+            raise ValueError(f"{label}: category {cat!r} has no class in the project's {parsing_task!r} taxonomy")
+        pclass = parsing_tax.index(parent)
+    ids = ann.get("attribute_ids") or []
+    if not isinstance(ids, list) or not all(_is_id(a) for a in ids):
+        raise ValueError(f"{label}: 'attribute_ids' must be a list of ids, got {ids!r:.60}")
+    attrs: dict[str, str] = {}
+    for a in ids:
+        if a not in attributes:
+            continue  # attributes outside the schema are not imported
+        group, value = attributes[a]
+        if attrs.get(group, value) != value:
+            raise ValueError(f"{label}: attribute group {group!r} has two values ({attrs[group]!r}, {value!r})")
+        attrs[group] = value
+    pid = ann.get("proposed_category_id")
+    proposed = categories.get(pid) if _is_id(pid) else None
+    colour = ann.get("colour")
+    if colour is not None and not isinstance(colour, str):
+        raise ValueError(f"{label}: 'colour' must be a colour name, got {colour!r:.40}")
+    return cat, pclass, attrs, proposed, colour
 
 
 def _imported_fields(inst: Instance) -> tuple[object, ...]:
@@ -268,10 +337,11 @@ def import_coco_instances(
     parsing_tax = project.taxonomy(parsing_task)
     categories = _category_names(data, inst_tax, path)
     attributes = _attribute_pairs(data, schema, path)
+    file_task = data.get("info", {}).get("parsing_task")
     by_image: dict[object, list[dict]] = defaultdict(list)
     for ann in data.get("annotations", []):
-        if isinstance(ann, dict):
-            by_image[ann.get("image_id")].append(ann)
+        if isinstance(ann, dict) and _is_id(ann.get("image_id")):
+            by_image[ann["image_id"]].append(ann)
     summary = ImportSummary()
     adder = PhotoAdder(project, summary)
     for done, entry in enumerate(data["images"], 1):
@@ -283,33 +353,34 @@ def import_coco_instances(
             candidates = [safe_join(root, name), safe_join(root / "images", name)]
             found = next((c for c in candidates if c.is_file()), None)
             record = adder.add(found) if found is not None else attach_target(project, Path(name).stem, Path(where))
-            anns = by_image.get(entry.get("id"), [])
+            if not _is_id(entry.get("id")):
+                raise ValueError(f"{where}: image id must be an integer or a string, got {entry.get('id')!r:.40}")
+            anns = by_image.get(entry["id"], [])
             if len(anns) > MAX_INSTANCES:
                 raise ValueError(f"{where}: {len(anns)} annotations, at most {MAX_INSTANCES} instances per image")
             h, w = record.shape
             decoded = []
             for ann in anns:
-                cat = categories.get(ann.get("category_id"))
-                if cat is None:
-                    raise ValueError(f"{where}: annotation {ann.get('id')} has unknown category {ann.get('category_id')!r}")
+                label = f"{where}: annotation {ann.get('id')!r:.40}"
+                fields = _annotation_fields(ann, categories, attributes, file_task, parsing_task,
+                                            parsing_tax, inst_tax, label)  # fmt: skip
                 try:
-                    region = _decode(ann.get("segmentation"), h, w)
+                    region = decode_segmentation(ann.get("segmentation"), h, w)
                 except (ValueError, TypeError, KeyError, OverflowError) as exc:
-                    raise ValueError(f"{where}: annotation {ann.get('id')}: {exc}") from exc
-                decoded.append((ann, cat, region))
+                    raise ValueError(f"{label}: {exc}") from exc
+                if not region.any():
+                    raise ValueError(f"{label}: empty mask")
+                decoded.append((ann, fields, region))
             decoded.sort(key=lambda item: -int(item[2].sum()))
             imap = np.zeros((h, w), np.uint8)
             instances = {}
-            for k, (ann, cat, region) in enumerate(decoded, start=1):
+            for k, (_ann, (cat, pclass, attrs, proposed, colour), region) in enumerate(decoded, start=1):
                 imap[region] = k
-                parent = str(ann.get("parsing_class") or inst_tax.category(cat).parent(parsing_task))
-                pclass = parsing_tax.index(parent) if parent in parsing_tax.names else 0
-                attrs = dict(attributes[a] for a in ann.get("attribute_ids", []) or [] if a in attributes)
-                pid = ann.get("proposed_category_id")
-                proposed = categories.get(pid) if pid is not None else None
-                instances[k] = Instance(k, pclass, cat, proposed, None, attrs, {}, ann.get("colour"))
+                instances[k] = Instance(k, pclass, cat, proposed, None, attrs, {}, colour)
             present = set(np.unique(imap).tolist())
-            instances = {k: i for k, i in instances.items() if k in present}
+            covered = [decoded[k - 1][0].get("id") for k in instances if k not in present]
+            if covered:
+                raise ValueError(f"{where}: annotations {covered} lie wholly under other annotations (painted largest first)")
             iset = InstanceSet(imap, instances, parsing_task, inst_tax.name)
             if not _instances_to_save(project, record, iset, overwrite):
                 summary.unchanged += 1

@@ -300,10 +300,11 @@ def export_each(
             write(record, stem, mask)
         except FILE_ERRORS as exc:
             summary.count -= 1  # masked_images counts it once the body returns
-            summary.errors.append((record.name, _context(exc)))
+            summary.errors.append((record.name, file_error_text(exc)))
 
 
-def _context(exc: BaseException) -> str:
+def file_error_text(exc: BaseException) -> str:
+    """What a failed file says: an OS error's file and reason, else the message."""
     if isinstance(exc, OSError) and exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
     return str(exc)

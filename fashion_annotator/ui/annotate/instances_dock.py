@@ -302,14 +302,23 @@ class InstancesDock(QDockWidget):
         name = self.category.currentText()
         if len(ids) != 1 or name == UNSET or self.doc is None:
             return
-        change = self._edit(self.doc.recategorise, ids[0], name, select=ids)
-        if change is not None and self._image_doc is not None:
-            # keep the parsing mask consistent: the instance's pixels take the new parent class
-            def relabel(mask: np.ndarray) -> BBox | None:
-                mask[change.pixels] = change.label
-                return BBox.of(change.pixels)
+        self._edit(self.doc.recategorise, ids[0], name, select=ids)
+        self._relabel_parsing()
 
-            self.parsingChange.emit(self.parsing_task, relabel)
+    def _relabel_parsing(self) -> None:
+        """Apply the document's pending parsing relabelling (a re-categorisation across parsing
+        classes, its undo or its redo) to the parsing mask, so instances and parsing agree."""
+        doc = self.doc
+        change = None if doc is None else doc.parsing_change
+        if doc is None or change is None or self._image_doc is None:
+            return
+        doc.parsing_change = None
+
+        def relabel(mask: np.ndarray) -> BBox | None:
+            mask[change.pixels] = change.label
+            return BBox.of(change.pixels)
+
+        self.parsingChange.emit(self.parsing_task, relabel)
 
     def _attribute_chosen(self, group: str) -> None:
         ids = self.selected_ids()
@@ -366,11 +375,13 @@ class InstancesDock(QDockWidget):
         """Undo the last instance operation."""
         if self.doc is not None and self.doc.can_undo:
             self._edit(self.doc.undo, select=self.selected_ids())
+            self._relabel_parsing()
 
     def redo(self) -> None:
         """Redo the last undone instance operation."""
         if self.doc is not None and self.doc.can_redo:
             self._edit(self.doc.redo, select=self.selected_ids())
+            self._relabel_parsing()
 
     # -- view --------------------------------------------------------------------------------
 

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-import numpy as np
+import json
+import shutil
+from pathlib import Path
 
-from fashion_annotator.instances.classifier import InstanceClassifier
+import numpy as np
+import pytest
+
+from fashion_annotator.instances.classifier import (
+    AttributeHeads,
+    InstanceClassifier,
+    default_classifier_path,
+    load_attribute_heads,
+    save_attribute_heads,
+)
+from fashion_annotator.instances.features import N_TEXTURE
 from fashion_annotator.instances.proposer import needs_garment
-from fashion_annotator.instances.schema import load_instance_taxonomy
+from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
+from fashion_annotator.models.weights import ModelFileError
 
 
 def test_parsing18_parents_map_to_the_classifiers_own() -> None:
@@ -51,3 +64,41 @@ def test_only_parsing7_needs_the_garment_cutout_for_accessories() -> None:
     taxonomy = load_instance_taxonomy()
     assert needs_garment(taxonomy, "parsing7") is True
     assert needs_garment(taxonomy, "parsing18") is False
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda m: m.pop("parent_task"), "needs 'parent_task'"),
+        (lambda m: m["arch"].update(width=-1), r"'arch.width' must be an integer in 1..256"),
+        (lambda m: m["arch"].update(width=10**6), r"'arch.width' must be an integer in 1..256"),
+        (lambda m: m.update(classes=[*m["classes"][:-1], "zzz"]), r"categories \['zzz'\] are not in the instance taxonomy"),
+        (lambda m: m.update(parent_classes="top"), "'classes' and 'parent_classes'"),
+    ],
+)
+def test_a_bad_classifier_meta_names_the_file_before_building_a_network(tmp_path: Path, change, message: str) -> None:
+    src = default_classifier_path()
+    dst = tmp_path / "clf.safetensors"
+    shutil.copyfile(src, dst)
+    meta = json.loads(src.with_suffix(".json").read_text())
+    change(meta)
+    dst.with_suffix(".json").write_text(json.dumps(meta))
+    with pytest.raises(ModelFileError, match=message) as err:
+        InstanceClassifier.load(dst, shares_path=None)
+    assert str(dst) in str(err.value)
+
+
+def test_attribute_heads_outside_the_schema_are_refused(tmp_path: Path) -> None:
+    crop = InstanceClassifier.load(shares_path=None)
+    embed = crop.net.embed_dim + N_TEXTURE
+    path = tmp_path / "attributes.safetensors"
+    schema = load_attribute_schema()
+    fit = list(schema.group("fit").values)
+    save_attribute_heads(path, AttributeHeads(embed, {"fit": len(fit)}), schema, {"input_size": [64, 64]})
+    assert load_attribute_heads(path, embed)[1]["groups"]["fit"] == fit
+    meta = json.loads(path.with_suffix(".json").read_text())
+    for groups, message in (({"fit": ["huge", "tiny", "mid"]}, "group 'fit'.*no value 'huge'"), ({"fit": 3}, "lacks 'groups'")):
+        meta["groups"] = groups
+        path.with_suffix(".json").write_text(json.dumps(meta))
+        with pytest.raises(ModelFileError, match=message):
+            load_attribute_heads(path, embed)

@@ -12,7 +12,12 @@ from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.instances.colour import dominant_colours, load_palette
 from fashion_annotator.instances.derive import ground_truth_instances, propose_instances
 from fashion_annotator.instances.document import InstanceDocument
-from fashion_annotator.instances.model import Instance, InstanceSet, inconsistent_pixels
+from fashion_annotator.instances.model import (
+    Instance,
+    InstanceSet,
+    accessory_ground,
+    inconsistent_pixels,
+)
 from fashion_annotator.instances.schema import (
     attribute_schema_from_dict,
     instance_taxonomy_from_dict,
@@ -170,6 +175,28 @@ def test_accessories_come_from_the_garment_mask(two_shoes) -> None:
     assert np.all(out.map[60:80, 150:180] == acc[0])
 
 
+def test_an_accessory_on_hair_is_consistent_and_survives_reconcile() -> None:
+    parsing = np.zeros((120, 200), np.uint8)
+    parsing[5:40, 80:120] = P7.index("hair")
+    parsing[40:100, 60:140] = P7.index("top")
+    garment = parsing == P7.index("top")
+    garment[0:20, 75:125] = True  # a hat: cutout pixels over background and hair
+    out = propose_instances(parsing, P7, TAX, garment)
+    hat = next(k for k, c in enumerate(out.classes, start=1) if c == 0)
+    assert int(((out.map == hat) & (parsing == P7.index("hair"))).sum()) == 15 * 40
+    insts = {k: Instance(k, c, "hat" if c == 0 else "blouse") for k, c in enumerate(out.classes, start=1)}
+    iset = InstanceSet(out.map.copy(), insts)
+    ground = accessory_ground(P7, TAX)
+    assert ground == {P7.index(n) for n in ("background", "skin", "hair")}
+    assert inconsistent_pixels(iset, parsing, ground) == {}
+    assert inconsistent_pixels(iset, parsing) == {hat: 600}, "without the ground only class 0 counts"
+    doc = InstanceDocument(iset, TAX, SCHEMA, P7)
+    assert doc.reconcile(parsing) == 0 and np.array_equal(doc.map, out.map)
+    parsing[0:20, 75:125] = P7.index("top")  # the operator paints the hat as a top: it leaves the hat
+    assert doc.reconcile(parsing) == 20 * 50
+    assert hat not in doc.instances
+
+
 def test_colour_names_from_the_palette() -> None:
     rgb = np.zeros((20, 20, 3), np.uint8)
     rgb[:, :15] = (30, 40, 150)  # blue-ish denim
@@ -226,10 +253,48 @@ def test_recategorise_across_parsing_classes_relabels_the_parsing_mask(two_shoes
     assert inconsistent_pixels(doc.set, parsing) == {}
     assert doc.instances[top].category_changed
     doc.set_attribute(top, "sleeve", "short")
+    assert doc.parsing_change is None, "an attribute asks nothing of the parsing mask"
     with pytest.raises(ValueError, match="no value"):
         doc.set_attribute(top, "sleeve", "puffed")
     doc.undo()
     assert "sleeve" not in doc.instances[top].attributes
+    # undoing the re-categorisation asks for the parsing pixels back, redoing for them again
+    assert doc.undo() == "category" and doc.instances[top].category == "jacket"
+    back = doc.parsing_change
+    assert back is not None and back.label == P7.index("top") and np.array_equal(back.pixels, change.pixels)
+    parsing[back.pixels] = back.label
+    assert inconsistent_pixels(doc.set, parsing) == {} and doc.reconcile(parsing) == 0
+    assert doc.redo() == "category" and doc.parsing_change is not None
+    assert doc.parsing_change.label == P7.index("dress")
+    assert doc.undo() == "category" and doc.undo() == "category"
+    assert doc.parsing_change is None, "jacket and blouse share a parsing class"
+
+
+def test_instance_ids_are_checked_before_saving() -> None:
+    m = np.zeros((10, 10), np.uint8)
+    m[2:5, 2:5] = 1
+    with pytest.raises(ValueError, match="record 1 says it is instance 2"):
+        InstanceSet(m, {1: Instance(2, 3, "blouse")}).validate(TAX, SCHEMA)
+    with pytest.raises(ValueError, match="instance id 0 outside 1..255"):
+        InstanceSet(m, {0: Instance(0, 3, "blouse"), 1: Instance(1, 3, "blouse")}).validate(TAX, SCHEMA)
+    with pytest.raises(ValueError, match="instance id 300 outside"):
+        InstanceSet(m, {1: Instance(1, 3, "blouse"), 300: Instance(300, 3, "blouse")}).validate(TAX, SCHEMA)
+    with pytest.raises(ValueError, match="colour must be a colour name"):
+        InstanceSet(m, {1: Instance(1, 3, "blouse", colour=7)}).validate(TAX, SCHEMA)  # type: ignore[arg-type]
+
+
+def test_splitting_into_more_parts_than_free_ids_changes_nothing() -> None:
+    m = np.zeros((40, 40), np.uint8)
+    m[0:2, 0:2] = 1
+    m[10:12, 10:12] = 1
+    m[20:22, 20:22] = 1
+    insts = {1: Instance(1, 3, "blouse")} | {k: Instance(k, 3, "blouse") for k in range(2, 255)}
+    doc = InstanceDocument(InstanceSet(m, insts), TAX, SCHEMA, P7)
+    before = doc.map.copy()
+    with pytest.raises(ValueError, match="3 parts; 1 free ids left"):
+        doc.split_components(1)
+    assert np.array_equal(doc.map, before) and set(doc.instances) == set(insts)
+    assert not doc.can_undo and not doc.dirty
 
 
 def test_reconcile_drops_pixels_whose_parsing_class_changed(two_shoes) -> None:

@@ -51,6 +51,8 @@ def test_round_trip(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
     assert len(rows) == len(iset.instances)
     assert {r["category"] for r in rows} == {CATS[i.parsing_class] for i in iset.instances.values()}
     assert next(r for r in rows if r["category"] == "blazer")["fit"] == "loose"
+    assert {r["dominant_colour"] for r in rows} == {"black"}, "the dominant colour has its own column"
+    assert {r["colour"] for r in rows} == {"", "black"}, "the colour attribute keeps its column"
 
     with Project.create(tmp_path / "dst") as dst:
         result = import_source(dst, tmp_path / "out", "coco-instances")
@@ -63,7 +65,8 @@ def test_round_trip(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
         # same partition of pixels into instances, same categories and attributes
         def described(s: InstanceSet) -> set:
             return {
-                (int((s.map == k).sum()), i.category, i.proposed_category, tuple(sorted(i.attributes.items())))
+                (int((s.map == k).sum()), i.parsing_class, i.category, i.proposed_category,
+                 tuple(sorted(i.attributes.items())), i.colour)
                 for k, i in s.instances.items()
             }
 
@@ -112,3 +115,94 @@ def test_reimport_saves_nothing_and_a_differing_import_needs_overwrite(tmp_path:
         assert forced.errors == [] and len(proj.instance_versions(image_id)) == 2
         latest = proj.load_instances(image_id)
         assert latest is not None and "shorts" in {i.category for i in latest.instances.values()}
+
+
+def _exported(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> tuple[Path, dict]:
+    proj, _, _ = _project(tmp_path, ccp_dir, ccp_photo["parsing"])
+    with proj:
+        export_project(proj, tmp_path / "out", "coco-instances")
+    path = tmp_path / "out" / "instances.json"
+    return path, json.loads(path.read_text())
+
+
+def test_parsing_classes_of_another_task_fall_back_to_the_category_parents(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    path, coco = _exported(tmp_path, ccp_dir, ccp_photo)
+    assert coco["info"]["parsing_task"] == "parsing7"
+    coco["info"]["parsing_task"] = "parsing18"  # as a parsing18 project writes it: names the parsing7 project lacks
+    for ann in coco["annotations"]:
+        ann["parsing_class"] = "outer"
+    path.write_text(json.dumps(coco))
+    with Project.create(tmp_path / "dst") as dst:
+        assert import_source(dst, path, "coco-instances").errors == []
+        back = dst.load_instances(dst.images()[0].id)
+    tax, p7 = load_instance_taxonomy(), load_taxonomy("parsing7")
+    assert back is not None and back.instances
+    for inst in back.instances.values():
+        assert inst.parsing_class == p7.index(tax.category(inst.category).parent("parsing7")) != 0
+
+
+BAD = {
+    "RLE string too short": ("segmentation", {"counts": "0a0"}, "RLE counts add up to"),
+    "short RLE list": ("segmentation", {"counts": [10, 20]}, "RLE counts add up to"),
+    "RLE string with a foreign character": ("segmentation", {"counts": "zzzz"}, "invalid character"),
+    "empty mask": ("segmentation", "empty", "empty mask"),
+    "odd polygon": ("segmentation", [[1, 2, 3, 4, 5]], "polygon"),
+    "attribute_ids not a list": ("attribute_ids", 3, "'attribute_ids' must be a list"),
+    "attribute_ids nested": ("attribute_ids", [[1]], "'attribute_ids' must be a list"),
+    "two values of one group": ("attribute_ids", [0, 1], "attribute group 'pattern' has two values"),
+    "category id a list": ("category_id", [1], "unknown category"),
+    "colour a number": ("colour", 7, "'colour' must be a colour name"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_a_bad_annotation_refuses_its_image_and_names_it(tmp_path: Path, ccp_dir: Path, ccp_photo: dict, case: str) -> None:
+    path, coco = _exported(tmp_path, ccp_dir, ccp_photo)
+    key, value, message = BAD[case]
+    ann = coco["annotations"][0]
+    if value == "empty":
+        h, w = ann["segmentation"]["size"]
+        value = {"size": [h, w], "counts": [h * w]}
+    elif key == "segmentation" and isinstance(value, dict):
+        value = {"size": ann["segmentation"]["size"], **value}
+    ann[key] = value
+    path.write_text(json.dumps(coco))
+    with Project.create(tmp_path / "dst") as dst:
+        result = import_source(dst, path, "coco-instances")
+        assert len(result.errors) == 1, result.errors
+        where, problem = result.errors[0]
+        assert where.startswith(str(path)) and "0019.jpg" in where
+        assert f"annotation {ann['id']}" in problem and message in problem
+        assert dst.images_with_instances() == [], "nothing of a refused image is saved"
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda c: c.update(info=[1]), "'info' must be an object"),
+        (lambda c: c["info"].update(instance_taxonomy=5), "info 'instance_taxonomy' must be a name"),
+        (lambda c: c["categories"].append(dict(c["categories"][0])), "category id 0 is listed twice"),
+    ],
+)
+def test_a_malformed_file_is_refused_with_its_name(tmp_path: Path, ccp_dir: Path, ccp_photo: dict, edit, message: str) -> None:
+    path, coco = _exported(tmp_path, ccp_dir, ccp_photo)
+    edit(coco)
+    path.write_text(json.dumps(coco))
+    with Project.create(tmp_path / "dst") as dst, pytest.raises(ValueError, match=f"instances.json: {message}"):
+        import_source(dst, path, "coco-instances")
+
+
+def test_an_unreadable_instance_map_is_listed_and_the_other_images_exported(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    proj, image_id, iset = _project(tmp_path, ccp_dir, ccp_photo["parsing"])
+    with proj:
+        other = proj.add_image(ccp_dir / "images" / "0001.jpg")
+        small = np.zeros(other.shape, np.uint8)
+        small[10:60, 10:60] = 1
+        proj.save_instances(other.id, InstanceSet(small, {1: Instance(1, 3, "blazer")}))
+        for png in (tmp_path / "src" / "instances" / str(image_id)).glob("v*.png"):
+            png.unlink()
+        summary = export_project(proj, tmp_path / "out", "coco-instances")
+    assert summary.count == 1 and len(summary.errors) == 1
+    assert summary.errors[0][0] == "0019.jpg" and "v1.png" in summary.errors[0][1]
+    coco = json.loads((tmp_path / "out" / "instances.json").read_text())
+    assert [i["file_name"] for i in coco["images"]] == ["0001.jpg"] and len(coco["annotations"]) == 1
