@@ -198,3 +198,20 @@ def test_parsing18_instances_are_named_from_the_models_probabilities(qtbot, ccp_
     finally:
         window.close()
         project.close()
+
+
+def test_a_damaged_instance_file_is_reported_not_fatal(opened, qtbot):
+    from fashion_annotator.core.images import encode_mask_png
+
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    assert window.save() and project.instance_versions(image_id)
+    version = project.instance_versions(image_id)[-1]
+    version.path.write_bytes(encode_mask_png(np.zeros((20, 30), np.uint8)))
+    with qtbot.waitSignal(dock.message) as said:
+        dock.set_image(window.session.current)
+    assert "Instances not loaded" in said.args[0] and "30x20" in said.args[0]
+    assert dock.doc is None and dock.list.topLevelItemCount() == 0
+    assert window.save(), "saving the masks goes on without the unreadable instances"
+    assert project.instance_versions(image_id)[-1].version == version.version, "nothing written over them"

@@ -99,8 +99,6 @@ def export_coco_instances(
             if iset is None:
                 summary.skipped.append(record.name)
                 continue
-            if iset.map.shape != record.shape:
-                raise ValueError(f"{record.name}: saved instance map is {iset.map.shape}, the photo {record.shape}")
             image_taxonomy = load_instance_taxonomy(iset.taxonomy)
             parsing_names = project.taxonomy(iset.parsing_task).names
             file_name = f"{stems[record.id]}{record.path.suffix.lower()}"

@@ -189,7 +189,12 @@ class InstancesDock(QDockWidget):
         self.doc = None
         self._split_points.clear()
         if opened is not None and self.parsing_task is not None:
-            saved = self.project.load_instances(self.image_id)
+            try:
+                saved = self.project.load_instances(self.image_id)
+            except ProjectError as exc:  # damaged file: say so, propose nothing over it
+                self.message.emit(f"Instances not loaded: {exc}")
+                self._refresh_list()
+                return
             if saved is not None:
                 self._set_doc(saved)
             else:

@@ -308,7 +308,12 @@ def test_reconcile_drops_pixels_whose_parsing_class_changed(two_shoes) -> None:
     assert set(shoes) <= set(doc.instances)
 
 
-def test_instance_taxonomy_is_valid_json_data() -> None:
+def test_every_instance_category_maps_to_a_class_of_each_parsing_taxonomy() -> None:
     path = Path(__file__).resolve().parents[3] / "resources" / "taxonomies" / "instances" / "ccp.json"
-    data = json.loads(path.read_text())
-    assert len(data["categories"]) == len(TAX)
+    assert [c["name"] for c in json.loads(path.read_text())["categories"]] == TAX.names
+    for cat in TAX.categories:
+        assert cat.parent("parsing7") in P7.names, cat.name
+        assert cat.parent("parsing18") in P18.names, cat.name
+    assert TAX.parent_classes("parsing18") - {"background"} <= set(P18.names[1:])
+    for task, pairs in TAX.pair_classes.items():
+        assert set(pairs) <= set(load_taxonomy(task).names), task

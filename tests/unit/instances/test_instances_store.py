@@ -79,7 +79,23 @@ def test_bad_sets_are_refused_and_nothing_recorded(tmp_path: Path, ccp_dir: Path
             proj.save_instances(rec.id, iset)
         with pytest.raises(ValueError, match="map must be"):
             proj.save_instances(rec.id, InstanceSet(np.zeros((4, 4), np.uint8)))
+        iset = _set(ccp_photo["parsing"])
+        iset.instances = {k + 1: i for k, i in iset.instances.items()}  # records under the wrong ids
+        with pytest.raises(ValueError, match="0019.jpg.*instance record 2 says it is instance 1"):
+            proj.save_instances(rec.id, iset)
         assert proj.instance_versions(rec.id) == []
+
+
+def test_a_saved_instance_map_of_another_size_is_refused_on_load(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    from fashion_annotator.core.images import encode_mask_png
+
+    with Project.create(tmp_path / "p") as proj:
+        rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+        proj.save_instances(rec.id, _set(ccp_photo["parsing"]))
+        path = proj.instance_versions(rec.id)[-1].path
+        path.write_bytes(encode_mask_png(np.zeros((20, 30), np.uint8)))
+        with pytest.raises(ProjectError, match=r"0019.jpg \(image 1\): the saved instance map is 30x20"):
+            proj.load_instances(rec.id)
 
 
 def test_failed_write_keeps_earlier_versions(tmp_path: Path, ccp_dir: Path, ccp_photo: dict, monkeypatch) -> None:
