@@ -26,7 +26,6 @@ from fashion_annotator.dataset.records import (
     ImageRecord,
     MaskVersion,
     ModelRecord,
-    ProjectError,
     ProposalRecord,
 )
 
@@ -330,22 +329,8 @@ class LegacyNames:
         return self.instances.save(image_id, iset, source=source)
 
     def load_instances(self, image_id: int, version: int | None = None) -> InstanceSet | None:
-        """Same as ``instances.load``, checked against the photo's size.
-
-        Raises
-        ------
-        ProjectError
-            The saved instance map is not the photo's size (a damaged or replaced file).
-        """
-        iset = self.instances.load(image_id, version)
-        if iset is not None:
-            record = self.image(image_id)
-            if iset.map.shape != record.shape:
-                raise ProjectError(
-                    f"{record.name} (image {image_id}): the saved instance map is {iset.map.shape[1]}x"
-                    f"{iset.map.shape[0]}, the photo {record.width}x{record.height} (damaged or replaced file)"
-                )
-        return iset
+        """Same as ``instances.load``."""
+        return self.instances.load(image_id, version)
 
     def instance_versions(self, image_id: int) -> list[InstanceVersion]:
         """Same as ``instances.versions``."""

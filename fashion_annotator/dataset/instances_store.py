@@ -81,19 +81,27 @@ def encode_instances(record: ImageRecord, iset: InstanceSet) -> tuple[bytes, str
 
 
 def decode_instances(
-    where: str, data: bytes, rows: Iterable[Any], parsing_task: str, taxonomy: str
+    where: str, data: bytes, rows: Iterable[Any], parsing_task: str, taxonomy: str, shape: tuple[int, int]
 ) -> InstanceSet:
     """The :class:`InstanceSet` of a saved instance map's PNG bytes and its instance rows.
+
+    ``shape`` is the photo's ``(height, width)``, which the map must have.
 
     Raises
     ------
     ProjectError
-        The PNG cannot be read; ``where`` names it.
+        The PNG cannot be read or is not the photo's size (a damaged or replaced file);
+        ``where`` names it.
     """
     try:
         m = decode_mask_png(data)
     except ValueError as exc:
         raise ProjectError(f"{where}: cannot read the saved instance map: {exc}") from exc
+    if m.shape != tuple(shape):
+        raise ProjectError(
+            f"{where}: the saved instance map is {m.shape[1]}x{m.shape[0]}, the photo "
+            f"{shape[1]}x{shape[0]} (damaged or replaced file)"
+        )
     instances = {}
     for r in rows:
         rgb = json.loads(r["colour_rgb"]) if r["colour_rgb"] else None
@@ -209,11 +217,15 @@ class InstanceStore:
 
     def load(self, image_id: int, version: int | None = None) -> InstanceSet | None:
         """The saved instances (latest unless ``version``), or None when none were saved."""
-        sql, args = "SELECT * FROM instance_versions WHERE image_id = ?", [int(image_id)]
+        sql = (
+            "SELECT v.*, i.width AS image_width, i.height AS image_height FROM instance_versions v "
+            "JOIN images i ON i.id = v.image_id WHERE v.image_id = ?"
+        )
+        args = [int(image_id)]
         if version is not None:
-            sql += " AND version = ?"
+            sql += " AND v.version = ?"
             args.append(int(version))
-        row = self._db.conn.execute(sql + " ORDER BY version DESC LIMIT 1", args).fetchone()
+        row = self._db.conn.execute(sql + " ORDER BY v.version DESC LIMIT 1", args).fetchone()
         if row is None:
             return None
         path = self._db.root / row["path"]
@@ -226,7 +238,8 @@ class InstanceStore:
         rows = self._db.conn.execute(
             "SELECT * FROM instances WHERE version_id = ? ORDER BY instance", (row["id"],)
         )
-        return decode_instances(str(path), data, rows, row["parsing_task"], row["taxonomy"])
+        shape = (int(row["image_height"]), int(row["image_width"]))
+        return decode_instances(str(path), data, rows, row["parsing_task"], row["taxonomy"], shape)
 
     def image_ids(self) -> list[int]:
         """Ids of the images that have saved instances, in id order."""

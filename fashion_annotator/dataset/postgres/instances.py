@@ -102,12 +102,15 @@ class PgInstanceStore:
 
     def load(self, image_id: int, version: int | None = None) -> InstanceSet | None:
         """The saved instances (latest unless ``version``), or None when none were saved."""
-        query = "SELECT * FROM instance_versions WHERE image_id = %s"
+        query = (
+            "SELECT v.*, i.width AS image_width, i.height AS image_height FROM instance_versions v "
+            "JOIN images i ON i.id = v.image_id WHERE v.image_id = %s"
+        )
         args: list = [int(image_id)]
         if version is not None:
-            query += " AND version = %s"
+            query += " AND v.version = %s"
             args.append(int(version))
-        found = self._db.query(query + " ORDER BY version DESC LIMIT 1", args)
+        found = self._db.query(query + " ORDER BY v.version DESC LIMIT 1", args)
         if not found:
             return None
         row = found[0]
@@ -115,8 +118,9 @@ class PgInstanceStore:
             "SELECT * FROM instances WHERE version_id = %s ORDER BY instance", (row["id"],)
         )
         where = f"{self._db.url.display}: image {image_id}, instances version {row['version']}"
+        shape = (int(row["image_height"]), int(row["image_width"]))
         return decode_instances(
-            where, bytes(row["png"]), rows, row["parsing_task"], row["taxonomy"]
+            where, bytes(row["png"]), rows, row["parsing_task"], row["taxonomy"], shape
         )
 
     def image_ids(self) -> list[int]:

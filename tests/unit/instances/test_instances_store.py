@@ -94,7 +94,7 @@ def test_a_saved_instance_map_of_another_size_is_refused_on_load(tmp_path: Path,
         proj.save_instances(rec.id, _set(ccp_photo["parsing"]))
         path = proj.instance_versions(rec.id)[-1].path
         path.write_bytes(encode_mask_png(np.zeros((20, 30), np.uint8)))
-        with pytest.raises(ProjectError, match=r"0019.jpg \(image 1\): the saved instance map is 30x20"):
+        with pytest.raises(ProjectError, match=r"v1.png: the saved instance map is 30x20, the photo"):
             proj.load_instances(rec.id)
 
 
