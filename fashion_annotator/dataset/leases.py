@@ -148,18 +148,18 @@ class Leases:
         """Give up this session's lease on an image; return whether it held one."""
         if self._db.readonly:  # a read-only session never took one
             return False
-        cur = self._db.conn.execute(
-            "DELETE FROM leases WHERE image_id = ? AND token = ?", (int(image_id), self._db.token)
-        )
+        with self._db.tx() as conn:  # a locked index is a ProjectError, not a raw SQLite error
+            cur = conn.execute(
+                "DELETE FROM leases WHERE image_id = ? AND token = ?", (int(image_id), self._db.token)
+            )
         return cur.rowcount > 0
 
     def release_all(self) -> int:
         """Drop every lease this session holds (closing a project); return how many."""
         if self._db.readonly:
             return 0
-        return self._db.conn.execute(
-            "DELETE FROM leases WHERE token = ?", (self._db.token,)
-        ).rowcount
+        with self._db.tx() as conn:
+            return conn.execute("DELETE FROM leases WHERE token = ?", (self._db.token,)).rowcount
 
     def current(self, image_id: int) -> Lease | None:
         """Return the unexpired lease on an image, whoever holds it, or None."""

@@ -88,7 +88,8 @@ def refresh_icons(actions: Iterable[QAction]) -> None:
 
 
 class ReadOnlyGuard(QObject):
-    """Event filter that swallows editing clicks while ``is_read_only()``; zoom and pan work.
+    """Event filter that swallows editing clicks (left and right button) while ``is_read_only()``;
+    zoom and pan work.
 
     Parameters
     ----------
@@ -106,12 +107,17 @@ class ReadOnlyGuard(QObject):
         self._notify = notify
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802
-        kinds = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick)
-        if event.type() not in kinds or not isinstance(event, QMouseEvent):
+        presses = (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick)
+        if not isinstance(event, QMouseEvent) or event.type() not in (*presses, QEvent.Type.MouseButtonRelease):
             return False
-        if event.button() != Qt.MouseButton.LeftButton:
+        # the left and the right button edit (Smart click's right click is a negative click);
+        # the middle button pans
+        if event.button() not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            return False
+        if event.type() == QEvent.Type.MouseButtonRelease and event.button() == Qt.MouseButton.LeftButton:
             return False
         if not self._is_read_only():
             return False
-        self._notify("Read-only: another operator is editing this image")
+        if event.type() in presses:
+            self._notify("Read-only: another operator is editing this image")
         return True

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.resources import resource_path
@@ -21,6 +21,7 @@ from fashion_annotator.ui.testing import (
     copy_project,
     drag,
     make_template,
+    mouse,
     open_window,
     press_key,
     shown_mask,
@@ -203,6 +204,13 @@ def test_image_leased_by_someone_else_opens_read_only(qtbot, opened, answers):
         wait_ready(qtbot, window)
         drag(window, [(100, 100), (200, 100)])
         assert shown_mask(window).max() == 0
+        # Smart click takes the right button too (a negative click): swallowed as well
+        window.canvas.set_tool("smartclick")
+        right = Qt.MouseButton.RightButton
+        mouse(window, QEvent.Type.MouseButtonPress, 150, 150, right, right)
+        mouse(window, QEvent.Type.MouseButtonRelease, 150, 150, right, Qt.MouseButton.NoButton)
+        assert shown_mask(window).max() == 0 and not window.session.unsaved
+        assert "Read-only" in window.status.currentMessage()
         answers.read_only = False
         window.open_image(project.images()[0].id)
         assert window.open_image(second) is False

@@ -127,9 +127,36 @@ def test_declined_restore_keeps_the_edits_aside(qtbot, root, tmp_path):
         declined = RecoveryJournal(root / "journal" / "declined").entries()
         assert [(e.image_id, e.task) for e in declined] == [(first, "garment")]
         assert declined[0].load_mask()[200, 200] == 1
+        # a second crash on the same image, declined again: the first declined edits stay too
+        again.open_image(first)
+        drag(again, [(100, 260), (300, 260)])
+        _crash(again, project2)
+        third, project3 = open_window(qtbot, root, tmp_path / "s.ini", Answers(restore=False))
+        third.close()
+        project3.close()
+        declined = RecoveryJournal(root / "journal" / "declined").entries()
+        assert [(e.image_id, e.task) for e in declined] == [(first, "garment")] * 2
+        assert sorted(int(e.load_mask()[260, 200]) for e in declined) == [0, 1]
     finally:
         again.close()
         project2.close()
+
+
+def test_a_journal_that_cannot_be_written_is_reported_and_the_edit_kept(qtbot, root, tmp_path):
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        journal = window.session.journal.directory
+        assert not journal.exists(), "made on the first edit"
+        journal.write_text("not a folder")  # stands in for a full disk or a folder gone read-only
+        with qtbot.waitSignal(window.session.error) as said:
+            drag(window, [(100, 200), (300, 200)])
+        assert "Recovery journal" in said.args[0] and "save soon" in said.args[0]
+        assert shown_mask(window)[200, 200] == 1 and window.session.unsaved
+        assert window.save()
+        assert project.load_mask(window.session.image_id, "garment")[200, 200] == 1
+    finally:
+        window.close()
+        project.close()
 
 
 def test_closing_saves_unsaved_edits(qtbot, root, tmp_path):
@@ -160,3 +187,28 @@ def test_close_when_saving_fails_asks_and_keeps_the_journal(qtbot, root, tmp_pat
     (entry,) = RecoveryJournal(root / "journal").entries()
     assert entry.load_mask()[200, 200] == 1
     project.close()
+
+
+def test_index_errors_of_the_lease_are_reported_not_raised(qtbot, root, tmp_path, monkeypatch):
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        session = window.session
+        first = session.image_id
+
+        def locked(*_args, **_kwargs):
+            raise ProjectError(f"{root / 'project.sqlite'}: cannot write the index: database is locked")
+
+        monkeypatch.setattr(project.leases, "acquire", locked)
+        with qtbot.waitSignal(session.error) as said:
+            session._renew_lease()  # the 20 s lease timer's slot
+        assert "Could not renew the lease" in said.args[0] and "locked" in said.args[0]
+        monkeypatch.setattr(project.leases, "release", locked)
+        drag(window, [(100, 200), (300, 200)])
+        with qtbot.waitSignal(session.error) as said:
+            assert session.close_image(), "the image was saved: closing goes on"
+        assert "lease was not released" in said.args[0] and session.current is None
+        assert project.load_mask(first, "garment")[200, 200] == 1
+    finally:
+        monkeypatch.undo()
+        window.close()
+        project.close()

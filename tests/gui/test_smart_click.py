@@ -126,6 +126,21 @@ def test_box_drag_fills_inside_the_box_only(canvas: Canvas, disk_click_model, mo
     assert canvas.document.click_log["garment"][0]["kind"] == "box"
 
 
+def test_a_flat_or_off_photo_box_is_refused_and_keeps_the_clicks(canvas: Canvas, disk_click_model) -> None:
+    canvas._tool._predictor = ClickPredictor(disk_click_model(5.0))
+    click(canvas, 200, 300)
+    click(canvas, 220, 320)
+    before, log = mask(canvas).copy(), list(canvas.document.click_log["garment"])
+    h, w = before.shape
+    messages: list[str] = []
+    canvas.message.connect(messages.append)
+    drag_box(canvas, 100, 400, 300, 401)  # 200 px wide, 1 px high
+    drag_box(canvas, w - 0.6, 100, w + 60, 300)  # from the last column out of the photo
+    assert np.array_equal(mask(canvas), before) and canvas.document.click_log["garment"] == log
+    assert markers(canvas) == 2, "the click session is not wiped"
+    assert len(messages) == 2 and all("Box too thin or outside the photo" in m for m in messages)
+
+
 def test_clicks_after_a_box_use_the_box_until_the_next_session(canvas: Canvas, monkeypatch) -> None:
     seen: list = []
     predictor = canvas._tool.predictor()

@@ -42,6 +42,8 @@ if TYPE_CHECKING:  # the click model (torch) loads on first use
 DRAG_PX = 6.0
 #: Marker hit radius for Ctrl+click removal, in image pixels.
 MARKER_HIT_PX = 12.0
+#: A box thinner than this (image pixels, after clipping to the photo) is refused.
+MIN_BOX_PX = 3.0
 
 
 #: The click model Smart click uses: a project's active one (set by the window), else shipped.
@@ -187,6 +189,11 @@ class SmartClickTool(Tool):
             return ToolResult(message="Smart click needs a click model (resources/models/click.*)")
         if not ctx.document.photo_ready:
             return ToolResult(message=PIXELS_LOADING)
+        if box is not None:
+            h, w = ctx.mask.shape
+            box = (max(box[0], 0.0), max(box[1], 0.0), min(box[2], float(h)), min(box[3], float(w)))
+            if box[2] - box[0] < MIN_BOX_PX or box[3] - box[1] < MIN_BOX_PX:
+                return ToolResult(message="Box too thin or outside the photo: drag a box around the object")
         predictor.set_image(ctx.document.rgb)
         if box is not None:
             return self._apply_box(ctx, predictor, box)
@@ -247,8 +254,10 @@ class SmartClickTool(Tool):
         before = ctx.mask == ctx.label
         update, virtual = predictor.predict_box(box, before)
         self.last_ms = update.elapsed_ms
-        self._entries.clear()
         bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual])
+        if bbox is None:  # nothing changed, no undo step: the click session so far stays
+            return ToolResult(message="The box changed nothing; the clicks so far are kept")
+        self._entries.clear()
         self._entries.append(_Entry(virtual, len(ctx.document.history[ctx.task]), np.packbits(before),
                                     before.shape, (float(box[0]), float(box[1]), float(box[2]), float(box[3]))))  # fmt: skip
         return ToolResult(bbox, committed=bbox is not None)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
@@ -278,8 +279,14 @@ class ImageSession(QObject):
         doc = self.current.doc
         doc.seconds = self.clock.tick()
         self.current.edited.add(task)
-        self.journal.record(int(doc.image_id), task, doc.masks[task],
-                            seconds=doc.seconds, actions=doc.actions)  # fmt: skip
+        try:
+            self.journal.record(int(doc.image_id), task, doc.masks[task],
+                                seconds=doc.seconds, actions=doc.actions)  # fmt: skip
+        except OSError as exc:  # the edit stays in the document; only crash recovery is missing
+            self.error.emit(
+                f"Recovery journal {self.journal.directory} not written ({exc.strerror or exc}): "
+                "this edit is not protected against a crash until it is saved; save soon"
+            )
         self.autosave.edited()
         self.savedChanged.emit(False)
 
@@ -331,7 +338,10 @@ class ImageSession(QObject):
         image_id = self.image_id
         self._lease_timer.stop()
         if not self.current.read_only and image_id is not None:
-            self.project.leases.release(image_id)
+            try:
+                self.project.leases.release(image_id)
+            except ProjectError as exc:  # saved already; the lease lapses on its own
+                self.error.emit(f"Image {image_id} saved; its lease was not released ({exc}), it lapses in {LEASE_TTL_S:.0f} s")
         self.jobs.next_generation()
         self.current = None
         return True
@@ -342,6 +352,8 @@ class ImageSession(QObject):
                 self.project.leases.acquire(int(self.current.doc.image_id), ttl_s=LEASE_TTL_S)
             except LeaseHeld as held:
                 self.error.emit(f"Lost the lease on this image to {held.holder}")
+            except ProjectError as exc:  # tried again at the next tick
+                self.error.emit(f"Could not renew the lease on this image: {exc}")
 
     # -- recovery ------------------------------------------------------------------------
 
@@ -396,10 +408,22 @@ class ImageSession(QObject):
         folder = self.journal.directory / "declined"
         folder.mkdir(parents=True, exist_ok=True)
         for entry in entries:
-            entry.path.replace(folder / entry.path.name)
+            entry.path.replace(_unused_name(folder, entry.path.name))
 
     def shutdown(self) -> bool:
         """Save and stop background work; False when unsaved edits could not be saved."""
         ok = self.close_image()
         self.jobs.shutdown()
         return ok
+
+
+def _unused_name(folder: Path, name: str) -> Path:
+    """``folder / name``, or ``folder / "stem.2.suffix"`` (3, 4, ...) when taken: a declined
+    entry never replaces an earlier one."""
+    target = folder / name
+    stem, dot, suffix = name.partition(".")
+    n = 2
+    while target.exists():
+        target = folder / f"{stem}.{n}{dot}{suffix}"
+        n += 1
+    return target
