@@ -7,6 +7,7 @@ happens to an operator's work is decided here and tested without a display.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,12 +20,13 @@ from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.leases import LeaseHeld
-from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.records import MaskVersion, ProjectError
 from fashion_annotator.segmentation.pipeline import Proposal
 from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
 
 __all__ = [
     "OpenImage",
+    "StaleEntry",
     "effort_so_far",
     "load_document",
     "replace_mask",
@@ -181,17 +183,37 @@ def save_open_image(
     return tasks
 
 
+class StaleEntry(ValueError):
+    """A journal entry older than the image's latest saved version: restoring it would hide
+    newer work. ``newer`` is that version."""
+
+    def __init__(self, entry: JournalEntry, newer: MaskVersion) -> None:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newer.created))
+        super().__init__(
+            f"image {entry.image_id} ({entry.task}): version {newer.version} saved by {newer.user} at {when} "
+            "is newer than these unsaved edits; not restored over it"
+        )
+        self.entry = entry
+        self.newer = newer
+
+
 def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     """Save a journalled mask as a new version (``source="recovered"``) and delete the entry.
 
     Raises
     ------
+    StaleEntry
+        A version of the mask was saved after the entry was written (a colleague took the
+        image over): nothing is saved, the entry stays for the caller to set aside.
     LeaseHeld
         Another live session holds the image (a crashed one's lease is broken by the store).
     ValueError, ProjectError, KeyError
         The entry or the store cannot be used; the entry stays in the journal.
     """
     image_id = int(entry.image_id)
+    versions = project.mask_versions(image_id, entry.task)
+    if versions and versions[-1].created > entry.written_at:
+        raise StaleEntry(entry, versions[-1])
     project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
                       actions=entry.actions, source="recovered")  # fmt: skip
     if project.image(image_id).status == "new":

@@ -159,6 +159,29 @@ def test_a_journal_that_cannot_be_written_is_reported_and_the_edit_kept(qtbot, r
         project.close()
 
 
+def test_a_crashed_sessions_edits_never_land_over_a_colleagues_later_save(qtbot, root, tmp_path):
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    first = window.session.image_id
+    drag(window, [(100, 200), (300, 200)])
+    _crash(window, project)
+    with Project.open(root, user="bob") as bob:  # the lease lapsed; bob redid the image and saved
+        newer = np.zeros(bob.image(first).shape, np.uint8)
+        newer[400:500, 100:300] = 1
+        bob.save_mask(first, "garment", newer, seconds=900.0, actions=30)
+    answers = Answers(restore=True)
+    again, project2 = open_window(qtbot, root, tmp_path / "s.ini", answers, user="alice")
+    try:
+        assert answers.asked[0][0] == "restore"
+        qtbot.waitUntil(lambda: not RecoveryJournal(root / "journal").entries(), timeout=10000)
+        assert [v.user for v in project2.mask_versions(first, "garment")] == ["bob"]
+        np.testing.assert_array_equal(project2.load_mask(first, "garment"), newer)
+        (kept,) = RecoveryJournal(root / "journal" / "declined").entries()
+        assert kept.load_mask()[200, 200] == 1, "alice's edits are kept aside"
+    finally:
+        again.close()
+        project2.close()
+
+
 def test_closing_saves_unsaved_edits(qtbot, root, tmp_path):
     answers = Answers()
     window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)

@@ -366,13 +366,18 @@ class ImageSession(QObject):
 
         Returns the ids of the restored images. An entry whose image is still leased by the
         crashed session (this host, a process that no longer runs) is retried when that lease
-        lapses, then :attr:`restored` is emitted; any other failure is reported through
-        :attr:`error` and the entry stays in the journal.
+        lapses, then :attr:`restored` is emitted; an entry older than the image's latest saved
+        version is set aside (``journal/declined/``, never saved over newer work) and reported;
+        any other failure is reported through :attr:`error` and the entry stays in the journal.
         """
         restored = []
         for entry in entries:
             try:
                 session.restore_entry(self.project, entry)
+            except session.StaleEntry as stale:
+                self.set_aside([entry])
+                self.error.emit(f"{stale}; the edits are kept in {self.journal.directory / 'declined'}")
+                continue
             except LeaseHeld as held:
                 if not held.crashed:
                     self.error.emit(f"Could not restore {entry.path}: {held}")

@@ -5,10 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from fashion_annotator.annotate.session import (
     OpenImage,
+    StaleEntry,
     load_document,
     restore_entry,
     save_open_image,
@@ -68,6 +70,25 @@ def test_restore_saves_a_journalled_mask_as_recovered(tmp_path: Path) -> None:
         version = project.mask_versions(image_id, "garment")[-1]
         assert (version.source, version.actions) == ("recovered", 4)
         assert project.image(image_id).status == "in_progress"
+
+
+def test_edits_older_than_the_latest_saved_version_are_not_restored_over_it(tmp_path: Path) -> None:
+    project, image_id = _project(tmp_path)
+    journal = RecoveryJournal(tmp_path / "p" / "journal")
+    with project:
+        stale = np.zeros((40, 30), np.uint8)
+        stale[0:4, 0:4] = 1
+        journal.record(image_id, "garment", stale, seconds=9.0, actions=4)
+        (entry,) = journal.entries()
+        newer = np.zeros((40, 30), np.uint8)
+        newer[10:30, 10:20] = 1
+        with Project.open(tmp_path / "p", user="bob") as bob:  # bob took the image over and saved it
+            bob.save_mask(image_id, "garment", newer, seconds=600.0, actions=40)
+        with pytest.raises(StaleEntry, match=r"version 1 saved by bob at .* is newer than these unsaved edits"):
+            restore_entry(project, entry)
+        assert [v.user for v in project.mask_versions(image_id, "garment")] == ["bob"]
+        np.testing.assert_array_equal(project.load_mask(image_id, "garment"), newer)
+        assert journal.entries() == [entry], "the entry stays for the caller to set aside"
 
 
 def _large_project(tmp_path: Path, monkeypatch) -> tuple[Project, int, dict[str, np.ndarray]]:
