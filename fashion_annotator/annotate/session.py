@@ -41,12 +41,15 @@ class OpenImage:
     """State of the open image beyond its document.
 
     ``lease`` is the lease another session holds when the image was opened read-only (its
-    ``crashed`` says whether that session's process is gone), else None.
+    ``crashed`` says whether that session's process is gone), else None. ``lease_lost``: this
+    session held the image and another one took it over (this session's lease lapsed); the
+    image is then read-only and unsaved edits stay in the recovery journal.
     """
 
     doc: AnnotationDocument
     read_only: bool = False
     lease: LeaseHeld | None = None
+    lease_lost: bool = False
     fresh: set[str] = field(default_factory=set)  # tasks with no saved mask yet
     hierarchy: SuperpixelHierarchy | None = None
     probs: dict[str, Proposal] = field(default_factory=dict)  # task -> Proposal (lazy probs)

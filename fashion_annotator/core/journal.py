@@ -5,6 +5,11 @@ a JSON header line followed by the zlib-compressed ``(H, W) uint8`` mask. A file
 atomically (temp file, fsync, ``os.replace``) after each edit step, so a crash at any moment
 leaves either the previous snapshot or the new one, never a torn file. A successful save of the
 mask deletes its entry. On start-up the application lists the entries and offers to restore them.
+
+Every session writes into a folder of its own under the project's journal folder
+(:func:`session_journal`), so one operator's save never deletes another running session's
+entries; :func:`journal_entries` lists every session's entries (and those of the former
+single-folder layout) for recovery, and ``declined/`` keeps what operators declined.
 """
 
 from __future__ import annotations
@@ -225,3 +230,31 @@ class RecoveryJournal:
         if not self.directory.is_dir():
             return []
         return sorted(self.directory.glob(f"*{SUFFIX}"))
+
+
+#: The folder under a project's journal folder that keeps declined entries.
+DECLINED = "declined"
+
+
+def session_journal(root: str | os.PathLike[str], owner: str) -> RecoveryJournal:
+    """The journal of one session: ``root / <owner>``, ``owner`` made a safe folder name
+    (e.g. ``"alice@host-1234-1f2e3d4c"``: user, host, process and a random part)."""
+    name = _SAFE.sub("_", owner)[:120]
+    if not name or name == DECLINED or name.startswith("."):
+        raise ValueError(f"unusable journal owner {owner!r}")
+    return RecoveryJournal(Path(root) / name)
+
+
+def journal_entries(root: str | os.PathLike[str], skip: str | os.PathLike[str] | None = None) -> list[JournalEntry]:
+    """Every readable entry under a project's journal folder ``root``, oldest first: those at its
+    top level (the former layout) and those of every session folder but ``declined/`` and
+    ``skip`` (the asking session's own folder)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    skipped = None if skip is None else Path(skip).resolve()
+    folders = [root] + sorted(
+        p for p in root.iterdir() if p.is_dir() and p.name != DECLINED and p.resolve() != skipped
+    )
+    found = [e for folder in folders for e in RecoveryJournal(folder).entries()]
+    return sorted(found, key=lambda e: e.written_at)

@@ -107,6 +107,11 @@ class CachePart(Protocol):
 class LeasesPart(Protocol):
     """``project.leases``: one session edits an image at a time."""
 
+    @property
+    def token(self) -> str:
+        """This session's lease token (what its leases carry in ``Lease.token``)."""
+        ...
+
     def acquire(self, image_id: int, ttl_s: float = 300) -> Lease:
         """Take or renew this session's lease; raises ``LeaseHeld`` when another holds it."""
         ...

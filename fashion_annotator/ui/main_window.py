@@ -204,6 +204,7 @@ class MainWindow(QMainWindow):
         s.error.connect(self._show_error)
         s.modelInfo.connect(self._model_info)
         s.restored.connect(self._restored)
+        s.readOnlyChanged.connect(lambda opened: self.banner.show_lines(image_notes(self.project, opened)))
         s.jobs.busyChanged.connect(lambda busy: self.status.set_busy(busy, "Computing proposal…"))
 
     # -- queue and navigation -------------------------------------------------------------

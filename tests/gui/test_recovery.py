@@ -6,14 +6,16 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from fashion_annotator.core.journal import RecoveryJournal
+from fashion_annotator.core.journal import RecoveryJournal, journal_entries
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.annotate.banner import image_notes
 from fashion_annotator.ui.testing import (
     Answers,
     copy_project,
@@ -83,7 +85,7 @@ def test_edits_survive_a_real_crash_and_are_restored(qtbot, root, tmp_path):
     with Project.open(root) as project:
         first = project.images()[0].id
         assert project.load_mask(first, "garment") is None  # nothing was saved
-    (entry,) = RecoveryJournal(root / "journal").entries()
+    (entry,) = journal_entries(root / "journal")
     assert (entry.image_id, entry.task, entry.actions) == (first, "garment", 2)
 
     answers = Answers(restore=True)
@@ -95,7 +97,7 @@ def test_edits_survive_a_real_crash_and_are_restored(qtbot, root, tmp_path):
         saved = project.load_mask(first, "garment")
         assert saved[200, 100:301].all() and saved[230, 100:301].all() and saved[215, 50] == 0
         assert project.mask_versions(first, "garment")[-1].source == "recovered"
-        assert not RecoveryJournal(root / "journal").entries()
+        assert not journal_entries(root / "journal")
         qtbot.waitUntil(lambda: not window.session.current.read_only)
         assert window.session.image_id == first
         np.testing.assert_array_equal(shown_mask(window), saved)
@@ -123,7 +125,7 @@ def test_declined_restore_keeps_the_edits_aside(qtbot, root, tmp_path):
     try:
         assert answers.asked[0][0] == "restore"
         assert project2.load_mask(first, "garment") is None
-        assert not RecoveryJournal(root / "journal").entries()
+        assert not journal_entries(root / "journal")
         declined = RecoveryJournal(root / "journal" / "declined").entries()
         assert [(e.image_id, e.task) for e in declined] == [(first, "garment")]
         assert declined[0].load_mask()[200, 200] == 1
@@ -145,7 +147,7 @@ def test_declined_restore_keeps_the_edits_aside(qtbot, root, tmp_path):
 def test_a_journal_that_cannot_be_written_is_reported_and_the_edit_kept(qtbot, root, tmp_path):
     window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
     try:
-        journal = window.session.journal.directory
+        journal = window.session.journal_root
         assert not journal.exists(), "made on the first edit"
         journal.write_text("not a folder")  # stands in for a full disk or a folder gone read-only
         with qtbot.waitSignal(window.session.error) as said:
@@ -172,7 +174,7 @@ def test_a_crashed_sessions_edits_never_land_over_a_colleagues_later_save(qtbot,
     again, project2 = open_window(qtbot, root, tmp_path / "s.ini", answers, user="alice")
     try:
         assert answers.asked[0][0] == "restore"
-        qtbot.waitUntil(lambda: not RecoveryJournal(root / "journal").entries(), timeout=10000)
+        qtbot.waitUntil(lambda: not journal_entries(root / "journal"), timeout=10000)
         assert [v.user for v in project2.mask_versions(first, "garment")] == ["bob"]
         np.testing.assert_array_equal(project2.load_mask(first, "garment"), newer)
         (kept,) = RecoveryJournal(root / "journal" / "declined").entries()
@@ -189,7 +191,7 @@ def test_closing_saves_unsaved_edits(qtbot, root, tmp_path):
     drag(window, [(100, 200), (300, 200)])
     assert window.close()
     assert project.load_mask(first, "garment")[200, 200] == 1
-    assert not answers.asked and not RecoveryJournal(root / "journal").entries()
+    assert not answers.asked and not journal_entries(root / "journal")
     project.close()
 
 
@@ -207,7 +209,7 @@ def test_close_when_saving_fails_asks_and_keeps_the_journal(qtbot, root, tmp_pat
     assert "No space left" in answers.asked[-1][1]
     answers.quit = True
     assert window.close()
-    (entry,) = RecoveryJournal(root / "journal").entries()
+    (entry,) = journal_entries(root / "journal")
     assert entry.load_mask()[200, 200] == 1
     project.close()
 
@@ -235,3 +237,80 @@ def test_index_errors_of_the_lease_are_reported_not_raised(qtbot, root, tmp_path
         monkeypatch.undo()
         window.close()
         project.close()
+
+
+def test_a_session_that_lost_its_lease_turns_read_only_and_never_saves_over_the_new_holder(
+    qtbot, root, monkeypatch
+):
+    from fashion_annotator.core.masks import BBox
+    from fashion_annotator.ui.annotate import image_session
+
+    monkeypatch.setattr(image_session, "LEASE_TTL_S", 1.0)  # stands for 60 s of a sleeping laptop
+
+    def paint(s, rows: slice) -> None:
+        def fn(m):
+            m[rows, 0:50] = 1
+            return BBox(rows.start, 0, rows.stop, 50)
+
+        s.current.doc.apply("garment", fn)
+
+    alice_project, bob_project = Project.open(root, user="alice"), Project.open(root, user="bob")
+    alice, bob = image_session.ImageSession(alice_project, autosave_s=0), image_session.ImageSession(bob_project, autosave_s=0)
+    try:
+        first = alice_project.images()[0].id
+        assert alice.open_image(first)
+        paint(alice, slice(0, 5))
+        time.sleep(1.2)  # alice's lease lapses, nothing renewed it
+        assert bob.open_image(first) and not bob.current.read_only
+        paint(bob, slice(100, 140))
+        assert bob.save(status="done")
+        changed: list = []
+        alice.readOnlyChanged.connect(changed.append)
+        with qtbot.waitSignal(alice.error) as said:
+            alice._renew_lease()
+        assert "Lost the lease on this image to bob" in said.args[0]
+        assert alice.current.read_only and alice.current.lease_lost and changed == [alice.current]
+        assert "took this image over" in image_notes(alice_project, alice.current)[0]
+        assert bob.close_image()
+        assert not alice.save(), "nothing is saved over bob's work, even after bob left"
+        assert alice.close_image(), "the operator can move on; the edits stay in the journal"
+        assert [v.user for v in alice_project.mask_versions(first, "garment")] == ["bob"]
+        (kept,) = journal_entries(root / "journal")
+        assert kept.load_mask()[2, 2] == 1
+    finally:
+        alice.jobs.shutdown()
+        bob.jobs.shutdown()
+        alice_project.close()
+        bob_project.close()
+
+
+def test_a_running_sessions_edits_are_not_offered_to_another_session_as_crashed(qtbot, root, tmp_path):
+    from fashion_annotator.core.masks import BBox
+    from fashion_annotator.ui.annotate import image_session
+
+    alice_project, bob_project = Project.open(root, user="alice"), Project.open(root, user="bob")
+    alice, bob = image_session.ImageSession(alice_project, autosave_s=0), image_session.ImageSession(bob_project, autosave_s=0)
+    try:
+        first, second = (r.id for r in alice_project.images()[:2])
+        assert alice.open_image(first)
+
+        def paint(m):
+            m[0:10, 0:10] = 1
+            return BBox(0, 0, 10, 10)
+
+        alice.current.doc.apply("garment", paint)
+        assert bob.recoverable() == [], "alice is working on it: not a crashed session's edits"
+        assert bob.open_image(second)
+        bob.current.doc.apply("garment", paint)
+        assert bob.save()
+        assert [e.image_id for e in journal_entries(root / "journal")] == [first], "bob's save leaves alice's entry"
+        alice.jobs.shutdown()
+        alice.current = None
+        alice_project.close()  # alice's session dies; its lease goes with it
+        (entry,) = bob.recoverable()
+        assert (entry.image_id, entry.load_mask()[5, 5]) == (first, 1)
+    finally:
+        alice.jobs.shutdown()
+        bob.jobs.shutdown()
+        alice_project.close()
+        bob_project.close()

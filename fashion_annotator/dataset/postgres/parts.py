@@ -197,6 +197,11 @@ class PgLeases:
         self._db = db
         self._check_image = check_image
 
+    @property
+    def token(self) -> str:
+        """This session's lease token (what its leases carry in ``Lease.token``)."""
+        return self._db.token
+
     def acquire(self, image_id: int, ttl_s: float = 300) -> Lease:
         """Take (or renew) this session's lease on an image for ``ttl_s`` seconds.
 

@@ -20,6 +20,11 @@ def image_notes(project, opened: OpenImage) -> list[str]:
             f"Read-only project: {readonly}. You can view, export and report; "
             "edits cannot be saved."
         )
+    elif opened.lease_lost:
+        notes.append(
+            f"Read-only: {opened.lease_holder} took this image over while this session's lease "
+            "lapsed. Your unsaved edits are kept in the recovery journal, not saved over theirs."
+        )
     elif opened.read_only and opened.lease is not None and opened.lease.crashed:
         notes.append(
             "Read-only for a minute: a crashed session still holds this image; "

@@ -8,7 +8,11 @@ callable, so tests can answer them without blocking.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,9 +22,9 @@ from fashion_annotator.annotate import session
 from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import ImageData, ImageLoadError
-from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
+from fashion_annotator.core.journal import DECLINED, JournalEntry, journal_entries, session_journal
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset.leases import LeaseHeld, process_gone
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation import pipeline
@@ -77,6 +81,7 @@ class ImageSession(QObject):
     error = Signal(str)
     modelInfo = Signal(str, str, object)
     restored = Signal(list)
+    readOnlyChanged = Signal(object)
 
     def __init__(
         self,
@@ -89,7 +94,10 @@ class ImageSession(QObject):
     ) -> None:
         super().__init__(parent)
         self.project = project
-        self.journal = RecoveryJournal(project.root / "journal")
+        #: The project's journal folder; this session writes into a folder of its own in it.
+        self.journal_root = project.root / "journal"
+        owner = f"{getattr(project, 'user', 'user')}@{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.journal = session_journal(self.journal_root, owner)
         self.jobs = ImageJobs(self)
         self.jobs.finished.connect(self._job_finished)
         self.jobs.failed.connect(self._job_failed)
@@ -147,7 +155,8 @@ class ImageSession(QObject):
             doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown)
         except (ImageLoadError, ProjectError, ValueError) as exc:
             if lease is None and not self._readonly():
-                self.project.leases.release(image_id)
+                with contextlib.suppress(ProjectError):  # the lease lapses on its own
+                    self.project.leases.release(image_id)
             self.error.emit(str(exc))
             return False
         doc.subscribe(self._document_changed)
@@ -333,7 +342,11 @@ class ImageSession(QObject):
         """Save and close the open image; False (image kept open) when saving failed."""
         if self.current is None:
             return True
-        if self.unsaved and not self.save():
+        if self.unsaved and self.current.read_only:
+            # nothing can be saved (the lease went to someone else, or the project is
+            # read-only): the edits stay in the recovery journal, offered at the next start
+            self.message.emit(f"Unsaved edits of image {self.image_id} kept in the recovery journal (read-only)")
+        elif self.unsaved and not self.save():
             return False
         image_id = self.image_id
         self._lease_timer.stop()
@@ -351,15 +364,35 @@ class ImageSession(QObject):
             try:
                 self.project.leases.acquire(int(self.current.doc.image_id), ttl_s=LEASE_TTL_S)
             except LeaseHeld as held:
-                self.error.emit(f"Lost the lease on this image to {held.holder}")
+                # another session took the image over while this one could not renew (a sleep,
+                # a network cut): stop writing, keep the edits in the journal
+                self._lease_timer.stop()
+                self.current.read_only, self.current.lease, self.current.lease_lost = True, held, True
+                self.error.emit(
+                    f"Lost the lease on this image to {held.holder}: read-only now; unsaved edits "
+                    "are kept in the recovery journal, not saved over theirs"
+                )
+                self.readOnlyChanged.emit(self.current)
             except ProjectError as exc:  # tried again at the next tick
                 self.error.emit(f"Could not renew the lease on this image: {exc}")
 
     # -- recovery ------------------------------------------------------------------------
 
     def recoverable(self) -> list[JournalEntry]:
-        """Unsaved edits left by a previous run that ended without saving."""
-        return self.journal.entries()
+        """Unsaved edits left by sessions that ended without saving: every journal entry but
+        this session's own and those of an image another live session holds (a colleague's
+        running session keeps its edits; it is not a crashed one)."""
+        own = self.project.leases.token
+        out = []
+        for entry in journal_entries(self.journal_root, skip=self.journal.directory):
+            try:
+                lease = self.project.leases.current(int(entry.image_id))
+            except (ProjectError, ValueError, TypeError):
+                lease = None
+            if lease is not None and lease.token != own and not process_gone(lease.host, lease.pid):
+                continue
+            out.append(entry)
+        return out
 
     def restore(self, entries: list[JournalEntry]) -> list[int]:
         """Save the journalled masks as new versions (``source="recovered"``).
@@ -376,7 +409,7 @@ class ImageSession(QObject):
                 session.restore_entry(self.project, entry)
             except session.StaleEntry as stale:
                 self.set_aside([entry])
-                self.error.emit(f"{stale}; the edits are kept in {self.journal.directory / 'declined'}")
+                self.error.emit(f"{stale}; the edits are kept in {self.journal_root / DECLINED}")
                 continue
             except LeaseHeld as held:
                 if not held.crashed:
@@ -410,7 +443,7 @@ class ImageSession(QObject):
 
     def set_aside(self, entries: list[JournalEntry]) -> None:
         """Move declined journal entries to ``journal/declined/`` (never deleted silently)."""
-        folder = self.journal.directory / "declined"
+        folder = self.journal_root / DECLINED
         folder.mkdir(parents=True, exist_ok=True)
         for entry in entries:
             entry.path.replace(_unused_name(folder, entry.path.name))

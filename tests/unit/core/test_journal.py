@@ -7,7 +7,13 @@ import zlib
 import numpy as np
 import pytest
 
-from fashion_annotator.core.journal import JournalError, RecoveryJournal
+from fashion_annotator.core.journal import (
+    DECLINED,
+    JournalError,
+    RecoveryJournal,
+    journal_entries,
+    session_journal,
+)
 
 
 def _mask(seed: int = 0, shape: tuple[int, int] = (83, 55)) -> np.ndarray:
@@ -108,3 +114,20 @@ def test_wrong_size_payload_is_refused(tmp_path):
 def test_rejects_non_uint8_mask(tmp_path):
     with pytest.raises(ValueError, match="uint8"):
         RecoveryJournal(tmp_path).record(1, "garment", np.zeros((4, 4), np.int32))
+
+
+def test_sessions_write_apart_and_recovery_lists_them_all(tmp_path):
+    root = tmp_path / "journal"
+    alice, bob = session_journal(root, "alice@host-1-aaaa"), session_journal(root, "bob/../x y")
+    assert alice.directory.parent == root and bob.directory.parent == root and bob.directory.name == "bob_.._x_y"
+    alice.record(1, "garment", _mask(1))
+    bob.record(1, "garment", _mask(2))
+    bob.discard(1, "garment")  # bob saved image 1: alice's snapshot of it stays
+    assert [e.path.parent for e in journal_entries(root)] == [alice.directory]
+    RecoveryJournal(root).record(7, "parsing7", _mask(3))  # the former single-folder layout
+    RecoveryJournal(root / DECLINED).record(8, "garment", _mask(4))
+    assert sorted(e.image_id for e in journal_entries(root)) == [1, 7]
+    assert [e.image_id for e in journal_entries(root, skip=alice.directory)] == [7]
+    assert journal_entries(tmp_path / "absent") == []
+    with pytest.raises(ValueError, match="unusable journal owner"):
+        session_journal(root, DECLINED)
