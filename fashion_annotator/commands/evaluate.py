@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fashion_annotator.core.tasks import available_tasks
 from fashion_annotator.runtime.exit_codes import report_error
+from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.runtime.progress import ProgressBar
 
 
@@ -84,6 +85,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate; return 0, or 1 with a message on stderr when the model or data is unusable."""
+    if args.json is not None:
+        try:
+            check_output_outside(args.json, args.data, "dataset")
+        except ValueError as exc:
+            return report_error(exc, "evaluate")
     if args.task == "instances":
         from fashion_annotator.commands.evaluate_instances import run as run_instances
 
@@ -119,6 +125,11 @@ def run(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"{predictor.path}: model is for {predictor.task!r} with {predictor.num_classes} "
                 f"classes; {args.data} task {args.task!r} has {len(classes)}"
+            )
+        if list(predictor.classes) != list(classes):
+            raise ValueError(
+                f"{predictor.path}: model classes {list(predictor.classes)} are not {args.data}'s "
+                f"{args.task!r} classes {classes} (names and order must agree)"
             )
 
         with ProgressBar("evaluating") as bar:

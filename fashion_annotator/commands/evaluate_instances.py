@@ -31,6 +31,9 @@ def run(args: argparse.Namespace) -> int:
         shares = getattr(args, "shares_model", None)
         shares_path = SHIPPED if shares is None else (None if shares == "none" else shares)
         classifier = InstanceClassifier.load(args.model, shares_path=shares_path)
+        if shares_path not in (SHIPPED, None) and task not in classifier.shares:
+            read = ", ".join(sorted(classifier.shares)) or "nothing"
+            raise ValueError(f"{shares}: the share classifier reads {read} probabilities; --parsing-task is {task}")
         proposer = InstanceProposer(classifier, task)
         with_garment = needs_garment(taxonomy, task)
         if oracle:  # the upper bound of the proposal code: perfect parsing and garment masks

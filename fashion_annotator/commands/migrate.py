@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
+
+from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.runtime.exit_codes import EXIT_PARTIAL, report_error
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -28,14 +32,19 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.records import ProjectError
     from fashion_annotator.dataset.transfer import migrate_project
 
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        return report_error(ValueError(f"{args.json}: its folder does not exist; nothing was copied"), "migrate")
     try:
         report = migrate_project(args.src, args.dst)
     except ProjectError as exc:
-        print(f"fashion-annotator migrate: {exc}", file=sys.stderr)
-        return 1
+        return report_error(exc, "migrate")
     counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
     print(f"copied {counts}; verified: SHA-256 {report.destination_digest[:16]} on both sides")
     if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(report.as_dict(), handle, indent=2)
+        try:
+            atomic_write_text(Path(args.json), json.dumps(report.as_dict(), indent=2))
+        except OSError as exc:
+            print(f"fashion-annotator migrate: copied and verified; the report was not written: "
+                  f"{args.json}: {exc.strerror or exc}", file=sys.stderr)  # fmt: skip
+            return EXIT_PARTIAL
     return 0

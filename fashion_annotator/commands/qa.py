@@ -8,6 +8,7 @@ from pathlib import Path
 
 from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.runtime.exit_codes import EXIT_USAGE, PROG, report_error
+from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.runtime.progress import ProgressBar
 
 
@@ -52,7 +53,12 @@ def run(args: argparse.Namespace) -> int:
         )
         return EXIT_USAGE
     try:
+        if args.csv is not None and args.csv.resolve() == args.out.resolve():
+            raise ValueError(f"{args.csv}: --csv and --out name the same file")
         with open_project(args.project) as project:
+            for output in (args.out, args.csv):
+                if output is not None:
+                    check_output_outside(output, project.root, "project")
             task = args.task or project.tasks[0]
             project.taxonomy(task)
             predictor = None

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.images import PHOTO_SUFFIXES, load_image, load_mask
+from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError, load_image, load_mask
 from fashion_annotator.core.labels import (
     UNMAPPED,
     LabelMapping,
@@ -140,4 +140,9 @@ def read_sample(
     """
     rgb = load_image(sample.image).rgb
     mask = load_mask(sample.mask, shape=rgb.shape[:2])
-    return rgb, (mask if mapping is None else apply_mapping(mask, mapping))
+    if mapping is None:
+        return rgb, mask
+    try:
+        return rgb, apply_mapping(mask, mapping)
+    except ValueError as exc:  # ids the task does not map: name the file
+        raise ImageLoadError(sample.mask, str(exc)) from exc

@@ -1,4 +1,5 @@
-"""Per-user folders, computed without Qt so the command line and the GUI agree.
+"""Per-user folders, computed without Qt so the command line and the GUI agree, and the check
+that keeps a command's output files out of the folders it reads.
 
 :func:`app_data_dir` is the folder Qt's ``QStandardPaths.AppDataLocation`` gives for the
 application (organisation ``FashionAnnotator``, application ``fashion-annotator``): the sample
@@ -38,3 +39,17 @@ def log_dir() -> Path:
     """The folder of the log files: ``$FA_LOG_DIR`` if set, else ``app_data_dir()/logs``."""
     override = os.environ.get("FA_LOG_DIR")
     return Path(override) if override else app_data_dir() / "logs"
+
+
+def check_output_outside(path: Path, folder: Path, what: str) -> None:
+    """Refuse an output file that would land in ``folder`` (a project or a dataset it reads).
+
+    Raises
+    ------
+    ValueError
+        ``path`` resolves inside ``folder``: writing it could replace the project's index,
+        a stored photo or the dataset's labels.
+    """
+    target, root = Path(path).resolve(), Path(folder).resolve()
+    if target == root or target.is_relative_to(root):
+        raise ValueError(f"{path}: inside the {what} {root}; write the output elsewhere")

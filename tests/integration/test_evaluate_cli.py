@@ -205,6 +205,26 @@ def test_evaluate_reports_unusable_model_and_mismatch(tmp_path, capsys):
     )
     assert rc == 1
     assert "none.safetensors: model file does not exist" in capsys.readouterr().err
+    swapped = [PARSING7[0], PARSING7[2], PARSING7[1], *PARSING7[3:]]  # skin and hair swapped
+    model = save_constant_model(tmp_path / "p7.safetensors", "parsing7", swapped)
+    rc = main(["evaluate", "--data", str(data), "--task", "parsing7", "--model", str(model)])
+    assert rc == 1
+    assert "p7.safetensors: model classes" in capsys.readouterr().err
+
+
+def test_evaluate_refuses_a_json_inside_the_dataset_and_names_a_bad_mask(tmp_path, capsys):
+    data, _ = write_dataset(tmp_path / "data")
+    model = save_constant_model(tmp_path / "g.safetensors", "garment", ["background", "garment"], 0.4)
+    before = (data / "taxonomies.json").read_bytes()
+    rc = main(["evaluate", "--data", str(data), "--task", "garment", "--model", str(model),
+               "--json", str(data / "taxonomies.json")])  # fmt: skip
+    assert rc == 1 and "inside the dataset" in capsys.readouterr().err
+    assert (data / "taxonomies.json").read_bytes() == before
+    mask = np.array(Image.open(data / "masks" / "p2.png"))
+    mask[0, 0] = 250  # an id the task does not map
+    Image.fromarray(mask).save(data / "masks" / "p2.png")
+    rc = main(["evaluate", "--data", str(data), "--task", "garment", "--model", str(model), "--split", "all"])
+    assert rc == 1 and "p2.png" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -117,3 +117,12 @@ def test_bad_project_and_task_are_reported(tmp_path: Path, ccp_project: Path, ca
         ["qa-report", str(ccp_project), "--out", str(tmp_path / "x.html"), "--task", "parsing7"]
     )
     assert code == 1 and "no task 'parsing7'" in capsys.readouterr().err
+    for args in (["--out", str(ccp_project / "project.sqlite")],
+                 ["--out", str(tmp_path / "y.html"), "--csv", str(ccp_project / "images" / "x.csv")]):  # fmt: skip
+        assert main(["qa-report", str(ccp_project), *args]) == 1
+        assert "inside the project" in capsys.readouterr().err
+    assert (ccp_project / "project.sqlite").read_bytes()[:16] == b"SQLite format 3\x00", "the index was not replaced"
+    assert not (tmp_path / "y.html").exists() and not (ccp_project / "images" / "x.csv").exists()
+    assert main(["qa-report", str(ccp_project), "--out", str(tmp_path / "ok.html")]) == 0, "the project still opens"
+    assert main(["qa-report", str(ccp_project), "--out", str(tmp_path / "z"), "--csv", str(tmp_path / "z")]) == 1
+    assert "--csv and --out name the same file" in capsys.readouterr().err

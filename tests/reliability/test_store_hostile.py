@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_annotator.dataset.formats import export_project, import_source
+from fashion_annotator.dataset.formats import EXPORT_FORMATS, export_project, import_source
 from fashion_annotator.dataset.store import Project, ProjectError
 
 pytestmark = pytest.mark.reliability
@@ -259,6 +259,7 @@ def test_export_target_checks_and_partial_exports(
     for rec in recs:
         project.save_mask(rec.id, "garment", np.ones(SHAPE, np.uint8))
     photos_before = {p.name: p.read_bytes() for p in (project.root / "images").iterdir()}
+    root_before = sorted(p.name for p in project.root.iterdir())
     for case, out, expected in [
         ("export into the project's images/", project.root / "images", "inside"),
         ("export into the project itself", project.root, "inside"),
@@ -268,10 +269,16 @@ def test_export_target_checks_and_partial_exports(
         ledger.try_("export", case)
         (tmp_path / "full").mkdir(exist_ok=True)
         (tmp_path / "full" / "stale.png").write_bytes(b"old")
-        with pytest.raises(ValueError, match=expected):
-            export_project(project, out, "plain", "garment")
+        for fmt in EXPORT_FORMATS:  # every format: none writes into the project or over a user's files
+            with pytest.raises(ValueError, match=expected):
+                export_project(project, out, fmt, "garment")
         ledger.handled("export", case)
     assert {p.name: p.read_bytes() for p in (project.root / "images").iterdir()} == photos_before
+    assert sorted(p.name for p in project.root.iterdir()) == root_before, "no export left anything in the project"
+    assert (tmp_path / "full" / "stale.png").read_bytes() == b"old" and len(list((tmp_path / "full").iterdir())) == 1
+    for bad in (-5.0, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="tolerance must be a number of pixels >= 0"):
+            export_project(project, tmp_path / "tol", "labelme", "garment", tolerance=bad)
 
     ledger.try_("export", "one missing mask file")
     ledger.try_("export", "one corrupt mask file")

@@ -8,6 +8,7 @@ command line (``fashion-annotator import/export ... --format NAME``).
 from __future__ import annotations
 
 import inspect
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -114,4 +115,7 @@ def export_project(
     options = {k: v for k, v in options.items() if v is not None}
     if options and fmt not in TOOL_FORMATS and fmt != "coco":
         raise ValueError(f"{fmt} export takes no {', '.join(sorted(options))} option")
+    tolerance = options.get("tolerance")
+    if tolerance is not None and not (isinstance(tolerance, int | float) and math.isfinite(tolerance) and tolerance >= 0):
+        raise ValueError(f"tolerance must be a number of pixels >= 0, got {tolerance!r}")
     return exporters[fmt](project, out, task, progress, **options)

@@ -45,6 +45,7 @@ from fashion_annotator.dataset.formats.common import (
     attach_target,
     export_stems,
     file_error_text,
+    prepare_export_folder,
     safe_join,
 )
 from fashion_annotator.dataset.records import ImageRecord
@@ -79,8 +80,7 @@ def export_coco_instances(
     project: Project, out: str | Path, task: str | None = None, progress: Progress | None = None
 ) -> ExportSummary:
     """Write ``OUT/instances.json``, ``OUT/instances.csv`` and ``OUT/images/`` (``task`` unused)."""
-    out = Path(out)
-    (out / "images").mkdir(parents=True, exist_ok=True)
+    out = prepare_export_folder(project, out, "images")
     schema = load_attribute_schema()
     summary = ExportSummary(out)
     records = project.images()

@@ -25,6 +25,7 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
+    prepare_export_folder,
 )
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
@@ -162,8 +163,7 @@ def export_cvat(
     check_shapes(shapes, "cvat")
     taxonomy = project.taxonomy(task)
     names = taxonomy.names
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_export_folder(project, out)
     summary = ExportSummary(out)
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"

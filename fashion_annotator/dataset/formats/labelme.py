@@ -29,6 +29,7 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
+    prepare_export_folder,
 )
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
@@ -142,8 +143,7 @@ def export_labelme(
     """Write ``OUT/STEM.json`` (labelme polygons) and ``OUT/STEM.ext`` for each masked image."""
     check_shapes(shapes, "labelme", ("polygon",))
     names = project.taxonomy(task).names
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_export_folder(project, out)
     summary = ExportSummary(out)
     for record, photo, mask in exported_images(project, task, summary, out, progress):
         doc: dict[str, Any] = {

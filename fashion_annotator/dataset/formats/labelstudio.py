@@ -28,6 +28,7 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
+    prepare_export_folder,
 )
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
@@ -220,8 +221,7 @@ def export_labelstudio(
     """Write ``OUT/tasks.json`` (Label Studio JSON) and ``OUT/images/``."""
     check_shapes(shapes, "labelstudio")
     names = project.taxonomy(task).names
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_export_folder(project, out)
     summary = ExportSummary(out)
     tasks = []
     for record, photo, mask in exported_images(project, task, summary, out / "images", progress):

@@ -32,6 +32,7 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     Progress,
     list_files,
+    prepare_export_folder,
     require_folder,
 )
 from fashion_annotator.dataset.formats.shapes import (
@@ -156,9 +157,7 @@ def export_voc(
     """Write the VOC layout for every image with a mask of ``task``."""
     check_shapes(shapes, "voc", ("mask",))
     names = project.taxonomy(task).names
-    out = Path(out)
-    for folder in (PHOTO_DIR, CLASS_DIR, str(SPLIT.parent)):
-        (out / folder).mkdir(parents=True, exist_ok=True)
+    out = prepare_export_folder(project, out, PHOTO_DIR, CLASS_DIR, str(SPLIT.parent))
     palette = voc_colormap()
     summary = ExportSummary(out)
     stems = []

@@ -29,6 +29,7 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
+    prepare_export_folder,
     require_folder,
 )
 from fashion_annotator.dataset.formats.shapes import (
@@ -137,8 +138,7 @@ def export_yolo(
     """Write ``OUT/data.yaml``, ``OUT/images/`` and ``OUT/labels/`` (one line per region)."""
     check_shapes(shapes, "yolo", ("polygon",))
     names = project.taxonomy(task).names
-    out = Path(out)
-    (out / "labels").mkdir(parents=True, exist_ok=True)
+    out = prepare_export_folder(project, out, "labels")
     summary = ExportSummary(out)
     for record, photo, mask in exported_images(project, task, summary, out / "images", progress):
         scale = np.array([1 / record.width, 1 / record.height])

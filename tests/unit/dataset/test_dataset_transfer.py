@@ -68,6 +68,9 @@ def test_migrate_refuses_an_existing_destination(
     assert main(["migrate", str(tmp_path / "one"), str(tmp_path / "full")]) == 1
     assert "must be a new or empty folder" in capsys.readouterr().err
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
+    assert main(["migrate", str(tmp_path / "one"), str(tmp_path / "two"), "--json", str(tmp_path / "no" / "r.json")]) == 1
+    assert "its folder does not exist; nothing was copied" in capsys.readouterr().err
+    assert not (tmp_path / "two").exists(), "checked before the copy: a rerun is not refused"
 
 
 def test_migrate_cli_writes_a_verified_report(tmp_path: Path, pg_url: str, write_photo) -> None:

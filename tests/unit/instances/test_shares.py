@@ -26,6 +26,7 @@ from fashion_annotator.instances.shares import (
     SHARES_TASK,
     ShareClassifier,
     ShareNet,
+    default_shares_path,
     n_share_inputs,
 )
 from fashion_annotator.models.weights import ModelFileError, save_model
@@ -211,6 +212,9 @@ def test_evaluate_reports_which_share_head_ran(ccp_dir: Path, tmp_path: Path) ->
     assert json.loads(out.read_text())["models"]["share_classifier"] is None
     assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "1", "--json", str(out)]) == 0
     assert json.loads(out.read_text())["models"]["share_classifier"].endswith("instance_shares_parsing18.safetensors")
+    parsing7_head = str(default_shares_path("parsing7"))
+    assert main(["evaluate", "--data", str(ccp_dir), "--task", "instances", "--limit", "1",
+                 "--parsing-task", "parsing18", "--shares-model", parsing7_head]) == 1  # fmt: skip
 
 
 def test_training_for_parsing7_uses_the_garment_cutout(ccp_dir: Path, tmp_path: Path) -> None:
