@@ -24,11 +24,13 @@ __all__ = ["History"]
 
 @dataclass(frozen=True)
 class _Step:
-    """One undoable edit: the pixels of ``box`` before and after it."""
+    """One undoable edit: the pixels of ``box`` before and after it; ``serial`` numbers the
+    steps of one history from 1 in commit order."""
 
     box: BBox
     before: np.ndarray
     after: np.ndarray
+    serial: int = 0
 
     @property
     def nbytes(self) -> int:
@@ -54,6 +56,8 @@ class History:
         self._nbytes = 0
         self._snapshot: np.ndarray | None = None
         self._shape: tuple[int, int] | None = None
+        self._serial = 0
+        self._dropped: set[int] = set()  # steps dropped for memory: their edits still stand
 
     @property
     def can_undo(self) -> bool:
@@ -78,6 +82,16 @@ class History:
     def __len__(self) -> int:
         """Number of undoable steps."""
         return len(self._undo)
+
+    def last_serial(self) -> int:
+        """The serial of the newest undoable step (0 when there is none)."""
+        return self._undo[-1].serial if self._undo else 0
+
+    def stands(self, serial: int) -> bool:
+        """Whether the step numbered ``serial`` still stands in the mask: undoable, or dropped
+        only for memory; False once it was undone (even if later edits cleared the redo).
+        Serial 0 (before any step) always stands."""
+        return serial == 0 or serial in self._dropped or any(s.serial == serial for s in self._undo)
 
     def _check_shape(self, mask: np.ndarray) -> None:
         check_mask(mask)
@@ -134,13 +148,16 @@ class History:
         if tight is None:
             return False
         box = tight.offset(region.y0, region.x0)
-        step = _Step(box, before[box.slices].copy(), mask[box.slices].copy())
+        self._serial += 1
+        step = _Step(box, before[box.slices].copy(), mask[box.slices].copy(), self._serial)
         self._nbytes -= sum(s.nbytes for s in self._redo)
         self._redo.clear()
         self._undo.append(step)
         self._nbytes += step.nbytes
         while self._nbytes > self.max_bytes and len(self._undo) > 1:
-            self._nbytes -= self._undo.popleft().nbytes
+            dropped = self._undo.popleft()
+            self._nbytes -= dropped.nbytes
+            self._dropped.add(dropped.serial)
         return True
 
     def undo(self, mask: np.ndarray) -> BBox | None:
@@ -169,6 +186,7 @@ class History:
         """Drop every step (e.g. after loading another image)."""
         self._undo.clear()
         self._redo.clear()
+        self._dropped.clear()
         self._nbytes = 0
         self._snapshot = None
         self._shape = None

@@ -17,6 +17,7 @@ from fashion_annotator.annotate.tools import smartclick as click_tool
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.core.masks import BBox
 from fashion_annotator.segmentation.clicks import ClickPredictor
 from fashion_annotator.ui.annotate.canvas import Canvas
 
@@ -114,6 +115,38 @@ def test_ctrl_click_on_a_marker_removes_that_click(canvas: Canvas) -> None:
     assert mask(canvas)[250, 150] == 1 and mask(canvas)[200, 350] == 1
     canvas.undo()  # the removal is one step
     assert mask(canvas)[500, 300] == 1
+
+
+def _paint(canvas: Canvas, rows: slice, cols: slice, label: int = 1) -> None:
+    """An edit by another tool (one undo step)."""
+
+    def fn(m):
+        m[rows, cols] = label
+        return BBox(rows.start, cols.start, rows.stop, cols.stop)
+
+    canvas.document.apply("garment", fn)
+
+
+def test_a_click_undone_under_another_tool_stays_undone(canvas: Canvas) -> None:
+    click(canvas, 150, 250)
+    assert mask(canvas)[250, 150] == 1 and markers(canvas) == 1
+    canvas.set_tool("brush")
+    canvas.undo()  # the click, undone while the brush is the tool
+    _paint(canvas, slice(600, 620), slice(50, 70))  # a new step: the history is as deep as before
+    canvas.set_tool("smartclick")
+    click(canvas, 300, 500)
+    assert markers(canvas) == 1, "the undone click's marker does not come back"
+    assert mask(canvas)[250, 150] == 0, "nor is the undone click sent to the model again"
+    assert mask(canvas)[500, 300] == 1 and mask(canvas)[610, 60] == 1
+
+
+def test_removing_a_marker_keeps_edits_away_from_the_clicks(canvas: Canvas) -> None:
+    click(canvas, 150, 250)
+    click(canvas, 300, 500)
+    _paint(canvas, slice(650, 680), slice(20, 60))  # a brush stroke far from both clicks
+    click(canvas, 151, 251, mods=CTRL)  # remove the first click
+    assert markers(canvas) == 1 and mask(canvas)[250, 150] == 0 and mask(canvas)[500, 300] == 1
+    assert (mask(canvas)[650:680, 20:60] == 1).all(), "the brush stroke stays"
 
 
 def test_box_drag_fills_inside_the_box_only(canvas: Canvas, disk_click_model, monkeypatch) -> None:

@@ -75,17 +75,44 @@ def shared_click_predictor(path: str | None = None):
 
 @dataclass
 class _Entry:
-    """One applied click: the click, the history depth after it, the object before it (bits),
-    and for a box prompt's virtual click the box ``(y0, x0, y1, x1)``."""
+    """One applied click: the click, the serial of the history step it made (or the newest
+    step before it when it changed nothing; see :meth:`History.stands`), the object before it
+    (bits), for a box prompt's virtual click the box ``(y0, x0, y1, x1)``, and the area its
+    update covered."""
 
     click: Click
-    depth: int
+    step: int
     before: np.ndarray
     shape: tuple[int, int]
     box: tuple[float, float, float, float] | None = None
+    #: The object right after the click (bits), when known.
+    after: np.ndarray | None = None
 
     def before_mask(self) -> np.ndarray:
-        return np.unpackbits(self.before, count=self.shape[0] * self.shape[1]).reshape(self.shape) > 0
+        return _unpack(self.before, self.shape)
+
+    def changed_mask(self) -> np.ndarray:
+        """``(H, W) bool``: the pixels the click itself changed (all, when unknown)."""
+        if self.after is None:
+            return np.ones(self.shape, bool)
+        return self.before_mask() != _unpack(self.after, self.shape)
+
+
+def _unpack(bits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    return np.unpackbits(bits, count=shape[0] * shape[1]).reshape(shape) > 0
+
+
+def _write_where(mask: np.ndarray, obj: np.ndarray, where: np.ndarray, label: int) -> BBox | None:
+    """Make ``mask == label`` follow ``obj`` on the pixels ``where``: 0 pixels join the object,
+    its pixels leave it (become 0); other labels' pixels are left as they are."""
+    add = where & obj & (mask == 0)
+    remove = where & ~obj & (mask == label)
+    changed = add | remove
+    box = BBox.of(changed)
+    if box is not None:
+        mask[add] = label
+        mask[remove] = 0
+    return box
 
 
 def _write_object(
@@ -155,9 +182,10 @@ class SmartClickTool(Tool):
             return
         sessions = self._sessions.setdefault(ctx.document, {})
         self._entries = sessions.setdefault((ctx.task, ctx.label), [])
-        depth = len(ctx.document.history[ctx.task])
-        while self._entries and self._entries[-1].depth > depth:
-            self._entries.pop()
+        history = ctx.document.history[ctx.task]
+        # an undone click's step no longer stands, whatever happened since (other tools,
+        # other labels, new steps at the same depth)
+        self._entries[:] = [e for e in self._entries if history.stands(e.step)]
 
     # ---- events ---------------------------------------------------------------------
     def press(self, ctx: ToolContext, p: Pointer) -> ToolResult:
@@ -246,7 +274,8 @@ class SmartClickTool(Tool):
         self.last_ms = update.elapsed_ms
         bbox = self._commit(ctx, update.mask, update.bounds, "click", [click])
         self._entries.append(
-            _Entry(click, len(ctx.document.history[ctx.task]), np.packbits(before), before.shape)
+            _Entry(click, ctx.document.history[ctx.task].last_serial(), np.packbits(before), before.shape,
+                   None, np.packbits(update.mask))  # fmt: skip
         )
         return ToolResult(bbox, committed=bbox is not None)
 
@@ -258,12 +287,17 @@ class SmartClickTool(Tool):
         if bbox is None:  # nothing changed, no undo step: the click session so far stays
             return ToolResult(message="The box changed nothing; the clicks so far are kept")
         self._entries.clear()
-        self._entries.append(_Entry(virtual, len(ctx.document.history[ctx.task]), np.packbits(before),
-                                    before.shape, (float(box[0]), float(box[1]), float(box[2]), float(box[3]))))  # fmt: skip
+        self._entries.append(_Entry(virtual, ctx.document.history[ctx.task].last_serial(), np.packbits(before),
+                                    before.shape, (float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+                                    np.packbits(update.mask)))  # fmt: skip
         return ToolResult(bbox, committed=bbox is not None)
 
     def _remove_near(self, ctx: ToolContext, p: Pointer) -> ToolResult:
-        """Ctrl+click: remove the nearest marker within :data:`MARKER_HIT_PX`, replay the rest."""
+        """Ctrl+click: remove the nearest marker within :data:`MARKER_HIT_PX`, replay the rest.
+
+        The replayed object is written only on the pixels the removed click changed and where
+        the replayed clicks act, never over another label's pixels: other edits (a brush
+        stroke away from the clicks) stay as they are."""
         if not self._entries:
             return NOTHING
         dist = [np.hypot(e.click.y - p.y, e.click.x - p.x) for e in self._entries]
@@ -279,13 +313,17 @@ class SmartClickTool(Tool):
         kept = [e.click for e in self._entries[:i]]
         kept_entries = [e for j, e in enumerate(self._entries) if j != i]
         guide = self._guide(ctx)
+        where = removed.changed_mask()  # the removed click's own pixels...
+        replayed = []
         for entry in self._entries[i + 1 :]:
             kept.append(entry.click)
-            obj = self._correct(predictor, obj, kept, kept_entries, guide).mask
-        h, w = obj.shape
-        bbox = ctx.document.apply(ctx.task, _write_object, obj, (0, h, 0, w), ctx.label)
+            update = self._correct(predictor, obj, kept, kept_entries, guide)
+            where |= update.mask != obj  # ...and wherever the replayed clicks now act
+            replayed.append((entry, np.packbits(obj), np.packbits(update.mask)))
+            obj = update.mask
+        bbox = ctx.document.apply(ctx.task, _write_where, obj, where, ctx.label)
         # Undoing the removal takes back the replayed clicks' markers, not the earlier ones.
-        depth = len(ctx.document.history[ctx.task])
-        later = [_Entry(e.click, depth, e.before, e.shape, e.box) for e in self._entries[i + 1 :]]
+        step = ctx.document.history[ctx.task].last_serial()
+        later = [_Entry(e.click, step, before, e.shape, e.box, after) for e, before, after in replayed]
         self._entries[i:] = later
         return ToolResult(bbox, committed=bbox is not None)
