@@ -9,14 +9,18 @@
   model; one undo step, and it starts a new click session whose clicks inside the box also
   re-run GrabCut with the clicks as seeds where the backdrop is plain
   (:meth:`~fashion_annotator.segmentation.clicks.ClickPredictor.predict_in_box`);
-- Ctrl+click on a marker removes that click: the mask is recomputed from the state before it
-  with the remaining later clicks replayed (one undo step);
+- Ctrl+click on a marker removes that click: the object is recomputed from the state before
+  it with the remaining later clicks replayed, and written only on the pixels that click
+  changed and where the replayed clicks act, never over another label (one undo step);
+- a box thinner than :data:`MIN_BOX_PX` after clipping to the photo is refused with a message
+  and the click session goes on;
 - the object is ``mask == label`` (cutouts: the foreground; parsing: the clicked class); pixels
   leaving it become background (0). Brush, regions and polygon edits between clicks are kept:
   the model sees the current mask at every click.
 
 The clicks of a session (same document, task and label) are the markers the canvas draws; an
-undo that takes back a click removes its marker. Each applied click or box is appended to
+undo that takes back a click removes its marker (markers follow history steps by serial,
+:meth:`~fashion_annotator.core.history.History.stands`, so an undo under another tool counts). Each applied click or box is appended to
 ``document.click_log[task]`` (photo pixels, sign, label, model version), saved with the mask.
 """
 
