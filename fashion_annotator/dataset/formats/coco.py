@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.core.images import copy_upright
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, keyhole, mask_to_polygons
 from fashion_annotator.dataset.formats.common import (
@@ -378,7 +378,7 @@ def export_coco(
     def write(record: ImageRecord, stem: str, mask: np.ndarray) -> None:
         file_name = f"{stem}{record.path.suffix.lower()}"
         instances = _instances(mask, record.id, len(annotations) + 1, shapes, tolerance)
-        shutil.copyfile(record.path, out / "images" / file_name)
+        summary.upright += copy_upright(record.path, out / "images" / file_name)
         images.append(
             {"id": record.id, "file_name": file_name, "width": record.width,
              "height": record.height}

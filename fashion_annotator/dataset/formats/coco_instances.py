@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import json
-import shutil
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,7 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from fashion_annotator.core.images import copy_upright
 from fashion_annotator.dataset.formats.coco import decode_segmentation
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
@@ -102,7 +102,7 @@ def export_coco_instances(
             image_taxonomy = load_instance_taxonomy(iset.taxonomy)
             parsing_names = project.taxonomy(iset.parsing_task).names
             file_name = f"{stems[record.id]}{record.path.suffix.lower()}"
-            shutil.copyfile(record.path, out / "images" / file_name)
+            summary.upright += copy_upright(record.path, out / "images" / file_name)
         except FILE_ERRORS as exc:
             summary.errors.append((record.name, file_error_text(exc)))
             continue

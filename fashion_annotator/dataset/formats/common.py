@@ -77,10 +77,14 @@ class ExportSummary:
     count: int = 0
     skipped: list[str] = field(default_factory=list)
     errors: list[tuple[str, str]] = field(default_factory=list)
+    #: Photos written turned upright (their EXIF orientation applied) to match their masks.
+    upright: int = 0
 
     def lines(self) -> list[str]:
         """Human-readable summary: totals, then one line per image not exported."""
         head = f"{self.count} images exported to {self.out}"
+        if self.upright:
+            head += f"; {self.upright} EXIF-rotated photos written upright to match their masks"
         if self.skipped:
             head += f"; {len(self.skipped)} without a mask for the task were left out"
         if self.errors:

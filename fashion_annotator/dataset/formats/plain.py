@@ -10,13 +10,12 @@ imports back unchanged.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
 
 from fashion_annotator.core.atomic import atomic_write_bytes, atomic_write_text
-from fashion_annotator.core.images import encode_mask_png, load_mask
+from fashion_annotator.core.images import copy_upright, encode_mask_png, load_mask
 from fashion_annotator.core.labels import (
     LabelMapping,
     apply_mapping,
@@ -166,7 +165,7 @@ def export_plain(
     summary = ExportSummary(out)
 
     def write(record: ImageRecord, stem: str, mask: np.ndarray) -> None:
-        shutil.copyfile(record.path, out / "images" / f"{stem}{record.path.suffix.lower()}")
+        summary.upright += copy_upright(record.path, out / "images" / f"{stem}{record.path.suffix.lower()}")
         atomic_write_bytes(out / "masks" / f"{stem}.png", encode_mask_png(mask, taxonomy.colors))
 
     export_each(project, task, summary, write, progress)

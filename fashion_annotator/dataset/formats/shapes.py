@@ -14,13 +14,13 @@ overlap, so their order does not matter.
 from __future__ import annotations
 
 import functools
-import shutil
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.core.images import copy_upright
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, keyhole, label_polygons, rasterize
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
@@ -172,7 +172,7 @@ def exported_images(
     photo_dir.mkdir(parents=True, exist_ok=True)
     for record, stem, mask in masked_images(project, task, summary, progress):
         photo = f"{stem}{record.path.suffix.lower()}"
-        shutil.copyfile(record.path, photo_dir / photo)
+        summary.upright += copy_upright(record.path, photo_dir / photo)
         yield record, photo, mask
 
 

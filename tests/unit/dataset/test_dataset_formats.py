@@ -242,3 +242,27 @@ def test_huge_photo_is_refused_and_the_rest_imported(
     assert summary.added == 1
     ((path, problem),) = summary.errors
     assert path.endswith("huge.png") and "decompression bomb" in problem
+
+
+@pytest.mark.parametrize("fmt", ["plain", "coco", "voc", "labelme"])
+def test_an_exif_rotated_photo_is_exported_upright_beside_its_mask(project: Project, tmp_path: Path, fmt: str) -> None:
+    ys, xs = np.mgrid[0:30, 0:50]
+    stored = np.stack([xs * 5, ys * 8, np.full_like(xs, 90)], axis=-1).astype(np.uint8)  # as written: 50 wide
+    exif = Image.Exif()
+    exif[0x0112] = 6  # shown turned 90 degrees clockwise: 30 wide, 50 high
+    photo = tmp_path / "turned.jpg"
+    Image.fromarray(stored).save(photo, quality=98, exif=exif.tobytes())
+    record = project.add_image(photo)
+    assert record.shape == (50, 30)
+    mask = np.zeros(record.shape, np.uint8)
+    mask[5:40, 5:20] = 1
+    project.save_mask(record.id, "garment", mask)
+    summary = export_project(project, tmp_path / fmt, fmt, "garment")
+    assert summary.count == 1 and summary.upright == 1
+    assert "1 EXIF-rotated photos written upright" in summary.lines()[0]
+    (written,) = [p for p in (tmp_path / fmt).rglob("turned*.jpg")]
+    with Image.open(written) as im:  # read as EXIF-blind loaders read it
+        assert im.size == (30, 50) and im.getexif().get(0x0112, 1) == 1
+        pixels = np.asarray(im.convert("RGB"), np.int16)
+    upright = np.rot90(stored, k=-1).astype(np.int16)  # orientation 6 = rotate 90 clockwise
+    assert np.abs(pixels - upright).mean() < 6
