@@ -15,6 +15,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_K",
+    "MIN_MAD",
     "Stats",
     "Summary",
     "describe",
@@ -27,6 +28,10 @@ __all__ = [
 
 #: Default multiplier of the MAD in the outlier rule.
 DEFAULT_K = 3.0
+#: Floor of the MAD (score units: Dice or mIoU, 0..1). When more than half the scores tie
+#: (proposals accepted unchanged score exactly 1.0) the MAD is 0 and every other score would be
+#: an outlier; with the floor a score is flagged only ``k * MIN_MAD`` (0.03) below the median.
+MIN_MAD = 0.01
 
 
 @dataclass(frozen=True)
@@ -71,7 +76,8 @@ def describe(values: np.ndarray | Sequence[float]) -> Stats:
 def outlier_threshold(
     values: np.ndarray | Sequence[float], k: float = DEFAULT_K
 ) -> tuple[float, float]:
-    """Return ``(threshold, mad)``: scores below ``median - k * mad`` are outliers.
+    """Return ``(threshold, mad)``: scores below ``median - k * mad`` are outliers; ``mad`` is the
+    median absolute deviation, at least :data:`MIN_MAD`.
 
     Parameters
     ----------
@@ -86,7 +92,7 @@ def outlier_threshold(
     if arr.size == 0:
         return float("nan"), float("nan")
     median = float(np.median(arr))
-    mad = float(np.median(np.abs(arr - median)))
+    mad = max(float(np.median(np.abs(arr - median))), MIN_MAD)
     return median - k * mad, mad
 
 

@@ -66,3 +66,12 @@ def test_display_range_starts_below_the_lowest_score_or_threshold():
     assert display_range([0.0, 0.5]) == (0.0, 1.0)
     assert display_range([1.0, 1.0]) == pytest.approx((0.95, 1.0))
     assert display_range([]) == (0.0, 1.0)
+
+
+def test_tied_perfect_scores_do_not_make_every_other_score_an_outlier():
+    accepted = [1.0] * 11  # proposals accepted unchanged: Dice exactly 1
+    values = [*accepted, 0.998, 0.995, 0.99, 0.985, 0.98, 0.975, 0.97, 0.96, 0.4]
+    threshold, mad = outlier_threshold(values, k=3.0)
+    assert mad == pytest.approx(0.01) and threshold == pytest.approx(0.97)
+    assert [v for v, o in zip(values, outlier_mask(values, k=3.0), strict=True) if o] == [0.96, 0.4]
+    assert not outlier_mask([1.0, 1.0, 0.999], k=3.0).any()
