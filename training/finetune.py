@@ -22,6 +22,7 @@ One place for the recipe the Retrain dialog, the background retrain and ``bench 
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ from fashion_annotator.dataset.training_set import (
     stratified_split,
 )
 from training.data import Sample
+
+log = logging.getLogger(__name__)
 
 #: Peak learning rate of a fine-tune (from-scratch training uses 2e-3).
 LR = 5e-4
@@ -147,6 +150,8 @@ def project_samples(
         Fewer masks than a validation share needs, naming the project and the counts.
     """
     selection = select_training_masks(project, task)
+    for name, problem in selection.unreadable:
+        log.warning("%s: %s mask left out of the retrain: %s", name, task, problem)
     items = selection.items(include_unchanged=not exclude_unchanged)
     need = MIN_VAL + MIN_TRAIN
     if len(items) < need:

@@ -53,12 +53,16 @@ def predicted_groups(schema: AttributeSchema) -> list[str]:
 
 
 def collect_samples(project: Any, classifier: InstanceClassifier, schema: AttributeSchema) -> AttributeSamples:
-    """Embed every saved instance that has a predicted attribute group set."""
+    """Embed every saved instance that has a predicted attribute group set, except on images
+    QA sent back (status ``rejected``): their labels are what QA refused."""
     groups = predicted_groups(schema)
     embs: list[torch.Tensor] = []
     labels: dict[str, list[int]] = {g: [] for g in groups}
     names: list[str] = []
+    rejected = {r.id for r in project.images(status="rejected")}
     for image_id, iset in project.iter_instances():
+        if image_id in rejected:
+            continue
         labelled = {k: i for k, i in iset.instances.items() if any(g in i.attributes for g in groups)}
         if not labelled:
             continue

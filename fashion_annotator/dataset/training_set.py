@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.images import decode_mask_png
+from fashion_annotator.dataset.records import ProjectError
 
 #: The smallest validation share: figures on fewer images are noise.
 MIN_VAL = 5
@@ -57,11 +58,15 @@ class TrainingSelection:
         Done / approved masks identical to the model's proposal.
     by_status : dict
         ``status -> count`` over ``corrected`` (for the dialog's sentence).
+    unreadable : list of (str, str)
+        Masks left out because their file (or their proposal's) could not be read.
     """
 
     corrected: list[TrainingItem] = field(default_factory=list)
     unchanged: list[TrainingItem] = field(default_factory=list)
     by_status: dict[str, int] = field(default_factory=dict)
+    #: ``(file, problem)`` of saved masks or proposals that could not be read: left out.
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
     def items(self, include_unchanged: bool = True) -> list[TrainingItem]:
         """The masks to train on, in image order."""
@@ -72,7 +77,7 @@ class TrainingSelection:
 def _item(project: Any, task: str, record: Any, photo: Path, mask: Path) -> TrainingItem | None:
     """The record's latest mask (local file ``mask``) as a training item, or None when it does not count."""
     proposal = project.load_proposal(record.id, task)
-    same = proposal is not None and np.array_equal(proposal, decode_mask_png(mask.read_bytes()))
+    same = proposal is not None and np.array_equal(proposal, decode_mask_png(mask.read_bytes(), source=mask))
     if record.status == "in_progress" and same:
         return None
     kind = "unchanged" if same else "corrected"
@@ -100,7 +105,11 @@ def select_training_masks(project: Any, task: str) -> TrainingSelection:
         for record in project.images(status=status):
             if record.id not in usable:
                 continue
-            item = _item(project, task, record, *usable[record.id])
+            try:
+                item = _item(project, task, record, *usable[record.id])
+            except (ValueError, OSError, ProjectError) as exc:  # a damaged file: leave it out, say so
+                selection.unreadable.append((record.name, str(exc)))
+                continue
             if item is None:
                 continue
             if item.kind == "unchanged":

@@ -92,6 +92,9 @@ def describe_selection(
         text += f", then once more on all {n} for the epochs chosen." if refit else "."
     else:
         text += f". A retrain needs at least {MIN_VAL + MIN_TRAIN} masks ({MIN_VAL} held for validation)."
+    if selection.unreadable:
+        name, problem = selection.unreadable[0]
+        text += f" {len(selection.unreadable)} unreadable masks left out ({name}: {problem})."
     return text
 
 

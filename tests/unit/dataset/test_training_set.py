@@ -63,6 +63,20 @@ def test_a_later_edit_of_an_unchanged_mask_makes_it_corrected(garment_project):
     assert sel.unchanged == []
 
 
+def test_a_damaged_mask_is_left_out_and_named_not_raised(garment_project):
+    from fashion_annotator.ui.train.training_dialog import describe_selection
+
+    proj, ids = garment_project
+    path = proj.mask_versions(ids[0], "garment")[-1].path
+    path.write_bytes(path.read_bytes()[:40])  # truncated by a failing disk
+    sel = select_training_masks(proj, "garment")
+    assert ids[0] not in [it.image_id for it in sel.items()]
+    assert [it.image_id for it in sel.corrected] == [ids[4], ids[2]]
+    ((name, problem),) = sel.unreadable
+    assert name == proj.image(ids[0]).name and str(path) in problem
+    assert "1 unreadable masks left out" in describe_selection(sel, "garment", True)
+
+
 def test_val_count_never_one_and_leaves_training_masks():
     assert [val_count(n) for n in (0, 1, MIN_VAL + MIN_TRAIN - 1)] == [0, 0, 0]
     assert val_count(MIN_VAL + MIN_TRAIN) == MIN_VAL

@@ -13,6 +13,7 @@ from fashion_annotator.cli import main
 from fashion_annotator.dataset.store import Project, create_project, open_project
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK, InstanceClassifier
 from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.instances.schema import load_attribute_schema
 
 
 def _photo(rng: np.random.Generator, striped: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -83,6 +84,16 @@ def test_retrain_attributes_from_a_project(tmp_path: Path, capsys: pytest.Captur
         assert set(pred.attributes) == {"pattern", "fit"}
         hits += pred.attributes["pattern"][0] == ("striped" if striped else "solid")
     assert hits >= 8
+
+
+def test_images_qa_rejected_are_not_learned_from(tmp_path: Path) -> None:
+    from training.instance_attributes import collect_samples
+
+    with _project(tmp_path, n=6) as proj:
+        for rec in proj.images()[:4]:
+            proj.decisions.record(rec.id, "parsing7", "reject", reason="wrong label")
+        samples = collect_samples(proj, InstanceClassifier.load(), load_attribute_schema())
+        assert sorted(set(samples.images)) == ["look04.png", "look05.png"]
 
 
 def test_without_labelled_instances_the_error_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
