@@ -7,11 +7,15 @@ turn SIGTERM into a clean ``cancelled`` event.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import json
+import os
+import re
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +25,7 @@ import torch
 
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.dataset.training_set import MIN_VAL
 from fashion_annotator.models.device import resolve_device
 from fashion_annotator.models.preprocess import InputSpec
@@ -262,11 +267,58 @@ def run(
 
         project = open_project(args.project)
     try:
-        return _run(args, emit, cancelled, project, device, rank)
+        if project is None or rank != 0:
+            return _run(args, emit, cancelled, project, device, rank)
+        with retrain_lock(project.root / "cache" / "training", args.task):
+            return _run(args, emit, cancelled, project, device, rank)
     finally:
         if project is not None:
             project.close()
         distributed.cleanup()
+
+
+@contextlib.contextmanager
+def retrain_lock(folder: Path, task: str) -> Iterator[Path]:
+    """Hold ``folder/<task>.lock`` while a project retrain of ``task`` runs.
+
+    Two retrains of one task would share ``cache/training/<task>/`` and register each other's
+    weights; the second one is refused. A lock whose process is gone (this host) is taken over.
+
+    Raises
+    ------
+    ValueError
+        Another live process holds the lock; the message names it and the file.
+    """
+    path = Path(folder) / f"{re.sub(r'[^A-Za-z0-9_+-]', '_', task)}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for _ in range(3):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                other = json.loads(path.read_text(encoding="utf-8"))
+                host, pid = str(other["host"]), int(other["pid"])
+            except (OSError, ValueError, KeyError, TypeError):
+                host, pid = "", 0
+                if time.time() - path.stat().st_mtime < 10:  # being written right now
+                    time.sleep(0.2)
+                    continue
+            if pid and not process_gone(host, pid):
+                raise ValueError(
+                    f"{path}: another {task} retrain is running ({host} pid {pid}); wait for it to "
+                    "finish (delete the file only if no retrain runs)"
+                ) from None
+            path.unlink(missing_ok=True)  # its process is gone
+            continue
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"host": socket.gethostname(), "pid": os.getpid(), "started": time.time()}, fh)
+        break
+    else:
+        raise ValueError(f"{path}: cannot take the {task} retrain lock")
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
 
 
 def _run(
@@ -417,6 +469,8 @@ def _run(
             raise TrainingCancelled
         trained_on = [s.name for s in (train_s + val_s if refit else train_s)]
         done.update(_register(project, heads[0], paths[task], comparison[task], trained_on, args))
+    if rank == 0:  # exported: a later --resume must not reuse this run's finished state
+        (out_dir / CHECKPOINT).unlink(missing_ok=True)
     return done
 
 

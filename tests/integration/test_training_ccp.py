@@ -222,6 +222,9 @@ def test_refit_trains_the_chosen_epochs_on_every_mask_after_the_held_out_decisio
     base = ["--project", str(project), "--task", "garment", "--input-size", "32", "24",
             "--epochs", "2", "--init", "scratch", "--seed", "3"]  # fmt: skip
     held_out = _train(capsys, *base)[-1]
+    assert not (project / "cache" / "training" / "garment" / "checkpoint.pt").exists(), (
+        "a finished run leaves no checkpoint for a later --resume to reuse"
+    )
     events = _train(capsys, *base, "--refit")
     done = events[-1]
     best = done["best_epoch"]
