@@ -179,7 +179,9 @@ def save_open_image(
         opened.fresh.discard(task)
         journal.discard(image_id, task)
     record = project.image(image_id)
-    new_status = status or ("in_progress" if tasks and record.status == "new" else None)
+    # an edit of an approved image is not what QA approved: back to done, to be reviewed again
+    edited_status = {"new": "in_progress", "approved": "done"}.get(record.status) if tasks else None
+    new_status = status or edited_status
     if new_status and new_status != record.status:
         project.set_status(image_id, new_status)
     doc.mark_saved()

@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from fashion_annotator.dataset.connection import StoreConnection
 from fashion_annotator.dataset.records import DecisionRecord
 from fashion_annotator.dataset.schema import DECISIONS
+
+#: The latest decision of each task of one image (``%s``: the image id; SQLite swaps in ``?``).
+LATEST_PER_TASK = (
+    "SELECT d.task, d.decision FROM decisions d WHERE d.image_id = %s AND d.id = "
+    "(SELECT MAX(e.id) FROM decisions e WHERE e.image_id = d.image_id AND e.task = d.task)"
+)
+
+
+def status_from_decisions(latest: Iterable[str]) -> str:
+    """An image's status from its tasks' latest decisions: ``"rejected"`` while any task's latest
+    decision is a reject (approving another task does not send it back to done), else
+    ``"approved"``."""
+    return "rejected" if any(d == "reject" for d in latest) else "approved"
 
 
 class Decisions:
@@ -33,7 +46,8 @@ class Decisions:
     def record(
         self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
     ) -> DecisionRecord:
-        """Record a QA decision; ``"reject"`` sets the status "rejected", ``"approve"`` "approved"."""
+        """Record a QA decision of one task; the image's status follows every task's latest
+        decision (:func:`status_from_decisions`)."""
         if decision not in DECISIONS:
             raise ValueError(f"unknown decision {decision!r}; expected one of {DECISIONS}")
         self._check(int(image_id), task)
@@ -44,8 +58,8 @@ class Decisions:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (int(image_id), task, decision, reason, text, db.user, now),
             )
-            status = "approved" if decision == "approve" else "rejected"
-            db.write_status(conn, int(image_id), status)
+            latest = conn.execute(LATEST_PER_TASK.replace("%s", "?"), (int(image_id),)).fetchall()
+            db.write_status(conn, int(image_id), status_from_decisions(r["decision"] for r in latest))
         return DecisionRecord(
             int(cur.lastrowid or 0), int(image_id), task, decision, reason, text, db.user, now
         )

@@ -360,8 +360,8 @@ class Project(PhotoImports, LegacyNames):
         A mask equal to any saved version is a no-op (returns None), so re-running or
         resuming an import adds nothing. A mask that differs from the saved ones is refused
         unless ``overwrite`` (then it becomes a new version; older ones are kept). The image
-        becomes ``done`` only when it was ``new`` or ``in_progress``: an import never lowers
-        ``approved`` nor clears ``rejected``.
+        becomes ``done`` when it was ``new``, ``in_progress`` or ``approved`` (the approved
+        version is no longer the latest: QA reviews again); an import never clears ``rejected``.
 
         Raises
         ------

@@ -149,9 +149,10 @@ def import_adds_version(
 
 
 def import_status(current: str) -> str | None:
-    """The status an import sets: ``done`` from ``new`` or ``in_progress``, else unchanged (None):
-    an import never lowers ``approved`` nor clears ``rejected``."""
-    return "done" if current in ("new", "in_progress") else None
+    """The status an import that adds a mask version sets: ``done`` from ``new``, ``in_progress``
+    or ``approved`` (QA approved another version: the new one waits for review again), else
+    unchanged (None): an import never clears ``rejected``."""
+    return "done" if current in ("new", "in_progress", "approved") else None
 
 
 def same_mask(saved: np.ndarray, mask: np.ndarray) -> bool:

@@ -29,6 +29,7 @@ from fashion_annotator.core.metrics import (
 from fashion_annotator.core.tasks import primary_metric
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import display_name
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation.pipeline import propose_for_image
 
 __all__ = [
@@ -89,6 +90,8 @@ class ImageScore:
     reason: str | None = None
     reason_text: str = ""
     per_class_iou: np.ndarray | None = field(default=None, compare=False, repr=False)
+    #: Why the row has no score although masks are saved (a file that cannot be read), or "".
+    problem: str = ""
 
 
 def _uses_dice(taxonomy: Taxonomy) -> bool:
@@ -216,9 +219,12 @@ def score_project(
     rows = _saved_rows(project, task, image_ids)
     out = []
     for row in rows:
-        saved = project.load_mask(row.image_id, task)
-        reference = shown_proposal(project, row.image_id, task, row.saved_at)
-        out.append(_scored(row, reference, saved, taxonomy, PROPOSAL))
+        try:
+            saved = project.load_mask(row.image_id, task)
+            reference = shown_proposal(project, row.image_id, task, row.saved_at)
+            out.append(_scored(row, reference, saved, taxonomy, PROPOSAL))
+        except (ValueError, OSError, ProjectError) as exc:  # one damaged file: its row, not the table
+            out.append(replace(row, problem=f"{row.name}: {exc}"))
         if progress is not None:
             progress(len(out), len(rows))
     return out
@@ -267,9 +273,13 @@ def rescore_with_model(
             break
         chunk = rows[start : start + batch_size]
         for row in chunk:
-            pred = propose_for_image(project, row.image_id, predictor)
-            saved = project.load_mask(row.image_id, task)
-            out.append(_scored(row, pred.mask, saved, taxonomy, MODEL))
+            try:
+                pred = propose_for_image(project, row.image_id, predictor)
+                saved = project.load_mask(row.image_id, task)
+                out.append(_scored(row, pred.mask, saved, taxonomy, MODEL))
+            except (ValueError, OSError, ProjectError) as exc:
+                out.append(replace(row, problem=f"{row.name}: {exc}"))
+                continue
             if keep is not None:
                 keep(row.image_id, pred.mask)
         if progress is not None:

@@ -210,3 +210,22 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     assert view.rescore_thread is None and not view.progress.isVisible()
     view.set_task("garment")
     assert view.task_combo.currentText() == "garment" and len(names(view)) == 4
+
+
+def test_a_damaged_proposal_or_a_missing_photo_is_named_not_fatal(qtbot, project):
+    poor = next(r for r in project.images() if r.name == "poor.png")
+    bad = project.proposals(poor.id, "garment")[0].path
+    bad.write_bytes(bad.read_bytes()[:40])  # a truncated file
+    view = ReviewView(project)  # used to raise out of the constructor
+    qtbot.addWidget(view)
+    rows = {view.proxy.index(r, 0).data(ROW_ROLE).name: view.proxy.index(r, 0).data(ROW_ROLE)
+            for r in range(view.proxy.rowCount())}  # fmt: skip
+    assert str(bad) in rows["poor.png"].problem and np.isnan(rows["poor.png"].score)
+    assert "1 images not scored" in view.summary.text()
+    view.select_image(poor.id)
+    assert not view.viewer.has_image and str(bad) in view.viewer.message.text()
+    other = next(name for name in rows if name != "poor.png")
+    record = next(r for r in project.images() if r.name == other)
+    record.path.unlink()  # the stored photo went missing
+    view.select_image(record.id)
+    assert not view.viewer.has_image and other in view.viewer.message.text()

@@ -34,8 +34,12 @@ def image_notes(project, opened: OpenImage) -> list[str]:
         notes.append(f"Read-only: {opened.lease_holder} is editing this image.")
     image_id = int(opened.doc.image_id)
     if project.image(image_id).status == "rejected":
-        decision = project.decisions.last(image_id)
-        if decision is not None:
+        latest = {}  # each task's latest decision: every task QA sent back is listed
+        for decision in project.decisions(image_id):
+            latest[decision.task] = decision
+        for decision in latest.values():
+            if decision.decision != "reject":
+                continue
             reason = reason_label(decision.reason) if decision.reason else "no reason given"
             extra = f" — {decision.text}" if decision.text else ""
             notes.append(

@@ -279,7 +279,12 @@ class ReviewView(QWidget):
         self.model.set_rows(rows, outlier_mask(values, self.k), self.metric_title)
         self.table.sortByColumn(*self._sort_state())
         self.histogram.set_values(values, summary.threshold, self.metric_title)
-        self.summary.setText(summary_html(summary, self.metric_title))
+        text = summary_html(summary, self.metric_title)
+        unreadable = [r for r in rows if r.problem]
+        if unreadable:
+            text += (f"<br><b>{len(unreadable)} images not scored</b>: a file cannot be read "
+                     f"(e.g. {html.escape(unreadable[0].problem)})")  # fmt: skip
+        self.summary.setText(text)
         self.throughput.setText(throughput_html(throughput(self.project, [self.task])))
 
     def _sort_state(self) -> tuple[int, Qt.SortOrder]:
@@ -330,6 +335,15 @@ class ReviewView(QWidget):
         self._show_picture(row)
 
     def _show_picture(self, row: ImageScore) -> None:
+        if row.problem:
+            self.viewer.show_message(row.problem)
+            return
+        try:
+            self._draw_picture(row)
+        except (ValueError, OSError, ProjectError) as exc:  # a damaged or missing file
+            self.viewer.show_message(f"{row.name}: {exc}")
+
+    def _draw_picture(self, row: ImageScore) -> None:
         saved = self.project.load_mask(row.image_id, self.task)
         if row.reference == MODEL:
             key = self._model_rows[self.task][1]

@@ -33,6 +33,14 @@ def _project(tmp_path: Path) -> tuple[Project, int]:
     return project, image_id
 
 
+def _dab(doc, x: float, y: float) -> None:
+    """One brush dab of garment at (x, y): an operator edit."""
+    brush = make_tool("brush")
+    ctx = ToolContext(doc, "garment", label=1, radius=2.0)
+    brush.press(ctx, Pointer(x, y))
+    brush.release(ctx, Pointer(x, y))
+
+
 def test_a_fresh_image_starts_from_its_proposal_and_saves_what_was_edited(tmp_path: Path) -> None:
     project, image_id = _project(tmp_path)
     journal = RecoveryJournal(tmp_path / "p" / "journal")
@@ -42,10 +50,7 @@ def test_a_fresh_image_starts_from_its_proposal_and_saves_what_was_edited(tmp_pa
         assert doc.masks["garment"].sum() == 15 * 15 and not doc.dirty  # not an operator edit
         opened = OpenImage(doc, fresh=fresh)
         assert tasks_to_save(opened, None) == []
-        brush = make_tool("brush")
-        ctx = ToolContext(doc, "garment", label=1, radius=2.0)
-        brush.press(ctx, Pointer(25, 30))
-        brush.release(ctx, Pointer(25, 30))
+        _dab(doc, 25, 30)
         assert opened.edited == {"garment"}
         journal.record(image_id, "garment", doc.masks["garment"], seconds=3.0, actions=1)
         assert save_open_image(project, opened, journal) == ["garment"]
@@ -55,6 +60,20 @@ def test_a_fresh_image_starts_from_its_proposal_and_saves_what_was_edited(tmp_pa
         # Marking it done writes every task, the never-edited one included.
         assert save_open_image(project, opened, journal, status="done") == ["parsing7"]
         assert project.image(image_id).status == "done"
+
+
+def test_editing_an_approved_image_sends_it_back_to_review(tmp_path: Path) -> None:
+    project, image_id = _project(tmp_path)
+    journal = RecoveryJournal(tmp_path / "p" / "journal")
+    with project:
+        project.save_mask(image_id, "garment", np.zeros((40, 30), np.uint8), status="done")
+        project.record_decision(image_id, "garment", "approve")
+        assert project.image(image_id).status == "approved"
+        doc, fresh = load_document(project, image_id)
+        opened = OpenImage(doc, fresh=fresh)
+        _dab(doc, 10, 10)
+        assert save_open_image(project, opened, journal) == ["garment"]
+        assert project.image(image_id).status == "done", "QA approved the earlier version, not this one"
 
 
 def test_restore_saves_a_journalled_mask_as_recovered(tmp_path: Path) -> None:

@@ -186,6 +186,14 @@ def test_decisions_set_status_and_are_listed(project: Project, photo: Path) -> N
     assert len(project.decisions(image_id=rec.id)) == 2
     with pytest.raises(ValueError, match="unknown decision"):
         project.record_decision(rec.id, "garment", "maybe")
+    # approving the garment mask again does not undo the parsing reject: still sent back
+    project.record_decision(rec.id, "garment", "approve")
+    assert project.image(rec.id).status == "rejected"
+    claimed = project.claim_next(ttl_s=60)
+    assert claimed is not None and claimed.id == rec.id, "the rejected image is back in the queue"
+    project.leases.release(rec.id)
+    project.record_decision(rec.id, "parsing7", "approve")
+    assert project.image(rec.id).status == "approved"
 
 
 def test_model_registry(project: Project, tmp_path: Path) -> None:
@@ -367,7 +375,7 @@ def test_an_import_never_hides_saved_work(project, photo) -> None:
     assert project.save_import(rec.id, "garment", operator.astype(np.int64)) is None
     v3 = project.save_import(rec.id, "garment", first * 0, overwrite=True)
     assert v3 is not None and v3.version == 3
-    assert project.image(rec.id).status == "approved"  # an import never lowers a status
+    assert project.image(rec.id).status == "done"  # QA approved version 2, not this one: review again
     assert [v.source for v in project.mask_versions(rec.id, "garment")] == ["import", "operator", "import"]
     assert not project.load_mask(rec.id, "garment").any()
     assert np.array_equal(project.load_mask(rec.id, "garment", version=2), operator)
