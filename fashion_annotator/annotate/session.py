@@ -25,9 +25,11 @@ from fashion_annotator.segmentation.pipeline import Proposal
 from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
 
 __all__ = [
+    "NewerVersion",
     "OpenImage",
     "StaleEntry",
     "effort_so_far",
+    "latest_versions",
     "load_document",
     "replace_mask",
     "restore_entry",
@@ -50,6 +52,11 @@ class OpenImage:
     read_only: bool = False
     lease: LeaseHeld | None = None
     lease_lost: bool = False
+    #: ``task -> latest saved version`` when the image was opened (then after each save):
+    #: :func:`save_open_image` refuses to save over a version saved since (:class:`NewerVersion`).
+    base_versions: dict[str, int] = field(default_factory=dict)
+    #: Who took the image over when ``lease_lost`` (``user@host (pid N)`` or a user name).
+    lost_to: str = ""
     fresh: set[str] = field(default_factory=set)  # tasks with no saved mask yet
     hierarchy: SuperpixelHierarchy | None = None
     probs: dict[str, Proposal] = field(default_factory=dict)  # task -> Proposal (lazy probs)
@@ -148,6 +155,28 @@ def _saved_mask_reader(project: ProjectStore, image_id: int, task: str, version:
     return read
 
 
+class NewerVersion(ProjectError):
+    """Someone saved a version of the open image's mask after it was opened (this session's
+    lease had lapsed): saving would hide their work. ``version`` is theirs."""
+
+    def __init__(self, image_id: int, task: str, version: MaskVersion) -> None:
+        when = time.strftime("%H:%M", time.localtime(version.created))
+        super().__init__(
+            f"image {image_id} ({task}): version {version.version} was saved by {version.user} at "
+            f"{when} after this image was opened; not saved over it"
+        )
+        self.version = version
+
+
+def latest_versions(project: ProjectStore, image_id: int) -> dict[str, int]:
+    """``task -> latest saved mask version`` of an image (0: none saved)."""
+    out = {}
+    for task in project.tasks:
+        versions = project.mask_versions(image_id, task)
+        out[task] = versions[-1].version if versions else 0
+    return out
+
+
 def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:
     """The tasks a save writes: those with unsaved edits, and with a ``status`` (the operator
     marks the image done) also those never saved, so every task gets a mask."""
@@ -164,6 +193,9 @@ def save_open_image(
 
     Raises
     ------
+    NewerVersion
+        A task's latest saved version is newer than ``opened.base_versions`` says (someone
+        saved the image since it was opened); nothing of that task is saved.
     ProjectError, LeaseHeld, ValueError, OSError
         The store refused; the edits stay in the document and the journal.
     """
@@ -171,8 +203,14 @@ def save_open_image(
     image_id = int(doc.image_id)
     tasks = tasks_to_save(opened, status)
     for task in tasks:
+        if task in opened.base_versions:
+            versions = project.mask_versions(image_id, task)
+            if versions and versions[-1].version != opened.base_versions[task]:
+                raise NewerVersion(image_id, task, versions[-1])
         saved = project.save_mask(image_id, task, doc.masks[task], seconds=doc.seconds,
                                   actions=doc.actions)  # fmt: skip
+        if task in opened.base_versions:
+            opened.base_versions[task] = saved.version
         if doc.click_log.get(task):
             write_click_log(saved.path, doc.click_log.pop(task))
         doc.mark_saved([task])

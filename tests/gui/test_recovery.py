@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -13,8 +14,10 @@ import numpy as np
 import pytest
 
 from fashion_annotator.core.journal import RecoveryJournal, journal_entries
+from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.annotate import image_session
 from fashion_annotator.ui.annotate.banner import image_notes
 from fashion_annotator.ui.testing import (
     Answers,
@@ -239,30 +242,41 @@ def test_index_errors_of_the_lease_are_reported_not_raised(qtbot, root, tmp_path
         project.close()
 
 
+def _paint(session, rows: slice) -> None:
+    """An operator edit: garment on ``rows``, columns 0..50 (one undo step)."""
+
+    def fn(m):
+        m[rows, 0:50] = 1
+        return BBox(rows.start, 0, rows.stop, 50)
+
+    session.current.doc.apply("garment", fn)
+
+
+@contextlib.contextmanager
+def _two_sessions(root: Path, first: str, second: str):
+    """Two operators' projects and image sessions on one project folder."""
+    projects = [Project.open(root, user=first), Project.open(root, user=second)]
+    sessions = [image_session.ImageSession(p, autosave_s=0) for p in projects]
+    try:
+        yield (*projects, *sessions)
+    finally:
+        for session in sessions:
+            session.jobs.shutdown()
+        for project in projects:
+            project.close()
+
+
 def test_a_session_that_lost_its_lease_turns_read_only_and_never_saves_over_the_new_holder(
     qtbot, root, monkeypatch
 ):
-    from fashion_annotator.core.masks import BBox
-    from fashion_annotator.ui.annotate import image_session
-
     monkeypatch.setattr(image_session, "LEASE_TTL_S", 1.0)  # stands for 60 s of a sleeping laptop
-
-    def paint(s, rows: slice) -> None:
-        def fn(m):
-            m[rows, 0:50] = 1
-            return BBox(rows.start, 0, rows.stop, 50)
-
-        s.current.doc.apply("garment", fn)
-
-    alice_project, bob_project = Project.open(root, user="alice"), Project.open(root, user="bob")
-    alice, bob = image_session.ImageSession(alice_project, autosave_s=0), image_session.ImageSession(bob_project, autosave_s=0)
-    try:
+    with _two_sessions(root, "alice", "bob") as (alice_project, _, alice, bob):
         first = alice_project.images()[0].id
         assert alice.open_image(first)
-        paint(alice, slice(0, 5))
+        _paint(alice, slice(0, 5))
         time.sleep(1.2)  # alice's lease lapses, nothing renewed it
         assert bob.open_image(first) and not bob.current.read_only
-        paint(bob, slice(100, 140))
+        _paint(bob, slice(100, 140))
         assert bob.save(status="done")
         changed: list = []
         alice.readOnlyChanged.connect(changed.append)
@@ -277,31 +291,16 @@ def test_a_session_that_lost_its_lease_turns_read_only_and_never_saves_over_the_
         assert [v.user for v in alice_project.mask_versions(first, "garment")] == ["bob"]
         (kept,) = journal_entries(root / "journal")
         assert kept.load_mask()[2, 2] == 1
-    finally:
-        alice.jobs.shutdown()
-        bob.jobs.shutdown()
-        alice_project.close()
-        bob_project.close()
 
 
-def test_a_running_sessions_edits_are_not_offered_to_another_session_as_crashed(qtbot, root, tmp_path):
-    from fashion_annotator.core.masks import BBox
-    from fashion_annotator.ui.annotate import image_session
-
-    alice_project, bob_project = Project.open(root, user="alice"), Project.open(root, user="bob")
-    alice, bob = image_session.ImageSession(alice_project, autosave_s=0), image_session.ImageSession(bob_project, autosave_s=0)
-    try:
+def test_a_running_sessions_edits_are_not_offered_to_another_session_as_crashed(qtbot, root):
+    with _two_sessions(root, "alice", "bob") as (alice_project, _, alice, bob):
         first, second = (r.id for r in alice_project.images()[:2])
         assert alice.open_image(first)
-
-        def paint(m):
-            m[0:10, 0:10] = 1
-            return BBox(0, 0, 10, 10)
-
-        alice.current.doc.apply("garment", paint)
+        _paint(alice, slice(0, 10))
         assert bob.recoverable() == [], "alice is working on it: not a crashed session's edits"
         assert bob.open_image(second)
-        bob.current.doc.apply("garment", paint)
+        _paint(bob, slice(0, 10))
         assert bob.save()
         assert [e.image_id for e in journal_entries(root / "journal")] == [first], "bob's save leaves alice's entry"
         alice.jobs.shutdown()
@@ -309,8 +308,25 @@ def test_a_running_sessions_edits_are_not_offered_to_another_session_as_crashed(
         alice_project.close()  # alice's session dies; its lease goes with it
         (entry,) = bob.recoverable()
         assert (entry.image_id, entry.load_mask()[5, 5]) == (first, 1)
-    finally:
-        alice.jobs.shutdown()
-        bob.jobs.shutdown()
-        alice_project.close()
-        bob_project.close()
+
+
+def test_a_lapsed_session_never_saves_over_a_version_saved_meanwhile(qtbot, root, monkeypatch):
+    monkeypatch.setattr(image_session, "LEASE_TTL_S", 1.0)
+    with _two_sessions(root, "anna", "ben") as (anna_project, _, anna, ben):
+        first = anna_project.images()[0].id
+        assert anna.open_image(first)
+        _paint(anna, slice(0, 5))
+        time.sleep(1.2)  # anna's lease lapses (a network cut)
+        assert ben.open_image(first)
+        _paint(ben, slice(100, 140))
+        assert ben.save(status="done") and ben.close_image()  # ben fixed it and moved on
+        anna._renew_lease()  # the lease is free again: anna gets a new one
+        assert not anna.current.read_only
+        with qtbot.waitSignal(anna.error) as said:
+            assert not anna.save()
+        assert "was saved by ben" in said.args[0] and "not saved over it" in said.args[0]
+        assert anna.current.read_only and "ben took this image over" in image_notes(anna_project, anna.current)[0]
+        assert [v.user for v in anna_project.mask_versions(first, "garment")] == ["ben"]
+        assert anna.close_image()
+        (kept,) = journal_entries(root / "journal")
+        assert kept.load_mask()[2, 2] == 1

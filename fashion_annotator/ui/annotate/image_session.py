@@ -152,6 +152,7 @@ class ImageSession(QObject):
                 return False
             lease = held
         try:
+            base = session.latest_versions(self.project, image_id)  # before loading: nothing missed
             doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown)
         except (ImageLoadError, ProjectError, ValueError) as exc:
             if lease is None and not self._readonly():
@@ -161,7 +162,7 @@ class ImageSession(QObject):
             return False
         doc.subscribe(self._document_changed)
         read_only = lease is not None or bool(self._readonly())
-        self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh)
+        self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh, base_versions=base)
         self.clock.reset(doc.seconds)
         if not read_only:
             self._lease_timer.start()
@@ -324,6 +325,12 @@ class ImageSession(QObject):
         image_id = int(doc.image_id)
         try:
             tasks = session.save_open_image(self.project, cur, self.journal, status)
+        except session.NewerVersion as newer:  # a colleague saved it while this lease had lapsed
+            self._lease_timer.stop()
+            cur.read_only, cur.lease_lost, cur.lost_to = True, True, newer.version.user
+            self.error.emit(f"{newer}; read-only now, your edits are kept in the recovery journal")
+            self.readOnlyChanged.emit(cur)
+            return False
         except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
             self.error.emit(f"Could not save image {image_id}: {exc}")
             return False
@@ -368,6 +375,7 @@ class ImageSession(QObject):
                 # a network cut): stop writing, keep the edits in the journal
                 self._lease_timer.stop()
                 self.current.read_only, self.current.lease, self.current.lease_lost = True, held, True
+                self.current.lost_to = held.holder
                 self.error.emit(
                     f"Lost the lease on this image to {held.holder}: read-only now; unsaved edits "
                     "are kept in the recovery journal, not saved over theirs"
