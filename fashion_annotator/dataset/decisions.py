@@ -37,11 +37,20 @@ class Decisions:
         The project's shared connection.
     check : callable
         ``check(image_id, task)`` raises for an unknown image or task.
+    check_free : callable, optional
+        ``check_free(conn, image_id)`` raises :class:`~fashion_annotator.dataset.leases.LeaseHeld`
+        inside the transaction while another session edits the image.
     """
 
-    def __init__(self, db: StoreConnection, check: Callable[[int, str], None]) -> None:
+    def __init__(
+        self,
+        db: StoreConnection,
+        check: Callable[[int, str], None],
+        check_free: Callable[[sqlite3.Connection, int], None] | None = None,
+    ) -> None:
         self._db = db
         self._check = check
+        self._check_free = check_free
 
     def record(
         self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
@@ -53,6 +62,8 @@ class Decisions:
         self._check(int(image_id), task)
         db, now = self._db, time.time()
         with db.tx() as conn:
+            if self._check_free is not None:  # an operator editing it would save over the decision
+                self._check_free(conn, int(image_id))
             cur = conn.execute(
                 "INSERT INTO decisions (image_id, task, decision, reason, text, user, at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",

@@ -87,9 +87,9 @@ class Project(PhotoImports, LegacyNames):
         self._taxonomies: dict[str, Taxonomy] = {}
         self.swept = SweepReport()
         self.models = ModelRegistry(self._db)
-        self.decisions = Decisions(self._db, self._check_image_task)
-        self.cache = Cache(self.root, lambda image_id: self.image(image_id).sha256)
         self.leases = Leases(self._db, self.image)
+        self.decisions = Decisions(self._db, self._check_image_task, self.leases.check_not_held)
+        self.cache = Cache(self.root, lambda image_id: self.image(image_id).sha256)
         self.instances = InstanceStore(self._db, self.image, self.leases)
 
     def _check_image_task(self, image_id: int, task: str) -> None:

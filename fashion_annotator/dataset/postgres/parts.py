@@ -44,9 +44,15 @@ class PgDecisions:
     ``check(image_id, task)`` raises for an unknown image or task.
     """
 
-    def __init__(self, db: PgConnection, check: Callable[[int, str], None]) -> None:
+    def __init__(
+        self,
+        db: PgConnection,
+        check: Callable[[int, str], None],
+        check_free: Callable[[psycopg.Connection[DictRow], int], None] | None = None,
+    ) -> None:
         self._db = db
         self._check = check
+        self._check_free = check_free
 
     def record(
         self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
@@ -57,6 +63,8 @@ class PgDecisions:
             raise ValueError(f"unknown decision {decision!r}; expected one of {DECISIONS}")
         self._check(int(image_id), task)
         with self._db.tx() as conn:
+            if self._check_free is not None:  # an operator editing it would save over the decision
+                self._check_free(conn, int(image_id))
             row = conn.execute(
                 "INSERT INTO decisions (image_id, task, decision, reason, text, username, at)"
                 f" VALUES (%s, %s, %s, %s, %s, %s, {NOW}) RETURNING *",

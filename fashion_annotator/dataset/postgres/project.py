@@ -90,9 +90,9 @@ class PgProject(Project):
         self._taxonomies: dict = {}
         self._immutable: dict[int, ImageRecord] = {}
         self.models = PgModels(self._db)
-        self.decisions = PgDecisions(self._db, self._check_image_task)
-        self.cache = Cache(self.root, lambda image_id: self._known_image(image_id).sha256)
         self.leases = PgLeases(self._db, self._known_image)
+        self.decisions = PgDecisions(self._db, self._check_image_task, self.leases.lock_unleased)
+        self.cache = Cache(self.root, lambda image_id: self._known_image(image_id).sha256)
         self.instances = PgInstanceStore(self._db, self._known_image, self.leases)
 
     def _check_image_task(self, image_id: int, task: str) -> None:

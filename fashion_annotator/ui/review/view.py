@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa import decisions
 from fashion_annotator.qa.report import build_html, write_csv, write_html
@@ -394,6 +395,10 @@ class ReviewView(QWidget):
             decision = record(row)
         except (ValueError, ProjectError) as exc:  # ProjectError: index locked or read-only
             QMessageBox.warning(self, "Decision not recorded", str(exc))
+            return False
+        except LeaseHeld as held:  # the operator's next save would bury the decision
+            QMessageBox.warning(self, "Decision not recorded",
+                                f"{held.holder} is editing {row.name}; decide once they are done.")  # fmt: skip
             return False
         self.reason_text.clear()
         self.model.replace_row(self.proxy.mapToSource(index).row(), self._reread(row))

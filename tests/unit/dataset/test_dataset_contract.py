@@ -174,7 +174,7 @@ def test_reopen_and_add_task(location, photo: Path) -> None:
         assert proj.load_mask(rec.id, "garment").sum() == 24 * 32
 
 
-def test_decisions_set_status_and_are_listed(project: Project, photo: Path) -> None:
+def test_decisions_set_status_and_are_listed(project: Project, photo: Path, location) -> None:
     rec = project.add_image(photo)
     project.record_decision(rec.id, "garment", "approve")
     assert project.image(rec.id).status == "approved"
@@ -194,6 +194,11 @@ def test_decisions_set_status_and_are_listed(project: Project, photo: Path) -> N
     project.leases.release(rec.id)
     project.record_decision(rec.id, "parsing7", "approve")
     assert project.image(rec.id).status == "approved"
+    with open_project(location, user="bob") as operator:
+        operator.acquire_lease(rec.id)  # bob is editing it: his next save would bury a decision
+        with pytest.raises(LeaseHeld):
+            project.record_decision(rec.id, "garment", "reject", reason="edge")
+        assert project.image(rec.id).status == "approved" and len(project.decisions(image_id=rec.id)) == 4
 
 
 def test_model_registry(project: Project, tmp_path: Path) -> None:
