@@ -40,23 +40,49 @@ def reason_label(reason: str | None) -> str:
     return REASONS.get(reason, reason)
 
 
-def approve(project: ProjectStore, image_id: int, task: str, text: str = "") -> Any:
-    """Approve the saved mask of ``image_id`` for ``task``; returns the DecisionRecord."""
+def _check_seen(project: ProjectStore, image_id: int, task: str, seen_version: int | None) -> None:
+    """Refuse a decision on a mask version the reviewer has not seen (a save since the table
+    was loaded: another reviewer's stale table would approve work nobody looked at)."""
+    if seen_version is None:
+        return
+    versions = project.mask_versions(image_id, task)
+    latest = versions[-1] if versions else None
+    if latest is not None and latest.version != seen_version:
+        raise ValueError(
+            f"{project.image(image_id).name}: version {latest.version} ({latest.user}) was saved after "
+            f"you looked at version {seen_version}; refresh the table and look again"
+        )
+
+
+def approve(
+    project: ProjectStore, image_id: int, task: str, text: str = "", seen_version: int | None = None
+) -> Any:
+    """Approve the saved mask of ``image_id`` for ``task``; returns the DecisionRecord.
+
+    ``seen_version``: the mask version the reviewer looked at; a newer one refuses the
+    decision (``ValueError``).
+    """
+    _check_seen(project, image_id, task, seen_version)
     return project.decisions.record(image_id, task, "approve", None, text)
 
 
-def reject(project: ProjectStore, image_id: int, task: str, reason: str, text: str = "") -> Any:
+def reject(
+    project: ProjectStore, image_id: int, task: str, reason: str, text: str = "",
+    seen_version: int | None = None,
+) -> Any:  # fmt: skip
     """Reject the saved mask with a reason from :data:`REASONS` and optional free text.
 
     Raises
     ------
     ValueError
-        ``reason`` is not a known category, or it is ``"other"`` without any text.
+        ``reason`` is not a known category, or it is ``"other"`` without any text, or a
+        version newer than ``seen_version`` was saved (see :func:`approve`).
     """
     if reason not in REASONS:
         raise ValueError(f"unknown reject reason {reason!r}; expected one of {', '.join(REASONS)}")
     if reason == "other" and not text.strip():
         raise ValueError("a reject with reason 'other' needs a text saying why")
+    _check_seen(project, image_id, task, seen_version)
     return project.decisions.record(image_id, task, "reject", reason, text.strip())
 
 

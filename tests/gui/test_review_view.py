@@ -154,6 +154,21 @@ def test_reject_other_without_text_warns_and_records_nothing(view, project, monk
     assert project.decisions() == []
 
 
+def test_a_version_saved_after_the_table_loaded_is_not_decided_unseen(view, project, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    view.select_proxy_row(0)
+    row = view.selected_row()
+    with Project.open(project.root, user="olga") as operator:  # a fix saved meanwhile
+        operator.save_mask(row.image_id, "garment", square(12, 30))
+    assert not view.approve_selected()
+    assert warnings and "version 2 (olga) was saved after you looked at version 1" in warnings[0]
+    assert project.decisions() == []
+    view.refresh()
+    view.select_image(row.image_id)
+    assert view.approve_selected() and project.image(row.image_id).status == "approved"
+
+
 def test_enter_and_double_click_request_the_annotation_view(view, project, qtbot):
     view.select_proxy_row(2)
     with qtbot.waitSignal(view.openImageRequested) as blocker:

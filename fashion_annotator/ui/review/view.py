@@ -375,13 +375,13 @@ class ReviewView(QWidget):
 
     def approve_selected(self) -> bool:
         """Approve the selected image's mask and move to the next row."""
-        return self._decide(lambda r: decisions.approve(self.project, r.image_id, self.task))
+        return self._decide(lambda r: decisions.approve(self.project, r.image_id, self.task, seen_version=r.versions))
 
     def reject_selected(self) -> bool:
         """Reject with the chosen reason and text, then move to the next row."""
         reason, text = self.reason.currentData(), self.reason_text.text()
         return self._decide(
-            lambda r: decisions.reject(self.project, r.image_id, self.task, reason, text)
+            lambda r: decisions.reject(self.project, r.image_id, self.task, reason, text, seen_version=r.versions)
         )
 
     def _decide(self, record) -> bool:
