@@ -447,7 +447,9 @@ def _run(
             mean, std,
         )  # fmt: skip
         if model is not None:
-            refit = {"epochs": result.best_epoch, "images": len(samples)}
+            refit = {"epochs": result.best_epoch, "images": len(samples),
+                     "metrics_of": "the held-out run before the refit: the refit trains on the val "
+                                   "photos too, so it is not scored on them"}  # fmt: skip
             for h in heads:
                 meta = read_meta(paths[h.task])
                 meta.update(trained_on=[s.name for s in samples], refit=refit)

@@ -466,8 +466,9 @@ class PgProject(Project):
         found = []
         for r in rows:
             path = self._png_path("proposals", r["image_id"], task, r["version"])
-            if not path.is_file():
-                self._db.keep_local(path, bytes(r["png"]))
+            png = bytes(r["png"])
+            if not path.is_file() or path.read_bytes() != png:  # a stale copy (project re-created)
+                self._db.keep_local(path, png)
             found.append(ProposalRecord(int(r["image_id"]), task, r["version"], path,
                                         r["model_version"], r["username"], r["created"]))  # fmt: skip
         return found

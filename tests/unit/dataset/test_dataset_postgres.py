@@ -13,6 +13,7 @@ import numpy as np
 import psycopg
 import pytest
 
+from fashion_annotator.core.images import load_mask
 from fashion_annotator.dataset.postgres import parse_url
 from fashion_annotator.dataset.postgres import schema as pg_schema
 from fashion_annotator.dataset.store import LeaseHeld, ProjectError, create_project, open_project
@@ -91,7 +92,11 @@ def test_a_second_desktop_reads_everything_from_the_database(
         assert bob.root != alice.root and not (bob.root / "images" / rec.name).exists()
         assert bob.image(rec.id).path.read_bytes() == photo.read_bytes()
         np.testing.assert_array_equal(bob.load_mask(rec.id, "garment"), mask)
-        assert bob.proposals(rec.id, "garment")[0].path.is_file()
+        proposal = bob.proposals(rec.id, "garment")[0].path
+        assert proposal.is_file()
+        proposal.write_bytes(b"a stale copy of a re-created project's proposal")
+        shown = bob.proposals(rec.id, "garment")[0].path  # the database's bytes win
+        np.testing.assert_array_equal(load_mask(shown), 1 - mask)
         model = bob.active_model("garment")
         assert model.path.read_bytes() == b"weights"
         assert model.path.with_suffix(".json").read_text() == '{"task": "garment"}'
