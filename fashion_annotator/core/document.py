@@ -216,6 +216,11 @@ class AnnotationDocument:
             self._changed(task, box, False)
         return box
 
+    def in_stroke(self, task: str) -> bool:
+        """Whether a stroke of ``task`` is open (a tool is drawing: nothing else should replace
+        the mask until it ends; another edit ends it, see :meth:`apply`)."""
+        return task in self._strokes
+
     def end_stroke(self, task: str) -> bool:
         """Finish the stroke as one undo step; False when it changed nothing."""
         stroke = self._strokes.pop(task, None)

@@ -216,6 +216,25 @@ def test_image_leased_by_someone_else_opens_read_only(qtbot, opened, answers):
         assert window.open_image(second) is False
 
 
+def test_tab_in_a_text_field_moves_focus_and_a_stray_label_is_not_picked(qtbot, opened):
+    from PySide6.QtTest import QTest
+
+    window, _ = opened
+    before = window.task
+    window.queue.search.setFocus()
+    qtbot.waitUntil(window.queue.search.hasFocus)
+    QTest.keyClick(window.queue.search, Qt.Key.Key_Tab)
+    assert window.task == before, "Tab typed in the search box does not switch the task"
+    assert not window.queue.search.hasFocus()
+    wait_ready(qtbot, window)
+    mask = window.session.current.doc.masks[window.task]
+    mask[100:140, 100:140] = 200  # a stray id an imported mask may hold
+    label = window.canvas.label
+    window.canvas.set_tool("pick")
+    click(window, 120, 120)
+    assert window.canvas.label == label, "an id outside the taxonomy is not taken as the brush label"
+
+
 def test_queue_filter_search_and_help(qtbot, opened):
     window, _ = opened
     window.queue.search.setText("0019")
@@ -413,3 +432,28 @@ def test_fast_proposals_run_one_plain_pass_of_the_shipped_models(tmp_path):
         assert fast.spec.long_side == int(best.meta["long_side"]) == 384
         source.set_one_pass(True)  # no change: the loaded predictor stays
         assert source.predictor("garment") is fast
+
+
+def test_snap_edges_keeps_the_operators_edits():
+    from types import SimpleNamespace
+
+    from fashion_annotator.annotate.session import OpenImage
+    from fashion_annotator.core.document import AnnotationDocument
+    from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
+    from fashion_annotator.ui.annotate import refine_menu
+
+    h = w = 40
+    regions = (np.arange(w)[None, :] // 10 + 4 * (np.arange(h)[:, None] // 10)).astype(np.int32)
+    probs = np.zeros((3, h, w), np.float32)
+    probs[1], probs[0] = 0.9, 0.1  # the model is sure: label 1 everywhere
+    proposal = np.ones((h, w), np.uint8)
+    doc = AnnotationDocument(1, np.zeros((h, w, 3), np.uint8), {"parsing7": proposal.copy()},
+                             {"parsing7": proposal})  # fmt: skip
+    opened = OpenImage(doc, hierarchy=SuperpixelHierarchy([regions]), probs={"parsing7": SimpleNamespace(probs=probs)})
+    edited = proposal.copy()
+    edited[0:10, 0:10] = 2  # the operator relabelled a region
+    edited[20:40, 20:40] = 0  # and erased four
+    edited[5, 35] = 0  # a stray pixel in a region that stays label 1
+    out = refine_menu.snap(opened, "parsing7", edited)
+    assert (out[0:10, 0:10] == 2).all() and (out[20:40, 20:40] == 0).all(), "edits are not put back"
+    assert out[5, 35] == 1, "the stray pixel joins its region's majority"

@@ -40,6 +40,11 @@ class BrushTool(Tool):
     def move(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         if self._last is None:
             return NOTHING
+        if not ctx.document.in_stroke(ctx.task):
+            # another edit (Accept, a refinement, a proposal) ended the stroke mid-drag: the
+            # drag goes on as a new stroke, one more undo step
+            ctx.document.begin_stroke(ctx.task, self._label(ctx), ctx.radius)
+            ctx.document.extend_stroke(ctx.task, np.array([self._last]))
         self._last = (p.x, p.y)
         return self._paint(ctx, p)
 

@@ -16,6 +16,9 @@ from fashion_annotator.annotate.tools.brush import BrushTool
 from fashion_annotator.core import masks as M
 from fashion_annotator.core.masks import BBox
 
+#: Said when a region click comes before the photo's superpixels are ready.
+REGIONS_PENDING = "Regions are still being computed for this photo; use the brush meanwhile"
+
 
 class SuperpixelTool(Tool):
     """Click assigns the label to one region; a drag assigns it to every region crossed.
@@ -38,11 +41,15 @@ class SuperpixelTool(Tool):
         return self._last is not None
 
     def press(self, ctx: ToolContext, p: Pointer) -> ToolResult:
-        if ctx.regions is None or not ctx.inside(p):
+        if not ctx.inside(p):
             return NOTHING
+        if ctx.regions is None:
+            return ToolResult(message=REGIONS_PENDING)
         self._last = (p.x, p.y)
         self._ids, self._bbox = set(), None
         self._saved = ctx.mask.copy()
+        # an open stroke marks the drag: a proposal arriving meanwhile leaves the mask alone
+        ctx.document.begin_stroke(ctx.task, ctx.label, 0.0)
         return self._assign(ctx, np.array([[p.x, p.y]]))
 
     def move(self, ctx: ToolContext, p: Pointer) -> ToolResult:
@@ -67,6 +74,7 @@ class SuperpixelTool(Tool):
             return NOTHING
         preview, saved = self._bbox, self._saved
         self._last, self._saved, self._bbox = None, None, None
+        ctx.document.end_stroke(ctx.task)  # painted nothing through it: no step of its own
         if preview is None or saved is None or ctx.regions is None:
             return NOTHING
         ctx.mask[preview.slices] = saved[preview.slices]

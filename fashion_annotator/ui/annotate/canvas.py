@@ -301,8 +301,9 @@ class Canvas(ImageView):
 
     def set_label(self, label: int) -> None:
         """Paint ``label`` (a class id of the current task's taxonomy) from now on."""
-        if not 0 <= int(label) <= 255:
-            raise ValueError(f"label {label} outside 0..255")
+        n = 256 if self._taxonomy is None else self._taxonomy.num_classes
+        if not 0 <= int(label) < n:
+            raise ValueError(f"label {label} outside 0..{n - 1}")
         self._label = int(label)
 
     @property
@@ -442,8 +443,13 @@ class Canvas(ImageView):
         if result.message is not None:
             self.message.emit(result.message)
         if result.picked is not None:
-            self._label = result.picked
-            self.labelPicked.emit(result.picked)
+            taxonomy = self._taxonomy
+            if taxonomy is not None and not 0 <= result.picked < taxonomy.num_classes:
+                # an id the taxonomy lacks (an imported mask's stray value): not a brush label
+                self.message.emit(f"Label {result.picked} is not a class of {taxonomy.name}; kept the current label")
+            else:
+                self._label = result.picked
+                self.labelPicked.emit(result.picked)
         if result.bbox is not None:
             self._overlay.update(self._doc.masks[self._task], result.bbox)  # type: ignore[union-attr]
             self._overlay_item.update(bbox_rect(result.bbox))

@@ -270,7 +270,8 @@ class ImageSession(QObject):
                 self.project.save_proposal(int(doc.image_id), task, mask, version)
             except (ProjectError, ValueError) as exc:
                 self.message.emit(f"Proposal not recorded: {exc}")
-        if task in self.current.fresh and task not in self.current.edited:
+        # a tool drawing right now (the operator began before the proposal came) keeps the mask
+        if task in self.current.fresh and task not in self.current.edited and not doc.in_stroke(task):
             box = doc.start_from(task, mask)
             if box is not None:
                 self.maskReplaced.emit(task, box)

@@ -36,11 +36,18 @@ def _probs(cur: OpenImage, task: str) -> np.ndarray | None:
 
 
 def snap(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
-    """Snap label edges to the finest superpixel boundaries."""
+    """Snap label edges to the finest superpixel boundaries.
+
+    The model's probabilities weigh the votes only while the mask is still the model's
+    proposal; once the operator edited it, the mask's own pixels vote (the probabilities
+    would put every region the model is sure of back to the model's label).
+    """
     regions = _regions(cur)
     if regions is None:
         return "Superpixels are still being computed"
-    return refine.snap_to_regions(mask, regions, probs=_probs(cur, task))
+    proposal = cur.doc.proposal(task)
+    untouched = proposal is not None and np.array_equal(proposal, mask)
+    return refine.snap_to_regions(mask, regions, probs=_probs(cur, task) if untouched else None)
 
 
 def consensus(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:

@@ -7,6 +7,7 @@ import pytest
 
 from fashion_annotator.annotate.tools import TOOL_NAMES, TOOLS, Pointer, ToolContext, make_tool
 from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.masks import BBox
 
 
 def _ctx() -> ToolContext:
@@ -40,3 +41,42 @@ def test_a_stroke_and_a_fill_are_one_undo_step_each() -> None:
     assert make_tool("pick").press(ctx, Pointer(20, 10)).picked == 1
     ctx.document.undo("garment")
     assert ctx.mask[30, 50] == 0 and ctx.mask[10, 20] == 1
+
+
+def test_an_edit_landing_mid_stroke_ends_it_and_the_drag_goes_on() -> None:
+    ctx = _ctx()
+    brush = make_tool("brush")
+    brush.press(ctx, Pointer(10, 10))
+    brush.move(ctx, Pointer(20, 10))
+
+    def accept(mask):  # Accept, a refinement or the instance dock, while the button is held
+        mask[30:35, 50:55] = 1
+        return BBox(30, 50, 35, 55)
+
+    ctx.document.apply("garment", accept)
+    brush.move(ctx, Pointer(40, 10))  # raised RuntimeError: extend_stroke without begin_stroke
+    assert brush.release(ctx, Pointer(40, 10)).committed
+    assert ctx.mask[10, 15] == 1 and ctx.mask[10, 30] == 1 and ctx.mask[10, 39] == 1
+    for _ in range(3):  # the first part, the edit, the rest of the drag: each undoes exactly
+        ctx.document.undo("garment")
+    assert not ctx.mask.any()
+
+
+def test_a_region_drag_is_an_open_stroke_until_released() -> None:
+    ctx = _ctx()
+    ctx.regions = np.repeat(np.arange(6, dtype=np.int32)[None, :], 40, axis=0).repeat(10, axis=1)
+    tool = make_tool("superpixel")
+    tool.press(ctx, Pointer(5, 5))
+    assert ctx.document.in_stroke("garment"), "a proposal arriving now leaves the mask alone"
+    tool.move(ctx, Pointer(25, 5))
+    assert tool.release(ctx, Pointer(25, 5)).committed
+    assert not ctx.document.in_stroke("garment") and ctx.mask[:, :30].all() and not ctx.mask[:, 30:].any()
+    ctx.document.undo("garment")
+    assert not ctx.mask.any()
+
+
+def test_a_region_click_before_the_regions_exist_says_so() -> None:
+    ctx = _ctx()
+    assert ctx.regions is None
+    result = make_tool("superpixel").press(ctx, Pointer(5, 5))
+    assert result.message is not None and "still being computed" in result.message and not ctx.mask.any()
