@@ -68,7 +68,9 @@ def test_changed_source_mask_needs_overwrite(
     assert (forced.masks, forced.errors) == (1, [])
     assert len(project.mask_versions(rec.id, "garment")) == 2  # the old version is kept
     np.testing.assert_array_equal(project.load_mask(rec.id, "garment"), changed)
-    assert project.image(rec.id).status == "approved"  # never lowered, even with --overwrite
+    assert len(project.mask_versions(rec.id, "garment")) == 2 and project.image(rec.id).status == "done", (
+        "QA approved the old version: the forced new one waits for review again"
+    )
     ledger.handled("import", "changed source mask")
 
 
