@@ -129,6 +129,9 @@ def test_declined_restore_keeps_the_edits_aside(qtbot, root, tmp_path):
         assert answers.asked[0][0] == "restore"
         assert project2.load_mask(first, "garment") is None
         assert not journal_entries(root / "journal")
+        assert sorted(p.name for p in (root / "journal").iterdir()) == ["declined"], (
+            "the crashed session's emptied folder is removed"
+        )
         declined = RecoveryJournal(root / "journal" / "declined").entries()
         assert [(e.image_id, e.task) for e in declined] == [(first, "garment")]
         assert declined[0].load_mask()[200, 200] == 1
@@ -185,6 +188,17 @@ def test_a_crashed_sessions_edits_never_land_over_a_colleagues_later_save(qtbot,
     finally:
         again.close()
         project2.close()
+
+
+def test_a_clean_shutdown_leaves_no_journal_folder_behind(qtbot, root, tmp_path):
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    drag(window, [(100, 200), (300, 200)])
+    folder = window.session.journal.directory
+    assert folder.is_dir() and folder.parent == root / "journal"
+    assert window.session.shutdown()
+    assert not folder.exists(), "every edit was saved: the session's folder goes"
+    window.close()
+    project.close()
 
 
 def test_closing_saves_unsaved_edits(qtbot, root, tmp_path):

@@ -436,6 +436,7 @@ class ImageSession(QObject):
             except (ValueError, ProjectError, KeyError) as exc:
                 self.error.emit(f"Could not restore {entry.path}: {exc}")
                 continue
+            self._tidy(entry.path.parent)
             restored.append(int(entry.image_id))
         return list(dict.fromkeys(restored))
 
@@ -456,11 +457,24 @@ class ImageSession(QObject):
         folder.mkdir(parents=True, exist_ok=True)
         for entry in entries:
             entry.path.replace(_unused_name(folder, entry.path.name))
+            self._tidy(entry.path.parent)
+
+    def _tidy(self, folder: Path) -> None:
+        """Remove another (ended) session's journal folder once it is empty."""
+        if folder.parent == self.journal_root and folder != self.journal.directory:
+            with contextlib.suppress(OSError):  # not empty: more entries to offer
+                folder.rmdir()
 
     def shutdown(self) -> bool:
-        """Save and stop background work; False when unsaved edits could not be saved."""
+        """Save and stop background work; False when unsaved edits could not be saved.
+
+        This session's journal folder goes when it is empty (every edit saved); one holding
+        entries stays for the next start to offer.
+        """
         ok = self.close_image()
         self.jobs.shutdown()
+        with contextlib.suppress(OSError):  # not empty, or never made
+            self.journal.directory.rmdir()
         return ok
 
 
