@@ -118,11 +118,17 @@ def _crash(window, project) -> None:
     project.close()
 
 
-def test_declined_restore_keeps_the_edits_aside(qtbot, root, tmp_path):
+def _edit_and_crash(qtbot, root: Path, tmp_path: Path) -> int:
+    """Open the project, paint a stroke on the first image, crash; return that image's id."""
     window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
     first = window.session.image_id
     drag(window, [(100, 200), (300, 200)])
     _crash(window, project)
+    return first
+
+
+def test_declined_restore_keeps_the_edits_aside(qtbot, root, tmp_path):
+    first = _edit_and_crash(qtbot, root, tmp_path)
     answers = Answers(restore=False)
     again, project2 = open_window(qtbot, root, tmp_path / "s.ini", answers)
     try:
@@ -168,10 +174,7 @@ def test_a_journal_that_cannot_be_written_is_reported_and_the_edit_kept(qtbot, r
 
 
 def test_a_crashed_sessions_edits_never_land_over_a_colleagues_later_save(qtbot, root, tmp_path):
-    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
-    first = window.session.image_id
-    drag(window, [(100, 200), (300, 200)])
-    _crash(window, project)
+    first = _edit_and_crash(qtbot, root, tmp_path)
     with Project.open(root, user="bob") as bob:  # the lease lapsed; bob redid the image and saved
         newer = np.zeros(bob.image(first).shape, np.uint8)
         newer[400:500, 100:300] = 1

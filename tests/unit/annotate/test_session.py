@@ -76,14 +76,20 @@ def test_editing_an_approved_image_sends_it_back_to_review(tmp_path: Path) -> No
         assert project.image(image_id).status == "done", "QA approved the earlier version, not this one"
 
 
+def _journalled(tmp_path: Path, image_id: int):
+    """The project's journal with one unsaved garment mask (a 4x4 corner) of ``image_id``."""
+    journal = RecoveryJournal(tmp_path / "p" / "journal")
+    mask = np.zeros((40, 30), np.uint8)
+    mask[0:4, 0:4] = 1
+    journal.record(image_id, "garment", mask, seconds=9.0, actions=4)
+    (entry,) = journal.entries()
+    return journal, entry
+
+
 def test_restore_saves_a_journalled_mask_as_recovered(tmp_path: Path) -> None:
     project, image_id = _project(tmp_path)
-    journal = RecoveryJournal(tmp_path / "p" / "journal")
     with project:
-        mask = np.zeros((40, 30), np.uint8)
-        mask[0:4, 0:4] = 1
-        journal.record(image_id, "garment", mask, seconds=9.0, actions=4)
-        (entry,) = journal.entries()
+        journal, entry = _journalled(tmp_path, image_id)
         restore_entry(project, entry)
         assert not journal.entries()
         version = project.mask_versions(image_id, "garment")[-1]
@@ -93,12 +99,8 @@ def test_restore_saves_a_journalled_mask_as_recovered(tmp_path: Path) -> None:
 
 def test_edits_older_than_the_latest_saved_version_are_not_restored_over_it(tmp_path: Path) -> None:
     project, image_id = _project(tmp_path)
-    journal = RecoveryJournal(tmp_path / "p" / "journal")
     with project:
-        stale = np.zeros((40, 30), np.uint8)
-        stale[0:4, 0:4] = 1
-        journal.record(image_id, "garment", stale, seconds=9.0, actions=4)
-        (entry,) = journal.entries()
+        journal, entry = _journalled(tmp_path, image_id)
         newer = np.zeros((40, 30), np.uint8)
         newer[10:30, 10:20] = 1
         with Project.open(tmp_path / "p", user="bob") as bob:  # bob took the image over and saved it
