@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -13,10 +15,10 @@ APP_NAME = "fashion-annotator-tests"
 
 
 @pytest.fixture(autouse=True)
-def isolated_settings(tmp_path: Path, qapp) -> Path:
+def isolated_settings(tmp_path: Path, qapp) -> Iterator[Path]:
     """Point every QSettings of the test at an INI file under ``tmp_path``.
 
-    Returns the folder holding the settings, so a test can check what was written.
+    Yields the folder holding the settings, so a test can check what was written.
     """
     folder = tmp_path / "settings"
     folder.mkdir()
@@ -26,7 +28,11 @@ def isolated_settings(tmp_path: Path, qapp) -> Path:
     for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
-    return folder
+    yield folder
+    # Qt objects a test left in reference cycles are destroyed now, in the GUI thread. Left to
+    # a later garbage collection, one may be destroyed in a worker thread, where Qt cannot
+    # stop its timers, and a timer then fires on freed memory (a segfault two tests later).
+    gc.collect()
 
 
 @pytest.fixture(scope="module")

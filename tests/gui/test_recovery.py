@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 
 from fashion_annotator.core.journal import RecoveryJournal, journal_entries
 from fashion_annotator.core.masks import BBox
@@ -278,7 +279,9 @@ def _two_sessions(root: Path, first: str, second: str):
         yield (*projects, *sessions)
     finally:
         for session in sessions:
-            session.jobs.shutdown()
+            session.shutdown()
+            session.deleteLater()  # destroyed here, in the GUI thread, not by a worker's GC
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
         for project in projects:
             project.close()
 
@@ -308,6 +311,26 @@ def test_a_session_that_lost_its_lease_turns_read_only_and_never_saves_over_the_
         assert [v.user for v in alice_project.mask_versions(first, "garment")] == ["bob"]
         (kept,) = journal_entries(root / "journal")
         assert kept.load_mask()[2, 2] == 1
+
+
+def test_shutdown_stops_every_timer_of_the_session(qtbot, root):
+    # A timer left running when its session is destroyed from a worker thread (a garbage
+    # collection there) fires on freed memory: shutdown stops them all in the GUI thread.
+    project = Project.open(root, user="alice")
+    session = image_session.ImageSession(project, autosave_s=30)
+    try:
+        assert session.open_image(project.images()[0].id)
+        _paint(session, slice(0, 5))
+        session._retry.start(60_000)
+        timers = session.findChildren(QTimer)
+        assert sum(t.isActive() for t in timers) == 3, "lease, autosave and restore retry run"
+        session.current = None  # dropped without close_image: shutdown still stops the lease
+        assert session.shutdown()
+        assert [t for t in timers if t.isActive()] == []
+    finally:
+        session.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        project.close()
 
 
 def test_a_running_sessions_edits_are_not_offered_to_another_session_as_crashed(qtbot, root):

@@ -469,9 +469,14 @@ class ImageSession(QObject):
         """Save and stop background work; False when unsaved edits could not be saved.
 
         This session's journal folder goes when it is empty (every edit saved); one holding
-        entries stays for the next start to offer.
+        entries stays for the next start to offer. Every timer stops here, in the GUI thread:
+        a Qt timer still running when its object is destroyed from another thread (Python's
+        garbage collector may run in a worker) would fire on freed memory.
         """
         ok = self.close_image()
+        self._lease_timer.stop()
+        self._retry.stop()
+        self.autosave.saved()
         self.jobs.shutdown()
         with contextlib.suppress(OSError):  # not empty, or never made
             self.journal.directory.rmdir()
