@@ -112,15 +112,18 @@ def _fail(args: argparse.Namespace, message: object) -> int:
     return report_error(message, args.command)
 
 
-def _report(summary: ImportSummary, seconds: float) -> int:
+def _report(summary: ImportSummary, seconds: float, src: Path, looked_for: str = "") -> int:
     lines = summary.lines()
     print(f"{lines[0]} in {seconds:.1f} s")
     for line in lines[1:]:
         print(line, file=sys.stderr)
+    if summary.empty:  # a wrong folder must not pass for a successful import
+        print(f"warning: {src}: nothing found to import{looked_for}", file=sys.stderr)
     return EXIT_PARTIAL if summary.errors else EXIT_OK
 
 
 def _cmd_new(args: argparse.Namespace) -> int:
+    from fashion_annotator.core.images import PHOTO_SUFFIXES
     from fashion_annotator.dataset.formats import import_source
     from fashion_annotator.dataset.store import ProjectError, create_project
 
@@ -132,7 +135,9 @@ def _cmd_new(args: argparse.Namespace) -> int:
             start = time.perf_counter()
             with ProgressBar("adding photos") as bar:
                 summary = import_source(project, args.images, "photos", progress=bar.update)
-            return _report(summary, time.perf_counter() - start)
+            suffixes = " ".join(sorted(PHOTO_SUFFIXES))
+            return _report(summary, time.perf_counter() - start, args.images,
+                           f" (photos: {suffixes}, not in subfolders)")  # fmt: skip
     except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(args, exc)
 
@@ -152,7 +157,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
                     project, args.src, args.format, args.taxonomy, progress=bar.update,
                     overwrite=args.overwrite,
                 )  # fmt: skip
-            return _report(summary, time.perf_counter() - start)
+            return _report(summary, time.perf_counter() - start, args.src)
     except (ProjectError, ValueError, OSError, LeaseHeld, sqlite3.Error) as exc:
         return _fail(args, exc)
 

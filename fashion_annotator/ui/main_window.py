@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
 
     def open_image(self, image_id: int) -> bool:
         """Save the open image and open ``image_id``."""
+        self.canvas.finish_edit()
         ok = self.session.open_image(image_id, self.task)
         self.reload_queue()
         return ok
@@ -348,12 +349,14 @@ class MainWindow(QMainWindow):
 
     def save(self) -> bool:
         """Save the open image now."""
+        self.canvas.finish_edit()
         ok = self.session.save()
         self.reload_queue()
         return ok
 
     def accept(self) -> bool:
         """Take the shown task's proposal as the mask, mark the image done, open the next."""
+        self.canvas.finish_edit()
         cur = self.session.current
         if cur is None or cur.read_only:
             return False
@@ -365,6 +368,7 @@ class MainWindow(QMainWindow):
 
     def mark_done(self) -> bool:
         """Save every task of the open image as done and open the next image."""
+        self.canvas.finish_edit()
         if self.session.current is None or not self.session.save(status="done"):
             return False
         self.reload_queue()
@@ -372,6 +376,7 @@ class MainWindow(QMainWindow):
 
     def apply_mask_edit(self, fn, *args, task: str | None = None) -> None:
         """Run ``fn(mask, *args) -> BBox | None`` on the shown (or ``task``'s) mask as one undo step."""
+        self.canvas.finish_edit()  # a drag in progress ends first: its preview is not the mask's
         cur = self.session.current
         if cur is None or cur.read_only:
             return

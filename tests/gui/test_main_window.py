@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, Qt
 
+from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.resources import resource_path
 from fashion_annotator.ui.testing import (
@@ -117,6 +118,43 @@ def test_superpixel_click_assigns_the_whole_region(qtbot, opened):
     assert inside.sum() > 50
     assert (shown_mask(window)[inside] == window.canvas.label).all()
     assert (shown_mask(window)[~inside] == 0).all()
+
+
+def test_a_shortcut_in_the_middle_of_a_region_drag_ends_the_drag_first(qtbot, opened):
+    # Ctrl+S (or Ctrl+Enter, a refinement, an autosave) while the button is still down: the
+    # regions crossed so far become one undo step before anything is saved, never pixels
+    # saved from the drag's preview outside the history.
+    window, project = opened
+    image_id = window.session.image_id
+    press_key(qtbot, window, Qt.Key.Key_S)
+    before = shown_mask(window).copy()
+    mouse(window, QEvent.Type.MouseButtonPress, 120, 300, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+    mouse(window, QEvent.Type.MouseMove, 260, 300, Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton)
+    assert (shown_mask(window) != before).any(), "the drag's preview is painted"
+    window.session.autosave.set_interval(0.05)
+    window.session.current.edited.add(window.task)
+    window.session.autosave.edited()
+    qtbot.wait(200)
+    assert project.load_mask(image_id, window.task) is None, "no autosave while the button is down"
+    press_key(qtbot, window, Qt.Key.Key_S, CTRL)
+    dragged = shown_mask(window).copy()
+    np.testing.assert_array_equal(project.load_mask(image_id, window.task), dragged)
+    mouse(window, QEvent.Type.MouseButtonRelease, 260, 300, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
+    np.testing.assert_array_equal(shown_mask(window), dragged)
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(shown_mask(window), before)
+
+    def clear(mask):
+        mask[:] = 0
+        return BBox(0, 0, *mask.shape)
+
+    mouse(window, QEvent.Type.MouseButtonPress, 120, 300, Qt.MouseButton.LeftButton, Qt.MouseButton.LeftButton)
+    mouse(window, QEvent.Type.MouseMove, 260, 300, Qt.MouseButton.NoButton, Qt.MouseButton.LeftButton)
+    window.apply_mask_edit(clear)  # a refinement's shortcut, button still down
+    mouse(window, QEvent.Type.MouseButtonRelease, 260, 300, Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton)
+    assert not shown_mask(window).any(), "the release does not paint the drag back over the edit"
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(shown_mask(window), dragged)
 
 
 def test_save_then_reopen_keeps_mask_and_effort(qtbot, opened, tmp_path, answers):

@@ -48,6 +48,11 @@ class ImportSummary:
             message = message[len(name) :].lstrip(": ")
         self.errors.append((name, message))
 
+    @property
+    def empty(self) -> bool:
+        """Whether the source held nothing to import: no photo, no mask, no refused file."""
+        return not (self.added or self.existing or self.masks or self.unchanged or self.errors)
+
     def lines(self) -> list[str]:
         """Human-readable summary: one line of totals, then one line per refused file."""
         head = (

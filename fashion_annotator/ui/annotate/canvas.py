@@ -456,6 +456,12 @@ class Canvas(ImageView):
         if not result.committed and result.bbox is not None:
             self.strokeProgress.emit(result.bbox)
 
+    def finish_edit(self) -> None:
+        """End the tool's edit in progress: a stroke or region drag becomes its undo step, an
+        open polygon is dropped. The window calls it before anything else reads or changes
+        the mask (save, done, accept, a refinement, another image)."""
+        self._finish_tool()
+
     def _finish_tool(self) -> None:
         """Commit a stroke in progress or drop an open polygon."""
         if self._tool.active:

@@ -343,8 +343,13 @@ class ImageSession(QObject):
         return True
 
     def _autosave(self) -> None:
-        if self.unsaved:
-            self.save()
+        if not self.unsaved:
+            return
+        doc = self.current.doc  # type: ignore[union-attr] - unsaved implies an open image
+        if any(doc.in_stroke(task) for task in doc.masks):
+            self.autosave.edited()  # a tool is drawing: save once the stroke has ended
+            return
+        self.save()
 
     def close_image(self) -> bool:
         """Save and close the open image; False (image kept open) when saving failed."""

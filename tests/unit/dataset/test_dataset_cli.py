@@ -86,3 +86,21 @@ def test_errors_are_clear_and_change_nothing(tmp_path: Path, write_photo, capsys
     assert "escapes the source folder" in capsys.readouterr().err
     with Project.open(tmp_path / "p") as project:
         assert len(project.images()) == 1
+
+
+def test_a_folder_without_photos_is_named_in_a_warning(tmp_path: Path, write_photo, capsys) -> None:
+    # An empty project is fine (photos can be added later), but a wrong folder must not read
+    # as a successful import: the warning names the folder and what was looked for.
+    nested = tmp_path / "shoot"
+    write_photo(nested / "day1" / "a.jpg")
+    assert main(["new", str(tmp_path / "p"), "--images", str(nested)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: {nested}: nothing found to import (photos: " in err
+    assert ".jpg" in err and "not in subfolders" in err and "day1: a folder" in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["import", str(tmp_path / "p"), str(empty), "--format", "photos"]) == 0
+    assert f"warning: {empty}: nothing found to import" in capsys.readouterr().err
+    write_photo(tmp_path / "photos" / "b.jpg")
+    assert main(["import", str(tmp_path / "p"), str(tmp_path / "photos"), "--format", "photos"]) == 0
+    assert "warning" not in capsys.readouterr().err
