@@ -343,9 +343,9 @@ class ImageSession(QObject):
         return True
 
     def _autosave(self) -> None:
-        if not self.unsaved:
+        if not self.unsaved or self.current is None:
             return
-        doc = self.current.doc  # type: ignore[union-attr] - unsaved implies an open image
+        doc = self.current.doc
         if any(doc.in_stroke(task) for task in doc.masks):
             self.autosave.edited()  # a tool is drawing: save once the stroke has ended
             return
