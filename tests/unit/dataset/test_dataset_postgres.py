@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import pytest
+from PIL import Image
+from psycopg import sql
 
 from fashion_annotator.core.images import load_mask
 from fashion_annotator.dataset.postgres import parse_url
@@ -186,3 +188,39 @@ def test_an_upgrade_applies_once_and_a_failed_one_changes_nothing(
         assert project._db.query("SELECT note FROM images") == []
     with psycopg.connect(url.conninfo, autocommit=True) as conn:
         assert pg_schema.migrate(conn, url.schema) == len(good)  # already there: nothing to do
+
+
+def test_a_project_created_again_under_its_name_never_shows_the_old_copies(
+    pg_url: str, pg_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The project is dropped and made again (from another desktop) with a different photo of
+    # the same name: this desktop's copy of the old photo, and its recovery journal, must not
+    # pass for the new project's.
+    first, second = tmp_path / "a" / "look.jpg", tmp_path / "b" / "look.jpg"
+    for path, value in ((first, 40), (second, 200)):
+        path.parent.mkdir()
+        Image.fromarray(np.full((12, 16, 3), value, np.uint8)).save(path)
+    here = os.environ["FA_LOCAL_DIR"]
+    with create_project(pg_url, user="alice") as old:
+        old_root = old.root
+        assert old.image(old.add_image(first).id).path.read_bytes() == first.read_bytes()
+    (old_root / "journal").mkdir(exist_ok=True)
+    (old_root / "journal" / "entry.json").write_text("{}")
+    schema = "fa_" + pg_url.rsplit("project=", 1)[1]
+    with psycopg.connect(pg_server.database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "desktop-2"))
+    with create_project(pg_url, user="bob") as new:
+        rec = new.add_image(second)
+        assert rec.name == "look.jpg"
+    monkeypatch.setenv("FA_LOCAL_DIR", here)
+    with open_project(pg_url, user="alice") as again:
+        assert again.root == old_root
+        assert again.image(rec.id).path.read_bytes() == second.read_bytes()
+        assert not (again.root / "journal" / "entry.json").exists()
+    (aside,) = old_root.parent.glob(f"{old_root.name}.before-*")
+    assert (aside / "images" / "look.jpg").read_bytes() == first.read_bytes()
+    assert (aside / "journal" / "entry.json").is_file(), "kept aside, never deleted"
+    with open_project(pg_url) as same:  # the same project once more: its folder is kept
+        assert same.image(rec.id).path.read_bytes() == second.read_bytes()
+    assert len(list(old_root.parent.glob(f"{old_root.name}.before-*"))) == 1
