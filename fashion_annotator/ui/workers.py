@@ -10,6 +10,11 @@ stale are skipped without running.
 Each kind of job has its own pool of one thread: proposals share one torch predictor, which is
 not re-entrant, and one superpixel computation at a time keeps the second CPU core free for
 the interface.
+
+The pools are children of a holder made before the relay that carries the results, so an
+:class:`ImageJobs` destroyed without :meth:`ImageJobs.shutdown` (Qt deletes children in creation
+order) waits for its running jobs while the relay still exists; a job whose relay is gone all the
+same drops its result instead of raising in the worker thread.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import isValid
 
 PROPOSAL = "proposal"
 SUPERPIXELS = "superpixels"
@@ -76,18 +82,21 @@ class _Job(QRunnable):
     def run(self) -> None:
         job = self._result
         if not self._is_current(job.generation):
-            self._relay.done.emit(job, None)
+            self._emit(job, None)
             return
         try:
             value = self._fn(*self._args)
         except Exception as exc:  # noqa: BLE001 - reported to the window, never lost in a thread
             message = f"{type(exc).__name__}: {exc}"
             detail = traceback.format_exc()
-            self._relay.done.emit(job, (message, detail))
+            self._emit(job, (message, detail))
             return
-        self._relay.done.emit(
-            JobResult(job.kind, job.image_id, job.generation, job.key, value), None
-        )
+        self._emit(JobResult(job.kind, job.image_id, job.generation, job.key, value), None)
+
+    def _emit(self, result: JobResult, error: tuple[str, str] | None) -> None:
+        # The owner was destroyed: nobody is left to receive the result.
+        if isValid(self._relay):
+            self._relay.done.emit(result, error)
 
 
 class ImageJobs(QObject):
@@ -113,6 +122,8 @@ class ImageJobs(QObject):
         self._pending = 0
         self._dropped = 0
         self._pools: dict[str, QThreadPool] = {}
+        # Created before the relay, so destroyed (waiting for the running jobs) before it.
+        self._pool_holder = QObject(self)
         self._relay = _Relay(self)
         self._relay.done.connect(self._on_done)
 
@@ -146,7 +157,7 @@ class ImageJobs(QObject):
         """Run ``fn(*args)`` in the background for ``image_id`` in the current generation."""
         pool = self._pools.get(kind)
         if pool is None:
-            pool = QThreadPool(self)
+            pool = QThreadPool(self._pool_holder)
             pool.setMaxThreadCount(1)
             self._pools[kind] = pool
         tag = JobResult(kind, image_id, self._generation, key, None)

@@ -2,7 +2,8 @@
 
 Thumbnails are decoded lazily: the model asks for one only when a row is painted, a pool
 thread decodes it (JPEG draft mode, so a full decode is rarely needed) and the row repaints
-when it arrives.
+when it arrives. The decoded thumbnails are kept as QImages (free to destroy in any thread) and
+are dropped with the model, so none is left to the cyclic garbage collector.
 """
 
 from __future__ import annotations
@@ -73,6 +74,13 @@ class _ThumbJob(QRunnable):
             self._relay.ready.emit(self._id, QImage())
 
 
+def _filled(color: QColor) -> QImage:
+    """A thumbnail-sized placeholder of one colour."""
+    image = QImage(THUMB, QImage.Format.Format_RGB32)
+    image.fill(color)
+    return image
+
+
 class QueueModel(QAbstractListModel):
     """Rows are the project's :class:`ImageRecord` objects."""
 
@@ -80,8 +88,9 @@ class QueueModel(QAbstractListModel):
         super().__init__(parent)
         self._records: list = []
         self.name_of: Callable[[Any], str] = lambda rec: rec.name
-        self._thumbs: dict[int, QPixmap] = {}
+        self._thumbs: dict[int, QImage] = {}
         self._requested: set[int] = set()
+        self.destroyed.connect(self._thumbs.clear)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._relay = _ThumbRelay(self)
@@ -133,12 +142,11 @@ class QueueModel(QAbstractListModel):
             if rec.id not in self._requested:
                 self._requested.add(rec.id)
                 self._pool.start(_ThumbJob(self._relay, rec.id, Path(rec.path)))
-            thumb = QPixmap(THUMB)
-            thumb.fill(QColor("#e0e0e0"))
+            thumb = _filled(QColor("#e0e0e0"))
         canvas = QPixmap(THUMB)
         canvas.fill(Qt.GlobalColor.transparent)
         painter = QPainter(canvas)
-        painter.drawPixmap(
+        painter.drawImage(
             (THUMB.width() - thumb.width()) // 2, (THUMB.height() - thumb.height()) // 2, thumb
         )
         painter.drawPixmap(
@@ -148,10 +156,7 @@ class QueueModel(QAbstractListModel):
         return QIcon(canvas)
 
     def _thumb_ready(self, image_id: int, image: QImage) -> None:
-        pixmap = QPixmap.fromImage(image) if not image.isNull() else QPixmap(THUMB)
-        if image.isNull():
-            pixmap.fill(QColor("#ffcdd2"))
-        self._thumbs[image_id] = pixmap
+        self._thumbs[image_id] = image if not image.isNull() else _filled(QColor("#ffcdd2"))
         row = self.row_of(image_id)
         if row >= 0:
             index = self.index(row)

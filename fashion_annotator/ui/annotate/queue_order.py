@@ -7,14 +7,17 @@ arranges queue rows: to-do images in the order of
 :func:`~fashion_annotator.segmentation.active.order_by_uncertainty`, then images still being
 scored, then the others, each group in its import order. :attr:`scoresChanged` fires once a
 batch is scored, so the list does not reshuffle under the operator while it works.
+:meth:`QueueRanker.cancel` stops the scoring at the next photo (closing the window).
 """
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from shiboken6 import isValid
 
 from fashion_annotator.segmentation.active import PhotoUncertainty, order_by_uncertainty
 
@@ -30,9 +33,11 @@ class _Relay(QObject):
 
 
 class _ScoreJob(QRunnable):
-    def __init__(self, relay: _Relay, key: str, model_path: Path, photos: list[tuple[int, Path]]):
+    def __init__(self, relay: _Relay, key: str, model_path: Path, photos: list[tuple[int, Path]],
+                 cancel: threading.Event) -> None:  # fmt: skip
         super().__init__()
         self.relay, self.key, self.model_path, self.photos = relay, key, model_path, photos
+        self.cancel = cancel
 
     def run(self) -> None:
         from fashion_annotator.core.images import ImageLoadError, load_image
@@ -40,18 +45,28 @@ class _ScoreJob(QRunnable):
         from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
 
         out: dict[int, PhotoUncertainty] = {}
+        if self.cancel.is_set():
+            return
         try:
             predictor = load_predictor(self.model_path, device="cpu")
         except ModelLoadError:
-            self.relay.scored.emit(self.key, out)
+            self._emit_scored(out)
             return
         for n, (image_id, path) in enumerate(self.photos, start=1):
+            if self.cancel.is_set():
+                return
             try:
                 _, out[image_id] = score_photo(predictor, load_image(path).rgb)
             except (ImageLoadError, ValueError):
                 continue
-            self.relay.progress.emit(n, len(self.photos))
-        self.relay.scored.emit(self.key, out)
+            if isValid(self.relay):
+                self.relay.progress.emit(n, len(self.photos))
+        self._emit_scored(out)
+
+    def _emit_scored(self, scores: dict[int, PhotoUncertainty]) -> None:
+        # A cancelled batch, or a ranker already destroyed, gets nothing.
+        if not self.cancel.is_set() and isValid(self.relay):
+            self.relay.scored.emit(self.key, scores)
 
 
 class QueueRanker(QObject):
@@ -74,7 +89,9 @@ class QueueRanker(QObject):
         self.pending: set[str] = set()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
-        self._relay = _Relay()
+        self._cancel = threading.Event()
+        # A child made after the pool: destroyed with the ranker, once the pool has waited.
+        self._relay = _Relay(self)
         self._relay.scored.connect(self._scored)
         self._relay.progress.connect(self.progress)
 
@@ -98,7 +115,7 @@ class QueueRanker(QObject):
         if missing and key not in self.pending:
             self.pending.add(key)
             photos = [(r.id, self.project.image_path(r.id)) for r in missing]
-            self.pool.start(_ScoreJob(self._relay, key, path, photos))
+            self.pool.start(_ScoreJob(self._relay, key, path, photos, self._cancel))
         scored = [r for r in todo if r.id in known]
         ranked = [scored[i] for i in order_by_uncertainty([known[r.id] for r in scored])]
         ids = {r.id for r in ranked}
@@ -109,10 +126,36 @@ class QueueRanker(QObject):
         self.scores.clear()
 
     def _scored(self, key: str, scores: dict) -> None:
+        if key not in self.pending:
+            return  # delivered after a cancel
         self.pending.discard(key)
         self.scores.setdefault(key, {}).update(scores)
         self.scoresChanged.emit()
 
     def wait(self, msecs: int = -1) -> bool:
-        """Block until the scoring jobs are done (tests, closing)."""
+        """Block until the scoring jobs are done (tests)."""
         return self.pool.waitForDone(msecs)
+
+    def cancel(self, msecs: int = -1) -> bool:
+        """Stop scoring (closing the window): the batches in progress deliver nothing.
+
+        Queued jobs are dropped, the running one stops before its next photo, and this waits
+        for it. A later :meth:`arrange` scores what is still missing.
+
+        Parameters
+        ----------
+        msecs : int
+            Longest wait in milliseconds; -1 waits until the running job has stopped (at most
+            the photo it is scoring).
+
+        Returns
+        -------
+        bool
+            True when no job is running any more.
+        """
+        self.pool.clear()
+        self._cancel.set()
+        stopped = self.pool.waitForDone(msecs)
+        self.pending.clear()
+        self._cancel = threading.Event()
+        return stopped

@@ -67,6 +67,7 @@ class BackgroundRetrainer(QObject):
         self.process: QProcess | None = None
         self.result: dict[str, Any] | None = None
         self._buffer = b""
+        self._start_error: str | None = None
         self._started_with = 0
         self._epochs = 0
         self.baseline = self._corrected()
@@ -127,9 +128,11 @@ class BackgroundRetrainer(QObject):
         process.setArguments(full)
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._finished)
+        process.errorOccurred.connect(self._error)
         self.process = process
         self.result = None
         self._buffer = b""
+        self._start_error = None
         self._started_with = corrected
         self._epochs = int(args[args.index("--epochs") + 1])
         self.bar.setRange(0, 0)
@@ -163,6 +166,20 @@ class BackgroundRetrainer(QObject):
         elif kind == "done":
             self.result = event
 
+    def _error(self, error: QProcess.ProcessError) -> None:
+        """End the run when the child could not start (it never emits ``finished`` then).
+
+        Parameters
+        ----------
+        error : QProcess.ProcessError
+            Only ``FailedToStart`` ends the run here; after the other errors (a crash, a
+            timeout, a failed read or write) ``finished`` still follows and ends it.
+        """
+        if error != QProcess.ProcessError.FailedToStart or self.process is None:
+            return
+        self._start_error = self.process.errorString()
+        self._finished(-1, QProcess.ExitStatus.CrashExit)
+
     def _finished(self, exit_code: int, _status: QProcess.ExitStatus) -> None:
         if self.process is None:
             return
@@ -172,8 +189,9 @@ class BackgroundRetrainer(QObject):
         self._show(False)
         done = self.result
         if done is None:
-            self.status_bar.showMessage(
-                f"Background retrain of {self.task} failed (exit code {exit_code})", 10000)
+            reason = (f"could not start: {self._start_error}" if self._start_error is not None
+                      else f"failed (exit code {exit_code})")  # fmt: skip
+            self.status_bar.showMessage(f"Background retrain of {self.task} {reason}", 10000)
             self.finished.emit("failed")
             return
         self.baseline = self._started_with
