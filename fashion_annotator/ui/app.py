@@ -8,13 +8,14 @@ folder from ``resources/sample`` so that a new user sees the tool working at onc
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QSize, QStandardPaths, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, QStandardPaths, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -163,6 +164,7 @@ class WindowSwitcher:
         from fashion_annotator.ui.main_window import MainWindow
 
         window = MainWindow(project, self.prefs)
+        window.switcher = self
         window.projectRequested.connect(lambda root: self.switch(lambda: open_or_create(root)))
         window.newProjectRequested.connect(
             lambda src, root, copy: self.switch(lambda: new_project(src, root), (src, copy))
@@ -189,8 +191,18 @@ class WindowSwitcher:
                 project.close()
                 return False
             old.project.close()
+            # Destroyed now, in the GUI thread: left to Python's collector, the window and its
+            # models would live on (lambdas in its connections) or die in a worker thread.
+            old.deleteLater()
+            QTimer.singleShot(0, _collect_deleted)
         self.show(project, problems, photos)
         return True
+
+
+def _collect_deleted() -> None:
+    """Delete what ``deleteLater`` scheduled, then collect its Python leftovers (GUI thread)."""
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 def _opened(result) -> tuple[Project, list[str]]:

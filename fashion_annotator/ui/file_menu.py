@@ -8,11 +8,13 @@ collect paths and options; :class:`FileActions` does the work, so tests drive it
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,8 +48,14 @@ from fashion_annotator.dataset.store import Project
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
 
+log = logging.getLogger(__name__)
+
 Work = Callable[[Project, Callable[[int, int], None]], list[str]]
 """``work(project, progress) -> summary lines`` run in the job's thread."""
+
+
+class JobCancelled(Exception):
+    """Raised from a job's progress callback once :meth:`FileJob.cancel` was called."""
 
 
 class FileJob(QThread):
@@ -67,13 +75,28 @@ class FileJob(QThread):
     def __init__(self, root: Path, user: str, title: str, work: Work, parent: QObject) -> None:
         super().__init__(parent)
         self.root, self.user, self.title, self.work = root, user, title, work
+        self._cancel = threading.Event()
+        self._done = (0, 0)
+
+    def cancel(self) -> None:
+        """Stop after the file in hand (safe from any thread): an import keeps what it saved
+        and a re-run goes on from there, an export is left partial and says so."""
+        self._cancel.set()
+
+    def _progress(self, done: int, total: int) -> None:
+        self._done = (done, total)
+        self.progressed.emit(done, total)
+        if self._cancel.is_set() and done < total:
+            raise JobCancelled(f"cancelled after {done} of {total} files")
 
     def run(self) -> None:
         try:
             with Project.open(self.root, user=self.user) as project:
-                lines = self.work(project, lambda done, total: self.progressed.emit(done, total))
-        except (*FILE_ERRORS, RuntimeError) as exc:
+                lines = self.work(project, self._progress)
+        except (*FILE_ERRORS, RuntimeError, JobCancelled) as exc:
             lines = [f"Stopped: {exc}"]
+        if lines and lines[0].startswith("Stopped"):
+            log.warning("%s in %s: %s", self.title, self.root, "; ".join(lines))
         self.summarized.emit(self.title, lines)
 
 
@@ -104,11 +127,14 @@ class FileActions(QObject):
         self.job: FileJob | None = None
         self.summaries: list[tuple[str, list[str]]] = []
         self.inform: Callable[[str, list[str]], None] = self._show_summary
+        self._closed = False
 
     # -- background work ------------------------------------------------------------------
 
     def start(self, title: str, work: Work) -> FileJob | None:
         """Run ``work`` in the background unless a job is running (then say so)."""
+        if self._closed:
+            return None
         if self.job is not None and self.job.isRunning():
             self.window.status.showMessage(f"Still busy: {self.job.title}", 4000)
             return None
@@ -122,10 +148,14 @@ class FileActions(QObject):
         return self.job
 
     def _progress(self, done: int, total: int) -> None:
+        if self._closed:
+            return
         title = self.job.title if self.job is not None else ""
         self.window.status.set_busy(True, f"{title}: {done} / {total}")
 
     def _finished(self, title: str, lines: list) -> None:
+        if self._closed:  # delivered after the window shut down: logged by the job
+            return
         self.window.status.set_busy(False)
         self.window.reload_queue()
         self.summaries.append((title, list(lines)))
@@ -134,6 +164,7 @@ class FileActions(QObject):
 
     def _show_summary(self, title: str, lines: list[str]) -> None:
         box = QMessageBox(self.window)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per job: none pile up
         box.setWindowTitle(title)
         box.setText(lines[0] if lines else "Done")
         if len(lines) > 1:
@@ -165,8 +196,12 @@ class FileActions(QObject):
             return None
         job = self.start(f"Import {fmt}", work)
         if job is not None and reopen is not None:
-            job.finished.connect(lambda: self.window.open_image(reopen))
+            job.finished.connect(lambda: self._reopen(reopen))
         return job
+
+    def _reopen(self, image_id: int) -> None:
+        if not self._closed:  # never in a window that closed meanwhile
+            self.window.open_image(image_id)
 
     def export(self, out: Path, fmt: str, task: str, **options: object) -> FileJob | None:
         """Export the ``task`` masks in format ``fmt`` under ``out`` in the background."""
@@ -177,8 +212,22 @@ class FileActions(QObject):
         return self.start(f"Export {fmt}", work)
 
     def wait(self, ms: int = 60000) -> bool:
-        """Block until the running job ends (tests, closing the window)."""
+        """Block until the running job ends (tests)."""
         return self.job is None or self.job.wait(ms)
+
+    @property
+    def busy(self) -> bool:
+        """Whether a job is running."""
+        return self.job is not None and self.job.isRunning()
+
+    def shutdown(self) -> None:
+        """The window closes: stop the running job after its current file and wait for it (no
+        time limit: a QThread destroyed while running aborts the process). Its signals still
+        queued reach nothing: every slot returns once this has run."""
+        self._closed = True
+        if self.job is not None:
+            self.job.cancel()
+            self.job.wait()
 
     # -- menu commands with dialogs -------------------------------------------------------
 

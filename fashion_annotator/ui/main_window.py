@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 if TYPE_CHECKING:  # imported when the Review tab is first shown
     from fashion_annotator.ui.annotate.queue_order import QueueRanker
+    from fashion_annotator.ui.app import WindowSwitcher
     from fashion_annotator.ui.file_menu import FileActions
     from fashion_annotator.ui.review.view import ReviewView
     from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
@@ -90,6 +91,9 @@ class MainWindow(QMainWindow):
     files: FileActions
     refine_menu: QMenu
     train_menu: QMenu
+    switcher: WindowSwitcher | None = None
+    """The application's window switcher when it shows this window: another project (a folder or
+    a server's) opens through it, which closes and deletes this window."""
 
     def __init__(
         self,
@@ -99,6 +103,7 @@ class MainWindow(QMainWindow):
         ask_restore: AskRestore | None = None,
         ask_quit: AskQuit | None = None,
         ask_lease_held: Callable[[str, float], bool] | None = None,
+        ask_stop: AskQuit | None = None,
         proposals: ProposalSource | None = None,
     ) -> None:
         super().__init__()
@@ -109,6 +114,7 @@ class MainWindow(QMainWindow):
             lambda entries: prompts.ask_restore(self, entries, self._entry_names(entries))
         )
         self.ask_quit = ask_quit or (lambda message: prompts.ask_quit(self, message))
+        self.ask_stop = ask_stop or (lambda message: prompts.ask_stop_running(self, message))
         self.task = project.tasks[0]
         self.labels: dict[str, int] = {t: 1 for t in project.tasks}
         self.model_versions: dict[str, str | None] = {}
@@ -521,20 +527,39 @@ class MainWindow(QMainWindow):
             self.open_image(first)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        """Close: every question first (a close can still be refused), then stop what runs, in
+        the GUI thread and waiting for it: the retrain dialogs' trainers (cancelled cleanly),
+        the background retrainer, the file job (after its current file), the image session."""
+        from fashion_annotator.ui.train.training_dialog import RetrainDialog
+
+        dialogs = self.findChildren(RetrainDialog)
+        running = [d for d in dialogs if d.process is not None]
+        if running:
+            tasks = ", ".join(task_title(d.task) for d in running)
+            if not self.ask_stop(f"A retrain is running ({tasks}). Closing cancels it; no model is registered."):
+                event.ignore()
+                return
+        every = self.retrainer.every
+        self.retrainer.set_every(0)  # the saves below must not start a background retrain
+        self.canvas.finish_edit()
         if self.session.unsaved and not self.session.save():
             if not self.ask_quit(
                 self.status.currentMessage() or "The open image could not be saved."
             ):
+                self.retrainer.set_every(every)
                 event.ignore()
                 return
             self.session.current.edited.clear()  # type: ignore[union-attr]
+        for dialog in dialogs:
+            dialog.stop_and_wait()
+            dialog.close()
+        self.retrainer.stop()
+        self.files.shutdown()
         self.instances.flush()
         self.session.shutdown()
-        self.retrainer.stop()
-        self.ranker.wait()
+        self.ranker.cancel()  # a scoring batch stops at its next photo
         if self.review is not None:
             self.review.close()
-        self.files.wait()
         self._show_annotate_docks(True)
         self.prefs.set_window_state(self.saveGeometry(), self.saveState())
         self.prefs.last_project = self.project.location

@@ -43,6 +43,18 @@ def ask_quit(parent: QWidget, message: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_stop_running(parent: QWidget, message: str) -> bool:
+    """Ask whether to close although work is running that closing stops (a retrain)."""
+    answer = QMessageBox.warning(
+        parent,
+        "Work in progress",
+        f"{message}\n\nClose anyway?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def ask_lease_held(parent: QWidget, holder: str, expires: float) -> bool:
     """Another operator holds the image: True to open it read-only, False to skip it."""
     until = time.strftime("%H:%M", time.localtime(expires))

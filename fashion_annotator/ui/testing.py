@@ -49,8 +49,10 @@ def copy_project(template: Path, dest: Path) -> Path:
 class Answers:
     """Scripted answers to the window's questions, with a log of what was asked."""
 
-    def __init__(self, restore: bool = True, quit: bool = True, read_only: bool = True) -> None:
-        self.restore, self.quit, self.read_only = restore, quit, read_only
+    def __init__(
+        self, restore: bool = True, quit: bool = True, read_only: bool = True, stop: bool = True
+    ) -> None:
+        self.restore, self.quit, self.read_only, self.stop = restore, quit, read_only, stop
         self.asked: list[tuple[str, object]] = []
 
     def ask_restore(self, entries) -> bool:
@@ -64,6 +66,10 @@ class Answers:
     def ask_lease_held(self, holder: str, expires: float) -> bool:
         self.asked.append(("lease", holder))
         return self.read_only
+
+    def ask_stop(self, message: str) -> bool:
+        self.asked.append(("stop", message))
+        return self.stop
 
 
 def open_window(
@@ -87,6 +93,7 @@ def open_window(
         ask_restore=answers.ask_restore,
         ask_quit=answers.ask_quit,
         ask_lease_held=answers.ask_lease_held,
+        ask_stop=answers.ask_stop,
         proposals=ProposalSource(project, use_shipped=use_shipped),
     )
     qtbot.addWidget(window)

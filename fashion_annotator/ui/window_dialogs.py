@@ -47,12 +47,17 @@ def open_server_project(w: MainWindow, url: str | None = None) -> MainWindow | N
         url = prompts.ask_project_url(w, str(last) if is_postgres_url(str(last)) else "")
     if not url:
         return None
+    if w.switcher is not None:  # the application's windows: one switcher shows them all
+        user = w.project.user
+        switcher = w.switcher
+        return switcher.window if switcher.switch(lambda: open_project(url, user=user)) else None
     try:
         project = open_project(url, user=w.project.user)
     except ProjectError as exc:
         QMessageBox.critical(w, "Cannot open project", str(exc))
         return None
-    window = type(w)(project, w.prefs, ask_restore=w.ask_restore, ask_quit=w.ask_quit)
+    window = type(w)(project, w.prefs, ask_restore=w.ask_restore, ask_quit=w.ask_quit,
+                     ask_stop=w.ask_stop)  # fmt: skip
     window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     window.destroyed.connect(project.close)
     window.show()

@@ -88,3 +88,29 @@ def test_next_free_to_do_never_opens_a_colleagues_image(qtbot, team_url: str, tm
         alice.close()
         bob_project.close()
         alice_project.close()
+
+
+def test_a_server_project_opens_through_the_window_switcher(qtbot, team_url: str, tmp_path) -> None:
+    # In the application every window is the switcher's: one opened from File > Open server
+    # project can open another project again, and the window it replaced is deleted.
+    import shiboken6
+
+    from fashion_annotator.ui.preferences import Preferences, settings_file
+
+    switcher = app.WindowSwitcher(Preferences(settings_file(tmp_path / "s.ini")))
+    first = switcher.show(open_project(team_url, user="alice"))
+    qtbot.waitUntil(lambda: first.session.current is not None)
+    other = team_url.replace("?project=", "?project=o")
+    create_project(other).close()
+    opened = first.open_server_project(other)
+    assert opened is switcher.window and opened.project.location == other
+    assert opened.project.user == "alice"
+    qtbot.waitUntil(lambda: not shiboken6.isValid(first), timeout=10_000)
+    with qtbot.waitSignal(opened.projectRequested):
+        opened.projectRequested.emit(team_url)  # File > Open recent, in the server window
+    window = switcher.window
+    assert window is not opened and window.project.location == team_url
+    qtbot.waitUntil(lambda: not shiboken6.isValid(opened), timeout=10_000)
+    assert window.close()
+    window.project.close()
+    window.deleteLater()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shiboken6
 from PySide6.QtCore import QPointF, QRect, Qt
 from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
@@ -401,15 +402,13 @@ def test_open_project_and_new_project_from_folder_switch_the_window(
     first = copy_project(template, tmp_path / "first")
     second = copy_project(template, tmp_path / "second")
     switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "switch.ini")))
-    opened_first = switcher.show(Project.open(first))
-    qtbot.addWidget(opened_first)
+    opened_first = switcher.show(Project.open(first))  # the switcher deletes what it replaces
     qtbot.waitUntil(lambda: opened_first.session.current is not None)
     with qtbot.waitSignal(opened_first.projectRequested):
         opened_first.projectRequested.emit(second)
     window = switcher.window
-    qtbot.addWidget(window)
     assert window is not opened_first and window.project.root == second
-    assert not opened_first.isVisible()
+    qtbot.waitUntil(lambda: not shiboken6.isValid(opened_first))
     photos = tmp_path / "photos"
     photos.mkdir()
     for stem in ("0014", "0019"):

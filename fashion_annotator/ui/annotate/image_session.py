@@ -109,6 +109,7 @@ class ImageSession(QObject):
         self.clock = EffortClock()
         self.ask_lease_held: LeaseQuestion = ask_lease_held or (lambda _holder, _exp: True)
         self.current: OpenImage | None = None
+        self._shut_down = False
         self._lease_timer = QTimer(self)
         self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
         self._deferred: list[JournalEntry] = []
@@ -137,7 +138,10 @@ class ImageSession(QObject):
         """Save the open image, then open ``image_id``; False when it could not be opened.
 
         ``shown`` is the task the window shows: on a large photo only its saved mask is read
-        now, the other tasks' on first use (:func:`~.session.load_document`)."""
+        now, the other tasks' on first use (:func:`~.session.load_document`). After
+        :meth:`shutdown` nothing opens (a late signal must not take a lease again)."""
+        if self._shut_down:
+            return False
         if self.current is not None and self.image_id == image_id:
             return True
         if not self.close_image():
@@ -479,6 +483,7 @@ class ImageSession(QObject):
         garbage collector may run in a worker) would fire on freed memory.
         """
         ok = self.close_image()
+        self._shut_down = True
         self._lease_timer.stop()
         self._retry.stop()
         self.autosave.saved()
