@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 __all__ = [
+    "ACCEPTED_FORMATS",
     "MAX_PIXELS",
     "PHOTO_SUFFIXES",
     "PREVIEW_MIN_PIXELS",
@@ -31,6 +32,7 @@ __all__ = [
     "decode_mask_png",
     "encode_mask_png",
     "load_image",
+    "load_label_pixels",
     "load_mask",
     "load_preview",
 ]
@@ -76,6 +78,12 @@ _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
 _MEMORY_SOURCE = "<in-memory PNG>"
 LOSSY_FORMATS = frozenset({"JPEG", "MPO", "JPEG2000"})
 """Pillow formats refused for label masks, whatever the file's suffix."""
+ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "TIFF", "WEBP", "BMP", "GIF", "JPEG2000")
+"""The only Pillow formats opened, whatever the file's suffix says (JPEG includes MPO).
+
+Pillow would otherwise try every plugin it has on any file: PostScript (EPS, rendered by an
+external Ghostscript), PSD, FITS, ICNS and dozens more, none of which a photo or mask needs.
+"""
 
 
 class ImageLoadError(ValueError):
@@ -152,11 +160,15 @@ def _open_checked(
         # Our own MAX_PIXELS decides; Pillow's warning would be an error under pytest.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
-            im = Image.open(source)
+            im = Image.open(source, formats=ACCEPTED_FORMATS)
         except Image.DecompressionBombError as exc:
             raise ImageLoadError(name, f"decompression bomb refused ({exc})") from exc
         except Image.UnidentifiedImageError as exc:
-            raise ImageLoadError(name, "not a recognised image format (corrupt file?)") from exc
+            raise ImageLoadError(
+                name,
+                f"not a recognised image format (accepted: {', '.join(sorted(ACCEPTED_FORMATS))}; "
+                "corrupt file?)",
+            ) from exc
         except OSError as exc:
             raise ImageLoadError(name, f"cannot read file ({exc})") from exc
         except Exception as exc:  # Pillow raises many types on corrupt headers
@@ -174,9 +186,31 @@ def _open_checked(
     if width == 0 or height == 0:
         im.close()
         raise ImageLoadError(name, f"image has no pixels ({width}x{height})")
+    _refuse_frames(im, name)
     if decode:
         _decode(im, name)
     return im
+
+
+def _refuse_frames(im: Image.Image, name: Path | str) -> None:
+    """Close ``im`` and raise when it holds several frames (animation, multi-page TIFF).
+
+    Only the first frame would be annotated and the others silently dropped. An MPO (a camera
+    JPEG with a preview or depth frame after the photo) is one photo and is kept.
+    """
+    if im.format == "MPO":
+        return
+    try:
+        frames = int(getattr(im, "n_frames", 1))
+    except Exception as exc:  # walking a damaged frame chain fails in many ways
+        im.close()
+        raise ImageLoadError(name, f"corrupt frame list ({type(exc).__name__}: {exc})") from exc
+    if frames > 1:
+        im.close()
+        raise ImageLoadError(
+            name, f"{im.format} with {frames} frames (animation or multi-page); only single "
+            "images are annotated: save the frame wanted as its own file"
+        )
 
 
 def _decode(im: Image.Image, name: Path | str) -> None:
@@ -478,14 +512,48 @@ def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndar
     """
     im, path = _open_file(path)
     with im:
-        if im.format in LOSSY_FORMATS:
-            raise ImageLoadError(
-                path, f"{im.format} (lossy) data; a label mask must be lossless (PNG), since "
-                "compression artefacts change label ids"
-            )
+        _refuse_lossy(im, path)
         mask = _to_label_ids(_upright(im), path)
     _check_shape(mask, shape, path)
     return mask
+
+
+def load_label_pixels(path: str | Path) -> np.ndarray:
+    """Load a label image whose ids may be coded as colours (a Pascal VOC RGB mask).
+
+    Parameters
+    ----------
+    path : str or Path
+        A lossless label image, checked like :func:`load_mask` (size limit, EXIF orientation).
+
+    Returns
+    -------
+    ndarray
+        ``(H, W) uint8`` ids for a single-channel image (palette indices, not colours), or
+        ``(H, W, 3) uint8`` colours for an RGB or RGBA one (alpha dropped), for the caller to
+        map through its colour table.
+
+    Raises
+    ------
+    ImageLoadError
+        What :func:`load_mask` refuses, colour masks excepted.
+    """
+    im, path = _open_file(path)
+    with im:
+        _refuse_lossy(im, path)
+        upright = _upright(im)
+        if upright.mode in {"RGB", "RGBA"}:
+            return np.array(upright.convert("RGB"), dtype=np.uint8)
+        return _to_label_ids(upright, path)
+
+
+def _refuse_lossy(im: Image.Image, path: Path) -> None:
+    """Raise :class:`ImageLoadError` when ``im`` holds lossy data (ids would be changed)."""
+    if im.format in LOSSY_FORMATS:
+        raise ImageLoadError(
+            path, f"{im.format} (lossy) data; a label mask must be lossless (PNG), since "
+            "compression artefacts change label ids"
+        )
 
 
 def _validate_mask_array(mask: np.ndarray) -> np.ndarray:

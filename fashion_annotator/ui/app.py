@@ -220,10 +220,12 @@ def run_gui(path: str | None) -> int:
     started = time.perf_counter()
     app = _application()
     from fashion_annotator.ui.crash import install_crash_dialog
+    from fashion_annotator.ui.gc_guard import GuiThreadCollector
     from fashion_annotator.ui.preferences import Preferences
     from fashion_annotator.ui.theme import apply_theme
 
     install_crash_dialog()
+    collector = GuiThreadCollector(app)  # cycles die in the GUI thread, never in a worker
 
     prefs = Preferences()
     apply_theme(app, prefs.theme)
@@ -232,6 +234,7 @@ def run_gui(path: str | None) -> int:
     except ProjectError as exc:
         report_error(exc)
         QMessageBox.critical(None, "Cannot open project", str(exc))
+        collector.stop()
         return EXIT_ERROR
     switcher = WindowSwitcher(prefs)
     switcher.show(project, problems)
@@ -246,3 +249,4 @@ def run_gui(path: str | None) -> int:
     finally:
         if switcher.window is not None:
             switcher.window.project.close()
+        collector.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import time
+import weakref
 
 import shiboken6
 from PySide6.QtCore import QCoreApplication, QEvent, Qt
@@ -11,7 +12,6 @@ from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from fashion_annotator.dataset.formats.common import ImportSummary
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui import file_menu
-from fashion_annotator.ui.main_window import MainWindow
 from fashion_annotator.ui.preferences import Preferences, settings_file
 from fashion_annotator.ui.testing import Answers, copy_project, open_window
 
@@ -83,15 +83,18 @@ def test_switching_projects_deletes_the_old_window(qtbot, template, tmp_path):
     first = switcher.show(Project.open(roots[0]))
     qtbot.waitUntil(lambda: first.session.current is not None)
     first_session = first.session
+    replaced = []
     for root in roots[1:]:
         old = switcher.window
+        replaced.append(weakref.ref(old))
         assert switcher.switch(lambda r=root: Project.open(r))
         qtbot.waitUntil(lambda o=old: not shiboken6.isValid(o), timeout=10_000)
         qtbot.waitUntil(lambda: switcher.window.session.current is not None)
+        del old
     assert not shiboken6.isValid(first_session), "its session went with it"
+    first = first_session = None  # the test drops its own references too
     gc.collect()
-    live = [o for o in gc.get_objects() if type(o) is MainWindow and shiboken6.isValid(o)]
-    assert live == [switcher.window], "one window alive after three projects"
+    assert [ref() for ref in replaced] == [None, None], "nothing keeps a replaced window"
     window = switcher.window
     window.close()
     window.project.close()

@@ -15,6 +15,7 @@ per class (exact). Coordinates: pixel ``(row r, col c)`` spans ``[c, c + 1] x [r
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -42,9 +43,19 @@ ANNOTATIONS_XML = "annotations.xml"
 
 
 def decode_cvat_rle(counts: list[int], width: int, height: int) -> np.ndarray:
-    """CVAT mask RLE (background first, row-major) -> ``(height, width) bool``."""
-    counts_arr = np.asarray(counts, np.int64)
-    if (counts_arr < 0).any() or counts_arr.sum() != width * height:
+    """CVAT mask RLE (background first, row-major) -> ``(height, width) bool``.
+
+    Raises ``ValueError`` (before anything is allocated) when a box side is negative or the
+    counts do not cover the box exactly.
+    """
+    if width < 0 or height < 0:
+        raise ValueError(f"mask box {width}x{height} has a negative side")
+    try:
+        counts_arr = np.asarray(counts, np.int64)
+    except OverflowError as exc:
+        raise ValueError(f"mask rle count out of range ({exc})") from exc
+    area = width * height
+    if (counts_arr < 0).any() or (counts_arr > area).any() or counts_arr.sum() != area:
         raise ValueError(
             f"mask rle covers {int(counts_arr.sum())} pixels, its box {width}x{height} has "
             f"{width * height}"
@@ -62,17 +73,20 @@ def encode_cvat_rle(box: np.ndarray) -> list[int]:
     return [0, *counts] if flat.size and flat[0] else counts
 
 
-def _mask_region(node: ET.Element):
+def _mask_region(node: ET.Element) -> Callable[[tuple[int, int]], np.ndarray]:
+    """A ``<mask>``: its box is checked against the photo before the RLE is expanded."""
     counts = [int(v) for v in node.get("rle", "").replace(" ", "").split(",") if v]
     left, top = int(float(node.get("left", 0))), int(float(node.get("top", 0)))
     width, height = int(float(node.get("width", 0))), int(float(node.get("height", 0)))
-    box = decode_cvat_rle(counts, width, height)
 
     def paint(size: tuple[int, int]) -> np.ndarray:
-        if top + height > size[0] or left + width > size[1]:
-            raise ValueError(f"mask box {left},{top} {width}x{height} leaves the image")
+        if min(left, top) < 0 or top + height > size[0] or left + width > size[1]:
+            raise ValueError(
+                f"mask box {left},{top} {width}x{height} leaves the image "
+                f"({size[1]}x{size[0]})"
+            )
         out = np.zeros(size, bool)
-        out[top : top + height, left : left + width] = box
+        out[top : top + height, left : left + width] = decode_cvat_rle(counts, width, height)
         return out
 
     return paint

@@ -16,14 +16,14 @@ file opens in labelme as drawn. Coordinates are labelme's canvas coordinates: pi
 from __future__ import annotations
 
 import base64
-import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image
 
+from fashion_annotator.core.images import ImageLoadError, decode_mask_png
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
 from fashion_annotator.dataset.formats.common import (
     ExportSummary,
@@ -72,19 +72,29 @@ def _ring(shape: dict) -> np.ndarray:
     raise ValueError(f"unsupported shape_type {kind!r}")
 
 
-def _bitmap(shape: dict):
+def _bitmap(shape: dict, where: str) -> Callable[[tuple[int, int]], np.ndarray]:
+    """A ``mask`` shape: its base64 PNG, decoded (by the checked loader) when it is painted.
+
+    The box's top-left corner is ``points[0]``; parts of the box outside the photo are cut off.
+    """
     pts = _points(shape)
+    label = shape.get("label")
     try:
-        box = np.asarray(Image.open(io.BytesIO(base64.b64decode(shape["mask"]))).convert("L")) > 0
-    except (KeyError, TypeError, ValueError, OSError) as exc:
-        raise ValueError(f"mask shape {shape.get('label')!r}: unreadable mask ({exc})") from exc
-    x0, y0 = (int(v) for v in pts[0])
+        data = base64.b64decode(shape["mask"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"mask shape {label!r}: unreadable mask ({exc})") from exc
+    x0, y0 = (int(np.floor(v)) for v in pts[0])
 
     def paint(size: tuple[int, int]) -> np.ndarray:
+        try:
+            box = decode_mask_png(data, where) > 0
+        except ImageLoadError as exc:
+            raise ValueError(f"{where}: mask shape {label!r}: unreadable mask ({exc.reason})") from exc
         out = np.zeros(size, bool)
-        h = max(0, min(box.shape[0], size[0] - y0))
-        w = max(0, min(box.shape[1], size[1] - x0))
-        out[y0 : y0 + h, x0 : x0 + w] = box[:h, :w]
+        top, left = max(y0, 0), max(x0, 0)
+        bottom, right = min(y0 + box.shape[0], size[0]), min(x0 + box.shape[1], size[1])
+        if top < bottom and left < right:
+            out[top:bottom, left:right] = box[top - y0 : bottom - y0, left - x0 : right - x0]
         return out
 
     return paint
@@ -107,7 +117,7 @@ def parse_labelme(path: Path) -> SourceImage:
             if kind in NO_AREA:
                 continue
             if kind == "mask":
-                entry.add_bitmap(str(shape["label"]), _bitmap(shape))
+                entry.add_bitmap(str(shape["label"]), _bitmap(shape, str(path)))
             else:
                 entry.add_rings(str(shape["label"]), [_ring(shape)])
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError) as exc:

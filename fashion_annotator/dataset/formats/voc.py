@@ -24,9 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-
-from fashion_annotator.core.images import encode_mask_png
+from fashion_annotator.core.images import encode_mask_png, load_label_pixels
 from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
@@ -80,11 +78,15 @@ def read_labelmap(path: Path) -> list[tuple[str, tuple[int, int, int] | None]]:
 
 
 def _load_ids(path: Path, colours: list[tuple[int, int, int] | None]) -> np.ndarray:
-    """Label indices of a VOC mask PNG (palette indices, grey values, or labelmap colours)."""
-    with Image.open(path) as image:
-        if image.mode in ("P", "L"):
-            return np.asarray(image)
-        rgb = np.asarray(image.convert("RGB"))
+    """Label indices of a VOC mask PNG (palette indices, grey values, or labelmap colours).
+
+    Read by the project's checked loader: a decompression bomb, lossy (JPEG) data or a broken
+    file is refused with its reason, and EXIF orientation is applied as for the photo.
+    """
+    pixels = load_label_pixels(path)
+    if pixels.ndim == 2:
+        return pixels
+    rgb = pixels
     ids = np.full(rgb.shape[:2], -1, np.int32)
     code = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
     for index, colour in [*enumerate(colours), (VOID, (224, 224, 192))]:
