@@ -244,17 +244,42 @@ def _write(mask: np.ndarray, box: BBox, select: np.ndarray, label: int) -> BBox 
 
 
 def _segment_disk(box: BBox, a: np.ndarray, b: np.ndarray, radius: float) -> np.ndarray:
-    """Pixels of ``box`` whose centre lies within ``radius`` of segment ``a-b`` (xy)."""
-    ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None] - a[1]
-    xs = np.arange(box.x0, box.x1, dtype=np.float64)[None, :] - a[0]
-    d = b - a
-    length2 = float(d @ d)
-    if length2 == 0.0:
-        return xs * xs + ys * ys <= radius * radius + _EPS
-    t = np.clip((xs * d[0] + ys * d[1]) / length2, 0.0, 1.0)
-    dx = xs - t * d[0]
-    dy = ys - t * d[1]
-    return dx * dx + dy * dy <= radius * radius + _EPS
+    """Pixels of ``box`` whose centre lies within ``radius`` of segment ``a-b`` (xy).
+
+    The capsule (the segment grown by ``radius``) is convex, so each row of it is one run of
+    pixels: the run's ends are found per row (the union of the two end disks' and the band's
+    spans) and the rows filled between them. Cost: O(rows) arithmetic and one comparison per
+    pixel, instead of a distance per pixel (a 1,000 px brush: milliseconds, not half a second).
+    """
+    r2 = radius * radius + _EPS
+    ys = np.arange(box.y0, box.y1, dtype=np.float64) - a[1]
+    dx, dy = float(b[0] - a[0]), float(b[1] - a[1])
+    lo = np.full(ys.shape, np.inf)
+    hi = np.full(ys.shape, -np.inf)
+    for cx, cy in ((0.0, 0.0), (dx, dy)):  # the disks around both ends
+        inside = r2 - (ys - cy) ** 2
+        ok = inside >= 0
+        half = np.sqrt(np.where(ok, inside, 0.0))
+        lo = np.where(ok, np.minimum(lo, cx - half), lo)
+        hi = np.where(ok, np.maximum(hi, cx + half), hi)
+    length2 = dx * dx + dy * dy
+    if length2 > 0.0:  # the band: 0 <= p.d <= |d|^2 and |p x d| <= r |d|, each linear in x
+        reach = np.sqrt(r2 * length2)
+        band_lo = np.full(ys.shape, -np.inf)
+        band_hi = np.full(ys.shape, np.inf)
+        band_ok = np.ones(ys.shape, dtype=bool)
+        for coef, rest, low, high in ((dx, ys * dy, 0.0, length2), (dy, -ys * dx, -reach, reach)):
+            if coef == 0.0:  # the condition does not depend on x: the row is in or out
+                band_ok &= (rest >= low) & (rest <= high)
+                continue
+            ends = np.sort(np.stack([(low - rest) / coef, (high - rest) / coef]), axis=0)
+            band_lo = np.maximum(band_lo, ends[0])
+            band_hi = np.minimum(band_hi, ends[1])
+        band_ok &= band_lo <= band_hi
+        lo = np.where(band_ok, np.minimum(lo, band_lo), lo)
+        hi = np.where(band_ok, np.maximum(hi, band_hi), hi)
+    xs = np.arange(box.x0, box.x1, dtype=np.float64) - a[0]
+    return (xs[None, :] >= lo[:, None] - _EPS) & (xs[None, :] <= hi[:, None] + _EPS)
 
 
 def paint_stroke(mask: np.ndarray, points: np.ndarray, radius: float, label: int) -> BBox | None:

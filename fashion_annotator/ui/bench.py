@@ -292,7 +292,8 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
         ``<res>_switch_ms_median`` (until the photo, or its preview, is shown and editable),
         ``<res>_switch_full_ms_median`` (until the full pixels are shown),
         ``<res>_shape`` (strokes at fit-to-window zoom) and
-        ``<res>_1x_stroke_ms_median`` (at one screen pixel per image pixel); with a click model,
+        ``<res>_1x_stroke_ms_median`` (at one screen pixel per image pixel),
+        ``<res>_max_brush_stroke_ms_median`` (the largest brush, 1,000 px); with a click model,
         ``<res>_click_ms_median`` (Smart click: press to repaint) and
         ``<res>_click_model_ms_median`` (the click model's update alone), ``click_ms_median``
         (studio; None without a click model), ``box_click_ms_median`` (clicks inside a box on the
@@ -302,7 +303,7 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
     """
     app = _app()
     from fashion_annotator.core.labels import load_taxonomy
-    from fashion_annotator.ui.annotate.canvas import Canvas
+    from fashion_annotator.ui.annotate.canvas import MAX_RADIUS, Canvas
 
     taxonomy = load_taxonomy("parsing7")
     canvas = Canvas()
@@ -336,6 +337,13 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
             results[f"{res}_1x_stroke_ms_median"] = _median(
                 _measure_strokes(canvas, doc, full_rebuild=False, visible_only=True)
             )
+            # The largest brush the window allows, the whole photo in view.
+            canvas.fit_to_window()
+            canvas.set_brush_radius(MAX_RADIUS)
+            results[f"{res}_max_brush_stroke_ms_median"] = _median(
+                _measure_strokes(canvas, doc, full_rebuild=False)
+            )
+            canvas.set_brush_radius(BRUSH_RADIUS)
             # Clicks land where the operator sees the photo: back to the whole photo in view
             # (at 1:1 on a large photo most click positions are off screen and never repaint).
             canvas.fit_to_window()

@@ -88,6 +88,29 @@ def test_paint_stroke_changed_bbox_and_eraser():
     assert paint_stroke(mask, np.array([[0.0, 0.0]]), 1.5, 0) is None
 
 
+def test_paint_stroke_paints_exactly_the_pixels_within_the_radius_of_the_path():
+    # The definition, pixel by pixel: a centre within `radius` of a segment is painted. The
+    # stroke is painted row by row (runs between computed ends); this checks every pixel of
+    # random segments, axis-aligned, diagonal and zero-length, against the distance itself.
+    rng = np.random.default_rng(7)
+    for i in range(400):
+        a = rng.uniform(5, 45, 2)
+        step = [rng.uniform(-25, 25, 2), np.zeros(2), np.array([rng.uniform(-25, 25), 0.0]),
+                np.array([0.0, rng.uniform(-25, 25)])][i % 4]  # fmt: skip
+        if i % 5 == 0:
+            a = np.round(a)
+        b = a + step
+        radius = float(rng.choice([0.5, 1.0, 2.0, 3.0, rng.uniform(0.5, 12.0)]))
+        mask = np.zeros((60, 60), np.uint8)
+        paint_stroke(mask, np.stack([a, b]), radius, 1)
+        yy, xx = np.mgrid[:60, :60].astype(np.float64)
+        d = b - a
+        t = np.clip(((xx - a[0]) * d[0] + (yy - a[1]) * d[1]) / max(float(d @ d), 1e-300), 0, 1)
+        dist2 = (xx - a[0] - t * d[0]) ** 2 + (yy - a[1] - t * d[1]) ** 2
+        differ = (mask == 1) != (dist2 <= radius * radius + 1e-6)
+        assert np.all(np.abs(dist2[differ] - radius * radius) < 1e-4), (a, b, radius)
+
+
 def test_paint_stroke_outside_and_clipped():
     mask = np.zeros((8, 8), np.uint8)
     assert paint_stroke(mask, np.array([[-50.0, -50.0]]), 3, 1) is None
