@@ -23,10 +23,16 @@ DEFAULT_ARCHITECTURE = "unet"
 
 
 def architecture_of(meta: dict[str, Any]) -> str:
-    """The architecture a model's meta names (``"unet"`` when it names none)."""
+    """The architecture a model's meta names (``"unet"`` when it names none).
+
+    Raises
+    ------
+    ValueError
+        The name is not a string or not one of :data:`ARCHITECTURES`.
+    """
     name = meta.get("architecture", DEFAULT_ARCHITECTURE)
-    if name not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {name!r}; known: {', '.join(ARCHITECTURES)}")
+    if not isinstance(name, str) or name not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {str(name)[:40]!r}; known: {', '.join(ARCHITECTURES)}")
     return str(name)
 
 

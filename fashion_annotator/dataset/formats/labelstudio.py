@@ -46,9 +46,19 @@ _RUN_BITS = (3, 4, 8, 16)
 _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
 
 
-def decode_ls_rle(rle: list[int]) -> np.ndarray:
-    """Label Studio brush RLE (thi.ng rle-pack) -> the flat ``uint8`` words it encodes."""
-    bits = np.unpackbits(np.asarray(rle, np.uint8))
+def decode_ls_rle(rle: list[int], expected: int | None = None) -> np.ndarray:
+    """Label Studio brush RLE (thi.ng rle-pack) -> the flat ``uint8`` words it encodes.
+
+    With ``expected``, an RLE that declares another number of words is refused (``ValueError``)
+    before anything is allocated: its header may ask for up to 2^32 words.
+    """
+    try:
+        data = np.asarray(rle, np.int64)
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"brush RLE is not a list of bytes ({exc})") from exc
+    if data.ndim != 1 or (data.size and not 0 <= data.min() <= data.max() <= 255):
+        raise ValueError("brush RLE is not a list of bytes (0..255)")
+    bits = np.unpackbits(data.astype(np.uint8))
     pos = 0
 
     def read(n: int) -> int:
@@ -62,6 +72,8 @@ def decode_ls_rle(rle: list[int]) -> np.ndarray:
         return value
 
     num = read(32)
+    if expected is not None and num != expected:
+        raise ValueError(f"brush RLE holds {num} values, the image needs {expected}")
     word = read(5) + 1
     sizes = [read(4) + 1 for _ in range(4)]
     out = np.zeros(num, np.uint8)
@@ -138,9 +150,7 @@ def _add_result(entry: SourceImage, result: dict) -> None:
         rle = value["rle"]
 
         def paint(size: tuple[int, int], rle: list[int] = rle) -> np.ndarray:
-            words = decode_ls_rle(rle)
-            if words.size != size[0] * size[1] * 4:
-                raise ValueError(f"brush RLE holds {words.size} values, not {width}x{height}x4")
+            words = decode_ls_rle(rle, size[0] * size[1] * 4)
             return words.reshape(size[0], size[1], 4)[..., 3] >= 128
 
         entry.add_bitmap(label, paint)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+
 from fashion_annotator.core.images import encode_mask_png, load_label_pixels
 from fashion_annotator.dataset.formats.common import (
     ExportSummary,
