@@ -74,17 +74,39 @@ class TrainingSelection:
         return sorted(chosen, key=lambda it: it.image_id)
 
 
-def _item(project: Any, task: str, record: Any, photo: Path, mask: Path) -> TrainingItem | None:
-    """The record's latest mask (local file ``mask``) as a training item, or None when it does not count."""
-    proposal = project.load_proposal(record.id, task)
+Memo = dict[int, tuple[tuple[Any, ...], bool]]
+"""``image_id -> (identity of its latest mask and proposal, mask equals proposal)``: what
+:func:`select_training_masks` decoded before, reused while neither file changed."""
+
+
+def _same_as_proposal(project: Any, task: str, image_id: int, mask: Path, memo: Memo | None) -> bool:
+    """Whether the mask file ``mask`` holds exactly the image's latest proposal."""
+    if memo is not None:
+        proposals = project.proposals(image_id, task)
+        stat = mask.stat()
+        key = (str(mask), stat.st_mtime_ns, stat.st_size, proposals[-1].version if proposals else None)
+        known = memo.get(image_id)
+        if known is not None and known[0] == key:
+            return known[1]
+    proposal = project.load_proposal(image_id, task)
     same = proposal is not None and np.array_equal(proposal, decode_mask_png(mask.read_bytes(), source=mask))
+    if memo is not None:
+        memo[image_id] = (key, same)
+    return same
+
+
+def _item(
+    project: Any, task: str, record: Any, photo: Path, mask: Path, memo: Memo | None = None
+) -> TrainingItem | None:
+    """The record's latest mask (local file ``mask``) as a training item, or None when it does not count."""
+    same = _same_as_proposal(project, task, record.id, mask, memo)
     if record.status == "in_progress" and same:
         return None
     kind = "unchanged" if same else "corrected"
     return TrainingItem(record.id, record.name, photo, mask, record.status, kind)
 
 
-def select_training_masks(project: Any, task: str) -> TrainingSelection:
+def select_training_masks(project: Any, task: str, memo: Memo | None = None) -> TrainingSelection:
     """Sort a project's saved masks for ``task`` into corrected and unchanged ones.
 
     Parameters
@@ -94,6 +116,10 @@ def select_training_masks(project: Any, task: str) -> TrainingSelection:
         photos and mask PNGs in local files).
     task : str
         One of the project's tasks.
+    memo : dict, optional
+        Kept by a caller that asks again and again (the background retrainer after each save):
+        a mask is compared with its proposal (two PNG decodes) only when either file changed
+        since the last call, instead of every mask every time.
     """
     statuses = ("done", "approved", "in_progress")
     usable = {
@@ -106,7 +132,7 @@ def select_training_masks(project: Any, task: str) -> TrainingSelection:
             if record.id not in usable:
                 continue
             try:
-                item = _item(project, task, record, *usable[record.id])
+                item = _item(project, task, record, *usable[record.id], memo)
             except (ValueError, OSError, ProjectError) as exc:  # a damaged file: leave it out, say so
                 selection.unreadable.append((record.name, str(exc)))
                 continue

@@ -80,6 +80,14 @@ class _Job(QRunnable):
         self._args = args
 
     def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            # PySide may keep this wrapper alive after Qt deleted the runnable: it must not
+            # keep the photo and region arrays of every image visited (about 1 MB a step).
+            self._fn = self._args = None  # type: ignore[assignment]
+
+    def _run(self) -> None:
         job = self._result
         if not self._is_current(job.generation):
             self._emit(job, None)

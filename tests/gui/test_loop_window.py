@@ -71,9 +71,9 @@ def test_background_retrain_every_n_masks_low_priority_and_kept_when_not_better(
     qtbot.addWidget(bar)
     retrainer = BackgroundRetrainer(loop_project, "garment", bar, every=0, extra_args=TINY)
     new_image = next(r.id for r in loop_project.images(status="new"))
-    _correct_one_more(loop_project, new_image)
     assert not retrainer.check()  # off by default
-    retrainer.set_every(2)
+    retrainer.set_every(2)  # counting starts when it is switched on
+    _correct_one_more(loop_project, new_image)
     assert not retrainer.check()  # one new corrected mask since it started counting
     unchanged = select_training_masks(loop_project, "garment").unchanged[0].image_id
     _correct_one_more(loop_project, unchanged)

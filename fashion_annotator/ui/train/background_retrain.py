@@ -18,7 +18,12 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, Signal
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar
 
-from fashion_annotator.dataset.training_set import select_training_masks, val_count
+from fashion_annotator.dataset.training_set import (
+    Memo,
+    TrainingSelection,
+    select_training_masks,
+    val_count,
+)
 from fashion_annotator.runtime.child import cli_command
 from training.finetune import retrain_command
 
@@ -70,7 +75,8 @@ class BackgroundRetrainer(QObject):
         self._start_error: str | None = None
         self._started_with = 0
         self._epochs = 0
-        self.baseline = self._corrected()
+        self._memo: Memo = {}  # masks compared with their proposals once, not at every save
+        self.baseline = 0  # counted when retraining is switched on (set_every)
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(110)
         self.bar.setMaximumHeight(14)
@@ -86,8 +92,11 @@ class BackgroundRetrainer(QObject):
         self.bar.setVisible(visible)
         self.text.setVisible(visible)
 
+    def _selection(self) -> TrainingSelection:
+        return select_training_masks(self.project, self.task, self._memo)
+
     def _corrected(self) -> int:
-        return len(select_training_masks(self.project, self.task).corrected)
+        return len(self._selection().corrected)
 
     @property
     def running(self) -> bool:
@@ -95,23 +104,28 @@ class BackgroundRetrainer(QObject):
         return self.process is not None
 
     def set_every(self, every: int) -> None:
-        """Retrain every ``every`` newly corrected masks (0: off)."""
+        """Retrain every ``every`` newly corrected masks (0: off); switching it on counts the
+        corrected masks there are now (nothing is counted while it is off)."""
+        was = self.every
         self.every = max(0, int(every))
+        if self.every > 0 and was == 0 and not self.running:
+            self.baseline = self._corrected()
 
     def set_task(self, task: str) -> None:
         """Follow another task; the count of new masks starts again from now."""
         if task != self.task and not self.running:
             self.task = task
-            self.baseline = self._corrected()
+            self._memo = {}
+            self.baseline = self._corrected() if self.every > 0 else 0
 
     def check(self) -> bool:
         """Start a run when enough new corrected masks were saved; True when one started."""
         if self.every <= 0 or self.running:
             return False
-        n = self._corrected()
+        selection = self._selection()
+        n = len(selection.corrected)
         if n - self.baseline < self.every:
             return False
-        selection = select_training_masks(self.project, self.task)
         n_all = len(selection.items())
         if val_count(n_all) == 0:
             return False
