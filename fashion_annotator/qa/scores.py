@@ -37,6 +37,7 @@ __all__ = [
     "PROPOSAL",
     "ImageScore",
     "PairScore",
+    "ScoreMemo",
     "metric_name",
     "prediction_cache_key",
     "reference_mask",
@@ -134,6 +135,14 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     return PairScore(float(score), float(pixel_accuracy(reference, saved)), ious)
 
 
+def _shown_record(project: ProjectStore, image_id: int, task: str, before: float) -> Any | None:
+    records = project.proposals(image_id, task)
+    if not records:
+        return None
+    earlier = [r for r in records if r.created <= before]
+    return earlier[-1] if earlier else records[0]
+
+
 def shown_proposal(
     project: ProjectStore, image_id: int, task: str, before: float
 ) -> np.ndarray | None:
@@ -142,12 +151,8 @@ def shown_proposal(
     Falls back to the earliest proposal when all were recorded later (masks imported before
     proposals were computed), and None when the image has none.
     """
-    records = project.proposals(image_id, task)
-    if not records:
-        return None
-    earlier = [r for r in records if r.created <= before]
-    chosen = earlier[-1] if earlier else records[0]
-    return load_mask(chosen.path)
+    chosen = _shown_record(project, image_id, task, before)
+    return None if chosen is None else load_mask(chosen.path)
 
 
 def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | None:
@@ -192,11 +197,17 @@ def _saved_rows(
     return [r for r in rows if r is not None]
 
 
+ScoreMemo = dict[tuple[int, str], tuple[tuple[Any, ...], ImageScore]]
+"""``(image_id, task) -> (identity of the saved version and shown proposal, scored row)``:
+scores :func:`score_project` computed before, reused while neither file changed."""
+
+
 def score_project(
     project: ProjectStore,
     task: str,
     image_ids: Iterable[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
+    memo: ScoreMemo | None = None,
 ) -> list[ImageScore]:
     """Score every image with a saved ``task`` mask against the proposal shown when opened.
 
@@ -209,6 +220,10 @@ def score_project(
         Restrict to these images.
     progress : callable(done, total), optional
         Called after each scored image.
+    memo : dict, optional
+        Kept by a caller that scores again and again (the Review tab at every visit): an image
+        is decoded and scored again only when a new mask version was saved or another proposal
+        is the shown one; status, operator and decisions are always read afresh.
 
     Returns
     -------
@@ -220,14 +235,29 @@ def score_project(
     out = []
     for row in rows:
         try:
-            saved = project.load_mask(row.image_id, task)
-            reference = shown_proposal(project, row.image_id, task, row.saved_at)
-            out.append(_scored(row, reference, saved, taxonomy, PROPOSAL))
+            out.append(_score_row(project, task, taxonomy, row, memo))
         except (ValueError, OSError, ProjectError) as exc:  # one damaged file: its row, not the table
             out.append(replace(row, problem=f"{row.name}: {exc}"))
         if progress is not None:
             progress(len(out), len(rows))
     return out
+
+
+def _score_row(project: ProjectStore, task: str, taxonomy: Taxonomy, row: ImageScore,
+               memo: ScoreMemo | None) -> ImageScore:  # fmt: skip
+    chosen = _shown_record(project, row.image_id, task, row.saved_at)
+    key = (row.versions, row.saved_at, None if chosen is None else (chosen.version, str(chosen.path)))
+    known = None if memo is None else memo.get((row.image_id, task))
+    if known is not None and known[0] == key:
+        scored = known[1]
+        return replace(row, score=scored.score, pixel_accuracy=scored.pixel_accuracy,
+                       reference=scored.reference, per_class_iou=scored.per_class_iou)  # fmt: skip
+    saved = project.load_mask(row.image_id, task)
+    reference = None if chosen is None else load_mask(chosen.path)
+    result = _scored(row, reference, saved, taxonomy, PROPOSAL)
+    if memo is not None:
+        memo[(row.image_id, task)] = (key, result)
+    return result
 
 
 def rescore_with_model(

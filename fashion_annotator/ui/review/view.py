@@ -44,6 +44,7 @@ from fashion_annotator.qa.report import build_html, write_csv, write_html
 from fashion_annotator.qa.scores import (
     MODEL,
     ImageScore,
+    ScoreMemo,
     metric_name,
     score_project,
     shown_proposal,
@@ -91,6 +92,7 @@ class ReviewView(QWidget):
         self.rescore_thread: RescoreThread | None = None
         # Per task: rows scored against the current model, and the cache key of its masks.
         self._model_rows: dict[str, tuple[list[ImageScore], str, str]] = {}
+        self._scores: ScoreMemo = {}  # a saved mask is scored again only when it changed
         self._build()
         self.refresh()
 
@@ -133,7 +135,7 @@ class ReviewView(QWidget):
         self.k_spin.setValue(DEFAULT_K)
         self.k_spin.setPrefix("k = ")
         self.k_spin.setToolTip("Outlier rule: score below median - k x MAD")
-        self.k_spin.valueChanged.connect(lambda _: self._show_rows(self.model.rows()))
+        self.k_spin.valueChanged.connect(lambda _: self._show_rows(self.model.rows(), reread=False))
         self.reference = QComboBox()
         self.reference.addItem("vs proposal shown", "proposal")
         self.reference.addItem("vs current model", MODEL)
@@ -258,7 +260,7 @@ class ReviewView(QWidget):
         if use_model:
             rows = [self._reread(r) for r in self._model_rows[self.task][0]]
         else:
-            rows = score_project(self.project, self.task)
+            rows = score_project(self.project, self.task, memo=self._scores)
         self._show_rows(rows)
         if selected is not None:
             self.select_image(selected.image_id)
@@ -273,7 +275,9 @@ class ReviewView(QWidget):
             reason_text="" if last is None else last.text,
         )
 
-    def _show_rows(self, rows: list[ImageScore]) -> None:
+    def _show_rows(self, rows: list[ImageScore], reread: bool = True) -> None:
+        """Show ``rows``; ``reread=False`` (only k changed) keeps the throughput table, which
+        reads every saved version."""
         rows = worst_first(rows)
         values = [r.score for r in rows]
         summary = summarize(values, self.k)
@@ -286,7 +290,8 @@ class ReviewView(QWidget):
             text += (f"<br><b>{len(unreadable)} images not scored</b>: a file cannot be read "
                      f"(e.g. {html.escape(unreadable[0].problem)})")  # fmt: skip
         self.summary.setText(text)
-        self.throughput.setText(throughput_html(throughput(self.project, [self.task])))
+        if reread:
+            self.throughput.setText(throughput_html(throughput(self.project, [self.task])))
 
     def _sort_state(self) -> tuple[int, Qt.SortOrder]:
         header = self.table.horizontalHeader()

@@ -4,6 +4,7 @@ from qa_synth import SHAPE, add_photo, square
 
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.qa.scores import (
+    ScoreMemo,
     rescore_with_model,
     score_masks,
     score_project,
@@ -66,6 +67,34 @@ def test_a_proposal_recorded_after_the_save_is_not_the_shown_one(scored_project)
     shown = shown_proposal(project, image_id, "garment", saved_at)
     np.testing.assert_array_equal(shown, square(5, 5, 15, 10))
     assert score_project(project, "garment", [image_id])[0].score == pytest.approx(2 / 3)
+
+
+def test_a_memo_scores_again_only_what_changed(scored_project, monkeypatch):
+    # The Review tab scores at every visit: with its memo an image is decoded and scored again
+    # only after a new mask version (or another shown proposal); statuses are read afresh.
+    project, ids = scored_project
+    loads: list[int] = []
+    real = project.load_mask
+    monkeypatch.setattr(project, "load_mask", lambda i, t, *a, **k: loads.append(i) or real(i, t, *a, **k))
+    memo: ScoreMemo = {}
+
+    def scores(rows):
+        return {r.image_id: (round(r.score, 6), r.status) for r in rows if not np.isnan(r.score)}
+
+    first = score_project(project, "garment", memo=memo)
+    assert len(loads) == 4
+    loads.clear()
+    project.set_status(ids["same"], "in_progress")
+    again = score_project(project, "garment", memo=memo)
+    assert loads == [], "nothing new saved: nothing decoded"
+    assert scores(again) == {**scores(first), ids["same"]: (1.0, "in_progress")}
+    assert scores(again) == scores(score_project(project, "garment"))
+    project.save_mask(ids["half"], "garment", square(5, 5, 15, 10))  # now the proposal itself
+    loads.clear()
+    third = score_project(project, "garment", memo=memo)
+    assert loads == [ids["half"]]
+    assert scores(third)[ids["half"]][0] == 1.0
+    assert scores(third) == scores(score_project(project, "garment"))
 
 
 def test_effort_adds_up_over_versions(scored_project):
