@@ -174,6 +174,35 @@ def test_queue_scoring_is_cancelled_at_the_next_photo(qtbot, ranker, monkeypatch
     assert len(scored) == 3 and set(ranker.scores["garment:model"]) == {0, 1, 2}
 
 
+def test_most_useful_first_ranks_again_only_when_photos_join_or_scores_arrive(ranker, monkeypatch, tmp_path):
+    # Ranking is O(n^2) in photos; every save and step reloads the queue. A photo leaving the
+    # to-do list keeps the others' order; a new photo or new scores rank again.
+    from fashion_annotator.ui.annotate import queue_order
+
+    calls: list[list[str]] = []
+
+    def rank(scores: list) -> list[int]:
+        calls.append(list(scores))
+        return list(range(len(scores)))[::-1]
+
+    monkeypatch.setattr(queue_order, "order_by_uncertainty", rank)
+    monkeypatch.setattr(ranker, "_model", lambda task: (f"{task}:model", tmp_path / "model"))
+    ranker.scores["garment:model"] = {i: f"u{i}" for i in range(8)}
+    records = [SimpleNamespace(id=i, status="new") for i in range(6)]
+
+    def ids(recs: list) -> list[int]:
+        return [r.id for r in ranker.arrange(recs, "garment", "tool")]
+
+    assert ids(records) == [5, 4, 3, 2, 1, 0] and len(calls) == 1
+    records[2].status = "done"
+    assert ids(records) == [5, 4, 3, 1, 0, 2] and len(calls) == 1, "a save ranks nothing again"
+    records.append(SimpleNamespace(id=7, status="rejected"))  # sent back: joins the to-do list
+    assert ids(records) == [7, 5, 4, 3, 1, 0, 2] and len(calls) == 2
+    ranker.pending.add("garment:model")
+    ranker._scored("garment:model", {6: "u6"})
+    assert ids(records) == [7, 5, 4, 3, 1, 0, 2] and len(calls) == 3, "new scores rank again"
+
+
 def test_queue_thumbnails_leave_no_pixmap_to_the_garbage_collector(qtbot, ccp_dir):
     owner = QObject()
     model = QueueModel(owner)

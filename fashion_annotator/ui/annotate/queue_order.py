@@ -86,6 +86,8 @@ class QueueRanker(QObject):
         super().__init__(parent)
         self.project = project
         self.scores: dict[str, dict[int, PhotoUncertainty]] = {}
+        #: The last order per model key; reused while photos only leave the to-do list.
+        self._ranked: dict[str, list[int]] = {}
         self.pending: set[str] = set()
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
@@ -117,19 +119,33 @@ class QueueRanker(QObject):
             photos = [(r.id, self.project.image_path(r.id)) for r in missing]
             self.pool.start(_ScoreJob(self._relay, key, path, photos, self._cancel))
         scored = [r for r in todo if r.id in known]
-        ranked = [scored[i] for i in order_by_uncertainty([known[r.id] for r in scored])]
+        ranked = self._rank(key, scored, known)
         ids = {r.id for r in ranked}
         return ranked + [r for r in todo if r.id not in ids] + [r for r in records if r.status not in TODO]
+
+    def _rank(self, key: str, scored: list, known: dict[int, PhotoUncertainty]) -> list:
+        """``scored`` by :func:`order_by_uncertainty` (O(n^2) in photos), or the last order of
+        ``key`` with the photos that left the to-do list taken out when no photo joined it:
+        saving or stepping does not rank the whole queue again, nor reshuffle it."""
+        by_id = {r.id: r for r in scored}
+        last = self._ranked.get(key)
+        if last is not None and by_id.keys() <= set(last):
+            return [by_id[i] for i in last if i in by_id]
+        ranked = [scored[i] for i in order_by_uncertainty([known[r.id] for r in scored])]
+        self._ranked[key] = [r.id for r in ranked]
+        return ranked
 
     def invalidate(self) -> None:
         """Forget every score (a new model was promoted)."""
         self.scores.clear()
+        self._ranked.clear()
 
     def _scored(self, key: str, scores: dict) -> None:
         if key not in self.pending:
             return  # delivered after a cancel
         self.pending.discard(key)
         self.scores.setdefault(key, {}).update(scores)
+        self._ranked.pop(key, None)  # new scores: rank again
         self.scoresChanged.emit()
 
     def wait(self, msecs: int = -1) -> bool:
