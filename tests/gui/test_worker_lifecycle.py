@@ -218,3 +218,22 @@ def test_queue_thumbnails_leave_no_pixmap_to_the_garbage_collector(qtbot, ccp_di
     shiboken6.delete(owner)  # the window goes, in the GUI thread
     assert not shiboken6.isValid(model)
     assert _live_pixmaps(model) == [] and model._thumbs == {}  # freed with the model
+
+
+def test_queue_thumbnails_are_bounded_and_decoded_again_when_shown(qtbot, ccp_dir, monkeypatch):
+    from fashion_annotator.ui.annotate import queue_dock
+
+    monkeypatch.setattr(queue_dock, "THUMB_CACHE", 2)
+    owner = QObject()
+    model = QueueModel(owner)
+    paths = sorted((ccp_dir / "images").glob("*.jpg"))[:3]
+    model.set_records([SimpleNamespace(id=i, path=str(p), name=p.name, status="new", width=1, height=1)
+                       for i, p in enumerate(paths)])  # fmt: skip
+    assert [model.row_of(i) for i in (2, 0, 7)] == [2, 0, -1]
+    for row in range(3):
+        model.data(model.index(row), Qt.ItemDataRole.DecorationRole)
+    qtbot.waitUntil(lambda: model._requested == {1, 2} and list(model._thumbs) == [1, 2], timeout=10_000)
+    model.data(model.index(0), Qt.ItemDataRole.DecorationRole)  # scrolled back to the first
+    qtbot.waitUntil(lambda: list(model._thumbs) == [2, 0], timeout=10_000)
+    assert len(model._thumbs) <= 2
+    shiboken6.delete(owner)

@@ -8,6 +8,7 @@ are dropped with the model, so none is left to the cyclic garbage collector.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,8 @@ from fashion_annotator.ui.annotate.queue_order import ORDERS as QUEUE_ORDERS
 from fashion_annotator.ui.icons import STATUS_STYLE, status_icon, status_name
 
 THUMB = QSize(72, 96)
+THUMB_CACHE = 1000
+"""Thumbnails kept decoded (about 28 kB each); the least recently shown go first."""
 WIDE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 ID_ROLE = Qt.ItemDataRole.UserRole
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -87,8 +90,9 @@ class QueueModel(QAbstractListModel):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._records: list = []
+        self._rows: dict[int, int] = {}
         self.name_of: Callable[[Any], str] = lambda rec: rec.name
-        self._thumbs: dict[int, QImage] = {}
+        self._thumbs: OrderedDict[int, QImage] = OrderedDict()
         self._requested: set[int] = set()
         self.destroyed.connect(self._thumbs.clear)
         self._pool = QThreadPool(self)
@@ -100,6 +104,7 @@ class QueueModel(QAbstractListModel):
         """Replace the rows."""
         self.beginResetModel()
         self._records = list(records)
+        self._rows = {rec.id: row for row, rec in enumerate(self._records)}
         self.endResetModel()
 
     def records(self) -> list:
@@ -108,10 +113,7 @@ class QueueModel(QAbstractListModel):
 
     def row_of(self, image_id: int) -> int:
         """Row of ``image_id``, or -1."""
-        for row, rec in enumerate(self._records):
-            if rec.id == image_id:
-                return row
-        return -1
+        return self._rows.get(image_id, -1)
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008, N802
         return 0 if parent.isValid() else len(self._records)
@@ -138,7 +140,9 @@ class QueueModel(QAbstractListModel):
 
     def _decoration(self, rec) -> QIcon:
         thumb = self._thumbs.get(rec.id)
-        if thumb is None:
+        if thumb is not None:
+            self._thumbs.move_to_end(rec.id)
+        else:
             if rec.id not in self._requested:
                 self._requested.add(rec.id)
                 self._pool.start(_ThumbJob(self._relay, rec.id, Path(rec.path)))
@@ -157,6 +161,10 @@ class QueueModel(QAbstractListModel):
 
     def _thumb_ready(self, image_id: int, image: QImage) -> None:
         self._thumbs[image_id] = image if not image.isNull() else _filled(QColor("#ffcdd2"))
+        self._thumbs.move_to_end(image_id)
+        while len(self._thumbs) > THUMB_CACHE:  # scrolled far away: decoded again when shown
+            gone, _ = self._thumbs.popitem(last=False)
+            self._requested.discard(gone)
         row = self.row_of(image_id)
         if row >= 0:
             index = self.index(row)
