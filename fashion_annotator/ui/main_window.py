@@ -539,7 +539,7 @@ class MainWindow(QMainWindow):
             if not self.ask_stop(f"A retrain is running ({tasks}). Closing cancels it; no model is registered."):
                 event.ignore()
                 return
-        every = self.retrainer.every
+        every, baseline = self.retrainer.every, self.retrainer.baseline
         self.retrainer.set_every(0)  # the saves below must not start a background retrain
         self.canvas.finish_edit()
         if self.session.unsaved and not self.session.save():
@@ -547,6 +547,7 @@ class MainWindow(QMainWindow):
                 self.status.currentMessage() or "The open image could not be saved."
             ):
                 self.retrainer.set_every(every)
+                self.retrainer.baseline = baseline  # the count goes on where it was
                 event.ignore()
                 return
             self.session.current.edited.clear()  # type: ignore[union-attr]
