@@ -244,3 +244,36 @@ def test_a_damaged_proposal_or_a_missing_photo_is_named_not_fatal(qtbot, project
     record.path.unlink()  # the stored photo went missing
     view.select_image(record.id)
     assert not view.viewer.has_image and other in view.viewer.message.text()
+
+
+def test_a_large_project_is_scored_in_the_background_at_the_first_visit(qtbot, project, monkeypatch):
+    # The first visit scores every saved mask (PNG decodes): on a large project that runs in a
+    # thread and the table fills when it ends; later refreshes score only what was saved since.
+    from fashion_annotator.ui.review import view as view_module
+
+    monkeypatch.setattr(view_module, "BACKGROUND_SCORING", 0)  # four images count as large here
+    widget = ReviewView(project)
+    qtbot.addWidget(widget)
+    assert widget.score_thread is not None and widget.model.rows() == []
+    assert "first visit" in widget.summary.text()
+    qtbot.waitUntil(lambda: widget.score_thread is None and len(widget.model.rows()) == 4, timeout=20_000)
+    scores = {r.name: round(r.score, 3) for r in widget.model.rows()}
+    assert scores == {"good.png": 1.0, "fair.png": 0.824, "poor.png": 0.462, "bad.png": 0.0}
+    assert not widget.progress.isVisible()
+    image_id = next(r.image_id for r in widget.model.rows() if r.name == "bad.png")
+    project.save_mask(image_id, "garment", square(40, 60))  # now equals its proposal
+    widget.refresh()
+    assert widget.score_thread is None, "scored once: later refreshes run here, from the memo"
+    assert {r.name: round(r.score, 3) for r in widget.model.rows()}["bad.png"] == 1.0
+
+
+def test_closing_the_review_during_its_first_scoring_stops_it(qtbot, project, monkeypatch):
+    from fashion_annotator.ui.review import view as view_module
+
+    monkeypatch.setattr(view_module, "BACKGROUND_SCORING", 0)
+    widget = ReviewView(project)
+    qtbot.addWidget(widget)
+    thread = widget.score_thread
+    assert thread is not None
+    widget.close()
+    assert thread.was_cancelled and thread.isFinished()

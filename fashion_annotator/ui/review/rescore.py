@@ -1,9 +1,8 @@
-"""Re-score a whole project with the current model in a background thread.
+"""Score a whole project in a background thread: against the shown proposals (the Review
+tab's first visit, :class:`ScoreThread`) or against the current model (:class:`RescoreThread`).
 
-The thread opens its own connection to the project (an SQLite connection belongs to the
-thread that made it) and its own predictor, runs
-:func:`~fashion_annotator.qa.scores.rescore_with_model` batch by batch and reports progress;
-:meth:`RescoreThread.cancel` stops it between batches.
+Each thread opens its own connection to the project (an SQLite connection belongs to the
+thread that made it), reports progress, and stops between images or batches when cancelled.
 """
 
 from __future__ import annotations
@@ -13,9 +12,64 @@ from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
-from fashion_annotator.qa.scores import prediction_cache_key, rescore_with_model
+from fashion_annotator.qa.scores import (
+    ScoreMemo,
+    prediction_cache_key,
+    rescore_with_model,
+    score_project,
+)
 
-__all__ = ["RescoreThread"]
+__all__ = ["RescoreThread", "ScoreThread"]
+
+
+class _Stopped(Exception):
+    """Raised from the progress callback once the thread was cancelled."""
+
+
+class ScoreThread(QThread):
+    """Score every saved mask of ``task`` against the proposal shown (no model needed).
+
+    Signals: ``progress(done, total)``, ``scored(task, rows, memo)`` (the memo for the view's
+    later refreshes), ``failed(message)``; nothing is emitted after :meth:`cancel`.
+    """
+
+    progress = Signal(int, int)
+    scored = Signal(str, object, object)
+    failed = Signal(str)
+
+    def __init__(self, root: str | Path, task: str, user: str, parent=None) -> None:
+        super().__init__(parent)
+        self.root = root  # a project folder or URL: the thread opens its own connection
+        self.task = task
+        self.user = user
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        self._stop.set()
+
+    @property
+    def was_cancelled(self) -> bool:
+        return self._stop.is_set()
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._stop.is_set():
+            raise _Stopped
+        self.progress.emit(done, total)
+
+    def run(self) -> None:
+        from fashion_annotator.dataset.store import open_project
+
+        memo: ScoreMemo = {}
+        try:
+            with open_project(self.root, user=self.user) as project:
+                rows = score_project(project, self.task, progress=self._progress, memo=memo)
+        except _Stopped:
+            return
+        except Exception as exc:  # noqa: BLE001 - shown to the reviewer, never lost in a thread
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            return
+        if not self._stop.is_set():
+            self.scored.emit(self.task, rows, memo)
 
 
 class RescoreThread(QThread):

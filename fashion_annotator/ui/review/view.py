@@ -54,11 +54,14 @@ from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
-from fashion_annotator.ui.review.rescore import RescoreThread
+from fashion_annotator.ui.review.rescore import RescoreThread, ScoreThread
 from fashion_annotator.ui.review.summary import summary_html, throughput_html
 from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
 
 __all__ = ["ReviewView"]
+
+BACKGROUND_SCORING = 200
+"""Projects with more images are scored in a background thread at the Review tab's first visit."""
 
 STATUS_FILTERS = (("Any status", None), ("Done", "done"), ("Approved", "approved"),
                   ("Rejected", "rejected"), ("In progress", "in_progress"))  # fmt: skip
@@ -90,6 +93,8 @@ class ReviewView(QWidget):
         self.project = project
         self.task = project.tasks[0]
         self.rescore_thread: RescoreThread | None = None
+        self.score_thread: ScoreThread | None = None
+        self._scored_tasks: set[str] = set()  # tasks whose masks are in the memo
         # Per task: rows scored against the current model, and the cache key of its masks.
         self._model_rows: dict[str, tuple[list[ImageScore], str, str]] = {}
         self._scores: ScoreMemo = {}  # a saved mask is scored again only when it changed
@@ -254,13 +259,24 @@ class ReviewView(QWidget):
         return float(self.k_spin.value())
 
     def refresh(self) -> None:
-        """Re-read scores, statuses and decisions from the project, keeping the selection."""
+        """Re-read scores, statuses and decisions from the project, keeping the selection.
+
+        A project of more than :data:`BACKGROUND_SCORING` images is scored in a thread the
+        first time a task is shown (the table fills when it ends); every later refresh scores
+        only the masks saved since (the memo).
+        """
         selected = self.selected_row()
         use_model = self.reference.currentData() == MODEL and self.task in self._model_rows
         if use_model:
             rows = [self._reread(r) for r in self._model_rows[self.task][0]]
+        elif self.score_thread is not None or (
+            self.task not in self._scored_tasks and len(self.project.images()) > BACKGROUND_SCORING
+        ):
+            self._score_in_background()  # the first visit of a large project: no frozen window
+            return
         else:
             rows = score_project(self.project, self.task, memo=self._scores)
+            self._scored_tasks.add(self.task)
         self._show_rows(rows)
         if selected is not None:
             self.select_image(selected.image_id)
@@ -419,6 +435,43 @@ class ReviewView(QWidget):
         if row is not None:
             self.openImageRequested.emit(row.image_id)
 
+    # -- first scoring of a large project ------------------------------------------------------
+
+    def _score_in_background(self) -> None:
+        if self.score_thread is not None:  # asked again meanwhile: shown when it ends
+            return
+        thread = ScoreThread(self.project.location, self.task, self.project.user, parent=self)
+        thread.progress.connect(self._rescore_progress)
+        thread.scored.connect(self._first_scored)
+        thread.failed.connect(self._first_scoring_failed)
+        thread.finished.connect(self._score_finished)
+        self.score_thread = thread
+        self.summary.setText(f"Scoring the saved {html.escape(self.task)} masks against the "
+                             "proposals shown (first visit)…")  # fmt: skip
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+        thread.start()
+
+    def _first_scored(self, task: str, rows: list[ImageScore], memo: ScoreMemo) -> None:
+        self._scores.update(memo)
+        self._scored_tasks.add(task)
+
+    def _first_scoring_failed(self, message: str) -> None:
+        assert self.score_thread is not None, "a failure without its thread"
+        self._scored_tasks.add(self.score_thread.task)  # scored here from now on, as before
+        self.summary.setText(f"Scoring failed: {html.escape(message)}")
+
+    def _score_finished(self) -> None:
+        thread = self.score_thread
+        self.score_thread = None
+        if thread is None:
+            return
+        thread.deleteLater()
+        if self.rescore_thread is None:
+            self.progress.setVisible(False)
+        if not thread.was_cancelled and thread.task in self._scored_tasks:
+            self.refresh()  # statuses and decisions made meanwhile; the scores from the memo
+
     # -- re-scoring --------------------------------------------------------------------------
 
     def start_rescore(self) -> None:
@@ -489,7 +542,8 @@ class ReviewView(QWidget):
             QMessageBox.warning(self, "Export failed", str(exc))
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
-        if self.rescore_thread is not None:
-            self.rescore_thread.cancel()
-            self.rescore_thread.wait()
+        for thread in (self.rescore_thread, self.score_thread):
+            if thread is not None:
+                thread.cancel()
+                thread.wait()
         super().closeEvent(event)
