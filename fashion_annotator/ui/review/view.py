@@ -441,13 +441,17 @@ class ReviewView(QWidget):
         if self.score_thread is not None:  # asked again meanwhile: shown when it ends
             return
         thread = ScoreThread(self.project.location, self.task, self.project.user, parent=self)
-        thread.progress.connect(self._rescore_progress)
-        thread.scored.connect(self._first_scored)
-        thread.failed.connect(self._first_scoring_failed)
-        thread.finished.connect(self._score_finished)
         self.score_thread = thread
         self.summary.setText(f"Scoring the saved {html.escape(self.task)} masks against the "
                              "proposals shown (first visit)…")  # fmt: skip
+        self._run(thread, self._first_scored, self._first_scoring_failed, self._score_finished)
+
+    def _run(self, thread: ScoreThread | RescoreThread, scored, failed, finished) -> None:
+        """Connect a scoring thread to the progress bar and its slots, and start it."""
+        thread.progress.connect(self._rescore_progress)
+        thread.scored.connect(scored)
+        thread.failed.connect(failed)
+        thread.finished.connect(finished)
         self.progress.setValue(0)
         self.progress.setVisible(True)
         thread.start()
@@ -480,15 +484,9 @@ class ReviewView(QWidget):
             self.rescore_thread.cancel()
             return
         thread = RescoreThread(self.project.location, self.task, self.project.user, parent=self)
-        thread.progress.connect(self._rescore_progress)
-        thread.scored.connect(self._rescored)
-        thread.failed.connect(self._rescore_failed)
-        thread.finished.connect(self._rescore_finished)
         self.rescore_thread = thread
         self.rescore_button.setText("Cancel re-score")
-        self.progress.setValue(0)
-        self.progress.setVisible(True)
-        thread.start()
+        self._run(thread, self._rescored, self._rescore_failed, self._rescore_finished)
 
     def _rescore_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))
