@@ -76,7 +76,6 @@ class FileJob(QThread):
         super().__init__(parent)
         self.root, self.user, self.title, self.work = root, user, title, work
         self._cancel = threading.Event()
-        self._done = (0, 0)
 
     def cancel(self) -> None:
         """Stop after the file in hand (safe from any thread): an import keeps what it saved
@@ -84,7 +83,6 @@ class FileJob(QThread):
         self._cancel.set()
 
     def _progress(self, done: int, total: int) -> None:
-        self._done = (done, total)
         self.progressed.emit(done, total)
         if self._cancel.is_set() and done < total:
             raise JobCancelled(f"cancelled after {done} of {total} files")
@@ -214,11 +212,6 @@ class FileActions(QObject):
     def wait(self, ms: int = 60000) -> bool:
         """Block until the running job ends (tests)."""
         return self.job is None or self.job.wait(ms)
-
-    @property
-    def busy(self) -> bool:
-        """Whether a job is running."""
-        return self.job is not None and self.job.isRunning()
 
     def shutdown(self) -> None:
         """The window closes: stop the running job after its current file and wait for it (no
