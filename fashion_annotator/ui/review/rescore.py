@@ -26,20 +26,19 @@ class _Stopped(Exception):
     """Raised from the progress callback once the thread was cancelled."""
 
 
-class ScoreThread(QThread):
-    """Score every saved mask of ``task`` against the proposal shown (no model needed).
+class _ProjectThread(QThread):
+    """A thread working on its own connection to the project ``root`` (a folder or URL), for
+    ``task``; :meth:`cancel` asks it to stop at its next image or batch.
 
-    Signals: ``progress(done, total)``, ``scored(task, rows, memo)`` (the memo for the view's
-    later refreshes), ``failed(message)``; nothing is emitted after :meth:`cancel`.
+    Signals: ``progress(done, total)``, ``failed(message)``.
     """
 
     progress = Signal(int, int)
-    scored = Signal(str, object, object)
     failed = Signal(str)
 
     def __init__(self, root: str | Path, task: str, user: str, parent=None) -> None:
         super().__init__(parent)
-        self.root = root  # a project folder or URL: the thread opens its own connection
+        self.root = root
         self.task = task
         self.user = user
         self._stop = threading.Event()
@@ -50,6 +49,16 @@ class ScoreThread(QThread):
     @property
     def was_cancelled(self) -> bool:
         return self._stop.is_set()
+
+
+class ScoreThread(_ProjectThread):
+    """Score every saved mask of ``task`` against the proposal shown (no model needed).
+
+    Signals: ``progress(done, total)``, ``scored(task, rows, memo)`` (the memo for the view's
+    later refreshes), ``failed(message)``; nothing is emitted after :meth:`cancel`.
+    """
+
+    scored = Signal(str, object, object)
 
     def _progress(self, done: int, total: int) -> None:
         if self._stop.is_set():
@@ -72,7 +81,7 @@ class ScoreThread(QThread):
             self.scored.emit(self.task, rows, memo)
 
 
-class RescoreThread(QThread):
+class RescoreThread(_ProjectThread):
     """Signals: ``progress(done, total)``, ``scored(list[ImageScore])``, ``failed(message)``.
 
     ``scored`` carries the rows scored before a cancel, too. Once the predictor is loaded,
@@ -80,28 +89,15 @@ class RescoreThread(QThread):
     predictions.
     """
 
-    progress = Signal(int, int)
     scored = Signal(object)
-    failed = Signal(str)
 
     def __init__(self, root: str | Path, task: str, user: str, batch_size: int = 8,
                  device: str = "auto", parent=None) -> None:  # fmt: skip
-        super().__init__(parent)
-        self.root = root  # a project folder or URL: the thread opens its own connection
-        self.task = task
-        self.user = user
+        super().__init__(root, task, user, parent)
         self.batch_size = batch_size
         self.device = device
         self.model_name = ""
         self.cache_key = ""
-        self._stop = threading.Event()
-
-    def cancel(self) -> None:
-        self._stop.set()
-
-    @property
-    def was_cancelled(self) -> bool:
-        return self._stop.is_set()
 
     def run(self) -> None:
         from fashion_annotator.dataset.store import open_project
