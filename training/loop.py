@@ -18,8 +18,10 @@ import torch
 from torch import nn
 
 from fashion_annotator.core.atomic import atomic_path
+from fashion_annotator.models.device import channels_last
 from fashion_annotator.models.preprocess import normalise
-from fashion_annotator.models.unet import MODEL_SIZES, UNet
+from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE, build_model
+from fashion_annotator.models.sizes import MODEL_SIZES
 from training import distributed
 from training.augment import augment_batch
 from training.data import CachedSplit
@@ -103,9 +105,18 @@ class TrainConfig:
     #: refit on every mask after the epochs were chosen on a held-out share).
     select_best: bool = True
     arch_override: dict[str, Any] = field(default_factory=dict)
+    #: Registry name of the network (:data:`~fashion_annotator.models.registry.ARCHITECTURES`);
+    #: a fine-tune takes its init model's.
+    architecture: str = DEFAULT_ARCHITECTURE
 
     def arch(self, out_ch: int) -> dict[str, Any]:
-        """UNet keyword arguments for ``out_ch`` outputs."""
+        """Keyword arguments of :attr:`architecture` for ``out_ch`` outputs.
+
+        A U-Net's come from :attr:`model_size` and the flags; any other architecture's are its
+        init model's (:attr:`arch_override`).
+        """
+        if self.architecture != DEFAULT_ARCHITECTURE:
+            return {**self.arch_override, "in_ch": 3, "out_ch": out_ch}
         if self.model_size not in MODEL_SIZES:
             raise ValueError(f"unknown model size {self.model_size!r}; one of {list(MODEL_SIZES)}")
         arch: dict[str, Any] = {"in_ch": 3, "out_ch": out_ch, **MODEL_SIZES[self.model_size]}
@@ -119,7 +130,7 @@ class TrainConfig:
 class TrainResult:
     """The best model (weights restored) and what the run went through."""
 
-    model: UNet
+    model: nn.Module
     figures: dict[str, dict]
     best_epoch: int
     epochs_run: int
@@ -164,7 +175,7 @@ def _class_weights(head: Head, split: CachedSplit, cfg: TrainConfig) -> torch.Te
 
 
 #: ``--freeze`` choices: which parameter name prefixes stay fixed.
-FROZEN_PREFIXES = {"none": (), "encoder": ("stem.", "down.", "bottleneck.")}
+FROZEN_PREFIXES = {"none": (), "encoder": ("stem.", "down.", "bottleneck.", "encoder.")}
 
 
 def _trainable(model: nn.Module, freeze: str) -> list[nn.Parameter]:
@@ -192,7 +203,7 @@ def train(
     init_state: dict[str, torch.Tensor] | None = None,
     resume: bool = False,
 ) -> TrainResult:
-    """Train a UNet with one output slice per head; return the best model on val.
+    """Train a network (:attr:`TrainConfig.architecture`) with one output slice per head; return the best model on val.
 
     Parameters
     ----------
@@ -216,7 +227,7 @@ def train(
     device = torch.device(cfg.device)
     torch.manual_seed(cfg.seed)
     out_ch = heads[-1].stop
-    model = UNet(**cfg.arch(out_ch)).to(device)
+    model = channels_last(build_model({"architecture": cfg.architecture, "arch": cfg.arch(out_ch)}).to(device), device)
     if init_state is not None:
         own = model.state_dict()
         fit = {k: v for k, v in init_state.items() if k in own and own[k].shape == v.shape}
@@ -285,7 +296,7 @@ def train(
             x = torch.from_numpy(train_split.images[idx]).permute(0, 3, 1, 2).float() / 255
             y = torch.from_numpy(train_split.masks[idx]).long()
             x, y = augment_batch(x, y, gen, flip=cfg.flip, jitter=cfg.jitter)
-            x = normalise(x, mean, std, channel_axis=1)
+            x = normalise(x, mean, std, channel_axis=1).contiguous(memory_format=torch.channels_last)
             warm = min(1.0, (state["step"] + 1) / cfg.warmup_steps)
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress(), 1.0)))

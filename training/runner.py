@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from torch import nn
 
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.api import ProjectStore
@@ -29,8 +30,7 @@ from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.dataset.training_set import MIN_VAL
 from fashion_annotator.models.device import resolve_device
 from fashion_annotator.models.preprocess import InputSpec
-from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE
-from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE, architecture_of, build_model
 from fashion_annotator.models.weights import load_model, read_meta, save_model, update_meta
 from fashion_annotator.segmentation.proposals import BEYOND_ONE_PASS, model_path
 from training import distributed
@@ -52,14 +52,21 @@ from training.request import TrainRequest
 Emit = Callable[[dict], None]
 
 
-def export_head(model: UNet, arch: dict[str, Any], head: Head) -> UNet:
-    """Return a single-task UNet: the shared trunk plus ``head``'s slice of the last layer."""
-    single = UNet(**{**arch, "out_ch": head.channels, "boundary_head": False})
+def export_head(model: nn.Module, architecture: str, arch: dict[str, Any], head: Head) -> nn.Module:
+    """Return a single-task network: the shared trunk plus ``head``'s slice of the last layer."""
+    single = build_model({"architecture": architecture, "arch": single_arch(architecture, arch, head)})
     state = {k: v for k, v in model.state_dict().items() if not k.startswith("boundary.")}
     state["head.weight"] = state["head.weight"][head.offset : head.stop].clone()
     state["head.bias"] = state["head.bias"][head.offset : head.stop].clone()
     single.load_state_dict(state)
     return single.eval()
+
+
+def single_arch(architecture: str, arch: dict[str, Any], head: Head) -> dict[str, Any]:
+    """The ``arch`` meta of one head's exported model (a U-Net's without its boundary head)."""
+    if architecture == DEFAULT_ARCHITECTURE:
+        return {**arch, "out_ch": head.channels, "boundary_head": False}
+    return {**arch, "out_ch": head.channels}
 
 
 def current_model_path(task: str, project: ProjectStore | None) -> Path | None:
@@ -356,7 +363,10 @@ def _run(
                     f"{path}: a {init_meta['task']!r} model cannot initialise a "
                     f"{'+'.join(tasks)} training (its classes {init_meta['classes']} differ)"
                 )
+            cfg.architecture = architecture_of(init_meta)
             keep = ("base", "depth", "norm", "attention")
+            if cfg.architecture != DEFAULT_ARCHITECTURE:  # the init's network, whole
+                keep = tuple(k for k in init_meta["arch"] if k not in ("in_ch", "out_ch"))
             cfg.arch_override = {k: init_meta["arch"][k] for k in keep if k in init_meta["arch"]}
             size = (int(init_meta["input_size"][0]), int(init_meta["input_size"][1]))
             spec = InputSpec.from_meta(init_meta)
@@ -385,10 +395,10 @@ def _run(
     version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     paths, comparison = {}, {}
     for h in heads:
-        single = export_head(result.model, arch, h)
+        single = export_head(result.model, cfg.architecture, arch, h)
         meta = {
-            "task": h.task, "classes": list(h.classes), "architecture": DEFAULT_ARCHITECTURE,
-            "arch": {**arch, "out_ch": h.channels, "boundary_head": False},
+            "task": h.task, "classes": list(h.classes), "architecture": cfg.architecture,
+            "arch": single_arch(cfg.architecture, arch, h),
             "input_size": list(size), "mean": mean, "std": std,
             **({"resize": "letterbox", "long_side": spec.long_side, "stride": spec.stride}
                if spec is not None and spec.mode == "letterbox" else {}),
@@ -453,7 +463,7 @@ def _run(
             for h in heads:
                 meta = read_meta(paths[h.task])
                 meta.update(trained_on=[s.name for s in samples], refit=refit)
-                save_model(paths[h.task], export_head(model, arch, h), meta)
+                save_model(paths[h.task], export_head(model, cfg.architecture, arch, h), meta)
     atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
     task = heads[0].task
     done: dict[str, Any] = {"event": "done", "version": version, "model_path": str(paths[task]),
@@ -488,7 +498,7 @@ def _refit(
     minutes: float | None, emit: Emit, cancelled: Callable[[], bool],
     init_state: dict[str, torch.Tensor] | None, load: Callable[[], CachedSplit],
     mean: list[float], std: list[float],
-) -> UNet | None:  # fmt: skip
+) -> nn.Module | None:  # fmt: skip
     """Train again from the same start on every mask (train + val) for the chosen epochs.
 
     The held-out run chose the epoch count, the threshold and whether the model is better;

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
-__all__ = ["device_display_name", "resolve_device"]
+__all__ = ["channels_last", "device_display_name", "resolve_device"]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -32,3 +33,15 @@ def device_display_name(device: torch.device) -> str:
     if device.type == "mps":
         return "Apple GPU (MPS)"
     return "CPU"
+
+
+def channels_last(module: nn.Module, device: torch.device) -> nn.Module:
+    """``module`` in channels-last memory format on a CPU (unchanged elsewhere).
+
+    Depthwise convolutions (:class:`~fashion_annotator.models.effunet.EffUNet`) train about 4x
+    faster that way on a CPU, a U-Net about 1.2x (batch 8, 384x256, 2 threads); inputs follow
+    with ``x.contiguous(memory_format=torch.channels_last)``.
+    """
+    if device.type != "cpu":
+        return module
+    return module.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # documented; absent from the stubs

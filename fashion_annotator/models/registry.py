@@ -14,6 +14,7 @@ from typing import Any
 #: Architecture name -> ``"module:attribute"`` of the ``nn.Module`` class (or factory).
 ARCHITECTURES: dict[str, str] = {
     "unet": "fashion_annotator.models.unet:UNet",
+    "effunet": "fashion_annotator.models.effunet:EffUNet",
     "instance_net": "fashion_annotator.instances.classifier:InstanceNet",
     "attribute_heads": "fashion_annotator.instances.classifier:AttributeHeads",
     "instance_shares": "fashion_annotator.instances.shares:ShareNet",

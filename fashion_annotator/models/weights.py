@@ -23,6 +23,9 @@ REQUIRED_META = ("task", "classes", "arch", "input_size", "mean", "std")
 #: Bounds checked before anything is allocated: U-Net ``arch`` integers, class count.
 UNET_LIMITS = {"in_ch": (1, 16), "out_ch": (1, 256), "base": (1, 128), "depth": (1, 8)}
 UNET_FLAGS = ("attention", "boundary_head")
+#: Bounds of an EfficientNet-Lite U-Net's ``arch``: channels and the five decoder widths.
+EFFUNET_LIMITS = {"in_ch": (1, 16), "out_ch": (1, 256)}
+EFFUNET_DECODER = (5, 1, 512)
 MAX_CLASSES = 256
 MAX_HEADER_BYTES = 16 << 20
 FLOAT_DTYPES = frozenset({"F32", "F16", "BF16", "F64"})
@@ -174,6 +177,8 @@ def _check_arch(meta: dict[str, Any], where: Path) -> None:
         name = architecture_of(meta)
     except ValueError as exc:
         raise ModelFileError(where, str(exc)) from None
+    if name == "effunet":
+        _check_effunet_arch(meta["arch"], where)
     if name != "unet":
         return
     arch = meta["arch"]
@@ -188,6 +193,19 @@ def _check_arch(meta: dict[str, Any], where: Path) -> None:
     for key in UNET_FLAGS:
         if not isinstance(arch.get(key, False), bool):
             raise ModelFileError(where, f"bad 'arch': {key} must be true or false")
+
+
+def _check_effunet_arch(arch: dict[str, Any], where: Path) -> None:
+    unknown = sorted(set(arch) - {*EFFUNET_LIMITS, "decoder"})
+    if unknown:
+        raise ModelFileError(where, f"bad 'arch': unknown keys {unknown}")
+    for key, (lo, hi) in EFFUNET_LIMITS.items():
+        if key in arch and not (_is_int(arch[key]) and lo <= arch[key] <= hi):
+            raise ModelFileError(where, f"bad 'arch': {key}={str(arch[key])[:40]} outside {lo}..{hi}")
+    n, lo, hi = EFFUNET_DECODER
+    decoder = arch.get("decoder", [lo] * n)
+    if not (isinstance(decoder, list) and len(decoder) == n and all(_is_int(c) and lo <= c <= hi for c in decoder)):
+        raise ModelFileError(where, f"bad 'arch': decoder must list {n} widths in {lo}..{hi}, got {str(decoder)[:60]}")
 
 
 def safetensors_header(path: Path) -> dict[str, Any]:

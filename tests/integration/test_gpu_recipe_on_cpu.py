@@ -79,3 +79,28 @@ def test_shipped_init_goes_on_from_the_shipped_parsing18(ccp_dir: Path) -> None:
     assert torch.equal(state["head.weight"][:lo], fresh.state_dict()["head.weight"][:lo])
     assert torch.equal(fresh.state_dict()["head.weight"][lo:hi], fresh.state_dict()["head.weight"][parents])
     assert meta["task"] == "parsing18"
+
+
+def test_an_imagenet_started_lite0_network_trains_and_exports(ccp_dir: Path, tmp_path: Path) -> None:
+    from training.pretrained import IMAGENET_MEAN, load_imagenet
+
+    packed = tmp_path / "pack"
+    assert pack.main(["--ccp", str(ccp_dir), "--out", str(packed)]) == 0
+    out = tmp_path / "L0"
+    assert gpu.main(["train", "--pack", str(packed), "--out", str(out), "--job", "L0", "--size", "lite0",
+                     "--init", "imagenet", "--encoder-lr-scale", "0.3", "--minutes", "0.25",
+                     "--long-side", "96", "--batch", "2", "--warmup", "2", "--val-every", "5",
+                     "--final-eval-s", "5", "--off-ccp-photos", "1", "--threads", "1", "--device", "cpu",
+                     "--parsing18", "--limit", "4"]) == 0  # fmt: skip
+    for task in ship.TASKS:
+        meta = json.loads((out / f"{task}.json").read_text())
+        assert meta["architecture"] == "effunet" and meta["mean"] == IMAGENET_MEAN
+        predictor = load_predictor(out / f"{task}.safetensors", device="cpu")
+        predictor.set_image(np.full((70, 110, 3), 128, np.uint8))
+        assert predictor.predict().mask.shape == (70, 110)
+    # The encoder started from ImageNet and moved only a little (a quarter minute, lr scaled down).
+    trained = joint.load_joint(out / "joint.safetensors", torch.device("cpu"))[0].state_dict()
+    imagenet, _ = load_imagenet()
+    key = "blocks.15.project.0.weight"
+    start = imagenet[key]
+    assert torch.linalg.norm(trained[f"encoder.{key}"] - start) < 0.5 * torch.linalg.norm(start)

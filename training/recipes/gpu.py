@@ -34,20 +34,25 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image
+from torch import nn
 
 from fashion_annotator.core.images import load_image, load_mask
 from fashion_annotator.core.masks import resize_labels
 from fashion_annotator.evaluation.generalize import FRAMINGS, score_framings
+from fashion_annotator.models.device import channels_last
+from fashion_annotator.models.effunet import EffUNet
 from fashion_annotator.models.preprocess import InputSpec, normalise
-from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.registry import build_model
 from fashion_annotator.models.weights import save_model
 from training.data import list_samples, split_samples
 from training.losses import frequency_weights
+from training.pretrained import IMAGENET_MEAN, IMAGENET_STD, init_from_imagenet
 from training.pseudo import IGNORE, PSEUDO_TASKS, kept_share, pseudo_labels
 from training.recipes.gpu_aug import AugConfig, augment
 from training.recipes.joint import (
     BASE_CHANNELS,
     CLASSES,
+    ENCODER_SIZES,
     FULL_CHANNELS,
     LABEL_TASKS,
     OFFSETS,
@@ -55,10 +60,12 @@ from training.recipes.joint import (
     add_parsing18_rows,
     build_net,
     coarse_parents,
+    head_channels,
     joint_from_models,
     joint_outputs,
     load_joint,
     net_arch,
+    net_architecture,
     net_tasks,
     save_joint,
 )
@@ -251,7 +258,7 @@ def distill_loss(student: torch.Tensor, teacher: torch.Tensor, valid: torch.Tens
 # ----------------------------------------------------------------------------- evaluation
 
 
-def predict_fn(net: UNet, spec: InputSpec, device: torch.device, thresholds: dict[str, float]):
+def predict_fn(net: nn.Module, spec: InputSpec, device: torch.device, thresholds: dict[str, float]):
     """``predict(task, rgb) -> (H, W) uint8`` for :func:`score_framings`, caching per photo."""
     cache: dict[int, dict[str, np.ndarray]] = {}
 
@@ -274,7 +281,7 @@ def primary(figures: dict[str, dict[str, dict[str, float]]]) -> float:
     return float(np.mean([f["parsing7"]["miou"], f["person"]["miou"], f["garment"]["median_dice"]]))
 
 
-def final_figures(net: UNet, spec: InputSpec, val: list, device: torch.device,
+def final_figures(net: nn.Module, spec: InputSpec, val: list, device: torch.device,
                   thresholds: dict[str, float], off_ccp_photos: int) -> dict:  # fmt: skip
     """CCP val figures on every val photo; off-CCP framings on the first ``off_ccp_photos``."""
     tasks = {t: len(CLASSES[t]) for t in net_tasks(net)}  # parsing18: scored on CCP as shot only
@@ -285,7 +292,7 @@ def final_figures(net: UNet, spec: InputSpec, val: list, device: torch.device,
     return figures
 
 
-def tune_thresholds(net: UNet, spec: InputSpec, val: list, device: torch.device) -> dict[str, float]:
+def tune_thresholds(net: nn.Module, spec: InputSpec, val: list, device: torch.device) -> dict[str, float]:
     """Binary thresholds that maximise person mIoU and garment median Dice on CCP val."""
     best = {}
     probs = [joint_outputs(net, spec, rgb, device) for _, rgb, _ in val]
@@ -307,19 +314,19 @@ def tune_thresholds(net: UNet, spec: InputSpec, val: list, device: torch.device)
 # ----------------------------------------------------------------------------- training
 
 
-def export_task(net: UNet, size: str, task: str, spec: InputSpec, threshold: float | None,
+def export_task(net: nn.Module, size: str, task: str, spec: InputSpec, threshold: float | None,
                 figures: dict, card: dict, path: Path) -> None:  # fmt: skip
     """Write one task's model file: the trunk plus the task's slice of the last layer."""
     lo, hi = OFFSETS[task]
     arch = net_arch(size, hi - lo)
-    single = UNet(**arch)
+    single = build_model({"architecture": net_architecture(size), "arch": arch})
     state = {k: v.detach().float().cpu() for k, v in net.state_dict().items()}
     state["head.weight"] = state["head.weight"][lo:hi].clone()
     state["head.bias"] = state["head.bias"][lo:hi].clone()
     single.load_state_dict(state)
     now = datetime.now(timezone.utc)
     meta = {
-        "task": task, "classes": CLASSES[task], "arch": arch, **spec.meta(),
+        "task": task, "classes": CLASSES[task], "architecture": net_architecture(size), "arch": arch, **spec.meta(),
         "version": now.strftime("%Y%m%d-%H%M%S"), "date": now.isoformat(),
         "figures_val": figures.get("ccp", {}).get(task, {}),
         "figures_off_ccp": {f: v[task] for f, v in figures.items() if task in v},
@@ -357,10 +364,17 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         shipped, init_meta = joint_from_models(files, args.size, parents)
         net.load_state_dict(shipped.state_dict())
         pack.mean, pack.std = list(init_meta["mean"]), list(init_meta["std"])
+    elif args.init == "imagenet":
+        if args.size not in ENCODER_SIZES:
+            raise SystemExit(f"--init imagenet needs an encoder size ({', '.join(ENCODER_SIZES)}), not {args.size!r}")
+        if not isinstance(net, EffUNet):
+            raise SystemExit(f"--init imagenet: size {args.size!r} is not an EfficientNet-Lite encoder network")
+        init_from_imagenet(net)
+        pack.mean, pack.std = list(IMAGENET_MEAN), list(IMAGENET_STD)
     elif args.init:
         init, _ = load_joint(Path(args.init), device)
         state = init.state_dict()
-        if parents is not None and init.head.out_channels < FULL_CHANNELS:  # a new parsing18 head
+        if parents is not None and head_channels(init) < FULL_CHANNELS:  # a new parsing18 head
             state["head.weight"], state["head.bias"] = add_parsing18_rows(state["head.weight"], state["head.bias"], parents)
         net.load_state_dict(state)
     spec = InputSpec.from_meta({
@@ -375,7 +389,13 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     if args.parsing18:
         counts18 = np.bincount(pack.train_labels[:, 3].flatten().cpu().numpy(), minlength=256)[:18]
         weights18 = frequency_weights(torch.from_numpy(counts18)).to(device)
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
+    net = channels_last(net, device)
+    encoder = net.encoder if isinstance(net, EffUNet) else None
+    enc_params = {id(p) for p in encoder.parameters()} if encoder is not None else set()
+    groups = [{"params": [p for p in net.parameters() if id(p) not in enc_params], "scale": 1.0}]
+    if encoder is not None:
+        groups.append({"params": list(encoder.parameters()), "scale": args.encoder_lr_scale})
+    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=1e-4)
     g = torch.Generator(device=device).manual_seed(args.seed)
     gcpu = torch.Generator().manual_seed(args.seed)
     budget = args.minutes * 60 - (time.perf_counter() - t_start)
@@ -393,7 +413,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
             break
         lr = args.lr * min(1.0, (step + 1) / args.warmup) * 0.5 * (1 + math.cos(math.pi * frac))
         for group in opt.param_groups:
-            group["lr"] = lr
+            group["lr"] = lr * group["scale"]
         if args.pseudo and n_labeled < images.shape[0]:
             # Half of each batch from the labelled photos, half from the pseudo-labelled.
             a = torch.randint(0, n_labeled, (args.batch - args.batch // 2,), generator=gcpu)
@@ -404,6 +424,8 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         idx = idx.to(device)
         img, lab, valid = augment(images[idx], labels[idx], cfg, g)
         x = normalise(img, pack.mean, pack.std, channel_axis=1) * valid.unsqueeze(1)
+        if device.type == "cpu":
+            x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda"):
             logits = net(x)
             loss = joint_loss(logits.float(), lab, weights, weights18)
@@ -492,8 +514,11 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--off-ccp-photos", type=int, default=40, help="val photos scored per off-CCP framing")
     t.add_argument("--teacher", help="joint.safetensors of a teacher to distil from")
     t.add_argument("--distill-weight", type=float, default=1.0)
-    t.add_argument("--init", help="joint.safetensors to start from, or 'shipped' (resources/models; with "
-                   "--parsing18 the shipped parsing18 model's trunk and head when it is there)")
+    t.add_argument("--init", help="joint.safetensors to start from, 'shipped' (resources/models; with "
+                   "--parsing18 the shipped parsing18 model's trunk and head when it is there), or "
+                   "'imagenet' (an encoder size's ImageNet weights, training/pretrained.py)")
+    t.add_argument("--encoder-lr-scale", type=float, default=1.0,
+                   help="learning rate of a pretrained encoder relative to the rest")
     t.add_argument("--parsing18", action="store_true",
                    help="add the fine parsing head (parsing18, CCP train labels only; its rows start as "
                         "their parsing7 class's) and export a parsing18 model too")

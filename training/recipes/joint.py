@@ -16,10 +16,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
+from torch import nn
 
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.models.preprocess import InputSpec, to_input
-from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.registry import build_model
 from training.pseudo import PSEUDO_TASKS
 
 CLASSES = {
@@ -35,32 +36,54 @@ OFFSETS = {"parsing7": (0, 7), "person": (7, 8), "garment": (8, 9), "parsing18":
 LABEL_TASKS = (*PSEUDO_TASKS, "parsing18")
 BASE_CHANNELS = OFFSETS["garment"][1]
 FULL_CHANNELS = OFFSETS["parsing18"][1]
-SIZES: dict[str, dict[str, Any]] = {"small": {"base": 16, "depth": 5}, "large": {"base": 32, "depth": 5}}
+SIZES: dict[str, dict[str, Any]] = {
+    "small": {"base": 16, "depth": 5},
+    "large": {"base": 32, "depth": 5},
+    "lite0": {"decoder": [96, 64, 48, 32, 16]},
+}
+#: Sizes built as :class:`~fashion_annotator.models.effunet.EffUNet` (an ImageNet encoder), the
+#: others as :class:`~fashion_annotator.models.unet.UNet`.
+ENCODER_SIZES = ("lite0",)
 
 
-def build_net(size: str, out_ch: int = BASE_CHANNELS) -> UNet:
+def net_architecture(size: str) -> str:
+    """The registry name (:data:`~fashion_annotator.models.registry.ARCHITECTURES`) of a size."""
+    return "effunet" if size in ENCODER_SIZES else "unet"
+
+
+def build_net(size: str, out_ch: int = BASE_CHANNELS) -> nn.Module:
     """The joint network: :data:`BASE_CHANNELS` logits, or :data:`FULL_CHANNELS` with parsing18."""
-    return UNet(in_ch=3, out_ch=out_ch, norm="group", attention=True, **SIZES[size])
+    return build_model({"architecture": net_architecture(size), "arch": net_arch(size, out_ch)})
 
 
 def net_arch(size: str, out_ch: int = BASE_CHANNELS) -> dict[str, Any]:
     """The ``arch`` meta of :func:`build_net` (exported single-task models)."""
+    if size in ENCODER_SIZES:
+        return {"in_ch": 3, "out_ch": out_ch, **SIZES[size]}
     return {"in_ch": 3, "out_ch": out_ch, "norm": "group", "attention": True, "boundary_head": False, **SIZES[size]}
 
 
-def net_tasks(net: UNet) -> tuple[str, ...]:
+def net_tasks(net: nn.Module) -> tuple[str, ...]:
     """The tasks whose logits the joint network has (its head's width decides)."""
-    return (*PSEUDO_TASKS, "parsing18") if net.head.out_channels >= FULL_CHANNELS else PSEUDO_TASKS
+    return (*PSEUDO_TASKS, "parsing18") if head_channels(net) >= FULL_CHANNELS else PSEUDO_TASKS
 
 
-def save_joint(path: Path, net: UNet, size: str, spec: InputSpec, extra: dict) -> None:
+def head_channels(net: nn.Module) -> int:
+    """Output channels of a network's last layer (``head``, a 1x1 convolution)."""
+    head = net.head
+    if not isinstance(head, nn.Conv2d):
+        raise TypeError(f"{type(net).__name__}.head is not a convolution")
+    return int(head.out_channels)
+
+
+def save_joint(path: Path, net: nn.Module, size: str, spec: InputSpec, extra: dict) -> None:
     """The joint network (all heads) for relabelling, distillation and later fine-tunes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}, str(path))
     path.with_suffix(".json").write_text(json.dumps({"size": size, **spec.meta(), **extra}, indent=1))
 
 
-def load_joint(path: Path, device: torch.device) -> tuple[UNet, InputSpec]:
+def load_joint(path: Path, device: torch.device) -> tuple[nn.Module, InputSpec]:
     meta = json.loads(path.with_suffix(".json").read_text())
     state = load_file(str(path))
     net = build_net(meta["size"], int(state["head.weight"].shape[0]))
@@ -84,7 +107,7 @@ def add_parsing18_rows(weight: torch.Tensor, bias: torch.Tensor, parents: list[i
 
 
 def joint_from_models(files: dict[str, Path], size: str = "small",
-                      parents: list[int] | None = None) -> tuple[UNet, dict[str, Any]]:  # fmt: skip
+                      parents: list[int] | None = None) -> tuple[nn.Module, dict[str, Any]]:  # fmt: skip
     """A joint network started from single-task model files of the same trunk architecture.
 
     The trunk comes from ``files["parsing7"]``; each task's slice of the last layer from its own
@@ -115,7 +138,7 @@ def joint_from_models(files: dict[str, Path], size: str = "small",
 
 
 @torch.no_grad()
-def joint_outputs(net: UNet, spec: InputSpec, rgb: np.ndarray, device: torch.device,
+def joint_outputs(net: nn.Module, spec: InputSpec, rgb: np.ndarray, device: torch.device,
                   parsing_probs: bool = False) -> dict[str, np.ndarray]:  # fmt: skip
     """Full-resolution outputs of every head for one photo (letterbox, as in the app).
 

@@ -103,7 +103,7 @@ def test_exported_head_equals_its_slice_of_the_shared_network() -> None:
     with torch.no_grad():
         full = model(x)
         for h in heads:
-            single = export_head(model, arch, h)
+            single = export_head(model, "unet", arch, h)
             assert single.boundary is None
             torch.testing.assert_close(single(x), full[:, h.offset : h.stop])
 
