@@ -21,6 +21,10 @@ from fashion_annotator.models.effunet import EffUNet
 IMAGENET_MEAN = [0.498, 0.498, 0.498]
 IMAGENET_STD = [0.502, 0.502, 0.502]
 
+#: Top-level checkpoint names -> (which dict, new key; ``{0}`` is the parameter's name).
+_TOP = {"_conv_stem": ("encoder", "stem.0.weight"), "_bn0": ("encoder", "stem.1.{0}"),
+        "_conv_head": ("classifier", "head_conv"), "_bn1": ("classifier", "head_bn.{0}"),
+        "_fc": ("classifier", "fc.{0}")}  # fmt: skip
 _PARTS = {"_expand_conv": "expand.0", "_bn0": "expand.1", "_depthwise_conv": "depthwise.0",
           "_bn1": "depthwise.1", "_project_conv": "project.0", "_bn2": "project.1"}  # fmt: skip
 
@@ -62,18 +66,11 @@ def convert(checkpoint: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor
         if key.endswith("num_batches_tracked"):
             continue
         parts = key.split(".")
-        if parts[0] == "_conv_stem":
-            encoder["stem.0.weight"] = value
-        elif parts[0] == "_bn0":
-            encoder[f"stem.1.{parts[1]}"] = value
-        elif parts[0] == "_blocks":
+        if parts[0] == "_blocks":
             encoder[f"blocks.{parts[1]}.{_PARTS[parts[2]]}.{parts[3]}"] = value
-        elif parts[0] == "_conv_head":
-            classifier["head_conv"] = value
-        elif parts[0] == "_bn1":
-            classifier[f"head_bn.{parts[1]}"] = value
-        elif parts[0] == "_fc":
-            classifier[f"fc.{parts[1]}"] = value
+        elif parts[0] in _TOP:
+            target, name = _TOP[parts[0]]
+            (encoder if target == "encoder" else classifier)[name.format(*parts[1:])] = value
         else:
             raise ValueError(f"unexpected key {key!r} in the EfficientNet-Lite0 checkpoint")
     return encoder, classifier
