@@ -12,11 +12,14 @@
 #     B  small, full augmentation, labelled only                               (ablation: pseudo-labels)
 #     C  small, basic augmentation (flip + jitter, letterboxed), labelled only (ablation: framing/composites)
 #     D  large network (base 32), full augmentation + round-1 pseudo-labels    (the GPU size; teacher)
+#     L  EfficientNet-Lite0 encoder from ImageNet + U-Net decoder, full augmentation + round-1
+#        pseudo-labels                                                        (ablation: pretraining)
 #   relabel2  pseudo-labels from A (round 2 teacher)
 #   stage 2 (parallel, each continues from A for the same time):
 #     A1 round-1 pseudo-labels (the control)
 #     A2 round-2 pseudo-labels                                                 (ablation: second round)
 #     E  round-1 pseudo-labels + distillation from D                          (ablation: distillation)
+#     L1 continues L with round-1 pseudo-labels                               (the pretrained candidate)
 # Every job also trains the parsing18 head (--parsing18: CCP train labels only), the fine parsing
 # that garment instances are proposed from.
 # Set CLICK_CMD to a command that trains the click model alongside stage 1.
@@ -49,7 +52,9 @@ $PY "${T[@]}" --job C --out "$OUT/C" --aug basic --minutes "$M1" > "$OUT/C.log" 
 c=$!
 $PY "${T[@]}" --job D --out "$OUT/D" --size large --pseudo "$OUT/pseudo1" --batch "${D_BATCH:-40}" --lr 1.5e-3 --minutes "$M1" > "$OUT/D.log" 2>&1 &
 d=$!
-wait $a $b $c $d
+$PY "${T[@]}" --job L --out "$OUT/L" --size lite0 --init imagenet --encoder-lr-scale 0.3 --lr 1e-3 --pseudo "$OUT/pseudo1" --minutes "$M1" > "$OUT/L.log" 2>&1 &
+l=$!
+wait $a $b $c $d $l
 stamp "relabel2"
 $PY "${R[@]}" --teacher "$OUT/A/joint.safetensors" --out "$OUT/pseudo2" > "$OUT/relabel2.log" 2>&1
 stamp "stage 2"
@@ -57,6 +62,7 @@ S2=(--init "$OUT/A/joint.safetensors" --lr 6e-4 --warmup 20 --minutes "$M2")
 $PY "${T[@]}" --job A1 --out "$OUT/A1" --pseudo "$OUT/pseudo1" "${S2[@]}" > "$OUT/A1.log" 2>&1 &
 $PY "${T[@]}" --job A2 --out "$OUT/A2" --pseudo "$OUT/pseudo2" "${S2[@]}" > "$OUT/A2.log" 2>&1 &
 $PY "${T[@]}" --job E --out "$OUT/E" --pseudo "$OUT/pseudo1" --teacher "$OUT/D/joint.safetensors" "${S2[@]}" > "$OUT/E.log" 2>&1 &
+$PY "${T[@]}" --job L1 --out "$OUT/L1" --size lite0 --pseudo "$OUT/pseudo1" --init "$OUT/L/joint.safetensors" --encoder-lr-scale 0.3 --lr 3e-4 --warmup 20 --minutes "$M2" > "$OUT/L1.log" 2>&1 &
 wait
 stamp "done"
 $PY -m training.recipes.collect "$OUT" | tee -a "$OUT/recipe.log"
