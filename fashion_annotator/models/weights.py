@@ -182,12 +182,7 @@ def _check_arch(meta: dict[str, Any], where: Path) -> None:
     if name != "unet":
         return
     arch = meta["arch"]
-    unknown = sorted(set(arch) - {*UNET_LIMITS, *UNET_FLAGS, "norm"})
-    if unknown:
-        raise ModelFileError(where, f"bad 'arch': unknown keys {unknown}")
-    for key, (lo, hi) in UNET_LIMITS.items():
-        if key in arch and not (_is_int(arch[key]) and lo <= arch[key] <= hi):
-            raise ModelFileError(where, f"bad 'arch': {key}={str(arch[key])[:40]} outside {lo}..{hi}")
+    _check_ints(arch, UNET_LIMITS, {*UNET_FLAGS, "norm"}, where)
     if arch.get("norm", "group") not in ("group", "batch"):
         raise ModelFileError(where, f"bad 'arch': norm={str(arch['norm'])[:40]} not group or batch")
     for key in UNET_FLAGS:
@@ -195,13 +190,18 @@ def _check_arch(meta: dict[str, Any], where: Path) -> None:
             raise ModelFileError(where, f"bad 'arch': {key} must be true or false")
 
 
-def _check_effunet_arch(arch: dict[str, Any], where: Path) -> None:
-    unknown = sorted(set(arch) - {*EFFUNET_LIMITS, "decoder"})
+def _check_ints(arch: dict[str, Any], limits: dict[str, tuple[int, int]], other: set[str], where: Path) -> None:
+    """No key outside ``limits`` and ``other``; each integer key of ``limits`` within its bounds."""
+    unknown = sorted(set(arch) - {*limits, *other})
     if unknown:
         raise ModelFileError(where, f"bad 'arch': unknown keys {unknown}")
-    for key, (lo, hi) in EFFUNET_LIMITS.items():
+    for key, (lo, hi) in limits.items():
         if key in arch and not (_is_int(arch[key]) and lo <= arch[key] <= hi):
             raise ModelFileError(where, f"bad 'arch': {key}={str(arch[key])[:40]} outside {lo}..{hi}")
+
+
+def _check_effunet_arch(arch: dict[str, Any], where: Path) -> None:
+    _check_ints(arch, EFFUNET_LIMITS, {"decoder"}, where)
     n, lo, hi = EFFUNET_DECODER
     decoder = arch.get("decoder", [lo] * n)
     if not (isinstance(decoder, list) and len(decoder) == n and all(_is_int(c) and lo <= c <= hi for c in decoder)):
