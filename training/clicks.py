@@ -52,8 +52,10 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from fashion_annotator.models.click import (
+    CHANNELS,
     CLICK_RADIUS,
     DEFAULT_ARCH,
+    DEFAULT_ARCHS,
     INPUT_SIZE,
     MEAN,
     STD,
@@ -65,6 +67,8 @@ from fashion_annotator.models.click import (
     next_click,
     simulated_clicks,
 )
+from fashion_annotator.models.device import channels_last
+from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE, architecture_of, build_model
 from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
 from fashion_annotator.resources import resource_path
 from training.click_data import (
@@ -120,7 +124,7 @@ def noc(
                     yx[j], ch[j] = click[:2], 0 if click[2] else 1
             add_disks(maps, torch.from_numpy(yx), torch.from_numpy(ch), radius)
             with torch.autocast("cuda", dtype=torch.bfloat16, enabled=autocast):
-                logits = model(network_input(img, prev, maps, mean, std))
+                logits = model(_nhwc(network_input(img, prev, maps, mean, std)))
             prev = (logits.float() > 0).float()
             pred = prev[:, 0].bool().cpu().numpy()
             inter = (pred & gt).sum((1, 2))
@@ -137,29 +141,56 @@ def noc(
     return out
 
 
-def init_from(model: nn.Module, path: Path) -> bool:
-    """Copy the weights of a proposal model file whose UNet matches; the click channels start at 0.
+def click_net_from(path: Path) -> tuple[nn.Module, dict[str, Any], dict[str, Any]]:
+    """A click network in the architecture of the model file at ``path``, started from its weights.
 
-    Returns False (and changes nothing) when the architectures differ.
+    A click model's weights load as they are (a project retrain). A proposal model's (three
+    input channels) are copied where the shapes agree; a convolution that reads the photo gets
+    its RGB weights and zeros for the mask and click channels, so the new network starts as the
+    proposal model (a binary head, garment or person, is kept; another head starts fresh).
+
+    Returns
+    -------
+    model : nn.Module
+        The click network (:func:`~fashion_annotator.models.click.build_click_net`).
+    arch : dict
+        Its arguments (the click model's ``arch``).
+    meta : dict
+        The meta of the file at ``path``.
+
+    Raises
+    ------
+    ModelFileError, OSError
+        The file cannot be read.
+    ValueError
+        Its architecture cannot make a click network.
     """
     from safetensors.torch import load_file
 
     meta = read_meta(path)
-    arch = {**meta["arch"], "in_ch": DEFAULT_ARCH["in_ch"], "out_ch": 1}
+    architecture = architecture_of(meta)
+    if architecture not in DEFAULT_ARCHS:
+        raise ValueError(f"{path}: a {architecture} model cannot start a click network")
+    # The file's own arguments (its architecture's defaults for what it leaves out), not the
+    # click defaults: the network must be the one the weights were trained in.
+    arch = {**meta["arch"], "in_ch": len(CHANNELS), "out_ch": 1}
+    if "boundary_head" in arch:
+        arch["boundary_head"] = False
+    model = build_model({"architecture": architecture, "arch": arch})
     own = model.state_dict()
-    if any(arch.get(k) != v for k, v in DEFAULT_ARCH.items() if k not in ("boundary_head",)):
-        return False
-    state = load_file(str(path))
-    for key, value in state.items():
-        if key not in own:
+    for key, value in load_file(str(path)).items():
+        target = own.get(key)
+        if target is None:
             continue
-        if own[key].shape == value.shape:
+        if target.shape == value.shape:
             own[key] = value
-        elif key == "stem.body.0.weight":
-            own[key] = torch.zeros_like(own[key])
+        elif target.ndim == 4 and value.ndim == 4 and value.shape[1] == 3 and (
+            target.shape[:1] + target.shape[2:] == value.shape[:1] + value.shape[2:]
+        ):
+            own[key] = torch.zeros_like(target)
             own[key][:, :3] = value
     model.load_state_dict(own)
-    return True
+    return model, arch, meta
 
 
 def resolve_device(name: str) -> torch.device:
@@ -202,6 +233,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--init", default="garment",
                    help="'scratch', a proposal model file, or a shipped model name (default garment)")
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
+    p.add_argument("--encoder-lr-scale", type=float, default=1.0,
+                   help="learning rate of a pretrained encoder (an effunet init's encoder.*) relative to the rest")
     p.add_argument("--val-limit", type=int, default=None, help="use at most N val photos per task")
     p.add_argument("--proposal-starts", action="store_true",
                    help="with --data: some crops start from the shipped proposal models' masks "
@@ -279,6 +312,7 @@ def main(
         raise SystemExit(f"--tasks {args.tasks}: at least one binary task (garment, person) is needed for val")
 
     model = build_click_net()
+    arch, architecture = dict(DEFAULT_ARCH), DEFAULT_ARCHITECTURE
     init = "scratch"
     mean, std = list(MEAN), list(STD)
     if args.init != "scratch":
@@ -286,15 +320,20 @@ def main(
         if not path.suffix:
             path = resource_path("models", f"{args.init}.safetensors")
         try:
-            if init_from(model, path):
-                init = str(path.name)
-                init_meta = read_meta(path)
-                mean, std = list(init_meta["mean"]), list(init_meta["std"])
-        except (ModelFileError, OSError) as exc:
+            model, arch, init_meta = click_net_from(path)
+            architecture = architecture_of(init_meta)
+            init = str(path.name)
+            mean, std = list(init_meta["mean"]), list(init_meta["std"])
+        except (ModelFileError, OSError, ValueError) as exc:
             event("warning", message=f"--init {args.init}: {exc}; training from scratch")
-    model.to(device)
-    event("model", init=init, parameters=sum(p.numel() for p in model.parameters()))
-    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=1e-4)
+    model = channels_last(model.to(device), device)
+    event("model", init=init, architecture=architecture, parameters=sum(p.numel() for p in model.parameters()))
+    encoder = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
+    rest = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    groups = [{"params": rest, "scale": 1.0}]
+    if encoder:
+        groups.append({"params": encoder, "scale": args.encoder_lr_scale})
+    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=1e-4)
 
     if args.proposal_starts and train_starts is None:
         train_starts = proposal_starts(train_images, tasks, str(device), lambda m: event("load", message=m))
@@ -358,7 +397,7 @@ def main(
                 evaluate(progress)
         warm = min(1.0, max((step + 1) / 50, progress / 0.05))  # 50 steps or 5 % of the run
         for group in opt.param_groups:
-            group["lr"] = lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
+            group["lr"] = group["scale"] * lr * warm * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0)))
         image, gt, prev, logged = next(it)
         t_step = time.monotonic()
         image = image.to(device, non_blocking=True).permute(0, 3, 1, 2).float()
@@ -380,11 +419,11 @@ def main(
         n_iters = int(rng.integers(0, args.max_iters + 1))
         with torch.no_grad(), torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
             for _ in range(n_iters):
-                prev = (model(network_input(image, prev, maps, mean, std)).float() > 0).float()
+                prev = (model(_nhwc(network_input(image, prev, maps, mean, std))).float() > 0).float()
                 yx, ch = simulated_clicks(prev[:, 0] > 0.5, gt_bool)
                 add_disks(maps, yx, ch, CLICK_RADIUS)
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
-            logits = model(network_input(image, prev, maps, mean, std))
+            logits = model(_nhwc(network_input(image, prev, maps, mean, std)))
         loss = dice_bce(logits, gt)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -409,7 +448,7 @@ def main(
     model.load_state_dict(best_state)
     model.cpu()
     meta = click_meta(
-        DEFAULT_ARCH, size, CLICK_RADIUS, mean=mean, std=std,
+        arch, size, CLICK_RADIUS, mean=mean, std=std, architecture=architecture,
         version=dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S"),
         date=dt.datetime.now(dt.timezone.utc).isoformat(),
         tasks=[t.name for t in tasks], init=init, steps=step, samples=seen, batch=batch,
@@ -436,6 +475,11 @@ def main(
     event("done", model=str(args.out / "click.safetensors"), metrics=best_metrics, steps=step)
     log_file.close()
     return 0
+
+
+def _nhwc(x: torch.Tensor) -> torch.Tensor:
+    """``x`` in channels-last memory (the layout :func:`~fashion_annotator.models.device.channels_last` models run fastest on)."""
+    return x.contiguous(memory_format=torch.channels_last)
 
 
 def _worker_init(_: int) -> None:

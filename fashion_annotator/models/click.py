@@ -1,14 +1,15 @@
 """The click-to-correct network: photo + current mask + click maps on a zoomed crop -> mask logits.
 
-The network is a :class:`~.unet.UNet` with six input channels (normalised RGB, the current mask
-in {0, 1}, a positive-click map and a negative-click map, each a disk of ``click_radius``
-network pixels per click) and one logit output. It always sees a crop of the photo: a box of
+The network is a U-Net of the model registry (:class:`~.unet.UNet`, or the EfficientNet-Lite0
+:class:`~.effunet.EffUNet` started from a proposal model) with six input channels (normalised
+RGB, the current mask in {0, 1}, a positive-click map and a negative-click map, each a disk of
+``click_radius`` network pixels per click) and one logit output. It always sees a crop of the photo: a box of
 fixed aspect ratio (``input_size``) around the clicks and the current mask, resampled to
 ``input_size`` (the zoom-in of FocalClick), so edges stay sharp on large photos and a click costs
 one small forward pass on the CPU.
 
 The model file is the usual safetensors + JSON pair (:mod:`.weights`); its meta carries
-``"network": "click_unet"`` besides the UNet ``arch``, the ``input_size``, the
+``"network": "click_unet"`` besides the ``architecture`` and its ``arch``, the ``input_size``, the
 ``click_radius`` and the input ``channels``. Only torch, numpy and OpenCV are imported here, so
 the GPU trainer can use this module without the application's other dependencies.
 """
@@ -23,8 +24,9 @@ import cv2
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 
-from fashion_annotator.models.unet import UNet
+from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE, build_model
 from fashion_annotator.models.weights import LoadedModel, ModelFileError, load_model
 
 #: The ``network`` meta value of click models (the UNet ``arch`` alone does not say it).
@@ -48,14 +50,29 @@ DEFAULT_ARCH: dict[str, Any] = {
     "attention": True,
     "boundary_head": False,
 }
+#: Default arguments per registry architecture a click network may use.
+DEFAULT_ARCHS: dict[str, dict[str, Any]] = {
+    "unet": DEFAULT_ARCH,
+    "effunet": {"in_ch": len(CHANNELS), "out_ch": 1, "decoder": [96, 64, 48, 32, 16]},
+}
 
 
-def build_click_net(arch: dict[str, Any] | None = None) -> UNet:
-    """Return a fresh click network; ``arch`` overrides keys of :data:`DEFAULT_ARCH`."""
-    kwargs = {**DEFAULT_ARCH, **(arch or {})}
+def build_click_net(arch: dict[str, Any] | None = None, architecture: str = DEFAULT_ARCHITECTURE) -> nn.Module:
+    """Return a fresh click network of a registry ``architecture`` (``unet`` or ``effunet``).
+
+    ``arch`` overrides keys of that architecture's defaults (:data:`DEFAULT_ARCHS`).
+
+    Raises
+    ------
+    ValueError
+        An architecture a click network cannot use, or not 6 inputs and 1 output.
+    """
+    if architecture not in DEFAULT_ARCHS:
+        raise ValueError(f"a click network is one of {', '.join(DEFAULT_ARCHS)}, not {architecture!r}")
+    kwargs = {**DEFAULT_ARCHS[architecture], **(arch or {})}
     if kwargs["in_ch"] != len(CHANNELS) or kwargs["out_ch"] != 1:
         raise ValueError(f"a click network has {len(CHANNELS)} inputs and 1 output, got {kwargs}")
-    return UNet(**kwargs)
+    return build_model({"architecture": architecture, "arch": kwargs})
 
 
 def click_meta(
@@ -64,15 +81,18 @@ def click_meta(
     click_radius: int = CLICK_RADIUS,
     mean: Any = MEAN,
     std: Any = STD,
+    architecture: str = DEFAULT_ARCHITECTURE,
     **extra: Any,
 ) -> dict[str, Any]:
     """Return the meta dict of a click model file (:data:`.weights.REQUIRED_META` and more).
 
-    ``mean`` and ``std`` are the photo normalisation (0..1 scale) the network was trained with.
+    ``mean`` and ``std`` are the photo normalisation (0..1 scale) the network was trained with;
+    ``architecture`` the registry name of the network ``arch`` builds.
     """
     return {
         "task": "click",
         "network": NETWORK,
+        "architecture": architecture,
         "classes": ["background", "object"],
         "arch": dict(arch),
         "input_size": [int(input_size[0]), int(input_size[1])],

@@ -93,3 +93,18 @@ def test_click_model_file_round_trips_and_rejects_a_proposal_model(tmp_path) -> 
     save_model(tmp_path / "garment.safetensors", proposal, meta)
     with pytest.raises(ModelFileError, match="not a click model"):
         load_click_model(tmp_path / "garment.safetensors")
+
+
+def test_an_effunet_click_model_round_trips_and_other_architectures_are_refused(tmp_path) -> None:
+    arch = {"in_ch": len(CHANNELS), "out_ch": 1, "decoder": [8, 8, 8, 8, 8]}
+    net = build_click_net(arch, "effunet")
+    save_model(tmp_path / "click.safetensors", net, click_meta(arch, (96, 64), architecture="effunet"))
+    loaded = load_click_model(tmp_path / "click.safetensors")
+    assert type(loaded.module).__name__ == "EffUNet"
+    assert loaded.meta["architecture"] == "effunet"
+    x = torch.randn(1, len(CHANNELS), 96, 64)
+    torch.testing.assert_close(loaded.module.eval()(x), net.eval()(x))
+    with pytest.raises(ValueError, match="click network is one of"):
+        build_click_net(None, "instance_net")
+    with pytest.raises(ValueError, match="6 inputs and 1 output"):
+        build_click_net({"out_ch": 2}, "effunet")

@@ -172,3 +172,36 @@ def test_project_masks_and_their_click_logs_become_training_data(
         "--tasks", "garment", "--batch", "2", "--input-size", "96", "64", "--threads", "1",
     ]) == 0
     assert load_click_model(out / "click.safetensors").meta["tasks"] == ["garment"]
+
+
+@pytest.mark.parametrize("architecture", ["effunet", "unet"])
+def test_a_click_net_from_a_proposal_model_starts_as_that_model(tmp_path: Path, architecture: str) -> None:
+    """The photo weights are copied and the mask and click channels start at zero."""
+    import torch
+
+    from fashion_annotator.models.registry import build_model
+    from fashion_annotator.models.weights import save_model
+
+    arch = {"in_ch": 3, "out_ch": 1, **({"decoder": [8, 8, 8, 8, 8]} if architecture == "effunet" else
+                                       {"base": 4, "depth": 2, "norm": "group"})}
+    proposal = build_model({"architecture": architecture, "arch": arch}).eval()
+    torch.manual_seed(0)
+    with torch.no_grad():
+        for param in proposal.parameters():
+            param.add_(0.05 * torch.randn_like(param))
+    meta = {"task": "garment", "classes": ["background", "garment"], "architecture": architecture,
+            "arch": arch, "input_size": [96, 64], "mean": [0.5] * 3, "std": [0.5] * 3}
+    save_model(tmp_path / "garment.safetensors", proposal, meta)
+    net, click_arch, read = clicks.click_net_from(tmp_path / "garment.safetensors")
+    assert click_arch["in_ch"] == 6 and click_arch["out_ch"] == 1 and read["task"] == "garment"
+    photo = torch.randn(2, 3, 96, 64)
+    extra = torch.rand(2, 3, 96, 64).round()  # mask and click maps: ignored until trained
+    with torch.no_grad():
+        torch.testing.assert_close(net.eval()(torch.cat([photo, extra], 1)), proposal(photo))
+
+
+def test_a_click_net_cannot_start_from_an_instance_classifier() -> None:
+    from fashion_annotator.resources import resource_path
+
+    with pytest.raises(ValueError, match="instance_net model cannot start a click network"):
+        clicks.click_net_from(resource_path("models", "instance_categories.safetensors"))
