@@ -81,6 +81,7 @@ from training.click_data import (
 )
 from training.data import list_samples, split_samples, task_mapping
 from training.loop import TrainingCancelled
+from training.pretrained import encoder_param_groups
 
 MAX_CLICKS = 20
 NOC_THRESHOLDS = (0.90, 0.95)
@@ -311,7 +312,7 @@ def main(
     if not val_sets:
         raise SystemExit(f"--tasks {args.tasks}: at least one binary task (garment, person) is needed for val")
 
-    model = build_click_net()
+    model: nn.Module | None = None
     arch, architecture = dict(DEFAULT_ARCH), DEFAULT_ARCHITECTURE
     init = "scratch"
     mean, std = list(MEAN), list(STD)
@@ -326,14 +327,11 @@ def main(
             mean, std = list(init_meta["mean"]), list(init_meta["std"])
         except (ModelFileError, OSError, ValueError) as exc:
             event("warning", message=f"--init {args.init}: {exc}; training from scratch")
+    if model is None:
+        model = build_click_net()
     model = channels_last(model.to(device), device)
     event("model", init=init, architecture=architecture, parameters=sum(p.numel() for p in model.parameters()))
-    encoder = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
-    rest = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
-    groups = [{"params": rest, "scale": 1.0}]
-    if encoder:
-        groups.append({"params": encoder, "scale": args.encoder_lr_scale})
-    opt = torch.optim.AdamW(groups, lr=lr, weight_decay=1e-4)
+    opt = torch.optim.AdamW(encoder_param_groups(model, args.encoder_lr_scale), lr=lr, weight_decay=1e-4)
 
     if args.proposal_starts and train_starts is None:
         train_starts = proposal_starts(train_images, tasks, str(device), lambda m: event("load", message=m))

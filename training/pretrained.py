@@ -91,6 +91,21 @@ def init_from_imagenet(net: EffUNet, path: Path | None = None) -> None:
     net.encoder.load_state_dict(encoder, strict=True)
 
 
+def encoder_param_groups(net: torch.nn.Module, encoder_scale: float) -> list[dict]:
+    """Optimizer parameter groups: the pretrained encoder (``encoder.*``) and the rest.
+
+    Each group carries ``"scale"``, its learning rate relative to the schedule's (the training
+    loops set ``group["lr"] = scale * lr``): ``encoder_scale`` for the encoder, 1 for the rest.
+    A network without an ``encoder`` (the U-Net) gives one group.
+    """
+    named = list(net.named_parameters())
+    groups: list[dict] = [{"params": [p for n, p in named if not n.startswith("encoder.")], "scale": 1.0}]
+    encoder = [p for n, p in named if n.startswith("encoder.")]
+    if encoder:
+        groups.append({"params": encoder, "scale": encoder_scale})
+    return groups
+
+
 def imagenet_logits(net: EffUNet, classifier: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
     """ImageNet class logits ``(N, 1000)`` of the encoder's last features (a conversion check)."""
     f = net.encoder(x)[-1]

@@ -46,7 +46,12 @@ from fashion_annotator.models.registry import build_model
 from fashion_annotator.models.weights import save_model
 from training.data import list_samples, split_samples
 from training.losses import frequency_weights
-from training.pretrained import IMAGENET_MEAN, IMAGENET_STD, init_from_imagenet
+from training.pretrained import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    encoder_param_groups,
+    init_from_imagenet,
+)
 from training.pseudo import IGNORE, PSEUDO_TASKS, kept_share, pseudo_labels
 from training.recipes.gpu_aug import AugConfig, augment
 from training.recipes.joint import (
@@ -390,12 +395,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         counts18 = np.bincount(pack.train_labels[:, 3].flatten().cpu().numpy(), minlength=256)[:18]
         weights18 = frequency_weights(torch.from_numpy(counts18)).to(device)
     net = channels_last(net, device)
-    encoder = net.encoder if isinstance(net, EffUNet) else None
-    enc_params = {id(p) for p in encoder.parameters()} if encoder is not None else set()
-    groups = [{"params": [p for p in net.parameters() if id(p) not in enc_params], "scale": 1.0}]
-    if encoder is not None:
-        groups.append({"params": list(encoder.parameters()), "scale": args.encoder_lr_scale})
-    opt = torch.optim.AdamW(groups, lr=args.lr, weight_decay=1e-4)
+    opt = torch.optim.AdamW(encoder_param_groups(net, args.encoder_lr_scale), lr=args.lr, weight_decay=1e-4)
     g = torch.Generator(device=device).manual_seed(args.seed)
     gcpu = torch.Generator().manual_seed(args.seed)
     budget = args.minutes * 60 - (time.perf_counter() - t_start)
