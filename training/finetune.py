@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.dataset.training_set import (
     MIN_TRAIN,
     MIN_VAL,

@@ -34,7 +34,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.evaluation.datasets import list_samples
 from fashion_annotator.instances.derive import ground_truth_instances, instance_boxes
 from fashion_annotator.instances.evaluation import IOU_THRESHOLD, ccp_category_names, iou_matrix

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import QApplication
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from make_screenshots import open_window, settle, wait_for  # noqa: E402
 
-from fashion_annotator.core.images import load_mask  # noqa: E402
+from fashion_annotator.core.label_images import load_mask  # noqa: E402
 from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json  # noqa: E402
 from fashion_annotator.dataset.store import Project  # noqa: E402
 from fashion_annotator.ui.window_dialogs import show_training  # noqa: E402

@@ -27,7 +27,7 @@ from PIL import Image
 from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import QApplication
 
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
 from fashion_annotator.dataset.formats.plain import import_plain
 from fashion_annotator.dataset.store import Project

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import QApplication
 sys.path.insert(0, str(Path(__file__).parent))
 import make_screenshots as ms
 
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.evaluation.click_effort import gt_box

@@ -1,6 +1,7 @@
-"""The one image loader used everywhere: photos as RGB (+ alpha), masks as label ids.
+"""The one image loader used everywhere: photos as RGB (+ alpha); label masks in :mod:`.label_images`.
 
-Every file is opened and checked by Pillow (header, size limit, EXIF orientation), so photos
+Every file, photo or mask, is opened and checked here by Pillow (header, size limit, frames,
+EXIF orientation: :func:`open_image_file`, :func:`open_checked`, :func:`upright`), so photos
 and masks get the same orientation, and every failure becomes an :class:`ImageLoadError` that
 names the file and the cause. Ordinary 8-bit JPEG photos are decoded by OpenCV straight into
 numpy (about three times faster than Pillow plus its copy at 50 megapixels);
@@ -9,7 +10,6 @@ numpy (about three times faster than Pillow plus its copy at 50 megapixels);
 
 from __future__ import annotations
 
-import io
 import shutil
 import warnings
 from dataclasses import dataclass
@@ -29,11 +29,12 @@ __all__ = [
     "PhotoPreview",
     "ImageLoadError",
     "copy_upright",
-    "decode_mask_png",
-    "encode_mask_png",
+    "MEMORY_SOURCE",
+    "WIDE_GRAY_MODES",
     "load_image",
-    "load_label_pixels",
-    "load_mask",
+    "open_checked",
+    "open_image_file",
+    "upright",
     "load_preview",
 ]
 
@@ -73,11 +74,11 @@ PREVIEW_MIN_PIXELS: int = 12_000_000
 """Photos above this many pixels get a :func:`load_preview` (smaller ones load whole at once)."""
 PREVIEW_SIDE: int = 2048
 """A preview's longer side is at least this many pixels (when the photo is that large)."""
-_SIXTEEN_BIT_MODES = {"I;16", "I;16L", "I;16B", "I;16N"}
+WIDE_GRAY_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+"""Pillow modes of 16-bit gray images (scaled to 8 bits for photos, ids for masks)."""
 _ALPHA_MODES = {"RGBA", "LA", "PA", "RGBa", "La"}
-_MEMORY_SOURCE = "<in-memory PNG>"
-LOSSY_FORMATS = frozenset({"JPEG", "MPO", "JPEG2000"})
-"""Pillow formats refused for label masks, whatever the file's suffix."""
+MEMORY_SOURCE = "<in-memory PNG>"
+"""The name an :class:`ImageLoadError` gives bytes decoded without a source."""
 ACCEPTED_FORMATS: tuple[str, ...] = ("PNG", "JPEG", "TIFF", "WEBP", "BMP", "GIF", "JPEG2000")
 """The only Pillow formats opened, whatever the file's suffix says (JPEG includes MPO).
 
@@ -98,7 +99,7 @@ class ImageLoadError(ValueError):
     """
 
     def __init__(self, path: Path | str, reason: str) -> None:
-        self.path: Path | str = path if path == _MEMORY_SOURCE else Path(path)
+        self.path: Path | str = path if path == MEMORY_SOURCE else Path(path)
         self.reason = reason
         super().__init__(f"{path}: {reason}")
 
@@ -152,10 +153,13 @@ class PhotoPreview:
         return (self.shape[0] / self.rgb.shape[0], self.shape[1] / self.rgb.shape[1])
 
 
-def _open_checked(
+def open_checked(
     source: Path | BinaryIO, name: Path | str, *, decode: bool = True
 ) -> Image.Image:
-    """Open ``source``, refusing bombs and broken files; decode it fully when ``decode``."""
+    """Open ``source``, refusing bombs and broken files; decode it fully when ``decode``.
+
+    ``name`` is what an :class:`ImageLoadError` names (the path, or a description of bytes).
+    """
     with warnings.catch_warnings():
         # Our own MAX_PIXELS decides; Pillow's warning would be an error under pytest.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
@@ -228,7 +232,12 @@ def _decode(im: Image.Image, name: Path | str) -> None:
         raise ImageLoadError(name, f"corrupt image data ({type(exc).__name__}: {exc})") from exc
 
 
-def _open_file(path: str | Path, *, decode: bool = True) -> tuple[Image.Image, Path]:
+def open_image_file(path: str | Path, *, decode: bool = True) -> tuple[Image.Image, Path]:
+    """Open ``path`` with every check of this module (format, size, frames, data).
+
+    Returns the open Pillow image (the caller closes it) and the path; raises
+    :class:`ImageLoadError` naming the file.
+    """
     path = Path(path)
     if not path.exists():
         raise ImageLoadError(path, "file does not exist")
@@ -236,7 +245,7 @@ def _open_file(path: str | Path, *, decode: bool = True) -> tuple[Image.Image, P
         raise ImageLoadError(path, "not a regular file")
     if path.stat().st_size == 0:
         raise ImageLoadError(path, "file is empty (0 bytes)")
-    return _open_checked(path, path, decode=decode), path
+    return open_checked(path, path, decode=decode), path
 
 
 def _exif_orientation(im: Image.Image) -> int:
@@ -248,7 +257,7 @@ def _exif_orientation(im: Image.Image) -> int:
     return int(value) if value in _ORIENTATION_OPS else 1
 
 
-def _upright(im: Image.Image) -> Image.Image:
+def upright(im: Image.Image) -> Image.Image:
     """Apply the EXIF orientation; identical for photos and masks."""
     for op in _ORIENTATION_OPS.get(_exif_orientation(im), ()):
         im = im.transpose(op)
@@ -270,19 +279,19 @@ def copy_upright(src: str | Path, dst: str | Path) -> bool:
     OSError
         ``dst`` cannot be written.
     """
-    im, path = _open_file(src, decode=False)
+    im, path = open_image_file(src, decode=False)
     with im:
         if _exif_orientation(im) == 1:
             shutil.copyfile(path, dst)
             return False
         fmt = im.format or "PNG"
-        upright = _upright(im)
+        straight = upright(im)
         exif = im.getexif()
         exif[_EXIF_ORIENTATION] = 1
         options: dict[str, Any] = {"exif": exif.tobytes()}
         if fmt == "JPEG":
             options.update(quality=95, subsampling=0)
-        upright.save(dst, format=fmt, **options)
+        straight.save(dst, format=fmt, **options)
     return True
 
 
@@ -298,7 +307,7 @@ def _scale_wide_gray(arr: np.ndarray, name: Path | str) -> np.ndarray:
 def _to_rgb_alpha(im: Image.Image, name: Path | str) -> tuple[np.ndarray, np.ndarray | None]:
     """Convert any Pillow mode to ``(H, W, 3) uint8`` RGB plus optional alpha."""
     mode = im.mode
-    if mode in _SIXTEEN_BIT_MODES or mode == "I":
+    if mode in WIDE_GRAY_MODES or mode == "I":
         gray = _scale_wide_gray(np.asarray(im), name)
         return np.repeat(gray[:, :, None], 3, axis=2), None
     if mode == "F":
@@ -341,14 +350,13 @@ def load_image(path: str | Path) -> ImageData:
     EXIF orientation is applied. CMYK, grayscale and palette images are converted to RGB;
     16-bit images are scaled to 8 bits by keeping the high byte (never clipped).
     """
-    im, path = _open_file(path, decode=False)
+    im, path = open_image_file(path, decode=False)
     with im:
         rgb = _decode_jpeg_cv(im, path)
         if rgb is not None:
             return ImageData(rgb=rgb, alpha=None, path=path)
         _decode(im, path)
-        upright = _upright(im)
-        rgb, alpha = _to_rgb_alpha(upright, path)
+        rgb, alpha = _to_rgb_alpha(upright(im), path)
     return ImageData(rgb=rgb, alpha=alpha, path=path)
 
 
@@ -358,7 +366,7 @@ def _is_plain_jpeg(im: Image.Image) -> bool:
 
 
 def _orient_cv(rgb: np.ndarray, orientation: int) -> np.ndarray:
-    """Apply EXIF ``orientation`` (1..8) to ``rgb`` (H, W, 3) uint8, as :func:`_upright` does."""
+    """Apply EXIF ``orientation`` (1..8) to ``rgb`` (H, W, 3) uint8, as :func:`upright` does."""
     import cv2  # loaded with the first photo: `info` and `--help` never need it
 
     for op in _ORIENTATION_CV.get(orientation, ()):
@@ -430,7 +438,7 @@ def load_preview(
     ImageLoadError
         The same problems :func:`load_image` reports (missing, empty, corrupt, too large).
     """
-    im, path = _open_file(path, decode=False)
+    im, path = open_image_file(path, decode=False)
     with im:
         width, height = im.size
         limit = PREVIEW_MIN_PIXELS if min_pixels is None else min_pixels
@@ -443,189 +451,6 @@ def load_preview(
         im.draft(im.mode, (width // factor, height // factor))
         turned = _exif_orientation(im) >= 5  # 5..8 swap width and height
         _decode(im, path)
-        upright = _upright(im)
-        rgb, _ = _to_rgb_alpha(upright, path)
+        rgb, _ = _to_rgb_alpha(upright(im), path)
     full = (width, height) if turned else (height, width)
     return PhotoPreview(rgb=rgb, shape=full, path=path)
-
-
-def _to_label_ids(im: Image.Image, name: Path | str) -> np.ndarray:
-    """Convert a single-channel label image to ``(H, W) uint8`` ids (palette indices kept)."""
-    mode = im.mode
-    if mode in {"L", "P"}:
-        return np.array(im, dtype=np.uint8)
-    if mode in {"LA", "PA"}:
-        return np.array(im.getchannel(0), dtype=np.uint8)
-    if mode == "1":
-        return np.array(im, dtype=np.uint8)
-    if mode in _SIXTEEN_BIT_MODES or mode == "I":
-        arr = np.asarray(im)
-        if arr.size and (arr.min() < 0 or arr.max() > 255):
-            raise ImageLoadError(
-                name, f"label ids must be 0..255, found {int(arr.min())}..{int(arr.max())}"
-            )
-        return arr.astype(np.uint8)
-    if mode in {"RGB", "RGBA"}:
-        arr = np.asarray(im)
-        if np.array_equal(arr[:, :, 0], arr[:, :, 1]) and np.array_equal(
-            arr[:, :, 0], arr[:, :, 2]
-        ):
-            return np.ascontiguousarray(arr[:, :, 0])
-        raise ImageLoadError(
-            name, f"mask is a colour ({mode}) image; expected a single-channel label PNG"
-        )
-    raise ImageLoadError(name, f"unsupported mask mode {mode!r}; expected L or P")
-
-
-def _check_shape(mask: np.ndarray, shape: tuple[int, int] | None, name: Path | str) -> None:
-    if shape is None:
-        return
-    expected = (int(shape[0]), int(shape[1]))
-    if mask.shape != expected:
-        raise ImageLoadError(
-            name,
-            f"mask size {mask.shape[1]}x{mask.shape[0]} (WxH) differs from the photo "
-            f"size {expected[1]}x{expected[0]}",
-        )
-
-
-def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndarray:
-    """Load a label mask.
-
-    Parameters
-    ----------
-    path : str or Path
-        A single-channel label image (``L`` or palette ``P`` PNG; palette indices are the ids).
-    shape : tuple of int, optional
-        The expected ``(H, W)``, typically the photo's; checked after EXIF orientation.
-
-    Returns
-    -------
-    ndarray, shape (H, W), dtype uint8
-        Label ids.
-
-    Raises
-    ------
-    ImageLoadError
-        Unreadable files, lossy data (JPEG, even named ``.png``), colour masks, ids above
-        255 and a ``shape`` mismatch.
-    """
-    im, path = _open_file(path)
-    with im:
-        _refuse_lossy(im, path)
-        mask = _to_label_ids(_upright(im), path)
-    _check_shape(mask, shape, path)
-    return mask
-
-
-def load_label_pixels(path: str | Path) -> np.ndarray:
-    """Load a label image whose ids may be coded as colours (a Pascal VOC RGB mask).
-
-    Parameters
-    ----------
-    path : str or Path
-        A lossless label image, checked like :func:`load_mask` (size limit, EXIF orientation).
-
-    Returns
-    -------
-    ndarray
-        ``(H, W) uint8`` ids for a single-channel image (palette indices, not colours), or
-        ``(H, W, 3) uint8`` colours for an RGB or RGBA one (alpha dropped), for the caller to
-        map through its colour table.
-
-    Raises
-    ------
-    ImageLoadError
-        What :func:`load_mask` refuses, colour masks excepted.
-    """
-    im, path = _open_file(path)
-    with im:
-        _refuse_lossy(im, path)
-        upright = _upright(im)
-        if upright.mode in {"RGB", "RGBA"}:
-            return np.array(upright.convert("RGB"), dtype=np.uint8)
-        return _to_label_ids(upright, path)
-
-
-def _refuse_lossy(im: Image.Image, path: Path) -> None:
-    """Raise :class:`ImageLoadError` when ``im`` holds lossy data (ids would be changed)."""
-    if im.format in LOSSY_FORMATS:
-        raise ImageLoadError(
-            path, f"{im.format} (lossy) data; a label mask must be lossless (PNG), since "
-            "compression artefacts change label ids"
-        )
-
-
-def _validate_mask_array(mask: np.ndarray) -> np.ndarray:
-    mask = np.asarray(mask)
-    if mask.ndim != 2:
-        raise ValueError(f"mask must be 2-D (H, W), got shape {mask.shape}")
-    if mask.dtype != np.uint8:
-        raise ValueError(f"mask must be uint8 label ids, got dtype {mask.dtype}")
-    if 0 in mask.shape:
-        raise ValueError(f"mask has no pixels, shape {mask.shape}")
-    return np.ascontiguousarray(mask)
-
-
-def encode_mask_png(mask: np.ndarray, palette: np.ndarray | None = None) -> bytes:
-    """Encode label ids as a PNG.
-
-    Parameters
-    ----------
-    mask : ndarray, shape (H, W), dtype uint8
-        Label ids.
-    palette : ndarray, shape (K, 3), dtype uint8, optional
-        Class colours; when given the PNG is indexed (``P``) so viewers show colours while
-        the pixel values stay the ids. Ids >= K get black entries.
-
-    Returns
-    -------
-    bytes
-        The PNG file contents.
-    """
-    mask = _validate_mask_array(mask)
-    height, width = mask.shape
-    if palette is None:
-        im = Image.frombytes("L", (width, height), mask.tobytes())
-    else:
-        pal = np.asarray(palette)
-        if pal.ndim != 2 or pal.shape[1] != 3 or not 1 <= pal.shape[0] <= 256:
-            raise ValueError(f"palette must have shape (K, 3) with 1 <= K <= 256, got {pal.shape}")
-        if pal.dtype != np.uint8:
-            raise ValueError(f"palette must be uint8, got dtype {pal.dtype}")
-        entries = max(pal.shape[0], int(mask.max()) + 1)
-        full = np.zeros((entries, 3), dtype=np.uint8)
-        full[: pal.shape[0]] = pal
-        im = Image.frombytes("P", (width, height), mask.tobytes())
-        im.putpalette(full.tobytes(), rawmode="RGB")
-    buf = io.BytesIO()
-    im.save(buf, format="PNG", optimize=False, compress_level=6)
-    return buf.getvalue()
-
-
-def decode_mask_png(data: bytes, source: str | Path | None = None) -> np.ndarray:
-    """Decode PNG bytes written by :func:`encode_mask_png` (or any label PNG).
-
-    Parameters
-    ----------
-    data : bytes
-        The file contents.
-    source : str or Path, optional
-        Where the bytes came from, named in errors (default ``"<in-memory PNG>"``).
-
-    Returns
-    -------
-    ndarray, shape (H, W), dtype uint8
-        Label ids (palette indices, not colours).
-
-    Raises
-    ------
-    ImageLoadError
-        Empty or corrupt data; its ``path`` is ``source``.
-    """
-    name: Path | str = _MEMORY_SOURCE if source is None else Path(source)
-    if not data:
-        raise ImageLoadError(name, "no data (0 bytes)")
-    im = _open_checked(io.BytesIO(data), name)
-    with im:
-        return _to_label_ids(_upright(im), name)

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError, load_image, load_mask
+from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError, load_image
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import (
     UNMAPPED,
     LabelMapping,

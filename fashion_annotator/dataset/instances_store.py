@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fashion_annotator.core.atomic import atomic_write_bytes
-from fashion_annotator.core.images import decode_mask_png, encode_mask_png
+from fashion_annotator.core.label_images import decode_mask_png, encode_mask_png
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion_annotator.core.atomic import atomic_write_bytes
-from fashion_annotator.core.images import decode_mask_png, encode_mask_png
+from fashion_annotator.core.label_images import decode_mask_png, encode_mask_png
 from fashion_annotator.core.labels import Taxonomy, validate_mask
 from fashion_annotator.dataset import confine
 from fashion_annotator.dataset.records import ImageRecord, ProjectError

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.images import decode_mask_png
+from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.dataset.records import ProjectError
 
 #: The smallest validation share: figures on fewer images are noise.

@@ -40,7 +40,8 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
 from fashion_annotator.core.metrics import MeanIoUAccumulator, dice
 from fashion_annotator.core.samples import list_samples, task_classes

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fashion_annotator.core.images import encode_mask_png
+from fashion_annotator.core.label_images import encode_mask_png
 from fashion_annotator.dataset.store import Project
 
 

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.evaluation.datasets import list_samples
 from fashion_annotator.instances.derive import ground_truth_instances
 from fashion_annotator.instances.proposer import InstanceProposals

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.qa.scores import score_masks
 
 

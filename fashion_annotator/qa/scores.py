@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.metrics import (
     confusion_matrix,

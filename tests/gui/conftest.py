@@ -73,7 +73,7 @@ def loop_project(tmp_path: Path, ccp_dir: Path, ccp_splits):
     """
     import cv2
 
-    from fashion_annotator.core.images import load_mask
+    from fashion_annotator.core.label_images import load_mask
     from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
     from fashion_annotator.dataset.store import Project
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import mapping_from_taxonomies_json
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import inconsistent_pixels
@@ -201,7 +201,7 @@ def test_parsing18_instances_are_named_from_the_models_probabilities(qtbot, ccp_
 
 
 def test_a_damaged_instance_file_is_reported_not_fatal(opened, qtbot):
-    from fashion_annotator.core.images import encode_mask_png
+    from fashion_annotator.core.label_images import encode_mask_png
 
     window, project = opened
     dock = window.instances

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from fashion_annotator.cli import main
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
 from fashion_annotator.dataset.formats import export_project, import_source
 from fashion_annotator.dataset.store import Project

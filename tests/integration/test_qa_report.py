@@ -11,7 +11,7 @@ import pytest
 from scipy import ndimage
 
 from fashion_annotator.cli import main
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import apply_mapping, load_mapping
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.qa.decisions import reject

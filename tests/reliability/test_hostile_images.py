@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion_annotator.core.images import ImageLoadError, load_image, load_mask
+from fashion_annotator.core.images import ImageLoadError, load_image
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.dataset.formats import import_source
 from fashion_annotator.dataset.store import Project
 

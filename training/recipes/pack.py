@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.masks import resize_labels
 
 

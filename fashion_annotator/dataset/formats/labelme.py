@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.images import ImageLoadError, decode_mask_png
+from fashion_annotator.core.images import ImageLoadError
+from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
 from fashion_annotator.dataset.formats.common import (
     ExportSummary,

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from fashion_annotator.core.atomic import atomic_write_bytes, atomic_write_text
-from fashion_annotator.core.images import copy_upright, encode_mask_png, load_mask
+from fashion_annotator.core.images import copy_upright
+from fashion_annotator.core.label_images import encode_mask_png, load_mask
 from fashion_annotator.core.labels import (
     LabelMapping,
     apply_mapping,

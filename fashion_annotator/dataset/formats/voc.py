@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.images import encode_mask_png, load_label_pixels
+from fashion_annotator.core.label_images import encode_mask_png, load_label_pixels
 from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,

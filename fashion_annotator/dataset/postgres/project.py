@@ -31,7 +31,8 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from fashion_annotator.core.images import decode_mask_png, load_image
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.dataset import storeio
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one

@@ -12,14 +12,8 @@ import pytest
 from PIL import Image, ImageOps
 
 from fashion_annotator.core import images
-from fashion_annotator.core.images import (
-    ImageData,
-    ImageLoadError,
-    decode_mask_png,
-    encode_mask_png,
-    load_image,
-    load_mask,
-)
+from fashion_annotator.core.images import ImageData, ImageLoadError, load_image
+from fashion_annotator.core.label_images import decode_mask_png, encode_mask_png, load_mask
 
 RNG = np.random.default_rng(0)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import (
     UNMAPPED,
     LabelClass,

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 from psycopg import sql
 
-from fashion_annotator.core.images import load_mask
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.dataset.postgres import parse_url
 from fashion_annotator.dataset.postgres import schema as pg_schema
 from fashion_annotator.dataset.store import LeaseHeld, ProjectError, create_project, open_project

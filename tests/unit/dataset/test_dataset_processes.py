@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_annotator.core.images import decode_mask_png
+from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.dataset.store import LeaseHeld, Project
 
 SPAWNER = """

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from fashion_annotator.core.atomic import atomic_write_bytes
-from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.dataset import photo_imports, schema
 from fashion_annotator.dataset.store import INDEX_NAME, Project, ProjectError
 

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_annotator.core.images import load_image, load_mask
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import mapping_from_taxonomies_json
 
 

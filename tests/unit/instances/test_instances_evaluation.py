@@ -76,7 +76,7 @@ def test_confidence_ranks_the_detections() -> None:
 
 
 def test_ground_truth_proposals_score_perfectly(ccp_dir: Path) -> None:
-    from fashion_annotator.core.images import load_mask
+    from fashion_annotator.core.label_images import load_mask
     from fashion_annotator.evaluation.datasets import list_samples
 
     names = ccp_category_names(ccp_dir, TAX)

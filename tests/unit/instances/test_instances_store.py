@@ -87,7 +87,7 @@ def test_bad_sets_are_refused_and_nothing_recorded(tmp_path: Path, ccp_dir: Path
 
 
 def test_a_saved_instance_map_of_another_size_is_refused_on_load(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
-    from fashion_annotator.core.images import encode_mask_png
+    from fashion_annotator.core.label_images import encode_mask_png
 
     with Project.create(tmp_path / "p") as proj:
         rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
