@@ -18,8 +18,9 @@ import numpy as np
 
 from fashion_annotator.core import samples as samples_io
 from fashion_annotator.core.atomic import atomic_path
+from fashion_annotator.core.label_maps import object_crop, resize_labels
 from fashion_annotator.core.labels import UNMAPPED
-from fashion_annotator.core.masks import BBox, object_crop, resize_labels
+from fashion_annotator.core.masks import BBox
 from fashion_annotator.core.samples import Sample
 from fashion_annotator.models.preprocess import letterbox_photo, resize_photo
 
@@ -149,7 +150,7 @@ def load_split(
         Letterbox models: keep each photo's aspect inside the ``size`` canvas and pad with this
         colour (:func:`fashion_annotator.models.preprocess.letterbox_photo`); None squashes.
     crop_lut : (256,) uint8 or None
-        Also add each photo's object crop (:func:`fashion_annotator.core.masks.object_crop`
+        Also add each photo's object crop (:func:`fashion_annotator.core.label_maps.object_crop`
         around the pixels this source id -> class table maps to a class above 0), named
         ``NAME#crop``, so the network learns the zoomed view the crop pass shows it. Photos whose
         subject fills most of the frame have no crop. Not with ``keep_full``.

@@ -39,8 +39,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from fashion_annotator.core.label_maps import resize_labels
 from fashion_annotator.core.labels import apply_mapping
-from fashion_annotator.core.masks import resize_labels
 from fashion_annotator.core.metrics import MeanIoUAccumulator, dice
 
 IGNORE = 255

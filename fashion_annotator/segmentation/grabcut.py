@@ -22,7 +22,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
-from fashion_annotator.core.masks import resize_labels
+from fashion_annotator.core.label_maps import resize_labels
 
 #: Median gradient magnitude (grey levels per pixel, Sobel) around a box below which its
 #: surroundings count as plain (:func:`plainness` 1) and above which as busy (0), linear in

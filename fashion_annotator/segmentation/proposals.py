@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 import torch
 
-from fashion_annotator.core import masks as mask_ops
+from fashion_annotator.core.label_maps import object_crop
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.models.device import device_display_name, resolve_device
 from fashion_annotator.models.preprocess import (
@@ -114,7 +114,7 @@ class Predictor:
         The model file, named in errors.
     crop_pass : bool, optional
         Binary tasks: run the network a second time on the object crop around the first mask
-        (:func:`fashion_annotator.core.masks.object_crop`) and replace the logits inside it,
+        (:func:`fashion_annotator.core.label_maps.object_crop`) and replace the logits inside it,
         so small subjects are seen at a higher resolution. None (the default) follows the
         model's metadata (``"crop_pass": true`` for models fine-tuned on object crops); the
         shipped models have it off: it doubles the cost.
@@ -323,7 +323,7 @@ class Predictor:
 
     def _refine_crop(self, big: np.ndarray, rgb: np.ndarray, cut: float) -> np.ndarray:
         """Second pass: re-predict the box around the first mask (at :attr:`crop_spec`)."""
-        crop = mask_ops.object_crop(big[0] >= cut)
+        crop = object_crop(big[0] >= cut)
         if crop is None:
             return big
         x, geo = to_input(rgb[crop.slices], self.crop_spec)

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from fashion_annotator.core import masks as mask_ops
+from fashion_annotator.core.label_maps import resize_labels
 from fashion_annotator.core.tasks import available_tasks, task_spec
 
 
@@ -208,7 +209,7 @@ def grabcut_band(
         # only the band's pixels take the upscaled answer.
         small = (max(1, round(width * factor)), max(1, round(height * factor)))
         bgr = cv2.resize(bgr, small, interpolation=cv2.INTER_AREA)
-        gc_small = mask_ops.resize_labels(gc, (small[1], small[0]))
+        gc_small = resize_labels(gc, (small[1], small[0]))
     else:
         gc_small = gc
     if not (gc_small == cv2.GC_FGD).any() or not (gc_small == cv2.GC_BGD).any():

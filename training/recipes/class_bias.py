@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from fashion_annotator.core.masks import resize_labels
+from fashion_annotator.core.label_maps import resize_labels
 from fashion_annotator.evaluation.effort import iter_dataset
 from fashion_annotator.models.weights import meta_path, update_meta
 from fashion_annotator.segmentation.proposals import load_predictor

@@ -38,7 +38,7 @@ from torch import nn
 
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.label_images import load_mask
-from fashion_annotator.core.masks import resize_labels
+from fashion_annotator.core.label_maps import resize_labels
 from fashion_annotator.evaluation.generalize import FRAMINGS, score_framings
 from fashion_annotator.models.device import channels_last
 from fashion_annotator.models.effunet import EffUNet

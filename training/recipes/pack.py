@@ -27,7 +27,7 @@ from PIL import Image
 
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.label_images import load_mask
-from fashion_annotator.core.masks import resize_labels
+from fashion_annotator.core.label_maps import resize_labels
 
 
 def _save_photo(rgb: np.ndarray, path: Path, quality: int) -> None:
