@@ -39,10 +39,9 @@ if TYPE_CHECKING:  # imported when the Review tab is first shown
 from fashion_annotator.annotate.tools.smartclick import use_click_model
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.display import display_name
-from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import prompts, window_dialogs, window_menus
+from fashion_annotator.ui import prompts, window_dialogs, window_lifecycle, window_menus
 from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons, task_title
 from fashion_annotator.ui.annotate import instances_dock
 from fashion_annotator.ui.annotate.banner import Banner, image_notes
@@ -111,7 +110,7 @@ class MainWindow(QMainWindow):
         self._use_project_click_model()
         self.prefs = prefs or Preferences()
         self.ask_restore = ask_restore or (
-            lambda entries: prompts.ask_restore(self, entries, self._entry_names(entries))
+            lambda entries: prompts.ask_restore(self, entries, self.entry_names(entries))
         )
         self.ask_quit = ask_quit or (lambda message: prompts.ask_quit(self, message))
         self.ask_stop = ask_stop or (lambda message: prompts.ask_stop_running(self, message))
@@ -433,7 +432,7 @@ class MainWindow(QMainWindow):
         self.status.set_model(self.model_versions.get(self.task))
 
     def _tab_changed(self, index: int) -> None:
-        self._show_annotate_docks(index == 0)
+        self.show_annotate_docks(index == 0)
         if index != 1:
             return
         if self.review is None:
@@ -504,70 +503,14 @@ class MainWindow(QMainWindow):
 
     def start(self) -> None:
         """Offer to restore journalled edits, then open the first image to work on."""
-        entries = self.session.recoverable()
-        restored: list[int] = []
-        if entries:
-            if self.ask_restore(entries):
-                restored = self.session.restore(entries)
-                if restored:
-                    names = ", ".join(self._entry_names([e for e in entries
-                                                         if int(e.image_id) in restored]))  # fmt: skip
-                    self.status.showMessage(f"Restored unsaved edits of {names}", 8000)
-            else:
-                self.session.set_aside(entries)
-        self.reload_queue()
-        records = self.queue.model.records()
-        ids = [r.id for r in records]
-        todo = [r.id for r in records if r.status in ("new", "in_progress", "rejected")]
-        waiting = [int(e.image_id) for e in self.session.deferred]
-        last = self.prefs.last_image(self.project.root)
-        resume = [last] if last in ids else []
-        first = next(iter(restored + waiting + resume + todo + ids), None)
-        if first is not None:
-            self.open_image(first)
+        window_lifecycle.start(self)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
-        """Close: every question first (a close can still be refused), then stop what runs, in
-        the GUI thread and waiting for it: the retrain dialogs' trainers (cancelled cleanly),
-        the background retrainer, the file job (after its current file), the image session."""
-        from fashion_annotator.ui.train.training_dialog import RetrainDialog
-
-        dialogs = self.findChildren(RetrainDialog)
-        running = [d for d in dialogs if d.process is not None]
-        if running:
-            tasks = ", ".join(task_title(d.task) for d in running)
-            if not self.ask_stop(f"A retrain is running ({tasks}). Closing cancels it; no model is registered."):
-                event.ignore()
-                return
-        every, baseline = self.retrainer.every, self.retrainer.baseline
-        self.retrainer.set_every(0)  # the saves below must not start a background retrain
-        self.canvas.finish_edit()
-        if self.session.unsaved and not self.session.save():
-            if not self.ask_quit(
-                self.status.currentMessage() or "The open image could not be saved."
-            ):
-                self.retrainer.set_every(every)
-                self.retrainer.baseline = baseline  # the count goes on where it was
-                event.ignore()
-                return
-            self.session.current.edited.clear()  # type: ignore[union-attr]
-        for dialog in dialogs:
-            dialog.stop_and_wait()
-            dialog.close()
-        self.retrainer.stop()
-        self.files.shutdown()
-        self.instances.flush()
-        self.session.shutdown()
-        self.ranker.cancel()  # a scoring batch stops at its next photo
-        if self.review is not None:
-            self.review.close()
-        self._show_annotate_docks(True)
-        self.prefs.set_window_state(self.saveGeometry(), self.saveState())
-        self.prefs.last_project = self.project.location
-        if not is_postgres_url(str(self.project.location)):
-            self.prefs.add_recent_project(self.project.root)
-        self.prefs.sync()
-        event.accept()
+        """Close unless the operator keeps the window open (:func:`.window_lifecycle.close`)."""
+        if window_lifecycle.close(self):
+            event.accept()
+        else:
+            event.ignore()
 
     # -- names, title, size, appearance ---------------------------------------------------
 
@@ -575,7 +518,8 @@ class MainWindow(QMainWindow):
         """How ``record`` is named to the operator (relative to the project's photos)."""
         return display_name(record.name, self.project.root)
 
-    def _entry_names(self, entries: list[JournalEntry]) -> list[str]:
+    def entry_names(self, entries: list[JournalEntry]) -> list[str]:
+        """``entries``' images as the operator knows them, with the task of each."""
         names = []
         for entry in entries:
             try:
@@ -605,7 +549,7 @@ class MainWindow(QMainWindow):
             self.canvas.set_tool(tool)
         self.status.set_tool(self.canvas.tool, self.canvas.brush_radius)
 
-    def _show_annotate_docks(self, show: bool) -> None:
+    def show_annotate_docks(self, show: bool) -> None:
         """The queue and labels docks belong to Annotate: Review gets the whole width.
 
         Docks the operator closed stay closed when Annotate comes back.

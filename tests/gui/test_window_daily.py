@@ -311,7 +311,7 @@ def test_restore_dialog_names_the_images(qtbot, opened, monkeypatch):
         task = "garment"
         written_at = 0.0
 
-    names = window._entry_names([Entry()])
+    names = window.entry_names([Entry()])
     assert names == [f"{project.images()[1].name} (Garment cutout)"]
     assert prompts.ask_restore(window, [Entry()], names) is False
     assert f"• {project.images()[1].name} (Garment cutout)" in asked[0]

@@ -1,0 +1,83 @@
+"""The main window's start and close: what is restored when it opens and stopped when it closes.
+
+:class:`~fashion_annotator.ui.main_window.MainWindow` calls these from ``start`` and
+``closeEvent``; the operator's answers come through the window's injectable ``ask_*`` callables,
+so tests never block on a modal dialog.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from fashion_annotator.dataset.postgres.url import is_postgres_url
+from fashion_annotator.ui.actions import task_title
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.main_window import MainWindow
+
+
+def start(w: MainWindow) -> None:
+    """Offer to restore journalled edits, then open the first image to work on."""
+    entries = w.session.recoverable()
+    restored: list[int] = []
+    if entries:
+        if w.ask_restore(entries):
+            restored = w.session.restore(entries)
+            if restored:
+                names = ", ".join(w.entry_names([e for e in entries if int(e.image_id) in restored]))
+                w.status.showMessage(f"Restored unsaved edits of {names}", 8000)
+        else:
+            w.session.set_aside(entries)
+    w.reload_queue()
+    records = w.queue.model.records()
+    ids = [r.id for r in records]
+    todo = [r.id for r in records if r.status in ("new", "in_progress", "rejected")]
+    waiting = [int(e.image_id) for e in w.session.deferred]
+    last = w.prefs.last_image(w.project.root)
+    resume = [last] if last in ids else []
+    first = next(iter(restored + waiting + resume + todo + ids), None)
+    if first is not None:
+        w.open_image(first)
+
+
+def close(w: MainWindow) -> bool:
+    """Ask, then stop what runs and keep the window's state; False when the close is refused.
+
+    Every question comes first (a close can still be refused), then what runs is stopped, in
+    the GUI thread and waiting for it: the retrain dialogs' trainers (cancelled cleanly), the
+    background retrainer, the file job (after its current file), the image session.
+    """
+    from fashion_annotator.ui.train.training_dialog import RetrainDialog
+
+    dialogs = w.findChildren(RetrainDialog)
+    running = [d for d in dialogs if d.process is not None]
+    if running:
+        tasks = ", ".join(task_title(d.task) for d in running)
+        if not w.ask_stop(f"A retrain is running ({tasks}). Closing cancels it; no model is registered."):
+            return False
+    every, baseline = w.retrainer.every, w.retrainer.baseline
+    w.retrainer.set_every(0)  # the saves below must not start a background retrain
+    w.canvas.finish_edit()
+    if w.session.unsaved and not w.session.save():
+        if not w.ask_quit(w.status.currentMessage() or "The open image could not be saved."):
+            w.retrainer.set_every(every)
+            w.retrainer.baseline = baseline  # the count goes on where it was
+            return False
+        w.session.current.edited.clear()  # type: ignore[union-attr]
+    for dialog in dialogs:
+        dialog.stop_and_wait()
+        dialog.close()
+    w.retrainer.stop()
+    w.files.shutdown()
+    w.instances.flush()
+    w.session.shutdown()
+    w.ranker.cancel()  # a scoring batch stops at its next photo
+    if w.review is not None:
+        w.review.close()
+    w.show_annotate_docks(True)
+    w.prefs.set_window_state(w.saveGeometry(), w.saveState())
+    w.prefs.last_project = w.project.location
+    if not is_postgres_url(str(w.project.location)):
+        w.prefs.add_recent_project(w.project.root)
+    w.prefs.sync()
+    return True
