@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.core.tasks import available_tasks
 from fashion_annotator.runtime.exit_codes import report_error
 from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.runtime.progress import ProgressBar
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,6 +84,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
              "metadata's infer_long_side, else the training long side; for instances, the "
              "parsing model's)",
     )  # fmt: skip
+    p.add_argument(
+        "--cutouts", default=None, metavar="TASKS",
+        help="parsing tasks: make each mask agree with these cutout tasks' shipped models, as the "
+             "window's proposals do in a project with those tasks (comma-separated, e.g. "
+             "garment,person)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -104,6 +114,8 @@ def run(args: argparse.Namespace) -> int:
         )
         if value
     ]
+    if args.task == "instances" and args.cutouts:
+        instance_only.append("--cutouts (parsing tasks only)")
     if instance_only:
         return report_error(
             ValueError(f"{', '.join(instance_only)}: only for --task instances, not {args.task!r}"),
@@ -132,9 +144,22 @@ def run(args: argparse.Namespace) -> int:
                 f"{args.task!r} classes {classes} (names and order must agree)"
             )
 
+        cutouts = _cutout_predictors(args, predictor)
+
+        def predict(photos: list[np.ndarray]) -> list[np.ndarray]:
+            if not cutouts:
+                return predictor.predict_masks(photos, args.batch_size)
+            from fashion_annotator.segmentation.pipeline import with_cutouts
+
+            cuts = {name: c.predict_masks(photos, args.batch_size) for name, c in cutouts.items()}
+            return [
+                with_cutouts(p, {name: masks[i] == 1 for name, masks in cuts.items()}).mask
+                for i, p in enumerate(predictor.predict_batch(photos, args.batch_size))
+            ]
+
         with ProgressBar("evaluating") as bar:
             result = evaluate_dataset(
-                lambda photos: predictor.predict_masks(photos, args.batch_size),
+                predict,
                 args.data,
                 args.task,
                 split=args.split,
@@ -151,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
         crop_pass=predictor.crop_pass,
         flip_average=predictor.flip_average,
         long_side=predictor.spec.long_side,
+        cutouts={name: str(c.path) for name, c in cutouts.items()},
     )
     text = json.dumps(result, indent=2)
     if args.json is None:
@@ -165,3 +191,18 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"{args.task}: {figures} on {result['n_images']} photos -> {args.json}")
     return 0
+
+
+def _cutout_predictors(args: argparse.Namespace, predictor: Any) -> dict[str, Any]:
+    """``--cutouts``: the shipped predictor of each named cutout task, checked against the task."""
+    from fashion_annotator.segmentation.consistency import compatibility
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    names = [n.strip() for n in (args.cutouts or "").split(",") if n.strip()]
+    if names and predictor.is_binary:
+        raise ValueError(f"--cutouts: {args.task!r} is a cutout task; only parsing masks are made to agree")
+    for name in names:
+        if compatibility(args.task, name) is None:
+            raise ValueError(f"--cutouts {name}: no compatibility table between {args.task!r} and {name!r} "
+                             "(a binary task mapped from the same source labels)")  # fmt: skip
+    return {name: load_predictor(name, device=args.device) for name in names}

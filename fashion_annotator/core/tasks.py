@@ -3,14 +3,16 @@
 A taxonomy file (``resources/taxonomies/NAME.json``) may carry::
 
     "task": {"title": "Garment cutout", "primary_metric": "median_dice",
-             "refinements": ["snap", "grabcut"]}
+             "refinements": ["snap", "grabcut"], "agrees_with": []}
 
 ``title`` is what the window and reports show, ``primary_metric`` the validation figure that
 ranks models (training promotion) and decides QA's per-image score (``median_dice`` and
 ``mean_dice``: Dice; ``miou``: mean foreground IoU), ``refinements`` the refinement chain
-applied to every model proposal (names of :data:`fashion_annotator.segmentation.refine.REFINEMENTS`).
-A missing block or key takes the defaults: the capitalised name, ``median_dice`` for two-class
-tasks and ``miou`` otherwise, no refinements. QA, training, the window and the command line
+applied to every model proposal (names of :data:`fashion_annotator.segmentation.refine.REFINEMENTS`),
+``agrees_with`` the cutout tasks a parsing task's proposals are made to agree with in a project
+that has them (:mod:`fashion_annotator.segmentation.consistency`; kept only where it measurably
+helps the task). A missing block or key takes the defaults: the capitalised name, ``median_dice``
+for two-class tasks and ``miou`` otherwise, no refinements, no cutouts. QA, training, the window and the command line
 read :func:`task_spec` instead of naming tasks in code.
 """
 
@@ -44,6 +46,8 @@ class TaskSpec:
         One of :data:`PRIMARY_METRICS`.
     refinements : tuple of str
         Applied in order to every model proposal.
+    agrees_with : tuple of str
+        Cutout tasks whose proposals this parsing task's proposals are made to agree with.
     """
 
     name: str
@@ -51,6 +55,7 @@ class TaskSpec:
     taxonomy: Taxonomy
     primary_metric: str
     refinements: tuple[str, ...]
+    agrees_with: tuple[str, ...] = ()
 
     @property
     def binary(self) -> bool:
@@ -88,7 +93,12 @@ def spec_from_dict(taxonomy: Taxonomy, block: Mapping[str, Any] | None, source: 
     refinements = block.get("refinements", [])
     if not isinstance(refinements, list) or not all(isinstance(r, str) for r in refinements):
         raise ValueError(f"{source}: task 'refinements' must be a list of names")
-    return TaskSpec(taxonomy.name, title, taxonomy, metric, tuple(refinements))
+    agrees = block.get("agrees_with", [])
+    if not isinstance(agrees, list) or not all(isinstance(r, str) for r in agrees):
+        raise ValueError(f"{source}: task 'agrees_with' must be a list of task names")
+    if agrees and taxonomy.is_binary:
+        raise ValueError(f"{source}: task 'agrees_with' is for parsing tasks; {taxonomy.name!r} is a cutout")
+    return TaskSpec(taxonomy.name, title, taxonomy, metric, tuple(refinements), tuple(agrees))
 
 
 @functools.cache

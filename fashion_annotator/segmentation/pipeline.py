@@ -13,7 +13,7 @@ a project is given.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -21,6 +21,7 @@ import numpy as np
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.segmentation.consistency import compatibility, make_consistent
 from fashion_annotator.segmentation.refine import (
     REFINEMENTS,
     apply_refinements,
@@ -43,6 +44,7 @@ __all__ = [
     "propose_for_image",
     "store_superpixels",
     "refine_proposal",
+    "with_cutouts",
 ]
 
 
@@ -64,7 +66,8 @@ class Proposal:
     raw_mask : (H, W) uint8
         The network's own mask, before refinements (``mask`` itself when none were applied).
     refinements : tuple of str
-        The refinements that turned ``raw_mask`` into ``mask``, in order.
+        The refinements that turned ``raw_mask`` into ``mask``, in order; ``"cutouts"`` last
+        when :func:`with_cutouts` made a parsing mask agree with the photo's cutouts.
     coarse_probs : (K, h, w) float32
         Class probabilities at the network's resolution, covering the whole photo: cheap where
         a summary per region is all a caller needs (instance categories). ``probs`` itself
@@ -210,6 +213,38 @@ def propose(
         regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL]
     predictor.set_image(rgb)
     return refine_proposal(predictor.predict(), rgb, regions, names)
+
+
+def with_cutouts(proposal: Proposal, cutouts: Mapping[str, np.ndarray]) -> Proposal:
+    """A parsing proposal made to agree with the photo's cutout masks (the window's proposals).
+
+    Parameters
+    ----------
+    proposal : Proposal
+        A parsing task's proposal (its ``probs`` are read where a pixel has a choice).
+    cutouts : mapping of str to (H, W) bool
+        Cutout task name -> its foreground (the cutout proposals of the same photo). Tasks
+        without a :func:`~fashion_annotator.segmentation.consistency.compatibility` table with
+        the parsing task are ignored.
+
+    Returns
+    -------
+    Proposal
+        ``proposal`` itself when nothing applies, else a new one whose ``mask`` is
+        :func:`~fashion_annotator.segmentation.consistency.make_consistent`'s and whose
+        ``refinements`` end with ``"cutouts"``.
+    """
+    pairs = []
+    for name, mask in cutouts.items():
+        table = compatibility(proposal.task, name)
+        if table is not None and table.shape[1] > int(proposal.mask.max()):
+            pairs.append((np.asarray(mask, bool), table))
+    if not pairs:
+        return proposal
+    mask = make_consistent(proposal.mask, pairs, lambda: proposal.probs)
+    return Proposal(mask, lambda: proposal.probs, proposal.task, proposal.model_version,
+                    raw_mask=proposal.raw_mask, refinements=(*proposal.refinements, "cutouts"),
+                    coarse_probs=lambda: proposal.coarse_probs)  # fmt: skip
 
 
 def propose_for_image(

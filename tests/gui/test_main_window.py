@@ -473,6 +473,34 @@ def test_fast_proposals_run_one_plain_pass_of_the_shipped_models(tmp_path):
         assert source.predictor("garment") is fast
 
 
+def test_a_parsing_proposal_agrees_with_the_garment_proposal_of_the_same_photo(tmp_path):
+    from fashion_annotator.core.images import load_image
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+
+    rgb = load_image(Path(__file__).resolve().parents[1] / "fixtures" / "ccp_small" / "images" / "0002.jpg").rgb
+    with Project.create(tmp_path / "p", tasks=("parsing7", "garment")) as project:
+        source = ProposalSource(project, device="cpu")
+        for task in project.tasks:
+            source.prepare(task)
+        parsing, parsing_mask = source.propose("parsing7", rgb, None)
+        garment, garment_mask = source.propose("garment", rgb, None)
+        # the garment proposal made for the parsing one is the garment task's own (one run)
+        assert source.propose("garment", rgb, None)[0] is garment
+        assert parsing.refinements[-1] == "cutouts"
+        on = garment_mask == 1
+        assert not (np.isin(parsing_mask, [3, 4, 5, 6]) & ~on).any()  # top, shoes, bottom, dress
+        assert not (np.isin(parsing_mask, [1, 2]) & on).any()  # skin, hair
+        assert (parsing_mask != parsing.raw_mask).any()
+        # a new garment model is not mixed with the old one's proposal
+        source.reload("garment")
+        assert source.propose("garment", rgb, None)[0] is not garment
+    with Project.create(tmp_path / "q", tasks=("parsing7",)) as alone:
+        source = ProposalSource(alone, device="cpu")
+        source.prepare("parsing7")
+        assert "cutouts" not in source.propose("parsing7", rgb, None)[0].refinements
+
+
 def test_snap_edges_keeps_the_operators_edits():
     from types import SimpleNamespace
 

@@ -285,3 +285,23 @@ def test_evaluate_inference_options_override_the_model_metadata(ccp_dir, tmp_pat
     assert plain["n_images"] == averaged["n_images"] == 2
     assert plain["dice_mean"] != averaged["dice_mean"]
     assert 0.5 < plain["dice_mean"] < 1.0 and 0.5 < averaged["dice_mean"] < 1.0
+
+
+def test_evaluate_parsing_with_cutouts_scores_the_masks_the_window_shows(ccp_dir, tmp_path, capsys):
+    """``--cutouts``: the shipped parsing7 masks made to agree with the shipped cutouts."""
+    figures = {}
+    for name, flags in (("plain", []), ("agreed", ["--cutouts", "garment,person"])):
+        out = tmp_path / f"{name}.json"
+        rc = main(["evaluate", "--data", str(ccp_dir), "--task", "parsing7", "--limit", "2",
+                   "--device", "cpu", "--json", str(out), *flags])  # fmt: skip
+        assert rc == 0
+        figures[name] = json.loads(out.read_text())
+    plain, agreed = figures["plain"], figures["agreed"]
+    assert plain["cutouts"] == {} and sorted(agreed["cutouts"]) == ["garment", "person"]
+    assert plain["n_images"] == agreed["n_images"] == 2
+    assert agreed["miou"] != plain["miou"]  # some pixels changed class
+    capsys.readouterr()
+    assert main(["evaluate", "--data", str(ccp_dir), "--task", "garment", "--cutouts", "person"]) == 1
+    assert "'garment' is a cutout task" in capsys.readouterr().err
+    assert main(["evaluate", "--data", str(ccp_dir), "--task", "parsing7", "--cutouts", "parsing18"]) == 1
+    assert "no compatibility table between 'parsing7' and 'parsing18'" in capsys.readouterr().err

@@ -3,7 +3,11 @@
 :meth:`ProposalSource.propose` runs in the proposal worker thread (one thread, so the torch
 predictors are never used concurrently): it loads the task's predictor on first use, refines
 the proposal with the task's default refinements, and returns None when the task has no model,
-so the tool keeps working with superpixels and brushes only.
+so the tool keeps working with superpixels and brushes only. A parsing task's proposal is made
+to agree with the project's cutout tasks' proposals of the same photo (those its task spec
+names in ``agrees_with``, through :func:`~fashion_annotator.segmentation.pipeline.with_cutouts`);
+a cutout proposal computed for that is kept and is the cutout task's own proposal, so no model
+runs twice for one photo.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator.core.labels import available_taxonomies, load_taxonomy
+from fashion_annotator.core.tasks import task_spec
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import proposals as prop
+from fashion_annotator.segmentation.consistency import compatibility
 
 
 class ProposalSource:
@@ -53,11 +60,29 @@ class ProposalSource:
         self._active_paths: dict[str, Any] = {}
         self.errors: dict[str, str] = {}
         self.device_name = "CPU"
+        self._cutout_tasks: dict[str, tuple[str, ...]] = {}
+        # task -> (photo, regions, proposal) of the latest cutout proposal, reused by identity
+        self._recent: dict[str, tuple[np.ndarray, np.ndarray | None, prop.Proposal]] = {}
 
     def prepare(self, task: str) -> None:
         """Read the task's active model from the project (GUI thread: SQLite is thread-bound)."""
         record = self.project.models.active(task)
         self._active_paths[task] = None if record is None else record.path
+        self._cutout_tasks[task] = self._agreeing_cutouts(task)
+
+    def _agreeing_cutouts(self, task: str) -> tuple[str, ...]:
+        """The project's cutout tasks ``task``'s proposals are made to agree with: those its
+        spec names (``agrees_with``), with the shipped taxonomies the tables are read for."""
+
+        def shipped(name: str) -> bool:
+            return name in available_taxonomies() and self.project.taxonomy(name).names == load_taxonomy(name).names
+
+        if not shipped(task):
+            return ()
+        return tuple(
+            other for other in task_spec(task).agrees_with
+            if other in self.project.tasks and shipped(other) and compatibility(task, other) is not None
+        )  # fmt: skip
 
     def reload(self, task: str | None = None) -> None:
         """Forget loaded predictors (all, or one task's) so the next call loads the active model."""
@@ -65,6 +90,7 @@ class ProposalSource:
             for name in [task] if task else list(self._predictors):
                 self._predictors.pop(name, None)
                 self.errors.pop(name, None)
+                self._recent.pop(name, None)
         for name in [task] if task else list(self._active_paths):
             self.prepare(name)
 
@@ -100,11 +126,25 @@ class ProposalSource:
         (worker thread): ``(proposal, refined mask)``, or None without a model.
 
         ``regions`` are the default superpixel level, or None while they are being computed
-        (then the refinements that need them are left out).
+        (then the refinements that need them are left out). A parsing task's mask agrees with
+        the project's cutout tasks' proposals (:func:`.pipeline.with_cutouts`; a cutout task
+        without a model is left out).
         """
         predictor = self.predictor(task)
         if predictor is None:
             return None
+        recent = self._recent.get(task)
+        if recent is not None and recent[0] is rgb and recent[1] is regions:
+            return recent[2], recent[2].mask
+        cutouts = {}
+        for other in self._cutout_tasks.get(task, ()):
+            result = self.propose(other, rgb, regions)
+            if result is not None:
+                cutouts[other] = result[1] == 1
         with self._lock:
             proposal = pipeline.propose(rgb, predictor, regions=regions, compute_regions=False)
+        if cutouts:
+            proposal = pipeline.with_cutouts(proposal, cutouts)
+        elif predictor.is_binary:
+            self._recent[task] = (rgb, regions, proposal)
         return proposal, proposal.mask

@@ -43,3 +43,15 @@ def test_defaults_and_bad_blocks() -> None:
         spec_from_dict(taxonomy, {"primary_metric": "f1"}, "x.json")
     with pytest.raises(ValueError, match="unknown task 'nope'"):
         task_spec("nope")
+    assert spec.agrees_with == ()
+    with pytest.raises(ValueError, match="x.json: task 'agrees_with' must be a list"):
+        spec_from_dict(taxonomy, {"agrees_with": "garment"}, "x.json")
+    with pytest.raises(ValueError, match="x.json: task 'agrees_with' is for parsing tasks"):
+        spec_from_dict(load_taxonomy("garment"), {"agrees_with": ["person"]}, "x.json")
+
+
+def test_only_parsing7_agrees_with_the_cutouts() -> None:
+    # Measured per task (segmentation.consistency): parsing7 gains, parsing18 loses its hats and
+    # sunglasses, which the cutout models rarely include.
+    assert task_spec("parsing7").agrees_with == ("garment", "person")
+    assert task_spec("parsing18").agrees_with == ()

@@ -1,0 +1,130 @@
+"""A parsing mask that agrees with the photo's cutouts (person, garment).
+
+The cutout models are far better at their one question than a parsing model is at the same
+boundary (CCP val: person mIoU 0.964 and garment median Dice 0.962, while parsing7 confuses skin
+with garments and paints garments onto the background). Where a parsing pixel's class cannot lie
+under a cutout's answer (a "top" pixel outside the garment cutout, "skin" inside it, anything
+but background outside the person), it takes the most probable class that can.
+
+Which classes can lie under which cutout value is not written by hand: it comes from a labelling
+both tasks are mapped from (the shipped CCP mapping, ``resources/taxonomies/mappings/ccp.json``):
+parsing class ``k`` may lie under cutout value ``v`` when some source label maps to both
+(:func:`compatibility`). Measured (parsing7 with its class biases at 448 + flip, shipped person
+and garment models, masks as the networks give them): CCP val mIoU 0.663 -> 0.673, pixel
+accuracy 0.933 -> 0.936 (garment alone 0.671, person alone 0.669); first 100 CCP train photos
+0.669 -> 0.684.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from fashion_annotator.core.labels import UNMAPPED, available_mappings, load_mapping, load_taxonomy
+
+__all__ = ["SOURCE", "compatibility", "make_consistent"]
+
+#: The labelling the compatibility of two tasks is read from.
+SOURCE = "ccp"
+
+
+@lru_cache(maxsize=32)
+def _table(parsing_task: str, cutout_task: str, source: str) -> np.ndarray | None:
+    if source not in available_mappings():
+        return None
+    try:
+        if load_taxonomy(cutout_task).num_classes != 2:
+            return None
+        parsing = load_mapping(source, parsing_task).lut
+        cutout = load_mapping(source, cutout_task).lut
+        k = load_taxonomy(parsing_task).num_classes
+    except (ValueError, OSError):
+        return None
+    both = (parsing != UNMAPPED) & (cutout != UNMAPPED)
+    table = np.zeros((2, k), bool)
+    table[cutout[both], parsing[both]] = True
+    table.setflags(write=False)
+    return table
+
+
+def compatibility(parsing_task: str, cutout_task: str, source: str = SOURCE) -> np.ndarray | None:
+    """Which classes of ``parsing_task`` may lie under each value of ``cutout_task``.
+
+    Parameters
+    ----------
+    parsing_task, cutout_task : str
+        Shipped taxonomy names; ``cutout_task`` must be binary (background + one class).
+    source : str
+        A shipped source labelling both tasks are mapped from.
+
+    Returns
+    -------
+    (2, K) bool array or None
+        Row ``v``, column ``k``: class ``k`` may lie where the cutout says ``v`` (read-only).
+        None when the two are not both mapped from ``source``, the cutout is not binary, or
+        the table would constrain nothing (every class allowed everywhere).
+    """
+    table = _table(parsing_task, cutout_task, source)
+    if table is None or table.all():
+        return None
+    return table
+
+
+def make_consistent(
+    parsing: np.ndarray,
+    cutouts: Sequence[tuple[np.ndarray, np.ndarray]],
+    probs: Callable[[], np.ndarray],
+) -> np.ndarray:
+    """Relabel the pixels whose class disagrees with a cutout to the likeliest class that agrees.
+
+    Parameters
+    ----------
+    parsing : (H, W) uint8
+        The parsing mask (class ids ``0..K-1``).
+    cutouts : sequence of ((H, W) bool, (2, K) bool)
+        Each cutout's foreground and its :func:`compatibility` table.
+    probs : callable returning (K, H, W) float
+        The parsing model's class probabilities; called once, and only when a pixel has more
+        than one class to choose from.
+
+    Returns
+    -------
+    (H, W) uint8
+        A new mask; pixels whose cutout values allow no class at all keep theirs.
+    """
+    parsing = np.asarray(parsing)
+    if parsing.ndim != 2 or parsing.dtype != np.uint8:
+        raise ValueError(f"parsing must be an (H, W) uint8 mask, got {parsing.dtype} {parsing.shape}")
+    out = parsing.copy()
+    if not cutouts:
+        return out
+    k = cutouts[0][1].shape[1]
+    if int(parsing.max()) >= k:
+        raise ValueError(f"parsing mask has class {int(parsing.max())}; the tables have {k} classes")
+    combo = np.zeros(parsing.shape, np.uint8)
+    for bit, (mask, table) in enumerate(cutouts):
+        if mask.shape != parsing.shape:
+            raise ValueError(f"cutout {mask.shape} and parsing mask {parsing.shape} differ in shape")
+        if table.shape != (2, k):
+            raise ValueError(f"compatibility table {table.shape}, expected (2, {k})")
+        combo |= np.asarray(mask, bool).astype(np.uint8) << bit
+    full: np.ndarray | None = None
+    for code in np.flatnonzero(np.bincount(combo.ravel(), minlength=1 << len(cutouts))):
+        allowed = np.ones(k, bool)
+        for bit, (_, table) in enumerate(cutouts):
+            allowed &= table[(code >> bit) & 1]
+        ids = np.flatnonzero(allowed)
+        if ids.size == 0:
+            continue
+        wrong = (combo == code) & ~allowed[parsing]
+        if not wrong.any():
+            continue
+        if ids.size == 1:
+            out[wrong] = ids[0]
+            continue
+        if full is None:
+            full = probs()
+        out[wrong] = ids[np.argmax(full[:, wrong][ids], axis=0)]
+    return out

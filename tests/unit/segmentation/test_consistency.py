@@ -1,0 +1,112 @@
+"""A parsing mask made to agree with the cutouts (segmentation.consistency, pipeline.with_cutouts)."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.core.images import load_image
+from fashion_annotator.core.label_images import load_mask
+from fashion_annotator.core.labels import apply_mapping, load_mapping, load_taxonomy
+from fashion_annotator.segmentation.consistency import compatibility, make_consistent
+from fashion_annotator.segmentation.pipeline import Proposal, with_cutouts
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "ccp_small"
+BG, SKIN, HAIR, TOP, SHOES, BOTTOM, DRESS = range(7)
+
+
+def _names(task: str, row: np.ndarray) -> list[str]:
+    return [n for n, ok in zip(load_taxonomy(task).names, row, strict=True) if ok]
+
+
+def test_the_tables_come_from_the_shared_ccp_labelling():
+    garment = compatibility("parsing7", "garment")
+    assert garment is not None and garment.shape == (2, 7)
+    assert _names("parsing7", garment[0]) == ["background", "skin", "hair"]
+    # bags, belts and hats are garments to the cutout and background to parsing7
+    assert _names("parsing7", garment[1]) == ["background", "top", "shoes", "bottom", "dress"]
+    person = compatibility("parsing7", "person")
+    assert person is not None and _names("parsing7", person[0]) == ["background"]
+    assert person[1].all()
+    assert "background" not in _names("parsing18", compatibility("parsing18", "garment")[1])
+    # no table: a cutout that is not binary, an unknown task, another source
+    assert compatibility("parsing7", "parsing18") is None
+    assert compatibility("parsing7", "no-such-task") is None
+    assert compatibility("parsing7", "garment", source="no-such-source") is None
+
+
+def test_every_labelled_pixel_of_a_real_photo_agrees_with_its_own_cutouts():
+    # Ground truth mapped from one CCP mask into three tasks is consistent by construction:
+    # nothing may change, and no probability is needed.
+    labels = load_mask(FIXTURE / "masks" / "0001.png")
+    tasks = {t: apply_mapping(labels, load_mapping("ccp", t)) for t in ("parsing7", "garment", "person")}
+    cutouts = [(tasks[t] == 1, compatibility("parsing7", t)) for t in ("garment", "person")]
+
+    def never() -> np.ndarray:
+        raise AssertionError("probabilities read although every pixel agrees")
+
+    np.testing.assert_array_equal(make_consistent(tasks["parsing7"], cutouts, never), tasks["parsing7"])
+
+
+def test_disagreeing_pixels_take_the_likeliest_class_that_agrees():
+    parsing = np.array([[TOP, SKIN, HAIR, DRESS, TOP]], np.uint8)
+    garment = np.array([[False, True, True, True, False]])
+    person = np.array([[True, True, True, True, False]])
+    probs = np.zeros((7, 1, 5), np.float32)
+    probs[:, 0, 0] = [0.1, 0.3, 0.0, 0.6, 0, 0, 0]  # a top off the garment: skin beats background
+    probs[:, 0, 1] = [0.2, 0.5, 0.0, 0.0, 0.1, 0.0, 0.2]  # skin on the garment: background (a bag)
+    probs[:, 0, 2] = [0.0, 0.0, 0.5, 0.1, 0.0, 0.4, 0.0]  # hair on the garment: bottom
+    calls = []
+
+    def read() -> np.ndarray:
+        calls.append(1)
+        return probs
+
+    tables = [(garment, compatibility("parsing7", "garment")), (person, compatibility("parsing7", "person"))]
+    out = make_consistent(parsing, tables, read)
+    # pixel 3 agrees (a dress on the garment); pixel 4 is off the person: background, no choice
+    assert out.tolist() == [[SKIN, BG, BOTTOM, DRESS, BG]]
+    assert len(calls) == 1 and parsing.tolist() == [[TOP, SKIN, HAIR, DRESS, TOP]]
+
+
+def test_bad_input_is_refused_by_what_is_wrong():
+    table = compatibility("parsing7", "garment")
+    mask = np.zeros((4, 4), np.uint8)
+    with pytest.raises(ValueError, match="differ in shape"):
+        make_consistent(mask, [(np.zeros((4, 5), bool), table)], lambda: np.zeros((7, 4, 4)))
+    with pytest.raises(ValueError, match="uint8"):
+        make_consistent(mask.astype(np.int32), [], lambda: np.zeros((7, 4, 4)))
+    with pytest.raises(ValueError, match="class 9"):
+        make_consistent(np.full((4, 4), 9, np.uint8), [(np.zeros((4, 4), bool), table)], lambda: None)
+    assert make_consistent(mask, [], lambda: None) is not mask
+
+
+def test_with_cutouts_keeps_the_raw_mask_and_names_the_step():
+    h, w = 6, 8
+    probs = np.full((7, h, w), 0.1, np.float32)
+    probs[SKIN] = 0.4
+    mask = np.full((h, w), TOP, np.uint8)
+    proposal = Proposal(mask, probs, "parsing7", "v1", refinements=("consensus",))
+    garment = np.zeros((h, w), bool)
+    garment[:, :4] = True
+    agreed = with_cutouts(proposal, {"garment": garment, "hair-dryer": np.ones((h, w), bool)})
+    assert agreed.refinements == ("consensus", "cutouts") and agreed.model_version == "v1"
+    assert (agreed.mask[:, :4] == TOP).all() and (agreed.mask[:, 4:] == SKIN).all()
+    assert agreed.raw_mask is proposal.raw_mask and agreed.probs is probs
+    assert with_cutouts(proposal, {"hair-dryer": garment}) is proposal
+
+
+def test_a_real_photo_through_the_shipped_models(tmp_path):
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    rgb = load_image(FIXTURE / "images" / "0002.jpg").rgb
+    parsing, garment = load_predictor("parsing7", device="cpu"), load_predictor("garment", device="cpu")
+    parsing.set_image(rgb)
+    proposal = parsing.predict()
+    garment.set_image(rgb)
+    cut = garment.predict().mask == 1
+    agreed = with_cutouts(proposal, {"garment": cut})
+    on_garment = np.isin(agreed.mask, [TOP, SHOES, BOTTOM, DRESS])
+    assert not (on_garment & ~cut).any() and not (np.isin(agreed.mask, [SKIN, HAIR]) & cut).any()
+    changed = agreed.mask != proposal.mask
+    assert changed.any() and changed.mean() < 0.2  # the networks mostly agree already
