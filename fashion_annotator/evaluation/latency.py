@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,10 @@ from fashion_annotator.segmentation.proposals import Predictor
 
 
 def benchmark_latency(
-    predictor: Predictor, shape: tuple[int, ...] = (1728, 1152), repeats: int = 20
+    predictor: Predictor,
+    shape: tuple[int, ...] = (1728, 1152),
+    repeats: int = 20,
+    cutouts: Mapping[str, Predictor] | None = None,
 ) -> dict[str, Any]:
     """Time ``set_image`` + ``predict`` on a random photo, all resizing included.
 
@@ -23,20 +27,31 @@ def benchmark_latency(
         Photo size in pixels.
     repeats : int
         Timed runs, after one untimed warm-up.
+    cutouts : mapping of str to Predictor, optional
+        A parsing model's cutout models (its spec's ``agrees_with``): their masks of the photo
+        are computed once, untimed (they are their own tasks' proposals), and the time of
+        making the parsing mask agree with them is added (``median_with_cutouts_s``).
 
     Returns
     -------
     dict
         ``median_s`` (mask only), ``median_with_probs_s`` (mask and full-resolution probs),
-        ``min_s``, ``repeats``, ``shape``, ``task``, ``device``.
+        ``min_s``, ``repeats``, ``shape``, ``task``, ``device``; with ``cutouts``
+        ``median_with_cutouts_s`` (mask, then the agreement, its probabilities included).
     """
+    from fashion_annotator.segmentation.pipeline import with_cutouts
+
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
     h, w = int(shape[0]), int(shape[1])
     rgb = np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+    masks = {}
+    for name, other in (cutouts or {}).items():
+        other.set_image(rgb)
+        masks[name] = other.predict().mask == 1
     predictor.set_image(rgb)
     predictor.predict().probs  # noqa: B018 - warm-up
-    mask_times, probs_times = [], []
+    mask_times, probs_times, agree_times = [], [], []
     for _ in range(repeats):
         t0 = time.perf_counter()
         predictor.set_image(rgb)
@@ -46,6 +61,12 @@ def benchmark_latency(
         t2 = time.perf_counter()
         mask_times.append(t1 - t0)
         probs_times.append(t2 - t0)
+        if masks:
+            predictor.set_image(rgb)
+            t3 = time.perf_counter()
+            with_cutouts(predictor.predict(), masks)
+            agree_times.append(time.perf_counter() - t3)
+    extra = {"median_with_cutouts_s": float(np.median(agree_times)), "cutouts": sorted(masks)} if masks else {}
     return {
         "task": predictor.task,
         "device": predictor.device_name,
@@ -55,4 +76,5 @@ def benchmark_latency(
         "median_s": float(np.median(mask_times)),
         "median_with_probs_s": float(np.median(probs_times)),
         "min_s": float(np.min(mask_times)),
+        **extra,
     }

@@ -260,6 +260,7 @@ def test_shipped_json_files_self_consistent() -> None:
         raw = json.loads(path.read_text())
         assert raw["name"] == path.stem
         assert set(raw) == {"name", "task", "classes"}
-        assert set(raw["task"]) == {"title", "primary_metric", "refinements"}
+        assert {"title", "primary_metric", "refinements"} <= set(raw["task"])
+        assert set(raw["task"]) <= {"title", "primary_metric", "refinements", "agrees_with"}
         for entry in raw["classes"]:
             assert set(entry) == {"name", "color", "shortcut"}
