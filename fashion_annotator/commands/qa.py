@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.store import ProjectError, open_project
     from fashion_annotator.qa.report import build_html, write_csv, write_html
     from fashion_annotator.qa.scores import metric_name, rescore_with_model, score_project
-    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
+    from fashion_annotator.segmentation.proposals import ModelLoadError, load_shown_predictor
 
     if args.worst < 0:
         print(
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             project.taxonomy(task)
             predictor = None
             if args.rescore:
-                predictor = load_predictor(task, project, device=args.device)
+                predictor = load_shown_predictor(task, project, device=args.device)
 
                 with ProgressBar("re-scoring") as bar:
                     scores = rescore_with_model(

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fashion_annotator.core.labels import available_taxonomies, load_taxonomy
+from fashion_annotator.core.tasks import task_spec
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation import superpixels as sp
@@ -36,6 +38,8 @@ NEEDS_REGIONS: frozenset[str] = frozenset({"snap", "consensus"})
 
 __all__ = [
     "NEEDS_REGIONS",
+    "AgreeingPredictor",
+    "agreeing_cutouts",
     "Proposal",
     "cached_superpixels",
     "model_refinements",
@@ -155,12 +159,14 @@ def refine_proposal(
     regions: np.ndarray | None,
     refinements: Sequence[str] | None = None,
 ) -> Proposal:
-    """Apply the task's refinements to a raw proposal; return the refined :class:`Proposal`.
+    """Apply the task's refinements to a proposal; return the refined :class:`Proposal`.
 
     Parameters
     ----------
     proposal : Proposal
-        The network's output (mask and lazily computed probabilities).
+        The network's output (mask and lazily computed probabilities), or one already made to
+        agree with the cutouts (:class:`AgreeingPredictor`): the refinements start from its
+        ``mask`` and are appended to its ``refinements``; ``raw_mask`` stays the network's.
     rgb : (H, W, 3) uint8
         The photo.
     regions : (H, W) int32 or None
@@ -173,9 +179,9 @@ def refine_proposal(
     if regions is None:
         names = tuple(n for n in names if n not in NEEDS_REGIONS)
     probs = proposal.probs if NEEDS_REGIONS & set(names) else None
-    mask = apply_refinements(names, proposal.raw_mask, rgb=rgb, probs=probs, regions=regions)
+    mask = apply_refinements(names, proposal.mask, rgb=rgb, probs=probs, regions=regions)
     return Proposal(mask, lambda: proposal.probs, proposal.task, proposal.model_version,
-                    raw_mask=proposal.raw_mask, refinements=names,
+                    raw_mask=proposal.raw_mask, refinements=(*proposal.refinements, *names),
                     coarse_probs=lambda: proposal.coarse_probs)  # fmt: skip
 
 
@@ -245,6 +251,66 @@ def with_cutouts(proposal: Proposal, cutouts: Mapping[str, np.ndarray]) -> Propo
     return Proposal(mask, lambda: proposal.probs, proposal.task, proposal.model_version,
                     raw_mask=proposal.raw_mask, refinements=(*proposal.refinements, "cutouts"),
                     coarse_probs=lambda: proposal.coarse_probs)  # fmt: skip
+
+
+def agreeing_cutouts(project: ProjectStore, task: str) -> tuple[str, ...]:
+    """The cutout tasks of ``project`` that ``task``'s proposals agree with.
+
+    Those its spec names (``agrees_with``) that the project has, with a compatibility table;
+    only for shipped taxonomies (the tables are read from the shipped mappings). Reads the
+    project's task list and taxonomies (the GUI thread in the window).
+    """
+
+    def shipped(name: str) -> bool:
+        return name in available_taxonomies() and project.taxonomy(name).names == load_taxonomy(name).names
+
+    if not shipped(task):
+        return ()
+    return tuple(
+        other for other in task_spec(task).agrees_with
+        if other in project.tasks and shipped(other) and compatibility(task, other) is not None
+    )  # fmt: skip
+
+
+class AgreeingPredictor:
+    """A parsing predictor whose proposals agree with its cutout predictors' masks of the photo.
+
+    For the callers that run one predictor per photo (QA's "vs current model" re-scoring and its
+    overlays): :meth:`predict` is the parsing proposal through :func:`with_cutouts`, with each
+    cutout model's own mask of the same photo; every other attribute is the parsing
+    predictor's. (The window reuses its cutout proposals instead, :class:`ProposalSource`.)
+
+    Parameters
+    ----------
+    predictor : Predictor
+        The parsing task's predictor.
+    cutouts : mapping of str to Predictor
+        Cutout task name -> its predictor.
+    """
+
+    def __init__(self, predictor: Predictor, cutouts: Mapping[str, Predictor]) -> None:
+        self.base = predictor
+        self.cutouts = dict(cutouts)
+        self._rgb: np.ndarray | None = None
+
+    def set_image(self, rgb: np.ndarray) -> None:
+        """Use ``rgb`` ``(H, W, 3) uint8`` for the next :meth:`predict`."""
+        self.base.set_image(rgb)
+        self._rgb = rgb
+
+    def predict(self) -> Proposal:
+        """The parsing proposal, agreeing with the cutouts of the same photo."""
+        if self._rgb is None:
+            raise RuntimeError("AgreeingPredictor.set_image must be called before predict")
+        proposal = self.base.predict()
+        masks = {}
+        for name, cutout in self.cutouts.items():
+            cutout.set_image(self._rgb)
+            masks[name] = cutout.predict().mask == 1
+        return with_cutouts(proposal, masks)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.base, name)
 
 
 def propose_for_image(

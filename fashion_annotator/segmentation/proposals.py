@@ -33,7 +33,7 @@ from fashion_annotator.models.preprocess import (
 )
 from fashion_annotator.models.weights import ModelFileError, check_meta, load_model
 from fashion_annotator.resources import resource_path
-from fashion_annotator.segmentation.pipeline import Proposal
+from fashion_annotator.segmentation.pipeline import AgreeingPredictor, Proposal, agreeing_cutouts
 
 #: Meta keys that make a model propose with more than one plain pass at its training resolution.
 BEYOND_ONE_PASS = ("crop_pass", "flip_average", "infer_long_side")
@@ -436,3 +436,22 @@ def load_predictor(
 def _check_task(predictor: Predictor, task: str) -> None:
     if predictor.task != task:
         raise ModelLoadError(predictor.path, f"model is for task {predictor.task!r}, not {task!r}")
+
+
+def load_shown_predictor(
+    task: str, project: ProjectStore, device: str | torch.device = "auto"
+) -> Predictor | AgreeingPredictor:
+    """The predictor of ``task`` as the window proposes with it in ``project``.
+
+    The project's active model (else the shipped one); for a parsing task whose proposals agree
+    with some of the project's cutout tasks (:func:`.pipeline.agreeing_cutouts`), wrapped in
+    :class:`.pipeline.AgreeingPredictor` with those tasks' predictors.
+
+    Raises
+    ------
+    ModelLoadError
+        As :func:`load_predictor`, for any of the models.
+    """
+    predictor = load_predictor(task, project, device)
+    cutouts = {name: load_predictor(name, project, device) for name in agreeing_cutouts(project, task)}
+    return AgreeingPredictor(predictor, cutouts) if cutouts else predictor

@@ -18,12 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.labels import available_taxonomies, load_taxonomy
-from fashion_annotator.core.tasks import task_spec
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import proposals as prop
-from fashion_annotator.segmentation.consistency import compatibility
 
 
 class ProposalSource:
@@ -68,21 +65,7 @@ class ProposalSource:
         """Read the task's active model from the project (GUI thread: SQLite is thread-bound)."""
         record = self.project.models.active(task)
         self._active_paths[task] = None if record is None else record.path
-        self._cutout_tasks[task] = self._agreeing_cutouts(task)
-
-    def _agreeing_cutouts(self, task: str) -> tuple[str, ...]:
-        """The project's cutout tasks ``task``'s proposals are made to agree with: those its
-        spec names (``agrees_with``), with the shipped taxonomies the tables are read for."""
-
-        def shipped(name: str) -> bool:
-            return name in available_taxonomies() and self.project.taxonomy(name).names == load_taxonomy(name).names
-
-        if not shipped(task):
-            return ()
-        return tuple(
-            other for other in task_spec(task).agrees_with
-            if other in self.project.tasks and shipped(other) and compatibility(task, other) is not None
-        )  # fmt: skip
+        self._cutout_tasks[task] = pipeline.agreeing_cutouts(self.project, task)
 
     def reload(self, task: str | None = None) -> None:
         """Forget loaded predictors (all, or one task's) so the next call loads the active model."""

@@ -101,12 +101,14 @@ class RescoreThread(_ProjectThread):
 
     def run(self) -> None:
         from fashion_annotator.dataset.store import open_project
-        from fashion_annotator.segmentation.proposals import load_predictor
+        from fashion_annotator.segmentation.proposals import load_shown_predictor
 
         try:
             with open_project(self.root, user=self.user) as project:
-                predictor = load_predictor(self.task, project, device=self.device)
-                self.model_name = f"{predictor.model_version} on {predictor.device_name}"
+                predictor = load_shown_predictor(self.task, project, device=self.device)
+                agreeing = getattr(predictor, "cutouts", None)
+                agree = f", agreeing with {' and '.join(agreeing)}" if agreeing else ""
+                self.model_name = f"{predictor.model_version} on {predictor.device_name}{agree}"
                 self.cache_key = prediction_cache_key(self.task, predictor.model_version)
 
                 def keep(image_id: int, mask) -> None:

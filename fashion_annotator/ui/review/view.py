@@ -531,9 +531,9 @@ class ReviewView(QWidget):
             else:
                 predictor = None
                 if any(r.reference == MODEL for r in rows):
-                    from fashion_annotator.segmentation.proposals import load_predictor
+                    from fashion_annotator.segmentation.proposals import load_shown_predictor
 
-                    predictor = load_predictor(self.task, self.project)
+                    predictor = load_shown_predictor(self.task, self.project)
                 write_html(path, build_html(self.project, self.task, rows, k=self.k,
                                             predictor=predictor))  # fmt: skip
         except (OSError, ValueError, ProjectError) as exc:  # ProjectError: unreadable mask

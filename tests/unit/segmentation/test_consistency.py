@@ -110,3 +110,30 @@ def test_a_real_photo_through_the_shipped_models(tmp_path):
     assert not (on_garment & ~cut).any() and not (np.isin(agreed.mask, [SKIN, HAIR]) & cut).any()
     changed = agreed.mask != proposal.mask
     assert changed.any() and changed.mean() < 0.2  # the networks mostly agree already
+
+
+def test_qa_rescoring_proposes_parsing7_as_the_window_does(tmp_path):
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.segmentation.pipeline import (
+        AgreeingPredictor,
+        agreeing_cutouts,
+        propose_for_image,
+    )
+    from fashion_annotator.segmentation.proposals import Predictor, load_shown_predictor
+
+    with Project.create(tmp_path / "p", tasks=("parsing7", "garment", "person")) as project:
+        assert agreeing_cutouts(project, "parsing7") == ("garment", "person")
+        assert agreeing_cutouts(project, "garment") == ()
+        record = project.add_image(FIXTURE / "images" / "0002.jpg")
+        shown = load_shown_predictor("parsing7", project, device="cpu")
+        assert isinstance(shown, AgreeingPredictor) and sorted(shown.cutouts) == ["garment", "person"]
+        assert shown.task == "parsing7" and shown.num_classes == 7  # the parsing model's own
+        proposal = propose_for_image(project, record.id, shown)
+        assert proposal.refinements == ("cutouts",)
+        garment = propose_for_image(project, record.id, load_shown_predictor("garment", project, device="cpu"))
+        cut = garment.raw_mask == 1  # the cutout model's own mask (QA does not refine it first)
+        assert not (np.isin(proposal.mask, [TOP, SHOES, BOTTOM, DRESS]) & ~cut).any()
+    with Project.create(tmp_path / "q", tasks=("parsing7",)) as alone:
+        assert isinstance(load_shown_predictor("parsing7", alone, device="cpu"), Predictor)
+    with pytest.raises(RuntimeError, match="set_image"):
+        AgreeingPredictor(shown.base, shown.cutouts).predict()
