@@ -56,6 +56,12 @@ def broadcast_flag(flag: bool) -> bool:
 
 
 def cleanup() -> None:
-    """Leave the process group if one was joined."""
+    """Leave the process group if one was joined, once every rank has got here.
+
+    Without the barrier a rank that finishes first tears down its gloo connections while
+    another still uses them, and that rank aborts ("terminate called without an active
+    exception", seen once in CI on 2026-12-03).
+    """
     if is_distributed():
+        dist.barrier()
         dist.destroy_process_group()
