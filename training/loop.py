@@ -7,6 +7,7 @@ the events as JSON lines). Only rank 0 emits and writes files when run under DDP
 from __future__ import annotations
 
 import math
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -179,13 +180,15 @@ FROZEN_PREFIXES = {"none": (), "encoder": ("stem.", "down.", "bottleneck.", "enc
 
 
 def _trainable(model: nn.Module, freeze: str) -> list[nn.Parameter]:
-    """Fix the parameters ``freeze`` names (see :data:`FROZEN_PREFIXES`); return the others."""
+    """Fix the parameters ``freeze`` names (see :data:`FROZEN_PREFIXES`; in an ensemble, each
+    member's: ``members.<i>.`` is not part of the name matched); return the others."""
     if freeze not in FROZEN_PREFIXES:
         raise ValueError(f"unknown freeze {freeze!r}; one of {list(FROZEN_PREFIXES)}")
     prefixes = FROZEN_PREFIXES[freeze]
     moving = []
     for name, p in model.named_parameters():
-        p.requires_grad_(not name.startswith(prefixes) if prefixes else True)
+        own = re.sub(r"^members\.\d+\.", "", name)
+        p.requires_grad_(not own.startswith(prefixes) if prefixes else True)
         if p.requires_grad:
             moving.append(p)
     return moving

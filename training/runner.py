@@ -53,9 +53,23 @@ Emit = Callable[[dict], None]
 
 
 def export_head(model: nn.Module, architecture: str, arch: dict[str, Any], head: Head) -> nn.Module:
-    """Return a single-task network: the shared trunk plus ``head``'s slice of the last layer."""
+    """Return a single-task network: the shared trunk plus ``head``'s slice of the last layer.
+
+    A network without one last layer (an ensemble) trains one task at a time: it is exported
+    whole when ``head`` covers its every output.
+
+    Raises
+    ------
+    ValueError
+        ``head`` is a slice of a network that has no ``head`` layer to slice.
+    """
     single = build_model({"architecture": architecture, "arch": single_arch(architecture, arch, head)})
     state = {k: v for k, v in model.state_dict().items() if not k.startswith("boundary.")}
+    if "head.weight" not in state:
+        if head.offset != 0 or head.stop != int(arch["out_ch"]):
+            raise ValueError(f"a {architecture} network trains one task at a time, not {head.task} among others")
+        single.load_state_dict(state)
+        return single.eval()
     state["head.weight"] = state["head.weight"][head.offset : head.stop].clone()
     state["head.bias"] = state["head.bias"][head.offset : head.stop].clone()
     single.load_state_dict(state)

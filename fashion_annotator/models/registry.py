@@ -15,6 +15,7 @@ from typing import Any
 ARCHITECTURES: dict[str, str] = {
     "unet": "fashion_annotator.models.unet:UNet",
     "effunet": "fashion_annotator.models.effunet:EffUNet",
+    "ensemble": "fashion_annotator.models.ensemble:Ensemble",
     "instance_net": "fashion_annotator.instances.classifier:InstanceNet",
     "attribute_heads": "fashion_annotator.instances.classifier:AttributeHeads",
     "instance_shares": "fashion_annotator.instances.shares:ShareNet",
@@ -35,6 +36,16 @@ def architecture_of(meta: dict[str, Any]) -> str:
     if not isinstance(name, str) or name not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {str(name)[:40]!r}; known: {', '.join(ARCHITECTURES)}")
     return str(name)
+
+
+def logits_of(output: Any) -> Any:
+    """The mask logits of a network's output: networks with extra heads (a boundary head)
+    return a tuple or dict whose first entry (or ``"logits"``) is the mask."""
+    if isinstance(output, dict):
+        output = output.get("logits", next(iter(output.values())))
+    if isinstance(output, (tuple, list)):
+        output = output[0]
+    return output
 
 
 def build_model(meta: dict[str, Any]) -> Any:

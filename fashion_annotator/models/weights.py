@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ UNET_FLAGS = ("attention", "boundary_head")
 #: Bounds of an EfficientNet-Lite U-Net's ``arch``: channels and the five decoder widths.
 EFFUNET_LIMITS = {"in_ch": (1, 16), "out_ch": (1, 256)}
 EFFUNET_DECODER = (5, 1, 512)
+#: Keys of an ensemble's ``arch`` and of each of its members.
+ENSEMBLE_LIMITS = {"in_ch": (1, 16), "out_ch": (1, 256)}
+ENSEMBLE_MEMBER_KEYS = frozenset({"architecture", "arch", "logit_bias"})
 MAX_CLASSES = 256
 MAX_HEADER_BYTES = 16 << 20
 FLOAT_DTYPES = frozenset({"F32", "F16", "BF16", "F64"})
@@ -179,6 +183,8 @@ def _check_arch(meta: dict[str, Any], where: Path) -> None:
         raise ModelFileError(where, str(exc)) from None
     if name == "effunet":
         _check_effunet_arch(meta["arch"], where)
+    if name == "ensemble":
+        _check_ensemble_arch(meta["arch"], where)
     if name != "unet":
         return
     arch = meta["arch"]
@@ -206,6 +212,27 @@ def _check_effunet_arch(arch: dict[str, Any], where: Path) -> None:
     decoder = arch.get("decoder", [lo] * n)
     if not (isinstance(decoder, list) and len(decoder) == n and all(_is_int(c) and lo <= c <= hi for c in decoder)):
         raise ModelFileError(where, f"bad 'arch': decoder must list {n} widths in {lo}..{hi}, got {str(decoder)[:60]}")
+
+
+def _check_ensemble_arch(arch: dict[str, Any], where: Path) -> None:
+    """An ensemble's members: 2 to ``MAX_MEMBERS``, each checked as its own architecture."""
+    from fashion_annotator.models.ensemble import MAX_MEMBERS
+
+    _check_ints(arch, ENSEMBLE_LIMITS, {"members"}, where)
+    members = arch.get("members")
+    if not (isinstance(members, list) and 2 <= len(members) <= MAX_MEMBERS):
+        raise ModelFileError(where, f"bad 'arch': an ensemble lists 2 to {MAX_MEMBERS} members")
+    for i, member in enumerate(members):
+        if not isinstance(member, dict) or set(member) - ENSEMBLE_MEMBER_KEYS or not isinstance(member.get("arch"), dict):
+            raise ModelFileError(where, f"bad 'arch': member {i} must be an object of {sorted(ENSEMBLE_MEMBER_KEYS)}")
+        if member.get("architecture") == "ensemble":
+            raise ModelFileError(where, f"bad 'arch': member {i} is an ensemble")
+        bias = member.get("logit_bias")
+        if bias is not None and not (
+            isinstance(bias, list) and all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bias)
+        ):
+            raise ModelFileError(where, f"bad 'arch': member {i} logit_bias must list finite numbers")
+        _check_arch(member, where)
 
 
 def safetensors_header(path: Path) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from fashion_annotator.models.preprocess import (
     stack_inputs,
     to_input,
 )
+from fashion_annotator.models.registry import logits_of
 from fashion_annotator.models.weights import ModelFileError, check_meta, load_model
 from fashion_annotator.resources import resource_path
 from fashion_annotator.segmentation.pipeline import AgreeingPredictor, Proposal, agreeing_cutouts
@@ -46,15 +47,6 @@ DEFAULT_BATCH_SIZE = 8
 #: The one error for unusable model files (missing, corrupt, mismatched): the same class as
 #: :class:`fashion_annotator.models.weights.ModelFileError`; ``.path`` and ``.reason``.
 ModelLoadError = ModelFileError
-
-
-def _logits_of(output: Any) -> torch.Tensor:
-    # Networks with extra heads (boundary) return a tuple or dict; the first entry is the mask.
-    if isinstance(output, dict):
-        output = output.get("logits", next(iter(output.values())))
-    if isinstance(output, (tuple, list)):
-        output = output[0]
-    return output
 
 
 def _enlarge(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -232,9 +224,9 @@ class Predictor:
         x = x.contiguous(memory_format=self._memory_format)
         if self.device.type == "cuda":
             with torch.autocast("cuda", dtype=torch.float16):
-                out = _logits_of(self.module(x))
+                out = logits_of(self.module(x))
         else:
-            out = _logits_of(self.module(x))
+            out = logits_of(self.module(x))
         return out.float().cpu().numpy()
 
     def _run(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

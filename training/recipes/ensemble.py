@@ -1,0 +1,112 @@
+"""Combine trained model files of one task into one ensemble model file.
+
+``python -m training.recipes.ensemble MEMBER.safetensors MEMBER.safetensors ... --out OUT.safetensors``
+writes an :class:`~fashion_annotator.models.ensemble.Ensemble` whose members are the given
+networks, each with its own per-class logit bias (``logit_bias`` of its meta) kept inside the
+ensemble. The members must propose the same task with the same classes from the same input
+(normalisation, letterbox, stride, training long side); the ensemble's inference settings are
+the first member's unless ``--long-side`` / ``--flip-average`` say otherwise, and its
+provenance (``trained_on``, ``val_images``) is the union of the members'. The file is
+written atomically and checked to load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from fashion_annotator.models.ensemble import MAX_MEMBERS, Ensemble
+from fashion_annotator.models.registry import architecture_of
+from fashion_annotator.models.weights import LoadedModel, load_model, save_model
+
+#: Meta keys every member must share with the first.
+SHARED_KEYS = ("task", "classes", "input_size", "mean", "std", "resize", "long_side", "stride")
+
+
+def combine(members: list[tuple[Path, LoadedModel]]) -> tuple[nn.Module, dict[str, Any]]:
+    """The ensemble of ``members`` (path, loaded model file) and its meta.
+
+    Raises
+    ------
+    ValueError
+        Fewer than 2 or more than ``MAX_MEMBERS`` members, a member that is itself an
+        ensemble, or members that differ in a :data:`SHARED_KEYS` entry (naming the file).
+    """
+    if not 2 <= len(members) <= MAX_MEMBERS:
+        raise ValueError(f"an ensemble has 2 to {MAX_MEMBERS} members, got {len(members)}")
+    first_path, first = members[0]
+    specs: list[dict[str, Any]] = []
+    state: dict[str, Any] = {}
+    for i, (path, loaded) in enumerate(members):
+        meta = loaded.meta
+        if architecture_of(meta) == "ensemble":
+            raise ValueError(f"{path}: is an ensemble already; list its members instead")
+        for key in SHARED_KEYS:
+            if meta.get(key) != first.meta.get(key):
+                raise ValueError(f"{path}: {key} {meta.get(key)!r} differs from {first_path}'s {first.meta.get(key)!r}")
+        spec: dict[str, Any] = {"architecture": architecture_of(meta), "arch": meta["arch"]}
+        if meta.get("logit_bias") is not None:
+            spec["logit_bias"] = [float(b) for b in meta["logit_bias"]]
+        specs.append(spec)
+        state.update({f"members.{i}.{k}": v for k, v in loaded.module.state_dict().items()})
+    out_ch = int(first.meta["arch"]["out_ch"])
+    module = Ensemble(in_ch=int(first.meta["arch"].get("in_ch", 3)), out_ch=out_ch, members=specs)
+    module.load_state_dict(state, strict=True)
+    trained = sorted({s for _, m in members for s in m.meta.get("trained_on") or ()})
+    val = sorted({s for _, m in members for s in m.meta.get("val_images") or ()} - set(trained))
+    now = datetime.now(timezone.utc)
+    meta = {key: first.meta[key] for key in SHARED_KEYS if key in first.meta}
+    meta.update(
+        architecture="ensemble",
+        arch={"in_ch": int(first.meta["arch"].get("in_ch", 3)), "out_ch": out_ch, "members": specs},
+        version=now.strftime("%Y%m%d-%H%M%S"),
+        date=now.isoformat(),
+        trained_on=trained,
+        val_images=val,
+        training_data_fingerprint=hashlib.sha256("\n".join(trained).encode()).hexdigest(),
+        model_card={
+            "members": [
+                {"file": p.name, "version": m.meta.get("version"), "architecture": architecture_of(m.meta),
+                 "model_card": m.meta.get("model_card")}
+                for p, m in members
+            ],  # fmt: skip
+            "combination": "mean of the members' class probabilities (each after its own logit_bias)",
+        },
+    )
+    for key in ("threshold", "infer_long_side", "flip_average", "crop_pass"):
+        if key in first.meta:
+            meta[key] = first.meta[key]
+    return module, meta
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.recipes.ensemble", description=__doc__.split("\n")[0])
+    parser.add_argument("members", type=Path, nargs="+", help="model files of one task (.safetensors)")
+    parser.add_argument("--out", type=Path, required=True, help="the ensemble's .safetensors (meta beside it)")
+    parser.add_argument("--long-side", type=int, help="infer_long_side of the ensemble (default: the first member's)")
+    parser.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=None)
+    args = parser.parse_args(argv)
+    try:
+        module, meta = combine([(p, load_model(p)) for p in args.members])
+    except (ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.long_side is not None:
+        meta["infer_long_side"] = args.long_side
+    if args.flip_average is not None:
+        meta["flip_average"] = args.flip_average
+    save_model(args.out, module, meta)
+    load_model(args.out)
+    print(json.dumps({"out": str(args.out), "members": [str(p) for p in args.members], "version": meta["version"]}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
