@@ -6,7 +6,8 @@ networks, each with its own per-class logit bias (``logit_bias`` of its meta) ke
 ensemble. The members must propose the same task with the same classes from the same input
 (normalisation, letterbox, stride, training long side); the ensemble's inference settings are
 the first member's unless ``--long-side`` / ``--flip-average`` say otherwise, and its
-provenance (``trained_on``, ``val_images``) is the union of the members'. The file is
+provenance (``trained_on``, ``val_images``) is the union of the members'. ``--half`` stores the
+weights as float16 (the file is half the size; they load into float32 networks). The file is
 written atomically and checked to load.
 """
 
@@ -92,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="the ensemble's .safetensors (meta beside it)")
     parser.add_argument("--long-side", type=int, help="infer_long_side of the ensemble (default: the first member's)")
     parser.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=None)
+    parser.add_argument("--half", action="store_true",
+                        help="store the weights as float16 (half the file; loaded as float32)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
         module, meta = combine([(p, load_model(p)) for p in args.members])
@@ -102,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
         meta["infer_long_side"] = args.long_side
     if args.flip_average is not None:
         meta["flip_average"] = args.flip_average
+    if args.half:
+        meta["stored_dtype"] = "float16"
+        module = module.half()
     save_model(args.out, module, meta)
     load_model(args.out)
     print(json.dumps({"out": str(args.out), "members": [str(p) for p in args.members], "version": meta["version"]}))

@@ -123,3 +123,22 @@ def test_a_member_whose_outputs_differ_or_whose_bias_is_the_wrong_length_cannot_
         Ensemble(3, 4, [{"architecture": "unet", "arch": UNET}, {"architecture": "unet", "arch": {**UNET, "out_ch": 5}}])
     with pytest.raises(ValueError, match="logit_bias has 2 values"):
         Ensemble(3, 4, [{"architecture": "unet", "arch": UNET}, {"architecture": "unet", "arch": UNET, "logit_bias": [0, 1]}])
+
+
+def test_half_stores_float16_weights_that_load_into_float32_networks(tmp_path: Path) -> None:
+    from fashion_annotator.models.weights import safetensors_header
+
+    a = _member(tmp_path / "a.safetensors", "unet", UNET, 0)
+    b = _member(tmp_path / "b.safetensors", "effunet", EFF, 1)
+    full, half = tmp_path / "full.safetensors", tmp_path / "half.safetensors"
+    assert ensemble_main([str(a), str(b), "--out", str(full)]) == 0
+    assert ensemble_main([str(a), str(b), "--out", str(half), "--half"]) == 0
+    assert {v["dtype"] for v in safetensors_header(half).values()} == {"F16"}
+    assert {v["dtype"] for v in safetensors_header(full).values()} == {"F32"}
+    assert json.loads(half.with_suffix(".json").read_text())["stored_dtype"] == "float16"
+    assert half.stat().st_size < 0.6 * full.stat().st_size
+    loaded = load_model(half)
+    assert all(p.dtype == torch.float32 for p in loaded.module.parameters())
+    x = torch.randn(1, 3, 64, 32)
+    with torch.no_grad():
+        np.testing.assert_allclose(loaded.module(x).numpy(), load_model(full).module(x).numpy(), atol=0.05)
