@@ -19,8 +19,9 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.models.ensemble import Ensemble
 from fashion_annotator.models.preprocess import InputSpec, to_input
-from fashion_annotator.models.registry import build_model
+from fashion_annotator.models.registry import architecture_of, build_model
 from training.pseudo import PSEUDO_TASKS
 
 CLASSES = {
@@ -106,6 +107,24 @@ def add_parsing18_rows(weight: torch.Tensor, bias: torch.Tensor, parents: list[i
     return torch.cat([weight, weight[parents].clone()]), torch.cat([bias, bias[parents].clone()])
 
 
+def single_network(module: nn.Module, meta: dict[str, Any], architecture: str, path: Path) -> nn.Module:
+    """``module`` itself, or for an ensemble model file its first member of ``architecture``
+    (the shipped parsing7 is an ensemble of a U-Net and a Lite0 network: a joint network of
+    either size goes on from its own kind).
+
+    Raises
+    ------
+    ValueError
+        An ensemble without a member of ``architecture`` (naming ``path``).
+    """
+    if not isinstance(module, Ensemble):
+        return module
+    for spec, member in zip(meta["arch"]["members"], module.members, strict=True):
+        if architecture_of(spec) == architecture:
+            return member
+    raise ValueError(f"{path}: an ensemble with no {architecture} member")
+
+
 def joint_from_models(files: dict[str, Path], size: str = "small",
                       parents: list[int] | None = None) -> tuple[nn.Module, dict[str, Any]]:  # fmt: skip
     """A joint network started from single-task model files of the same trunk architecture.
@@ -122,13 +141,15 @@ def joint_from_models(files: dict[str, Path], size: str = "small",
     from fashion_annotator.models.weights import load_model
 
     loaded = {t: load_model(f) for t, f in files.items()}
+    states = {t: single_network(m.module, m.meta, net_architecture(size), f).state_dict()
+              for (t, m), f in zip(loaded.items(), files.values(), strict=True)}  # fmt: skip
     net = build_net(size, BASE_CHANNELS if parents is None else FULL_CHANNELS)
     trunk = "parsing18" if parents is not None and "parsing18" in loaded else "parsing7"
-    state = {k: v.clone() for k, v in loaded[trunk].module.state_dict().items() if not k.startswith("head.")}
-    weight = torch.cat([loaded[t].module.state_dict()["head.weight"] for t in PSEUDO_TASKS])
-    bias = torch.cat([loaded[t].module.state_dict()["head.bias"] for t in PSEUDO_TASKS])
+    state = {k: v.clone() for k, v in states[trunk].items() if not k.startswith("head.")}
+    weight = torch.cat([states[t]["head.weight"] for t in PSEUDO_TASKS])
+    bias = torch.cat([states[t]["head.bias"] for t in PSEUDO_TASKS])
     if parents is not None and trunk == "parsing18":
-        fine = loaded["parsing18"].module.state_dict()
+        fine = states["parsing18"]
         weight, bias = torch.cat([weight, fine["head.weight"]]), torch.cat([bias, fine["head.bias"]])
     elif parents is not None:
         weight, bias = add_parsing18_rows(weight, bias, parents)

@@ -142,3 +142,18 @@ def test_half_stores_float16_weights_that_load_into_float32_networks(tmp_path: P
     x = torch.randn(1, 3, 64, 32)
     with torch.no_grad():
         np.testing.assert_allclose(loaded.module(x).numpy(), load_model(full).module(x).numpy(), atol=0.05)
+
+
+def test_a_joint_network_goes_on_from_the_ensemble_member_of_its_own_kind(tmp_path: Path) -> None:
+    from training.recipes.joint import single_network
+
+    a = _member(tmp_path / "a.safetensors", "unet", UNET, 0)
+    b = _member(tmp_path / "b.safetensors", "effunet", EFF, 1)
+    module, meta = combine([(a, load_model(a)), (b, load_model(b))])
+    assert single_network(module, meta, "unet", tmp_path / "e.safetensors") is module.members[0]
+    assert single_network(module, meta, "effunet", tmp_path / "e.safetensors") is module.members[1]
+    plain = load_model(a)
+    assert single_network(plain.module, plain.meta, "effunet", a) is plain.module
+    only_unets, meta2 = combine([(a, load_model(a)), (a, load_model(a))])
+    with pytest.raises(ValueError, match=r"e\.safetensors: an ensemble with no effunet member"):
+        single_network(only_unets, meta2, "effunet", tmp_path / "e.safetensors")
