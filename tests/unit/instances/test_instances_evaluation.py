@@ -136,7 +136,9 @@ def test_evaluate_instances_runs_the_given_parsing_model_with_the_given_settings
                      "--json", str(out)]) == 0  # fmt: skip
         results[name] = json.loads(out.read_text())
     assert results["shipped"]["models"]["parsing18"] == str(model)
-    assert (results["shipped"]["parsing_long_side"], results["shipped"]["parsing_flip_average"]) == (448, True)
+    meta = json.loads(model.with_suffix(".json").read_text())
+    shipped = (results["shipped"]["parsing_long_side"], results["shipped"]["parsing_flip_average"])
+    assert shipped == (meta["infer_long_side"], meta["flip_average"]) == (448, False)
     assert (results["small"]["parsing_long_side"], results["small"]["parsing_flip_average"]) == (256, False)
     # a coarser input is a different proposer, not a silently ignored flag
     assert [c["n_pred"] for c in results["shipped"]["per_category"]] != [
