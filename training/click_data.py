@@ -23,7 +23,8 @@ import numpy as np
 from torch.utils.data import Dataset
 
 from fashion_annotator.core.samples import read_sample
-from fashion_annotator.models.click import CropBox, fit_box, warp_crop
+from fashion_annotator.models.click import CropBox, fit_box, next_click, warp_crop
+from fashion_annotator.segmentation.clicks import Click, correction_crop
 from fashion_annotator.segmentation.grabcut import grabcut_box
 from training.data import Sample
 
@@ -129,6 +130,29 @@ def sample_box(
     return fit_box(cy - half_h, cx - half_w, cy + half_h, cx + half_w, size), True
 
 
+def product_box(
+    start: np.ndarray, target: np.ndarray, rng: np.random.Generator, size: tuple[int, int]
+) -> CropBox | None:
+    """The crop the window corrects a proposal on, at the training input ``size``.
+
+    The standard clicker's first click on ``start`` ``(H, W) bool`` (the proposal) against
+    ``target`` ``(H, W) bool``, then :func:`~fashion_annotator.segmentation.clicks.correction_crop`
+    for it: the object crop around the proposal, or (half the time, as from the second click on)
+    the focus crop around the click where the object crop is coarse. The box keeps the
+    predictor's pixel scale (corrections run at the local input size) and grows to ``size``
+    around the same centre, so objects have the size in network pixels the predictor gives them.
+    None when the proposal is exact.
+    """
+    first = next_click(start, target)
+    if first is None:
+        return None
+    click = Click(float(first[0]), float(first[1]), first[2])
+    clicks = [click, click] if rng.random() < 0.5 else [click]
+    crop = correction_crop(start, clicks, size)
+    cy, cx = crop.y0 + crop.height / 2, crop.x0 + crop.width / 2
+    return CropBox(cy - size[0] / crop.scale / 2, cx - size[1] / crop.scale / 2, crop.scale, size)
+
+
 def grabcut_start(image: np.ndarray, gt: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """GrabCut from a jittered box around ``gt`` on the crop: the box prompt's starting mask.
 
@@ -193,7 +217,9 @@ class ClickCrops(Dataset):
     float32)`` at the network input size ``(h, w)``. ``logged`` holds operator clicks replayed
     from click logs (``y, x`` in crop pixels, ``sign`` +1 / -1, 0 for an empty slot): half the
     time a photo with a log is drawn, its crop covers the target, the mask starts empty and the
-    logged clicks replace the first simulated click.
+    logged clicks replace the first simulated click. ``p_product``: the share of the other
+    items, of photos with a start mask for the task, that are the window's own situation: the
+    start mask (the proposal) on the crop the predictor corrects it on (:func:`product_box`).
     """
 
     def __init__(
@@ -208,13 +234,14 @@ class ClickCrops(Dataset):
         starts: list[dict[str, np.ndarray]] | None = None,
         p_start: float = P_START,
         p_grabcut: float = P_GRABCUT,
+        p_product: float = 0.0,
     ) -> None:
         self.images, self.labels, self.tasks = images, labels, tasks
         self.size, self.seed, self.p_empty = size, seed, p_empty
         self.logs = logs or [[] for _ in images]
         self.logged = [i for i, log in enumerate(self.logs) if log]
         self.starts = starts or [{} for _ in images]
-        self.p_start, self.p_grabcut = p_start, p_grabcut
+        self.p_start, self.p_grabcut, self.p_product = p_start, p_grabcut, p_product
 
     def __len__(self) -> int:
         return 2**62
@@ -240,14 +267,21 @@ class ClickCrops(Dataset):
             logged[: len(clicks), :2] = yx
             logged[: len(clicks), 2] = [1.0 if c[2] else -1.0 for c in clicks]
             focus = False
-        else:
+        start = self.starts[i].get(task.name)
+        product = None
+        if not replay and start is not None and self.p_product > 0 and rng.random() < self.p_product:
+            product = product_box(start, target, rng, self.size)
+        if product is not None:
+            box, focus = product, False
+        elif not replay:
             box, focus = sample_box(target, rng, self.size)
         image = warp_crop(self.images[i], box)
         gt = (warp_crop(target.astype(np.float32), box) > 0.5).astype(np.uint8)
-        start = self.starts[i].get(task.name)
         u = rng.random()
         if replay:
             prev = np.zeros_like(gt)
+        elif product is not None and start is not None:  # the window's own correction of a proposal
+            prev = (warp_crop(start.astype(np.float32), box) > 0.5).astype(np.uint8)
         elif start is not None and u < self.p_start:  # what the operator was shown
             prev = (warp_crop(start.astype(np.float32), box) > 0.5).astype(np.uint8)
         elif not focus and u < self.p_start + self.p_grabcut:  # the box prompt's start

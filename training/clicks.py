@@ -10,7 +10,9 @@
   "clicked class" of parsing).
 - **Crops** (zoom-in, as in FocalClick): the whole photo, a box around the target (1.1-1.8x its
   size, jittered) or a focus box around a point of the target's edge (0.25-0.7x), all of the
-  network's aspect ratio, resampled to the network input size, randomly mirrored.
+  network's aspect ratio, resampled to the network input size, randomly mirrored; with
+  ``--product-crops P`` a share P of the crops of photos with a proposal are the window's own
+  (:func:`training.click_data.product_box`: the crop the predictor corrects the proposal on).
 - **Starting masks**: the proposal the operator was shown (``--project``: the recorded one;
   ``--data --proposal-starts``: the shipped models'), GrabCut in a jittered box around the
   target (the box prompt's start), empty, or the ground truth perturbed (eroded / dilated,
@@ -240,6 +242,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--proposal-starts", action="store_true",
                    help="with --data: some crops start from the shipped proposal models' masks "
                         "(a project's crops start from the proposals its operators were shown)")
+    p.add_argument("--product-crops", type=float, default=0.0, metavar="P",
+                   help="share of crops of photos with a start mask (--proposal-starts, --project) "
+                        "that are the window's own correction: the proposal on the crop the "
+                        "predictor corrects it on (default 0)")
+    p.add_argument("--keep", choices=("best", "last"), default="best",
+                   help="keep the weights of the best val NoC (default) or the last step's "
+                        "(the val NoC is the raw network's, not the window's: select with "
+                        "`fashion-annotator bench noc` instead)")
     p.add_argument("--exclude-unchanged", action="store_true",
                    help="with --project: leave out accepted proposals saved unchanged")
     p.add_argument("--compare", type=Path, default=None,
@@ -335,8 +345,10 @@ def main(
 
     if args.proposal_starts and train_starts is None:
         train_starts = proposal_starts(train_images, tasks, str(device), lambda m: event("load", message=m))
+    if args.product_crops > 0 and train_starts is None:
+        raise SystemExit("--product-crops needs start masks: --proposal-starts with --data, or --project")
     data = ClickCrops(train_images, train_labels, tasks, size, args.seed, logs=train_logs,
-                      starts=train_starts)  # fmt: skip
+                      starts=train_starts, p_product=args.product_crops)  # fmt: skip
     # Workers are spawned, not forked: a fork of a process that has started CUDA and torch's
     # thread pools hung on the GPU machine (no step ever logged); spawn starts them clean.
     loader = DataLoader(
@@ -369,7 +381,7 @@ def main(
             float(np.mean([f["noc90"] for f in figures.values()])),
             float(np.mean([f["noc95"] for f in figures.values()])),
         )
-        improved = best is None or key < best
+        improved = best is None or key < best or (args.keep == "last" and progress >= 1.0)
         if improved:
             best, best_metrics = key, figures
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}

@@ -219,41 +219,14 @@ class ClickPredictor:
         clicks: Sequence[Click],
         box: tuple[float, float, float, float] | None = None,
     ) -> CropBox:
-        """Choose the crop for ``mask`` ``(H, W) bool``, the session's ``clicks`` and a box."""
-        h, w = mask.shape
-        ys, xs = [], []
-        if mask.any():
-            rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
-            ys += [rows[0], rows[-1] + 1]
-            xs += [cols[0], cols[-1] + 1]
-        elif box is None:
-            return fit_box(0, 0, h, w, self.size)
-        if box is not None:
-            ys += [box[0], box[2]]
-            xs += [box[1], box[3]]
-        ys += [c.y for c in clicks] + [c.y + 1 for c in clicks]
-        xs += [c.x for c in clicks] + [c.x + 1 for c in clicks]
-        y0, y1, x0, x1 = min(ys), max(ys), min(xs), max(xs)
-        min_side = 0.1 * max(h, w)
-        hh = max(y1 - y0, min_side) * OBJECT_MARGIN / 2
-        hw = max(x1 - x0, min_side) * OBJECT_MARGIN / 2
-        cy, cx = (y0 + y1) / 2, (x0 + x1) / 2
-        crop = fit_box(cy - hh, cx - hw, cy + hh, cx + hw, self.size)
-        if crop.scale < FOCUS_SCALE and mask.any() and len(clicks) > 1 and box is None:
-            last = clicks[-1]
-            fh, fw = crop.height * FOCUS_FRACTION / 2, crop.width * FOCUS_FRACTION / 2
-            crop = fit_box(last.y - fh, last.x - fw, last.y + fh, last.x + fw, self.size)
-        if mask.any() and box is None and LOCAL_SCALE != 1.0:
-            crop = fit_box(crop.y0, crop.x0, crop.y0 + crop.height, crop.x0 + crop.width, self.local_size)
-        return crop
+        """Choose the crop for ``mask`` ``(H, W) bool``, the session's ``clicks`` and a box
+        (:func:`correction_crop` at this model's input size)."""
+        return correction_crop(mask, clicks, self.size, box)
 
     @property
     def local_size(self) -> tuple[int, int]:
         """Network input ``(h, w)`` for corrections of a non-empty mask (:data:`LOCAL_SCALE`)."""
-        return (
-            max(32, int(round(self.size[0] * LOCAL_SCALE / 32)) * 32),
-            max(32, int(round(self.size[1] * LOCAL_SCALE / 32)) * 32),
-        )
+        return local_input_size(self.size)
 
     @torch.no_grad()
     def logits(self, mask: np.ndarray, clicks: Sequence[Click], crop: CropBox) -> np.ndarray:
@@ -386,6 +359,72 @@ class ClickPredictor:
         update = self.predict(mask, clicks, prior=prior, prior_weight=weight * BOX_PRIOR)
         update.elapsed_ms = (time.perf_counter() - t0) * 1e3
         return update
+
+
+def local_input_size(size: tuple[int, int]) -> tuple[int, int]:
+    """Network input ``(h, w)`` of corrections of a non-empty mask: ``size`` times
+    :data:`LOCAL_SCALE`, rounded to the network's stride of 32."""
+    return (
+        max(32, int(round(size[0] * LOCAL_SCALE / 32)) * 32),
+        max(32, int(round(size[1] * LOCAL_SCALE / 32)) * 32),
+    )
+
+
+def correction_crop(
+    mask: np.ndarray,
+    clicks: Sequence[Click],
+    size: tuple[int, int],
+    box: tuple[float, float, float, float] | None = None,
+) -> CropBox:
+    """The crop a click (or a box) runs on: the predictor's choice, shared with training.
+
+    Parameters
+    ----------
+    mask : (H, W) bool
+        The current mask.
+    clicks : sequence of Click
+        The session's clicks, oldest first.
+    size : (h, w)
+        The click network's input size.
+    box : (y0, x0, y1, x1), optional
+        A box prompt, photo pixels.
+
+    Returns
+    -------
+    CropBox
+        The whole photo while the mask is empty and there is no box; else a box of ``size``'s
+        aspect ratio :data:`OBJECT_MARGIN` times the extent of the mask, the clicks and the box;
+        from the second click, when that box has fewer than :data:`FOCUS_SCALE` network pixels
+        per photo pixel, a focus box :data:`FOCUS_FRACTION` its size around the newest click.
+        Corrections of a non-empty mask map onto :func:`local_input_size`.
+    """
+    h, w = mask.shape
+    ys: list[float] = []
+    xs: list[float] = []
+    if mask.any():
+        rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+        ys += [rows[0], rows[-1] + 1]
+        xs += [cols[0], cols[-1] + 1]
+    elif box is None:
+        return fit_box(0, 0, h, w, size)
+    if box is not None:
+        ys += [box[0], box[2]]
+        xs += [box[1], box[3]]
+    ys += [c.y for c in clicks] + [c.y + 1 for c in clicks]
+    xs += [c.x for c in clicks] + [c.x + 1 for c in clicks]
+    y0, y1, x0, x1 = min(ys), max(ys), min(xs), max(xs)
+    min_side = 0.1 * max(h, w)
+    hh = max(y1 - y0, min_side) * OBJECT_MARGIN / 2
+    hw = max(x1 - x0, min_side) * OBJECT_MARGIN / 2
+    cy, cx = (y0 + y1) / 2, (x0 + x1) / 2
+    crop = fit_box(cy - hh, cx - hw, cy + hh, cx + hw, size)
+    if crop.scale < FOCUS_SCALE and mask.any() and len(clicks) > 1 and box is None:
+        last = clicks[-1]
+        fh, fw = crop.height * FOCUS_FRACTION / 2, crop.width * FOCUS_FRACTION / 2
+        crop = fit_box(last.y - fh, last.x - fw, last.y + fh, last.x + fw, size)
+    if mask.any() and box is None and LOCAL_SCALE != 1.0:
+        crop = fit_box(crop.y0, crop.x0, crop.y0 + crop.height, crop.x0 + crop.width, local_input_size(size))
+    return crop
 
 
 def enforce_clicks(

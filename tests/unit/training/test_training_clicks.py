@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_annotator.models.click import NETWORK, load_click_model
+from fashion_annotator.models.click import NETWORK, load_click_model, next_click
 from training import click_data, clicks
 from training.data import list_samples, task_mapping
 
@@ -88,6 +88,50 @@ def test_crops_start_from_the_shown_proposal_or_from_grabcut(tiny_ccp: Path) -> 
         inter = np.logical_and(gt, prev).sum()
         overlaps.append(2 * inter / max(1, gt.sum() + prev.sum()))
     assert np.median(overlaps) > 0.6  # GrabCut in a box around the garment mostly finds it
+
+
+def test_product_crops_are_the_windows_correction_of_the_proposal(tiny_ccp: Path) -> None:
+    from fashion_annotator.segmentation.clicks import Click, ClickPredictor, correction_crop
+
+    samples = list_samples(tiny_ccp)
+    images, labels = click_data.load_photos(samples, print)
+    tasks = [click_data.TaskSpec("garment", *task_mapping(tiny_ccp, "garment"))]
+    targets = [tasks[0].lut[lab] == 1 for lab in labels]
+    # a proposal that misses the garment's lower third: the first click is a positive one there
+    shown = []
+    for t in targets:
+        rows = np.flatnonzero(t.any(axis=1))
+        cut = rows[0] + 2 * (rows[-1] - rows[0]) // 3
+        proposal = t.copy()
+        proposal[cut:] = False
+        shown.append({"garment": proposal})
+    rng = np.random.default_rng(0)
+    size = (96, 64)
+    for start, target in zip(shown, targets, strict=True):
+        box = click_data.product_box(start["garment"], target, rng, size)
+        assert box is not None and box.size == size
+        y, x, positive = next_click(start["garment"], target)
+        assert positive
+        # the window's first correction (object crop) or a later one (focus crop where coarse)
+        click = Click(y, x, True)
+        windows = [correction_crop(start["garment"], clicks, size) for clicks in ([click], [click, click])]
+        assert all(w.size != size for w in windows)  # the window corrects at the local input size ...
+        same = [w for w in windows if box.scale == pytest.approx(w.scale)]  # ... at the same pixel scale
+        assert same and box.y0 + box.height / 2 == pytest.approx(same[0].y0 + same[0].height / 2)
+        cy, cx = box.to_crop(np.array([[y, x]]))[0]
+        assert 0 <= cy < size[0] and 0 <= cx < size[1]  # the click is inside the crop
+    exact = click_data.product_box(targets[0], targets[0], rng, size)
+    assert exact is None
+    data = click_data.ClickCrops(images, labels, tasks, size, seed=0, starts=shown, p_product=1.0)
+    for k in range(8):
+        _, gt, prev, _ = data[k]
+        assert 0 < prev.sum() < gt.sum()  # the proposal, cropped: it misses part of the garment
+        assert np.logical_and(prev, gt == 0).sum() <= 0.02 * gt.sum()
+    # the predictor's own crop choice is this function
+    predictor = ClickPredictor()
+    y, x, _ = next_click(shown[0]["garment"], targets[0])
+    ours = predictor.crop_for(shown[0]["garment"], [Click(y, x, True)])
+    assert ours == correction_crop(shown[0]["garment"], [Click(y, x, True)], predictor.size)
 
 
 def test_grabcut_start_finds_a_contrasting_object_in_its_box() -> None:
