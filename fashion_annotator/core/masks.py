@@ -11,7 +11,7 @@ is the point ``x=5.0, y=3.0``.
 Cost notes: :func:`paint_stroke` touches only the stroke's bounding box (O(radius * length)),
 :func:`fill_polygon` and :func:`subtract_polygon` only the polygon's bounding box;
 :func:`assign_regions`, :func:`flood_fill`, :func:`remove_islands` and :func:`fill_holes` scan
-the whole image once (a few ms at 1152x1728; remove_islands once per label, about 70 ms).
+the whole image once (a few ms at 1152x1728; remove_islands labels every label in one pass).
 """
 
 from __future__ import annotations
@@ -463,22 +463,28 @@ def remove_islands(mask: np.ndarray, min_size: int, connectivity: int = 8) -> BB
     Returns
     -------
     BBox or None
-        Box of changed pixels. Cost: one connected-components pass per label present.
+        Box of changed pixels. Cost: one connected-components pass over the mask.
     """
     check_mask(mask)
     if connectivity not in (4, 8):
         raise ValueError(f"connectivity must be 4 or 8, got {connectivity}")
     if min_size <= 1:
         return None
+    # One labelling pass over every label at once (skimage), sizes by one bincount: about 3x
+    # faster than a component pass with statistics per label (7 labels at 1152x1728).
+    from skimage.measure import label as label_components
+
+    ids = label_components(mask, background=-1, connectivity=2 if connectivity == 8 else 1)
+    sizes = np.bincount(ids.ravel())
+    candidates = np.flatnonzero(sizes[1:] < min_size) + 1
+    if candidates.size == 0:
+        return None
+    slices = ndimage.find_objects(ids)
     small: list[tuple[int, BBox, np.ndarray]] = []
-    for value in np.unique(mask):
-        n, comp, stats = _components(mask == value, connectivity)
-        for i in np.flatnonzero(stats[:, cv2.CC_STAT_AREA] < min_size):
-            if i == 0:
-                continue
-            x, y, w, h, area = (int(v) for v in stats[i])
-            box = BBox(y, x, y + h, x + w)
-            small.append((area, box, comp[box.slices] == i))
+    for i in candidates:
+        rows, cols = slices[i - 1]
+        box = BBox(rows.start, cols.start, rows.stop, cols.stop)
+        small.append((int(sizes[i]), box, ids[box.slices] == i))
     small.sort(key=lambda s: s[0])
     shape = cv2.MORPH_RECT if connectivity == 8 else cv2.MORPH_CROSS
     kernel = cv2.getStructuringElement(shape, (3, 3))

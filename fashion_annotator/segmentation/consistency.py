@@ -24,7 +24,7 @@ import numpy as np
 
 from fashion_annotator.core.labels import UNMAPPED, available_mappings, load_mapping, load_taxonomy
 
-__all__ = ["SOURCE", "compatibility", "make_consistent"]
+__all__ = ["SOURCE", "compatibility", "disagreeing", "make_consistent"]
 
 #: The labelling the compatibility of two tasks is read from.
 SOURCE = "ccp"
@@ -72,10 +72,47 @@ def compatibility(parsing_task: str, cutout_task: str, source: str = SOURCE) -> 
     return table
 
 
+def _checked(
+    parsing: np.ndarray, cutouts: Sequence[tuple[np.ndarray, np.ndarray]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The code of each pixel's cutout values ``(H, W) uint8`` (bit ``i``: cutout ``i``) and
+    the classes each code allows ``(2 ** n, K) bool``, after checking the inputs."""
+    parsing = np.asarray(parsing)
+    if parsing.ndim != 2 or parsing.dtype != np.uint8:
+        raise ValueError(f"parsing must be an (H, W) uint8 mask, got {parsing.dtype} {parsing.shape}")
+    k = cutouts[0][1].shape[1]
+    if int(parsing.max(initial=0)) >= k:
+        raise ValueError(f"parsing mask has class {int(parsing.max())}; the tables have {k} classes")
+    combo = np.zeros(parsing.shape, np.uint8)
+    allowed = np.ones((1 << len(cutouts), k), bool)
+    for bit, (mask, table) in enumerate(cutouts):
+        if mask.shape != parsing.shape:
+            raise ValueError(f"cutout {mask.shape} and parsing mask {parsing.shape} differ in shape")
+        if table.shape != (2, k):
+            raise ValueError(f"compatibility table {table.shape}, expected (2, {k})")
+        combo |= np.asarray(mask, bool).astype(np.uint8) << bit
+        allowed &= table[(np.arange(1 << len(cutouts)) >> bit) & 1]
+    return combo, allowed
+
+
+def disagreeing(parsing: np.ndarray, cutouts: Sequence[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+    """The pixels ``(H, W) bool`` whose class a cutout forbids, where some class is allowed.
+
+    Parameters
+    ----------
+    parsing : (H, W) uint8
+        The parsing mask.
+    cutouts : sequence of ((H, W) bool, (2, K) bool)
+        Each cutout's foreground and its :func:`compatibility` table (at least one).
+    """
+    combo, allowed = _checked(parsing, cutouts)
+    return ~allowed[combo, parsing] & allowed.any(axis=1)[combo]
+
+
 def make_consistent(
     parsing: np.ndarray,
     cutouts: Sequence[tuple[np.ndarray, np.ndarray]],
-    probs: Callable[[], np.ndarray],
+    scores: Callable[[np.ndarray], np.ndarray],
 ) -> np.ndarray:
     """Relabel the pixels whose class disagrees with a cutout to the likeliest class that agrees.
 
@@ -85,9 +122,11 @@ def make_consistent(
         The parsing mask (class ids ``0..K-1``).
     cutouts : sequence of ((H, W) bool, (2, K) bool)
         Each cutout's foreground and its :func:`compatibility` table.
-    probs : callable returning (K, H, W) float
-        The parsing model's class probabilities; called once, and only when a pixel has more
-        than one class to choose from.
+    scores : callable ``scores(where) -> (K, n) float``
+        The parsing model's class scores of the ``n`` pixels of a ``(H, W) bool`` mask, in
+        row-major order: probabilities, or anything ordered like them per pixel (logits).
+        Called only for the pixels that have more than one class to choose from, once per
+        combination of cutout values.
 
     Returns
     -------
@@ -100,31 +139,13 @@ def make_consistent(
     out = parsing.copy()
     if not cutouts:
         return out
-    k = cutouts[0][1].shape[1]
-    if int(parsing.max()) >= k:
-        raise ValueError(f"parsing mask has class {int(parsing.max())}; the tables have {k} classes")
-    combo = np.zeros(parsing.shape, np.uint8)
-    for bit, (mask, table) in enumerate(cutouts):
-        if mask.shape != parsing.shape:
-            raise ValueError(f"cutout {mask.shape} and parsing mask {parsing.shape} differ in shape")
-        if table.shape != (2, k):
-            raise ValueError(f"compatibility table {table.shape}, expected (2, {k})")
-        combo |= np.asarray(mask, bool).astype(np.uint8) << bit
-    full: np.ndarray | None = None
-    for code in np.flatnonzero(np.bincount(combo.ravel(), minlength=1 << len(cutouts))):
-        allowed = np.ones(k, bool)
-        for bit, (_, table) in enumerate(cutouts):
-            allowed &= table[(code >> bit) & 1]
-        ids = np.flatnonzero(allowed)
-        if ids.size == 0:
-            continue
-        wrong = (combo == code) & ~allowed[parsing]
-        if not wrong.any():
-            continue
+    combo, allowed = _checked(parsing, cutouts)
+    wrong_all = ~allowed[combo, parsing] & allowed.any(axis=1)[combo]
+    for code in np.unique(combo[wrong_all]):
+        ids = np.flatnonzero(allowed[code])
+        wrong = wrong_all & (combo == code)
         if ids.size == 1:
             out[wrong] = ids[0]
             continue
-        if full is None:
-            full = probs()
-        out[wrong] = ids[np.argmax(full[:, wrong][ids], axis=0)]
+        out[wrong] = ids[np.argmax(np.asarray(scores(wrong))[ids], axis=0)]
     return out

@@ -85,6 +85,44 @@ def _enlarged_argmax(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
+def sample_enlarged(logits: np.ndarray, shape: tuple[int, int], where: np.ndarray) -> np.ndarray:
+    """The values :func:`_enlarge` gives at some pixels, without enlarging the whole photo.
+
+    Bilinear, with OpenCV's ``INTER_LINEAR`` geometry (pixel centres aligned, edges clamped).
+
+    Parameters
+    ----------
+    logits : (C, h, w) float32
+        Values at network resolution.
+    shape : (H, W)
+        The full resolution.
+    where : (H, W) bool
+        The pixels wanted.
+
+    Returns
+    -------
+    (C, n) float32
+        The enlarged values of the ``n`` pixels of ``where``, in row-major order.
+    """
+    h, w = logits.shape[1:]
+    rows, cols = np.nonzero(where)
+
+    def axis(idx: np.ndarray, src: int, dst: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        f = (idx + 0.5) * (src / dst) - 0.5
+        i0 = np.floor(f).astype(np.intp)
+        frac = (f - i0).astype(np.float32)
+        frac[i0 < 0] = 0.0
+        frac[i0 >= src - 1] = 0.0
+        i0 = np.clip(i0, 0, src - 1)
+        return i0, np.minimum(i0 + 1, src - 1), frac
+
+    y0, y1, fy = axis(rows, h, shape[0])
+    x0, x1, fx = axis(cols, w, shape[1])
+    top = logits[:, y0, x0] * (1 - fx) + logits[:, y0, x1] * fx
+    bottom = logits[:, y1, x0] * (1 - fx) + logits[:, y1, x1] * fx
+    return (top * (1 - fy) + bottom * fy).astype(np.float32, copy=False)
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
     out = logits - logits.max(axis=0, keepdims=True)
     np.exp(out, out=out)
@@ -332,7 +370,8 @@ class Predictor:
             # The mask without the full-resolution logits of every class; probs on demand.
             return Proposal(_enlarged_argmax(logits, shape),
                             lambda: _softmax(_enlarge(logits, shape)), self.task, self.model_version,
-                            coarse_probs=lambda: _softmax(logits.copy()))  # fmt: skip
+                            coarse_probs=lambda: _softmax(logits.copy()),
+                            scores_at=lambda where: sample_enlarged(logits, shape, where))  # fmt: skip
         big = _enlarge(logits, shape)
         # p >= t  <=>  logit >= log(t / (1 - t)); avoids a sigmoid over the full photo.
         cut = math.log(self.threshold / (1.0 - self.threshold))
