@@ -106,7 +106,12 @@ def disagreeing(parsing: np.ndarray, cutouts: Sequence[tuple[np.ndarray, np.ndar
         Each cutout's foreground and its :func:`compatibility` table (at least one).
     """
     combo, allowed = _checked(parsing, cutouts)
-    return ~allowed[combo, parsing] & allowed.any(axis=1)[combo]
+    return _wrong(parsing, combo, allowed)
+
+
+def _wrong(parsing: np.ndarray, combo: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    some = np.asarray(allowed.any(axis=1))
+    return ~allowed[combo, parsing] & some[combo]
 
 
 def make_consistent(
@@ -140,7 +145,7 @@ def make_consistent(
     if not cutouts:
         return out
     combo, allowed = _checked(parsing, cutouts)
-    wrong_all = ~allowed[combo, parsing] & allowed.any(axis=1)[combo]
+    wrong_all = _wrong(parsing, combo, allowed)
     for code in np.unique(combo[wrong_all]):
         ids = np.flatnonzero(allowed[code])
         wrong = wrong_all & (combo == code)
