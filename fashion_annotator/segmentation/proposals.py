@@ -66,23 +66,44 @@ def _enlarge(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 def _enlarged_argmax(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     """``argmax`` over classes of ``(C, h, w)`` logits enlarged bilinearly to ``shape`` ``(H, W)``.
 
-    One class at a time with a running maximum, so the ``(C, H, W)`` array is never built:
-    about 3x faster than enlarging all classes and taking ``argmax`` (7 classes at 1152x1728:
-    28 against 79 ms) and ``C`` times less memory. Ties go to the lower class, as ``argmax``.
+    Exact without enlarging every class: a full-resolution pixel whose four source pixels all
+    have the same class on top keeps that class (a convex combination of logits keeps their
+    order), so only the pixels between source pixels of different classes (the class edges,
+    a few per cent of the photo) are interpolated (:func:`sample_enlarged`). Ties go to the
+    lower class, as ``argmax``. Against enlarging one class at a time with a running maximum
+    (measured at 1152x1728 from 448x299 logits of the shipped models, same run, loaded
+    machine): parsing18 125 -> 79 ms, parsing7 63 -> 58 ms, the same masks.
 
     Returns
     -------
     (H, W) uint8
     """
-    h, w = shape
-    best = cv2.resize(logits[0], (w, h), interpolation=cv2.INTER_LINEAR)
-    out = np.zeros((h, w), np.uint8)
-    for c in range(1, logits.shape[0]):
-        layer = cv2.resize(logits[c], (w, h), interpolation=cv2.INTER_LINEAR)
-        higher = layer > best
-        np.maximum(best, layer, out=best)
-        out[higher] = c
+    h, w = logits.shape[1:]
+    low = logits.argmax(axis=0).astype(np.uint8)
+    if (h, w) == tuple(shape):
+        return low
+    # Source cells (the 2x2 pixels a destination pixel is interpolated from) whose classes differ.
+    pad = np.pad(low, ((0, 1), (0, 1)), mode="edge")
+    mixed = (pad[:-1, :-1] != pad[1:, :-1]) | (pad[:-1, :-1] != pad[:-1, 1:]) | (pad[:-1, :-1] != pad[1:, 1:])
+    rows = _source_axis(np.arange(shape[0]), h, shape[0])[0]
+    cols = _source_axis(np.arange(shape[1]), w, shape[1])[0]
+    out = np.take(np.take(low, rows, axis=0), cols, axis=1)
+    edge = np.take(np.take(mixed, rows, axis=0), cols, axis=1)
+    if edge.any():
+        out[edge] = sample_enlarged(logits, shape, edge).argmax(axis=0)
     return out
+
+
+def _source_axis(idx: np.ndarray, src: int, dst: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """OpenCV ``INTER_LINEAR`` along one axis: for destination indices, the first and second
+    source index and the weight of the second (pixel centres aligned, edges clamped)."""
+    f = (idx + 0.5) * (src / dst) - 0.5
+    i0 = np.floor(f).astype(np.intp)
+    frac = (f - i0).astype(np.float32)
+    frac[i0 < 0] = 0.0
+    frac[i0 >= src - 1] = 0.0
+    i0 = np.clip(i0, 0, src - 1)
+    return i0, np.minimum(i0 + 1, src - 1), frac
 
 
 def sample_enlarged(logits: np.ndarray, shape: tuple[int, int], where: np.ndarray) -> np.ndarray:
@@ -102,25 +123,21 @@ def sample_enlarged(logits: np.ndarray, shape: tuple[int, int], where: np.ndarra
     Returns
     -------
     (C, n) float32
-        The enlarged values of the ``n`` pixels of ``where``, in row-major order.
+        The enlarged values of the ``n`` pixels of ``where``, in row-major order (a transposed
+        view of an ``(n, C)`` array).
     """
     h, w = logits.shape[1:]
     rows, cols = np.nonzero(where)
-
-    def axis(idx: np.ndarray, src: int, dst: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        f = (idx + 0.5) * (src / dst) - 0.5
-        i0 = np.floor(f).astype(np.intp)
-        frac = (f - i0).astype(np.float32)
-        frac[i0 < 0] = 0.0
-        frac[i0 >= src - 1] = 0.0
-        i0 = np.clip(i0, 0, src - 1)
-        return i0, np.minimum(i0 + 1, src - 1), frac
-
-    y0, y1, fy = axis(rows, h, shape[0])
-    x0, x1, fx = axis(cols, w, shape[1])
-    top = logits[:, y0, x0] * (1 - fx) + logits[:, y0, x1] * fx
-    bottom = logits[:, y1, x0] * (1 - fx) + logits[:, y1, x1] * fx
-    return (top * (1 - fy) + bottom * fy).astype(np.float32, copy=False)
+    y0, y1, fy = _source_axis(rows, h, shape[0])
+    x0, x1, fx = _source_axis(cols, w, shape[1])
+    pixels = np.ascontiguousarray(logits.transpose(1, 2, 0))  # one class vector per gather
+    fx, fy = fx[:, None], fy[:, None]
+    top = pixels[y0, x0]
+    top += (pixels[y0, x1] - top) * fx
+    bottom = pixels[y1, x0]
+    bottom += (pixels[y1, x1] - bottom) * fx
+    top += (bottom - top) * fy
+    return top.T
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

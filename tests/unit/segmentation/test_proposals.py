@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -411,14 +412,19 @@ def test_flip_average_and_inference_long_side_follow_the_metadata_unless_asked()
         Predictor(SimpleNamespace(module=BrightIsForeground(), meta=meta), device="cpu", long_side=2)
 
 
-def test_enlarged_argmax_matches_argmax_of_the_enlarged_logits():
-    logits = np.random.default_rng(5).standard_normal((7, 45, 30)).astype(np.float32)
-    fast = proposals._enlarged_argmax(logits, (173, 115))
-    big = proposals._enlarge(logits, (173, 115))
-    slow = big.argmax(axis=0)
-    assert fast.dtype == np.uint8 and fast.shape == (173, 115)
+@pytest.mark.parametrize("small, big", [((45, 30), (173, 115)), ((20, 30), (13, 17)), ((9, 9), (9, 9))])
+@pytest.mark.parametrize("smooth", [False, True])
+def test_enlarged_argmax_matches_argmax_of_the_enlarged_logits(small, big, smooth):
+    rng = np.random.default_rng(5)
+    logits = rng.standard_normal((18, *small)).astype(np.float32)
+    if smooth:  # class regions as a network gives them: most source cells of one class
+        logits = np.stack([cv2.GaussianBlur(layer, (0, 0), 3) * 10 for layer in logits])
+    fast = proposals._enlarged_argmax(logits, big)
+    enlarged = proposals._enlarge(logits, big)
+    slow = enlarged.argmax(axis=0)
+    assert fast.dtype == np.uint8 and fast.shape == big
     differ = fast != slow
     # only exact-tie pixels may differ (the per-class resize rounds within 1e-4)
     assert differ.mean() < 1e-3
-    top2 = np.sort(big, axis=0)[-2:]
+    top2 = np.sort(enlarged, axis=0)[-2:]
     assert np.all(top2[1][differ] - top2[0][differ] < 1e-3)
