@@ -130,8 +130,7 @@ def make_consistent(
     scores : callable ``scores(where) -> (K, n) float``
         The parsing model's class scores of the ``n`` pixels of a ``(H, W) bool`` mask, in
         row-major order: probabilities, or anything ordered like them per pixel (logits).
-        Called only for the pixels that have more than one class to choose from, once per
-        combination of cutout values.
+        Called at most once, for the pixels that have more than one class to choose from.
 
     Returns
     -------
@@ -145,12 +144,15 @@ def make_consistent(
     if not cutouts:
         return out
     combo, allowed = _checked(parsing, cutouts)
-    wrong_all = _wrong(parsing, combo, allowed)
-    for code in np.unique(combo[wrong_all]):
-        ids = np.flatnonzero(allowed[code])
-        wrong = wrong_all & (combo == code)
-        if ids.size == 1:
-            out[wrong] = ids[0]
-            continue
-        out[wrong] = ids[np.argmax(np.asarray(scores(wrong))[ids], axis=0)]
+    wrong = _wrong(parsing, combo, allowed)
+    choice = np.asarray(allowed.sum(axis=1))[combo] > 1
+    for code in np.unique(combo[wrong & ~choice]):  # one class allowed: no scores needed
+        out[wrong & ~choice & (combo == code)] = np.flatnonzero(allowed[code])[0]
+    choose = wrong & choice
+    if choose.any():
+        # The likeliest allowed class: scores of the disallowed ones pushed below every other.
+        pixel_scores = np.array(scores(choose), dtype=np.float32)
+        forbidden = ~allowed[combo[choose]].T
+        pixel_scores[forbidden] = -np.inf
+        out[choose] = np.argmax(pixel_scores, axis=0)
     return out
