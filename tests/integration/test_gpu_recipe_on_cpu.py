@@ -80,6 +80,15 @@ def test_shipped_init_goes_on_from_the_shipped_parsing18(ccp_dir: Path) -> None:
     assert torch.equal(state["head.weight"][:lo], fresh.state_dict()["head.weight"][:lo])
     assert torch.equal(fresh.state_dict()["head.weight"][lo:hi], fresh.state_dict()["head.weight"][parents])
     assert meta["task"] == "parsing18"
+    # a parsing7 trunk trained longer goes on with the shipped parsing18 head rows
+    kept, meta7 = joint.joint_from_models({**files, "parsing18": default_model_path("parsing18")}, "small",
+                                          parents, trunk="parsing7")  # fmt: skip
+    coarse = fresh.state_dict()
+    assert all(torch.equal(kept.state_dict()[k], coarse[k]) for k in trunk)
+    assert torch.equal(kept.state_dict()["head.weight"][lo:hi], fine["head.weight"])
+    assert meta7["task"] == "parsing7"
+    with pytest.raises(ValueError, match="trunk 'parsing18'"):
+        joint.joint_from_models(files, "small", parents, trunk="parsing18")
 
 
 def test_an_imagenet_started_lite0_network_trains_and_exports(ccp_dir: Path, tmp_path: Path) -> None:

@@ -367,7 +367,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         files = {t: default_model_path(t) for t in PSEUDO_TASKS}
         if parents is not None and default_model_path("parsing18").is_file():
             files["parsing18"] = default_model_path("parsing18")  # go on from the shipped fine parsing
-        shipped, init_meta = joint_from_models(files, args.size, parents)
+        shipped, init_meta = joint_from_models(files, args.size, parents, args.init_trunk)
         net.load_state_dict(shipped.state_dict())
         pack.mean, pack.std = list(init_meta["mean"]), list(init_meta["std"])
     elif args.init == "imagenet":
@@ -518,6 +518,9 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--init", help="joint.safetensors to start from, 'shipped' (resources/models; with "
                    "--parsing18 the shipped parsing18 model's trunk and head when it is there), or "
                    "'imagenet' (an encoder size's ImageNet weights, training/pretrained.py)")
+    t.add_argument("--init-trunk", choices=("parsing7", "parsing18"), default=None,
+                   help="with --init shipped: the model file whose trunk is kept (default: parsing18 "
+                        "with --parsing18, else parsing7); the heads still come from each task's file")
     t.add_argument("--encoder-lr-scale", type=float, default=1.0,
                    help="learning rate of a pretrained encoder relative to the rest")
     t.add_argument("--parsing18", action="store_true",

@@ -125,8 +125,8 @@ def single_network(module: nn.Module, meta: dict[str, Any], architecture: str, p
     raise ValueError(f"{path}: an ensemble with no {architecture} member")
 
 
-def joint_from_models(files: dict[str, Path], size: str = "small",
-                      parents: list[int] | None = None) -> tuple[nn.Module, dict[str, Any]]:  # fmt: skip
+def joint_from_models(files: dict[str, Path], size: str = "small", parents: list[int] | None = None,
+                      trunk: str | None = None) -> tuple[nn.Module, dict[str, Any]]:  # fmt: skip
     """A joint network started from single-task model files of the same trunk architecture.
 
     The trunk comes from ``files["parsing7"]``; each task's slice of the last layer from its own
@@ -135,8 +135,16 @@ def joint_from_models(files: dict[str, Path], size: str = "small",
     ``parents`` (:func:`coarse_parents`) the network also gets a parsing18 head: continued from
     ``files["parsing18"]`` when given (its trunk and its head, so a fine-tune goes on from the
     shipped fine parsing), else rows that start as copies of their parsing7 class's rows (the
-    fine parsing starts as the coarse one). Returns the network and the trunk model's meta (its
+    fine parsing starts as the coarse one). ``trunk`` names the file whose trunk is kept
+    (default: parsing18 when it is given with ``parents``, else parsing7): ``"parsing7"`` keeps a
+    parsing7 trunk that was trained longer than the shipped parsing18's, its parsing18 head rows
+    still coming from ``files["parsing18"]``. Returns the network and the trunk model's meta (its
     normalisation is kept).
+
+    Raises
+    ------
+    ValueError
+        ``trunk`` names a task without a file in ``files``.
     """
     from fashion_annotator.models.weights import load_model
 
@@ -144,11 +152,14 @@ def joint_from_models(files: dict[str, Path], size: str = "small",
     states = {t: single_network(m.module, m.meta, net_architecture(size), f).state_dict()
               for (t, m), f in zip(loaded.items(), files.values(), strict=True)}  # fmt: skip
     net = build_net(size, BASE_CHANNELS if parents is None else FULL_CHANNELS)
-    trunk = "parsing18" if parents is not None and "parsing18" in loaded else "parsing7"
+    if trunk is None:
+        trunk = "parsing18" if parents is not None and "parsing18" in loaded else "parsing7"
+    if trunk not in loaded:
+        raise ValueError(f"trunk {trunk!r}: no model file given for it (files: {', '.join(files)})")
     state = {k: v.clone() for k, v in states[trunk].items() if not k.startswith("head.")}
     weight = torch.cat([states[t]["head.weight"] for t in PSEUDO_TASKS])
     bias = torch.cat([states[t]["head.bias"] for t in PSEUDO_TASKS])
-    if parents is not None and trunk == "parsing18":
+    if parents is not None and "parsing18" in states:
         fine = states["parsing18"]
         weight, bias = torch.cat([weight, fine["head.weight"]]), torch.cat([bias, fine["head.bias"]])
     elif parents is not None:
