@@ -63,13 +63,53 @@ class SameConv(nn.Conv2d):
         super().__init__(in_ch, out_ch, kernel, stride, padding=0, groups=groups, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Map ``(N, in_ch, H, W)`` to ``(N, out_ch, ceil(H / s), ceil(W / s))``."""
+        """Map ``(N, in_ch, H, W)`` to ``(N, out_ch, ceil(H / s), ceil(W / s))``.
+
+        Unstrided convolutions pad symmetrically, inside the convolution (no padded copy of
+        ``x``: 1x1 convolutions, two in every block, need none); strided ones pad ``x`` first.
+        """
         k, s = self.kernel_size[0], self.stride[0]
+        if s == 1 and k % 2 == 1:
+            return F.conv2d(x, self.weight, self.bias, 1, k // 2, 1, self.groups)
         pads = []
         for size in (x.shape[-1], x.shape[-2]):
             total = max((-(-size // s) - 1) * s + k - size, 0)
             pads += [total // 2, total - total // 2]
         return super().forward(F.pad(x, pads))
+
+
+def fold_frozen_batchnorms(module: nn.Module) -> int:
+    """Fold every :class:`FrozenBatchNorm` that follows a :class:`SameConv` into it, in place.
+
+    For inference only: the convolution gains a bias, its weights are scaled in float64 and the
+    normalisation becomes ``nn.Identity`` (the logits move by about 1e-5; the state dict's keys
+    change, so a folded module is never saved or trained). Works on any module holding
+    Lite0 encoders (an :class:`EffUNet`, an ensemble with one).
+
+    Returns
+    -------
+    int
+        How many normalisations were folded.
+    """
+    folded = 0
+    for seq in module.modules():
+        if not isinstance(seq, nn.Sequential):
+            continue
+        for i in range(len(seq) - 1):
+            conv, norm = seq[i], seq[i + 1]
+            if not (isinstance(conv, SameConv) and isinstance(norm, FrozenBatchNorm)):
+                continue
+            with torch.no_grad():
+                scale = norm.weight.double() / torch.sqrt(norm.running_var.double() + norm.eps)
+                shift = norm.bias.double() - norm.running_mean.double() * scale
+                if conv.bias is not None:
+                    shift = shift + conv.bias.double() * scale
+                dtype = conv.weight.dtype
+                conv.weight = nn.Parameter((conv.weight.double() * scale[:, None, None, None]).to(dtype))
+                conv.bias = nn.Parameter(shift.to(dtype))
+            seq[i + 1] = nn.Identity()
+            folded += 1
+    return folded
 
 
 class MBConv(nn.Module):

@@ -24,6 +24,7 @@ import torch
 from fashion_annotator.core.label_maps import object_crop
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.models.device import device_display_name, resolve_device
+from fashion_annotator.models.effunet import fold_frozen_batchnorms
 from fashion_annotator.models.preprocess import (
     Geometry,
     InputSpec,
@@ -223,6 +224,9 @@ class Predictor:
         self.device = resolve_device(device)
         self.device_name = device_display_name(self.device)
         self.module = model.module.to(self.device).eval()
+        # The predictor owns its module: EfficientNet-Lite normalisations fold into their
+        # convolutions (parsing18's Lite0 network at long side 448, one thread: about 0.9x the time).
+        fold_frozen_batchnorms(self.module)
         # Channels-last convolutions on the CPU: about 1.2-1.3x faster for the same logits
         # (person at long side 384, two threads: 85-90 against 110 ms).
         self._memory_format = (

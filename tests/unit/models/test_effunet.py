@@ -9,7 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from fashion_annotator.models.effunet import EffUNet, FrozenBatchNorm, SameConv
+from fashion_annotator.models.effunet import (
+    EffUNet,
+    FrozenBatchNorm,
+    SameConv,
+    fold_frozen_batchnorms,
+)
 from fashion_annotator.models.registry import build_model
 from fashion_annotator.models.weights import ModelFileError, load_model, save_model
 from fashion_annotator.segmentation.proposals import load_predictor
@@ -39,6 +44,35 @@ def test_strided_convolutions_pad_like_tensorflow_same() -> None:
     # window, the last one loses its third row and column to the padding.
     assert y.shape == (2, 2)
     assert y[0, 0] == 9 and y[1, 1] == 4 and y[0, 1] == 6
+
+
+@pytest.mark.parametrize("kernel", [1, 3, 5])
+def test_unstrided_convolutions_pad_inside_the_convolution_exactly_as_before(kernel: int) -> None:
+    torch.manual_seed(1)
+    conv = SameConv(4, 4, kernel, 1, groups=4 if kernel > 1 else 1)
+    x = torch.randn(2, 4, 13, 8)
+    padded = torch.nn.functional.pad(x, [kernel // 2] * 4)
+    assert torch.equal(conv(x), torch.nn.Conv2d.forward(conv, padded))
+
+
+def test_folded_normalisations_keep_the_logits_and_leave_none_behind() -> None:
+    torch.manual_seed(2)
+    net = EffUNet(out_ch=7, decoder=(16, 16, 8, 8, 8)).eval()
+    norms = [m for m in net.modules() if isinstance(m, FrozenBatchNorm)]
+    with torch.no_grad():  # statistics and affine terms far from the identity, as trained ones are
+        for m in norms:
+            m.running_mean.uniform_(-1, 1)
+            m.running_var.uniform_(0.2, 3)
+            m.weight.uniform_(0.5, 2)
+            m.bias.uniform_(-0.5, 0.5)
+    x = torch.randn(1, 3, 70, 50)
+    with torch.no_grad():
+        before = net(x)
+        assert fold_frozen_batchnorms(net) == len(norms)
+        after = net(x)
+    assert not any(isinstance(m, FrozenBatchNorm) for m in net.modules())
+    assert torch.allclose(before, after, atol=1e-4, rtol=1e-4)
+    assert fold_frozen_batchnorms(net) == 0  # nothing left to fold
 
 
 def test_frozen_batch_norm_uses_stored_statistics_in_training_mode_too() -> None:
