@@ -26,7 +26,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
-from fashion_annotator.instances.derive import instance_boxes
+from fashion_annotator.instances.derive import Box, instance_boxes
 from fashion_annotator.instances.features import (
     MEAN,
     N_GEOMETRY,
@@ -273,14 +273,16 @@ class InstanceClassifier:
         parents: Mapping[int, str],
         with_texture: bool = False,
         parent_task: str | None = None,
+        boxes: Mapping[int, Box] | None = None,
     ) -> tuple[list[int], torch.Tensor, torch.Tensor]:
         """Ids, embeddings ``(N, D)`` and category logits ``(N, C)`` of the instances in ``parents``.
 
         With ``with_texture`` the embedding also carries the :func:`texture_features`
         (``D = net.embed_dim + N_TEXTURE``): what attribute heads read. ``parent_task``: the
-        parsing taxonomy of the ``parents`` names (default :attr:`parent_task`).
+        parsing taxonomy of the ``parents`` names (default :attr:`parent_task`). ``boxes``: the
+        map's :func:`~fashion_annotator.instances.derive.instance_boxes`, when at hand.
         """
-        boxes = instance_boxes(instance_map)
+        boxes = instance_boxes(instance_map) if boxes is None else boxes
         ids = [k for k in parents if k in boxes]
         crops, geoms = crop_all(rgb, instance_map, ids, boxes, self.size)
         onehot = self.parent_onehot([parents[k] for k in ids], parent_task)
@@ -301,6 +303,7 @@ class InstanceClassifier:
         probs: np.ndarray | None = None,
         parsing: np.ndarray | None = None,
         known_shares: Mapping[int, np.ndarray] | None = None,
+        boxes: Mapping[int, Box] | None = None,
     ) -> dict[int, InstancePrediction]:
         """Predict every instance.
 
@@ -324,15 +327,20 @@ class InstanceClassifier:
         known_shares : {instance id: (K,) float32}, optional
             Their :func:`~fashion_annotator.instances.features.class_shares` of ``probs``, when
             the caller has them already (the share head then does not compute them again).
+        boxes : {instance id: (y0, x0, y1, x1)}, optional
+            The map's :func:`~fashion_annotator.instances.derive.instance_boxes`, when the
+            caller has them already.
         """
+        if boxes is None:
+            boxes = instance_boxes(instance_map)
         head = self.share_head(parent_task, probs) if parsing is not None else None
         emb = None
         if head is not None and probs is not None and parsing is not None:
             # The crop network only runs when attribute heads need its embedding.
-            boxes = instance_boxes(instance_map)
             ids = [k for k in parents if k in boxes]
             if self.attribute_heads is not None:
-                ids, emb, _ = self.embed(rgb, instance_map, parents, with_texture=True, parent_task=parent_task)
+                ids, emb, _ = self.embed(rgb, instance_map, parents, with_texture=True, parent_task=parent_task,
+                                         boxes=boxes)  # fmt: skip
             if not ids:
                 return {}
             known = known_shares or {}
@@ -340,7 +348,8 @@ class InstanceClassifier:
             cat_logits = head.logits(rgb, probs, parsing, instance_map, ids, boxes, given)
         else:
             ids, emb, logits = self.embed(
-                rgb, instance_map, parents, with_texture=self.attribute_heads is not None, parent_task=parent_task
+                rgb, instance_map, parents, with_texture=self.attribute_heads is not None, parent_task=parent_task,
+                boxes=boxes,
             )
             if not ids:
                 return {}

@@ -192,7 +192,10 @@ def _neck_sides(core: np.ndarray, extent: np.ndarray, neck: float) -> np.ndarray
         n, cores = cv2.connectedComponents((dist > t).astype(np.uint8), connectivity=8)
         if n < 3:
             continue
-        peaks = ndimage.maximum(dist, cores, index=np.arange(1, n))
+        peaks = np.zeros(n)  # each core's greatest thickness (index 0: outside every core)
+        inside = cores > 0
+        np.maximum.at(peaks, cores[inside], dist[inside])
+        peaks = peaks[1:]
         first, second = np.argsort(-peaks)[:2] + 1
         a, b = cores == first, cores == second
         saddle = 0.0
@@ -339,7 +342,11 @@ def propose_instances(
     return DerivedInstances(out, classes)
 
 
-def instance_boxes(instance_map: np.ndarray) -> dict[int, tuple[int, int, int, int]]:
+#: An instance's box: ``(y0, x0, y1, x1)`` in photo pixels, end exclusive.
+Box = tuple[int, int, int, int]
+
+
+def instance_boxes(instance_map: np.ndarray) -> dict[int, Box]:
     """``{id: (y0, x0, y1, x1)}`` (end exclusive) of every instance in the map."""
     boxes = {}
     for k, sl in enumerate(ndimage.find_objects(instance_map), start=1):

@@ -15,12 +15,12 @@ instance's CIELAB colour statistics, the mean class probabilities over the photo
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import cv2
 import numpy as np
 
-from fashion_annotator.instances.derive import instance_boxes
+from fashion_annotator.instances.derive import Box, instance_boxes
 
 N_GEOMETRY = 6
 MEAN = (0.485, 0.456, 0.406)
@@ -109,7 +109,7 @@ def normalise(crops: np.ndarray) -> np.ndarray:
 
 
 def crop_all(
-    rgb: np.ndarray, instance_map: np.ndarray, ids: Sequence[int], boxes: dict, size: int
+    rgb: np.ndarray, instance_map: np.ndarray, ids: Sequence[int], boxes: Mapping[int, Box], size: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Crops ``(N, S, S, 4) uint8`` and geometry ``(N, N_GEOMETRY) float32`` of ``ids``."""
     crops = np.zeros((len(ids), size, size, 4), np.uint8)
@@ -157,7 +157,7 @@ COLOUR_SHRINK = 4
 
 
 def class_shares(
-    probs: np.ndarray, instance_map: np.ndarray, ids: Sequence[int], boxes: dict | None = None
+    probs: np.ndarray, instance_map: np.ndarray, ids: Sequence[int], boxes: Mapping[int, Box] | None = None
 ) -> np.ndarray:
     """Mean class probabilities inside each instance.
 
@@ -184,17 +184,23 @@ def class_shares(
         boxes = instance_boxes(instance_map)
     row_cell = np.arange(h) * ph // h
     col_cell = np.arange(w) * pw // w
-    flat = probs.reshape(k, -1)
     out = np.zeros((len(ids), k), np.float32)
     for i, key in enumerate(ids):
         if key not in boxes:
             continue
         y0, x0, y1, x1 = boxes[key]
-        ys, xs = np.nonzero(instance_map[y0:y1, x0:x1] == key)
-        if not len(ys):
+        inside = (instance_map[y0:y1, x0:x1] == key).astype(np.int32)
+        # pixel counts per probability cell: sums over the runs of rows, then of columns, that
+        # fall in one cell (the cells' rows and columns are runs of the photo's)
+        rows, cols = row_cell[y0:y1], col_cell[x0:x1]
+        row_runs = np.flatnonzero(np.diff(rows, prepend=-1))
+        col_runs = np.flatnonzero(np.diff(cols, prepend=-1))
+        counts = np.add.reduceat(np.add.reduceat(inside, row_runs, axis=0), col_runs, axis=1)
+        total = int(counts.sum())
+        if total == 0:
             continue
-        cells, counts = np.unique(row_cell[ys + y0] * pw + col_cell[xs + x0], return_counts=True)
-        out[i] = flat[:, cells] @ counts / counts.sum()
+        cells = probs[:, rows[row_runs][:, None], cols[col_runs][None, :]]
+        out[i] = np.tensordot(cells, counts, axes=([1, 2], [0, 1])) / total
     return out
 
 
@@ -228,12 +234,20 @@ def colour_stats(rgb: np.ndarray, instance_map: np.ndarray, ids: Sequence[int]) 
     size = (max(1, w // COLOUR_SHRINK), max(1, h // COLOUR_SHRINK))
     lab = cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
     small = cv2.resize(instance_map.astype(np.uint8, copy=False), size, interpolation=cv2.INTER_NEAREST)
-    lab = lab.astype(np.float32)
+    # per-id sums of each channel and of its square in one pass over the pixels (float64)
+    flat_ids = small.ravel()
+    values = lab.reshape(-1, 3).astype(np.float64)
+    n = np.bincount(flat_ids, minlength=256)
     out = np.zeros((len(ids), N_COLOUR), np.float32)
+    if not len(ids):
+        return out
+    sums = np.stack([np.bincount(flat_ids, values[:, c], minlength=256) for c in range(3)], axis=1)
+    squares = np.stack([np.bincount(flat_ids, values[:, c] ** 2, minlength=256) for c in range(3)], axis=1)
     for i, key in enumerate(ids):
-        px = lab[small == key]
-        if len(px):
-            out[i] = np.concatenate([px.mean(axis=0), px.std(axis=0)]) / 100.0
+        if 0 <= key < 256 and n[key]:
+            mean = sums[key] / n[key]
+            std = np.sqrt(np.maximum(squares[key] / n[key] - mean**2, 0.0))
+            out[i] = np.concatenate([mean, std]) / 100.0
     return out
 
 
@@ -243,7 +257,7 @@ def share_features(
     parsing: np.ndarray,
     instance_map: np.ndarray,
     ids: Sequence[int],
-    boxes: dict,
+    boxes: Mapping[int, Box],
     shares: np.ndarray | None = None,
 ) -> np.ndarray:
     """What the share classifier reads: ``(N, 2 K + N_COLOUR + N_GEOMETRY) float32``.

@@ -115,14 +115,14 @@ def describe_instances(
     :meth:`InstanceClassifier.predict`).
     """
     names = {k: parsing_taxonomy.classes[c].name for k, c in classes.items()}
-    boxes = instance_boxes(instance_map) if colours or probs is not None else {}
+    boxes = instance_boxes(instance_map)
     shares: dict[int, np.ndarray] = {}
     if probs is not None:  # read by the share head and by each instance's confidence
         ids = [k for k in classes if k in boxes]
         shares = dict(zip(ids, class_shares(probs, instance_map, ids, boxes), strict=True))
     preds = (
         classifier.predict(rgb, instance_map, names, parent_task=parsing_taxonomy.name, probs=probs,
-                           parsing=parsing, known_shares=shares)
+                           parsing=parsing, known_shares=shares, boxes=boxes)
         if classifier is not None else {}
     )  # fmt: skip
     sure = {k: float(shares[k][c]) for k, c in classes.items() if k in shares and c != 0 and c < len(shares[k])}

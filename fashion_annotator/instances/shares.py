@@ -23,7 +23,7 @@ the image keys every model meta carries, unused here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from fashion_annotator.instances.derive import Box
 from fashion_annotator.instances.features import N_COLOUR, N_GEOMETRY, share_features
 from fashion_annotator.models.weights import ModelFileError, load_model
 from fashion_annotator.resources import resource_path
@@ -142,7 +143,7 @@ class ShareClassifier:
         parsing: np.ndarray,
         instance_map: np.ndarray,
         ids: Sequence[int],
-        boxes: dict,
+        boxes: Mapping[int, Box],
         shares: np.ndarray | None = None,
     ) -> np.ndarray:
         """Category logits ``(N, C) float32`` of instances ``ids``; the arguments are those of

@@ -264,3 +264,24 @@ def test_proposals_carry_the_parsing_models_confidence_in_their_pixels() -> None
     assert sure[5] == pytest.approx(0.7) and sure[3] == pytest.approx(0.4)
     plain = proposer.from_masks(np.zeros((40, 60, 3), np.uint8), parsing, None, colours=False)
     assert [i.confidence for i in plain.instances] == [None, None]
+
+
+def test_shares_and_colours_equal_the_per_pixel_definitions_on_random_maps() -> None:
+    rng = np.random.default_rng(3)
+    instance_map = cv2.resize(rng.integers(0, 5, (7, 5)).astype(np.uint8), (53, 71), interpolation=cv2.INTER_NEAREST)
+    probs = rng.random((4, 13, 9)).astype(np.float32)
+    rgb = rng.integers(0, 256, (71, 53, 3)).astype(np.uint8)
+    ids = [1, 2, 3, 4, 9]
+    shares = class_shares(probs, instance_map, ids)
+    rows, cols = np.arange(71) * 13 // 71, np.arange(53) * 9 // 53
+    per_pixel = probs[:, rows[:, None], cols[None, :]]  # each pixel's cell, (K, H, W)
+    small = cv2.resize(instance_map, (53 // 4, 71 // 4), interpolation=cv2.INTER_NEAREST)
+    lab = cv2.cvtColor(cv2.resize(rgb, (53 // 4, 71 // 4), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
+    stats = colour_stats(rgb, instance_map, ids)
+    for i, key in enumerate(ids):
+        inside = instance_map == key
+        expected = per_pixel[:, inside].mean(axis=1) if inside.any() else np.zeros(4)
+        np.testing.assert_allclose(shares[i], expected, atol=1e-5)
+        px = lab[small == key].astype(np.float64)
+        expected = np.concatenate([px.mean(axis=0), px.std(axis=0)]) / 100 if len(px) else np.zeros(N_COLOUR)
+        np.testing.assert_allclose(stats[i], expected, atol=1e-4)

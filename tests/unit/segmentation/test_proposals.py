@@ -428,3 +428,17 @@ def test_enlarged_argmax_matches_argmax_of_the_enlarged_logits(small, big, smoot
     assert differ.mean() < 1e-3
     top2 = np.sort(enlarged, axis=0)[-2:]
     assert np.all(top2[1][differ] - top2[0][differ] < 1e-3)
+
+
+@pytest.mark.parametrize("small, big", [((45, 30), (173, 115)), ((20, 30), (13, 17)), ((7, 5), (7, 5))])
+def test_cell_pixels_are_the_pixels_of_the_enlarged_cell_mask(small, big):
+    cells = np.random.default_rng(6).random(small) < 0.3
+    rows = proposals._source_axis(np.arange(big[0]), small[0], big[0])[0]
+    cols = proposals._source_axis(np.arange(big[1]), small[1], big[1])[0]
+    ys, xs = proposals._cell_pixels(cells, rows, cols)
+    found = np.zeros(big, int)
+    np.add.at(found, (ys, xs), 1)
+    assert found.max() == 1  # each pixel once
+    assert np.array_equal(found.astype(bool), cells[rows][:, cols])
+    none = proposals._cell_pixels(np.zeros(small, bool), rows, cols)
+    assert none[0].size == 0 and none[1].size == 0
