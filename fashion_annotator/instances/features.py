@@ -234,13 +234,13 @@ def colour_stats(rgb: np.ndarray, instance_map: np.ndarray, ids: Sequence[int]) 
     size = (max(1, w // COLOUR_SHRINK), max(1, h // COLOUR_SHRINK))
     lab = cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
     small = cv2.resize(instance_map.astype(np.uint8, copy=False), size, interpolation=cv2.INTER_NEAREST)
-    # per-id sums of each channel and of its square in one pass over the pixels (float64)
-    flat_ids = small.ravel()
-    values = lab.reshape(-1, 3).astype(np.float64)
-    n = np.bincount(flat_ids, minlength=256)
     out = np.zeros((len(ids), N_COLOUR), np.float32)
     if not len(ids):
         return out
+    # per-id pixel counts, sums of each channel and of its square, one pass each (float64)
+    flat_ids = small.ravel()
+    values = lab.reshape(-1, 3).astype(np.float64)
+    n = np.bincount(flat_ids, minlength=256)
     sums = np.stack([np.bincount(flat_ids, values[:, c], minlength=256) for c in range(3)], axis=1)
     squares = np.stack([np.bincount(flat_ids, values[:, c] ** 2, minlength=256) for c in range(3)], axis=1)
     for i, key in enumerate(ids):

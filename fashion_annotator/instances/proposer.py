@@ -115,7 +115,8 @@ def describe_instances(
     :meth:`InstanceClassifier.predict`).
     """
     names = {k: parsing_taxonomy.classes[c].name for k, c in classes.items()}
-    boxes = instance_boxes(instance_map)
+    wanted = colours or probs is not None or classifier is not None
+    boxes = instance_boxes(instance_map) if wanted else {}
     shares: dict[int, np.ndarray] = {}
     if probs is not None:  # read by the share head and by each instance's confidence
         ids = [k for k in classes if k in boxes]
