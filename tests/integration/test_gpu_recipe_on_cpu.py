@@ -34,6 +34,7 @@ def test_pack_train_collect_and_ship_a_letterbox_model(ccp_dir: Path, tmp_path: 
     assert list(fine.classes) == joint.CLASSES["parsing18"] and len(fine.classes) == 18
     fine.set_image(np.full((90, 60, 3), 200, np.uint8))
     assert fine.predict().mask.max() < 18
+    _exports_equal_the_jobs_files(runs / "B2", tmp_path / "brought_back")
     selected = collect.collect(runs)
     assert {t: s["job"] for t, s in selected.items()} == {t: "B2" for t in ship.TASKS}
     shipped_dir = tmp_path / "ship" / "models"  # created by ship
@@ -47,6 +48,25 @@ def test_pack_train_collect_and_ship_a_letterbox_model(ccp_dir: Path, tmp_path: 
         predictor = load_predictor(shipped_dir / f"{task}.safetensors", device="cpu")
         predictor.set_image(np.full((120, 200, 3), 128, np.uint8))  # landscape, not CCP's 2:3
         assert predictor.predict().mask.shape == (120, 200)
+
+
+def _exports_equal_the_jobs_files(job: Path, back: Path) -> None:
+    """A joint brought back alone (with its .json and summary.json) exports the job's own files."""
+    from safetensors.numpy import load_file
+
+    back.mkdir()
+    for name in ("joint.safetensors", "joint.json"):
+        (back / name).write_bytes((job / name).read_bytes())
+    with pytest.raises(FileNotFoundError, match="summary.json"):
+        gpu.export(back / "joint.safetensors", back / "models")
+    (back / "summary.json").write_bytes((job / "summary.json").read_bytes())
+    assert gpu.main(["export", "--joint", str(back / "joint.safetensors"), "--out", str(back / "models")]) == 0
+    for task in ship.TASKS:
+        ours, theirs = load_file(back / "models" / f"{task}.safetensors"), load_file(job / f"{task}.safetensors")
+        assert ours.keys() == theirs.keys() and all(np.array_equal(ours[k], theirs[k]) for k in ours)
+        meta, job_meta = (json.loads((d / f"{task}.json").read_text()) for d in (back / "models", job))
+        for key in ("figures_val", "model_card", "threshold", "classes", "long_side"):
+            assert meta.get(key) == job_meta.get(key), (task, key)
 
 
 def test_parsing18_rows_start_from_their_parsing7_class(ccp_dir: Path) -> None:

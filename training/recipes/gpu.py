@@ -488,6 +488,34 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
     return summary
 
 
+def export(joint: Path, out: Path) -> list[Path]:
+    """Write each task's model file from a trained joint network and its job's ``summary.json``.
+
+    For a joint brought back alone from a remote training machine: the figures, thresholds and
+    model card come from ``summary.json`` beside ``joint`` (written by :func:`train`), so the
+    exported files equal the ones the job wrote there.
+
+    Raises
+    ------
+    FileNotFoundError
+        ``joint``, its ``.json`` or the ``summary.json`` beside it is missing.
+    """
+    summary_path = joint.parent / "summary.json"
+    for p in (joint, joint.with_suffix(".json"), summary_path):
+        if not p.is_file():
+            raise FileNotFoundError(f"{p}: missing (export needs the joint network, its .json and the job's summary.json)")
+    summary = json.loads(summary_path.read_text())
+    net, spec = load_joint(joint, torch.device("cpu"))
+    size = json.loads(joint.with_suffix(".json").read_text())["size"]
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for task in net_tasks(net):
+        path = out / f"{task}.safetensors"
+        export_task(net, size, task, spec, summary["thresholds"].get(task), summary["figures"], summary["card"], path)
+        paths.append(path)
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.recipes.gpu", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -530,7 +558,14 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--limit", type=int, help="photos per split (tests)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--device", default="auto")
+    e = sub.add_parser("export", help="model files of a joint network brought back with its summary.json")
+    e.add_argument("--joint", required=True, help="joint.safetensors (its .json and summary.json beside it)")
+    e.add_argument("--out", required=True)
     args = parser.parse_args(argv)
+    if args.command == "export":
+        for path in export(Path(args.joint), Path(args.out)):
+            print(path)
+        return 0
     torch.set_num_threads(getattr(args, "threads", None) or max(1, min(4, torch.get_num_threads())))
     if args.command == "relabel":
         device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
