@@ -134,3 +134,39 @@ def test_an_imagenet_started_lite0_network_trains_and_exports(ccp_dir: Path, tmp
     key = "blocks.15.project.0.weight"
     start = imagenet[key]
     assert torch.linalg.norm(trained[f"encoder.{key}"] - start) < 0.5 * torch.linalg.norm(start)
+
+
+def test_the_continuation_recipe_runs_its_three_jobs(ccp_dir: Path, tmp_path: Path) -> None:
+    """``gpu_continue.sh`` end to end on the CPU with tiny settings, as before a GPU lease."""
+    import os
+    import subprocess
+    import sys
+
+    from fashion_annotator.models.preprocess import InputSpec
+
+    packed = tmp_path / "pack"
+    assert pack.main(["--ccp", str(ccp_dir), "--out", str(packed)]) == 0
+    spec = InputSpec.from_meta({"resize": "letterbox", "long_side": 384, "stride": 32, "input_size": [384, 256],
+                                "mean": [0.5, 0.5, 0.5], "std": [0.25, 0.25, 0.25]})  # fmt: skip
+    inits = {}
+    for size in ("lite0", "small"):
+        inits[size] = tmp_path / "init" / size / "joint.safetensors"
+        joint.save_joint(inits[size], joint.build_net(size, joint.FULL_CHANNELS), size, spec, {})
+    out = tmp_path / "out"
+    env = os.environ | {
+        "PYTHON": sys.executable, "LIMIT": "3", "FINAL_S": "5", "L0_BATCH": "2", "U_BATCH": "2", "CLICK_WORKERS": "0",
+        "CLICK_VAL": "1", "CLICK_EXTRA": "--device cpu --batch 2 --threads 1",
+    }  # fmt: skip
+    script = Path(__file__).parents[2] / "training" / "recipes" / "gpu_continue.sh"
+    done = subprocess.run(["bash", str(script), str(packed), str(inits["lite0"]), str(inits["small"]), str(out), "0.4"],
+                          env=env, capture_output=True, text=True, timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    log = (out / "recipe.log").read_text()
+    assert "done" in log and "L0_1 {" in log and "U_1 {" in log, log
+    for job, size in (("L0_1", "lite0"), ("U_1", "small")):
+        assert json.loads((out / job / "summary.json").read_text())["job"] == job
+        meta = json.loads((out / job / "joint.json").read_text())
+        assert meta["size"] == size and meta["long_side"] == 448
+        assert (out / job / "parsing18.safetensors").is_file()
+    click = json.loads((out / "CK_1" / "click.json").read_text())
+    assert click["task"] == "click" and (out / "CK_1" / "click.safetensors").is_file()

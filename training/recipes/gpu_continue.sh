@@ -8,8 +8,8 @@
 # PACK is made by `python -m training.recipes.pack`; LITE0_JOINT and UNET_JOINT are the joint
 # networks (with their .json) of the two members of the shipped parsing ensembles (a CPU
 # continuation's joint.safetensors, or `joint.joint_from_models` of the shipped files).
-#   L0_R  Lite0 member, 448 long side (the inference size), batch 24, peak learning rate L0_LR
-#   U_R   U-Net member, U_SIDE long side (default 448), batch 24, peak learning rate U_LR
+#   L0_R  Lite0 member, 448 long side (the inference size), batch L0_BATCH (24), peak learning rate L0_LR
+#   U_R   U-Net member, U_SIDE long side (default 448), batch U_BATCH (24), peak learning rate U_LR
 #   CK_R  click network from CLICK_INIT (default: the shipped garment model), simulated clicks on
 #         the pack's photos, NoC on CLICK_VAL val photos per task (default 100)
 # R is ROUND (default 1): round 2 goes on from round 1's joints and click model. Round 1 on an H200
@@ -36,8 +36,8 @@ start=$(date +%s)
 stamp() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$OUT/recipe.log"; }
 stamp "start: $M minutes per job"
 R=${ROUND:-1}
-$PY "${T[@]}" --job "L0_$R" --out "$OUT/L0_$R" --size lite0 --init "$L0" --encoder-lr-scale 0.3 --batch 24 --lr "${L0_LR:-3e-4}" --long-side 448 --minutes "$M" > "$OUT/L0_$R.log" 2>&1 &
-$PY "${T[@]}" --job "U_$R" --out "$OUT/U_$R" --size small --init "$UN" --batch 24 --lr "${U_LR:-5e-4}" --long-side "${U_SIDE:-448}" --minutes "$M" > "$OUT/U_$R.log" 2>&1 &
+$PY "${T[@]}" --job "L0_$R" --out "$OUT/L0_$R" --size lite0 --init "$L0" --encoder-lr-scale 0.3 --batch "${L0_BATCH:-24}" --lr "${L0_LR:-3e-4}" --long-side 448 --minutes "$M" > "$OUT/L0_$R.log" 2>&1 &
+$PY "${T[@]}" --job "U_$R" --out "$OUT/U_$R" --size small --init "$UN" --batch "${U_BATCH:-24}" --lr "${U_LR:-5e-4}" --long-side "${U_SIDE:-448}" --minutes "$M" > "$OUT/U_$R.log" 2>&1 &
 $PY -m training.clicks --data "$PACK/ccp" --out "$OUT/CK_$R" --max-minutes "$M" --workers "${CLICK_WORKERS:-10}" --init "${CLICK_INIT:-garment}" --val-limit "${CLICK_VAL:-100}" "${CX[@]}" > "$OUT/CK_$R.log" 2>&1 &
 wait
 stamp "done"
