@@ -343,6 +343,17 @@ def export_task(net: nn.Module, size: str, task: str, spec: InputSpec, threshold
     save_model(path, single, meta)
 
 
+def export_tasks(net: nn.Module, size: str, spec: InputSpec, thresholds: dict[str, float],
+                 figures: dict, card: dict, out: Path) -> list[Path]:  # fmt: skip
+    """Write every task's model file of ``net`` into ``out`` (:func:`export_task`); return the paths."""
+    paths = []
+    for task in net_tasks(net):
+        path = out / f"{task}.safetensors"
+        export_task(net, size, task, spec, thresholds.get(task), figures, card, path)
+        paths.append(path)
+    return paths
+
+
 def train(args: argparse.Namespace) -> dict[str, Any]:
     device = torch.device(args.device if args.device != "auto" else ("cuda" if torch.cuda.is_available() else "cpu"))
     torch.manual_seed(args.seed)
@@ -477,8 +488,7 @@ def train(args: argparse.Namespace) -> dict[str, Any]:
         "steps": step, "train_seconds": round(train_s, 1), "images_seen": images_seen,
         "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU",
     }  # fmt: skip
-    for task in net_tasks(net):
-        export_task(net, args.size, task, spec, thresholds.get(task), figures, card, out / f"{task}.safetensors")
+    export_tasks(net, args.size, spec, thresholds, figures, card, out)
     save_joint(out / "joint.safetensors", net, args.size, spec, {"thresholds": thresholds})
     summary = {"job": args.job, "score": primary(figures), "figures": figures, "thresholds": thresholds,
                "history": history, "card": card}  # fmt: skip
@@ -508,12 +518,7 @@ def export(joint: Path, out: Path) -> list[Path]:
     net, spec = load_joint(joint, torch.device("cpu"))
     size = json.loads(joint.with_suffix(".json").read_text())["size"]
     out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for task in net_tasks(net):
-        path = out / f"{task}.safetensors"
-        export_task(net, size, task, spec, summary["thresholds"].get(task), summary["figures"], summary["card"], path)
-        paths.append(path)
-    return paths
+    return export_tasks(net, size, spec, summary["thresholds"], summary["figures"], summary["card"], out)
 
 
 def main(argv: list[str] | None = None) -> int:
