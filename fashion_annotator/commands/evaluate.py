@@ -90,6 +90,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
              "window's proposals do in a project with those tasks (comma-separated, e.g. "
              "garment,person)",
     )  # fmt: skip
+    p.add_argument(
+        "--refine", action="store_true",
+        help="score the masks as the window shows them: after each model's refinements (its "
+             "task's, e.g. parsing7's guided filter), with --cutouts the cutouts' refined masks "
+             "(default: the networks' masks)",
+    )  # fmt: skip
     p.set_defaults(func=run)
 
 
@@ -147,15 +153,9 @@ def run(args: argparse.Namespace) -> int:
         cutouts = _cutout_predictors(args, predictor)
 
         def predict(photos: list[np.ndarray]) -> list[np.ndarray]:
-            if not cutouts:
+            if not cutouts and not args.refine:
                 return predictor.predict_masks(photos, args.batch_size)
-            from fashion_annotator.segmentation.pipeline import with_cutouts
-
-            cuts = {name: c.predict_masks(photos, args.batch_size) for name, c in cutouts.items()}
-            return [
-                with_cutouts(p, {name: masks[i] == 1 for name, masks in cuts.items()}).mask
-                for i, p in enumerate(predictor.predict_batch(photos, args.batch_size))
-            ]
+            return _as_shown(predictor, cutouts, photos, args.batch_size, args.refine)
 
         with ProgressBar("evaluating") as bar:
             result = evaluate_dataset(
@@ -177,6 +177,7 @@ def run(args: argparse.Namespace) -> int:
         flip_average=predictor.flip_average,
         long_side=predictor.spec.long_side,
         cutouts={name: str(c.path) for name, c in cutouts.items()},
+        refinements=_chains(predictor, cutouts) if args.refine else {},
     )
     text = json.dumps(result, indent=2)
     if args.json is None:
@@ -191,6 +192,39 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"{args.task}: {figures} on {result['n_images']} photos -> {args.json}")
     return 0
+
+
+def _chains(predictor: Any, cutouts: dict[str, Any]) -> dict[str, list[str]]:
+    """Task -> the refinements its proposals get (the window's choice, ``model_refinements``)."""
+    from fashion_annotator.segmentation.pipeline import model_refinements
+
+    return {p.task: list(model_refinements(p)) for p in (predictor, *cutouts.values())}
+
+
+def _as_shown(
+    predictor: Any, cutouts: dict[str, Any], photos: list[np.ndarray], batch_size: int, refine: bool
+) -> list[np.ndarray]:
+    """The masks of ``photos`` made to agree with the cutouts' (``--cutouts``) and, with
+    ``refine``, each model's proposal refined first, as the window's proposal source does."""
+    from fashion_annotator.segmentation import superpixels as sp
+    from fashion_annotator.segmentation.pipeline import NEEDS_REGIONS, refine_proposal, with_cutouts
+
+    chains = _chains(predictor, cutouts) if refine else {}
+    needs_regions = any(NEEDS_REGIONS & set(chain) for chain in chains.values())
+    cut_proposals = {name: c.predict_batch(photos, batch_size) for name, c in cutouts.items()}
+    out = []
+    for i, (rgb, proposal) in enumerate(zip(photos, predictor.predict_batch(photos, batch_size), strict=True)):
+        regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL] if needs_regions else None
+        if refine:
+            proposal = refine_proposal(proposal, rgb, regions, chains[predictor.task])
+        masks = {}
+        for name, found in cut_proposals.items():
+            cut = found[i]
+            if refine:
+                cut = refine_proposal(cut, rgb, regions, chains[cutouts[name].task])
+            masks[name] = cut.mask == 1
+        out.append(with_cutouts(proposal, masks).mask if masks else proposal.mask)
+    return out
 
 
 def _cutout_predictors(args: argparse.Namespace, predictor: Any) -> dict[str, Any]:

@@ -167,7 +167,7 @@ class Proposal:
         )
 
 
-def model_refinements(predictor: Predictor) -> tuple[str, ...]:
+def model_refinements(predictor: Predictor | AgreeingPredictor) -> tuple[str, ...]:
     """The refinements a model's proposals get: those a project retrain chose for it on the
     project's own val photos (metadata ``refinements``, ``training.runner``), else its task's
     (:func:`~fashion_annotator.segmentation.refine.default_refinements`).
@@ -216,7 +216,7 @@ def refine_proposal(
 
 def propose(
     rgb: np.ndarray,
-    predictor: Predictor,
+    predictor: Predictor | AgreeingPredictor,
     *,
     regions: np.ndarray | None = None,
     compute_regions: bool = True,
@@ -228,8 +228,10 @@ def propose(
     ----------
     rgb : (H, W, 3) uint8
         The photo.
-    predictor : Predictor
-        The task's model (see :func:`~fashion_annotator.segmentation.proposals.load_predictor`).
+    predictor : Predictor or AgreeingPredictor
+        The task's model (see :func:`~fashion_annotator.segmentation.proposals.load_predictor`),
+        or a parsing model with its cutout models (``load_shown_predictor``): then as the window
+        (:meth:`AgreeingPredictor.propose`).
     regions : (H, W) int32, optional
         Superpixels of the default level, when the caller has them.
     compute_regions : bool
@@ -244,10 +246,19 @@ def propose(
         ``mask`` refined, ``raw_mask`` the network's.
     """
     names = tuple(model_refinements(predictor) if refinements is None else refinements)
-    if regions is None and compute_regions and NEEDS_REGIONS & set(names):
+    if regions is None and compute_regions and needs_regions(predictor, names):
         regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL]
+    if isinstance(predictor, AgreeingPredictor):
+        return predictor.propose(rgb, regions, names)
     predictor.set_image(rgb)
     return refine_proposal(predictor.predict(), rgb, regions, names)
+
+
+def needs_regions(predictor: Predictor | AgreeingPredictor, names: Sequence[str]) -> bool:
+    """Whether :func:`propose` with refinements ``names`` needs the superpixels (for them, or for
+    the refinements of an :class:`AgreeingPredictor`'s cutouts)."""
+    chains = [names, *(model_refinements(c) for c in getattr(predictor, "cutouts", {}).values())]
+    return any(NEEDS_REGIONS & set(chain) for chain in chains)
 
 
 def with_cutouts(proposal: Proposal, cutouts: Mapping[str, np.ndarray]) -> Proposal:
@@ -315,8 +326,9 @@ class AgreeingPredictor:
     """A parsing predictor whose proposals agree with its cutout predictors' masks of the photo.
 
     For the callers that run one predictor per photo (QA's "vs current model" re-scoring and its
-    overlays): :meth:`predict` is the parsing proposal through :func:`with_cutouts`, with each
-    cutout model's own mask of the same photo; every other attribute is the parsing
+    overlays, through :func:`propose`): :meth:`propose` is what the window shows (each model's
+    proposal after its refinements, the parsing one made to agree with the cutouts);
+    :meth:`predict` the networks' masks alone made to agree. Every other attribute is the parsing
     predictor's. (The window reuses its cutout proposals instead, :class:`ProposalSource`.)
 
     Parameters
@@ -348,12 +360,27 @@ class AgreeingPredictor:
             masks[name] = cutout.predict().mask == 1
         return with_cutouts(proposal, masks)
 
+    def propose(self, rgb: np.ndarray, regions: np.ndarray | None, refinements: Sequence[str]) -> Proposal:
+        """The proposal the window shows (``ui/annotate/proposal_source``): the parsing proposal
+        after ``refinements``, made to agree with each cutout model's proposal after that model's
+        own refinements (:func:`propose`); ``regions`` as :func:`propose`'s, never computed here."""
+        self.base.set_image(rgb)
+        proposal = refine_proposal(self.base.predict(), rgb, regions, refinements)
+        masks = {
+            name: propose(rgb, cutout, regions=regions, compute_regions=False).mask == 1
+            for name, cutout in self.cutouts.items()
+        }
+        return with_cutouts(proposal, masks)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.base, name)
 
 
 def propose_for_image(
-    project: ProjectStore, image_id: int, predictor: Predictor, rgb: np.ndarray | None = None
+    project: ProjectStore,
+    image_id: int,
+    predictor: Predictor | AgreeingPredictor,
+    rgb: np.ndarray | None = None,
 ) -> Proposal:
     """The proposal the window shows for a project image: :func:`propose` with the photo's
     superpixels from the project cache (computed and cached when absent).
@@ -363,7 +390,7 @@ def propose_for_image(
     rgb = project.load_photo(image_id).rgb if rgb is None else rgb
     names = model_refinements(predictor)
     regions = None
-    if NEEDS_REGIONS & set(names):
+    if needs_regions(predictor, names):
         regions = project_superpixels(project, image_id, rgb).levels[sp.DEFAULT_LEVEL]
     return propose(rgb, predictor, regions=regions, refinements=names)
 

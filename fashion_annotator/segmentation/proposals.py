@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from fashion_annotator.core.label_maps import object_crop
+from fashion_annotator.core.resample import sample_bilinear, source_axis
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.models.device import device_display_name, resolve_device
 from fashion_annotator.models.effunet import fold_frozen_batchnorms
@@ -90,12 +91,12 @@ def _enlarged_argmax(logits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     # Source cells (the 2x2 pixels a destination pixel is interpolated from) whose classes differ.
     pad = np.pad(low, ((0, 1), (0, 1)), mode="edge")
     mixed = (pad[:-1, :-1] != pad[1:, :-1]) | (pad[:-1, :-1] != pad[:-1, 1:]) | (pad[:-1, :-1] != pad[1:, 1:])
-    rows = _source_axis(np.arange(shape[0]), h, shape[0])[0]
-    cols = _source_axis(np.arange(shape[1]), w, shape[1])[0]
+    rows = source_axis(np.arange(shape[0]), h, shape[0])[0]
+    cols = source_axis(np.arange(shape[1]), w, shape[1])[0]
     out = np.take(np.take(low, rows, axis=0), cols, axis=1)
     ys, xs = _cell_pixels(mixed, rows, cols)
     if ys.size:
-        out[ys, xs] = _sample_pixels(pixels, ys, xs, shape).argmax(axis=1)
+        out[ys, xs] = sample_bilinear(pixels, ys, xs, shape).argmax(axis=1)
     return out
 
 
@@ -134,18 +135,6 @@ def _class_last(logits: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(logits.transpose(1, 2, 0))
 
 
-def _source_axis(idx: np.ndarray, src: int, dst: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """OpenCV ``INTER_LINEAR`` along one axis: for destination indices, the first and second
-    source index and the weight of the second (pixel centres aligned, edges clamped)."""
-    f = (idx + 0.5) * (src / dst) - 0.5
-    i0 = np.floor(f).astype(np.intp)
-    frac = (f - i0).astype(np.float32)
-    frac[i0 < 0] = 0.0
-    frac[i0 >= src - 1] = 0.0
-    i0 = np.clip(i0, 0, src - 1)
-    return i0, np.minimum(i0 + 1, src - 1), frac
-
-
 def sample_enlarged(logits: np.ndarray, shape: tuple[int, int], where: np.ndarray) -> np.ndarray:
     """The values :func:`_enlarge` gives at some pixels, without enlarging the whole photo.
 
@@ -167,22 +156,7 @@ def sample_enlarged(logits: np.ndarray, shape: tuple[int, int], where: np.ndarra
         view of an ``(n, C)`` array).
     """
     rows, cols = np.nonzero(where)
-    return _sample_pixels(_class_last(logits), rows, cols, shape).T
-
-
-def _sample_pixels(pixels: np.ndarray, rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """:func:`sample_enlarged` of class-last ``pixels`` ``(h, w, C)`` at full-resolution
-    ``rows`` and ``cols`` (``(n,)`` integer): ``(n, C) float32``."""
-    h, w = pixels.shape[:2]
-    y0, y1, fy = _source_axis(rows, h, shape[0])
-    x0, x1, fx = _source_axis(cols, w, shape[1])
-    fx, fy = fx[:, None], fy[:, None]
-    top = pixels[y0, x0]
-    top += (pixels[y0, x1] - top) * fx
-    bottom = pixels[y1, x0]
-    bottom += (pixels[y1, x1] - bottom) * fx
-    top += (bottom - top) * fy
-    return top
+    return sample_bilinear(_class_last(logits), rows, cols, shape).T
 
 
 def _softmax(logits: np.ndarray) -> np.ndarray:

@@ -416,7 +416,7 @@ def test_refine_menu_cleans_islands_as_one_undo_step(qtbot, opened):
 
 def test_refine_menu_guided_filter_follows_the_photo_as_one_undo_step(qtbot, opened):
     from fashion_annotator.annotate.session import replace_mask
-    from fashion_annotator.segmentation.refine import guided_edges
+    from fashion_annotator.segmentation.refine import guided_edges, guided_labels
 
     window, _ = opened
     doc = window.session.current.doc
@@ -432,6 +432,19 @@ def test_refine_menu_guided_filter_follows_the_photo_as_one_undo_step(qtbot, ope
     assert "px changed" in window.status.currentMessage()
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
     np.testing.assert_array_equal(shown_mask(window), box)
+    # a parsing mask: every class edge follows the photo, one undo step as well
+    press_key(qtbot, window, Qt.Key.Key_Tab)
+    assert window.task == "parsing7"
+    parsing = np.zeros_like(box)
+    parsing[h // 4 : 3 * h // 4, w // 4 : w // 2] = 3  # top
+    parsing[h // 4 : 3 * h // 4, w // 2 : 3 * w // 4] = 5  # bottom
+    window.apply_mask_edit(replace_mask, parsing)
+    window.actions_by_name["refine_guided"].trigger()
+    after = shown_mask(window)
+    np.testing.assert_array_equal(after, guided_labels(doc.rgb, parsing))
+    assert (after != parsing).sum() > 100 and set(np.unique(after)) <= {0, 3, 5}
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(shown_mask(window), parsing)
 
 
 def test_shipped_default_model_proposes_the_starting_mask(qtbot, template, tmp_path, answers):

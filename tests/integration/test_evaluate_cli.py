@@ -300,8 +300,40 @@ def test_evaluate_parsing_with_cutouts_scores_the_masks_the_window_shows(ccp_dir
     assert plain["cutouts"] == {} and sorted(agreed["cutouts"]) == ["garment", "person"]
     assert plain["n_images"] == agreed["n_images"] == 2
     assert agreed["miou"] != plain["miou"]  # some pixels changed class
+    assert plain["refinements"] == agreed["refinements"] == {}
     capsys.readouterr()
     assert main(["evaluate", "--data", str(ccp_dir), "--task", "garment", "--cutouts", "person"]) == 1
     assert "'garment' is a cutout task" in capsys.readouterr().err
     assert main(["evaluate", "--data", str(ccp_dir), "--task", "parsing7", "--cutouts", "parsing18"]) == 1
     assert "no compatibility table between 'parsing7' and 'parsing18'" in capsys.readouterr().err
+
+
+def test_evaluate_refine_scores_exactly_the_proposals_of_the_window(ccp_dir, tmp_path):
+    """``--cutouts garment,person --refine`` scores the masks the window's proposal source makes
+    (each task's refinements, the parsing mask agreeing with the refined cutouts)."""
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.evaluation.datasets import score_masks, task_classes
+    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL, compute_superpixels
+    from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+
+    out = tmp_path / "shown.json"
+    rc = main(["evaluate", "--data", str(ccp_dir), "--task", "parsing7", "--limit", "2", "--device", "cpu",
+               "--json", str(out), "--cutouts", "garment,person", "--refine"])  # fmt: skip
+    assert rc == 0
+    shown = json.loads(out.read_text())
+    assert shown["refinements"] == {"parsing7": ["guided"], "garment": ["snap", "grabcut", "guided"],
+                                    "person": ["grabcut", "guided"]}  # fmt: skip
+    with Project.create(tmp_path / "p", tasks=("parsing7", "garment", "person")) as project:
+        source = ProposalSource(project, device="cpu")
+        for task in project.tasks:
+            source.prepare(task)
+        pairs = []
+        for photo in iter_dataset(ccp_dir, "parsing7", split="val", limit=2):
+            regions = compute_superpixels(photo.rgb).levels[DEFAULT_LEVEL]
+            proposal, mask = source.propose("parsing7", photo.rgb, regions)
+            assert proposal.refinements == ("guided", "cutouts")
+            pairs.append((mask, photo.gt))
+    window = score_masks(pairs, task_classes(ccp_dir, "parsing7"))
+    assert shown["miou"] == pytest.approx(window["miou"], abs=1e-12)
+    assert shown["pixel_accuracy"] == pytest.approx(window["pixel_accuracy"], abs=1e-12)

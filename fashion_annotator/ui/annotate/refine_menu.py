@@ -77,8 +77,14 @@ def _on_cutout(what: str, edges: Callable[[np.ndarray, np.ndarray], np.ndarray],
 
 grabcut = _on_cutout("GrabCut", refine.grabcut_band,
                      "Re-decide a thin band along the edge of a binary mask with GrabCut.")  # fmt: skip
-guided = _on_cutout("The guided filter", refine.guided_edges,
-                    "Let a binary mask's edge follow the photo's colour edges (guided filter).")  # fmt: skip
+
+
+def guided(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+    """Let the mask's edges (a cutout's, or every class edge of a parsing mask) follow the
+    photo's colour edges (guided filter)."""
+    if not cur.doc.photo_ready:
+        return PIXELS_LOADING
+    return refine.guided_mask(cur.doc.rgb, mask)
 
 
 def clean(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
@@ -90,7 +96,7 @@ COMMANDS: tuple[tuple[str, str, str, Refinement], ...] = (
     ("refine_snap", "&Snap edges to regions", "Ctrl+Shift+S", snap),
     ("refine_consensus", "Relabel regions by model &consensus", "Ctrl+Shift+C", consensus),
     ("refine_grabcut", "&GrabCut edge band (cutout)", "Ctrl+Shift+G", grabcut),
-    ("refine_guided", "Follow photo edges (guided &filter, cutout)", "Ctrl+Shift+F", guided),
+    ("refine_guided", "Follow photo edges (guided &filter)", "Ctrl+Shift+F", guided),
     ("refine_clean", "Clean &islands and holes", "Ctrl+Shift+I", clean),
 )
 

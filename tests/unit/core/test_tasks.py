@@ -16,7 +16,8 @@ def test_shipped_specs() -> None:
         "Garment cutout", True, "median_dice"
     )  # fmt: skip
     assert garment.refinements == ("snap", "grabcut", "guided")
-    assert task_spec("parsing7").refinements == ()  # consensus lowers the shipped model (docs/superpixels.md)
+    # the class edges follow the photo; consensus lowers the shipped model (docs/superpixels.md)
+    assert task_spec("parsing7").refinements == ("guided",)
     assert task_spec("person").refinements == ("grabcut", "guided")
     assert {task_spec(t).name for t in available_tasks()} == set(available_tasks())
 

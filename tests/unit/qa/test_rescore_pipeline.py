@@ -77,3 +77,37 @@ def test_a_project_model_proposes_with_the_refinements_its_retrain_chose(
     # a name this version does not know: the task's chain serves
     update_meta(model, refinements=["sharpen"])
     assert model_refinements(load_predictor(model, device="cpu")) == ("snap", "grabcut", "guided")
+
+
+def test_rescore_of_a_parsing_task_scores_the_window_proposal(tmp_path: Path, ccp_dir: Path) -> None:
+    """A parsing task with cutout tasks: QA refines every model's proposal and agrees them as
+    the window does (parsing7's guided filter, the cutouts' own chains), not the networks' masks."""
+    from fashion_annotator.core.labels import mapping_from_taxonomies_json
+    from fashion_annotator.segmentation.proposals import load_shown_predictor
+
+    mapping = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "parsing7")
+    samples = list_samples(ccp_dir, "val")[:2]
+    with Project.create(tmp_path / "p", tasks=("parsing7", "garment", "person"), user="qa") as project:
+        ids = []
+        for sample in samples:
+            record = project.add_image(sample.image)
+            project.save_mask(record.id, "parsing7", read_sample(sample, mapping)[1], status="done")
+            ids.append(record.id)
+        window = ProposalSource(project, device="cpu")
+        for task in project.tasks:
+            window.prepare(task)
+        shown = {}
+        for image_id in ids:
+            rgb = project.load_photo(image_id).rgb
+            regions = project_superpixels(project, image_id, rgb).levels[sp.DEFAULT_LEVEL]
+            proposal, shown[image_id] = window.propose("parsing7", rgb, regions)
+            assert proposal.refinements == ("guided", "cutouts")
+        kept = {}
+        predictor = load_shown_predictor("parsing7", project, device="cpu")
+        rows = rescore_with_model(project, "parsing7", predictor, keep=lambda i, m: kept.setdefault(i, m))
+        assert len(rows) == 2
+        for row in rows:
+            np.testing.assert_array_equal(kept[row.image_id], shown[row.image_id])
+        # the networks' masks made to agree alone are not what the window shows
+        predictor.set_image(project.load_photo(ids[0]).rgb)
+        assert not np.array_equal(predictor.predict().mask, shown[ids[0]])

@@ -175,9 +175,9 @@ def test_qa_rescoring_proposes_parsing7_as_the_window_does(tmp_path):
         assert isinstance(shown, AgreeingPredictor) and sorted(shown.cutouts) == ["garment", "person"]
         assert shown.task == "parsing7" and shown.num_classes == 7  # the parsing model's own
         proposal = propose_for_image(project, record.id, shown)
-        assert proposal.refinements == ("cutouts",)
+        assert proposal.refinements == ("guided", "cutouts")
         garment = propose_for_image(project, record.id, load_shown_predictor("garment", project, device="cpu"))
-        cut = garment.raw_mask == 1  # the cutout model's own mask (QA does not refine it first)
+        cut = garment.mask == 1  # the cutout as the window shows it (after its refinements)
         assert not (np.isin(proposal.mask, [TOP, SHOES, BOTTOM, DRESS]) & ~cut).any()
     with Project.create(tmp_path / "q", tasks=("parsing7",)) as alone:
         assert isinstance(load_shown_predictor("parsing7", alone, device="cpu"), Predictor)

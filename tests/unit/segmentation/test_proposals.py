@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from fashion_annotator.core.resample import source_axis
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.evaluation.latency import benchmark_latency
 from fashion_annotator.models.unet import UNet
@@ -433,8 +434,8 @@ def test_enlarged_argmax_matches_argmax_of_the_enlarged_logits(small, big, smoot
 @pytest.mark.parametrize("small, big", [((45, 30), (173, 115)), ((20, 30), (13, 17)), ((7, 5), (7, 5))])
 def test_cell_pixels_are_the_pixels_of_the_enlarged_cell_mask(small, big):
     cells = np.random.default_rng(6).random(small) < 0.3
-    rows = proposals._source_axis(np.arange(big[0]), small[0], big[0])[0]
-    cols = proposals._source_axis(np.arange(big[1]), small[1], big[1])[0]
+    rows = source_axis(np.arange(big[0]), small[0], big[0])[0]
+    cols = source_axis(np.arange(big[1]), small[1], big[1])[0]
     ys, xs = proposals._cell_pixels(cells, rows, cols)
     found = np.zeros(big, int)
     np.add.at(found, (ys, xs), 1)

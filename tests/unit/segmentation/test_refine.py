@@ -15,6 +15,8 @@ from fashion_annotator.segmentation.refine import (
     grabcut_band,
     guided_edges,
     guided_filter,
+    guided_labels,
+    guided_mask,
     snap_to_regions,
 )
 
@@ -113,6 +115,54 @@ def test_guided_filter_keeps_flat_inputs_and_guided_edges_checks_inputs() -> Non
         guided_edges(rgb[:10], np.zeros((20, 20), np.uint8))
     with pytest.raises(ValueError, match="positive"):
         guided_edges(rgb, np.zeros((20, 20), np.uint8), radius=0)
+
+
+def three_garments() -> tuple[np.ndarray, np.ndarray]:
+    """A photo of a top, a skirt and a bag on a plain backdrop, and its label map (0 / 3 / 5 / 7)."""
+    rng = np.random.default_rng(4)
+    labels = np.zeros((180, 120), np.uint8)
+    labels[20:90, 30:90] = 3
+    labels[90:160, 25:95] = 5
+    labels[60:100, 95:115] = 7
+    colours = np.array([[235, 232, 228], [0, 0, 0], [0, 0, 0], [200, 40, 60], [0, 0, 0],
+                        [40, 60, 150], [0, 0, 0], [60, 50, 40]])  # fmt: skip
+    rgb = colours[labels].astype(np.int16) + rng.integers(-10, 11, (180, 120, 3))
+    return np.clip(rgb, 0, 255).astype(np.uint8), labels
+
+
+def test_guided_labels_move_shifted_class_edges_onto_the_photo_edges() -> None:
+    # A parsing mask enlarged from the network's input is off by a few pixels at every class
+    # edge, between garments as well as against the backdrop.
+    rgb, labels = three_garments()
+    shifted = np.roll(labels, (3, -2), axis=(0, 1))
+    out = guided_labels(rgb, shifted, radius=6)
+    assert out.dtype == np.uint8 and set(np.unique(out)) == {0, 3, 5, 7}
+    assert (out != labels).sum() < 0.25 * (shifted != labels).sum()  # 1378 wrong -> 281
+    assert (shifted == np.roll(labels, (3, -2), axis=(0, 1))).all(), "the input is left alone"
+    # pixels far from every class edge keep their label; the default radius follows the size
+    far = np.ones_like(labels, bool)
+    far[10:170, 15:125] = False
+    assert (out[far] == shifted[far]).all()
+    assert (guided_labels(rgb, shifted) != labels).sum() < (shifted != labels).sum()
+    # the "guided" refinement reads a parsing mask as classes and a binary one as a cutout
+    np.testing.assert_array_equal(guided_mask(rgb, shifted), guided_labels(rgb, shifted))
+    cutout = (shifted > 0).astype(np.uint8)
+    np.testing.assert_array_equal(guided_mask(rgb, cutout), guided_edges(rgb, cutout))
+    np.testing.assert_array_equal(apply_refinements(["guided"], shifted, rgb=rgb), guided_labels(rgb, shifted))
+
+
+def test_guided_labels_keep_a_single_class_and_check_their_inputs() -> None:
+    rgb, labels = three_garments()
+    flat = np.full_like(labels, 5)
+    np.testing.assert_array_equal(guided_labels(rgb, flat), flat)
+    with pytest.raises(ValueError, match="uint8 photo"):
+        guided_labels(rgb[..., 0], labels)
+    with pytest.raises(ValueError, match=r"label map of shape \(180, 120\)"):
+        guided_labels(rgb, labels[:50])
+    with pytest.raises(ValueError, match="label map"):
+        guided_labels(rgb, labels.astype(np.int32))
+    with pytest.raises(ValueError, match="positive"):
+        guided_labels(rgb, labels, radius=0)
 
 
 def test_clean_removes_islands_and_fills_holes() -> None:
