@@ -130,6 +130,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="parsing7 masks agree with the person and garment masks of the same photo, as the "
              "window's proposals do (default; --no-agree: the parsing network alone)",
     )  # fmt: skip
+    p.add_argument(
+        "--refine", action="store_true",
+        help="score the masks as the window shows them: each model's proposal after its task's "
+             "refinements, parsing7 agreeing with the refined cutouts (default: the networks' masks)",
+    )  # fmt: skip
     p.add_argument("--json", type=Path, default=None, help="write the figures here")
     p.set_defaults(func=run_generalize)
 
@@ -559,12 +564,17 @@ def run_generalize(args: argparse.Namespace) -> int:
     except (ModelLoadError, ValueError, OSError) as exc:
         return _fail("generalize", exc)
 
-    from fashion_annotator.segmentation.pipeline import with_cutouts
+    from fashion_annotator.segmentation.pipeline import AgreeingPredictor, propose, with_cutouts
 
     agree = task_spec("parsing7").agrees_with if args.agree else ()
     last: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # cutout task -> (photo, its mask)
+    shown: dict[str, Any] = dict(predictors)
+    if agree:
+        shown["parsing7"] = AgreeingPredictor(predictors["parsing7"], {t: predictors[t] for t in agree})
 
     def predict(task: str, rgb: np.ndarray) -> np.ndarray:
+        if args.refine:  # as the window shows it (the cutouts run again for parsing7's agreement)
+            return propose(rgb, shown[task]).mask
         p = predictors[task]
         p.set_image(rgb)
         proposal = p.predict()
@@ -582,6 +592,7 @@ def run_generalize(args: argparse.Namespace) -> int:
     result = {
         "data": str(args.data), "split": args.split, "n_images": len(samples),
         "models": {t: str(p.path) for t, p in predictors.items()}, "parsing7_agrees_with": list(agree),
+        "refine": args.refine,
         "seconds": round(time.perf_counter() - t0, 1), "framings": figures,
     }  # fmt: skip
     print(f"{'framing':>15} {'person mIoU':>12} {'garment med Dice':>17} {'parsing7 mIoU':>14} {'pix acc':>8}")

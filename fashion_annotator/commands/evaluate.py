@@ -152,10 +152,20 @@ def run(args: argparse.Namespace) -> int:
 
         cutouts = _cutout_predictors(args, predictor)
 
+        from fashion_annotator.segmentation.pipeline import AgreeingPredictor, propose
+
+        agreeing = AgreeingPredictor(predictor, cutouts) if cutouts else None
+
         def predict(photos: list[np.ndarray]) -> list[np.ndarray]:
-            if not cutouts and not args.refine:
+            if args.refine:  # as the window: each model's refinements, then the agreement
+                return [propose(rgb, agreeing or predictor).mask for rgb in photos]
+            if agreeing is None:
                 return predictor.predict_masks(photos, args.batch_size)
-            return _as_shown(predictor, cutouts, photos, args.batch_size, args.refine)
+            masks = []
+            for rgb in photos:  # the networks' masks made to agree
+                agreeing.set_image(rgb)
+                masks.append(agreeing.predict().mask)
+            return masks
 
         with ProgressBar("evaluating") as bar:
             result = evaluate_dataset(
@@ -199,32 +209,6 @@ def _chains(predictor: Any, cutouts: dict[str, Any]) -> dict[str, list[str]]:
     from fashion_annotator.segmentation.pipeline import model_refinements
 
     return {p.task: list(model_refinements(p)) for p in (predictor, *cutouts.values())}
-
-
-def _as_shown(
-    predictor: Any, cutouts: dict[str, Any], photos: list[np.ndarray], batch_size: int, refine: bool
-) -> list[np.ndarray]:
-    """The masks of ``photos`` made to agree with the cutouts' (``--cutouts``) and, with
-    ``refine``, each model's proposal refined first, as the window's proposal source does."""
-    from fashion_annotator.segmentation import superpixels as sp
-    from fashion_annotator.segmentation.pipeline import NEEDS_REGIONS, refine_proposal, with_cutouts
-
-    chains = _chains(predictor, cutouts) if refine else {}
-    needs_regions = any(NEEDS_REGIONS & set(chain) for chain in chains.values())
-    cut_proposals = {name: c.predict_batch(photos, batch_size) for name, c in cutouts.items()}
-    out = []
-    for i, (rgb, proposal) in enumerate(zip(photos, predictor.predict_batch(photos, batch_size), strict=True)):
-        regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL] if needs_regions else None
-        if refine:
-            proposal = refine_proposal(proposal, rgb, regions, chains[predictor.task])
-        masks = {}
-        for name, found in cut_proposals.items():
-            cut = found[i]
-            if refine:
-                cut = refine_proposal(cut, rgb, regions, chains[cutouts[name].task])
-            masks[name] = cut.mask == 1
-        out.append(with_cutouts(proposal, masks).mask if masks else proposal.mask)
-    return out
 
 
 def _cutout_predictors(args: argparse.Namespace, predictor: Any) -> dict[str, Any]:

@@ -151,6 +151,34 @@ def test_bench_generalize_scores_the_shipped_models_per_framing(ccp_dir, tmp_pat
     assert 0.0 <= f["mannequin"]["garment"]["median_dice"] <= 1.0
     assert "person" not in f["mannequin"]
     assert "studio_upper" in capsys.readouterr().out
+    assert result["refine"] is False
+
+
+def test_bench_generalize_refine_scores_the_masks_as_the_window_shows_them(ccp_dir, tmp_path) -> None:
+    import json
+
+    from fashion_annotator.cli import main
+    from fashion_annotator.evaluation.generalize import load_labelled, score_framings
+    from fashion_annotator.segmentation.pipeline import AgreeingPredictor, propose
+    from fashion_annotator.segmentation.proposals import load_predictor
+
+    figures = {}
+    for name, flags in (("networks", []), ("shown", ["--refine"])):
+        out = tmp_path / f"{name}.json"
+        argv = ["bench", "generalize", "--data", str(ccp_dir), "--limit", "2", "--device", "cpu",
+                "--framing", "studio_knees", "--json", str(out), *flags]  # fmt: skip
+        assert main(argv) == 0
+        figures[name] = json.loads(out.read_text())
+    assert figures["shown"]["refine"] is True
+    networks, shown = (figures[n]["framings"]["studio_knees"] for n in ("networks", "shown"))
+    assert shown["parsing7"]["miou"] != networks["parsing7"]["miou"]
+    # the same figures as scoring the window's proposal pipeline on the re-framed photos
+    models = {t: load_predictor(t, device="cpu") for t in ("person", "garment", "parsing7")}
+    models["parsing7"] = AgreeingPredictor(models["parsing7"], {t: models[t] for t in ("garment", "person")})
+    direct = score_framings(load_labelled(ccp_dir, "val", 2), lambda t, rgb: propose(rgb, models[t]).mask,
+                            {"person": 2, "garment": 2, "parsing7": 7}, ["studio_knees"])  # fmt: skip
+    assert direct["studio_knees"]["parsing7"]["miou"] == shown["parsing7"]["miou"]
+    assert direct["studio_knees"]["person"]["miou"] == shown["person"]["miou"]
 
 
 def test_bench_generalize_refuses_an_unknown_framing(ccp_dir, capsys) -> None:
