@@ -18,7 +18,7 @@ from a network that never saw these photos, as in use; the labelled train photos
 from the network that trained on them.
 
     python -m training.instance_shares --data ../shared/datasets/ccp --out runs/shares \
-        [--parsing-model FILE] [--members 5] [--epochs 20] [--cache runs/shares/features.npz] \
+        [--parsing-model FILE] [--members 5] [--epochs 20] [--lr 1e-3] [--cache runs/shares/features.npz] \
         [--unlabeled ../shared/datasets/ccp-unlabeled --unlabeled-cache runs/shares/tagged.npz]
 """
 
@@ -270,6 +270,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--members", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=20)
     ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--lr", type=float, default=1e-3, help="AdamW learning rate")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="photos per split (tests)")
     ap.add_argument("--cache", default=None, help="features .npz: read when present, else written")
@@ -288,7 +289,7 @@ def main(argv: list[str] | None = None) -> dict:
         train = {k: np.concatenate([train[k], data["tagged"][k]]) for k in KEYS}
     extract_s = time.perf_counter() - t0
     net, mean, std = fit(train["x"], train["y"], len(taxonomy.names), members=args.members,
-                         epochs=args.epochs, hidden=args.hidden, seed=args.seed)  # fmt: skip
+                         epochs=args.epochs, hidden=args.hidden, lr=args.lr, seed=args.seed)  # fmt: skip
     matched = val["kind"] == PROPOSAL
     report = {
         "val_matched_proposals": top_k(net, mean, std, val["x"][matched], val["y"][matched]),
@@ -315,7 +316,7 @@ def main(argv: list[str] | None = None) -> dict:
         "version": 1,
         "date": dt.date.today().isoformat(),
         "trained_on": [f"{args.data} train"] + ([f"{args.unlabeled} (tag-labelled proposals)"] if args.unlabeled else []),
-        "recipe": {k: getattr(args, k) for k in ("members", "epochs", "hidden", "seed", "limit", "unlabeled")},
+        "recipe": {k: getattr(args, k) for k in ("members", "epochs", "hidden", "lr", "seed", "limit", "unlabeled")},
         "metrics": report,
     }
     out = Path(args.out)
