@@ -351,6 +351,11 @@ def guided_edges(
 #: (radius 2, 4, 8, 12, 16, 24 pixels at CCP size; eps 1e-3, 1e-2, 1e-1; docs/superpixels.md).
 GUIDED_LABELS_RADIUS_PER_SIDE = 0.01
 GUIDED_LABELS_EPS = 1e-2
+#: :func:`guided_labels` decides the pixels of larger photos on a copy of this long side (pixels):
+#: above the 1728 of studio photos, so those are filtered at full resolution. A 4000x6000 photo
+#: took 3.4-5.4 s at full resolution, most of it per-pixel work in the wide band its 60-pixel
+#: radius gives; its mask comes from a network input of 448 pixels anyway.
+GUIDED_LABELS_MAX_SIDE = 2048
 
 
 def _label_edges(labels: np.ndarray) -> np.ndarray:
@@ -373,7 +378,9 @@ def guided_labels(
     pixels up to ``2 radius`` away; on 40 CCP train photos the scores agree to four digits). The
     coefficients are fitted on the photo shrunk by ``max(1, radius // 4)`` (the fast guided
     filter of He and Sun, 2015) and read back bilinearly at those pixels only: median 50 ms on a
-    CCP photo, about 130 ms at 1152x1728 (docs/superpixels.md). Multi-class counterpart of
+    CCP photo, about 130 ms at 1152x1728 (docs/superpixels.md). Photos whose long side exceeds
+    :data:`GUIDED_LABELS_MAX_SIDE` are decided on a copy of that size: the pixels it changes
+    take its decision, enlarged (nearest), the others keep theirs. Multi-class counterpart of
     :func:`guided_edges`.
 
     Parameters
@@ -383,7 +390,8 @@ def guided_labels(
     labels : (H, W) uint8 array
         Class ids.
     radius : int, optional
-        Window radius in pixels of the photo; default ``max(2, round(0.01 * long side))``.
+        Window radius in pixels of the photo; default ``max(2, round(0.01 * long side))``
+        (of the working copy for large photos).
     eps : float
         As :func:`guided_filter`.
 
@@ -400,10 +408,22 @@ def guided_labels(
         raise ValueError(
             f"the guided filter needs a uint8 label map of shape {rgb.shape[:2]}, got {labels.dtype} {labels.shape}"
         )
+    if (radius is not None and radius < 1) or eps <= 0:
+        raise ValueError(f"radius and eps must be positive, got {radius}, {eps}")
+    h, w = labels.shape
+    if max(h, w) > GUIDED_LABELS_MAX_SIDE:
+        # Decided on a smaller copy; only the pixels it changes take its (enlarged) decision.
+        f = GUIDED_LABELS_MAX_SIDE / max(h, w)
+        size = (max(1, round(w * f)), max(1, round(h * f)))
+        small = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
+        radius = None if radius is None else max(1, round(radius * f))
+        decided = guided_labels(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), small, radius, eps)
+        changed = cv2.resize((decided != small).view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+        out = labels.copy()
+        out[changed] = cv2.resize(decided, (w, h), interpolation=cv2.INTER_NEAREST)[changed]
+        return out
     if radius is None:
         radius = max(2, round(GUIDED_LABELS_RADIUS_PER_SIDE * max(labels.shape)))
-    if radius < 1 or eps <= 0:
-        raise ValueError(f"radius and eps must be positive, got {radius}, {eps}")
     out = labels.copy()
     edges = _label_edges(labels)
     if not edges.any():
@@ -412,7 +432,6 @@ def guided_labels(
     band = cv2.dilate(edges.view(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
     classes = np.unique(labels)
     step = max(1, radius // 4)
-    h, w = labels.shape
     small = (max(1, round(w / step)), max(1, round(h / step)))
     guide = cv2.resize(rgb, small, interpolation=cv2.INTER_AREA).astype(np.float32) * np.float32(1 / 255)
     # INTER_AREA takes at most four channels: one class at a time
