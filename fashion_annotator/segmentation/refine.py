@@ -17,7 +17,7 @@ those that raised the score on CCP val (``fashion-annotator bench refine``, docs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -301,6 +301,31 @@ GUIDED_RADIUS = 8
 GUIDED_EPS = 1e-3
 
 
+#: The guided filters (:func:`guided_edges`, :func:`guided_labels`) decide the pixels of photos
+#: with a longer side on a copy of this long side (pixels): above the 1728 of studio photos, so
+#: those are filtered at full resolution. At full resolution a 4000x6000 photo took 3.4-5.4 s
+#: (a parsing mask) and 5.1 s and 1 GB (a garment cutout filling much of the photo); its masks
+#: come from network inputs of 448-512 pixels anyway.
+GUIDED_MAX_SIDE = 2048
+
+
+def _decided_on_copy(
+    rgb: np.ndarray, labels: np.ndarray, decide: Callable[[np.ndarray, np.ndarray], np.ndarray]
+) -> np.ndarray:
+    """``decide(rgb, labels)`` run on a copy of long side :data:`GUIDED_MAX_SIDE` (photo by area,
+    labels by nearest): the pixels it changes take its decision, enlarged (nearest); the others
+    keep their label. ``(H, W) uint8`` out, a new array."""
+    h, w = labels.shape
+    f = GUIDED_MAX_SIDE / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    small = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
+    decided = decide(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), small)
+    changed = cv2.resize((decided != small).view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    out = labels.copy()
+    out[changed] = cv2.resize(decided, (w, h), interpolation=cv2.INTER_NEAREST)[changed]
+    return out
+
+
 def guided_edges(
     rgb: np.ndarray, mask: np.ndarray, radius: int = GUIDED_RADIUS, eps: float = GUIDED_EPS
 ) -> np.ndarray:
@@ -310,7 +335,8 @@ def guided_edges(
     than ``radius`` from the boundary keep their label, those near it follow the photo's colour
     edges. The filter runs on the mask's bounding box plus a margin, so its cost follows the
     garment, not the photo (median 23 ms on 1152x1728 mannequin photos, 8 ms on CCP photos,
-    `bench refine`).
+    `bench refine`). Photos longer than :data:`GUIDED_MAX_SIDE` are decided on a copy of that
+    size (:func:`_decided_on_copy`; ``radius`` in the copy's pixels).
 
     Parameters
     ----------
@@ -330,6 +356,8 @@ def guided_edges(
     if radius < 1 or eps <= 0:
         raise ValueError(f"radius and eps must be positive, got {radius}, {eps}")
     out = mask.astype(np.uint8, copy=True)
+    if max(out.shape) > GUIDED_MAX_SIDE:
+        return _decided_on_copy(rgb, out, lambda photo, cut: guided_edges(photo, cut, radius, eps))
     box = mask_ops.BBox.of(out > 0)
     if box is None or out.all():
         return out
@@ -351,11 +379,6 @@ def guided_edges(
 #: (radius 2, 4, 8, 12, 16, 24 pixels at CCP size; eps 1e-3, 1e-2, 1e-1; docs/superpixels.md).
 GUIDED_LABELS_RADIUS_PER_SIDE = 0.01
 GUIDED_LABELS_EPS = 1e-2
-#: :func:`guided_labels` decides the pixels of larger photos on a copy of this long side (pixels):
-#: above the 1728 of studio photos, so those are filtered at full resolution. A 4000x6000 photo
-#: took 3.4-5.4 s at full resolution, most of it per-pixel work in the wide band its 60-pixel
-#: radius gives; its mask comes from a network input of 448 pixels anyway.
-GUIDED_LABELS_MAX_SIDE = 2048
 
 
 def _label_edges(labels: np.ndarray) -> np.ndarray:
@@ -379,9 +402,8 @@ def guided_labels(
     coefficients are fitted on the photo shrunk by ``max(1, radius // 4)`` (the fast guided
     filter of He and Sun, 2015) and read back bilinearly at those pixels only: median 50 ms on a
     CCP photo, about 130 ms at 1152x1728 (docs/superpixels.md). Photos whose long side exceeds
-    :data:`GUIDED_LABELS_MAX_SIDE` are decided on a copy of that size: the pixels it changes
-    take its decision, enlarged (nearest), the others keep theirs. Multi-class counterpart of
-    :func:`guided_edges`.
+    :data:`GUIDED_MAX_SIDE` are decided on a copy of that size (:func:`_decided_on_copy`).
+    Multi-class counterpart of :func:`guided_edges`.
 
     Parameters
     ----------
@@ -411,17 +433,9 @@ def guided_labels(
     if (radius is not None and radius < 1) or eps <= 0:
         raise ValueError(f"radius and eps must be positive, got {radius}, {eps}")
     h, w = labels.shape
-    if max(h, w) > GUIDED_LABELS_MAX_SIDE:
-        # Decided on a smaller copy; only the pixels it changes take its (enlarged) decision.
-        f = GUIDED_LABELS_MAX_SIDE / max(h, w)
-        size = (max(1, round(w * f)), max(1, round(h * f)))
-        small = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
-        radius = None if radius is None else max(1, round(radius * f))
-        decided = guided_labels(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), small, radius, eps)
-        changed = cv2.resize((decided != small).view(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-        out = labels.copy()
-        out[changed] = cv2.resize(decided, (w, h), interpolation=cv2.INTER_NEAREST)[changed]
-        return out
+    if max(h, w) > GUIDED_MAX_SIDE:
+        small_radius = None if radius is None else max(1, round(radius * GUIDED_MAX_SIDE / max(h, w)))
+        return _decided_on_copy(rgb, labels, lambda photo, lab: guided_labels(photo, lab, small_radius, eps))
     if radius is None:
         radius = max(2, round(GUIDED_LABELS_RADIUS_PER_SIDE * max(labels.shape)))
     out = labels.copy()

@@ -152,7 +152,7 @@ def test_guided_labels_move_shifted_class_edges_onto_the_photo_edges() -> None:
 
 
 def test_guided_labels_decide_a_large_photo_on_a_smaller_copy(monkeypatch) -> None:
-    # Photos above GUIDED_LABELS_MAX_SIDE are decided on a copy of that size; only the pixels the
+    # Photos above GUIDED_MAX_SIDE are decided on a copy of that size; only the pixels the
     # copy changes take its (enlarged) decision, the others keep their label.
     import cv2
 
@@ -160,17 +160,37 @@ def test_guided_labels_decide_a_large_photo_on_a_smaller_copy(monkeypatch) -> No
 
     rgb, labels = three_garments()
     shifted = np.roll(labels, (3, -2), axis=(0, 1))
-    monkeypatch.setattr(refine, "GUIDED_LABELS_MAX_SIDE", 120)
+    monkeypatch.setattr(refine, "GUIDED_MAX_SIDE", 120)
     out = guided_labels(rgb, shifted, radius=6)  # 4 on the copy
     assert out.shape == labels.shape and out.dtype == np.uint8
     small = cv2.resize(shifted, (80, 120), interpolation=cv2.INTER_NEAREST)
-    monkeypatch.setattr(refine, "GUIDED_LABELS_MAX_SIDE", 10_000)
+    monkeypatch.setattr(refine, "GUIDED_MAX_SIDE", 10_000)
     decided = guided_labels(cv2.resize(rgb, (80, 120), interpolation=cv2.INTER_AREA), small, radius=4)
     changed = cv2.resize((decided != small).view(np.uint8), (120, 180), interpolation=cv2.INTER_NEAREST) > 0
     np.testing.assert_array_equal(out[~changed], shifted[~changed])
     np.testing.assert_array_equal(out[changed], cv2.resize(decided, (120, 180), interpolation=cv2.INTER_NEAREST)[changed])
     # 1378 wrong -> 824 (281 at full resolution): the nearest enlargement costs a pixel at edges
     assert changed.any() and (out != labels).sum() < 0.65 * (shifted != labels).sum()
+
+
+def test_guided_edges_decide_a_large_photo_on_a_smaller_copy(monkeypatch) -> None:
+    import cv2
+
+    from fashion_annotator.segmentation import refine
+
+    rgb, labels = three_garments()
+    cutout = (labels > 0).astype(np.uint8)
+    shifted = np.roll(cutout, (3, -2), axis=(0, 1))
+    monkeypatch.setattr(refine, "GUIDED_MAX_SIDE", 120)
+    out = guided_edges(rgb, shifted, radius=4)  # radius in the copy's pixels
+    small = cv2.resize(shifted, (80, 120), interpolation=cv2.INTER_NEAREST)
+    monkeypatch.setattr(refine, "GUIDED_MAX_SIDE", 10_000)
+    decided = guided_edges(cv2.resize(rgb, (80, 120), interpolation=cv2.INTER_AREA), small, radius=4)
+    changed = cv2.resize((decided != small).view(np.uint8), (120, 180), interpolation=cv2.INTER_NEAREST) > 0
+    assert changed.any() and set(np.unique(out)) == {0, 1}
+    np.testing.assert_array_equal(out[~changed], shifted[~changed])
+    np.testing.assert_array_equal(out[changed], cv2.resize(decided, (120, 180), interpolation=cv2.INTER_NEAREST)[changed])
+    assert (out != cutout).sum() < 0.65 * (shifted != cutout).sum()
 
 
 def test_guided_labels_keep_a_single_class_and_check_their_inputs() -> None:
