@@ -400,8 +400,8 @@ def guided_labels(
     class edge are re-decided, each among the classes that near (the exact filter can move
     pixels up to ``2 radius`` away; on 40 CCP train photos the scores agree to four digits). The
     coefficients are fitted on the photo shrunk by ``max(1, radius // 4)`` (the fast guided
-    filter of He and Sun, 2015) and read back bilinearly at those pixels only: median 50 ms on a
-    CCP photo, about 130 ms at 1152x1728 (docs/superpixels.md). Photos whose long side exceeds
+    filter of He and Sun, 2015) and read back bilinearly at those pixels only: median 58 ms on a
+    CCP photo, 147 ms at 1152x1728 (docs/superpixels.md). Photos whose long side exceeds
     :data:`GUIDED_MAX_SIDE` are decided on a copy of that size (:func:`_decided_on_copy`).
     Multi-class counterpart of :func:`guided_edges`.
 
