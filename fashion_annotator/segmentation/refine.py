@@ -26,6 +26,7 @@ from fashion_annotator.core import masks as mask_ops
 from fashion_annotator.core.label_maps import resize_labels
 from fashion_annotator.core.resample import sample_rows_cols, source_axis
 from fashion_annotator.core.tasks import available_tasks, task_spec
+from fashion_annotator.segmentation.superpixels import region_boundaries
 
 
 def default_refinements(task: str) -> tuple[str, ...]:
@@ -381,14 +382,6 @@ GUIDED_LABELS_RADIUS_PER_SIDE = 0.01
 GUIDED_LABELS_EPS = 1e-2
 
 
-def _label_edges(labels: np.ndarray) -> np.ndarray:
-    """``(H, W) bool``: pixels whose right or lower neighbour has another label."""
-    edges = np.zeros(labels.shape, bool)
-    edges[:, :-1] |= labels[:, :-1] != labels[:, 1:]
-    edges[:-1] |= labels[:-1] != labels[1:]
-    return edges
-
-
 def guided_labels(
     rgb: np.ndarray, labels: np.ndarray, radius: int | None = None, eps: float = GUIDED_LABELS_EPS
 ) -> np.ndarray:
@@ -439,28 +432,27 @@ def guided_labels(
     if radius is None:
         radius = max(2, round(GUIDED_LABELS_RADIUS_PER_SIDE * max(labels.shape)))
     out = labels.copy()
-    edges = _label_edges(labels)
+    edges = region_boundaries(labels)
     if not edges.any():
         return out
     reach = radius + 1
-    band = cv2.dilate(edges.view(np.uint8), np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0
+    kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    band = cv2.dilate(edges.view(np.uint8), kernel) > 0
     classes = np.unique(labels)
     step = max(1, radius // 4)
     small = (max(1, round(w / step)), max(1, round(h / step)))
     guide = cv2.resize(rgb, small, interpolation=cv2.INTER_AREA).astype(np.float32) * np.float32(1 / 255)
-    # INTER_AREA takes at most four channels: one class at a time
-    src = [cv2.resize((labels == c).view(np.uint8).astype(np.float32), small, interpolation=cv2.INTER_AREA)
-           for c in classes]  # fmt: skip
     r = max(1, round(radius / step))
     fit = _GuideFit(guide, r, eps)
     rows = source_axis(np.arange(h), small[1], h)
     cols = source_axis(np.arange(w), small[0], w)
-    kernel = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
     best = np.full((h, w), -np.inf, np.float32)
-    for k, c in enumerate(classes):
-        table = np.stack(fit.coefficients(src[k]), axis=2)  # (h', w', 4)
+    for c in classes:
+        inside = (labels == c).view(np.uint8)
+        src = cv2.resize(inside.astype(np.float32), small, interpolation=cv2.INTER_AREA)
+        table = np.stack(fit.coefficients(src), axis=2)  # (h', w', 4)
         # the class's filtered value is 0 further than ``reach`` from it: only nearer pixels
-        near = band & (cv2.dilate((labels == c).view(np.uint8), kernel) > 0)
+        near = band & (cv2.dilate(inside, kernel) > 0)
         ys, xs = np.nonzero(near)
         at = sample_rows_cols(table, rows, cols, ys, xs)
         score = np.einsum("nc,nc->n", at[:, :3], rgb[ys, xs].astype(np.float32) * np.float32(1 / 255))
