@@ -92,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
         "refine": args.refine,
         "seconds": round(time.perf_counter() - t0, 1), "framings": figures,
     }  # fmt: skip
-    print(f"{'framing':>15} {'person mIoU':>12} {'garment med Dice':>17} {'parsing7 mIoU':>14} {'pix acc':>8}")
+    print(f"{'framing':>15} {'person mIoU':>12} {'garment med Dice':>17} {'parsing7 mIoU':>14} "
+          f"{'(GT classes)':>13} {'pix acc':>8}")  # fmt: skip
 
     def cell(row: dict, task: str, key: str, width: int) -> str:
         v = row.get(task, {}).get(key)
@@ -101,6 +102,7 @@ def run(args: argparse.Namespace) -> int:
     for f in framings:
         r = figures[f]
         print(f"{f:>15} {cell(r, 'person', 'miou', 12)} {cell(r, 'garment', 'median_dice', 17)} "
-              f"{cell(r, 'parsing7', 'miou', 14)} {cell(r, 'parsing7', 'pixel_accuracy', 8)}")  # fmt: skip
+              f"{cell(r, 'parsing7', 'miou', 14)} {cell(r, 'parsing7', 'miou_gt_classes', 13)} "
+              f"{cell(r, 'parsing7', 'pixel_accuracy', 8)}")  # fmt: skip
     _write(result, args.json)
     return 0

@@ -268,7 +268,16 @@ class FramingScore:
             self.dices.append(dice(pred[valid] == 1, gt[valid] == 1))
 
     def figures(self) -> dict[str, float]:
-        out = {"miou": float(self.conf.miou), "pixel_accuracy": float(self.conf.pixel_accuracy)}
+        """``miou`` (classes in the ground truth or the prediction), ``miou_gt_classes`` (only
+        classes in the ground truth: a class the crops lack stops weighing 1/K of the mean as
+        IoU 0 for a few stray pixels) and ``pixel_accuracy``; binary tasks add the Dice figures."""
+        iou = self.conf.per_class_iou
+        in_gt = self.conf.confusion.sum(axis=1) > 0
+        out = {
+            "miou": float(self.conf.miou),
+            "miou_gt_classes": float(iou[in_gt].mean()) if in_gt.any() else float("nan"),
+            "pixel_accuracy": float(self.conf.pixel_accuracy),
+        }
         if self.num_classes == 2 and self.dices:
             out["median_dice"] = float(np.median(self.dices))
             out["mean_dice"] = float(np.mean(self.dices))

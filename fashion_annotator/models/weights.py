@@ -29,7 +29,7 @@ EFFUNET_LIMITS = {"in_ch": (1, 16), "out_ch": (1, 256)}
 EFFUNET_DECODER = (5, 1, 512)
 #: Keys of an ensemble's ``arch`` and of each of its members.
 ENSEMBLE_LIMITS = {"in_ch": (1, 16), "out_ch": (1, 256)}
-ENSEMBLE_MEMBER_KEYS = frozenset({"architecture", "arch", "logit_bias"})
+ENSEMBLE_MEMBER_KEYS = frozenset({"architecture", "arch", "logit_bias", "fine_head"})
 MAX_CLASSES = 256
 MAX_HEADER_BYTES = 16 << 20
 FLOAT_DTYPES = frozenset({"F32", "F16", "BF16", "F64"})
@@ -216,7 +216,7 @@ def _check_effunet_arch(arch: dict[str, Any], where: Path) -> None:
 
 def _check_ensemble_arch(arch: dict[str, Any], where: Path) -> None:
     """An ensemble's members: 2 to ``MAX_MEMBERS``, each checked as its own architecture."""
-    from fashion_annotator.models.ensemble import MAX_MEMBERS
+    from fashion_annotator.models.ensemble import MAX_MEMBERS, fine_head_of
 
     _check_ints(arch, ENSEMBLE_LIMITS, {"members"}, where)
     members = arch.get("members")
@@ -232,6 +232,10 @@ def _check_ensemble_arch(arch: dict[str, Any], where: Path) -> None:
             isinstance(bias, list) and all(isinstance(b, (int, float)) and not isinstance(b, bool) and math.isfinite(b) for b in bias)
         ):
             raise ModelFileError(where, f"bad 'arch': member {i} logit_bias must list finite numbers")
+        try:
+            fine_head_of(member.get("fine_head"), int(arch.get("out_ch", 1)), i)
+        except ValueError as exc:
+            raise ModelFileError(where, f"bad 'arch': {exc}") from None
         _check_arch(member, where)
 
 

@@ -157,8 +157,10 @@ def joint_from_models(files: dict[str, Path], size: str = "small", parents: list
     if trunk not in loaded:
         raise ValueError(f"trunk {trunk!r}: no model file given for it (files: {', '.join(files)})")
     state = {k: v.clone() for k, v in states[trunk].items() if not k.startswith("head.")}
-    weight = torch.cat([states[t]["head.weight"] for t in PSEUDO_TASKS])
-    bias = torch.cat([states[t]["head.bias"] for t in PSEUDO_TASKS])
+    # A task's own rows come first (a parsing7 file whose members carry a fine head ends with them).
+    width = {t: hi - lo for t, (lo, hi) in OFFSETS.items()}
+    weight = torch.cat([states[t]["head.weight"][: width[t]] for t in PSEUDO_TASKS])
+    bias = torch.cat([states[t]["head.bias"][: width[t]] for t in PSEUDO_TASKS])
     if parents is not None and "parsing18" in states:
         fine = states["parsing18"]
         weight, bias = torch.cat([weight, fine["head.weight"]]), torch.cat([bias, fine["head.bias"]])

@@ -205,3 +205,20 @@ def test_pasted_labels_lie_on_the_pasted_photo(scale: float) -> None:
     label = out["garment"].astype(np.float64)
     label_centre = np.array([(ys * label).sum(), (xs * label).sum()]) / label.sum()
     assert np.all(np.abs(label_centre - photo_centre) < 0.15), label_centre - photo_centre
+
+
+def test_a_class_the_crops_lack_weighs_on_miou_but_not_on_the_gt_classes_mean() -> None:
+    from fashion_annotator.evaluation.generalize import FramingScore
+
+    gt = np.zeros((10, 10), np.uint8)
+    gt[:, 5:] = 1  # background and skin only: an upper-body crop has no shoes
+    pred = gt.copy()
+    clean, stray = FramingScore("parsing7", 7), FramingScore("parsing7", 7)
+    clean.update(pred, gt)
+    pred[0, 0] = 4  # one "shoes" pixel
+    stray.update(pred, gt)
+    assert clean.figures()["miou"] == pytest.approx(1.0)
+    # the stray pixel: shoes IoU 0 counts in miou, a third of the mean of three classes
+    assert stray.figures()["miou"] == pytest.approx((49 / 50 + 1.0 + 0.0) / 3)
+    assert stray.figures()["miou_gt_classes"] == pytest.approx((49 / 50 + 1.0) / 2)
+    assert stray.figures()["pixel_accuracy"] == pytest.approx(0.99)

@@ -103,6 +103,8 @@ def test_members_of_different_tasks_or_inputs_are_refused_naming_the_file(tmp_pa
         ([{"architecture": "unet", "arch": UNET}, {"architecture": "unet", "arch": {**UNET, "base": 100000}}], "base=100000"),
         ([{"architecture": "unet", "arch": UNET}, {"architecture": "unet", "arch": UNET, "logit_bias": ["x"]}], "finite numbers"),
         ([{"architecture": "unet", "arch": UNET}, {"architecture": "unet", "arch": UNET, "size": 3}], "member 1 must be"),
+        ([{"architecture": "unet", "arch": UNET}, {"architecture": "unet", "arch": {**UNET, "out_ch": 7},
+                                                   "fine_head": {"parents": [0, 1, 99], "weight": 0.5}}], "class indices"),
     ],
 )
 def test_a_hostile_ensemble_meta_is_refused_naming_the_file(tmp_path: Path, members: list, words: str) -> None:
@@ -157,3 +159,95 @@ def test_a_joint_network_goes_on_from_the_ensemble_member_of_its_own_kind(tmp_pa
     only_unets, meta2 = combine([(a, load_model(a)), (a, load_model(a))])
     with pytest.raises(ValueError, match=r"e\.safetensors: an ensemble with no effunet member"):
         single_network(only_unets, meta2, "effunet", tmp_path / "e.safetensors")
+
+
+FINE = ["background", "skin", "shirt", "jacket", "jeans", "skirt"]
+PARENTS = [0, 1, 2, 2, 3, 3]
+
+
+def _pair_of_heads(tmp_path: Path) -> tuple[Path, Path]:
+    """A coarse and a fine ensemble of the same two trunks (only the last layers differ)."""
+    a = _member(tmp_path / "a.safetensors", "unet", UNET, 0, logit_bias=[0.0, 0.5, 0.0, -0.5])
+    b = _member(tmp_path / "b.safetensors", "effunet", EFF, 1)
+    coarse = tmp_path / "coarse.safetensors"
+    assert ensemble_main([str(a), str(b), "--out", str(coarse)]) == 0
+    loaded = load_model(coarse)
+    torch.manual_seed(5)
+    specs = [{"architecture": s["architecture"], "arch": {**s["arch"], "out_ch": len(FINE)}} for s in loaded.meta["arch"]["members"]]
+    fine_net = Ensemble(3, len(FINE), specs)
+    state = fine_net.state_dict()
+    state.update({k: v for k, v in loaded.module.state_dict().items() if ".head." not in k})
+    fine_net.load_state_dict(state)
+    fine = tmp_path / "fine.safetensors"
+    save_model(fine, fine_net, {**loaded.meta, "task": "fine_test", "classes": FINE, "arch": {"in_ch": 3, "out_ch": len(FINE), "members": specs}})
+    return coarse, fine
+
+
+def test_a_fine_head_mixes_each_members_own_and_pooled_fine_probabilities(tmp_path: Path) -> None:
+    from training.recipes.fine_head import main as fine_main
+
+    coarse, fine = _pair_of_heads(tmp_path)
+    out = tmp_path / "mixed.safetensors"
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({
+        "parsing_test": {"classes": CLASSES, "from_ccp": {"0": 0, "1": 1, "2": 2, "3": 2, "4": 3, "5": 3, "6": 2}},
+        "fine_test": {"classes": FINE, "from_ccp": {"0": 0, "1": 1, "2": 2, "3": 3, "4": 4, "5": 5, "6": 3}},
+    }))  # fmt: skip
+    assert fine_main([str(coarse), str(fine), "--out", str(out), "--weight", "0.25", "--mapping", str(mapping)]) == 0
+    mixed = load_model(out)
+    assert [m["fine_head"] for m in mixed.meta["arch"]["members"]] == [{"parents": PARENTS, "weight": 0.25}] * 2
+    assert mixed.meta["model_card"]["fine_head"]["parents"]["jacket"] == "top"
+    c, f = load_model(coarse).module, load_model(fine).module
+    x = torch.randn(1, 3, 64, 32)
+    expected = []
+    with torch.no_grad():
+        for i, (cm, fm) in enumerate(zip(c.members, f.members, strict=True)):
+            own = _softmax(cm(x).numpy() + getattr(c, f"bias{i}").numpy())
+            pf = _softmax(fm(x).numpy())
+            pooled = np.stack([pf[:, [j for j, p in enumerate(PARENTS) if p == k]].sum(1) for k in range(4)], 1)
+            expected.append(0.75 * own + 0.25 * pooled)
+        out_logp = mixed.module(x).numpy()
+    np.testing.assert_allclose(out_logp, np.log((expected[0] + expected[1]) / 2), atol=1e-5)
+    np.testing.assert_allclose(np.exp(out_logp).sum(1), 1.0, atol=1e-5)
+    # weight 0 is the coarse ensemble itself
+    zero = tmp_path / "zero.safetensors"
+    assert fine_main([str(coarse), str(fine), "--out", str(zero), "--weight", "0", "--mapping", str(mapping)]) == 0
+    with torch.no_grad():
+        np.testing.assert_allclose(load_model(zero).module(x).numpy(), c(x).numpy(), atol=1e-5)
+
+
+def test_heads_of_different_trunks_are_refused_and_nothing_is_written(tmp_path: Path) -> None:
+    from training.recipes.fine_head import with_fine_head
+
+    coarse, fine = _pair_of_heads(tmp_path)
+    other = load_model(fine)
+    with torch.no_grad():
+        next(p for n, p in other.module.named_parameters() if ".head." not in n).add_(0.01)
+    with pytest.raises(ValueError, match="not one trunk"):
+        with_fine_head((coarse, load_model(coarse)), (fine, other), PARENTS)
+    with pytest.raises(ValueError, match="parents must give"):
+        with_fine_head((coarse, load_model(coarse)), (fine, load_model(fine)), [0, 1, 2])
+
+
+@pytest.mark.parametrize(
+    ("fine_head", "words"),
+    [
+        ({"parents": [0, 1, 9], "weight": 0.5}, "class indices"),
+        ({"parents": [0, 1, 2], "weight": 1.5}, "a number in [0, 1]"),
+        ({"parents": [0, 1, 2]}, "fine_head must be"),
+        ([0, 1, 2], "fine_head must be"),
+    ],
+)
+def test_a_malformed_fine_head_is_refused(fine_head: object, words: str) -> None:
+    member = {"architecture": "unet", "arch": {**UNET, "out_ch": 7}, "fine_head": fine_head}
+    with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
+        Ensemble(3, 4, [{"architecture": "unet", "arch": UNET}, member])
+    with pytest.raises(ValueError, match="binary ensemble has no fine head"):
+        Ensemble(3, 1, [{"architecture": "unet", "arch": {**UNET, "out_ch": 1}},
+                        {"architecture": "unet", "arch": {**UNET, "out_ch": 4}, "fine_head": {"parents": [0, 0, 0], "weight": 0.5}}])  # fmt: skip
+
+
+def test_a_fine_head_with_a_wrong_channel_count_is_refused() -> None:
+    member = {"architecture": "unet", "arch": {**UNET, "out_ch": 6}, "fine_head": {"parents": [0, 1, 2], "weight": 0.5}}
+    with pytest.raises(ValueError, match=r"member 1: 3 -> 6 channels, the ensemble's are 3 -> 4 \+ 3 fine classes"):
+        Ensemble(3, 4, [{"architecture": "unet", "arch": UNET}, member])
