@@ -279,3 +279,25 @@ def test_bad_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) ->
     Project.create(empty, tasks=("garment",)).close()
     assert main(["train", "--project", str(empty), "--task", "garment", "--json-progress"]) == 1
     assert "a retrain needs at least" in _events(capsys.readouterr().out)[-1]["message"]
+
+
+def test_a_retrain_of_the_shipped_parsing7_trains_its_fine_heads_too(tmp_path: Path, ccp_dir: Path, capsys) -> None:
+    from fashion_annotator.segmentation.proposals import default_model_path
+
+    shipped = load_model(default_model_path("parsing7"))
+    out = tmp_path / "out"
+    args = ["train", "--data", str(ccp_dir), "--task", "parsing7", "--out", str(out), "--train-limit", "4",
+            "--val-limit", "2", "--cache-dir", str(tmp_path / "cache"), "--epochs", "1",
+            "--init", str(default_model_path("parsing7")), "--threads", "1", "--batch-size", "2", "--json-progress"]  # fmt: skip
+    assert main(args) == 0
+    done = _events(capsys.readouterr().out)[-1]
+    retrained = load_model(Path(done["model_path"]))
+    # the members keep both heads and the mixture; the fine rows learnt from the parsing7 labels too
+    assert [m.get("fine_head") for m in retrained.meta["arch"]["members"]] == [
+        m.get("fine_head") for m in shipped.meta["arch"]["members"]
+    ]
+    before, after = shipped.module.state_dict(), retrained.module.state_dict()
+    head = "members.1.head.weight"
+    assert after[head].shape == before[head].shape == (7 + 18, 16, 1, 1)
+    assert not torch.allclose(after[head][7:], before[head][7:])
+    assert 0.0 <= done["comparison"]["new"]["miou"] <= 1.0
