@@ -16,7 +16,8 @@
 # (5.5 minutes, four jobs at once; also a Lite0 job at 384, worse than at 448): 73 photos/s for L0,
 # 153 for U, 152 click steps of 96 crops.
 # Afterwards: `python -m training.recipes.gpu export --joint OUT/JOB/joint.safetensors --out DIR`
-# (summary.json beside it), then training.recipes.ensemble and training.recipes.ship.
+# (summary.json beside it), then training.recipes.ensemble (parsing7 and parsing18 pairs),
+# training.recipes.fine_head (parsing7 reading the parsing18 heads) and training.recipes.ship.
 # Tests: LIMIT=N photos per split, FINAL_S seconds kept for each job's final evaluation,
 # CLICK_EXTRA extra arguments of the click job (e.g. --device cpu --val-limit 2).
 set -u
