@@ -82,10 +82,13 @@ def with_fine_head(
     Raises
     ------
     ValueError
-        Either file is not an ensemble, the members do not pair up (count, architecture,
-        weights outside the last layer), or ``parents`` does not fit the two files' classes.
+        Either file is not an ensemble or has a fine head already, the members do not pair up
+        (count, architecture, weights outside the last layer), ``parents`` does not fit the two
+        files' classes, or ``weight`` lies outside [0, 1].
     """
     (cpath, c), (fpath, f) = coarse, fine
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"the fine head's weight must lie in [0, 1], got {weight}")
     for path, loaded in ((cpath, c), (fpath, f)):
         if architecture_of(loaded.meta) != "ensemble":
             raise ValueError(f"{path}: not an ensemble")
@@ -98,8 +101,11 @@ def with_fine_head(
         raise ValueError(f"{cpath} has {len(cspecs)} members, {fpath} {len(fspecs)}")
     specs, state = [], {}
     for i, (cs, fs, cnet, fnet) in enumerate(zip(cspecs, fspecs, cmembers, fmembers, strict=True)):
-        if architecture_of(cs) != architecture_of(fs) or cs.get("fine_head") or fs.get("fine_head"):
-            raise ValueError(f"member {i}: {architecture_of(cs)} in {cpath.name}, {architecture_of(fs)} in {fpath.name} (or a fine head already)")
+        for path, member in ((cpath, cs), (fpath, fs)):
+            if member.get("fine_head"):
+                raise ValueError(f"{path}: member {i} has a fine head already (start from a file without one)")
+        if architecture_of(cs) != architecture_of(fs):
+            raise ValueError(f"member {i}: {architecture_of(cs)} in {cpath.name} but {architecture_of(fs)} in {fpath.name}")
         cstate, fstate = cnet.state_dict(), fnet.state_dict()
         for key, value in cstate.items():
             if not key.startswith(HEAD) and not torch.equal(value.float(), fstate[key].float()):

@@ -227,6 +227,13 @@ def test_heads_of_different_trunks_are_refused_and_nothing_is_written(tmp_path: 
         with_fine_head((coarse, load_model(coarse)), (fine, other), PARENTS)
     with pytest.raises(ValueError, match="parents must give"):
         with_fine_head((coarse, load_model(coarse)), (fine, load_model(fine)), [0, 1, 2])
+    with pytest.raises(ValueError, match=r"weight must lie in \[0, 1\], got 1.5"):
+        with_fine_head((coarse, load_model(coarse)), (fine, load_model(fine)), PARENTS, 1.5)
+    mixed_path = tmp_path / "mixed.safetensors"
+    module, meta = with_fine_head((coarse, load_model(coarse)), (fine, load_model(fine)), PARENTS)
+    save_model(mixed_path, module, meta)
+    with pytest.raises(ValueError, match=r"mixed\.safetensors: member 0 has a fine head already"):
+        with_fine_head((mixed_path, load_model(mixed_path)), (fine, load_model(fine)), PARENTS)
 
 
 @pytest.mark.parametrize(
