@@ -8,8 +8,8 @@ member's network ending in both heads (the coarse logits, then the fine ones) an
 ``fine_head`` spec: the member's coarse probabilities become ``(1 - weight)`` times its own
 softmax plus ``weight`` times the fine softmax summed into each fine class's coarse parent
 (:class:`~fashion_annotator.models.ensemble.Ensemble`). The parents come from the taxonomy
-mapping (default: the bundled CCP one): each fine class goes to the coarse class most of its
-source labels map to. The members must match one to one, with the same architecture and equal
+mapping (default: the bundled CCP one; :func:`~training.recipes.joint.coarse_parents`): each
+fine class goes to the coarse class most of its source labels map to. The members must match one to one, with the same architecture and equal
 weights everywhere but the last layer (else the two heads would not read the same features).
 
 Measured (CCP val, the networks' cutouts, weight 0.5 chosen on CCP train photos 0-199): parsing7
@@ -34,37 +34,11 @@ from fashion_annotator.models.ensemble import Ensemble
 from fashion_annotator.models.registry import architecture_of
 from fashion_annotator.models.weights import LoadedModel, load_model, save_model
 from fashion_annotator.resources import resource_path
+from training.recipes.joint import coarse_parents
 
 #: Share of the fine head in a member's coarse probabilities (chosen on CCP train, see above).
 DEFAULT_WEIGHT = 0.5
 HEAD = "head."
-
-
-def parents_from_mapping(mapping: dict[str, Any], coarse: str, fine: str) -> list[int]:
-    """Each ``fine`` class's ``coarse`` class: the one most source labels of it map to.
-
-    Parameters
-    ----------
-    mapping : dict
-        A taxonomy mapping (``resources/taxonomies/mappings/ccp.json``): task ->
-        ``{"classes": [...], "from_ccp": {source label: class index}}``.
-
-    Raises
-    ------
-    ValueError
-        A task missing from the mapping, or a fine class no source label maps to.
-    """
-    for task in (coarse, fine):
-        if task not in mapping:
-            raise ValueError(f"the mapping has no {task!r} (it has {', '.join(mapping)})")
-    src_fine, src_coarse = mapping[fine]["from_ccp"], mapping[coarse]["from_ccp"]
-    votes = torch.zeros(len(mapping[fine]["classes"]), len(mapping[coarse]["classes"]), dtype=torch.long)
-    for label, dst in src_fine.items():
-        votes[int(dst), int(src_coarse.get(label, 0))] += 1
-    empty = [mapping[fine]["classes"][i] for i in range(votes.shape[0]) if int(votes[i].sum()) == 0]
-    if empty:
-        raise ValueError(f"no source label maps to the {fine} classes {empty}")
-    return [int(i) for i in votes.argmax(1)]
 
 
 def with_fine_head(
@@ -159,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         cm, fm = load_model(args.coarse), load_model(args.fine)
         mapping_path = args.mapping or resource_path("taxonomies", "mappings", "ccp.json")
         mapping = json.loads(Path(mapping_path).read_text(encoding="utf-8"))
-        parents = parents_from_mapping(mapping, str(cm.meta["task"]), str(fm.meta["task"]))
+        parents = coarse_parents(mapping, str(cm.meta["task"]), str(fm.meta["task"]))
         module, meta = with_fine_head((args.coarse, cm), (args.fine, fm), parents, args.weight)
         if args.figures is not None:
             evaluation = json.loads(args.figures.read_text(encoding="utf-8"))

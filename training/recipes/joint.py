@@ -92,13 +92,31 @@ def load_joint(path: Path, device: torch.device) -> tuple[nn.Module, InputSpec]:
     return net.to(device).eval(), InputSpec.from_meta(meta)
 
 
-def coarse_parents(taxonomies: dict) -> list[int]:
-    """Each parsing18 class's parsing7 class: the one most CCP labels of it map to."""
-    fine, coarse = taxonomies["parsing18"]["from_ccp"], taxonomies["parsing7"]["from_ccp"]
-    votes = np.zeros((len(CLASSES["parsing18"]), len(CLASSES["parsing7"])), np.int64)
-    for src, dst in fine.items():
-        votes[int(dst), int(coarse.get(src, 0))] += 1
-    return votes.argmax(1).tolist()
+def coarse_parents(taxonomies: dict, coarse: str = "parsing7", fine: str = "parsing18") -> list[int]:
+    """Each ``fine`` class's ``coarse`` class: the one most source labels of it map to.
+
+    Parameters
+    ----------
+    taxonomies : dict
+        A CCP-style ``taxonomies.json`` (or the bundled ``resources/taxonomies/mappings/ccp.json``):
+        task -> ``{"classes": [...], "from_ccp": {source label: class index}}``.
+
+    Raises
+    ------
+    ValueError
+        A task missing from ``taxonomies``, or a fine class no source label maps to.
+    """
+    for task in (coarse, fine):
+        if task not in taxonomies:
+            raise ValueError(f"the mapping has no {task!r} (it has {', '.join(taxonomies)})")
+    src_fine, src_coarse = taxonomies[fine]["from_ccp"], taxonomies[coarse]["from_ccp"]
+    votes = np.zeros((len(taxonomies[fine]["classes"]), len(taxonomies[coarse]["classes"])), np.int64)
+    for src, dst in src_fine.items():
+        votes[int(dst), int(src_coarse.get(src, 0))] += 1
+    empty = [taxonomies[fine]["classes"][i] for i in np.flatnonzero(votes.sum(1) == 0)]
+    if empty:
+        raise ValueError(f"no source label maps to the {fine} classes {empty}")
+    return [int(i) for i in votes.argmax(1)]
 
 
 def add_parsing18_rows(weight: torch.Tensor, bias: torch.Tensor, parents: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
