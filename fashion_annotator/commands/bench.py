@@ -72,7 +72,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     p.add_argument(
         "--proposal", action=argparse.BooleanOptionalAction, default=True,
-        help="the first click leans towards the shipped proposal's object under it and later "
+        help="a first click on the shipped proposal's object takes it as it is and later "
              "clicks do not spread where the proposal is sure of the opposite, as in the "
              "Smart-click tool (default; the proposal as the window shows it, refinements "
              "included); --no-proposal: the click model alone",

@@ -33,7 +33,8 @@ import numpy as np
 from fashion_annotator.core.metrics import dice
 from fashion_annotator.evaluation.effort import Action, Operator, Target
 from fashion_annotator.models.click import next_click
-from fashion_annotator.segmentation.clicks import Click, ClickPredictor, proposal_prior
+from fashion_annotator.segmentation.click_guide import proposed_object
+from fashion_annotator.segmentation.clicks import Click, ClickPredictor
 from fashion_annotator.segmentation.grabcut import grabcut_box
 
 MAX_NOC_CLICKS = 20
@@ -61,9 +62,8 @@ def noc_curve(
     gt : (H, W) bool
         The object.
     proposal : (H, W) bool, optional
-        The proposal model's mask of the photo: the first click leans towards its component
-        under the click, and later clicks do not spread where it is sure of the opposite, as in
-        the Smart-click tool (:func:`.clicks.proposal_prior`, :func:`.clicks.guide_veto`).
+        The proposal model's mask of the photo: a first click on it takes it as it is, and
+        later clicks do not spread where it is sure of the opposite, as in the Smart-click tool (:func:`.click_guide.proposed_object`, :func:`.click_guide.guide_veto`).
 
     Returns
     -------
@@ -79,7 +79,11 @@ def noc_curve(
             ious.append(1.0)
             continue
         clicks.append(Click(float(placed[0]), float(placed[1]), placed[2]))
-        mask = predictor.predict(mask, clicks, prior=proposal_prior(proposal, mask, clicks), guide=proposal).mask
+        obj = proposed_object(proposal, mask, clicks)
+        if obj is not None:
+            mask = predictor.take(mask, obj).mask
+        else:
+            mask = predictor.predict(mask, clicks, guide=proposal).mask
         ious.append(iou(mask, gt))
     return ious
 
@@ -197,7 +201,7 @@ def model_clicker(
     ``predictor.set_image`` must have been called for the photo. The clicks the operator takes
     accumulate in one session (the model sees them all with the current mask, whatever tools
     changed it in between). ``guide`` ``(H, W) bool``: the proposal the operator started from,
-    which vetoes a click's spread where it is sure, as in the window (:func:`.clicks.guide_veto`).
+    which vetoes a click's spread where it is sure, as in the window (:func:`.click_guide.guide_veto`).
     """
     session: list[Click] = []
     gt_flat = gt.ravel()
@@ -236,8 +240,8 @@ def run_noc(
     """NoC@90 / NoC@95 of a binary task on a dataset split, through the full inference path.
 
     ``propose(rgb) -> (H, W) bool``, when given, is the task's proposal as the window shows it
-    (``bench noc``: the model's mask after its refinements): the first click leans towards the
-    proposed object under the click, and later clicks do not spread where it is sure of the
+    (``bench noc``: the model's mask after its refinements): a first click on the proposed
+    object takes it as it is, and later clicks do not spread where it is sure of the
     opposite, as in the Smart-click tool (see :func:`noc_curve`); without it the clicks start
     from nothing but the photo.
 

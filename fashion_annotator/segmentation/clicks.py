@@ -20,8 +20,9 @@ crop of the photo (numpy in, numpy out, no Qt):
   against 6.5 / 15.1 (NoC@95), and after a GrabCut box on the 70 mannequin-framed photos median
   Dice after 2 / 3 clicks 0.980 / 0.982 against 0.979 / 0.981;
 - **the proposal guides**: a session's first positive click on an empty mask, on a proposed
-  object, leans towards the whole proposal of its class (:func:`proposal_prior`); later clicks
-  do not spread, far from the click, into what the proposal is sure of (:func:`guide_veto`);
+  object, takes the whole proposal of its class as it is (:func:`.click_guide.proposed_object`,
+  :meth:`ClickPredictor.take`); later clicks do not spread, far from the click, into what the
+  proposal is sure of (:func:`.click_guide.guide_veto`);
 - **box prompt**: GrabCut from the box gives the starting mask, a positive click at its deepest
   point and the network then correct it, and nothing outside the box is added; where the box's
   surroundings are plain (:func:`~fashion_annotator.segmentation.grabcut.plainness`) the logits
@@ -56,6 +57,7 @@ from fashion_annotator.models.click import (
     warp_crop,
 )
 from fashion_annotator.resources import resource_path
+from fashion_annotator.segmentation.click_guide import guide_veto
 from fashion_annotator.segmentation.grabcut import clip_box, grabcut_box, grabcut_seeded, plainness
 
 #: Extent of the object crop around the mask and clicks (FocalClick's expansion ratio).
@@ -103,18 +105,6 @@ EDGE_WINDOW = 256
 #: backdrops and loses on street scenes, hence the weight follows the surroundings
 #: (:func:`~fashion_annotator.segmentation.grabcut.plainness`).
 BOX_PRIOR = 5.0
-#: The proposal's veto on a correction (:func:`guide_veto`): a click's change does not spread,
-#: beyond :data:`GUIDE_REACH` times the photo's long side from the click, into pixels deeper than
-#: :data:`GUIDE_DEPTH` times the long side inside (for a negative click) or outside (for a
-#: positive one) the proposal model's mask of the object: where the proposal is sure and the
-#: operator did not click, the click network's bleeding (a necklace click adding the hair, a
-#: click on a carried coat removing a trouser leg) is undone. Chosen on the first 30 CCP *train*
-#: garments (NoC@90 / NoC@95, shipped models, first click leaning towards the proposal): without
-#: 4.8 / 11.6; depth 0.01, reach 20 px (0.033) 3.6 / 10.5; depth 0.02 4.0 / 10.9; reach 40 px
-#: 3.7 / 11.0. On the first 30 CCP val garments (``bench noc``) 4.67 / 13.9 -> 4.57 / 12.6, IoU
-#: after 5 / 20 clicks 0.908 / 0.942 -> 0.922 / 0.943; persons 1.87 / 6.07 -> 2.00 / 6.30.
-GUIDE_DEPTH = 0.01
-GUIDE_REACH = 0.033
 
 
 @dataclass(frozen=True)
@@ -142,8 +132,8 @@ class ClickUpdate:
         The photo area the network saw (clipped to the photo); nothing outside changed.
     changed : int
         Pixels that changed.
-    crop : CropBox
-        The crop that ran.
+    crop : CropBox or None
+        The crop the network ran on; None when no network ran (:meth:`ClickPredictor.take`).
     elapsed_ms : float
         Wall time of the update.
     """
@@ -151,7 +141,7 @@ class ClickUpdate:
     mask: np.ndarray
     bounds: tuple[int, int, int, int]
     changed: int
-    crop: CropBox
+    crop: CropBox | None
     elapsed_ms: float = field(default=0.0)
 
 
@@ -263,7 +253,7 @@ class ClickPredictor:
         With ``box`` ``(y0, x0, y1, x1)`` the crop covers the box. ``prior`` ``(H, W) bool`` adds
         ``prior_weight`` to the logits where it is True and subtracts it elsewhere. ``guide``
         ``(H, W) bool``, the proposal model's mask of the object, vetoes a correction's spread
-        where the proposal is sure of the opposite (:func:`guide_veto`).
+        where the proposal is sure of the opposite (:func:`.click_guide.guide_veto`).
         """
         t0 = time.perf_counter()
         rgb = self._photo()
@@ -298,6 +288,18 @@ class ClickPredictor:
         out[y0:y1, x0:x1] = np.where(diff, new, old)
         changed = int(diff.sum())
         return ClickUpdate(out, (y0, y1, x0, x1), changed, crop, (time.perf_counter() - t0) * 1e3)
+
+    @staticmethod
+    def take(mask: np.ndarray, obj: np.ndarray) -> ClickUpdate:
+        """The update that makes ``mask`` ``(H, W) bool`` the proposed object ``obj`` ``(H, W)
+        bool`` as it is (a first click on a proposed object, :func:`.click_guide.proposed_object`); no network
+        runs. ``bounds`` frame the changed pixels (all zero when none changed)."""
+        t0 = time.perf_counter()
+        obj = np.array(obj, dtype=bool, copy=True)
+        diff = obj != np.asarray(mask, bool)
+        rows, cols = np.flatnonzero(diff.any(axis=1)), np.flatnonzero(diff.any(axis=0))
+        bounds = (int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1) if rows.size else (0, 0, 0, 0)
+        return ClickUpdate(obj, bounds, int(diff.sum()), None, (time.perf_counter() - t0) * 1e3)
 
     def predict_box(
         self, box: tuple[float, float, float, float], mask: np.ndarray | None = None
@@ -484,44 +486,6 @@ def enforce_clicks(
     return out
 
 
-def guide_veto(
-    guide: np.ndarray, click: Click, window: tuple[int, int, int, int]
-) -> np.ndarray:
-    """Where a correction by ``click`` may not reach: the proposal is sure and the click is far.
-
-    Parameters
-    ----------
-    guide : (H, W) bool
-        The proposal model's mask of the object.
-    click : Click
-        The newest click.
-    window : (y0, y1, x0, x1)
-        The photo rows and columns of the update.
-
-    Returns
-    -------
-    (y1 - y0, x1 - x0) bool
-        True on the pixels of ``window`` deeper than :data:`GUIDE_DEPTH` times the long side
-        inside ``guide`` (negative click) or outside it (positive click), and farther than
-        :data:`GUIDE_REACH` times the long side from the click.
-    """
-    y0, y1, x0, x1 = window
-    h, w = guide.shape
-    long_side = max(h, w)
-    depth = GUIDE_DEPTH * long_side
-    pad = int(np.ceil(depth)) + 2
-    py0, py1, px0, px1 = max(0, y0 - pad), min(h, y1 + pad), max(0, x0 - pad), min(w, x1 + pad)
-    # Pixels the click says are wrong: outside the proposal for a positive click, inside for a
-    # negative one; their distance to the proposal's edge within the padded window.
-    other = guide[py0:py1, px0:px1] != click.positive
-    depth_map = cv2.distanceTransform(np.pad(other.astype(np.uint8), 1, constant_values=1), cv2.DIST_L2, 5)
-    sure = depth_map[1 + y0 - py0 : 1 + y1 - py0, 1 + x0 - px0 : 1 + x1 - px0] > depth
-    yy = np.arange(y0, y1, dtype=np.float32)[:, None] - click.y
-    xx = np.arange(x0, x1, dtype=np.float32)[None, :] - click.x
-    far = yy * yy + xx * xx > (GUIDE_REACH * long_side) ** 2
-    return sure & far
-
-
 def _edge_distance(mask: np.ndarray, click: Click) -> float:
     """Photo pixels from ``click`` to the nearest pixel of ``mask`` labelled unlike the clicked one.
 
@@ -541,46 +505,6 @@ def _edge_distance(mask: np.ndarray, click: Click) -> float:
 def _logit(p: float) -> float:
     p = min(max(p, 1e-6), 1 - 1e-6)
     return float(np.log(p / (1 - p)))
-
-
-def proposal_prior(
-    proposal: np.ndarray | None, mask: np.ndarray, clicks: Sequence[Click]
-) -> np.ndarray | None:
-    """The prior of a session's first click on an object the model already proposed.
-
-    A first positive click on an empty mask, on a pixel the proposal covers, says "this object":
-    the proposal of the clicked class, all of its parts (a garment cutout's top, skirt and both
-    shoes; a parsing class's every region), is passed to :meth:`ClickPredictor.predict` as its
-    ``prior`` (the network still decides, leaning :data:`BOX_PRIOR` towards it). Measured on the
-    first 30 CCP val garments (clicks from an empty mask, shipped models): NoC@90 8.0 -> 5.7,
-    IoU after one click 0.81 -> 0.87, with only the 8-connected part under the click; the whole
-    proposal instead of that part, chosen on the first 30 CCP *train* garments (with
-    :func:`guide_veto`): NoC@90 / NoC@95 3.60 / 10.8 -> 3.03 / 10.6, IoU after one click
-    0.892 -> 0.910 (parts of at least 2 % of the clicked one: 3.13; 10 %: 3.57); persons equal
-    (1.1 / 3.97 -> 1.1 / 3.90).
-
-    Parameters
-    ----------
-    proposal : (H, W) bool or None
-        The model's proposal of this object's class.
-    mask : (H, W) bool
-        The object's mask before the click.
-    clicks : sequence of Click
-        The session's clicks, the new one last.
-
-    Returns
-    -------
-    (H, W) bool or None
-        The proposal, or None when this is not such a click (a later or negative click, a mask
-        that is not empty, a click off the proposal, no proposal).
-    """
-    if proposal is None or len(clicks) != 1 or not clicks[0].positive or mask.any():
-        return None
-    h, w = proposal.shape
-    y, x = min(max(int(clicks[0].y), 0), h - 1), min(max(int(clicks[0].x), 0), w - 1)
-    if not proposal[y, x]:
-        return None
-    return np.asarray(proposal, bool)
 
 
 def _connected_to(

@@ -161,12 +161,14 @@ def _measure_switches(canvas, paths: list[Path], taxonomy) -> tuple[list[float],
 def _measure_clicks(canvas, doc, box: bool = False) -> tuple[list[float], list[float]] | None:
     """Smart clicks on ``doc``: (press-to-repaint ms, model update ms) per click.
 
-    None when no click model is available. A click session of :data:`CLICKS` clicks (the
-    first positive at the centre, then around it), undone afterwards. With ``box`` the session
-    starts with a box dragged around the middle of the photo (not timed) and every click lands
-    inside it (on a plain backdrop they also re-run GrabCut with the clicks as seeds). Without a
-    proposal, the document gets an ellipse in the middle as its proposal during the session (as
-    in the window, where the proposal guides every click), and loses it afterwards.
+    None when no click model is available. A click session, undone afterwards: without ``box``
+    a first positive click at the centre, on the proposed object, which takes it (not timed: no
+    network runs), then :data:`CLICKS` positive clicks just outside the proposal's ellipse, each
+    a correction the network makes; with ``box`` a box dragged around the middle of the photo
+    (not timed) and :data:`CLICKS` clicks inside it (on a plain backdrop they also re-run
+    GrabCut with the clicks as seeds). Without a proposal, the document gets an ellipse in the
+    middle as its proposal during the session (as in the window, where the proposal guides
+    every click), and loses it afterwards.
     """
     from fashion_annotator.annotate.tools.smartclick import shared_click_predictor
 
@@ -184,12 +186,16 @@ def _measure_clicks(canvas, doc, box: bool = False) -> tuple[list[float], list[f
         for t in np.linspace(0.0, 1.0, 6)[1:]:
             _send_move(canvas, (0.25 + 0.5 * t) * w, (0.15 + 0.7 * t) * h)
         _send_button(canvas, 0.75 * w, 0.85 * h, press=False)
-    rx, ry = (0.15, 0.25) if box else (0.15, 0.15)
+    else:
+        count = canvas.paint_count
+        _send_button(canvas, 0.5 * w, 0.5 * h, press=True)
+        _send_button(canvas, 0.5 * w, 0.5 * h, press=False)
+        _wait_painted(canvas, count, timeout_s=20.0)
+    rx, ry = (0.15, 0.25) if box else (0.33, 0.385)  # without a box: 1.1x the ellipse's radii
     total, model = [], []
     for i in range(CLICKS):
         angle = 2 * np.pi * i / CLICKS
-        r = 1.0 if box or i else 0.0
-        x, y = w * (0.5 + r * rx * np.cos(angle)), h * (0.5 + r * ry * np.sin(angle))
+        x, y = w * (0.5 + rx * np.cos(angle)), h * (0.5 + ry * np.sin(angle))
         count = canvas.paint_count
         t0 = time.perf_counter()
         _send_button(canvas, x, y, press=True)

@@ -200,8 +200,8 @@ def test_clicks_after_a_box_use_the_box_until_the_next_session(canvas: Canvas, m
 def test_a_first_click_on_a_proposed_object_takes_that_object(
     qtbot, ccp_dir, disk_click_model, monkeypatch
 ) -> None:
-    """The first positive click on an empty mask leans towards the proposal of its class, all
-    of its parts (the network still decides: this hand-set one follows the lean)."""
+    """The first positive click on an empty mask takes the proposal of its class as it is, all
+    of its parts; one undo step takes it back."""
     predictor = ClickPredictor(disk_click_model(-3.0))
     monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
     rgb = load_image(ccp_dir / "images" / "0001.jpg").rgb
@@ -215,6 +215,7 @@ def test_a_first_click_on_a_proposed_object_takes_that_object(
     assert got[385, 350] == 1 and got[465, 145] == 1  # the far corners of the proposed object
     assert got[125, 75] == 1 and got[104, 54] == 1  # its other part
     assert got[300, 250] == 0 and got[600, 400] == 0  # nothing beyond the proposal
+    assert np.array_equal(got, proposal)
     view.undo()
     assert not mask(view).any()
     click(view, 450, 100)  # a first click off the proposal: the network alone

@@ -1,7 +1,8 @@
 """Ship selected recipe models as the app's defaults (``resources/models/``).
 
 ``python -m training.recipes.ship SELECTED --ccp ../shared/datasets/ccp [--out resources/models]``
-copies ``SELECTED/<task>.safetensors`` for each task found there and writes its meta with the
+copies ``SELECTED/<task>.safetensors`` for each task found there (and ``SELECTED/click.safetensors``,
+the Smart-click model, when there is one) and writes its meta with the
 keys the app and the model history read: ``trained_on`` (the CCP train stems), ``val_images``
 (the CCP val stems it was selected on), ``metrics`` (its CCP val figures) and
 ``training_data_fingerprint`` (SHA-256 of the sorted train stems), keeping the recipe's model card.
@@ -21,6 +22,8 @@ from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.models.weights import load_model
 
 TASKS = ("parsing7", "person", "garment", "parsing18")
+#: Models shipped with them when the selected folder has them (not every recipe makes one).
+OPTIONAL = ("click",)
 
 
 def ship_meta(meta: dict, splits: dict[str, list[str]]) -> dict:
@@ -36,10 +39,11 @@ def ship_meta(meta: dict, splits: dict[str, list[str]]) -> dict:
 
 
 def ship(selected: Path, ccp: Path, out: Path) -> list[str]:
-    """Copy every selected task model into ``out`` (created if missing); return the tasks shipped."""
+    """Copy every selected task model (and :data:`OPTIONAL` model) into ``out`` (created if
+    missing); return the names shipped."""
     splits = json.loads((ccp / "splits.json").read_text())
     shipped = []
-    for task in TASKS:
+    for task in (*TASKS, *OPTIONAL):
         src = selected / f"{task}.safetensors"
         if not src.is_file():
             continue

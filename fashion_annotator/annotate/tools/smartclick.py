@@ -3,8 +3,9 @@
 - a left click adds a positive click ("this label here"), a right click or Shift+click a
   negative one ("not here"); the click model (:class:`~fashion_annotator.segmentation.clicks.
   ClickPredictor`) updates the area around the clicks, and each click is one undo step; the
-  first positive click on an empty mask, over an object the proposal model proposed, leans
-  towards that proposed object (:func:`~fashion_annotator.segmentation.clicks.proposal_prior`);
+  first positive click on an empty mask, over an object the proposal model proposed, takes
+  that proposed object as it is
+  (:func:`~fashion_annotator.segmentation.click_guide.proposed_object`);
 - dragging a box (left button) fills it: GrabCut from the box, a virtual positive click, the
   model; one undo step, and it starts a new click session whose clicks inside the box also
   re-run GrabCut with the clicks as seeds where the backdrop is plain
@@ -265,14 +266,14 @@ class SmartClickTool(Tool):
         return None if proposal is None else proposal == ctx.label
 
     def _apply_click(self, ctx: ToolContext, predictor, click) -> ToolResult:
-        from fashion_annotator.segmentation.clicks import proposal_prior
+        from fashion_annotator.segmentation.click_guide import proposed_object
 
         before = ctx.mask == ctx.label
         clicks = [*self.clicks, click]
         guide = self._guide(ctx)
-        prior = proposal_prior(guide, before, clicks)
-        if prior is not None:  # a first click on a proposed object: lean towards it
-            update = predictor.predict(before, clicks, prior=prior)
+        proposed = proposed_object(guide, before, clicks)
+        if proposed is not None:  # a first click on a proposed object: take it
+            update = predictor.take(before, proposed)
         else:
             update = self._correct(predictor, before, clicks, self._entries, guide)
         self.last_ms = update.elapsed_ms

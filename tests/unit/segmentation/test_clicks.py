@@ -12,14 +12,13 @@ import pytest
 from fashion_annotator.evaluation import click_effort
 from fashion_annotator.evaluation.effort import run_effort
 from fashion_annotator.models.weights import ModelFileError
+from fashion_annotator.segmentation.click_guide import guide_veto, proposed_object
 from fashion_annotator.segmentation.clicks import (
     Click,
     ClickPredictor,
     _connected_to,
     _edge_distance,
     enforce_clicks,
-    guide_veto,
-    proposal_prior,
 )
 from fashion_annotator.segmentation.grabcut import grabcut_box, grabcut_seeded, surround_busyness
 
@@ -389,20 +388,33 @@ def test_a_click_after_a_box_on_a_plain_backdrop_follows_seeded_grabcut(disk_cli
                           predictor.predict(mask, outside).mask)  # fmt: skip
 
 
-def test_proposal_prior_is_the_whole_proposal_under_a_first_positive_click() -> None:
+def test_the_proposed_object_is_the_whole_proposal_under_a_first_positive_click() -> None:
     proposal = np.zeros((60, 40), bool)
     proposal[10:30, 5:20] = True  # a garment's top
     proposal[40:50, 25:35] = True  # and its shoe: one cutout, both parts
     empty = np.zeros_like(proposal)
     first = Click(15, 10, True)
-    prior = proposal_prior(proposal, empty, [first])
-    assert prior is not None and np.array_equal(prior, proposal)
-    assert np.array_equal(proposal_prior(proposal, empty, [Click(45, 30, True)]), proposal)
-    assert proposal_prior(proposal, empty, [Click(15, 10, False)]) is None  # negative
-    assert proposal_prior(proposal, empty, [Click(5, 35, True)]) is None  # off the proposal
-    assert proposal_prior(proposal, proposal, [first]) is None  # the mask is not empty
-    assert proposal_prior(proposal, empty, [first, Click(45, 30, True)]) is None  # a later click
-    assert proposal_prior(None, empty, [first]) is None
+    obj = proposed_object(proposal, empty, [first])
+    assert obj is not None and np.array_equal(obj, proposal)
+    assert np.array_equal(proposed_object(proposal, empty, [Click(45, 30, True)]), proposal)
+    assert proposed_object(proposal, empty, [Click(15, 10, False)]) is None  # negative
+    assert proposed_object(proposal, empty, [Click(5, 35, True)]) is None  # off the proposal
+    assert proposed_object(proposal, proposal, [first]) is None  # the mask is not empty
+    assert proposed_object(proposal, empty, [first, Click(45, 30, True)]) is None  # a later click
+    assert proposed_object(None, empty, [first]) is None
+
+
+def test_take_makes_the_mask_the_object_and_frames_the_change() -> None:
+    mask = np.zeros((60, 40), bool)
+    obj = np.zeros_like(mask)
+    obj[10:30, 5:20] = True
+    obj[40:50, 25:35] = True
+    update = ClickPredictor.take(mask, obj)
+    assert np.array_equal(update.mask, obj) and update.mask is not obj
+    assert update.bounds == (10, 50, 5, 35) and update.changed == int(obj.sum())
+    assert update.crop is None  # no network ran
+    same = ClickPredictor.take(obj, obj)
+    assert same.changed == 0 and same.bounds == (0, 0, 0, 0)
 
 
 def test_noc_curve_with_a_proposal_starts_from_the_proposed_object(disk_click_model, photo) -> None:
@@ -412,4 +424,4 @@ def test_noc_curve_with_a_proposal_starts_from_the_proposed_object(disk_click_mo
     gt[150:450, 100:300] = True
     alone = click_effort.noc_curve(predictor, gt, max_clicks=3)
     helped = click_effort.noc_curve(predictor, gt, max_clicks=3, proposal=gt)
-    assert helped[0] > 0.95 > alone[0]  # one click on the proposed object takes all of it
+    assert helped[0] == 1.0 > 0.95 > alone[0]  # one click on the proposed object takes it all
