@@ -63,7 +63,8 @@ def noc_curve(
         The object.
     proposal : (H, W) bool, optional
         The proposal model's mask of the photo: a first click on it takes it as it is, and
-        later clicks do not spread where it is sure of the opposite, as in the Smart-click tool (:func:`.click_guide.proposed_object`, :func:`.click_guide.guide_veto`).
+        later clicks do not spread where it is sure of the opposite, as in the Smart-click tool
+        (:func:`.click_guide.proposed_object`, :func:`.click_guide.guide_veto`).
 
     Returns
     -------
@@ -201,7 +202,8 @@ def model_clicker(
     ``predictor.set_image`` must have been called for the photo. The clicks the operator takes
     accumulate in one session (the model sees them all with the current mask, whatever tools
     changed it in between). ``guide`` ``(H, W) bool``: the proposal the operator started from,
-    which vetoes a click's spread where it is sure, as in the window (:func:`.click_guide.guide_veto`).
+    which vetoes a click's spread where it is sure, as in the window
+    (:func:`.click_guide.guide_veto`).
     """
     session: list[Click] = []
     gt_flat = gt.ravel()

@@ -129,7 +129,8 @@ class ClickUpdate:
     mask : (H, W) bool
         The whole corrected mask.
     bounds : (y0, y1, x0, x1)
-        The photo area the network saw (clipped to the photo); nothing outside changed.
+        The photo area the network saw (clipped to the photo), or the frame of the changed
+        pixels when no network ran; nothing outside changed.
     changed : int
         Pixels that changed.
     crop : CropBox or None
