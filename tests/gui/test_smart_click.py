@@ -227,7 +227,10 @@ def test_a_correction_click_does_not_spread_where_the_proposal_is_sure(
 ) -> None:
     """A network that calls everything foreground would add the whole photo around a positive
     click beside the accepted proposal; the proposal vetoes the spread beyond the click's reach
-    where it is sure (``guide_veto``: 27 px reach, 8 px depth on this 832x550 photo)."""
+    where it is sure (``guide_veto``: ``GUIDE_REACH`` and ``GUIDE_DEPTH`` times the long side of
+    this 832x550 photo: 55 px reach, 8 px depth)."""
+    from fashion_annotator.segmentation.click_guide import GUIDE_REACH
+
     predictor = ClickPredictor(disk_click_model(30.0))
     monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
     rgb = load_image(ccp_dir / "images" / "0001.jpg").rgb
@@ -240,8 +243,9 @@ def test_a_correction_click_does_not_spread_where_the_proposal_is_sure(
     assert added[420, 372]
     ys, xs = np.nonzero(added)
     band = (xs >= 131) & (xs < 369) & (ys >= 371) & (ys < 479)  # unsure: beside the proposal
-    assert ((np.hypot(ys - 420, xs - 372) <= 28) | band).all()
-    assert added.sum() < 0.02 * added.size
+    reach = GUIDE_REACH * max(rgb.shape[:2]) + 1
+    assert ((np.hypot(ys - 420, xs - 372) <= reach) | band).all()
+    assert added.sum() < 2 * np.pi * reach**2  # a disk of the reach and the band, not the photo
     view.undo()
     assert np.array_equal(mask(view), proposal)
 

@@ -272,7 +272,7 @@ def test_a_click_in_a_thin_missed_strip_adds_a_thin_strip(disk_click_model) -> N
 
 def test_guide_veto_is_where_the_proposal_is_sure_and_the_click_far() -> None:
     guide = np.zeros((300, 200), bool)
-    guide[50:250, 50:150] = True  # depth 0.01 * 300 = 3 px, reach 0.033 * 300 = 9.9 px
+    guide[50:250, 50:150] = True  # depth 0.01 * 300 = 3 px, reach 0.066 * 300 = 19.8 px
     veto = guide_veto(guide, Click(150, 152, True), (0, 300, 0, 200))
     assert veto[150, 190] and veto[10, 10]  # deep outside the proposal, far from the click
     assert not veto[guide].any()  # a positive click may add anything the proposal covers
@@ -293,8 +293,10 @@ def test_the_proposal_stops_a_click_from_bleeding_where_it_is_sure(disk_click_mo
     guided = predictor.predict(mask, click, guide=mask).mask & ~mask
     assert free.sum() > 0.5 * mask.size
     assert guided[150, 155] and 0 < guided.sum() < 0.05 * mask.size
+    from fashion_annotator.segmentation.click_guide import GUIDE_REACH
+
     ys, xs = np.nonzero(guided)
-    near_click = np.hypot(ys - 150, xs - 155) <= 10
+    near_click = np.hypot(ys - 150, xs - 155) <= GUIDE_REACH * 300 + 0.5
     near_proposal = (xs < 154) & (ys >= 47) & (ys < 253)
     assert (near_click | near_proposal).all()
 
