@@ -72,8 +72,15 @@ FOCUS_SCALE = 0.5
 #: model (quiet machine, 2 threads; first 30 CCP val photos; 70 mannequin-framed photos), 1.0
 #: against 0.75: a click at 1152x1728 102 / 64 ms median; garment NoC@90 8.77 / 8.03, NoC@95
 #: 16.5 / 16.7; person 4.87 / 4.50, 12.5 / 12.7; after a box and 1 / 2 clicks median Dice
-#: 0.979 / 0.982 against 0.977 / 0.980 (means 0.955 / 0.955 and 0.955 / 0.956).
-LOCAL_SCALE = 0.75
+#: 0.979 / 0.982 against 0.977 / 0.980 (means 0.955 / 0.955 and 0.955 / 0.956). Chosen again for
+#: the 2026-12-04 (Lite0) click model, first clicks taking the proposal (first 60 CCP train
+#: garments, NoC@90 / NoC@95): 0.75 2.48 / 8.57, **1.0** 2.18 / 7.82.
+LOCAL_SCALE = 1.0
+#: The same for the clicks of a box session on a plain backdrop (:meth:`ClickPredictor.
+#: predict_in_box`), where seeded GrabCut leads: on 70 mannequin composites of CCP val, median
+#: Dice after the box and 1 / 2 / 3 clicks 0.982 / 0.984 / 0.986 at 1.0 and at 0.75 alike, but a
+#: click 108-118 ms at 1.0 against 91-97 ms at 0.75 (``bench ui``, 1152x1728).
+BOX_LOCAL_SCALE = 0.75
 #: Size of the focus crop relative to the object crop.
 FOCUS_FRACTION = 0.45
 #: Width (standard deviation, network pixels) of the bump that makes the network obey a click,
@@ -209,10 +216,11 @@ class ClickPredictor:
         mask: np.ndarray,
         clicks: Sequence[Click],
         box: tuple[float, float, float, float] | None = None,
+        local_scale: float = LOCAL_SCALE,
     ) -> CropBox:
         """Choose the crop for ``mask`` ``(H, W) bool``, the session's ``clicks`` and a box
         (:func:`correction_crop` at this model's input size)."""
-        return correction_crop(mask, clicks, self.size, box)
+        return correction_crop(mask, clicks, self.size, box, local_scale)
 
     @property
     def local_size(self) -> tuple[int, int]:
@@ -247,6 +255,7 @@ class ClickPredictor:
         prior: np.ndarray | None = None,
         prior_weight: float = BOX_PRIOR,
         guide: np.ndarray | None = None,
+        local_scale: float = LOCAL_SCALE,
     ) -> ClickUpdate:
         """Correct ``mask`` ``(H, W) bool`` (not modified) after the newest of ``clicks``.
 
@@ -261,7 +270,7 @@ class ClickPredictor:
         mask = np.asarray(mask, bool)
         if mask.shape != rgb.shape[:2]:
             raise ValueError(f"mask is {mask.shape}, the photo {rgb.shape[:2]}")
-        crop = self.crop_for(mask, clicks, box)
+        crop = self.crop_for(mask, clicks, box, local_scale)
         logits = self.logits(mask, clicks, crop) - _logit(self.threshold)
         pts = crop.to_crop(np.array([[c.y, c.x] for c in clicks]).reshape(-1, 2))
         local = box is None and bool(mask.any())
@@ -359,17 +368,18 @@ class ClickPredictor:
             return self.predict(mask, clicks)
         t0 = time.perf_counter()
         prior = grabcut_seeded(rgb, mask, (y0, x0, y1, x1), clicks)
-        update = self.predict(mask, clicks, prior=prior, prior_weight=weight * BOX_PRIOR)
+        update = self.predict(mask, clicks, prior=prior, prior_weight=weight * BOX_PRIOR,
+                              local_scale=BOX_LOCAL_SCALE)  # fmt: skip
         update.elapsed_ms = (time.perf_counter() - t0) * 1e3
         return update
 
 
-def local_input_size(size: tuple[int, int]) -> tuple[int, int]:
-    """Network input ``(h, w)`` of corrections of a non-empty mask: ``size`` times
-    :data:`LOCAL_SCALE`, rounded to the network's stride of 32."""
+def local_input_size(size: tuple[int, int], scale: float = LOCAL_SCALE) -> tuple[int, int]:
+    """Network input ``(h, w)`` of corrections of a non-empty mask: ``size`` times ``scale``
+    (:data:`LOCAL_SCALE`), rounded to the network's stride of 32."""
     return (
-        max(32, int(round(size[0] * LOCAL_SCALE / 32)) * 32),
-        max(32, int(round(size[1] * LOCAL_SCALE / 32)) * 32),
+        max(32, int(round(size[0] * scale / 32)) * 32),
+        max(32, int(round(size[1] * scale / 32)) * 32),
     )
 
 
@@ -378,6 +388,7 @@ def correction_crop(
     clicks: Sequence[Click],
     size: tuple[int, int],
     box: tuple[float, float, float, float] | None = None,
+    local_scale: float = LOCAL_SCALE,
 ) -> CropBox:
     """The crop a click (or a box) runs on: the predictor's choice, shared with training.
 
@@ -391,6 +402,9 @@ def correction_crop(
         The click network's input size.
     box : (y0, x0, y1, x1), optional
         A box prompt, photo pixels.
+    local_scale : float
+        Share of ``size`` per side for corrections of a non-empty mask (:data:`LOCAL_SCALE`;
+        :data:`BOX_LOCAL_SCALE` for the clicks of a box session on a plain backdrop).
 
     Returns
     -------
@@ -399,7 +413,7 @@ def correction_crop(
         aspect ratio :data:`OBJECT_MARGIN` times the extent of the mask, the clicks and the box;
         from the second click, when that box has fewer than :data:`FOCUS_SCALE` network pixels
         per photo pixel, a focus box :data:`FOCUS_FRACTION` its size around the newest click.
-        Corrections of a non-empty mask map onto :func:`local_input_size`.
+        Corrections of a non-empty mask map onto :func:`local_input_size` at ``local_scale``.
     """
     h, w = mask.shape
     ys: list[float] = []
@@ -425,8 +439,9 @@ def correction_crop(
         last = clicks[-1]
         fh, fw = crop.height * FOCUS_FRACTION / 2, crop.width * FOCUS_FRACTION / 2
         crop = fit_box(last.y - fh, last.x - fw, last.y + fh, last.x + fw, size)
-    if mask.any() and box is None and LOCAL_SCALE != 1.0:
-        crop = fit_box(crop.y0, crop.x0, crop.y0 + crop.height, crop.x0 + crop.width, local_input_size(size))
+    if mask.any() and box is None and local_scale != 1.0:
+        crop = fit_box(crop.y0, crop.x0, crop.y0 + crop.height, crop.x0 + crop.width,
+                       local_input_size(size, local_scale))  # fmt: skip
     return crop
 
 

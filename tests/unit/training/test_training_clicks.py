@@ -91,7 +91,12 @@ def test_crops_start_from_the_shown_proposal_or_from_grabcut(tiny_ccp: Path) -> 
 
 
 def test_product_crops_are_the_windows_correction_of_the_proposal(tiny_ccp: Path) -> None:
-    from fashion_annotator.segmentation.clicks import Click, ClickPredictor, correction_crop
+    from fashion_annotator.segmentation.clicks import (
+        Click,
+        ClickPredictor,
+        correction_crop,
+        local_input_size,
+    )
 
     samples = list_samples(tiny_ccp)
     images, labels = click_data.load_photos(samples, print)
@@ -115,7 +120,7 @@ def test_product_crops_are_the_windows_correction_of_the_proposal(tiny_ccp: Path
         # the window's first correction (object crop) or a later one (focus crop where coarse)
         click = Click(y, x, True)
         windows = [correction_crop(start["garment"], clicks, size) for clicks in ([click], [click, click])]
-        assert all(w.size != size for w in windows)  # the window corrects at the local input size ...
+        assert all(w.size == local_input_size(size) for w in windows)  # the window's local input size ...
         same = [w for w in windows if box.scale == pytest.approx(w.scale)]  # ... at the same pixel scale
         assert same and box.y0 + box.height / 2 == pytest.approx(same[0].y0 + same[0].height / 2)
         cy, cx = box.to_crop(np.array([[y, x]]))[0]
