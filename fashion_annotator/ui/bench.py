@@ -158,6 +158,14 @@ def _measure_switches(canvas, paths: list[Path], taxonomy) -> tuple[list[float],
     return shown, full
 
 
+def _click_and_wait(canvas, x: float, y: float) -> None:
+    """A left click at photo ``(x, y)`` pixels, returning once the canvas has repainted."""
+    count = canvas.paint_count
+    _send_button(canvas, x, y, press=True)
+    _send_button(canvas, x, y, press=False)
+    _wait_painted(canvas, count, timeout_s=20.0)
+
+
 def _measure_clicks(canvas, doc, box: bool = False) -> tuple[list[float], list[float]] | None:
     """Smart clicks on ``doc``: (press-to-repaint ms, model update ms) per click.
 
@@ -187,20 +195,14 @@ def _measure_clicks(canvas, doc, box: bool = False) -> tuple[list[float], list[f
             _send_move(canvas, (0.25 + 0.5 * t) * w, (0.15 + 0.7 * t) * h)
         _send_button(canvas, 0.75 * w, 0.85 * h, press=False)
     else:
-        count = canvas.paint_count
-        _send_button(canvas, 0.5 * w, 0.5 * h, press=True)
-        _send_button(canvas, 0.5 * w, 0.5 * h, press=False)
-        _wait_painted(canvas, count, timeout_s=20.0)
+        _click_and_wait(canvas, 0.5 * w, 0.5 * h)
     rx, ry = (0.15, 0.25) if box else (0.33, 0.385)  # without a box: 1.1x the ellipse's radii
     total, model = [], []
     for i in range(CLICKS):
         angle = 2 * np.pi * i / CLICKS
         x, y = w * (0.5 + rx * np.cos(angle)), h * (0.5 + ry * np.sin(angle))
-        count = canvas.paint_count
         t0 = time.perf_counter()
-        _send_button(canvas, x, y, press=True)
-        _send_button(canvas, x, y, press=False)
-        _wait_painted(canvas, count, timeout_s=20.0)
+        _click_and_wait(canvas, x, y)
         total.append((time.perf_counter() - t0) * 1e3)
         model.append(canvas._tool.last_ms or 0.0)
     while doc.can_undo(canvas.task):

@@ -9,8 +9,9 @@ member's network ending in both heads (the coarse logits, then the fine ones) an
 softmax plus ``weight`` times the fine softmax summed into each fine class's coarse parent
 (:class:`~fashion_annotator.models.ensemble.Ensemble`). The parents come from the taxonomy
 mapping (default: the bundled CCP one; :func:`~training.recipes.joint.coarse_parents`): each
-fine class goes to the coarse class most of its source labels map to. The members must match one to one, with the same architecture and equal
-weights everywhere but the last layer (else the two heads would not read the same features).
+fine class goes to the coarse class most of its source labels map to. The members must match
+one to one, with the same architecture and equal weights everywhere but the last layer (else
+the two heads would not read the same features).
 
 Measured (CCP val, the networks' cutouts, weight 0.5 chosen on CCP train photos 0-199): parsing7
 mIoU 0.7102 -> 0.7117, pixel accuracy 0.9474 -> 0.9484. ``--figures EVAL.json`` (an
