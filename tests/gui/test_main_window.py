@@ -330,6 +330,42 @@ def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
         project.close()
 
 
+def test_a_proposal_shown_is_recorded_when_the_same_model_version_proposed_otherwise(
+    qtbot, template, tmp_path, answers
+):
+    """One model version can show another mask for a photo (the garment proposal snaps to
+    superpixels once they are cached): QA must score an accepted proposal against the mask that
+    was shown, so an accepted, unchanged proposal scores Dice 1."""
+    from fashion_annotator.qa.scores import score_project
+
+    root = copy_project(template, tmp_path / "project")
+    with Project.open(root) as setup:
+        add_tiny_model(setup, tmp_path)
+        first = setup.images()[0].id
+        other = np.zeros(setup.image(first).shape, np.uint8)
+        other[:4, :4] = 1  # what "model 3" proposed in an earlier session
+        setup.save_proposal(first, "garment", other, "3")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        assert window.session.image_id == first
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+        proposal = window.session.current.doc.proposals["garment"]
+        assert not np.array_equal(proposal, other)
+        records = project.proposals(first, "garment")
+        assert [r.model_version for r in records] == ["3", "3"]
+        np.testing.assert_array_equal(project.load_proposal(first, "garment"), proposal)
+        press_key(qtbot, window, Qt.Key.Key_Return, CTRL)
+        assert project.image(first).status == "done"
+        row = next(r for r in score_project(project, "garment") if r.image_id == first)
+        assert row.score == pytest.approx(1.0)
+        window.session.open_image(first)
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+        assert len(project.proposals(first, "garment")) == 2  # the same mask again: no new record
+    finally:
+        window.close()
+        project.close()
+
+
 def test_review_tab_hosts_the_review_view_and_opens_images(qtbot, opened):
     window, project = opened
     second = project.images()[1].id

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from fashion_annotator.annotate import session
@@ -267,19 +268,31 @@ class ImageSession(QObject):
         self.modelInfo.emit(task, self.proposals.device_name, proposal.model_version)
         self.current.probs[task] = proposal
         doc.set_proposal(task, mask)
-        version = str(proposal.model_version or "unknown")
-        records = self.project.proposals(int(doc.image_id), task)
-        if not records or records[-1].model_version != version:
-            try:
-                self.project.save_proposal(int(doc.image_id), task, mask, version)
-            except (ProjectError, ValueError) as exc:
-                self.message.emit(f"Proposal not recorded: {exc}")
+        self._record_shown(int(doc.image_id), task, mask, str(proposal.model_version or "unknown"))
         # a tool drawing right now (the operator began before the proposal came) keeps the mask
         if task in self.current.fresh and task not in self.current.edited and not doc.in_stroke(task):
             box = doc.start_from(task, mask)
             if box is not None:
                 self.maskReplaced.emit(task, box)
         self.proposalReady.emit(task)
+
+    def _record_shown(self, image_id: int, task: str, mask: np.ndarray, version: str) -> None:
+        """Record the proposal shown unless the latest record is this mask of this model version.
+
+        One model version can propose different masks for one photo (the garment proposal snaps
+        to superpixels only once they are computed or cached), and QA scores an operator's mask
+        against the proposal shown before it was saved (:func:`~fashion_annotator.qa.scores.
+        shown_proposal`): a record per version alone scored an accepted proposal below Dice 1.
+        """
+        records = self.project.proposals(image_id, task)
+        try:
+            if records and records[-1].model_version == version:
+                latest = self.project.load_proposal(image_id, task)
+                if latest is not None and np.array_equal(latest, mask):
+                    return
+            self.project.save_proposal(image_id, task, mask, version)
+        except (ProjectError, ValueError, OSError) as exc:
+            self.message.emit(f"Proposal not recorded: {exc}")
 
     # -- editing -------------------------------------------------------------------------
 
