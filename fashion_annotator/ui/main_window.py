@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
 
             self.review = ReviewView(self.project, self)
             self.review.openImageRequested.connect(self._review_open)
-            self.review.decisionRecorded.connect(lambda _id, _decision: self.reload_queue())
+            self.review.decisionRecorded.connect(self._decision_recorded)
             self.instance_review = review_instances.attach(
                 self.review, self.project, self._review_open
             )
@@ -462,6 +462,15 @@ class MainWindow(QMainWindow):
     def _review_open(self, image_id: int) -> None:
         self.tabs.setCurrentIndex(0)
         self.open_image(image_id)
+
+    def _decision_recorded(self, image_id: int, _decision: str) -> None:
+        """A QA decision was saved: the queue, the instance review and, when the image is the
+        open one, its banner (the reject reason) show it at once."""
+        self.reload_queue()
+        self.instance_review.refresh()  # built with the review view that sent the decision
+        opened = self.session.current
+        if opened is not None and self.session.image_id == image_id:
+            self.banner.show_lines(image_notes(self.project, opened))
 
     # -- dialogs (built in window_dialogs) ------------------------------------------------
 

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import mapping_from_taxonomies_json
+from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import inconsistent_pixels
 from fashion_annotator.ui.testing import (
@@ -143,6 +144,14 @@ def test_review_tab_shows_instance_qa(opened, qtbot):
     assert panel.rows[0].instances == len(dock.doc.instances)
     assert panel.rows[0].category_changed == sum(i.category_changed for i in dock.doc.instances.values()) >= 1
     assert "instances on 1 images" in panel.summary.text()
+    image_id = window.session.image_id
+    shown = panel.table.item(0, 0).text()  # named as the table above names it, not by full path
+    assert shown == display_name(project.image(image_id).name, project.root) and not shown.startswith("/")
+    review = window.review
+    assert review.select_image(image_id)
+    with qtbot.waitSignal(review.decisionRecorded):
+        qtbot.mouseClick(review.approve_button, Qt.MouseButton.LeftButton)
+    assert panel.table.item(0, 1).text() == "approved"  # the decision shows without reopening
     panel.table.selectRow(0)
     panel._open(0)
     assert window.tabs.currentIndex() == 0

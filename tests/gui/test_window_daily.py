@@ -27,6 +27,7 @@ from fashion_annotator.ui.testing import (
     Answers,
     click,
     copy_project,
+    drag,
     open_window,
     wait_ready,
 )
@@ -325,6 +326,25 @@ def test_reject_banner_names_the_reason_and_task_in_words(qtbot, opened):
     window.open_image(third)
     text = window.banner.text()
     assert "(Garment cutout): Model error — redo" in text and "model_error" not in text
+
+
+def test_rejecting_the_open_image_in_review_shows_its_reason_at_once(qtbot, opened):
+    """Reject the image that is open for annotation from the Review tab, then open it from
+    there: the banner names the reason without the operator switching images first."""
+    window, project = opened
+    first = window.session.image_id
+    drag(window, [(100, 200), (300, 200)])
+    window.tabs.setCurrentIndex(1)
+    review = window.review
+    assert review.select_image(first)
+    review.reason.setCurrentIndex(review.reason.findData("low_contrast"))
+    review.reason_text.setText("collar lost")
+    with qtbot.waitSignal(review.decisionRecorded):
+        assert review.reject_selected()
+    assert "Low contrast — collar lost" in window.banner.text()
+    review.openImageRequested.emit(first)
+    assert window.tabs.currentIndex() == 0 and window.session.image_id == first
+    assert window.banner.isVisibleTo(window) and "Low contrast — collar lost" in window.banner.text()
 
 
 def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):

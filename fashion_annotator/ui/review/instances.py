@@ -5,6 +5,7 @@ Double-click (or Enter on) a row to open the image in the Annotate tab.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.dataset.display import display_name
 from fashion_annotator.instances.qa import InstanceQARow, instance_qa_rows, instance_qa_summary
 
 COLUMNS = ("Image", "Status", "Instances", "Category changed", "Attributes filled", "Uncategorised", "Inconsistent px")
@@ -77,7 +79,8 @@ class InstanceReviewPanel(QGroupBox):
         self.table.setSortingEnabled(False)
         self.table.setRowCount(len(self.rows))
         for r, row in enumerate(self.rows):
-            name = QTableWidgetItem(row.name)
+            name = QTableWidgetItem(display_name(row.name, Path(self.project.root)))
+            name.setToolTip(row.name)
             name.setData(Qt.ItemDataRole.UserRole, row.image_id)
             cells = [
                 name, QTableWidgetItem(row.status), _Number(row.instances, str(row.instances)),
