@@ -8,6 +8,7 @@ collect paths and options; :class:`FileActions` does the work, so tests drive it
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -240,7 +241,10 @@ class FileActions(QObject):
 
     def choose_export(self) -> None:
         dialog = ExportDialog(list(self.window.project.tasks), self.window.task, self.window)
+        root = self.window.project.root
+        dialog.restore(self.window.prefs.last_export(root))
         if dialog.exec():
+            self.window.prefs.set_last_export(root, dialog.choices())
             self.export(Path(dialog.out.text()), dialog.fmt.currentText(),
                         dialog.task.currentText(), **dialog.options())  # fmt: skip
 
@@ -360,6 +364,23 @@ class ExportDialog(_PathDialog):
         self.form.addRow("Shapes", self.shapes)
         self.form.addRow("Polygon tolerance", self.tolerance)
         self.form.addRow("Folder", _path_row(self.out, lambda: self._folder("Export to")))
+
+    def choices(self) -> dict[str, object]:
+        """What the operator chose, to offer again next time (:meth:`restore`)."""
+        return {"format": self.fmt.currentText(), "shapes": self.shapes.currentData(),
+                "tolerance": self.tolerance.value(), "folder": self.out.text()}  # fmt: skip
+
+    def restore(self, choices: dict[str, str]) -> None:
+        """Offer the choices of the project's last export (the task stays the one being
+        edited); unknown values are left as they are."""
+        if self.fmt.findText(choices.get("format", "")) >= 0:
+            self.fmt.setCurrentText(choices["format"])
+        index = self.shapes.findData(choices.get("shapes"))
+        if index >= 0:
+            self.shapes.setCurrentIndex(index)
+        with contextlib.suppress(ValueError):
+            self.tolerance.setValue(float(choices.get("tolerance", self.tolerance.value())))
+        self.out.setText(choices.get("folder", ""))
 
     def options(self) -> dict[str, object]:
         """``shapes`` and ``tolerance`` where the format takes them."""

@@ -179,6 +179,22 @@ class Preferences:
         """Remember the image open in the project at ``project_root``."""
         self.settings.setValue(f"last_image/{_key(project_root)}", int(image_id))
 
+    def last_export(self, project_root: Path) -> dict[str, str]:
+        """The last export's choices in the project at ``project_root``: ``format``, ``shapes``,
+        ``tolerance`` and ``folder`` (strings; missing keys were never chosen)."""
+        keys = ("format", "shapes", "tolerance", "folder")
+        out = {}
+        for key in keys:
+            value = self.settings.value(f"export/{_key(project_root)}/{key}")
+            if value not in (None, ""):
+                out[key] = str(value)
+        return out
+
+    def set_last_export(self, project_root: Path, choices: dict[str, object]) -> None:
+        """Remember an export's ``choices`` (see :meth:`last_export`) for the next one."""
+        for key, value in choices.items():
+            self.settings.setValue(f"export/{_key(project_root)}/{key}", "" if value is None else str(value))
+
     @property
     def recent_projects(self) -> list[Path]:
         """Projects opened recently, newest first (at most :data:`MAX_RECENT`)."""

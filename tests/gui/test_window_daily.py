@@ -172,6 +172,35 @@ def test_file_menu_adds_photos_imports_and_exports_in_the_background(
     qtbot.waitUntil(lambda: window.session.current is not None)  # the open image is back
 
 
+def test_the_export_dialog_offers_the_projects_last_choices(opened, tmp_path, monkeypatch):
+    from fashion_annotator.ui import file_menu
+
+    window, project = opened
+    files = window.files
+    exported: list[tuple] = []
+    monkeypatch.setattr(files, "export", lambda out, fmt, task, **kw: exported.append((out, fmt, task, kw)))
+    shown: list[tuple] = []
+
+    def choose_coco(d) -> None:
+        d.fmt.setCurrentText("coco")
+        d.shapes.setCurrentIndex(d.shapes.findData("polygon"))
+        d.tolerance.setValue(1.5)
+        d.out.setText(str(tmp_path / "out"))
+
+    for choose in (choose_coco, lambda d: None):
+        def run(dialog, choose=choose) -> bool:
+            shown.append((dialog.fmt.currentText(), dialog.out.text(), dialog.shapes.currentData(),
+                          dialog.tolerance.value(), dialog.task.currentText()))  # fmt: skip
+            choose(dialog)
+            return True
+
+        monkeypatch.setattr(file_menu.ExportDialog, "exec", run)
+        files.choose_export()
+    assert shown[0][:2] == ("plain", "")  # nothing exported from this project yet
+    assert shown[1] == ("coco", str(tmp_path / "out"), "polygon", 1.5, window.task)
+    assert exported[1] == (tmp_path / "out", "coco", window.task, {"shapes": "polygon", "tolerance": 1.5})
+
+
 def test_refine_shows_what_changed_and_flashes_it(qtbot, opened):
     window, _ = opened
     mask = window.session.current.doc.masks[window.task]
