@@ -317,6 +317,13 @@ class PreferencesDialog(QDialog):
                 QLabel("Click a key and press the new one; a key already in use is refused.")
             )
             keys_layout.addWidget(self.keys)
+            #: Why the last key was refused (hidden while there is nothing to say).
+            self.key_message = QLabel()
+            self.key_message.setWordWrap(True)
+            self.key_message.setStyleSheet("color: #c62828;")
+            self.key_message.hide()
+            self.keys.refused.connect(self._key_refused)
+            keys_layout.addWidget(self.key_message)
             reset_keys = QPushButton("Reset keys")
             reset_keys.clicked.connect(self.keys.reset)
             keys_layout.addWidget(reset_keys, 0, Qt.AlignmentFlag.AlignLeft)
@@ -333,7 +340,12 @@ class PreferencesDialog(QDialog):
         row.addWidget(buttons)
         layout.addLayout(row)
         self.table.cellDoubleClicked.connect(self._pick_color)
-        self.resize(520, 560)
+        # wide enough for the keyboard page's three columns (command, key, default keys)
+        self.resize(680 if self.keys is not None else 520, 580)
+
+    def _key_refused(self, reason: str) -> None:
+        self.key_message.setText(f"{reason}: the key was not changed." if reason else "")
+        self.key_message.setVisible(bool(reason))
 
     def _add_color_row(self, task: str, name: str, rgb: tuple[int, int, int]) -> None:
         row = self.table.rowCount()

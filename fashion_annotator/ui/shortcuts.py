@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QKeySequenceEdit, QTableWidget, QTableWidgetItem, QWidget
 
@@ -79,8 +79,13 @@ class ShortcutEditor(QTableWidget):
     """A table of the window's actions and their keys, edited in place.
 
     A key already used by another action or by the Review tab is refused:
-    :meth:`assign` returns the reason and the table keeps the old key.
+    :meth:`assign` returns the reason, :attr:`refused` carries it to the dialog (empty when a
+    key is taken) and the table keeps the old key. An action's further keys (Ctrl+Enter, the
+    keypad's twin of Ctrl+Return) are named in the key's tooltip and kept until the key changes.
     """
+
+    #: The reason the last key was refused, or "" once a key is taken.
+    refused = Signal(str)
 
     def __init__(
         self,
@@ -107,6 +112,7 @@ class ShortcutEditor(QTableWidget):
             self.setItem(row, 0, title)
             edit = QKeySequenceEdit(QKeySequence(self.keys[name][0] if self.keys[name] else ""))
             edit.setClearButtonEnabled(True)
+            self._tip(edit, self.keys[name])
             edit.setMaximumSequenceLength(1)
             edit.editingFinished.connect(lambda n=name, e=edit: self._edited(n, e))
             self.setCellWidget(row, 1, edit)
@@ -120,6 +126,8 @@ class ShortcutEditor(QTableWidget):
     def assign(self, name: str, key: str) -> str | None:
         """Give action ``name`` the single ``key`` (``""``: none); the reason if refused."""
         native = QKeySequence(key).toString(NATIVE) if key else ""
+        if self.keys[name][:1] == ([native] if native else []):
+            return None  # the key shown is kept, with the action's further keys
         if native:
             taken = {k: owner for owner, ks in self.keys.items() if owner != name for k in ks}
             for reserved_key, what in self.reserved.items():
@@ -136,10 +144,15 @@ class ShortcutEditor(QTableWidget):
     def _edited(self, name: str, edit: QKeySequenceEdit) -> None:
         key = edit.keySequence().toString(NATIVE)
         error = self.assign(name, key)
+        current = self.keys[name]
         if error is not None:
-            current = self.keys[name]
             edit.setKeySequence(QKeySequence(current[0] if current else ""))
-            self.setToolTip(error)
+        self._tip(edit, current)
+        self.refused.emit(error or "")
+
+    @staticmethod
+    def _tip(edit: QKeySequenceEdit, keys: list[str]) -> None:
+        edit.setToolTip(f"Also: {', '.join(keys[1:])}" if len(keys) > 1 else "")
 
     def reset(self) -> None:
         """Every action back to its default keys."""
@@ -148,6 +161,7 @@ class ShortcutEditor(QTableWidget):
             self._rows[name].setKeySequence(
                 QKeySequence(self.keys[name][0] if self.keys[name] else "")
             )
+            self._tip(self._rows[name], self.keys[name])
             self.changed.add(name)
 
     def save(self) -> None:

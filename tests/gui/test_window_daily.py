@@ -276,10 +276,27 @@ def test_shortcuts_are_customised_in_preferences_and_conflicts_refused(
         editor.assign("tool_brush", "R")
         == "R is already the key of “Review: " + REVIEW_KEYS[1][1] + "”"
     )
-    assert editor.assign("tool_brush", "Y") is None
+    dialog.pages.setCurrentIndex(1)  # the Keyboard page
+    eraser = editor._rows["tool_eraser"]  # pressing a taken key in the table itself
+    eraser.setKeySequence(QKeySequence("B"))
+    eraser.editingFinished.emit()
+    assert dialog.key_message.isVisibleTo(dialog)
+    assert dialog.key_message.text() == "B is already the key of “Brush”: the key was not changed."
+    assert eraser.keySequence() == QKeySequence("E")
+    # an action with a second key (Ctrl+Enter beside Ctrl+Return) keeps it when its key is
+    # looked at and left as it was, and says so in the key's tooltip
+    multi = next(name for name, keys in editor.keys.items() if len(keys) > 1)
+    both = list(editor.keys[multi])
+    editor._rows[multi].editingFinished.emit()
+    assert editor.keys[multi] == both and editor._rows[multi].toolTip() == f"Also: {both[1]}"
+    editor._rows["tool_brush"].setKeySequence(QKeySequence("Y"))
+    editor._rows["tool_brush"].editingFinished.emit()  # "Y" is taken: the message goes away
+    assert editor.keys["tool_brush"] == ["Y"]
+    assert not dialog.key_message.isVisibleTo(dialog)
     dialog.theme.setCurrentIndex(2)
     dialog.accept()
     assert window.actions_by_name["tool_brush"].shortcuts() == [QKeySequence("Y")]
+    assert key_text(window.actions_by_name[multi].shortcuts()) == both
     assert "(Y)" in window.actions_by_name["tool_brush"].toolTip()
     window.close()
     project.close()
