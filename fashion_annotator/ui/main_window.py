@@ -171,7 +171,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.view_bar.opacityChanged.connect(self._set_opacity)
         self.view_bar.boundariesToggled.connect(self._set_boundaries)
-        self.view_bar.levelChanged.connect(self._set_level)
+        self.view_bar.levelChanged.connect(self._choose_level)
+        #: The superpixel level the operator chose: kept from image to image, like a brush size.
+        self.region_level = DEFAULT_LEVEL
 
     def _setup_docks(self) -> None:
         self.queue = QueueDock(self)
@@ -292,7 +294,7 @@ class MainWindow(QMainWindow):
             self.canvas.refresh_overlay(bbox)
 
     def _regions_ready(self, hierarchy) -> None:
-        self.view_bar.set_levels(hierarchy.num_levels, DEFAULT_LEVEL)
+        self.view_bar.set_levels(hierarchy.num_levels, self.region_level)
         self._set_level(self.view_bar.level.value())
 
     # -- editing --------------------------------------------------------------------------
@@ -399,6 +401,10 @@ class MainWindow(QMainWindow):
     def _set_boundaries(self, visible: bool) -> None:
         self.canvas.set_boundaries_visible(visible)
         self.prefs.boundaries_visible = visible
+
+    def _choose_level(self, level: int) -> None:
+        self.region_level = int(level)
+        self._set_level(level)
 
     def _set_level(self, level: int) -> None:
         cur = self.session.current

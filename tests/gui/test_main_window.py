@@ -66,6 +66,22 @@ def test_opens_first_image_with_queue_palette_and_status(opened):
     assert window.canvas.regions is not None
 
 
+def test_the_chosen_region_level_stays_from_image_to_image(qtbot, opened):
+    window, project = opened
+    first = window.session.current.hierarchy
+    coarse = first.num_levels - 1
+    assert window.view_bar.level.value() != coarse
+    window.view_bar.level.setValue(coarse)  # the operator drags the Regions slider
+    assert window.canvas.regions is first.levels[coarse]
+    window.open_image(project.images()[1].id)
+    wait_ready(qtbot, window)
+    qtbot.waitUntil(lambda: window.session.current.hierarchy is not None, timeout=30_000)
+    hierarchy = window.session.current.hierarchy
+    assert window.view_bar.level.value() == coarse
+    assert window.canvas.regions is hierarchy.levels[coarse]
+    assert window.view_bar.level_text.text() == f"{hierarchy.num_regions(coarse)} regions"
+
+
 def test_tool_actions_have_icons_and_shortcuts_in_tooltips(opened):
     window, _ = opened
     for name, key in (("brush", "B"), ("eraser", "E"), ("polygon", "P"), ("superpixel", "S"),
