@@ -60,3 +60,26 @@ def test_outlier_rows_keep_the_palette_text_readable(qtbot, theme):
     assert contrast_ratio(text, tint) >= 4.5
     assert tint != palette.color(palette.ColorRole.Base)  # still tinted, visibly red-ish
     assert tint.red() > tint.green() and tint.red() > tint.blue()
+
+
+def test_the_outlier_label_is_not_crossed_by_a_bar(qtbot):
+    """A bar just right of the threshold runs up to the top: the label beside the line keeps a
+    box of the background colour, and nothing of the bar shows through its text."""
+    hist = ScoreHistogram()
+    qtbot.addWidget(hist)
+    hist.resize(400, 170)
+    values = [0.951] * 4 + [0.97, 0.98]
+    hist.set_values(values, threshold=0.947, metric="Dice")
+    hist.show()
+    qtbot.waitExposed(hist)
+    box = hist.label_rect()
+    r = hist.plot_rect()
+    assert r.left() <= box.left() and box.right() <= r.right()
+    shot = hist.grab().toImage()
+    bars = hist.colors()["bars"]
+    inside = [QColor(shot.pixel(x, y)) for x in range(int(box.left()) + 1, int(box.right()) - 1)
+              for y in range(int(box.top()) + 1, int(box.bottom()) - 1)]  # fmt: skip
+    assert inside and bars not in inside
+    peak = int(np.argmax(hist.counts))  # the tall bar does sit under the label's box
+    bar_left = r.left() + peak * r.width() / hist.BINS
+    assert box.left() < bar_left + r.width() / hist.BINS and bar_left < box.right()

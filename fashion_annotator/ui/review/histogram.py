@@ -59,6 +59,15 @@ class ScoreHistogram(QWidget):
         t = (value - self.lo) / (self.hi - self.lo)
         return r.left() + min(max(t, 0.0), 1.0) * r.width()
 
+    def label_rect(self) -> QRectF:
+        """Where the threshold's label is painted: beside its line, on whichever side has room
+        for it, on a box of the background colour so that no bar runs through the text."""
+        r = self.plot_rect()
+        x = self.x_of(self.threshold)
+        w = self.fontMetrics().horizontalAdvance(f"outliers < {self.threshold:.3f}") + 6.0
+        left = x + 3 if x + 3 + w <= r.right() else max(r.left() + 1, x - 3 - w)
+        return QRectF(left, r.top() + 2, w, self.fontMetrics().height())
+
     def colors(self) -> dict[str, QColor]:
         """The colours painted: background, frame, bars, text, threshold and selection."""
         palette = self.palette()
@@ -99,14 +108,8 @@ class ScoreHistogram(QWidget):
             p.setPen(QPen(colors["threshold"], 2, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
             label = f"outliers < {self.threshold:.3f}"
-            # The label goes on whichever side of the line has room for it.
-            if x + 130 < r.right():
-                p.drawText(QRectF(x + 4, r.top() + 2, 126, 14), Qt.AlignmentFlag.AlignLeft, label)
-            else:
-                left = max(r.left() + 2, x - 130)
-                p.drawText(
-                    QRectF(left, r.top() + 2, x - 4 - left, 14), Qt.AlignmentFlag.AlignRight, label
-                )
+            p.fillRect(self.label_rect(), colors["background"])  # readable over the bars
+            p.drawText(self.label_rect(), Qt.AlignmentFlag.AlignCenter, label)
         if math.isfinite(self.selected):
             x = self.x_of(self.selected)
             p.setPen(QPen(colors["selection"], 2))
