@@ -247,6 +247,12 @@ def run_gui(path: str | None) -> int:
     try:
         return app.exec()
     finally:
-        if switcher.window is not None:
-            switcher.window.project.close()
+        window = switcher.window
+        if window is not None:
+            window.project.close()
+            # The window and its dialogs go now, in Qt's order, while the application lives,
+            # not in whatever order the interpreter's exit leaves them (a crash at quit was
+            # seen once after export, preferences and help dialogs had been open).
+            window.deleteLater()
+            _collect_deleted()
         collector.stop()

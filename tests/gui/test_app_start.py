@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -76,8 +77,11 @@ def test_run_gui_opens_the_sample_and_quits_cleanly(qtbot, tmp_path, monkeypatch
             return
         seen["image"] = window.session.current.doc.image_id
         seen["title"] = window.windowTitle()
+        seen["window"] = window
+        window.show_help()  # a non-modal dialog still open at quit
         window.close()
 
     QTimer.singleShot(100, close_when_ready)
     assert app.run_gui(None) == 0
     assert seen["image"] == 1 and "sample-project" in seen["title"]
+    assert not shiboken6.isValid(seen["window"])  # torn down before run_gui returned
