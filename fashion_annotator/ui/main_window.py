@@ -40,6 +40,7 @@ from fashion_annotator.annotate.tools.smartclick import use_click_model
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.store import Project, ProjectError
+from fashion_annotator.qa.decisions import rejection_note
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import prompts, window_dialogs, window_lifecycle, window_menus
 from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons, task_title
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
     def _setup_docks(self) -> None:
         self.queue = QueueDock(self)
         self.queue.model.name_of = self.display_name
+        self.queue.model.note_of = lambda image_id: rejection_note(self.project, image_id)
         self._hidden_docks: list | None = None
         self.palette_dock = PaletteDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue)

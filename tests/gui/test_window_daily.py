@@ -391,6 +391,9 @@ def test_rejecting_the_open_image_in_review_shows_its_reason_at_once(qtbot, open
     review.openImageRequested.emit(first)
     assert window.tabs.currentIndex() == 0 and window.session.image_id == first
     assert window.banner.isVisibleTo(window) and "Low contrast — collar lost" in window.banner.text()
+    row = window.queue.model.row_of(first)
+    tip = window.queue.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.endswith("Low contrast - collar lost") and "Rejected by" in tip  # the queue says why
 
 
 def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):

@@ -92,6 +92,8 @@ class QueueModel(QAbstractListModel):
         self._records: list = []
         self._rows: dict[int, int] = {}
         self.name_of: Callable[[Any], str] = lambda rec: rec.name
+        #: Why QA sent an image back (its tooltip's last line), or None; set by the window.
+        self.note_of: Callable[[int], str | None] = lambda image_id: None
         self._thumbs: OrderedDict[int, QImage] = OrderedDict()
         self._requested: set[int] = set()
         self.destroyed.connect(self._thumbs.clear)
@@ -129,7 +131,9 @@ class QueueModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DecorationRole:
             return self._decoration(rec)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{rec.path}\n{rec.width}×{rec.height} — {status_name(rec.status)}"
+            tip = f"{rec.path}\n{rec.width}×{rec.height} — {status_name(rec.status)}"
+            note = self.note_of(rec.id) if rec.status == "rejected" else None
+            return f"{tip}\n{note}" if note else tip
         if role == Qt.ItemDataRole.ForegroundRole and rec.status == "rejected":
             return QColor(STATUS_STYLE["rejected"][1])
         if role == ID_ROLE:
