@@ -300,6 +300,8 @@ def test_queue_filter_search_and_help(qtbot, opened):
     rows = {dialog.table.item(r, 0).text(): dialog.table.item(r, 1).text()
             for r in range(dialog.table.rowCount())}  # fmt: skip
     assert rows["Save"] == "Ctrl+S" and rows["Brush"] == "B" and rows["Next image"] == "PgDown"
+    assert rows["Instances: focus the list"] == "Alt+I"  # the docks' keys are listed too
+    assert rows["Instances: the selected instance's category"] == "Alt+C"
     dialog.close()
 
 

@@ -55,6 +55,17 @@ ID_ROLE = Qt.ItemDataRole.UserRole
 UNSET = "—"
 
 
+
+#: The Instances dock's keys as the shortcut help lists them: ``(key, what it does)``; the
+#: attribute keys run Alt+1 to Alt+N, one per attribute group of the schema.
+INSTANCE_KEYS = (
+    ("Alt+I", "Instances: focus the list"),
+    ("Alt+C", "Instances: the selected instance's category"),
+    ("Alt+1 … Alt+9", "Instances: an attribute group (pattern, sleeve, …, colour)"),
+    ("Delete", "Instances: delete the selected (in the list)"),
+)
+
+
 class InstancesDock(QDockWidget):
     """The instance list and editor of the open image.
 
