@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,13 +59,7 @@ def collect_samples(project: Any, classifier: InstanceClassifier, schema: Attrib
     embs: list[torch.Tensor] = []
     labels: dict[str, list[int]] = {g: [] for g in groups}
     names: list[str] = []
-    rejected = {r.id for r in project.images(status="rejected")}
-    for image_id, iset in project.iter_instances():
-        if image_id in rejected:
-            continue
-        labelled = {k: i for k, i in iset.instances.items() if any(g in i.attributes for g in groups)}
-        if not labelled:
-            continue
+    for image_id, iset, labelled in _labelled_sets(project, groups):
         parsing_names = project.taxonomy(iset.parsing_task).names
         rgb = project.load_photo(image_id).rgb
         parents = {k: parsing_names[i.parsing_class] for k, i in labelled.items()}
@@ -82,6 +76,28 @@ def collect_samples(project: Any, classifier: InstanceClassifier, schema: Attrib
     return AttributeSamples(
         torch.stack(embs), {g: torch.tensor(v, dtype=torch.int64) for g, v in labels.items()}, names
     )
+
+
+def _labelled_sets(project: Any, groups: list[str]) -> Iterator[tuple[int, Any, dict[int, Any]]]:
+    """``(image_id, instance set, {instance id: instance})`` of the instances with a group of
+    ``groups`` set, on images QA did not send back (status ``rejected``)."""
+    rejected = {r.id for r in project.images(status="rejected")}
+    for image_id, iset in project.iter_instances():
+        if image_id in rejected:
+            continue
+        labelled = {k: i for k, i in iset.instances.items() if any(g in i.attributes for g in groups)}
+        if labelled:
+            yield image_id, iset, labelled
+
+
+def count_labelled(project: Any, schema: AttributeSchema) -> tuple[int, int]:
+    """``(images, instances)`` :func:`collect_samples` would train on, counted without
+    embedding anything (the retrain dialog's summary)."""
+    images = instances = 0
+    for _, _, labelled in _labelled_sets(project, predicted_groups(schema)):
+        images += 1
+        instances += len(labelled)
+    return images, instances
 
 
 def split_by_image(images: list[str]) -> tuple[np.ndarray, np.ndarray]:

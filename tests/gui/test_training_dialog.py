@@ -207,3 +207,67 @@ def test_frozen_bundle_runs_the_trainer_through_its_own_executable(project, monk
     dialog = RetrainDialog(project, "garment")
     qtbot.addWidget(dialog)
     assert dialog.command()[:2] == [sys.executable, "train"]
+
+
+def _attribute_project(root):
+    """Four photos with a labelled top and bottom each (patterns and fits), one rejected."""
+    import numpy as np
+    from PIL import Image
+
+    from fashion_annotator.dataset.store import create_project
+    from fashion_annotator.instances.model import Instance, InstanceSet
+
+    rng = np.random.default_rng(5)
+    proj = create_project(root / "proj")
+    for i in range(4):
+        rgb = np.full((240, 160, 3), 220, np.uint8)
+        parsing = np.zeros((240, 160), np.uint8)
+        parsing[30:110, 40:110], parsing[110:200, 45:105] = 3, 5
+        rgb[parsing == 3] = rng.integers(20, 90, 3)
+        rgb[parsing == 5] = rng.integers(20, 120, 3)
+        path = root / "photos" / f"look{i}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(rgb).save(path)
+        rec = proj.add_image(path)
+        imap = (parsing == 3).astype(np.uint8) + 2 * (parsing == 5).astype(np.uint8)
+        insts = {1: Instance(1, 3, "t-shirt", attributes={"pattern": "solid" if i % 2 else "striped"}),
+                 2: Instance(2, 5, "pants", attributes={"fit": "loose"})}  # fmt: skip
+        proj.save_mask(rec.id, "parsing7", parsing)
+        proj.save_instances(rec.id, InstanceSet(imap, insts))
+        if i == 3:
+            proj.set_status(rec.id, "rejected")
+    return proj
+
+
+def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(qtbot, tmp_path):
+    """Train > Retrain instance attributes learns from labelled instances, not masks: the
+    dialog counts them (a rejected image left out), and a run from it registers new heads."""
+    from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
+
+    proj = _attribute_project(tmp_path)
+    try:
+        dialog = RetrainDialog(proj, ATTRIBUTE_TASK)
+        qtbot.addWidget(dialog)
+        assert dialog.masks_label.text().startswith("6 labelled instances on 3 images")
+        assert "masks" not in dialog.masks_label.text() and dialog.start_button.isEnabled()
+        dialog.epochs_spin.setValue(5)
+        dialog.device_combo.setCurrentText("cpu")
+        with qtbot.waitSignal(dialog.trainingFinished, timeout=180_000) as signal:
+            qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        assert signal.args == ["done"], dialog.log.toPlainText()
+        assert [e["epoch"] for e in dialog.events if e["event"] == "epoch"] == [1, 2, 3, 4, 5]
+        assert len(proj.models(ATTRIBUTE_TASK)) == 1
+    finally:
+        proj.close()
+    empty = _attribute_project(tmp_path / "none")
+    try:
+        for image_id, iset in list(empty.iter_instances()):
+            for inst in iset.instances.values():
+                inst.attributes.clear()
+            empty.save_instances(image_id, iset)
+        dialog = RetrainDialog(empty, ATTRIBUTE_TASK)
+        qtbot.addWidget(dialog)
+        assert dialog.masks_label.text().startswith("0 labelled instances on 0 images")
+        assert "two images or more" in dialog.masks_label.text() and not dialog.start_button.isEnabled()
+    finally:
+        empty.close()

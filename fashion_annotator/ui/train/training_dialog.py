@@ -35,15 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.api import ProjectStore
-from fashion_annotator.dataset.training_set import (
-    MIN_TRAIN,
-    MIN_VAL,
-    TrainingSelection,
-    select_training_masks,
-    val_count,
-)
+from fashion_annotator.dataset.training_set import select_training_masks, val_count
+from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.plot import LivePlot
+from fashion_annotator.ui.train.selection_text import (
+    describe_attribute_selection,
+    describe_selection,
+)
 from training.click_retrain import CLICK_TASK, source_task
 from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
 from training.finetune import REFIT, epochs_for, retrain_command
@@ -70,32 +69,6 @@ def _fmt(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}" if math.isfinite(value) else "-"
     return "-" if value is None else str(value)
-
-
-def describe_selection(
-    selection: TrainingSelection, task: str, include_unchanged: bool, refit: bool = False
-) -> str:
-    """The dialog's sentence on which masks count and how many are held for validation
-    (``refit``: and that the chosen epochs are then trained on every mask)."""
-    by = selection.by_status
-    parts = [f"{by[s]} {s.replace('_', ' ')}" for s in ("done", "approved", "in_progress") if by.get(s)]
-    text = f"{len(selection.corrected)} corrected {task} masks"
-    text += f" ({', '.join(parts)})" if parts else ""
-    n_unchanged = len(selection.unchanged)
-    if n_unchanged:
-        text += (f"; {n_unchanged} accepted proposals saved unchanged "
-                 f"({'included' if include_unchanged else 'left out'})")  # fmt: skip
-    n = len(selection.items(include_unchanged))
-    n_val = val_count(n)
-    if n_val:
-        text += f". Training on {n - n_val}, holding {n_val} for validation (same images for both models)"
-        text += f", then once more on all {n} for the epochs chosen." if refit else "."
-    else:
-        text += f". A retrain needs at least {MIN_VAL + MIN_TRAIN} masks ({MIN_VAL} held for validation)."
-    if selection.unreadable:
-        name, problem = selection.unreadable[0]
-        text += f" {len(selection.unreadable)} unreadable masks left out ({name}: {problem})."
-    return text
 
 
 def describe_comparison(comparison: dict[str, Any]) -> str:
@@ -204,6 +177,8 @@ class RetrainDialog(QDialog):
             except ValueError:
                 self.source_task = self.project.tasks[0]
         self.selection = select_training_masks(self.project, self.source_task)
+        #: Attribute heads learn from labelled instances, not masks: ``(images, instances)``.
+        self.attribute_counts = self._attribute_counts() if self.task == ATTRIBUTE_TASK else None
         self.masks_label = QLabel()
         self.masks_label.setWordWrap(True)
         self.exclude_check = QCheckBox(
@@ -283,10 +258,24 @@ class RetrainDialog(QDialog):
         layout.addWidget(self.log)
         layout.addLayout(buttons)
 
+    def _attribute_counts(self) -> tuple[int, int]:
+        from fashion_annotator.instances.schema import load_attribute_schema
+        from training.instance_attributes import count_labelled
+
+        return count_labelled(self.project, load_attribute_schema())
+
     def _n_masks(self) -> int:
+        if self.attribute_counts is not None:
+            return self.attribute_counts[1]
         return len(self.selection.items(not self.exclude_check.isChecked()))
 
     def _selection_changed(self) -> None:
+        if self.attribute_counts is not None:
+            images, instances = self.attribute_counts
+            self.masks_label.setText(describe_attribute_selection(images, instances))
+            self.exclude_check.setVisible(False)
+            self.start_button.setEnabled(self.process is None and images >= 2)
+            return
         include = not self.exclude_check.isChecked()
         refit = REFIT and self.task == self.source_task  # the click trainer does not refit
         text = describe_selection(self.selection, self.source_task, include, refit)

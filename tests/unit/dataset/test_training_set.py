@@ -92,7 +92,7 @@ def test_a_later_edit_of_an_unchanged_mask_makes_it_corrected(garment_project):
 
 
 def test_a_damaged_mask_is_left_out_and_named_not_raised(garment_project):
-    from fashion_annotator.ui.train.training_dialog import describe_selection
+    from fashion_annotator.ui.train.selection_text import describe_selection
 
     proj, ids = garment_project
     path = proj.mask_versions(ids[0], "garment")[-1].path

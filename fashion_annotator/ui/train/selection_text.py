@@ -1,0 +1,42 @@
+"""What a retrain will learn from, in the retrain dialog's words (no Qt)."""
+
+from __future__ import annotations
+
+from fashion_annotator.dataset.training_set import MIN_TRAIN, MIN_VAL, TrainingSelection, val_count
+
+
+def describe_selection(
+    selection: TrainingSelection, task: str, include_unchanged: bool, refit: bool = False
+) -> str:
+    """The dialog's sentence on which masks count and how many are held for validation
+    (``refit``: and that the chosen epochs are then trained on every mask)."""
+    by = selection.by_status
+    parts = [f"{by[s]} {s.replace('_', ' ')}" for s in ("done", "approved", "in_progress") if by.get(s)]
+    text = f"{len(selection.corrected)} corrected {task} masks"
+    text += f" ({', '.join(parts)})" if parts else ""
+    n_unchanged = len(selection.unchanged)
+    if n_unchanged:
+        text += (f"; {n_unchanged} accepted proposals saved unchanged "
+                 f"({'included' if include_unchanged else 'left out'})")  # fmt: skip
+    n = len(selection.items(include_unchanged))
+    n_val = val_count(n)
+    if n_val:
+        text += f". Training on {n - n_val}, holding {n_val} for validation (same images for both models)"
+        text += f", then once more on all {n} for the epochs chosen." if refit else "."
+    else:
+        text += f". A retrain needs at least {MIN_VAL + MIN_TRAIN} masks ({MIN_VAL} held for validation)."
+    if selection.unreadable:
+        name, problem = selection.unreadable[0]
+        text += f" {len(selection.unreadable)} unreadable masks left out ({name}: {problem})."
+    return text
+
+
+def describe_attribute_selection(images: int, instances: int) -> str:
+    """The sentence for Train > Retrain instance attributes: ``instances`` labelled instances
+    (at least one attribute group the heads predict set) on ``images`` images."""
+    text = (f"{instances} labelled instance{'s' * (instances != 1)} on {images} "
+            f"image{'s' * (images != 1)} (instances with an attribute other than colour set; "
+            "images QA rejected left out)")  # fmt: skip
+    if images < 2:
+        return text + ". Attribute training needs labelled instances on two images or more."
+    return text + ". About a fifth of the images are held for validation (by name)."
