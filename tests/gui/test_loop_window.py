@@ -118,3 +118,16 @@ def test_model_history_lists_versions_and_proposal_quality(qtbot, loop_project, 
     assert "went from" in dialog.summary.text()
     dialog.plot.grab()
     assert np.isfinite(dialog.quality_rows[0].median)
+
+
+def test_model_history_of_a_project_still_on_the_shipped_model_says_so(qtbot, loop_project):
+    first = loop_project.images(status="done")[0].id
+    loop_project.save_proposal(first, "garment", loop_project.load_mask(first, "garment"), "shipped-1")
+    dialog = ModelHistoryDialog(loop_project, "garment")
+    qtbot.addWidget(dialog)
+    assert dialog.models.rowCount() == 0
+    text = dialog.summary.text()
+    assert text.startswith("2 model versions made proposals")
+    assert text.endswith("the shipped model proposes until Train > Retrain promotes one.")
+    dialog.quality_rows = dialog.quality_rows[:1]
+    assert dialog.summary_text(True).startswith("One model version (1) made proposals")  # not "1 model versions"

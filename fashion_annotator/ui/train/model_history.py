@@ -94,12 +94,21 @@ class ModelHistoryDialog(QDialog):
         for i, q in enumerate(self.quality_rows):
             self.plot.add_left(float(i), q.median)
             self.plot.add_right(float(i), float(q.n_images))
-        if self.quality_rows:
-            first, last = self.quality_rows[0], self.quality_rows[-1]
-            self.summary.setText(
-                f"{len(self.quality_rows)} model versions made proposals; median agreement with "
+        self.summary.setText(self.summary_text(bool(rows)))
+
+    def summary_text(self, registered: bool) -> str:
+        """The sentence under the plot: how proposal quality moved, and what the empty
+        registry means (the shipped model proposes until a retrain is promoted)."""
+        note = "" if registered else (
+            " No retrained version yet: the shipped model proposes until Train > Retrain "
+            "promotes one."
+        )  # fmt: skip
+        if not self.quality_rows:
+            return "No proposal has been compared with a saved mask yet." + note
+        first, last = self.quality_rows[0], self.quality_rows[-1]
+        if len(self.quality_rows) == 1:
+            return (f"One model version ({first.model_version}) made proposals; their median "
+                    f"agreement with the saved masks is {first.median:.3f}." + note)  # fmt: skip
+        return (f"{len(self.quality_rows)} model versions made proposals; median agreement with "
                 f"the saved masks went from {first.median:.3f} ({first.model_version}) to "
-                f"{last.median:.3f} ({last.model_version})."
-            )
-        else:
-            self.summary.setText("No proposal has been compared with a saved mask yet.")
+                f"{last.median:.3f} ({last.model_version})." + note)  # fmt: skip
