@@ -236,7 +236,7 @@ def test_a_damaged_proposal_or_a_missing_photo_is_named_not_fatal(qtbot, project
     rows = {view.proxy.index(r, 0).data(ROW_ROLE).name: view.proxy.index(r, 0).data(ROW_ROLE)
             for r in range(view.proxy.rowCount())}  # fmt: skip
     assert str(bad) in rows["poor.png"].problem and np.isnan(rows["poor.png"].score)
-    assert "1 images not scored" in view.summary.text()
+    assert "1 image not scored" in view.summary.text()
     view.select_image(poor.id)
     assert not view.viewer.has_image and str(bad) in view.viewer.message.text()
     other = next(name for name in rows if name != "poor.png")

@@ -153,7 +153,7 @@ def test_file_menu_adds_photos_imports_and_exports_in_the_background(
     job = files.add_photos([ccp_dir / "images" / "0100.jpg", broken])
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=30000)
     title, lines = seen[-1]
-    assert title == "Add photos" and lines[0].startswith("1 photos added")
+    assert title == "Add photos" and lines[0].startswith("1 photo added")
     assert "broken.jpg" in lines[1]
     assert window.queue.model.rowCount() == 4
     assert not job.isRunning()

@@ -56,9 +56,9 @@ class ImportSummary:
     def lines(self) -> list[str]:
         """Human-readable summary: one line of totals, then one line per refused file."""
         head = (
-            f"{self.added} photos added, {self.existing} already present, "
-            f"{self.masks} masks saved, {self.unchanged} masks unchanged, "
-            f"{len(self.errors)} files refused"
+            f"{counted(self.added, 'photo')} added, {self.existing} already present, "
+            f"{counted(self.masks, 'mask')} saved, {counted(self.unchanged, 'mask')} unchanged, "
+            f"{counted(len(self.errors), 'file')} refused"
         )
         lines = [head, *(f"  {path}: {problem}" for path, problem in self.errors)]
         if self.skipped:
@@ -68,6 +68,11 @@ class ImportSummary:
             lines.append(f"{len(self.without_mask)} photos without a mask:")
             lines.extend(f"  {name}" for name in self.without_mask)
         return lines
+
+
+def counted(n: int, noun: str) -> str:
+    """``"1 mask"``, ``"3 masks"``: a count and its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass
@@ -87,7 +92,7 @@ class ExportSummary:
 
     def lines(self) -> list[str]:
         """Human-readable summary: totals, then one line per image not exported."""
-        head = f"{self.count} images exported to {self.out}"
+        head = f"{counted(self.count, 'image')} exported to {self.out}"
         if self.upright:
             head += f"; {self.upright} EXIF-rotated photos written upright to match their masks"
         if self.skipped:

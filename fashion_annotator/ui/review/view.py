@@ -303,7 +303,7 @@ class ReviewView(QWidget):
         text = summary_html(summary, self.metric_title)
         unreadable = [r for r in rows if r.problem]
         if unreadable:
-            text += (f"<br><b>{len(unreadable)} images not scored</b>: a file cannot be read "
+            text += (f"<br><b>{len(unreadable)} image{'s' * (len(unreadable) != 1)} not scored</b>: a file cannot be read "
                      f"(e.g. {html.escape(unreadable[0].problem)})")  # fmt: skip
         self.summary.setText(text)
         if reread:

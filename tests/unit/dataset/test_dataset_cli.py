@@ -38,7 +38,7 @@ def test_new_import_export_info(tmp_path: Path, write_photo, capsys) -> None:
     rgba[5:15, 5:20, 3] = 255
     Image.fromarray(rgba, "RGBA").save(cutouts / "1.png")
     assert main(["import", str(proj), str(cutouts), "--format", "alpha", "--user", "eve"]) == 0
-    assert "1 masks saved" in capsys.readouterr().out
+    assert "1 mask saved" in capsys.readouterr().out
 
     assert main(["info", str(proj), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
@@ -53,7 +53,7 @@ def test_new_import_export_info(tmp_path: Path, write_photo, capsys) -> None:
             main(["export", str(proj), str(tmp_path / fmt), "--format", fmt, "--task", "garment"])
             == 0
         )
-    assert "1 images exported" in capsys.readouterr().out
+    assert "1 image exported" in capsys.readouterr().out
     out = np.asarray(Image.open(tmp_path / "cutout" / "1.png"))
     np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
     with Project.open(proj) as project:
