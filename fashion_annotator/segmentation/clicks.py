@@ -98,10 +98,10 @@ BOX_LOCAL_SCALE = 0.75
 #: an object up without a proposal were chosen over that photo.
 FOCUS_FRACTION = 0.3
 FOCUS_REACH = 4.0
-#: The focus box of a box session's clicks on a plain backdrop (:meth:`ClickPredictor.
-#: predict_in_box`): as before the finer focus, where seeded GrabCut fills the part a click asks
-#: for within the focus box (70 mannequin composites of CCP val: 0.982 / 0.984 / 0.986 after
-#: the box and 1 / 2 / 3 clicks).
+#: The focus box ``(fraction, reach)`` of a box session's clicks on a plain backdrop
+#: (:meth:`ClickPredictor.predict_in_box`): the former 0.45 without growth, within which seeded
+#: GrabCut fills the part a click asks for (70 mannequin composites of CCP val: 0.982 / 0.984 /
+#: 0.986 after the box and 1 / 2 / 3 clicks, measured with it).
 BOX_FOCUS = (0.45, 0.0)
 #: Width (standard deviation, network pixels) of the bump that makes the network obey a click,
 #: and the logit the clicked pixel is lifted to. Measured with the shipped model (``bench noc``
