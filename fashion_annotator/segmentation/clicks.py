@@ -89,7 +89,7 @@ BOX_LOCAL_SCALE = 0.75
 #: 0.02: within 0.01). A smaller focus crop zooms in on a correction's edge but cannot see a
 #: large part the click should add: the focus box is therefore at least :data:`FOCUS_REACH`
 #: times the click's error half-width (:func:`_edge_distance`) around it. Clicks from an empty
-#: mask without a proposal (first 6 CCP person photos, IoU after 5 clicks): 0.45 0.745; 0.3
+#: mask without a proposal (first 6 CCP val person photos, IoU after 5 clicks): 0.45 0.745; 0.3
 #: with a reach of 2 / 4: - / 0.825 (the first 2 photos: 0.67 / 0.75 at 2 / 4, 0.61 without).
 #: First 84 train garments, NoC@90 / NoC@95: 0.45 1.95 / 8.08; 0.3 1.96 / 7.02; with a reach of
 #: 2 / 4: 1.95 / 7.12, 2.02 / 7.31. CCP val, once (all 100 garments): 0.45 2.15 / 8.32; 0.3 2.13
