@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -68,11 +69,6 @@ class ImportSummary:
             lines.append(f"{len(self.without_mask)} photos without a mask:")
             lines.extend(f"  {name}" for name in self.without_mask)
         return lines
-
-
-def counted(n: int, noun: str) -> str:
-    """``"1 mask"``, ``"3 masks"``: a count and its noun in the right number."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @dataclass

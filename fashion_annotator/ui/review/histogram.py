@@ -108,8 +108,9 @@ class ScoreHistogram(QWidget):
             p.setPen(QPen(colors["threshold"], 2, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
             label = f"outliers < {self.threshold:.3f}"
-            p.fillRect(self.label_rect(), colors["background"])  # readable over the bars
-            p.drawText(self.label_rect(), Qt.AlignmentFlag.AlignCenter, label)
+            box = self.label_rect()
+            p.fillRect(box, colors["background"])  # readable over the bars
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
         if math.isfinite(self.selected):
             x = self.x_of(self.selected)
             p.setPen(QPen(colors["selection"], 2))

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
@@ -303,7 +304,7 @@ class ReviewView(QWidget):
         text = summary_html(summary, self.metric_title)
         unreadable = [r for r in rows if r.problem]
         if unreadable:
-            text += (f"<br><b>{len(unreadable)} image{'s' * (len(unreadable) != 1)} not scored</b>: a file cannot be read "
+            text += (f"<br><b>{counted(len(unreadable), 'image')} not scored</b>: a file cannot be read "
                      f"(e.g. {html.escape(unreadable[0].problem)})")  # fmt: skip
         self.summary.setText(text)
         if reread:

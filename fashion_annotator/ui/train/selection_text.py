@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.training_set import MIN_TRAIN, MIN_VAL, TrainingSelection, val_count
 
 
@@ -34,9 +35,8 @@ def describe_selection(
 def describe_attribute_selection(images: int, instances: int) -> str:
     """The sentence for Train > Retrain instance attributes: ``instances`` labelled instances
     (at least one attribute group the heads predict set) on ``images`` images."""
-    text = (f"{instances} labelled instance{'s' * (instances != 1)} on {images} "
-            f"image{'s' * (images != 1)} (instances with an attribute other than colour set; "
-            "images QA rejected left out)")  # fmt: skip
+    text = (f"{counted(instances, 'labelled instance')} on {counted(images, 'image')} "
+            "(instances with an attribute other than colour set; images QA rejected left out)")  # fmt: skip
     if images < 2:
         return text + ". Attribute training needs labelled instances on two images or more."
     return text + ". About a fifth of the images are held for validation (by name)."
