@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QTabWidget,
     QTextEdit,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -90,6 +91,9 @@ class MainWindow(QMainWindow):
     recent_menu: QMenu | None
     files: FileActions
     refine_menu: QMenu
+    view_menu: QMenu
+    panels_menu: QMenu
+    tools_toolbar: QToolBar
     train_menu: QMenu
     switcher: WindowSwitcher | None = None
     """The application's window switcher when it shows this window: another project (a folder or
@@ -132,6 +136,7 @@ class MainWindow(QMainWindow):
         self._setup_status()
         self._setup_session()
         self.instances = instances_dock.attach(self)
+        self.panels_menu = window_menus.add_panels_menu(self, [self.queue, self.palette_dock, self.instances])
         loop_menu.install(self)
         self.resize(self._screen_area().size().boundedTo(DEFAULT_SIZE))
         self.resizeDocks([self.queue, self.palette_dock], [250, 210], Qt.Orientation.Horizontal)
@@ -572,6 +577,8 @@ class MainWindow(QMainWindow):
         Docks the operator closed stay closed when Annotate comes back.
         """
         docks = (self.queue, self.palette_dock, self.instances)
+        for dock in docks:
+            dock.toggleViewAction().setEnabled(show)
         if not show:
             if self._hidden_docks is None:
                 self._hidden_docks = [d for d in docks if d.isVisible()]

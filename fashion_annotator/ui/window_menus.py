@@ -2,7 +2,7 @@
 
 The window keeps the slots; this module only says which action has which text, key and icon,
 and where each one appears. Keys are the defaults: the Preferences dialog's overrides are
-applied last (:func:`fashion_annotator.ui.shortcuts.apply_overrides`).
+applied once the menus are built (:func:`fashion_annotator.ui.shortcuts.apply_overrides`).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QActionGroup, QKeySequence
-from PySide6.QtWidgets import QToolBar
+from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar
 
 from fashion_annotator.ui import file_menu, shortcuts
 from fashion_annotator.ui.about import show_about
@@ -76,11 +76,14 @@ def build_actions(w: MainWindow) -> None:
     for i in range(10):
         key = str((i + 1) % 10)
         a(f"label_{key}", f"Label {key}", key, lambda k=key: w._label_key(k))
-    shortcuts.apply_overrides(w.actions_by_name.values(), w.prefs)
 
 
 def build_menus(w: MainWindow) -> None:
-    """Fill the menu bar: File, :data:`MENUS`, Refine, Train (:data:`TRAIN_MENU`) and Help."""
+    """Fill the menu bar: File, :data:`MENUS`, Refine, Train (:data:`TRAIN_MENU`) and Help.
+
+    The operator's keys (Preferences > Keyboard) are applied last, once every named action,
+    the Refine menu's included, exists.
+    """
     bar = w.menuBar()
     get = w.actions_by_name.__getitem__
     w.recent_menu = None  # filled by file_menu.populate
@@ -89,6 +92,8 @@ def build_menus(w: MainWindow) -> None:
         menu = bar.addMenu(title)
         for name in names:
             menu.addSeparator() if name is None else menu.addAction(get(name))
+        if title == "&View":
+            w.view_menu = menu
     w.refine_menu = bar.addMenu("&Refine")
     refine_menu.populate(w.refine_menu, w)
     w.train_menu = bar.addMenu("T&rain")
@@ -97,14 +102,31 @@ def build_menus(w: MainWindow) -> None:
     help_menu = bar.addMenu("&Help")
     help_menu.addAction(get("help"))
     help_menu.addAction(get("about"))
+    shortcuts.apply_overrides(w.actions_by_name.values(), w.prefs)
 
 
 def build_toolbar(w: MainWindow) -> None:
     """Add the icon-only tool bar (:data:`TOOLBAR`) at the top of the window."""
-    tools = QToolBar("Tools", w)
+    tools = QToolBar("Tool bar", w)
     tools.setObjectName("toolsToolbar")
     tools.setMovable(False)
     tools.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     for name in TOOLBAR:
         tools.addSeparator() if name is None else tools.addAction(w.actions_by_name[name])
     w.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
+    w.tools_toolbar = tools
+
+
+def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
+    """Add View > Panels: one check item per dock and the tool bar, to show a closed one again.
+
+    The items are the widgets' own toggle actions, so they stay checked exactly while the panel
+    shows. Docks belong to the Annotate tab: while Review shows, their items are disabled
+    (:meth:`MainWindow.show_annotate_docks`).
+    """
+    w.view_menu.addSeparator()
+    panels = w.view_menu.addMenu("&Panels")
+    for dock in docks:
+        panels.addAction(dock.toggleViewAction())
+    panels.addAction(w.tools_toolbar.toggleViewAction())
+    return panels

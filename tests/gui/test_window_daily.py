@@ -293,6 +293,7 @@ def test_shortcuts_are_customised_in_preferences_and_conflicts_refused(
     editor._rows["tool_brush"].editingFinished.emit()  # "Y" is taken: the message goes away
     assert editor.keys["tool_brush"] == ["Y"]
     assert not dialog.key_message.isVisibleTo(dialog)
+    assert editor.assign("refine_snap", "Ctrl+Alt+S") is None  # a Refine menu command
     dialog.theme.setCurrentIndex(2)
     dialog.accept()
     assert window.actions_by_name["tool_brush"].shortcuts() == [QKeySequence("Y")]
@@ -303,11 +304,33 @@ def test_shortcuts_are_customised_in_preferences_and_conflicts_refused(
     window, project = _reopen(qtbot, root, settings, answers)
     try:
         assert window.actions_by_name["tool_brush"].shortcuts() == [QKeySequence("Y")]
+        # the Refine menu is built after the other actions: its key is the operator's too
+        assert window.actions_by_name["refine_snap"].shortcuts() == [QKeySequence("Ctrl+Alt+S")]
         assert window.prefs.theme == "dark"
     finally:
         window.close()
         project.close()
         apply_theme(QApplication.instance(), "system")
+
+
+def test_a_closed_panel_comes_back_from_the_view_menu(qtbot, opened):
+    window, _project = opened
+    panels = {a.text(): a for a in window.panels_menu.actions()}
+    assert list(panels) == ["Images", "Labels", "Instances", "Tool bar"]
+    window.queue.close()  # the dock's own close button
+    qtbot.waitUntil(lambda: not window.queue.isVisible())
+    assert not panels["Images"].isChecked()
+    panels["Images"].trigger()
+    qtbot.waitUntil(window.queue.isVisible)
+    assert panels["Images"].isChecked()
+    panels["Tool bar"].trigger()
+    assert not window.tools_toolbar.isVisible()
+    panels["Tool bar"].trigger()
+    assert window.tools_toolbar.isVisible()
+    window.tabs.setCurrentIndex(1)  # Review has the whole width: its docks cannot be shown
+    assert not window.queue.isVisible() and not panels["Images"].isEnabled()
+    window.tabs.setCurrentIndex(0)
+    assert window.queue.isVisible() and panels["Images"].isEnabled()
 
 
 def test_dark_theme_recolours_icons_and_palette(qtbot, opened):
