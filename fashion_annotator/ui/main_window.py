@@ -52,6 +52,7 @@ from fashion_annotator.ui.annotate.image_session import LEASE_TTL_S, ImageSessio
 from fashion_annotator.ui.annotate.palette_dock import PaletteDock
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.annotate.queue_dock import QueueDock
+from fashion_annotator.ui.annotate.queue_refresh import QueueRefresher
 from fashion_annotator.ui.annotate.status_bar import StatusBar
 from fashion_annotator.ui.annotate.view_bar import ViewBar
 from fashion_annotator.ui.help_dialog import HelpDialog
@@ -195,6 +196,7 @@ class MainWindow(QMainWindow):
         self.queue.filterChanged.connect(self.reload_queue)
         self.palette_dock.labelChosen.connect(self.set_label)
         self.palette_dock.taskChosen.connect(self.set_task)
+        self.queue_refresh = QueueRefresher(self)
 
     def _action(self, name: str, text: str, keys, slot, icon_name: str | None = None) -> QAction:
         """Create the action ``name`` and register it in :attr:`actions_by_name`."""
@@ -228,12 +230,9 @@ class MainWindow(QMainWindow):
 
     # -- queue and navigation -------------------------------------------------------------
 
-    def reload_queue(self) -> None:
-        """Refill the queue from the store with the dock's filter and search."""
-        records = self.project.images(status=self.queue.status, search=self.queue.search_text)
-        records = self.ranker.arrange(records, self.task, self.queue.order)
-        self.queue.set_records(records, self.session.image_id)
-        self.queue.set_counts(self.project.counts())
+    def reload_queue(self, only_if_changed: bool = False) -> None:
+        """Refill the queue from the store (:meth:`.QueueRefresher.reload`)."""
+        self.queue_refresh.reload(only_if_changed)
 
     def open_image(self, image_id: int) -> bool:
         """Save the open image and open ``image_id``."""

@@ -69,6 +69,7 @@ def close(w: MainWindow) -> bool:
         dialog.close()
     w.retrainer.stop()
     w.files.shutdown()
+    w.queue_refresh.stop()
     w.instances.flush()
     w.session.shutdown()
     w.ranker.cancel()  # a scoring batch stops at its next photo

@@ -138,14 +138,18 @@ class ImageSession(QObject):
     def open_image(self, image_id: int, shown: str | None = None) -> bool:
         """Save the open image, then open ``image_id``; False when it could not be opened.
 
-        ``shown`` is the task the window shows: on a large photo only its saved mask is read
-        now, the other tasks' on first use (:func:`~.session.load_document`). After
-        :meth:`shutdown` nothing opens (a late signal must not take a lease again)."""
+        The open image stays open, leased and editable until ``image_id`` is leased and
+        loaded: a refused lease (the operator skips a colleague's image), a server that cannot
+        be reached or a photo that cannot be read leave the operator where they were, never
+        on a window whose edits go nowhere. ``shown`` is the task the window shows: on a
+        large photo only its saved mask is read now, the other tasks' on first use
+        (:func:`~.session.load_document`). After :meth:`shutdown` nothing opens (a late
+        signal must not take a lease again)."""
         if self._shut_down:
             return False
         if self.current is not None and self.image_id == image_id:
             return True
-        if not self.close_image():
+        if self.unsaved and self.current is not None and not self.current.read_only and not self.save():
             return False
         lease: LeaseHeld | None = None
         try:
@@ -156,14 +160,18 @@ class ImageSession(QObject):
                 self.message.emit(f"Skipped: {held.holder} is editing this image")
                 return False
             lease = held
+        except ProjectError as exc:
+            self.error.emit(f"Could not open image {image_id}: {exc}")
+            return False
         try:
             base = session.latest_versions(self.project, image_id)  # before loading: nothing missed
             doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown)
         except (ImageLoadError, ProjectError, ValueError) as exc:
-            if lease is None and not self._readonly():
-                with contextlib.suppress(ProjectError):  # the lease lapses on its own
-                    self.project.leases.release(image_id)
+            self._release_quietly(image_id, lease)
             self.error.emit(str(exc))
+            return False
+        if not self.close_image():
+            self._release_quietly(image_id, lease)
             return False
         doc.subscribe(self._document_changed)
         read_only = lease is not None or bool(self._readonly())
@@ -213,6 +221,8 @@ class ImageSession(QObject):
             self._set_hierarchy(cached)
         else:
             self.jobs.submit(SUPERPIXELS, image_id, sp.compute_superpixels, doc.rgb)
+        for task in self.proposals.follow_promotions():
+            self.message.emit(f"A new {task} model was promoted elsewhere (another window or a terminal): proposing with it")
         for task in self.project.tasks:
             self._submit_proposal(task)
 
@@ -368,6 +378,12 @@ class ImageSession(QObject):
             return
         self.save()
 
+    def _release_quietly(self, image_id: int, lease: LeaseHeld | None) -> None:
+        """Give back the lease just taken on ``image_id`` (none when opened read-only)."""
+        if lease is None and not self._readonly():
+            with contextlib.suppress(ProjectError):  # the lease lapses on its own
+                self.project.leases.release(image_id)
+
     def close_image(self) -> bool:
         """Save and close the open image; False (image kept open) when saving failed."""
         if self.current is None:
@@ -383,8 +399,8 @@ class ImageSession(QObject):
         if not self.current.read_only and image_id is not None:
             try:
                 self.project.leases.release(image_id)
-            except ProjectError as exc:  # saved already; the lease lapses on its own
-                self.error.emit(f"Image {image_id} saved; its lease was not released ({exc}), it lapses in {LEASE_TTL_S:.0f} s")
+            except ProjectError as exc:  # nothing unsaved; the lease lapses on its own
+                self.error.emit(f"Image {image_id} closed with nothing unsaved; its lease was not released ({exc}), it lapses in {LEASE_TTL_S:.0f} s")
         self.jobs.next_generation()
         self.current = None
         return True

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.instances.classifier import InstanceClassifier
 from fashion_annotator.instances.document import InstanceDocument
@@ -196,6 +197,7 @@ class InstancesDock(QDockWidget):
         """Show the instances of a newly opened image (``OpenImage`` or None)."""
         self.image_id = None if opened is None else int(opened.doc.image_id)
         self._image_doc = None if opened is None else opened.doc
+        self._fresh: set[str] = set() if opened is None else opened.fresh
         self._proposals = {} if opened is None else opened.probs
         self.doc = None
         self._split_points.clear()
@@ -227,6 +229,9 @@ class InstancesDock(QDockWidget):
         doc = self._image_doc
         if doc is None or self.parsing_task is None:
             return False
+        if save and self.read_only():
+            self.message.emit("This image is read-only: another operator holds it")
+            return False
         if not doc.photo_ready:  # checked first: a large photo's parsing mask is read on first use
             if save:
                 self.message.emit(PIXELS_LOADING)
@@ -253,12 +258,12 @@ class InstancesDock(QDockWidget):
 
     def save(self) -> bool:
         """Save the instances as a new version (nothing happens when unchanged)."""
-        if self.doc is None or self.image_id is None or not self.doc.dirty:
+        if self.doc is None or self.image_id is None or not self.doc.dirty or self.read_only():
             return True
         source = "operator" if self.doc.actions else "model"
         try:
             self.project.save_instances(self.image_id, self.doc.set, source=source)
-        except (ProjectError, ValueError, OSError) as exc:
+        except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
             self.message.emit(f"Instances not saved: {exc}")
             return False
         self.doc.mark_saved()
@@ -270,11 +275,21 @@ class InstancesDock(QDockWidget):
         Called when the session saved the masks (autosave, image switch, window close):
         instance pixels whose parsing class the operator changed leave their instance.
         """
-        if self.doc is None or self.parsing_task is None:
+        if self.doc is None or self.parsing_task is None or self.read_only():
             return True
         parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task)
-        if parsing is not None and self.doc.reconcile(parsing):
-            self._refresh_list()
+        # a parsing mask never saved is the model's proposal of this opening, not the
+        # operator's: the instances saved earlier are not held to it
+        if parsing is not None and self.parsing_task not in self._fresh:
+            before = dict(self.doc.instances)
+            if self.doc.reconcile(parsing):
+                self._refresh_list()
+                gone = [f"{k}. {i.category or '?'}" for k, i in sorted(before.items()) if k not in self.doc.instances]
+                if gone:
+                    self.message.emit(
+                        f"Instances removed: {', '.join(gone)} (their pixels are no longer of that class "
+                        "in the parsing mask; the Instances dock's Undo restores them)"
+                    )
         if self.doc.instances and not self.project.instance_versions(self.image_id or 0):
             self.doc.dirty = True
         return self.save()

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import proposals as prop
 
@@ -66,6 +67,20 @@ class ProposalSource:
         record = self.project.models.active(task)
         self._active_paths[task] = None if record is None else record.path
         self._cutout_tasks[task] = pipeline.agreeing_cutouts(self.project, task)
+
+    def follow_promotions(self) -> list[str]:
+        """Reload the tasks whose active model changed since they were prepared (a colleague
+        promoted one in another window); return them. GUI thread, as :meth:`prepare`."""
+        changed: list[str] = []
+        for task, path in list(self._active_paths.items()):
+            try:
+                record = self.project.models.active(task)
+            except ProjectError:  # the store is unreachable: keep proposing with what is loaded
+                return changed
+            if (None if record is None else record.path) != path:
+                self.reload(task)
+                changed.append(task)
+        return changed
 
     def reload(self, task: str | None = None) -> None:
         """Forget loaded predictors (all, or one task's) so the next call loads the active model."""

@@ -1,0 +1,146 @@
+"""Two operators on one project: a refused switch, a read-only view, a store that goes away.
+
+Found by a hand test of two windows on one PostgreSQL project; the same paths run on a folder
+project here (the lease logic is the backend's, the window's reaction is what is tested).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.ui.annotate.queue_dock import ID_ROLE
+from fashion_annotator.ui.annotate.queue_refresh import QUEUE_POLL_S
+from fashion_annotator.ui.testing import (
+    Answers,
+    add_tiny_model,
+    click,
+    copy_project,
+    drag,
+    open_window,
+)
+
+pytestmark = pytest.mark.reliability
+
+
+@pytest.fixture
+def two(qtbot, template, tmp_path):
+    """Alice's and Bob's windows on one project: Alice on the first image, Bob on the second."""
+    root = copy_project(template, tmp_path / "project")
+    alice, a_project = open_window(qtbot, root, tmp_path / "alice.ini", Answers(), user="alice")
+    bob_answers = Answers()  # Bob's window starts on Alice's image, read-only
+    bob, b_project = open_window(qtbot, root, tmp_path / "bob.ini", bob_answers, user="bob")
+    ids = [r.id for r in a_project.images()]
+    assert alice.session.image_id == ids[0]
+    assert bob.open_image(ids[1])
+    bob_answers.read_only = False  # from now on Bob skips an image a colleague holds
+    yield alice, bob, bob_answers, ids
+    for window, project in ((bob, b_project), (alice, a_project)):
+        window.close()
+        project.close()
+
+
+def test_skipping_a_colleagues_image_keeps_the_open_one_editable_and_saved(two, qtbot):
+    alice, bob, answers, ids = two
+    bob.canvas.set_tool("brush")
+    drag(bob, [(300, 300), (340, 330)])
+    assert bob.session.unsaved
+    assert not bob.open_image(ids[0])  # Alice holds it; Bob skips
+    assert answers.asked[-1] == ("lease", bob.project.leases.current(ids[0]).holder)
+    # Bob is still on his image, leased, editable; the edit made before was saved
+    assert bob.session.image_id == ids[1] and not bob.session.current.read_only
+    assert bob.project.lease(ids[1]).holder.startswith("bob@")
+    versions = len(bob.project.mask_versions(ids[1], "garment"))
+    assert versions == 1
+    drag(bob, [(400, 300), (440, 330)])  # and a later edit is saved, not dropped
+    assert bob.save()
+    assert len(bob.project.mask_versions(ids[1], "garment")) == 2
+    assert bob.queue.view.currentIndex().data(ID_ROLE) == ids[1]
+
+
+def test_an_unreachable_store_keeps_the_open_image_and_the_queue(two, qtbot, monkeypatch):
+    _alice, bob, _answers, ids = two
+    rows = bob.queue.model.rowCount()
+
+    def down(*_args, **_kwargs):
+        raise ProjectError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(bob.project.leases, "acquire", down)
+    monkeypatch.setattr(bob.project, "images", down)
+    assert not bob.open_image(ids[2])
+    assert bob.session.image_id == ids[1] and not bob.session.current.read_only
+    assert "Could not open image" in bob.banner.text() or "Could not open image" in bob.status.currentMessage()
+    bob.reload_queue()  # what a save does: the list keeps its rows, the status bar says why
+    assert bob.queue.model.rowCount() == rows
+    assert "not refreshed" in bob.status.currentMessage()
+
+
+def test_viewing_a_held_image_read_only_writes_no_instances(two, qtbot):
+    alice, bob, answers, ids = two
+    answers.read_only = True
+    record = bob.project.image(ids[0])
+    parsing = np.zeros(record.shape, np.uint8)
+    parsing[150:450, 120:330] = 3  # a top: instances are derived from it
+    alice.project.save_mask(ids[0], "parsing7", parsing)
+    assert bob.open_image(ids[0])  # Alice holds it: Bob views it read-only
+    assert bob.session.current.read_only
+    qtbot.waitUntil(lambda: bob.instances.doc is not None and bool(bob.instances.doc.instances))
+    assert not bob.instances.propose()  # the dock's Propose is refused, not saved over Alice's
+    assert bob.session.save()  # what autosave and a switch do: nothing written, nothing raised
+    assert bob.instances.flush()
+    assert bob.project.instance_versions(ids[0]) == []
+
+
+def test_saved_instances_are_not_held_to_a_parsing_proposal(qtbot, template, tmp_path):
+    """Instances saved earlier survive a save while the parsing mask is still a fresh proposal
+    (here: empty, no model); they used to be reconciled away and saved as the operator's."""
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        image_id = window.session.image_id
+        record = project.image(image_id)
+        imap = np.zeros(record.shape, np.uint8)
+        imap[200:400, 150:300] = 1
+        project.save_instances(image_id, InstanceSet(imap, {1: Instance(1, parsing_class=4, category="shoes")}),
+                               source="model")  # fmt: skip
+        window.step(1)
+        window.step(-1)  # reopen: the saved instances are loaded
+        assert window.session.image_id == image_id and window.instances.doc is not None
+        assert "parsing7" in window.session.current.fresh
+        window.canvas.set_tool("brush")
+        click(window, 500, 400)
+        assert window.save()
+        latest = project.load_instances(image_id)
+        assert latest is not None and list(latest.instances) == [1]
+        assert len(project.instance_versions(image_id)) == 1
+    finally:
+        window.close()
+        project.close()
+
+
+def test_a_model_promoted_elsewhere_proposes_at_the_next_image(two, qtbot, tmp_path):
+    alice, bob, _answers, ids = two
+    assert bob.session.proposals.predictor("garment") is None  # no model yet in this project
+    add_tiny_model(alice.project, tmp_path, "garment")  # Alice's window (or a terminal) promotes one
+    assert bob.open_image(ids[2])
+    qtbot.waitUntil(lambda: bob.session.current.doc.proposal("garment") is not None, timeout=20000)
+    assert bob.session.proposals.predictor("garment") is not None
+
+
+def test_a_colleagues_status_change_shows_at_the_next_poll(two, qtbot):
+    alice, bob, _answers, ids = two
+
+    def shown_status(window, image_id):
+        return next(r.status for r in window.queue.model.records() if r.id == image_id)
+
+    assert bob.queue_refresh.timer.isActive() and bob.queue_refresh.timer.interval() == QUEUE_POLL_S * 1000
+    assert not bob.queue_refresh.reload(only_if_changed=True)  # nothing changed: the list is left alone
+    alice.canvas.set_tool("brush")
+    drag(alice, [(300, 300), (340, 330)])
+    assert alice.mark_done()
+    assert shown_status(bob, ids[0]) == "new"
+    bob.queue_refresh.timer.timeout.emit()  # what the timer does every QUEUE_POLL_S
+    assert shown_status(bob, ids[0]) == "done"
+    assert bob.queue.view.currentIndex().data(ID_ROLE) == ids[1]  # Bob's selection stays
