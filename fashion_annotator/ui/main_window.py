@@ -46,7 +46,7 @@ from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import prompts, window_dialogs, window_lifecycle, window_menus
 from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons, task_title
 from fashion_annotator.ui.annotate import instances_dock
-from fashion_annotator.ui.annotate.banner import Banner, image_notes
+from fashion_annotator.ui.annotate.banner import Banner, image_notes, standing_notes
 from fashion_annotator.ui.annotate.canvas import Canvas
 from fashion_annotator.ui.annotate.image_session import LEASE_TTL_S, ImageSession, OpenImage
 from fashion_annotator.ui.annotate.palette_dock import PaletteDock
@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         self._use_project_click_model()
         self.prefs = prefs or Preferences()
         self.ask_restore = ask_restore or (
-            lambda entries: prompts.ask_restore(self, entries, self.entry_names(entries))
+            lambda entries: prompts.ask_restore(self, entries, window_lifecycle.entry_names(self, entries))
         )
         self.ask_quit = ask_quit or (lambda message: prompts.ask_quit(self, message))
         self.ask_stop = ask_stop or (lambda message: prompts.ask_stop_running(self, message))
@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
         s.photoReady.connect(self._photo_ready)
         s.maskReplaced.connect(self._mask_replaced)
         s.regionsReady.connect(self._regions_ready)
-        s.savedChanged.connect(self.status.set_saved)
+        s.savedChanged.connect(self._saved)
         s.message.connect(lambda text: self.status.showMessage(text, 5000))
         s.error.connect(self._show_error)
         s.modelInfo.connect(self._model_info)
@@ -517,8 +517,17 @@ class MainWindow(QMainWindow):
         use_click_model(None if record is None else record.path)
 
     def _show_error(self, text: str) -> None:
+        """Show ``text`` in the status bar and the banner; a read-only image keeps its reason."""
         self.status.showMessage(text, 10000)
-        self.banner.show_lines([text])
+        cur = self.session.current
+        keep = standing_notes(self.project, cur) if cur is not None and cur.read_only else []
+        self.banner.show_lines([*keep, text])
+
+    def _saved(self, saved: bool) -> None:
+        """A save went through: an error shown before it (a lease not renewed) is over."""
+        self.status.set_saved(saved)
+        if saved and self.session.current is not None:
+            self.banner.show_lines(standing_notes(self.project, self.session.current))
 
     # -- start and end --------------------------------------------------------------------
 
@@ -538,17 +547,6 @@ class MainWindow(QMainWindow):
     def display_name(self, record) -> str:
         """How ``record`` is named to the operator (relative to the project's photos)."""
         return display_name(record.name, self.project.root)
-
-    def entry_names(self, entries: list[JournalEntry]) -> list[str]:
-        """``entries``' images as the operator knows them, with the task of each."""
-        names = []
-        for entry in entries:
-            try:
-                name = self.display_name(self.project.image(int(entry.image_id)))
-            except (KeyError, ValueError, LookupError):
-                name = f"image {entry.image_id}"
-            names.append(f"{name} ({task_title(entry.task)})")
-        return names
 
     def _update_title(self, image: str | None = None) -> None:
         # The application name is added by Qt (applicationDisplayName); no repeat here.

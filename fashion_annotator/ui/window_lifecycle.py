@@ -13,7 +13,20 @@ from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.ui.actions import task_title
 
 if TYPE_CHECKING:
+    from fashion_annotator.core.journal import JournalEntry
     from fashion_annotator.ui.main_window import MainWindow
+
+
+def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
+    """``entries``' images as the operator knows them, with the task of each."""
+    names = []
+    for entry in entries:
+        try:
+            name = w.display_name(w.project.image(int(entry.image_id)))
+        except (KeyError, ValueError, LookupError):
+            name = f"image {entry.image_id}"
+        names.append(f"{name} ({task_title(entry.task)})")
+    return names
 
 
 def start(w: MainWindow) -> None:
@@ -24,7 +37,7 @@ def start(w: MainWindow) -> None:
         if w.ask_restore(entries):
             restored = w.session.restore(entries)
             if restored:
-                names = ", ".join(w.entry_names([e for e in entries if int(e.image_id) in restored]))
+                names = ", ".join(entry_names(w, [e for e in entries if int(e.image_id) in restored]))
                 w.status.showMessage(f"Restored unsaved edits of {names}", 8000)
         else:
             w.session.set_aside(entries)

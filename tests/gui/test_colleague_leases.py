@@ -144,3 +144,18 @@ def test_a_colleagues_status_change_shows_at_the_next_poll(two, qtbot):
     bob.queue_refresh.timer.timeout.emit()  # what the timer does every QUEUE_POLL_S
     assert shown_status(bob, ids[0]) == "done"
     assert bob.queue.view.currentIndex().data(ID_ROLE) == ids[1]  # Bob's selection stays
+
+
+def test_a_save_clears_an_earlier_error_and_a_read_only_reason_stays(two, qtbot):
+    _alice, bob, answers, ids = two
+    bob.session.error.emit("Could not renew the lease on this image: server closed the connection")
+    assert "Could not renew" in bob.banner.text()
+    bob.canvas.set_tool("brush")
+    drag(bob, [(300, 300), (340, 330)])
+    assert bob.save()
+    assert "Could not renew" not in bob.banner.text()  # the save went through: it is over
+    answers.read_only = True
+    assert bob.open_image(ids[0])  # Alice's image, read-only
+    bob.session.error.emit("Not saved: alice holds this image")
+    assert "Not saved" in bob.banner.text() and "alice" in bob.banner.text()
+    assert "Read-only" in bob.banner.text()  # why it is read-only is not pushed out by the error

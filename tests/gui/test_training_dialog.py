@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.testing import add_tiny_model
+from fashion_annotator.ui.train.selection_text import worse_reason
 from fashion_annotator.ui.train.training_dialog import (
     RetrainDialog,
     describe_comparison,
@@ -177,6 +178,9 @@ def test_real_training_run_then_use_this_model(qtbot, project):
     version = dialog.outcome["version"]
     assert [m.version for m in project.models("garment")] == [version]
     assert dialog.use_button.isEnabled()
+    worse = worse_reason(dialog.events[-1]["comparison"])  # a 2-epoch model may well be worse
+    assert (dialog.use_button.text() == "Use this model anyway") == (worse is not None)
+    assert worse is None or worse in dialog.status_label.text()
     with qtbot.waitSignal(dialog.modelPromoted) as promoted:
         qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
     assert promoted.args == ["garment", version]

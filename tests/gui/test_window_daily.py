@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
 
 from fashion_annotator.dataset.formats import export_project
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.ui import prompts
+from fashion_annotator.ui import prompts, window_lifecycle
 from fashion_annotator.ui.app import open_or_create
 from fashion_annotator.ui.help_dialog import shortcut_rows
 from fashion_annotator.ui.icons import icon
@@ -381,7 +381,7 @@ def test_restore_dialog_names_the_images(qtbot, opened, monkeypatch):
         task = "garment"
         written_at = 0.0
 
-    names = window.entry_names([Entry()])
+    names = window_lifecycle.entry_names(window, [Entry()])
     assert names == [f"{project.images()[1].name} (Garment cutout)"]
     assert prompts.ask_restore(window, [Entry()], names) is False
     assert f"• {project.images()[1].name} (Garment cutout)" in asked[0]

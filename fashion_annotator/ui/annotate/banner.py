@@ -7,8 +7,17 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from fashion_annotator.annotate.session import OpenImage
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.decisions import reason_label
 from fashion_annotator.ui.actions import task_title
+
+
+def standing_notes(project, opened: OpenImage) -> list[str]:
+    """:func:`image_notes`, or none while the store cannot be read (the error says why)."""
+    try:
+        return image_notes(project, opened)
+    except ProjectError:
+        return []
 
 
 def image_notes(project, opened: OpenImage) -> list[str]:

@@ -40,3 +40,23 @@ def describe_attribute_selection(images: int, instances: int) -> str:
     if images < 2:
         return text + ". Attribute training needs labelled instances on two images or more."
     return text + ". About a fifth of the images are held for validation (by name)."
+
+
+def worse_reason(comparison: dict) -> str | None:
+    """Why the new model of a retrain's ``comparison`` looks worse than the current one on the
+    same val images (its primary figure, or more val images worse than better), or None.
+
+    ``comparison`` is the ``done`` event's: ``new`` / ``current`` figures (``median_dice``,
+    ``miou``: higher is better; ``noc90``: clicks, lower is better) and ``paired`` counts.
+    """
+    new, current = comparison.get("new") or {}, comparison.get("current") or {}
+    key = next((k for k in ("median_dice", "miou", "noc90") if k in new), None)
+    if key is not None and isinstance(current.get(key), (int, float)) and isinstance(new.get(key), (int, float)):
+        lower_is_better = key == "noc90"
+        if (new[key] > current[key]) if lower_is_better else (new[key] < current[key]):
+            return f"its {key} is {new[key]:.4f} against the current model's {current[key]:.4f}"
+    paired = comparison.get("paired") or {}
+    if paired.get("worse", 0) > paired.get("better", 0):
+        return (f"it is worse on {paired['worse']} of the {paired['n']} val images "
+                f"and better on {paired['better']}")  # fmt: skip
+    return None

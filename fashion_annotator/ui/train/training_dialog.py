@@ -42,6 +42,7 @@ from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
     describe_attribute_selection,
     describe_selection,
+    worse_reason,
 )
 from training.click_retrain import CLICK_TASK, source_task
 from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
@@ -351,6 +352,8 @@ class RetrainDialog(QDialog):
         self.start_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.use_button.setEnabled(False)
+        self.use_button.setText("Use this model")
+        self.use_button.setToolTip("")
         for widget in (self.epochs_spin, self.device_combo, self.minutes_spin, self.exclude_check):
             widget.setEnabled(False)
         process.start()
@@ -553,6 +556,11 @@ class RetrainDialog(QDialog):
         if self.outcome is not None and not cancelled:
             outcome = "done"
             self.use_button.setEnabled(self.outcome.get("version") is not None)
+            worse = worse_reason(self.outcome.get("comparison") or {})
+            if worse:  # still the operator's choice, but never a silent one
+                self.use_button.setText("Use this model anyway")
+                self.use_button.setToolTip(f"The new model looks worse: {worse}")
+                self.status_label.setText(f"Done: model v{self.outcome.get('version')} trained, but {worse}")
         elif cancelled:
             outcome = "cancelled"
             self.status_label.setText("Cancelled; no model was registered")

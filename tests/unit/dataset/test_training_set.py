@@ -142,3 +142,18 @@ def test_proposal_quality_per_model_version(garment_project):
     assert quality["1"].n_images == 6
     assert quality["1"].median < 1.0
     assert model_rows(proj, "garment") == []
+
+
+def test_a_retrain_that_looks_worse_says_why():
+    from fashion_annotator.ui.train.selection_text import worse_reason
+
+    better = {"new": {"median_dice": 0.97}, "current": {"median_dice": 0.95},
+              "paired": {"n": 5, "better": 4, "worse": 1}}  # fmt: skip
+    assert worse_reason(better) is None
+    lower = {"new": {"median_dice": 0.93}, "current": {"median_dice": 0.95}, "paired": {}}
+    assert worse_reason(lower) == "its median_dice is 0.9300 against the current model's 0.9500"
+    mostly_worse = {"new": {"miou": 0.80}, "current": {"miou": 0.79}, "paired": {"n": 5, "better": 1, "worse": 4}}
+    assert worse_reason(mostly_worse) == "it is worse on 4 of the 5 val images and better on 1"
+    more_clicks = {"new": {"noc90": 2.5}, "current": {"noc90": 2.2}}  # clicks: lower is better
+    assert worse_reason(more_clicks) is not None
+    assert worse_reason({"new": {"miou": 0.8}, "current": {}}) is None  # nothing to compare with
