@@ -477,8 +477,7 @@ def run_team(args: argparse.Namespace) -> int:
     try:
         result = run_team_bench(config, progress=lambda line: print(line, file=sys.stderr))
     except ProjectError as exc:
-        print(f"fashion-annotator bench team: {exc}", file=sys.stderr)
-        return 1
+        return _fail("team", exc)
     print(
         f"{result['backend']}: {result['operators']} operators, {result['saves']} saves "
         f"({result['saves_per_s']:.1f}/s), save p50/p95/p99 {result['save_ms_p50']:.1f}/"

@@ -225,7 +225,11 @@ def _decode(im: Image.Image, name: Path | str) -> None:
         im.close()
         reason = str(exc)
         if "truncated" in reason.lower():
-            raise ImageLoadError(name, f"truncated file ({reason})") from exc
+            # Pillow's words ("image file is truncated (0 bytes not processed)") stay on the
+            # chained exception; people are told what happened and what to do about it.
+            raise ImageLoadError(
+                name, "the file is cut short (truncated); re-export or copy it again"
+            ) from exc
         raise ImageLoadError(name, f"corrupt image data ({reason})") from exc
     except Exception as exc:  # struct.error, SyntaxError, ValueError... from broken data
         im.close()

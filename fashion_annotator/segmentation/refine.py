@@ -470,7 +470,10 @@ def guided_mask(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def clean_mask(
-    mask: np.ndarray, min_island: int = 64, fill_holes: bool = True, max_hole: int | None = None
+    mask: np.ndarray,
+    min_island: int | None = None,
+    fill_holes: bool = True,
+    max_hole: int | None = None,
 ) -> np.ndarray:
     """Relabel islands smaller than ``min_island`` pixels, then fill each label's holes.
 
@@ -478,12 +481,16 @@ def clean_mask(
     ----------
     mask : (H, W) uint8 array
         Label ids.
-    min_island : int
-        Components (of any label) with fewer pixels take the most common label around them.
+    min_island : int, optional
+        Components (of any label, background included, so small holes too) with fewer pixels
+        take the most common label around them. Default: 1/4000 of the image area (H * W
+        pixels), at least 64 pixels; 498 px at 1152x1728 (a 22x22 px patch), so stray specks
+        of a few hundred pixels go while a shoe or a bag of a few thousand stays.
     fill_holes : bool
         Fill the holes of every foreground label.
     max_hole : int, optional
-        Holes larger than this many pixels are kept (the gap between an arm and the body).
+        Holes larger than this many pixels are kept (the gap between an arm and the body);
+        None fills every hole.
 
     Returns
     -------
@@ -492,6 +499,8 @@ def clean_mask(
     """
     out = np.array(mask, copy=True)
     mask_ops.check_mask(out)
+    if min_island is None:
+        min_island = max(64, round(out.shape[0] * out.shape[1] / 4000))
     mask_ops.remove_islands(out, min_island)
     if fill_holes:
         for label in np.unique(out):

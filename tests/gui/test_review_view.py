@@ -277,3 +277,17 @@ def test_closing_the_review_during_its_first_scoring_stops_it(qtbot, project, mo
     assert thread is not None
     widget.close()
     assert thread.was_cancelled and thread.isFinished()
+
+
+def test_histogram_ticks_are_round_distinct_and_under_their_values(view):
+    hist = view.histogram
+    hist.set_values([0.96, 0.97, 0.985, 0.99, 1.0], float("nan"), "Dice")
+    assert (hist.lo, hist.hi) == pytest.approx((0.95, 1.0))
+    ticks = hist.ticks()
+    labels = [text for _, text in ticks]
+    assert "0.98" in labels and len(set(labels)) == len(labels) >= 3
+    for x, text in ticks:
+        assert x == pytest.approx(hist.x_of(float(text)))
+    spacing = [b - a for (a, _), (b, _) in zip(ticks, ticks[1:], strict=False)]
+    assert max(spacing) == pytest.approx(min(spacing))
+    assert min(spacing) >= hist.fontMetrics().horizontalAdvance("0.000")

@@ -12,7 +12,48 @@ from PySide6.QtWidgets import QWidget
 from fashion_annotator.qa.stats import display_range, histogram
 from fashion_annotator.ui.theme import alert_color
 
-__all__ = ["ScoreHistogram"]
+__all__ = ["ScoreHistogram", "axis_ticks"]
+
+_NICE_STEPS = (1.0, 2.0, 2.5, 5.0)
+
+
+def axis_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[tuple[float, str]]:
+    """Round tick values inside ``[lo, hi]`` and their labels, for an axis of scores.
+
+    The step is the smallest of 1, 2, 2.5 or 5 times a power of ten that gives at most
+    ``max_ticks`` ticks; each tick is a multiple of the step, so the labels are evenly spaced
+    in value and can be placed at their true position.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The axis interval, in score units; ``lo < hi`` for more than one tick.
+    max_ticks : int
+        Most ticks returned (at least 2).
+
+    Returns
+    -------
+    list of (float, str)
+        Each tick's value and its label, ascending; labels carry as many decimals as the
+        step needs (0.95 .. 1.00 by 0.01, 0.925 by 0.025), so no two are alike. Empty for a
+        non-finite interval; one tick when ``lo == hi``.
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
+        return []
+    if hi == lo:
+        return [(lo, f"{lo:g}")]
+    max_ticks = max(int(max_ticks), 2)
+    exponent = math.floor(math.log10((hi - lo) / max_ticks)) - 1
+    while True:
+        for factor in _NICE_STEPS:
+            step = factor * 10.0**exponent
+            first = math.ceil(lo / step - 1e-9)
+            last = math.floor(hi / step + 1e-9)
+            if last - first + 1 <= max_ticks:
+                decimals = max(0, -exponent) + (1 if factor == 2.5 else 0)
+                values = [round(k * step, decimals) for k in range(first, last + 1)]
+                return [(v, f"{v:.{decimals}f}") for v in values]
+        exponent += 1
 
 
 class ScoreHistogram(QWidget):
@@ -59,6 +100,11 @@ class ScoreHistogram(QWidget):
         t = (value - self.lo) / (self.hi - self.lo)
         return r.left() + min(max(t, 0.0), 1.0) * r.width()
 
+    def ticks(self) -> list[tuple[float, str]]:
+        """The x-axis ticks painted: widget x and label, at most one per 44 px of the plot."""
+        max_ticks = min(6, int(self.plot_rect().width() // 44))
+        return [(self.x_of(v), text) for v, text in axis_ticks(self.lo, self.hi, max_ticks)]
+
     def label_rect(self) -> QRectF:
         """Where the threshold's label is painted: beside its line, on whichever side has room
         for it, on a box of the background colour so that no bar runs through the text."""
@@ -96,10 +142,8 @@ class ScoreHistogram(QWidget):
             p.fillRect(QRectF(r.left() + i * bar_w + 1, r.bottom() - h, bar_w - 2, h),
                        colors["bars"])  # fmt: skip
         p.setPen(colors["text"])
-        for i in range(5):
-            tick = self.lo + i * (self.hi - self.lo) / 4
-            p.drawText(QRectF(self.x_of(tick) - 20, r.bottom() + 2, 40, 14),
-                       Qt.AlignmentFlag.AlignCenter, f"{tick:.2f}")  # fmt: skip
+        for x, text in self.ticks():
+            p.drawText(QRectF(x - 20, r.bottom() + 2, 40, 14), Qt.AlignmentFlag.AlignCenter, text)
         p.drawText(QRectF(0, r.top(), r.left() - 4, 14), Qt.AlignmentFlag.AlignRight, str(peak))
         p.drawText(QRectF(r.left(), r.bottom() + 14, r.width(), 14), Qt.AlignmentFlag.AlignCenter,
                    self.metric_title)  # fmt: skip

@@ -1,0 +1,25 @@
+"""``fashion-annotator bench team`` refuses an existing project like every command errs."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from fashion_annotator.cli import main
+from fashion_annotator.dataset.store import Project
+
+
+def test_bench_team_on_an_existing_project_prints_an_error_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the bench's own work folder
+    existing = tmp_path / "proj"
+    with Project.create(existing, tasks=("garment",), user="rita"):
+        pass
+    argv = ["bench", "team", "--url", str(existing), "--operators", "1", "--minutes", "0.01"]
+    assert main(argv) == 1
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1].startswith(f"fashion-annotator bench team: error: {existing}: ")
+    assert "already a project" in lines[-1]
