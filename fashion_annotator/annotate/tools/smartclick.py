@@ -17,19 +17,26 @@
   and the click session goes on;
 - the object is ``mask == label`` (cutouts: the foreground; parsing: the clicked class); pixels
   leaving it become background (0). Brush, regions and polygon edits between clicks are kept:
-  the model sees the current mask at every click.
+  the model sees the current mask at every click;
+- background is no object: on a two-class (cutout) mask the clicks always add and remove the
+  foreground (1), whatever label is chosen; on a parsing mask with background chosen every
+  click, box and marker removal is refused with a message (:data:`NO_CLASS`). No click is ever
+  applied or logged with label 0.
 
-The clicks of a session (same document, task and label) are the markers the canvas draws; an
-undo that takes back a click removes its marker (markers follow history steps by serial,
-:meth:`~fashion_annotator.core.history.History.stands`, so an undo under another tool counts). Each applied click or box is appended to
-``document.click_log[task]`` (photo pixels, sign, label, model version), saved with the mask.
+The clicks of a session (same document, task and object label) are the markers the canvas
+draws, and they follow undo and redo exactly: each entry keeps the serial of the history step
+that made it and of the step that took it away (a Ctrl+click removal, a box starting a new
+session), and a marker is shown while the first stands and the second does not
+(:meth:`~fashion_annotator.core.history.History.stands`, so an undo under another tool counts).
+Each applied click or box is appended to ``document.click_log[task]`` (photo pixels, sign,
+label, model version), saved with the mask.
 """
 
 from __future__ import annotations
 
 import time
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -38,6 +45,7 @@ import numpy as np
 
 from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
 from fashion_annotator.core.document import PIXELS_LOADING
+from fashion_annotator.core.history import History
 from fashion_annotator.core.masks import BBox
 
 if TYPE_CHECKING:  # the click model (torch) loads on first use
@@ -49,6 +57,8 @@ DRAG_PX = 6.0
 MARKER_HIT_PX = 12.0
 #: A box thinner than this (image pixels, after clipping to the photo) is refused.
 MIN_BOX_PX = 3.0
+#: Why a click on a parsing mask with background chosen is refused.
+NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
 
 
 #: The click model Smart click uses: a project's active one (set by the window), else shipped.
@@ -78,7 +88,7 @@ def shared_click_predictor(path: str | None = None):
         return None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Entry:
     """One applied click: the click, the serial of the history step it made (or the newest
     step before it when it changed nothing; see :meth:`History.stands`), the object before it
@@ -92,6 +102,13 @@ class _Entry:
     box: tuple[float, float, float, float] | None = None
     #: The object right after the click (bits), when known.
     after: np.ndarray | None = None
+    #: The serial of the step that took the click away (a marker removal, a new box), if any.
+    gone: int | None = None
+
+    def shown(self, history: History) -> bool:
+        """Whether the click's marker is drawn: its step stands and the one that took it away
+        (if any) does not."""
+        return (self.gone is None or not history.stands(self.gone)) and history.stands(self.step)
 
     def before_mask(self) -> np.ndarray:
         return _unpack(self.before, self.shape)
@@ -145,6 +162,13 @@ class SmartClickTool(Tool):
     ----------
     predictor : ClickPredictor, optional
         The click model; the shared shipped one by default (loaded on first use).
+
+    Attributes
+    ----------
+    num_classes : int or None
+        The shown task's class count, background included, set by the canvas: 2 makes every
+        click act on the foreground (see the module docstring); None (unknown) refuses
+        background as a parsing mask does.
     """
 
     name = "smartclick"
@@ -156,6 +180,10 @@ class SmartClickTool(Tool):
 
     def __init__(self, predictor=None) -> None:
         self._predictor = predictor
+        self.num_classes: int | None = None
+        #: Every entry of the session, shown or not (an undone click may be redone).
+        self._session: list[_Entry] = []
+        #: The entries whose markers are shown, oldest first.
         self._entries: list[_Entry] = []
         self._press_at: Pointer | None = None
         self._negative = False
@@ -180,25 +208,48 @@ class SmartClickTool(Tool):
         """
         return self._predictor if self._predictor is not None else active_click_predictor()
 
+    def target(self, ctx: ToolContext) -> ToolContext | None:
+        """``ctx`` with the label the clicks add and remove, or None when there is none.
+
+        On a two-class (cutout) mask that is the foreground (1) whatever label is chosen; else
+        the chosen label, unless it is background (0).
+        """
+        if self.num_classes == 2:
+            return ctx if ctx.label == 1 else replace(ctx, label=1)
+        return None if ctx.label == 0 else ctx
+
     def sync(self, ctx: ToolContext | None) -> None:
-        """Drop the markers of undone clicks; start a new session on another photo/task/label."""
-        if ctx is None:
-            self._entries = []
+        """Show the markers of the clicks that stand now (after any undo or redo); start a new
+        session on another photo, task or object label.
+
+        Parameters
+        ----------
+        ctx : ToolContext or None
+            The canvas's context as it is (the chosen label), None without a document.
+        """
+        target = None if ctx is None else self.target(ctx)
+        if target is None:
+            self._session, self._entries = [], []
             return
-        sessions = self._sessions.setdefault(ctx.document, {})
-        self._entries = sessions.setdefault((ctx.task, ctx.label), [])
-        history = ctx.document.history[ctx.task]
-        # an undone click's step no longer stands, whatever happened since (other tools,
-        # other labels, new steps at the same depth)
-        self._entries[:] = [e for e in self._entries if history.stands(e.step)]
+        sessions = self._sessions.setdefault(target.document, {})
+        self._session = sessions.setdefault((target.task, target.label), [])
+        history = target.document.history[target.task]
+        if not history.can_redo:  # an undone click's step can no longer come back
+            self._session[:] = [e for e in self._session if history.stands(e.step)]
+        # an undone step no longer stands, whatever happened since (other tools, other
+        # labels, new steps at the same depth); a redone one stands again
+        self._entries = [e for e in self._session if e.shown(history)]
 
     # ---- events ---------------------------------------------------------------------
     def press(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         self.sync(ctx)
         if not ctx.inside(p):
             return NOTHING
+        target = self.target(ctx)
+        if target is None:
+            return ToolResult(message=NO_CLASS)
         if p.ctrl:
-            return self._remove_near(ctx, p)
+            return self._remove_near(target, p)
         self._press_at = p
         self._negative = p.shift or p.secondary
         self.box = None
@@ -215,8 +266,10 @@ class SmartClickTool(Tool):
     def release(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         start, box = self._press_at, self.box
         self._press_at, self.box = None, None
-        if start is None:
+        target = self.target(ctx)
+        if start is None or target is None:
             return NOTHING
+        ctx = target
         predictor = self.predictor()
         if predictor is None:
             return ToolResult(message="Smart click needs a click model (resources/models/click.*)")
@@ -278,10 +331,10 @@ class SmartClickTool(Tool):
             update = self._correct(predictor, before, clicks, self._entries, guide)
         self.last_ms = update.elapsed_ms
         bbox = self._commit(ctx, update.mask, update.bounds, "click", [click])
-        self._entries.append(
-            _Entry(click, ctx.document.history[ctx.task].last_serial(), np.packbits(before), before.shape,
-                   None, np.packbits(update.mask))  # fmt: skip
-        )
+        step = ctx.document.history[ctx.task].last_serial()
+        entry = _Entry(click, step, np.packbits(before), before.shape, None, np.packbits(update.mask))
+        self._session.append(entry)
+        self._entries.append(entry)
         return ToolResult(bbox, committed=bbox is not None)
 
     def _apply_box(self, ctx: ToolContext, predictor, box) -> ToolResult:
@@ -291,11 +344,14 @@ class SmartClickTool(Tool):
         bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual])
         if bbox is None:  # nothing changed, no undo step: the click session so far stays
             return ToolResult(message="The box changed nothing; the clicks so far are kept")
-        self._entries.clear()
-        self._entries.append(_Entry(virtual, ctx.document.history[ctx.task].last_serial(), np.packbits(before),
-                                    before.shape, (float(box[0]), float(box[1]), float(box[2]), float(box[3])),
-                                    np.packbits(update.mask)))  # fmt: skip
-        return ToolResult(bbox, committed=bbox is not None)
+        step = ctx.document.history[ctx.task].last_serial()
+        for earlier in self._entries:  # a new session: undoing the box brings them back
+            earlier.gone = step
+        frame = (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
+        entry = _Entry(virtual, step, np.packbits(before), before.shape, frame, np.packbits(update.mask))
+        self._session.append(entry)
+        self._entries = [entry]
+        return ToolResult(bbox, committed=True)
 
     def _remove_near(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         """Ctrl+click: remove the nearest marker within :data:`MARKER_HIT_PX`, replay the rest.
@@ -327,8 +383,15 @@ class SmartClickTool(Tool):
             replayed.append((entry, np.packbits(obj), np.packbits(update.mask)))
             obj = update.mask
         bbox = ctx.document.apply(ctx.task, _write_where, obj, where, ctx.label)
-        # Undoing the removal takes back the replayed clicks' markers, not the earlier ones.
+        # Undoing the removal brings back the removed and the replayed clicks as they were and
+        # takes back the replayed ones' new markers; redoing it swaps them again.
         step = ctx.document.history[ctx.task].last_serial()
         later = [_Entry(e.click, step, before, e.shape, e.box, after) for e, before, after in replayed]
+        for entry in self._entries[i:]:
+            if bbox is None:  # no undo step: the click is gone for good
+                self._session.remove(entry)
+            else:
+                entry.gone = step
+        self._session.extend(later)
         self._entries[i:] = later
         return ToolResult(bbox, committed=bbox is not None)

@@ -29,6 +29,7 @@ from fashion_annotator.annotate.tools import (
     make_tool,
 )
 from fashion_annotator.annotate.tools.polygon import PolygonTool
+from fashion_annotator.annotate.tools.smartclick import SmartClickTool
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.masks import BBox
@@ -179,9 +180,11 @@ class Canvas(ImageView):
             self.edited.emit(bbox)
 
     def set_task(self, task: str, taxonomy: Taxonomy) -> None:
-        """Show and edit ``task``'s mask, coloured by ``taxonomy``."""
+        """Show and edit ``task``'s mask, coloured by ``taxonomy``; the tool overlay (Smart-click
+        markers) is redrawn for it at once."""
         self._finish_tool()
         self._task, self._taxonomy = task, taxonomy
+        self._configure_tool()
         if self._doc is None:
             return
         if task not in self._doc.masks:
@@ -190,6 +193,7 @@ class Canvas(ImageView):
         old = None if self._overlay is None else self._overlay.buffer
         self._overlay = LabelOverlay(self._doc.masks[task], taxonomy.colors, reuse=old)
         self._overlay_item.set_image(self._overlay.image, self._overlay)
+        self._update_polygon_preview()
 
     def set_regions(self, regions: np.ndarray | None) -> None:
         """Use ``regions`` ((H, W) int32 superpixel ids) for the superpixel tool and boundaries."""
@@ -290,6 +294,7 @@ class Canvas(ImageView):
             return
         self._finish_tool()
         self._tool = make_tool(name)
+        self._configure_tool()
         self._update_outline()
         self._update_polygon_preview()
         self.toolChanged.emit(name)
@@ -305,6 +310,7 @@ class Canvas(ImageView):
         if not 0 <= int(label) < n:
             raise ValueError(f"label {label} outside 0..{n - 1}")
         self._label = int(label)
+        self._update_polygon_preview()  # Smart click: the new label's click session
 
     @property
     def brush_radius(self) -> float:
@@ -467,6 +473,11 @@ class Canvas(ImageView):
         if self._tool.active:
             self._handle(self._tool.cancel(self._context()))
             self._update_polygon_preview()
+
+    def _configure_tool(self) -> None:
+        """Tell the tool what it needs of the shown task: Smart click, its class count."""
+        if isinstance(self._tool, SmartClickTool):
+            self._tool.num_classes = None if self._taxonomy is None else self._taxonomy.num_classes
 
     def _update_outline(self) -> None:
         show = self._cursor_scene is not None and self._tool.name in ("brush", "eraser")
