@@ -71,6 +71,10 @@ class ImportSummary:
         return lines
 
 
+#: Statuses an export names when it wrote their masks (the latest mask of every image goes out).
+UNFINISHED = {"rejected": "rejected by QA", "in_progress": "in progress", "new": "never saved by an operator"}
+
+
 @dataclass
 class ExportSummary:
     """What an export wrote: ``count`` items (images or cutouts) under ``out``.
@@ -85,6 +89,8 @@ class ExportSummary:
     errors: list[tuple[str, str]] = field(default_factory=list)
     #: Photos written turned upright (their EXIF orientation applied) to match their masks.
     upright: int = 0
+    #: How many exported images have each status (``new``, ``in_progress``, ``done``, ...).
+    by_status: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """Human-readable summary: totals, then one line per image not exported."""
@@ -95,6 +101,9 @@ class ExportSummary:
             head += f"; {len(self.skipped)} without a mask for the task were left out"
         if self.errors:
             head += f"; {len(self.errors)} could not be exported"
+        unfinished = [f"{self.by_status[s]} {words}" for s, words in UNFINISHED.items() if self.by_status.get(s)]
+        if unfinished:  # the latest mask of every image goes out: say which are not finished
+            head += f"; not finished: {', '.join(unfinished)}"
         return [head, *(f"  {name}: {problem}" for name, problem in self.errors)]
 
 
@@ -293,6 +302,7 @@ def masked_images(
         if mask is not None:
             yield record, stems[record.id], mask
             summary.count += 1
+            summary.by_status[record.status] = summary.by_status.get(record.status, 0) + 1
         if progress is not None:
             progress(done, len(records))
 
@@ -310,6 +320,7 @@ def export_each(
             write(record, stem, mask)
         except FILE_ERRORS as exc:
             summary.count -= 1  # masked_images counts it once the body returns
+            summary.by_status[record.status] -= 1
             summary.errors.append((record.name, file_error_text(exc)))
 
 

@@ -266,3 +266,23 @@ def test_an_exif_rotated_photo_is_exported_upright_beside_its_mask(project: Proj
         pixels = np.asarray(im.convert("RGB"), np.int16)
     upright = np.rot90(stored, k=-1).astype(np.int16)  # orientation 6 = rotate 90 clockwise
     assert np.abs(pixels - upright).mean() < 6
+
+
+@pytest.mark.parametrize("fmt", ["plain", "yolo"])
+def test_an_export_names_the_unfinished_images_it_wrote(
+    project: Project, tmp_path: Path, write_photo, fmt: str
+) -> None:
+    src = tmp_path / "plain"
+    _plain_source(src, write_photo)
+    import_source(project, src, "plain")
+    first, second, third = project.images()
+    project.set_status(first.id, "done")
+    project.set_status(second.id, "rejected")
+    project.set_status(third.id, "in_progress")
+    summary = export_project(project, tmp_path / f"out-{fmt}", fmt, "parsing7")
+    assert summary.count == 3
+    assert summary.by_status == {"done": 1, "rejected": 1, "in_progress": 1}
+    assert summary.lines()[0].endswith("; not finished: 1 rejected by QA, 1 in progress")
+    project.set_status(second.id, "approved")
+    project.set_status(third.id, "done")
+    assert "not finished" not in export_project(project, tmp_path / f"again-{fmt}", fmt, "parsing7").lines()[0]
