@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -93,7 +94,12 @@ def run_team_bench(config: TeamBenchConfig, progress=print) -> dict:
     env = {**os.environ, "FA_LOCAL_DIR": str(workdir / "local"),
            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}  # fmt: skip
     n_images = config.images or config.operators * 3 + 8
-    _make_project(config.url, n_images, workdir, config.seed)
+    try:
+        _make_project(config.url, n_images, workdir, config.seed)
+    except BaseException:
+        if not config.workdir:  # a folder of our own: nothing in it is worth keeping
+            shutil.rmtree(workdir, ignore_errors=True)
+        raise
     progress(f"project ready: {n_images} photos; {config.operators} operators for "
              f"{config.minutes:g} min")  # fmt: skip
     rng = random.Random(config.seed)

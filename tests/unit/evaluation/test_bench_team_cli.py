@@ -23,3 +23,4 @@ def test_bench_team_on_an_existing_project_prints_an_error_line(
     lines = capsys.readouterr().err.strip().splitlines()
     assert lines[-1].startswith(f"fashion-annotator bench team: error: {existing}: ")
     assert "already a project" in lines[-1]
+    assert not list(tmp_path.glob("fa-team-*"))  # its own work folder is not left behind
