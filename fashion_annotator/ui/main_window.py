@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
         s.maskReplaced.connect(self._mask_replaced)
         s.regionsReady.connect(self._regions_ready)
         s.savedChanged.connect(self._saved)
+        s.recovered.connect(lambda: self._saved(not self.session.unsaved, recovered=True))
         s.message.connect(lambda text: self.status.showMessage(text, 5000))
         s.error.connect(self._show_error)
         s.modelInfo.connect(self._model_info)
@@ -523,10 +524,11 @@ class MainWindow(QMainWindow):
         keep = standing_notes(self.project, cur) if cur is not None and cur.read_only else []
         self.banner.show_lines([*keep, text])
 
-    def _saved(self, saved: bool) -> None:
-        """A save went through: an error shown before it (a lease not renewed) is over."""
+    def _saved(self, saved: bool, recovered: bool = False) -> None:
+        """A save went through (or, ``recovered``, the store answers again): an error shown
+        before it (a lease not renewed) is over."""
         self.status.set_saved(saved)
-        if saved and self.session.current is not None:
+        if (saved or recovered) and self.session.current is not None:
             self.banner.show_lines(standing_notes(self.project, self.session.current))
 
     # -- start and end --------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.instances.model import Instance, InstanceSet
@@ -87,7 +88,10 @@ def test_viewing_a_held_image_read_only_writes_no_instances(two, qtbot):
     assert bob.open_image(ids[0])  # Alice holds it: Bob views it read-only
     assert bob.session.current.read_only
     qtbot.waitUntil(lambda: bob.instances.doc is not None and bool(bob.instances.doc.instances))
-    assert not bob.instances.propose()  # the dock's Propose is refused, not saved over Alice's
+    shown = len(bob.instances.doc.instances)
+    qtbot.mouseClick(bob.instances.buttons["propose"], Qt.MouseButton.LeftButton)  # the button itself
+    assert len(bob.instances.doc.instances) == shown  # refused, not proposed over Alice's
+    assert "read-only" in bob.status.currentMessage()
     assert bob.session.save()  # what autosave and a switch do: nothing written, nothing raised
     assert bob.instances.flush()
     assert bob.project.instance_versions(ids[0]) == []
@@ -159,3 +163,19 @@ def test_a_save_clears_an_earlier_error_and_a_read_only_reason_stays(two, qtbot)
     bob.session.error.emit("Not saved: alice holds this image")
     assert "Not saved" in bob.banner.text() and "alice" in bob.banner.text()
     assert "Read-only" in bob.banner.text()  # why it is read-only is not pushed out by the error
+
+
+def test_the_banner_clears_when_the_store_answers_again(two, qtbot, monkeypatch):
+    _alice, bob, _answers, _ids = two
+    acquire = bob.project.leases.acquire
+
+    def down(*_args, **_kwargs):
+        raise ProjectError("connection refused")
+
+    monkeypatch.setattr(bob.project.leases, "acquire", down)
+    bob.session._lease_timer.timeout.emit()  # a renewal while the server is away
+    assert "Could not renew" in bob.banner.text()
+    monkeypatch.setattr(bob.project.leases, "acquire", acquire)
+    bob.session._lease_timer.timeout.emit()  # the next one, once it is back: nothing saved meanwhile
+    assert "Could not renew" not in bob.banner.text()
+    assert "answers again" in bob.status.currentMessage()

@@ -224,3 +224,15 @@ def test_a_damaged_instance_file_is_reported_not_fatal(opened, qtbot):
     assert dock.doc is None and dock.list.topLevelItemCount() == 0
     assert window.save(), "saving the masks goes on without the unreadable instances"
     assert project.instance_versions(image_id)[-1].version == version.version, "nothing written over them"
+
+
+def test_the_propose_button_saves_what_it_proposes(opened, qtbot):
+    """The button's ``clicked(bool)`` used to reach ``propose(save=False)``: the list changed,
+    nothing was saved, and the proposal was lost at the next image."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    before = len(project.instance_versions(image_id))
+    qtbot.mouseClick(dock.buttons["propose"], Qt.MouseButton.LeftButton)
+    assert len(project.instance_versions(image_id)) == before + 1
+    assert sorted(project.load_instances(image_id).instances) == sorted(dock.doc.instances)

@@ -68,6 +68,8 @@ class ImageSession(QObject):
         A problem the operator must see (names the file and the problem).
     restored(list)
         Image ids whose journalled edits were restored after a wait for a stale lease.
+    recovered()
+        The store answers again after a lease renewal failed: an error shown for it is over.
     modelInfo(str, str, object)
         ``task, device, model_version`` (None: no model) when a proposal job ends.
     """
@@ -83,6 +85,7 @@ class ImageSession(QObject):
     modelInfo = Signal(str, str, object)
     restored = Signal(list)
     readOnlyChanged = Signal(object)
+    recovered = Signal()
 
     def __init__(
         self,
@@ -112,6 +115,7 @@ class ImageSession(QObject):
         self.current: OpenImage | None = None
         self._shut_down = False
         self._lease_timer = QTimer(self)
+        self._renew_failed = False
         self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
         self._deferred: list[JournalEntry] = []
         self._retry = QTimer(self)
@@ -410,6 +414,7 @@ class ImageSession(QObject):
             try:
                 self.project.leases.acquire(int(self.current.doc.image_id), ttl_s=LEASE_TTL_S)
             except LeaseHeld as held:
+                self._renew_failed = False
                 # another session took the image over while this one could not renew (a sleep,
                 # a network cut): stop writing, keep the edits in the journal
                 self._lease_timer.stop()
@@ -421,7 +426,13 @@ class ImageSession(QObject):
                 )
                 self.readOnlyChanged.emit(self.current)
             except ProjectError as exc:  # tried again at the next tick
+                self._renew_failed = True
                 self.error.emit(f"Could not renew the lease on this image: {exc}")
+            else:
+                if self._renew_failed:
+                    self._renew_failed = False
+                    self.message.emit("The project answers again: the lease on this image is renewed")
+                    self.recovered.emit()
 
     # -- recovery ------------------------------------------------------------------------
 

@@ -164,7 +164,7 @@ class InstancesDock(QDockWidget):
             ("redo", "Red&o", self.redo),
         ]):  # fmt: skip
             button = QPushButton(text)
-            button.clicked.connect(slot)
+            button.clicked.connect(lambda _checked=False, act=slot: act())  # not act(checked)
             grid.addWidget(button, i // 4, i % 4)
             self.buttons[name] = button
         layout.addLayout(grid)
