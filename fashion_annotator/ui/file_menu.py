@@ -234,7 +234,8 @@ class FileActions(QObject):
             self.add_photos([Path(f) for f in files])
 
     def choose_import(self) -> None:
-        dialog = ImportDialog(list(self.window.project.tasks), self.window)
+        dialog = ImportDialog(list(self.window.project.tasks), self.window,
+                              start_dir=str(self.window.project.root.parent))  # fmt: skip
         if dialog.exec():
             self.import_masks(Path(dialog.source.text()), dialog.fmt.currentText(),
                               dialog.taxonomy.currentData())  # fmt: skip
@@ -274,6 +275,11 @@ def _path_row(edit: QLineEdit, browse: Callable[[], str]) -> QHBoxLayout:
     button.clicked.connect(choose)
     row.addWidget(button)
     return row
+
+
+#: The files an import's file dialog lists (COCO, Label Studio, LabelMe JSON; CVAT XML);
+#: folder formats are picked as folders.
+IMPORT_FILE_FILTER = "Annotation files (*.json *.xml)"
 
 
 class _PathDialog(QDialog):
@@ -323,8 +329,10 @@ class NewProjectDialog(_PathDialog):
 class ImportDialog(_PathDialog):
     """Source, format and (optionally) the task of an import."""
 
-    def __init__(self, tasks: list[str], parent: QWidget | None = None) -> None:
+    def __init__(self, tasks: list[str], parent: QWidget | None = None, start_dir: str = "") -> None:
         super().__init__("Import masks", parent)
+        #: Where the file dialog starts (beside the project, not in it).
+        self.start_dir = start_dir
         self.fmt = QComboBox()
         self.fmt.addItems([f for f in IMPORT_FORMATS if f != "photos"])
         self.source = QLineEdit()
@@ -337,7 +345,11 @@ class ImportDialog(_PathDialog):
         self.form.addRow("Task", self.taxonomy)
 
     def _browse(self) -> str:
-        path, _ = QFileDialog.getOpenFileName(self, "Source file (Cancel to pick a folder)")
+        # Only annotation files are listed: a dialog that shows the project's own
+        # project.sqlite reads it to name its type, and that close in this process drops
+        # SQLite's locks on the index (another process closing it then removes the live WAL).
+        path, _ = QFileDialog.getOpenFileName(self, "Source file (Cancel to pick a folder)", self.start_dir,
+                                              IMPORT_FILE_FILTER)  # fmt: skip
         return path or self._folder("Source folder")
 
 

@@ -454,6 +454,7 @@ class MainWindow(QMainWindow):
             self.review = ReviewView(self.project, self)
             self.review.openImageRequested.connect(self._review_open)
             self.review.decisionRecorded.connect(self._decision_recorded)
+            self.review.exported.connect(lambda text: self.status.showMessage(text, 8000))
             self.instance_review = review_instances.attach(
                 self.review, self.project, self._review_open
             )

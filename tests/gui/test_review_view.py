@@ -193,6 +193,22 @@ def test_export_writes_csv_and_html(view, tmp_path):
     assert "data:image/jpeg;base64," in (tmp_path / "t.html").read_text()
 
 
+def test_qa_exports_start_beside_the_project_and_never_write_inside_it(view, project, tmp_path, monkeypatch, qtbot):
+    """A file dialog in the project folder reads ``project.sqlite`` to name its type, which in
+    this process drops SQLite's locks (a hand test saw another process delete the WAL)."""
+    for kind in ("csv", "html"):
+        default = view.default_export_path(kind)
+        assert default.parent == project.root.parent and default.name.endswith(f"-qa.{kind}")
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    inside = project.root / "qa.csv"
+    assert not view.export("csv", str(inside))
+    assert not inside.exists() and "inside the project" in warnings[0]
+    with qtbot.waitSignal(view.exported) as done:
+        assert view.export("csv", str(tmp_path / "qa.csv"))
+    assert done.args[0].startswith("CSV of ") and str(tmp_path / "qa.csv") in done.args[0]
+
+
 def test_export_of_an_unreadable_mask_warns_naming_it(view, project, tmp_path, monkeypatch):
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))

@@ -517,3 +517,26 @@ def test_open_project_and_new_project_from_folder_switch_the_window(
     assert recent[:2] == [second.resolve(), first.resolve()]
     made.close()
     made.project.close()
+
+
+def test_the_import_file_dialog_starts_beside_the_project_and_lists_no_index(opened, monkeypatch):
+    """A file dialog that lists ``project.sqlite`` reads it to name its type, and that close in
+    this process drops SQLite's locks on the live index."""
+    from fnmatch import fnmatch
+
+    from PySide6.QtWidgets import QFileDialog
+
+    from fashion_annotator.ui.file_menu import IMPORT_FILE_FILTER, ImportDialog
+
+    window, project = opened
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a: asked.append(a) or ("", ""))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: "")
+    dialog = ImportDialog(list(project.tasks), window, start_dir=str(project.root.parent))
+    dialog._browse()
+    (_parent, _title, start, name_filter) = asked[0]
+    assert Path(start) == project.root.parent and name_filter == IMPORT_FILE_FILTER
+    patterns = IMPORT_FILE_FILTER.split("(")[1].rstrip(")").split()
+    assert not any(fnmatch("project.sqlite", p) for p in patterns)
+    assert any(fnmatch("annotations.json", p) for p in patterns)
+    dialog.deleteLater()

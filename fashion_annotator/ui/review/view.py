@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 from dataclasses import replace
+from pathlib import Path
 
 from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -39,6 +40,7 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa import decisions
 from fashion_annotator.qa.report import build_html, write_csv, write_html
@@ -53,6 +55,7 @@ from fashion_annotator.qa.scores import (
 )
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
+from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
 from fashion_annotator.ui.review.rescore import RescoreThread, ScoreThread
@@ -84,10 +87,13 @@ class ReviewView(QWidget):
         The reviewer wants the image opened in the annotation view.
     decisionRecorded(int, str)
         ``image_id, decision`` after an approve or reject was stored.
+    exported(str)
+        A line for the status bar once a CSV or HTML export is written.
     """
 
     openImageRequested = Signal(int)
     decisionRecorded = Signal(int, str)
+    exported = Signal(str)
 
     def __init__(self, project: ProjectStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -516,17 +522,26 @@ class ReviewView(QWidget):
 
     # -- export ------------------------------------------------------------------------------
 
-    def _export(self, kind: str) -> None:
+    def default_export_path(self, kind: str) -> Path:
+        """Where the export dialog starts: beside a folder project (never inside it: a file
+        dialog that reads ``project.sqlite`` to show its type, in this process, drops SQLite's
+        locks on it), in the home folder for a server project's local working folder."""
         name = f"{self.project.root.name}-{self.task}-qa.{kind}"
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}",
-                                              str(self.project.root / name))  # fmt: skip
+        folder = Path.home() if is_postgres_url(str(self.project.location)) else self.project.root.parent
+        return folder / name
+
+    def _export(self, kind: str) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", str(self.default_export_path(kind)))
         if path:
             self.export(kind, path)
 
-    def export(self, kind: str, path: str) -> None:
-        """Write the table as CSV (``kind="csv"``) or the HTML report (``"html"``)."""
+    def export(self, kind: str, path: str) -> bool:
+        """Write the table as CSV (``kind="csv"``) or the HTML report (``"html"``); False, with
+        a warning, when it could not (a path inside the project is refused, as on the command
+        line)."""
         rows = self.model.rows()
         try:
+            check_output_outside(Path(path), self.project.root, "project")
             if kind == "csv":
                 write_csv(rows, path, self.metric_title, self.k)
             else:
@@ -539,6 +554,9 @@ class ReviewView(QWidget):
                                             predictor=predictor))  # fmt: skip
         except (OSError, ValueError, ProjectError) as exc:  # ProjectError: unreadable mask
             QMessageBox.warning(self, "Export failed", str(exc))
+            return False
+        self.exported.emit(f"{kind.upper()} of {counted(len(rows), 'image')} written to {path}")
+        return True
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         for thread in (self.rescore_thread, self.score_thread):
