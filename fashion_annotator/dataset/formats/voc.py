@@ -95,7 +95,7 @@ def _load_ids(path: Path, colours: list[tuple[int, int, int] | None]) -> np.ndar
             ids[code == (colour[0] << 16 | colour[1] << 8 | colour[2])] = index
     if (ids < 0).any():
         y, x = np.argwhere(ids < 0)[0]
-        raise ValueError(f"colour {tuple(rgb[y, x])} at x={x}, y={y} is not in {LABELMAP}")
+        raise ValueError(f"colour {tuple(int(v) for v in rgb[y, x])} at x={x}, y={y} is not in {LABELMAP}")
     return ids
 
 

@@ -326,3 +326,16 @@ def test_cli_lists_match_the_registry_without_importing_it() -> None:
     assert project_commands.SHAPE_KINDS == formats.SHAPE_KINDS
     assert project_commands.TOOL_FORMATS == tuple(formats.TOOL_FORMATS)
     assert DEFAULT_TOLERANCE == 0.7  # the --tolerance help names it
+
+
+def test_a_voc_colour_outside_the_labelmap_is_named_in_plain_numbers(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from fashion_annotator.dataset.formats.voc import _load_ids
+
+    rgb = np.zeros((4, 6, 3), np.uint8)
+    rgb[2, 3] = (0, 5, 0)
+    path = tmp_path / "m.png"
+    Image.fromarray(rgb).save(path)
+    with pytest.raises(ValueError, match=r"^colour \(0, 5, 0\) at x=3, y=2 is not in labelmap.txt$"):
+        _load_ids(path, [(0, 0, 0)])
