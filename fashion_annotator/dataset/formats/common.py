@@ -40,6 +40,9 @@ class ImportSummary:
     errors: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     without_mask: list[str] = field(default_factory=list)
+    #: ``(file, what)`` for a shape that painted nothing (it lies outside its photo); the
+    #: rest of the file is imported.
+    empty_shapes: list[tuple[str, str]] = field(default_factory=list)
 
     def fail(self, path: Path | str, exc: BaseException | str) -> None:
         """Record a refused file; the message names the file once."""
@@ -68,6 +71,9 @@ class ImportSummary:
         if self.without_mask:
             lines.append(f"{len(self.without_mask)} photos without a mask:")
             lines.extend(f"  {name}" for name in self.without_mask)
+        if self.empty_shapes:
+            lines.append(f"{counted(len(self.empty_shapes), 'shape')} outside the photo, left out:")
+            lines.extend(f"  {path}: {what}" for path, what in self.empty_shapes)
         return lines
 
 

@@ -145,10 +145,15 @@ def import_entries(
                     f"the photo's {record.width}x{record.height}"
                 )
             mask = np.zeros(record.shape, np.uint8)
-            for label, paint in entry.regions:
+            for k, (label, paint) in enumerate(entry.regions, 1):
                 if label not in names:
                     raise ValueError(f"{entry.where}: label {label!r} is not a class of {task!r}")
-                mask[paint(record.shape)] = names.index(label)
+                region = paint(record.shape)
+                if not region.any():
+                    summary.empty_shapes.append(
+                        (str(entry.where), f"shape {k} ({label}) lies outside the {record.width}x{record.height} photo")
+                    )
+                mask[region] = names.index(label)
             save_imported(project, record, task, mask, summary)
         except FILE_ERRORS as exc:
             summary.fail(entry.where, exc)

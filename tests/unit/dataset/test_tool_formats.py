@@ -339,3 +339,18 @@ def test_a_voc_colour_outside_the_labelmap_is_named_in_plain_numbers(tmp_path: P
     Image.fromarray(rgb).save(path)
     with pytest.raises(ValueError, match=r"^colour \(0, 5, 0\) at x=3, y=2 is not in labelmap.txt$"):
         _load_ids(path, [(0, 0, 0)])
+
+
+def test_a_labelme_shape_outside_the_photo_is_named_and_the_rest_imported(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    src = tmp_path / "labelme"
+    write_photo(src / "a.png", (H, W))
+    inside = {"label": "top", "points": [[1, 1], [20, 1], [20, 20]], "shape_type": "polygon"}
+    outside = {"label": "shoes", "points": [[100, 1], [120, 1], [120, 20]], "shape_type": "polygon"}
+    (src / "a.json").write_text(json.dumps({"shapes": [inside, outside], "imagePath": "a.png",
+                                            "imageHeight": H, "imageWidth": W}))  # fmt: skip
+    summary = import_source(project, src, "labelme")
+    assert summary.masks == 1 and summary.errors == []
+    assert summary.empty_shapes == [(str(src / "a.json"), f"shape 2 (shoes) lies outside the {W}x{H} photo")]
+    assert "1 shape outside the photo, left out:" in summary.lines()
