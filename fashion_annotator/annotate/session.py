@@ -262,3 +262,19 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     if project.image(image_id).status == "new":
         project.set_status(image_id, "in_progress")
     entry.path.unlink(missing_ok=True)
+
+
+def keeps_operator_mask(project: ProjectStore, opened: OpenImage, task: str) -> bool:
+    """Whether accepting the proposal (Ctrl+Enter) keeps ``task``'s mask instead: it differs
+    from the proposal and holds the operator's corrections (unsaved edits, or a latest saved
+    version that logged edits). Accepting out of habit must not throw corrections away."""
+    proposal = opened.doc.proposal(task)
+    if proposal is None or np.array_equal(opened.doc.masks[task], proposal):
+        return False
+    if task in opened.edited:
+        return True
+    try:
+        versions = project.mask_versions(int(opened.doc.image_id), task)
+    except ProjectError:
+        return True  # unknown: keep what is shown
+    return bool(versions) and versions[-1].actions > 0

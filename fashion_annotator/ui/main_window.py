@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # imported when the Review tab is first shown
     from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
+from fashion_annotator.annotate.session import keeps_operator_mask
 from fashion_annotator.annotate.tools.smartclick import use_click_model
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.display import display_name
@@ -186,7 +187,7 @@ class MainWindow(QMainWindow):
         self.queue = QueueDock(self)
         self.queue.model.name_of = self.display_name
         self.queue.model.note_of = lambda image_id: rejection_note(self.project, image_id)
-        self._hidden_docks: list | None = None
+        self.hidden_docks: list | None = None
         self.palette_dock = PaletteDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.palette_dock)
@@ -369,7 +370,11 @@ class MainWindow(QMainWindow):
         return ok
 
     def accept(self) -> bool:
-        """Take the shown task's proposal as the mask, mark the image done, open the next."""
+        """Take the shown task's proposal as the mask, mark the image done, open the next.
+
+        A mask the operator edited (now, or in a save that logged edits) is kept and marked
+        done instead: Ctrl+Enter out of habit never throws corrections away.
+        """
         self.canvas.finish_edit()
         cur = self.session.current
         if cur is None or cur.read_only:
@@ -377,8 +382,13 @@ class MainWindow(QMainWindow):
         if cur.doc.proposal(self.task) is None:
             self.status.showMessage("No proposal for this image yet", 3000)
             return False
-        cur.doc.accept_proposal(self.task)  # the document announces it: repaint, journal
-        return self.mark_done()
+        keep = keeps_operator_mask(self.project, cur, self.task)
+        if not keep:
+            cur.doc.accept_proposal(self.task)  # the document announces it: repaint, journal
+        done = self.mark_done()
+        if keep:
+            self.status.showMessage("Your edits were kept, not the proposal: marked done", 6000)
+        return done
 
     def mark_done(self) -> bool:
         """Save every task of the open image as done and open the next image."""
@@ -572,22 +582,8 @@ class MainWindow(QMainWindow):
         self.status.set_tool(self.canvas.tool, self.canvas.brush_radius)
 
     def show_annotate_docks(self, show: bool) -> None:
-        """The queue and labels docks belong to Annotate: Review gets the whole width.
-
-        Docks the operator closed stay closed when Annotate comes back.
-        """
-        docks = (self.queue, self.palette_dock, self.instances)
-        for dock in docks:
-            dock.toggleViewAction().setEnabled(show)
-        if not show:
-            if self._hidden_docks is None:
-                self._hidden_docks = [d for d in docks if d.isVisible()]
-                for dock in self._hidden_docks:
-                    dock.hide()
-        elif self._hidden_docks is not None:
-            for dock in self._hidden_docks:
-                dock.show()
-            self._hidden_docks = None
+        """Show or hide the Annotate tab's docks (:func:`.window_menus.show_annotate_docks`)."""
+        window_menus.show_annotate_docks(self, show)
 
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802
         if event.type() == QEvent.Type.PaletteChange:

@@ -122,7 +122,7 @@ def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
 
     The items are the widgets' own toggle actions, so they stay checked exactly while the panel
     shows. Docks belong to the Annotate tab: while Review shows, their items are disabled
-    (:meth:`MainWindow.show_annotate_docks`).
+    (:func:`show_annotate_docks`).
     """
     w.view_menu.addSeparator()
     panels = w.view_menu.addMenu("&Panels")
@@ -130,3 +130,23 @@ def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
         panels.addAction(dock.toggleViewAction())
     panels.addAction(w.tools_toolbar.toggleViewAction())
     return panels
+
+
+def show_annotate_docks(w: MainWindow, show: bool) -> None:
+    """The queue, labels and instances docks belong to Annotate: Review gets the whole width.
+
+    Docks the operator closed stay closed when Annotate comes back; while hidden, their View >
+    Panels items are disabled (``w.hidden_docks`` holds the ones to bring back).
+    """
+    docks = (w.queue, w.palette_dock, w.instances)
+    for dock in docks:
+        dock.toggleViewAction().setEnabled(show)
+    if not show:
+        if w.hidden_docks is None:
+            w.hidden_docks = [d for d in docks if d.isVisible()]
+            for dock in w.hidden_docks:
+                dock.hide()
+    elif w.hidden_docks is not None:
+        for dock in w.hidden_docks:
+            dock.show()
+        w.hidden_docks = None

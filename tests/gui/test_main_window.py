@@ -348,6 +348,31 @@ def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
         project.close()
 
 
+def test_ctrl_enter_on_a_corrected_mask_keeps_the_corrections(qtbot, template, tmp_path, answers):
+    """Found in a hand test: a stroke, Ctrl+S, then Ctrl+Enter out of habit replaced the saved
+    correction with the proposal."""
+    root = copy_project(template, tmp_path / "project")
+    with Project.open(root) as setup:
+        add_tiny_model(setup, tmp_path)
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        first = window.session.image_id
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+        window.canvas.set_tool("brush")
+        drag(window, [(300, 300), (360, 340)])
+        assert window.save()  # the correction is saved (its version logs the edit)
+        corrected = project.load_mask(first, "garment")
+        assert not np.array_equal(corrected, window.session.current.doc.proposals["garment"])
+        press_key(qtbot, window, Qt.Key.Key_Return, CTRL)
+        assert project.image(first).status == "done"
+        np.testing.assert_array_equal(project.load_mask(first, "garment"), corrected)
+        assert "edits were kept" in window.status.currentMessage()
+        assert window.session.image_id != first
+    finally:
+        window.close()
+        project.close()
+
+
 def test_a_proposal_shown_is_recorded_when_the_same_model_version_proposed_otherwise(
     qtbot, template, tmp_path, answers
 ):
