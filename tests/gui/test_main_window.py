@@ -323,16 +323,22 @@ def test_stale_results_are_dropped():
     assert jobs.dropped == 1 and not jobs.busy
 
 
-def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
-    qtbot, template, tmp_path, answers
-):
+def _open_with_a_tiny_model(qtbot, template, tmp_path, answers):
+    """A window on a copy of the template whose tiny garment model has proposed for the first image."""
     root = copy_project(template, tmp_path / "project")
     with Project.open(root) as setup:
         add_tiny_model(setup, tmp_path)
     window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+    return window, project
+
+
+def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
+    qtbot, template, tmp_path, answers
+):
+    window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
     try:
         first = window.session.image_id
-        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
         proposal = window.session.current.doc.proposals["garment"]
         np.testing.assert_array_equal(shown_mask(window), proposal)
         np.testing.assert_array_equal(project.load_proposal(first, "garment"), proposal)
@@ -351,13 +357,9 @@ def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
 def test_ctrl_enter_on_a_corrected_mask_keeps_the_corrections(qtbot, template, tmp_path, answers):
     """Found in a hand test: a stroke, Ctrl+S, then Ctrl+Enter out of habit replaced the saved
     correction with the proposal."""
-    root = copy_project(template, tmp_path / "project")
-    with Project.open(root) as setup:
-        add_tiny_model(setup, tmp_path)
-    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
     try:
         first = window.session.image_id
-        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
         window.canvas.set_tool("brush")
         drag(window, [(300, 300), (360, 340)])
         assert window.save()  # the correction is saved (its version logs the edit)
