@@ -171,7 +171,10 @@ class Project(PhotoImports, LegacyNames):
         root = Path(root)
         index = root / INDEX_NAME
         if not index.is_file():
-            raise ProjectError(f"{root}: not a project (no {INDEX_NAME})")
+            raise ProjectError(
+                f"{root}: not a project (no {INDEX_NAME}); make one with "
+                f"`fashion-annotator new {root} --images PHOTOS`"
+            )
         why = "opened read-only on request" if readonly else storeio.unwritable(root, index)
         if why is None:
             try:

@@ -64,7 +64,8 @@ def test_new_import_export_info(tmp_path: Path, write_photo, capsys) -> None:
 def test_errors_are_clear_and_change_nothing(tmp_path: Path, write_photo, capsys) -> None:
     write_photo(tmp_path / "photos" / "a.jpg")
     assert main(["info", str(tmp_path / "nowhere")]) == 1
-    assert "not a project" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not a project" in err and f"fashion-annotator new {tmp_path / 'nowhere'} --images PHOTOS" in err
     assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "nope")]) == 1
     assert "nope: not a folder" in capsys.readouterr().err
     assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "photos")]) == 0
