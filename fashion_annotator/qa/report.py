@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.qa import overlay
 from fashion_annotator.qa.decisions import REASONS, reason_counts, reason_label
@@ -223,11 +224,13 @@ def build_html(
     cards = _cards(project, [r for r in rows[:worst] if math.isfinite(r.score)], metric,
                    predictor_used)  # fmt: skip
     title = f"QA report: {project.root.name}, task {task}"
+    n_unscored = sum(not math.isfinite(v) for v in values)
+    unscored = f"; {n_unscored} without a proposal to compare with are listed but not scored" if n_unscored else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>{_CSS}</style></head><body>
 <h1>{esc(title)}</h1>
-<p>Generated {time.strftime("%Y-%m-%d %H:%M")} from {len(rows)} images with a saved mask.</p>
+<p>Generated {time.strftime("%Y-%m-%d %H:%M")} from {counted(len(rows), "image")} with a saved mask{unscored}.</p>
 <h2>Summary</h2>
 <table id="summary"><tr><th class="l"></th><th>n</th><th>mean</th><th>median</th><th>std</th></tr>
 {_stats_row(f"All images ({metric})", summary.all)}

@@ -46,6 +46,8 @@ def test_html_report_is_self_contained(scored_project):
     text = " ".join(parser.text)
     assert "Model error" in text and "Outlier rule" in text
     assert "disjoint.png" in text and "unproposed.png" in text
+    n = len(score_project(project, "garment"))
+    assert f"from {n} images with a saved mask; 1 without a proposal to compare with are listed but not scored" in text
 
 
 def test_histogram_draws_the_threshold():
