@@ -97,6 +97,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="polygon simplification in pixels (default 0.7, core.polygons.DEFAULT_TOLERANCE; "
         "0 = exact)",
     )  # fmt: skip
+    exp.add_argument(
+        "--status", metavar="S[,S...]",
+        help="export only images with these statuses (new, in_progress, done, approved, "
+        "rejected), e.g. done,approved; default: every image with a mask",
+    )  # fmt: skip
     exp.set_defaults(func=_cmd_export)
 
     info = subparsers.add_parser(
@@ -168,8 +173,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     try:
         with open_project(args.project) as project, ProgressBar("exporting") as bar:
+            statuses = None if args.status is None else [x.strip() for x in args.status.split(",") if x.strip()]
             summary = export_project(
-                project, args.out, args.format, args.task, progress=bar.update,
+                project, args.out, args.format, args.task, progress=bar.update, statuses=statuses,
                 shapes=args.shapes, tolerance=args.tolerance,
             )  # fmt: skip
     except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:

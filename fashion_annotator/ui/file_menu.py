@@ -202,11 +202,14 @@ class FileActions(QObject):
         if not self._closed:  # never in a window that closed meanwhile
             self.window.open_image(image_id)
 
-    def export(self, out: Path, fmt: str, task: str, **options: object) -> FileJob | None:
-        """Export the ``task`` masks in format ``fmt`` under ``out`` in the background."""
+    def export(
+        self, out: Path, fmt: str, task: str, statuses: tuple[str, ...] | None = None, **options: object
+    ) -> FileJob | None:
+        """Export the ``task`` masks in format ``fmt`` under ``out`` in the background (only
+        images of ``statuses`` when given)."""
 
         def work(project: Project, progress) -> list[str]:
-            return export_project(project, out, fmt, task, progress, **options).lines()
+            return export_project(project, out, fmt, task, progress, statuses, **options).lines()
 
         return self.start(f"Export {fmt}", work)
 
@@ -246,8 +249,8 @@ class FileActions(QObject):
         dialog.restore(self.window.prefs.last_export(root))
         if dialog.exec():
             self.window.prefs.set_last_export(root, dialog.choices())
-            self.export(Path(dialog.out.text()), dialog.fmt.currentText(),
-                        dialog.task.currentText(), **dialog.options())  # fmt: skip
+            self.export(Path(dialog.out.text()), dialog.fmt.currentText(), dialog.task.currentText(),
+                        statuses=dialog.statuses(), **dialog.options())  # fmt: skip
 
     def choose_project(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.window, "Open project")
@@ -277,6 +280,8 @@ def _path_row(edit: QLineEdit, browse: Callable[[], str]) -> QHBoxLayout:
     return row
 
 
+#: The statuses "Only done and approved images" exports.
+FINISHED = ("done", "approved")
 #: The files an import's file dialog lists (COCO, Label Studio, LabelMe JSON; CVAT XML);
 #: folder formats are picked as folders.
 IMPORT_FILE_FILTER = "Annotation files (*.json *.xml)"
@@ -371,8 +376,11 @@ class ExportDialog(_PathDialog):
         self.tolerance.setValue(DEFAULT_TOLERANCE)
         self.tolerance.setSuffix(" px")
         self.out = QLineEdit()
+        self.finished_only = QCheckBox("Only done and approved images")
+        self.finished_only.setToolTip("Leave out images still in progress, never saved or rejected by QA")
         self.form.addRow("Format", self.fmt)
         self.form.addRow("Task", self.task)
+        self.form.addRow("Images", self.finished_only)
         self.form.addRow("Shapes", self.shapes)
         self.form.addRow("Polygon tolerance", self.tolerance)
         self.form.addRow("Folder", _path_row(self.out, lambda: self._folder("Export to")))
@@ -380,7 +388,8 @@ class ExportDialog(_PathDialog):
     def choices(self) -> dict[str, object]:
         """What the operator chose, to offer again next time (:meth:`restore`)."""
         return {"format": self.fmt.currentText(), "shapes": self.shapes.currentData(),
-                "tolerance": self.tolerance.value(), "folder": self.out.text()}  # fmt: skip
+                "tolerance": self.tolerance.value(), "folder": self.out.text(),
+                "finished_only": self.finished_only.isChecked()}  # fmt: skip
 
     def restore(self, choices: dict[str, str]) -> None:
         """Offer the choices of the project's last export (the task stays the one being
@@ -393,11 +402,15 @@ class ExportDialog(_PathDialog):
         with contextlib.suppress(ValueError):
             self.tolerance.setValue(float(choices.get("tolerance", self.tolerance.value())))
         self.out.setText(choices.get("folder", ""))
+        self.finished_only.setChecked(str(choices.get("finished_only", False)).lower() == "true")
+
+    def statuses(self) -> tuple[str, ...] | None:
+        """:data:`FINISHED` when only finished images are asked for, else None (every image)."""
+        return FINISHED if self.finished_only.isChecked() else None
 
     def options(self) -> dict[str, object]:
         """``shapes`` and ``tolerance`` where the format takes them."""
-        fmt = self.fmt.currentText()
-        if fmt in ("plain", "cutout"):
+        if self.fmt.currentText() in ("plain", "cutout"):
             return {}
         return {"shapes": self.shapes.currentData(), "tolerance": self.tolerance.value()}
 

@@ -181,8 +181,9 @@ class Preferences:
 
     def last_export(self, project_root: Path) -> dict[str, str]:
         """The last export's choices in the project at ``project_root``: ``format``, ``shapes``,
-        ``tolerance`` and ``folder`` (strings; missing keys were never chosen)."""
-        keys = ("format", "shapes", "tolerance", "folder")
+        ``tolerance``, ``folder`` and ``finished_only`` (strings; missing keys were never
+        chosen)."""
+        keys = ("format", "shapes", "tolerance", "folder", "finished_only")
         out = {}
         for key in keys:
             value = self.settings.value(f"export/{_key(project_root)}/{key}")

@@ -186,19 +186,23 @@ def test_the_export_dialog_offers_the_projects_last_choices(opened, tmp_path, mo
         d.shapes.setCurrentIndex(d.shapes.findData("polygon"))
         d.tolerance.setValue(1.5)
         d.out.setText(str(tmp_path / "out"))
+        d.finished_only.setChecked(True)
 
     for choose in (choose_coco, lambda d: None):
         def run(dialog, choose=choose) -> bool:
             shown.append((dialog.fmt.currentText(), dialog.out.text(), dialog.shapes.currentData(),
-                          dialog.tolerance.value(), dialog.task.currentText()))  # fmt: skip
+                          dialog.tolerance.value(), dialog.task.currentText(),
+                          dialog.finished_only.isChecked()))  # fmt: skip
             choose(dialog)
             return True
 
         monkeypatch.setattr(file_menu.ExportDialog, "exec", run)
         files.choose_export()
     assert shown[0][:2] == ("plain", "")  # nothing exported from this project yet
-    assert shown[1] == ("coco", str(tmp_path / "out"), "polygon", 1.5, window.task)
-    assert exported[1] == (tmp_path / "out", "coco", window.task, {"shapes": "polygon", "tolerance": 1.5})
+    assert not shown[0][5]
+    assert shown[1] == ("coco", str(tmp_path / "out"), "polygon", 1.5, window.task, True)
+    assert exported[1] == (tmp_path / "out", "coco", window.task,
+                           {"shapes": "polygon", "tolerance": 1.5, "statuses": file_menu.FINISHED})  # fmt: skip
 
 
 def test_refine_shows_what_changed_and_flashes_it(qtbot, opened):

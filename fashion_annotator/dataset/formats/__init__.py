@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import inspect
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
+from typing import cast
 
 from fashion_annotator.dataset.formats.alpha import (
     default_binary_task,
@@ -31,6 +32,7 @@ from fashion_annotator.dataset.formats.plain import export_plain, import_plain
 from fashion_annotator.dataset.formats.shapes import SHAPE_KINDS
 from fashion_annotator.dataset.formats.voc import export_voc, import_voc
 from fashion_annotator.dataset.formats.yolo import export_yolo, import_yolo
+from fashion_annotator.dataset.schema import STATUSES
 from fashion_annotator.dataset.store import Project
 
 # The annotation tools' formats: importer, exporter (which take shapes=, tolerance=, progress=).
@@ -91,21 +93,55 @@ def import_source(
     return importer(project, src, taxonomy, progress)
 
 
+class _StatusView:
+    """``project`` whose :meth:`images` lists only images of ``statuses``; everything else is
+    the project's own (exporters list the images they write through ``images()``)."""
+
+    def __init__(self, project: Project, statuses: frozenset[str]) -> None:
+        self._project, self._statuses = project, statuses
+
+    def images(self) -> list:
+        return [r for r in self._project.images() if r.status in self._statuses]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._project, name)
+
+
 def export_project(
     project: Project,
     out: str | Path,
     fmt: str,
     task: str | None = None,
     progress: Progress | None = None,
+    statuses: Collection[str] | None = None,
     **options: object,
 ) -> ExportSummary:
     """Export ``project``'s latest masks of ``task`` in format ``fmt`` under ``out``.
 
     Without ``task``: the first project task, or the binary (``garment``) task for
-    ``cutout``. ``progress(done, total)`` follows the project's images. ``options``
-    (``shapes``: ``polygon`` or ``mask``, ``tolerance`` in pixels) go to the formats that take
-    them: the tools' formats and ``coco``; the others refuse them.
+    ``cutout``. ``progress(done, total)`` follows the project's images. ``statuses`` (e.g.
+    ``("done", "approved")``) exports only images with one of them; the summary counts the
+    others left out. ``options`` (``shapes``: ``polygon`` or ``mask``, ``tolerance`` in
+    pixels) go to the formats that take them: the tools' formats and ``coco``; the others
+    refuse them.
     """
+    if statuses is not None:
+        wanted = frozenset(statuses)
+        unknown = sorted(wanted - set(STATUSES))
+        if unknown or not wanted:
+            raise ValueError(f"export statuses {unknown or '(none)'}: expected some of {', '.join(STATUSES)}")
+        view = _StatusView(project, wanted)
+        summary = _export(cast(Project, view), out, fmt, task, progress, options)
+        summary.left_out_by_status = len(project.images()) - len(view.images())
+        return summary
+    return _export(project, out, fmt, task, progress, options)
+
+
+def _export(
+    project: Project, out: str | Path, fmt: str, task: str | None, progress: Progress | None,
+    options: dict[str, object],
+) -> ExportSummary:  # fmt: skip
+    """:func:`export_project` on the images ``project.images()`` lists."""
     exporters = {"plain": export_plain, "coco": export_coco, "cutout": export_cutouts}
     exporters.update({name: pair[1] for name, pair in TOOL_FORMATS.items()})
     exporters["coco-instances"] = export_coco_instances

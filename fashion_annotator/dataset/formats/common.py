@@ -97,12 +97,16 @@ class ExportSummary:
     upright: int = 0
     #: How many exported images have each status (``new``, ``in_progress``, ``done``, ...).
     by_status: dict[str, int] = field(default_factory=dict)
+    #: Images not exported because their status was not asked for (``export_project(statuses=)``).
+    left_out_by_status: int = 0
 
     def lines(self) -> list[str]:
         """Human-readable summary: totals, then one line per image not exported."""
         head = f"{counted(self.count, 'image')} exported to {self.out}"
         if self.upright:
             head += f"; {self.upright} EXIF-rotated photos written upright to match their masks"
+        if self.left_out_by_status:
+            head += f"; {counted(self.left_out_by_status, 'image')} of other statuses left out"
         if self.skipped:
             head += f"; {len(self.skipped)} without a mask for the task were left out"
         if self.errors:

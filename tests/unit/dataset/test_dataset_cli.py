@@ -54,6 +54,12 @@ def test_new_import_export_info(tmp_path: Path, write_photo, capsys) -> None:
             == 0
         )
     assert "1 image exported" in capsys.readouterr().out
+    # the one garment mask is done: an export of approved images only leaves it out
+    assert main(["export", str(proj), str(tmp_path / "approved"), "--format", "plain", "--task", "garment",
+                 "--status", "approved"]) == 0  # fmt: skip
+    assert "0 images exported" in (printed := capsys.readouterr().out) and "3 images of other statuses" in printed
+    assert main(["export", str(proj), str(tmp_path / "bad"), "--format", "plain", "--status", "finished"]) == 1
+    assert "export statuses ['finished']" in capsys.readouterr().err
     out = np.asarray(Image.open(tmp_path / "cutout" / "1.png"))
     np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
     with Project.open(proj) as project:

@@ -286,3 +286,24 @@ def test_an_export_names_the_unfinished_images_it_wrote(
     project.set_status(second.id, "approved")
     project.set_status(third.id, "done")
     assert "not finished" not in export_project(project, tmp_path / f"again-{fmt}", fmt, "parsing7").lines()[0]
+
+
+def test_an_export_of_finished_images_only_leaves_the_others_out(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    src = tmp_path / "plain"
+    _plain_source(src, write_photo)
+    import_source(project, src, "plain")
+    first, second, third = project.images()
+    project.set_status(first.id, "done")
+    project.set_status(second.id, "rejected")
+    project.set_status(third.id, "approved")
+    summary = export_project(project, tmp_path / "out", "coco", "parsing7", statuses=("done", "approved"))
+    assert summary.count == 2 and summary.left_out_by_status == 1
+    assert "; 1 image of other statuses left out" in summary.lines()[0]
+    coco = json.loads((tmp_path / "out" / "annotations.json").read_text())
+    assert sorted(i["file_name"].split("/")[-1].split(".")[0] for i in coco["images"]) == sorted(
+        [Path(first.name).stem, Path(third.name).stem]
+    )
+    with pytest.raises(ValueError, match="export statuses \\['finished'\\]"):
+        export_project(project, tmp_path / "bad", "plain", "parsing7", statuses=("finished",))
