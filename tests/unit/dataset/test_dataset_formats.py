@@ -268,17 +268,22 @@ def test_an_exif_rotated_photo_is_exported_upright_beside_its_mask(project: Proj
     assert np.abs(pixels - upright).mean() < 6
 
 
+def _three_with_statuses(project: Project, tmp_path: Path, write_photo, statuses: tuple[str, str, str]) -> list:
+    """Three imported parsing masks, their images given ``statuses``; their records."""
+    src = tmp_path / "plain"
+    _plain_source(src, write_photo)
+    import_source(project, src, "plain")
+    records = project.images()
+    for record, status in zip(records, statuses, strict=True):
+        project.set_status(record.id, status)
+    return records
+
+
 @pytest.mark.parametrize("fmt", ["plain", "yolo"])
 def test_an_export_names_the_unfinished_images_it_wrote(
     project: Project, tmp_path: Path, write_photo, fmt: str
 ) -> None:
-    src = tmp_path / "plain"
-    _plain_source(src, write_photo)
-    import_source(project, src, "plain")
-    first, second, third = project.images()
-    project.set_status(first.id, "done")
-    project.set_status(second.id, "rejected")
-    project.set_status(third.id, "in_progress")
+    first, second, third = _three_with_statuses(project, tmp_path, write_photo, ("done", "rejected", "in_progress"))
     summary = export_project(project, tmp_path / f"out-{fmt}", fmt, "parsing7")
     assert summary.count == 3
     assert summary.by_status == {"done": 1, "rejected": 1, "in_progress": 1}
@@ -291,13 +296,7 @@ def test_an_export_names_the_unfinished_images_it_wrote(
 def test_an_export_of_finished_images_only_leaves_the_others_out(
     project: Project, tmp_path: Path, write_photo
 ) -> None:
-    src = tmp_path / "plain"
-    _plain_source(src, write_photo)
-    import_source(project, src, "plain")
-    first, second, third = project.images()
-    project.set_status(first.id, "done")
-    project.set_status(second.id, "rejected")
-    project.set_status(third.id, "approved")
+    first, second, third = _three_with_statuses(project, tmp_path, write_photo, ("done", "rejected", "approved"))
     summary = export_project(project, tmp_path / "out", "coco", "parsing7", statuses=("done", "approved"))
     assert summary.count == 2 and summary.left_out_by_status == 1
     assert "; 1 image of other statuses left out" in summary.lines()[0]
