@@ -1,0 +1,109 @@
+"""The model's proposal as the starting mask, Ctrl+Enter accepting it (never over the
+operator's corrections), and the proposal recorded as it was shown (what Review scores)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.testing import (
+    CTRL,
+    add_tiny_model,
+    copy_project,
+    drag,
+    open_window,
+    press_key,
+    shown_mask,
+)
+
+
+def _open_with_a_tiny_model(qtbot, template, tmp_path, answers):
+    """A window on a copy of the template whose tiny garment model has proposed for the first image."""
+    root = copy_project(template, tmp_path / "project")
+    with Project.open(root) as setup:
+        add_tiny_model(setup, tmp_path)
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+    return window, project
+
+
+def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
+    qtbot, template, tmp_path, answers
+):
+    window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
+    try:
+        first = window.session.image_id
+        proposal = window.session.current.doc.proposals["garment"]
+        np.testing.assert_array_equal(shown_mask(window), proposal)
+        np.testing.assert_array_equal(project.load_proposal(first, "garment"), proposal)
+        assert project.proposals(first, "garment")[-1].model_version == "3"
+        assert window.status.model.text() == "model 3" and window.status.device.text()
+        assert not window.status.is_busy
+        press_key(qtbot, window, Qt.Key.Key_Return, CTRL)
+        assert project.image(first).status == "done"
+        np.testing.assert_array_equal(project.load_mask(first, "garment"), proposal)
+        assert window.session.image_id != first
+    finally:
+        window.close()
+        project.close()
+
+
+def test_ctrl_enter_on_a_corrected_mask_keeps_the_corrections(qtbot, template, tmp_path, answers):
+    """Found in a hand test: a stroke, Ctrl+S, then Ctrl+Enter out of habit replaced the saved
+    correction with the proposal."""
+    window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
+    try:
+        first = window.session.image_id
+        window.canvas.set_tool("brush")
+        drag(window, [(300, 300), (360, 340)])
+        assert window.save()  # the correction is saved (its version logs the edit)
+        corrected = project.load_mask(first, "garment")
+        assert not np.array_equal(corrected, window.session.current.doc.proposals["garment"])
+        press_key(qtbot, window, Qt.Key.Key_Return, CTRL)
+        assert project.image(first).status == "done"
+        np.testing.assert_array_equal(project.load_mask(first, "garment"), corrected)
+        assert "edits were kept" in window.status.currentMessage()
+        assert window.session.image_id != first
+    finally:
+        window.close()
+        project.close()
+
+
+def test_a_proposal_shown_is_recorded_when_the_same_model_version_proposed_otherwise(
+    qtbot, template, tmp_path, answers
+):
+    """One model version can show another mask for a photo (the garment proposal snaps to
+    superpixels once they are cached): QA must score an accepted proposal against the mask that
+    was shown, so an accepted, unchanged proposal scores Dice 1."""
+    from fashion_annotator.qa.scores import score_project
+
+    root = copy_project(template, tmp_path / "project")
+    with Project.open(root) as setup:
+        add_tiny_model(setup, tmp_path)
+        first = setup.images()[0].id
+        other = np.zeros(setup.image(first).shape, np.uint8)
+        other[:4, :4] = 1  # what "model 3" proposed in an earlier session
+        setup.save_proposal(first, "garment", other, "3")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        assert window.session.image_id == first
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+        proposal = window.session.current.doc.proposals["garment"]
+        assert not np.array_equal(proposal, other)
+        records = project.proposals(first, "garment")
+        assert [r.model_version for r in records] == ["3", "3"]
+        np.testing.assert_array_equal(project.load_proposal(first, "garment"), proposal)
+        press_key(qtbot, window, Qt.Key.Key_Return, CTRL)
+        assert project.image(first).status == "done"
+        row = next(r for r in score_project(project, "garment") if r.image_id == first)
+        assert row.score == pytest.approx(1.0)
+        window.session.open_image(first)
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+        assert len(project.proposals(first, "garment")) == 2  # the same mask again: no new record
+    finally:
+        window.close()
+        project.close()
+
+
