@@ -28,6 +28,7 @@ from fashion_annotator.qa.scores import ImageScore, metric_name, reference_mask,
 from fashion_annotator.qa.stats import (
     DEFAULT_K,
     Stats,
+    axis_ticks,
     display_range,
     histogram,
     outlier_mask,
@@ -109,11 +110,10 @@ def histogram_svg(
             f'height="{h:.1f}" fill="#4682b4"><title>{edges[i]:.2f}-{edges[i + 1]:.2f}: '
             f"{count}</title></rect>"
         )
-    for i in range(5):
-        tick = lo + i * (hi - lo) / 4
-        x = left + i * pw / 4
+    for tick, text in axis_ticks(lo, hi, 6):
+        x = left + (tick - lo) / (hi - lo) * pw if hi > lo else left
         parts.append(f'<text x="{x:.1f}" y="{height - 12}" font-size="11" '
-                     f'text-anchor="middle">{tick:.2f}</text>')  # fmt: skip
+                     f'text-anchor="middle">{text}</text>')  # fmt: skip
     parts.append(f'<text x="{left - 6}" y="{top + 10}" font-size="11" text-anchor="end">'
                  f"{peak}</text>")  # fmt: skip
     parts.append(f'<text x="{left + pw / 2:.1f}" y="{height - 1}" font-size="11" '

@@ -8,6 +8,7 @@ few very bad masks drag down until they no longer stand out.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ __all__ = [
     "MIN_MAD",
     "Stats",
     "Summary",
+    "axis_ticks",
     "describe",
     "display_range",
     "histogram",
@@ -152,3 +154,45 @@ def display_range(
         return 0.0, 1.0
     lo = np.floor(min(lows) / step - 1e-9) * step
     return float(min(max(lo, 0.0), 1.0 - step)), 1.0
+
+
+_NICE_STEPS = (1.0, 2.0, 2.5, 5.0)
+
+
+def axis_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[tuple[float, str]]:
+    """Round tick values inside ``[lo, hi]`` and their labels, for an axis of scores.
+
+    The step is the smallest of 1, 2, 2.5 or 5 times a power of ten that gives at most
+    ``max_ticks`` ticks; each tick is a multiple of the step, so the labels are evenly spaced
+    in value and can be placed at their true position.
+
+    Parameters
+    ----------
+    lo, hi : float
+        The axis interval, in score units; ``lo < hi`` for more than one tick.
+    max_ticks : int
+        Most ticks returned (at least 2).
+
+    Returns
+    -------
+    list of (float, str)
+        Each tick's value and its label, ascending; labels carry as many decimals as the
+        step needs (0.95 .. 1.00 by 0.01, 0.925 by 0.025), so no two are alike. Empty for a
+        non-finite interval; one tick when ``lo == hi``.
+    """
+    if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
+        return []
+    if hi == lo:
+        return [(lo, f"{lo:g}")]
+    max_ticks = max(int(max_ticks), 2)
+    exponent = math.floor(math.log10((hi - lo) / max_ticks)) - 1
+    while True:
+        for factor in _NICE_STEPS:
+            step = factor * 10.0**exponent
+            first = math.ceil(lo / step - 1e-9)
+            last = math.floor(hi / step + 1e-9)
+            if last - first + 1 <= max_ticks:
+                decimals = max(0, -exponent) + (1 if factor == 2.5 else 0)
+                values = [round(k * step, decimals) for k in range(first, last + 1)]
+                return [(v, f"{v:.{decimals}f}") for v in values]
+        exponent += 1

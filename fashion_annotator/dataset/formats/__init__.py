@@ -130,9 +130,8 @@ def export_project(
         unknown = sorted(wanted - set(STATUSES))
         if unknown or not wanted:
             raise ValueError(f"export statuses {unknown or '(none)'}: expected some of {', '.join(STATUSES)}")
-        view = _StatusView(project, wanted)
-        summary = _export(cast(Project, view), out, fmt, task, progress, options)
-        summary.left_out_by_status = len(project.images()) - len(view.images())
+        summary = _export(cast(Project, _StatusView(project, wanted)), out, fmt, task, progress, options)
+        summary.left_out_by_status = sum(r.status not in wanted for r in project.images())
         return summary
     return _export(project, out, fmt, task, progress, options)
 

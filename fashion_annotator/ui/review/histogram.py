@@ -9,51 +9,11 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from fashion_annotator.qa.stats import display_range, histogram
+from fashion_annotator.qa.stats import axis_ticks, display_range, histogram
 from fashion_annotator.ui.theme import alert_color
 
-__all__ = ["ScoreHistogram", "axis_ticks"]
+__all__ = ["ScoreHistogram"]
 
-_NICE_STEPS = (1.0, 2.0, 2.5, 5.0)
-
-
-def axis_ticks(lo: float, hi: float, max_ticks: int = 6) -> list[tuple[float, str]]:
-    """Round tick values inside ``[lo, hi]`` and their labels, for an axis of scores.
-
-    The step is the smallest of 1, 2, 2.5 or 5 times a power of ten that gives at most
-    ``max_ticks`` ticks; each tick is a multiple of the step, so the labels are evenly spaced
-    in value and can be placed at their true position.
-
-    Parameters
-    ----------
-    lo, hi : float
-        The axis interval, in score units; ``lo < hi`` for more than one tick.
-    max_ticks : int
-        Most ticks returned (at least 2).
-
-    Returns
-    -------
-    list of (float, str)
-        Each tick's value and its label, ascending; labels carry as many decimals as the
-        step needs (0.95 .. 1.00 by 0.01, 0.925 by 0.025), so no two are alike. Empty for a
-        non-finite interval; one tick when ``lo == hi``.
-    """
-    if not (math.isfinite(lo) and math.isfinite(hi)) or hi < lo:
-        return []
-    if hi == lo:
-        return [(lo, f"{lo:g}")]
-    max_ticks = max(int(max_ticks), 2)
-    exponent = math.floor(math.log10((hi - lo) / max_ticks)) - 1
-    while True:
-        for factor in _NICE_STEPS:
-            step = factor * 10.0**exponent
-            first = math.ceil(lo / step - 1e-9)
-            last = math.floor(hi / step + 1e-9)
-            if last - first + 1 <= max_ticks:
-                decimals = max(0, -exponent) + (1 if factor == 2.5 else 0)
-                values = [round(k * step, decimals) for k in range(first, last + 1)]
-                return [(v, f"{v:.{decimals}f}") for v in values]
-        exponent += 1
 
 
 class ScoreHistogram(QWidget):

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from fashion_annotator.ui.review.histogram import axis_ticks
+from fashion_annotator.qa.stats import axis_ticks
 
 
 def test_ticks_of_a_narrow_range_are_round_distinct_and_evenly_spaced() -> None:
