@@ -12,3 +12,17 @@ def counted(n: int, noun: str) -> str:
     ('1 mask', '3 masks', '0 images')
     """
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def model_label(meta_version: object, registry_version: int | None) -> str:
+    """How a proposal model is named to people: its project version, else "shipped", and the
+    version its file carries (the training run's date), so the status bar, the promotion message
+    and the Review tab name one model one way.
+
+    Examples
+    --------
+    >>> model_label("20261205-054523", 2), model_label("20261204-134250", None)
+    ('v2 (20261205-054523)', 'shipped (20261204-134250)')
+    """
+    inner = "unknown" if meta_version is None or str(meta_version) == "" else str(meta_version)
+    return f"v{registry_version} ({inner})" if registry_version is not None else f"shipped ({inner})"

@@ -31,6 +31,7 @@ from fashion_annotator.qa.stats import (
     axis_ticks,
     display_range,
     histogram,
+    mad_text,
     outlier_mask,
     summarize,
 )
@@ -236,7 +237,7 @@ def build_html(
 {_stats_row(f"All images ({metric})", summary.all)}
 {_stats_row("Without outliers", summary.inliers)}</table>
 <p>Outlier rule: {metric} &lt; median &minus; {summary.k:g} &times; MAD = {_fmt(summary.all.median, 3)}
-&minus; {summary.k:g} &times; {_fmt(summary.mad, 3)} = <b>{_fmt(summary.threshold, 3)}</b>;
+&minus; {summary.k:g} &times; {esc(mad_text(summary))} = <b>{_fmt(summary.threshold, 3)}</b>;
 {summary.outliers} outliers.</p>
 <h2>Histogram</h2>
 {histogram_svg(values, summary.threshold, metric)}

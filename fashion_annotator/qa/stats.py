@@ -23,6 +23,7 @@ __all__ = [
     "describe",
     "display_range",
     "histogram",
+    "mad_text",
     "outlier_mask",
     "outlier_threshold",
     "summarize",
@@ -51,7 +52,8 @@ class Summary:
     """Statistics of the scores with and without outliers, and the rule that found them.
 
     ``threshold`` is ``median - k * mad`` of all finite scores; ``outliers`` counts the scores
-    strictly below it.
+    strictly below it. ``mad_floored`` says the scores' own MAD was below :data:`MIN_MAD` and
+    ``mad`` is the floor (most scores tie), which readers of the rule are told.
     """
 
     all: Stats
@@ -60,6 +62,7 @@ class Summary:
     mad: float
     threshold: float
     outliers: int
+    mad_floored: bool = False
 
 
 def _finite(values: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -106,11 +109,22 @@ def outlier_mask(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> 
         return np.isfinite(arr) & (arr < threshold)
 
 
+def mad_text(summary: Summary, digits: int = 3) -> str:
+    """The MAD as the outlier rule's readers see it: ``"0.021"``, or ``"0.010 (the floor: most
+    scores tie)"`` when :attr:`Summary.mad_floored`."""
+    if not math.isfinite(summary.mad):
+        return "-"
+    text = f"{summary.mad:.{digits}f}"
+    return f"{text} (the floor: most scores tie)" if summary.mad_floored else text
+
+
 def summarize(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> Summary:
     """Statistics of all scores and of the scores that are not outliers under ``k``."""
     arr = np.asarray(values, dtype=np.float64).ravel()
     threshold, mad = outlier_threshold(arr, k)
     out = outlier_mask(arr, k)
+    finite = _finite(arr)
+    own = float(np.median(np.abs(finite - np.median(finite)))) if finite.size else float("nan")
     return Summary(
         all=describe(arr),
         inliers=describe(arr[~out]),
@@ -118,6 +132,7 @@ def summarize(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> Sum
         mad=mad,
         threshold=threshold,
         outliers=int(out.sum()),
+        mad_floored=bool(own < MIN_MAD),
     )
 
 

@@ -344,11 +344,13 @@ def test_promoted_model_from_the_train_menu_proposes_for_the_open_image(qtbot, o
     dialog = window.show_training()
     assert dialog.task == window.task
     dialog.modelPromoted.emit("garment", 1)
+    assert window.status.currentMessage() == "Now proposing with garment model v1"
     qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
     np.testing.assert_array_equal(
         shown_mask(window), window.session.current.doc.proposals["garment"]
     )
-    assert window.status.model.text() == "model 3"
+    # the status bar names the model as the promotion did: the project's v1 (its file's version 3)
+    assert window.status.model.text() == "model v1 (3)"
     dialog.close()
 
 
@@ -451,7 +453,7 @@ def test_shipped_default_model_proposes_the_starting_mask(qtbot, template, tmp_p
         assert 0.02 < (proposal == 1).mean() < 0.6
         np.testing.assert_array_equal(shown_mask(window), proposal)
         shipped_version = json.loads(resource_path("models", "garment.json").read_text())["version"]
-        assert window.status.model.text() == f"model {shipped_version}"
+        assert window.status.model.text() == f"model shipped ({shipped_version})"
         assert window.status.device.text() == "CPU"
         saved = project.load_proposal(window.session.image_id, "garment")
         np.testing.assert_array_equal(saved, proposal)

@@ -233,6 +233,7 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     with qtbot.waitSignal(view.rescore_thread.finished, timeout=60000):
         pass
     assert view.reference.currentData() == "model"
+    assert view.reference.itemText(1) == "vs current model (v1 (9) on CPU)"  # named as the status bar names it
     rows = [view.proxy.index(r, 0).data(ROW_ROLE) for r in range(view.proxy.rowCount())]
     assert len(rows) == 4 and all(r.reference == "model" for r in rows)
     assert all(0.0 <= r.score <= 1.0 for r in rows)
@@ -307,3 +308,13 @@ def test_histogram_ticks_are_round_distinct_and_under_their_values(view):
     spacing = [b - a for (a, _), (b, _) in zip(ticks, ticks[1:], strict=False)]
     assert max(spacing) == pytest.approx(min(spacing))
     assert min(spacing) >= hist.fontMetrics().horizontalAdvance("0.000")
+
+
+def test_the_summary_says_when_the_mad_is_its_floor():
+    from fashion_annotator.qa.stats import summarize
+    from fashion_annotator.ui.review.summary import summary_html
+
+    tied = summary_html(summarize([*([1.0] * 11), 0.99, 0.97, 0.4], k=3.0), "Dice")
+    assert "(MAD 0.010 (the floor: most scores tie))" in tied
+    spread = summary_html(summarize([0.5, 0.7, 0.8, 0.9, 0.95], k=3.0), "Dice")
+    assert "(MAD 0.100)" in spread

@@ -166,19 +166,25 @@ def test_cvat_mask_boxes_are_checked_before_they_are_expanded(
     project: Project, tmp_path: Path, write_photo, ledger, case: str, attrs: str, expected: str
 ) -> None:
     ledger.try_("cvat", case)
-    src = tmp_path / "cvat"
-    write_photo(src / "images" / "bad.png", (H, W), seed=1)
-    write_photo(src / "images" / "good.png", (H, W), seed=2)
-    xml = (f'<annotations><image name="bad.png" width="{W}" height="{H}"><mask label="garment" '
-           f'{attrs}/></image><image name="good.png" width="{W}" height="{H}"><box label="garment" '
-           'xtl="6" ytl="4" xbr="26" ybr="14"/></image></annotations>')  # fmt: skip
-    (src / "annotations.xml").write_text(xml)
+    src = _cvat(tmp_path / "cvat", write_photo, "bad.png", f'<mask label="garment" {attrs}/>', "good.png")
     summary = import_source(project, src, "cvat", "garment")
     ((path, problem),) = summary.errors
     assert "'bad.png'" in path and expected in problem, problem
     (good,) = project.images_by_stem("good")
     np.testing.assert_array_equal(project.load_mask(good.id, "garment"), _box_mask())
     ledger.handled("cvat", case)
+
+
+def _cvat(src: Path, write_photo, bad: str, shape: str, good: str) -> Path:
+    """A CVAT folder: photo ``bad`` with ``shape``, photo ``good`` with the box of :func:`_box_mask`."""
+    write_photo(src / "images" / bad, (H, W), seed=3)
+    write_photo(src / "images" / good, (H, W), seed=1)
+    (src / "annotations.xml").write_text(
+        f'<annotations><image name="{bad}" width="{W}" height="{H}">{shape}</image><image '
+        f'name="{good}" width="{W}" height="{H}"><box label="garment" xtl="6" ytl="4" xbr="26" '
+        'ybr="14"/></image></annotations>'
+    )
+    return src
 
 
 def _ls_runs(words: int) -> list[int]:
@@ -222,3 +228,39 @@ def test_labelstudio_brush_rle_is_checked_before_it_is_expanded(
     (good,) = project.images_by_stem("good")
     np.testing.assert_array_equal(project.load_mask(good.id, "garment"), _box_mask())
     ledger.handled("labelstudio", case)
+
+
+def test_a_refused_annotation_still_imports_its_photo_in_every_shape_format(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """One rule for YOLO, CVAT and the other shape formats (as for plain and VOC masks): the photo
+    comes in without the refused mask and is listed as such; the file's problem is named."""
+    yolo = tmp_path / "yolo"
+    write_photo(yolo / "images" / "bent.png", (H, W), seed=1)
+    write_photo(yolo / "images" / "fine.png", (H, W), seed=2)
+    (yolo / "labels").mkdir(parents=True)
+    (yolo / "labels" / "bent.txt").write_text("0 0.1 0.1 0.9 0.1 oops\n")
+    (yolo / "labels" / "fine.txt").write_text("0 0.1 0.1 0.9 0.1 0.9 0.9\n")
+    (yolo / "data.yaml").write_text("names: [garment]\n")
+    summary = import_source(project, yolo, "yolo", "garment")
+    ((path, problem),) = summary.errors
+    assert path.endswith("bent.txt") and "line 1" in problem, problem
+    assert summary.added == 2 and summary.masks == 1 and summary.without_mask == ["bent.png"]
+    assert any("photos without a mask" in line for line in summary.lines())
+
+    cvat = _cvat(tmp_path / "cvat", write_photo, "odd.png", '<polygon label="garment" points="1,1;x,2;3,3"/>',
+                 "bent.png")  # fmt: skip
+    xml = (cvat / "annotations.xml").read_text()
+    summary = import_source(project, cvat, "cvat", "garment")
+    ((path, problem),) = summary.errors
+    assert "'odd.png'" in path and problem, problem
+    assert summary.added == 1 and summary.existing == 1 and summary.without_mask == ["odd.png"]
+    (odd,) = project.images_by_stem("odd")
+    assert project.mask_versions(odd.id, "garment") == []
+    (bent,) = project.images_by_stem("bent")  # the YOLO refusal's photo got its mask from CVAT
+    np.testing.assert_array_equal(project.load_mask(bent.id, "garment"), _box_mask())
+
+    (cvat / "annotations.xml").write_text(xml.replace('"odd.png"', '"bent.png"', 1).replace(
+        '<image name="bent.png" width', '<image name="other.png" width', 1))  # fmt: skip
+    summary = import_source(project, cvat, "cvat", "garment")
+    assert summary.errors and summary.without_mask == []  # bent.png has its mask: not "without"

@@ -127,7 +127,9 @@ def import_entries(
 
     The task is :func:`pick_task` of every label used; an entry with a label outside the
     task, a size that differs from the photo's, or a parse error is refused with its reason,
-    and the rest are imported.
+    and the rest are imported. As in every format, a photo that is found is imported even when
+    its annotation is refused: it waits in the project without that mask, named in
+    ``summary.without_mask`` (fix the file and import again to add the mask).
     """
     summary = summary or ImportSummary()
     labels = {label for e in entries if e.error is None for label, _ in e.regions}
@@ -135,9 +137,12 @@ def import_entries(
     names = project.taxonomy(task).names
     adder = PhotoAdder(project, summary)
     for done, entry in enumerate(entries, 1):
+        record: ImageRecord | None = None
         try:
             if entry.error is not None:
-                raise ValueError(f"{entry.where}: {entry.error}")
+                if entry.name:
+                    record = find_photo(project, adder, folders, entry.name, entry.where)
+                raise ValueError(entry.error)
             record = find_photo(project, adder, folders, entry.name, entry.where)
             if entry.size is not None and tuple(entry.size) != record.shape:
                 raise ValueError(
@@ -156,10 +161,22 @@ def import_entries(
                 mask[region] = names.index(label)
             save_imported(project, record, task, mask, summary)
         except FILE_ERRORS as exc:
-            summary.fail(entry.where, exc)
+            # the annotation's own problem comes first, even when its photo is missing too
+            summary.fail(entry.where, exc if entry.error is None else entry.error)
+            if record is not None and record.name not in summary.without_mask:
+                _note_without_mask(project, record, task, summary)
         if progress is not None:
             progress(done, len(entries))
     return summary
+
+
+def _note_without_mask(project: Project, record: ImageRecord, task: str, summary: ImportSummary) -> None:
+    """List ``record`` in ``summary.without_mask`` when it has no saved mask of ``task``."""
+    try:
+        if not project.mask_versions(record.id, task):
+            summary.without_mask.append(record.name)
+    except FILE_ERRORS:  # the store stopped answering: the refusal is already listed
+        return
 
 
 def exported_images(

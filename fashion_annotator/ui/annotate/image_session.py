@@ -71,7 +71,8 @@ class ImageSession(QObject):
     recovered()
         The store answers again after a lease renewal failed: an error shown for it is over.
     modelInfo(str, str, object)
-        ``task, device, model_version`` (None: no model) when a proposal job ends.
+        ``task, device, label`` when a proposal job ends: the model as people read it
+        (:meth:`.ProposalSource.model_label`), None when the task has no model.
     """
 
     imageOpened = Signal(object)
@@ -279,7 +280,8 @@ class ImageSession(QObject):
             return
         proposal, mask = result
         doc = self.current.doc
-        self.modelInfo.emit(task, self.proposals.device_name, proposal.model_version)
+        label = self.proposals.model_label(task, proposal.model_version)
+        self.modelInfo.emit(task, self.proposals.device_name, label)
         self.current.probs[task] = proposal
         doc.set_proposal(task, mask)
         self._record_shown(int(doc.image_id), task, mask, str(proposal.model_version or "unknown"))

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator.core.wording import model_label
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation import pipeline
@@ -56,6 +57,7 @@ class ProposalSource:
         self._lock = threading.Lock()
         self._predictors: dict[str, prop.Predictor | None] = {}
         self._active_paths: dict[str, Any] = {}
+        self._active_versions: dict[str, int | None] = {}
         self.errors: dict[str, str] = {}
         self.device_name = "CPU"
         self._cutout_tasks: dict[str, tuple[str, ...]] = {}
@@ -66,6 +68,7 @@ class ProposalSource:
         """Read the task's active model from the project (GUI thread: SQLite is thread-bound)."""
         record = self.project.models.active(task)
         self._active_paths[task] = None if record is None else record.path
+        self._active_versions[task] = None if record is None else record.version
         self._cutout_tasks[task] = pipeline.agreeing_cutouts(self.project, task)
 
     def follow_promotions(self) -> list[str]:
@@ -81,6 +84,11 @@ class ProposalSource:
                 self.reload(task)
                 changed.append(task)
         return changed
+
+    def model_label(self, task: str, meta_version: object) -> str:
+        """The task's proposal model as people read it: ``v2 (20261205-054523)`` for the
+        project's active model, ``shipped (...)`` for the default (:func:`.wording.model_label`)."""
+        return model_label(meta_version, self._active_versions.get(task))
 
     def reload(self, task: str | None = None) -> None:
         """Forget loaded predictors (all, or one task's) so the next call loads the active model."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QThread, Signal
 
+from fashion_annotator.core.wording import model_label
 from fashion_annotator.qa.scores import (
     ScoreMemo,
     prediction_cache_key,
@@ -108,7 +109,9 @@ class RescoreThread(_ProjectThread):
                 predictor = load_shown_predictor(self.task, project, device=self.device)
                 agreeing = getattr(predictor, "cutouts", None)
                 agree = f", agreeing with {' and '.join(agreeing)}" if agreeing else ""
-                self.model_name = f"{predictor.model_version} on {predictor.device_name}{agree}"
+                record = project.models.active(self.task)
+                label = model_label(predictor.model_version, None if record is None else record.version)
+                self.model_name = f"{label} on {predictor.device_name}{agree}"
                 self.cache_key = prediction_cache_key(self.task, predictor.model_version)
 
                 def keep(image_id: int, mask) -> None:

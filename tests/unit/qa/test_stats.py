@@ -5,6 +5,7 @@ from fashion_annotator.qa.stats import (
     describe,
     display_range,
     histogram,
+    mad_text,
     outlier_mask,
     outlier_threshold,
     summarize,
@@ -75,3 +76,12 @@ def test_tied_perfect_scores_do_not_make_every_other_score_an_outlier():
     assert mad == pytest.approx(0.01) and threshold == pytest.approx(0.97)
     assert [v for v, o in zip(values, outlier_mask(values, k=3.0), strict=True) if o] == [0.96, 0.4]
     assert not outlier_mask([1.0, 1.0, 0.999], k=3.0).any()
+
+
+def test_a_floored_mad_says_it_is_the_floor():
+    tied = summarize([*([1.0] * 11), 0.998, 0.99, 0.97, 0.4], k=3.0)
+    assert tied.mad_floored and tied.mad == pytest.approx(0.01)
+    assert mad_text(tied) == "0.010 (the floor: most scores tie)"
+    spread = summarize([0.9, 0.93, 0.94, 0.96, 0.98, 0.1], k=2.0)
+    assert not spread.mad_floored and mad_text(spread) == f"{spread.mad:.3f}"
+    assert mad_text(summarize([])) == "-"
