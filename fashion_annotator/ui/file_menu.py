@@ -94,6 +94,9 @@ class FileJob(QThread):
                 lines = self.work(project, self._progress)
         except (*FILE_ERRORS, RuntimeError, JobCancelled) as exc:
             lines = [f"Stopped: {exc}"]
+        except Exception as exc:  # a defect: the window must not stay busy with a dead job
+            log.exception("%s in %s failed", self.title, self.root)
+            lines = [f"Stopped by an unexpected error ({type(exc).__name__}: {exc}); the log has the details"]
         if lines and lines[0].startswith("Stopped"):
             log.warning("%s in %s: %s", self.title, self.root, "; ".join(lines))
         self.summarized.emit(self.title, lines)

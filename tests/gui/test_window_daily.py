@@ -150,6 +150,15 @@ def test_file_menu_adds_photos_imports_and_exports_in_the_background(
     broken.write_bytes(b"\xff\xd8\xff not a photo")
     with qtbot.waitSignal(files.start("x", lambda p, progress: []).summarized, timeout=10000):
         pass
+
+    def defect(project, progress) -> list[str]:
+        raise KeyError("done")  # a bug in a job used to leave the window busy with a dead job
+
+    with qtbot.waitSignal(files.start("Export plain", defect).summarized, timeout=10000):
+        pass
+    assert not window.status.is_busy
+    assert seen[-1] == ("Export plain", ["Stopped by an unexpected error (KeyError: 'done'); the log has the details"])
+    seen.pop()
     job = files.add_photos([ccp_dir / "images" / "0100.jpg", broken])
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=30000)
     title, lines = seen[-1]

@@ -100,6 +100,16 @@ class ExportSummary:
     #: Images not exported because their status was not asked for (``export_project(statuses=)``).
     left_out_by_status: int = 0
 
+    def take_back(self, record: ImageRecord, problem: str) -> None:
+        """An image counted as exported could not be written: uncount it and list ``problem``."""
+        self.count -= 1
+        left = self.by_status.get(record.status, 0) - 1
+        if left > 0:
+            self.by_status[record.status] = left
+        else:
+            self.by_status.pop(record.status, None)
+        self.errors.append((record.name, problem))
+
     def lines(self) -> list[str]:
         """Human-readable summary: totals, then one line per image not exported."""
         head = f"{counted(self.count, 'image')} exported to {self.out}"
@@ -288,8 +298,8 @@ def masked_images(
 
     Images without one are noted in ``summary.skipped``; an image whose mask cannot be read
     or whose export fails (the caller's writing raises one of :data:`FILE_ERRORS` inside the
-    loop body, see :func:`export_each`) is listed in ``summary.errors`` and the export goes
-    on; each one yielded and written counts as exported. ``progress(done, total)`` is called
+    loop body and calls :meth:`ExportSummary.take_back`, see :func:`export_each`) is listed in
+    ``summary.errors`` and the export goes on; each one yielded is counted as exported. ``progress(done, total)`` is called
     after each image of the project.
     """
     project.taxonomy(task)
@@ -309,10 +319,10 @@ def masked_images(
                     (record.name, f"saved mask {mask.shape} differs from the photo {record.shape}")
                 )
                 mask = None
-        if mask is not None:
-            yield record, stems[record.id], mask
+        if mask is not None:  # counted first: a failed write takes it back (ExportSummary.take_back)
             summary.count += 1
             summary.by_status[record.status] = summary.by_status.get(record.status, 0) + 1
+            yield record, stems[record.id], mask
         if progress is not None:
             progress(done, len(records))
 
@@ -329,9 +339,7 @@ def export_each(
         try:
             write(record, stem, mask)
         except FILE_ERRORS as exc:
-            summary.count -= 1  # masked_images counts it once the body returns
-            summary.by_status[record.status] -= 1
-            summary.errors.append((record.name, file_error_text(exc)))
+            summary.take_back(record, file_error_text(exc))
 
 
 def file_error_text(exc: BaseException) -> str:

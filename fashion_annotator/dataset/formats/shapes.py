@@ -30,6 +30,7 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     attach_target,
+    file_error_text,
     masked_images,
     safe_join,
     save_imported,
@@ -189,12 +190,16 @@ def exported_images(
     """``(record, exported photo name, mask)`` per image with a mask of ``task``.
 
     Each photo is copied to ``photo_dir/STEM.ext`` (a unique stem per image) before it is
-    yielded; ``progress(done, total)`` counts the project's images, skipped ones included.
+    yielded; one that cannot be copied is listed in ``summary.errors`` and not yielded; ``progress(done, total)`` counts the project's images, skipped ones included.
     """
     photo_dir.mkdir(parents=True, exist_ok=True)
     for record, stem, mask in masked_images(project, task, summary, progress):
         photo = f"{stem}{record.path.suffix.lower()}"
-        summary.upright += copy_upright(record.path, photo_dir / photo)
+        try:
+            summary.upright += copy_upright(record.path, photo_dir / photo)
+        except FILE_ERRORS as exc:  # a photo gone or unreadable: listed, the export goes on
+            summary.take_back(record, file_error_text(exc))
+            continue
         yield record, photo, mask
 
 

@@ -306,3 +306,18 @@ def test_an_export_of_finished_images_only_leaves_the_others_out(
     )
     with pytest.raises(ValueError, match="export statuses \\['finished'\\]"):
         export_project(project, tmp_path / "bad", "plain", "parsing7", statuses=("finished",))
+
+
+@pytest.mark.parametrize("fmt", ["plain", "coco", "labelme", "cvat", "voc", "labelstudio", "yolo"])
+def test_a_photo_gone_from_the_first_image_of_a_status_is_listed_and_the_rest_exported(
+    project: Project, tmp_path: Path, write_photo, fmt: str
+) -> None:
+    """The first image of each status used to crash the export (KeyError 'done') and the shape
+    formats stopped at the first unreadable photo, leaving a half-written folder."""
+    first, second, third = _three_with_statuses(project, tmp_path, write_photo, ("done", "done", "in_progress"))
+    first.path.unlink()
+    summary = export_project(project, tmp_path / f"out-{fmt}", fmt, "parsing7")
+    assert summary.count == 2 and summary.by_status == {"done": 1, "in_progress": 1}
+    ((name, problem),) = summary.errors
+    assert name == first.name and "does not exist" in problem, problem
+    assert summary.lines()[0].endswith("; 1 could not be exported; not finished: 1 in progress")
