@@ -14,6 +14,7 @@ single-folder layout) for recovery, and ``declined/`` keeps what operators decli
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -136,8 +137,11 @@ class RecoveryJournal:
         Folder that holds the journal files; created on the first write.
     """
 
-    def __init__(self, directory: str | os.PathLike[str]) -> None:
+    def __init__(self, directory: str | os.PathLike[str], anchor: str | os.PathLike[str] | None = None) -> None:
         self.directory = Path(directory)
+        #: A folder that must exist for :meth:`record` to write (the project's root): a project
+        #: moved or deleted while open gets an error, not a new folder at its old place.
+        self.anchor = None if anchor is None else Path(anchor)
 
     def path_for(self, image_id: int | str, task: str) -> Path:
         """Return the journal file of ``(image_id, task)`` (it may not exist)."""
@@ -189,6 +193,10 @@ class RecoveryJournal:
         payload = json.dumps(header).encode("utf-8") + b"\n"
         payload += zlib.compress(np.ascontiguousarray(mask).tobytes(), 1)
         target = self.path_for(image_id, task)
+        if self.anchor is not None and not self.anchor.is_dir():
+            raise FileNotFoundError(
+                errno.ENOENT, "the project folder is gone (moved, renamed or deleted while open)", str(self.anchor)
+            )
         atomic_write_bytes(target, payload)
         return target
 
@@ -238,11 +246,12 @@ DECLINED = "declined"
 
 def session_journal(root: str | os.PathLike[str], owner: str) -> RecoveryJournal:
     """The journal of one session: ``root / <owner>``, ``owner`` made a safe folder name
-    (e.g. ``"alice@host-1234-1f2e3d4c"``: user, host, process and a random part)."""
+    (e.g. ``"alice@host-1234-1f2e3d4c"``: user, host, process and a random part). ``root`` is a
+    project's ``journal`` folder; the project folder above it is the journal's anchor."""
     name = _SAFE.sub("_", owner)[:120]
     if not name or name == DECLINED or name.startswith("."):
         raise ValueError(f"unusable journal owner {owner!r}")
-    return RecoveryJournal(Path(root) / name)
+    return RecoveryJournal(Path(root) / name, anchor=Path(root).parent)
 
 
 def journal_entries(root: str | os.PathLike[str], skip: str | os.PathLike[str] | None = None) -> list[JournalEntry]:

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.label_images import decode_mask_png, encode_mask_png
+from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
@@ -157,13 +157,7 @@ class InstanceStore:
             ).fetchone()
             version = int(row[0]) + 1
             rel = f"{INSTANCES_FOLDER}/{record.id}/v{version}.png"
-            try:
-                atomic_write_bytes(self._db.root / rel, data)
-            except OSError as exc:
-                raise ProjectError(
-                    f"{self._db.root / rel}: cannot save ({exc.strerror or exc}); nothing was recorded "
-                    "and earlier versions are intact"
-                ) from exc
+            mask_files.write_version(self._db.root, rel, data)
             now = time.time()
             cur = conn.execute(
                 "INSERT INTO instance_versions (image_id, version, path, sha256, parsing_task, taxonomy,"

@@ -70,9 +70,14 @@ def write_version(root: Path, rel: str, data: bytes) -> None:
     Raises
     ------
     ProjectError
-        The write failed (full disk, read-only folder); the message says that nothing was
-        recorded and that earlier versions are intact.
+        The write failed (full disk, read-only folder, the project folder gone); the message
+        says that nothing was recorded and that earlier versions are intact.
     """
+    if not root.is_dir():  # never re-create a project folder at the place it was moved from
+        raise ProjectError(
+            f"{root}: the project folder is gone (moved, renamed or deleted while open); nothing "
+            "was saved: reopen the project where it is now"
+        )
     try:
         atomic_write_bytes(root / rel, data)
     except OSError as exc:

@@ -537,10 +537,11 @@ class MainWindow(QMainWindow):
 
     def _saved(self, saved: bool, recovered: bool = False) -> None:
         """A save went through (or, ``recovered``, the store answers again): an error shown
-        before it (a lease not renewed) is over."""
+        before it (a lease not renewed) is over; a save that failed stays shown until one works."""
         self.status.set_saved(saved)
         if (saved or recovered) and self.session.current is not None:
-            self.banner.show_lines(standing_notes(self.project, self.session.current))
+            failed = [] if saved or self.session.save_error is None else [self.session.save_error]
+            self.banner.show_lines([*standing_notes(self.project, self.session.current), *failed])
 
     # -- start and end --------------------------------------------------------------------
 

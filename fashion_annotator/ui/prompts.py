@@ -32,13 +32,14 @@ def ask_restore(
 
 
 def ask_quit(parent: QWidget, message: str) -> bool:
-    """Ask whether to quit although the open image could not be saved."""
+    """Ask ``message`` (:func:`.window_lifecycle.quit_question`): quit although the open image
+    could not be saved? No is the default."""
     answer = QMessageBox.warning(
         parent,
         "Unsaved edits",
-        f"{message}\n\nQuit anyway? The edits stay in the recovery journal and will be "
-        "offered again at the next start.",
+        message,
         QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
 

@@ -17,6 +17,20 @@ if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
 
 
+def quit_question(problem: str, unjournalled: list[str]) -> str:
+    """What the quit question says when the open image could not be saved: the edits wait in
+    the recovery journal, or (``unjournalled`` tasks) the journal could not take them either
+    and quitting loses them."""
+    if not unjournalled:
+        return (f"{problem}\n\nQuit anyway? The edits stay in the recovery journal and will be "
+                "offered again at the next start.")  # fmt: skip
+    return (
+        f"{problem}\n\nThe latest edits ({', '.join(unjournalled)}) could not be written to the "
+        "recovery journal either: quitting now loses them. Free some disk space or make the "
+        "project folder writable, then save (Ctrl+S).\n\nQuit anyway and lose them?"
+    )
+
+
 def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
     """``entries``' images as the operator knows them, with the task of each."""
     names = []
@@ -72,7 +86,8 @@ def close(w: MainWindow) -> bool:
     w.retrainer.set_every(0)  # the saves below must not start a background retrain
     w.canvas.finish_edit()
     if w.session.unsaved and not w.session.save():
-        if not w.ask_quit(w.status.currentMessage() or "The open image could not be saved."):
+        if not w.ask_quit(quit_question(w.status.currentMessage() or "The open image could not be saved.",
+                                        sorted(w.session.unjournalled))):  # fmt: skip
             w.retrainer.set_every(every)
             w.retrainer.baseline = baseline  # the count goes on where it was
             return False

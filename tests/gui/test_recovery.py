@@ -370,3 +370,42 @@ def test_a_lapsed_session_never_saves_over_a_version_saved_meanwhile(qtbot, root
         assert anna.close_image()
         (kept,) = journal_entries(root / "journal")
         assert kept.load_mask()[2, 2] == 1
+
+
+def test_a_full_disk_keeps_retrying_and_the_quit_question_says_what_is_lost(qtbot, root, tmp_path, monkeypatch):
+    """The journal and the save failing together (a full disk, a folder gone read-only): the
+    quit question used to promise the journal, a failed autosave was never tried again, and a
+    lease renewal that came back cleared the save error from the banner."""
+    answers = Answers(quit=False)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    session = window.session
+    (root / "journal").write_text("not a folder")  # stands in for a full disk
+    real_save = project.save_mask
+
+    def disk_full(*_args, **_kwargs):
+        raise ProjectError(f"{root / 'masks'}: cannot save (No space left on device)")
+
+    monkeypatch.setattr(project, "save_mask", disk_full)
+    drag(window, [(100, 200), (300, 200)])
+    assert session.unjournalled == {"garment"}
+    session._autosave()  # noqa: SLF001 - the timer's slot, called without waiting 30 s
+    assert session.unsaved and session.autosave.pending, "tried again after another interval"
+    assert "No space left" in session.save_error
+    session.recovered.emit()  # the store answers a lease renewal again: the save error stays
+    assert "No space left" in window.banner.text()
+    assert not window.close()
+    assert "could not be written to the recovery journal either: quitting now loses them" in answers.asked[-1][1]
+    (root / "journal").unlink()  # space again: the next autosave journals, then saves
+    session._autosave()  # noqa: SLF001
+    assert session.unjournalled == set() and session.autosave.pending
+    (entry,) = journal_entries(root / "journal")
+    assert entry.load_mask()[200, 200] == 1
+    assert not window.close()
+    assert "The edits stay in the recovery journal" in answers.asked[-1][1]
+    monkeypatch.setattr(project, "save_mask", real_save)
+    session._autosave()  # noqa: SLF001
+    assert not session.unsaved and session.save_error is None and not session.autosave.pending
+    assert project.load_mask(session.image_id, "garment")[200, 200] == 1
+    assert "No space left" not in window.banner.text()
+    window.close()
+    project.close()

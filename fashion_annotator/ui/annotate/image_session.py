@@ -114,6 +114,12 @@ class ImageSession(QObject):
         self.clock = EffortClock()
         self.ask_lease_held: LeaseQuestion = ask_lease_held or (lambda _holder, _exp: True)
         self.current: OpenImage | None = None
+        self._unjournalled_text = ""
+        #: Tasks of the open image whose latest edit the recovery journal could not take (a full
+        #: disk, a read-only folder): those edits live only in this window until a save works.
+        self.unjournalled: set[str] = set()
+        #: The latest save failure of the open image, until a save goes through.
+        self.save_error: str | None = None
         self._shut_down = False
         self._lease_timer = QTimer(self)
         self._renew_failed = False
@@ -323,16 +329,28 @@ class ImageSession(QObject):
         doc = self.current.doc
         doc.seconds = self.clock.tick()
         self.current.edited.add(task)
+        if not self._journal(task):
+            self.error.emit(self._unjournalled_text)
+        self.autosave.edited()
+        self.savedChanged.emit(False)
+
+    def _journal(self, task: str) -> bool:
+        """Write the open image's ``task`` mask to the recovery journal; False when it failed
+        (the edit stays in the document; only crash recovery is missing)."""
+        assert self.current is not None
+        doc = self.current.doc
         try:
             self.journal.record(int(doc.image_id), task, doc.masks[task],
                                 seconds=doc.seconds, actions=doc.actions)  # fmt: skip
-        except OSError as exc:  # the edit stays in the document; only crash recovery is missing
-            self.error.emit(
+        except OSError as exc:
+            self._unjournalled_text = (
                 f"Recovery journal {self.journal.directory} not written ({exc.strerror or exc}): "
                 "this edit is not protected against a crash until it is saved; save soon"
             )
-        self.autosave.edited()
-        self.savedChanged.emit(False)
+            self.unjournalled.add(task)
+            return False
+        self.unjournalled.discard(task)
+        return True
 
     def note_activity(self) -> None:
         """The operator is working (cursor moved): keeps the effort clock running."""
@@ -366,8 +384,11 @@ class ImageSession(QObject):
             self.readOnlyChanged.emit(cur)
             return False
         except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
-            self.error.emit(f"Could not save image {image_id}: {exc}")
+            self.save_error = f"Could not save image {image_id}: {exc}"
+            self.error.emit(self.save_error)
             return False
+        self.save_error = None
+        self.unjournalled.clear()
         self.autosave.saved()
         self.savedChanged.emit(True)
         if tasks:
@@ -382,7 +403,12 @@ class ImageSession(QObject):
         if any(doc.in_stroke(task) for task in doc.masks):
             self.autosave.edited()  # a tool is drawing: save once the stroke has ended
             return
-        self.save()
+        if not self.save() and self.current is not None and not self.current.read_only:
+            # a full disk or a folder gone read-only: journal what the journal missed as soon as
+            # it can, and try the save again after another interval
+            for task in sorted(self.unjournalled):
+                self._journal(task)
+            self.autosave.edited()
 
     def _release_quietly(self, image_id: int, lease: LeaseHeld | None) -> None:
         """Give back the lease just taken on ``image_id`` (none when opened read-only)."""
@@ -409,6 +435,8 @@ class ImageSession(QObject):
                 self.error.emit(f"Image {image_id} closed with nothing unsaved; its lease was not released ({exc}), it lapses in {LEASE_TTL_S:.0f} s")
         self.jobs.next_generation()
         self.current = None
+        self.unjournalled.clear()
+        self.save_error = None
         return True
 
     def _renew_lease(self) -> None:

@@ -131,3 +131,14 @@ def test_sessions_write_apart_and_recovery_lists_them_all(tmp_path):
     assert journal_entries(tmp_path / "absent") == []
     with pytest.raises(ValueError, match="unusable journal owner"):
         session_journal(root, DECLINED)
+
+
+def test_a_session_journal_never_recreates_a_project_moved_away(tmp_path):
+    project = tmp_path / "proj"
+    (project / "journal").mkdir(parents=True)
+    journal = session_journal(project / "journal", "alice@host-1")
+    journal.record(1, "garment", _mask())
+    project.rename(tmp_path / "moved")
+    with pytest.raises(FileNotFoundError, match="the project folder is gone"):
+        journal.record(1, "garment", _mask(1))
+    assert not project.exists()

@@ -101,6 +101,24 @@ def test_full_disk_during_save_damages_nothing(
     assert project.save_mask(rec.id, "garment", good).version == 2
 
 
+def test_a_project_folder_moved_while_open_is_never_recreated_at_its_old_place(
+    project: Project, photo: Path
+) -> None:
+    """The open SQLite file follows a rename; the mask files used to be written into a new,
+    empty folder at the old path while the index row went to the moved one."""
+    rec = project.add_image(photo)
+    project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
+    old = project.root
+    moved = old.with_name("moved")
+    old.rename(moved)
+    with pytest.raises(ProjectError, match="the project folder is gone"):
+        project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8))
+    assert not old.exists()
+    with Project.open(moved) as again:
+        assert len(again.mask_versions(rec.id, "garment")) == 1
+        np.testing.assert_array_equal(again.load_mask(rec.id, "garment"), np.ones(rec.shape, np.uint8))
+
+
 def test_read_only_folder_gives_clear_error(
     project: Project, photo: Path, monkeypatch: pytest.MonkeyPatch, write_photo
 ) -> None:
