@@ -289,12 +289,16 @@ def copy_upright(src: str | Path, dst: str | Path) -> bool:
             shutil.copyfile(path, dst)
             return False
         fmt = im.format or "PNG"
+        _decode(im, path)  # as load_image: a TIFF turns itself upright while it loads
         straight = upright(im)
         exif = im.getexif()
         exif[_EXIF_ORIENTATION] = 1
-        options: dict[str, Any] = {"exif": exif.tobytes()}
+        # a TIFF's "EXIF" is its own directory, stale sizes included: it is written afresh
+        options: dict[str, Any] = {} if fmt == "TIFF" else {"exif": exif.tobytes()}
         if fmt == "JPEG":
             options.update(quality=95, subsampling=0)
+        elif fmt == "WEBP":
+            options.update(lossless=True)
         straight.save(dst, format=fmt, **options)
     return True
 

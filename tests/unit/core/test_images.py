@@ -336,3 +336,27 @@ def test_real_ccp_photo_and_mask(ccp_dir: Path, ccp_splits: dict[str, list[str]]
     assert mask.shape == photo.shape and mask.dtype == np.uint8
     assert 0 in mask and int(mask.max()) <= 58
     assert len(np.unique(mask)) >= 3
+
+
+@pytest.mark.parametrize(("fmt", "suffix"), [("TIFF", ".tif"), ("WEBP", ".webp"), ("JPEG", ".jpg"), ("PNG", ".png")])
+def test_copy_upright_writes_the_photo_as_load_image_shows_it(tmp_path: Path, fmt: str, suffix: str) -> None:
+    """A TIFF turns itself upright while Pillow loads it: it used to be turned a second time;
+    a lossless WebP came out lossy."""
+    rng = np.random.default_rng(0)
+    stored = np.repeat(np.repeat(rng.integers(0, 256, (12, 20, 3), dtype=np.uint8), 4, 0), 4, 1)
+    src, dst = tmp_path / f"src{suffix}", tmp_path / f"dst{suffix}"
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    options = {"lossless": True} if fmt == "WEBP" else {"quality": 98} if fmt == "JPEG" else {}
+    Image.fromarray(stored).save(src, format=fmt, exif=exif.tobytes(), **options)
+    shown = load_image(src).rgb
+    assert shown.shape == (80, 48, 3)  # stored 48 x 80, shown turned a quarter
+    assert images.copy_upright(src, dst)
+    with Image.open(dst) as out:
+        assert out.getexif().get(0x0112, 1) == 1
+        pixels = np.asarray(out.convert("RGB")).astype(int)
+    assert pixels.shape == shown.shape
+    if fmt == "JPEG":
+        assert np.abs(pixels - shown).mean() <= 3
+    else:
+        np.testing.assert_array_equal(pixels, shown)
