@@ -29,6 +29,7 @@ __all__ = [
     "PhotoPreview",
     "ImageLoadError",
     "copy_upright",
+    "has_alpha_channel",
     "MEMORY_SOURCE",
     "WIDE_GRAY_MODES",
     "load_image",
@@ -259,6 +260,16 @@ def _exif_orientation(im: Image.Image) -> int:
     except Exception:  # a broken EXIF block must not hide the pixels
         return 1
     return int(value) if value in _ORIENTATION_OPS else 1
+
+
+def has_alpha_channel(path: str | Path) -> bool:
+    """Whether the photo at ``path`` has an alpha channel or a transparent colour (read from
+    its header; False when it cannot be opened, which the loader reports)."""
+    try:
+        with Image.open(path) as im:
+            return im.mode in _ALPHA_MODES or "transparency" in im.info
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
 
 
 def upright(im: Image.Image) -> Image.Image:

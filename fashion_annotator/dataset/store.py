@@ -54,11 +54,13 @@ from fashion_annotator.dataset.sweep import SweepReport, sweep
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "INDEX_NAME", "QUEUE_STATUSES", "ImportConflict", "LeaseHeld", "Project", "ProjectError",
+    "INDEX_NAME", "PHOTO_FOLDER_PROJECT", "QUEUE_STATUSES", "ImportConflict", "LeaseHeld", "Project", "ProjectError",
     "create_project", "open_project",
 ]
 
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
+#: Where the window keeps the project of a folder of photos it was given (``PHOTOS/annotations``).
+PHOTO_FOLDER_PROJECT = "annotations"
 
 
 class Project(PhotoImports, LegacyNames):
@@ -127,8 +129,14 @@ class Project(PhotoImports, LegacyNames):
         tasks: Iterable[str] = ("garment", "parsing7"),
         user: str | None = None,
     ) -> Project:
-        """Make a new project folder (it may exist but must not already hold a project)."""
+        """Make a new project folder (it may exist but must not already hold a project, nor be
+        a folder of photos whose project the window made in it, :data:`PHOTO_FOLDER_PROJECT`)."""
         root = Path(root)
+        if (root / PHOTO_FOLDER_PROJECT / INDEX_NAME).is_file():
+            raise ProjectError(
+                f"{root}: its photos already have a project, {root / PHOTO_FOLDER_PROJECT}; open "
+                f"that one (`fashion-annotator {root}`, or give {root} to any command)"
+            )
         tasks = list(dict.fromkeys(tasks))
         if not tasks:
             raise ProjectError(f"{root}: a project needs at least one task")
@@ -170,6 +178,8 @@ class Project(PhotoImports, LegacyNames):
         """
         root = Path(root)
         index = root / INDEX_NAME
+        if not index.is_file() and (root / PHOTO_FOLDER_PROJECT / INDEX_NAME).is_file():
+            root, index = root / PHOTO_FOLDER_PROJECT, root / PHOTO_FOLDER_PROJECT / INDEX_NAME
         if not index.is_file():
             raise ProjectError(
                 f"{root}: not a project (no {INDEX_NAME}); make one with "

@@ -22,10 +22,11 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 if TYPE_CHECKING:  # imported when a project opens
     from fashion_annotator.ui.main_window import MainWindow
 
-from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
+from fashion_annotator.core.images import PHOTO_SUFFIXES
+from fashion_annotator.dataset.formats.common import FILE_ERRORS, ImportSummary, PhotoAdder
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.dataset.store import INDEX_NAME, Project, open_project
+from fashion_annotator.dataset.store import INDEX_NAME, PHOTO_FOLDER_PROJECT, Project, open_project
 from fashion_annotator.resources import resource_path
 from fashion_annotator.runtime.exit_codes import EXIT_ERROR, report_error
 
@@ -36,7 +37,6 @@ DESKTOP_FILE = "fashion-annotator"
 #: When set (milliseconds), quit that long after the first window is shown: the start-up smoke
 #: test of the wheel and the bundle, which also prints the time to the first window.
 SMOKE_QUIT_ENV = "FA_SMOKE_QUIT_MS"
-PROJECT_SUBDIR = "annotations"
 
 
 def photos_in(folder: Path) -> list[Path]:
@@ -45,14 +45,16 @@ def photos_in(folder: Path) -> list[Path]:
 
 
 def import_photos(project: Project, photos: list[Path], copy: bool) -> list[str]:
-    """Add ``photos`` to ``project``; returns one message per photo that was refused."""
-    problems = []
+    """Add ``photos`` to ``project``; returns the summary's lines when a person should read
+    them (a photo refused, a duplicate, a photo with transparency), else nothing."""
+    summary = ImportSummary()
+    adder = PhotoAdder(project, summary)
     for photo in photos:
         try:
-            project.add_image(photo, copy=copy)
-        except (ImageLoadError, ProjectError) as exc:
-            problems.append(str(exc))
-    return problems
+            adder.add(photo, copy=copy)
+        except FILE_ERRORS as exc:
+            summary.fail(photo, exc)
+    return summary.lines() if summary.notable else []
 
 
 def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
@@ -74,14 +76,14 @@ def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
     path = Path(path).expanduser()
     if (path / INDEX_NAME).is_file():
         return Project.open(path), []
-    if (path / PROJECT_SUBDIR / INDEX_NAME).is_file():
-        return Project.open(path / PROJECT_SUBDIR), []
+    if (path / PHOTO_FOLDER_PROJECT / INDEX_NAME).is_file():
+        return Project.open(path / PHOTO_FOLDER_PROJECT), []
     if not path.is_dir():
         raise ProjectError(f"{path}: no such project or folder of photos")
     photos = photos_in(path)
     if not photos:
         raise ProjectError(f"{path}: neither a project nor a folder with photos")
-    project = Project.create(path / PROJECT_SUBDIR)
+    project = Project.create(path / PHOTO_FOLDER_PROJECT)
     return project, import_photos(project, photos, copy=False)
 
 
@@ -101,9 +103,15 @@ def sample_project(folder: Path | None = None) -> Project:
     if not photos:
         raise ProjectError(f"{resource_path('sample')}: the bundled sample photos are missing")
     project = Project.create(root)
-    problems = import_photos(project, photos, copy=True)
-    if problems:
-        raise ProjectError("; ".join(problems))
+    summary = ImportSummary()
+    adder = PhotoAdder(project, summary)
+    for photo in photos:
+        try:
+            adder.add(photo)
+        except FILE_ERRORS as exc:
+            summary.fail(photo, exc)
+    if summary.errors:
+        raise ProjectError("; ".join(f"{path}: {problem}" for path, problem in summary.errors))
     return project
 
 
@@ -170,8 +178,9 @@ class WindowSwitcher:
             lambda src, root, copy: self.switch(lambda: new_project(src, root), (src, copy))
         )
         window.show()
-        if problems:
-            QMessageBox.warning(window, "Some photos were not imported", "\n".join(problems[:20]))
+        if problems:  # the import summary: its totals, then what a person should know
+            more = f"\n... and {len(problems) - 21} more lines" if len(problems) > 21 else ""
+            QMessageBox.warning(window, "Photos of this folder", "\n".join(problems[:21]) + more)
         window.start()
         if photos is not None:
             window.files.add_photos(photos_in(Path(photos[0])), copy=photos[1])

@@ -43,7 +43,7 @@ from fashion_annotator.dataset.formats import (
     export_project,
     import_source,
 )
-from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES
+from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES, PhotoAdder
 from fashion_annotator.dataset.store import Project
 
 if TYPE_CHECKING:
@@ -105,15 +105,10 @@ class FileJob(QThread):
 def add_photo_files(project: Project, files: list[Path], progress, copy: bool = True) -> list[str]:
     """Add ``files`` to ``project`` (copied, or left in place); the summary lines."""
     summary = ImportSummary()
-    known = {r.id for r in project.images()}
+    adder = PhotoAdder(project, summary)
     for done, path in enumerate(files, 1):
         try:
-            record = project.add_image(path, copy=copy)
-            if record.id in known:
-                summary.existing += 1
-            else:
-                known.add(record.id)
-                summary.added += 1
+            adder.add(path, copy=copy)
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
         progress(done, len(files))

@@ -32,13 +32,20 @@ def test_folder_of_photos_becomes_a_project_in_place(tmp_path, ccp_dir):
     photos.mkdir()
     for stem in ("0001", "0002"):
         shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos / f"{stem}.jpg")
+    shutil.copy(ccp_dir / "images" / "0001.jpg", photos / "0001 again.jpg")
     (photos / "broken.jpg").write_bytes(b"not a jpeg")
     (photos / "notes.txt").write_text("ignored")
     project, problems = app.open_or_create(photos)
     with project:
         assert project.root == (photos / "annotations").resolve()
         assert len(project.images()) == 2
-        assert len(problems) == 1 and "broken.jpg" in problems[0]
+        # the summary as the start-up dialog shows it: totals, the refused file, the duplicate
+        assert problems[0].startswith("2 photos added, 1 already present") and "1 file refused" in problems[0]
+        assert "broken.jpg" in problems[1]
+        assert problems[-2:] == [
+            "1 photo already in the project under another name, not added again:",
+            f"  {photos / '0001.jpg'}: the same photo as {(photos / '0001 again.jpg').resolve()}",
+        ]
     again, problems = app.open_or_create(photos)  # the project made there is reopened
     with again:
         assert len(again.images()) == 2 and problems == []

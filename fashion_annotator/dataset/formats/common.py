@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.images import PHOTO_SUFFIXES
+from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
@@ -43,6 +43,12 @@ class ImportSummary:
     #: ``(file, what)`` for a shape that painted nothing (it lies outside its photo); the
     #: rest of the file is imported.
     empty_shapes: list[tuple[str, str]] = field(default_factory=list)
+    #: ``(file, project image)`` for a photo already in the project under another name (the
+    #: same bytes): not added again.
+    duplicates: list[tuple[str, str]] = field(default_factory=list)
+    #: Photos added that have an alpha channel: shown as stored, colours under transparent
+    #: pixels included (the ``alpha`` import makes the transparency a mask).
+    with_alpha: list[str] = field(default_factory=list)
 
     def fail(self, path: Path | str, exc: BaseException | str) -> None:
         """Record a refused file; the message names the file once."""
@@ -74,7 +80,21 @@ class ImportSummary:
         if self.empty_shapes:
             lines.append(f"{counted(len(self.empty_shapes), 'shape')} outside the photo, left out:")
             lines.extend(f"  {path}: {what}" for path, what in self.empty_shapes)
+        if self.duplicates:
+            lines.append(f"{counted(len(self.duplicates), 'photo')} already in the project under another name, not added again:")
+            lines.extend(f"  {path}: the same photo as {name}" for path, name in self.duplicates)
+        if self.with_alpha:
+            lines.append(
+                f"{counted(len(self.with_alpha), 'photo')} with transparency, shown as stored (the colours "
+                "under transparent pixels included); Import masks > alpha cutouts makes it a mask:"
+            )
+            lines.extend(f"  {path}" for path in self.with_alpha)
         return lines
+
+    @property
+    def notable(self) -> bool:
+        """Whether a person should read more than the totals: a refusal or a note."""
+        return bool(self.errors or self.skipped or self.empty_shapes or self.duplicates or self.with_alpha)
 
 
 #: Statuses an export names when it wrote their masks (the latest mask of every image goes out).
@@ -233,17 +253,24 @@ class PhotoAdder:
         self.project = project
         self.summary = summary
 
-    def add(self, path: Path) -> ImageRecord:
-        """Add one photo; raises one of :data:`FILE_ERRORS` when refused.
+    def add(self, path: Path, copy: bool = True) -> ImageRecord:
+        """Add one photo (copied into the project unless ``copy`` is False); raises one of
+        :data:`FILE_ERRORS` when refused.
 
         Counted as added only when this call stored it (not when another process, or an
-        earlier line of the same import, did).
+        earlier line of the same import, did); a photo already there under another file's
+        name is noted in ``summary.duplicates``, a new one with an alpha channel in
+        ``summary.with_alpha``.
         """
-        record, added = self.project.add_image_counted(path)
+        record, added = self.project.add_image_counted(path, copy=copy)
         if added:
             self.summary.added += 1
+            if has_alpha_channel(path):
+                self.summary.with_alpha.append(str(path))
         else:
             self.summary.existing += 1
+            if record.stem != Path(path).stem:
+                self.summary.duplicates.append((str(path), record.name))
         return record
 
 

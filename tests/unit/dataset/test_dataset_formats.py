@@ -321,3 +321,26 @@ def test_a_photo_gone_from_the_first_image_of_a_status_is_listed_and_the_rest_ex
     ((name, problem),) = summary.errors
     assert name == first.name and "does not exist" in problem, problem
     assert summary.lines()[0].endswith("; 1 could not be exported; not finished: 1 in progress")
+
+
+def test_a_photo_import_names_duplicates_and_photos_with_transparency(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """A second file of the same photo was only counted ("1 already present") and a cut-out's
+    transparency went unmentioned."""
+    src = tmp_path / "shoot"
+    first = write_photo(src / "a.png", seed=1)
+    (src / "b copy.png").write_bytes(first.read_bytes())
+    rgba = np.zeros((24, 32, 4), np.uint8)
+    rgba[4:20, 8:24] = 200
+    Image.fromarray(rgba, "RGBA").save(src / "cut.png")
+    summary = import_source(project, src, "photos")
+    assert summary.added == 2 and summary.existing == 1
+    assert summary.duplicates == [(str(src / "b copy.png"), "a.png")]
+    assert summary.with_alpha == [str(src / "cut.png")]
+    text = "\n".join(summary.lines())
+    assert f"  {src / 'b copy.png'}: the same photo as a.png" in text
+    assert "1 photo with transparency, shown as stored" in text and summary.notable
+    again = import_source(project, src, "photos")  # the same files again: nothing to say
+    assert again.existing == 3 and again.duplicates == [(str(src / "b copy.png"), "a.png")]
+    assert again.with_alpha == []

@@ -177,3 +177,17 @@ def test_error_after_sqlite_rolled_back_itself_is_not_masked(project: Project) -
         raise ValueError("the real problem")
     project.add_task("person")  # the connection is still usable
     assert "person" in project.tasks
+
+
+def test_a_folder_of_photos_opens_the_project_the_window_made_in_it(tmp_path: Path, photo: Path) -> None:
+    """The command line used to say "not a project" and hint at `new`, which made a second,
+    empty project in the photo folder that then hid the real one from the window."""
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    with Project.create(folder / "annotations", user="alice") as made:
+        made.add_image(photo)
+    with Project.open(folder) as again:
+        assert again.root == folder / "annotations" and len(again.images()) == 1
+    with pytest.raises(ProjectError, match="its photos already have a project"):
+        Project.create(folder)
+    assert not (folder / INDEX_NAME).exists()
