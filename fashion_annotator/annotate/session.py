@@ -58,6 +58,9 @@ class OpenImage:
     #: Who took the image over when ``lease_lost`` (``user@host (pid N)`` or a user name).
     lost_to: str = ""
     fresh: set[str] = field(default_factory=set)  # tasks with no saved mask yet
+    #: What a person must know about how the image was opened (a damaged saved version
+    #: passed over); filled by :func:`load_document`, shown with the image.
+    notes: list[str] = field(default_factory=list)
     hierarchy: SuperpixelHierarchy | None = None
     probs: dict[str, Proposal] = field(default_factory=dict)  # task -> Proposal (lazy probs)
 
@@ -91,7 +94,12 @@ def effort_so_far(project: ProjectStore, image_id: int) -> tuple[float, int]:
 
 
 def load_document(
-    project: ProjectStore, image_id: int, *, progressive: bool = False, shown: str | None = None
+    project: ProjectStore,
+    image_id: int,
+    *,
+    progressive: bool = False,
+    shown: str | None = None,
+    notes: list[str] | None = None,
 ) -> tuple[AnnotationDocument, set[str]]:
     """Load an image's photo, saved masks and recorded proposals into a document.
 
@@ -103,7 +111,9 @@ def load_document(
     ``doc.set_photo``, the recorded proposals of tasks with a saved mask are read when first
     asked for (``doc.proposal(task)``), and so are the saved masks of the tasks other than
     ``shown`` (the first read of ``doc.masks[task]``: a tab switch, a save, undo; always the
-    version saved when the image was opened).
+    version saved when the image was opened). A saved version that cannot be read (a damaged
+    file) is passed over for the newest one that can, said in ``notes``; a save then makes a
+    new version on top (the damaged file stays, named).
 
     Raises
     ------
@@ -117,12 +127,13 @@ def load_document(
         rgb, small = np.zeros((*preview.shape, 3), np.uint8), preview.rgb
     masks: dict[str, np.ndarray | MaskReader] = {}
     fresh = set()
+    notes = [] if notes is None else notes
     for task in project.tasks:
         versions = project.mask_versions(image_id, task) if small is not None else []
         if versions and task != shown:
-            masks[task] = _saved_mask_reader(project, image_id, task, versions[-1].version)
+            masks[task] = _saved_mask_reader(project, image_id, task, versions[-1].version, notes)
             continue
-        saved = project.load_mask(image_id, task)
+        saved = newest_readable_mask(project, image_id, task, None, notes)
         if saved is None:
             fresh.add(task)
             saved = np.zeros(rgb.shape[:2], np.uint8)
@@ -141,11 +152,44 @@ def load_document(
     return doc, fresh
 
 
-def _saved_mask_reader(project: ProjectStore, image_id: int, task: str, version: int) -> MaskReader:
+def newest_readable_mask(
+    project: ProjectStore, image_id: int, task: str, version: int | None, notes: list[str]
+) -> np.ndarray | None:
+    """Saved ``version`` of a mask (None: the latest), or, when its file cannot be read, the
+    newest earlier version that can, with a line in ``notes`` naming the damaged file.
+
+    Raises
+    ------
+    ProjectError
+        No version up to ``version`` can be read (the first failure's message).
+    """
+    try:
+        return project.load_mask(image_id, task, version)
+    except ProjectError as exc:
+        damaged = exc
+    older = [v.version for v in project.mask_versions(image_id, task)]
+    limit = older[-1] if version is None and older else version
+    for candidate in reversed([v for v in older if limit is None or v < limit]):
+        try:
+            mask = project.load_mask(image_id, task, candidate)
+        except ProjectError:
+            continue
+        if mask is not None:
+            notes.append(
+                f"Damaged: {damaged}. The {task} mask opened at version {candidate}, the newest "
+                "that reads; saving adds a new version on top."
+            )
+            return mask
+    raise damaged
+
+
+def _saved_mask_reader(
+    project: ProjectStore, image_id: int, task: str, version: int, notes: list[str]
+) -> MaskReader:
     """A reader of one saved mask version, for a document's first read of that mask."""
 
     def read() -> np.ndarray:
-        mask = project.load_mask(image_id, task, version)
+        mask = newest_readable_mask(project, image_id, task, version, notes)
         if mask is None:
             raise ProjectError(
                 f"image {image_id} task {task!r}: saved mask version {version} is gone"

@@ -409,3 +409,29 @@ def test_a_full_disk_keeps_retrying_and_the_quit_question_says_what_is_lost(qtbo
     assert "No space left" not in window.banner.text()
     window.close()
     project.close()
+
+
+def test_a_damaged_latest_version_opens_the_newest_readable_one_and_says_so(qtbot, root, tmp_path):
+    """One truncated file used to keep the whole image from opening, its earlier versions
+    out of reach."""
+    with Project.open(root, user="bob") as project:
+        first = project.images()[0]
+        older = np.zeros(first.shape, np.uint8)
+        older[50:120, 40:90] = 1
+        project.save_mask(first.id, "garment", older)
+        damaged = project.save_mask(first.id, "garment", np.ones(first.shape, np.uint8)).path
+    damaged.write_bytes(damaged.read_bytes()[:60])
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        assert window.session.image_id == first.id
+        np.testing.assert_array_equal(shown_mask(window), older)
+        text = window.banner.text()
+        assert f"Damaged: {damaged}" in text and "opened at version 1" in text
+        drag(window, [(100, 200), (300, 200)])
+        assert window.save()
+        versions = project.mask_versions(first.id, "garment")
+        assert [v.version for v in versions] == [1, 2, 3] and damaged.exists()
+        assert project.load_mask(first.id, "garment")[200, 200] == 1
+    finally:
+        window.close()
+        project.close()

@@ -21,7 +21,7 @@ def standing_notes(project, opened: OpenImage) -> list[str]:
 
 
 def image_notes(project, opened: OpenImage) -> list[str]:
-    """Lines to show for the opened image: who holds it, why QA rejected it."""
+    """Lines to show for the opened image: who holds it, what was damaged, why QA rejected it."""
     notes = []
     readonly = getattr(project, "readonly", None)  # why the store is read-only, if it is
     if readonly:
@@ -41,6 +41,7 @@ def image_notes(project, opened: OpenImage) -> list[str]:
         )
     elif opened.read_only:
         notes.append(f"Read-only: {opened.lease_holder} is editing this image.")
+    notes.extend(opened.notes)
     image_id = int(opened.doc.image_id)
     if project.image(image_id).status == "rejected":
         latest = {}  # each task's latest decision: every task QA sent back is listed

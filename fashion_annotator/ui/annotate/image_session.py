@@ -176,7 +176,8 @@ class ImageSession(QObject):
             return False
         try:
             base = session.latest_versions(self.project, image_id)  # before loading: nothing missed
-            doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown)
+            notes: list[str] = []
+            doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown, notes=notes)
         except (ImageLoadError, ProjectError, ValueError) as exc:
             self._release_quietly(image_id, lease)
             self.error.emit(str(exc))
@@ -186,7 +187,7 @@ class ImageSession(QObject):
             return False
         doc.subscribe(self._document_changed)
         read_only = lease is not None or bool(self._readonly())
-        self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh, base_versions=base)
+        self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh, base_versions=base, notes=notes)
         self.clock.reset(doc.seconds)
         if not read_only:
             self._lease_timer.start()
