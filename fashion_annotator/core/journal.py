@@ -248,10 +248,26 @@ def session_journal(root: str | os.PathLike[str], owner: str) -> RecoveryJournal
     """The journal of one session: ``root / <owner>``, ``owner`` made a safe folder name
     (e.g. ``"alice@host-1234-1f2e3d4c"``: user, host, process and a random part). ``root`` is a
     project's ``journal`` folder; the project folder above it is the journal's anchor."""
-    name = _SAFE.sub("_", owner)[:120]
+    name = safe_name(owner)[:120]
     if not name or name == DECLINED or name.startswith("."):
         raise ValueError(f"unusable journal owner {owner!r}")
     return RecoveryJournal(Path(root) / name, anchor=Path(root).parent)
+
+
+def session_pid(folder: str | os.PathLike[str], host: str) -> int | None:
+    """The process id of the session on ``host`` that wrote the journal folder ``folder``
+    (named by :func:`session_journal` from ``user@host-pid-random``, made a safe name); None
+    when another host wrote it or the folder is not named that way."""
+    head, dash, _random = Path(folder).name.rpartition("-")
+    head, dash2, pid = head.rpartition("-")
+    if not (dash and dash2 and pid.isdigit() and head.endswith("_" + safe_name(host))):
+        return None
+    return int(pid)
+
+
+def safe_name(text: str) -> str:
+    """``text`` as a journal folder name has it (characters outside ``A-Za-z0-9_.-`` as ``_``)."""
+    return _SAFE.sub("_", text)
 
 
 def journal_entries(root: str | os.PathLike[str], skip: str | os.PathLike[str] | None = None) -> list[JournalEntry]:

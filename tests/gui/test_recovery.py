@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QTimer
 
-from fashion_annotator.core.journal import RecoveryJournal, journal_entries
+from fashion_annotator.core.journal import RecoveryJournal, journal_entries, session_journal
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
@@ -432,6 +433,56 @@ def test_a_damaged_latest_version_opens_the_newest_readable_one_and_says_so(qtbo
         versions = project.mask_versions(first.id, "garment")
         assert [v.version for v in versions] == [1, 2, 3] and damaged.exists()
         assert project.load_mask(first.id, "garment")[200, 200] == 1
+    finally:
+        window.close()
+        project.close()
+
+
+def test_edits_a_session_left_while_this_window_was_open_are_restored_when_the_image_opens(
+    qtbot, root, tmp_path
+):
+    """A colleague's window that crashed after this one started: its unsaved edits were
+    offered only at the next start, and this window opened the image without them (a save
+    here then set them aside as stale)."""
+    answers = Answers()
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    try:
+        assert [kind for kind, _ in answers.asked] == []
+        second = project.images()[1]
+        left = np.zeros(second.shape, np.uint8)
+        left[100:300, 50:200] = 1
+        ended = subprocess.Popen([sys.executable, "-c", "pass"])  # bob's window, gone since
+        ended.wait()
+        session_journal(root / "journal", f"bob@{socket.gethostname()}-{ended.pid}-dead0001").record(
+            second.id, "garment", left
+        )
+        with qtbot.waitSignal(window.session.message) as said:
+            assert window.open_image(second.id)
+        assert "Restored the unsaved edits" in said.args[0]
+        np.testing.assert_array_equal(shown_mask(window), left)
+        (version,) = project.mask_versions(second.id, "garment")
+        assert version.source == "recovered" and not journal_entries(root / "journal")
+    finally:
+        window.close()
+        project.close()
+
+
+def test_an_image_shown_read_only_opens_editable_once_the_holders_lease_lapses(qtbot, root, tmp_path, monkeypatch):
+    """It stayed read-only for good (a crashed holder's lease, a colleague who left) until
+    the operator went to another image and back."""
+    monkeypatch.setattr(image_session, "LEASE_TTL_S", 1.5)
+    answers = Answers(read_only=True)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    try:
+        second = project.images()[1]
+        with Project.open(root, user="bob") as bob:
+            bob.leases.acquire(second.id, ttl_s=1.2)  # bob's window stops renewing it
+            assert window.open_image(second.id)
+            assert window.session.current.read_only and answers.asked[-1] == ("lease", bob.leases.current(second.id).holder)
+            qtbot.waitUntil(lambda: not window.session.current.read_only, timeout=8000)
+        assert window.session.image_id == second.id
+        drag(window, [(100, 200), (300, 200)])
+        assert window.save() and project.load_mask(second.id, "garment")[200, 200] == 1
     finally:
         window.close()
         project.close()

@@ -14,7 +14,6 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -23,15 +22,16 @@ from fashion_annotator.annotate import session
 from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import ImageData, ImageLoadError
-from fashion_annotator.core.journal import DECLINED, JournalEntry, journal_entries, session_journal
+from fashion_annotator.core.journal import JournalEntry, session_journal
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.dataset.leases import LeaseHeld, process_gone
+from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
 from fashion_annotator.ui.annotate.image_view import Pyramid, load_photo_pyramid
+from fashion_annotator.ui.annotate.journal_recovery import JournalRecovery
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.workers import PHOTO, PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
 
@@ -42,7 +42,7 @@ LEASE_TTL_S = 60.0
 LeaseQuestion = Callable[[str, float], bool]
 
 
-class ImageSession(QObject):
+class ImageSession(JournalRecovery, QObject):
     """Opens, edits-journals and saves the images of one project.
 
     Signals
@@ -128,6 +128,9 @@ class ImageSession(QObject):
         self._retry = QTimer(self)
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self._retry_restore)
+        self._lease_wait = QTimer(self)
+        self._lease_wait.setSingleShot(True)
+        self._lease_wait.timeout.connect(self._lease_check)
         self._lease_timer.timeout.connect(self._renew_lease)
 
     # -- opening -------------------------------------------------------------------------
@@ -174,6 +177,8 @@ class ImageSession(QObject):
         except ProjectError as exc:
             self.error.emit(f"Could not open image {image_id}: {exc}")
             return False
+        if lease is None and not self._readonly():
+            self._restore_crashed(image_id)
         try:
             base = session.latest_versions(self.project, image_id)  # before loading: nothing missed
             notes: list[str] = []
@@ -191,6 +196,8 @@ class ImageSession(QObject):
         self.clock.reset(doc.seconds)
         if not read_only:
             self._lease_timer.start()
+        elif lease is not None:
+            self._wait_for_lease(lease.expires)
         self.imageOpened.emit(self.current)
         self.savedChanged.emit(True)
         if doc.photo_ready:
@@ -201,6 +208,30 @@ class ImageSession(QObject):
             path = self.project.image_path(image_id)
             self.jobs.submit(PHOTO, image_id, load_photo_pyramid, path)
         return True
+
+    def _wait_for_lease(self, expires: float) -> None:
+        """Look again when the lease another session holds on the image shown read-only
+        would lapse (:meth:`_lease_check`)."""
+        self._lease_wait.start(round((max(0.0, expires - time.time()) + 0.5) * 1000))
+
+    def _lease_check(self) -> None:
+        """The image is shown read-only under another session's lease: renewed, wait again;
+        lapsed (that session ended or crashed), open it again, editable, with the edits a
+        crashed session left restored (:meth:`_restore_crashed`)."""
+        cur = self.current
+        if cur is None or not cur.read_only or cur.lease is None or cur.lease_lost or cur.edited:
+            return
+        image_id = int(cur.doc.image_id)
+        try:
+            held = self.project.leases.current(image_id)
+        except ProjectError:  # the store does not answer: look again later
+            self._wait_for_lease(time.time() + LEASE_TTL_S)
+            return
+        if held is not None:
+            self._wait_for_lease(held.expires)
+            return
+        if self.close_image():
+            self.open_image(image_id)
 
     def read_mask(self, task: str) -> bool:
         """Read the open image's ``task`` mask if it is not in memory yet (a large photo's
@@ -429,6 +460,7 @@ class ImageSession(QObject):
             return False
         image_id = self.image_id
         self._lease_timer.stop()
+        self._lease_wait.stop()
         if not self.current.read_only and image_id is not None:
             try:
                 self.project.leases.release(image_id)
@@ -465,86 +497,6 @@ class ImageSession(QObject):
                     self.message.emit("The project answers again: the lease on this image is renewed")
                     self.recovered.emit()
 
-    # -- recovery ------------------------------------------------------------------------
-
-    def recoverable(self) -> list[JournalEntry]:
-        """Unsaved edits left by sessions that ended without saving: every journal entry but
-        this session's own and those of an image another live session holds (a colleague's
-        running session keeps its edits; it is not a crashed one)."""
-        own = self.project.leases.token
-        out = []
-        for entry in journal_entries(self.journal_root, skip=self.journal.directory):
-            try:
-                lease = self.project.leases.current(int(entry.image_id))
-            except (ProjectError, ValueError, TypeError):
-                lease = None
-            if lease is not None and lease.token != own and not process_gone(lease.host, lease.pid):
-                continue
-            out.append(entry)
-        return out
-
-    def restore(self, entries: list[JournalEntry]) -> list[int]:
-        """Save the journalled masks as new versions (``source="recovered"``).
-
-        Returns the ids of the restored images. An entry whose image is still leased by the
-        crashed session (this host, a process that no longer runs) is retried when that lease
-        lapses, then :attr:`restored` is emitted; an entry older than the image's latest saved
-        version is set aside (``journal/declined/``, never saved over newer work) and reported;
-        any other failure is reported through :attr:`error` and the entry stays in the journal.
-        """
-        restored = []
-        for entry in entries:
-            try:
-                session.restore_entry(self.project, entry)
-            except session.StaleEntry as stale:
-                self.set_aside([entry])
-                self.error.emit(f"{stale}; the edits are kept in {self.journal_root / DECLINED}")
-                continue
-            except LeaseHeld as held:
-                if not held.crashed:
-                    self.error.emit(f"Could not restore {entry.path}: {held}")
-                    continue
-                self._deferred.append(entry)
-                wait_s = max(0.0, held.expires - time.time()) + 0.5
-                if not self._retry.isActive():
-                    self._retry.start(round(wait_s * 1000))
-                self.message.emit(
-                    f"Unsaved edits of image {entry.image_id} will be restored in {wait_s:.0f} s, "
-                    "when the crashed session's lease lapses"
-                )
-                continue
-            except (ValueError, ProjectError, KeyError) as exc:
-                self.error.emit(f"Could not restore {entry.path}: {exc}")
-                continue
-            self._tidy(entry.path.parent)
-            restored.append(int(entry.image_id))
-        return list(dict.fromkeys(restored))
-
-    def _retry_restore(self) -> None:
-        entries, self._deferred = self._deferred, []
-        done = self.restore(entries)
-        if done:
-            self.restored.emit(done)
-
-    @property
-    def deferred(self) -> list[JournalEntry]:
-        """Journal entries waiting for a crashed session's lease to lapse."""
-        return list(self._deferred)
-
-    def set_aside(self, entries: list[JournalEntry]) -> None:
-        """Move declined journal entries to ``journal/declined/`` (never deleted silently)."""
-        folder = self.journal_root / DECLINED
-        folder.mkdir(parents=True, exist_ok=True)
-        for entry in entries:
-            entry.path.replace(_unused_name(folder, entry.path.name))
-            self._tidy(entry.path.parent)
-
-    def _tidy(self, folder: Path) -> None:
-        """Remove another (ended) session's journal folder once it is empty."""
-        if folder.parent == self.journal_root and folder != self.journal.directory:
-            with contextlib.suppress(OSError):  # not empty: more entries to offer
-                folder.rmdir()
-
     def shutdown(self) -> bool:
         """Save and stop background work; False when unsaved edits could not be saved.
 
@@ -557,20 +509,10 @@ class ImageSession(QObject):
         self._shut_down = True
         self._lease_timer.stop()
         self._retry.stop()
+        self._lease_wait.stop()
         self.autosave.saved()
         self.jobs.shutdown()
         with contextlib.suppress(OSError):  # not empty, or never made
             self.journal.directory.rmdir()
         return ok
 
-
-def _unused_name(folder: Path, name: str) -> Path:
-    """``folder / name``, or ``folder / "stem.2.suffix"`` (3, 4, ...) when taken: a declined
-    entry never replaces an earlier one."""
-    target = folder / name
-    stem, dot, suffix = name.partition(".")
-    n = 2
-    while target.exists():
-        target = folder / f"{stem}.{n}{dot}{suffix}"
-        n += 1
-    return target

@@ -13,6 +13,7 @@ from fashion_annotator.core.journal import (
     RecoveryJournal,
     journal_entries,
     session_journal,
+    session_pid,
 )
 
 
@@ -142,3 +143,10 @@ def test_a_session_journal_never_recreates_a_project_moved_away(tmp_path):
     with pytest.raises(FileNotFoundError, match="the project folder is gone"):
         journal.record(1, "garment", _mask(1))
     assert not project.exists()
+
+
+def test_a_session_folder_names_the_process_that_wrote_it(tmp_path):
+    journal = session_journal(tmp_path, "a.b@my-host.lan-4242-1f2e3d4c")
+    assert session_pid(journal.directory, "my-host.lan") == 4242
+    assert session_pid(journal.directory, "host.lan") is None  # written on another host
+    assert session_pid(tmp_path / "declined", "my-host.lan") is None

@@ -1,0 +1,148 @@
+"""Unsaved edits that sessions left in the project's recovery journal: finding, restoring and
+setting them aside (a mixin of :class:`~.image_session.ImageSession`, which owns the signals,
+the journal and the timers it uses)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fashion_annotator.annotate import session
+from fashion_annotator.core.journal import (
+    DECLINED,
+    JournalEntry,
+    RecoveryJournal,
+    journal_entries,
+    session_pid,
+)
+from fashion_annotator.dataset.leases import LeaseHeld, process_gone
+from fashion_annotator.dataset.records import ProjectError
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer
+
+    from fashion_annotator.dataset.api import ProjectStore
+
+
+class JournalRecovery:
+    """Restore what crashed sessions left in the journal; the host provides what is below."""
+
+    project: ProjectStore
+    journal: RecoveryJournal
+    journal_root: Path
+    _deferred: list[JournalEntry]
+    _retry: QTimer
+    error: Any  # Signal(str)
+    message: Any  # Signal(str)
+    restored: Any  # Signal(list)
+
+    def recoverable(self) -> list[JournalEntry]:
+        """Unsaved edits left by sessions that ended without saving: every journal entry but
+        this session's own and those of an image another live session holds (a colleague's
+        running session keeps its edits; it is not a crashed one)."""
+        own = self.project.leases.token
+        out = []
+        for entry in journal_entries(self.journal_root, skip=self.journal.directory):
+            try:
+                lease = self.project.leases.current(int(entry.image_id))
+            except (ProjectError, ValueError, TypeError):
+                lease = None
+            if lease is not None and lease.token != own and not process_gone(lease.host, lease.pid):
+                continue
+            out.append(entry)
+        return out
+
+    def restore(self, entries: list[JournalEntry]) -> list[int]:
+        """Save the journalled masks as new versions (``source="recovered"``).
+
+        Returns the ids of the restored images. An entry whose image is still leased by the
+        crashed session (this host, a process that no longer runs) is retried when that lease
+        lapses, then :attr:`restored` is emitted; an entry older than the image's latest saved
+        version is set aside (``journal/declined/``, never saved over newer work) and reported;
+        any other failure is reported through :attr:`error` and the entry stays in the journal.
+        """
+        restored = []
+        for entry in entries:
+            try:
+                session.restore_entry(self.project, entry)
+            except session.StaleEntry as stale:
+                self.set_aside([entry])
+                self.error.emit(f"{stale}; the edits are kept in {self.journal_root / DECLINED}")
+                continue
+            except LeaseHeld as held:
+                if not held.crashed:
+                    self.error.emit(f"Could not restore {entry.path}: {held}")
+                    continue
+                self._deferred.append(entry)
+                wait_s = max(0.0, held.expires - time.time()) + 0.5
+                if not self._retry.isActive():
+                    self._retry.start(round(wait_s * 1000))
+                self.message.emit(
+                    f"Unsaved edits of image {entry.image_id} will be restored in {wait_s:.0f} s, "
+                    "when the crashed session's lease lapses"
+                )
+                continue
+            except (ValueError, ProjectError, KeyError) as exc:
+                self.error.emit(f"Could not restore {entry.path}: {exc}")
+                continue
+            self._tidy(entry.path.parent)
+            restored.append(int(entry.image_id))
+        return list(dict.fromkeys(restored))
+
+    def _retry_restore(self) -> None:
+        entries, self._deferred = self._deferred, []
+        done = self.restore(entries)
+        if done:
+            self.restored.emit(done)
+
+    @property
+    def deferred(self) -> list[JournalEntry]:
+        """Journal entries waiting for a crashed session's lease to lapse."""
+        return list(self._deferred)
+
+    def set_aside(self, entries: list[JournalEntry]) -> None:
+        """Move declined journal entries to ``journal/declined/`` (never deleted silently)."""
+        folder = self.journal_root / DECLINED
+        folder.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
+            entry.path.replace(_unused_name(folder, entry.path.name))
+            self._tidy(entry.path.parent)
+
+    def _tidy(self, folder: Path) -> None:
+        """Remove another (ended) session's journal folder once it is empty."""
+        if folder.parent == self.journal_root and folder != self.journal.directory:
+            with contextlib.suppress(OSError):  # not empty: more entries to offer
+                folder.rmdir()
+
+    def _restore_crashed(self, image_id: int) -> None:
+        """Save, as recovered versions, the edits of ``image_id`` that a session which ended
+        without saving left in the journal (a crash while this window was open: the start-up
+        question never saw them). Called with the image's lease held, before it is loaded."""
+        entries = [e for e in self.recoverable() if str(e.image_id) == str(image_id) and _ended_here(e)]
+        if entries and self.restore(entries):
+            self.message.emit(
+                f"Restored the unsaved edits a session that ended without saving left on image {image_id}"
+            )
+
+
+def _ended_here(entry: JournalEntry) -> bool:
+    """Whether the session that wrote ``entry`` ran on this host and has ended (a live session
+    whose lease lapsed, a laptop asleep, keeps its edits: they are not a crashed session's)."""
+    host = socket.gethostname()
+    pid = session_pid(entry.path.parent, host)
+    return pid is not None and process_gone(host, pid)
+
+
+def _unused_name(folder: Path, name: str) -> Path:
+    """``folder / name``, or ``folder / "stem.2.suffix"`` (3, 4, ...) when taken: a declined
+    entry never replaces an earlier one."""
+    target = folder / name
+    stem, dot, suffix = name.partition(".")
+    n = 2
+    while target.exists():
+        target = folder / f"{stem}.{n}{dot}{suffix}"
+        n += 1
+    return target
