@@ -277,9 +277,22 @@ def journal_entries(root: str | os.PathLike[str], skip: str | os.PathLike[str] |
     root = Path(root)
     if not root.is_dir():
         return []
+    found = [e for folder in _session_folders(root, skip) for e in RecoveryJournal(folder).entries()]
+    return sorted(found, key=lambda e: e.written_at)
+
+
+def journal_problems(root: str | os.PathLike[str], skip: str | os.PathLike[str] | None = None) -> list[JournalError]:
+    """One :class:`JournalError` per file of the folders :func:`journal_entries` reads that
+    cannot be read back (damaged outside the program: writes are atomic)."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    return [p for folder in _session_folders(root, skip) for p in RecoveryJournal(folder).problems()]
+
+
+def _session_folders(root: Path, skip: str | os.PathLike[str] | None) -> list[Path]:
+    """``root`` and its session folders but ``declined/`` and ``skip``."""
     skipped = None if skip is None else Path(skip).resolve()
-    folders = [root] + sorted(
+    return [root] + sorted(
         p for p in root.iterdir() if p.is_dir() and p.name != DECLINED and p.resolve() != skipped
     )
-    found = [e for folder in folders for e in RecoveryJournal(folder).entries()]
-    return sorted(found, key=lambda e: e.written_at)

@@ -7,14 +7,19 @@ so tests never block on a modal dialog.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
+from fashion_annotator.core.journal import DECLINED
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.ui.actions import task_title
 
 if TYPE_CHECKING:
     from fashion_annotator.core.journal import JournalEntry
     from fashion_annotator.ui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
 
 
 def quit_question(problem: str, unjournalled: list[str]) -> str:
@@ -45,6 +50,7 @@ def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
 
 def start(w: MainWindow) -> None:
     """Offer to restore journalled edits, then open the first image to work on."""
+    damaged = w.session.set_aside_damaged()
     entries = w.session.recoverable()
     restored: list[int] = []
     if entries:
@@ -65,6 +71,12 @@ def start(w: MainWindow) -> None:
     first = next(iter(restored + waiting + resume + todo + ids), None)
     if first is not None:
         w.open_image(first)
+    if damaged:  # after the image opened: its banner would replace the line
+        log.warning("damaged journal files set aside: %s", "; ".join(damaged))
+        w.session.error.emit(
+            f"{counted(len(damaged), 'recovery journal file')} could not be read (damaged outside "
+            f"the program), kept in {w.session.journal_root / DECLINED}: " + "; ".join(damaged)
+        )
 
 
 def close(w: MainWindow) -> bool:

@@ -486,3 +486,21 @@ def test_an_image_shown_read_only_opens_editable_once_the_holders_lease_lapses(q
     finally:
         window.close()
         project.close()
+
+
+def test_a_damaged_journal_file_is_named_and_kept_aside_at_start(qtbot, root, tmp_path):
+    """An unreadable journal file used to be skipped without a word."""
+    journal = session_journal(root / "journal", "bob@elsewhere-77-0badf00d")
+    path = journal.record(1, "garment", np.ones((20, 30), np.uint8))
+    path.write_bytes(path.read_bytes()[:30])  # damaged outside the program
+    answers = Answers()
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    try:
+        assert answers.asked == []  # nothing readable to offer
+        text = window.banner.text()
+        assert "1 recovery journal file could not be read" in text and path.name in text
+        kept = root / "journal" / "declined" / path.name
+        assert kept.read_bytes() and not path.exists()
+    finally:
+        window.close()
+        project.close()

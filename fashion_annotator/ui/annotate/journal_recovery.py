@@ -16,6 +16,7 @@ from fashion_annotator.core.journal import (
     JournalEntry,
     RecoveryJournal,
     journal_entries,
+    journal_problems,
     session_pid,
 )
 from fashion_annotator.dataset.leases import LeaseHeld, process_gone
@@ -110,6 +111,22 @@ class JournalRecovery:
         for entry in entries:
             entry.path.replace(_unused_name(folder, entry.path.name))
             self._tidy(entry.path.parent)
+
+    def set_aside_damaged(self) -> list[str]:
+        """Move the journal files of other sessions that cannot be read to
+        ``journal/declined/`` (kept, never deleted) and return what was wrong with each."""
+        problems = journal_problems(self.journal_root, skip=self.journal.directory)
+        if not problems:
+            return []
+        folder = self.journal_root / DECLINED
+        folder.mkdir(parents=True, exist_ok=True)
+        said = []
+        for problem in problems:
+            with contextlib.suppress(OSError):  # gone meanwhile: nothing to keep
+                problem.path.replace(_unused_name(folder, problem.path.name))
+            said.append(str(problem))
+            self._tidy(problem.path.parent)
+        return said
 
     def _tidy(self, folder: Path) -> None:
         """Remove another (ended) session's journal folder once it is empty."""
