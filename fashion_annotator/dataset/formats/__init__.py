@@ -23,7 +23,12 @@ from fashion_annotator.dataset.formats.coco_instances import (
     export_coco_instances,
     import_coco_instances,
 )
-from fashion_annotator.dataset.formats.common import ExportSummary, ImportSummary, Progress
+from fashion_annotator.dataset.formats.common import (
+    ExportSummary,
+    ImportSummary,
+    Progress,
+    finish_export,
+)
 from fashion_annotator.dataset.formats.cvat import export_cvat, import_cvat
 from fashion_annotator.dataset.formats.labelme import export_labelme, import_labelme
 from fashion_annotator.dataset.formats.labelstudio import export_labelstudio, import_labelstudio
@@ -154,4 +159,6 @@ def _export(
     tolerance = options.get("tolerance")
     if tolerance is not None and not (isinstance(tolerance, int | float) and math.isfinite(tolerance) and tolerance >= 0):
         raise ValueError(f"tolerance must be a number of pixels >= 0, got {tolerance!r}")
-    return exporters[fmt](project, out, task, progress, **options)
+    summary = exporters[fmt](project, out, task, progress, **options)
+    finish_export(summary.out)
+    return summary

@@ -147,6 +147,10 @@ class ExportSummary:
         return [head, *(f"  {name}: {problem}" for name, problem in self.errors)]
 
 
+#: Marks an export folder until its export ends (a killed export is never taken for whole).
+UNFINISHED_EXPORT = "EXPORT_UNFINISHED.txt"
+
+
 def prepare_export_folder(project: Project, out: str | Path, *subfolders: str) -> Path:
     """Check and create an export folder: new or empty, and outside the project.
 
@@ -167,6 +171,11 @@ def prepare_export_folder(project: Project, out: str | Path, *subfolders: str) -
         if not target.is_dir():
             raise ValueError(f"{out}: exists and is not a folder")
         entries = sorted(os.listdir(target))
+        if UNFINISHED_EXPORT in entries:
+            raise ValueError(
+                f"{out}: holds an export that did not finish ({UNFINISHED_EXPORT}); delete the "
+                "folder or export into a new one"
+            )
         if entries:
             raise ValueError(
                 f"{out}: not empty ({len(entries)} entries, e.g. {entries[0]!r}); export into "
@@ -175,9 +184,18 @@ def prepare_export_folder(project: Project, out: str | Path, *subfolders: str) -
     try:
         for sub in ("", *subfolders):
             (out / sub).mkdir(parents=True, exist_ok=True)
+        (out / UNFINISHED_EXPORT).write_text(
+            "This export has not finished: the program stopped (or is still writing) before the "
+            "last file. Export again into a new or empty folder.\n", encoding="utf-8"
+        )  # fmt: skip
     except OSError as exc:
         raise OSError(f"{out}: cannot create the export folder: {exc.strerror or exc}") from exc
     return out
+
+
+def finish_export(out: str | Path) -> None:
+    """Remove the :data:`UNFINISHED_EXPORT` mark of an export that ran to its end."""
+    (Path(out) / UNFINISHED_EXPORT).unlink(missing_ok=True)
 
 
 def safe_join(root: Path, name: str) -> Path:

@@ -344,3 +344,20 @@ def test_a_photo_import_names_duplicates_and_photos_with_transparency(
     again = import_source(project, src, "photos")  # the same files again: nothing to say
     assert again.existing == 3 and again.duplicates == [(str(src / "b copy.png"), "a.png")]
     assert again.with_alpha == []
+
+
+def test_an_export_that_did_not_finish_keeps_its_mark(project: Project, tmp_path: Path, write_photo) -> None:
+    """A killed export left a folder that looked whole."""
+    _three_with_statuses(project, tmp_path, write_photo, ("done", "done", "done"))
+
+    def killed(done: int, total: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt  # the program stops mid-export
+
+    with pytest.raises(KeyboardInterrupt):
+        export_project(project, tmp_path / "cut", "plain", "parsing7", progress=killed)
+    assert (tmp_path / "cut" / "EXPORT_UNFINISHED.txt").is_file()
+    with pytest.raises(ValueError, match="holds an export that did not finish"):
+        export_project(project, tmp_path / "cut", "plain", "parsing7")
+    export_project(project, tmp_path / "whole", "plain", "parsing7")
+    assert not (tmp_path / "whole" / "EXPORT_UNFINISHED.txt").exists()
