@@ -99,3 +99,21 @@ class PhotoImports:
     def _image_by_sha(self, sha: str) -> ImageRecord | None:
         row = self._conn.execute("SELECT * FROM images WHERE sha256 = ?", (sha,)).fetchone()
         return None if row is None else self._record(row)
+
+    def relocate_referenced(self, folder: Path) -> int:
+        """Point photos referenced in place (not copied) whose file is gone at the file of
+        the same name and content in ``folder``: a folder of photos and the project the window
+        made in it (``FOLDER/annotations``) renamed or moved together. Returns how many moved;
+        a file of that name with other content is left alone (no mask ever pairs with
+        another photo)."""
+        rows = self._conn.execute("SELECT id, name, sha256 FROM images WHERE stored = 0").fetchall()
+        moved = []
+        for row in rows:
+            old = Path(row["name"])
+            new = folder / old.name
+            if old.parent != folder and not old.exists() and storeio.same_content(new, row["sha256"]):
+                moved.append((str(new), int(row["id"])))
+        if moved:
+            with self._tx() as conn:
+                conn.executemany("UPDATE images SET name = ? WHERE id = ?", moved)
+        return len(moved)

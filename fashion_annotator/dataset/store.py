@@ -40,12 +40,7 @@ from fashion_annotator.dataset.decisions import Decisions
 from fashion_annotator.dataset.instances_store import InstanceStore
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.photo_imports import PhotoImports
-from fashion_annotator.dataset.records import (
-    ImageRecord,
-    MaskVersion,
-    ProjectError,
-    ProposalRecord,
-)
+from fashion_annotator.dataset.records import ImageRecord, MaskVersion, ProjectError, ProposalRecord
 from fashion_annotator.dataset.registry import ModelRegistry
 from fashion_annotator.dataset.schema import STATUSES
 from fashion_annotator.dataset.storeio import ImportConflict
@@ -195,6 +190,8 @@ class Project(PhotoImports, LegacyNames):
                 why = f"cannot write it ({exc.__cause__ or exc})"
             else:
                 project._sweep()
+                if root.name == PHOTO_FOLDER_PROJECT and project.relocate_referenced(root.resolve().parent):
+                    log.info("%s: photos found again in %s after a move", root, root.resolve().parent)
                 return project
         if readonly is False:
             raise ProjectError(f"{root}: cannot open for writing: {why}")

@@ -191,3 +191,22 @@ def test_a_folder_of_photos_opens_the_project_the_window_made_in_it(tmp_path: Pa
     with pytest.raises(ProjectError, match="its photos already have a project"):
         Project.create(folder)
     assert not (folder / INDEX_NAME).exists()
+
+
+def test_a_folder_of_photos_moved_with_its_project_finds_its_photos_again(tmp_path: Path, write_photo) -> None:
+    """Renaming a shoot folder that the window had opened left every photo missing."""
+    shoot = tmp_path / "shoot"
+    for seed, name in enumerate(("a.png", "b.png", "c.png")):
+        write_photo(shoot / name, seed=seed)
+    with Project.create(shoot / "annotations", user="alice") as made:
+        ids = [made.add_image(shoot / n, copy=False).id for n in ("a.png", "b.png", "c.png")]
+        made.save_mask(ids[0], "garment", np.ones(made.image(ids[0]).shape, np.uint8))
+    moved = tmp_path / "shoot 2026-12"
+    shoot.rename(moved)
+    write_photo(moved / "c.png", seed=9)  # another photo now under c's name: never paired
+    with Project.open(moved) as again:
+        a, b, c = (again.image(i) for i in ids)
+        assert a.path == moved.resolve() / "a.png" and b.path == moved.resolve() / "b.png"
+        assert again.load_photo(a.id).rgb.shape[:2] == a.shape
+        assert not c.path.exists() and c.path.parent == shoot.resolve()
+        np.testing.assert_array_equal(again.load_mask(a.id, "garment"), np.ones(a.shape, np.uint8))
