@@ -119,10 +119,14 @@ class ExportSummary:
     by_status: dict[str, int] = field(default_factory=dict)
     #: Images not exported because their status was not asked for (``export_project(statuses=)``).
     left_out_by_status: int = 0
+    #: ``(image, exported stem)`` for images written under another stem: their own is another
+    #: exported image's (``photo.bmp`` and ``photo.tif``), see :func:`export_stems`.
+    renamed: list[tuple[str, str]] = field(default_factory=list)
 
     def take_back(self, record: ImageRecord, problem: str) -> None:
         """An image counted as exported could not be written: uncount it and list ``problem``."""
         self.count -= 1
+        self.renamed = [(name, stem) for name, stem in self.renamed if name != record.name]
         left = self.by_status.get(record.status, 0) - 1
         if left > 0:
             self.by_status[record.status] = left
@@ -144,7 +148,11 @@ class ExportSummary:
         unfinished = [f"{self.by_status[s]} {words}" for s, words in UNFINISHED.items() if self.by_status.get(s)]
         if unfinished:  # the latest mask of every image goes out: say which are not finished
             head += f"; not finished: {', '.join(unfinished)}"
-        return [head, *(f"  {name}: {problem}" for name, problem in self.errors)]
+        lines = [head, *(f"  {name}: {problem}" for name, problem in self.errors)]
+        if self.renamed:
+            lines.append(f"{counted(len(self.renamed), 'image')} written under another name (another image has theirs):")
+            lines.extend(f"  {name} -> {stem}" for name, stem in self.renamed)
+        return lines
 
 
 #: Marks an export folder until its export ends (a killed export is never taken for whole).
@@ -367,6 +375,8 @@ def masked_images(
         if mask is not None:  # counted first: a failed write takes it back (ExportSummary.take_back)
             summary.count += 1
             summary.by_status[record.status] = summary.by_status.get(record.status, 0) + 1
+            if stems[record.id] != Path(record.name).stem:
+                summary.renamed.append((record.name, stems[record.id]))
             yield record, stems[record.id], mask
         if progress is not None:
             progress(done, len(records))

@@ -361,3 +361,17 @@ def test_an_export_that_did_not_finish_keeps_its_mark(project: Project, tmp_path
         export_project(project, tmp_path / "cut", "plain", "parsing7")
     export_project(project, tmp_path / "whole", "plain", "parsing7")
     assert not (tmp_path / "whole" / "EXPORT_UNFINISHED.txt").exists()
+
+
+def test_an_image_exported_under_another_name_is_named(project: Project, tmp_path: Path, write_photo) -> None:
+    """photo.png and photo.bmp share a stem: the second is written as photo-ID, which the
+    summary did not say."""
+    first = project.add_image(write_photo(tmp_path / "photo.png", seed=1))
+    second = project.add_image(write_photo(tmp_path / "photo.bmp", seed=2))
+    for record in (first, second):
+        project.save_mask(record.id, "garment", np.ones(record.shape, np.uint8))
+    summary = export_project(project, tmp_path / "out", "plain", "garment")
+    assert summary.count == 2 and summary.renamed == [("photo.bmp", f"photo-{second.id}")]
+    assert summary.lines()[-2:] == ["1 image written under another name (another image has theirs):",
+                                    f"  photo.bmp -> photo-{second.id}"]  # fmt: skip
+    assert (tmp_path / "out" / "masks" / f"photo-{second.id}.png").is_file()
