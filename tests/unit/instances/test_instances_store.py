@@ -99,7 +99,7 @@ def test_a_saved_instance_map_of_another_size_is_refused_on_load(tmp_path: Path,
 
 
 def test_failed_write_keeps_earlier_versions(tmp_path: Path, ccp_dir: Path, ccp_photo: dict, monkeypatch) -> None:
-    from fashion_annotator.dataset import instances_store
+    from fashion_annotator.dataset import mask_files
 
     with Project.create(tmp_path / "p") as proj:
         rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
@@ -109,7 +109,7 @@ def test_failed_write_keeps_earlier_versions(tmp_path: Path, ccp_dir: Path, ccp_
         def full_disk(path, data):
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(instances_store, "atomic_write_bytes", full_disk)
+        monkeypatch.setattr(mask_files, "atomic_write_bytes", full_disk)  # the one mask-file write
         with pytest.raises(ProjectError, match="nothing was recorded"):
             proj.save_instances(rec.id, iset)
         assert [v.version for v in proj.instance_versions(rec.id)] == [1]
