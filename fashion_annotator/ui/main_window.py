@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         *,
         ask_restore: AskRestore | None = None,
         ask_quit: AskQuit | None = None,
-        ask_lease_held: Callable[[str, float], bool] | None = None,
+        ask_lease_held: Callable[[str, float, str], bool] | None = None,
         ask_stop: AskQuit | None = None,
         proposals: ProposalSource | None = None,
     ) -> None:
@@ -126,7 +126,7 @@ class MainWindow(QMainWindow):
         self.model_versions: dict[str, str | None] = {}
         self.taxonomies = {t: self.prefs.apply_colors(project.taxonomy(t)) for t in project.tasks}
         self.session = ImageSession(project, autosave_s=self.prefs.autosave_interval_s,
-                                    ask_lease_held=ask_lease_held or (lambda h, e: prompts.ask_lease_held(self, h, e)),
+                                    ask_lease_held=ask_lease_held or (lambda h, e, i: prompts.ask_lease_held(self, h, e, i)),
                                     proposals=proposals, parent=self)  # fmt: skip
         self.session.proposals.set_one_pass(self.prefs.fast_proposals)
         self._update_title()
@@ -529,19 +529,21 @@ class MainWindow(QMainWindow):
         use_click_model(None if record is None else record.path)
 
     def _show_error(self, text: str) -> None:
-        """Show ``text`` in the status bar and the banner; a read-only image keeps its reason."""
+        """Show ``text`` in the status bar and the banner; a read-only image keeps its reason,
+        a failed save its error (:attr:`.ImageSession.pinned_errors`)."""
         self.status.showMessage(text, 10000)
         cur = self.session.current
         keep = standing_notes(self.project, cur) if cur is not None and cur.read_only else []
-        self.banner.show_lines([*keep, text])
+        pinned = [line for line in self.session.pinned_errors if line != text]  # a failed save stays
+        self.banner.show_lines([*keep, *pinned, text])
 
     def _saved(self, saved: bool, recovered: bool = False) -> None:
         """A save went through (or, ``recovered``, the store answers again): an error shown
         before it (a lease not renewed) is over; a save that failed stays shown until one works."""
         self.status.set_saved(saved)
         if (saved or recovered) and self.session.current is not None:
-            failed = [] if saved or self.session.save_error is None else [self.session.save_error]
-            self.banner.show_lines([*standing_notes(self.project, self.session.current), *failed])
+            pinned = [] if saved else self.session.pinned_errors
+            self.banner.show_lines([*standing_notes(self.project, self.session.current), *pinned])
 
     # -- start and end --------------------------------------------------------------------
 

@@ -56,13 +56,13 @@ def ask_stop_running(parent: QWidget, message: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
-def ask_lease_held(parent: QWidget, holder: str, expires: float) -> bool:
-    """Another operator holds the image: True to open it read-only, False to skip it."""
+def ask_lease_held(parent: QWidget, holder: str, expires: float, image: str = "this image") -> bool:
+    """Another operator holds ``image`` (its name): True to open it read-only, False to skip it."""
     until = time.strftime("%H:%M", time.localtime(expires))
     box = QMessageBox(
         QMessageBox.Icon.Information,
         "Image in use",
-        f"{holder} is editing this image (until {until}).",
+        f"{holder} is editing {image} (until {until}).",
         parent=parent,
     )
     read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)

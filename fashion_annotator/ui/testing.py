@@ -54,6 +54,7 @@ class Answers:
     ) -> None:
         self.restore, self.quit, self.read_only, self.stop = restore, quit, read_only, stop
         self.asked: list[tuple[str, object]] = []
+        self.lease_images: list[str] = []  # the image each lease question named
 
     def ask_restore(self, entries) -> bool:
         self.asked.append(("restore", list(entries)))
@@ -63,8 +64,9 @@ class Answers:
         self.asked.append(("quit", message))
         return self.quit
 
-    def ask_lease_held(self, holder: str, expires: float) -> bool:
+    def ask_lease_held(self, holder: str, expires: float, image: str = "") -> bool:
         self.asked.append(("lease", holder))
+        self.lease_images.append(image)
         return self.read_only
 
     def ask_stop(self, message: str) -> bool:

@@ -8,6 +8,7 @@ so tests never block on a modal dialog.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fashion_annotator.core.journal import DECLINED
@@ -22,17 +23,21 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def quit_question(problem: str, unjournalled: list[str]) -> str:
+def quit_question(problem: str, unjournalled: list[str], gone: Path | None = None) -> str:
     """What the quit question says when the open image could not be saved: the edits wait in
     the recovery journal, or (``unjournalled`` tasks) the journal could not take them either
-    and quitting loses them."""
+    and quitting loses them. ``gone``: the project folder, moved away while open."""
     if not unjournalled:
         return (f"{problem}\n\nQuit anyway? The edits stay in the recovery journal and will be "
                 "offered again at the next start.")  # fmt: skip
+    remedy = (
+        f"Move the project folder back to {gone}" if gone is not None
+        else "Free some disk space or make the project folder writable"
+    )  # fmt: skip
     return (
         f"{problem}\n\nThe latest edits ({', '.join(unjournalled)}) could not be written to the "
-        "recovery journal either: quitting now loses them. Free some disk space or make the "
-        "project folder writable, then save (Ctrl+S).\n\nQuit anyway and lose them?"
+        f"recovery journal either: quitting now loses them. {remedy}, then save (Ctrl+S).\n\n"
+        "Quit anyway and lose them?"
     )
 
 
@@ -98,8 +103,9 @@ def close(w: MainWindow) -> bool:
     w.retrainer.set_every(0)  # the saves below must not start a background retrain
     w.canvas.finish_edit()
     if w.session.unsaved and not w.session.save():
+        gone = None if Path(w.project.root).is_dir() else Path(w.project.root)  # moved while open
         if not w.ask_quit(quit_question(w.status.currentMessage() or "The open image could not be saved.",
-                                        sorted(w.session.unjournalled))):  # fmt: skip
+                                        sorted(w.session.unjournalled), gone)):  # fmt: skip
             w.retrainer.set_every(every)
             w.retrainer.baseline = baseline  # the count goes on where it was
             return False

@@ -394,6 +394,9 @@ def test_a_full_disk_keeps_retrying_and_the_quit_question_says_what_is_lost(qtbo
     assert "No space left" in session.save_error
     session.recovered.emit()  # the store answers a lease renewal again: the save error stays
     assert "No space left" in window.banner.text()
+    session.error.emit("Could not renew the lease on this image: the disk is full")
+    text = window.banner.text()  # a later error joins the save error and the journal's, not replaces them
+    assert "No space left" in text and "Recovery journal" in text and "Could not renew the lease" in text
     assert not window.close()
     assert "could not be written to the recovery journal either: quitting now loses them" in answers.asked[-1][1]
     (root / "journal").unlink()  # space again: the next autosave journals, then saves
@@ -430,6 +433,7 @@ def test_a_damaged_latest_version_opens_the_newest_readable_one_and_says_so(qtbo
         assert f"Damaged: {damaged}" in text and "opened at version 1" in text
         drag(window, [(100, 200), (300, 200)])
         assert window.save()
+        assert "Damaged" not in window.banner.text()  # the saved version sits on top now
         versions = project.mask_versions(first.id, "garment")
         assert [v.version for v in versions] == [1, 2, 3] and damaged.exists()
         assert project.load_mask(first.id, "garment")[200, 200] == 1
@@ -479,6 +483,7 @@ def test_an_image_shown_read_only_opens_editable_once_the_holders_lease_lapses(q
             bob.leases.acquire(second.id, ttl_s=1.2)  # bob's window stops renewing it
             assert window.open_image(second.id)
             assert window.session.current.read_only and answers.asked[-1] == ("lease", bob.leases.current(second.id).holder)
+            assert answers.lease_images[-1] == second.name  # the question names the image
             qtbot.waitUntil(lambda: not window.session.current.read_only, timeout=8000)
         assert window.session.image_id == second.id
         drag(window, [(100, 200), (300, 200)])
@@ -504,3 +509,12 @@ def test_a_damaged_journal_file_is_named_and_kept_aside_at_start(qtbot, root, tm
     finally:
         window.close()
         project.close()
+
+
+def test_the_quit_question_fits_a_project_folder_moved_away(tmp_path):
+    from fashion_annotator.ui.window_lifecycle import quit_question
+
+    moved = quit_question("Could not save image 1: the project folder is gone", ["garment"], tmp_path / "P6")
+    assert f"Move the project folder back to {tmp_path / 'P6'}, then save (Ctrl+S)" in moved
+    full = quit_question("Could not save image 1: No space left on device", ["garment"])
+    assert "Free some disk space or make the project folder writable, then save (Ctrl+S)" in full

@@ -233,7 +233,9 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     with qtbot.waitSignal(view.rescore_thread.finished, timeout=60000):
         pass
     assert view.reference.currentData() == "model"
-    assert view.reference.itemText(1) == "vs current model (v1 (9) on CPU)"  # named as the status bar names it
+    assert view.reference.itemText(1) == "vs current model"  # whole in the closed combo
+    # named as the status bar names it
+    assert view.reference.itemData(1, Qt.ItemDataRole.ToolTipRole) == "Scores against the current model: v1 (9) on CPU"
     rows = [view.proxy.index(r, 0).data(ROW_ROLE) for r in range(view.proxy.rowCount())]
     assert len(rows) == 4 and all(r.reference == "model" for r in rows)
     assert all(0.0 <= r.score <= 1.0 for r in rows)

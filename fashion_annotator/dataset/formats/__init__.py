@@ -24,6 +24,7 @@ from fashion_annotator.dataset.formats.coco_instances import (
     import_coco_instances,
 )
 from fashion_annotator.dataset.formats.common import (
+    UNFINISHED_EXPORT,
     ExportSummary,
     ImportSummary,
     Progress,
@@ -78,6 +79,12 @@ def import_source(
     or in-progress image done, and an approved one done again (to be reviewed); an import never
     clears ``rejected``.
     """
+    folder = Path(src).parent if Path(src).is_file() else Path(src)  # a COCO file, or a folder
+    if (folder / UNFINISHED_EXPORT).is_file():
+        raise ValueError(
+            f"{folder}: an export that did not finish ({UNFINISHED_EXPORT}): some of its files "
+            "are missing; export again and import the export that finished"
+        )
     if fmt == "photos":
         if taxonomy is not None:
             raise ValueError("--taxonomy does not apply to a photo import (photos have no masks)")

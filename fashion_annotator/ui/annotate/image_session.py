@@ -14,6 +14,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -38,8 +39,8 @@ from fashion_annotator.ui.workers import PHOTO, PROPOSAL, SUPERPIXELS, ImageJobs
 # Short leases, renewed while the image is open, so a crashed session's lease soon lapses.
 LEASE_TTL_S = 60.0
 
-# ask_lease_held(holder, expires) -> True to open read-only, False to skip the image.
-LeaseQuestion = Callable[[str, float], bool]
+# ask_lease_held(holder, expires, image name) -> True to open read-only, False to skip the image.
+LeaseQuestion = Callable[[str, float, str], bool]
 
 
 class ImageSession(JournalRecovery, QObject):
@@ -112,7 +113,7 @@ class ImageSession(JournalRecovery, QObject):
         self.autosave = AutosaveTimer(autosave_s, self)
         self.autosave.due.connect(self._autosave)
         self.clock = EffortClock()
-        self.ask_lease_held: LeaseQuestion = ask_lease_held or (lambda _holder, _exp: True)
+        self.ask_lease_held: LeaseQuestion = ask_lease_held or (lambda _holder, _exp, _image: True)
         self.current: OpenImage | None = None
         self._unjournalled_text = ""
         #: Tasks of the open image whose latest edit the recovery journal could not take (a full
@@ -170,7 +171,7 @@ class ImageSession(JournalRecovery, QObject):
             if not self._readonly():  # a read-only project is viewed without leases
                 self.project.leases.acquire(image_id, ttl_s=LEASE_TTL_S)
         except LeaseHeld as held:
-            if not held.crashed and not self.ask_lease_held(held.holder, held.expires):
+            if not held.crashed and not self.ask_lease_held(held.holder, held.expires, self._image_name(image_id)):
                 self.message.emit(f"Skipped: {held.holder} is editing this image")
                 return False
             lease = held
@@ -213,6 +214,13 @@ class ImageSession(JournalRecovery, QObject):
         """Look again when the lease another session holds on the image shown read-only
         would lapse (:meth:`_lease_check`)."""
         self._lease_wait.start(round((max(0.0, expires - time.time()) + 0.5) * 1000))
+
+    def _image_name(self, image_id: int) -> str:
+        """The image's name for a question (its id when the store does not answer)."""
+        try:
+            return Path(self.project.image(image_id).name).name
+        except ProjectError:
+            return f"image {image_id}"
 
     def _lease_check(self) -> None:
         """The image is shown read-only under another session's lease: renewed, wait again;
@@ -366,6 +374,13 @@ class ImageSession(JournalRecovery, QObject):
         self.autosave.edited()
         self.savedChanged.emit(False)
 
+    @property
+    def pinned_errors(self) -> list[str]:
+        """Errors that stand until a save works: the latest save failure, and that the journal
+        could not take the latest edits (the window keeps them in the banner)."""
+        journal = [self._unjournalled_text] if self.unjournalled else []
+        return [*([self.save_error] if self.save_error else []), *journal]
+
     def _journal(self, task: str) -> bool:
         """Write the open image's ``task`` mask to the recovery journal; False when it failed
         (the edit stays in the document; only crash recovery is missing)."""
@@ -421,6 +436,7 @@ class ImageSession(JournalRecovery, QObject):
             return False
         self.save_error = None
         self.unjournalled.clear()
+        cur.notes.clear()  # how the image was opened (a damaged version passed over) is history now
         self.autosave.saved()
         self.savedChanged.emit(True)
         if tasks:

@@ -504,7 +504,11 @@ class ReviewView(QWidget):
         thread = self.rescore_thread
         assert thread is not None, "a re-score result without its thread"
         self._model_rows[thread.task] = (rows, thread.cache_key, thread.model_name)
-        self.reference.setItemText(1, f"vs current model ({thread.model_name})")
+        # the name is long (version, device, the cutouts it agrees with): a tooltip, so the
+        # closed combo still reads whole
+        described = f"Scores against the current model: {thread.model_name}"
+        self.reference.setItemData(1, described, Qt.ItemDataRole.ToolTipRole)
+        self.reference.setToolTip(described)
         if self.reference.currentData() == MODEL:
             self.refresh()
         else:

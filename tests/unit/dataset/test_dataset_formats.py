@@ -359,6 +359,8 @@ def test_an_export_that_did_not_finish_keeps_its_mark(project: Project, tmp_path
     assert (tmp_path / "cut" / "EXPORT_UNFINISHED.txt").is_file()
     with pytest.raises(ValueError, match="holds an export that did not finish"):
         export_project(project, tmp_path / "cut", "plain", "parsing7")
+    with pytest.raises(ValueError, match="an export that did not finish"):  # nor taken for a whole one
+        import_source(project, tmp_path / "cut", "plain", "parsing7")
     export_project(project, tmp_path / "whole", "plain", "parsing7")
     assert not (tmp_path / "whole" / "EXPORT_UNFINISHED.txt").exists()
 
