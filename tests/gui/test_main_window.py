@@ -13,6 +13,7 @@ from PySide6.QtCore import QEvent, Qt
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.resources import resource_path
+from fashion_annotator.ui.annotate.queue_dock import ID_ROLE
 from fashion_annotator.ui.testing import (
     CTRL,
     SHIFT,
@@ -211,6 +212,14 @@ def test_page_keys_navigate_and_autosave_on_switch(qtbot, opened):
     press_key(qtbot, window, Qt.Key.Key_PageUp)
     assert window.session.image_id == first
     assert shown_mask(window)[250, 170] == 1
+    # keys in the image list open the row they land on (the highlight used to move alone)
+    last = project.images()[-1].id
+    window.queue.view.setFocus()
+    qtbot.keyClick(window.queue.view, Qt.Key.Key_End)
+    qtbot.waitUntil(lambda: window.session.image_id == last, timeout=3000)
+    qtbot.keyClick(window.queue.view, Qt.Key.Key_Up)
+    qtbot.waitUntil(lambda: window.session.image_id == second, timeout=3000)
+    assert window.queue.view.currentIndex().data(ID_ROLE) == second
 
 
 def test_autosave_after_interval_of_unsaved_edits(qtbot, opened):

@@ -23,6 +23,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
     QThreadPool,
+    QTimer,
     Signal,
 )
 from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
@@ -43,6 +44,8 @@ from fashion_annotator.ui.icons import STATUS_STYLE, status_icon, status_name
 
 THUMB = QSize(72, 96)
 THUMB_CACHE = 1000
+#: Milliseconds the list's current row must rest before it opens (keyboard moves).
+FOLLOW_MS = 250
 """Thumbnails kept decoded (about 28 kB each); the least recently shown go first."""
 WIDE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -230,6 +233,14 @@ class QueueDock(QDockWidget):
         self.view.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.view.activated.connect(self._activated)
         self.view.clicked.connect(self._activated)
+        # Arrow keys, Home, End, PgUp/PgDn in the list open the row they land on, once the
+        # keys rest (holding a key does not open every image it passes)
+        self._quiet = False
+        self._follow = QTimer(self)
+        self._follow.setSingleShot(True)
+        self._follow.setInterval(FOLLOW_MS)
+        self._follow.timeout.connect(lambda: self._activated(self.view.currentIndex()))
+        self.view.selectionModel().currentChanged.connect(self._current_moved)
         layout.addWidget(self.view, 1)
         self.setWidget(body)
         self.status_filter.currentIndexChanged.connect(lambda _i: self.filterChanged.emit())
@@ -253,7 +264,11 @@ class QueueDock(QDockWidget):
 
     def set_records(self, records: list, current: int | None = None) -> None:
         """Show ``records`` and select ``current``."""
-        self.model.set_records(records)
+        self._quiet = True
+        try:
+            self.model.set_records(records)
+        finally:
+            self._quiet = False
         if current is not None:
             self.select(current)
 
@@ -271,9 +286,19 @@ class QueueDock(QDockWidget):
         row = self.model.row_of(image_id)
         if row >= 0:
             index = self.model.index(row)
-            self.view.setCurrentIndex(index)
+            self._quiet = True
+            try:
+                self.view.setCurrentIndex(index)
+            finally:
+                self._quiet = False
+            self._follow.stop()
             self.view.scrollTo(index)
 
+    def _current_moved(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not self._quiet and current.isValid():
+            self._follow.start()
+
     def _activated(self, index: QModelIndex) -> None:
+        self._follow.stop()
         if index.isValid():
             self.imageActivated.emit(int(index.data(ID_ROLE)))
