@@ -166,8 +166,18 @@ def test_queue_scoring_is_cancelled_at_the_next_photo(qtbot, ranker, monkeypatch
     assert time.monotonic() - start < 2
     assert len(scored) < 60 and ranker.pending == set()
     with qtbot.assertNotEmitted(ranker.scoresChanged, wait=200):
-        pass  # a cancelled batch delivers nothing
-    assert all(scores == {} for scores in ranker.scores.values())
+        pass  # a cancelled batch re-arranges nothing, and keeps the scores it made
+    kept = ranker.scores["garment:model"]
+    assert 2 <= len(kept) == len(scored) and not ranker.scores.get("parsing:model")
+    ranker.scores.clear()
+    scored.clear()
+    ranker.arrange(records, "garment", "tool")
+    qtbot.waitUntil(lambda: len(scored) >= 2, timeout=10_000)
+    ranker.arrange(records, "garment", "queue")  # the operator left "Most useful first"
+    assert ranker.pending == set()
+    qtbot.waitUntil(lambda: ranker.pool.activeThreadCount() == 0, timeout=5_000)
+    assert len(scored) < 60, "scoring stopped with the order"
+    ranker.scores.clear()
     scored.clear()
     with qtbot.waitSignal(ranker.scoresChanged, timeout=20_000):
         ranker.arrange(records[:3], "garment", "tool")  # scoring works again after a cancel
@@ -199,7 +209,7 @@ def test_most_useful_first_ranks_again_only_when_photos_join_or_scores_arrive(ra
     records.append(SimpleNamespace(id=7, status="rejected"))  # sent back: joins the to-do list
     assert ids(records) == [7, 5, 4, 3, 1, 0, 2] and len(calls) == 2
     ranker.pending.add("garment:model")
-    ranker._scored("garment:model", {6: "u6"})
+    ranker._scored("garment:model", {6: "u6"}, 0)
     assert ids(records) == [7, 5, 4, 3, 1, 0, 2] and len(calls) == 3, "new scores rank again"
 
 

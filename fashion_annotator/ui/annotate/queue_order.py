@@ -28,16 +28,16 @@ ORDERS = {"queue": "Import order", "tool": "Most useful first (model uncertainty
 
 
 class _Relay(QObject):
-    scored = Signal(str, object)  # model key, {image_id: PhotoUncertainty}
+    scored = Signal(str, object, int)  # model key, {image_id: PhotoUncertainty}, generation
     progress = Signal(int, int)
 
 
 class _ScoreJob(QRunnable):
     def __init__(self, relay: _Relay, key: str, model_path: Path, photos: list[tuple[int, Path]],
-                 cancel: threading.Event) -> None:  # fmt: skip
+                 cancel: threading.Event, generation: int) -> None:  # fmt: skip
         super().__init__()
         self.relay, self.key, self.model_path, self.photos = relay, key, model_path, photos
-        self.cancel = cancel
+        self.cancel, self.generation = cancel, generation
 
     def run(self) -> None:
         from fashion_annotator.core.images import ImageLoadError, load_image
@@ -54,7 +54,7 @@ class _ScoreJob(QRunnable):
             return
         for n, (image_id, path) in enumerate(self.photos, start=1):
             if self.cancel.is_set():
-                return
+                break  # what was scored is kept
             try:
                 _, out[image_id] = score_photo(predictor, load_image(path).rgb)
             except (ImageLoadError, ValueError):
@@ -64,9 +64,9 @@ class _ScoreJob(QRunnable):
         self._emit_scored(out)
 
     def _emit_scored(self, scores: dict[int, PhotoUncertainty]) -> None:
-        # A cancelled batch, or a ranker already destroyed, gets nothing.
-        if not self.cancel.is_set() and isValid(self.relay):
-            self.relay.scored.emit(self.key, scores)
+        # A ranker already destroyed gets nothing; a cancelled batch delivers what it scored.
+        if isValid(self.relay):
+            self.relay.scored.emit(self.key, scores, self.generation)
 
 
 class QueueRanker(QObject):
@@ -92,6 +92,7 @@ class QueueRanker(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(1)
         self._cancel = threading.Event()
+        self._generation = 0  # a cancel starts a new one: older batches only add their scores
         # A child made after the pool: destroyed with the ranker, once the pool has waited.
         self._relay = _Relay(self)
         self._relay.scored.connect(self._scored)
@@ -106,6 +107,8 @@ class QueueRanker(QObject):
     def arrange(self, records: list, task: str, order: str) -> list:
         """``records`` in ``order`` (``"queue"`` keeps them); starts scoring what is missing."""
         if order != "tool":
+            if self.pending:  # the order was left: stop scoring, keep what was scored
+                self.cancel(msecs=0)
             return records
         model = self._model(task)
         if model is None:
@@ -117,7 +120,7 @@ class QueueRanker(QObject):
         if missing and key not in self.pending:
             self.pending.add(key)
             photos = [(r.id, self.project.image_path(r.id)) for r in missing]
-            self.pool.start(_ScoreJob(self._relay, key, path, photos, self._cancel))
+            self.pool.start(_ScoreJob(self._relay, key, path, photos, self._cancel, self._generation))
         scored = [r for r in todo if r.id in known]
         ranked = self._rank(key, scored, known)
         ids = {r.id for r in ranked}
@@ -140,12 +143,12 @@ class QueueRanker(QObject):
         self.scores.clear()
         self._ranked.clear()
 
-    def _scored(self, key: str, scores: dict) -> None:
-        if key not in self.pending:
-            return  # delivered after a cancel
-        self.pending.discard(key)
-        self.scores.setdefault(key, {}).update(scores)
+    def _scored(self, key: str, scores: dict, generation: int) -> None:
+        self.scores.setdefault(key, {}).update(scores)  # a cancelled batch's scores are good too
         self._ranked.pop(key, None)  # new scores: rank again
+        if generation != self._generation or key not in self.pending:
+            return  # delivered after a cancel: kept, nothing re-arranged now
+        self.pending.discard(key)
         self.scoresChanged.emit()
 
     def wait(self, msecs: int = -1) -> bool:
@@ -153,7 +156,8 @@ class QueueRanker(QObject):
         return self.pool.waitForDone(msecs)
 
     def cancel(self, msecs: int = -1) -> bool:
-        """Stop scoring (closing the window): the batches in progress deliver nothing.
+        """Stop scoring (closing the window, leaving the order): the batches in progress keep
+        the scores they made and trigger no re-arrangement.
 
         Queued jobs are dropped, the running one stops before its next photo, and this waits
         for it. A later :meth:`arrange` scores what is still missing.
@@ -174,4 +178,5 @@ class QueueRanker(QObject):
         stopped = self.pool.waitForDone(msecs)
         self.pending.clear()
         self._cancel = threading.Event()
+        self._generation += 1
         return stopped
