@@ -47,12 +47,16 @@ class InstanceQARow:
 
 
 def instance_qa_rows(project: Any, schema: AttributeSchema | None = None) -> list[InstanceQARow]:
-    """One row per image with saved instances, in image id order."""
+    """One row per image with saved instances, in image id order, leaving out the images that
+    hold only the model's proposals (an image opened, never worked on: status ``new`` and
+    instances saved by no one but the model), which would dilute the figures."""
     schema = schema or load_attribute_schema()
     groups = [g.name for g in schema.groups if not g.computed]
     rows = []
     for image_id, iset in project.iter_instances():
         record = project.image(image_id)
+        if record.status == "new" and project.instance_versions(image_id)[-1].source == "model":
+            continue
         insts = list(iset.instances.values())
         slots = len(insts) * len(groups)
         filled = sum(1 for i in insts for g in groups if g in i.attributes)

@@ -317,6 +317,6 @@ def test_the_summary_says_when_the_mad_is_its_floor():
     from fashion_annotator.ui.review.summary import summary_html
 
     tied = summary_html(summarize([*([1.0] * 11), 0.99, 0.97, 0.4], k=3.0), "Dice")
-    assert "(MAD 0.010 (the floor: most scores tie))" in tied
+    assert "; MAD 0.010 (the floor: most scores tie)" in tied
     spread = summary_html(summarize([0.5, 0.7, 0.8, 0.9, 0.95], k=3.0), "Dice")
-    assert "(MAD 0.100)" in spread
+    assert "; MAD 0.100</p>" in spread

@@ -166,6 +166,7 @@ class AgreementViewer(QWidget):
         self.overlay_button.toggled.connect(self._mode_toggled)
         self.legend = _legend_row()
         self.counts = QLabel()
+        self.counts.setWordWrap(True)  # its own line: the pane keeps the window's width
         self.message = QLabel("Select an image in the table.")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.stack = QStackedWidget()
@@ -185,10 +186,10 @@ class AgreementViewer(QWidget):
         top.addWidget(self.overlay_button)
         top.addWidget(self.side_button)
         top.addStretch(1)
-        top.addWidget(self.counts)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
+        layout.addWidget(self.counts)
         layout.addWidget(self.legend)
         layout.addWidget(self.stack, 1)
         self.has_image = False

@@ -28,7 +28,7 @@ def summary_html(s: Summary, metric: str) -> str:
         f"<table cellspacing=0 cellpadding=3><tr><th align=left>{metric}</th><th>n</th>"
         f"<th>mean</th><th>median</th><th>std</th></tr>{rows}</table>"
         f"<p>Outliers: <b>{s.outliers}</b> below median - {s.k:g} x MAD = "
-        f"<b>{fmt(s.threshold)}</b> (MAD {mad_text(s)})</p>"
+        f"<b>{fmt(s.threshold)}</b>; MAD {mad_text(s)}</p>"
     )
 
 

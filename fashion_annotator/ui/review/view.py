@@ -196,6 +196,7 @@ class ReviewView(QWidget):
         right_col.setContentsMargins(0, 0, 0, 0)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.title.setWordWrap(True)
         right_col.addWidget(self.title)
         right_col.addWidget(self.viewer, 1)
         right_col.addWidget(self._decision_panel())

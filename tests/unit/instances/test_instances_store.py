@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.dataset import schema
@@ -148,3 +149,11 @@ def test_instance_qa_rows(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> Non
         assert row.inconsistent_pixels == int((iset.map == jeans).sum())
         s = instance_qa_summary([row])
         assert s["inconsistent_images"] == 1 and s["category_changed_share"] == pytest.approx(1 / len(iset.instances))
+        # an image only opened: the model's proposals, status new; not counted until worked on
+        twin = tmp_path / "0019-twin.png"  # the same size, other bytes
+        Image.open(ccp_dir / "images" / "0019.jpg").save(twin)
+        opened = proj.add_image(twin)
+        proj.save_instances(opened.id, _set(ccp_photo["parsing"]), source="model")
+        assert [r.image_id for r in instance_qa_rows(proj)] == [rec.id]
+        proj.set_status(opened.id, "in_progress")
+        assert [r.image_id for r in instance_qa_rows(proj)] == [rec.id, opened.id]
