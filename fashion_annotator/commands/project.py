@@ -63,7 +63,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     imp.add_argument(
         "--taxonomy", metavar="NAME",
         help="task to import masks for (added to the project if absent); plain: the source's "
-        "taxonomies.json mapping into NAME is used (default: every task it defines)",
+        "taxonomies.json mapping into NAME is used (default: every project task it defines; "
+        "the others it defines are named in the summary)",
     )  # fmt: skip
     imp.add_argument(
         "--overwrite", action="store_true",

@@ -44,7 +44,12 @@ def run(args: argparse.Namespace) -> int:
     bad usage."""
     from fashion_annotator.dataset.store import ProjectError, open_project
     from fashion_annotator.qa.report import build_html, write_csv, write_html
-    from fashion_annotator.qa.scores import metric_name, rescore_with_model, score_project
+    from fashion_annotator.qa.scores import (
+        metric_name,
+        prediction_cache_key,
+        rescore_with_model,
+        score_project,
+    )
     from fashion_annotator.segmentation.proposals import ModelLoadError, load_shown_predictor
 
     if args.worst < 0:
@@ -65,10 +70,13 @@ def run(args: argparse.Namespace) -> int:
             if args.rescore:
                 predictor = load_shown_predictor(task, project, device=args.device)
 
+                key = prediction_cache_key(task, predictor.model_version)  # shared with the window
                 with ProgressBar("re-scoring") as bar:
                     scores = rescore_with_model(
-                        project, task, predictor, batch_size=args.batch_size, progress=bar.update
-                    )
+                        project, task, predictor, batch_size=args.batch_size, progress=bar.update,
+                        keep=lambda image_id, mask: project.cache.save(image_id, key, mask),
+                        cached=lambda image_id: project.cache.load(image_id, key),
+                    )  # fmt: skip
             else:
                 with ProgressBar("scoring") as bar:
                     scores = score_project(project, task, progress=bar.update)

@@ -103,12 +103,14 @@ def histogram_svg(
         f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="#fafafa" stroke="#ccc"/>',
     ]
     bar_w = pw / bins
+    step = (edges[-1] - edges[0]) / bins
+    digits = max(2, math.ceil(-math.log10(step))) if step > 0 else 2  # bins 0.0075 wide: 3 decimals
     for i, count in enumerate(counts):
         h = ph * count / peak
         x = left + i * bar_w
         parts.append(
             f'<rect x="{x + 1:.1f}" y="{top + ph - h:.1f}" width="{bar_w - 2:.1f}" '
-            f'height="{h:.1f}" fill="#4682b4"><title>{edges[i]:.2f}-{edges[i + 1]:.2f}: '
+            f'height="{h:.1f}" fill="#4682b4"><title>{edges[i]:.{digits}f}-{edges[i + 1]:.{digits}f}: '
             f"{count}</title></rect>"
         )
     for tick, text in axis_ticks(lo, hi, 6):
@@ -225,13 +227,19 @@ def build_html(
     cards = _cards(project, [r for r in rows[:worst] if math.isfinite(r.score)], metric,
                    predictor_used)  # fmt: skip
     title = f"QA report: {project.root.name}, task {task}"
+    against = (
+        f"the current model's proposal ({getattr(predictor, 'model_version', None) or 'its version unknown'})"
+        if predictor_used is not None
+        else "the proposal the operator was shown when the image was opened"
+    )
     n_unscored = sum(not math.isfinite(v) for v in values)
     unscored = f"; {n_unscored} without a proposal to compare with are listed but not scored" if n_unscored else ""
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>{_CSS}</style></head><body>
 <h1>{esc(title)}</h1>
-<p>Generated {time.strftime("%Y-%m-%d %H:%M")} from {counted(len(rows), "image")} with a saved mask{unscored}.</p>
+<p>Generated {time.strftime("%Y-%m-%d %H:%M")} from {counted(len(rows), "image")} with a saved mask{unscored}.
+{esc(metric)} of each saved mask against {esc(against)}.</p>
 <h2>Summary</h2>
 <table id="summary"><tr><th class="l"></th><th>n</th><th>mean</th><th>median</th><th>std</th></tr>
 {_stats_row(f"All images ({metric})", summary.all)}

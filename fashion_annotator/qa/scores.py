@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator import __version__
 from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.metrics import (
@@ -270,6 +271,7 @@ def rescore_with_model(
     progress: Callable[[int, int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
     keep: Callable[[int, np.ndarray], None] | None = None,
+    cached: Callable[[int], np.ndarray | None] | None = None,
 ) -> list[ImageScore]:
     """Score every saved ``task`` mask against a fresh proposal of ``predictor``.
 
@@ -289,6 +291,9 @@ def rescore_with_model(
     keep : callable(image_id, mask), optional
         Receives each prediction, e.g. to cache it for drawing overlays later
         (see :func:`prediction_cache_key`).
+    cached : callable(image_id) -> mask or None, optional
+        A prediction kept by an earlier re-score of the same model (``keep``'s): used instead
+        of running the model again when it has the saved mask's shape.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -304,22 +309,26 @@ def rescore_with_model(
         chunk = rows[start : start + batch_size]
         for row in chunk:
             try:
-                pred = propose_for_image(project, row.image_id, predictor)
                 saved = project.load_mask(row.image_id, task)
-                out.append(_scored(row, pred.mask, saved, taxonomy, MODEL))
+                mask = None if cached is None else cached(row.image_id)
+                fresh = mask is None or saved is None or mask.shape != saved.shape
+                if fresh:
+                    mask = propose_for_image(project, row.image_id, predictor).mask
+                out.append(_scored(row, mask, saved, taxonomy, MODEL))
             except (ValueError, OSError, ProjectError) as exc:
                 out.append(replace(row, problem=f"{row.name}: {exc}"))
                 continue
-            if keep is not None:
-                keep(row.image_id, pred.mask)
+            if keep is not None and fresh:
+                keep(row.image_id, mask)
         if progress is not None:
             progress(len(out), total)
     return out
 
 
 def prediction_cache_key(task: str, model_version: str | None) -> str:
-    """Project cache key of a re-score prediction (one per task and model version)."""
-    version = re.sub(r"[^A-Za-z0-9_.-]", "_", str(model_version or "default"))
+    """Project cache key of a re-score prediction (one per task, model version and program
+    version: a later program may refine proposals otherwise)."""
+    version = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{model_version or 'default'}-{__version__}")
     return f"qa-pred-{task}-{version}"[:100]
 
 

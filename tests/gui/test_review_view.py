@@ -218,7 +218,7 @@ def test_export_of_an_unreadable_mask_warns_naming_it(view, project, tmp_path, m
     assert len(warnings) == 1 and str(broken) in warnings[0]
 
 
-def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path, qtbot):
+def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path, qtbot, monkeypatch):
     torch.manual_seed(0)
     arch = {"in_ch": 3, "out_ch": 1, "base": 4, "depth": 2}
     meta = {"task": "garment", "classes": ["background", "garment"], "arch": arch,
@@ -228,6 +228,13 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     path = tmp_path / "m.safetensors"
     save_model(path, UNet(**arch).eval(), meta)
     project.register_model("garment", path, {}, [], activate=True)
+    view.reference.setCurrentIndex(1)  # before any re-score: no proposal scores under this label
+    assert view.proxy.rowCount() == 0 and "Not scored against the current model" in view.summary.text()
+    from fashion_annotator.qa import scores as qa_scores
+
+    runs: list[int] = []
+    real = qa_scores.propose_for_image
+    monkeypatch.setattr(qa_scores, "propose_for_image", lambda *a, **k: runs.append(1) or real(*a, **k))
     view.start_rescore()
     assert view.rescore_button.text() == "Cancel re-score"
     with qtbot.waitSignal(view.rescore_thread.finished, timeout=60000):
@@ -244,6 +251,13 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     assert view.rescore_thread is None and not view.progress.isVisible()
     view.set_task("garment")
     assert view.task_combo.currentText() == "garment" and len(names(view)) == 4
+    assert len(runs) == 4
+    again = ReviewView(project)  # the window restarted: the kept predictions are reused
+    qtbot.addWidget(again)
+    again.start_rescore()
+    with qtbot.waitSignal(again.rescore_thread.finished, timeout=60000):
+        pass
+    assert len(runs) == 4 and again.proxy.rowCount() == 4
 
 
 def test_a_damaged_proposal_or_a_missing_photo_is_named_not_fatal(qtbot, project):

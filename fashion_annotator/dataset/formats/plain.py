@@ -68,6 +68,15 @@ def _tasks_and_mappings(
     return {t: mapping_from_taxonomies_json(table, t) for t in tasks}
 
 
+def _other_tasks(table: Path, project: Project) -> list[str]:
+    """The tasks ``taxonomies.json`` defines that the project lacks (left out of an import)."""
+    try:
+        defined = json.loads(table.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return []
+    return [t for t in defined if t not in project.tasks] if isinstance(defined, dict) else []
+
+
 def import_plain(
     project: Project,
     src: str | Path,
@@ -99,7 +108,13 @@ def import_plain(
     if not (src / "images").is_dir() and not (src / "masks").is_dir():
         raise ValueError(f"{src}: not a plain mask folder (no images/ or masks/ inside)")
     mappings = _tasks_and_mappings(project, src, taxonomy)
+    others = [] if taxonomy is not None else _other_tasks(src / TAXONOMIES_JSON, project)
     summary = ImportSummary()
+    if others:
+        summary.skipped.append((
+            str(src / TAXONOMIES_JSON),
+            f"its {', '.join(others)} masks (not tasks of this project; --taxonomy NAME adds one)",
+        ))  # fmt: skip
     adder = PhotoAdder(project, summary)
     photos = list_files(src / "images", summary=summary) if (src / "images").is_dir() else []
     masks = list_files(src / "masks", {".png"}, summary) if (src / "masks").is_dir() else []

@@ -120,6 +120,7 @@ class RescoreThread(_ProjectThread):
                 rows = rescore_with_model(
                     project, self.task, predictor, batch_size=self.batch_size,
                     progress=self.progress.emit, cancelled=self._stop.is_set, keep=keep,
+                    cached=lambda image_id: project.cache.load(image_id, self.cache_key),
                 )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - shown to the reviewer, never lost in a thread
             self.failed.emit(f"{type(exc).__name__}: {exc}")

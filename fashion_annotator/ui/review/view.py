@@ -277,6 +277,13 @@ class ReviewView(QWidget):
         use_model = self.reference.currentData() == MODEL and self.task in self._model_rows
         if use_model:
             rows = [self._reread(r) for r in self._model_rows[self.task][0]]
+        elif self.reference.currentData() == MODEL:  # never the proposal scores under this label
+            self._show_rows([])
+            self.summary.setText(
+                "Not scored against the current model in this window yet: Re-score with current "
+                "model (predictions an earlier re-score of this model kept are reused)."
+            )
+            return
         elif self.score_thread is not None or (
             self.task not in self._scored_tasks and len(self.project.images()) > BACKGROUND_SCORING
         ):

@@ -377,3 +377,13 @@ def test_an_image_exported_under_another_name_is_named(project: Project, tmp_pat
     assert summary.lines()[-2:] == ["1 image written under another name (another image has theirs):",
                                     f"  photo.bmp -> photo-{second.id}"]  # fmt: skip
     assert (tmp_path / "out" / "masks" / f"photo-{second.id}.png").is_file()
+
+
+def test_a_plain_import_names_the_tasks_it_leaves_out(project: Project, ccp_dir: Path) -> None:
+    """CCP defines person and parsing18 too; a project of garment and parsing7 imported those
+    two without a word about the others."""
+    summary = import_source(project, ccp_dir, "plain")
+    assert summary.masks > 0
+    (left,) = [why for path, why in summary.skipped if path.endswith("taxonomies.json")]
+    assert left == "its person, parsing18 masks (not tasks of this project; --taxonomy NAME adds one)"
+    assert "person" not in project.tasks

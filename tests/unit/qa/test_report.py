@@ -45,6 +45,7 @@ def test_html_report_is_self_contained(scored_project):
     assert len(parser.tags["svg"]) == 1
     text = " ".join(parser.text)
     assert "Model error" in text and "Outlier rule" in text
+    assert "Dice of each saved mask against the proposal the operator was shown" in text
     assert "disjoint.png" in text and "unproposed.png" in text
     n = len(score_project(project, "garment"))
     assert f"from {n} images with a saved mask; 1 without a proposal to compare with are listed but not scored" in text
@@ -54,3 +55,13 @@ def test_histogram_draws_the_threshold():
     svg = histogram_svg([0.0, 0.9, 0.95], threshold=0.5)
     assert svg.count("<rect") == 21
     assert 'x1="270.0"' in svg  # 40 px margin + half of the 460 px plot
+
+
+def test_narrow_histogram_bins_are_titled_apart():
+    """Bins 0.0075 wide were titled "0.96-0.96" (two decimals), several alike."""
+    import re
+
+    svg = histogram_svg([0.85, 0.9, 0.95, 1.0], threshold=0.9)
+    titles = re.findall(r"<title>([0-9.]+-[0-9.]+): ", svg)
+    assert len(titles) == 20 and len(set(titles)) == 20
+    assert all(lo != hi for lo, hi in (t.split("-") for t in titles))
