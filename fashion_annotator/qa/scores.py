@@ -310,10 +310,9 @@ def rescore_with_model(
         for row in chunk:
             try:
                 saved = project.load_mask(row.image_id, task)
-                mask = None if cached is None else cached(row.image_id)
-                fresh = mask is None or saved is None or mask.shape != saved.shape
-                if fresh:
-                    mask = propose_for_image(project, row.image_id, predictor).mask
+                kept = None if cached is None else cached(row.image_id)
+                fresh = kept is None or saved is None or kept.shape != saved.shape
+                mask = propose_for_image(project, row.image_id, predictor).mask if fresh or kept is None else kept
                 out.append(_scored(row, mask, saved, taxonomy, MODEL))
             except (ValueError, OSError, ProjectError) as exc:
                 out.append(replace(row, problem=f"{row.name}: {exc}"))
