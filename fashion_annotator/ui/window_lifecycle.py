@@ -55,6 +55,9 @@ def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
 
 def start(w: MainWindow) -> None:
     """Offer to restore journalled edits, then open the first image to work on."""
+    if not is_postgres_url(str(w.project.location)):  # listed now: a crash must not forget it
+        w.prefs.add_recent_project(w.project.root)
+        w.prefs.sync()
     damaged = w.session.set_aside_damaged()
     entries = w.session.recoverable()
     restored: list[int] = []
