@@ -16,6 +16,7 @@ the whole image once (a few ms at 1152x1728; remove_islands labels every label i
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -209,7 +210,8 @@ def paint_stroke(mask: np.ndarray, points: np.ndarray, radius: float, label: int
         segments, so the brush leaves no gaps however fast the pointer moved.
     radius : float
         Brush radius in pixels: a pixel is painted when its centre lies within ``radius`` of
-        the polyline. Radii below 0.5 act as 0.5, a one-pixel pen that leaves no gaps.
+        the polyline, and the pixel under each point always is. Radii below 0.5 act as 0.5, a
+        one-pixel pen that leaves no gaps.
     label : int
         Label id written.
 
@@ -235,6 +237,14 @@ def paint_stroke(mask: np.ndarray, points: np.ndarray, radius: float, label: int
         if box is None:
             continue
         changed = union_all([changed, _write(mask, box, _segment_disk(box, a, b, radius), label)])
+    # The pixel under each point is painted whatever the radius: a small pen clicked near a
+    # pixel's corner (its centre 0.5-0.71 away) used to paint nothing.
+    h, w = mask.shape
+    for x, y in pts:
+        col, row = math.floor(x + 0.5), math.floor(y + 0.5)
+        if 0 <= row < h and 0 <= col < w and mask[row, col] != label:
+            mask[row, col] = label
+            changed = union_all([changed, BBox(row, col, row + 1, col + 1)])
     return changed
 
 

@@ -27,7 +27,8 @@ _TOOL_ACTIONS: list[str | None] = [f"tool_{n}" for n, _, _ in TOOLS]
 MENUS: dict[str, list[str | None]] = {
     "&Edit": ["undo", "redo", None, "accept"],
     "&Tools": [*_TOOL_ACTIONS, None, "smaller", "larger"],
-    "&View": ["overlay", "boundaries", "fit", None, "switch_task", "next", "previous", "next_free"],
+    "&View": ["overlay", "boundaries", "fit", "zoom_in", "zoom_out", "actual_pixels", None,
+              "switch_task", "next", "previous", "next_free"],
 }
 #: The Train menu's actions (the loop menu adds its own after them).
 TRAIN_MENU = ["train", "train_attributes", "train_clicks"]
@@ -66,6 +67,9 @@ def build_actions(w: MainWindow) -> None:
     a("boundaries", "Region &boundaries", "G", w.view_bar.boundaries.toggle, "boundaries")
     a("switch_task", "Switch &task", "Tab", w._next_task)
     a("fit", "&Fit to window", "Ctrl+0", w.canvas.fit_to_window, "fit")
+    a("zoom_in", "Zoom &in", ["Ctrl++", "Ctrl+="], lambda: w.canvas.zoom_step(1))
+    a("zoom_out", "Zoom o&ut", "Ctrl+-", lambda: w.canvas.zoom_step(-1))
+    a("actual_pixels", "&Actual pixels", "Ctrl+1", w.canvas.actual_pixels)
     a("help", "&Keyboard shortcuts", "F1", w.show_help, "help")
     a("about", "&About Fashion Annotator", "", lambda: show_about(w))
     a("preferences", "&Preferences…", "Ctrl+,", w.show_preferences)

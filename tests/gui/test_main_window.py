@@ -542,3 +542,18 @@ def test_snap_edges_keeps_the_operators_edits():
     out = refine_menu.snap(opened, "parsing7", edited)
     assert (out[0:10, 0:10] == 2).all() and (out[20:40, 20:40] == 0).all(), "edits are not put back"
     assert out[5, 35] == 1, "the stray pixel joins its region's majority"
+
+
+def test_keyboard_zoom_in_out_and_actual_pixels(qtbot, opened):
+    """Zoom was wheel-only: 100 % could not be reached exactly from a fitted view."""
+    window, _ = opened
+    canvas = window.canvas
+    start = canvas.zoom
+    press_key(qtbot, window, Qt.Key.Key_Plus, CTRL)
+    assert canvas.zoom == pytest.approx(start * 1.25)
+    press_key(qtbot, window, Qt.Key.Key_Minus, CTRL)
+    press_key(qtbot, window, Qt.Key.Key_Minus, CTRL)
+    assert canvas.zoom == pytest.approx(start / 1.25)
+    press_key(qtbot, window, Qt.Key.Key_1, CTRL)
+    assert canvas.zoom == pytest.approx(1.0 / canvas.devicePixelRatioF())
+    assert window.status.zoom.text() == f"{round(100 / canvas.devicePixelRatioF())} %"

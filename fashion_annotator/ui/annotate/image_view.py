@@ -241,6 +241,16 @@ class ImageView(QGraphicsView):
         self._fitted = True
         self.zoomChanged.emit(self.zoom)
 
+    def zoom_step(self, steps: int) -> None:
+        """Zoom in (``steps`` > 0) or out by :data:`ZOOM_STEP` per step about the view's centre
+        (the keyboard's Ctrl++ / Ctrl+-; the wheel zooms at the cursor)."""
+        self.zoom_at(ZOOM_STEP**steps, QPointF(self.viewport().rect().center()))
+
+    def actual_pixels(self) -> None:
+        """One photo pixel per device pixel (on a 2x display the logical zoom is 50 %), about
+        the view's centre."""
+        self.zoom_at(1.0 / (self.devicePixelRatioF() * self.zoom), QPointF(self.viewport().rect().center()))
+
     def zoom_at(self, factor: float, view_pos: QPointF) -> None:
         """Zoom by ``factor`` keeping the scene point under ``view_pos`` (viewport pixels) fixed."""
         factor = min(max(self.zoom * factor, MIN_SCALE), MAX_SCALE) / self.zoom

@@ -76,7 +76,8 @@ def test_paint_stroke_changed_bbox_and_eraser():
 
 
 def test_paint_stroke_paints_exactly_the_pixels_within_the_radius_of_the_path():
-    # The definition, pixel by pixel: a centre within `radius` of a segment is painted. The
+    # The definition, pixel by pixel: a centre within `radius` of a segment is painted (and the
+    # pixel under each point). The
     # stroke is painted row by row (runs between computed ends); this checks every pixel of
     # random segments, axis-aligned, diagonal and zero-length, against the distance itself.
     rng = np.random.default_rng(7)
@@ -94,7 +95,12 @@ def test_paint_stroke_paints_exactly_the_pixels_within_the_radius_of_the_path():
         d = b - a
         t = np.clip(((xx - a[0]) * d[0] + (yy - a[1]) * d[1]) / max(float(d @ d), 1e-300), 0, 1)
         dist2 = (xx - a[0] - t * d[0]) ** 2 + (yy - a[1] - t * d[1]) ** 2
-        differ = (mask == 1) != (dist2 <= radius * radius + 1e-6)
+        expected = dist2 <= radius * radius + 1e-6
+        for x, y in (a, b):  # and the pixel under each point, whatever the radius
+            row, col = int(np.floor(y + 0.5)), int(np.floor(x + 0.5))
+            if 0 <= row < 60 and 0 <= col < 60:
+                expected[row, col] = True
+        differ = (mask == 1) != expected
         assert np.all(np.abs(dist2[differ] - radius * radius) < 1e-4), (a, b, radius)
 
 
@@ -245,3 +251,13 @@ def test_thin_sloped_stroke_has_no_gaps():
     n, _ = cv2.connectedComponents(mask, connectivity=8)
     assert n == 2  # background + one connected line
     assert mask[2, 1] == 1 and mask[29:31, 37].any()
+
+
+def test_a_small_pen_clicked_near_a_pixel_corner_paints_that_pixel():
+    """Pixel (r, c) spans [c - 0.5, c + 0.5) x [r - 0.5, r + 0.5): a one-pixel pen clicked 0.45
+    px off the centre in both directions (0.64 from it) used to paint nothing."""
+    for dx, dy in ((-0.45, -0.45), (0.45, 0.45), (0.45, -0.45), (0.0, 0.0)):
+        mask = np.zeros((8, 8), np.uint8)
+        box = paint_stroke(mask, np.array([[3 + dx, 5 + dy]]), 0.5, 1)
+        assert mask[5, 3] == 1 and mask.sum() == 1, (dx, dy)
+        assert box == BBox(5, 3, 6, 4)
