@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from fashion_annotator.dataset.connection import StoreConnection
 from fashion_annotator.dataset.schema import STATUSES
@@ -70,7 +71,17 @@ def process_gone(host: str, pid: int) -> bool:
         return True
     except (PermissionError, OverflowError):
         return False
-    return False
+    return _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``pid`` has exited but not been reaped yet (Linux ``/proc``; False elsewhere):
+    for a moment after a crash ``kill(pid, 0)`` still finds it."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]  # the state follows the command name
 
 
 _COLUMNS = "image_id, holder, token, acquired, expires, host, pid"

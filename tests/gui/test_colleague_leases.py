@@ -179,3 +179,14 @@ def test_the_banner_clears_when_the_store_answers_again(two, qtbot, monkeypatch)
     bob.session._lease_timer.timeout.emit()  # the next one, once it is back: nothing saved meanwhile
     assert "Could not renew" not in bob.banner.text()
     assert "answers again" in bob.status.currentMessage()
+
+
+def test_viewing_a_held_image_read_only_records_no_proposal(two, qtbot, tmp_path):
+    """A colleague only looking wrote a "shown" proposal row (a model's output can differ
+    between opens), changing what QA scores the holder's work against."""
+    alice, bob, answers, ids = two
+    answers.read_only = True
+    add_tiny_model(alice.project, tmp_path)
+    assert bob.open_image(ids[0]) and bob.session.current.read_only  # Alice holds it
+    qtbot.waitUntil(lambda: bob.session.current.doc.proposals.get("garment") is not None, timeout=30_000)
+    assert bob.project.proposals(ids[0], "garment") == []

@@ -14,7 +14,6 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -215,13 +214,6 @@ class ImageSession(JournalRecovery, QObject):
         would lapse (:meth:`_lease_check`)."""
         self._lease_wait.start(round((max(0.0, expires - time.time()) + 0.5) * 1000))
 
-    def _image_name(self, image_id: int) -> str:
-        """The image's name for a question (its id when the store does not answer)."""
-        try:
-            return Path(self.project.image(image_id).name).name
-        except ProjectError:
-            return f"image {image_id}"
-
     def _lease_check(self) -> None:
         """The image is shown read-only under another session's lease: renewed, wait again;
         lapsed (that session ended or crashed), open it again, editable, with the edits a
@@ -330,7 +322,8 @@ class ImageSession(JournalRecovery, QObject):
         self.modelInfo.emit(task, self.proposals.device_name, label)
         self.current.probs[task] = proposal
         doc.set_proposal(task, mask)
-        self._record_shown(int(doc.image_id), task, mask, str(proposal.model_version or "unknown"))
+        if not self.current.read_only:  # a colleague only looking changes nothing QA scores against
+            self._record_shown(int(doc.image_id), task, mask, str(proposal.model_version or "unknown"))
         # a tool drawing right now (the operator began before the proposal came) keeps the mask
         if task in self.current.fresh and task not in self.current.edited and not doc.in_stroke(task):
             box = doc.start_from(task, mask)
@@ -431,7 +424,7 @@ class ImageSession(JournalRecovery, QObject):
             self.readOnlyChanged.emit(cur)
             return False
         except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
-            self.save_error = f"Could not save image {image_id}: {exc}"
+            self.save_error = f"Could not save {self._image_name(image_id)}: {exc}"
             self.error.emit(self.save_error)
             return False
         self.save_error = None

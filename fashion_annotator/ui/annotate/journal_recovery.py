@@ -40,6 +40,13 @@ class JournalRecovery:
     message: Any  # Signal(str)
     restored: Any  # Signal(list)
 
+    def _image_name(self, image_id: int) -> str:
+        """The image's file name for a message (``image N`` when the store does not answer)."""
+        try:
+            return Path(self.project.image(image_id).name).name
+        except ProjectError:
+            return f"image {image_id}"
+
     def recoverable(self) -> list[JournalEntry]:
         """Unsaved edits left by sessions that ended without saving: every journal entry but
         this session's own and those of an image another live session holds (a colleague's
@@ -141,7 +148,7 @@ class JournalRecovery:
         entries = [e for e in self.recoverable() if str(e.image_id) == str(image_id) and _ended_here(e)]
         if entries and self.restore(entries):
             self.message.emit(
-                f"Restored the unsaved edits a session that ended without saving left on image {image_id}"
+                f"Restored the unsaved edits a session that ended without saving left on {self._image_name(image_id)}"
             )
 
 

@@ -173,6 +173,7 @@ class ReviewView(QWidget):
         self.histogram = ScoreHistogram()
         self.summary = QLabel()
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)  # a long line (not scored yet) must not widen the tab
         self.throughput = QLabel()
         self.throughput.setTextFormat(Qt.TextFormat.RichText)
         stats = QWidget()

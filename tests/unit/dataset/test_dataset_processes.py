@@ -170,3 +170,20 @@ def test_second_process_is_told_who_holds_the_lease(tmp_path: Path, write_photo)
         if holder.poll() is None:
             holder.kill()
         holder.communicate()
+
+
+def test_a_process_exited_but_not_reaped_counts_as_gone() -> None:
+    """For a moment after a crash kill(pid, 0) still finds the process (a zombie until its
+    parent reaps it): a window opening the image then skipped the crashed window's edits."""
+    from fashion_annotator.dataset.leases import process_gone
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the child never exited"
+            time.sleep(0.01)
+        assert process_gone(socket.gethostname(), child.pid)  # exited, not yet reaped
+        assert not process_gone(socket.gethostname(), os.getpid())
+    finally:
+        child.wait()
