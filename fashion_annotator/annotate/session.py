@@ -302,7 +302,7 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     if versions and versions[-1].created > entry.written_at:
         raise StaleEntry(entry, versions[-1])
     project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
-                      actions=entry.actions, source="recovered")  # fmt: skip
+                      actions=entry.actions, source="recovered", user=entry.user or None)  # fmt: skip
     if project.image(image_id).status == "new":
         project.set_status(image_id, "in_progress")
     entry.path.unlink(missing_ok=True)

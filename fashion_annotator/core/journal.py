@@ -69,6 +69,8 @@ class JournalEntry:
         Unix time of the snapshot.
     path : Path
         The journal file.
+    user : str
+        The operator whose edits these are ("" in journals written before it was recorded).
     """
 
     image_id: int | str
@@ -78,6 +80,7 @@ class JournalEntry:
     actions: int
     written_at: float
     path: Path
+    user: str = ""
 
     def load_mask(self) -> np.ndarray:
         """Return the journalled mask, ``(H, W) uint8``; raises :class:`JournalError`."""
@@ -115,6 +118,7 @@ def _read(path: Path) -> tuple[JournalEntry, np.ndarray]:
             actions=int(header["actions"]),
             written_at=float(header["written_at"]),
             path=Path(path),
+            user=str(header.get("user", "")),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise JournalError(path, f"incomplete header: {exc}") from exc
@@ -137,8 +141,12 @@ class RecoveryJournal:
         Folder that holds the journal files; created on the first write.
     """
 
-    def __init__(self, directory: str | os.PathLike[str], anchor: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, directory: str | os.PathLike[str], anchor: str | os.PathLike[str] | None = None, user: str = ""
+    ) -> None:
         self.directory = Path(directory)
+        #: The operator whose edits this journal keeps (written into each entry).
+        self.user = user
         #: A folder that must exist for :meth:`record` to write (the project's root): a project
         #: moved or deleted while open gets an error, not a new folder at its old place.
         self.anchor = None if anchor is None else Path(anchor)
@@ -189,6 +197,7 @@ class RecoveryJournal:
             "seconds": float(seconds),
             "actions": int(actions),
             "written_at": time.time(),
+            "user": self.user,
         }
         payload = json.dumps(header).encode("utf-8") + b"\n"
         payload += zlib.compress(np.ascontiguousarray(mask).tobytes(), 1)
@@ -244,14 +253,14 @@ class RecoveryJournal:
 DECLINED = "declined"
 
 
-def session_journal(root: str | os.PathLike[str], owner: str) -> RecoveryJournal:
+def session_journal(root: str | os.PathLike[str], owner: str, user: str = "") -> RecoveryJournal:
     """The journal of one session: ``root / <owner>``, ``owner`` made a safe folder name
     (e.g. ``"alice@host-1234-1f2e3d4c"``: user, host, process and a random part). ``root`` is a
     project's ``journal`` folder; the project folder above it is the journal's anchor."""
     name = safe_name(owner)[:120]
     if not name or name == DECLINED or name.startswith("."):
         raise ValueError(f"unusable journal owner {owner!r}")
-    return RecoveryJournal(Path(root) / name, anchor=Path(root).parent)
+    return RecoveryJournal(Path(root) / name, anchor=Path(root).parent, user=user)
 
 
 def session_pid(folder: str | os.PathLike[str], host: str) -> int | None:

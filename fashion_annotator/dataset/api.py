@@ -266,8 +266,10 @@ class ProjectStore(Protocol):
         actions: int = 0,
         source: str = "operator",
         status: str | None = None,
+        user: str | None = None,
     ) -> MaskVersion:
-        """Save a new mask version (every version is kept)."""
+        """Save a new mask version (every version is kept); ``user``: whose work it is when
+        not this session's operator (edits a crashed colleague's window left, restored)."""
         ...
 
     def save_import(

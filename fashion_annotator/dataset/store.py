@@ -331,6 +331,7 @@ class Project(PhotoImports, LegacyNames):
         actions: int = 0,
         source: str = "operator",
         status: str | None = None,
+        user: str | None = None,
     ) -> MaskVersion:
         """Save a new version of an image's mask for ``task``; earlier versions are kept.
 
@@ -344,6 +345,8 @@ class Project(PhotoImports, LegacyNames):
             ``"operator"``, ``"import"``, ``"model"``...
         status : str, optional
             Also set the image's status, in the same transaction.
+        user : str, optional
+            Whose work it is when not this session's operator (a crashed colleague's edits).
 
         Raises
         ------
@@ -359,8 +362,7 @@ class Project(PhotoImports, LegacyNames):
             _check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._tx() as conn:
-            return self._insert_mask(conn, record, task, data, sha, source, seconds, actions,
-                                     status)  # fmt: skip
+            return self._insert_mask(conn, record, task, data, sha, source, seconds, actions, status, user)
 
     def save_import(
         self, image_id: int, task: str, mask: np.ndarray, *, overwrite: bool = False
@@ -398,24 +400,23 @@ class Project(PhotoImports, LegacyNames):
 
     def _insert_mask(
         self, conn: sqlite3.Connection, record: ImageRecord, task: str, data: bytes, sha: str,
-        source: str, seconds: float, actions: int, status: str | None,
+        source: str, seconds: float, actions: int, status: str | None, user: str | None = None,
     ) -> MaskVersion:  # fmt: skip
         self.leases.check_not_held(conn, record.id)
+        user = user or self.user
         version, path, now = self._write_version(conn, "mask_versions", "masks", record, task, data)
         row = (record.id, task, version, path, sha, source, float(seconds), int(actions))
         conn.execute(
             "INSERT INTO mask_versions (image_id, task, version, path, sha256, source,"
             " seconds, actions, user, created) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*row, self.user, now),
+            (*row, user, now),
         )
         if status is None:
-            conn.execute(
-                "UPDATE images SET updated = ?, user = ? WHERE id = ?", (now, self.user, record.id)
-            )
+            conn.execute("UPDATE images SET updated = ?, user = ? WHERE id = ?", (now, user, record.id))
         else:
             self._db.write_status(conn, record.id, status)
         return MaskVersion(record.id, task, version, self.root / path, sha, source,
-                           float(seconds), int(actions), self.user, now)  # fmt: skip
+                           float(seconds), int(actions), user, now)  # fmt: skip
 
     def save_proposal(
         self, image_id: int, task: str, mask: np.ndarray, model_version: str

@@ -457,8 +457,8 @@ def test_edits_a_session_left_while_this_window_was_open_are_restored_when_the_i
         left[100:300, 50:200] = 1
         ended = subprocess.Popen([sys.executable, "-c", "pass"])  # bob's window, gone since
         ended.wait()
-        session_journal(root / "journal", f"bob@{socket.gethostname()}-{ended.pid}-dead0001").record(
-            second.id, "garment", left
+        session_journal(root / "journal", f"bob@{socket.gethostname()}-{ended.pid}-dead0001", user="bob").record(
+            second.id, "garment", left, seconds=42.0, actions=3
         )
         with qtbot.waitSignal(window.session.message) as said:
             assert window.open_image(second.id)
@@ -466,6 +466,8 @@ def test_edits_a_session_left_while_this_window_was_open_are_restored_when_the_i
         np.testing.assert_array_equal(shown_mask(window), left)
         (version,) = project.mask_versions(second.id, "garment")
         assert version.source == "recovered" and not journal_entries(root / "journal")
+        # bob's work, credited to bob (the window that restored it is alice's)
+        assert (version.user, version.seconds, version.actions) == ("bob", 42.0, 3)
     finally:
         window.close()
         project.close()

@@ -323,6 +323,7 @@ class PgProject(Project):
         actions: int = 0,
         source: str = "operator",
         status: str | None = None,
+        user: str | None = None,
     ) -> MaskVersion:
         """Save a new version of an image's mask: the PNG and its row in one transaction.
 
@@ -336,7 +337,7 @@ class PgProject(Project):
         with self._db.tx() as conn:
             self.leases.lock_unleased(conn, record.id)
             return self._insert_pg_mask(conn, record, task, data, sha, source, seconds, actions,
-                                     status)  # fmt: skip
+                                        status, user)  # fmt: skip
 
     def save_import(
         self, image_id: int, task: str, mask: np.ndarray, *, overwrite: bool = False
@@ -371,9 +372,11 @@ class PgProject(Project):
 
     def _insert_pg_mask(
         self, conn: psycopg.Connection[DictRow], record: ImageRecord, task: str, data: bytes,
-        sha: str, source: str, seconds: float, actions: int, status: str | None,
+        sha: str, source: str, seconds: float, actions: int, status: str | None, user: str | None = None,
     ) -> MaskVersion:  # fmt: skip
-        """Inside a transaction that locked the image row: add the next version of its mask."""
+        """Inside a transaction that locked the image row: add the next version of its mask
+        (``user``: whose work, when not this session's operator)."""
+        user = user or self.user
         # One statement adds the version and updates the image (and its status log): fewer
         # round trips keep the image row's lock short when many operators save.
         row = conn.execute(
@@ -397,13 +400,13 @@ class PgProject(Project):
             SELECT version, created FROM v
             """,
             {"id": record.id, "task": task, "png": data, "sha": sha, "source": source,
-             "seconds": float(seconds), "actions": int(actions), "user": self.user,
+             "seconds": float(seconds), "actions": int(actions), "user": user,
              "status": status},
         ).fetchone()  # fmt: skip
         row = one(row)
         return MaskVersion(record.id, task, row["version"], self._png_path("masks", record.id,
                            task, row["version"]), sha, source, float(seconds), int(actions),
-                           self.user, row["created"])  # fmt: skip
+                           user, row["created"])  # fmt: skip
 
     def _image_row(self, image_id: int) -> ImageRecord:
         """The image's record without fetching its photo."""

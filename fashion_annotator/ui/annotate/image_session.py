@@ -102,7 +102,7 @@ class ImageSession(JournalRecovery, QObject):
         #: The project's journal folder; this session writes into a folder of its own in it.
         self.journal_root = project.root / "journal"
         owner = f"{getattr(project, 'user', 'user')}@{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.journal = session_journal(self.journal_root, owner)
+        self.journal = session_journal(self.journal_root, owner, user=str(getattr(project, "user", "")))
         self.jobs = ImageJobs(self)
         self.jobs.finished.connect(self._job_finished)
         self.jobs.failed.connect(self._job_failed)

@@ -108,6 +108,9 @@ def test_save_mask_keeps_every_version(project: Project, photo: Path) -> None:
     ]
     assert project.load_mask(rec.id, "garment") is None
     assert project.task_counts() == {"garment": 0, "parsing7": 1}
+    # a crashed colleague's edits, restored by this session, stay the colleague's
+    v3 = project.save_mask(rec.id, "parsing7", first, source="recovered", user="carol")
+    assert v3.user == "carol" and project.mask_versions(rec.id, "parsing7")[-1].user == "carol"
 
 
 def test_save_mask_rejects_bad_masks(project: Project, photo: Path) -> None:
