@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -274,11 +275,11 @@ class StaleEntry(ValueError):
     """A journal entry older than the image's latest saved version: restoring it would hide
     newer work. ``newer`` is that version."""
 
-    def __init__(self, entry: JournalEntry, newer: MaskVersion) -> None:
+    def __init__(self, entry: JournalEntry, newer: MaskVersion, name: str = "") -> None:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newer.created))
         super().__init__(
-            f"image {entry.image_id} ({entry.task}): version {newer.version} saved by {newer.user} at {when} "
-            "is newer than these unsaved edits; not restored over it"
+            f"{name or f'image {entry.image_id}'} ({entry.task}): version {newer.version} saved by "
+            f"{newer.user} at {when} is newer than these unsaved edits; not restored over it"
         )
         self.entry = entry
         self.newer = newer
@@ -300,7 +301,7 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     image_id = int(entry.image_id)
     versions = project.mask_versions(image_id, entry.task)
     if versions and versions[-1].created > entry.written_at:
-        raise StaleEntry(entry, versions[-1])
+        raise StaleEntry(entry, versions[-1], Path(project.image(image_id).name).name)
     project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
                       actions=entry.actions, source="recovered", user=entry.user or None)  # fmt: skip
     if project.image(image_id).status == "new":

@@ -48,8 +48,12 @@ def test_skipping_a_colleagues_image_keeps_the_open_one_editable_and_saved(two, 
     bob.canvas.set_tool("brush")
     drag(bob, [(300, 300), (340, 330)])
     assert bob.session.unsaved
+    said: list[str] = []
+    bob.session.message.connect(said.append)
     assert not bob.open_image(ids[0])  # Alice holds it; Bob skips
-    assert answers.asked[-1] == ("lease", bob.project.leases.current(ids[0]).holder)
+    holder = bob.project.leases.current(ids[0]).holder
+    assert answers.asked[-1] == ("lease", holder)
+    assert said[-1] == f"Skipped {bob.project.image(ids[0]).name}: {holder} is editing it"
     # Bob is still on his image, leased, editable; the edit made before was saved
     assert bob.session.image_id == ids[1] and not bob.session.current.read_only
     assert bob.project.lease(ids[1]).holder.startswith("bob@")

@@ -171,7 +171,7 @@ class ImageSession(JournalRecovery, QObject):
                 self.project.leases.acquire(image_id, ttl_s=LEASE_TTL_S)
         except LeaseHeld as held:
             if not held.crashed and not self.ask_lease_held(held.holder, held.expires, self._image_name(image_id)):
-                self.message.emit(f"Skipped: {held.holder} is editing this image")
+                self.message.emit(f"Skipped {self._image_name(image_id)}: {held.holder} is editing it")
                 return False
             lease = held
         except ProjectError as exc:

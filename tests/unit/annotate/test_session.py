@@ -105,7 +105,7 @@ def test_edits_older_than_the_latest_saved_version_are_not_restored_over_it(tmp_
         newer[10:30, 10:20] = 1
         with Project.open(tmp_path / "p", user="bob") as bob:  # bob took the image over and saved it
             bob.save_mask(image_id, "garment", newer, seconds=600.0, actions=40)
-        with pytest.raises(StaleEntry, match=r"version 1 saved by bob at .* is newer than these unsaved edits"):
+        with pytest.raises(StaleEntry, match=r"^a\.png \(garment\): version 1 saved by bob at .* is newer than these unsaved edits"):
             restore_entry(project, entry)
         assert [v.user for v in project.mask_versions(image_id, "garment")] == ["bob"]
         np.testing.assert_array_equal(project.load_mask(image_id, "garment"), newer)
