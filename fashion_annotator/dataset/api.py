@@ -248,6 +248,11 @@ class ProjectStore(Protocol):
         """Set an image's status."""
         ...
 
+    def change_token(self) -> object | None:
+        """A value that moves whenever another session (or connection) commits a change
+        (None: the store cannot tell cheaply, callers read what they need)."""
+        ...
+
     def counts(self) -> dict[str, int]:
         """Images per status."""
         ...

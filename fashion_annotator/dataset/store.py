@@ -313,11 +313,14 @@ class Project(PhotoImports, LegacyNames):
 
     def task_counts(self) -> dict[str, int]:
         """Number of images with at least one saved mask, per task."""
-        rows = self._conn.execute(
-            "SELECT task, COUNT(DISTINCT image_id) FROM mask_versions GROUP BY task"
-        )
+        rows = self._conn.execute("SELECT task, COUNT(DISTINCT image_id) FROM mask_versions GROUP BY task")
         found = dict(rows.fetchall())
         return {t: int(found.get(t, 0)) for t in self.tasks}
+
+    def change_token(self) -> int | None:
+        """Moves whenever another connection commits to the index (``PRAGMA data_version``; this
+        one's own changes are known to its caller): a poll reads the images only when it moved."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
 
     # -- masks and proposals -----------------------------------------------------------------
 
@@ -425,9 +428,7 @@ class Project(PhotoImports, LegacyNames):
         record = self.image(image_id)
         data, _ = self._encode(record, task, mask)
         with self._tx() as conn:
-            version, path, now = self._write_version(
-                conn, "proposals", "proposals", record, task, data
-            )
+            version, path, now = self._write_version(conn, "proposals", "proposals", record, task, data)
             conn.execute(
                 "INSERT INTO proposals (image_id, task, version, path, model_version, user,"
                 " created) VALUES (?, ?, ?, ?, ?, ?, ?)",

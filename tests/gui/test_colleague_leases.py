@@ -145,6 +145,10 @@ def test_a_colleagues_status_change_shows_at_the_next_poll(two, qtbot):
 
     assert bob.queue_refresh.timer.isActive() and bob.queue_refresh.timer.interval() == QUEUE_POLL_S * 1000
     assert not bob.queue_refresh.reload(only_if_changed=True)  # nothing changed: the list is left alone
+    read: list[int] = []
+    images = bob.project.images
+    bob.project.images = lambda *a, **k: read.append(1) or images(*a, **k)  # type: ignore[method-assign]
+    assert not bob.queue_refresh.reload(only_if_changed=True) and read == []  # no colleague committed: not even read
     alice.canvas.set_tool("brush")
     drag(alice, [(300, 300), (340, 330)])
     assert alice.mark_done()

@@ -507,6 +507,10 @@ class PgProject(Project):
 
     # -- reporting ---------------------------------------------------------------------------
 
+    def change_token(self) -> None:
+        """None: a server does not tell cheaply what other sessions committed (callers read)."""
+        return None
+
     def counts(self) -> dict[str, int]:
         """Number of images per status (every status present, zeros included)."""
         rows = self._db.query("SELECT status, COUNT(*) AS n FROM images GROUP BY status")
