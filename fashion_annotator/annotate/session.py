@@ -20,6 +20,7 @@ from fashion_annotator.core.lazy_masks import MaskReader
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.click_logs import write_click_log
+from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import MaskVersion, ProjectError
 from fashion_annotator.segmentation.pipeline import Proposal
@@ -301,7 +302,7 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     image_id = int(entry.image_id)
     versions = project.mask_versions(image_id, entry.task)
     if versions and versions[-1].created > entry.written_at:
-        raise StaleEntry(entry, versions[-1], Path(project.image(image_id).name).name)
+        raise StaleEntry(entry, versions[-1], display_name(project.image(image_id).name, Path(project.root)))
     project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
                       actions=entry.actions, source="recovered", user=entry.user or None)  # fmt: skip
     if project.image(image_id).status == "new":

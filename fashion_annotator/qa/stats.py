@@ -97,8 +97,13 @@ def outlier_threshold(
     if arr.size == 0:
         return float("nan"), float("nan")
     median = float(np.median(arr))
-    mad = max(float(np.median(np.abs(arr - median))), MIN_MAD)
+    mad = max(_own_mad(arr), MIN_MAD)
     return median - k * mad, mad
+
+
+def _own_mad(finite: np.ndarray) -> float:
+    """The median absolute deviation of non-empty finite scores, with no floor."""
+    return float(np.median(np.abs(finite - np.median(finite))))
 
 
 def outlier_mask(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> np.ndarray:
@@ -124,7 +129,6 @@ def summarize(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> Sum
     threshold, mad = outlier_threshold(arr, k)
     out = outlier_mask(arr, k)
     finite = _finite(arr)
-    own = float(np.median(np.abs(finite - np.median(finite)))) if finite.size else float("nan")
     return Summary(
         all=describe(arr),
         inliers=describe(arr[~out]),
@@ -132,7 +136,7 @@ def summarize(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> Sum
         mad=mad,
         threshold=threshold,
         outliers=int(out.sum()),
-        mad_floored=bool(own < MIN_MAD),
+        mad_floored=bool(finite.size and _own_mad(finite) < MIN_MAD),
     )
 
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # imported when a project opens
     from fashion_annotator.ui.main_window import MainWindow
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES
-from fashion_annotator.dataset.formats.common import FILE_ERRORS, ImportSummary, PhotoAdder
+from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, PHOTO_FOLDER_PROJECT, Project, open_project
@@ -47,13 +47,7 @@ def photos_in(folder: Path) -> list[Path]:
 def import_photos(project: Project, photos: list[Path], copy: bool) -> list[str]:
     """Add ``photos`` to ``project``; returns the summary's lines when a person should read
     them (a photo refused, a duplicate, a photo with transparency), else nothing."""
-    summary = ImportSummary()
-    adder = PhotoAdder(project, summary)
-    for photo in photos:
-        try:
-            adder.add(photo, copy=copy)
-        except FILE_ERRORS as exc:
-            summary.fail(photo, exc)
+    summary = add_photos(project, photos, copy)
     return summary.lines() if summary.notable else []
 
 
@@ -103,13 +97,7 @@ def sample_project(folder: Path | None = None) -> Project:
     if not photos:
         raise ProjectError(f"{resource_path('sample')}: the bundled sample photos are missing")
     project = Project.create(root)
-    summary = ImportSummary()
-    adder = PhotoAdder(project, summary)
-    for photo in photos:
-        try:
-            adder.add(photo)
-        except FILE_ERRORS as exc:
-            summary.fail(photo, exc)
+    summary = add_photos(project, photos)
     if summary.errors:
         raise ProjectError("; ".join(f"{path}: {problem}" for path, problem in summary.errors))
     return project

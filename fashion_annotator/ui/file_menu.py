@@ -39,11 +39,11 @@ from fashion_annotator.dataset.formats import (
     EXPORT_FORMATS,
     IMPORT_FORMATS,
     SHAPE_KINDS,
-    ImportSummary,
     export_project,
     import_source,
 )
-from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES, PhotoAdder
+from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES
+from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.store import Project
 
 if TYPE_CHECKING:
@@ -104,15 +104,7 @@ class FileJob(QThread):
 
 def add_photo_files(project: Project, files: list[Path], progress, copy: bool = True) -> list[str]:
     """Add ``files`` to ``project`` (copied, or left in place); the summary lines."""
-    summary = ImportSummary()
-    adder = PhotoAdder(project, summary)
-    for done, path in enumerate(files, 1):
-        try:
-            adder.add(path, copy=copy)
-        except FILE_ERRORS as exc:
-            summary.fail(path, exc)
-        progress(done, len(files))
-    return summary.lines()
+    return add_photos(project, files, copy, progress).lines()
 
 
 class FileActions(QObject):

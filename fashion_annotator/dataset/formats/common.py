@@ -352,8 +352,8 @@ def masked_images(
     Images without one are noted in ``summary.skipped``; an image whose mask cannot be read
     or whose export fails (the caller's writing raises one of :data:`FILE_ERRORS` inside the
     loop body and calls :meth:`ExportSummary.take_back`, see :func:`export_each`) is listed in
-    ``summary.errors`` and the export goes on; each one yielded is counted as exported. ``progress(done, total)`` is called
-    after each image of the project.
+    ``summary.errors`` and the export goes on; each one yielded is counted as exported.
+    ``progress(done, total)`` is called after each image of the project.
     """
     project.taxonomy(task)
     records = project.images()

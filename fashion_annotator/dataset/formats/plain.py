@@ -42,8 +42,10 @@ TAXONOMIES_JSON = "taxonomies.json"
 
 
 def _tasks_and_mappings(
-    project: Project, src: Path, taxonomy: str | None
+    project: Project, src: Path, taxonomy: str | None, others: list[str]
 ) -> dict[str, LabelMapping | None]:
+    """Task -> mapping of the source's ids into it; ``others`` receives the tasks the source's
+    ``taxonomies.json`` defines that the project lacks (without ``taxonomy`` only)."""
     table = src / TAXONOMIES_JSON
     if taxonomy is not None:
         if taxonomy not in project.tasks:
@@ -60,21 +62,14 @@ def _tasks_and_mappings(
     except RecursionError:
         raise ValueError(f"{table}: unreadable (JSON nested too deeply)") from None
     tasks = [t for t in project.tasks if isinstance(defined, dict) and t in defined]
+    if isinstance(defined, dict):  # the source's other tasks, named in the summary
+        others.extend(t for t in defined if t not in project.tasks)
     if not tasks:
         raise ValueError(
             f"{table}: defines none of the project's tasks ({', '.join(project.tasks)}); "
             "pass --taxonomy NAME"
         )
     return {t: mapping_from_taxonomies_json(table, t) for t in tasks}
-
-
-def _other_tasks(table: Path, project: Project) -> list[str]:
-    """The tasks ``taxonomies.json`` defines that the project lacks (left out of an import)."""
-    try:
-        defined = json.loads(table.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
-        return []
-    return [t for t in defined if t not in project.tasks] if isinstance(defined, dict) else []
 
 
 def import_plain(
@@ -107,8 +102,8 @@ def import_plain(
     src = Path(src)
     if not (src / "images").is_dir() and not (src / "masks").is_dir():
         raise ValueError(f"{src}: not a plain mask folder (no images/ or masks/ inside)")
-    mappings = _tasks_and_mappings(project, src, taxonomy)
-    others = [] if taxonomy is not None else _other_tasks(src / TAXONOMIES_JSON, project)
+    others: list[str] = []
+    mappings = _tasks_and_mappings(project, src, taxonomy, others)
     summary = ImportSummary()
     if others:
         summary.skipped.append((

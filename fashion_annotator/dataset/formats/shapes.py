@@ -190,7 +190,8 @@ def exported_images(
     """``(record, exported photo name, mask)`` per image with a mask of ``task``.
 
     Each photo is copied to ``photo_dir/STEM.ext`` (a unique stem per image) before it is
-    yielded; one that cannot be copied is listed in ``summary.errors`` and not yielded; ``progress(done, total)`` counts the project's images, skipped ones included.
+    yielded; one that cannot be copied is listed in ``summary.errors`` and not yielded;
+    ``progress(done, total)`` counts the project's images, skipped ones included.
     """
     photo_dir.mkdir(parents=True, exist_ok=True)
     for record, stem, mask in masked_images(project, task, summary, progress):

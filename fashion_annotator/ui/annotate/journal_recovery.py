@@ -19,6 +19,7 @@ from fashion_annotator.core.journal import (
     journal_problems,
     session_pid,
 )
+from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.leases import LeaseHeld, process_gone
 from fashion_annotator.dataset.records import ProjectError
 
@@ -41,9 +42,10 @@ class JournalRecovery:
     restored: Any  # Signal(list)
 
     def _image_name(self, image_id: int) -> str:
-        """The image's file name for a message (``image N`` when the store does not answer)."""
+        """The image as people read it (:func:`.display_name`; ``image N`` when the store does
+        not answer)."""
         try:
-            return Path(self.project.image(image_id).name).name
+            return display_name(self.project.image(image_id).name, Path(self.project.root))
         except ProjectError:
             return f"image {image_id}"
 
