@@ -49,6 +49,8 @@ class ImportSummary:
     #: Photos added that have an alpha channel: shown as stored, colours under transparent
     #: pixels included (the ``alpha`` import makes the transparency a mask).
     with_alpha: list[str] = field(default_factory=list)
+    #: A photo import (no masks expected): the totals leave the mask counts out.
+    photos_only: bool = False
 
     def fail(self, path: Path | str, exc: BaseException | str) -> None:
         """Record a refused file; the message names the file once."""
@@ -65,9 +67,11 @@ class ImportSummary:
 
     def lines(self) -> list[str]:
         """Human-readable summary: one line of totals, then one line per refused file."""
-        head = (
-            f"{counted(self.added, 'photo')} added, {self.existing} already present, "
+        masks = "" if self.photos_only else (
             f"{counted(self.masks, 'mask')} saved, {counted(self.unchanged, 'mask')} unchanged, "
+        )
+        head = (
+            f"{counted(self.added, 'photo')} added, {self.existing} already present, {masks}"
             f"{counted(len(self.errors), 'file')} refused"
         )
         lines = [head, *(f"  {path}: {problem}" for path, problem in self.errors)]

@@ -21,7 +21,7 @@ def import_photos(
     """Add every photo of ``src`` (not recursive); unreadable files are listed, not fatal,
     and files of other kinds or suffixes and sub-folders are listed as left out."""
     src = require_folder(Path(src), "a folder of photos")
-    summary = ImportSummary()
+    summary = ImportSummary(photos_only=True)
     return add_photos(project, list_files(src, summary=summary), progress=progress, summary=summary)
 
 
@@ -36,7 +36,7 @@ def add_photos(
     photo import (the command line, File > Add photos, a folder the window opens, the sample).
     A refused file is listed, not fatal; duplicates and photos with transparency are noted
     (:class:`~.common.PhotoAdder`)."""
-    summary = summary or ImportSummary()
+    summary = summary or ImportSummary(photos_only=True)
     adder = PhotoAdder(project, summary)
     for done, path in enumerate(files, 1):
         try:

@@ -215,6 +215,7 @@ def test_odd_photos_import(project: Project, tmp_path: Path) -> None:
     Image.fromarray(rgb).save(src / "näme ☃.png")
     summary = import_source(project, src, "photos")
     assert (summary.added, summary.errors) == (4, [])
+    assert summary.lines()[0] == "4 photos added, 0 already present, 0 files refused"  # no mask counts
     (rec,) = project.images_by_stem("rotated")
     assert rec.shape == (30, 20)
     assert project.load_photo(project.images_by_stem("cmyk")[0].id).rgb.shape == (20, 30, 3)
