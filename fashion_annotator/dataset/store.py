@@ -543,7 +543,7 @@ class Project(PhotoImports, LegacyNames):
     ) -> Iterator[tuple[int, Path, np.ndarray]]:
         """Yield ``(image_id, photo_path, (H, W) uint8 mask)`` lazily, see :meth:`training_items`."""
         for image_id, photo, mask_path in self.training_items(task, statuses, exclude_rejected):
-            yield image_id, photo, self._read_png(str(mask_path.relative_to(self.root)))
+            yield image_id, photo, self._read_png(mask_path.relative_to(self.root).as_posix())
 
     def _read_png(self, rel: str) -> np.ndarray:
         return mask_files.read_version(self.root, rel)

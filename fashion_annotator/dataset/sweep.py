@@ -51,16 +51,19 @@ def _known(conn: sqlite3.Connection) -> set[str]:
     for table in ("mask_versions", "proposals", "models"):
         known.update(r[0] for r in conn.execute(f"SELECT path FROM {table}"))
     known.update(
-        str(Path(p).with_suffix(".json")) for p in list(known) if p.endswith(".safetensors")
+        Path(p).with_suffix(".json").as_posix() for p in list(known) if p.endswith(".safetensors")
     )
     return known
 
 
 def _files(root: Path, folder: str) -> list[str]:
+    """Files under ``root / folder``, relative to ``root`` with ``/`` as the index writes them
+    (on Windows ``str`` of a path has ``\\``: no file would match its row, and every saved
+    mask would be swept)."""
     out: list[str] = []
     for dirpath, _dirs, names in os.walk(root / folder):
         rel = Path(dirpath).relative_to(root)
-        out.extend(str(rel / n) for n in names)
+        out.extend((rel / n).as_posix() for n in names)
     return out
 
 

@@ -438,3 +438,31 @@ def test_full_disk_save_and_export(
     assert child.returncode == 0, child.stderr[-3000:]
     assert "exported 1" in child.stdout, child.stdout
     ledger.handled("store", "export from a full disk")
+
+
+def test_the_sweep_matches_index_rows_with_windows_separators(
+    tmp_path: Path, write_photo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows ``str`` of a relative path has backslashes while the index names
+    ``masks/1/garment/v1.png``: every saved mask was deleted and every photo moved to
+    lost+found at the next open. The walk's paths are built here as Windows builds them."""
+    from pathlib import PureWindowsPath
+
+    from fashion_annotator.dataset import sweep
+
+    root = tmp_path / "p"
+    with Project.create(root) as project:
+        rec = project.add_image(write_photo(tmp_path / "look.png", SHAPE))
+        project.save_mask(rec.id, "garment", np.ones(SHAPE, np.uint8))
+    monkeypatch.setattr(sweep, "Path", PureWindowsPath)
+    # What the sweep decides to remove or move (on Linux a backslashed path misses the file).
+    decided: list[str] = []
+    monkeypatch.setattr(sweep, "_remove", lambda _p, rel, *_a: decided.append(rel))
+    monkeypatch.setattr(sweep, "_move", lambda _r, rel, _rep: decided.append(rel))
+    conn = sqlite3.connect(root / "project.sqlite")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        sweep.sweep(root, conn)
+    finally:
+        conn.close()
+    assert decided == []
