@@ -229,6 +229,12 @@ def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:
     return [t for t in opened.doc.tasks if t in opened.edited or (status and t in opened.fresh)]
 
 
+#: The status an image takes when an edit of it is saved (a save, a recovered journal entry):
+#: a ``new`` image is in progress, and an approved one is not what QA approved any more (back
+#: to ``done``, to be reviewed again).
+EDITED_STATUS = {"new": "in_progress", "approved": "done"}
+
+
 def save_open_image(
     project: ProjectStore, opened: OpenImage, journal: RecoveryJournal, status: str | None = None
 ) -> list[str]:
@@ -263,8 +269,7 @@ def save_open_image(
         opened.fresh.discard(task)
         journal.discard(image_id, task)
     record = project.image(image_id)
-    # an edit of an approved image is not what QA approved: back to done, to be reviewed again
-    edited_status = {"new": "in_progress", "approved": "done"}.get(record.status) if tasks else None
+    edited_status = EDITED_STATUS.get(record.status) if tasks else None
     new_status = status or edited_status
     if new_status and new_status != record.status:
         project.set_status(image_id, new_status)
@@ -292,8 +297,9 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     Raises
     ------
     StaleEntry
-        A version of the mask was saved after the entry was written (a colleague took the
-        image over): nothing is saved, the entry stays for the caller to set aside.
+        The latest saved version is not the one the edits started from (a colleague saved
+        over it), or, in journals without that number, a version was saved after the entry
+        was written: nothing is saved, the entry stays for the caller to set aside.
     LeaseHeld
         Another live session holds the image (a crashed one's lease is broken by the store).
     ValueError, ProjectError, KeyError
@@ -301,12 +307,19 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     """
     image_id = int(entry.image_id)
     versions = project.mask_versions(image_id, entry.task)
-    if versions and versions[-1].created > entry.written_at:
+    if not versions:
+        stale = False
+    elif entry.base is not None:
+        stale = versions[-1].version != entry.base
+    else:  # a journal written before the base version was recorded
+        stale = versions[-1].created > entry.written_at
+    if stale:
         raise StaleEntry(entry, versions[-1], display_name(project.image(image_id).name, Path(project.root)))
     project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
                       actions=entry.actions, source="recovered", user=entry.user or None)  # fmt: skip
-    if project.image(image_id).status == "new":
-        project.set_status(image_id, "in_progress")
+    status = project.image(image_id).status
+    if status in EDITED_STATUS:  # as a save: a recovered version is not the approved one
+        project.set_status(image_id, EDITED_STATUS[status])
     entry.path.unlink(missing_ok=True)
 
 

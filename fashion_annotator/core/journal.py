@@ -71,6 +71,9 @@ class JournalEntry:
         The journal file.
     user : str
         The operator whose edits these are ("" in journals written before it was recorded).
+    base : int or None
+        The saved version the edits started from (0: none saved); None in journals written
+        before it was recorded.
     """
 
     image_id: int | str
@@ -81,6 +84,7 @@ class JournalEntry:
     written_at: float
     path: Path
     user: str = ""
+    base: int | None = None
 
     def load_mask(self) -> np.ndarray:
         """Return the journalled mask, ``(H, W) uint8``; raises :class:`JournalError`."""
@@ -119,6 +123,7 @@ def _read(path: Path) -> tuple[JournalEntry, np.ndarray]:
             written_at=float(header["written_at"]),
             path=Path(path),
             user=str(header.get("user", "")),
+            base=None if header.get("base") is None else int(header["base"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise JournalError(path, f"incomplete header: {exc}") from exc
@@ -163,6 +168,7 @@ class RecoveryJournal:
         *,
         seconds: float = 0.0,
         actions: int = 0,
+        base: int | None = None,
     ) -> Path:
         """Write the current dirty ``mask`` of ``(image_id, task)``, replacing the previous one.
 
@@ -178,6 +184,9 @@ class RecoveryJournal:
             Seconds spent on the image so far.
         actions : int
             Edit actions so far.
+        base : int, optional
+            The saved version the edits started from (0: none saved): a restore over any other
+            version would hide a colleague's newer work.
 
         Returns
         -------
@@ -198,6 +207,7 @@ class RecoveryJournal:
             "actions": int(actions),
             "written_at": time.time(),
             "user": self.user,
+            "base": base,
         }
         payload = json.dumps(header).encode("utf-8") + b"\n"
         payload += zlib.compress(np.ascontiguousarray(mask).tobytes(), 1)

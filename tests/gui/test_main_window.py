@@ -105,7 +105,9 @@ def test_brush_stroke_then_undo_and_redo_with_keys(qtbot, opened):
     assert mask[200, 100:201].tolist() == [1] * 101
     assert mask[200 + 5, 150] == 1 and mask[200 + 8, 150] == before[208, 150]
     assert window.status.saved.text().endswith("Unsaved")
-    assert window.session.journal.entries()[0].image_id == window.session.image_id
+    (entry,) = window.session.journal.entries()
+    assert entry.image_id == window.session.image_id
+    assert entry.base == window.session.current.base_versions[entry.task]  # what a restore checks
     painted = mask.copy()
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
     np.testing.assert_array_equal(shown_mask(window), before)

@@ -380,8 +380,8 @@ class ImageSession(JournalRecovery, QObject):
         assert self.current is not None
         doc = self.current.doc
         try:
-            self.journal.record(int(doc.image_id), task, doc.masks[task],
-                                seconds=doc.seconds, actions=doc.actions)  # fmt: skip
+            self.journal.record(int(doc.image_id), task, doc.masks[task], seconds=doc.seconds,
+                                actions=doc.actions, base=self.current.base_versions.get(task))  # fmt: skip
         except OSError as exc:
             self._unjournalled_text = (
                 f"Recovery journal {self.journal.directory} not written ({exc.strerror or exc}): "

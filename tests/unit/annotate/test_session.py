@@ -178,3 +178,37 @@ def test_a_deferred_mask_that_became_unreadable_names_its_file_when_first_read(
         with pytest.raises(ProjectError, match=rf"{path.name}: cannot read the saved mask"):
             doc.masks["parsing7"]
         assert not doc.masks.is_read("parsing7")
+
+
+def test_edits_journalled_after_a_colleagues_save_are_not_restored_over_it(tmp_path: Path) -> None:
+    """The staleness check compared times: edits an operator kept making on the version she
+    opened, journalled after a colleague saved over it (her autosave refused with NewerVersion),
+    were restored on top of the colleague's version. The journal now says which version the
+    edits started from."""
+    project, image_id = _project(tmp_path)
+    with project:
+        with Project.open(tmp_path / "p", user="bob") as bob:
+            bob.save_mask(image_id, "garment", np.ones((40, 30), np.uint8), seconds=60.0, actions=9)
+        journal = RecoveryJournal(tmp_path / "p" / "journal", user="olga")
+        mask = np.zeros((40, 30), np.uint8)
+        journal.record(image_id, "garment", mask, seconds=9.0, actions=4, base=0)  # opened before bob saved
+        (entry,) = journal.entries()
+        assert entry.base == 0 and entry.written_at > project.mask_versions(image_id, "garment")[-1].created
+        with pytest.raises(StaleEntry, match="version 1 saved by bob"):
+            restore_entry(project, entry)
+        assert [v.user for v in project.mask_versions(image_id, "garment")] == ["bob"]
+        journal.record(image_id, "garment", mask, seconds=9.0, actions=4, base=1)  # edits on bob's version
+        (entry,) = journal.entries()
+        restore_entry(project, entry)
+        assert [v.user for v in project.mask_versions(image_id, "garment")] == ["bob", "olga"]
+
+
+def test_recovered_edits_of_an_approved_image_send_it_back_to_review(tmp_path: Path) -> None:
+    project, image_id = _project(tmp_path)
+    with project:
+        project.save_mask(image_id, "garment", np.zeros((40, 30), np.uint8), status="done")
+        project.record_decision(image_id, "garment", "approve")
+        journal = RecoveryJournal(tmp_path / "p" / "journal")
+        journal.record(image_id, "garment", np.ones((40, 30), np.uint8), actions=2, base=1)
+        restore_entry(project, journal.entries()[0])
+        assert project.image(image_id).status == "done", "QA approved the earlier version, not this one"
