@@ -39,7 +39,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     except ProjectError as exc:
         return report_error(exc, "migrate")
     counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
-    print(f"copied {counts}; verified: SHA-256 {report.destination_digest[:16]} on both sides")
+    print(f"copied {counts}; verified: SHA-256 {report.destination_digest[:16]} on both sides; "
+          f"{report.click_logs} Smart-click logs copied beside their masks")  # fmt: skip
     if args.json:
         try:
             atomic_write_text(Path(args.json), json.dumps(report.as_dict(), indent=2))

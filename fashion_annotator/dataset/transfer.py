@@ -1,8 +1,9 @@
 """Copy a project between backends (SQLite folder <-> PostgreSQL URL), verified.
 
 ``fashion-annotator migrate SRC DST`` copies every image (with its photo, or its reference for
-photos left in place), status change, mask version, proposal, QA decision and model registry
-entry, keeping ids, version numbers, users and times. Leases are not copied. The destination
+photos left in place), status change, mask version, proposal, QA decision, model registry
+entry and garment instance version (map and rows), keeping ids, version numbers, users and
+times. Leases are not copied. The destination
 must not exist yet; it is written in one transaction (a failure leaves no half project behind
 in PostgreSQL; an SQLite destination that failed is removed).
 
@@ -15,14 +16,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
+from fashion_annotator.dataset.instances_store import INSTANCES_FOLDER
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project, create_project, open_project
+
+log = logging.getLogger(__name__)
 
 TABLES: dict[str, tuple[str, ...]] = {
     "tasks": ("name", "position"),
@@ -36,6 +42,10 @@ TABLES: dict[str, tuple[str, ...]] = {
     "decisions": ("id", "image_id", "task", "decision", "reason", "text", "user", "at"),
     "models": ("id", "task", "version", "weights", "meta", "metrics", "trained_on", "created",
                "user", "active"),
+    "instance_versions": ("id", "image_id", "version", "png", "sha256", "parsing_task", "taxonomy",
+                          "source", "user", "created"),
+    "instances": ("id", "version_id", "instance", "parsing_class", "category", "proposed_category",
+                  "category_score", "attributes", "proposed_attributes", "colour", "colour_rgb"),
 }  # fmt: skip
 """The backend-neutral columns of each table, in copy order (parents before children)."""
 
@@ -52,6 +62,8 @@ class TransferReport:
     counts: dict[str, int] = field(default_factory=dict)
     source_digest: str = ""
     destination_digest: str = ""
+    #: Smart-click logs copied beside their mask versions (files, not rows: not in the digest).
+    click_logs: int = 0
 
     @property
     def verified(self) -> bool:
@@ -62,7 +74,8 @@ class TransferReport:
         """JSON-ready summary."""
         return {"source": self.source, "destination": self.destination, "counts": self.counts,
                 "source_digest": self.source_digest,
-                "destination_digest": self.destination_digest, "verified": self.verified}  # fmt: skip
+                "destination_digest": self.destination_digest, "verified": self.verified,
+                "click_logs": self.click_logs}  # fmt: skip
 
 
 def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
@@ -92,6 +105,7 @@ def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
         report.source_digest, counts = digest(source)
     with open_project(dst) as copied:
         report.destination_digest, report.counts = digest(copied)
+        report.click_logs = _copy_click_logs(source_location=src, target=copied)
     if report.counts != counts or not report.verified:
         differ = [t for t in TABLES if report.counts.get(t) != counts.get(t)] or ["contents"]
         raise ProjectError(
@@ -124,6 +138,27 @@ def _copy(source: Project, target: Project) -> None:
             for row in reader.rows(table):
                 writer.insert(table, row)
         writer.finish()
+
+
+def _copy_click_logs(source_location: str | Path, target: Project) -> int:
+    """Copy each mask version's Smart-click log (:mod:`.click_logs`, the click trainer's
+    record of real corrections) beside the same version of ``target``; returns how many. A
+    damaged log is left out (logged): the masks themselves are copied and verified."""
+    copied = 0
+    with open_project(source_location) as source:
+        for record in source.images():
+            for task in source.tasks:
+                logs = {}
+                for version in source.mask_versions(record.id, task):
+                    try:
+                        logs[version.version] = read_click_log(version.path)
+                    except ValueError as exc:
+                        log.warning("click log not copied: %s", exc)
+                for version in target.mask_versions(record.id, task):
+                    if logs.get(version.version):
+                        write_click_log(version.path, logs[version.version])
+                        copied += 1
+    return copied
 
 
 def _sha(value: bytes | None) -> str | None:
@@ -162,7 +197,7 @@ class _SqliteSide:
             if table == "images":
                 row["stored"] = bool(row["stored"])
                 row["photo"] = self._read(f"images/{row['name']}") if row["stored"] else None
-            elif table in ("mask_versions", "proposals"):
+            elif table in ("mask_versions", "proposals", "instance_versions"):
                 row["png"] = self._read(row["path"])
             elif table == "models":
                 path = self.project.root / row["path"]
@@ -191,6 +226,9 @@ class _SqliteSide:
         elif table in ("mask_versions", "proposals"):
             folder = "masks" if table == "mask_versions" else "proposals"
             row["path"] = f"{folder}/{row['image_id']}/{row['task']}/v{row['version']}.png"
+            self._write(row["path"], row["png"])
+        elif table == "instance_versions":
+            row["path"] = f"{INSTANCES_FOLDER}/{row['image_id']}/v{row['version']}.png"
             self._write(row["path"], row["png"])
         elif table == "models":
             row["path"] = f"models/{row['task']}/v{row['version']}.safetensors"

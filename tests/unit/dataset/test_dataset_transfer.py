@@ -9,8 +9,10 @@ import numpy as np
 import pytest
 
 from fashion_annotator.cli import main
+from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
 from fashion_annotator.dataset.store import ProjectError, create_project, open_project
 from fashion_annotator.dataset.transfer import digest, migrate_project
+from fashion_annotator.instances.model import Instance, InstanceSet
 
 
 def _filled_project(root: Path, tmp_path: Path, write_photo) -> dict:
@@ -25,12 +27,17 @@ def _filled_project(root: Path, tmp_path: Path, write_photo) -> dict:
         mask[2:9, 3:11] = 4
         project.save_mask(a.id, "parsing7", mask, seconds=3.5, actions=2)
         project.save_mask(a.id, "parsing7", mask // 2, status="done")
-        project.save_mask(b.id, "garment", np.ones(b.shape, np.uint8))
+        saved = project.save_mask(b.id, "garment", np.ones(b.shape, np.uint8))
+        write_click_log(saved.path, [{"kind": "click", "y": 3.0, "x": 4.0, "positive": True, "label": 1}])
         project.save_proposal(a.id, "garment", np.ones(a.shape, np.uint8), "shipped")
         project.record_decision(a.id, "parsing7", "reject", reason="edge", text="left sleeve")
         project.register_model("garment", weights, {"dice": 0.9}, ["a.png"], activate=True)
+        imap = np.zeros(a.shape, np.uint8)
+        imap[2:9, 3:11] = 1
+        jeans = Instance(1, parsing_class=4, category="jeans", attributes={"fit": "tight"}, colour="blue")
+        project.save_instances(a.id, InstanceSet(imap, {1: jeans}), source="model")
         project.acquire_lease(b.id)
-        return {"a": a.id, "b": b.id, "mask": mask}
+        return {"a": a.id, "b": b.id, "mask": mask, "imap": imap}
 
 
 def test_round_trip_sqlite_postgresql_sqlite(tmp_path: Path, pg_url: str, write_photo) -> None:
@@ -38,9 +45,11 @@ def test_round_trip_sqlite_postgresql_sqlite(tmp_path: Path, pg_url: str, write_
     there = migrate_project(tmp_path / "one", pg_url)
     back = migrate_project(pg_url, tmp_path / "two")
     assert there.verified and back.verified
+    assert there.click_logs == back.click_logs == 1
     assert there.source_digest == back.destination_digest
     assert there.counts == {"tasks": 2, "images": 2, "status_log": 2, "mask_versions": 3,
-                            "proposals": 1, "decisions": 1, "models": 1}  # fmt: skip
+                            "proposals": 1, "decisions": 1, "models": 1,
+                            "instance_versions": 1, "instances": 1}  # fmt: skip
     for location in (pg_url, tmp_path / "two"):
         with open_project(location, user="bob") as copy:
             a, b = filled["a"], filled["b"]
@@ -50,6 +59,11 @@ def test_round_trip_sqlite_postgresql_sqlite(tmp_path: Path, pg_url: str, write_
             assert copy.image(b).path == tmp_path / "src" / "b.png"  # still referenced
             assert copy.active_model("garment").path.read_bytes() == b"weights v1"
             assert copy.last_decision(a).text == "left sleeve"
+            assert read_click_log(copy.mask_versions(b, "garment")[0].path)[0]["x"] == 4.0
+            iset = copy.load_instances(a)  # instance work was dropped, the copy still "verified"
+            np.testing.assert_array_equal(iset.map, filled["imap"])
+            assert (iset.instances[1].category, iset.instances[1].attributes) == ("jeans", {"fit": "tight"})
+            assert [(v.source, v.user) for v in copy.instance_versions(a)] == [("model", "alice")]
             # New rows continue after the copied ids and versions.
             assert copy.save_mask(a, "parsing7", filled["mask"]).version == 3
             assert copy.register_model("garment", copy.active_model("garment").path, {},
