@@ -33,7 +33,7 @@ from psycopg.rows import DictRow
 
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.label_images import decode_mask_png
-from fashion_annotator.dataset import storeio
+from fashion_annotator.dataset import confine, storeio
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
@@ -59,6 +59,15 @@ _FETCH_BATCH = 32
 """Photos fetched from the database per query when filling the local working folder."""
 
 log = logging.getLogger(__name__)
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False where the file system refuses the name (too long, a character
+    Windows forbids) instead of raising."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 class PgProject(Project):
@@ -216,7 +225,8 @@ class PgProject(Project):
             row = conn.execute("SELECT * FROM images WHERE sha256 = %s", (sha,)).fetchone()
             if row is not None:
                 return self._record(row), False
-            name = self._free_name(src.name, sha) if copy else str(src.resolve())
+            original = confine.storable_name(src.name)  # as SQLite: a 250-byte name plus
+            name = self._free_name(original, sha) if copy else str(src.resolve())  # -<sha12>
             if copy:
                 conn.execute(
                     "INSERT INTO photos (sha256, data) VALUES (%s, %s) "
@@ -227,12 +237,20 @@ class PgProject(Project):
                 "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
                 f" height, status, created, updated, username) VALUES (%s, %s, %s, %s, %s, %s,"
                 f" %s, %s, 'new', {NOW}, {NOW}, %s) RETURNING *",
-                (name, src.name, src.stem, str(src), copy, sha, width, height, self.user),
+                (name, original, Path(original).stem, confine.storable_name(str(src)), copy, sha,
+                 width, height, self.user),
             ).fetchone()
         record = self._record(one(row))
-        if copy:
-            self._db.keep_local(record.path, raw)
+        if copy:  # the photo is in the database: a failed local copy is fetched again later
+            self._keep_local(record.path, raw)
         return record, True
+
+    def _keep_local(self, path: Path, data: bytes) -> None:
+        """The local copy of a photo, or a logged warning where this desktop cannot write it."""
+        try:
+            self._db.keep_local(path, data)
+        except ProjectError as exc:
+            log.warning("%s", exc)
 
     def _free_name(self, name: str, sha: str) -> str:
         taken = self._db.conn.execute("SELECT 1 FROM images WHERE name = %s", (name,))
@@ -246,7 +264,7 @@ class PgProject(Project):
         return self._with_photos(rows)[0] if rows else None
 
     def _record(self, row: DictRow) -> ImageRecord:  # type: ignore[override]
-        path = self.root / "images" / row["name"] if row["stored"] else Path(row["name"])
+        path = confine.stored_photo(self.root, row["name"]) if row["stored"] else Path(row["name"])
         return ImageRecord(
             id=int(row["id"]), name=row["name"], stem=row["stem"], path=path,
             source=row["source"], sha256=row["sha256"], width=row["width"],
@@ -258,7 +276,7 @@ class PgProject(Project):
         """Records of ``rows``, with every uploaded photo present in the local working folder."""
         records = [self._record(r) for r in rows]
         missing = {r.sha256: r.path for r in records
-                   if r.path.is_relative_to(self.root) and not r.path.is_file()}  # fmt: skip
+                   if r.path.is_relative_to(self.root) and not _is_file(r.path)}  # fmt: skip
         shas = list(missing)
         for start in range(0, len(shas), _FETCH_BATCH):
             batch = self._db.query(
@@ -266,7 +284,9 @@ class PgProject(Project):
                 (shas[start : start + _FETCH_BATCH],),
             )
             for row in batch:
-                self._db.keep_local(missing[row["sha256"]], bytes(row["data"]))
+                # A photo this desktop cannot keep (a name its file system refuses) fails to
+                # open, naming the file; the list and every other image stay usable.
+                self._keep_local(missing[row["sha256"]], bytes(row["data"]))
         return records
 
     def images(self, status: str | None = None, search: str | None = None) -> list[ImageRecord]:

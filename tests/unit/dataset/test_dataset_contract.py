@@ -79,6 +79,18 @@ def test_add_image_non_ascii_name(project: Project, tmp_path: Path, write_photo)
     assert project.load_photo(rec.id).rgb.shape == (24, 32, 3)
 
 
+def test_two_photos_of_one_very_long_name(project: Project, tmp_path: Path, write_photo) -> None:
+    """PostgreSQL stored a 250-byte name as it came, so the second photo's ``NAME-<sha12>`` was
+    too long for the file system: its row was committed, the import said "refused", and every
+    later listing of the project failed on every desktop."""
+    name = "x" * 246 + ".png"
+    first = project.add_image(write_photo(tmp_path / "a" / name, seed=1))
+    second = project.add_image(write_photo(tmp_path / "b" / name, seed=2))
+    assert first.id != second.id and max(len(r.name.encode()) for r in (first, second)) <= 255
+    assert len(project.images()) == 2
+    assert project.load_photo(second.id).rgb.shape == (24, 32, 3)
+
+
 @pytest.mark.parametrize("content", [b"", b"\x89PNG\r\n\x1a\n\x00\x00garbage"])
 def test_add_image_refuses_broken_file(project: Project, tmp_path: Path, content: bytes) -> None:
     bad = tmp_path / "bad.png"
