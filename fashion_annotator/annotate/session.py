@@ -263,8 +263,9 @@ def save_open_image(
                                   actions=doc.actions)  # fmt: skip
         if task in opened.base_versions:
             opened.base_versions[task] = saved.version
-        if doc.click_log.get(task):
-            write_click_log(saved.path, doc.click_log.pop(task))
+        clicks = doc.take_click_log(task)
+        if clicks:
+            write_click_log(saved.path, clicks)
         doc.mark_saved([task])
         opened.fresh.discard(task)
         journal.discard(image_id, task)

@@ -111,7 +111,8 @@ class AnnotationDocument:
         self.seconds = 0.0
         self._strokes: dict[str, _Stroke] = {}
         #: Smart-click prompts per task since the last save (dicts: kind, y, x, positive, label,
-        #: model, t), stored with the next mask version as training data.
+        #: model, t, and ``step``: the serial of the history step the click made), stored with
+        #: the next mask version as training data (:meth:`take_click_log`).
         self.click_log: dict[str, list[dict]] = {}
 
     @property
@@ -309,8 +310,13 @@ class AnnotationDocument:
 
     def start_from(self, task: str, mask: np.ndarray) -> BBox | None:
         """Make ``mask`` the task's starting mask (a model proposal on an image with no saved
-        mask): one undoable step that is not an operator edit."""
-        return self.apply(task, _copy_into, np.asarray(mask), edit=False)
+        mask, and again when a newer proposal arrives before any edit): announced, not an
+        operator edit, and the base of the task's history, so Ctrl+Z never takes it away (an
+        undone proposal, an empty mask, was kept and marked done by "accept" as the operator's
+        own work; Refine > Clear the mask starts from nothing, as an edit)."""
+        box = self.apply(task, _copy_into, np.asarray(mask), edit=False)
+        self.history[task].rebase()
+        return box
 
     def set_proposal(self, task: str, proposal: np.ndarray | None) -> None:
         """Replace the proposal of ``task`` (e.g. when a background prediction finishes)."""
@@ -324,6 +330,15 @@ class AnnotationDocument:
             )
         self.proposals[task] = proposal
         self._unread.discard(task)
+
+    def take_click_log(self, task: str) -> list[dict]:
+        """Remove and return ``task``'s click log, the clicks whose edit still stands in the
+        mask: an undone click is not a correction the saved mask shows (the click trainer
+        replays each logged click on the saved mask). ``step`` is left out."""
+        entries = self.click_log.pop(task, [])
+        history = self.history[task]
+        return [{k: v for k, v in e.items() if k != "step"} for e in entries
+                if history.stands(int(e.get("step", 0)))]  # fmt: skip
 
     def mark_saved(self, tasks: Iterable[str] | None = None) -> None:
         """The store now holds the masks of ``tasks`` (default: all); history is kept."""

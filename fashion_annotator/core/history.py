@@ -182,6 +182,15 @@ class History:
         self._undo.append(step)
         return step.box
 
+    def rebase(self) -> None:
+        """Make the mask as it is now the base: no step before it can be undone (they still
+        stand, :meth:`stands`), and undone ones cannot be redone."""
+        self._dropped.update(s.serial for s in self._undo)
+        self._undo.clear()
+        self._redo.clear()
+        self._nbytes = 0
+        self._snapshot = None
+
     def clear(self) -> None:
         """Drop every step (e.g. after loading another image)."""
         self._undo.clear()

@@ -50,6 +50,31 @@ def test_model_proposal_is_the_starting_mask_and_ctrl_enter_accepts(
         project.close()
 
 
+def test_ctrl_z_does_not_take_the_starting_proposal_away(qtbot, template, tmp_path, answers):
+    """Found in a hand test: Ctrl+Z twice on an untouched image emptied the mask (the starting
+    proposal was an undoable step), and Ctrl+Enter then saved the empty mask as done, saying
+    "Your edits were kept". Refine > Clear the mask starts from nothing, as an edit."""
+    window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
+    try:
+        first = window.session.image_id
+        proposal = window.session.current.doc.proposals["garment"]
+        assert proposal.any()
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+        np.testing.assert_array_equal(shown_mask(window), proposal)
+        assert not window.session.unsaved
+        window.actions_by_name["refine_clear"].trigger()
+        assert not shown_mask(window).any() and window.session.unsaved
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+        np.testing.assert_array_equal(shown_mask(window), proposal)
+        press_key(qtbot, window, Qt.Key.Key_Return, CTRL)
+        assert project.image(first).status == "done"
+        np.testing.assert_array_equal(project.load_mask(first, "garment"), proposal)
+    finally:
+        window.close()
+        project.close()
+
+
 def test_ctrl_enter_on_a_corrected_mask_keeps_the_corrections(qtbot, template, tmp_path, answers):
     """Found in a hand test: a stroke, Ctrl+S, then Ctrl+Enter out of habit replaced the saved
     correction with the proposal."""

@@ -174,3 +174,18 @@ def test_the_next_photo_shows_no_markers_of_the_last(qtbot, opened) -> None:
     assert markers(window) == 0, "no marker of the last photo on the new one"
     testing.wait_ready(qtbot, window)
     assert markers(window) == 0
+
+
+def test_an_undone_click_is_not_saved_in_the_click_log(qtbot, opened) -> None:
+    """Found in a hand test: click, Ctrl+Z, Ctrl+S logged the undone click with the saved mask,
+    which is background there: the click trainer replays each logged click on the saved mask."""
+    window, project = opened
+    testing.press_key(qtbot, window, Qt.Key.Key_C)
+    press(window, 200, 300)
+    assert testing.shown_mask(window)[300, 200] == 1
+    testing.press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    press(window, 250, 320)
+    assert testing.shown_mask(window)[320, 250] == 1
+    clicks = saved_clicks(window, project)
+    assert [(round(e["x"]), round(e["y"]), e["positive"]) for e in clicks] == [(250, 320, True)]
+    assert "step" not in clicks[0]

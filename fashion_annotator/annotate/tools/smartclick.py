@@ -297,9 +297,10 @@ class SmartClickTool(Tool):
         if bbox is not None:
             log = ctx.document.click_log.setdefault(ctx.task, [])
             version = getattr(self.predictor(), "version", None)
+            step = ctx.document.history[ctx.task].last_serial()
             for c in clicks:
                 log.append({"kind": kind, **c.as_dict(), "label": ctx.label, "model": version,
-                            "t": round(time.time(), 3)})
+                            "t": round(time.time(), 3), "step": step})
         return bbox
 
     def _correct(self, predictor, mask: np.ndarray, clicks: list, entries: list[_Entry],

@@ -92,12 +92,19 @@ def clean(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     return refine.clean_mask(mask)
 
 
+def clear(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+    """Start from nothing: every pixel background (the proposal an image opens with is the
+    base of the history, which Ctrl+Z does not take away)."""
+    return np.zeros_like(mask)
+
+
 COMMANDS: tuple[tuple[str, str, str, Refinement], ...] = (
     ("refine_snap", "&Snap edges to regions", "Ctrl+Shift+S", snap),
     ("refine_consensus", "Relabel regions by model &consensus", "Ctrl+Shift+C", consensus),
     ("refine_grabcut", "&GrabCut edge band (cutout)", "Ctrl+Shift+G", grabcut),
     ("refine_guided", "Follow photo edges (guided &filter)", "Ctrl+Shift+F", guided),
     ("refine_clean", "Clean &islands and holes", "Ctrl+Shift+I", clean),
+    ("refine_clear", "C&lear the mask (start from nothing)", "", clear),
 )
 
 

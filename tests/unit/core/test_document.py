@@ -143,14 +143,22 @@ def test_changes_are_announced_and_unsaved_is_one_record():
     assert len(seen) == 3
 
 
-def test_a_starting_mask_from_the_model_is_undoable_but_not_an_edit():
+def test_a_starting_mask_from_the_model_is_the_base_of_the_history_not_an_edit():
+    """Ctrl+Z took the starting proposal away (twice over when a newer proposal arrived): the
+    empty mask counted as the operator's edit and "accept" saved it as done."""
     doc = AnnotationDocument(
         1, np.zeros((8, 8, 3), np.uint8), {"garment": np.zeros((8, 8), np.uint8)}
     )
     proposal = np.zeros((8, 8), np.uint8)
     proposal[2:6, 2:6] = 1
     assert doc.start_from("garment", proposal) is not None
-    assert doc.masks["garment"].sum() == 16
-    assert doc.actions == 0 and not doc.dirty and doc.can_undo("garment")
+    newer = proposal.copy()
+    newer[0, 0] = 1
+    assert doc.start_from("garment", newer) is not None  # a fresher proposal before any edit
+    assert doc.masks["garment"].sum() == 17
+    assert doc.actions == 0 and not doc.dirty and not doc.can_undo("garment")
+    assert doc.undo("garment") is None and doc.masks["garment"].sum() == 17 and not doc.dirty
+    doc.apply("garment", fill_polygon, np.array([[6.0, 6.0], [7.9, 6.0], [7.9, 7.9]]), 2)  # an edit
+    assert doc.can_undo("garment")
     doc.undo("garment")
-    assert not doc.masks["garment"].any()
+    np.testing.assert_array_equal(doc.masks["garment"], newer)
