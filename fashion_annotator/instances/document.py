@@ -28,10 +28,12 @@ from fashion_annotator.instances.schema import MAX_INSTANCES, AttributeSchema, I
 
 @dataclass(frozen=True)
 class ParsingChange:
-    """Parsing pixels to relabel after a re-categorisation: ``pixels`` (H, W) bool -> ``label``."""
+    """Parsing pixels to relabel after a re-categorisation: ``pixels`` (H, W) bool -> ``label``,
+    one class, or ``(pixels.sum(),) uint8`` values in the row-major order of ``pixels`` (the
+    classes an undo gives back: an accessory's pixels lie on skin, hair, ...)."""
 
     pixels: np.ndarray
-    label: int
+    label: int | np.ndarray
 
 
 @dataclass
@@ -99,12 +101,13 @@ class InstanceDocument:
         bbox: BBox | None,
         before_patch: np.ndarray | None,
         parsing: tuple[ParsingChange, ParsingChange] | None = None,
+        edit: bool = True,
     ) -> None:
         after_patch = None if bbox is None else self.map[bbox.slices].copy()
         self._undo.append(_Step(bbox, before_patch, after_patch, before, copy.deepcopy(self.instances), name, parsing))
         self._redo.clear()
         self.dirty = True
-        self.actions += 1
+        self.actions += int(edit)
         self.parsing_change = None if parsing is None else parsing[0]
 
     def _apply(self, step: _Step, forward: bool) -> None:
@@ -151,6 +154,18 @@ class InstanceDocument:
             raise KeyError(f"no instance {instance_id}; instances: {sorted(self.instances)}") from None
 
     # -- operations --------------------------------------------------------------------------
+
+    def replace(self, iset: InstanceSet) -> None:
+        """Replace every instance with ``iset`` (new proposals) as one undo step that is not an
+        operator edit: Undo brings back the instances it replaced, the operator's categories and
+        attributes included."""
+        if iset.map.shape != self.map.shape:
+            raise ValueError(f"instance map {iset.map.shape} does not fit the image {self.map.shape}")
+        box = BBox(0, 0, *self.map.shape)
+        before, patch = copy.deepcopy(self.instances), self.map.copy()
+        self.map[...] = iset.map
+        self.set.instances = copy.deepcopy(iset.instances)
+        self._record("propose", before, box, patch, edit=False)
 
     def split_line(self, instance_id: int, p0: tuple[float, float], p1: tuple[float, float]) -> int:
         """Split an instance along the line through ``p0`` and ``p1`` (x, y); return the new id.
@@ -243,8 +258,12 @@ class InstanceDocument:
         del self.instances[instance_id]
         self._record("delete", before, box, patch)
 
-    def recategorise(self, instance_id: int, category: str) -> ParsingChange | None:
+    def recategorise(self, instance_id: int, category: str, parsing: np.ndarray | None = None) -> ParsingChange | None:
         """Set an instance's category.
+
+        ``parsing`` is the image's ``(H, W) uint8`` parsing mask: the undo of a change of
+        parsing class gives each pixel back its class there (without it, the instance's
+        ``parsing_class``, which is 0 for an accessory).
 
         Returns
         -------
@@ -258,12 +277,13 @@ class InstanceDocument:
             if cat.parent(self.parsing_taxonomy.name) in self.parsing_taxonomy.names else 0
         before = copy.deepcopy(self.instances)
         inst.category = category
-        parsing = None
+        change = None
         if parent != inst.parsing_class:
             pixels = self.map == instance_id
-            parsing = (ParsingChange(pixels, parent), ParsingChange(pixels, inst.parsing_class))
+            back = inst.parsing_class if parsing is None else parsing[pixels].copy()
+            change = (ParsingChange(pixels, parent), ParsingChange(pixels, back))
             inst.parsing_class = parent
-        self._record("category", before, None, None, parsing)
+        self._record("category", before, None, None, change)
         return self.parsing_change
 
     def set_attribute(self, instance_id: int, group: str, value: str | None) -> None:

@@ -353,14 +353,18 @@ class MainWindow(QMainWindow):
         self.status.set_tool(self.canvas.tool, radius)
 
     def undo(self) -> None:
-        """Undo the last step of the shown task."""
-        if self.session.current is not None and not self.session.current.read_only:
-            self.canvas.undo()
+        """Undo the last step of the shown task, or of the instances while the Instances panel
+        has the focus (Ctrl+Z after deleting an instance undid an unrelated stroke)."""
+        self._history_step("undo")
 
     def redo(self) -> None:
-        """Redo the last undone step of the shown task."""
+        """Redo the last undone step of the shown task, or of the instances (see :meth:`undo`)."""
+        self._history_step("redo")
+
+    def _history_step(self, which: str) -> None:
         if self.session.current is not None and not self.session.current.read_only:
-            self.canvas.redo()
+            focused = self.instances.isAncestorOf(QApplication.focusWidget())
+            getattr(self.instances if focused else self.canvas, which)()
 
     def save(self) -> bool:
         """Save the open image now."""

@@ -226,6 +226,43 @@ def test_a_damaged_instance_file_is_reported_not_fatal(opened, qtbot):
     assert project.instance_versions(image_id)[-1].version == version.version, "nothing written over them"
 
 
+def test_propose_over_the_operators_instances_is_one_undo_step(opened, qtbot):
+    """Found in a hand test: Propose made a new instance document (no undo), so an operator's
+    categories and attributes were gone unless someone dug out an old instance file."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    top = _row_of(dock, "dress")
+    dock.select([top])
+    dock.doc.set_attribute(top, "fit", "loose")
+    assert dock.save()
+    qtbot.mouseClick(dock.buttons["propose"], Qt.MouseButton.LeftButton)
+    assert "fit" not in dock.doc.instances[top].attributes
+    qtbot.mouseClick(dock.buttons["undo"], Qt.MouseButton.LeftButton)
+    assert dock.doc.instances[top].attributes["fit"] == "loose"
+    assert window.save()
+    assert project.load_instances(image_id).instances[top].attributes["fit"] == "loose"
+
+
+def test_ctrl_z_in_the_instances_panel_undoes_the_instance_step(opened, qtbot):
+    """Found in a hand test: Delete on an instance, then Ctrl+Z, left the instance deleted and
+    undid an unrelated stroke on the mask instead."""
+    window, _ = opened
+    dock = window.instances
+    before = window.session.current.doc.masks["parsing7"].copy()
+    top = _row_of(dock, "dress")
+    dock.select([top])
+    dock.list.setFocus()
+    qtbot.mouseClick(dock.buttons["delete"], Qt.MouseButton.LeftButton)
+    assert top not in dock.doc.instances
+    dock.list.setFocus()
+    window.actions_by_name["undo"].trigger()
+    assert top in dock.doc.instances
+    np.testing.assert_array_equal(window.session.current.doc.masks["parsing7"], before)
+    window.actions_by_name["redo"].trigger()
+    assert top not in dock.doc.instances
+
+
 def test_the_propose_button_saves_what_it_proposes(opened, qtbot):
     """The button's ``clicked(bool)`` used to reach ``propose(save=False)``: the list changed,
     nothing was saved, and the proposal was lost at the next image."""

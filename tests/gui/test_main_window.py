@@ -127,6 +127,25 @@ def test_polygon_fill_with_clicks_and_enter(qtbot, opened):
     assert mask[170, 150] == 0 and mask[40, 150] == 0
 
 
+def test_ctrl_z_in_an_open_polygon_takes_its_last_vertex_back(qtbot, opened):
+    """Found in a hand test: Ctrl+Z with a polygon open dropped the polygon and also undid the
+    brush stroke before it."""
+    window, _ = opened
+    press_key(qtbot, window, Qt.Key.Key_B)
+    window.canvas.set_brush_radius(4)
+    drag(window, [(300, 300), (340, 300)])
+    stroked = shown_mask(window).copy()
+    press_key(qtbot, window, Qt.Key.Key_P)
+    for x, y in ((50, 50), (250, 50), (250, 150), (400, 400)):
+        click(window, x, y)
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # the stray fourth vertex
+    np.testing.assert_array_equal(shown_mask(window), stroked)
+    click(window, 50, 150)
+    press_key(qtbot, window, Qt.Key.Key_Return)
+    mask = shown_mask(window)
+    assert (mask[60:140, 60:240] == window.canvas.label).all() and mask[300, 320] == stroked[300, 320]
+
+
 def test_superpixel_click_assigns_the_whole_region(qtbot, opened):
     window, _ = opened
     press_key(qtbot, window, Qt.Key.Key_S)

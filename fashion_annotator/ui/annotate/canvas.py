@@ -266,6 +266,12 @@ class Canvas(ImageView):
     def _history_step(self, which: str) -> BBox | None:
         if self._doc is None:
             return None
+        if which == "undo" and isinstance(self._tool, PolygonTool) and self._tool.active:
+            # an open polygon is not a step yet: Ctrl+Z takes its last vertex back, as
+            # Backspace does (it used to drop the polygon and undo the edit before it too)
+            self._tool.undo_vertex()
+            self._update_polygon_preview()
+            return None
         self._finish_tool()
         bbox = getattr(self._doc, which)(self._task)  # repainted through the document's event
         self._update_polygon_preview()  # an undone Smart click loses its marker

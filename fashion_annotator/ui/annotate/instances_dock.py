@@ -248,9 +248,14 @@ class InstancesDock(QDockWidget):
             doc.rgb, parsing, garment if garment is not None and garment.any() else None,
             probs=None if model is None else model.coarse_probs,
         )  # fmt: skip
-        proposed = self._set_doc(to_instance_set(proposals, self.parsing_task, self.taxonomy.name))
+        iset = to_instance_set(proposals, self.parsing_task, self.taxonomy.name)
+        if save and self.doc is not None:  # one undo step: the replaced instances come back
+            self.doc.replace(iset)
+        else:
+            self._set_doc(iset)
         if save:
-            proposed.dirty = True
+            assert self.doc is not None
+            self.doc.dirty = True
             self.save()
         self._refresh_list()
         self.changed.emit()
@@ -333,7 +338,8 @@ class InstancesDock(QDockWidget):
         name = self.category.currentText()
         if len(ids) != 1 or name == UNSET or self.doc is None:
             return
-        self._edit(self.doc.recategorise, ids[0], name, select=ids)
+        parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task or "")
+        self._edit(self.doc.recategorise, ids[0], name, parsing, select=ids)
         self._relabel_parsing()
 
     def _relabel_parsing(self) -> None:
