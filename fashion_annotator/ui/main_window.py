@@ -353,8 +353,7 @@ class MainWindow(QMainWindow):
         self.status.set_tool(self.canvas.tool, radius)
 
     def undo(self) -> None:
-        """Undo the last step of the shown task, or of the instances while the Instances panel
-        has the focus (Ctrl+Z after deleting an instance undid an unrelated stroke)."""
+        """Undo the shown task's last step, or the instances' while their panel has the focus."""
         self._history_step("undo")
 
     def redo(self) -> None:
@@ -363,8 +362,9 @@ class MainWindow(QMainWindow):
 
     def _history_step(self, which: str) -> None:
         if self.session.current is not None and not self.session.current.read_only:
-            focused = self.instances.isAncestorOf(QApplication.focusWidget())
-            getattr(self.instances if focused else self.canvas, which)()
+            focus = QApplication.focusWidget()
+            in_instances = focus is not None and self.instances.isAncestorOf(focus)
+            getattr(self.instances if in_instances else self.canvas, which)()
 
     def save(self) -> bool:
         """Save the open image now."""
