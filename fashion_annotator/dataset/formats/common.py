@@ -336,14 +336,18 @@ def attach_target(project: Project, stem: str, path: Path) -> ImageRecord:
 
 
 def export_stems(records: Iterable[ImageRecord]) -> dict[int, str]:
-    """A unique file stem per image for exports (a clash gets the image id appended)."""
+    """A unique file stem per image for exports: a clash gets the image id appended (then a
+    count, until unused: ``photo-3`` may be another photo's own stem). Stems are compared
+    case-folded, so ``Look`` and ``look`` do not land on one file on Windows or macOS."""
     stems: dict[int, str] = {}
     used: set[str] = set()
     for record in records:
-        stem = Path(record.name).stem
-        if stem in used:
-            stem = f"{stem}-{record.id}"
-        used.add(stem)
+        base = stem = Path(record.name).stem
+        n = 0
+        while stem.casefold() in used:
+            n += 1
+            stem = f"{base}-{record.id}" if n == 1 else f"{base}-{record.id}-{n}"
+        used.add(stem.casefold())
         stems[record.id] = stem
     return stems
 

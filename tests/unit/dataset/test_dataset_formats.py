@@ -388,3 +388,18 @@ def test_a_plain_import_names_the_tasks_it_leaves_out(project: Project, ccp_dir:
     (left,) = [why for path, why in summary.skipped if path.endswith("taxonomies.json")]
     assert left == "its person, parsing18 masks (not tasks of this project; --taxonomy NAME adds one)"
     assert "person" not in project.tasks
+
+
+def test_export_stems_never_give_two_images_one_file() -> None:
+    """Found in a review: ``photo.jpg``, ``photo-3.jpg`` and ``photo.png`` (id 3) exported two
+    images to ``photo-3.png`` (one annotation silently gone); ``Look`` and ``look`` are one file
+    on Windows and macOS."""
+    from types import SimpleNamespace
+
+    from fashion_annotator.dataset.formats.common import export_stems
+
+    names = ["photo.jpg", "photo-3.jpg", "photo.png", "Look.jpg", "look.png", "photo-3.tif"]
+    records = [SimpleNamespace(id=i, name=n) for i, n in enumerate(names, 1)]
+    stems = export_stems(records)
+    assert len({s.casefold() for s in stems.values()}) == len(names)
+    assert stems[1] == "photo" and stems[2] == "photo-3" and stems[4] == "Look"
