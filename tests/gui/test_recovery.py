@@ -520,3 +520,27 @@ def test_the_quit_question_fits_a_project_folder_moved_away(tmp_path):
     assert f"Move the project folder back to {tmp_path / 'P6'}, then save (Ctrl+S)" in moved
     full = quit_question("Could not save image 1: No space left on device", ["garment"])
     assert "Free some disk space or make the project folder writable, then save (Ctrl+S)" in full
+
+
+def test_setting_aside_an_entry_another_window_took_is_not_an_error(tmp_path):
+    """Found in a review: two windows starting together both offered a crashed session's
+    entries; the second one's set-aside raised FileNotFoundError (the first had restored and
+    removed them) and skipped the rest. A declined entry never replaces an earlier one."""
+    from types import SimpleNamespace
+
+    from fashion_annotator.ui.annotate.journal_recovery import JournalRecovery
+
+    root = tmp_path / "journal"
+    crashed = RecoveryJournal(root / "olga@host-1-a")
+    mask = np.zeros((4, 4), np.uint8)
+    for image_id in (1, 2):
+        crashed.record(image_id, "garment", mask + image_id)
+    (root / "declined").mkdir()
+    (root / "declined" / crashed.path_for(2, "garment").name).write_bytes(b"declined before")
+    gone, kept = crashed.entries()
+    gone.path.unlink()  # restored by the other window
+    window = SimpleNamespace(journal_root=root, journal=RecoveryJournal(root / "me"), _tidy=lambda _folder: None)
+    JournalRecovery.set_aside(window, [gone, kept])  # type: ignore[arg-type]
+    declined = sorted(p.name for p in (root / "declined").iterdir())
+    assert declined == ["i2__garment.2.fajournal", "i2__garment.fajournal"]
+    assert (root / "declined" / "i2__garment.fajournal").read_bytes() == b"declined before"

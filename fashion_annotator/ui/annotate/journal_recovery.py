@@ -5,6 +5,8 @@ the journal and the timers it uses)."""
 from __future__ import annotations
 
 import contextlib
+import itertools
+import os
 import socket
 import time
 from pathlib import Path
@@ -118,7 +120,7 @@ class JournalRecovery:
         folder = self.journal_root / DECLINED
         folder.mkdir(parents=True, exist_ok=True)
         for entry in entries:
-            entry.path.replace(_unused_name(folder, entry.path.name))
+            _keep_declined(folder, entry.path)  # gone: another window restored or kept it
             self._tidy(entry.path.parent)
 
     def set_aside_damaged(self) -> list[str]:
@@ -131,8 +133,7 @@ class JournalRecovery:
         folder.mkdir(parents=True, exist_ok=True)
         said = []
         for problem in problems:
-            with contextlib.suppress(OSError):  # gone meanwhile: nothing to keep
-                problem.path.replace(_unused_name(folder, problem.path.name))
+            _keep_declined(folder, problem.path)
             said.append(str(problem))
             self._tidy(problem.path.parent)
         return said
@@ -162,13 +163,29 @@ def _ended_here(entry: JournalEntry) -> bool:
     return pid is not None and process_gone(host, pid)
 
 
-def _unused_name(folder: Path, name: str) -> Path:
-    """``folder / name``, or ``folder / "stem.2.suffix"`` (3, 4, ...) when taken: a declined
-    entry never replaces an earlier one."""
-    target = folder / name
-    stem, dot, suffix = name.partition(".")
-    n = 2
-    while target.exists():
-        target = folder / f"{stem}.{n}{dot}{suffix}"
-        n += 1
-    return target
+def _keep_declined(folder: Path, path: Path) -> bool:
+    """Move ``path`` into ``folder`` under its name, or ``stem.2.suffix`` (3, 4, ...) when
+    taken: a declined entry never replaces an earlier one, even when two windows set entries
+    aside at once (a hard link fails on an existing name; where the file system has none, a
+    rename after a check). False when ``path`` is gone (another window restored or kept it)."""
+    stem, dot, suffix = path.name.partition(".")
+    for n in itertools.count(1):
+        target = folder / (path.name if n == 1 else f"{stem}.{n}{dot}{suffix}")
+        try:
+            os.link(path, target)
+        except FileExistsError:
+            continue
+        except FileNotFoundError:
+            return False
+        except OSError:  # no hard links here (FAT, some shares)
+            if target.exists():
+                continue
+            try:
+                path.replace(target)
+            except FileNotFoundError:
+                return False
+            return True
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        return True
+    raise AssertionError("unreachable")
