@@ -58,7 +58,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         removed and ``path`` is left as it was.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parents(path)
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -94,7 +94,7 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
     ...     save_file(tensors, str(tmp))
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parents(path)
     fd, name = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
     os.close(fd)
     tmp = Path(name)
@@ -109,6 +109,20 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
             tmp.unlink()
         raise
     fsync_dir(path.parent)
+
+
+def make_parents(path: Path) -> None:
+    """Create ``path``'s missing folders, each one made durable in its parent (a new
+    ``masks/12/garment`` whose entry in ``masks/12`` was never synced could vanish in a power
+    cut while the index row naming the file survives)."""
+    missing = []
+    folder = path.parent
+    while not folder.is_dir() and folder.parent != folder:
+        missing.append(folder)
+        folder = folder.parent
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for made in reversed(missing):
+        fsync_dir(made.parent)
 
 
 def fsync_dir(folder: Path) -> None:
