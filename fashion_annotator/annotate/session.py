@@ -23,6 +23,7 @@ from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import MaskVersion, ProjectError
+from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.segmentation.pipeline import Proposal
 from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
 
@@ -122,6 +123,9 @@ def load_document(
     ImageLoadError, ProjectError, ValueError
         The photo or a saved mask cannot be read (a deferred mask: when first read).
     """
+    changed = referenced_photo_changed(project.image(image_id), Path(project.root))
+    if changed is not None:
+        raise ProjectError(changed)
     preview = load_preview(project.image_path(image_id)) if progressive else None
     if preview is None:
         rgb, small = project.load_photo(image_id).rgb, None

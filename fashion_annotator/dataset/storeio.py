@@ -6,6 +6,7 @@ project's records; everything here is about what the operating system and SQLite
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sqlite3
@@ -90,6 +91,49 @@ def read_photo_bytes(path: Path) -> bytes:
             return handle.read(MAX_PHOTO_BYTES + 1)
     except OSError as exc:
         raise ProjectError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+@functools.lru_cache(maxsize=8192)
+def _file_sha256(path: str, mtime_ns: int, size: int) -> str | None:
+    """SHA-256 of a file as it was at ``(mtime_ns, size)`` (asked again: a stat, no read)."""
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def referenced_photo_changed(record: Any, root: Path) -> str | None:
+    """Why a photo referenced in place (not copied into ``root/images``) is not the photo that
+    was added, or None: its file now holds other content (a re-export, a retouch saved over
+    it, another photo under the name). The masks were drawn on the earlier photo; pairing them
+    with this one in the window, an export or a retrain would be silent wrong data. A missing
+    file is None here (the readers say it themselves). Each file is hashed once per change of
+    its modification time and size.
+
+    Parameters
+    ----------
+    record : ImageRecord
+        The image (``path`` and ``sha256``).
+    root : Path
+        The project folder (a PostgreSQL project's working folder).
+    """
+    path = Path(record.path)
+    if path.is_relative_to(Path(root) / "images"):
+        return None
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    sha = _file_sha256(str(path), info.st_mtime_ns, info.st_size)
+    if sha is None or sha == record.sha256:
+        return None
+    return (
+        f"{path}: the file changed since it was added to the project (other content); its masks "
+        "were drawn on the earlier photo and are not paired with another one: put the earlier "
+        "file back, or add this one as a new photo from another name"
+    )
 
 
 def same_content(path: Path, sha: str) -> bool:

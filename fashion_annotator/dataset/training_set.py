@@ -23,6 +23,7 @@ import numpy as np
 
 from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.storeio import referenced_photo_changed
 
 #: The smallest validation share: figures on fewer images are noise.
 MIN_VAL = 5
@@ -130,6 +131,10 @@ def select_training_masks(project: Any, task: str, memo: Memo | None = None) -> 
     for status in statuses:
         for record in project.images(status=status):
             if record.id not in usable:
+                continue
+            changed = referenced_photo_changed(record, Path(project.root))
+            if changed is not None:
+                selection.unreadable.append((record.name, changed))
                 continue
             try:
                 item = _item(project, task, record, *usable[record.id], memo)

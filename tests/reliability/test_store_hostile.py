@@ -466,3 +466,34 @@ def test_the_sweep_matches_index_rows_with_windows_separators(
     finally:
         conn.close()
     assert decided == []
+
+
+def test_a_referenced_photo_whose_file_changed_is_not_paired_with_its_masks(
+    tmp_path: Path, write_photo
+) -> None:
+    """Found in a review: in a folder of photos the window opened (photos referenced in place),
+    a photo file overwritten with another of the same size opened without a word under the
+    old masks, went into the retrain with them, and was exported beside them."""
+    from fashion_annotator.annotate.session import load_document
+    from fashion_annotator.dataset.training_set import select_training_masks
+
+    look = write_photo(tmp_path / "shoot" / "look.png", SHAPE, seed=1)
+    root = tmp_path / "p"
+    with Project.create(root, tasks=("garment",)) as project:
+        ref = project.add_image(look, copy=False)
+        kept = project.add_image(write_photo(tmp_path / "other.png", SHAPE, seed=2))
+        mask = np.zeros(SHAPE, np.uint8)
+        mask[4:12, 5:20] = 1
+        for rec in (ref, kept):
+            project.save_mask(rec.id, "garment", mask, status="done", actions=3)
+        write_photo(look, SHAPE, seed=3)  # another photo saved over the file
+        with pytest.raises(ProjectError, match=r"look\.png: the file changed since it was added"):
+            load_document(project, ref.id)
+        load_document(project, kept.id)  # a copied photo is the project's own
+        selection = select_training_masks(project, "garment")
+        assert [it.image_id for it in selection.items()] == [kept.id]
+        assert "changed since it was added" in selection.unreadable[0][1]
+        summary = export_project(project, tmp_path / "out", "plain")
+        assert summary.count == 1 and "changed since it was added" in summary.errors[0][1]
+        write_photo(look, SHAPE, seed=1)  # the earlier file put back
+        load_document(project, ref.id)

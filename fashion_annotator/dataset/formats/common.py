@@ -15,7 +15,7 @@ from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.dataset.storeio import file_kind
+from fashion_annotator.dataset.storeio import file_kind, referenced_photo_changed
 
 FILE_ERRORS = (ValueError, OSError, ProjectError, LeaseHeld, sqlite3.Error)
 """What one bad file may raise; caught per file so a batch goes on with the rest."""
@@ -366,8 +366,12 @@ def masked_images(
     project.taxonomy(task)
     records = project.images()
     stems = export_stems(records)
+    root = Path(project.root)
     for done, record in enumerate(records, 1):
+        changed = referenced_photo_changed(record, root)
         try:
+            if changed:
+                raise ProjectError(changed)
             mask = project.load_mask(record.id, task)
         except FILE_ERRORS as exc:
             summary.errors.append((record.name, str(exc)))
