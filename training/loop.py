@@ -136,6 +136,9 @@ class TrainResult:
     best_epoch: int
     epochs_run: int
     history: list[dict]
+    #: Whether every planned step ran (False: the time bound, the patience or an empty split
+    #: stopped it first).
+    complete: bool = True
 
 
 def _loss(
@@ -374,4 +377,5 @@ def train(
         model.load_state_dict(state["best_state"])
     if rank == 0 and cfg.select_best:
         figures = evaluate(model, val_split, heads, mean, std, thresholds, device)
-    return TrainResult(model, figures, state["best_epoch"], state["epoch"], state["history"])
+    return TrainResult(model, figures, state["best_epoch"], state["epoch"], state["history"],
+                       complete=state["step"] >= total_steps)  # fmt: skip

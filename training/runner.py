@@ -124,8 +124,10 @@ def unseen_by(current: Path | None, val: list[Sample]) -> tuple[list[Sample], in
     """
     if current is None:
         return list(val), 0
-    trained = set(read_meta(current).get("trained_on") or ())
-    fair = [s for s in val if s.name not in trained]
+    # by stem: a project's samples are named with the suffix ("0004.jpg"), a model trained on a
+    # data folder (the shipped ones) lists stems ("0004")
+    trained = {Path(str(name)).stem for name in read_meta(current).get("trained_on") or ()}
+    fair = [s for s in val if Path(s.name).stem not in trained]
     if len(fair) >= MIN_VAL:
         return fair, 0
     return list(val), len(val) - len(fair)
@@ -518,7 +520,8 @@ def _refit(
     The held-out run chose the epoch count, the threshold and whether the model is better;
     this run only adds the validation masks to what the weights learn from. Its events are
     relayed as ``refit_step`` / ``refit_epoch``. Returns None (and says why in an ``info``
-    event) when it is skipped: under DDP, or with too little of the time bound left.
+    event) when it is skipped: under DDP, or with too little of the time bound left, or when
+    the time bound cut it short (a partly trained refit was registered, unscored).
     """
     if distributed.rank_and_world()[1] > 1:
         emit({"event": "info", "message": "refit skipped: not supported with several processes"})
@@ -537,9 +540,13 @@ def _refit(
     def relay(event: dict) -> None:
         emit({**event, "event": f"refit_{event['event']}"})
 
-    model = train(refit_cfg, heads, split, split, mean, std, relay, cancelled, init_state=init_state).model
+    result = train(refit_cfg, heads, split, split, mean, std, relay, cancelled, init_state=init_state)
     (Path(refit_cfg.out_dir) / CHECKPOINT).unlink(missing_ok=True)  # nothing resumes a refit
-    return model
+    if not result.complete:  # cut by the time bound: weights neither scored nor fully trained
+        emit({"event": "info", "message": "refit stopped by the time bound before its last step: "
+                                          "not used; the held-out model (the one scored) is kept"})  # fmt: skip
+        return None
+    return result.model
 
 
 def _register(
@@ -552,9 +559,11 @@ def _register(
     better = current is None or new[key] > current[key]
     promote = bool(args.promote_if_better and better)
     record = project.models.register(head.task, path, new, trained_on, activate=promote)
+    # the file keeps the run's version (its date: proposals record it, and the window names the
+    # model "v1 (20261205-104212)"; overwriting it with the registry number read "v1 (1)")
     meta_file = Path(record.path).with_suffix(".json")
     meta = json.loads(meta_file.read_text())
-    meta["version"] = record.version
+    meta["registry_version"] = record.version
     atomic_write_text(meta_file, json.dumps(meta, indent=1))
     return {"version": record.version, "model_path": str(record.path), "promoted": promote}
 

@@ -5,6 +5,7 @@ Times are seconds since the epoch (``time.time()``); paths are absolute.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,6 +71,18 @@ class ProposalRecord:
     model_version: str
     user: str
     created: float
+
+
+def shown_before(proposals: Sequence[ProposalRecord], before: float) -> ProposalRecord | None:
+    """The proposal an operator saw before saving at ``before`` (epoch s): the latest recorded
+    at or before it, else the earliest (masks imported before any proposal was computed); None
+    without proposals. QA scores a saved mask against it, and a retrain counts a mask equal to
+    it as an accepted proposal (a proposal recorded later, by a newer model, is not what was
+    accepted)."""
+    if not proposals:
+        return None
+    earlier = [r for r in proposals if r.created <= before]
+    return earlier[-1] if earlier else proposals[0]
 
 
 @dataclass(frozen=True)

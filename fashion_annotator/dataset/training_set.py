@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.label_images import decode_mask_png
-from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.records import ProjectError, shown_before
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 
 #: The smallest validation share: figures on fewer images are noise.
@@ -81,16 +81,21 @@ Memo = dict[int, tuple[tuple[Any, ...], bool]]
 
 
 def _same_as_proposal(project: Any, task: str, image_id: int, mask: Path, memo: Memo | None) -> bool:
-    """Whether the mask file ``mask`` holds exactly the image's latest proposal."""
+    """Whether the mask file ``mask`` (the latest version) holds exactly the proposal shown
+    before it was saved (:func:`~.records.shown_before`; the latest proposal, recorded after a
+    promotion or a restart, made an accepted proposal count as a correction)."""
+    versions = project.mask_versions(image_id, task)
+    shown = shown_before(project.proposals(image_id, task), versions[-1].created if versions else math.inf)
+    if shown is None:
+        return False
     if memo is not None:
-        proposals = project.proposals(image_id, task)
         stat = mask.stat()
-        key = (str(mask), stat.st_mtime_ns, stat.st_size, proposals[-1].version if proposals else None)
+        key = (str(mask), stat.st_mtime_ns, stat.st_size, shown.version)
         known = memo.get(image_id)
         if known is not None and known[0] == key:
             return known[1]
-    proposal = project.load_proposal(image_id, task)
-    same = proposal is not None and np.array_equal(proposal, decode_mask_png(mask.read_bytes(), source=mask))
+    proposal = decode_mask_png(Path(shown.path).read_bytes(), source=shown.path)
+    same = np.array_equal(proposal, decode_mask_png(mask.read_bytes(), source=mask))
     if memo is not None:
         memo[image_id] = (key, same)
     return same

@@ -30,7 +30,7 @@ from fashion_annotator.core.metrics import (
 from fashion_annotator.core.tasks import primary_metric
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import display_name
-from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.records import ProjectError, shown_before
 from fashion_annotator.segmentation.pipeline import propose_for_image
 
 __all__ = [
@@ -137,11 +137,7 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
 
 
 def _shown_record(project: ProjectStore, image_id: int, task: str, before: float) -> Any | None:
-    records = project.proposals(image_id, task)
-    if not records:
-        return None
-    earlier = [r for r in records if r.created <= before]
-    return earlier[-1] if earlier else records[0]
+    return shown_before(project.proposals(image_id, task), before)
 
 
 def shown_proposal(

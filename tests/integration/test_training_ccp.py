@@ -205,7 +205,8 @@ def test_project_model_is_registered_and_promoted_only_when_asked_and_better(
         (record,) = p.models("garment")
         assert not record.active and p.active_model("garment") is None
         assert len(record.trained_on) >= 1 and "median_dice" in record.metrics
-        assert json.loads(record.path.with_suffix(".json").read_text())["version"] == 1
+        meta = json.loads(record.path.with_suffix(".json").read_text())
+        assert meta["registry_version"] == 1 and len(meta["version"]) == 15  # the run's 20261205-104212
         p.set_active_model("garment", 1)
     second = _train(capsys, *base, "--epochs", "2", "--init", "current", "--promote-if-better")[-1]
     new, current = second["comparison"]["new"], second["comparison"]["current"]

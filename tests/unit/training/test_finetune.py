@@ -63,6 +63,10 @@ def test_comparison_leaves_out_val_photos_the_current_model_trained_on(monkeypat
     fair, seen = runner.unseen_by(tmp_path / "current.safetensors", val)
     assert fair == val and seen == 5
     assert runner.unseen_by(None, val) == (val, 0)
+    # a model trained on a data folder (the shipped ones) lists stems: they count too
+    trained["trained_on"] = ["p0", "p3"]
+    fair, seen = runner.unseen_by(tmp_path / "current.safetensors", val)
+    assert [s.name for s in fair] == ["p1.jpg", "p2.jpg", "p4.jpg", "p5.jpg", "p6.jpg", "p7.jpg"]
 
 
 @pytest.mark.parametrize(("at_side", "at_first", "kept"), [(0.98, 0.97, True), (0.97, 0.97, False),
@@ -88,3 +92,22 @@ def test_the_crop_side_is_kept_only_when_it_beats_the_first_pass_on_val(
     assert out["crop_long_side_val"] == {
         "median_dice": {"640": at_side, "first_pass": at_first}, "images": 5}  # fmt: skip
     assert meta["crop_long_side"] == 640  # the caller's dict is untouched
+
+
+def test_a_refit_cut_by_the_time_bound_is_not_used(tmp_path, monkeypatch) -> None:
+    """Found in a hand test: with Train > Retrain's time limit the refit on every mask ran 6 of
+    its 8 steps and those weights, never scored, were registered as the new model."""
+    import torch.nn as nn
+
+    from training import runner
+    from training.loop import TrainConfig, TrainResult
+
+    events: list[dict] = []
+    partial = TrainResult(nn.Linear(1, 1), {}, 1, 1, [], complete=False)
+    monkeypatch.setattr(runner, "train", lambda *a, **k: partial)
+    args = (TrainConfig(out_dir=str(tmp_path)), [], [], 1, 1.0, events.append, lambda: False, None,
+            lambda: None, [0.5] * 3, [0.2] * 3)  # fmt: skip
+    assert runner._refit(*args) is None
+    assert "stopped by the time bound" in events[-1]["message"]
+    monkeypatch.setattr(runner, "train", lambda *a, **k: TrainResult(nn.Linear(1, 1), {}, 1, 1, []))
+    assert runner._refit(*args) is not None
