@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "fashion_annotator.commands.bench",
     "fashion_annotator.commands.qa",
     "fashion_annotator.commands.migrate",
+    "fashion_annotator.commands.models",
     "fashion_annotator.commands.doctor",
 )
 

@@ -525,12 +525,12 @@ class MainWindow(QMainWindow):
             self._use_project_click_model()
         else:
             self.session.rerun_proposal(task)
-        self.status.showMessage(f"Now proposing with {task} model v{version}", 5000)
+        which = f"the shipped {task} model" if version is None else f"{task} model v{version}"
+        self.status.showMessage(f"Now proposing with {which}", 5000)
 
     def _use_project_click_model(self) -> None:
         """Smart click uses the project's active click model, else the shipped one."""
-        record = self.project.active_model(CLICK_TASK)
-        use_click_model(None if record is None else record.path)
+        use_click_model(getattr(self.project.active_model(CLICK_TASK), "path", None))
 
     def _show_error(self, text: str) -> None:
         """Show ``text`` in the status bar and the banner; a read-only image keeps its reason,

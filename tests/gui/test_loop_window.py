@@ -131,3 +131,32 @@ def test_model_history_of_a_project_still_on_the_shipped_model_says_so(qtbot, lo
     assert text.endswith("the shipped model proposes until Train > Retrain promotes one.")
     dialog.quality_rows = dialog.quality_rows[:1]
     assert dialog.summary_text(True).startswith("One model version (1) made proposals")  # not "1 model versions"
+
+
+def test_model_history_rolls_back_to_an_earlier_version_or_the_shipped_model(qtbot, tmp_path, template):
+    """Found in a hand test: Model history had only Close; after a (background) promotion an ML
+    lead could go back to the earlier model only through the Python API."""
+    from fashion_annotator.ui.testing import copy_project
+    from fashion_annotator.ui.train.loop_menu import show_history
+
+    root = copy_project(template, tmp_path / "project")
+    with Project.open(root) as setup:
+        add_tiny_model(setup, tmp_path / "one")
+        add_tiny_model(setup, tmp_path / "two")
+        assert setup.active_model("garment").version == 2
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        dialog = show_history(window)
+        dialog.models.selectRow(0)
+        dialog.activate_button.click()
+        assert project.active_model("garment").version == 1
+        assert dialog.models.item(0, 5).text() == "yes" and dialog.models.item(1, 5).text() == ""
+        assert window.status.currentMessage() == "Now proposing with garment model v1"
+        qtbot.waitUntil(lambda: window.status.model.text() == "model v1 (3)", timeout=30_000)
+        dialog.shipped_button.click()
+        assert project.active_model("garment") is None
+        assert window.status.currentMessage() == "Now proposing with the shipped garment model"
+        dialog.close()
+    finally:
+        window.close()
+        project.close()

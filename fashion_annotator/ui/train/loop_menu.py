@@ -36,6 +36,7 @@ def install(window: Any) -> None:
 def show_history(window: Any) -> ModelHistoryDialog:
     """Open the model history of the shown task."""
     dialog = ModelHistoryDialog(window.project, window.task, window)
+    dialog.activeChanged.connect(window._model_promoted)  # noqa: SLF001 - same window
     dialog.show()
     return dialog
 

@@ -4,7 +4,9 @@ The table lists every registered version (oldest first) with its val figure and 
 number of training masks and whether it is active; a second table and the plot show, per model
 version that made proposals, the median Dice (or foreground mIoU) of its proposals against the
 masks operators then saved (:func:`fashion_annotator.qa.model_history.proposal_quality`): the
-loop's real outcome, proposal quality over time.
+loop's real outcome, proposal quality over time. "Make active" rolls back (or forward) to the
+selected version, "Use the shipped model" to the model the app ships; ``activeChanged`` tells
+the window, which proposes with it from then on.
 """
 
 from __future__ import annotations
@@ -13,16 +15,19 @@ import datetime as dt
 import math
 from typing import Any
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QLabel,
+    QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.model_history import model_rows, proposal_quality
 from fashion_annotator.ui.train.plot import LivePlot
 
@@ -46,6 +51,9 @@ def _fill(table: QTableWidget, rows: list[list[Any]]) -> None:
 class ModelHistoryDialog(QDialog):
     """The model versions of ``task`` and the quality of their proposals over time."""
 
+    #: ``(task, version)`` made active here (None: the shipped model).
+    activeChanged = Signal(str, object)
+
     def __init__(self, project: Any, task: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"Model history: {task}")
@@ -65,6 +73,14 @@ class ModelHistoryDialog(QDialog):
         self.summary.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        self.activate_button = QPushButton("Make &active")
+        self.activate_button.setToolTip("Propose with the selected version from now on (a rollback)")
+        self.activate_button.clicked.connect(self.activate_selected)
+        self.shipped_button = QPushButton("Use the &shipped model")
+        self.shipped_button.clicked.connect(lambda: self.activate(None))
+        for button in (self.activate_button, self.shipped_button):
+            buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.models.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Registered model versions (val figures on the project's val masks)"))
         layout.addWidget(self.models)
@@ -77,7 +93,7 @@ class ModelHistoryDialog(QDialog):
 
     def refresh(self) -> None:
         """Re-read the registry and the recorded proposals."""
-        rows = model_rows(self.project, self.task)
+        rows = self._rows = model_rows(self.project, self.task)
         _fill(self.models, [
             [f"v{r['version']}", dt.datetime.fromtimestamp(r["created"]).strftime("%Y-%m-%d %H:%M"),
              r["trained_on"], f"{r['metric']} {r['value']:.4f}" if math.isfinite(r["value"]) else "-",
@@ -95,6 +111,24 @@ class ModelHistoryDialog(QDialog):
             self.plot.add_left(float(i), q.median)
             self.plot.add_right(float(i), float(q.n_images))
         self.summary.setText(self.summary_text(bool(rows)))
+
+    def activate_selected(self) -> None:
+        """Make the selected version active."""
+        rows = self.models.selectionModel().selectedRows()
+        if not rows:
+            self.summary.setText("Select a version in the table first.")
+            return
+        self.activate(int(self._rows[rows[0].row()]["version"]))
+
+    def activate(self, version: int | None) -> None:
+        """Make ``version`` (None: the shipped model) the task's active model and say so."""
+        try:
+            self.project.set_active_model(self.task, version)
+        except ProjectError as exc:
+            self.summary.setText(f"Not changed: {exc}")
+            return
+        self.refresh()
+        self.activeChanged.emit(self.task, version)
 
     def summary_text(self, registered: bool) -> str:
         """The sentence under the plot: how proposal quality moved, and what the empty

@@ -111,3 +111,25 @@ def test_a_folder_without_photos_is_named_in_a_warning(tmp_path: Path, write_pho
     write_photo(tmp_path / "photos" / "b.jpg")
     assert main(["import", str(tmp_path / "p"), str(tmp_path / "photos"), "--format", "photos"]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_models_lists_versions_and_rolls_back(tmp_path: Path, capsys) -> None:
+    """A hand test found no way back from a promoted model but the Python API."""
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"weights")
+    with Project.create(tmp_path / "p") as project:
+        for value in (0.91, 0.93):
+            project.register_model("garment", weights, {"median_dice": value}, ["a.jpg"], activate=True)
+    assert main(["models", str(tmp_path / "p")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[0] == "v1" and lines[2].split()[-1] == "yes"
+    assert "median_dice 0.9300" in lines[2]
+    assert main(["models", str(tmp_path / "p"), "--activate", "1"]) == 0
+    with Project.open(tmp_path / "p") as project:
+        assert project.active_model("garment").version == 1
+    assert main(["models", str(tmp_path / "p"), "--shipped"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "garment: the shipped model proposes"
+    assert main(["models", str(tmp_path / "p"), "--activate", "7"]) == 1
+    assert "no model version 7 for task 'garment'" in capsys.readouterr().err
+    with Project.open(tmp_path / "p") as project:
+        assert project.active_model("garment") is None, "a refused change changes nothing"

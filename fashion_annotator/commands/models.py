@@ -1,0 +1,58 @@
+"""``fashion-annotator models PROJECT``: list a project's model versions; roll back or forward.
+
+The window's Train > Model history does the same (its "Make active" and "Use the shipped
+model" buttons); this is the ML lead's way from a terminal or a script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+
+from fashion_annotator.dataset.postgres.url import project_location
+from fashion_annotator.runtime.exit_codes import EXIT_OK, report_error
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``models`` on ``subparsers``."""
+    p = subparsers.add_parser(
+        "models", help="list a project's model versions; make one active (a rollback)",
+        description="List the registered model versions of a task (val figure, training masks, "
+        "which one proposes), and with --activate N or --shipped choose the one that proposes "
+        "from now on. Windows open on the project take it at their next image.",
+        epilog="exit status: 0 done, 1 error (no such project, task or version; nothing changed)",
+    )  # fmt: skip
+    p.add_argument("project", metavar="PROJECT", type=project_location,
+                   help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
+    p.add_argument("--task", default="garment", help="the task (default: garment)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--activate", metavar="N", type=int, help="make version N the active model")
+    which.add_argument("--shipped", action="store_true", help="go back to the shipped model")
+    p.set_defaults(func=_cmd_models)
+
+
+def _cmd_models(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.store import ProjectError, open_project
+    from fashion_annotator.qa.model_history import model_rows
+
+    try:
+        with open_project(args.project) as project:
+            project.taxonomy(args.task)
+            if args.activate is not None or args.shipped:
+                project.set_active_model(args.task, None if args.shipped else args.activate)
+            rows = model_rows(project, args.task)
+    except (ProjectError, KeyError) as exc:
+        return report_error(exc.args[0] if isinstance(exc, KeyError) else exc, "models")
+    if not rows:
+        print(f"{args.task}: no retrained version; the shipped model proposes")
+        return EXIT_OK
+    print(f"{'version':>7}  {'created':16}  {'masks':>5}  {'val figure':>19}  active")
+    for r in rows:
+        figure = f"{r['metric']} {r['value']:.4f}" if math.isfinite(r["value"]) else "-"
+        created = dt.datetime.fromtimestamp(r["created"]).strftime("%Y-%m-%d %H:%M")
+        print(f"{'v' + str(r['version']):>7}  {created:16}  {r['trained_on']:>5}  {figure:>19}  "
+              f"{'yes' if r['active'] else ''}")  # fmt: skip
+    if not any(r["active"] for r in rows):
+        print(f"{args.task}: the shipped model proposes")
+    return EXIT_OK
