@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # imported when the Review tab is first shown
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
 from fashion_annotator.annotate.session import keeps_operator_mask
-from fashion_annotator.annotate.tools.smartclick import use_click_model
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.store import Project, ProjectError
@@ -61,7 +60,6 @@ from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.preferences import Preferences
 from fashion_annotator.ui.review import instances as review_instances
 from fashion_annotator.ui.train import loop_menu
-from training.click_retrain import CLICK_TASK
 
 AskRestore = Callable[[list[JournalEntry]], bool]
 AskQuit = Callable[[str], bool]
@@ -114,7 +112,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.project = project
-        self._use_project_click_model()
+        loop_menu.use_project_click_model(self)
         self.prefs = prefs or Preferences()
         self.ask_restore = ask_restore or (
             lambda entries: prompts.ask_restore(self, entries, window_lifecycle.entry_names(self, entries))
@@ -519,18 +517,7 @@ class MainWindow(QMainWindow):
         return window_dialogs.show_training(self, task)
 
     def _model_promoted(self, task: str, version: object) -> None:
-        if task == "instance_attributes":
-            self.instances.reload_models()
-        elif task == CLICK_TASK:
-            self._use_project_click_model()
-        else:
-            self.session.rerun_proposal(task)
-        which = f"the shipped {task} model" if version is None else f"{task} model v{version}"
-        self.status.showMessage(f"Now proposing with {which}", 5000)
-
-    def _use_project_click_model(self) -> None:
-        """Smart click uses the project's active click model, else the shipped one."""
-        use_click_model(getattr(self.project.active_model(CLICK_TASK), "path", None))
+        loop_menu.model_changed(self, task, version)
 
     def _show_error(self, text: str) -> None:
         """Show ``text`` in the status bar and the banner; a read-only image keeps its reason,

@@ -249,6 +249,11 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     view.select_proxy_row(0)
     assert view.viewer.has_image and view.viewer.model_caption.text() == "Current model"
     assert view.rescore_thread is None and not view.progress.isVisible()
+    view.model_changed("garment")  # a promotion or a rollback: those were another model's scores
+    assert view.proxy.rowCount() == 0 and "Not scored against the current model" in view.summary.text()
+    view.start_rescore()
+    with qtbot.waitSignal(view.rescore_thread.finished, timeout=60000):
+        pass
     view.set_task("garment")
     assert view.task_combo.currentText() == "garment" and len(names(view)) == 4
     assert len(runs) == 4

@@ -504,6 +504,12 @@ class ReviewView(QWidget):
         self.rescore_button.setText("Cancel re-score")
         self._run(thread, self._rescored, self._rescore_failed, self._rescore_finished)
 
+    def model_changed(self, task: str) -> None:
+        """Another model proposes for ``task`` now (a promotion, a rollback): the scores against
+        the previous one are not "vs current model" any more (they stayed, under that label)."""
+        if self._model_rows.pop(task, None) is not None and task == self.task:
+            self.refresh()
+
     def _rescore_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))
         self.progress.setValue(done)

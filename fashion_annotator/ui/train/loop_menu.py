@@ -12,9 +12,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QInputDialog
 
+from fashion_annotator.annotate.tools.smartclick import use_click_model
 from fashion_annotator.ui.annotate.queue_order import QueueRanker
 from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 from fashion_annotator.ui.train.model_history import ModelHistoryDialog
+from training.click_retrain import CLICK_TASK
 
 
 def install(window: Any) -> None:
@@ -31,6 +33,27 @@ def install(window: Any) -> None:
     history.triggered.connect(lambda: show_history(window))
     background = window.train_menu.addAction("&Background retrain…")
     background.triggered.connect(lambda: ask_background(window))
+
+
+def model_changed(window: Any, task: str, version: object) -> None:
+    """Another model proposes for ``task`` now (``version``; None: the shipped one), after a
+    promotion or a rollback: the open image, Smart click or the instance attributes use it, and
+    Review's "vs current model" scores of the previous one are dropped."""
+    if task == "instance_attributes":
+        window.instances.reload_models()
+    elif task == CLICK_TASK:
+        use_project_click_model(window)
+    else:
+        window.session.rerun_proposal(task)
+    if window.review is not None:
+        window.review.model_changed(task)
+    which = f"the shipped {task} model" if version is None else f"{task} model v{version}"
+    window.status.showMessage(f"Now proposing with {which}", 5000)
+
+
+def use_project_click_model(window: Any) -> None:
+    """Smart click uses the project's active click model, else the shipped one."""
+    use_click_model(getattr(window.project.active_model(CLICK_TASK), "path", None))
 
 
 def show_history(window: Any) -> ModelHistoryDialog:
