@@ -12,6 +12,7 @@ stdout carries one JSON object per line (``start``, ``step``, ``epoch``, ``done`
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import signal
@@ -120,6 +121,7 @@ def _jsonable(obj: Any) -> Any:
 def main(args: argparse.Namespace) -> int:
     """Train as the parsed options say; exit status 0 done or cancelled, 1 bad data, 2 bad usage."""
     from fashion_annotator.dataset.records import ProjectError
+    from fashion_annotator.runtime.child import watch_parent
     from training.loop import TrainingCancelled
     from training.runner import run
 
@@ -130,10 +132,12 @@ def main(args: argparse.Namespace) -> int:
         return _error(report, str(exc), EXIT_USAGE)
     stop = threading.Event()
     previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    watch_parent(stop)  # a retrain the window started ends with the window
     try:
         done = run(request, report, stop.is_set)
     except TrainingCancelled:
-        report({"event": "cancelled"})
+        with contextlib.suppress(BrokenPipeError):  # the window that asked is gone
+            report({"event": "cancelled"})
         return EXIT_OK
     except (ValueError, FileNotFoundError, ProjectError) as exc:
         return _error(report, str(exc), EXIT_ERROR)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import pytest
 from PySide6.QtCore import Qt
 
-from fashion_annotator.runtime.child import cli_command
+from fashion_annotator.runtime.child import PARENT_ENV, cli_command
 from fashion_annotator.ui.testing import add_tiny_model
 from fashion_annotator.ui.train.selection_text import worse_reason
 from fashion_annotator.ui.train.training_dialog import (
@@ -166,6 +167,8 @@ def test_real_training_run_then_use_this_model(qtbot, project):
     with qtbot.waitSignal(dialog.trainingFinished, timeout=120_000) as signal:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
         assert not dialog.start_button.isEnabled() and dialog.cancel_button.isEnabled()
+        # the child stops with the window (runtime.child.watch_parent) if the window dies
+        assert dialog.process.processEnvironment().value(PARENT_ENV) == str(os.getpid())
     assert signal.args == ["done"], dialog.log.toPlainText()
     kinds = [e["event"] for e in dialog.events]
     assert kinds.index("start") < kinds.index("step") and kinds[-1] == "done"

@@ -25,6 +25,7 @@ from fashion_annotator.dataset.training_set import (
     val_count,
 )
 from fashion_annotator.runtime.child import cli_command
+from fashion_annotator.ui.train.child_process import training_process
 from training.finetune import retrain_command
 
 #: Niceness of the trainer child where ``nice`` exists (POSIX): the lowest priority.
@@ -137,9 +138,7 @@ class BackgroundRetrainer(QObject):
                                threads=1, extra=self.extra_args)  # fmt: skip
         program, *rest = cli_command()
         program, full = low_priority(program, [*rest, *args])
-        process = QProcess(self)
-        process.setProgram(program)
-        process.setArguments(full)
+        process = training_process(self, program, full)
         process.readyReadStandardOutput.connect(self._read)
         process.finished.connect(self._finished)
         process.errorOccurred.connect(self._error)

@@ -38,6 +38,7 @@ from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.training_set import select_training_masks, val_count
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.runtime.child import cli_command
+from fashion_annotator.ui.train.child_process import training_process
 from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
     describe_attribute_selection,
@@ -338,10 +339,8 @@ class RetrainDialog(QDialog):
         self.log.clear()
         self.progress.setRange(0, 0)  # busy until the first step reports its count
         self.eta_label.setText(format_eta(None))
-        process = QProcess(self)
         program, *arguments = self.command()
-        process.setProgram(program)
-        process.setArguments(arguments)
+        process = training_process(self, program, arguments)
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._finished)
