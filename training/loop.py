@@ -127,6 +127,26 @@ class TrainConfig:
         return arch
 
 
+#: Settings a ``--resume`` may change: where, how long, on what device, how often it reports.
+RESUME_MAY_CHANGE = frozenset({"out_dir", "epochs", "max_minutes", "device", "steps_per_event"})
+
+
+def _check_resumable(path: Path, ckpt: dict[str, Any], cfg: TrainConfig, n_train: int) -> None:
+    """Refuse to continue a checkpoint made with other settings or other training photos (a
+    cancelled window retrain resumed from a terminal took its old step count, so epochs were
+    lost, and silently changed its learning rate and crops)."""
+    saved = ckpt.get("config") or {}
+    differ = [f"{k} {saved[k]!r} (now {v!r})" for k, v in asdict(cfg).items()
+              if k in saved and k not in RESUME_MAY_CHANGE and saved[k] != v]  # fmt: skip
+    if ckpt.get("train_images") not in (None, n_train):
+        differ.append(f"{ckpt['train_images']} training samples (now {n_train})")
+    if differ:
+        raise ValueError(
+            f"{path}: the checkpoint was made with other settings: {'; '.join(differ)}; resume "
+            "with the command that made it, or train without --resume"
+        )
+
+
 @dataclass
 class TrainResult:
     """The best model (weights restored) and what the run went through."""
@@ -254,6 +274,7 @@ def train(
     }
     if resume and ckpt_path.is_file():
         ckpt = load_checkpoint(ckpt_path)
+        _check_resumable(ckpt_path, ckpt, cfg, len(train_split))
         try:
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
@@ -367,6 +388,7 @@ def train(
                         "model": model.state_dict(),
                         "optimizer": opt.state_dict(),
                         "config": asdict(cfg),
+                        "train_images": n,
                         **state,
                     },
                     tmp,

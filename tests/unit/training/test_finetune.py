@@ -111,3 +111,21 @@ def test_a_refit_cut_by_the_time_bound_is_not_used(tmp_path, monkeypatch) -> Non
     assert "stopped by the time bound" in events[-1]["message"]
     monkeypatch.setattr(runner, "train", lambda *a, **k: TrainResult(nn.Linear(1, 1), {}, 1, 1, []))
     assert runner._refit(*args) is not None
+
+
+def test_resume_refuses_a_checkpoint_of_other_settings_or_photos(tmp_path) -> None:
+    """Found in a hand test: a cancelled window retrain (object crops, lr 5e-4) resumed from a
+    terminal without them took its old step count (epochs lost), changed its learning rate and
+    crops without a word, and was registered."""
+    from dataclasses import asdict
+
+    from training.loop import TrainConfig, _check_resumable
+
+    made = TrainConfig(out_dir=str(tmp_path), lr=5e-4, epochs=4)
+    ckpt = {"config": asdict(made), "train_images": 12}
+    longer = TrainConfig(out_dir=str(tmp_path / "x"), lr=5e-4, epochs=8, max_minutes=3.0)
+    _check_resumable(tmp_path / "checkpoint.pt", ckpt, longer, 12)  # more epochs, a time bound: fine
+    with pytest.raises(ValueError, match=r"checkpoint\.pt: .*lr 0\.0005 \(now 0\.002\)"):
+        _check_resumable(tmp_path / "checkpoint.pt", ckpt, TrainConfig(out_dir=str(tmp_path)), 12)
+    with pytest.raises(ValueError, match=r"12 training samples \(now 6\)"):
+        _check_resumable(tmp_path / "checkpoint.pt", ckpt, longer, 6)
