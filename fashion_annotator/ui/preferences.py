@@ -85,14 +85,16 @@ class Preferences:
     def autosave_interval_s(self, value: int) -> None:
         self.settings.setValue("autosave/interval_s", max(0, int(value)))
 
-    @property
-    def background_retrain_every(self) -> int:
-        """Newly corrected masks between background retrains (0: off, the default)."""
-        return max(0, int(_as_float(self.settings.value("training/background_every"), 0)))
+    def background_retrain_every(self, project_root: Path) -> int:
+        """Newly corrected masks between background retrains of the project at
+        ``project_root`` (0: off, the default). Per project: switched on for one, it retrained
+        and promoted in every project this user opened."""
+        value = self.settings.value(f"background_every/{_key(project_root)}")
+        return max(0, int(_as_float(value, 0)))
 
-    @background_retrain_every.setter
-    def background_retrain_every(self, value: int) -> None:
-        self.settings.setValue("training/background_every", max(0, int(value)))
+    def set_background_retrain_every(self, project_root: Path, value: int) -> None:
+        """Set :meth:`background_retrain_every` of one project."""
+        self.settings.setValue(f"background_every/{_key(project_root)}", max(0, int(value)))
 
     @property
     def fast_proposals(self) -> bool:

@@ -422,6 +422,11 @@ def test_preferences_round_trip_and_dialog(qtbot, opened, tmp_path):
     recoloured = again.apply_colors(garment)
     assert recoloured.classes[1].color == (10, 200, 30)
     assert recoloured.classes[0].color == garment.classes[0].color
+    # background retrain is a project's setting: switched on for one, it ran in every project
+    again.set_background_retrain_every(project.root, 25)
+    reread = Preferences(settings_file(tmp_path / "p.ini"))
+    assert reread.background_retrain_every(project.root) == 25
+    assert reread.background_retrain_every(tmp_path / "another") == 0
 
 
 def test_refine_menu_cleans_islands_as_one_undo_step(qtbot, opened):

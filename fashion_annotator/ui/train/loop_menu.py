@@ -26,7 +26,7 @@ def install(window: Any) -> None:
     window.ranker.progress.connect(
         lambda done, total: window.status.showMessage(f"Ranking the queue: {done}/{total}", 2000))
     window.retrainer = BackgroundRetrainer(window.project, window.task, window.status,
-                                           window.prefs.background_retrain_every, parent=window)  # fmt: skip
+                                           window.prefs.background_retrain_every(window.project.root), parent=window)  # fmt: skip
     window.retrainer.modelPromoted.connect(window._model_promoted)  # noqa: SLF001 - same window
     window.session.savedChanged.connect(lambda saved: saved and window.retrainer.check())
     history = window.train_menu.addAction("Model &history…")
@@ -65,14 +65,14 @@ def show_history(window: Any) -> ModelHistoryDialog:
 
 
 def ask_background(window: Any) -> None:
-    """Ask how many newly corrected masks trigger a background retrain (0: off)."""
+    """Ask how many newly corrected masks trigger a background retrain of this project (0: off)."""
     every, ok = QInputDialog.getInt(
         window, "Background retrain",
-        "Retrain the proposal model in the background after this many newly corrected masks "
-        "(0: off). It runs at low priority and the new model is used only when it is better "
+        "Retrain this project's proposal model in the background after this many newly "
+        "corrected masks (0: off; other projects keep their own setting). It runs at low priority and the new model is used only when it is better "
         "on the same validation images.",
-        window.prefs.background_retrain_every, 0, 10_000,
+        window.prefs.background_retrain_every(window.project.root), 0, 10_000,
     )  # fmt: skip
     if ok:
-        window.prefs.background_retrain_every = every
+        window.prefs.set_background_retrain_every(window.project.root, every)
         window.retrainer.set_every(every)
