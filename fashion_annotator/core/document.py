@@ -333,12 +333,17 @@ class AnnotationDocument:
 
     def take_click_log(self, task: str) -> list[dict]:
         """Remove and return ``task``'s click log, the clicks whose edit still stands in the
-        mask: an undone click is not a correction the saved mask shows (the click trainer
-        replays each logged click on the saved mask). ``step`` is left out."""
+        mask: not an undone click, nor one taken back (``gone``: the serial of the step that
+        removed it, a Ctrl+click on its marker) while that removal stands. The click trainer
+        replays each logged click on the saved mask. ``step`` and ``gone`` are left out."""
         entries = self.click_log.pop(task, [])
         history = self.history[task]
-        return [{k: v for k, v in e.items() if k != "step"} for e in entries
-                if history.stands(int(e.get("step", 0)))]  # fmt: skip
+
+        def stands(e: dict) -> bool:
+            gone = e.get("gone")
+            return history.stands(int(e.get("step", 0))) and (gone is None or not history.stands(int(gone)))
+
+        return [{k: v for k, v in e.items() if k not in ("step", "gone")} for e in entries if stands(e)]
 
     def mark_saved(self, tasks: Iterable[str] | None = None) -> None:
         """The store now holds the masks of ``tasks`` (default: all); history is kept."""

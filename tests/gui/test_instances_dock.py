@@ -263,6 +263,24 @@ def test_ctrl_z_in_the_instances_panel_undoes_the_instance_step(opened, qtbot):
     assert top not in dock.doc.instances
 
 
+def test_an_instance_removed_at_a_save_is_said_after_the_save(opened, qtbot):
+    """Found in a re-test: a canvas Ctrl+Z of a re-categorisation's relabel left the instance on
+    pixels of another class; the save removed it and said so, but "Saved ..." replaced the
+    notice at once."""
+    window, _ = opened
+    dock = window.instances
+    top = _row_of(dock, "dress")
+    dock.select([top])
+    dock.category.setCurrentText("skirt")
+    dock.category.activated.emit(dock.category.currentIndex())
+    window.set_task("parsing7")
+    window.canvas.setFocus()
+    window.actions_by_name["undo"].trigger()  # the parsing relabel, not the instance step
+    assert window.save()
+    assert top not in dock.doc.instances
+    qtbot.waitUntil(lambda: window.status.currentMessage().startswith("Instances removed"), timeout=2000)
+
+
 def test_the_propose_button_saves_what_it_proposes(opened, qtbot):
     """The button's ``clicked(bool)`` used to reach ``propose(save=False)``: the list changed,
     nothing was saved, and the proposal was lost at the next image."""

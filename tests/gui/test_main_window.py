@@ -140,6 +140,9 @@ def test_ctrl_z_in_an_open_polygon_takes_its_last_vertex_back(qtbot, opened):
         click(window, x, y)
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # the stray fourth vertex
     np.testing.assert_array_equal(shown_mask(window), stroked)
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)  # back again, the polygon still open
+    assert window.canvas._tool.vertices[-1] == pytest.approx((400, 400), abs=1)
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
     click(window, 50, 150)
     press_key(qtbot, window, Qt.Key.Key_Return)
     mask = shown_mask(window)

@@ -95,8 +95,11 @@ def test_a_left_click_with_background_chosen_adds_the_garment(qtbot, opened) -> 
     press(window, 201, 301, mods=CTRL)  # the marker belongs to the click it drew
     assert markers(window) == 0 and np.array_equal(testing.shown_mask(window), garment)
     press(window, 200, 300)
-    clicks = saved_clicks(window, project)  # both clicks: a removal takes none out of the log
-    assert len(clicks) == 2 and all(e["positive"] and e["label"] == 1 for e in clicks)
+    # the click taken back is not training data (found in a re-test: it was saved, and the
+    # click trainer replays every logged click on the saved mask)
+    clicks = saved_clicks(window, project)
+    assert len(clicks) == 1 and clicks[0]["positive"] and clicks[0]["label"] == 1
+    assert "gone" not in clicks[0] and "step" not in clicks[0]
 
 
 def test_background_chosen_on_a_parsing_mask_is_refused(qtbot, opened) -> None:

@@ -17,6 +17,8 @@ class PolygonTool(Tool):
     name = "polygon"
     vertices: list[tuple[float, float]] = field(default_factory=list)
     subtract: bool = False
+    #: Vertices taken back (Backspace, Ctrl+Z), newest last, for :meth:`redo_vertex`.
+    undone: list[tuple[float, float]] = field(default_factory=list)
 
     @property
     def active(self) -> bool:
@@ -27,6 +29,7 @@ class PolygonTool(Tool):
             self.subtract = p.shift
         self.subtract = self.subtract or p.shift
         self.vertices.append((p.x, p.y))
+        self.undone.clear()
         return NOTHING
 
     def close(self, ctx: ToolContext, shift: bool = False) -> ToolResult:
@@ -34,7 +37,7 @@ class PolygonTool(Tool):
         reset the pixels of ``ctx.label`` inside it to background (every label when the
         current label is the background). Fewer than three vertices cancel."""
         vertices, subtract = np.array(self.vertices), self.subtract or shift
-        self.vertices, self.subtract = [], False
+        self.vertices, self.subtract, self.undone = [], False, []
         if len(vertices) < 3:
             return NOTHING
         if subtract:
@@ -45,10 +48,15 @@ class PolygonTool(Tool):
         return ToolResult(bbox, committed=bbox is not None)
 
     def cancel(self, ctx: ToolContext | None) -> ToolResult:
-        self.vertices, self.subtract = [], False
+        self.vertices, self.subtract, self.undone = [], False, []
         return NOTHING
 
     def undo_vertex(self) -> None:
-        """Drop the last vertex (Backspace)."""
+        """Drop the last vertex (Backspace, Ctrl+Z)."""
         if self.vertices:
-            self.vertices.pop()
+            self.undone.append(self.vertices.pop())
+
+    def redo_vertex(self) -> None:
+        """Put back the last vertex taken back (Ctrl+Shift+Z)."""
+        if self.undone:
+            self.vertices.append(self.undone.pop())

@@ -393,6 +393,9 @@ class SmartClickTool(Tool):
                 self._session.remove(entry)
             else:
                 entry.gone = step
+        for logged in ctx.document.click_log.get(ctx.task, []):  # not saved as training data
+            if logged.get("step") == removed.step and (logged["y"], logged["x"]) == (removed.click.y, removed.click.x):
+                logged["gone"] = step if bbox is not None else logged["step"]
         self._session.extend(later)
         self._entries[i:] = later
         return ToolResult(bbox, committed=bbox is not None)

@@ -266,13 +266,20 @@ class Canvas(ImageView):
     def _history_step(self, which: str) -> BBox | None:
         if self._doc is None:
             return None
-        if which == "undo" and isinstance(self._tool, PolygonTool) and self._tool.active:
-            # an open polygon is not a step yet: Ctrl+Z takes its last vertex back, as
-            # Backspace does (it used to drop the polygon and undo the edit before it too)
-            self._tool.undo_vertex()
+        tool = self._tool
+        if isinstance(tool, PolygonTool) and (tool.active or (which == "redo" and tool.undone)):
+            # an open polygon is not a step yet: Ctrl+Z takes its last vertex back, as Backspace
+            # does, and Ctrl+Shift+Z puts it back (they dropped the polygon and undid or redid
+            # the edit before it too)
+            if which == "undo":
+                tool.undo_vertex()
+            else:
+                tool.redo_vertex()
             self._update_polygon_preview()
             return None
         self._finish_tool()
+        if isinstance(tool, PolygonTool):
+            tool.undone.clear()  # a history step is newer than the vertices taken back
         bbox = getattr(self._doc, which)(self._task)  # repainted through the document's event
         self._update_polygon_preview()  # an undone Smart click loses its marker
         return bbox

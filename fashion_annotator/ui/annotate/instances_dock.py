@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QImage, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -91,6 +91,9 @@ class InstancesDock(QDockWidget):
 
     changed = Signal()
     message = Signal(str)
+    #: Something the operator must see (an instance removed at a save): shown longer, and
+    #: after what the save itself says.
+    warning = Signal(str)
     parsingChange = Signal(str, object)
 
     def __init__(self, project: Any, canvas: Any, classifier: InstanceClassifier | None = None, parent: QWidget | None = None) -> None:
@@ -290,10 +293,10 @@ class InstancesDock(QDockWidget):
             if self.doc.reconcile(parsing):
                 self._refresh_list()
                 gone = [f"{k}. {i.category or '?'}" for k, i in sorted(before.items()) if k not in self.doc.instances]
-                if gone:
-                    self.message.emit(
+                if gone:  # after the save's own "Saved ..." line, which used to replace it at once
+                    self.warning.emit(
                         f"Instances removed: {', '.join(gone)} (their pixels are no longer of that class "
-                        "in the parsing mask; the Instances dock's Undo restores them)"
+                        "in the parsing mask; the Instances panel's Undo restores them while this image is open)"
                     )
         if self.doc.instances and not self.project.instance_versions(self.image_id or 0):
             self.doc.dirty = True
@@ -498,6 +501,7 @@ def attach(window: Any) -> InstancesDock:
     session.imageOpened.connect(dock.set_image)
     session.maskReplaced.connect(lambda task, _bbox: dock.mask_replaced(task))
     dock.message.connect(lambda text: window.status.showMessage(text, 5000))
+    dock.warning.connect(lambda text: QTimer.singleShot(0, lambda: window.status.showMessage(text, 20000)))
     dock.parsingChange.connect(lambda task, fn: window.apply_mask_edit(fn, task=task))
     dock.read_only = window._read_only
     return dock
