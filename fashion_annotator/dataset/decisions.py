@@ -1,7 +1,7 @@
 """QA decisions of a project: ``project.decisions``.
 
-Every decision is recorded (who, when, what, why) and moves the image's status to
-``approved`` or ``rejected`` in the same transaction.
+Every decision is recorded (who, when, what, why) and sets the image's status in the same
+transaction: ``rejected``, ``approved`` once every task's saved mask is, else ``done``.
 """
 
 from __future__ import annotations
@@ -14,18 +14,30 @@ from fashion_annotator.dataset.connection import StoreConnection
 from fashion_annotator.dataset.records import DecisionRecord
 from fashion_annotator.dataset.schema import DECISIONS
 
-#: The latest decision of each task of one image (``%s``: the image id; SQLite swaps in ``?``).
-LATEST_PER_TASK = (
-    "SELECT d.task, d.decision FROM decisions d WHERE d.image_id = %s AND d.id = "
-    "(SELECT MAX(e.id) FROM decisions e WHERE e.image_id = d.image_id AND e.task = d.task)"
+#: The current decision of each task of one image that has a saved mask or a decision: its
+#: latest decision made at or after its latest saved mask version (None when the mask was saved
+#: since: that version waits for review). ``%s`` is the image id, four times; SQLite swaps in
+#: ``?``.
+CURRENT_PER_TASK = (
+    "SELECT t.task, (SELECT d.decision FROM decisions d WHERE d.image_id = %s AND d.task = t.task"
+    " AND d.at >= COALESCE((SELECT MAX(v.created) FROM mask_versions v WHERE v.image_id = %s"
+    " AND v.task = t.task), 0) ORDER BY d.id DESC LIMIT 1) AS decision"
+    " FROM (SELECT task FROM mask_versions WHERE image_id = %s"
+    " UNION SELECT task FROM decisions WHERE image_id = %s) t"
 )
 
 
-def status_from_decisions(latest: Iterable[str]) -> str:
-    """An image's status from its tasks' latest decisions: ``"rejected"`` while any task's latest
-    decision is a reject (approving another task does not send it back to done), else
-    ``"approved"``."""
-    return "rejected" if any(d == "reject" for d in latest) else "approved"
+def status_from_decisions(current: Iterable[str | None]) -> str:
+    """An image's status from its tasks' current decisions (:data:`CURRENT_PER_TASK`):
+    ``"rejected"`` while any task's is a reject (approving another task does not send it back
+    to done), ``"approved"`` when every task's is an approve, else ``"done"``: a task nobody
+    reviewed, or whose mask was saved again since its decision, is still waiting (approving the
+    parsing mask approved the image whose garment mask nobody looked at, and brought back a
+    reject an operator had already fixed)."""
+    decisions = list(current)
+    if any(d == "reject" for d in decisions):
+        return "rejected"
+    return "approved" if decisions and all(d == "approve" for d in decisions) else "done"
 
 
 class Decisions:
@@ -55,7 +67,7 @@ class Decisions:
     def record(
         self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
     ) -> DecisionRecord:
-        """Record a QA decision of one task; the image's status follows every task's latest
+        """Record a QA decision of one task; the image's status follows every task's current
         decision (:func:`status_from_decisions`)."""
         if decision not in DECISIONS:
             raise ValueError(f"unknown decision {decision!r}; expected one of {DECISIONS}")
@@ -69,8 +81,8 @@ class Decisions:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (int(image_id), task, decision, reason, text, db.user, now),
             )
-            latest = conn.execute(LATEST_PER_TASK.replace("%s", "?"), (int(image_id),)).fetchall()
-            db.write_status(conn, int(image_id), status_from_decisions(r["decision"] for r in latest))
+            current = conn.execute(CURRENT_PER_TASK.replace("%s", "?"), (int(image_id),) * 4).fetchall()
+            db.write_status(conn, int(image_id), status_from_decisions(r["decision"] for r in current))
         return DecisionRecord(
             int(cur.lastrowid or 0), int(image_id), task, decision, reason, text, db.user, now
         )

@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import DictRow
 
-from fashion_annotator.dataset.decisions import LATEST_PER_TASK, status_from_decisions
+from fashion_annotator.dataset.decisions import CURRENT_PER_TASK, status_from_decisions
 from fashion_annotator.dataset.leases import Lease, LeaseHeld
 from fashion_annotator.dataset.postgres.connection import LIVE, NOW, PgConnection, one
 from fashion_annotator.dataset.records import DecisionRecord, ModelRecord, ProjectError
@@ -57,7 +57,7 @@ class PgDecisions:
     def record(
         self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
     ) -> DecisionRecord:
-        """Record a QA decision of one task; the image's status follows every task's latest
+        """Record a QA decision of one task; the image's status follows every task's current
         decision (:func:`~fashion_annotator.dataset.decisions.status_from_decisions`)."""
         if decision not in DECISIONS:
             raise ValueError(f"unknown decision {decision!r}; expected one of {DECISIONS}")
@@ -70,8 +70,8 @@ class PgDecisions:
                 f" VALUES (%s, %s, %s, %s, %s, %s, {NOW}) RETURNING *",
                 (int(image_id), task, decision, reason, text, self._db.user),
             ).fetchone()
-            latest = conn.execute(LATEST_PER_TASK, (int(image_id),)).fetchall()
-            self._db.write_status(conn, int(image_id), status_from_decisions(r["decision"] for r in latest))
+            current = conn.execute(CURRENT_PER_TASK, (int(image_id),) * 4).fetchall()
+            self._db.write_status(conn, int(image_id), status_from_decisions(r["decision"] for r in current))
         return _decision(one(row))
 
     def __call__(

@@ -177,6 +177,25 @@ def test_cache_is_keyed_by_photo_content(project: Project, photo: Path) -> None:
         project.save_cache(rec.id, "../escape", arr)
 
 
+def test_an_image_is_approved_when_every_saved_mask_is(project: Project, photo: Path) -> None:
+    """Found in a QA hand test: approving the parsing mask approved an image whose garment mask
+    nobody had reviewed, and approving one task of an image whose rejected mask the operator
+    had since fixed brought the old reject back."""
+    rec = project.add_image(photo)
+    mask = np.ones(rec.shape, np.uint8)
+    for task in ("garment", "parsing7"):
+        project.save_mask(rec.id, task, mask, status="done")
+    project.record_decision(rec.id, "parsing7", "approve")
+    assert project.image(rec.id).status == "done", "the garment mask waits for review"
+    project.record_decision(rec.id, "garment", "reject", reason="edge")
+    assert project.image(rec.id).status == "rejected"
+    project.save_mask(rec.id, "garment", mask * 0, status="done")  # the operator fixed it
+    project.record_decision(rec.id, "parsing7", "approve")
+    assert project.image(rec.id).status == "done", "the fix waits for review, not the old reject"
+    project.record_decision(rec.id, "garment", "approve")
+    assert project.image(rec.id).status == "approved"
+
+
 def test_reopen_and_add_task(location, photo: Path) -> None:
     with create_project(location, tasks=("garment",)) as proj:
         rec = proj.add_image(photo)
