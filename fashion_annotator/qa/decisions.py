@@ -12,6 +12,7 @@ from collections import Counter
 from typing import Any
 
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.records import ProjectError
 
 __all__ = [
     "REASONS",
@@ -60,9 +61,14 @@ def approve(
     """Approve the saved mask of ``image_id`` for ``task``; returns the DecisionRecord.
 
     ``seen_version``: the mask version the reviewer looked at; a newer one refuses the
-    decision (``ValueError``).
+    decision (``ValueError``), and so does a latest mask that cannot be read (nobody could have
+    looked at it; a reject is still possible).
     """
     _check_seen(project, image_id, task, seen_version)
+    try:
+        project.load_mask(image_id, task)
+    except (ValueError, OSError, ProjectError) as exc:
+        raise ValueError(f"not approved: the saved mask cannot be read ({exc})") from exc
     return project.decisions.record(image_id, task, "approve", None, text)
 
 

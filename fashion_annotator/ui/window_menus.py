@@ -136,12 +136,25 @@ def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
     return panels
 
 
+#: Actions that work from either tab; every other one edits or moves the Annotate tab's image
+#: and is disabled while Review shows (a reviewer's Ctrl+Z undid the hidden canvas, and the
+#: autosave then saved it as a new version).
+BOTH_TABS = frozenset({
+    "open_project", "new_project", "add_photos", "import_masks", "export", "open_server",
+    "help", "about", "preferences", "train", "train_attributes", "train_clicks", "quit",
+})  # fmt: skip
+
+
 def show_annotate_docks(w: MainWindow, show: bool) -> None:
-    """The queue, labels and instances docks belong to Annotate: Review gets the whole width.
+    """The queue, labels and instances docks, the tool bar's and the menus' editing actions
+    belong to Annotate: Review gets the whole width, and its keys edit nothing unseen.
 
     Docks the operator closed stay closed when Annotate comes back; while hidden, their View >
     Panels items are disabled (``w.hidden_docks`` holds the ones to bring back).
     """
+    for name, action in w.actions_by_name.items():
+        if name not in BOTH_TABS:
+            action.setEnabled(show)
     docks = (w.queue, w.palette_dock, w.instances)
     for dock in docks:
         dock.toggleViewAction().setEnabled(show)

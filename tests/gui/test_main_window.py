@@ -366,7 +366,15 @@ def test_review_tab_hosts_the_review_view_and_opens_images(qtbot, opened):
     assert isinstance(window.review, ReviewView)
     assert window.tabs.currentWidget().widget() is window.review  # inside its scroll area
     assert not window.session.unsaved  # switching to review saves the open image
+    # found in a QA hand test: Ctrl+Z in Review undid the hidden canvas, and autosave saved it
+    painted = shown_mask(window).copy()
+    window.review.table.setFocus()
+    qtbot.keyClick(window.review.table, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(shown_mask(window), painted)
+    assert not window.session.unsaved and not window.actions_by_name["undo"].isEnabled()
+    assert window.actions_by_name["export"].isEnabled()
     window.review.openImageRequested.emit(second)
+    assert window.actions_by_name["undo"].isEnabled()
     assert window.tabs.currentIndex() == 0 and window.session.image_id == second
 
 

@@ -74,7 +74,7 @@ STATUS_FILTERS = (("Any status", None), ("Done", "done"), ("Approved", "approved
 REVIEW_KEYS = (
     ("A", "Approve the selected mask"),
     ("R", "Reject the selected mask with the chosen reason"),
-    ("Return", "Open the selected image in the annotation view"),
+    ("Return", "Open the selected image in the annotation view (in the reason field: reject)"),
 )
 """The Review tab's keys, listed by F1 and kept out of the window's other shortcuts."""
 
@@ -214,10 +214,9 @@ class ReviewView(QWidget):
         slots = {"A": self.approve_selected, "R": self.reject_selected,
                  "Return": self.open_selected}  # fmt: skip
         for key, _what in REVIEW_KEYS:
-            slot = slots[key]
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+            shortcut.activated.connect(slots[key])
 
     def _decision_panel(self) -> QGroupBox:
         box = QGroupBox("Decision")
@@ -447,6 +446,11 @@ class ReviewView(QWidget):
         return True
 
     def open_selected(self) -> None:
+        """Open the selected image in the annotation view (Return); in the reason field, Return
+        rejects (it left for the Annotate tab with the reason typed and nothing decided)."""
+        if self.reason_text.hasFocus():
+            self.reject_selected()
+            return
         row = self.selected_row()
         if row is not None:
             self.openImageRequested.emit(row.image_id)

@@ -75,3 +75,17 @@ def test_training_uses_approved_masks_and_excludes_rejected(scored_project):
     assert approved_only == [ids["same"]]
     default = [i for i, _, _ in project.training_items("garment")]
     assert ids["disjoint"] not in default and ids["same"] in default
+
+
+def test_a_mask_that_cannot_be_read_is_not_approved(scored_project):
+    """Found in a QA hand test: a row whose saved mask file was damaged ("cannot read the saved
+    mask" in the viewer) was approved with A; a reject stays possible."""
+    project, ids = scored_project
+    image = ids["same"]
+    path = project.mask_versions(image, "garment")[-1].path
+    path.write_bytes(b"not a png")
+    with pytest.raises(ValueError, match="not approved: the saved mask cannot be read"):
+        approve(project, image, "garment")
+    assert project.decisions(image_id=image, task="garment") == []
+    reject(project, image, "garment", "other", "the file is damaged: save it again")
+    assert project.image(image).status == "rejected"
