@@ -259,6 +259,16 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     view.start_rescore()
     with qtbot.waitSignal(view.rescore_thread.finished, timeout=60000):
         pass
+    # a mask saved since the re-score: unscored until the next one, and decidable (found in a QA
+    # hand test: the old score stayed, and every decision was refused as made on an older version)
+    first = rows[0]
+    with Project.open(project.root, user="olga") as operator:
+        operator.save_mask(first.image_id, "garment", square(12, 30))
+    view.refresh()
+    view.select_image(first.image_id)
+    stale = view.selected_row()
+    assert np.isnan(stale.score) and "saved since this score" in stale.problem
+    assert view.approve_selected() and project.image(first.image_id).status == "approved"
     view.set_task("garment")
     assert view.task_combo.currentText() == "garment" and len(names(view)) == 4
     assert len(runs) == 4

@@ -297,6 +297,16 @@ class ReviewView(QWidget):
             self.select_image(selected.image_id)
 
     def _reread(self, row: ImageScore) -> ImageScore:
+        """``row`` with the image's status and latest decision read again; a mask saved since
+        the row was scored (a "vs current model" row: the re-score is not redone at each
+        refresh) leaves it unscored until the next re-score, with the version it now has (the
+        old score stayed shown, and each decision was refused as made on an older version)."""
+        versions = self.project.mask_versions(row.image_id, self.task)
+        if len(versions) != row.versions and versions:
+            latest = versions[-1]
+            row = replace(row, versions=len(versions), saved_at=latest.created, score=float("nan"),
+                          pixel_accuracy=float("nan"), per_class_iou=None,
+                          problem=f"version {latest.version} ({latest.user}) saved since this score: re-score to compare it")  # fmt: skip
         last = self.project.decisions.last(row.image_id, self.task)
         return replace(
             row,
@@ -318,7 +328,7 @@ class ReviewView(QWidget):
         text = summary_html(summary, self.metric_title)
         unreadable = [r for r in rows if r.problem]
         if unreadable:
-            text += (f"<br><b>{counted(len(unreadable), 'image')} not scored</b>: a file cannot be read "
+            text += (f"<br><b>{counted(len(unreadable), 'image')} not scored</b> "
                      f"(e.g. {html.escape(unreadable[0].problem)})")  # fmt: skip
         self.summary.setText(text)
         if reread:
