@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from fashion_annotator.dataset.postgres.url import project_location
-from fashion_annotator.runtime.exit_codes import EXIT_USAGE, PROG, report_error
+from fashion_annotator.runtime.exit_codes import EXIT_PARTIAL, EXIT_USAGE, PROG, report_error
 from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.runtime.progress import ProgressBar
 
@@ -23,6 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "statistics with and without outliers, the histogram, reject reasons, throughput "
             "and overlays of the worst images into one HTML file."
         ),
+        epilog="exit status: 0 written, 1 error (nothing written), 3 written but some saved "
+        "masks or proposals could not be read (listed on stderr, in the report and the CSV)",
     )
     p.add_argument("project", type=project_location,
                    help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
@@ -90,4 +92,7 @@ def run(args: argparse.Namespace) -> int:
         return report_error(exc, "qa-report")
     size_kb = args.out.stat().st_size / 1024
     print(f"{args.out}: {len(scores)} images, {size_kb:.0f} KiB")
-    return 0
+    damaged = [r for r in scores if r.problem]
+    for row in damaged:  # listed, not scored: say which files, and that the report is partial
+        print(f"{PROG} qa-report: {row.name}: not scored: {row.problem}", file=sys.stderr)
+    return EXIT_PARTIAL if damaged else 0

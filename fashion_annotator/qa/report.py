@@ -43,6 +43,7 @@ __all__ = ["CSV_COLUMNS", "build_html", "histogram_svg", "thumbnail_data_uri", "
 CSV_COLUMNS = (
     "image_id", "name", "task", "metric", "score", "pixel_accuracy", "reference", "outlier",
     "status", "operator", "seconds", "actions", "versions", "decision", "reason", "reason_text",
+    "problem",
 )  # fmt: skip
 
 
@@ -77,7 +78,7 @@ def write_csv(
                     _fmt(row.score), _fmt(row.pixel_accuracy), csv_text(row.reference or ""),
                     int(is_out), csv_text(row.status), csv_text(row.operator),
                     f"{row.seconds:.1f}", row.actions, row.versions, csv_text(row.decision or ""),
-                    csv_text(row.reason or ""), csv_text(row.reason_text),
+                    csv_text(row.reason or ""), csv_text(row.reason_text), csv_text(row.problem),
                 ])  # fmt: skip
     except OSError as exc:
         raise OSError(f"{path}: cannot write the CSV: {exc.strerror or exc}") from exc
@@ -232,8 +233,13 @@ def build_html(
         if predictor_used is not None
         else "the proposal the operator was shown when the image was opened"
     )
-    n_unscored = sum(not math.isfinite(v) for v in values)
-    unscored = f"; {n_unscored} without a proposal to compare with are listed but not scored" if n_unscored else ""
+    damaged = [r for r in rows if r.problem]
+    n_unscored = sum(not math.isfinite(v) for v in values) - len(damaged)
+    unscored = "".join((
+        f"; {n_unscored} without a proposal to compare with are listed but not scored" if n_unscored else "",
+        f"; {counted(len(damaged), 'image')} not scored because a file cannot be read: "
+        + "; ".join(esc(f"{r.name}: {r.problem}") for r in damaged) if damaged else "",
+    ))  # fmt: skip
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
 <style>{_CSS}</style></head><body>

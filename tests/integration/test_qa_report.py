@@ -126,3 +126,22 @@ def test_bad_project_and_task_are_reported(tmp_path: Path, ccp_project: Path, ca
     assert main(["qa-report", str(ccp_project), "--out", str(tmp_path / "ok.html")]) == 0, "the project still opens"
     assert main(["qa-report", str(ccp_project), "--out", str(tmp_path / "z"), "--csv", str(tmp_path / "z")]) == 1
     assert "--csv and --out name the same file" in capsys.readouterr().err
+
+
+def test_a_mask_that_cannot_be_read_is_named_and_the_report_is_partial(ccp_project: Path, tmp_path: Path, capsys):
+    """Found in a QA hand test: the report said the damaged masks had no proposal, the CSV
+    named nothing, and the command exited 0."""
+    with Project.open(ccp_project) as project:
+        record = project.images()[0]
+        path = project.mask_versions(record.id, "garment")[-1].path
+    path.write_bytes(b"not a png")
+    out, table = tmp_path / "report.html", tmp_path / "report.csv"
+    assert main(["qa-report", str(ccp_project), "--out", str(out), "--csv", str(table)]) == 3
+    err = capsys.readouterr().err
+    assert f"{record.name}: not scored: " in err and str(path) in err
+    text = out.read_text(encoding="utf-8")
+    assert "1 image not scored because a file cannot be read" in text
+    assert "without a proposal" not in text
+    with table.open(newline="") as fh:
+        (damaged,) = [r for r in csv.DictReader(fh) if r["problem"]]
+    assert damaged["name"] == record.name and str(path) in damaged["problem"]
