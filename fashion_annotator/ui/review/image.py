@@ -169,6 +169,7 @@ class AgreementViewer(QWidget):
         self.counts.setWordWrap(True)  # its own line: the pane keeps the window's width
         self.message = QLabel("Select an image in the table.")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)  # a long file path must not widen the pane
         self.stack = QStackedWidget()
         self.stack.addWidget(self.message)
         self.stack.addWidget(self.overlay_view)

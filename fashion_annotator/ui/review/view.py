@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -180,11 +181,18 @@ class ReviewView(QWidget):
         stats_row = QHBoxLayout(stats)
         stats_row.setContentsMargins(0, 0, 0, 0)
         stats_row.addWidget(self.histogram, 3)
-        text_col = QVBoxLayout()
+        texts = QWidget()
+        text_col = QVBoxLayout(texts)
+        text_col.setContentsMargins(0, 0, 0, 0)
         text_col.addWidget(self.summary)
         text_col.addWidget(self.throughput)
         text_col.addStretch(1)
-        stats_row.addLayout(text_col, 2)
+        # the figures scroll where the pane is short (a "not scored" line was cut off unseen)
+        text_scroll = QScrollArea()
+        text_scroll.setWidgetResizable(True)
+        text_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        text_scroll.setWidget(texts)
+        stats_row.addWidget(text_scroll, 2)
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.table)
         left.addWidget(stats)
