@@ -17,6 +17,7 @@ from fashion_annotator.dataset.records import ProjectError
 __all__ = [
     "REASONS",
     "approve",
+    "current_decision",
     "reason_counts",
     "reason_label",
     "reject",
@@ -90,6 +91,17 @@ def reject(
         raise ValueError("a reject with reason 'other' needs a text saying why")
     _check_seen(project, image_id, task, seen_version)
     return project.decisions.record(image_id, task, "reject", reason, text.strip())
+
+
+def current_decision(project: ProjectStore, image_id: int, task: str) -> Any | None:
+    """The latest decision on ``task``'s latest saved mask, or None when a version was saved
+    since it (the new version waits for review; the Review table showed the old "rejected" or
+    "approved" beside work nobody had looked at). The history still lists every decision."""
+    last = project.decisions.last(image_id, task)
+    if last is None:
+        return None
+    versions = project.mask_versions(image_id, task)
+    return None if versions and versions[-1].created > last.created else last
 
 
 def rejection_note(project: ProjectStore, image_id: int, task: str | None = None) -> str | None:

@@ -31,6 +31,7 @@ from fashion_annotator.core.tasks import primary_metric
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import ProjectError, shown_before
+from fashion_annotator.qa.decisions import current_decision
 from fashion_annotator.segmentation.pipeline import propose_for_image
 
 __all__ = [
@@ -157,7 +158,7 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
     if not versions:
         return None
     last = versions[-1]
-    decision = project.decisions.last(record.id, task)
+    decision = current_decision(project, record.id, task)
     return ImageScore(
         image_id=record.id,
         name=display_name(record.name, project.root),

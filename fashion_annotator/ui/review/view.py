@@ -315,7 +315,7 @@ class ReviewView(QWidget):
             row = replace(row, versions=len(versions), saved_at=latest.created, score=float("nan"),
                           pixel_accuracy=float("nan"), per_class_iou=None,
                           problem=f"version {latest.version} ({latest.user}) saved since this score: re-score to compare it")  # fmt: skip
-        last = self.project.decisions.last(row.image_id, self.task)
+        last = decisions.current_decision(self.project, row.image_id, self.task)
         return replace(
             row,
             status=self.project.image(row.image_id).status,

@@ -1,4 +1,5 @@
 import pytest
+from qa_synth import square
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.qa.decisions import (
@@ -89,3 +90,20 @@ def test_a_mask_that_cannot_be_read_is_not_approved(scored_project):
     assert project.decisions(image_id=image, task="garment") == []
     reject(project, image, "garment", "other", "the file is damaged: save it again")
     assert project.image(image).status == "rejected"
+
+
+def test_a_decision_older_than_the_latest_mask_is_not_shown_as_current(scored_project):
+    """Found in a QA hand test: a rejected mask the operator fixed still read "rejected: Other"
+    in the Review table (and an approved one "approved" after a new version)."""
+    from fashion_annotator.qa.decisions import current_decision
+    from fashion_annotator.qa.scores import score_project
+
+    project, ids = scored_project
+    image = ids["half"]
+    reject(project, image, "garment", "other", "redo the sleeve")
+    assert current_decision(project, image, "garment").decision == "reject"
+    project.save_mask(image, "garment", square(5, 5, 15, 12), status="done")  # fixed
+    assert current_decision(project, image, "garment") is None
+    (row,) = [r for r in score_project(project, "garment") if r.image_id == image]
+    assert (row.decision, row.reason, row.status) == (None, None, "done")
+    assert [d.decision for d in project.decisions(image, "garment")] == ["reject"]  # history kept
