@@ -126,6 +126,10 @@ def test_approve_records_and_moves_to_the_next_row(view, project, qtbot):
     assert project.image(bad_id).status == "approved"
     assert view.proxy.index(0, 6).data() == "approved"
     assert view.selected_row().name == "poor.png"
+    # found in a QA hand test: A held on the last row approved it again and again
+    view.select_image(bad_id)
+    assert view.approve_selected() and view.approve_selected()
+    assert [d.decision for d in project.decisions(bad_id, "garment")] == ["approve"]
 
 
 def test_reject_with_reason_returns_the_image_to_the_queue(view, project, qtbot):

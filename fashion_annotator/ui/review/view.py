@@ -224,6 +224,7 @@ class ReviewView(QWidget):
         for key, _what in REVIEW_KEYS:
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.setAutoRepeat(False)  # a held A approved a row every 30 ms, unseen
             shortcut.activated.connect(slots[key])
 
     def _decision_panel(self) -> QGroupBox:
@@ -428,7 +429,11 @@ class ReviewView(QWidget):
     # -- decisions ---------------------------------------------------------------------------
 
     def approve_selected(self) -> bool:
-        """Approve the selected image's mask and move to the next row."""
+        """Approve the selected image's mask and move to the next row (a mask already approved
+        is not approved again: the history filled with repeats)."""
+        row = self.selected_row()
+        if row is not None and row.decision == "approve":
+            return self._decide(lambda r: None)
         return self._decide(lambda r: decisions.approve(self.project, r.image_id, self.task, seen_version=r.versions))
 
     def reject_selected(self) -> bool:
@@ -454,9 +459,10 @@ class ReviewView(QWidget):
             QMessageBox.warning(self, "Decision not recorded",
                                 f"{held.holder} is editing {row.name}; decide once they are done.")  # fmt: skip
             return False
-        self.reason_text.clear()
-        self.model.replace_row(self.proxy.mapToSource(index).row(), self._reread(row))
-        self.decisionRecorded.emit(row.image_id, decision.decision)
+        if decision is not None:
+            self.reason_text.clear()
+            self.model.replace_row(self.proxy.mapToSource(index).row(), self._reread(row))
+            self.decisionRecorded.emit(row.image_id, decision.decision)
         # Move on to the row that was below, wherever the decision re-sorted or filtered it.
         if next_id is None or not self.select_image(next_id):
             self.select_image(row.image_id)
