@@ -52,7 +52,7 @@ def _check_seen(project: ProjectStore, image_id: int, task: str, seen_version: i
     if latest is not None and latest.version != seen_version:
         raise ValueError(
             f"{project.image(image_id).name}: version {latest.version} ({latest.user}) was saved after "
-            f"you looked at version {seen_version}; refresh the table and look again"
+            f"you looked at version {seen_version}; refresh the table (F5) and look again"
         )
 
 

@@ -373,6 +373,17 @@ def test_review_tab_hosts_the_review_view_and_opens_images(qtbot, opened):
     np.testing.assert_array_equal(shown_mask(window), painted)
     assert not window.session.unsaved and not window.actions_by_name["undo"].isEnabled()
     assert window.actions_by_name["export"].isEnabled()
+    # a colleague's save reaches the shown Review at the next poll (found in a QA hand test:
+    # only a tab switch refreshed it)
+    refreshed: list[int] = []
+    real_refresh = window.review.refresh
+    window.review.refresh = lambda: refreshed.append(1) or real_refresh()
+    window.queue_refresh.reload(only_if_changed=True)
+    assert refreshed == []  # nothing committed elsewhere
+    with Project.open(project.root, user="bob") as colleague:
+        colleague.set_status(second, "done")
+    window.queue_refresh.reload(only_if_changed=True)
+    assert refreshed == [1]
     window.review.openImageRequested.emit(second)
     assert window.actions_by_name["undo"].isEnabled()
     assert window.tabs.currentIndex() == 0 and window.session.image_id == second

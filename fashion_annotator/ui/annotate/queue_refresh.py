@@ -54,6 +54,8 @@ class QueueRefresher(QObject):
         except ProjectError as exc:
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
             return False
+        if only_if_changed and token is not None and self._token is not None:
+            _refresh_review(w)  # a colleague committed: Review shows it without F5
         self._token = token
         signature = ([(r.id, r.status) for r in records], sorted(counts.items()))
         if only_if_changed and signature == self._signature:
@@ -66,3 +68,11 @@ class QueueRefresher(QObject):
     def stop(self) -> None:
         """Poll no more (the window closes)."""
         self.timer.stop()
+
+
+def _refresh_review(window: Any) -> None:
+    """Refresh the Review tab when it shows (its scores are memoised: only masks saved since
+    are scored again)."""
+    review = getattr(window, "review", None)
+    if review is not None and review.isVisible():
+        review.refresh()

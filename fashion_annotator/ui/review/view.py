@@ -77,6 +77,7 @@ REVIEW_KEYS = (
     ("A", "Approve the selected mask"),
     ("R", "Reject the selected mask with the chosen reason"),
     ("Return", "Open the selected image in the annotation view (in the reason field: reject)"),
+    ("F5", "Refresh: read colleagues' saves and decisions again"),
 )
 """The Review tab's keys, listed by F1 and kept out of the window's other shortcuts."""
 
@@ -164,9 +165,13 @@ class ReviewView(BackgroundScoring, QWidget):
         html_button = QPushButton("HTML report...")
         html_button.clicked.connect(lambda: self._export("html"))
 
+        refresh_button = QPushButton("Refresh (F5)")
+        refresh_button.setToolTip("Read colleagues' saves and decisions again (on a project "
+                                  "folder the tab also does so by itself every 15 s)")  # fmt: skip
+        refresh_button.clicked.connect(self.refresh)
         bar = QHBoxLayout()
         for w in (self.task_combo, self.search, self.status_filter, self.outliers_only, self.k_spin,
-                  self.reference, self.rescore_button, self.progress):  # fmt: skip
+                  self.reference, self.rescore_button, self.progress, refresh_button):  # fmt: skip
             bar.addWidget(w)
         bar.addStretch(1)
         bar.addWidget(csv_button)
@@ -221,7 +226,7 @@ class ReviewView(BackgroundScoring, QWidget):
         layout.addWidget(split, 1)
 
         slots = {"A": self.approve_selected, "R": self.reject_selected,
-                 "Return": self.open_selected}  # fmt: skip
+                 "Return": self.open_selected, "F5": self.refresh}  # fmt: skip
         for key, _what in REVIEW_KEYS:
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
