@@ -233,6 +233,14 @@ def build_html(
         if predictor_used is not None
         else "the proposal the operator was shown when the image was opened"
     )
+    rule = (
+        f"<p>Outlier rule: {esc(metric)} &lt; median &minus; {summary.k:g} &times; MAD = "
+        f"{_fmt(summary.all.median, 3)} &minus; {summary.k:g} &times; {esc(mad_text(summary))} = "
+        f"<b>{_fmt(summary.threshold, 3)}</b>; {summary.outliers} outliers.</p>"
+        if summary.all.n else
+        "<p>Outlier rule: no saved mask scored yet (a mask is scored against the proposal shown "
+        "before it was saved; without one, re-score with the current model).</p>"
+    )  # fmt: skip
     damaged = [r for r in rows if r.problem]
     n_unscored = sum(not math.isfinite(v) for v in values) - len(damaged)
     unscored = "".join((
@@ -250,9 +258,7 @@ def build_html(
 <table id="summary"><tr><th class="l"></th><th>n</th><th>mean</th><th>median</th><th>std</th></tr>
 {_stats_row(f"All images ({metric})", summary.all)}
 {_stats_row("Without outliers", summary.inliers)}</table>
-<p>Outlier rule: {metric} &lt; median &minus; {summary.k:g} &times; MAD = {_fmt(summary.all.median, 3)}
-&minus; {summary.k:g} &times; {esc(mad_text(summary))} = <b>{_fmt(summary.threshold, 3)}</b>;
-{summary.outliers} outliers.</p>
+{rule}
 <h2>Histogram</h2>
 {histogram_svg(values, summary.threshold, metric)}
 <h2>Reject reasons</h2>

@@ -94,7 +94,7 @@ def test_selecting_a_row_shows_the_agreement_overlay(view):
     assert view.selected_row().name == "poor.png"
     assert view.viewer.has_image and view.viewer.stack.currentWidget() is view.viewer.overlay_view
     assert not view.viewer.overlay_view.item.pixmap().isNull()
-    assert "missed 70.0%" in view.viewer.counts.text()
+    assert view.viewer.counts.text().startswith("saved mask only 70.0%  proposal shown only 0.0%")
     assert view.histogram.selected == pytest.approx(2 * 120 / (400 + 120))
     assert "poor.png" in view.title.text()
 
@@ -358,3 +358,6 @@ def test_the_summary_says_when_the_mad_is_its_floor():
     assert "; MAD 0.010 (the floor: most scores tie)" in tied
     spread = summary_html(summarize([0.5, 0.7, 0.8, 0.9, 0.95], k=3.0), "Dice")
     assert "; MAD 0.100</p>" in spread
+    # found in a QA hand test: nothing scored read "MAD = -; MAD -"
+    empty = summary_html(summarize([float("nan")], k=3.0), "Dice")
+    assert "Nothing to review yet" in empty and "MAD" not in empty

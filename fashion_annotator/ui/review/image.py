@@ -234,9 +234,10 @@ class AgreementViewer(QWidget):
         self.model_caption.setText(reference_name)
         counts = overlay.category_counts(labels)
         total = max(counts["agree"] + counts["missed"] + counts["extra"] + counts["confused"], 1)
+        # named as the legend names them ("missed / extra" read as the saved mask's faults)
         self.counts.setText(
-            f"missed {100 * counts['missed'] / total:.1f}%  extra {100 * counts['extra'] / total:.1f}%"
-            f"  of {total} foreground pixels"
+            f"saved mask only {100 * counts['missed'] / total:.1f}%  {reference_name.lower()} only "
+            f"{100 * counts['extra'] / total:.1f}%  of {total} foreground pixels"
         )
         self.has_image = True
         self.stack.setCurrentIndex(1 if self.mode == OVERLAY else 2)

@@ -51,6 +51,12 @@ def test_html_report_is_self_contained(scored_project):
     assert f"from {n} images with a saved mask; 1 without a proposal to compare with are listed but not scored" in text
 
 
+def test_a_report_with_nothing_scored_says_so(project):
+    """Found in a QA hand test: the rule line read "MAD = (newline) - 3 x - = <b></b>"."""
+    document = build_html(project, "garment", [], worst=2)
+    assert "no saved mask scored yet" in document and "<b></b>" not in document
+
+
 def test_histogram_draws_the_threshold():
     svg = histogram_svg([0.0, 0.9, 0.95], threshold=0.5)
     assert svg.count("<rect") == 21
