@@ -151,6 +151,11 @@ def test_review_tab_shows_instance_qa(opened, qtbot):
     assert review.select_image(image_id)
     with qtbot.waitSignal(review.decisionRecorded):
         qtbot.mouseClick(review.approve_button, Qt.MouseButton.LeftButton)
+    assert panel.table.item(0, 1).text() == "done", "its parsing mask waits for review"
+    review.set_task("parsing7")
+    assert review.select_image(image_id)
+    with qtbot.waitSignal(review.decisionRecorded):
+        qtbot.mouseClick(review.approve_button, Qt.MouseButton.LeftButton)
     assert panel.table.item(0, 1).text() == "approved"  # the decision shows without reopening
     panel.table.selectRow(0)
     panel._open(0)
