@@ -7,8 +7,6 @@ model" buttons); this is the ML lead's way from a terminal or a script.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import math
 
 from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.runtime.exit_codes import EXIT_OK, report_error
@@ -34,7 +32,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_models(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.store import ProjectError, open_project
-    from fashion_annotator.qa.model_history import model_rows
+    from fashion_annotator.qa.model_history import model_rows, row_text
 
     try:
         with open_project(args.project) as project:
@@ -49,10 +47,8 @@ def _cmd_models(args: argparse.Namespace) -> int:
         return EXIT_OK
     print(f"{'version':>7}  {'created':16}  {'masks':>5}  {'val figure':>19}  active")
     for r in rows:
-        figure = f"{r['metric']} {r['value']:.4f}" if math.isfinite(r["value"]) else "-"
-        created = dt.datetime.fromtimestamp(r["created"]).strftime("%Y-%m-%d %H:%M")
-        print(f"{'v' + str(r['version']):>7}  {created:16}  {r['trained_on']:>5}  {figure:>19}  "
-              f"{'yes' if r['active'] else ''}")  # fmt: skip
+        t = row_text(r)
+        print(f"{t['version']:>7}  {t['created']:16}  {r['trained_on']:>5}  {t['figure']:>19}  {t['active']}")
     if not any(r["active"] for r in rows):
         print(f"{args.task}: the shipped model proposes")
     return EXIT_OK

@@ -8,6 +8,8 @@ recorded proposals against the masks operators saved for the same images
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,3 +91,16 @@ def model_rows(project: Any, task: str) -> list[dict[str, Any]]:
             "val_images": len(per_image),
         })  # fmt: skip
     return rows
+
+
+def row_text(row: dict[str, Any]) -> dict[str, str]:
+    """How Model history and ``fashion-annotator models`` write a :func:`model_rows` row:
+    ``version`` ("v2"), ``created`` (local "YYYY-MM-DD HH:MM"), ``figure`` ("median_dice
+    0.9312", "-" when unknown), ``iqr`` ("0.901-0.955", "-") and ``active`` ("yes", "")."""
+    return {
+        "version": f"v{row['version']}",
+        "created": dt.datetime.fromtimestamp(row["created"]).strftime("%Y-%m-%d %H:%M"),
+        "figure": f"{row['metric']} {row['value']:.4f}" if math.isfinite(row["value"]) else "-",
+        "iqr": f"{row['q25']:.3f}-{row['q75']:.3f}" if math.isfinite(row["q25"]) else "-",
+        "active": "yes" if row["active"] else "",
+    }

@@ -11,7 +11,6 @@ the window, which proposes with it from then on.
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 from typing import Any
 
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.qa.model_history import model_rows, proposal_quality
+from fashion_annotator.qa.model_history import model_rows, proposal_quality, row_text
 from fashion_annotator.ui.train.plot import LivePlot
 
 
@@ -94,13 +93,9 @@ class ModelHistoryDialog(QDialog):
     def refresh(self) -> None:
         """Re-read the registry and the recorded proposals."""
         rows = self._rows = model_rows(self.project, self.task)
-        _fill(self.models, [
-            [f"v{r['version']}", dt.datetime.fromtimestamp(r["created"]).strftime("%Y-%m-%d %H:%M"),
-             r["trained_on"], f"{r['metric']} {r['value']:.4f}" if math.isfinite(r["value"]) else "-",
-             f"{r['q25']:.3f}-{r['q75']:.3f}" if math.isfinite(r["q25"]) else "-",
-             "yes" if r["active"] else ""]
-            for r in rows
-        ])  # fmt: skip
+        texts = [row_text(r) for r in rows]
+        _fill(self.models, [[t["version"], t["created"], r["trained_on"], t["figure"], t["iqr"], t["active"]]
+                            for r, t in zip(rows, texts, strict=True)])  # fmt: skip
         self.quality_rows = proposal_quality(self.project, self.task)
         _fill(self.quality, [
             [q.model_version, q.n_images, q.median, f"{q.q25:.3f}-{q.q75:.3f}"]
