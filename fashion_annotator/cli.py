@@ -7,15 +7,18 @@ Each group of subcommands lives in a module of :mod:`fashion_annotator.commands`
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from fashion_annotator import __version__
 from fashion_annotator.runtime.exit_codes import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
+    EXIT_USAGE,
     PROG,
     CommandError,
     report_error,
@@ -40,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand registered."""
     parser = argparse.ArgumentParser(
         prog="fashion-annotator",
-        description="Annotate and review garment cutout and clothing parsing masks.",
+        description="Annotate and review garment cutout and clothing parsing masks. "
+        "`fashion-annotator [PATH | URL]` (no subcommand) opens the window on a project, a "
+        "folder of photos or a server project (with nothing: the last project, else the sample).",
         epilog="exit status: 0 done, 1 error, 2 usage error, 3 partly done, 130 interrupted",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -80,6 +85,10 @@ def _dispatch(argv: list[str]) -> int:
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     subcommands = set(sub.choices)
     if not argv or (argv[0] not in subcommands and not argv[0].startswith("-")):
+        refused = _not_a_window_argument(argv, subcommands)
+        if refused:
+            print(f"{PROG}: error: {refused}", file=sys.stderr)
+            return EXIT_USAGE
         return _launch_gui(argv[0] if argv else None)
     args = parser.parse_args(argv)
     if args.command is None:
@@ -87,6 +96,23 @@ def _dispatch(argv: list[str]) -> int:
         return 0
     log.info("%s %s", PROG, " ".join(argv))
     return int(args.func(args) or 0)
+
+
+def _not_a_window_argument(argv: list[str], subcommands: set[str]) -> str | None:
+    """Why ``argv`` does not open the window, or None: the window takes one project, folder or
+    URL (a mistyped subcommand such as ``infoo PROJECT`` opened it on a "no such project"
+    question, and the rest was ignored)."""
+    if not argv:
+        return None
+    first = argv[0]
+    if "://" not in first and not Path(first).exists():
+        close = difflib.get_close_matches(first, sorted(subcommands), n=1)
+        if close:
+            return f"unknown subcommand {first!r} (did you mean {close[0]!r}?); see --help"
+    if len(argv) > 1:
+        return (f"the window opens one project, folder of photos or URL; "
+                f"{' '.join(argv[1:])!r} is left over (a subcommand comes first; see --help)")  # fmt: skip
+    return None
 
 
 def _launch_gui(path: str | None) -> int:

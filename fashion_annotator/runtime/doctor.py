@@ -198,7 +198,8 @@ def would_use_xcb() -> bool:
 
 
 def qt_platform_problem() -> str | None:
-    """Why the GUI cannot start with the xcb plugin, with the fix; None when nothing is missing.
+    """Why the GUI cannot start with the xcb plugin, with the fix: a library missing, or no
+    display to open the window on; None when nothing is missing.
 
     Only looked at when Qt would use xcb (:func:`would_use_xcb`).
     """
@@ -206,6 +207,11 @@ def qt_platform_problem() -> str | None:
         return None
     missing = missing_xcb_libraries()
     if not missing:
+        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+            return (  # Qt would abort with a hint about libxcb-cursor0 (installed)
+                "no display (DISPLAY unset): run the window on a desktop, or over ssh -X; "
+                "scripts and tests can use QT_QPA_PLATFORM=offscreen. Subcommands need no display."
+            )
         return None
     return (
         f"the Qt platform plugin \"xcb\" cannot load: missing {', '.join(missing)}.\n"

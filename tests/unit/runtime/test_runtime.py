@@ -133,6 +133,20 @@ def test_gui_launch_prints_the_fix_instead_of_qt_abort(monkeypatch, capsys) -> N
     assert doctor.qt_platform_problem() is None
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the xcb plugin is Linux-only")
+def test_gui_launch_without_a_display_says_so_instead_of_qt_abort(monkeypatch, capsys) -> None:
+    """Found in a new user's walk-through: over ssh without X, the window aborted (core dump,
+    exit 134) with Qt's hint about libxcb-cursor0, which was installed."""
+    monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr(doctor, "missing_xcb_libraries", lambda: [])
+    assert main([]) == 1
+    assert capsys.readouterr().err.startswith("fashion-annotator: error: no display (DISPLAY unset)")
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert doctor.qt_platform_problem() is None
+
+
 def test_doctor_reports_every_check_as_json(tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     rc = main(["doctor", "--json"])
@@ -160,3 +174,12 @@ def test_resources_come_from_this_source_tree() -> None:
     assert resource_path("taxonomies", "garment.json").is_file()
     for size in (16, 32, 48, 64, 128, 256, 512):
         assert resource_path("icons", "app", f"fashion-annotator-{size}.png").is_file()
+
+
+def test_a_mistyped_subcommand_or_extra_arguments_do_not_open_the_window(tmp_path, capsys) -> None:
+    """Found in a new user's walk-through: ``infoo PROJECT`` opened the window on a "no such
+    project" question, and the rest of the line was ignored."""
+    assert main(["infoo", str(tmp_path)]) == 2
+    assert "unknown subcommand 'infoo' (did you mean 'info'?)" in capsys.readouterr().err
+    assert main([str(tmp_path), "extra"]) == 2
+    assert "'extra' is left over" in capsys.readouterr().err
