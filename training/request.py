@@ -91,7 +91,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """Add the training options to ``p`` (the ``train`` command and ``python -m training``)."""
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--project", help="project folder or postgresql://user@host/db?project=NAME:"
-                     " train on its done and approved masks")  # fmt: skip
+                     " train on its done, approved and edited in-progress masks")  # fmt: skip
     src.add_argument("--data", help="plain mask folder (images/, masks/, taxonomies.json)")
     p.add_argument("--out", help="output folder (required with --data)")
     p.add_argument(

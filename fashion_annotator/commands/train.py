@@ -16,7 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "train",
         help="train a garment, person or parsing model",
-        description="Train a model on a project's done/approved masks or a plain mask folder.",
+        description="Train a model on a project's done, approved and edited in-progress masks "
+        "(see --exclude-unchanged) or on a plain mask folder.",
     )
     add_arguments(p)
     p.set_defaults(func=run)

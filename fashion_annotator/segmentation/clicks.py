@@ -6,7 +6,8 @@ crop of the photo (numpy in, numpy out, no Qt):
 - **crop**: the whole photo while the mask is empty (the first click), then a box of the
   network's aspect ratio around the current mask and the clicks, 1.4x their extent; when that
   box would shrink the photo more than ``1 / FOCUS_SCALE`` times, a *focus* box around the
-  newest click, 0.45x that size (the zoom-in of FocalClick);
+  newest click, :data:`FOCUS_FRACTION` of that size grown to :data:`FOCUS_REACH` times the
+  click's error half-width (:data:`BOX_FOCUS` in box sessions; the zoom-in of FocalClick);
 - **clicks are obeyed**: where the network still labels a clicked pixel against the click, a
   Gaussian bump centred on the click is added to the logits (:func:`enforce_clicks`), just
   enough to flip that pixel, so the uncertain pixels around it flip with it and no click is
