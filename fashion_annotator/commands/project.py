@@ -55,10 +55,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "taxonomies.json); alpha: RGBA cutouts (alpha > 0 is garment); coco: an instance "
         "JSON (or a folder with annotations.json); photos: a folder of photos; labelme: a "
         "folder of labelme JSON; cvat: CVAT for images XML; voc: a Pascal VOC folder; "
-        "labelstudio: a Label Studio JSON export; yolo: a YOLO segmentation folder.",
+        "labelstudio: a Label Studio JSON export; yolo: a YOLO segmentation folder; "
+        "coco-instances: garment instances with category and attribute ids (Fashionpedia style).",
     )  # fmt: skip
-    imp.add_argument("project", metavar="PROJECT", type=project_location)
-    imp.add_argument("src", metavar="SRC", type=Path)
+    imp.add_argument("project", metavar="PROJECT", type=project_location,
+                     help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
+    imp.add_argument("src", metavar="SRC", type=Path, help="the folder or file to import")
     imp.add_argument("--format", required=True, choices=IMPORT_FORMATS)
     imp.add_argument(
         "--taxonomy", metavar="NAME",
