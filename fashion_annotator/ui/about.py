@@ -1,4 +1,5 @@
-"""Help > About: version, where the log file and the data are, and the library versions."""
+"""Help > Getting started (the first steps, where the sample lives) and Help > About (version,
+where the log file and the data are, and the library versions)."""
 
 from __future__ import annotations
 
@@ -39,5 +40,33 @@ def show_about(parent: QWidget | None = None) -> QMessageBox:
     """Open the About box (non-blocking) and return it."""
     box = QMessageBox(QMessageBox.Icon.Information, "About Fashion Annotator", about_text(), parent=parent)
     box.setObjectName("about_dialog")
+    box.open()
+    return box
+
+
+def getting_started_text() -> str:
+    """Help > Getting started: what the window shows and the first steps (plain text)."""
+    return "\n".join([
+        "The queue on the left lists the project's photos; the model's proposal is the starting "
+        "mask of each (Tab switches between the garment cutout and the clothing parsing).",
+        "",
+        "1. Fix what the proposal got wrong: B brush, E eraser, S superpixel regions, "
+        "C Smart click (left click adds, right click removes), P polygon. Ctrl+Z undoes.",
+        "2. Ctrl+Enter accepts the mask and opens the next photo (Ctrl+D marks it done). Work is "
+        "saved as you go, and a crash loses nothing.",
+        "3. Review (the second tab) ranks the saved masks by their agreement with the proposal: "
+        "A approves, R rejects with a reason.",
+        "4. Train > Retrain model learns from your corrections; the next proposals need fewer.",
+        "",
+        "Your own photos: File > Open project or New project from folder (Ctrl+N), or "
+        "`fashion-annotator FOLDER`. F1 lists every key.",
+        f"The sample project lives in {app_data_dir() / 'sample-project'}.",
+    ])
+
+
+def show_getting_started(parent: QWidget | None = None) -> QMessageBox:
+    """Open Help > Getting started (non-blocking) and return it."""
+    box = QMessageBox(QMessageBox.Icon.Information, "Getting started", getting_started_text(), parent=parent)
+    box.setObjectName("getting_started_dialog")
     box.open()
     return box

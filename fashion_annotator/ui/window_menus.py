@@ -14,7 +14,7 @@ from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar
 
 from fashion_annotator.ui import file_menu, shortcuts
-from fashion_annotator.ui.about import show_about
+from fashion_annotator.ui.about import show_about, show_getting_started
 from fashion_annotator.ui.actions import TOOLS
 from fashion_annotator.ui.annotate import refine_menu
 from training.click_retrain import CLICK_TASK
@@ -72,6 +72,7 @@ def build_actions(w: MainWindow) -> None:
     a("actual_pixels", "&Actual pixels", "Ctrl+1", w.canvas.actual_pixels)
     a("help", "&Keyboard shortcuts", "F1", w.show_help, "help")
     a("about", "&About Fashion Annotator", "", lambda: show_about(w))
+    a("getting_started", "&Getting started", "", lambda: show_getting_started(w))
     a("preferences", "&Preferences…", "Ctrl+,", w.show_preferences)
     a("train", "&Retrain model…", "", w.show_training, "train")
     a("train_attributes", "Retrain instance &attributes…", "", lambda: w.show_training("instance_attributes"))
@@ -104,6 +105,7 @@ def build_menus(w: MainWindow) -> None:
     for name in TRAIN_MENU:
         w.train_menu.addAction(get(name))
     help_menu = bar.addMenu("&Help")
+    help_menu.addAction(get("getting_started"))
     help_menu.addAction(get("help"))
     help_menu.addAction(get("about"))
     shortcuts.apply_overrides(w.actions_by_name.values(), w.prefs)
@@ -141,7 +143,7 @@ def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
 #: autosave then saved it as a new version).
 BOTH_TABS = frozenset({
     "open_project", "new_project", "add_photos", "import_masks", "export", "open_server",
-    "help", "about", "preferences", "train", "train_attributes", "train_clicks", "quit",
+    "help", "about", "getting_started", "preferences", "train", "train_attributes", "train_clicks", "quit",
 })  # fmt: skip
 
 

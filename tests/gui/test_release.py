@@ -42,6 +42,14 @@ def test_help_about_names_version_and_log_file(qtbot, template, tmp_path, monkey
         text = _boxes("about_dialog")[0].text()
         assert f"Fashion Annotator {__version__}" in text and f"Log file: {where}" in text
         _boxes("about_dialog")[0].close()
+        # a first-time user's guide (found in a new user's walk-through: nothing said what to do)
+        started = window.actions_by_name["getting_started"]
+        assert help_menu.actions()[0] is started
+        started.trigger()
+        qtbot.waitUntil(lambda: bool(_boxes("getting_started_dialog")))
+        text = _boxes("getting_started_dialog")[0].text()
+        assert "Ctrl+Enter accepts" in text and "sample-project" in text
+        _boxes("getting_started_dialog")[0].close()
     finally:
         window.close()
         project.close()
