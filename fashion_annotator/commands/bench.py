@@ -476,7 +476,7 @@ def run_team(args: argparse.Namespace) -> int:
                              crash_every_s=args.crash_every_s)  # fmt: skip
     try:
         result = run_team_bench(config, progress=lambda line: print(line, file=sys.stderr))
-    except ProjectError as exc:
+    except (ProjectError, RuntimeError) as exc:
         return _fail("team", exc)
     print(
         f"{result['backend']}: {result['operators']} operators, {result['saves']} saves "

@@ -88,6 +88,11 @@ def run_team_bench(config: TeamBenchConfig, progress=print) -> dict:
         operators that saved again), ``cpu_count`` and ``load_avg_1m_at_end`` (how busy the
         machine was: every operator, and a local server, share its cores), ``errors``
         (operator errors other than a kill).
+
+    Raises
+    ------
+    RuntimeError
+        No operator saved anything (they could not start): names the first operator error.
     """
     workdir = Path(config.workdir or tempfile.mkdtemp(prefix="fa-team-"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -116,7 +121,8 @@ def run_team_bench(config: TeamBenchConfig, progress=print) -> dict:
         cmd = [sys.executable, "-m", "fashion_annotator.evaluation.team", config.url, name,
                str(log), str(deadline), str(config.think_s), str(config.saves_per_image),
                str(config.seed * 1000 + counter)]  # fmt: skip
-        procs[name] = (subprocess.Popen(cmd, env=env, stderr=subprocess.DEVNULL), log)
+        with (workdir / f"{name}.{counter}.err").open("wb") as err:  # read if nothing was saved
+            procs[name] = (subprocess.Popen(cmd, env=env, stderr=err), log)
 
     for k in range(config.operators):
         start(f"op{k:02d}")
@@ -139,6 +145,10 @@ def run_team_bench(config: TeamBenchConfig, progress=print) -> dict:
             proc.kill()
             proc.wait()
     logs = _read_logs(workdir, kills)
+    if not logs.saves:  # the operators never ran (a frozen bundle refused "-m" unseen)
+        first = next((e.read_text().strip() for e in sorted(workdir.glob("op*.err")) if e.stat().st_size), "")
+        raise RuntimeError(f"no operator saved anything in {config.minutes} min; "
+                           f"first operator error: {first[-500:] or 'none written'}")  # fmt: skip
     lost = _lost_saves(config.url, logs.saves, env)
     saves_ms = np.array([s[4] for s in logs.saves]) if logs.saves else np.zeros(1)
     claims_ms = np.array(logs.claims_ms) if logs.claims_ms else np.zeros(1)

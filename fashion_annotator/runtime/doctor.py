@@ -197,28 +197,53 @@ def would_use_xcb() -> bool:
     return not wayland
 
 
+def x_display_opens() -> bool:
+    """Whether the X display in ``DISPLAY`` accepts a connection (``xcb_connect`` through
+    ctypes, a few milliseconds); True when libxcb cannot be loaded (then the missing library is
+    the problem to report). A display set but unreachable (a stale ``ssh -X``, no xauth) made
+    Qt abort."""
+    try:
+        xcb = ctypes.CDLL(ctypes.util.find_library("xcb") or "libxcb.so.1")
+    except OSError:
+        return True
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(None, None)
+    try:
+        return connection is not None and xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        if connection:
+            xcb.xcb_disconnect(connection)
+
+
 def qt_platform_problem() -> str | None:
     """Why the GUI cannot start with the xcb plugin, with the fix: a library missing, or no
-    display to open the window on; None when nothing is missing.
+    display to open the window on (unset, or set but unreachable); None when nothing is missing.
 
     Only looked at when Qt would use xcb (:func:`would_use_xcb`).
     """
     if not would_use_xcb():
         return None
     missing = missing_xcb_libraries()
-    if not missing:
-        if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-            return (  # Qt would abort with a hint about libxcb-cursor0 (installed)
-                "no display (DISPLAY unset): run the window on a desktop, or over ssh -X; "
-                "scripts and tests can use QT_QPA_PLATFORM=offscreen. Subcommands need no display."
-            )
+    if missing:
+        return (
+            f"the Qt platform plugin \"xcb\" cannot load: missing {', '.join(missing)}.\n"
+            f"Install them (Debian/Ubuntu): sudo apt-get install {' '.join(packages_for(missing))}\n"
+            "or run without a display with QT_QPA_PLATFORM=offscreen; "
+            "`fashion-annotator doctor` checks everything."
+        )
+    # Qt would abort with a hint about libxcb-cursor0 (installed)
+    display = os.environ.get("DISPLAY", "")
+    if not display and not os.environ.get("WAYLAND_DISPLAY"):
+        why = "no display (DISPLAY unset)"
+    elif display and not x_display_opens():
+        why = f"cannot open display {display} (check DISPLAY, xauth or ssh -X)"
+    else:
         return None
-    return (
-        f"the Qt platform plugin \"xcb\" cannot load: missing {', '.join(missing)}.\n"
-        f"Install them (Debian/Ubuntu): sudo apt-get install {' '.join(packages_for(missing))}\n"
-        "or run without a display with QT_QPA_PLATFORM=offscreen; "
-        "`fashion-annotator doctor` checks everything."
-    )
+    return (f"{why}: run the window on a desktop, or over ssh -X; scripts and tests can use "
+            "QT_QPA_PLATFORM=offscreen. Subcommands need no display.")  # fmt: skip
 
 
 def check_xcb() -> Check:

@@ -24,3 +24,21 @@ def test_bench_team_on_an_existing_project_prints_an_error_line(
     assert lines[-1].startswith(f"fashion-annotator bench team: error: {existing}: ")
     assert "already a project" in lines[-1]
     assert not list(tmp_path.glob("fa-team-*"))  # its own work folder is not left behind
+
+
+def test_operators_that_cannot_start_fail_the_bench_naming_their_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found in a bundle hand test: the frozen executable refused ``-m`` and the bench printed
+    "0 saves ... 0 lost saves" and exited 0 (the operators' stderr went to /dev/null)."""
+    import sys
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho 'invalid choice: fashion_annotator.evaluation.team' >&2\nexit 2\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(fake))
+    argv = ["bench", "team", "--url", str(tmp_path / "team"), "--operators", "1", "--minutes", "0.02"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "no operator saved anything" in err and "invalid choice" in err

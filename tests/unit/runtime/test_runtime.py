@@ -143,8 +143,26 @@ def test_gui_launch_without_a_display_says_so_instead_of_qt_abort(monkeypatch, c
     monkeypatch.setattr(doctor, "missing_xcb_libraries", lambda: [])
     assert main([]) == 1
     assert capsys.readouterr().err.startswith("fashion-annotator: error: no display (DISPLAY unset)")
-    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("DISPLAY", ":4711")  # set, but no X server answers there
+    monkeypatch.setattr(doctor, "x_display_opens", lambda: False)
+    assert main([]) == 1
+    assert "cannot open display :4711 (check DISPLAY, xauth or ssh -X)" in capsys.readouterr().err
+    monkeypatch.setattr(doctor, "x_display_opens", lambda: True)
     assert doctor.qt_platform_problem() is None
+
+
+def test_the_display_probe_connects_for_real(monkeypatch) -> None:
+    """``x_display_opens`` asks libxcb: no server on display :4711 (True only where libxcb
+    itself is missing, which the xcb library check reports instead)."""
+    import ctypes.util
+
+    monkeypatch.setenv("DISPLAY", ":4711")
+    try:
+        ctypes.CDLL(ctypes.util.find_library("xcb") or "libxcb.so.1")
+        has_xcb = True
+    except OSError:
+        has_xcb = False
+    assert doctor.x_display_opens() is (not has_xcb)
 
 
 def test_doctor_reports_every_check_as_json(tmp_path, capsys, monkeypatch) -> None:
