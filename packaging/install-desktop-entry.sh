@@ -27,6 +27,22 @@ if [ -d "$icons" ]; then
   cp "$icons/fashion-annotator.svg" "$data/icons/hicolor/scalable/apps/fashion-annotator.svg"
 fi
 mkdir -p "$data/applications"
-sed "s|^Exec=fashion-annotator|Exec=\"$exe\"|" "$here/fashion-annotator.desktop" \
-  > "$data/applications/fashion-annotator.desktop"
+# The path as a quoted Exec argument (Desktop Entry spec): \ " ` $ take a backslash, which
+# the string escape doubles, and % is %%. (A sed replacement took & as the matched text.)
+quoted=""
+for ((i = 0; i < ${#exe}; i++)); do
+  c=${exe:i:1}
+  case "$c" in
+    '\') quoted+='\\\\' ;;
+    '"' | '`' | '$') quoted+='\\'"$c" ;;
+    '%') quoted+='%%' ;;
+    *) quoted+="$c" ;;
+  esac
+done
+while IFS= read -r line; do
+  case "$line" in
+    Exec=fashion-annotator*) printf 'Exec="%s"%s\n' "$quoted" "${line#Exec=fashion-annotator}" ;;
+    *) printf '%s\n' "$line" ;;
+  esac
+done < "$here/fashion-annotator.desktop" > "$data/applications/fashion-annotator.desktop"
 echo "installed $data/applications/fashion-annotator.desktop -> $exe"
