@@ -97,19 +97,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--task",
         required=True,
-        help="task (taxonomy) name; with --data several joined by '+' train one shared network",
+        help="task (taxonomy) name: garment, person, parsing7, parsing18, ..., or with --project "
+        "click (Smart click's model) or instance_attributes; with --data several joined by '+' "
+        "train one shared network",
     )
-    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--epochs", type=int, default=40, help="passes over the training masks (default 40)")
     p.add_argument("--max-minutes", type=float, default=None, help="time budget; LR follows it")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--init", default=None, help="current | scratch | a .safetensors model file")
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
-    p.add_argument("--model-size", choices=tuple(MODEL_SIZES), default="default")
-    p.add_argument("--promote-if-better", action="store_true")
-    p.add_argument("--json-progress", action="store_true")
+    p.add_argument("--model-size", choices=tuple(MODEL_SIZES), default="default",
+                   help="U-Net width for a model trained from scratch (a fine-tune keeps its model's)")
+    p.add_argument("--promote-if-better", action="store_true",
+                   help="--project: make the new model the active one when it beats the current "
+                   "model on the same validation photos")
+    p.add_argument("--json-progress", action="store_true",
+                   help="print progress and the result as JSON lines (what the window reads)")
     p.add_argument("--input-size", type=int, nargs=2, default=(288, 192), metavar=("H", "W"))
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 0.002)")
     p.add_argument("--patience", type=int, default=12, help="early stopping (epochs)")
     p.add_argument("--norm", choices=("group", "batch"), default="group")
     p.add_argument("--no-attention", dest="attention", action="store_false")
