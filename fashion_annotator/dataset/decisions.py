@@ -16,8 +16,8 @@ from fashion_annotator.dataset.schema import DECISIONS
 
 #: The current decision of each task of one image that has a saved mask or a decision: its
 #: latest decision made at or after its latest saved mask version (None when the mask was saved
-#: since: that version waits for review). ``%s`` is the image id, four times; SQLite swaps in
-#: ``?``.
+#: since: that version waits for review; the Review table shows decisions by the same rule,
+#: ``qa.decisions.current_decision``). ``%s`` is the image id, four times; SQLite swaps in ``?``.
 CURRENT_PER_TASK = (
     "SELECT t.task, (SELECT d.decision FROM decisions d WHERE d.image_id = %s AND d.task = t.task"
     " AND d.at >= COALESCE((SELECT MAX(v.created) FROM mask_versions v WHERE v.image_id = %s"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from fashion_annotator.dataset.api import ProjectStore
@@ -93,14 +94,20 @@ def reject(
     return project.decisions.record(image_id, task, "reject", reason, text.strip())
 
 
-def current_decision(project: ProjectStore, image_id: int, task: str) -> Any | None:
+def current_decision(
+    project: ProjectStore, image_id: int, task: str, versions: Sequence[Any] | None = None
+) -> Any | None:
     """The latest decision on ``task``'s latest saved mask, or None when a version was saved
     since it (the new version waits for review; the Review table showed the old "rejected" or
-    "approved" beside work nobody had looked at). The history still lists every decision."""
+    "approved" beside work nobody had looked at). The history still lists every decision.
+    The store's status uses the same rule (``dataset.decisions.CURRENT_PER_TASK``).
+
+    ``versions``: the task's mask versions when the caller has read them (else read here).
+    """
     last = project.decisions.last(image_id, task)
     if last is None:
         return None
-    versions = project.mask_versions(image_id, task)
+    versions = project.mask_versions(image_id, task) if versions is None else versions
     return None if versions and versions[-1].created > last.created else last
 
 

@@ -158,7 +158,7 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
     if not versions:
         return None
     last = versions[-1]
-    decision = current_decision(project, record.id, task)
+    decision = current_decision(project, record.id, task, versions)
     return ImageScore(
         image_id=record.id,
         name=display_name(record.name, project.root),

@@ -322,7 +322,7 @@ class ReviewView(BackgroundScoring, QWidget):
             row = replace(row, versions=len(versions), saved_at=latest.created, score=float("nan"),
                           pixel_accuracy=float("nan"), per_class_iou=None,
                           problem=f"version {latest.version} ({latest.user}) saved since this score: re-score to compare it")  # fmt: skip
-        last = decisions.current_decision(self.project, row.image_id, self.task)
+        last = decisions.current_decision(self.project, row.image_id, self.task, versions)
         return replace(
             row,
             status=self.project.image(row.image_id).status,
