@@ -51,6 +51,13 @@ def _row_of(dock, parsing_name: str) -> int:
     return next(k for k, i in sorted(dock.doc.instances.items()) if names[i.parsing_class] == parsing_name)
 
 
+def _choose_category(dock, instance_id: int, category: str) -> None:
+    """Select ``instance_id`` and pick ``category`` in the panel's combo, as an operator does."""
+    dock.select([instance_id])
+    dock.category.setCurrentText(category)
+    dock.category.activated.emit(dock.category.currentIndex())
+
+
 def test_proposes_lists_and_highlights_instances(opened, qtbot):
     window, project = opened
     dock = window.instances
@@ -107,9 +114,7 @@ def test_split_merge_undo_and_recategorise(opened, qtbot):
     qtbot.mouseClick(dock.buttons["redo"], Qt.MouseButton.LeftButton)
     assert len(dock.doc.instances) == n
     # re-categorise the dress as a skirt: the parsing mask follows, one parsing undo step
-    dock.select([top])
-    dock.category.setCurrentText("skirt")
-    dock.category.activated.emit(dock.category.currentIndex())
+    _choose_category(dock, top, "skirt")
     parsing = window.session.current.doc.masks["parsing7"]
     assert dock.doc.instances[top].category == "skirt"
     assert np.all(parsing[dock.doc.map == top] == 5)
@@ -135,9 +140,7 @@ def test_review_tab_shows_instance_qa(opened, qtbot):
     window, project = opened
     dock = window.instances
     dress = _row_of(dock, "dress")
-    dock.select([dress])
-    dock.category.setCurrentText("romper")
-    dock.category.activated.emit(dock.category.currentIndex())
+    _choose_category(dock, dress, "romper")
     window.tabs.setCurrentIndex(1)
     panel = window.instance_review
     assert panel.table.rowCount() == 1
@@ -275,9 +278,7 @@ def test_an_instance_removed_at_a_save_is_said_after_the_save(opened, qtbot):
     window, _ = opened
     dock = window.instances
     top = _row_of(dock, "dress")
-    dock.select([top])
-    dock.category.setCurrentText("skirt")
-    dock.category.activated.emit(dock.category.currentIndex())
+    _choose_category(dock, top, "skirt")
     window.set_task("parsing7")
     window.canvas.setFocus()
     window.actions_by_name["undo"].trigger()  # the parsing relabel, not the instance step
