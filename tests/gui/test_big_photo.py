@@ -228,3 +228,43 @@ def test_an_unreadable_deferred_mask_is_reported_and_the_task_stays(qtbot, big):
     assert window.task == "garment"
     assert "cannot read the saved mask" in window.status.currentMessage()
     assert window.canvas.task == "garment"
+
+
+def test_a_promotion_while_the_photo_loads_proposes_on_the_photo_not_the_placeholder(
+    qtbot, big, monkeypatch
+):
+    """A model promoted (or rolled back) while a large photo's pixels load waits for them:
+    the model never runs on the black placeholder, nor is such a proposal shown or recorded."""
+    import threading
+
+    from fashion_annotator.ui.annotate import image_session
+    from fashion_annotator.ui.train import loop_menu
+
+    window, project, pixels = big
+    second = list(pixels)[1]
+    gate = threading.Event()
+    real_load = image_session.load_photo_pyramid
+
+    def slow_load(path):  # a 50-megapixel studio photo takes a while
+        gate.wait(20)
+        return real_load(path)
+
+    monkeypatch.setattr(image_session, "load_photo_pyramid", slow_load)
+    brightest: list[int] = []
+    real_propose = window.session.proposals.propose
+
+    def spy(task, rgb, regions):
+        brightest.append(int(rgb.max()))
+        return real_propose(task, rgb, regions)
+
+    monkeypatch.setattr(window.session.proposals, "propose", spy)
+    window.open_image(second)
+    doc = window.session.current.doc
+    assert not doc.photo_ready
+    loop_menu.model_changed(window, "garment", None)  # what a promotion or a rollback does
+    qtbot.wait(300)
+    assert brightest == [] and doc.proposals.get("garment") is None
+    gate.set()
+    _wait_full(qtbot, window)
+    qtbot.waitUntil(lambda: not window.session.jobs.busy, timeout=60000)
+    assert brightest and min(brightest) > 0  # every proposal of the image saw its pixels

@@ -270,9 +270,13 @@ class ImageSession(JournalRecovery, QObject):
             self._submit_proposal(task)
 
     def rerun_proposal(self, task: str) -> None:
-        """Recompute ``task``'s proposal of the open image (after a new model was promoted)."""
+        """Recompute ``task``'s proposal of the open image (after a new model was promoted).
+
+        While the photo's full pixels still load, nothing is submitted: the document holds a
+        black placeholder then, and the load proposes with the reloaded model when it lands.
+        """
         self.proposals.reload(task)
-        if self.current is not None:
+        if self.current is not None and self.current.doc.photo_ready:
             self._submit_proposal(task)
 
     def _submit_proposal(self, task: str) -> None:
