@@ -200,8 +200,11 @@ def warp_crop(array: np.ndarray, box: CropBox, interpolation: int = cv2.INTER_LI
             (max(1, round(sub.shape[1] * f)), max(1, round(sub.shape[0] * f))),
             interpolation=cv2.INTER_AREA,
         )
-        m[:, 0] *= sub.shape[1] / small.shape[1]
-        m[:, 1] *= sub.shape[0] / small.shape[0]
+        rx, ry = sub.shape[1] / small.shape[1], sub.shape[0] / small.shape[0]
+        # INTER_AREA is centre-aligned: the small pixel x is the sub-array's (x + 0.5) r - 0.5
+        m[:, 2] += m[:, :2] @ [0.5 * (rx - 1), 0.5 * (ry - 1)]
+        m[:, 0] *= rx
+        m[:, 1] *= ry
         sub = small
     return cv2.warpAffine(
         sub, m, out_size, flags=interpolation, borderMode=cv2.BORDER_CONSTANT, borderValue=0

@@ -112,7 +112,6 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.project = project
-        loop_menu.use_project_click_model(self)
         self.prefs = prefs or Preferences()
         self.ask_restore = ask_restore or (
             lambda entries: prompts.ask_restore(self, entries, window_lifecycle.entry_names(self, entries))

@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import shutil
 
-import pytest
 from PySide6.QtCore import Qt
 
-from fashion_annotator.annotate.tools.smartclick import active_click_predictor, use_click_model
+from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.clicks import default_click_model_path
 from fashion_annotator.ui.train.training_dialog import RetrainDialog, describe_comparison
 from training.click_retrain import CLICK_TASK, current_click_model, source_task
 
 # a quarter of a minute on one thread, batches of 2: a real run of a few seconds of steps
 FAST = ["--max-minutes", "0.25", "--threads", "1", "--batch-size", "2"]
-
-
-@pytest.fixture(autouse=True)
-def shipped_click_model_after():
-    yield
-    use_click_model(None)
 
 
 def test_the_click_model_learns_from_the_cutout_task(loop_project):
@@ -63,14 +56,49 @@ def test_retrain_click_model_through_the_dialog(qtbot, loop_project):
     assert record is not None and current_click_model(project) == record.path
 
 
+def _click_model_copy(path):
+    shutil.copy(default_click_model_path(), path)
+    shutil.copy(default_click_model_path().with_suffix(".json"), path.with_suffix(".json"))
+    return path
+
+
+def _smart_click_model(window):
+    """The click model file the window's Smart click runs."""
+    window.canvas.set_tool("smartclick")
+    return window.canvas._tool.predictor().path  # noqa: SLF001 - the tool the canvas holds
+
+
 def test_the_window_uses_the_projects_active_click_model(opened, tmp_path):
     window, project = opened
-    assert active_click_predictor().path == default_click_model_path()
-    copy = tmp_path / "click-v1.safetensors"
-    shutil.copy(default_click_model_path(), copy)
-    shutil.copy(default_click_model_path().with_suffix(".json"), copy.with_suffix(".json"))
+    assert _smart_click_model(window) == default_click_model_path()
+    copy = _click_model_copy(tmp_path / "click-v1.safetensors")
     record = project.models.register(CLICK_TASK, copy, {"noc90": 5.0}, [], activate=True)
     window._model_promoted(CLICK_TASK, record.version)
-    assert active_click_predictor().path == project.active_model(CLICK_TASK).path
+    assert _smart_click_model(window) == project.active_model(CLICK_TASK).path
     assert "Now proposing with click model" in window.statusBar().currentMessage()
     assert window.actions_by_name["train_clicks"] in window.train_menu.actions()
+
+
+def test_two_windows_click_with_their_own_projects_click_models(qtbot, tmp_path, ccp_dir, answers):
+    """File > Open server project opens a second window in the same process: each window's
+    Smart click keeps its own project's click model."""
+    from fashion_annotator.ui.testing import open_window
+
+    roots = []
+    for name in ("p1", "p2"):
+        with Project.create(tmp_path / name, tasks=("garment",)) as p:
+            p.add_image(ccp_dir / "images" / "0014.jpg")
+            if name == "p1":  # project 1 retrained its click model
+                copy = _click_model_copy(tmp_path / "p1-click.safetensors")
+                p.models.register(CLICK_TASK, copy, {}, [], activate=True)
+        roots.append(tmp_path / name)
+    w1, p1 = open_window(qtbot, roots[0], tmp_path / "s1.ini", answers)
+    w2, p2 = open_window(qtbot, roots[1], tmp_path / "s2.ini", answers)
+    try:
+        assert _smart_click_model(w1) == p1.active_model(CLICK_TASK).path
+        assert _smart_click_model(w2) == default_click_model_path()
+        assert _smart_click_model(w1) == p1.active_model(CLICK_TASK).path
+    finally:
+        for w, p in ((w1, p1), (w2, p2)):
+            w.close()
+            p.close()

@@ -61,24 +61,13 @@ MIN_BOX_PX = 3.0
 NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
 
 
-#: The click model Smart click uses: a project's active one (set by the window), else shipped.
-_active_model: str | None = None
-
-
-def use_click_model(path: Path | str | None) -> None:
-    """Make Smart click use the click model ``path`` from now on (None: the shipped one)."""
-    global _active_model
-    _active_model = str(path) if path else None
-
-
-def active_click_predictor():
-    """The predictor of the click model in use (:func:`use_click_model`); None when unusable."""
-    return shared_click_predictor(_active_model)
-
-
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=4)
 def shared_click_predictor(path: str | None = None):
-    """The click predictor of the shipped (or given) model, loaded once; None when unusable."""
+    """The click predictor of the shipped (or given) model, loaded once; None when unusable.
+
+    A few stay loaded: windows on different projects (each with its own active click model)
+    click in one process without reloading each other's model.
+    """
     from fashion_annotator.models.weights import ModelFileError
     from fashion_annotator.segmentation.clicks import ClickPredictor
 
@@ -180,6 +169,9 @@ class SmartClickTool(Tool):
 
     def __init__(self, predictor=None) -> None:
         self._predictor = predictor
+        #: The click model file to use (a project's active one; None: the shipped one), set by
+        #: the view that owns the tool.
+        self.model_path: str | None = None
         self.num_classes: int | None = None
         #: Every entry of the session, shown or not (an undone click may be redone).
         self._session: list[_Entry] = []
@@ -203,10 +195,10 @@ class SmartClickTool(Tool):
     def predictor(self):
         """The click predictor, or None when no click model is available.
 
-        Without a predictor given to the tool, the one of the click model in use
-        (:func:`use_click_model`), looked up on every click so a promoted model takes over.
+        Without a predictor given to the tool, the one of :attr:`model_path`, looked up on every
+        click so a promoted model takes over.
         """
-        return self._predictor if self._predictor is not None else active_click_predictor()
+        return self._predictor if self._predictor is not None else shared_click_predictor(self.model_path)
 
     def target(self, ctx: ToolContext) -> ToolContext | None:
         """``ctx`` with the label the clicks add and remove, or None when there is none.

@@ -118,6 +118,7 @@ class Canvas(ImageView):
         self._radius = 8.0
         self._unsubscribe: Callable[[], None] | None = None
         self._tool: Tool = make_tool("brush")
+        self._click_model: str | None = None
 
     # ---- document -------------------------------------------------------------------
     @property
@@ -487,10 +488,22 @@ class Canvas(ImageView):
             self._handle(self._tool.cancel(self._context()))
             self._update_polygon_preview()
 
+    @property
+    def click_model(self) -> str | None:
+        """The click model file Smart click uses in this view (None: the shipped one)."""
+        return self._click_model
+
+    def set_click_model(self, path: str | None) -> None:
+        """Smart click in this view uses the click model ``path`` (None: the shipped one)."""
+        self._click_model = path
+        self._configure_tool()
+
     def _configure_tool(self) -> None:
-        """Tell the tool what it needs of the shown task: Smart click, its class count."""
+        """Tell the tool what it needs of the shown task: Smart click, its class count and the
+        click model (each window its project's)."""
         if isinstance(self._tool, SmartClickTool):
             self._tool.num_classes = None if self._taxonomy is None else self._taxonomy.num_classes
+            self._tool.model_path = self._click_model
 
     def _update_outline(self) -> None:
         show = self._cursor_scene is not None and self._tool.name in ("brush", "eraser")

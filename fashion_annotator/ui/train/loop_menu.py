@@ -12,7 +12,6 @@ from typing import Any
 
 from PySide6.QtWidgets import QInputDialog
 
-from fashion_annotator.annotate.tools.smartclick import use_click_model
 from fashion_annotator.ui.annotate.queue_order import QueueRanker
 from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 from fashion_annotator.ui.train.model_history import ModelHistoryDialog
@@ -20,7 +19,9 @@ from training.click_retrain import CLICK_TASK
 
 
 def install(window: Any) -> None:
-    """Create the ranker and the background retrainer and add their Train menu entries."""
+    """Point Smart click at the project's click model, create the ranker and the background
+    retrainer and add their Train menu entries."""
+    use_project_click_model(window)
     window.ranker = QueueRanker(window.project, window)
     window.ranker.scoresChanged.connect(window.reload_queue)
     window.ranker.progress.connect(
@@ -52,8 +53,9 @@ def model_changed(window: Any, task: str, version: object) -> None:
 
 
 def use_project_click_model(window: Any) -> None:
-    """Smart click uses the project's active click model, else the shipped one."""
-    use_click_model(getattr(window.project.active_model(CLICK_TASK), "path", None))
+    """The window's Smart click uses its project's active click model, else the shipped one."""
+    path = getattr(window.project.active_model(CLICK_TASK), "path", None)
+    window.canvas.set_click_model(None if path is None else str(path))
 
 
 def show_history(window: Any) -> ModelHistoryDialog:

@@ -14,6 +14,7 @@ from fashion_annotator.models.click import (
     fit_box,
     load_click_model,
     next_click,
+    paste_logits,
     simulated_clicks,
     warp_crop,
 )
@@ -40,6 +41,25 @@ def test_warp_crop_maps_photo_pixels_to_the_crop() -> None:
     assert crop[0, 0] == 0
     small = warp_crop(photo, fit_box(0, 0, 600, 400, (24, 16)))  # shrink > 2x: area path
     assert small.shape == (24, 16) and 0 < small.max()
+
+
+@pytest.mark.parametrize("shape", [(1152, 768), (1728, 1152), (8000, 6000)])
+def test_a_shrunk_crop_pasted_back_lands_where_it_was(shape) -> None:
+    """Crops shrunk by more than 2x (area-resized first) stay aligned with the photo: a
+    rectangle warped into the network's input and pasted back has the same centre (the
+    area resize is centre-aligned; corner-aligned maths moved it up-left by (r - 1) / 2 px)."""
+    h, w = shape
+    mask = np.zeros(shape, np.float32)
+    mask[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 1
+    box = fit_box(0, 0, h, w, (384, 256))
+    assert box.scale < 0.5
+    region, (y0, y1, x0, x1) = paste_logits(warp_crop(mask, box), box, shape)
+    back = np.zeros(shape, np.float32)
+    back[y0:y1, x0:x1] = region
+    ys, xs = np.mgrid[:h, :w]
+    for grid in (ys, xs):
+        shift = (back * grid).sum() / back.sum() - (mask * grid).sum() / mask.sum()
+        assert abs(shift) < 0.5
 
 
 def test_click_maps_draw_disks_in_their_channel() -> None:
