@@ -48,26 +48,48 @@ class Reporter:
             )
             sys.stderr.flush()
         elif kind == "epoch":
-            val = "  ".join(
-                f"{task} {_num(fig.get('median_dice', fig['miou']))}"
-                for task, fig in event["val"].items()
-            )
+            val = _val_text(event.get("val") or {})
             sys.stderr.write(f"\nepoch {event['epoch']}: loss {_num(event['loss'])}  val {val}\n")
         elif kind == "refit_epoch":
             sys.stderr.write(f"\nrefit epoch {event['epoch']}: loss {_num(event['loss'])}\n")
         elif kind == "start":
-            size = "x".join(map(str, event.get("input_size", [])))
-            sys.stderr.write(
-                f"training {event.get('task')} on {event.get('device')}: "
-                f"{event.get('train_images')} train / {event.get('val_images')} val photos, "
-                f"input {size} -> {event.get('out_dir')}\n"
-            )
+            sys.stderr.write(_start_text(event) + "\n")
         elif kind == "info":
             sys.stderr.write(f"{event['message']}\n")
         elif kind == "cancelled":
             sys.stderr.write("cancelled; nothing exported or registered\n")
         elif kind == "done":
             print(_done_text(event), flush=True)
+
+
+def _start_text(event: dict[str, Any]) -> str:
+    """The ``start`` event in words; the parts a trainer does not report are left out."""
+    text = (
+        f"training {event.get('task')} on {event.get('device')}: "
+        f"{event.get('train_images')} train / {event.get('val_images')} val photos"
+    )
+    if event.get("train_instances") is not None:
+        text += f", {event['train_instances']} labelled instances to learn from"
+    if event.get("input_size"):
+        text += f", input {'x'.join(map(str, event['input_size']))}"
+    if event.get("out_dir"):
+        text += f" -> {event['out_dir']}"
+    return text
+
+
+def _val_text(val: dict[str, Any]) -> str:
+    """An epoch's validation figures in words: per task (median Dice, else mIoU) for the mask
+    trainers, the mean accuracy for the attribute heads (flat figures)."""
+    per_task = [
+        f"{task} {_num(fig.get('median_dice', fig.get('miou')))}"
+        for task, fig in val.items()
+        if isinstance(fig, dict)
+    ]
+    if per_task:
+        return "  ".join(per_task)
+    if "mean_accuracy" in val:
+        return f"mean accuracy {_num(val['mean_accuracy'])} ({val.get('val_instances', '?')} instances)"
+    return "?"
 
 
 def _done_text(event: dict[str, Any]) -> str:

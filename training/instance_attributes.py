@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fashion_annotator.dataset.training_set import MIN_ATTRIBUTE_TRAIN
 from fashion_annotator.instances.classifier import (
     ATTRIBUTE_TASK,
     AttributeHeads,
@@ -140,9 +141,15 @@ def train_heads(
     groups = [g for g in predicted_groups(schema) if (data.labels[g][torch.from_numpy(train_rows)] >= 0).any()]
     if not groups:
         raise ValueError("no attribute group is labelled on the training images")
+    if int(train_rows.sum()) < MIN_ATTRIBUTE_TRAIN:
+        raise ValueError(
+            f"attribute training needs {MIN_ATTRIBUTE_TRAIN} labelled instances or more on the "
+            f"training images, has {int(train_rows.sum())} (and {int(val_rows.sum())} held out "
+            "for validation); label more instances' attributes first"
+        )
     heads = AttributeHeads(data.embeddings.shape[1], {g: len(schema.group(g).values) for g in groups})
     mean = data.embeddings[torch.from_numpy(train_rows)].mean(0)
-    std = data.embeddings[torch.from_numpy(train_rows)].std(0) + 1e-3
+    std = data.embeddings[torch.from_numpy(train_rows)].std(0, correction=0) + 1e-3
     with torch.no_grad():  # fold the standardisation into the heads' weights after training
         x = (data.embeddings - mean) / std
     opt = torch.optim.AdamW(heads.parameters(), lr=lr, weight_decay=weight_decay)
@@ -160,6 +167,8 @@ def train_heads(
         for g in groups:
             if (data.labels[g][tr] >= 0).any():
                 loss = loss + F.cross_entropy(out[g], data.labels[g][tr], ignore_index=-1)
+        if not torch.isfinite(loss):
+            raise ValueError(f"attribute training diverged at epoch {epoch} (loss {float(loss)}); no model saved")
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -218,8 +227,12 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
                 emit({"event": "info", "message": f"current attribute model unusable: {exc}"})
         if cancelled():
             raise TrainingCancelled
-        better = current is None or figures["mean_accuracy"] > current["mean_accuracy"]
+        validated = any(k.startswith("accuracy_") for k in figures)
+        better = validated and (current is None or figures["mean_accuracy"] > current["mean_accuracy"])
         promote = bool(args.promote_if_better and better)
+        if args.promote_if_better and not validated:
+            emit({"event": "info", "message": "not promoted: the held-out images have no labelled "
+                  "attribute of a trained group, so nothing shows the new model is better"})  # fmt: skip
         reg = project.register_model(ATTRIBUTE_TASK, path, figures, trained_on, activate=promote)
         return {"event": "done", "version": reg.version, "model_path": str(reg.path),
                 "comparison": {"new": figures, "current": current}, "promoted": promote}  # fmt: skip

@@ -29,6 +29,9 @@ from fashion_annotator.dataset.storeio import referenced_photo_changed
 MIN_VAL = 5
 #: The smallest training share left after the validation share is taken.
 MIN_TRAIN = 3
+#: The fewest labelled instances on the training images attribute heads learn from (a head
+#: fitted to a handful of garments only repeats them; with one the standardisation is undefined).
+MIN_ATTRIBUTE_TRAIN = 8
 #: Share of the masks held for validation (before the minimum applies).
 VAL_FRACTION = 0.2
 #: Strata of the validation split: quantile bins of the labelled (non-background) area.

@@ -217,7 +217,7 @@ def test_frozen_bundle_runs_the_trainer_through_its_own_executable(project, monk
 
 
 def _attribute_project(root):
-    """Four photos with a labelled top and bottom each (patterns and fits), one rejected."""
+    """Seven photos with a labelled top and bottom each (patterns and fits), one rejected."""
     import numpy as np
     from PIL import Image
 
@@ -226,7 +226,7 @@ def _attribute_project(root):
 
     rng = np.random.default_rng(5)
     proj = create_project(root / "proj")
-    for i in range(4):
+    for i in range(7):
         rgb = np.full((240, 160, 3), 220, np.uint8)
         parsing = np.zeros((240, 160), np.uint8)
         parsing[30:110, 40:110], parsing[110:200, 45:105] = 3, 5
@@ -241,7 +241,7 @@ def _attribute_project(root):
                  2: Instance(2, 5, "pants", attributes={"fit": "loose"})}  # fmt: skip
         proj.save_mask(rec.id, "parsing7", parsing)
         proj.save_instances(rec.id, InstanceSet(imap, insts))
-        if i == 3:
+        if i == 6:
             proj.set_status(rec.id, "rejected")
     return proj
 
@@ -255,7 +255,7 @@ def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(
     try:
         dialog = RetrainDialog(proj, ATTRIBUTE_TASK)
         qtbot.addWidget(dialog)
-        assert dialog.masks_label.text().startswith("6 labelled instances on 3 images")
+        assert dialog.masks_label.text().startswith("12 labelled instances on 6 images")
         assert "masks" not in dialog.masks_label.text() and dialog.start_button.isEnabled()
         dialog.epochs_spin.setValue(5)
         dialog.device_combo.setCurrentText("cpu")
@@ -278,3 +278,16 @@ def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(
         assert "two images or more" in dialog.masks_label.text() and not dialog.start_button.isEnabled()
     finally:
         empty.close()
+    few = _attribute_project(tmp_path / "few")
+    try:
+        for image_id, iset in list(few.iter_instances())[2:]:
+            for inst in iset.instances.values():
+                inst.attributes.clear()
+            few.save_instances(image_id, iset)
+        dialog = RetrainDialog(few, ATTRIBUTE_TASK)
+        qtbot.addWidget(dialog)
+        assert dialog.masks_label.text().startswith("4 labelled instances on 2 images")
+        assert "8 or more of them outside" in dialog.masks_label.text()
+        assert not dialog.start_button.isEnabled()
+    finally:
+        few.close()

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from fashion_annotator.core.wording import counted
-from fashion_annotator.dataset.training_set import MIN_TRAIN, MIN_VAL, TrainingSelection, val_count
+from fashion_annotator.dataset.training_set import (
+    MIN_ATTRIBUTE_TRAIN,
+    MIN_TRAIN,
+    MIN_VAL,
+    TrainingSelection,
+    val_count,
+)
 
 
 def describe_selection(
@@ -32,13 +38,21 @@ def describe_selection(
     return text
 
 
+def attribute_training_possible(images: int, instances: int) -> bool:
+    """Whether ``instances`` labelled instances on ``images`` images can train attribute heads:
+    two images or more (one is held for validation) and more than the training minimum in all
+    (the trainer checks the exact count after the split)."""
+    return images >= 2 and instances > MIN_ATTRIBUTE_TRAIN
+
+
 def describe_attribute_selection(images: int, instances: int) -> str:
     """The sentence for Train > Retrain instance attributes: ``instances`` labelled instances
     (at least one attribute group the heads predict set) on ``images`` images."""
     text = (f"{counted(instances, 'labelled instance')} on {counted(images, 'image')} "
             "(instances with an attribute other than colour set; images QA rejected left out)")  # fmt: skip
-    if images < 2:
-        return text + ". Attribute training needs labelled instances on two images or more."
+    if not attribute_training_possible(images, instances):
+        return (text + f". Attribute training needs labelled instances on two images or more, "
+                f"{MIN_ATTRIBUTE_TRAIN} or more of them outside the images held for validation.")  # fmt: skip
     return text + ". About a fifth of the images are held for validation (by name)."
 
 

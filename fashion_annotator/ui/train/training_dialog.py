@@ -41,6 +41,7 @@ from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.child_process import training_process
 from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
+    attribute_training_possible,
     describe_attribute_selection,
     describe_selection,
     worse_reason,
@@ -276,7 +277,7 @@ class RetrainDialog(QDialog):
             images, instances = self.attribute_counts
             self.masks_label.setText(describe_attribute_selection(images, instances))
             self.exclude_check.setVisible(False)
-            self.start_button.setEnabled(self.process is None and images >= 2)
+            self.start_button.setEnabled(self.process is None and attribute_training_possible(images, instances))
             return
         include = not self.exclude_check.isChecked()
         refit = REFIT and self.task == self.source_task  # the click trainer does not refit

@@ -111,3 +111,29 @@ def test_retrain_attributes_from_a_postgresql_project(tmp_path: Path, pg_url: st
     with open_project(pg_url) as proj:
         record = proj.active_model(ATTRIBUTE_TASK)
         assert record is not None and record.version == 1
+
+
+def test_too_few_labelled_instances_are_refused_and_nothing_is_registered(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """Three images (two instances each, some held out): far too few to learn attributes from;
+    one training instance once gave NaN weights that were promoted and then filled every
+    garment's attributes with nonsense."""
+    _project(tmp_path, n=3).close()
+    args = ["train", "--project", str(tmp_path / "proj"), "--task", ATTRIBUTE_TASK, "--epochs", "5",
+            "--json-progress", "--promote-if-better"]  # fmt: skip
+    assert main(args) == 1
+    assert "needs 8 labelled instances or more on the training images" in capsys.readouterr().out
+    with Project.open(tmp_path / "proj") as proj:
+        assert proj.models(ATTRIBUTE_TASK) == [] and proj.active_model(ATTRIBUTE_TASK) is None
+
+
+def test_retrain_attributes_in_words_on_a_terminal(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """Without --json-progress the epochs and the result are printed in words (the printer
+    once expected per-task mask figures and stopped at epoch 1)."""
+    _project(tmp_path, n=6).close()
+    assert main(["train", "--project", str(tmp_path / "proj"), "--task", ATTRIBUTE_TASK, "--epochs", "3"]) == 0
+    captured = capsys.readouterr()
+    assert "epoch 3: loss" in captured.err and "val mean accuracy" in captured.err
+    assert "labelled instances to learn from" in captured.err and "None" not in captured.err
+    assert "registered as version 1" in captured.out
