@@ -91,6 +91,28 @@ def test_attribute_editing_by_keyboard_is_saved(opened, qtbot):
     assert "denim" in dock.list.topLevelItem(list(sorted(dock.doc.instances)).index(k)).text(1)
 
 
+def test_letters_typed_into_the_boxes_pick_values_not_window_shortcuts(opened, qtbot):
+    """Type to pick: 'c' in the fabric box picks chiffon (c was not a shortcut), 's' then picks
+    nothing else than a fabric (S is the superpixel tool), 'g' in the category box a category
+    (G toggles region boundaries)."""
+    window, _project = opened
+    dock = window.instances
+    dock.select([_row_of(dock, "dress")])
+    k = dock.selected_ids()[0]
+    tool, boundaries = window.canvas.tool, window.view_bar.boundaries.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # fabric
+    box = dock.attribute_boxes["fabric"]
+    qtbot.keyClick(box, Qt.Key.Key_C, Qt.KeyboardModifier.NoModifier, 0)
+    assert dock.doc.instances[k].attributes["fabric"].startswith("c")
+    qtbot.wait(1100)  # a new keyboard search
+    qtbot.keyClick(box, Qt.Key.Key_S, Qt.KeyboardModifier.NoModifier, 0)
+    assert window.canvas.tool == tool
+    dock.category.setFocus()
+    qtbot.keyClick(dock.category, Qt.Key.Key_G, Qt.KeyboardModifier.NoModifier, 0)
+    assert window.view_bar.boundaries.isChecked() == boundaries
+    assert window.canvas.tool == tool
+
+
 def test_split_merge_undo_and_recategorise(opened, qtbot):
     window, project = opened
     dock = window.instances

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtGui import QImage, QKeyEvent, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -154,6 +154,8 @@ class InstancesDock(QDockWidget):
             QShortcut(QKeySequence(f"Alt+{key}"), self, box.setFocus, context=Qt.ShortcutContext.WindowShortcut)
             form.addRow(glabel, box)
             self.attribute_boxes[group.name] = box
+        for combo in (self.category, *self.attribute_boxes.values()):
+            combo.installEventFilter(self)  # type to pick: letters are not window shortcuts here
         layout.addLayout(form)
         grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
@@ -477,7 +479,19 @@ class InstancesDock(QDockWidget):
         self._highlight.set_image(image, keep=rgba)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        """Take the two clicks of a split line before the canvas tools see them."""
+        """Take the two clicks of a split line before the canvas tools see them; let the
+        category and attribute boxes have the letters typed into them (type to pick) rather
+        than the window's one-key shortcuts (G: region boundaries, S: the superpixel tool)."""
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and isinstance(watched, QComboBox)
+            and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+            and event.text().isprintable()
+            and event.text().strip()
+        ):
+            event.accept()
+            return True
         if self._split_points and isinstance(event, QMouseEvent) and event.type() == QEvent.Type.MouseButtonPress:
             pos = self.canvas.image_pos(event.position())
             if self._split_points == [(-1.0, -1.0)]:
