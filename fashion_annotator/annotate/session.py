@@ -239,6 +239,17 @@ def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:
 EDITED_STATUS = {"new": "in_progress", "approved": "done"}
 
 
+def mark_edited(project: ProjectStore, image_id: int) -> str | None:
+    """Give ``image_id`` the status an edit of it earns (:data:`EDITED_STATUS`): a saved mask,
+    a recovered one or the operator's instance edits. Returns the new status, None when the
+    status stays."""
+    status = project.image(image_id).status
+    new = EDITED_STATUS.get(status)
+    if new is not None:
+        project.set_status(image_id, new)
+    return new
+
+
 def save_open_image(
     project: ProjectStore, opened: OpenImage, journal: RecoveryJournal, status: str | None = None
 ) -> list[str]:
@@ -273,11 +284,11 @@ def save_open_image(
         doc.mark_saved([task])
         opened.fresh.discard(task)
         journal.discard(image_id, task)
-    record = project.image(image_id)
-    edited_status = EDITED_STATUS.get(record.status) if tasks else None
-    new_status = status or edited_status
-    if new_status and new_status != record.status:
-        project.set_status(image_id, new_status)
+    if status is not None:
+        if status != project.image(image_id).status:
+            project.set_status(image_id, status)
+    elif tasks:
+        mark_edited(project, image_id)
     doc.mark_saved()
     return tasks
 
@@ -322,9 +333,7 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
         raise StaleEntry(entry, versions[-1], display_name(project.image(image_id).name, Path(project.root)))
     project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
                       actions=entry.actions, source="recovered", user=entry.user or None)  # fmt: skip
-    status = project.image(image_id).status
-    if status in EDITED_STATUS:  # as a save: a recovered version is not the approved one
-        project.set_status(image_id, EDITED_STATUS[status])
+    mark_edited(project, image_id)  # as a save: a recovered version is not the approved one
     entry.path.unlink(missing_ok=True)
 
 

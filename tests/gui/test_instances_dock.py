@@ -113,6 +113,22 @@ def test_letters_typed_into_the_boxes_pick_values_not_window_shortcuts(opened, q
     assert window.canvas.tool == tool
 
 
+def test_instance_edits_send_an_approved_image_back_to_qa(opened, qtbot):
+    """An attribute changed after QA approved the image is an edit like a mask's: the image is
+    done again (to be reviewed), and the queue says so."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    project.set_status(image_id, "approved")
+    window.reload_queue()
+    dock.select([_row_of(dock, "dress")])
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # fabric
+    qtbot.keyClick(dock.attribute_boxes["fabric"], Qt.Key.Key_Down)
+    assert project.image(image_id).status == "done"
+    row = window.queue.model.records()[window.queue.model.row_of(image_id)]
+    assert row.status == "done"  # the queue was refreshed
+
+
 def test_split_merge_undo_and_recategorise(opened, qtbot):
     window, project = opened
     dock = window.instances

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.annotate.session import mark_edited
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.leases import LeaseHeld
@@ -82,6 +83,8 @@ class InstancesDock(QDockWidget):
     -------
     changed()
         The instances changed (edit, undo, load or proposal).
+    statusChanged()
+        Saving the operator's instance edits changed the image's status.
     message(str)
         A line for the status bar.
     parsingChange(str, object)
@@ -90,6 +93,8 @@ class InstancesDock(QDockWidget):
     """
 
     changed = Signal()
+    #: A save of the operator's instance edits changed the image's status (approved -> done).
+    statusChanged = Signal()
     message = Signal(str)
     #: Something the operator must see (an instance removed at a save): shown longer, and
     #: after what the save itself says.
@@ -273,6 +278,10 @@ class InstancesDock(QDockWidget):
         source = "operator" if self.doc.actions else "model"
         try:
             self.project.save_instances(self.image_id, self.doc.set, source=source)
+            # the operator's instance edits are edits of the image: an approved one goes back
+            # to done for QA, a new one is in progress (the model's proposals change nothing)
+            if source == "operator" and mark_edited(self.project, self.image_id):
+                self.statusChanged.emit()
         except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
             self.message.emit(f"Instances not saved: {exc}")
             return False
@@ -515,6 +524,7 @@ def attach(window: Any) -> InstancesDock:
     session.imageOpened.connect(dock.set_image)
     session.maskReplaced.connect(lambda task, _bbox: dock.mask_replaced(task))
     dock.message.connect(lambda text: window.status.showMessage(text, 5000))
+    dock.statusChanged.connect(window.reload_queue)
     dock.warning.connect(lambda text: QTimer.singleShot(0, lambda: window.status.showMessage(text, 20000)))
     dock.parsingChange.connect(lambda task, fn: window.apply_mask_edit(fn, task=task))
     dock.read_only = window._read_only
