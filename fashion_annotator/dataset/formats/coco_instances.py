@@ -17,10 +17,16 @@ categories' parents, as they do when the file's parsing task is not the project'
 class the project's parsing taxonomy lacks). Every annotation is checked before an image is
 saved: a mask whose run lengths do not cover the image, an empty or fully covered mask, two
 values of one attribute group or a field of the wrong type refuse that image with an error
-naming the file, the image and the annotation. Overlapping annotations are painted largest first. An image without a
-saved parsing mask gets one painted from its instances' parsing classes, so instances and
-parsing stay consistent. Instances equal to a saved version are not saved again; ones that
-differ from an image's saved instances are refused unless ``overwrite`` (as for masks).
+naming the file, the image and the annotation; so do an image listed twice and an image whose
+``width`` / ``height`` are not its photo's. Overlapping annotations are painted largest first.
+An image without a saved parsing mask gets one painted from its instances' parsing classes, so
+instances and parsing stay consistent; an image whose saved parsing mask disagrees with its
+instances is refused, unless ``overwrite`` paints the instances' classes into a new parsing
+version. Instances equal to a saved version are not saved again; ones that differ from an
+image's saved instances are refused unless ``overwrite`` (as for masks). Nothing is dropped
+unsaid: annotations of no listed image are refused, crowd regions (``iscrowd`` 1) and
+attribute ids outside the attribute schema or the file's ``attributes`` list are left out and
+listed in the summary.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import numpy as np
 from pycocotools import mask as mask_utils
 
 from fashion_annotator.core.images import copy_upright
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.formats.coco import decode_segmentation
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
@@ -51,7 +58,12 @@ from fashion_annotator.dataset.formats.common import (
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.derive import MAX_INSTANCES
-from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.instances.model import (
+    Instance,
+    InstanceSet,
+    accessory_ground,
+    inconsistent_mask,
+)
 from fashion_annotator.instances.schema import (
     DEFAULT_INSTANCE_TAXONOMY,
     AttributeSchema,
@@ -82,7 +94,7 @@ def export_coco_instances(
     """Write ``OUT/instances.json``, ``OUT/instances.csv`` and ``OUT/images/`` (``task`` unused)."""
     out = prepare_export_folder(project, out, "images")
     schema = load_attribute_schema()
-    summary = ExportSummary(out)
+    summary = ExportSummary(out, missing="saved instances (the Instances panel proposes and saves them when an image is opened)")
     records = project.images()
     stems = export_stems(records)
     images: list[dict[str, Any]] = []
@@ -196,7 +208,11 @@ def _category_names(data: dict, taxonomy: InstanceTaxonomy, path: Path) -> dict[
     return out
 
 
-def _attribute_pairs(data: dict, schema: AttributeSchema, path: Path) -> dict[object, tuple[str, str]]:
+def _attribute_pairs(
+    data: dict, schema: AttributeSchema, path: Path, outside: dict[object, str] | None = None
+) -> dict[object, tuple[str, str]]:
+    """``{attribute id: (group, value)}`` of the file's attributes in ``schema``; the others go
+    into ``outside`` (``{id: name}``), when given, so the import can say what it left out."""
     out = {}
     for att in data.get("attributes", []):
         if not isinstance(att, dict) or not _is_id(att.get("id")) or "name" not in att:
@@ -209,7 +225,9 @@ def _attribute_pairs(data: dict, schema: AttributeSchema, path: Path) -> dict[ob
         try:
             schema.attribute_id(group, value)
         except KeyError:
-            continue  # attributes outside the schema are not imported
+            if outside is not None:  # not imported: said in the summary
+                outside[att["id"]] = f"{group}:{value}" if group else value
+            continue
         out[att["id"]] = (group, value)
     return out
 
@@ -313,6 +331,96 @@ def _instances_to_save(project: Project, record: ImageRecord, iset: InstanceSet,
     return True
 
 
+def _annotations_by_image(data: dict, path: Path, summary: ImportSummary) -> dict[object, list[dict]]:
+    """The annotations of each listed image id; crowd regions and annotations of no listed
+    image are left out and said in ``summary`` (refused: their regions are not imported)."""
+    listed = {e.get("id") for e in data["images"] if isinstance(e, dict) and _is_id(e.get("id"))}
+    by_image: dict[object, list[dict]] = defaultdict(list)
+    orphans: dict[object, int] = defaultdict(int)
+    crowds = 0
+    for ann in data.get("annotations", []):
+        image_id = ann.get("image_id") if isinstance(ann, dict) else None
+        if not _is_id(image_id) or image_id not in listed:
+            orphans[repr(image_id)] += 1
+        elif ann.get("iscrowd") in (1, True):
+            crowds += 1
+        else:
+            by_image[image_id].append(ann)
+    if orphans:
+        ids = ", ".join(list(orphans)[:5]) + (", ..." if len(orphans) > 5 else "")
+        summary.fail(path, f"{counted(sum(orphans.values()), 'annotation')} name image ids that 'images' does "
+                     f"not list ({ids}); their regions were not imported")  # fmt: skip
+    if crowds:
+        summary.skipped.append((str(path), f"{counted(crowds, 'crowd region')} (iscrowd 1) not imported: an "
+                                "instance is one garment"))  # fmt: skip
+    return by_image
+
+
+def _report_left_out_attributes(
+    data: dict, attributes: dict, outside: dict[object, str], path: Path, summary: ImportSummary
+) -> None:
+    """Say which annotations' attribute ids the import leaves out: ones outside the attribute
+    schema (Fashionpedia's, say) and ones the file's 'attributes' list does not have."""
+    dropped: dict[object, int] = defaultdict(int)
+    for ann in data.get("annotations", []):
+        ids = ann.get("attribute_ids") if isinstance(ann, dict) else None
+        for a in ids if isinstance(ids, list) else []:
+            if _is_id(a) and a not in attributes:
+                dropped[a] += 1
+    if not dropped:
+        return
+    known = [f"{outside[a]} ({n}x)" for a, n in dropped.items() if a in outside]
+    unknown = [f"{a!r} ({n}x)" for a, n in dropped.items() if a not in outside]
+    if known:
+        summary.skipped.append((str(path), "attributes outside the attribute schema not imported: "
+                                + ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")))  # fmt: skip
+    if unknown:
+        summary.skipped.append((str(path), "attribute ids the file's 'attributes' list does not have, not "
+                                "imported: " + ", ".join(unknown[:8]) + (", ..." if len(unknown) > 8 else "")))  # fmt: skip
+
+
+def _paint_parsing(
+    project: Project, image_id: int, iset: InstanceSet, ground: frozenset[int], overwrite: bool, where: str
+) -> bool:
+    """Make the image's parsing mask carry the imported instances' classes; True when a mask
+    version was saved.
+
+    Without a parsing mask the instances paint a new one. A saved mask that disagrees with
+    them is repainted under the instances (a new version) only with ``overwrite``.
+
+    Raises
+    ------
+    ValueError
+        The saved parsing mask disagrees and ``overwrite`` is off; nothing is saved.
+    """
+    task = iset.parsing_task
+    lut = np.zeros(MAX_INSTANCES + 1, np.uint8)
+    for k, inst in iset.instances.items():
+        lut[k] = inst.parsing_class
+    parsing = project.load_mask(image_id, task)
+    if parsing is None:
+        project.save_mask(image_id, task, lut[iset.map], source="import")
+        return True
+    bad = inconsistent_mask(iset, parsing, ground)
+    if not bad.any():
+        return False
+    if not overwrite:
+        names = project.taxonomy(task).names
+        examples = []
+        for k in np.unique(iset.map[bad]).tolist()[:3]:
+            under = np.bincount(parsing[bad & (iset.map == k)]).argmax()
+            examples.append(f"{iset.instances[k].category} on {names[under]}")
+        raise ValueError(
+            f"{where}: {int(bad.sum())} pixels of its instances lie on another class in the saved {task} "
+            f"mask ({', '.join(examples)}); not imported (pass --overwrite to paint the instances' "
+            f"classes into a new {task} version)"
+        )
+    painted = parsing.copy()
+    painted[bad] = lut[iset.map[bad]]
+    project.save_mask(image_id, task, painted, source="import")
+    return True
+
+
 def import_coco_instances(
     project: Project,
     src: str | Path,
@@ -334,20 +442,27 @@ def import_coco_instances(
     parsing_task = _parsing_task(project)
     parsing_tax = project.taxonomy(parsing_task)
     categories = _category_names(data, inst_tax, path)
-    attributes = _attribute_pairs(data, schema, path)
     file_task = data.get("info", {}).get("parsing_task")
-    by_image: dict[object, list[dict]] = defaultdict(list)
-    for ann in data.get("annotations", []):
-        if isinstance(ann, dict) and _is_id(ann.get("image_id")):
-            by_image[ann["image_id"]].append(ann)
     summary = ImportSummary()
+    outside: dict[object, str] = {}
+    attributes = _attribute_pairs(data, schema, path, outside)
+    by_image = _annotations_by_image(data, path, summary)
+    _report_left_out_attributes(data, attributes, outside, path, summary)
+    ground = accessory_ground(parsing_tax, inst_tax)
     adder = PhotoAdder(project, summary)
+    listed: dict[str, object] = {}
     for done, entry in enumerate(data["images"], 1):
         name = str(entry.get("file_name", "")) if isinstance(entry, dict) else ""
         where = f"{path}: image {name!r}"
         try:
             if not name:
                 raise ValueError(f"{path}: malformed image entry {entry!r}")
+            if name in listed:
+                raise ValueError(
+                    f"{where} is listed twice in 'images' (ids {listed[name]!r} and {entry.get('id')!r}); "
+                    "only the first entry is imported"
+                )
+            listed[name] = entry.get("id")
             candidates = [safe_join(root, name), safe_join(root / "images", name)]
             found = next((c for c in candidates if c.is_file()), None)
             record = adder.add(found) if found is not None else attach_target(project, Path(name).stem, Path(where))
@@ -357,6 +472,12 @@ def import_coco_instances(
             if len(anns) > MAX_INSTANCES:
                 raise ValueError(f"{where}: {len(anns)} annotations, at most {MAX_INSTANCES} instances per image")
             h, w = record.shape
+            size = (entry.get("width"), entry.get("height"))
+            if all(isinstance(v, int) and not isinstance(v, bool) for v in size) and size != (w, h):
+                raise ValueError(
+                    f"{where}: the file gives {size[0]}x{size[1]} pixels, the photo has {w}x{h}; its "
+                    "regions would not line up with the photo (not imported)"
+                )
             decoded = []
             for ann in anns:
                 label = f"{where}: annotation {ann.get('id')!r:.40}"
@@ -383,11 +504,7 @@ def import_coco_instances(
             if not _instances_to_save(project, record, iset, overwrite):
                 summary.unchanged += 1
                 continue
-            if project.load_mask(record.id, parsing_task) is None:
-                lut = np.zeros(256, np.uint8)
-                for k, inst in instances.items():
-                    lut[k] = inst.parsing_class
-                project.save_mask(record.id, parsing_task, lut[imap], source="import")
+            if _paint_parsing(project, record.id, iset, ground, overwrite, where):
                 summary.masks += 1
             project.save_instances(record.id, iset, source="import")
         except FILE_ERRORS as exc:

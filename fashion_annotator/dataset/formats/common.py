@@ -116,6 +116,8 @@ class ExportSummary:
     out: Path
     count: int = 0
     skipped: list[str] = field(default_factory=list)
+    #: What the ``skipped`` images lack, as the summary says it.
+    missing: str = "a mask for the task"
     errors: list[tuple[str, str]] = field(default_factory=list)
     #: Photos written turned upright (their EXIF orientation applied) to match their masks.
     upright: int = 0
@@ -146,7 +148,7 @@ class ExportSummary:
         if self.left_out_by_status:
             head += f"; {counted(self.left_out_by_status, 'image')} of other statuses left out"
         if self.skipped:
-            head += f"; {len(self.skipped)} without a mask for the task were left out"
+            head += f"; {len(self.skipped)} without {self.missing} were left out"
         if self.errors:
             head += f"; {len(self.errors)} could not be exported"
         unfinished = [f"{self.by_status[s]} {words}" for s, words in UNFINISHED.items() if self.by_status.get(s)]

@@ -206,3 +206,63 @@ def test_an_unreadable_instance_map_is_listed_and_the_other_images_exported(tmp_
     assert summary.errors[0][0] == "0019.jpg" and "v1.png" in summary.errors[0][1]
     coco = json.loads((tmp_path / "out" / "instances.json").read_text())
     assert [i["file_name"] for i in coco["images"]] == ["0001.jpg"] and len(coco["annotations"]) == 1
+
+
+def test_instances_that_contradict_the_saved_parsing_mask_need_overwrite(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    """A project whose parsing mask says otherwise than the imported instances: refused, naming
+    what lies where (a window save would drop such instances); --overwrite paints the
+    instances' classes into a new parsing version, so both agree."""
+    path, _coco = _exported(tmp_path, ccp_dir, ccp_photo)
+    p7 = load_taxonomy("parsing7")
+    with Project.create(tmp_path / "dst") as dst:
+        rec = dst.add_image(ccp_dir / "images" / "0019.jpg")
+        other = ccp_photo["parsing"].copy()
+        other[other == p7.index("bottom")] = p7.index("dress")  # this project calls the skirt a dress
+        dst.save_mask(rec.id, "parsing7", other)
+        refused = import_source(dst, path, "coco-instances")
+        assert len(refused.errors) == 1 and "skirt on dress" in refused.errors[0][1]
+        assert "--overwrite" in refused.errors[0][1] and dst.images_with_instances() == []
+        forced = import_source(dst, path, "coco-instances", overwrite=True)
+        assert forced.errors == [] and forced.masks == 1
+        parsing = dst.load_mask(rec.id, "parsing7")
+        back = dst.load_instances(rec.id)
+        assert back is not None and parsing is not None and inconsistent_pixels(back, parsing) == {}
+        assert len(dst.mask_versions(rec.id, "parsing7")) == 2, "the operator's version is kept"
+
+
+def test_what_an_import_leaves_out_is_said(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    """Annotations of no listed image, crowd regions, unknown attribute ids and Fashionpedia's
+    attributes are not imported, and the summary says each; a photo of another size than the
+    file gives and an image listed twice are refused by name."""
+    path, coco = _exported(tmp_path, ccp_dir, ccp_photo)
+    anns = coco["annotations"]
+    anns.append({**anns[0], "id": 900, "image_id": 77})
+    anns[1]["iscrowd"] = 1
+    anns[2]["attribute_ids"] = [999]
+    coco["attributes"].append({"id": 500, "name": "tiered", "supercategory": "silhouette"})
+    anns[0]["attribute_ids"] = [*anns[0].get("attribute_ids", []), 500]
+    path.write_text(json.dumps(coco))
+    with Project.create(tmp_path / "dst") as dst:
+        result = import_source(dst, path, "coco-instances")
+        text = "\n".join(result.lines())
+        assert len(result.errors) == 1 and "1 annotation name image ids that 'images' does not list (77)" in text
+        assert "1 crowd region (iscrowd 1) not imported" in text
+        assert "silhouette:tiered (1x)" in text and "999 (1x)" in text
+        back = dst.load_instances(dst.images()[0].id)
+        assert back is not None and len(back.instances) == len(anns) - 2  # the crowd and the orphan
+    coco["images"][0]["width"] += 10
+    coco["images"].append(dict(coco["images"][0], id=5))
+    path.write_text(json.dumps(coco))
+    with Project.create(tmp_path / "dst2") as dst:
+        problems = [p for _where, p in import_source(dst, path, "coco-instances").errors]
+        assert any("the photo has" in p and "would not line up" in p for p in problems)
+        assert any("listed twice in 'images' (ids" in p for p in problems)
+        assert dst.images_with_instances() == []
+
+
+def test_the_export_names_images_without_saved_instances(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    proj, _, _ = _project(tmp_path, ccp_dir, ccp_photo["parsing"])
+    with proj:
+        proj.add_image(ccp_dir / "images" / "0001.jpg")
+        summary = export_project(proj, tmp_path / "out", "coco-instances")
+    assert summary.count == 1 and "1 without saved instances" in summary.lines()[0]
