@@ -336,7 +336,7 @@ def _annotations_by_image(data: dict, path: Path, summary: ImportSummary) -> dic
     image are left out and said in ``summary`` (refused: their regions are not imported)."""
     listed = {e.get("id") for e in data["images"] if isinstance(e, dict) and _is_id(e.get("id"))}
     by_image: dict[object, list[dict]] = defaultdict(list)
-    orphans: dict[object, int] = defaultdict(int)
+    orphans: dict[str, int] = defaultdict(int)
     crowds = 0
     for ann in data.get("annotations", []):
         image_id = ann.get("image_id") if isinstance(ann, dict) else None
