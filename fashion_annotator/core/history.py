@@ -87,6 +87,10 @@ class History:
         """The serial of the newest undoable step (0 when there is none)."""
         return self._undo[-1].serial if self._undo else 0
 
+    def next_redo_serial(self) -> int:
+        """The serial of the step :meth:`redo` would re-apply (0 when there is none)."""
+        return self._redo[-1].serial if self._redo else 0
+
     def stands(self, serial: int) -> bool:
         """Whether the step numbered ``serial`` still stands in the mask: undoable, or dropped
         only for memory; False once it was undone (even if later edits cleared the redo).

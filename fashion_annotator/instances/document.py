@@ -117,6 +117,13 @@ class InstanceDocument:
         self.parsing_change = None if step.parsing is None else step.parsing[0 if forward else 1]
         self.dirty = True
 
+    def next_step(self, which: str) -> object | None:
+        """The step :meth:`undo` (``which="undo"``) or :meth:`redo` would take (an opaque token,
+        the same object while the step lives; None when there is none): a view links it to the
+        parsing-mask step its relabelling made, so that either undo takes both back."""
+        stack = self._undo if which == "undo" else self._redo
+        return stack[-1] if stack else None
+
     def undo(self) -> str | None:
         """Undo the last operation; return its name (None when there was none)."""
         if not self._undo:

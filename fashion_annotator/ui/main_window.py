@@ -361,7 +361,9 @@ class MainWindow(QMainWindow):
         if self.session.current is not None and not self.session.current.read_only:
             focus = QApplication.focusWidget()
             in_instances = focus is not None and self.instances.isAncestorOf(focus)
-            getattr(self.instances if in_instances else self.canvas, which)()
+            # a re-categorisation's parsing relabelling is undone with its instance step
+            linked = not self.canvas.tool_busy and self.instances.links(which, self.task)
+            getattr(self.instances if in_instances or linked else self.canvas, which)()
 
     def save(self) -> bool:
         """Save the open image now."""

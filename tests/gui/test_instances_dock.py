@@ -10,16 +10,19 @@ from PySide6.QtCore import Qt
 
 from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import mapping_from_taxonomies_json
+from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import inconsistent_pixels
 from fashion_annotator.ui.testing import (
+    CTRL,
     Answers,
     click,
     copy_project,
     drag,
     make_template,
     open_window,
+    press_key,
 )
 
 
@@ -310,16 +313,18 @@ def test_ctrl_z_in_the_instances_panel_undoes_the_instance_step(opened, qtbot):
 
 
 def test_an_instance_removed_at_a_save_is_said_after_the_save(opened, qtbot):
-    """Found in a re-test: a canvas Ctrl+Z of a re-categorisation's relabel left the instance on
-    pixels of another class; the save removed it and said so, but "Saved ..." replaced the
-    notice at once."""
+    """Found in a re-test: an instance whose pixels all became another class in the parsing
+    mask is removed at the save, which says so, but "Saved ..." replaced the notice at once."""
     window, _ = opened
     dock = window.instances
     top = _row_of(dock, "dress")
-    _choose_category(dock, top, "skirt")
-    window.set_task("parsing7")
-    window.canvas.setFocus()
-    window.actions_by_name["undo"].trigger()  # the parsing relabel, not the instance step
+    pixels = dock.doc.map == top
+
+    def to_skin(mask):  # a canvas edit (as a fill would) of every pixel of the dress
+        mask[pixels] = 1
+        return BBox.of(pixels)
+
+    window.apply_mask_edit(to_skin, task="parsing7")
     assert window.save()
     assert top not in dock.doc.instances
     qtbot.waitUntil(lambda: window.status.currentMessage().startswith("Instances removed"), timeout=2000)
@@ -335,3 +340,39 @@ def test_the_propose_button_saves_what_it_proposes(opened, qtbot):
     qtbot.mouseClick(dock.buttons["propose"], Qt.MouseButton.LeftButton)
     assert len(project.instance_versions(image_id)) == before + 1
     assert sorted(project.load_instances(image_id).instances) == sorted(dock.doc.instances)
+
+
+def test_ctrl_z_on_the_canvas_undoes_a_recategorisation_with_its_relabelling(opened, qtbot):
+    """A re-categorisation across parsing classes relabels the parsing pixels; a Ctrl+Z on the
+    canvas takes both back (it used to take only the pixels back, and the next save dropped
+    the instance as inconsistent), Ctrl+Shift+Z redoes both, and a brush stroke after it is
+    still the canvas's own step."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    window.set_task("parsing7")
+    dress = _row_of(dock, "dress")
+    pixels = dock.doc.map == dress
+    _choose_category(dock, dress, "skirt")  # dress (6) -> bottom (5)
+    parsing = window.session.current.doc.masks["parsing7"]
+    assert np.all(parsing[pixels] == 5)
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert dock.doc.instances[dress].category == "dress" and np.all(parsing[pixels] == 6)
+    assert window.save()
+    saved = project.load_instances(image_id)
+    assert dress in saved.instances and saved.instances[dress].category == "dress"
+    assert inconsistent_pixels(saved, project.load_mask(image_id, "parsing7")) == {}
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL | Qt.KeyboardModifier.ShiftModifier)
+    assert dock.doc.instances[dress].category == "skirt" and np.all(parsing[pixels] == 5)
+    # a canvas edit after it: Ctrl+Z takes that edit back, the category stays
+    window.set_label(1)
+    window.canvas.set_tool("brush")
+    ys, xs = np.nonzero(pixels)
+    cy, cx = float(np.median(ys)), float(np.median(xs))
+    drag(window, [(cx - 10, cy), (cx + 10, cy)])
+    painted = (parsing == 1) & pixels
+    assert painted.any()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert not ((parsing == 1) & pixels).any() and dock.doc.instances[dress].category == "skirt"
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # now the re-categorisation, both together
+    assert dock.doc.instances[dress].category == "dress" and np.all(parsing[pixels] == 6)

@@ -489,6 +489,11 @@ class Canvas(ImageView):
             self._update_polygon_preview()
 
     @property
+    def tool_busy(self) -> bool:
+        """Whether the tool is mid-gesture (a stroke, an open polygon, a box being dragged)."""
+        return self._tool.active
+
+    @property
     def click_model(self) -> str | None:
         """The click model file Smart click uses in this view (None: the shipped one)."""
         return self._click_model

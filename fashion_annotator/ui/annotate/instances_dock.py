@@ -209,6 +209,9 @@ class InstancesDock(QDockWidget):
         self._image_doc = None if opened is None else opened.doc
         self._fresh: set[str] = set() if opened is None else opened.fresh
         self._proposals = {} if opened is None else opened.probs
+        #: ``{parsing history serial: instance step}``: a re-categorisation's relabelling of
+        #: the parsing mask and the instance step that asked for it (undone and redone together).
+        self._links: dict[int, object] = {}
         self.doc = None
         self._split_points.clear()
         if opened is not None and self.parsing_task is not None:
@@ -354,14 +357,17 @@ class InstancesDock(QDockWidget):
             return
         parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task or "")
         self._edit(self.doc.recategorise, ids[0], name, parsing, select=ids)
-        self._relabel_parsing()
+        self._relabel_parsing(link=True)
 
-    def _relabel_parsing(self) -> None:
+    def _relabel_parsing(self, link: bool = False) -> None:
         """Apply the document's pending parsing relabelling (a re-categorisation across parsing
-        classes, its undo or its redo) to the parsing mask, so instances and parsing agree."""
+        classes, its undo or its redo) to the parsing mask, so instances and parsing agree.
+
+        With ``link`` the parsing step it makes is tied to the instance step that asked for it:
+        an undo or redo from the canvas or from the panel then takes both (:meth:`links`)."""
         doc = self.doc
         change = None if doc is None else doc.parsing_change
-        if doc is None or change is None or self._image_doc is None:
+        if doc is None or change is None or self._image_doc is None or self.parsing_task is None:
             return
         doc.parsing_change = None
 
@@ -369,7 +375,39 @@ class InstancesDock(QDockWidget):
             mask[change.pixels] = change.label
             return BBox.of(change.pixels)
 
-        self.parsingChange.emit(self.parsing_task, relabel)
+        history = self._image_doc.history[self.parsing_task]
+        before = history.last_serial()
+        self.parsingChange.emit(self.parsing_task, relabel)  # applied at once (one undo step)
+        step = doc.next_step("undo")
+        if link and history.last_serial() != before and step is not None:
+            self._links[history.last_serial()] = step
+
+    def links(self, which: str, task: str | None = None) -> bool:
+        """Whether the next ``which`` ("undo" or "redo") of ``task``'s mask (default: the
+        parsing task) is a re-categorisation's relabelling whose instance step is the next
+        ``which`` of the instances too: the two go together, whichever view asked."""
+        if self.doc is None or self._image_doc is None or self.parsing_task is None:
+            return False
+        if task is not None and task != self.parsing_task:
+            return False
+        history = self._image_doc.history[self.parsing_task]
+        serial = history.last_serial() if which == "undo" else history.next_redo_serial()
+        step = self.doc.next_step(which)
+        return step is not None and self._links.get(serial) is step
+
+    def _history_step(self, which: str) -> None:
+        doc = self.doc
+        if doc is None or not (doc.can_undo if which == "undo" else doc.can_redo):
+            return
+        linked = self.links(which)
+        done = self._edit(doc.undo if which == "undo" else doc.redo, select=self.selected_ids())
+        if done is None:
+            return
+        if linked and self._image_doc is not None and self.parsing_task is not None:
+            doc.parsing_change = None  # the parsing mask's own step takes the pixels back
+            getattr(self._image_doc, which)(self.parsing_task)
+        else:
+            self._relabel_parsing()
 
     def _attribute_chosen(self, group: str) -> None:
         ids = self.selected_ids()
@@ -423,16 +461,12 @@ class InstancesDock(QDockWidget):
             self._edit(doc.delete, k)
 
     def undo(self) -> None:
-        """Undo the last instance operation."""
-        if self.doc is not None and self.doc.can_undo:
-            self._edit(self.doc.undo, select=self.selected_ids())
-            self._relabel_parsing()
+        """Undo the last instance operation (and the parsing relabelling it made, if any)."""
+        self._history_step("undo")
 
     def redo(self) -> None:
-        """Redo the last undone instance operation."""
-        if self.doc is not None and self.doc.can_redo:
-            self._edit(self.doc.redo, select=self.selected_ids())
-            self._relabel_parsing()
+        """Redo the last undone instance operation (and its parsing relabelling, if any)."""
+        self._history_step("redo")
 
     # -- view --------------------------------------------------------------------------------
 
