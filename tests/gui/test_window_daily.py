@@ -555,3 +555,29 @@ def test_the_import_file_dialog_starts_beside_the_project_and_lists_no_index(ope
     assert not any(fnmatch("project.sqlite", p) for p in patterns)
     assert any(fnmatch("annotations.json", p) for p in patterns)
     dialog.deleteLater()
+
+
+def test_the_pointer_over_the_photo_gives_it_the_keyboard_unless_text_is_typed(qtbot, opened):
+    """Space+drag pans as in a photo editor once the pointer is over the photo, even after
+    the image list had the keyboard; a search being typed keeps it."""
+    from PySide6.QtGui import QEnterEvent
+
+    window, _project = opened
+
+    def enter() -> None:
+        pos = QPointF(50, 50)
+        QApplication.sendEvent(window.canvas, QEnterEvent(pos, pos, window.canvas.mapToGlobal(pos)))
+
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.queue.view.setFocus()
+    qtbot.waitUntil(window.queue.view.hasFocus, timeout=2000)
+    enter()
+    assert window.canvas.hasFocus()
+    qtbot.keyPress(window.canvas, Qt.Key.Key_Space)
+    assert window.canvas._space  # noqa: SLF001 - the pan state Space+drag uses
+    qtbot.keyRelease(window.canvas, Qt.Key.Key_Space)
+    window.queue.search.setFocus()
+    qtbot.waitUntil(window.queue.search.hasFocus, timeout=2000)
+    enter()
+    assert window.queue.search.hasFocus()

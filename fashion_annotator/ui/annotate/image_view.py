@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QEnterEvent,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -24,10 +25,16 @@ from PySide6.QtGui import (
     QWheelEvent,
 )
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
     QGraphicsItem,
     QGraphicsScene,
     QGraphicsView,
+    QLineEdit,
+    QPlainTextEdit,
     QStyleOptionGraphicsItem,
+    QTextEdit,
     QWidget,
 )
 
@@ -36,6 +43,13 @@ from fashion_annotator.core.masks import BBox
 from fashion_annotator.ui.annotate.overlay import photo_image
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
+
+
+def _takes_text(widget: QWidget) -> bool:
+    """Whether ``widget`` is a text entry (where Space and letters are typed, not shortcuts)."""
+    if isinstance(widget, QComboBox):
+        return widget.isEditable()
+    return isinstance(widget, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox))
 #: Wheel zoom per notch (120 eighths of a degree).
 ZOOM_STEP = 1.25
 
@@ -365,6 +379,14 @@ class ImageView(QGraphicsView):
     def focusOutEvent(self, event) -> None:  # noqa: N802
         self._space = False
         super().focusOutEvent(event)
+
+    def enterEvent(self, event: QEnterEvent) -> None:  # noqa: N802
+        """The pointer over the photo gives it the keyboard (Space+drag pans, the tool keys
+        apply, as in a photo editor), unless a text field has it: typing there goes on."""
+        focus = QApplication.focusWidget()
+        if focus is not None and focus is not self and not _takes_text(focus) and self.isActiveWindow():
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
+        super().enterEvent(event)
 
     def leaveEvent(self, event: QEvent) -> None:  # noqa: N802
         self._cursor_scene = None
