@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("project", metavar="PROJECT", type=project_location,
                    help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
-    p.add_argument("--task", default="garment", help="the task (default: garment)")
+    p.add_argument("--task", default="garment",
+                   help="the task: one of the project's, click (Smart click) or instance_attributes "
+                   "(default: garment)")  # fmt: skip
     which = p.add_mutually_exclusive_group()
     which.add_argument("--activate", metavar="N", type=int, help="make version N the active model")
     which.add_argument("--shipped", action="store_true", help="go back to the shipped model")
@@ -32,11 +34,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_models(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.store import ProjectError, open_project
-    from fashion_annotator.qa.model_history import model_rows, row_text
+    from fashion_annotator.qa.model_history import model_rows, model_tasks, row_text
 
     try:
         with open_project(args.project) as project:
-            project.taxonomy(args.task)
+            if args.task not in model_tasks(project):
+                raise ProjectError(f"{project.root}: no task {args.task!r}; tasks with models: "
+                                   f"{', '.join(model_tasks(project))}")  # fmt: skip
             if args.activate is not None or args.shipped:
                 project.set_active_model(args.task, None if args.shipped else args.activate)
             rows = model_rows(project, args.task)

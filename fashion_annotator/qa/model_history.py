@@ -72,16 +72,30 @@ def proposal_quality(project: Any, task: str) -> list[ModelQuality]:
     return sorted(out, key=lambda m: m.first_seen)
 
 
+#: Models a project retrains that propose no mask of a task of their own: Smart click's and
+#: the instance attribute heads.
+MODEL_ONLY_TASKS = ("click", "instance_attributes")
+#: The figure a model's row shows: the first of these its metrics have.
+ROW_METRICS = ("median_dice", "miou", "noc90", "mean_accuracy")
+
+
+def model_tasks(project: Any) -> list[str]:
+    """The tasks whose models a project can register: its mask tasks, then
+    :data:`MODEL_ONLY_TASKS`."""
+    return [*project.tasks, *MODEL_ONLY_TASKS]
+
+
 def model_rows(project: Any, task: str) -> list[dict[str, Any]]:
     """One row per registered model version, oldest first, with its val figures.
 
     Keys: ``version``, ``created`` (epoch s), ``trained_on`` (count), ``active``, ``metric``
-    (``median_dice`` or ``miou``), ``value``, ``q25``, ``q75`` (NaN when unknown), ``val_images``.
+    (the first of :data:`ROW_METRICS` the model has: ``noc90`` for a click model, lower is
+    better), ``value``, ``q25``, ``q75`` (NaN when unknown), ``val_images``.
     """
     rows = []
     for m in project.models(task):
         metrics = m.metrics or {}
-        key = "median_dice" if "median_dice" in metrics else "miou"
+        key = next((k for k in ROW_METRICS if k in metrics), ROW_METRICS[0])
         per_image = metrics.get("per_image_dice") or []
         rows.append({
             "version": m.version, "created": m.created, "trained_on": len(m.trained_on),

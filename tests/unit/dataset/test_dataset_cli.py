@@ -133,3 +133,22 @@ def test_models_lists_versions_and_rolls_back(tmp_path: Path, capsys) -> None:
     assert "no model version 7 for task 'garment'" in capsys.readouterr().err
     with Project.open(tmp_path / "p") as project:
         assert project.active_model("garment") is None, "a refused change changes nothing"
+
+
+def test_models_lists_and_rolls_back_click_and_attribute_models(tmp_path: Path, capsys) -> None:
+    """A hand test: `models --task instance_attributes` said "no task": the attribute heads
+    (and the click model) could not be listed or rolled back from a terminal."""
+    weights = tmp_path / "w.safetensors"
+    weights.write_bytes(b"weights")
+    with Project.create(tmp_path / "p") as project:
+        project.register_model("instance_attributes", weights, {"mean_accuracy": 0.71}, ["a.jpg"], activate=True)
+        project.register_model("click", weights, {"noc90": 2.4}, ["a.jpg"], activate=True)
+    assert main(["models", str(tmp_path / "p"), "--task", "instance_attributes"]) == 0
+    assert "mean_accuracy 0.7100" in capsys.readouterr().out
+    assert main(["models", str(tmp_path / "p"), "--task", "click", "--shipped"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "click: the shipped model proposes"
+    with Project.open(tmp_path / "p") as project:
+        assert project.active_model("click") is None
+        assert project.active_model("instance_attributes").version == 1
+    assert main(["models", str(tmp_path / "p"), "--task", "sleeves"]) == 1
+    assert "no task 'sleeves'; tasks with models:" in capsys.readouterr().err
