@@ -243,8 +243,9 @@ class InstanceDocument:
             if other.parsing_class != first.parsing_class:
                 names = self.parsing_taxonomy.names
                 raise ValueError(
-                    f"cannot merge a {names[first.parsing_class]!r} instance with a "
-                    f"{names[other.parsing_class]!r} one: an instance carries one parsing class"
+                    f"cannot merge {ids[0]}. {first.category or '?'} (on {names[first.parsing_class]} pixels) "
+                    f"with {k}. {other.category or '?'} (on {names[other.parsing_class]} pixels): an instance "
+                    "carries one parsing class; re-categorise one of them first"
                 )
         box = self._box_of(ids)
         before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()

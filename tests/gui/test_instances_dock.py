@@ -376,3 +376,18 @@ def test_ctrl_z_on_the_canvas_undoes_a_recategorisation_with_its_relabelling(ope
     assert not ((parsing == 1) & pixels).any() and dock.doc.instances[dress].category == "skirt"
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # now the re-categorisation, both together
     assert dock.doc.instances[dress].category == "dress" and np.all(parsing[pixels] == 6)
+
+
+def test_a_category_of_another_parsing_class_is_shown_with_its_pixels_class(opened, qtbot):
+    """The category model may name a garment across parsing classes ("skirt" on dress pixels):
+    the list says so, since such an instance does not merge with a "skirt" on bottom pixels."""
+    window, _project = opened
+    dock = window.instances
+    dress = _row_of(dock, "dress")
+    others = [dock.list.topLevelItem(i).text(0) for i in range(dock.list.topLevelItemCount())]
+    assert not any("pixels)" in text for text in others)  # categories of their own class
+    inst = dock.doc.instances[dress]
+    inst.category = inst.proposed_category = "skirt"  # as the category model may name it
+    dock._refresh_list()  # noqa: SLF001 - what a proposal's arrival does
+    row = sorted(dock.doc.instances).index(dress)
+    assert dock.list.topLevelItem(row).text(0) == f"{dress}. skirt  (on dress pixels)"

@@ -475,11 +475,14 @@ class InstancesDock(QDockWidget):
         self.list.blockSignals(True)
         self.list.clear()
         instances = {} if self.doc is None else self.doc.instances
+        parsing_names = [] if self.parsing_task is None else self.project.taxonomy(self.parsing_task).names
         for k, inst in sorted(instances.items()):
             attrs = ", ".join(f"{v}" for g, v in inst.attributes.items() if g != "colour")
             text = inst.category or "(no category)"
             if inst.category_changed:
                 text += f"  (was {inst.proposed_category})"
+            if self._off_class(inst, parsing_names):  # why two "skirts" may not merge
+                text += f"  (on {parsing_names[inst.parsing_class]} pixels)"
             item = QTreeWidgetItem([f"{k}. {text}", attrs])
             item.setData(0, ID_ROLE, k)
             if inst.colour_rgb is not None:
@@ -494,6 +497,17 @@ class InstancesDock(QDockWidget):
         for name in ("split", "parts", "merge", "delete", "undo", "redo"):
             self.buttons[name].setEnabled(self.doc is not None)
         self._selection_changed()
+
+    def _off_class(self, inst: Any, parsing_names: list[str]) -> bool:
+        """Whether ``inst``'s pixels are of another parsing class than its category's own (the
+        category model may name a garment across classes; an accessory has none)."""
+        if inst.category is None or inst.parsing_class == 0 or self.parsing_task is None:
+            return False
+        try:
+            parent = self.taxonomy.category(inst.category).parent(self.parsing_task)
+        except KeyError:
+            return False
+        return parent in parsing_names and parsing_names.index(parent) != inst.parsing_class
 
     def _selection_changed(self) -> None:
         ids = self.selected_ids()

@@ -229,7 +229,8 @@ def test_split_merge_delete_are_single_undo_steps(two_shoes) -> None:
     doc.merge([top, new])
     assert new not in doc.instances and np.all(doc.map[5:50, 60:140] == top)
     shoes = [k for k, i in doc.instances.items() if i.category == "boots"]
-    with pytest.raises(ValueError, match="one parsing class"):
+    with pytest.raises(ValueError, match=rf"cannot merge {top}\. blouse \(on top pixels\) with {shoes[0]}\. boots "
+                       r"\(on shoes pixels\): an instance carries one parsing class; re-categorise"):
         doc.merge([top, shoes[0]])
     doc.delete(shoes[0])
     assert shoes[0] not in doc.instances and not np.any(doc.map == shoes[0])
