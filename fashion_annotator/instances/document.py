@@ -17,6 +17,7 @@ from scipy import ndimage
 
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.instances.derive import MIN_AREA_FRAC
 from fashion_annotator.instances.model import (
     Instance,
     InstanceSet,
@@ -193,7 +194,9 @@ class InstanceDocument:
         return self._new_from(inst, box, moved, "split")
 
     def split_components(self, instance_id: int) -> list[int]:
-        """Give each 8-connected part of an instance but the largest its own instance."""
+        """Give each 8-connected part of an instance but the largest its own instance; specks
+        (under :data:`~fashion_annotator.instances.derive.MIN_AREA_FRAC` of the photo, the
+        smallest instance a proposal keeps) stay with the instance."""
         inst = self._get(instance_id)
         box = self._box_of([instance_id])
         labels, n = ndimage.label(self.map[box.slices] == instance_id, structure=np.ones((3, 3)))
@@ -201,16 +204,21 @@ class InstanceDocument:
             raise ValueError(f"instance {instance_id} is in one piece")
         sizes = np.bincount(labels.ravel())[1:]
         keep = int(np.argmax(sizes)) + 1
-        free = [k for k in range(1, MAX_INSTANCES + 1) if k not in self.instances]
-        if len(free) < n - 1:
+        least = max(1, int(np.ceil(MIN_AREA_FRAC * self.map.size)))
+        parts = [p for p in range(1, n + 1) if p != keep and sizes[p - 1] >= least]
+        if not parts:
             raise ValueError(
-                f"instance {instance_id} has {n} parts; {len(free)} free ids left (at most {MAX_INSTANCES} instances)"
+                f"instance {instance_id} has no other part of {least} pixels or more (smaller specks stay with it)"
+            )
+        free = [k for k in range(1, MAX_INSTANCES + 1) if k not in self.instances]
+        if len(free) < len(parts):
+            raise ValueError(
+                f"instance {instance_id} has {len(parts) + 1} parts; {len(free)} free ids left "
+                f"(at most {MAX_INSTANCES} instances)"
             )
         before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
         new_ids: list[int] = []
-        for part in range(1, n + 1):
-            if part == keep:
-                continue
+        for part in parts:
             new_id = free[len(new_ids)]
             self.map[box.slices][labels == part] = new_id
             self.instances[new_id] = copy.deepcopy(inst)

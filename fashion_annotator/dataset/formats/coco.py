@@ -206,6 +206,8 @@ def decode_segmentation(segmentation: object, height: int, width: int) -> np.nda
     elif isinstance(segmentation, list) and segmentation:
         polygons = _polygons(segmentation, height, width)
         rle = mask_utils.merge(mask_utils.frPyObjects(polygons, height, width))
+    elif segmentation is None or segmentation == []:
+        raise ValueError("no segmentation (a bounding box alone): a region needs polygons or an RLE mask")
     else:
         raise ValueError(f"unsupported segmentation {type(segmentation).__name__}")
     return mask_utils.decode(rle).astype(bool)

@@ -256,7 +256,7 @@ def _annotation_fields(
     cat_id = ann.get("category_id")
     cat = categories.get(cat_id) if _is_id(cat_id) else None
     if cat is None:
-        raise ValueError(f"{label} has unknown category {cat_id!r:.40}")
+        raise ValueError(f"{label} has unknown category {cat_id!r:.40} (the file's 'categories' list has no such id)")
     pclass = None
     named = ann.get("parsing_class")
     if named is not None and file_task in (None, parsing_task) and isinstance(named, str) and named in parsing_tax.names:

@@ -320,6 +320,25 @@ def test_splitting_into_more_parts_than_free_ids_changes_nothing() -> None:
     assert not doc.can_undo and not doc.dirty
 
 
+def test_split_parts_leaves_specks_with_the_instance() -> None:
+    """A hand test: Split parts made 1-2 px instances of a proposal's specks."""
+    m = np.zeros((200, 200), np.uint8)
+    m[10:90, 10:90] = 1  # the garment
+    m[120:150, 120:150] = 1  # a part of its own (900 px)
+    m[195:197, 5:6] = 1  # a 2-px speck (under 0.05 % of the photo: 20 px)
+    doc = InstanceDocument(InstanceSet(m, {1: Instance(1, 3, "blouse")}), TAX, SCHEMA, P7)
+    new = doc.split_components(1)
+    assert len(new) == 1 and np.all(doc.map[120:150, 120:150] == new[0])
+    assert np.all(doc.map[195:197, 5:6] == 1)
+    speck = np.zeros((200, 200), np.uint8)
+    speck[10:90, 10:90] = 1
+    speck[195:197, 5:6] = 1
+    only = InstanceDocument(InstanceSet(speck, {1: Instance(1, 3, "blouse")}), TAX, SCHEMA, P7)
+    with pytest.raises(ValueError, match="no other part of 20 pixels or more"):
+        only.split_components(1)
+    assert not only.can_undo
+
+
 def test_reconcile_drops_pixels_whose_parsing_class_changed(two_shoes) -> None:
     doc, parsing = _doc(two_shoes)
     shoes = [k for k, i in doc.instances.items() if i.category == "boots"]

@@ -151,6 +151,8 @@ BAD = {
     "attribute_ids nested": ("attribute_ids", [[1]], "'attribute_ids' must be a list"),
     "two values of one group": ("attribute_ids", [0, 1], "attribute group 'pattern' has two values"),
     "category id a list": ("category_id", [1], "unknown category"),
+    "category id not listed": ("category_id", 999, "unknown category 999 (the file's 'categories' list has no such id)"),
+    "a bounding box alone": ("segmentation", [], "no segmentation (a bounding box alone)"),
     "colour a number": ("colour", 7, "'colour' must be a colour name"),
 }
 
