@@ -28,6 +28,7 @@ TOOL_FORMATS = ("labelme", "cvat", "voc", "labelstudio", "yolo")
 IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS, "coco-instances")
 EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS, "coco-instances")
 SHAPE_KINDS = ("polygon", "mask")  # fashion_annotator.dataset.formats.SHAPE_KINDS
+CUTOUT_EDGES = ("soft", "hard")  # fashion_annotator.dataset.formats.CUTOUT_EDGES
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
 _EPILOG_EXPORT = "exit status: 0 done, 1 error (nothing exported), 3 some images failed (listed)"
 
@@ -99,6 +100,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--tolerance", type=float, metavar="PX",
         help="polygon simplification in pixels (default 0.7, core.polygons.DEFAULT_TOLERANCE; "
         "0 = exact)",
+    )  # fmt: skip
+    exp.add_argument(
+        "--edges", choices=CUTOUT_EDGES,
+        help="cutout: soft (default: the mask's edge pixels partly transparent as the photo's "
+        "colours say, anti-aliased; alpha > 0 is still exactly the mask) or hard (alpha 0 / 255)",
     )  # fmt: skip
     exp.add_argument(
         "--status", metavar="S[,S...]",
@@ -179,7 +185,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
             statuses = None if args.status is None else [x.strip() for x in args.status.split(",") if x.strip()]
             summary = export_project(
                 project, args.out, args.format, args.task, progress=bar.update, statuses=statuses,
-                shapes=args.shapes, tolerance=args.tolerance,
+                shapes=args.shapes, tolerance=args.tolerance, edges=args.edges,
             )  # fmt: skip
     except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(args, exc)

@@ -23,6 +23,7 @@ import cv2
 import numpy as np
 
 from fashion_annotator.core import masks as mask_ops
+from fashion_annotator.core.guided import GuideFit, guided_filter
 from fashion_annotator.core.label_maps import resize_labels
 from fashion_annotator.core.resample import sample_rows_cols, source_axis
 from fashion_annotator.core.tasks import available_tasks, task_spec
@@ -229,72 +230,6 @@ def grabcut_band(
     return out
 
 
-def _box_mean(x: np.ndarray, radius: int) -> np.ndarray:
-    size = 2 * radius + 1
-    return cv2.boxFilter(x, -1, (size, size), normalize=True, borderType=cv2.BORDER_REFLECT)
-
-
-class _GuideFit:
-    """The guide's side of the colour guided filter, shared by every source filtered with it:
-    window means of the colour and the per-pixel 3x3 colour covariance (plus ``eps``) inverted
-    by its cofactors, all elementwise."""
-
-    def __init__(self, guide: np.ndarray, radius: int, eps: float) -> None:
-        self.guide, self.radius = guide, radius
-        self.mean = [_box_mean(guide[..., c], radius) for c in range(3)]
-
-        def var(i: int, j: int) -> np.ndarray:
-            return _box_mean(guide[..., i] * guide[..., j], radius) - self.mean[i] * self.mean[j]
-
-        a11, a12, a13 = var(0, 0) + eps, var(0, 1), var(0, 2)
-        a22, a23, a33 = var(1, 1) + eps, var(1, 2), var(2, 2) + eps
-        i11, i12, i13 = a22 * a33 - a23 * a23, a13 * a23 - a12 * a33, a12 * a23 - a13 * a22
-        i22, i23, i33 = a11 * a33 - a13 * a13, a12 * a13 - a11 * a23, a11 * a22 - a12 * a12
-        det = a11 * i11 + a12 * i12 + a13 * i13
-        self.inverse = ((i11 / det, i12 / det, i13 / det), (i12 / det, i22 / det, i23 / det),
-                        (i13 / det, i23 / det, i33 / det))  # fmt: skip
-
-    def coefficients(self, src: np.ndarray) -> list[np.ndarray]:
-        """Window means of the three colour slopes and of the offset fitted to ``src``
-        ``(H, W) float32``: the filtered ``src`` is ``sum(slope_c * guide_c) + offset``."""
-        r = self.radius
-        mean_src = _box_mean(src, r)
-        cov = [_box_mean(self.guide[..., c] * src, r) - self.mean[c] * mean_src for c in range(3)]
-        slope = [sum(row[c] * cov[c] for c in range(3)) for row in self.inverse]
-        offset = mean_src - sum(slope[c] * self.mean[c] for c in range(3))
-        return [_box_mean(x, r) for x in (*slope, offset)]
-
-
-def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -> np.ndarray:
-    """The colour guided filter of He, Sun and Tang (ECCV 2010): ``src`` smoothed so its edges
-    follow those of ``guide``.
-
-    In each ``(2 radius + 1)``-pixel window the output is a linear function of the guide's
-    colour fitted to ``src`` by ridge regression (``eps``); the fits of the windows covering a
-    pixel are averaged. Cost: 19 box filters, independent of ``radius``.
-
-    Parameters
-    ----------
-    guide : (H, W, 3) float32 array
-        The photo, values in [0, 1].
-    src : (H, W) float32 array
-        What is filtered (a mask as 0.0 / 1.0, or probabilities).
-    radius : int
-        Window radius in pixels.
-    eps : float
-        Regularisation: larger values smooth more across weak edges (colour variance units).
-
-    Returns
-    -------
-    (H, W) float32 array
-    """
-    *slope, offset = _GuideFit(guide, radius, eps).coefficients(src)
-    out = offset
-    for c in range(3):
-        out += slope[c] * guide[..., c]
-    return out
-
-
 #: Guided filter of :func:`guided_edges`: window radius (pixels) and regularisation. Chosen on
 #: the 100 photos left after 100 of 200 mannequin composites of CCP train photos were corrected
 #: in ``bench loop`` (docs/superpixels.md).
@@ -443,7 +378,7 @@ def guided_labels(
     small = (max(1, round(w / step)), max(1, round(h / step)))
     guide = cv2.resize(rgb, small, interpolation=cv2.INTER_AREA).astype(np.float32) * np.float32(1 / 255)
     r = max(1, round(radius / step))
-    fit = _GuideFit(guide, r, eps)
+    fit = GuideFit(guide, r, eps)
     rows = source_axis(np.arange(h), small[1], h)
     cols = source_axis(np.arange(w), small[0], w)
     best = np.full((h, w), -np.inf, np.float32)

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
 from fashion_annotator.dataset.formats import (
     EXPORT_FORMATS,
+    EXPORT_OPTIONS,
     IMPORT_FORMATS,
     SHAPE_KINDS,
     export_project,
@@ -365,6 +366,9 @@ class ExportDialog(_PathDialog):
         self.tolerance = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=10.0, singleStep=0.1)
         self.tolerance.setValue(DEFAULT_TOLERANCE)
         self.tolerance.setSuffix(" px")
+        self.edges = QComboBox()
+        self.edges.addItem("soft (anti-aliased, as the photo's colours say)", "soft")
+        self.edges.addItem("hard (alpha 0 or 255)", "hard")
         self.out = QLineEdit()
         self.finished_only = QCheckBox("Only done and approved images")
         self.finished_only.setToolTip("Leave out images still in progress, never saved or rejected by QA")
@@ -373,12 +377,13 @@ class ExportDialog(_PathDialog):
         self.form.addRow("Images", self.finished_only)
         self.form.addRow("Shapes", self.shapes)
         self.form.addRow("Polygon tolerance", self.tolerance)
+        self.form.addRow("Cutout edges", self.edges)
         self.form.addRow("Folder", _path_row(self.out, lambda: self._folder("Export to")))
 
     def choices(self) -> dict[str, object]:
         """What the operator chose, to offer again next time (:meth:`restore`)."""
         return {"format": self.fmt.currentText(), "shapes": self.shapes.currentData(),
-                "tolerance": self.tolerance.value(), "folder": self.out.text(),
+                "tolerance": self.tolerance.value(), "edges": self.edges.currentData(), "folder": self.out.text(),
                 "finished_only": self.finished_only.isChecked()}  # fmt: skip
 
     def restore(self, choices: dict[str, str]) -> None:
@@ -391,6 +396,9 @@ class ExportDialog(_PathDialog):
             self.shapes.setCurrentIndex(index)
         with contextlib.suppress(ValueError):
             self.tolerance.setValue(float(choices.get("tolerance", self.tolerance.value())))
+        index = self.edges.findData(choices.get("edges"))
+        if index >= 0:
+            self.edges.setCurrentIndex(index)
         self.out.setText(choices.get("folder", ""))
         self.finished_only.setChecked(str(choices.get("finished_only", False)).lower() == "true")
 
@@ -399,10 +407,10 @@ class ExportDialog(_PathDialog):
         return FINISHED if self.finished_only.isChecked() else None
 
     def options(self) -> dict[str, object]:
-        """``shapes`` and ``tolerance`` where the format takes them."""
-        if self.fmt.currentText() in ("plain", "cutout"):
-            return {}
-        return {"shapes": self.shapes.currentData(), "tolerance": self.tolerance.value()}
+        """The options the format takes (:data:`~fashion_annotator.dataset.formats.EXPORT_OPTIONS`)."""
+        chosen = {"shapes": self.shapes.currentData(), "tolerance": self.tolerance.value(),
+                  "edges": self.edges.currentData()}  # fmt: skip
+        return {k: chosen[k] for k in EXPORT_OPTIONS.get(self.fmt.currentText(), ())}
 
 
 def populate(menu: QMenu, window: MainWindow) -> FileActions:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import cast
 
 from fashion_annotator.dataset.formats.alpha import (
+    CUTOUT_EDGES,
     default_binary_task,
     export_cutouts,
     import_alpha,
@@ -51,9 +52,17 @@ TOOL_FORMATS = {
 }
 IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS, "coco-instances")
 EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS, "coco-instances")
+#: The options (keyword arguments of :func:`export_project`) each format takes.
+EXPORT_OPTIONS: dict[str, tuple[str, ...]] = {
+    "coco": ("shapes", "tolerance"),
+    **{name: ("shapes", "tolerance") for name in TOOL_FORMATS},
+    "cutout": ("edges",),
+}
 
 __all__ = [
+    "CUTOUT_EDGES",
     "EXPORT_FORMATS",
+    "EXPORT_OPTIONS",
     "IMPORT_FORMATS",
     "ExportSummary",
     "ImportSummary",
@@ -133,9 +142,9 @@ def export_project(
     Without ``task``: the first project task, or the binary (``garment``) task for
     ``cutout``. ``progress(done, total)`` follows the project's images. ``statuses`` (e.g.
     ``("done", "approved")``) exports only images with one of them; the summary counts the
-    others left out. ``options`` (``shapes``: ``polygon`` or ``mask``, ``tolerance`` in
-    pixels) go to the formats that take them: the tools' formats and ``coco``; the others
-    refuse them.
+    others left out. ``options`` go to the formats that take them (:data:`EXPORT_OPTIONS`):
+    ``shapes`` (``polygon`` or ``mask``) and ``tolerance`` (pixels) to the tools' formats and
+    ``coco``, ``edges`` (``soft`` or ``hard``) to ``cutout``; the others refuse them.
     """
     if statuses is not None:
         wanted = frozenset(statuses)
@@ -161,8 +170,9 @@ def _export(
     if task is None:
         task = default_binary_task(project) if fmt == "cutout" else project.tasks[0]
     options = {k: v for k, v in options.items() if v is not None}
-    if options and fmt not in TOOL_FORMATS and fmt != "coco":
-        raise ValueError(f"{fmt} export takes no {', '.join(sorted(options))} option")
+    refused = sorted(set(options) - set(EXPORT_OPTIONS.get(fmt, ())))
+    if refused:
+        raise ValueError(f"{fmt} export takes no {', '.join(refused)} option")
     tolerance = options.get("tolerance")
     if tolerance is not None and not (isinstance(tolerance, int | float) and math.isfinite(tolerance) and tolerance >= 0):
         raise ValueError(f"tolerance must be a number of pixels >= 0, got {tolerance!r}")

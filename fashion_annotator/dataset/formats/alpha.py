@@ -13,6 +13,7 @@ import numpy as np
 from PIL import Image
 
 from fashion_annotator.core.atomic import atomic_path
+from fashion_annotator.core.guided import SOFT_EDGE_PX, soft_edge_alpha
 from fashion_annotator.core.images import load_image
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
@@ -87,10 +88,20 @@ def import_alpha(
     return summary
 
 
+#: How an exported cutout's edge is written: ``soft`` (partial alpha on the mask's edge
+#: pixels, :func:`~fashion_annotator.core.guided.soft_edge_alpha`) or ``hard`` (0 / 255).
+CUTOUT_EDGES = ("soft", "hard")
+
+
 def export_cutouts(
-    project: Project, out: str | Path, task: str, progress: Progress | None = None
+    project: Project, out: str | Path, task: str, progress: Progress | None = None, edges: str = "soft"
 ) -> ExportSummary:
-    """Write ``OUT/STEM.png``: the upright photo, alpha 255 where the mask is not background."""
+    """Write ``OUT/STEM.png``: the upright photo, alpha > 0 exactly where the mask is not
+    background; with ``edges="soft"`` the mask's pixels within
+    :data:`~fashion_annotator.core.guided.SOFT_EDGE_PX` of its edge are partly transparent as the
+    photo's colours say (anti-aliased, hair and fur fade), else alpha is 0 / 255."""
+    if edges not in CUTOUT_EDGES:
+        raise ValueError(f"cutout edges {edges!r}: expected one of {', '.join(CUTOUT_EDGES)}")
     out = prepare_export_folder(project, out)
     summary = ExportSummary(out)
 
@@ -98,7 +109,7 @@ def export_cutouts(
         rgb = project.load_photo(record.id).rgb
         if rgb.shape[:2] != mask.shape:
             raise ValueError(f"photo {rgb.shape[:2]} differs from its mask {mask.shape}")
-        alpha = np.where(mask > 0, 255, 0).astype(np.uint8)
+        alpha = soft_edge_alpha(rgb, mask, SOFT_EDGE_PX if edges == "soft" else 0)
         with atomic_path(out / f"{stem}.png") as tmp:
             Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG")
 

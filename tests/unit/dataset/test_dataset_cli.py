@@ -61,7 +61,13 @@ def test_new_import_export_info(tmp_path: Path, write_photo, capsys) -> None:
     assert main(["export", str(proj), str(tmp_path / "bad"), "--format", "plain", "--status", "finished"]) == 1
     assert "export statuses ['finished']" in capsys.readouterr().err
     out = np.asarray(Image.open(tmp_path / "cutout" / "1.png"))
-    np.testing.assert_array_equal(out[..., 3], rgba[..., 3])
+    # soft edges by default: partly transparent only on the mask's own edge pixels
+    np.testing.assert_array_equal(out[..., 3] > 0, rgba[..., 3] > 0)
+    assert (out[8:12, 8:17, 3] == 255).all() and (out[5:15, 5:20, 3] < 255).any()
+    assert main(["export", str(proj), str(tmp_path / "hard"), "--format", "cutout", "--edges", "hard"]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / "hard" / "1.png"))[..., 3], rgba[..., 3])
+    assert main(["export", str(proj), str(tmp_path / "bad_edges"), "--format", "plain", "--edges", "hard"]) == 1
+    assert "plain export takes no edges option" in capsys.readouterr().err
     with Project.open(proj) as project:
         (rec,) = project.images_by_stem("1")
         assert project.mask_versions(rec.id, "garment")[0].user == "eve"

@@ -152,6 +152,7 @@ def test_help_and_info_do_not_import_torch(tmp_path) -> None:
 def test_format_names_listed_without_importing_formats_match_the_registry() -> None:
     assert project_commands.IMPORT_FORMATS == formats.IMPORT_FORMATS
     assert project_commands.EXPORT_FORMATS == formats.EXPORT_FORMATS
+    assert project_commands.CUTOUT_EDGES == formats.CUTOUT_EDGES
 
 
 def test_progress_bars_stay_off_when_stderr_is_not_a_terminal(tmp_path, capsys) -> None:

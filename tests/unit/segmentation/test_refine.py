@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from fashion_annotator.core.tasks import available_tasks
+from fashion_annotator.core.guided import guided_filter
 from fashion_annotator.segmentation.refine import (
     REFINEMENTS,
     apply_refinements,
@@ -14,7 +15,6 @@ from fashion_annotator.segmentation.refine import (
     default_refinements,
     grabcut_band,
     guided_edges,
-    guided_filter,
     guided_labels,
     guided_mask,
     snap_to_regions,
