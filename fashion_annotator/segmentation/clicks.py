@@ -134,13 +134,16 @@ EDGE_WINDOW = 256
 #: (:func:`~fashion_annotator.segmentation.grabcut.plainness`).
 BOX_PRIOR = 5.0
 #: A box around an object the mask already has (at least this share of GrabCut's foreground in
-#: the box is already in the mask) keeps that object as the network's start and prior: GrabCut
-#: cannot tell a garment from the mannequin around it, and its extra pixels led the network onto
-#: the mannequin's neck, arms and legs. Chosen on mannequin composites of 30 CCP *train* photos,
-#: a hand's box (3-15 % margin) over the window's proposal, and checked on 30 others (median
-#: Dice; the proposal alone 0.982): the GrabCut start 0.909-0.948, worse than the proposal by
-#: more than 0.02 on 18-30 of 30; with 0.7, 0.981-0.982 and 2-5 of 30 (0.6: 0-1, but a proposal
-#: cut in half then stays half: 0.86-0.89 against 0.91-0.95); from an empty mask unchanged.
+#: the box is already in the mask) changes nothing: GrabCut cannot tell a garment from the
+#: mannequin around it, and its extra pixels led the network onto the mannequin's neck, arms and
+#: legs. Chosen on mannequin composites of 30 CCP *train* photos, a hand's box (3-15 % margin)
+#: over the window's proposal, and checked on 30 others (median Dice; the proposal alone 0.982):
+#: the box then 0.909-0.948, worse than the proposal by more than 0.02 on 18-30 of 30; with the
+#: network restarted from the mask where 0.7 of GrabCut's object is in it, 0.981-0.982 and 2-5
+#: of 30 (0.6: 0-1, but a proposal cut in half then stays half: 0.86-0.89 against 0.91-0.95).
+#: On 30 CCP train street photos (proposal 0.973) that restart still lost: 0.957 and 12-15 of
+#: 30 worse, against 0.903-0.931 and 20-30 before; hence no network at all then. A proposal
+#: cut in half is filled as before, and from an empty mask nothing changed.
 BOX_KEEPS_MASK = 0.7
 
 
@@ -351,7 +354,8 @@ class ClickPredictor:
         The network starts from GrabCut's mask joined to ``mask``; where the box's surroundings
         are plain its logits are biased towards that start (:data:`BOX_PRIOR`,
         :func:`.grabcut.plainness`). When most of GrabCut's object is already in ``mask``
-        (:data:`BOX_KEEPS_MASK`), the start is ``mask`` alone.
+        (:data:`BOX_KEEPS_MASK`) the box is around an object the mask has: nothing changes
+        (``changed`` 0, no network run).
 
         Returns the update (nothing added outside the box; ``mask`` outside it is kept) and the
         virtual click: at the deepest point of the start inside the box, or the box centre when
@@ -365,12 +369,13 @@ class ClickPredictor:
         grabbed = grabcut_box(rgb, (y0, x0, y1, x1))
         inside = np.zeros((h, w), bool)
         inside[y0:y1, x0:x1] = True
-        known = int((grabbed & base).sum())
-        if grabbed.any() and known >= BOX_KEEPS_MASK * int(grabbed.sum()):
-            start = base.copy()  # the box is around an object the mask has (BOX_KEEPS_MASK)
-        else:
-            start = grabbed | base
+        start = grabbed | base
         point = _deepest_point(start & inside)
+        if grabbed.any() and int((grabbed & base).sum()) >= BOX_KEEPS_MASK * int(grabbed.sum()):
+            # the box is around an object the mask already has: nothing to fill
+            assert point is not None  # GrabCut's foreground is mostly in the mask, in the box
+            update = ClickUpdate(base.copy(), (y0, y1, x0, x1), 0, None, (time.perf_counter() - t0) * 1e3)
+            return update, Click(float(point[0]), float(point[1]), True)
         if point is None:
             point = ((y0 + y1) // 2, (x0 + x1) // 2)
         click = Click(float(point[0]), float(point[1]), True)

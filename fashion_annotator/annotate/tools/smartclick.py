@@ -336,7 +336,8 @@ class SmartClickTool(Tool):
         self.last_ms = update.elapsed_ms
         bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual])
         if bbox is None:  # nothing changed, no undo step: the click session so far stays
-            return ToolResult(message="The box changed nothing; the clicks so far are kept")
+            return ToolResult(message="The box changed nothing (the mask already has the object in it: "
+                              "click to correct it); the clicks so far are kept")
         step = ctx.document.history[ctx.task].last_serial()
         for earlier in self._entries:  # a new session: undoing the box brings them back
             earlier.gone = step
