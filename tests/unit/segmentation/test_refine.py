@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fashion_annotator.core.tasks import available_tasks
 from fashion_annotator.core.guided import guided_filter
+from fashion_annotator.core.tasks import available_tasks
 from fashion_annotator.segmentation.refine import (
     REFINEMENTS,
     apply_refinements,
