@@ -2,7 +2,8 @@
 
 Each mask version saved after Smart-click edits gets ``v<N>.clicks.json`` next to
 ``v<N>.png``: ``{"version": 1, "clicks": [{"kind": "click"|"box", "y", "x", "positive",
-"label", "model", "t"}, ...]}`` in photo pixels, oldest first. They are the operator's real
+"label", "model", "t"}, ...]}`` in photo pixels, oldest first; a box prompt's entry (its virtual
+click) also has ``"box": [y0, x0, y1, x1]``. They are the operator's real
 corrections: the click trainer can replay them on the saved masks (see
 :func:`iter_click_logs`).
 """

@@ -156,7 +156,10 @@ def test_box_drag_fills_inside_the_box_only(canvas: Canvas, disk_click_model, mo
     assert m[400, 250] == 1
     assert not m[:199].any() and not m[601:].any() and not m[:, :149].any() and not m[:, 351:].any()
     assert markers(canvas) == 1  # the virtual click
-    assert canvas.document.click_log["garment"][0]["kind"] == "box"
+    logged = canvas.document.click_log["garment"][0]
+    assert logged["kind"] == "box"
+    y0, x0, y1, x1 = logged["box"]  # the box itself, for the click trainer (photo pixels)
+    assert abs(y0 - 200) <= 2 and abs(x0 - 150) <= 2 and abs(y1 - 600) <= 2 and abs(x1 - 350) <= 2
 
 
 def test_a_flat_or_off_photo_box_is_refused_and_keeps_the_clicks(canvas: Canvas, disk_click_model) -> None:

@@ -284,15 +284,19 @@ class SmartClickTool(Tool):
         return NOTHING
 
     # ---- edits ----------------------------------------------------------------------
-    def _commit(self, ctx: ToolContext, obj: np.ndarray, bounds, kind: str, clicks: list) -> BBox | None:
+    def _commit(self, ctx: ToolContext, obj: np.ndarray, bounds, kind: str, clicks: list,
+                box: tuple[float, float, float, float] | None = None) -> BBox | None:  # fmt: skip
+        """Write ``obj`` into the mask as one step and log its clicks (a box prompt's virtual
+        click with the box ``(y0, x0, y1, x1)``, photo pixels, for the click trainer)."""
         bbox = ctx.document.apply(ctx.task, _write_object, obj, bounds, ctx.label)
         if bbox is not None:
             log = ctx.document.click_log.setdefault(ctx.task, [])
             version = getattr(self.predictor(), "version", None)
             step = ctx.document.history[ctx.task].last_serial()
+            extra = {} if box is None else {"box": [round(float(v), 1) for v in box]}
             for c in clicks:
-                log.append({"kind": kind, **c.as_dict(), "label": ctx.label, "model": version,
-                            "t": round(time.time(), 3), "step": step})
+                log.append({"kind": kind, **c.as_dict(), **extra, "label": ctx.label, "model": version,
+                            "t": round(time.time(), 3), "step": step})  # fmt: skip
         return bbox
 
     def _correct(self, predictor, mask: np.ndarray, clicks: list, entries: list[_Entry],
@@ -334,7 +338,7 @@ class SmartClickTool(Tool):
         before = ctx.mask == ctx.label
         update, virtual = predictor.predict_box(box, before)
         self.last_ms = update.elapsed_ms
-        bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual])
+        bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual], box)
         if bbox is None:  # nothing changed, no undo step: the click session so far stays
             return ToolResult(message="The box changed nothing (the mask already has the object in it: "
                               "click to correct it); the clicks so far are kept")
