@@ -331,8 +331,10 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
         stale = versions[-1].created > entry.written_at
     if stale:
         raise StaleEntry(entry, versions[-1], display_name(project.image(image_id).name, Path(project.root)))
-    project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
-                      actions=entry.actions, source="recovered", user=entry.user or None)  # fmt: skip
+    saved = project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
+                              actions=entry.actions, source="recovered", user=entry.user or None)  # fmt: skip
+    if entry.clicks:  # the Smart clicks behind the edits are training data like a save's
+        write_click_log(saved.path, list(entry.clicks))
     mark_edited(project, image_id)  # as a save: a recovered version is not the approved one
     entry.path.unlink(missing_ok=True)
 

@@ -336,7 +336,14 @@ class AnnotationDocument:
         mask: not an undone click, nor one taken back (``gone``: the serial of the step that
         removed it, a Ctrl+click on its marker) while that removal stands. The click trainer
         replays each logged click on the saved mask. ``step`` and ``gone`` are left out."""
-        entries = self.click_log.pop(task, [])
+        entries = self.standing_clicks(task)
+        self.click_log.pop(task, None)
+        return entries
+
+    def standing_clicks(self, task: str) -> list[dict]:
+        """What :meth:`take_click_log` would return, the log left as it is (the recovery
+        journal keeps it beside the unsaved mask)."""
+        entries = self.click_log.get(task, [])
         history = self.history[task]
 
         def stands(e: dict) -> bool:

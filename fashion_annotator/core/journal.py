@@ -74,6 +74,9 @@ class JournalEntry:
     base : int or None
         The saved version the edits started from (0: none saved); None in journals written
         before it was recorded.
+    clicks : tuple of dict
+        The Smart-click log behind the unsaved mask (see
+        :mod:`fashion_annotator.dataset.click_logs`); empty when none.
     """
 
     image_id: int | str
@@ -85,6 +88,7 @@ class JournalEntry:
     path: Path
     user: str = ""
     base: int | None = None
+    clicks: tuple[dict, ...] = ()
 
     def load_mask(self) -> np.ndarray:
         """Return the journalled mask, ``(H, W) uint8``; raises :class:`JournalError`."""
@@ -124,6 +128,7 @@ def _read(path: Path) -> tuple[JournalEntry, np.ndarray]:
             path=Path(path),
             user=str(header.get("user", "")),
             base=None if header.get("base") is None else int(header["base"]),
+            clicks=tuple(c for c in header.get("clicks") or () if isinstance(c, dict)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise JournalError(path, f"incomplete header: {exc}") from exc
@@ -169,6 +174,7 @@ class RecoveryJournal:
         seconds: float = 0.0,
         actions: int = 0,
         base: int | None = None,
+        clicks: list[dict] | None = None,
     ) -> Path:
         """Write the current dirty ``mask`` of ``(image_id, task)``, replacing the previous one.
 
@@ -187,6 +193,8 @@ class RecoveryJournal:
         base : int, optional
             The saved version the edits started from (0: none saved): a restore over any other
             version would hide a colleague's newer work.
+        clicks : list of dict, optional
+            The Smart-click log behind the mask (JSON-able), restored with it.
 
         Returns
         -------
@@ -208,6 +216,7 @@ class RecoveryJournal:
             "written_at": time.time(),
             "user": self.user,
             "base": base,
+            "clicks": list(clicks or ()),
         }
         payload = json.dumps(header).encode("utf-8") + b"\n"
         payload += zlib.compress(np.ascontiguousarray(mask).tobytes(), 1)

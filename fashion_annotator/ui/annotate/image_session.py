@@ -385,7 +385,8 @@ class ImageSession(JournalRecovery, QObject):
         doc = self.current.doc
         try:
             self.journal.record(int(doc.image_id), task, doc.masks[task], seconds=doc.seconds,
-                                actions=doc.actions, base=self.current.base_versions.get(task))  # fmt: skip
+                                actions=doc.actions, base=self.current.base_versions.get(task),
+                                clicks=doc.standing_clicks(task))  # fmt: skip
         except OSError as exc:
             self._unjournalled_text = (
                 f"Recovery journal {self.journal.directory} not written ({exc.strerror or exc}): "

@@ -18,6 +18,7 @@ from fashion_annotator.annotate.session import (
 )
 from fashion_annotator.annotate.tools import Pointer, ToolContext, make_tool
 from fashion_annotator.core.journal import RecoveryJournal
+from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.store import Project
 
 
@@ -95,6 +96,37 @@ def test_restore_saves_a_journalled_mask_as_recovered(tmp_path: Path) -> None:
         version = project.mask_versions(image_id, "garment")[-1]
         assert (version.source, version.actions) == ("recovered", 4)
         assert project.image(image_id).status == "in_progress"
+
+
+def test_a_restored_mask_keeps_the_smart_clicks_behind_it(tmp_path: Path) -> None:
+    """A hand test: after a crash the restored mask had lost its click log (training data).
+    The journal keeps the standing clicks (an undone one left out) and the restore writes them
+    beside the recovered version; the document's log stays for its own save."""
+    from fashion_annotator.core.document import AnnotationDocument
+    from fashion_annotator.dataset.click_logs import read_click_log
+
+    project, image_id = _project(tmp_path)
+    with project:
+        doc = AnnotationDocument(image_id, np.zeros((40, 30, 3), np.uint8), {"garment": np.zeros((40, 30), np.uint8)})
+
+        def fill(mask, y, x):
+            mask[y, x] = 1
+            return BBox(y, x, y + 1, x + 1)
+
+        for y, x in ((3, 3), (10, 10)):
+            doc.apply("garment", fill, y, x)
+            doc.click_log.setdefault("garment", []).append(
+                {"kind": "click", "y": y, "x": x, "positive": True, "label": 1,
+                 "step": doc.history["garment"].last_serial()})  # fmt: skip
+        doc.undo("garment")  # the second click is taken back
+        journal = RecoveryJournal(tmp_path / "p" / "journal")
+        journal.record(image_id, "garment", doc.masks["garment"], actions=2, clicks=doc.standing_clicks("garment"))
+        assert len(doc.click_log["garment"]) == 2, "the journal does not take the log"
+        (entry,) = journal.entries()
+        assert [(c["y"], c["x"]) for c in entry.clicks] == [(3, 3)] and "step" not in entry.clicks[0]
+        restore_entry(project, entry)
+        saved = project.mask_versions(image_id, "garment")[-1]
+        assert [(c["y"], c["x"], c["kind"]) for c in read_click_log(saved.path)] == [(3, 3, "click")]
 
 
 def test_edits_older_than_the_latest_saved_version_are_not_restored_over_it(tmp_path: Path) -> None:
