@@ -27,7 +27,7 @@ _TOOL_ACTIONS: list[str | None] = [f"tool_{n}" for n, _, _ in TOOLS]
 MENUS: dict[str, list[str | None]] = {
     "&Edit": ["undo", "redo", None, "accept"],
     "&Tools": [*_TOOL_ACTIONS, None, "smaller", "larger"],
-    "&View": ["overlay", "boundaries", "fit", "zoom_in", "zoom_out", "actual_pixels", None,
+    "&View": ["overlay", "cutout_preview", "boundaries", "fit", "zoom_mask", "zoom_in", "zoom_out", "actual_pixels", None,
               "switch_task", "next", "previous", "next_free"],
 }
 #: The Train menu's actions (the loop menu adds its own after them).
@@ -64,9 +64,13 @@ def build_actions(w: MainWindow) -> None:
     overlay.setCheckable(True)
     overlay.setChecked(True)
     overlay.toggled.connect(w.canvas.set_overlay_visible)
+    preview = a("cutout_preview", "Cutout &preview (the mask's pixels alone)", "V", lambda: None)
+    preview.setCheckable(True)
+    preview.toggled.connect(w.canvas.set_cutout_preview)
     a("boundaries", "Region &boundaries", "G", w.view_bar.boundaries.toggle, "boundaries")
     a("switch_task", "Switch &task", "Tab", w._next_task)
     a("fit", "&Fit to window", "Ctrl+0", w.canvas.fit_to_window, "fit")
+    a("zoom_mask", "Zoom to the &mask", "Ctrl+2", w.canvas.zoom_to_mask)
     a("zoom_in", "Zoom &in", ["Ctrl++", "Ctrl+="], lambda: w.canvas.zoom_step(1))
     a("zoom_out", "Zoom o&ut", "Ctrl+-", lambda: w.canvas.zoom_step(-1))
     a("actual_pixels", "&Actual pixels", "Ctrl+1", w.canvas.actual_pixels)

@@ -481,3 +481,37 @@ def test_label_lut_and_bbox_update(taxonomy):
         overlay.update(np.zeros((3, 3), np.uint8))
     with pytest.raises(ValueError, match="uint8"):
         LabelOverlay(np.zeros((3, 3), np.int32), taxonomy.colors)
+
+
+def test_cutout_preview_shows_the_masks_pixels_alone_and_zoom_to_mask_frames_them(canvas, taxonomy):
+    """A hand test: checking a cutout meant a flat silhouette at full opacity and wheel zooming
+    to each small garment. The preview shows the photo where the mask keeps it and an opaque
+    grey elsewhere, whatever the opacity setting; Zoom to the mask frames it."""
+    from fashion_annotator.ui.annotate.overlay import CUTOUT_BACKDROP
+
+    mask = mask_of(canvas)
+    mask[H // 2 : H // 2 + 20, W // 2 : W // 2 + 10] = 3  # a small garment
+    canvas.refresh_overlay()
+    canvas.set_overlay_opacity(0.4)
+    canvas.fit_to_window()
+    fitted = canvas.zoom
+    canvas.set_cutout_preview(True)
+    assert canvas._overlay_item.opacity() == 1.0 and canvas.overlay_opacity == 0.4
+    shot = canvas.grab().toImage()
+    inside = canvas.view_pos(W / 2 + 5, H / 2 + 10).toPoint()
+    outside = canvas.view_pos(5, 5).toPoint()
+    assert shot.pixelColor(outside) == QColor(*CUTOUT_BACKDROP)
+    near = canvas.document.rgb[H // 2 + 9 : H // 2 + 12, W // 2 + 4 : W // 2 + 7].reshape(-1, 3)
+    seen = shot.pixelColor(inside)
+    assert (seen.red(), seen.green(), seen.blue()) in {tuple(int(v) for v in p) for p in near}  # the photo
+    canvas.set_task("parsing7", taxonomy)  # another image or task keeps the preview
+    assert canvas.grab().toImage().pixelColor(outside) == QColor(*CUTOUT_BACKDROP)
+    canvas.set_cutout_preview(False)
+    assert canvas._overlay_item.opacity() == pytest.approx(0.4)
+    assert overlay_is_consistent(canvas, taxonomy)
+    assert canvas.zoom_to_mask()
+    assert canvas.zoom > 3 * fitted
+    visible = canvas.mapToScene(canvas.viewport().rect()).boundingRect()
+    assert visible.contains(QPointF(W / 2, H / 2)) and visible.contains(QPointF(W / 2 + 10, H / 2 + 20))
+    mask[:] = 0
+    assert not canvas.zoom_to_mask()

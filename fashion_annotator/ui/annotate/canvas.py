@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
@@ -33,6 +34,7 @@ from fashion_annotator.annotate.tools.smartclick import SmartClickTool
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.ui.annotate.click_markers import ClickMarkers
 from fashion_annotator.ui.annotate.image_view import (
     ZOOM_STEP,
     ImageItem,
@@ -40,7 +42,12 @@ from fashion_annotator.ui.annotate.image_view import (
     Pyramid,
     bbox_rect,
 )
-from fashion_annotator.ui.annotate.overlay import LabelOverlay, boundary_image
+from fashion_annotator.ui.annotate.overlay import (
+    LabelOverlay,
+    boundary_image,
+    cutout_lut,
+    label_lut,
+)
 
 __all__ = ["Canvas", "bbox_rect"]
 
@@ -119,6 +126,8 @@ class Canvas(ImageView):
         self._unsubscribe: Callable[[], None] | None = None
         self._tool: Tool = make_tool("brush")
         self._click_model: str | None = None
+        self._opacity = 1.0
+        self._cutout_preview = False
 
     # ---- document -------------------------------------------------------------------
     @property
@@ -193,6 +202,8 @@ class Canvas(ImageView):
         # The item shows the new overlay at once, so the old one's buffer can be recoloured.
         old = None if self._overlay is None else self._overlay.buffer
         self._overlay = LabelOverlay(self._doc.masks[task], taxonomy.colors, reuse=old)
+        if self._cutout_preview:
+            self._overlay.set_lut(cutout_lut(), self._doc.masks[task])
         self._overlay_item.set_image(self._overlay.image, self._overlay)
         self._update_polygon_preview()
 
@@ -345,12 +356,45 @@ class Canvas(ImageView):
 
     @property
     def overlay_opacity(self) -> float:
-        """Opacity of the label overlay, 0..1."""
-        return self._overlay_item.opacity()
+        """Opacity of the label overlay, 0..1 (the setting: the cutout preview draws opaque)."""
+        return self._opacity
 
     def set_overlay_opacity(self, opacity: float) -> None:
-        """Set the label overlay's opacity (0 transparent .. 1 opaque)."""
-        self._overlay_item.setOpacity(min(max(float(opacity), 0.0), 1.0))
+        """Set the label overlay's opacity (0 transparent .. 1 opaque; the cutout preview is
+        opaque whatever it is)."""
+        self._opacity = min(max(float(opacity), 0.0), 1.0)
+        self._overlay_item.setOpacity(1.0 if self._cutout_preview else self._opacity)
+
+    @property
+    def cutout_preview(self) -> bool:
+        """Whether the view shows the cutout: the photo where the mask keeps it, an opaque
+        neutral backdrop elsewhere (instead of the label colours)."""
+        return self._cutout_preview
+
+    def set_cutout_preview(self, on: bool) -> None:
+        """Show the cutout alone (:attr:`cutout_preview`) or the label colours again."""
+        self._cutout_preview = bool(on)
+        self.set_overlay_opacity(self._opacity)
+        if self._overlay is not None and self._doc is not None and self._taxonomy is not None:
+            lut = cutout_lut() if on else label_lut(self._taxonomy.colors)
+            self._overlay.set_lut(lut, self._doc.masks[self._task])
+            self._overlay_item.update()
+
+    def zoom_to_mask(self) -> bool:
+        """Zoom and centre on the shown mask's labelled pixels with a margin of a tenth of their
+        size (a small garment on a mannequin, at once); False when the mask is empty."""
+        if self._doc is None or not self._task:
+            return False
+        x, y, w, h = cv2.boundingRect(self._doc.masks[self._task])
+        if not w or not h:
+            self.message.emit("The mask is empty: nothing to zoom to")
+            return False
+        margin = 0.1 * max(w, h)
+        rect = QRectF(x - margin, y - margin, w + 2 * margin, h + 2 * margin)
+        self.fitInView(rect.intersected(self._photo.sceneBoundingRect()), Qt.AspectRatioMode.KeepAspectRatio)
+        self._fitted = False
+        self.zoomChanged.emit(self.zoom)
+        return True
 
     @property
     def overlay_visible(self) -> bool:
@@ -537,53 +581,3 @@ class Canvas(ImageView):
             pen.setColor(QColor(Qt.GlobalColor.red if tool.subtract else Qt.GlobalColor.yellow))
             self._polygon_item.setPen(pen)
         self._polygon_item.setPath(path)
-
-
-class ClickMarkers:
-    """Smart-click markers (green: positive, red: negative) and the box being dragged."""
-
-    RADIUS_PX = 5.0  # on screen: markers keep their size at any zoom
-
-    def __init__(self, scene, z: int) -> None:
-        self._scene = scene
-        self._z = z
-        self._items: list[QGraphicsEllipseItem] = []
-        self._box = QGraphicsRectItem()
-        pen = QPen(QColor(Qt.GlobalColor.cyan), 1, Qt.PenStyle.DashLine)
-        pen.setCosmetic(True)
-        self._box.setPen(pen)
-        self._box.setZValue(z)
-        self._box.setVisible(False)
-        scene.addItem(self._box)
-
-    @property
-    def count(self) -> int:
-        """Markers shown."""
-        return sum(item.isVisible() for item in self._items)
-
-    def show(self, tool: Tool, ctx: ToolContext | None) -> None:
-        """Draw ``tool``'s clicks (a Smart-click tool's session) and its box preview."""
-        sync = getattr(tool, "sync", None)
-        if sync is not None:
-            sync(ctx)
-        clicks = list(getattr(tool, "clicks", []))
-        while len(self._items) < len(clicks):
-            item = QGraphicsEllipseItem(-self.RADIUS_PX, -self.RADIUS_PX, 2 * self.RADIUS_PX,
-                                        2 * self.RADIUS_PX)
-            item.setFlag(QGraphicsEllipseItem.GraphicsItemFlag.ItemIgnoresTransformations)
-            item.setZValue(self._z)
-            self._scene.addItem(item)
-            self._items.append(item)
-        for i, item in enumerate(self._items):
-            if i < len(clicks):
-                c = clicks[i]
-                color = QColor("#2e7d32" if c.positive else "#c62828")
-                item.setBrush(QBrush(color))
-                item.setPen(QPen(QColor(Qt.GlobalColor.white), 1.5))
-                item.setPos(QPointF(c.x + 0.5, c.y + 0.5))
-            item.setVisible(i < len(clicks))
-        box = getattr(tool, "box", None)
-        self._box.setVisible(box is not None)
-        if box is not None:
-            y0, x0, y1, x1 = box
-            self._box.setRect(QRectF(x0 + 0.5, y0 + 0.5, x1 - x0, y1 - y0))

@@ -75,6 +75,24 @@ def label_lut(colors: np.ndarray, alpha: int = LABEL_ALPHA) -> np.ndarray:
     return pack_premultiplied(rgba)
 
 
+#: The backdrop of the cutout preview: an opaque neutral grey where the mask is background.
+CUTOUT_BACKDROP = (128, 128, 128)
+
+
+def cutout_lut(backdrop: tuple[int, int, int] = CUTOUT_BACKDROP) -> np.ndarray:
+    """The lookup table of the cutout preview: background (id 0) an opaque ``backdrop``, every
+    other label transparent, so the photo shows only where the mask keeps it.
+
+    Returns
+    -------
+    (256,) uint32
+        Premultiplied ARGB32 per label id (:func:`label_lut`'s layout).
+    """
+    rgba = np.zeros((256, 4), dtype=np.uint8)
+    rgba[0] = (*backdrop, 255)
+    return pack_premultiplied(rgba)
+
+
 def _wrap(buffer: np.ndarray, fmt: QImage.Format) -> QImage:
     h, w = buffer.shape[:2]
     return QImage(buffer.data, w, h, buffer.strides[0], fmt)
@@ -121,7 +139,12 @@ class LabelOverlay:
 
     def set_colors(self, colors: np.ndarray, mask: np.ndarray) -> None:
         """Switch to another taxonomy's colours and redraw all of ``mask``."""
-        self.lut = label_lut(colors)
+        self.set_lut(label_lut(colors), mask)
+
+    def set_lut(self, lut: np.ndarray, mask: np.ndarray) -> None:
+        """Colour with ``lut`` ((256,) uint32, :func:`label_lut` or :func:`cutout_lut`) and
+        redraw all of ``mask``."""
+        self.lut = lut
         self.update(mask)
 
     def update(self, mask: np.ndarray, bbox: BBox | None = None) -> None:
