@@ -20,11 +20,19 @@ from fashion_annotator.dataset.schema import DECISIONS
 #: ``qa.decisions.current_decision``). ``%s`` is the image id, four times; SQLite swaps in ``?``.
 CURRENT_PER_TASK = (
     "SELECT t.task, (SELECT d.decision FROM decisions d WHERE d.image_id = %s AND d.task = t.task"
-    " AND d.at >= COALESCE((SELECT MAX(v.created) FROM mask_versions v WHERE v.image_id = %s"
-    " AND v.task = t.task), 0) ORDER BY d.id DESC LIMIT 1) AS decision"
+    " AND ((d.mask_version IS NOT NULL AND d.mask_version = COALESCE((SELECT MAX(v.version)"
+    " FROM mask_versions v WHERE v.image_id = %s AND v.task = t.task), 0))"
+    " OR (d.mask_version IS NULL AND d.at >= COALESCE((SELECT MAX(v.created) FROM mask_versions v"
+    " WHERE v.image_id = %s AND v.task = t.task), 0))) ORDER BY d.id DESC LIMIT 1) AS decision"
     " FROM (SELECT task FROM mask_versions WHERE image_id = %s"
     " UNION SELECT task FROM decisions WHERE image_id = %s) t"
 )
+"""Each task's current decision on one image (``%s`` five times: the image id): the latest one
+made on the task's latest mask version (decisions older than the ``mask_version`` column: made
+no earlier than that version was saved)."""
+#: The latest mask version of ``(image_id, task)`` when a decision is recorded (``%s``: image
+#: id, task), 0 when none is saved.
+LATEST_VERSION = "SELECT COALESCE(MAX(version), 0) AS v FROM mask_versions WHERE image_id = %s AND task = %s"
 
 
 def status_from_decisions(current: Iterable[str | None]) -> str:
@@ -76,15 +84,16 @@ class Decisions:
         with db.tx() as conn:
             if self._check_free is not None:  # an operator editing it would save over the decision
                 self._check_free(conn, int(image_id))
+            version = int(conn.execute(LATEST_VERSION.replace("%s", "?"), (int(image_id), task)).fetchone()["v"])
             cur = conn.execute(
-                "INSERT INTO decisions (image_id, task, decision, reason, text, user, at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (int(image_id), task, decision, reason, text, db.user, now),
+                "INSERT INTO decisions (image_id, task, decision, reason, text, user, at, mask_version) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (int(image_id), task, decision, reason, text, db.user, now, version),
             )
-            current = conn.execute(CURRENT_PER_TASK.replace("%s", "?"), (int(image_id),) * 4).fetchall()
+            current = conn.execute(CURRENT_PER_TASK.replace("%s", "?"), (int(image_id),) * 5).fetchall()
             db.write_status(conn, int(image_id), status_from_decisions(r["decision"] for r in current))
         return DecisionRecord(
-            int(cur.lastrowid or 0), int(image_id), task, decision, reason, text, db.user, now
+            int(cur.lastrowid or 0), int(image_id), task, decision, reason, text, db.user, now, version
         )
 
     def __call__(
@@ -110,5 +119,5 @@ class Decisions:
 def _decision(row: sqlite3.Row) -> DecisionRecord:
     return DecisionRecord(
         row["id"], row["image_id"], row["task"], row["decision"], row["reason"], row["text"],
-        row["user"], row["at"],
+        row["user"], row["at"], row["mask_version"],
     )  # fmt: skip

@@ -87,7 +87,9 @@ def shown_before(proposals: Sequence[ProposalRecord], before: float) -> Proposal
 
 @dataclass(frozen=True)
 class DecisionRecord:
-    """A QA decision: ``decision`` is ``"approve"`` or ``"reject"``."""
+    """A QA decision: ``decision`` is ``"approve"`` or ``"reject"``; ``mask_version`` is the
+    latest mask version of the task when it was made (0: none saved; None in projects older
+    than the column, where the times decide)."""
 
     id: int
     image_id: int
@@ -97,6 +99,7 @@ class DecisionRecord:
     text: str
     user: str
     created: float
+    mask_version: int | None = None
 
 
 @dataclass(frozen=True)

@@ -135,7 +135,13 @@ CREATE TABLE instances (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_LEASE_HOLDER, _V3_INSTANCES)
+# Version 4: a decision names the mask version it was made on (clocks of two desktops, or a
+# clock set back, no longer decide whether a later save was reviewed).
+_V4_DECISION_VERSION = """
+ALTER TABLE decisions ADD COLUMN mask_version INTEGER
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_LEASE_HOLDER, _V3_INSTANCES, _V4_DECISION_VERSION)
 """SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` database to version ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -39,7 +39,7 @@ TABLES: dict[str, tuple[str, ...]] = {
                       "actions", "user", "created"),
     "proposals": ("id", "image_id", "task", "version", "png", "model_version", "user",
                   "created"),
-    "decisions": ("id", "image_id", "task", "decision", "reason", "text", "user", "at"),
+    "decisions": ("id", "image_id", "task", "decision", "reason", "text", "user", "at", "mask_version"),
     "models": ("id", "task", "version", "weights", "meta", "metrics", "trained_on", "created",
                "user", "active"),
     "instance_versions": ("id", "image_id", "version", "png", "sha256", "parsing_task", "taxonomy",

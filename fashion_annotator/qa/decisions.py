@@ -99,7 +99,9 @@ def current_decision(
 ) -> Any | None:
     """The latest decision on ``task``'s latest saved mask, or None when a version was saved
     since it (the new version waits for review; the Review table showed the old "rejected" or
-    "approved" beside work nobody had looked at). The history still lists every decision.
+    "approved" beside work nobody had looked at). A decision names the mask version it was made
+    on; only decisions older than that record compare times (a colleague's clock behind made a
+    later save inherit an approval). The history still lists every decision.
     The store's status uses the same rule (``dataset.decisions.CURRENT_PER_TASK``).
 
     ``versions``: the task's mask versions when the caller has read them (else read here).
@@ -108,6 +110,8 @@ def current_decision(
     if last is None:
         return None
     versions = project.mask_versions(image_id, task) if versions is None else versions
+    if last.mask_version is not None:  # the version it was made on (clocks do not decide)
+        return last if (versions[-1].version if versions else 0) == last.mask_version else None
     return None if versions and versions[-1].created > last.created else last
 
 

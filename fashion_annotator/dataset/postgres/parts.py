@@ -15,7 +15,11 @@ from pathlib import Path
 import psycopg
 from psycopg.rows import DictRow
 
-from fashion_annotator.dataset.decisions import CURRENT_PER_TASK, status_from_decisions
+from fashion_annotator.dataset.decisions import (
+    CURRENT_PER_TASK,
+    LATEST_VERSION,
+    status_from_decisions,
+)
 from fashion_annotator.dataset.leases import Lease, LeaseHeld
 from fashion_annotator.dataset.postgres.connection import LIVE, NOW, PgConnection, one
 from fashion_annotator.dataset.records import DecisionRecord, ModelRecord, ProjectError
@@ -65,12 +69,13 @@ class PgDecisions:
         with self._db.tx() as conn:
             if self._check_free is not None:  # an operator editing it would save over the decision
                 self._check_free(conn, int(image_id))
+            version = int(one(conn.execute(LATEST_VERSION, (int(image_id), task)).fetchone())["v"])
             row = conn.execute(
-                "INSERT INTO decisions (image_id, task, decision, reason, text, username, at)"
-                f" VALUES (%s, %s, %s, %s, %s, %s, {NOW}) RETURNING *",
-                (int(image_id), task, decision, reason, text, self._db.user),
+                "INSERT INTO decisions (image_id, task, decision, reason, text, username, at, mask_version)"
+                f" VALUES (%s, %s, %s, %s, %s, %s, {NOW}, %s) RETURNING *",
+                (int(image_id), task, decision, reason, text, self._db.user, version),
             ).fetchone()
-            current = conn.execute(CURRENT_PER_TASK, (int(image_id),) * 4).fetchall()
+            current = conn.execute(CURRENT_PER_TASK, (int(image_id),) * 5).fetchall()
             self._db.write_status(conn, int(image_id), status_from_decisions(r["decision"] for r in current))
         return _decision(one(row))
 
@@ -322,4 +327,5 @@ def _decision(row: DictRow) -> DecisionRecord:
     return DecisionRecord(
         int(row["id"]), int(row["image_id"]), row["task"], row["decision"], row["reason"],
         row["text"], row["username"], row["at"],
+        None if row["mask_version"] is None else int(row["mask_version"]),
     )  # fmt: skip

@@ -151,7 +151,12 @@ CREATE TABLE instances (
 );
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_INSTANCES)
+# Version 3: a decision names the mask version it was made on (see the SQLite schema's v4).
+_V3_DECISION_VERSION = """
+ALTER TABLE decisions ADD COLUMN mask_version INTEGER
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_INSTANCES, _V3_DECISION_VERSION)
 """SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` project to version ``i + 1``."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

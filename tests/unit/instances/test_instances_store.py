@@ -121,11 +121,12 @@ def test_index_before_instances_is_migrated(tmp_path: Path, ccp_dir: Path, ccp_p
     Project.create(tmp_path / "p").close()
     conn = sqlite3.connect(tmp_path / "p" / INDEX_NAME)
     conn.executescript(
-        f"DROP TABLE instances; DROP TABLE instance_versions; PRAGMA user_version = {schema.SCHEMA_VERSION - 1};"
+        "DROP TABLE instances; DROP TABLE instance_versions; ALTER TABLE decisions DROP COLUMN mask_version;"
+        " PRAGMA user_version = 2;"
     )
     conn.close()
     with Project.open(tmp_path / "p") as proj:
-        assert schema.schema_version(proj._conn) == schema.SCHEMA_VERSION == 3
+        assert schema.schema_version(proj._conn) == schema.SCHEMA_VERSION == 4
         rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
         proj.save_instances(rec.id, _set(ccp_photo["parsing"]))
         assert proj.images_with_instances() == [rec.id]

@@ -1,4 +1,5 @@
 import pytest
+from PIL import Image
 from qa_synth import square
 
 from fashion_annotator.dataset.store import Project
@@ -107,3 +108,52 @@ def test_a_decision_older_than_the_latest_mask_is_not_shown_as_current(scored_pr
     (row,) = [r for r in score_project(project, "garment") if r.image_id == image]
     assert (row.decision, row.reason, row.status) == (None, None, "done")
     assert [d.decision for d in project.decisions(image, "garment")] == ["reject"]  # history kept
+
+
+def test_a_later_version_saved_with_a_clock_behind_is_not_approved(scored_project, monkeypatch):
+    """A code review: decisions met mask versions only by time, so a version saved from a
+    desktop whose clock is behind (or after a clock step back) inherited the approval of the
+    version the reviewer looked at. A decision names its mask version now."""
+    import time
+
+    from fashion_annotator.qa.decisions import current_decision
+
+    project, ids = scored_project
+    image = ids["half"]
+    approve(project, image, "garment")
+    assert project.image(image).status == "approved"
+    assert project.decisions(image, "garment")[-1].mask_version == 1
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 600)  # ten minutes behind
+    project.save_mask(image, "garment", square(0, 0, 3, 3), status="done")
+    monkeypatch.setattr(time, "time", real)
+    assert current_decision(project, image, "garment") is None
+    approve(project, image, "parsing7")  # recomputes the status from every task's decision
+    assert project.image(image).status == "done", "the garment's version 2 waits for review"
+
+
+def test_decisions_of_an_index_before_the_version_column_compare_times(tmp_path):
+    """A version-3 index (no decisions.mask_version) opens migrated; its decisions keep the
+    time rule, new ones name their version."""
+    import sqlite3
+
+    from fashion_annotator.dataset import schema
+    from fashion_annotator.dataset.connection import INDEX_NAME
+    from fashion_annotator.qa.decisions import current_decision
+
+    with Project.create(tmp_path / "p", tasks=("garment",)) as project:
+        photo = tmp_path / "a.png"
+        Image.fromarray(square(5, 5, 15, 15) * 200).convert("RGB").save(photo)
+        image = project.add_image(photo).id
+        project.save_mask(image, "garment", square(5, 5, 15, 15), status="done")
+        approve(project, image, "garment")
+    conn = sqlite3.connect(tmp_path / "p" / INDEX_NAME)
+    conn.executescript("ALTER TABLE decisions DROP COLUMN mask_version; PRAGMA user_version = 3;")
+    conn.close()
+    with Project.open(tmp_path / "p") as project:
+        assert schema.schema_version(project._conn) == schema.SCHEMA_VERSION
+        old = project.decisions(image, "garment")[-1]
+        assert old.mask_version is None and current_decision(project, image, "garment") is not None
+        project.save_mask(image, "garment", square(0, 0, 4, 4), status="done")
+        assert current_decision(project, image, "garment") is None
+        assert approve(project, image, "garment").mask_version == 2
