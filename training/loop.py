@@ -131,15 +131,42 @@ class TrainConfig:
 RESUME_MAY_CHANGE = frozenset({"out_dir", "epochs", "max_minutes", "device", "steps_per_event"})
 
 
-def _check_resumable(path: Path, ckpt: dict[str, Any], cfg: TrainConfig, n_train: int) -> None:
-    """Refuse to continue a checkpoint made with other settings or other training photos (a
-    cancelled window retrain resumed from a terminal took its old step count, so epochs were
-    lost, and silently changed its learning rate and crops)."""
+def _heads_key(heads: list[Head]) -> list[list[Any]]:
+    """What a checkpoint records of its heads: each task and its class names."""
+    return [[h.task, list(h.classes)] for h in heads]
+
+
+def _names_differ(what: str, saved: list[str] | None, now: list[str]) -> str | None:
+    """``None`` when ``saved`` (a checkpoint's sorted names; None in older ones) is ``now``,
+    else what differs, with a few names."""
+    if saved is None or saved == now:
+        return None
+    gone, new = sorted(set(saved) - set(now)), sorted(set(now) - set(saved))
+    parts = [f"{len(gone)} no longer there (e.g. {', '.join(gone[:3])})" if gone else "",
+             f"{len(new)} new (e.g. {', '.join(new[:3])})" if new else ""]  # fmt: skip
+    return f"other {what} photos: " + ", ".join(p for p in parts if p)
+
+
+def _check_resumable(
+    path: Path, ckpt: dict[str, Any], cfg: TrainConfig, heads: list[Head], train_names: list[str],
+    val_names: list[str],
+) -> None:  # fmt: skip
+    """Refuse to continue a checkpoint made with other settings, other tasks or classes, or other
+    training or validation photos (a cancelled window retrain resumed from a terminal took its
+    old step count, so epochs were lost, and silently changed its learning rate and crops; a
+    garment checkpoint resumed as ``--task person`` was exported as a person model; a split
+    recomputed after QA rejected a photo moved a trained-on photo into validation)."""
     saved = ckpt.get("config") or {}
     differ = [f"{k} {saved[k]!r} (now {v!r})" for k, v in asdict(cfg).items()
               if k in saved and k not in RESUME_MAY_CHANGE and saved[k] != v]  # fmt: skip
-    if ckpt.get("train_images") not in (None, n_train):
-        differ.append(f"{ckpt['train_images']} training samples (now {n_train})")
+    if ckpt.get("heads") not in (None, _heads_key(heads)):
+        differ.append(f"tasks and classes {ckpt['heads']} (now {_heads_key(heads)})")
+    if ckpt.get("train_images") not in (None, len(train_names)):
+        differ.append(f"{ckpt['train_images']} training samples (now {len(train_names)})")
+    for what, key, now in (("training", "train_names", train_names), ("validation", "val_names", val_names)):
+        text = _names_differ(what, ckpt.get(key), sorted(now))
+        if text is not None:
+            differ.append(text)
     if differ:
         raise ValueError(
             f"{path}: the checkpoint was made with other settings: {'; '.join(differ)}; resume "
@@ -274,7 +301,7 @@ def train(
     }
     if resume and ckpt_path.is_file():
         ckpt = load_checkpoint(ckpt_path)
-        _check_resumable(ckpt_path, ckpt, cfg, len(train_split))
+        _check_resumable(ckpt_path, ckpt, cfg, heads, train_split.names, val_split.names)
         try:
             model.load_state_dict(ckpt["model"])
             opt.load_state_dict(ckpt["optimizer"])
@@ -389,6 +416,9 @@ def train(
                         "optimizer": opt.state_dict(),
                         "config": asdict(cfg),
                         "train_images": n,
+                        "heads": _heads_key(heads),
+                        "train_names": sorted(train_split.names),
+                        "val_names": sorted(val_split.names),
                         **state,
                     },
                     tmp,

@@ -119,13 +119,29 @@ def test_resume_refuses_a_checkpoint_of_other_settings_or_photos(tmp_path) -> No
     crops without a word, and was registered."""
     from dataclasses import asdict
 
-    from training.loop import TrainConfig, _check_resumable
+    import numpy as np
 
+    from training.heads import stack_heads
+    from training.loop import TrainConfig, _check_resumable, _heads_key
+
+    lut = np.zeros(256, np.uint8)
+    garment = stack_heads([("garment", ["background", "garment"], lut)])
+    person = stack_heads([("person", ["background", "person"], lut)])
+    train, val = [f"p{i:02d}" for i in range(12)], ["v1", "v2"]
     made = TrainConfig(out_dir=str(tmp_path), lr=5e-4, epochs=4)
-    ckpt = {"config": asdict(made), "train_images": 12}
+    ckpt = {"config": asdict(made), "train_images": 12, "heads": _heads_key(garment),
+            "train_names": sorted(train), "val_names": val}  # fmt: skip
     longer = TrainConfig(out_dir=str(tmp_path / "x"), lr=5e-4, epochs=8, max_minutes=3.0)
-    _check_resumable(tmp_path / "checkpoint.pt", ckpt, longer, 12)  # more epochs, a time bound: fine
+    path = tmp_path / "checkpoint.pt"
+    _check_resumable(path, ckpt, longer, garment, train[::-1], val)  # more epochs, a time bound: fine
     with pytest.raises(ValueError, match=r"checkpoint\.pt: .*lr 0\.0005 \(now 0\.002\)"):
-        _check_resumable(tmp_path / "checkpoint.pt", ckpt, TrainConfig(out_dir=str(tmp_path)), 12)
+        _check_resumable(path, ckpt, TrainConfig(out_dir=str(tmp_path)), garment, train, val)
     with pytest.raises(ValueError, match=r"12 training samples \(now 6\)"):
-        _check_resumable(tmp_path / "checkpoint.pt", ckpt, longer, 6)
+        _check_resumable(path, ckpt, longer, garment, train[:6], val)
+    # a code review: a garment checkpoint resumed as person was exported as a person model
+    with pytest.raises(ValueError, match=r"tasks and classes \[\['garment'"):
+        _check_resumable(path, ckpt, longer, person, train, val)
+    # and a split recomputed after QA rejected a photo moved a trained-on photo into validation
+    moved_train, moved_val = [*train[1:], "v2"], ["p00", "v1"]
+    with pytest.raises(ValueError, match=r"other training photos: 1 no longer there \(e\.g\. p00\), 1 new \(e\.g\. v2\)"):
+        _check_resumable(path, ckpt, longer, garment, moved_train, moved_val)
