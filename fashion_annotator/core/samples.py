@@ -58,18 +58,23 @@ def list_samples(
     Raises
     ------
     ValueError
-        When the folder has no ``images/``, the split is unknown, a listed photo is missing, a
-        photo has no mask (with ``require_masks``), or no photo is left.
+        When the folder has no ``images/``, two photos share a name (``0001.jpg`` and
+        ``0001.png``), the split is unknown, a listed photo is missing, a photo has no mask (with
+        ``require_masks``), or no photo is left.
     """
     data_dir = Path(data_dir)
     images_dir, masks_dir = data_dir / "images", data_dir / "masks"
     if not images_dir.is_dir():
         raise ValueError(f"{data_dir}: not a plain mask-folder dataset (no images/ folder)")
-    photos = {
-        p.stem: p
-        for p in sorted(images_dir.iterdir())
-        if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES
-    }
+    photos: dict[str, Path] = {}
+    for p in sorted(images_dir.iterdir()):
+        if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES:
+            if p.stem in photos:  # which one goes with masks/STEM.png? (one was scored silently)
+                raise ValueError(
+                    f"{images_dir}: two photos share the name {p.stem!r} ({photos[p.stem].name} and "
+                    f"{p.name}); a mask pairs with a photo by name: keep one"
+                )
+            photos[p.stem] = p
     stems = sorted(photos)
     splits_path = data_dir / "splits.json"
     if split != ALL_SPLIT and splits_path.is_file():
@@ -108,8 +113,13 @@ def task_classes(data_dir: Path | str, task: str) -> list[str]:
         raise ValueError(f"{path}: missing; it maps the dataset's label ids to tasks") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(taxonomies, dict):
+        raise ValueError(f"{path}: expected an object of tasks, got {type(taxonomies).__name__}")
     if task not in taxonomies:
         raise ValueError(f"{path}: no task {task!r} (has {sorted(taxonomies)})")
+    if not isinstance(taxonomies[task], dict):
+        raise ValueError(f"{path}: task {task!r} must be an object with 'classes' and 'from_ccp', "
+                         f"got {type(taxonomies[task]).__name__}")  # fmt: skip
     classes = taxonomies[task].get("classes")
     if not isinstance(classes, list) or len(classes) < 2:
         raise ValueError(f"{path}: task {task!r} lists no classes")

@@ -77,6 +77,10 @@ def test_list_samples_errors_name_the_file(tmp_path):
         list_samples(data, "all")
     with pytest.raises(ValueError, match="no images/ folder"):
         list_samples(tmp_path)
+    # a code review: with a.jpg beside a.png one of them was scored against masks/a.png silently
+    Image.fromarray(np.zeros((6, 8, 3), np.uint8)).save(data / "images" / "a.jpg")
+    with pytest.raises(ValueError, match=r"two photos share the name 'a' \(a\.jpg and a\.png\)"):
+        list_samples(data, "all")
 
 
 def test_task_classes_reads_taxonomies_json(tmp_path):
@@ -84,6 +88,9 @@ def test_task_classes_reads_taxonomies_json(tmp_path):
     assert task_classes(data, "parts") == ["background", "top", "bottom"]
     with pytest.raises(ValueError, match="taxonomies.json: no task 'person'"):
         task_classes(data, "person")
+    (data / "taxonomies.json").write_text(json.dumps({"parts": ["background", "top"]}))
+    with pytest.raises(ValueError, match="taxonomies.json: task 'parts' must be an object"):
+        task_classes(data, "parts")
 
 
 def test_binary_scores_match_hand_computation():
