@@ -333,8 +333,8 @@ def polygon_baseline(
             cv2.fillPoly(mask, [poly], fill)
             vertices += len(poly)
             reached = target.reached(mask, gt)
-        if best is None or (reached and (not best[1] or vertices < best[0])):
-            best = (vertices, reached)
+        if best is None or (reached and (not best[1] or vertices < best[0])) or not (reached or best[1]):
+            best = (vertices, reached)  # unreached so far: the finer tolerance's, as documented
     assert best is not None
     return best
 

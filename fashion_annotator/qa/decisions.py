@@ -133,13 +133,14 @@ def reason_counts(
 ) -> Counter:
     """Count reject reasons (keys of :data:`REASONS`).
 
-    With ``latest_only`` only each image's latest decision counts, so an image rejected and
-    later approved no longer appears.
+    With ``latest_only`` only each image's current decision counts (:func:`current_decision`):
+    an image rejected and later approved no longer appears, nor one whose operator saved a new
+    version since the reject (the report counted rejects already fixed).
     """
     records = project.decisions(task=task)
     if latest_only:
         latest: dict[tuple[int, str], Any] = {}
         for rec in records:
             latest[(rec.image_id, rec.task)] = rec
-        records = list(latest.values())
+        records = [r for r in latest.values() if current_decision(project, r.image_id, r.task) is not None]
     return Counter(r.reason or "other" for r in records if r.decision == "reject")

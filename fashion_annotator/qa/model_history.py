@@ -43,28 +43,40 @@ class ModelQuality:
     first_seen: float
 
 
-def proposal_quality(project: Any, task: str) -> list[ModelQuality]:
-    """Per model version, how its proposals compared with the masks operators saved.
+def proposal_quality(
+    project: Any, task: str, problems: list[str] | None = None
+) -> list[ModelQuality]:
+    """Per model version, how its proposals compared with the masks operators saved from them.
 
-    Each image counts once per version (its latest proposal of that version) against the
-    image's latest saved mask; versions are ordered by their first proposal.
+    A proposal counts against the first mask version saved after it was shown (what the
+    operator made of it); each image counts once per model version (its latest proposal that a
+    save followed). A proposal recorded after the image's last save (an image opened again once
+    finished: a model trained on that very mask scored about 1.0) counts for nothing. Versions
+    are ordered by their first proposal.
+
+    ``problems``, when given, receives one line per image whose files could not be read (the
+    image is left out; one damaged file kept the Model history from opening).
     """
     taxonomy = project.taxonomy(task)
     scores: dict[str, list[float]] = {}
     first: dict[str, float] = {}
     for record in project.images():
         versions = project.mask_versions(record.id, task)
-        if not versions:
-            continue
-        latest_by_model: dict[str, Any] = {}
-        for p in project.proposals(record.id, task):
-            latest_by_model[p.model_version] = p
+        proposals = project.proposals(record.id, task) if versions else []
+        for p in proposals:
             first[p.model_version] = min(first.get(p.model_version, p.created), p.created)
-        if not latest_by_model:
-            continue
-        saved = load_mask(versions[-1].path)
-        for version, p in latest_by_model.items():
-            scores.setdefault(version, []).append(score_masks(load_mask(p.path), saved, taxonomy).score)
+        followed: dict[str, tuple[Any, Any]] = {}
+        for p in proposals:  # oldest first: the latest followed proposal of each version wins
+            after = next((v for v in versions if v.created >= p.created), None)
+            if after is not None:
+                followed[p.model_version] = (p, after)
+        try:
+            for version, (p, saved) in followed.items():
+                score = score_masks(load_mask(p.path), load_mask(saved.path), taxonomy).score
+                scores.setdefault(version, []).append(score)
+        except (ValueError, OSError) as exc:
+            if problems is not None:
+                problems.append(f"{record.name}: {exc}")
     out = []
     for version, values in scores.items():
         q25, med, q75 = np.quantile(values, [0.25, 0.5, 0.75])

@@ -22,6 +22,7 @@ from PIL import Image
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa import overlay
 from fashion_annotator.qa.decisions import REASONS, reason_counts, reason_label
 from fashion_annotator.qa.scores import ImageScore, metric_name, reference_mask, worst_first
@@ -170,9 +171,14 @@ def _legend() -> str:
 def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predictor: Any) -> str:
     cards = []
     for row in rows:
-        rgb = project.load_photo(row.image_id).rgb
-        saved = project.load_mask(row.image_id, row.task)
-        ref = reference_mask(project, row, predictor, rgb)
+        try:
+            rgb = project.load_photo(row.image_id).rgb
+            saved = project.load_mask(row.image_id, row.task)
+            ref = reference_mask(project, row, predictor, rgb)
+        except (ValueError, OSError, ProjectError) as exc:  # one missing photo spoilt the report
+            cards.append(f'<div class="card"><b>{html.escape(row.name)}</b><br>no picture: '
+                         f"{html.escape(str(exc))}</div>")  # fmt: skip
+            continue
         if ref is None or saved is None:
             continue
         picture = overlay.blend(rgb, overlay.agreement_labels(saved, ref))

@@ -106,7 +106,9 @@ def _niceness(pid: int) -> int | None:
 def test_model_history_lists_versions_and_proposal_quality(qtbot, loop_project, tmp_path):
     add_tiny_model(loop_project, tmp_path)
     first = loop_project.images(status="done")[0].id
-    loop_project.save_proposal(first, "garment", loop_project.load_mask(first, "garment"), "v2")
+    mask = loop_project.load_mask(first, "garment")
+    loop_project.save_proposal(first, "garment", mask, "v2")
+    loop_project.save_mask(first, "garment", mask, status="done")  # saved from that proposal
     dialog = ModelHistoryDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
     assert dialog.models.rowCount() == 1 and dialog.models.item(0, 5).text() == "yes"
@@ -122,7 +124,9 @@ def test_model_history_lists_versions_and_proposal_quality(qtbot, loop_project, 
 
 def test_model_history_of_a_project_still_on_the_shipped_model_says_so(qtbot, loop_project):
     first = loop_project.images(status="done")[0].id
-    loop_project.save_proposal(first, "garment", loop_project.load_mask(first, "garment"), "shipped-1")
+    mask = loop_project.load_mask(first, "garment")
+    loop_project.save_proposal(first, "garment", mask, "shipped-1")
+    loop_project.save_mask(first, "garment", mask, status="done")  # saved from that proposal
     dialog = ModelHistoryDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
     assert dialog.models.rowCount() == 0

@@ -257,6 +257,7 @@ class ReviewView(BackgroundScoring, QWidget):
         form.addRow("Reject:", reject_row)
         self.history = QLabel()
         self.history.setWordWrap(True)
+        self.history.setTextFormat(Qt.TextFormat.PlainText)  # a reviewer's "<h1>..." stays text
         form.addRow("History:", self.history)
         return box
 

@@ -96,7 +96,8 @@ class ModelHistoryDialog(QDialog):
         texts = [row_text(r) for r in rows]
         _fill(self.models, [[t["version"], t["created"], r["trained_on"], t["figure"], t["iqr"], t["active"]]
                             for r, t in zip(rows, texts, strict=True)])  # fmt: skip
-        self.quality_rows = proposal_quality(self.project, self.task)
+        problems: list[str] = []
+        self.quality_rows = proposal_quality(self.project, self.task, problems)
         _fill(self.quality, [
             [q.model_version, q.n_images, q.median, f"{q.q25:.3f}-{q.q75:.3f}"]
             for q in self.quality_rows
@@ -105,7 +106,10 @@ class ModelHistoryDialog(QDialog):
         for i, q in enumerate(self.quality_rows):
             self.plot.add_left(float(i), q.median)
             self.plot.add_right(float(i), float(q.n_images))
-        self.summary.setText(self.summary_text(bool(rows)))
+        text = self.summary_text(bool(rows))
+        if problems:  # said, not fatal: rolling back must stay possible
+            text += f" Left out, unreadable: {'; '.join(problems[:3])}" + (" ..." if len(problems) > 3 else "")
+        self.summary.setText(text)
 
     def activate_selected(self) -> None:
         """Make the selected version active."""

@@ -114,3 +114,17 @@ def test_run_effort_without_a_model_reports_every_method(tiny_dataset: Path) -> 
         assert 1 <= figures["median_actions"] <= figures["mean_actions"] * 2
     assert result["polygon"]["median_actions"] == 4  # one rectangle each
     assert result["ratio_tool_to_polygon"] == pytest.approx(result["tool"]["median_actions"] / 4)
+
+
+def test_an_unreached_polygon_baseline_counts_the_finest_tolerance() -> None:
+    """A code review: when no tolerance reached the target, the coarsest tolerance's (fewest)
+    vertices were returned, not the finest's as documented: the polygon baseline shrank."""
+    import cv2
+
+    gt = np.zeros((200, 200), np.uint8)
+    cv2.circle(gt, (100, 100), 70, 1, -1)
+    impossible = Target("dice", 1.0 + 1e-9)
+    vertices, reached = polygon_baseline(gt, impossible, tolerances=(8.0, 1.0))
+    finest, _ = polygon_baseline(gt, impossible, tolerances=(1.0,))
+    coarsest, _ = polygon_baseline(gt, impossible, tolerances=(8.0,))
+    assert not reached and vertices == finest > coarsest

@@ -67,6 +67,8 @@ def test_reason_counts_use_each_images_latest_decision(scored_project):
         "model_error": 2,
         "rare_garment": 1,
     }
+    project.save_mask(ids["half"], "garment", square(5, 5, 15, 14), status="done")  # fixed
+    assert reason_counts(project, "garment") == {"model_error": 1}
 
 
 def test_training_uses_approved_masks_and_excludes_rejected(scored_project):

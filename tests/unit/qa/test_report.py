@@ -71,3 +71,16 @@ def test_narrow_histogram_bins_are_titled_apart():
     titles = re.findall(r"<title>([0-9.]+-[0-9.]+): ", svg)
     assert len(titles) == 20 and len(set(titles)) == 20
     assert all(lo != hi for lo, hi in (t.split("-") for t in titles))
+
+
+def test_a_missing_photo_leaves_a_card_saying_so_and_the_rest_of_the_report(scored_project):
+    """A code review: one photo gone (a folder referenced in place, on a drive since moved)
+    stopped the whole report, and the Review tab's HTML export with it."""
+    project, ids = scored_project
+    project.image_path(ids["disjoint"]).unlink()
+    document = build_html(project, "garment", score_project(project, "garment"), worst=3)
+    parser = Collector()
+    parser.feed(document)
+    text = " ".join(parser.text)
+    assert "disjoint.png" in text and "no picture:" in text
+    assert len(parser.tags["img"]) == 2  # the other worst images still have theirs
