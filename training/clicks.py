@@ -82,7 +82,7 @@ from training.click_data import (
     val_crops,
 )
 from training.data import list_samples, split_samples, task_mapping
-from training.loop import TrainingCancelled
+from training.loop import TrainingCancelled, TrainingDiverged
 from training.pretrained import encoder_param_groups
 
 MAX_CLICKS = 20
@@ -435,6 +435,11 @@ def main(
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=cuda):
             logits = model(_nhwc(network_input(image, prev, maps, mean, std)))
         loss = dice_bce(logits, gt)
+        if not bool(torch.isfinite(loss)):  # NaN weights were saved and registered
+            raise TrainingDiverged(
+                f"the click loss became {loss.item()} at step {step + 1} (learning rate "
+                f"{opt.param_groups[0]['lr']:.3g}); no model was saved. Lower --lr"
+            )
         opt.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -53,6 +53,21 @@ def test_tiny_cpu_run_writes_a_loadable_model(tiny_ccp: Path, tmp_path: Path) ->
     assert "step" in events and "val" in events
 
 
+def test_a_diverging_click_run_saves_no_model(tiny_ccp: Path, tmp_path: Path) -> None:
+    """A code review: the click trainer went on past a NaN loss and saved NaN weights, which a
+    project retrain then registered."""
+    from training.loop import TrainingDiverged
+
+    out = tmp_path / "out"
+    with pytest.raises(TrainingDiverged, match="the click loss became nan"):
+        clicks.main([
+            "--data", str(tiny_ccp), "--out", str(out), "--device", "cpu", "--max-minutes", "0.2",
+            "--tasks", "garment", "--init", "scratch", "--batch", "2", "--input-size", "64", "48",
+            "--threads", "1", "--lr", "1e12",
+        ])  # fmt: skip
+    assert not (out / "click.safetensors").exists()
+
+
 def test_training_crops_have_targets_and_perturbed_masks(tiny_ccp: Path) -> None:
     samples = list_samples(tiny_ccp)
     images, labels = click_data.load_photos(samples, print)
