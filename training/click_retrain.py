@@ -77,6 +77,9 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
 
     if not args.project:
         raise ValueError("the click model retrains from a project's corrections: use --project")
+    if args.resume or args.init:
+        raise ValueError("--task click starts from the project's current click model and runs in one "
+                         "go: --init and --resume do not apply (Model history rolls back a version)")  # fmt: skip
     with open_project(args.project) as project:
         task = source_task(project)
         init = current_click_model(project)

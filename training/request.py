@@ -37,7 +37,8 @@ class TrainRequest:
     model_size: str = "default"
     promote_if_better: bool = False
     input_size: tuple[int, int] = (288, 192)
-    batch_size: int = 8
+    #: None: the trainer's own (8 for the mask trainer, the click trainer's per device).
+    batch_size: int | None = None
     lr: float = 2e-3
     patience: int = 12
     norm: str = "group"
@@ -99,7 +100,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         required=True,
         help="task (taxonomy) name: garment, person, parsing7, parsing18, ..., or with --project "
         "click (Smart click's model) or instance_attributes; with --data several joined by '+' "
-        "train one shared network",
+        "train one shared network. click and instance_attributes keep their own schedules "
+        "(--epochs, --lr and --freeze are the mask trainer's; click refuses --init and --resume)",
     )
     p.add_argument("--epochs", type=int, default=40, help="passes over the training masks (default 40)")
     p.add_argument("--max-minutes", type=float, default=None, help="time budget; LR follows it")
@@ -114,7 +116,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json-progress", action="store_true",
                    help="print progress and the result as JSON lines (what the window reads)")
     p.add_argument("--input-size", type=int, nargs=2, default=(288, 192), metavar=("H", "W"))
-    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="photos per step (default 8; --task click: the click trainer's own)")
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 0.002)")
     p.add_argument("--patience", type=int, default=12, help="early stopping (epochs)")
     p.add_argument("--norm", choices=("group", "batch"), default="group")

@@ -237,7 +237,7 @@ def _config(args: TrainRequest, out_dir: Path, device: str) -> TrainConfig:
         out_dir=str(out_dir),
         epochs=args.epochs,
         max_minutes=args.max_minutes,
-        batch_size=args.batch_size,
+        batch_size=args.batch_size or 8,
         lr=args.lr,
         patience=args.patience,
         model_size=args.model_size,
@@ -278,7 +278,14 @@ def run(
     if special is not None:
         module, _, name = special.partition(":")
         trainer = getattr(importlib.import_module(module), name)
-        return trainer(args, emit, cancelled)
+        if not args.project:
+            return trainer(args, emit, cancelled)
+        from fashion_annotator.dataset.store import open_project
+
+        with open_project(args.project) as opened:  # where its runs keep their files
+            folder = opened.root / "cache" / "training"
+        with retrain_lock(folder, args.task):  # two runs registered each other's weights
+            return trainer(args, emit, cancelled)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = str(resolve_device(args.device))
