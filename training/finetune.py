@@ -167,6 +167,25 @@ def project_samples(
     return [samples[i] for i in train_idx], [samples[i] for i in val_idx]
 
 
+#: A retrained model is promoted only when its primary figure (median Dice, mIoU) beats the
+#: current model's on the same val photos by at least this much, and (with per-image figures)
+#: it wins on more of them than it loses. Its threshold is chosen on those very photos: a
+#: network identical to the current one, only re-thresholded, "won" by 0.0002 (a code review).
+PROMOTE_MARGIN = 0.002
+
+
+def promotes(key: str, comparison: dict[str, Any]) -> bool:
+    """Whether the new model of ``comparison`` (``new``, ``current``, ``paired``; higher
+    ``key`` is better) is better enough to be promoted (:data:`PROMOTE_MARGIN`)."""
+    new, current = comparison["new"], comparison["current"]
+    if current is None:
+        return True
+    paired = comparison.get("paired") or {}
+    if paired.get("n") and paired["better"] <= paired["worse"]:
+        return False
+    return bool(new[key] >= current[key] + PROMOTE_MARGIN)
+
+
 def paired_comparison(new: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:
     """How the new model fares against the current one image by image (same val images).
 

@@ -43,7 +43,7 @@ from training.data import (
     split_samples,
     task_mapping,
 )
-from training.finetune import REFINEMENT_CHOICES, paired_comparison, project_samples
+from training.finetune import REFINEMENT_CHOICES, paired_comparison, project_samples, promotes
 from training.heads import Head, stack_heads
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate, evaluate_predictor, score_refinements
@@ -560,12 +560,10 @@ def _register(
     project: ProjectStore, head: Head, path: Path, comparison: dict, trained_on: list[str],
     args: TrainRequest,
 ) -> dict[str, Any]:  # fmt: skip
-    """Register the new model; activate it only with --promote-if-better when it is better."""
-    key = head.primary_metric
-    new, current = comparison["new"], comparison["current"]
-    better = current is None or new[key] > current[key]
-    promote = bool(args.promote_if_better and better)
-    record = project.models.register(head.task, path, new, trained_on, activate=promote)
+    """Register the new model; activate it only with --promote-if-better when it is better
+    (:func:`~training.finetune.promotes`: by a margin, on more val photos than it loses)."""
+    promote = bool(args.promote_if_better and promotes(head.primary_metric, comparison))
+    record = project.models.register(head.task, path, comparison["new"], trained_on, activate=promote)
     # the file keeps the run's version (its date: proposals record it, and the window names the
     # model "v1 (20261205-104212)"; overwriting it with the registry number read "v1 (1)")
     meta_file = Path(record.path).with_suffix(".json")

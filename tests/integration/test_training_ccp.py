@@ -21,6 +21,7 @@ from fashion_annotator.core.samples import read_sample
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.models.weights import load_model
 from training.data import list_samples, split_samples, task_mapping
+from training.finetune import PROMOTE_MARGIN, promotes
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["--model-size", "tiny", "--threads", "1", "--json-progress", "--batch-size", "2"]
@@ -211,7 +212,9 @@ def test_project_model_is_registered_and_promoted_only_when_asked_and_better(
     second = _train(capsys, *base, "--epochs", "2", "--init", "current", "--promote-if-better")[-1]
     new, current = second["comparison"]["new"], second["comparison"]["current"]
     assert current["model_path"].endswith("v1.safetensors")
-    better = new["median_dice"] > current["median_dice"]
+    better = promotes("median_dice", second["comparison"])
+    assert better == (new["median_dice"] >= current["median_dice"] + PROMOTE_MARGIN
+                      and second["comparison"]["paired"]["better"] > second["comparison"]["paired"]["worse"])  # fmt: skip
     assert second["version"] == 2 and second["promoted"] is better
     with Project.open(project) as p:
         assert p.active_model("garment").version == (2 if better else 1)

@@ -145,3 +145,20 @@ def test_resume_refuses_a_checkpoint_of_other_settings_or_photos(tmp_path) -> No
     moved_train, moved_val = [*train[1:], "v2"], ["p00", "v1"]
     with pytest.raises(ValueError, match=r"other training photos: 1 no longer there \(e\.g\. p00\), 1 new \(e\.g\. v2\)"):
         _check_resumable(path, ckpt, longer, garment, moved_train, moved_val)
+
+
+def test_a_retrain_is_promoted_only_when_better_by_a_margin_on_more_photos() -> None:
+    """A code review: a network identical to the current one, only re-thresholded on the val
+    photos it was then compared on, was promoted by 0.9584 against 0.9582."""
+    from training.finetune import PROMOTE_MARGIN, promotes
+
+    def comparison(new: float, current: float | None, better: int = 4, worse: int = 1) -> dict:
+        return {"new": {"median_dice": new},
+                "current": None if current is None else {"median_dice": current},
+                "paired": {"n": 5, "better": better, "worse": worse}}  # fmt: skip
+
+    assert promotes("median_dice", comparison(0.90, None))  # nothing to beat
+    assert not promotes("median_dice", comparison(0.9584, 0.9582))
+    assert promotes("median_dice", comparison(0.9582 + PROMOTE_MARGIN, 0.9582))
+    assert not promotes("median_dice", comparison(0.97, 0.95, better=2, worse=3))  # loses more photos
+    assert promotes("miou", {"new": {"miou": 0.72}, "current": {"miou": 0.70}, "paired": {}})
