@@ -359,6 +359,7 @@ class MainWindow(QMainWindow):
 
     def _history_step(self, which: str) -> None:
         if self.session.current is not None and not self.session.current.read_only:
+            self.instances.commit_pending()  # a category typed a moment ago is one step first
             focus = QApplication.focusWidget()
             in_instances = focus is not None and self.instances.isAncestorOf(focus)
             # a re-categorisation's parsing relabelling is undone with its instance step
@@ -368,6 +369,7 @@ class MainWindow(QMainWindow):
     def save(self) -> bool:
         """Save the open image now."""
         self.canvas.finish_edit()
+        self.instances.commit_pending()
         ok = self.session.save()
         self.reload_queue()
         return ok

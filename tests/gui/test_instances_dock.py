@@ -97,7 +97,7 @@ def test_attribute_editing_by_keyboard_is_saved(opened, qtbot):
 def test_letters_typed_into_the_boxes_pick_values_not_window_shortcuts(opened, qtbot):
     """Type to pick: 'c' in the fabric box picks chiffon (c was not a shortcut), 's' then picks
     nothing else than a fabric (S is the superpixel tool), 'g' in the category box a category
-    (G toggles region boundaries)."""
+    (G toggles region boundaries). A value picked by typing is applied once the typing settles."""
     window, _project = opened
     dock = window.instances
     dock.select([_row_of(dock, "dress")])
@@ -106,14 +106,40 @@ def test_letters_typed_into_the_boxes_pick_values_not_window_shortcuts(opened, q
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # fabric
     box = dock.attribute_boxes["fabric"]
     qtbot.keyClick(box, Qt.Key.Key_C, Qt.KeyboardModifier.NoModifier, 0)
+    assert dock.picker.pending and "fabric" not in dock.doc.instances[k].attributes
+    qtbot.waitUntil(lambda: not dock.picker.pending, timeout=3000)
     assert dock.doc.instances[k].attributes["fabric"].startswith("c")
     qtbot.wait(1100)  # a new keyboard search
     qtbot.keyClick(box, Qt.Key.Key_S, Qt.KeyboardModifier.NoModifier, 0)
     assert window.canvas.tool == tool
-    dock.category.setFocus()
+    dock.category.setFocus()  # the fabric box loses the focus: its typed value is applied
+    assert not dock.picker.pending
     qtbot.keyClick(dock.category, Qt.Key.Key_G, Qt.KeyboardModifier.NoModifier, 0)
     assert window.view_bar.boundaries.isChecked() == boundaries
     assert window.canvas.tool == tool
+
+
+def test_a_category_typed_letter_by_letter_is_one_step(opened, qtbot):
+    """A re-test: typing "sk" made the dress sandals (its pixels shoes) and then a skirt, two
+    steps; one Ctrl+Z left sandals on shoe pixels, and a save kept them."""
+    window, _project = opened
+    dock = window.instances
+    dress = _row_of(dock, "dress")
+    dock.select([dress])
+    pixels = dock.doc.map == dress
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    assert dock.category.hasFocus()
+    qtbot.keyClicks(dock.category, "sk")
+    qtbot.waitUntil(lambda: not dock.picker.pending, timeout=3000)
+    parsing = window.session.current.doc.masks["parsing7"]
+    assert dock.doc.instances[dress].category == "skirt" and np.all(parsing[pixels] == 5)
+    dock.undo()
+    assert dock.doc.instances[dress].category == "dress" and np.all(parsing[pixels] == 6)
+    # typed and undone at once (Ctrl+Z in the panel): the typed value is one step, then undone
+    qtbot.keyClicks(dock.category, "sk")
+    assert dock.picker.pending
+    qtbot.keyClick(dock.category, Qt.Key.Key_Z, CTRL)
+    assert dock.doc.instances[dress].category == "dress" and np.all(parsing[pixels] == 6)
 
 
 def test_instance_edits_send_an_approved_image_back_to_qa(opened, qtbot):

@@ -14,12 +14,13 @@ in the UI; the window calls :func:`attach`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeyEvent, QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtGui import QImage, QKeySequence, QMouseEvent, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -51,6 +52,7 @@ from fashion_annotator.instances.schema import (
 from fashion_annotator.models.weights import ModelFileError
 from fashion_annotator.ui.annotate.image_view import ImageItem
 from fashion_annotator.ui.annotate.overlay import selection_rgba
+from fashion_annotator.ui.annotate.type_to_pick import TypePicker
 from fashion_annotator.ui.icons import swatch
 
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -143,7 +145,8 @@ class InstancesDock(QDockWidget):
         self.category = QComboBox()
         self.category.addItem(UNSET)
         self.category.addItems(self.taxonomy.names)
-        self.category.activated.connect(lambda _i: self._category_chosen())
+        self.picker = TypePicker(self)
+        self.picker.add(self.category, self._bind_category)
         label = QLabel("&Category")
         label.setBuddy(self.category)
         form.addRow(label, self.category)
@@ -152,15 +155,13 @@ class InstancesDock(QDockWidget):
             box = QComboBox()
             box.addItem(UNSET)
             box.addItems(list(group.values))
-            box.activated.connect(lambda _i, g=group.name: self._attribute_chosen(g))
+            self.picker.add(box, functools.partial(self._bind_attribute, group.name))
             key = group.shortcut or group.name[:1].upper()
             glabel = QLabel(f"{group.name} (Alt+{key})")
             glabel.setBuddy(box)
             QShortcut(QKeySequence(f"Alt+{key}"), self, box.setFocus, context=Qt.ShortcutContext.WindowShortcut)
             form.addRow(glabel, box)
             self.attribute_boxes[group.name] = box
-        for combo in (self.category, *self.attribute_boxes.values()):
-            combo.installEventFilter(self)  # type to pick: letters are not window shortcuts here
         layout.addLayout(form)
         grid = QGridLayout()
         self.buttons: dict[str, QPushButton] = {}
@@ -297,6 +298,7 @@ class InstancesDock(QDockWidget):
         Called when the session saved the masks (autosave, image switch, window close):
         instance pixels whose parsing class the operator changed leave their instance.
         """
+        self.commit_pending()
         if self.doc is None or self.parsing_task is None or self.read_only():
             return True
         parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task)
@@ -350,10 +352,22 @@ class InstancesDock(QDockWidget):
         self.changed.emit()
         return result
 
-    def _category_chosen(self) -> None:
-        ids = self.selected_ids()
-        name = self.category.currentText()
-        if len(ids) != 1 or name == UNSET or self.doc is None:
+    def commit_pending(self) -> None:
+        """Apply a category or attribute chosen by typing that waits for the typing to settle
+        (:class:`~fashion_annotator.ui.annotate.type_to_pick.TypePicker`): before an undo, a
+        save or another image."""
+        self.picker.commit()
+
+    def _bind_category(self) -> Callable[[], None]:
+        ids, name = self.selected_ids(), self.category.currentText()
+        return lambda: self._category_chosen(ids, name)
+
+    def _bind_attribute(self, group: str) -> Callable[[], None]:
+        ids, text = self.selected_ids(), self.attribute_boxes[group].currentText()
+        return lambda: self._attribute_chosen(group, ids, text)
+
+    def _category_chosen(self, ids: list[int], name: str) -> None:
+        if len(ids) != 1 or name == UNSET or self.doc is None or ids[0] not in self.doc.instances:
             return
         parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task or "")
         self._edit(self.doc.recategorise, ids[0], name, parsing, select=ids)
@@ -396,6 +410,7 @@ class InstancesDock(QDockWidget):
         return step is not None and self._links.get(serial) is step
 
     def _history_step(self, which: str) -> None:
+        self.commit_pending()
         doc = self.doc
         if doc is None or not (doc.can_undo if which == "undo" else doc.can_redo):
             return
@@ -409,12 +424,10 @@ class InstancesDock(QDockWidget):
         else:
             self._relabel_parsing()
 
-    def _attribute_chosen(self, group: str) -> None:
-        ids = self.selected_ids()
-        text = self.attribute_boxes[group].currentText()
+    def _attribute_chosen(self, group: str, ids: list[int], text: str) -> None:
         if self.doc is None:
             return
-        for k in ids:
+        for k in [k for k in ids if k in self.doc.instances]:
             self._edit(self.doc.set_attribute, k, group, None if text == UNSET else text, select=ids)
 
     def start_split(self) -> None:
@@ -536,19 +549,7 @@ class InstancesDock(QDockWidget):
         self._highlight.set_image(image, keep=rgba)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        """Take the two clicks of a split line before the canvas tools see them; let the
-        category and attribute boxes have the letters typed into them (type to pick) rather
-        than the window's one-key shortcuts (G: region boundaries, S: the superpixel tool)."""
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and isinstance(watched, QComboBox)
-            and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
-            and event.text().isprintable()
-            and event.text().strip()
-        ):
-            event.accept()
-            return True
+        """Take the two clicks of a split line before the canvas tools see them."""
         if self._split_points and isinstance(event, QMouseEvent) and event.type() == QEvent.Type.MouseButtonPress:
             pos = self.canvas.image_pos(event.position())
             if self._split_points == [(-1.0, -1.0)]:
