@@ -134,15 +134,19 @@ def load_document(
     masks: dict[str, np.ndarray | MaskReader] = {}
     fresh = set()
     notes = [] if notes is None else notes
+    latest = set()  # tasks opened as their latest saved version: undone back to it, nothing to save
     for task in project.tasks:
         versions = project.mask_versions(image_id, task) if small is not None else []
         if versions and task != shown:
             masks[task] = _saved_mask_reader(project, image_id, task, versions[-1].version, notes)
             continue
+        passed_over = len(notes)
         saved = newest_readable_mask(project, image_id, task, None, notes)
         if saved is None:
             fresh.add(task)
             saved = np.zeros(rgb.shape[:2], np.uint8)
+        elif len(notes) == passed_over:
+            latest.add(task)
         masks[task] = saved
     # A large photo's proposals of tasks that have a saved mask are read when first needed.
     deferred = set(project.tasks) - fresh if small is not None else set()
@@ -151,6 +155,7 @@ def load_document(
                              load_proposal=lambda t: project.load_proposal(image_id, t),
                              copy_masks=False)  # fmt: skip
     doc.seconds, doc.actions = effort_so_far(project, image_id)
+    doc.mark_saved(latest)
     for task in fresh:
         proposal = proposals.get(task)
         if proposal is not None:

@@ -106,6 +106,9 @@ class AnnotationDocument:
             self.set_proposal(task, prop)
         self.history: dict[str, History] = {task: History() for task in self.masks}
         self.unsaved: set[str] = set()
+        #: Per task, the history serial at which the mask was what the store holds (set by
+        #: :meth:`mark_saved`): undoing back to it leaves nothing to save (:meth:`at_saved`).
+        self._saved_serial: dict[str, int] = {}
         self.actions = 0
         self._listeners: list[ChangeListener] = []
         self.seconds = 0.0
@@ -354,10 +357,20 @@ class AnnotationDocument:
 
     def mark_saved(self, tasks: Iterable[str] | None = None) -> None:
         """The store now holds the masks of ``tasks`` (default: all); history is kept."""
-        if tasks is None:
-            self.unsaved.clear()
-        else:
-            self.unsaved.difference_update(tasks)
+        tasks = list(self.masks) if tasks is None else list(tasks)
+        self.unsaved.difference_update(tasks)
+        for task in tasks:
+            self._saved_serial[task] = self.history[task].last_serial()
+
+    def at_saved(self, task: str) -> bool:
+        """Whether ``task``'s mask is again what the store holds (every step since the last
+        :meth:`mark_saved` undone, or redone back to it): a save would add an identical
+        version. The history is linear, so its newest step's serial names the mask."""
+        return (
+            task not in self._strokes
+            and task in self._saved_serial
+            and self._saved_serial[task] == self.history[task].last_serial()
+        )
 
 
 def _copy_into(mask: np.ndarray, source: np.ndarray) -> BBox | None:

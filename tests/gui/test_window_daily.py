@@ -581,3 +581,34 @@ def test_the_pointer_over_the_photo_gives_it_the_keyboard_unless_text_is_typed(q
     qtbot.waitUntil(window.queue.search.hasFocus, timeout=2000)
     enter()
     assert window.queue.search.hasFocus()
+
+
+def test_edits_undone_back_to_the_saved_mask_save_nothing(qtbot, opened, tmp_path):
+    """A re-test: undoing every edit since the last save and pressing Ctrl+S wrote a version
+    identical to the one before (history clutter; an approved image went back to review for
+    nothing). Back at the saved mask there is nothing to save and nothing to recover."""
+    from fashion_annotator.ui.testing import CTRL, press_key
+
+    window, project = opened
+    image_id, task = window.session.image_id, window.task
+    drag(window, [(100, 300), (300, 300)])
+    assert window.save() and len(project.mask_versions(image_id, task)) == 1
+    project.set_status(image_id, "approved")
+    drag(window, [(100, 340), (300, 340)])
+    assert window.session.current.edited and window.session.journal.entries()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert not window.session.current.edited and window.session.journal.entries() == []
+    assert window.save()
+    assert len(project.mask_versions(image_id, task)) == 1 and project.image(image_id).status == "approved"
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL | Qt.KeyboardModifier.ShiftModifier)  # redo: an edit again
+    assert window.session.current.edited
+    assert window.save() and len(project.mask_versions(image_id, task)) == 2
+    # opened again: the saved mask is where undo comes back to as well
+    window.open_image(project.images()[1].id)
+    window.open_image(image_id)
+    wait_ready(qtbot, window)
+    drag(window, [(100, 380), (300, 380)])
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert not window.session.current.edited
+    window.open_image(project.images()[1].id)
+    assert len(project.mask_versions(image_id, task)) == 2

@@ -365,6 +365,12 @@ class ImageSession(JournalRecovery, QObject):
             return
         doc = self.current.doc
         doc.seconds = self.clock.tick()
+        if doc.at_saved(task):  # undone back to the saved mask: nothing to save or to recover
+            self.current.edited.discard(task)
+            self.journal.discard(int(doc.image_id), task)
+            if not self.current.edited:
+                self.savedChanged.emit(True)
+            return
         self.current.edited.add(task)
         if not self._journal(task):
             self.error.emit(self._unjournalled_text)
