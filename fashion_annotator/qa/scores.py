@@ -284,7 +284,8 @@ def rescore_with_model(
     progress : callable(done, total), optional
         Called after each batch with the number of images scored so far.
     cancelled : callable() -> bool, optional
-        Polled between batches; when it returns True the images scored so far are returned.
+        Polled between batches; when it returns True the images scored so far are returned,
+        and the others unscored with the problem "not re-scored".
     keep : callable(image_id, mask), optional
         Receives each prediction, e.g. to cache it for drawing overlays later
         (see :func:`prediction_cache_key`).
@@ -302,6 +303,10 @@ def rescore_with_model(
         progress(0, total)
     for start in range(0, total, batch_size):
         if cancelled is not None and cancelled():
+            # every image stays listed: the table, its statistics and the exports of a partial
+            # re-score read as the whole project otherwise
+            out.extend(replace(r, problem=f"{r.name}: not re-scored (the re-score was cancelled)")
+                       for r in rows[start:])  # fmt: skip
             break
         chunk = rows[start : start + batch_size]
         for row in chunk:

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 from qa_synth import SHAPE, add_photo, square
@@ -142,7 +144,11 @@ def test_rescore_stops_when_cancelled(scored_project):
     predictor = ShiftPredictor(shift=0)
     rows = rescore_with_model(project, "garment", predictor, batch_size=2,
                               cancelled=lambda: predictor.photos >= 1)  # fmt: skip
-    assert len(rows) == 2 and predictor.photos == 2
+    assert predictor.photos == 2
+    # every image stays listed (a code review: the 2 scored rows read as the whole project in
+    # the table, its statistics and its exports); the others say why they have no score
+    assert len(rows) == 4 and [math.isnan(r.score) for r in rows] == [False, False, True, True]
+    assert all("not re-scored (the re-score was cancelled)" in r.problem for r in rows[2:])
 
 
 def test_parsing_task_without_masks_scores_nothing(project, tmp_path):
