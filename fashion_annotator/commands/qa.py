@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     from fashion_annotator.qa.report import build_html, write_csv, write_html
     from fashion_annotator.qa.scores import (
         metric_name,
-        prediction_cache_key,
+        predictor_cache_key,
         rescore_with_model,
         score_project,
     )
@@ -72,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
             if args.rescore:
                 predictor = load_shown_predictor(task, project, device=args.device)
 
-                key = prediction_cache_key(task, predictor.model_version)  # shared with the window
+                key = predictor_cache_key(task, predictor)  # shared with the window
                 with ProgressBar("re-scoring") as bar:
                     scores = rescore_with_model(
                         project, task, predictor, batch_size=args.batch_size, progress=bar.update,

@@ -11,8 +11,9 @@ model (:func:`rescore_with_model`).
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -42,6 +43,7 @@ __all__ = [
     "ScoreMemo",
     "metric_name",
     "prediction_cache_key",
+    "predictor_cache_key",
     "reference_mask",
     "rescore_with_model",
     "score_masks",
@@ -326,11 +328,22 @@ def rescore_with_model(
     return out
 
 
-def prediction_cache_key(task: str, model_version: str | None) -> str:
+def prediction_cache_key(task: str, model_version: str | None, cutouts: Mapping[str, str | None] | None = None) -> str:
     """Project cache key of a re-score prediction (one per task, model version and program
-    version: a later program may refine proposals otherwise)."""
+    version: a later program may refine proposals otherwise; for a parsing task that agrees with
+    cutout models, their versions too: a promoted garment model changes its proposals)."""
     version = re.sub(r"[^A-Za-z0-9_.-]", "_", f"{model_version or 'default'}-{__version__}")
+    if cutouts:
+        named = ",".join(f"{name}={v or 'default'}" for name, v in sorted(cutouts.items()))
+        version += "-c" + hashlib.sha1(named.encode()).hexdigest()[:10]
     return f"qa-pred-{task}-{version}"[:100]
+
+
+def predictor_cache_key(task: str, predictor: Any) -> str:
+    """:func:`prediction_cache_key` of ``predictor`` (a parsing one's cutout models included)."""
+    cutouts = getattr(predictor, "cutouts", None) or {}
+    return prediction_cache_key(task, predictor.model_version,
+                                {name: p.model_version for name, p in cutouts.items()})  # fmt: skip
 
 
 def worst_first(scores: Iterable[ImageScore]) -> list[ImageScore]:

@@ -365,3 +365,18 @@ def test_the_summary_says_when_the_mad_is_its_floor():
     # found in a QA hand test: nothing scored read "MAD = -; MAD -"
     empty = summary_html(summarize([float("nan")], k=3.0), "Dice")
     assert "Nothing to review yet" in empty and "MAD" not in empty
+
+
+def test_a_new_garment_model_drops_the_parsing_scores_that_agreed_with_the_old_one(view):
+    """A code review: parsing proposals are made to agree with the garment model's, but only the
+    parsing model's version named their scores and their cached predictions."""
+    from fashion_annotator.qa.scores import prediction_cache_key
+
+    view._model_rows["parsing7"] = ([], "key", "v1")  # noqa: SLF001 - as a re-score leaves them
+    view._model_rows["garment"] = ([], "key", "v1")  # noqa: SLF001
+    view.model_changed("person")  # no task here agrees with it
+    assert set(view._model_rows) == {"parsing7", "garment"}  # noqa: SLF001
+    view.model_changed("garment")
+    assert view._model_rows == {}  # noqa: SLF001
+    old = prediction_cache_key("parsing7", "3", {"garment": "1"})
+    assert old != prediction_cache_key("parsing7", "3", {"garment": "2"}) != prediction_cache_key("parsing7", "3")

@@ -90,8 +90,14 @@ class BackgroundScoring:
 
     def model_changed(self, task: str) -> None:
         """Another model proposes for ``task`` now (a promotion, a rollback): the scores against
-        the previous one are not "vs current model" any more (they stayed, under that label)."""
-        if self._model_rows.pop(task, None) is not None and task == self.task:
+        the previous one are not "vs current model" any more (they stayed, under that label),
+        nor are those of a parsing task whose proposals agree with ``task``'s cutouts."""
+        from fashion_annotator.segmentation.pipeline import agreeing_cutouts
+
+        stale = [t for t in self._model_rows if t == task or task in agreeing_cutouts(self.project, t)]
+        for t in stale:
+            del self._model_rows[t]
+        if self.task in stale:
             self.refresh()
 
     def _rescore_progress(self, done: int, total: int) -> None:

@@ -15,7 +15,7 @@ from PySide6.QtCore import QThread, Signal
 from fashion_annotator.core.wording import model_label
 from fashion_annotator.qa.scores import (
     ScoreMemo,
-    prediction_cache_key,
+    predictor_cache_key,
     rescore_with_model,
     score_project,
 )
@@ -112,7 +112,7 @@ class RescoreThread(_ProjectThread):
                 record = project.models.active(self.task)
                 label = model_label(predictor.model_version, None if record is None else record.version)
                 self.model_name = f"{label} on {predictor.device_name}{agree}"
-                self.cache_key = prediction_cache_key(self.task, predictor.model_version)
+                self.cache_key = predictor_cache_key(self.task, predictor)
 
                 def keep(image_id: int, mask) -> None:
                     project.cache.save(image_id, self.cache_key, mask)
