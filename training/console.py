@@ -161,7 +161,7 @@ def main(args: argparse.Namespace) -> int:
         with contextlib.suppress(BrokenPipeError):  # the window that asked is gone
             report({"event": "cancelled"})
         return EXIT_OK
-    except (ValueError, FileNotFoundError, ProjectError) as exc:
+    except (ValueError, OSError, ProjectError, RuntimeError) as exc:  # OSError: --out a file, a full disk
         return _error(report, str(exc), EXIT_ERROR)
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -8,6 +8,7 @@ and ``python -m training`` both use :func:`add_arguments` and :meth:`TrainReques
 from __future__ import annotations
 
 import argparse
+import math
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -70,6 +71,32 @@ class TrainRequest:
             raise ValueError(f"unknown model size {self.model_size!r}; one of {list(MODEL_SIZES)}")
         if not [t for t in self.task.split("+") if t]:
             raise ValueError(f"no task in {self.task!r}")
+        self._check_numbers()
+
+    def _check_numbers(self) -> None:
+        """Refuse option values no run can use, naming the option (``--batch-size 0`` ended in
+        ``ZeroDivisionError``, ``--max-minutes -1`` meant no time limit)."""
+        problems = []
+        if self.epochs < 1:
+            problems.append(f"--epochs must be at least 1, got {self.epochs}")
+        if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
+            problems.append(f"--max-minutes must be a positive number of minutes, got {self.max_minutes}")
+        if self.batch_size is not None and self.batch_size < 1:
+            problems.append(f"--batch-size must be at least 1, got {self.batch_size}")
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            problems.append(f"--lr must be a positive number, got {self.lr}")
+        if self.threads < 0:
+            problems.append(f"--threads must be 0 (torch's default) or more, got {self.threads}")
+        if min(self.input_size) < 32:
+            problems.append(f"--input-size must be at least 32x32 pixels, got {self.input_size[0]} {self.input_size[1]}")
+        if self.patience < 1:
+            problems.append(f"--patience must be at least 1, got {self.patience}")
+        if min(self.train_limit, self.val_limit) < 0:
+            problems.append("--train-limit and --val-limit must be 0 (all) or more")
+        if self.crop_long_side is not None and self.crop_long_side < 32:
+            problems.append(f"--crop-long-side must be at least 32 pixels, got {self.crop_long_side}")
+        if problems:
+            raise ValueError("; ".join(problems))
 
     @property
     def tasks(self) -> list[str]:

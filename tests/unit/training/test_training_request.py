@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from fashion_annotator.cli import main
 from training.request import TrainRequest, add_arguments
 
 
@@ -47,3 +49,38 @@ def test_python_m_training_reports_bad_input_without_the_cli() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 2, done.stderr
     assert '"--out is required with --data"' in done.stdout
+
+
+# Option values no training run can use are refused by name (a code review: --batch-size 0 ended
+# in ZeroDivisionError, --threads -2 in a torch RuntimeError, --max-minutes -1 meant no time
+# limit; none told the window).
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"batch_size": 0}, "--batch-size must be at least 1, got 0"),
+        ({"threads": -2}, "--threads must be 0"),
+        ({"max_minutes": -1.0}, "--max-minutes must be a positive number of minutes, got -1.0"),
+        ({"max_minutes": 0.0}, "--max-minutes must be a positive"),
+        ({"input_size": (0, 0)}, "--input-size must be at least 32x32 pixels, got 0 0"),
+        ({"epochs": 0}, "--epochs must be at least 1"),
+        ({"lr": float("nan")}, "--lr must be a positive number"),
+    ],
+)
+def test_unusable_option_values_are_refused_by_name(option: dict, message: str, tmp_path) -> None:
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("+", r"\+")):
+        TrainRequest(task="garment", data=tmp_path, out=tmp_path / "out", **option)
+
+
+def test_the_window_gets_a_json_error_event_for_them_and_for_an_out_that_is_a_file(tmp_path, ccp_dir, capsys) -> None:
+    code = main(["train", "--data", str(ccp_dir), "--out", str(tmp_path / "o"), "--task", "garment",
+                 "--batch-size", "0", "--json-progress"])  # fmt: skip
+    assert code == 2
+    event = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert event == {"event": "error", "message": "--batch-size must be at least 1, got 0"}
+    (tmp_path / "file").write_text("")
+    code = main(["train", "--data", str(ccp_dir), "--out", str(tmp_path / "file"), "--task", "garment",
+                 "--epochs", "1", "--model-size", "tiny", "--input-size", "64", "48", "--json-progress"])  # fmt: skip
+    assert code == 1
+    event = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert event["event"] == "error" and "Not a directory" in event["message"]
