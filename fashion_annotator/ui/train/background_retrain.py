@@ -26,7 +26,7 @@ from fashion_annotator.dataset.training_set import (
 )
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.child_process import training_process
-from training.finetune import retrain_command
+from training.finetune import PROMOTE_MARGIN, retrain_command
 
 #: Niceness of the trainer child where ``nice`` exists (POSIX): the lowest priority.
 NICENESS = 19
@@ -221,7 +221,8 @@ class BackgroundRetrainer(QObject):
         else:
             self.status_bar.showMessage(
                 f"Background retrain: v{done['version']} not better on the same val images "
-                f"({figures}); the current model stays", 15000)  # fmt: skip
+                f"({figures}; a promotion needs {PROMOTE_MARGIN:g} more and more images better than "
+                "worse); the current model stays", 15000)  # fmt: skip
             self.finished.emit("kept")
 
     def stop(self) -> None:
