@@ -58,6 +58,9 @@ class History:
         self._shape: tuple[int, int] | None = None
         self._serial = 0
         self._dropped: set[int] = set()  # steps dropped for memory: their edits still stand
+        #: The newest step the mask holds for good (dropped for memory, or made the base by
+        #: :meth:`rebase`); 0 when none.
+        self._base = 0
 
     @property
     def can_undo(self) -> bool:
@@ -84,8 +87,12 @@ class History:
         return len(self._undo)
 
     def last_serial(self) -> int:
-        """The serial of the newest undoable step (0 when there is none)."""
-        return self._undo[-1].serial if self._undo else 0
+        """The serial of the newest step the mask holds: the newest undoable one, else the
+        newest one dropped for memory or made the base by :meth:`rebase` (0: none). The history
+        is linear, so this number names the mask's state (with steps dropped and the rest
+        undone it used to be 0, the state before any step: the window took the mask for the
+        saved one and lost the dropped steps' edits)."""
+        return self._undo[-1].serial if self._undo else self._base
 
     def next_redo_serial(self) -> int:
         """The serial of the step :meth:`redo` would re-apply (0 when there is none)."""
@@ -162,6 +169,7 @@ class History:
             dropped = self._undo.popleft()
             self._nbytes -= dropped.nbytes
             self._dropped.add(dropped.serial)
+            self._base = dropped.serial
         return True
 
     def undo(self, mask: np.ndarray) -> BBox | None:
@@ -190,6 +198,7 @@ class History:
         """Make the mask as it is now the base: no step before it can be undone (they still
         stand, :meth:`stands`), and undone ones cannot be redone."""
         self._dropped.update(s.serial for s in self._undo)
+        self._base = self.last_serial()
         self._undo.clear()
         self._redo.clear()
         self._nbytes = 0
@@ -200,6 +209,7 @@ class History:
         self._undo.clear()
         self._redo.clear()
         self._dropped.clear()
+        self._base = 0
         self._nbytes = 0
         self._snapshot = None
         self._shape = None

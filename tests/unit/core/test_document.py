@@ -162,3 +162,23 @@ def test_a_starting_mask_from_the_model_is_the_base_of_the_history_not_an_edit()
     assert doc.can_undo("garment")
     doc.undo("garment")
     np.testing.assert_array_equal(doc.masks["garment"], newer)
+
+
+def test_undoing_every_kept_step_after_older_ones_were_dropped_is_not_the_saved_mask() -> None:
+    """A code review: with the undo memory full, old steps are dropped but stay in the mask;
+    undoing the rest made the document read as the saved mask, and the window dropped its
+    journal entry and saved nothing (46,778 edited pixels lost in the demonstration)."""
+    from fashion_annotator.core import masks as mask_ops
+
+    saved = np.zeros((100, 100), np.uint8)
+    doc = AnnotationDocument(1, np.zeros((100, 100, 3), np.uint8), {"garment": saved.copy()})
+    doc.mark_saved(["garment"])
+    doc.history["garment"].max_bytes = 3 * 2 * 100 * 100  # a few full-frame steps
+    square = np.array([[0, 0], [99, 0], [99, 99], [0, 99]])
+    for label in (1, 2, 1, 2):
+        doc.apply("garment", mask_ops.fill_polygon, square, label)
+    assert doc.history["garment"].last_serial() == 4
+    while doc.undo("garment") is not None:
+        pass
+    assert not np.array_equal(doc.masks["garment"], saved)
+    assert doc.history["garment"].last_serial() != 0 and not doc.at_saved("garment")
