@@ -28,8 +28,6 @@ from scipy import ndimage
 if TYPE_CHECKING:
     from shapely.geometry import Polygon
 
-# Sub-pixel precision for cv2.fillPoly: vertices are fixed-point with this many fraction bits.
-_SHIFT = 8
 # Squared-distance slack: centres exactly on the brush edge survive float rounding.
 _EPS = 1e-6
 # Thinnest brush: a one-pixel pen, which still leaves no gaps on sloped segments.
@@ -268,37 +266,68 @@ def _polygons(vertices: np.ndarray) -> list[Polygon]:
     return out
 
 
+#: How close a pixel centre must be to an edge to count as on the outline (pixels).
+_ON_EDGE = 1e-9
+
+
 def _rasterise(polys: list[Polygon], shape: tuple[int, int]) -> tuple[BBox, np.ndarray] | None:
-    """Boolean raster of ``polys`` restricted to their bounding box within ``shape``."""
+    """Boolean raster of ``polys`` restricted to their bounding box within ``shape``: the
+    pixels whose centre (integer ``x, y``) is inside a polygon or on its outline, a hole's
+    outline included (it never eats the ring around it). Exact, by scanlines through the pixel
+    centres: OpenCV's ``fillPoly`` also filled the pixels its outline crossed, about one pixel
+    too many on the right and bottom edges."""
     if not polys:
         return None
     bounds = np.array([p.bounds for p in polys])
-    # One pixel of slack: cv2's fixed-point rounding may touch a centre just outside.
-    box = BBox.around(bounds[:, :2].min(axis=0) - 1, bounds[:, 2:].max(axis=0) + 1).clip(shape)
+    box = BBox.around(bounds[:, :2].min(axis=0) - _ON_EDGE, bounds[:, 2:].max(axis=0) + _ON_EDGE).clip(shape)
     if box is None:
         return None
-    h, w = box.shape
-    inside = np.zeros((h, w), dtype=bool)
-    origin = np.array([box.x0, box.y0], dtype=np.float64)
-    scale = float(1 << _SHIFT)
-
-    def ring(coords) -> np.ndarray:
-        return np.round((np.asarray(coords)[:, :2] - origin) * scale).astype(np.int32)
-
+    inside = np.zeros(box.shape, dtype=bool)
     for poly in polys:
-        canvas = np.zeros((h, w), dtype=np.uint8)
-        cv2.fillPoly(canvas, [ring(poly.exterior.coords)], 1, lineType=cv2.LINE_8, shift=_SHIFT)
-        holes = [ring(r.coords) for r in poly.interiors]
-        if holes:
-            # cv2 rasterises boundaries inclusively; a hole keeps its edge pixels filled so
-            # a hole's outline never eats the ring around it.
-            hole = np.zeros((h, w), dtype=np.uint8)
-            cv2.fillPoly(hole, holes, 1, lineType=cv2.LINE_8, shift=_SHIFT)
-            edge = np.zeros((h, w), dtype=np.uint8)
-            cv2.polylines(edge, holes, True, 1, lineType=cv2.LINE_8, shift=_SHIFT)
-            canvas[(hole > 0) & (edge == 0)] = 0
-        inside |= canvas > 0
+        rings = [np.asarray(poly.exterior.coords, np.float64)[:, :2]]
+        rings += [np.asarray(r.coords, np.float64)[:, :2] for r in poly.interiors]
+        edges = np.vstack([np.hstack([r[:-1], r[1:]]) for r in rings if len(r) > 1])
+        _fill_between_crossings(inside, box, edges)
+        _mark_outline(inside, box, edges)
     return box, inside
+
+
+def _fill_between_crossings(inside: np.ndarray, box: BBox, edges: np.ndarray) -> None:
+    """Even-odd scanlines: on each pixel row ``y``, fill the centres between pairs of crossings
+    of the ``edges`` ``(E, 4)`` ``x0, y0, x1, y1`` (an edge counts where ``min y <= y < max y``)."""
+    x0, y0, x1, y1 = edges.T
+    ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
+    crosses = (ys >= np.minimum(y0, y1)) & (ys < np.maximum(y0, y1))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        xs = np.where(crosses, x0 + (ys - y0) * (x1 - x0) / (y1 - y0), np.inf)
+    xs.sort(axis=1)
+    for row, count in enumerate(crosses.sum(axis=1)):
+        pairs = xs[row, : count - count % 2].reshape(-1, 2) - box.x0
+        for a, b in pairs:
+            c0, c1 = max(math.ceil(a - _ON_EDGE), 0), min(math.floor(b + _ON_EDGE), inside.shape[1] - 1)
+            if c0 <= c1:
+                inside[row, c0 : c1 + 1] = True
+
+
+def _mark_outline(inside: np.ndarray, box: BBox, edges: np.ndarray) -> None:
+    """Add the pixels whose centre lies on one of ``edges`` (the scanlines leave out a row
+    through a vertex or along a horizontal edge)."""
+    h, w = inside.shape
+    for x0, y0, x1, y1 in edges:
+        if abs(y1 - y0) < _ON_EDGE:  # horizontal: its centres, if it runs along a pixel row
+            row = round(y0)
+            if abs(y0 - row) < _ON_EDGE and box.y0 <= row < box.y1:
+                c0 = max(math.ceil(min(x0, x1) - _ON_EDGE) - box.x0, 0)
+                c1 = min(math.floor(max(x0, x1) + _ON_EDGE) - box.x0, w - 1)
+                if c0 <= c1:
+                    inside[row - box.y0, c0 : c1 + 1] = True
+            continue
+        rows = np.arange(math.ceil(min(y0, y1) - _ON_EDGE), math.floor(max(y0, y1) + _ON_EDGE) + 1)
+        rows = rows[(rows >= box.y0) & (rows < box.y1)]
+        xs = x0 + (rows - y0) * (x1 - x0) / (y1 - y0)
+        cols = np.round(xs)
+        on = (np.abs(xs - cols) < _ON_EDGE) & (cols >= box.x0) & (cols < box.x1)
+        inside[rows[on] - box.y0, cols[on].astype(np.int64) - box.x0] = True
 
 
 def fill_polygon(mask: np.ndarray, vertices: np.ndarray, label: int) -> BBox | None:

@@ -261,3 +261,24 @@ def test_a_small_pen_clicked_near_a_pixel_corner_paints_that_pixel():
         box = paint_stroke(mask, np.array([[3 + dx, 5 + dy]]), 0.5, 1)
         assert mask[5, 3] == 1 and mask.sum() == 1, (dx, dy)
         assert box == BBox(5, 3, 6, 4)
+
+
+def test_fill_polygon_fills_exactly_the_pixel_centres_inside_or_on_the_outline():
+    """A code review: OpenCV's fillPoly also filled the pixels its outline crossed, about one
+    pixel too many on the right and bottom (a Shift-subtract removed an extra row)."""
+    import shapely
+
+    mask = np.zeros((7, 9), np.uint8)
+    fill_polygon(mask, np.array([[1.5, 1.5], [5.5, 1.5], [5.5, 4.5], [1.5, 4.5]]), 1)  # pixel corners
+    assert np.argwhere(mask).min(axis=0).tolist() == [2, 2] and np.argwhere(mask).max(axis=0).tolist() == [4, 5]
+    rng = np.random.default_rng(7)
+    yy, xx = np.mgrid[0:40, 0:50]
+    centres = shapely.points(xx.ravel().astype(float), yy.ravel().astype(float))
+    for _ in range(40):
+        vertices = rng.uniform(-5, 55, (int(rng.integers(3, 9)), 2)) * [1.0, 0.8]
+        mask = np.zeros((40, 50), np.uint8)
+        fill_polygon(mask, vertices, 1)
+        shape = shapely.make_valid(shapely.Polygon(vertices))
+        want = shapely.covers(shape, centres).reshape(40, 50)
+        near = shapely.distance(shape.boundary, centres).reshape(40, 50) < 1e-6
+        assert np.array_equal((mask == 1) | near, want | near), "only centres on the outline may differ"
