@@ -542,7 +542,9 @@ def remove_islands(mask: np.ndarray, min_size: int, connectivity: int = 8) -> BB
     return changed
 
 
-def fill_holes(mask: np.ndarray, label: int, max_size: int | None = None) -> BBox | None:
+def fill_holes(
+    mask: np.ndarray, label: int, max_size: int | None = None, *, background_only: bool = False
+) -> BBox | None:
     """Fill the holes of ``label``'s region with ``label``.
 
     A hole is a 4-connected group of pixels of any other label that does not reach the image
@@ -556,6 +558,9 @@ def fill_holes(mask: np.ndarray, label: int, max_size: int | None = None) -> BBo
         Label whose holes are filled.
     max_size : int or None
         Holes with more pixels than this are kept (a bag held over a coat); None fills all.
+    background_only : bool
+        Fill only a hole's background (id 0) pixels: other classes enclosed by ``label`` (a bag
+        held over a coat, a buckle on a belt) keep their label.
 
     Returns
     -------
@@ -575,4 +580,6 @@ def fill_holes(mask: np.ndarray, label: int, max_size: int | None = None) -> BBo
         big = big[big > 0]
         if big.size:
             holes &= ~np.isin(comp, big)
+    if background_only:
+        holes &= mask[box.slices] == 0
     return _write(mask, box, holes, label)

@@ -422,7 +422,8 @@ def clean_mask(
         pixels), at least 64 pixels; 498 px at 1152x1728 (a 22x22 px patch), so stray specks
         of a few hundred pixels go while a shoe or a bag of a few thousand stays.
     fill_holes : bool
-        Fill the holes of every foreground label.
+        Fill the background holes of every foreground label (other classes a label encloses,
+        a bag held over a coat, keep theirs).
     max_hole : int, optional
         Holes larger than this many pixels are kept (the gap between an arm and the body);
         None fills every hole.
@@ -439,8 +440,8 @@ def clean_mask(
     mask_ops.remove_islands(out, min_island)
     if fill_holes:
         for label in np.unique(out):
-            if label:
-                mask_ops.fill_holes(out, int(label), max_size=max_hole)
+            if label:  # background holes only: a bag held over a coat stays a bag
+                mask_ops.fill_holes(out, int(label), max_size=max_hole, background_only=True)
     return out
 
 

@@ -612,3 +612,26 @@ def test_edits_undone_back_to_the_saved_mask_save_nothing(qtbot, opened, tmp_pat
     assert not window.session.current.edited
     window.open_image(project.images()[1].id)
     assert len(project.mask_versions(image_id, task)) == 2
+
+
+def test_region_consensus_keeps_the_operators_edits() -> None:
+    """A code review: Refine > Relabel regions by model consensus put every pixel back to the
+    model's label, the operator's edits included (Snap keeps them)."""
+    from types import SimpleNamespace
+
+    from fashion_annotator.ui.annotate import refine_menu
+
+    regions = np.zeros((20, 20), np.int32)
+    regions[:, 10:] = 1
+    probs = np.zeros((2, 20, 20), np.float32)
+    probs[1, :, :10], probs[0, :, 10:] = 0.9, 0.9  # the model: left is garment, right background
+    probs[0, :, :10], probs[1, :, 10:] = 0.1, 0.1
+    proposal = np.zeros((20, 20), np.uint8)
+    proposal[:, :8] = 1  # the proposal missed two columns of the left region
+    mask = proposal.copy()
+    mask[5:15, 12:16] = 1  # the operator added a strap on the right
+    cur = SimpleNamespace(hierarchy=SimpleNamespace(levels=[regions]), probs={"garment": SimpleNamespace(probs=probs)},
+                          doc=SimpleNamespace(proposal=lambda task: proposal))  # fmt: skip
+    out = refine_menu.consensus(cur, "garment", mask)
+    assert (out[:, :10] == 1).all(), "the untouched proposal follows the regions"
+    assert (out[5:15, 12:16] == 1).all(), "the operator's strap stays"

@@ -51,11 +51,16 @@ def snap(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
 
 
 def consensus(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
-    """Give every region the class the model's probabilities agree on."""
+    """Give every region the class the model's probabilities agree on, where the mask is still
+    the model's proposal: the operator's edits stay (they were all put back to the model's)."""
     regions, probs = _regions(cur), _probs(cur, task)
     if regions is None or probs is None:
         return "Needs both the model proposal and the superpixels"
-    return refine.consensus_relabel(probs, regions)
+    relabelled = refine.consensus_relabel(probs, regions)
+    proposal = cur.doc.proposal(task)
+    if proposal is None or proposal.shape != mask.shape:
+        return relabelled
+    return np.where(mask == proposal, relabelled, mask).astype(mask.dtype)
 
 
 def _on_cutout(what: str, edges: Callable[[np.ndarray, np.ndarray], np.ndarray], doc: str) -> Refinement:

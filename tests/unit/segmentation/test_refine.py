@@ -241,3 +241,14 @@ def test_apply_refinements_chains_by_name_and_checks_inputs() -> None:
         apply_refinements(["guided"], mask)
     assert set(REFINEMENTS) >= {n for t in available_tasks() for n in default_refinements(t)}
     assert default_refinements("garment") == ("snap", "grabcut", "guided")
+
+
+def test_clean_fills_background_holes_only_and_keeps_enclosed_classes() -> None:
+    """A code review: Refine > Clean turned a bag held over a coat (a class enclosed by
+    another) into coat, however big."""
+    mask = np.zeros((60, 60), np.uint8)
+    mask[5:55, 5:55] = 3  # a coat
+    mask[20:40, 20:40] = 5  # a bag held over it
+    mask[45:48, 45:48] = 0  # a background gap in the coat
+    out = clean_mask(mask, min_island=4)
+    assert (out[20:40, 20:40] == 5).all() and (out[45:48, 45:48] == 3).all()
