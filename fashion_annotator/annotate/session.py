@@ -346,8 +346,10 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
 
 def keeps_operator_mask(project: ProjectStore, opened: OpenImage, task: str) -> bool:
     """Whether accepting the proposal (Ctrl+Enter) keeps ``task``'s mask instead: it differs
-    from the proposal and holds the operator's corrections (unsaved edits, or a latest saved
-    version that logged edits). Accepting out of habit must not throw corrections away."""
+    from the proposal and holds someone's work (unsaved edits, a latest saved version that
+    logged edits, or one that did not come from the window: an imported or recovered mask,
+    which logs none). Accepting out of habit must not throw corrections away; a saved proposal
+    an operator accepted unchanged may give way to a newer model's."""
     proposal = opened.doc.proposal(task)
     if proposal is None or np.array_equal(opened.doc.masks[task], proposal):
         return False
@@ -357,4 +359,4 @@ def keeps_operator_mask(project: ProjectStore, opened: OpenImage, task: str) -> 
         versions = project.mask_versions(int(opened.doc.image_id), task)
     except ProjectError:
         return True  # unknown: keep what is shown
-    return bool(versions) and versions[-1].actions > 0
+    return bool(versions) and (versions[-1].actions > 0 or versions[-1].source != "operator")

@@ -96,6 +96,29 @@ def test_ctrl_enter_on_a_corrected_mask_keeps_the_corrections(qtbot, template, t
         project.close()
 
 
+def test_ctrl_enter_on_an_imported_mask_keeps_it(qtbot, template, tmp_path, answers):
+    """A re-test: a finished image whose mask was imported (no edits logged) was reopened and
+    Ctrl+Enter replaced that mask with the model's proposal (a bag strap and a heel lost)."""
+    root = copy_project(template, tmp_path / "project")
+    with Project.open(root) as setup:
+        add_tiny_model(setup, tmp_path)
+        first = setup.images()[0].id
+        imported = np.zeros(setup.image(first).shape, np.uint8)
+        imported[100:300, 80:240] = 1
+        setup.save_mask(first, "garment", imported, source="import", status="done")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        window.open_image(first)  # reopened once finished
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+        assert not np.array_equal(window.session.current.doc.proposals["garment"], imported)
+        press_key(qtbot, window, Qt.Key.Key_Return, CTRL)
+        np.testing.assert_array_equal(project.load_mask(first, "garment"), imported)
+        assert len(project.mask_versions(first, "garment")) == 1
+    finally:
+        window.close()
+        project.close()
+
+
 def test_a_proposal_shown_is_recorded_when_the_same_model_version_proposed_otherwise(
     qtbot, template, tmp_path, answers
 ):
