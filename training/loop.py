@@ -164,7 +164,7 @@ def _check_resumable(
     if ckpt.get("train_images") not in (None, len(train_names)):
         differ.append(f"{ckpt['train_images']} training samples (now {len(train_names)})")
     for what, key, now in (("training", "train_names", train_names), ("validation", "val_names", val_names)):
-        text = _names_differ(what, ckpt.get(key), sorted(now))
+        text = _names_differ(what, ckpt.get(key), sorted(str(n) for n in now))
         if text is not None:
             differ.append(text)
     if differ:
@@ -417,8 +417,9 @@ def train(
                         "config": asdict(cfg),
                         "train_images": n,
                         "heads": _heads_key(heads),
-                        "train_names": sorted(train_split.names),
-                        "val_names": sorted(val_split.names),
+                        # plain str: numpy.str_ names (a project's split) failed the restricted load
+                        "train_names": sorted(str(n) for n in train_split.names),
+                        "val_names": sorted(str(n) for n in val_split.names),
                         **state,
                     },
                     tmp,

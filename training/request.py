@@ -87,14 +87,14 @@ class TrainRequest:
             problems.append(f"--lr must be a positive number, got {self.lr}")
         if self.threads < 0:
             problems.append(f"--threads must be 0 (torch's default) or more, got {self.threads}")
-        if min(self.input_size) < 32:
-            problems.append(f"--input-size must be at least 32x32 pixels, got {self.input_size[0]} {self.input_size[1]}")
+        if min(self.input_size) < 16:
+            problems.append(f"--input-size must be at least 16x16 pixels, got {self.input_size[0]} {self.input_size[1]}")
         if self.patience < 1:
             problems.append(f"--patience must be at least 1, got {self.patience}")
         if min(self.train_limit, self.val_limit) < 0:
             problems.append("--train-limit and --val-limit must be 0 (all) or more")
-        if self.crop_long_side is not None and self.crop_long_side < 32:
-            problems.append(f"--crop-long-side must be at least 32 pixels, got {self.crop_long_side}")
+        if self.crop_long_side is not None and self.crop_long_side < 16:
+            problems.append(f"--crop-long-side must be at least 16 pixels, got {self.crop_long_side}")
         if problems:
             raise ValueError("; ".join(problems))
 

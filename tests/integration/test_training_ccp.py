@@ -305,3 +305,22 @@ def test_a_retrain_of_the_shipped_parsing7_trains_its_fine_heads_too(tmp_path: P
     assert after[head].shape == before[head].shape == (7 + 18, 16, 1, 1)
     assert not torch.allclose(after[head][7:], before[head][7:])
     assert 0.0 <= done["comparison"]["new"]["miou"] <= 1.0
+
+
+def test_a_cancelled_project_retrain_resumes(project: Path) -> None:
+    """A re-test: every project `--resume` failed ("not a checkpoint written by this program"):
+    the split's photo names were numpy strings, which the restricted checkpoint load refuses."""
+    from training.loop import TrainingCancelled
+    from training.request import TrainRequest
+    from training.runner import run
+
+    events: list[dict] = []
+    request = dict(task="garment", project=str(project), input_size=(32, 24), model_size="tiny",
+                   init="scratch", threads=1, epochs=2)  # fmt: skip
+    run(TrainRequest(**{**request, "epochs": 1}), lambda e: None)  # decodes the photos into the cache
+    with pytest.raises(TrainingCancelled):
+        run(TrainRequest(**request), events.append, lambda: any(e["event"] == "epoch" for e in events))
+    resumed: list[dict] = []
+    done = run(TrainRequest(**request, resume=True), resumed.append)
+    assert [e["epoch"] for e in resumed if e["event"] == "epoch"] == [2]
+    assert done["event"] == "done" and done["version"] == 2

@@ -62,7 +62,7 @@ def test_python_m_training_reports_bad_input_without_the_cli() -> None:
         ({"threads": -2}, "--threads must be 0"),
         ({"max_minutes": -1.0}, "--max-minutes must be a positive number of minutes, got -1.0"),
         ({"max_minutes": 0.0}, "--max-minutes must be a positive"),
-        ({"input_size": (0, 0)}, "--input-size must be at least 32x32 pixels, got 0 0"),
+        ({"input_size": (0, 0)}, "--input-size must be at least 16x16 pixels, got 0 0"),
         ({"epochs": 0}, "--epochs must be at least 1"),
         ({"lr": float("nan")}, "--lr must be a positive number"),
     ],
