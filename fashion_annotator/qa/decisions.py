@@ -63,14 +63,20 @@ def approve(
     """Approve the saved mask of ``image_id`` for ``task``; returns the DecisionRecord.
 
     ``seen_version``: the mask version the reviewer looked at; a newer one refuses the
-    decision (``ValueError``), and so does a latest mask that cannot be read (nobody could have
-    looked at it; a reject is still possible).
+    decision (``ValueError``), and so does a latest mask that cannot be read or a missing photo
+    (nobody could have looked at it; a reject is still possible).
     """
     _check_seen(project, image_id, task, seen_version)
     try:
         project.load_mask(image_id, task)
     except (ValueError, OSError, ProjectError) as exc:
         raise ValueError(f"not approved: the saved mask cannot be read ({exc})") from exc
+    try:
+        photo = project.image_path(image_id)
+    except (ValueError, OSError, ProjectError) as exc:
+        raise ValueError(f"not approved: the photo cannot be read ({exc})") from exc
+    if not photo.is_file():  # nobody saw the mask over its photo (one referenced in place, moved)
+        raise ValueError(f"not approved: the photo {photo} is missing")
     return project.decisions.record(image_id, task, "approve", None, text)
 
 

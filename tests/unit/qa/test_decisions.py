@@ -159,3 +159,14 @@ def test_decisions_of_an_index_before_the_version_column_compare_times(tmp_path)
         project.save_mask(image, "garment", square(0, 0, 4, 4), status="done")
         assert current_decision(project, image, "garment") is None
         assert approve(project, image, "garment").mask_version == 2
+
+
+def test_an_image_whose_photo_is_missing_is_not_approved(scored_project):
+    """A re-test: a photo referenced in place was gone; the reviewer saw "file does not exist"
+    and could still approve the mask."""
+    project, ids = scored_project
+    image = ids["half"]
+    project.image_path(image).unlink()
+    with pytest.raises(ValueError, match="not approved: the photo .* is missing"):
+        approve(project, image, "garment")
+    assert reject(project, image, "garment", "other", "photo gone").decision == "reject"
