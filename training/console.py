@@ -21,6 +21,7 @@ import threading
 from typing import Any
 
 from fashion_annotator.runtime.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE, PROG
+from training.finetune import PROMOTE_MARGIN
 from training.request import TrainRequest
 
 
@@ -99,6 +100,10 @@ def _done_text(event: dict[str, Any]) -> str:
         promoted = "promoted" if event.get("promoted") else "not promoted"
         lines.append(f"registered as version {event['version']} ({promoted})")
     comparison = event.get("comparison") or {}
+    paired = comparison.get("paired") or {}
+    if paired.get("n"):
+        lines.append(f"on the same {paired['n']} val photos: better on {paired['better']}, worse on "
+                     f"{paired['worse']} (a promotion needs {PROMOTE_MARGIN:g} more and more better than worse)")  # fmt: skip
     for side in ("new", "current"):
         figures = comparison.get(side)
         if isinstance(figures, dict):

@@ -312,6 +312,8 @@ def train(
                 "train without --resume"
             ) from None
         state.update({k: ckpt[k] for k in state})
+    elif resume and rank == 0:  # said, not silent: a resume of nothing trains from the start
+        emit({"event": "info", "message": f"--resume: no checkpoint in {out}; training from the start"})
     ddp_model = distributed.wrap(model)
 
     luts = [torch.from_numpy(h.lut.astype(np.int64)).to(device) for h in heads]

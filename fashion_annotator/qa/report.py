@@ -176,8 +176,9 @@ def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predi
             saved = project.load_mask(row.image_id, row.task)
             ref = reference_mask(project, row, predictor, rgb)
         except (ValueError, OSError, ProjectError) as exc:  # one missing photo spoilt the report
+            problem = str(exc).removeprefix(f"{row.name}: ")
             cards.append(f'<div class="card"><b>{html.escape(row.name)}</b><br>no picture: '
-                         f"{html.escape(str(exc))}</div>")  # fmt: skip
+                         f"{html.escape(problem)}</div>")  # fmt: skip
             continue
         if ref is None or saved is None:
             continue
@@ -231,8 +232,8 @@ def build_html(
         for r, o in zip(rows, out, strict=True)
     )
     predictor_used = predictor if any(r.reference == "model" for r in rows) else None
-    cards = _cards(project, [r for r in rows[:worst] if math.isfinite(r.score)], metric,
-                   predictor_used)  # fmt: skip
+    worst_rows = [r for r in rows if math.isfinite(r.score)][:worst]
+    cards = _cards(project, worst_rows, metric, predictor_used)
     title = f"QA report: {project.root.name}, task {task}"
     against = (
         f"the current model's proposal ({getattr(predictor, 'model_version', None) or 'its version unknown'})"
@@ -272,7 +273,7 @@ def build_html(
 <h2>Throughput</h2>
 <table id="throughput"><tr><th class="l">Operator</th><th class="l">Task</th><th>Images</th>
 <th>Hours</th><th>Images/hour</th><th>Actions/image</th></tr>{tp_rows}</table>
-<h2>Worst {min(worst, len(rows))} images</h2>
+<h2>Worst {len(worst_rows)} images</h2>
 {_legend()}
 {cards}
 <h2>All images</h2>

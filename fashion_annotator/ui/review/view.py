@@ -429,8 +429,9 @@ class ReviewView(BackgroundScoring, QWidget):
         for d in records[-3:]:
             reason = decisions.reason_label(d.reason)
             what = "approved" if d.decision == "approve" else f"rejected ({reason})"
+            on = f" v{d.mask_version}" if d.mask_version else ""  # the version it was made on
             note = f": {d.text}" if d.text else ""
-            lines.append(f"{what} by {d.user}{note}")
+            lines.append(f"{what}{on} by {d.user}{note}")
         return "; ".join(lines)
 
     # -- decisions ---------------------------------------------------------------------------

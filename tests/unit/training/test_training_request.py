@@ -84,3 +84,15 @@ def test_the_window_gets_a_json_error_event_for_them_and_for_an_out_that_is_a_fi
     assert code == 1
     event = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert event["event"] == "error" and "Not a directory" in event["message"]
+
+
+def test_the_terminal_result_says_why_a_model_was_or_was_not_promoted() -> None:
+    """A re-test: the words said "registered as version 2 (not promoted)" and two figure lines,
+    not the per-photo comparison the promotion rule reads."""
+    from training.console import _done_text
+
+    text = _done_text({"event": "done", "model_path": "m.safetensors", "version": 2, "promoted": False,
+                       "comparison": {"new": {"median_dice": 0.9584}, "current": {"median_dice": 0.9582},
+                                      "paired": {"n": 5, "better": 2, "worse": 3, "median_gain": -0.001}}})  # fmt: skip
+    assert "registered as version 2 (not promoted)" in text
+    assert "on the same 5 val photos: better on 2, worse on 3 (a promotion needs 0.002 more" in text
