@@ -511,16 +511,12 @@ def remove_islands(mask: np.ndarray, min_size: int, connectivity: int = 8) -> BB
     if min_size <= 1:
         return None
     changed: BBox | None = None
-    for _ in range(ISLAND_PASSES):  # an island nested in a small island is a new speck after it merges
+    for _ in range(4):  # one pass usually; a speck nested in a small island needs a second
         box = _islands_pass(mask, min_size, connectivity)
         if box is None:
             break
         changed = union_all([changed, box])
     return changed
-
-
-#: Passes of :func:`remove_islands` at most (one usually; a speck inside a small island needs two).
-ISLAND_PASSES = 4
 
 
 def _islands_pass(mask: np.ndarray, min_size: int, connectivity: int) -> BBox | None:
