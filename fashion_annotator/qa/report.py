@@ -253,7 +253,8 @@ def build_html(
     unscored = "".join((
         f"; {n_unscored} without a proposal to compare with are listed but not scored" if n_unscored else "",
         f"; {counted(len(damaged), 'image')} not scored because a file cannot be read: "
-        + "; ".join(esc(f"{r.name}: {r.problem}") for r in damaged) if damaged else "",
+        + "; ".join(esc(r.problem if r.problem.startswith(r.name) else f"{r.name}: {r.problem}")
+                    for r in damaged) if damaged else "",
     ))  # fmt: skip
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>

@@ -161,9 +161,12 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
         return None
     last = versions[-1]
     decision = current_decision(project, record.id, task, versions)
+    name = display_name(record.name, project.root)
+    # a photo referenced in place and since moved: nobody can review the mask over it
+    missing = "" if record.path.is_file() else f"{name}: the photo {record.path} is missing"
     return ImageScore(
         image_id=record.id,
-        name=display_name(record.name, project.root),
+        name=name,
         task=task,
         status=record.status,
         operator=last.user,
@@ -174,6 +177,7 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
         decision=None if decision is None else decision.decision,
         reason=None if decision is None else decision.reason,
         reason_text="" if decision is None else decision.text,
+        problem=missing,
     )
 
 
@@ -234,6 +238,9 @@ def score_project(
     rows = _saved_rows(project, task, image_ids)
     out = []
     for row in rows:
+        if row.problem:  # listed, not scored (its photo is missing)
+            out.append(row)
+            continue
         try:
             out.append(_score_row(project, task, taxonomy, row, memo))
         except (ValueError, OSError, ProjectError) as exc:  # one damaged file: its row, not the table
@@ -312,6 +319,9 @@ def rescore_with_model(
             break
         chunk = rows[start : start + batch_size]
         for row in chunk:
+            if row.problem:
+                out.append(row)
+                continue
             try:
                 saved = project.load_mask(row.image_id, task)
                 kept = None if cached is None else cached(row.image_id)

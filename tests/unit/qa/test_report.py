@@ -82,5 +82,19 @@ def test_a_missing_photo_leaves_a_card_saying_so_and_the_rest_of_the_report(scor
     parser = Collector()
     parser.feed(document)
     text = " ".join(parser.text)
-    assert "disjoint.png" in text and "no picture:" in text
-    assert len(parser.tags["img"]) == 2  # the other worst images still have theirs
+    assert "not scored because a file cannot be read: disjoint.png: the photo" in text
+    assert "disjoint.png: disjoint.png" not in text
+    assert len(parser.tags["img"]) == 2  # the worst images that can be shown still are
+
+
+def test_a_missing_photo_is_listed_with_its_problem_in_the_csv(scored_project, tmp_path):
+    """A re-test: a photo gone from the project left no trace in the CSV (and only a card in
+    the HTML when it was among the worst shown)."""
+    project, ids = scored_project
+    project.image_path(ids["same"]).unlink()
+    rows = score_project(project, "garment")
+    (gone,) = [r for r in rows if r.image_id == ids["same"]]
+    assert "the photo" in gone.problem and "is missing" in gone.problem
+    write_csv(rows, tmp_path / "qa.csv", "Dice")
+    text = (tmp_path / "qa.csv").read_text()
+    assert "same.png" in text and "is missing" in text
