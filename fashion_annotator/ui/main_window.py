@@ -219,6 +219,7 @@ class MainWindow(QMainWindow):
         s.maskReplaced.connect(self._mask_replaced)
         s.regionsReady.connect(self._regions_ready)
         s.savedChanged.connect(self._saved)
+        s.undoneToSaved.connect(lambda: self.status.set_saved(True))
         s.recovered.connect(lambda: self._saved(not self.session.unsaved, recovered=True))
         s.message.connect(lambda text: self.status.showMessage(text, 5000))
         s.error.connect(self._show_error)
@@ -233,9 +234,15 @@ class MainWindow(QMainWindow):
         """Refill the queue from the store (:meth:`.QueueRefresher.reload`)."""
         self.queue_refresh.reload(only_if_changed)
 
+    def finish_edits(self) -> None:
+        """End what is in progress before a save or another image: a canvas stroke or drag, a
+        value typed into the Instances panel (it was applied to the next image's instance)."""
+        self.canvas.finish_edit()
+        self.instances.commit_pending()
+
     def open_image(self, image_id: int) -> bool:
         """Save the open image and open ``image_id``."""
-        self.canvas.finish_edit()
+        self.finish_edits()
         ok = self.session.open_image(image_id, self.task)
         self.reload_queue()
         return ok
@@ -363,13 +370,16 @@ class MainWindow(QMainWindow):
             focus = QApplication.focusWidget()
             in_instances = focus is not None and self.instances.isAncestorOf(focus)
             # a re-categorisation's parsing relabelling is undone with its instance step
-            linked = not self.canvas.tool_busy and self.instances.links(which, self.task)
+            busy = self.canvas.tool_busy
+            if not in_instances and not busy and self.instances.holds_back(which, self.task):
+                self.status.showMessage(self.instances.held_back_text(which), 8000)
+                return
+            linked = not busy and self.instances.links(which, self.task)
             getattr(self.instances if in_instances or linked else self.canvas, which)()
 
     def save(self) -> bool:
         """Save the open image now."""
-        self.canvas.finish_edit()
-        self.instances.commit_pending()
+        self.finish_edits()
         ok = self.session.save()
         self.reload_queue()
         return ok
@@ -380,7 +390,7 @@ class MainWindow(QMainWindow):
         A mask the operator edited (now, or in a save that logged edits) is kept and marked
         done instead: Ctrl+Enter out of habit never throws corrections away.
         """
-        self.canvas.finish_edit()
+        self.finish_edits()
         cur = self.session.current
         if cur is None or cur.read_only:
             return False
@@ -397,7 +407,7 @@ class MainWindow(QMainWindow):
 
     def mark_done(self) -> bool:
         """Save every task of the open image as done and open the next image."""
-        self.canvas.finish_edit()
+        self.finish_edits()
         if self.session.current is None or not self.session.save(status="done"):
             return False
         self.reload_queue()

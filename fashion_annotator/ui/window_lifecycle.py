@@ -104,7 +104,7 @@ def close(w: MainWindow) -> bool:
             return False
     every, baseline = w.retrainer.every, w.retrainer.baseline
     w.retrainer.set_every(0)  # the saves below must not start a background retrain
-    w.canvas.finish_edit()
+    w.finish_edits()
     if w.session.unsaved and not w.session.save():
         gone = None if Path(w.project.root).is_dir() else Path(w.project.root)  # moved while open
         if not w.ask_quit(quit_question(w.status.currentMessage() or "The open image could not be saved.",

@@ -417,3 +417,63 @@ def test_a_category_of_another_parsing_class_is_shown_with_its_pixels_class(open
     dock._refresh_list()  # noqa: SLF001 - what a proposal's arrival does
     row = sorted(dock.doc.instances).index(dress)
     assert dock.list.topLevelItem(row).text(0) == f"{dress}. skirt  (on dress pixels)"
+
+
+def test_a_category_typed_just_before_the_next_image_stays_with_its_image(opened, qtbot):
+    """A code review: "sk" typed, then PgDown before the typing settled: the skirt went to the
+    instance of the same number in the next image (its pixels relabelled, saved there)."""
+    window, project = opened
+    dock = window.instances
+    first = window.session.image_id
+    dress = _row_of(dock, "dress")
+    dock.select([dress])
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClicks(dock.category, "sk")
+    assert dock.picker.pending
+    qtbot.keyClick(dock.category, Qt.Key.Key_PageDown)  # the window's "Next image"
+    second = window.session.image_id
+    assert second != first and not dock.picker.pending
+    qtbot.wait(1200)
+    assert project.load_instances(first).instances[dress].category == "skirt"
+    assert all(v.source != "operator" for v in project.instance_versions(second))
+
+
+def test_a_canvas_undo_does_not_split_a_recategorisation_from_its_relabelling(opened, qtbot):
+    """A code review: re-categorise, set an attribute, Ctrl+Z on the canvas: the relabelling was
+    undone alone and the instance dropped at once. The canvas holds back and says why; the
+    panel's undo goes first, then the canvas takes both."""
+    window, project = opened
+    dock = window.instances
+    window.set_task("parsing7")
+    dress = _row_of(dock, "dress")
+    pixels = dock.doc.map == dress
+    _choose_category(dock, dress, "skirt")
+    box = dock.attribute_boxes["fabric"]
+    box.setCurrentIndex(2)
+    box.activated.emit(2)
+    parsing = window.session.current.doc.masks["parsing7"]
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert dock.doc.instances[dress].category == "skirt" and np.all(parsing[pixels] == 5)
+    assert "instance edits came after it" in window.status.currentMessage()
+    dock.undo()  # the attribute
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # now the re-categorisation, both together
+    assert dock.doc.instances[dress].category == "dress" and np.all(parsing[pixels] == 6)
+    assert window.save() and dress in project.load_instances(window.session.image_id).instances
+
+
+def test_the_photo_leaves_the_keyboard_to_a_type_to_pick_box(opened, qtbot):
+    """A code review: after Alt+C the pointer crossing the photo took the keyboard, and the next
+    letter switched the tool."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    window, _project = opened
+    dock = window.instances
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    dock.select([_row_of(dock, "dress")])
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    pos = QPointF(50, 50)
+    QApplication.sendEvent(window.canvas, QEnterEvent(pos, pos, window.canvas.mapToGlobal(pos)))
+    assert dock.category.hasFocus()

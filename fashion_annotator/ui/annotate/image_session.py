@@ -61,7 +61,10 @@ class ImageSession(JournalRecovery, QObject):
     proposalReady(str)
         A proposal for ``task`` arrived.
     savedChanged(bool)
-        True when nothing is unsaved.
+        True when nothing is unsaved (a save, an image opened), False at an edit.
+    undoneToSaved()
+        Undo or redo brought every mask back to what the store holds: nothing to save, though
+        nothing was saved (the Instances panel does not reconcile then).
     message(str)
         A line for the status bar.
     error(str)
@@ -81,6 +84,7 @@ class ImageSession(JournalRecovery, QObject):
     regionsReady = Signal(object)
     proposalReady = Signal(str)
     savedChanged = Signal(bool)
+    undoneToSaved = Signal()
     message = Signal(str)
     error = Signal(str)
     modelInfo = Signal(str, str, object)
@@ -369,7 +373,7 @@ class ImageSession(JournalRecovery, QObject):
             self.current.edited.discard(task)
             self.journal.discard(int(doc.image_id), task)
             if not self.current.edited:
-                self.savedChanged.emit(True)
+                self.undoneToSaved.emit()
             return
         self.current.edited.add(task)
         if not self._journal(task):

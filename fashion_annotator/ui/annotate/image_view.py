@@ -47,8 +47,8 @@ MIN_SCALE, MAX_SCALE = 0.02, 64.0
 
 def _takes_text(widget: QWidget) -> bool:
     """Whether ``widget`` is a text entry (where Space and letters are typed, not shortcuts)."""
-    if isinstance(widget, QComboBox):
-        return widget.isEditable()
+    if isinstance(widget, QComboBox):  # a type-to-pick box takes letters too
+        return widget.isEditable() or bool(widget.property("typeToPick"))
     return isinstance(widget, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox))
 #: Wheel zoom per notch (120 eighths of a degree).
 ZOOM_STEP = 1.25

@@ -206,6 +206,7 @@ class InstancesDock(QDockWidget):
 
     def set_image(self, opened: Any) -> None:
         """Show the instances of a newly opened image (``OpenImage`` or None)."""
+        self.picker.discard()  # a value typed for the image before (the window applies it first)
         self.image_id = None if opened is None else int(opened.doc.image_id)
         self._image_doc = None if opened is None else opened.doc
         self._fresh: set[str] = set() if opened is None else opened.fresh
@@ -359,12 +360,12 @@ class InstancesDock(QDockWidget):
         self.picker.commit()
 
     def _bind_category(self) -> Callable[[], None]:
-        ids, name = self.selected_ids(), self.category.currentText()
-        return lambda: self._category_chosen(ids, name)
+        doc, ids, name = self.doc, self.selected_ids(), self.category.currentText()
+        return lambda: self._category_chosen(ids, name) if self.doc is doc else None
 
     def _bind_attribute(self, group: str) -> Callable[[], None]:
-        ids, text = self.selected_ids(), self.attribute_boxes[group].currentText()
-        return lambda: self._attribute_chosen(group, ids, text)
+        doc, ids, text = self.doc, self.selected_ids(), self.attribute_boxes[group].currentText()
+        return lambda: self._attribute_chosen(group, ids, text) if self.doc is doc else None
 
     def _category_chosen(self, ids: list[int], name: str) -> None:
         if len(ids) != 1 or name == UNSET or self.doc is None or ids[0] not in self.doc.instances:
@@ -400,14 +401,31 @@ class InstancesDock(QDockWidget):
         """Whether the next ``which`` ("undo" or "redo") of ``task``'s mask (default: the
         parsing task) is a re-categorisation's relabelling whose instance step is the next
         ``which`` of the instances too: the two go together, whichever view asked."""
+        linked = self._linked_step(which, task)
+        return linked is not None and linked is self.doc.next_step(which)  # type: ignore[union-attr]
+
+    def holds_back(self, which: str, task: str | None = None) -> bool:
+        """Whether the next ``which`` of ``task``'s mask is a re-categorisation's relabelling
+        while later instance steps (an attribute set since) stand before its instance step:
+        taking the pixels back alone would leave the instance on another class's pixels (the
+        next save dropped it). The panel's own undo goes first."""
+        linked = self._linked_step(which, task)
+        return linked is not None and linked is not self.doc.next_step(which)  # type: ignore[union-attr]
+
+    @staticmethod
+    def held_back_text(which: str) -> str:
+        """What the window says when :meth:`holds_back` stops a canvas ``which``."""
+        return (f"The next {which} here is a re-categorisation's, and instance edits came after it: "
+                f"{which} those in the Instances panel first (Alt+I, then Ctrl+Z)")  # fmt: skip
+
+    def _linked_step(self, which: str, task: str | None) -> object | None:
         if self.doc is None or self._image_doc is None or self.parsing_task is None:
-            return False
+            return None
         if task is not None and task != self.parsing_task:
-            return False
+            return None
         history = self._image_doc.history[self.parsing_task]
         serial = history.last_serial() if which == "undo" else history.next_redo_serial()
-        step = self.doc.next_step(which)
-        return step is not None and self._links.get(serial) is step
+        return self._links.get(serial)
 
     def _history_step(self, which: str) -> None:
         self.commit_pending()
@@ -421,8 +439,8 @@ class InstancesDock(QDockWidget):
         if linked and self._image_doc is not None and self.parsing_task is not None:
             doc.parsing_change = None  # the parsing mask's own step takes the pixels back
             getattr(self._image_doc, which)(self.parsing_task)
-        else:
-            self._relabel_parsing()
+        else:  # a redone re-categorisation's relabelling goes with it again
+            self._relabel_parsing(link=which == "redo")
 
     def _attribute_chosen(self, group: str, ids: list[int], text: str) -> None:
         if self.doc is None:

@@ -18,6 +18,10 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication, QComboBox
 
+#: The dynamic property of a type-to-pick box (the photo does not take the keyboard from it
+#: when the pointer passes over: ``ui.annotate.image_view``).
+TYPE_TO_PICK = "typeToPick"
+
 #: ``bind()`` reads what the box chose for what (the selection) when it was chosen and returns
 #: the action that applies it.
 Bind = Callable[[], Callable[[], None]]
@@ -55,7 +59,13 @@ class TypePicker(QObject):
     def add(self, combo: QComboBox, bind: Bind) -> None:
         """Make ``combo`` a type-to-pick box whose choices ``bind`` turns into actions."""
         combo.installEventFilter(self)
+        combo.setProperty(TYPE_TO_PICK, True)  # the canvas leaves such a box the keyboard
         combo.activated.connect(lambda _i: self._activated(combo, bind))
+
+    def discard(self) -> None:
+        """Forget a typed choice that waits (its image is no longer the one shown)."""
+        self._timer.stop()
+        self._pending = None
 
     def commit(self) -> None:
         """Apply the typed choice that waits, if any."""
