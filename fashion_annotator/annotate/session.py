@@ -294,7 +294,6 @@ def save_open_image(
             project.set_status(image_id, status)
     elif tasks:
         mark_edited(project, image_id)
-    doc.mark_saved()
     return tasks
 
 

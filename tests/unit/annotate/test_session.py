@@ -58,6 +58,8 @@ def test_a_fresh_image_starts_from_its_proposal_and_saves_what_was_edited(tmp_pa
         assert not doc.dirty and not journal.entries()
         assert project.image(image_id).status == "in_progress"
         np.testing.assert_array_equal(project.load_mask(image_id, "garment"), doc.masks["garment"])
+        # a save of one task does not take another, never saved, for saved (a code review)
+        assert not doc.at_saved("parsing7") and doc.at_saved("garment")
         # Marking it done writes every task, the never-edited one included.
         assert save_open_image(project, opened, journal, status="done") == ["parsing7"]
         assert project.image(image_id).status == "done"
