@@ -246,6 +246,14 @@ def _attribute_project(root):
     return proj
 
 
+def _clear_attributes(project, sets) -> None:
+    """Save the instance sets ``[(image_id, InstanceSet)]`` again with no attribute set."""
+    for image_id, iset in sets:
+        for inst in iset.instances.values():
+            inst.attributes.clear()
+        project.save_instances(image_id, iset)
+
+
 def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(qtbot, tmp_path):
     """Train > Retrain instance attributes learns from labelled instances, not masks: the
     dialog counts them (a rejected image left out), and a run from it registers new heads."""
@@ -268,10 +276,7 @@ def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(
         proj.close()
     empty = _attribute_project(tmp_path / "none")
     try:
-        for image_id, iset in list(empty.iter_instances()):
-            for inst in iset.instances.values():
-                inst.attributes.clear()
-            empty.save_instances(image_id, iset)
+        _clear_attributes(empty, list(empty.iter_instances()))
         dialog = RetrainDialog(empty, ATTRIBUTE_TASK)
         qtbot.addWidget(dialog)
         assert dialog.masks_label.text().startswith("0 labelled instances on 0 images")
@@ -280,10 +285,7 @@ def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(
         empty.close()
     few = _attribute_project(tmp_path / "few")
     try:
-        for image_id, iset in list(few.iter_instances())[2:]:
-            for inst in iset.instances.values():
-                inst.attributes.clear()
-            few.save_instances(image_id, iset)
+        _clear_attributes(few, list(few.iter_instances())[2:])
         dialog = RetrainDialog(few, ATTRIBUTE_TASK)
         qtbot.addWidget(dialog)
         assert dialog.masks_label.text().startswith("4 labelled instances on 2 images")
