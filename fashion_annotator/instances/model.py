@@ -122,6 +122,14 @@ def accessory_ground(parsing_taxonomy: Taxonomy, instance_taxonomy: InstanceTaxo
     return frozenset(c.id for c in parsing_taxonomy.classes if c.id == 0 or c.name not in parents)
 
 
+def instance_classes(iset: InstanceSet) -> np.ndarray:
+    """``(H, W) uint8``: each instance pixel's own parsing class (0 where no instance)."""
+    lut = np.zeros(MAX_INSTANCES + 1, np.uint8)
+    for k, inst in iset.instances.items():
+        lut[k] = inst.parsing_class
+    return lut[iset.map]
+
+
 def inconsistent_mask(iset: InstanceSet, parsing: np.ndarray, ground: Collection[int] = (0,)) -> np.ndarray:
     """``(H, W) bool``: instance pixels whose parsing class is not the instance's.
 
@@ -136,10 +144,7 @@ def inconsistent_mask(iset: InstanceSet, parsing: np.ndarray, ground: Collection
     """
     if parsing.shape != iset.map.shape:
         raise ValueError(f"parsing mask {parsing.shape} and instance map {iset.map.shape} differ in shape")
-    lut = np.zeros(MAX_INSTANCES + 1, np.int16)
-    for k, inst in iset.instances.items():
-        lut[k] = inst.parsing_class
-    own = lut[iset.map]
+    own = instance_classes(iset)
     bad = (iset.map > 0) & (own != parsing)
     if bad.any():
         bad &= ~((own == 0) & np.isin(parsing, list(ground)))

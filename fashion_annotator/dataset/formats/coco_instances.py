@@ -63,6 +63,7 @@ from fashion_annotator.instances.model import (
     InstanceSet,
     accessory_ground,
     inconsistent_mask,
+    instance_classes,
 )
 from fashion_annotator.instances.schema import (
     DEFAULT_INSTANCE_TAXONOMY,
@@ -394,12 +395,10 @@ def _paint_parsing(
         The saved parsing mask disagrees and ``overwrite`` is off; nothing is saved.
     """
     task = iset.parsing_task
-    lut = np.zeros(MAX_INSTANCES + 1, np.uint8)
-    for k, inst in iset.instances.items():
-        lut[k] = inst.parsing_class
+    own = instance_classes(iset)
     parsing = project.load_mask(image_id, task)
     if parsing is None:
-        project.save_mask(image_id, task, lut[iset.map], source="import")
+        project.save_mask(image_id, task, own, source="import")
         return True
     bad = inconsistent_mask(iset, parsing, ground)
     if not bad.any():
@@ -416,7 +415,7 @@ def _paint_parsing(
             f"classes into a new {task} version)"
         )
     painted = parsing.copy()
-    painted[bad] = lut[iset.map[bad]]
+    painted[bad] = own[bad]
     project.save_mask(image_id, task, painted, source="import")
     return True
 
