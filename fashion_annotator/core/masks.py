@@ -284,8 +284,10 @@ def _rasterise(polys: list[Polygon], shape: tuple[int, int]) -> tuple[BBox, np.n
         return None
     inside = np.zeros(box.shape, dtype=bool)
     for poly in polys:
-        rings = [np.asarray(poly.exterior.coords, np.float64)[:, :2]]
-        rings += [np.asarray(r.coords, np.float64)[:, :2] for r in poly.interiors]
+        # coordinates to 1e-9 px: an edge is then level or rises at least that much (a rise of
+        # 1e-313 overflowed the crossings' division)
+        rings = [np.round(np.asarray(poly.exterior.coords, np.float64)[:, :2], 9)]
+        rings += [np.round(np.asarray(r.coords, np.float64)[:, :2], 9) for r in poly.interiors]
         edges = np.vstack([np.hstack([r[:-1], r[1:]]) for r in rings if len(r) > 1])
         _fill_between_crossings(inside, box, edges)
         _mark_outline(inside, box, edges)
@@ -298,7 +300,7 @@ def _fill_between_crossings(inside: np.ndarray, box: BBox, edges: np.ndarray) ->
     x0, y0, x1, y1 = edges.T
     ys = np.arange(box.y0, box.y1, dtype=np.float64)[:, None]
     crosses = (ys >= np.minimum(y0, y1)) & (ys < np.maximum(y0, y1))
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         xs = np.where(crosses, x0 + (ys - y0) * (x1 - x0) / (y1 - y0), np.inf)
     xs.sort(axis=1)
     for row, count in enumerate(crosses.sum(axis=1)):

@@ -295,3 +295,15 @@ def test_remove_islands_leaves_no_speck_of_an_island_nested_in_a_small_island():
     remove_islands(mask, 64)
     sizes = np.bincount(label_components(mask, background=-1, connectivity=2).ravel())[1:]
     assert (mask == 1).all() and sizes.min() >= 64
+
+
+def test_fill_polygon_with_an_edge_that_rises_by_a_denormal_is_level():
+    """Found by the undo/redo property test: an edge rising by 2e-313 px overflowed the
+    scanline crossings' division."""
+    import warnings
+
+    mask = np.zeros((5, 5), np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fill_polygon(mask, np.array([(0.0, 0.0), (0.0, 1.0), (1.0, 2.2250738585e-313)]), 1)
+    assert mask[0, 0] == mask[1, 0] == mask[0, 1] == 1 and mask.sum() == 3
