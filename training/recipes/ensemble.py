@@ -9,6 +9,10 @@ the first member's unless ``--long-side`` / ``--flip-average`` say otherwise, an
 provenance (``trained_on``, ``val_images``) is the union of the members'. ``--half`` stores the
 weights as float16 (the file is half the size; they load into float32 networks). The file is
 written atomically and checked to load.
+
+A member may be named inside an existing ensemble, ``ENSEMBLE.safetensors#I`` (its ``I``-th
+member, from 0; :func:`member_of`): a new pair keeps one network of a shipped pair and takes a
+continued one in place of the other without re-training or re-exporting the kept one.
 """
 
 from __future__ import annotations
@@ -19,16 +23,62 @@ import json
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from torch import nn
 
 from fashion_annotator.models.ensemble import MAX_MEMBERS, Ensemble
 from fashion_annotator.models.registry import architecture_of
-from fashion_annotator.models.weights import LoadedModel, load_model, save_model
+from fashion_annotator.models.weights import LoadedModel, ModelFileError, load_model, save_model
 
 #: Meta keys every member must share with the first.
 SHARED_KEYS = ("task", "classes", "input_size", "mean", "std", "resize", "long_side", "stride")
+
+
+def member_of(path: Path, loaded: LoadedModel, index: int) -> LoadedModel:
+    """Member ``index`` of the ensemble ``loaded`` (read from ``path``) as a model file of its own.
+
+    Its meta is the ensemble's (task, classes, input, provenance) with the member's architecture
+    and ``arch``, and the member's ``logit_bias`` when it has one.
+
+    Raises
+    ------
+    ValueError
+        ``path`` is not an ensemble, has no member ``index``, or the member carries a fine head
+        (its network has the fine classes' outputs too: it is not a model of the task alone).
+    """
+    if architecture_of(loaded.meta) != "ensemble":
+        raise ValueError(f"{path}: not an ensemble, so it has no member #{index}")
+    specs = loaded.meta["arch"]["members"]
+    if not 0 <= index < len(specs):
+        raise ValueError(f"{path}: has members #0 to #{len(specs) - 1}, not #{index}")
+    spec = specs[index]
+    if spec.get("fine_head"):
+        raise ValueError(f"{path}: member #{index} has a fine head (take it from the file without one)")
+    meta = {k: v for k, v in loaded.meta.items() if k not in ("arch", "logit_bias", "model_card", "stored_dtype")}
+    meta.update(architecture=architecture_of(spec), arch=dict(spec["arch"]))
+    if spec.get("logit_bias") is not None:
+        meta["logit_bias"] = [float(b) for b in spec["logit_bias"]]
+    module = cast(Ensemble, loaded.module).members[index]
+    return LoadedModel(module=module, meta=meta)
+
+
+def load_member(name: str) -> tuple[Path, LoadedModel]:
+    """``(path, model)`` for a member argument: a model file, or ``ENSEMBLE.safetensors#I``.
+
+    Raises
+    ------
+    ValueError
+        A ``#`` suffix that is not a whole number, or :func:`member_of`'s refusals.
+    OSError, ModelFileError
+        The file cannot be read or is not a model file.
+    """
+    base, sep, index = name.rpartition("#")
+    if not sep or Path(name).exists():
+        return Path(name), load_model(Path(name))
+    if not index.isdigit():
+        raise ValueError(f"{name}: the member after '#' must be a whole number, got {index!r}")
+    return Path(name), member_of(Path(base), load_model(Path(base)), int(index))
 
 
 def combine(members: list[tuple[Path, LoadedModel]]) -> tuple[nn.Module, dict[str, Any]]:
@@ -89,7 +139,8 @@ def combine(members: list[tuple[Path, LoadedModel]]) -> tuple[nn.Module, dict[st
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.recipes.ensemble", description=__doc__.split("\n")[0])
-    parser.add_argument("members", type=Path, nargs="+", help="model files of one task (.safetensors)")
+    parser.add_argument("members", nargs="+",
+                        help="model files of one task (.safetensors), or ENSEMBLE.safetensors#I for an ensemble's I-th member")  # fmt: skip
     parser.add_argument("--out", type=Path, required=True, help="the ensemble's .safetensors (meta beside it)")
     parser.add_argument("--long-side", type=int, help="infer_long_side of the ensemble (default: the first member's)")
     parser.add_argument("--flip-average", action=argparse.BooleanOptionalAction, default=None)
@@ -97,8 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="store the weights as float16 (half the file; loaded as float32)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
-        module, meta = combine([(p, load_model(p)) for p in args.members])
-    except (ValueError, OSError) as exc:
+        module, meta = combine([load_member(name) for name in args.members])
+    except (ValueError, OSError, ModelFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.long_side is not None:

@@ -13,7 +13,7 @@ from fashion_annotator.models.ensemble import Ensemble
 from fashion_annotator.models.registry import build_model
 from fashion_annotator.models.weights import ModelFileError, load_model, save_model
 from fashion_annotator.segmentation.proposals import load_predictor
-from training.recipes.ensemble import combine
+from training.recipes.ensemble import combine, load_member
 from training.recipes.ensemble import main as ensemble_main
 
 UNET = {"in_ch": 3, "out_ch": 4, "base": 4, "depth": 2}
@@ -93,6 +93,31 @@ def test_members_of_different_tasks_or_inputs_are_refused_naming_the_file(tmp_pa
         combine([(a, load_model(a))])
     assert ensemble_main([str(a), str(b), "--out", str(tmp_path / "x.safetensors")]) == 2
     assert not (tmp_path / "x.safetensors").exists()
+
+
+def test_a_member_of_an_ensemble_file_pairs_with_a_new_network(tmp_path: Path) -> None:
+    bias = [0.0, -1.0, 0.5, 0.25]
+    a = _member(tmp_path / "a.safetensors", "unet", UNET, 0, logit_bias=bias)
+    b = _member(tmp_path / "b.safetensors", "effunet", EFF, 1)
+    c = _member(tmp_path / "c.safetensors", "effunet", EFF, 2)
+    pair = tmp_path / "pair.safetensors"
+    assert ensemble_main([str(a), str(b), "--out", str(pair), "--half"]) == 0
+    new = tmp_path / "new.safetensors"
+    # the pair's first member (with its own bias) kept, its second replaced by c
+    assert ensemble_main([f"{pair}#0", str(c), "--out", str(new)]) == 0
+    kept, together = load_model(new).module.eval(), load_model(pair).module.eval()
+    x = torch.randn(1, 3, 64, 32)
+    with torch.no_grad():
+        np.testing.assert_array_equal(kept.members[0](x).numpy(), together.members[0](x).numpy())
+        np.testing.assert_allclose(kept.members[1](x).numpy(), load_model(c).module(x).numpy(), atol=1e-6)
+    assert load_model(new).meta["arch"]["members"][0]["logit_bias"] == bias
+    for name, words in ((f"{pair}#2", r"pair\.safetensors: has members #0 to #1, not #2"),
+                        (f"{a}#0", r"a\.safetensors: not an ensemble"),
+                        (f"{pair}#x", "whole number")):  # fmt: skip
+        with pytest.raises(ValueError, match=words):
+            load_member(name)
+        assert ensemble_main([name, str(c), "--out", str(tmp_path / "refused.safetensors")]) == 2
+    assert not (tmp_path / "refused.safetensors").exists()
 
 
 @pytest.mark.parametrize(
@@ -196,6 +221,8 @@ def test_a_fine_head_mixes_each_members_own_and_pooled_fine_probabilities(tmp_pa
     assert fine_main([str(coarse), str(fine), "--out", str(out), "--weight", "0.25", "--mapping", str(mapping)]) == 0
     mixed = load_model(out)
     assert [m["fine_head"] for m in mixed.meta["arch"]["members"]] == [{"parents": PARENTS, "weight": 0.25}] * 2
+    with pytest.raises(ValueError, match=r"mixed\.safetensors: member #1 has a fine head"):
+        load_member(f"{out}#1")
     assert mixed.meta["model_card"]["fine_head"]["parents"]["jacket"] == "top"
     c, f = load_model(coarse).module, load_model(fine).module
     x = torch.randn(1, 3, 64, 32)
