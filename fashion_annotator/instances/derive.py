@@ -170,7 +170,8 @@ def _split_neck(comp: np.ndarray, neck: float, scale: float = 1.0) -> np.ndarray
     """
     h, w = comp.shape
     if scale >= 1.0:
-        return _neck_sides(comp, comp, neck)
+        side = _neck_sides(comp, comp, neck)
+        return None if side is None else _every_pixel_sided(side, comp)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     cover = cv2.resize(comp.astype(np.float32), size, interpolation=cv2.INTER_AREA)
     small = _neck_sides(cover >= 0.5, cover > 0, neck)
@@ -178,6 +179,20 @@ def _split_neck(comp: np.ndarray, neck: float, scale: float = 1.0) -> np.ndarray
         return None
     side = cv2.resize(small.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST).astype(np.int32)
     side[~comp] = 0
+    return _every_pixel_sided(side, comp)
+
+
+def _every_pixel_sided(side: np.ndarray, comp: np.ndarray) -> np.ndarray:
+    """``side`` with every pixel of ``comp`` on side 0 or 1: the pixels the split's flooding
+    never reached (fragments merged into the component, parts joined only at a corner) take
+    the side of the nearest pixel it did reach, so no pixel of the class is left out."""
+    lost = comp & (side != 0) & (side != 1)
+    if not lost.any():
+        return side
+    reached = comp & ~lost
+    _, (iy, ix) = ndimage.distance_transform_edt(~reached, return_indices=True)
+    side = side.copy()
+    side[lost] = side[iy[lost], ix[lost]]
     return side
 
 
@@ -208,7 +223,7 @@ def _neck_sides(core: np.ndarray, extent: np.ndarray, neck: float) -> np.ndarray
             return None
         markers = np.zeros(core.shape, np.int32)
         markers[a], markers[b] = 1, 2
-        side = watershed(-dist, markers, mask=extent).astype(np.int32) - 1
+        side = watershed(-dist, markers, connectivity=2, mask=extent).astype(np.int32) - 1
         share = float((side[core] == 1).mean())
         if min(share, 1 - share) < SPLIT_MIN_SHARE:
             return None

@@ -93,6 +93,19 @@ def test_left_click_adds_right_and_shift_click_remove(canvas: Canvas) -> None:
     assert log[0]["y"] == pytest.approx(300, abs=1) and log[0]["x"] == pytest.approx(200, abs=1)
 
 
+def test_a_click_where_the_mask_is_right_changes_nothing_and_says_so(canvas: Canvas) -> None:
+    """A positive click inside the mask: no far-away slivers or specks, one status line."""
+    mask(canvas)[380:470, 140:360] = 1
+    before = mask(canvas).copy()
+    messages: list[str] = []
+    canvas.message.connect(messages.append)
+    edits = []
+    canvas.edited.connect(edits.append)
+    click(canvas, 250, 420)  # the disk model says background everywhere but the click's disk
+    assert np.array_equal(mask(canvas), before) and not edits
+    assert messages == [click_tool.CLICK_ON_RIGHT]
+
+
 def test_each_click_is_one_undo_step_and_undo_removes_its_marker(canvas: Canvas) -> None:
     click(canvas, 150, 250)
     after_first = mask(canvas).copy()

@@ -59,6 +59,9 @@ MARKER_HIT_PX = 12.0
 MIN_BOX_PX = 3.0
 #: Why a click on a parsing mask with background chosen is refused.
 NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
+#: Status text of a click on a pixel the mask has right already (a positive click inside it).
+CLICK_ON_RIGHT = ("The click changed nothing: the mask is already right there. Left-click where it "
+                  "misses the object, right-click where it takes too much")
 
 
 @lru_cache(maxsize=4)
@@ -332,7 +335,9 @@ class SmartClickTool(Tool):
         entry = _Entry(click, step, np.packbits(before), before.shape, None, np.packbits(update.mask))
         self._session.append(entry)
         self._entries.append(entry)
-        return ToolResult(bbox, committed=bbox is not None)
+        if bbox is None:
+            return ToolResult(message=CLICK_ON_RIGHT)
+        return ToolResult(bbox, committed=True)
 
     def _apply_box(self, ctx: ToolContext, predictor, box) -> ToolResult:
         before = ctx.mask == ctx.label

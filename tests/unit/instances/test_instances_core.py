@@ -159,6 +159,25 @@ def test_two_garments_of_one_class_joined_by_a_neck_are_two(scale: int) -> None:
     assert np.array_equal(out.map > 0, m > 0)
 
 
+@pytest.mark.parametrize("scale", [1, 2])
+def test_a_split_at_a_neck_leaves_no_pixel_of_its_class_out(scale: int) -> None:
+    """Fragments merged into a split component and parts joined only at a corner keep an
+    instance (the split's flooding never reached them: they were in neither piece)."""
+    top = P7.index("top")
+    m = np.zeros((800, 600), np.uint8)
+    m[200:400, 100:280] = top  # two panels of an open jacket...
+    m[200:400, 320:500] = top
+    m[200:210, 280:320] = top  # ...joined at the collar
+    m[410:420, 150:165] = top  # a fragment 10 px below the left panel
+    m[400:460, 40:100] = top  # a part joined to the left panel at one corner only
+    m = np.kron(m, np.ones((scale, scale), np.uint8))
+    out = propose_instances(m, P7, TAX)
+    assert len(out) == 2
+    assert np.array_equal(out.map > 0, m == top)
+    left = out.map[300 * scale, 150 * scale]
+    assert out.map[415 * scale, 155 * scale] == left and out.map[430 * scale, 70 * scale] == left
+
+
 def test_a_garment_with_a_waist_stays_one() -> None:
     # a dress-like outline: two broad parts and a waist two thirds of their width
     m = _outer_mask([(70, 100, 40, 30), (140, 100, 40, 34)], (slice(100, 112), slice(80, 120)))

@@ -76,6 +76,17 @@ def test_progressive_merge_keeps_only_changes_near_the_newest_click() -> None:
     assert kept[35, 35] and not kept[7, 7]
 
 
+def test_a_click_on_a_pixel_that_was_right_takes_nothing() -> None:
+    """Changes away from the click are never taken, one component or several."""
+    far = np.zeros((80, 80), bool)
+    far[40:50, 10:40] = True  # an edge sliver 20 px below a click inside the mask
+    assert not _connected_to(far, Click(20, 20, True), (0, 0), reach=3).any()
+    far[70:75, 70:75] = True  # and a speck
+    assert not _connected_to(far, Click(20, 20, True), (0, 0), reach=3).any()
+    # the crop's origin: the same change 100 px right of the crop's corner is near the click
+    assert _connected_to(far, Click(45, 125, True), (0, 100), reach=3)[45, 25]
+
+
 def test_box_prompt_adds_nothing_outside_the_box(disk_click_model, photo) -> None:
     predictor = ClickPredictor(disk_click_model(5.0))
     predictor.set_image(photo)
