@@ -118,13 +118,14 @@ def union_all(boxes: Iterable[BBox | None]) -> BBox | None:
     return out
 
 
-def check_mask(mask: np.ndarray, name: str = "mask") -> None:
-    """Raise ``ValueError`` unless ``mask`` is a writable ``(H, W) uint8`` array."""
+def check_mask(mask: np.ndarray, name: str = "mask", writable: bool = True) -> None:
+    """Raise ``ValueError`` unless ``mask`` is an ``(H, W) uint8`` array, writable unless the
+    caller only reads it (``writable=False``: a pure function that returns a new mask)."""
     if not isinstance(mask, np.ndarray) or mask.ndim != 2 or mask.dtype != np.uint8:
         shape = getattr(mask, "shape", None)
         dtype = getattr(mask, "dtype", type(mask).__name__)
         raise ValueError(f"{name} must be an (H, W) uint8 array, got shape {shape} dtype {dtype}")
-    if not mask.flags.writeable:
+    if writable and not mask.flags.writeable:
         raise ValueError(f"{name} is read-only; edits modify it in place")
 
 

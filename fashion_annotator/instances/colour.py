@@ -1,8 +1,8 @@
 """Dominant colours of an instance, named from a fixed palette.
 
 The palette (``resources/schemas/attributes/colour_palette.json``) lists reference sRGB
-colours; each pixel takes the name of the nearest reference in CIELAB, and the names covering
-the most pixels are the instance's dominant colours.
+colours; each pixel takes the name of the nearest reference by CIEDE2000 (a perceptual
+distance in CIELAB), and the names covering the most pixels are the instance's dominant colours.
 """
 
 from __future__ import annotations
@@ -43,6 +43,25 @@ def _to_lab(rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(rgb.reshape(-1, 1, 3).astype(np.float32) / 255.0, cv2.COLOR_RGB2Lab).reshape(-1, 3)
 
 
+#: Colours are named on a 32-level grid per channel (``rgb >> 3``, the cell's centre): at most
+#: 4 grey levels from the pixel, far below any palette step.
+_QUANT_SHIFT = 3
+
+
+@lru_cache(maxsize=4)
+def _nearest_table(names: tuple[str, ...], rgb: bytes) -> np.ndarray:
+    """The palette entry nearest each of the 32 x 32 x 32 colour cells by CIEDE2000, ``(32768,)
+    int64`` indexed ``r << 10 | g << 5 | b`` (cells of ``rgb >> 3``). CIEDE2000 rather than
+    plain Lab distance: navy (0, 0, 128) is "navy", not "blue", maroon "burgundy", not "red".
+    Made once per palette (about 0.4 s), so naming a colour is a lookup."""
+    from skimage.color import deltaE_ciede2000
+
+    ref = _to_lab(np.frombuffer(rgb, np.uint8).reshape(len(names), 3))
+    cells = np.stack(np.meshgrid(*[np.arange(32)] * 3, indexing="ij"), -1).reshape(-1, 3)
+    lab = _to_lab(((cells << _QUANT_SHIFT) + (1 << (_QUANT_SHIFT - 1))).astype(np.uint8))
+    return np.stack([deltaE_ciede2000(lab, np.broadcast_to(r, lab.shape)) for r in ref], 1).argmin(1)
+
+
 @lru_cache(maxsize=4)
 def load_palette(name: str = "colour_palette") -> Palette:
     """Load ``resources/schemas/attributes/NAME.json`` (``{"colours": {name: [r, g, b]}}``)."""
@@ -80,9 +99,8 @@ def dominant_colours(rgb: np.ndarray, pixels: np.ndarray, top: int = 3, palette:
         return []
     step = max(1, ys.size // MAX_SAMPLES)
     sample = rgb[ys[::step], xs[::step]]
-    lab = _to_lab(sample)
-    d = ((lab[:, None, :] - palette.lab[None, :, :]) ** 2).sum(-1)
-    nearest = d.argmin(1)
+    q = (sample >> _QUANT_SHIFT).astype(np.int64)
+    nearest = _nearest_table(palette.names, palette.rgb.tobytes())[(q[:, 0] << 10) | (q[:, 1] << 5) | q[:, 2]]
     counts = np.bincount(nearest, minlength=len(palette.names))
     out = []
     for k in np.argsort(-counts)[:top]:

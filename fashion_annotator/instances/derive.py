@@ -112,12 +112,11 @@ def ground_truth_instances(
     class_ids : sequence of int
         The ids that form instances (e.g. every CCP garment and accessory label).
     min_area_frac : float
-        Smaller components are not instances.
+        Smaller components are not instances. At most :data:`MAX_INSTANCES`, the largest.
     """
     h, w = labels.shape
     min_area = min_area_frac * h * w
-    out = np.zeros((h, w), np.uint8)
-    classes: list[int] = []
+    pieces: list[_Piece] = []
     present = set(np.unique(labels).tolist())
     for cid in class_ids:
         if cid not in present:
@@ -126,13 +125,26 @@ def ground_truth_instances(
         for k in range(1, n):
             if stats[k, cv2.CC_STAT_AREA] < min_area:
                 continue
-            if len(classes) >= MAX_INSTANCES:
-                raise ValueError(f"more than {MAX_INSTANCES} instances in one image")
             x, y, bw, bh = stats[k, :4]
             sl = (slice(y, y + bh), slice(x, x + bw))
-            out[sl][comp[sl] == k] = len(classes) + 1
-            classes.append(int(cid))
-    return DerivedInstances(out, classes)
+            pieces.append((int(cid), sl, comp[sl] == k))
+    return _painted(pieces, (h, w))
+
+
+#: One instance before it has an id: its class, its box (rows, columns) and its pixels there.
+_Piece = tuple[int, tuple[slice, slice], np.ndarray]
+
+
+def _painted(pieces: list[_Piece], shape: tuple[int, int]) -> DerivedInstances:
+    """The instances of ``pieces`` in their order, ids ``1..n``; past :data:`MAX_INSTANCES`
+    (hundreds of specks of a noisy mask) only the largest are kept, the rest left out."""
+    if len(pieces) > MAX_INSTANCES:
+        largest = sorted(range(len(pieces)), key=lambda i: -int(pieces[i][2].sum()))[:MAX_INSTANCES]
+        pieces = [pieces[i] for i in sorted(largest)]
+    out = np.zeros(shape, np.uint8)
+    for i, (_, sl, pixels) in enumerate(pieces, start=1):
+        out[sl][pixels] = i
+    return DerivedInstances(out, [cid for cid, _, _ in pieces])
 
 
 #: A split leaves each side at least this share of the component.
@@ -290,6 +302,7 @@ def propose_instances(
     parts (one in front of the other); every other component splits at a narrower neck
     (``params.neck``: two garments of one class that touch); fragments smaller than
     ``min_area_frac`` join the nearest large component of their class or are dropped.
+    An image holds at most :data:`MAX_INSTANCES` instances: beyond that the largest are kept.
     Categories whose parent is "background" (bags, belts, hats in parsing7) are proposed from
     the garment cutout's pixels that the parsing mask calls background, skin or hair (class 0
     in ``classes``).
@@ -312,8 +325,7 @@ def propose_instances(
     min_area = params.min_area_frac * h * w
     radius = max(2, int(round(params.merge_frac * float(np.hypot(h, w)))))
     neck_scale = min(1.0, NECK_PHOTO_SIDE / max(h, w))
-    out = np.zeros((h, w), np.uint8)
-    classes: list[int] = []
+    pieces: list[_Piece] = []
     sources: list[tuple[int, np.ndarray]] = []
     counts = np.bincount(parsing.ravel(), minlength=256)  # classes absent from the photo cost nothing
     for cls in parsing_taxonomy.classes:
@@ -348,13 +360,9 @@ def propose_instances(
                 parts = _split_pair(pix, params.pair_valley, params.pair_neck, neck_scale)
             else:
                 parts = _split_neck(pix, params.neck, neck_scale) if cid != 0 and params.neck > 0 else None
-            pieces = [pix] if parts is None else [pix & (parts == 0), pix & (parts == 1)]
-            for piece in pieces:
-                if len(classes) >= MAX_INSTANCES:
-                    raise ValueError(f"more than {MAX_INSTANCES} instances in one image")
-                out[sl][piece] = len(classes) + 1
-                classes.append(cid)
-    return DerivedInstances(out, classes)
+            sides = [pix] if parts is None else [pix & (parts == 0), pix & (parts == 1)]
+            pieces.extend((cid, sl, side) for side in sides)
+    return _painted(pieces, (h, w))
 
 
 #: An instance's box: ``(y0, x0, y1, x1)`` in photo pixels, end exclusive.

@@ -113,7 +113,9 @@ def proposed_object(
     if proposal is None or len(clicks) != 1 or not clicks[0].positive or mask.any():
         return None
     h, w = proposal.shape
-    y, x = min(max(int(clicks[0].y), 0), h - 1), min(max(int(clicks[0].x), 0), w - 1)
+    # the pixel under the click: pixel centres lie on whole numbers, as the tools' pointer
+    y = min(max(int(np.floor(clicks[0].y + 0.5)), 0), h - 1)
+    x = min(max(int(np.floor(clicks[0].x + 0.5)), 0), w - 1)
     if not proposal[y, x]:
         return None
     return np.asarray(proposal, bool)

@@ -563,7 +563,8 @@ def _edge_distance(mask: np.ndarray, click: Click) -> float:
     Searched within :data:`EDGE_WINDOW` pixels; ``inf`` when there is none that close.
     """
     h, w = mask.shape
-    cy, cx = int(np.clip(round(click.y), 0, h - 1)), int(np.clip(round(click.x), 0, w - 1))
+    cy = int(np.clip(np.floor(click.y + 0.5), 0, h - 1))
+    cx = int(np.clip(np.floor(click.x + 0.5), 0, w - 1))
     y0, y1 = max(0, cy - EDGE_WINDOW), min(h, cy + EDGE_WINDOW + 1)
     x0, x1 = max(0, cx - EDGE_WINDOW), min(w, cx + EDGE_WINDOW + 1)
     same = (mask[y0:y1, x0:x1] == mask[cy, cx]).astype(np.uint8)

@@ -86,8 +86,14 @@ class _Region:
         small = cv2.resize(sub, None, fx=self.f, fy=self.f, interpolation=cv2.INTER_AREA) if self.f < 1 else sub
         self.bgr = np.ascontiguousarray(small[..., ::-1])
         f = self.f
-        self.rect = (int((x0 - self.x0) * f), int((y0 - self.y0) * f),
-                     max(2, int((x1 - x0) * f)), max(2, int((y1 - y0) * f)))  # fmt: skip
+        rx, ry, rw, rh = (int((x0 - self.x0) * f), int((y0 - self.y0) * f),
+                          max(2, int((x1 - x0) * f)), max(2, int((y1 - y0) * f)))  # fmt: skip
+        if rx <= 0 and ry <= 0 and rx + rw >= self.bgr.shape[1] and ry + rh >= self.bgr.shape[0]:
+            # a box over the whole photo leaves GrabCut no background to learn from (it gives
+            # up): the photo's outer 2 % stands in for it
+            iy, ix = max(1, round(0.02 * self.bgr.shape[0])), max(1, round(0.02 * self.bgr.shape[1]))
+            rx, ry, rw, rh = ix, iy, max(2, self.bgr.shape[1] - 2 * ix), max(2, self.bgr.shape[0] - 2 * iy)
+        self.rect = (rx, ry, rw, rh)
 
     def shrink(self, mask: np.ndarray) -> np.ndarray:
         """A photo-sized bool mask on the shrunk region."""
@@ -208,7 +214,8 @@ def surround_busyness(rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
     float
         Median Sobel gradient magnitude (grey levels per pixel) over a ring 1/8 of the box's
         size wide (at least 4 pixels) around the box; 0 for a plain backdrop, 10-35 for street
-        scenes. ``0.0`` when the box leaves no ring (it covers the photo).
+        scenes. ``inf`` when the box leaves no ring (it covers the photo): nothing says the
+        surroundings are plain, so nothing leans on GrabCut (:func:`plainness` 0).
     """
     h, w = rgb.shape[:2]
     y0, x0, y1, x1 = box
@@ -219,7 +226,7 @@ def surround_busyness(rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
     ring = np.ones(grey.shape, bool)
     ring[y0 - oy0 : y1 - oy0, x0 - ox0 : x1 - ox0] = False
     if not ring.any():
-        return 0.0
+        return float("inf")
     return float(np.median(mag[ring]))
 
 

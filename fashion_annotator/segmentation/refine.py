@@ -88,7 +88,7 @@ def snap_to_regions(
     (H, W) uint8 array
         The snapped mask.
     """
-    mask_ops.check_mask(mask)
+    mask_ops.check_mask(mask, writable=False)
     flat = _check_regions(mask.shape, regions)
     if probs is None:
         k = int(mask.max()) + 1
@@ -138,7 +138,7 @@ def consensus_relabel(probs: np.ndarray, regions: np.ndarray) -> np.ndarray:
 
 def _check_cutout(rgb: np.ndarray, mask: np.ndarray, what: str) -> None:
     """Raise ``ValueError`` unless ``mask`` is a binary cutout of the ``(H, W, 3) uint8`` photo."""
-    mask_ops.check_mask(mask)
+    mask_ops.check_mask(mask, writable=False)
     if rgb.shape != (*mask.shape, 3) or rgb.dtype != np.uint8:
         raise ValueError(f"photo {rgb.shape} {rgb.dtype} does not match the mask {mask.shape}")
     if mask.size and mask.max() > 1:

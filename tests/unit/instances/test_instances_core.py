@@ -10,7 +10,11 @@ import pytest
 
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.instances.colour import dominant_colours, load_palette
-from fashion_annotator.instances.derive import ground_truth_instances, propose_instances
+from fashion_annotator.instances.derive import (
+    ProposalParams,
+    ground_truth_instances,
+    propose_instances,
+)
 from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.instances.model import (
     Instance,
@@ -178,6 +182,21 @@ def test_a_split_at_a_neck_leaves_no_pixel_of_its_class_out(scale: int) -> None:
     assert out.map[415 * scale, 155 * scale] == left and out.map[430 * scale, 70 * scale] == left
 
 
+def test_more_instances_than_an_image_holds_keeps_the_largest() -> None:
+    """300 separate blobs (a noisy mask): 255 instances, the largest, instead of an error."""
+    top = P7.index("top")
+    m = np.zeros((400, 600), np.uint8)
+    for i in range(300):
+        y, x = 20 * (i // 25), 24 * (i % 25)
+        side = 12 if i % 6 else 6  # every sixth blob is small (50 of them)
+        m[y : y + side, x : x + side] = top
+    for derived in (propose_instances(m, P7, TAX, params=ProposalParams(min_area_frac=0, neck=0)),
+                    ground_truth_instances(m, [top], min_area_frac=0)):  # fmt: skip
+        assert len(derived) == 255 and int(derived.map.max()) == 255
+        sizes = np.bincount(derived.map.ravel())[1:]
+        assert sorted(sizes.tolist()) == [36] * 5 + [144] * 250  # the 250 large blobs first
+
+
 def test_a_garment_with_a_waist_stays_one() -> None:
     # a dress-like outline: two broad parts and a waist two thirds of their width
     m = _outer_mask([(70, 100, 40, 30), (140, 100, 40, 34)], (slice(100, 112), slice(80, 120)))
@@ -227,6 +246,9 @@ def test_colour_names_from_the_palette() -> None:
     assert dominant_colours(rgb, np.zeros((20, 20), bool)) == []
     palette = load_palette()
     assert set(palette.names) == set(SCHEMA.group("colour").values)
+    # perceptual distance: dark navy and maroon keep their own names (plain Lab said blue, red)
+    for colour, name in (((0, 0, 128), "navy"), ((128, 0, 0), "burgundy"), ((200, 30, 40), "red")):
+        assert dominant_colours(np.full((4, 4, 3), colour, np.uint8), np.ones((4, 4), bool))[0].name == name
 
 
 def _doc(two_shoes) -> tuple[InstanceDocument, np.ndarray]:

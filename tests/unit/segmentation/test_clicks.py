@@ -320,7 +320,16 @@ def test_surround_busyness_separates_a_plain_backdrop_from_a_busy_scene() -> Non
     box = (100, 100, 300, 200)
     assert surround_busyness(plain, box) < 1.0
     assert surround_busyness(busy, box) > 50.0
-    assert surround_busyness(plain, (0, 0, 400, 300)) == 0.0
+    assert surround_busyness(plain, (0, 0, 400, 300)) == float("inf")  # no ring: not plain
+
+
+@pytest.mark.parametrize("box", [(0, 0, 600, 400), (-30, -20, 650, 420)])
+def test_a_box_over_the_whole_photo_still_finds_the_object(photo, box) -> None:
+    """No photo around the box: the photo's rim stands in for the background GrabCut needs
+    (it found nothing), and the box prompt does not lean on GrabCut as on a plain backdrop."""
+    gt = np.zeros(photo.shape[:2], bool)
+    gt[150:450, 100:300] = True
+    assert click_effort.iou(grabcut_box(photo, box), gt) > 0.9
 
 
 def test_grabcut_gives_the_same_mask_for_the_same_box(photo) -> None:
@@ -417,6 +426,9 @@ def test_the_proposed_object_is_the_whole_proposal_under_a_first_positive_click(
     assert proposed_object(proposal, proposal, [first]) is None  # the mask is not empty
     assert proposed_object(proposal, empty, [first, Click(45, 30, True)]) is None  # a later click
     assert proposed_object(None, empty, [first]) is None
+    # the pixel under the pointer: x 4.6 is pixel 5 (the proposal's first column), 19.6 pixel 20
+    assert proposed_object(proposal, empty, [Click(15, 4.6, True)]) is not None
+    assert proposed_object(proposal, empty, [Click(15, 19.6, True)]) is None
 
 
 def test_take_makes_the_mask_the_object_and_frames_the_change() -> None:

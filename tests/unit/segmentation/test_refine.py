@@ -38,6 +38,8 @@ def test_snap_gives_clear_regions_their_majority_and_keeps_unclear_ones() -> Non
     assert (out[:, :5] == 0).all()
     np.testing.assert_array_equal(out[:, 5:], mask[:, 5:])
     assert (snap_to_regions(mask, regions, min_agreement=0.5)[:, 5:] == 1).all()
+    mask.flags.writeable = False  # a read-only mask (a cached proposal): read, not edited
+    np.testing.assert_array_equal(snap_to_regions(mask, regions, min_agreement=0.6), out)
 
 
 def test_snap_weighs_votes_by_probability() -> None:
@@ -70,6 +72,7 @@ def test_grabcut_recovers_a_disc_from_a_loose_mask() -> None:
     rgb = np.where(disc[..., None] > 0, [200, 40, 40], [40, 160, 60]).astype(np.int16)
     rgb = np.clip(rgb + rng.integers(-15, 16, rgb.shape), 0, 255).astype(np.uint8)
     loose = ((yy - 60) ** 2 + (xx - 60) ** 2 < 35**2).astype(np.uint8)
+    loose.flags.writeable = False  # read, not edited
     out = grabcut_band(rgb, loose, band_px=8)
     assert out.dtype == np.uint8 and set(np.unique(out)) <= {0, 1}
     assert (out != disc).sum() < 0.1 * (loose != disc).sum()
