@@ -104,11 +104,27 @@ def _short(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
+ImageId = int | str
+"""An image id: COCO's integer, or (``strings=True``, Fashionpedia-style files) a string."""
+
+
 def _coco_id(value: object, what: str) -> int:
     """A COCO id: an integer (not a bool, list or string)."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"{what} id {_short(value)} is not an integer")
     return value
+
+
+def _image_id(value: object, strings: bool) -> ImageId:
+    """An image id: :func:`_coco_id`, or also a string when ``strings``."""
+    if strings and isinstance(value, str):
+        return value
+    try:
+        return _coco_id(value, "image")
+    except ValueError:
+        if strings:
+            raise ValueError(f"image id {_short(value)} is neither an integer nor a string") from None
+        raise
 
 
 def _number(value: object) -> float:
@@ -292,17 +308,17 @@ def import_coco(
 
 
 def _image_ids(
-    entries: list, path: Path, summary: ImportSummary
-) -> tuple[dict[int, int], set[int]]:
+    entries: list, path: Path, summary: ImportSummary, *, strings: bool = False
+) -> tuple[dict[int, ImageId], set[ImageId]]:
     """Position in ``images`` -> image id for entries with a valid, unique id (others
-    listed), and the ids shared by several entries."""
-    ids: dict[int, int] = {}
+    listed), and the ids shared by several entries (``strings``: string ids are valid too)."""
+    ids: dict[int, ImageId] = {}
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict):
             summary.fail(path, f"images[{i}]: malformed image entry {_short(entry)}")
             continue
         try:
-            ids[i] = _coco_id(entry.get("id"), "image")
+            ids[i] = _image_id(entry.get("id"), strings)
         except ValueError as exc:
             summary.fail(path, f"images[{i}] ({_short(entry.get('file_name'))}): {exc}")
     counts = Counter(ids.values())
@@ -318,18 +334,19 @@ def _image_ids(
 
 
 def _group_annotations(
-    anns: list, ids: dict[int, int], shared: set[int], path: Path, summary: ImportSummary
-) -> tuple[dict[int, list[dict]], int]:
+    anns: list, ids: dict[int, ImageId], shared: set[ImageId], path: Path, summary: ImportSummary,
+    *, strings: bool = False,
+) -> tuple[dict[ImageId, list[dict]], int]:  # fmt: skip
     """Annotations by image id, and how many refer to no image (each refused and listed)."""
     valid = set(ids.values())
-    by_image: dict[int, list[dict]] = defaultdict(list)
+    by_image: dict[ImageId, list[dict]] = defaultdict(list)
     orphans = 0
     for i, ann in enumerate(anns):
         if not isinstance(ann, dict):
             summary.fail(path, f"annotations[{i}]: malformed annotation {_short(ann)}")
             continue
         try:
-            image_id = _coco_id(ann.get("image_id"), "image")
+            image_id = _image_id(ann.get("image_id"), strings)
         except ValueError as exc:
             summary.fail(path, f"annotation {_short(ann.get('id'))}: {exc}")
             orphans += 1

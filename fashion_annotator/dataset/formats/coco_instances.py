@@ -42,7 +42,12 @@ from pycocotools import mask as mask_utils
 
 from fashion_annotator.core.images import copy_upright
 from fashion_annotator.core.wording import counted
-from fashion_annotator.dataset.formats.coco import decode_segmentation
+from fashion_annotator.dataset.formats.coco import (
+    ImageId,
+    _group_annotations,
+    _image_ids,
+    decode_segmentation,
+)
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -332,29 +337,24 @@ def _instances_to_save(project: Project, record: ImageRecord, iset: InstanceSet,
     return True
 
 
-def _annotations_by_image(data: dict, path: Path, summary: ImportSummary) -> dict[object, list[dict]]:
-    """The annotations of each listed image id; crowd regions and annotations of no listed
-    image are left out and said in ``summary`` (refused: their regions are not imported)."""
-    listed = {e.get("id") for e in data["images"] if isinstance(e, dict) and _is_id(e.get("id"))}
-    by_image: dict[object, list[dict]] = defaultdict(list)
-    orphans: dict[str, int] = defaultdict(int)
+def _annotations_by_image(
+    data: dict, path: Path, summary: ImportSummary
+) -> tuple[dict[int, ImageId], dict[ImageId, list[dict]]]:
+    """Position in ``images`` -> id of each entry with a valid, unique id, and the annotations
+    of each such id, by COCO's rules (:func:`~fashion_annotator.dataset.formats.coco._image_ids`):
+    entries sharing an id and their annotations, and annotations of no listed image, are
+    refused and listed; crowd regions are left out and said in ``summary``."""
+    ids, shared = _image_ids(data["images"], path, summary, strings=True)
+    grouped, _orphans = _group_annotations(data.get("annotations", []), ids, shared, path, summary, strings=True)
+    by_image: dict[ImageId, list[dict]] = {}
     crowds = 0
-    for ann in data.get("annotations", []):
-        image_id = ann.get("image_id") if isinstance(ann, dict) else None
-        if not _is_id(image_id) or image_id not in listed:
-            orphans[repr(image_id)] += 1
-        elif ann.get("iscrowd") in (1, True):
-            crowds += 1
-        else:
-            by_image[image_id].append(ann)
-    if orphans:
-        ids = ", ".join(list(orphans)[:5]) + (", ..." if len(orphans) > 5 else "")
-        summary.fail(path, f"{counted(sum(orphans.values()), 'annotation')} name image ids that 'images' does "
-                     f"not list ({ids}); their regions were not imported")  # fmt: skip
+    for image_id, anns in grouped.items():
+        by_image[image_id] = [a for a in anns if a.get("iscrowd") not in (1, True)]
+        crowds += len(anns) - len(by_image[image_id])
     if crowds:
         summary.skipped.append((str(path), f"{counted(crowds, 'crowd region')} (iscrowd 1) not imported: an "
                                 "instance is one garment"))  # fmt: skip
-    return by_image
+    return ids, by_image
 
 
 def _report_left_out_attributes(
@@ -445,15 +445,18 @@ def import_coco_instances(
     summary = ImportSummary()
     outside: dict[object, str] = {}
     attributes = _attribute_pairs(data, schema, path, outside)
-    by_image = _annotations_by_image(data, path, summary)
+    ids, by_image = _annotations_by_image(data, path, summary)
     _report_left_out_attributes(data, attributes, outside, path, summary)
     ground = accessory_ground(parsing_tax, inst_tax)
     adder = PhotoAdder(project, summary)
     listed: dict[str, object] = {}
     for done, entry in enumerate(data["images"], 1):
+        image_id = ids.get(done - 1)
         name = str(entry.get("file_name", "")) if isinstance(entry, dict) else ""
         where = f"{path}: image {name!r}"
         try:
+            if image_id is None:  # malformed, or an id shared with another entry: listed
+                continue
             if not name:
                 raise ValueError(f"{path}: malformed image entry {entry!r}")
             if name in listed:
@@ -465,9 +468,7 @@ def import_coco_instances(
             candidates = [safe_join(root, name), safe_join(root / "images", name)]
             found = next((c for c in candidates if c.is_file()), None)
             record = adder.add(found) if found is not None else attach_target(project, Path(name).stem, Path(where))
-            if not _is_id(entry.get("id")):
-                raise ValueError(f"{where}: image id must be an integer or a string, got {entry.get('id')!r:.40}")
-            anns = by_image.get(entry["id"], [])
+            anns = by_image.get(image_id, [])
             if len(anns) > MAX_INSTANCES:
                 raise ValueError(f"{where}: {len(anns)} annotations, at most {MAX_INSTANCES} instances per image")
             h, w = record.shape
@@ -508,6 +509,7 @@ def import_coco_instances(
             project.save_instances(record.id, iset, source="import")
         except FILE_ERRORS as exc:
             summary.fail(where, exc)
-        if progress is not None:
-            progress(done, len(data["images"]))
+        finally:
+            if progress is not None:
+                progress(done, len(data["images"]))
     return summary

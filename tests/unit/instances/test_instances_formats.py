@@ -247,7 +247,7 @@ def test_what_an_import_leaves_out_is_said(tmp_path: Path, ccp_dir: Path, ccp_ph
     with Project.create(tmp_path / "dst") as dst:
         result = import_source(dst, path, "coco-instances")
         text = "\n".join(result.lines())
-        assert len(result.errors) == 1 and "1 annotation name image ids that 'images' does not list (77)" in text
+        assert len(result.errors) == 1 and "annotation 900: image_id 77 matches no (valid, unique) image" in text
         assert "1 crowd region (iscrowd 1) not imported" in text
         assert "silhouette:tiered (1x)" in text and "999 (1x)" in text
         back = dst.load_instances(dst.images()[0].id)
@@ -260,6 +260,23 @@ def test_what_an_import_leaves_out_is_said(tmp_path: Path, ccp_dir: Path, ccp_ph
         assert any("the photo has" in p and "would not line up" in p for p in problems)
         assert any("listed twice in 'images' (ids" in p for p in problems)
         assert dst.images_with_instances() == []
+
+
+def test_images_sharing_an_id_are_refused_with_their_annotations(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    """Two exports merged by joining their lists both number their first image 1: neither
+    image gets the other's instances; both entries and every annotation of that id are refused
+    and named, and nothing is saved."""
+    path, coco = _exported(tmp_path, ccp_dir, ccp_photo)
+    (first,) = coco["images"]
+    (path.parent / "images" / "0001.jpg").write_bytes((ccp_dir / "images" / "0001.jpg").read_bytes())
+    coco["images"].append({**first, "file_name": "0001.jpg"})
+    path.write_text(json.dumps(coco))
+    with Project.create(tmp_path / "dst") as dst:
+        result = import_source(dst, path, "coco-instances")
+        problems = [p for _where, p in result.errors]
+        assert sum(f"image id {first['id']} is used by 2 images" in p for p in problems) == 2
+        assert sum("shared by several images; not imported" in p for p in problems) == len(coco["annotations"])
+        assert dst.images_with_instances() == [] and result.masks == 0
 
 
 def test_the_export_names_images_without_saved_instances(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
