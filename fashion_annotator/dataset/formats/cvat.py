@@ -1,10 +1,15 @@
 """CVAT for images 1.1: ``annotations.xml`` with ``<image>`` elements and ``images/``.
 
-Import reads ``<polygon>``, ``<box>`` and ``<mask>`` elements of each ``<image>``, painted
-by ``z_order`` (file order among equals), as CVAT renders them. A ``<mask>`` is CVAT's
-run-length code over its box: ``rle`` counts alternate background and foreground, starting
-with background, row by row over ``width x height`` pixels from ``left``, ``top``.
-``<polyline>``, ``<points>`` and other shapes enclose no pixels and are skipped.
+Import reads ``<polygon>``, ``<box>``, ``<ellipse>`` and ``<mask>`` elements of each
+``<image>``, painted by ``z_order`` (file order among equals), as CVAT renders them. A box or
+an ellipse with a ``rotation`` (degrees, clockwise) is turned about its centre; an ellipse is
+painted as a polygon of :data:`~fashion_annotator.dataset.formats.shapes.ELLIPSE_SIDES`
+vertices. A ``<mask>`` is CVAT's run-length code over its box: ``rle`` counts alternate
+background and foreground, starting with background, row by row over ``width x height``
+pixels from ``left``, ``top``. ``<polyline>``, ``<points>`` and other elements enclose no
+pixels: they are left out and named in the summary. An ``<image>`` without a shape that
+paints (CVAT lists every frame of a task, annotated or not) is not annotated: its photo is
+imported and listed without a mask, and no mask is saved.
 
 Export writes ``OUT/annotations.xml`` (with the task's labels in ``<meta>``) and the photos
 under ``OUT/images/``. ``shapes="polygon"`` (default) writes one ``<polygon>`` per region,
@@ -15,6 +20,7 @@ per class (exact). Coordinates: pixel ``(row r, col c)`` spans ``[c, c + 1] x [r
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,14 +38,18 @@ from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
     check_shapes,
     class_regions,
+    ellipse_ring,
     export_polygons,
     exported_images,
     fmt_number,
     import_entries,
+    rotated,
 )
 from fashion_annotator.dataset.store import Project
 
 ANNOTATIONS_XML = "annotations.xml"
+PAINTED = ("polygon", "box", "ellipse", "mask")
+"""The ``<image>`` children that paint pixels; the others are left out and named."""
 
 
 def decode_cvat_rle(counts: list[int], width: int, height: int) -> np.ndarray:
@@ -104,20 +114,35 @@ def _parse_image(node: ET.Element, path: Path) -> SourceImage:
     entry = SourceImage(name=name, where=f"{path}: image {name!r}")
     try:
         entry.size = (int(node.get("height", "")), int(node.get("width", "")))
-        shapes = [c for c in node if c.tag in ("polygon", "box", "mask")]
+        shapes = [c for c in node if c.tag in PAINTED]
         shapes.sort(key=lambda c: int(c.get("z_order", 0)))
         for child in shapes:
             label = child.get("label", "")
             if child.tag == "polygon":
                 entry.add_rings(label, [_parse_points(child.get("points", ""))])
-            elif child.tag == "box":
-                x0, y0, x1, y1 = (float(child.get(k, "")) for k in ("xtl", "ytl", "xbr", "ybr"))
-                entry.add_rings(label, [np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])])
+            elif child.tag in ("box", "ellipse"):
+                entry.add_rings(label, [_turned_ring(child)])
             else:
                 entry.add_bitmap(label, _mask_region(child))
     except ValueError as exc:
         entry.error = str(exc)
+    others = Counter(c.tag for c in node if c.tag not in PAINTED)
+    if others:
+        listed = ", ".join(f"{n} <{tag}>" for tag, n in sorted(others.items()))
+        entry.notes.append(f"{listed} left out (only {', '.join(f'<{t}>' for t in PAINTED)} paint pixels)")
+    entry.annotated = bool(entry.regions)
     return entry
+
+
+def _turned_ring(node: ET.Element) -> np.ndarray:
+    """A ``<box>`` or ``<ellipse>`` as a ring, turned by its ``rotation`` about its centre."""
+    degrees = float(node.get("rotation", 0))
+    if node.tag == "ellipse":
+        cx, cy, rx, ry = (float(node.get(k, "")) for k in ("cx", "cy", "rx", "ry"))
+        return ellipse_ring(cx, cy, rx, ry, degrees)
+    x0, y0, x1, y1 = (float(node.get(k, "")) for k in ("xtl", "ytl", "xbr", "ybr"))
+    corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
+    return rotated(corners, degrees, corners.mean(axis=0)) if degrees else corners
 
 
 def import_cvat(

@@ -35,6 +35,7 @@ from fashion_annotator.dataset.formats.common import (
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
     check_shapes,
+    ellipse_ring,
     export_polygons,
     exported_images,
     import_entries,
@@ -43,7 +44,6 @@ from fashion_annotator.dataset.store import Project
 
 LABELME_VERSION = "5.5.0"
 NO_AREA = frozenset({"line", "linestrip", "point", "points"})
-_CIRCLE_SIDES = 64
 
 
 def _points(shape: dict) -> np.ndarray:
@@ -66,10 +66,9 @@ def _ring(shape: dict) -> np.ndarray:
         (x0, y0), (x1, y1) = pts
         return np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]])
     if kind == "circle":
-        centre, edge = pts
-        radius = float(np.hypot(*(edge - centre)))
-        angles = np.linspace(0, 2 * np.pi, _CIRCLE_SIDES, endpoint=False)
-        return centre + radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        (cx, cy), edge = pts
+        radius = float(np.hypot(*(edge - pts[0])))
+        return ellipse_ring(cx, cy, radius, radius)
     raise ValueError(f"unsupported shape_type {kind!r}")
 
 

@@ -37,6 +37,7 @@ from fashion_annotator.dataset.formats.shapes import (
     export_polygons,
     exported_images,
     import_entries,
+    rotated,
 )
 from fashion_annotator.dataset.store import Project
 
@@ -129,10 +130,8 @@ def _photo_name(data: dict, folders: list[Path]) -> str:
 def _rectangle(value: dict, width: int, height: int) -> np.ndarray:
     x, y = value["x"] * width / 100, value["y"] * height / 100
     w, h = value["width"] * width / 100, value["height"] * height / 100
-    corners = np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float64)
-    angle = np.deg2rad(float(value.get("rotation", 0)))
-    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
-    return corners @ rot.T + [x, y]
+    corners = np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
+    return rotated(corners, float(value.get("rotation", 0)), corners[0])
 
 
 def _add_result(entry: SourceImage, result: dict) -> None:

@@ -40,6 +40,8 @@ from fashion_annotator.dataset.store import Project
 
 SHAPE_KINDS = ("polygon", "mask")
 """How an export writes regions: ``polygon`` (vertices) or ``mask`` (the format's bitmap/RLE)."""
+ELLIPSE_SIDES = 64
+"""Vertices of the polygon an imported circle or ellipse is painted as."""
 
 
 @dataclass
@@ -49,6 +51,9 @@ class SourceImage:
     ``where`` names the file (and image) for error messages; ``size`` is the ``(H, W)`` the
     source declares, checked against the photo when given; ``error`` marks an entry that
     could not be parsed (its regions are then ignored and the entry is refused).
+    ``annotated`` False: the source lists the photo without annotating it (CVAT lists every
+    frame of a task): the photo is imported and listed without a mask, and no mask is saved.
+    ``notes`` say what the entry left out (shapes not read), for ``summary.skipped``.
     """
 
     name: str
@@ -56,6 +61,8 @@ class SourceImage:
     size: tuple[int, int] | None = None
     regions: list[tuple[str, Callable[[tuple[int, int]], np.ndarray]]] = field(default_factory=list)
     error: str | None = None
+    annotated: bool = True
+    notes: list[str] = field(default_factory=list)
 
     def add_rings(self, label: str, rings: list[np.ndarray]) -> None:
         """A region given as polygon rings (pixel-edge coordinates)."""
@@ -64,6 +71,24 @@ class SourceImage:
     def add_bitmap(self, label: str, paint: Callable[[tuple[int, int]], np.ndarray]) -> None:
         """A region given as a function ``(H, W) -> (H, W) bool`` (decoded on demand)."""
         self.regions.append((label, paint))
+
+
+def rotated(points: np.ndarray, degrees: float, centre: np.ndarray) -> np.ndarray:
+    """``points`` ``(N, 2)`` x, y turned ``degrees`` clockwise on screen (y points down) about
+    ``centre``: the rotation of CVAT boxes and ellipses and of Label Studio rectangles."""
+    angle = np.deg2rad(degrees)
+    rot = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    return (np.asarray(points, np.float64) - centre) @ rot.T + centre
+
+
+def ellipse_ring(
+    cx: float, cy: float, rx: float, ry: float, degrees: float = 0.0, sides: int = ELLIPSE_SIDES
+) -> np.ndarray:
+    """An ellipse (a circle when ``rx == ry``) as a ``(sides, 2)`` ring, turned ``degrees``
+    clockwise about its centre (:func:`rotated`)."""
+    angles = np.linspace(0, 2 * np.pi, sides, endpoint=False)
+    ring = np.stack([cx + rx * np.cos(angles), cy + ry * np.sin(angles)], axis=1)
+    return rotated(ring, degrees, np.array([cx, cy])) if degrees else ring
 
 
 def pick_task(project: Project, names: Iterable[str], taxonomy: str | None, where: Path) -> str:
@@ -130,45 +155,73 @@ def import_entries(
     task, a size that differs from the photo's, or a parse error is refused with its reason,
     and the rest are imported. As in every format, a photo that is found is imported even when
     its annotation is refused: it waits in the project without that mask, named in
-    ``summary.without_mask`` (fix the file and import again to add the mask).
+    ``summary.without_mask`` (fix the file and import again to add the mask). So is the photo
+    of an entry that is not ``annotated`` (no mask is saved for it; when its photo is found
+    nowhere it is only listed in ``summary.skipped``).
     """
     summary = summary or ImportSummary()
     labels = {label for e in entries if e.error is None for label, _ in e.regions}
     task = pick_task(project, labels, taxonomy, where)
-    names = project.taxonomy(task).names
     adder = PhotoAdder(project, summary)
     for done, entry in enumerate(entries, 1):
-        record: ImageRecord | None = None
-        try:
-            if entry.error is not None:
-                if entry.name:
-                    record = find_photo(project, adder, folders, entry.name, entry.where)
-                raise ValueError(entry.error)
-            record = find_photo(project, adder, folders, entry.name, entry.where)
-            if entry.size is not None and tuple(entry.size) != record.shape:
-                raise ValueError(
-                    f"{entry.where}: size {entry.size[1]}x{entry.size[0]} (WxH) differs from "
-                    f"the photo's {record.width}x{record.height}"
-                )
-            mask = np.zeros(record.shape, np.uint8)
-            for k, (label, paint) in enumerate(entry.regions, 1):
-                if label not in names:
-                    raise ValueError(f"{entry.where}: label {label!r} is not a class of {task!r}")
-                region = paint(record.shape)
-                if not region.any():
-                    summary.empty_shapes.append(
-                        (str(entry.where), f"shape {k} ({label}) lies outside the {record.width}x{record.height} photo")
-                    )
-                mask[region] = names.index(label)
-            save_imported(project, record, task, mask, summary)
-        except FILE_ERRORS as exc:
-            # the annotation's own problem comes first, even when its photo is missing too
-            summary.fail(entry.where, exc if entry.error is None else entry.error)
-            if record is not None and record.name not in summary.without_mask:
-                _note_without_mask(project, record, task, summary)
+        summary.skipped.extend((entry.where, note) for note in entry.notes)
+        if entry.error is None and not entry.annotated:
+            _import_unannotated(project, adder, folders, entry, task, summary)
+        else:
+            _import_entry(project, adder, folders, entry, task, summary)
         if progress is not None:
             progress(done, len(entries))
     return summary
+
+
+def _import_entry(
+    project: Project, adder: PhotoAdder, folders: list[Path], entry: SourceImage, task: str,
+    summary: ImportSummary,
+) -> None:  # fmt: skip
+    """Paint and save one entry's mask; a refusal is listed with its photo, when found."""
+    names = project.taxonomy(task).names
+    record: ImageRecord | None = None
+    try:
+        if entry.error is not None:
+            if entry.name:
+                record = find_photo(project, adder, folders, entry.name, entry.where)
+            raise ValueError(entry.error)
+        record = find_photo(project, adder, folders, entry.name, entry.where)
+        if entry.size is not None and tuple(entry.size) != record.shape:
+            raise ValueError(
+                f"{entry.where}: size {entry.size[1]}x{entry.size[0]} (WxH) differs from "
+                f"the photo's {record.width}x{record.height}"
+            )
+        mask = np.zeros(record.shape, np.uint8)
+        for k, (label, paint) in enumerate(entry.regions, 1):
+            if label not in names:
+                raise ValueError(f"{entry.where}: label {label!r} is not a class of {task!r}")
+            region = paint(record.shape)
+            if not region.any():
+                summary.empty_shapes.append(
+                    (str(entry.where), f"shape {k} ({label}) lies outside the {record.width}x{record.height} photo")
+                )
+            mask[region] = names.index(label)
+        save_imported(project, record, task, mask, summary)
+    except FILE_ERRORS as exc:
+        # the annotation's own problem comes first, even when its photo is missing too
+        summary.fail(entry.where, exc if entry.error is None else entry.error)
+        if record is not None and record.name not in summary.without_mask:
+            _note_without_mask(project, record, task, summary)
+
+
+def _import_unannotated(
+    project: Project, adder: PhotoAdder, folders: list[Path], entry: SourceImage, task: str,
+    summary: ImportSummary,
+) -> None:  # fmt: skip
+    """Import the photo of an entry the source did not annotate; no mask is saved."""
+    try:
+        record = find_photo(project, adder, folders, entry.name, entry.where)
+    except FILE_ERRORS as exc:
+        summary.skipped.append((entry.where, f"not annotated, and its photo was not imported ({exc})"))
+        return
+    if record.name not in summary.without_mask:
+        _note_without_mask(project, record, task, summary)
 
 
 def _note_without_mask(project: Project, record: ImageRecord, task: str, summary: ImportSummary) -> None:

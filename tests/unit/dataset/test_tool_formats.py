@@ -133,6 +133,62 @@ def test_cvat_xml_as_cvat_writes_it(project: Project, tmp_path: Path, write_phot
     assert (mask != 0).sum() == 4 + 14 * 14
 
 
+def _cvat_xml(images: dict[str, str]) -> str:
+    """A CVAT for images 1.1 file: one ``<image>`` (H x W) per name, holding the given shapes."""
+    nodes = "".join(
+        f'<image id="{i}" name="{name}" width="{W}" height="{H}">{shapes}</image>'
+        for i, (name, shapes) in enumerate(images.items())
+    )
+    return f'<?xml version="1.0" encoding="utf-8"?><annotations><version>1.1</version>{nodes}</annotations>'
+
+
+def test_cvat_ellipses_and_rotated_boxes_are_painted_and_other_shapes_named(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    src = tmp_path / "cvat"
+    for k, stem in enumerate(("ellipse", "box", "lines")):
+        write_photo(src / "images" / f"{stem}.png", (H, W), seed=k)
+    (src / "annotations.xml").write_text(_cvat_xml({
+        "ellipse.png": '<ellipse label="top" cx="16" cy="12" rx="8" ry="4" rotation="90" z_order="0"/>',
+        "box.png": '<box label="top" xtl="10" ytl="6" xbr="22" ybr="18" rotation="45" z_order="0"/>',
+        "lines.png": '<polyline label="top" points="1,1;9,9" z_order="0"/><points label="top" points="3,3"/>',
+    }))  # fmt: skip
+    summary = import_source(project, src, "cvat")
+    assert (summary.masks, summary.errors) == (2, [])
+    ellipse = _mask_of(project, "ellipse")
+    # turned 90 degrees: 8 px up and down, 4 px left and right of (16, 12)
+    assert ellipse[5, 16] == 3 and ellipse[18, 16] == 3 and ellipse[12, 21] == 0
+    assert 90 <= (ellipse == 3).sum() <= 110  # pi * 8 * 4
+    box = _mask_of(project, "box")
+    # a 12 px square turned 45 degrees about its centre: a diamond reaching 8.5 px from (16, 12)
+    assert box[12, 23] == 3 and box[12, 8] == 3 and box[6, 10] == 0 and box[17, 21] == 0
+    (lines,) = project.images_by_stem("lines")
+    assert project.load_mask(lines.id, "parsing7") is None and summary.without_mask == ["lines.png"]
+    ((where, note),) = summary.skipped
+    assert "lines.png" in where and "1 <points>, 1 <polyline> left out" in note
+
+
+def test_cvat_frames_without_shapes_are_imported_without_a_mask(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """CVAT lists every frame of a task: a frame nobody annotated is no empty ground truth
+    (it would be marked done and refuse the real import later)."""
+    src = tmp_path / "cvat"
+    write_photo(src / "images" / "a.png", (H, W))
+    write_photo(src / "images" / "b.png", (H, W), seed=1)
+    box = '<box label="top" xtl="2" ytl="2" xbr="12" ybr="12" z_order="0"/>'
+    (src / "annotations.xml").write_text(_cvat_xml({"a.png": box, "b.png": "", "gone.png": ""}))
+    summary = import_source(project, src, "cvat")
+    assert (summary.added, summary.masks, summary.errors) == (2, 1, [])
+    assert summary.without_mask == ["b.png"]
+    assert len(summary.skipped) == 1 and "gone.png" in summary.skipped[0][0]
+    (b,) = project.images_by_stem("b")
+    assert b.status == "new" and project.load_mask(b.id, "parsing7") is None
+    (src / "annotations.xml").write_text(_cvat_xml({"b.png": box}))
+    later = import_source(project, src, "cvat")
+    assert (later.masks, later.errors) == (1, []), "the real annotation is no conflict"
+
+
 def test_cvat_rle_codec() -> None:
     box = np.array([[1, 1, 0], [0, 1, 1]], bool)
     assert encode_cvat_rle(box) == [0, 2, 2, 2]
