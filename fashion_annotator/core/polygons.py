@@ -156,12 +156,19 @@ def rasterize(rings: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarray
     Returns
     -------
     (H, W) bool
+
+    Raises
+    ------
+    ValueError
+        A coordinate is not finite, or so large that the crossings overflow.
     """
     height, width = shape
     out = np.zeros(shape, bool)
     starts = [np.asarray(r, np.float64).reshape(-1, 2) for r in rings if len(r) >= 3]
     if not starts:
         return out
+    if not all(np.isfinite(r).all() for r in starts):
+        raise ValueError("polygon coordinates must be finite numbers")
     p0 = np.concatenate(starts)
     p1 = np.concatenate([np.roll(r, -1, axis=0) for r in starts])
     y_lo, y_hi = np.minimum(p0[:, 1], p1[:, 1]), np.maximum(p0[:, 1], p1[:, 1])
@@ -178,7 +185,10 @@ def rasterize(rings: Sequence[np.ndarray], shape: tuple[int, int]) -> np.ndarray
     )
     ya, yb = p0[edge, 1], p1[edge, 1]
     xa, xb = p0[edge, 0], p1[edge, 0]
-    x = xa + (rows + 0.5 - ya) * (xb - xa) / (yb - ya)
+    with np.errstate(over="ignore", invalid="ignore"):  # huge coordinates: checked below
+        x = xa + (rows + 0.5 - ya) * (xb - xa) / (yb - ya)
+    if np.isnan(x).any():
+        raise ValueError("polygon coordinates too large to paint")
     first = np.clip(np.floor(x - 0.5) + 1, 0, width).astype(np.int64)
     top, bottom = int(rows.min()), int(rows.max()) + 1
     toggles = np.zeros((bottom - top, width + 1), np.uint8)

@@ -31,6 +31,7 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     attach_target,
+    check_extent,
     export_each,
     prepare_export_folder,
     safe_join,
@@ -45,8 +46,6 @@ MAX_JSON_BYTES = 1 << 30
 """Largest COCO file read (1 GiB)."""
 MAX_POLYGON_VALUES = 4_000_000
 """Most polygon coordinates in one annotation."""
-COORD_MARGIN = 1.0
-"""Polygon coordinates may lie outside the image by at most this many image sizes."""
 
 
 def _read(src: Path) -> tuple[Path, dict]:
@@ -137,7 +136,8 @@ def _number(value: object) -> float:
 
 
 def _polygons(segmentation: list, height: int, width: int) -> list[list[float]]:
-    """Checked polygons: numbers, finite, within :data:`COORD_MARGIN` image sizes."""
+    """Checked polygons: numbers, finite, within
+    :data:`~fashion_annotator.dataset.formats.common.COORD_MARGIN` image sizes."""
     total = 0
     polygons = []
     for poly in segmentation:
@@ -149,14 +149,7 @@ def _polygons(segmentation: list, height: int, width: int) -> list[list[float]]:
         if len(poly) < 6 or len(poly) % 2:
             raise ValueError("a polygon needs at least 3 x,y pairs")
         values = [_number(v) for v in poly]
-        xs, ys = values[0::2], values[1::2]
-        lo_x, hi_x = -COORD_MARGIN * width, (1 + COORD_MARGIN) * width
-        lo_y, hi_y = -COORD_MARGIN * height, (1 + COORD_MARGIN) * height
-        if min(xs) < lo_x or max(xs) > hi_x or min(ys) < lo_y or max(ys) > hi_y:
-            raise ValueError(
-                f"polygon spans x {min(xs):g}..{max(xs):g}, y {min(ys):g}..{max(ys):g}: "
-                f"too far outside the {width}x{height} image"
-            )
+        check_extent(np.array(values), height, width)
         polygons.append(values)
     return polygons
 

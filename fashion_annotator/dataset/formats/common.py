@@ -23,6 +23,24 @@ FILE_ERRORS = (ValueError, OSError, ProjectError, LeaseHeld, sqlite3.Error)
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called after each file."""
 
+COORD_MARGIN = 1.0
+"""Imported coordinates may lie outside the image by at most this many image sizes."""
+
+
+def check_extent(points: np.ndarray, height: int, width: int) -> None:
+    """Raise ``ValueError`` unless ``points`` ``(N, 2)`` x, y are finite and lie within
+    :data:`COORD_MARGIN` image sizes of a ``width`` x ``height`` image (farther is a broken
+    file, and huge values overflow the painting)."""
+    pts = np.asarray(points, np.float64).reshape(-1, 2)
+    if not np.isfinite(pts).all():
+        raise ValueError("a coordinate is not a finite number")
+    if not len(pts):
+        return
+    (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+    sides = np.array([width, height], np.float64)
+    if (pts.min(axis=0) < -COORD_MARGIN * sides).any() or (pts.max(axis=0) > (1 + COORD_MARGIN) * sides).any():
+        raise ValueError(f"polygon spans x {x0:g}..{x1:g}, y {y0:g}..{y1:g}: too far outside the {width}x{height} image")
+
 
 @dataclass
 class ImportSummary:

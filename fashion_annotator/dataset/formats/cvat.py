@@ -124,7 +124,7 @@ def _parse_image(node: ET.Element, path: Path) -> SourceImage:
                 entry.add_rings(label, [_turned_ring(child)])
             else:
                 entry.add_bitmap(label, _mask_region(child))
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:  # int(float("inf")) overflows
         entry.error = str(exc)
     others = Counter(c.tag for c in node if c.tag not in PAINTED)
     if others:

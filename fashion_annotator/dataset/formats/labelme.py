@@ -48,8 +48,10 @@ NO_AREA = frozenset({"line", "linestrip", "point", "points"})
 
 def _points(shape: dict) -> np.ndarray:
     pts = np.asarray(shape.get("points"), np.float64)
-    if pts.ndim != 2 or pts.shape[1] != 2 or not np.isfinite(pts).all():
+    if pts.ndim != 2 or pts.shape[1] != 2:
         raise ValueError(f"shape {shape.get('label')!r}: points must be a list of [x, y] pairs")
+    if not np.isfinite(pts).all():
+        raise ValueError(f"shape {shape.get('label')!r}: a coordinate is not a finite number")
     return pts
 
 

@@ -30,6 +30,7 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     attach_target,
+    check_extent,
     file_error_text,
     masked_images,
     safe_join,
@@ -65,12 +66,38 @@ class SourceImage:
     notes: list[str] = field(default_factory=list)
 
     def add_rings(self, label: str, rings: list[np.ndarray]) -> None:
-        """A region given as polygon rings (pixel-edge coordinates)."""
-        self.regions.append((label, functools.partial(rasterize, rings)))
+        """A region given as polygon rings (pixel-edge coordinates).
+
+        Raises ``ValueError`` now for a coordinate that is not a finite number; coordinates
+        too far outside the photo refuse the entry when it is painted (:func:`paint_rings`).
+        """
+        rings = [np.asarray(r, np.float64).reshape(-1, 2) for r in rings]
+        if not all(np.isfinite(r).all() for r in rings):
+            raise ValueError(f"shape {label!r}: a coordinate is not a finite number")
+        self.regions.append((label, functools.partial(paint_rings, label, rings)))
 
     def add_bitmap(self, label: str, paint: Callable[[tuple[int, int]], np.ndarray]) -> None:
         """A region given as a function ``(H, W) -> (H, W) bool`` (decoded on demand)."""
         self.regions.append((label, paint))
+
+
+def paint_rings(label: str, rings: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
+    """:func:`rasterize` ``rings`` of one shape onto an image of ``size = (H, W)``, checked.
+
+    A shape wholly outside the image paints nothing (the import names it); one that reaches
+    into the image with a vertex more than
+    :data:`~fashion_annotator.dataset.formats.common.COORD_MARGIN` image sizes outside is a
+    broken file: ``ValueError`` naming the shape's label.
+    """
+    pts = np.concatenate(rings)
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    if (hi <= 0).any() or lo[0] >= size[1] or lo[1] >= size[0]:
+        return np.zeros(size, bool)
+    try:
+        check_extent(pts, *size)
+    except ValueError as exc:
+        raise ValueError(f"shape {label!r}: {exc}") from None
+    return rasterize(rings, size)
 
 
 def rotated(points: np.ndarray, degrees: float, centre: np.ndarray) -> np.ndarray:

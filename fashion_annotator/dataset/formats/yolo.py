@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, rasterize, ring_area
+from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, ring_area
 from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
@@ -39,6 +39,7 @@ from fashion_annotator.dataset.formats.shapes import (
     exported_images,
     fmt_number,
     import_entries,
+    paint_rings,
 )
 from fashion_annotator.dataset.store import Project
 
@@ -66,15 +67,21 @@ def read_names(path: Path) -> list[str]:
 
 
 def _line_rings(values: list[float]) -> np.ndarray:
+    """The ring of one label line's coordinates (0..1 of the photo's sides); ``ValueError`` for
+    a coordinate that is not a finite number (the rest is checked when it is painted)."""
     if len(values) == 4:
         cx, cy, w, h = values
-        return np.array(
+        ring = np.array(
             [[cx - w / 2, cy - h / 2], [cx + w / 2, cy - h / 2],
              [cx + w / 2, cy + h / 2], [cx - w / 2, cy + h / 2]]
         )  # fmt: skip
-    if len(values) < 6 or len(values) % 2:
+    elif len(values) < 6 or len(values) % 2:
         raise ValueError(f"{len(values)} coordinates (a polygon needs 3 or more x y pairs)")
-    return np.asarray(values, np.float64).reshape(-1, 2)
+    else:
+        ring = np.asarray(values, np.float64).reshape(-1, 2)
+    if not np.isfinite(ring).all():
+        raise ValueError("a coordinate is not a finite number")
+    return ring
 
 
 def _photo_for(label_file: Path, labels_dir: Path) -> str:
@@ -101,7 +108,7 @@ def _parse(label_file: Path, names: list[str], labels_dir: Path) -> SourceImage:
             shapes.append((names[cls], ring))
         shapes.sort(key=lambda item: -ring_area(item[1]))
         for label, ring in shapes:
-            entry.add_bitmap(label, functools.partial(_rasterize_relative, ring))
+            entry.add_bitmap(label, functools.partial(_paint_relative, label, ring))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         entry.error = str(exc)
     return entry
@@ -159,6 +166,7 @@ def export_yolo(
     return summary
 
 
-def _rasterize_relative(ring: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Paint one ring given in 0..1 coordinates on an image of ``size = (H, W)``."""
-    return rasterize([ring * [size[1], size[0]]], size)
+def _paint_relative(label: str, ring: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """Paint one ring given in 0..1 coordinates on an image of ``size = (H, W)`` (checked:
+    :func:`~fashion_annotator.dataset.formats.shapes.paint_rings`)."""
+    return paint_rings(label, [ring * [size[1], size[0]]], size)

@@ -115,3 +115,12 @@ def test_empty_and_bad_input() -> None:
     assert not rasterize([], (3, 3)).any()
     with pytest.raises(ValueError, match="2-D"):
         mask_to_polygons(np.zeros((2, 3, 3), bool))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, 1e308])
+def test_rasterize_refuses_coordinates_it_cannot_paint(bad: float) -> None:
+    """Non-finite or overflowing coordinates were cast to INT64_MIN (an IndexError) or painted
+    a streak to the right edge."""
+    ring = np.array([[0.0, 0.5], [bad, 10.5], [-1e308, 20.5]])
+    with pytest.raises(ValueError, match="polygon coordinates"):
+        rasterize([ring], (30, 40))

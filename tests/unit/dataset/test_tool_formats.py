@@ -410,3 +410,49 @@ def test_a_labelme_shape_outside_the_photo_is_named_and_the_rest_imported(
     assert summary.masks == 1 and summary.errors == []
     assert summary.empty_shapes == [(str(src / "a.json"), f"shape 2 (shoes) lies outside the {W}x{H} photo")]
     assert "1 shape outside the photo, left out:" in summary.lines()
+
+
+def _bad_coordinates_source(fmt: str, src: Path, bad: str) -> None:
+    """Files a, b and c of format ``fmt``; b's shape has the coordinate ``bad``."""
+    good = [[2, 2], [20, 2], [20, 20]]
+    points = {stem: good if stem != "b" else [[2, 2], [float(bad), 10], [20, 20]] for stem in "abc"}
+    photos = src / "images" if fmt in ("cvat", "labelstudio", "yolo") else src
+    for k, stem in enumerate("abc"):
+        write_photo_at = photos / f"{stem}.png"
+        write_photo_at.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.full((H, W, 3), 40 * k, np.uint8)).save(write_photo_at)
+    if fmt == "labelme":
+        for stem, pts in points.items():
+            (src / f"{stem}.json").write_text(json.dumps({"shapes": [{"label": "top", "points": pts}], "imagePath": f"{stem}.png"}))
+    elif fmt == "cvat":
+        shapes = {f"{stem}.png": f'<polygon label="top" points="{";".join(f"{x},{y}" for x, y in pts)}"/>' for stem, pts in points.items()}
+        (src / "annotations.xml").write_text(_cvat_xml(shapes))
+    elif fmt == "labelstudio":
+        tasks = [{"id": k, "data": {"image": f"/data/upload/1/{stem}.png"}, "annotations": [{"result": [
+            {"type": "polygonlabels", "original_width": W, "original_height": H,
+             "value": {"points": [[100 * x / W, 100 * y / H] for x, y in pts], "polygonlabels": ["top"]}}]}]}
+            for k, (stem, pts) in enumerate(points.items())]  # fmt: skip
+        (src / "tasks.json").write_text(json.dumps(tasks))
+    else:
+        (src / "data.yaml").write_text("names: [skin, hair, top]\n")
+        (src / "labels").mkdir()
+        for stem, pts in points.items():
+            (src / "labels" / f"{stem}.txt").write_text("2 " + " ".join(f"{x / W} {y / H}" for x, y in pts) + "\n")
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", "1e300"])
+@pytest.mark.parametrize("fmt", ["labelme", "cvat", "labelstudio", "yolo"])
+def test_a_coordinate_not_finite_or_far_outside_refuses_its_file_and_the_rest_is_imported(
+    project: Project, tmp_path: Path, fmt: str, bad: str
+) -> None:
+    """A NaN painted a streak to the photo's right edge; inf or 1e300 crashed the import half-way."""
+    src = tmp_path / fmt
+    _bad_coordinates_source(fmt, src, bad)
+    summary = import_source(project, src, fmt)
+    assert summary.masks == 2 and summary.without_mask == ["b.png"]
+    ((where, problem),) = summary.errors
+    assert str(src) in where and any(f"b.{ext}" in where for ext in ("png", "txt", "json"))
+    assert "shape 'top'" in problem or "line 1" in problem
+    assert "not a finite number" in problem or "too far outside the 32x24 image" in problem
+    (b,) = project.images_by_stem("b")
+    assert project.load_mask(b.id, "parsing7") is None
