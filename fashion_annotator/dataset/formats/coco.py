@@ -364,7 +364,7 @@ def _photo(project: Project, adder: PhotoAdder, root: Path, name: str, where: st
     for candidate in candidates:
         if candidate.is_file():
             return adder.add(candidate)
-    return attach_target(project, Path(name).stem, Path(where))
+    return attach_target(project, Path(name).stem, Path(where), folder=str(Path(name).parent))
 
 
 def export_coco(

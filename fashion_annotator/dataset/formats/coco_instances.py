@@ -467,7 +467,7 @@ def import_coco_instances(
             listed[name] = entry.get("id")
             candidates = [safe_join(root, name), safe_join(root / "images", name)]
             found = next((c for c in candidates if c.is_file()), None)
-            record = adder.add(found) if found is not None else attach_target(project, Path(name).stem, Path(where))
+            record = adder.add(found) if found is not None else attach_target(project, Path(name).stem, Path(where), folder=str(Path(name).parent))
             anns = by_image.get(image_id, [])
             if len(anns) > MAX_INSTANCES:
                 raise ValueError(f"{where}: {len(anns)} annotations, at most {MAX_INSTANCES} instances per image")

@@ -6,12 +6,13 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted
+from fashion_annotator.dataset.confine import storable_name
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -344,15 +345,35 @@ def save_imported(
         summary.masks += 1
 
 
-def attach_target(project: Project, stem: str, path: Path) -> ImageRecord:
-    """The one project image imported under ``stem`` (masks attach to photos by name)."""
+def attach_target(project: Project, stem: str, path: Path, folder: str = "") -> ImageRecord:
+    """The one project image imported under ``stem`` (masks attach to photos by name).
+
+    ``folder`` is the folder part of the name the source gives (``shoot2`` of
+    ``shoot2/look.jpg``): the image must then have been imported from a folder of that name,
+    else it is another photo that happens to share the name, and ``ValueError`` says so.
+    """
     found = project.images_by_stem(stem)
     if not found:
         raise ValueError(f"{path}: no photo named {stem!r} in the project or the source")
     if len(found) > 1:
         names = ", ".join(r.name for r in found)
         raise ValueError(f"{path}: several project photos are named {stem!r} ({names})")
-    return found[0]
+    record = found[0]
+    parent = PurePosixPath(folder.replace("\\", "/")).name
+    if parent not in ("", ".", "..") and not _came_from(record, parent):
+        raise ValueError(
+            f"{path}: names the photo {folder}/{stem}, which is not in the source; the project's "
+            f"{record.name} came from another folder ({record.source}), so it is not attached "
+            "(put the photo in the source folder)"
+        )
+    return record
+
+
+def _came_from(record: ImageRecord, folder: str) -> bool:
+    """Whether ``record`` was imported from a folder named ``folder`` (its ``source`` is the
+    imported path with ``/`` written as ``_``, see :func:`~fashion_annotator.dataset.confine.storable_name`)."""
+    suffix = Path(record.source).suffix
+    return f"_{record.source}".endswith(storable_name(f"_{folder}/{record.stem}{suffix}"))
 
 
 def export_stems(records: Iterable[ImageRecord]) -> dict[int, str]:

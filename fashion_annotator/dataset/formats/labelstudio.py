@@ -4,9 +4,10 @@ Import reads each task's last non-cancelled annotation (``predictions`` are not 
 truth and are ignored): ``brushlabels`` (Label Studio's bit-packed RLE of an RGBA canvas; a
 pixel is set where alpha >= 128), ``polygonlabels`` and ``rectanglelabels`` (percent
 coordinates, rotation about the top-left corner as Label Studio draws it), painted in result
-order. The photo is ``data.image``'s file name (a ``?d=`` local-files path, or an upload
-with Label Studio's ``8hex-`` prefix, which is tried without it) beside the JSON or in
-``images/``, else the project photo with the same stem.
+order. The photo is ``data.image``: a ``?d=`` local-files path (tried with its folders, then
+shorter, beside the JSON or in ``images/``), or an upload's file name (Label Studio's
+``8hex-`` prefix is tried without it); else the project photo with the same stem (see
+:class:`~fashion_annotator.dataset.formats.shapes.PhotoFinder`).
 
 Export writes ``OUT/tasks.json`` and the photos under ``OUT/images/``; ``data.image`` is
 ``images/NAME`` (point a local-files storage at ``OUT``, or import as pre-annotations).
@@ -121,7 +122,9 @@ def _photo_name(data: dict, folders: list[Path]) -> str:
         url = next((v for v in data.values() if isinstance(v, str)), "")
     parsed = urlparse(url)
     local = parse_qs(parsed.query).get("d")
-    base = Path(unquote(local[0] if local else parsed.path)).name
+    if local:  # a local-files path: its folders tell photos of one name apart
+        return unquote(local[0])
+    base = Path(unquote(parsed.path)).name
     if not any((f / base).is_file() for f in folders) and _UPLOAD_PREFIX.match(base):
         return _UPLOAD_PREFIX.sub("", base)
     return base

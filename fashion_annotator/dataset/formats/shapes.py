@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -140,31 +140,65 @@ def pick_task(project: Project, names: Iterable[str], taxonomy: str | None, wher
     )
 
 
-def find_photo(
-    project: Project, adder: PhotoAdder, folders: list[Path], name: str, where: str
-) -> ImageRecord:
-    """The project image for a photo ``name`` written in a source file.
+class PhotoFinder:
+    """Finds the photo of each entry of one import, listing each source folder once."""
 
-    Tried in order: ``name`` relative to each of ``folders`` (escapes refused), its base name
-    in each folder (tools often write a path from another machine), a photo with the same
-    stem in each folder (formats that name photos by stem), then the project photo with the
-    same stem (masks attach to photos imported before).
-    """
-    rel = Path(name.replace("\\", "/"))
-    if rel.suffix.lower() in PHOTO_SUFFIXES:
-        rel = rel.with_suffix("")
-    stems = [str(rel), rel.name]
-    for folder in folders:
-        names = [name, Path(name.replace("\\", "/")).name]
-        names += [f"{stem}{suffix}" for stem in stems for suffix in sorted(PHOTO_SUFFIXES)]
-        for candidate_name in dict.fromkeys(names):
-            try:
-                candidate = safe_join(folder, candidate_name)
-            except ValueError:
-                continue
-            if candidate.is_file():
-                return adder.add(candidate)
-    return attach_target(project, rel.name, Path(where))
+    def __init__(self, project: Project, adder: PhotoAdder, folders: list[Path]) -> None:
+        self.project, self.adder, self.folders = project, adder, folders
+        self._listed: dict[Path, dict[str, list[str]]] = {}
+
+    def find(self, name: str, where: str) -> ImageRecord:
+        """The project image for a photo ``name`` written in a source file.
+
+        Tried in order, in each folder: ``name`` relative to it and then its shorter tails
+        (``a/b/look.jpg``, ``b/look.jpg``, ``look.jpg``: tools often write a path from another
+        machine; escapes refused), a photo with the same stem and any photo suffix in any case
+        (``DSC0001.JPG``; formats that name photos by stem); then the project photo with the
+        same stem (masks attach to photos imported before), which must have come from a folder
+        named as ``name``'s folder part, when it has one
+        (:func:`~fashion_annotator.dataset.formats.common.attach_target`).
+
+        Raises
+        ------
+        ValueError
+            No photo, or several source photos share the stem; the message names ``where``.
+        """
+        parts = [part for part in PurePosixPath(name.replace("\\", "/")).parts if part not in ("/", ".", "..")]
+        tails = ["/".join(parts[i:]) for i in range(len(parts))]
+        for folder in self.folders:
+            for tail in tails:
+                try:
+                    candidate = safe_join(folder, tail)
+                except ValueError:
+                    continue
+                if candidate.is_file():
+                    return self.adder.add(candidate)
+            for tail in tails:
+                found = self._by_stem(folder, PurePosixPath(tail), where)
+                if found is not None:
+                    return self.adder.add(found)
+        rel = PurePosixPath("/".join(parts) or name)
+        stem = rel.stem if rel.suffix.lower() in PHOTO_SUFFIXES else rel.name
+        return attach_target(self.project, stem, Path(where), folder=str(rel.parent))
+
+    def _by_stem(self, folder: Path, rel: PurePosixPath, where: str) -> Path | None:
+        """The one photo ``folder/rel.parent/STEM.*`` (any case of a photo suffix), or None."""
+        stem = rel.stem if rel.suffix.lower() in PHOTO_SUFFIXES else rel.name
+        try:
+            directory = safe_join(folder, str(rel.parent)) if str(rel.parent) != "." else folder
+        except ValueError:
+            return None
+        if directory not in self._listed:
+            listed: dict[str, list[str]] = {}
+            if directory.is_dir():
+                for path in sorted(directory.iterdir()):
+                    if path.suffix.lower() in PHOTO_SUFFIXES and path.is_file():
+                        listed.setdefault(path.stem, []).append(path.name)
+            self._listed[directory] = listed
+        names = self._listed[directory].get(stem, [])
+        if len(names) > 1:
+            raise ValueError(f"{where}: several photos in {directory} are named {stem!r} ({', '.join(names)})")
+        return directory / names[0] if names else None
 
 
 def import_entries(
@@ -189,31 +223,30 @@ def import_entries(
     summary = summary or ImportSummary()
     labels = {label for e in entries if e.error is None for label, _ in e.regions}
     task = pick_task(project, labels, taxonomy, where)
-    adder = PhotoAdder(project, summary)
+    finder = PhotoFinder(project, PhotoAdder(project, summary), folders)
     for done, entry in enumerate(entries, 1):
         summary.skipped.extend((entry.where, note) for note in entry.notes)
         if entry.error is None and not entry.annotated:
-            _import_unannotated(project, adder, folders, entry, task, summary)
+            _import_unannotated(project, finder, entry, task, summary)
         else:
-            _import_entry(project, adder, folders, entry, task, summary)
+            _import_entry(project, finder, entry, task, summary)
         if progress is not None:
             progress(done, len(entries))
     return summary
 
 
 def _import_entry(
-    project: Project, adder: PhotoAdder, folders: list[Path], entry: SourceImage, task: str,
-    summary: ImportSummary,
-) -> None:  # fmt: skip
+    project: Project, finder: PhotoFinder, entry: SourceImage, task: str, summary: ImportSummary
+) -> None:
     """Paint and save one entry's mask; a refusal is listed with its photo, when found."""
     names = project.taxonomy(task).names
     record: ImageRecord | None = None
     try:
         if entry.error is not None:
             if entry.name:
-                record = find_photo(project, adder, folders, entry.name, entry.where)
+                record = finder.find(entry.name, entry.where)
             raise ValueError(entry.error)
-        record = find_photo(project, adder, folders, entry.name, entry.where)
+        record = finder.find(entry.name, entry.where)
         if entry.size is not None and tuple(entry.size) != record.shape:
             raise ValueError(
                 f"{entry.where}: size {entry.size[1]}x{entry.size[0]} (WxH) differs from "
@@ -238,12 +271,11 @@ def _import_entry(
 
 
 def _import_unannotated(
-    project: Project, adder: PhotoAdder, folders: list[Path], entry: SourceImage, task: str,
-    summary: ImportSummary,
-) -> None:  # fmt: skip
+    project: Project, finder: PhotoFinder, entry: SourceImage, task: str, summary: ImportSummary
+) -> None:
     """Import the photo of an entry the source did not annotate; no mask is saved."""
     try:
-        record = find_photo(project, adder, folders, entry.name, entry.where)
+        record = finder.find(entry.name, entry.where)
     except FILE_ERRORS as exc:
         summary.skipped.append((entry.where, f"not annotated, and its photo was not imported ({exc})"))
         return

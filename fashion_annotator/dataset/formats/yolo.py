@@ -85,8 +85,8 @@ def _line_rings(values: list[float]) -> np.ndarray:
 
 
 def _photo_for(label_file: Path, labels_dir: Path) -> str:
-    """``images/SUB/STEM``: the photo beside the label file's mirror (suffix found later)."""
-    return str(Path("images") / label_file.relative_to(labels_dir).with_suffix(""))
+    """``SUB/STEM`` under ``images/``: the label file's mirror (the suffix is found later)."""
+    return label_file.relative_to(labels_dir).with_suffix("").as_posix()
 
 
 def _parse(label_file: Path, names: list[str], labels_dir: Path) -> SourceImage:
@@ -129,7 +129,7 @@ def import_yolo(
     if taxonomy is None and not entries:
         raise ValueError(f"{labels_dir}: no label files")
     return import_entries(
-        project, entries, [src, src / "images"], taxonomy, src / DATA_YAML, progress
+        project, entries, [src / "images", src], taxonomy, src / DATA_YAML, progress
     )
 
 

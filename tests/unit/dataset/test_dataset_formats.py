@@ -202,6 +202,28 @@ def test_coco_bad_annotations_and_categories(project: Project, tmp_path: Path, w
         import_source(project, path, "coco")
 
 
+def test_a_coco_name_with_a_folder_attaches_only_to_a_photo_from_that_folder(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """A file naming shoot2/look.png, whose photo is not shipped, was painted onto the project's
+    look.png from shoot1 (another photo of that name): refused by name; shoot1/look.png attaches."""
+    write_photo(tmp_path / "shoot1" / "look.png", SHAPE)
+    import_source(project, tmp_path / "shoot1", "photos")
+    ann = {"id": 1, "image_id": 7, "category_id": 1, "segmentation": [[2, 2, 20, 2, 20, 20]]}
+    src = tmp_path / "coco"
+    src.mkdir()
+    cats = [{"id": 1, "name": "garment"}]
+    for folder in ("shoot2", "shoot1"):
+        image = {"id": 7, "file_name": f"{folder}/look.png", "width": SHAPE[1], "height": SHAPE[0]}
+        (src / "annotations.json").write_text(json.dumps({"images": [image], "annotations": [ann], "categories": cats}))
+        summary = import_source(project, src, "coco")
+        if folder == "shoot2":
+            ((where, problem),) = summary.errors
+            assert "shoot2/look.png" in where and "came from another folder" in problem and summary.masks == 0
+        else:
+            assert (summary.masks, summary.errors) == (1, [])
+
+
 def test_odd_photos_import(project: Project, tmp_path: Path) -> None:
     src = tmp_path / "odd"
     src.mkdir()

@@ -456,3 +456,56 @@ def test_a_coordinate_not_finite_or_far_outside_refuses_its_file_and_the_rest_is
     assert "not a finite number" in problem or "too far outside the 32x24 image" in problem
     (b,) = project.images_by_stem("b")
     assert project.load_mask(b.id, "parsing7") is None
+
+
+def test_voc_and_yolo_find_camera_photos_named_in_capitals(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """A stem lookup tried lower-case suffixes only: DSC0001.JPG was 'no photo named DSC0001'."""
+    voc = tmp_path / "voc"
+    write_photo(voc / "JPEGImages" / "DSC0001.JPG", (H, W))
+    (voc / "SegmentationClass").mkdir()
+    Image.fromarray(np.full((H, W), 3, np.uint8)).save(voc / "SegmentationClass" / "DSC0001.png")
+    (voc / "labelmap.txt").write_text("".join(f"{name}:::\n" for name in PARSING7))
+    yolo = tmp_path / "yolo"
+    write_photo(yolo / "images" / "DSC0002.JPEG", (H, W), seed=1)
+    (yolo / "data.yaml").write_text("names: [skin, hair, top]\n")
+    (yolo / "labels").mkdir()
+    (yolo / "labels" / "DSC0002.txt").write_text("2 0.1 0.1 0.5 0.1 0.5 0.5\n")
+    for src, fmt in ((voc, "voc"), (yolo, "yolo")):
+        summary = import_source(project, src, fmt)
+        assert (summary.added, summary.masks, summary.errors) == (1, 1, []), fmt
+    assert (_mask_of(project, "DSC0001") == 3).all() and _mask_of(project, "DSC0002").max() == 3
+
+
+def test_a_stem_shared_by_two_source_photos_is_refused(project: Project, tmp_path: Path, write_photo) -> None:
+    src = tmp_path / "yolo"
+    write_photo(src / "images" / "look.jpg", (H, W))
+    write_photo(src / "images" / "look.png", (H, W), seed=1)
+    (src / "data.yaml").write_text("names: [skin, hair, top]\n")
+    (src / "labels").mkdir()
+    (src / "labels" / "look.txt").write_text("2 0.1 0.1 0.5 0.1 0.5 0.5\n")
+    summary = import_source(project, src, "yolo")
+    ((where, problem),) = summary.errors
+    assert where.endswith("look.txt") and "several photos" in problem and "look.jpg, look.png" in problem
+    assert summary.masks == 0
+
+
+def test_a_labelstudio_local_file_is_found_in_its_folder_not_by_its_name_elsewhere(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """?d=shoot2/look.jpg kept only 'look.jpg': the region went onto shoot1's look.jpg, another
+    photo already in the project, though images/shoot2/look.jpg was in the source."""
+    shoot1 = write_photo(tmp_path / "shoot1" / "look.png", (H, W))
+    import_source(project, shoot1.parent, "photos")
+    src = tmp_path / "ls"
+    write_photo(src / "images" / "shoot2" / "look.png", (H, W), seed=1)
+    poly = {"type": "polygonlabels", "original_width": W, "original_height": H,
+            "value": {"points": [[10, 10], [60, 10], [60, 60]], "polygonlabels": ["top"]}}  # fmt: skip
+    task = {"id": 1, "data": {"image": "/data/local-files/?d=shoot2/look.png"}, "annotations": [{"result": [poly]}]}
+    (src / "tasks.json").write_text(json.dumps([task]))
+    summary = import_source(project, src, "labelstudio")
+    assert (summary.added, summary.masks, summary.errors) == (1, 1, [])
+    first, second = project.images()
+    assert project.load_mask(first.id, "parsing7") is None
+    assert "shoot2" in second.source and project.load_mask(second.id, "parsing7") is not None
