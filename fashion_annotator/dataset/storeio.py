@@ -173,14 +173,16 @@ def import_adds_version(
     Returns
     -------
     bool
-        False when the mask equals a saved version (nothing to add), True when it is new.
+        False when the mask equals a saved version (nothing to add), True when it is new. With
+        ``overwrite`` only the latest version counts: a mask equal to an older one is added
+        again, so the file is what the image holds afterwards.
 
     Raises
     ------
     ImportConflict
         It differs from the latest saved version and ``overwrite`` is False.
     """
-    if any(r["sha256"] == sha for r in saved):
+    if any(r["sha256"] == sha for r in (saved[-1:] if overwrite else saved)):
         return False
     if not saved:
         return True

@@ -84,7 +84,8 @@ def import_source(
     """Import ``src`` in format ``fmt`` (one of :data:`IMPORT_FORMATS`) into ``project``.
 
     A mask equal to a saved version is not saved again; one that differs is refused
-    (listed) unless ``overwrite``, which adds it as a new version. An added version makes a new
+    (listed) unless ``overwrite``, which adds it as a new version (also when it equals an older
+    version but not the latest: the file's mask becomes the latest again). An added version makes a new
     or in-progress image done, and an approved one done again (to be reviewed); an import never
     clears ``rejected``.
     """

@@ -420,6 +420,23 @@ def test_an_import_never_hides_saved_work(project, photo) -> None:
     assert np.array_equal(project.load_mask(rec.id, "garment", version=2), operator)
 
 
+def test_an_overwriting_import_of_an_older_version_makes_it_the_latest(project, photo) -> None:
+    """--overwrite with the file of version 1 after an operator's version 2 said 'unchanged' and
+    left version 2 the latest (what every export writes)."""
+    rec = project.add_image(photo)
+    imported = np.zeros(rec.shape, np.uint8)
+    imported[2:10, 3:12] = 1
+    project.save_import(rec.id, "garment", imported)
+    edited = imported.copy()
+    edited[:2] = 1
+    project.save_mask(rec.id, "garment", edited)
+    assert project.save_import(rec.id, "garment", imported) is None, "without overwrite: already saved"
+    restored = project.save_import(rec.id, "garment", imported, overwrite=True)
+    assert restored is not None and restored.version == 3
+    assert np.array_equal(project.load_mask(rec.id, "garment"), imported)
+    assert project.save_import(rec.id, "garment", imported, overwrite=True) is None, "equal to the latest"
+
+
 def test_add_image_counted_says_who_added_it_and_refuses_a_fifo(project, photo, tmp_path) -> None:
     # The photo importers count added / already present through add_image_counted.
     import os
