@@ -213,6 +213,11 @@ def instance_parsing_task(tasks: Sequence[str]) -> str | None:
     return next((t for t in tasks if t.startswith("parsing")), None)
 
 
+def instance_taxonomy_names() -> list[str]:
+    """The names :func:`load_instance_taxonomy` knows (``resources/taxonomies/instances/``)."""
+    return sorted(path.stem for path in resource_path("taxonomies", "instances").glob("*.json"))
+
+
 def load_instance_taxonomy(name: str = DEFAULT_INSTANCE_TAXONOMY) -> InstanceTaxonomy:
     """Load ``resources/taxonomies/instances/NAME.json`` (or a path to such a file)."""
     if not isinstance(name, str) or not name:

@@ -75,6 +75,7 @@ from fashion_annotator.instances.schema import (
     AttributeSchema,
     InstanceTaxonomy,
     instance_parsing_task,
+    instance_taxonomy_names,
     load_attribute_schema,
     load_instance_taxonomy,
 )
@@ -156,6 +157,11 @@ def export_coco_instances(
             })  # fmt: skip
         summary.count += 1
     taxonomy = taxonomy or load_instance_taxonomy()
+    if left_out:
+        summary.notes.append(
+            f"{counted(left_out, 'instance')} without a category (or without pixels) left out; give "
+            "them a category in the Instances panel"
+        )
     coco = {
         "info": {"description": "Fashion Annotator garment instances", "instance_taxonomy": taxonomy.name,
                  "attribute_schema": schema.name, "parsing_task": parsing_task, "left_out_uncategorised": left_out},
@@ -192,6 +198,17 @@ def _read(src: Path) -> tuple[Path, dict]:
         if info.get(key) is not None and not isinstance(info[key], str):
             raise ValueError(f"{path}: info '{key}' must be a name, got {info[key]!r:.60}")
     return path, data
+
+
+def _instance_taxonomy(name: str, path: Path) -> InstanceTaxonomy:
+    """The instance taxonomy ``name`` (from ``--taxonomy`` or the file's ``info``); ``ValueError``
+    naming the import file and the known taxonomies when there is no such taxonomy."""
+    if name.endswith(".json") or name not in instance_taxonomy_names():
+        raise ValueError(
+            f"{path}: instance taxonomy {name!r} is not one this program has "
+            f"({', '.join(instance_taxonomy_names())}); pass --taxonomy NAME to read the file with one"
+        )
+    return load_instance_taxonomy(name)
 
 
 def _is_id(value: object) -> bool:
@@ -436,7 +453,7 @@ def import_coco_instances(
     """
     path, data = _read(Path(src))
     root = path.parent
-    inst_tax = load_instance_taxonomy(taxonomy or data.get("info", {}).get("instance_taxonomy", DEFAULT_INSTANCE_TAXONOMY))
+    inst_tax = _instance_taxonomy(taxonomy or data.get("info", {}).get("instance_taxonomy", DEFAULT_INSTANCE_TAXONOMY), path)
     schema = load_attribute_schema()
     parsing_task = _parsing_task(project)
     parsing_tax = project.taxonomy(parsing_task)

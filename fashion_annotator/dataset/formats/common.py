@@ -147,6 +147,9 @@ class ExportSummary:
     #: ``(image, exported stem)`` for images written under another stem: their own is another
     #: exported image's (``photo.bmp`` and ``photo.tif``), see :func:`export_stems`.
     renamed: list[tuple[str, str]] = field(default_factory=list)
+    #: What the format left out of the images it exported, one line each (coco-instances:
+    #: instances without a category).
+    notes: list[str] = field(default_factory=list)
 
     def take_back(self, record: ImageRecord, problem: str) -> None:
         """An image counted as exported could not be written: uncount it and list ``problem``."""
@@ -173,7 +176,7 @@ class ExportSummary:
         unfinished = [f"{self.by_status[s]} {words}" for s, words in UNFINISHED.items() if self.by_status.get(s)]
         if unfinished:  # the latest mask of every image goes out: say which are not finished
             head += f"; not finished: {', '.join(unfinished)}"
-        lines = [head, *(f"  {name}: {problem}" for name, problem in self.errors)]
+        lines = [head, *(f"  {name}: {problem}" for name, problem in self.errors), *self.notes]
         if self.renamed:
             lines.append(f"{counted(len(self.renamed), 'image')} written under another name (another image has theirs):")
             lines.extend(f"  {name} -> {stem}" for name, stem in self.renamed)

@@ -285,3 +285,25 @@ def test_the_export_names_images_without_saved_instances(tmp_path: Path, ccp_dir
         proj.add_image(ccp_dir / "images" / "0001.jpg")
         summary = export_project(proj, tmp_path / "out", "coco-instances")
     assert summary.count == 1 and "1 without saved instances" in summary.lines()[0]
+
+
+def test_the_export_summary_counts_instances_left_out_without_a_category(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    """Only instances.json's info held the count: the command said nothing."""
+    proj, image_id, iset = _project(tmp_path, ccp_dir, ccp_photo["parsing"])
+    with proj:
+        first = min(iset.instances)
+        iset.instances[first] = Instance(first, iset.instances[first].parsing_class, category=None)
+        proj.save_instances(image_id, iset)
+        summary = export_project(proj, tmp_path / "out", "coco-instances")
+    assert any(line.startswith("1 instance without a category") for line in summary.lines()), summary.lines()
+
+
+def test_an_unknown_instance_taxonomy_names_the_import_file_and_the_known_ones(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    path, coco = _exported(tmp_path, ccp_dir, ccp_photo)
+    coco["info"]["instance_taxonomy"] = "fashionpedia"
+    path.write_text(json.dumps(coco))
+    with Project.create(tmp_path / "dst") as dst, pytest.raises(ValueError) as caught:
+        import_source(dst, path, "coco-instances")
+    message = str(caught.value)
+    assert message.startswith(f"{path}: instance taxonomy 'fashionpedia'") and "(ccp)" in message
+    assert "resources" not in message
