@@ -114,18 +114,19 @@ def import_plain(
     photos = list_files(src / "images", summary=summary) if (src / "images").is_dir() else []
     masks = list_files(src / "masks", {".png"}, summary) if (src / "masks").is_dir() else []
     total = len(photos) + len(masks)
-    by_stem: dict[str, ImageRecord] = {}
+    by_stem: dict[str, dict[int, ImageRecord]] = {}
     masked: set[int] = set()
     for done, path in enumerate(photos, 1):
         try:
-            by_stem.setdefault(path.stem, adder.add(path))
+            record = adder.add(path)
+            by_stem.setdefault(path.stem, {})[record.id] = record
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
         if progress is not None:
             progress(done, total)
     for done, path in enumerate(masks, len(photos) + 1):
         try:
-            record = by_stem.get(path.stem) or attach_target(project, path.stem, path)
+            record = _source_photo(by_stem.get(path.stem, {}), path) or attach_target(project, path.stem, path)
             raw = load_mask(path, shape=record.shape)
             converted = {t: _to_task(raw, m, project, t, path) for t, m in mappings.items()}
         except FILE_ERRORS as exc:
@@ -135,8 +136,23 @@ def import_plain(
             _save_all(project, record, converted, summary, path, overwrite)
         if progress is not None:
             progress(done, total)
-    summary.without_mask.extend(r.name for r in by_stem.values() if r.id not in masked)
+    summary.without_mask.extend(r.name for found in by_stem.values() for r in found.values() if r.id not in masked)
     return summary
+
+
+def _source_photo(found: dict[int, ImageRecord], mask: Path) -> ImageRecord | None:
+    """The one photo of ``images/`` with the mask's stem, None when there is none.
+
+    Raises
+    ------
+    ValueError
+        Several photos share the stem (``look.jpg`` and ``look.png``): which one the mask
+        belongs to is unknown.
+    """
+    if len(found) > 1:
+        names = ", ".join(r.name for r in found.values())
+        raise ValueError(f"{mask}: several photos in images/ are named {mask.stem!r} ({names}); not attached")
+    return next(iter(found.values()), None)
 
 
 def _save_all(

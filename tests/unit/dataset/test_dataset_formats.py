@@ -78,6 +78,19 @@ def test_plain_masks_attach_to_existing_photos(
     np.testing.assert_array_equal(project.load_mask(rec.id, "parsing7"), masks["0001"])
 
 
+def test_a_plain_mask_whose_stem_two_photos_share_is_refused(project: Project, tmp_path: Path, write_photo) -> None:
+    """masks/look.png went onto images/look.jpg without a word; look.png was not even listed."""
+    src = tmp_path / "plain"
+    write_photo(src / "images" / "look.jpg", SHAPE)
+    write_photo(src / "images" / "look.png", SHAPE, seed=1)
+    (src / "masks").mkdir()
+    Image.fromarray(np.ones(SHAPE, np.uint8)).save(src / "masks" / "look.png")
+    summary = import_source(project, src, "plain", "garment")
+    ((where, problem),) = summary.errors
+    assert where.endswith("look.png") and "several photos in images/ are named 'look' (look.jpg, look.png)" in problem
+    assert summary.masks == 0 and sorted(summary.without_mask) == ["look.jpg", "look.png"]
+
+
 def test_plain_needs_a_taxonomy(project: Project, tmp_path: Path, write_photo) -> None:
     src = tmp_path / "plain"
     _plain_source(src, write_photo, n=1)
