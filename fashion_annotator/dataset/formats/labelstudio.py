@@ -1,7 +1,8 @@
 """Label Studio JSON export: a list of tasks with ``brushlabels`` RLE and ``polygonlabels``.
 
 Import reads each task's last non-cancelled annotation (``predictions`` are not ground
-truth and are ignored): ``brushlabels`` (Label Studio's bit-packed RLE of an RGBA canvas; a
+truth and are ignored; a task without one is named as left out, its photo imported without a
+mask): ``brushlabels`` (Label Studio's bit-packed RLE of an RGBA canvas; a
 pixel is set where alpha >= 128), ``polygonlabels`` and ``rectanglelabels`` (percent
 coordinates, rotation about the top-left corner as Label Studio draws it), painted in result
 order. The photo is ``data.image``: a ``?d=`` local-files path (tried with its folders, then
@@ -137,12 +138,23 @@ def _rectangle(value: dict, width: int, height: int) -> np.ndarray:
     return rotated(corners, float(value.get("rotation", 0)), corners[0])
 
 
-def _add_result(entry: SourceImage, result: dict) -> None:
+def _add_result(entry: SourceImage, result: object, number: int) -> None:
+    """Add result ``number`` (1-based) of the task's annotation to ``entry``.
+
+    Raises ``ValueError`` (or ``KeyError``, ``TypeError``) for a malformed result: a string or
+    a list where Label Studio writes an object, a missing size or value.
+    """
+    if not isinstance(result, dict):
+        raise ValueError(f"result {number} is not an object: {result!r:.60}")
     kind = result.get("type", "")
     value = result.get("value") or {}
+    if not isinstance(value, dict):
+        raise ValueError(f"result {number}: 'value' is not an object: {value!r:.60}")
     labels = value.get(kind) or value.get("labels") or []
     if kind not in ("brushlabels", "polygonlabels", "rectanglelabels") or not labels:
         return
+    if not isinstance(labels, list):
+        raise ValueError(f"result {number}: '{kind}' is not a list of labels: {labels!r:.60}")
     width, height = int(result["original_width"]), int(result["original_height"])
     entry.size = entry.size or (height, width)
     label = str(labels[0])
@@ -165,21 +177,26 @@ def _add_result(entry: SourceImage, result: dict) -> None:
         entry.add_rings(label, [_rectangle(value, width, height)])
 
 
-def _parse_task(task: object, number: int, path: Path, folders: list[Path]) -> SourceImage | None:
+def _parse_task(task: object, number: int, path: Path, folders: list[Path]) -> SourceImage:
+    """One task's last non-cancelled annotation; a task without one is not ``annotated``."""
     if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
         return SourceImage(name="", where=f"{path}: task {number}", error="malformed task")
     name = _photo_name(task["data"], folders)
     entry = SourceImage(name=name, where=f"{path}: task {task.get('id', number)} ({name})")
-    annotations = [
-        a
-        for a in task.get("annotations") or []
-        if isinstance(a, dict) and not a.get("was_cancelled")
-    ]
-    if not annotations:
-        return None
     try:
-        for result in annotations[-1].get("result") or []:
-            _add_result(entry, result)
+        annotations = task.get("annotations") or []
+        if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):
+            raise ValueError(f"'annotations' is not a list of objects: {annotations!r:.60}")
+        annotations = [a for a in annotations if not a.get("was_cancelled")]
+        if not annotations:
+            entry.annotated = False
+            entry.notes.append("no annotation (none yet, or only cancelled ones); no mask imported")
+            return entry
+        results = annotations[-1].get("result") or []
+        if not isinstance(results, list):
+            raise ValueError(f"'result' is not a list of regions: {results!r:.60}")
+        for k, result in enumerate(results, 1):
+            _add_result(entry, result, k)
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         entry.error = f"unreadable result ({exc!r})" if isinstance(exc, KeyError) else str(exc)
     return entry
@@ -202,8 +219,7 @@ def import_labelstudio(
     if not isinstance(tasks, list):
         raise ValueError(f"{path}: not a Label Studio export (a list of tasks expected)")
     folders = [path.parent, path.parent / "images"]
-    parsed = [_parse_task(t, n, path, folders) for n, t in enumerate(tasks, 1)]
-    entries = [e for e in parsed if e is not None]
+    entries = [_parse_task(t, n, path, folders) for n, t in enumerate(tasks, 1)]
     return import_entries(project, entries, folders, taxonomy, path, progress)
 
 

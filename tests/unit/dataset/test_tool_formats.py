@@ -509,3 +509,42 @@ def test_a_labelstudio_local_file_is_found_in_its_folder_not_by_its_name_elsewhe
     first, second = project.images()
     assert project.load_mask(first.id, "parsing7") is None
     assert "shoot2" in second.source and project.load_mask(second.id, "parsing7") is not None
+
+
+@pytest.mark.parametrize(
+    ("annotation", "message"),
+    [
+        ({"result": ["garbage"]}, "result 1 is not an object"),
+        ({"result": [{"type": "polygonlabels", "value": [1, 2]}]}, "result 1: 'value' is not an object"),
+        ({"result": {"a": {}}}, "'result' is not a list of regions"),
+    ],
+)
+def test_a_malformed_labelstudio_result_refuses_its_task_by_name(
+    project: Project, tmp_path: Path, write_photo, annotation: dict, message: str
+) -> None:
+    """A string or list where Label Studio writes an object was an AttributeError traceback."""
+    src = tmp_path / "ls"
+    write_photo(src / "images" / "a.png", (H, W))
+    tasks = [{"id": 7, "data": {"image": "/data/upload/1/a.png"}, "annotations": [annotation]}]
+    (src / "tasks.json").write_text(json.dumps(tasks))
+    summary = import_source(project, src, "labelstudio")
+    ((where, problem),) = summary.errors
+    assert where == f"{src / 'tasks.json'}: task 7 (a.png)" and message in problem
+    assert summary.without_mask == ["a.png"]
+
+
+def test_labelstudio_tasks_without_an_annotation_are_named(project: Project, tmp_path: Path, write_photo) -> None:
+    """Tasks not yet annotated or only cancelled were dropped without a word."""
+    src = tmp_path / "ls"
+    poly = {"type": "polygonlabels", "original_width": W, "original_height": H,
+            "value": {"points": [[10, 10], [60, 10], [60, 60]], "polygonlabels": ["top"]}}  # fmt: skip
+    tasks = []
+    for k, done in enumerate([[{"result": [poly]}], [{"result": [poly], "was_cancelled": True}], []]):
+        write_photo(src / "images" / f"img{k}.png", (H, W), seed=k)
+        tasks.append({"id": k, "data": {"image": f"/data/upload/1/img{k}.png"}, "annotations": done})
+    (src / "tasks.json").write_text(json.dumps(tasks))
+    summary = import_source(project, src, "labelstudio")
+    assert (summary.masks, summary.errors) == (1, [])
+    assert [where.split(": ")[-1] for where, _ in summary.skipped] == ["task 1 (img1.png)", "task 2 (img2.png)"]
+    assert all("no annotation" in note for _, note in summary.skipped)
+    assert summary.without_mask == ["img1.png", "img2.png"]
