@@ -23,6 +23,7 @@ from fashion_annotator.dataset.formats.common import (
     Progress,
     export_each,
     list_files,
+    note_without_mask,
     prepare_export_folder,
     require_folder,
     save_imported,
@@ -66,6 +67,7 @@ def import_alpha(
     adder = PhotoAdder(project, summary)
     files = list_files(src, ALPHA_SUFFIXES, summary)
     for done, path in enumerate(files, 1):
+        record: ImageRecord | None = None
         try:
             image = load_image(path)
             if image.alpha is None:
@@ -83,6 +85,8 @@ def import_alpha(
             save_imported(project, record, task, mask, summary, overwrite)
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
+            if record is not None:
+                note_without_mask(project, record, task, summary)
         if progress is not None:
             progress(done, len(files))
     return summary

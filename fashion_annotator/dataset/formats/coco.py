@@ -33,6 +33,7 @@ from fashion_annotator.dataset.formats.common import (
     attach_target,
     check_extent,
     export_each,
+    note_without_mask,
     prepare_export_folder,
     safe_join,
     save_imported,
@@ -280,6 +281,7 @@ def import_coco(
         if image_id is not None:
             name = str(entry.get("file_name", ""))
             where = f"{path}: image {name!r}"
+            record: ImageRecord | None = None
             try:
                 anns = anns_by_image.get(image_id, [])
                 if not anns and orphans:
@@ -295,6 +297,8 @@ def import_coco(
                 save_imported(project, record, task, mask, summary, overwrite)
             except FILE_ERRORS as exc:
                 summary.fail(where, exc)
+                if record is not None:
+                    note_without_mask(project, record, task, summary)
         if progress is not None:
             progress(done, len(data["images"]))
     return summary

@@ -57,6 +57,7 @@ from fashion_annotator.dataset.formats.common import (
     attach_target,
     export_stems,
     file_error_text,
+    note_without_mask,
     prepare_export_folder,
     safe_join,
 )
@@ -471,6 +472,7 @@ def import_coco_instances(
         image_id = ids.get(done - 1)
         name = str(entry.get("file_name", "")) if isinstance(entry, dict) else ""
         where = f"{path}: image {name!r}"
+        record: ImageRecord | None = None
         try:
             if image_id is None:  # malformed, or an id shared with another entry: listed
                 continue
@@ -526,6 +528,8 @@ def import_coco_instances(
             project.save_instances(record.id, iset, source="import")
         except FILE_ERRORS as exc:
             summary.fail(where, exc)
+            if record is not None:
+                note_without_mask(project, record, None, summary)
         finally:
             if progress is not None:
                 progress(done, len(data["images"]))

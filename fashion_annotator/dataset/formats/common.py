@@ -348,6 +348,19 @@ def save_imported(
         summary.masks += 1
 
 
+def note_without_mask(project: Project, record: ImageRecord, task: str | None, summary: ImportSummary) -> None:
+    """List ``record`` in ``summary.without_mask`` (once) when it has no saved mask of ``task``
+    (``None``: no saved instances): its annotation was refused, its photo imported."""
+    if record.name in summary.without_mask:
+        return
+    try:
+        saved = project.mask_versions(record.id, task) if task is not None else project.instance_versions(record.id)
+    except FILE_ERRORS:  # the store stopped answering: the refusal is already listed
+        return
+    if not saved:
+        summary.without_mask.append(record.name)
+
+
 def attach_target(project: Project, stem: str, path: Path, folder: str = "") -> ImageRecord:
     """The one project image imported under ``stem`` (masks attach to photos by name).
 

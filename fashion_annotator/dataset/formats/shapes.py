@@ -33,6 +33,7 @@ from fashion_annotator.dataset.formats.common import (
     check_extent,
     file_error_text,
     masked_images,
+    note_without_mask,
     safe_join,
     save_imported,
 )
@@ -266,8 +267,8 @@ def _import_entry(
     except FILE_ERRORS as exc:
         # the annotation's own problem comes first, even when its photo is missing too
         summary.fail(entry.where, exc if entry.error is None else entry.error)
-        if record is not None and record.name not in summary.without_mask:
-            _note_without_mask(project, record, task, summary)
+        if record is not None:
+            note_without_mask(project, record, task, summary)
 
 
 def _import_unannotated(
@@ -279,17 +280,7 @@ def _import_unannotated(
     except FILE_ERRORS as exc:
         summary.skipped.append((entry.where, f"not annotated, and its photo was not imported ({exc})"))
         return
-    if record.name not in summary.without_mask:
-        _note_without_mask(project, record, task, summary)
-
-
-def _note_without_mask(project: Project, record: ImageRecord, task: str, summary: ImportSummary) -> None:
-    """List ``record`` in ``summary.without_mask`` when it has no saved mask of ``task``."""
-    try:
-        if not project.mask_versions(record.id, task):
-            summary.without_mask.append(record.name)
-    except FILE_ERRORS:  # the store stopped answering: the refusal is already listed
-        return
+    note_without_mask(project, record, task, summary)
 
 
 def exported_images(

@@ -237,6 +237,24 @@ def test_a_coco_name_with_a_folder_attaches_only_to_a_photo_from_that_folder(
             assert (summary.masks, summary.errors) == (1, [])
 
 
+def test_the_photo_of_a_refused_coco_or_alpha_annotation_is_listed_without_a_mask(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """The README promises it for every format; COCO and alpha imported the photo unlisted."""
+    image = {"id": 1, "file_name": "p.jpg", "width": SHAPE[1], "height": SHAPE[0]}
+    bad = {"id": 1, "image_id": 1, "category_id": 1.0, "segmentation": [[1, 1, 9, 1, 9, 9]]}
+    summary = import_source(project, _coco(tmp_path, write_photo, [image], [bad]), "coco")
+    assert len(summary.errors) == 1 and summary.without_mask == ["p.jpg"]
+    photo = write_photo(tmp_path / "photos" / "cut.png", SHAPE, seed=3)
+    import_source(project, photo.parent, "photos")
+    rgba = np.zeros((SHAPE[0] + 1, SHAPE[1], 4), np.uint8)
+    rgba[..., 3] = 255
+    (tmp_path / "alpha").mkdir()
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "alpha" / "cut.png")
+    summary = import_source(project, tmp_path / "alpha", "alpha")
+    assert "differs from photo cut.png" in summary.errors[0][1] and summary.without_mask == ["cut.png"]
+
+
 def test_odd_photos_import(project: Project, tmp_path: Path) -> None:
     src = tmp_path / "odd"
     src.mkdir()

@@ -176,6 +176,7 @@ def test_a_bad_annotation_refuses_its_image_and_names_it(tmp_path: Path, ccp_dir
         assert where.startswith(str(path)) and "0019.jpg" in where
         assert f"annotation {ann['id']}" in problem and message in problem
         assert dst.images_with_instances() == [], "nothing of a refused image is saved"
+        assert result.without_mask == ["0019.jpg"], "its photo is imported, listed without instances"
 
 
 @pytest.mark.parametrize(
