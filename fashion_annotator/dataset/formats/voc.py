@@ -10,7 +10,8 @@
 Import: label index ``i`` is line ``i`` of ``labelmap.txt`` (matched to the task's classes by
 name); without it, pass ``--taxonomy`` and the indices are the task's class ids. An RGB
 (non-indexed) mask is read through the labelmap's colours. Void (255) becomes background,
-the usual reading of VOC's "not labelled / boundary" pixels. ``SegmentationObject/`` is not
+the usual reading of VOC's "not labelled / boundary" pixels. Only the labels a mask's pixels
+use must be classes of the task (a label map may list more). ``SegmentationObject/`` is not
 read (the instances are not needed for class masks).
 
 Export writes the same layout with the VOC colour map (so VOC viewers show the standard
@@ -99,26 +100,42 @@ def _load_ids(path: Path, colours: list[tuple[int, int, int] | None]) -> np.ndar
     return ids
 
 
+def _checked_ids(path: Path, labels: list[str], colours: list) -> np.ndarray:
+    """:func:`_load_ids`, refusing indices that the label map lacks (void aside)."""
+    ids = _load_ids(path, colours)
+    unknown = sorted(set(np.unique(ids).tolist()) - set(range(len(labels))) - {VOID})
+    if unknown:
+        raise ValueError(f"label indices {unknown} are not in the label map")
+    return ids
+
+
 def _entry(path: Path, labels: list[str], colours: list) -> SourceImage:
+    """One mask: a region for each label index its pixels use (read now, and again when painted).
+
+    Labels of the label map that no pixel uses are no regions: they neither need to be classes
+    of the task nor count as shapes outside the photo.
+    """
     entry = SourceImage(name=path.stem, where=str(path))
+    try:
+        present = sorted(set(np.unique(_checked_ids(path, labels, colours)).tolist()) - {VOID})
+    except (ValueError, OSError) as exc:
+        entry.error = str(exc)
+        return entry
     cache: dict[str, np.ndarray] = {}
 
     def ids(size: tuple[int, int]) -> np.ndarray:
         if "ids" not in cache:
-            loaded = _load_ids(path, colours)
+            loaded = _checked_ids(path, labels, colours)
             if loaded.shape != size:
                 raise ValueError(
                     f"mask {loaded.shape[1]}x{loaded.shape[0]} (WxH) differs from the photo's "
                     f"{size[1]}x{size[0]}"
                 )
-            unknown = sorted(set(np.unique(loaded).tolist()) - set(range(len(labels))) - {VOID})
-            if unknown:
-                raise ValueError(f"label indices {unknown} are not in the label map")
             cache["ids"] = loaded
         return cache["ids"]
 
-    for index, label in enumerate(labels):
-        entry.add_bitmap(label, functools.partial(_is_index, ids, index))
+    for index in present:
+        entry.add_bitmap(labels[index], functools.partial(_is_index, ids, index))
     return entry
 
 

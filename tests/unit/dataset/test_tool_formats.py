@@ -548,3 +548,20 @@ def test_labelstudio_tasks_without_an_annotation_are_named(project: Project, tmp
     assert [where.split(": ")[-1] for where, _ in summary.skipped] == ["task 1 (img1.png)", "task 2 (img2.png)"]
     assert all("no annotation" in note for _, note in summary.skipped)
     assert summary.without_mask == ["img1.png", "img2.png"]
+
+
+def test_voc_labels_no_pixel_uses_neither_refuse_nor_count_as_shapes_outside(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """Every label of labelmap.txt was a region: unused ones were 'shapes outside the photo' and
+    one the task lacks refused every image, even with --taxonomy."""
+    src = tmp_path / "voc"
+    write_photo(src / "JPEGImages" / "look.jpg", (H, W))
+    (src / "SegmentationClass").mkdir()
+    ids = np.zeros((H, W), np.uint8)
+    ids[2:10, 3:12] = 1
+    Image.fromarray(ids).save(src / "SegmentationClass" / "look.png")
+    (src / "labelmap.txt").write_text("background:0,0,0::\ngarment:128,0,0::\nperson:0,128,0::\n")
+    summary = import_source(project, src, "voc", "garment")
+    assert (summary.masks, summary.errors, summary.empty_shapes) == (1, [], [])
+    assert (_mask_of(project, "look", "garment") == ids).all()
