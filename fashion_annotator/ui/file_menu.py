@@ -379,6 +379,17 @@ class ExportDialog(_PathDialog):
         self.form.addRow("Polygon tolerance", self.tolerance)
         self.form.addRow("Cutout edges", self.edges)
         self.form.addRow("Folder", _path_row(self.out, lambda: self._folder("Export to")))
+        self.fmt.currentTextChanged.connect(self._enable_options)
+        self._enable_options(self.fmt.currentText())
+
+    def _enable_options(self, fmt: str) -> None:
+        """Only the options ``fmt`` takes can be set (plain has none, cutout only its edges)."""
+        takes = EXPORT_OPTIONS.get(fmt, ())
+        for key, widget in (("shapes", self.shapes), ("tolerance", self.tolerance), ("edges", self.edges)):
+            widget.setEnabled(key in takes)
+            label = self.form.labelForField(widget)
+            if label is not None:
+                label.setEnabled(key in takes)
 
     def choices(self) -> dict[str, object]:
         """What the operator chose, to offer again next time (:meth:`restore`)."""

@@ -216,6 +216,24 @@ def test_the_export_dialog_offers_the_projects_last_choices(opened, tmp_path, mo
                            {"shapes": "polygon", "tolerance": 1.5, "statuses": file_menu.FINISHED})  # fmt: skip
 
 
+def test_the_export_dialog_enables_only_the_options_of_the_chosen_format(qtbot) -> None:
+    from fashion_annotator.ui.file_menu import ExportDialog
+
+    dialog = ExportDialog(["parsing7"], "parsing7")
+    qtbot.addWidget(dialog)
+
+    def enabled() -> tuple[bool, bool, bool]:
+        return dialog.shapes.isEnabled(), dialog.tolerance.isEnabled(), dialog.edges.isEnabled()
+
+    dialog.fmt.setCurrentText("plain")
+    assert enabled() == (False, False, False)
+    assert not dialog.form.labelForField(dialog.shapes).isEnabled()
+    dialog.fmt.setCurrentText("coco")
+    assert enabled() == (True, True, False)
+    dialog.fmt.setCurrentText("cutout")
+    assert enabled() == (False, False, True)
+
+
 def test_refine_shows_what_changed_and_flashes_it(qtbot, opened):
     window, _ = opened
     mask = window.session.current.doc.masks[window.task]

@@ -466,9 +466,14 @@ def _instances(
         for c, (rle, area, box) in enumerate(zip(rles, areas, boxes, strict=True), 1):
             segmentation: object = {"size": size, "counts": rle["counts"].decode("ascii")}
             if shapes == "polygon":
-                piece = np.asfortranarray((components == c).astype(np.uint8))
+                # traced in the component's box (1 px around it): the whole frame per component
+                # took minutes on a 24-megapixel photo of a few hundred regions
+                x, y, bw, bh = box
+                y0, x0 = max(0, y - 1), max(0, x - 1)
+                piece = components[y0 : y + bh + 1, x0 : x + bw + 1] == c
+                offset = np.array([x0, y0], np.float64)
                 polygons = mask_to_polygons(piece, tolerance)
-                segmentation = [keyhole(p).ravel().round(3).tolist() for p in polygons]
+                segmentation = [(keyhole(p) + offset).ravel().round(3).tolist() for p in polygons]
             out.append(
                 {
                     "id": first_id + len(out),

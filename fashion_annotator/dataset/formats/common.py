@@ -166,7 +166,7 @@ class ExportSummary:
         """Human-readable summary: totals, then one line per image not exported."""
         head = f"{counted(self.count, 'image')} exported to {self.out}"
         if self.upright:
-            head += f"; {self.upright} EXIF-rotated photos written upright to match their masks"
+            head += f"; {counted(self.upright, 'EXIF-rotated photo')} written upright to match the masks"
         if self.left_out_by_status:
             head += f"; {counted(self.left_out_by_status, 'image')} of other statuses left out"
         if self.skipped:
