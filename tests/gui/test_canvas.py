@@ -515,3 +515,18 @@ def test_cutout_preview_shows_the_masks_pixels_alone_and_zoom_to_mask_frames_the
     assert visible.contains(QPointF(W / 2, H / 2)) and visible.contains(QPointF(W / 2 + 10, H / 2 + 20))
     mask[:] = 0
     assert not canvas.zoom_to_mask()
+
+
+def test_page_keys_never_scroll_the_photo_out_of_sight(canvas):
+    """PgUp / PgDn are the window's image keys; when its shortcuts do not fire (the window not
+    active) the view must not page the photo away (it looked as if the image had closed)."""
+    canvas.zoom_at(4.0, QPointF(240, 200))
+    bar = canvas.verticalScrollBar()
+    assert bar.maximum() > 0
+    start = bar.value()
+    key(canvas, Qt.Key.Key_PageDown)
+    key(canvas, Qt.Key.Key_PageUp)
+    key(canvas, Qt.Key.Key_PageDown)
+    assert bar.value() == start
+    key(canvas, Qt.Key.Key_Down)  # the arrows still move the view
+    assert bar.value() != start

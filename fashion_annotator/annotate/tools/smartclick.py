@@ -116,23 +116,51 @@ def _unpack(bits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.unpackbits(bits, count=shape[0] * shape[1]).reshape(shape) > 0
 
 
+#: Pixels around a removal searched for the labels that fill it (:func:`_refill`).
+REFILL_REACH = 24
+
+
+def _refill(mask: np.ndarray, remove: np.ndarray, label: int) -> None:
+    """Take the pixels ``remove`` ``(H, W) bool`` out of ``label`` in ``mask`` (in place): each
+    takes the label of the nearest pixel around it that is neither removed nor ``label`` (0 when
+    there is none within :data:`REFILL_REACH` px). On a cutout that is 0, as ever; on a parsing
+    mask a negative "skin" click on a sleeve's cuff gives the cuff back to "top", not to the
+    background."""
+    rows, cols = np.flatnonzero(remove.any(axis=1)), np.flatnonzero(remove.any(axis=0))
+    if rows.size == 0:
+        return
+    h, w = mask.shape
+    y0, y1 = max(0, int(rows[0]) - REFILL_REACH), min(h, int(rows[-1]) + 1 + REFILL_REACH)
+    x0, x1 = max(0, int(cols[0]) - REFILL_REACH), min(w, int(cols[-1]) + 1 + REFILL_REACH)
+    sub, gone = mask[y0:y1, x0:x1], remove[y0:y1, x0:x1]
+    source = ~gone & (sub != label)
+    if not source.any():
+        sub[gone] = 0
+        return
+    from scipy import ndimage
+
+    _, (iy, ix) = ndimage.distance_transform_edt(~source, return_indices=True)
+    sub[gone] = sub[iy[gone], ix[gone]]
+
+
 def _write_where(mask: np.ndarray, obj: np.ndarray, where: np.ndarray, label: int) -> BBox | None:
     """Make ``mask == label`` follow ``obj`` on the pixels ``where``: 0 pixels join the object,
-    its pixels leave it (become 0); other labels' pixels are left as they are."""
+    its pixels leave it (:func:`_refill`); other labels' pixels are left as they are."""
     add = where & obj & (mask == 0)
     remove = where & ~obj & (mask == label)
     changed = add | remove
     box = BBox.of(changed)
     if box is not None:
         mask[add] = label
-        mask[remove] = 0
+        _refill(mask, remove, label)
     return box
 
 
 def _write_object(
     mask: np.ndarray, obj: np.ndarray, bounds: tuple[int, int, int, int], label: int
 ) -> BBox | None:
-    """Make ``mask == label`` equal ``obj`` inside ``bounds``; removed pixels become 0."""
+    """Make ``mask == label`` equal ``obj`` inside ``bounds``; removed pixels take the labels
+    around them (:func:`_refill`)."""
     y0, y1, x0, x1 = bounds
     sub = mask[y0:y1, x0:x1]
     want = obj[y0:y1, x0:x1]
@@ -142,7 +170,7 @@ def _write_object(
     if not changed.any():
         return None
     sub[add] = label
-    sub[remove] = 0
+    _refill(sub, remove, label)
     rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
     return BBox(y0 + int(rows[0]), x0 + int(cols[0]), y0 + int(rows[-1]) + 1, x0 + int(cols[-1]) + 1)
 

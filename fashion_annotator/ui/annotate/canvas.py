@@ -55,6 +55,9 @@ MIN_RADIUS, MAX_RADIUS = 0.5, 1000.0
 DEFAULT_OPACITY = 0.5
 
 
+#: Keys that step through the images (window shortcuts), never page the view.
+_IMAGE_KEYS = (Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)
+
 class Canvas(ImageView):
     """Shows a document's photo and one task's mask, and edits the mask with the tools.
 
@@ -497,6 +500,11 @@ class Canvas(ImageView):
         elif key == Qt.Key.Key_Backspace and isinstance(tool, PolygonTool):
             tool.undo_vertex()
             self._update_polygon_preview()
+        elif key in _IMAGE_KEYS:
+            # the window's next / previous image (its shortcuts); when they did not fire (the
+            # window not active), the view must not scroll the photo out of sight instead
+            event.ignore()
+            return
         else:
             super().keyPressEvent(event)
             return

@@ -80,3 +80,27 @@ def test_a_region_click_before_the_regions_exist_says_so() -> None:
     assert ctx.regions is None
     result = make_tool("superpixel").press(ctx, Pointer(5, 5))
     assert result.message is not None and "still being computed" in result.message and not ctx.mask.any()
+
+
+def test_a_smart_click_removal_gives_pixels_back_to_the_classes_around_them() -> None:
+    """A negative "skin" click on a sleeve's cuff wrongly painted skin: the cuff becomes "top"
+    again (the class around it), not background; skin beside the background goes to it."""
+    from fashion_annotator.annotate.tools.smartclick import _write_object
+
+    top, skin = 3, 1
+    mask = np.zeros((40, 40), np.uint8)
+    mask[5:30, 5:20] = top  # a sleeve
+    mask[25:35, 10:16] = skin  # its cuff (rows 25-29) and the hand below it (30-34) as skin
+    obj = mask == skin
+    obj[25:30] = False  # the click says: not skin on the cuff...
+    obj[33:35] = False  # ...nor at the hand's tip, on the background
+    box = _write_object(mask, obj, (0, 40, 0, 40), skin)
+    assert box is not None
+    assert (mask[25:30, 10:16] == top).all()
+    assert (mask[33:35, 10:16] == 0).all() and (mask[30:33, 10:16] == skin).all()
+    cutout = np.zeros((10, 10), np.uint8)
+    cutout[2:8, 2:8] = 1
+    keep = cutout == 1
+    keep[2:4] = False
+    _write_object(cutout, keep, (0, 10, 0, 10), 1)
+    assert (cutout[2:4] == 0).all() and cutout[4:8, 2:8].all()
