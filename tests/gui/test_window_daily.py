@@ -653,3 +653,16 @@ def test_region_consensus_keeps_the_operators_edits() -> None:
     out = refine_menu.consensus(cur, "garment", mask)
     assert (out[:, :10] == 1).all(), "the untouched proposal follows the regions"
     assert (out[5:15, 12:16] == 1).all(), "the operator's strap stays"
+
+
+def test_every_parsing_class_is_in_sight_at_1280x720(qtbot, opened) -> None:
+    """The Instances panel gives way to the Labels list: "dress" was cut off at 720 px."""
+    window, _ = opened
+    window.resize(1280, 720)
+    window.set_task("parsing7")
+    qtbot.wait(50)
+    palette = window.palette_dock.list
+    assert palette.count() == 7
+    last = palette.visualItemRect(palette.item(palette.count() - 1))
+    assert palette.viewport().rect().contains(last)
+    assert window.height() == 720

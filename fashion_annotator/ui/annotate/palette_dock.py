@@ -21,6 +21,9 @@ from fashion_annotator.ui.icons import swatch
 ID_ROLE = Qt.ItemDataRole.UserRole
 
 
+#: Classes the Labels list shows without scrolling (parsing18's others scroll).
+VISIBLE_ROWS = 10
+
 class PaletteDock(QDockWidget):
     """Lists the classes of the current task; the current label is the selected row.
 
@@ -86,6 +89,11 @@ class PaletteDock(QDockWidget):
                 f"{cls.name} (class {cls.id})" + (f", shortcut {cls.shortcut}" if key else "")
             )
             self.list.addItem(item)
+        # every class in sight without scrolling (up to VISIBLE_ROWS): the Instances panel
+        # below gives way, not the operator's palette (parsing7's "dress" was cut off at 720 px)
+        rows = min(self.list.count(), VISIBLE_ROWS)
+        row = self.list.sizeHintForRow(0) + 2 * self.list.spacing() if rows else 0
+        self.list.setMinimumHeight(rows * row + 2 * self.list.frameWidth())
         self.set_current(current)
 
     def set_current(self, label: int) -> None:
