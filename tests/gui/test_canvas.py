@@ -186,8 +186,14 @@ def test_polygon_fill_subtract_and_cancel(canvas, taxonomy):
     for x, y in [(10, 10), (200, 10), (200, 200)]:
         press(canvas, x, y)
     assert canvas._polygon_item.path().elementCount() > 0
+    messages: list[str] = []
+    canvas.message.connect(messages.append)
     key(canvas, Qt.Key.Key_Escape)
     assert canvas._polygon_item.path().elementCount() == 0
+    assert messages == ["The open polygon (3 vertices) was dropped: Enter closes a polygon"]
+    press(canvas, 10, 10)
+    canvas.finish_edit()  # another image, a save: the same, said the same way
+    assert messages[-1] == "The open polygon (1 vertex) was dropped: Enter closes a polygon"
     key(canvas, Qt.Key.Key_Return)
     assert np.array_equal(mask, before) and len(edited) == 2
 

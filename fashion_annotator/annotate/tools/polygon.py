@@ -48,8 +48,12 @@ class PolygonTool(Tool):
         return ToolResult(bbox, committed=bbox is not None)
 
     def cancel(self, ctx: ToolContext | None) -> ToolResult:
+        dropped = len(self.vertices)
         self.vertices, self.subtract, self.undone = [], False, []
-        return NOTHING
+        if not dropped:
+            return NOTHING
+        vertices = "1 vertex" if dropped == 1 else f"{dropped} vertices"
+        return ToolResult(message=f"The open polygon ({vertices}) was dropped: Enter closes a polygon")
 
     def undo_vertex(self) -> None:
         """Drop the last vertex (Backspace, Ctrl+Z)."""
