@@ -146,7 +146,7 @@ class Project(PhotoImports, LegacyNames):
             raise ProjectError(f"{root}: already a project ({INDEX_NAME} exists)") from None
         except OSError as exc:
             raise ProjectError(f"{root}: cannot create the project: {exc.strerror or exc}") from exc
-        project = cls(root, _connect(root / INDEX_NAME), user)
+        project = cls(root, _connect(root / INDEX_NAME, existing=False), user)
         with project._tx():
             project._conn.executemany(
                 "INSERT INTO tasks (name, position) VALUES (?, ?)",
@@ -575,13 +575,20 @@ def _is_url(location: str | Path) -> bool:
     return is_postgres_url(location)
 
 
-def _connect(index: Path) -> sqlite3.Connection:
+def _connect(index: Path, existing: bool = True) -> sqlite3.Connection:
+    """The index, its schema brought up to date; ``existing``: it must already be a project's
+    (an empty file, a copy cut short, is refused, not made into a new empty project whose first
+    open would sweep every photo and mask of the folder away)."""
     try:
         conn = schema.connect(index)
     except (sqlite3.Error, schema.SchemaError) as exc:
         raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
     try:
+        if existing and schema.schema_version(conn) == 0:
+            raise schema.SchemaError("it is empty or not a project index (a copy cut short?); restore it from a backup")
         schema.migrate(conn, index)
+        if existing and conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 0:
+            raise schema.SchemaError("it names no tasks (its creation was cut short?); make the project again")
     except (sqlite3.Error, schema.SchemaError) as exc:
         conn.close()
         raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc

@@ -7,8 +7,11 @@ returned), but an orphan photo blocks its name (the re-import would store ``NAME
 and both take space. :func:`sweep` runs when a project is opened for writing, under the write
 lock, so no other process can be between its rename and its commit at that moment.
 
-Temp files and orphan mask / proposal versions are deleted; orphan photos and model files are
-moved to ``lost+found/`` (a photo put there by hand is never deleted). Each action is logged.
+Temp files and orphan proposal versions (the model's, made again on demand) are deleted;
+orphan photos, masks and model files are moved to ``lost+found/``, never deleted: a mask the
+index does not name is usually a save cut short, but it is also every mask saved after the
+backup an admin restored ``project.sqlite`` from (the first open deleted them all). Each action
+is logged.
 """
 
 from __future__ import annotations
@@ -91,9 +94,9 @@ def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
                 _remove(path, rel, report.temp_removed, "temporary file of an interrupted write")
             elif rel in known:
                 continue
-            elif folder in ("masks", "proposals") and path.suffix == ".png":
-                _remove(path, rel, report.orphans_removed, "mask never committed to the index")
-            elif folder in ("images", "models"):
+            elif folder == "proposals" and path.suffix == ".png":
+                _remove(path, rel, report.orphans_removed, "proposal never committed to the index")
+            elif folder in ("images", "masks", "models"):
                 _move(root, rel, report)
     return report
 
@@ -121,5 +124,6 @@ def _move(root: Path, rel: str, report: SweepReport) -> None:
     except OSError as exc:
         log.warning("%s: orphan (not in the index) not moved: %s", src, exc.strerror or exc)
         return
-    log.warning("%s: not in the index (interrupted import?), moved to %s", src, dest)
+    log.warning("%s: not in the index (an interrupted save, or an index restored from a backup), moved to %s",
+                src, dest)
     report.orphans_moved.append(rel)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.dataset.formats import EXPORT_FORMATS, export_project, import_source
 from fashion_annotator.dataset.store import Project, ProjectError
 
@@ -242,8 +243,58 @@ def test_crash_leftovers_are_swept_and_names_kept(
         assert again.name == "look.png"  # not look-<sha12>.png: export names stay
         assert len(project.mask_versions(rec.id, "garment")) == 1
     assert (root / "lost+found" / "images" / "look.png").is_file()  # moved, never deleted
+    assert (root / "lost+found" / "masks" / str(rec.id) / "garment" / "v2.png").is_file()  # a mask too
     assert integrity_ok(root)
     ledger.handled("store", "orphan photo and temp files")
+
+
+def test_masks_saved_after_the_backup_an_index_is_restored_from_are_kept(tmp_path: Path, write_photo) -> None:
+    """An admin restores last night's project.sqlite: the masks saved since are no longer in it.
+    The first open swept them away for good; they wait in lost+found now."""
+    root = tmp_path / "p"
+    with Project.create(root) as project:
+        rec = project.add_image(write_photo(tmp_path / "look.png", SHAPE))
+        project.save_mask(rec.id, "garment", np.zeros(SHAPE, np.uint8))
+    backup = tmp_path / "backup.sqlite"
+    shutil.copyfile(root / "project.sqlite", backup)
+    today = np.zeros(SHAPE, np.uint8)
+    today[2:9, 3:12] = 1
+    with Project.open(root) as project:
+        project.save_mask(rec.id, "garment", today)  # a day's work: v2
+    shutil.copyfile(backup, root / "project.sqlite")
+    for leftover in ("project.sqlite-wal", "project.sqlite-shm"):
+        (root / leftover).unlink(missing_ok=True)
+    with Project.open(root) as project:
+        assert len(project.mask_versions(rec.id, "garment")) == 1
+    kept = root / "lost+found" / "masks" / str(rec.id) / "garment" / "v2.png"
+    assert np.array_equal(load_mask(kept), today)
+
+
+@pytest.mark.parametrize("damage", ["empty", "no tasks"])
+def test_an_empty_or_taskless_index_is_refused_and_the_folder_left_alone(
+    tmp_path: Path, write_photo, damage: str
+) -> None:
+    """A zero-byte index (a copy cut short) was made into a new empty project, and its first
+    open moved every photo to lost+found and deleted every mask."""
+    root = tmp_path / "p"
+    with Project.create(root) as project:
+        rec = project.add_image(write_photo(tmp_path / "look.png", SHAPE))
+        project.save_mask(rec.id, "garment", np.zeros(SHAPE, np.uint8))
+    files = sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and "sqlite" not in p.name)
+    if damage == "empty":
+        (root / "project.sqlite").write_bytes(b"")
+        for leftover in ("project.sqlite-wal", "project.sqlite-shm"):
+            (root / leftover).unlink(missing_ok=True)
+        words = "empty or not a project index"
+    else:
+        conn = sqlite3.connect(root / "project.sqlite")
+        with conn:
+            conn.execute("DELETE FROM tasks")
+        conn.close()
+        words = "names no tasks"
+    with pytest.raises(ProjectError, match=words):
+        Project.open(root)
+    assert sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and "sqlite" not in p.name) == files
 
 
 def test_orphan_reused_even_without_a_sweep(project: Project, tmp_path: Path, write_photo) -> None:
