@@ -135,6 +135,15 @@ class Project(PhotoImports, LegacyNames):
         tasks = list(dict.fromkeys(tasks))
         if not tasks:
             raise ProjectError(f"{root}: a project needs at least one task")
+        taken = [name for name in FOLDERS if (root / name).is_dir() and any((root / name).iterdir())]
+        if taken and not (root / INDEX_NAME).exists():
+            # a dataset folder (images/ and masks/ of its own): the project's first open would
+            # take every file its index does not name for a crash's leftover
+            raise ProjectError(
+                f"{root}: its {', '.join(f'{n}/' for n in taken)} already hold files (a dataset?); make the "
+                f"project in a new folder and import them (`fashion-annotator new PROJECT --images "
+                f"{root / 'images'}`, or `fashion-annotator import PROJECT {root} --format plain`)"
+            )
         for task in tasks:
             _load_taxonomy(task)
         try:

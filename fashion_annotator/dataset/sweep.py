@@ -96,8 +96,8 @@ def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
                 continue
             elif folder == "proposals" and path.suffix == ".png":
                 _remove(path, rel, report.orphans_removed, "proposal never committed to the index")
-            elif folder in ("images", "masks", "models"):
-                _move(root, rel, report)
+            elif folder in ("images", "models") or (folder == "masks" and path.suffix == ".png"):
+                _move(root, rel, report)  # (a mask's click log, vN.clicks.json, stays by it)
     return report
 
 

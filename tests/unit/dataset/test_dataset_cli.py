@@ -73,6 +73,21 @@ def test_new_import_export_info(tmp_path: Path, write_photo, capsys) -> None:
         assert project.mask_versions(rec.id, "garment")[0].user == "eve"
 
 
+def test_new_refuses_a_dataset_folder_and_leaves_its_files(tmp_path: Path, write_photo, capsys) -> None:
+    """`new DATASET --images DATASET/images` made a project over a dataset's own images/ and
+    masks/: its first open took every file there for a crash's leftover."""
+    data = tmp_path / "mydata"
+    write_photo(data / "images" / "0001.jpg")
+    (data / "masks").mkdir()
+    (data / "masks" / "0001.png").write_bytes(b"a label map")
+    before = sorted(p.relative_to(data) for p in data.rglob("*"))
+    assert main(["new", str(data), "--images", str(data / "images")]) == 1
+    err = capsys.readouterr().err
+    assert "images/, masks/ already hold files (a dataset?)" in err and "--format plain" in err
+    assert sorted(p.relative_to(data) for p in data.rglob("*")) == before
+    assert main(["new", str(tmp_path / "proj"), "--images", str(data / "images")]) == 0  # beside it: fine
+
+
 def test_errors_are_clear_and_change_nothing(tmp_path: Path, write_photo, capsys) -> None:
     write_photo(tmp_path / "photos" / "a.jpg")
     assert main(["info", str(tmp_path / "nowhere")]) == 1
