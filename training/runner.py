@@ -364,8 +364,18 @@ def _run(
     else:
         out_dir = Path(str(args.out))
         cache_dir = Path(args.cache_dir) if args.cache_dir else out_dir / "cache"
+    if project is None and not args.resume and rank == 0:
+        # a plain folder is the user's: its checkpoint (hours of training) or finished models are
+        # not thrown away by a run that forgot --resume or reused the folder
+        kept = [out_dir / CHECKPOINT] if (out_dir / CHECKPOINT).is_file() else []
+        kept += [out_dir / f"{h.task}.safetensors" for h in heads if (out_dir / f"{h.task}.safetensors").is_file()]
+        if kept:
+            raise ValueError(
+                f"{out_dir}: holds {', '.join(k.name for k in kept)} from an earlier run; continue it with "
+                "--resume, or train into a new --out folder (or delete them)"
+            )
     if not args.resume and (out_dir / CHECKPOINT).is_file() and rank == 0:
-        (out_dir / CHECKPOINT).unlink()
+        (out_dir / CHECKPOINT).unlink()  # a project's own cache: a new retrain starts afresh
     cfg = _config(args, out_dir, device)
     if args.refit and args.max_minutes:
         cfg.max_minutes = args.max_minutes * REFIT_FIRST_SHARE

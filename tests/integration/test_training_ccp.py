@@ -169,11 +169,20 @@ def test_resume_after_a_killed_run(tmp_path: Path, ccp_dir: Path, capsys) -> Non
     assert ckpt.exists(), "no checkpoint after the first epoch"
     done_epochs = torch.load(ckpt, weights_only=True)["epoch"]
     assert 1 <= done_epochs < 500
+    # a rerun that forgot --resume: the checkpoint (hours of a real run) was deleted
+    assert main(["train", *args, *TINY, "--epochs", "1"]) == 1
+    assert "checkpoint.pt from an earlier run; continue it with --resume" in capsys.readouterr().out
+    assert torch.load(ckpt, weights_only=True)["epoch"] == done_epochs
     events = _train(capsys, *args, "--epochs", str(done_epochs + 2), "--resume")
     epochs = [e["epoch"] for e in events if e["event"] == "epoch"]
     assert epochs == [done_epochs + 1, done_epochs + 2]
     assert events[-1]["event"] == "done"
-    assert load_model(Path(events[-1]["model_path"])).meta["epochs_run"] == done_epochs + 2
+    model = Path(events[-1]["model_path"])
+    assert load_model(model).meta["epochs_run"] == done_epochs + 2
+    before = model.read_bytes()
+    assert main(["train", *args, *TINY, "--epochs", "1"]) == 1  # nor is a finished model overwritten
+    assert "garment.safetensors from an earlier run" in capsys.readouterr().out
+    assert model.read_bytes() == before
 
 
 def test_sigterm_cancels_and_registers_nothing(project: Path) -> None:
