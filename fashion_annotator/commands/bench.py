@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.tasks import available_tasks, task_spec
+from fashion_annotator.runtime.arg_types import output_file, positive_int
 from fashion_annotator.runtime.exit_codes import report_error
 
 TASKS = tuple(available_tasks())
@@ -39,7 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("superpixels", help="superpixel quality per level and speed")
     _data_args(p, task=False)
-    p.add_argument("--runs", type=int, default=7, help="timed runs on the 1152x1728 photo")
+    p.add_argument("--runs", type=positive_int, default=7, help="timed runs on the 1152x1728 photo")
     p.set_defaults(func=run_superpixels)
 
     p = sub.add_parser("refine", help="score raw proposals and each refinement")
@@ -69,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("noc", help="click model: clicks to IoU 0.90 / 0.95 (NoC), binary tasks")
     _data_args(p)
     p.add_argument("--click-model", type=Path, default=None, help="click model (default: shipped)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
     p.add_argument(
         "--proposal", action=argparse.BooleanOptionalAction, default=True,
         help="a first click on the shipped proposal's object takes it as it is and later "
@@ -80,7 +81,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_noc)
 
     p = sub.add_parser("ui", help="window responsiveness")
-    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
     p.add_argument(
         "--size", type=_size, default=None, metavar="WxH",
         help="measure synthetic photos of this size (e.g. 8660x5770) instead of CCP/studio",
@@ -88,16 +89,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_ui)
 
     p = sub.add_parser("save", help="durable mask save time against PNG encoding alone")
-    p.add_argument("--runs", type=int, default=30, help="saves timed")
-    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument("--runs", type=positive_int, default=30, help="saves timed")
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
     p.set_defaults(func=run_save)
 
     p = sub.add_parser("infer", help="model latency on a 1152x1728 photo, resizing included")
     p.add_argument("--task", action="append", choices=TASKS, help="task (repeatable)")
     p.add_argument("--model", type=Path, default=None, help="model file (default: shipped)")
-    p.add_argument("--runs", type=int, default=20, help="timed runs per model")
+    p.add_argument("--runs", type=positive_int, default=20, help="timed runs per model")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
     p.set_defaults(func=run_infer)
 
     from fashion_annotator.commands import bench_instances
@@ -108,12 +109,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--url", required=True,
                    help="where to make the bench project: postgresql://user@host/db?project=NAME "
                    "or a new SQLite project folder")  # fmt: skip
-    p.add_argument("--operators", type=int, default=16, help="operator processes")
+    p.add_argument("--operators", type=positive_int, default=16, help="operator processes")
     p.add_argument("--minutes", type=float, default=3.0, help="how long they work")
     p.add_argument("--think-s", type=float, default=1.0, help="mean seconds between saves")
     p.add_argument("--crash-every-s", type=float, default=15.0,
                    help="mean seconds between SIGKILLs of a random operator")  # fmt: skip
-    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
     p.set_defaults(func=run_team)
 
     from fashion_annotator.commands import bench_generalize
@@ -131,8 +132,8 @@ def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:
         p.add_argument("--task", required=True, choices=TASKS)
     else:
         p.add_argument("--task", default="parsing7", choices=TASKS, help="ground truth used")
-    p.add_argument("--json", type=Path, default=None, help="write the figures here")
-    p.add_argument("--limit", type=int, default=None, help="only the first N photos")
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
+    p.add_argument("--limit", type=positive_int, default=None, help="only the first N photos")
     p.add_argument("--split", default="val", help="split of splits.json (default val)")
 
 

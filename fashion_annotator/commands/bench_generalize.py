@@ -12,6 +12,7 @@ import numpy as np
 
 from fashion_annotator.commands.bench import _fail, _write
 from fashion_annotator.core.tasks import task_spec
+from fashion_annotator.runtime.arg_types import output_file, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +20,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generalize", help="models on re-framed photos: studio, web, mannequin")
     p.add_argument("--data", type=Path, required=True, help="plain mask folder with taxonomies.json")
     p.add_argument("--split", default="val", help="split of splits.json (default val)")
-    p.add_argument("--limit", type=int, default=None, help="only the first N photos")
+    p.add_argument("--limit", type=positive_int, default=None, help="only the first N photos")
     p.add_argument("--framing", action="append", default=None, help="framing (repeatable; default all)")
     p.add_argument(
         "--model", action="append", default=[], metavar="TASK=FILE",
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="score the masks as the window shows them: each model's proposal after its task's "
              "refinements, parsing7 agreeing with the refined cutouts (default: the networks' masks)",
     )  # fmt: skip
-    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
     p.set_defaults(func=run)
 
 

@@ -9,15 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.runtime.arg_types import output_file, positive_int
+
 BIG_PHOTO = (1728, 1152)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``instances`` to the ``bench`` subcommands."""
     p = sub.add_parser("instances", help="instance proposals and categories on a 1152x1728 photo")
-    p.add_argument("--runs", type=int, default=20, help="timed runs")
+    p.add_argument("--runs", type=positive_int, default=20, help="timed runs")
     p.add_argument("--photo", type=Path, default=None, help="photo (default: a bundled CCP sample)")
-    p.add_argument("--json", type=Path, default=None, help="write the figures here")
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
     p.add_argument("--fast", action="store_true",
                    help="one plain pass per model (the window's fast-proposals preference)")  # fmt: skip
     p.add_argument("--parsing-task", choices=["parsing7", "parsing18"], default=None,

@@ -14,6 +14,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from fashion_annotator.runtime.arg_types import output_file, positive_int
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``loop`` and ``studio`` to the ``bench`` subcommands."""
@@ -25,13 +27,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--minutes-per-round", type=float, default=3.0, help="retrain time bound")
     p.add_argument("--init", type=Path, default=None, help="starting model (default: shipped)")
     p.add_argument("--split", default="all", help="pool: 'all' or a split of splits.json")
-    p.add_argument("--limit", type=int, default=None, help="first N photos of the pool")
+    p.add_argument("--limit", type=positive_int, default=None, help="first N photos of the pool")
     p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
     p.add_argument("--threads", type=int, default=0, help="trainer's torch threads")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--crop-pass", action="store_true", help="also score with the crop pass")
     p.add_argument("--work", type=Path, default=None, help="folder for the simulated project")
-    p.add_argument("--json", required=True, type=Path)
+    p.add_argument("--json", required=True, type=output_file)
     p.add_argument("--plot", type=Path, default=None, help="PNG (default: --json with .png)")
     p.add_argument("--plot-with", type=Path, nargs="*", default=[], help="other runs' JSON")
     p.add_argument("--train-arg", action="append", default=[], help="extra train option")
@@ -40,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("studio", help="write CCP photos re-framed as studio photos (mask folder)")
     p.add_argument("--data", required=True, type=Path, help="CCP-style mask folder")
     p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--count", type=int, default=200)
+    p.add_argument("--count", type=positive_int, default=200)
     p.add_argument("--framing", default="mannequin", help="a framing of bench generalize")
     p.add_argument("--split", default="train")
     p.add_argument("--start", type=int, default=0, help="first photo of the split to use")

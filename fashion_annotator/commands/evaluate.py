@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.core.tasks import available_tasks
+from fashion_annotator.runtime.arg_types import output_file, positive_int
 from fashion_annotator.runtime.exit_codes import report_error
 from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.runtime.progress import ProgressBar
@@ -32,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--model", type=Path, default=None, help="a .safetensors model (default: the shipped one; for instances, the category classifier)"
     )
-    p.add_argument("--json", type=Path, default=None, help="write the figures here (else stdout)")
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here (else stdout)")
     p.add_argument(
         "--ground-truth-parsing",
         action="store_true",
@@ -65,9 +66,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default="val",
         help="split of splits.json, or 'all' (default val; every photo when there is no splits.json)",
     )
-    p.add_argument("--limit", type=int, default=None, help="score only the first N photos")
+    p.add_argument("--limit", type=positive_int, default=None, help="score only the first N photos")
     p.add_argument("--device", default="auto", help="auto (CUDA, else MPS, else CPU), cpu, cuda")
-    p.add_argument("--batch-size", type=int, default=4, help="photos per forward pass")
+    p.add_argument("--batch-size", type=positive_int, default=4, help="photos per forward pass")
     p.add_argument(
         "--crop-pass", action=argparse.BooleanOptionalAction, default=None,
         help="binary tasks (and the garment cutout of parsing7 instances): second pass on a crop "
@@ -79,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
              "metadata says)",
     )  # fmt: skip
     p.add_argument(
-        "--long-side", type=int, default=None, metavar="PX",
+        "--long-side", type=positive_int, default=None, metavar="PX",
         help="letterbox models: the photo's long side in the network input (default: the "
              "metadata's infer_long_side, else the training long side; for instances, the "
              "parsing model's)",

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from fashion_annotator.dataset.postgres.url import project_location
+from fashion_annotator.runtime.arg_types import positive_int
 from fashion_annotator.runtime.exit_codes import EXIT_PARTIAL, EXIT_USAGE, PROG, report_error
 from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.runtime.progress import ProgressBar
@@ -37,7 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--rescore", action="store_true", help="score against the current model's prediction"
     )
     p.add_argument("--device", default="auto", help="for --rescore: auto, cpu, cuda")
-    p.add_argument("--batch-size", type=int, default=8, help="for --rescore: photos per batch")
+    p.add_argument("--batch-size", type=positive_int, default=8, help="for --rescore: photos per batch")
     p.set_defaults(func=run)
 
 

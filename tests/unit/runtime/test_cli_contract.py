@@ -56,6 +56,29 @@ def test_usage_errors_stay_2_and_errors_are_1_with_the_argparse_format(tmp_path,
     assert capsys.readouterr().err.startswith("fashion-annotator info: error: ")
 
 
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["evaluate", "--task", "garment", "--limit", "-1"], "--limit: must be at least 1, got -1"),
+        (["bench", "generalize", "--limit", "0"], "--limit: must be at least 1, got 0"),
+        (["evaluate", "--task", "instances", "--json", "{tmp}"], "is a folder; name a file to write"),
+        (["bench", "infer", "--runs", "0"], "--runs: must be at least 1, got 0"),
+        (["evaluate", "--task", "garment", "--json", "{tmp}/a.txt/x.json"], "a.txt is not a folder"),
+    ],
+)
+def test_numbers_and_output_files_are_checked_before_any_work(tmp_path, capsys, args, words) -> None:
+    """A negative --limit dropped the last photos (exit 0); a --json that could not be written
+    failed after the whole evaluation, its figures lost."""
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    (tmp_path / "a.txt").write_text("a file where a folder is meant")
+    if args[0] == "evaluate" or args[:2] == ["bench", "generalize"]:
+        args += ["--data", str(tmp_path)]
+    with pytest.raises(SystemExit) as exit_info:
+        main(args)
+    assert exit_info.value.code == EXIT_USAGE
+    assert words in capsys.readouterr().err
+
+
 def test_train_errors_go_to_stderr_and_json_only_when_asked(tmp_path, capsys) -> None:
     args = ["train", "--data", str(tmp_path), "--task", "garment", "--out", str(tmp_path / "o")]
     assert main(args) == EXIT_ERROR

@@ -1,0 +1,48 @@
+"""Argument types of the command line: checked when the command line is read, so a typo fails at
+once with a usage message rather than after a long run (or silently: ``--limit -1`` dropped the
+last photo)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+
+def positive_int(text: str) -> int:
+    """A whole number of at least 1 (photos, runs, operators, a batch).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        ``text`` is not a whole number or is below 1.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def output_file(text: str) -> Path:
+    """A file a command will write at its end (``--json``): not a folder, and in a folder that
+    exists or can be made and written, checked before the work whose figures it keeps.
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        ``text`` names a folder, or its nearest existing folder cannot be written.
+    """
+    path = Path(text)
+    if path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: is a folder; name a file to write")
+    parent = path.resolve().parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: {parent} is not a folder")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise argparse.ArgumentTypeError(f"{text}: cannot write in {parent}")
+    return path
