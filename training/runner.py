@@ -367,11 +367,11 @@ def _run(
     if project is None and not args.resume and rank == 0:
         # a plain folder is the user's: its checkpoint (hours of training) or finished models are
         # not thrown away by a run that forgot --resume or reused the folder
-        kept = [out_dir / CHECKPOINT] if (out_dir / CHECKPOINT).is_file() else []
-        kept += [out_dir / f"{h.task}.safetensors" for h in heads if (out_dir / f"{h.task}.safetensors").is_file()]
-        if kept:
+        earlier = [out_dir / CHECKPOINT] if (out_dir / CHECKPOINT).is_file() else []
+        earlier += [out_dir / f"{h.task}.safetensors" for h in heads if (out_dir / f"{h.task}.safetensors").is_file()]
+        if earlier:
             raise ValueError(
-                f"{out_dir}: holds {', '.join(k.name for k in kept)} from an earlier run; continue it with "
+                f"{out_dir}: holds {', '.join(k.name for k in earlier)} from an earlier run; continue it with "
                 "--resume, or train into a new --out folder (or delete them)"
             )
     if not args.resume and (out_dir / CHECKPOINT).is_file() and rank == 0:
