@@ -37,7 +37,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     from fashion_annotator.qa.model_history import model_rows, model_tasks, row_text
 
     try:
-        with open_project(args.project) as project:
+        with open_project(args.project, writing=args.activate is not None or args.shipped) as project:
             if args.task not in model_tasks(project):
                 raise ProjectError(f"{project.root}: no task {args.task!r}; tasks with models: "
                                    f"{', '.join(model_tasks(project))}")  # fmt: skip

@@ -164,7 +164,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if not args.src.exists():
         return _fail(args, f"{args.src}: not found")
     try:
-        with open_project(args.project, user=args.user) as project:
+        with open_project(args.project, user=args.user, writing=True) as project:
             start = time.perf_counter()
             with ProgressBar("importing") as bar:
                 summary = import_source(

@@ -558,13 +558,18 @@ class Project(PhotoImports, LegacyNames):
         return mask_files.read_version(self.root, rel)
 
 
-def open_project(location: str | Path, user: str | None = None) -> Project:
-    """Open a project folder, or a PostgreSQL project URL (``postgresql://...?project=NAME``)."""
+def open_project(location: str | Path, user: str | None = None, *, writing: bool = False) -> Project:
+    """Open a project folder, or a PostgreSQL project URL (``postgresql://...?project=NAME``).
+
+    ``writing``: the caller is about to write (an import, a model activation): a folder that
+    cannot be written now (locked by another process, read-only) raises :class:`ProjectError`
+    once, rather than opening read-only and refusing every write after it.
+    """
     if _is_url(location):
         from fashion_annotator.dataset.postgres.project import PgProject
 
         return PgProject.open(str(location), user=user)
-    return Project.open(location, user=user)
+    return Project.open(location, user=user, readonly=False if writing else None)
 
 
 def create_project(

@@ -173,3 +173,30 @@ def test_models_lists_and_rolls_back_click_and_attribute_models(tmp_path: Path, 
         assert project.active_model("instance_attributes").version == 1
     assert main(["models", str(tmp_path / "p"), "--task", "sleeves"]) == 1
     assert "no task 'sleeves'; tasks with models:" in capsys.readouterr().err
+
+
+def test_an_import_into_a_locked_project_fails_once_instead_of_refusing_every_file(
+    tmp_path: Path, write_photo, capsys, monkeypatch
+) -> None:
+    """Another process writing the index: the import opened read-only and refused each photo
+    ("the project is read-only"), a line per file, exit 3."""
+    import functools
+    import sqlite3
+
+    from fashion_annotator.dataset import schema
+
+    write_photo(tmp_path / "photos" / "a.jpg")
+    write_photo(tmp_path / "more" / "b.jpg", seed=1)
+    assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "photos")]) == 0
+    capsys.readouterr()
+    monkeypatch.setattr(schema, "connect", functools.partial(schema.connect, timeout_s=0.2))
+    holder = sqlite3.connect(tmp_path / "p" / "project.sqlite", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        assert main(["import", str(tmp_path / "p"), str(tmp_path / "more"), "--format", "photos"]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "database is locked" in err and "b.jpg" not in err
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert main(["import", str(tmp_path / "p"), str(tmp_path / "more"), "--format", "photos"]) == 0
