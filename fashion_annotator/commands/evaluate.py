@@ -110,6 +110,13 @@ def run(args: argparse.Namespace) -> int:
     if args.task == "instances":
         from fashion_annotator.commands.evaluate_instances import run as run_instances
 
+        unused = [flag for flag, value in (("--cutouts", args.cutouts), ("--refine", args.refine)) if value]
+        if args.ground_truth_parsing:
+            unused += [flag for flag, value in (("--parsing-model", args.parsing_model),
+                                                ("--long-side", args.long_side)) if value]  # fmt: skip
+        if unused:
+            why = "with --ground-truth-parsing" if args.ground_truth_parsing else "with --task instances"
+            return report_error(ValueError(f"{', '.join(unused)}: not used {why} (nothing was evaluated)"), "evaluate")
         return run_instances(args)
     instance_only = [
         flag
@@ -121,8 +128,6 @@ def run(args: argparse.Namespace) -> int:
         )
         if value
     ]
-    if args.task == "instances" and args.cutouts:
-        instance_only.append("--cutouts (parsing tasks only)")
     if instance_only:
         return report_error(
             ValueError(f"{', '.join(instance_only)}: only for --task instances, not {args.task!r}"),

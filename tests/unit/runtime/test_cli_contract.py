@@ -79,6 +79,15 @@ def test_numbers_and_output_files_are_checked_before_any_work(tmp_path, capsys, 
     assert words in capsys.readouterr().err
 
 
+def test_flags_an_instance_evaluation_does_not_use_are_refused(tmp_path, capsys) -> None:
+    """They were silently ignored (exit 0), so a figure seemed to be of settings it was not."""
+    base = ["evaluate", "--data", str(tmp_path), "--task", "instances"]
+    assert main([*base, "--cutouts", "garment,person", "--refine"]) == EXIT_ERROR
+    assert "--cutouts, --refine: not used with --task instances" in capsys.readouterr().err
+    assert main([*base, "--ground-truth-parsing", "--parsing-model", str(tmp_path / "m.safetensors")]) == EXIT_ERROR
+    assert "--parsing-model: not used with --ground-truth-parsing" in capsys.readouterr().err
+
+
 def test_train_errors_go_to_stderr_and_json_only_when_asked(tmp_path, capsys) -> None:
     args = ["train", "--data", str(tmp_path), "--task", "garment", "--out", str(tmp_path / "o")]
     assert main(args) == EXIT_ERROR
