@@ -122,12 +122,39 @@ def check_resources() -> Check:
         for name in ("taxonomies/garment.json", "models/garment.safetensors", "icons", "sample")
         if not (root / name).exists()
     ]
+    missing += unreadable_models(root / "models")
     if missing:
         return Check(
             "resources", False, f"{root}: missing {', '.join(missing)}",
-            "reinstall fashion-annotator",
+            "reinstall fashion-annotator (a git checkout: `git lfs pull` if the models are LFS pointers)",
         )  # fmt: skip
     return Check("resources", True, str(root))
+
+
+#: The shipped models every proposal needs (the window proposes each task's).
+SHIPPED_MODELS = ("garment", "person", "parsing7", "click")
+
+
+def unreadable_models(folder: Path) -> list[str]:
+    """``models/NAME...`` of each shipped model whose weights or meta are absent or not what
+    they should be (a Git LFS pointer, a file cut short): the header of a safetensors file is
+    an 8-byte little-endian length and then that much JSON."""
+    bad = []
+    for name in SHIPPED_MODELS:
+        weights, meta = folder / f"{name}.safetensors", folder / f"{name}.json"
+        if not meta.is_file():
+            bad.append(f"models/{meta.name}")
+        try:
+            with weights.open("rb") as fh:
+                head = fh.read(9)
+                size = weights.stat().st_size
+        except OSError:
+            bad.append(f"models/{weights.name}")
+            continue
+        length = int.from_bytes(head[:8], "little") if len(head) == 9 else 0
+        if not (head[8:9] == b"{" and 0 < length <= size - 8):
+            bad.append(f"models/{weights.name} (not a safetensors file)")
+    return bad
 
 
 def qt_plugin_dir() -> Path | None:

@@ -201,3 +201,24 @@ def test_a_mistyped_subcommand_or_extra_arguments_do_not_open_the_window(tmp_pat
     assert "unknown subcommand 'infoo' (did you mean 'info'?)" in capsys.readouterr().err
     assert main([str(tmp_path), "extra"]) == 2
     assert "'extra' is left over" in capsys.readouterr().err
+
+
+def test_doctor_names_shipped_models_that_are_lfs_pointers_or_missing(tmp_path) -> None:
+    """It said "everything found" with the models as Git LFS pointers; proposals then failed."""
+    import shutil
+
+    from fashion_annotator.resources import resources_dir
+
+    models = tmp_path / "models"
+    shutil.copytree(resources_dir() / "models", models, ignore=shutil.ignore_patterns("instance*", "parsing18*"))
+    assert doctor.unreadable_models(models) == []
+    (models / "garment.safetensors").write_text(
+        "version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 15400000\n"
+    )
+    (models / "click.json").unlink()
+    (models / "person.safetensors").write_bytes((models / "parsing7.safetensors").read_bytes()[:4000])
+    assert doctor.unreadable_models(models) == [
+        "models/garment.safetensors (not a safetensors file)",
+        "models/person.safetensors (not a safetensors file)",
+        "models/click.json",
+    ]
