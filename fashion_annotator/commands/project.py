@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from fashion_annotator.core.labels import available_taxonomies
 from fashion_annotator.dataset.postgres.url import describe_location, project_location
-from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_error
+from fashion_annotator.runtime.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, report_error
 from fashion_annotator.runtime.progress import ProgressBar
 
 if TYPE_CHECKING:
@@ -126,13 +126,18 @@ def _fail(args: argparse.Namespace, message: object) -> int:
     return report_error(message, args.command)
 
 
-def _report(summary: ImportSummary, seconds: float, src: Path, looked_for: str = "") -> int:
+def _report(summary: ImportSummary, seconds: float, src: Path, looked_for: str = "", *, new: bool = False) -> int:
+    """Print the summary; exit status 3 when files were refused, 1 when an import found nothing
+    (a wrong folder must not pass for a successful import; ``new`` made its project all the
+    same, so it only warns)."""
     lines = summary.lines()
     print(f"{lines[0]} in {seconds:.1f} s")
     for line in lines[1:]:
         print(line, file=sys.stderr)
-    if summary.empty:  # a wrong folder must not pass for a successful import
-        print(f"warning: {src}: nothing found to import{looked_for}", file=sys.stderr)
+    if summary.empty:
+        print(f"{'warning' if new else 'error'}: {src}: nothing found to import{looked_for}", file=sys.stderr)
+        if not new:
+            return EXIT_ERROR
     return EXIT_PARTIAL if summary.errors else EXIT_OK
 
 
@@ -151,7 +156,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
                 summary = import_source(project, args.images, "photos", progress=bar.update)
             suffixes = " ".join(sorted(PHOTO_SUFFIXES))
             return _report(summary, time.perf_counter() - start, args.images,
-                           f" (photos: {suffixes}, not in subfolders)")  # fmt: skip
+                           f" (photos: {suffixes}, not in subfolders)", new=True)  # fmt: skip
     except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(args, exc)
 
