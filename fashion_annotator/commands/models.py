@@ -35,6 +35,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_models(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.store import ProjectError, open_project
     from fashion_annotator.qa.model_history import model_rows, model_tasks, row_text
+    from fashion_annotator.segmentation.proposals import activate_model
 
     try:
         with open_project(args.project, writing=args.activate is not None or args.shipped) as project:
@@ -42,7 +43,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
                 raise ProjectError(f"{project.root}: no task {args.task!r}; tasks with models: "
                                    f"{', '.join(model_tasks(project))}")  # fmt: skip
             if args.activate is not None or args.shipped:
-                project.set_active_model(args.task, None if args.shipped else args.activate)
+                activate_model(project, args.task, None if args.shipped else args.activate)
             rows = model_rows(project, args.task)
     except (ProjectError, KeyError) as exc:
         return report_error(exc.args[0] if isinstance(exc, KeyError) else exc, "models")

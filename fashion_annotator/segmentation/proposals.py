@@ -525,3 +525,24 @@ def load_shown_predictor(
     predictor = load_predictor(task, project, device)
     cutouts = {name: load_predictor(name, project, device) for name in agreeing_cutouts(project, task)}
     return AgreeingPredictor(predictor, cutouts) if cutouts else predictor
+
+
+def activate_model(project: ProjectStore, task: str, version: int | None) -> None:
+    """Make ``version`` the ``task``'s active model (None: the shipped one), once its file loads.
+
+    Raises
+    ------
+    ProjectError
+        No such version, or its weights or meta cannot be loaded (a version whose file was
+        damaged or removed was activated, and every proposal then failed).
+    """
+    from fashion_annotator.dataset.records import ProjectError
+
+    if version is not None:
+        record = next((m for m in project.models(task) if m.version == version), None)
+        if record is not None:
+            try:
+                load_model(record.path)
+            except ModelFileError as exc:
+                raise ProjectError(f"version {version} of {task} not activated: {exc}") from exc
+    project.set_active_model(task, version)

@@ -121,8 +121,10 @@ class ModelHistoryDialog(QDialog):
 
     def activate(self, version: int | None) -> None:
         """Make ``version`` (None: the shipped model) the task's active model and say so."""
+        from fashion_annotator.segmentation.proposals import activate_model  # torch: on demand
+
         try:
-            self.project.set_active_model(self.task, version)
+            activate_model(self.project, self.task, version)
         except ProjectError as exc:
             self.summary.setText(f"Not changed: {exc}")
             return

@@ -137,8 +137,13 @@ def test_a_folder_without_photos_is_named_in_a_warning(tmp_path: Path, write_pho
 
 def test_models_lists_versions_and_rolls_back(tmp_path: Path, capsys) -> None:
     """A hand test found no way back from a promoted model but the Python API."""
-    weights = tmp_path / "w.safetensors"
-    weights.write_bytes(b"weights")
+    import shutil
+
+    from fashion_annotator.resources import resource_path
+
+    weights = tmp_path / "w.safetensors"  # a real model file: activation loads it first
+    shutil.copyfile(resource_path("models", "garment.safetensors"), weights)
+    shutil.copyfile(resource_path("models", "garment.json"), weights.with_suffix(".json"))
     with Project.create(tmp_path / "p") as project:
         for value in (0.91, 0.93):
             project.register_model("garment", weights, {"median_dice": value}, ["a.jpg"], activate=True)
@@ -155,6 +160,12 @@ def test_models_lists_versions_and_rolls_back(tmp_path: Path, capsys) -> None:
     assert "no model version 7 for task 'garment'" in capsys.readouterr().err
     with Project.open(tmp_path / "p") as project:
         assert project.active_model("garment") is None, "a refused change changes nothing"
+        damaged = project.models("garment")[1].path
+    damaged.write_bytes(b"cut short")  # a version whose file was damaged: every proposal failed
+    assert main(["models", str(tmp_path / "p"), "--activate", "2"]) == 1
+    assert "version 2 of garment not activated" in capsys.readouterr().err
+    with Project.open(tmp_path / "p") as project:
+        assert project.active_model("garment") is None
 
 
 def test_models_lists_and_rolls_back_click_and_attribute_models(tmp_path: Path, capsys) -> None:
