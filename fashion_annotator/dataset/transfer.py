@@ -101,11 +101,17 @@ def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
         except BaseException:
             _remove(target, dst)
             raise
-        report = TransferReport(str(src), str(dst))
-        report.source_digest, counts = digest(source)
-    with open_project(dst) as copied:
-        report.destination_digest, report.counts = digest(copied)
-        report.click_logs = _copy_click_logs(source_location=src, target=copied)
+        try:
+            report = TransferReport(str(src), str(dst))
+            report.source_digest, counts = digest(source)
+            with open_project(dst) as copied:
+                report.destination_digest, report.counts = digest(copied)
+                report.click_logs = _copy_click_logs(source_location=src, target=copied)
+        except BaseException:
+            # stopped (Ctrl+C) or failed before the copy was verified: an unverified copy that
+            # looked finished was left, and a rerun refused its non-empty folder
+            _remove(target, dst)
+            raise
     if report.counts != counts or not report.verified:
         differ = [t for t in TABLES if report.counts.get(t) != counts.get(t)] or ["contents"]
         raise ProjectError(

@@ -70,6 +70,28 @@ def test_round_trip_sqlite_postgresql_sqlite(tmp_path: Path, pg_url: str, write_
                                        []).version == 2  # fmt: skip
 
 
+def test_a_migration_stopped_while_verifying_leaves_no_copy(tmp_path: Path, write_photo, monkeypatch) -> None:
+    """Ctrl+C while the copy was read back: an unverified copy that looked finished stayed,
+    and the rerun refused its folder."""
+    from fashion_annotator.dataset import transfer
+
+    _filled_project(tmp_path / "src_project", tmp_path, write_photo)
+    real, calls = transfer.digest, []
+
+    def interrupted(project):
+        calls.append(project)
+        if len(calls) == 2:  # the destination's read-back
+            raise KeyboardInterrupt
+        return real(project)
+
+    monkeypatch.setattr(transfer, "digest", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        migrate_project(tmp_path / "src_project", tmp_path / "copy")
+    assert not (tmp_path / "copy").exists()
+    monkeypatch.setattr(transfer, "digest", real)
+    assert migrate_project(tmp_path / "src_project", tmp_path / "copy").verified
+
+
 def test_migrate_refuses_an_existing_destination(
     tmp_path: Path, pg_url: str, write_photo, capsys: pytest.CaptureFixture
 ) -> None:
