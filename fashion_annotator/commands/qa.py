@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from fashion_annotator.dataset.postgres.url import project_location
-from fashion_annotator.runtime.arg_types import positive_int
+from fashion_annotator.runtime.arg_types import output_file, positive_int
 from fashion_annotator.runtime.exit_codes import EXIT_PARTIAL, EXIT_USAGE, PROG, report_error
 from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.runtime.progress import ProgressBar
@@ -29,10 +28,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("project", type=project_location,
                    help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
-    p.add_argument("--out", type=Path, required=True, help="HTML file to write")
+    p.add_argument("--out", type=output_file, required=True, help="HTML file to write")
     p.add_argument("--task", default=None, help="task to report (default: the project's first)")
     p.add_argument("--worst", type=int, default=20, help="overlays of the N worst images")
-    p.add_argument("--csv", type=Path, default=None, help="also write the table as CSV here")
+    p.add_argument("--csv", type=output_file, default=None, help="also write the table as CSV here")
     p.add_argument("--k", type=float, default=3.0, help="outlier rule: median - k * MAD")
     p.add_argument(
         "--rescore", action="store_true", help="score against the current model's prediction"

@@ -64,6 +64,7 @@ def test_usage_errors_stay_2_and_errors_are_1_with_the_argparse_format(tmp_path,
         (["evaluate", "--task", "instances", "--json", "{tmp}"], "is a folder; name a file to write"),
         (["bench", "infer", "--runs", "0"], "--runs: must be at least 1, got 0"),
         (["evaluate", "--task", "garment", "--json", "{tmp}/a.txt/x.json"], "a.txt is not a folder"),
+        (["qa-report", "{tmp}", "--out", "r.html", "--csv", "{tmp}/a.txt/r.csv"], "a.txt is not a folder"),
     ],
 )
 def test_numbers_and_output_files_are_checked_before_any_work(tmp_path, capsys, args, words) -> None:
