@@ -107,6 +107,7 @@ def _not_a_window_argument(argv: list[str], subcommands: set[str]) -> str | None
     first = argv[0]
     if "://" not in first and not Path(first).exists():
         close = difflib.get_close_matches(first, sorted(subcommands), n=1)
+        close = close or sorted(c for c in subcommands if c.startswith(first) and len(first) >= 2)  # `qa`
         if close:
             return f"unknown subcommand {first!r} (did you mean {close[0]!r}?); see --help"
     if len(argv) > 1:

@@ -201,6 +201,9 @@ def test_a_mistyped_subcommand_or_extra_arguments_do_not_open_the_window(tmp_pat
     assert "unknown subcommand 'infoo' (did you mean 'info'?)" in capsys.readouterr().err
     assert main([str(tmp_path), "extra"]) == 2
     assert "'extra' is left over" in capsys.readouterr().err
+    # the start of a subcommand (`qa` for qa-report) opened the window on "no such project"
+    assert main(["qa"]) == 2
+    assert "unknown subcommand 'qa' (did you mean 'qa-report'?)" in capsys.readouterr().err
 
 
 def test_doctor_names_shipped_models_that_are_lfs_pointers_or_missing(tmp_path) -> None:
