@@ -21,10 +21,14 @@ FORMAT_VERSION = 1
 KEYS = ("kind", "y", "x", "positive", "label")
 
 
+#: What a mask version's file name ``vN.png`` becomes for its click log, ``vN.clicks.json``.
+CLICK_LOG_SUFFIX = ".clicks.json"
+
+
 def click_log_path(mask_path: Path) -> Path:
     """``masks/<id>/<task>/vN.png`` -> ``masks/<id>/<task>/vN.clicks.json``."""
     mask_path = Path(mask_path)
-    return mask_path.with_name(f"{mask_path.stem}.clicks.json")
+    return mask_path.with_name(f"{mask_path.stem}{CLICK_LOG_SUFFIX}")
 
 
 def write_click_log(mask_path: Path, clicks: list[dict[str, Any]]) -> Path:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashion_annotator.core.atomic import TMP_SUFFIX
+from fashion_annotator.dataset.click_logs import CLICK_LOG_SUFFIX
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +98,11 @@ def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
             elif folder == "proposals" and path.suffix == ".png":
                 _remove(path, rel, report.orphans_removed, "proposal never committed to the index")
             elif folder in ("images", "models") or (folder == "masks" and path.suffix == ".png"):
-                _move(root, rel, report)  # (a mask's click log, vN.clicks.json, stays by it)
+                _move(root, rel, report)
+            elif folder == "masks" and path.name.endswith(CLICK_LOG_SUFFIX):
+                mask = rel[: -len(CLICK_LOG_SUFFIX)] + ".png"
+                if mask not in known:  # goes with its mask (a later save reusing vN read it)
+                    _move(root, rel, report)
     return report
 
 

@@ -542,7 +542,20 @@ def activate_model(project: ProjectStore, task: str, version: int | None) -> Non
         record = next((m for m in project.models(task) if m.version == version), None)
         if record is not None:
             try:
-                load_model(record.path)
+                _load_registered(task, record.path)
             except ModelFileError as exc:
                 raise ProjectError(f"version {version} of {task} not activated: {exc}") from exc
     project.set_active_model(task, version)
+
+
+def _load_registered(task: str, path: Path) -> None:
+    """Load a registered model file as its task's loader does (attribute heads are not a
+    network of their own: they read the category classifier's embedding)."""
+    from fashion_annotator.instances.classifier import ATTRIBUTE_TASK, load_attribute_heads
+    from fashion_annotator.models.weights import read_meta
+
+    if task == ATTRIBUTE_TASK:
+        arch = read_meta(path).get("arch")
+        load_attribute_heads(path, int(arch.get("embed_dim", 0)) if isinstance(arch, dict) else 0)
+    else:
+        load_model(path)

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from fashion_annotator.core.label_images import load_mask
+from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
 from fashion_annotator.dataset.formats import EXPORT_FORMATS, export_project, import_source
 from fashion_annotator.dataset.store import Project, ProjectError
 
@@ -260,7 +261,8 @@ def test_masks_saved_after_the_backup_an_index_is_restored_from_are_kept(tmp_pat
     today = np.zeros(SHAPE, np.uint8)
     today[2:9, 3:12] = 1
     with Project.open(root) as project:
-        project.save_mask(rec.id, "garment", today)  # a day's work: v2
+        saved = project.save_mask(rec.id, "garment", today)  # a day's work: v2...
+        write_click_log(saved.path, [{"kind": "click", "y": 5.0, "x": 6.0, "positive": True, "label": 1}])
     shutil.copyfile(backup, root / "project.sqlite")
     for leftover in ("project.sqlite-wal", "project.sqlite-shm"):
         (root / leftover).unlink(missing_ok=True)
@@ -268,6 +270,9 @@ def test_masks_saved_after_the_backup_an_index_is_restored_from_are_kept(tmp_pat
         assert len(project.mask_versions(rec.id, "garment")) == 1
     kept = root / "lost+found" / "masks" / str(rec.id) / "garment" / "v2.png"
     assert np.array_equal(load_mask(kept), today)
+    # ...and its click log goes with it: a later save reusing v2 read it as its own
+    assert read_click_log(kept)[0]["x"] == 6.0
+    assert not (root / "masks" / str(rec.id) / "garment" / "v2.clicks.json").exists()
 
 
 @pytest.mark.parametrize("damage", ["empty", "no tasks"])

@@ -16,7 +16,9 @@
 - a box thinner than :data:`MIN_BOX_PX` after clipping to the photo is refused with a message
   and the click session goes on;
 - the object is ``mask == label`` (cutouts: the foreground; parsing: the clicked class); pixels
-  leaving it become background (0). Brush, regions and polygon edits between clicks are kept:
+  a click takes out of it go to the class around them (:func:`_refill`; background on a
+  cutout), those of a click taken back to background. Brush, regions and polygon edits between
+  clicks are kept:
   the model sees the current mask at every click;
 - background is no object: on a two-class (cutout) mask the clicks always add and remove the
   foreground (1), whatever label is chosen; on a parsing mask with background chosen every
@@ -120,39 +122,48 @@ def _unpack(bits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
 REFILL_REACH = 24
 
 
-def _refill(mask: np.ndarray, remove: np.ndarray, label: int) -> None:
-    """Take the pixels ``remove`` ``(H, W) bool`` out of ``label`` in ``mask`` (in place): each
-    takes the label of the nearest pixel around it that is neither removed nor ``label`` (0 when
-    there is none within :data:`REFILL_REACH` px). On a cutout that is 0, as ever; on a parsing
-    mask a negative "skin" click on a sleeve's cuff gives the cuff back to "top", not to the
-    background."""
+def _refill(mask: np.ndarray, remove: np.ndarray, label: int, origin: tuple[int, int] = (0, 0)) -> None:
+    """Take the pixels ``remove`` out of ``label`` in ``mask`` ``(H, W) uint8`` (in place): each
+    takes the label of the nearest pixel that is neither removed nor ``label``, when one lies
+    within :data:`REFILL_REACH` px, else 0. ``remove`` is a ``(h, w) bool`` window of the mask
+    whose top-left pixel is ``origin`` (the click's crop); labels outside it count too. On a
+    cutout that is 0, as ever; on a parsing mask a negative "skin" click on a sleeve's cuff
+    gives the cuff back to "top", not to the background."""
     rows, cols = np.flatnonzero(remove.any(axis=1)), np.flatnonzero(remove.any(axis=0))
     if rows.size == 0:
         return
     h, w = mask.shape
-    y0, y1 = max(0, int(rows[0]) - REFILL_REACH), min(h, int(rows[-1]) + 1 + REFILL_REACH)
-    x0, x1 = max(0, int(cols[0]) - REFILL_REACH), min(w, int(cols[-1]) + 1 + REFILL_REACH)
-    sub, gone = mask[y0:y1, x0:x1], remove[y0:y1, x0:x1]
+    oy, ox = origin
+    y0, y1 = max(0, oy + int(rows[0]) - REFILL_REACH), min(h, oy + int(rows[-1]) + 1 + REFILL_REACH)
+    x0, x1 = max(0, ox + int(cols[0]) - REFILL_REACH), min(w, ox + int(cols[-1]) + 1 + REFILL_REACH)
+    sub = mask[y0:y1, x0:x1]
+    gone = np.zeros(sub.shape, bool)
+    gy0, gx0 = oy - y0, ox - x0  # the remove window inside sub (it may stick out: clip it)
+    ry0, rx0 = max(0, -gy0), max(0, -gx0)
+    ry1, rx1 = min(remove.shape[0], sub.shape[0] - gy0), min(remove.shape[1], sub.shape[1] - gx0)
+    gone[gy0 + ry0 : gy0 + ry1, gx0 + rx0 : gx0 + rx1] = remove[ry0:ry1, rx0:rx1]
     source = ~gone & (sub != label)
     if not source.any():
         sub[gone] = 0
         return
     from scipy import ndimage
 
-    _, (iy, ix) = ndimage.distance_transform_edt(~source, return_indices=True)
-    sub[gone] = sub[iy[gone], ix[gone]]
+    dist, (iy, ix) = ndimage.distance_transform_edt(~source, return_indices=True)
+    fill = np.where(dist <= REFILL_REACH, sub[iy, ix], 0)
+    sub[gone] = fill[gone]
 
 
 def _write_where(mask: np.ndarray, obj: np.ndarray, where: np.ndarray, label: int) -> BBox | None:
     """Make ``mask == label`` follow ``obj`` on the pixels ``where``: 0 pixels join the object,
-    its pixels leave it (:func:`_refill`); other labels' pixels are left as they are."""
+    its pixels leave it (become 0); other labels' pixels are left as they are. (A click taken
+    back: what it added goes back to 0, where it came from.)"""
     add = where & obj & (mask == 0)
     remove = where & ~obj & (mask == label)
     changed = add | remove
     box = BBox.of(changed)
     if box is not None:
         mask[add] = label
-        _refill(mask, remove, label)
+        mask[remove] = 0
     return box
 
 
@@ -170,7 +181,7 @@ def _write_object(
     if not changed.any():
         return None
     sub[add] = label
-    _refill(sub, remove, label)
+    _refill(mask, remove, label, (y0, x0))
     rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
     return BBox(y0 + int(rows[0]), x0 + int(cols[0]), y0 + int(rows[-1]) + 1, x0 + int(cols[-1]) + 1)
 

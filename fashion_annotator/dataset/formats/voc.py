@@ -20,6 +20,7 @@ colours) and the photos under ``JPEGImages/`` (keeping their own suffix). Exact 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,7 @@ from fashion_annotator.dataset.formats.shapes import (
     check_shapes,
     exported_images,
     import_entries,
+    pick_task,
 )
 from fashion_annotator.dataset.store import Project
 
@@ -161,6 +163,11 @@ def import_voc(
         raise ValueError(
             f"{src / LABELMAP}: missing; pass --taxonomy NAME (mask indices are then its class ids)"
         )
+    if taxonomy is None:
+        # the task that holds the whole label map (a parsing18 export whose masks happen to use
+        # only classes parsing7 has is parsing18's); else the one the pixels' labels fit
+        with contextlib.suppress(ValueError):
+            taxonomy = pick_task(project, labels, None, src / LABELMAP)
     entries = [_entry(path, labels, colours) for path in list_files(masks_dir, {".png"})]
     return import_entries(project, entries, [src / PHOTO_DIR, src], taxonomy, src, progress)
 

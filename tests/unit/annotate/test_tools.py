@@ -104,3 +104,18 @@ def test_a_smart_click_removal_gives_pixels_back_to_the_classes_around_them() ->
     keep[2:4] = False
     _write_object(cutout, keep, (0, 10, 0, 10), 1)
     assert (cutout[2:4] == 0).all() and cutout[4:8, 2:8].all()
+
+
+def test_a_removal_takes_classes_beyond_the_crop_and_none_from_far_away() -> None:
+    """Review of the refill: it looked only inside the click's crop, and filled pixels farther
+    than its reach than any other class with that class anyway."""
+    from fashion_annotator.annotate.tools.smartclick import REFILL_REACH, _write_object
+
+    top, skin = 3, 1
+    mask = np.zeros((40, 120), np.uint8)
+    mask[:, :10] = top  # outside the crop below
+    mask[:, 10:] = skin  # a wide wrong region
+    obj = np.zeros_like(mask, bool)
+    _write_object(mask, obj, (0, 40, 10, 120), skin)  # not skin anywhere in the crop
+    assert (mask[:, 10 : 10 + REFILL_REACH] == top).all()  # near the top beside the crop
+    assert (mask[:, 10 + REFILL_REACH + 1 :] == 0).all()  # beyond the reach: background

@@ -212,3 +212,25 @@ def test_an_import_into_a_locked_project_fails_once_instead_of_refusing_every_fi
         holder.execute("ROLLBACK")
         holder.close()
     assert main(["import", str(tmp_path / "p"), str(tmp_path / "more"), "--format", "photos"]) == 0
+
+
+def test_attribute_heads_versions_can_be_activated(tmp_path: Path, capsys) -> None:
+    """The activation's load check built attribute heads as a network of their own and refused
+    every version (a roll-back of the attribute heads was impossible)."""
+    from fashion_annotator.instances.classifier import (
+        ATTRIBUTE_TASK,
+        AttributeHeads,
+        save_attribute_heads,
+    )
+    from fashion_annotator.instances.schema import load_attribute_schema
+
+    schema = load_attribute_schema()
+    group = schema.flat[0][0]
+    heads = AttributeHeads(16, {group: sum(1 for g, _ in schema.flat if g == group)})
+    weights = tmp_path / "heads.safetensors"
+    save_attribute_heads(weights, heads, schema, {"input_size": [224, 224], "version": "x"})
+    with Project.create(tmp_path / "p") as project:
+        project.register_model(ATTRIBUTE_TASK, weights, {"mean_accuracy": 0.7}, ["a.jpg"], activate=False)
+    assert main(["models", str(tmp_path / "p"), "--task", ATTRIBUTE_TASK, "--activate", "1"]) == 0
+    with Project.open(tmp_path / "p") as project:
+        assert project.active_model(ATTRIBUTE_TASK).version == 1
