@@ -113,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
         unused = [flag for flag, value in (("--cutouts", args.cutouts), ("--refine", args.refine)) if value]
         if args.ground_truth_parsing:
             unused += [flag for flag, value in (("--parsing-model", args.parsing_model),
-                                                ("--long-side", args.long_side)) if value]  # fmt: skip
+                                                ("--long-side", args.long_side),
+                                                ("--flip-average", args.flip_average is not None),
+                                                ("--crop-pass", args.crop_pass is not None)) if value]  # fmt: skip
         if unused:
             why = "with --ground-truth-parsing" if args.ground_truth_parsing else "with --task instances"
             return report_error(ValueError(f"{', '.join(unused)}: not used {why} (nothing was evaluated)"), "evaluate")

@@ -599,10 +599,16 @@ def _connect(index: Path, existing: bool = True) -> sqlite3.Connection:
         raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
     try:
         if existing and schema.schema_version(conn) == 0:
-            raise schema.SchemaError("it is empty or not a project index (a copy cut short?); restore it from a backup")
+            raise schema.SchemaError(
+                "it is empty or not a project index (a copy cut short, a creation stopped?); restore it "
+                f"from a backup (a project never used: delete {index.name} and make it again)"
+            )
         schema.migrate(conn, index)
         if existing and conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 0:
-            raise schema.SchemaError("it names no tasks (its creation was cut short?); make the project again")
+            raise schema.SchemaError(
+                f"it names no tasks (its creation was cut short?); delete {index.name} and make the "
+                "project again (`fashion-annotator new`)"
+            )
     except (sqlite3.Error, schema.SchemaError) as exc:
         conn.close()
         raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc

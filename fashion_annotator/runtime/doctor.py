@@ -136,11 +136,12 @@ SHIPPED_MODELS = ("garment", "person", "parsing7", "click")
 
 
 def unreadable_models(folder: Path) -> list[str]:
-    """``models/NAME...`` of each shipped model whose weights or meta are absent or not what
-    they should be (a Git LFS pointer, a file cut short): the header of a safetensors file is
+    """``models/NAME...`` of each shipped model (:data:`SHIPPED_MODELS` and every other
+    ``.safetensors`` there) whose weights or meta are absent or not what they should be (a Git LFS pointer, a file cut short): the header of a safetensors file is
     an 8-byte little-endian length and then that much JSON."""
     bad = []
-    for name in SHIPPED_MODELS:
+    names = dict.fromkeys([*SHIPPED_MODELS, *sorted(p.stem for p in folder.glob("*.safetensors"))])
+    for name in names:  # every shipped file, the ones every proposal needs first
         weights, meta = folder / f"{name}.safetensors", folder / f"{name}.json"
         if not meta.is_file():
             bad.append(f"models/{meta.name}")

@@ -12,7 +12,7 @@ import numpy as np
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted
-from fashion_annotator.dataset.confine import storable_name
+from fashion_annotator.dataset.confine import MAX_NAME_BYTES, storable_name
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -386,8 +386,13 @@ def attach_target(project: Project, stem: str, path: Path, folder: str = "") -> 
 
 
 def _came_from(record: ImageRecord, folder: str) -> bool:
-    """Whether ``record`` was imported from a folder named ``folder`` (its ``source`` is the
-    imported path with ``/`` written as ``_``, see :func:`~fashion_annotator.dataset.confine.storable_name`)."""
+    """Whether ``record`` may have been imported from a folder named ``folder`` (its ``source``
+    is the imported path with ``/`` written as ``_``, see
+    :func:`~fashion_annotator.dataset.confine.storable_name`). A source shortened to fit
+    (:data:`~fashion_annotator.dataset.confine.MAX_NAME_BYTES`: a deep folder) lost its end, so
+    nothing says it did not: it is taken."""
+    if len(record.source.encode("utf-8")) >= MAX_NAME_BYTES - 16:
+        return True
     suffix = Path(record.source).suffix
     return f"_{record.source}".endswith(storable_name(f"_{folder}/{record.stem}{suffix}"))
 

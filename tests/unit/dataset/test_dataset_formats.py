@@ -478,3 +478,18 @@ def test_coco_polygons_traced_in_each_components_box_equal_the_whole_frames() ->
         component = components == k
         whole = [keyhole(p).ravel().round(3).tolist() for p in mask_to_polygons(component, 0.7)]
         assert annotation["segmentation"] == whole
+
+
+def test_a_photo_from_a_deep_folder_still_attaches_by_its_folder(tmp_path: Path, write_photo) -> None:
+    """The stored source of a photo from a deep folder is shortened to 200 bytes (its start
+    kept): the folder check found no 'shoot2' in it and refused the photo's own annotation."""
+    from fashion_annotator.dataset.formats.common import attach_target
+
+    deep = tmp_path.joinpath(*[f"client-archive-{i:02d}" for i in range(12)], "shoot2")
+    with Project.create(tmp_path / "p", tasks=("garment",)) as project:
+        record = project.add_image(write_photo(deep / "look.jpg"))
+        assert "shoot2" not in record.source
+        assert attach_target(project, "look", Path("annotations.xml"), folder="shoot2").id == record.id
+        other = project.add_image(write_photo(tmp_path / "shoot1" / "pose.jpg", seed=3))
+        with pytest.raises(ValueError, match="came from another folder"):
+            attach_target(project, other.stem, Path("annotations.xml"), folder="shoot2")

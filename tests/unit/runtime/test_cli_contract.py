@@ -87,6 +87,8 @@ def test_flags_an_instance_evaluation_does_not_use_are_refused(tmp_path, capsys)
     assert "--cutouts, --refine: not used with --task instances" in capsys.readouterr().err
     assert main([*base, "--ground-truth-parsing", "--parsing-model", str(tmp_path / "m.safetensors")]) == EXIT_ERROR
     assert "--parsing-model: not used with --ground-truth-parsing" in capsys.readouterr().err
+    assert main([*base, "--ground-truth-parsing", "--no-flip-average", "--crop-pass"]) == EXIT_ERROR
+    assert "--flip-average, --crop-pass: not used with --ground-truth-parsing" in capsys.readouterr().err
 
 
 def test_train_errors_go_to_stderr_and_json_only_when_asked(tmp_path, capsys) -> None:

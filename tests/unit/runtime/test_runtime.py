@@ -220,8 +220,11 @@ def test_doctor_names_shipped_models_that_are_lfs_pointers_or_missing(tmp_path) 
     )
     (models / "click.json").unlink()
     (models / "person.safetensors").write_bytes((models / "parsing7.safetensors").read_bytes()[:4000])
+    (models / "parsing18.safetensors").write_text("version https://git-lfs.github.com/spec/v1\n")
     assert doctor.unreadable_models(models) == [
         "models/garment.safetensors (not a safetensors file)",
         "models/person.safetensors (not a safetensors file)",
         "models/click.json",
+        "models/parsing18.json",
+        "models/parsing18.safetensors (not a safetensors file)",
     ]
