@@ -545,7 +545,7 @@ def activate_model(project: ProjectStore, task: str, version: int | None) -> Non
                 _load_registered(task, record.path)
             except ModelFileError as exc:
                 raise ProjectError(f"version {version} of {task} not activated: {exc}") from exc
-    project.set_active_model(task, version)
+    project.models.set_active(task, version)
 
 
 def _load_registered(task: str, path: Path) -> None:
