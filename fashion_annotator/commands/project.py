@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from fashion_annotator.core.labels import available_taxonomies
 from fashion_annotator.dataset.postgres.url import describe_location, project_location
-from fashion_annotator.runtime.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, report_error
+from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_error
 from fashion_annotator.runtime.progress import ProgressBar
 
 if TYPE_CHECKING:
@@ -135,9 +135,9 @@ def _report(summary: ImportSummary, seconds: float, src: Path, looked_for: str =
     for line in lines[1:]:
         print(line, file=sys.stderr)
     if summary.empty:
-        print(f"{'warning' if new else 'error'}: {src}: nothing found to import{looked_for}", file=sys.stderr)
         if not new:
-            return EXIT_ERROR
+            return report_error(f"{src}: nothing found to import{looked_for}", "import")
+        print(f"warning: {src}: nothing found to import{looked_for}", file=sys.stderr)
     return EXIT_PARTIAL if summary.errors else EXIT_OK
 
 
@@ -208,8 +208,12 @@ def _cmd_info(args: argparse.Namespace) -> int:
         with open_project(args.project) as project:
             status = project.counts()
             tasks = project.task_counts()
+            swept = getattr(project, "swept", None)
+            set_aside = None if swept is None else swept.note(project.root)
     except (ProjectError, sqlite3.Error) as exc:
         return _fail(args, exc)
+    if set_aside:
+        print(f"warning: {set_aside}", file=sys.stderr)
     if args.json:
         print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))
         return EXIT_OK

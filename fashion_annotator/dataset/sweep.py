@@ -44,6 +44,18 @@ class SweepReport:
         """Number of files handled."""
         return len(self.temp_removed) + len(self.orphans_removed) + len(self.orphans_moved)
 
+    def note(self, root: Path) -> str | None:
+        """One sentence for people when saved masks or photos were set aside in ``root``'s
+        ``lost+found/`` (else None): the log alone left an operator thinking the work was lost."""
+        masks = sum(1 for rel in self.orphans_moved if rel.startswith("masks/") and rel.endswith(".png"))
+        photos = sum(1 for rel in self.orphans_moved if rel.startswith("images/"))
+        if not masks and not photos:
+            return None
+        what = " and ".join(x for x in (f"{masks} saved mask file(s)" if masks else "",
+                                        f"{photos} photo(s)" if photos else "") if x)  # fmt: skip
+        return (f"Opening the project moved {what} its index does not name to {root / LOST_AND_FOUND} "
+                "(an index restored from a backup? a crash during a save?); nothing was deleted")
+
 
 def _is_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(TMP_SUFFIX)

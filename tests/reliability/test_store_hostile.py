@@ -249,7 +249,7 @@ def test_crash_leftovers_are_swept_and_names_kept(
     ledger.handled("store", "orphan photo and temp files")
 
 
-def test_masks_saved_after_the_backup_an_index_is_restored_from_are_kept(tmp_path: Path, write_photo) -> None:
+def test_masks_saved_after_the_backup_an_index_is_restored_from_are_kept(tmp_path: Path, write_photo, capsys) -> None:
     """An admin restores last night's project.sqlite: the masks saved since are no longer in it.
     The first open swept them away for good; they wait in lost+found now."""
     root = tmp_path / "p"
@@ -266,6 +266,10 @@ def test_masks_saved_after_the_backup_an_index_is_restored_from_are_kept(tmp_pat
     shutil.copyfile(backup, root / "project.sqlite")
     for leftover in ("project.sqlite-wal", "project.sqlite-shm"):
         (root / leftover).unlink(missing_ok=True)
+    from fashion_annotator.cli import main
+
+    assert main(["info", str(root)]) == 0  # the first open sets them aside and says so
+    assert "moved 1 saved mask file(s) its index does not name" in capsys.readouterr().err
     with Project.open(root) as project:
         assert len(project.mask_versions(rec.id, "garment")) == 1
     kept = root / "lost+found" / "masks" / str(rec.id) / "garment" / "v2.png"

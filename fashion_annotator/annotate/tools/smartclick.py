@@ -62,8 +62,7 @@ MIN_BOX_PX = 3.0
 #: Why a click on a parsing mask with background chosen is refused.
 NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
 #: Status text of a click on a pixel the mask has right already (a positive click inside it).
-CLICK_ON_RIGHT = ("The click changed nothing: the mask is already right there. Left-click where it "
-                  "misses the object, right-click where it takes too much")
+CLICK_ON_RIGHT = "Nothing changed: the mask is right here; click where it is wrong"
 
 
 @lru_cache(maxsize=4)

@@ -42,6 +42,10 @@ def image_notes(project, opened: OpenImage) -> list[str]:
     elif opened.read_only:
         notes.append(f"Read-only: {opened.lease_holder} is editing this image.")
     notes.extend(opened.notes)
+    swept = getattr(project, "swept", None)  # what opening the project set aside
+    set_aside = None if swept is None else swept.note(project.root)
+    if set_aside:
+        notes.append(set_aside)
     image_id = int(opened.doc.image_id)
     if project.image(image_id).status == "rejected":
         latest = {}  # each task's latest decision: every task QA sent back is listed

@@ -129,7 +129,7 @@ def test_a_folder_without_photos_is_named_in_a_warning(tmp_path: Path, write_pho
     empty.mkdir()
     # an import that found nothing is an error (exit 1, "nothing imported"), as the help says
     assert main(["import", str(tmp_path / "p"), str(empty), "--format", "photos"]) == 1
-    assert f"error: {empty}: nothing found to import" in capsys.readouterr().err
+    assert f"fashion-annotator import: error: {empty}: nothing found to import" in capsys.readouterr().err
     write_photo(tmp_path / "photos" / "b.jpg")
     assert main(["import", str(tmp_path / "p"), str(tmp_path / "photos"), "--format", "photos"]) == 0
     assert "warning" not in capsys.readouterr().err
