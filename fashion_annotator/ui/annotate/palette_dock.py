@@ -91,9 +91,13 @@ class PaletteDock(QDockWidget):
             self.list.addItem(item)
         # every class in sight without scrolling (up to VISIBLE_ROWS): the Instances panel
         # below gives way, not the operator's palette (parsing7's "dress" was cut off at 720 px)
-        rows = min(self.list.count(), VISIBLE_ROWS)
-        row = self.list.sizeHintForRow(0) + 2 * self.list.spacing() if rows else 0
-        self.list.setMinimumHeight(rows * row + 2 * self.list.frameWidth())
+        # and never more than all of them: the space left goes to the panels below it
+        row = self.list.sizeHintForRow(0) + 2 * self.list.spacing() if self.list.count() else 0
+        frame = 2 * self.list.frameWidth()
+        self.list.setMinimumHeight(min(self.list.count(), VISIBLE_ROWS) * row + frame)
+        self.list.setMaximumHeight(max(1, self.list.count()) * row + frame)
+        body = self.widget()
+        body.setMaximumHeight(body.layout().sizeHint().height())
         self.set_current(current)
 
     def set_current(self, label: int) -> None:
