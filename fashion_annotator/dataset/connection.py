@@ -43,6 +43,8 @@ class StoreConnection:
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.readonly: str | None = None  # why the index is open read-only, else None
+        #: Files the open transaction wrote (:meth:`wrote`): removed again if it rolls back.
+        self._written: list[Path] = []
 
     @property
     def holder(self) -> str:
@@ -81,6 +83,7 @@ class StoreConnection:
             raise ProjectError(
                 f"{self.root / INDEX_NAME}: cannot write the index: {describe(exc)}"
             ) from exc
+        self._written = []
         try:
             yield conn
             conn.execute("COMMIT")
@@ -90,12 +93,22 @@ class StoreConnection:
             with contextlib.suppress(sqlite3.Error):
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
+            # what it wrote belongs to no row now (Ctrl+C in an import): not left as an orphan
+            # for the next open to set aside as if a crash or a restored index had lost it
+            for path in self._written:
+                with contextlib.suppress(OSError):
+                    path.unlink()
             if isinstance(exc, sqlite3.Error):  # no raw SQLite error reaches the callers
                 raise ProjectError(
                     f"{self.root / INDEX_NAME}: cannot write the index ({describe(exc)}); "
                     "nothing was recorded"
                 ) from exc
             raise
+
+    def wrote(self, path: Path) -> None:
+        """``path`` was written for the open transaction (a mask version's file): it is removed
+        if the transaction rolls back."""
+        self._written.append(Path(path))
 
     def write_status(self, conn: sqlite3.Connection, image_id: int, status: str) -> None:
         """Set an image's status and log the change, inside the caller's transaction."""

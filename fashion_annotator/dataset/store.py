@@ -465,6 +465,7 @@ class Project(PhotoImports, LegacyNames):
         version = int(row[0]) + 1
         rel = mask_files.version_file(folder, record.id, task, version)
         mask_files.write_version(self.root, rel, data)
+        self._db.wrote(self.root / rel)
         return version, rel, time.time()
 
     def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:

@@ -557,3 +557,21 @@ def test_a_referenced_photo_whose_file_changed_is_not_paired_with_its_masks(
         assert summary.count == 1 and "changed since it was added" in summary.errors[0][1]
         write_photo(look, SHAPE, seed=1)  # the earlier file put back
         load_document(project, ref.id)
+
+
+def test_a_save_stopped_before_its_commit_leaves_no_file(tmp_path: Path, write_photo, monkeypatch) -> None:
+    """Ctrl+C in an import between a mask's file and its row: the file stayed, and the next
+    open set it aside in lost+found with a warning about a restored index or a crash."""
+    root = tmp_path / "p"
+    with Project.create(root) as project:
+        rec = project.add_image(write_photo(tmp_path / "look.png", SHAPE))
+
+        def interrupted(*_args, **_kwargs) -> None:
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(project._db, "write_status", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            project.save_mask(rec.id, "garment", np.zeros(SHAPE, np.uint8), status="done")
+    assert not list((root / "masks").rglob("*.png"))
+    with Project.open(root) as project:
+        assert project.swept.total == 0 and project.mask_versions(rec.id, "garment") == []
