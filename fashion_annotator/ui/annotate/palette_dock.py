@@ -43,6 +43,7 @@ class PaletteDock(QDockWidget):
         self.setObjectName("paletteDock")
         body = QWidget()
         layout = QVBoxLayout(body)
+        self._body, self._body_layout = body, layout
         layout.setContentsMargins(4, 4, 4, 4)
         self._task_row = QHBoxLayout()
         self._task_group = QButtonGroup(self)
@@ -96,8 +97,7 @@ class PaletteDock(QDockWidget):
         frame = 2 * self.list.frameWidth()
         self.list.setMinimumHeight(min(self.list.count(), VISIBLE_ROWS) * row + frame)
         self.list.setMaximumHeight(max(1, self.list.count()) * row + frame)
-        body = self.widget()
-        body.setMaximumHeight(body.layout().sizeHint().height())
+        self._body.setMaximumHeight(self._body_layout.sizeHint().height())
         self.set_current(current)
 
     def set_current(self, label: int) -> None:
