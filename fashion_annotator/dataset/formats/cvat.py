@@ -150,6 +150,8 @@ def import_cvat(
     src: str | Path,
     taxonomy: str | None = None,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
     """Import a CVAT for images XML (``src`` the file, or a folder with annotations.xml)."""
     src = Path(src)
@@ -164,7 +166,7 @@ def import_cvat(
     if not entries:
         raise ValueError(f"{path}: no <image> elements (a CVAT for video file?)")
     folder = path.parent
-    return import_entries(project, entries, [folder / "images", folder], taxonomy, path, progress)
+    return import_entries(project, entries, [folder / "images", folder], taxonomy, path, progress, overwrite=overwrite)
 
 
 def _meta(task: str, names: tuple[str, ...], colors: np.ndarray, size: int) -> ET.Element:

@@ -132,6 +132,8 @@ def import_labelme(
     src: str | Path,
     taxonomy: str | None = None,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
     """Import a labelme JSON file, or every ``*.json`` of a folder (not recursive)."""
     src = Path(src)
@@ -140,7 +142,7 @@ def import_labelme(
         raise ValueError(f"{src}: no labelme .json files")
     entries = [parse_labelme(f) for f in files]
     folder = src if src.is_dir() else src.parent
-    return import_entries(project, entries, [folder, folder / "images"], taxonomy, src, progress)
+    return import_entries(project, entries, [folder, folder / "images"], taxonomy, src, progress, overwrite=overwrite)
 
 
 def export_labelme(

@@ -207,6 +207,8 @@ def import_labelstudio(
     src: str | Path,
     taxonomy: str | None = None,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
     """Import a Label Studio JSON export (``src`` the file, or a folder with tasks.json)."""
     src = Path(src)
@@ -220,7 +222,7 @@ def import_labelstudio(
         raise ValueError(f"{path}: not a Label Studio export (a list of tasks expected)")
     folders = [path.parent, path.parent / "images"]
     entries = [_parse_task(t, n, path, folders) for n, t in enumerate(tasks, 1)]
-    return import_entries(project, entries, folders, taxonomy, path, progress)
+    return import_entries(project, entries, folders, taxonomy, path, progress, overwrite=overwrite)
 
 
 def _result(kind: str, n: int, record, label: str, value: dict) -> dict:

@@ -210,8 +210,12 @@ def import_entries(
     where: Path,
     progress: Progress | None = None,
     summary: ImportSummary | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
-    """Find each entry's photo, paint its regions into a mask of the task and save it.
+    """Find each entry's photo, paint its regions into a mask of the task and save it
+    (``overwrite``: a mask that differs from the saved one becomes a new version, see
+    :func:`~fashion_annotator.dataset.formats.common.save_imported`).
 
     The task is :func:`pick_task` of every label used; an entry with a label outside the
     task, a size that differs from the photo's, or a parse error is refused with its reason,
@@ -230,14 +234,15 @@ def import_entries(
         if entry.error is None and not entry.annotated:
             _import_unannotated(project, finder, entry, task, summary)
         else:
-            _import_entry(project, finder, entry, task, summary)
+            _import_entry(project, finder, entry, task, summary, overwrite)
         if progress is not None:
             progress(done, len(entries))
     return summary
 
 
 def _import_entry(
-    project: Project, finder: PhotoFinder, entry: SourceImage, task: str, summary: ImportSummary
+    project: Project, finder: PhotoFinder, entry: SourceImage, task: str, summary: ImportSummary,
+    overwrite: bool = False,
 ) -> None:
     """Paint and save one entry's mask; a refusal is listed with its photo, when found."""
     names = project.taxonomy(task).names
@@ -263,7 +268,7 @@ def _import_entry(
                     (str(entry.where), f"shape {k} ({label}) lies outside the {record.width}x{record.height} photo")
                 )
             mask[region] = names.index(label)
-        save_imported(project, record, task, mask, summary)
+        save_imported(project, record, task, mask, summary, overwrite)
     except FILE_ERRORS as exc:
         # the annotation's own problem comes first, even when its photo is missing too
         summary.fail(entry.where, exc if entry.error is None else entry.error)

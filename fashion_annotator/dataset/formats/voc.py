@@ -146,6 +146,8 @@ def import_voc(
     src: str | Path,
     taxonomy: str | None = None,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
     """Import a VOC segmentation folder (``SegmentationClass/`` masks, ``JPEGImages/`` photos)."""
     src = require_folder(Path(src), "a Pascal VOC folder")
@@ -169,7 +171,7 @@ def import_voc(
         with contextlib.suppress(ValueError):
             taxonomy = pick_task(project, labels, None, src / LABELMAP)
     entries = [_entry(path, labels, colours) for path in list_files(masks_dir, {".png"})]
-    return import_entries(project, entries, [src / PHOTO_DIR, src], taxonomy, src, progress)
+    return import_entries(project, entries, [src / PHOTO_DIR, src], taxonomy, src, progress, overwrite=overwrite)
 
 
 def export_voc(

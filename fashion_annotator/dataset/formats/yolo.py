@@ -119,6 +119,8 @@ def import_yolo(
     src: str | Path,
     taxonomy: str | None = None,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ImportSummary:
     """Import a YOLO segmentation folder (``data.yaml``, ``labels/``, ``images/``)."""
     src = require_folder(Path(src), "a YOLO dataset folder")
@@ -129,7 +131,7 @@ def import_yolo(
     if taxonomy is None and not entries:
         raise ValueError(f"{labels_dir}: no label files")
     return import_entries(
-        project, entries, [src / "images", src], taxonomy, src / DATA_YAML, progress
+        project, entries, [src / "images", src], taxonomy, src / DATA_YAML, progress, overwrite=overwrite
     )
 
 

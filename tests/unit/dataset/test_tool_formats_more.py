@@ -1,0 +1,52 @@
+"""Tool formats: a VOC import's task, --overwrite for every importer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.dataset.formats import export_project, import_source
+from fashion_annotator.dataset.store import Project
+
+
+def test_a_parsing18_export_using_only_parsing7_names_goes_back_to_parsing18(tmp_path: Path, write_photo) -> None:
+    """Its masks happened to use only background, hair, top and dress: it landed in parsing7."""
+    with Project.create(tmp_path / "a", tasks=("parsing18",)) as source:
+        record = source.add_image(write_photo(tmp_path / "look.png", (40, 30)))
+        names = source.taxonomy("parsing18").names
+        mask = np.zeros(record.shape, np.uint8)
+        mask[5:20, 5:25], mask[20:35, 5:25], mask[:3, :3] = (names.index(n) for n in ("top", "dress", "hair"))
+        source.save_mask(record.id, "parsing18", mask)
+        export_project(source, tmp_path / "voc", "voc", task="parsing18")
+    with Project.create(tmp_path / "b", tasks=("parsing7", "parsing18")) as target:
+        assert import_source(target, tmp_path / "voc", "voc").masks == 1
+        (image,) = target.images()
+        assert target.mask_versions(image.id, "parsing7") == []
+        assert np.array_equal(target.load_mask(image.id, "parsing18"), mask)
+
+
+@pytest.mark.parametrize("fmt", ["labelme", "cvat", "voc", "labelstudio", "yolo"])
+def test_overwrite_makes_a_changed_tool_export_a_new_version(tmp_path: Path, write_photo, fmt: str) -> None:
+    """Export, fix in the tool, import again: the refusal said "pass --overwrite", and then
+    --overwrite was "not supported by the importer yet"."""
+    photo = write_photo(tmp_path / "look.png", (40, 30))
+    with Project.create(tmp_path / "tool", tasks=("parsing7",)) as tool:  # the fixed masks
+        record = tool.add_image(photo)
+        names = tool.taxonomy("parsing7").names
+        fixed = np.zeros(record.shape, np.uint8)
+        fixed[5:20, 5:25], fixed[25:35, 5:25] = names.index("top"), names.index("bottom")
+        tool.save_mask(record.id, "parsing7", fixed)
+        export_project(tool, tmp_path / "out", fmt, task="parsing7")
+    with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
+        record = project.add_image(photo)
+        mask = np.zeros(record.shape, np.uint8)
+        mask[5:20, 5:25] = names.index("top")
+        project.save_mask(record.id, "parsing7", mask)
+        refused = import_source(project, tmp_path / "out", fmt)
+        assert refused.errors and "--overwrite" in str(refused.errors[0][1])
+        taken = import_source(project, tmp_path / "out", fmt, overwrite=True)
+        assert taken.errors == [] and taken.masks == 1
+        assert np.array_equal(project.load_mask(record.id, "parsing7"), fixed)
+        assert len(project.mask_versions(record.id, "parsing7")) == 2
