@@ -210,7 +210,7 @@ def _samples(
             raise ValueError("--project trains one task at a time")
         task = tasks[0]
         if task not in project.tasks:
-            raise ValueError(f"{project.root}: the project has no task {task!r} ({project.tasks})")
+            raise ValueError(f"{project.root}: the project has no task {task!r} (its tasks: {', '.join(project.tasks)})")
         lut = np.arange(256, dtype=np.uint8)
         specs = [(task, list(project.taxonomy(task).names), lut)]
         data_dir = None

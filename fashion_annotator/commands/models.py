@@ -23,9 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("project", metavar="PROJECT", type=project_location,
                    help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
-    p.add_argument("--task", default="garment",
+    p.add_argument("--task", default=None,
                    help="the task: one of the project's, click (Smart click) or instance_attributes "
-                   "(default: garment)")  # fmt: skip
+                   "(default: the project's first task)")  # fmt: skip
     which = p.add_mutually_exclusive_group()
     which.add_argument("--activate", metavar="N", type=int, help="make version N the active model")
     which.add_argument("--shipped", action="store_true", help="go back to the shipped model")
@@ -39,6 +39,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
 
     try:
         with open_project(args.project, writing=args.activate is not None or args.shipped) as project:
+            args.task = args.task or project.tasks[0]
             if args.task not in model_tasks(project):
                 raise ProjectError(f"{project.root}: no task {args.task!r}; tasks with models: "
                                    f"{', '.join(model_tasks(project))}")  # fmt: skip

@@ -41,7 +41,7 @@ def default_binary_task(project: Project) -> str:
     for task in project.tasks:
         if project.taxonomy(task).is_binary:
             return task
-    raise ValueError(f"{project.root}: no binary task for cutouts; pass --taxonomy garment")
+    raise ValueError(f"{project.root}: no binary task for cutouts; name one (export: --task garment, import: --taxonomy garment)")
 
 
 def import_alpha(

@@ -323,7 +323,7 @@ class PhotoAdder:
                 self.summary.with_alpha.append(str(path))
         else:
             self.summary.existing += 1
-            if record.stem != Path(path).stem:
+            if Path(record.name).stem != Path(path).stem:  # (record.stem is its stem before a clash)
                 self.summary.duplicates.append((str(path), record.name))
         return record
 

@@ -234,3 +234,30 @@ def test_attribute_heads_versions_can_be_activated(tmp_path: Path, capsys) -> No
     assert main(["models", str(tmp_path / "p"), "--task", ATTRIBUTE_TASK, "--activate", "1"]) == 0
     with Project.open(tmp_path / "p") as project:
         assert project.active_model(ATTRIBUTE_TASK).version == 1
+
+
+def test_models_defaults_to_the_projects_first_task(tmp_path: Path, capsys) -> None:
+    """An admin's day: `models P` on a parsing18 project said there was no task 'garment'."""
+    with Project.create(tmp_path / "p", tasks=("parsing18",)):
+        pass
+    assert main(["models", str(tmp_path / "p")]) == 0
+    assert capsys.readouterr().out.strip() == "parsing18: no retrained version; the shipped model proposes"
+
+
+def test_a_photo_stored_under_a_clash_name_is_not_called_renamed_when_imported_again(
+    tmp_path: Path, write_photo, capsys
+) -> None:
+    """`look-<sha>.jpg` imported again was listed "under another name: the same photo as
+    look-<sha>.jpg" (its own name)."""
+    write_photo(tmp_path / "a" / "look.png", seed=1)
+    write_photo(tmp_path / "b" / "look.png", seed=2)  # another photo of the same name
+    assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "a")]) == 0
+    assert main(["import", str(tmp_path / "p"), str(tmp_path / "b"), "--format", "photos"]) == 0
+    with Project.open(tmp_path / "p") as project:
+        clash = next(r for r in project.images() if r.name != "look.png")
+    again = tmp_path / "c" / clash.name
+    again.parent.mkdir()
+    again.write_bytes((tmp_path / "p" / "images" / clash.name).read_bytes())
+    capsys.readouterr()
+    assert main(["import", str(tmp_path / "p"), str(again.parent), "--format", "photos"]) == 0
+    assert "under another name" not in capsys.readouterr().err
