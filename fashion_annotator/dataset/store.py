@@ -32,7 +32,7 @@ from fashion_annotator.core.images import (
     load_image,
 )
 from fashion_annotator.core.labels import Taxonomy, load_taxonomy
-from fashion_annotator.dataset import confine, mask_files, schema, storeio
+from fashion_annotator.dataset import confine, mask_files, storeio
 from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
@@ -135,15 +135,8 @@ class Project(PhotoImports, LegacyNames):
         tasks = list(dict.fromkeys(tasks))
         if not tasks:
             raise ProjectError(f"{root}: a project needs at least one task")
-        taken = [name for name in FOLDERS if (root / name).is_dir() and any((root / name).iterdir())]
-        if taken and not (root / INDEX_NAME).exists():
-            # a dataset folder (images/ and masks/ of its own): the project's first open would
-            # take every file its index does not name for a crash's leftover
-            raise ProjectError(
-                f"{root}: its {', '.join(f'{n}/' for n in taken)} already hold files (a dataset?); make the "
-                f"project in a new folder and import them (`fashion-annotator new PROJECT --images "
-                f"{root / 'images'}`, or `fashion-annotator import PROJECT {root} --format plain`)"
-            )
+        if not (root / INDEX_NAME).exists():
+            storeio.check_no_dataset(root, FOLDERS)
         for task in tasks:
             _load_taxonomy(task)
         try:
@@ -155,7 +148,7 @@ class Project(PhotoImports, LegacyNames):
             raise ProjectError(f"{root}: already a project ({INDEX_NAME} exists)") from None
         except OSError as exc:
             raise ProjectError(f"{root}: cannot create the project: {exc.strerror or exc}") from exc
-        project = cls(root, _connect(root / INDEX_NAME, existing=False), user)
+        project = cls(root, storeio.connect_index(root / INDEX_NAME, existing=False), user)
         with project._tx():
             project._conn.executemany(
                 "INSERT INTO tasks (name, position) VALUES (?, ?)",
@@ -192,7 +185,7 @@ class Project(PhotoImports, LegacyNames):
         why = "opened read-only on request" if readonly else storeio.unwritable(root, index)
         if why is None:
             try:
-                project = cls(root, _connect(index), user)
+                project = cls(root, storeio.connect_index(index), user)
             except ProjectError as exc:
                 if readonly is False or not storeio.may_fall_back(exc):
                     raise
@@ -588,32 +581,6 @@ def _is_url(location: str | Path) -> bool:
     from fashion_annotator.dataset.postgres.url import is_postgres_url
 
     return is_postgres_url(location)
-
-
-def _connect(index: Path, existing: bool = True) -> sqlite3.Connection:
-    """The index, its schema brought up to date; ``existing``: it must already be a project's
-    (an empty file, a copy cut short, is refused, not made into a new empty project whose first
-    open would sweep every photo and mask of the folder away)."""
-    try:
-        conn = schema.connect(index)
-    except (sqlite3.Error, schema.SchemaError) as exc:
-        raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
-    try:
-        if existing and schema.schema_version(conn) == 0:
-            raise schema.SchemaError(
-                "it is empty or not a project index (a copy cut short, a creation stopped?); restore it "
-                f"from a backup (a project never used: delete {index.name} and make it again)"
-            )
-        schema.migrate(conn, index)
-        if existing and conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 0:
-            raise schema.SchemaError(
-                f"it names no tasks (its creation was cut short?); delete {index.name} and make the "
-                "project again (`fashion-annotator new`)"
-            )
-    except (sqlite3.Error, schema.SchemaError) as exc:
-        conn.close()
-        raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
-    return conn
 
 
 def _load_taxonomy(task: str) -> Taxonomy:

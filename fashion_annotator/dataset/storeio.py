@@ -272,3 +272,48 @@ def connect_readonly(index: Path) -> sqlite3.Connection:
             )
         return conn
     raise ProjectError(f"{index}: cannot open the index even read-only: {last}") from last
+
+
+def connect_index(index: Path, existing: bool = True) -> sqlite3.Connection:
+    """The index, its schema brought up to date; ``existing``: it must already be a project's
+    (an empty file, a copy cut short, is refused, not made into a new empty project whose first
+    open would sweep every photo and mask of the folder away)."""
+    try:
+        conn = schema.connect(index)
+    except (sqlite3.Error, schema.SchemaError) as exc:
+        raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
+    try:
+        if existing and schema.schema_version(conn) == 0:
+            raise schema.SchemaError(
+                "it is empty or not a project index (a copy cut short, a creation stopped?); restore it "
+                f"from a backup (a project never used: delete {index.name} and make it again)"
+            )
+        schema.migrate(conn, index)
+        if existing and conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 0:
+            raise schema.SchemaError(
+                f"it names no tasks (its creation was cut short?); delete {index.name} and make the "
+                "project again (`fashion-annotator new`)"
+            )
+    except (sqlite3.Error, schema.SchemaError) as exc:
+        conn.close()
+        raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
+    return conn
+
+
+def check_no_dataset(root: Path, folders: Sequence[str]) -> None:
+    """Refuse to make a project in ``root`` when its ``folders`` (the store's) already hold files:
+    a dataset folder's own ``images/`` and ``masks/``, which the project's first open would take
+    for a crash's leftovers.
+
+    Raises
+    ------
+    ProjectError
+        Naming the folders and both ways out.
+    """
+    taken = [name for name in folders if (root / name).is_dir() and any((root / name).iterdir())]
+    if taken:
+        raise ProjectError(
+            f"{root}: its {', '.join(f'{n}/' for n in taken)} already hold files (a dataset?); make the "
+            f"project in a new folder and import them (`fashion-annotator new PROJECT --images "
+            f"{root / 'images'}`, or `fashion-annotator import PROJECT {root} --format plain`)"
+        )

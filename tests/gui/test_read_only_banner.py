@@ -11,7 +11,7 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.main_window import MainWindow
 from fashion_annotator.ui.preferences import Preferences, settings_file
-from fashion_annotator.ui.testing import Answers, click, wait_ready
+from fashion_annotator.ui.testing import Answers, click, open_window, wait_ready
 
 pytestmark = pytest.mark.reliability
 
@@ -62,20 +62,7 @@ def test_masks_set_aside_at_open_are_named_in_the_banner(qtbot, tmp_path: Path, 
         rec = project.add_image(SAMPLE)
         saved = project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8))
     shutil.copyfile(saved.path, saved.path.with_name("v2.png"))  # a save the index lost
-    project = Project.open(root)
-    answers = Answers()
-    window = MainWindow(
-        project, Preferences(settings_file(isolated_settings)),
-        ask_restore=answers.ask_restore, ask_quit=answers.ask_quit,
-        ask_lease_held=answers.ask_lease_held,
-        proposals=ProposalSource(project, use_shipped=False),
-    )  # fmt: skip
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    qtbot.waitExposed(window)
-    window.start()
-    wait_ready(qtbot, window)
+    window, project = open_window(qtbot, root, isolated_settings, Answers())
     assert window.banner.isVisible()
     assert "moved 1 saved mask file(s) its index does not name to" in window.banner.text()
     assert "nothing was deleted" in window.banner.text()
