@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -72,6 +73,74 @@ def proposal_starts(
             if (i + 1) % 100 == 0:
                 emit(f"{task.name} proposals: {i + 1}/{len(images)} photos")
     return out
+
+
+def cached_starts(
+    path: Path, names: list[str], images: list[np.ndarray], tasks: list[TaskSpec], device: str,
+    emit: Callable[[str], None],
+) -> list[dict[str, np.ndarray]]:
+    """:func:`proposal_starts`, read from ``path`` when it was made for these photos, else
+    computed and written there (``.npz``: each mask bit-packed, with the shipped models' digests).
+
+    A GPU machine that is sent no model files trains on start masks computed here.
+
+    Parameters
+    ----------
+    path : Path
+        The cache file.
+    names : list of str
+        The photos' sample names, in the order of ``images``.
+    images : list of ndarray
+        The photos ``(H, W, 3) uint8``.
+
+    Raises
+    ------
+    ValueError
+        ``path`` holds other photos, other sizes, or was made with shipped models that differ
+        from the ones here (naming the file).
+    """
+    from fashion_annotator.segmentation.proposals import default_model_path
+
+    binary = [t.name for t in tasks if t.binary]
+    digests = {t: _digest(default_model_path(t)) for t in binary if default_model_path(t).is_file()}
+    if path.is_file():
+        with np.load(path, allow_pickle=False) as z:
+            if [str(n) for n in z["names"]] != names:
+                raise ValueError(f"{path}: start masks of other photos (delete it to recompute)")
+            made_with = dict(zip([str(t) for t in z["tasks"]], [str(d) for d in z["digests"]], strict=True))
+            if sorted(made_with) != sorted(binary):
+                raise ValueError(f"{path}: start masks of {', '.join(sorted(made_with))}, not {', '.join(binary)}")
+            stale = [t for t in binary if t in digests and digests[t] != made_with[t]]
+            if stale:
+                raise ValueError(f"{path}: made with other {', '.join(stale)} models than resources/models "
+                                 "(delete it to recompute)")  # fmt: skip
+            out: list[dict[str, np.ndarray]] = []
+            for i, rgb in enumerate(images):
+                h, w = rgb.shape[:2]
+                if tuple(z["shapes"][i]) != (h, w):
+                    raise ValueError(f"{path}: photo {names[i]} is {tuple(z['shapes'][i])}, not {(h, w)}")
+                out.append({t: np.unpackbits(z[f"{t}/{i}"], count=h * w).reshape(h, w).astype(bool) for t in binary})
+        emit(f"start masks read from {path}")
+        return out
+    starts = proposal_starts(images, tasks, device, emit)
+    missing = [t for t in binary if t not in digests]
+    if missing:
+        raise ValueError(f"{path}: no shipped {', '.join(missing)} model to record")
+    arrays: dict[str, Any] = {f"{t}/{i}": np.packbits(s[t]) for i, s in enumerate(starts) for t in binary}
+    tmp = path.with_name(path.name + ".part.npz")
+    np.savez_compressed(
+        tmp, names=np.array(names), tasks=np.array(binary), digests=np.array([digests[t] for t in binary]),
+        shapes=np.array([im.shape[:2] for im in images]), **arrays,
+    )  # fmt: skip
+    tmp.replace(path)
+    emit(f"start masks written to {path}")
+    return starts
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def load_photos(samples: list, emit: Callable[[str], None]) -> tuple[list[np.ndarray], list[np.ndarray]]:

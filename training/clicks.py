@@ -76,6 +76,7 @@ from fashion_annotator.resources import resource_path
 from training.click_data import (
     ClickCrops,
     TaskSpec,
+    cached_starts,
     load_photos,
     project_samples,
     proposal_starts,
@@ -242,6 +243,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--proposal-starts", action="store_true",
                    help="with --data: some crops start from the shipped proposal models' masks "
                         "(a project's crops start from the proposals its operators were shown)")
+    p.add_argument("--starts-file", type=Path, default=None, metavar="NPZ",
+                   help="with --proposal-starts: read the start masks from NPZ when it was made for "
+                        "this data and these models, else compute them and write it (a machine "
+                        "sent without the model files trains on masks made elsewhere)")
     p.add_argument("--product-crops", type=float, default=0.0, metavar="P",
                    help="share of crops of photos with a start mask (--proposal-starts, --project) "
                         "that are the window's own correction: the proposal on the crop the "
@@ -343,7 +348,15 @@ def main(
     event("model", init=init, architecture=architecture, parameters=sum(p.numel() for p in model.parameters()))
     opt = torch.optim.AdamW(encoder_param_groups(model, args.encoder_lr_scale), lr=lr, weight_decay=1e-4)
 
-    if args.proposal_starts and train_starts is None:
+    if args.starts_file is not None and not args.proposal_starts:
+        raise SystemExit("--starts-file goes with --proposal-starts")
+    if args.proposal_starts and train_starts is None and args.starts_file is not None:
+        try:
+            train_starts = cached_starts(args.starts_file, [s.name for s in train_s], train_images, tasks,
+                                         str(device), lambda m: event("load", message=m))  # fmt: skip
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+    elif args.proposal_starts and train_starts is None:
         train_starts = proposal_starts(train_images, tasks, str(device), lambda m: event("load", message=m))
     if args.product_crops > 0 and train_starts is None:
         raise SystemExit("--product-crops needs start masks: --proposal-starts with --data, or --project")

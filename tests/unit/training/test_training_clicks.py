@@ -53,6 +53,51 @@ def test_tiny_cpu_run_writes_a_loadable_model(tiny_ccp: Path, tmp_path: Path) ->
     assert "step" in events and "val" in events
 
 
+def test_start_masks_cached_for_a_machine_without_the_models(
+    tiny_ccp: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A GPU machine is sent without the shipped models: the start masks made here travel."""
+    samples = list_samples(tiny_ccp)
+    names = [s.name for s in samples]
+    images, _ = click_data.load_photos(samples, print)
+    tasks = [click_data.TaskSpec(t, *task_mapping(tiny_ccp, t)) for t in ("garment", "person", "parsing7")]
+    cache = tmp_path / "starts.npz"
+    made = click_data.cached_starts(cache, names, images, tasks, "cpu", print)
+    assert cache.is_file() and [sorted(m) for m in made] == [["garment", "person"]] * len(images)
+    assert any(m["garment"].any() for m in made) and all(m["person"].shape == im.shape[:2] for m, im in zip(made, images, strict=True))
+
+    def no_models(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the proposal models ran although the cache holds their masks")
+
+    monkeypatch.setattr(click_data, "proposal_starts", no_models)
+    read = click_data.cached_starts(cache, names, images, tasks, "cpu", print)
+    assert all(np.array_equal(a[t], b[t]) for a, b in zip(made, read, strict=True) for t in ("garment", "person"))
+    with pytest.raises(ValueError, match="starts.npz: start masks of other photos"):
+        click_data.cached_starts(cache, names[::-1], images[::-1], tasks, "cpu", print)
+    with pytest.raises(ValueError, match="starts.npz: start masks of garment, person, not garment"):
+        click_data.cached_starts(cache, names, images, tasks[:1], "cpu", print)
+    smaller = [im[:-4] for im in images]
+    with pytest.raises(ValueError, match=f"photo {names[0]} is"):
+        click_data.cached_starts(cache, names, smaller, tasks, "cpu", print)
+    # made with other shipped models than the ones here: stale, refused
+    from fashion_annotator.segmentation import proposals
+
+    other = tmp_path / "models"
+    other.mkdir()
+    for task in ("garment", "person"):
+        (other / f"{task}.safetensors").write_bytes(b"another model")
+    monkeypatch.setattr(proposals, "default_model_path", lambda task: other / f"{task}.safetensors")
+    with pytest.raises(ValueError, match="made with other garment, person models"):
+        click_data.cached_starts(cache, names, images, tasks, "cpu", print)
+    # no model files at all (the GPU machine): the cache is taken as it is
+    monkeypatch.setattr(proposals, "default_model_path", lambda task: tmp_path / "none" / f"{task}.safetensors")
+    again = click_data.cached_starts(cache, names, images, tasks, "cpu", print)
+    assert all(np.array_equal(a["garment"], b["garment"]) for a, b in zip(made, again, strict=True))
+    with pytest.raises(SystemExit, match="--starts-file goes with --proposal-starts"):
+        clicks.main(["--data", str(tiny_ccp), "--out", str(tmp_path / "o"), "--max-minutes", "0.1",
+                     "--device", "cpu", "--starts-file", str(cache)])  # fmt: skip
+
+
 def test_a_diverging_click_run_saves_no_model(tiny_ccp: Path, tmp_path: Path) -> None:
     """A code review: the click trainer went on past a NaN loss and saved NaN weights, which a
     project retrain then registered."""
