@@ -471,6 +471,9 @@ def main(
             event("step", step=step, loss=round(loss_avg, 4), lr=round(opt.param_groups[0]["lr"], 6),
                   samples_per_s=round(seen / max(elapsed, 1e-6), 1),
                   progress=round(progress, 3), eta_s=round(end - time.monotonic(), 1))
+    # The data workers are stopped here, not at interpreter exit: torn down then, one of them
+    # aborted on the GPU machine (a traceback after "done", the model already saved).
+    del it, loader
     evaluate(1.0)
     assert best_state is not None
     model.load_state_dict(best_state)

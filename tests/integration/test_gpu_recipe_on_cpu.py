@@ -170,3 +170,50 @@ def test_the_continuation_recipe_runs_its_three_jobs(ccp_dir: Path, tmp_path: Pa
         assert (out / job / "parsing18.safetensors").is_file()
     click = json.loads((out / "CK_1" / "click.json").read_text())
     assert click["task"] == "click" and (out / "CK_1" / "click.safetensors").is_file()
+
+
+def test_what_a_continuation_round_is_sent(ccp_dir: Path, tmp_path: Path) -> None:
+    """``carry``: half-size joints (the U-Net's cutout rows fitted on its own features), the click
+    model and the start masks, so the round travels without the shipped model files."""
+    from safetensors.torch import load_file
+
+    from fashion_annotator.core.samples import read_sample
+    from fashion_annotator.models.preprocess import InputSpec
+    from fashion_annotator.segmentation.proposals import default_model_path
+    from training.click_data import TaskSpec, cached_starts, load_photos
+    from training.data import list_samples, split_samples, task_mapping
+    from training.recipes import carry
+
+    packed = tmp_path / "pack"
+    assert pack.main(["--ccp", str(ccp_dir), "--out", str(packed)]) == 0
+    spec = InputSpec.from_meta(json.loads(default_model_path("parsing7").with_suffix(".json").read_text()))
+    lite0 = tmp_path / "lite0" / "joint.safetensors"
+    joint.save_joint(lite0, joint.build_net("lite0", joint.FULL_CHANNELS), "lite0", spec, {})
+    out = tmp_path / "carry"
+    assert carry.main(["--pack", str(packed), "--lite0", str(lite0), "--out", str(out), "--fit-photos", "3"]) == 0
+    for name in ("u", "l0"):
+        state = load_file(out / f"{name}.safetensors")
+        assert all(v.dtype == torch.float16 for v in state.values())
+        net, _ = joint.load_joint(out / f"{name}.safetensors", torch.device("cpu"))
+        assert next(net.parameters()).dtype == torch.float32
+    assert (out / "click.safetensors").is_file() and (out / "click.json").is_file()
+    # the fitted person row separates a photo it was not fitted on better than the rows
+    # joint_from_models copies from the (Lite0) person file
+    u, u_spec = joint.load_joint(out / "u.safetensors", torch.device("cpu"))
+    taxonomies = json.loads((packed / "ccp" / "taxonomies.json").read_text())
+    files = {t: default_model_path(t) for t in ("parsing7", "person", "garment", "parsing18")}
+    copied, _ = joint.joint_from_models(files, "small", joint.coarse_parents(taxonomies), trunk="parsing7")
+    train, _ = split_samples(list_samples(packed / "ccp"), packed / "ccp")
+    rgb, labels = read_sample(train[-1])
+    person = task_mapping(packed / "ccp", "person")[1][labels] == 1
+    accuracy = {}
+    for name, net in (("fitted", u), ("copied", copied.eval())):
+        prob = joint.joint_outputs(net, u_spec, rgb, torch.device("cpu"))["person"]
+        accuracy[name] = float(((prob > 0.5) == person).mean())
+    assert accuracy["fitted"] > accuracy["copied"] and accuracy["fitted"] > 0.85, accuracy
+    # the start masks are read back without running the models (as on the GPU machine)
+    photos, _ = load_photos(train, print)
+    tasks = [TaskSpec(t, *task_mapping(packed / "ccp", t)) for t in ("garment", "person")]
+    starts = cached_starts(packed / "starts.npz", [s.name for s in train], photos, tasks, "cpu", print)
+    assert len(starts) == len(train)
+    assert all(s["person"].shape == p.shape[:2] for s, p in zip(starts, photos, strict=True))
