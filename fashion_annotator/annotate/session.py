@@ -23,11 +23,13 @@ from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import MaskVersion, ProjectError
+from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.segmentation.pipeline import Proposal
 from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
 
 __all__ = [
+    "EDITED_STATUS",
     "NewerVersion",
     "OpenImage",
     "StaleEntry",
@@ -238,16 +240,10 @@ def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:
     return [t for t in opened.doc.tasks if t in opened.edited or (status and t in opened.fresh)]
 
 
-#: The status an image takes when an edit of it is saved (a save, a recovered journal entry):
-#: a ``new`` image is in progress, and an approved one is not what QA approved any more (back
-#: to ``done``, to be reviewed again).
-EDITED_STATUS = {"new": "in_progress", "approved": "done"}
-
-
 def mark_edited(project: ProjectStore, image_id: int) -> str | None:
-    """Give ``image_id`` the status an edit of it earns (:data:`EDITED_STATUS`): a saved mask,
-    a recovered one or the operator's instance edits. Returns the new status, None when the
-    status stays."""
+    """Give ``image_id`` the status an edit of it earns (:data:`EDITED_STATUS`): the operator's
+    instance edits (a saved or recovered mask takes it in its own save, ``edited=True``).
+    Returns the new status, None when the status stays."""
     status = project.image(image_id).status
     new = EDITED_STATUS.get(status)
     if new is not None:
@@ -260,8 +256,10 @@ def save_open_image(
 ) -> list[str]:
     """Save the open image's masks and status; return the tasks saved.
 
-    Each saved task leaves the journal and the unsaved record. Without ``status`` an image that
-    was ``new`` becomes ``in_progress`` once something is saved.
+    Each saved task leaves the journal and the unsaved record. Each mask is saved with the
+    status an edit earns (:data:`EDITED_STATUS`: ``new`` becomes ``in_progress``, ``approved``
+    becomes ``done``) in its own transaction, so a connection lost after a save never leaves a
+    new mask approved; a ``status`` is set after the masks.
 
     Raises
     ------
@@ -280,7 +278,7 @@ def save_open_image(
             if versions and versions[-1].version != opened.base_versions[task]:
                 raise NewerVersion(image_id, task, versions[-1])
         saved = project.save_mask(image_id, task, doc.masks[task], seconds=doc.seconds,
-                                  actions=doc.actions)  # fmt: skip
+                                  actions=doc.actions, edited=True)  # fmt: skip
         if task in opened.base_versions:
             opened.base_versions[task] = saved.version
         clicks = doc.take_click_log(task)
@@ -289,11 +287,8 @@ def save_open_image(
         doc.mark_saved([task])
         opened.fresh.discard(task)
         journal.discard(image_id, task)
-    if status is not None:
-        if status != project.image(image_id).status:
-            project.set_status(image_id, status)
-    elif tasks:
-        mark_edited(project, image_id)
+    if status is not None and status != project.image(image_id).status:
+        project.set_status(image_id, status)
     return tasks
 
 
@@ -335,11 +330,12 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
         stale = versions[-1].created > entry.written_at
     if stale:
         raise StaleEntry(entry, versions[-1], display_name(project.image(image_id).name, Path(project.root)))
+    # edited: as a save, a recovered version is not the approved one (same transaction)
     saved = project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
-                              actions=entry.actions, source="recovered", user=entry.user or None)  # fmt: skip
+                              actions=entry.actions, source="recovered", user=entry.user or None,
+                              edited=True)  # fmt: skip
     if entry.clicks:  # the Smart clicks behind the edits are training data like a save's
         write_click_log(saved.path, list(entry.clicks))
-    mark_edited(project, image_id)  # as a save: a recovered version is not the approved one
     entry.path.unlink(missing_ok=True)
 
 

@@ -272,9 +272,12 @@ class ProjectStore(Protocol):
         source: str = "operator",
         status: str | None = None,
         user: str | None = None,
+        edited: bool = False,
     ) -> MaskVersion:
         """Save a new mask version (every version is kept); ``user``: whose work it is when
-        not this session's operator (edits a crashed colleague's window left, restored)."""
+        not this session's operator (edits a crashed colleague's window left, restored);
+        ``edited`` (without ``status``): the image takes the status an edit earns
+        (``schema.EDITED_STATUS``) in the save's own transaction."""
         ...
 
     def save_import(

@@ -12,6 +12,10 @@ from pathlib import Path
 
 STATUSES: tuple[str, ...] = ("new", "in_progress", "done", "approved", "rejected")
 DECISIONS: tuple[str, ...] = ("approve", "reject")
+#: The status an image takes when an edit of it is saved (a save, a recovered journal entry):
+#: a ``new`` image is in progress, and an approved one is not what QA approved any more (back
+#: to ``done``, to be reviewed again). Other statuses stay.
+EDITED_STATUS: dict[str, str] = {"new": "in_progress", "approved": "done"}
 
 _V1 = """
 CREATE TABLE tasks (

@@ -22,7 +22,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +42,10 @@ from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.photo_imports import PhotoImports
 from fashion_annotator.dataset.records import ImageRecord, MaskVersion, ProjectError, ProposalRecord
 from fashion_annotator.dataset.registry import ModelRegistry
-from fashion_annotator.dataset.schema import STATUSES
+from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
 from fashion_annotator.dataset.storeio import ImportConflict
 from fashion_annotator.dataset.sweep import SweepReport, sweep
+from fashion_annotator.dataset.training_items import TrainingItems
 
 log = logging.getLogger(__name__)
 
@@ -58,11 +59,12 @@ FOLDERS = ("images", "masks", "proposals", "cache", "models")
 PHOTO_FOLDER_PROJECT = "annotations"
 
 
-class Project(PhotoImports, LegacyNames):
+class Project(PhotoImports, TrainingItems, LegacyNames):
     """An open project: one SQLite connection, owned by this object (use it as a context manager).
 
     Images, masks, proposals and statuses are methods (adding photos: the
-    :class:`~fashion_annotator.dataset.photo_imports.PhotoImports` mixin); the rest are parts
+    :class:`~fashion_annotator.dataset.photo_imports.PhotoImports` mixin, the training data:
+    :class:`~fashion_annotator.dataset.training_items.TrainingItems`); the rest are parts
     sharing the
     connection: :attr:`models` (registry), :attr:`decisions` (QA), :attr:`cache` (derived
     arrays), :attr:`leases` and :attr:`instances`. It implements
@@ -337,6 +339,7 @@ class Project(PhotoImports, LegacyNames):
         source: str = "operator",
         status: str | None = None,
         user: str | None = None,
+        edited: bool = False,
     ) -> MaskVersion:
         """Save a new version of an image's mask for ``task``; earlier versions are kept.
 
@@ -352,6 +355,10 @@ class Project(PhotoImports, LegacyNames):
             Also set the image's status, in the same transaction.
         user : str, optional
             Whose work it is when not this session's operator (a crashed colleague's edits).
+        edited : bool
+            Without ``status``: the image takes the status an edit earns
+            (:data:`~fashion_annotator.dataset.schema.EDITED_STATUS`: an approved image waits
+            for review again) in the same transaction, so no version is saved without it.
 
         Raises
         ------
@@ -367,6 +374,9 @@ class Project(PhotoImports, LegacyNames):
             _check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._tx() as conn:
+            if edited and status is None:
+                current = conn.execute("SELECT status FROM images WHERE id = ?", (record.id,)).fetchone()
+                status = EDITED_STATUS.get(current["status"])
             return self._insert_mask(conn, record, task, data, sha, source, seconds, actions, status, user)
 
     def save_import(
@@ -505,48 +515,6 @@ class Project(PhotoImports, LegacyNames):
                            r["user"], r["created"])
             for r in rows
         ]  # fmt: skip
-
-    # -- training data -----------------------------------------------------------------------
-
-    def training_items(
-        self,
-        task: str,
-        statuses: Sequence[str] = ("done", "approved"),
-        exclude_rejected: bool = True,
-    ) -> list[tuple[int, Path, Path]]:
-        """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
-
-        Images whose latest decision for ``task`` is a reject are left out when
-        ``exclude_rejected``, whatever their status.
-        """
-        marks = ",".join("?" * len(statuses))
-        rows = self._conn.execute(
-            f"""
-            SELECT i.id AS image_id, m.path AS mask_path,
-                   (SELECT d.decision FROM decisions d WHERE d.image_id = i.id AND d.task = ?
-                    ORDER BY d.id DESC LIMIT 1) AS decision
-            FROM images i JOIN mask_versions m ON m.image_id = i.id AND m.task = ?
-            WHERE i.status IN ({marks}) AND m.version =
-                  (SELECT MAX(version) FROM mask_versions WHERE image_id = i.id AND task = ?)
-            ORDER BY i.id
-            """,
-            (task, task, *statuses, task),
-        ).fetchall()
-        return [
-            (r["image_id"], self.image_path(r["image_id"]), confine.version_file(self.root, r["mask_path"]))
-            for r in rows
-            if not (exclude_rejected and r["decision"] == "reject")
-        ]
-
-    def training_masks(
-        self,
-        task: str,
-        statuses: Sequence[str] = ("done", "approved"),
-        exclude_rejected: bool = True,
-    ) -> Iterator[tuple[int, Path, np.ndarray]]:
-        """Yield ``(image_id, photo_path, (H, W) uint8 mask)`` lazily, see :meth:`training_items`."""
-        for image_id, photo, mask_path in self.training_items(task, statuses, exclude_rejected):
-            yield image_id, photo, self._read_png(mask_path.relative_to(self.root).as_posix())
 
     def _read_png(self, rel: str) -> np.ndarray:
         return mask_files.read_version(self.root, rel)

@@ -52,7 +52,7 @@ class PgDecisions:
         self,
         db: PgConnection,
         check: Callable[[int, str], None],
-        check_free: Callable[[psycopg.Connection[DictRow], int], None] | None = None,
+        check_free: Callable[[psycopg.Connection[DictRow], int], object] | None = None,
     ) -> None:
         self._db = db
         self._check = check
@@ -268,16 +268,18 @@ class PgLeases:
         )
         return _lease(rows[0]) if rows else None
 
-    def lock_unleased(self, conn: psycopg.Connection[DictRow], image_id: int) -> None:
+    def lock_unleased(self, conn: psycopg.Connection[DictRow], image_id: int) -> str:
         """Inside a transaction: lock the image row (versions are numbered one save at a time)
-        and raise :class:`LeaseHeld` when another live session holds the image."""
+        and raise :class:`LeaseHeld` when another live session holds the image; the image's
+        status, as locked."""
         held = conn.execute(
-            f"SELECT i.id, l.holder, l.expires, l.host, l.pid FROM images i LEFT JOIN leases l ON"
+            f"SELECT i.id, i.status, l.holder, l.expires, l.host, l.pid FROM images i LEFT JOIN leases l ON"
             f" l.image_id = i.id AND l.token <> %s AND {LIVE} WHERE i.id = %s FOR UPDATE OF i",
             (self._db.token, image_id),
         ).fetchone()
         if held is not None and held["holder"] is not None:
             raise _held({**held, "image_id": image_id})
+        return "" if held is None else str(held["status"])
 
     def claim(self, ttl_s: float, statuses: Sequence[str]) -> DictRow | None:
         """Lease the least recently changed unleased image of ``statuses``; its row, or None.

@@ -37,6 +37,7 @@ from fashion_annotator.dataset import confine, storeio
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
+from fashion_annotator.dataset.postgres.mask_rows import insert_mask_version
 from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels, has_sha
 from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
 from fashion_annotator.dataset.postgres.working_folder import claim_working_folder, project_uid
@@ -46,7 +47,7 @@ from fashion_annotator.dataset.records import (
     ProjectError,
     ProposalRecord,
 )
-from fashion_annotator.dataset.schema import STATUSES
+from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
 from fashion_annotator.dataset.store import (
     FOLDERS,
     QUEUE_STATUSES,
@@ -344,6 +345,7 @@ class PgProject(Project):
         source: str = "operator",
         status: str | None = None,
         user: str | None = None,
+        edited: bool = False,
     ) -> MaskVersion:
         """Save a new version of an image's mask: the PNG and its row in one transaction.
 
@@ -355,7 +357,9 @@ class PgProject(Project):
             _check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._db.tx() as conn:
-            self.leases.lock_unleased(conn, record.id)
+            current = self.leases.lock_unleased(conn, record.id)
+            if edited and status is None:
+                status = EDITED_STATUS.get(current)
             return self._insert_pg_mask(conn, record, task, data, sha, source, seconds, actions,
                                         status, user)  # fmt: skip
 
@@ -397,33 +401,8 @@ class PgProject(Project):
         """Inside a transaction that locked the image row: add the next version of its mask
         (``user``: whose work, when not this session's operator)."""
         user = user or self.user
-        # One statement adds the version and updates the image (and its status log): fewer
-        # round trips keep the image row's lock short when many operators save.
-        row = conn.execute(
-            f"""
-            WITH v AS (
-                INSERT INTO mask_versions (image_id, task, version, png, sha256, source,
-                                           seconds, actions, username, created)
-                VALUES (%(id)s, %(task)s, (SELECT COALESCE(MAX(version), 0) + 1
-                        FROM mask_versions WHERE image_id = %(id)s AND task = %(task)s),
-                        %(png)s, %(sha)s, %(source)s, %(seconds)s, %(actions)s, %(user)s,
-                        {NOW})
-                RETURNING version, created),
-            u AS (
-                UPDATE images SET updated = {NOW}, username = %(user)s,
-                    status = COALESCE(%(status)s::text, status)
-                WHERE id = %(id)s),
-            s AS (
-                INSERT INTO status_log (image_id, status, username, at)
-                SELECT %(id)s, %(status)s::text, %(user)s, {NOW}
-                WHERE %(status)s::text IS NOT NULL)
-            SELECT version, created FROM v
-            """,
-            {"id": record.id, "task": task, "png": data, "sha": sha, "source": source,
-             "seconds": float(seconds), "actions": int(actions), "user": user,
-             "status": status},
-        ).fetchone()  # fmt: skip
-        row = one(row)
+        row = insert_mask_version(conn, record.id, task, data, sha, source, seconds, actions,
+                                  user, status)  # fmt: skip
         return MaskVersion(record.id, task, row["version"], self._png_path("masks", record.id,
                            task, row["version"]), sha, source, float(seconds), int(actions),
                            user, row["created"])  # fmt: skip

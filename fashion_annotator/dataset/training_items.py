@@ -1,0 +1,72 @@
+"""The training data of a SQLite project: each usable image's photo and latest mask.
+
+:class:`TrainingItems` is a mixin of :class:`fashion_annotator.dataset.store.Project` (the
+PostgreSQL project overrides :meth:`TrainingItems.training_items` with its own SQL and keeps
+:meth:`TrainingItems.training_masks`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fashion_annotator.dataset import confine
+
+
+class TrainingItems:
+    """``training_items`` and ``training_masks`` of a project (a mixin of ``Project``)."""
+
+    root: Path
+
+    if TYPE_CHECKING:
+
+        @property
+        def _conn(self) -> sqlite3.Connection: ...
+
+        def image_path(self, image_id: int) -> Path: ...
+
+        def _read_png(self, rel: str) -> np.ndarray: ...
+
+    def training_items(
+        self,
+        task: str,
+        statuses: Sequence[str] = ("done", "approved"),
+        exclude_rejected: bool = True,
+    ) -> list[tuple[int, Path, Path]]:
+        """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
+
+        Images whose latest decision for ``task`` is a reject are left out when
+        ``exclude_rejected``, whatever their status.
+        """
+        marks = ",".join("?" * len(statuses))
+        rows = self._conn.execute(
+            f"""
+            SELECT i.id AS image_id, m.path AS mask_path,
+                   (SELECT d.decision FROM decisions d WHERE d.image_id = i.id AND d.task = ?
+                    ORDER BY d.id DESC LIMIT 1) AS decision
+            FROM images i JOIN mask_versions m ON m.image_id = i.id AND m.task = ?
+            WHERE i.status IN ({marks}) AND m.version =
+                  (SELECT MAX(version) FROM mask_versions WHERE image_id = i.id AND task = ?)
+            ORDER BY i.id
+            """,
+            (task, task, *statuses, task),
+        ).fetchall()
+        return [
+            (r["image_id"], self.image_path(r["image_id"]), confine.version_file(self.root, r["mask_path"]))
+            for r in rows
+            if not (exclude_rejected and r["decision"] == "reject")
+        ]
+
+    def training_masks(
+        self,
+        task: str,
+        statuses: Sequence[str] = ("done", "approved"),
+        exclude_rejected: bool = True,
+    ) -> Iterator[tuple[int, Path, np.ndarray]]:
+        """Yield ``(image_id, photo_path, (H, W) uint8 mask)`` lazily, see :meth:`training_items`."""
+        for image_id, photo, mask_path in self.training_items(task, statuses, exclude_rejected):
+            yield image_id, photo, self._read_png(mask_path.relative_to(self.root).as_posix())

@@ -1,0 +1,94 @@
+"""Two round trips where one was needed: what a lost connection or a colleague's save between
+them did, on every backend (an SQLite folder, a PostgreSQL URL).
+
+Each test forces the bad timing deterministically: a wrapped store method runs the colleague's
+save (or the lost connection) at the moment the old code left open. The PostgreSQL runs use the
+throwaway server of ``tests/conftest.py`` (skipped, saying why, without the server binaries).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.annotate.session import (
+    OpenImage,
+    latest_versions,
+    load_document,
+    save_open_image,
+)
+from fashion_annotator.core.journal import RecoveryJournal
+from fashion_annotator.dataset.store import Project, ProjectError, create_project, open_project
+from fashion_annotator.qa import decisions as qa
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a new project goes: a folder for SQLite, a project URL for PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_path / "proj"
+    return request.getfixturevalue("pg_url")
+
+
+def _mask(value: int) -> np.ndarray:
+    mask = np.zeros((24, 32), np.uint8)
+    mask[4:12, 4:12] = value
+    return mask
+
+
+def _lose_connection(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The connection is lost now: PostgreSQL's server session is ended (the next statement
+    fails, the one after reconnects); SQLite's next read or status write fails once."""
+    if project.backend == "postgresql":
+        import psycopg
+
+        conn = project._db.conn
+        with psycopg.connect(conn.info.dsn, password=conn.info.password, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(%s)", (conn.info.backend_pid,))
+        return
+    for name in ("image", "set_status"):
+        real = getattr(project, name)
+
+        def fail_once(*args, _name=name, _real=real, **kwargs):
+            monkeypatch.setattr(project, _name, _real)
+            raise ProjectError("the connection was lost")
+
+        monkeypatch.setattr(project, name, fail_once)
+
+
+def test_an_approved_image_saved_as_the_connection_drops_waits_for_review_again(
+    location, photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with create_project(location, tasks=("garment",), user="admin") as admin:
+        image_id = admin.add_image(photo).id
+        admin.save_mask(image_id, "garment", _mask(1), status="done")
+        qa.approve(admin, image_id, "garment", seen_version=1)
+        with open_project(location, user="operator") as op:
+            op.leases.acquire(image_id)
+            doc, fresh = load_document(op, image_id)
+            opened = OpenImage(doc, base_versions=latest_versions(op, image_id), fresh=fresh)
+            doc.masks["garment"][:] = _mask(0)
+            doc.unsaved.add("garment")
+            journal = RecoveryJournal(tmp_path / "journal", user="operator")
+            real_save = op.save_mask
+
+            def save_then_drop(*args, **kwargs):
+                saved = real_save(*args, **kwargs)  # committed
+                _lose_connection(op, monkeypatch)
+                return saved
+
+            monkeypatch.setattr(op, "save_mask", save_then_drop)
+            try:
+                save_open_image(op, opened, journal)
+            except ProjectError:
+                pass  # the operator saw the error and saves again
+            monkeypatch.setattr(op, "save_mask", real_save)
+            save_open_image(op, opened, journal)
+        versions = admin.mask_versions(image_id, "garment")
+        assert (versions[-1].version, versions[-1].user) == (2, "operator")
+        assert admin.image(image_id).status == "done", "the new mask is not the approved one"
+        assert admin.training_items("garment", statuses=("approved",)) == []
