@@ -22,7 +22,7 @@ from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.leases import LeaseHeld
-from fashion_annotator.dataset.records import MaskVersion, ProjectError
+from fashion_annotator.dataset.records import MaskVersion, NewerVersion, ProjectError
 from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.segmentation.pipeline import Proposal
@@ -212,19 +212,6 @@ def _saved_mask_reader(
     return read
 
 
-class NewerVersion(ProjectError):
-    """Someone saved a version of the open image's mask after it was opened (this session's
-    lease had lapsed): saving would hide their work. ``version`` is theirs."""
-
-    def __init__(self, image_id: int, task: str, version: MaskVersion) -> None:
-        when = time.strftime("%H:%M", time.localtime(version.created))
-        super().__init__(
-            f"image {image_id} ({task}): version {version.version} was saved by {version.user} at "
-            f"{when} after this image was opened; not saved over it"
-        )
-        self.version = version
-
-
 def latest_versions(project: ProjectStore, image_id: int) -> dict[str, int]:
     """``task -> latest saved mask version`` of an image (0: none saved)."""
     out = {}
@@ -265,7 +252,8 @@ def save_open_image(
     ------
     NewerVersion
         A task's latest saved version is newer than ``opened.base_versions`` says (someone
-        saved the image since it was opened); nothing of that task is saved.
+        saved the image since it was opened); nothing of that task is saved (the store checks
+        inside the save's transaction, ``save_mask(base=...)``).
     ProjectError, LeaseHeld, ValueError, OSError
         The store refused; the edits stay in the document and the journal.
     """
@@ -273,12 +261,9 @@ def save_open_image(
     image_id = int(doc.image_id)
     tasks = tasks_to_save(opened, status)
     for task in tasks:
-        if task in opened.base_versions:
-            versions = project.mask_versions(image_id, task)
-            if versions and versions[-1].version != opened.base_versions[task]:
-                raise NewerVersion(image_id, task, versions[-1])
         saved = project.save_mask(image_id, task, doc.masks[task], seconds=doc.seconds,
-                                  actions=doc.actions, edited=True)  # fmt: skip
+                                  actions=doc.actions, edited=True,
+                                  base=opened.base_versions.get(task))  # fmt: skip
         if task in opened.base_versions:
             opened.base_versions[task] = saved.version
         clicks = doc.take_click_log(task)
@@ -330,10 +315,15 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
         stale = versions[-1].created > entry.written_at
     if stale:
         raise StaleEntry(entry, versions[-1], display_name(project.image(image_id).name, Path(project.root)))
-    # edited: as a save, a recovered version is not the approved one (same transaction)
-    saved = project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
-                              actions=entry.actions, source="recovered", user=entry.user or None,
-                              edited=True)  # fmt: skip
+    # edited: as a save, a recovered version is not the approved one (same transaction);
+    # base: a colleague's save since the check above still refuses it
+    try:
+        saved = project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
+                                  actions=entry.actions, source="recovered",
+                                  user=entry.user or None, edited=True, base=entry.base)  # fmt: skip
+    except NewerVersion as newer:
+        name = display_name(project.image(image_id).name, Path(project.root))
+        raise StaleEntry(entry, newer.version, name) from newer
     if entry.clicks:  # the Smart clicks behind the edits are training data like a save's
         write_click_log(saved.path, list(entry.clicks))
     entry.path.unlink(missing_ok=True)

@@ -273,11 +273,13 @@ class ProjectStore(Protocol):
         status: str | None = None,
         user: str | None = None,
         edited: bool = False,
+        base: int | None = None,
     ) -> MaskVersion:
         """Save a new mask version (every version is kept); ``user``: whose work it is when
         not this session's operator (edits a crashed colleague's window left, restored);
         ``edited`` (without ``status``): the image takes the status an edit earns
-        (``schema.EDITED_STATUS``) in the save's own transaction."""
+        (``schema.EDITED_STATUS``) in the save's own transaction; ``base``: the version the
+        edits started from, ``NewerVersion`` (nothing saved) when another is the latest."""
         ...
 
     def save_import(

@@ -5,6 +5,7 @@ Times are seconds since the epoch (``time.time()``); paths are absolute.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,6 +59,27 @@ class MaskVersion:
     actions: int
     user: str
     created: float
+
+
+class NewerVersion(ProjectError):
+    """Someone saved a version of the image's mask after the one an edit started from (the
+    ``base`` a save was given: a lease that lapsed, a colleague's save): saving would hide
+    their work, so nothing was saved. ``version`` is theirs."""
+
+    def __init__(self, image_id: int, task: str, version: MaskVersion) -> None:
+        when = time.strftime("%H:%M", time.localtime(version.created))
+        super().__init__(
+            f"image {image_id} ({task}): version {version.version} was saved by {version.user} at "
+            f"{when} after this image was opened; not saved over it"
+        )
+        self.version = version
+
+
+def check_base(image_id: int, task: str, latest: MaskVersion | None, base: int | None) -> None:
+    """Inside a save's transaction: raise :class:`NewerVersion` when ``base`` (the version the
+    edits started from; None: no check) is not the ``latest`` saved version any more."""
+    if base is not None and latest is not None and latest.version != base:
+        raise NewerVersion(image_id, task, latest)
 
 
 @dataclass(frozen=True)

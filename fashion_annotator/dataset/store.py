@@ -40,7 +40,13 @@ from fashion_annotator.dataset.decisions import Decisions
 from fashion_annotator.dataset.instances_store import InstanceStore
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.photo_imports import PhotoImports
-from fashion_annotator.dataset.records import ImageRecord, MaskVersion, ProjectError, ProposalRecord
+from fashion_annotator.dataset.records import (
+    ImageRecord,
+    MaskVersion,
+    ProjectError,
+    ProposalRecord,
+    check_base,
+)
 from fashion_annotator.dataset.registry import ModelRegistry
 from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
 from fashion_annotator.dataset.storeio import ImportConflict
@@ -340,6 +346,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         status: str | None = None,
         user: str | None = None,
         edited: bool = False,
+        base: int | None = None,
     ) -> MaskVersion:
         """Save a new version of an image's mask for ``task``; earlier versions are kept.
 
@@ -359,6 +366,9 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
             Without ``status``: the image takes the status an edit earns
             (:data:`~fashion_annotator.dataset.schema.EDITED_STATUS`: an approved image waits
             for review again) in the same transaction, so no version is saved without it.
+        base : int, optional
+            The version the edits started from (0: none was saved); checked against the
+            latest one inside the write transaction.
 
         Raises
         ------
@@ -366,6 +376,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
             Wrong shape, or labels outside the taxonomy.
         LeaseHeld
             Another operator holds the image's lease.
+        NewerVersion
+            A version other than ``base`` is the latest (a colleague saved since); nothing saved.
         ProjectError
             The write failed (full disk, read-only folder); nothing was recorded.
         """
@@ -374,6 +386,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
             _check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._tx() as conn:
+            latest = self._versions("mask_versions", record.id, task, conn, latest=True)
+            check_base(record.id, task, self._mask_version(latest[0]) if latest else None, base)
             if edited and status is None:
                 current = conn.execute("SELECT status FROM images WHERE id = ?", (record.id,)).fetchone()
                 status = EDITED_STATUS.get(current["status"])
@@ -473,13 +487,12 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
 
     def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:
         """Every saved version of an image's mask for ``task``, oldest first."""
-        rows = self._versions("mask_versions", image_id, task)
-        return [
-            MaskVersion(r["image_id"], r["task"], r["version"],
-                        confine.version_file(self.root, r["path"]), r["sha256"], r["source"],
-                        r["seconds"], r["actions"], r["user"], r["created"])
-            for r in rows
-        ]  # fmt: skip
+        return [self._mask_version(r) for r in self._versions("mask_versions", image_id, task)]
+
+    def _mask_version(self, r: sqlite3.Row) -> MaskVersion:
+        return MaskVersion(r["image_id"], r["task"], r["version"],
+                           confine.version_file(self.root, r["path"]), r["sha256"], r["source"],
+                           r["seconds"], r["actions"], r["user"], r["created"])  # fmt: skip
 
     def load_mask(self, image_id: int, task: str, version: int | None = None) -> np.ndarray | None:
         """Return a saved mask (the latest unless ``version``), or None when none was saved."""
@@ -489,9 +502,14 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         """Return the latest model proposal for the image and task, or None."""
         return self._latest_png("proposals", image_id, task)
 
-    def _versions(self, table: str, image_id: int, task: str) -> list[sqlite3.Row]:
-        return self._conn.execute(
-            f"SELECT * FROM {table} WHERE image_id = ? AND task = ? ORDER BY version",
+    def _versions(
+        self, table: str, image_id: int, task: str, conn: sqlite3.Connection | None = None,
+        latest: bool = False,
+    ) -> list[sqlite3.Row]:  # fmt: skip
+        """Version rows, oldest first (``latest``: only the latest), read on ``conn`` when given."""
+        order = "version DESC LIMIT 1" if latest else "version"
+        return (conn or self._conn).execute(
+            f"SELECT * FROM {table} WHERE image_id = ? AND task = ? ORDER BY {order}",
             (int(image_id), task),
         ).fetchall()
 

@@ -46,6 +46,7 @@ from fashion_annotator.dataset.records import (
     MaskVersion,
     ProjectError,
     ProposalRecord,
+    check_base,
 )
 from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
 from fashion_annotator.dataset.store import (
@@ -55,6 +56,12 @@ from fashion_annotator.dataset.store import (
     _check_status,
     _load_taxonomy,
 )
+
+_VERSIONS = (
+    "SELECT image_id, task, version, sha256, source, seconds, actions, username, created"
+    " FROM mask_versions WHERE image_id = %s AND task = %s"
+)
+"""SQL: the mask versions of ``(image_id, task)`` (without their PNGs); an ORDER BY follows."""
 
 _FETCH_BATCH = 32
 """Photos fetched from the database per query when filling the local working folder."""
@@ -346,6 +353,7 @@ class PgProject(Project):
         status: str | None = None,
         user: str | None = None,
         edited: bool = False,
+        base: int | None = None,
     ) -> MaskVersion:
         """Save a new version of an image's mask: the PNG and its row in one transaction.
 
@@ -358,6 +366,9 @@ class PgProject(Project):
         data, sha = self._encode(record, task, mask)
         with self._db.tx() as conn:
             current = self.leases.lock_unleased(conn, record.id)
+            if base is not None:  # the image row is locked: no version can come between
+                latest = conn.execute(f"{_VERSIONS} ORDER BY version DESC LIMIT 1", (record.id, task))
+                check_base(record.id, task, self._pg_mask_version(latest.fetchone()), base)
             if edited and status is None:
                 status = EDITED_STATUS.get(current)
             return self._insert_pg_mask(conn, record, task, data, sha, source, seconds, actions,
@@ -454,17 +465,16 @@ class PgProject(Project):
         ``path`` is where the PNG is copied locally on demand (:meth:`training_items`);
         read masks with :meth:`load_mask`.
         """
-        rows = self._db.query(
-            "SELECT image_id, task, version, sha256, source, seconds, actions, username, created"
-            " FROM mask_versions WHERE image_id = %s AND task = %s ORDER BY version",
-            (int(image_id), task),
-        )
-        return [
-            MaskVersion(int(r["image_id"]), r["task"], r["version"],
-                        self._png_path("masks", r["image_id"], task, r["version"]), r["sha256"],
-                        r["source"], r["seconds"], r["actions"], r["username"], r["created"])
-            for r in rows
-        ]  # fmt: skip
+        rows = self._db.query(f"{_VERSIONS} ORDER BY version", (int(image_id), task))
+        return [version for version in map(self._pg_mask_version, rows) if version is not None]
+
+    def _pg_mask_version(self, r: DictRow | None) -> MaskVersion | None:
+        if r is None:
+            return None
+        return MaskVersion(int(r["image_id"]), r["task"], r["version"],
+                           self._png_path("masks", r["image_id"], r["task"], r["version"]),
+                           r["sha256"], r["source"], r["seconds"], r["actions"], r["username"],
+                           r["created"])  # fmt: skip
 
     def proposals(self, image_id: int, task: str) -> list[ProposalRecord]:
         """Every recorded proposal for the image and task, oldest first (PNGs copied locally)."""

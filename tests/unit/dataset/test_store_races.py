@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from fashion_annotator.annotate.session import (
+    NewerVersion,
     OpenImage,
     latest_versions,
     load_document,
@@ -92,3 +93,36 @@ def test_an_approved_image_saved_as_the_connection_drops_waits_for_review_again(
         assert (versions[-1].version, versions[-1].user) == (2, "operator")
         assert admin.image(image_id).status == "done", "the new mask is not the approved one"
         assert admin.training_items("garment", statuses=("approved",)) == []
+
+
+def test_a_colleagues_save_just_before_mine_is_never_hidden_under_it(
+    location, photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with create_project(location, tasks=("garment",), user="admin") as admin:
+        image_id = admin.add_image(photo).id
+        admin.save_mask(image_id, "garment", _mask(1), status="in_progress")
+        with open_project(location, user="alice") as alice, open_project(location, user="bob") as bob:
+            alice.leases.acquire(image_id)
+            doc, fresh = load_document(alice, image_id)
+            opened = OpenImage(doc, base_versions=latest_versions(alice, image_id), fresh=fresh)
+            doc.masks["garment"][:] = 0
+            doc.unsaved.add("garment")
+            alice.leases.release(image_id)  # alice's lease lapsed (her connection dropped)
+            real_encode = alice._encode
+
+            def bob_saves_then_encode(*args, **kwargs):
+                # after alice's checks, before her save's transaction: bob opens, saves, closes
+                monkeypatch.setattr(alice, "_encode", real_encode)
+                bob.leases.acquire(image_id)
+                bob.save_mask(image_id, "garment", np.ones((24, 32), np.uint8))
+                bob.leases.release(image_id)
+                return real_encode(*args, **kwargs)
+
+            monkeypatch.setattr(alice, "_encode", bob_saves_then_encode)
+            with pytest.raises(NewerVersion, match="version 2 was saved by bob") as refused:
+                save_open_image(alice, opened, RecoveryJournal(tmp_path / "journal", user="alice"))
+            assert refused.value.version.version == 2
+            assert opened.edited == {"garment"}, "alice's edits stay unsaved (and journalled)"
+        versions = admin.mask_versions(image_id, "garment")
+        assert [(v.version, v.user) for v in versions] == [(1, "admin"), (2, "bob")]
+        np.testing.assert_array_equal(admin.load_mask(image_id, "garment"), np.ones((24, 32), np.uint8))
