@@ -82,9 +82,11 @@ class DecisionsPart(Protocol):
         ...
 
     def record(
-        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
-    ) -> DecisionRecord:
-        """Record a decision and set the image's status accordingly."""
+        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = "",
+        seen_version: int | None = None,
+    ) -> DecisionRecord:  # fmt: skip
+        """Record a decision and set the image's status accordingly; ``ValueError`` when a
+        mask version other than ``seen_version`` (the one the reviewer saw) is the latest."""
         ...
 
     def last(self, image_id: int, task: str | None = None) -> DecisionRecord | None:
@@ -382,10 +384,11 @@ class LegacyNames:
         return self.cache.load(image_id, key)
 
     def record_decision(
-        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
-    ) -> DecisionRecord:
+        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = "",
+        seen_version: int | None = None,
+    ) -> DecisionRecord:  # fmt: skip
         """Same as ``decisions.record``."""
-        return self.decisions.record(image_id, task, decision, reason, text)
+        return self.decisions.record(image_id, task, decision, reason, text, seen_version)
 
     def last_decision(self, image_id: int, task: str | None = None) -> DecisionRecord | None:
         """Same as ``decisions.last``."""

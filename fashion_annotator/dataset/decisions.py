@@ -33,6 +33,27 @@ no earlier than that version was saved)."""
 #: The latest mask version of ``(image_id, task)`` when a decision is recorded (``%s``: image
 #: id, task), 0 when none is saved.
 LATEST_VERSION = "SELECT COALESCE(MAX(version), 0) AS v FROM mask_versions WHERE image_id = %s AND task = %s"
+#: The image's name and who saved mask version ``%s`` of ``(image_id, task)`` (``%s`` three
+#: times: image id, task, version); ``{user}``: the backend's user column.
+SAVED_BY = (
+    "SELECT i.name, v.{user} AS who FROM images i JOIN mask_versions v ON v.image_id = i.id"
+    " WHERE i.id = %s AND v.task = %s AND v.version = %s"
+)
+
+
+def not_seen(name: str, version: int, user: str, seen_version: int) -> str:
+    """Why a decision on ``seen_version`` is refused: version ``version`` was saved since the
+    reviewer looked (another reviewer's stale table would approve work nobody looked at)."""
+    return (
+        f"{name}: version {version} ({user}) was saved after you looked at version "
+        f"{seen_version}; refresh the table (F5) and look again"
+    )
+
+
+def seen_is_latest(seen_version: int | None, latest: int) -> bool:
+    """Whether a decision made on ``seen_version`` (None: not checked) is on the ``latest``
+    saved mask version (0: none saved, nothing to check)."""
+    return seen_version is None or latest in (0, seen_version)
 
 
 def status_from_decisions(current: Iterable[str | None]) -> str:
@@ -73,10 +94,18 @@ class Decisions:
         self._check_free = check_free
 
     def record(
-        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
-    ) -> DecisionRecord:
+        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = "",
+        seen_version: int | None = None,
+    ) -> DecisionRecord:  # fmt: skip
         """Record a QA decision of one task; the image's status follows every task's current
-        decision (:func:`status_from_decisions`)."""
+        decision (:func:`status_from_decisions`).
+
+        Raises
+        ------
+        ValueError
+            An unknown decision, or a mask version other than ``seen_version`` (the one the
+            reviewer looked at) is the latest inside the write transaction (:func:`not_seen`).
+        """
         if decision not in DECISIONS:
             raise ValueError(f"unknown decision {decision!r}; expected one of {DECISIONS}")
         self._check(int(image_id), task)
@@ -85,6 +114,10 @@ class Decisions:
             if self._check_free is not None:  # an operator editing it would save over the decision
                 self._check_free(conn, int(image_id))
             version = int(conn.execute(LATEST_VERSION.replace("%s", "?"), (int(image_id), task)).fetchone()["v"])
+            if not seen_is_latest(seen_version, version):
+                saved = conn.execute(SAVED_BY.format(user="user").replace("%s", "?"),
+                                     (int(image_id), task, version)).fetchone()  # fmt: skip
+                raise ValueError(not_seen(saved["name"], version, saved["who"], int(seen_version or 0)))
             cur = conn.execute(
                 "INSERT INTO decisions (image_id, task, decision, reason, text, user, at, mask_version) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

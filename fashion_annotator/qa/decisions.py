@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.decisions import not_seen, seen_is_latest
 from fashion_annotator.dataset.records import ProjectError
 
 __all__ = [
@@ -44,17 +45,15 @@ def reason_label(reason: str | None) -> str:
 
 
 def _check_seen(project: ProjectStore, image_id: int, task: str, seen_version: int | None) -> None:
-    """Refuse a decision on a mask version the reviewer has not seen (a save since the table
-    was loaded: another reviewer's stale table would approve work nobody looked at)."""
+    """Refuse at once a decision on a mask version the reviewer has not seen (a save since the
+    table was loaded: another reviewer's stale table would approve work nobody looked at); the
+    store checks again where the decision is recorded (a save may land in between)."""
     if seen_version is None:
         return
     versions = project.mask_versions(image_id, task)
     latest = versions[-1] if versions else None
-    if latest is not None and latest.version != seen_version:
-        raise ValueError(
-            f"{project.image(image_id).name}: version {latest.version} ({latest.user}) was saved after "
-            f"you looked at version {seen_version}; refresh the table (F5) and look again"
-        )
+    if latest is not None and not seen_is_latest(seen_version, latest.version):
+        raise ValueError(not_seen(project.image(image_id).name, latest.version, latest.user, seen_version))
 
 
 def approve(
@@ -77,7 +76,7 @@ def approve(
         raise ValueError(f"not approved: the photo cannot be read ({exc})") from exc
     if not photo.is_file():  # nobody saw the mask over its photo (one referenced in place, moved)
         raise ValueError(f"not approved: the photo {photo} is missing")
-    return project.decisions.record(image_id, task, "approve", None, text)
+    return project.decisions.record(image_id, task, "approve", None, text, seen_version)
 
 
 def reject(
@@ -97,7 +96,7 @@ def reject(
     if reason == "other" and not text.strip():
         raise ValueError("a reject with reason 'other' needs a text saying why")
     _check_seen(project, image_id, task, seen_version)
-    return project.decisions.record(image_id, task, "reject", reason, text.strip())
+    return project.decisions.record(image_id, task, "reject", reason, text.strip(), seen_version)
 
 
 def current_decision(

@@ -18,6 +18,9 @@ from psycopg.rows import DictRow
 from fashion_annotator.dataset.decisions import (
     CURRENT_PER_TASK,
     LATEST_VERSION,
+    SAVED_BY,
+    not_seen,
+    seen_is_latest,
     status_from_decisions,
 )
 from fashion_annotator.dataset.leases import Lease, LeaseHeld
@@ -59,10 +62,16 @@ class PgDecisions:
         self._check_free = check_free
 
     def record(
-        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = ""
-    ) -> DecisionRecord:
+        self, image_id: int, task: str, decision: str, reason: str | None = None, text: str = "",
+        seen_version: int | None = None,
+    ) -> DecisionRecord:  # fmt: skip
         """Record a QA decision of one task; the image's status follows every task's current
-        decision (:func:`~fashion_annotator.dataset.decisions.status_from_decisions`)."""
+        decision (:func:`~fashion_annotator.dataset.decisions.status_from_decisions`).
+
+        ``seen_version``: the mask version the reviewer looked at; another one latest, under
+        the image row's lock, refuses the decision (``ValueError``, see
+        :meth:`fashion_annotator.dataset.decisions.Decisions.record`).
+        """
         if decision not in DECISIONS:
             raise ValueError(f"unknown decision {decision!r}; expected one of {DECISIONS}")
         self._check(int(image_id), task)
@@ -70,6 +79,10 @@ class PgDecisions:
             if self._check_free is not None:  # an operator editing it would save over the decision
                 self._check_free(conn, int(image_id))
             version = int(one(conn.execute(LATEST_VERSION, (int(image_id), task)).fetchone())["v"])
+            if not seen_is_latest(seen_version, version):
+                saved = one(conn.execute(SAVED_BY.format(user="username"),
+                                         (int(image_id), task, version)).fetchone())  # fmt: skip
+                raise ValueError(not_seen(saved["name"], version, saved["who"], int(seen_version or 0)))
             row = conn.execute(
                 "INSERT INTO decisions (image_id, task, decision, reason, text, username, at, mask_version)"
                 f" VALUES (%s, %s, %s, %s, %s, %s, {NOW}, %s) RETURNING *",

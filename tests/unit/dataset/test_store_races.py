@@ -126,3 +126,36 @@ def test_a_colleagues_save_just_before_mine_is_never_hidden_under_it(
         versions = admin.mask_versions(image_id, "garment")
         assert [(v.version, v.user) for v in versions] == [(1, "admin"), (2, "bob")]
         np.testing.assert_array_equal(admin.load_mask(image_id, "garment"), np.ones((24, 32), np.uint8))
+
+
+@pytest.mark.parametrize("decision", ["approve", "reject"])
+def test_a_decision_never_lands_on_a_version_the_reviewer_did_not_see(
+    location, photo: Path, monkeypatch: pytest.MonkeyPatch, decision: str
+) -> None:
+    with create_project(location, tasks=("garment",), user="admin") as admin:
+        image_id = admin.add_image(photo).id
+        with open_project(location, user="operator") as op, open_project(location, user="reviewer") as qa_p:
+            op.save_mask(image_id, "garment", _mask(1), status="done")
+            real_versions = qa_p.mask_versions
+
+            def versions_then_operator_saves(*args, **kwargs):
+                # the reviewer's check has read version 1; the operator saves version 2 now
+                monkeypatch.setattr(qa_p, "mask_versions", real_versions)
+                found = real_versions(*args, **kwargs)
+                op.leases.acquire(image_id)
+                op.save_mask(image_id, "garment", np.zeros((24, 32), np.uint8), status="done")
+                op.leases.release(image_id)
+                return found
+
+            monkeypatch.setattr(qa_p, "mask_versions", versions_then_operator_saves)
+            refusal = "version 2 \\(operator\\) was saved after you looked at version 1; refresh"
+            with pytest.raises(ValueError, match=refusal):
+                if decision == "approve":
+                    qa.approve(qa_p, image_id, "garment", seen_version=1)
+                else:
+                    qa.reject(qa_p, image_id, "garment", "low_contrast", seen_version=1)
+            with pytest.raises(ValueError, match=refusal):
+                qa_p.decisions.record(image_id, "garment", decision, None, "", seen_version=1)
+        assert admin.decisions(image_id) == []
+        assert admin.image(image_id).status == "done"
+        assert qa.approve(admin, image_id, "garment", seen_version=2).mask_version == 2
