@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 SCHEMES = ("postgresql", "postgres")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -82,7 +82,8 @@ def parse_url(url: str) -> ProjectURL:
     database = parts.path.lstrip("/")
     if not database:
         raise ValueError(f"{shown}: the URL names no database (postgresql://user@host/DB?project=...)")
-    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest), ""))
+    # %20 for a space: libpq does not read '+' as one (application_name=QA desk, options=-c ...)
+    conninfo = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(rest, quote_via=quote), ""))
     try:
         port = parts.port or 5432
     except ValueError as exc:

@@ -14,6 +14,7 @@ import psycopg
 import pytest
 from PIL import Image
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
 
 from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.dataset.postgres import parse_url
@@ -45,6 +46,18 @@ def test_url_parsing() -> None:
         parse_url("postgresql://ann@db/studio?project=Bad-Name")
     with pytest.raises(ValueError, match="names no database"):
         parse_url("postgresql://ann@db?project=a")
+
+
+def test_a_url_setting_with_a_space_reaches_the_server_unchanged(pg_url: str) -> None:
+    extra = "&application_name=QA%20desk%202&options=-c%20statement_timeout%3D5000"
+    given = conninfo_to_dict(parse_url(pg_url + extra).conninfo)
+    assert (given["application_name"], given["options"]) == ("QA desk 2", "-c statement_timeout=5000")
+    create_project(pg_url, tasks=("garment",)).close()
+    with open_project(pg_url + extra) as project:
+        row = project._db.conn.execute(
+            "SELECT current_setting('application_name') AS a, current_setting('statement_timeout') AS s"
+        ).fetchone()
+    assert (row["a"], row["s"]) == ("QA desk 2", "5s")
 
 
 def test_unreachable_server_is_a_clear_error() -> None:
