@@ -69,6 +69,8 @@ class PgConnection:
         self.token = uuid.uuid4().hex
         self.host = socket.gethostname()
         self.pid = os.getpid()
+        #: Why this session cannot write the project (``project.readonly``), else None.
+        self.readonly = read_only_reason(conn)
 
     @property
     def holder(self) -> str:
@@ -166,6 +168,26 @@ def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection[DictRow]:
         conn.close()
         raise ProjectError(f"{url.display}: cannot open the project: {first_line(exc)}") from exc
     return conn
+
+
+def read_only_reason(conn: psycopg.Connection[DictRow]) -> str | None:
+    """Why the project's connection cannot write (a read-only session: a standby, or
+    ``default_transaction_read_only``; an account without the right to add mask versions),
+    else None (also when the server will not say)."""
+    try:
+        row = conn.execute(
+            "SELECT current_setting('transaction_read_only') = 'on' AS ro, current_user AS who,"
+            " has_table_privilege('mask_versions', 'INSERT') AS can_save"
+        ).fetchone()
+    except psycopg.Error:
+        return None
+    if row is None:
+        return None
+    if row["ro"]:
+        return "the database session is read-only (a standby server, or default_transaction_read_only)"
+    if not row["can_save"]:
+        return f"the database account {row['who']} may not write the project"
+    return None
 
 
 def one(row: DictRow | None) -> DictRow:

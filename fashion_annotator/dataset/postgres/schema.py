@@ -194,7 +194,8 @@ def migrate(conn: psycopg.Connection[Any], schema: str, *, create: bool = False)
     """Bring the project's schema to :data:`SCHEMA_VERSION`; return the version it had.
 
     ``conn`` must be in autocommit mode; the upgrade is one transaction, serialised between
-    clients by an advisory lock on the schema name.
+    clients by an advisory lock on the schema name. An up-to-date project is not written
+    (a read-only account, or a read-only standby, opens it).
 
     Raises
     ------
@@ -217,6 +218,8 @@ def migrate(conn: psycopg.Connection[Any], schema: str, *, create: bool = False)
                 f"project {schema[3:]!r}: schema version {before} is newer than this program "
                 f"supports ({SCHEMA_VERSION}); upgrade Fashion Annotator"
             )
+        if before == SCHEMA_VERSION:  # nothing to write: a read-only account or standby opens it
+            return before
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
         for version in range(before, SCHEMA_VERSION):
             conn.execute(MIGRATIONS[version])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -149,6 +150,31 @@ def test_schema_migrations(pg_url: str) -> None:
         )
     with pytest.raises(ProjectError, match="newer than this program"):
         open_project(pg_url)
+
+
+def test_a_read_only_account_or_session_opens_an_up_to_date_project(
+    pg_server, pg_url: str, photo: Path
+) -> None:
+    with create_project(pg_url, tasks=("garment",)) as project:
+        image_id = project.add_image(photo).id
+        project.save_mask(image_id, "garment", np.ones((24, 32), np.uint8))
+        assert project.readonly is None
+        schema = project.url.schema
+    role = f"viewer_{schema[3:]}"
+    with psycopg.connect(pg_server.database_url, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE ROLE {} LOGIN").format(sql.Identifier(role)))
+        admin.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(role)))
+        admin.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(
+            sql.Identifier(schema), sql.Identifier(role)))  # fmt: skip
+    viewer = re.sub("://[^@/]*@", f"://{role}@", pg_url, count=1)
+    standby = pg_url + "&options=-c%20default_transaction_read_only%3Don"
+    for url, why in ((viewer, f"account {role} may not write"), (standby, "session is read-only")):
+        with open_project(url) as project:
+            assert why in (project.readonly or "")
+            assert [r.id for r in project.images()] == [image_id]
+            assert project.load_mask(image_id, "garment").sum() == 24 * 32
+            with pytest.raises(ProjectError):
+                project.set_status(image_id, "done")
 
 
 def test_a_version_1_project_gains_the_instance_tables(pg_url: str) -> None:
