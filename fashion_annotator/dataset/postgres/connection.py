@@ -129,7 +129,7 @@ class PgConnection:
 
     def error(self, what: str, exc: Exception) -> ProjectError:
         """A :class:`ProjectError` naming the project URL, what failed and the first line why."""
-        return ProjectError(f"{self.url.display}: {what}: {first_line(exc)}")
+        return ProjectError(f"{self.url.display}: {what}: {self.url.scrub(first_line(exc))}")
 
     def write_status(self, conn: psycopg.Connection[DictRow], image_id: int, status: str) -> None:
         """Set an image's status and log the change, inside the caller's transaction."""
@@ -157,7 +157,7 @@ def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection[DictRow]:
         defaults = {k: v for k, v in CONNECT_OPTIONS.items() if k not in given}
         conn = psycopg.connect(url.conninfo, autocommit=True, row_factory=dict_row, **defaults)
     except psycopg.Error as exc:
-        raise ProjectError(f"{url.display}: cannot connect: {first_line(exc)}") from exc
+        raise ProjectError(f"{url.display}: cannot connect: {url.scrub(first_line(exc))}") from exc
     try:
         pg_schema.migrate(conn, url.schema, create=create)
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(url.schema)))
@@ -166,7 +166,7 @@ def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection[DictRow]:
         raise ProjectError(f"{url.display}: {exc}") from exc
     except psycopg.Error as exc:
         conn.close()
-        raise ProjectError(f"{url.display}: cannot open the project: {first_line(exc)}") from exc
+        raise ProjectError(f"{url.display}: cannot open the project: {url.scrub(first_line(exc))}") from exc
     return conn
 
 

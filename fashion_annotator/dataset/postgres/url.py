@@ -11,7 +11,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
 SCHEMES = ("postgresql", "postgres")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -37,6 +37,18 @@ class ProjectURL:
     def schema(self) -> str:
         """The schema holding the project's tables (``fa_`` + project name)."""
         return f"fa_{self.project}"
+
+    def scrub(self, text: str) -> str:
+        """``text`` (a driver's message) with the URL's password, as written and decoded,
+        replaced by ``***``: libpq repeats a password it cannot parse in its error."""
+        try:
+            password = urlsplit(self.conninfo).password
+        except ValueError:
+            password = None
+        for secret in sorted({password or "", unquote(password or "")}, key=len, reverse=True):
+            if secret:
+                text = text.replace(secret, "***")
+        return text
 
     def local_root(self) -> Path:
         """This desktop's working folder for the project (photos, caches, journal).

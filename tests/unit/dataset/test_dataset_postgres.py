@@ -61,6 +61,15 @@ def test_a_url_setting_with_a_space_reaches_the_server_unchanged(pg_url: str) ->
     assert (row["a"], row["s"]) == ("QA desk 2", "5s")
 
 
+def test_a_password_never_appears_in_a_connection_error() -> None:
+    url = "postgresql://pwuser:top%ZZsecret@127.0.0.1:1/x?project=p&connect_timeout=2"
+    with pytest.raises(ProjectError, match="cannot connect") as refused:
+        open_project(url)
+    assert "secret" not in str(refused.value) and "pwuser:***@" in str(refused.value)
+    assert parse_url(url).scrub('token "top%ZZsecret", or top%ZZsecret') == 'token "***", or ***'
+    assert parse_url("postgresql://u:p%40ss@h/d?project=p").scrub("p@ss and p%40ss") == "*** and ***"
+
+
 def test_unreachable_server_is_a_clear_error() -> None:
     with pytest.raises(ProjectError, match=r"127.0.0.1:1/x\?project=p&connect_timeout=2: cannot connect: .*refused"):
         open_project("postgresql://nobody@127.0.0.1:1/x?project=p&connect_timeout=2")
