@@ -175,7 +175,13 @@ def exists(conn: psycopg.Connection[Any], schema: str) -> bool:
 
 
 def schema_version(conn: psycopg.Connection[Any], schema: str) -> int:
-    """The project's schema version (0 for an empty schema)."""
+    """The project's schema version (0 for an empty schema).
+
+    Raises
+    ------
+    PgSchemaError
+        The version recorded in ``meta`` is not a number (a damaged project).
+    """
     cur = conn.cursor(row_factory=tuple_row)
     found = cur.execute(
         "SELECT 1 FROM pg_tables WHERE schemaname = %s AND tablename = 'meta'", (schema,)
@@ -187,7 +193,15 @@ def schema_version(conn: psycopg.Connection[Any], schema: str) -> int:
             sql.Identifier(schema)
         )
     ).fetchone()
-    return 0 if row is None else int(row[0])
+    if row is None:
+        return 0
+    try:
+        return int(row[0])
+    except ValueError:
+        raise PgSchemaError(
+            f"project {schema[3:]!r}: its schema version {row[0]!r} (table meta) is not a number;"
+            " the project is damaged, or was not made by Fashion Annotator"
+        ) from None
 
 
 def migrate(conn: psycopg.Connection[Any], schema: str, *, create: bool = False) -> int:

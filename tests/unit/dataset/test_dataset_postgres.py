@@ -161,6 +161,15 @@ def test_schema_migrations(pg_url: str) -> None:
         open_project(pg_url)
 
 
+def test_a_schema_version_that_is_not_a_number_is_a_clear_error(pg_url: str) -> None:
+    url = parse_url(pg_url)
+    create_project(pg_url).close()
+    with psycopg.connect(url.conninfo, autocommit=True) as conn:
+        conn.execute(f"UPDATE {url.schema}.meta SET value = 'abc' WHERE key = 'schema_version'")
+    with pytest.raises(ProjectError, match=f"project '{url.project}': its schema version 'abc' .* not a number"):
+        open_project(pg_url)
+
+
 def test_a_read_only_account_or_session_opens_an_up_to_date_project(
     pg_server, pg_url: str, photo: Path
 ) -> None:
