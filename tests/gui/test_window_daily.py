@@ -9,19 +9,14 @@ import numpy as np
 import pytest
 import shiboken6
 from PySide6.QtCore import QPointF, QRect, Qt
-from PySide6.QtGui import QKeySequence, QPalette
-from PySide6.QtWidgets import QApplication, QLabel, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fashion_annotator.dataset.formats import export_project
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui import prompts, window_lifecycle
 from fashion_annotator.ui.app import open_or_create
-from fashion_annotator.ui.help_dialog import shortcut_rows
-from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.main_window import MainWindow
-from fashion_annotator.ui.preferences import Preferences, PreferencesDialog, settings_file
-from fashion_annotator.ui.review.view import REVIEW_KEYS
-from fashion_annotator.ui.shortcuts import conflicts, key_text
+from fashion_annotator.ui.preferences import Preferences, settings_file
 from fashion_annotator.ui.testing import (
     SHIFT,
     Answers,
@@ -31,7 +26,6 @@ from fashion_annotator.ui.testing import (
     open_window,
     wait_ready,
 )
-from fashion_annotator.ui.theme import apply_theme, is_dark
 
 
 def _reopen(qtbot, root: Path, settings: Path, answers: Answers):
@@ -276,127 +270,6 @@ def test_zoom_readout_follows_the_view(qtbot, opened):
     assert before.endswith(" %")
     window.canvas.zoom_at(2.0, QPointF(100, 100))
     assert window.status.zoom.text() == f"{window.canvas.zoom * 100:.0f} %" != before
-
-
-def test_f1_lists_every_key_of_every_tab_and_no_key_means_two_things(qtbot, opened):
-    window, _ = opened
-    dialog = window.show_help()
-    listed = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
-    for action in window.actions_by_name.values():
-        if action.shortcuts():
-            assert action.text().replace("&", "") in listed
-    for _key, what in REVIEW_KEYS:
-        assert f"Review: {what}" in listed
-    intro = [label.text() for label in dialog.findChildren(QLabel)]
-    assert any("after 30 s of unsaved edits" in text for text in intro)
-    dialog.close()
-    assignment = {a.objectName(): key_text(a.shortcuts()) for a in window.actions_by_name.values()}
-    assert conflicts(assignment, {k: w for k, w in REVIEW_KEYS}) == {}
-    assert len(shortcut_rows(window.actions_by_name.values())) > 40
-
-
-def test_shortcuts_are_customised_in_preferences_and_conflicts_refused(
-    qtbot, template, tmp_path, answers
-):
-    root = copy_project(template, tmp_path / "project")
-    settings = tmp_path / "settings.ini"
-    window, project = open_window(qtbot, root, settings, answers)
-    dialog = PreferencesDialog(window.prefs, [], window, actions=list(window.actions_by_name.values()),
-                               reserved={k: w for k, w in REVIEW_KEYS})  # fmt: skip
-    editor = dialog.keys
-    assert editor.assign("tool_brush", "E") == "E is already the key of “Eraser”"
-    assert (
-        editor.assign("tool_brush", "R")
-        == "R is already the key of “Review: " + REVIEW_KEYS[1][1] + "”"
-    )
-    dialog.pages.setCurrentIndex(1)  # the Keyboard page
-    eraser = editor._rows["tool_eraser"]  # pressing a taken key in the table itself
-    eraser.setKeySequence(QKeySequence("B"))
-    eraser.editingFinished.emit()
-    assert dialog.key_message.isVisibleTo(dialog)
-    assert dialog.key_message.text() == "B is already the key of “Brush”: the key was not changed."
-    assert eraser.keySequence() == QKeySequence("E")
-    # an action with a second key (Ctrl+Enter beside Ctrl+Return) keeps it when its key is
-    # looked at and left as it was, and says so in the key's tooltip
-    multi = next(name for name, keys in editor.keys.items() if len(keys) > 1)
-    both = list(editor.keys[multi])
-    editor._rows[multi].editingFinished.emit()
-    assert editor.keys[multi] == both and editor._rows[multi].toolTip() == f"Also: {both[1]}"
-    editor._rows["tool_brush"].setKeySequence(QKeySequence("Y"))
-    editor._rows["tool_brush"].editingFinished.emit()  # "Y" is taken: the message goes away
-    assert editor.keys["tool_brush"] == ["Y"]
-    assert not dialog.key_message.isVisibleTo(dialog)
-    assert editor.assign("refine_snap", "Ctrl+Alt+S") is None  # a Refine menu command
-    dialog.theme.setCurrentIndex(2)
-    dialog.accept()
-    assert window.actions_by_name["tool_brush"].shortcuts() == [QKeySequence("Y")]
-    assert key_text(window.actions_by_name[multi].shortcuts()) == both
-    assert "(Y)" in window.actions_by_name["tool_brush"].toolTip()
-    window.close()
-    project.close()
-    window, project = _reopen(qtbot, root, settings, answers)
-    try:
-        assert window.actions_by_name["tool_brush"].shortcuts() == [QKeySequence("Y")]
-        # the Refine menu is built after the other actions: its key is the operator's too
-        assert window.actions_by_name["refine_snap"].shortcuts() == [QKeySequence("Ctrl+Alt+S")]
-        assert window.prefs.theme == "dark"
-    finally:
-        window.close()
-        project.close()
-        apply_theme(QApplication.instance(), "system")
-
-
-def test_a_closed_panel_comes_back_from_the_view_menu(qtbot, opened):
-    window, _project = opened
-    panels = {a.text(): a for a in window.panels_menu.actions()}
-    assert list(panels) == ["Images", "Labels", "Instances", "Tool bar"]
-    window.queue.close()  # the dock's own close button
-    qtbot.waitUntil(lambda: not window.queue.isVisible())
-    assert not panels["Images"].isChecked()
-    panels["Images"].trigger()
-    qtbot.waitUntil(window.queue.isVisible)
-    assert panels["Images"].isChecked()
-    panels["Tool bar"].trigger()
-    assert not window.tools_toolbar.isVisible()
-    panels["Tool bar"].trigger()
-    assert window.tools_toolbar.isVisible()
-    window.tabs.setCurrentIndex(1)  # Review has the whole width: its docks cannot be shown
-    assert not window.queue.isVisible() and not panels["Images"].isEnabled()
-    window.tabs.setCurrentIndex(0)
-    assert window.queue.isVisible() and panels["Images"].isEnabled()
-
-
-def test_dark_theme_recolours_icons_and_palette(qtbot, opened):
-    window, _ = opened
-    app = QApplication.instance()
-
-    def ink(name: str) -> int:
-        image = icon(name).pixmap(24, 24).toImage()
-        values = [image.pixelColor(x, y) for x in range(24) for y in range(24)]
-        return max(c.lightness() for c in values if c.alpha() > 200)
-
-    try:
-        apply_theme(app, "light")
-        assert not is_dark(app.palette()) and ink("brush") < 100
-        apply_theme(app, "dark")
-        assert is_dark(app.palette()) and ink("brush") > 180
-        qtbot.waitUntil(lambda: _action_ink(window) > 180)
-    finally:
-        apply_theme(app, "system")
-    assert app.palette().color(QPalette.ColorRole.Window).isValid()
-
-
-def _action_ink(window) -> int:
-    image = window.actions_by_name["tool_brush"].icon().pixmap(24, 24).toImage()
-    return max(
-        (
-            image.pixelColor(x, y).lightness()
-            for x in range(24)
-            for y in range(24)
-            if image.pixelColor(x, y).alpha() > 200
-        ),  # fmt: skip
-        default=0,
-    )
 
 
 def test_restore_dialog_names_the_images(qtbot, opened, monkeypatch):
