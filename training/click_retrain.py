@@ -8,7 +8,8 @@ a time budget. Both the new and the current model
 are scored by NoC (clicks to IoU 0.90 / 0.95, max 20, simulated clicker from an empty mask) on
 the same held-out photos; the new one is registered as task ``click`` and made active with
 ``--promote-if-better`` when its NoC@90 is lower (NoC@95 breaks ties). Events follow the
-``train`` command's ``--json-progress`` protocol (``start``, ``step``, ``val``, ``done``).
+``train`` command's ``--json-progress`` protocol (``start``, ``step``, ``val``, ``done``). A
+cancel that comes after the last step (while both models are scored) still registers nothing.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
     """``fashion-annotator train --project P --task click``; return the ``done`` event."""
     from fashion_annotator.dataset.store import open_project
     from training.clicks import main as train_clicks
+    from training.loop import TrainingCancelled
 
     if not args.project:
         raise ValueError("the click model retrains from a project's corrections: use --project")
@@ -106,6 +108,8 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
         train_clicks(argv, emit=forward, cancelled=cancelled)
     except SystemExit as exc:  # the trainer's usage/data refusals
         raise ValueError(str(exc.code)) from None
+    if cancelled():  # Cancel came during the final evaluation or the --compare scoring
+        raise TrainingCancelled
     metrics = json.loads((out / "metrics.json").read_text())
     new = metrics["tasks"][task]
     current = (metrics.get("compare") or {}).get(task)

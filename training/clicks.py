@@ -475,6 +475,9 @@ def main(
     # aborted on the GPU machine (a traceback after "done", the model already saved).
     del it, loader
     evaluate(1.0)
+    if cancelled is not None and cancelled():  # the final evaluation can take minutes
+        log_file.close()
+        raise TrainingCancelled
     assert best_state is not None
     model.load_state_dict(best_state)
     model.cpu()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 
+import pytest
 from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.store import Project
@@ -102,3 +103,25 @@ def test_two_windows_click_with_their_own_projects_click_models(qtbot, tmp_path,
         for w, p in ((w1, p1), (w2, p2)):
             w.close()
             p.close()
+
+
+def test_a_cancel_after_the_last_step_registers_nothing(loop_project):
+    """A code review: Cancel (SIGTERM) while the click trainer ran its final evaluation and
+    scored the current model, after its last step: the new model was registered anyway (and
+    with --promote-if-better could have become the active one)."""
+    from training.loop import TrainingCancelled
+    from training.request import TrainRequest
+    from training.runner import run
+
+    events: list[dict] = []
+
+    def cancelled() -> bool:  # Cancel arrives once the final validation has begun
+        return any(e["event"] == "val" and e.get("progress") == 1.0 for e in events)
+
+    request = TrainRequest(project=loop_project.root, task=CLICK_TASK, max_minutes=0.1, device="cpu",
+                           batch_size=2, threads=1, promote_if_better=True)  # fmt: skip
+    with pytest.raises(TrainingCancelled):
+        run(request, events.append, cancelled)
+    assert cancelled(), [e["event"] for e in events]  # the cancel came after the last step
+    assert loop_project.models(CLICK_TASK) == []
+    assert loop_project.active_model(CLICK_TASK) is None

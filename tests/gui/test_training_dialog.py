@@ -208,6 +208,33 @@ def test_cancel_ends_the_process_and_registers_nothing(qtbot, project):
     assert not dialog.use_button.isEnabled()
 
 
+def test_a_cancel_too_late_to_stop_the_trainer_reports_the_registered_model(qtbot, project, monkeypatch):
+    """A code review: Cancel clicked while the click trainer scored the models after its last
+    step; the trainer registered v1 and said so (``done``), yet the dialog said "Cancelled; no
+    model was registered". A stand-in trainer answers SIGTERM as that one did."""
+    import json
+
+    done = {"event": "done", "version": 1, "model_path": "v1.safetensors", "promoted": False,
+            "comparison": {"new": {"noc90": 5.0}, "current": {"noc90": 6.0}}}  # fmt: skip
+    script = "\n".join([
+        "import signal, sys, time",
+        f"signal.signal(signal.SIGTERM, lambda *_: (print({json.dumps(done)!r}, flush=True), sys.exit(0)))",
+        "print('{\"event\": \"start\", \"device\": \"cpu\"}', flush=True)",
+        "time.sleep(60)",
+    ])  # fmt: skip
+    dialog = RetrainDialog(project, "garment")
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(dialog, "command", lambda: [sys.executable, "-c", script])
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(e["event"] == "start" for e in dialog.events), timeout=30_000)
+    with qtbot.waitSignal(dialog.trainingFinished, timeout=30_000) as signal:
+        qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    assert signal.args == ["done"]
+    assert "v1 was registered before Cancel" in dialog.status_label.text()
+    assert "no model was registered" not in dialog.status_label.text()
+    assert dialog.use_button.isEnabled()
+
+
 def test_frozen_bundle_runs_the_trainer_through_its_own_executable(project, monkeypatch, qtbot):
     # In a PyInstaller bundle sys.executable is the app itself: no "-m fashion_annotator".
     monkeypatch.setattr(sys, "frozen", True, raising=False)

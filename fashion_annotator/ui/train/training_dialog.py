@@ -550,12 +550,14 @@ class RetrainDialog(QDialog):
         self._kill_timer.stop()
         self.process.deleteLater()
         self.process = None
-        cancelled = self.state == "cancelling" or any(
-            e["event"] == "cancelled" for e in self.events
-        )
+        cancelled = any(e["event"] == "cancelled" for e in self.events) or (
+            self.state == "cancelling" and self.outcome is None)  # fmt: skip
         if self.outcome is not None and not cancelled:
             outcome = "done"
             self.use_button.setEnabled(self.outcome.get("version") is not None)
+            if self.state == "cancelling":  # a done event: registered, however late Cancel came
+                self.status_label.setText(f"Done: model v{self.outcome.get('version')} was "
+                                          "registered before Cancel could stop the training")  # fmt: skip
             worse = worse_reason(self.outcome.get("comparison") or {})
             if worse:  # still the operator's choice, but never a silent one
                 self.use_button.setText("Use this model anyway")
