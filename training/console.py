@@ -104,7 +104,7 @@ def _done_text(event: dict[str, Any]) -> str:
     if paired.get("n"):
         lines.append(f"on the same {paired['n']} val photos: better on {paired['better']}, worse on "
                      f"{paired['worse']} (a promotion needs {PROMOTE_MARGIN:g} more and more better than worse)")  # fmt: skip
-    for side in ("new", "current"):
+    for side in ("new", "current", "background"):
         figures = comparison.get(side)
         if isinstance(figures, dict):
             shown = ", ".join(

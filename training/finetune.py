@@ -17,7 +17,8 @@ One place for the recipe the Retrain dialog, the background retrain and ``bench 
 - **decision**: the binary threshold is re-tuned on the project's val masks, and the new model is
   promoted only when its primary figure beats the current model's **on the same val images**;
   :func:`paired_comparison` reports on how many of them it is better (the spread, not one
-  number).
+  number). A task's first model (no shipped one, none promoted yet) must beat predicting
+  background everywhere on those images (:func:`first_model_shortfall`).
 """
 
 from __future__ import annotations
@@ -176,14 +177,49 @@ PROMOTE_MARGIN = 0.002
 
 def promotes(key: str, comparison: dict[str, Any]) -> bool:
     """Whether the new model of ``comparison`` (``new``, ``current``, ``paired``; higher
-    ``key`` is better) is better enough to be promoted (:data:`PROMOTE_MARGIN`)."""
+    ``key`` is better) is better enough to be promoted (:data:`PROMOTE_MARGIN`).
+
+    With no current model (a task's first), the new one must beat the prediction "background
+    everywhere" on the same val photos (``comparison["background"]``,
+    :func:`training.metrics.background_figures`) by the same margin: :func:`first_model_shortfall`.
+    """
     new, current = comparison["new"], comparison["current"]
     if current is None:
-        return True
+        return first_model_shortfall(key, comparison) is None
     paired = comparison.get("paired") or {}
     if paired.get("n") and paired["better"] <= paired["worse"]:
         return False
     return bool(new[key] >= current[key] + PROMOTE_MARGIN)
+
+
+def promotion(key: str, comparison: dict[str, Any], wanted: bool = True) -> tuple[bool, str | None]:
+    """Whether a retrain that asks for it (``wanted``: ``--promote-if-better``) promotes its new
+    model (:func:`promotes`), and why not when that is a first model that was not
+    (:func:`first_model_shortfall`; otherwise None)."""
+    if not wanted:
+        return False, None
+    shortfall = first_model_shortfall(key, comparison) if comparison["current"] is None else None
+    return promotes(key, comparison), shortfall
+
+
+def first_model_shortfall(key: str, comparison: dict[str, Any]) -> str | None:
+    """Why a task's first model (``comparison["current"]`` None) is not promoted, or None when
+    its ``key`` beats the all-background prediction's (``comparison["background"]``) by
+    :data:`PROMOTE_MARGIN`. A first fine-tune with mIoU 0.02 was promoted: nothing to beat.
+
+    Returns
+    -------
+    str or None
+        The reason in words, naming both figures and the photos they were scored on.
+    """
+    new, floor = comparison["new"], comparison.get("background")
+    if floor is None or key not in floor:
+        return "there is no current model, and no figures of predicting background everywhere to beat"
+    if new[key] >= floor[key] + PROMOTE_MARGIN:
+        return None
+    return (f"its {key} {new[key]:.4f} does not beat predicting background everywhere "
+            f"({key} {floor[key]:.4f}) by {PROMOTE_MARGIN:g} on the same {floor.get('images', '?')} "
+            "val photos")  # fmt: skip
 
 
 def paired_comparison(new: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:

@@ -184,6 +184,49 @@ def evaluate_predictor(
     return figures
 
 
+def background_figures(samples: Sequence[Sample], head: Head) -> dict[str, Any]:
+    """Figures of the trivial prediction "background everywhere" on ``samples``.
+
+    What a task's first model must beat to be promoted when there is no current model to
+    compare with (:func:`training.finetune.promotes`). Scored by the code that scores models
+    (:func:`evaluate`, :func:`evaluate_predictor`) on the photos' full-resolution label masks.
+
+    Parameters
+    ----------
+    samples : sequence of Sample
+        Photos and masks of source ids; ``head.lut`` maps them to the task's classes.
+    head : Head
+        The task's head (its ``lut``, classes and whether it is binary).
+
+    Returns
+    -------
+    dict
+        Binary heads: ``miou``, ``iou``, ``median_dice``, ``mean_dice``, ``pixel_accuracy``,
+        ``per_image_dice``. Parsing heads: ``miou``, ``pixel_accuracy``, ``per_class_iou``.
+        Every figure is over ``len(samples)`` photos (``images``).
+    """
+    from fashion_annotator.core.samples import read_sample
+
+    labels = [head.lut[read_sample(sample)[1]] for sample in samples]
+    if head.binary:
+        fg = [int((gt > 0).sum()) for gt in labels]
+        c = np.asarray([[0, 0, n, gt.size - n] for n, gt in zip(fg, labels, strict=True)], np.int64)
+        figures: dict[str, Any] = {k: float(v[0]) for k, v in _binary_figures(c.reshape(-1, 1, 4)).items()}
+        figures["per_image_dice"] = _per_image_dice(c).round(5).tolist()
+    else:
+        k = head.channels
+        conf = np.zeros((k, k), np.int64)
+        for gt in labels:  # every pixel predicted class 0
+            conf[:, 0] += np.bincount(gt.ravel().astype(np.int64), minlength=k)[:k]
+        iou = per_class_iou(conf)
+        figures = {
+            "miou": float(np.nanmean(iou)),
+            "pixel_accuracy": float(np.trace(conf) / max(conf.sum(), 1)),
+            "per_class_iou": {n: float(v) for n, v in zip(head.classes, iou, strict=True)},
+        }
+    return {**figures, "images": len(samples)}
+
+
 def score_refinements(
     path: Path, samples: Sequence[Sample], head: Head, chains: Sequence[Sequence[str]],
     device: str = "cpu",

@@ -43,10 +43,10 @@ from training.data import (
     split_samples,
     task_mapping,
 )
-from training.finetune import REFINEMENT_CHOICES, paired_comparison, project_samples, promotes
+from training.finetune import REFINEMENT_CHOICES, paired_comparison, project_samples, promotion
 from training.heads import Head, stack_heads
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
-from training.metrics import evaluate, evaluate_predictor, score_refinements
+from training.metrics import background_figures, evaluate, evaluate_predictor, score_refinements
 from training.request import TrainRequest
 
 Emit = Callable[[dict], None]
@@ -104,8 +104,6 @@ def evaluate_file(
     thresholds = {head.task: float(meta.get("threshold", 0.5))}
     figures = evaluate(loaded.module, split, [single], meta["mean"], meta["std"], thresholds)
     return {**figures[head.task], "model_path": str(path), "version": meta.get("version")}
-
-
 
 
 def unseen_by(current: Path | None, val: list[Sample]) -> tuple[list[Sample], int]:
@@ -480,6 +478,8 @@ def _run(
             "left_out": len(val_s) - len(fair),  # val photos the current model trained on
             "current_trained_on": seen,  # of the compared photos (when too few were unseen)
         }
+        if current is None:  # a first model: what it must beat to be promoted
+            comparison[h.task]["background"] = background_figures(fair, h)
     refit: dict[str, Any] = {}
     if args.refit and result.best_epoch > 0:
         left = None if not args.max_minutes else args.max_minutes - (time.monotonic() - t_start) / 60
@@ -514,6 +514,9 @@ def _run(
             raise TrainingCancelled
         trained_on = [s.name for s in (train_s + val_s if refit else train_s)]
         done.update(_register(project, heads[0], paths[task], comparison[task], trained_on, args))
+        if done.get("not_promoted"):
+            emit({"event": "info", "message": f"not promoted: {done['not_promoted']}; make it active "
+                  f"by hand if wanted (Train > Model history, or models --activate {done['version']})"})  # fmt: skip
     if rank == 0:  # exported: a later --resume must not reuse this run's finished state
         (out_dir / CHECKPOINT).unlink(missing_ok=True)
     return done
@@ -571,8 +574,9 @@ def _register(
     args: TrainRequest,
 ) -> dict[str, Any]:  # fmt: skip
     """Register the new model; activate it only with --promote-if-better when it is better
-    (:func:`~training.finetune.promotes`: by a margin, on more val photos than it loses)."""
-    promote = bool(args.promote_if_better and promotes(head.primary_metric, comparison))
+    (:func:`~training.finetune.promotion`: by a margin, on more val photos than it loses; a
+    first model than predicting background everywhere, else ``not_promoted`` says why)."""
+    promote, shortfall = promotion(head.primary_metric, comparison, args.promote_if_better)
     record = project.models.register(head.task, path, comparison["new"], trained_on, activate=promote)
     # the file keeps the run's version (its date: proposals record it, and the window names the
     # model "v1 (20261205-104212)"; overwriting it with the registry number read "v1 (1)")
@@ -580,7 +584,8 @@ def _register(
     meta = json.loads(meta_file.read_text())
     meta["registry_version"] = record.version
     atomic_write_text(meta_file, json.dumps(meta, indent=1))
-    return {"version": record.version, "model_path": str(record.path), "promoted": promote}
+    return {"version": record.version, "model_path": str(record.path), "promoted": promote,
+            **({"not_promoted": shortfall} if shortfall else {})}  # fmt: skip
 
 
 def _mean_std(split: CachedSplit) -> tuple[list[float], list[float]]:

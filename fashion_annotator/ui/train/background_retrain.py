@@ -218,6 +218,10 @@ class BackgroundRetrainer(QObject):
                 f"Background retrain: {self.task} model v{done['version']} is now active ({figures})", 15000)
             self.modelPromoted.emit(self.task, done["version"])
             self.finished.emit("promoted")
+        elif done.get("not_promoted"):  # a first model no better than predicting background
+            self.status_bar.showMessage(f"Background retrain: {self.task} model v{done['version']} not "
+                                        f"promoted: {done['not_promoted']}", 15000)  # fmt: skip
+            self.finished.emit("kept")
         else:
             self.status_bar.showMessage(
                 f"Background retrain: v{done['version']} not better on the same val images "

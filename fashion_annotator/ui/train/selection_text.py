@@ -61,7 +61,8 @@ def worse_reason(comparison: dict) -> str | None:
     same val images (its primary figure, or more val images worse than better), or None.
 
     ``comparison`` is the ``done`` event's: ``new`` / ``current`` figures (``median_dice``,
-    ``miou``: higher is better; ``noc90``: clicks, lower is better) and ``paired`` counts.
+    ``miou``: higher is better; ``noc90``: clicks, lower is better) and ``paired`` counts; with
+    no current model, ``background`` (the figures of predicting background everywhere).
     """
     new, current = comparison.get("new") or {}, comparison.get("current") or {}
     key = next((k for k in ("median_dice", "miou", "noc90") if k in new), None)
@@ -69,6 +70,10 @@ def worse_reason(comparison: dict) -> str | None:
         lower_is_better = key == "noc90"
         if (new[key] > current[key]) if lower_is_better else (new[key] < current[key]):
             return f"its {key} is {new[key]:.4f} against the current model's {current[key]:.4f}"
+    floor = comparison.get("background") or {}  # a first model: predicting background everywhere
+    if key is not None and not current and all(isinstance(f.get(key), (int, float)) for f in (new, floor)):
+        if new[key] <= floor[key]:
+            return f"its {key} is {new[key]:.4f}, no better than predicting background everywhere ({floor[key]:.4f})"
     paired = comparison.get("paired") or {}
     if paired.get("worse", 0) > paired.get("better", 0):
         return (f"it is worse on {paired['worse']} of the {paired['n']} val images "

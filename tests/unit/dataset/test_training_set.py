@@ -176,3 +176,6 @@ def test_a_retrain_that_looks_worse_says_why():
     more_clicks = {"new": {"noc90": 2.5}, "current": {"noc90": 2.2}}  # clicks: lower is better
     assert worse_reason(more_clicks) is not None
     assert worse_reason({"new": {"miou": 0.8}, "current": {}}) is None  # nothing to compare with
+    first = {"new": {"miou": 0.02}, "current": None, "background": {"miou": 0.25}}  # a first model
+    assert worse_reason(first) == (
+        "its miou is 0.0200, no better than predicting background everywhere (0.2500)")

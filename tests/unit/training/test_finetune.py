@@ -157,8 +157,77 @@ def test_a_retrain_is_promoted_only_when_better_by_a_margin_on_more_photos() -> 
                 "current": None if current is None else {"median_dice": current},
                 "paired": {"n": 5, "better": better, "worse": worse}}  # fmt: skip
 
-    assert promotes("median_dice", comparison(0.90, None))  # nothing to beat
+    # a first model beats predicting background everywhere on the same photos, by the margin
+    floor = {"median_dice": 0.0, "images": 5}
+    assert promotes("median_dice", {**comparison(0.90, None), "background": floor})
+    assert not promotes("median_dice", {**comparison(0.001, None), "background": floor})
+    assert not promotes("median_dice", comparison(0.90, None))  # no figures to beat: not promoted
     assert not promotes("median_dice", comparison(0.9584, 0.9582))
     assert promotes("median_dice", comparison(0.9582 + PROMOTE_MARGIN, 0.9582))
     assert not promotes("median_dice", comparison(0.97, 0.95, better=2, worse=3))  # loses more photos
     assert promotes("miou", {"new": {"miou": 0.72}, "current": {"miou": 0.70}, "paired": {}})
+
+
+def _first_model_project(root, ccp_dir):
+    """Ten CCP photos with ``done`` deepfashion24 masks (a task with no shipped model): every
+    labelled pixel class 1 (top), its lower half class 2 (outer)."""
+    import numpy as np
+
+    from fashion_annotator.core.label_images import load_mask
+    from fashion_annotator.dataset.store import Project
+
+    project = Project.create(root, tasks=("deepfashion24",))
+    for image in sorted((ccp_dir / "images").glob("*.jpg"))[:10]:
+        record = project.add_image(image)
+        source = load_mask(ccp_dir / "masks" / f"{image.stem}.png")
+        mask = (source > 0).astype(np.uint8)
+        mask[(source > 0) & (np.arange(source.shape[0])[:, None] > source.shape[0] // 2)] = 2
+        project.save_mask(record.id, "deepfashion24", mask, status="done")
+    return project
+
+
+def test_a_first_model_is_promoted_only_when_it_beats_predicting_background(tmp_path, ccp_dir):
+    """A code review: on a task with no shipped model (deepfashion24), --promote-if-better (what
+    the background retrain passes) made the first retrain active however bad (mIoU 0.02):
+    there was nothing to compare it with. Now it is registered, not promoted, and says why."""
+    from training.finetune import PROMOTE_MARGIN
+    from training.request import TrainRequest
+    from training.runner import run
+
+    events: list[dict] = []
+    with _first_model_project(tmp_path / "p", ccp_dir) as project:
+        request = TrainRequest(project=project.root, task="deepfashion24", epochs=1, max_minutes=0.5,
+                               device="cpu", model_size="tiny", input_size=(64, 48), lr=1e-5,
+                               threads=1, promote_if_better=True)  # fmt: skip
+        done = run(request, events.append)
+        assert done["promoted"] is False
+        assert project.active_model("deepfashion24") is None
+        comparison = done["comparison"]
+        assert comparison["current"] is None
+        floor, new = comparison["background"], comparison["new"]
+        assert floor["images"] == comparison["images"]  # the same val photos
+        # all background: the background IoU is the pixel accuracy; the garment classes score 0
+        assert floor["per_class_iou"]["background"] == pytest.approx(floor["pixel_accuracy"])
+        assert floor["per_class_iou"]["top"] == floor["per_class_iou"]["outer"] == 0.0
+        assert new["miou"] < floor["miou"] + PROMOTE_MARGIN
+        assert "does not beat predicting background everywhere" in done["not_promoted"]
+        said = [e["message"] for e in events if e["event"] == "info"]
+        assert any(m.startswith("not promoted: its miou") and "models --activate 1" in m for m in said)
+        assert [m.version for m in project.models("deepfashion24")] == [1]
+
+
+def test_predicting_background_everywhere_scores_a_binary_task(ccp_dir):
+    """The floor a first cutout model must beat: Dice 0 on every photo with a garment."""
+    import numpy as np
+
+    from training.data import Sample
+    from training.heads import Head
+    from training.metrics import background_figures
+
+    samples = [Sample(p.stem, p, ccp_dir / "masks" / f"{p.stem}.png")
+               for p in sorted((ccp_dir / "images").glob("*.jpg"))[:3]]  # fmt: skip
+    lut = (np.arange(256) > 0).astype(np.uint8)  # every labelled pixel is the object
+    floor = background_figures(samples, Head("garment", ("background", "garment"), lut, 0))
+    assert floor["images"] == 3 and floor["per_image_dice"] == [0.0, 0.0, 0.0]
+    assert floor["median_dice"] == floor["iou"] == 0.0
+    assert floor["miou"] == pytest.approx(floor["pixel_accuracy"] / 2)
