@@ -550,7 +550,8 @@ def activate_model(project: ProjectStore, task: str, version: int | None) -> Non
 
 def _load_registered(task: str, path: Path) -> None:
     """Load a registered model file as its task's loader does (attribute heads are not a
-    network of their own: they read the category classifier's embedding)."""
+    network of their own: they read the category classifier's embedding), and refuse a file
+    made for another task (one copied in by hand was activated, then proposed nothing)."""
     from fashion_annotator.instances.classifier import ATTRIBUTE_TASK, load_attribute_heads
     from fashion_annotator.models.weights import read_meta
 
@@ -559,3 +560,6 @@ def _load_registered(task: str, path: Path) -> None:
         load_attribute_heads(path, int(arch.get("embed_dim", 0)) if isinstance(arch, dict) else 0)
     else:
         load_model(path)
+    made_for = read_meta(path).get("task")
+    if made_for != task:
+        raise ModelFileError(path, f"the file is a model of task {made_for!r}, not of {task!r}")

@@ -168,6 +168,27 @@ def test_models_lists_versions_and_rolls_back(tmp_path: Path, capsys) -> None:
         assert project.active_model("garment") is None
 
 
+def test_models_refuses_to_activate_a_model_file_of_another_task(tmp_path: Path, capsys) -> None:
+    """A code review: a person model copied in by hand as garment's version was activated, and
+    the window then proposed nothing for garment, saying nothing."""
+    import shutil
+
+    from fashion_annotator.resources import resource_path
+
+    weights = tmp_path / "w.safetensors"  # a real, loadable model file: of the person task
+    shutil.copyfile(resource_path("models", "person.safetensors"), weights)
+    shutil.copyfile(resource_path("models", "person.json"), weights.with_suffix(".json"))
+    with Project.create(tmp_path / "p") as project:
+        path = project.register_model("garment", weights, {"median_dice": 0.9}, ["a.jpg"]).path
+    assert main(["models", str(tmp_path / "p"), "--task", "garment", "--activate", "1"]) == 1
+    assert capsys.readouterr().err.strip().endswith(
+        f"version 1 of garment not activated: {path}: the file is a model of task 'person', "
+        "not of 'garment'"
+    )
+    with Project.open(tmp_path / "p") as project:
+        assert project.active_model("garment") is None
+
+
 def test_models_lists_and_rolls_back_click_and_attribute_models(tmp_path: Path, capsys) -> None:
     """A hand test: `models --task instance_attributes` said "no task": the attribute heads
     (and the click model) could not be listed or rolled back from a terminal."""
