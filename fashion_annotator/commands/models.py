@@ -1,12 +1,14 @@
 """``fashion-annotator models PROJECT``: list a project's model versions; roll back or forward.
 
 The window's Train > Model history does the same (its "Make active" and "Use the shipped
-model" buttons); this is the ML lead's way from a terminal or a script.
+model" buttons); this is the ML lead's way from a terminal or a script. An active version whose
+file is missing, damaged or of another task is marked "(unusable)", with a warning saying why.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.runtime.exit_codes import EXIT_OK, report_error
@@ -35,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_models(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.store import ProjectError, open_project
     from fashion_annotator.qa.model_history import model_rows, model_tasks, row_text
-    from fashion_annotator.segmentation.proposals import activate_model
+    from fashion_annotator.segmentation.proposals import activate_model, active_model_problem
 
     try:
         with open_project(args.project, writing=args.activate is not None or args.shipped) as project:
@@ -46,6 +48,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
             if args.activate is not None or args.shipped:
                 activate_model(project, args.task, None if args.shipped else args.activate)
             rows = model_rows(project, args.task)
+            problem = active_model_problem(project, args.task)
     except (ProjectError, KeyError) as exc:
         return report_error(exc.args[0] if isinstance(exc, KeyError) else exc, "models")
     if not rows:
@@ -54,7 +57,10 @@ def _cmd_models(args: argparse.Namespace) -> int:
     print(f"{'version':>7}  {'created':16}  {'masks':>5}  {'val figure':>19}  active")
     for r in rows:
         t = row_text(r)
-        print(f"{t['version']:>7}  {t['created']:16}  {r['trained_on']:>5}  {t['figure']:>19}  {t['active']}")
+        active = f"{t['active']} (unusable)" if r["active"] and problem else t["active"]
+        print(f"{t['version']:>7}  {t['created']:16}  {r['trained_on']:>5}  {t['figure']:>19}  {active}")
+    if problem:
+        print(f"warning: {problem}; --activate N or --shipped chooses another", file=sys.stderr)
     if not any(r["active"] for r in rows):
         print(f"{args.task}: the shipped model proposes")
     return EXIT_OK

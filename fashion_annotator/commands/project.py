@@ -20,6 +20,7 @@ from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_e
 from fashion_annotator.runtime.progress import ProgressBar
 
 if TYPE_CHECKING:
+    from fashion_annotator.dataset.api import ProjectStore
     from fashion_annotator.dataset.formats import ImportSummary
 
 # The format modules (cv2, pycocotools) load only when a command runs, so `info` and `--help`
@@ -115,7 +116,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     info = subparsers.add_parser(
         "info", help="image count, counts by status and by task",
-        description="Print the project's image count, counts by status and masks by task.",
+        description="Print the project's image count, counts by status and masks by task, and "
+        "warn of a task whose active model's file is missing or of another task (the window then "
+        "proposes with the shipped model; `models --task T` also loads the weights).",
     )  # fmt: skip
     info.add_argument("project", metavar="PROJECT", type=project_location)
     info.add_argument("--json", action="store_true", help="print one JSON object instead")
@@ -210,15 +213,42 @@ def _cmd_info(args: argparse.Namespace) -> int:
             tasks = project.task_counts()
             swept = getattr(project, "swept", None)
             set_aside = None if swept is None else swept.note(project.root)
+            problems = {t: p for t in project.tasks if (p := _active_model_problem(project, t))}
     except (ProjectError, sqlite3.Error) as exc:
         return _fail(args, exc)
     if set_aside:
         print(f"warning: {set_aside}", file=sys.stderr)
+    for problem in problems.values():
+        print(f"warning: {problem}; the window proposes with the shipped model instead "
+              "(`fashion-annotator models` makes another version active)", file=sys.stderr)  # fmt: skip
     if args.json:
-        print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks}))
+        print(json.dumps({"images": sum(status.values()), "status": status, "tasks": tasks,
+                          **({"model_problems": problems} if problems else {})}))  # fmt: skip
         return EXIT_OK
     print(f"project: {describe_location(args.project)}")
     print(f"images: {sum(status.values())}")
     print("by status: " + ", ".join(f"{k} {v}" for k, v in status.items()))
     print("masks by task: " + ", ".join(f"{k} {v}" for k, v in tasks.items()))
     return EXIT_OK
+
+
+def _active_model_problem(project: ProjectStore, task: str) -> str | None:
+    """Why ``task``'s active model cannot be used, read without torch (``info`` stays fast):
+    its weights or meta file missing or unreadable, or its meta of another task. None: no
+    active version, or one whose files look right (``models`` loads the weights:
+    :func:`fashion_annotator.segmentation.proposals.active_model_problem`)."""
+    record = project.models.active(task)
+    if record is None:
+        return None
+    path = Path(record.path)
+    try:
+        if not path.is_file():
+            raise OSError(f"{path}: weights file not found")
+        meta = json.loads(path.with_suffix(".json").read_text())
+        made_for = meta.get("task") if isinstance(meta, dict) else None
+    except (OSError, ValueError) as exc:
+        return f"the active {task} model v{record.version} cannot be used: {exc}"
+    if made_for != task:
+        return (f"the active {task} model v{record.version} cannot be used: {path}: the file is a "
+                f"model of task {made_for!r}, not of {task!r}")  # fmt: skip
+    return None

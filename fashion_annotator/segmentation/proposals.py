@@ -548,6 +548,23 @@ def activate_model(project: ProjectStore, task: str, version: int | None) -> Non
     project.models.set_active(task, version)
 
 
+def active_model_problem(project: ProjectStore, task: str) -> str | None:
+    """Why ``task``'s active project model cannot be used (its file missing, damaged or of
+    another task), or None: no active version, or one that loads.
+
+    ``models`` and ``info`` mark such a version; the window proposes with the shipped model
+    instead (:class:`fashion_annotator.ui.annotate.proposal_source.ProposalSource`).
+    """
+    record = project.models.active(task)
+    if record is None:
+        return None
+    try:
+        _load_registered(task, Path(record.path))
+    except ModelFileError as exc:
+        return f"the active {task} model v{record.version} cannot be used: {exc}"
+    return None
+
+
 def _load_registered(task: str, path: Path) -> None:
     """Load a registered model file as its task's loader does (attribute heads are not a
     network of their own: they read the category classifier's embedding), and refuse a file

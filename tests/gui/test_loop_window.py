@@ -164,3 +164,63 @@ def test_model_history_rolls_back_to_an_earlier_version_or_the_shipped_model(qtb
     finally:
         window.close()
         project.close()
+
+
+def test_an_active_model_whose_file_is_gone_gives_way_to_the_shipped_one_and_says_so(
+    qtbot, tmp_path, template, capsys
+):
+    """A code review: with the active model's file gone the window proposed nothing, silently
+    ("no model" in the status bar; the error kept where nothing read it), and `info` and
+    `models` listed the version active with no warning."""
+    import json
+
+    from fashion_annotator.cli import main
+    from fashion_annotator.resources import resource_path
+    from fashion_annotator.ui.testing import copy_project
+
+    root = copy_project(template, tmp_path / "project")
+    with Project.open(root) as setup:
+        add_tiny_model(setup, tmp_path / "one")
+        gone = setup.active_model("garment").path
+    gone.unlink()
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers(), use_shipped=True)
+    try:
+        doc = window.session.current.doc
+        qtbot.waitUntil(lambda: doc.proposals["garment"] is not None, timeout=60_000)
+        shipped = json.loads(resource_path("models", "garment.json").read_text())["version"]
+        assert window.status.model.text() == f"model shipped ({shipped})"
+        banner = window.banner.text()
+        assert window.banner.isVisible() and "The active garment model v1 cannot be used" in banner
+        assert f"({gone}: " in banner  # names the missing file
+        assert "proposing with the shipped garment model instead" in banner, banner
+    finally:
+        window.close()
+        project.close()
+    capsys.readouterr()
+    assert main(["models", str(root), "--task", "garment"]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines()[1].endswith("yes (unusable)")
+    assert f"the active garment model v1 cannot be used: {gone}: weights file not found" in err
+    assert main(["info", str(root)]) == 0
+    assert f"warning: the active garment model v1 cannot be used: {gone}" in capsys.readouterr().err
+
+
+def test_a_model_of_another_task_active_for_a_task_gives_way_to_its_shipped_one(tmp_path):
+    """The same when the active file is another task's model (registered by hand: the registry
+    copies any file; `models --activate` now refuses it)."""
+    from fashion_annotator.resources import resource_path
+    from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+
+    person = tmp_path / "person.safetensors"
+    shutil.copyfile(resource_path("models", "person.safetensors"), person)
+    shutil.copyfile(resource_path("models", "person.json"), person.with_suffix(".json"))
+    with Project.create(tmp_path / "p", tasks=("garment",)) as project:
+        wrong = project.models.register("garment", person, {}, [], activate=True)
+        source = ProposalSource(project, device="cpu")
+        source.prepare("garment")
+        predictor = source.predictor("garment")
+        assert predictor is not None and predictor.task == "garment"
+        assert predictor.path == resource_path("models", "garment.safetensors")
+        warning = source.warnings["garment"]
+        assert f"{wrong.path}: the file is a model of task 'person', not of 'garment'" in warning
+        assert source.model_label("garment", "x") == "shipped (x)"

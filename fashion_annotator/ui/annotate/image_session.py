@@ -321,6 +321,8 @@ class ImageSession(JournalRecovery, QObject):
 
     def _proposal_arrived(self, task: str, result) -> None:
         assert self.current is not None
+        if task in self.proposals.warnings:  # the active model cannot be used: never a silent fallback
+            self.error.emit(self.proposals.warnings[task])
         if result is None:
             self.modelInfo.emit(task, self.proposals.device_name, None)
             return

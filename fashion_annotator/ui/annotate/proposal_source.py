@@ -3,7 +3,9 @@
 :meth:`ProposalSource.propose` runs in the proposal worker thread (one thread, so the torch
 predictors are never used concurrently): it loads the task's predictor on first use, refines
 the proposal with the task's default refinements, and returns None when the task has no model,
-so the tool keeps working with superpixels and brushes only. A parsing task's proposal is made
+so the tool keeps working with superpixels and brushes only. A project's active model that cannot
+be used (its file gone, damaged or of another task) gives way to the shipped one, and
+:attr:`ProposalSource.warnings` says so for the window to show. A parsing task's proposal is made
 to agree with the project's cutout tasks' proposals of the same photo (those its task spec
 names in ``agrees_with``, through :func:`~fashion_annotator.segmentation.pipeline.with_cutouts`);
 a cutout proposal computed for that is kept and is the cutout task's own proposal, so no model
@@ -12,6 +14,7 @@ runs twice for one photo.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from pathlib import Path
 from typing import Any
@@ -36,8 +39,10 @@ class ProposalSource:
     device : str
         ``"auto"``, ``"cpu"``, ``"cuda"``...
     use_shipped : bool
-        Fall back to the shipped default model of a task when the project has no active model
-        (False: such a task has no model, which tests use to get a known starting mask).
+        Fall back to the shipped default model of a task when the project has no active model,
+        or when its active model's file is missing, unloadable or of another task (then
+        :attr:`warnings` says so). False: such a task has no model, which tests use to get a
+        known starting mask.
     one_pass : bool
         The "fast proposals" preference: each model runs one plain pass at its training
         resolution (see :class:`~fashion_annotator.segmentation.proposals.Predictor`).
@@ -59,6 +64,8 @@ class ProposalSource:
         self._active_paths: dict[str, Any] = {}
         self._active_versions: dict[str, int | None] = {}
         self.errors: dict[str, str] = {}
+        #: task -> what the window must show: its active model cannot be used, and what proposes
+        self.warnings: dict[str, str] = {}
         self.device_name = "CPU"
         self._cutout_tasks: dict[str, tuple[str, ...]] = {}
         # task -> (photo, regions, proposal) of the latest cutout proposal, reused by identity
@@ -88,7 +95,7 @@ class ProposalSource:
     def model_label(self, task: str, meta_version: object) -> str:
         """The task's proposal model as people read it: ``v2 (20261205-054523)`` for the
         project's active model, ``shipped (...)`` for the default (:func:`.wording.model_label`)."""
-        return model_label(meta_version, self._active_versions.get(task))
+        return model_label(meta_version, None if task in self.warnings else self._active_versions.get(task))
 
     def reload(self, task: str | None = None) -> None:
         """Forget loaded predictors (all, or one task's) so the next call loads the active model."""
@@ -96,6 +103,7 @@ class ProposalSource:
             for name in [task] if task else list(self._predictors):
                 self._predictors.pop(name, None)
                 self.errors.pop(name, None)
+                self.warnings.pop(name, None)
                 self._recent.pop(name, None)
         for name in [task] if task else list(self._active_paths):
             self.prepare(name)
@@ -107,23 +115,52 @@ class ProposalSource:
             self.reload()
 
     def predictor(self, task: str) -> prop.Predictor | None:
-        """The task's predictor, loading it on first use; None when there is no usable model."""
+        """The task's predictor, loading it on first use; None when there is no usable model.
+
+        An active project model that cannot be used (its file missing, damaged or of another
+        task) gives way to the shipped one when there is one, and :attr:`warnings` says so for
+        the window to show (:attr:`errors` alone was never shown: it proposed nothing, silently).
+        """
         with self._lock:
             if task not in self._predictors:
                 path = self._active_paths.get(task)
+                loaded: prop.Predictor | None
                 try:
                     if path is None and not self.use_shipped:
                         raise prop.ModelLoadError(Path(task), "no active model in this project")
-                    loaded = prop.load_predictor(path or task, None, self.device,
-                                                 one_pass=self.one_pass)  # fmt: skip
-                    if loaded.task != task:
-                        raise prop.ModelLoadError(loaded.path, f"model is for {loaded.task!r}")
-                    self.device_name = loaded.device_name
+                    loaded = self._load(path or task, task)
                 except prop.ModelLoadError as exc:
                     self.errors[task] = str(exc)
-                    loaded = None
+                    loaded = None if path is None else self._instead_of_active(task, exc)
                 self._predictors[task] = loaded
             return self._predictors[task]
+
+    def _load(self, model: str | Path, task: str) -> prop.Predictor:
+        """Load ``model`` (a file, or a task name: its shipped default) as ``task``'s predictor."""
+        loaded = prop.load_predictor(model, None, self.device, one_pass=self.one_pass)
+        if loaded.task != task:
+            raise prop.ModelLoadError(
+                loaded.path, f"the file is a model of task {loaded.task!r}, not of {task!r}"
+            )
+        self.device_name = loaded.device_name
+        return loaded
+
+    def _instead_of_active(self, task: str, problem: prop.ModelLoadError) -> prop.Predictor | None:
+        """The shipped predictor of ``task`` (None without one) when its active model failed to
+        load with ``problem``; the warning naming both is kept in :attr:`warnings`."""
+        loaded = None
+        if self.use_shipped:
+            with contextlib.suppress(prop.ModelLoadError):
+                loaded = self._load(task, task)
+        if loaded is not None:
+            instead = f"proposing with the shipped {task} model instead"
+        else:
+            instead = f"no {task} proposals" + (f": no usable shipped {task} model" if self.use_shipped else "")
+        self.warnings[task] = (
+            f"The active {task} model v{self._active_versions.get(task)} cannot be used "
+            f"({problem}); {instead}. Train > Model history makes another version active."
+        )
+        return loaded
 
     def propose(
         self, task: str, rgb: np.ndarray, regions: np.ndarray | None
