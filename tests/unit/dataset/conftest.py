@@ -47,3 +47,15 @@ def project(tmp_path: Path) -> Project:
 def photo(tmp_path: Path) -> Path:
     """One 24x32 random photo."""
     return write_photo(tmp_path / "src" / "look.png")
+
+
+#: The project backends the contract tests run on.
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=BACKENDS)
+def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where a new project goes: a folder for SQLite, a project URL for PostgreSQL."""
+    if request.param == "sqlite":
+        return tmp_path / "proj"
+    return request.getfixturevalue("pg_url")

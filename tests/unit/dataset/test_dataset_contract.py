@@ -22,16 +22,6 @@ from fashion_annotator.dataset.store import (
     open_project,
 )
 
-BACKENDS = ("sqlite", "postgresql")
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
-    """Where a new project goes: a folder for SQLite, a project URL for PostgreSQL."""
-    if request.param == "sqlite":
-        return tmp_path / "proj"
-    return request.getfixturevalue("pg_url")
-
 
 @pytest.fixture
 def other_location(location: str | Path) -> str | Path:

@@ -24,16 +24,6 @@ from fashion_annotator.core.journal import RecoveryJournal
 from fashion_annotator.dataset.store import Project, ProjectError, create_project, open_project
 from fashion_annotator.qa import decisions as qa
 
-BACKENDS = ("sqlite", "postgresql")
-
-
-@pytest.fixture(params=BACKENDS)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
-    """Where a new project goes: a folder for SQLite, a project URL for PostgreSQL."""
-    if request.param == "sqlite":
-        return tmp_path / "proj"
-    return request.getfixturevalue("pg_url")
-
 
 def _mask(value: int) -> np.ndarray:
     mask = np.zeros((24, 32), np.uint8)
