@@ -192,3 +192,25 @@ def test_an_undone_click_is_not_saved_in_the_click_log(qtbot, opened) -> None:
     clicks = saved_clicks(window, project)
     assert [(round(e["x"]), round(e["y"]), e["positive"]) for e in clicks] == [(250, 320, True)]
     assert "step" not in clicks[0]
+
+
+def test_clearing_the_mask_ends_the_click_session(qtbot, opened) -> None:
+    """Refine > Clear the mask starts from nothing (a hand test: the markers stayed, and the
+    next click on the cleared mask brought the old clicks' parts back): the markers go, the next
+    click is not steered by the old clicks, and Ctrl+Z of the clear brings them back."""
+    window, _ = opened
+    testing.press_key(qtbot, window, Qt.Key.Key_C)
+    press(window, 150, 250)
+    press(window, 300, 500)
+    assert markers(window) == 2
+    window.actions_by_name["refine_clear"].trigger()
+    assert markers(window) == 0 and not testing.shown_mask(window).any()
+    press(window, 400, 150)
+    mask = testing.shown_mask(window)
+    assert mask[150, 400] == 1 and markers(window) == 1
+    assert mask[250, 150] == 0 and mask[500, 300] == 0, "the cleared session's clicks came back"
+    testing.press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert markers(window) == 0 and not testing.shown_mask(window).any()
+    testing.press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    mask = testing.shown_mask(window)
+    assert markers(window) == 2 and mask[250, 150] == 1 and mask[500, 300] == 1

@@ -273,6 +273,19 @@ class SmartClickTool(Tool):
         # labels, new steps at the same depth); a redone one stands again
         self._entries = [e for e in self._session if e.shown(history)]
 
+    @classmethod
+    def end_sessions(cls, document, task: str) -> None:
+        """End the click sessions of ``document``'s ``task`` at its newest step (Refine > Clear
+        the mask starts from nothing): their markers go and they no longer steer a later click;
+        undoing that step brings them back, as undoing a box does."""
+        history = document.history[task]
+        step = history.last_serial()
+        for (session_task, _label), session in cls._sessions.get(document, {}).items():
+            if session_task == task:
+                for entry in session:
+                    if entry.shown(history):
+                        entry.gone = step
+
     # ---- events ---------------------------------------------------------------------
     def press(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         self.sync(ctx)

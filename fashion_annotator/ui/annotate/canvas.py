@@ -573,6 +573,11 @@ class Canvas(ImageView):
                     continue
                 item.setRect(QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r))
 
+    def refresh_markers(self) -> None:
+        """Redraw the Smart-click markers from the tool's click session (after a change made
+        outside the canvas that ends or changes a session)."""
+        self._markers.show(self._tool, self._context())
+
     def _update_polygon_preview(self) -> None:
         self._markers.show(self._tool, self._context())
         tool = self._tool

@@ -14,6 +14,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
 from fashion_annotator.annotate.session import OpenImage, replace_mask
+from fashion_annotator.annotate.tools.smartclick import SmartClickTool
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.core.metrics import dice
@@ -140,6 +141,9 @@ def run(window: MainWindow, refinement: Refinement, title: str = "Refine") -> bo
         window.status.showMessage(f"{title}: no change", 5000)
         return True
     window.apply_mask_edit(replace_mask, after)
+    if refinement is clear:  # a fresh start: the Smart clicks so far neither show nor steer
+        SmartClickTool.end_sessions(cur.doc, window.task)
+        window.canvas.refresh_markers()
     window.status.showMessage(
         f"{title}: {int(changed.sum()):,} px changed, Dice vs before "
         f"{change_dice(before, after):.3f} (Ctrl+Z undoes)",
