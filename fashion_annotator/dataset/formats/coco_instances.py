@@ -416,8 +416,7 @@ def _paint_parsing(
     own = instance_classes(iset)
     parsing = project.load_mask(image_id, task)
     if parsing is None:
-        project.save_mask(image_id, task, own, source="import")
-        return True
+        return project.save_import(image_id, task, own) is not None
     bad = inconsistent_mask(iset, parsing, ground)
     if not bad.any():
         return False
@@ -434,8 +433,9 @@ def _paint_parsing(
         )
     painted = parsing.copy()
     painted[bad] = own[bad]
-    project.save_mask(image_id, task, painted, source="import")
-    return True
+    # as every import: an approved image is done again (QA reviews the new version), in the
+    # save's own transaction
+    return project.save_import(image_id, task, painted, overwrite=True) is not None
 
 
 def import_coco_instances(

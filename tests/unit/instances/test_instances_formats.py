@@ -222,6 +222,7 @@ def test_instances_that_contradict_the_saved_parsing_mask_need_overwrite(tmp_pat
         other = ccp_photo["parsing"].copy()
         other[other == p7.index("bottom")] = p7.index("dress")  # this project calls the skirt a dress
         dst.save_mask(rec.id, "parsing7", other)
+        dst.set_status(rec.id, "approved")
         refused = import_source(dst, path, "coco-instances")
         assert len(refused.errors) == 1 and "skirt on dress" in refused.errors[0][1]
         assert "--overwrite" in refused.errors[0][1] and dst.images_with_instances() == []
@@ -231,6 +232,8 @@ def test_instances_that_contradict_the_saved_parsing_mask_need_overwrite(tmp_pat
         back = dst.load_instances(rec.id)
         assert back is not None and parsing is not None and inconsistent_pixels(back, parsing) == {}
         assert len(dst.mask_versions(rec.id, "parsing7")) == 2, "the operator's version is kept"
+        # a review: the repainted version stayed "approved", unreviewed, and trained as approved
+        assert dst.image(rec.id).status == "done"
 
 
 def test_what_an_import_leaves_out_is_said(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
