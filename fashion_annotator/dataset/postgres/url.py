@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsp
 
 SCHEMES = ("postgresql", "postgres")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+#: Query settings that hold a secret (libpq takes a password there too).
+SECRET_KEYS = frozenset({"password", "sslpassword"})
 
 
 @dataclass(frozen=True)
@@ -42,10 +44,13 @@ class ProjectURL:
         """``text`` (a driver's message) with the URL's password, as written and decoded,
         replaced by ``***``: libpq repeats a password it cannot parse in its error."""
         try:
-            password = urlsplit(self.conninfo).password
+            parts = urlsplit(self.conninfo)
+            password = parts.password
         except ValueError:
-            password = None
-        for secret in sorted({password or "", unquote(password or "")}, key=len, reverse=True):
+            return text
+        secrets = {password or "", unquote(password or "")}
+        secrets |= {v for k, v in _query(parts.query) if k in SECRET_KEYS}
+        for secret in sorted(secrets, key=len, reverse=True):
             if secret:
                 text = text.replace(secret, "***")
         return text
@@ -80,10 +85,10 @@ def parse_url(url: str) -> ProjectURL:
     if not is_postgres_url(url):
         raise ValueError(f"{url}: not a PostgreSQL project URL (postgresql://user@host/db?project=NAME)")
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
+    query = _query(parts.query)
     names = [v for k, v in query if k == "project"]
     rest = [(k, v) for k, v in query if k != "project"]
-    shown = _without_password(parts)
+    shown = _without_password(parts, query)
     if len(names) != 1:
         raise ValueError(f"{shown}: the URL needs one ?project=NAME (the project in the database)")
     name = names[0]
@@ -103,11 +108,21 @@ def parse_url(url: str) -> ProjectURL:
     return ProjectURL(conninfo, name, shown, parts.hostname or "localhost", port, database)
 
 
-def _without_password(parts) -> str:
+def _query(text: str) -> list[tuple[str, str]]:
+    """A URL's query settings, a literal ``+`` kept as written (libpq does not read it as a
+    space: a password ``a+b``, ``options=-c timezone=Etc/GMT+3``)."""
+    return parse_qsl(text.replace("+", "%2B"), keep_blank_values=True)
+
+
+def _without_password(parts, query: list[tuple[str, str]]) -> str:
+    """The URL as shown in messages: its password, in the user part or a setting, as ``***``."""
     netloc = parts.netloc
     if parts.password is not None:
         netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    shown = parts.query
+    if any(k in SECRET_KEYS for k, _ in query):
+        shown = urlencode([(k, "***" if k in SECRET_KEYS else v) for k, v in query], quote_via=quote, safe="*")
+    return urlunsplit((parts.scheme, netloc, parts.path, shown, ""))
 
 
 def project_location(text: str) -> str | Path:

@@ -59,6 +59,9 @@ def test_a_url_setting_with_a_space_reaches_the_server_unchanged(pg_url: str) ->
             "SELECT current_setting('application_name') AS a, current_setting('statement_timeout') AS s"
         ).fetchone()
     assert (row["a"], row["s"]) == ("QA desk 2", "5s")
+    # a literal '+' reaches libpq as written (a review: it became a space after the fix above)
+    plus = conninfo_to_dict(parse_url(pg_url + "&options=-c%20timezone=Etc/GMT+3&sslrootcert=/etc/ca+chain.pem").conninfo)
+    assert (plus["options"], plus["sslrootcert"]) == ("-c timezone=Etc/GMT+3", "/etc/ca+chain.pem")
 
 
 def test_a_password_never_appears_in_a_connection_error() -> None:
@@ -68,6 +71,13 @@ def test_a_password_never_appears_in_a_connection_error() -> None:
     assert "secret" not in str(refused.value) and "pwuser:***@" in str(refused.value)
     assert parse_url(url).scrub('token "top%ZZsecret", or top%ZZsecret') == 'token "***", or ***'
     assert parse_url("postgresql://u:p%40ss@h/d?project=p").scrub("p@ss and p%40ss") == "*** and ***"
+    # a password given as a setting (a review: it showed in every message about the project)
+    query = "postgresql://pwuser@127.0.0.1:1/x?project=p&password=Hunter2+Secret&connect_timeout=2"
+    with pytest.raises(ProjectError, match="cannot connect") as refused:
+        open_project(query)
+    assert "Hunter2" not in str(refused.value) and "password=***" in str(refused.value)
+    assert "Hunter2" not in parse_url(query).display
+    assert parse_url(query).scrub('password "Hunter2+Secret" rejected') == 'password "***" rejected'
 
 
 def test_unreachable_server_is_a_clear_error() -> None:
