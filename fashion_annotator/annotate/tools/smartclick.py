@@ -63,6 +63,9 @@ MIN_BOX_PX = 3.0
 NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
 #: Status text of a click on a pixel the mask has right already (a positive click inside it).
 CLICK_ON_RIGHT = "Nothing changed: the mask is right here; click where it is wrong"
+#: Status text of a box around an object the mask already has (short: the status bar of a
+#: 1280 px window cut the longer one off).
+BOX_UNCHANGED = "Nothing changed: the mask has this object; click to correct it"
 
 
 @lru_cache(maxsize=4)
@@ -396,8 +399,7 @@ class SmartClickTool(Tool):
         self.last_ms = update.elapsed_ms
         bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual], box)
         if bbox is None:  # nothing changed, no undo step: the click session so far stays
-            return ToolResult(message="The box changed nothing (the mask already has the object in it: "
-                              "click to correct it); the clicks so far are kept")
+            return ToolResult(message=BOX_UNCHANGED)
         step = ctx.document.history[ctx.task].last_serial()
         for earlier in self._entries:  # a new session: undoing the box brings them back
             earlier.gone = step
