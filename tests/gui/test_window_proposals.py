@@ -1,0 +1,159 @@
+"""The window's proposals and Refine menu: shipped models propose, fast proposals, parsing agreeing with the cutouts, refinements as one undo step."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.resources import resource_path
+from fashion_annotator.ui.testing import (
+    CTRL,
+    copy_project,
+    drag,
+    open_window,
+    press_key,
+    shown_mask,
+)
+
+
+def test_refine_menu_cleans_islands_as_one_undo_step(qtbot, opened):
+    window, _ = opened
+    titles = [a.text() for a in window.refine_menu.actions()]
+    assert titles[0].startswith("&Snap") and any("GrabCut" in t for t in titles)
+    window.canvas.set_brush_radius(2)
+    drag(window, [(300, 300), (301, 300)])
+    assert shown_mask(window)[300, 300] == 1
+    window.actions_by_name["refine_clean"].trigger()
+    assert shown_mask(window).max() == 0
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert shown_mask(window)[300, 300] == 1
+    window.actions_by_name["refine_snap"].trigger()  # the tiny island is no region's majority
+    assert shown_mask(window)[300, 300] == 0
+
+
+def test_refine_menu_guided_filter_follows_the_photo_as_one_undo_step(qtbot, opened):
+    from fashion_annotator.annotate.session import replace_mask
+    from fashion_annotator.segmentation.refine import guided_edges, guided_labels
+
+    window, _ = opened
+    doc = window.session.current.doc
+    qtbot.waitUntil(lambda: doc.photo_ready, timeout=10000)
+    box = np.zeros_like(shown_mask(window))
+    h, w = box.shape
+    box[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4] = 1  # a rough box: its edges cross the photo's
+    window.apply_mask_edit(replace_mask, box)
+    window.actions_by_name["refine_guided"].trigger()
+    after = shown_mask(window)
+    np.testing.assert_array_equal(after, guided_edges(doc.rgb, box))
+    assert (after != box).sum() > 100
+    assert "px changed" in window.status.currentMessage()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(shown_mask(window), box)
+    # a parsing mask: every class edge follows the photo, one undo step as well
+    press_key(qtbot, window, Qt.Key.Key_Tab)
+    assert window.task == "parsing7"
+    parsing = np.zeros_like(box)
+    parsing[h // 4 : 3 * h // 4, w // 4 : w // 2] = 3  # top
+    parsing[h // 4 : 3 * h // 4, w // 2 : 3 * w // 4] = 5  # bottom
+    window.apply_mask_edit(replace_mask, parsing)
+    window.actions_by_name["refine_guided"].trigger()
+    after = shown_mask(window)
+    np.testing.assert_array_equal(after, guided_labels(doc.rgb, parsing))
+    assert (after != parsing).sum() > 100 and set(np.unique(after)) <= {0, 3, 5}
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    np.testing.assert_array_equal(shown_mask(window), parsing)
+
+
+def test_shipped_default_model_proposes_the_starting_mask(qtbot, template, tmp_path, answers):
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers, use_shipped=True)
+    try:
+        doc = window.session.current.doc
+        qtbot.waitUntil(lambda: doc.proposals["garment"] is not None, timeout=30000)
+        proposal = doc.proposals["garment"]
+        # A real garment model on a street photo: some garment, mostly background.
+        assert 0.02 < (proposal == 1).mean() < 0.6
+        np.testing.assert_array_equal(shown_mask(window), proposal)
+        shipped_version = json.loads(resource_path("models", "garment.json").read_text())["version"]
+        assert window.status.model.text() == f"model shipped ({shipped_version})"
+        assert window.status.device.text() == "CPU"
+        saved = project.load_proposal(window.session.image_id, "garment")
+        np.testing.assert_array_equal(saved, proposal)
+    finally:
+        window.close()
+        project.close()
+
+
+def test_fast_proposals_run_one_plain_pass_of_the_shipped_models(tmp_path):
+    from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+
+    with Project.create(tmp_path / "p", tasks=("garment",)) as project:
+        source = ProposalSource(project, device="cpu")
+        source.prepare("garment")
+        best = source.predictor("garment")
+        assert best is not None and best.flip_average
+        assert best.spec.long_side == int(best.meta["infer_long_side"]) > int(best.meta["long_side"])
+        source.set_one_pass(True)
+        fast = source.predictor("garment")
+        assert fast is not None and fast is not best
+        assert not fast.flip_average and not fast.crop_pass
+        # The training long side (448 for the 2026-12-04 cutouts), smaller than the shipped 512.
+        assert fast.spec.long_side == int(best.meta["long_side"]) < best.spec.long_side
+        source.set_one_pass(True)  # no change: the loaded predictor stays
+        assert source.predictor("garment") is fast
+
+
+def test_a_parsing_proposal_agrees_with_the_garment_proposal_of_the_same_photo(tmp_path):
+    from fashion_annotator.core.images import load_image
+    from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+
+    rgb = load_image(Path(__file__).resolve().parents[1] / "fixtures" / "ccp_small" / "images" / "0002.jpg").rgb
+    with Project.create(tmp_path / "p", tasks=("parsing7", "garment")) as project:
+        source = ProposalSource(project, device="cpu")
+        for task in project.tasks:
+            source.prepare(task)
+        parsing, parsing_mask = source.propose("parsing7", rgb, None)
+        garment, garment_mask = source.propose("garment", rgb, None)
+        # the garment proposal made for the parsing one is the garment task's own (one run)
+        assert source.propose("garment", rgb, None)[0] is garment
+        assert parsing.refinements[-1] == "cutouts"
+        on = garment_mask == 1
+        assert not (np.isin(parsing_mask, [3, 4, 5, 6]) & ~on).any()  # top, shoes, bottom, dress
+        assert not (np.isin(parsing_mask, [1, 2]) & on).any()  # skin, hair
+        assert (parsing_mask != parsing.raw_mask).any()
+        # a new garment model is not mixed with the old one's proposal
+        source.reload("garment")
+        assert source.propose("garment", rgb, None)[0] is not garment
+    with Project.create(tmp_path / "q", tasks=("parsing7",)) as alone:
+        source = ProposalSource(alone, device="cpu")
+        source.prepare("parsing7")
+        assert "cutouts" not in source.propose("parsing7", rgb, None)[0].refinements
+
+
+def test_snap_edges_keeps_the_operators_edits():
+    from types import SimpleNamespace
+
+    from fashion_annotator.annotate.session import OpenImage
+    from fashion_annotator.core.document import AnnotationDocument
+    from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
+    from fashion_annotator.ui.annotate import refine_menu
+
+    h = w = 40
+    regions = (np.arange(w)[None, :] // 10 + 4 * (np.arange(h)[:, None] // 10)).astype(np.int32)
+    probs = np.zeros((3, h, w), np.float32)
+    probs[1], probs[0] = 0.9, 0.1  # the model is sure: label 1 everywhere
+    proposal = np.ones((h, w), np.uint8)
+    doc = AnnotationDocument(1, np.zeros((h, w, 3), np.uint8), {"parsing7": proposal.copy()},
+                             {"parsing7": proposal})  # fmt: skip
+    opened = OpenImage(doc, hierarchy=SuperpixelHierarchy([regions]), probs={"parsing7": SimpleNamespace(probs=probs)})
+    edited = proposal.copy()
+    edited[0:10, 0:10] = 2  # the operator relabelled a region
+    edited[20:40, 20:40] = 0  # and erased four
+    edited[5, 35] = 0  # a stray pixel in a region that stays label 1
+    out = refine_menu.snap(opened, "parsing7", edited)
+    assert (out[0:10, 0:10] == 2).all() and (out[20:40, 20:40] == 0).all(), "edits are not put back"
+    assert out[5, 35] == 1, "the stray pixel joins its region's majority"
