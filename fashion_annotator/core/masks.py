@@ -69,12 +69,7 @@ class BBox:
         """Smallest box covering both; ``None`` is the empty box."""
         if other is None:
             return self
-        return BBox(
-            min(self.y0, other.y0),
-            min(self.x0, other.x0),
-            max(self.y1, other.y1),
-            max(self.x1, other.x1),
-        )
+        return BBox(min(self.y0, other.y0), min(self.x0, other.x0), max(self.y1, other.y1), max(self.x1, other.x1))
 
     def offset(self, dy: int, dx: int) -> BBox:
         """The same box translated by ``(dy, dx)`` pixels."""
@@ -248,12 +243,13 @@ def paint_stroke(mask: np.ndarray, points: np.ndarray, radius: float, label: int
 
 
 def _polygons(vertices: np.ndarray) -> list[Polygon]:
+    """Valid polygonal parts of the ring ``vertices`` (self-intersections resolved; vertices
+    rounded to 1e-9 px: denormal coordinates such as 1e-178 made GEOS divide by zero)."""
     # shapely loads only when a polygon is drawn: training and GPU machines never need it.
     from shapely.geometry import GeometryCollection, MultiPolygon, Polygon
     from shapely.validation import make_valid
 
-    """Valid polygonal parts of the ring ``vertices`` (self-intersections resolved)."""
-    pts = _as_points(vertices, "vertices")
+    pts = np.round(_as_points(vertices, "vertices"), 9)
     if len(pts) < 3:
         return []
     stack = [make_valid(Polygon(pts))]
