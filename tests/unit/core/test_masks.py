@@ -166,7 +166,8 @@ def test_fill_polygon_with_denormal_vertices_fills_without_a_geos_warning():
     """CI's property test drew vertices such as -3.5e-178: GEOS divided by zero repairing the
     ring (a RuntimeWarning, an error under the test settings)."""
     m = np.zeros((20, 20), np.uint8)
-    ring = np.array([(-4.9e-30, 0.0), (0.0, 15.0), (1.0, 0.0), (-3.5e-178, 1.0), (-6.1e-225, 0.0), (1.0, 1.0)])
+    ring = np.array([(-4.946662326678643e-30, 0.0), (0.0, 15.0), (1.0, 0.0), (-3.462272220528378e-178, 1.0),
+                     (-6.110801551814226e-225, 0.0), (1.0, 1.0)])  # fmt: skip
     box = fill_polygon(m, ring, 1)
     assert box is not None and m[:, 0].sum() == 16 and m.sum() == 17  # the column x=0 and one more
 
