@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.tasks import available_tasks, task_spec
-from fashion_annotator.runtime.arg_types import output_file, positive_int
+from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
 from fashion_annotator.runtime.exit_codes import report_error
 
 TASKS = tuple(available_tasks())
@@ -127,7 +127,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:
-    p.add_argument("--data", type=Path, required=True, help="plain mask-folder dataset")
+    p.add_argument("--data", type=data_folder, required=True, help="plain mask-folder dataset")
     if task:
         p.add_argument("--task", required=True, choices=TASKS)
     else:

@@ -12,13 +12,13 @@ import numpy as np
 
 from fashion_annotator.commands.bench import _fail, _write
 from fashion_annotator.core.tasks import task_spec
-from fashion_annotator.runtime.arg_types import output_file, positive_int
+from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``generalize`` to the ``bench`` subcommands."""
     p = sub.add_parser("generalize", help="models on re-framed photos: studio, web, mannequin")
-    p.add_argument("--data", type=Path, required=True, help="plain mask folder with taxonomies.json")
+    p.add_argument("--data", type=data_folder, required=True, help="plain mask folder with taxonomies.json")
     p.add_argument("--split", default="val", help="split of splits.json (default val)")
     p.add_argument("--limit", type=positive_int, default=None, help="only the first N photos")
     p.add_argument("--framing", action="append", default=None, help="framing (repeatable; default all)")

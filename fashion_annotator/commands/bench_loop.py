@@ -14,13 +14,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fashion_annotator.runtime.arg_types import output_file, positive_int
+from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add ``loop`` and ``studio`` to the ``bench`` subcommands."""
     p = sub.add_parser("loop", help="simulated team: correct, retrain, score the rest, per round")
-    p.add_argument("--data", required=True, type=Path, help="plain mask folder")
+    p.add_argument("--data", required=True, type=data_folder, help="plain mask folder")
     p.add_argument("--task", required=True, choices=("garment", "person", "parsing7"))
     p.add_argument("--rounds", default="10,25,50,100", help="corrected photos after each round")
     p.add_argument("--order", choices=("tool", "random"), default="tool")
@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_loop)
 
     p = sub.add_parser("studio", help="write CCP photos re-framed as studio photos (mask folder)")
-    p.add_argument("--data", required=True, type=Path, help="CCP-style mask folder")
+    p.add_argument("--data", required=True, type=data_folder, help="CCP-style mask folder")
     p.add_argument("--out", required=True, type=Path)
     p.add_argument("--count", type=positive_int, default=200)
     p.add_argument("--framing", default="mannequin", help="a framing of bench generalize")

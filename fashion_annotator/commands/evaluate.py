@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.core.tasks import available_tasks
-from fashion_annotator.runtime.arg_types import output_file, positive_int
+from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
 from fashion_annotator.runtime.exit_codes import report_error
 from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.runtime.progress import ProgressBar
@@ -28,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "pixel and subject accuracy, Dice (binary tasks), seconds per photo."
         ),
     )
-    p.add_argument("--data", type=Path, required=True, help="dataset folder")
+    p.add_argument("--data", type=data_folder, required=True, help="dataset folder")
     p.add_argument("--task", required=True, choices=[*available_tasks(), "instances"])
     p.add_argument(
         "--model", type=Path, default=None, help="a .safetensors model (default: the shipped one; for instances, the category classifier)"

@@ -31,7 +31,7 @@ EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS, "coco-instances")
 SHAPE_KINDS = ("polygon", "mask")  # fashion_annotator.dataset.formats.SHAPE_KINDS
 CUTOUT_EDGES = ("soft", "hard")  # fashion_annotator.dataset.formats.CUTOUT_EDGES
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
-_EPILOG_EXPORT = "exit status: 0 done, 1 error (nothing exported), 3 some images failed (listed)"
+_EPILOG_EXPORT = "exit status: 0 done (also when no image matched: the summary says why), 1 error (nothing exported), 3 some images failed (listed)"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

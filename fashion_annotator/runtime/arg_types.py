@@ -46,3 +46,21 @@ def output_file(text: str) -> Path:
     if not os.access(parent, os.W_OK | os.X_OK):
         raise argparse.ArgumentTypeError(f"{text}: cannot write in {parent}")
     return path
+
+
+def data_folder(text: str) -> Path:
+    """A plain mask folder (``images/``, ``masks/``, ``taxonomies.json``) read by ``evaluate`` and
+    ``bench``: it must exist (a missing one was reported as its ``taxonomies.json``).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        ``text`` is not a folder.
+    """
+    path = Path(text)
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(
+            f"{text}: no such folder (a plain mask folder: images/, masks/, taxonomies.json; "
+            "tests/fixtures/ccp_small in the source is a small one)"
+        )
+    return path

@@ -65,6 +65,10 @@ def test_usage_errors_stay_2_and_errors_are_1_with_the_argparse_format(tmp_path,
         (["bench", "infer", "--runs", "0"], "--runs: must be at least 1, got 0"),
         (["evaluate", "--task", "garment", "--json", "{tmp}/a.txt/x.json"], "a.txt is not a folder"),
         (["qa-report", "{tmp}", "--out", "r.html", "--csv", "{tmp}/a.txt/r.csv"], "a.txt is not a folder"),
+        # a missing dataset folder was reported as a missing taxonomies.json (a fresh user's README walk)
+        (["evaluate", "--task", "garment", "--data", "{tmp}/nowhere"], "nowhere: no such folder"),
+        (["bench", "noc", "--task", "garment", "--data", "{tmp}/nowhere"], "tests/fixtures/ccp_small"),
+        (["bench", "studio", "--data", "{tmp}/nowhere", "--out", "{tmp}/o"], "nowhere: no such folder"),
     ],
 )
 def test_numbers_and_output_files_are_checked_before_any_work(tmp_path, capsys, args, words) -> None:
@@ -72,7 +76,7 @@ def test_numbers_and_output_files_are_checked_before_any_work(tmp_path, capsys, 
     failed after the whole evaluation, its figures lost."""
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     (tmp_path / "a.txt").write_text("a file where a folder is meant")
-    if args[0] == "evaluate" or args[:2] == ["bench", "generalize"]:
+    if (args[0] == "evaluate" or args[:2] == ["bench", "generalize"]) and "--data" not in args:
         args += ["--data", str(tmp_path)]
     with pytest.raises(SystemExit) as exit_info:
         main(args)
