@@ -186,10 +186,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         if not index.is_file() and (root / PHOTO_FOLDER_PROJECT / INDEX_NAME).is_file():
             root, index = root / PHOTO_FOLDER_PROJECT, root / PHOTO_FOLDER_PROJECT / INDEX_NAME
         if not index.is_file():
-            raise ProjectError(
-                f"{root}: not a project (no {INDEX_NAME}); make one with "
-                f"`fashion-annotator new {root} --images PHOTOS`"
-            )
+            raise ProjectError(storeio.not_a_project(root, INDEX_NAME, PHOTO_FOLDER_PROJECT))
         why = "opened read-only on request" if readonly else storeio.unwritable(root, index)
         if why is None:
             try:

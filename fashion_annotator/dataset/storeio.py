@@ -18,7 +18,7 @@ from urllib.parse import quote
 
 import numpy as np
 
-from fashion_annotator.core.images import ImageLoadError
+from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
 from fashion_annotator.dataset import schema
 from fashion_annotator.dataset.records import ProjectError
 
@@ -317,3 +317,14 @@ def check_no_dataset(root: Path, folders: Sequence[str]) -> None:
             f"project in a new folder and import them (`fashion-annotator new PROJECT --images "
             f"{root / 'images'}`, or `fashion-annotator import PROJECT {root} --format plain`)"
         )
+
+
+def not_a_project(root: Path, index_name: str, photo_folder_project: str) -> str:
+    """Why ``root`` cannot be opened as a project, and how to make one. A folder of photos is
+    told the window's layout for it (its project in ``root/photo_folder_project``): the general
+    advice, ``new ROOT --images PHOTOS``, put the project among the photos."""
+    photos = root.is_dir() and any(p.suffix.lower() in PHOTO_SUFFIXES and p.is_file() for p in root.iterdir())
+    if photos:
+        return (f"{root}: not a project (no {index_name}) but a folder of photos: open it in the window, "
+                f"or make its project with `fashion-annotator new {root / photo_folder_project} --images {root}`")  # fmt: skip
+    return f"{root}: not a project (no {index_name}); make one with `fashion-annotator new {root} --images PHOTOS`"

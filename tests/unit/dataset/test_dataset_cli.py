@@ -93,6 +93,11 @@ def test_errors_are_clear_and_change_nothing(tmp_path: Path, write_photo, capsys
     assert main(["info", str(tmp_path / "nowhere")]) == 1
     err = capsys.readouterr().err
     assert "not a project" in err and f"fashion-annotator new {tmp_path / 'nowhere'} --images PHOTOS" in err
+    # a folder of photos is told the window's layout (the general advice put a project among the photos)
+    assert main(["info", str(tmp_path / "photos")]) == 1
+    err = capsys.readouterr().err
+    assert "a folder of photos" in err
+    assert f"fashion-annotator new {tmp_path / 'photos' / 'annotations'} --images {tmp_path / 'photos'}" in err
     assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "nope")]) == 1
     assert "nope: not a folder" in capsys.readouterr().err
     assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path / "photos")]) == 0
