@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
+from fashion_annotator.runtime.exit_codes import EXIT_USAGE, PROG, report_error
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,11 +47,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--framing", default="mannequin", help="a framing of bench generalize")
     p.add_argument("--split", default="train")
     p.add_argument("--start", type=int, default=0, help="first photo of the split to use")
+    p.add_argument("--json", type=output_file, default=None, help="write the summary here")
     p.set_defaults(func=run_studio)
 
 
 def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
+
+
+def _usage(msg: object, command: str) -> int:
+    """A usage error in the argparse format (``PROG bench loop: error: ...``), exit 2: the
+    arguments do not fit together or with the data."""
+    _say(f"{PROG} {command}: error: {msg}")
+    return EXIT_USAGE
 
 
 def _dump(result: dict, path: Path) -> None:
@@ -66,12 +75,10 @@ def run_loop(args: argparse.Namespace) -> int:
     try:
         rounds = [int(r) for r in args.rounds.split(",") if r.strip()]
     except ValueError:
-        _say(f"--rounds: expected comma-separated counts, got {args.rounds!r}")
-        return 2
+        return _usage(f"--rounds: expected comma-separated counts, got {args.rounds!r}", "bench loop")
     work = args.work or Path(tempfile.mkdtemp(prefix="fa-loop-"))
     if (work / "project").exists():
-        _say(f"{work / 'project'}: already exists; give an empty --work folder")
-        return 2
+        return _usage(f"{work / 'project'}: already exists; give an empty --work folder", "bench loop")
     try:
         others = [json.loads(p.read_text()) for p in args.plot_with]
         result = simulate(
@@ -81,9 +88,10 @@ def run_loop(args: argparse.Namespace) -> int:
             crop_pass=args.crop_pass, train_extra=args.train_arg, progress=_say,
             on_round=lambda partial: _dump(partial, args.json),
         )  # fmt: skip
-    except (ValueError, OSError, RuntimeError) as exc:
-        _say(f"bench loop: {exc}")
-        return 2
+    except ValueError as exc:  # the rounds, split and limit do not fit the data
+        return _usage(exc, "bench loop")
+    except (OSError, RuntimeError) as exc:  # a retrain failed, a file could not be written
+        return report_error(exc, "bench loop")
     result["work"] = str(work)
     _dump(result, args.json)
     plot = plot_runs([result, *others], args.plot or args.json.with_suffix(".png"))
@@ -98,8 +106,13 @@ def run_studio(args: argparse.Namespace) -> int:
     try:
         summary = make_studio_set(args.data, args.out, args.count, framing=args.framing,
                                   split=args.split, start=args.start, progress=lambda i, _n: _say(f"{i}/{args.count}"))  # fmt: skip
-    except (ValueError, OSError) as exc:
-        _say(f"bench studio: {exc}")
-        return 2
-    print(json.dumps(summary))
+    except ValueError as exc:
+        return _usage(exc, "bench studio")
+    except OSError as exc:
+        return report_error(exc, "bench studio")
+    share = summary.get("share") or [0.0, 0.0, 0.0]
+    print(f"{summary['count']} {summary['framing']} photos written to {args.out} (garment "
+          f"{100 * share[0]:.0f}-{100 * share[2]:.0f} % of the frame, median {100 * share[1]:.0f} %)")  # fmt: skip
+    if args.json is not None:
+        _dump(summary, args.json)
     return 0

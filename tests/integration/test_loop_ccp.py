@@ -52,3 +52,21 @@ def test_bench_loop_refuses_rounds_that_leave_nothing_to_score(ccp_dir: Path, tm
             "--task", "garment", "--rounds", "5", "--json", str(tmp_path / "x.json")]  # fmt: skip
     assert main(argv) == 2
     assert "must leave some to score" in capsys.readouterr().err
+
+
+def test_bench_loop_and_studio_errors_and_output_follow_the_command_line_contract(
+    ccp_dir: Path, tmp_path: Path, capsys
+) -> None:
+    """A fresh user's README walk: a retrain that failed inside ``bench loop`` exited 2 (usage)
+    without the ``fashion-annotator bench loop: error:`` prefix, and ``bench studio`` printed
+    JSON nobody asked for."""
+    argv = ["bench", "loop", "--data", str(ccp_dir), "--split", "all", "--limit", "3", "--task", "garment",
+            "--rounds", "1", "--minutes-per-round", "0.05", "--json", str(tmp_path / "loop.json")]  # fmt: skip
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "fashion-annotator bench loop: error: " in err and "retrain" in err
+    assert main(["bench", "studio", "--data", str(ccp_dir), "--out", str(tmp_path / "st"), "--count", "2",
+                 "--json", str(tmp_path / "st.json")]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert out.startswith("2 mannequin photos written to ") and "{" not in out
+    assert json.loads((tmp_path / "st.json").read_text())["count"] == 2
