@@ -83,6 +83,8 @@ def import_alpha(
                 )
             mask = (image.alpha > 0).astype(np.uint8)
             save_imported(project, record, task, mask, summary, overwrite)
+            if str(path) in summary.with_alpha:  # a cutout added as its own photo: its alpha is
+                summary.with_alpha.remove(str(path))  # its mask now, not a transparency to warn of
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
             if record is not None:

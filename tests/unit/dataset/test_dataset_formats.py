@@ -140,6 +140,15 @@ def test_cutout_export_and_alpha_import(project: Project, tmp_path: Path, write_
     summary = import_source(project, tmp_path / "cut", "alpha")
     assert (summary.added, summary.masks, summary.unchanged) == (0, 0, 1)
     assert len(project.mask_versions(rec.id, "garment")) == 1
+    # Into a project without the photo, the cutout is added as its photo and its alpha is the
+    # mask: no "photos with transparency ... Import masks > alpha cutouts" advice for what the
+    # import just did (a fresh user's README walk)
+    with Project.create(tmp_path / "other") as other:
+        summary = import_source(other, tmp_path / "cut", "alpha")
+        assert (summary.added, summary.masks) == (1, 1) and summary.with_alpha == []
+        assert not any("transparency" in line for line in summary.lines())
+        (added,) = other.images()
+        np.testing.assert_array_equal(other.load_mask(added.id, "garment") > 0, mask > 0)
 
 
 def test_alpha_import_refuses_opaque_and_mismatched(
