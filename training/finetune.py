@@ -198,8 +198,10 @@ def promotion(key: str, comparison: dict[str, Any], wanted: bool = True) -> tupl
     (:func:`first_model_shortfall`; otherwise None)."""
     if not wanted:
         return False, None
-    shortfall = first_model_shortfall(key, comparison) if comparison["current"] is None else None
-    return promotes(key, comparison), shortfall
+    if comparison["current"] is None:  # the shortfall is the whole rule then: computed once
+        shortfall = first_model_shortfall(key, comparison)
+        return shortfall is None, shortfall
+    return promotes(key, comparison), None
 
 
 def first_model_shortfall(key: str, comparison: dict[str, Any]) -> str | None:
