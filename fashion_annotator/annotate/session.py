@@ -227,17 +227,6 @@ def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:
     return [t for t in opened.doc.tasks if t in opened.edited or (status and t in opened.fresh)]
 
 
-def mark_edited(project: ProjectStore, image_id: int) -> str | None:
-    """Give ``image_id`` the status an edit of it earns (:data:`EDITED_STATUS`): the operator's
-    instance edits (a saved or recovered mask takes it in its own save, ``edited=True``).
-    Returns the new status, None when the status stays."""
-    status = project.image(image_id).status
-    new = EDITED_STATUS.get(status)
-    if new is not None:
-        project.set_status(image_id, new)
-    return new
-
-
 def save_open_image(
     project: ProjectStore, opened: OpenImage, journal: RecoveryJournal, status: str | None = None
 ) -> list[str]:

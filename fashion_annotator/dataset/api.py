@@ -131,9 +131,10 @@ class InstancesPart(Protocol):
     """``project.instances``: versioned garment instance maps with one record per instance."""
 
     def save(
-        self, image_id: int, iset: InstanceSet, *, source: str = "operator"
+        self, image_id: int, iset: InstanceSet, *, source: str = "operator", edited: bool = False
     ) -> InstanceVersion:
-        """Save a new version; raises ``ValueError`` (bad set), ``LeaseHeld``, ``ProjectError``."""
+        """Save a new version (``edited``: the image takes the status an edit earns, in the same
+        transaction); raises ``ValueError`` (bad set), ``LeaseHeld``, ``ProjectError``."""
         ...
 
     def load(self, image_id: int, version: int | None = None) -> InstanceSet | None:
@@ -342,10 +343,10 @@ class LegacyNames:
     instances: InstancesPart
 
     def save_instances(
-        self, image_id: int, iset: InstanceSet, *, source: str = "operator"
+        self, image_id: int, iset: InstanceSet, *, source: str = "operator", edited: bool = False
     ) -> InstanceVersion:
         """Same as ``instances.save``."""
-        return self.instances.save(image_id, iset, source=source)
+        return self.instances.save(image_id, iset, source=source, edited=edited)
 
     def load_instances(self, image_id: int, version: int | None = None) -> InstanceSet | None:
         """Same as ``instances.load``."""

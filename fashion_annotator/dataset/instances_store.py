@@ -22,6 +22,7 @@ import numpy as np
 from fashion_annotator.core.label_images import decode_mask_png, encode_mask_png
 from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
+from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
 
@@ -134,9 +135,11 @@ class InstanceStore:
         self._leases = leases
 
     def save(
-        self, image_id: int, iset: InstanceSet, *, source: str = "operator"
+        self, image_id: int, iset: InstanceSet, *, source: str = "operator", edited: bool = False
     ) -> InstanceVersion:
-        """Save a new version of an image's instances.
+        """Save a new version of an image's instances; ``edited``: the image takes the status
+        an edit earns (:data:`~fashion_annotator.dataset.schema.EDITED_STATUS`) in the save's own
+        transaction, so a lost connection never leaves edited instances approved.
 
         Raises
         ------
@@ -185,6 +188,9 @@ class InstanceStore:
                 "UPDATE images SET updated = ?, user = ? WHERE id = ?",
                 (now, self._db.user, record.id),
             )
+            status = conn.execute("SELECT status FROM images WHERE id = ?", (record.id,)).fetchone()[0]
+            if edited and status in EDITED_STATUS:
+                self._db.write_status(conn, record.id, EDITED_STATUS[status])
         return InstanceVersion(
             record.id,
             version,

@@ -19,6 +19,7 @@ from fashion_annotator.dataset.instances_store import (
     encode_instances,
 )
 from fashion_annotator.dataset.postgres.connection import NOW, one
+from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.instances.model import InstanceSet
 
 if TYPE_CHECKING:
@@ -48,13 +49,14 @@ class PgInstanceStore:
         self._leases = leases
 
     def save(
-        self, image_id: int, iset: InstanceSet, *, source: str = "operator"
+        self, image_id: int, iset: InstanceSet, *, source: str = "operator", edited: bool = False
     ) -> InstanceVersion:
-        """Save a new version of an image's instances (see the SQLite store for the errors)."""
+        """Save a new version of an image's instances (see the SQLite store for ``edited`` and
+        the errors)."""
         record = self._known_image(image_id)
         data, sha, rows = encode_instances(record, iset)
         with self._db.tx() as conn:
-            self._leases.lock_unleased(conn, record.id)
+            status = self._leases.lock_unleased(conn, record.id)
             row = one(
                 conn.execute(
                     f"""INSERT INTO instance_versions (image_id, version, png, sha256, parsing_task,
@@ -78,6 +80,8 @@ class PgInstanceStore:
                 f"UPDATE images SET updated = {NOW}, username = %s WHERE id = %s",
                 (self._db.user, record.id),
             )
+            if edited and status in EDITED_STATUS:
+                self._db.write_status(conn, record.id, EDITED_STATUS[status])
         path = self._db.root / f"{INSTANCES_FOLDER}/{record.id}/v{row['version']}.png"
         self._db.keep_local(path, data)
         return InstanceVersion(

@@ -35,11 +35,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fashion_annotator.annotate.session import mark_edited
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.instances.classifier import InstanceClassifier
 from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.instances.model import InstanceSet
@@ -282,10 +282,13 @@ class InstancesDock(QDockWidget):
             return True
         source = "operator" if self.doc.actions else "model"
         try:
-            self.project.save_instances(self.image_id, self.doc.set, source=source)
             # the operator's instance edits are edits of the image: an approved one goes back
-            # to done for QA, a new one is in progress (the model's proposals change nothing)
-            if source == "operator" and mark_edited(self.project, self.image_id):
+            # to done for QA, a new one is in progress (the model's proposals change nothing),
+            # in the save's own transaction
+            edited = source == "operator"
+            moves = edited and self.project.image(self.image_id).status in EDITED_STATUS
+            self.project.save_instances(self.image_id, self.doc.set, source=source, edited=edited)
+            if moves:
                 self.statusChanged.emit()
         except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
             self.message.emit(f"Instances not saved: {exc}")

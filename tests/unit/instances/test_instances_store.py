@@ -158,3 +158,30 @@ def test_instance_qa_rows(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> Non
         assert [r.image_id for r in instance_qa_rows(proj)] == [rec.id]
         proj.set_status(opened.id, "in_progress")
         assert [r.image_id for r in instance_qa_rows(proj)] == [rec.id, opened.id]
+
+
+def test_an_edit_moves_the_status_in_the_save_transaction(location: str, ccp_dir: Path, ccp_photo: dict,
+                                                          monkeypatch) -> None:  # fmt: skip
+    """The operator's instance edits of an approved image send it back to QA in the save's own
+    transaction: a status write that fails leaves no new version (never edited and approved)."""
+    with create_project(location, user="ann") as proj:
+        rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+        iset = _set(ccp_photo["parsing"])
+        proj.save_instances(rec.id, iset, source="model", edited=False)
+        proj.set_status(rec.id, "approved")
+        proj.save_instances(rec.id, iset, source="model")
+        assert proj.image(rec.id).status == "approved"  # the model's proposal is no edit
+
+        def lost(*args: object, **kwargs: object) -> None:
+            raise ProjectError("connection lost")
+
+        monkeypatch.setattr(type(proj.instances._db), "write_status", lost)
+        with pytest.raises(ProjectError, match="connection lost"):
+            proj.save_instances(rec.id, iset, edited=True)
+        monkeypatch.undo()
+        assert len(proj.instance_versions(rec.id)) == 2 and proj.image(rec.id).status == "approved"
+        proj.save_instances(rec.id, iset, edited=True)
+        assert len(proj.instance_versions(rec.id)) == 3 and proj.image(rec.id).status == "done"
+        proj.set_status(rec.id, "new")
+        proj.save_instances(rec.id, iset, edited=True)
+        assert proj.image(rec.id).status == "in_progress"
