@@ -37,7 +37,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_models(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.store import ProjectError, open_project
     from fashion_annotator.qa.model_history import model_rows, model_tasks, row_text
-    from fashion_annotator.segmentation.proposals import activate_model, active_model_problem
+    from fashion_annotator.segmentation.proposals import (
+        activate_model,
+        active_model_problem,
+        default_model_path,
+    )
 
     try:
         with open_project(args.project, writing=args.activate is not None or args.shipped) as project:
@@ -51,8 +55,13 @@ def _cmd_models(args: argparse.Namespace) -> int:
             problem = active_model_problem(project, args.task)
     except (ProjectError, KeyError) as exc:
         return report_error(exc.args[0] if isinstance(exc, KeyError) else exc, "models")
+    fallback = (
+        "the shipped model proposes"
+        if default_model_path(args.task).is_file()
+        else "no model ships for it: nothing is proposed until one is trained"
+    )
     if not rows:
-        print(f"{args.task}: no retrained version; the shipped model proposes")
+        print(f"{args.task}: no retrained version; {fallback}")
         return EXIT_OK
     print(f"{'version':>7}  {'created':16}  {'masks':>5}  {'val figure':>19}  active")
     for r in rows:
@@ -62,5 +71,5 @@ def _cmd_models(args: argparse.Namespace) -> int:
     if problem:
         print(f"warning: {problem}; --activate N or --shipped chooses another", file=sys.stderr)
     if not any(r["active"] for r in rows):
-        print(f"{args.task}: the shipped model proposes")
+        print(f"{args.task}: {fallback}")
     return EXIT_OK

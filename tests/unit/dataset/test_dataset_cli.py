@@ -209,6 +209,11 @@ def test_models_lists_and_rolls_back_click_and_attribute_models(tmp_path: Path, 
     with Project.open(tmp_path / "p") as project:
         assert project.active_model("click") is None
         assert project.active_model("instance_attributes").version == 1
+    # no attribute model ships: rolled back, nothing proposes (it said "the shipped model")
+    assert main(["models", str(tmp_path / "p"), "--task", "instance_attributes", "--shipped"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        "instance_attributes: no model ships for it: nothing is proposed until one is trained"
+    )
     assert main(["models", str(tmp_path / "p"), "--task", "sleeves"]) == 1
     assert "no task 'sleeves'; tasks with models:" in capsys.readouterr().err
 
