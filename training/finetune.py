@@ -219,9 +219,9 @@ def first_model_shortfall(key: str, comparison: dict[str, Any]) -> str | None:
         return "there is no current model, and no figures of predicting background everywhere to beat"
     if new[key] >= floor[key] + PROMOTE_MARGIN:
         return None
+    photos = f"{floor['images']} val photos" if "images" in floor else "val photos"
     return (f"its {key} {new[key]:.4f} does not beat predicting background everywhere "
-            f"({key} {floor[key]:.4f}) by {PROMOTE_MARGIN:g} on the same {floor.get('images', '?')} "
-            "val photos")  # fmt: skip
+            f"({key} {floor[key]:.4f}) by {PROMOTE_MARGIN:g} on the same {photos}")  # fmt: skip
 
 
 def paired_comparison(new: dict[str, Any], current: dict[str, Any] | None) -> dict[str, Any]:

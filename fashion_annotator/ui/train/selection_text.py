@@ -10,6 +10,7 @@ from fashion_annotator.dataset.training_set import (
     TrainingSelection,
     val_count,
 )
+from training.finetune import first_model_shortfall
 
 
 def describe_selection(
@@ -71,9 +72,8 @@ def worse_reason(comparison: dict) -> str | None:
         if (new[key] > current[key]) if lower_is_better else (new[key] < current[key]):
             return f"its {key} is {new[key]:.4f} against the current model's {current[key]:.4f}"
     floor = comparison.get("background") or {}  # a first model: predicting background everywhere
-    if key is not None and not current and all(isinstance(f.get(key), (int, float)) for f in (new, floor)):
-        if new[key] <= floor[key]:
-            return f"its {key} is {new[key]:.4f}, no better than predicting background everywhere ({floor[key]:.4f})"
+    if key not in (None, "noc90") and not current and all(isinstance(f.get(key), (int, float)) for f in (new, floor)):
+        return first_model_shortfall(key, {"new": new, "background": floor})  # promotion's own rule
     paired = comparison.get("paired") or {}
     if paired.get("worse", 0) > paired.get("better", 0):
         return (f"it is worse on {paired['worse']} of the {paired['n']} val images "

@@ -178,4 +178,12 @@ def test_a_retrain_that_looks_worse_says_why():
     assert worse_reason({"new": {"miou": 0.8}, "current": {}}) is None  # nothing to compare with
     first = {"new": {"miou": 0.02}, "current": None, "background": {"miou": 0.25}}  # a first model
     assert worse_reason(first) == (
-        "its miou is 0.0200, no better than predicting background everywhere (0.2500)")
+        "its miou 0.0200 does not beat predicting background everywhere (miou 0.2500) by 0.002 on "
+        "the same val photos")
+    # promotion's rule, margin included: a first model a hair above the floor is not promoted,
+    # so the dialog warns before "Use this model" (it warned only at or below the floor)
+    barely = {"new": {"miou": 0.251}, "current": None, "background": {"miou": 0.25, "images": 7}}
+    assert worse_reason(barely) == (
+        "its miou 0.2510 does not beat predicting background everywhere (miou 0.2500) by 0.002 on "
+        "the same 7 val photos")
+    assert worse_reason({**barely, "new": {"miou": 0.26}}) is None
