@@ -39,14 +39,18 @@ class TrainingItems:
     ) -> list[tuple[int, Path, Path]]:
         """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
 
-        Images whose latest decision for ``task`` is a reject are left out when
-        ``exclude_rejected``, whatever their status.
+        Images whose current decision for ``task`` is a reject are left out when
+        ``exclude_rejected``, whatever their status: the latest decision made on the latest mask
+        version (a reject of an earlier version the operator has since fixed no longer counts;
+        decisions older than the ``mask_version`` column: made no earlier than that version).
         """
         marks = ",".join("?" * len(statuses))
         rows = self._conn.execute(
             f"""
             SELECT i.id AS image_id, m.path AS mask_path,
                    (SELECT d.decision FROM decisions d WHERE d.image_id = i.id AND d.task = ?
+                    AND ((d.mask_version IS NOT NULL AND d.mask_version = m.version)
+                         OR (d.mask_version IS NULL AND d.at >= m.created))
                     ORDER BY d.id DESC LIMIT 1) AS decision
             FROM images i JOIN mask_versions m ON m.image_id = i.id AND m.task = ?
             WHERE i.status IN ({marks}) AND m.version =

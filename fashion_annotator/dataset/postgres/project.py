@@ -549,6 +549,8 @@ class PgProject(Project):
             """
             SELECT i.id AS image_id, m.version, m.png, m.sha256,
                    (SELECT d.decision FROM decisions d WHERE d.image_id = i.id AND d.task = %(t)s
+                    AND ((d.mask_version IS NOT NULL AND d.mask_version = m.version)
+                         OR (d.mask_version IS NULL AND d.at >= m.created))
                     ORDER BY d.id DESC LIMIT 1) AS decision
             FROM images i JOIN mask_versions m ON m.image_id = i.id AND m.task = %(t)s
             WHERE i.status = ANY(%(s)s) AND m.version =

@@ -269,6 +269,15 @@ def test_training_masks_filter_status_and_rejects(
     assert items[0][1] == recs[0].path
     everything = project.training_items("garment", exclude_rejected=False)
     assert len(everything) == 4
+    # the operator fixes the rejected mask (a new version, done): the reject was of the version
+    # before, so the fix trains although QA has not looked at it yet (a review: it stayed out
+    # while masks nobody ever reviewed went in)
+    project.save_mask(recs[3].id, "garment", np.ones(recs[3].shape, np.uint8), edited=True)
+    project.set_status(recs[3].id, "done")
+    fixed = [i for i, _, _ in project.training_items("garment")]
+    assert fixed == [recs[0].id, recs[1].id, recs[2].id, recs[3].id]
+    project.record_decision(recs[3].id, "garment", "reject", reason="bad", seen_version=2)
+    assert [i for i, _, _ in project.training_items("garment")] == [r.id for r in recs[:3]]
 
 
 def test_leases_within_one_machine(location, photo: Path) -> None:
