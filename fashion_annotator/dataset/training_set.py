@@ -140,7 +140,10 @@ def select_training_masks(project: Any, task: str, memo: Memo | None = None) -> 
         for record in project.images(status=status):
             if record.id not in usable:
                 continue
+            photo = usable[record.id][0]
             changed = referenced_photo_changed(record, Path(project.root))
+            if changed is None and not Path(photo).is_file():  # moved or deleted since it was added
+                changed = "the photo file does not exist (moved or deleted since it was added)"
             if changed is not None:
                 selection.unreadable.append((record.name, changed))
                 continue

@@ -115,6 +115,23 @@ def test_a_damaged_mask_is_left_out_and_named_not_raised(garment_project):
     assert "1 unreadable masks left out" in describe_selection(sel, "garment", True)
 
 
+def test_a_photo_gone_from_its_folder_is_left_out_and_named_not_raised(tmp_path, write_photo):
+    """A photo referenced in place, then moved away: the selection counted its mask and the
+    retrain stopped at loading with "file does not exist" (a review)."""
+    from fashion_annotator.dataset.store import Project
+
+    with Project.create(tmp_path / "p", tasks=("garment",), user="alice") as proj:
+        ids = [proj.add_image(write_photo(tmp_path / f"src/{i}.png", SHAPE, seed=i), copy=False).id
+               for i in range(3)]  # fmt: skip
+        for i in ids:
+            proj.save_mask(i, "garment", _mask(4, 20), status="done")
+        (tmp_path / "src/1.png").unlink()
+        sel = select_training_masks(proj, "garment")
+        assert [it.image_id for it in sel.corrected] == [ids[0], ids[2]]
+        assert sel.unreadable == [(proj.image(ids[1]).name, "the photo file does not exist (moved or "
+                                   "deleted since it was added)")]  # fmt: skip
+
+
 def test_val_count_never_one_and_leaves_training_masks():
     assert [val_count(n) for n in (0, 1, MIN_VAL + MIN_TRAIN - 1)] == [0, 0, 0]
     assert val_count(MIN_VAL + MIN_TRAIN) == MIN_VAL
