@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -141,9 +142,11 @@ def retrain_command(
 
 
 def project_samples(
-    project: Any, task: str, exclude_unchanged: bool = False
+    project: Any, task: str, exclude_unchanged: bool = False, trained_on: Collection[str] = ()
 ) -> tuple[list[Sample], list[Sample]]:
-    """The (train, val) samples of a project's retrain, val stratified by labelled area.
+    """The (train, val) samples of a project's retrain, val stratified by labelled area and
+    drawn first from photos the current model did not train on (``trained_on``: its names or
+    stems; after a refit every earlier mask, which a fixed split would compare it on).
 
     Raises
     ------
@@ -164,7 +167,9 @@ def project_samples(
         )
     samples = [Sample(Path(it.photo).name, Path(it.photo), Path(it.mask)) for it in items]
     areas = [labelled_share(load_mask(s.mask)) for s in samples]
-    train_idx, val_idx = stratified_split([s.name for s in samples], areas)
+    stems = {Path(str(name)).stem for name in trained_on}
+    seen = {s.name for s in samples if Path(s.name).stem in stems}
+    train_idx, val_idx = stratified_split([s.name for s in samples], areas, seen=seen)
     return [samples[i] for i in train_idx], [samples[i] for i in val_idx]
 
 

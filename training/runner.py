@@ -212,7 +212,9 @@ def _samples(
         lut = np.arange(256, dtype=np.uint8)
         specs = [(task, list(project.taxonomy(task).names), lut)]
         data_dir = None
-        train_s, val_s = project_samples(project, task, exclude_unchanged=args.exclude_unchanged)
+        current = current_model_path(task, project)
+        trained_on = () if current is None else read_meta(current).get("trained_on") or ()
+        train_s, val_s = project_samples(project, task, args.exclude_unchanged, trained_on)
     else:
         data_dir = Path(str(args.data))
         specs = [(t, *task_mapping(data_dir, t)) for t in tasks]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -178,14 +178,18 @@ def _bucket(name: str) -> float:
 
 
 def stratified_split(
-    names: Sequence[str], areas: Sequence[float], n_val: int | None = None
+    names: Sequence[str],
+    areas: Sequence[float],
+    n_val: int | None = None,
+    seen: Collection[str] = (),
 ) -> tuple[list[int], list[int]]:
     """Split indices into (train, val), deterministically and stratified by labelled area.
 
     The masks are binned into :data:`STRATA` quantile bins of ``areas`` (the labelled share of
     each photo, so small and large garments are both validated); each bin gives its share of
-    ``n_val`` (largest remainders first), taking the images whose SHA-1 of the name is lowest,
-    so the choice does not depend on the order of ``names``.
+    ``n_val`` (largest remainders first), taking first the images the current model has not
+    seen (``seen``), then those whose SHA-1 of the name is lowest, so the choice does not depend
+    on the order of ``names``.
 
     Parameters
     ----------
@@ -195,6 +199,10 @@ def stratified_split(
         The labelled (non-background) share of each mask, 0..1.
     n_val : int, optional
         Validation images; default :func:`val_count`.
+    seen : collection of str, optional
+        Names the current model trained on (after a refit: every earlier mask), held for
+        validation last, so that the new and the current model are compared on photos neither
+        trained on.
 
     Returns
     -------
@@ -217,7 +225,7 @@ def stratified_split(
         take[i] += 1
     val: list[int] = []
     for b, k in zip(bins, take, strict=True):
-        val.extend(sorted(b.tolist(), key=lambda i: _bucket(names[i]))[:k])
+        val.extend(sorted(b.tolist(), key=lambda i: (names[i] in seen, _bucket(names[i])))[:k])
     chosen = set(val)
     return [i for i in range(n) if i not in chosen], sorted(val)
 

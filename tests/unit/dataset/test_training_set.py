@@ -132,6 +132,23 @@ def test_a_photo_gone_from_its_folder_is_left_out_and_named_not_raised(tmp_path,
                                    "deleted since it was added)")]  # fmt: skip
 
 
+def test_val_is_drawn_first_from_photos_the_current_model_did_not_see():
+    """A review: after a refit (the current model trained on every earlier mask) the split by
+    name drew 1-3 unseen val photos of 10-12, so the comparison fell back to photos the current
+    model had trained on. Photos it saw are now held for validation last."""
+    names = [f"IMG_{i:04d}.jpg" for i in range(30)]
+    areas = [0.1] * 30  # one size: the strata are runs of consecutive names
+    seen = set(names[::2])
+    _, plain = stratified_split(names, areas)
+    assert any(names[i] in seen for i in plain)
+    train, val = stratified_split(names, areas, seen=seen)
+    assert len(val) == val_count(30) and not any(names[i] in seen for i in val)
+    assert sorted(train + val) == list(range(30))
+    # too few unseen: the rest of val comes from the seen ones, by name as before
+    _, val = stratified_split(names, areas, seen=set(names[1:]))
+    assert names[0] in [names[i] for i in val] and len(val) == val_count(30)
+
+
 def test_val_count_never_one_and_leaves_training_masks():
     assert [val_count(n) for n in (0, 1, MIN_VAL + MIN_TRAIN - 1)] == [0, 0, 0]
     assert val_count(MIN_VAL + MIN_TRAIN) == MIN_VAL

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +232,21 @@ def test_predicting_background_everywhere_scores_a_binary_task(ccp_dir):
     assert floor["images"] == 3 and floor["per_image_dice"] == [0.0, 0.0, 0.0]
     assert floor["median_dice"] == floor["iou"] == 0.0
     assert floor["miou"] == pytest.approx(floor["pixel_accuracy"] / 2)
+
+
+def test_a_retrain_holds_for_validation_first_the_photos_the_current_model_did_not_train_on(
+    tmp_path, ccp_dir
+) -> None:
+    """The project's split, given the current model's ``trained_on`` (names or stems), keeps
+    the photos that model trained on out of val where it can."""
+    from training.finetune import project_samples
+
+    with _first_model_project(tmp_path / "p", ccp_dir) as project:
+        train, val = project_samples(project, "deepfashion24")
+        again = project_samples(project, "deepfashion24", trained_on=[s.name for s in val])
+        assert len(again[1]) == len(val)
+        overlap = {s.name for s in again[1]} & {s.name for s in val}
+        assert len(overlap) < len(val)  # the new val avoids what the current model saw
+        stems = project_samples(project, "deepfashion24", trained_on=[Path(s.name).stem for s in val])
+        assert [s.name for s in stems[1]] == [s.name for s in again[1]]
+        assert project_samples(project, "deepfashion24", trained_on=()) == (train, val)
