@@ -5,6 +5,7 @@ Times are seconds since the epoch (``time.time()``); paths are absolute.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,17 @@ def shown_before(proposals: Sequence[ProposalRecord], before: float) -> Proposal
         return None
     earlier = [r for r in proposals if r.created <= before]
     return earlier[-1] if earlier else proposals[0]
+
+
+def started_from(
+    proposals: Sequence[ProposalRecord], versions: Sequence[MaskVersion]
+) -> ProposalRecord | None:
+    """The proposal an image's saved masks (``versions``, oldest first) were made from: the one
+    shown before the first save (:func:`shown_before`). A proposal recorded while a mask was
+    already saved (the image opened again, after a QA reject or a retrain) was not where the
+    operator started: the window opens the saved mask, and a model refit on that very mask
+    proposed it."""
+    return shown_before(proposals, versions[0].created if versions else math.inf)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.label_images import decode_mask_png
-from fashion_annotator.dataset.records import ProjectError, shown_before
+from fashion_annotator.dataset.records import ProjectError, started_from
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 
 #: The smallest validation share: figures on fewer images are noise.
@@ -85,10 +85,10 @@ Memo = dict[int, tuple[tuple[Any, ...], bool]]
 
 def _same_as_proposal(project: Any, task: str, image_id: int, mask: Path, memo: Memo | None) -> bool:
     """Whether the mask file ``mask`` (the latest version) holds exactly the proposal shown
-    before it was saved (:func:`~.records.shown_before`; the latest proposal, recorded after a
+    before it was first saved (:func:`~.records.started_from`; the latest proposal, recorded after a
     promotion or a restart, made an accepted proposal count as a correction)."""
     versions = project.mask_versions(image_id, task)
-    shown = shown_before(project.proposals(image_id, task), versions[-1].created if versions else math.inf)
+    shown = started_from(project.proposals(image_id, task), versions)
     if shown is None:
         return False
     if memo is not None:

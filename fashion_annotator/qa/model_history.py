@@ -50,9 +50,9 @@ def proposal_quality(
 
     A proposal counts against the first mask version saved after it was shown (what the
     operator made of it); each image counts once per model version (its latest proposal that a
-    save followed). A proposal recorded after the image's last save (an image opened again once
-    finished: a model trained on that very mask scored about 1.0) counts for nothing. Versions
-    are ordered by their first proposal.
+    save followed). A proposal recorded once a mask was saved (an image opened again after a QA
+    reject or once finished: the window opens the saved mask, and a model trained on that very
+    mask scored about 1.0) counts for nothing. Versions are ordered by their first proposal.
 
     ``problems``, when given, receives one line per image whose files could not be read (the
     image is left out; one damaged file kept the Model history from opening).
@@ -67,9 +67,8 @@ def proposal_quality(
             first[p.model_version] = min(first.get(p.model_version, p.created), p.created)
         followed: dict[str, tuple[Any, Any]] = {}
         for p in proposals:  # oldest first: the latest followed proposal of each version wins
-            after = next((v for v in versions if v.created >= p.created), None)
-            if after is not None:
-                followed[p.model_version] = (p, after)
+            if versions and p.created <= versions[0].created:
+                followed[p.model_version] = (p, versions[0])
         try:
             for version, (p, saved) in followed.items():
                 score = score_masks(load_mask(p.path), load_mask(saved.path), taxonomy).score

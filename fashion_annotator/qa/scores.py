@@ -12,6 +12,7 @@ model (:func:`rescore_with_model`).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -76,7 +77,9 @@ class ImageScore:
 
     ``score`` is NaN when there is nothing to compare with (no proposal recorded).
     ``seconds`` and ``actions`` add up every saved version's effort log; ``operator`` is the
-    user of the latest version.
+    user of the latest version; ``saved_at`` is when the latest version was saved,
+    ``started_at`` when the first was (the proposal shown before it is what the masks were made
+    from: :func:`~fashion_annotator.dataset.records.started_from`; NaN: ``saved_at``).
     """
 
     image_id: int
@@ -97,6 +100,12 @@ class ImageScore:
     per_class_iou: np.ndarray | None = field(default=None, compare=False, repr=False)
     #: Why the row has no score although masks are saved (a file that cannot be read), or "".
     problem: str = ""
+    started_at: float = float("nan")
+
+    @property
+    def started(self) -> float:
+        """When the first mask version was saved (``saved_at`` when unknown), epoch s."""
+        return self.saved_at if math.isnan(self.started_at) else self.started_at
 
 
 def _uses_dice(taxonomy: Taxonomy) -> bool:
@@ -174,6 +183,7 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
         actions=int(sum(v.actions for v in versions)),
         versions=len(versions),
         saved_at=last.created,
+        started_at=versions[0].created,
         decision=None if decision is None else decision.decision,
         reason=None if decision is None else decision.reason,
         reason_text="" if decision is None else decision.text,
@@ -252,7 +262,7 @@ def score_project(
 
 def _score_row(project: ProjectStore, task: str, taxonomy: Taxonomy, row: ImageScore,
                memo: ScoreMemo | None) -> ImageScore:  # fmt: skip
-    chosen = _shown_record(project, row.image_id, task, row.saved_at)
+    chosen = _shown_record(project, row.image_id, task, row.started)
     key = (row.versions, row.saved_at, None if chosen is None else (chosen.version, str(chosen.path)))
     known = None if memo is None else memo.get((row.image_id, task))
     if known is not None and known[0] == key:
@@ -372,4 +382,4 @@ def reference_mask(
     """
     if row.reference == MODEL and predictor is not None:
         return propose_for_image(project, row.image_id, predictor, rgb).mask
-    return shown_proposal(project, row.image_id, row.task, row.saved_at)
+    return shown_proposal(project, row.image_id, row.task, row.started)

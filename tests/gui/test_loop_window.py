@@ -105,8 +105,8 @@ def _niceness(pid: int) -> int | None:
 
 def test_model_history_lists_versions_and_proposal_quality(qtbot, loop_project, tmp_path):
     add_tiny_model(loop_project, tmp_path)
-    first = loop_project.images(status="done")[0].id
-    mask = loop_project.load_mask(first, "garment")
+    first = loop_project.images(status="new")[0].id  # no mask saved: the window starts from v2's
+    mask = loop_project.load_proposal(first, "garment")
     loop_project.save_proposal(first, "garment", mask, "v2")
     loop_project.save_mask(first, "garment", mask, status="done")  # saved from that proposal
     dialog = ModelHistoryDialog(loop_project, "garment")
@@ -123,8 +123,8 @@ def test_model_history_lists_versions_and_proposal_quality(qtbot, loop_project, 
 
 
 def test_model_history_of_a_project_still_on_the_shipped_model_says_so(qtbot, loop_project):
-    first = loop_project.images(status="done")[0].id
-    mask = loop_project.load_mask(first, "garment")
+    first = loop_project.images(status="new")[0].id
+    mask = loop_project.load_proposal(first, "garment")
     loop_project.save_proposal(first, "garment", mask, "shipped-1")
     loop_project.save_mask(first, "garment", mask, status="done")  # saved from that proposal
     dialog = ModelHistoryDialog(loop_project, "garment")

@@ -183,10 +183,11 @@ def test_proposal_quality_per_model_version(garment_project):
     # again: nobody worked from that proposal, so it does not count (a code review: it scored 1.0)
     proj.save_proposal(ids[0], "garment", _mask(6, 22), "2")
     assert {q.model_version for q in proposal_quality(proj, "garment")} == {"1"}
-    proj.save_mask(ids[0], "garment", _mask(6, 21), status="done")  # the operator worked from it
+    # nor when the operator then saves again: the window opened the saved mask, not model 2's
+    # proposal (a review: model 2 was credited with Dice 0.98 on a mask it had trained on)
+    proj.save_mask(ids[0], "garment", _mask(6, 21), status="done")
     quality = {q.model_version: q for q in proposal_quality(proj, "garment")}
-    assert set(quality) == {"1", "2"}
-    assert quality["2"].n_images == 1 and 0.9 < quality["2"].median < 1.0
+    assert set(quality) == {"1"}
     assert quality["1"].n_images == 6
     assert quality["1"].median < 1.0
     assert model_rows(proj, "garment") == []
