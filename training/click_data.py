@@ -381,10 +381,12 @@ def project_samples(
     sentence): :func:`training.finetune.project_samples`, val stratified by garment size. The
     project's masks hold the task's ids already (identity LUT). Returns the task specs, the
     train and val samples (named by photo file), per sample name the clicks
-    ``(y, x, positive)`` on label 1 logged with any of the mask's versions, oldest first, and
+    ``(y, x, positive)`` on label 1 logged with any of the mask's versions that agree with its
+    latest version (:func:`agreeing_clicks`: an undone click is not replayed), oldest first, and
     per sample name the proposal the operator was shown (``{task: (H, W) bool}``, empty when
     none was recorded).
     """
+    from fashion_annotator.core.label_images import load_mask
     from fashion_annotator.dataset.click_logs import read_click_log
     from fashion_annotator.dataset.store import open_project
     from fashion_annotator.dataset.training_set import select_training_masks
@@ -410,12 +412,42 @@ def project_samples(
             proposal = project.load_proposal(ids[sample.name], task)
             starts[sample.name] = {} if proposal is None else {task: proposal == 1}
             logged = [c for v in project.mask_versions(ids[sample.name], task) for c in read_click_log(v.path)]
-            logs[sample.name] = [
-                (float(c["y"]), float(c["x"]), bool(c["positive"]))
-                for c in logged
-                if int(c.get("label", 1)) == 1
-            ]
+            logs[sample.name] = agreeing_clicks(logged, load_mask(sample.mask))
     return [spec], train_s, val_s, logs, starts
+
+
+def agreeing_clicks(logged: list[dict[str, Any]], mask: np.ndarray) -> list[tuple[float, float, bool]]:
+    """The logged clicks on label 1 that agree with the mask they are replayed against.
+
+    The click logs of all the mask's versions are kept (each holds the clicks of one session,
+    the ones since the save before), but a click saved with one version can be undone, or
+    painted over, before a later one (an autosave in between): replayed on the latest mask it
+    would teach the opposite of what the operator wanted. A positive click is kept when its
+    pixel is on the object (label 1) of ``mask``, a negative click when it is off it.
+
+    Parameters
+    ----------
+    logged : list of dict
+        Click-log entries (``y``, ``x`` in photo pixels, ``positive``, ``label``), oldest first.
+    mask : (H, W) uint8
+        The mask the clicks are replayed against (the latest version).
+
+    Returns
+    -------
+    list of (float, float, bool)
+        ``(y, x, positive)`` of the agreeing clicks, oldest first.
+    """
+    h, w = mask.shape
+    kept = []
+    for c in logged:
+        if int(c.get("label", 1)) != 1:
+            continue
+        y, x, positive = float(c["y"]), float(c["x"]), bool(c["positive"])
+        iy = min(max(int(np.floor(y + 0.5)), 0), h - 1)  # the pixel the click is on
+        ix = min(max(int(np.floor(x + 0.5)), 0), w - 1)
+        if (mask[iy, ix] == 1) == positive:
+            kept.append((y, x, positive))
+    return kept
 
 
 def val_crops(

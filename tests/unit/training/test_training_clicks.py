@@ -315,3 +315,50 @@ def test_a_click_net_cannot_start_from_an_instance_classifier() -> None:
 
     with pytest.raises(ValueError, match="instance_net model cannot start a click network"):
         clicks.click_net_from(resource_path("models", "instance_categories.safetensors"))
+
+
+def _band(x0: int, x1: int, shape: tuple[int, int] = (24, 32)) -> np.ndarray:
+    mask = np.zeros(shape, np.uint8)
+    mask[4:20, x0:x1] = 1
+    return mask
+
+
+def _band_project(root: Path, n: int = 8):
+    """A project of ``n`` noise photos (24 x 32), each shown the proposal ``_band(8, 20)``."""
+    from PIL import Image
+
+    from fashion_annotator.dataset.store import Project
+
+    project = Project.create(root, tasks=("garment",))
+    ids = []
+    for i in range(n):
+        photo = root.parent / f"src/{i:03d}.png"
+        photo.parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (24, 32, 3), dtype=np.uint8)).save(photo)
+        ids.append(project.add_image(photo).id)
+        project.save_proposal(ids[-1], "garment", _band(8, 20), "shipped")
+    return project, ids
+
+
+def test_an_undone_click_of_an_autosaved_version_is_not_replayed(tmp_path: Path) -> None:
+    """A code review: a positive click saved by the autosave (v1), then undone before the
+    next save (v2), was replayed on v2, where its pixel is background."""
+    from fashion_annotator.dataset.click_logs import write_click_log
+
+    project, ids = _band_project(tmp_path / "proj")
+    with project:
+        for i in ids:
+            v1 = project.save_mask(i, "garment", _band(6, 28), status="in_progress")
+            write_click_log(v1.path, [
+                {"kind": "click", "y": 12.0, "x": 26.0, "positive": True, "label": 1},  # undone below
+                {"kind": "click", "y": 12.0, "x": 1.0, "positive": False, "label": 1},  # still off
+            ])  # fmt: skip
+            v2 = project.save_mask(i, "garment", _band(2, 22), status="done")
+            write_click_log(v2.path, [
+                {"kind": "click", "y": 10.4, "x": 3.4, "positive": True, "label": 1},  # on the object
+                {"kind": "click", "y": 12.0, "x": 23.0, "positive": False, "label": 1},  # off it
+            ])  # fmt: skip
+    _, train_s, val_s, logs, _ = click_data.project_samples(tmp_path / "proj", ["garment"])
+    assert len(train_s + val_s) == len(ids)
+    for sample in train_s + val_s:
+        assert logs[sample.name] == [(12.0, 1.0, False), (10.4, 3.4, True), (12.0, 23.0, False)]
