@@ -383,11 +383,14 @@ def project_samples(
     train and val samples (named by photo file), per sample name the clicks
     ``(y, x, positive)`` on label 1 logged with any of the mask's versions that agree with its
     latest version (:func:`agreeing_clicks`: an undone click is not replayed), oldest first, and
-    per sample name the proposal the operator was shown (``{task: (H, W) bool}``, empty when
-    none was recorded).
+    per sample name the proposal the operator was shown before saving the latest version
+    (:func:`~fashion_annotator.dataset.records.shown_before`: not one recorded after the save,
+    e.g. by a model refit on this very mask; ``{task: (H, W) bool}``, empty when none was
+    recorded).
     """
     from fashion_annotator.core.label_images import load_mask
     from fashion_annotator.dataset.click_logs import read_click_log
+    from fashion_annotator.dataset.records import shown_before
     from fashion_annotator.dataset.store import open_project
     from fashion_annotator.dataset.training_set import select_training_masks
     from training.finetune import project_samples as retrain_split
@@ -409,9 +412,10 @@ def project_samples(
         ids = {Path(it.photo).name: it.image_id for it in select_training_masks(project, task).items()}
         logs, starts = {}, {}
         for sample in train_s + val_s:
-            proposal = project.load_proposal(ids[sample.name], task)
-            starts[sample.name] = {} if proposal is None else {task: proposal == 1}
-            logged = [c for v in project.mask_versions(ids[sample.name], task) for c in read_click_log(v.path)]
+            versions = project.mask_versions(ids[sample.name], task)
+            shown = shown_before(project.proposals(ids[sample.name], task), versions[-1].created)
+            starts[sample.name] = {} if shown is None else {task: load_mask(shown.path) == 1}
+            logged = [c for v in versions for c in read_click_log(v.path)]
             logs[sample.name] = agreeing_clicks(logged, load_mask(sample.mask))
     return [spec], train_s, val_s, logs, starts
 

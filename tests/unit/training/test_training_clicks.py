@@ -362,3 +362,21 @@ def test_an_undone_click_of_an_autosaved_version_is_not_replayed(tmp_path: Path)
     assert len(train_s + val_s) == len(ids)
     for sample in train_s + val_s:
         assert logs[sample.name] == [(12.0, 1.0, False), (10.4, 3.4, True), (12.0, 23.0, False)]
+
+
+def test_the_start_mask_is_the_proposal_shown_before_the_save(tmp_path: Path) -> None:
+    """A code review: the start mask was the latest proposal, even one recorded after the mask
+    was saved (the image reopened after a retrain: a model refit on this very mask proposes it)."""
+    import time
+
+    project, ids = _band_project(tmp_path / "proj")
+    with project:
+        for i in ids:
+            project.save_mask(i, "garment", _band(2, 28), status="done")
+        time.sleep(0.01)
+        project.save_proposal(ids[0], "garment", _band(2, 28), "refit")
+        names = [project.image(i).name for i in ids]
+    _, _, _, _, starts = click_data.project_samples(tmp_path / "proj", ["garment"])
+    assert sorted(starts) == sorted(names)
+    assert all(np.array_equal(s["garment"], _band(8, 20) == 1) for s in starts.values())
+    assert not np.array_equal(starts[names[0]]["garment"], _band(2, 28) == 1)
