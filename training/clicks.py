@@ -105,8 +105,10 @@ def noc(
     """Simulate up to ``max_clicks`` clicks per photo from an empty mask; return NoC figures.
 
     Returns a dict with ``noc90``, ``noc95`` (means, failures counted as ``max_clicks``),
-    ``fail90``, ``fail95`` (fractions that never reach the IoU), ``iou_at`` (mean IoU after
-    1, 2, 3, 5, 10 and 20 clicks) and ``n``.
+    ``per_image_noc90``, ``per_image_noc95`` (each photo's clicks, in the order of ``images``:
+    the click retrain's promotion compares two models photo by photo), ``fail90``, ``fail95``
+    (fractions that never reach the IoU), ``iou_at`` (mean IoU after 1, 2, 3, 5, 10 and 20
+    clicks) and ``n``.
     """
     model.eval()
     n = len(images)
@@ -140,6 +142,7 @@ def noc(
         first = np.where(reached.any(1), reached.argmax(1) + 1, max_clicks)
         key = f"{round(thr * 100)}"
         out[f"noc{key}"] = float(first.mean())
+        out[f"per_image_noc{key}"] = [int(k) for k in first]
         out[f"fail{key}"] = float((~reached.any(1)).mean())
     out["iou_at"] = {str(k): float(ious[:, k - 1].mean()) for k in (1, 2, 3, 5, 10, 20) if k <= max_clicks}
     return out
