@@ -383,14 +383,14 @@ def project_samples(
     train and val samples (named by photo file), per sample name the clicks
     ``(y, x, positive)`` on label 1 logged with any of the mask's versions that agree with its
     latest version (:func:`agreeing_clicks`: an undone click is not replayed), oldest first, and
-    per sample name the proposal the operator was shown before saving the latest version
-    (:func:`~fashion_annotator.dataset.records.shown_before`: not one recorded after the save,
+    per sample name the proposal the operator started from, shown before the first save
+    (:func:`~fashion_annotator.dataset.records.started_from`: not one recorded after a save,
     e.g. by a model refit on this very mask; ``{task: (H, W) bool}``, empty when none was
     recorded).
     """
     from fashion_annotator.core.label_images import load_mask
     from fashion_annotator.dataset.click_logs import read_click_log
-    from fashion_annotator.dataset.records import shown_before
+    from fashion_annotator.dataset.records import started_from
     from fashion_annotator.dataset.store import open_project
     from fashion_annotator.dataset.training_set import select_training_masks
     from training.finetune import project_samples as retrain_split
@@ -413,7 +413,7 @@ def project_samples(
         logs, starts = {}, {}
         for sample in train_s + val_s:
             versions = project.mask_versions(ids[sample.name], task)
-            shown = shown_before(project.proposals(ids[sample.name], task), versions[-1].created)
+            shown = started_from(project.proposals(ids[sample.name], task), versions)
             starts[sample.name] = {} if shown is None else {task: load_mask(shown.path) == 1}
             logged = [c for v in versions for c in read_click_log(v.path)]
             logs[sample.name] = agreeing_clicks(logged, load_mask(sample.mask))
