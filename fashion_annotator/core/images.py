@@ -279,7 +279,7 @@ def upright(im: Image.Image) -> Image.Image:
     return im
 
 
-def copy_upright(src: str | Path, dst: str | Path) -> bool:
+def copy_upright(src: str | Path, dst: str | Path, shape: tuple[int, int] | None = None) -> bool:
     """Copy a photo for an export so that its pixels stand as the masks do.
 
     A photo whose EXIF orientation is not 1 is written turned upright, with the tag cleared
@@ -287,21 +287,37 @@ def copy_upright(src: str | Path, dst: str | Path) -> bool:
     most training loaders) would otherwise pair it with a mask of another shape; any other
     photo is copied byte for byte. Returns whether the photo was re-encoded.
 
+    Parameters
+    ----------
+    src, dst : path
+        The photo and where its copy goes.
+    shape : (H, W), optional
+        The size the upright photo must have (its masks'): a file replaced since it was added
+        by one of another size is refused, never written beside masks it does not fit.
+
     Raises
     ------
     ImageLoadError
-        ``src`` cannot be read.
+        ``src`` cannot be read, or is not of ``shape`` upright.
     OSError
         ``dst`` cannot be written.
     """
+
+    def check(size: tuple[int, int]) -> None:
+        if shape is not None and (size[1], size[0]) != tuple(shape):
+            raise ImageLoadError(path, f"the photo is now {size[0]}x{size[1]} upright, its masks "
+                                       f"{shape[1]}x{shape[0]} (the file was replaced since it was added)")  # fmt: skip
+
     im, path = open_image_file(src, decode=False)
     with im:
         if _exif_orientation(im) == 1:
+            check(im.size)
             shutil.copyfile(path, dst)
             return False
         fmt = im.format or "PNG"
         _decode(im, path)  # as load_image: a TIFF turns itself upright while it loads
         straight = upright(im)
+        check(straight.size)
         exif = im.getexif()
         exif[_EXIF_ORIENTATION] = 1
         # a TIFF's "EXIF" is its own directory, stale sizes included: it is written afresh

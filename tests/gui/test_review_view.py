@@ -307,6 +307,26 @@ def test_a_damaged_proposal_or_a_missing_photo_is_named_not_fatal(qtbot, project
     assert not view.viewer.has_image and other in view.viewer.message.text()
 
 
+def test_a_linked_photo_changed_on_disk_is_not_shown_under_its_masks(qtbot, project, tmp_path):
+    """A review: the window refuses a photo referenced in place whose file changed, the Review
+    tab drew the old mask over the new photo (same size), ready to be approved."""
+    path = tmp_path / "shoot" / "linked.png"
+    path.parent.mkdir()
+    rng = np.random.default_rng(1)
+    Image.fromarray(rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)).save(path)
+    image_id = project.add_image(path, copy=False).id
+    project.save_proposal(image_id, "garment", square(12, 28), "v1")
+    project.save_mask(image_id, "garment", square(10, 30), status="done")
+    view = ReviewView(project)
+    qtbot.addWidget(view)
+    view.select_image(image_id)
+    assert view.viewer.has_image
+    Image.fromarray(rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)).save(path)  # another shot
+    view.select_image(next(r.id for r in project.images() if r.id != image_id))
+    view.select_image(image_id)
+    assert not view.viewer.has_image and "changed since it was added" in view.viewer.message.text()
+
+
 def test_a_large_project_is_scored_in_the_background_at_the_first_visit(qtbot, project, monkeypatch):
     # The first visit scores every saved mask (PNG decodes): on a large project that runs in a
     # thread and the table fills when it ends; later refreshes score only what was saved since.

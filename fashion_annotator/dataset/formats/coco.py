@@ -394,7 +394,7 @@ def export_coco(
     def write(record: ImageRecord, stem: str, mask: np.ndarray) -> None:
         file_name = f"{stem}{record.path.suffix.lower()}"
         instances = _instances(mask, record.id, len(annotations) + 1, shapes, tolerance)
-        summary.upright += copy_upright(record.path, out / "images" / file_name)
+        summary.upright += copy_upright(record.path, out / "images" / file_name, record.shape)
         images.append(
             {"id": record.id, "file_name": file_name, "width": record.width,
              "height": record.height}

@@ -61,8 +61,9 @@ from fashion_annotator.dataset.formats.common import (
     prepare_export_folder,
     safe_join,
 )
-from fashion_annotator.dataset.records import ImageRecord
+from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.instances.derive import MAX_INSTANCES
 from fashion_annotator.instances.model import (
     Instance,
@@ -119,10 +120,13 @@ def export_coco_instances(
             if iset is None:
                 summary.skipped.append(record.name)
                 continue
+            changed = referenced_photo_changed(record, Path(project.root))
+            if changed:  # instances drawn on the photo as it was: never beside another one
+                raise ProjectError(changed)
             image_taxonomy = load_instance_taxonomy(iset.taxonomy)
             parsing_names = project.taxonomy(iset.parsing_task).names
             file_name = f"{stems[record.id]}{record.path.suffix.lower()}"
-            summary.upright += copy_upright(record.path, out / "images" / file_name)
+            summary.upright += copy_upright(record.path, out / "images" / file_name, record.shape)
         except FILE_ERRORS as exc:
             summary.errors.append((record.name, file_error_text(exc)))
             continue

@@ -305,7 +305,7 @@ def exported_images(
     for record, stem, mask in masked_images(project, task, summary, progress):
         photo = f"{stem}{record.path.suffix.lower()}"
         try:
-            summary.upright += copy_upright(record.path, photo_dir / photo)
+            summary.upright += copy_upright(record.path, photo_dir / photo, record.shape)
         except FILE_ERRORS as exc:  # a photo gone or unreadable: listed, the export goes on
             summary.take_back(record, file_error_text(exc))
             continue

@@ -43,6 +43,7 @@ from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.qa import decisions
 from fashion_annotator.qa.report import build_html, write_csv, write_html
 from fashion_annotator.qa.scores import (
@@ -417,6 +418,9 @@ class ReviewView(BackgroundScoring, QWidget):
         if saved is None or reference is None:
             self.viewer.show_message(f"{row.name}: no model mask recorded to compare with.")
             return
+        changed = referenced_photo_changed(self.project.image(row.image_id), Path(self.project.root))
+        if changed:  # the masks were drawn on the photo as it was: never tinted over another one
+            raise ProjectError(changed)
         rgb = self.project.load_photo(row.image_id).rgb
         colors = self.project.taxonomy(self.task).colors
         self.viewer.show_image(rgb, saved, reference, colors, name)

@@ -50,3 +50,20 @@ def test_overwrite_makes_a_changed_tool_export_a_new_version(tmp_path: Path, wri
         assert taken.errors == [] and taken.masks == 1
         assert np.array_equal(project.load_mask(record.id, "parsing7"), fixed)
         assert len(project.mask_versions(record.id, "parsing7")) == 2
+
+
+@pytest.mark.parametrize("fmt", ["plain", "coco", "labelme", "cvat", "yolo"])
+def test_an_export_refuses_a_project_photo_replaced_by_one_of_another_size(tmp_path: Path, write_photo,
+                                                                           fmt: str) -> None:  # fmt: skip
+    """A review: the project's own copy of a photo overwritten by a larger one was exported
+    beside its masks of the old size, with no error (the window and the cutout export refuse)."""
+    with Project.create(tmp_path / "p", tasks=("garment",)) as project:
+        record = project.add_image(write_photo(tmp_path / "look.png", (60, 40)))
+        mask = np.zeros(record.shape, np.uint8)
+        mask[10:50, 5:35] = 1
+        project.save_mask(record.id, "garment", mask)
+        write_photo(record.path, (90, 70))
+        summary = export_project(project, tmp_path / fmt, fmt, task="garment")
+        assert summary.count == 0
+        ((name, problem),) = summary.errors
+        assert "the photo is now 70x90 upright, its masks 40x60" in problem

@@ -311,3 +311,26 @@ def test_an_unknown_instance_taxonomy_names_the_import_file_and_the_known_ones(t
     message = str(caught.value)
     assert message.startswith(f"{path}: instance taxonomy 'fashionpedia'") and "(ccp)" in message
     assert "resources" not in message
+
+
+def test_a_linked_photo_changed_on_disk_is_refused_not_exported_with_old_instances(
+    tmp_path: Path, ccp_dir: Path
+) -> None:
+    """A review: every other export refused a photo referenced in place whose file changed;
+    coco-instances copied the new photo beside instances drawn on the old one (old size too)."""
+    import shutil
+
+    linked = tmp_path / "shoot" / "look.jpg"
+    linked.parent.mkdir()
+    shutil.copyfile(ccp_dir / "images" / "0019.jpg", linked)
+    with Project.create(tmp_path / "p", user="ann") as proj:
+        rec = proj.add_image(linked, copy=False)
+        small = np.zeros(rec.shape, np.uint8)
+        small[10:60, 10:60] = 1
+        proj.save_instances(rec.id, InstanceSet(small, {1: Instance(1, 3, "blazer")}))
+        shutil.copyfile(ccp_dir / "images" / "0001.jpg", linked)  # another photo, same name
+        summary = export_project(proj, tmp_path / "out", "coco-instances")
+    assert summary.count == 0
+    ((name, problem),) = summary.errors
+    assert "the file changed since it was added" in problem
+    assert not list((tmp_path / "out" / "images").iterdir())
