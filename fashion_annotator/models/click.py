@@ -161,6 +161,16 @@ class CropBox:
         x1 = min(shape[1], int(np.ceil(self.x0 + self.width)))
         return y0, y1, x0, x1
 
+    def read_bounds(self, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+        """Return the photo pixels the box's samples read, clipped to a photo of ``shape``:
+        :meth:`photo_bounds` and one more pixel at the far ends, as the last network row and
+        column sample between the box's last pixel and the next (the zero border blended into
+        them darkened up to 19 of 384 rows of a zoomed crop)."""
+        y0, _, x0, _ = self.photo_bounds(shape)
+        y1 = min(shape[0], int(np.floor(self.y0 + self.height)) + 2)
+        x1 = min(shape[1], int(np.floor(self.x0 + self.width)) + 2)
+        return y0, y1, x0, x1
+
 
 def fit_box(
     y0: float, x0: float, y1: float, x1: float, size: tuple[int, int] = INPUT_SIZE
@@ -186,7 +196,7 @@ def warp_crop(array: np.ndarray, box: CropBox, interpolation: int = cv2.INTER_LI
     Outside the photo the result is 0. Only the part of the photo under the box is read; shrinking
     by more than 2x first area-resizes it, so thin structures are not aliased away.
     """
-    y0, y1, x0, x1 = box.photo_bounds(array.shape[:2])
+    y0, y1, x0, x1 = box.read_bounds(array.shape[:2])
     out_size = (box.size[1], box.size[0])
     if y1 <= y0 or x1 <= x0:
         return np.zeros(box.size + array.shape[2:], array.dtype)
