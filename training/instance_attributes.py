@@ -1,9 +1,11 @@
 """Train attribute heads from a project's annotated instances (Train > Retrain attributes).
 
 A studio's own attribute labels are the only ones that exist here, so the heads learn from
-them: every saved instance with at least one predicted (non-computed) attribute group set is
-a sample. The fine-category classifier (frozen) embeds each instance's crop; one linear head
-per attribute group learns on the embeddings (unset groups are ignored by the loss).
+them, and only from values a person set or confirmed (:func:`confirmed_attributes`: never the
+model's own unconfirmed proposals) on images that are ``done`` or ``approved``: every such
+instance with at least one predicted (non-computed) attribute group labelled is a sample. The
+fine-category classifier (frozen) embeds each instance's crop; one linear head per attribute
+group learns on the embeddings (unlabelled groups are ignored by the loss).
 Images are split into train / val by a hash of their name. Events follow the ``train``
 command's ``--json-progress`` protocol (``start``, ``epoch``, ``done``), and the new heads are
 registered in the project as task ``instance_attributes``.
@@ -15,7 +17,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from fashion_annotator.dataset.training_set import MIN_ATTRIBUTE_TRAIN
+from fashion_annotator.dataset.training_set import FINISHED_STATUSES, MIN_ATTRIBUTE_TRAIN
 from fashion_annotator.instances.classifier import (
     ATTRIBUTE_TASK,
     AttributeHeads,
@@ -54,8 +56,9 @@ def predicted_groups(schema: AttributeSchema) -> list[str]:
 
 
 def collect_samples(project: Any, classifier: InstanceClassifier, schema: AttributeSchema) -> AttributeSamples:
-    """Embed every saved instance that has a predicted attribute group set, except on images
-    QA sent back (status ``rejected``): their labels are what QA refused."""
+    """Embed every saved instance with a predicted attribute group labelled (a value a person
+    set or confirmed, :func:`confirmed_attributes`) on a ``done`` or ``approved`` image; the
+    groups not labelled are unset (-1) in its row."""
     groups = predicted_groups(schema)
     embs: list[torch.Tensor] = []
     labels: dict[str, list[int]] = {g: [] for g in groups}
@@ -73,20 +76,48 @@ def collect_samples(project: Any, classifier: InstanceClassifier, schema: Attrib
                 value = labelled[k].attributes.get(g)
                 labels[g].append(schema.group(g).values.index(value) if value is not None else -1)
     if not embs:
-        raise ValueError(f"{project.root}: no saved instance has an attribute set; label some first")
+        raise ValueError(
+            f"{project.root}: no saved instance on a done or approved image has an attribute a "
+            "person set or confirmed; label some first"
+        )
     return AttributeSamples(
         torch.stack(embs), {g: torch.tensor(v, dtype=torch.int64) for g, v in labels.items()}, names
     )
 
 
+def confirmed_attributes(instance: Any, groups: list[str], saved_by_model: bool) -> dict[str, str]:
+    """The values of ``groups`` a person set or confirmed on ``instance``: every value set when
+    its instance version was saved by an operator or an import (``saved_by_model`` False),
+    otherwise only those that differ from the model's proposal. The window saves the model's
+    proposals as they are (source ``model``); learning them would teach the heads their own
+    guesses, and score the current heads against their own predictions."""
+    return {
+        g: v for g, v in instance.attributes.items()
+        if g in groups and (not saved_by_model or v != instance.proposed_attributes.get(g))
+    }  # fmt: skip
+
+
 def _labelled_sets(project: Any, groups: list[str]) -> Iterator[tuple[int, Any, dict[int, Any]]]:
-    """``(image_id, instance set, {instance id: instance})`` of the instances with a group of
-    ``groups`` set, on images QA did not send back (status ``rejected``)."""
-    rejected = {r.id for r in project.images(status="rejected")}
-    for image_id, iset in project.iter_instances():
-        if image_id in rejected:
+    """``(image_id, instance set, {instance id: instance})`` of the latest saved instances with
+    a group of ``groups`` labelled (:func:`confirmed_attributes`), on images whose status is
+    ``done`` or ``approved`` (:data:`~fashion_annotator.dataset.training_set.FINISHED_STATUSES`:
+    not new, in progress or sent back by QA). Each instance's ``attributes`` hold its labels only."""
+    finished = {r.id for status in FINISHED_STATUSES for r in project.images(status=status)}
+    for image_id in project.images_with_instances():
+        if image_id not in finished:
             continue
-        labelled = {k: i for k, i in iset.instances.items() if any(g in i.attributes for g in groups)}
+        versions = project.instance_versions(image_id)
+        if not versions:
+            continue
+        iset = project.load_instances(image_id, versions[-1].version)
+        if iset is None:
+            continue
+        by_model = versions[-1].source == "model"
+        labelled = {}
+        for k, inst in iset.instances.items():
+            labels = confirmed_attributes(inst, groups, by_model)
+            if labels:
+                labelled[k] = replace(inst, attributes=labels)
         if labelled:
             yield image_id, iset, labelled
 

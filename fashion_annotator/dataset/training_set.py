@@ -25,6 +25,8 @@ from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.dataset.records import ProjectError, started_from
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 
+#: Statuses of images a person finished (``done``) or QA accepted (``approved``).
+FINISHED_STATUSES: tuple[str, ...] = ("done", "approved")
 #: The smallest validation share: figures on fewer images are noise.
 MIN_VAL = 5
 #: The smallest training share left after the validation share is taken.
@@ -130,7 +132,7 @@ def select_training_masks(project: Any, task: str, memo: Memo | None = None) -> 
         a mask is compared with its proposal (two PNG decodes) only when either file changed
         since the last call, instead of every mask every time.
     """
-    statuses = ("done", "approved", "in_progress")
+    statuses = (*FINISHED_STATUSES, "in_progress")
     usable = {
         image_id: (photo, mask)
         for image_id, photo, mask in project.training_items(task, statuses=statuses)

@@ -244,7 +244,7 @@ def test_frozen_bundle_runs_the_trainer_through_its_own_executable(project, monk
 
 
 def _attribute_project(root):
-    """Seven photos with a labelled top and bottom each (patterns and fits), one rejected."""
+    """Seven done photos with a labelled top and bottom each (patterns and fits), one rejected."""
     import numpy as np
     from PIL import Image
 
@@ -266,7 +266,7 @@ def _attribute_project(root):
         imap = (parsing == 3).astype(np.uint8) + 2 * (parsing == 5).astype(np.uint8)
         insts = {1: Instance(1, 3, "t-shirt", attributes={"pattern": "solid" if i % 2 else "striped"}),
                  2: Instance(2, 5, "pants", attributes={"fit": "loose"})}  # fmt: skip
-        proj.save_mask(rec.id, "parsing7", parsing)
+        proj.save_mask(rec.id, "parsing7", parsing, status="done")
         proj.save_instances(rec.id, InstanceSet(imap, insts))
         if i == 6:
             proj.set_status(rec.id, "rejected")

@@ -54,7 +54,7 @@ def _project(root: Path, n: int = 24, location: str | None = None) -> Project:
             1: Instance(1, 3, "t-shirt", attributes={"pattern": "striped" if striped else "solid"}),
             2: Instance(2, 5, "pants", attributes={"fit": "loose"}),
         }
-        proj.save_mask(rec.id, "parsing7", parsing)
+        proj.save_mask(rec.id, "parsing7", parsing, status="done")
         proj.save_instances(rec.id, InstanceSet(imap, insts))
     return proj
 
@@ -99,7 +99,7 @@ def test_images_qa_rejected_are_not_learned_from(tmp_path: Path) -> None:
 def test_without_labelled_instances_the_error_says_so(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     Project.create(tmp_path / "empty").close()
     assert main(["train", "--project", str(tmp_path / "empty"), "--task", ATTRIBUTE_TASK, "--json-progress"]) == 1
-    assert "no saved instance has an attribute set" in capsys.readouterr().out
+    assert "no saved instance on a done or approved image has an attribute" in capsys.readouterr().out
 
 
 def test_retrain_attributes_from_a_postgresql_project(tmp_path: Path, pg_url: str, capsys: pytest.CaptureFixture) -> None:
@@ -137,3 +137,41 @@ def test_retrain_attributes_in_words_on_a_terminal(tmp_path: Path, capsys: pytes
     assert "epoch 3: loss" in captured.err and "val mean accuracy" in captured.err
     assert "labelled instances to learn from" in captured.err and "None" not in captured.err
     assert "registered as version 1" in captured.out
+
+
+def test_only_values_a_person_set_or_confirmed_on_finished_images_are_learned(tmp_path: Path) -> None:
+    """A code review: the window saves the model's attribute proposals as they are (source
+    ``model``, attributes equal to the proposed ones) on images of any status, and the retrain
+    learned them: once attribute heads were active, later retrains learned their own guesses
+    and scored the current heads against their own predictions."""
+    from training.instance_attributes import collect_samples, count_labelled
+
+    schema = load_attribute_schema()
+    proposed = {"pattern": "striped", "fit": "loose"}
+    cases = [  # (status, source of the instance version, attributes of the top)
+        ("done", "model", dict(proposed)),  # the model's guess, saved unchanged: no label
+        ("done", "model", {"pattern": "solid", "fit": "loose"}),  # pattern differs from the proposal
+        ("done", "operator", dict(proposed)),  # an operator saved it: confirmed
+        ("approved", "import", {"pattern": "solid"}),  # imported labels
+        ("in_progress", "operator", {"pattern": "solid"}),  # not finished: no label
+        ("new", "import", {"pattern": "solid"}),  # not finished: no label
+    ]
+    rng = np.random.default_rng(7)
+    proj = create_project(tmp_path / "proj")
+    with proj:
+        for i, (status, source, attributes) in enumerate(cases):
+            rgb, parsing = _photo(rng, striped=False)
+            path = tmp_path / "photos" / f"look{i:02d}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(rgb).save(path)
+            rec = proj.add_image(path)
+            proj.save_mask(rec.id, "parsing7", parsing)
+            top = Instance(1, 3, "t-shirt", "t-shirt", None, attributes, dict(proposed))
+            proj.save_instances(rec.id, InstanceSet((parsing == 3).astype(np.uint8), {1: top}), source=source)
+            proj.set_status(rec.id, status)
+        assert count_labelled(proj, schema) == (3, 3)
+        samples = collect_samples(proj, InstanceClassifier.load(), schema)
+    assert samples.images == ["look01.png", "look02.png", "look03.png"]
+    pattern, fit = schema.group("pattern").values, schema.group("fit").values
+    assert samples.labels["pattern"].tolist() == [pattern.index(v) for v in ("solid", "striped", "solid")]
+    assert samples.labels["fit"].tolist() == [-1, fit.index("loose"), -1]
