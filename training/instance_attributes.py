@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.dataset.training_set import FINISHED_STATUSES, MIN_ATTRIBUTE_TRAIN
 from fashion_annotator.instances.classifier import (
     ATTRIBUTE_TASK,
@@ -43,11 +44,13 @@ VAL_FRACTION = 0.2
 
 @dataclass
 class AttributeSamples:
-    """Embeddings ``(N, D) float32``, labels ``{group: (N,) int64}`` (-1 unset), image names."""
+    """Embeddings ``(N, D) float32``, labels ``{group: (N,) int64}`` (-1 unset), image names,
+    and ``(image name, why)`` of the labelled images left out (a photo changed on disk)."""
 
     embeddings: torch.Tensor
     labels: dict[str, torch.Tensor]
     images: list[str]
+    left_out: list[tuple[str, str]] = field(default_factory=list)
 
 
 def predicted_groups(schema: AttributeSchema) -> list[str]:
@@ -63,7 +66,8 @@ def collect_samples(project: Any, classifier: InstanceClassifier, schema: Attrib
     embs: list[torch.Tensor] = []
     labels: dict[str, list[int]] = {g: [] for g in groups}
     names: list[str] = []
-    for image_id, iset, labelled in _labelled_sets(project, groups):
+    left_out: list[tuple[str, str]] = []
+    for image_id, iset, labelled in _labelled_sets(project, groups, left_out):
         parsing_names = project.taxonomy(iset.parsing_task).names
         rgb = project.load_photo(image_id).rgb
         parents = {k: parsing_names[i.parsing_class] for k, i in labelled.items()}
@@ -76,12 +80,13 @@ def collect_samples(project: Any, classifier: InstanceClassifier, schema: Attrib
                 value = labelled[k].attributes.get(g)
                 labels[g].append(schema.group(g).values.index(value) if value is not None else -1)
     if not embs:
+        gone = f" ({len(left_out)} left out, e.g. {left_out[0][0]}: {left_out[0][1]})" if left_out else ""
         raise ValueError(
             f"{project.root}: no saved instance on a done or approved image has an attribute a "
-            "person set or confirmed; label some first"
+            f"person set or confirmed{gone}; label some first"
         )
     return AttributeSamples(
-        torch.stack(embs), {g: torch.tensor(v, dtype=torch.int64) for g, v in labels.items()}, names
+        torch.stack(embs), {g: torch.tensor(v, dtype=torch.int64) for g, v in labels.items()}, names, left_out
     )
 
 
@@ -97,14 +102,23 @@ def confirmed_attributes(instance: Any, groups: list[str], saved_by_model: bool)
     }  # fmt: skip
 
 
-def _labelled_sets(project: Any, groups: list[str]) -> Iterator[tuple[int, Any, dict[int, Any]]]:
+def _labelled_sets(
+    project: Any, groups: list[str], left_out: list[tuple[str, str]] | None = None
+) -> Iterator[tuple[int, Any, dict[int, Any]]]:
     """``(image_id, instance set, {instance id: instance})`` of the latest saved instances with
     a group of ``groups`` labelled (:func:`confirmed_attributes`), on images whose status is
     ``done`` or ``approved`` (:data:`~fashion_annotator.dataset.training_set.FINISHED_STATUSES`:
-    not new, in progress or sent back by QA). Each instance's ``attributes`` hold its labels only."""
-    finished = {r.id for status in FINISHED_STATUSES for r in project.images(status=status)}
+    not new, in progress or sent back by QA). Each instance's ``attributes`` hold its labels only.
+
+    An image whose photo, referenced in place, changed on disk since it was added
+    (:func:`~fashion_annotator.dataset.storeio.referenced_photo_changed`) is left out, as the
+    mask retrains leave it out: its instances were drawn on the earlier photo. Its name and
+    the reason are appended to ``left_out`` when given.
+    """
+    finished = {r.id: r for status in FINISHED_STATUSES for r in project.images(status=status)}
     for image_id in project.images_with_instances():
-        if image_id not in finished:
+        record = finished.get(image_id)
+        if record is None:
             continue
         versions = project.instance_versions(image_id)
         if not versions:
@@ -118,8 +132,14 @@ def _labelled_sets(project: Any, groups: list[str]) -> Iterator[tuple[int, Any, 
             labels = confirmed_attributes(inst, groups, by_model)
             if labels:
                 labelled[k] = replace(inst, attributes=labels)
-        if labelled:
-            yield image_id, iset, labelled
+        if not labelled:
+            continue
+        changed = referenced_photo_changed(record, Path(project.root))
+        if changed is not None:
+            if left_out is not None:
+                left_out.append((record.name, changed))
+            continue
+        yield image_id, iset, labelled
 
 
 def count_labelled(project: Any, schema: AttributeSchema) -> tuple[int, int]:
@@ -234,6 +254,8 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
     classifier = InstanceClassifier.load()
     with open_project(args.project) as project:
         data = collect_samples(project, classifier, schema)
+        for name, problem in data.left_out:
+            emit({"event": "info", "message": f"{name}: left out of the attribute retrain: {problem}"})
         train_rows, val_rows = split_by_image(data.images)
         emit({"event": "start", "task": ATTRIBUTE_TASK, "train_images": len(set(np.array(data.images)[train_rows])),
               "val_images": len(set(np.array(data.images)[val_rows])), "train_instances": int(train_rows.sum()),

@@ -37,7 +37,7 @@ def _photo(rng: np.random.Generator, striped: bool) -> tuple[np.ndarray, np.ndar
     return rgb, parsing
 
 
-def _project(root: Path, n: int = 24, location: str | None = None) -> Project:
+def _project(root: Path, n: int = 24, location: str | None = None, copy: bool = True) -> Project:
     rng = np.random.default_rng(3)
     proj = create_project(location or root / "proj")
     for i in range(n):
@@ -46,7 +46,7 @@ def _project(root: Path, n: int = 24, location: str | None = None) -> Project:
         path = root / "photos" / f"look{i:02d}.png"
         path.parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(rgb).save(path)
-        rec = proj.add_image(path)
+        rec = proj.add_image(path, copy=copy)
         imap = np.zeros(parsing.shape, np.uint8)
         imap[parsing == 3] = 1
         imap[parsing == 5] = 2
@@ -175,3 +175,27 @@ def test_only_values_a_person_set_or_confirmed_on_finished_images_are_learned(tm
     pattern, fit = schema.group("pattern").values, schema.group("fit").values
     assert samples.labels["pattern"].tolist() == [pattern.index(v) for v in ("solid", "striped", "solid")]
     assert samples.labels["fit"].tolist() == [-1, fit.index("loose"), -1]
+
+
+def test_a_photo_changed_on_disk_is_left_out_and_named(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """A code review: a photo referenced in place and overwritten (a retouch saved over it) is
+    left out of the mask retrains, but the attribute retrain embedded the new photo under the
+    instances drawn on the earlier one."""
+    from training.instance_attributes import collect_samples, count_labelled
+
+    _project(tmp_path, n=8, copy=False).close()
+    changed = tmp_path / "photos" / "look03.png"
+    Image.fromarray(np.full((240, 160, 3), 128, np.uint8)).save(changed)
+    schema = load_attribute_schema()
+    with Project.open(tmp_path / "proj") as proj:
+        assert count_labelled(proj, schema) == (7, 14)
+        samples = collect_samples(proj, InstanceClassifier.load(), schema)
+    assert str(changed) not in samples.images and len(set(samples.images)) == 7
+    assert [name for name, _ in samples.left_out] == [str(changed)]
+    args = ["train", "--project", str(tmp_path / "proj"), "--task", ATTRIBUTE_TASK, "--epochs", "2", "--json-progress"]
+    assert main(args) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    infos = [e["message"] for e in events if e["event"] == "info"]
+    assert any(m.startswith(f"{changed}: left out of the attribute retrain") and "changed" in m for m in infos)
+    start = next(e for e in events if e["event"] == "start")
+    assert start["train_images"] + start["val_images"] == 7
