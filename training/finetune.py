@@ -178,6 +178,10 @@ def project_samples(
 #: it wins on more of them than it loses. Its threshold is chosen on those very photos: a
 #: network identical to the current one, only re-thresholded, "won" by 0.0002 (a code review).
 PROMOTE_MARGIN = 0.002
+#: New attribute heads are promoted only when their mean accuracy beats the current heads' (a
+#: first model: predicting each group's most common value) by at least this much on the same
+#: val instances (one instance of 20 is 0.05 of a group's accuracy; a sign test comes on top).
+ATTRIBUTE_PROMOTE_MARGIN = 0.02
 
 
 def promotes(key: str, comparison: dict[str, Any]) -> bool:

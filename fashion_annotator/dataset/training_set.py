@@ -34,6 +34,9 @@ MIN_TRAIN = 3
 #: The fewest labelled instances on the training images attribute heads learn from (a head
 #: fitted to a handful of garments only repeats them; with one the standardisation is undefined).
 MIN_ATTRIBUTE_TRAIN = 8
+#: The fewest labelled instances on the held-out images that new attribute heads must be scored
+#: on to be promoted: on a handful, heads trained on random labels beat equally random ones.
+MIN_ATTRIBUTE_VAL = 20
 #: Share of the masks held for validation (before the minimum applies).
 VAL_FRACTION = 0.2
 #: Strata of the validation split: quantile bins of the labelled (non-background) area.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.training_set import (
     MIN_ATTRIBUTE_TRAIN,
+    MIN_ATTRIBUTE_VAL,
     MIN_TRAIN,
     MIN_VAL,
     TrainingSelection,
@@ -56,7 +57,8 @@ def describe_attribute_selection(images: int, instances: int) -> str:
     if not attribute_training_possible(images, instances):
         return (text + f". Attribute training needs labelled instances on two images or more, "
                 f"{MIN_ATTRIBUTE_TRAIN} or more of them outside the images held for validation.")  # fmt: skip
-    return text + ". About a fifth of the images are held for validation (by name)."
+    return text + (". About a fifth of the images are held for validation (by name); a promotion needs "
+                   f"{MIN_ATTRIBUTE_VAL} labelled instances or more on them.")  # fmt: skip
 
 
 def worse_reason(comparison: dict) -> str | None:
