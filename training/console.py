@@ -50,7 +50,8 @@ class Reporter:
             sys.stderr.flush()
         elif kind == "epoch":
             val = _val_text(event.get("val") or {})
-            sys.stderr.write(f"\nepoch {event['epoch']}: loss {_num(event['loss'])}  val {val}\n")
+            on = event.get("scored_on", "val")  # the attribute heads choose epochs on train rows
+            sys.stderr.write(f"\nepoch {event['epoch']}: loss {_num(event['loss'])}  {on} {val}\n")
         elif kind == "refit_epoch":
             sys.stderr.write(f"\nrefit epoch {event['epoch']}: loss {_num(event['loss'])}\n")
         elif kind == "start":
