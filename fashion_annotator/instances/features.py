@@ -233,7 +233,9 @@ def colour_stats(rgb: np.ndarray, instance_map: np.ndarray, ids: Sequence[int]) 
     h, w = instance_map.shape
     size = (max(1, w // COLOUR_SHRINK), max(1, h // COLOUR_SHRINK))
     lab = cv2.cvtColor(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
-    small = cv2.resize(instance_map.astype(np.uint8, copy=False), size, interpolation=cv2.INTER_NEAREST)
+    # the block's centre pixel, as the area-shrunk photo is centred (INTER_NEAREST's top-left
+    # pixel sat 1.5 px up-left of it: a thin belt's colour came from the blouse around it)
+    small = cv2.resize(instance_map.astype(np.uint8, copy=False), size, interpolation=cv2.INTER_NEAREST_EXACT)
     out = np.zeros((len(ids), N_COLOUR), np.float32)
     if not len(ids):
         return out

@@ -73,6 +73,17 @@ def test_colour_stats_are_cielab_of_the_instance_pixels() -> None:
     assert stats.shape == (1, N_COLOUR) and stats[0, 3:].max() < 1e-3
 
 
+def test_colour_stats_read_a_thin_instance_where_it_lies() -> None:
+    """A review: the instance map was shrunk from each 4x4 block's top-left pixel, 1.5 px off the
+    area-shrunk photo, so a 12 px black belt on white read lightness 66 (black is 0)."""
+    rgb = np.full((1728, 1152, 3), 255, np.uint8)
+    instance_map = np.zeros((1728, 1152), np.uint8)
+    rgb[801:813, 301:851] = 0
+    instance_map[801:813, 301:851] = 1
+    lightness = colour_stats(rgb, instance_map, [1])[0, 0] * 100
+    assert lightness < 30  # the belt's own pixels, blended only at its two edges
+
+
 def test_share_features_shape_and_errors() -> None:
     instance_map, probs = _two_instances()
     rgb = np.full((40, 60, 3), 128, np.uint8)
@@ -275,7 +286,7 @@ def test_shares_and_colours_equal_the_per_pixel_definitions_on_random_maps() -> 
     shares = class_shares(probs, instance_map, ids)
     rows, cols = np.arange(71) * 13 // 71, np.arange(53) * 9 // 53
     per_pixel = probs[:, rows[:, None], cols[None, :]]  # each pixel's cell, (K, H, W)
-    small = cv2.resize(instance_map, (53 // 4, 71 // 4), interpolation=cv2.INTER_NEAREST)
+    small = cv2.resize(instance_map, (53 // 4, 71 // 4), interpolation=cv2.INTER_NEAREST_EXACT)
     lab = cv2.cvtColor(cv2.resize(rgb, (53 // 4, 71 // 4), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2LAB)
     stats = colour_stats(rgb, instance_map, ids)
     for i, key in enumerate(ids):
