@@ -20,7 +20,10 @@ active one, then for each round:
    or ``miou_rest`` for parsing tasks; they also give the uncertainties for the next round's
    order) and, for tasks with refinements, the masks the window shows (``pipeline.propose``:
    ``median_dice_rest_shown``, ``mean_dice_rest_shown``). A model fine-tuned with object crops
-   predicts with its crop pass in both.
+   predicts with its crop pass in both. The same figures of the starting model on the same
+   photos (``..._start``, e.g. ``median_dice_rest_start``) come with each round: the photos
+   left are not those of the round before (the tool order takes the hardest first, so the
+   rest's figures rise without any retraining), and the gain is the difference.
 
 A round entry with ``corrected = 0`` scores the starting model. :func:`plot_runs` draws the
 curves of one or more runs (e.g. tool order against random) as a PNG.
@@ -43,7 +46,7 @@ import numpy as np
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
-from fashion_annotator.core.metrics import MeanIoUAccumulator, dice
+from fashion_annotator.core.metrics import MeanIoUAccumulator, confusion_matrix, dice
 from fashion_annotator.core.samples import list_samples, task_classes
 from fashion_annotator.evaluation.effort import Operator, target_for
 from fashion_annotator.runtime.child import cli_command
@@ -179,8 +182,8 @@ def run_loop(
         result = {"task": task, "n_images": len(samples), "order": order, "data": str(data_dir),
                   "init_model": str(start), "minutes_per_round": minutes_per_round,
                   "device": device, "rounds": out_rounds}  # fmt: skip
-        scores, uncertainty = _score_rest(project, task, samples, corrected, mapping, k,
-                                          device, crop_pass, order == "tool", progress)  # fmt: skip
+        scores, uncertainty, start = _score_rest(project, task, samples, corrected, mapping, k,
+                                                 device, crop_pass, order == "tool", progress)  # fmt: skip
         out_rounds.append({"corrected": 0, **scores, "median_actions": None, "mean_actions": None,
                            "train_seconds": 0.0, "promoted": None})  # fmt: skip
         on_round(result)
@@ -205,11 +208,11 @@ def run_loop(
                                    minutes=minutes_per_round, promote_if_better=True,
                                    threads=threads, extra=list(train_extra))  # fmt: skip
             done, seconds, cpu = _retrain(argv, log, progress)
-            scores, uncertainty = _score_rest(project, task, samples, corrected, mapping, k,
-                                              device, crop_pass, order == "tool", progress)  # fmt: skip
+            scores, uncertainty, _ = _score_rest(project, task, samples, corrected, mapping, k,
+                                                 device, crop_pass, order == "tool", progress)  # fmt: skip
             comparison = done.get("comparison") or {}
             entry = {
-                "corrected": len(corrected), **scores,
+                "corrected": len(corrected), **scores, **_start_on(start, corrected, k),
                 "median_actions": float(np.median(actions)), "mean_actions": float(np.mean(actions)),
                 "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu, 1),
                 "promoted": bool(done.get("promoted")), "train_images": len(corrected),
@@ -234,11 +237,29 @@ def _val_summary(comparison: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _start_on(start: dict[int, dict[str, Any]], corrected: list[int], k: int) -> dict[str, float]:
+    """The starting model's figures on the photos not in ``corrected`` (``..._start`` keys),
+    from its per-photo scores of the first round (:func:`_score_rest`)."""
+    done = set(corrected)
+    rest = [v for i, v in start.items() if i not in done]
+    if not rest:
+        return {}
+    if k != 2:
+        acc = MeanIoUAccumulator(k)
+        acc.confusion = np.sum([v["confusion"] for v in rest], axis=0)
+        return {"miou_rest_start": float(acc.miou)}
+    out = {"median_dice_rest_start": float(np.median([v["dice"] for v in rest]))}
+    if "shown" in rest[0]:
+        out["median_dice_rest_shown_start"] = float(np.median([v["shown"] for v in rest]))
+    return out
+
+
 def _score_rest(
     project: Any, task: str, samples: list, corrected: list[int],
     mapping: Any, k: int, device: str, crop_pass: bool, uncertain: bool, progress: Progress,
-) -> tuple[dict[str, Any], dict[int, PhotoUncertainty | None]]:  # fmt: skip
-    """Score the active model on every photo not yet corrected; return figures and uncertainty.
+) -> tuple[dict[str, Any], dict[int, PhotoUncertainty | None], dict[int, dict[str, Any]]]:  # fmt: skip
+    """Score the active model on every photo not yet corrected; return figures, uncertainty and
+    per-photo scores (``dice`` and ``shown``, or a parsing task's ``confusion`` matrix).
 
     Without ``uncertain`` (random order) the mirrored pass is skipped and uncertainties are None.
     """
@@ -251,6 +272,7 @@ def _score_rest(
     dices, crop_dices, shown_dices = [], [], []
     acc = MeanIoUAccumulator(k)
     kept: dict[int, PhotoUncertainty | None] = {}
+    per_photo: dict[int, dict[str, Any]] = {}
     for i, sample in enumerate(samples):
         if i in done:
             continue
@@ -263,14 +285,17 @@ def _score_rest(
             proposal, kept[i] = predictor.predict(), None
         if k == 2:
             dices.append(dice(proposal.mask == 1, gt == 1))
+            per_photo[i] = {"dice": dices[-1]}
             if refined:
                 levels = compute_superpixels(rgb).levels
                 shown = propose(rgb, predictor, regions=levels[DEFAULT_LEVEL]).mask
                 shown_dices.append(dice(shown == 1, gt == 1))
+                per_photo[i]["shown"] = shown_dices[-1]
             if cropper is not None:
                 cropper.set_image(rgb)
                 crop_dices.append(dice(cropper.predict().mask == 1, gt == 1))
         else:
+            per_photo[i] = {"confusion": confusion_matrix(proposal.mask, gt, k)}
             acc.update(proposal.mask, gt)
     scores: dict[str, Any] = {"n_rest": len(kept), "model_version": predictor.model_version}
     if k == 2:
@@ -286,7 +311,7 @@ def _score_rest(
     shown_text = f" (shown {scores['median_dice_rest_shown']:.4f})" if shown_dices else ""
     progress(f"scored {len(kept)} photos with model {predictor.model_version}: "
              f"{scores.get('median_dice_rest', scores.get('miou_rest')):.4f}{shown_text}")  # fmt: skip
-    return scores, kept
+    return scores, kept, per_photo
 
 
 #: Line colours of the runs in :func:`plot_runs` (RGB).
@@ -314,8 +339,10 @@ def plot_runs(runs: Sequence[dict[str, Any]], path: Path | str, size: tuple[int,
     draw = ImageDraw.Draw(img)
     quality = "miou_rest" if "miou_rest" in runs[0]["rounds"][0] else "median_dice_rest"
     shown = f"{quality}_shown"
-    # The masks the window shows (thin lines) beside the network's own (thick), where recorded.
-    series = [quality, *([shown] if any(shown in r for run in runs for r in run["rounds"]) else [])]
+    start = f"{quality}_start"
+    # The masks the window shows and the starting model on the same photos (thin lines) beside
+    # the network's own (thick), where recorded.
+    series = [quality, *[key for key in (shown, start) if any(key in r for run in runs for r in run["rounds"])]]
     panels = [(series, f"{quality} (photos not yet corrected)"),
               (["median_actions"], "median actions per corrected photo")]  # fmt: skip
     xmax = max(r["corrected"] for run in runs for r in run["rounds"]) or 1
@@ -350,13 +377,13 @@ def plot_runs(runs: Sequence[dict[str, Any]], path: Path | str, size: tuple[int,
                        for r in run["rounds"] if r.get(k) is not None]  # fmt: skip
                 if not pts:
                     continue
-                thick, dot = (1, 3) if k == shown else (3, 4)
+                thick, dot = (1, 3) if k in (shown, start) else (3, 4)
                 if len(pts) > 1:
                     draw.line(pts, fill=color, width=thick)
                 for x, y in pts:
                     draw.ellipse([x - dot, y - dot, x + dot, y + dot], fill=color)
                 name = str(run.get("label") or f"order {run['order']}")
-                label = name + (", shown" if k == shown else "")
+                label = name + {shown: ", shown", start: ", starting model, same photos"}.get(k, "")
                 draw.text((x1 - 150, y0 + 10 + 16 * line), label, fill=color)
                 line += 1
     path = Path(path)

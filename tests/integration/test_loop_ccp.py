@@ -38,6 +38,9 @@ def test_bench_loop_one_round_writes_json_and_plot(ccp_dir: Path, tmp_path: Path
     assert all(0.0 <= v <= 1.0 for v in shown) and shown != [first["median_dice_rest"], first["mean_dice_rest"]]
     # a tiny network trained from scratch for seconds does not beat the shipped model
     assert last["promoted"] is False and last["val"]["paired"]["n"] == 5
+    # so the starting model still proposes: its figure on the same photo is the round's own
+    assert last["median_dice_rest_start"] == pytest.approx(last["median_dice_rest"])
+    assert last["median_dice_rest_shown_start"] == pytest.approx(last["median_dice_rest_shown"])
     with Image.open(out.with_suffix(".png")) as plot:
         assert plot.size == (1100, 440)
     with Project.open(tmp_path / "w" / "project") as project:
