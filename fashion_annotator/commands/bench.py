@@ -430,7 +430,7 @@ def run_noc(args: argparse.Namespace) -> int:
         f"NoC@95 {result['noc95']:.2f} (max {result['max_clicks']}; never reached: "
         f"{result['fail90']:.0%} / {result['fail95']:.0%}); IoU after 1/3/5 clicks "
         f"{result['iou_at']['1']:.3f}/{result['iou_at']['3']:.3f}/{result['iou_at']['5']:.3f}; "
-        f"one click {result['click_ms_median']:.0f} ms"
+        f"{result['click_ms_median']:.0f} ms per simulated click (placement and scoring included)"
     )
     _write(result, args.json)
     return 0

@@ -370,7 +370,7 @@ def next_click(pred: np.ndarray, gt: np.ndarray) -> tuple[int, int, bool] | None
         if not err.any():
             continue
         padded = np.pad(err.astype(np.uint8), 1)
-        dist = cv2.distanceTransform(padded, cv2.DIST_L2, 5)[1:-1, 1:-1]
+        dist = cv2.distanceTransform(padded, cv2.DIST_L2, cv2.DIST_MASK_PRECISE)[1:-1, 1:-1]
         idx = int(np.argmax(dist))
         peak = float(dist.flat[idx])
         if best is None or peak > best[0]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -84,6 +85,24 @@ def test_click_maps_draw_disks_in_their_channel() -> None:
     assert maps[0, 10, 10] == 1 and maps[1, 10, 10] == 0
     assert maps[1, 30, 20] == 1 and maps[0, 30, 20] == 0
     assert maps[0].sum() == pytest.approx(29)  # lattice points within radius 3
+
+
+def test_next_click_takes_the_exact_euclidean_peak_as_the_standard_protocol_does() -> None:
+    """A review: the 5x5 approximate distance put 170 of 300 simulated clicks off the exact
+    peak (RITM's protocol, and this function's docstring, say Euclidean)."""
+    rng = np.random.default_rng(1)
+    for _ in range(60):
+        gt = np.zeros((300, 200), np.uint8)
+        for _ in range(3):
+            centre = (int(rng.integers(30, 170)), int(rng.integers(30, 270)))
+            axes = (int(rng.integers(10, 60)), int(rng.integers(10, 90)))
+            cv2.ellipse(gt, centre, axes, float(rng.uniform(0, 180)), 0, 360, 1, -1)
+        pred = np.zeros((300, 200), np.uint8)
+        cv2.ellipse(pred, (100, 150), (int(rng.integers(20, 80)), int(rng.integers(40, 120))), 0, 0, 360, 1, -1)
+        y, x, positive = next_click(pred > 0, gt > 0)
+        err = (gt > 0) & ~(pred > 0) if positive else (pred > 0) & ~(gt > 0)
+        exact = cv2.distanceTransform(np.pad(err.astype(np.uint8), 1), cv2.DIST_L2, 0)[1:-1, 1:-1]
+        assert exact[y, x] == pytest.approx(exact.max())
 
 
 def test_next_click_goes_to_the_centre_of_the_larger_error() -> None:
