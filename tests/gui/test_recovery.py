@@ -295,9 +295,11 @@ def test_a_session_that_lost_its_lease_turns_read_only_and_never_saves_over_the_
         first = alice_project.images()[0].id
         assert alice.open_image(first)
         _paint(alice, slice(0, 5))
-        time.sleep(1.2)  # alice's lease lapses, nothing renewed it
+        alice._lease_timer.stop()  # the laptop sleeps: nothing renews its lease
+        time.sleep(1.2)  # alice's lease lapses
         assert bob.open_image(first) and not bob.current.read_only
         _paint(bob, slice(100, 140))
+        qtbot.waitUntil(lambda: not bob.unfinished_proposals(), timeout=30000)  # no placeholder saved done
         assert bob.save(status="done")
         changed: list = []
         alice.readOnlyChanged.connect(changed.append)
@@ -357,9 +359,11 @@ def test_a_lapsed_session_never_saves_over_a_version_saved_meanwhile(qtbot, root
         first = anna_project.images()[0].id
         assert anna.open_image(first)
         _paint(anna, slice(0, 5))
-        time.sleep(1.2)  # anna's lease lapses (a network cut)
+        anna._lease_timer.stop()  # a network cut: nothing renews anna's lease
+        time.sleep(1.2)  # anna's lease lapses
         assert ben.open_image(first)
         _paint(ben, slice(100, 140))
+        qtbot.waitUntil(lambda: not ben.unfinished_proposals(), timeout=30000)  # no placeholder saved done
         assert ben.save(status="done") and ben.close_image()  # ben fixed it and moved on
         anna._renew_lease()  # the lease is free again: anna gets a new one
         assert not anna.current.read_only

@@ -157,3 +157,32 @@ def test_snap_edges_keeps_the_operators_edits():
     out = refine_menu.snap(opened, "parsing7", edited)
     assert (out[0:10, 0:10] == 2).all() and (out[20:40, 20:40] == 0).all(), "edits are not put back"
     assert out[5, 35] == 1, "the stray pixel joins its region's majority"
+
+
+def test_mark_done_before_the_proposal_arrives_is_refused_not_saved_empty(qtbot, opened, monkeypatch):
+    """An endurance hand test: PgDn then Ctrl+D within 150 ms (or Ctrl+D held) saved the empty
+    placeholder of a photo whose proposal was still computing as a done mask; QA could not
+    tell (no proposal recorded, no score)."""
+    import threading
+
+    window, project = opened
+    release = threading.Event()
+    computing = window.session.proposals.propose
+
+    def slow(*args, **kwargs):
+        release.wait(20)
+        return computing(*args, **kwargs)
+
+    monkeypatch.setattr(window.session.proposals, "propose", slow)
+    first = window.session.image_id
+    press_key(qtbot, window, Qt.Key.Key_PageDown)
+    second = window.session.image_id
+    assert second != first and window.session.current.fresh
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+    assert window.session.image_id == second and project.image(second).status == "new"
+    assert project.mask_versions(second, "garment") == []
+    assert "proposal is still being computed" in window.status.currentMessage()
+    release.set()
+    qtbot.waitUntil(lambda: not window.session.awaiting, timeout=20000)
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)  # the proposal came (none here): done, next
+    assert project.image(second).status == "done" and window.session.image_id != second

@@ -125,6 +125,8 @@ class ImageSession(JournalRecovery, QObject):
         #: The latest save failure of the open image, until a save goes through.
         self.save_error: str | None = None
         self._shut_down = False
+        #: Tasks of the open image whose proposal is being computed.
+        self.awaiting: set[str] = set()
         self._lease_timer = QTimer(self)
         self._renew_failed = False
         self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
@@ -263,6 +265,7 @@ class ImageSession(JournalRecovery, QObject):
     def _start_jobs(self, doc: AnnotationDocument) -> None:
         image_id = int(doc.image_id)
         self.jobs.next_generation()
+        self.awaiting.clear()
         cached = pipeline.cached_superpixels(self.project, image_id)
         if cached is not None:
             self._set_hierarchy(cached)
@@ -289,6 +292,7 @@ class ImageSession(JournalRecovery, QObject):
         regions = None if hierarchy is None else hierarchy.levels[sp.DEFAULT_LEVEL]
         self.jobs.submit(PROPOSAL, int(doc.image_id), self.proposals.propose, task, doc.rgb,
                          regions, key=task)  # fmt: skip
+        self.awaiting.add(task)
 
     def _set_hierarchy(self, hierarchy: sp.SuperpixelHierarchy) -> None:
         assert self.current is not None
@@ -310,9 +314,12 @@ class ImageSession(JournalRecovery, QObject):
                 self.message.emit(f"Superpixels not cached: {exc}")
             self._set_hierarchy(job.value)
         elif job.kind == PROPOSAL:
+            self.awaiting.discard(job.key)
             self._proposal_arrived(job.key, job.value)
 
     def _job_failed(self, kind: str, image_id: int, key: object, message: str) -> None:
+        if kind == PROPOSAL and image_id == self.image_id:
+            self.awaiting.discard(str(key))
         if kind == PHOTO:
             self.error.emit(f"Loading the full-resolution photo failed: {message}")
             return
@@ -430,6 +437,11 @@ class ImageSession(JournalRecovery, QObject):
                 return False
             return True
         doc = cur.doc
+        waiting = self.unfinished_proposals() if status else []
+        if waiting:  # an empty placeholder is not the operator's mask: never saved as done
+            self.error.emit(f"Not marked {status}: the {' and '.join(waiting)} proposal is still being "
+                            "computed; wait a moment, or draw the mask")  # fmt: skip
+            return False
         doc.seconds = self.clock.tick()
         image_id = int(doc.image_id)
         try:
@@ -453,6 +465,16 @@ class ImageSession(JournalRecovery, QObject):
             name = self.project.image(image_id).name
             self.message.emit(f"Saved {name} at {time.strftime('%H:%M:%S')}")
         return True
+
+    def unfinished_proposals(self) -> list[str]:
+        """Tasks of the open image never saved nor edited whose proposal is still to come
+        (being computed, or the photo's full pixels still loading): their mask is an empty
+        placeholder, not one anybody chose."""
+        cur = self.current
+        if cur is None:
+            return []
+        pending = set(cur.doc.tasks) if not cur.doc.photo_ready else self.awaiting
+        return [t for t in cur.doc.tasks if t in pending and t in cur.fresh and t not in cur.edited]
 
     def _autosave(self) -> None:
         if not self.unsaved or self.current is None:
@@ -494,6 +516,7 @@ class ImageSession(JournalRecovery, QObject):
                 self.error.emit(f"Image {image_id} closed with nothing unsaved; its lease was not released ({exc}), it lapses in {LEASE_TTL_S:.0f} s")
         self.jobs.next_generation()
         self.current = None
+        self.awaiting.clear()
         self.unjournalled.clear()
         self.save_error = None
         return True
