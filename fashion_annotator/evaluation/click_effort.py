@@ -274,7 +274,7 @@ def run_noc(
             "name": photo.name,
             **{f"noc{round(t * 100)}": noc(curve, t, max_clicks) for t in NOC_THRESHOLDS},
             # from the unrounded curve, as the NoC: an IoU of 0.89996 never reached 0.90
-            **{f"fail{round(t * 100)}": max(curve) < t for t in NOC_THRESHOLDS},
+            **{f"fail{round(t * 100)}": bool(max(curve) < t) for t in NOC_THRESHOLDS},
             "ious": [round(v, 4) for v in curve],
         })
         if progress is not None:
