@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QMenu,
     QPlainTextEdit,
-    QScrollArea,
     QTabWidget,
     QTextEdit,
     QToolBar,
@@ -33,6 +32,7 @@ if TYPE_CHECKING:  # imported when the Review tab is first shown
     from fashion_annotator.ui.annotate.queue_order import QueueRanker
     from fashion_annotator.ui.app import WindowSwitcher
     from fashion_annotator.ui.file_menu import FileActions
+    from fashion_annotator.ui.review.instances import InstanceReviewPanel
     from fashion_annotator.ui.review.view import ReviewView
     from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
@@ -52,13 +52,13 @@ from fashion_annotator.ui.annotate.image_session import LEASE_TTL_S, ImageSessio
 from fashion_annotator.ui.annotate.palette_dock import PaletteDock
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.annotate.queue_dock import QueueDock
+from fashion_annotator.ui.annotate.queue_order import next_in_list
 from fashion_annotator.ui.annotate.queue_refresh import QueueRefresher
 from fashion_annotator.ui.annotate.status_bar import StatusBar
 from fashion_annotator.ui.annotate.view_bar import ViewBar
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.preferences import Preferences
-from fashion_annotator.ui.review import instances as review_instances
 from fashion_annotator.ui.train import loop_menu
 
 AskRestore = Callable[[list[JournalEntry]], bool]
@@ -85,6 +85,8 @@ class MainWindow(QMainWindow):
     """Queue order by model uncertainty; set by :func:`~fashion_annotator.ui.train.loop_menu.install`."""
     retrainer: BackgroundRetrainer
     """Background retrain after saves; set by :func:`~fashion_annotator.ui.train.loop_menu.install`."""
+    instance_review: InstanceReviewPanel
+    """The Review tab's instances panel; set with the tab (:func:`~fashion_annotator.ui.window_dialogs.build_review_tab`)."""
     actions_by_name: dict[str, QAction]
     """Every action by name (:mod:`~fashion_annotator.ui.window_menus`; shortcuts are overridable)."""
     tool_group: QActionGroup
@@ -406,12 +408,15 @@ class MainWindow(QMainWindow):
         return done
 
     def mark_done(self) -> bool:
-        """Save every task of the open image as done and open the next image."""
+        """Save every task of the open image as done and open the next image: the one after it
+        in the list as it was (most useful first moves a done image to the list's end)."""
         self.finish_edits()
+        before = [r.id for r in self.queue.model.records()]
         if self.session.current is None or not self.session.save(status="done"):
             return False
         self.reload_queue()
-        return self.step(1) or True
+        nxt = next_in_list(before, self.session.image_id, [r.id for r in self.queue.model.records()])
+        return (self.open_image(nxt) if nxt is not None else self.step(1)) or True
 
     def apply_mask_edit(self, fn, *args, task: str | None = None) -> None:
         """Run ``fn(mask, *args) -> BBox | None`` on the shown (or ``task``'s) mask as one undo step."""
@@ -474,26 +479,8 @@ class MainWindow(QMainWindow):
         if index != 1:
             return
         if self.review is None:
-            from fashion_annotator.ui.review.view import ReviewView
-
-            self.review = ReviewView(self.project, self)
-            self.review.openImageRequested.connect(self._review_open)
-            self.review.decisionRecorded.connect(self._decision_recorded)
-            self.review.exported.connect(lambda text: self.status.showMessage(text, 8000))
-            self.instance_review = review_instances.attach(
-                self.review, self.project, self._review_open
-            )
-            # The review panel scrolls rather than widen the window (its rows and history
-            # text vary in width; the window never grows on its own).
-            scroller = QScrollArea()
-            scroller.setWidgetResizable(True)
-            scroller.setFrameShape(QScrollArea.Shape.NoFrame)
-            scroller.setWidget(self.review)
-            self.tabs.blockSignals(True)
-            self.tabs.removeTab(1)
-            self.tabs.insertTab(1, scroller, icon("review"), "Review")
-            self.tabs.setCurrentIndex(1)
-            self.tabs.blockSignals(False)
+            window_dialogs.build_review_tab(self)
+        assert self.review is not None
         self.session.save()
         self.review.refresh()
         self.instance_review.refresh()

@@ -1,4 +1,4 @@
-"""The main window's dialogs and its fit to the screen, as functions of the window.
+"""The main window's dialogs, its Review tab and its fit to the screen, as functions of the window.
 
 :class:`~fashion_annotator.ui.main_window.MainWindow` keeps one-line methods that the menus
 and tests call; what each dialog shows and what the window does with its answer lives here.
@@ -9,20 +9,42 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QRect, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea
 
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.store import ProjectError, open_project
 from fashion_annotator.ui import prompts
 from fashion_annotator.ui.annotate.instances_dock import INSTANCE_KEYS
 from fashion_annotator.ui.help_dialog import HelpDialog
+from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.preferences import PreferencesDialog
-from fashion_annotator.ui.review.view import REVIEW_KEYS
+from fashion_annotator.ui.review import instances as review_instances
+from fashion_annotator.ui.review.view import REVIEW_KEYS, ReviewView
 from fashion_annotator.ui.theme import apply_theme
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
+
+
+def build_review_tab(w: MainWindow) -> None:
+    """Make ``w``'s Review tab at its first visit (``w.review``, ``w.instance_review``): the
+    review panel in a scroll area, so that it scrolls rather than widen the window (its rows and
+    history text vary in width; the window never grows on its own)."""
+    w.review = ReviewView(w.project, w)
+    w.review.openImageRequested.connect(w._review_open)
+    w.review.decisionRecorded.connect(w._decision_recorded)
+    w.review.exported.connect(lambda text: w.status.showMessage(text, 8000))
+    w.instance_review = review_instances.attach(w.review, w.project, w._review_open)
+    scroller = QScrollArea()
+    scroller.setWidgetResizable(True)
+    scroller.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroller.setWidget(w.review)
+    w.tabs.blockSignals(True)
+    w.tabs.removeTab(1)
+    w.tabs.insertTab(1, scroller, icon("review"), "Review")
+    w.tabs.setCurrentIndex(1)
+    w.tabs.blockSignals(False)
 
 
 def show_help(w: MainWindow) -> HelpDialog:

@@ -439,3 +439,21 @@ def test_keyboard_zoom_in_out_and_actual_pixels(qtbot, opened):
     press_key(qtbot, window, Qt.Key.Key_1, CTRL)
     assert canvas.zoom == pytest.approx(1.0 / canvas.devicePixelRatioF())
     assert window.status.zoom.text() == f"{round(100 / canvas.devicePixelRatioF())} %"
+
+
+def test_mark_done_opens_the_image_after_it_in_a_list_that_drops_or_moves_it(qtbot, opened):
+    """An endurance hand test: with the list re-sorted once an image is done (most useful
+    first puts it after every to-do image; a "New" filter drops it), Ctrl+D stepped from the
+    done image's new place: the operator stayed on it, or went back to the list's first."""
+    from fashion_annotator.ui.annotate.queue_order import next_in_list
+
+    assert next_in_list([4, 7, 9, 2], 7, [4, 9, 2, 7]) == 9  # re-sorted: the one after it before
+    assert next_in_list([4, 7, 9, 2], 7, [4, 2]) == 2 and next_in_list([4, 7], 7, [4, 7]) is None
+    window, project = opened
+    window.queue.status_filter.setCurrentIndex(window.queue.status_filter.findData("new"))
+    ids = [r.id for r in window.queue.model.records()]
+    assert len(ids) == 3
+    assert window.open_image(ids[1])
+    qtbot.waitUntil(lambda: not window.session.unfinished_proposals(), timeout=20000)
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+    assert project.image(ids[1]).status == "done" and window.session.image_id == ids[2]

@@ -186,3 +186,24 @@ def test_mark_done_before_the_proposal_arrives_is_refused_not_saved_empty(qtbot,
     qtbot.waitUntil(lambda: not window.session.awaiting, timeout=20000)
     press_key(qtbot, window, Qt.Key.Key_D, CTRL)  # the proposal came (none here): done, next
     assert project.image(second).status == "done" and window.session.image_id != second
+
+
+def test_a_rejected_mask_is_marked_done_again_only_once_changed(qtbot, opened):
+    """An endurance hand test: opening an image QA rejected and pressing Ctrl+D with no edit
+    set it done, no new version: Review showed "done" beside a reject of that very mask."""
+    window, project = opened
+    image = window.session.image_id
+    qtbot.waitUntil(lambda: not window.session.unfinished_proposals(), timeout=20000)
+    drag(window, [(300, 300), (340, 300)])
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+    version = project.mask_versions(image, "garment")[-1].version
+    project.record_decision(image, "garment", "reject", reason="edge", seen_version=version)
+    assert window.open_image(image) and project.image(image).status == "rejected"
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+    assert window.session.image_id == image and project.image(image).status == "rejected"
+    assert "QA rejected the garment mask" in window.status.currentMessage()
+    assert project.mask_versions(image, "garment")[-1].version == version
+    drag(window, [(300, 360), (340, 360)])  # the correction
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+    assert project.image(image).status == "done" and window.session.image_id != image
+    assert project.mask_versions(image, "garment")[-1].version == version + 1

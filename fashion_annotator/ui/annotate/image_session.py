@@ -27,6 +27,7 @@ from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.qa.decisions import current_decision
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
@@ -442,6 +443,11 @@ class ImageSession(JournalRecovery, QObject):
             self.error.emit(f"Not marked {status}: the {' and '.join(waiting)} proposal is still being "
                             "computed; wait a moment, or draw the mask")  # fmt: skip
             return False
+        rejected = self.rejected_unchanged() if status == "done" else []
+        if rejected:  # QA sent it back: done again only once the mask changed
+            self.error.emit(f"Not marked done: QA rejected the {' and '.join(rejected)} mask as it is; "
+                            "correct it first (the Review tab says why)")  # fmt: skip
+            return False
         doc.seconds = self.clock.tick()
         image_id = int(doc.image_id)
         try:
@@ -465,6 +471,19 @@ class ImageSession(JournalRecovery, QObject):
             name = self.project.image(image_id).name
             self.message.emit(f"Saved {name} at {time.strftime('%H:%M:%S')}")
         return True
+
+    def rejected_unchanged(self) -> list[str]:
+        """Tasks of the open image whose saved mask QA rejected (its current decision) and that
+        have no edit since: marking them done would clear the rejection with nothing fixed."""
+        cur = self.current
+        if cur is None:
+            return []
+        image_id = int(cur.doc.image_id)
+        return [
+            t for t in cur.doc.tasks
+            if t not in cur.edited and t not in cur.fresh
+            and getattr(current_decision(self.project, image_id, t), "decision", None) == "reject"
+        ]  # fmt: skip
 
     def unfinished_proposals(self) -> list[str]:
         """Tasks of the open image never saved nor edited whose proposal is still to come

@@ -13,6 +13,7 @@ batch is scored, so the list does not reshuffle under the operator while it work
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,16 @@ class QueueRanker(QObject):
         self._cancel = threading.Event()
         self._generation += 1
         return stopped
+
+
+def next_in_list(before: Sequence[int], current: int | None, now: Sequence[int]) -> int | None:
+    """The image to open once ``current`` is marked done: the first image after it in the list
+    as it was (``before``, image ids) that the list still shows (``now``), else None.
+
+    Stepping from ``current``'s place in the reloaded list went wrong where the list re-sorts:
+    most useful first puts a done image after every to-do one, and the operator stayed on it.
+    """
+    if current not in before:
+        return None
+    shown = set(now)
+    return next((i for i in before[before.index(current) + 1 :] if i in shown), None)
