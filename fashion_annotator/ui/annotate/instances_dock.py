@@ -282,9 +282,8 @@ class InstancesDock(QDockWidget):
             return True
         source = "operator" if self.doc.actions else "model"
         try:
-            # the operator's instance edits are edits of the image: an approved one goes back
-            # to done for QA, a new one is in progress (the model's proposals change nothing),
-            # in the save's own transaction
+            # the operator's edits move an approved image back to done, a new one to in progress
+            # (the model's proposals change nothing), in the save's own transaction
             edited = source == "operator"
             moves = edited and self.project.image(self.image_id).status in EDITED_STATUS
             self.project.save_instances(self.image_id, self.doc.set, source=source, edited=edited)
