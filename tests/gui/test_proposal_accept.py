@@ -155,3 +155,40 @@ def test_a_proposal_shown_is_recorded_when_the_same_model_version_proposed_other
         project.close()
 
 
+
+
+def test_a_proposal_after_the_first_stroke_is_not_applied_but_said_and_can_be_taken(
+    qtbot, template, tmp_path, answers, monkeypatch
+):
+    """An endurance hand test: a stroke made before the proposal came kept the proposal from
+    ever becoming the mask, silently (the saved mask was the stroke, Dice 0 in Review)."""
+    import threading
+
+    window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
+    try:
+        release = threading.Event()
+        computing = window.session.proposals.propose
+
+        def slow(*args, **kwargs):
+            release.wait(20)
+            return computing(*args, **kwargs)
+
+        monkeypatch.setattr(window.session.proposals, "propose", slow)
+        press_key(qtbot, window, Qt.Key.Key_PageDown)
+        qtbot.waitUntil(lambda: window.session.current.doc.photo_ready, timeout=20_000)
+        drag(window, [(300, 300), (340, 300)])  # the operator is quicker than the model
+        stroke = shown_mask(window).copy()
+        messages: list[str] = []
+        window.session.message.connect(messages.append)
+        release.set()
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+        proposal = window.session.current.doc.proposals["garment"]
+        np.testing.assert_array_equal(shown_mask(window), stroke)
+        assert any("came after your first edit" in m for m in messages)
+        window.actions_by_name["refine_proposal"].trigger()
+        np.testing.assert_array_equal(shown_mask(window), proposal)
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # one undo step
+        np.testing.assert_array_equal(shown_mask(window), stroke)
+    finally:
+        window.close()
+        project.close()

@@ -347,6 +347,9 @@ class ImageSession(JournalRecovery, QObject):
             box = doc.start_from(task, mask)
             if box is not None:
                 self.maskReplaced.emit(task, box)
+        elif task in self.current.fresh and mask.any():  # never silently: the stroke came first
+            self.message.emit(f"The {task} proposal came after your first edit and was not applied; "
+                              "Refine > Use the proposal takes it")  # fmt: skip
         self.proposalReady.emit(task)
 
     def _record_shown(self, image_id: int, task: str, mask: np.ndarray, version: str) -> None:

@@ -104,6 +104,15 @@ def clear(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
     return np.zeros_like(mask)
 
 
+def use_proposal(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+    """Replace the mask with the model's proposal (one that came after the operator's first
+    edit is not applied on its own)."""
+    proposal = cur.doc.proposal(task)
+    if proposal is None or proposal.shape != mask.shape:
+        return "No proposal for this image yet"
+    return proposal.copy()
+
+
 COMMANDS: tuple[tuple[str, str, str, Refinement], ...] = (
     ("refine_snap", "&Snap edges to regions", "Ctrl+Shift+S", snap),
     ("refine_consensus", "Relabel regions by model &consensus", "Ctrl+Shift+C", consensus),
@@ -111,6 +120,7 @@ COMMANDS: tuple[tuple[str, str, str, Refinement], ...] = (
     ("refine_guided", "Follow photo edges (guided &filter)", "Ctrl+Shift+F", guided),
     ("refine_clean", "Clean &islands and holes", "Ctrl+Shift+I", clean),
     ("refine_clear", "C&lear the mask (start from nothing)", "", clear),
+    ("refine_proposal", "Use the &proposal (replace the mask)", "", use_proposal),
 )
 
 
