@@ -37,6 +37,8 @@ MIN_ATTRIBUTE_TRAIN = 8
 #: The fewest labelled instances on the held-out images that new attribute heads must be scored
 #: on to be promoted: on a handful, heads trained on random labels beat equally random ones.
 MIN_ATTRIBUTE_VAL = 20
+#: Epochs of an attribute retrain (small heads on fixed features: the command line's default too).
+ATTRIBUTE_EPOCHS = 40
 #: Share of the masks held for validation (before the minimum applies).
 VAL_FRACTION = 0.2
 #: Strata of the validation split: quantile bins of the labelled (non-background) area.

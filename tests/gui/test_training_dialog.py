@@ -292,6 +292,7 @@ def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(
         qtbot.addWidget(dialog)
         assert dialog.masks_label.text().startswith("12 labelled instances on 6 images")
         assert "masks" not in dialog.masks_label.text() and dialog.start_button.isEnabled()
+        assert dialog.epochs_spin.value() == 40  # a hand test: the dialog ran 1 epoch (the mask rule)
         dialog.epochs_spin.setValue(5)
         dialog.device_combo.setCurrentText("cpu")
         with qtbot.waitSignal(dialog.trainingFinished, timeout=180_000) as signal:

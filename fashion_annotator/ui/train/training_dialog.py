@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.api import ProjectStore
-from fashion_annotator.dataset.training_set import select_training_masks, val_count
+from fashion_annotator.dataset.training_set import ATTRIBUTE_EPOCHS, select_training_masks, val_count
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.child_process import training_process
@@ -277,6 +277,7 @@ class RetrainDialog(QDialog):
             images, instances = self.attribute_counts
             self.masks_label.setText(describe_attribute_selection(images, instances))
             self.exclude_check.setVisible(False)
+            self.epochs_spin.setValue(ATTRIBUTE_EPOCHS)  # it ran the mask retrain's 1 epoch
             self.start_button.setEnabled(self.process is None and attribute_training_possible(images, instances))
             return
         include = not self.exclude_check.isChecked()
