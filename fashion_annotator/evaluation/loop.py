@@ -182,8 +182,8 @@ def run_loop(
         result = {"task": task, "n_images": len(samples), "order": order, "data": str(data_dir),
                   "init_model": str(start), "minutes_per_round": minutes_per_round,
                   "device": device, "rounds": out_rounds}  # fmt: skip
-        scores, uncertainty, start = _score_rest(project, task, samples, corrected, mapping, k,
-                                                 device, crop_pass, order == "tool", progress)  # fmt: skip
+        scores, uncertainty, at_start = _score_rest(project, task, samples, corrected, mapping, k,
+                                                    device, crop_pass, order == "tool", progress)  # fmt: skip
         out_rounds.append({"corrected": 0, **scores, "median_actions": None, "mean_actions": None,
                            "train_seconds": 0.0, "promoted": None})  # fmt: skip
         on_round(result)
@@ -212,7 +212,7 @@ def run_loop(
                                                  device, crop_pass, order == "tool", progress)  # fmt: skip
             comparison = done.get("comparison") or {}
             entry = {
-                "corrected": len(corrected), **scores, **_start_on(start, corrected, k),
+                "corrected": len(corrected), **scores, **_start_on(at_start, corrected, k),
                 "median_actions": float(np.median(actions)), "mean_actions": float(np.mean(actions)),
                 "train_seconds": round(seconds, 1), "train_cpu_seconds": round(cpu, 1),
                 "promoted": bool(done.get("promoted")), "train_images": len(corrected),

@@ -403,7 +403,7 @@ class MainWindow(QMainWindow):
         if not keep:
             cur.doc.accept_proposal(self.task)  # the document announces it: repaint, journal
         done = self.mark_done()
-        if keep:
+        if keep and done:  # a refusal's own message stays
             self.status.showMessage("Your edits were kept, not the proposal: marked done", 6000)
         return done
 

@@ -192,3 +192,25 @@ def test_a_proposal_after_the_first_stroke_is_not_applied_but_said_and_can_be_ta
     finally:
         window.close()
         project.close()
+
+
+def test_ctrl_enter_on_a_rejected_mask_kept_as_it_was_says_it_was_not_marked_done(
+    qtbot, template, tmp_path, answers
+):
+    """A hand test: the refusal's message was replaced by "Your edits were kept, not the
+    proposal: marked done", although nothing was marked done."""
+    window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
+    try:
+        first = window.session.image_id
+        drag(window, [(300, 300), (340, 300)])  # an operator's mask, not the proposal
+        press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+        version = project.mask_versions(first, "garment")[-1].version
+        project.record_decision(first, "garment", "reject", reason="edge", seen_version=version)
+        assert window.open_image(first)
+        qtbot.waitUntil(lambda: not window.session.unfinished_proposals(), timeout=30_000)
+        press_key(qtbot, window, Qt.Key.Key_Return, CTRL)  # keeps the operator's mask: unchanged
+        assert project.image(first).status == "rejected" and window.session.image_id == first
+        assert "QA rejected the garment mask" in window.status.currentMessage()
+    finally:
+        window.close()
+        project.close()

@@ -203,6 +203,11 @@ def test_a_rejected_mask_is_marked_done_again_only_once_changed(qtbot, opened):
     assert window.session.image_id == image and project.image(image).status == "rejected"
     assert "QA rejected the garment mask" in window.status.currentMessage()
     assert project.mask_versions(image, "garment")[-1].version == version
+    drag(window, [(300, 360), (340, 360)])
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # an edit taken back is no fix
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+    assert project.image(image).status == "rejected"
+    assert "QA rejected the garment mask" in window.status.currentMessage()
     drag(window, [(300, 360), (340, 360)])  # the correction
     press_key(qtbot, window, Qt.Key.Key_D, CTRL)
     assert project.image(image).status == "done" and window.session.image_id != image

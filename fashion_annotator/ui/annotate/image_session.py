@@ -476,17 +476,22 @@ class ImageSession(JournalRecovery, QObject):
         return True
 
     def rejected_unchanged(self) -> list[str]:
-        """Tasks of the open image whose saved mask QA rejected (its current decision) and that
-        have no edit since: marking them done would clear the rejection with nothing fixed."""
+        """Tasks of the open image whose saved mask QA rejected (its current decision) and whose
+        mask is still that one, pixel for pixel (an edit undone, or Ctrl+Enter taking a proposal
+        equal to it, changes nothing): marking them done would clear the rejection with nothing
+        fixed."""
         cur = self.current
         if cur is None:
             return []
         image_id = int(cur.doc.image_id)
-        return [
-            t for t in cur.doc.tasks
-            if t not in cur.edited and t not in cur.fresh
-            and getattr(current_decision(self.project, image_id, t), "decision", None) == "reject"
-        ]  # fmt: skip
+        unchanged = []
+        for t in cur.doc.tasks:
+            if t in cur.fresh or getattr(current_decision(self.project, image_id, t), "decision", None) != "reject":
+                continue
+            saved = self.project.load_mask(image_id, t)
+            if saved is not None and np.array_equal(saved, cur.doc.masks[t]):
+                unchanged.append(t)
+        return unchanged
 
     def unfinished_proposals(self) -> list[str]:
         """Tasks of the open image never saved nor edited whose proposal is still to come

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.training_set import (
     MIN_ATTRIBUTE_TRAIN,
@@ -83,3 +85,29 @@ def worse_reason(comparison: dict) -> str | None:
         return (f"it is worse on {paired['worse']} of the {paired['n']} val images "
                 f"and better on {paired['better']}")  # fmt: skip
     return None
+
+
+#: How the dialog names refinement chains (``refinements_val`` keys).
+REFINEMENT_TITLES = {"raw": "none", "snap": "superpixel snap", "grabcut": "GrabCut band",
+                     "guided": "guided filter", "consensus": "region consensus", "clean": "clean"}  # fmt: skip
+
+
+def _chain_title(key: str) -> str:
+    return " + ".join(REFINEMENT_TITLES.get(name, name) for name in key.split("+"))
+
+
+def describe_refinements(done: dict[str, Any], every: bool = False) -> str:
+    """One line on the refinements the retrain gave the new model and its median Dice on the val
+    photos, against no refinement (``every``: every chain tried, best first, for the log);
+    empty when the retrain chose none."""
+    figures = (done.get("refinements_val") or {}).get("median_dice") or {}
+    if "refinements" not in done or not figures:
+        return ""
+    chosen = "+".join(done["refinements"]) or "raw"
+    n = done["refinements_val"].get("images", "?")
+    if every:
+        ranked = sorted(figures.items(), key=lambda kv: -kv[1])
+        listed = ", ".join(f"{_chain_title(k)} {v:.4f}" for k, v in ranked)
+        return f"refinements, median Dice on {n} val images: {listed}"
+    raw = f", none {figures['raw']:.4f}" if "raw" in figures and chosen != "raw" else ""
+    return f"Proposals refined with {_chain_title(chosen)}: val median Dice {figures.get(chosen, float('nan')):.4f}{raw}"

@@ -35,7 +35,11 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.api import ProjectStore
-from fashion_annotator.dataset.training_set import ATTRIBUTE_EPOCHS, select_training_masks, val_count
+from fashion_annotator.dataset.training_set import (
+    ATTRIBUTE_EPOCHS,
+    select_training_masks,
+    val_count,
+)
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.child_process import training_process
@@ -43,6 +47,7 @@ from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
     describe_attribute_selection,
+    describe_refinements,
     describe_selection,
     worse_reason,
 )
@@ -95,32 +100,6 @@ def describe_comparison(comparison: dict[str, Any]) -> str:
     if comparison.get("current_trained_on"):
         line += f" (the current model trained on {comparison['current_trained_on']} of them)"
     return line
-
-
-#: How the dialog names refinement chains (``refinements_val`` keys).
-REFINEMENT_TITLES = {"raw": "none", "snap": "superpixel snap", "grabcut": "GrabCut band",
-                     "guided": "guided filter", "consensus": "region consensus", "clean": "clean"}  # fmt: skip
-
-
-def _chain_title(key: str) -> str:
-    return " + ".join(REFINEMENT_TITLES.get(name, name) for name in key.split("+"))
-
-
-def describe_refinements(done: dict[str, Any], every: bool = False) -> str:
-    """One line on the refinements the retrain gave the new model and its median Dice on the val
-    photos, against no refinement (``every``: every chain tried, best first, for the log);
-    empty when the retrain chose none."""
-    figures = (done.get("refinements_val") or {}).get("median_dice") or {}
-    if "refinements" not in done or not figures:
-        return ""
-    chosen = "+".join(done["refinements"]) or "raw"
-    n = done["refinements_val"].get("images", "?")
-    if every:
-        ranked = sorted(figures.items(), key=lambda kv: -kv[1])
-        listed = ", ".join(f"{_chain_title(k)} {v:.4f}" for k, v in ranked)
-        return f"refinements, median Dice on {n} val images: {listed}"
-    raw = f", none {figures['raw']:.4f}" if "raw" in figures and chosen != "raw" else ""
-    return f"Proposals refined with {_chain_title(chosen)}: val median Dice {figures.get(chosen, float('nan')):.4f}{raw}"
 
 
 class RetrainDialog(QDialog):
