@@ -30,7 +30,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from fashion_annotator.core.metrics import dice
+from fashion_annotator.core.metrics import dice, iou
 from fashion_annotator.evaluation.effort import Action, Operator, Target
 from fashion_annotator.models.click import next_click
 from fashion_annotator.segmentation.click_guide import proposed_object
@@ -41,12 +41,6 @@ MAX_NOC_CLICKS = 20
 NOC_THRESHOLDS = (0.90, 0.95)
 #: Ground-truth components smaller than this share of the foreground get no box.
 BOX_MIN_SHARE = 0.02
-
-
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    """Intersection over union of two ``(H, W) bool`` masks (1.0 when both are empty)."""
-    union = np.count_nonzero(a | b)
-    return 1.0 if union == 0 else np.count_nonzero(a & b) / union
 
 
 def noc_curve(
