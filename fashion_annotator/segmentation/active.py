@@ -25,6 +25,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from fashion_annotator.core.metrics import dice
 from fashion_annotator.segmentation.pipeline import Proposal
 
 #: Weight of the redundancy penalty against the uncertainty rank (both 0..1).
@@ -56,11 +57,6 @@ class PhotoUncertainty:
     predicted_dice_loss: float
     flip_disagreement: float
     features: np.ndarray
-
-
-def _dice(a: np.ndarray, b: np.ndarray) -> float:
-    total = int(a.sum()) + int(b.sum())
-    return 1.0 if total == 0 else 2.0 * float(np.logical_and(a, b).sum()) / total
 
 
 def _features(rgb: np.ndarray, fg: np.ndarray) -> np.ndarray:
@@ -102,7 +98,7 @@ def photo_uncertainty(
         m = mask == 1
         denom = float(p.sum()) + float(m.sum())
         predicted = 1.0 - (2.0 * float(p[m].sum()) / denom if denom > 0 else 1.0)
-        flip = 1.0 - _dice(m, mirror == 1)
+        flip = 1.0 - dice(m, mirror == 1)
         fg = probs[1]
     else:
         predicted = 1.0 - float(probs.max(axis=0).mean())
