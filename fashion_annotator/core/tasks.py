@@ -27,8 +27,10 @@ from typing import Any
 from fashion_annotator.core.labels import Taxonomy, available_taxonomies, load_taxonomy
 from fashion_annotator.resources import resource_path
 
+#: Primary metrics whose per-image score is Dice (the others: mean foreground IoU).
+DICE_METRICS: tuple[str, ...] = ("median_dice", "mean_dice")
 #: Validation figures a task may rank models by.
-PRIMARY_METRICS: tuple[str, ...] = ("median_dice", "mean_dice", "miou")
+PRIMARY_METRICS: tuple[str, ...] = (*DICE_METRICS, "miou")
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,7 @@ class TaskSpec:
     @property
     def uses_dice(self) -> bool:
         """Whether per-image scores are Dice (else mean foreground IoU)."""
-        return self.primary_metric in ("median_dice", "mean_dice")
+        return self.primary_metric in DICE_METRICS
 
 
 def default_primary_metric(binary: bool) -> str:
@@ -121,3 +123,8 @@ def primary_metric(task: str, binary: bool) -> str:
     if task in available_taxonomies():
         return task_spec(task).primary_metric
     return default_primary_metric(binary)
+
+
+def uses_dice(taxonomy: Taxonomy) -> bool:
+    """Whether ``taxonomy``'s per-image scores are Dice: as its task spec says, else if binary."""
+    return primary_metric(taxonomy.name, taxonomy.is_binary) in DICE_METRICS

@@ -29,7 +29,7 @@ from fashion_annotator.core.metrics import (
     per_class_iou,
     pixel_accuracy,
 )
-from fashion_annotator.core.tasks import primary_metric
+from fashion_annotator.core.tasks import uses_dice
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import ProjectError, shown_before
@@ -108,15 +108,9 @@ class ImageScore:
         return self.saved_at if math.isnan(self.started_at) else self.started_at
 
 
-def _uses_dice(taxonomy: Taxonomy) -> bool:
-    # The task spec decides (the metric training promotes by); unknown taxonomies: Dice if binary.
-    metric = primary_metric(taxonomy.name, taxonomy.is_binary)
-    return metric in ("median_dice", "mean_dice")
-
-
 def metric_name(taxonomy: Taxonomy) -> str:
     """The per-image score of a task: ``"Dice"`` or ``"mIoU"`` (its task spec's metric)."""
-    return "Dice" if _uses_dice(taxonomy) else "mIoU"
+    return "Dice" if uses_dice(taxonomy) else "mIoU"
 
 
 def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) -> PairScore:
@@ -139,7 +133,7 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     k = taxonomy.num_classes
     conf = confusion_matrix(reference, saved, k)
     ious = per_class_iou(conf)
-    if _uses_dice(taxonomy):
+    if uses_dice(taxonomy):
         score = dice(reference, saved)
     else:
         fg = ious[1:]
