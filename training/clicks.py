@@ -60,6 +60,7 @@ from fashion_annotator.models.click import (
     DEFAULT_ARCHS,
     INPUT_SIZE,
     MEAN,
+    NOC_THRESHOLDS,
     STD,
     add_disks,
     build_click_net,
@@ -87,7 +88,6 @@ from training.loop import TrainingCancelled, TrainingDiverged
 from training.pretrained import encoder_param_groups
 
 MAX_CLICKS = 20
-NOC_THRESHOLDS = (0.90, 0.95)
 
 
 @torch.no_grad()

@@ -31,6 +31,7 @@ from fashion_annotator.dataset.training_set import (
     FINISHED_STATUSES,
     MIN_ATTRIBUTE_TRAIN,
     MIN_ATTRIBUTE_VAL,
+    VAL_FRACTION,
 )
 from fashion_annotator.instances.classifier import (
     ATTRIBUTE_TASK,
@@ -45,7 +46,6 @@ from training.loop import TrainingCancelled
 from training.request import TrainRequest
 
 Emit = Callable[[dict[str, Any]], None]
-VAL_FRACTION = 0.2
 #: One-sided 5 % of the normal approximation to the sign test :func:`promotion` applies.
 SIGN_TEST_Z = 1.645
 

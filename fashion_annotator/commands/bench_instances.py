@@ -9,9 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.commands.bench import BIG_PHOTO
 from fashion_annotator.runtime.arg_types import output_file, positive_int
-
-BIG_PHOTO = (1728, 1152)
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -39,7 +39,8 @@ MIN_ATTRIBUTE_TRAIN = 8
 MIN_ATTRIBUTE_VAL = 20
 #: Epochs of an attribute retrain (small heads on fixed features: the command line's default too).
 ATTRIBUTE_EPOCHS = 40
-#: Share of the masks held for validation (before the minimum applies).
+#: Share of the masks held for validation (before the minimum applies); attribute training
+#: holds the same share of its labelled images.
 VAL_FRACTION = 0.2
 #: Strata of the validation split: quantile bins of the labelled (non-background) area.
 STRATA = 3

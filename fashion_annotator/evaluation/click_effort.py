@@ -32,13 +32,12 @@ import numpy as np
 
 from fashion_annotator.core.metrics import dice, iou
 from fashion_annotator.evaluation.effort import Action, Operator, Target
-from fashion_annotator.models.click import next_click
+from fashion_annotator.models.click import NOC_THRESHOLDS, next_click
 from fashion_annotator.segmentation.click_guide import proposed_object
 from fashion_annotator.segmentation.clicks import Click, ClickPredictor
 from fashion_annotator.segmentation.grabcut import grabcut_box
 
 MAX_NOC_CLICKS = 20
-NOC_THRESHOLDS = (0.90, 0.95)
 #: Ground-truth components smaller than this share of the foreground get no box.
 BOX_MIN_SHARE = 0.02
 

@@ -21,10 +21,9 @@ import cv2
 import numpy as np
 
 from fashion_annotator.instances.derive import Box, instance_boxes
+from fashion_annotator.models.preprocess import MEAN, STD
 
 N_GEOMETRY = 6
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
 
 
 def crop_instance(

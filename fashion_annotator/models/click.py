@@ -26,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from fashion_annotator.models.preprocess import MEAN, STD
 from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE, build_model
 from fashion_annotator.models.weights import LoadedModel, ModelFileError, load_model
 
@@ -37,9 +38,8 @@ CHANNELS = ("red", "green", "blue", "mask", "positive_clicks", "negative_clicks"
 INPUT_SIZE = (384, 256)
 #: Default click disk radius in network pixels (RITM's 5 px at a similar input size).
 CLICK_RADIUS = 5
-#: ImageNet statistics; stored in the meta so inference normalises the way training did.
-MEAN = (0.485, 0.456, 0.406)
-STD = (0.229, 0.224, 0.225)
+#: IoUs the standard NoC protocol counts the clicks to (NoC@90, NoC@95; :func:`next_click`).
+NOC_THRESHOLDS = (0.90, 0.95)
 #: Default UNet arguments (1.96 M parameters, about 8 MB on disk).
 DEFAULT_ARCH: dict[str, Any] = {
     "in_ch": len(CHANNELS),

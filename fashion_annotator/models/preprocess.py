@@ -27,6 +27,10 @@ import cv2
 import numpy as np
 
 RESIZE_MODES = ("letterbox", "squash")
+#: ImageNet statistics in ``[0, 1]`` units: the click network and the instance classifiers
+#: normalise their RGB with them (and store them in their meta).
+MEAN = (0.485, 0.456, 0.406)
+STD = (0.229, 0.224, 0.225)
 
 
 @dataclass(frozen=True)

@@ -29,9 +29,8 @@ from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, PHOTO_FOLDER_PROJECT, Project, open_project
 from fashion_annotator.resources import resource_path
 from fashion_annotator.runtime.exit_codes import EXIT_ERROR, report_error
+from fashion_annotator.runtime.paths import APPLICATION, ORGANIZATION
 
-ORGANIZATION = "FashionAnnotator"
-APPLICATION = "fashion-annotator"
 #: Name of the installed .desktop entry (packaging/fashion-annotator.desktop), for the taskbar.
 DESKTOP_FILE = "fashion-annotator"
 #: When set (milliseconds), quit that long after the first window is shown: the start-up smoke

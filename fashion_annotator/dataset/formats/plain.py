@@ -23,6 +23,7 @@ from fashion_annotator.core.labels import (
     mapping_from_taxonomies_json,
     validate_mask,
 )
+from fashion_annotator.core.samples import TAXONOMIES_JSON
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -37,8 +38,6 @@ from fashion_annotator.dataset.formats.common import (
 )
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
-
-TAXONOMIES_JSON = "taxonomies.json"
 
 
 def _tasks_and_mappings(

@@ -25,12 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.qa import overlay
+from fashion_annotator.ui.annotate.image_view import ZOOM_STEP
 
 __all__ = ["OVERLAY", "SIDE_BY_SIDE", "AgreementViewer", "ZoomView", "rgb_pixmap", "tint"]
 
 OVERLAY = "overlay"
 SIDE_BY_SIDE = "side"
-ZOOM_STEP = 1.25
 
 
 def rgb_pixmap(rgb: np.ndarray) -> QPixmap:
