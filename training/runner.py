@@ -83,11 +83,6 @@ def single_arch(architecture: str, arch: dict[str, Any], head: Head) -> dict[str
     return {**arch, "out_ch": head.channels}
 
 
-def current_model_path(task: str, project: ProjectStore | None) -> Path | None:
-    """The project's active model for ``task``, else the shipped default, else None."""
-    return model_path(task, project)
-
-
 def evaluate_file(
     path: Path, samples: list[Sample], head: Head, cache_dir: Path | None
 ) -> dict[str, Any]:
@@ -212,7 +207,7 @@ def _samples(
         lut = np.arange(256, dtype=np.uint8)
         specs = [(task, list(project.taxonomy(task).names), lut)]
         data_dir = None
-        current = current_model_path(task, project)
+        current = model_path(task, project)
         trained_on = () if current is None else read_meta(current).get("trained_on") or ()
         train_s, val_s = project_samples(project, task, args.exclude_unchanged, trained_on)
     else:
@@ -384,7 +379,7 @@ def _run(
     spec: InputSpec | None = None  # the init model's input spec: a fine-tune keeps it
     init = args.init or ("current" if project is not None else "scratch")
     if init != "scratch":
-        path = current_model_path(heads[0].task, project) if init == "current" else Path(init)
+        path = model_path(heads[0].task, project) if init == "current" else Path(init)
         if path is None:
             emit({"event": "info", "message": f"no current {heads[0].task} model; from scratch"})
         else:
@@ -457,7 +452,7 @@ def _run(
                 update_meta(paths[h.task], crop_long_side_val=kept["crop_long_side_val"])
         if h.binary and args.choose_refinements and val_s:
             update_meta(paths[h.task], **_choose_refinements(paths[h.task], val_s, h, device))
-        current = current_model_path(h.task, project)
+        current = model_path(h.task, project)
         fair, seen = unseen_by(current, val_s)
         new_figures = figures[h.task]
         if h.binary and (_beyond_one_pass(paths[h.task])

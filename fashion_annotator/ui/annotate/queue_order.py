@@ -100,9 +100,9 @@ class QueueRanker(QObject):
         self._relay.progress.connect(self.progress)
 
     def _model(self, task: str) -> tuple[str, Path] | None:
-        from training.runner import current_model_path
+        from fashion_annotator.segmentation.proposals import model_path
 
-        path = current_model_path(task, self.project)
+        path = model_path(task, self.project)
         return None if path is None else (f"{task}:{path}", path)
 
     def arrange(self, records: list, task: str, order: str) -> list:
