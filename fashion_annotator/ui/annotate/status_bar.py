@@ -4,15 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
-TOOL_NAMES = {
-    "brush": "Brush",
-    "eraser": "Eraser",
-    "polygon": "Polygon",
-    "superpixel": "Superpixel",
-    "fill": "Fill",
-    "pick": "Pick label",
-    "smartclick": "Smart click",
-}
+from fashion_annotator.ui.actions import TOOLS
+
+#: Tool name -> what the status bar shows: its menu text without the mnemonic.
+TOOL_NAMES = {name: text.replace("&", "") for name, text, _ in TOOLS}
 
 
 def _field(min_width: int, tip: str) -> QLabel:
