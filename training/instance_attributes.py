@@ -1,8 +1,8 @@
 """Train attribute heads from a project's annotated instances (Train > Retrain attributes).
 
 A studio's own attribute labels are the only ones that exist here, so the heads learn from
-them, and only from values a person set or confirmed (:func:`confirmed_attributes`: never the
-model's own unconfirmed proposals) on images that are ``done`` or ``approved``: every such
+them, and only from values a person set (:func:`confirmed_attributes`: never the model's own
+proposals) on images that are ``done`` or ``approved``: every such
 instance with at least one predicted (non-computed) attribute group labelled is a sample. The
 fine-category classifier (frozen) embeds each instance's crop; one linear head per attribute
 group learns on the embeddings (unlabelled groups are ignored by the loss).
@@ -98,15 +98,16 @@ def collect_samples(project: Any, classifier: InstanceClassifier, schema: Attrib
     )
 
 
-def confirmed_attributes(instance: Any, groups: list[str], saved_by_model: bool) -> dict[str, str]:
-    """The values of ``groups`` a person set or confirmed on ``instance``: every value set when
-    its instance version was saved by an operator or an import (``saved_by_model`` False),
-    otherwise only those that differ from the model's proposal. The window saves the model's
-    proposals as they are (source ``model``); learning them would teach the heads their own
-    guesses, and score the current heads against their own predictions."""
+def confirmed_attributes(instance: Any, groups: list[str], imported: bool) -> dict[str, str]:
+    """The values of ``groups`` a person set on ``instance``: every value of an imported version
+    (``imported``: labels from another tool), otherwise those that differ from the model's
+    proposal or where it proposed none. The window saves the model's proposals as they are, and
+    an operator's save of one instance saves the others' proposals with it (a hand test: one
+    fabric changed counted seven); learning them would teach the heads their own guesses, and
+    score the current heads against their own predictions."""
     return {
         g: v for g, v in instance.attributes.items()
-        if g in groups and (not saved_by_model or v != instance.proposed_attributes.get(g))
+        if g in groups and (imported or v != instance.proposed_attributes.get(g))
     }  # fmt: skip
 
 
@@ -134,10 +135,10 @@ def _labelled_sets(
         iset = project.load_instances(image_id, versions[-1].version)
         if iset is None:
             continue
-        by_model = versions[-1].source == "model"
+        imported = versions[-1].source == "import"
         labelled = {}
         for k, inst in iset.instances.items():
-            labels = confirmed_attributes(inst, groups, by_model)
+            labels = confirmed_attributes(inst, groups, imported)
             if labels:
                 labelled[k] = replace(inst, attributes=labels)
         if not labelled:

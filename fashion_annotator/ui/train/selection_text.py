@@ -51,11 +51,11 @@ def attribute_training_possible(images: int, instances: int) -> bool:
 
 def describe_attribute_selection(images: int, instances: int) -> str:
     """The sentence for Train > Retrain instance attributes: ``instances`` labelled instances
-    (at least one attribute group the heads predict set or confirmed by a person) on ``images``
+    (at least one attribute group the heads predict set by a person) on ``images``
     done or approved images."""
     text = (f"{counted(instances, 'labelled instance')} on {counted(images, 'image')} "
-            "(done or approved images; instances with an attribute other than colour a person set "
-            "or confirmed: the model's unconfirmed proposals are left out)")  # fmt: skip
+            "(done or approved images; instances with an attribute other than colour a person set: "
+            "the model's proposals are left out)")  # fmt: skip
     if not attribute_training_possible(images, instances):
         return (text + f". Attribute training needs labelled instances on two images or more, "
                 f"{MIN_ATTRIBUTE_TRAIN} or more of them outside the images held for validation.")  # fmt: skip
