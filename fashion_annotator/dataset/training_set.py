@@ -117,7 +117,7 @@ def _item(
 ) -> TrainingItem | None:
     """The record's latest mask (local file ``mask``) as a training item, or None when it does not count."""
     same = _same_as_proposal(project, task, record.id, mask, memo)
-    if record.status == "in_progress" and same:
+    if record.status in ("in_progress", "rejected") and same:
         return None
     kind = "unchanged" if same else "corrected"
     return TrainingItem(record.id, record.name, photo, mask, record.status, kind)
@@ -138,7 +138,9 @@ def select_training_masks(project: Any, task: str, memo: Memo | None = None) -> 
         a mask is compared with its proposal (two PNG decodes) only when either file changed
         since the last call, instead of every mask every time.
     """
-    statuses = (*FINISHED_STATUSES, "in_progress")
+    # "rejected": a fix saved since the reject (the store leaves out masks whose current
+    # decision is a reject, i.e. the rejected version itself) counts as an edit in progress
+    statuses = (*FINISHED_STATUSES, "in_progress", "rejected")
     usable = {
         image_id: (photo, mask)
         for image_id, photo, mask in project.training_items(task, statuses=statuses)

@@ -22,7 +22,8 @@ def describe_selection(
     """The dialog's sentence on which masks count and how many are held for validation
     (``refit``: and that the chosen epochs are then trained on every mask)."""
     by = selection.by_status
-    parts = [f"{by[s]} {s.replace('_', ' ')}" for s in ("done", "approved", "in_progress") if by.get(s)]
+    names = {"in_progress": "in progress", "rejected": "fixed since a QA reject"}
+    parts = [f"{by[s]} {names.get(s, s)}" for s in ("done", "approved", "in_progress", "rejected") if by.get(s)]
     text = f"{len(selection.corrected)} corrected {task} masks"
     text += f" ({', '.join(parts)})" if parts else ""
     n_unchanged = len(selection.unchanged)

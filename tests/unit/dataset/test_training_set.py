@@ -222,3 +222,18 @@ def test_a_retrain_that_looks_worse_says_why():
         "its miou 0.2510 does not beat predicting background everywhere (miou 0.2500) by 0.002 on "
         "the same 7 val photos")
     assert worse_reason({**barely, "new": {"miou": 0.26}}) is None
+
+
+def test_a_fix_saved_after_a_reject_counts_before_it_is_marked_done(garment_project):
+    """A hand test: the operator fixed a rejected mask and saved it (the image stays "rejected"
+    until marked done): the fix stayed out of the retrain, though edits in progress count."""
+    from fashion_annotator.ui.train.selection_text import describe_selection
+
+    proj, ids = garment_project
+    assert proj.image(ids[5]).status == "rejected"
+    assert ids[5] not in [it.image_id for it in select_training_masks(proj, "garment").items()]
+    proj.save_mask(ids[5], "garment", _mask(5, 21), edited=True)
+    assert proj.image(ids[5]).status == "rejected"
+    sel = select_training_masks(proj, "garment")
+    assert ids[5] in [it.image_id for it in sel.corrected] and sel.by_status["rejected"] == 1
+    assert "1 fixed since a QA reject" in describe_selection(sel, "garment", True)
