@@ -184,7 +184,8 @@ def run_loop(
                   "device": device, "rounds": out_rounds}  # fmt: skip
         scores, uncertainty, at_start = _score_rest(project, task, samples, corrected, mapping, k,
                                                     device, crop_pass, order == "tool", progress)  # fmt: skip
-        out_rounds.append({"corrected": 0, **scores, "median_actions": None, "mean_actions": None,
+        out_rounds.append({"corrected": 0, **scores, **_start_on(at_start, [], k),
+                           "median_actions": None, "mean_actions": None,
                            "train_seconds": 0.0, "promoted": None})  # fmt: skip
         on_round(result)
         for r_i, target in enumerate(rounds):
@@ -371,19 +372,19 @@ def plot_runs(runs: Sequence[dict[str, Any]], path: Path | str, size: tuple[int,
         draw.text(((x0 + x1) // 2 - 50, h - 22), "corrected photos", fill="black")
         line = 0
         for n, run in enumerate(runs):
-            color = RUN_COLORS[n % len(RUN_COLORS)]
             for k in keys:
                 pts = [(x0 + (x1 - x0) * r["corrected"] / xmax, y1 - (y1 - y0) * (r[k] - lo) / (hi - lo))
                        for r in run["rounds"] if r.get(k) is not None]  # fmt: skip
                 if not pts:
                     continue
                 thick, dot = (1, 3) if k in (shown, start) else (3, 4)
+                color = (150, 150, 150) if k == start else RUN_COLORS[n % len(RUN_COLORS)]
                 if len(pts) > 1:
                     draw.line(pts, fill=color, width=thick)
                 for x, y in pts:
                     draw.ellipse([x - dot, y - dot, x + dot, y + dot], fill=color)
                 name = str(run.get("label") or f"order {run['order']}")
-                label = name + {shown: ", shown", start: ", starting model, same photos"}.get(k, "")
+                label = name + {shown: ", shown", start: ", start model, same photos"}.get(k, "")
                 draw.text((x1 - 150, y0 + 10 + 16 * line), label, fill=color)
                 line += 1
     path = Path(path)

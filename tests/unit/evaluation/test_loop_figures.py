@@ -38,3 +38,5 @@ def test_the_plot_draws_the_starting_model_line(tmp_path) -> None:
     path = plot_runs([{"order": "tool", "rounds": rounds}], tmp_path / "loop.png")
     with Image.open(path) as img:
         assert img.size == (1100, 440)
+        grey = (np.asarray(img.convert("RGB")) == (150, 150, 150)).all(axis=2)
+        assert grey.sum() > 20  # the starting model's line and label, in grey
