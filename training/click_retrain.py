@@ -175,7 +175,10 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
 
     def forward(event: dict[str, Any]) -> None:
         if event.get("event") != "done":  # the done event below replaces the trainer's
-            emit({**event, "task": CLICK_TASK} if event.get("event") == "start" else event)
+            if event.get("event") == "start":  # in the train command's words (it said "None train")
+                event = {**event, "task": CLICK_TASK, "train_images": event.get("train"),
+                         "val_images": event.get("val")}  # fmt: skip
+            emit(event)
 
     try:
         train_clicks(argv, emit=forward, cancelled=cancelled)

@@ -58,7 +58,7 @@ def _cmd_models(args: argparse.Namespace) -> int:
     fallback = (
         "the shipped model proposes"
         if default_model_path(args.task).is_file()
-        else "no model ships for it: nothing is proposed until one is trained"
+        else "no model ships for it: nothing is proposed until one is made active"
     )
     if not rows:
         print(f"{args.task}: no retrained version; {fallback}")

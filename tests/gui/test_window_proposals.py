@@ -181,7 +181,7 @@ def test_mark_done_before_the_proposal_arrives_is_refused_not_saved_empty(qtbot,
     press_key(qtbot, window, Qt.Key.Key_D, CTRL)
     assert window.session.image_id == second and project.image(second).status == "new"
     assert project.mask_versions(second, "garment") == []
-    assert "proposal is still being computed" in window.status.currentMessage()
+    assert "garment and parsing7 proposals are still being computed" in window.status.currentMessage()
     release.set()
     qtbot.waitUntil(lambda: not window.session.awaiting, timeout=20000)
     press_key(qtbot, window, Qt.Key.Key_D, CTRL)  # the proposal came (none here): done, next

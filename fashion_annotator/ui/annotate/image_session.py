@@ -443,8 +443,9 @@ class ImageSession(JournalRecovery, QObject):
         doc = cur.doc
         waiting = self.unfinished_proposals() if status else []
         if waiting:  # an empty placeholder is not the operator's mask: never saved as done
-            self.error.emit(f"Not marked {status}: the {' and '.join(waiting)} proposal is still being "
-                            "computed; wait a moment, or draw the mask")  # fmt: skip
+            which = f"{' and '.join(waiting)} {'proposals are' if len(waiting) > 1 else 'proposal is'}"
+            self.error.emit(f"Not marked {status}: the {which} still being computed; wait a moment, "
+                            "or draw the mask")  # fmt: skip
             return False
         rejected = self.rejected_unchanged() if status == "done" else []
         if rejected:  # QA sent it back: done again only once the mask changed

@@ -28,7 +28,7 @@ def describe_selection(
     text += f" ({', '.join(parts)})" if parts else ""
     n_unchanged = len(selection.unchanged)
     if n_unchanged:
-        text += (f"; {n_unchanged} accepted proposals saved unchanged "
+        text += (f"; {counted(n_unchanged, 'accepted proposal')} saved unchanged "
                  f"({'included' if include_unchanged else 'left out'})")  # fmt: skip
     n = len(selection.items(include_unchanged))
     n_val = val_count(n)

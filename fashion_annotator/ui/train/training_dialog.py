@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.training_set import (
     ATTRIBUTE_EPOCHS,
@@ -164,7 +165,7 @@ class RetrainDialog(QDialog):
         self.masks_label = QLabel()
         self.masks_label.setWordWrap(True)
         self.exclude_check = QCheckBox(
-            f"Leave out the {len(self.selection.unchanged)} accepted proposals saved unchanged"
+            f"Leave out the {counted(len(self.selection.unchanged), 'accepted proposal')} saved unchanged"
         )
         self.exclude_check.setVisible(bool(self.selection.unchanged))
         self.exclude_check.toggled.connect(self._selection_changed)

@@ -212,7 +212,7 @@ def test_models_lists_and_rolls_back_click_and_attribute_models(tmp_path: Path, 
     # no attribute model ships: rolled back, nothing proposes (it said "the shipped model")
     assert main(["models", str(tmp_path / "p"), "--task", "instance_attributes", "--shipped"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == (
-        "instance_attributes: no model ships for it: nothing is proposed until one is trained"
+        "instance_attributes: no model ships for it: nothing is proposed until one is made active"
     )
     assert main(["models", str(tmp_path / "p"), "--task", "sleeves"]) == 1
     assert "no task 'sleeves'; tasks with models:" in capsys.readouterr().err
