@@ -199,6 +199,8 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
             activate=promote,
         )  # fmt: skip
     current_figures = None if current is None else _figures(current, task)
+    # the promotion rule's verdict, asked for or not: the Retrain dialog warns before "Use this model"
+    refused = None if _better(new, current) else click_shortfall(new, current)
     if shortfall is not None:
         emit({"event": "info", "message": f"not promoted: {shortfall}; make it active by hand if wanted "
               f"(Train > Model history, or models --task {CLICK_TASK} --activate {reg.version})"})  # fmt: skip
@@ -207,7 +209,7 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
         "task": CLICK_TASK,
         "version": reg.version,
         "model_path": str(reg.path),
-        "comparison": {"new": figures, "current": current_figures},
+        "comparison": {"new": figures, "current": current_figures, **({"refused": refused} if refused else {})},
         "promoted": promote,
         **({"not_promoted": shortfall} if shortfall is not None else {}),
     }

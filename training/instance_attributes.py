@@ -450,6 +450,9 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
         if cancelled():
             raise TrainingCancelled
         promote, reason = promotion(comparison, args.promote_if_better)
+        refused = promotion(comparison)[1]  # what the Retrain dialog warns of before "Use this model"
+        if refused:
+            comparison["refused"] = refused
         reg = project.register_model(ATTRIBUTE_TASK, path, figures, trained_on, activate=promote)
         if reason:
             emit({"event": "info", "message": f"not promoted: {reason}; make it active by hand if wanted "

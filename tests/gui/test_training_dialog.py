@@ -300,6 +300,10 @@ def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(
         assert signal.args == ["done"], dialog.log.toPlainText()
         assert [e["epoch"] for e in dialog.events if e["event"] == "epoch"] == [1, 2, 3, 4, 5]
         assert len(proj.models(ATTRIBUTE_TASK)) == 1
+        # too few held-out instances for the promotion rule: said before "Use this model" (a
+        # hand test: the result looked promotable)
+        assert dialog.use_button.text() == "Use this model anyway"
+        assert "labelled" in dialog.use_button.toolTip() and "20" in dialog.use_button.toolTip()
     finally:
         proj.close()
     empty = _attribute_project(tmp_path / "none")

@@ -72,6 +72,8 @@ def worse_reason(comparison: dict) -> str | None:
     ``miou``: higher is better; ``noc90``: clicks, lower is better) and ``paired`` counts; with
     no current model, ``background`` (the figures of predicting background everywhere).
     """
+    if comparison.get("refused"):  # the trainer's own promotion rule (click model, attribute heads)
+        return str(comparison["refused"])
     new, current = comparison.get("new") or {}, comparison.get("current") or {}
     key = next((k for k in ("median_dice", "miou", "noc90") if k in new), None)
     if key is not None and isinstance(current.get(key), (int, float)) and isinstance(new.get(key), (int, float)):

@@ -222,6 +222,9 @@ def test_a_retrain_that_looks_worse_says_why():
         "its miou 0.2510 does not beat predicting background everywhere (miou 0.2500) by 0.002 on "
         "the same 7 val photos")
     assert worse_reason({**barely, "new": {"miou": 0.26}}) is None
+    # a trainer's own rule (click model, attribute heads) speaks for itself
+    refused = {"new": {"noc90": 2.0}, "current": {"noc90": 2.1}, "refused": "its NoC@95 6.4 is higher"}
+    assert worse_reason(refused) == "its NoC@95 6.4 is higher"
 
 
 def test_a_fix_saved_after_a_reject_counts_before_it_is_marked_done(garment_project):
