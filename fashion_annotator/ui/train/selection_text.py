@@ -39,7 +39,10 @@ def describe_selection(
         text += f". A retrain needs at least {MIN_VAL + MIN_TRAIN} masks ({MIN_VAL} held for validation)."
     if selection.unreadable:
         name, problem = selection.unreadable[0]
-        text += f" {len(selection.unreadable)} unreadable masks left out ({name}: {problem})."
+        more = len(selection.unreadable) - 1
+        others = f"; {counted(more, 'other')} in the log" if more else ""
+        text += (f" {counted(len(selection.unreadable), 'mask')} left out, a photo or mask that cannot "
+                 f"be used ({name}: {problem}{others}).")  # fmt: skip
     return text
 
 

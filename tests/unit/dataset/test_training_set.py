@@ -112,7 +112,7 @@ def test_a_damaged_mask_is_left_out_and_named_not_raised(garment_project):
     assert [it.image_id for it in sel.corrected] == [ids[4], ids[2]]
     ((name, problem),) = sel.unreadable
     assert name == proj.image(ids[0]).name and str(path) in problem
-    assert "1 unreadable masks left out" in describe_selection(sel, "garment", True)
+    assert "1 mask left out, a photo or mask that cannot be used" in describe_selection(sel, "garment", True)
 
 
 def test_a_photo_gone_from_its_folder_is_left_out_and_named_not_raised(tmp_path, write_photo):
