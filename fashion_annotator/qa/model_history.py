@@ -57,6 +57,8 @@ def proposal_quality(
     ``problems``, when given, receives one line per image whose files could not be read (the
     image is left out; one damaged file kept the Model history from opening).
     """
+    if task in MODEL_ONLY_TASKS:  # the click model and the attribute heads propose no mask
+        return []
     taxonomy = project.taxonomy(task)
     scores: dict[str, list[float]] = {}
     first: dict[str, float] = {}

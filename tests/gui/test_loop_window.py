@@ -224,3 +224,29 @@ def test_a_model_of_another_task_active_for_a_task_gives_way_to_its_shipped_one(
         warning = source.warnings["garment"]
         assert f"{wrong.path}: the file is a model of task 'person', not of 'garment'" in warning
         assert source.model_label("garment", "x") == "shipped (x)"
+
+
+def test_model_history_lists_and_rolls_back_the_click_model_and_the_attribute_heads(qtbot, loop_project, tmp_path):
+    """A hand test: "make it active by hand (Train > Model history)" led nowhere for the click
+    model and the attribute heads (the dialog showed the task on screen only, and built for
+    instance_attributes it raised "no task")."""
+    from fashion_annotator.resources import resource_path
+
+    click = tmp_path / "click.safetensors"
+    shutil.copyfile(resource_path("models", "click.safetensors"), click)
+    shutil.copyfile(resource_path("models", "click.json"), click.with_suffix(".json"))
+    loop_project.register_model("click", click, {"noc90": 2.1}, ["a.jpg"])
+    dialog = ModelHistoryDialog(loop_project, "garment")
+    qtbot.addWidget(dialog)
+    names = [dialog.task_combo.itemText(i) for i in range(dialog.task_combo.count())]
+    assert names == ["garment", "click", "instance_attributes"]
+    dialog.task_combo.setCurrentText("click")
+    assert dialog.windowTitle() == "Model history: click" and dialog.models.rowCount() == 1
+    changed: list = []
+    dialog.activeChanged.connect(lambda task, version: changed.append((task, version)))
+    dialog.models.selectRow(0)
+    dialog.activate_selected()
+    assert changed == [("click", 1)] and loop_project.active_model("click").version == 1
+    dialog.task_combo.setCurrentText("instance_attributes")
+    assert dialog.models.rowCount() == 0 and dialog.quality.rowCount() == 0
+    assert "No retrained instance_attributes version yet." in dialog.summary.text()

@@ -16,8 +16,10 @@ from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -27,7 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.qa.model_history import model_rows, proposal_quality, row_text
+from fashion_annotator.qa.model_history import (
+    MODEL_ONLY_TASKS,
+    model_rows,
+    model_tasks,
+    proposal_quality,
+    row_text,
+)
 from fashion_annotator.ui.train.plot import LivePlot
 
 
@@ -55,9 +63,15 @@ class ModelHistoryDialog(QDialog):
 
     def __init__(self, project: Any, task: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.setWindowTitle(f"Model history: {task}")
         self.project = project
         self.task = task
+        self.setWindowTitle(f"Model history: {task}")
+        # every model the project retrains, the click model and the attribute heads included
+        # (a hand test: "make it active by hand (Train > Model history)" led nowhere for them)
+        self.task_combo = QComboBox()
+        self.task_combo.addItems(model_tasks(project))
+        self.task_combo.setCurrentText(task)
+        self.task_combo.currentTextChanged.connect(self.set_task)
         self.models = QTableWidget(0, 6)
         self.models.setHorizontalHeaderLabels(
             ["Version", "Created", "Training masks", "Val figure", "Val IQR", "Active"]
@@ -81,6 +95,11 @@ class ModelHistoryDialog(QDialog):
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
         self.models.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         layout = QVBoxLayout(self)
+        chooser = QHBoxLayout()
+        chooser.addWidget(QLabel("Model of"))
+        chooser.addWidget(self.task_combo)
+        chooser.addStretch(1)
+        layout.addLayout(chooser)
         layout.addWidget(QLabel("Registered model versions (val figures on the project's val masks)"))
         layout.addWidget(self.models)
         layout.addWidget(QLabel("Proposal quality per model version, in time order"))
@@ -88,6 +107,12 @@ class ModelHistoryDialog(QDialog):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
+        self.refresh()
+
+    def set_task(self, task: str) -> None:
+        """Show the versions of ``task``'s models."""
+        self.task = task
+        self.setWindowTitle(f"Model history: {task}")
         self.refresh()
 
     def refresh(self) -> None:
@@ -138,6 +163,9 @@ class ModelHistoryDialog(QDialog):
             " No retrained version yet: the shipped model proposes until Train > Retrain "
             "promotes one."
         )  # fmt: skip
+        if self.task in MODEL_ONLY_TASKS:  # no mask proposals of their own to score
+            return "" if registered else f"No retrained {self.task} version yet." + (
+                " The shipped model is used." if self.task != "instance_attributes" else "")
         if not self.quality_rows:
             return "No proposal has been compared with a saved mask yet." + note
         first, last = self.quality_rows[0], self.quality_rows[-1]
