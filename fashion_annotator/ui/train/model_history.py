@@ -107,6 +107,7 @@ class ModelHistoryDialog(QDialog):
         layout.addWidget(self.plot, 1)
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
+        self.resize(720, 620)  # every column of the versions table (it opened at 442 px wide)
         self.refresh()
 
     def set_task(self, task: str) -> None:
