@@ -25,6 +25,7 @@ import numpy as np
 
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.models.weights import read_meta
+from training.finetune import paired_gains
 from training.request import TrainRequest
 
 Emit = Callable[[dict[str, Any]], None]
@@ -92,17 +93,8 @@ def paired_clicks(new: dict[str, Any], current: dict[str, Any] | None) -> dict[s
     """
     if not current or "per_image_noc90" not in new or "per_image_noc90" not in current:
         return {}
-    a = np.asarray(new["per_image_noc90"], dtype=np.float64)
-    b = np.asarray(current["per_image_noc90"], dtype=np.float64)
-    if a.shape != b.shape or a.size == 0:
-        return {}
-    saved = b - a
-    return {
-        "n": int(a.size),
-        "better": int((saved > 0).sum()),
-        "worse": int((saved < 0).sum()),
-        "median_gain": float(np.median(saved)),
-    }
+    saved_new, saved_current = (-np.asarray(side["per_image_noc90"], dtype=np.float64) for side in (new, current))
+    return paired_gains(saved_new, saved_current)  # fewer clicks is better: the gain is the clicks saved
 
 
 def _better(new: dict[str, Any], current: dict[str, Any] | None) -> bool:

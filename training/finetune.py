@@ -249,14 +249,21 @@ def paired_comparison(new: dict[str, Any], current: dict[str, Any] | None) -> di
     """
     if not current or "per_image_dice" not in new or "per_image_dice" not in current:
         return {}
-    a = np.asarray(new["per_image_dice"], dtype=np.float64)
-    b = np.asarray(current["per_image_dice"], dtype=np.float64)
+    return paired_gains(new["per_image_dice"], current["per_image_dice"], 1e-4)
+
+
+def paired_gains(new: Any, current: Any, tolerance: float = 0.0) -> dict[str, Any]:
+    """``n``, ``better``, ``worse`` (gains ``new - current`` above ``tolerance``, below minus it)
+    and ``median_gain`` of per-image figures (higher is better; the same images in the same
+    order), or an empty dict when their lengths differ or there are none."""
+    a = np.asarray(new, dtype=np.float64)
+    b = np.asarray(current, dtype=np.float64)
     if a.shape != b.shape or a.size == 0:
         return {}
     d = a - b
     return {
         "n": int(a.size),
-        "better": int((d > 1e-4).sum()),
-        "worse": int((d < -1e-4).sum()),
+        "better": int((d > tolerance).sum()),
+        "worse": int((d < -tolerance).sum()),
         "median_gain": float(np.median(d)),
     }

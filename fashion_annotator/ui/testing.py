@@ -7,6 +7,7 @@ package so any test folder can import it whatever pytest's import mode.
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,17 @@ def add_tiny_model(project: Project, folder: Path, task: str = "garment") -> Non
     path = folder / f"{task}-tiny.safetensors"
     save_model(path, UNet(**arch).eval(), meta)
     project.models.register(task, path, {}, [], activate=True)
+
+
+def hold_proposals(window: MainWindow, monkeypatch: Any) -> threading.Event:
+    """Make ``window``'s proposals wait (at most 20 s each) until the returned event is set:
+    an operator quicker than the model. ``monkeypatch`` is pytest's fixture."""
+    release = threading.Event()
+    computing = window.session.proposals.propose
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        release.wait(20)
+        return computing(*args, **kwargs)
+
+    monkeypatch.setattr(window.session.proposals, "propose", held)
+    return release

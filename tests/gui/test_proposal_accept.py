@@ -13,6 +13,7 @@ from fashion_annotator.ui.testing import (
     add_tiny_model,
     copy_project,
     drag,
+    hold_proposals,
     open_window,
     press_key,
     shown_mask,
@@ -162,18 +163,9 @@ def test_a_proposal_after_the_first_stroke_is_not_applied_but_said_and_can_be_ta
 ):
     """An endurance hand test: a stroke made before the proposal came kept the proposal from
     ever becoming the mask, silently (the saved mask was the stroke, Dice 0 in Review)."""
-    import threading
-
     window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
     try:
-        release = threading.Event()
-        computing = window.session.proposals.propose
-
-        def slow(*args, **kwargs):
-            release.wait(20)
-            return computing(*args, **kwargs)
-
-        monkeypatch.setattr(window.session.proposals, "propose", slow)
+        release = hold_proposals(window, monkeypatch)
         press_key(qtbot, window, Qt.Key.Key_PageDown)
         qtbot.waitUntil(lambda: window.session.current.doc.photo_ready, timeout=20_000)
         drag(window, [(300, 300), (340, 300)])  # the operator is quicker than the model

@@ -14,6 +14,7 @@ from fashion_annotator.ui.testing import (
     CTRL,
     copy_project,
     drag,
+    hold_proposals,
     open_window,
     press_key,
     shown_mask,
@@ -163,17 +164,8 @@ def test_mark_done_before_the_proposal_arrives_is_refused_not_saved_empty(qtbot,
     """An endurance hand test: PgDn then Ctrl+D within 150 ms (or Ctrl+D held) saved the empty
     placeholder of a photo whose proposal was still computing as a done mask; QA could not
     tell (no proposal recorded, no score)."""
-    import threading
-
     window, project = opened
-    release = threading.Event()
-    computing = window.session.proposals.propose
-
-    def slow(*args, **kwargs):
-        release.wait(20)
-        return computing(*args, **kwargs)
-
-    monkeypatch.setattr(window.session.proposals, "propose", slow)
+    release = hold_proposals(window, monkeypatch)
     first = window.session.image_id
     press_key(qtbot, window, Qt.Key.Key_PageDown)
     second = window.session.image_id
