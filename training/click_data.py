@@ -393,6 +393,8 @@ def project_samples(
     from fashion_annotator.dataset.records import started_from
     from fashion_annotator.dataset.store import open_project
     from fashion_annotator.dataset.training_set import select_training_masks
+    from fashion_annotator.models.weights import read_meta
+    from training.click_retrain import current_click_model
     from training.finetune import project_samples as retrain_split
 
     if len(tasks) != 1:
@@ -405,8 +407,10 @@ def project_samples(
         spec = TaskSpec(task, list(project.taxonomy(task).names), identity)
         if not spec.binary:
             raise SystemExit(f"{root}: task {task!r} is not a cutout (binary) task")
+        current = current_click_model(project)  # val first from photos it did not train on
+        trained_on = read_meta(current).get("trained_on") or () if current.is_file() else ()
         try:
-            train_s, val_s = retrain_split(project, task, exclude_unchanged)
+            train_s, val_s = retrain_split(project, task, exclude_unchanged, trained_on)
         except ValueError as exc:
             raise SystemExit(str(exc)) from None
         ids = {Path(it.photo).name: it.image_id for it in select_training_masks(project, task).items()}

@@ -144,6 +144,8 @@ def _labelled_sets(
         if not labelled:
             continue
         changed = referenced_photo_changed(record, Path(project.root))
+        if changed is None and not Path(project.image_path(image_id)).is_file():
+            changed = "the photo file does not exist (moved or deleted since it was added)"
         if changed is not None:
             if left_out is not None:
                 left_out.append((record.name, changed))

@@ -115,8 +115,16 @@ def started_from(
     shown before the first save (:func:`shown_before`). A proposal recorded while a mask was
     already saved (the image opened again, after a QA reject or a retrain) was not where the
     operator started: the window opens the saved mask, and a model refit on that very mask
-    proposed it."""
-    return shown_before(proposals, versions[0].created if versions else math.inf)
+    proposed it. None when the first save came before any proposal (an import's masks excepted:
+    the earliest proposal)."""
+    if not versions:
+        return shown_before(proposals, math.inf)
+    earlier = [r for r in proposals if r.created <= versions[0].created]
+    if earlier:
+        return earlier[-1]
+    # every proposal came after the first save: a mask drawn without one (a model refit on it
+    # proposes it later); an import's masks predate any proposal and are scored against the first
+    return proposals[0] if proposals and versions[0].source == "import" else None
 
 
 @dataclass(frozen=True)

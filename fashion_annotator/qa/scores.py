@@ -12,7 +12,6 @@ model (:func:`rescore_with_model`).
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -32,7 +31,7 @@ from fashion_annotator.core.metrics import (
 from fashion_annotator.core.tasks import uses_dice
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import display_name
-from fashion_annotator.dataset.records import ProjectError, shown_before
+from fashion_annotator.dataset.records import ProjectError, started_from
 from fashion_annotator.qa.decisions import current_decision
 from fashion_annotator.segmentation.pipeline import propose_for_image
 
@@ -77,9 +76,7 @@ class ImageScore:
 
     ``score`` is NaN when there is nothing to compare with (no proposal recorded).
     ``seconds`` and ``actions`` add up every saved version's effort log; ``operator`` is the
-    user of the latest version; ``saved_at`` is when the latest version was saved,
-    ``started_at`` when the first was (the proposal shown before it is what the masks were made
-    from: :func:`~fashion_annotator.dataset.records.started_from`; NaN: ``saved_at``).
+    user of the latest version; ``saved_at`` is when the latest version was saved.
     """
 
     image_id: int
@@ -100,12 +97,6 @@ class ImageScore:
     per_class_iou: np.ndarray | None = field(default=None, compare=False, repr=False)
     #: Why the row has no score although masks are saved (a file that cannot be read), or "".
     problem: str = ""
-    started_at: float = float("nan")
-
-    @property
-    def started(self) -> float:
-        """When the first mask version was saved (``saved_at`` when unknown), epoch s."""
-        return self.saved_at if math.isnan(self.started_at) else self.started_at
 
 
 def metric_name(taxonomy: Taxonomy) -> str:
@@ -142,19 +133,15 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     return PairScore(float(score), float(pixel_accuracy(reference, saved)), ious)
 
 
-def _shown_record(project: ProjectStore, image_id: int, task: str, before: float) -> Any | None:
-    return shown_before(project.proposals(image_id, task), before)
+def _shown_record(project: ProjectStore, image_id: int, task: str) -> Any | None:
+    return started_from(project.proposals(image_id, task), project.mask_versions(image_id, task))
 
 
-def shown_proposal(
-    project: ProjectStore, image_id: int, task: str, before: float
-) -> np.ndarray | None:
-    """The proposal the operator saw: the latest recorded at or before ``before`` (epoch s).
-
-    Falls back to the earliest proposal when all were recorded later (masks imported before
-    proposals were computed), and None when the image has none.
-    """
-    chosen = _shown_record(project, image_id, task, before)
+def shown_proposal(project: ProjectStore, image_id: int, task: str) -> np.ndarray | None:
+    """The proposal the operator's masks were made from (:func:`~fashion_annotator.dataset.
+    records.started_from`: shown before the first save; an import's masks: the earliest), or
+    None: no proposal, or only ones recorded after a mask drawn by hand was saved."""
+    chosen = _shown_record(project, image_id, task)
     return None if chosen is None else load_mask(chosen.path)
 
 
@@ -177,7 +164,6 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
         actions=int(sum(v.actions for v in versions)),
         versions=len(versions),
         saved_at=last.created,
-        started_at=versions[0].created,
         decision=None if decision is None else decision.decision,
         reason=None if decision is None else decision.reason,
         reason_text="" if decision is None else decision.text,
@@ -256,7 +242,7 @@ def score_project(
 
 def _score_row(project: ProjectStore, task: str, taxonomy: Taxonomy, row: ImageScore,
                memo: ScoreMemo | None) -> ImageScore:  # fmt: skip
-    chosen = _shown_record(project, row.image_id, task, row.started)
+    chosen = _shown_record(project, row.image_id, task)
     key = (row.versions, row.saved_at, None if chosen is None else (chosen.version, str(chosen.path)))
     known = None if memo is None else memo.get((row.image_id, task))
     if known is not None and known[0] == key:
@@ -376,4 +362,4 @@ def reference_mask(
     """
     if row.reference == MODEL and predictor is not None:
         return propose_for_image(project, row.image_id, predictor, rgb).mask
-    return shown_proposal(project, row.image_id, row.task, row.started)
+    return shown_proposal(project, row.image_id, row.task)

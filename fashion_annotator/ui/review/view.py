@@ -413,7 +413,7 @@ class ReviewView(BackgroundScoring, QWidget):
             key = self._model_rows[self.task][1]
             reference, name = self.project.cache.load(row.image_id, key), "Current model"
         else:
-            reference = shown_proposal(self.project, row.image_id, self.task, row.started)
+            reference = shown_proposal(self.project, row.image_id, self.task)
             name = "Proposal shown"
         if saved is None or reference is None:
             self.viewer.show_message(f"{row.name}: no model mask recorded to compare with.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -240,3 +242,24 @@ def test_a_fix_saved_after_a_reject_counts_before_it_is_marked_done(garment_proj
     sel = select_training_masks(proj, "garment")
     assert ids[5] in [it.image_id for it in sel.corrected] and sel.by_status["rejected"] == 1
     assert "1 fixed since a QA reject" in describe_selection(sel, "garment", True)
+
+
+def test_a_mask_drawn_before_any_proposal_started_from_none(tmp_path, write_photo):
+    """A review: a mask saved before any proposal (drawn by hand), then proposed by a model refit
+    on it, counted as that model's accepted proposal (QA Dice 1.0, left out by
+    --exclude-unchanged); an import's masks still compare with the first proposal."""
+    from fashion_annotator.dataset.records import started_from
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.qa.scores import score_project
+
+    with Project.create(tmp_path / "p", tasks=("garment",), user="alice") as proj:
+        rec = proj.add_image(write_photo(tmp_path / "src/a.png", SHAPE, seed=1))
+        proj.save_mask(rec.id, "garment", _mask(6, 22), status="done")
+        proj.save_proposal(rec.id, "garment", _mask(6, 22), "7")
+        versions = proj.mask_versions(rec.id, "garment")
+        assert started_from(proj.proposals(rec.id, "garment"), versions) is None
+        assert [it.image_id for it in select_training_masks(proj, "garment").corrected] == [rec.id]
+        (row,) = score_project(proj, "garment")
+        assert np.isnan(row.score)
+        imported = [dataclasses.replace(versions[0], source="import")]
+        assert started_from(proj.proposals(rec.id, "garment"), imported).model_version == "7"

@@ -207,6 +207,22 @@ def test_a_photo_changed_on_disk_is_left_out_and_named(tmp_path: Path, capsys: p
     assert start["train_images"] + start["val_images"] == 7
 
 
+def test_a_photo_gone_from_its_folder_is_left_out_and_named(tmp_path: Path) -> None:
+    """A review: a moved or deleted photo stopped the attribute retrain at loading (the mask
+    retrains leave it out and name it)."""
+    from training.instance_attributes import collect_samples, count_labelled
+
+    _project(tmp_path, n=8, copy=False).close()
+    gone = tmp_path / "photos" / "look03.png"
+    gone.unlink()
+    schema = load_attribute_schema()
+    with Project.open(tmp_path / "proj") as proj:
+        assert count_labelled(proj, schema) == (7, 14)
+        samples = collect_samples(proj, InstanceClassifier.load(), schema)
+    assert [name for name, _ in samples.left_out] == [str(gone)]
+    assert "does not exist" in samples.left_out[0][1] and len(set(samples.images)) == 7
+
+
 def _noise(seed: int, n_images: int, per: int = 3, dim: int = 32):
     """Random embeddings with random labels of every predicted group: nothing to learn."""
     import torch

@@ -236,11 +236,15 @@ def test_project_masks_and_their_click_logs_become_training_data(
     classes, lut = task_mapping(ccp_dir, "garment")
     root = tmp_path / "proj"
     with Project.create(root, tasks=("garment",)) as project:
-        for sample in list_samples(ccp_dir)[:8]:
+        for i, sample in enumerate(list_samples(ccp_dir)[:8]):
             record = project.add_image(sample.image)
             from PIL import Image
 
             mask = lut[np.asarray(Image.open(sample.mask))]
+            if i == 0:  # the proposal the operator of the first image started from
+                proposal = np.zeros_like(mask)
+                proposal[:40] = 1
+                project.save_proposal(record.id, "garment", proposal, "1")
             saved = project.save_mask(record.id, "garment", mask, status="done")
             ys, xs = np.nonzero(mask)
             write_click_log(saved.path, [
@@ -250,9 +254,10 @@ def test_project_masks_and_their_click_logs_become_training_data(
             ])
     with Project.open(root) as project:
         first = project.images()[0]
-        proposal = np.zeros_like(lut[np.asarray(Image.open(list_samples(ccp_dir)[0].mask))])
-        proposal[:40] = 1
-        project.save_proposal(first.id, "garment", proposal, "1")
+        second = project.images()[1]
+        late = np.zeros(second.shape, np.uint8)
+        late[:40] = 1
+        project.save_proposal(second.id, "garment", late, "2")  # after its save: no start
     tasks, train_s, val_s, logs, shown = click_data.project_samples(root, ["garment"])
     samples = train_s + val_s
     # the proposal the operator was shown is a starting mask; images without one have none
