@@ -25,6 +25,7 @@ from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import MaskVersion, NewerVersion, ProjectError
 from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.dataset.storeio import referenced_photo_changed
+from fashion_annotator.qa.decisions import current_decision
 from fashion_annotator.segmentation.pipeline import Proposal
 from fashion_annotator.segmentation.superpixels import SuperpixelHierarchy
 
@@ -225,6 +226,38 @@ def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:
     """The tasks a save writes: those with unsaved edits, and with a ``status`` (the operator
     marks the image done) also those never saved, so every task gets a mask."""
     return [t for t in opened.doc.tasks if t in opened.edited or (status and t in opened.fresh)]
+
+
+def rejected_unchanged(project: ProjectStore, opened: OpenImage) -> list[str]:
+    """Tasks of ``opened`` whose mask is, pixel for pixel, the one QA last rejected (the version
+    the reject was made on, even with saves since: an edit autosaved, then undone): marking
+    them done would clear the rejection with nothing fixed."""
+    image_id = int(opened.doc.image_id)
+    unchanged = []
+    for t in opened.doc.tasks:
+        last = None if t in opened.fresh else project.decisions.last(image_id, t)
+        if last is None or last.decision != "reject":
+            continue
+        if last.mask_version:
+            rejected = project.load_mask(image_id, t, last.mask_version)
+        elif current_decision(project, image_id, t) is not None:  # older decisions: by time
+            rejected = project.load_mask(image_id, t)
+        else:
+            continue
+        if rejected is not None and np.array_equal(rejected, opened.doc.masks[t]):
+            unchanged.append(t)
+    return unchanged
+
+
+def waiting_for_proposals(opened: OpenImage, awaiting: set[str], photo_failed: bool) -> list[str]:
+    """Tasks of ``opened`` never saved nor edited whose proposal is still to come: being computed
+    (``awaiting``), or the photo's full pixels still loading (none comes if they failed,
+    ``photo_failed``). Their mask is an empty placeholder, not one anybody chose."""
+    if not opened.doc.photo_ready:
+        pending = set() if photo_failed else set(opened.doc.tasks)
+    else:
+        pending = awaiting
+    return [t for t in opened.doc.tasks if t in pending and t in opened.fresh and t not in opened.edited]
 
 
 def save_open_image(

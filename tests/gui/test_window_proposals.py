@@ -196,11 +196,51 @@ def test_a_rejected_mask_is_marked_done_again_only_once_changed(qtbot, opened):
     assert "QA rejected the garment mask" in window.status.currentMessage()
     assert project.mask_versions(image, "garment")[-1].version == version
     drag(window, [(300, 360), (340, 360)])
-    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # an edit taken back is no fix
+    assert window.save()  # an autosave of the edit, then the edit taken back and saved: no fix
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert window.save() and project.mask_versions(image, "garment")[-1].version == version + 2
     press_key(qtbot, window, Qt.Key.Key_D, CTRL)
     assert project.image(image).status == "rejected"
     assert "QA rejected the garment mask" in window.status.currentMessage()
     drag(window, [(300, 360), (340, 360)])  # the correction
     press_key(qtbot, window, Qt.Key.Key_D, CTRL)
     assert project.image(image).status == "done" and window.session.image_id != image
-    assert project.mask_versions(image, "garment")[-1].version == version + 1
+    assert project.mask_versions(image, "garment")[-1].version == version + 3
+
+
+def test_mark_done_is_not_refused_forever_when_the_full_photo_fails_to_load(
+    qtbot, tmp_path, ccp_dir, answers, monkeypatch
+):
+    """A review: a large photo whose full pixels failed to load left every task "still being
+    computed", so Ctrl+D was refused with "wait a moment" for good."""
+    from PIL import Image
+
+    from fashion_annotator.core import images
+    from fashion_annotator.ui.annotate import image_session
+
+    monkeypatch.setattr(images, "PREVIEW_MIN_PIXELS", 1_000_000)  # these count as large photos
+    monkeypatch.setattr(images, "PREVIEW_SIDE", 500)
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for stem in ("0014", "0019"):
+        with Image.open(ccp_dir / "images" / f"{stem}.jpg") as im:
+            im.convert("RGB").resize((1500, 2250)).save(photos / f"big_{stem}.jpg", quality=90)
+    root = tmp_path / "project"
+    with Project.create(root) as setup:
+        ids = [setup.add_image(f).id for f in sorted(photos.glob("*.jpg"))]
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+
+        def broken(path):
+            raise OSError("truncated JPEG (disk error)")
+
+        monkeypatch.setattr(image_session, "load_photo_pyramid", broken)
+        assert window.open_image(ids[1])
+        qtbot.waitUntil(lambda: window.session.photo_failed, timeout=20000)
+        assert not window.session.current.doc.photo_ready
+        assert window.session.unfinished_proposals() == []
+        press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+        assert project.image(ids[1]).status == "done"
+    finally:
+        window.close()
+        project.close()

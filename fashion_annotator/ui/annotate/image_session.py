@@ -27,7 +27,6 @@ from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.qa.decisions import current_decision
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
@@ -128,6 +127,8 @@ class ImageSession(JournalRecovery, QObject):
         self._shut_down = False
         #: Tasks of the open image whose proposal is being computed.
         self.awaiting: set[str] = set()
+        #: The open image's full pixels failed to load (no proposal will come).
+        self.photo_failed = False
         self._lease_timer = QTimer(self)
         self._renew_failed = False
         self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
@@ -200,6 +201,8 @@ class ImageSession(JournalRecovery, QObject):
         doc.subscribe(self._document_changed)
         read_only = lease is not None or bool(self._readonly())
         self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh, base_versions=base, notes=notes)
+        self.awaiting.clear()
+        self.photo_failed = False
         self.clock.reset(doc.seconds)
         if not read_only:
             self._lease_timer.start()
@@ -258,6 +261,7 @@ class ImageSession(JournalRecovery, QObject):
         try:
             doc.set_photo(image.rgb)
         except ValueError as exc:
+            self.photo_failed = True
             self.error.emit(f"{image.path}: {exc}")
             return
         self.photoReady.emit(self.current, pyramid)
@@ -321,6 +325,8 @@ class ImageSession(JournalRecovery, QObject):
     def _job_failed(self, kind: str, image_id: int, key: object, message: str) -> None:
         if kind == PROPOSAL and image_id == self.image_id:
             self.awaiting.discard(str(key))
+        if kind == PHOTO and image_id == self.image_id:
+            self.photo_failed = True
         if kind == PHOTO:
             self.error.emit(f"Loading the full-resolution photo failed: {message}")
             return
@@ -477,32 +483,14 @@ class ImageSession(JournalRecovery, QObject):
         return True
 
     def rejected_unchanged(self) -> list[str]:
-        """Tasks of the open image whose saved mask QA rejected (its current decision) and whose
-        mask is still that one, pixel for pixel (an edit undone, or Ctrl+Enter taking a proposal
-        equal to it, changes nothing): marking them done would clear the rejection with nothing
-        fixed."""
-        cur = self.current
-        if cur is None:
-            return []
-        image_id = int(cur.doc.image_id)
-        unchanged = []
-        for t in cur.doc.tasks:
-            if t in cur.fresh or getattr(current_decision(self.project, image_id, t), "decision", None) != "reject":
-                continue
-            saved = self.project.load_mask(image_id, t)
-            if saved is not None and np.array_equal(saved, cur.doc.masks[t]):
-                unchanged.append(t)
-        return unchanged
+        """Tasks whose mask is still the one QA rejected (:func:`~.session.rejected_unchanged`)."""
+        return [] if self.current is None else session.rejected_unchanged(self.project, self.current)
 
     def unfinished_proposals(self) -> list[str]:
-        """Tasks of the open image never saved nor edited whose proposal is still to come
-        (being computed, or the photo's full pixels still loading): their mask is an empty
-        placeholder, not one anybody chose."""
+        """Never-saved, unedited tasks whose proposal is still to come
+        (:func:`~.session.waiting_for_proposals`)."""
         cur = self.current
-        if cur is None:
-            return []
-        pending = set(cur.doc.tasks) if not cur.doc.photo_ready else self.awaiting
-        return [t for t in cur.doc.tasks if t in pending and t in cur.fresh and t not in cur.edited]
+        return [] if cur is None else session.waiting_for_proposals(cur, self.awaiting, self.photo_failed)
 
     def _autosave(self) -> None:
         if not self.unsaved or self.current is None:
