@@ -96,30 +96,18 @@ class ProposalRecord:
     created: float
 
 
-def shown_before(proposals: Sequence[ProposalRecord], before: float) -> ProposalRecord | None:
-    """The proposal an operator saw before saving at ``before`` (epoch s): the latest recorded
-    at or before it, else the earliest (masks imported before any proposal was computed); None
-    without proposals. QA scores a saved mask against it, and a retrain counts a mask equal to
-    it as an accepted proposal (a proposal recorded later, by a newer model, is not what was
-    accepted)."""
-    if not proposals:
-        return None
-    earlier = [r for r in proposals if r.created <= before]
-    return earlier[-1] if earlier else proposals[0]
-
-
 def started_from(
     proposals: Sequence[ProposalRecord], versions: Sequence[MaskVersion]
 ) -> ProposalRecord | None:
-    """The proposal an image's saved masks (``versions``, oldest first) were made from: the one
-    shown before the first save (:func:`shown_before`). A proposal recorded while a mask was
-    already saved (the image opened again, after a QA reject or a retrain) was not where the
-    operator started: the window opens the saved mask, and a model refit on that very mask
-    proposed it. None when the first save came before any proposal (an import's masks excepted:
-    the earliest proposal)."""
-    if not versions:
-        return shown_before(proposals, math.inf)
-    earlier = [r for r in proposals if r.created <= versions[0].created]
+    """The proposal an image's saved masks (``versions``, oldest first) were made from: the
+    latest recorded at or before the first save (with no save yet: the latest). A proposal
+    recorded while a mask was already saved (the image opened again, after a QA reject or a
+    retrain) was not where the operator started: the window opens the saved mask, and a model
+    refit on that very mask proposed it. None when the first save came before any proposal (an
+    import's masks excepted: the earliest proposal). QA scores a saved mask against it, and a
+    retrain counts a mask equal to it as an accepted proposal."""
+    first = versions[0].created if versions else math.inf
+    earlier = [r for r in proposals if r.created <= first]
     if earlier:
         return earlier[-1]
     # every proposal came after the first save: a mask drawn without one (a model refit on it
