@@ -64,6 +64,31 @@ def test_dialog_states_which_masks_count(qtbot, project):
     assert "--exclude-unchanged" in dialog.command()
 
 
+def test_a_long_result_does_not_squeeze_the_sentences(qtbot, project):
+    """A comparison of two lines or more arriving at the end makes room for itself; the masks
+    sentence at the top kept its height but the form's rows moved up over its last line (a hand
+    test at 1280x720)."""
+    dialog = RetrainDialog(project, "garment", extra_args=TINY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.resize(440, dialog.minimumSizeHint().height())
+    qtbot.waitUntil(lambda: dialog.masks_label.width() < 440)
+    comparison = {"new": {"median_dice": 0.9737}, "current": {"median_dice": 0.9705},
+                  "paired": {"n": 5, "better": 4, "worse": 1, "median_gain": 0.003},
+                  "current_trained_on": 1}  # fmt: skip
+    dialog.handle_event({"event": "done", "version": 1, "model_path": "m", "comparison": comparison})
+    label, result = dialog.masks_label, dialog.comparison_label
+    below = dialog.exclude_check if dialog.exclude_check.isVisible() else dialog.epochs_spin
+
+    def whole() -> None:
+        assert result.height() >= result.heightForWidth(result.width()) > result.fontMetrics().height()
+        assert result.geometry().bottom() < dialog.log.geometry().top()
+        assert label.height() >= label.heightForWidth(label.width())
+        assert label.geometry().bottom() < below.geometry().top()
+
+    qtbot.waitUntil(whole)
+
+
 def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
     for _ in range(3):
         add_tiny_model(project, tmp_path)

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QProcess, QTimer, Signal
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -52,6 +51,7 @@ from fashion_annotator.ui.train.selection_text import (
     describe_selection,
     worse_reason,
 )
+from fashion_annotator.ui.whole_label import WholeLabel
 from training.click_retrain import CLICK_TASK, source_task
 from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
 from training.finetune import REFIT, epochs_for, retrain_command
@@ -162,8 +162,7 @@ class RetrainDialog(QDialog):
         self.selection = select_training_masks(self.project, self.source_task)
         #: Attribute heads learn from labelled instances, not masks: ``(images, instances)``.
         self.attribute_counts = self._attribute_counts() if self.task == ATTRIBUTE_TASK else None
-        self.masks_label = QLabel()
-        self.masks_label.setWordWrap(True)
+        self.masks_label = WholeLabel()
         self.exclude_check = QCheckBox(
             f"Leave out the {counted(len(self.selection.unchanged), 'accepted proposal')} saved unchanged"
         )
@@ -195,8 +194,7 @@ class RetrainDialog(QDialog):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.eta_label = QLabel(format_eta(None))
-        self.status_label = QLabel("Ready")
-        self.status_label.setWordWrap(True)
+        self.status_label = WholeLabel("Ready")
         self.plot = LivePlot("loss", "val")
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Metric", "Current", "New"])
@@ -204,8 +202,7 @@ class RetrainDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.comparison_label = QLabel()
-        self.comparison_label.setWordWrap(True)
+        self.comparison_label = WholeLabel()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(500)
@@ -266,7 +263,6 @@ class RetrainDialog(QDialog):
         if self.task != self.source_task:
             text = f"The click model learns from {text[0].lower()}{text[1:]}"
         self.masks_label.setText(text)
-        self._keep_masks_label_whole()
         n = self._n_masks()
         self.epochs_spin.setValue(epochs_for(max(1, n - val_count(n))))
         self.start_button.setEnabled(self.process is None and val_count(n) > 0)
@@ -285,17 +281,6 @@ class RetrainDialog(QDialog):
         from fashion_annotator.models.device import device_display_name, resolve_device
 
         return f"Trains on: {device_display_name(resolve_device(device))}"
-
-    def _keep_masks_label_whole(self) -> None:
-        """The wrapped sentence on which masks count keeps all its lines: a short screen (1280x720)
-        shrinks the plot and the table, never it."""
-        width = self.masks_label.width()
-        if width > 0:
-            self.masks_label.setMinimumHeight(self.masks_label.heightForWidth(width))
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
-        super().resizeEvent(event)
-        self._keep_masks_label_whole()
 
     def command(self) -> list[str]:
         """The child's command line: the frozen-aware CLI (:func:`cli_command`), then ``train``."""
