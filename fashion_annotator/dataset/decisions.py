@@ -1,7 +1,8 @@
 """QA decisions of a project: ``project.decisions``.
 
 Every decision is recorded (who, when, what, why) and sets the image's status in the same
-transaction: ``rejected``, ``approved`` once every task's saved mask is, else ``done``.
+transaction: ``rejected``, ``approved`` once every task's saved mask is, else ``done`` (an image
+nobody marked done stays new or in progress unless rejected).
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from collections.abc import Callable, Iterable
 from fashion_annotator.dataset.connection import StoreConnection
 from fashion_annotator.dataset.records import DecisionRecord
 from fashion_annotator.dataset.schema import DECISIONS
+
+#: Statuses of an image nobody marked done: a QA approval does not finish it.
+UNFINISHED: tuple[str, ...] = ("new", "in_progress")
 
 #: The current decision of each task of one image that has a saved mask or a decision: its
 #: latest decision made at or after its latest saved mask version (None when the mask was saved
@@ -56,16 +60,23 @@ def seen_is_latest(seen_version: int | None, latest: int) -> bool:
     return seen_version is None or latest in (0, seen_version)
 
 
-def status_from_decisions(current: Iterable[str | None]) -> str:
+def status_from_decisions(current: Iterable[str | None], before: str = "done") -> str:
     """An image's status from its tasks' current decisions (:data:`CURRENT_PER_TASK`):
     ``"rejected"`` while any task's is a reject (approving another task does not send it back
     to done), ``"approved"`` when every task's is an approve, else ``"done"``: a task nobody
     reviewed, or whose mask was saved again since its decision, is still waiting (approving the
     parsing mask approved the image whose garment mask nobody looked at, and brought back a
-    reject an operator had already fixed)."""
+    reject an operator had already fixed).
+
+    An image nobody marked done (``before`` is ``"new"`` or ``"in_progress"``) keeps that status
+    unless it is rejected: approving the one saved task of a half-edited image made the image
+    approved (its other task never saved), and the operator's next stroke made it done.
+    """
     decisions = list(current)
     if any(d == "reject" for d in decisions):
         return "rejected"
+    if before in UNFINISHED:
+        return before
     return "approved" if decisions and all(d == "approve" for d in decisions) else "done"
 
 
@@ -124,7 +135,8 @@ class Decisions:
                 (int(image_id), task, decision, reason, text, db.user, now, version),
             )
             current = conn.execute(CURRENT_PER_TASK.replace("%s", "?"), (int(image_id),) * 5).fetchall()
-            db.write_status(conn, int(image_id), status_from_decisions(r["decision"] for r in current))
+            before = conn.execute("SELECT status FROM images WHERE id = ?", (int(image_id),)).fetchone()["status"]
+            db.write_status(conn, int(image_id), status_from_decisions((r["decision"] for r in current), before))
         return DecisionRecord(
             int(cur.lastrowid or 0), int(image_id), task, decision, reason, text, db.user, now, version
         )

@@ -89,7 +89,8 @@ class PgDecisions:
                 (int(image_id), task, decision, reason, text, self._db.user, version),
             ).fetchone()
             current = conn.execute(CURRENT_PER_TASK, (int(image_id),) * 5).fetchall()
-            self._db.write_status(conn, int(image_id), status_from_decisions(r["decision"] for r in current))
+            before = one(conn.execute("SELECT status FROM images WHERE id = %s", (int(image_id),)).fetchone())["status"]
+            self._db.write_status(conn, int(image_id), status_from_decisions((r["decision"] for r in current), before))
         return _decision(one(row))
 
     def __call__(

@@ -200,6 +200,7 @@ def test_reopen_and_add_task(location, photo: Path) -> None:
 
 def test_decisions_set_status_and_are_listed(project: Project, photo: Path, location) -> None:
     rec = project.add_image(photo)
+    project.set_status(rec.id, "done")
     project.record_decision(rec.id, "garment", "approve")
     assert project.image(rec.id).status == "approved"
     rej = project.record_decision(rec.id, "parsing7", "reject", reason="edge", text="left sleeve")
@@ -223,6 +224,22 @@ def test_decisions_set_status_and_are_listed(project: Project, photo: Path, loca
         with pytest.raises(LeaseHeld):
             project.record_decision(rec.id, "garment", "reject", reason="edge")
         assert project.image(rec.id).status == "approved" and len(project.decisions(image_id=rec.id)) == 4
+
+
+def test_an_approval_does_not_finish_an_image_nobody_marked_done(project: Project, photo: Path) -> None:
+    """Approving the one saved task of a half-edited image made it approved (its other task never
+    saved), and the operator's next stroke made it done (a QA reviewer's hand test)."""
+    rec = project.add_image(photo)
+    project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8), status="in_progress")
+    project.record_decision(rec.id, "garment", "approve")
+    assert project.image(rec.id).status == "in_progress"
+    project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8))
+    assert project.image(rec.id).status == "in_progress"
+    project.record_decision(rec.id, "garment", "reject", reason="edge")
+    assert project.image(rec.id).status == "rejected", "sending it back still works"
+    project.set_status(rec.id, "done")
+    project.record_decision(rec.id, "garment", "approve")
+    assert project.image(rec.id).status == "approved", "once marked done, the approval counts"
 
 
 def test_model_registry(project: Project, tmp_path: Path) -> None:
@@ -260,6 +277,7 @@ def test_training_masks_filter_status_and_rejects(
     project.save_mask(recs[0].id, "garment", np.ones(recs[0].shape, np.uint8))
     project.set_status(recs[0].id, "done")
     project.set_status(recs[1].id, "done")
+    project.set_status(recs[2].id, "done")
     project.record_decision(recs[2].id, "garment", "approve")
     project.record_decision(recs[3].id, "garment", "reject", reason="bad")
     project.set_status(recs[3].id, "done")  # rejected before, still left out
