@@ -20,6 +20,7 @@ __all__ = [
     "REASONS",
     "approve",
     "current_decision",
+    "latest_rejects",
     "reason_counts",
     "reason_label",
     "reject",
@@ -94,7 +95,8 @@ def reject(
     if reason not in REASONS:
         raise ValueError(f"unknown reject reason {reason!r}; expected one of {', '.join(REASONS)}")
     if reason == "other" and not text.strip():
-        raise ValueError("a reject with reason 'other' needs a text saying why")
+        raise ValueError(f"a reject with reason '{reason_label(reason)}' needs a text saying why: "
+                         "type it in the Why field")
     _check_seen(project, image_id, task, seen_version)
     return project.decisions.record(image_id, task, "reject", reason, text.strip(), seen_version)
 
@@ -120,17 +122,34 @@ def current_decision(
     return None if versions and versions[-1].created > last.created else last
 
 
-def rejection_note(project: ProjectStore, image_id: int, task: str | None = None) -> str | None:
-    """What to tell the operator who opens a rejected image, or None when it is not rejected.
+def latest_rejects(project: ProjectStore, image_id: int, task: str | None = None) -> list[Any]:
+    """Each task's latest decision on the image where it is a reject (``task``: that task only).
 
-    Example: ``"Rejected by qa on 2026-11-21 09:12: Low contrast - sleeve edge lost"``.
+    One task's approval does not hide another task's reject: the queue's note read the latest
+    decision on any task, and a rejected image whose parsing mask was then approved showed no
+    reason.
     """
-    last = project.decisions.last(image_id, task)
-    if last is None or last.decision != "reject":
-        return None
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.created))
-    note = f"Rejected by {last.user} on {when}: {reason_label(last.reason)}"
-    return f"{note} - {last.text}" if last.text else note
+    latest: dict[str, Any] = {}
+    for decision in project.decisions(image_id, task):
+        latest[decision.task] = decision
+    return [d for d in latest.values() if d.decision == "reject"]
+
+
+def rejection_note(project: ProjectStore, image_id: int, task: str | None = None) -> str | None:
+    """What to tell the operator who opens a rejected image, or None when it is not rejected:
+    a line per task whose latest decision is a reject (:func:`latest_rejects`).
+
+    Example: ``"Rejected by qa on 2026-11-21 09:12: Low contrast - sleeve edge lost"``; with
+    ``task`` None and two tasks sent back, each line ends with ``" (garment)"``.
+    """
+    rejects = latest_rejects(project, image_id, task)
+    lines = []
+    for last in rejects:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.created))
+        note = f"Rejected by {last.user} on {when}: {reason_label(last.reason)}"
+        note = f"{note} - {last.text}" if last.text else note
+        lines.append(f"{note} ({last.task})" if len(rejects) > 1 else note)
+    return "\n".join(lines) or None
 
 
 def reason_counts(

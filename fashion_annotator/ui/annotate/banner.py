@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.qa.decisions import reason_label
+from fashion_annotator.qa.decisions import latest_rejects, reason_label
 from fashion_annotator.ui.actions import task_title
 
 
@@ -48,12 +48,7 @@ def image_notes(project, opened: OpenImage) -> list[str]:
         notes.append(set_aside)
     image_id = int(opened.doc.image_id)
     if project.image(image_id).status == "rejected":
-        latest = {}  # each task's latest decision: every task QA sent back is listed
-        for decision in project.decisions(image_id):
-            latest[decision.task] = decision
-        for decision in latest.values():
-            if decision.decision != "reject":
-                continue
+        for decision in latest_rejects(project, image_id):  # every task QA sent back is listed
             reason = reason_label(decision.reason) if decision.reason else "no reason given"
             extra = f" — {decision.text}" if decision.text else ""
             notes.append(

@@ -42,6 +42,21 @@ def test_rejected_images_return_to_the_queue_with_the_reason(scored_project):
     assert rejection_note(project, ids["half"], "garment") is None
 
 
+def test_the_queue_note_names_a_reject_another_tasks_approval_came_after(scored_project):
+    """The queue's note (``task`` None) read the latest decision on any task: a garment reject
+    followed by a parsing approval left a rejected image with no reason (a QA hand test)."""
+    project, ids = scored_project
+    image = ids["half"]
+    other = next(t for t in project.tasks if t != "garment")
+    reject(project, image, "garment", "complex_garment", "sleeve")
+    approve(project, image, other)
+    assert project.image(image).status == "rejected"
+    assert rejection_note(project, image).endswith("Complex garment - sleeve")
+    reject(project, image, other, "model_error")
+    lines = rejection_note(project, image).splitlines()
+    assert [line.rsplit(" (", 1)[1] for line in lines] == ["garment)", f"{other})"]
+
+
 def test_reasons_are_validated():
     assert list(REASONS) == ["bad_ground_truth", "rare_garment", "low_contrast",
                              "complex_garment", "model_error", "other"]  # fmt: skip
@@ -51,7 +66,7 @@ def test_unknown_reason_and_bare_other_are_refused(scored_project):
     project, ids = scored_project
     with pytest.raises(ValueError, match="unknown reject reason 'blurry'"):
         reject(project, ids["half"], "garment", "blurry")
-    with pytest.raises(ValueError, match="needs a text"):
+    with pytest.raises(ValueError, match="reason 'Other' needs a text saying why: type it in the Why field"):
         reject(project, ids["half"], "garment", "other", "   ")
     assert project.decisions() == []
 
