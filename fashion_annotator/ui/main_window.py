@@ -482,8 +482,7 @@ class MainWindow(QMainWindow):
             window_dialogs.build_review_tab(self)
         assert self.review is not None
         self.session.save()
-        self.review.refresh()
-        self.instance_review.refresh()
+        self.review.refresh()  # the instance panel too (ReviewView.refreshed)
 
     def _review_open(self, image_id: int) -> None:
         self.tabs.setCurrentIndex(0)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import mapping_from_taxonomies_json
@@ -218,11 +219,13 @@ def test_review_tab_shows_instance_qa(opened, qtbot):
     shown = panel.table.item(0, 0).text()  # named as the table above names it, not by full path
     assert shown == display_name(project.image(image_id).name, project.root) and not shown.startswith("/")
     review = window.review
+    project.set_status(image_id, "done")  # marked done: an approval does not finish an image
     assert review.select_image(image_id)
     with qtbot.waitSignal(review.decisionRecorded):
         qtbot.mouseClick(review.approve_button, Qt.MouseButton.LeftButton)
     assert panel.table.item(0, 1).text() == "done", "its parsing mask waits for review"
     review.set_task("parsing7")
+    qtbot.wait(QApplication.doubleClickInterval() + 50)  # a click sooner is a double-click's second
     assert review.select_image(image_id)
     with qtbot.waitSignal(review.decisionRecorded):
         qtbot.mouseClick(review.approve_button, Qt.MouseButton.LeftButton)
@@ -230,6 +233,21 @@ def test_review_tab_shows_instance_qa(opened, qtbot):
     panel.table.selectRow(0)
     panel._open(0)
     assert window.tabs.currentIndex() == 0
+
+
+def test_refresh_reads_the_instance_panel_too(opened, qtbot):
+    """F5 re-read the review table but not the instance panel below it: a colleague's fix showed
+    "done" in one and "rejected" in the other (a QA hand test)."""
+    window, project = opened
+    image_id = window.session.image_id
+    _choose_category(window.instances, _row_of(window.instances, "dress"), "romper")
+    window.tabs.setCurrentIndex(1)
+    panel, review = window.instance_review, window.review
+    assert panel.table.rowCount() == 1
+    with Project.open(project.root, user="qa2") as colleague:
+        colleague.set_status(image_id, "rejected")
+    review.refresh()  # what F5, the Refresh button and the poll after a colleague's commit call
+    assert panel.table.item(0, 1).text() == "rejected"
 
 
 def test_parsing_edits_keep_instances_consistent(opened, qtbot):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.models.unet import UNet
@@ -130,6 +130,20 @@ def test_approve_records_and_moves_to_the_next_row(view, project, qtbot):
     view.select_image(bad_id)
     assert view.approve_selected() and view.approve_selected()
     assert [d.decision for d in project.decisions(bad_id, "garment")] == ["approve"]
+
+
+def test_a_double_clicked_approve_decides_one_row(view, project, qtbot):
+    """The second click of a double-click approved the row the first click moved to, shown for
+    80 ms (a QA hand test); a click after the double-click interval decides the next row."""
+    view.select_proxy_row(0)
+    first = view.selected_row()
+    for _ in range(2):  # a double-click: press, release, press, release
+        qtbot.mouseClick(view.approve_button, Qt.MouseButton.LeftButton)
+    second = view.selected_row()
+    assert [(d.image_id, d.decision) for d in project.decisions(task="garment")] == [(first.image_id, "approve")]
+    qtbot.wait(QApplication.doubleClickInterval() + 50)
+    qtbot.mouseClick(view.approve_button, Qt.MouseButton.LeftButton)
+    assert [d.image_id for d in project.decisions(task="garment")] == [first.image_id, second.image_id]
 
 
 def test_reject_with_reason_returns_the_image_to_the_queue(view, project, qtbot):

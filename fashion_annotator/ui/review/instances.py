@@ -6,7 +6,7 @@ Double-click (or Enter on) a row to open the image in the Annotate tab.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -22,6 +22,9 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.instances.qa import InstanceQARow, instance_qa_rows, instance_qa_summary
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.review.view import ReviewView
 
 COLUMNS = ("Image", "Status", "Instances", "Category changed", "Attributes filled", "Uncategorised", "Inconsistent px")
 
@@ -99,12 +102,13 @@ class InstanceReviewPanel(QGroupBox):
             self.openImageRequested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
 
 
-def attach(review: QWidget, project: Any, open_image) -> InstanceReviewPanel:
+def attach(review: ReviewView, project: Any, open_image) -> InstanceReviewPanel:
     """Add the panel at the bottom of the Review tab ``review``; return it."""
     layout = review.layout()
     if layout is None:
         raise ValueError("the Review tab has no layout to add the instance panel to")
     panel = InstanceReviewPanel(project, review)
     layout.addWidget(panel)
+    review.refreshed.connect(panel.refresh)  # F5 and the poll re-read both tables
     panel.openImageRequested.connect(open_image)
     return panel

@@ -14,10 +14,11 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -82,6 +83,10 @@ REVIEW_KEYS = (
 )
 """The Review tab's keys, listed by F1 and kept out of the window's other shortcuts."""
 
+#: Rows the table's header measures for its column widths (the rows in sight first).
+SIZE_SAMPLE_ROWS = 40
+
+
 class ReviewView(BackgroundScoring, QWidget):
     """Review of one task of ``project`` (a :class:`~fashion_annotator.dataset.store.Project`).
 
@@ -93,11 +98,15 @@ class ReviewView(BackgroundScoring, QWidget):
         ``image_id, decision`` after an approve or reject was stored.
     exported(str)
         A line for the status bar once a CSV or HTML export is written.
+    refreshed()
+        Each :meth:`refresh` (F5, the poll after a colleague's commit, a visit of the tab):
+        the instance panel below re-reads the store with the table.
     """
 
     openImageRequested = Signal(int)
     decisionRecorded = Signal(int, str)
     exported = Signal(str)
+    refreshed = Signal()
 
     def __init__(self, project: ProjectStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -109,6 +118,10 @@ class ReviewView(BackgroundScoring, QWidget):
         # Per task: rows scored against the current model, and the cache key of its masks.
         self._model_rows: dict[str, tuple[list[ImageScore], str, str]] = {}
         self._scores: ScoreMemo = {}  # a saved mask is scored again only when it changed
+        # Runs for a double-click's interval after a decision moved to the next row: the second
+        # click of a double-clicked Approve approved that row, shown for 80 ms (a hand test).
+        self._settling = QTimer(self)
+        self._settling.setSingleShot(True)
         self._build()
         self.refresh()
 
@@ -128,6 +141,10 @@ class ReviewView(BackgroundScoring, QWidget):
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Widths from the rows in sight and a sample beyond: measuring every cell (Qt's default,
+        # up to 1000 rows) froze the window for 0.4-2 s at each refresh, sort and decision of a
+        # 700-mask project (a scale test).
+        header.setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
         header.setStretchLastSection(True)
         self.table.sortByColumn(SCORE_COLUMN, Qt.SortOrder.AscendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
@@ -238,13 +255,13 @@ class ReviewView(BackgroundScoring, QWidget):
         box = QGroupBox("Decision")
         form = QFormLayout(box)
         self.approve_button = QPushButton("Approve (A)")
-        self.approve_button.clicked.connect(self.approve_selected)
+        self.approve_button.clicked.connect(lambda: self._clicked(self.approve_selected))
         self.reason = QComboBox()
         for key, label in decisions.REASONS.items():
             self.reason.addItem(label, key)
         self.reason_text = QLineEdit(placeholderText="Why (shown to the operator)")
         self.reject_button = QPushButton("Reject (R)")
-        self.reject_button.clicked.connect(self.reject_selected)
+        self.reject_button.clicked.connect(lambda: self._clicked(self.reject_selected))
         self.open_button = QPushButton("Open in annotation view (Enter)")
         self.open_button.clicked.connect(self.open_selected)
         row = QHBoxLayout()
@@ -290,6 +307,7 @@ class ReviewView(BackgroundScoring, QWidget):
         first time a task is shown (the table fills when it ends); every later refresh scores
         only the masks saved since (the memo).
         """
+        self.refreshed.emit()
         selected = self.selected_row()
         use_model = self.reference.currentData() == MODEL and self.task in self._model_rows
         if use_model:
@@ -455,6 +473,11 @@ class ReviewView(BackgroundScoring, QWidget):
             lambda r: decisions.reject(self.project, r.image_id, self.task, reason, text, seen_version=r.versions)
         )
 
+    def _clicked(self, decide) -> bool:
+        """A click of Approve or Reject, unless it is the second click of a double-click that
+        lands on the row the first one moved to (the A and R keys do not repeat when held)."""
+        return False if self._settling.isActive() else decide()
+
     def _decide(self, record) -> bool:
         index = self.table.selectionModel().currentIndex()
         row = self.selected_row()
@@ -479,6 +502,7 @@ class ReviewView(BackgroundScoring, QWidget):
         if next_id is None or not self.select_image(next_id):
             self.select_image(row.image_id)
             self._row_changed(self.table.selectionModel().currentIndex(), QModelIndex())
+        self._settling.start(QApplication.doubleClickInterval())
         return True
 
     def open_selected(self) -> None:
