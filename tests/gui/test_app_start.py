@@ -51,6 +51,35 @@ def test_folder_of_photos_becomes_a_project_in_place(tmp_path, ccp_dir):
         assert len(again.images()) == 2 and problems == []
 
 
+def test_a_folders_photos_stopped_half_way_are_added_at_the_next_open(tmp_path, ccp_dir):
+    """The window adds a new folder project's photos in the background; closed before the end,
+    the next open adds the rest (the marker says the adding did not finish), then no more."""
+    photos = tmp_path / "shoot"
+    photos.mkdir()
+    for stem in ("0001", "0002", "0003"):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos / f"{stem}.jpg")
+    project, pending = app.open_or_start(photos)
+    with project:
+        assert project.images() == [] and pending.files == app.photos_in(photos)
+        assert pending.marker == photos / "annotations" / app.ADDING_MARKER and pending.marker.is_file()
+
+        def stop_after_one(done: int, total: int) -> None:
+            if done == 1 and done < total:
+                raise RuntimeError("the window closed")
+
+        with pytest.raises(RuntimeError):
+            pending.work(project, stop_after_one)
+        assert len(project.images()) == 1 and pending.marker.is_file()
+    again, rest = app.open_or_start(photos)
+    with again:
+        assert [p.name for p in rest.files] == ["0002.jpg", "0003.jpg"]
+        assert rest.work(again, lambda done, total: None)[0].startswith("2 photos added, 0 already present")
+        assert len(again.images()) == 3 and not rest.marker.is_file()
+    third, nothing = app.open_or_start(photos)
+    with third:
+        assert nothing is None and len(third.images()) == 3
+
+
 def test_bad_paths_are_refused_with_their_name(tmp_path):
     with pytest.raises(ProjectError, match="no such project"):
         app.open_or_create(tmp_path / "missing")
