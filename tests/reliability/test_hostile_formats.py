@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion_annotator.dataset.formats import import_source
+from fashion_annotator.dataset.formats import export_project, import_source
 from fashion_annotator.dataset.formats.labelstudio import encode_ls_rle
 from fashion_annotator.dataset.store import Project
 
@@ -264,3 +264,56 @@ def test_a_refused_annotation_still_imports_its_photo_in_every_shape_format(
         '<image name="bent.png" width', '<image name="other.png" width', 1))  # fmt: skip
     summary = import_source(project, cvat, "cvat", "garment")
     assert summary.errors and summary.without_mask == []  # bent.png has its mask: not "without"
+
+
+HOSTILE_NAMES = ["look", "look#2", "pct x", "pct%20x", "?star", "q?a=1&d=x", "plus+one", "tab\there",
+                 "new\nline", "ünï cödé"]  # fmt: skip
+
+
+def test_labelstudio_round_trip_keeps_every_mask_on_its_photo_whatever_the_names(
+    tmp_path: Path, write_photo, ledger
+) -> None:
+    """data.image was written unescaped: on import '#' began a fragment (look#2 -> look), '%20'
+    was decoded, '?' began a query and a newline vanished, so masks landed on other photos."""
+    photos = tmp_path / "photos"
+    with Project.create(tmp_path / "a", user="alice") as source:
+        want = {}
+        for k, stem in enumerate(HOSTILE_NAMES):
+            ledger.try_("labelstudio names", stem)
+            record = source.add_image(write_photo(photos / f"{stem}.png", (H, W), seed=k))
+            mask = np.zeros((H, W), np.uint8)
+            mask[k : k + 3, 2 * k : 2 * k + 5] = 1
+            source.save_mask(record.id, "garment", mask, status="done")
+            want[stem] = mask
+        export_project(source, tmp_path / "ls", "labelstudio", "garment")
+    for task in json.loads((tmp_path / "ls" / "tasks.json").read_text()):
+        assert task["data"]["image"].startswith("/data/local-files/?d=images/")
+        assert not set(task["data"]["image"][len("/data/local-files/?d="):]) & set("#? \t\n&+")
+    with Project.create(tmp_path / "b", user="alice") as target:
+        for stem in HOSTILE_NAMES:
+            target.add_image(photos / f"{stem}.png")
+        summary = import_source(target, tmp_path / "ls", "labelstudio", "garment")
+        assert not summary.errors and summary.masks == len(HOSTILE_NAMES), summary.lines()
+        for stem, mask in want.items():
+            (record,) = target.images_by_stem(stem)
+            np.testing.assert_array_equal(target.load_mask(record.id, "garment"), mask, err_msg=stem)
+            ledger.handled("labelstudio names", stem)
+
+
+def test_labelstudio_import_reads_the_unescaped_paths_of_older_exports(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """Exports before the escaping wrote data.image as images/NAME as it is: such a file names
+    the photo beside it, a '#' or '%20' in it included."""
+    src = tmp_path / "ls"
+    words = np.repeat((_box_mask() * 255)[..., None], 4, axis=2)
+    result = {"type": "brushlabels", "original_width": W, "original_height": H,
+              "value": {"format": "rle", "rle": encode_ls_rle(words), "brushlabels": ["garment"]}}  # fmt: skip
+    tasks = []
+    for k, stem in enumerate(["look#2", "pct%20x", "look"]):
+        write_photo(src / "images" / f"{stem}.png", (H, W), seed=k)
+        tasks.append({"id": k, "data": {"image": f"images/{stem}.png"}, "annotations": [{"result": [result]}]})
+    (src / "tasks.json").write_text(json.dumps(tasks))
+    summary = import_source(project, src, "labelstudio", "garment")
+    assert not summary.errors and summary.masks == 3, summary.lines()
+    assert sorted(r.stem for r in project.images()) == ["look", "look#2", "pct%20x"]

@@ -5,13 +5,17 @@ truth and are ignored; a task without one is named as left out, its photo import
 mask): ``brushlabels`` (Label Studio's bit-packed RLE of an RGBA canvas; a
 pixel is set where alpha >= 128), ``polygonlabels`` and ``rectanglelabels`` (percent
 coordinates, rotation about the top-left corner as Label Studio draws it), painted in result
-order. The photo is ``data.image``: a ``?d=`` local-files path (tried with its folders, then
-shorter, beside the JSON or in ``images/``), or an upload's file name (Label Studio's
-``8hex-`` prefix is tried without it); else the project photo with the same stem (see
-:class:`~fashion_annotator.dataset.formats.shapes.PhotoFinder`).
+order. The photo is ``data.image``: a ``?d=`` local-files path (percent-encoded, decoded
+once; tried with its folders, then shorter, beside the JSON or in ``images/``), or an upload's
+file name (Label Studio's ``8hex-`` prefix is tried without it); else the project photo with
+the same stem (see :class:`~fashion_annotator.dataset.formats.shapes.PhotoFinder`). A plain
+relative path that names a file beside the JSON as written (older exports of this app wrote
+``images/NAME`` unescaped) is taken as it is.
 
 Export writes ``OUT/tasks.json`` and the photos under ``OUT/images/``; ``data.image`` is
-``images/NAME`` (point a local-files storage at ``OUT``, or import as pre-annotations).
+``/data/local-files/?d=images/NAME`` with ``NAME`` percent-encoded as Label Studio writes it
+(point a local-files storage with document root ``OUT`` at it, or import as pre-annotations),
+so ``#``, ``%``, ``?``, spaces and control characters in a name survive the round trip.
 ``shapes="mask"`` (default, exact) writes one brush region per class, ``shapes="polygon"``
 one polygon per region with holes cut in through a zero-width bridge.
 """
@@ -21,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import numpy as np
 
@@ -47,6 +51,8 @@ TASKS_JSON = "tasks.json"
 _WORD_BITS = 8
 _RUN_BITS = (3, 4, 8, 16)
 _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
+LOCAL_FILES = "/data/local-files/?d="
+_URL_START = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|/)")
 
 
 def decode_ls_rle(rle: list[int], expected: int | None = None) -> np.ndarray:
@@ -117,14 +123,44 @@ def encode_ls_rle(words: np.ndarray) -> list[int]:
     return np.packbits(bits).tolist()
 
 
+def local_files_url(path: str) -> str:
+    """The ``data.image`` Label Studio gives a local file at ``path`` (relative to its document
+    root): ``/data/local-files/?d=`` and the path percent-encoded (``/`` kept)."""
+    return LOCAL_FILES + quote(path, safe="/")
+
+
+def _is_file(path: Path) -> bool:
+    """Whether ``path`` is a file; a name too long or otherwise unusable is not."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def _photo_name(data: dict, folders: list[Path]) -> str:
+    """The photo a task's ``data`` names: a local-files path, a file name, or a relative path.
+
+    Parameters
+    ----------
+    data
+        The task's ``data`` object (``image``, else its first string value).
+    folders
+        Where the photos may lie (beside the JSON, its ``images/``).
+
+    Returns
+    -------
+    str
+        The photo's path or name, decoded from the URL exactly once.
+    """
     url = data.get("image")
     if not isinstance(url, str):
         url = next((v for v in data.values() if isinstance(v, str)), "")
+    if url and not _URL_START.match(url) and _is_file(folders[0] / url):
+        return url  # an unescaped relative path, as older exports of this app wrote it
     parsed = urlparse(url)
-    local = parse_qs(parsed.query).get("d")
-    if local:  # a local-files path: its folders tell photos of one name apart
-        return unquote(local[0])
+    local = parse_qs(parsed.query, keep_blank_values=True).get("d")
+    if local:  # a local-files path (parse_qs decodes it): its folders tell photos of one name apart
+        return local[0]
     base = Path(unquote(parsed.path)).name
     if not any((f / base).is_file() for f in folders) and _UPLOAD_PREFIX.match(base):
         return _UPLOAD_PREFIX.sub("", base)
@@ -269,7 +305,7 @@ def export_labelstudio(
         tasks.append(
             {
                 "id": record.id,
-                "data": {"image": f"images/{photo}"},
+                "data": {"image": local_files_url(f"images/{photo}")},
                 "annotations": [{"id": record.id, "result": results, "was_cancelled": False}],
                 "predictions": [],
             }
