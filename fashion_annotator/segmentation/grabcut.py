@@ -44,6 +44,9 @@ GRABCUT_ITERATIONS = 4
 #: 1.7-1.85x a plain click of the same run (goal 100).
 SEEDED_SIDE = 300
 SEEDED_ITERATIONS = 1
+#: Thinnest box side (pixels of the shrunk photo GrabCut runs on) a box prompt may have: a
+#: thinner one (a drag of a few pixels across a wide photo) leaves GrabCut nothing to work on.
+MIN_SHRUNK_BOX_PX = 2.0
 #: Radius (pixels of the shrunk photo, about 5x at 1152x1728) of the sure disk around a click.
 SEED_RADIUS = 4
 
@@ -72,18 +75,53 @@ def clip_box(box: Sequence[float], shape: tuple[int, int]) -> tuple[int, int, in
     )  # fmt: skip
 
 
+def _surroundings(box: tuple[int, int, int, int], shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """``box`` with a quarter of its size (and 2 pixels) around it, inside ``shape``."""
+    y0, x0, y1, x1 = box
+    my, mx = (y1 - y0) // 4 + 2, (x1 - x0) // 4 + 2
+    return max(0, y0 - my), max(0, x0 - mx), min(shape[0], y1 + my), min(shape[1], x1 + mx)
+
+
+def shrunk_box_size(
+    box: tuple[float, float, float, float], shape: tuple[int, int], side: int = GRABCUT_SIDE
+) -> tuple[float, float]:
+    """The height and width ``box`` has on the photo GrabCut runs on (shrunk to ``side``).
+
+    Parameters
+    ----------
+    box : (y0, x0, y1, x1)
+        Photo pixels, in any corner order; clipped to the photo.
+    shape : (H, W)
+        The photo's size.
+    side : int
+        The long side of the box's surroundings after shrinking.
+
+    Returns
+    -------
+    (float, float)
+        The box's height and width there; a side under :data:`MIN_SHRUNK_BOX_PX` is too thin
+        for a box prompt.
+    """
+    y0, x0, y1, x1 = clip_box(box, shape)
+    ry0, rx0, ry1, rx1 = _surroundings((y0, x0, y1, x1), shape)
+    f = min(1.0, side / max(ry1 - ry0, rx1 - rx0, 1))
+    return (y1 - y0) * f, (x1 - x0) * f
+
+
 class _Region:
     """The box with a quarter of its size around it, shrunk for GrabCut."""
 
     def __init__(self, rgb: np.ndarray, box: tuple[int, int, int, int], side: int = GRABCUT_SIDE) -> None:
-        h, w = rgb.shape[:2]
         y0, x0, y1, x1 = box
-        my, mx = (y1 - y0) // 4 + 2, (x1 - x0) // 4 + 2
-        self.y0, self.x0 = max(0, y0 - my), max(0, x0 - mx)
-        self.y1, self.x1 = min(h, y1 + my), min(w, x1 + mx)
+        self.y0, self.x0, self.y1, self.x1 = _surroundings(box, rgb.shape[:2])
         sub = rgb[self.y0 : self.y1, self.x0 : self.x1]
         self.f = min(1.0, side / max(sub.shape[:2]))
-        small = cv2.resize(sub, None, fx=self.f, fy=self.f, interpolation=cv2.INTER_AREA) if self.f < 1 else sub
+        small = sub
+        if self.f < 1 and min(round(n * self.f) for n in sub.shape[:2]) >= 1:
+            small = cv2.resize(sub, None, fx=self.f, fy=self.f, interpolation=cv2.INTER_AREA)
+        elif self.f < 1:  # a very thin region would shrink to nothing: one pixel at least
+            size = (max(1, round(sub.shape[1] * self.f)), max(1, round(sub.shape[0] * self.f)))
+            small = cv2.resize(sub, size, interpolation=cv2.INTER_AREA)
         self.bgr = np.ascontiguousarray(small[..., ::-1])
         f = self.f
         rx, ry, rw, rh = (int((x0 - self.x0) * f), int((y0 - self.y0) * f),
@@ -138,11 +176,12 @@ def grabcut_box(
     Returns
     -------
     (H, W) bool
-        The foreground, never outside the box (empty when GrabCut fails, e.g. on a flat photo).
+        The foreground, never outside the box (empty when GrabCut fails, e.g. on a flat photo,
+        or when the box is thinner than :data:`MIN_SHRUNK_BOX_PX` on the shrunk photo).
     """
     h, w = rgb.shape[:2]
     y0, x0, y1, x1 = clip_box(box, (h, w))
-    if y1 - y0 < 2 or x1 - x0 < 2:
+    if y1 - y0 < 2 or x1 - x0 < 2 or min(shrunk_box_size((y0, x0, y1, x1), (h, w))) < MIN_SHRUNK_BOX_PX:
         return np.zeros((h, w), bool)
     region = _Region(rgb, (y0, x0, y1, x1))
     gc = np.zeros(region.bgr.shape[:2], np.uint8)

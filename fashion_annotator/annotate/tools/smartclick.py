@@ -13,7 +13,9 @@
 - Ctrl+click on a marker removes that click: the object is recomputed from the state before
   it with the remaining later clicks replayed, and written only on the pixels that click
   changed and where the replayed clicks act, never over another label (one undo step);
-- a box thinner than :data:`MIN_BOX_PX` after clipping to the photo is refused with a message
+- a box thinner than :data:`MIN_BOX_PX` after clipping to the photo, or thinner than
+  :data:`~fashion_annotator.segmentation.grabcut.MIN_SHRUNK_BOX_PX` on the shrunk photo GrabCut
+  runs on (a drag of a few pixels across a wide photo), is refused with :data:`BOX_TOO_THIN`
   and the click session goes on;
 - the object is ``mask == label`` (cutouts: the foreground; parsing: the clicked class); pixels
   a click takes out of it go to the class around them (:func:`_refill`; background on a
@@ -49,6 +51,7 @@ from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolCo
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.history import History
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.segmentation.grabcut import MIN_SHRUNK_BOX_PX, shrunk_box_size
 
 if TYPE_CHECKING:  # the click model (torch) loads on first use
     from fashion_annotator.segmentation.clicks import Click
@@ -59,6 +62,8 @@ DRAG_PX = 6.0
 MARKER_HIT_PX = 12.0
 #: A box thinner than this (image pixels, after clipping to the photo) is refused.
 MIN_BOX_PX = 3.0
+#: Why a box prompt is refused: too thin, here or where GrabCut runs, or outside the photo.
+BOX_TOO_THIN = "Box too thin or outside the photo: drag a box around the object"
 #: Why a click on a parsing mask with background chosen is refused.
 NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
 #: Status text of a click on a pixel the mask has right already (a positive click inside it).
@@ -167,6 +172,12 @@ def _write_where(mask: np.ndarray, obj: np.ndarray, where: np.ndarray, label: in
         mask[add] = label
         mask[remove] = 0
     return box
+
+
+def _too_thin(box: tuple[float, float, float, float], shape: tuple[int, int]) -> bool:
+    """Whether ``box`` (photo pixels) is thinner than GrabCut can use once its surroundings are
+    shrunk (:func:`~fashion_annotator.segmentation.grabcut.shrunk_box_size`)."""
+    return min(shrunk_box_size(box, shape)) < MIN_SHRUNK_BOX_PX
 
 
 def _write_object(
@@ -327,8 +338,8 @@ class SmartClickTool(Tool):
         if box is not None:
             h, w = ctx.mask.shape
             box = (max(box[0], 0.0), max(box[1], 0.0), min(box[2], float(h)), min(box[3], float(w)))
-            if box[2] - box[0] < MIN_BOX_PX or box[3] - box[1] < MIN_BOX_PX:
-                return ToolResult(message="Box too thin or outside the photo: drag a box around the object")
+            if box[2] - box[0] < MIN_BOX_PX or box[3] - box[1] < MIN_BOX_PX or _too_thin(box, (h, w)):
+                return ToolResult(message=BOX_TOO_THIN)
         predictor.set_image(ctx.document.rgb)
         if box is not None:
             return self._apply_box(ctx, predictor, box)

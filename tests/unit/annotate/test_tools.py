@@ -119,3 +119,26 @@ def test_a_removal_takes_classes_beyond_the_crop_and_none_from_far_away() -> Non
     _write_object(mask, obj, (0, 40, 10, 120), skin)  # not skin anywhere in the crop
     assert (mask[:, 10 : 10 + REFILL_REACH] == top).all()  # near the top beside the crop
     assert (mask[:, 10 + REFILL_REACH + 1 :] == 0).all()  # beyond the reach: background
+
+
+@pytest.mark.parametrize(("shape", "drag"), [((4000, 6000), (120, 0, 5880, 3.5)), ((200, 20000), (100, 90, 19900, 94))])
+def test_smart_click_refuses_a_box_too_thin_for_grabcut_with_the_box_message(
+    shape, drag, disk_click_model, monkeypatch
+) -> None:
+    """A box 3.5 px tall across a 6000 px photo passed MIN_BOX_PX, then GrabCut's shrunk copy
+    had no rows and cv2.error reached the crash dialog; now the box is refused in words."""
+    from fashion_annotator.annotate.tools import smartclick
+    from fashion_annotator.segmentation.clicks import ClickPredictor
+
+    predictor = ClickPredictor(disk_click_model(5.0))
+    monkeypatch.setattr(smartclick, "shared_click_predictor", lambda path=None: predictor)
+    doc = AnnotationDocument(1, np.zeros((*shape, 3), np.uint8), {"garment": np.zeros(shape, np.uint8)})
+    ctx = ToolContext(doc, "garment", label=1, radius=3.0)
+    tool = make_tool("smartclick")
+    x0, y0, x1, y1 = drag
+    tool.press(ctx, Pointer(x0, y0))
+    tool.move(ctx, Pointer((x0 + x1) / 2, (y0 + y1) / 2))
+    result = tool.move(ctx, Pointer(x1, y1))
+    result = tool.release(ctx, Pointer(x1, y1))
+    assert result.message == smartclick.BOX_TOO_THIN and result.message.startswith("Box too thin")
+    assert not doc.masks["garment"].any() and not doc.history["garment"].can_undo

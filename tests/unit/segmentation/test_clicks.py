@@ -20,7 +20,13 @@ from fashion_annotator.segmentation.clicks import (
     _edge_distance,
     enforce_clicks,
 )
-from fashion_annotator.segmentation.grabcut import grabcut_box, grabcut_seeded, surround_busyness
+from fashion_annotator.segmentation.grabcut import (
+    MIN_SHRUNK_BOX_PX,
+    grabcut_box,
+    grabcut_seeded,
+    shrunk_box_size,
+    surround_busyness,
+)
 
 
 @pytest.fixture
@@ -390,6 +396,19 @@ def test_seeded_grabcut_fills_what_a_positive_click_asks_for() -> None:
     # nothing left to call foreground (an empty mask, one negative click): nothing to learn
     empty = np.zeros_like(mask)
     assert not grabcut_seeded(rgb, empty, box, [Click(200, 200, False)]).any()
+
+
+@pytest.mark.parametrize(("shape", "box"), [((4000, 6000), (0, 120, 3.5, 5880)), ((200, 20000), (90, 100, 94, 19900))])
+def test_a_box_thin_on_the_shrunk_photo_gives_nothing_and_raises_nothing(shape, box) -> None:
+    """A 3.5 px box across a 6000 px photo shrank to 0 rows for GrabCut: cv2.resize raised
+    "dsize.empty()" out of the Smart-click tool (the crash dialog)."""
+    rgb = np.random.default_rng(0).integers(0, 256, (*shape, 3), np.uint8)
+    assert min(shrunk_box_size(box, shape)) < MIN_SHRUNK_BOX_PX
+    assert not grabcut_box(rgb, box).any()
+    mask = np.zeros(shape, bool)
+    mask[int(box[0]) : int(box[2]), int(box[1]) : int(box[3])] = True
+    out = grabcut_seeded(rgb, mask, box, [Click((box[0] + box[2]) / 2, shape[1] / 2, True)])
+    assert out.shape == shape and not out[int(np.ceil(box[2])) + 1 :].any()
 
 
 def test_a_click_after_a_box_on_a_plain_backdrop_follows_seeded_grabcut(disk_click_model) -> None:
