@@ -6,6 +6,7 @@ and masks get the same orientation, and every failure becomes an :class:`ImageLo
 names the file and the cause. Ordinary 8-bit JPEG photos are decoded by OpenCV straight into
 numpy (about three times faster than Pillow plus its copy at 50 megapixels);
 :func:`load_preview` decodes a large JPEG at 1/2 .. 1/8 scale in the DCT for a quick first look.
+Both convert colours through an embedded ICC profile to sRGB (:mod:`.colour_profiles`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from typing import Any, BinaryIO
 
 import numpy as np
 from PIL import Image
+
+from fashion_annotator.core.colour_profiles import to_srgb
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -283,9 +286,9 @@ def copy_upright(src: str | Path, dst: str | Path, shape: tuple[int, int] | None
     """Copy a photo for an export so that its pixels stand as the masks do.
 
     A photo whose EXIF orientation is not 1 is written turned upright, with the tag cleared
-    (JPEG at quality 95, other formats losslessly), since readers that ignore EXIF (OpenCV,
-    most training loaders) would otherwise pair it with a mask of another shape; any other
-    photo is copied byte for byte. Returns whether the photo was re-encoded.
+    (JPEG at quality 95, other formats losslessly, its embedded colour profile kept), since
+    readers that ignore EXIF (OpenCV, most training loaders) would otherwise pair it with a
+    mask of another shape; any other photo is copied byte for byte. Returns whether the photo was re-encoded.
 
     Parameters
     ----------
@@ -322,6 +325,8 @@ def copy_upright(src: str | Path, dst: str | Path, shape: tuple[int, int] | None
         exif[_EXIF_ORIENTATION] = 1
         # a TIFF's "EXIF" is its own directory, stale sizes included: it is written afresh
         options: dict[str, Any] = {} if fmt == "TIFF" else {"exif": exif.tobytes()}
+        if im.info.get("icc_profile"):  # the copy's colours mean what the original's do
+            options["icc_profile"] = im.info["icc_profile"]
         if fmt == "JPEG":
             options.update(quality=95, subsampling=0)
         elif fmt == "WEBP":
@@ -383,7 +388,9 @@ def load_image(path: str | Path) -> ImageData:
     Notes
     -----
     EXIF orientation is applied. CMYK, grayscale and palette images are converted to RGB;
-    16-bit images are scaled to 8 bits by keeping the high byte (never clipped).
+    16-bit images are scaled to 8 bits by keeping the high byte (never clipped). Colours
+    described by an embedded ICC profile (Adobe RGB, ProPhoto, Display P3, CMYK) are converted
+    to sRGB (:func:`~fashion_annotator.core.colour_profiles.to_srgb`).
     """
     im, path = open_image_file(path, decode=False)
     with im:
@@ -391,7 +398,7 @@ def load_image(path: str | Path) -> ImageData:
         if rgb is not None:
             return ImageData(rgb=rgb, alpha=None, path=path)
         _decode(im, path)
-        rgb, alpha = _to_rgb_alpha(upright(im), path)
+        rgb, alpha = _to_rgb_alpha(to_srgb(upright(im), path), path)
     return ImageData(rgb=rgb, alpha=alpha, path=path)
 
 
@@ -442,7 +449,18 @@ def _decode_jpeg_cv(im: Image.Image, path: Path) -> np.ndarray | None:
     if bgr is None or bgr.shape[:2] != (im.size[1], im.size[0]):
         return None
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
+    if im.info.get("icc_profile"):
+        rgb = _profile_to_srgb(rgb, im.info["icc_profile"], path)
     return _orient_cv(rgb, _exif_orientation(im))
+
+
+def _profile_to_srgb(rgb: np.ndarray, icc: bytes, path: Path) -> np.ndarray:
+    """``rgb`` ``(H, W, 3) uint8`` decoded by OpenCV, converted to sRGB through the photo's
+    embedded profile ``icc`` when it needs it (:func:`to_srgb`, as Pillow-decoded photos)."""
+    photo = Image.fromarray(rgb)
+    photo.info["icc_profile"] = icc
+    managed = to_srgb(photo, path)
+    return rgb if managed is photo else np.array(managed, dtype=np.uint8)
 
 
 def load_preview(
@@ -486,6 +504,6 @@ def load_preview(
         im.draft(im.mode, (width // factor, height // factor))
         turned = _exif_orientation(im) >= 5  # 5..8 swap width and height
         _decode(im, path)
-        rgb, _ = _to_rgb_alpha(upright(im), path)
+        rgb, _ = _to_rgb_alpha(to_srgb(upright(im), path), path)
     full = (width, height) if turned else (height, width)
     return PhotoPreview(rgb=rgb, shape=full, path=path)

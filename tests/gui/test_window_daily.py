@@ -343,6 +343,27 @@ def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):
     assert not thumb.isNull() and len(shades) > 20 and max(shades) < 255  # a ramp, not white
 
 
+def test_a_photo_with_a_colour_profile_gets_a_thumbnail_in_its_real_colours(qapp, tmp_path):
+    """The thumbnail read the pixels as sRGB, as the window did: another green than the photo's."""
+    from icc_synth import rgb_profile
+    from PIL import Image
+
+    from fashion_annotator.core.images import load_image
+    from fashion_annotator.ui.annotate.queue_dock import _ThumbJob, _ThumbRelay
+
+    path = tmp_path / "adobe.png"
+    Image.new("RGB", (48, 64), (40, 200, 60)).save(path, icc_profile=rgb_profile())
+    relay = _ThumbRelay()
+    got = []
+    relay.ready.connect(lambda image_id, image: got.append(image))
+    _ThumbJob(relay, 1, path).run()
+    (thumb,) = got
+    colour = thumb.pixelColor(thumb.width() // 2, thumb.height() // 2)
+    want = load_image(path).rgb[32, 24]
+    assert (colour.red(), colour.green(), colour.blue()) == tuple(int(v) for v in want)
+    assert abs(int(want[0]) - 40) > 10  # the profile does change the colour
+
+
 def test_large_photo_is_drawn_from_its_pyramid(qtbot):
     import cv2
 

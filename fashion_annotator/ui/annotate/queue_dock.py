@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.colour_profiles import to_srgb
 from fashion_annotator.core.images import load_image
 from fashion_annotator.ui.annotate.queue_order import ORDERS as QUEUE_ORDERS
 from fashion_annotator.ui.icons import STATUS_STYLE, status_icon, status_name
@@ -68,7 +69,7 @@ class _ThumbJob(QRunnable):
                     # 16-bit and float greys would clip to white: scale as the canvas does.
                     img = Image.fromarray(load_image(self._path).rgb)
                 img.draft("RGB", (THUMB.width() * 2, THUMB.height() * 2))
-                img = ImageOps.exif_transpose(img).convert("RGB")
+                img = to_srgb(ImageOps.exif_transpose(img), self._path).convert("RGB")
                 img.thumbnail((THUMB.width(), THUMB.height()), Image.Resampling.BILINEAR)
                 data = img.tobytes()
                 qimg = QImage(

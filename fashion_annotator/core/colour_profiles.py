@@ -1,0 +1,107 @@
+"""Embedded ICC colour profiles: a photo's pixels converted to sRGB as they are decoded.
+
+A raw converter's ProPhoto or Adobe RGB export, a phone's Display P3 photo or a print studio's
+CMYK JPEG holds its colours in the space its embedded profile describes; read as sRGB they come
+out dull or shifted (12-17 grey levels per channel for ProPhoto), in the window, the models and
+the instances' colour names alike. :func:`to_srgb` converts them through the profile (Pillow's
+``ImageCms``, LittleCMS) with a perceptual rendering intent. It is the one place that does:
+:func:`~fashion_annotator.core.images.load_image`,
+:func:`~fashion_annotator.core.images.load_preview` and the queue's thumbnails go through it.
+
+Skipped, at the cost of a dictionary look-up: photos without a profile, sRGB profiles (by
+their description), grey profiles and profiles of another colour space than the pixels'. A
+profile that cannot be parsed or used leaves the pixels as they are, with a warning in the log
+that names the file; it never fails the load.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from functools import lru_cache
+from pathlib import Path
+
+from PIL import Image, ImageCms
+
+__all__ = ["INTENT", "to_srgb"]
+
+log = logging.getLogger(__name__)
+
+INTENT = ImageCms.Intent.PERCEPTUAL
+"""The rendering intent of every conversion (LittleCMS uses the colorimetric one for matrix
+profiles without perceptual tables)."""
+#: The profile colour spaces converted, by the Pillow mode the pixels are converted in.
+_SPACES = {"RGB": "RGB", "RGBA": "RGB", "CMYK": "CMYK"}
+#: Colour modes made RGB (or RGBA) before an RGB profile is applied.
+_RGB_LIKE = frozenset({"RGB", "RGBA", "RGBX", "RGBa", "P", "PA"})
+
+
+class _Unusable(ValueError):
+    """A profile that cannot be parsed or turned into a transform."""
+
+
+@lru_cache(maxsize=1)
+def _srgb() -> ImageCms.ImageCmsProfile:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+
+
+@lru_cache(maxsize=8)
+def _transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
+    """The transform from ``icc`` to sRGB for pixels in ``mode``; None when none is needed.
+
+    Raises
+    ------
+    _Unusable
+        The profile cannot be parsed, or LittleCMS cannot build a transform from it.
+    """
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        space = profile.profile.xcolor_space.strip()
+        if space != _SPACES[mode]:
+            return None  # a grey profile, or one that does not fit the pixels
+        if space == "RGB" and "srgb" in (profile.profile.profile_description or "").lower():
+            return None
+        # no pixel cache: a transform is shared by the loading and thumbnail threads
+        return ImageCms.buildTransform(profile, _srgb(), mode, "RGBA" if mode == "RGBA" else "RGB",
+                                       renderingIntent=INTENT, flags=ImageCms.Flags.NOCACHE)  # fmt: skip
+    except (ImageCms.PyCMSError, OSError, TypeError, ValueError) as exc:
+        raise _Unusable(str(exc) or type(exc).__name__) from exc
+
+
+def to_srgb(im: Image.Image, name: Path | str) -> Image.Image:
+    """``im``'s pixels converted from its embedded ICC profile to sRGB.
+
+    Parameters
+    ----------
+    im : PIL.Image.Image
+        A decoded image; its ``info["icc_profile"]`` is the embedded profile.
+    name : Path or str
+        The file it came from, named by the warning about a profile that cannot be used.
+
+    Returns
+    -------
+    PIL.Image.Image
+        A new RGB image (RGBA when ``im`` has alpha, which is kept as it is) without the
+        profile; ``im`` itself when it has no profile, an sRGB or grey one, one of another
+        colour space than its pixels, or one that cannot be used (logged as a warning).
+    """
+    icc = im.info.get("icc_profile")
+    if not icc:
+        return im
+    mode = im.mode
+    if mode in _RGB_LIKE:  # a transparent colour (tRNS) becomes alpha, as the loader makes it
+        mode = "RGBA" if mode in ("RGBA", "RGBa", "PA") or "transparency" in im.info else "RGB"
+    elif mode != "CMYK":
+        return im  # grey, 16-bit grey, float, LAB...: no profile applied
+    try:
+        transform = _transform(bytes(icc), mode)
+    except _Unusable as exc:
+        log.warning("%s: its embedded colour profile cannot be used (%s); colours read as sRGB", name, exc)
+        return im
+    if transform is None:
+        return im
+    source = im if im.mode == mode else im.convert(mode)
+    out = ImageCms.applyTransform(source, transform)
+    assert out is not None  # not in place: a new image
+    out.info.pop("icc_profile", None)
+    return out
