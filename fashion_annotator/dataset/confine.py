@@ -20,6 +20,15 @@ within the usual 255-byte limit of a file name."""
 _VERSION_PATH = re.compile(r"^(masks|proposals)/[0-9]{1,12}/[A-Za-z0-9_+-]{1,64}/v[0-9]{1,9}\.png$")
 
 
+def referenced_name(src: Path) -> str:
+    """The name a photo referenced in place (not copied) is stored under: its absolute path.
+
+    The folder's own links are resolved, the file's name is kept: a link is named as the
+    folder shows it (``SKU123_front.jpg``, not its target ``IMG_0001.jpg``) and read through.
+    """
+    return str(src.parent.resolve() / src.name)
+
+
 def storable_name(name: str) -> str:
     """A file name safe to store: undecodable bytes replaced, at most :data:`MAX_NAME_BYTES`.
 

@@ -70,7 +70,7 @@ class PhotoImports:
             if found is not None:  # another process added it since our lookup
                 return found, False
             original = confine.storable_name(src.name)
-            name = self._free_name(original, sha) if copy else str(src.resolve())
+            name = self._free_name(original, sha) if copy else confine.referenced_name(src)
             if copy:
                 dest = self.root / "images" / name
                 try:

@@ -121,3 +121,39 @@ def test_run_gui_opens_the_sample_and_quits_cleanly(qtbot, tmp_path, monkeypatch
     assert app.run_gui(None) == 0
     assert seen["image"] == 1 and "sample-project" in seen["title"]
     assert not shiboken6.isValid(seen["window"])  # torn down before run_gui returned
+
+
+def _photo(path, seed):
+    import numpy as np
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rgb = np.random.default_rng(seed).integers(0, 256, (24, 32, 3), np.uint8)
+    Image.fromarray(rgb).save(path)
+    return rgb
+
+
+def test_linked_photos_are_named_as_the_folder_shows_them(tmp_path):
+    """A job folder of links into a photo store was stored under the targets' paths, so both
+    photos were exported as IMG_0001 (and IMG_0001-2), not as the SKUs the links name."""
+    import numpy as np
+
+    from fashion_annotator.dataset.formats import export_project
+
+    job = tmp_path / "job_42"
+    job.mkdir()
+    want = {}
+    for seed, (sku, shelf) in enumerate([("SKU123_front", "a"), ("SKU124_front", "b")]):
+        want[sku] = _photo(tmp_path / "store" / shelf / "IMG_0001.png", seed)
+        (job / f"{sku}.png").symlink_to(tmp_path / "store" / shelf / "IMG_0001.png")
+    project, problems = app.open_or_create(job)
+    with project:
+        assert problems == []
+        records = project.images()
+        assert sorted(r.name for r in records) == [str(job.resolve() / f"{s}.png") for s in sorted(want)]
+        for record in records:
+            np.testing.assert_array_equal(project.load_photo(record.id).rgb, want[record.stem])
+            project.save_mask(record.id, "garment", np.ones(record.shape, np.uint8), status="done")
+        export_project(project, tmp_path / "out", "plain", "garment")
+    assert sorted(p.name for p in (tmp_path / "out" / "masks").rglob("*.png")) == [f"{s}.png" for s in sorted(want)]
+

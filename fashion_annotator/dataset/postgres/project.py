@@ -234,7 +234,7 @@ class PgProject(Project):
             if row is not None:
                 return self._record(row), False
             original = confine.storable_name(src.name)  # as SQLite: a 250-byte name plus
-            name = self._free_name(original, sha) if copy else str(src.resolve())  # -<sha12>
+            name = self._free_name(original, sha) if copy else confine.referenced_name(src)  # -<sha12>
             if copy:
                 conn.execute(
                     "INSERT INTO photos (sha256, data) VALUES (%s, %s) "
