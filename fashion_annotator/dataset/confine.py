@@ -8,6 +8,7 @@ made storable: valid UTF-8 and short enough for any file system once a suffix is
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -20,13 +21,57 @@ within the usual 255-byte limit of a file name."""
 _VERSION_PATH = re.compile(r"^(masks|proposals)/[0-9]{1,12}/[A-Za-z0-9_+-]{1,64}/v[0-9]{1,9}\.png$")
 
 
+def shown_path(path: Path | str) -> str:
+    """``path`` as text that can be printed and logged: bytes that are not UTF-8 written as
+    ``\\xNN`` (a path as the OS gave it may hold them as surrogate escapes)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def referable_folder(folder: Path) -> None:
+    """Refuse a folder whose photos cannot be referenced in place: its path is not UTF-8.
+
+    Raises
+    ------
+    ProjectError
+        Names the folder (its odd bytes as ``\\xNN``) and what to do instead.
+    """
+    if not _is_utf8(str(folder.resolve())):
+        raise ProjectError(
+            f"{shown_path(folder.resolve())}: the folder's path is not valid UTF-8 (a name in "
+            "another encoding, as from an old share or camera card), so its photos cannot be "
+            "referenced where they are; rename the folder, or make a project that copies them: "
+            "fashion-annotator new PROJECT --images FOLDER"
+        )
+
+
 def referenced_name(src: Path) -> str:
     """The name a photo referenced in place (not copied) is stored under: its absolute path.
 
     The folder's own links are resolved, the file's name is kept: a link is named as the
     folder shows it (``SKU123_front.jpg``, not its target ``IMG_0001.jpg``) and read through.
+
+    Raises
+    ------
+    ProjectError
+        The path is not valid UTF-8 (:func:`referable_folder`; a file name alone: named too).
     """
-    return str(src.parent.resolve() / src.name)
+    referable_folder(src.parent)
+    path = src.parent.resolve() / src.name
+    if not _is_utf8(src.name):
+        raise ProjectError(
+            f"{shown_path(path)}: the file name is not valid UTF-8 (a name in another "
+            "encoding), so the photo cannot be referenced where it is; rename it, or make a "
+            "project that copies the photos: fashion-annotator new PROJECT --images FOLDER"
+        )
+    return str(path)
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def storable_name(name: str) -> str:

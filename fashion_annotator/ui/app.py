@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # imported when a project opens
     from fashion_annotator.ui.main_window import MainWindow
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES
+from fashion_annotator.dataset.confine import referable_folder
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
@@ -108,6 +109,7 @@ def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
         return project, PendingPhotos(rest, False, marker)
     if not path.is_dir():
         raise ProjectError(f"{path}: no such project or folder of photos")
+    referable_folder(path)  # before a project is made in it: its photos are referenced there
     photos = photos_in(path)
     if not photos:
         raise ProjectError(f"{path}: neither a project nor a folder with photos")

@@ -157,3 +157,31 @@ def test_linked_photos_are_named_as_the_folder_shows_them(tmp_path):
         export_project(project, tmp_path / "out", "plain", "garment")
     assert sorted(p.name for p in (tmp_path / "out" / "masks").rglob("*.png")) == [f"{s}.png" for s in sorted(want)]
 
+
+def test_a_folder_whose_path_is_not_utf8_is_refused_in_words(tmp_path):
+    """Every photo of such a folder was refused with "surrogates not allowed", leaving an empty
+    project; now the folder is refused by name before a project is made, and a file name alone
+    that is not UTF-8 is named as such (a copy, as `new` makes, still works)."""
+    import os
+
+    from fashion_annotator.dataset.formats.photos import add_photos
+
+    folder = os.fsdecode(os.fsencode(tmp_path) + b"/Fotos_Gr\xfc\xdfe")
+    _photo(tmp_path / "ok.png", 1)
+    os.mkdir(folder)
+    os.replace(tmp_path / "ok.png", os.path.join(folder, "0004.png"))
+    with pytest.raises(ProjectError, match=r"Fotos_Gr\\xfc\\xdfe: the folder's path is not valid UTF-8"):
+        app.open_or_create(folder)
+    assert not os.path.exists(os.path.join(folder, "annotations"))
+
+    shoot = tmp_path / "shoot"
+    odd = os.fsdecode(os.fsencode(shoot) + b"/Gr\xfc\xdfe.png")
+    _photo(shoot / "plain.png", 2)
+    _photo(shoot / "x.png", 3)
+    os.replace(shoot / "x.png", odd)
+    with Project.create(tmp_path / "p") as project:
+        summary = add_photos(project, [shoot / "plain.png", shoot / odd], copy=False)
+        ((path, problem),) = summary.errors
+        assert "file name is not valid UTF-8" in problem and "surrogates" not in problem
+        assert summary.added == 1
+        assert add_photos(project, [shoot / odd]).added == 1  # copied, as `new` does
