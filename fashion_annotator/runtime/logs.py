@@ -57,8 +57,11 @@ def setup_logging(folder: Path | None = None) -> Path | None:
     teardown_logging()
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        # a path as the OS gave it may hold undecodable bytes (surrogate escapes): written
+        # as \udcNN, never a "Logging error" that loses the line
         handler = logging.handlers.RotatingFileHandler(
-            folder / LOG_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
+            folder / LOG_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
+            errors="backslashreplace",
         )
         faults: IO[str] = open(folder / FAULT_NAME, "a", encoding="utf-8")  # noqa: SIM115
     except OSError:

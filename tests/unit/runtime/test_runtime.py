@@ -73,6 +73,20 @@ def test_log_file_rotates_and_excepthook_logs_then_calls_back(tmp_path) -> None:
     assert "broken photo" in seen[0][0]
 
 
+def test_a_path_that_is_not_utf8_is_logged_without_a_logging_error(tmp_path, capsys, monkeypatch) -> None:
+    """Any command given such a path printed "--- Logging error ---" and a traceback, and its
+    log line was lost: the log file's strict UTF-8 refused the path's surrogate escapes."""
+    monkeypatch.setenv("FA_LOG_DIR", str(tmp_path / "logs"))
+    odd = os.fsdecode(os.fsencode(tmp_path) + b"/Fotos_Gr\xfc\xdfe")
+    try:
+        main(["info", odd])
+    finally:
+        logs.teardown_logging()
+    assert "Logging error" not in capsys.readouterr().err
+    text = (tmp_path / "logs" / logs.LOG_NAME).read_text(encoding="utf-8")
+    assert "fashion-annotator info " in text and "Fotos_Gr\\udcfc\\udcdfe" in text
+
+
 def test_unwritable_log_folder_is_not_fatal(tmp_path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
