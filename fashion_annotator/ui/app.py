@@ -105,7 +105,7 @@ def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
         if not marker.is_file():
             return project, None
         known = {r.name for r in project.images()}
-        rest = [p for p in photos_in(path) if str(p.resolve()) not in known and str(p.absolute()) not in known]
+        rest = [p for p in photos_in(path) if str(p.parent.resolve() / p.name) not in known]
         return project, PendingPhotos(rest, False, marker)
     if not path.is_dir():
         raise ProjectError(f"{path}: no such project or folder of photos")
