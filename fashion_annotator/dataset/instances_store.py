@@ -161,6 +161,7 @@ class InstanceStore:
             version = int(row[0]) + 1
             rel = f"{INSTANCES_FOLDER}/{record.id}/v{version}.png"
             mask_files.write_version(self._db.root, rel, data)
+            self._db.wrote(self._db.root / rel)  # removed again if the transaction rolls back
             now = time.time()
             cur = conn.execute(
                 "INSERT INTO instance_versions (image_id, version, path, sha256, parsing_task, taxonomy,"

@@ -8,10 +8,11 @@ and both take space. :func:`sweep` runs when a project is opened for writing, un
 lock, so no other process can be between its rename and its commit at that moment.
 
 Temp files and orphan proposal versions (the model's, made again on demand) are deleted;
-orphan photos, masks and model files are moved to ``lost+found/``, never deleted: a mask the
-index does not name is usually a save cut short, but it is also every mask saved after the
-backup an admin restored ``project.sqlite`` from (the first open deleted them all). Each action
-is logged.
+orphan photos, masks, instance maps and model files are moved to ``lost+found/``, never
+deleted: a mask or instance map the index does not name is usually a save cut short, but it is
+also every one saved after the backup an admin restored ``project.sqlite`` from (the first open
+deleted the masks; the next instance save wrote its ``vN.png`` over the instance map). Each
+action is logged.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from fashion_annotator.dataset.click_logs import CLICK_LOG_SUFFIX
 log = logging.getLogger(__name__)
 
 LOST_AND_FOUND = "lost+found"
-SWEPT_FOLDERS = ("images", "masks", "proposals", "models")
+SWEPT_FOLDERS = ("images", "masks", "proposals", "models", "instances")
 
 
 @dataclass
@@ -45,14 +46,18 @@ class SweepReport:
         return len(self.temp_removed) + len(self.orphans_removed) + len(self.orphans_moved)
 
     def note(self, root: Path) -> str | None:
-        """One sentence for people when saved masks or photos were set aside in ``root``'s
-        ``lost+found/`` (else None): the log alone left an operator thinking the work was lost."""
+        """One sentence for people when saved masks, instance maps or photos were set aside in
+        ``root``'s ``lost+found/`` (else None): the log alone left an operator thinking the work
+        was lost."""
         masks = sum(1 for rel in self.orphans_moved if rel.startswith("masks/") and rel.endswith(".png"))
+        maps = sum(1 for rel in self.orphans_moved if rel.startswith("instances/"))
         photos = sum(1 for rel in self.orphans_moved if rel.startswith("images/"))
-        if not masks and not photos:
+        parts = [f"{masks} saved mask file(s)" if masks else "",
+                 f"{maps} saved instance map(s)" if maps else "",
+                 f"{photos} photo(s)" if photos else ""]  # fmt: skip
+        what = " and ".join(x for x in parts if x)
+        if not what:
             return None
-        what = " and ".join(x for x in (f"{masks} saved mask file(s)" if masks else "",
-                                        f"{photos} photo(s)" if photos else "") if x)  # fmt: skip
         return (f"Opening the project moved {what} its index does not name to {root / LOST_AND_FOUND} "
                 "(an index restored from a backup? a crash during a save?); nothing was deleted")
 
@@ -64,7 +69,7 @@ def _is_temp(name: str) -> bool:
 def _known(conn: sqlite3.Connection) -> set[str]:
     """Project-relative paths the index names."""
     known = {f"images/{r[0]}" for r in conn.execute("SELECT name FROM images WHERE stored = 1")}
-    for table in ("mask_versions", "proposals", "models"):
+    for table in ("mask_versions", "proposals", "models", "instance_versions"):
         known.update(r[0] for r in conn.execute(f"SELECT path FROM {table}"))
     known.update(
         Path(p).with_suffix(".json").as_posix() for p in list(known) if p.endswith(".safetensors")
@@ -109,7 +114,7 @@ def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
                 continue
             elif folder == "proposals" and path.suffix == ".png":
                 _remove(path, rel, report.orphans_removed, "proposal never committed to the index")
-            elif folder in ("images", "models") or (folder == "masks" and path.suffix == ".png"):
+            elif folder in ("images", "models") or (folder in ("masks", "instances") and path.suffix == ".png"):
                 _move(root, rel, report)
             elif folder == "masks" and path.name.endswith(CLICK_LOG_SUFFIX):
                 mask = rel[: -len(CLICK_LOG_SUFFIX)] + ".png"
