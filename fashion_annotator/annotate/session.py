@@ -7,6 +7,7 @@ happens to an operator's work is decided here and tested without a display.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +43,8 @@ __all__ = [
     "save_open_image",
     "tasks_to_save",
 ]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -261,14 +264,20 @@ def waiting_for_proposals(opened: OpenImage, awaiting: set[str], photo_failed: b
 
 
 def save_open_image(
-    project: ProjectStore, opened: OpenImage, journal: RecoveryJournal, status: str | None = None
+    project: ProjectStore,
+    opened: OpenImage,
+    journal: RecoveryJournal,
+    status: str | None = None,
+    warnings: list[str] | None = None,
 ) -> list[str]:
     """Save the open image's masks and status; return the tasks saved.
 
     Each saved task leaves the journal and the unsaved record. Each mask is saved with the
     status an edit earns (:data:`EDITED_STATUS`: ``new`` becomes ``in_progress``, ``approved``
     becomes ``done``) in its own transaction, so a connection lost after a save never leaves a
-    new mask approved; a ``status`` is set after the masks.
+    new mask approved; a ``status`` is set after the masks. A click log that cannot be written
+    beside its saved version is a sentence in ``warnings`` (and the log), not a failed save:
+    the mask is saved, and saving it again would only add a duplicate version.
 
     Raises
     ------
@@ -290,13 +299,26 @@ def save_open_image(
             opened.base_versions[task] = saved.version
         clicks = doc.take_click_log(task)
         if clicks:
-            write_click_log(saved.path, clicks)
+            _write_click_log(saved, clicks, warnings)
         doc.mark_saved([task])
         opened.fresh.discard(task)
         journal.discard(image_id, task)
     if status is not None and status != project.image(image_id).status:
         project.set_status(image_id, status)
     return tasks
+
+
+def _write_click_log(saved: MaskVersion, clicks: list[dict], warnings: list[str] | None) -> None:
+    """Write the Smart-click log of the version just ``saved``; a failure (full disk, a file
+    system error) is logged and added to ``warnings``, since the mask itself is saved."""
+    try:
+        write_click_log(saved.path, clicks)
+    except (OSError, ValueError) as exc:
+        text = (f"The {saved.task} mask of image {saved.image_id} was saved (version {saved.version}), "
+                f"but its Smart-click log was not: {exc}")  # fmt: skip
+        log.warning("%s", text)
+        if warnings is not None:
+            warnings.append(text)
 
 
 class StaleEntry(ValueError):
@@ -315,6 +337,10 @@ class StaleEntry(ValueError):
 
 def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     """Save a journalled mask as a new version (``source="recovered"``) and delete the entry.
+
+    The entry's Smart-click log is written beside the version; when that fails it is logged and
+    the entry is deleted all the same (the mask is saved: restored again, it would be refused
+    as stale).
 
     Raises
     ------
@@ -347,7 +373,7 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
         name = display_name(project.image(image_id).name, Path(project.root))
         raise StaleEntry(entry, newer.version, name) from newer
     if entry.clicks:  # the Smart clicks behind the edits are training data like a save's
-        write_click_log(saved.path, list(entry.clicks))
+        _write_click_log(saved, list(entry.clicks), None)
     entry.path.unlink(missing_ok=True)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
+import socket
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,11 @@ from pathlib import Path
 TMP_SUFFIX = ".tmp"
 """Every temporary file written here ends with this and starts with a dot (see the sweep)."""
 
-_PREFIX_CHARS = 48  # keeps ``.PREFIX.<random>.tmp`` far below the 255-byte name limit
+_PREFIX_CHARS = 48  # keeps ``.PREFIX.<pid>@<host>.<random>.tmp`` far below the 255-byte name limit
+_HOST_CHARS = 64
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+#: ``.<pid>@<host>.<random>.tmp`` at the end of a temp file's name (mkstemp's random part has no dot).
+_WRITER = re.compile(r"\.(\d+)@([A-Za-z0-9_.-]+)\.[^.]+" + re.escape(TMP_SUFFIX) + "$")
 
 
 def _umask() -> int:
@@ -37,10 +43,37 @@ def file_mode() -> int:
     return 0o666 & ~_umask()
 
 
+def _host() -> str:
+    """This host's name as temp file names carry it (safe characters, a few dozen at most)."""
+    return _UNSAFE.sub("_", socket.gethostname())[:_HOST_CHARS]
+
+
 def _temp_prefix(path: Path) -> str:
-    """``.NAME.`` with NAME cut to a few dozen bytes: a 240-byte name still gets a temp file."""
+    """``.NAME.<pid>@<host>.`` with NAME cut to a few dozen bytes (a 240-byte name still gets a
+    temp file): the writer's process and host, so that a sweep can tell a write cut short by a
+    dead process from one still going on in another (see :func:`temp_writer`)."""
     name = path.name.encode("utf-8", "surrogateescape")[:_PREFIX_CHARS]
-    return "." + name.decode("utf-8", "ignore") + "."
+    return "." + name.decode("utf-8", "ignore") + f".{os.getpid()}@{_host()}."
+
+
+def temp_writer(name: str) -> int | None:
+    """The process id of the process of this host that writes (or wrote) the temp file ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A file name as :func:`atomic_write_bytes` and :func:`atomic_path` make them.
+
+    Returns
+    -------
+    int or None
+        None when the name does not say: another host wrote it, or a version of the program
+        whose temp names did not carry their writer.
+    """
+    found = _WRITER.search(name)
+    if found is None or found.group(2) != _host():
+        return None
+    return int(found.group(1))
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

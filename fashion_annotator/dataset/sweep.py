@@ -7,6 +7,13 @@ returned), but an orphan photo blocks its name (the re-import would store ``NAME
 and both take space. :func:`sweep` runs when a project is opened for writing, under the write
 lock, so no other process can be between its rename and its commit at that moment.
 
+Some files are written outside that lock, after their row committed: a mask version's click
+log, a model's meta rewritten after it was registered. Their temp files may be in flight in
+another process while the sweep runs, so a temp file is only removed once its write is over:
+its name says that its writer was a process of this host that no longer runs
+(:func:`~fashion_annotator.core.atomic.temp_writer`), or it is older than
+:data:`TEMP_MAX_AGE_S` (another host's, or one whose name does not say).
+
 Temp files and orphan proposal versions (the model's, made again on demand) are deleted;
 orphan photos, masks, instance maps and model files are moved to ``lost+found/``, never
 deleted: a mask or instance map the index does not name is usually a save cut short, but it is
@@ -19,17 +26,23 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import sqlite3
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fashion_annotator.core.atomic import TMP_SUFFIX
+from fashion_annotator.core.atomic import TMP_SUFFIX, temp_writer
 from fashion_annotator.dataset.click_logs import CLICK_LOG_SUFFIX
+from fashion_annotator.dataset.leases import process_gone
 
 log = logging.getLogger(__name__)
 
 LOST_AND_FOUND = "lost+found"
 SWEPT_FOLDERS = ("images", "masks", "proposals", "models", "instances")
+#: Seconds after its last write that a temp file whose writer is not known to be dead is taken
+#: for the leftover of an interrupted write (no write of the program takes that long).
+TEMP_MAX_AGE_S = 3600.0
 
 
 @dataclass
@@ -66,6 +79,18 @@ def _is_temp(name: str) -> bool:
     return name.startswith(".") and name.endswith(TMP_SUFFIX)
 
 
+def _abandoned(path: Path, now: float) -> bool:
+    """Whether the temp file ``path`` is the leftover of a write that is over: its writer is a
+    dead process of this host, or it was last written more than :data:`TEMP_MAX_AGE_S` ago."""
+    pid = temp_writer(path.name)
+    if pid is not None and process_gone(socket.gethostname(), pid):
+        return True
+    try:
+        return now - path.stat().st_mtime > TEMP_MAX_AGE_S
+    except OSError:  # gone meanwhile: its write ended
+        return False
+
+
 def _known(conn: sqlite3.Connection) -> set[str]:
     """Project-relative paths the index names."""
     known = {f"images/{r[0]}" for r in conn.execute("SELECT name FROM images WHERE stored = 1")}
@@ -89,7 +114,8 @@ def _files(root: Path, folder: str) -> list[str]:
 
 
 def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
-    """Remove temp files and orphans of ``root``; the caller holds the index's write lock.
+    """Remove the temp files of writes that are over and the orphans of ``root``; the caller
+    holds the index's write lock.
 
     Parameters
     ----------
@@ -105,11 +131,13 @@ def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
     """
     report = SweepReport()
     known = _known(conn)
+    now = time.time()
     for folder in SWEPT_FOLDERS:
         for rel in _files(root, folder):
             path = root / rel
             if _is_temp(path.name):
-                _remove(path, rel, report.temp_removed, "temporary file of an interrupted write")
+                if _abandoned(path, now):  # else another process may be writing it right now
+                    _remove(path, rel, report.temp_removed, "temporary file of an interrupted write")
             elif rel in known:
                 continue
             elif folder == "proposals" and path.suffix == ".png":

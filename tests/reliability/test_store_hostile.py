@@ -231,10 +231,11 @@ def test_crash_leftovers_are_swept_and_names_kept(
     with Project.create(root) as project:
         rec = project.add_image(write_photo(tmp_path / "other.png", SHAPE, seed=1))
         project.save_mask(rec.id, "garment", np.zeros(SHAPE, np.uint8))
-    # What a kill between the rename and the index commit leaves:
+    # What a kill between the rename and the index commit leaves (temp files of hours ago):
     shutil.copyfile(src, root / "images" / "look.png")
-    (root / "images" / ".look.png.abc123.tmp").write_bytes(b"partial")
-    (root / "masks" / str(rec.id) / "garment" / ".v2.png.x1.tmp").write_bytes(b"partial")
+    for temp in (root / "images" / ".look.png.abc123.tmp", root / "masks" / str(rec.id) / "garment" / ".v2.png.x1.tmp"):
+        temp.write_bytes(b"partial")
+        os.utime(temp, (temp.stat().st_atime, temp.stat().st_mtime - 7200))
     shutil.copyfile(root / "masks" / str(rec.id) / "garment" / "v1.png",
                     root / "masks" / str(rec.id) / "garment" / "v2.png")  # fmt: skip
     with Project.open(root) as project:

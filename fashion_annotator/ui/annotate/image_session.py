@@ -460,8 +460,9 @@ class ImageSession(JournalRecovery, QObject):
             return False
         doc.seconds = self.clock.tick()
         image_id = int(doc.image_id)
+        warnings: list[str] = []
         try:
-            tasks = session.save_open_image(self.project, cur, self.journal, status)
+            tasks = session.save_open_image(self.project, cur, self.journal, status, warnings)
         except session.NewerVersion as newer:  # a colleague saved it while this lease had lapsed
             self._lease_timer.stop()
             cur.read_only, cur.lease_lost, cur.lost_to = True, True, newer.version.user
@@ -480,6 +481,8 @@ class ImageSession(JournalRecovery, QObject):
         if tasks:
             name = self.project.image(image_id).name
             self.message.emit(f"Saved {name} at {time.strftime('%H:%M:%S')}")
+        for warning in warnings:  # saved, but a click log was not: said, not pinned as a failed save
+            self.error.emit(warning)
         return True
 
     def rejected_unchanged(self) -> list[str]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 import numpy as np
@@ -246,3 +248,41 @@ def test_recovered_edits_of_an_approved_image_send_it_back_to_review(tmp_path: P
         journal.record(image_id, "garment", np.ones((40, 30), np.uint8), actions=2, base=1)
         restore_entry(project, journal.entries()[0])
         assert project.image(image_id).status == "done", "QA approved the earlier version, not this one"
+
+
+def test_a_click_log_that_cannot_be_written_is_a_warning_not_a_failed_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The click log is written after its mask's commit: its failure raised out of the save, so
+    the window said "Could not save" for a saved mask, kept it unsaved and journalled, and the
+    next autosave added a duplicate version."""
+    from fashion_annotator.core import atomic
+
+    project, image_id = _project(tmp_path)
+    journal = RecoveryJournal(tmp_path / "p" / "journal")
+    real = atomic.atomic_write_bytes
+
+    def full_disk(path: Path, data: bytes) -> None:
+        if path.name.endswith(".clicks.json"):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(path, data)
+
+    monkeypatch.setattr("fashion_annotator.dataset.click_logs.atomic_write_bytes", full_disk)
+    with project:
+        doc, fresh = load_document(project, image_id)
+        opened = OpenImage(doc, fresh=fresh)
+        warnings: list[str] = []
+        for version, x in ((1, 25), (2, 5)):
+            _dab(doc, x, 30)
+            doc.click_log["garment"] = [{"kind": "click", "y": 30, "x": x, "positive": True, "label": 1,
+                                         "step": doc.history["garment"].last_serial()}]  # fmt: skip
+            journal.record(image_id, "garment", doc.masks["garment"], actions=version)
+            if version == 1:  # as before: no list of warnings given (logged only)
+                assert save_open_image(project, opened, journal) == ["garment"]
+            else:
+                assert save_open_image(project, opened, journal, None, warnings) == ["garment"]
+            assert not doc.dirty and not journal.entries()
+            assert len(project.mask_versions(image_id, "garment")) == version
+        assert warnings == ["The garment mask of image 1 was saved (version 2), but its Smart-click log "
+                            "was not: [Errno 28] No space left on device"]  # fmt: skip
+        assert save_open_image(project, opened, journal) == []  # nothing left to save: no duplicate
