@@ -34,6 +34,8 @@ __all__ = [
     "EDITED_STATUS",
     "NewerVersion",
     "OpenImage",
+    "DeclinedEntry",
+    "OtherPhoto",
     "StaleEntry",
     "effort_so_far",
     "latest_versions",
@@ -66,6 +68,8 @@ class OpenImage:
     base_versions: dict[str, int] = field(default_factory=dict)
     #: Who took the image over when ``lease_lost`` (``user@host (pid N)`` or a user name).
     lost_to: str = ""
+    #: The SHA-256 of the photo as the index records it ("" unknown): journal entries carry it.
+    photo: str = ""
     fresh: set[str] = field(default_factory=set)  # tasks with no saved mask yet
     #: What a person must know about how the image was opened (a damaged saved version
     #: passed over); filled by :func:`load_document`, shown with the image.
@@ -321,18 +325,40 @@ def _write_click_log(saved: MaskVersion, clicks: list[dict], warnings: list[str]
             warnings.append(text)
 
 
-class StaleEntry(ValueError):
+class DeclinedEntry(ValueError):
+    """A journal entry :func:`restore_entry` refuses for good: nothing is saved and the caller
+    sets the entry aside (``journal/declined/``). ``entry`` is that entry."""
+
+    def __init__(self, entry: JournalEntry, text: str) -> None:
+        super().__init__(text)
+        self.entry = entry
+
+
+class StaleEntry(DeclinedEntry):
     """A journal entry older than the image's latest saved version: restoring it would hide
     newer work. ``newer`` is that version."""
 
     def __init__(self, entry: JournalEntry, newer: MaskVersion, name: str = "") -> None:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newer.created))
         super().__init__(
+            entry,
             f"{name or f'image {entry.image_id}'} ({entry.task}): version {newer.version} saved by "
-            f"{newer.user} at {when} is newer than these unsaved edits; not restored over it"
+            f"{newer.user} at {when} is newer than these unsaved edits; not restored over it",
         )
-        self.entry = entry
         self.newer = newer
+
+
+class OtherPhoto(DeclinedEntry):
+    """A journal entry whose edits were made on another photo than the one that has its image id
+    now (an index restored from a backup reuses ids): restoring it would put them on the wrong
+    photo."""
+
+    def __init__(self, entry: JournalEntry, name: str) -> None:
+        super().__init__(
+            entry,
+            f"{name} ({entry.task}): these unsaved edits were made on another photo than the one "
+            f"image {entry.image_id} is now (an index restored from a backup?); not restored onto it",
+        )
 
 
 def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
@@ -344,6 +370,10 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
 
     Raises
     ------
+    OtherPhoto
+        The entry names the photo its edits were made on, and the image with its id now has
+        another (ids are reused after an index is restored from a backup): nothing is saved,
+        the entry stays for the caller to set aside. Entries without it are matched by id.
     StaleEntry
         The latest saved version is not the one the edits started from (a colleague saved
         over it), or, in journals without that number, a version was saved after the entry
@@ -354,6 +384,9 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
         The entry or the store cannot be used; the entry stays in the journal.
     """
     image_id = int(entry.image_id)
+    record = project.image(image_id)
+    if entry.photo is not None and entry.photo != record.sha256:
+        raise OtherPhoto(entry, display_name(record.name, Path(project.root)))
     versions = project.mask_versions(image_id, entry.task)
     if not versions:
         stale = False
@@ -362,7 +395,7 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     else:  # a journal written before the base version was recorded
         stale = versions[-1].created > entry.written_at
     if stale:
-        raise StaleEntry(entry, versions[-1], display_name(project.image(image_id).name, Path(project.root)))
+        raise StaleEntry(entry, versions[-1], display_name(record.name, Path(project.root)))
     # edited: as a save, a recovered version is not the approved one (same transaction);
     # base: a colleague's save since the check above still refuses it
     try:
@@ -370,8 +403,7 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
                                   actions=entry.actions, source="recovered",
                                   user=entry.user or None, edited=True, base=entry.base)  # fmt: skip
     except NewerVersion as newer:
-        name = display_name(project.image(image_id).name, Path(project.root))
-        raise StaleEntry(entry, newer.version, name) from newer
+        raise StaleEntry(entry, newer.version, display_name(record.name, Path(project.root))) from newer
     if entry.clicks:  # the Smart clicks behind the edits are training data like a save's
         _write_click_log(saved, list(entry.clicks), None)
     entry.path.unlink(missing_ok=True)

@@ -77,6 +77,10 @@ class JournalEntry:
     clicks : tuple of dict
         The Smart-click log behind the unsaved mask (see
         :mod:`fashion_annotator.dataset.click_logs`); empty when none.
+    photo : str or None
+        The SHA-256 of the photo the edits were made on, as the project's index records it
+        (ids are reused after an index is restored from a backup); None in journals written
+        before it was recorded.
     """
 
     image_id: int | str
@@ -89,6 +93,7 @@ class JournalEntry:
     user: str = ""
     base: int | None = None
     clicks: tuple[dict, ...] = ()
+    photo: str | None = None
 
     def load_mask(self) -> np.ndarray:
         """Return the journalled mask, ``(H, W) uint8``; raises :class:`JournalError`."""
@@ -129,6 +134,7 @@ def _read(path: Path) -> tuple[JournalEntry, np.ndarray]:
             user=str(header.get("user", "")),
             base=None if header.get("base") is None else int(header["base"]),
             clicks=tuple(c for c in header.get("clicks") or () if isinstance(c, dict)),
+            photo=None if header.get("photo") is None else str(header["photo"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise JournalError(path, f"incomplete header: {exc}") from exc
@@ -175,6 +181,7 @@ class RecoveryJournal:
         actions: int = 0,
         base: int | None = None,
         clicks: list[dict] | None = None,
+        photo: str | None = None,
     ) -> Path:
         """Write the current dirty ``mask`` of ``(image_id, task)``, replacing the previous one.
 
@@ -195,6 +202,9 @@ class RecoveryJournal:
             version would hide a colleague's newer work.
         clicks : list of dict, optional
             The Smart-click log behind the mask (JSON-able), restored with it.
+        photo : str, optional
+            The SHA-256 of the photo (the index's): a restore onto another photo that got the
+            same id (an index restored from a backup) is refused.
 
         Returns
         -------
@@ -217,6 +227,7 @@ class RecoveryJournal:
             "user": self.user,
             "base": base,
             "clicks": list(clicks or ()),
+            "photo": photo,
         }
         payload = json.dumps(header).encode("utf-8") + b"\n"
         payload += zlib.compress(np.ascontiguousarray(mask).tobytes(), 1)

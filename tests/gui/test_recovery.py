@@ -477,6 +477,32 @@ def test_edits_a_session_left_while_this_window_was_open_are_restored_when_the_i
         project.close()
 
 
+def test_edits_journalled_on_another_photo_that_had_this_id_are_set_aside_not_restored(qtbot, root, tmp_path):
+    """Entries were matched by image id alone, and ids are reused after an index is restored from
+    a backup: a crashed session's edits of another photo were saved onto this one, silently."""
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        drag(window, [(100, 200), (300, 200)])
+        (own,) = window.session.journal.entries()  # this window names the photo it edits
+        assert own.photo == project.image(window.session.image_id).sha256
+        second = next(r for r in project.images() if r.id != window.session.image_id)
+        before = project.mask_versions(second.id, "garment")
+        ended = subprocess.Popen([sys.executable, "-c", "pass"])  # bob's window, gone since
+        ended.wait()
+        session_journal(root / "journal", f"bob@{socket.gethostname()}-{ended.pid}-dead0002", user="bob").record(
+            second.id, "garment", np.ones(second.shape, np.uint8), actions=3, base=len(before), photo="0" * 64
+        )
+        with qtbot.waitSignal(window.session.error) as said:
+            assert window.open_image(second.id)
+        assert "made on another photo" in said.args[0] and "declined" in said.args[0]
+        assert project.mask_versions(second.id, "garment") == before
+        (kept,) = RecoveryJournal(root / "journal" / "declined").entries()
+        assert (kept.user, kept.photo) == ("bob", "0" * 64)
+    finally:
+        window.close()
+        project.close()
+
+
 def test_an_image_shown_read_only_opens_editable_once_the_holders_lease_lapses(qtbot, root, tmp_path, monkeypatch):
     """It stayed read-only for good (a crashed holder's lease, a colleague who left) until
     the operator went to another image and back."""

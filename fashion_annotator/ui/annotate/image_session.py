@@ -189,6 +189,7 @@ class ImageSession(JournalRecovery, QObject):
             self._restore_crashed(image_id)
         try:
             base = session.latest_versions(self.project, image_id)  # before loading: nothing missed
+            photo = self.project.image(image_id).sha256  # journalled: ids are reused after a restore
             notes: list[str] = []
             doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown, notes=notes)
         except (ImageLoadError, ProjectError, ValueError) as exc:
@@ -200,7 +201,8 @@ class ImageSession(JournalRecovery, QObject):
             return False
         doc.subscribe(self._document_changed)
         read_only = lease is not None or bool(self._readonly())
-        self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh, base_versions=base, notes=notes)
+        self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh, base_versions=base, notes=notes,
+                                 photo=photo)  # fmt: skip
         self.awaiting.clear()
         self.photo_failed = False
         self.clock.reset(doc.seconds)
@@ -415,7 +417,7 @@ class ImageSession(JournalRecovery, QObject):
         try:
             self.journal.record(int(doc.image_id), task, doc.masks[task], seconds=doc.seconds,
                                 actions=doc.actions, base=self.current.base_versions.get(task),
-                                clicks=doc.standing_clicks(task))  # fmt: skip
+                                clicks=doc.standing_clicks(task), photo=self.current.photo or None)  # fmt: skip
         except OSError as exc:
             self._unjournalled_text = (
                 f"Recovery journal {self.journal.directory} not written ({exc.strerror or exc}): "

@@ -73,16 +73,17 @@ class JournalRecovery:
         Returns the ids of the restored images. An entry whose image is still leased by the
         crashed session (this host, a process that no longer runs) is retried when that lease
         lapses, then :attr:`restored` is emitted; an entry older than the image's latest saved
-        version is set aside (``journal/declined/``, never saved over newer work) and reported;
+        version, or made on another photo than the one with its image id now, is set aside
+        (``journal/declined/``, never saved over newer work nor onto the wrong photo) and reported;
         any other failure is reported through :attr:`error` and the entry stays in the journal.
         """
         restored = []
         for entry in entries:
             try:
                 session.restore_entry(self.project, entry)
-            except session.StaleEntry as stale:
+            except session.DeclinedEntry as declined:  # newer work saved, or another photo now
                 self.set_aside([entry])
-                self.error.emit(f"{stale}; the edits are kept in {self.journal_root / DECLINED}")
+                self.error.emit(f"{declined}; the edits are kept in {self.journal_root / DECLINED}")
                 continue
             except LeaseHeld as held:
                 if not held.crashed:

@@ -286,3 +286,59 @@ def test_a_click_log_that_cannot_be_written_is_a_warning_not_a_failed_save(
         assert warnings == ["The garment mask of image 1 was saved (version 2), but its Smart-click log "
                             "was not: [Errno 28] No space left on device"]  # fmt: skip
         assert save_open_image(project, opened, journal) == []  # nothing left to save: no duplicate
+
+
+def test_a_crashed_sessions_edits_are_never_restored_onto_another_photo_with_their_id(tmp_path: Path) -> None:
+    """Entries were matched to photos by image id alone: after the index was restored from a
+    backup made before photo b.png was added, a new photo c.png got b's id, and b's crashed
+    edits were saved as c's mask. The entry now names its photo and is refused for another."""
+    import shutil
+
+    from fashion_annotator.annotate.session import DeclinedEntry, OtherPhoto
+
+    project, _ = _project(tmp_path)
+    root = tmp_path / "p"
+    project.close()
+    shutil.copyfile(root / "project.sqlite", tmp_path / "backup.sqlite")
+    photos = {}
+    for name, seed in (("b.png", 1), ("c.png", 2)):
+        photos[name] = tmp_path / name
+        Image.fromarray(np.random.default_rng(seed).integers(0, 256, (40, 30, 3), dtype=np.uint8)).save(photos[name])
+    with Project.open(root, user="olga") as project:
+        b = project.add_image(photos["b.png"])
+    journal = RecoveryJournal(root / "journal" / "crashed", user="olga")
+    edits = np.ones((40, 30), np.uint8)
+    journal.record(b.id, "garment", edits, actions=5, base=0, photo=b.sha256)
+    shutil.copyfile(tmp_path / "backup.sqlite", root / "project.sqlite")  # the admin restores the index
+    for leftover in ("project.sqlite-wal", "project.sqlite-shm"):
+        (root / leftover).unlink(missing_ok=True)
+    with Project.open(root, user="olga") as project:
+        c = project.add_image(photos["c.png"])
+        assert c.id == b.id and c.sha256 != b.sha256
+        (entry,) = journal.entries()
+        assert entry.photo == b.sha256
+        with pytest.raises(OtherPhoto, match=r"^c\.png \(garment\): these unsaved edits were made on another photo"):
+            restore_entry(project, entry)
+        assert isinstance(OtherPhoto(entry, "c.png"), DeclinedEntry)  # set aside, as a stale entry
+        assert project.mask_versions(c.id, "garment") == []
+        assert journal.entries() == [entry], "the entry stays for the caller to set aside"
+        journal.record(c.id, "garment", edits, actions=5, base=0, photo=c.sha256)  # c's own edits
+        restore_entry(project, journal.entries()[0])
+        assert [v.source for v in project.mask_versions(c.id, "garment")] == ["recovered"]
+
+
+def test_a_journal_entry_written_before_photos_were_named_is_restored_by_its_id(tmp_path: Path) -> None:
+    import json
+
+    project, image_id = _project(tmp_path)
+    with project:
+        journal = RecoveryJournal(tmp_path / "p" / "journal")
+        path = journal.record(image_id, "garment", np.ones((40, 30), np.uint8), actions=2, base=0)
+        head, _, body = path.read_bytes().partition(b"\n")
+        header = json.loads(head)
+        del header["photo"]  # as an earlier version wrote it
+        path.write_bytes(json.dumps(header).encode() + b"\n" + body)
+        (entry,) = journal.entries()
+        assert entry.photo is None
+        restore_entry(project, entry)
+        assert [v.source for v in project.mask_versions(image_id, "garment")] == ["recovered"]
