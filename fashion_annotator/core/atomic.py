@@ -7,11 +7,12 @@ checkpoints and caches, exports and the recovery journal all go through these fu
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 TMP_SUFFIX = ".tmp"
@@ -90,7 +91,44 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         Whatever the file system raised (full disk, read-only folder); the temporary file is
         removed and ``path`` is left as it was.
     """
-    path = Path(path)
+    _write_then(Path(path), data, os.replace)
+
+
+def atomic_create_bytes(path: Path, data: bytes) -> None:
+    """:func:`atomic_write_bytes`, but never over an existing file: a new file or nothing.
+
+    The temporary file is hard-linked to ``path``, which fails when ``path`` exists; where the
+    file system has no hard links, it is renamed after a check (a race then needs a second
+    writer that does not hold the caller's lock).
+
+    Raises
+    ------
+    FileExistsError
+        ``path`` exists; it is left as it was.
+    OSError
+        Whatever else the file system raised; the temporary file is removed.
+    """
+    _write_then(Path(path), data, _create)
+
+
+def _create(tmp: str, path: Path) -> None:
+    """Give the written temp file ``tmp`` the name ``path`` unless that name is taken."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise
+    except OSError:  # no hard links here (FAT, some shares)
+        if os.path.lexists(path):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(path)) from None
+        os.replace(tmp, path)
+        return
+    with contextlib.suppress(OSError):  # ``path`` is written; a leftover temp file is swept later
+        os.unlink(tmp)
+
+
+def _write_then(path: Path, data: bytes, put: Callable[[str, Path], None]) -> None:
+    """Write ``data`` to a fsynced temp file beside ``path``, ``put(tmp, path)`` it in place and
+    fsync the folder; the temp file is removed on any error."""
     make_parents(path)
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
     try:
@@ -100,12 +138,22 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        put(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def file_identity(path: Path) -> tuple[int, int] | None:
+    """``(st_dev, st_ino)`` of ``path`` (None when it cannot be read): a file put at the same
+    path since (a folder replaced by a copy of a backup) has another."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def atomic_write_text(path: Path, text: str, encoding: str = "utf-8") -> None:

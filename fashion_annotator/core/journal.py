@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.core.atomic import atomic_write_bytes, file_identity
 
 MAGIC = "fashion-annotator-journal/1"
 SUFFIX = ".fajournal"
@@ -158,7 +158,11 @@ class RecoveryJournal:
     """
 
     def __init__(
-        self, directory: str | os.PathLike[str], anchor: str | os.PathLike[str] | None = None, user: str = ""
+        self,
+        directory: str | os.PathLike[str],
+        anchor: str | os.PathLike[str] | None = None,
+        user: str = "",
+        anchor_file: str | None = None,
     ) -> None:
         self.directory = Path(directory)
         #: The operator whose edits this journal keeps (written into each entry).
@@ -166,6 +170,13 @@ class RecoveryJournal:
         #: A folder that must exist for :meth:`record` to write (the project's root): a project
         #: moved or deleted while open gets an error, not a new folder at its old place.
         self.anchor = None if anchor is None else Path(anchor)
+        #: ``(st_dev, st_ino)`` of the file ``anchor / anchor_file`` (the project's index) now:
+        #: another file there later means another folder at the anchor's path (a project folder
+        #: replaced by a copy while open), and :meth:`record` refuses it. None: not checked.
+        self.anchor_identity = (
+            None if self.anchor is None or anchor_file is None else file_identity(self.anchor / anchor_file)
+        )
+        self._anchor_file = anchor_file
 
     def path_for(self, image_id: int | str, task: str) -> Path:
         """Return the journal file of ``(image_id, task)`` (it may not exist)."""
@@ -236,6 +247,12 @@ class RecoveryJournal:
             raise FileNotFoundError(
                 errno.ENOENT, "the project folder is gone (moved, renamed or deleted while open)", str(self.anchor)
             )
+        if self.anchor is not None and self._anchor_file is not None and self.anchor_identity is not None:
+            if file_identity(self.anchor / self._anchor_file) != self.anchor_identity:
+                raise OSError(
+                    errno.ESTALE, "the project folder was replaced while open (moved away and another copy "
+                    "put in its place): reopen the project", str(self.anchor),
+                )  # fmt: skip
         atomic_write_bytes(target, payload)
         return target
 
@@ -283,14 +300,18 @@ class RecoveryJournal:
 DECLINED = "declined"
 
 
-def session_journal(root: str | os.PathLike[str], owner: str, user: str = "") -> RecoveryJournal:
+def session_journal(
+    root: str | os.PathLike[str], owner: str, user: str = "", anchor_file: str | None = None
+) -> RecoveryJournal:
     """The journal of one session: ``root / <owner>``, ``owner`` made a safe folder name
     (e.g. ``"alice@host-1234-1f2e3d4c"``: user, host, process and a random part). ``root`` is a
-    project's ``journal`` folder; the project folder above it is the journal's anchor."""
+    project's ``journal`` folder; the project folder above it is the journal's anchor, and
+    ``anchor_file`` (the project's index, when it has one) names a file in it that must stay the
+    one it is now (see :class:`RecoveryJournal`)."""
     name = safe_name(owner)[:120]
     if not name or name == DECLINED or name.startswith("."):
         raise ValueError(f"unusable journal owner {owner!r}")
-    return RecoveryJournal(Path(root) / name, anchor=Path(root).parent, user=user)
+    return RecoveryJournal(Path(root) / name, anchor=Path(root).parent, user=user, anchor_file=anchor_file)
 
 
 def session_pid(folder: str | os.PathLike[str], host: str) -> int | None:

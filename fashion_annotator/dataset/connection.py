@@ -16,6 +16,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+from fashion_annotator.core.atomic import file_identity
+from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.storeio import describe
 
@@ -45,6 +47,10 @@ class StoreConnection:
         self.readonly: str | None = None  # why the index is open read-only, else None
         #: Files the open transaction wrote (:meth:`wrote`): removed again if it rolls back.
         self._written: list[Path] = []
+        #: The index file this connection writes, as ``(st_dev, st_ino)``: the connection keeps
+        #: the file it opened, so another index at the path means another folder (see
+        #: :meth:`write_version`).
+        self.index_identity = file_identity(self.root / INDEX_NAME)
 
     @property
     def holder(self) -> str:
@@ -104,6 +110,29 @@ class StoreConnection:
                     "nothing was recorded"
                 ) from exc
             raise
+
+    def write_version(self, rel: str, data: bytes) -> Path:
+        """Write a new version's file ``rel`` for the open transaction (removed again if it rolls
+        back); return its path.
+
+        Raises
+        ------
+        ProjectError
+            The project folder is gone, or the folder at :attr:`root` is no longer the one whose
+            index this connection writes (moved away and another copy put in its place: the
+            file would land in one folder and its row in the other's index), or a file is
+            already at ``rel``, or the write failed; nothing was saved.
+        """
+        if self.index_identity is not None and self.root.is_dir():
+            if file_identity(self.root / INDEX_NAME) != self.index_identity:
+                raise ProjectError(
+                    f"{self.root}: the project folder was replaced while open (moved away and "
+                    "another copy put in its place, a backup restored?); nothing was saved: "
+                    "reopen the project"
+                )
+        mask_files.write_version(self.root, rel, data)
+        self.wrote(self.root / rel)
+        return self.root / rel
 
     def wrote(self, path: Path) -> None:
         """``path`` was written for the open transaction (a mask version's file): it is removed

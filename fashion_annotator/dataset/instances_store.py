@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fashion_annotator.core.label_images import decode_mask_png, encode_mask_png
-from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.instances.model import Instance, InstanceSet
@@ -160,8 +159,7 @@ class InstanceStore:
             ).fetchone()
             version = int(row[0]) + 1
             rel = f"{INSTANCES_FOLDER}/{record.id}/v{version}.png"
-            mask_files.write_version(self._db.root, rel, data)
-            self._db.wrote(self._db.root / rel)  # removed again if the transaction rolls back
+            self._db.write_version(rel, data)  # removed again if the transaction rolls back
             now = time.time()
             cur = conn.execute(
                 "INSERT INTO instance_versions (image_id, version, path, sha256, parsing_task, taxonomy,"

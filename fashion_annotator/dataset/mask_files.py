@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.core.atomic import atomic_create_bytes
 from fashion_annotator.core.label_images import decode_mask_png, encode_mask_png
 from fashion_annotator.core.labels import Taxonomy, validate_mask
 from fashion_annotator.dataset import confine
@@ -65,13 +65,20 @@ def version_file(folder: str, image_id: int, task: str, version: int) -> str:
 
 
 def write_version(root: Path, rel: str, data: bytes) -> None:
-    """Write a version's PNG atomically (temporary file, fsync, rename) under ``root``.
+    """Write a new version's PNG atomically (temporary file, fsync, rename) under ``root``,
+    never over an existing file.
+
+    The caller holds the index's write lock and took the version number from it, so a file
+    already at ``rel`` belongs to no row of this index: a version another index names (a
+    project folder replaced while open) or a save cut short in another process. Either way it
+    is not this save's to replace; the next open sets a leftover aside (``lost+found/``).
 
     Raises
     ------
     ProjectError
-        The write failed (full disk, read-only folder, the project folder gone); the message
-        says that nothing was recorded and that earlier versions are intact.
+        The write failed (full disk, read-only folder, the project folder gone, a file already
+        at ``rel``); the message says that nothing was recorded and that earlier versions are
+        intact.
     """
     if not root.is_dir():  # never re-create a project folder at the place it was moved from
         raise ProjectError(
@@ -79,7 +86,13 @@ def write_version(root: Path, rel: str, data: bytes) -> None:
             "was saved: reopen the project where it is now"
         )
     try:
-        atomic_write_bytes(root / rel, data)
+        atomic_create_bytes(root / rel, data)
+    except FileExistsError:
+        raise ProjectError(
+            f"{root / rel}: a file is already there that this project's index does not name "
+            "(another copy of the project saved it, or a save was cut short); not overwritten and "
+            "nothing was saved: reopen the project"
+        ) from None
     except OSError as exc:
         raise ProjectError(
             f"{root / rel}: cannot save ({exc.strerror or exc}); nothing was recorded "

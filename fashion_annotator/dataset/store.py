@@ -478,8 +478,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         ).fetchone()
         version = int(row[0]) + 1
         rel = mask_files.version_file(folder, record.id, task, version)
-        mask_files.write_version(self.root, rel, data)
-        self._db.wrote(self.root / rel)
+        self._db.write_version(rel, data)
         return version, rel, time.time()
 
     def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fashion_annotator.core.label_images import load_mask
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.instances.model import Instance, InstanceSet
 
 pytestmark = pytest.mark.reliability
@@ -79,3 +79,35 @@ def test_an_instance_save_stopped_before_its_commit_leaves_no_file(
     assert not list((root / "instances").rglob("*.png"))
     with Project.open(root) as project:
         assert project.swept.total == 0 and project.instance_versions(rec.id) == []
+
+
+def test_a_folder_replaced_while_open_is_never_written_into(tmp_path: Path, write_photo) -> None:
+    """``mv p p.old; cp -a backup p`` while a window had ``p`` open: its next save wrote the
+    PNG into the new ``p`` over a colleague's version, and the row into the moved index (which
+    then named a file it does not have). Now refused, as for a folder moved away."""
+    root = tmp_path / "p"
+    with Project.create(root) as project:
+        rec = project.add_image(write_photo(tmp_path / "look.png", SHAPE))
+        for k in (1, 2):
+            project.save_mask(rec.id, "garment", np.full(SHAPE, k % 2, np.uint8))
+    shutil.copytree(root, tmp_path / "backup")
+    x = Project.open(root, user="x")  # window X stays open
+    root.rename(tmp_path / "p.old")
+    shutil.copytree(tmp_path / "backup", root)
+    mine = np.zeros(SHAPE, np.uint8)
+    mine[2:9, 3:12] = 1
+    with Project.open(root, user="y") as y:  # operator Y works on the restored folder
+        assert y.save_mask(rec.id, "garment", mine).version == 3
+    try:
+        with pytest.raises(ProjectError, match="the project folder was replaced while open.*reopen the project"):
+            x.save_mask(rec.id, "garment", np.ones(SHAPE, np.uint8))
+        with pytest.raises(ProjectError, match="replaced while open"):
+            x.save_instances(rec.id, _instances(slice(0, 4)))
+    finally:
+        x.close()
+    with Project.open(root) as y:
+        assert [(v.version, v.user) for v in y.mask_versions(rec.id, "garment")][-1] == (3, "y")
+        assert np.array_equal(y.load_mask(rec.id, "garment"), mine)
+    with Project.open(tmp_path / "p.old") as old:
+        assert len(old.mask_versions(rec.id, "garment")) == 2
+        assert old.load_mask(rec.id, "garment") is not None

@@ -26,7 +26,7 @@ from fashion_annotator.core.journal import JournalEntry, session_journal
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.store import INDEX_NAME, Project
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
@@ -106,7 +106,8 @@ class ImageSession(JournalRecovery, QObject):
         #: The project's journal folder; this session writes into a folder of its own in it.
         self.journal_root = project.root / "journal"
         owner = f"{getattr(project, 'user', 'user')}@{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self.journal = session_journal(self.journal_root, owner, user=str(getattr(project, "user", "")))
+        self.journal = session_journal(self.journal_root, owner, user=str(getattr(project, "user", "")),
+                                       anchor_file=INDEX_NAME)  # fmt: skip
         self.jobs = ImageJobs(self)
         self.jobs.finished.connect(self._job_finished)
         self.jobs.failed.connect(self._job_failed)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import os
+
+import pytest
 
 from fashion_annotator.core import atomic
 
@@ -19,3 +22,21 @@ def test_an_atomic_write_makes_each_new_folder_durable_in_its_parent(tmp_path, m
     synced.clear()
     atomic.atomic_write_bytes(tmp_path / "masks" / "12" / "garment" / "v2.png", b"png")
     assert synced == [str(tmp_path / "masks" / "12" / "garment")], "existing folders: only the file's"
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_an_atomic_create_never_replaces_an_existing_file(tmp_path, monkeypatch, hard_links: bool) -> None:
+    """A new mask version was renamed over whatever was at its path (another copy of the
+    project's version, after the folder was replaced while open)."""
+    if not hard_links:  # FAT, some shares: a rename after a check
+
+        def no_links(src, dst) -> None:
+            raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+        monkeypatch.setattr(os, "link", no_links)
+    target = tmp_path / "masks" / "v3.png"
+    atomic.atomic_create_bytes(target, b"first")
+    with pytest.raises(FileExistsError):
+        atomic.atomic_create_bytes(target, b"second")
+    assert target.read_bytes() == b"first"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["v3.png"], "no temp file left"

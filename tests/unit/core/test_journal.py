@@ -145,6 +145,25 @@ def test_a_session_journal_never_recreates_a_project_moved_away(tmp_path):
     assert not project.exists()
 
 
+def test_a_session_journal_never_writes_into_another_folder_put_in_the_projects_place(tmp_path):
+    """``mv proj proj.old; cp -a backup proj`` while open: the journal's anchor still was a
+    folder, and the session journalled its edits into the copy."""
+    import shutil
+
+    project = tmp_path / "proj"
+    (project / "journal").mkdir(parents=True)
+    (project / "project.sqlite").write_bytes(b"index")
+    shutil.copytree(project, tmp_path / "backup")
+    journal = session_journal(project / "journal", "alice@host-1", anchor_file="project.sqlite")
+    journal.record(1, "garment", _mask())
+    project.rename(tmp_path / "proj.old")
+    shutil.copytree(tmp_path / "backup", project)
+    with pytest.raises(OSError, match="the project folder was replaced while open"):
+        journal.record(1, "garment", _mask(1))
+    assert list((project / "journal").iterdir()) == []
+    assert session_journal(project / "journal", "bob@host-2", anchor_file="project.sqlite").record(1, "garment", _mask())
+
+
 def test_a_session_folder_names_the_process_that_wrote_it(tmp_path):
     journal = session_journal(tmp_path, "a.b@my-host.lan-4242-1f2e3d4c")
     assert session_pid(journal.directory, "my-host.lan") == 4242

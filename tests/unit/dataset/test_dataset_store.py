@@ -210,3 +210,23 @@ def test_a_folder_of_photos_moved_with_its_project_finds_its_photos_again(tmp_pa
         assert again.load_photo(a.id).rgb.shape[:2] == a.shape
         assert not c.path.exists() and c.path.parent == shoot.resolve()
         np.testing.assert_array_equal(again.load_mask(a.id, "garment"), np.ones(a.shape, np.uint8))
+
+
+def test_a_new_version_is_never_written_over_a_file_at_its_path(project: Project, photo: Path) -> None:
+    """Saves renamed the new version over whatever file was at ``vN.png`` (a version another
+    copy of the project saved there, a save cut short in another process): now refused, the
+    file kept; the next open sets a leftover aside and the save goes through."""
+    rec = project.add_image(photo)
+    project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
+    there = project.root / "masks" / str(rec.id) / "garment" / "v2.png"
+    there.write_bytes(b"someone else's v2")
+    with pytest.raises(ProjectError, match="a file is already there .* not overwritten and nothing was saved"):
+        project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8))
+    assert there.read_bytes() == b"someone else's v2"
+    assert len(project.mask_versions(rec.id, "garment")) == 1
+    with Project.open(project.root) as again:
+        assert again.swept.orphans_moved == [f"masks/{rec.id}/garment/v2.png"]
+        assert again.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8)).version == 2
+    assert (project.root / "lost+found" / "masks" / str(rec.id) / "garment" / "v2.png").read_bytes() == (
+        b"someone else's v2"
+    )

@@ -110,7 +110,7 @@ def test_failed_write_keeps_earlier_versions(tmp_path: Path, ccp_dir: Path, ccp_
         def full_disk(path, data):
             raise OSError(28, "No space left on device")
 
-        monkeypatch.setattr(mask_files, "atomic_write_bytes", full_disk)  # the one mask-file write
+        monkeypatch.setattr(mask_files, "atomic_create_bytes", full_disk)  # the one mask-file write
         with pytest.raises(ProjectError, match="nothing was recorded"):
             proj.save_instances(rec.id, iset)
         assert [v.version for v in proj.instance_versions(rec.id)] == [1]
