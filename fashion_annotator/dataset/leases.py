@@ -62,8 +62,12 @@ class LeaseHeld(Exception):
 
 
 def process_gone(host: str, pid: int) -> bool:
-    """Whether ``pid`` on ``host`` is known to be dead: only answerable for this host."""
+    """Whether ``pid`` on ``host`` is known to be dead: only answerable for this host, and not
+    on Windows, where ``os.kill(pid, 0)`` terminates the process (a lease there lapses by its
+    time limit, a temp file by its age)."""
     if not host or pid <= 0 or host != socket.gethostname():
+        return False
+    if os.name == "nt":  # Windows' os.kill ends the process whatever the signal: never probe
         return False
     try:
         os.kill(pid, 0)

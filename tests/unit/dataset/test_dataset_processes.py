@@ -187,3 +187,17 @@ def test_a_process_exited_but_not_reaped_counts_as_gone() -> None:
         assert not process_gone(socket.gethostname(), os.getpid())
     finally:
         child.wait()
+
+
+def test_windows_never_probes_a_process_with_kill(monkeypatch) -> None:
+    """On Windows os.kill(pid, 0) terminates the process: asking whether a colleague's window
+    on the same machine still runs (its lease, its temp files) would have ended it."""
+    from fashion_annotator.dataset import leases
+
+    def kill(pid: int, sig: int) -> None:
+        raise AssertionError(f"os.kill({pid}, {sig}) called")
+
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(leases, "os", SimpleNamespace(name="nt", kill=kill))  # this module's os only
+    assert not leases.process_gone(socket.gethostname(), os.getpid())
