@@ -13,7 +13,8 @@ Photos: a shipped CCP sample (550 x ~830) and the same photo resized to the stud
 1152 x 1728 (width x height), written as JPEG to a temporary folder. With ``--size WxH``: two
 synthetic photos of that size instead (smooth colour fields with edges, JPEG), the size of a
 studio camera's frame (e.g. 8660x5770, 50 megapixels). Memory: the process's resident set
-after the run and its peak.
+after the run and its peak. The Review table: refilled and re-sorted with 1,000 rows, its column
+widths from the rows the tab measures against every row.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ import numpy as np
 STUDIO_WH = (1152, 1728)
 STROKE_MOVES = 150
 SWITCHES = 12
+#: Rows of the Review table measurement (a project of about 1,000 scored masks).
+REVIEW_ROWS = 1000
 VIEW_WH = (1280, 900)
 BRUSH_RADIUS = 15.0
 GOAL_STROKE_MS, GOAL_SWITCH_MS = 16.0, 200.0
@@ -214,6 +217,51 @@ def _measure_clicks(canvas, doc, box: bool = False) -> tuple[list[float], list[f
     return total, model
 
 
+def _measure_review_table(n: int, runs: int = 5) -> dict:
+    """The Review table refilled and re-sorted with ``n`` rows, its column widths taken from
+    :data:`~fashion_annotator.ui.review.view.SIZE_SAMPLE_ROWS` rows as the tab does, against every
+    row (Qt's default up to 1,000; the baseline, measured in the same run)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QHeaderView, QTableView
+
+    from fashion_annotator.qa.scores import ImageScore
+    from fashion_annotator.ui.review.table import SCORE_COLUMN, ScoreFilter, ScoreTableModel
+    from fashion_annotator.ui.review.view import SIZE_SAMPLE_ROWS
+
+    app = _app()
+    rng = np.random.default_rng(0)
+    rows = [
+        ImageScore(i, f"shoot-{i:05d}.jpg", "garment", "done", "operator", 60.0, 12, 1, 0.0,
+                   score=float(rng.uniform(0.8, 1.0)), pixel_accuracy=float(rng.uniform(0.9, 1.0)))
+        for i in range(n)
+    ]  # fmt: skip
+    outliers = np.zeros(n, bool)
+    model, proxy, table = ScoreTableModel(), ScoreFilter(), QTableView()
+    proxy.setSourceModel(model)
+    table.setModel(proxy)
+    table.setSortingEnabled(True)
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.resize(900, 500)
+    table.show()
+    out: dict = {"review_table_rows": n, "review_table_sample_rows": SIZE_SAMPLE_ROWS}
+    for key, precision in (("", SIZE_SAMPLE_ROWS), ("_all_rows", n)):
+        table.horizontalHeader().setResizeContentsPrecision(precision)
+        refill, resort = [], []
+        for i in range(runs):
+            start = time.perf_counter()
+            model.set_rows(rows, outliers, "Dice")
+            app.processEvents()
+            refill.append((time.perf_counter() - start) * 1000)
+            start = time.perf_counter()
+            table.sortByColumn(SCORE_COLUMN, Qt.SortOrder(i % 2))
+            app.processEvents()
+            resort.append((time.perf_counter() - start) * 1000)
+        out[f"review_table_refill{key}_ms_median"] = _median(refill)
+        out[f"review_table_sort{key}_ms_median"] = _median(resort)
+    table.close()
+    return out
+
+
 def _backdrop_photo(src: Path, dst: Path) -> Path:
     """A studio-sized photo on a plain light backdrop: the middle of ``src`` as the subject."""
     from PIL import Image
@@ -306,7 +354,9 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
         ``<res>_click_model_ms_median`` (the click model's update alone), ``click_ms_median``
         (studio; None without a click model), ``box_click_ms_median`` (clicks inside a box on the
         plain-backdrop ``backdrop`` photos, with ``backdrop_box_click_model_ms_median``); plus
-        the goals, the view size, ``rss_mb`` and ``peak_rss_mb``. ``res`` is ``ccp``, ``studio``
+        the goals, the view size, ``rss_mb`` and ``peak_rss_mb``; and the Review table with 1,000
+        rows: ``review_table_refill_ms_median``, ``review_table_sort_ms_median`` and their
+        ``_all_rows`` baselines (every row measured for the column widths). ``res`` is ``ccp``, ``studio``
         (1152x1728) and ``backdrop`` (1152x1728, the subject on a plain backdrop).
     """
     app = _app()
@@ -369,6 +419,7 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
                     results["backdrop_box_click_ms_median"] = _median(box_clicks[0])
                     results["backdrop_box_click_model_ms_median"] = _median(box_clicks[1])
     canvas.close()
+    results.update(_measure_review_table(REVIEW_ROWS))
     results["stroke_ms_median"] = max(
         results[f"{res}{zoom}_stroke_ms_median"] for res in sets for zoom in ("", "_1x")
     )

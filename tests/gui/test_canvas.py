@@ -412,13 +412,16 @@ def test_bench_ui_writes_medians(qapp, monkeypatch, tmp_path):
 
     monkeypatch.setattr(bench, "STROKE_MOVES", 6)
     monkeypatch.setattr(bench, "SWITCHES", 2)
+    monkeypatch.setattr(bench, "REVIEW_ROWS", 100)
     out = tmp_path / "ui.json"
     results = bench.main(out)
     assert json.loads(out.read_text()) == results
     assert results["studio_shape"] == [1728, 1152]
     for key in ("stroke_ms_median", "switch_ms_median", "ccp_stroke_full_rebuild_ms_median",
-                "studio_max_brush_stroke_ms_median"):  # fmt: skip
+                "studio_max_brush_stroke_ms_median", "review_table_refill_ms_median",
+                "review_table_sort_all_rows_ms_median"):  # fmt: skip
         assert results[key] > 0
+    assert results["review_table_rows"] == 100
 
 
 def test_double_click_closes_polygon(canvas):
