@@ -17,6 +17,12 @@ from fashion_annotator.dataset.schema import DECISIONS
 
 #: Statuses of an image nobody marked done: a QA approval does not finish it.
 UNFINISHED: tuple[str, ...] = ("new", "in_progress")
+#: An image's status (``%s``: its id).
+STATUS_NOW = "SELECT status FROM images WHERE id = %s"
+#: The last status an image (``%s``: its id) had other than rejected.
+STATUS_BEFORE_REJECT = (
+    "SELECT status FROM status_log WHERE image_id = %s AND status <> 'rejected' ORDER BY id DESC LIMIT 1"
+)
 
 #: The current decision of each task of one image that has a saved mask or a decision: its
 #: latest decision made at or after its latest saved mask version (None when the mask was saved
@@ -60,6 +66,16 @@ def seen_is_latest(seen_version: int | None, latest: int) -> bool:
     return seen_version is None or latest in (0, seen_version)
 
 
+def status_before(now: str, before_reject: str | None) -> str:
+    """The status a decision starts from: the image's ``now``, or while it is rejected the one
+    it had before (``before_reject``, :data:`STATUS_BEFORE_REJECT`; ``"new"`` when none was
+    logged). A reject, a fix autosaved and an approval made an image nobody marked done
+    approved (a review)."""
+    if now != "rejected":
+        return now
+    return before_reject or "new"
+
+
 def status_from_decisions(current: Iterable[str | None], before: str = "done") -> str:
     """An image's status from its tasks' current decisions (:data:`CURRENT_PER_TASK`):
     ``"rejected"`` while any task's is a reject (approving another task does not send it back
@@ -68,9 +84,10 @@ def status_from_decisions(current: Iterable[str | None], before: str = "done") -
     parsing mask approved the image whose garment mask nobody looked at, and brought back a
     reject an operator had already fixed).
 
-    An image nobody marked done (``before`` is ``"new"`` or ``"in_progress"``) keeps that status
-    unless it is rejected: approving the one saved task of a half-edited image made the image
-    approved (its other task never saved), and the operator's next stroke made it done.
+    An image nobody marked done (``before`` is ``"new"`` or ``"in_progress"``, see
+    :func:`status_before`) keeps that status unless it is rejected: approving the one saved task
+    of a half-edited image made the image approved (its other task never saved), and the
+    operator's next stroke made it done.
     """
     decisions = list(current)
     if any(d == "reject" for d in decisions):
@@ -135,7 +152,9 @@ class Decisions:
                 (int(image_id), task, decision, reason, text, db.user, now, version),
             )
             current = conn.execute(CURRENT_PER_TASK.replace("%s", "?"), (int(image_id),) * 5).fetchall()
-            before = conn.execute("SELECT status FROM images WHERE id = ?", (int(image_id),)).fetchone()["status"]
+            status = conn.execute(STATUS_NOW.replace("%s", "?"), (int(image_id),)).fetchone()["status"]
+            earlier = conn.execute(STATUS_BEFORE_REJECT.replace("%s", "?"), (int(image_id),)).fetchone()
+            before = status_before(status, earlier["status"] if earlier else None)
             db.write_status(conn, int(image_id), status_from_decisions((r["decision"] for r in current), before))
         return DecisionRecord(
             int(cur.lastrowid or 0), int(image_id), task, decision, reason, text, db.user, now, version

@@ -19,8 +19,11 @@ from fashion_annotator.dataset.decisions import (
     CURRENT_PER_TASK,
     LATEST_VERSION,
     SAVED_BY,
+    STATUS_BEFORE_REJECT,
+    STATUS_NOW,
     not_seen,
     seen_is_latest,
+    status_before,
     status_from_decisions,
 )
 from fashion_annotator.dataset.leases import Lease, LeaseHeld
@@ -89,7 +92,9 @@ class PgDecisions:
                 (int(image_id), task, decision, reason, text, self._db.user, version),
             ).fetchone()
             current = conn.execute(CURRENT_PER_TASK, (int(image_id),) * 5).fetchall()
-            before = one(conn.execute("SELECT status FROM images WHERE id = %s", (int(image_id),)).fetchone())["status"]
+            status = one(conn.execute(STATUS_NOW, (int(image_id),)).fetchone())["status"]
+            earlier = conn.execute(STATUS_BEFORE_REJECT, (int(image_id),)).fetchone()
+            before = status_before(status, earlier["status"] if earlier else None)
             self._db.write_status(conn, int(image_id), status_from_decisions((r["decision"] for r in current), before))
         return _decision(one(row))
 

@@ -237,6 +237,13 @@ def test_an_approval_does_not_finish_an_image_nobody_marked_done(project: Projec
     assert project.image(rec.id).status == "in_progress"
     project.record_decision(rec.id, "garment", "reject", reason="edge")
     assert project.image(rec.id).status == "rejected", "sending it back still works"
+    # a fix autosaved, then approved: still nobody marked it done (a review)
+    project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8), status="in_progress")
+    project.record_decision(rec.id, "garment", "approve")
+    assert project.image(rec.id).status == "in_progress"
+    project.record_decision(rec.id, "garment", "reject", reason="edge")
+    project.record_decision(rec.id, "garment", "approve")  # the reviewer changed their mind
+    assert project.image(rec.id).status == "in_progress"
     project.set_status(rec.id, "done")
     project.record_decision(rec.id, "garment", "approve")
     assert project.image(rec.id).status == "approved", "once marked done, the approval counts"
