@@ -98,15 +98,11 @@ def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
         return open_project(str(path)), None
     path = Path(path).expanduser()
     if (path / INDEX_NAME).is_file():
-        return Project.open(path), None
-    marker = path / PHOTO_FOLDER_PROJECT / ADDING_MARKER
+        project = Project.open(path)
+        return project, unfinished_adding(project)
     if (path / PHOTO_FOLDER_PROJECT / INDEX_NAME).is_file():
         project = Project.open(path / PHOTO_FOLDER_PROJECT)
-        if not marker.is_file():
-            return project, None
-        known = {r.name for r in project.images()}
-        rest = [p for p in photos_in(path) if str(p.parent.resolve() / p.name) not in known]
-        return project, PendingPhotos(rest, False, marker)
+        return project, unfinished_adding(project)
     if not path.is_dir():
         raise ProjectError(f"{path}: no such project or folder of photos")
     referable_folder(path)  # before a project is made in it: its photos are referenced there
@@ -114,8 +110,25 @@ def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
     if not photos:
         raise ProjectError(f"{path}: neither a project nor a folder with photos")
     project = Project.create(path / PHOTO_FOLDER_PROJECT)
+    marker = project.root / ADDING_MARKER
     marker.touch()
     return project, PendingPhotos(photos, False, marker)
+
+
+def unfinished_adding(project: Project) -> PendingPhotos | None:
+    """The photos of a photo folder's project whose adding was stopped (its
+    :data:`ADDING_MARKER` is there), less those it holds; None for any other project.
+
+    However the project is opened: the folder, its ``annotations/`` folder, the last or a recent
+    project (the window remembers ``annotations/``, and a reopen that way left the marker and
+    the photos out).
+    """
+    marker = Path(project.root) / ADDING_MARKER
+    if Path(project.root).name != PHOTO_FOLDER_PROJECT or not marker.is_file():
+        return None
+    known = {r.name for r in project.images()}
+    folder = Path(project.root).parent
+    return PendingPhotos([p for p in photos_in(folder) if str(p.parent.resolve() / p.name) not in known], False, marker)
 
 
 def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
@@ -134,6 +147,13 @@ def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
     if pending.marker is not None:
         pending.marker.unlink(missing_ok=True)
     return project, summary.lines() if summary.notable else []
+
+
+def _new_for_window(photos: Path, root: Path, copy: bool) -> tuple[Project, list[str], PendingPhotos]:
+    """:func:`new_project` as :meth:`WindowSwitcher.switch` takes it (the folder is checked
+    first: a mistyped one is refused in words, not listed)."""
+    project = new_project(photos, root)
+    return project, [], PendingPhotos(photos_in(Path(photos)), copy)
 
 
 def _for_window(path: str | Path) -> tuple[Project, list[str], PendingPhotos | None]:
@@ -224,7 +244,7 @@ class WindowSwitcher:
         window.switcher = self
         window.projectRequested.connect(lambda root: self.switch(lambda: _for_window(root)))
         window.newProjectRequested.connect(
-            lambda src, root, copy: self.switch(lambda: new_project(src, root), PendingPhotos(photos_in(Path(src)), copy))
+            lambda src, root, copy: self.switch(lambda: _new_for_window(src, root, copy))
         )
         window.show()
         if problems:  # the import summary: its totals, then what a person should know
@@ -297,6 +317,7 @@ def run_gui(path: str | None) -> int:
             project, problems, photos = _for_window(path)
         else:
             project, problems = choose_project(path, prefs.last_project)
+            photos = unfinished_adding(project) if isinstance(project, Project) else None
     except ProjectError as exc:
         report_error(exc)
         QMessageBox.critical(None, "Cannot open project", str(exc))

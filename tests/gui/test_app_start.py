@@ -70,7 +70,11 @@ def test_a_folders_photos_stopped_half_way_are_added_at_the_next_open(tmp_path, 
         with pytest.raises(RuntimeError):
             pending.work(project, stop_after_one)
         assert len(project.images()) == 1 and pending.marker.is_file()
-    again, rest = app.open_or_start(photos)
+    # the window remembers annotations/ as the last project: opened that way, the rest too
+    remembered, rest = app.choose_project(None, photos / "annotations")
+    with remembered:
+        assert [p.name for p in app.unfinished_adding(remembered).files] == ["0002.jpg", "0003.jpg"]
+    again, rest = app.open_or_start(photos / "annotations")
     with again:
         assert [p.name for p in rest.files] == ["0002.jpg", "0003.jpg"]
         assert rest.work(again, lambda done, total: None)[0].startswith("2 photos added, 0 already present")
@@ -78,6 +82,19 @@ def test_a_folders_photos_stopped_half_way_are_added_at_the_next_open(tmp_path, 
     third, nothing = app.open_or_start(photos)
     with third:
         assert nothing is None and len(third.images()) == 3
+
+
+def test_a_mistyped_folder_for_a_new_project_is_refused_in_words(qtbot, tmp_path, monkeypatch):
+    """File > New project from folder with a folder that is not there raised FileNotFoundError
+    to the crash dialog (its photos were listed before the folder was checked; a review)."""
+    from fashion_annotator.ui.preferences import Preferences, settings_file
+
+    warned = []
+    monkeypatch.setattr(app.QMessageBox, "warning", lambda *a: warned.append(a[2]))
+    switcher = app.WindowSwitcher(Preferences(settings_file(tmp_path / "s.ini")))
+    assert not switcher.switch(lambda: app._new_for_window(tmp_path / "Photoss", tmp_path / "new", True))
+    assert warned and "Photoss: not a folder with photos" in warned[0]
+    assert not (tmp_path / "new").exists()
 
 
 def test_bad_paths_are_refused_with_their_name(tmp_path):
