@@ -482,7 +482,8 @@ class MainWindow(QMainWindow):
             window_dialogs.build_review_tab(self)
         assert self.review is not None
         self.session.save()
-        self.review.refresh()  # the instance panel too (ReviewView.refreshed)
+        self.review.refresh()
+        self.instance_review.refresh()  # its figures; F5 and decisions re-read its statuses
 
     def _review_open(self, image_id: int) -> None:
         self.tabs.setCurrentIndex(0)
@@ -492,7 +493,7 @@ class MainWindow(QMainWindow):
         """A QA decision was saved: the queue, the instance review and, when the image is the
         open one, its banner (the reject reason) show it at once."""
         self.reload_queue()
-        self.instance_review.refresh()  # built with the review view that sent the decision
+        self.instance_review.refresh_statuses()  # built with the review view that sent the decision
         opened = self.session.current
         if opened is not None and self.session.image_id == image_id:
             self.banner.show_lines(image_notes(self.project, opened))

@@ -100,7 +100,7 @@ class ReviewView(BackgroundScoring, QWidget):
         A line for the status bar once a CSV or HTML export is written.
     refreshed()
         Each :meth:`refresh` (F5, the poll after a colleague's commit, a visit of the tab):
-        the instance panel below re-reads the store with the table.
+        the instance panel below re-reads the images' statuses with the table.
     """
 
     openImageRequested = Signal(int)
