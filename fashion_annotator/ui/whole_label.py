@@ -26,6 +26,12 @@ class WholeLabel(QLabel):
         super().setText(text)
         self._keep_whole()
 
+    def clear(self) -> None:
+        """Empty the label and give back its lines' height (a new retrain in the same dialog
+        kept the old comparison's blank space)."""
+        super().clear()
+        self._keep_whole()
+
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         self._keep_whole()
