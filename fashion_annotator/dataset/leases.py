@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from fashion_annotator.dataset.connection import StoreConnection
 from fashion_annotator.dataset.schema import STATUSES
@@ -62,13 +63,12 @@ class LeaseHeld(Exception):
 
 
 def process_gone(host: str, pid: int) -> bool:
-    """Whether ``pid`` on ``host`` is known to be dead: only answerable for this host, and not
-    on Windows, where ``os.kill(pid, 0)`` terminates the process (a lease there lapses by its
-    time limit, a temp file by its age)."""
+    """Whether ``pid`` on ``host`` is known to be dead: only answerable for this host. On
+    Windows, where ``os.kill(pid, 0)`` terminates the process, :func:`windows_process_gone`."""
     if not host or pid <= 0 or host != socket.gethostname():
         return False
     if os.name == "nt":  # Windows' os.kill ends the process whatever the signal: never probe
-        return False
+        return windows_process_gone(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -76,6 +76,37 @@ def process_gone(host: str, pid: int) -> bool:
     except (PermissionError, OverflowError):
         return False
     return _zombie(pid)
+
+
+#: Windows API values: the access right to read a process's exit code, the exit code of a
+#: process still running, and the error of ``OpenProcess`` for a process id nobody has.
+_QUERY_LIMITED_INFORMATION = 0x1000
+_STILL_ACTIVE = 259
+_ERROR_INVALID_PARAMETER = 87
+
+
+def windows_process_gone(pid: int, kernel32: Any = None, last_error: Any = None) -> bool:
+    """Whether process ``pid`` of this Windows machine has ended (``OpenProcess`` and
+    ``GetExitCodeProcess``); False when that cannot be told (access denied: it runs as
+    another user).
+
+    ``kernel32`` and ``last_error`` stand in for ``ctypes``' in tests (elsewhere than Windows).
+    """
+    import ctypes
+
+    if kernel32 is None:
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]  # Windows only
+        last_error = ctypes.get_last_error  # type: ignore[attr-defined]  # Windows only
+    handle = kernel32.OpenProcess(_QUERY_LIMITED_INFORMATION, False, pid)
+    if not handle:
+        return bool(last_error() == _ERROR_INVALID_PARAMETER)
+    try:
+        code = ctypes.c_ulong()
+        if not kernel32.GetExitCodeProcess(handle, ctypes.byref(code)):
+            return False
+        return code.value != _STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _zombie(pid: int) -> bool:

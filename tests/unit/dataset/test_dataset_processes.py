@@ -200,4 +200,43 @@ def test_windows_never_probes_a_process_with_kill(monkeypatch) -> None:
     from types import SimpleNamespace
 
     monkeypatch.setattr(leases, "os", SimpleNamespace(name="nt", kill=kill))  # this module's os only
-    assert not leases.process_gone(socket.gethostname(), os.getpid())
+    asked = []
+    monkeypatch.setattr(leases, "windows_process_gone", lambda pid: asked.append(pid) or True)
+    assert leases.process_gone(socket.gethostname(), 4321) and asked == [4321]
+
+
+class _Kernel32:
+    """The three kernel32 calls ``windows_process_gone`` makes, answering as Windows would."""
+
+    def __init__(self, opens: bool, exit_code: int = 259, reads: bool = True) -> None:
+        self.opens, self.exit_code, self.reads, self.closed = opens, exit_code, reads, []
+
+    def OpenProcess(self, access: int, inherit: bool, pid: int) -> int:  # noqa: N802 - the API's name
+        return 7 if self.opens else 0
+
+    def GetExitCodeProcess(self, handle: int, code) -> int:  # noqa: N802 - the API's name
+        code._obj.value = self.exit_code
+        return int(self.reads)
+
+    def CloseHandle(self, handle: int) -> int:  # noqa: N802 - the API's name
+        self.closed.append(handle)
+        return 1
+
+
+@pytest.mark.parametrize(
+    ("kernel32", "error", "gone"),
+    [
+        (_Kernel32(opens=True, exit_code=259), 0, False),  # STILL_ACTIVE: running
+        (_Kernel32(opens=True, exit_code=0), 0, True),  # ended with code 0
+        (_Kernel32(opens=True, reads=False), 0, False),  # the code cannot be read: not known
+        (_Kernel32(opens=False), 87, True),  # ERROR_INVALID_PARAMETER: no such process
+        (_Kernel32(opens=False), 5, False),  # ERROR_ACCESS_DENIED: another user's, running
+    ],
+)
+def test_windows_tells_an_ended_window_from_a_running_one(kernel32, error, gone) -> None:
+    """A crashed window's edits are restored in a running one on Windows too: its process is
+    asked about through OpenProcess / GetExitCodeProcess, never os.kill (a review)."""
+    from fashion_annotator.dataset.leases import windows_process_gone
+
+    assert windows_process_gone(4321, kernel32, lambda: error) is gone
+    assert kernel32.closed == ([7] if kernel32.opens else [])
