@@ -17,7 +17,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fashion_annotator.core.atomic import file_identity
-from fashion_annotator.dataset import mask_files
+from fashion_annotator.dataset import mask_files, sweep
+from fashion_annotator.dataset.click_logs import click_log_path
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.storeio import describe
 
@@ -51,6 +52,9 @@ class StoreConnection:
         #: the file it opened, so another index at the path means another folder (see
         #: :meth:`write_version`).
         self.index_identity = file_identity(self.root / INDEX_NAME)
+        #: Leftovers of killed processes found at a new version's path while open and set aside
+        #: (:meth:`write_version`); what the open's sweep found is ``project.swept``.
+        self.leftovers = sweep.SweepReport()
 
     @property
     def holder(self) -> str:
@@ -115,13 +119,40 @@ class StoreConnection:
         """Write a new version's file ``rel`` for the open transaction (removed again if it rolls
         back); return its path.
 
+        The caller holds the write lock and took the version number from this index, so a file
+        already at ``rel`` is named by no row of it. When the folder is still the one this
+        index belongs to (:meth:`check_same_folder`), that file is the leftover of a process
+        killed between its write and its commit: it is set aside as the sweep at open would
+        (:func:`~fashion_annotator.dataset.sweep.set_aside`, with a mask's click log, recorded
+        in :attr:`leftovers`) and the version written. Otherwise it is refused: another index
+        may name that file.
+
         Raises
         ------
         ProjectError
             The project folder is gone, or the folder at :attr:`root` is no longer the one whose
             index this connection writes (moved away and another copy put in its place: the
-            file would land in one folder and its row in the other's index), or a file is
-            already at ``rel``, or the write failed; nothing was saved.
+            file would land in one folder and its row in the other's index), or a file at
+            ``rel`` could not be set aside, or the write failed; nothing was saved.
+        """
+        self.check_same_folder()
+        try:
+            mask_files.write_version(self.root, rel, data)
+        except mask_files.FileTaken:
+            if self.index_identity is None:  # cannot tell whose it is: left alone
+                raise
+            self.check_same_folder()
+            self._set_aside(rel)
+            mask_files.write_version(self.root, rel, data)  # FileTaken again when not moved
+        self.wrote(self.root / rel)
+        return self.root / rel
+
+    def check_same_folder(self) -> None:
+        """Raise :class:`ProjectError` when the folder at :attr:`root` is no longer the one
+        whose index this connection writes (its index file is another: ``mv p p.old; cp -a
+        backup p``); call it, under the write lock, before writing a file into the folder.
+
+        Nothing is checked when the index file could not be read at open.
         """
         if self.index_identity is not None and self.root.is_dir():
             if file_identity(self.root / INDEX_NAME) != self.index_identity:
@@ -130,9 +161,13 @@ class StoreConnection:
                     "another copy put in its place, a backup restored?); nothing was saved: "
                     "reopen the project"
                 )
-        mask_files.write_version(self.root, rel, data)
-        self.wrote(self.root / rel)
-        return self.root / rel
+
+    def _set_aside(self, rel: str) -> None:
+        """Set aside the leftover ``rel`` (and a mask version's click log) as the sweep does."""
+        sweep.set_aside(self.root, rel, self.leftovers)
+        log = click_log_path(Path(rel)).as_posix()
+        if rel.startswith("masks/") and (self.root / log).is_file():
+            sweep.set_aside(self.root, log, self.leftovers)
 
     def wrote(self, path: Path) -> None:
         """``path`` was written for the open transaction (a mask version's file): it is removed

@@ -17,10 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fashion_annotator.dataset.connection import StoreConnection
 from fashion_annotator.dataset.schema import STATUSES
+
+if TYPE_CHECKING:
+    from fashion_annotator.dataset.connection import StoreConnection
 
 QUEUE_STATUSES: tuple[str, ...] = ("new", "in_progress", "rejected")
 """Statuses an operator's "next image" is claimed from (see ``Project.claim_next``)."""

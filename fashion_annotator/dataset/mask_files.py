@@ -59,6 +59,11 @@ def encode_version(
     return data, hashlib.sha256(data).hexdigest()
 
 
+class FileTaken(ProjectError):
+    """A new version's path already holds a file this index does not name (see
+    :func:`write_version`); nothing was written."""
+
+
 def version_file(folder: str, image_id: int, task: str, version: int) -> str:
     """The project-relative path of a version: ``FOLDER/<image_id>/<task>/vN.png``."""
     return f"{folder}/{image_id}/{task}/v{version}.png"
@@ -71,14 +76,17 @@ def write_version(root: Path, rel: str, data: bytes) -> None:
     The caller holds the index's write lock and took the version number from it, so a file
     already at ``rel`` belongs to no row of this index: a version another index names (a
     project folder replaced while open) or a save cut short in another process. Either way it
-    is not this save's to replace; the next open sets a leftover aside (``lost+found/``).
+    is not this function's to replace: it raises :class:`FileTaken`, and the caller, which can
+    tell the two apart, sets a leftover aside (``lost+found/``) and writes again
+    (:meth:`~fashion_annotator.dataset.connection.StoreConnection.write_version`).
 
     Raises
     ------
+    FileTaken
+        A file is already at ``rel``; it is left as it was.
     ProjectError
-        The write failed (full disk, read-only folder, the project folder gone, a file already
-        at ``rel``); the message says that nothing was recorded and that earlier versions are
-        intact.
+        The write failed (full disk, read-only folder, the project folder gone); the message
+        says that nothing was recorded and that earlier versions are intact.
     """
     if not root.is_dir():  # never re-create a project folder at the place it was moved from
         raise ProjectError(
@@ -88,7 +96,7 @@ def write_version(root: Path, rel: str, data: bytes) -> None:
     try:
         atomic_create_bytes(root / rel, data)
     except FileExistsError:
-        raise ProjectError(
+        raise FileTaken(
             f"{root / rel}: a file is already there that this project's index does not name "
             "(another copy of the project saved it, or a save was cut short); not overwritten and "
             "nothing was saved: reopen the project"

@@ -140,15 +140,45 @@ def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
                     _remove(path, rel, report.temp_removed, "temporary file of an interrupted write")
             elif rel in known:
                 continue
-            elif folder == "proposals" and path.suffix == ".png":
-                _remove(path, rel, report.orphans_removed, "proposal never committed to the index")
-            elif folder in ("images", "models") or (folder in ("masks", "instances") and path.suffix == ".png"):
-                _move(root, rel, report)
-            elif folder == "masks" and path.name.endswith(CLICK_LOG_SUFFIX):
-                mask = rel[: -len(CLICK_LOG_SUFFIX)] + ".png"
-                if mask not in known:  # goes with its mask (a later save reusing vN read it)
-                    _move(root, rel, report)
+            elif _click_log_mask(rel) not in known:  # a click log goes with its mask
+                set_aside(root, rel, report)
     return report
+
+
+def _click_log_mask(rel: str) -> str | None:
+    """The mask version ``masks/.../vN.png`` whose click log ``rel`` is, else None."""
+    if rel.startswith("masks/") and rel.endswith(CLICK_LOG_SUFFIX):
+        return rel[: -len(CLICK_LOG_SUFFIX)] + ".png"
+    return None
+
+
+def set_aside(root: Path, rel: str, report: SweepReport) -> None:
+    """Deal with ``rel``, a file of ``root`` that the index does not name, as :func:`sweep`
+    does: an orphan proposal version is deleted; an orphan photo, mask version, instance map,
+    model file or click log is moved to ``lost+found/`` (same relative path, ``.1``, ``.2``...
+    when taken); anything else is left. Logged at WARNING and added to ``report``.
+
+    A mask version's click log (``vN.clicks.json``) is not handled with it: a caller that sets
+    a mask aside by itself sets its click log aside too (a later save reusing ``vN`` would
+    read it as its own).
+
+    Parameters
+    ----------
+    root : Path
+        The project folder.
+    rel : str
+        The file, relative to ``root`` with ``/`` (as the index writes paths).
+    report : SweepReport
+        Where the file is recorded when it was deleted or moved.
+    """
+    path = root / rel
+    folder = rel.split("/", 1)[0]
+    if folder == "proposals" and path.suffix == ".png":
+        _remove(path, rel, report.orphans_removed, "proposal never committed to the index")
+    elif folder in ("images", "models") or (folder in ("masks", "instances") and path.suffix == ".png"):
+        _move(root, rel, report)
+    elif _click_log_mask(rel) is not None:
+        _move(root, rel, report)
 
 
 def _remove(path: Path, rel: str, into: list[str], why: str) -> None:

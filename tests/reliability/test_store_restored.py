@@ -111,3 +111,78 @@ def test_a_folder_replaced_while_open_is_never_written_into(tmp_path: Path, writ
     with Project.open(tmp_path / "p.old") as old:
         assert len(old.mask_versions(rec.id, "garment")) == 2
         assert old.load_mask(rec.id, "garment") is not None
+
+
+def test_a_leftover_at_the_next_version_is_set_aside_in_an_open_project(
+    tmp_path: Path, write_photo
+) -> None:
+    """A colleague's process killed between writing ``v2.png`` and its commit left the file:
+    every save of that image and task in a window already open was refused ("reopen the
+    project"), autosave retried for ever and the crashed window's journal could not be
+    restored. The leftover now goes to lost+found, as the sweep at open would move it, and the
+    save goes through."""
+    root = tmp_path / "p"
+    with Project.create(root) as project:
+        rec = project.add_image(write_photo(tmp_path / "look.png", SHAPE))
+        project.save_mask(rec.id, "garment", np.zeros(SHAPE, np.uint8))
+        theirs = np.zeros(SHAPE, np.uint8)
+        theirs[0:5] = 1
+        with Project.open(root, user="bob") as bob:  # the colleague's save: file, no row
+            bob.save_mask(rec.id, "garment", theirs)
+        project._db.conn.execute("DELETE FROM mask_versions WHERE version = 2")
+        folder = root / "masks" / str(rec.id) / "garment"
+        (folder / "v2.clicks.json").write_text('{"version": 1, "clicks": []}')
+        for rows in (slice(5, 9), slice(9, 12)):  # the file is gone after the first
+            ours = np.zeros(SHAPE, np.uint8)
+            ours[rows] = 1
+            saved = project.save_mask(rec.id, "garment", ours, edited=True)
+            assert np.array_equal(project.load_mask(rec.id, "garment"), ours)
+        assert saved.version == 3
+        assert not (folder / "v2.clicks.json").exists()
+        assert project._db.leftovers.orphans_moved == [
+            f"masks/{rec.id}/garment/v2.png", f"masks/{rec.id}/garment/v2.clicks.json"
+        ]
+        project.save_instances(rec.id, _instances(slice(0, 4)))
+        (root / "instances" / str(rec.id) / "v2.png").write_bytes(b"cut short")
+        assert project.save_instances(rec.id, _instances(slice(4, 8))).version == 2
+    kept = root / "lost+found" / "masks" / str(rec.id) / "garment"
+    assert np.array_equal(load_mask(kept / "v2.png"), theirs)
+    assert (kept / "v2.clicks.json").is_file()
+    assert (root / "lost+found" / "instances" / str(rec.id) / "v2.png").read_bytes() == b"cut short"
+    with Project.open(root) as project:
+        assert project.swept.total == 0
+        assert [v.version for v in project.mask_versions(rec.id, "garment")] == [1, 2, 3]
+
+
+def test_a_replaced_folder_still_refuses_a_file_at_the_next_version(
+    tmp_path: Path, write_photo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The file at the next version's path in a folder put in place of the open one is a
+    colleague's saved version, not a leftover: refused, never moved or replaced, even when the
+    identity check before the write is passed (the folder replaced in between)."""
+    root = tmp_path / "p"
+    with Project.create(root) as project:
+        rec = project.add_image(write_photo(tmp_path / "look.png", SHAPE))
+    shutil.copytree(root, tmp_path / "backup")
+    x = Project.open(root, user="x")
+    root.rename(tmp_path / "p.old")
+    shutil.copytree(tmp_path / "backup", root)
+    with Project.open(root, user="y") as y:
+        y.save_mask(rec.id, "garment", np.ones(SHAPE, np.uint8))
+    checks: list[None] = []
+
+    def first_passes() -> None:  # the first check sees the old folder, the second the new one
+        checks.append(None)
+        if len(checks) > 1:
+            original()
+
+    original = x._db.check_same_folder
+    monkeypatch.setattr(x._db, "check_same_folder", first_passes)
+    try:
+        with pytest.raises(ProjectError, match="replaced while open"):
+            x.save_mask(rec.id, "garment", np.zeros(SHAPE, np.uint8))
+    finally:
+        x.close()
+    assert not (root / "lost+found").exists()
+    with Project.open(root) as y:
+        assert np.array_equal(y.load_mask(rec.id, "garment"), np.ones(SHAPE, np.uint8))
