@@ -139,11 +139,8 @@ class StoreConnection:
         try:
             mask_files.write_version(self.root, rel, data)
         except mask_files.FileTaken:
-            if self.index_identity is None:  # cannot tell whose it is: left alone
-                raise
-            self.check_same_folder()
-            self._set_aside(rel)
-            mask_files.write_version(self.root, rel, data)  # FileTaken again when not moved
+            self.set_aside(rel)
+            mask_files.write_version(self.root, rel, data)
         self.wrote(self.root / rel)
         return self.root / rel
 
@@ -162,12 +159,27 @@ class StoreConnection:
                     "reopen the project"
                 )
 
-    def _set_aside(self, rel: str) -> None:
-        """Set aside the leftover ``rel`` (and a mask version's click log) as the sweep does."""
+    def set_aside(self, rel: str) -> None:
+        """Set aside ``rel``, a file the index does not name at a path this session is about to
+        write, as the sweep at open would (a mask version's click log with it); the caller holds
+        the write lock.
+
+        Raises
+        ------
+        ProjectError
+            The folder was replaced (:meth:`check_same_folder`), or whose file it is cannot be
+            told (the index file could not be read at open), or the file is still there: it is
+            left as it was.
+        """
+        if self.index_identity is None:
+            raise mask_files.file_taken(self.root / rel)
+        self.check_same_folder()
         sweep.set_aside(self.root, rel, self.leftovers)
         log = click_log_path(Path(rel)).as_posix()
         if rel.startswith("masks/") and (self.root / log).is_file():
             sweep.set_aside(self.root, log, self.leftovers)
+        if os.path.lexists(self.root / rel):
+            raise mask_files.file_taken(self.root / rel)
 
     def wrote(self, path: Path) -> None:
         """``path`` was written for the open transaction (a mask version's file): it is removed

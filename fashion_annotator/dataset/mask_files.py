@@ -64,6 +64,15 @@ class FileTaken(ProjectError):
     :func:`write_version`); nothing was written."""
 
 
+def file_taken(path: Path) -> FileTaken:
+    """The refusal to write over ``path``, a file the index does not name."""
+    return FileTaken(
+        f"{path}: a file is already there that this project's index does not name "
+        "(another copy of the project saved it, or a save was cut short); not overwritten and "
+        "nothing was saved: reopen the project"
+    )
+
+
 def version_file(folder: str, image_id: int, task: str, version: int) -> str:
     """The project-relative path of a version: ``FOLDER/<image_id>/<task>/vN.png``."""
     return f"{folder}/{image_id}/{task}/v{version}.png"
@@ -96,11 +105,7 @@ def write_version(root: Path, rel: str, data: bytes) -> None:
     try:
         atomic_create_bytes(root / rel, data)
     except FileExistsError:
-        raise FileTaken(
-            f"{root / rel}: a file is already there that this project's index does not name "
-            "(another copy of the project saved it, or a save was cut short); not overwritten and "
-            "nothing was saved: reopen the project"
-        ) from None
+        raise file_taken(root / rel) from None
     except OSError as exc:
         raise ProjectError(
             f"{root / rel}: cannot save ({exc.strerror or exc}); nothing was recorded "

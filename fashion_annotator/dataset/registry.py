@@ -1,7 +1,8 @@
 """The model registry of a project: ``project.models``.
 
 Each registered model is copied (weights and meta, fsynced) into ``models/<task>/vN`` before
-its index row is committed; at most one version per task is active.
+its index row is committed, never over a file there and never into a project folder put in
+place of the open one; at most one version per task is active.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ import json
 import sqlite3
 import time
 from collections.abc import Sequence
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset.connection import StoreConnection
 from fashion_annotator.dataset.records import ModelRecord, ProjectError
 
@@ -48,12 +48,9 @@ class ModelRegistry:
             ).fetchone()
             version = int(row[0]) + 1
             rel = f"models/{task}/v{version}.safetensors"
-            dest = db.root / rel
-            try:
-                if src.resolve() != dest.resolve():
-                    _copy_model(src, dest)
-            except OSError as exc:
-                raise ProjectError(f"{dest}: cannot copy the model: {exc.strerror or exc}") from exc
+            db.check_same_folder()  # also when the model is already in place
+            if src.resolve() != (db.root / rel).resolve():
+                _copy_model(db, src, rel)
             if activate:
                 conn.execute("UPDATE models SET active = 0 WHERE task = ?", (task,))
             conn.execute(
@@ -114,15 +111,29 @@ class ModelRegistry:
         )
 
 
-def _copy_model(src: Path, dest: Path) -> None:
-    """Copy weights and meta durably (fsync, rename) before the index row is committed.
+def _copy_model(db: StoreConnection, src: Path, rel: str) -> None:
+    """Copy weights and meta durably (fsync, link) to ``rel`` for the open transaction (removed
+    again if it rolls back), before the index row is committed.
 
-    A file left at ``dest`` by a registration that crashed before its commit is overwritten;
-    its meta is removed when ``src`` has none, so old meta never describes new weights.
+    Nothing is written over a file already there, nor into a replaced project folder
+    (:meth:`StoreConnection.write_version`): a file left by a registration that crashed before
+    its commit is set aside in ``lost+found/``, as the sweep at open would. A meta file there
+    is set aside also when ``src`` has none, so old meta never describes new weights.
+
+    Raises
+    ------
+    ProjectError
+        ``src`` or its meta cannot be read, the folder was replaced, or the write failed.
     """
-    meta, dest_meta = src.with_suffix(".json"), dest.with_suffix(".json")
-    if meta.is_file():
-        atomic_write_bytes(dest_meta, meta.read_bytes())
-    else:
-        dest_meta.unlink(missing_ok=True)
-    atomic_write_bytes(dest, src.read_bytes())
+    meta = src.with_suffix(".json")
+    try:
+        weights = src.read_bytes()
+        meta_bytes = meta.read_bytes() if meta.is_file() else None
+    except OSError as exc:
+        raise ProjectError(f"{src}: cannot read the model: {exc.strerror or exc}") from exc
+    rel_meta = PurePosixPath(rel).with_suffix(".json").as_posix()
+    if meta_bytes is not None:
+        db.write_version(rel_meta, meta_bytes)
+    elif (db.root / rel_meta).exists():
+        db.set_aside(rel_meta)
+    db.write_version(rel, weights)

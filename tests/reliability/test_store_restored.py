@@ -186,3 +186,29 @@ def test_a_replaced_folder_still_refuses_a_file_at_the_next_version(
     assert not (root / "lost+found").exists()
     with Project.open(root) as y:
         assert np.array_equal(y.load_mask(rec.id, "garment"), np.ones(SHAPE, np.uint8))
+
+
+def test_a_model_is_never_registered_into_a_replaced_folder(tmp_path: Path) -> None:
+    """A session open since before ``mv p p.old; cp -a backup p`` (a Retrain child holds it
+    for minutes) registered its model over the one a colleague registered in the new ``p``,
+    and its row into the moved index, which then named a file it does not have."""
+    root = tmp_path / "p"
+    Project.create(root).close()
+    shutil.copytree(root, tmp_path / "backup")
+    x = Project.open(root, user="x")
+    root.rename(tmp_path / "p.old")
+    shutil.copytree(tmp_path / "backup", root)
+    theirs, mine = tmp_path / "y.safetensors", tmp_path / "x.safetensors"
+    theirs.write_bytes(b"Y's weights")
+    mine.write_bytes(b"X's weights")
+    with Project.open(root, user="y") as y:
+        assert y.models.register("garment", theirs, {}, []).version == 1
+    try:
+        with pytest.raises(ProjectError, match="replaced while open"):
+            x.models.register("garment", mine, {}, [])
+    finally:
+        x.close()
+    with Project.open(root) as y:
+        assert [m.path.read_bytes() for m in y.models("garment")] == [b"Y's weights"]
+    with Project.open(tmp_path / "p.old") as old:
+        assert old.models("garment") == []
