@@ -132,9 +132,11 @@ def run_team_bench(config: TeamBenchConfig, progress=print) -> dict:
         if time.time() >= next_kill and time.time() < deadline - 5:
             name = rng.choice(sorted(procs))
             proc, log = procs[name]
+            # Its claims end when the signal goes, not once it is reaped: the lease of a dead
+            # process lapses at once, and a colleague's claim in between counted as a double one.
+            kills[log.name] = time.time()
             proc.send_signal(signal.SIGKILL)
             proc.wait()
-            kills[log.name] = time.time()
             start(name)
             restarted.append(procs[name][1].name)
             next_kill = time.time() + rng.expovariate(1 / config.crash_every_s)

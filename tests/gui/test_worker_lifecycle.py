@@ -191,7 +191,8 @@ def test_most_useful_first_ranks_again_only_when_photos_join_or_scores_arrive(ra
 
     calls: list[list[str]] = []
 
-    def rank(scores: list) -> list[int]:
+    def rank(scores: list, head: int | None = None) -> list[int]:
+        assert head == queue_order.DIVERSE_HEAD  # the first picked one by one, the rest at once
         calls.append(list(scores))
         return list(range(len(scores)))[::-1]
 
