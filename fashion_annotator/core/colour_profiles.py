@@ -8,8 +8,9 @@ the instances' colour names alike. :func:`to_srgb` converts them through the pro
 :func:`~fashion_annotator.core.images.load_image`,
 :func:`~fashion_annotator.core.images.load_preview` and the queue's thumbnails go through it.
 
-Skipped, at the cost of a dictionary look-up: photos without a profile, sRGB profiles (by
-their description), grey profiles and profiles of another colour space than the pixels'. A
+Skipped, at the cost of a dictionary look-up: photos without a profile, profiles that map
+colours as sRGB does (tested on a few probe colours once per profile, whatever their name),
+grey profiles and profiles of another colour space than the pixels'. A
 profile that cannot be parsed or used leaves the pixels as they are, with a warning in the log
 that names the file; it never fails the load.
 """
@@ -21,6 +22,7 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 from PIL import Image, ImageCms
 
 __all__ = ["INTENT", "to_srgb"]
@@ -45,6 +47,26 @@ def _srgb() -> ImageCms.ImageCmsProfile:
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 
+#: Probe colours: a grey ramp, the primaries and secondaries, and mixes ``(N, 3) uint8``.
+_PROBE = np.concatenate([
+    np.repeat(np.arange(0, 256, 15, dtype=np.uint8)[:, None], 3, 1),
+    np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 0], [0, 255, 255], [255, 0, 255],
+              [200, 120, 60], [40, 90, 160], [128, 200, 100]], np.uint8),
+])  # fmt: skip
+
+
+def _same_as_srgb(profile: ImageCms.ImageCmsProfile) -> bool:
+    """Whether ``profile`` maps the probe colours to sRGB within one level: sRGB itself under any
+    name, skipped at no cost. Its name is not enough: "GIMP built-in Linear sRGB" and esRGB
+    call themselves sRGB and move a grey of 128 to 55 and 159 (a hand test)."""
+    probe = Image.fromarray(_PROBE[None])
+    transform = ImageCms.buildTransform(profile, _srgb(), "RGB", "RGB", renderingIntent=INTENT,
+                                        flags=ImageCms.Flags.NOCACHE)  # fmt: skip
+    out = ImageCms.applyTransform(probe, transform)
+    assert out is not None
+    return bool(np.abs(np.asarray(out, np.int16) - _PROBE[None].astype(np.int16)).max() <= 1)
+
+
 @lru_cache(maxsize=8)
 def _transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
     """The transform from ``icc`` to sRGB for pixels in ``mode``; None when none is needed.
@@ -59,7 +81,7 @@ def _transform(icc: bytes, mode: str) -> ImageCms.ImageCmsTransform | None:
         space = profile.profile.xcolor_space.strip()
         if space != _SPACES[mode]:
             return None  # a grey profile, or one that does not fit the pixels
-        if space == "RGB" and "srgb" in (profile.profile.profile_description or "").lower():
+        if space == "RGB" and _same_as_srgb(profile):
             return None
         # no pixel cache: a transform is shared by the loading and thumbnail threads
         return ImageCms.buildTransform(profile, _srgb(), mode, "RGBA" if mode == "RGBA" else "RGB",

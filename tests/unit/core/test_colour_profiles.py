@@ -101,6 +101,16 @@ def test_srgb_grey_and_no_profile_leave_the_pixels_as_decoded(tmp_path: Path) ->
     assert to_srgb(grey, "grey.png") is grey
 
 
+def test_a_profile_is_judged_by_its_colours_not_its_name(tmp_path: Path) -> None:
+    """"GIMP built-in Linear sRGB" was skipped for the "sRGB" in its name: a grey of 128 showed
+    as 55 (a hand test). A profile counts as sRGB only when it maps colours as sRGB does."""
+    srgb_colorants = ((0.4361, 0.2225, 0.0139), (0.3851, 0.7169, 0.0971), (0.1431, 0.0606, 0.7141))
+    linear = tmp_path / "linear.png"
+    Image.fromarray(_field()).save(linear, icc_profile=rgb_profile(srgb_colorants, 1.0, "GIMP built-in Linear sRGB"))
+    _close(load_image(linear).rgb, _managed(linear))
+    _far(load_image(linear).rgb, _raw(linear))
+
+
 def test_a_profile_that_cannot_be_parsed_keeps_the_pixels_and_names_the_file(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
