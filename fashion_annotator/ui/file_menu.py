@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,6 +109,10 @@ def add_photo_files(project: Project, files: list[Path], progress, copy: bool = 
     return add_photos(project, files, copy, progress).lines()
 
 
+#: Seconds between refills of the image list while a job adds photos or masks.
+QUEUE_FILL_S = 2.0
+
+
 class FileActions(QObject):
     """What the File menu does for one window; every job reports through the window."""
 
@@ -118,6 +123,7 @@ class FileActions(QObject):
         self.summaries: list[tuple[str, list[str]]] = []
         self.inform: Callable[[str, list[str]], None] = self._show_summary
         self._closed = False
+        self._filled_at = 0.0  # when the queue was last refilled during a job (monotonic s)
 
     # -- background work ------------------------------------------------------------------
 
@@ -142,12 +148,25 @@ class FileActions(QObject):
             return
         title = self.job.title if self.job is not None else ""
         self.window.status.set_busy(True, f"{title}: {done} / {total}")
+        if time.monotonic() - self._filled_at >= QUEUE_FILL_S:  # photos can be opened as they come
+            self._fill_queue()
+
+    def _fill_queue(self) -> None:
+        """Show what the job has saved so far, and open the first image when none is open (a
+        folder opened for the first time showed "To do 0" until its last photo was added, then
+        no image: a hand test)."""
+        self._filled_at = time.monotonic()
+        self.window.reload_queue()
+        if self.window.session.current is None:
+            records = self.window.queue.model.records()
+            if records:
+                self.window.open_image(records[0].id)
 
     def _finished(self, title: str, lines: list) -> None:
         if self._closed:  # delivered after the window shut down: logged by the job
             return
         self.window.status.set_busy(False)
-        self.window.reload_queue()
+        self._fill_queue()
         self.summaries.append((title, list(lines)))
         self.window.status.showMessage(f"{title}: {lines[0] if lines else 'done'}", 10000)
         self.inform(title, list(lines))
