@@ -14,6 +14,7 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.resources import resource_path
 from fashion_annotator.ui import app
 from fashion_annotator.ui.main_window import MainWindow
+from fashion_annotator.ui.preferences import Preferences, settings_file
 
 
 def test_sample_project_is_made_once_from_the_bundled_photos(tmp_path):
@@ -87,8 +88,6 @@ def test_a_folders_photos_stopped_half_way_are_added_at_the_next_open(tmp_path, 
 def test_a_mistyped_folder_for_a_new_project_is_refused_in_words(qtbot, tmp_path, monkeypatch):
     """File > New project from folder with a folder that is not there raised FileNotFoundError
     to the crash dialog (its photos were listed before the folder was checked; a review)."""
-    from fashion_annotator.ui.preferences import Preferences, settings_file
-
     warned = []
     monkeypatch.setattr(app.QMessageBox, "warning", lambda *a: warned.append(a[2]))
     switcher = app.WindowSwitcher(Preferences(settings_file(tmp_path / "s.ini")))
@@ -202,3 +201,46 @@ def test_a_folder_whose_path_is_not_utf8_is_refused_in_words(tmp_path):
         assert "file name is not valid UTF-8" in problem and "surrogates" not in problem
         assert summary.added == 1
         assert add_photos(project, [shoot / odd]).added == 1  # copied, as `new` does
+
+
+def test_a_folder_of_photos_opens_the_window_before_its_photos_are_added(qtbot, ccp_dir, tmp_path):
+    """``fashion-annotator FOLDER`` added every photo before any window showed (22 s at 1,800
+    photos, a scale test): the window shows the new project and adds them in the background."""
+    from fashion_annotator.ui.app import ADDING_MARKER, WindowSwitcher, _for_window
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for stem in ("0014", "0019"):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos)
+    switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "switch.ini")))
+    assert switcher.switch(lambda: _for_window(photos))
+    window = switcher.window
+    qtbot.addWidget(window)
+    assert window.project.root == (photos / "annotations").resolve()
+    assert window.files.job is not None and window.files.job.title == "Add photos"
+    window.files.wait()
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=30000)
+    qtbot.waitUntil(lambda: window.session.current is not None)  # the first photo opens by itself
+    assert not (photos / "annotations" / ADDING_MARKER).exists()
+    assert all(not r.path.is_relative_to(window.project.root) for r in window.project.images())  # in place
+    window.close()
+    window.project.close()
+
+
+def test_photos_can_be_opened_while_the_rest_are_added(qtbot, ccp_dir, tmp_path):
+    """The list said "To do 0" until the last of 300 photos was added, and then no photo was
+    open (a hand test): it is refilled as the job goes and the first photo opens."""
+    from fashion_annotator.ui.app import WindowSwitcher
+
+    root = tmp_path / "project"
+    switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "s.ini")))
+    window = switcher.show(Project.create(root))
+    qtbot.addWidget(window)
+    assert window.session.current is None and window.queue.model.rowCount() == 0
+    with Project.open(root, user="job") as job:  # what the adding job has saved so far
+        job.add_image(ccp_dir / "images" / "0014.jpg")
+    window.files._progress(1, 300)
+    assert window.queue.model.rowCount() == 1
+    qtbot.waitUntil(lambda: window.session.current is not None)
+    window.close()
+    window.project.close()

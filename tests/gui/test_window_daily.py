@@ -446,49 +446,6 @@ def test_open_project_and_new_project_from_folder_switch_the_window(
     made.project.close()
 
 
-def test_a_folder_of_photos_opens_the_window_before_its_photos_are_added(qtbot, ccp_dir, tmp_path):
-    """``fashion-annotator FOLDER`` added every photo before any window showed (22 s at 1,800
-    photos, a scale test): the window shows the new project and adds them in the background."""
-    from fashion_annotator.ui.app import ADDING_MARKER, WindowSwitcher, _for_window
-
-    photos = tmp_path / "photos"
-    photos.mkdir()
-    for stem in ("0014", "0019"):
-        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos)
-    switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "switch.ini")))
-    assert switcher.switch(lambda: _for_window(photos))
-    window = switcher.window
-    qtbot.addWidget(window)
-    assert window.project.root == (photos / "annotations").resolve()
-    assert window.files.job is not None and window.files.job.title == "Add photos"
-    window.files.wait()
-    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=30000)
-    qtbot.waitUntil(lambda: window.session.current is not None)  # the first photo opens by itself
-    assert not (photos / "annotations" / ADDING_MARKER).exists()
-    assert all(not r.path.is_relative_to(window.project.root) for r in window.project.images())  # in place
-    window.close()
-    window.project.close()
-
-
-def test_photos_can_be_opened_while_the_rest_are_added(qtbot, ccp_dir, tmp_path):
-    """The list said "To do 0" until the last of 300 photos was added, and then no photo was
-    open (a hand test): it is refilled as the job goes and the first photo opens."""
-    from fashion_annotator.ui.app import WindowSwitcher
-
-    root = tmp_path / "project"
-    switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "s.ini")))
-    window = switcher.show(Project.create(root))
-    qtbot.addWidget(window)
-    assert window.session.current is None and window.queue.model.rowCount() == 0
-    with Project.open(root, user="job") as job:  # what the adding job has saved so far
-        job.add_image(ccp_dir / "images" / "0014.jpg")
-    window.files._progress(1, 300)
-    assert window.queue.model.rowCount() == 1
-    qtbot.waitUntil(lambda: window.session.current is not None)
-    window.close()
-    window.project.close()
-
-
 def test_the_import_file_dialog_starts_beside_the_project_and_lists_no_index(opened, monkeypatch):
     """A file dialog that lists ``project.sqlite`` reads it to name its type, and that close in
     this process drops SQLite's locks on the live index."""
