@@ -113,6 +113,11 @@ def task_spec(name: str) -> TaskSpec:
     return spec_from_dict(load_taxonomy(name), block, str(path))
 
 
+def task_title(task: str) -> str:
+    """Display name of a task: its spec's title, else the name capitalised."""
+    return task_spec(task).title if task in available_tasks() else task.capitalize()
+
+
 def available_tasks() -> list[str]:
     """Names of the shipped tasks, sorted."""
     return available_taxonomies()

@@ -1,8 +1,13 @@
-"""How an image is named to people: relative to the project, never a truncated absolute path."""
+"""How an image and a project are named to people: relative to the project, never a truncated
+absolute path."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+#: Where the window keeps the project of a folder of photos it was given (``PHOTOS/annotations``;
+#: also ``dataset.store.PHOTO_FOLDER_PROJECT``).
+PHOTO_FOLDER_PROJECT = "annotations"
 
 
 def display_name(name: str, root: Path) -> str:
@@ -27,3 +32,19 @@ def display_name(name: str, root: Path) -> str:
         if path.is_relative_to(base):
             return path.relative_to(base).as_posix()
     return f"{path.parent.name}/{path.name}" if path.parent.name else path.name
+
+
+def project_title(root: Path) -> str:
+    """The name to show for the project at ``root``: its folder's, or for a project made inside a
+    folder of photos (``FOLDER/annotations``) the photo folder's (every such window was titled
+    "annotations"; a hand test).
+
+    Examples
+    --------
+    >>> project_title(Path("/studio/shoot-0412/annotations"))
+    'shoot-0412'
+    >>> project_title(Path("/studio/autumn"))
+    'autumn'
+    """
+    root = Path(root)
+    return root.parent.name if root.name == PHOTO_FOLDER_PROJECT and root.parent.name else root.name

@@ -37,6 +37,7 @@ from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions
+from fashion_annotator.dataset.display import PHOTO_FOLDER_PROJECT
 from fashion_annotator.dataset.instances_store import InstanceStore
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.photo_imports import PhotoImports
@@ -61,8 +62,6 @@ __all__ = [
 ]
 
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
-#: Where the window keeps the project of a folder of photos it was given (``PHOTOS/annotations``).
-PHOTO_FOLDER_PROJECT = "annotations"
 
 
 class Project(PhotoImports, TrainingItems, LegacyNames):

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.decisions import not_seen, seen_is_latest
 from fashion_annotator.dataset.records import ProjectError
@@ -140,15 +141,14 @@ def rejection_note(project: ProjectStore, image_id: int, task: str | None = None
     a line per task whose latest decision is a reject (:func:`latest_rejects`).
 
     Example: ``"Rejected by qa on 2026-11-21 09:12: Low contrast - sleeve edge lost"``; with
-    ``task`` None and two tasks sent back, each line ends with ``" (garment)"``.
+    ``task`` None (the queue's tooltip) each line names its task: ``" (Garment cutout)"``.
     """
-    rejects = latest_rejects(project, image_id, task)
     lines = []
-    for last in rejects:
+    for last in latest_rejects(project, image_id, task):
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.created))
         note = f"Rejected by {last.user} on {when}: {reason_label(last.reason)}"
         note = f"{note} - {last.text}" if last.text else note
-        lines.append(f"{note} ({last.task})" if len(rejects) > 1 else note)
+        lines.append(note if task is not None else f"{note} ({task_title(last.task)})")
     return "\n".join(lines) or None
 
 

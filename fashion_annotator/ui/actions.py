@@ -8,7 +8,6 @@ from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QAction, QKeySequence, QMouseEvent
 from PySide6.QtWidgets import QWidget
 
-from fashion_annotator.core.tasks import available_tasks, task_spec
 from fashion_annotator.ui.icons import icon
 
 TOOLS = (  # name, menu text, shortcut
@@ -22,11 +21,6 @@ TOOLS = (  # name, menu text, shortcut
 )
 
 Keys = str | QKeySequence.StandardKey | Sequence[str] | None
-
-
-def task_title(task: str) -> str:
-    """Display name of a task."""
-    return task_spec(task).title if task in available_tasks() else task.capitalize()
 
 
 def make_action(

@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
+from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.formats import (
     EXPORT_FORMATS,
     EXPORT_OPTIONS,
@@ -481,7 +482,7 @@ def fill_recent(window: MainWindow) -> None:
     for root in window.prefs.recent_projects:
         if root == current:
             continue
-        action = menu.addAction(f"{root.name} — {root.parent}")
+        action = menu.addAction(f"{project_title(root)} — {root.parent}")
         action.setToolTip(str(root))
         action.triggered.connect(lambda _=False, r=root: window.projectRequested.emit(r))
     menu.setEnabled(bool(menu.actions()))

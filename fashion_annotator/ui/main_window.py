@@ -39,12 +39,13 @@ if TYPE_CHECKING:  # imported when the Review tab is first shown
 
 from fashion_annotator.annotate.session import keeps_operator_mask
 from fashion_annotator.core.journal import JournalEntry
-from fashion_annotator.dataset.display import display_name
+from fashion_annotator.core.tasks import task_title
+from fashion_annotator.dataset.display import display_name, project_title
 from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.qa.decisions import rejection_note
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import prompts, window_dialogs, window_lifecycle, window_menus
-from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons, task_title
+from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons
 from fashion_annotator.ui.annotate import instances_dock
 from fashion_annotator.ui.annotate.banner import Banner, image_notes, standing_notes
 from fashion_annotator.ui.annotate.canvas import Canvas
@@ -557,7 +558,7 @@ class MainWindow(QMainWindow):
 
     def _update_title(self, image: str | None = None) -> None:
         # The application name is added by Qt (applicationDisplayName); no repeat here.
-        project = self.project.root.name
+        project = project_title(self.project.root)
         self.setWindowTitle(project if image is None else f"{image} — {project}")
 
     def _screen_area(self) -> QRect:

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fashion_annotator.core.journal import DECLINED
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import is_postgres_url
-from fashion_annotator.ui.actions import task_title
 
 if TYPE_CHECKING:
     from fashion_annotator.core.journal import JournalEntry

@@ -221,6 +221,7 @@ def test_a_folder_of_photos_opens_the_window_before_its_photos_are_added(qtbot, 
     window.files.wait()
     qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=30000)
     qtbot.waitUntil(lambda: window.session.current is not None)  # the first photo opens by itself
+    assert window.windowTitle().endswith(" — photos")  # the photo folder's name, not "annotations"
     assert not (photos / "annotations" / ADDING_MARKER).exists()
     assert all(not r.path.is_relative_to(window.project.root) for r in window.project.images())  # in place
     window.close()

@@ -7,9 +7,9 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from fashion_annotator.annotate.session import OpenImage
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.decisions import latest_rejects, reason_label
-from fashion_annotator.ui.actions import task_title
 
 
 def standing_notes(project, opened: OpenImage) -> list[str]:

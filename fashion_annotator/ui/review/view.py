@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
@@ -521,7 +522,7 @@ class ReviewView(BackgroundScoring, QWidget):
         """Where the export dialog starts: beside a folder project (never inside it: a file
         dialog that reads ``project.sqlite`` to show its type, in this process, drops SQLite's
         locks on it), in the home folder for a server project's local working folder."""
-        name = f"{self.project.root.name}-{self.task}-qa.{kind}"
+        name = f"{project_title(self.project.root)}-{self.task}-qa.{kind}"
         folder = Path.home() if is_postgres_url(str(self.project.location)) else self.project.root.parent
         return folder / name
 

@@ -2,6 +2,7 @@ import pytest
 from PIL import Image
 from qa_synth import square
 
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.qa.decisions import (
     REASONS,
@@ -51,10 +52,10 @@ def test_the_queue_note_names_a_reject_another_tasks_approval_came_after(scored_
     reject(project, image, "garment", "complex_garment", "sleeve")
     approve(project, image, other)
     assert project.image(image).status == "rejected"
-    assert rejection_note(project, image).endswith("Complex garment - sleeve")
+    assert rejection_note(project, image).endswith("Complex garment - sleeve (Garment cutout)")
     reject(project, image, other, "model_error")
     lines = rejection_note(project, image).splitlines()
-    assert [line.rsplit(" (", 1)[1] for line in lines] == ["garment)", f"{other})"]
+    assert [line.rsplit(" (", 1)[1] for line in lines] == ["Garment cutout)", f"{task_title(other)})"]
 
 
 def test_reasons_are_validated():
