@@ -94,7 +94,7 @@ def test_folder_project_shows_names_relative_to_the_photos(qtbot, ccp_dir, tmp_p
         index = model.index(0, 0)
         assert model.data(index, Qt.ItemDataRole.DisplayRole).startswith("look 0014.jpg\n")
         assert str(photos / "look 0014.jpg") in model.data(index, Qt.ItemDataRole.ToolTipRole)
-        assert window.windowTitle() == f"look 0014.jpg — {root.name}"
+        assert window.windowTitle() == f"look 0014.jpg — {photos.name}"  # the folder, not annotations/
         _save_masks(project)
         window.tabs.setCurrentIndex(1)
         qtbot.waitUntil(lambda: window.review.proxy.rowCount() == 2)
@@ -322,7 +322,7 @@ def test_rejecting_the_open_image_in_review_shows_its_reason_at_once(qtbot, open
     assert window.banner.isVisibleTo(window) and "Low contrast — collar lost" in window.banner.text()
     row = window.queue.model.row_of(first)
     tip = window.queue.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
-    assert tip.endswith("Low contrast - collar lost") and "Rejected by" in tip  # the queue says why
+    assert tip.endswith("Low contrast - collar lost (Garment cutout)") and "Rejected by" in tip  # says why, and of what
 
 
 def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):
