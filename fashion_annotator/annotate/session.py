@@ -7,6 +7,7 @@ happens to an operator's work is decided here and tested without a display.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -76,6 +77,10 @@ class OpenImage:
     notes: list[str] = field(default_factory=list)
     hierarchy: SuperpixelHierarchy | None = None
     probs: dict[str, Proposal] = field(default_factory=dict)  # task -> Proposal (lazy probs)
+    #: ``task -> fingerprints`` (:func:`mask_fingerprint`) of the masks of this window's saves
+    #: that failed: a save whose commit reached the server but whose answer was lost (a
+    #: network drop) is this window's own version, not a colleague's (:func:`save_open_image`).
+    unanswered: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def lease_holder(self) -> str | None:
@@ -296,9 +301,13 @@ def save_open_image(
     image_id = int(doc.image_id)
     tasks = tasks_to_save(opened, status)
     for task in tasks:
-        saved = project.save_mask(image_id, task, doc.masks[task], seconds=doc.seconds,
-                                  actions=doc.actions, edited=True,
-                                  base=opened.base_versions.get(task))  # fmt: skip
+        try:
+            saved = _save_task(project, opened, task)
+        except NewerVersion as newer:
+            if not own_unanswered_save(project, opened, newer.version):
+                raise
+            opened.base_versions[task] = newer.version.version  # this window's, whose answer was lost
+            saved = _save_task(project, opened, task)
         if task in opened.base_versions:
             opened.base_versions[task] = saved.version
         clicks = doc.take_click_log(task)
@@ -310,6 +319,48 @@ def save_open_image(
     if status is not None and status != project.image(image_id).status:
         project.set_status(image_id, status)
     return tasks
+
+
+def _save_task(project: ProjectStore, opened: OpenImage, task: str) -> MaskVersion:
+    """Save one task's mask of the open image; a failed save's mask is remembered in
+    ``opened.unanswered`` (its commit may have reached the server all the same)."""
+    doc = opened.doc
+    try:
+        return project.save_mask(int(doc.image_id), task, doc.masks[task], seconds=doc.seconds,
+                                 actions=doc.actions, edited=True, base=opened.base_versions.get(task))  # fmt: skip
+    except NewerVersion:
+        raise
+    except ProjectError:
+        tried = opened.unanswered.setdefault(task, [])
+        tried[:] = [*tried, mask_fingerprint(doc.masks[task])][-UNANSWERED_KEPT:]
+        raise
+
+
+#: How many failed saves per task :attr:`OpenImage.unanswered` remembers (autosave tries again
+#: every interval while a server is away).
+UNANSWERED_KEPT = 16
+
+
+def mask_fingerprint(mask: np.ndarray) -> str:
+    """A SHA-256 of a label map's shape, dtype and pixels (equal masks, equal fingerprints)."""
+    digest = hashlib.sha256(f"{mask.shape}{mask.dtype.str}".encode())
+    digest.update(np.ascontiguousarray(mask).data)
+    return digest.hexdigest()
+
+
+def own_unanswered_save(project: ProjectStore, opened: OpenImage, newer: MaskVersion) -> bool:
+    """Whether ``newer``, the version a save found after its base, is one of this window's own
+    failed saves: the next version after the base, saved under this user name, with the
+    pixels of a mask whose save raised (its commit reached the server, the answer did not)."""
+    tried = opened.unanswered.get(newer.task)
+    base = opened.base_versions.get(newer.task)
+    if not tried or base is None or newer.version != base + 1 or newer.user != project.user:
+        return False
+    try:
+        saved = project.load_mask(newer.image_id, newer.task, newer.version)
+    except (ProjectError, OSError, ValueError):
+        return False
+    return saved is not None and mask_fingerprint(saved) in tried
 
 
 def _write_click_log(saved: MaskVersion, clicks: list[dict], warnings: list[str] | None) -> None:

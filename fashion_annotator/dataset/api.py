@@ -251,9 +251,10 @@ class ProjectStore(Protocol):
         """Set an image's status."""
         ...
 
-    def change_token(self) -> object | None:
-        """A value that moves whenever another session (or connection) commits a change
-        (None: the store cannot tell cheaply, callers read what they need)."""
+    def change_token(self) -> tuple[int, int] | None:
+        """``(others, own)``: counters that move whenever another session (or connection)
+        commits a change, and whenever this one does (None: the store cannot tell cheaply,
+        callers read what they need)."""
         ...
 
     def counts(self) -> dict[str, int]:

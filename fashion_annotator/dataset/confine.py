@@ -56,7 +56,7 @@ def referenced_name(src: Path) -> str:
         The path is not valid UTF-8 (:func:`referable_folder`; a file name alone: named too).
     """
     referable_folder(src.parent)
-    path = src.parent.resolve() / src.name
+    path = referenced_path(src)
     if not _is_utf8(src.name):
         raise ProjectError(
             f"{shown_path(path)}: the file name is not valid UTF-8 (a name in another "
@@ -64,6 +64,12 @@ def referenced_name(src: Path) -> str:
             "project that copies the photos: fashion-annotator new PROJECT --images FOLDER"
         )
     return str(path)
+
+
+def referenced_path(src: Path) -> Path:
+    """The absolute path :func:`referenced_name` stores, unchecked: the folder's links
+    resolved, the file's own name kept (for looking a photo up among the stored names)."""
+    return src.parent.resolve() / src.name
 
 
 def _is_utf8(text: str) -> bool:

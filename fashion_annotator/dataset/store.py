@@ -323,10 +323,12 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         found = dict(rows.fetchall())
         return {t: int(found.get(t, 0)) for t in self.tasks}
 
-    def change_token(self) -> int | None:
-        """Moves whenever another connection commits to the index (``PRAGMA data_version``; this
-        one's own changes are known to its caller): a poll reads the images only when it moved."""
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+    def change_token(self) -> tuple[int, int] | None:
+        """``(others, own)``: ``PRAGMA data_version``, which moves when another connection
+        commits to the index, and this connection's ``total_changes`` (``data_version`` ignores
+        them: the image list kept "To do" for images its own window had saved); a poll reads
+        the images only when one moved."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), self._conn.total_changes
 
     # -- masks and proposals -----------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.label_images import load_mask
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.qa.scores import score_masks
 
 
@@ -90,6 +91,16 @@ def proposal_quality(
 MODEL_ONLY_TASKS = ("click", "instance_attributes")
 #: The figure a model's row shows: the first of these its metrics have.
 ROW_METRICS = ("median_dice", "miou", "noc90", "mean_accuracy")
+
+
+#: Display names of the models that have no mask task (:data:`MODEL_ONLY_TASKS`).
+MODEL_ONLY_TITLES = {"click": "Smart click", "instance_attributes": "Instance attributes"}
+
+
+def model_title(task: str) -> str:
+    """Display name of the model of ``task``: a mask task's title (``Garment cutout``), or
+    that of a model with no mask (``Smart click``)."""
+    return MODEL_ONLY_TITLES.get(task) or task_title(task)
 
 
 def model_tasks(project: Any) -> list[str]:

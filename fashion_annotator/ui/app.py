@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported when a project opens
     from fashion_annotator.ui.main_window import MainWindow
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES
-from fashion_annotator.dataset.confine import referable_folder
+from fashion_annotator.dataset.confine import referable_folder, referenced_path
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
@@ -72,9 +72,13 @@ class PendingPhotos:
         """Add the files (a :class:`~fashion_annotator.ui.file_menu.FileJob`'s work); the
         summary's lines. A cancelled job raises before the marker goes."""
         lines = add_photos(project, self.files, self.copy, progress).lines()
+        self.finish()
+        return lines
+
+    def finish(self) -> None:
+        """Remove the marker: every file was tried."""
         if self.marker is not None:
             self.marker.unlink(missing_ok=True)
-        return lines
 
 
 def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
@@ -128,7 +132,7 @@ def unfinished_adding(project: Project) -> PendingPhotos | None:
         return None
     known = {r.name for r in project.images()}
     folder = Path(project.root).parent
-    return PendingPhotos([p for p in photos_in(folder) if str(p.parent.resolve() / p.name) not in known], False, marker)
+    return PendingPhotos([p for p in photos_in(folder) if str(referenced_path(p)) not in known], False, marker)
 
 
 def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
@@ -144,8 +148,7 @@ def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
     if pending is None:
         return project, []
     summary = add_photos(project, pending.files, pending.copy)
-    if pending.marker is not None:
-        pending.marker.unlink(missing_ok=True)
+    pending.finish()
     return project, summary.lines() if summary.notable else []
 
 

@@ -125,11 +125,14 @@ class FileActions(QObject):
         self.inform: Callable[[str, list[str]], None] = self._show_summary
         self._closed = False
         self._filled_at = 0.0  # when the queue was last refilled during a job (monotonic s)
+        self._adds = True  # the running job adds images or masks
 
     # -- background work ------------------------------------------------------------------
 
-    def start(self, title: str, work: Work) -> FileJob | None:
-        """Run ``work`` in the background unless a job is running (then say so)."""
+    def start(self, title: str, work: Work, adds: bool = True) -> FileJob | None:
+        """Run ``work`` in the background unless a job is running (then say so); ``adds``: it
+        adds images or masks, so the image list is refilled as it goes and at its end (an
+        export only reads)."""
         if self._closed:
             return None
         if self.job is not None and self.job.isRunning():
@@ -138,6 +141,7 @@ class FileActions(QObject):
         self.window.session.save()
         project = self.window.project
         self.job = FileJob(project.root, project.user, title, work, self)
+        self._adds = adds
         self.job.progressed.connect(self._progress)
         self.job.summarized.connect(self._finished)
         self.window.status.set_busy(True, f"{title}…")
@@ -149,7 +153,7 @@ class FileActions(QObject):
             return
         title = self.job.title if self.job is not None else ""
         self.window.status.set_busy(True, f"{title}: {done} / {total}")
-        if time.monotonic() - self._filled_at >= QUEUE_FILL_S:  # photos can be opened as they come
+        if self._adds and time.monotonic() - self._filled_at >= QUEUE_FILL_S:  # photos can be opened as they come
             self._fill_queue()
 
     def _fill_queue(self) -> None:
@@ -167,7 +171,8 @@ class FileActions(QObject):
         if self._closed:  # delivered after the window shut down: logged by the job
             return
         self.window.status.set_busy(False)
-        self._fill_queue()
+        if self._adds:
+            self._fill_queue()
         self.summaries.append((title, list(lines)))
         self.window.status.showMessage(f"{title}: {lines[0] if lines else 'done'}", 10000)
         self.inform(title, list(lines))
@@ -222,7 +227,7 @@ class FileActions(QObject):
         def work(project: Project, progress) -> list[str]:
             return export_project(project, out, fmt, task, progress, statuses, **options).lines()
 
-        return self.start(f"Export {fmt}", work)
+        return self.start(f"Export {fmt}", work, adds=False)
 
     def wait(self, ms: int = 60000) -> bool:
         """Block until the running job ends (tests)."""

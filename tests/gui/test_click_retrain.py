@@ -76,7 +76,7 @@ def test_the_window_uses_the_projects_active_click_model(opened, tmp_path):
     record = project.models.register(CLICK_TASK, copy, {"noc90": 5.0}, [], activate=True)
     window._model_promoted(CLICK_TASK, record.version)
     assert _smart_click_model(window) == project.active_model(CLICK_TASK).path
-    assert "Now proposing with click model" in window.statusBar().currentMessage()
+    assert "Now proposing with Smart click model" in window.statusBar().currentMessage()
     assert window.actions_by_name["train_clicks"] in window.train_menu.actions()
 
 

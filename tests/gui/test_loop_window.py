@@ -155,11 +155,11 @@ def test_model_history_rolls_back_to_an_earlier_version_or_the_shipped_model(qtb
         dialog.activate_button.click()
         assert project.active_model("garment").version == 1
         assert dialog.models.item(0, 5).text() == "yes" and dialog.models.item(1, 5).text() == ""
-        assert window.status.currentMessage() == "Now proposing with garment model v1"
+        assert window.status.currentMessage() == "Now proposing with Garment cutout model v1"
         qtbot.waitUntil(lambda: window.status.model.text() == "model v1 (3)", timeout=30_000)
         dialog.shipped_button.click()
         assert project.active_model("garment") is None
-        assert window.status.currentMessage() == "Now proposing with the shipped garment model"
+        assert window.status.currentMessage() == "Now proposing with the shipped Garment cutout model"
         dialog.close()
     finally:
         window.close()
@@ -239,14 +239,14 @@ def test_model_history_lists_and_rolls_back_the_click_model_and_the_attribute_he
     dialog = ModelHistoryDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
     names = [dialog.task_combo.itemText(i) for i in range(dialog.task_combo.count())]
-    assert names == ["garment", "click", "instance_attributes"]
-    dialog.task_combo.setCurrentText("click")
-    assert dialog.windowTitle() == "Model history: click" and dialog.models.rowCount() == 1
+    assert names == ["Garment cutout", "Smart click", "Instance attributes"]  # not the keys
+    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("click"))
+    assert dialog.windowTitle() == "Model history: Smart click" and dialog.models.rowCount() == 1
     changed: list = []
     dialog.activeChanged.connect(lambda task, version: changed.append((task, version)))
     dialog.models.selectRow(0)
     dialog.activate_selected()
     assert changed == [("click", 1)] and loop_project.active_model("click").version == 1
-    dialog.task_combo.setCurrentText("instance_attributes")
+    dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("instance_attributes"))
     assert dialog.models.rowCount() == 0 and dialog.quality.rowCount() == 0
-    assert "No retrained instance_attributes version yet." in dialog.summary.text()
+    assert "No retrained Instance attributes model yet." in dialog.summary.text()

@@ -207,10 +207,18 @@ def test_page_keys_navigate_and_autosave_on_switch(qtbot, opened):
     assert window.session.image_id == second
     assert project.load_mask(first, window.task)[250, 170] == 1
     assert window.queue.view.currentIndex().row() == 1
+    # the list shows what this window saved (a hand test: "To do" stayed for 90 s)
+    assert {r.id: r.status for r in window.queue.model.records()}[first] == "in_progress"
     wait_ready(qtbot, window)
     press_key(qtbot, window, Qt.Key.Key_PageUp)
     assert window.session.image_id == first
     assert shown_mask(window)[250, 170] == 1
+    # a switch that committed nothing keeps the rows (refilled at every switch: 153 ms at 1,797)
+    resets: list[int] = []
+    window.queue.model.modelReset.connect(lambda: resets.append(1))
+    press_key(qtbot, window, Qt.Key.Key_PageDown)
+    assert window.session.image_id == second and window.queue.view.currentIndex().row() == 1
+    assert not resets
     # keys in the image list open the row they land on (the highlight used to move alone)
     last = project.images()[-1].id
     window.queue.view.setFocus()
@@ -371,7 +379,7 @@ def test_promoted_model_from_the_train_menu_proposes_for_the_open_image(qtbot, o
     dialog = window.show_training()
     assert dialog.task == window.task
     dialog.modelPromoted.emit("garment", 1)
-    assert window.status.currentMessage() == "Now proposing with garment model v1"
+    assert window.status.currentMessage() == "Now proposing with Garment cutout model v1"
     qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
     np.testing.assert_array_equal(
         shown_mask(window), window.session.current.doc.proposals["garment"]

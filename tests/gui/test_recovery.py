@@ -309,7 +309,9 @@ def test_a_session_that_lost_its_lease_turns_read_only_and_never_saves_over_the_
         assert alice.current.read_only and alice.current.lease_lost and changed == [alice.current]
         assert "took this image over" in image_notes(alice_project, alice.current)[0]
         assert bob.close_image()
-        assert not alice.save(), "nothing is saved over bob's work, even after bob left"
+        with qtbot.waitSignal(alice.error) as said:
+            assert not alice.save(), "nothing is saved over bob's work, even after bob left"
+        assert "bob" in said.args[0] and "holds this image" in said.args[0]
         assert alice.close_image(), "the operator can move on; the edits stay in the journal"
         assert [v.user for v in alice_project.mask_versions(first, "garment")] == ["bob"]
         (kept,) = journal_entries(root / "journal")
@@ -371,6 +373,10 @@ def test_a_lapsed_session_never_saves_over_a_version_saved_meanwhile(qtbot, root
             assert not anna.save()
         assert "was saved by ben" in said.args[0] and "not saved over it" in said.args[0]
         assert anna.current.read_only and "ben took this image over" in image_notes(anna_project, anna.current)[0]
+        _paint(anna, slice(5, 8))
+        with qtbot.waitSignal(anna.error) as said:
+            assert not anna.save()
+        assert said.args[0] == "Not saved: ben took this image over (read-only)"  # said "read-only (None)"
         assert [v.user for v in anna_project.mask_versions(first, "garment")] == ["ben"]
         assert anna.close_image()
         (kept,) = journal_entries(root / "journal")

@@ -80,6 +80,7 @@ def test_filters_by_name_status_and_outliers(view, project):
     view.refresh()
     view.status_filter.setCurrentIndex(view.status_filter.findData("in_progress"))
     assert names(view) == ["fair.png"]
+    assert view.proxy.index(0, 6).data() == "In progress"  # the status as the queue names it, not its key
     view.status_filter.setCurrentIndex(0)
     view.k_spin.setValue(1.0)
     view.outliers_only.setChecked(True)
@@ -124,7 +125,7 @@ def test_approve_records_and_moves_to_the_next_row(view, project, qtbot):
     bad_id = project.images(search="bad")[0].id
     assert blocker.args == [bad_id, "approve"]
     assert project.image(bad_id).status == "approved"
-    assert view.proxy.index(0, 6).data() == "approved"
+    assert view.proxy.index(0, 6).data() == "Approved"
     assert view.selected_row().name == "poor.png"
     # found in a QA hand test: A held on the last row approved it again and again
     view.select_image(bad_id)
@@ -206,7 +207,8 @@ def test_parsing_task_uses_miou(view, project):
     image_id = project.images(search="good")[0].id
     project.save_proposal(image_id, "parsing7", square(10, 30, label=3), "v1")
     project.save_mask(image_id, "parsing7", square(10, 30, label=5))
-    view.task_combo.setCurrentText("parsing7")
+    assert [view.task_combo.itemText(i) for i in range(view.task_combo.count())] == ["Garment cutout", "Parsing"]
+    view.task_combo.setCurrentIndex(view.task_combo.findData("parsing7"))
     assert view.task == "parsing7"
     assert view.proxy.headerData(SCORE_COLUMN, Qt.Orientation.Horizontal) == "mIoU"
     assert names(view) == ["good.png"] and view.proxy.index(0, 1).data() == "0.000"
@@ -292,7 +294,7 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     assert np.isnan(stale.score) and "saved since this score" in stale.problem
     assert view.approve_selected() and project.image(first.image_id).status == "approved"
     view.set_task("garment")
-    assert view.task_combo.currentText() == "garment" and len(names(view)) == 4
+    assert view.task_combo.currentData() == "garment" and len(names(view)) == 4
     assert len(runs) == 4
     again = ReviewView(project)  # the window restarted: the kept predictions are reused
     qtbot.addWidget(again)

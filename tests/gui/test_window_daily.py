@@ -163,8 +163,11 @@ def test_file_menu_adds_photos_imports_and_exports_in_the_background(
     assert window.queue.model.rowCount() == 4
     assert not job.isRunning()
     _save_masks(project)
+    refills: list[int] = []
+    window.queue.model.modelReset.connect(lambda: refills.append(1))
     files.export(tmp_path / "yolo", "yolo", "garment")
     qtbot.waitUntil(lambda: len(seen) == 3, timeout=30000)
+    assert not refills  # an export only reads: the list was refilled at every progress tick
     assert seen[-1][0] == "Export yolo" and seen[-1][1][0].startswith("4 images exported")
     assert len(list((tmp_path / "yolo" / "labels").glob("*.txt"))) == 4
     with Project.open(project.root) as other:

@@ -445,7 +445,9 @@ class ImageSession(JournalRecovery, QObject):
             return True
         if cur.read_only:
             if cur.edited:
-                who = cur.lease_holder or f"the project is read-only ({self._readonly()})"
+                who = (f"{cur.lease_holder} holds this image" if cur.lease_holder
+                       else f"{cur.lost_to} took this image over" if cur.lost_to
+                       else f"the project is read-only ({self._readonly()})")  # fmt: skip
                 self.error.emit(f"Not saved: {who} (read-only)")
                 return False
             return True

@@ -29,7 +29,7 @@ class QueueRefresher(QObject):
         super().__init__(window)
         self.window = window
         self._signature: tuple = ()
-        self._token: object | None = None
+        self._token: tuple[int, int] | None = None
         self.timer = QTimer(self)
         self.timer.setInterval(int(poll_s * 1000))
         self.timer.timeout.connect(lambda: self.reload(only_if_changed=True))
@@ -54,7 +54,7 @@ class QueueRefresher(QObject):
         except ProjectError as exc:
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
             return False
-        if only_if_changed and token is not None and self._token is not None:
+        if only_if_changed and token is not None and self._token is not None and token[0] != self._token[0]:
             _refresh_review(w)  # a colleague committed: Review shows it without F5
         self._token = token
         signature = ([(r.id, r.status) for r in records], sorted(counts.items()))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.qa.scores import MODEL, ImageScore, ScoreMemo
 from fashion_annotator.ui.review.rescore import RescoreThread, ScoreThread
 
@@ -42,7 +43,7 @@ class BackgroundScoring:
             return
         thread = ScoreThread(self.project.location, self.task, self.project.user, parent=self)
         self.score_thread = thread
-        self.summary.setText(f"Scoring the saved {html.escape(self.task)} masks against the "
+        self.summary.setText(f"Scoring the saved masks ({html.escape(task_title(self.task))}) against the "
                              "proposals shown (first visit)…")  # fmt: skip
         self._run(thread, self._first_scored, self._first_scoring_failed, self._score_finished)
 

@@ -22,6 +22,7 @@ from PySide6.QtGui import QBrush, QGuiApplication
 
 from fashion_annotator.qa.decisions import reason_label
 from fashion_annotator.qa.scores import ImageScore
+from fashion_annotator.ui.icons import status_name
 from fashion_annotator.ui.theme import alert_color, blend
 
 __all__ = ["COLUMNS", "ROW_ROLE", "SORT_ROLE", "ScoreFilter", "ScoreTableModel"]
@@ -114,7 +115,7 @@ class ScoreTableModel(QAbstractTableModel):
                 r.operator,
                 f"{r.seconds:.0f}",
                 str(r.actions),
-                r.status,
+                status_name(r.status),
                 self._decision_text(r),
             )[col]
         return None

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import project_title
@@ -152,9 +153,10 @@ class ReviewView(BackgroundScoring, QWidget):
         self.table.doubleClicked.connect(lambda _: self.open_selected())
 
         self.task_combo = QComboBox()
-        self.task_combo.addItems(list(self.project.tasks))
+        for name in self.project.tasks:
+            self.task_combo.addItem(task_title(name), name)
         self.task_combo.setVisible(len(self.project.tasks) > 1)
-        self.task_combo.currentTextChanged.connect(self.set_task)
+        self.task_combo.currentIndexChanged.connect(lambda _: self.set_task(self.task_combo.currentData()))
         self.search = QLineEdit(placeholderText="Filter by name")
         self.search.textChanged.connect(self.proxy.set_text)
         self.status_filter = QComboBox()
@@ -289,7 +291,7 @@ class ReviewView(BackgroundScoring, QWidget):
             return
         self.task = task
         blocker = QSignalBlocker(self.task_combo)
-        self.task_combo.setCurrentText(task)
+        self.task_combo.setCurrentIndex(self.task_combo.findData(task))
         del blocker
         self.refresh()
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QInputDialog
 
+from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.ui.annotate.queue_order import QueueRanker
 from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 from fashion_annotator.ui.train.model_history import ModelHistoryDialog
@@ -48,7 +49,8 @@ def model_changed(window: Any, task: str, version: object) -> None:
         window.session.rerun_proposal(task)
     if window.review is not None:
         window.review.model_changed(task)
-    which = f"the shipped {task} model" if version is None else f"{task} model v{version}"
+    title = model_title(task)
+    which = f"the shipped {title} model" if version is None else f"{title} model v{version}"
     window.status.showMessage(f"Now proposing with {which}", 5000)
 
 

@@ -33,6 +33,7 @@ from fashion_annotator.qa.model_history import (
     MODEL_ONLY_TASKS,
     model_rows,
     model_tasks,
+    model_title,
     proposal_quality,
     row_text,
 )
@@ -65,13 +66,14 @@ class ModelHistoryDialog(QDialog):
         super().__init__(parent)
         self.project = project
         self.task = task
-        self.setWindowTitle(f"Model history: {task}")
+        self.setWindowTitle(f"Model history: {model_title(task)}")
         # every model the project retrains, the click model and the attribute heads included
         # (a hand test: "make it active by hand (Train > Model history)" led nowhere for them)
         self.task_combo = QComboBox()
-        self.task_combo.addItems(model_tasks(project))
-        self.task_combo.setCurrentText(task)
-        self.task_combo.currentTextChanged.connect(self.set_task)
+        for name in model_tasks(project):
+            self.task_combo.addItem(model_title(name), name)
+        self.task_combo.setCurrentIndex(max(0, self.task_combo.findData(task)))
+        self.task_combo.currentIndexChanged.connect(lambda _: self.set_task(self.task_combo.currentData()))
         self.models = QTableWidget(0, 6)
         self.models.setHorizontalHeaderLabels(
             ["Version", "Created", "Training masks", "Val figure", "Val IQR", "Active"]
@@ -113,7 +115,7 @@ class ModelHistoryDialog(QDialog):
     def set_task(self, task: str) -> None:
         """Show the versions of ``task``'s models."""
         self.task = task
-        self.setWindowTitle(f"Model history: {task}")
+        self.setWindowTitle(f"Model history: {model_title(task)}")
         self.refresh()
 
     def refresh(self) -> None:
@@ -165,7 +167,7 @@ class ModelHistoryDialog(QDialog):
             "promotes one."
         )  # fmt: skip
         if self.task in MODEL_ONLY_TASKS:  # no mask proposals of their own to score
-            return "" if registered else f"No retrained {self.task} version yet." + (
+            return "" if registered else f"No retrained {model_title(self.task)} model yet." + (
                 " The shipped model is used." if self.task != "instance_attributes" else "")
         if not self.quality_rows:
             return "No proposal has been compared with a saved mask yet." + note

@@ -21,6 +21,7 @@ from fashion_annotator.annotate.session import (
 from fashion_annotator.annotate.tools import Pointer, ToolContext, make_tool
 from fashion_annotator.core.journal import RecoveryJournal
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
 
 
@@ -342,3 +343,53 @@ def test_a_journal_entry_written_before_photos_were_named_is_restored_by_its_id(
         assert entry.photo is None
         restore_entry(project, entry)
         assert [v.source for v in project.mask_versions(image_id, "garment")] == ["recovered"]
+
+
+class _LostAnswer:
+    """A store whose next save commits and then raises, as a PostgreSQL save does when the
+    network drops after COMMIT reached the server and before its answer came back."""
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+        self.drop_next = False
+
+    def __getattr__(self, name: str):
+        return getattr(self._project, name)
+
+    def save_mask(self, *args, **kwargs):
+        saved = self._project.save_mask(*args, **kwargs)
+        if self.drop_next:
+            self.drop_next = False
+            raise ProjectError("cannot write the project: server closed the connection unexpectedly")
+        return saved
+
+
+def test_a_save_whose_answer_was_lost_is_taken_as_this_windows_own_version(tmp_path: Path) -> None:
+    """A network drop after COMMIT (a hand test through a proxy): the server kept version 1,
+    the window said "Could not save", and its next save was refused as if a colleague had
+    saved version 1 ("saved by olga ... read-only now"): the operator was locked out of her
+    own image and her later edits were declined at the next restore."""
+    from fashion_annotator.dataset.records import NewerVersion
+
+    project, image_id = _project(tmp_path)
+    journal = RecoveryJournal(tmp_path / "p" / "journal", user="olga")
+    with project:
+        store = _LostAnswer(project)
+        doc, fresh = load_document(project, image_id)
+        opened = OpenImage(doc, fresh=fresh, base_versions={"garment": 0, "parsing7": 0})
+        _dab(doc, 25, 30)
+        store.drop_next = True
+        with pytest.raises(ProjectError, match="server closed"):
+            save_open_image(store, opened, journal)
+        assert [v.version for v in project.mask_versions(image_id, "garment")] == [1]  # it was committed
+        _dab(doc, 10, 30)  # she goes on editing; the next save finds version 1 after her base 0
+        assert save_open_image(store, opened, journal) == ["garment"]
+        assert [v.version for v in project.mask_versions(image_id, "garment")] == [1, 2]
+        assert opened.base_versions["garment"] == 2
+        np.testing.assert_array_equal(project.load_mask(image_id, "garment"), doc.masks["garment"])
+        # a version that is not one of her failed saves is still a colleague's: never saved over
+        with Project.open(tmp_path / "p", user="olga") as again:
+            again.save_mask(image_id, "garment", np.ones((40, 30), np.uint8))
+        _dab(doc, 27, 8)
+        with pytest.raises(NewerVersion, match="version 3"):
+            save_open_image(store, opened, journal)
