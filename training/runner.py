@@ -397,6 +397,10 @@ def _run(
                 keep = tuple(k for k in init_meta["arch"] if k not in ("in_ch", "out_ch"))
             cfg.arch_override = {k: init_meta["arch"][k] for k in keep if k in init_meta["arch"]}
             size = (int(init_meta["input_size"][0]), int(init_meta["input_size"][1]))
+            if tuple(args.input_size) not in (size, TrainRequest.input_size):  # given, and not kept
+                emit({"event": "info", "message": f"--input-size {args.input_size[0]} {args.input_size[1]} "
+                      f"is not used: a fine-tune keeps the input size of {path} ({size[0]} {size[1]}); "
+                      "train from scratch (--init scratch) for another size"})  # fmt: skip
             spec = InputSpec.from_meta(init_meta)
     emit({"event": "start", "task": args.task, "train_images": len(train_s),
           "val_images": len(val_s), "device": device, "input_size": list(size),

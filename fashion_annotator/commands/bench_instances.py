@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.commands.bench import BIG_PHOTO
+from fashion_annotator.commands.bench import BIG_PHOTO, _fail
 from fashion_annotator.runtime.arg_types import output_file, positive_int
 
 
@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     import cv2
     import torch
 
-    from fashion_annotator.core.images import load_image
+    from fashion_annotator.core.images import ImageLoadError, load_image
     from fashion_annotator.instances.classifier import InstanceClassifier
     from fashion_annotator.instances.proposer import (
         InstanceProposer,
@@ -46,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
     from fashion_annotator.segmentation.proposals import load_predictor
 
     photo = args.photo or sorted(resource_path("sample").glob("*.jpg"))[1]
-    rgb = load_image(photo).rgb
+    try:
+        rgb = load_image(photo).rgb
+    except ImageLoadError as exc:  # named, one line (it went to the catch-all with a traceback)
+        return _fail("instances", exc)
     rgb = cv2.resize(rgb, (BIG_PHOTO[1], BIG_PHOTO[0]), interpolation=cv2.INTER_LINEAR)
     task = args.parsing_task or default_parsing_task()
     proposer = InstanceProposer(InstanceClassifier.load(), task)

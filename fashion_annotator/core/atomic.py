@@ -10,6 +10,7 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
@@ -167,7 +168,9 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
 
     When the block ends without an exception the temporary file is fsynced, given ``mode``
     (when set), renamed over ``path`` and the folder fsynced; on an exception it is removed and
-    ``path`` is left as it was.
+    ``path`` is left as it was. A failure on a full disk raises an :class:`OSError` (``ENOSPC``)
+    naming ``path``: the libraries' own errors name neither the file nor the cause (torch:
+    "unexpected pos 12144192 vs 12144080", safetensors: "I/O error").
 
     Examples
     --------
@@ -185,11 +188,30 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
             os.fsync(handle.fileno())
         tmp.chmod(file_mode() if mode is None else mode)  # mkstemp's 0600 otherwise
         os.replace(tmp, path)
+    except Exception as exc:
+        full = disk_full(path.parent)  # measured before the partial file is removed
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if full:
+            raise OSError(errno.ENOSPC, f"{path}: cannot write: the disk is full") from exc
+        raise
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
     fsync_dir(path.parent)
+
+
+#: Free bytes under which a failed write is put down to a full disk.
+FULL_DISK_BYTES = 1 << 20
+
+
+def disk_full(folder: Path) -> bool:
+    """Whether the file system of ``folder`` has (next to) no space left for this user."""
+    try:
+        return shutil.disk_usage(folder).free < FULL_DISK_BYTES
+    except OSError:
+        return False
 
 
 def make_parents(path: Path) -> None:

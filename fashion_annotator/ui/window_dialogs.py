@@ -120,6 +120,7 @@ def show_training(w: MainWindow, task: str | None = None) -> RetrainDialog:
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
     dialog = RetrainDialog(w.project, task or w.task, w)
+    dialog.ask_stop = w.ask_stop
     dialog.modelPromoted.connect(w._model_promoted)
     dialog.show()
     return dialog

@@ -35,6 +35,15 @@ def isolated_settings(tmp_path: Path, qapp) -> Iterator[Path]:
     gc.collect()
 
 
+@pytest.fixture(autouse=True)
+def no_modal_stop_question(monkeypatch) -> None:
+    """A Retrain dialog closed by a test's teardown while its trainer runs would wait on a
+    modal question that nobody answers offscreen: the tests answer "cancel it"."""
+    from fashion_annotator.ui.train import training_dialog
+
+    monkeypatch.setattr(training_dialog, "ask_stop_running", lambda parent, message: True)
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, ccp_dir) -> Path:
     """A project of three CCP photos with cached superpixels (copied per test)."""

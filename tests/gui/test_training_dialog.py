@@ -224,6 +224,14 @@ def test_cancel_ends_the_process_and_registers_nothing(qtbot, project):
     dialog.device_combo.setCurrentText("cpu")
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any(e["event"] == "step" for e in dialog.events), timeout=60_000)
+    # Esc (or the title bar's close) asks first: a stray Esc cancelled a running retrain
+    asked: list[str] = []
+    dialog.ask_stop = lambda message: asked.append(message) or False
+    dialog.show()
+    qtbot.keyClick(dialog, Qt.Key.Key_Escape)
+    dialog.close()
+    assert len(asked) == 2 and "Garment cutout retrain is running" in asked[0]
+    assert dialog.process is not None and dialog.isVisible() and dialog.state != "cancelled"
     with qtbot.waitSignal(dialog.trainingFinished, timeout=60_000) as signal:
         qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
     assert signal.args == ["cancelled"]

@@ -89,6 +89,29 @@ def test_shipped_default_model_proposes_the_starting_mask(qtbot, template, tmp_p
         project.close()
 
 
+def test_a_proposal_started_before_a_model_switch_is_dropped(qtbot, template, tmp_path, answers, monkeypatch):
+    """A review of the ML lead's day: Make active while the previous model's proposal was being
+    computed showed that proposal first, labelled with the new model's version, and an edit
+    made meanwhile kept it. Only the proposal of the model switched to arrives."""
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers, use_shipped=True)
+    try:
+        session = window.session
+        qtbot.waitUntil(lambda: "garment" not in session.awaiting, timeout=30000)
+        release = hold_proposals(window, monkeypatch)
+        shown: list[str] = []
+        session.modelInfo.connect(lambda task, device, label: task == "garment" and shown.append(label))
+        session.rerun_proposal("garment")  # the old model's proposal, held mid-computation
+        session.rerun_proposal("garment")  # Make active: the new model's
+        release.set()
+        qtbot.waitUntil(lambda: "garment" not in session.awaiting, timeout=60000)
+        qtbot.wait(300)
+        assert len(shown) == 1  # the first job's result was dropped, not shown
+    finally:
+        window.close()
+        project.close()
+
+
 def test_fast_proposals_run_one_plain_pass_of_the_shipped_models(tmp_path):
     from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 

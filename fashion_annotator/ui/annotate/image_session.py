@@ -14,6 +14,7 @@ import socket
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -126,8 +127,10 @@ class ImageSession(JournalRecovery, QObject):
         #: The latest save failure of the open image, until a save goes through.
         self.save_error: str | None = None
         self._shut_down = False
-        #: Tasks of the open image whose proposal is being computed.
+        #: Tasks of the open image whose proposal is being computed, and each task's latest
+        #: proposal job (one started before a model switch is dropped, not shown as the new one's).
         self.awaiting: set[str] = set()
+        self._proposal_job: dict[str, int] = {}
         #: The open image's full pixels failed to load (no proposal will come).
         self.photo_failed = False
         self._lease_timer = QTimer(self)
@@ -298,8 +301,9 @@ class ImageSession(JournalRecovery, QObject):
         assert self.current is not None
         doc, hierarchy = self.current.doc, self.current.hierarchy
         regions = None if hierarchy is None else hierarchy.levels[sp.DEFAULT_LEVEL]
+        job = self._proposal_job[task] = self._proposal_job.get(task, 0) + 1
         self.jobs.submit(PROPOSAL, int(doc.image_id), self.proposals.propose, task, doc.rgb,
-                         regions, key=task)  # fmt: skip
+                         regions, key=(task, job))  # fmt: skip
         self.awaiting.add(task)
 
     def _set_hierarchy(self, hierarchy: sp.SuperpixelHierarchy) -> None:
@@ -321,13 +325,17 @@ class ImageSession(JournalRecovery, QObject):
             except ProjectError as exc:
                 self.message.emit(f"Superpixels not cached: {exc}")
             self._set_hierarchy(job.value)
-        elif job.kind == PROPOSAL:
-            self.awaiting.discard(job.key)
-            self._proposal_arrived(job.key, job.value)
+        elif job.kind == PROPOSAL and self._proposal_job.get(job.key[0]) == job.key[1]:
+            self.awaiting.discard(job.key[0])
+            self._proposal_arrived(job.key[0], job.value)
 
-    def _job_failed(self, kind: str, image_id: int, key: object, message: str) -> None:
-        if kind == PROPOSAL and image_id == self.image_id:
-            self.awaiting.discard(str(key))
+    def _job_failed(self, kind: str, image_id: int, key: Any, message: str) -> None:
+        if kind == PROPOSAL:
+            if self._proposal_job.get(key[0]) != key[1]:
+                return  # a model switched since: its successor is computing
+            key = key[0]
+            if image_id == self.image_id:
+                self.awaiting.discard(key)
         if kind == PHOTO and image_id == self.image_id:
             self.photo_failed = True
         if kind == PHOTO:

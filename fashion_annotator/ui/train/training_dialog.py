@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QProcess, QTimer, Signal
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.training_set import (
@@ -42,6 +43,7 @@ from fashion_annotator.dataset.training_set import (
 )
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.runtime.child import cli_command
+from fashion_annotator.ui.prompts import ask_stop_running
 from fashion_annotator.ui.train.child_process import training_process
 from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
@@ -138,6 +140,9 @@ class RetrainDialog(QDialog):
         self.task = task
         self.extra_args = list(extra_args)
         self.process: QProcess | None = None
+        #: Asked before Esc, Close or the title bar's close cancel a running retrain (a
+        #: stray Esc threw away half an hour of training); True: close and cancel.
+        self.ask_stop: Callable[[str], bool] = lambda message: ask_stop_running(self, message)
         self.events: list[dict[str, Any]] = []
         self.outcome: dict[str, Any] | None = None
         self.state = "idle"
@@ -556,10 +561,22 @@ class RetrainDialog(QDialog):
             process.kill()
             process.waitForFinished(2000)
 
+    def _may_close(self) -> bool:
+        """Whether closing may go on: nothing runs, or the person chose to cancel it."""
+        return self.process is None or self.ask_stop(
+            f"The {task_title(self.task)} retrain is running. Closing this dialog cancels it; "
+            "no model is registered."
+        )
+
     def reject(self) -> None:
+        if not self._may_close():
+            return
         self.stop_and_wait()
         super().reject()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        if not self._may_close():
+            event.ignore()
+            return
         self.stop_and_wait()
         super().closeEvent(event)

@@ -40,3 +40,25 @@ def test_an_atomic_create_never_replaces_an_existing_file(tmp_path, monkeypatch,
         atomic.atomic_create_bytes(target, b"second")
     assert target.read_bytes() == b"first"
     assert sorted(p.name for p in target.parent.iterdir()) == ["v3.png"], "no temp file left"
+
+
+def test_a_write_failing_on_a_full_disk_names_the_file_and_the_cause(tmp_path, monkeypatch) -> None:
+    """A retrain on a full disk said "[enforce fail at inline_container.cc:672] . unexpected pos
+    12144192 vs 12144080" (torch's checkpoint) or "SafetensorError: ... I/O error" (the model):
+    neither the file nor the full disk. The partial file goes, and nothing replaces the old one."""
+    import shutil as real_shutil
+
+    target = tmp_path / "checkpoint.pt"
+    target.write_bytes(b"previous")
+    usage = real_shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage._replace(free=4096))
+    with pytest.raises(OSError, match=r"checkpoint\.pt: cannot write: the disk is full") as caught:
+        with atomic.atomic_path(target) as tmp:
+            tmp.write_bytes(b"partial")
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 12144192 vs 12144080")
+    assert caught.value.errno == errno.ENOSPC
+    assert target.read_bytes() == b"previous" and [p.name for p in tmp_path.iterdir()] == ["checkpoint.pt"]
+    # with room on the disk the library's own error goes through unchanged
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage._replace(free=1 << 30))
+    with pytest.raises(RuntimeError, match="unexpected pos"), atomic.atomic_path(target):
+        raise RuntimeError("unexpected pos")

@@ -178,3 +178,9 @@ def test_bench_instances_times_the_shipped_and_the_fast_proposals(tmp_path, caps
         assert 0 < figures["models_ms"] < figures["total_ms"]
         assert figures["categories_from"] == "share classifier"  # parsing18 probabilities at hand
     assert "one pass per model" in capsys.readouterr().out
+    text = tmp_path / "a.jpg"
+    text.write_text("not a photo")
+    assert main(["bench", "instances", "--runs", "1", "--photo", str(text)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("fashion-annotator bench instances: error: ") and str(text) in err
+    assert "ImageLoadError" not in err and "traceback" not in err
