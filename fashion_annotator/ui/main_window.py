@@ -208,6 +208,7 @@ class MainWindow(QMainWindow):
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
         self.canvas.cursorMoved.connect(self._cursor_moved)
+        self.canvas.edited.connect(lambda _: self._cursor_moved(*self._cursor))  # the label under it changed
         self.canvas.toolChanged.connect(self._tool_changed)
         self.canvas.labelPicked.connect(self.set_label)
         self.canvas.message.connect(lambda text: self.status.showMessage(text, 6000))
@@ -328,7 +329,7 @@ class MainWindow(QMainWindow):
         if self.session.current is not None:
             self.canvas.set_task(task, self.taxonomies[task])
         self.canvas.set_label(self.labels[task])
-        self.status.set_model(self.model_versions.get(task))
+        self.status.set_model(self.model_versions.get(task), task in self.model_versions)
         self._cursor_moved(*self._cursor)
 
     def _next_task(self) -> None:
@@ -474,7 +475,7 @@ class MainWindow(QMainWindow):
     def _model_info(self, task: str, device: str, version: object) -> None:
         self.model_versions[task] = None if version is None else str(version)
         self.status.set_device(device)
-        self.status.set_model(self.model_versions.get(self.task))
+        self.status.set_model(self.model_versions.get(self.task), self.task in self.model_versions)
 
     def _tab_changed(self, index: int) -> None:
         self.show_annotate_docks(index == 0)

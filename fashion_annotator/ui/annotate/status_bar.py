@@ -77,9 +77,10 @@ class StatusBar(QStatusBar):
         """Show the compute device, e.g. ``"CPU"`` or the GPU's name."""
         self.device.setText(device)
 
-    def set_model(self, version: str | None) -> None:
-        """Show the proposal model's version (None: no model)."""
-        self.model.setText("no model" if version is None else f"model {version}")
+    def set_model(self, version: str | None, known: bool = True) -> None:
+        """Show the proposal model's version (None: no model; ``known`` False: not known yet,
+        the first proposal is still being computed)."""
+        self.model.setText("model …" if not known else "no model" if version is None else f"model {version}")
 
     def set_saved(self, saved: bool) -> None:
         """Show whether the open image is saved."""
