@@ -59,7 +59,10 @@ def guide_veto(
     (y1 - y0, x1 - x0) bool
         True on the pixels of ``window`` deeper than :data:`GUIDE_DEPTH` times the long side
         inside ``guide`` (negative click) or outside it (positive click), and farther than
-        :data:`GUIDE_REACH` times the long side from the click.
+        :data:`GUIDE_REACH` times the long side from the click; nowhere when the click itself
+        lies farther than that reach inside the side it says is wrong: the operator clicked
+        where the proposal is sure and wrong (a blouse it called a dress, a bag it missed), and
+        the veto cut the correction to a disc of the reach around the click (a hand test).
     """
     y0, y1, x0, x1 = window
     h, w = guide.shape
@@ -72,9 +75,13 @@ def guide_veto(
     other = guide[py0:py1, px0:px1] != click.positive
     depth_map = cv2.distanceTransform(np.pad(other.astype(np.uint8), 1, constant_values=1), cv2.DIST_L2, 5)
     sure = depth_map[1 + y0 - py0 : 1 + y1 - py0, 1 + x0 - px0 : 1 + x1 - px0] > depth
+    reach = GUIDE_REACH * long_side
+    cy, cx = int(click.y), int(click.x)
+    if py0 <= cy < py1 and px0 <= cx < px1 and depth_map[1 + cy - py0, 1 + cx - px0] > reach:
+        return np.zeros_like(sure)
     yy = np.arange(y0, y1, dtype=np.float32)[:, None] - click.y
     xx = np.arange(x0, x1, dtype=np.float32)[None, :] - click.x
-    far = yy * yy + xx * xx > (GUIDE_REACH * long_side) ** 2
+    far = yy * yy + xx * xx > reach**2
     return sure & far
 
 
