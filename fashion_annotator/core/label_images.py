@@ -104,8 +104,8 @@ def load_mask(path: str | Path, shape: tuple[int, int] | None = None) -> np.ndar
     return mask
 
 
-def load_label_pixels(path: str | Path) -> np.ndarray:
-    """Load a label image whose ids may be coded as colours (a Pascal VOC RGB mask).
+def load_label_pixels(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Load a label image whose ids may be coded as colours (a Pascal VOC mask).
 
     Parameters
     ----------
@@ -114,10 +114,14 @@ def load_label_pixels(path: str | Path) -> np.ndarray:
 
     Returns
     -------
-    ndarray
-        ``(H, W) uint8`` ids for a single-channel image (palette indices, not colours), or
-        ``(H, W, 3) uint8`` colours for an RGB or RGBA one (alpha dropped), for the caller to
-        map through its colour table.
+    pixels : ndarray
+        ``(H, W) uint8`` values for a single-channel image (grey values, or palette indices
+        of a ``P`` image), or ``(H, W, 3) uint8`` colours for an RGB or RGBA one (alpha
+        dropped).
+    palette : ndarray or None
+        ``(K, 3) uint8``: the colours of a palette (``P``/``PA``) image's indices, for the
+        caller to map through its colour table (an image editor may store the same colours
+        in another index order); None for other images. Indices ``>= K`` have no colour.
 
     Raises
     ------
@@ -129,8 +133,12 @@ def load_label_pixels(path: str | Path) -> np.ndarray:
         _refuse_lossy(im, path)
         turned = upright(im)
         if turned.mode in {"RGB", "RGBA"}:
-            return np.array(turned.convert("RGB"), dtype=np.uint8)
-        return _to_label_ids(turned, path)
+            return np.array(turned.convert("RGB"), dtype=np.uint8), None
+        palette = None
+        if turned.mode in {"P", "PA"}:
+            entries = turned.getpalette("RGB") or []
+            palette = np.array(entries, dtype=np.uint8).reshape(-1, 3)
+        return _to_label_ids(turned, path), palette
 
 
 def _refuse_lossy(im: Image.Image, path: Path) -> None:

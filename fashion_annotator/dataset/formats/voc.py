@@ -3,16 +3,20 @@
 ::
 
     JPEGImages/STEM.jpg
-    SegmentationClass/STEM.png      indexed PNG: pixel value = label index, 255 = void
+    SegmentationClass/STEM.png      indexed PNG: palette colour = label, void (224, 224, 192)
     ImageSets/Segmentation/default.txt
     labelmap.txt                    "# label:color_rgb:parts:actions", one "name:r,g,b::" a line
 
-Import: label index ``i`` is line ``i`` of ``labelmap.txt`` (matched to the task's classes by
-name); without it, pass ``--taxonomy`` and the indices are the task's class ids. An RGB
-(non-indexed) mask is read through the labelmap's colours. Void (255) becomes background,
-the usual reading of VOC's "not labelled / boundary" pixels. Only the labels a mask's pixels
-use must be classes of the task (a label map may list more). ``SegmentationObject/`` is not
-read (the instances are not needed for class masks).
+Import: a label is a line of ``labelmap.txt`` (matched to the task's classes by name), its
+colour the line's; without the file, pass ``--taxonomy`` (the task's class ``i`` has the VOC
+colour ``i``). A mask's pixels are read by colour: an indexed PNG through its palette (an image
+editor may re-save the same colours in another index order) and an RGB one directly; a colour
+the label map lacks refuses the file, naming it and its pixel count. Grey masks, label maps
+without colours and indexed PNGs with the grey-ramp palette are read by index (``i`` is line
+``i``). Void (224, 224, 192; 255 by index) becomes background, the usual reading of VOC's "not
+labelled / boundary" pixels. Only the labels a mask's pixels use must be classes of the task (a
+label map may list more). ``SegmentationObject/`` is not read (the instances are not needed
+for class masks).
 
 Export writes the same layout with the VOC colour map (so VOC viewers show the standard
 colours) and the photos under ``JPEGImages/`` (keeping their own suffix). Exact both ways.
@@ -46,6 +50,7 @@ from fashion_annotator.dataset.formats.shapes import (
 from fashion_annotator.dataset.store import Project
 
 VOID = 255
+VOID_COLOUR = (224, 224, 192)
 LABELMAP = "labelmap.txt"
 CLASS_DIR = "SegmentationClass"
 PHOTO_DIR = "JPEGImages"
@@ -81,25 +86,69 @@ def read_labelmap(path: Path) -> list[tuple[str, tuple[int, int, int] | None]]:
     return out
 
 
+def _colour_code(rgb: np.ndarray) -> np.ndarray:
+    """One int per colour of ``(..., 3) uint8`` ``rgb`` (``r << 16 | g << 8 | b``)."""
+    return (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
+
+
+def _colour_table(colours: list[tuple[int, int, int] | None]) -> dict[int, int]:
+    """Colour code -> label index of the label map's colours, void's included."""
+    table = {}
+    for index, colour in [*enumerate(colours), (VOID, VOID_COLOUR)]:
+        if colour is not None:
+            table[colour[0] << 16 | colour[1] << 8 | colour[2]] = index
+    return table
+
+
 def _load_ids(path: Path, colours: list[tuple[int, int, int] | None]) -> np.ndarray:
-    """Label indices of a VOC mask PNG (palette indices, grey values, or labelmap colours).
+    """Label indices of a VOC mask PNG (grey values, or labelmap colours).
 
     Read by the project's checked loader: a decompression bomb, lossy (JPEG) data or a broken
-    file is refused with its reason, and EXIF orientation is applied as for the photo.
+    file is refused with its reason, and EXIF orientation is applied as for the photo. An
+    indexed PNG is read by its palette's colours (an image editor may re-save the same colours
+    in another index order), unless the label map has no colours or the palette is the grey
+    ramp (index i is (i, i, i)): its indices are then the label indices, as a grey mask's.
     """
-    pixels = load_label_pixels(path)
-    if pixels.ndim == 2:
+    pixels, palette = load_label_pixels(path)
+    if pixels.ndim == 3:
+        ids = np.full(pixels.shape[:2], -1, np.int32)
+        code = _colour_code(pixels)
+        for key, index in _colour_table(colours).items():
+            ids[code == key] = index
+        if (ids < 0).any():
+            y, x = np.argwhere(ids < 0)[0]
+            raise ValueError(
+                f"colour {tuple(int(v) for v in pixels[y, x])} at x={x}, y={y} is not in {LABELMAP}"
+            )
+        return ids
+    if palette is None or all(colour is None for colour in colours):
         return pixels
-    rgb = pixels
-    ids = np.full(rgb.shape[:2], -1, np.int32)
-    code = (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
-    for index, colour in [*enumerate(colours), (VOID, (224, 224, 192))]:
-        if colour is not None:
-            ids[code == (colour[0] << 16 | colour[1] << 8 | colour[2])] = index
-    if (ids < 0).any():
-        y, x = np.argwhere(ids < 0)[0]
-        raise ValueError(f"colour {tuple(int(v) for v in rgb[y, x])} at x={x}, y={y} is not in {LABELMAP}")
-    return ids
+    return _palette_ids(pixels, palette, _colour_table(colours))
+
+
+def _palette_ids(pixels: np.ndarray, palette: np.ndarray, table: dict[int, int]) -> np.ndarray:
+    """Label indices of an indexed mask, each used index mapped by its palette colour."""
+    counts = np.bincount(pixels.ravel(), minlength=256)
+    used = np.flatnonzero(counts)
+    lut = np.zeros(256, np.uint8)
+    unknown = []
+    for index in used.tolist():
+        colour = tuple(int(v) for v in palette[index]) if index < len(palette) else None
+        label = None if colour is None else table.get(_colour_code(np.array(colour)).item())
+        if label is None:
+            unknown.append((index, colour))
+        else:
+            lut[index] = label
+    if not unknown:
+        return lut[pixels]
+    if all(index >= len(palette) or tuple(palette[index]) == (index,) * 3 for index in used):
+        return pixels
+    described = ", ".join(
+        f"index {index} (no palette colour, {counts[index]} pixels)" if colour is None
+        else f"{colour} ({counts[index]} pixels)"
+        for index, colour in unknown
+    )
+    raise ValueError(f"palette colours not in {LABELMAP}: {described}")
 
 
 def _checked_ids(path: Path, labels: list[str], colours: list) -> np.ndarray:

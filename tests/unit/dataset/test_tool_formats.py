@@ -232,7 +232,7 @@ def test_voc_folder_as_datumaro_writes_it(project: Project, tmp_path: Path, writ
     assert (rgb_mask[0:4, 0:4] == 1).all() and (rgb_mask != 0).sum() == 16
 
 
-def test_voc_refuses_indices_outside_the_labelmap(
+def test_voc_refuses_colours_outside_the_labelmap(
     project: Project, tmp_path: Path, write_photo
 ) -> None:
     src = tmp_path / "voc"
@@ -242,7 +242,7 @@ def test_voc_refuses_indices_outside_the_labelmap(
     _voc_png(np.full((H, W), 7), voc_colormap()).save(src / "SegmentationClass" / "look.png")
     summary = import_source(project, src, "voc")
     ((where, problem),) = summary.errors
-    assert where.endswith("look.png") and "label indices [7] are not in the label map" in problem
+    assert where.endswith("look.png") and "(128, 128, 128) (768 pixels)" in problem
 
 
 def _ls_literal_rle(words: np.ndarray) -> list[int]:
