@@ -3,9 +3,14 @@
 Import reads each task's last non-cancelled annotation (``predictions`` are not ground
 truth and are ignored; a task without one is named as left out, its photo imported without a
 mask): ``brushlabels`` (Label Studio's bit-packed RLE of an RGBA canvas; a
-pixel is set where alpha >= 128), ``polygonlabels`` and ``rectanglelabels`` (percent
-coordinates, rotation about the top-left corner as Label Studio draws it), painted in result
-order. The photo is ``data.image``: a ``?d=`` local-files path (percent-encoded, decoded
+pixel is set where alpha >= 128), ``polygonlabels``, ``rectanglelabels`` (percent
+coordinates, rotation about the top-left corner as Label Studio draws it) and
+``ellipselabels`` (centre ``x``, ``y`` and ``radiusX``, ``radiusY`` in percent of the width and
+height, rotation about the centre; painted as a polygon of
+:data:`~fashion_annotator.dataset.formats.shapes.ELLIPSE_SIDES` vertices), painted in result
+order. Other results (``keypointlabels``, ``choices``, a region without a label...) paint
+nothing: they are counted by type and named in the summary, and a task with nothing to paint
+is not annotated (its photo is imported without a mask, and no mask is saved). The photo is ``data.image``: a ``?d=`` local-files path (percent-encoded, decoded
 once; tried with its folders, then shorter, beside the JSON or in ``images/``), or an upload's
 file name (Label Studio's ``8hex-`` prefix is tried without it); else the project photo with
 the same stem (see :class:`~fashion_annotator.dataset.formats.shapes.PhotoFinder`). A plain
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlparse
 
@@ -40,6 +46,7 @@ from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
     check_shapes,
     class_regions,
+    ellipse_ring,
     export_polygons,
     exported_images,
     import_entries,
@@ -48,6 +55,9 @@ from fashion_annotator.dataset.formats.shapes import (
 from fashion_annotator.dataset.store import Project
 
 TASKS_JSON = "tasks.json"
+PAINTED = ("brushlabels", "polygonlabels", "rectanglelabels", "ellipselabels")
+"""The result types that paint pixels; the others (``keypointlabels``, ``choices``...) are
+left out and named in the summary."""
 _WORD_BITS = 8
 _RUN_BITS = (3, 4, 8, 16)
 _UPLOAD_PREFIX = re.compile(r"^[0-9a-f]{8}-")
@@ -174,8 +184,22 @@ def _rectangle(value: dict, width: int, height: int) -> np.ndarray:
     return rotated(corners, float(value.get("rotation", 0)), corners[0])
 
 
-def _add_result(entry: SourceImage, result: object, number: int) -> None:
+def _ellipse(value: dict, width: int, height: int) -> np.ndarray:
+    """An ellipse region: ``x``, ``y`` its centre, ``radiusX`` and ``radiusY`` in percent of
+    the width and the height, turned ``rotation`` degrees clockwise about its centre."""
+    cx, cy = value["x"] * width / 100, value["y"] * height / 100
+    rx, ry = value["radiusX"] * width / 100, value["radiusY"] * height / 100
+    return ellipse_ring(cx, cy, rx, ry, float(value.get("rotation", 0)))
+
+
+def _add_result(entry: SourceImage, result: object, number: int) -> str | None:
     """Add result ``number`` (1-based) of the task's annotation to ``entry``.
+
+    Returns
+    -------
+    str or None
+        None when the result is a region painted; else what was left out (its type, e.g.
+        ``keypointlabels``, or ``TYPE without a label``), for the summary.
 
     Raises ``ValueError`` (or ``KeyError``, ``TypeError``) for a malformed result: a string or
     a list where Label Studio writes an object, a missing size or value.
@@ -186,9 +210,11 @@ def _add_result(entry: SourceImage, result: object, number: int) -> None:
     value = result.get("value") or {}
     if not isinstance(value, dict):
         raise ValueError(f"result {number}: 'value' is not an object: {value!r:.60}")
+    if kind not in PAINTED:
+        return str(kind) or "result without a type"
     labels = value.get(kind) or value.get("labels") or []
-    if kind not in ("brushlabels", "polygonlabels", "rectanglelabels") or not labels:
-        return
+    if not labels:
+        return f"{kind} without a label"
     if not isinstance(labels, list):
         raise ValueError(f"result {number}: '{kind}' is not a list of labels: {labels!r:.60}")
     width, height = int(result["original_width"]), int(result["original_height"])
@@ -209,8 +235,11 @@ def _add_result(entry: SourceImage, result: object, number: int) -> None:
         if pts.ndim != 2 or len(pts) < 3:
             raise ValueError(f"polygon {label!r} has fewer than 3 points")
         entry.add_rings(label, [pts])
+    elif kind == "ellipselabels":
+        entry.add_rings(label, [_ellipse(value, width, height)])
     else:
         entry.add_rings(label, [_rectangle(value, width, height)])
+    return None
 
 
 def _parse_task(task: object, number: int, path: Path, folders: list[Path]) -> SourceImage:
@@ -231,10 +260,18 @@ def _parse_task(task: object, number: int, path: Path, folders: list[Path]) -> S
         results = annotations[-1].get("result") or []
         if not isinstance(results, list):
             raise ValueError(f"'result' is not a list of regions: {results!r:.60}")
-        for k, result in enumerate(results, 1):
-            _add_result(entry, result, k)
+        left_out = Counter(
+            kind for k, result in enumerate(results, 1) if (kind := _add_result(entry, result, k))
+        )
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         entry.error = f"unreadable result ({exc!r})" if isinstance(exc, KeyError) else str(exc)
+        return entry
+    if left_out:
+        listed = ", ".join(f"{n} {kind}" for kind, n in sorted(left_out.items()))
+        entry.notes.append(f"{listed} left out (only {', '.join(PAINTED)} paint pixels)")
+    if not entry.regions:
+        entry.annotated = False
+        entry.notes.append("no region to paint; no mask imported")
     return entry
 
 
