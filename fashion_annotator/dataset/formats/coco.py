@@ -2,10 +2,13 @@
 
 Import reads ``images`` (``file_name`` relative to the JSON's folder or its ``images/``),
 ``annotations`` and ``categories`` (matched to the task's classes by name). Instances are
-painted largest first, so a smaller one lying on a larger one stays visible. An image listed
-without annotations is an all-background mask, unless the file also has annotations whose
-``image_id`` matches no image (then the ids disagree and such an image is refused, not saved
-empty). Every coordinate, count and id is checked in Python before pycocotools' C code sees
+painted largest first, so a smaller one lying on a larger one stays visible. A file that lists
+images but no annotations at all (an image list, or an export made before anyone annotated)
+or annotations but no categories is refused: nothing in it says what the pixels are. In a file
+with annotations, an image listed without any is an all-background mask (COCO's way of listing
+a photo with nothing on it; this app's export writes one so), unless the file also has
+annotations whose ``image_id`` matches no image (then the ids disagree and such an image is
+refused, not saved empty). Every coordinate, count and id is checked in Python before pycocotools' C code sees
 it (NaN or huge coordinates, RLE counts that do not add up to the image would crash it).
 """
 
@@ -24,6 +27,7 @@ from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.images import copy_upright
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, keyhole, mask_to_polygons
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -66,6 +70,25 @@ def _read(src: Path) -> tuple[Path, dict]:
         if not isinstance(data.get(key, []), list):
             raise ValueError(f"{path}: '{key}' must be a list")
     return path, data
+
+
+def require_annotations(data: dict, path: Path, what: str = "masks") -> None:
+    """Refuse a COCO file that lists images but no annotations, or annotations but no
+    categories: its images would be saved as all-background ``what`` marked done.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and what it lacks.
+    """
+    if data["images"] and not data.get("annotations"):
+        raise ValueError(
+            f"{path}: {counted(len(data['images']), 'image')} listed but no annotations (an image list, or a "
+            f"file exported before anything was annotated); nothing imported, not saved as empty "
+            f"{what} (to add the photos alone, import their folder with --format photos)"
+        )
+    if data.get("annotations") and not data.get("categories"):
+        raise ValueError(f"{path}: annotations but no 'categories': their classes are unknown; nothing imported")
 
 
 def _pick_task(project: Project, names: set[str], taxonomy: str | None, path: Path) -> str:
@@ -262,6 +285,7 @@ def import_coco(
     and listed: an annotation is never painted on the wrong photo nor silently dropped.
     """
     path, data = _read(Path(src))
+    require_annotations(data, path)
     root = path.parent
     names = {str(c.get("name")) for c in data.get("categories", []) if isinstance(c, dict)}
     task = _pick_task(project, names, taxonomy, path)

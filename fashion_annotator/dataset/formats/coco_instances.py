@@ -47,6 +47,7 @@ from fashion_annotator.dataset.formats.coco import (
     _group_annotations,
     _image_ids,
     decode_segmentation,
+    require_annotations,
 )
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
@@ -457,6 +458,7 @@ def import_coco_instances(
     new version.
     """
     path, data = _read(Path(src))
+    require_annotations(data, path, "instances")
     root = path.parent
     inst_tax = _instance_taxonomy(taxonomy or data.get("info", {}).get("instance_taxonomy", DEFAULT_INSTANCE_TAXONOMY), path)
     schema = load_attribute_schema()

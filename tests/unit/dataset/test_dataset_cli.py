@@ -110,7 +110,7 @@ def test_errors_are_clear_and_change_nothing(tmp_path: Path, write_photo, capsys
         json.dumps(
             {
                 "images": [{"id": 1, "file_name": "../../../etc/passwd", "width": 1, "height": 1}],
-                "annotations": [],
+                "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "segmentation": [[0, 0, 1, 0, 1, 1]]}],
                 "categories": [{"id": 1, "name": "garment"}],
             }
         )
