@@ -14,13 +14,18 @@ errors and the others are exported. The CSV has one row per annotation: the domi
 Import reads the same JSON (``src`` is the file or a folder with ``instances.json``); a
 Fashionpedia-style file without the extra keys works too (parsing classes then come from the
 categories' parents, as they do when the file's parsing task is not the project's or names a
-class the project's parsing taxonomy lacks). Every annotation is checked before an image is
-saved: a mask whose run lengths do not cover the image, an empty or fully covered mask, two
-values of one attribute group or a field of the wrong type refuse that image with an error
-naming the file, the image and the annotation; so do an image listed twice and an image whose
-``width`` / ``height`` are not its photo's. Overlapping annotations are painted largest first.
-An image without a saved parsing mask gets one painted from its instances' parsing classes, so
-instances and parsing stay consistent; an image whose saved parsing mask disagrees with its
+class the project's parsing taxonomy lacks). A file with images but no annotations is refused.
+Every annotation is checked before anything of its image is saved
+(:mod:`~fashion_annotator.dataset.formats.coco_instances_fields`): a mask whose run lengths do
+not cover the image, an empty or fully covered mask, two values of one attribute group, a
+category or proposed category outside the instance taxonomy or a field of the wrong type refuse
+that image with an error naming the file, the image and the annotation; so do an image listed
+twice and an image whose ``width`` / ``height`` are not its photo's. Overlapping annotations
+are painted largest first. An image without a saved parsing mask gets its instances' parsing
+classes as a parsing proposal (:data:`PARSING_PROPOSAL`), not a mask version: skin, hair and
+garments without an annotation are background in it, so it is no finished ground truth (the
+image is not marked done and it is no training data until an operator saves the parsing mask);
+the summary counts these images. An image whose saved parsing mask disagrees with its
 instances is refused, unless ``overwrite`` paints the instances' classes into a new parsing
 version. Instances equal to a saved version are not saved again; ones that differ from an
 image's saved instances are refused unless ``overwrite`` (as for masks). Nothing is dropped
@@ -33,7 +38,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -46,8 +50,14 @@ from fashion_annotator.dataset.formats.coco import (
     ImageId,
     _group_annotations,
     _image_ids,
-    decode_segmentation,
     require_annotations,
+)
+from fashion_annotator.dataset.formats.coco_instances_fields import (
+    annotation_fields,
+    attribute_pairs,
+    category_names,
+    instance_set,
+    report_left_out_attributes,
 )
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
@@ -75,7 +85,6 @@ from fashion_annotator.instances.model import (
 )
 from fashion_annotator.instances.schema import (
     DEFAULT_INSTANCE_TAXONOMY,
-    AttributeSchema,
     InstanceTaxonomy,
     instance_parsing_task,
     instance_taxonomy_names,
@@ -85,6 +94,8 @@ from fashion_annotator.instances.schema import (
 
 INSTANCES_JSON = "instances.json"
 INSTANCES_CSV = "instances.csv"
+PARSING_PROPOSAL = "coco-instances import"
+"""The model version of a parsing proposal painted from imported instances alone."""
 
 
 def _parsing_task(project: Project) -> str:
@@ -217,103 +228,6 @@ def _instance_taxonomy(name: str, path: Path) -> InstanceTaxonomy:
     return load_instance_taxonomy(name)
 
 
-def _is_id(value: object) -> bool:
-    """Whether ``value`` can be a COCO id (an integer or a string, not a bool)."""
-    return isinstance(value, (int, str)) and not isinstance(value, bool)
-
-
-def _category_names(data: dict, taxonomy: InstanceTaxonomy, path: Path) -> dict[object, str]:
-    out = {}
-    for cat in data.get("categories", []):
-        if not isinstance(cat, dict) or not _is_id(cat.get("id")) or "name" not in cat:
-            raise ValueError(f"{path}: malformed category {cat!r:.200}")
-        if cat["id"] in out:
-            raise ValueError(f"{path}: category id {cat['id']!r} is listed twice")
-        out[cat["id"]] = str(cat["name"])
-    used = {a.get("category_id") for a in data.get("annotations", []) if isinstance(a, dict) and _is_id(a.get("category_id"))}
-    unknown = sorted({n for i, n in out.items() if i in used and n not in taxonomy.names})
-    if unknown:
-        raise ValueError(f"{path}: categories {unknown} are not in the instance taxonomy {taxonomy.name!r}")
-    return out
-
-
-def _attribute_pairs(
-    data: dict, schema: AttributeSchema, path: Path, outside: dict[object, str] | None = None
-) -> dict[object, tuple[str, str]]:
-    """``{attribute id: (group, value)}`` of the file's attributes in ``schema``; the others go
-    into ``outside`` (``{id: name}``), when given, so the import can say what it left out."""
-    out = {}
-    for att in data.get("attributes", []):
-        if not isinstance(att, dict) or not _is_id(att.get("id")) or "name" not in att:
-            raise ValueError(f"{path}: malformed attribute {att!r:.200}")
-        if att["id"] in out:
-            raise ValueError(f"{path}: attribute id {att['id']!r} is listed twice")
-        group, value = str(att.get("supercategory", "")), str(att["name"])
-        if ":" in value and not group:
-            group, value = value.split(":", 1)
-        try:
-            schema.attribute_id(group, value)
-        except KeyError:
-            if outside is not None:  # not imported: said in the summary
-                outside[att["id"]] = f"{group}:{value}" if group else value
-            continue
-        out[att["id"]] = (group, value)
-    return out
-
-
-def _annotation_fields(
-    ann: dict,
-    categories: dict[object, str],
-    attributes: dict[object, tuple[str, str]],
-    file_task: str | None,
-    parsing_task: str,
-    parsing_tax: Any,
-    inst_tax: InstanceTaxonomy,
-    label: str,
-) -> tuple[str, int, dict[str, str], str | None, str | None]:
-    """``(category, parsing class, attributes, proposed category, colour)`` of one annotation.
-
-    The file's ``parsing_class`` is used when the file's parsing task is the project's (or not
-    stated) and the class is one of the project's; otherwise the category's parent class.
-
-    Raises
-    ------
-    ValueError
-        Naming ``label``: an unknown category, fields of the wrong type, two values of one
-        attribute group, or no parsing class from either source.
-    """
-    cat_id = ann.get("category_id")
-    cat = categories.get(cat_id) if _is_id(cat_id) else None
-    if cat is None:
-        raise ValueError(f"{label} has unknown category {cat_id!r:.40} (the file's 'categories' list has no such id)")
-    pclass = None
-    named = ann.get("parsing_class")
-    if named is not None and file_task in (None, parsing_task) and isinstance(named, str) and named in parsing_tax.names:
-        pclass = parsing_tax.index(named)
-    if pclass is None:
-        parent = inst_tax.category(cat).parent(parsing_task)
-        if parent not in parsing_tax.names:
-            raise ValueError(f"{label}: category {cat!r} has no class in the project's {parsing_task!r} taxonomy")
-        pclass = parsing_tax.index(parent)
-    ids = ann.get("attribute_ids") or []
-    if not isinstance(ids, list) or not all(_is_id(a) for a in ids):
-        raise ValueError(f"{label}: 'attribute_ids' must be a list of ids, got {ids!r:.60}")
-    attrs: dict[str, str] = {}
-    for a in ids:
-        if a not in attributes:
-            continue  # attributes outside the schema are not imported
-        group, value = attributes[a]
-        if attrs.get(group, value) != value:
-            raise ValueError(f"{label}: attribute group {group!r} has two values ({attrs[group]!r}, {value!r})")
-        attrs[group] = value
-    pid = ann.get("proposed_category_id")
-    proposed = categories.get(pid) if _is_id(pid) else None
-    colour = ann.get("colour")
-    if colour is not None and not isinstance(colour, str):
-        raise ValueError(f"{label}: 'colour' must be a colour name, got {colour!r:.40}")
-    return cat, pclass, attrs, proposed, colour
-
-
 def _imported_fields(inst: Instance) -> tuple[object, ...]:
     """What an import carries of an instance (COCO has no scores, no colour RGB)."""
     return inst.parsing_class, inst.category, inst.proposed_category, inst.attributes, inst.colour
@@ -380,51 +294,30 @@ def _annotations_by_image(
     return ids, by_image
 
 
-def _report_left_out_attributes(
-    data: dict, attributes: dict, outside: dict[object, str], path: Path, summary: ImportSummary
-) -> None:
-    """Say which annotations' attribute ids the import leaves out: ones outside the attribute
-    schema (Fashionpedia's, say) and ones the file's 'attributes' list does not have."""
-    dropped: dict[object, int] = defaultdict(int)
-    for ann in data.get("annotations", []):
-        ids = ann.get("attribute_ids") if isinstance(ann, dict) else None
-        for a in ids if isinstance(ids, list) else []:
-            if _is_id(a) and a not in attributes:
-                dropped[a] += 1
-    if not dropped:
-        return
-    known = [f"{outside[a]} ({n}x)" for a, n in dropped.items() if a in outside]
-    unknown = [f"{a!r} ({n}x)" for a, n in dropped.items() if a not in outside]
-    if known:
-        summary.skipped.append((str(path), "attributes outside the attribute schema not imported: "
-                                + ", ".join(known[:8]) + (", ..." if len(known) > 8 else "")))  # fmt: skip
-    if unknown:
-        summary.skipped.append((str(path), "attribute ids the file's 'attributes' list does not have, not "
-                                "imported: " + ", ".join(unknown[:8]) + (", ..." if len(unknown) > 8 else "")))  # fmt: skip
-
-
-def _paint_parsing(
+def _parsing_to_save(
     project: Project, image_id: int, iset: InstanceSet, ground: frozenset[int], overwrite: bool, where: str
-) -> bool:
-    """Make the image's parsing mask carry the imported instances' classes; True when a mask
-    version was saved.
+) -> tuple[np.ndarray, bool] | None:
+    """The parsing mask to save with the imported instances: ``(mask, finished)``, or None
+    when the saved one already agrees. Nothing is saved here.
 
-    Without a parsing mask the instances paint a new one. A saved mask that disagrees with
-    them is repainted under the instances (a new version) only with ``overwrite``.
+    Without a parsing mask, the instances' classes alone (``finished`` False: skin, hair and
+    garments without an annotation are background in it, so it is saved as a proposal, never
+    as a finished mask). A saved mask that disagrees with them is repainted under the
+    instances (``finished``: a new version) only with ``overwrite``.
 
     Raises
     ------
     ValueError
-        The saved parsing mask disagrees and ``overwrite`` is off; nothing is saved.
+        The saved parsing mask disagrees and ``overwrite`` is off.
     """
     task = iset.parsing_task
     own = instance_classes(iset)
     parsing = project.load_mask(image_id, task)
     if parsing is None:
-        return project.save_import(image_id, task, own) is not None
+        return own, False
     bad = inconsistent_mask(iset, parsing, ground)
     if not bad.any():
-        return False
+        return None
     if not overwrite:
         names = project.taxonomy(task).names
         examples = []
@@ -438,9 +331,26 @@ def _paint_parsing(
         )
     painted = parsing.copy()
     painted[bad] = own[bad]
-    # as every import: an approved image is done again (QA reviews the new version), in the
-    # save's own transaction
-    return project.save_import(image_id, task, painted, overwrite=True) is not None
+    return painted, True
+
+
+def _save(project: Project, image_id: int, iset: InstanceSet, parsing: tuple[np.ndarray, bool] | None) -> bool:
+    """Save checked instances, then their parsing mask (:func:`_parsing_to_save`); True when a
+    finished parsing mask version was saved.
+
+    An unfinished parsing mask is saved as a proposal (:data:`PARSING_PROPOSAL`): the image's
+    status is not raised and the mask is no training data until an operator saves it. A
+    finished one, as every import, makes an approved image done again (QA reviews the new
+    version), in the save's own transaction.
+    """
+    project.save_instances(image_id, iset, source="import")
+    if parsing is None:
+        return False
+    mask, finished = parsing
+    if not finished:
+        project.save_proposal(image_id, iset.parsing_task, mask, PARSING_PROPOSAL)
+        return False
+    return project.save_import(image_id, iset.parsing_task, mask, overwrite=True) is not None
 
 
 def import_coco_instances(
@@ -464,16 +374,17 @@ def import_coco_instances(
     schema = load_attribute_schema()
     parsing_task = _parsing_task(project)
     parsing_tax = project.taxonomy(parsing_task)
-    categories = _category_names(data, inst_tax, path)
+    categories = category_names(data, inst_tax, path)
     file_task = data.get("info", {}).get("parsing_task")
     summary = ImportSummary()
     outside: dict[object, str] = {}
-    attributes = _attribute_pairs(data, schema, path, outside)
+    attributes = attribute_pairs(data, schema, path, outside)
     ids, by_image = _annotations_by_image(data, path, summary)
-    _report_left_out_attributes(data, attributes, outside, path, summary)
+    report_left_out_attributes(data, attributes, outside, path, summary)
     ground = accessory_ground(parsing_tax, inst_tax)
     adder = PhotoAdder(project, summary)
     listed: dict[str, object] = {}
+    unfinished = 0
     for done, entry in enumerate(data["images"], 1):
         image_id = ids.get(done - 1)
         name = str(entry.get("file_name", "")) if isinstance(entry, dict) else ""
@@ -503,35 +414,17 @@ def import_coco_instances(
                     f"{where}: the file gives {size[0]}x{size[1]} pixels, the photo has {w}x{h}; its "
                     "regions would not line up with the photo (not imported)"
                 )
-            decoded = []
-            for ann in anns:
-                label = f"{where}: annotation {ann.get('id')!r:.40}"
-                fields = _annotation_fields(ann, categories, attributes, file_task, parsing_task,
-                                            parsing_tax, inst_tax, label)  # fmt: skip
-                try:
-                    region = decode_segmentation(ann.get("segmentation"), h, w)
-                except (ValueError, TypeError, KeyError, OverflowError) as exc:
-                    raise ValueError(f"{label}: {exc}") from exc
-                if not region.any():
-                    raise ValueError(f"{label}: empty mask")
-                decoded.append((ann, fields, region))
-            decoded.sort(key=lambda item: -int(item[2].sum()))
-            imap = np.zeros((h, w), np.uint8)
-            instances = {}
-            for k, (_ann, (cat, pclass, attrs, proposed, colour), region) in enumerate(decoded, start=1):
-                imap[region] = k
-                instances[k] = Instance(k, pclass, cat, proposed, None, attrs, {}, colour)
-            present = set(np.unique(imap).tolist())
-            covered = [decoded[k - 1][0].get("id") for k in instances if k not in present]
-            if covered:
-                raise ValueError(f"{where}: annotations {covered} lie wholly under other annotations (painted largest first)")
-            iset = InstanceSet(imap, instances, parsing_task, inst_tax.name)
+            iset = instance_set(anns, h, w, where, parsing_task, inst_tax.name, lambda ann, label: annotation_fields(
+                ann, categories, attributes, file_task, parsing_task, parsing_tax, inst_tax, label))  # fmt: skip
+            iset.validate(inst_tax, schema, where=f"{where}: ")
             if not _instances_to_save(project, record, iset, overwrite):
                 summary.unchanged += 1
                 continue
-            if _paint_parsing(project, record.id, iset, ground, overwrite, where):
+            parsing = _parsing_to_save(project, record.id, iset, ground, overwrite, where)
+            if _save(project, record.id, iset, parsing):
                 summary.masks += 1
-            project.save_instances(record.id, iset, source="import")
+            elif parsing is not None:
+                unfinished += 1
         except FILE_ERRORS as exc:
             summary.fail(where, exc)
             if record is not None:
@@ -539,4 +432,9 @@ def import_coco_instances(
         finally:
             if progress is not None:
                 progress(done, len(data["images"]))
+    if unfinished:
+        summary.skipped.append((str(path), (
+            f"{counted(unfinished, 'image')} had no {parsing_task} mask: the one painted from the instances "
+            f"alone (skin, hair and garments without an annotation are background) is saved as a proposal "
+            f"to finish in Annotate, not as a finished mask: not marked done, not {parsing_task} training data")))
     return summary

@@ -59,8 +59,10 @@ def test_round_trip(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
         assert result.errors == [] and result.added == 1
         rec = dst.images()[0]
         back = dst.load_instances(rec.id)
-        parsing = dst.load_mask(rec.id, "parsing7")
-        assert parsing is not None, "the import paints a parsing mask when the image has none"
+        assert dst.load_mask(rec.id, "parsing7") is None, "instances alone are no finished parsing mask"
+        parsing = dst.load_proposal(rec.id, "parsing7")
+        assert parsing is not None, "the import proposes a parsing mask when the image has none"
+        assert rec.status == "new" and dst.training_items("parsing7") == []
         assert inconsistent_pixels(back, parsing) == {}
         # same partition of pixels into instances, same categories and attributes
         def described(s: InstanceSet) -> set:

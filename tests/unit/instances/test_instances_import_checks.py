@@ -49,3 +49,51 @@ def test_a_file_without_annotations_is_refused(tmp_path: Path, annotations: list
             import_source(project, path, "coco-instances")
         assert str(caught.value).startswith(f"{path}: ")
         assert project.images() == []
+
+
+def test_parsing_painted_from_instances_alone_is_a_proposal_not_finished_training_data(tmp_path: Path) -> None:
+    """Skin and hair became background in a parsing mask saved as done, in the training set."""
+    path = _instances_file(tmp_path / "src", [_box(1, 1, "blazer", 2, 2, 20, 20), _box(2, 1, "boots", 5, 30, 25, 38)])
+    with Project.create(tmp_path / "p", tasks=("garment", "parsing7")) as project:
+        _photo(tmp_path / "src" / "images" / "look.png", 1)
+        (record,) = [project.add_image(tmp_path / "src" / "images" / "look.png")]
+        garment = np.zeros((H, W), np.uint8)
+        garment[2:20, 2:20] = 1
+        project.save_mask(record.id, "garment", garment, status="done")  # done for another task
+        summary = import_source(project, path, "coco-instances")
+        assert (summary.errors, summary.masks) == ([], 0)
+        ((where, note),) = summary.skipped
+        assert where == str(path) and note.startswith("1 image had no parsing7 mask") and "proposal" in note
+        assert project.load_mask(record.id, "parsing7") is None
+        assert project.training_items("parsing7") == []
+        proposal = project.load_proposal(record.id, "parsing7")
+        names = project.taxonomy("parsing7").names
+        assert proposal is not None and proposal[10, 10] == names.index("top") and proposal[35, 10] == names.index("shoes")
+        assert project.load_instances(record.id) is not None
+
+
+@pytest.mark.parametrize(
+    ("proposed", "message"),
+    [
+        (999, "proposed category 'Blouse' ('proposed_category_id' 999) is not in the instance taxonomy 'ccp'"),
+        (12345, "proposed category id 12345 ('proposed_category_id') is not in the file's 'categories' list"),
+    ],
+)
+def test_an_image_with_a_bad_proposed_category_saves_nothing(tmp_path: Path, proposed: int, message: str) -> None:
+    """The parsing mask was saved, then saving the instances failed on the proposed category:
+    a half import, and the summary said the photo had no mask."""
+    anns = [_box(1, 1, "blazer", 2, 2, 20, 20, proposed_category_id=proposed), _box(2, 2, "skirt", 2, 2, 20, 20)]
+    path = _instances_file(tmp_path / "src", anns, stems=("bad", "good"))
+    data = json.loads(path.read_text())
+    data["categories"].append({"id": 999, "name": "Blouse"})  # in the file, not in the taxonomy
+    path.write_text(json.dumps(data))
+    with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
+        summary = import_source(project, path, "coco-instances")
+        ((where, problem),) = summary.errors
+        assert where == f"{path}: image 'bad.png'" and problem == f"annotation 1: {message}"
+        (bad,) = project.images_by_stem("bad")
+        assert project.instance_versions(bad.id) == [] and project.mask_versions(bad.id, "parsing7") == []
+        assert project.proposals(bad.id, "parsing7") == [] and bad.status == "new"
+        assert summary.without_mask == ["bad.png"]
+        (good,) = project.images_by_stem("good")
+        assert project.load_instances(good.id) is not None
