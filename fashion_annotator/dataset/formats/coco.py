@@ -4,7 +4,8 @@ Import reads ``images`` (``file_name`` relative to the JSON's folder or its ``im
 ``annotations`` and ``categories`` (matched to the task's classes by name). Instances are
 painted largest first, so a smaller one lying on a larger one stays visible. A file that lists
 images but no annotations at all (an image list, or an export made before anyone annotated)
-or annotations but no categories is refused: nothing in it says what the pixels are. In a file
+or annotations but no categories is refused: nothing in it says what the pixels are (unless
+its ``info`` says ``all_images_annotated``, as this app's export writes: all-background masks). In a file
 with annotations, an image listed without any is an all-background mask (COCO's way of listing
 a photo with nothing on it; this app's export writes one so), unless the file also has
 annotations whose ``image_id`` matches no image (then the ids disagree and such an image is
@@ -39,6 +40,7 @@ from fashion_annotator.dataset.formats.common import (
     export_each,
     note_without_mask,
     prepare_export_folder,
+    read_json,
     safe_join,
     save_imported,
 )
@@ -47,23 +49,16 @@ from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
 ANNOTATIONS_JSON = "annotations.json"
-MAX_JSON_BYTES = 1 << 30
-"""Largest COCO file read (1 GiB)."""
+ALL_ANNOTATED = "all_images_annotated"
+"""The ``info`` key this app's export sets: every listed image is a saved mask, so a file of
+all-background masks (no annotations at all) is read as such, not refused."""
 MAX_POLYGON_VALUES = 4_000_000
 """Most polygon coordinates in one annotation."""
 
 
 def _read(src: Path) -> tuple[Path, dict]:
     path = src / ANNOTATIONS_JSON if src.is_dir() else src
-    try:
-        size = path.stat().st_size
-        if size > MAX_JSON_BYTES:
-            raise ValueError(f"{size} bytes exceeds the limit of {MAX_JSON_BYTES}")
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except RecursionError:
-        raise ValueError(f"{path}: not a COCO file (JSON nested too deeply)") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise ValueError(f"{path}: not a readable COCO JSON ({exc})") from exc
+    data = read_json(path, "COCO JSON")
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise ValueError(f"{path}: not a COCO file (no 'images' list)")
     for key in ("annotations", "categories"):
@@ -81,7 +76,9 @@ def require_annotations(data: dict, path: Path, what: str = "masks") -> None:
     ValueError
         Naming the file and what it lacks.
     """
-    if data["images"] and not data.get("annotations"):
+    info = data.get("info")
+    complete = isinstance(info, dict) and info.get(ALL_ANNOTATED) is True
+    if data["images"] and not data.get("annotations") and not complete:
         raise ValueError(
             f"{path}: {counted(len(data['images']), 'image')} listed but no annotations (an image list, or a "
             f"file exported before anything was annotated); nothing imported, not saved as empty "
@@ -431,7 +428,8 @@ def export_coco(
         for i, name in enumerate(taxonomy.names)
         if i > 0
     ]
-    coco = {"images": images, "annotations": annotations, "categories": categories}
+    info = {"description": f"Fashion Annotator {task} masks", ALL_ANNOTATED: True}
+    coco = {"info": info, "images": images, "annotations": annotations, "categories": categories}
     atomic_write_text(out / ANNOTATIONS_JSON, json.dumps(coco))
     return summary
 

@@ -70,6 +70,7 @@ from fashion_annotator.dataset.formats.common import (
     file_error_text,
     note_without_mask,
     prepare_export_folder,
+    read_json,
     safe_join,
 )
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
@@ -199,10 +200,7 @@ def export_coco_instances(
 
 def _read(src: Path) -> tuple[Path, dict]:
     path = src / INSTANCES_JSON if src.is_dir() else src
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable COCO JSON ({exc})") from exc
+    data = read_json(path, "COCO JSON")
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise ValueError(f"{path}: not a COCO file (no 'images' list)")
     for key in ("annotations", "categories", "attributes"):

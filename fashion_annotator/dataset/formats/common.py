@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 
@@ -24,8 +26,33 @@ FILE_ERRORS = (ValueError, OSError, ProjectError, LeaseHeld, sqlite3.Error)
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called after each file."""
 
+MAX_JSON_BYTES = 1 << 30
+"""Largest JSON file an import reads (1 GiB)."""
+
 COORD_MARGIN = 1.0
 """Imported coordinates may lie outside the image by at most this many image sizes."""
+
+
+def read_json(path: Path, what: str) -> Any:
+    """The parsed contents of the JSON file ``path``, read as ``what`` (``"COCO JSON"``...).
+
+    Raises
+    ------
+    ValueError
+        Naming ``path``: larger than :data:`MAX_JSON_BYTES`, unreadable, not UTF-8, not JSON,
+        or nested too deeply for Python's parser (a corrupted or hostile file; its
+        ``RecursionError`` would name no file and stop a batch).
+    """
+    max_bytes = MAX_JSON_BYTES
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise ValueError(f"{size} bytes exceeds the limit of {max_bytes}")
+        return json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError(f"{path}: not a readable {what} (JSON nested too deeply)") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: not a readable {what} ({exc})") from exc
 
 
 def check_extent(points: np.ndarray, height: int, width: int) -> None:

@@ -31,6 +31,7 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     Progress,
     prepare_export_folder,
+    read_json,
 )
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
@@ -106,7 +107,7 @@ def parse_labelme(path: Path) -> SourceImage:
     """Read one labelme JSON into a :class:`SourceImage` (errors recorded, not raised)."""
     entry = SourceImage(name=path.stem, where=str(path))
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = read_json(path, "labelme JSON")
         if not isinstance(data, dict) or not isinstance(data.get("shapes"), list):
             raise ValueError("not a labelme file (no 'shapes' list)")
         entry.name = str(data.get("imagePath") or path.stem)
@@ -122,8 +123,10 @@ def parse_labelme(path: Path) -> SourceImage:
                 entry.add_bitmap(str(shape["label"]), _bitmap(shape, str(path)))
             else:
                 entry.add_rings(str(shape["label"]), [_ring(shape)])
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         entry.error = str(exc)
+    except RecursionError:  # a structure nested deeper than its checks can walk
+        entry.error = "nested too deeply to be read"
     return entry
 
 

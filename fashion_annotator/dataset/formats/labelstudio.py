@@ -41,6 +41,7 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     Progress,
     prepare_export_folder,
+    read_json,
 )
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
@@ -286,10 +287,7 @@ def import_labelstudio(
     """Import a Label Studio JSON export (``src`` the file, or a folder with tasks.json)."""
     src = Path(src)
     path = src / TASKS_JSON if src.is_dir() else src
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"{path}: not a readable Label Studio JSON ({exc})") from exc
+    data = read_json(path, "Label Studio JSON")
     tasks = [data] if isinstance(data, dict) else data
     if not isinstance(tasks, list):
         raise ValueError(f"{path}: not a Label Studio export (a list of tasks expected)")

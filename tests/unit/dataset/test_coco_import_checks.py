@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_annotator.dataset.formats import import_source
+from fashion_annotator.dataset.formats import export_project, import_source
 from fashion_annotator.dataset.store import Project
 
 H, W = 24, 32
@@ -56,3 +56,17 @@ def test_an_image_without_annotations_beside_annotated_ones_is_all_background(
     assert not project.load_mask(empty.id, "garment").any()
     (painted,) = project.images_by_stem("p1")
     assert np.count_nonzero(project.load_mask(painted.id, "garment")) == 80
+
+
+def test_this_apps_export_of_all_background_masks_imports(tmp_path: Path, write_photo) -> None:
+    """Its file has no annotations either, but says every listed image is a saved mask."""
+    with Project.create(tmp_path / "a", tasks=("garment",)) as source:
+        record = source.add_image(write_photo(tmp_path / "look.png", (H, W)))
+        source.save_mask(record.id, "garment", np.zeros((H, W), np.uint8))
+        export_project(source, tmp_path / "out", "coco", task="garment")
+    assert json.loads((tmp_path / "out" / "annotations.json").read_text())["annotations"] == []
+    with Project.create(tmp_path / "b", tasks=("garment",)) as target:
+        summary = import_source(target, tmp_path / "out", "coco")
+        assert (summary.masks, summary.errors) == (1, [])
+        (image,) = target.images()
+        assert not target.load_mask(image.id, "garment").any()
