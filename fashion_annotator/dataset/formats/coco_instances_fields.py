@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.dataset.formats.coco import decode_segmentation
+from fashion_annotator.dataset.formats.coco import decode_region
 from fashion_annotator.dataset.formats.common import ImportSummary
 from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import AttributeSchema, InstanceTaxonomy
@@ -169,17 +169,17 @@ def instance_set(
         label = f"{where}: annotation {ann.get('id')!r:.40}"
         values = fields(ann, label)
         try:
-            region = decode_segmentation(ann.get("segmentation"), height, width)
+            region = decode_region(ann.get("segmentation"), height, width)
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise ValueError(f"{label}: {exc}") from exc
-        if not region.any():
+        if not region.area:
             raise ValueError(f"{label}: empty mask")
         decoded.append((ann, values, region))
-    decoded.sort(key=lambda item: -int(item[2].sum()))
+    decoded.sort(key=lambda item: -item[2].area)
     imap = np.zeros((height, width), np.uint8)
     instances = {}
     for k, (_ann, (cat, pclass, attrs, proposed, colour), region) in enumerate(decoded, start=1):
-        imap[region] = k
+        region.paint(imap, k)
         instances[k] = Instance(k, pclass, cat, proposed, None, attrs, {}, colour)
     present = set(np.unique(imap).tolist())
     covered = [decoded[k - 1][0].get("id") for k in instances if k not in present]
