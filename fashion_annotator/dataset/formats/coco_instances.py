@@ -20,8 +20,9 @@ Every annotation is checked before anything of its image is saved
 not cover the image, an empty or fully covered mask, two values of one attribute group, a
 category or proposed category outside the instance taxonomy or a field of the wrong type refuse
 that image with an error naming the file, the image and the annotation; so do an image listed
-twice and an image whose ``width`` / ``height`` are not its photo's. Overlapping annotations
-are painted largest first. An image without a saved parsing mask gets its instances' parsing
+twice and an image whose ``width`` / ``height`` are not integers or not its photo's.
+Overlapping annotations are painted largest first; the summary says per image how many pixels
+of larger instances went to smaller ones. An image without a saved parsing mask gets its instances' parsing
 classes as a parsing proposal (:data:`PARSING_PROPOSAL`), not a mask version: skin, hair and
 garments without an annotation are background in it, so it is no finished ground truth (the
 image is not marked done and it is no training data until an operator saves the parsing mask);
@@ -56,6 +57,7 @@ from fashion_annotator.dataset.formats.coco_instances_fields import (
     annotation_fields,
     attribute_pairs,
     category_names,
+    checked_size,
     instance_set,
     report_left_out_attributes,
 )
@@ -406,13 +408,8 @@ def import_coco_instances(
             if len(anns) > MAX_INSTANCES:
                 raise ValueError(f"{where}: {len(anns)} annotations, at most {MAX_INSTANCES} instances per image")
             h, w = record.shape
-            size = (entry.get("width"), entry.get("height"))
-            if all(isinstance(v, int) and not isinstance(v, bool) for v in size) and size != (w, h):
-                raise ValueError(
-                    f"{where}: the file gives {size[0]}x{size[1]} pixels, the photo has {w}x{h}; its "
-                    "regions would not line up with the photo (not imported)"
-                )
-            iset = instance_set(anns, h, w, where, parsing_task, inst_tax.name, lambda ann, label: annotation_fields(
+            checked_size(entry, record.shape, where)
+            iset, overlap = instance_set(anns, h, w, where, parsing_task, inst_tax.name, lambda ann, label: annotation_fields(
                 ann, categories, attributes, file_task, parsing_task, parsing_tax, inst_tax, label))  # fmt: skip
             iset.validate(inst_tax, schema, where=f"{where}: ")
             if not _instances_to_save(project, record, iset, overwrite):
@@ -423,6 +420,9 @@ def import_coco_instances(
                 summary.masks += 1
             elif parsing is not None:
                 unfinished += 1
+            if overlap:
+                summary.skipped.append((where, f"its annotations overlap: {counted(overlap, 'pixel')} of larger "
+                                        "instances went to smaller ones painted over them (largest first)"))  # fmt: skip
         except FILE_ERRORS as exc:
             summary.fail(where, exc)
             if record is not None:

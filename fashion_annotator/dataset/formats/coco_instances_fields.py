@@ -153,8 +153,10 @@ def report_left_out_attributes(
 def instance_set(
     anns: list[dict], height: int, width: int, where: str, parsing_task: str, taxonomy: str,
     fields: Callable[[dict, str], tuple[str, int, dict[str, str], str | None, str | None]],
-) -> InstanceSet:  # fmt: skip
-    """The instances of one image's annotations, painted largest first; nothing is saved.
+) -> tuple[InstanceSet, int]:  # fmt: skip
+    """The instances of one image's annotations, painted largest first, and how many pixels
+    of larger instances smaller ones were painted over (overlapping annotations); nothing is
+    saved.
 
     ``fields(ann, label)`` is :func:`annotation_fields` of the file.
 
@@ -178,11 +180,28 @@ def instance_set(
     decoded.sort(key=lambda item: -item[2].area)
     imap = np.zeros((height, width), np.uint8)
     instances = {}
+    overlap = 0
     for k, (_ann, (cat, pclass, attrs, proposed, colour), region) in enumerate(decoded, start=1):
+        overlap += int(np.count_nonzero(imap[region.rows, region.cols][region.pixels]))
         region.paint(imap, k)
         instances[k] = Instance(k, pclass, cat, proposed, None, attrs, {}, colour)
     present = set(np.unique(imap).tolist())
     covered = [decoded[k - 1][0].get("id") for k in instances if k not in present]
     if covered:
         raise ValueError(f"{where}: annotations {covered} lie wholly under other annotations (painted largest first)")
-    return InstanceSet(imap, instances, parsing_task, taxonomy)
+    return InstanceSet(imap, instances, parsing_task, taxonomy), overlap
+
+
+def checked_size(entry: dict, photo: tuple[int, int], where: str) -> None:
+    """Refuse an image entry whose ``width`` / ``height`` are not integers or not the photo's
+    ``(height, width)``; absent ones are not checked (an RLE's own size is)."""
+    given = {key: entry.get(key) for key in ("width", "height") if entry.get(key) is not None}
+    for key, value in given.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{where}: '{key}' must be an integer number of pixels, got {value!r:.40}")
+    height, width = photo
+    if given.get("width", width) != width or given.get("height", height) != height:
+        raise ValueError(
+            f"{where}: the file gives {given.get('width', width)}x{given.get('height', height)} pixels, the "
+            f"photo has {width}x{height}; its regions would not line up with the photo (not imported)"
+        )

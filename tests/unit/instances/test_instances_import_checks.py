@@ -97,3 +97,29 @@ def test_an_image_with_a_bad_proposed_category_saves_nothing(tmp_path: Path, pro
         assert summary.without_mask == ["bad.png"]
         (good,) = project.images_by_stem("good")
         assert project.load_instances(good.id) is not None
+
+
+def test_overlapping_annotations_say_how_many_pixels_went_to_another_instance(tmp_path: Path) -> None:
+    """The overlap silently went to one instance, the other saved smaller than its annotation."""
+    anns = [_box(1, 1, "blazer", 2, 2, 22, 22), _box(2, 1, "skirt", 12, 12, 27, 32)]  # 400 px, 300 px
+    path = _instances_file(tmp_path / "src", anns)
+    with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
+        summary = import_source(project, path, "coco-instances")
+        assert summary.errors == []
+        assert (f"{path}: image 'look.png'", "its annotations overlap: 100 pixels of larger instances went to "
+                "smaller ones painted over them (largest first)") in summary.skipped  # fmt: skip
+
+
+@pytest.mark.parametrize(("key", "value"), [("width", "30"), ("height", 40.0), ("width", True)])
+def test_a_width_or_height_that_is_not_an_integer_refuses_the_image(tmp_path: Path, key: str, value: object) -> None:
+    """A size given as a string ("1100") was not checked at all."""
+    path = _instances_file(tmp_path / "src", [_box(1, 1, "blazer", 2, 2, 22, 22)])
+    data = json.loads(path.read_text())
+    data["images"][0][key] = value
+    path.write_text(json.dumps(data))
+    with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
+        summary = import_source(project, path, "coco-instances")
+        ((where, problem),) = summary.errors
+        assert where == f"{path}: image 'look.png'"
+        assert problem == f"'{key}' must be an integer number of pixels, got {value!r}"
+        assert project.images_with_instances() == []
