@@ -59,10 +59,7 @@ def guide_veto(
     (y1 - y0, x1 - x0) bool
         True on the pixels of ``window`` deeper than :data:`GUIDE_DEPTH` times the long side
         inside ``guide`` (negative click) or outside it (positive click), and farther than
-        :data:`GUIDE_REACH` times the long side from the click; nowhere when the click itself
-        lies farther than that reach inside the side it says is wrong: the operator clicked
-        where the proposal is sure and wrong (a blouse it called a dress, a bag it missed), and
-        the veto cut the correction to a disc of the reach around the click (a hand test).
+        :data:`GUIDE_REACH` times the long side from the click.
     """
     y0, y1, x0, x1 = window
     h, w = guide.shape
@@ -75,14 +72,34 @@ def guide_veto(
     other = guide[py0:py1, px0:px1] != click.positive
     depth_map = cv2.distanceTransform(np.pad(other.astype(np.uint8), 1, constant_values=1), cv2.DIST_L2, 5)
     sure = depth_map[1 + y0 - py0 : 1 + y1 - py0, 1 + x0 - px0 : 1 + x1 - px0] > depth
-    reach = GUIDE_REACH * long_side
-    cy, cx = int(click.y), int(click.x)
-    if py0 <= cy < py1 and px0 <= cx < px1 and depth_map[1 + cy - py0, 1 + cx - px0] > reach:
-        return np.zeros_like(sure)
     yy = np.arange(y0, y1, dtype=np.float32)[:, None] - click.y
     xx = np.arange(x0, x1, dtype=np.float32)[None, :] - click.x
-    far = yy * yy + xx * xx > reach**2
+    far = yy * yy + xx * xx > (GUIDE_REACH * long_side) ** 2
     return sure & far
+
+
+def contradicts(guide: np.ndarray, click: Click) -> bool:
+    """Whether ``click`` lies farther than :data:`GUIDE_REACH` times the long side inside the
+    side of ``guide`` (H, W) bool it says is wrong: outside the proposal for a positive click,
+    inside for a negative one.
+
+    There the operator says the proposal is wrong, and :func:`guide_veto` would cut the
+    correction to a disc of the reach around the click. The Smart-click tool drops the guide
+    then on a parsing mask (a blouse the proposal called a dress, clicked as a top: a hand
+    test); on a cutout the veto stays, as tuned (standing down there too: CCP val garments,
+    ``bench noc --limit 100``, NoC@90 / NoC@95 2.16 / 6.69 -> 2.17 / 6.88).
+    """
+    h, w = guide.shape
+    cy, cx = int(click.y), int(click.x)
+    if not (0 <= cy < h and 0 <= cx < w) or guide[cy, cx] == click.positive:
+        return False
+    reach = GUIDE_REACH * max(h, w)
+    r = int(np.ceil(reach)) + 1
+    y0, y1, x0, x1 = max(0, cy - r), min(h, cy + r + 1), max(0, cx - r), min(w, cx + r + 1)
+    yy, xx = np.nonzero(guide[y0:y1, x0:x1] == click.positive)  # the side it says is right
+    if yy.size == 0:
+        return True
+    return bool(np.min((yy + y0 - cy) ** 2 + (xx + x0 - cx) ** 2) > reach**2)
 
 
 def proposed_object(

@@ -371,10 +371,16 @@ class SmartClickTool(Tool):
                  guide: np.ndarray | None = None):  # fmt: skip
         """One correction click: inside the box of a session that began with one, the
         box-aware update (:meth:`ClickPredictor.predict_in_box`), else a plain click whose
-        spread the proposal's mask of the object (``guide``) vetoes where it is sure."""
+        spread the proposal's mask of the object (``guide``) vetoes where it is sure, unless,
+        on a parsing mask, the click contradicts the proposal
+        (:func:`~fashion_annotator.segmentation.click_guide.contradicts`)."""
+        from fashion_annotator.segmentation.click_guide import contradicts
+
         box = entries[0].box if entries else None
         if box is not None:
             return predictor.predict_in_box(mask, clicks, box)
+        if guide is not None and (self.num_classes or 2) > 2 and contradicts(guide, clicks[-1]):
+            guide = None
         return predictor.predict(mask, clicks, guide=guide)
 
     @staticmethod

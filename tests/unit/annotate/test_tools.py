@@ -142,3 +142,37 @@ def test_smart_click_refuses_a_box_too_thin_for_grabcut_with_the_box_message(
     result = tool.release(ctx, Pointer(x1, y1))
     assert result.message == smartclick.BOX_TOO_THIN and result.message.startswith("Box too thin")
     assert not doc.masks["garment"].any() and not doc.history["garment"].can_undo
+
+
+@pytest.mark.parametrize("num_classes", [7, 2])
+def test_a_parsing_click_where_the_proposal_is_sure_and_wrong_is_not_cut_to_a_disc(
+    num_classes, disk_click_model, monkeypatch
+) -> None:
+    """A hand test: "top" clicked on a blouse the proposal called a dress painted a round disc
+    (the proposal's veto, sure there is no top there, cut the click to its reach). On a parsing
+    mask such a click contradicts the proposal and the veto stands down; a cutout keeps it."""
+    from fashion_annotator.annotate.tools import smartclick
+    from fashion_annotator.segmentation.click_guide import GUIDE_REACH, contradicts
+    from fashion_annotator.segmentation.clicks import Click, ClickPredictor
+
+    predictor = ClickPredictor(disk_click_model(30.0))  # calls everything the object: bleeds
+    monkeypatch.setattr(smartclick, "shared_click_predictor", lambda path=None: predictor)
+    label = 3 if num_classes == 7 else 1  # top; the cutout's foreground
+    proposal = np.zeros((300, 200), np.uint8)
+    proposal[40:280, 30:170] = 6 if num_classes == 7 else 0  # a "dress" (a cutout: background)
+    proposal[0:12, 0:12] = label  # the clicked class, far away
+    doc = AnnotationDocument(1, np.full((300, 200, 3), 128, np.uint8), {"t": proposal.copy()},
+                             proposals={"t": proposal})  # fmt: skip
+    tool = make_tool("smartclick")
+    tool.num_classes = num_classes
+    ctx = ToolContext(doc, "t", label=label, radius=3.0)
+    assert contradicts(proposal == label, Click(160, 100, True))
+    assert not contradicts(proposal == label, Click(20, 14, True))  # beside the proposed object
+    tool.press(ctx, Pointer(100, 160))
+    tool.release(ctx, Pointer(100, 160))
+    added = (doc.masks["t"] == label) & (proposal != label)
+    disc = np.pi * (GUIDE_REACH * 300 + 1) ** 2
+    if num_classes == 7:
+        assert added.sum() > 4 * disc
+    else:
+        assert 0 < added.sum() < disc

@@ -295,15 +295,10 @@ def test_guide_veto_is_where_the_proposal_is_sure_and_the_click_far() -> None:
     assert not veto[guide].any()  # a positive click may add anything the proposal covers
     assert not veto[150, 153:156].any()  # beside the proposal's edge: not sure
     assert not veto[150, 158]  # sure, but within reach of the click
-    negative = guide_veto(guide, Click(150, 60, False), (100, 200, 50, 140))  # 10 px inside
+    negative = guide_veto(guide, Click(150, 100, False), (100, 200, 50, 140))
     assert negative.shape == (100, 90)
-    assert negative[0, 10] and negative[50, 50] and not negative[50, 10]  # deep inside and far; the click
+    assert negative[0, 10] and not negative[50, 50]  # deep inside and far; the click itself
     assert not negative[:, :3].any() and negative[0, 3]  # within 3 px of the proposal's edge
-    # a click deeper than the reach inside what the proposal is sure of says the proposal is
-    # wrong there (a blouse it called a dress): no veto (it cut the click to a disc of the reach)
-    assert guide_veto(guide, Click(150, 165, True), (0, 300, 0, 200))[150, 199]  # 16 px out: vetoed
-    assert not guide_veto(guide, Click(150, 100, False), (0, 300, 0, 200)).any()  # 50 px deep in
-    assert not guide_veto(guide, Click(20, 100, True), (0, 300, 0, 200)).any()  # 30 px out, above
 
 
 def test_the_proposal_stops_a_click_from_bleeding_where_it_is_sure(disk_click_model) -> None:
