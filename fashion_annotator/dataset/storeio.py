@@ -88,7 +88,14 @@ def read_photo_bytes(path: Path) -> bytes:
                 raise ImageLoadError(
                     path, f"{size} bytes exceeds the photo limit of {MAX_PHOTO_BYTES} bytes"
                 )
-            return handle.read(MAX_PHOTO_BYTES + 1)
+            # read(n) allocates n bytes up front: the limit's 1 GiB for every photo (committed
+            # memory on Windows); a file that grew since its fstat is read on, up to the limit
+            data = handle.read(size + 1)
+            if len(data) > size:
+                data += handle.read(MAX_PHOTO_BYTES + 1 - len(data))
+            if len(data) > MAX_PHOTO_BYTES:
+                raise ImageLoadError(path, f"more than the photo limit of {MAX_PHOTO_BYTES} bytes")
+            return data
     except OSError as exc:
         raise ProjectError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
