@@ -134,6 +134,8 @@ def test_superpixel_click_assigns_the_whole_region(qtbot, opened):
     assert inside.sum() > 50
     assert (shown_mask(window)[inside] == window.canvas.label).all()
     assert (shown_mask(window)[~inside] == 0).all()
+    window.status.showMessage("a message too long for a narrow window")
+    assert window.status.toolTip() == "a message too long for a narrow window"  # read whole on hover
     # the status bar's label under the still cursor follows the edit (it kept "background")
     window._cursor_moved(275, 400)
     window.canvas.document.undo(window.task)
@@ -393,7 +395,7 @@ def test_promoted_model_from_the_train_menu_proposes_for_the_open_image(qtbot, o
         shown_mask(window), window.session.current.doc.proposals["garment"]
     )
     # the status bar names the model as the promotion did: the project's v1 (its file's version 3)
-    assert window.status.model.text() == "model v1 (3)"
+    assert window.status.model.text() == "model v1" and window.status.model.toolTip().endswith(": v1 (3)")
     dialog.close()
 
 

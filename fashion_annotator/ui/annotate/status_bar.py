@@ -19,10 +19,12 @@ def _field(min_width: int, tip: str) -> QLabel:
 
 
 class StatusBar(QStatusBar):
-    """Permanent fields on the right, transient messages on the left."""
+    """Permanent fields on the right, transient messages on the left (the whole of a message
+    too long for a narrow window in the bar's tooltip)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.messageChanged.connect(self.setToolTip)
         self.busy = QProgressBar()
         self.busy.setRange(0, 0)
         self.busy.setMaximumWidth(90)
@@ -80,7 +82,10 @@ class StatusBar(QStatusBar):
     def set_model(self, version: str | None, known: bool = True) -> None:
         """Show the proposal model's version (None: no model; ``known`` False: not known yet,
         the first proposal is still being computed)."""
-        self.model.setText("model …" if not known else "no model" if version is None else f"model {version}")
+        full = "model …" if not known else "no model" if version is None else f"model {version}"
+        # the run's date goes to the tooltip: the field took the room of the messages at 1280 px
+        self.model.setText(full.split(" (")[0])
+        self.model.setToolTip(f"Version of the proposal model: {full.removeprefix('model ')}")
 
     def set_saved(self, saved: bool) -> None:
         """Show whether the open image is saved."""
