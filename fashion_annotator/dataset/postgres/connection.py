@@ -30,10 +30,25 @@ NOW = "EXTRACT(EPOCH FROM now())::float8"
 """SQL: the server's clock (transaction start), in seconds since the epoch."""
 
 LIVE = (
-    f"(l.expires > {NOW} AND EXISTS "
-    "(SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid))"
+    f"(l.expires > {NOW} AND (l.acquired < EXTRACT(EPOCH FROM pg_postmaster_start_time())"
+    " OR EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid)))"
 )
-"""SQL: lease row ``l`` is held (not expired, and the session that took it is still alive)."""
+"""SQL: lease row ``l`` is held: not expired, and either taken before the server (re)started
+(its holder's session was ended by the restart; the holder reconnects and re-attaches it) or
+the session that took it is still alive (a client that crashed frees its leases at once)."""
+
+LOCK_TIMEOUT_S = 5
+"""Seconds a statement waits for a row another session locked (one stalled in a transaction)."""
+
+IDLE_IN_TRANSACTION_TIMEOUT_S = 60
+"""Seconds a session may sit inside a transaction between statements before the server ends it
+(a client frozen mid-save, an import suspended with Ctrl+Z), releasing its locks."""
+
+SESSION_SETTINGS = (
+    f"-c lock_timeout={LOCK_TIMEOUT_S}s"
+    f" -c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_TIMEOUT_S}s"
+)
+"""libpq ``options`` of every session; a URL's own ``options`` follow them, and so win."""
 
 CONNECT_OPTIONS: dict[str, Any] = {
     "application_name": "fashion-annotator",
@@ -86,9 +101,9 @@ class PgConnection:
     def conn(self) -> psycopg.Connection[DictRow]:
         """The connection; one lost to a network drop or a server restart is made again.
 
-        The statement that met the broken connection has already failed (and raised); this
-        session's leases are re-attached to the new server session unless they were taken
-        over meanwhile.
+        The statement that met the broken connection has already failed (:meth:`tx` begins
+        once more, :meth:`query` reads once more); this session's leases are re-attached to
+        the new server session unless they expired or were taken over meanwhile.
         """
         if self._conn is None:
             raise ProjectError(f"{self.url.display}: the project is closed")
@@ -112,23 +127,51 @@ class PgConnection:
 
     @contextlib.contextmanager
     def tx(self) -> Iterator[psycopg.Connection[DictRow]]:
-        """One transaction; a database failure becomes a :class:`ProjectError` naming the URL."""
-        conn = self.conn
+        """One transaction; a database failure becomes a :class:`ProjectError` naming the URL.
+
+        A connection found broken when the transaction begins (the server restarted, the
+        session was ended) is made again and the transaction begun once more: nothing of it
+        had reached the server. One lost after its first statement is never retried.
+        """
         try:
-            with conn.transaction():
-                yield conn
+            with contextlib.ExitStack() as stack:
+                yield self._begin(stack)
         except psycopg.Error as exc:
             raise self.error("cannot write the project", exc) from exc
 
-    def query(self, query: str | sql.Composed | sql.SQL, args: Sequence | dict = ()) -> list[DictRow]:
-        """Run a read outside any transaction and return every row."""
+    def _begin(self, stack: contextlib.ExitStack) -> psycopg.Connection[DictRow]:
+        """Enter a transaction (on ``stack``) on the connection, made again once when broken."""
+        conn = self.conn
         try:
-            return self.conn.execute(query, args).fetchall()
+            stack.enter_context(conn.transaction())
+        except psycopg.OperationalError:
+            if not conn.broken:
+                raise
+            conn = self.conn
+            stack.enter_context(conn.transaction())
+        return conn
+
+    def query(self, query: str | sql.Composed | sql.SQL, args: Sequence | dict = ()) -> list[DictRow]:
+        """Run a read outside any transaction and return every row; a read that met a broken
+        connection is run once more on a new one."""
+        try:
+            conn = self.conn
+            try:
+                return conn.execute(query, args).fetchall()
+            except psycopg.OperationalError:
+                if not conn.broken:
+                    raise
+                return self.conn.execute(query, args).fetchall()
         except psycopg.Error as exc:
             raise self.error("cannot read the project", exc) from exc
 
     def error(self, what: str, exc: Exception) -> ProjectError:
         """A :class:`ProjectError` naming the project URL, what failed and the first line why."""
+        if isinstance(exc, psycopg.errors.LockNotAvailable):
+            return ProjectError(
+                f"{self.url.display}: {what}: another session is in the middle of writing this"
+                " image or the project (a colleague's save or import); try again in a moment"
+            )
         return ProjectError(f"{self.url.display}: {what}: {self.url.scrub(first_line(exc))}")
 
     def write_status(self, conn: psycopg.Connection[DictRow], image_id: int, status: str) -> None:
@@ -155,6 +198,7 @@ def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection[DictRow]:
     try:
         given = conninfo_to_dict(url.conninfo)
         defaults = {k: v for k, v in CONNECT_OPTIONS.items() if k not in given}
+        defaults["options"] = f"{SESSION_SETTINGS} {given.get('options', '')}".strip()
         conn = psycopg.connect(url.conninfo, autocommit=True, row_factory=dict_row, **defaults)
     except psycopg.Error as exc:
         raise ProjectError(f"{url.display}: cannot connect: {url.scrub(first_line(exc))}") from exc

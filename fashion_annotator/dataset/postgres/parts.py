@@ -223,7 +223,9 @@ class PgLeases:
     """``project.leases``: leases as rows with an expiry and the holder's server session.
 
     A lease is held while it has not expired and the server session that took it is alive, so
-    a killed client's lease is free as soon as the server notices the closed connection.
+    a killed client's lease is free as soon as the server notices the closed connection; one
+    taken before the server restarted is held until it expires, or its holder, reconnected,
+    renews it (:data:`~fashion_annotator.dataset.postgres.connection.LIVE`).
     ``check_image(image_id)`` raises for an unknown image.
     """
 

@@ -229,9 +229,7 @@ def test_a_dropped_connection_is_made_again_and_keeps_its_leases(
         bob.image(rec.id)
         alice_pid = alice._conn.info.backend_pid
         bob._conn.execute("SELECT pg_terminate_backend(%s)", (alice_pid,))
-        with pytest.raises(ProjectError, match="cannot read the project"):
-            alice.image(rec.id)  # the statement that met the dropped connection fails
-        assert alice.image(rec.id).id == rec.id  # the next one reconnects
+        assert alice.image(rec.id).id == rec.id  # the read that met it is run on a new one
         assert alice._conn.info.backend_pid != alice_pid
         with pytest.raises(LeaseHeld, match="alice@"):
             bob.acquire_lease(rec.id)  # the lease followed alice to her new session
