@@ -46,10 +46,13 @@ def claim_working_folder(root: Path, uid: str | None) -> Path:
     """Make ``root`` the working folder of the project ``uid`` and return it.
 
     A folder stamped with another project's identity (the project was dropped and created
-    again under the same name, or the database restored from another server) is moved aside
-    to ``<root>.before-<uid>`` (kept, never deleted): its photos, caches and recovery journal
-    belong to the earlier project and must not be shown, or restored, as this one's. A folder
-    without a stamp (made before stamps existed) is adopted.
+    again under the same name, the database restored from another server, or the same address
+    leads to another server with a project of this name) is moved aside to
+    ``<root>.before-<uid>`` (kept, never deleted): its photos, caches and recovery journal
+    belong to the other project and must not be shown, or restored, as this one's. When this
+    project's own folder was moved aside earlier, it comes back (its journal is offered again);
+    else a fresh folder is made. A folder without a stamp (made before stamps existed) is
+    adopted.
 
     Raises
     ------
@@ -59,21 +62,47 @@ def claim_working_folder(root: Path, uid: str | None) -> Path:
     if uid is None:
         root.mkdir(parents=True, exist_ok=True)
         return root
-    stamp = root / UID_FILE
-    try:
-        held: str | None = stamp.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
-        held = None
+    held = _stamp(root)
     if held == uid:
         return root
-    if held is not None:
-        aside = root.with_name(f"{root.name}.before-{held[:12]}")
-        n = 2
-        while aside.exists():
-            aside = root.with_name(f"{root.name}.before-{held[:12]}-{n}")
-            n += 1
-        root.rename(aside)
-        log.warning("%s held copies of an earlier project of this name; moved to %s", root, aside)
+    if held is not None or not root.exists():
+        own = _aside_of(root, uid)
+        if held is not None:
+            _move_aside(root, held)
+        if own is not None:
+            own.rename(root)
+            log.warning("%s: this project's working folder comes back from %s", root, own)
+            return root
     root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(stamp, uid + "\n")
+    atomic_write_text(root / UID_FILE, uid + "\n")
     return root
+
+
+def _stamp(folder: Path) -> str | None:
+    """The project identity a working folder is stamped with, or None (no stamp, no folder)."""
+    try:
+        return (folder / UID_FILE).read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _aside_of(root: Path, uid: str) -> Path | None:
+    """The folder of project ``uid`` that :func:`_move_aside` moved aside from ``root``, or None."""
+    prefix = f"{root.name}.before-{uid[:12]}"
+    if not root.parent.is_dir():
+        return None
+    for folder in sorted(root.parent.iterdir()):
+        if folder.name.startswith(prefix) and folder.is_dir() and _stamp(folder) == uid:
+            return folder
+    return None
+
+
+def _move_aside(root: Path, held: str) -> None:
+    """Move the working folder of project ``held`` to a free ``<root>.before-<uid>`` name."""
+    aside = root.with_name(f"{root.name}.before-{held[:12]}")
+    n = 2
+    while aside.exists():
+        aside = root.with_name(f"{root.name}.before-{held[:12]}-{n}")
+        n += 1
+    root.rename(aside)
+    log.warning("%s held copies of another project of this name; moved to %s", root, aside)
