@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.tasks import available_tasks, task_spec
+from fashion_annotator.core.wording import counted
 from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
 from fashion_annotator.runtime.exit_codes import report_error
 
@@ -149,7 +150,15 @@ def _fail(name: str, exc: Exception) -> int:
 
 
 def _progress(done: int, name: str) -> None:
-    print(f"\r{done} photos ({name})", end="", file=sys.stderr, flush=True)
+    """Redraw the photo count on stderr when it is a terminal (a log file got every redraw)."""
+    if sys.stderr.isatty():
+        print(f"\r{counted(done, 'photo')} ({name})", end="", file=sys.stderr, flush=True)
+
+
+def _progress_done() -> None:
+    """End the photo count's line (:func:`_progress`)."""
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
 
 
 def _median_ms(fn: Any, runs: int) -> float:
@@ -183,7 +192,7 @@ def run_superpixels(args: argparse.Namespace) -> int:
             first = photo.rgb if first is None else first
             rows.append(hierarchy_quality(compute_superpixels(photo.rgb), photo.gt))
             _progress(i, photo.name)
-        print(file=sys.stderr)
+        _progress_done()
     except (ValueError, OSError) as exc:
         return _fail("superpixels", exc)
     levels = [
@@ -303,7 +312,7 @@ def run_refine(args: argparse.Namespace) -> int:
                 times[name].append(time.perf_counter() - t0)
                 scores[name].update(out, photo.gt, name=photo.name)
             _progress(i, photo.name)
-        print(file=sys.stderr)
+        _progress_done()
     except (ModelLoadError, ValueError, OSError) as exc:
         return _fail("refine", exc)
     metric = "dice_mean" if binary else "miou"
@@ -364,7 +373,7 @@ def run_effort(args: argparse.Namespace) -> int:
             progress=_progress,
             click_predictor=click_predictor,
         )
-        print(file=sys.stderr)
+        _progress_done()
     except (ValueError, OSError) as exc:
         return _fail("effort", exc)
     print(
@@ -422,7 +431,7 @@ def run_noc(args: argparse.Namespace) -> int:
 
         result = noc(args.data, args.task, predictor, split=args.split, limit=args.limit,
                      progress=_progress, propose=propose)  # fmt: skip
-        print(file=sys.stderr)
+        _progress_done()
     except (ModelFileError, ValueError, OSError) as exc:  # ModelFileError: click or proposal model
         return _fail("noc", exc)
     print(

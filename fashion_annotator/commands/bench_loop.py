@@ -55,6 +55,12 @@ def _say(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
+def _tick(done: int, total: int) -> None:
+    """``done/total`` on stderr when it is a terminal (a log file got every count)."""
+    if sys.stderr.isatty():
+        _say(f"{done}/{total}")
+
+
 def _usage(msg: object, command: str) -> int:
     """A usage error in the argparse format (``PROG bench loop: error: ...``), exit 2: the
     arguments do not fit together or with the data."""
@@ -95,7 +101,9 @@ def run_loop(args: argparse.Namespace) -> int:
     result["work"] = str(work)
     _dump(result, args.json)
     plot = plot_runs([result, *others], args.plot or args.json.with_suffix(".png"))
-    _say(f"wrote {args.json} and {plot}")
+    for i, entry in enumerate(result["rounds"], 1):  # the results on stdout, as every bench's
+        print(f"round {i}: {json.dumps({k: v for k, v in entry.items() if k != 'val'})}")
+    print(f"wrote {args.json} and {plot}")
     return 0
 
 
@@ -105,7 +113,7 @@ def run_studio(args: argparse.Namespace) -> int:
 
     try:
         summary = make_studio_set(args.data, args.out, args.count, framing=args.framing,
-                                  split=args.split, start=args.start, progress=lambda i, _n: _say(f"{i}/{args.count}"))  # fmt: skip
+                                  split=args.split, start=args.start, progress=lambda i, _n: _tick(i, args.count))  # fmt: skip
     except ValueError as exc:
         return _usage(exc, "bench studio")
     except OSError as exc:

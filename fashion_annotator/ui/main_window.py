@@ -207,6 +207,7 @@ class MainWindow(QMainWindow):
     def _setup_status(self) -> None:
         self.status = StatusBar(self)
         self.setStatusBar(self.status)
+        self._cursor: tuple[int, int] = (-1, -1)
         self.canvas.cursorMoved.connect(self._cursor_moved)
         self.canvas.edited.connect(lambda _: self._cursor_moved(*self._cursor))  # the label under it changed
         self.canvas.toolChanged.connect(self._tool_changed)
@@ -214,7 +215,6 @@ class MainWindow(QMainWindow):
         self.canvas.message.connect(lambda text: self.status.showMessage(text, 6000))
         self.canvas.zoomChanged.connect(self.status.set_zoom)
         self.canvas.brushRadiusChanged.connect(self._brush_radius_changed)
-        self._cursor = (-1, -1)
 
     def _setup_session(self) -> None:
         s = self.session

@@ -16,13 +16,15 @@ pytestmark = pytest.mark.slow
 TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch"]
 
 
-def test_bench_loop_one_round_writes_json_and_plot(ccp_dir: Path, tmp_path: Path) -> None:
+def test_bench_loop_one_round_writes_json_and_plot(ccp_dir: Path, tmp_path: Path, capsys) -> None:
     out = tmp_path / "loop.json"
     argv = ["bench", "loop", "--data", str(ccp_dir), "--split", "all", "--limit", "9",
             "--task", "garment", "--rounds", "8", "--order", "tool", "--minutes-per-round", "0.2",
             "--work", str(tmp_path / "w"), "--json", str(out)]  # fmt: skip
     argv += [f"--train-arg={a}" for a in TINY]
     assert main(argv) == 0
+    said = capsys.readouterr().out.splitlines()  # the results on stdout (all went to stderr)
+    assert said[0].startswith("round 1: {") and said[-1] == f"wrote {out} and {out.with_suffix('.png')}"
     result = json.loads(out.read_text())
     assert (result["task"], result["n_images"], result["order"]) == ("garment", 9, "tool")
     first, last = result["rounds"]
