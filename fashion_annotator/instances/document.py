@@ -31,10 +31,24 @@ from fashion_annotator.instances.schema import MAX_INSTANCES, AttributeSchema, I
 class ParsingChange:
     """Parsing pixels to relabel after a re-categorisation: ``pixels`` (H, W) bool -> ``label``,
     one class, or ``(pixels.sum(),) uint8`` values in the row-major order of ``pixels`` (the
-    classes an undo gives back: an accessory's pixels lie on skin, hair, ...)."""
+    classes an undo gives back: an accessory's pixels lie on skin, hair, ...).
+
+    ``expect`` (one class, or values in the order of ``label``) is the class each pixel has
+    when the change was made: a pixel the operator painted since keeps its new class
+    (:meth:`apply`). None: every pixel is relabelled."""
 
     pixels: np.ndarray
     label: int | np.ndarray
+    expect: int | np.ndarray | None = None
+
+    def apply(self, mask: np.ndarray) -> BBox | None:
+        """Relabel ``mask`` in place where a pixel still has its expected class; return the
+        box of ``pixels`` (None when empty)."""
+        current = mask[self.pixels]
+        label = np.broadcast_to(np.asarray(self.label, dtype=mask.dtype), current.shape)
+        hold = np.ones(current.shape, bool) if self.expect is None else current == self.expect
+        mask[self.pixels] = np.where(hold, label, current)
+        return BBox.of(self.pixels)
 
 
 @dataclass
@@ -124,6 +138,10 @@ class InstanceDocument:
         parsing-mask step its relabelling made, so that either undo takes both back."""
         stack = self._undo if which == "undo" else self._redo
         return stack[-1] if stack else None
+
+    def holds(self, step: object) -> bool:
+        """Whether ``step`` (a :meth:`next_step` token) can still be undone or redone."""
+        return any(s is step for s in self._undo) or any(s is step for s in self._redo)
 
     def undo(self) -> str | None:
         """Undo the last operation; return its name (None when there was none)."""
@@ -277,9 +295,12 @@ class InstanceDocument:
     def recategorise(self, instance_id: int, category: str, parsing: np.ndarray | None = None) -> ParsingChange | None:
         """Set an instance's category.
 
-        ``parsing`` is the image's ``(H, W) uint8`` parsing mask: the undo of a change of
-        parsing class gives each pixel back its class there (without it, the instance's
-        ``parsing_class``, which is 0 for an accessory).
+        ``parsing`` is the image's ``(H, W) uint8`` parsing mask: only the instance's pixels
+        that still carry its parsing class there are relabelled (a pixel the operator painted
+        another class keeps it, and leaves the instance at the next :meth:`reconcile`), and the
+        undo gives each of them back its class there, unless it was painted since (without
+        ``parsing``: every pixel, given back the instance's ``parsing_class``). The category
+        the instance already has changes nothing (no step).
 
         Returns
         -------
@@ -289,6 +310,9 @@ class InstanceDocument:
         """
         inst = self._get(instance_id)
         cat = self.taxonomy.category(category)
+        if category == inst.category:
+            self.parsing_change = None
+            return None
         parent = self.parsing_taxonomy.index(cat.parent(self.parsing_taxonomy.name)) \
             if cat.parent(self.parsing_taxonomy.name) in self.parsing_taxonomy.names else 0
         before = copy.deepcopy(self.instances)
@@ -296,20 +320,29 @@ class InstanceDocument:
         change = None
         if parent != inst.parsing_class:
             pixels = self.map == instance_id
-            back = inst.parsing_class if parsing is None else parsing[pixels].copy()
-            change = (ParsingChange(pixels, parent), ParsingChange(pixels, back))
+            if parsing is None:
+                change = (ParsingChange(pixels, parent), ParsingChange(pixels, inst.parsing_class, parent))
+            else:
+                pixels &= ~inconsistent_mask(self.set, parsing, self.ground)
+                back = parsing[pixels].copy()
+                change = (ParsingChange(pixels, parent, back), ParsingChange(pixels, back, parent))
             inst.parsing_class = parent
         self._record("category", before, None, None, change)
         return self.parsing_change
 
     def set_attribute(self, instance_id: int, group: str, value: str | None) -> None:
-        """Set (or with None clear) one attribute group of an instance."""
+        """Set (or with None clear) one attribute group of an instance; the value it already
+        has changes nothing (no step)."""
         inst = self._get(instance_id)
+        if value is not None:
+            self.schema.validate({group: value}, f"instance {instance_id}: ")
+        if inst.attributes.get(group) == value:
+            self.parsing_change = None
+            return
         before = copy.deepcopy(self.instances)
         if value is None:
             inst.attributes.pop(group, None)
         else:
-            self.schema.validate({group: value}, f"instance {instance_id}: ")
             inst.attributes[group] = value
         self._record("attribute", before, None, None)
 

@@ -334,6 +334,50 @@ def test_undoing_an_accessorys_recategorisation_gives_each_pixel_its_class_back(
     assert doc.reconcile(parsing) == 0, "the bag lies on its ground again"
 
 
+def test_recategorising_leaves_the_pixels_the_operator_painted() -> None:
+    """A fuzz review: a row of a coat painted skin (not yet reconciled), then the coat
+    re-categorised as a dress: the relabelling painted the skin row dress too. Its undo, after
+    a pixel was painted since, wrote the remembered top over that pixel."""
+    parsing = np.zeros((10, 10), np.uint8)
+    parsing[2:8, 2:8] = P7.index("top")
+    imap = np.zeros((10, 10), np.uint8)
+    imap[2:8, 2:8] = 1
+    doc = InstanceDocument(InstanceSet(imap, {1: Instance(1, P7.index("top"), "coat")}), TAX, SCHEMA, P7)
+    parsing[4, 2:8] = P7.index("skin")  # the operator's correction
+    change = doc.recategorise(1, "dress", parsing)
+    assert change is not None
+    change.apply(parsing)
+    assert np.all(parsing[4, 2:8] == P7.index("skin")), "the skin row keeps the operator's class"
+    assert np.all(parsing[2:8, 2:8][np.arange(6) != 2] == P7.index("dress"))
+    assert doc.reconcile(parsing) == 6 and np.all(doc.map[4, 2:8] == 0), "the skin row leaves the dress"
+    doc.undo()  # the reconcile
+    parsing[2, 2] = P7.index("hair")  # painted after the re-categorisation
+    assert doc.undo() == "category" and doc.parsing_change is not None
+    doc.parsing_change.apply(parsing)
+    assert parsing[2, 2] == P7.index("hair"), "the undo leaves a pixel painted since"
+    assert np.all(parsing[4, 2:8] == P7.index("skin"))
+    assert int((parsing == P7.index("top")).sum()) == 36 - 6 - 1
+    assert doc.redo() == "category" and doc.parsing_change is not None
+    doc.parsing_change.apply(parsing)
+    assert parsing[2, 2] == P7.index("hair") and int((parsing == P7.index("dress")).sum()) == 29
+
+
+def test_an_unchanged_choice_records_nothing(two_shoes) -> None:
+    """A fuzz review: the category an instance has, or no value for an attribute it does not
+    have, picked again recorded a step (a new operator version, an approved image undone)."""
+    doc, _parsing = _doc(two_shoes)
+    top = next(k for k, i in doc.instances.items() if i.category == "blouse")
+    doc.mark_saved()
+    assert doc.recategorise(top, "blouse") is None
+    doc.set_attribute(top, "pattern", None)
+    doc.set_attribute(top, "sleeve", "short")
+    doc.mark_saved()
+    doc.set_attribute(top, "sleeve", "short")
+    assert not doc.dirty and doc.actions == 1 and doc.undo() == "attribute" and not doc.can_undo
+    with pytest.raises(ValueError, match="no value"):
+        doc.set_attribute(top, "sleeve", "puffed")
+
+
 def test_instance_ids_are_checked_before_saving() -> None:
     m = np.zeros((10, 10), np.uint8)
     m[2:5, 2:5] = 1
