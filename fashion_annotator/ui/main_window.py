@@ -379,8 +379,12 @@ class MainWindow(QMainWindow):
             if not in_instances and not busy and self.instances.holds_back(which, self.task):
                 self.status.showMessage(self.instances.held_back_text(which), 8000)
                 return
-            linked = not busy and self.instances.links(which, self.task)
-            getattr(self.instances if in_instances or linked else self.canvas, which)()
+            if in_instances:
+                getattr(self.instances, which)()
+            elif not busy and self.instances.links(which, self.task):
+                self.instances.follow(which)
+            else:
+                getattr(self.canvas, which)()
 
     def save(self) -> bool:
         """Save the open image now."""

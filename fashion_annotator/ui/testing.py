@@ -156,6 +156,22 @@ def shown_mask(window: MainWindow) -> np.ndarray:
     return current.doc.masks[window.task]
 
 
+def instance_of(window: MainWindow, parsing_name: str) -> int:
+    """The id of the open image's first instance on ``parsing_name`` pixels (Instances panel)."""
+    dock = window.instances
+    assert dock.doc is not None, "the open image has no instances"
+    names = dock.project.taxonomy(dock.parsing_task).names
+    return next(k for k, i in sorted(dock.doc.instances.items()) if names[i.parsing_class] == parsing_name)
+
+
+def choose_category(window: MainWindow, instance_id: int, category: str) -> None:
+    """Select ``instance_id`` in the Instances panel and pick ``category`` in its box."""
+    dock = window.instances
+    dock.select([instance_id])
+    dock.category.setCurrentText(category)
+    dock.category.activated.emit(dock.category.currentIndex())
+
+
 def send_key(widget, key, mods=NOMOD) -> None:
     QApplication.sendEvent(widget, QKeyEvent(QEvent.Type.KeyPress, key, mods))
 

@@ -52,6 +52,26 @@ def template(tmp_path_factory, ccp_dir) -> Path:
     return make_template(tmp_path_factory.mktemp("ccp_project"), ccp_dir)
 
 
+@pytest.fixture(scope="module")
+def masks_template(tmp_path_factory, ccp_dir) -> Path:
+    """Three CCP photos with their ground-truth parsing7 and garment masks saved (instances
+    are proposed from them)."""
+    from fashion_annotator.core.label_images import load_mask
+    from fashion_annotator.core.labels import mapping_from_taxonomies_json
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.ui.testing import make_template
+
+    root = make_template(tmp_path_factory.mktemp("masks_project"), ccp_dir)
+    p7 = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "parsing7")
+    garment = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "garment")
+    with Project.open(root) as project:
+        for record in project.images():
+            labels = load_mask(ccp_dir / "masks" / f"{record.stem}.png", shape=record.shape)
+            project.save_mask(record.id, "parsing7", p7.lut[labels])
+            project.save_mask(record.id, "garment", garment.lut[labels])
+    return root
+
+
 @pytest.fixture
 def answers():
     """Scripted answers to the window's questions."""

@@ -9,8 +9,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from fashion_annotator.core.label_images import load_mask
-from fashion_annotator.core.labels import mapping_from_taxonomies_json
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.store import Project
@@ -18,48 +16,19 @@ from fashion_annotator.instances.model import inconsistent_pixels
 from fashion_annotator.ui.testing import (
     CTRL,
     Answers,
+    choose_category,
     click,
-    copy_project,
     drag,
-    make_template,
+    instance_of,
     open_window,
     press_key,
 )
 
 
-@pytest.fixture(scope="module")
-def template(tmp_path_factory, ccp_dir) -> Path:
-    """Three CCP photos with their ground-truth parsing7 and garment masks saved."""
-    root = make_template(tmp_path_factory.mktemp("inst_project"), ccp_dir)
-    p7 = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "parsing7")
-    garment = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "garment")
-    with Project.open(root) as project:
-        for record in project.images():
-            labels = load_mask(ccp_dir / "masks" / f"{record.stem}.png", shape=record.shape)
-            project.save_mask(record.id, "parsing7", p7.lut[labels])
-            project.save_mask(record.id, "garment", garment.lut[labels])
-    return root
-
-
 @pytest.fixture
-def opened(qtbot, template, tmp_path):
-    root = copy_project(template, tmp_path / "project")
-    window, project = open_window(qtbot, root, tmp_path / "settings.ini", Answers())
-    yield window, project
-    window.close()
-    project.close()
-
-
-def _row_of(dock, parsing_name: str) -> int:
-    names = dock.project.taxonomy("parsing7").names
-    return next(k for k, i in sorted(dock.doc.instances.items()) if names[i.parsing_class] == parsing_name)
-
-
-def _choose_category(dock, instance_id: int, category: str) -> None:
-    """Select ``instance_id`` and pick ``category`` in the panel's combo, as an operator does."""
-    dock.select([instance_id])
-    dock.category.setCurrentText(category)
-    dock.category.activated.emit(dock.category.currentIndex())
+def template(masks_template: Path) -> Path:
+    """The photos with their ground-truth masks saved: the conftest's ``opened`` opens a copy."""
+    return masks_template
 
 
 def test_proposes_lists_and_highlights_instances(opened, qtbot):
@@ -83,7 +52,7 @@ def test_attribute_editing_by_keyboard_is_saved(opened, qtbot):
     window, project = opened
     dock = window.instances
     image_id = window.session.image_id
-    dock.select([_row_of(dock, "dress")])
+    dock.select([instance_of(window, "dress")])
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # fabric
     box = dock.attribute_boxes["fabric"]
     assert box.hasFocus()
@@ -101,7 +70,7 @@ def test_letters_typed_into_the_boxes_pick_values_not_window_shortcuts(opened, q
     (G toggles region boundaries). A value picked by typing is applied once the typing settles."""
     window, _project = opened
     dock = window.instances
-    dock.select([_row_of(dock, "dress")])
+    dock.select([instance_of(window, "dress")])
     k = dock.selected_ids()[0]
     tool, boundaries = window.canvas.tool, window.view_bar.boundaries.isChecked()
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # fabric
@@ -125,7 +94,7 @@ def test_a_category_typed_letter_by_letter_is_one_step(opened, qtbot):
     steps; one Ctrl+Z left sandals on shoe pixels, and a save kept them."""
     window, _project = opened
     dock = window.instances
-    dress = _row_of(dock, "dress")
+    dress = instance_of(window, "dress")
     dock.select([dress])
     pixels = dock.doc.map == dress
     qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
@@ -151,7 +120,7 @@ def test_instance_edits_send_an_approved_image_back_to_qa(opened, qtbot):
     image_id = window.session.image_id
     project.set_status(image_id, "approved")
     window.reload_queue()
-    dock.select([_row_of(dock, "dress")])
+    dock.select([instance_of(window, "dress")])
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # fabric
     qtbot.keyClick(dock.attribute_boxes["fabric"], Qt.Key.Key_Down)
     assert project.image(image_id).status == "done"
@@ -163,7 +132,7 @@ def test_split_merge_undo_and_recategorise(opened, qtbot):
     window, project = opened
     dock = window.instances
     image_id = window.session.image_id
-    top = _row_of(dock, "dress")
+    top = instance_of(window, "dress")
     dock.select([top])
     ys, xs = np.nonzero(dock.doc.map == top)
     cx = float(np.median(xs))
@@ -182,7 +151,7 @@ def test_split_merge_undo_and_recategorise(opened, qtbot):
     qtbot.mouseClick(dock.buttons["redo"], Qt.MouseButton.LeftButton)
     assert len(dock.doc.instances) == n
     # re-categorise the dress as a skirt: the parsing mask follows, one parsing undo step
-    _choose_category(dock, top, "skirt")
+    choose_category(window, top, "skirt")
     parsing = window.session.current.doc.masks["parsing7"]
     assert dock.doc.instances[top].category == "skirt"
     assert np.all(parsing[dock.doc.map == top] == 5)
@@ -207,8 +176,8 @@ def test_split_merge_undo_and_recategorise(opened, qtbot):
 def test_review_tab_shows_instance_qa(opened, qtbot):
     window, project = opened
     dock = window.instances
-    dress = _row_of(dock, "dress")
-    _choose_category(dock, dress, "romper")
+    dress = instance_of(window, "dress")
+    choose_category(window, dress, "romper")
     window.tabs.setCurrentIndex(1)
     panel = window.instance_review
     assert panel.table.rowCount() == 1
@@ -240,7 +209,7 @@ def test_refresh_reads_the_instance_panel_too(opened, qtbot, monkeypatch):
     "done" in one and "rejected" in the other (a QA hand test)."""
     window, project = opened
     image_id = window.session.image_id
-    _choose_category(window.instances, _row_of(window.instances, "dress"), "romper")
+    choose_category(window, instance_of(window, "dress"), "romper")
     window.tabs.setCurrentIndex(1)
     panel, review = window.instance_review, window.review
     assert panel.table.rowCount() == 1
@@ -260,7 +229,7 @@ def test_parsing_edits_keep_instances_consistent(opened, qtbot):
     window, project = opened
     dock = window.instances
     image_id = window.session.image_id
-    dress = _row_of(dock, "dress")
+    dress = instance_of(window, "dress")
     ys, xs = np.nonzero(dock.doc.map == dress)
     before = len(ys)
     window.set_task("parsing7")
@@ -331,7 +300,7 @@ def test_propose_over_the_operators_instances_is_one_undo_step(opened, qtbot):
     window, project = opened
     dock = window.instances
     image_id = window.session.image_id
-    top = _row_of(dock, "dress")
+    top = instance_of(window, "dress")
     dock.select([top])
     dock.doc.set_attribute(top, "fit", "loose")
     assert dock.save()
@@ -349,7 +318,7 @@ def test_ctrl_z_in_the_instances_panel_undoes_the_instance_step(opened, qtbot):
     window, _ = opened
     dock = window.instances
     before = window.session.current.doc.masks["parsing7"].copy()
-    top = _row_of(dock, "dress")
+    top = instance_of(window, "dress")
     dock.select([top])
     dock.list.setFocus()
     qtbot.mouseClick(dock.buttons["delete"], Qt.MouseButton.LeftButton)
@@ -367,7 +336,7 @@ def test_an_instance_removed_at_a_save_is_said_after_the_save(opened, qtbot):
     mask is removed at the save, which says so, but "Saved ..." replaced the notice at once."""
     window, _ = opened
     dock = window.instances
-    top = _row_of(dock, "dress")
+    top = instance_of(window, "dress")
     pixels = dock.doc.map == top
 
     def to_skin(mask):  # a canvas edit (as a fill would) of every pixel of the dress
@@ -401,9 +370,9 @@ def test_ctrl_z_on_the_canvas_undoes_a_recategorisation_with_its_relabelling(ope
     dock = window.instances
     image_id = window.session.image_id
     window.set_task("parsing7")
-    dress = _row_of(dock, "dress")
+    dress = instance_of(window, "dress")
     pixels = dock.doc.map == dress
-    _choose_category(dock, dress, "skirt")  # dress (6) -> bottom (5)
+    choose_category(window, dress, "skirt")  # dress (6) -> bottom (5)
     parsing = window.session.current.doc.masks["parsing7"]
     assert np.all(parsing[pixels] == 5)
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
@@ -433,7 +402,7 @@ def test_a_category_of_another_parsing_class_is_shown_with_its_pixels_class(open
     the list says so, since such an instance does not merge with a "skirt" on bottom pixels."""
     window, _project = opened
     dock = window.instances
-    dress = _row_of(dock, "dress")
+    dress = instance_of(window, "dress")
     others = [dock.list.topLevelItem(i).text(0) for i in range(dock.list.topLevelItemCount())]
     assert not any("pixels)" in text for text in others)  # categories of their own class
     inst = dock.doc.instances[dress]
@@ -449,7 +418,7 @@ def test_a_category_typed_just_before_the_next_image_stays_with_its_image(opened
     window, project = opened
     dock = window.instances
     first = window.session.image_id
-    dress = _row_of(dock, "dress")
+    dress = instance_of(window, "dress")
     dock.select([dress])
     qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
     qtbot.keyClicks(dock.category, "sk")
@@ -469,9 +438,9 @@ def test_a_canvas_undo_does_not_split_a_recategorisation_from_its_relabelling(op
     window, project = opened
     dock = window.instances
     window.set_task("parsing7")
-    dress = _row_of(dock, "dress")
+    dress = instance_of(window, "dress")
     pixels = dock.doc.map == dress
-    _choose_category(dock, dress, "skirt")
+    choose_category(window, dress, "skirt")
     box = dock.attribute_boxes["fabric"]
     box.setCurrentIndex(2)
     box.activated.emit(2)
@@ -496,7 +465,7 @@ def test_the_photo_leaves_the_keyboard_to_a_type_to_pick_box(opened, qtbot):
     dock = window.instances
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
-    dock.select([_row_of(dock, "dress")])
+    dock.select([instance_of(window, "dress")])
     qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
     pos = QPointF(50, 50)
     QApplication.sendEvent(window.canvas, QEnterEvent(pos, pos, window.canvas.mapToGlobal(pos)))

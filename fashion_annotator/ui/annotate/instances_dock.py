@@ -6,6 +6,8 @@ group edit the selected instance (keyboard: Alt+I the list, Alt+C the category, 
 attribute box, type to pick, Delete removes the selected instance). Split (draw a line
 across the instance with two clicks), split into parts, merge and delete are each one undo
 step of the instance document; every change is saved at once as a new instance version.
+A re-categorisation's parsing relabelling is linked to its instance step
+(:mod:`.instance_links`); the split line's clicks are taken by :mod:`.split_line`.
 
 Instances are loaded from the store, or proposed from the image's parsing (and garment)
 masks when none are saved. Only this module and ``review_instances`` know about instances
@@ -19,8 +21,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeySequence, QMouseEvent, QShortcut
+from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtGui import QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -51,7 +53,9 @@ from fashion_annotator.instances.schema import (
 )
 from fashion_annotator.models.weights import ModelFileError
 from fashion_annotator.ui.annotate.image_view import ImageItem
+from fashion_annotator.ui.annotate.instance_links import ParsingLinks
 from fashion_annotator.ui.annotate.overlay import selection_rgba
+from fashion_annotator.ui.annotate.split_line import SplitLine
 from fashion_annotator.ui.annotate.type_to_pick import TypePicker
 from fashion_annotator.ui.icons import swatch
 
@@ -120,12 +124,12 @@ class InstancesDock(QDockWidget):
         # The open image's model proposals (task -> Proposal): their class probabilities let the
         # share classifier name categories.
         self._proposals: dict[str, Any] = {}
-        self._split_points: list[tuple[float, float]] = []
+        self._links = ParsingLinks()
         self.read_only: Callable[[], bool] = lambda: False
         self._highlight = ImageItem()
         self._highlight.setZValue(50)
         canvas.scene().addItem(self._highlight)
-        canvas.viewport().installEventFilter(self)
+        self.splitter = SplitLine(canvas, self.split_line, self.message.emit, self)
         self._build()
         self._refresh_list()
 
@@ -211,11 +215,9 @@ class InstancesDock(QDockWidget):
         self._image_doc = None if opened is None else opened.doc
         self._fresh: set[str] = set() if opened is None else opened.fresh
         self._proposals = {} if opened is None else opened.probs
-        #: ``{parsing history serial: instance step}``: a re-categorisation's relabelling of
-        #: the parsing mask and the instance step that asked for it (undone and redone together).
-        self._links: dict[int, object] = {}
+        self._links = ParsingLinks(self._image_doc, self.parsing_task)
         self.doc = None
-        self._split_points.clear()
+        self.splitter.reset()
         if opened is not None and self.parsing_task is not None:
             try:
                 saved = self.project.load_instances(self.image_id)
@@ -315,7 +317,8 @@ class InstancesDock(QDockWidget):
                 if gone:  # after the save's own "Saved ..." line, which used to replace it at once
                     self.warning.emit(
                         f"Instances removed: {', '.join(gone)} (their pixels are no longer of that class "
-                        "in the parsing mask; the Instances panel's Undo restores them while this image is open)"
+                        "in the parsing mask; to keep them, take the mask edit back on the photo (Ctrl+Z), "
+                        "then Undo in the Instances panel, while this image is open)"
                     )
         if self.doc.instances and not self.project.instance_versions(self.image_id or 0):
             self.doc.dirty = True
@@ -374,75 +377,68 @@ class InstancesDock(QDockWidget):
             return
         parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task or "")
         self._edit(self.doc.recategorise, ids[0], name, parsing, select=ids)
-        self._relabel_parsing(link=True)
+        self._relabel_parsing()
 
-    def _relabel_parsing(self, link: bool = False) -> None:
+    def _relabel_parsing(self, forward: bool = True) -> None:
         """Apply the document's pending parsing relabelling (a re-categorisation across parsing
-        classes, its undo or its redo) to the parsing mask, so instances and parsing agree.
-
-        With ``link`` the parsing step it makes is tied to the instance step that asked for it:
-        an undo or redo from the canvas or from the panel then takes both (:meth:`links`)."""
+        classes, its undo or its redo) to the parsing mask as one step, so instances and parsing
+        agree, linked to the instance step that asked for it (``forward``: it was made or
+        redone; else undone): an undo or redo from the canvas or from the panel then takes
+        both (:mod:`.instance_links`)."""
         doc = self.doc
         change = None if doc is None else doc.parsing_change
         if doc is None or change is None or self._image_doc is None or self.parsing_task is None:
             return
         doc.parsing_change = None
-
-        def relabel(mask: np.ndarray) -> BBox | None:
-            mask[change.pixels] = change.label
-            return BBox.of(change.pixels)
-
-        history = self._image_doc.history[self.parsing_task]
-        before = history.last_serial()
-        self.parsingChange.emit(self.parsing_task, relabel)  # applied at once (one undo step)
-        step = doc.next_step("undo")
-        if link and history.last_serial() != before and step is not None:
-            self._links[history.last_serial()] = step
+        before = self._links.serial()
+        self.parsingChange.emit(self.parsing_task, change.apply)  # applied at once (one undo step)
+        self._links.add(before, doc.next_step("undo" if forward else "redo"), forward)
 
     def links(self, which: str, task: str | None = None) -> bool:
         """Whether the next ``which`` ("undo" or "redo") of ``task``'s mask (default: the
-        parsing task) is a re-categorisation's relabelling whose instance step is the next
-        ``which`` of the instances too: the two go together, whichever view asked."""
-        linked = self._linked_step(which, task)
-        return linked is not None and linked is self.doc.next_step(which)  # type: ignore[union-attr]
+        parsing task) is a relabelling linked to the instances' next step: the two go together,
+        whichever view asked (:meth:`follow`)."""
+        return self._links.ready(self.doc, which, task)
 
     def holds_back(self, which: str, task: str | None = None) -> bool:
-        """Whether the next ``which`` of ``task``'s mask is a re-categorisation's relabelling
-        while later instance steps (an attribute set since) stand before its instance step:
-        taking the pixels back alone would leave the instance on another class's pixels (the
-        next save dropped it). The panel's own undo goes first."""
-        linked = self._linked_step(which, task)
-        return linked is not None and linked is not self.doc.next_step(which)  # type: ignore[union-attr]
+        """Whether the next ``which`` of ``task``'s mask is a linked relabelling while other
+        instance steps stand before its instance step: taking the pixels back alone would leave
+        the instance on another class's pixels (the next save dropped it)."""
+        return self._links.holds_back(self.doc, which, task)
 
-    @staticmethod
-    def held_back_text(which: str) -> str:
+    def held_back_text(self, which: str) -> str:
         """What the window says when :meth:`holds_back` stops a canvas ``which``."""
-        return (f"The next {which} here is a re-categorisation's, and instance edits came after it: "
-                f"{which} those in the Instances panel first (Alt+I, then Ctrl+Z)")  # fmt: skip
+        return self._links.held_back_text(self.doc, which)
 
-    def _linked_step(self, which: str, task: str | None) -> object | None:
-        if self.doc is None or self._image_doc is None or self.parsing_task is None:
-            return None
-        if task is not None and task != self.parsing_task:
-            return None
-        history = self._image_doc.history[self.parsing_task]
-        serial = history.last_serial() if which == "undo" else history.next_redo_serial()
-        return self._links.get(serial)
+    def follow(self, which: str) -> None:
+        """A canvas ``which`` whose parsing step is linked (:meth:`links`): take it with its
+        instance step (an undo of the panel's own undo redoes the instance step)."""
+        pair = self._links.instance_step(which)
+        if pair is None or not self.links(which):
+            return
+        self._take(pair[0], which)
+        if pair[0] != which:
+            self.message.emit(f"{'Took back' if which == 'undo' else 'Made again'} the Instances panel's "
+                              "undo of a re-categorisation, with its parsing pixels")  # fmt: skip
 
     def _history_step(self, which: str) -> None:
         self.commit_pending()
         doc = self.doc
         if doc is None or not (doc.can_undo if which == "undo" else doc.can_redo):
             return
-        linked = self.links(which)
-        done = self._edit(doc.undo if which == "undo" else doc.redo, select=self.selected_ids())
-        if done is None:
+        self._take(which, self._links.parsing_step(doc, which))
+
+    def _take(self, which: str, parsing_which: str | None) -> None:
+        """The instances' ``which``, with the parsing mask's linked ``parsing_which`` step, or
+        else with a new relabelling step when the instance step asks for one."""
+        doc = self.doc
+        if doc is None or self._edit(doc.undo if which == "undo" else doc.redo, select=self.selected_ids()) is None:
             return
-        if linked and self._image_doc is not None and self.parsing_task is not None:
-            doc.parsing_change = None  # the parsing mask's own step takes the pixels back
-            getattr(self._image_doc, which)(self.parsing_task)
-        else:  # a redone re-categorisation's relabelling goes with it again
-            self._relabel_parsing(link=which == "redo")
+        if parsing_which is not None and self._image_doc is not None and self.parsing_task is not None:
+            doc.parsing_change = None  # the parsing mask's own step relabels the pixels
+            getattr(self._image_doc, parsing_which)(self.parsing_task)
+        else:
+            self._relabel_parsing(forward=which == "redo")
 
     def _attribute_chosen(self, group: str, ids: list[int], text: str) -> None:
         if self.doc is None:
@@ -455,8 +451,7 @@ class InstancesDock(QDockWidget):
         if len(self.selected_ids()) != 1:
             self.message.emit("Select one instance to split")
             return
-        self._split_points = [(-1.0, -1.0)]  # armed
-        self.message.emit("Click two points on the photo: the line splits the instance")
+        self.splitter.arm()
 
     def split_line(self, p0: tuple[float, float], p1: tuple[float, float]) -> int | None:
         """Split the selected instance along ``p0 -> p1`` (image x, y)."""
@@ -567,21 +562,6 @@ class InstancesDock(QDockWidget):
         image = QImage(rgba.data, rgba.shape[1], rgba.shape[0], rgba.strides[0], QImage.Format.Format_RGBA8888)
         self._highlight.setPos(box.x0, box.y0)
         self._highlight.set_image(image, keep=rgba)
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
-        """Take the two clicks of a split line before the canvas tools see them."""
-        if self._split_points and isinstance(event, QMouseEvent) and event.type() == QEvent.Type.MouseButtonPress:
-            pos = self.canvas.image_pos(event.position())
-            if self._split_points == [(-1.0, -1.0)]:
-                self._split_points = [(pos.x(), pos.y())]
-            else:
-                p0 = self._split_points[0]
-                self._split_points = []
-                self.split_line(p0, (pos.x(), pos.y()))
-            return True
-        if self._split_points and event.type() in (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseMove):
-            return True
-        return False
 
 
 def attach(window: Any) -> InstancesDock:

@@ -1,0 +1,102 @@
+"""The links between instance steps and the parsing-mask steps of their relabellings.
+
+A re-categorisation across parsing classes relabels the parsing mask; the Instances panel's
+undo or redo of it, when the parsing mask's own step is out of reach (mask edits came after
+it), relabels the pixels again as a new parsing step. Each such parsing step is linked to its
+instance step, so that the two are undone and redone together from either view: taking one
+back alone left an instance on another class's pixels, and the next save deleted it.
+
+A link is *forward* when applying the parsing step goes with applying the instance step (the
+re-categorisation's relabelling, or a panel redo's), *backward* when it goes with undoing it
+(a panel undo's relabelling: Ctrl+Z on the photo takes that back with a redo of the instance
+step). :class:`ParsingLinks` keeps them for the open image; the Instances dock
+(:mod:`.instances_dock`) records them and asks which steps go together.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fashion_annotator.instances.document import InstanceDocument
+
+#: The other direction of a history step.
+OTHER = {"undo": "redo", "redo": "undo"}
+
+_KEYS = {"undo": "Ctrl+Z", "redo": "Ctrl+Shift+Z"}
+
+
+class ParsingLinks:
+    """``{parsing step serial: (instance step, forward)}`` of the open image.
+
+    Parameters
+    ----------
+    image_doc : ImageDocument or None
+        The open image (None: no image, nothing is linked).
+    task : str or None
+        The parsing task whose history the relabellings are steps of.
+    """
+
+    def __init__(self, image_doc: Any = None, task: str | None = None) -> None:
+        self.image_doc = image_doc
+        self.task = task
+        self._links: dict[int, tuple[object, bool]] = {}
+
+    def _history(self) -> Any:
+        return None if self.image_doc is None or self.task is None else self.image_doc.history[self.task]
+
+    def serial(self) -> int:
+        """The serial of the parsing mask's newest step (0: none, or no image)."""
+        history = self._history()
+        return 0 if history is None else int(history.last_serial())
+
+    def add(self, before: int, step: object | None, forward: bool) -> None:
+        """Link the parsing step made since the serial was ``before`` to ``step`` (nothing when
+        no step was made: the relabelling changed no pixel)."""
+        serial = self.serial()
+        if step is not None and serial != before:
+            self._links[serial] = (step, forward)
+
+    def instance_step(self, which: str, task: str | None = None) -> tuple[str, object] | None:
+        """``(instance which, instance step)`` the parsing mask's next ``which`` goes with (None:
+        none, or ``task`` is another mask's)."""
+        history = self._history()
+        if history is None or (task is not None and task != self.task):
+            return None
+        entry = self._links.get(history.last_serial() if which == "undo" else history.next_redo_serial())
+        if entry is None:
+            return None
+        step, forward = entry
+        return (which if forward else OTHER[which]), step
+
+    def ready(self, doc: InstanceDocument | None, which: str, task: str | None = None) -> bool:
+        """Whether the parsing mask's next ``which`` is linked to the instances' next step of
+        the direction it goes with: the two go together (:meth:`instance_step`)."""
+        pair = self.instance_step(which, task)
+        return doc is not None and pair is not None and pair[1] is doc.next_step(pair[0])
+
+    def holds_back(self, doc: InstanceDocument | None, which: str, task: str | None = None) -> bool:
+        """Whether the parsing mask's next ``which`` is linked while its instance step is not
+        the instances' next one: taking the pixels back alone would leave an instance on
+        another class's pixels (the next save dropped it)."""
+        return doc is not None and self.instance_step(which, task) is not None and not self.ready(doc, which, task)
+
+    def parsing_step(self, doc: InstanceDocument, which: str) -> str | None:
+        """The parsing mask's ``undo`` or ``redo`` that goes with the instances' next ``which``
+        (None: none; the panel then relabels the pixels as a new parsing step)."""
+        step = doc.next_step(which)
+        for parsing_which in (which, OTHER[which]):
+            pair = self.instance_step(parsing_which)
+            if pair is not None and pair[0] == which and pair[1] is step:
+                return parsing_which
+        return None
+
+    def held_back_text(self, doc: InstanceDocument | None, which: str) -> str:
+        """What the window says when :meth:`holds_back` stops a ``which`` on the photo."""
+        pair = self.instance_step(which)
+        panel = which if pair is None else pair[0]
+        if pair is not None and doc is not None and not doc.holds(pair[1]):
+            return (f"The next {which} here relabels pixels with an instance step that instance edits since "
+                    "replaced: it cannot be taken on the photo alone (the save would remove the instance)")
+        since = "instance edits came after it" if panel == "undo" else "instance steps were undone after it"
+        return (f"The next {which} here is a re-categorisation's, and {since}: "
+                f"{panel} those in the Instances panel first (Alt+I, then {_KEYS[panel]})")  # fmt: skip
