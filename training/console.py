@@ -97,9 +97,11 @@ def _val_text(val: dict[str, Any]) -> str:
 def _done_text(event: dict[str, Any]) -> str:
     """The ``done`` event in words: the model file, its version and the comparison."""
     lines = [f"model: {event['model_path']}"]
-    if event.get("version") is not None:
+    if isinstance(event.get("version"), int):  # a project's registry number
         promoted = "promoted" if event.get("promoted") else "not promoted"
         lines.append(f"registered as version {event['version']} ({promoted})")
+    elif event.get("version") is not None:  # a folder run: the model's own version, nothing registered
+        lines.append(f"model version {event['version']}")
     comparison = event.get("comparison") or {}
     paired = comparison.get("paired") or {}
     if paired.get("n"):

@@ -6,6 +6,7 @@ project's records; everything here is about what the operating system and SQLite
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import os
@@ -285,16 +286,18 @@ def connect_index(index: Path, existing: bool = True) -> sqlite3.Connection:
     """The index, its schema brought up to date; ``existing``: it must already be a project's
     (an empty file, a copy cut short, is refused, not made into a new empty project whose first
     open would sweep every photo and mask of the folder away)."""
+    empty = "it is empty or not a project index (a copy cut short, a creation stopped?); restore it "
+    empty += f"from a backup (a project never used: delete {index.name} and make it again)"
+    with contextlib.suppress(OSError):
+        if existing and index.stat().st_size == 0:  # refused before SQLite writes a header into it
+            raise ProjectError(f"{index}: cannot open the project index: {empty}")
     try:
         conn = schema.connect(index)
     except (sqlite3.Error, schema.SchemaError) as exc:
         raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
     try:
         if existing and schema.schema_version(conn) == 0:
-            raise schema.SchemaError(
-                "it is empty or not a project index (a copy cut short, a creation stopped?); restore it "
-                f"from a backup (a project never used: delete {index.name} and make it again)"
-            )
+            raise schema.SchemaError(empty)
         schema.migrate(conn, index)
         if existing and conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 0:
             raise schema.SchemaError(

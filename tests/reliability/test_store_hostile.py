@@ -305,6 +305,8 @@ def test_an_empty_or_taskless_index_is_refused_and_the_folder_left_alone(
     with pytest.raises(ProjectError, match=words):
         Project.open(root)
     assert sorted(p.relative_to(root) for p in root.rglob("*") if p.is_file() and "sqlite" not in p.name) == files
+    if damage == "empty":  # left as it was (SQLite wrote a 4 kB WAL header into it: a review)
+        assert (root / "project.sqlite").stat().st_size == 0
 
 
 def test_orphan_reused_even_without_a_sweep(project: Project, tmp_path: Path, write_photo) -> None:
