@@ -197,6 +197,8 @@ def checked_size(entry: dict, photo: tuple[int, int], where: str) -> None:
     ``(height, width)``; absent ones are not checked (an RLE's own size is)."""
     given = {key: entry.get(key) for key in ("width", "height") if entry.get(key) is not None}
     for key, value in given.items():
+        if isinstance(value, float) and value.is_integer():
+            value = given[key] = int(value)  # 30.0: a whole number, as plain COCO takes it
         if isinstance(value, bool) or not isinstance(value, int):
             raise ValueError(f"{where}: '{key}' must be an integer number of pixels, got {value!r:.40}")
     height, width = photo

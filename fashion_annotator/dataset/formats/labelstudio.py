@@ -270,7 +270,7 @@ def _parse_task(task: object, number: int, path: Path, folders: list[Path]) -> S
     if left_out:
         listed = ", ".join(f"{n} {kind}" for kind, n in sorted(left_out.items()))
         entry.notes.append(f"{listed} left out (only {', '.join(PAINTED)} paint pixels)")
-    if not entry.regions:
+    if not entry.regions and results:  # regions, none of which paints (an empty result: all background)
         entry.annotated = False
         entry.notes.append("no region to paint; no mask imported")
     return entry

@@ -135,6 +135,8 @@ def _palette_ids(pixels: np.ndarray, palette: np.ndarray, table: dict[int, int])
     for index in used.tolist():
         colour = tuple(int(v) for v in palette[index]) if index < len(palette) else None
         label = None if colour is None else table.get(_colour_code(np.array(colour)).item())
+        if label is None and (colour == VOID_COLOUR or (colour is None and index == VOID)):
+            label = VOID  # void by its colour, or index 255 past a short palette (a script's putpalette)
         if label is None:
             unknown.append((index, colour))
         else:

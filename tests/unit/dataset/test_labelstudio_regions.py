@@ -68,3 +68,21 @@ def test_results_that_paint_nothing_are_named_and_a_task_of_only_those_saves_no_
     assert summary.without_mask == ["points.png"]
     (points,) = project.images_by_stem("points")
     assert project.load_mask(points.id, "parsing7") is None and points.status == "new"
+
+
+def test_a_submitted_annotation_without_regions_is_an_all_background_mask(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """A review: this app's own export of a done, all-background mask (nothing of the task on
+    the photo) came back as "no region to paint; no mask imported", the image new again."""
+    from fashion_annotator.dataset.formats import export_project
+
+    rec = project.add_image(write_photo(tmp_path / "src" / "empty.png"))
+    project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8), status="done")
+    export_project(project, tmp_path / "ls", "labelstudio", "garment")
+    with Project.create(tmp_path / "again", user="bob") as again:
+        summary = import_source(again, tmp_path / "ls", "labelstudio")
+        (back,) = again.images()
+        assert summary.masks == 1 and back.status == "done"
+        mask = again.load_mask(back.id, "garment")
+        assert mask is not None and not mask.any()

@@ -88,3 +88,30 @@ def test_an_indexed_mask_with_the_grey_ramp_palette_is_read_by_index(
     mask = project.load_mask(record.id, "parsing7")
     assert (mask[ids == 1] == names.index("top")).all() and (mask[ids == 2] == names.index("skin")).all()
     assert (mask[(ids == 0) | (ids == 255)] == 0).all()
+
+
+SHORT_LABELMAP = "background:0,0,0::\ntop:128,0,0::\nskin:0,128,0::\n"
+
+
+def test_an_indexed_mask_with_a_short_palette_keeps_void_255(project: Project, tmp_path: Path, write_photo) -> None:
+    """A review: a palette of only the 21 VOC class colours (a script's putpalette) with void at
+    index 255 was refused whole ("index 255 (no palette colour)"); void is 255 by index."""
+    h, w = 24, 32
+    src = tmp_path / "voc"
+    write_photo(src / "JPEGImages" / "look.png", (h, w))
+    (src / "SegmentationClass").mkdir(parents=True)
+    (src / "labelmap.txt").write_text(SHORT_LABELMAP)
+    ids = np.zeros((h, w), np.uint8)
+    ids[2:10, 2:10] = 1
+    ids[12:20, 12:20] = 2
+    ids[22, :] = 255  # void boundary, VOC's usual
+    im = Image.fromarray(ids, "P")
+    im.putpalette(voc_colormap()[:21].ravel().tolist())  # VOC 2012: its 21 classes, no void entry
+    im.save(src / "SegmentationClass" / "look.png")
+    summary = import_source(project, src, "voc")
+    assert (summary.masks, summary.errors) == (1, []), summary.errors
+    (rec,) = project.images()
+    task = next(t for t in project.tasks if project.load_mask(rec.id, t) is not None)
+    mask = project.load_mask(rec.id, task)
+    assert mask[5, 5] != 0 and mask[15, 15] != 0 and mask[5, 5] != mask[15, 15]
+    assert not mask[22].any()  # void became background

@@ -110,7 +110,7 @@ def test_overlapping_annotations_say_how_many_pixels_went_to_another_instance(tm
                 "smaller ones painted over them (largest first)") in summary.skipped  # fmt: skip
 
 
-@pytest.mark.parametrize(("key", "value"), [("width", "30"), ("height", 40.0), ("width", True)])
+@pytest.mark.parametrize(("key", "value"), [("width", "30"), ("height", 40.5), ("width", True)])
 def test_a_width_or_height_that_is_not_an_integer_refuses_the_image(tmp_path: Path, key: str, value: object) -> None:
     """A size given as a string ("1100") was not checked at all."""
     path = _instances_file(tmp_path / "src", [_box(1, 1, "blazer", 2, 2, 22, 22)])
@@ -123,3 +123,14 @@ def test_a_width_or_height_that_is_not_an_integer_refuses_the_image(tmp_path: Pa
         assert where == f"{path}: image 'look.png'"
         assert problem == f"'{key}' must be an integer number of pixels, got {value!r}"
         assert project.images_with_instances() == []
+
+
+def test_a_whole_number_given_as_a_float_is_a_size(tmp_path: Path) -> None:
+    """A review: ``"width": 30.0`` was refused, which plain COCO (and this import before) took."""
+    path = _instances_file(tmp_path / "src", [_box(1, 1, "blazer", 2, 2, 22, 22)])
+    data = json.loads(path.read_text())
+    data["images"][0]["width"] = float(data["images"][0]["width"])
+    path.write_text(json.dumps(data))
+    with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
+        summary = import_source(project, path, "coco-instances")
+        assert summary.errors == [] and len(project.images_with_instances()) == 1
