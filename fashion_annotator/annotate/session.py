@@ -24,7 +24,12 @@ from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.leases import LeaseHeld
-from fashion_annotator.dataset.records import MaskVersion, NewerVersion, ProjectError
+from fashion_annotator.dataset.records import (
+    IMPORTED_PROPOSAL,
+    MaskVersion,
+    NewerVersion,
+    ProjectError,
+)
 from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.qa.decisions import current_decision
@@ -39,8 +44,10 @@ __all__ = [
     "OtherPhoto",
     "StaleEntry",
     "effort_so_far",
+    "imported_start",
     "latest_versions",
     "load_document",
+    "own_unanswered_save",
     "replace_mask",
     "restore_entry",
     "save_open_image",
@@ -232,6 +239,14 @@ def latest_versions(project: ProjectStore, image_id: int) -> dict[str, int]:
         versions = project.mask_versions(image_id, task)
         out[task] = versions[-1].version if versions else 0
     return out
+
+
+def imported_start(project: ProjectStore, image_id: int, task: str) -> bool:
+    """Whether the task's latest recorded proposal is an import's (:data:`~fashion_annotator.
+    dataset.records.IMPORTED_PROPOSAL`): a fresh task starts from it, and a model's proposal
+    arriving later is offered (Refine > Use the proposal), never put in its place."""
+    records = project.proposals(image_id, task)
+    return bool(records) and records[-1].model_version == IMPORTED_PROPOSAL
 
 
 def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:

@@ -83,6 +83,11 @@ def check_base(image_id: int, task: str, latest: MaskVersion | None, base: int |
         raise NewerVersion(image_id, task, latest)
 
 
+IMPORTED_PROPOSAL = "coco-instances import"
+"""The model version of a proposal an import recorded (a parsing mask painted from imported
+instances alone): the start an operator finishes, which a model's proposal never replaces."""
+
+
 @dataclass(frozen=True)
 class ProposalRecord:
     """What a model proposed for an image and task when it was opened."""

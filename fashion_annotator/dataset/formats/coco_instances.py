@@ -75,7 +75,7 @@ from fashion_annotator.dataset.formats.common import (
     read_json,
     safe_join,
 )
-from fashion_annotator.dataset.records import ImageRecord, ProjectError
+from fashion_annotator.dataset.records import IMPORTED_PROPOSAL, ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.instances.derive import MAX_INSTANCES
@@ -97,7 +97,7 @@ from fashion_annotator.instances.schema import (
 
 INSTANCES_JSON = "instances.json"
 INSTANCES_CSV = "instances.csv"
-PARSING_PROPOSAL = "coco-instances import"
+PARSING_PROPOSAL = IMPORTED_PROPOSAL
 """The model version of a parsing proposal painted from imported instances alone."""
 
 

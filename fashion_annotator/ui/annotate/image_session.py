@@ -291,8 +291,7 @@ class ImageSession(JournalRecovery, QObject):
         """Recompute ``task``'s proposal of the open image (after a new model was promoted).
 
         While the photo's full pixels still load, nothing is submitted: the document holds a
-        black placeholder then, and the load proposes with the reloaded model when it lands.
-        """
+        black placeholder then, and the load proposes with the reloaded model when it lands."""
         self.proposals.reload(task)
         if self.current is not None and self.current.doc.photo_ready:
             self._submit_proposal(task)
@@ -357,10 +356,12 @@ class ImageSession(JournalRecovery, QObject):
         self.modelInfo.emit(task, self.proposals.device_name, label)
         self.current.probs[task] = proposal
         doc.set_proposal(task, mask)
-        if not self.current.read_only:  # a colleague only looking changes nothing QA scores against
+        imported = task in self.current.fresh and session.imported_start(self.project, int(doc.image_id), task)
+        if not self.current.read_only and not imported:  # a colleague only looking changes nothing
             self._record_shown(int(doc.image_id), task, mask, str(proposal.model_version or "unknown"))
-        # a tool drawing right now (the operator began before the proposal came) keeps the mask
-        if task in self.current.fresh and task not in self.current.edited and not doc.in_stroke(task):
+        if imported:  # the imported instances' parsing is the start; the model's is offered
+            self.message.emit(f"The {task} start is the imported one; Refine > Use the proposal takes the model's")
+        elif task in self.current.fresh and task not in self.current.edited and not doc.in_stroke(task):
             box = doc.start_from(task, mask)
             if box is not None:
                 self.maskReplaced.emit(task, box)
