@@ -367,9 +367,14 @@ def own_unanswered_save(project: ProjectStore, opened: OpenImage, newer: MaskVer
     """Whether ``newer``, the version a save found after its base, is one of this window's own
     failed saves: the next version after the base, saved under this user name, with the
     pixels of a mask whose save raised (its commit reached the server, the answer did not)."""
-    tried = opened.unanswered.get(newer.task)
-    base = opened.base_versions.get(newer.task)
-    if not tried or base is None or newer.version != base + 1 or newer.user != project.user:
+    return answered_late(project, newer, opened.base_versions.get(newer.task),
+                         opened.unanswered.get(newer.task, []), project.user)  # fmt: skip
+
+
+def answered_late(project: ProjectStore, newer: MaskVersion, base: int | None, tried, user: str) -> bool:
+    """Whether ``newer`` is the next version after ``base``, saved by ``user`` with the pixels of
+    one of the masks fingerprinted in ``tried`` (saves that raised): one's own, answered late."""
+    if not tried or base is None or newer.version != base + 1 or newer.user != user:
         return False
     try:
         saved = project.load_mask(newer.image_id, newer.task, newer.version)
@@ -454,10 +459,13 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     if entry.photo is not None and entry.photo != record.sha256:
         raise OtherPhoto(entry, display_name(record.name, Path(project.root)))
     versions = project.mask_versions(image_id, entry.task)
+    base = entry.base
+    if versions and answered_late(project, versions[-1], base, entry.unanswered, entry.user or project.user):
+        base = versions[-1].version  # the crashed window's own save, its answer lost before the crash
     if not versions:
         stale = False
-    elif entry.base is not None:
-        stale = versions[-1].version != entry.base
+    elif base is not None:
+        stale = versions[-1].version != base
     else:  # a journal written before the base version was recorded
         stale = versions[-1].created > entry.written_at
     if stale:
@@ -467,7 +475,7 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     try:
         saved = project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
                                   actions=entry.actions, source="recovered",
-                                  user=entry.user or None, edited=True, base=entry.base)  # fmt: skip
+                                  user=entry.user or None, edited=True, base=base)  # fmt: skip
     except NewerVersion as newer:
         raise StaleEntry(entry, newer.version, display_name(record.name, Path(project.root))) from newer
     if entry.clicks:  # the Smart clicks behind the edits are training data like a save's

@@ -81,6 +81,10 @@ class JournalEntry:
         The SHA-256 of the photo the edits were made on, as the project's index records it
         (ids are reused after an index is restored from a backup); None in journals written
         before it was recorded.
+    unanswered : tuple of str
+        Fingerprints of the masks of saves that raised since ``base`` (a commit whose answer was
+        lost may have reached the server): a version after ``base`` with one of them is the
+        window's own, not a colleague's (:func:`fashion_annotator.annotate.session.restore_entry`).
     """
 
     image_id: int | str
@@ -94,6 +98,7 @@ class JournalEntry:
     base: int | None = None
     clicks: tuple[dict, ...] = ()
     photo: str | None = None
+    unanswered: tuple[str, ...] = ()
 
     def load_mask(self) -> np.ndarray:
         """Return the journalled mask, ``(H, W) uint8``; raises :class:`JournalError`."""
@@ -135,6 +140,7 @@ def _read(path: Path) -> tuple[JournalEntry, np.ndarray]:
             base=None if header.get("base") is None else int(header["base"]),
             clicks=tuple(c for c in header.get("clicks") or () if isinstance(c, dict)),
             photo=None if header.get("photo") is None else str(header["photo"]),
+            unanswered=tuple(str(f) for f in header.get("unanswered") or ()),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise JournalError(path, f"incomplete header: {exc}") from exc
@@ -193,6 +199,7 @@ class RecoveryJournal:
         base: int | None = None,
         clicks: list[dict] | None = None,
         photo: str | None = None,
+        unanswered: list[str] | None = None,
     ) -> Path:
         """Write the current dirty ``mask`` of ``(image_id, task)``, replacing the previous one.
 
@@ -216,6 +223,9 @@ class RecoveryJournal:
         photo : str, optional
             The SHA-256 of the photo (the index's): a restore onto another photo that got the
             same id (an index restored from a backup) is refused.
+        unanswered : list of str, optional
+            Fingerprints of the masks of saves that raised since ``base`` (see
+            :class:`JournalEntry`).
 
         Returns
         -------
@@ -239,6 +249,7 @@ class RecoveryJournal:
             "base": base,
             "clicks": list(clicks or ()),
             "photo": photo,
+            "unanswered": list(unanswered or ()),
         }
         payload = json.dumps(header).encode("utf-8") + b"\n"
         payload += zlib.compress(np.ascontiguousarray(mask).tobytes(), 1)

@@ -335,9 +335,8 @@ class ImageSession(JournalRecovery, QObject):
             key = key[0]
             if image_id == self.image_id:
                 self.awaiting.discard(key)
-        if kind == PHOTO and image_id == self.image_id:
-            self.photo_failed = True
         if kind == PHOTO:
+            self.photo_failed = self.photo_failed or image_id == self.image_id
             self.error.emit(f"Loading the full-resolution photo failed: {message}")
             return
         what = "superpixels" if kind == SUPERPIXELS else f"{key} proposal"
@@ -427,7 +426,8 @@ class ImageSession(JournalRecovery, QObject):
         try:
             self.journal.record(int(doc.image_id), task, doc.masks[task], seconds=doc.seconds,
                                 actions=doc.actions, base=self.current.base_versions.get(task),
-                                clicks=doc.standing_clicks(task), photo=self.current.photo or None)  # fmt: skip
+                                clicks=doc.standing_clicks(task), photo=self.current.photo or None,
+                                unanswered=self.current.unanswered.get(task))  # fmt: skip
         except OSError as exc:
             self._unjournalled_text = (
                 f"Recovery journal {self.journal.directory} not written ({exc.strerror or exc}): "

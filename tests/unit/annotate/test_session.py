@@ -393,3 +393,28 @@ def test_a_save_whose_answer_was_lost_is_taken_as_this_windows_own_version(tmp_p
         _dab(doc, 27, 8)
         with pytest.raises(NewerVersion, match="version 3"):
             save_open_image(store, opened, journal)
+
+
+def test_edits_journalled_after_a_lost_answer_are_restored_after_a_crash(tmp_path: Path) -> None:
+    """A review: after a save whose answer was lost, the window's later edits were journalled
+    with base 0; the window crashed before its next save, and the restore refused them as if a
+    colleague had saved version 1 ("version 1 saved by olga ... not restored over it")."""
+    project, image_id = _project(tmp_path)
+    journal = RecoveryJournal(tmp_path / "p" / "journal", user="olga")
+    with project:
+        store = _LostAnswer(project)
+        doc, fresh = load_document(project, image_id)
+        opened = OpenImage(doc, fresh=fresh, base_versions={"garment": 0, "parsing7": 0})
+        _dab(doc, 25, 30)
+        store.drop_next = True
+        with pytest.raises(ProjectError):
+            save_open_image(store, opened, journal)
+        _dab(doc, 10, 30)  # more edits, journalled as the window does, then the window dies
+        journal.record(image_id, "garment", doc.masks["garment"], seconds=5.0, actions=2,
+                       base=opened.base_versions["garment"], unanswered=opened.unanswered.get("garment"))  # fmt: skip
+        (entry,) = journal.entries()
+        assert entry.base == 0 and len(entry.unanswered) == 1
+        restore_entry(project, entry)
+        versions = project.mask_versions(image_id, "garment")
+        assert [(v.version, v.source) for v in versions][-1] == (2, "recovered")
+        np.testing.assert_array_equal(project.load_mask(image_id, "garment"), doc.masks["garment"])
