@@ -55,6 +55,9 @@ class StoreConnection:
         #: Leftovers of killed processes found at a new version's path while open and set aside
         #: (:meth:`write_version`); what the open's sweep found is ``project.swept``.
         self.leftovers = sweep.SweepReport()
+        #: Rows this connection changed in lease writes, which change no image: the image list's
+        #: change token leaves them out (a renewal every 20 s made every poll re-read the list).
+        self.lease_changes = 0
 
     @property
     def holder(self) -> str:

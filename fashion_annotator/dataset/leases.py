@@ -9,11 +9,12 @@ on this host is broken at once (a crashed session does not block its own restore
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -167,6 +168,17 @@ class Leases:
         """This session's lease token (what its leases carry in ``Lease.token``)."""
         return self._db.token
 
+    @contextlib.contextmanager
+    def _tx(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction whose row changes are counted as lease changes
+        (``StoreConnection.lease_changes``)."""
+        with self._db.tx() as conn:
+            before = conn.total_changes
+            try:
+                yield conn
+            finally:
+                self._db.lease_changes += conn.total_changes - before
+
     def acquire(self, image_id: int, ttl_s: float = 300) -> Lease:
         """Take (or renew) this session's lease on an image for ``ttl_s`` seconds.
 
@@ -182,7 +194,7 @@ class Leases:
         image_id = int(image_id)
         self._check_image(image_id)
         db, now = self._db, time.time()
-        with db.tx() as conn:
+        with self._tx() as conn:
             other = _live_other(conn, image_id, db.token, now)
             if other is not None:
                 raise _held(other)
@@ -201,7 +213,7 @@ class Leases:
         """Give up this session's lease on an image; return whether it held one."""
         if self._db.readonly:  # a read-only session never took one
             return False
-        with self._db.tx() as conn:  # a locked index is a ProjectError, not a raw SQLite error
+        with self._tx() as conn:  # a locked index is a ProjectError, not a raw SQLite error
             cur = conn.execute(
                 "DELETE FROM leases WHERE image_id = ? AND token = ?", (int(image_id), self._db.token)
             )
@@ -211,7 +223,7 @@ class Leases:
         """Drop every lease this session holds (closing a project); return how many."""
         if self._db.readonly:
             return 0
-        with self._db.tx() as conn:
+        with self._tx() as conn:
             return conn.execute("DELETE FROM leases WHERE token = ?", (self._db.token,)).rowcount
 
     def current(self, image_id: int) -> Lease | None:
@@ -236,7 +248,7 @@ class Leases:
                 raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")
         db, now = self._db, time.time()
         marks = ",".join("?" * len(statuses))
-        with db.tx() as conn:
+        with self._tx() as conn:
             for row in conn.execute(
                 f"SELECT {_COLUMNS} FROM leases WHERE token != ? AND expires > ?", (db.token, now)
             ).fetchall():

@@ -328,7 +328,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         commits to the index, and this connection's ``total_changes`` (``data_version`` ignores
         them: the image list kept "To do" for images its own window had saved); a poll reads
         the images only when one moved."""
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), self._conn.total_changes
+        own = self._conn.total_changes - self._db.lease_changes  # leases change no image
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), own
 
     # -- masks and proposals -----------------------------------------------------------------
 

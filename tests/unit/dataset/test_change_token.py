@@ -1,0 +1,32 @@
+"""The index's change token (:meth:`fashion_annotator.dataset.store.Project.change_token`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from fashion_annotator.dataset.store import Project
+
+
+def test_the_token_moves_on_commits_to_images_not_on_lease_writes(
+    project: Project, photo: Path, write_photo
+) -> None:
+    """The image list polls the token: this connection's own saves must move it (the list kept
+    "To do" for images its own window had saved), a lease taken, renewed every 20 s or
+    released must not (each poll re-read the whole list: a review)."""
+    rec = project.add_image(photo)
+    other = project.add_image(write_photo(photo.parent / "other.png", seed=1))
+    start = project.change_token()
+    project.leases.acquire(rec.id, ttl_s=60)
+    project.leases.acquire(rec.id, ttl_s=60)  # a renewal
+    assert project.claim_next().id == other.id  # a claim's lease
+    project.leases.release(rec.id)
+    project.leases.release(other.id)
+    assert project.change_token() == start
+    project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
+    after = project.change_token()
+    assert after is not None and start is not None and after[1] > start[1] and after[0] == start[0]
+    with Project.open(project.root, user="bob") as bob:  # a colleague's commit moves the other count
+        bob.set_status(rec.id, "done")
+    assert project.change_token()[0] != after[0]
