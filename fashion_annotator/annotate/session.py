@@ -487,14 +487,17 @@ def keeps_operator_mask(project: ProjectStore, opened: OpenImage, task: str) -> 
     """Whether accepting the proposal (Ctrl+Enter) keeps ``task``'s mask instead: it differs
     from the proposal and holds someone's work (unsaved edits, a latest saved version that
     logged edits, or one that did not come from the window: an imported or recovered mask,
-    which logs none). Accepting out of habit must not throw corrections away; a saved proposal
-    an operator accepted unchanged may give way to a newer model's."""
+    which logs none; or, with no version saved, an import's recorded start,
+    :func:`imported_start`). Accepting out of habit must not throw corrections away; a saved
+    proposal an operator accepted unchanged may give way to a newer model's."""
     proposal = opened.doc.proposal(task)
     if proposal is None or np.array_equal(opened.doc.masks[task], proposal):
         return False
     if task in opened.edited:
         return True
     try:
+        if task in opened.fresh:
+            return imported_start(project, int(opened.doc.image_id), task)
         versions = project.mask_versions(int(opened.doc.image_id), task)
     except ProjectError:
         return True  # unknown: keep what is shown

@@ -9,6 +9,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QCoreApplication, QEvent
 
+from fashion_annotator.annotate.session import keeps_operator_mask
 from fashion_annotator.dataset.formats import import_source
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.schema import load_instance_taxonomy
@@ -50,7 +51,9 @@ def test_an_imported_parsing_start_is_not_replaced_by_the_models_proposal(qtbot,
         latest = project.load_proposal(record.id, "parsing7")
         assert np.array_equal(start, imported), "the imported instances' parsing was replaced by the model's proposal"
         assert np.array_equal(latest, imported)  # QA scores against the start shown
-        assert doc.proposal("parsing7") is not None  # the model's proposal is offered
+        assert not np.array_equal(doc.proposal("parsing7"), imported)  # the model's arrived, offered
+        # Ctrl+Enter keeps the imported start shown (it put the model's mask in its place, as done)
+        assert keeps_operator_mask(project, session.current, "parsing7")
     finally:
         session.shutdown()
         session.deleteLater()

@@ -9,8 +9,9 @@ coordinates, rotation about the top-left corner as Label Studio draws it) and
 height, rotation about the centre; painted as a polygon of
 :data:`~fashion_annotator.dataset.formats.shapes.ELLIPSE_SIDES` vertices), painted in result
 order. Other results (``keypointlabels``, ``choices``, a region without a label...) paint
-nothing: they are counted by type and named in the summary, and a task with nothing to paint
-is not annotated (its photo is imported without a mask, and no mask is saved). The photo is ``data.image``: a ``?d=`` local-files path (percent-encoded, decoded
+nothing: they are counted by type and named in the summary, and a task whose regions paint
+nothing is not annotated (its photo is imported without a mask, and no mask is saved); a
+submitted annotation without regions is an all-background mask (nothing of the task there). The photo is ``data.image``: a ``?d=`` local-files path (percent-encoded, decoded
 once; tried with its folders, then shorter, beside the JSON or in ``images/``), or an upload's
 file name (Label Studio's ``8hex-`` prefix is tried without it); else the project photo with
 the same stem (see :class:`~fashion_annotator.dataset.formats.shapes.PhotoFinder`). A plain
