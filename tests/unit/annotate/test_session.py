@@ -364,6 +364,19 @@ class _LostAnswer:
         return saved
 
 
+def _a_save_whose_answer_is_lost(project: Project, image_id: int, journal: RecoveryJournal):
+    """Open the image, dab once and save through a store that commits and then raises: the
+    store, the document and the open image after that save."""
+    store = _LostAnswer(project)
+    doc, fresh = load_document(project, image_id)
+    opened = OpenImage(doc, fresh=fresh, base_versions={"garment": 0, "parsing7": 0})
+    _dab(doc, 25, 30)
+    store.drop_next = True
+    with pytest.raises(ProjectError, match="server closed"):
+        save_open_image(store, opened, journal)
+    return store, doc, opened
+
+
 def test_a_save_whose_answer_was_lost_is_taken_as_this_windows_own_version(tmp_path: Path) -> None:
     """A network drop after COMMIT (a hand test through a proxy): the server kept version 1,
     the window said "Could not save", and its next save was refused as if a colleague had
@@ -374,13 +387,7 @@ def test_a_save_whose_answer_was_lost_is_taken_as_this_windows_own_version(tmp_p
     project, image_id = _project(tmp_path)
     journal = RecoveryJournal(tmp_path / "p" / "journal", user="olga")
     with project:
-        store = _LostAnswer(project)
-        doc, fresh = load_document(project, image_id)
-        opened = OpenImage(doc, fresh=fresh, base_versions={"garment": 0, "parsing7": 0})
-        _dab(doc, 25, 30)
-        store.drop_next = True
-        with pytest.raises(ProjectError, match="server closed"):
-            save_open_image(store, opened, journal)
+        store, doc, opened = _a_save_whose_answer_is_lost(project, image_id, journal)
         assert [v.version for v in project.mask_versions(image_id, "garment")] == [1]  # it was committed
         _dab(doc, 10, 30)  # she goes on editing; the next save finds version 1 after her base 0
         assert save_open_image(store, opened, journal) == ["garment"]
@@ -402,13 +409,7 @@ def test_edits_journalled_after_a_lost_answer_are_restored_after_a_crash(tmp_pat
     project, image_id = _project(tmp_path)
     journal = RecoveryJournal(tmp_path / "p" / "journal", user="olga")
     with project:
-        store = _LostAnswer(project)
-        doc, fresh = load_document(project, image_id)
-        opened = OpenImage(doc, fresh=fresh, base_versions={"garment": 0, "parsing7": 0})
-        _dab(doc, 25, 30)
-        store.drop_next = True
-        with pytest.raises(ProjectError):
-            save_open_image(store, opened, journal)
+        store, doc, opened = _a_save_whose_answer_is_lost(project, image_id, journal)
         _dab(doc, 10, 30)  # more edits, journalled as the window does, then the window dies
         journal.record(image_id, "garment", doc.masks["garment"], seconds=5.0, actions=2,
                        base=opened.base_versions["garment"], unanswered=opened.unanswered.get("garment"))  # fmt: skip
