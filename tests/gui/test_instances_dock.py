@@ -192,13 +192,13 @@ def test_review_tab_shows_instance_qa(opened, qtbot):
     assert review.select_image(image_id)
     with qtbot.waitSignal(review.decisionRecorded):
         qtbot.mouseClick(review.approve_button, Qt.MouseButton.LeftButton)
-    assert panel.table.item(0, 1).text() == "done", "its parsing mask waits for review"
+    assert panel.table.item(0, 1).text() == "Done", "its parsing mask waits for review"
     review.set_task("parsing7")
     qtbot.wait(QApplication.doubleClickInterval() + 50)  # a click sooner is a double-click's second
     assert review.select_image(image_id)
     with qtbot.waitSignal(review.decisionRecorded):
         qtbot.mouseClick(review.approve_button, Qt.MouseButton.LeftButton)
-    assert panel.table.item(0, 1).text() == "approved"  # the decision shows without reopening
+    assert panel.table.item(0, 1).text() == "Approved"  # the decision shows without reopening
     panel.table.selectRow(0)
     panel._open(0)
     assert window.tabs.currentIndex() == 0
@@ -222,7 +222,7 @@ def test_refresh_reads_the_instance_panel_too(opened, qtbot, monkeypatch):
 
     monkeypatch.setattr(panel_module, "instance_qa_rows", every_map)
     review.refresh()  # what F5, the Refresh button and the poll after a colleague's commit call
-    assert panel.table.item(0, 1).text() == "rejected" and panel.rows[0].status == "rejected"
+    assert panel.table.item(0, 1).text() == "Rejected" and panel.rows[0].status == "rejected"
 
 
 def test_parsing_edits_keep_instances_consistent(opened, qtbot):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.instances.qa import InstanceQARow, instance_qa_rows, instance_qa_summary
+from fashion_annotator.ui.icons import status_name
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.review.view import ReviewView
@@ -87,7 +88,7 @@ class InstanceReviewPanel(QGroupBox):
             name.setToolTip(row.name)
             name.setData(Qt.ItemDataRole.UserRole, row.image_id)
             cells = [
-                name, QTableWidgetItem(row.status), _Number(row.instances, str(row.instances)),
+                name, QTableWidgetItem(status_name(row.status)), _Number(row.instances, str(row.instances)),
                 _Number(row.category_changed, str(row.category_changed)),
                 _Number(row.attributes_filled, f"{100 * row.attributes_filled:.0f}%"),
                 _Number(row.uncategorised, str(row.uncategorised)),
@@ -110,7 +111,8 @@ class InstanceReviewPanel(QGroupBox):
             name, status = self.table.item(r, 0), self.table.item(r, 1)
             if name is not None and status is not None:
                 image_id = int(name.data(Qt.ItemDataRole.UserRole))
-                status.setText(statuses.get(image_id, status.text()))
+                if image_id in statuses:
+                    status.setText(status_name(statuses[image_id]))
 
     def _open(self, row: int) -> None:
         item = self.table.item(row, 0)

@@ -61,6 +61,7 @@ from fashion_annotator.qa.scores import (
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
 from fashion_annotator.runtime.paths import check_output_outside
+from fashion_annotator.ui.icons import status_name
 from fashion_annotator.ui.review.background import BackgroundScoring
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
@@ -414,7 +415,7 @@ class ReviewView(BackgroundScoring, QWidget):
         score = "-" if not math.isfinite(row.score) else f"{row.score:.3f}"
         self.title.setText(
             f"<b>{html.escape(row.name)}</b> &nbsp; {self.metric_title} {score} &nbsp; "
-            f"{html.escape(row.operator)}, {row.seconds:.0f} s, {row.actions} actions, {row.status}"
+            f"{html.escape(row.operator)}, {row.seconds:.0f} s, {row.actions} actions, {status_name(row.status).lower()}"
         )
         self.history.setText(self._history_text(row.image_id))
         self._show_picture(row)
