@@ -85,6 +85,19 @@ class InstanceTaxonomy:
         """Parsing classes that at least one category maps to."""
         return {c.parent(parsing_task) for c in self.categories}
 
+    def off_class(self, category: str | None, parsing_class: int, parsing_task: str, parsing_names: list[str]) -> bool:
+        """Whether an instance of ``category`` whose pixels carry ``parsing_class`` (an index of
+        ``parsing_names``, the classes of ``parsing_task``) lies on another class's pixels than
+        its category's own (the category model may name a garment across classes; accessories,
+        class 0, and unknown categories have no class of their own)."""
+        if category is None or parsing_class == 0:
+            return False
+        try:
+            parent = self.category(category).parent(parsing_task)
+        except KeyError:
+            return False
+        return parent in parsing_names and parsing_names.index(parent) != parsing_class
+
 
 @dataclass(frozen=True)
 class AttributeGroup:

@@ -214,13 +214,12 @@ class ImageSession(JournalRecovery, QObject):
             self._lease_timer.start()
         elif lease is not None:
             self._wait_for_lease(lease.expires)
+        self.jobs.next_generation()  # first: what imageOpened's receivers submit is this image's
         self.imageOpened.emit(self.current)
         self.savedChanged.emit(True)
         if doc.photo_ready:
             self._start_jobs(doc)
-        else:
-            # Superpixels and proposals wait for the full pixels (they never see the preview).
-            self.jobs.next_generation()
+        else:  # superpixels and proposals wait for the full pixels (they never see the preview)
             path = self.project.image_path(image_id)
             self.jobs.submit(PHOTO, image_id, load_photo_pyramid, path)
         return True
@@ -275,7 +274,6 @@ class ImageSession(JournalRecovery, QObject):
 
     def _start_jobs(self, doc: AnnotationDocument) -> None:
         image_id = int(doc.image_id)
-        self.jobs.next_generation()
         self.awaiting.clear()
         cached = pipeline.cached_superpixels(self.project, image_id)
         if cached is not None:
@@ -339,8 +337,8 @@ class ImageSession(JournalRecovery, QObject):
             self.photo_failed = self.photo_failed or image_id == self.image_id
             self.error.emit(f"Loading the full-resolution photo failed: {message}")
             return
-        what = "superpixels" if kind == SUPERPIXELS else f"{key} proposal"
-        self.error.emit(f"Computing the {what} failed: {message}")
+        if kind in (SUPERPIXELS, PROPOSAL):  # another kind's submitter says what failed
+            self.error.emit(f"Computing the {'superpixels' if kind == SUPERPIXELS else f'{key} proposal'} failed: {message}")
 
     def _proposal_arrived(self, task: str, result) -> None:
         assert self.current is not None

@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.core.images import ImageData, load_image
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui.annotate.overlay import photo_image
+from fashion_annotator.ui.annotate.overlay import photo_image, selection_rgba
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
 
@@ -174,6 +174,21 @@ class ImageItem(QGraphicsItem):
         source = QRectF(rect.x() * fx, rect.y() * fy, rect.width() * fx, rect.height() * fy)
         painter.drawImage(QRectF(rect), level, source)
 
+
+class SelectionHighlight(ImageItem):
+    """Rings and a light fill over selected pixels (the Instances panel's selection)."""
+
+    def show_selection(self, selected: np.ndarray | None) -> None:
+        """Highlight ``selected`` (``(H, W) bool`` over the whole photo; None or none: hide)."""
+        box = None if selected is None else BBox.of(selected)
+        if selected is None or box is None:
+            self.set_image(None)
+            return
+        ring = max(2, round(max(selected.shape) / 600))  # about 1-2 screen pixels when fitted
+        rgba = np.ascontiguousarray(selection_rgba(selected[box.slices], ring))
+        image = QImage(rgba.data, rgba.shape[1], rgba.shape[0], rgba.strides[0], QImage.Format.Format_RGBA8888)
+        self.setPos(box.x0, box.y0)
+        self.set_image(image, keep=rgba)
 
 class ImageView(QGraphicsView):
     """Shows one photo with zoom and pan; subclasses add items and pointer tools.

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
-from PySide6.QtGui import QImage, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -38,31 +38,33 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.document import PIXELS_LOADING
-from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.instances.classifier import InstanceClassifier
 from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.instances.model import InstanceSet
-from fashion_annotator.instances.proposer import InstanceProposer, to_instance_set
+from fashion_annotator.instances.proposer import InstanceProposer
 from fashion_annotator.instances.schema import (
     instance_parsing_task,
     load_attribute_schema,
     load_instance_taxonomy,
 )
 from fashion_annotator.models.weights import ModelFileError
-from fashion_annotator.ui.annotate.image_view import ImageItem
+from fashion_annotator.ui.annotate.image_view import SelectionHighlight
 from fashion_annotator.ui.annotate.instance_links import ParsingLinks
-from fashion_annotator.ui.annotate.overlay import selection_rgba
+from fashion_annotator.ui.annotate.instance_proposing import (
+    BackgroundProposals,
+    ProposalInputs,
+    derive_instances,
+)
 from fashion_annotator.ui.annotate.split_line import SplitLine
 from fashion_annotator.ui.annotate.type_to_pick import TypePicker
 from fashion_annotator.ui.icons import swatch
+from fashion_annotator.ui.workers import ImageJobs
 
 ID_ROLE = Qt.ItemDataRole.UserRole
 UNSET = "—"
-
-
 
 #: The Instances dock's keys as the shortcut help lists them: ``(key, what it does)``; the
 #: attribute keys run Alt+1 to Alt+N, one per attribute group of the schema.
@@ -82,6 +84,8 @@ class InstancesDock(QDockWidget):
     project : Project
     canvas : Canvas
         Where selected instances are highlighted and split lines are drawn.
+    jobs : ImageJobs
+        The image session's background jobs: proposals are derived there.
     classifier : InstanceClassifier or None
         Default: the shipped classifier plus the project's active attribute heads.
 
@@ -107,7 +111,10 @@ class InstancesDock(QDockWidget):
     warning = Signal(str)
     parsingChange = Signal(str, object)
 
-    def __init__(self, project: Any, canvas: Any, classifier: InstanceClassifier | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, project: Any, canvas: Any, jobs: ImageJobs, classifier: InstanceClassifier | None = None,
+        parent: QWidget | None = None,
+    ) -> None:  # fmt: skip
         super().__init__("Instances", parent)
         self.setObjectName("instancesDock")
         self.project = project
@@ -126,10 +133,13 @@ class InstancesDock(QDockWidget):
         self._proposals: dict[str, Any] = {}
         self._links = ParsingLinks()
         self.read_only: Callable[[], bool] = lambda: False
-        self._highlight = ImageItem()
+        self._highlight = SelectionHighlight()
         self._highlight.setZValue(50)
         canvas.scene().addItem(self._highlight)
         self.splitter = SplitLine(canvas, self.split_line, self.message.emit, self)
+        self.background = BackgroundProposals(jobs, self)
+        self.background.proposed.connect(self._proposal_arrived)
+        self.background.failed.connect(lambda text: self.message.emit(f"Instances not proposed: {text}"))
         self._build()
         self._refresh_list()
 
@@ -211,6 +221,7 @@ class InstancesDock(QDockWidget):
     def set_image(self, opened: Any) -> None:
         """Show the instances of a newly opened image (``OpenImage`` or None)."""
         self.picker.discard()  # a value typed for the image before (the window applies it first)
+        self.background.cancel()
         self.image_id = None if opened is None else int(opened.doc.image_id)
         self._image_doc = None if opened is None else opened.doc
         self._fresh: set[str] = set() if opened is None else opened.fresh
@@ -237,14 +248,20 @@ class InstancesDock(QDockWidget):
         return self.doc
 
     def mask_replaced(self, task: str) -> None:
-        """A parsing proposal arrived: propose instances if the image has none yet."""
+        """A parsing proposal arrived (or a large photo's full pixels, ``task`` the parsing
+        task): propose instances if the image has none yet."""
         if task == self.parsing_task and self._image_doc is not None and (self.doc is None or not self.doc.instances):
             self.propose(save=False)
 
     def propose(self, save: bool = True) -> bool:
-        """Propose instances from the open image's parsing (and garment) masks."""
+        """Propose instances from the open image's parsing (and garment) masks.
+
+        ``save``: the operator asked (the Propose button): derived at once, one undo step over
+        the instances shown, saved. Else the proposal of an image with no instances, derived in
+        the background (:mod:`.instance_proposing`) and shown when it arrives.
+        """
         doc = self._image_doc
-        if doc is None or self.parsing_task is None:
+        if doc is None or self.parsing_task is None or self.image_id is None:
             return False
         if save and self.read_only():
             self.message.emit("This image is read-only: another operator holds it")
@@ -253,30 +270,47 @@ class InstancesDock(QDockWidget):
             if save:
                 self.message.emit(PIXELS_LOADING)
             return False
-        parsing = doc.masks.get(self.parsing_task)
-        if parsing is None or not parsing.any():
+        inputs = self._proposal_inputs()
+        if inputs is None:
             if save:
                 self.message.emit("No parsing mask to derive instances from yet")
             return False
-        garment = doc.masks.get("garment")
         proposer = InstanceProposer(self.classifier, self.project.taxonomy(self.parsing_task), self.taxonomy)
-        model = self._proposals.get(self.parsing_task)
-        proposals = proposer.from_masks(
-            doc.rgb, parsing, garment if garment is not None and garment.any() else None,
-            probs=None if model is None else model.coarse_probs,
-        )  # fmt: skip
-        iset = to_instance_set(proposals, self.parsing_task, self.taxonomy.name)
-        if save and self.doc is not None:  # one undo step: the replaced instances come back
+        if not save:
+            return self.background.start(
+                self.image_id, proposer, self._proposal_inputs, self.parsing_task, self.taxonomy.name
+            )  # fmt: skip
+        self.background.cancel()
+        iset = derive_instances(proposer, inputs, self.parsing_task, self.taxonomy.name)
+        if self.doc is not None:  # one undo step: the replaced instances come back
             self.doc.replace(iset)
         else:
             self._set_doc(iset)
-        if save:
-            assert self.doc is not None
-            self.doc.dirty = True
-            self.save()
+        assert self.doc is not None
+        self.doc.dirty = True
+        self.save()
         self._refresh_list()
         self.changed.emit()
         return True
+
+    def _proposal_inputs(self) -> ProposalInputs | None:
+        """The open image's photo, parsing and garment masks (None: no parsing pixels yet)."""
+        doc = self._image_doc
+        parsing = None if doc is None or self.parsing_task is None else doc.masks.get(self.parsing_task)
+        if parsing is None or not parsing.any():
+            return None
+        garment = doc.masks.get("garment")
+        model = self._proposals.get(self.parsing_task or "")
+        probs = None if model is None else model.coarse_probs
+        return ProposalInputs(doc.rgb, parsing, garment if garment is not None and garment.any() else None, probs)
+
+    def _proposal_arrived(self, image_id: int, iset: InstanceSet) -> None:
+        """A background proposal: shown while its image is open and still has no instances."""
+        if image_id != self.image_id or (self.doc is not None and self.doc.instances):
+            return
+        self._set_doc(iset)
+        self._refresh_list()
+        self.changed.emit()
 
     def save(self) -> bool:
         """Save the instances as a new version (nothing happens when unchanged)."""
@@ -509,8 +543,8 @@ class InstancesDock(QDockWidget):
             text = inst.category or "(no category)"
             if inst.category_changed:
                 text += f"  (was {inst.proposed_category})"
-            if self._off_class(inst, parsing_names):  # why two "skirts" may not merge
-                text += f"  (on {parsing_names[inst.parsing_class]} pixels)"
+            if self.taxonomy.off_class(inst.category, inst.parsing_class, self.parsing_task or "", parsing_names):
+                text += f"  (on {parsing_names[inst.parsing_class]} pixels)"  # why two "skirts" may not merge
             item = QTreeWidgetItem([f"{k}. {text}", attrs])
             item.setData(0, ID_ROLE, k)
             if inst.colour_rgb is not None:
@@ -526,17 +560,6 @@ class InstancesDock(QDockWidget):
             self.buttons[name].setEnabled(self.doc is not None)
         self._selection_changed()
 
-    def _off_class(self, inst: Any, parsing_names: list[str]) -> bool:
-        """Whether ``inst``'s pixels are of another parsing class than its category's own (the
-        category model may name a garment across classes; an accessory has none)."""
-        if inst.category is None or inst.parsing_class == 0 or self.parsing_task is None:
-            return False
-        try:
-            parent = self.taxonomy.category(inst.category).parent(self.parsing_task)
-        except KeyError:
-            return False
-        return parent in parsing_names and parsing_names.index(parent) != inst.parsing_class
-
     def _selection_changed(self) -> None:
         ids = self.selected_ids()
         one = self.doc.instances.get(ids[0]) if self.doc is not None and len(ids) == 1 else None
@@ -549,29 +572,17 @@ class InstancesDock(QDockWidget):
         self._draw_highlight(ids)
 
     def _draw_highlight(self, ids: list[int]) -> None:
-        if self.doc is None or not ids:
-            self._highlight.set_image(None)
-            return
-        sel = np.isin(self.doc.map, ids)
-        box = BBox.of(sel)
-        if box is None:
-            self._highlight.set_image(None)
-            return
-        ring = max(2, round(max(self.doc.map.shape) / 600))  # about 1-2 screen pixels when fitted
-        rgba = np.ascontiguousarray(selection_rgba(sel[box.slices], ring))
-        image = QImage(rgba.data, rgba.shape[1], rgba.shape[0], rgba.strides[0], QImage.Format.Format_RGBA8888)
-        self._highlight.setPos(box.x0, box.y0)
-        self._highlight.set_image(image, keep=rgba)
-
+        self._highlight.show_selection(None if self.doc is None or not ids else np.isin(self.doc.map, ids))
 
 def attach(window: Any) -> InstancesDock:
     """Add the Instances dock to ``window`` (a MainWindow) and wire it to the image session."""
-    dock = InstancesDock(window.project, window.canvas, parent=window)
+    dock = InstancesDock(window.project, window.canvas, window.session.jobs, parent=window)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     session = window.session
     session.savedChanged.connect(lambda saved: dock.flush() if saved else None)
     session.imageOpened.connect(dock.set_image)
     session.maskReplaced.connect(lambda task, _bbox: dock.mask_replaced(task))
+    session.photoReady.connect(lambda *_: dock.mask_replaced(dock.parsing_task or ""))
     dock.message.connect(lambda text: window.status.showMessage(text, 5000))
     dock.statusChanged.connect(window.reload_queue)
     dock.warning.connect(lambda text: QTimer.singleShot(0, lambda: window.status.showMessage(text, 20000)))
