@@ -92,13 +92,20 @@ def status_name(status: str) -> str:
     return STATUS_STYLE.get(status, (status.replace("_", " ").capitalize(), ""))[0]
 
 
+#: Border of colour swatches: mid-grey, seen on white and on #1e1e1e, around black and white.
+SWATCH_BORDER = "#8c8c8c"
+
+
 def swatch(rgb: tuple[int, int, int], size: int = 18) -> QIcon:
-    """Return a square colour swatch icon for a label colour given as 0..255 RGB."""
+    """Return a square colour swatch icon for a label colour given as 0..255 RGB.
+
+    Its mid-grey border shows on light and dark lists alike, around black and white swatches
+    (a faint black one left a black garment's swatch invisible in the dark theme)."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(QPen(QColor(0, 0, 0, 90), 1.0))
+    painter.setPen(QPen(QColor(SWATCH_BORDER), 1.0))
     painter.setBrush(QColor(*rgb))
     painter.drawRoundedRect(QRectF(1.5, 1.5, size - 3, size - 3), 3, 3)
     painter.end()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
-from PySide6.QtWidgets import QApplication, QStyleFactory
+from PySide6.QtGui import QColor, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QProxyStyle, QStyle, QStyleFactory, QStyleOption, QWidget
 
 _SYSTEM: dict[str, object] = {}
 
@@ -46,6 +46,32 @@ def make_palette(dark: bool) -> QPalette:
     return palette
 
 
+#: Outline of check boxes and radio buttons on a dark window (Fusion draws them a shade darker
+#: than the window, #1f1f1f on #2b2b2b: an unchecked box could not be seen).
+DARK_INDICATOR_OUTLINE = "#9a9a9a"
+
+_INDICATORS = (
+    QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+    QStyle.PrimitiveElement.PE_IndicatorRadioButton,
+    QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck,
+)
+
+
+class FusionStyle(QProxyStyle):
+    """Fusion, with check box and radio button outlines that show on a dark window."""
+
+    def __init__(self) -> None:
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def drawPrimitive(  # noqa: N802 (Qt override)
+        self, element: QStyle.PrimitiveElement, option: QStyleOption, painter: QPainter, widget: QWidget | None = None
+    ) -> None:
+        if element in _INDICATORS and is_dark(option.palette):
+            option = type(option)(option)  # Fusion's outline is the window colour, darkened
+            option.palette.setColor(QPalette.ColorRole.Window, QColor(DARK_INDICATOR_OUTLINE).lighter(140))
+        super().drawPrimitive(element, option, painter, widget)
+
+
 def apply_theme(app: QApplication, theme: str) -> None:
     """Use ``theme`` (``system``, ``light`` or ``dark``) for the whole application.
 
@@ -60,7 +86,7 @@ def apply_theme(app: QApplication, theme: str) -> None:
         return
     if theme not in ("light", "dark"):
         raise ValueError(f"unknown theme {theme!r}; expected system, light or dark")
-    app.setStyle(QStyleFactory.create("Fusion"))
+    app.setStyle(FusionStyle())
     app.setPalette(make_palette(theme == "dark"))
 
 
