@@ -1,0 +1,63 @@
+"""Check boxes, radio buttons and colour swatches can be seen in the light and the dark theme."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QColor, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QApplication, QCheckBox, QRadioButton, QVBoxLayout, QWidget
+
+from fashion_annotator.ui.icons import swatch
+from fashion_annotator.ui.theme import apply_theme
+
+
+@pytest.fixture(params=["light", "dark"])
+def theme(request):
+    app = QApplication.instance()
+    apply_theme(app, request.param)
+    yield request.param
+    apply_theme(app, "system")
+
+
+def _pixels(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB888)
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(image.height(), image.bytesPerLine())
+    return rows[:, : image.width() * 3].reshape(image.height(), image.width(), 3).astype(int)
+
+
+def _strongest_edge(widget: QWidget, background: QColor) -> int:
+    """The largest RGB distance from ``background`` inside the widget's indicator (its left 20 px)."""
+    indicator = _pixels(widget.grab().toImage())[:, :20]
+    return int(np.abs(indicator - np.array(background.getRgb()[:3])).sum(-1).max())
+
+
+def test_an_unchecked_box_and_radio_button_have_an_outline_that_shows(qtbot, theme):
+    """In the dark theme Fusion drew their outline a shade darker than the window (#1f1f1f on
+    #2b2b2b): the unchecked "Region boundaries" box and the "Parsing" radio button were dark
+    squares and circles that an operator could barely see."""
+    body = QWidget()
+    qtbot.addWidget(body)
+    layout = QVBoxLayout(body)
+    box, radio = QCheckBox("Region boundaries"), QRadioButton("Parsing")
+    layout.addWidget(box)
+    layout.addWidget(radio)
+    body.show()
+    qtbot.waitExposed(body)
+    window = body.palette().color(QPalette.ColorRole.Window)
+    for widget in (box, radio):
+        assert _strongest_edge(widget, window) >= 150, f"{widget.text()} has no visible outline ({theme})"
+
+
+@pytest.mark.parametrize("list_background", ["#ffffff", "#1e1e1e"])
+@pytest.mark.parametrize("fill", [(0, 0, 0), (255, 255, 255), (20, 24, 40)])
+def test_a_swatch_is_outlined_on_light_and_dark_lists(qtbot, list_background, fill):
+    """A black garment's swatch vanished on the dark Instances list (its faint black border too)."""
+    image = QImage(18, 18, QImage.Format.Format_RGB888)
+    image.fill(QColor(list_background))
+    painter = QPainter(image)
+    painter.drawPixmap(0, 0, swatch(fill).pixmap(18, 18))
+    painter.end()
+    border = _pixels(image)[1:17, 1]  # the left edge of the rounded square
+    back = np.array(QColor(list_background).getRgb()[:3])
+    assert np.abs(border - back).sum(-1).max() >= 150
+    assert np.abs(border - np.array(fill)).sum(-1).max() >= 150
