@@ -24,7 +24,7 @@ def describe_selection(
     by = selection.by_status
     names = {"in_progress": "in progress", "rejected": "fixed since a QA reject"}
     parts = [f"{by[s]} {names.get(s, s)}" for s in ("done", "approved", "in_progress", "rejected") if by.get(s)]
-    text = f"{len(selection.corrected)} corrected {task} masks"
+    text = counted(len(selection.corrected), f"corrected {task} mask")
     text += f" ({', '.join(parts)})" if parts else ""
     n_unchanged = len(selection.unchanged)
     if n_unchanged:

@@ -263,3 +263,17 @@ def test_a_mask_drawn_before_any_proposal_started_from_none(tmp_path, write_phot
         assert np.isnan(row.score)
         imported = [dataclasses.replace(versions[0], source="import")]
         assert started_from(proj.proposals(rec.id, "garment"), imported).model_version == "7"
+
+
+
+def test_one_corrected_mask_is_named_in_the_singular(tmp_path, write_photo):
+    """The retrain dialog read "1 corrected parsing7 masks" (a new operator's hand test)."""
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.ui.train.selection_text import describe_selection
+
+    with Project.create(tmp_path / "p", tasks=("garment",), user="alice") as proj:
+        image_id = proj.add_image(write_photo(tmp_path / "src/0.png", SHAPE, seed=0)).id
+        proj.save_proposal(image_id, "garment", _mask(8, 20), "1")
+        proj.save_mask(image_id, "garment", _mask(6, 22), status="done")
+        text = describe_selection(select_training_masks(proj, "garment"), "garment", True)
+    assert text.startswith("1 corrected garment mask (1 done)")
