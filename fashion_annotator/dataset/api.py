@@ -105,6 +105,11 @@ class CachePart(Protocol):
         """The cached array, or None when absent or unreadable."""
         ...
 
+    def path(self, image_id: int, key: str) -> Path:
+        """Where the entry ``key`` of the image's photo lies (a file
+        :func:`~fashion_annotator.dataset.cache.write_entry` can write from any thread)."""
+        ...
+
 
 class LeasesPart(Protocol):
     """``project.leases``: one session edits an image at a time."""

@@ -43,13 +43,7 @@ class Cache:
 
     def save(self, image_id: int, key: str, array: np.ndarray) -> None:
         """Store a derived array for the photo, keyed by its content hash and ``key``."""
-        path = self.path(image_id, key)
-        buf = io.BytesIO()
-        np.savez_compressed(buf, array=np.asarray(array))
-        try:
-            atomic_write_bytes(path, buf.getvalue())
-        except OSError as exc:
-            raise ProjectError(f"{path}: cannot write the cache: {exc.strerror or exc}") from exc
+        write_entry(self.path(image_id, key), array)
 
     def load(self, image_id: int, key: str) -> np.ndarray | None:
         """Return a cached array, or None when absent or unreadable (it is recomputed)."""
@@ -59,3 +53,22 @@ class Cache:
                 return np.asarray(data["array"])
         except (OSError, ValueError, KeyError, EOFError):
             return None
+
+
+def write_entry(path: Path, array: np.ndarray) -> None:
+    """Write one cache entry at ``path`` (a :meth:`Cache.path`): compressed, atomically.
+
+    Files only, no store access: a worker thread may write the entries whose paths the GUI
+    thread looked up (compressing a photo's superpixels takes about 100 ms).
+
+    Raises
+    ------
+    ProjectError
+        The file cannot be written (the message names it).
+    """
+    buf = io.BytesIO()
+    np.savez_compressed(buf, array=np.asarray(array))
+    try:
+        atomic_write_bytes(path, buf.getvalue())
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot write the cache: {exc.strerror or exc}") from exc

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,6 +23,7 @@ from fashion_annotator.core.labels import available_taxonomies, load_taxonomy
 from fashion_annotator.core.masks import remove_islands
 from fashion_annotator.core.tasks import task_spec
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.cache import write_entry
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.segmentation.consistency import compatibility, disagreeing, make_consistent
@@ -61,6 +63,8 @@ __all__ = [
     "propose",
     "propose_for_image",
     "store_superpixels",
+    "superpixel_cache_paths",
+    "compute_superpixels_cached",
     "refine_proposal",
     "with_cutouts",
 ]
@@ -398,7 +402,7 @@ def propose_for_image(
 def cached_superpixels(project: ProjectStore, image_id: int) -> sp.SuperpixelHierarchy | None:
     """The photo's superpixel hierarchy from the project cache, or None (absent or stale)."""
     arrays = {}
-    for name in ("fine", "luts"):
+    for name in sp.CACHED_ARRAYS:
         value = project.cache.load(image_id, f"{sp.CACHE_KEY}-{name}")
         if value is None:
             return None
@@ -415,6 +419,31 @@ def store_superpixels(
     """Write a hierarchy to the project cache (raises ``ProjectError`` when it cannot)."""
     for name, array in sp.superpixels_to_arrays(hierarchy).items():
         project.cache.save(image_id, f"{sp.CACHE_KEY}-{name}", array)
+
+
+def superpixel_cache_paths(project: ProjectStore, image_id: int) -> dict[str, Path]:
+    """Where the image's superpixel arrays are cached (name -> ``.npz`` path)."""
+    return {name: project.cache.path(image_id, f"{sp.CACHE_KEY}-{name}") for name in sp.CACHED_ARRAYS}
+
+
+def compute_superpixels_cached(
+    rgb: np.ndarray, paths: Mapping[str, Path]
+) -> tuple[sp.SuperpixelHierarchy, str | None]:
+    """Compute a photo's hierarchy and write it to the cache ``paths``
+    (:func:`superpixel_cache_paths`); files only, so it runs in a worker thread.
+
+    Returns
+    -------
+    (SuperpixelHierarchy, str or None)
+        The hierarchy, and why it could not be cached (None: cached).
+    """
+    hierarchy = sp.compute_superpixels(rgb)
+    try:
+        for name, array in sp.superpixels_to_arrays(hierarchy).items():
+            write_entry(paths[name], array)
+    except ProjectError as exc:
+        return hierarchy, str(exc)
+    return hierarchy, None
 
 
 def project_superpixels(

@@ -37,6 +37,9 @@ DEFAULT_LEVEL: int = 1
 #: Cache key under which the UI stores a hierarchy; bump it when the parameters change
 #: (v2: regions enlarged pixel-centred).
 CACHE_KEY: str = "superpixels-v2"
+#: The arrays :func:`superpixels_to_arrays` packs a hierarchy into, each cached under
+#: ``f"{CACHE_KEY}-{name}"``.
+CACHED_ARRAYS: tuple[str, ...] = ("fine", "luts")
 
 
 @dataclass(frozen=True)

@@ -356,7 +356,9 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
         plain-backdrop ``backdrop`` photos, with ``backdrop_box_click_model_ms_median``); plus
         the goals, the view size, ``rss_mb`` and ``peak_rss_mb``; and the Review table with 1,000
         rows: ``review_table_refill_ms_median``, ``review_table_sort_ms_median`` and their
-        ``_all_rows`` baselines (every row measured for the column widths). ``res`` is ``ccp``, ``studio``
+        ``_all_rows`` baselines (every row measured for the column widths); with the CCP and
+        studio photos, the real window's longest GUI stall per image switch
+        (:func:`~fashion_annotator.ui.bench_window.measure_window_stalls`). ``res`` is ``ccp``, ``studio``
         (1152x1728) and ``backdrop`` (1152x1728, the subject on a plain backdrop).
     """
     app = _app()
@@ -418,7 +420,11 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
                 if box_clicks is not None:
                     results["backdrop_box_click_ms_median"] = _median(box_clicks[0])
                     results["backdrop_box_click_model_ms_median"] = _median(box_clicks[1])
-    canvas.close()
+        canvas.close()
+        if size is None:  # the real window on the CCP and studio photos, shipped models
+            from fashion_annotator.ui.bench_window import measure_window_stalls
+
+            results.update(measure_window_stalls(sets["ccp"] + sets["studio"], Path(tmp)))
     results.update(_measure_review_table(REVIEW_ROWS))
     results["stroke_ms_median"] = max(
         results[f"{res}{zoom}_stroke_ms_median"] for res in sets for zoom in ("", "_1x")

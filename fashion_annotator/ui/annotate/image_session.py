@@ -279,7 +279,8 @@ class ImageSession(JournalRecovery, QObject):
         if cached is not None:
             self._set_hierarchy(cached)
         else:
-            self.jobs.submit(SUPERPIXELS, image_id, sp.compute_superpixels, doc.rgb)
+            paths = pipeline.superpixel_cache_paths(self.project, image_id)
+            self.jobs.submit(SUPERPIXELS, image_id, pipeline.compute_superpixels_cached, doc.rgb, paths)
         for task in self.proposals.follow_promotions():
             self.message.emit(f"A new {task} model was promoted elsewhere (another window or a terminal): proposing with it")
         for task in self.project.tasks:
@@ -316,12 +317,10 @@ class ImageSession(JournalRecovery, QObject):
             return
         if job.kind == PHOTO:
             self._photo_loaded(*job.value)
-        elif job.kind == SUPERPIXELS:
-            try:
-                pipeline.store_superpixels(self.project, job.image_id, job.value)
-            except ProjectError as exc:
-                self.message.emit(f"Superpixels not cached: {exc}")
-            self._set_hierarchy(job.value)
+        elif job.kind == SUPERPIXELS:  # computed and cached by the worker (files only)
+            if job.value[1] is not None:
+                self.message.emit(f"Superpixels not cached: {job.value[1]}")
+            self._set_hierarchy(job.value[0])
         elif job.kind == PROPOSAL and self._proposal_job.get(job.key[0]) == job.key[1]:
             self.awaiting.discard(job.key[0])
             self._proposal_arrived(job.key[0], job.value)
