@@ -94,6 +94,10 @@ def import_alpha(
     return summary
 
 
+#: zlib level of exported cutouts: 3 encodes a 1152x1728 photo in 287 ms against Pillow's
+#: default 6's 728 ms (80% of the export's time per photo), files 15% larger (1.67 / 1.46 MB).
+CUTOUT_PNG_LEVEL = 3
+
 #: How an exported cutout's edge is written: ``soft`` (partial alpha on the mask's edge
 #: pixels, :func:`~fashion_annotator.core.guided.soft_edge_alpha`) or ``hard`` (0 / 255).
 CUTOUT_EDGES = ("soft", "hard")
@@ -117,7 +121,7 @@ def export_cutouts(
             raise ValueError(f"photo {rgb.shape[:2]} differs from its mask {mask.shape}")
         alpha = soft_edge_alpha(rgb, mask, SOFT_EDGE_PX if edges == "soft" else 0)
         with atomic_path(out / f"{stem}.png") as tmp:
-            Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG")
+            Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG", compress_level=CUTOUT_PNG_LEVEL)
 
     export_each(project, task, summary, write, progress)
     return summary
