@@ -41,14 +41,15 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.images import ImageData, load_image
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.ui.annotate.overlay import photo_image, selection_rgba
+from fashion_annotator.ui.annotate.type_to_pick import typing_into
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
 
 
 def _takes_text(widget: QWidget) -> bool:
     """Whether ``widget`` is a text entry (where Space and letters are typed, not shortcuts)."""
-    if isinstance(widget, QComboBox):  # a type-to-pick box takes letters too
-        return widget.isEditable() or bool(widget.property("typeToPick"))
+    if isinstance(widget, QComboBox):  # a type-to-pick box takes letters while typed into
+        return widget.isEditable() or typing_into(widget)
     return isinstance(widget, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox))
 #: Wheel zoom per notch (120 eighths of a degree).
 ZOOM_STEP = 1.25
@@ -397,7 +398,8 @@ class ImageView(QGraphicsView):
 
     def enterEvent(self, event: QEnterEvent) -> None:  # noqa: N802
         """The pointer over the photo gives it the keyboard (Space+drag pans, the tool keys
-        apply, as in a photo editor), unless a text field has it: typing there goes on."""
+        apply, as in a photo editor), unless a text field has it or the operator is typing into
+        a closed drop-down box (``type_to_pick.typing_into``): typing there goes on."""
         focus = QApplication.focusWidget()
         if focus is not None and focus is not self and not _takes_text(focus) and self.isActiveWindow():
             self.setFocus(Qt.FocusReason.MouseFocusReason)

@@ -159,7 +159,7 @@ class InstancesDock(QDockWidget):
         self.category = QComboBox()
         self.category.addItem(UNSET)
         self.category.addItems(self.taxonomy.names)
-        self.picker = TypePicker(self)
+        self.picker = TypePicker(self, home=self.canvas)
         self.picker.add(self.category, self._bind_category)
         label = QLabel("&Category")
         label.setBuddy(self.category)

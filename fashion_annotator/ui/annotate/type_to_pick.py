@@ -8,23 +8,53 @@ its boxes, applies a choice made with the mouse or the popup at once, and holds 
 typing until the typing settles (:attr:`TypePicker.settle_ms` after the last letter), the box
 loses the focus or Return is pressed; :meth:`TypePicker.commit` applies a held choice at once
 (before an undo, a save or another image).
+
+Who has the keyboard. A closed drop-down is not a text field to an operator: one who picked a
+category with the mouse and then pressed S over the photo meant the superpixel tool, and the
+box made the garment sandals. So a box keeps the keyboard only while the operator types there:
+
+- a pick made with the mouse (in the popup, or the wheel) gives the keyboard back to the
+  picker's ``home`` (the photo) at once; so does Return (the pick applied) and Esc (a typed
+  pick still waiting discarded, the box back to its value);
+- the photo takes the keyboard from a closed box when the pointer comes onto it
+  (:func:`typing_into`), unless the operator gave the box the keyboard with a key (Alt+C, an
+  attribute's Alt+digit, Tab) or typed into it less than :attr:`TypePicker.hold_ms` ago, or a
+  typed pick still waits: a pointer crossing the photo just after Alt+C leaves the letters that
+  follow to the box, one that comes later takes them for the tool keys.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QApplication, QComboBox
+from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 
-#: The dynamic property of a type-to-pick box (the photo does not take the keyboard from it
-#: when the pointer passes over: ``ui.annotate.image_view``).
-TYPE_TO_PICK = "typeToPick"
+#: The dynamic property of a type-to-pick box: until when (``time.monotonic()``) the operator is
+#: taken to be typing there (:func:`typing_into`).
+TYPING_UNTIL = "typeToPickTypingUntil"
 
 #: ``bind()`` reads what the box chose for what (the selection) when it was chosen and returns
 #: the action that applies it.
 Bind = Callable[[], Callable[[], None]]
+
+#: Focus reasons that say the operator gave a box the keyboard with a key (a box's shortcut
+#: calls ``setFocus()``: OtherFocusReason).
+_KEYBOARD_FOCUS = (
+    Qt.FocusReason.ShortcutFocusReason,
+    Qt.FocusReason.TabFocusReason,
+    Qt.FocusReason.BacktabFocusReason,
+    Qt.FocusReason.OtherFocusReason,
+)
+
+
+def typing_into(widget: QWidget) -> bool:
+    """Whether ``widget`` is a type-to-pick box the operator is typing into (see the module
+    docstring): the photo the pointer comes onto leaves it the keyboard."""
+    until = widget.property(TYPING_UNTIL)
+    return isinstance(until, float) and time.monotonic() < until
 
 
 def _typed_text(event: QEvent) -> bool:
@@ -38,18 +68,31 @@ def _typed_text(event: QEvent) -> bool:
 
 
 class TypePicker(QObject):
-    """Type to pick for the boxes given to :meth:`add` (see the module docstring)."""
+    """Type to pick for the boxes given to :meth:`add` (see the module docstring).
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    Parameters
+    ----------
+    parent : QObject or None
+    home : QWidget or None
+        Where the keyboard goes after a pick made with the mouse, Return or Esc (the photo).
+    """
+
+    def __init__(self, parent: QObject | None = None, home: QWidget | None = None) -> None:
         super().__init__(parent)
         #: How long after the last letter a typed choice is applied: the combo box's own
         #: keyboard search interval, plus a margin.
         self.settle_ms = QApplication.keyboardInputInterval() + 300
+        #: How long after a key given to a box (Alt+C, a letter) the photo leaves it the keyboard.
+        self.hold_ms = 1500
+        self.home = home
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.commit)
         self._pending: Callable[[], None] | None = None
+        #: The box a typed choice waits in, and its index before the typing.
+        self._before: tuple[QComboBox, int] | None = None
         self._typing: QComboBox | None = None
+        self._keyed: QComboBox | None = None
 
     @property
     def pending(self) -> bool:
@@ -59,18 +102,18 @@ class TypePicker(QObject):
     def add(self, combo: QComboBox, bind: Bind) -> None:
         """Make ``combo`` a type-to-pick box whose choices ``bind`` turns into actions."""
         combo.installEventFilter(self)
-        combo.setProperty(TYPE_TO_PICK, True)  # the canvas leaves such a box the keyboard
+        combo.setProperty(TYPING_UNTIL, 0.0)
         combo.activated.connect(lambda _i: self._activated(combo, bind))
 
     def discard(self) -> None:
         """Forget a typed choice that waits (its image is no longer the one shown)."""
         self._timer.stop()
-        self._pending = None
+        self._pending = self._before = None
 
     def commit(self) -> None:
         """Apply the typed choice that waits, if any."""
         self._timer.stop()
-        action, self._pending = self._pending, None
+        action, self._pending, self._before = self._pending, None, None
         if action is not None:
             action()
 
@@ -82,9 +125,28 @@ class TypePicker(QObject):
             return
         self.commit()
         action()
+        if self._keyed is not combo:  # the mouse (popup, wheel): the operator is done here
+            self._go_home(combo)
+
+    def _go_home(self, combo: QComboBox) -> None:
+        """Give the keyboard back to :attr:`home` if ``combo`` has it."""
+        combo.setProperty(TYPING_UNTIL, 0.0)
+        if self.home is not None and combo.hasFocus() and self.home.isVisible():
+            self.home.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _escape(self, combo: QComboBox) -> None:
+        """Esc: discard a typed choice that waits (the box shows its value again), go home."""
+        if self._before is not None and self._before[0] is combo:
+            combo.setCurrentIndex(self._before[1])
+        self.discard()
+        self._go_home(combo)
 
     def _typed(self) -> None:
-        self._typing = None
+        self._typing = self._keyed = None
+
+    def _hold(self, combo: QComboBox) -> None:
+        """The operator gives ``combo`` a key: it keeps the keyboard for :attr:`hold_ms`."""
+        combo.setProperty(TYPING_UNTIL, time.monotonic() + self.hold_ms / 1000)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
         if not isinstance(watched, QComboBox):
@@ -93,13 +155,32 @@ class TypePicker(QObject):
         if kind == QEvent.Type.ShortcutOverride and _typed_text(event):
             event.accept()  # the letter is the box's, not a window shortcut's (G, S, ...)
             return True
-        if kind == QEvent.Type.KeyPress and _typed_text(event):
-            self._typing = watched  # the search it starts emits activated at once
-            QTimer.singleShot(0, self._typed)
-        elif kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) and event.key() in (
-            Qt.Key.Key_Return, Qt.Key.Key_Enter,
-        ):  # fmt: skip
-            self.commit()
+        if kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
+            return self._key(watched, event)
+        if kind == QEvent.Type.FocusIn and isinstance(event, QFocusEvent):
+            if event.reason() in _KEYBOARD_FOCUS:
+                self._hold(watched)
+            elif event.reason() == Qt.FocusReason.MouseFocusReason:
+                watched.setProperty(TYPING_UNTIL, 0.0)
         elif kind == QEvent.Type.FocusOut:
             self.commit()
+        return False
+
+    def _key(self, combo: QComboBox, event: QKeyEvent) -> bool:
+        """A key pressed in the closed ``combo``: whether it is used up here."""
+        if event.key() == Qt.Key.Key_Escape:
+            self._escape(combo)
+            return True
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.commit()
+            self._go_home(combo)
+            return True
+        self._hold(combo)
+        self._keyed = combo  # a pick it makes (Down, a letter) is the keyboard's
+        if _typed_text(event):
+            self._typing = combo  # the search it starts emits activated at once
+            if self._before is None or self._before[0] is not combo:
+                self.commit()
+                self._before = (combo, combo.currentIndex())
+        QTimer.singleShot(0, self._typed)
         return False

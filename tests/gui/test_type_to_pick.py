@@ -1,0 +1,131 @@
+"""Who has the keyboard after a pick in the Instances panel's drop-down boxes (a hand test: a
+category picked with the mouse kept the keyboard, and S over the photo made the garment
+sandals), driven by real mouse and key events."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QEnterEvent
+from PySide6.QtWidgets import QApplication, QComboBox
+
+from fashion_annotator.ui.testing import instance_of
+
+
+@pytest.fixture
+def template(masks_template: Path) -> Path:
+    return masks_template
+
+
+def _active(window, qtbot) -> None:
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+
+
+def _key(qtbot, key) -> None:
+    """Type ``key`` where the keyboard is (shortcuts included)."""
+    focus = QApplication.focusWidget()
+    assert focus is not None
+    qtbot.keyClick(focus, key)
+
+
+def _pointer_onto_photo(window) -> None:
+    pos = QPointF(50, 50)
+    QApplication.sendEvent(window.canvas, QEnterEvent(pos, pos, window.canvas.mapToGlobal(pos)))
+
+
+def _pick_with_the_mouse(qtbot, box: QComboBox, text: str) -> None:
+    """Open ``box`` with a click and click ``text`` in its popup."""
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    view = box.view()
+    qtbot.waitUntil(view.isVisible, timeout=3000)
+    rect = view.visualRect(view.model().index(box.findText(text), 0))
+    qtbot.mouseMove(view.viewport(), rect.center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=3000)
+
+
+def test_a_pick_made_with_the_mouse_gives_the_keyboard_back_to_the_photo(opened, qtbot):
+    """S after a category picked with the mouse is the superpixel tool, not "sandals"."""
+    window, _project = opened
+    dock = window.instances
+    _active(window, qtbot)
+    dress = instance_of(window, "dress")
+    dock.select([dress])
+    _pick_with_the_mouse(qtbot, dock.category, "skirt")
+    assert dock.doc.instances[dress].category == "skirt"
+    assert window.canvas.hasFocus()
+    _key(qtbot, Qt.Key.Key_S)
+    assert window.canvas.tool == "superpixel"
+    assert dock.doc.instances[dress].category == "skirt" and not dock.picker.pending
+
+
+def test_the_photo_takes_the_keyboard_from_a_box_clicked_but_not_typed_into(opened, qtbot):
+    """A box opened with a click and closed without a pick keeps no keyboard from the photo."""
+    window, _project = opened
+    dock = window.instances
+    _active(window, qtbot)
+    dress = instance_of(window, "dress")
+    dock.select([dress])
+    qtbot.mouseClick(dock.category, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dock.category.view().isVisible, timeout=3000)
+    dock.category.hidePopup()
+    assert dock.category.hasFocus()
+    _pointer_onto_photo(window)
+    assert window.canvas.hasFocus()
+    _key(qtbot, Qt.Key.Key_P)
+    assert window.canvas.tool == "polygon" and dock.doc.instances[dress].category == "dress"
+
+
+def test_the_photo_takes_the_keyboard_back_once_the_typing_is_over(opened, qtbot):
+    """Alt+C then the pointer over the photo at once: letters go on to the box (the instances
+    test ``test_the_photo_leaves_the_keyboard_to_a_type_to_pick_box``); once the operator has
+    given the box no key for a while, the pointer coming onto the photo takes the keyboard."""
+    window, _project = opened
+    dock = window.instances
+    _active(window, qtbot)
+    dress = instance_of(window, "dress")
+    dock.select([dress])
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    assert dock.category.hasFocus()
+    qtbot.wait(dock.picker.hold_ms + 100)
+    _pointer_onto_photo(window)
+    assert window.canvas.hasFocus()
+    _key(qtbot, Qt.Key.Key_E)
+    assert window.canvas.tool == "eraser" and dock.doc.instances[dress].category == "dress"
+
+
+def test_esc_in_a_closed_box_drops_a_typed_pick_and_gives_the_keyboard_back(opened, qtbot):
+    window, _project = opened
+    dock = window.instances
+    _active(window, qtbot)
+    dress = instance_of(window, "dress")
+    dock.select([dress])
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClicks(dock.category, "sk")
+    assert dock.picker.pending
+    qtbot.keyClick(dock.category, Qt.Key.Key_Escape)
+    assert not dock.picker.pending and window.canvas.hasFocus()
+    assert dock.category.currentText() == "dress"
+    qtbot.wait(dock.picker.settle_ms + 100)
+    assert dock.doc.instances[dress].category == "dress"
+    _key(qtbot, Qt.Key.Key_S)
+    assert window.canvas.tool == "superpixel" and dock.doc.instances[dress].category == "dress"
+
+
+def test_return_in_a_closed_box_applies_the_pick_and_gives_the_keyboard_back(opened, qtbot):
+    window, _project = opened
+    dock = window.instances
+    _active(window, qtbot)
+    dress = instance_of(window, "dress")
+    dock.select([dress])
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # fabric
+    box = dock.attribute_boxes["fabric"]
+    qtbot.keyClick(box, Qt.Key.Key_Down)
+    qtbot.keyClick(box, Qt.Key.Key_Down)  # arrow keys step through the values: the box keeps them
+    assert box.hasFocus()
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert window.canvas.hasFocus()
+    assert dock.doc.instances[dress].attributes["fabric"] == box.itemText(2)
