@@ -184,7 +184,7 @@ class MainWindow(QMainWindow):
         self.region_level = DEFAULT_LEVEL
 
     def _setup_docks(self) -> None:
-        self.queue = QueueDock(self)
+        self.queue = QueueDock(self, home=self.canvas)
         self.queue.model.name_of = self.display_name
         self.queue.model.note_of = lambda image_id: rejection_note(self.project, image_id)
         self.hidden_docks: list | None = None

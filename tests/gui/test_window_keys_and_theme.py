@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QPalette
 from PySide6.QtWidgets import QApplication, QLabel
 
@@ -136,3 +137,21 @@ def _action_ink(window) -> int:
         ),  # fmt: skip
         default=0,
     )
+
+
+def test_esc_in_the_image_search_gives_the_keyboard_back_and_a_second_esc_clears(qtbot, opened):
+    """A hand test: "00" typed into Search by name, Esc, then E made the filter "00e"."""
+    window, _project = opened
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    search = window.queue.search
+    qtbot.mouseClick(search, Qt.MouseButton.LeftButton)
+    assert search.hasFocus()
+    qtbot.keyClicks(search, "00")
+    qtbot.keyClick(search, Qt.Key.Key_Escape)
+    assert window.canvas.hasFocus() and search.text() == "00"
+    qtbot.keyClick(window.canvas, Qt.Key.Key_E)
+    assert search.text() == "00" and window.canvas.tool == "eraser"
+    qtbot.mouseClick(search, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(search, Qt.Key.Key_Escape)  # Esc with nothing typed: the filter goes
+    assert search.text() == "" and window.canvas.hasFocus()

@@ -26,7 +26,7 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QFocusEvent, QIcon, QImage, QKeyEvent, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -183,6 +183,42 @@ class QueueModel(QAbstractListModel):
         return self._pool.waitForDone(msecs)
 
 
+class SearchField(QLineEdit):
+    """The search by name: Esc gives the keyboard back to :attr:`photo` and keeps
+    the filter; Esc with nothing typed since the field got the keyboard clears it too.
+
+    Parameters
+    ----------
+    home : QWidget or None
+        Where Esc sends the keyboard.
+    """
+
+    def __init__(self, home: QWidget | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        #: Where Esc sends the keyboard (``QLineEdit.home`` is a method).
+        self.photo = home
+        self._typed = False
+        self.textEdited.connect(self._edited)
+
+    def _edited(self, _text: str) -> None:
+        self._typed = True
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        self._typed = False
+        super().focusInEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() != Qt.Key.Key_Escape:
+            super().keyPressEvent(event)
+            return
+        if not self._typed:
+            self.clear()
+        self._typed = False
+        if self.photo is not None and self.photo.isVisible():
+            self.photo.setFocus(Qt.FocusReason.OtherFocusReason)
+        event.accept()
+
+
 class QueueDock(QDockWidget):
     """The image queue: filter, search, counts and the list of images.
 
@@ -192,12 +228,18 @@ class QueueDock(QDockWidget):
         The operator chose an image (click or Enter).
     filterChanged()
         The status filter or the search text changed; the window reloads the rows.
+
+    Parameters
+    ----------
+    parent : QWidget or None
+    home : QWidget or None
+        Where Esc in the search field gives the keyboard back (the photo).
     """
 
     imageActivated = Signal(int)
     filterChanged = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, home: QWidget | None = None) -> None:
         super().__init__("Images", parent)
         self.setObjectName("queueDock")
         body = QWidget()
@@ -209,7 +251,7 @@ class QueueDock(QDockWidget):
         for status in STATUS_STYLE:
             self.status_filter.addItem(status_icon(status), status_name(status), status)
         self.status_filter.setToolTip("Show only images with this status")
-        self.search = QLineEdit()
+        self.search = SearchField(home)
         self.search.setPlaceholderText("Search by name")
         self.search.setClearButtonEnabled(True)
         row.addWidget(self.status_filter)
