@@ -105,7 +105,7 @@ def build_menus(w: MainWindow) -> None:
             w.view_menu = menu
     w.refine_menu = bar.addMenu("&Refine")
     refine_menu.populate(w.refine_menu, w)
-    w.train_menu = bar.addMenu("T&rain")
+    w.train_menu = bar.addMenu("Tr&ain")
     for name in TRAIN_MENU:
         w.train_menu.addAction(get(name))
     help_menu = bar.addMenu("&Help")

@@ -155,3 +155,24 @@ def test_esc_in_the_image_search_gives_the_keyboard_back_and_a_second_esc_clears
     qtbot.mouseClick(search, Qt.MouseButton.LeftButton)
     qtbot.keyClick(search, Qt.Key.Key_Escape)  # Esc with nothing typed: the filter goes
     assert search.text() == "" and window.canvas.hasFocus()
+
+
+def test_every_alt_key_of_the_window_opens_or_focuses_one_thing(opened):
+    """A hand test: Alt+R was the key of both the Refine and the Train menu (Train had none)."""
+    from collections import Counter
+
+    from PySide6.QtGui import QShortcut
+    from PySide6.QtWidgets import QAbstractButton
+
+    window, _project = opened
+    menus = [a.text() for a in window.menuBar().actions()]
+    keys = [QKeySequence.mnemonic(text).toString() for text in menus]
+    assert all(keys), f"a menu without an Alt key: {menus}"
+    for button in window.findChildren(QAbstractButton):
+        if button.isVisibleTo(window) and "&" in button.text().replace("&&", ""):
+            keys.append(QKeySequence.mnemonic(button.text()).toString())
+    for label in window.findChildren(QLabel):
+        if label.buddy() is not None and "&" in label.text():
+            keys.append(QKeySequence.mnemonic(label.text()).toString())
+    keys += [s.key().toString() for s in window.findChildren(QShortcut) if "Alt+" in s.key().toString()]
+    assert [k for k, n in Counter(keys).items() if n > 1] == [], keys

@@ -182,7 +182,7 @@ class InstancesDock(QDockWidget):
         for i, (name, text, slot) in enumerate([
             ("propose", "&Propose", self.propose),
             ("split", "Sp&lit by line", self.start_split),
-            ("parts", "Split p&arts", self.split_parts),
+            ("parts", "Split part&s", self.split_parts),
             ("merge", "&Merge", self.merge_selected),
             ("delete", "&Delete", self.delete_selected),
             ("undo", "U&ndo", self.undo),
