@@ -108,6 +108,12 @@ class AttributeGroup:
     shortcut: str = ""
     computed: bool = False
 
+    @property
+    def key(self) -> str:
+        """The key that, with Alt, focuses its box in the Instances panel (its shortcut, else
+        its name's initial)."""
+        return self.shortcut or self.name[:1].upper()
+
 
 @dataclass(frozen=True)
 class AttributeSchema:

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.store import ProjectError, open_project
 from fashion_annotator.ui import prompts
-from fashion_annotator.ui.annotate.instances_dock import INSTANCE_KEYS
+from fashion_annotator.ui.annotate.instances_dock import instance_keys
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.preferences import PreferencesDialog
@@ -53,7 +53,7 @@ def show_help(w: MainWindow) -> HelpDialog:
         w.actions_by_name.values(),
         w,
         other_keys=[(f"Review: {what}", key) for key, what in REVIEW_KEYS]
-        + [(what, key) for key, what in INSTANCE_KEYS],
+        + [(what, key) for key, what in instance_keys(w.instances.schema)],
         autosave_s=w.prefs.autosave_interval_s,
     )
     dialog.show()

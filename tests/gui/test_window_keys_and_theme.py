@@ -176,3 +176,30 @@ def test_every_alt_key_of_the_window_opens_or_focuses_one_thing(opened):
             keys.append(QKeySequence.mnemonic(label.text()).toString())
     keys += [s.key().toString() for s in window.findChildren(QShortcut) if "Alt+" in s.key().toString()]
     assert [k for k, n in Counter(keys).items() if n > 1] == [], keys
+
+
+def test_f1_names_each_attribute_key_and_shows_every_row_whole(qtbot, opened):
+    """A hand test: F1 listed "Alt+1 … Alt+9" for seven attribute groups, and cut the Review
+    row "Open the selected image in the annotation view (in the …" short."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QFontMetrics
+
+    window, _ = opened
+    dialog = window.show_help()
+    qtbot.waitExposed(dialog)
+    table = dialog.table
+    rows = {table.item(r, 1).text(): table.item(r, 0).text() for r in range(table.rowCount())}
+    groups = window.instances.schema.groups
+    for number, group in enumerate(groups, 1):
+        assert group.name in rows[f"Alt+{number}"]
+    assert f"Alt+{len(groups) + 1}" not in rows and not any("Alt+9" in keys for keys in rows)
+    metrics = QFontMetrics(table.font())
+    for column in (0, 1):
+        width = table.columnWidth(column) - 2 * table.style().pixelMetric(
+            table.style().PixelMetric.PM_FocusFrameHMargin
+        ) - 2
+        for r in range(table.rowCount()):
+            text = table.item(r, column).text()
+            needed = metrics.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, text)
+            assert needed.height() <= table.rowHeight(r), f"row cut short: {text}"
+    dialog.close()

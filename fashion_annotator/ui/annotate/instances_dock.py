@@ -46,6 +46,7 @@ from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.instances.model import InstanceSet
 from fashion_annotator.instances.proposer import InstanceProposer
 from fashion_annotator.instances.schema import (
+    AttributeSchema,
     instance_parsing_task,
     load_attribute_schema,
     load_instance_taxonomy,
@@ -66,14 +67,12 @@ from fashion_annotator.ui.workers import ImageJobs
 ID_ROLE = Qt.ItemDataRole.UserRole
 UNSET = "—"
 
-#: The Instances dock's keys as the shortcut help lists them: ``(key, what it does)``; the
-#: attribute keys run Alt+1 to Alt+N, one per attribute group of the schema.
-INSTANCE_KEYS = (
-    ("Alt+I", "Instances: focus the list"),
-    ("Alt+C", "Instances: the selected instance's category"),
-    ("Alt+1 … Alt+9", "Instances: an attribute group (pattern, sleeve, …, colour)"),
-    ("Delete", "Instances: delete the selected (in the list)"),
-)
+def instance_keys(schema: AttributeSchema) -> list[tuple[str, str]]:
+    """The Instances dock's keys as the shortcut help lists them: ``(key, what it does)``, one
+    row per attribute group of ``schema`` (Alt+1 to Alt+7 for the shipped one)."""
+    groups = [(f"Alt+{g.key}", f"Instances: the selected instance's {g.name}") for g in schema.groups]
+    return [("Alt+I", "Instances: focus the list"), ("Alt+C", "Instances: the selected instance's category"),
+            *groups, ("Delete", "Instances: delete the selected (in the list)")]  # fmt: skip
 
 
 class InstancesDock(QDockWidget):
@@ -170,7 +169,7 @@ class InstancesDock(QDockWidget):
             box.addItem(UNSET)
             box.addItems(list(group.values))
             self.picker.add(box, functools.partial(self._bind_attribute, group.name))
-            key = group.shortcut or group.name[:1].upper()
+            key = group.key
             glabel = QLabel(f"{group.name} (Alt+{key})")
             glabel.setBuddy(box)
             QShortcut(QKeySequence(f"Alt+{key}"), self, box.setFocus, context=Qt.ShortcutContext.WindowShortcut)
