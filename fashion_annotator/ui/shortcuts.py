@@ -142,13 +142,18 @@ class ShortcutEditor(QTableWidget):
         return None
 
     def _edited(self, name: str, edit: QKeySequenceEdit) -> None:
+        """A key field's editing finished: assign its key, or put the action's back and say
+        why. The reason stays until a key is changed: the field finishes again when it loses
+        the focus, its key unchanged, and that says nothing (it emptied the reason)."""
         key = edit.keySequence().toString(NATIVE)
+        before = list(self.keys[name])
         error = self.assign(name, key)
         current = self.keys[name]
         if error is not None:
             edit.setKeySequence(QKeySequence(current[0] if current else ""))
         self._tip(edit, current)
-        self.refused.emit(error or "")
+        if error is not None or current != before:
+            self.refused.emit(error or "")
 
     @staticmethod
     def _tip(edit: QKeySequenceEdit, keys: list[str]) -> None:

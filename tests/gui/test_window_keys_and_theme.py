@@ -203,3 +203,34 @@ def test_f1_names_each_attribute_key_and_shows_every_row_whole(qtbot, opened):
             needed = metrics.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap, text)
             assert needed.height() <= table.rowHeight(r), f"row cut short: {text}"
     dialog.close()
+
+
+def test_a_refused_key_stays_explained_until_a_key_is_changed_again(qtbot, opened):
+    """A hand test: "B is already the key of “Brush”…" vanished as soon as the key field lost
+    the focus."""
+    window, _ = opened
+    dialog = PreferencesDialog(window.prefs, [], window, actions=list(window.actions_by_name.values()),
+                               reserved={k: w for k, w in REVIEW_KEYS})  # fmt: skip
+    qtbot.addWidget(dialog)
+    dialog.pages.setCurrentIndex(1)  # the Keyboard page
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isActiveWindow, timeout=5000)
+    editor = dialog.keys
+    eraser = editor._rows["tool_eraser"]
+    qtbot.mouseClick(eraser, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(eraser.hasFocus, timeout=2000)
+    qtbot.keyClick(eraser, Qt.Key.Key_B)
+    message = "B is already the key of “Brush”: the key was not changed."
+    qtbot.waitUntil(lambda: dialog.key_message.text() == message, timeout=3000)
+    brush = editor._rows["tool_brush"]
+    qtbot.mouseClick(brush, Qt.MouseButton.LeftButton)  # the eraser's field loses the focus
+    qtbot.waitUntil(brush.hasFocus, timeout=2000)
+    qtbot.wait(100)
+    assert dialog.key_message.isVisibleTo(dialog) and dialog.key_message.text() == message
+    assert eraser.keySequence() == QKeySequence("E")
+    qtbot.keyClick(brush, Qt.Key.Key_Y)  # a key changed: the old reason goes
+    qtbot.waitUntil(lambda: editor.keys["tool_brush"] == ["Y"], timeout=3000)
+    assert not dialog.key_message.isVisibleTo(dialog)
+    dialog.reject()
