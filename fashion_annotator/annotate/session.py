@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,6 +53,7 @@ __all__ = [
     "restore_entry",
     "save_open_image",
     "tasks_to_save",
+    "untouched",
 ]
 
 log = logging.getLogger(__name__)
@@ -157,10 +159,17 @@ def load_document(
     fresh = set()
     notes = [] if notes is None else notes
     latest = set()  # tasks opened as their latest saved version: undone back to it, nothing to save
+    opened: list[AnnotationDocument] = []  # the document, once made (a deferred read may pass over)
+
+    def not_latest(task: str) -> None:
+        for made in opened:
+            made.forget_clean(task)
+
     for task in project.tasks:
         versions = project.mask_versions(image_id, task) if small is not None else []
         if versions and task != shown:
-            masks[task] = _saved_mask_reader(project, image_id, task, versions[-1].version, notes)
+            masks[task] = _saved_mask_reader(project, image_id, task, versions[-1].version, notes, not_latest)
+            latest.add(task)
             continue
         passed_over = len(notes)
         saved = newest_readable_mask(project, image_id, task, None, notes)
@@ -176,8 +185,10 @@ def load_document(
     doc = AnnotationDocument(image_id, rgb, masks, proposals, preview=small,
                              load_proposal=lambda t: project.load_proposal(image_id, t),
                              copy_masks=False)  # fmt: skip
+    opened.append(doc)
     doc.seconds, doc.actions = effort_so_far(project, image_id)
     doc.mark_saved(latest)
+    doc.mark_clean(fresh)  # never saved: the empty mask, or the model's start below, is no edit
     for task in fresh:
         proposal = proposals.get(task)
         if proposal is not None:
@@ -217,16 +228,26 @@ def newest_readable_mask(
 
 
 def _saved_mask_reader(
-    project: ProjectStore, image_id: int, task: str, version: int, notes: list[str]
+    project: ProjectStore,
+    image_id: int,
+    task: str,
+    version: int,
+    notes: list[str],
+    passed_over: Callable[[str], None],
 ) -> MaskReader:
-    """A reader of one saved mask version, for a document's first read of that mask."""
+    """A reader of one saved mask version, for a document's first read of that mask; when that
+    version cannot be read and an older one is read instead, ``passed_over(task)`` is called
+    (the mask is not the store's latest: any edit of it saves a new version on top)."""
 
     def read() -> np.ndarray:
+        before = len(notes)
         mask = newest_readable_mask(project, image_id, task, version, notes)
         if mask is None:
             raise ProjectError(
                 f"image {image_id} task {task!r}: saved mask version {version} is gone"
             )
+        if len(notes) > before:
+            passed_over(task)
         return mask
 
     return read
@@ -274,6 +295,15 @@ def rejected_unchanged(project: ProjectStore, opened: OpenImage) -> list[str]:
         if rejected is not None and np.array_equal(rejected, opened.doc.masks[t]):
             unchanged.append(t)
     return unchanged
+
+
+def untouched(opened: OpenImage, task: str) -> bool:
+    """Whether ``task`` of ``opened`` is as the image opened it, never saved and never touched:
+    no edit standing, none undone that a redo could bring back, no stroke being drawn. A newer
+    proposal then takes the start's place (:meth:`~.AnnotationDocument.start_from`)."""
+    doc = opened.doc
+    return (task in opened.fresh and task not in opened.edited and not doc.in_stroke(task)
+            and not doc.can_redo(task))  # fmt: skip
 
 
 def waiting_for_proposals(opened: OpenImage, awaiting: set[str], photo_failed: bool) -> list[str]:

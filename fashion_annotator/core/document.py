@@ -106,9 +106,11 @@ class AnnotationDocument:
             self.set_proposal(task, prop)
         self.history: dict[str, History] = {task: History() for task in self.masks}
         self.unsaved: set[str] = set()
-        #: Per task, the history serial at which the mask was what the store holds (set by
-        #: :meth:`mark_saved`): undoing back to it leaves nothing to save (:meth:`at_saved`).
-        self._saved_serial: dict[str, int] = {}
+        #: Per task, the history serial at which the mask is what the store holds (set by
+        #: :meth:`mark_saved`) or, never saved, what the image opened with (:meth:`mark_clean`,
+        #: :meth:`start_from`): undoing or redoing back to it leaves nothing to save
+        #: (:meth:`is_clean`).
+        self._clean_serial: dict[str, int] = {}
         self.actions = 0
         self._listeners: list[ChangeListener] = []
         self.seconds = 0.0
@@ -120,14 +122,16 @@ class AnnotationDocument:
 
     @property
     def dirty(self) -> bool:
-        """Whether any task holds edits the store has not saved (see :attr:`unsaved`)."""
+        """Whether any task holds edits the store has not saved (see :attr:`unsaved`): a task
+        undone back to what was saved or opened (:meth:`is_clean`) holds none."""
         return bool(self.unsaved)
 
     def subscribe(self, listener: ChangeListener) -> Callable[[], None]:
         """Call ``listener(task, bbox, committed)`` on every mask change; return an unsubscribe.
 
-        ``committed`` is True for a recorded step (an edit, undo or redo: the mask now differs
-        from the store) and False for the live pixels of a stroke still being drawn.
+        ``committed`` is True for a recorded step (an edit, undo or redo: :attr:`unsaved` says
+        whether the mask now differs from its clean state) and False for the live pixels of a
+        stroke still being drawn.
         """
         self._listeners.append(listener)
         return lambda: self._listeners.remove(listener)
@@ -268,8 +272,7 @@ class AnnotationDocument:
             self.end_stroke(task)
         box = self.history[task].undo(mask)
         if box is not None:
-            self.unsaved.add(task)
-            self._changed(task, box, True)
+            self._stepped(task, box)
         return box
 
     def redo(self, task: str) -> BBox | None:
@@ -282,9 +285,17 @@ class AnnotationDocument:
             self.end_stroke(task)
         box = self.history[task].redo(mask)
         if box is not None:
-            self.unsaved.add(task)
-            self._changed(task, box, True)
+            self._stepped(task, box)
         return box
+
+    def _stepped(self, task: str, box: BBox) -> None:
+        """An undo or redo of ``task`` changed ``box``: unsaved unless the mask is back at its
+        clean state (:meth:`is_clean`); announced either way."""
+        if self.is_clean(task):
+            self.unsaved.discard(task)
+        else:
+            self.unsaved.add(task)
+        self._changed(task, box, True)
 
     def can_undo(self, task: str) -> bool:
         """True when ``task`` has a step to undo."""
@@ -319,6 +330,8 @@ class AnnotationDocument:
         own work; Refine > Clear the mask starts from nothing, as an edit)."""
         box = self.apply(task, _copy_into, np.asarray(mask), edit=False)
         self.history[task].rebase()
+        if task not in self.unsaved:  # no edit of the operator's: the start is what opened
+            self.mark_clean([task])
         return box
 
     def set_proposal(self, task: str, proposal: np.ndarray | None) -> None:
@@ -357,19 +370,30 @@ class AnnotationDocument:
 
     def mark_saved(self, tasks: Iterable[str] | None = None) -> None:
         """The store now holds the masks of ``tasks`` (default: all); history is kept."""
-        tasks = list(self.masks) if tasks is None else list(tasks)
-        self.unsaved.difference_update(tasks)
-        for task in tasks:
-            self._saved_serial[task] = self.history[task].last_serial()
+        self.mark_clean(list(self.masks) if tasks is None else tasks)
 
-    def at_saved(self, task: str) -> bool:
-        """Whether ``task``'s mask is again what the store holds (every step since the last
-        :meth:`mark_saved` undone, or redone back to it): a save would add an identical
+    def mark_clean(self, tasks: Iterable[str]) -> None:
+        """The masks of ``tasks`` as they are now leave nothing to save: what the store holds
+        (:meth:`mark_saved`), or, never saved, what the image opened with (an empty mask, the
+        model's start; marking the image done still saves those). Undoing or redoing back to
+        this state makes the task clean again (:meth:`is_clean`)."""
+        for task in tasks:
+            self.unsaved.discard(task)
+            self._clean_serial[task] = self.history[task].last_serial()
+
+    def forget_clean(self, task: str) -> None:
+        """No state of ``task``'s mask is clean any more (the saved version it opened with was
+        not the latest after all: a damaged file passed over); any edit, even undone, saves."""
+        self._clean_serial.pop(task, None)
+
+    def is_clean(self, task: str) -> bool:
+        """Whether ``task``'s mask is again what it was at the last :meth:`mark_clean` (every
+        step since undone, or redone back to it): nothing to save, a save would add an identical
         version. The history is linear, so its newest step's serial names the mask."""
         return (
             task not in self._strokes
-            and task in self._saved_serial
-            and self._saved_serial[task] == self.history[task].last_serial()
+            and task in self._clean_serial
+            and self._clean_serial[task] == self.history[task].last_serial()
         )
 
 

@@ -206,3 +206,29 @@ def test_ctrl_enter_on_a_rejected_mask_kept_as_it_was_says_it_was_not_marked_don
     finally:
         window.close()
         project.close()
+
+
+def test_edits_undone_back_to_the_model_start_leave_the_image_untouched(qtbot, template, tmp_path, answers):
+    """Found in a hand test: a stroke on the model's proposal, then Ctrl+Z, still read
+    "Unsaved"; moving on saved the proposal as a mask version, the image became "In progress"
+    and Retrain counted it as an accepted proposal. Back at the start nothing is unsaved."""
+    window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
+    try:
+        first = window.session.image_id
+        proposal = window.session.current.doc.proposals["garment"]
+        window.canvas.set_tool("brush")
+        drag(window, [(300, 300), (360, 340)])
+        assert window.status.saved.text().endswith("Unsaved") and window.session.journal.entries()
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+        np.testing.assert_array_equal(shown_mask(window), proposal)
+        assert window.status.saved.text() == "Saved" and not window.session.unsaved
+        assert window.session.journal.entries() == []
+        window.session._autosave()
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL | Qt.KeyboardModifier.ShiftModifier)  # redo: edited again
+        assert window.status.saved.text().endswith("Unsaved") and window.session.unsaved
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+        assert window.step(1) and window.session.image_id != first
+        assert project.mask_versions(first, "garment") == [] and project.image(first).status == "new"
+    finally:
+        window.close()
+        project.close()

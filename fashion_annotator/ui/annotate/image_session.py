@@ -64,8 +64,8 @@ class ImageSession(JournalRecovery, QObject):
     savedChanged(bool)
         True when nothing is unsaved (a save, an image opened), False at an edit.
     undoneToSaved()
-        Undo or redo brought every mask back to what the store holds: nothing to save, though
-        nothing was saved (the Instances panel does not reconcile then).
+        Undo or redo brought every mask back to what the store holds (or the image opened
+        with): nothing to save, nothing saved (the Instances panel does not reconcile then).
     message(str)
         A line for the status bar.
     error(str)
@@ -357,7 +357,7 @@ class ImageSession(JournalRecovery, QObject):
             self._record_shown(int(doc.image_id), task, mask, str(proposal.model_version or "unknown"))
         if imported:  # the imported instances' parsing is the start; the model's is offered
             self.message.emit(f"The {task} start is the imported one; Refine > Use the proposal takes the model's")
-        elif task in self.current.fresh and task not in self.current.edited and not doc.in_stroke(task):
+        elif session.untouched(self.current, task):
             box = doc.start_from(task, mask)
             if box is not None:
                 self.maskReplaced.emit(task, box)
@@ -396,8 +396,9 @@ class ImageSession(JournalRecovery, QObject):
             return
         doc = self.current.doc
         doc.seconds = self.clock.tick()
-        if doc.at_saved(task):  # undone back to the saved mask: nothing to save or to recover
+        if doc.is_clean(task):  # undone back to the saved (or opened) mask: nothing to save or recover
             self.current.edited.discard(task)
+            self.unjournalled.discard(task)
             self.journal.discard(int(doc.image_id), task)
             if not self.current.edited:
                 self.undoneToSaved.emit()

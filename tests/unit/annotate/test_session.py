@@ -17,10 +17,11 @@ from fashion_annotator.annotate.session import (
     restore_entry,
     save_open_image,
     tasks_to_save,
+    untouched,
 )
 from fashion_annotator.annotate.tools import Pointer, ToolContext, make_tool
 from fashion_annotator.core.journal import RecoveryJournal
-from fashion_annotator.core.masks import BBox
+from fashion_annotator.core.masks import BBox, fill_polygon
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
 
@@ -61,11 +62,35 @@ def test_a_fresh_image_starts_from_its_proposal_and_saves_what_was_edited(tmp_pa
         assert not doc.dirty and not journal.entries()
         assert project.image(image_id).status == "in_progress"
         np.testing.assert_array_equal(project.load_mask(image_id, "garment"), doc.masks["garment"])
-        # a save of one task does not take another, never saved, for saved (a code review)
-        assert not doc.at_saved("parsing7") and doc.at_saved("garment")
+        # a never-saved, untouched task is clean as it opened: saved only when marked done
+        assert doc.is_clean("parsing7") and doc.is_clean("garment")
         # Marking it done writes every task, the never-edited one included.
         assert save_open_image(project, opened, journal, status="done") == ["parsing7"]
         assert project.image(image_id).status == "done"
+
+
+def test_edits_undone_back_to_the_opened_start_save_nothing(tmp_path: Path) -> None:
+    """A hand test: an image the operator did not change (edits undone back to the model's
+    start, or to the empty never-saved mask) was saved by the autosave as a new mask version
+    and became "In progress". Marking it done still saves every task: that is a decision."""
+    project, image_id = _project(tmp_path)
+    journal = RecoveryJournal(tmp_path / "p" / "journal")
+    with project:
+        doc, fresh = load_document(project, image_id)
+        opened = OpenImage(doc, fresh=fresh)
+        start = doc.masks["garment"].copy()
+        _dab(doc, 25, 30)
+        doc.apply("parsing7", fill_polygon, np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0]]), 3)
+        assert opened.edited == {"garment", "parsing7"}
+        doc.undo("garment")
+        doc.undo("parsing7")
+        np.testing.assert_array_equal(doc.masks["garment"], start)
+        assert not opened.edited and tasks_to_save(opened, None) == []
+        assert not untouched(opened, "garment"), "a newer proposal would drop the redo"
+        assert save_open_image(project, opened, journal) == []
+        assert project.mask_versions(image_id, "garment") == [] and project.image(image_id).status == "new"
+        assert save_open_image(project, opened, journal, status="done") == ["garment", "parsing7"]
+        np.testing.assert_array_equal(project.load_mask(image_id, "garment"), start)
 
 
 def test_editing_an_approved_image_sends_it_back_to_review(tmp_path: Path) -> None:
@@ -198,6 +223,37 @@ def test_a_large_photo_reads_only_the_shown_tasks_mask_and_saving_keeps_the_othe
         versions = project.mask_versions(image_id, "parsing7")
         assert len(versions) == 2 and reads[1] == "parsing7"
         np.testing.assert_array_equal(project.load_mask(image_id, "parsing7"), saved["parsing7"])
+
+
+def test_a_deferred_mask_undone_back_to_its_saved_version_saves_nothing(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """A large photo's tasks other than the shown one are read on first use: an edit of one of
+    them undone back to its saved mask read "Unsaved" and saved an identical version (an
+    approved image went back to review). One opened at an older version (its latest file
+    damaged) still saves on top."""
+    project, image_id, saved = _large_project(tmp_path, monkeypatch)
+    journal = RecoveryJournal(tmp_path / "p" / "journal")
+    square = np.array([[10.0, 10.0], [40.0, 10.0], [40.0, 40.0], [10.0, 40.0]])
+    with project:
+        project.set_status(image_id, "approved")
+        doc, fresh = load_document(project, image_id, progressive=True, shown="garment")
+        opened = OpenImage(doc, fresh=fresh)
+        doc.apply("parsing7", fill_polygon, square, 4)
+        assert opened.edited == {"parsing7"}
+        doc.undo("parsing7")
+        assert not opened.edited and save_open_image(project, opened, journal) == []
+        assert len(project.mask_versions(image_id, "parsing7")) == 1
+        assert project.image(image_id).status == "approved"
+        project.save_mask(image_id, "parsing7", saved["parsing7"])
+        project.mask_versions(image_id, "parsing7")[-1].path.write_bytes(b"not a png")
+        notes: list[str] = []
+        doc, fresh = load_document(project, image_id, progressive=True, shown="garment", notes=notes)
+        opened = OpenImage(doc, fresh=fresh)
+        doc.apply("parsing7", fill_polygon, square, 4)
+        doc.undo("parsing7")
+        assert notes and opened.edited == {"parsing7"}
+        assert save_open_image(project, opened, journal) == ["parsing7"]
 
 
 def test_a_deferred_mask_that_became_unreadable_names_its_file_when_first_read(

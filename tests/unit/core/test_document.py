@@ -181,4 +181,55 @@ def test_undoing_every_kept_step_after_older_ones_were_dropped_is_not_the_saved_
     while doc.undo("garment") is not None:
         pass
     assert not np.array_equal(doc.masks["garment"], saved)
-    assert doc.history["garment"].last_serial() != 0 and not doc.at_saved("garment")
+    assert doc.history["garment"].last_serial() != 0 and not doc.is_clean("garment")
+
+
+def test_undo_and_redo_back_to_the_opened_or_saved_mask_leave_nothing_unsaved() -> None:
+    """A hand test: undoing every edit back to what the image opened with (the model's start,
+    an empty never-saved mask) still read "Unsaved", and the autosave stored the proposal as a
+    new version. Dirty means: differs from the last saved state, or, never saved, the opened one."""
+    doc = make_doc()
+    doc.mark_clean(["garment", "parsing7"])  # as the image opened: nothing of the operator's
+    doc.start_from("garment", doc.proposal("garment"))
+    start = doc.masks["garment"].copy()
+    corner = np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 4.0], [0.0, 4.0]])
+    assert doc.is_clean("garment") and not doc.dirty
+    doc.apply("garment", fill_polygon, corner, 2)
+    doc.apply("parsing7", fill_polygon, corner, 3)
+    assert doc.unsaved == {"garment", "parsing7"}
+    doc.undo("parsing7")
+    assert doc.unsaved == {"garment"} and not doc.masks["parsing7"].any()
+    doc.undo("garment")
+    assert not doc.dirty and doc.is_clean("garment")
+    np.testing.assert_array_equal(doc.masks["garment"], start)
+    doc.redo("garment")
+    assert doc.unsaved == {"garment"}
+    # a save in the middle of the history: back at it is clean, on either side it is not
+    doc.mark_saved(["garment"])
+    doc.apply("garment", fill_polygon, corner + 10, 3)
+    assert doc.unsaved == {"garment"}
+    doc.undo("garment")
+    assert not doc.dirty
+    doc.undo("garment")  # the start again: no longer what the store holds
+    assert doc.unsaved == {"garment"} and not doc.is_clean("garment")
+    doc.redo("garment")
+    assert not doc.dirty
+    doc.redo("garment")
+    assert doc.unsaved == {"garment"}
+    # a new edit after an undo drops the redo: the state it left is not clean, even undone
+    doc.undo("garment")
+    doc.undo("garment")
+    doc.apply("garment", fill_polygon, corner + 5, 1)
+    doc.undo("garment")
+    assert doc.unsaved == {"garment"}, "the start, not the saved mask"
+
+
+def test_a_task_whose_opened_state_is_forgotten_is_never_clean() -> None:
+    """A saved mask opened at an older version than the store's latest (a damaged file passed
+    over): an edit undone back to it still saves a new version on top."""
+    doc = make_doc()
+    doc.mark_saved(["garment"])
+    doc.forget_clean("garment")
+    doc.apply("garment", fill_polygon, np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 4.0]]), 2)
+    doc.undo("garment")
+    assert doc.unsaved == {"garment"}
