@@ -49,6 +49,7 @@ from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_ico
 from fashion_annotator.ui.annotate import instances_dock
 from fashion_annotator.ui.annotate.banner import Banner, image_notes, standing_notes
 from fashion_annotator.ui.annotate.canvas import Canvas
+from fashion_annotator.ui.annotate.history_actions import HistoryActions
 from fashion_annotator.ui.annotate.image_session import LEASE_TTL_S, ImageSession, OpenImage
 from fashion_annotator.ui.annotate.palette_dock import PaletteDock
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self._setup_session()
         self.instances = instances_dock.attach(self)
         self.panels_menu = window_menus.add_panels_menu(self, [self.queue, self.palette_dock, self.instances])
+        self.history_actions = HistoryActions(self)
         loop_menu.install(self)
         self.resize(self._screen_area().size().boundedTo(DEFAULT_SIZE))
         self.resizeDocks([self.queue, self.palette_dock], [250, 210], Qt.Orientation.Horizontal)
@@ -384,7 +386,7 @@ class MainWindow(QMainWindow):
             elif not busy and self.instances.links(which, self.task):
                 self.instances.follow(which)
             else:
-                getattr(self.canvas, which)()
+                self.history_actions.canvas_step(which)
 
     def save(self) -> bool:
         """Save the open image now."""

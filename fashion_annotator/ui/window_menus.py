@@ -161,6 +161,7 @@ def show_annotate_docks(w: MainWindow, show: bool) -> None:
     for name, action in w.actions_by_name.items():
         if name not in BOTH_TABS:
             action.setEnabled(show)
+    w.history_actions.refresh()  # Undo and Redo: only with a step to take
     docks = (w.queue, w.palette_dock, w.instances)
     for dock in docks:
         dock.toggleViewAction().setEnabled(show)

@@ -58,6 +58,31 @@ def test_the_chosen_region_level_stays_from_image_to_image(qtbot, opened):
     assert window.view_bar.level_text.text() == f"{hierarchy.num_regions(coarse)} regions"
 
 
+def test_undo_and_redo_are_enabled_only_with_a_step_to_take_and_say_what_they_did(qtbot, opened):
+    """Found in a hand test: the tool bar's Undo stayed enabled with nothing left to undo, and
+    an undo said nothing in the status bar."""
+    window, _ = opened
+    undo, redo = window.actions_by_name["undo"], window.actions_by_name["redo"]
+    assert not undo.isEnabled() and not redo.isEnabled()  # a new image: nothing done yet
+    drag(window, [(100, 200), (200, 200)])
+    assert undo.isEnabled() and not redo.isEnabled()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert not undo.isEnabled() and redo.isEnabled()
+    opened_again = "it is as the image opened again, nothing to save"
+    assert window.status.currentMessage() == f"Undid a step of the Garment cutout mask: {opened_again}"
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)
+    assert undo.isEnabled() and not redo.isEnabled()
+    assert window.status.currentMessage() == "Redid a step of the Garment cutout mask"
+    # an open polygon's vertex is something to take back (and to put back) before any step
+    press_key(qtbot, window, Qt.Key.Key_P)
+    click(window, 300, 300)
+    assert undo.isEnabled()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert not window.canvas.tool_busy and redo.isEnabled()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)  # the vertex back
+    assert window.canvas.tool_busy
+
+
 def test_tool_actions_have_icons_and_shortcuts_in_tooltips(opened):
     window, _ = opened
     for name, key in (("brush", "B"), ("eraser", "E"), ("polygon", "P"), ("superpixel", "S"),
@@ -376,7 +401,8 @@ def test_review_tab_hosts_the_review_view_and_opens_images(qtbot, opened):
     window.queue_refresh.reload(only_if_changed=True)
     assert refreshed == [1]
     window.review.openImageRequested.emit(second)
-    assert window.actions_by_name["undo"].isEnabled()
+    assert window.actions_by_name["save"].isEnabled()
+    assert not window.actions_by_name["undo"].isEnabled(), "a new image: nothing to undo yet"
     assert window.tabs.currentIndex() == 0 and window.session.image_id == second
 
 

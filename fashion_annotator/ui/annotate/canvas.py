@@ -11,15 +11,13 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsEllipseItem,
     QGraphicsPathItem,
-    QGraphicsRectItem,
     QWidget,
 )
-from shiboken6 import isValid
 
 from fashion_annotator.annotate.tools import (
     TOOL_NAMES,
@@ -75,6 +73,8 @@ class Canvas(ImageView):
         The new tool's name.
     brushRadiusChanged(float)
         The new brush radius in image pixels.
+    stepsChanged()
+        What :meth:`undo` or :meth:`redo` can take may have changed (:meth:`can_step`).
     """
 
     edited = Signal(object)
@@ -83,6 +83,7 @@ class Canvas(ImageView):
     toolChanged = Signal(str)
     brushRadiusChanged = Signal(float)
     message = Signal(str)
+    stepsChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -237,26 +238,6 @@ class Canvas(ImageView):
         self._boundary_item.set_image(image, buffer)
         self._boundaries_stale = False
 
-    def flash(self, bbox: BBox, ms: int = 900) -> QGraphicsRectItem:
-        """Outline ``bbox`` (image pixels) in the highlight colour for ``ms`` milliseconds,
-        to show where a command (a refinement) changed the mask."""
-        item = QGraphicsRectItem(bbox_rect(bbox))
-        pen = QPen(self.palette().highlight().color(), 3)
-        pen.setCosmetic(True)
-        item.setPen(pen)
-        item.setZValue(1000)
-        self.scene().addItem(item)
-        timer = QTimer(self)  # dies with the canvas, so it never fires on a deleted item
-        timer.setSingleShot(True)
-        timer.timeout.connect(lambda: self._end_flash(item, timer))
-        timer.start(ms)
-        return item
-
-    def _end_flash(self, item: QGraphicsRectItem, timer: QTimer) -> None:
-        if isValid(item) and item.scene() is not None:
-            item.scene().removeItem(item)
-        timer.deleteLater()
-
     def refresh_overlay(self, bbox: BBox | None = None) -> None:
         """Redraw the overlay from the mask inside ``bbox`` (all when None), after a change
         made outside the canvas (undo, accepted proposal, refinement)."""
@@ -277,6 +258,16 @@ class Canvas(ImageView):
     def redo(self) -> BBox | None:
         """Redo the document's next step on this task, repaint it and emit ``edited``."""
         return self._history_step("redo")
+
+    def can_step(self, which: str) -> bool:
+        """Whether :meth:`undo` (``which="undo"``) or :meth:`redo` has something to take: a
+        gesture in progress or a polygon vertex taken back, else a step of the shown mask."""
+        tool, doc = self._tool, self._doc
+        if doc is None or self._task not in doc.masks:
+            return False
+        if which == "undo":
+            return tool.active or doc.can_undo(self._task)
+        return (isinstance(tool, PolygonTool) and bool(tool.undone)) or (not tool.active and doc.can_redo(self._task))
 
     def _history_step(self, which: str) -> BBox | None:
         if self._doc is None:
@@ -579,6 +570,7 @@ class Canvas(ImageView):
         self._markers.show(self._tool, self._context())
 
     def _update_polygon_preview(self) -> None:
+        self.stepsChanged.emit()  # every change of the tool's gesture and of the shown mask
         self._markers.show(self._tool, self._context())
         tool = self._tool
         path = QPainterPath()

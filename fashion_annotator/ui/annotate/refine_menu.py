@@ -19,6 +19,7 @@ from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.core.metrics import dice
 from fashion_annotator.segmentation import refine
+from fashion_annotator.ui.annotate.flash import flash
 from fashion_annotator.ui.icons import icon
 
 if TYPE_CHECKING:
@@ -161,7 +162,7 @@ def run(window: MainWindow, refinement: Refinement, title: str = "Refine") -> bo
     )
     box = BBox.of(changed)
     if box is not None:
-        window.canvas.flash(box)
+        flash(window.canvas, box)
     return True
 
 

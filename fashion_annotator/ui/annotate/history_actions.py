@@ -1,0 +1,92 @@
+"""The window's Undo and Redo: enabled only while there is a step to take, and said in the
+status bar when taken (which mask, and whether it is back at what was saved or opened).
+
+What Ctrl+Z takes depends on where the focus is (:meth:`~.main_window.MainWindow.undo`): the
+Instances panel's own step while the panel has the focus, else the canvas's (a polygon vertex,
+a gesture in progress, or a step of the shown mask). The actions follow every change of that:
+the canvas's tool and mask, the instances, the focus, the open image, the tab.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject
+from PySide6.QtWidgets import QApplication
+
+from fashion_annotator.core.tasks import task_title
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.main_window import MainWindow
+
+__all__ = ["HistoryActions", "step_text"]
+
+#: The actions this keeps (the window's ``actions_by_name`` keys).
+NAMES = ("undo", "redo")
+
+
+def step_text(which: str, task: str, clean: bool, fresh: bool) -> str:
+    """What the status bar says after an undo or redo (``which``) of ``task``'s mask: ``clean``,
+    it is back at what was saved (``fresh``: never saved, what the image opened with)."""
+    text = f"{'Undid' if which == 'undo' else 'Redid'} a step of the {task_title(task)} mask"
+    if clean:
+        text += f": it is as {'the image opened' if fresh else 'saved'} again, nothing to save"
+    return text
+
+
+class HistoryActions(QObject):
+    """Keeps ``window``'s Undo and Redo actions enabled exactly while they have a step to take.
+
+    Parameters
+    ----------
+    window : MainWindow
+        Built up to its Instances panel and actions.
+    """
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._w = window
+        window.canvas.stepsChanged.connect(self.refresh)
+        window.canvas.edited.connect(self.refresh)
+        window.session.imageOpened.connect(self.refresh)
+        window.session.readOnlyChanged.connect(self.refresh)
+        window.session.maskReplaced.connect(self.refresh)
+        window.instances.changed.connect(self.refresh)
+        window.tabs.currentChanged.connect(self.refresh)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self.refresh)
+        self.refresh()
+
+    def in_instances(self) -> bool:
+        """Whether the Instances panel has the keyboard focus (Ctrl+Z is then the panel's)."""
+        focus = QApplication.focusWidget()
+        return focus is not None and self._w.instances.isAncestorOf(focus)
+
+    def can_step(self, which: str) -> bool:
+        """Whether the window's ``which`` ("undo" or "redo") has a step to take now."""
+        w = self._w
+        cur = w.session.current
+        if cur is None or cur.read_only or w.tabs.currentIndex() != 0:
+            return False
+        if self.in_instances():
+            doc = w.instances.doc
+            return doc is not None and (doc.can_undo if which == "undo" else doc.can_redo)
+        return w.canvas.can_step(which) or w.instances.links(which, w.task)
+
+    def refresh(self, *_args: Any) -> None:
+        """Enable Undo and Redo as :meth:`can_step` says."""
+        for which in NAMES:
+            action = self._w.actions_by_name.get(which)
+            if action is not None:
+                action.setEnabled(self.can_step(which))
+
+    def canvas_step(self, which: str) -> None:
+        """Take the canvas's ``which`` and say in the status bar what it did."""
+        w = self._w
+        box = getattr(w.canvas, which)()
+        cur = w.session.current
+        if box is not None and cur is not None:
+            task = w.canvas.task
+            clean = task not in cur.edited
+            w.status.showMessage(step_text(which, task, clean, task in cur.fresh), 5000)
