@@ -47,7 +47,9 @@ class ImageRecord:
 class MaskVersion:
     """One saved mask of one task: ``version`` counts from 1 per image and task.
 
-    ``seconds`` and ``actions`` are the effort log (time spent and edit count) of the save.
+    ``seconds`` and ``actions`` are the effort log: the image's running totals (time spent and
+    edits made on every task, by everyone) when this version was saved, not this save's own
+    share (:func:`fashion_annotator.qa.effort.effort_contributions` derives that).
     """
 
     image_id: int

@@ -354,7 +354,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         mask : (H, W) integer array
             Class ids of the task's taxonomy, the photo's size.
         seconds, actions : float, int
-            The effort log of this version: time spent (s) and number of edits.
+            The effort log of this version: the image's running totals of time spent (s) and
+            edits made, over every task and everyone's saves, when it was saved.
         source : str
             ``"operator"``, ``"import"``, ``"model"``...
         status : str, optional

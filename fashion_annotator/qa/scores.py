@@ -33,6 +33,7 @@ from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import ProjectError, started_from
 from fashion_annotator.qa.decisions import current_decision
+from fashion_annotator.qa.effort import image_effort
 from fashion_annotator.segmentation.pipeline import propose_for_image
 
 __all__ = [
@@ -75,8 +76,9 @@ class ImageScore:
     """One row of the review table: an image with a saved mask for ``task``.
 
     ``score`` is NaN when there is nothing to compare with (no proposal recorded).
-    ``seconds`` and ``actions`` add up every saved version's effort log; ``operator`` is the
-    user of the latest version; ``saved_at`` is when the latest version was saved.
+    ``seconds`` and ``actions`` are the image's effort up to the task's latest save (the running
+    totals its versions store, :func:`~fashion_annotator.qa.effort.image_effort`: the work on
+    every task of the image until then); ``operator`` is the user of the latest version; ``saved_at`` is when the latest version was saved.
     """
 
     image_id: int
@@ -150,6 +152,7 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
     if not versions:
         return None
     last = versions[-1]
+    effort = image_effort(versions)
     decision = current_decision(project, record.id, task, versions)
     name = display_name(record.name, project.root)
     # a photo referenced in place and since moved: nobody can review the mask over it
@@ -160,8 +163,8 @@ def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | Non
         task=task,
         status=record.status,
         operator=last.user,
-        seconds=float(sum(v.seconds for v in versions)),
-        actions=int(sum(v.actions for v in versions)),
+        seconds=effort[0],
+        actions=effort[1],
         versions=len(versions),
         saved_at=last.created,
         decision=None if decision is None else decision.decision,

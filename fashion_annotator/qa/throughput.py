@@ -1,8 +1,10 @@
 """Annotation throughput from the effort log of saved masks (time spent and edit counts).
 
-Every saved mask version carries the seconds the operator spent and the number of edits since
-the previous save. Versions written by an import or by a model (``source`` other than
-``"operator"``) carry no effort and are left out.
+Every saved mask version stores the image's running totals when it was saved (seconds spent
+and edits made on the image, all tasks, by everyone); each operator is credited what their
+versions added to them (:func:`~fashion_annotator.qa.effort.effort_contributions`). Versions
+written by an import carry no effort and are left out; a crashed window's edits restored from
+its journal count for the operator who made them.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.qa.effort import effort_contributions
 
 __all__ = ["Throughput", "throughput"]
 
@@ -20,7 +23,9 @@ __all__ = ["Throughput", "throughput"]
 class Throughput:
     """Effort of one operator on one task.
 
-    ``images`` counts distinct images saved at least once; ``hours`` is the summed time log;
+    ``images`` counts distinct images saved at least once; ``hours`` and ``actions`` add up what
+    the operator's saves added to the images' running totals (a save of several tasks at once
+    counts in each task's row);
     ``images_per_hour`` is NaN when no time was logged.
     """
 
@@ -58,16 +63,18 @@ def throughput(project: ProjectStore, tasks: Iterable[str] | None = None) -> lis
     saves: dict[tuple[str, str], int] = defaultdict(int)
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     actions: dict[tuple[str, str], int] = defaultdict(int)
+    wanted = set(tasks)
     for record in project.images():
-        for task in tasks:
-            for version in project.mask_versions(record.id, task):
-                if version.source != "operator":
-                    continue
-                key = (version.user, task)
-                images[key].add(record.id)
-                saves[key] += 1
-                seconds[key] += version.seconds
-                actions[key] += version.actions
+        versions = {(v.task, v.version): v for task in project.tasks
+                    for v in project.mask_versions(record.id, task)}  # fmt: skip
+        for (task, number), (spent, edits) in effort_contributions(versions.values()).items():
+            if task not in wanted:
+                continue
+            key = (versions[(task, number)].user, task)
+            images[key].add(record.id)
+            saves[key] += 1
+            seconds[key] += spent
+            actions[key] += edits
     return [
         Throughput(op, task, len(images[(op, task)]), saves[(op, task)],
                    seconds[(op, task)] / 3600.0, actions[(op, task)])

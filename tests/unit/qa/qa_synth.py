@@ -8,6 +8,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from fashion_annotator.annotate.session import (
+    OpenImage,
+    latest_versions,
+    load_document,
+    save_open_image,
+)
+from fashion_annotator.core.journal import RecoveryJournal
+from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.store import Project
 
 SHAPE = (20, 30)
@@ -27,3 +35,19 @@ def add_photo(project: Project, folder: Path, name: str, seed: int) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)).save(path)
     return project.add_image(path).id
+
+
+def save_as_the_window(project: Project, image_id: int, journal_dir: Path, seconds: float,
+                       rows: slice = slice(0, 2)) -> None:  # fmt: skip
+    """Open the image as the window does (its effort clock starts at the image's totals so
+    far), paint garment on ``rows`` (one action), spend ``seconds`` and save."""
+    doc, fresh = load_document(project, image_id)
+
+    def paint(mask: np.ndarray) -> BBox:
+        mask[rows, :] = 1
+        return BBox(rows.start, 0, rows.stop, SHAPE[1])
+
+    doc.apply("garment", paint)
+    doc.seconds += seconds
+    opened = OpenImage(doc=doc, base_versions=latest_versions(project, image_id), fresh=fresh)
+    save_open_image(project, opened, RecoveryJournal(journal_dir))

@@ -2,9 +2,10 @@ import math
 
 import numpy as np
 import pytest
-from qa_synth import SHAPE, add_photo, square
+from qa_synth import SHAPE, add_photo, save_as_the_window, square
 
 from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.dataset.store import Project
 from fashion_annotator.qa.scores import (
     ScoreMemo,
     rescore_with_model,
@@ -98,11 +99,17 @@ def test_a_memo_scores_again_only_what_changed(scored_project, monkeypatch):
     assert scores(third) == scores(score_project(project, "garment"))
 
 
-def test_effort_adds_up_over_versions(scored_project):
-    project, ids = scored_project
-    project.save_mask(ids["same"], "garment", square(5, 5, 15, 15), seconds=12.5, actions=4)
-    row = score_project(project, "garment", [ids["same"]])[0]
-    assert (row.seconds, row.actions, row.versions) == (42.5, 6, 2)
+def test_a_row_shows_the_image_effort_up_to_its_newest_save(project, tmp_path):
+    # versions store the image's running totals: summing them counted alice's minute twice
+    image_id = add_photo(project, tmp_path / "src", "a.png", 0)
+    project.save_mask(image_id, "garment", square(5, 5, 15, 15), seconds=60.0, actions=10, edited=True)
+    project.save_mask(image_id, "parsing7", square(5, 5, 15, 15), seconds=60.0, actions=10, edited=True)
+    with Project.open(project.root, user="bob") as bob:
+        save_as_the_window(bob, image_id, tmp_path / "journal", seconds=5.0)
+        garment, = score_project(bob, "garment")
+        parsing, = score_project(bob, "parsing7")
+    assert (garment.operator, garment.seconds, garment.actions, garment.versions) == ("bob", 65.0, 11, 2)
+    assert (parsing.operator, parsing.seconds, parsing.actions) == ("alice", 60.0, 10)
 
 
 class ShiftPredictor:

@@ -1,5 +1,5 @@
 import pytest
-from qa_synth import add_photo, square
+from qa_synth import add_photo, save_as_the_window, square
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.qa.throughput import throughput
@@ -10,13 +10,14 @@ def test_images_per_hour_per_operator_and_task(project, tmp_path):
     b = add_photo(project, tmp_path, "b.png", 1)
     c = add_photo(project, tmp_path, "c.png", 2)
     mask = square(2, 2, 10, 10)
+    # each version stores the image's running totals
     project.save_mask(a, "garment", mask, seconds=600, actions=10)
-    project.save_mask(a, "garment", mask, seconds=300, actions=5)  # a second pass, same image
+    project.save_mask(a, "garment", mask, seconds=900, actions=15)  # a second pass, same image
     project.save_mask(b, "garment", mask, seconds=900, actions=20)
     project.save_mask(c, "garment", mask, source="import")  # no effort: left out
     with Project.open(project.root, user="bob") as bob:
         bob.save_mask(c, "garment", mask, seconds=120, actions=3)
-        bob.save_mask(c, "parsing7", square(2, 2, 10, 10, label=3), seconds=360, actions=9)
+        bob.save_mask(c, "parsing7", square(2, 2, 10, 10, label=3), seconds=480, actions=12)
     rows = {(t.operator, t.task): t for t in throughput(project)}
     assert set(rows) == {("alice", "garment"), ("bob", "garment"), ("bob", "parsing7")}
     alice = rows[("alice", "garment")]
@@ -26,4 +27,20 @@ def test_images_per_hour_per_operator_and_task(project, tmp_path):
     assert alice.seconds_per_image == pytest.approx(900.0)
     assert rows[("bob", "garment")].images_per_hour == pytest.approx(30.0)
     assert rows[("bob", "parsing7")].images_per_hour == pytest.approx(10.0)
+    assert rows[("bob", "parsing7")].actions == 9
     assert [t.task for t in throughput(project, ["parsing7"])] == ["parsing7"]
+
+
+def test_an_operator_is_credited_the_effort_of_his_own_save(project, tmp_path):
+    image_id = add_photo(project, tmp_path, "a.png", 0)
+    mask = square(2, 2, 10, 10)
+    project.save_mask(image_id, "garment", mask, seconds=60.0, actions=10, edited=True)
+    project.save_mask(image_id, "parsing7", mask, seconds=60.0, actions=10, edited=True)
+    with Project.open(project.root, user="bob") as bob:
+        save_as_the_window(bob, image_id, tmp_path / "journal", seconds=5.0)  # one edit in 5 s
+        rows = {(t.operator, t.task): t for t in throughput(bob)}
+    bob_garment = rows[("bob", "garment")]
+    assert (bob_garment.saves, bob_garment.actions) == (1, 1)
+    assert bob_garment.hours * 3600 == pytest.approx(5.0)
+    assert rows[("alice", "garment")].hours * 3600 == pytest.approx(60.0)
+    assert rows[("alice", "parsing7")].actions == 10, "a save of two tasks credits each task"
