@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
-from fashion_annotator.qa.decisions import rejection_note
+from fashion_annotator.qa.decisions import approve, reject, rejection_note
 from fashion_annotator.ui.review.image import OVERLAY, SIDE_BY_SIDE
 from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN
 from fashion_annotator.ui.review.view import ReviewView
@@ -87,6 +87,26 @@ def test_filters_by_name_status_and_outliers(view, project):
     assert names(view) == ["bad.png"]
     assert "below median" in view.summary.text()
     assert "rita" in view.throughput.text()
+
+
+def test_approved_and_rejected_filter_by_the_decision_the_row_shows(view, project):
+    # each image has a parsing7 mask too: approving its garment leaves the image done, and a
+    # parsing7 reject makes the image rejected while its garment row reads approved
+    ids = {r.name: r.id for r in project.images()}
+    for image_id in ids.values():
+        project.save_mask(image_id, "parsing7", square(10, 30, label=2))
+    for name in ("good.png", "fair.png"):
+        approve(project, ids[name], "garment")
+    reject(project, ids["fair.png"], "parsing7", "low_contrast")
+    reject(project, ids["bad.png"], "garment", "model_error")
+    view.refresh()
+    view.status_filter.setCurrentIndex(view.status_filter.findData("approved"))
+    assert sorted(names(view)) == ["fair.png", "good.png"]
+    assert {view.proxy.index(r, 7).data() for r in range(view.proxy.rowCount())} == {"approved"}
+    view.status_filter.setCurrentIndex(view.status_filter.findData("rejected"))
+    assert names(view) == ["bad.png"], "fair.png's garment mask is approved: its parsing was rejected"
+    view.status_filter.setCurrentIndex(view.status_filter.findData("done"))
+    assert names(view) == ["poor.png", "good.png"], "the image's status, as the Status column"
 
 
 def test_selecting_a_row_shows_the_agreement_overlay(view):

@@ -127,8 +127,15 @@ class ScoreTableModel(QAbstractTableModel):
         return "approved" if r.decision == "approve" else ""
 
 
+#: Status filters that match a row's Decision (this task's decision on its latest mask), not
+#: the image's status: an image is approved only once every task is, and rejected while any
+#: task is, so an "approved" garment row of a done image was hidden by "Approved".
+DECISION_FILTERS = {"approved": "approve", "rejected": "reject"}
+
+
 class ScoreFilter(QSortFilterProxyModel):
-    """Filters by a name substring, a status (None = any) and outliers only."""
+    """Filters by a name substring, a status (None = any; ``approved`` and ``rejected``: the
+    row's decision, :data:`DECISION_FILTERS`) and outliers only."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -158,6 +165,9 @@ class ScoreFilter(QSortFilterProxyModel):
         r = model.row(source_row)
         if self._text and self._text not in r.name.lower():
             return False
-        if self._status is not None and r.status != self._status:
+        if self._status in DECISION_FILTERS:
+            if r.decision != DECISION_FILTERS[self._status]:
+                return False
+        elif self._status is not None and r.status != self._status:
             return False
         return not (self._outliers_only and not model.is_outlier(source_row))

@@ -163,6 +163,8 @@ class ReviewView(BackgroundScoring, QWidget):
         self.status_filter = QComboBox()
         for text, status in STATUS_FILTERS:
             self.status_filter.addItem(text, status)
+        self.status_filter.setToolTip("Done, In progress: the image's status. Approved, Rejected: "
+                                      "the Decision column, this task's mask")
         self.status_filter.currentIndexChanged.connect(
             lambda _: self.proxy.set_status(self.status_filter.currentData())
         )
