@@ -2,6 +2,26 @@
 
 from __future__ import annotations
 
+#: Image status -> the name people read: the queue, the Review tab and the QA report.
+STATUS_NAMES: dict[str, str] = {
+    "new": "To do",
+    "in_progress": "In progress",
+    "done": "Done",
+    "approved": "Approved",
+    "rejected": "Rejected",
+}
+
+
+def status_name(status: str) -> str:
+    """The display name of an image status (an unknown key made readable).
+
+    Examples
+    --------
+    >>> status_name("in_progress"), status_name("on_hold")
+    ('In progress', 'On hold')
+    """
+    return STATUS_NAMES.get(status, status.replace("_", " ").capitalize())
+
 
 def counted(n: int, noun: str) -> str:
     """A count and its regular noun in the right number.

@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from fashion_annotator.core.atomic import atomic_write_text
-from fashion_annotator.core.wording import counted
+from fashion_annotator.core.wording import counted, status_name
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa import overlay
@@ -168,6 +168,19 @@ def _legend() -> str:
     return f'<p class="legend">{items}</p>'
 
 
+def _decision_word(row: ImageScore) -> str:
+    """The Decision column's word: ``approved``, ``rejected`` or "" (the Review table's)."""
+    return {"approve": "approved", "reject": "rejected"}.get(row.decision or "", row.decision or "")
+
+
+def _decision_line(row: ImageScore) -> str:
+    """A card's line on the decision, HTML-escaped: "Rejected: Low contrast - why"."""
+    if row.decision == "reject":
+        why = f" - {row.reason_text}" if row.reason_text else ""
+        return f"<br>Rejected: {html.escape(reason_label(row.reason) + why)}"
+    return "<br>Approved" if row.decision == "approve" else ""
+
+
 def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predictor: Any) -> str:
     cards = []
     for row in rows:
@@ -187,7 +200,8 @@ def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predi
             f'<div class="card"><img alt="{html.escape(row.name)}" '
             f'src="{thumbnail_data_uri(picture)}"><br><b>{html.escape(row.name)}</b> '
             f"{metric} {_fmt(row.score, 3)}<br>{html.escape(row.operator)}, "
-            f"{row.seconds:.0f} s, {row.actions} actions, {html.escape(row.status)}</div>"
+            f"{row.seconds:.0f} s, {row.actions} actions, {html.escape(status_name(row.status))}"
+            f"{_decision_line(row)}</div>"
         )
     return '<div class="cards">' + "".join(cards) + "</div>"
 
@@ -228,7 +242,8 @@ def build_html(
         f'<tr class="{"outlier" if o else ""}"><td>{r.image_id}</td><td class="l">{esc(r.name)}'
         f"</td><td>{_fmt(r.score)}</td><td>{_fmt(r.pixel_accuracy)}</td>"
         f'<td class="l">{esc(r.operator)}</td><td>{r.seconds:.0f}</td><td>{r.actions}</td>'
-        f'<td class="l">{esc(r.status)}</td><td class="l">{esc(reason_label(r.reason))}</td></tr>'
+        f'<td class="l">{esc(status_name(r.status))}</td><td class="l">{esc(_decision_word(r))}</td>'
+        f'<td class="l">{esc(reason_label(r.reason))}</td><td class="l">{esc(r.reason_text)}</td></tr>'
         for r, o in zip(rows, out, strict=True)
     )
     predictor_used = predictor if any(r.reference == "model" for r in rows) else None
@@ -280,7 +295,7 @@ def build_html(
 <h2>All images</h2>
 <table id="scores"><tr><th>id</th><th class="l">Image</th><th>{metric}</th><th>Pixel acc.</th>
 <th class="l">Operator</th><th>Seconds</th><th>Actions</th><th class="l">Status</th>
-<th class="l">Reason</th></tr>
+<th class="l">Decision</th><th class="l">Reason</th><th class="l">Why</th></tr>
 {table_rows}</table>
 </body></html>
 """

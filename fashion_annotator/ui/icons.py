@@ -9,17 +9,16 @@ from PySide6.QtGui import QColor, QIcon, QPainter, QPalette, QPen, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QApplication
 
+from fashion_annotator.core.wording import STATUS_NAMES
 from fashion_annotator.resources import resource_path
 
 ICON_SIZES = (16, 20, 24, 32, 48)
 
+_STATUS_COLOURS = {"new": "#9e9e9e", "in_progress": "#fb8c00", "done": "#1e88e5",
+                   "approved": "#43a047", "rejected": "#e53935"}  # fmt: skip
 # Image status -> (display name, colour); the colour is used for dots, counts and filters.
 STATUS_STYLE: dict[str, tuple[str, str]] = {
-    "new": ("To do", "#9e9e9e"),
-    "in_progress": ("In progress", "#fb8c00"),
-    "done": ("Done", "#1e88e5"),
-    "approved": ("Approved", "#43a047"),
-    "rejected": ("Rejected", "#e53935"),
+    status: (STATUS_NAMES[status], colour) for status, colour in _STATUS_COLOURS.items()
 }
 
 
@@ -85,11 +84,6 @@ def color_dot(color: str, size: int = 14, outline: str = "#00000040") -> QIcon:
 def status_icon(status: str) -> QIcon:
     """Return the dot icon of an image status (``new``, ``in_progress``, ...)."""
     return color_dot(STATUS_STYLE.get(status, (status, "#bdbdbd"))[1])
-
-
-def status_name(status: str) -> str:
-    """Return the display name of an image status."""
-    return STATUS_STYLE.get(status, (status.replace("_", " ").capitalize(), ""))[0]
 
 
 #: Border of colour swatches: mid-grey, seen on white and on #1e1e1e, around black and white.

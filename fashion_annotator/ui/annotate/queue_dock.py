@@ -40,8 +40,9 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.core.colour_profiles import to_srgb
 from fashion_annotator.core.images import load_image
+from fashion_annotator.core.wording import status_name
 from fashion_annotator.ui.annotate.queue_order import ORDERS as QUEUE_ORDERS
-from fashion_annotator.ui.icons import STATUS_STYLE, status_icon, status_name
+from fashion_annotator.ui.icons import STATUS_STYLE, status_icon
 
 THUMB = QSize(72, 96)
 THUMB_CACHE = 1000

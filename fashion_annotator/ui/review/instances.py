@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.wording import status_name
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.instances.qa import InstanceQARow, instance_qa_rows, instance_qa_summary
-from fashion_annotator.ui.icons import status_name
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.review.view import ReviewView

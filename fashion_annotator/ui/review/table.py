@@ -20,9 +20,9 @@ from PySide6.QtCore import (
 )
 from PySide6.QtGui import QBrush, QGuiApplication
 
+from fashion_annotator.core.wording import status_name
 from fashion_annotator.qa.decisions import reason_label
 from fashion_annotator.qa.scores import ImageScore
-from fashion_annotator.ui.icons import status_name
 from fashion_annotator.ui.theme import alert_color, blend
 
 __all__ = ["COLUMNS", "ROW_ROLE", "SORT_ROLE", "ScoreFilter", "ScoreTableModel"]

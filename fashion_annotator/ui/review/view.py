@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.tasks import task_title
-from fashion_annotator.core.wording import counted
+from fashion_annotator.core.wording import counted, status_name
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.leases import LeaseHeld
@@ -61,7 +61,6 @@ from fashion_annotator.qa.scores import (
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
 from fashion_annotator.runtime.paths import check_output_outside
-from fashion_annotator.ui.icons import status_name
 from fashion_annotator.ui.review.background import BackgroundScoring
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer

@@ -1,7 +1,7 @@
 import csv
 from html.parser import HTMLParser
 
-from fashion_annotator.qa.decisions import reject
+from fashion_annotator.qa.decisions import approve, reject
 from fashion_annotator.qa.report import CSV_COLUMNS, build_html, histogram_svg, write_csv
 from fashion_annotator.qa.scores import score_project
 
@@ -17,6 +17,12 @@ class Collector(HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
+
+    @classmethod
+    def text_of(cls, document: str) -> list[str]:
+        parser = cls()
+        parser.feed(document)
+        return parser.text
 
 
 def test_csv_lists_rows_worst_first(scored_project, tmp_path):
@@ -49,6 +55,57 @@ def test_html_report_is_self_contained(scored_project):
     assert "disjoint.png" in text and "unproposed.png" in text
     n = len(score_project(project, "garment"))
     assert f"from {n} images with a saved mask; 1 without a proposal to compare with are listed but not scored" in text
+
+
+class ScoresTable(HTMLParser):
+    """The cells of the report's table of every image, as text, row by row."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self._inside = False
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self._inside = dict(attrs).get("id") == "scores"
+        elif self._inside and tag == "tr":
+            self.rows.append([])
+        elif self._inside and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            self.rows[-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "table":
+            self._inside = False
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_the_table_shows_each_decision_its_reason_and_status_names(scored_project):
+    """A QA hand test: no decision, no reviewer's text, and status keys ("done") in the table."""
+    project, ids = scored_project
+    reject(project, ids["disjoint"], "garment", "other", "<b>sleeve</b> & collar lost")
+    approve(project, ids["same"], "garment")
+    project.set_status(ids["half"], "in_progress")
+    document = build_html(project, "garment", score_project(project, "garment"), worst=2)
+    assert "<b>sleeve</b>" not in document and "&lt;b&gt;sleeve&lt;/b&gt; &amp; collar" in document
+    parser = ScoresTable()
+    parser.feed(document)
+    header, *rows = parser.rows
+    by_name = {r[header.index("Image")]: dict(zip(header, r, strict=True)) for r in rows}
+    assert {k: by_name["disjoint.png"][k] for k in ("Status", "Decision", "Reason", "Why")} == {
+        "Status": "Rejected", "Decision": "rejected", "Reason": "Other",
+        "Why": "<b>sleeve</b> & collar lost",
+    }  # fmt: skip
+    assert (by_name["same.png"]["Status"], by_name["same.png"]["Decision"]) == ("Approved", "approved")
+    assert (by_name["half.png"]["Status"], by_name["half.png"]["Decision"]) == ("In progress", "")
+    cards = " ".join(Collector.text_of(document))
+    assert "Rejected: Other" in cards and ", done" not in cards
 
 
 def test_a_report_with_nothing_scored_says_so(project):
