@@ -82,7 +82,7 @@ def approve(
 
 
 def reject(
-    project: ProjectStore, image_id: int, task: str, reason: str, text: str = "",
+    project: ProjectStore, image_id: int, task: str, reason: str | None, text: str = "",
     seen_version: int | None = None,
 ) -> Any:  # fmt: skip
     """Reject the saved mask with a reason from :data:`REASONS` and optional free text.
@@ -90,9 +90,13 @@ def reject(
     Raises
     ------
     ValueError
-        ``reason`` is not a known category, or it is ``"other"`` without any text, or a
-        version newer than ``seen_version`` was saved (see :func:`approve`).
+        ``reason`` is None or empty (nobody chose one: the Review tab's box starts empty), not
+        a known category, or ``"other"`` without any text, or a version newer than
+        ``seen_version`` was saved (see :func:`approve`).
     """
+    if not reason:
+        raise ValueError("a reject needs a reason category: choose a reason in the box beside "
+                         "the Why field")  # fmt: skip
     if reason not in REASONS:
         raise ValueError(f"unknown reject reason {reason!r}; expected one of {', '.join(REASONS)}")
     if reason == "other" and not text.strip():

@@ -201,6 +201,23 @@ def test_reject_other_without_text_warns_and_records_nothing(view, project, monk
     assert project.decisions() == []
 
 
+def test_a_reject_needs_a_chosen_reason_category(view, project, monkeypatch):
+    """A QA hand test: the reason box started at "Bad ground truth", so a reviewer who typed
+    only a Why text rejected with a category nobody chose."""
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    assert view.reason.currentIndex() == -1 and view.reason.placeholderText() == "Reason…"
+    view.select_proxy_row(0)
+    view.reason_text.setText("collar lost")
+    assert not view.reject_selected()
+    assert warnings and "choose a reason" in warnings[0]
+    assert project.decisions() == [] and view.reason_text.text() == "collar lost"
+    view.reason.setCurrentIndex(view.reason.findData("low_contrast"))
+    assert view.reject_selected()
+    assert project.decisions()[0].reason == "low_contrast"
+    assert view.reason.currentData() == "low_contrast", "kept for the next reject"
+
+
 def test_a_version_saved_after_the_table_loaded_is_not_decided_unseen(view, project, monkeypatch):
     warnings = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))

@@ -264,6 +264,10 @@ class ReviewView(BackgroundScoring, QWidget):
         self.reason = QComboBox()
         for key, label in decisions.REASONS.items():
             self.reason.addItem(label, key)
+        # no category until the reviewer picks one: a reject with only a Why text typed went
+        # out as the first category, "Bad ground truth", which nobody chose
+        self.reason.setPlaceholderText("Reason…")
+        self.reason.setCurrentIndex(-1)
         self.reason_text = QLineEdit(placeholderText="Why (shown to the operator)")
         self.reject_button = QPushButton("Reject (R)")
         self.reject_button.clicked.connect(lambda: self._clicked(self.reject_selected))

@@ -186,3 +186,11 @@ def test_an_image_whose_photo_is_missing_is_not_approved(scored_project):
     with pytest.raises(ValueError, match="not approved: the photo .* is missing"):
         approve(project, image, "garment")
     assert reject(project, image, "garment", "other", "photo gone").decision == "reject"
+
+
+def test_a_reject_without_a_reason_category_is_refused(scored_project):
+    project, ids = scored_project
+    for reason in (None, ""):
+        with pytest.raises(ValueError, match="choose a reason"):
+            reject(project, ids["same"], "garment", reason, "collar lost")
+    assert project.decisions() == []
