@@ -201,6 +201,15 @@ def test_reject_other_without_text_warns_and_records_nothing(view, project, monk
     assert project.decisions() == []
 
 
+def test_approving_keeps_the_why_text_typed_for_a_reject(view, project):
+    """A QA hand test: text typed in the Why field was cleared without a word by an approve."""
+    view.select_proxy_row(0)
+    view.reason_text.setText("sleeve edge looks off")
+    assert view.approve_selected()
+    assert project.decisions()[0].decision == "approve" and project.decisions()[0].text == ""
+    assert view.reason_text.text() == "sleeve edge looks off"
+
+
 def test_a_reject_needs_a_chosen_reason_category(view, project, monkeypatch):
     """A QA hand test: the reason box started at "Bad ground truth", so a reviewer who typed
     only a Why text rejected with a category nobody chose."""

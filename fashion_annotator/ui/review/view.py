@@ -504,7 +504,8 @@ class ReviewView(BackgroundScoring, QWidget):
                                 f"{held.holder} is editing {row.name}; decide once they are done.")  # fmt: skip
             return False
         if decision is not None:
-            self.reason_text.clear()
+            if decision.decision == "reject":  # an approve keeps text typed for a reject not made
+                self.reason_text.clear()
             self.model.replace_row(self.proxy.mapToSource(index).row(), self._reread(row))
             self.decisionRecorded.emit(row.image_id, decision.decision)
         # Move on to the row that was below, wherever the decision re-sorted or filtered it.
