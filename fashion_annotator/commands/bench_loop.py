@@ -109,8 +109,12 @@ def run_loop(args: argparse.Namespace) -> int:
 
 def run_studio(args: argparse.Namespace) -> int:
     """Write studio-style composites."""
-    from fashion_annotator.evaluation.studio import make_studio_set
+    from fashion_annotator.evaluation.studio import check_studio_folder, make_studio_set
 
+    try:
+        check_studio_folder(args.data, args.out)
+    except ValueError as exc:  # an output folder that is not the command's to write into
+        return report_error(exc, "bench studio")
     try:
         summary = make_studio_set(args.data, args.out, args.count, framing=args.framing,
                                   split=args.split, start=args.start, progress=lambda i, _n: _tick(i, args.count))  # fmt: skip
@@ -118,7 +122,7 @@ def run_studio(args: argparse.Namespace) -> int:
         return _usage(exc, "bench studio")
     except OSError as exc:
         return report_error(exc, "bench studio")
-    share = summary.get("share") or [0.0, 0.0, 0.0]
+    share = summary["share"]
     print(f"{summary['count']} {summary['framing']} photos written to {args.out} (garment "
           f"{100 * share[0]:.0f}-{100 * share[2]:.0f} % of the frame, median {100 * share[1]:.0f} %)")  # fmt: skip
     if args.json is not None:

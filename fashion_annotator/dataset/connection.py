@@ -21,8 +21,9 @@ from fashion_annotator.dataset import mask_files, sweep
 from fashion_annotator.dataset.click_logs import click_log_path
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.storeio import describe
+from fashion_annotator.runtime.paths import PROJECT_INDEX
 
-INDEX_NAME = "project.sqlite"
+INDEX_NAME = PROJECT_INDEX
 
 
 class StoreConnection:

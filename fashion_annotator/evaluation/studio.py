@@ -19,6 +19,36 @@ import numpy as np
 from PIL import Image
 
 from fashion_annotator.evaluation.generalize import IGNORE, load_labelled, reframe
+from fashion_annotator.runtime.paths import check_output_folder
+
+#: The ``taxonomies.json`` of a studio set: the garment task, its masks' ids as they are.
+STUDIO_TAXONOMY = {"garment": {"classes": ["background", "garment"], "from_ccp": {"0": 0, "1": 1}}}
+
+
+def _is_studio_set(folder: Path) -> bool:
+    """Whether ``folder`` holds only an earlier part of a studio set (its photos, masks, studio
+    taxonomy and ``studio-START.json`` files), which another part may be added to."""
+    names = {p.name for p in folder.iterdir()}
+    ours = {"images", "masks", "taxonomies.json"}
+    if not {"taxonomies.json"} <= names or any(n not in ours and not n.startswith("studio-") for n in names):
+        return False
+    try:
+        return json.loads((folder / "taxonomies.json").read_text(encoding="utf-8")) == STUDIO_TAXONOMY
+    except (OSError, ValueError):
+        return False
+
+
+def check_studio_folder(source: Path | str, out: Path | str) -> None:
+    """Refuse an output folder that is not new, empty or an earlier part of a studio set, or
+    that lies inside (or holds) the dataset ``source`` or lies in a project.
+
+    Raises
+    ------
+    ValueError
+        Naming ``out`` and the problem (a dataset's ``taxonomies.json`` was rewritten, a
+        project's next open moved the files to its ``lost+found``).
+    """
+    check_output_folder(out, {"dataset": Path(source)}, reusable=_is_studio_set)
 
 
 def make_studio_set(
@@ -41,8 +71,23 @@ def make_studio_set(
     -------
     dict
         ``count``, ``framing``, ``share`` (min, median, max of the garment's share of the frame).
+
+    Raises
+    ------
+    ValueError
+        ``out`` is refused (:func:`check_studio_folder`), or ``start`` leaves no photo of the
+        split (nothing is written).
     """
+    from fashion_annotator.core.samples import list_samples
+
     out = Path(out)
+    check_studio_folder(source, out)
+    available = len(list_samples(source, split))
+    if not 0 <= start < available:
+        raise ValueError(
+            f"--start {start}: the {split} split of {source} has {available} photos (0 to "
+            f"{available - 1}); nothing was written"
+        )
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "masks").mkdir(parents=True, exist_ok=True)
     photos = load_labelled(source, split, start + count)[start:]
@@ -57,9 +102,8 @@ def make_studio_set(
         rows.append({"name": stem, "source": name, "share": float(mask.mean())})
         if progress is not None:
             progress(i + 1 - start, stem)
-    taxonomy = {"garment": {"classes": ["background", "garment"], "from_ccp": {"0": 0, "1": 1}}}
-    (out / "taxonomies.json").write_text(json.dumps(taxonomy, indent=1))
-    shares = [r["share"] for r in rows] or [float("nan")]
+    (out / "taxonomies.json").write_text(json.dumps(STUDIO_TAXONOMY, indent=1))
+    shares = [r["share"] for r in rows]
     summary = {
         "count": len(rows), "framing": framing, "source": str(source), "split": split,
         "start": start,

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 ORGANIZATION = "FashionAnnotator"
 APPLICATION = "fashion-annotator"
+#: The file that makes a folder a project (``dataset.connection.INDEX_NAME``).
+PROJECT_INDEX = "project.sqlite"
 
 
 def app_data_dir() -> Path:
@@ -41,8 +44,13 @@ def log_dir() -> Path:
     return Path(override) if override else app_data_dir() / "logs"
 
 
-def check_output_outside(path: Path, folder: Path, what: str) -> None:
+def check_output_outside(path: Path, folder: Path, what: str, *, holding: bool = False) -> None:
     """Refuse an output file that would land in ``folder`` (a project or a dataset it reads).
+
+    Parameters
+    ----------
+    holding : bool
+        Also refuse an output folder ``path`` that holds ``folder``.
 
     Raises
     ------
@@ -53,3 +61,55 @@ def check_output_outside(path: Path, folder: Path, what: str) -> None:
     target, root = Path(path).resolve(), Path(folder).resolve()
     if target == root or target.is_relative_to(root):
         raise ValueError(f"{path}: inside the {what} {root}; write the output elsewhere")
+    if holding and root.is_relative_to(target):
+        raise ValueError(f"{path}: holds the {what} {root}; write the output elsewhere")
+
+
+def project_around(path: Path | str) -> Path | None:
+    """The project folder that is ``path`` or holds it (links resolved), or None."""
+    target = Path(path).resolve()
+    for folder in (target, *target.parents):
+        if (folder / PROJECT_INDEX).is_file():
+            return folder
+    return None
+
+
+def check_output_folder(
+    out: Path | str, reads: Mapping[str, Path | str] | None = None,
+    *, reusable: Callable[[Path], bool] | None = None,
+) -> None:  # fmt: skip
+    """Refuse a folder a command would write files into: it must be new or empty, outside
+    every project and neither inside nor holding a folder the command reads.
+
+    Parameters
+    ----------
+    out : Path or str
+        The output folder (not created here).
+    reads : mapping of str to Path, optional
+        What the command reads, by the name the message gives it (``{"dataset": data}``).
+    reusable : callable, optional
+        Accepts an existing, non-empty ``out`` all the same (an earlier part of the same
+        output, which this run adds to).
+
+    Raises
+    ------
+    ValueError
+        Naming ``out`` and why (a project's next open moves unknown files to its
+        ``lost+found``; files of a dataset or an earlier output would be overwritten or mixed).
+    """
+    out = Path(out)
+    for what, folder in (reads or {}).items():
+        check_output_outside(out, Path(folder), what, holding=True)
+    project = project_around(out)
+    if project is not None:
+        raise ValueError(f"{out}: inside the project {project}; write the output elsewhere")
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir():
+        raise ValueError(f"{out}: exists and is not a folder")
+    entries = sorted(os.listdir(out))
+    if entries and not (reusable is not None and reusable(out)):
+        raise ValueError(
+            f"{out}: not empty ({len(entries)} entries, e.g. {entries[0]!r}); write the output "
+            "into a new or empty folder"
+        )

@@ -232,6 +232,35 @@ def test_a_rejected_mask_is_marked_done_again_only_once_changed(qtbot, opened):
     assert project.mask_versions(image, "garment")[-1].version == version + 3
 
 
+def test_the_reject_banner_keeps_its_reason_and_says_what_sends_a_fix_back(qtbot, opened):
+    """A QA hand test: after a fix was saved the banner still read only "Rejected by ...", and
+    after an unchanged Ctrl+D the reason gave way to "(the Review tab says why)"."""
+    window, project = opened
+    image = window.session.image_id
+    qtbot.waitUntil(lambda: not window.session.unfinished_proposals(), timeout=20000)
+    drag(window, [(300, 300), (340, 300)])
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)
+    version = project.mask_versions(image, "garment")[-1].version
+    project.record_decision(image, "garment", "reject", reason="low_contrast", text="collar lost",
+                            seen_version=version)  # fmt: skip
+    assert window.open_image(image)
+    reason = "Rejected by alice (Garment cutout): Low contrast — collar lost"
+    assert window.banner.text() == reason
+    press_key(qtbot, window, Qt.Key.Key_D, CTRL)  # unchanged: refused
+    assert window.banner.isVisible() and window.banner.text().startswith(reason + "\n")
+    assert "QA rejected the garment mask" in window.banner.text()
+    drag(window, [(300, 360), (340, 360)])
+    assert window.save()  # an autosave of the edit, then the edit taken back and saved: no fix
+    assert window.banner.text().startswith(reason) and "Fixed since" in window.banner.text()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert window.save() and window.banner.text() == reason
+    drag(window, [(300, 360), (340, 360)])  # the correction, saved
+    assert window.save()
+    assert window.banner.text() == (
+        f"{reason}\nFixed since: Mark done (Ctrl+D, or Ctrl+Enter) sends it back to review."
+    )
+
+
 def test_mark_done_is_not_refused_forever_when_the_full_photo_fails_to_load(
     qtbot, tmp_path, ccp_dir, answers, monkeypatch
 ):

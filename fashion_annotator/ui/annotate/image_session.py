@@ -468,7 +468,7 @@ class ImageSession(JournalRecovery, QObject):
         rejected = self.rejected_unchanged() if status == "done" else []
         if rejected:  # QA sent it back: done again only once the mask changed
             self.error.emit(f"Not marked done: QA rejected the {' and '.join(rejected)} mask as it is; "
-                            "correct it first (the Review tab says why)")  # fmt: skip
+                            "correct it first (the banner above says why)")  # fmt: skip
             return False
         doc.seconds = self.clock.tick()
         image_id = int(doc.image_id)
