@@ -34,7 +34,9 @@ from fashion_annotator.qa.stats import (
     histogram,
     mad_text,
     outlier_mask,
+    score_digits,
     summarize,
+    threshold_digits,
 )
 from fashion_annotator.qa.throughput import throughput
 
@@ -128,7 +130,7 @@ def histogram_svg(
         parts.append(
             f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="#d62728" '
             f'stroke-width="2" stroke-dasharray="5,3"><title>outlier threshold '
-            f"{threshold:.3f}</title></line>"
+            f"{threshold:.{threshold_digits(values, threshold)}f}</title></line>"
         )
     parts.append("</svg>")
     return "\n".join(parts)
@@ -181,7 +183,8 @@ def _decision_line(row: ImageScore) -> str:
     return "<br>Approved" if row.decision == "approve" else ""
 
 
-def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predictor: Any) -> str:
+def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predictor: Any,
+           threshold: float) -> str:  # fmt: skip
     cards = []
     for row in rows:
         try:
@@ -199,7 +202,7 @@ def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predi
         cards.append(
             f'<div class="card"><img alt="{html.escape(row.name)}" '
             f'src="{thumbnail_data_uri(picture)}"><br><b>{html.escape(row.name)}</b> '
-            f"{metric} {_fmt(row.score, 3)}<br>{html.escape(row.operator)}, "
+            f"{metric} {_fmt(row.score, score_digits(row.score, threshold))}<br>{html.escape(row.operator)}, "
             f"{row.seconds:.0f} s, {row.actions} actions, {html.escape(status_name(row.status))}"
             f"{_decision_line(row)}</div>"
         )
@@ -240,7 +243,8 @@ def build_html(
     )
     table_rows = "".join(
         f'<tr class="{"outlier" if o else ""}"><td>{r.image_id}</td><td class="l">{esc(r.name)}'
-        f"</td><td>{_fmt(r.score)}</td><td>{_fmt(r.pixel_accuracy)}</td>"
+        f"</td><td>{_fmt(r.score, score_digits(r.score, summary.threshold, 4))}</td>"
+        f"<td>{_fmt(r.pixel_accuracy)}</td>"
         f'<td class="l">{esc(r.operator)}</td><td>{r.seconds:.0f}</td><td>{r.actions}</td>'
         f'<td class="l">{esc(status_name(r.status))}</td><td class="l">{esc(_decision_word(r))}</td>'
         f'<td class="l">{esc(reason_label(r.reason))}</td><td class="l">{esc(r.reason_text)}</td></tr>'
@@ -248,7 +252,7 @@ def build_html(
     )
     predictor_used = predictor if any(r.reference == "model" for r in rows) else None
     worst_rows = [r for r in rows if math.isfinite(r.score)][:worst]
-    cards = _cards(project, worst_rows, metric, predictor_used)
+    cards = _cards(project, worst_rows, metric, predictor_used, summary.threshold)
     title = f"QA report: {project.root.name}, task {task}"
     against = (
         f"the current model's proposal ({getattr(predictor, 'model_version', None) or 'its version unknown'})"
@@ -258,7 +262,7 @@ def build_html(
     rule = (
         f"<p>Outlier rule: {esc(metric)} &lt; median &minus; {summary.k:g} &times; MAD = "
         f"{_fmt(summary.all.median, 3)} &minus; {summary.k:g} &times; {esc(mad_text(summary))} = "
-        f"<b>{_fmt(summary.threshold, 3)}</b>; {summary.outliers} outliers.</p>"
+        f"<b>{_fmt(summary.threshold, summary.digits)}</b>; {summary.outliers} outliers.</p>"
         if summary.all.n else
         "<p>Outlier rule: no saved mask scored yet (a mask is scored against the proposal shown "
         "before it was saved; without one, re-score with the current model).</p>"

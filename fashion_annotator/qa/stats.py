@@ -26,7 +26,9 @@ __all__ = [
     "mad_text",
     "outlier_mask",
     "outlier_threshold",
+    "score_digits",
     "summarize",
+    "threshold_digits",
 ]
 
 #: Default multiplier of the MAD in the outlier rule.
@@ -53,7 +55,8 @@ class Summary:
 
     ``threshold`` is ``median - k * mad`` of all finite scores; ``outliers`` counts the scores
     strictly below it. ``mad_floored`` says the scores' own MAD was below :data:`MIN_MAD` and
-    ``mad`` is the floor (most scores tie), which readers of the rule are told.
+    ``mad`` is the floor (most scores tie), which readers of the rule are told. ``digits`` is
+    how many decimals show the threshold apart from every score (:func:`threshold_digits`).
     """
 
     all: Stats
@@ -63,6 +66,7 @@ class Summary:
     threshold: float
     outliers: int
     mad_floored: bool = False
+    digits: int = 3
 
 
 def _finite(values: np.ndarray | Sequence[float]) -> np.ndarray:
@@ -137,7 +141,27 @@ def summarize(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> Sum
         threshold=threshold,
         outliers=int(out.sum()),
         mad_floored=bool(finite.size and _own_mad(finite) < MIN_MAD),
+        digits=threshold_digits(finite, threshold),
     )
+
+
+def score_digits(value: float, threshold: float, digits: int = 3, most: int = 6) -> int:
+    """Decimals that show ``value`` apart from the outlier ``threshold``: ``digits``, or more
+    (``most`` at most) where both round alike (an outlier 0.95605 read "0.956" beside
+    "outliers < 0.956", the threshold 0.95622). A score equal to it, or either one NaN, keeps
+    ``digits``."""
+    if not (math.isfinite(value) and math.isfinite(threshold)) or value == threshold:
+        return digits
+    while digits < most and f"{value:.{digits}f}" == f"{threshold:.{digits}f}":
+        digits += 1
+    return digits
+
+
+def threshold_digits(values: np.ndarray | Sequence[float], threshold: float, digits: int = 3,
+                     most: int = 6) -> int:  # fmt: skip
+    """Decimals to show the outlier ``threshold`` with so that no finite score in ``values``
+    reads as it: the most :func:`score_digits` of any."""
+    return max((score_digits(float(v), threshold, digits, most) for v in _finite(values)), default=digits)
 
 
 def histogram(

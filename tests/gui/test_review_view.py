@@ -462,3 +462,29 @@ def test_a_new_garment_model_drops_the_parsing_scores_that_agreed_with_the_old_o
     assert view._model_rows == {}  # noqa: SLF001
     old = prediction_cache_key("parsing7", "3", {"garment": "1"})
     assert old != prediction_cache_key("parsing7", "3", {"garment": "2"}) != prediction_cache_key("parsing7", "3")
+
+
+def test_an_outlier_never_reads_as_the_threshold(qtbot):
+    """A QA hand test: an outlier 0.95605 read "0.956" beside "outliers < 0.956" (0.95622)."""
+    from fashion_annotator.qa.scores import ImageScore
+    from fashion_annotator.qa.stats import outlier_mask, summarize
+    from fashion_annotator.ui.review.histogram import ScoreHistogram
+    from fashion_annotator.ui.review.summary import summary_html
+    from fashion_annotator.ui.review.table import ScoreTableModel
+
+    values = [0.95605, 0.96, 0.97, 0.98, 0.99]
+    k = (0.97 - 0.95622) / 0.01  # median - k x MAD = 0.95622
+    summary = summarize(values, k)
+    assert summary.threshold == pytest.approx(0.95622) and summary.outliers == 1
+    rows = [ImageScore(i, f"{i}.png", "garment", "done", "olga", 1.0, 1, 1, 0.0, score=v)
+            for i, v in enumerate(values)]  # fmt: skip
+    model = ScoreTableModel()
+    model.set_rows(rows, outlier_mask(values, k), "Dice", summary.threshold)
+    hist = ScoreHistogram()
+    qtbot.addWidget(hist)
+    hist.set_values(values, summary.threshold, "Dice")
+    shown = hist.threshold_label.removeprefix("outliers < ")
+    assert shown == "0.9562" and f"<b>{shown}</b>" in summary_html(summary, "Dice")
+    outlier = model.index(0, SCORE_COLUMN).data()
+    assert outlier != shown and float(outlier) < float(shown)
+    assert model.index(1, SCORE_COLUMN).data() == "0.960", "scores apart from it keep 3 decimals"

@@ -9,7 +9,7 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QWidget
 
-from fashion_annotator.qa.stats import axis_ticks, display_range, histogram
+from fashion_annotator.qa.stats import axis_ticks, display_range, histogram, threshold_digits
 from fashion_annotator.ui.theme import alert_color
 
 __all__ = ["ScoreHistogram"]
@@ -29,6 +29,7 @@ class ScoreHistogram(QWidget):
         super().__init__(parent)
         self.counts = [0] * self.BINS
         self.threshold = math.nan
+        self._digits = 3  # of the threshold's label: no score reads as it (threshold_digits)
         self.selected = math.nan
         self.metric_title = "Dice"
         self.lo, self.hi = 0.0, 1.0
@@ -43,6 +44,7 @@ class ScoreHistogram(QWidget):
         counts, _ = histogram(values, self.BINS, self.lo, self.hi)
         self.counts = [int(c) for c in counts]
         self.threshold = float(threshold)
+        self._digits = threshold_digits(values, self.threshold)
         self.metric_title = metric
         self.update()
 
@@ -65,12 +67,17 @@ class ScoreHistogram(QWidget):
         max_ticks = min(6, int(self.plot_rect().width() // 44))
         return [(self.x_of(v), text) for v, text in axis_ticks(self.lo, self.hi, max_ticks)]
 
+    @property
+    def threshold_label(self) -> str:
+        """The text beside the threshold's line, with the decimals that tell it from every score."""
+        return f"outliers < {self.threshold:.{self._digits}f}"
+
     def label_rect(self) -> QRectF:
         """Where the threshold's label is painted: beside its line, on whichever side has room
         for it, on a box of the background colour so that no bar runs through the text."""
         r = self.plot_rect()
         x = self.x_of(self.threshold)
-        w = self.fontMetrics().horizontalAdvance(f"outliers < {self.threshold:.3f}") + 6.0
+        w = self.fontMetrics().horizontalAdvance(self.threshold_label) + 6.0
         left = x + 3 if x + 3 + w <= r.right() else max(r.left() + 1, x - 3 - w)
         return QRectF(left, r.top() + 2, w, self.fontMetrics().height())
 
@@ -111,10 +118,9 @@ class ScoreHistogram(QWidget):
             x = self.x_of(self.threshold)
             p.setPen(QPen(colors["threshold"], 2, Qt.PenStyle.DashLine))
             p.drawLine(QPointF(x, r.top()), QPointF(x, r.bottom()))
-            label = f"outliers < {self.threshold:.3f}"
             box = self.label_rect()
             p.fillRect(box, colors["background"])  # readable over the bars
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, self.threshold_label)
         if math.isfinite(self.selected):
             x = self.x_of(self.selected)
             p.setPen(QPen(colors["selection"], 2))

@@ -23,6 +23,7 @@ from PySide6.QtGui import QBrush, QGuiApplication
 from fashion_annotator.core.wording import status_name
 from fashion_annotator.qa.decisions import reason_label
 from fashion_annotator.qa.scores import ImageScore
+from fashion_annotator.qa.stats import score_digits
 from fashion_annotator.ui.theme import alert_color, blend
 
 __all__ = ["COLUMNS", "ROW_ROLE", "SORT_ROLE", "ScoreFilter", "ScoreTableModel"]
@@ -48,13 +49,17 @@ class ScoreTableModel(QAbstractTableModel):
         self._rows: list[ImageScore] = []
         self._outliers = np.zeros(0, dtype=bool)
         self.metric = "Dice"
+        self._threshold = math.nan
 
-    def set_rows(self, rows: Sequence[ImageScore], outliers: np.ndarray, metric: str) -> None:
-        """Replace every row; ``outliers`` is ``(len(rows),) bool``."""
+    def set_rows(self, rows: Sequence[ImageScore], outliers: np.ndarray, metric: str,
+                 threshold: float = math.nan) -> None:  # fmt: skip
+        """Replace every row; ``outliers`` is ``(len(rows),) bool``; a score that rounds as the
+        outlier ``threshold`` does gets the decimals that tell them apart (:func:`score_digits`)."""
         self.beginResetModel()
         self._rows = list(rows)
         self._outliers = np.asarray(outliers, dtype=bool)
         self.metric = metric
+        self._threshold = float(threshold)
         self.endResetModel()
         self.headerDataChanged.emit(Qt.Orientation.Horizontal, SCORE_COLUMN, SCORE_COLUMN)
 
@@ -110,7 +115,7 @@ class ScoreTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 r.name,
-                "-" if not math.isfinite(r.score) else f"{r.score:.3f}",
+                self._score_text(r.score),
                 "-" if not math.isfinite(r.pixel_accuracy) else f"{r.pixel_accuracy:.3f}",
                 r.operator,
                 f"{r.seconds:.0f}",
@@ -119,6 +124,11 @@ class ScoreTableModel(QAbstractTableModel):
                 self._decision_text(r),
             )[col]
         return None
+
+    def _score_text(self, score: float) -> str:
+        if not math.isfinite(score):
+            return "-"
+        return f"{score:.{score_digits(score, self._threshold)}f}"
 
     @staticmethod
     def _decision_text(r: ImageScore) -> str:

@@ -366,7 +366,7 @@ class ReviewView(BackgroundScoring, QWidget):
         rows = worst_first(rows)
         values = [r.score for r in rows]
         summary = summarize(values, self.k)
-        self.model.set_rows(rows, outlier_mask(values, self.k), self.metric_title)
+        self.model.set_rows(rows, outlier_mask(values, self.k), self.metric_title, summary.threshold)
         self.table.sortByColumn(*self._sort_state())
         self.histogram.set_values(values, summary.threshold, self.metric_title)
         text = summary_html(summary, self.metric_title)

@@ -155,3 +155,18 @@ def test_a_missing_photo_is_listed_with_its_problem_in_the_csv(scored_project, t
     write_csv(rows, tmp_path / "qa.csv", "Dice")
     text = (tmp_path / "qa.csv").read_text()
     assert "same.png" in text and "is missing" in text
+
+
+def test_the_rule_and_an_outlier_near_it_read_apart(project, tmp_path):
+    """A QA hand test: an outlier 0.95605 read "0.956" beside the rule's 0.956 (0.95622)."""
+    from fashion_annotator.qa.scores import ImageScore
+
+    values = [0.95605, 0.96, 0.97, 0.98, 0.99]
+    rows = [ImageScore(i, f"{i}.png", "garment", "done", "olga", 1.0, 1, 1, 0.0, score=v)
+            for i, v in enumerate(values)]  # fmt: skip
+    document = build_html(project, "garment", rows, worst=0, k=(0.97 - 0.95622) / 0.01)
+    assert "= <b>0.9562</b>; 1 outliers." in document
+    parser = ScoresTable()
+    parser.feed(document)
+    assert [r[2] for r in parser.rows[1:3]] == ["0.9560", "0.9600"]  # 4 decimals: apart already
+    assert "outlier threshold 0.9562</title>" in histogram_svg(values, 0.95622)

@@ -8,7 +8,9 @@ from fashion_annotator.qa.stats import (
     mad_text,
     outlier_mask,
     outlier_threshold,
+    score_digits,
     summarize,
+    threshold_digits,
 )
 
 
@@ -85,3 +87,15 @@ def test_a_floored_mad_says_it_is_the_floor():
     spread = summarize([0.9, 0.93, 0.94, 0.96, 0.98, 0.1], k=2.0)
     assert not spread.mad_floored and mad_text(spread) == f"{spread.mad:.3f}"
     assert mad_text(summarize([])) == "-"
+
+
+def test_a_score_is_shown_with_the_decimals_that_tell_it_from_the_threshold():
+    """A QA hand test: an outlier 0.95605 read "0.956" beside the rule's 0.956 (0.95622)."""
+    assert score_digits(0.95605, 0.95622) == 4
+    assert score_digits(0.95, 0.95622) == 3 and score_digits(0.95622, 0.95622) == 3
+    assert score_digits(0.956220001, 0.95622) == 6, "at most 6"
+    assert score_digits(float("nan"), 0.95622) == 3 and score_digits(0.9, float("nan")) == 3
+    assert threshold_digits([0.95605, 0.99, float("nan")], 0.95622) == 4
+    assert threshold_digits([], 0.95622) == 3
+    summary = summarize([0.95605, 0.96, 0.97, 0.98, 0.99], (0.97 - 0.95622) / 0.01)
+    assert summary.digits == 4
