@@ -529,11 +529,12 @@ class MainWindow(QMainWindow):
         loop_menu.model_changed(self, task, version)
 
     def _show_error(self, text: str) -> None:
-        """Show ``text`` in the status bar and the banner; a read-only image keeps its reason,
-        a failed save its error (:attr:`.ImageSession.pinned_errors`)."""
+        """Show ``text`` in the status bar and the banner; the image's standing notes stay above
+        it (why it is read-only, why QA rejected it: a refused Mark done hid the reason), a
+        failed save its error (:attr:`.ImageSession.pinned_errors`)."""
         self.status.showMessage(text, 10000)
         cur = self.session.current
-        keep = standing_notes(self.project, cur) if cur is not None and cur.read_only else []
+        keep = standing_notes(self.project, cur) if cur is not None else []
         pinned = [line for line in self.session.pinned_errors if line != text]  # a failed save stays
         self.banner.show_lines([*keep, *pinned, text])
 

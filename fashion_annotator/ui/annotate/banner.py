@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.qa.decisions import latest_rejects, reason_label
+from fashion_annotator.qa.decisions import current_decision, latest_rejects, reason_label
 
 
 def standing_notes(project, opened: OpenImage) -> list[str]:
@@ -48,13 +48,38 @@ def image_notes(project, opened: OpenImage) -> list[str]:
         notes.append(set_aside)
     image_id = int(opened.doc.image_id)
     if project.image(image_id).status == "rejected":
-        for decision in latest_rejects(project, image_id):  # every task QA sent back is listed
-            reason = reason_label(decision.reason) if decision.reason else "no reason given"
-            extra = f" — {decision.text}" if decision.text else ""
-            notes.append(
-                f"Rejected by {decision.user} ({task_title(decision.task)}): {reason}{extra}"
-            )
+        notes.extend(reject_notes(project, image_id))
     return notes
+
+
+def reject_notes(project, image_id: int) -> list[str]:
+    """Why QA rejected the image (a line per task sent back) and, once a change was saved over
+    a rejected mask, what sends it back to review: the status stays rejected until Mark done,
+    and the reason stays shown (the operator may be fixing it in several saves)."""
+    lines, fixed, open_ = [], [], []
+    for decision in latest_rejects(project, image_id):  # every task QA sent back is listed
+        reason = reason_label(decision.reason) if decision.reason else "no reason given"
+        extra = f" — {decision.text}" if decision.text else ""
+        lines.append(f"Rejected by {decision.user} ({task_title(decision.task)}): {reason}{extra}")
+        (fixed if _changed_since(project, image_id, decision) else open_).append(task_title(decision.task))
+    if fixed and not open_:
+        lines.append("Fixed since: Mark done (Ctrl+D, or Ctrl+Enter) sends it back to review.")
+    elif fixed:
+        lines.append(f"Fixed since: {', '.join(fixed)}. Correct {', '.join(open_)} too; then Mark "
+                     "done (Ctrl+D, or Ctrl+Enter) sends it back to review.")  # fmt: skip
+    return lines
+
+
+def _changed_since(project, image_id: int, decision) -> bool:
+    """Whether the task's latest saved mask differs from the one ``decision`` rejected (its
+    file's SHA-256: an edit saved, then undone and saved again, is no fix)."""
+    versions = project.mask_versions(image_id, decision.task)
+    if not versions:
+        return False
+    if not decision.mask_version:  # a project older than the decision's version: by time
+        return current_decision(project, image_id, decision.task, versions) is None
+    rejected = [v for v in versions if v.version == decision.mask_version]
+    return bool(rejected) and versions[-1].sha256 != rejected[0].sha256
 
 
 class Banner(QLabel):
