@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.document import PIXELS_LOADING
+from fashion_annotator.core.images import ImageLoadError
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.schema import EDITED_STATUS
@@ -295,10 +296,14 @@ class InstancesDock(QDockWidget):
     def _proposal_inputs(self) -> ProposalInputs | None:
         """The open image's photo, parsing and garment masks (None: no parsing pixels yet)."""
         doc = self._image_doc
-        parsing = None if doc is None or self.parsing_task is None else doc.masks.get(self.parsing_task)
+        try:  # a large photo's saved masks are read on first use
+            parsing = None if doc is None or self.parsing_task is None else doc.masks.get(self.parsing_task)
+            garment = None if parsing is None else doc.masks.get("garment")
+        except (ImageLoadError, ProjectError, ValueError) as exc:
+            self.message.emit(f"Instances not proposed: {exc}")
+            return None
         if parsing is None or not parsing.any():
             return None
-        garment = doc.masks.get("garment")
         model = self._proposals.get(self.parsing_task or "")
         probs = None if model is None else model.coarse_probs
         return ProposalInputs(doc.rgb, parsing, garment if garment is not None and garment.any() else None, probs)
