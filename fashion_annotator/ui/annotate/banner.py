@@ -56,7 +56,9 @@ def reject_notes(project, image_id: int) -> list[str]:
     """Why QA rejected the image (a line per task sent back) and, once a change was saved over
     a rejected mask, what sends it back to review: the status stays rejected until Mark done,
     and the reason stays shown (the operator may be fixing it in several saves)."""
-    lines, fixed, open_ = [], [], []
+    lines: list[str] = []
+    fixed: list[str] = []
+    open_: list[str] = []
     for decision in latest_rejects(project, image_id):  # every task QA sent back is listed
         reason = reason_label(decision.reason) if decision.reason else "no reason given"
         extra = f" — {decision.text}" if decision.text else ""
