@@ -53,6 +53,7 @@ from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
 from fashion_annotator.dataset.storeio import ImportConflict
 from fashion_annotator.dataset.sweep import SweepReport, sweep
 from fashion_annotator.dataset.training_items import TrainingItems
+from fashion_annotator.runtime.paths import project_around
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,15 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         user: str | None = None,
     ) -> Project:
         """Make a new project folder (it may exist but must not already hold a project, nor be
-        a folder of photos whose project the window made in it, :data:`PHOTO_FOLDER_PROJECT`)."""
+        a folder of photos whose project the window made in it, :data:`PHOTO_FOLDER_PROJECT`,
+        nor lie inside another project, whose next open would move its files to lost+found)."""
         root = Path(root)
+        outer = project_around(root.parent)
+        if outer is not None:
+            raise ProjectError(
+                f"{root}: inside the project {outer} (its next open would move the new project's "
+                "files to its lost+found); make the project elsewhere"
+            )
         if (root / PHOTO_FOLDER_PROJECT / INDEX_NAME).is_file():
             raise ProjectError(
                 f"{root}: its photos already have a project, {root / PHOTO_FOLDER_PROJECT}; open "

@@ -27,6 +27,7 @@ from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
 from fashion_annotator.dataset.instances_store import INSTANCES_FOLDER
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project, create_project, open_project
+from fashion_annotator.runtime.paths import check_output_outside
 
 log = logging.getLogger(__name__)
 
@@ -84,12 +85,17 @@ def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
     Raises
     ------
     ProjectError
-        ``src`` cannot be opened, ``dst`` exists, a write failed (the destination is removed),
-        or the verification found a difference (the destination is kept for inspection; the
-        message names the tables that differ).
+        ``src`` cannot be opened, ``dst`` exists, lies inside ``src`` or holds it, a write
+        failed (the destination is removed), or the verification found a difference (the
+        destination is kept for inspection; the message names the tables that differ).
     """
     if not isinstance(dst, str) or "://" not in dst:
         folder = Path(dst)
+        if not isinstance(src, str) or "://" not in src:
+            try:  # the source's next write-open would move a copy inside it to its lost+found
+                check_output_outside(folder, Path(src), "source project", holding=True)
+            except ValueError as exc:
+                raise ProjectError(str(exc)) from None
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise ProjectError(f"{dst}: the destination must be a new or empty folder")
     with open_project(src) as source:

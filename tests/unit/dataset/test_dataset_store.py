@@ -232,3 +232,14 @@ def test_a_new_version_is_never_written_over_a_file_at_its_path(project: Project
     assert (project.root / "lost+found" / "masks" / str(rec.id) / "garment" / "v2.png").read_bytes() == (
         b"someone else's v2"
     )
+
+
+def test_a_project_is_not_made_inside_another(tmp_path: Path) -> None:
+    """The outer project's next write-open took the inner one's files for a crash's leftovers
+    and moved them to its lost+found (``migrate`` and ``bench team --url`` made such copies)."""
+    outer = tmp_path / "outer"
+    Project.create(outer, tasks=("garment",)).close()
+    for inner in (outer / "masks" / "p", outer / "p"):
+        with pytest.raises(ProjectError, match=f"{inner}: inside the project {outer.resolve()}"):
+            Project.create(inner, tasks=("garment",))
+        assert not inner.exists()

@@ -136,3 +136,26 @@ def test_bench_team_reports_every_figure(
     assert result["saves"] >= 3 and result["crashes"] >= 1
     assert result["double_claims"] == 0 and result["lost_saves"] == 0
     assert result["restarts_resumed"] >= 1
+
+
+def test_migrate_refuses_a_destination_inside_the_source_and_a_source_inside_the_destination(
+    tmp_path: Path, write_photo, capsys: pytest.CaptureFixture
+) -> None:
+    """Found by a fuzz: ``migrate SRC SRC/masks/99`` was "verified", then the source's next
+    write-open moved the copy's mask files to SRC/lost+found (the copy broken, nobody told)."""
+    src = tmp_path / "one"
+    _filled_project(src, tmp_path, write_photo)
+    for dst in (src / "masks" / "99", src / "copy"):
+        assert main(["migrate", str(src), str(dst)]) == 1
+        err = capsys.readouterr().err.strip().splitlines()[-1]
+        assert err.startswith(f"fashion-annotator migrate: error: {dst}: inside the source project ") and str(src.resolve()) in err
+        assert not dst.exists()
+    outer = tmp_path / "outer"
+    outer.mkdir()
+    inner = outer / "inner"
+    _filled_project(inner, tmp_path, write_photo)
+    with pytest.raises(ProjectError, match=f"{outer}: holds the source project"):
+        migrate_project(inner, outer)
+    with open_project(src, writing=True) as reopened:  # its sweep has nothing of a copy to move
+        assert len(reopened.images()) == 2
+    assert not (src / "lost+found").exists()
