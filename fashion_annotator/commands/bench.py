@@ -27,7 +27,13 @@ import numpy as np
 
 from fashion_annotator.core.tasks import available_tasks, task_spec
 from fashion_annotator.core.wording import counted
-from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
+from fashion_annotator.runtime.arg_types import (
+    data_folder,
+    non_negative_number,
+    output_file,
+    positive_int,
+    positive_number,
+)
 from fashion_annotator.runtime.exit_codes import report_error
 
 TASKS = tuple(available_tasks())
@@ -111,9 +117,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="where to make the bench project: postgresql://user@host/db?project=NAME "
                    "or a new SQLite project folder")  # fmt: skip
     p.add_argument("--operators", type=positive_int, default=16, help="operator processes")
-    p.add_argument("--minutes", type=float, default=3.0, help="how long they work")
-    p.add_argument("--think-s", type=float, default=1.0, help="mean seconds between saves")
-    p.add_argument("--crash-every-s", type=float, default=15.0,
+    p.add_argument("--minutes", type=positive_number, default=3.0, help="how long they work")
+    p.add_argument("--think-s", type=non_negative_number, default=1.0, help="mean seconds between saves")
+    p.add_argument("--crash-every-s", type=positive_number, default=15.0,
                    help="mean seconds between SIGKILLs of a random operator")  # fmt: skip
     p.add_argument("--json", type=output_file, default=None, help="write the figures here")
     p.set_defaults(func=run_team)

@@ -14,8 +14,14 @@ import sys
 import tempfile
 from pathlib import Path
 
-from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
+from fashion_annotator.runtime.arg_types import (
+    data_folder,
+    output_file,
+    positive_int,
+    positive_number,
+)
 from fashion_annotator.runtime.exit_codes import EXIT_USAGE, PROG, report_error
+from fashion_annotator.runtime.paths import project_around
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", required=True, choices=("garment", "person", "parsing7"))
     p.add_argument("--rounds", default="10,25,50,100", help="corrected photos after each round")
     p.add_argument("--order", choices=("tool", "random"), default="tool")
-    p.add_argument("--minutes-per-round", type=float, default=3.0, help="retrain time bound")
+    p.add_argument("--minutes-per-round", type=positive_number, default=3.0, help="retrain time bound")
     p.add_argument("--init", type=Path, default=None, help="starting model (default: shipped)")
     p.add_argument("--split", default="all", help="pool: 'all' or a split of splits.json")
     p.add_argument("--limit", type=positive_int, default=None, help="first N photos of the pool")
@@ -85,6 +91,9 @@ def run_loop(args: argparse.Namespace) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="fa-loop-"))
     if (work / "project").exists():
         return _usage(f"{work / 'project'}: already exists; give an empty --work folder", "bench loop")
+    outer = project_around(work)
+    if outer is not None:  # its next open would move the simulated project to its lost+found
+        return report_error(f"{work}: inside the project {outer}; give a --work folder elsewhere", "bench loop")
     try:
         others = [json.loads(p.read_text()) for p in args.plot_with]
         result = simulate(

@@ -5,6 +5,7 @@ last photo)."""
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -23,6 +24,41 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+
+
+def positive_number(text: str) -> float:
+    """A finite number above 0 (minutes, seconds between events).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        ``text`` is not a number, or is 0, negative, infinite or NaN.
+    """
+    value = _number(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def non_negative_number(text: str) -> float:
+    """A finite number of at least 0 (a mean pause, where 0 means none).
+
+    Raises
+    ------
+    argparse.ArgumentTypeError
+        ``text`` is not a number, or is negative, infinite or NaN.
+    """
+    value = _number(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
 
 

@@ -69,6 +69,13 @@ def test_usage_errors_stay_2_and_errors_are_1_with_the_argparse_format(tmp_path,
         (["evaluate", "--task", "garment", "--data", "{tmp}/nowhere"], "nowhere: no such folder"),
         (["bench", "noc", "--task", "garment", "--data", "{tmp}/nowhere"], "tests/fixtures/ccp_small"),
         (["bench", "studio", "--data", "{tmp}/nowhere", "--out", "{tmp}/o"], "nowhere: no such folder"),
+        # a fuzz: --minutes -1 made the project at --url, then failed
+        (["bench", "team", "--url", "{tmp}/team", "--minutes", "-1"], "--minutes: must be a positive number, got -1"),
+        (["bench", "team", "--url", "{tmp}/team", "--minutes", "nan"], "--minutes: must be a positive number, got nan"),
+        (["bench", "team", "--url", "{tmp}/team", "--crash-every-s", "0"], "--crash-every-s: must be a positive number"),
+        (["bench", "team", "--url", "{tmp}/team", "--think-s", "-2"], "--think-s: must be 0 or more, got -2"),
+        (["bench", "loop", "--task", "garment", "--data", "{tmp}", "--json", "{tmp}/l.json",
+          "--minutes-per-round", "0"], "--minutes-per-round: must be a positive number, got 0"),
     ],
 )
 def test_numbers_and_output_files_are_checked_before_any_work(tmp_path, capsys, args, words) -> None:
@@ -82,6 +89,7 @@ def test_numbers_and_output_files_are_checked_before_any_work(tmp_path, capsys, 
         main(args)
     assert exit_info.value.code == EXIT_USAGE
     assert words in capsys.readouterr().err
+    assert not (tmp_path / "team").exists()
 
 
 def test_flags_an_instance_evaluation_does_not_use_are_refused(tmp_path, capsys) -> None:
