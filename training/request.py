@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.models.sizes import MODEL_SIZES
+from fashion_annotator.runtime.paths import check_output_outside, project_around
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,42 @@ class TrainRequest:
             problems.append("--train-limit and --val-limit must be 0 (all) or more")
         if self.crop_long_side is not None and self.crop_long_side < 16:
             problems.append(f"--crop-long-side must be at least 16 pixels, got {self.crop_long_side}")
+        if not 0 <= self.jitter < 1:  # a factor 1 +- jitter: 1 or more blacks out or inverts photos
+            problems.append(f"--jitter must be at least 0 (none) and below 1, got {self.jitter}")
+        if not (math.isfinite(self.dice_weight) and self.dice_weight >= 0):
+            problems.append(f"--dice-weight must be 0 (none) or a positive number, got {self.dice_weight}")
+        if not (math.isfinite(self.background_weight) and self.background_weight > 0):
+            # 0: a batch of background pixels only has a NaN cross-entropy
+            problems.append(f"--background-weight must be a positive number, got {self.background_weight}")
+        if self.project is not None and self.cache_dir is not None:
+            problems.append("--cache-dir: not used with --project (its retrains cache in PROJECT/cache/training)")
         if problems:
             raise ValueError("; ".join(problems))
+
+    def check_folders(self) -> None:
+        """Refuse an ``--out`` or ``--cache-dir`` that is a file, or lies in the data folder or
+        in a project (a model, a checkpoint and a cache were written into the dataset; a
+        project's next open moves files it does not know to its lost+found).
+
+        Raises
+        ------
+        ValueError
+            Naming the option, the folder and the problem.
+        """
+        if self.data is None:
+            return
+        for option, folder in (("--out", self.out), ("--cache-dir", self.cache_dir)):
+            if folder is None:
+                continue
+            if folder.exists() and not folder.is_dir():
+                raise ValueError(f"{option} {folder}: exists and is not a folder")
+            try:
+                check_output_outside(folder, self.data, "dataset")
+            except ValueError as exc:
+                raise ValueError(f"{option} {exc}") from None
+            project = project_around(folder)
+            if project is not None:
+                raise ValueError(f"{option} {folder}: inside the project {project}; write the output elsewhere")
 
     @property
     def tasks(self) -> list[str]:

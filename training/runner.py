@@ -269,6 +269,7 @@ def run(
     TrainingCancelled
         ``cancelled()`` turned True; nothing was exported or registered.
     """
+    args.check_folders()
     special = SPECIAL_TRAINERS.get(args.task)
     if special is not None:
         module, _, name = special.partition(":")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,10 +66,18 @@ def test_python_m_training_reports_bad_input_without_the_cli() -> None:
         ({"input_size": (0, 0)}, "--input-size must be at least 16x16 pixels, got 0 0"),
         ({"epochs": 0}, "--epochs must be at least 1"),
         ({"lr": float("nan")}, "--lr must be a positive number"),
+        # a fuzz: accepted, or (nan) caught only once training had started
+        ({"jitter": 5.0}, "--jitter must be at least 0 (none) and below 1, got 5.0"),
+        ({"jitter": -1.0}, "--jitter must be at least 0 (none) and below 1, got -1.0"),
+        ({"jitter": 1.0}, "--jitter must be at least 0"),
+        ({"background_weight": -3.0}, "--background-weight must be a positive number, got -3.0"),
+        ({"background_weight": 0.0}, "--background-weight must be a positive number"),
+        ({"dice_weight": float("nan")}, "--dice-weight must be 0 (none) or a positive number, got nan"),
+        ({"dice_weight": -1.0}, "--dice-weight must be 0"),
     ],
 )
 def test_unusable_option_values_are_refused_by_name(option: dict, message: str, tmp_path) -> None:
-    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("+", r"\+")):
+    with pytest.raises(ValueError, match=re.escape(message)):
         TrainRequest(task="garment", data=tmp_path, out=tmp_path / "out", **option)
 
 
@@ -83,7 +92,39 @@ def test_the_window_gets_a_json_error_event_for_them_and_for_an_out_that_is_a_fi
                  "--epochs", "1", "--model-size", "tiny", "--input-size", "64", "48", "--json-progress"])  # fmt: skip
     assert code == 1
     event = json.loads(capsys.readouterr().out.splitlines()[-1])
-    assert event["event"] == "error" and "Not a directory" in event["message"]
+    assert event == {"event": "error", "message": f"--out {tmp_path / 'file'}: exists and is not a folder"}
+
+
+def test_a_project_retrain_refuses_a_cache_dir_it_would_not_use(tmp_path) -> None:
+    """A fuzz: ``--project P --cache-dir FILE`` was accepted (a project retrain caches in
+    P/cache/training whatever --cache-dir says)."""
+    with pytest.raises(ValueError, match="--cache-dir: not used with --project"):
+        TrainRequest(task="garment", project=tmp_path, cache_dir=tmp_path / "c")
+
+
+def test_out_and_cache_dir_stay_out_of_the_dataset_and_of_projects(tmp_path, ccp_dir, capsys) -> None:
+    """A fuzz: ``--out D`` (or inside D, or inside a project) wrote the model, a 33 MB checkpoint
+    and cache/ into the dataset; ``--out FILE`` ended in a bare "[Errno 20] Not a directory"."""
+    from fashion_annotator.dataset.store import Project
+
+    data = tmp_path / "ds"
+    (data / "images").mkdir(parents=True)
+    project = tmp_path / "p"
+    Project.create(project, tasks=("garment",)).close()
+    (tmp_path / "file").write_text("")
+    base = ["train", "--data", str(data), "--task", "garment", "--epochs", "1"]
+    for option, folder, words in (
+        ("--out", data, f"--out {data}: inside the dataset {data.resolve()}"),
+        ("--out", data / "runs", f"--out {data / 'runs'}: inside the dataset {data.resolve()}"),
+        ("--out", project / "runs", f"--out {project / 'runs'}: inside the project {project.resolve()}"),
+        ("--cache-dir", data / "cache", f"--cache-dir {data / 'cache'}: inside the dataset"),
+        ("--cache-dir", tmp_path / "file", f"--cache-dir {tmp_path / 'file'}: exists and is not a folder"),
+    ):
+        extra = [option, str(folder)] + ([] if option == "--out" else ["--out", str(tmp_path / "o")])
+        assert main([*base, *extra]) == 1
+        assert words in capsys.readouterr().err
+    assert sorted(p.name for p in data.iterdir()) == ["images"]
+    assert not (project / "runs").exists() and not (tmp_path / "o").exists()
 
 
 def test_the_terminal_result_says_why_a_model_was_or_was_not_promoted() -> None:
