@@ -278,7 +278,7 @@ def run(
             return trainer(args, emit, cancelled)
         from fashion_annotator.dataset.store import open_project
 
-        with open_project(args.project) as opened:  # where its runs keep their files
+        with open_project(args.project, writing=True) as opened:  # where its runs keep their files
             folder = opened.root / "cache" / "training"
         with retrain_lock(folder, args.task):  # two runs registered each other's weights
             return trainer(args, emit, cancelled)
@@ -291,7 +291,7 @@ def run(
     if args.project:
         from fashion_annotator.dataset.store import open_project
 
-        project = open_project(args.project)
+        project = open_project(args.project, writing=True)  # a retrain registers its model
     try:
         if project is None or rank != 0:
             return _run(args, emit, cancelled, project, device, rank)
