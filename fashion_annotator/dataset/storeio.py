@@ -248,6 +248,25 @@ def may_fall_back(exc: ProjectError) -> bool:
     return isinstance(cause, sqlite3.Error | OSError)
 
 
+def _not_an_index(index: Path) -> str:
+    """Why ``index`` cannot be a project's index, and what to do."""
+    return (f"it is empty or not a project index (another program's database, a copy cut short, a "
+            f"creation stopped?); restore it from a backup (a project never used: delete "
+            f"{index.name} and make it again)")  # fmt: skip
+
+
+def _has_no_tasks(index: Path) -> bool:
+    """Whether ``index``, read without changing it, has no ``tasks`` table (False when it
+    cannot be read here: the caller's own open reports that)."""
+    uri = "file:" + quote(str(index.resolve())) + "?mode=ro"
+    try:
+        with contextlib.closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as conn:
+            names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+    except sqlite3.Error:
+        return False
+    return "tasks" not in {row[0] for row in names}
+
+
 def connect_readonly(index: Path) -> sqlite3.Connection:
     """Open the index read-only (``mode=ro``, or ``immutable`` where WAL files cannot be made).
 
@@ -270,6 +289,8 @@ def connect_readonly(index: Path) -> sqlite3.Connection:
             conn.execute("SELECT COUNT(*) FROM tasks").fetchone()
         except sqlite3.Error as exc:
             conn.close()
+            if "no such table" in str(exc):
+                raise ProjectError(f"{index}: cannot open the project index: {_not_an_index(index)}") from exc
             last = exc
             continue
         if version != schema.SCHEMA_VERSION:
@@ -286,10 +307,11 @@ def connect_index(index: Path, existing: bool = True) -> sqlite3.Connection:
     """The index, its schema brought up to date; ``existing``: it must already be a project's
     (an empty file, a copy cut short, is refused, not made into a new empty project whose first
     open would sweep every photo and mask of the folder away)."""
-    empty = "it is empty or not a project index (a copy cut short, a creation stopped?); restore it "
-    empty += f"from a backup (a project never used: delete {index.name} and make it again)"
+    empty = _not_an_index(index)
     with contextlib.suppress(OSError):
-        if existing and index.stat().st_size == 0:  # refused before SQLite writes a header into it
+        # refused before SQLite writes a header into it, or another program's database is
+        # switched to WAL for good
+        if existing and (index.stat().st_size == 0 or _has_no_tasks(index)):
             raise ProjectError(f"{index}: cannot open the project index: {empty}")
     try:
         conn = schema.connect(index)

@@ -243,3 +243,27 @@ def test_a_project_is_not_made_inside_another(tmp_path: Path) -> None:
         with pytest.raises(ProjectError, match=f"{inner}: inside the project {outer.resolve()}"):
             Project.create(inner, tasks=("garment",))
         assert not inner.exists()
+
+
+@pytest.mark.parametrize("user_version", [0, 2, 4])
+def test_another_programs_database_is_refused_untouched(tmp_path: Path, capsys, user_version: int) -> None:
+    """A fuzz: another program's SQLite file as project.sqlite was refused, but its journal
+    mode had been switched to WAL for good; with its own user_version 2 or 4 the message was
+    "cannot open the index even read-only: no such table: tasks"."""
+    from fashion_annotator.cli import main
+
+    index = tmp_path / "p" / "project.sqlite"
+    index.parent.mkdir()
+    with contextlib.closing(sqlite3.connect(index)) as conn:
+        conn.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT)")
+        conn.execute("INSERT INTO customers (name) VALUES ('alice')")
+        conn.execute(f"PRAGMA user_version = {user_version}")
+        conn.commit()
+    before = index.read_bytes()
+    assert main(["info", str(index.parent)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith(f"fashion-annotator info: error: {index}: ") and "not a project index" in err, err
+    with pytest.raises(ProjectError, match="not a project index"):
+        Project.open(index.parent, readonly=True)
+    assert index.read_bytes() == before
+    assert sorted(p.name for p in index.parent.iterdir()) == ["project.sqlite"]
