@@ -25,6 +25,9 @@ from fashion_annotator.core.colour_profiles import to_srgb
 __all__ = [
     "ACCEPTED_FORMATS",
     "MAX_PIXELS",
+    "MIN_PHOTO_SIDE",
+    "MAX_PHOTO_ASPECT",
+    "check_photo_size",
     "PHOTO_SUFFIXES",
     "PREVIEW_MIN_PIXELS",
     "PREVIEW_SIDE",
@@ -52,6 +55,15 @@ MAX_PIXELS: int = 120_000_000
 
 Pillow's own hard limit (twice ``PIL.Image.MAX_IMAGE_PIXELS``) still applies above it.
 """
+
+MIN_PHOTO_SIDE: int = 4
+"""Shortest side, in pixels, of a photo a project takes: superpixels, the models' letterboxed
+input and the canvas need some pixels across (a 1x1 or 1x50000 photo was added, then every
+proposal failed with a bare error)."""
+
+MAX_PHOTO_ASPECT: float = 10.0
+"""Longest side over shortest side of a photo a project takes: the models see a photo with its
+long side at a few hundred pixels, where a 16x50000 strip has no pixel across."""
 
 _EXIF_ORIENTATION = 0x0112
 # EXIF orientation value -> the Pillow transpositions that make the image upright.
@@ -507,3 +519,21 @@ def load_preview(
         rgb, _ = _to_rgb_alpha(to_srgb(upright(im), path), path)
     full = (width, height) if turned else (height, width)
     return PhotoPreview(rgb=rgb, shape=full, path=path)
+
+
+def check_photo_size(path: Path | str, width: int, height: int) -> None:
+    """Refuse a photo too small or too narrow to annotate (:data:`MIN_PHOTO_SIDE`,
+    :data:`MAX_PHOTO_ASPECT`), naming ``path`` and its size.
+
+    Raises
+    ------
+    ImageLoadError
+        The photo is under the minimum side or beyond the aspect limit.
+    """
+    short, long = sorted((int(width), int(height)))
+    if short < MIN_PHOTO_SIDE:
+        raise ImageLoadError(path, f"photo too small to annotate: {width}x{height} pixels "
+                                   f"(at least {MIN_PHOTO_SIDE} on each side)")  # fmt: skip
+    if long > MAX_PHOTO_ASPECT * short:
+        raise ImageLoadError(path, f"photo too narrow to annotate: {width}x{height} pixels "
+                                   f"(one side at most {MAX_PHOTO_ASPECT:g} times the other)")  # fmt: skip

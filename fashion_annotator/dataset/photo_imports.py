@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fashion_annotator.core.atomic import atomic_write_bytes
-from fashion_annotator.core.images import load_image
+from fashion_annotator.core.images import check_photo_size, load_image
 from fashion_annotator.dataset import confine, storeio
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 
@@ -62,6 +62,7 @@ class PhotoImports:
             return found, False
         photo = load_image(src)
         height, width = photo.rgb.shape[:2]
+        check_photo_size(src, width, height)
         now = time.time()
         # The name is chosen and the file written under the index's write lock: two processes
         # importing different photos of the same name must not both pick (and overwrite) it.

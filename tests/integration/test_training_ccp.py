@@ -284,7 +284,8 @@ def test_a_project_retrain_chooses_the_refinements_its_val_photos_favour(
 
 
 def test_bad_input_is_reported(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    assert main(["train", "--data", str(tmp_path), "--task", "garment", "--out",
+    (tmp_path / "data").mkdir()  # a folder with no images/ in it (the output goes beside it)
+    assert main(["train", "--data", str(tmp_path / "data"), "--task", "garment", "--out",
                  str(tmp_path / "o"), "--json-progress"]) == 1  # fmt: skip
     event = _events(capsys.readouterr().out)[-1]
     assert event["event"] == "error" and "no images/ folder" in event["message"]

@@ -31,7 +31,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import DictRow
 
-from fashion_annotator.core.images import load_image
+from fashion_annotator.core.images import check_photo_size, load_image
 from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.dataset import confine, storeio
 from fashion_annotator.dataset.cache import Cache
@@ -227,6 +227,7 @@ class PgProject(Project):
             return found, False
         photo = load_image(src)
         height, width = photo.rgb.shape[:2]
+        check_photo_size(src, width, height)
         with self._db.tx() as conn:
             # One import chooses a name at a time, so two desktops never pick the same one.
             conn.execute("SELECT pg_advisory_xact_lock(hashtext('fa.images'))")

@@ -12,14 +12,15 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image
 
+from fashion_annotator.core.images import MIN_PHOTO_SIDE
 from fashion_annotator.dataset.formats import export_project, import_source
 from fashion_annotator.dataset.store import Project
 
 
 @st.composite
 def masks(draw: st.DrawFn, num_classes: int) -> np.ndarray:
-    height = draw(st.integers(1, 20))
-    width = draw(st.integers(1, 20))
+    height = draw(st.integers(MIN_PHOTO_SIDE, 20))  # the smallest photo a project takes
+    width = draw(st.integers(MIN_PHOTO_SIDE, 20))
     return draw(arrays(np.uint8, (height, width), elements=st.integers(0, num_classes - 1)))
 
 
