@@ -20,7 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "proposal, decision and registered model is copied with its ids, users and times; the "
         "copy is read back and compared (row counts and a SHA-256 over every row and file).",
         epilog="exit status: 0 copied and verified, 1 refused or failed (nothing left at DST, "
-        "or DST kept for inspection when the verification found a difference)",
+        "or DST kept for inspection when the verification found a difference), 3 copied and "
+        "verified but saved mask files of SRC had changed since they were saved (listed; copied "
+        "as found) or the --json report was not written",
     )  # fmt: skip
     p.add_argument("src", metavar="SRC", help="project folder or PostgreSQL project URL")
     p.add_argument("dst", metavar="DST", help="new project folder or PostgreSQL project URL")
@@ -48,4 +50,11 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             print(f"fashion-annotator migrate: copied and verified; the report was not written: "
                   f"{args.json}: {exc.strerror or exc}", file=sys.stderr)  # fmt: skip
             return EXIT_PARTIAL
+    if report.changed:
+        n = len(report.changed)
+        print(f"fashion-annotator migrate: {n} saved file{'s' if n > 1 else ''} changed since "
+              f"{'they were' if n > 1 else 'it was'} saved, copied as found with the recorded "
+              "SHA-256, so both projects pass over them to the newest good version:\n  "
+              + "\n  ".join(report.changed), file=sys.stderr)  # fmt: skip
+        return EXIT_PARTIAL
     return 0

@@ -10,6 +10,7 @@ decoded again.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
@@ -113,16 +114,133 @@ def write_version(root: Path, rel: str, data: bytes) -> None:
         ) from exc
 
 
-def read_version(root: Path, rel: str) -> np.ndarray:
-    """Decode the saved version ``rel`` (confined to ``root``): ``(H, W) uint8`` class ids.
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+
+
+def check_bytes(data: bytes, sha256: str | None, where: str | Path, medium: str = "on disk") -> bool:
+    """Compare a saved version's bytes with the SHA-256 its index row recorded.
+
+    Every version saved since the first schema records the SHA-256 of the PNG it wrote (the
+    migrate command copies it with the bytes), so a difference means the file was changed or
+    replaced behind the index. A row with no usable hash (empty, or not 64 lowercase hex
+    digits: an index edited or made elsewhere) is not checked.
+
+    Parameters
+    ----------
+    data : bytes
+        The version's PNG as read.
+    sha256 : str or None
+        What the index recorded (None: a table that records none, the proposals).
+    where : str or Path
+        The file (or the row) named in the error.
+    medium : str
+        Where it changed, for the error: ``"on disk"`` (a file), ``"in the database"``.
+
+    Returns
+    -------
+    bool
+        True when the bytes match a recorded hash, False when there was none to compare with.
 
     Raises
     ------
     ProjectError
-        The file is missing, unreadable or not a mask PNG, naming the file.
+        The bytes differ from the recorded hash.
+    """
+    if sha256 is None or not _SHA256.fullmatch(sha256):
+        return False
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ProjectError(
+            f"{where}: changed {medium} since it was saved (SHA-256 differs from the one the "
+            "project index recorded)"
+        )
+    return True
+
+
+def check_decoded(
+    mask: np.ndarray, where: str | Path, shape: tuple[int, int] | None, taxonomy: Taxonomy | None
+) -> np.ndarray:
+    """Check a decoded version against its photo's size and its task's taxonomy; return it.
+
+    Raises
+    ------
+    ProjectError
+        Another size than the photo's, or labels outside the taxonomy, naming ``where``.
+    """
+    if shape is not None and mask.shape != tuple(shape):
+        raise ProjectError(
+            f"{where}: not this image's mask: shape {mask.shape} differs from the photo's "
+            f"{tuple(shape)}"
+        )
+    if taxonomy is not None and mask.size and int(mask.max()) >= taxonomy.num_classes:
+        raise ProjectError(
+            f"{where}: not a saved mask of this task: labels {int(mask[mask >= taxonomy.num_classes].min())}"
+            f"..{int(mask.max())} outside the taxonomy {taxonomy.name!r} (0..{taxonomy.num_classes - 1})"
+        )
+    return mask
+
+
+def decode_version(
+    data: bytes,
+    where: str | Path,
+    *,
+    sha256: str | None = None,
+    shape: tuple[int, int] | None = None,
+    taxonomy: Taxonomy | None = None,
+    medium: str = "on disk",
+) -> np.ndarray:
+    """Decode a saved version's PNG once its bytes, size and labels check out.
+
+    Parameters
+    ----------
+    data : bytes
+        The PNG as stored.
+    where : str or Path
+        The file (or the row) named in errors.
+    sha256 : str, optional
+        The SHA-256 the index recorded (see :func:`check_bytes`).
+    shape : (int, int), optional
+        The photo's ``(height, width)``.
+    taxonomy : Taxonomy, optional
+        The task's classes.
+    medium : str
+        See :func:`check_bytes`.
+
+    Raises
+    ------
+    ProjectError
+        The bytes do not decode (a truncated or foreign file), differ from the recorded hash, or
+        decode to a mask of another size or with labels outside the taxonomy (checked in this
+        order); the message names ``where``.
+    """
+    try:
+        mask = decode_mask_png(data)
+    except (OSError, ValueError) as exc:
+        raise ProjectError(f"{where}: cannot read the saved mask: {exc}") from exc
+    check_bytes(data, sha256, where, medium)
+    return check_decoded(mask, where, shape, taxonomy)
+
+
+def read_version(
+    root: Path,
+    rel: str,
+    *,
+    sha256: str | None = None,
+    shape: tuple[int, int] | None = None,
+    taxonomy: Taxonomy | None = None,
+) -> np.ndarray:
+    """Decode the saved version ``rel`` (confined to ``root``): ``(H, W) uint8`` class ids,
+    checked as :func:`decode_version` checks (the recorded hash, the photo's size, the
+    taxonomy's labels: each one given).
+
+    Raises
+    ------
+    ProjectError
+        The file is missing, unreadable, not a mask PNG, or not the mask that was saved;
+        naming the file.
     """
     path = confine.version_file(root, rel)
     try:
-        return decode_mask_png(path.read_bytes())
-    except (OSError, ValueError) as exc:
-        raise ProjectError(f"{path}: cannot read the saved mask: {exc}") from exc
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot read the saved mask: {exc.strerror or exc}") from exc
+    return decode_version(data, path, sha256=sha256, shape=shape, taxonomy=taxonomy)

@@ -426,8 +426,10 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
                 (record.id, task),
             ).fetchall()
             if not storeio.import_adds_version(
-                record.name, task, rows, sha, mask, lambda: self._read_png(rows[-1]["path"]), overwrite
-            ):
+                record.name, task, rows, sha, mask,
+                lambda: self._read_png(rows[-1]["path"], rows[-1]["sha256"], record.shape, task),
+                overwrite,
+            ):  # fmt: skip
                 return None
             current = conn.execute(
                 "SELECT status FROM images WHERE id = ?", (record.id,)
@@ -523,13 +525,18 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
     def _latest_png(
         self, table: str, image_id: int, task: str, version: int | None = None
     ) -> np.ndarray | None:
-        sql = f"SELECT path FROM {table} WHERE image_id = ? AND task = ?"
+        """The version's mask, checked (:meth:`_read_png`; proposals record no hash)."""
+        sha = "v.sha256" if table == "mask_versions" else "NULL"
+        sql = (f"SELECT v.path, {sha} AS sha256, i.height, i.width FROM {table} v JOIN images i"
+               " ON i.id = v.image_id WHERE v.image_id = ? AND v.task = ?")  # fmt: skip
         args: list = [int(image_id), task]
         if version is not None:
-            sql += " AND version = ?"
+            sql += " AND v.version = ?"
             args.append(int(version))
-        row = self._conn.execute(sql + " ORDER BY version DESC LIMIT 1", args).fetchone()
-        return None if row is None else self._read_png(row["path"])
+        row = self._conn.execute(sql + " ORDER BY v.version DESC LIMIT 1", args).fetchone()
+        if row is None:
+            return None
+        return self._read_png(row["path"], row["sha256"], (row["height"], row["width"]), task)
 
     def proposals(self, image_id: int, task: str) -> list[ProposalRecord]:
         """Every recorded proposal for the image and task, oldest first."""
@@ -541,8 +548,10 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
             for r in rows
         ]  # fmt: skip
 
-    def _read_png(self, rel: str) -> np.ndarray:
-        return mask_files.read_version(self.root, rel)
+    def _read_png(self, rel: str, sha256: str | None, shape: tuple[int, int], task: str) -> np.ndarray:
+        """A saved PNG, refused (ProjectError) unless it is what was saved: the recorded hash,
+        the photo's size, the task's labels (:func:`~.mask_files.read_version`)."""
+        return mask_files.read_version(self.root, rel, sha256=sha256, shape=shape, taxonomy=self.taxonomy(task))
 
 
 def open_project(location: str | Path, user: str | None = None, *, writing: bool = False) -> Project:

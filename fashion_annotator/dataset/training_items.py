@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fashion_annotator.dataset import confine
+from fashion_annotator.dataset.records import MaskVersion, ProjectError
 
 
 class TrainingItems:
@@ -29,7 +30,9 @@ class TrainingItems:
 
         def image_path(self, image_id: int) -> Path: ...
 
-        def _read_png(self, rel: str) -> np.ndarray: ...
+        def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]: ...
+
+        def load_mask(self, image_id: int, task: str, version: int | None = None) -> np.ndarray | None: ...
 
     def training_items(
         self,
@@ -71,6 +74,19 @@ class TrainingItems:
         statuses: Sequence[str] = ("done", "approved"),
         exclude_rejected: bool = True,
     ) -> Iterator[tuple[int, Path, np.ndarray]]:
-        """Yield ``(image_id, photo_path, (H, W) uint8 mask)`` lazily, see :meth:`training_items`."""
+        """Yield ``(image_id, photo_path, (H, W) uint8 mask)`` lazily, see :meth:`training_items`.
+
+        Each mask is read as :meth:`load_mask` reads it (the same check on both backends: the
+        bytes against the SHA-256 the index recorded, the photo's size, the task's labels).
+
+        Raises
+        ------
+        ProjectError
+            A mask that cannot be read or is not the one saved, naming its file.
+        """
         for image_id, photo, mask_path in self.training_items(task, statuses, exclude_rejected):
-            yield image_id, photo, self._read_png(mask_path.relative_to(self.root).as_posix())
+            version = next((v for v in self.mask_versions(image_id, task) if v.path == mask_path), None)
+            mask = None if version is None else self.load_mask(image_id, task, version.version)
+            if mask is None:
+                raise ProjectError(f"{mask_path}: the saved mask is no longer in the project index")
+            yield image_id, photo, mask

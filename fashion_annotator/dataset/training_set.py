@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.label_images import decode_mask_png
+from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.records import ProjectError, started_from
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 
@@ -91,24 +92,33 @@ Memo = dict[int, tuple[tuple[Any, ...], bool]]
 :func:`select_training_masks` decoded before, reused while neither file changed."""
 
 
-def _same_as_proposal(project: Any, task: str, image_id: int, mask: Path, memo: Memo | None) -> bool:
+def _same_as_proposal(project: Any, task: str, record: Any, mask: Path, memo: Memo | None) -> bool:
     """Whether the mask file ``mask`` (the latest version) holds exactly the proposal shown
     before it was first saved (:func:`~.records.started_from`; the latest proposal, recorded after a
-    promotion or a restart, made an accepted proposal count as a correction)."""
-    versions = project.mask_versions(image_id, task)
-    shown = started_from(project.proposals(image_id, task), versions)
-    if shown is None:
-        return False
+    promotion or a restart, made an accepted proposal count as a correction).
+
+    The file is checked first as the store reads a saved version (its bytes against the SHA-256
+    the index recorded; decoded: the photo's size and the task's labels), so a file changed
+    behind the index raises :class:`ProjectError` and is left out, not trained on.
+    """
+    versions = project.mask_versions(record.id, task)
+    saved = next((v for v in reversed(versions) if Path(v.path) == Path(mask)), None)
+    shown = started_from(project.proposals(record.id, task), versions)
+    stat = mask.stat()
+    key = (str(mask), stat.st_mtime_ns, stat.st_size, None if shown is None else shown.version)
+    known = None if memo is None else memo.get(record.id)
+    if known is not None and known[0] == key:
+        return known[1]
+    taxonomy = project.taxonomy(task)
+    data = mask.read_bytes()
+    same = False
+    if not mask_files.check_bytes(data, None if saved is None else saved.sha256, mask) or shown is not None:
+        decoded = mask_files.check_decoded(decode_mask_png(data, source=mask), mask, record.shape, taxonomy)
+        if shown is not None:
+            proposal = decode_mask_png(Path(shown.path).read_bytes(), source=shown.path)
+            same = np.array_equal(mask_files.check_decoded(proposal, shown.path, record.shape, taxonomy), decoded)
     if memo is not None:
-        stat = mask.stat()
-        key = (str(mask), stat.st_mtime_ns, stat.st_size, shown.version)
-        known = memo.get(image_id)
-        if known is not None and known[0] == key:
-            return known[1]
-    proposal = decode_mask_png(Path(shown.path).read_bytes(), source=shown.path)
-    same = np.array_equal(proposal, decode_mask_png(mask.read_bytes(), source=mask))
-    if memo is not None:
-        memo[image_id] = (key, same)
+        memo[record.id] = (key, same)
     return same
 
 
@@ -116,7 +126,7 @@ def _item(
     project: Any, task: str, record: Any, photo: Path, mask: Path, memo: Memo | None = None
 ) -> TrainingItem | None:
     """The record's latest mask (local file ``mask``) as a training item, or None when it does not count."""
-    same = _same_as_proposal(project, task, record.id, mask, memo)
+    same = _same_as_proposal(project, task, record, mask, memo)
     if record.status in ("in_progress", "rejected") and same:
         return None
     kind = "unchanged" if same else "corrected"

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
 from fashion_annotator.dataset.instances_store import INSTANCES_FOLDER
 from fashion_annotator.dataset.records import ProjectError
@@ -51,6 +52,7 @@ TABLES: dict[str, tuple[str, ...]] = {
 """The backend-neutral columns of each table, in copy order (parents before children)."""
 
 _BLOBS = ("photo", "png", "weights", "meta")
+_HASHED = ("mask_versions", "instance_versions")
 _ORDER = {"tasks": "position"}
 
 
@@ -65,6 +67,10 @@ class TransferReport:
     destination_digest: str = ""
     #: Smart-click logs copied beside their mask versions (files, not rows: not in the digest).
     click_logs: int = 0
+    #: Saved mask and instance versions of the source whose bytes differ from the SHA-256 its
+    #: index recorded (changed behind it), one line each: copied as they are, with that hash,
+    #: so the readers of the copy pass over them as the source's do.
+    changed: list[str] = field(default_factory=list)
 
     @property
     def verified(self) -> bool:
@@ -76,7 +82,7 @@ class TransferReport:
         return {"source": self.source, "destination": self.destination, "counts": self.counts,
                 "source_digest": self.source_digest,
                 "destination_digest": self.destination_digest, "verified": self.verified,
-                "click_logs": self.click_logs}  # fmt: skip
+                "click_logs": self.click_logs, "changed": self.changed}  # fmt: skip
 
 
 def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
@@ -109,7 +115,7 @@ def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
             raise
         try:
             report = TransferReport(str(src), str(dst))
-            report.source_digest, counts = digest(source)
+            report.source_digest, counts = digest(source, report.changed)
             with open_project(dst) as copied:
                 report.destination_digest, report.counts = digest(copied)
                 report.click_logs = _copy_click_logs(source_location=src, target=copied)
@@ -126,8 +132,12 @@ def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
     return report
 
 
-def digest(project: Project) -> tuple[str, dict[str, int]]:
-    """SHA-256 over every row of ``project`` (stored files by their hash) and rows per table."""
+def digest(project: Project, changed: list[str] | None = None) -> tuple[str, dict[str, int]]:
+    """SHA-256 over every row of ``project`` (stored files by their hash) and rows per table.
+
+    ``changed``, when given, receives one line per mask or instance version whose stored bytes
+    differ from the SHA-256 its row recorded (:func:`~.mask_files.check_bytes`).
+    """
     side = _side(project)
     total = hashlib.sha256()
     counts = {}
@@ -135,6 +145,11 @@ def digest(project: Project) -> tuple[str, dict[str, int]]:
         n = 0
         for row in side.rows(table):
             neutral = {k: (_sha(v) if k in _BLOBS else v) for k, v in row.items()}
+            if changed is not None and table in _HASHED and neutral["png"] != row["sha256"]:
+                try:
+                    mask_files.check_bytes(row["png"], row["sha256"], side.where(table, row), side.medium)
+                except ProjectError as exc:
+                    changed.append(str(exc))
             total.update(json.dumps([table, neutral], sort_keys=True).encode())
             n += 1
         counts[table] = n
@@ -198,9 +213,17 @@ def _side(project: Project):
 class _SqliteSide:
     """Rows of an SQLite project, the stored files read in as bytes (and written out)."""
 
+    medium = "on disk"
+
     def __init__(self, project: Project) -> None:
         self.project = project
         self.conn = project._conn
+
+    def where(self, table: str, row: dict) -> Path:
+        """The file of a mask or instance version row."""
+        if table == "instance_versions":
+            return self.project.root / f"{INSTANCES_FOLDER}/{row['image_id']}/v{row['version']}.png"
+        return self.project.root / mask_files.version_file("masks", row["image_id"], row["task"], row["version"])
 
     def rows(self, table: str) -> Iterator[dict]:
         order = _ORDER.get(table, "id")
@@ -269,10 +292,18 @@ class _PgSide:
     """Rows of a PostgreSQL project (bytes are columns)."""
 
     _RENAMED = {"user": "username"}
+    medium = "in the database"
 
     def __init__(self, project: Project) -> None:
         self.project = project
         self.conn = project._conn
+
+    def where(self, table: str, row: dict) -> str:
+        """The project, image, task and version of a mask or instance version row."""
+        kind = "instance map" if table == "instance_versions" else f"task {row['task']}, saved mask"
+        from fashion_annotator.dataset.postgres.url import describe_location
+
+        return f"{describe_location(self.project.location)}: image {row['image_id']}, {kind} version {row['version']}"
 
     def rows(self, table: str) -> Iterator[dict]:
         order = _ORDER.get(table, "id")

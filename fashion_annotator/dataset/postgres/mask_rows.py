@@ -1,4 +1,5 @@
-"""The SQL that adds a mask version to a PostgreSQL project (its PNG is a column of the row).
+"""The SQL that adds a mask version to a PostgreSQL project (its PNG is a column of the row),
+and the read of one version, checked as the SQLite store checks its files.
 
 Kept apart from :mod:`fashion_annotator.dataset.postgres.project` so the project's class stays
 about its records.
@@ -6,10 +7,14 @@ about its records.
 
 from __future__ import annotations
 
+import numpy as np
 import psycopg
+from psycopg import sql
 from psycopg.rows import DictRow
 
-from fashion_annotator.dataset.postgres.connection import NOW, one
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.dataset import mask_files
+from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, one
 
 _INSERT = f"""
 WITH v AS (
@@ -49,3 +54,40 @@ def insert_mask_version(
          "seconds": float(seconds), "actions": int(actions), "user": user, "status": status},
     ).fetchone()  # fmt: skip
     return one(row)
+
+
+def read_version_row(
+    db: PgConnection, table: str, image_id: int, task: str, version: int | None, taxonomy: Taxonomy
+) -> np.ndarray | None:
+    """The mask of a version row of ``table`` (``mask_versions`` or ``proposals``; the latest
+    unless ``version``), or None when there is none.
+
+    The PNG is checked as :func:`~fashion_annotator.dataset.mask_files.decode_version` checks
+    the SQLite store's files: its bytes against the row's SHA-256 (mask versions: proposals
+    record none), its size against the photo's, its labels against ``taxonomy``.
+
+    Raises
+    ------
+    ProjectError
+        The PNG does not decode or is not the mask that was saved; the message names the
+        project, the image, the task and the version.
+    """
+    sha = sql.SQL("v.sha256" if table == "mask_versions" else "NULL")
+    query = sql.SQL(
+        "SELECT v.png, v.version, {} AS sha256, i.height, i.width FROM {} v JOIN images i"
+        " ON i.id = v.image_id WHERE v.image_id = %s AND v.task = %s"
+    ).format(sha, sql.Identifier(table))
+    args: list = [int(image_id), task]
+    if version is not None:
+        query += sql.SQL(" AND v.version = %s")
+        args.append(int(version))
+    rows = db.query(query + sql.SQL(" ORDER BY v.version DESC LIMIT 1"), args)
+    if not rows:
+        return None
+    row = rows[0]
+    kind = "mask" if table == "mask_versions" else "proposal"
+    where = f"{db.url.display}: image {image_id}, task {task}, saved {kind} version {row['version']}"
+    return mask_files.decode_version(
+        bytes(row["png"]), where, sha256=row["sha256"], shape=(row["height"], row["width"]),
+        taxonomy=taxonomy, medium="in the database",
+    )  # fmt: skip

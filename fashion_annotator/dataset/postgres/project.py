@@ -28,16 +28,14 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from psycopg import sql
 from psycopg.rows import DictRow
 
 from fashion_annotator.core.images import check_photo_size, load_image
-from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.dataset import confine, storeio
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
-from fashion_annotator.dataset.postgres.mask_rows import insert_mask_version
+from fashion_annotator.dataset.postgres.mask_rows import insert_mask_version, read_version_row
 from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels, has_sha
 from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
 from fashion_annotator.dataset.postgres.working_folder import claim_working_folder, project_uid
@@ -497,23 +495,7 @@ class PgProject(Project):
     def _latest_png(
         self, table: str, image_id: int, task: str, version: int | None = None
     ) -> np.ndarray | None:
-        query = sql.SQL("SELECT png, version FROM {} WHERE image_id = %s AND task = %s").format(
-            sql.Identifier(table)
-        )
-        args: list = [int(image_id), task]
-        if version is not None:
-            query += sql.SQL(" AND version = %s")
-            args.append(int(version))
-        rows = self._db.query(query + sql.SQL(" ORDER BY version DESC LIMIT 1"), args)
-        if not rows:
-            return None
-        try:
-            return decode_mask_png(bytes(rows[0]["png"]))
-        except ValueError as exc:
-            raise ProjectError(
-                f"{self.url.display}: image {image_id}, task {task}, version "
-                f"{rows[0]['version']}: cannot read the saved mask: {exc}"
-            ) from exc
+        return read_version_row(self._db, table, image_id, task, version, self.taxonomy(task))
 
     # -- reporting ---------------------------------------------------------------------------
 

@@ -78,11 +78,11 @@ def test_a_migration_stopped_while_verifying_leaves_no_copy(tmp_path: Path, writ
     _filled_project(tmp_path / "src_project", tmp_path, write_photo)
     real, calls = transfer.digest, []
 
-    def interrupted(project):
+    def interrupted(project, changed=None):
         calls.append(project)
         if len(calls) == 2:  # the destination's read-back
             raise KeyboardInterrupt
-        return real(project)
+        return real(project, changed)
 
     monkeypatch.setattr(transfer, "digest", interrupted)
     with pytest.raises(KeyboardInterrupt):
