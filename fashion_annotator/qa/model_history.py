@@ -17,6 +17,7 @@ import numpy as np
 
 from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.tasks import task_title
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.scores import score_masks
 
 
@@ -72,11 +73,12 @@ def proposal_quality(
         for p in proposals:  # oldest first: the latest followed proposal of each version wins
             if versions and p.created <= versions[0].created:
                 followed[p.model_version] = (p, versions[0])
-        try:
+        try:  # the saved version read as the store reads it: refused when changed since its save
             for version, (p, saved) in followed.items():
-                score = score_masks(load_mask(p.path), load_mask(saved.path), taxonomy).score
+                mask = project.load_mask(record.id, task, saved.version)
+                score = score_masks(load_mask(p.path), mask, taxonomy).score
                 scores.setdefault(version, []).append(score)
-        except (ValueError, OSError) as exc:
+        except (ValueError, OSError, ProjectError) as exc:
             if problems is not None:
                 problems.append(f"{record.name}: {exc}")
     out = []

@@ -104,3 +104,24 @@ def test_migrate_copies_it_as_it_is_and_says_so(replaced, tmp_path: Path, capsys
     assert main(["migrate", str(root), str(tmp_path / "copy2")]) == 3
     out, err = capsys.readouterr()
     assert "verified" in out and "1 saved file changed since it was saved" in err and str(path) in err
+
+
+def test_the_model_history_leaves_it_out_and_names_it(tmp_path: Path, write_photo) -> None:
+    """Model history scored each proposal against the first saved version's file as found: a
+    file replaced by a valid mask of the right size gave a wrong score, silently."""
+    from fashion_annotator.qa.model_history import proposal_quality
+
+    with Project.create(tmp_path / "proj", tasks=("garment",), user="alice") as project:
+        ids = [project.add_image(write_photo(tmp_path / "src" / f"{i}.png", SHAPE, seed=i)).id for i in range(2)]
+        proposal = np.zeros(SHAPE, np.uint8)
+        proposal[4:20, 6:22] = 1
+        versions = []
+        for image_id in ids:
+            project.save_proposal(image_id, "garment", proposal, "1")
+            versions.append(project.save_mask(image_id, "garment", proposal, status="done"))
+        versions[0].path.write_bytes(_png(np.zeros(SHAPE, np.uint8)))
+        problems: list[str] = []
+        (quality,) = proposal_quality(project, "garment", problems)
+        assert quality.n_images == 1 and quality.median == 1.0
+        (problem,) = problems
+        assert str(versions[0].path) in problem and CHANGED in problem
