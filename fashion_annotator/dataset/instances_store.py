@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fashion_annotator.core.label_images import decode_mask_png, encode_mask_png
+from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.instances.model import Instance, InstanceSet
@@ -81,17 +82,20 @@ def encode_instances(record: ImageRecord, iset: InstanceSet) -> tuple[bytes, str
 
 
 def decode_instances(
-    where: str, data: bytes, rows: Iterable[Any], parsing_task: str, taxonomy: str, shape: tuple[int, int]
-) -> InstanceSet:
+    where: str, data: bytes, rows: Iterable[Any], parsing_task: str, taxonomy: str, shape: tuple[int, int],
+    sha256: str | None = None, medium: str = "on disk",
+) -> InstanceSet:  # fmt: skip
     """The :class:`InstanceSet` of a saved instance map's PNG bytes and its instance rows.
 
-    ``shape`` is the photo's ``(height, width)``, which the map must have.
+    ``shape`` is the photo's ``(height, width)``, which the map must have; ``sha256`` the hash
+    its row recorded, which the bytes must have (:func:`~.mask_files.check_bytes`: a row with
+    none usable is not hash-checked; ``medium`` says where a changed map changed).
 
     Raises
     ------
     ProjectError
-        The PNG cannot be read or is not the photo's size (a damaged or replaced file);
-        ``where`` names it.
+        The PNG cannot be read, is not the photo's size or differs from the recorded hash (a
+        damaged or replaced file); ``where`` names it.
     """
     try:
         m = decode_mask_png(data)
@@ -102,6 +106,7 @@ def decode_instances(
             f"{where}: the saved instance map is {m.shape[1]}x{m.shape[0]}, the photo "
             f"{shape[1]}x{shape[0]} (damaged or replaced file)"
         )
+    mask_files.check_bytes(data, sha256, where, medium)
     instances = {}
     for r in rows:
         rgb = json.loads(r["colour_rgb"]) if r["colour_rgb"] else None
@@ -238,7 +243,7 @@ class InstanceStore:
             "SELECT * FROM instances WHERE version_id = ? ORDER BY instance", (row["id"],)
         )
         shape = (int(row["image_height"]), int(row["image_width"]))
-        return decode_instances(str(path), data, rows, row["parsing_task"], row["taxonomy"], shape)
+        return decode_instances(str(path), data, rows, row["parsing_task"], row["taxonomy"], shape, row["sha256"])
 
     def image_ids(self) -> list[int]:
         """Ids of the images that have saved instances, in id order."""

@@ -124,8 +124,9 @@ class PgInstanceStore:
         where = f"{self._db.url.display}: image {image_id}, instances version {row['version']}"
         shape = (int(row["image_height"]), int(row["image_width"]))
         return decode_instances(
-            where, bytes(row["png"]), rows, row["parsing_task"], row["taxonomy"], shape
-        )
+            where, bytes(row["png"]), rows, row["parsing_task"], row["taxonomy"], shape,
+            row["sha256"], medium="in the database",
+        )  # fmt: skip
 
     def image_ids(self) -> list[int]:
         """Ids of the images that have saved instances, in id order."""

@@ -120,3 +120,28 @@ def test_a_recorded_proposal_is_checked_for_size_and_labels(location, write_phot
         _replace(project, stored, _png(np.full(SHAPE, 9, np.uint8)), table="proposals")
         with pytest.raises(ProjectError, match=r"labels 9\.\.9 outside the taxonomy 'garment'"):
             project.load_proposal(record.id, "garment")
+
+
+def test_an_instance_map_changed_behind_the_index_is_refused(location, write_photo, tmp_path) -> None:
+    """Instance versions record a SHA-256 too: a map replaced by another of the photo's size
+    (same shape: the one check there was) is refused, naming it; the earlier version still opens."""
+    from fashion_annotator.instances.model import Instance, InstanceSet
+
+    with create_project(location, user="alice") as project:
+        record = project.add_image(write_photo(tmp_path / "src" / "look.png", SHAPE))
+        imap = np.zeros(SHAPE, np.uint8)
+        imap[2:9, 3:11] = 1
+        jeans = Instance(1, parsing_class=4, category="jeans")
+        project.save_instances(record.id, InstanceSet(imap, {1: jeans}), source="model")
+        saved = project.save_instances(record.id, InstanceSet(imap, {1: jeans}))
+        other = _png(np.ones(SHAPE, np.uint8))
+        if project.backend == "sqlite":
+            saved.path.write_bytes(other)
+        else:
+            with project._db.tx() as conn:
+                conn.execute("UPDATE instance_versions SET png = %s WHERE image_id = %s AND version = %s",
+                             (other, record.id, saved.version))  # fmt: skip
+        with pytest.raises(ProjectError, match=CHANGED) as caught:
+            project.load_instances(record.id)
+        assert f"v{saved.version}.png" in str(caught.value) or f"version {saved.version}" in str(caught.value)
+        assert np.array_equal(project.load_instances(record.id, saved.version - 1).map, imap)
