@@ -262,6 +262,12 @@ class ProjectStore(Protocol):
         callers read what they need)."""
         ...
 
+    def changed_images(self, since: int) -> list[int] | None:
+        """The images whose rows this session changed after ``since``, a :meth:`change_token`
+        ``own`` count, to be re-read with ``images(..., ids=...)`` (None: it cannot tell, read
+        them all)."""
+        ...
+
     def counts(self) -> dict[str, int]:
         """Images per status."""
         ...

@@ -106,8 +106,11 @@ def storable_name(name: str) -> str:
     return stem + suffix
 
 
-def stored_photo(root: Path, name: str) -> Path:
+def stored_photo(root: Path, name: str, images: Path | None = None) -> Path:
     """The path of a photo stored in ``root/images``; refuses names that would lead elsewhere.
+
+    ``images``: ``root / "images"``, made once by a caller that lists thousands of photos (a
+    path join is most of the cost of an image record).
 
     Raises
     ------
@@ -125,7 +128,7 @@ def stored_photo(root: Path, name: str) -> Path:
             f"{root / 'project.sqlite'}: stored photo name {name!r} leads outside images/ "
             "(damaged or hostile index); refused"
         )
-    return root / "images" / name
+    return (root / "images" if images is None else images) / name
 
 
 def version_file(root: Path, rel: str) -> Path:

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fashion_annotator.core.atomic import file_identity
-from fashion_annotator.dataset import mask_files, sweep
+from fashion_annotator.dataset import image_changes, mask_files, sweep
 from fashion_annotator.dataset.click_logs import click_log_path
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.storeio import describe
@@ -56,9 +56,10 @@ class StoreConnection:
         #: Leftovers of killed processes found at a new version's path while open and set aside
         #: (:meth:`write_version`); what the open's sweep found is ``project.swept``.
         self.leftovers = sweep.SweepReport()
-        #: Rows this connection changed in lease writes, which change no image: the image list's
-        #: change token leaves them out (a renewal every 20 s made every poll re-read the list).
-        self.lease_changes = 0
+        #: Whether this connection logs the image rows it changes (:mod:`.image_changes`): the
+        #: image list's change token counts those, not leases (a renewal every 20 s made every
+        #: poll re-read the list) nor proposals (every image switch re-read it).
+        self.logs_image_changes = image_changes.install(conn)
 
     @property
     def holder(self) -> str:

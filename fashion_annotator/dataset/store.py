@@ -32,7 +32,7 @@ from fashion_annotator.core.images import (
     load_image,
 )
 from fashion_annotator.core.labels import Taxonomy, load_taxonomy
-from fashion_annotator.dataset import confine, mask_files, storeio
+from fashion_annotator.dataset import confine, image_changes, mask_files, storeio
 from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
@@ -89,6 +89,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         self._db = StoreConnection(root, conn, user or getpass.getuser())
         self.root = self._db.root
         self.user = self._db.user
+        self._images = self.root / "images"
         self._taxonomies: dict[str, Taxonomy] = {}
         self.swept = SweepReport()
         self.models = ModelRegistry(self._db)
@@ -270,16 +271,23 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
     # -- images (adding them: :class:`PhotoImports`) ------------------------------------------
 
     def _record(self, row: sqlite3.Row) -> ImageRecord:
-        path = confine.stored_photo(self.root, row["name"]) if row["stored"] else Path(row["name"])
+        path = confine.stored_photo(self.root, row["name"], self._images) if row["stored"] else Path(row["name"])
         return ImageRecord(
             id=row["id"], name=row["name"], stem=row["stem"], path=path, source=row["source"],
             sha256=row["sha256"], width=row["width"], height=row["height"], status=row["status"],
             created=row["created"], updated=row["updated"], user=row["user"],
         )  # fmt: skip
 
-    def images(self, status: str | None = None, search: str | None = None) -> list[ImageRecord]:
-        """List images in import order, optionally by status and by a substring of the name."""
-        sql, args = "SELECT * FROM images WHERE 1", []
+    def images(
+        self, status: str | None = None, search: str | None = None, ids: Sequence[int] | None = None
+    ) -> list[ImageRecord]:
+        """List images in import order, optionally by status, by a substring of the name and
+        among ``ids`` (at most a few hundred: an image list re-reading the rows it changed)."""
+        sql = "SELECT * FROM images WHERE 1"
+        args: list[object] = []
+        if ids is not None:
+            sql += f" AND id IN ({', '.join('?' * len(ids))})"
+            args.extend(int(i) for i in ids)
         if status is not None:
             _check_status(status)
             sql += " AND status = ?"
@@ -333,11 +341,20 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
 
     def change_token(self) -> tuple[int, int] | None:
         """``(others, own)``: ``PRAGMA data_version``, which moves when another connection
-        commits to the index, and this connection's ``total_changes`` (``data_version`` ignores
-        them: the image list kept "To do" for images its own window had saved); a poll reads
-        the images only when one moved."""
-        own = self._conn.total_changes - self._db.lease_changes  # leases change no image
+        commits to the index, and how many image rows this connection changed
+        (:mod:`~.image_changes`; ``data_version`` ignores them: the image list kept "To do" for
+        images its own window had saved); a poll reads the images only when one moved. A
+        lease, a proposal or a model changes no image: neither moves ``own``."""
+        if self._db.logs_image_changes:
+            own = image_changes.count(self._conn)
+        else:  # a connection that writes no image, or cannot log them: every row it wrote
+            own = self._conn.total_changes
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), own
+
+    def changed_images(self, since: int) -> list[int] | None:
+        """The images whose rows this connection changed after ``since``, a :meth:`change_token`
+        ``own`` count (an image list re-reads only these rows); None when it cannot tell."""
+        return image_changes.since(self._conn, since) if self._db.logs_image_changes else None
 
     # -- masks and proposals -----------------------------------------------------------------
 

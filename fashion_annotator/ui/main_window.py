@@ -392,7 +392,7 @@ class MainWindow(QMainWindow):
         """Save the open image now."""
         self.finish_edits()
         ok = self.session.save()
-        self.reload_queue()
+        self.reload_queue(only_if_changed=True)
         return ok
 
     def accept(self) -> bool:
@@ -423,7 +423,7 @@ class MainWindow(QMainWindow):
         before = [r.id for r in self.queue.model.records()]
         if self.session.current is None or not self.session.save(status="done"):
             return False
-        self.reload_queue()
+        self.reload_queue(only_if_changed=True)
         nxt = next_in_list(before, self.session.image_id, [r.id for r in self.queue.model.records()])
         return (self.open_image(nxt) if nxt is not None else self.step(1)) or True
 

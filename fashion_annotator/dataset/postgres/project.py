@@ -296,12 +296,16 @@ class PgProject(Project):
                 self._keep_local(missing[row["sha256"]], bytes(row["data"]))
         return records
 
-    def images(self, status: str | None = None, search: str | None = None) -> list[ImageRecord]:
-        """List images in import order, optionally by status and by a substring of the name.
-
-        Uploaded photos not yet on this desktop are fetched into the working folder.
+    def images(
+        self, status: str | None = None, search: str | None = None, ids: Sequence[int] | None = None
+    ) -> list[ImageRecord]:
+        """List images in import order, optionally by status, by a substring of the name and
+        among ``ids``. Uploaded photos not yet on this desktop are fetched into the working folder.
         """
-        query, args = "SELECT * FROM images WHERE TRUE", []
+        query, args = "SELECT * FROM images WHERE TRUE", list[object]()
+        if ids is not None:
+            query += " AND id = ANY(%s)"
+            args.append([int(i) for i in ids])
         if status is not None:
             _check_status(status)
             query += " AND status = %s"
@@ -501,6 +505,10 @@ class PgProject(Project):
 
     def change_token(self) -> None:
         """None: a server does not tell cheaply what other sessions committed (callers read)."""
+        return None
+
+    def changed_images(self, since: int) -> None:
+        """None: no :meth:`change_token` to count from (callers read every image)."""
         return None
 
     def counts(self) -> dict[str, int]:

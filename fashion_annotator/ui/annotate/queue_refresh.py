@@ -11,6 +11,9 @@ from fashion_annotator.dataset.records import ProjectError
 
 QUEUE_POLL_S = 15.0
 """Seconds between checks of the image list for a colleague's changes (statuses, new images)."""
+PATCH_MAX = 200
+"""Most images this window may have changed since the last read for only their rows to be read
+again (an import reads every row)."""
 
 
 class QueueRefresher(QObject):
@@ -30,6 +33,8 @@ class QueueRefresher(QObject):
         self.window = window
         self._signature: tuple = ()
         self._token: tuple[int, int] | None = None
+        self._records: list = []  # the rows of the last read, in import order
+        self._query: tuple = ()  # the status filter and search text of the last read
         self.timer = QTimer(self)
         self.timer.setInterval(int(poll_s * 1000))
         self.timer.timeout.connect(lambda: self.reload(only_if_changed=True))
@@ -40,23 +45,27 @@ class QueueRefresher(QObject):
         """Refill the list; False when it was left as it was.
 
         ``only_if_changed``: leave the list (its selection and scroll) alone unless an image's
-        status, the images or the counts changed. When the store cannot be read (a server that
-        went away), the list keeps its rows and the status bar says why; the next refresh tries
-        again.
+        status, the images or the counts changed; when only this window changed images since
+        the last read (a save), only their rows are read again. When the store cannot be read
+        (a server that went away), the list keeps its rows and the status bar says why; the
+        next refresh tries again.
         """
         w = self.window
+        query = (w.queue.status, w.queue.search_text)
         try:
             token = w.project.change_token()
             if only_if_changed and token is not None and token == self._token:
                 return False  # nothing committed since the last read (39 ms at 5,000 images saved)
-            records = w.project.images(status=w.queue.status, search=w.queue.search_text)
+            records = self._patched(token, query) if only_if_changed else None
+            if records is None:
+                records = w.project.images(status=query[0], search=query[1])
             counts = w.project.counts()
         except ProjectError as exc:
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
             return False
         if only_if_changed and token is not None and self._token is not None and token[0] != self._token[0]:
             _refresh_review(w)  # a colleague committed: Review shows it without F5
-        self._token = token
+        self._token, self._records, self._query = token, records, query
         signature = ([(r.id, r.status) for r in records], sorted(counts.items()))
         if only_if_changed and signature == self._signature:
             return False
@@ -64,6 +73,20 @@ class QueueRefresher(QObject):
         w.queue.set_records(w.ranker.arrange(records, w.task, w.queue.order), w.session.image_id)
         w.queue.set_counts(counts)
         return True
+
+    def _patched(self, token: tuple[int, int] | None, query: tuple) -> list | None:
+        """The last rows read with the rows of the images this window changed since read again
+        (a save of the open image: 0.65 s to read every row at 20,000 images), or None when
+        every row must be read: a colleague committed, the filter changed, or too many changed."""
+        last = self._token
+        if token is None or last is None or token[0] != last[0] or query != self._query:
+            return None
+        changed = self.window.project.changed_images(last[1])
+        if changed is None or len(changed) > PATCH_MAX:
+            return None
+        fresh = self.window.project.images(status=query[0], search=query[1], ids=changed) if changed else []
+        gone = set(changed)
+        return sorted([r for r in self._records if r.id not in gone] + fresh, key=lambda r: r.id)
 
     def stop(self) -> None:
         """Poll no more (the window closes)."""

@@ -30,3 +30,29 @@ def test_the_token_moves_on_commits_to_images_not_on_lease_writes(
     with Project.open(project.root, user="bob") as bob:  # a colleague's commit moves the other count
         bob.set_status(rec.id, "done")
     assert project.change_token()[0] != after[0]
+
+
+def test_a_proposal_moves_no_token_and_a_save_names_its_image(
+    project: Project, photo: Path, write_photo
+) -> None:
+    """A proposal changes nothing the image list shows: recorded at every image, it made every
+    switch re-read the whole list (a scale review). A save names the image it changed, so the
+    list re-reads that row alone; a rolled-back write names none."""
+    rec = project.add_image(photo)
+    other = project.add_image(write_photo(photo.parent / "other.png", seed=1))
+    start = project.change_token()
+    assert start is not None
+    project.save_proposal(rec.id, "garment", np.ones(rec.shape, np.uint8), "1")
+    assert project.change_token() == start and project.changed_images(start[1]) == []
+    project.save_mask(other.id, "garment", np.ones(other.shape, np.uint8), status="done")
+    project.set_status(other.id, "approved")
+    assert project.changed_images(start[1]) == [other.id]
+    after = project.change_token()
+    try:
+        with project._tx() as conn:
+            conn.execute("UPDATE images SET status = 'done' WHERE id = ?", (rec.id,))
+            raise RuntimeError("cut short")
+    except RuntimeError:
+        pass
+    assert project.change_token() == after and project.changed_images(after[1]) == []
+    assert project.images(ids=[rec.id, other.id], status="approved") == [project.image(other.id)]

@@ -1,0 +1,66 @@
+"""How much of the image list the window reads again as the operator works (a scale review:
+every image switch re-read every row once anything was written, 0.65-2 s at 20,000 images)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.testing import add_tiny_model, drag, wait_ready
+
+
+def _count_reads(project: Project) -> list:
+    """Record the ``ids`` of every ``project.images`` call (None: every row was read)."""
+    reads: list = []
+    real = project.images
+
+    def images(*args, **kwargs):
+        reads.append(kwargs.get("ids"))
+        return real(*args, **kwargs)
+
+    project.images = images  # type: ignore[method-assign]
+    return reads
+
+
+def _shown_status(window, image_id: int) -> str:
+    return next(r.status for r in window.queue.model.records() if r.id == image_id)
+
+
+def test_switching_images_reads_again_only_the_rows_the_window_changed(qtbot, opened, tmp_path: Path) -> None:
+    """The model's proposal, recorded at each image, changes nothing the list shows: the next
+    switch reads no row. A save reads the saved image's row alone, and the list shows its new
+    status; a colleague's change still reads them all."""
+    window, project = opened
+    add_tiny_model(project, tmp_path)
+    ids = [r.id for r in project.images()]
+    reads = _count_reads(project)
+    assert window.open_image(ids[1])
+    qtbot.waitUntil(lambda: project.proposals(ids[1], window.task) != [], timeout=30_000)
+    wait_ready(qtbot, window)
+    assert window.open_image(ids[2])  # the proposal of ids[1] was recorded meanwhile
+    qtbot.waitUntil(lambda: project.proposals(ids[2], window.task) != [], timeout=30_000)
+    wait_ready(qtbot, window)
+    assert None not in reads
+    window.canvas.set_tool("brush")
+    drag(window, [(120, 250), (220, 250)])
+    assert window.open_image(ids[0])  # saves ids[2]
+    assert None not in reads and reads[-1] == [ids[2]]
+    assert _shown_status(window, ids[2]) == project.image(ids[2]).status == "in_progress"
+    assert f"<b>{project.counts()['in_progress']}</b>" in window.queue.counts.text()
+    with Project.open(project.root, user="bob") as bob:
+        bob.set_status(ids[1], "done")
+    assert window.open_image(ids[1])
+    assert reads[-1] is None and _shown_status(window, ids[1]) == "done"
+
+
+def test_a_saved_image_leaves_a_filtered_list_it_no_longer_matches(qtbot, opened) -> None:
+    """Row by row, the filter still holds: an image saved out of "To do" leaves that list."""
+    window, project = opened
+    ids = [r.id for r in project.images()]
+    window.queue.status_filter.setCurrentIndex(window.queue.status_filter.findData("new"))
+    assert [r.id for r in window.queue.model.records()] == ids
+    reads = _count_reads(project)
+    assert window.mark_done()  # the first image
+    assert None not in reads
+    assert [r.id for r in window.queue.model.records()] == ids[1:]
+
