@@ -69,7 +69,7 @@ def start(w: MainWindow) -> None:
                 w.status.showMessage(f"Restored unsaved edits of {names}", 8000)
         else:
             w.session.set_aside(entries)
-    w.reload_queue()
+    w.reload_queue(only_if_changed=True)  # read when the window was made: again only if changed
     records = w.queue.model.records()
     ids = [r.id for r in records]
     todo = [r.id for r in records if r.status in ("new", "in_progress", "rejected")]

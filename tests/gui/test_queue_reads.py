@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.ui.testing import add_tiny_model, drag, wait_ready
+from fashion_annotator.ui.testing import add_tiny_model, drag, open_window, wait_ready
 
 
 def _count_reads(project: Project) -> list:
@@ -63,4 +63,26 @@ def test_a_saved_image_leaves_a_filtered_list_it_no_longer_matches(qtbot, opened
     assert window.mark_done()  # the first image
     assert None not in reads
     assert [r.id for r in window.queue.model.records()] == ids[1:]
+
+
+def test_the_window_reads_the_image_list_once_when_it_opens(qtbot, template, tmp_path: Path, answers, monkeypatch) -> None:
+    """Making the window read the list, and its start read it again (0.65 s at 20,000 images)."""
+    from fashion_annotator.ui.testing import copy_project
+
+    root = copy_project(template, tmp_path / "project")
+    reads: list = []
+    real = Project.images
+
+    def images(self, *args, **kwargs):
+        reads.append(kwargs.get("ids"))
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Project, "images", images)
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        assert reads == [None]
+        assert window.queue.model.rowCount() == 3
+    finally:
+        window.close()
+        project.close()
 
