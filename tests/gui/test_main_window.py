@@ -341,7 +341,7 @@ def test_tab_in_a_text_field_moves_focus_and_a_stray_label_is_not_picked(qtbot, 
 def test_queue_filter_search_and_help(qtbot, opened):
     window, _ = opened
     window.queue.search.setText("0019")
-    assert [r.name for r in window.queue.model.records()] == ["0019.jpg"]
+    qtbot.waitUntil(lambda: [r.name for r in window.queue.model.records()] == ["0019.jpg"], timeout=5000)
     window.queue.search.clear()
     window.queue.status_filter.setCurrentIndex(window.queue.status_filter.findData("done"))
     assert window.queue.model.rowCount() == 0

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from PySide6.QtCore import Qt
+
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.testing import add_tiny_model, drag, open_window, wait_ready
 
@@ -86,3 +88,18 @@ def test_the_window_reads_the_image_list_once_when_it_opens(qtbot, template, tmp
         window.close()
         project.close()
 
+
+def test_typing_a_search_reads_the_list_once_typing_pauses_and_enter_at_once(qtbot, opened) -> None:
+    """Each key typed in the search box read the whole list (350 ms a key at 20,000 images):
+    the list is filtered once the keys rest, or at once on Enter."""
+    window, project = opened
+    reads = _count_reads(project)
+    qtbot.keyClicks(window.queue.search, "0019")
+    assert reads == [] and window.queue.search_pending
+    qtbot.waitUntil(lambda: not window.queue.search_pending, timeout=5000)
+    assert reads == [None]
+    assert [r.name for r in window.queue.model.records()] == ["0019.jpg"]
+    qtbot.keyClick(window.queue.search, Qt.Key.Key_Backspace)
+    qtbot.keyClick(window.queue.search, Qt.Key.Key_Return)
+    assert reads == [None, None] and not window.queue.search_pending
+    assert window.queue.model.rowCount() == 2 and window.queue.search.text() == "001"

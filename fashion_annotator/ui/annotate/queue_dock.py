@@ -48,6 +48,9 @@ THUMB = QSize(72, 96)
 THUMB_CACHE = 1000
 #: Milliseconds the list's current row must rest before it opens (keyboard moves).
 FOLLOW_MS = 250
+#: Milliseconds after the last key typed in the search box before the list is filtered (each
+#: filtering reads the image list: 350 ms at 20,000 images); Enter filters at once.
+SEARCH_MS = 250
 """Thumbnails kept decoded (about 28 kB each); the least recently shown go first."""
 WIDE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 ID_ROLE = Qt.ItemDataRole.UserRole
@@ -228,7 +231,8 @@ class QueueDock(QDockWidget):
     imageActivated(int)
         The operator chose an image (click or Enter).
     filterChanged()
-        The status filter or the search text changed; the window reloads the rows.
+        The status filter or the order changed, or the search text (once typing pauses for
+        :data:`SEARCH_MS`, or Enter); the window reloads the rows.
 
     Parameters
     ----------
@@ -287,9 +291,25 @@ class QueueDock(QDockWidget):
         self.view.selectionModel().currentChanged.connect(self._current_moved)
         layout.addWidget(self.view, 1)
         self.setWidget(body)
-        self.status_filter.currentIndexChanged.connect(lambda _i: self.filterChanged.emit())
-        self.search.textChanged.connect(lambda _t: self.filterChanged.emit())
-        self.order_combo.currentIndexChanged.connect(lambda _i: self.filterChanged.emit())
+        self._typing = QTimer(self)
+        self._typing.setSingleShot(True)
+        self._typing.setInterval(SEARCH_MS)
+        self._typing.timeout.connect(self.filterChanged.emit)
+        self.status_filter.currentIndexChanged.connect(lambda _i: self.apply_search())
+        self.search.textChanged.connect(lambda _t: self._typing.start())
+        self.search.returnPressed.connect(self.apply_search)
+        self.order_combo.currentIndexChanged.connect(lambda _i: self.apply_search())
+
+    def apply_search(self) -> None:
+        """Filter the list now (Enter in the search box, another filter or order chosen): the
+        text typed is not waited on any more."""
+        self._typing.stop()
+        self.filterChanged.emit()
+
+    @property
+    def search_pending(self) -> bool:
+        """Whether text typed in the search box waits to filter the list (:data:`SEARCH_MS`)."""
+        return self._typing.isActive()
 
     @property
     def status(self) -> str | None:
