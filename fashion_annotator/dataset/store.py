@@ -52,6 +52,7 @@ from fashion_annotator.dataset.registry import ModelRegistry
 from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
 from fashion_annotator.dataset.storeio import ImportConflict
 from fashion_annotator.dataset.sweep import SweepReport, sweep
+from fashion_annotator.dataset.sweep import candidates as sweep_candidates
 from fashion_annotator.dataset.training_items import TrainingItems
 from fashion_annotator.runtime.paths import project_around
 
@@ -217,8 +218,10 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
 
     def _sweep(self) -> None:
         try:
-            with self._tx() as conn:
-                self.swept = sweep(self.root, conn)
+            found = sweep_candidates(self.root, self._conn)  # the walk: colleagues may save meanwhile
+            if found:
+                with self._tx() as conn:
+                    self.swept = sweep(self.root, conn, found)
         except (ProjectError, sqlite3.Error, OSError) as exc:
             log.warning("%s: sweep of leftovers skipped: %s", self.root, exc)
 

@@ -5,7 +5,9 @@ the index's write lock. A process killed in between leaves a ``.NAME.<random>.tm
 renamed file that no index row names (an *orphan*). Neither holds saved work (the save never
 returned), but an orphan photo blocks its name (the re-import would store ``NAME-<sha>.jpg``)
 and both take space. :func:`sweep` runs when a project is opened for writing, under the write
-lock, so no other process can be between its rename and its commit at that moment.
+lock, so no other process can be between its rename and its commit at that moment. The folder is
+walked before the lock is taken (:func:`candidates`); under the lock only the files that walk
+found are checked again against the index, and the lock is not taken when it found none.
 
 Some files are written outside that lock, after their row committed: a mask version's click
 log, a model's meta rewritten after it was registered. Their temp files may be in flight in
@@ -105,15 +107,47 @@ def _known(conn: sqlite3.Connection) -> set[str]:
 def _files(root: Path, folder: str) -> list[str]:
     """Files under ``root / folder``, relative to ``root`` with ``/`` as the index writes them
     (on Windows ``str`` of a path has ``\\``: no file would match its row, and every saved
-    mask would be swept)."""
+    mask would be swept). Made from strings: a path object per file took most of a walk."""
+    base = os.path.join(root, "")
     out: list[str] = []
-    for dirpath, _dirs, names in os.walk(root / folder):
-        rel = Path(dirpath).relative_to(root)
-        out.extend((rel / n).as_posix() for n in names)
+    for dirpath, _dirs, names in os.walk(os.path.join(root, folder)):
+        rel = dirpath[len(base) :].replace(os.sep, "/")
+        out.extend(f"{rel}/{n}" for n in names)
     return out
 
 
-def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
+def candidates(root: Path, conn: sqlite3.Connection) -> list[str]:
+    """The files of ``root`` that :func:`sweep` may have to deal with, found without the
+    index's write lock: every file the index does not name (read after the walk) and every
+    temp file whose write is over. Usually none, and then the lock is not taken at all.
+
+    The walk takes seconds in a large project (2.3 s at 15,000 files); under the lock, every
+    colleague's save waited for it. Nothing is moved on what this finds: :func:`sweep` checks
+    each file again under the lock, where no other process is between a write and its commit.
+
+    Parameters
+    ----------
+    root : Path
+        The project folder.
+    conn : sqlite3.Connection
+        The index, outside any transaction.
+    """
+    files = [rel for folder in SWEPT_FOLDERS for rel in _files(root, folder)]
+    known = _known(conn)
+    now = time.time()
+    return [rel for rel in files if (_abandoned(root / rel, now) if _is_temp(_name(rel)) else _orphan(rel, known))]
+
+
+def _name(rel: str) -> str:
+    return rel.rsplit("/", 1)[-1]
+
+
+def _orphan(rel: str, known: set[str]) -> bool:
+    """Whether ``rel`` is a file the index does not name (a click log goes with its mask)."""
+    return rel not in known and _click_log_mask(rel) not in known
+
+
+def sweep(root: Path, conn: sqlite3.Connection, found: list[str] | None = None) -> SweepReport:
     """Remove the temp files of writes that are over and the orphans of ``root``; the caller
     holds the index's write lock.
 
@@ -123,6 +157,9 @@ def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
         The project folder.
     conn : sqlite3.Connection
         The index, inside a ``BEGIN IMMEDIATE`` transaction.
+    found : list of str, optional
+        The files to deal with, :func:`candidates` found before the lock was taken (each is
+        checked again here); None: every file of the folder.
 
     Returns
     -------
@@ -132,16 +169,14 @@ def sweep(root: Path, conn: sqlite3.Connection) -> SweepReport:
     report = SweepReport()
     known = _known(conn)
     now = time.time()
-    for folder in SWEPT_FOLDERS:
-        for rel in _files(root, folder):
-            path = root / rel
-            if _is_temp(path.name):
-                if _abandoned(path, now):  # else another process may be writing it right now
-                    _remove(path, rel, report.temp_removed, "temporary file of an interrupted write")
-            elif rel in known:
-                continue
-            elif _click_log_mask(rel) not in known:  # a click log goes with its mask
-                set_aside(root, rel, report)
+    files = found if found is not None else [rel for folder in SWEPT_FOLDERS for rel in _files(root, folder)]
+    for rel in files:
+        path = root / rel
+        if _is_temp(path.name):
+            if _abandoned(path, now):  # else another process may be writing it right now
+                _remove(path, rel, report.temp_removed, "temporary file of an interrupted write")
+        elif _orphan(rel, known) and os.path.lexists(path):  # committed or gone since it was found
+            set_aside(root, rel, report)
     return report
 
 
