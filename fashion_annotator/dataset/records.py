@@ -11,6 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fashion_annotator.core.labels import Taxonomy, load_taxonomy
+from fashion_annotator.dataset.schema import STATUSES
+
 
 class ProjectError(Exception):
     """A project cannot be created, opened or written; the message names the file."""
@@ -150,3 +153,23 @@ class ModelRecord:
     trained_on: list[str] = field(default_factory=list)
     created: float = 0.0
     active: bool = False
+
+
+def load_task_taxonomy(task: str) -> Taxonomy:
+    """The shipped taxonomy of ``task``.
+
+    Raises
+    ------
+    ProjectError
+        No taxonomy of that name ships (the message names the task).
+    """
+    try:
+        return load_taxonomy(task)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ProjectError(f"unknown task {task!r}: no such taxonomy ({exc})") from exc
+
+
+def check_status(status: str) -> None:
+    """Refuse an image status that is not one of :data:`~.schema.STATUSES` (ValueError)."""
+    if status not in STATUSES:
+        raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")

@@ -31,7 +31,7 @@ from fashion_annotator.core.images import (
     ImageData,
     load_image,
 )
-from fashion_annotator.core.labels import Taxonomy, load_taxonomy
+from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.dataset import confine, image_changes, mask_files, storeio
 from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
@@ -47,6 +47,8 @@ from fashion_annotator.dataset.records import (
     ProjectError,
     ProposalRecord,
     check_base,
+    check_status,
+    load_task_taxonomy,
 )
 from fashion_annotator.dataset.registry import ModelRegistry
 from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
@@ -54,7 +56,6 @@ from fashion_annotator.dataset.storeio import ImportConflict
 from fashion_annotator.dataset.sweep import SweepReport, sweep
 from fashion_annotator.dataset.sweep import candidates as sweep_candidates
 from fashion_annotator.dataset.training_items import TrainingItems
-from fashion_annotator.runtime.paths import project_around
 
 log = logging.getLogger(__name__)
 
@@ -138,24 +139,12 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         a folder of photos whose project the window made in it, :data:`PHOTO_FOLDER_PROJECT`,
         nor lie inside another project, whose next open would move its files to lost+found)."""
         root = Path(root)
-        outer = project_around(root.parent)
-        if outer is not None:
-            raise ProjectError(
-                f"{root}: inside the project {outer} (its next open would move the new project's "
-                "files to its lost+found); make the project elsewhere"
-            )
-        if (root / PHOTO_FOLDER_PROJECT / INDEX_NAME).is_file():
-            raise ProjectError(
-                f"{root}: its photos already have a project, {root / PHOTO_FOLDER_PROJECT}; open "
-                f"that one (`fashion-annotator {root}`, or give {root} to any command)"
-            )
+        storeio.check_new_project_folder(root, INDEX_NAME, PHOTO_FOLDER_PROJECT, FOLDERS)
         tasks = list(dict.fromkeys(tasks))
         if not tasks:
             raise ProjectError(f"{root}: a project needs at least one task")
-        if not (root / INDEX_NAME).exists():
-            storeio.check_no_dataset(root, FOLDERS)
         for task in tasks:
-            _load_taxonomy(task)
+            load_task_taxonomy(task)
         try:
             for name in FOLDERS:
                 (root / name).mkdir(parents=True, exist_ok=True)
@@ -253,7 +242,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
 
     def add_task(self, task: str) -> None:
         """Add a task (a shipped taxonomy name); adding a present task does nothing."""
-        _load_taxonomy(task)
+        load_task_taxonomy(task)
         with self._tx() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO tasks (name, position) "
@@ -268,7 +257,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
                 raise ProjectError(
                     f"{self.root}: no task {task!r} (tasks: {', '.join(self.tasks)})"
                 )
-            self._taxonomies[task] = _load_taxonomy(task)
+            self._taxonomies[task] = load_task_taxonomy(task)
         return self._taxonomies[task]
 
     # -- images (adding them: :class:`PhotoImports`) ------------------------------------------
@@ -292,7 +281,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
             sql += f" AND id IN ({', '.join('?' * len(ids))})"
             args.extend(int(i) for i in ids)
         if status is not None:
-            _check_status(status)
+            check_status(status)
             sql += " AND status = ?"
             args.append(status)
         if search:
@@ -325,7 +314,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
 
     def set_status(self, image_id: int, status: str) -> None:
         """Set an image's status (one of :data:`~fashion_annotator.dataset.schema.STATUSES`)."""
-        _check_status(status)
+        check_status(status)
         self.image(image_id)
         with self._tx() as conn:
             self._db.write_status(conn, image_id, status)
@@ -411,7 +400,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         """
         record = self.image(image_id)
         if status is not None:
-            _check_status(status)
+            check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._tx() as conn:
             latest = self._versions("mask_versions", record.id, task, conn, latest=True)
@@ -604,14 +593,3 @@ def _is_url(location: str | Path) -> bool:
 
     return is_postgres_url(location)
 
-
-def _load_taxonomy(task: str) -> Taxonomy:
-    try:
-        return load_taxonomy(task)
-    except (OSError, ValueError, KeyError) as exc:
-        raise ProjectError(f"unknown task {task!r}: no such taxonomy ({exc})") from exc
-
-
-def _check_status(status: str) -> None:
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}; expected one of {', '.join(STATUSES)}")

@@ -22,6 +22,7 @@ import numpy as np
 from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
 from fashion_annotator.dataset import schema
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.runtime.paths import project_around
 
 MAX_PHOTO_BYTES = 1 << 30
 """Largest photo file read (1 GiB); a bigger one is refused before it is read."""
@@ -360,3 +361,30 @@ def not_a_project(root: Path, index_name: str, photo_folder_project: str) -> str
         return (f"{root}: not a project (no {index_name}) but a folder of photos: open it in the window, "
                 f"or make its project with `fashion-annotator new {root / photo_folder_project} --images {root}`")  # fmt: skip
     return f"{root}: not a project (no {index_name}); make one with `fashion-annotator new {root} --images PHOTOS`"
+
+
+def check_new_project_folder(root: Path, index_name: str, photo_folder_project: str, folders: Sequence[str]) -> None:
+    """Refuse to make a project in ``root`` when it lies inside another project (whose next
+    open would move the new project's files to its lost+found), when its photos already have
+    a project the window made in ``root / photo_folder_project``, or when it holds a dataset
+    (:func:`check_no_dataset`); a folder already holding ``index_name`` is left to the
+    exclusive creation that follows.
+
+    Raises
+    ------
+    ProjectError
+        Naming the folder and what is in the way.
+    """
+    outer = project_around(root.parent)
+    if outer is not None:
+        raise ProjectError(
+            f"{root}: inside the project {outer} (its next open would move the new project's "
+            "files to its lost+found); make the project elsewhere"
+        )
+    if (root / photo_folder_project / index_name).is_file():
+        raise ProjectError(
+            f"{root}: its photos already have a project, {root / photo_folder_project}; open "
+            f"that one (`fashion-annotator {root}`, or give {root} to any command)"
+        )
+    if not (root / index_name).exists():
+        check_no_dataset(root, folders)

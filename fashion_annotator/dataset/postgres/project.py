@@ -45,14 +45,14 @@ from fashion_annotator.dataset.records import (
     ProjectError,
     ProposalRecord,
     check_base,
+    check_status,
+    load_task_taxonomy,
 )
 from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
 from fashion_annotator.dataset.store import (
     FOLDERS,
     QUEUE_STATUSES,
     Project,
-    _check_status,
-    _load_taxonomy,
 )
 
 _VERSIONS = (
@@ -142,7 +142,7 @@ class PgProject(Project):
         if not tasks:
             raise ProjectError(f"{parsed.display}: a project needs at least one task")
         for task in tasks:
-            _load_taxonomy(task)
+            load_task_taxonomy(task)
         project = cls(parsed, connect(parsed, create=True), user, url)
         with project._db.tx() as conn:
             with conn.cursor() as cur:
@@ -178,7 +178,7 @@ class PgProject(Project):
 
     def add_task(self, task: str) -> None:
         """Add a task (a shipped taxonomy name); adding a present task does nothing."""
-        _load_taxonomy(task)
+        load_task_taxonomy(task)
         with self._db.tx() as conn:
             conn.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")
             conn.execute(
@@ -307,7 +307,7 @@ class PgProject(Project):
             query += " AND id = ANY(%s)"
             args.append([int(i) for i in ids])
         if status is not None:
-            _check_status(status)
+            check_status(status)
             query += " AND status = %s"
             args.append(status)
         if search:
@@ -365,7 +365,7 @@ class PgProject(Project):
         """
         record = self._known_image(image_id)
         if status is not None:
-            _check_status(status)
+            check_status(status)
         data, sha = self._encode(record, task, mask)
         with self._db.tx() as conn:
             current = self.leases.lock_unleased(conn, record.id)
