@@ -266,13 +266,16 @@ def operator(
             print(f"claim {record.id} {time.time():.6f} {claim_ms:.3f}", file=log)
             project.load_photo(record.id)
             project.load_mask(record.id, TASK)
+            # a version stores the image's running totals, as the window saves them
+            done = project.mask_versions(record.id, TASK)
+            seconds, actions = (done[-1].seconds, done[-1].actions) if done else (0.0, 0)
             for k in range(saves):
                 time.sleep(float(rng.exponential(think_s)))
                 mask = blocky_mask(rng, SHAPE, classes)
                 start = time.perf_counter()
                 try:
                     version = project.save_mask(
-                        record.id, TASK, mask, seconds=think_s, actions=1,
+                        record.id, TASK, mask, seconds=seconds + think_s * (k + 1), actions=actions + k + 1,
                         status="done" if k == saves - 1 else "in_progress",
                     )  # fmt: skip
                 except Exception as exc:  # recorded, and the operator moves on

@@ -156,3 +156,14 @@ def test_a_large_photo_gets_its_proposal_once_its_full_pixels_load(
     finally:
         window.close()
         project.close()
+
+
+def test_an_arrived_proposal_is_saved_as_the_models_when_the_image_has_none(qtbot, window, calls):
+    """A whole-diff review: deriving in the background left the proposal unsaved on an image
+    opened and left unedited (it used to be saved at the opening), so Review's instance panel
+    saw fewer images."""
+    image_id = window.session.image_id
+    versions = window.project.instance_versions(image_id)
+    assert len(versions) == 1 and versions[0].source == "model"
+    saved = window.project.load_instances(image_id)
+    assert sorted(saved.instances) == sorted(window.instances.doc.instances)

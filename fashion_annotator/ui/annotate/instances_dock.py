@@ -309,10 +309,12 @@ class InstancesDock(QDockWidget):
         return ProposalInputs(doc.rgb, parsing, garment if garment is not None and garment.any() else None, probs)
 
     def _proposal_arrived(self, image_id: int, iset: InstanceSet) -> None:
-        """A background proposal: shown while its image is open and still has no instances."""
+        """A background proposal: shown while its image is open and still has no instances, and
+        saved as the model's when the image has no instance version yet (as at its opening)."""
         if image_id != self.image_id or (self.doc is not None and self.doc.instances):
             return
         self._set_doc(iset)
+        self.flush()
         self._refresh_list()
         self.changed.emit()
 

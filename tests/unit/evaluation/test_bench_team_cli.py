@@ -42,3 +42,24 @@ def test_operators_that_cannot_start_fail_the_bench_naming_their_error(
     assert main(argv) == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert "no operator saved anything" in err and "invalid choice" in err
+
+
+def test_a_simulated_operator_saves_running_totals_as_the_window_does(tmp_path: Path) -> None:
+    """A whole-diff review: the operator saved each version's own seconds and one action, while
+    a version stores the image's running totals (as the window saves them), so QA credited a
+    bench operator one save's effort for three."""
+    import time
+
+    from fashion_annotator.evaluation.team import _make_project, operator
+    from fashion_annotator.qa.throughput import throughput
+
+    url = str(tmp_path / "proj")
+    _make_project(url, 1, tmp_path, seed=0)
+    operator(url, "olga", tmp_path / "olga.log", time.time() + 1.5, 0.02, 3, seed=1)
+    with Project.open(url) as project:
+        (image,) = project.images()
+        versions = project.mask_versions(image.id, "parsing7")
+        assert [v.actions for v in versions][:3] == [1, 2, 3]
+        (row,) = throughput(project, ["parsing7"])
+    assert row.saves == len(versions) and row.actions == len(versions)
+    assert row.hours * 3600 == pytest.approx(0.02 * len(versions))
