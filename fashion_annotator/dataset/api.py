@@ -312,6 +312,11 @@ class ProjectStore(Protocol):
         """Every saved version, oldest first."""
         ...
 
+    def mask_versions_of_task(self, task: str) -> dict[int, list[MaskVersion]]:
+        """Every saved version of ``task``'s masks in one query: image id (ascending, images
+        with a saved mask only) -> its versions, oldest first (as :meth:`mask_versions`)."""
+        ...
+
     def save_proposal(
         self, image_id: int, task: str, mask: np.ndarray, model_version: str
     ) -> ProposalRecord:

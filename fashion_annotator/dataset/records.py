@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,6 +65,14 @@ class MaskVersion:
     actions: int
     user: str
     created: float
+
+
+def by_image(versions: Iterable[MaskVersion]) -> dict[int, list[MaskVersion]]:
+    """``versions`` grouped per image id, each image's in the order given (ids as first met)."""
+    grouped: dict[int, list[MaskVersion]] = {}
+    for v in versions:
+        grouped.setdefault(v.image_id, []).append(v)
+    return grouped
 
 
 class NewerVersion(ProjectError):

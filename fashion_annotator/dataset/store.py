@@ -46,6 +46,7 @@ from fashion_annotator.dataset.records import (
     MaskVersion,
     ProjectError,
     ProposalRecord,
+    by_image,
     check_base,
     check_status,
     load_task_taxonomy,
@@ -506,6 +507,14 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
     def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:
         """Every saved version of an image's mask for ``task``, oldest first."""
         return [self._mask_version(r) for r in self._versions("mask_versions", image_id, task)]
+
+    def mask_versions_of_task(self, task: str) -> dict[int, list[MaskVersion]]:
+        """Every saved version of ``task``'s masks in one query: image id (ascending, only
+        images with a saved mask) -> versions, oldest first, as :meth:`mask_versions`."""
+        rows = self._conn.execute(
+            "SELECT * FROM mask_versions WHERE task = ? ORDER BY image_id, version", (task,)
+        ).fetchall()
+        return by_image(map(self._mask_version, rows))
 
     def _mask_version(self, r: sqlite3.Row) -> MaskVersion:
         return MaskVersion(r["image_id"], r["task"], r["version"],

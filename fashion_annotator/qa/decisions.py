@@ -21,6 +21,8 @@ __all__ = [
     "REASONS",
     "approve",
     "current_decision",
+    "decision_on_latest",
+    "last_decisions",
     "latest_rejects",
     "reason_counts",
     "reason_label",
@@ -122,9 +124,23 @@ def current_decision(
     if last is None:
         return None
     versions = project.mask_versions(image_id, task) if versions is None else versions
+    return decision_on_latest(last, versions)
+
+
+def decision_on_latest(last: Any | None, versions: Sequence[Any]) -> Any | None:
+    """:func:`current_decision` of the image's latest decision ``last`` on a task (None: none)
+    and the task's mask ``versions``, both already read."""
+    if last is None:
+        return None
     if last.mask_version is not None:  # the version it was made on (clocks do not decide)
         return last if (versions[-1].version if versions else 0) == last.mask_version else None
     return None if versions and versions[-1].created > last.created else last
+
+
+def last_decisions(project: ProjectStore, task: str) -> dict[int, Any]:
+    """Each image's latest decision on ``task`` (``project.decisions.last`` of every image at
+    once, one query): image id -> DecisionRecord, for images with a decision."""
+    return {d.image_id: d for d in project.decisions(task=task)}
 
 
 def latest_rejects(project: ProjectStore, image_id: int, task: str | None = None) -> list[Any]:

@@ -31,8 +31,14 @@ from fashion_annotator.core.metrics import (
 from fashion_annotator.core.tasks import uses_dice
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import display_name
-from fashion_annotator.dataset.records import ProjectError, started_from
-from fashion_annotator.qa.decisions import current_decision
+from fashion_annotator.dataset.records import (
+    DecisionRecord,
+    ImageRecord,
+    MaskVersion,
+    ProjectError,
+    started_from,
+)
+from fashion_annotator.qa.decisions import decision_on_latest, last_decisions
 from fashion_annotator.qa.effort import image_effort
 from fashion_annotator.segmentation.pipeline import propose_for_image
 
@@ -42,6 +48,7 @@ __all__ = [
     "ImageScore",
     "PairScore",
     "ScoreMemo",
+    "TaskVersions",
     "metric_name",
     "prediction_cache_key",
     "predictor_cache_key",
@@ -135,8 +142,15 @@ def score_masks(reference: np.ndarray, saved: np.ndarray, taxonomy: Taxonomy) ->
     return PairScore(float(score), float(pixel_accuracy(reference, saved)), ious)
 
 
-def _shown_record(project: ProjectStore, image_id: int, task: str) -> Any | None:
-    return started_from(project.proposals(image_id, task), project.mask_versions(image_id, task))
+TaskVersions = Mapping[int, Sequence[MaskVersion]]
+"""``image_id -> mask versions`` of one task, oldest first (``mask_versions_of_task``)."""
+
+
+def _shown_record(project: ProjectStore, image_id: int, task: str,
+                  versions: Sequence[MaskVersion] | None = None) -> Any | None:  # fmt: skip
+    """The shown proposal's record; ``versions``: the image's ``task`` versions, when read."""
+    saved = project.mask_versions(image_id, task) if versions is None else versions
+    return started_from(project.proposals(image_id, task), saved)
 
 
 def shown_proposal(project: ProjectStore, image_id: int, task: str) -> np.ndarray | None:
@@ -147,13 +161,13 @@ def shown_proposal(project: ProjectStore, image_id: int, task: str) -> np.ndarra
     return None if chosen is None else load_mask(chosen.path)
 
 
-def _base_row(project: ProjectStore, record: Any, task: str) -> ImageScore | None:
-    versions = project.mask_versions(record.id, task)
-    if not versions:
-        return None
+def _base_row(project: ProjectStore, record: ImageRecord, task: str, versions: Sequence[MaskVersion],
+              last_decision: DecisionRecord | None) -> ImageScore:  # fmt: skip
+    """The unscored row of an image with saved ``versions`` of ``task`` (and its latest
+    decision on the task)."""
     last = versions[-1]
     effort = image_effort(versions)
-    decision = current_decision(project, record.id, task, versions)
+    decision = decision_on_latest(last_decision, versions)
     name = display_name(record.name, project.root)
     # a photo referenced in place and since moved: nobody can review the mask over it
     missing = "" if record.path.is_file() else f"{name}: the photo {record.path} is missing"
@@ -184,14 +198,18 @@ def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray | N
 
 
 def _saved_rows(
-    project: ProjectStore, task: str, image_ids: Iterable[int] | None
-) -> list[ImageScore]:
-    records = project.images()
+    project: ProjectStore, task: str, image_ids: Iterable[int] | None,
+    records: Sequence[ImageRecord] | None = None, saved: TaskVersions | None = None,
+) -> list[ImageScore]:  # fmt: skip
+    """A row per image with a saved ``task`` mask, in import order: the image list, the task's
+    versions and decisions each read in one query (``records``, ``saved``: already read)."""
+    records = project.images() if records is None else records
+    saved = project.mask_versions_of_task(task) if saved is None else saved
     if image_ids is not None:
         wanted = set(int(i) for i in image_ids)
         records = [r for r in records if r.id in wanted]
-    rows = (_base_row(project, r, task) for r in records)
-    return [r for r in rows if r is not None]
+    decided = last_decisions(project, task)
+    return [_base_row(project, r, task, saved[r.id], decided.get(r.id)) for r in records if saved.get(r.id)]
 
 
 ScoreMemo = dict[tuple[int, str], tuple[tuple[Any, ...], ImageScore]]
@@ -205,6 +223,9 @@ def score_project(
     image_ids: Iterable[int] | None = None,
     progress: Callable[[int, int], None] | None = None,
     memo: ScoreMemo | None = None,
+    *,
+    records: Sequence[ImageRecord] | None = None,
+    saved: TaskVersions | None = None,
 ) -> list[ImageScore]:
     """Score every image with a saved ``task`` mask against the proposal shown when opened.
 
@@ -221,6 +242,10 @@ def score_project(
         Kept by a caller that scores again and again (the Review tab at every visit): an image
         is decoded and scored again only when a new mask version was saved or another proposal
         is the shown one; status, operator and decisions are always read afresh.
+    records : sequence of ImageRecord, optional
+        ``project.images()`` when the caller has just read it (else read here).
+    saved : mapping, optional
+        ``project.mask_versions_of_task(task)`` when the caller has just read it.
 
     Returns
     -------
@@ -228,14 +253,15 @@ def score_project(
         In import order; images without a proposal have a NaN score.
     """
     taxonomy = project.taxonomy(task)
-    rows = _saved_rows(project, task, image_ids)
+    saved = project.mask_versions_of_task(task) if saved is None else saved
+    rows = _saved_rows(project, task, image_ids, records, saved)
     out = []
     for row in rows:
         if row.problem:  # listed, not scored (its photo is missing)
             out.append(row)
             continue
         try:
-            out.append(_score_row(project, task, taxonomy, row, memo))
+            out.append(_score_row(project, task, taxonomy, row, memo, saved[row.image_id]))
         except (ValueError, OSError, ProjectError) as exc:  # one damaged file: its row, not the table
             out.append(replace(row, problem=f"{row.name}: {exc}"))
         if progress is not None:
@@ -244,8 +270,8 @@ def score_project(
 
 
 def _score_row(project: ProjectStore, task: str, taxonomy: Taxonomy, row: ImageScore,
-               memo: ScoreMemo | None) -> ImageScore:  # fmt: skip
-    chosen = _shown_record(project, row.image_id, task)
+               memo: ScoreMemo | None, versions: Sequence[MaskVersion]) -> ImageScore:  # fmt: skip
+    chosen = _shown_record(project, row.image_id, task, versions)
     key = (row.versions, row.saved_at, None if chosen is None else (chosen.version, str(chosen.path)))
     known = None if memo is None else memo.get((row.image_id, task))
     if known is not None and known[0] == key:

@@ -10,10 +10,11 @@ its journal count for the operator who made them.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.records import MaskVersion
 from fashion_annotator.qa.effort import effort_contributions
 
 __all__ = ["Throughput", "throughput"]
@@ -49,7 +50,11 @@ class Throughput:
         return 3600.0 * self.hours / self.images if self.images else float("nan")
 
 
-def throughput(project: ProjectStore, tasks: Iterable[str] | None = None) -> list[Throughput]:
+def throughput(
+    project: ProjectStore,
+    tasks: Iterable[str] | None = None,
+    saved: Mapping[str, Mapping[int, Sequence[MaskVersion]]] | None = None,
+) -> list[Throughput]:
     """Images per hour per operator and per task, sorted by task then operator.
 
     Parameters
@@ -57,21 +62,28 @@ def throughput(project: ProjectStore, tasks: Iterable[str] | None = None) -> lis
     project : fashion_annotator.dataset.store.Project
     tasks : iterable of str, optional
         Defaults to every task of the project.
+    saved : mapping, optional
+        ``task -> project.mask_versions_of_task(task)`` for every task of the project, when the
+        caller has read them (else read here: one query per task). A save's effort depends on
+        the versions of every task of its image.
     """
-    tasks = list(project.tasks if tasks is None else tasks)
+    project_tasks = project.tasks
+    tasks = list(project_tasks if tasks is None else tasks)
+    if saved is None:
+        saved = {task: project.mask_versions_of_task(task) for task in project_tasks}
     images: dict[tuple[str, str], set[int]] = defaultdict(set)
     saves: dict[tuple[str, str], int] = defaultdict(int)
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     actions: dict[tuple[str, str], int] = defaultdict(int)
     wanted = set(tasks)
-    for record in project.images():
-        versions = {(v.task, v.version): v for task in project.tasks
-                    for v in project.mask_versions(record.id, task)}  # fmt: skip
+    for image_id in sorted({i for task in project_tasks for i in saved[task]}):  # import order
+        versions = {(v.task, v.version): v for task in project_tasks
+                    for v in saved[task].get(image_id, ())}  # fmt: skip
         for (task, number), (spent, edits) in effort_contributions(versions.values()).items():
             if task not in wanted:
                 continue
             key = (versions[(task, number)].user, task)
-            images[key].add(record.id)
+            images[key].add(image_id)
             saves[key] += 1
             seconds[key] += spent
             actions[key] += edits

@@ -44,6 +44,7 @@ from fashion_annotator.dataset.records import (
     MaskVersion,
     ProjectError,
     ProposalRecord,
+    by_image,
     check_base,
     check_status,
     load_task_taxonomy,
@@ -55,11 +56,10 @@ from fashion_annotator.dataset.store import (
     Project,
 )
 
-_VERSIONS = (
-    "SELECT image_id, task, version, sha256, source, seconds, actions, username, created"
-    " FROM mask_versions WHERE image_id = %s AND task = %s"
-)
+_COLUMNS = "SELECT image_id, task, version, sha256, source, seconds, actions, username, created"
+_VERSIONS = f"{_COLUMNS} FROM mask_versions WHERE image_id = %s AND task = %s"
 """SQL: the mask versions of ``(image_id, task)`` (without their PNGs); an ORDER BY follows."""
+_TASK_VERSIONS = f"{_COLUMNS} FROM mask_versions WHERE task = %s ORDER BY image_id, version"
 
 _FETCH_BATCH = 32
 """Photos fetched from the database per query when filling the local working folder."""
@@ -470,6 +470,11 @@ class PgProject(Project):
         """
         rows = self._db.query(f"{_VERSIONS} ORDER BY version", (int(image_id), task))
         return [version for version in map(self._pg_mask_version, rows) if version is not None]
+
+    def mask_versions_of_task(self, task: str) -> dict[int, list[MaskVersion]]:
+        """Every saved version of ``task``'s masks in one query, per image id (ascending)."""
+        rows = self._db.query(_TASK_VERSIONS, (task,))
+        return by_image(v for v in map(self._pg_mask_version, rows) if v is not None)
 
     def _pg_mask_version(self, r: DictRow | None) -> MaskVersion | None:
         if r is None:

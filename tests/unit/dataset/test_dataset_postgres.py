@@ -290,3 +290,20 @@ def test_a_project_created_again_under_its_name_never_shows_the_old_copies(
     with open_project(pg_url) as same:  # the same project once more: its folder is kept
         assert same.image(rec.id).path.read_bytes() == second.read_bytes()
     assert len(list(old_root.parent.glob(f"{old_root.name}.before-*"))) == 1
+
+
+def test_mask_versions_of_task_is_one_query_without_the_pngs(pg_url: str, photo: Path, monkeypatch) -> None:
+    """A task's versions of every image come in one round trip, and no mask's bytes with them
+    (the Review tab reads them at each refresh)."""
+    with create_project(pg_url, user="alice") as project:
+        ids = [project.add_image(photo).id]
+        mask = np.zeros(project.image(ids[0]).shape, np.uint8)
+        for _ in range(3):
+            project.save_mask(ids[0], "garment", mask)
+        queries: list[str] = []
+        real = project._db.query
+        monkeypatch.setattr(project._db, "query", lambda q, args=(): queries.append(str(q)) or real(q, args))
+        versions = project.mask_versions_of_task("garment")
+        assert len(queries) == 1 and "png" not in queries[0]
+        assert versions == {ids[0]: project.mask_versions(ids[0], "garment")}
+        assert [v.version for v in versions[ids[0]]] == [1, 2, 3]
