@@ -45,7 +45,7 @@ from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.postgres.url import is_postgres_url
-from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.records import DecisionRecord, MaskVersion, ProjectError
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.qa import decisions
 from fashion_annotator.qa.report import build_html, write_csv, write_html
@@ -100,15 +100,16 @@ class ReviewView(BackgroundScoring, QWidget):
         ``image_id, decision`` after an approve or reject was stored.
     exported(str)
         A line for the status bar once a CSV or HTML export is written.
-    refreshed()
-        Each :meth:`refresh` (F5, the poll after a colleague's commit, a visit of the tab):
-        the instance panel below re-reads the images' statuses with the table.
+    refreshed(dict)
+        Each :meth:`refresh` (F5, the poll after a colleague's commit, a visit of the tab), with
+        the image statuses it read (``image_id -> status``): the instance panel below shows
+        them with the table.
     """
 
     openImageRequested = Signal(int)
     decisionRecorded = Signal(int, str)
     exported = Signal(str)
-    refreshed = Signal()
+    refreshed = Signal(object)
 
     def __init__(self, project: ProjectStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -314,13 +315,20 @@ class ReviewView(BackgroundScoring, QWidget):
 
         A project of more than :data:`BACKGROUND_SCORING` images is scored in a thread the
         first time a task is shown (the table fills when it ends); every later refresh scores
-        only the masks saved since (the memo).
+        only the masks saved since (the memo). The image list is read once, and the mask
+        versions once per task (scores and throughput share them), whatever the images.
         """
-        self.refreshed.emit()
+        records = self.project.images()
+        statuses = {r.id: r.status for r in records}
+        self.refreshed.emit(statuses)
         selected = self.selected_row()
         use_model = self.reference.currentData() == MODEL and self.task in self._model_rows
+        saved = None
         if use_model:
-            rows = [self._reread(r) for r in self._model_rows[self.task][0]]
+            saved = {t: self.project.mask_versions_of_task(t) for t in self.project.tasks}
+            decided = decisions.last_decisions(self.project, self.task)
+            rows = [self._reread(r, (saved[self.task].get(r.image_id, []), decided.get(r.image_id),
+                                     statuses[r.image_id])) for r in self._model_rows[self.task][0]]  # fmt: skip
         elif self.reference.currentData() == MODEL:  # never the proposal scores under this label
             self._show_rows([])
             self.summary.setText(
@@ -329,40 +337,52 @@ class ReviewView(BackgroundScoring, QWidget):
             )
             return
         elif self.score_thread is not None or (
-            self.task not in self._scored_tasks and len(self.project.images()) > BACKGROUND_SCORING
+            self.task not in self._scored_tasks and len(records) > BACKGROUND_SCORING
         ):
             self._score_in_background()  # the first visit of a large project: no frozen window
             return
         else:
-            rows = score_project(self.project, self.task, memo=self._scores)
+            saved = {t: self.project.mask_versions_of_task(t) for t in self.project.tasks}
+            rows = score_project(self.project, self.task, memo=self._scores, records=records,
+                                 saved=saved[self.task])  # fmt: skip
             self._scored_tasks.add(self.task)
-        self._show_rows(rows)
+        self._show_rows(rows, saved=saved)
         if selected is not None:
             self.select_image(selected.image_id)
 
-    def _reread(self, row: ImageScore) -> ImageScore:
+    def _reread(self, row: ImageScore, known: tuple[list[MaskVersion], DecisionRecord | None, str] | None = None,
+                ) -> ImageScore:  # fmt: skip
         """``row`` with the image's status and latest decision read again; a mask saved since
         the row was scored (a "vs current model" row: the re-score is not redone at each
         refresh) leaves it unscored until the next re-score, with the version it now has (the
-        old score stayed shown, and each decision was refused as made on an older version)."""
+        old score stayed shown, and each decision was refused as made on an older version).
+        ``known``: the image's versions, latest decision and status, when a refresh read them
+        for every image at once."""
+        if known is not None:
+            return self._updated(row, *known)
         versions = self.project.mask_versions(row.image_id, self.task)
+        last = self.project.decisions.last(row.image_id, self.task)
+        return self._updated(row, versions, last, self.project.image(row.image_id).status)
+
+    def _updated(self, row: ImageScore, versions: list[MaskVersion], last_decision: DecisionRecord | None,
+                 status: str) -> ImageScore:  # fmt: skip
         if len(versions) != row.versions and versions:
             latest = versions[-1]
             row = replace(row, versions=len(versions), saved_at=latest.created, score=float("nan"),
                           pixel_accuracy=float("nan"), per_class_iou=None,
                           problem=f"version {latest.version} ({latest.user}) saved since this score: re-score to compare it")  # fmt: skip
-        last = decisions.current_decision(self.project, row.image_id, self.task, versions)
+        last = decisions.decision_on_latest(last_decision, versions)
         return replace(
             row,
-            status=self.project.image(row.image_id).status,
+            status=status,
             decision=None if last is None else last.decision,
             reason=None if last is None else last.reason,
             reason_text="" if last is None else last.text,
         )
 
-    def _show_rows(self, rows: list[ImageScore], reread: bool = True) -> None:
+    def _show_rows(self, rows: list[ImageScore], reread: bool = True, saved: dict | None = None) -> None:
         """Show ``rows``; ``reread=False`` (only k changed) keeps the throughput table, which
-        reads every saved version."""
+        reads every saved version (``saved``: those a refresh read, per task)."""
         rows = worst_first(rows)
         values = [r.score for r in rows]
         summary = summarize(values, self.k)
@@ -376,7 +396,7 @@ class ReviewView(BackgroundScoring, QWidget):
                      f"(e.g. {html.escape(unreadable[0].problem)})")  # fmt: skip
         self.summary.setText(text)
         if reread:
-            self.throughput.setText(throughput_html(throughput(self.project, [self.task])))
+            self.throughput.setText(throughput_html(throughput(self.project, [self.task], saved)))
 
     def _sort_state(self) -> tuple[int, Qt.SortOrder]:
         header = self.table.horizontalHeader()
