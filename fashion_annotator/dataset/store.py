@@ -41,6 +41,7 @@ from fashion_annotator.dataset.display import PHOTO_FOLDER_PROJECT
 from fashion_annotator.dataset.instances_store import InstanceStore
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.photo_imports import PhotoImports
+from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import (
     ImageRecord,
     MaskVersion,
@@ -511,10 +512,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
     def mask_versions_of_task(self, task: str) -> dict[int, list[MaskVersion]]:
         """Every saved version of ``task``'s masks in one query: image id (ascending, only
         images with a saved mask) -> versions, oldest first, as :meth:`mask_versions`."""
-        rows = self._conn.execute(
-            "SELECT * FROM mask_versions WHERE task = ? ORDER BY image_id, version", (task,)
-        ).fetchall()
-        return by_image(map(self._mask_version, rows))
+        rows = self._conn.execute("SELECT * FROM mask_versions WHERE task = ? ORDER BY image_id, version", (task,))
+        return by_image(map(self._mask_version, rows.fetchall()))
 
     def _mask_version(self, r: sqlite3.Row) -> MaskVersion:
         return MaskVersion(r["image_id"], r["task"], r["version"],
@@ -579,7 +578,7 @@ def open_project(location: str | Path, user: str | None = None, *, writing: bool
     cannot be written now (locked by another process, read-only) raises :class:`ProjectError`
     once, rather than opening read-only and refusing every write after it.
     """
-    if _is_url(location):
+    if is_postgres_url(location):
         from fashion_annotator.dataset.postgres.project import PgProject
 
         return PgProject.open(str(location), user=user)
@@ -590,15 +589,8 @@ def create_project(
     location: str | Path, tasks: Iterable[str] = ("garment", "parsing7"), user: str | None = None
 ) -> Project:
     """Make a project in a folder, or in the PostgreSQL database a project URL names."""
-    if _is_url(location):
+    if is_postgres_url(location):
         from fashion_annotator.dataset.postgres.project import PgProject
 
         return PgProject.create(str(location), tasks=tasks, user=user)
     return Project.create(location, tasks=tasks, user=user)
-
-
-def _is_url(location: str | Path) -> bool:
-    from fashion_annotator.dataset.postgres.url import is_postgres_url
-
-    return is_postgres_url(location)
-

@@ -203,7 +203,7 @@ def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predi
             f'<div class="card"><img alt="{html.escape(row.name)}" '
             f'src="{thumbnail_data_uri(picture)}"><br><b>{html.escape(row.name)}</b> '
             f"{metric} {_fmt(row.score, score_digits(row.score, threshold))}<br>{html.escape(row.operator)}, "
-            f"{row.seconds:.0f} s, {row.actions} actions, {html.escape(status_name(row.status))}"
+            f"{row.seconds:.0f} s, {counted(row.actions, 'action')}, {html.escape(status_name(row.status))}"
             f"{_decision_line(row)}</div>"
         )
     return '<div class="cards">' + "".join(cards) + "</div>"
