@@ -103,3 +103,35 @@ def test_typing_a_search_reads_the_list_once_typing_pauses_and_enter_at_once(qtb
     qtbot.keyClick(window.queue.search, Qt.Key.Key_Return)
     assert reads == [None, None] and not window.queue.search_pending
     assert window.queue.model.rowCount() == 2 and window.queue.search.text() == "001"
+
+
+def test_a_review_decision_reads_again_only_the_decided_images_row(qtbot, opened) -> None:
+    """A scale review: each Approve re-read every row of the image list (about 1 s at 20,000
+    images); the decision changes one image's status, the one row read again."""
+    from PySide6.QtWidgets import QApplication
+
+    window, project = opened
+    image_id = window.session.image_id
+    drag(window, [(120, 250), (220, 250)])
+    assert window.mark_done()
+    window.tabs.setCurrentIndex(1)
+    review = window.review
+    qtbot.waitUntil(lambda: review.select_image(image_id), timeout=20_000)
+    reads: list = []  # the image list's reads (it names a status filter; Review reads them all)
+    real = project.images
+
+    def images(*args, **kwargs):
+        if "status" in kwargs:
+            reads.append(kwargs.get("ids"))
+        return real(*args, **kwargs)
+
+    project.images = images  # type: ignore[method-assign]
+    for task in project.tasks:  # the image is approved once each of its masks is
+        review.set_task(task)
+        qtbot.wait(QApplication.doubleClickInterval() + 50)  # a click sooner is a double-click's second
+        assert review.select_image(image_id)
+        with qtbot.waitSignal(review.decisionRecorded):
+            qtbot.mouseClick(review.approve_button, Qt.MouseButton.LeftButton)
+    assert project.image(image_id).status == "approved"
+    assert None not in reads and [image_id] in reads
+    assert _shown_status(window, image_id) == "approved"
