@@ -234,3 +234,22 @@ def test_a_refused_key_stays_explained_until_a_key_is_changed_again(qtbot, opene
     qtbot.waitUntil(lambda: editor.keys["tool_brush"] == ["Y"], timeout=3000)
     assert not dialog.key_message.isVisibleTo(dialog)
     dialog.reject()
+
+
+def test_esc_in_the_review_search_gives_the_keyboard_back_to_the_table(qtbot, opened):
+    """A keys fix noticed the Review tab's own search field kept the keyboard on Esc, so A and R
+    (approve, reject) typed letters into it instead."""
+    window, _project = opened
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    window.tabs.setCurrentIndex(1)
+    review = window.review
+    search = review.search
+    qtbot.mouseClick(search, Qt.MouseButton.LeftButton)
+    assert search.hasFocus()
+    qtbot.keyClicks(search, "ccp")
+    qtbot.keyClick(search, Qt.Key.Key_Escape)
+    assert review.table.hasFocus() and search.text() == "ccp"
+    qtbot.mouseClick(search, Qt.MouseButton.LeftButton)
+    qtbot.keyClick(search, Qt.Key.Key_Escape)  # Esc with nothing typed: the filter goes
+    assert search.text() == "" and review.table.hasFocus()

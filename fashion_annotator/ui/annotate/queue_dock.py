@@ -26,13 +26,12 @@ from PySide6.QtCore import (
     QTimer,
     Signal,
 )
-from PySide6.QtGui import QColor, QFocusEvent, QIcon, QImage, QKeyEvent, QPainter, QPixmap
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QListView,
     QVBoxLayout,
     QWidget,
@@ -43,6 +42,7 @@ from fashion_annotator.core.images import load_image
 from fashion_annotator.core.wording import status_name
 from fashion_annotator.ui.annotate.queue_order import ORDERS as QUEUE_ORDERS
 from fashion_annotator.ui.icons import STATUS_STYLE, status_icon
+from fashion_annotator.ui.search_field import SearchField
 
 THUMB = QSize(72, 96)
 THUMB_CACHE = 1000
@@ -185,42 +185,6 @@ class QueueModel(QAbstractListModel):
     def wait_thumbnails(self, msecs: int = -1) -> bool:
         """Block until queued thumbnails are decoded (tests, shutdown)."""
         return self._pool.waitForDone(msecs)
-
-
-class SearchField(QLineEdit):
-    """The search by name: Esc gives the keyboard back to :attr:`photo` and keeps
-    the filter; Esc with nothing typed since the field got the keyboard clears it too.
-
-    Parameters
-    ----------
-    home : QWidget or None
-        Where Esc sends the keyboard.
-    """
-
-    def __init__(self, home: QWidget | None = None, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        #: Where Esc sends the keyboard (``QLineEdit.home`` is a method).
-        self.photo = home
-        self._typed = False
-        self.textEdited.connect(self._edited)
-
-    def _edited(self, _text: str) -> None:
-        self._typed = True
-
-    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
-        self._typed = False
-        super().focusInEvent(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
-        if event.key() != Qt.Key.Key_Escape:
-            super().keyPressEvent(event)
-            return
-        if not self._typed:
-            self.clear()
-        self._typed = False
-        if self.photo is not None and self.photo.isVisible():
-            self.photo.setFocus(Qt.FocusReason.OtherFocusReason)
-        event.accept()
 
 
 class QueueDock(QDockWidget):

@@ -67,6 +67,7 @@ from fashion_annotator.ui.review.image import AgreementViewer
 from fashion_annotator.ui.review.rescore import RescoreThread, ScoreThread
 from fashion_annotator.ui.review.summary import summary_html, throughput_html
 from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
+from fashion_annotator.ui.search_field import SearchField
 
 __all__ = ["ReviewView"]
 
@@ -158,7 +159,8 @@ class ReviewView(BackgroundScoring, QWidget):
             self.task_combo.addItem(task_title(name), name)
         self.task_combo.setVisible(len(self.project.tasks) > 1)
         self.task_combo.currentIndexChanged.connect(lambda _: self.set_task(self.task_combo.currentData()))
-        self.search = QLineEdit(placeholderText="Filter by name")
+        self.search = SearchField(self.table)
+        self.search.setPlaceholderText("Filter by name")
         self.search.textChanged.connect(self.proxy.set_text)
         self.status_filter = QComboBox()
         for text, status in STATUS_FILTERS:

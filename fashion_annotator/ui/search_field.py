@@ -1,0 +1,46 @@
+"""The search-by-name field of the image list and the Review table."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtWidgets import QLineEdit, QWidget
+
+__all__ = ["SearchField"]
+
+
+class SearchField(QLineEdit):
+    """A search by name: Esc gives the keyboard back to :attr:`photo` (the photo, or the
+    Review table) and keeps the filter; Esc with nothing typed since the field got the keyboard
+    clears it too (the keys of the tools, or Review's A and R, then work again).
+
+    Parameters
+    ----------
+    home : QWidget or None
+        Where Esc sends the keyboard.
+    """
+
+    def __init__(self, home: QWidget | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        #: Where Esc sends the keyboard (``QLineEdit.home`` is a method).
+        self.photo = home
+        self._typed = False
+        self.textEdited.connect(self._edited)
+
+    def _edited(self, _text: str) -> None:
+        self._typed = True
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802
+        self._typed = False
+        super().focusInEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        if event.key() != Qt.Key.Key_Escape:
+            super().keyPressEvent(event)
+            return
+        if not self._typed:
+            self.clear()
+        self._typed = False
+        if self.photo is not None and self.photo.isVisible():
+            self.photo.setFocus(Qt.FocusReason.OtherFocusReason)
+        event.accept()
