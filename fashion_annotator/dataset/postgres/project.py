@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
+from psycopg import sql
 from psycopg.rows import DictRow
 
 from fashion_annotator.core.images import check_photo_size, load_image
@@ -143,13 +144,16 @@ class PgProject(Project):
             raise ProjectError(f"{parsed.display}: a project needs at least one task")
         for task in tasks:
             load_task_taxonomy(task)
-        project = cls(parsed, connect(parsed, create=True), user, url)
-        with project._db.tx() as conn:
-            with conn.cursor() as cur:
-                cur.executemany(
-                    "INSERT INTO tasks (name, position) VALUES (%s, %s)",
-                    [(t, i) for i, t in enumerate(tasks)],
-                )
+        conn, project = connect(parsed, create=True), None
+        try:  # a project refused half way (no local working folder) is not left on the server
+            project = cls(parsed, conn, user, url)
+            with project._db.tx() as tx, tx.cursor() as cur:
+                cur.executemany("INSERT INTO tasks (name, position) VALUES (%s, %s)", [(t, i) for i, t in enumerate(tasks)])
+        except BaseException:
+            if project is not None:
+                project.close()
+            _drop_schema(parsed)
+            raise
         return project
 
     @classmethod
@@ -585,3 +589,10 @@ def _parse(url: str) -> ProjectURL:
 
 
 __all__ = ["PgProject"]
+
+
+def _drop_schema(url: ProjectURL) -> None:
+    """Drop a project made a moment ago whose creation then failed (best effort: a server that
+    went away leaves it, and the error that stopped the creation is the one said)."""
+    with contextlib.suppress(psycopg.Error, ProjectError), psycopg.connect(url.conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(url.schema)))

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from fashion_annotator.dataset.postgres.working_folder import UID_FILE, claim_working_folder
 
 FIRST, SECOND = "a1" * 16, "b2" * 16
@@ -59,3 +61,22 @@ def test_a_folder_of_a_dropped_project_is_never_taken_for_a_newer_one(tmp_path: 
     (aside / UID_FILE).write_text(FIRST[:12] + "ff" * 10 + "\n")  # the same prefix, not the uid
     assert claim_working_folder(root, FIRST[:12] + "ee" * 10) == root
     assert not (root / "journal").exists() and aside.is_dir()
+
+
+def test_a_project_refused_for_its_working_folder_is_not_left_on_the_server(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PostgreSQL review: `new` refused with "cannot make the local working folder" left a
+    project of no tasks on the server, which refused every retry as "already a project"."""
+    from fashion_annotator.dataset.store import ProjectError, create_project, open_project
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("FA_LOCAL_DIR", str(blocker))
+    with pytest.raises(ProjectError, match="cannot make the local working folder"):
+        create_project(pg_url, tasks=("garment",))
+    with pytest.raises(ProjectError):
+        open_project(pg_url).close()  # nothing was left to open
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "local"))
+    with create_project(pg_url, tasks=("garment",)) as project:
+        assert project.tasks == ("garment",)
