@@ -470,3 +470,22 @@ def test_the_photo_leaves_the_keyboard_to_a_type_to_pick_box(opened, qtbot):
     pos = QPointF(50, 50)
     QApplication.sendEvent(window.canvas, QEnterEvent(pos, pos, window.canvas.mapToGlobal(pos)))
     assert dock.category.hasFocus()
+
+
+def test_the_panels_buttons_are_live_only_with_something_to_act_on(opened, qtbot):
+    """A hand test: the panel's Undo stayed enabled with nothing to undo (a click did nothing,
+    said nothing), and Split, Merge, Delete looked enabled with no instance selected."""
+    window, _project = opened
+    dock = window.instances
+    live = lambda: {name for name, button in dock.buttons.items() if button.isEnabled()}  # noqa: E731
+    dock.select([])
+    assert live() == {"propose"}
+    first, second = sorted(dock.doc.instances)[:2]
+    dock.select([first])
+    assert live() == {"propose", "split", "parts", "delete"}
+    dock.select([first, second])
+    assert live() == {"propose", "merge", "delete"}
+    qtbot.mouseClick(dock.buttons["merge"], Qt.MouseButton.LeftButton)
+    assert "undo" in live() and "redo" not in live()
+    qtbot.mouseClick(dock.buttons["undo"], Qt.MouseButton.LeftButton)
+    assert "redo" in live()

@@ -562,12 +562,15 @@ class InstancesDock(QDockWidget):
             item.setSelected(k in select)
         self.list.resizeColumnToContents(0)
         self.list.blockSignals(False)
-        for name in ("split", "parts", "merge", "delete", "undo", "redo"):
-            self.buttons[name].setEnabled(self.doc is not None)
         self._selection_changed()
 
     def _selection_changed(self) -> None:
-        ids = self.selected_ids()
+        ids, doc = self.selected_ids(), self.doc
+        # a button is live only when it has something to act on (a hand test: Undo did nothing)
+        live = {"split": len(ids) == 1, "parts": len(ids) == 1, "merge": len(ids) >= 2, "delete": bool(ids),
+                "undo": doc is not None and doc.can_undo, "redo": doc is not None and doc.can_redo}  # fmt: skip
+        for name, on in live.items():
+            self.buttons[name].setEnabled(on)
         one = self.doc.instances.get(ids[0]) if self.doc is not None and len(ids) == 1 else None
         self.category.setEnabled(one is not None)
         self.category.setCurrentText(one.category if one is not None and one.category else UNSET)

@@ -527,7 +527,8 @@ class ReviewView(BackgroundScoring, QWidget):
             return False
         if decision is not None:
             if decision.decision == "reject":  # an approve keeps text typed for a reject not made
-                self.reason_text.clear()
+                self.reason_text.clear()  # and the next reject chooses its own reason
+                self.reason.setCurrentIndex(-1)
             self.model.replace_row(self.proxy.mapToSource(index).row(), self._reread(row))
             self.decisionRecorded.emit(row.image_id, decision.decision)
         # Move on to the row that was below, wherever the decision re-sorted or filtered it.
