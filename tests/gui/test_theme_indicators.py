@@ -61,3 +61,23 @@ def test_a_swatch_is_outlined_on_light_and_dark_lists(qtbot, list_background, fi
     back = np.array(QColor(list_background).getRgb()[:3])
     assert np.abs(border - back).sum(-1).max() >= 150
     assert np.abs(border - np.array(fill)).sum(-1).max() >= 150
+
+
+def test_a_disabled_tool_icon_reads_as_disabled_in_both_themes(qtbot, theme):
+    """A hand test: in the dark theme a greyed Undo was nearly as bright as an enabled one
+    (0.80 against 0.90 of the ink's brightness): the new greying barely showed."""
+    from PySide6.QtGui import QIcon
+
+    from fashion_annotator.ui.icons import icon
+
+    def ink(mode) -> float:
+        image = icon("undo").pixmap(32, 32, mode).toImage().convertToFormat(QImage.Format.Format_RGBA8888)
+        rgba = np.frombuffer(image.constBits(), np.uint8).reshape(32, image.bytesPerLine() // 4, 4)[:, :32]
+        drawn = rgba[..., 3] > 0
+        background = np.array(QApplication.palette().color(QPalette.ColorRole.Window).getRgb()[:3], float)
+        alpha = rgba[..., 3:4][drawn] / 255.0
+        shown = rgba[..., :3][drawn] / np.maximum(alpha, 1e-6) * alpha + background * (1 - alpha)
+        return float(np.abs(shown - background).sum(-1).mean())  # distance from the toolbar's colour
+
+    enabled, disabled = ink(QIcon.Mode.Normal), ink(QIcon.Mode.Disabled)
+    assert disabled < 0.6 * enabled, (theme, enabled, disabled)
