@@ -361,9 +361,9 @@ class ImageSession(JournalRecovery, QObject):
             box = doc.start_from(task, mask)
             if box is not None:
                 self.maskReplaced.emit(task, box)
-        elif task in self.current.fresh and mask.any():  # never silently: the stroke came first
-            self.message.emit(f"The {task} proposal came after your first edit and was not applied; "
-                              "Refine > Use the proposal takes it")  # fmt: skip
+        elif task in self.current.fresh and mask.any():  # never silently (short: a 1280 px bar)
+            self.message.emit(f"{task} proposal not applied (it came after your first edit): "
+                              "Refine > Use the proposal")  # fmt: skip
         self.proposalReady.emit(task)
 
     def _record_shown(self, image_id: int, task: str, mask: np.ndarray, version: str) -> None:
@@ -466,9 +466,9 @@ class ImageSession(JournalRecovery, QObject):
                             "or draw the mask")  # fmt: skip
             return False
         rejected = self.rejected_unchanged() if status == "done" else []
-        if rejected:  # QA sent it back: done again only once the mask changed
+        if rejected:  # QA sent it back: done again only once the mask changed (why: the banner)
             self.error.emit(f"Not marked done: QA rejected the {' and '.join(rejected)} mask as it is; "
-                            "correct it first (the banner above says why)")  # fmt: skip
+                            "correct it first")  # fmt: skip
             return False
         doc.seconds = self.clock.tick()
         image_id = int(doc.image_id)
