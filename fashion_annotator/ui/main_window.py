@@ -496,7 +496,8 @@ class MainWindow(QMainWindow):
 
     def _review_open(self, image_id: int) -> None:
         self.tabs.setCurrentIndex(0)
-        self.open_image(image_id)
+        if self.open_image(image_id) and self.review is not None:
+            self.set_task(self.review.task)  # the mask the reviewer looked at (it showed the last one used)
 
     def _decision_recorded(self, image_id: int, _decision: str) -> None:
         """A QA decision was saved: the queue, the instance review and, when the image is the

@@ -135,3 +135,23 @@ def test_a_review_decision_reads_again_only_the_decided_images_row(qtbot, opened
     assert project.image(image_id).status == "approved"
     assert None not in reads and [image_id] in reads
     assert _shown_status(window, image_id) == "approved"
+
+
+def test_an_image_opened_from_review_shows_the_mask_the_reviewer_looked_at(qtbot, opened) -> None:
+    """A hand test: opening a rejected garment mask from Review showed the parsing mask, the
+    task last used in the Annotate tab."""
+    from PySide6.QtWidgets import QApplication
+
+    window, project = opened
+    image_id = window.session.image_id
+    window.set_task("parsing7")
+    drag(window, [(120, 250), (220, 250)])
+    assert window.mark_done()
+    window.tabs.setCurrentIndex(1)
+    review = window.review
+    review.set_task("garment")
+    qtbot.wait(QApplication.doubleClickInterval() + 50)
+    qtbot.waitUntil(lambda: review.select_image(image_id), timeout=20_000)
+    review.open_selected()
+    assert window.tabs.currentIndex() == 0 and window.session.image_id == image_id
+    assert window.task == "garment"
