@@ -121,3 +121,16 @@ def loop_project(tmp_path: Path, ccp_dir: Path, ccp_splits):
             proj.save_mask(record.id, "garment", gt, status=state)
     yield proj
     proj.close()
+
+
+@pytest.fixture(params=["light", "dark"])
+def theme(request):
+    """Each test in the light and in the dark theme (the system's restored after it)."""
+    from PySide6.QtWidgets import QApplication
+
+    from fashion_annotator.ui.theme import apply_theme
+
+    app = QApplication.instance()
+    apply_theme(app, request.param)
+    yield request.param
+    apply_theme(app, "system")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication
@@ -11,15 +10,7 @@ from PySide6.QtWidgets import QApplication
 from fashion_annotator.qa.scores import ImageScore
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.table import ScoreTableModel
-from fashion_annotator.ui.theme import apply_theme, contrast_ratio, is_dark
-
-
-@pytest.fixture(params=["light", "dark"])
-def theme(request):
-    app = QApplication.instance()
-    apply_theme(app, request.param)
-    yield request.param
-    apply_theme(app, "system")
+from fashion_annotator.ui.theme import contrast_ratio, is_dark
 
 
 def _row(name: str, score: float) -> ImageScore:

@@ -8,15 +8,6 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QApplication, QCheckBox, QRadioButton, QVBoxLayout, QWidget
 
 from fashion_annotator.ui.icons import swatch
-from fashion_annotator.ui.theme import apply_theme
-
-
-@pytest.fixture(params=["light", "dark"])
-def theme(request):
-    app = QApplication.instance()
-    apply_theme(app, request.param)
-    yield request.param
-    apply_theme(app, "system")
 
 
 def _pixels(image: QImage) -> np.ndarray:
