@@ -150,3 +150,30 @@ def tiny_garment_data(tmp_path_factory) -> Path:
         names.append(str(i))
     (root / "splits.json").write_text(json.dumps({"train": names[:4], "val": names[4:]}))
     return root
+
+
+@pytest.fixture
+def count_reads(monkeypatch: pytest.MonkeyPatch):
+    """``count_reads(project)``: a context manager yielding a Counter of the SQL statements run
+    on the project's connection (``"sql"``) and of the calls of ``images``, ``mask_versions``
+    and ``proposals`` while it is open (a scale review's tests count reads, never time them)."""
+    from collections import Counter
+    from contextlib import contextmanager
+
+    names = ("images", "mask_versions", "proposals")
+
+    @contextmanager
+    def reads(project):
+        counts: Counter = Counter()
+        for name in names:
+            real = getattr(project, name)
+            monkeypatch.setattr(project, name, lambda *a, _real=real, _name=name, **k: counts.update([_name]) or _real(*a, **k))
+        project._conn.set_trace_callback(lambda _statement: counts.update(["sql"]))
+        try:
+            yield counts
+        finally:
+            project._conn.set_trace_callback(None)
+            for name in names:
+                monkeypatch.delattr(project, name)
+
+    return reads

@@ -5,9 +5,6 @@ the image list 3 times and made 46,018 queries: 7 s with the window frozen)."""
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -60,22 +57,6 @@ def project(tmp_path: Path):
         yield proj
 
 
-@contextmanager
-def reads(project: Project, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter]:
-    """Count SQL statements (``"sql"``) and the calls of ``images`` and ``mask_versions``."""
-    counts: Counter = Counter()
-    for name in ("images", "mask_versions"):
-        real = getattr(project, name)
-        monkeypatch.setattr(project, name, lambda *a, _real=real, _name=name, **k: counts.update([_name]) or _real(*a, **k))
-    project._conn.set_trace_callback(lambda _statement: counts.update(["sql"]))
-    try:
-        yield counts
-    finally:
-        project._conn.set_trace_callback(None)
-        for name in ("images", "mask_versions"):
-            monkeypatch.delattr(project, name)
-
-
 @pytest.fixture
 def view(qtbot, project):
     widget = ReviewView(project)
@@ -96,22 +77,22 @@ def _rows(view: ReviewView) -> list[tuple]:
     return _plain(view.model.rows())
 
 
-def test_a_refresh_reads_the_image_list_once_and_no_versions_image_by_image(view, project, tmp_path, monkeypatch):
+def test_a_refresh_reads_the_image_list_once_and_no_versions_image_by_image(view, project, tmp_path, count_reads):
     before = _rows(view)
     throughput = view.throughput.text()
-    with reads(project, monkeypatch) as few:
+    with count_reads(project) as few:
         view.refresh()
     assert few["images"] == 1 and few["mask_versions"] == 0
     assert _rows(view) == before and view.throughput.text() == throughput
     _add_plain(project, tmp_path / "more", 40, 100)
-    with reads(project, monkeypatch) as many:
+    with count_reads(project) as many:
         view.refresh()
     assert many["sql"] == few["sql"], "queries grow with the images that have no mask"
     assert _rows(view) == before and view.throughput.text() == throughput
     assert {r.decision for r in view.model.rows()} == {"approve", "reject", None} and len(before) == 4
 
 
-def test_vs_current_model_rows_are_reread_in_bulk_as_one_by_one(view, project, tmp_path, monkeypatch):
+def test_vs_current_model_rows_are_reread_in_bulk_as_one_by_one(view, project, tmp_path, count_reads):
     """The rows scored against the current model get their statuses, decisions and new versions
     from the refresh's bulk reads: the same rows as re-reading each image."""
     rows = [replace(r, reference=MODEL) for r in view.model.rows()]
@@ -119,22 +100,22 @@ def test_vs_current_model_rows_are_reread_in_bulk_as_one_by_one(view, project, t
         olga.save_mask(rows[0].image_id, "garment", _square(20))
     view._model_rows[view.task] = (rows, "key", "model")
     expected = _plain(view._reread(r) for r in rows)
-    with reads(project, monkeypatch) as few:
+    with count_reads(project) as few:
         view.reference.setCurrentIndex(1)
     assert view.reference.currentData() == MODEL
     assert _rows(view) == expected and any("saved since this score" in str(r) for r in expected)
     assert few["images"] == 1 and few["mask_versions"] == 0
     _add_plain(project, tmp_path / "more", 40, 100)
-    with reads(project, monkeypatch) as many:
+    with count_reads(project) as many:
         view.refresh()
     assert many["sql"] == few["sql"]
 
 
-def test_the_instance_panel_takes_the_statuses_the_refresh_read(qtbot, project, monkeypatch):
+def test_the_instance_panel_takes_the_statuses_the_refresh_read(qtbot, project, count_reads):
     """Without rows it reads nothing (after each decision the window asked it to read the whole
     image list: 2.5 s at 20,000 images); with rows it shows the statuses it is given."""
     panel = InstanceReviewPanel(project)
     qtbot.addWidget(panel)
-    with reads(project, monkeypatch) as counts:
+    with count_reads(project) as counts:
         panel.refresh_statuses()
     assert counts["images"] == 0 and counts["sql"] == 0

@@ -6,9 +6,7 @@ and throughput figures as reading every image's versions one by one."""
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -55,59 +53,44 @@ def _busy(project: Project, folder: Path, masked: int, maskless: int) -> Project
     return project
 
 
-@contextmanager
-def reads(project: Project, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter]:
-    """Count the SQL statements run on the project's connection (``"sql"``) and the calls of
-    ``images``, ``mask_versions`` and ``proposals``."""
-    counts: Counter = Counter()
-    for name in ("images", "mask_versions", "proposals"):
-        real = getattr(project, name)
-        monkeypatch.setattr(project, name, lambda *a, _real=real, _name=name, **k: counts.update([_name]) or _real(*a, **k))
-    project._conn.set_trace_callback(lambda _statement: counts.update(["sql"]))
-    try:
-        yield counts
-    finally:
-        project._conn.set_trace_callback(None)
-
-
 def _score_and_throughput(project: Project) -> tuple[list, list]:
     return score_project(project, "garment"), throughput(project, ["garment"])
 
 
-def test_scoring_reads_the_image_list_once_and_no_versions_per_image(project, tmp_path, monkeypatch):
+def test_scoring_reads_the_image_list_once_and_no_versions_per_image(project, tmp_path, count_reads):
     _busy(project, tmp_path / "src", masked=6, maskless=10)
-    with reads(project, monkeypatch) as few:
+    with count_reads(project) as few:
         rows = score_project(project, "garment")
     assert len(rows) == 6
     assert few["images"] == 1 and few["mask_versions"] == 0
     assert few["proposals"] == 6  # the shown proposal of each row, not of every image
     for j in range(40):
         add_photo(project, tmp_path / "more", f"x{j}.png", 500 + j)
-    with reads(project, monkeypatch) as many:
+    with count_reads(project) as many:
         assert len(score_project(project, "garment")) == 6
     assert many["sql"] == few["sql"], "queries grow with the images that have no mask"
 
 
-def test_throughput_reads_each_task_once_whatever_the_images(project, tmp_path, monkeypatch):
+def test_throughput_reads_each_task_once_whatever_the_images(project, tmp_path, count_reads):
     _busy(project, tmp_path / "src", masked=6, maskless=10)
-    with reads(project, monkeypatch) as few:
+    with count_reads(project) as few:
         figures = throughput(project, ["garment"])
     assert figures and few["images"] == 0 and few["mask_versions"] == 0
     for j in range(40):
         add_photo(project, tmp_path / "more", f"x{j}.png", 500 + j)
-    with reads(project, monkeypatch) as many:
+    with count_reads(project) as many:
         assert throughput(project, ["garment"]) == figures
     assert many["sql"] == few["sql"] <= 1 + len(project.tasks)
 
 
-def test_bulk_versions_passed_in_are_not_read_again(project, tmp_path, monkeypatch):
+def test_bulk_versions_passed_in_are_not_read_again(project, tmp_path, monkeypatch, count_reads):
     """The Review tab reads every task's versions once and hands them to both."""
     _busy(project, tmp_path / "src", masked=5, maskless=3)
     records = project.images()
     saved = {t: project.mask_versions_of_task(t) for t in project.tasks}
     expected = _score_and_throughput(project)
     monkeypatch.setattr(project, "mask_versions_of_task", lambda task: pytest.fail(f"{task} read again"))
-    with reads(project, monkeypatch) as counts:
+    with count_reads(project) as counts:
         rows = score_project(project, "garment", records=records, saved=saved["garment"])
         figures = throughput(project, ["garment"], saved)
     assert counts["images"] == 0 and counts["mask_versions"] == 0
