@@ -19,9 +19,13 @@ def template(masks_template: Path) -> Path:
     return masks_template
 
 
-def _active(window, qtbot) -> None:
+def _dress_selected(window, qtbot) -> tuple:
+    """The window active with the dress selected in the Instances panel: ``(dock, dress id)``."""
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    dress = instance_of(window, "dress")
+    window.instances.select([dress])
+    return window.instances, dress
 
 
 def _key(qtbot, key) -> None:
@@ -50,10 +54,7 @@ def _pick_with_the_mouse(qtbot, box: QComboBox, text: str) -> None:
 def test_a_pick_made_with_the_mouse_gives_the_keyboard_back_to_the_photo(opened, qtbot):
     """S after a category picked with the mouse is the superpixel tool, not "sandals"."""
     window, _project = opened
-    dock = window.instances
-    _active(window, qtbot)
-    dress = instance_of(window, "dress")
-    dock.select([dress])
+    dock, dress = _dress_selected(window, qtbot)
     _pick_with_the_mouse(qtbot, dock.category, "skirt")
     assert dock.doc.instances[dress].category == "skirt"
     assert window.canvas.hasFocus()
@@ -65,10 +66,7 @@ def test_a_pick_made_with_the_mouse_gives_the_keyboard_back_to_the_photo(opened,
 def test_the_photo_takes_the_keyboard_from_a_box_clicked_but_not_typed_into(opened, qtbot):
     """A box opened with a click and closed without a pick keeps no keyboard from the photo."""
     window, _project = opened
-    dock = window.instances
-    _active(window, qtbot)
-    dress = instance_of(window, "dress")
-    dock.select([dress])
+    dock, dress = _dress_selected(window, qtbot)
     qtbot.mouseClick(dock.category, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(dock.category.view().isVisible, timeout=3000)
     dock.category.hidePopup()
@@ -84,10 +82,7 @@ def test_the_photo_takes_the_keyboard_back_once_the_typing_is_over(opened, qtbot
     test ``test_the_photo_leaves_the_keyboard_to_a_type_to_pick_box``); once the operator has
     given the box no key for a while, the pointer coming onto the photo takes the keyboard."""
     window, _project = opened
-    dock = window.instances
-    _active(window, qtbot)
-    dress = instance_of(window, "dress")
-    dock.select([dress])
+    dock, dress = _dress_selected(window, qtbot)
     qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
     assert dock.category.hasFocus()
     qtbot.wait(dock.picker.hold_ms + 100)
@@ -99,10 +94,7 @@ def test_the_photo_takes_the_keyboard_back_once_the_typing_is_over(opened, qtbot
 
 def test_esc_in_a_closed_box_drops_a_typed_pick_and_gives_the_keyboard_back(opened, qtbot):
     window, _project = opened
-    dock = window.instances
-    _active(window, qtbot)
-    dress = instance_of(window, "dress")
-    dock.select([dress])
+    dock, dress = _dress_selected(window, qtbot)
     qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
     qtbot.keyClicks(dock.category, "sk")
     assert dock.picker.pending
@@ -117,10 +109,7 @@ def test_esc_in_a_closed_box_drops_a_typed_pick_and_gives_the_keyboard_back(open
 
 def test_return_in_a_closed_box_applies_the_pick_and_gives_the_keyboard_back(opened, qtbot):
     window, _project = opened
-    dock = window.instances
-    _active(window, qtbot)
-    dress = instance_of(window, "dress")
-    dock.select([dress])
+    dock, dress = _dress_selected(window, qtbot)
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.AltModifier)  # fabric
     box = dock.attribute_boxes["fabric"]
     qtbot.keyClick(box, Qt.Key.Key_Down)
