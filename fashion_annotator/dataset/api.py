@@ -232,8 +232,13 @@ class ProjectStore(Protocol):
         """Add a photo; also whether this call added it (False: already present)."""
         ...
 
-    def images(self, status: str | None = None, search: str | None = None) -> list[ImageRecord]:
-        """Images in import order, optionally filtered."""
+    def images(
+        self, status: str | None = None, search: str | None = None, ids: Sequence[int] | None = None,
+        *, fetch_photos: bool = True,
+    ) -> list[ImageRecord]:  # fmt: skip
+        """Images in import order, optionally filtered (by status, name substring, ``ids``).
+        ``fetch_photos=False``: a list for names and statuses; a shared project does not copy
+        the photos to this desktop (:meth:`image_path` does, one at a time)."""
         ...
 
     def image(self, image_id: int) -> ImageRecord:
@@ -262,10 +267,9 @@ class ProjectStore(Protocol):
         callers read what they need)."""
         ...
 
-    def changed_images(self, since: int) -> list[int] | None:
-        """The images whose rows this session changed after ``since``, a :meth:`change_token`
-        ``own`` count, to be re-read with ``images(..., ids=...)`` (None: it cannot tell, read
-        them all)."""
+    def changed_images(self, since: tuple[int, int]) -> list[int] | None:
+        """The images whose rows changed since the :meth:`change_token` ``since``, to be re-read
+        with ``images(..., ids=...)`` (None: it cannot tell, read them all)."""
         ...
 
     def counts(self) -> dict[str, int]:

@@ -273,10 +273,12 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         )  # fmt: skip
 
     def images(
-        self, status: str | None = None, search: str | None = None, ids: Sequence[int] | None = None
-    ) -> list[ImageRecord]:
+        self, status: str | None = None, search: str | None = None, ids: Sequence[int] | None = None,
+        *, fetch_photos: bool = True,
+    ) -> list[ImageRecord]:  # fmt: skip
         """List images in import order, optionally by status, by a substring of the name and
-        among ``ids`` (at most a few hundred: an image list re-reading the rows it changed)."""
+        among ``ids`` (at most a few hundred: an image list re-reading the rows it changed).
+        ``fetch_photos`` is PostgreSQL's (a folder's photos are on disk)."""
         sql = "SELECT * FROM images WHERE 1"
         args: list[object] = []
         if ids is not None:
@@ -345,10 +347,12 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
             own = self._conn.total_changes
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), own
 
-    def changed_images(self, since: int) -> list[int] | None:
-        """The images whose rows this connection changed after ``since``, a :meth:`change_token`
-        ``own`` count (an image list re-reads only these rows); None when it cannot tell."""
-        return image_changes.since(self._conn, since) if self._db.logs_image_changes else None
+    def changed_images(self, since: tuple[int, int]) -> list[int] | None:
+        """The images whose rows changed since the :meth:`change_token` ``since`` (an image list
+        re-reads only these rows); None when it cannot tell: another connection committed."""
+        if not self._db.logs_image_changes or (self.change_token() or (None,))[0] != since[0]:
+            return None
+        return image_changes.since(self._conn, since[1])
 
     # -- masks and proposals -----------------------------------------------------------------
 

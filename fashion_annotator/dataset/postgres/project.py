@@ -34,12 +34,17 @@ from psycopg.rows import DictRow
 from fashion_annotator.core.images import check_photo_size, load_image
 from fashion_annotator.dataset import confine, storeio
 from fashion_annotator.dataset.cache import Cache
+from fashion_annotator.dataset.postgres.changes import STAMPS_SQL, ImageStamps
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
 from fashion_annotator.dataset.postgres.mask_rows import insert_mask_version, read_version_row
 from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels, has_sha
 from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
-from fashion_annotator.dataset.postgres.working_folder import claim_working_folder, project_uid
+from fashion_annotator.dataset.postgres.working_folder import (
+    claim_working_folder,
+    fetch_missing,
+    project_uid,
+)
 from fashion_annotator.dataset.records import (
     ImageRecord,
     MaskVersion,
@@ -62,19 +67,7 @@ _VERSIONS = f"{_COLUMNS} FROM mask_versions WHERE image_id = %s AND task = %s"
 """SQL: the mask versions of ``(image_id, task)`` (without their PNGs); an ORDER BY follows."""
 _TASK_VERSIONS = f"{_COLUMNS} FROM mask_versions WHERE task = %s ORDER BY image_id, version"
 
-_FETCH_BATCH = 32
-"""Photos fetched from the database per query when filling the local working folder."""
-
 log = logging.getLogger(__name__)
-
-
-def _is_file(path: Path) -> bool:
-    """``path.is_file()``, False where the file system refuses the name (too long, a character
-    Windows forbids) instead of raising."""
-    try:
-        return path.is_file()
-    except OSError:
-        return False
 
 
 class PgProject(Project):
@@ -118,6 +111,7 @@ class PgProject(Project):
         self.decisions = PgDecisions(self._db, self._check_image_task, self.leases.lock_unleased)
         self.cache = Cache(self.root, lambda image_id: self._known_image(image_id).sha256)
         self.instances = PgInstanceStore(self._db, self._known_image, self.leases)
+        self._stamps = ImageStamps(self.user)
 
     def _check_image_task(self, image_id: int, task: str) -> None:
         self._known_image(image_id)
@@ -283,28 +277,23 @@ class PgProject(Project):
             updated=row["updated"], user=row["username"],
         )  # fmt: skip
 
-    def _with_photos(self, rows: list[DictRow]) -> list[ImageRecord]:
-        """Records of ``rows``, with every uploaded photo present in the local working folder."""
+    def _with_photos(self, rows: list[DictRow], fetch: bool = True) -> list[ImageRecord]:
+        """Records of ``rows``, with every uploaded photo present in the local working folder
+        (``fetch``; else the records only)."""
         records = [self._record(r) for r in rows]
-        missing = {r.sha256: r.path for r in records
-                   if r.path.is_relative_to(self.root) and not _is_file(r.path)}  # fmt: skip
-        shas = list(missing)
-        for start in range(0, len(shas), _FETCH_BATCH):
-            batch = self._db.query(
-                "SELECT sha256, data FROM photos WHERE sha256 = ANY(%s)",
-                (shas[start : start + _FETCH_BATCH],),
-            )
-            for row in batch:
-                # A photo this desktop cannot keep (a name its file system refuses) fails to
-                # open, naming the file; the list and every other image stay usable.
-                self._keep_local(missing[row["sha256"]], bytes(row["data"]))
+        if not fetch:
+            return records
+        fetch_missing(self._db, records, self.root)
         return records
 
     def images(
-        self, status: str | None = None, search: str | None = None, ids: Sequence[int] | None = None
-    ) -> list[ImageRecord]:
+        self, status: str | None = None, search: str | None = None, ids: Sequence[int] | None = None,
+        *, fetch_photos: bool = True,
+    ) -> list[ImageRecord]:  # fmt: skip
         """List images in import order, optionally by status, by a substring of the name and
-        among ``ids``. Uploaded photos not yet on this desktop are fetched into the working folder.
+        among ``ids``. Uploaded photos not yet on this desktop are fetched into the working folder
+        (``fetch_photos``; a list that shows names and statuses leaves them to :meth:`image_path`:
+        a new desktop fetched 20,000 photos before its window showed, about 3 minutes).
         """
         query, args = "SELECT * FROM images WHERE TRUE", list[object]()
         if ids is not None:
@@ -317,7 +306,7 @@ class PgProject(Project):
         if search:
             query += " AND strpos(lower(name), lower(%s)) > 0"
             args.append(search)
-        return self._with_photos(self._db.query(query + " ORDER BY id", args))
+        return self._with_photos(self._db.query(query + " ORDER BY id", args), fetch_photos)
 
     def image(self, image_id: int) -> ImageRecord:
         """Return one image's record (its photo fetched locally); unknown ids raise."""
@@ -512,13 +501,17 @@ class PgProject(Project):
 
     # -- reporting ---------------------------------------------------------------------------
 
-    def change_token(self) -> None:
-        """None: a server does not tell cheaply what other sessions committed (callers read)."""
-        return None
+    def change_token(self) -> tuple[int, int]:
+        """``(others, rows)``: how many polls found an image row another user wrote, and a hash
+        of every row's stamp (:mod:`.changes`): it moves with each committed status, save or
+        import."""
+        return self._stamps.token(self._db.query(STAMPS_SQL))
 
-    def changed_images(self, since: int) -> None:
-        """None: no :meth:`change_token` to count from (callers read every image)."""
-        return None
+    def changed_images(self, since: tuple[int, int]) -> list[int] | None:
+        """The images whose rows anyone changed between the token ``since`` and the last
+        :meth:`change_token`, to be re-read with ``images(..., ids=...)`` (None: ``since`` is
+        too old to tell, read them all)."""
+        return self._stamps.changed(since)
 
     def counts(self) -> dict[str, int]:
         """Number of images per status (every status present, zeros included)."""

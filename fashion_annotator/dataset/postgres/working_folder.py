@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from pathlib import Path
 
 import psycopg
 from psycopg.rows import DictRow
 
 from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.dataset.postgres.connection import PgConnection
+from fashion_annotator.dataset.records import ImageRecord, ProjectError
 
-__all__ = ["UID_FILE", "claim_working_folder", "project_uid"]
+__all__ = ["UID_FILE", "claim_working_folder", "fetch_missing", "project_uid"]
 
 log = logging.getLogger(__name__)
 
 #: File in the working folder naming the project (its ``meta.uid``) the folder holds copies of.
 UID_FILE = "project-uid"
+
+FETCH_BATCH = 32
+"""Photos fetched from the database per query when filling the local working folder."""
 
 
 def project_uid(conn: psycopg.Connection[DictRow]) -> str | None:
@@ -106,3 +112,29 @@ def _move_aside(root: Path, held: str) -> None:
         n += 1
     root.rename(aside)
     log.warning("%s held copies of another project of this name; moved to %s", root, aside)
+
+
+def is_file(path: Path) -> bool:
+    """``path.is_file()``, False where the file system refuses the name (too long, a character
+    Windows forbids) instead of raising."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def fetch_missing(db: PgConnection, records: Iterable[ImageRecord], root: Path) -> None:
+    """Copy into the working folder ``root`` the uploaded photos of ``records`` it lacks.
+
+    A photo this desktop cannot keep (a name its file system refuses) is logged and fails to
+    open later, naming the file; the list and every other image stay usable.
+    """
+    missing = {r.sha256: r.path for r in records if r.path.is_relative_to(root) and not is_file(r.path)}
+    shas = list(missing)
+    for start in range(0, len(shas), FETCH_BATCH):
+        batch = db.query("SELECT sha256, data FROM photos WHERE sha256 = ANY(%s)", (shas[start : start + FETCH_BATCH],))
+        for row in batch:
+            try:
+                db.keep_local(missing[row["sha256"]], bytes(row["data"]))
+            except ProjectError as exc:
+                log.warning("%s", exc)

@@ -58,7 +58,7 @@ class QueueRefresher(QObject):
                 return False  # nothing committed since the last read (39 ms at 5,000 images saved)
             records = self._patched(token, query) if only_if_changed else None
             if records is None:
-                records = w.project.images(status=query[0], search=query[1])
+                records = w.project.images(status=query[0], search=query[1], fetch_photos=False)
             counts = w.project.counts()
         except ProjectError as exc:
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
@@ -75,16 +75,18 @@ class QueueRefresher(QObject):
         return True
 
     def _patched(self, token: tuple[int, int] | None, query: tuple) -> list | None:
-        """The last rows read with the rows of the images this window changed since read again
-        (a save of the open image: 0.65 s to read every row at 20,000 images), or None when
-        every row must be read: a colleague committed, the filter changed, or too many changed."""
+        """The last rows read with the rows of the images changed since read again (a save of
+        the open image: 0.65 s to read every row at 20,000 images), or None when every row must
+        be read: the store cannot tell which changed (a colleague's commit to a project
+        folder), the filter changed, or too many changed."""
         last = self._token
-        if token is None or last is None or token[0] != last[0] or query != self._query:
+        if token is None or last is None or query != self._query:
             return None
-        changed = self.window.project.changed_images(last[1])
+        changed = self.window.project.changed_images(last)
         if changed is None or len(changed) > PATCH_MAX:
             return None
-        fresh = self.window.project.images(status=query[0], search=query[1], ids=changed) if changed else []
+        fresh = self.window.project.images(status=query[0], search=query[1], ids=changed,
+                                           fetch_photos=False) if changed else []  # fmt: skip
         gone = set(changed)
         return sorted([r for r in self._records if r.id not in gone] + fresh, key=lambda r: r.id)
 

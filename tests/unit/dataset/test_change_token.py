@@ -43,10 +43,10 @@ def test_a_proposal_moves_no_token_and_a_save_names_its_image(
     start = project.change_token()
     assert start is not None
     project.save_proposal(rec.id, "garment", np.ones(rec.shape, np.uint8), "1")
-    assert project.change_token() == start and project.changed_images(start[1]) == []
+    assert project.change_token() == start and project.changed_images(start) == []
     project.save_mask(other.id, "garment", np.ones(other.shape, np.uint8), status="done")
     project.set_status(other.id, "approved")
-    assert project.changed_images(start[1]) == [other.id]
+    assert project.changed_images(start) == [other.id]
     after = project.change_token()
     try:
         with project._tx() as conn:
@@ -54,5 +54,5 @@ def test_a_proposal_moves_no_token_and_a_save_names_its_image(
             raise RuntimeError("cut short")
     except RuntimeError:
         pass
-    assert project.change_token() == after and project.changed_images(after[1]) == []
+    assert project.change_token() == after and project.changed_images(after) == []
     assert project.images(ids=[rec.id, other.id], status="approved") == [project.image(other.id)]

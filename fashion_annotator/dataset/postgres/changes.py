@@ -1,0 +1,73 @@
+"""Which image rows changed between two reads of a PostgreSQL project's image list.
+
+The server cannot say cheaply which rows other sessions committed since a moment: a sequence
+number or a timestamp is taken when a transaction writes, not when it commits, so a save that
+commits after a later one would be missed. What it can say cheaply and exactly is every image's
+stamp: its status, the server time of its last write (``updated``, the writing transaction's
+start) and the user who made it. An image list polls the stamps (about 20 ms at 20,000 images,
+where reading the records takes 0.4-0.9 s) and re-reads only the rows whose stamp moved.
+
+A token is ``(others, rows)``: how many times a poll found a row that another user wrote (or a
+row gone), and a hash of every stamp. SQLite's token counts another connection's commits and
+this connection's own; here "another session" is another user name.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+Stamp = tuple[str, float, str]
+"""An image row's ``(status, updated, username)``."""
+
+STAMPS_SQL = "SELECT id, status, updated, username FROM images ORDER BY id"
+
+KEEP = 4
+"""Tokens whose stamps are kept (the image list holds one, a second list another)."""
+
+
+class ImageStamps:
+    """The stamps behind the last :data:`KEEP` tokens given, to tell which rows moved.
+
+    Parameters
+    ----------
+    user : str
+        This session's user name: a row it wrote moves no ``others`` count.
+    """
+
+    def __init__(self, user: str) -> None:
+        self.user = user
+        self._seen: OrderedDict[tuple[int, int], dict[int, Stamp]] = OrderedDict()
+        self._latest: tuple[int, int] | None = None
+        self._others = 0
+
+    def token(self, rows: list[Any]) -> tuple[int, int]:
+        """The token of ``rows`` (:data:`STAMPS_SQL`'s result), remembered as the latest.
+
+        Parameters
+        ----------
+        rows : list of mappings
+            ``id``, ``status``, ``updated`` and ``username`` of every image, by id.
+        """
+        stamps = {int(r["id"]): (str(r["status"]), float(r["updated"]), str(r["username"])) for r in rows}
+        before = None if self._latest is None else self._seen[self._latest]
+        if before is not None and before != stamps:
+            moved = (s for i, s in stamps.items() if before.get(i) != s)
+            if before.keys() - stamps.keys() or any(s[2] != self.user for s in moved):
+                self._others += 1
+        token = (self._others, hash(tuple(stamps.items())))
+        self._seen[token] = stamps
+        self._seen.move_to_end(token)
+        while len(self._seen) > KEEP:
+            self._seen.popitem(last=False)
+        self._latest = token
+        return token
+
+    def changed(self, since: tuple[int, int]) -> list[int] | None:
+        """Ids of the images whose stamp differs between ``since`` and the latest token, or
+        that one of them lacks (added); None when ``since``'s stamps were not kept."""
+        before = self._seen.get(since)
+        if before is None or self._latest is None:
+            return None
+        now = self._seen[self._latest]
+        return sorted(i for i in before.keys() | now.keys() if before.get(i) != now.get(i))
