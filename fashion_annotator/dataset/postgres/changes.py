@@ -21,6 +21,11 @@ Stamp = tuple[str, float, str]
 """An image row's ``(status, updated, username)``."""
 
 STAMPS_SQL = "SELECT id, status, updated, username FROM images ORDER BY id"
+DIGEST_SQL = (
+    "SELECT md5(coalesce(string_agg(concat_ws(':', id, status, updated, username), ','"
+    " ORDER BY id), '')) AS digest FROM images"
+)
+"""One hash of every stamp, made on the server: a poll that finds it unchanged reads no stamp."""
 
 KEEP = 4
 """Tokens whose stamps are kept (the image list holds one, a second list another)."""
@@ -40,14 +45,22 @@ class ImageStamps:
         self._seen: OrderedDict[tuple[int, int], dict[int, Stamp]] = OrderedDict()
         self._latest: tuple[int, int] | None = None
         self._others = 0
+        self.digest: str | None = None  # the DIGEST_SQL result read before the latest token
 
-    def token(self, rows: list[Any]) -> tuple[int, int]:
+    @property
+    def latest(self) -> tuple[int, int] | None:
+        """The last token given."""
+        return self._latest
+
+    def token(self, rows: list[Any], digest: str | None = None) -> tuple[int, int]:
         """The token of ``rows`` (:data:`STAMPS_SQL`'s result), remembered as the latest.
 
         Parameters
         ----------
         rows : list of mappings
             ``id``, ``status``, ``updated`` and ``username`` of every image, by id.
+        digest : str, optional
+            :data:`DIGEST_SQL`'s result read just before ``rows``.
         """
         stamps = {int(r["id"]): (str(r["status"]), float(r["updated"]), str(r["username"])) for r in rows}
         before = None if self._latest is None else self._seen[self._latest]
@@ -60,7 +73,7 @@ class ImageStamps:
         self._seen.move_to_end(token)
         while len(self._seen) > KEEP:
             self._seen.popitem(last=False)
-        self._latest = token
+        self._latest, self.digest = token, digest
         return token
 
     def changed(self, since: tuple[int, int]) -> list[int] | None:

@@ -34,7 +34,7 @@ from psycopg.rows import DictRow
 from fashion_annotator.core.images import check_photo_size, load_image
 from fashion_annotator.dataset import confine, storeio
 from fashion_annotator.dataset.cache import Cache
-from fashion_annotator.dataset.postgres.changes import STAMPS_SQL, ImageStamps
+from fashion_annotator.dataset.postgres.changes import DIGEST_SQL, STAMPS_SQL, ImageStamps
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
 from fashion_annotator.dataset.postgres.mask_rows import insert_mask_version, read_version_row
@@ -505,7 +505,10 @@ class PgProject(Project):
         """``(others, rows)``: how many polls found an image row another user wrote, and a hash
         of every row's stamp (:mod:`.changes`): it moves with each committed status, save or
         import."""
-        return self._stamps.token(self._db.query(STAMPS_SQL))
+        digest = self._db.query(DIGEST_SQL)[0]["digest"]  # 11 ms at 20,000 images; the stamps 70
+        if self._stamps.latest is not None and digest == self._stamps.digest:
+            return self._stamps.latest
+        return self._stamps.token(self._db.query(STAMPS_SQL), digest)
 
     def changed_images(self, since: tuple[int, int]) -> list[int] | None:
         """The images whose rows anyone changed between the token ``since`` and the last
