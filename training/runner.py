@@ -31,7 +31,13 @@ from fashion_annotator.dataset.training_set import MIN_VAL
 from fashion_annotator.models.device import resolve_device
 from fashion_annotator.models.preprocess import InputSpec
 from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE, architecture_of, build_model
-from fashion_annotator.models.weights import load_model, read_meta, save_model, update_meta
+from fashion_annotator.models.weights import (
+    load_model,
+    meta_json,
+    read_meta,
+    save_model,
+    update_meta,
+)
 from fashion_annotator.segmentation.proposals import BEYOND_ONE_PASS, model_path
 from training import distributed
 from training.data import (
@@ -585,7 +591,7 @@ def _register(
     meta_file = Path(record.path).with_suffix(".json")
     meta = json.loads(meta_file.read_text())
     meta["registry_version"] = record.version
-    atomic_write_text(meta_file, json.dumps(meta, indent=1))
+    atomic_write_text(meta_file, meta_json(meta))
     return {"version": record.version, "model_path": str(record.path), "promoted": promote,
             **({"not_promoted": shortfall} if shortfall else {})}  # fmt: skip
 

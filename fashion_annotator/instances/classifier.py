@@ -14,7 +14,6 @@ Files: ``safetensors`` weights plus a JSON meta (``models/weights.py``); never u
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,7 +43,7 @@ from fashion_annotator.instances.schema import (
     load_instance_taxonomy,
 )
 from fashion_annotator.instances.shares import ShareClassifier, shipped_shares
-from fashion_annotator.models.weights import ModelFileError, read_meta, save_model
+from fashion_annotator.models.weights import ModelFileError, meta_json, read_meta, save_model
 from fashion_annotator.resources import resource_path
 
 CATEGORY_TASK = "instance_categories"
@@ -458,4 +457,4 @@ def load_attribute_heads(path: str | Path, embed_dim: int) -> tuple[AttributeHea
 
 def write_meta(path: Path, meta: dict[str, Any]) -> None:
     """Rewrite the JSON meta beside ``path`` (e.g. to add measured metrics)."""
-    Path(path).with_suffix(".json").write_text(json.dumps(meta, indent=1))
+    Path(path).with_suffix(".json").write_text(meta_json(meta))

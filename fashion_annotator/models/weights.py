@@ -78,7 +78,23 @@ def save_model(path: Path, model: nn.Module, meta: dict[str, Any]) -> None:
     with atomic_path(path) as tmp:
         save_file(tensors, str(tmp))
     with atomic_path(meta_path(path)) as tmp:
-        tmp.write_text(json.dumps(meta, indent=1))
+        tmp.write_text(meta_json(meta))
+
+
+def meta_json(meta: dict[str, Any]) -> str:
+    """``meta`` as the JSON text of a model card: a figure that is not a number (NaN, not
+    measured) is written ``null``, which every JSON reader accepts (``NaN`` is not JSON)."""
+
+    def strict(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        if isinstance(value, dict):
+            return {k: strict(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return [strict(v) for v in value]
+        return value
+
+    return json.dumps(strict(meta), indent=1, allow_nan=False) + "\n"
 
 
 def update_meta(path: Path, **values: Any) -> dict[str, Any]:
@@ -90,7 +106,7 @@ def update_meta(path: Path, **values: Any) -> dict[str, Any]:
     meta = {**read_meta(path), **values}
     check_meta(meta, meta_path(path))
     with atomic_path(meta_path(path)) as tmp:
-        tmp.write_text(json.dumps(meta, indent=1) + "\n")
+        tmp.write_text(meta_json(meta))
     return meta
 
 

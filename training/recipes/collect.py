@@ -14,6 +14,7 @@ the EfficientNet-Lite0 jobs (L, L1), the ones that meet the CPU latency budget.
 
 from __future__ import annotations
 
+import argparse
 import json
 import shutil
 import sys
@@ -58,5 +59,12 @@ def collect(out: Path) -> dict:
     return selected
 
 
+def main(argv: list[str] | None = None) -> None:
+    """``python -m training.recipes.collect OUT``."""
+    parser = argparse.ArgumentParser(prog="python -m training.recipes.collect", description=__doc__.split("\n")[0])
+    parser.add_argument("out", type=Path, help="the recipe run's folder (OUT/<job>/summary.json)")
+    collect(parser.parse_args(argv).out)
+
+
 if __name__ == "__main__":
-    collect(Path(sys.argv[1]))
+    main(sys.argv[1:])

@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 
 from fashion_annotator.core.atomic import atomic_path
-from fashion_annotator.models.weights import load_model
+from fashion_annotator.models.weights import load_model, meta_json
 
 TASKS = ("parsing7", "person", "garment", "parsing18")
 #: Models shipped with them when the selected folder has them (not every recipe makes one).
@@ -53,7 +53,7 @@ def ship(selected: Path, ccp: Path, out: Path) -> list[str]:
         # pair is never half old, half new for longer than that; a failure leaves both as they were.
         with atomic_path(out / f"{task}.safetensors") as tmp, atomic_path(out / f"{task}.json") as tmp_meta:
             shutil.copyfile(src, tmp)
-            tmp_meta.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+            tmp_meta.write_text(meta_json(meta), encoding="utf-8")
         load_model(out / f"{task}.safetensors")
         shipped.append(task)
     return shipped

@@ -105,3 +105,24 @@ def test_output_count_must_fit_the_classes(saved: tuple[Path, UNet]) -> None:
     path.with_suffix(".json").write_text(json.dumps(_meta(classes=["background", "garment"])))
     with pytest.raises(ModelFileError, match="7 outputs for 2 classes"):
         load_model(path)
+
+
+def test_a_figure_not_measured_is_written_null_not_nan(tmp_path: Path) -> None:
+    """A recipe wrote ``NaN`` for framings it did not measure: not JSON (a browser's or Node's
+    JSON.parse refuses the model card); ``null`` is."""
+    path = tmp_path / "m.safetensors"
+    save_model(path, UNet(**ARCH), _meta(figures_off_ccp={"upper_body": {"miou": float("nan")}}))
+    text = path.with_suffix(".json").read_text()
+    assert "NaN" not in text
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in the meta"))["figures_off_ccp"] == {
+        "upper_body": {"miou": None}
+    }
+    assert read_meta(path)["figures_off_ccp"]["upper_body"]["miou"] is None
+
+
+def test_the_shipped_model_cards_are_strict_json() -> None:
+    from fashion_annotator.models.weights import meta_path
+    from fashion_annotator.resources import resource_path
+
+    for weights in sorted(Path(resource_path("models")).glob("*.safetensors")):
+        json.loads(meta_path(weights).read_text(), parse_constant=lambda c, w=weights: pytest.fail(f"{c} in {w}"))
