@@ -11,9 +11,10 @@ Import: a label is a line of ``labelmap.txt`` (matched to the task's classes by 
 colour the line's; without the file, pass ``--taxonomy`` (the task's class ``i`` has the VOC
 colour ``i``). A mask's pixels are read by colour: an indexed PNG through its palette (an image
 editor may re-save the same colours in another index order) and an RGB one directly; a colour
-the label map lacks refuses the file, naming it and its pixel count. Grey masks, label maps
-without colours and indexed PNGs with the grey-ramp palette are read by index (``i`` is line
-``i``). Void (224, 224, 192; 255 by index) becomes background, the usual reading of VOC's "not
+the label map lacks refuses the file, naming it (and its pixel count). Grey masks, indexed PNGs
+with a label map without colours and indexed PNGs with the grey-ramp palette are read by index
+(``i`` is line ``i``); RGB masks with a label map without colours (Datumaro's default export)
+by the VOC colour map (line ``i`` has VOC colour ``i``). Void (224, 224, 192; 255 by index) becomes background, the usual reading of VOC's "not
 labelled / boundary" pixels. Only the labels a mask's pixels use must be classes of the task (a
 label map may list more). ``SegmentationObject/`` is not read (the instances are not needed
 for class masks).
@@ -110,20 +111,52 @@ def _load_ids(path: Path, colours: list[tuple[int, int, int] | None]) -> np.ndar
     ramp (index i is (i, i, i)): its indices are then the label indices, as a grey mask's.
     """
     pixels, palette = load_label_pixels(path)
+    colourless = all(colour is None for colour in colours)
     if pixels.ndim == 3:
-        ids = np.full(pixels.shape[:2], -1, np.int32)
-        code = _colour_code(pixels)
-        for key, index in _colour_table(colours).items():
-            ids[code == key] = index
-        if (ids < 0).any():
-            y, x = np.argwhere(ids < 0)[0]
-            raise ValueError(
-                f"colour {tuple(int(v) for v in pixels[y, x])} at x={x}, y={y} is not in {LABELMAP}"
-            )
-        return ids
-    if palette is None or all(colour is None for colour in colours):
+        return _rgb_ids(pixels, colours, colourless)
+    if palette is None or colourless:
         return pixels
     return _palette_ids(pixels, palette, _colour_table(colours))
+
+
+def _rgb_ids(
+    pixels: np.ndarray, colours: list[tuple[int, int, int] | None], colourless: bool
+) -> np.ndarray:
+    """Label indices of an RGB mask, each pixel looked up by its colour.
+
+    Parameters
+    ----------
+    pixels : ndarray
+        ``(H, W, 3) uint8`` colours.
+    colours : list
+        The label map's colour of each label index (None where a line has none).
+    colourless : bool
+        True when no line has a colour: label ``i`` then has the VOC colour map's colour ``i``,
+        as Datumaro reads (and its default export writes) such a folder.
+
+    Raises
+    ------
+    ValueError
+        A colour that no label has, named with its first position (and, for a colour-less
+        label map, its pixel count).
+    """
+    if colourless:
+        colours = [(r, g, b) for r, g, b in voc_colormap(len(colours)).tolist()]
+    ids = np.full(pixels.shape[:2], -1, np.int32)
+    code = _colour_code(pixels)
+    for key, index in _colour_table(colours).items():
+        ids[code == key] = index
+    if not (ids < 0).any():
+        return ids
+    y, x = np.argwhere(ids < 0)[0]
+    colour = tuple(int(v) for v in pixels[y, x])
+    if not colourless:
+        raise ValueError(f"colour {colour} at x={x}, y={y} is not in {LABELMAP}")
+    count = int((code == code[y, x]).sum())
+    raise ValueError(
+        f"colour {colour} at x={x}, y={y} ({count} pixels) is not the VOC colour of any of the "
+        f"{len(colours)} labels in {LABELMAP} (it lists no colours)"
+    )
 
 
 def _palette_ids(pixels: np.ndarray, palette: np.ndarray, table: dict[int, int]) -> np.ndarray:

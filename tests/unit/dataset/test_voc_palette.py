@@ -115,3 +115,53 @@ def test_an_indexed_mask_with_a_short_palette_keeps_void_255(project: Project, t
     mask = project.load_mask(rec.id, task)
     assert mask[5, 5] != 0 and mask[15, 15] != 0 and mask[5, 5] != mask[15, 15]
     assert not mask[22].any()  # void became background
+
+
+COLOURLESS_LABELMAP = "# label:color_rgb:parts:actions\nbackground:::\nskin:::\nhair:::\ntop:::\n"
+
+
+def _colourless_voc(src: Path, write_photo, rgb: np.ndarray) -> Path:
+    """A VOC folder as datumaro's default export writes it: colour-less label map, RGB mask."""
+    write_photo(src / "JPEGImages" / "look.jpg", (H, W))
+    (src / "SegmentationClass").mkdir(parents=True)
+    (src / "labelmap.txt").write_text(COLOURLESS_LABELMAP)
+    path = src / "SegmentationClass" / "look.png"
+    Image.fromarray(rgb, "RGB").save(path)
+    return path
+
+
+def test_an_rgb_mask_with_a_colourless_labelmap_is_read_by_the_voc_colour_map(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """datumaro's default VOC export (label_map "source"): label lines without colours and RGB
+    masks in the VOC colour map; every mask was refused ("colour (0, 0, 0) ... not in labelmap")."""
+    ids = _ids()
+    ids[0, :3] = 3
+    _colourless_voc(tmp_path / "voc", write_photo, voc_colormap()[ids])
+    summary = import_source(project, tmp_path / "voc", "voc")
+    assert (summary.masks, summary.errors) == (1, [])
+    names = project.taxonomy("parsing7").names
+    expected = np.zeros((H, W), np.uint8)
+    for index, name in enumerate(("background", "skin", "hair", "top")):
+        expected[ids == index] = names.index(name)
+    (record,) = project.images_by_stem("look")
+    np.testing.assert_array_equal(project.load_mask(record.id, "parsing7"), expected)
+
+
+def test_an_rgb_colour_outside_the_voc_colour_map_is_refused_by_name(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """Colour-less label map, RGB mask: a colour that no label index has in the VOC colour map
+    (here index 4's, the map listing four labels) refuses the file, naming the colour."""
+    rgb = voc_colormap()[_ids()]
+    rgb[3, 5:7] = voc_colormap()[4]
+    path = _colourless_voc(tmp_path / "voc", write_photo, rgb)
+    summary = import_source(project, tmp_path / "voc", "voc")
+    ((where, problem),) = summary.errors
+    assert where == str(path)
+    assert problem == (
+        "colour (0, 0, 128) at x=5, y=3 (2 pixels) is not the VOC colour of any of the 4 labels"
+        " in labelmap.txt (it lists no colours)"
+    )
+    (record,) = project.images_by_stem("look")
+    assert project.load_mask(record.id, "parsing7") is None
