@@ -1,6 +1,7 @@
 """COCO instance JSON: import RLE or polygon instances, export RLE per connected component.
 
-Import reads ``images`` (``file_name`` relative to the JSON's folder or its ``images/``),
+Import reads ``images`` (``file_name`` relative to the JSON's folder or its ``images/``; for a
+JSON in ``annotations/``, also the standard layout's ``images/SUBSET/`` or ``SUBSET/`` beside it),
 ``annotations`` and ``categories`` (matched to the task's classes by name). Instances are
 painted largest first, so a smaller one lying on a larger one stays visible. A file that lists
 images but no annotations at all (an image list, or an export made before anyone annotated)
@@ -310,14 +311,14 @@ def import_coco(
 ) -> ImportSummary:
     """Import a COCO instance file (``src`` is the JSON, or a folder with ``annotations.json``).
 
-    Photos are looked up relative to the JSON's folder, then its ``images/``; a missing photo
+    Photos are looked up relative to the JSON's folder, then its ``images/`` (and, for a JSON
+    in ``annotations/``, the standard layout's folders: :func:`photo_folders`); a missing photo
     attaches to the project photo of the same stem. Absolute or ``..`` names are refused.
     Images sharing an id, annotations with a malformed or unknown ``image_id`` are refused
     and listed: an annotation is never painted on the wrong photo nor silently dropped.
     """
     path, data = _read(Path(src))
     require_annotations(data, path)
-    root = path.parent
     names = {str(c.get("name")) for c in data.get("categories", []) if isinstance(c, dict)}
     task = _pick_task(project, names, taxonomy, path)
     try:
@@ -344,7 +345,7 @@ def import_coco(
                         f"{where}: no annotation refers to image id {image_id} while {orphans} "
                         "refer to ids that match no image; not saved as an empty mask"
                     )
-                record = _photo(project, adder, root, name, where)
+                record = find_photo(project, adder, path, name, where)
                 size = (entry.get("height"), entry.get("width"))
                 if size != record.shape:
                     raise ValueError(f"{where}: size {size} differs from the photo's {record.shape}")
@@ -415,9 +416,46 @@ def _group_annotations(
     return by_image, orphans
 
 
-def _photo(project: Project, adder: PhotoAdder, root: Path, name: str, where: str) -> ImageRecord:
+def photo_folders(path: Path) -> list[Path]:
+    """The folders searched, in order, for the photos a COCO file ``path`` lists.
+
+    The file's folder and its ``images/``; for a file in a folder named ``annotations`` (the
+    standard layout: ``annotations/instances_SUBSET.json``) also that folder's parent ``DATA``,
+    ``DATA/images``, then ``DATA/images/SUBSET`` and ``DATA/SUBSET`` (Datumaro and CVAT write
+    ``images/default/``, the COCO zips ``val2017/``), ``SUBSET`` being the file's stem without
+    ``instances_`` and then the plain stem. A subset that is no plain folder name (``..``) is
+    not searched.
+    """
+    root = path.parent
+    folders = [root, root / "images"]
+    if root.name.lower() != "annotations":
+        return folders
+    data = root.parent
+    folders += [data, data / "images"]
+    for subset in dict.fromkeys((path.stem.removeprefix("instances_"), path.stem)):
+        for parent in (data / "images", data):
+            try:
+                folders.append(safe_join(parent, subset))
+            except ValueError:
+                continue
+    return list(dict.fromkeys(folders))
+
+
+def find_photo(project: Project, adder: PhotoAdder, path: Path, name: str, where: str) -> ImageRecord:
+    """The project image of ``name``, an image's ``file_name`` in the COCO file ``path``.
+
+    ``name`` is looked up relative to each of :func:`photo_folders` (the first file found is
+    added), else the project photo of the same stem is taken
+    (:func:`~fashion_annotator.dataset.formats.common.attach_target`).
+
+    Raises
+    ------
+    ValueError
+        An absolute or ``..`` name, or one leading out of a folder through a link; no photo.
+        The message starts with ``where``.
+    """
     try:
-        candidates = [safe_join(root, name), safe_join(root / "images", name)]
+        candidates = [safe_join(folder, name) for folder in photo_folders(path)]
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from exc
     for candidate in candidates:

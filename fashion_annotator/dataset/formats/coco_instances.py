@@ -11,7 +11,8 @@ are left out (and counted); an image whose instances cannot be read is listed in
 errors and the others are exported. The CSV has one row per annotation: the dominant colour in
 ``dominant_colour``, then one column per attribute group.
 
-Import reads the same JSON (``src`` is the file or a folder with ``instances.json``); a
+Import reads the same JSON (``src`` is the file or a folder with ``instances.json``; photos are
+found as by the ``coco`` import, :func:`~fashion_annotator.dataset.formats.coco.find_photo`); a
 Fashionpedia-style file without the extra keys works too (parsing classes then come from the
 categories' parents, as they do when the file's parsing task is not the project's or names a
 class the project's parsing taxonomy lacks). A file with images but no annotations is refused.
@@ -51,6 +52,7 @@ from fashion_annotator.dataset.formats.coco import (
     ImageId,
     _group_annotations,
     _image_ids,
+    find_photo,
     require_annotations,
 )
 from fashion_annotator.dataset.formats.coco_instances_fields import (
@@ -67,13 +69,11 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
-    attach_target,
     export_stems,
     file_error_text,
     note_without_mask,
     prepare_export_folder,
     read_json,
-    safe_join,
 )
 from fashion_annotator.dataset.records import IMPORTED_PROPOSAL, ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -369,7 +369,6 @@ def import_coco_instances(
     """
     path, data = _read(Path(src))
     require_annotations(data, path, "instances")
-    root = path.parent
     inst_tax = _instance_taxonomy(taxonomy or data.get("info", {}).get("instance_taxonomy", DEFAULT_INSTANCE_TAXONOMY), path)
     schema = load_attribute_schema()
     parsing_task = _parsing_task(project)
@@ -401,9 +400,7 @@ def import_coco_instances(
                     "only the first entry is imported"
                 )
             listed[name] = entry.get("id")
-            candidates = [safe_join(root, name), safe_join(root / "images", name)]
-            found = next((c for c in candidates if c.is_file()), None)
-            record = adder.add(found) if found is not None else attach_target(project, Path(name).stem, Path(where), folder=str(Path(name).parent))
+            record = find_photo(project, adder, path, name, where)
             anns = by_image.get(image_id, [])
             if len(anns) > MAX_INSTANCES:
                 raise ValueError(f"{where}: {len(anns)} annotations, at most {MAX_INSTANCES} instances per image")
