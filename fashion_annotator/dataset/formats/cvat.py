@@ -1,5 +1,8 @@
 """CVAT for images 1.1: ``annotations.xml`` with ``<image>`` elements and ``images/``.
 
+A folder is read through its ``annotations.xml`` (CVAT's name) or, without one, its only
+``.xml`` file (Datumaro's cvat export names it after the subset: ``default.xml``).
+
 Import reads ``<polygon>``, ``<box>``, ``<ellipse>`` and ``<mask>`` elements of each
 ``<image>``, painted by ``z_order`` (file order among equals), as CVAT renders them. A box or
 an ellipse with a ``rotation`` (degrees, clockwise) is turned about its centre; an ellipse is
@@ -32,6 +35,7 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
+    list_files,
     prepare_export_folder,
 )
 from fashion_annotator.dataset.formats.shapes import (
@@ -153,9 +157,9 @@ def import_cvat(
     *,
     overwrite: bool = False,
 ) -> ImportSummary:
-    """Import a CVAT for images XML (``src`` the file, or a folder with annotations.xml)."""
+    """Import a CVAT for images XML (``src`` the file, or a folder: :func:`folder_xml`)."""
     src = Path(src)
-    path = src / ANNOTATIONS_XML if src.is_dir() else src
+    path = folder_xml(src) if src.is_dir() else src
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError) as exc:
@@ -167,6 +171,28 @@ def import_cvat(
         raise ValueError(f"{path}: no <image> elements (a CVAT for video file?)")
     folder = path.parent
     return import_entries(project, entries, [folder / "images", folder], taxonomy, path, progress, overwrite=overwrite)
+
+
+def folder_xml(folder: Path) -> Path:
+    """The CVAT XML of a ``folder``: its ``annotations.xml`` (CVAT's name), else its one
+    ``.xml`` file (Datumaro names it after the subset: ``default.xml``).
+
+    Raises
+    ------
+    ValueError
+        The folder has no ``annotations.xml`` and no or several ``.xml`` files (named).
+    """
+    if (folder / ANNOTATIONS_XML).exists():
+        return folder / ANNOTATIONS_XML
+    found = list_files(folder, {".xml"})
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise ValueError(f"{folder}: no {ANNOTATIONS_XML} or other .xml file (a CVAT for images folder expected)")
+    names = ", ".join(path.name for path in found)
+    raise ValueError(
+        f"{folder}: no {ANNOTATIONS_XML} and several .xml files ({names}); import one of them by its path"
+    )
 
 
 def _meta(task: str, names: tuple[str, ...], colors: np.ndarray, size: int) -> ET.Element:

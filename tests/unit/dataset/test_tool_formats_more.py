@@ -1,4 +1,4 @@
-"""Tool formats: a VOC import's task, --overwrite for every importer."""
+"""Tool formats: a VOC import's task, --overwrite for every importer, CVAT folders."""
 
 from __future__ import annotations
 
@@ -67,3 +67,51 @@ def test_an_export_refuses_a_project_photo_replaced_by_one_of_another_size(tmp_p
         assert summary.count == 0
         ((name, problem),) = summary.errors
         assert "the photo is now 70x90 upright, its masks 40x60" in problem
+
+
+def _cvat_folder(src: Path, write_photo, xml_names: tuple[str, ...]) -> None:
+    """A CVAT for images folder as Datumaro writes it (``SUBSET.xml``, ``images/``)."""
+    write_photo(src / "images" / "look.jpg", (24, 32))
+    xml = (
+        '<?xml version="1.0" encoding="utf-8"?><annotations><version>1.1</version>'
+        '<image id="0" name="look.jpg" width="32" height="24">'
+        '<box label="top" source="manual" occluded="0" xtl="2" ytl="2" xbr="12" ybr="10" z_order="0"/>'
+        "</image></annotations>"
+    )
+    for name in xml_names:
+        (src / name).write_text(xml)
+
+
+def test_a_cvat_folder_with_one_xml_file_imports_it(project: Project, tmp_path: Path, write_photo) -> None:
+    """Datumaro's cvat export names the file after the subset (default.xml): the folder was
+    refused for lacking annotations.xml."""
+    _cvat_folder(tmp_path / "cvat", write_photo, ("default.xml",))
+    summary = import_source(project, tmp_path / "cvat", "cvat")
+    assert (summary.masks, summary.errors) == (1, [])
+    (record,) = project.images_by_stem("look")
+    mask = project.load_mask(record.id, "parsing7")
+    assert (mask == project.taxonomy("parsing7").names.index("top")).sum() == 80
+
+
+def test_a_cvat_folder_with_several_xml_files_and_no_annotations_xml_is_refused_naming_them(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    src = tmp_path / "cvat"
+    _cvat_folder(src, write_photo, ("train.xml", "val.xml"))
+    with pytest.raises(ValueError) as caught:
+        import_source(project, src, "cvat")
+    assert str(caught.value) == (
+        f"{src}: no annotations.xml and several .xml files (train.xml, val.xml); "
+        "import one of them by its path"
+    )
+    assert project.images() == []
+
+
+def test_a_cvat_folder_with_annotations_xml_imports_it_beside_other_xml_files(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    src = tmp_path / "cvat"
+    _cvat_folder(src, write_photo, ("annotations.xml",))
+    (src / "notes.xml").write_text("<notes/>")
+    summary = import_source(project, src, "cvat")
+    assert (summary.masks, summary.errors) == (1, [])
