@@ -39,6 +39,9 @@ class ImageRecord:
     created: float
     updated: float
     user: str
+    in_store: bool = False
+    """The photo's bytes are in the project's database (a PostgreSQL upload): ``path`` is this
+    desktop's copy, made when the photo is opened (``image_path``), so its absence is no loss."""
 
     @property
     def shape(self) -> tuple[int, int]:

@@ -170,7 +170,7 @@ def _base_row(project: ProjectStore, record: ImageRecord, task: str, versions: S
     decision = decision_on_latest(last_decision, versions)
     name = display_name(record.name, project.root)
     # a photo referenced in place and since moved: nobody can review the mask over it
-    missing = "" if record.path.is_file() else f"{name}: the photo {record.path} is missing"
+    missing = "" if record.in_store or record.path.is_file() else f"{name}: the photo {record.path} is missing"
     return ImageScore(
         image_id=record.id,
         name=name,
@@ -203,7 +203,7 @@ def _saved_rows(
 ) -> list[ImageScore]:  # fmt: skip
     """A row per image with a saved ``task`` mask, in import order: the image list, the task's
     versions and decisions each read in one query (``records``, ``saved``: already read)."""
-    records = project.images() if records is None else records
+    records = project.images(fetch_photos=False) if records is None else records
     saved = project.mask_versions_of_task(task) if saved is None else saved
     if image_ids is not None:
         wanted = set(int(i) for i in image_ids)

@@ -274,7 +274,7 @@ class PgProject(Project):
             id=int(row["id"]), name=row["name"], stem=row["stem"], path=path,
             source=row["source"], sha256=row["sha256"], width=row["width"],
             height=row["height"], status=row["status"], created=row["created"],
-            updated=row["updated"], user=row["username"],
+            updated=row["updated"], user=row["username"], in_store=bool(row["stored"]),
         )  # fmt: skip
 
     def _with_photos(self, rows: list[DictRow], fetch: bool = True) -> list[ImageRecord]:

@@ -116,7 +116,7 @@ class InstanceReviewPanel(QGroupBox):
         if not self.rows:
             return
         if statuses is None:
-            statuses = {r.id: r.status for r in self.project.images()}
+            statuses = {r.id: r.status for r in self.project.images(fetch_photos=False)}
         self.rows = [replace(r, status=statuses.get(r.image_id, r.status)) for r in self.rows]
         for r in range(self.table.rowCount()):
             name, status = self.table.item(r, 0), self.table.item(r, 1)

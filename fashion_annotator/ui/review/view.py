@@ -320,7 +320,7 @@ class ReviewView(BackgroundScoring, QWidget):
         only the masks saved since (the memo). The image list is read once, and the mask
         versions once per task (scores and throughput share them), whatever the images.
         """
-        records = self.project.images()
+        records = self.project.images(fetch_photos=False)  # a photo is copied when it is shown
         statuses = {r.id: r.status for r in records}
         self.refreshed.emit(statuses)
         selected = self.selected_row()

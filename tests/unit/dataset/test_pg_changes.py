@@ -80,3 +80,21 @@ def test_a_list_for_names_and_statuses_copies_no_photo_and_opening_one_copies_it
         assert [r.path.exists() for r in records] == [False, True, False]
         assert carol.load_photo(records[1].id).rgb.shape[:2] == records[1].shape
         assert all(r.path.is_file() for r in carol.images())  # the default copies them all
+
+
+def test_review_scores_on_a_new_desktop_copy_no_photo_and_call_none_missing(
+    team, pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Review tab's first visit copied every uploaded photo to a new desktop (minutes at
+    20,000 images, on the GUI thread); an uploaded photo is in the database, never "missing"."""
+    from fashion_annotator.qa.scores import score_project
+
+    project, ids = team
+    for image_id in ids[:2]:
+        project.save_mask(image_id, "garment", np.ones(project.image(image_id).shape, np.uint8), status="done")
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "reviewer-desktop"))
+    with open_project(pg_url, user="quinn") as quinn:
+        rows = score_project(quinn, "garment")
+        assert [r.image_id for r in rows] == ids[:2] and not any(r.problem for r in rows)
+        assert not any(r.path.exists() for r in quinn.images(fetch_photos=False))
+        assert quinn.load_photo(ids[0]).rgb.shape[:2] == quinn.image(ids[0]).shape  # copied when shown
