@@ -112,6 +112,7 @@ class PgProject(Project):
         self.cache = Cache(self.root, lambda image_id: self._known_image(image_id).sha256)
         self.instances = PgInstanceStore(self._db, self._known_image, self.leases)
         self._stamps = ImageStamps(self.user)
+        self._images = self.root / "images"  # made once: a path join is most of a record's cost
 
     def _check_image_task(self, image_id: int, task: str) -> None:
         self._known_image(image_id)
@@ -269,7 +270,7 @@ class PgProject(Project):
         return self._with_photos(rows)[0] if rows else None
 
     def _record(self, row: DictRow) -> ImageRecord:  # type: ignore[override]
-        path = confine.stored_photo(self.root, row["name"]) if row["stored"] else Path(row["name"])
+        path = confine.stored_photo(self.root, row["name"], self._images) if row["stored"] else Path(row["name"])
         return ImageRecord(
             id=int(row["id"]), name=row["name"], stem=row["stem"], path=path,
             source=row["source"], sha256=row["sha256"], width=row["width"],
