@@ -271,14 +271,20 @@ def _has_no_tasks(index: Path) -> bool:
 def connect_readonly(index: Path) -> sqlite3.Connection:
     """Open the index read-only (``mode=ro``, or ``immutable`` where WAL files cannot be made).
 
+    ``immutable`` reads the index file alone: never while a ``-wal`` beside it holds frames
+    (saves a killed writer committed there, which it would silently leave out).
+
     Raises
     ------
     ProjectError
-        The index cannot be read, or its schema needs an upgrade (which needs write access).
+        The index cannot be read, its WAL holds saves that only an open with write access can
+        read, or its schema needs an upgrade (which needs write access).
     """
     uri = "file:" + quote(str(index.resolve()))
     last: Exception | None = None
     for flags in ("?mode=ro", "?mode=ro&immutable=1"):
+        if "immutable" in flags:
+            _check_no_pending_wal(index, last)
         try:
             conn = sqlite3.connect(uri + flags, uri=True, isolation_level=None)
         except sqlite3.Error as exc:
@@ -302,6 +308,30 @@ def connect_readonly(index: Path) -> sqlite3.Connection:
             )
         return conn
     raise ProjectError(f"{index}: cannot open the index even read-only: {last}") from last
+
+
+def _check_no_pending_wal(index: Path, cause: Exception | None) -> None:
+    """Refuse an ``immutable`` open of ``index`` while its ``-wal`` holds frames.
+
+    Raises
+    ------
+    ProjectError
+        Naming the ``-wal`` file and the way out.
+    """
+    wal = index.with_name(index.name + "-wal")
+    try:
+        pending = wal.stat().st_size > 0
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ProjectError(f"{wal}: cannot read: {exc.strerror or exc}") from exc
+    if pending:
+        raise ProjectError(
+            f"{wal}: holds saves not yet written into {index.name} that can only be read with "
+            f"write access to the folder ({index.name}-shm is missing or cannot be made: "
+            f"{cause}); open the project once with write access, or copy the whole folder to "
+            "a writable place and open the copy"
+        ) from cause
 
 
 def connect_index(index: Path, existing: bool = True) -> sqlite3.Connection:
