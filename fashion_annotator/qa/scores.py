@@ -12,6 +12,7 @@ model (:func:`rescore_with_model`).
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -41,6 +42,8 @@ from fashion_annotator.dataset.records import (
 from fashion_annotator.qa.decisions import decision_on_latest, last_decisions
 from fashion_annotator.qa.effort import image_effort
 from fashion_annotator.segmentation.pipeline import propose_for_image
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "MODEL",
@@ -316,7 +319,9 @@ def rescore_with_model(
         and the others unscored with the problem "not re-scored".
     keep : callable(image_id, mask), optional
         Receives each prediction, e.g. to cache it for drawing overlays later
-        (see :func:`prediction_cache_key`).
+        (see :func:`prediction_cache_key`). The cache is optional: when ``keep`` raises
+        :class:`OSError` or :class:`ProjectError` (a full disk) the failure is logged once, the
+        re-score goes on and keeps nothing more.
     cached : callable(image_id) -> mask or None, optional
         A prediction kept by an earlier re-score of the same model (``keep``'s): used instead
         of running the model again when it has the saved mask's shape.
@@ -351,7 +356,11 @@ def rescore_with_model(
                 out.append(replace(row, problem=f"{row.name}: {exc}"))
                 continue
             if keep is not None and fresh:
-                keep(row.image_id, mask)
+                try:
+                    keep(row.image_id, mask)
+                except (OSError, ProjectError) as exc:
+                    log.warning("re-score predictions not cached (recomputed when needed): %s", exc)
+                    keep = None
         if progress is not None:
             progress(len(out), total)
     return out

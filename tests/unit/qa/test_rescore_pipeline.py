@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
+from qa_synth import add_photo, square
 
 from fashion_annotator.core.samples import list_samples, read_sample
 from fashion_annotator.core.tasks import task_spec
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.models.weights import meta_path, update_meta
-from fashion_annotator.qa.scores import MODEL, rescore_with_model, score_masks
+from fashion_annotator.qa.scores import MODEL, predictor_cache_key, rescore_with_model, score_masks
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.segmentation.pipeline import model_refinements, project_superpixels
 from fashion_annotator.segmentation.proposals import default_model_path, load_predictor
@@ -111,3 +116,32 @@ def test_rescore_of_a_parsing_task_scores_the_window_proposal(tmp_path: Path, cc
         # the networks' masks made to agree alone are not what the window shows
         predictor.set_image(project.load_photo(ids[0]).rgb)
         assert not np.array_equal(predictor.predict().mask, shown[ids[0]])
+
+
+def test_a_rescore_finishes_when_its_prediction_cache_cannot_be_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A fault injection: ``qa-report --rescore`` on a full disk failed as a whole with
+    ``.../qa-pred-garment-....npz: cannot write the cache: No space left on device`` (exit 1,
+    no report), though the cache is optional and recomputed when missing."""
+    with Project.create(tmp_path / "p", tasks=("garment",), user="qa") as project:
+        ids = [add_photo(project, tmp_path / "src", f"{i}.png", i) for i in range(2)]
+        for image_id in ids:
+            project.save_mask(image_id, "garment", square(5, 5, 15, 15), status="done")
+        predictor = load_predictor("garment", project, device="cpu")
+        key = predictor_cache_key("garment", predictor)
+
+        def full(fd: int) -> None:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        monkeypatch.setattr(os, "fsync", full)
+        with caplog.at_level(logging.WARNING):
+            rows = rescore_with_model(
+                project, "garment", predictor, keep=lambda i, m: project.cache.save(i, key, m),
+                cached=lambda i: project.cache.load(i, key),
+            )  # fmt: skip
+        monkeypatch.undo()
+        assert [r.image_id for r in rows] == ids
+        assert all(not r.problem and r.reference == MODEL for r in rows), rows
+        assert all(project.cache.load(i, key) is None for i in ids)
+        assert "cannot write the cache: No space left on device" in caplog.text
