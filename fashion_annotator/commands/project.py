@@ -186,6 +186,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.formats import export_project
+    from fashion_annotator.dataset.formats.common import ExportStopped
     from fashion_annotator.dataset.store import ProjectError, open_project
 
     try:
@@ -195,6 +196,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 project, args.out, args.format, args.task, progress=bar.update, statuses=statuses,
                 shapes=args.shapes, tolerance=args.tolerance, edges=args.edges,
             )  # fmt: skip
+    except ExportStopped as exc:  # the images that failed before it are listed too
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        return _fail(args, exc)
     except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(args, exc)
     lines = summary.lines()

@@ -89,8 +89,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     Raises
     ------
     OSError
-        Whatever the file system raised (full disk, read-only folder); the temporary file is
-        removed and ``path`` is left as it was.
+        Whatever the file system raised (full disk, read-only folder), naming ``path`` (a
+        full disk says so, and how much space to free); the temporary file is removed and
+        ``path`` is left as it was.
     """
     _write_then(Path(path), data, os.replace)
 
@@ -129,7 +130,8 @@ def _create(tmp: str, path: Path) -> None:
 
 def _write_then(path: Path, data: bytes, put: Callable[[str, Path], None]) -> None:
     """Write ``data`` to a fsynced temp file beside ``path``, ``put(tmp, path)`` it in place and
-    fsync the folder; the temp file is removed on any error."""
+    fsync the folder; the temp file is removed on any error, and an :class:`OSError` that
+    names no file is raised again naming ``path`` (see :func:`named_write_error`)."""
     make_parents(path)
     fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=TMP_SUFFIX, dir=path.parent)
     try:
@@ -140,11 +142,48 @@ def _write_then(path: Path, data: bytes, put: Callable[[str, Path], None]) -> No
             handle.flush()
             os.fsync(handle.fileno())
         put(tmp, path)
+    except OSError as exc:
+        full = disk_full(path.parent)  # measured before the partial file is removed
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        named = named_write_error(path, exc, full, len(data))
+        if named is exc:
+            raise
+        raise named from exc
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     fsync_dir(path.parent)
+
+
+def named_write_error(path: Path, exc: OSError, full: bool, needed: int = 0) -> OSError:
+    """The error to raise for a failed write of ``path``: on a ``full`` disk one that says so
+    (:func:`disk_full_text`), else ``exc`` itself when it names a file, else ``exc`` naming
+    ``path`` (a bare ``[Errno 28] No space left on device`` names neither)."""
+    if full:
+        return OSError(errno.ENOSPC, f"{path}: cannot write: {disk_full_text(path.parent, needed)}")
+    if exc.filename is None:
+        return OSError(exc.errno, exc.strerror or str(exc), str(path))
+    return exc
+
+
+def atomic_copy(src: Path, dst: Path) -> None:
+    """Copy the file ``src`` to ``dst`` through :func:`atomic_path`: ``dst`` is the whole copy
+    or as it was, never a copy cut short.
+
+    Raises
+    ------
+    OSError
+        ``dst`` cannot be written (named; a full disk says so), or ``src`` cannot be read.
+    """
+    with atomic_path(dst) as tmp:
+        try:
+            shutil.copyfile(src, tmp)
+        except OSError as exc:
+            if exc.errno in WRITE_ERRNOS:  # shutil names the source first, the temp file second
+                raise OSError(exc.errno, exc.strerror, str(dst)) from exc
+            raise
 
 
 def file_identity(path: Path) -> tuple[int, int] | None:
@@ -193,7 +232,7 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         if full:
-            raise OSError(errno.ENOSPC, f"{path}: cannot write: the disk is full") from exc
+            raise OSError(errno.ENOSPC, f"{path}: cannot write: {disk_full_text(path.parent)}") from exc
         raise
     except BaseException:
         with contextlib.suppress(OSError):
@@ -205,6 +244,9 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
 #: Free bytes under which a failed write is put down to a full disk.
 FULL_DISK_BYTES = 1 << 20
 
+#: Errors of a write (not of a read): no space, over a quota, over the file size limit.
+WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
 
 def disk_full(folder: Path) -> bool:
     """Whether the file system of ``folder`` has (next to) no space left for this user."""
@@ -212,6 +254,17 @@ def disk_full(folder: Path) -> bool:
         return shutil.disk_usage(folder).free < FULL_DISK_BYTES
     except OSError:
         return False
+
+
+def disk_full_text(folder: Path, needed: int = 0) -> str:
+    """``the disk is full (N MiB free on FOLDER); free at least M MiB and try again``: what a
+    write that failed for lack of space says, ``needed`` being the bytes it was writing (at
+    least :data:`FULL_DISK_BYTES` are asked for: the file's folder entries need room too)."""
+    try:
+        free = f"{shutil.disk_usage(folder).free / (1 << 20):.1f} MiB free on {folder}"
+    except OSError:
+        free = f"on {folder}"
+    return f"the disk is full ({free}); free at least {max(needed, FULL_DISK_BYTES) / (1 << 20):.1f} MiB and try again"
 
 
 def make_parents(path: Path) -> None:

@@ -11,7 +11,6 @@ Both convert colours through an embedded ICC profile to sRGB (:mod:`.colour_prof
 
 from __future__ import annotations
 
-import shutil
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any, BinaryIO
 import numpy as np
 from PIL import Image
 
+from fashion_annotator.core.atomic import atomic_copy, atomic_path
 from fashion_annotator.core.colour_profiles import to_srgb
 
 __all__ = [
@@ -315,7 +315,8 @@ def copy_upright(src: str | Path, dst: str | Path, shape: tuple[int, int] | None
     ImageLoadError
         ``src`` cannot be read, or is not of ``shape`` upright.
     OSError
-        ``dst`` cannot be written.
+        ``dst`` cannot be written (the message names it; a full disk says so). ``dst`` is then
+        left as it was: the copy goes through a temporary file, never cut short in place.
     """
 
     def check(size: tuple[int, int]) -> None:
@@ -327,7 +328,7 @@ def copy_upright(src: str | Path, dst: str | Path, shape: tuple[int, int] | None
     with im:
         if _exif_orientation(im) == 1:
             check(im.size)
-            shutil.copyfile(path, dst)
+            atomic_copy(Path(path), Path(dst))
             return False
         fmt = im.format or "PNG"
         _decode(im, path)  # as load_image: a TIFF turns itself upright while it loads
@@ -343,7 +344,8 @@ def copy_upright(src: str | Path, dst: str | Path, shape: tuple[int, int] | None
             options.update(quality=95, subsampling=0)
         elif fmt == "WEBP":
             options.update(lossless=True)
-        straight.save(dst, format=fmt, **options)
+        with atomic_path(Path(dst)) as tmp:
+            straight.save(tmp, format=fmt, **options)
     return True
 
 

@@ -45,7 +45,7 @@ from fashion_annotator.dataset.formats import (
     export_project,
     import_source,
 )
-from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES
+from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES, ExportStopped
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.store import Project
 
@@ -225,7 +225,10 @@ class FileActions(QObject):
         images of ``statuses`` when given)."""
 
         def work(project: Project, progress) -> list[str]:
-            return export_project(project, out, fmt, task, progress, statuses, **options).lines()
+            try:
+                return export_project(project, out, fmt, task, progress, statuses, **options).lines()
+            except ExportStopped as exc:  # the images that failed before it are listed too
+                return [f"Stopped: {exc}", *exc.lines()]
 
         return self.start(f"Export {fmt}", work, adds=False)
 

@@ -39,6 +39,7 @@ from fashion_annotator.dataset.formats.common import (
     Progress,
     attach_target,
     check_extent,
+    closing_files,
     export_each,
     note_without_mask,
     prepare_export_folder,
@@ -502,7 +503,8 @@ def export_coco(
     ]
     info = {"description": f"Fashion Annotator {task} masks", ALL_ANNOTATED: True}
     coco = {"info": info, "images": images, "annotations": annotations, "categories": categories}
-    atomic_write_text(out / ANNOTATIONS_JSON, json.dumps(coco))
+    with closing_files(summary):
+        atomic_write_text(out / ANNOTATIONS_JSON, json.dumps(coco))
     return summary
 
 

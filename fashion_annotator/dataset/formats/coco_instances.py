@@ -39,6 +39,7 @@ listed in the summary.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ from typing import Any
 import numpy as np
 from pycocotools import mask as mask_utils
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.images import copy_upright
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.formats.coco import (
@@ -69,6 +71,7 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
+    closing_files,
     export_stems,
     file_error_text,
     note_without_mask,
@@ -190,13 +193,15 @@ def export_coco_instances(
         "categories": [{"id": c.id, "name": c.name, "supercategory": c.parent("parsing7")} for c in taxonomy.categories],
         "attributes": [{"id": i, "name": v, "supercategory": g} for i, (g, v) in enumerate(schema.flat)],
     }  # fmt: skip
-    (out / INSTANCES_JSON).write_text(json.dumps(coco), encoding="utf-8")
     header = ["annotation_id", "image", "instance", "category", "proposed_category", "parsing_class",
               "area", "bbox", "dominant_colour", *schema.group_names]  # fmt: skip
-    with open(out / INSTANCES_CSV, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header)
-        writer.writeheader()
-        writer.writerows(rows)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=header)
+    writer.writeheader()
+    writer.writerows(rows)
+    with closing_files(summary):
+        atomic_write_text(out / INSTANCES_JSON, json.dumps(coco))
+        atomic_write_text(out / INSTANCES_CSV, table.getvalue())
     return summary
 
 

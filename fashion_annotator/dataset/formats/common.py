@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -12,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator.core.atomic import WRITE_ERRNOS
 from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.confine import MAX_NAME_BYTES, storable_name
@@ -254,6 +256,37 @@ def prepare_export_folder(project: Project, out: str | Path, *subfolders: str) -
     except OSError as exc:
         raise OSError(f"{out}: cannot create the export folder: {exc.strerror or exc}") from exc
     return out
+
+
+class ExportStopped(OSError):
+    """An export stopped on a closing file it could not write (its index, its label list: the
+    export is useless without it); the folder keeps its :data:`UNFINISHED_EXPORT` mark.
+
+    ``str()`` is the file's error; :meth:`lines` the problems of single images listed before
+    (a full disk fails their photos first), which the error alone would hide.
+    """
+
+    def __init__(self, summary: ExportSummary, cause: OSError) -> None:
+        super().__init__(cause.errno, file_error_text(cause))
+        self.summary = summary
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+    def lines(self) -> list[str]:
+        """One line per image not exported before the export stopped (and the notes)."""
+        return self.summary.lines()[1:]
+
+
+@contextlib.contextmanager
+def closing_files(summary: ExportSummary) -> Iterator[None]:
+    """Write an export's closing files: an :class:`OSError` becomes :class:`ExportStopped`."""
+    try:
+        yield
+    except ExportStopped:
+        raise
+    except OSError as exc:
+        raise ExportStopped(summary, exc) from exc
 
 
 def finish_export(out: str | Path) -> None:
@@ -499,7 +532,12 @@ def export_each(
 
 
 def file_error_text(exc: BaseException) -> str:
-    """What a failed file says: an OS error's file and reason, else the message."""
-    if isinstance(exc, OSError) and exc.filename:
+    """What a failed file says: an OS error's file and reason, else the message. A copy that
+    could not be written names its destination (``shutil`` puts the source first)."""
+    if not isinstance(exc, OSError):
+        return str(exc)
+    if exc.filename2 and exc.errno in WRITE_ERRNOS:
+        return f"{exc.filename2}: {exc.strerror or exc}"
+    if exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
-    return str(exc)
+    return str(exc.strerror or exc)

@@ -30,11 +30,13 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
 from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
+    closing_files,
     list_files,
     prepare_export_folder,
 )
@@ -258,5 +260,6 @@ def export_cvat(
     root.append(_meta(task, tuple(names), taxonomy.colors, len(nodes)))
     root.extend(nodes)
     ET.indent(root)
-    ET.ElementTree(root).write(out / ANNOTATIONS_XML, encoding="utf-8", xml_declaration=True)
+    with closing_files(summary):
+        atomic_write_bytes(out / ANNOTATIONS_XML, ET.tostring(root, encoding="utf-8", xml_declaration=True))
     return summary

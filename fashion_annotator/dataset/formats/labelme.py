@@ -23,13 +23,16 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.images import ImageLoadError
 from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
 from fashion_annotator.dataset.formats.common import (
+    FILE_ERRORS,
     ExportSummary,
     ImportSummary,
     Progress,
+    file_error_text,
     prepare_export_folder,
     read_json,
 )
@@ -183,5 +186,8 @@ def export_labelme(
             "imageHeight": record.height,
             "imageWidth": record.width,
         }
-        (out / f"{Path(photo).stem}.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+        try:
+            atomic_write_text(out / f"{Path(photo).stem}.json", json.dumps(doc, indent=2))
+        except FILE_ERRORS as exc:
+            summary.take_back(record, file_error_text(exc))
     return summary

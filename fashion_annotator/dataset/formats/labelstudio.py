@@ -36,11 +36,13 @@ from urllib.parse import parse_qs, quote, unquote, urlparse
 
 import numpy as np
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
 from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
+    closing_files,
     prepare_export_folder,
     read_json,
 )
@@ -346,5 +348,6 @@ def export_labelstudio(
                 "predictions": [],
             }
         )
-    (out / TASKS_JSON).write_text(json.dumps(tasks), encoding="utf-8")
+    with closing_files(summary):
+        atomic_write_text(out / TASKS_JSON, json.dumps(tasks))
     return summary

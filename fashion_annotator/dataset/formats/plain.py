@@ -31,6 +31,7 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     attach_target,
+    closing_files,
     export_each,
     list_files,
     prepare_export_folder,
@@ -196,8 +197,9 @@ def export_plain(
 
     export_each(project, task, summary, write, progress)
     labels = {str(i): name for i, name in enumerate(taxonomy.names)}
-    atomic_write_text(out / "labels.json", json.dumps(labels, indent=1))
     identity = {str(i): i for i in range(taxonomy.num_classes)}
     table = {task: {"classes": list(taxonomy.names), "from_ids": identity}}
-    atomic_write_text(out / TAXONOMIES_JSON, json.dumps(table, indent=1))
+    with closing_files(summary):
+        atomic_write_text(out / "labels.json", json.dumps(labels, indent=1))
+        atomic_write_text(out / TAXONOMIES_JSON, json.dumps(table, indent=1))
     return summary

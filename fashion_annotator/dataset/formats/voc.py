@@ -32,11 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.core.atomic import atomic_write_bytes, atomic_write_text
 from fashion_annotator.core.label_images import encode_mask_png, load_label_pixels
 from fashion_annotator.dataset.formats.common import (
+    FILE_ERRORS,
     ExportSummary,
     ImportSummary,
     Progress,
+    closing_files,
+    file_error_text,
     list_files,
     prepare_export_folder,
     require_folder,
@@ -274,14 +278,19 @@ def export_voc(
     palette = voc_colormap()
     summary = ExportSummary(out)
     stems = []
-    for _, photo, mask in exported_images(project, task, summary, out / PHOTO_DIR, progress):
+    for record, photo, mask in exported_images(project, task, summary, out / PHOTO_DIR, progress):
         stem = Path(photo).stem
-        (out / CLASS_DIR / f"{stem}.png").write_bytes(encode_mask_png(mask, palette))
+        try:
+            atomic_write_bytes(out / CLASS_DIR / f"{stem}.png", encode_mask_png(mask, palette))
+        except FILE_ERRORS as exc:
+            summary.take_back(record, file_error_text(exc))
+            continue
         stems.append(stem)
-    (out / SPLIT).write_text("".join(f"{s}\n" for s in stems), encoding="utf-8")
     lines = ["# label:color_rgb:parts:actions"]
     lines += [f"{name}:{','.join(map(str, palette[i]))}::" for i, name in enumerate(names)]
-    (out / LABELMAP).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with closing_files(summary):
+        atomic_write_text(out / SPLIT, "".join(f"{s}\n" for s in stems))
+        atomic_write_text(out / LABELMAP, "\n".join(lines) + "\n")
     return summary
 
 

@@ -24,11 +24,15 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, ring_area
 from fashion_annotator.dataset.formats.common import (
+    FILE_ERRORS,
     ExportSummary,
     ImportSummary,
     Progress,
+    closing_files,
+    file_error_text,
     prepare_export_folder,
     require_folder,
 )
@@ -155,16 +159,18 @@ def export_yolo(
             " ".join([str(label - 1), *(fmt_number(v, 6) for v in (ring * scale).ravel())])
             for label, ring in export_polygons(mask, tolerance)
         ]
-        (out / "labels" / f"{Path(photo).stem}.txt").write_text(
-            "".join(f"{line}\n" for line in lines), encoding="utf-8"
-        )
+        try:
+            atomic_write_text(out / "labels" / f"{Path(photo).stem}.txt", "".join(f"{line}\n" for line in lines))
+        except FILE_ERRORS as exc:
+            summary.take_back(record, file_error_text(exc))
     data = {
         "train": "images",
         "val": "images",
         "nc": len(names) - 1,
         "names": {i: name for i, name in enumerate(names[1:])},
     }
-    (out / DATA_YAML).write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    with closing_files(summary):
+        atomic_write_text(out / DATA_YAML, yaml.safe_dump(data, sort_keys=False))
     return summary
 
 
