@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from fashion_annotator.core.atomic import disk_full, disk_full_text
 from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
 from fashion_annotator.dataset import schema
 from fashion_annotator.dataset.records import ProjectError
@@ -231,6 +232,16 @@ def describe(exc: sqlite3.Error) -> str:
     return text
 
 
+def open_error_text(exc: sqlite3.Error | schema.SchemaError, index: Path) -> str:
+    """Why ``index`` could not be opened, in words: SQLite's ``disk I/O error`` (what it says
+    when the shared-memory file of a WAL index cannot grow) on a (nearly) full disk is put down
+    to the full disk, and how much to free; a failing disk is not blamed for it."""
+    text = str(exc)
+    if "disk i/o error" in text.lower() and disk_full(index.parent):
+        return f"{disk_full_text(index.parent)} (SQLite: {text})"
+    return text
+
+
 def unwritable(root: Path, index: Path) -> str | None:
     """Why the project cannot be opened for writing by this account, or None if it can."""
     for path in (root, index):
@@ -347,7 +358,7 @@ def connect_index(index: Path, existing: bool = True) -> sqlite3.Connection:
     try:
         conn = schema.connect(index)
     except (sqlite3.Error, schema.SchemaError) as exc:
-        raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
+        raise ProjectError(f"{index}: cannot open the project index: {open_error_text(exc, index)}") from exc
     try:
         if existing and schema.schema_version(conn) == 0:
             raise schema.SchemaError(empty)
@@ -359,7 +370,7 @@ def connect_index(index: Path, existing: bool = True) -> sqlite3.Connection:
             )
     except (sqlite3.Error, schema.SchemaError) as exc:
         conn.close()
-        raise ProjectError(f"{index}: cannot open the project index: {exc}") from exc
+        raise ProjectError(f"{index}: cannot open the project index: {open_error_text(exc, index)}") from exc
     return conn
 
 

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import hashlib
 import os
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.label_images import load_mask
-from fashion_annotator.dataset import photo_imports, schema
+from fashion_annotator.dataset import photo_imports, schema, storeio
 from fashion_annotator.dataset.store import INDEX_NAME, Project, ProjectError
 
 
@@ -267,3 +268,20 @@ def test_another_programs_database_is_refused_untouched(tmp_path: Path, capsys, 
         Project.open(index.parent, readonly=True)
     assert index.read_bytes() == before
     assert sorted(p.name for p in index.parent.iterdir()) == ["project.sqlite"]
+
+
+def test_an_index_that_cannot_open_on_a_full_disk_says_the_disk_is_full(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A fault injection: ``import`` into a project on a full disk said ``project.sqlite:
+    cannot open the project index: disk I/O error`` (SQLite's words when the WAL's shared
+    memory cannot grow), which reads as a failing disk."""
+    index = project.root / INDEX_NAME
+    io_error = sqlite3.OperationalError("disk I/O error")
+    usage = shutil.disk_usage(project.root)
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage._replace(free=4096))
+    text = storeio.open_error_text(io_error, index)
+    assert text.startswith(f"the disk is full (0.0 MiB free on {project.root}); free at least 1.0 MiB"), text
+    assert text.endswith("(SQLite: disk I/O error)")
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage._replace(free=1 << 30))
+    assert storeio.open_error_text(io_error, index) == "disk I/O error", "with room: SQLite's words"
