@@ -115,6 +115,7 @@ def import_plain(
     masks = list_files(src / "masks", {".png"}, summary) if (src / "masks").is_dir() else []
     total = len(photos) + len(masks)
     by_stem: dict[str, dict[int, ImageRecord]] = {}
+    refused: dict[str, Path] = {}  # stem -> a source photo that could not be added
     masked: set[int] = set()
     for done, path in enumerate(photos, 1):
         try:
@@ -122,11 +123,16 @@ def import_plain(
             by_stem.setdefault(path.stem, {})[record.id] = record
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
+            refused.setdefault(path.stem, path)
         if progress is not None:
             progress(done, total)
     for done, path in enumerate(masks, len(photos) + 1):
         try:
-            record = _source_photo(by_stem.get(path.stem, {}), path) or attach_target(project, path.stem, path)
+            source = _source_photo(by_stem.get(path.stem, {}), path)
+            if source is None and path.stem in refused and not project.images_by_stem(path.stem):
+                raise ValueError(f"{path}: its photo {refused[path.stem]} could not be added (listed above); "
+                                 "import again once it can")  # fmt: skip
+            record = source or attach_target(project, path.stem, path)
             raw = load_mask(path, shape=record.shape)
             converted = {t: _to_task(raw, m, project, t, path) for t, m in mappings.items()}
         except FILE_ERRORS as exc:

@@ -64,6 +64,21 @@ def test_plain_import_with_broken_files_goes_on(
     assert summary.lines()[0].endswith("5 files refused")
 
 
+
+def test_a_plain_mask_whose_photo_was_refused_says_so(project: Project, tmp_path: Path, write_photo) -> None:
+    """A fault injection (photo copies failing on a full disk): each mask was refused as "no
+    photo named '0002' in the project or the source", though the source holds it."""
+    src = tmp_path / "plain"
+    _plain_source(src, write_photo, n=2)
+    (src / "images" / "0001.jpg").write_bytes(b"\xff\xd8\xff\xe0 truncated")
+    summary = import_source(project, src, "plain")
+    problems = dict(summary.errors)
+    assert summary.added == 1 and summary.masks == 1
+    assert "truncated" in problems[str(src / "images" / "0001.jpg")].lower()
+    assert problems[str(src / "masks" / "0001.png")] == (
+        f"its photo {src / 'images' / '0001.jpg'} could not be added (listed above); import again once it can"
+    )
+
 def test_plain_masks_attach_to_existing_photos(
     project: Project, tmp_path: Path, write_photo
 ) -> None:
