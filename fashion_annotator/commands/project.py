@@ -82,8 +82,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export", help="export a project's masks", epilog=_EPILOG_EXPORT,
         description="Export the latest mask of each image. plain: images/ + masks/ indexed "
         "PNGs; coco: annotations.json with RLE or polygon instances; cutout: RGBA PNGs with "
-        "the background transparent; labelme, cvat, voc, labelstudio, yolo: the tools' "
-        "own layouts (see README).",
+        "the background transparent and black (none of the photo is kept under alpha 0); "
+        "labelme, cvat, voc, labelstudio, yolo: the tools' own layouts (see README).",
     )  # fmt: skip
     exp.add_argument("project", metavar="PROJECT", type=project_location)
     exp.add_argument("out", metavar="OUT", type=Path, help="folder to write")

@@ -1,8 +1,10 @@
 """Alpha-channel cutouts: RGBA PNGs where alpha > 0 is the garment.
 
 Import turns a studio's hand cutouts into binary masks; export writes the deliverable
-cutout (the photo with the background made transparent). The colour under transparent
-pixels is kept, so a cutout re-imports as the same photo and mask.
+cutout (the photo with the background made transparent). The colour under fully transparent
+pixels is black, not the photo's: a viewer that drops alpha would show the backdrop, the
+mannequin or a model's face, and the files are smaller; partly transparent edge pixels keep
+the photo's colour. A cutout re-imports as the same mask.
 """
 
 from __future__ import annotations
@@ -109,7 +111,8 @@ def export_cutouts(
     """Write ``OUT/STEM.png``: the upright photo, alpha > 0 exactly where the mask is not
     background; with ``edges="soft"`` the mask's pixels within
     :data:`~fashion_annotator.core.guided.SOFT_EDGE_PX` of its edge are partly transparent as the
-    photo's colours say (anti-aliased, hair and fur fade), else alpha is 0 / 255."""
+    photo's colours say (anti-aliased, hair and fur fade), else alpha is 0 / 255. The colour of
+    every pixel with alpha 0 is black (none of the photo is left under the transparency)."""
     if edges not in CUTOUT_EDGES:
         raise ValueError(f"cutout edges {edges!r}: expected one of {', '.join(CUTOUT_EDGES)}")
     out = prepare_export_folder(project, out)
@@ -120,6 +123,7 @@ def export_cutouts(
         if rgb.shape[:2] != mask.shape:
             raise ValueError(f"photo {rgb.shape[:2]} differs from its mask {mask.shape}")
         alpha = soft_edge_alpha(rgb, mask, SOFT_EDGE_PX if edges == "soft" else 0)
+        rgb = np.where((alpha > 0)[..., None], rgb, np.uint8(0))
         with atomic_path(out / f"{stem}.png") as tmp:
             Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG", compress_level=CUTOUT_PNG_LEVEL)
 

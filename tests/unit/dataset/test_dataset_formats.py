@@ -150,7 +150,8 @@ def test_cutout_export_and_alpha_import(project: Project, tmp_path: Path, write_
     rgba = np.asarray(Image.open(tmp_path / "cut" / "look.png"))
     assert rgba.shape == (*SHAPE, 4)
     np.testing.assert_array_equal(rgba[..., 3] > 0, mask > 0)
-    np.testing.assert_array_equal(rgba[..., :3], project.load_photo(rec.id).rgb)
+    kept = rgba[..., 3] > 0  # the photo's colour where the cutout shows it (black elsewhere)
+    np.testing.assert_array_equal(rgba[kept, :3], project.load_photo(rec.id).rgb[kept])
     # Re-import onto the same photo (matched by stem): the same mask, so no new version.
     summary = import_source(project, tmp_path / "cut", "alpha")
     assert (summary.added, summary.masks, summary.unchanged) == (0, 0, 1)
@@ -164,6 +165,27 @@ def test_cutout_export_and_alpha_import(project: Project, tmp_path: Path, write_
         assert not any("transparency" in line for line in summary.lines())
         (added,) = other.images()
         np.testing.assert_array_equal(other.load_mask(added.id, "garment") > 0, mask > 0)
+
+
+@pytest.mark.parametrize("edges", ["soft", "hard"])
+def test_a_cutout_hides_the_photo_under_its_transparent_pixels(
+    project: Project, tmp_path: Path, write_photo, edges: str
+) -> None:
+    """Found in a hand test: the transparent pixels of an exported cutout kept the whole photo
+    (backdrop, mannequin, a model's face) in their colour channels, shown by any viewer that
+    drops alpha. They are black now; the pixels the cutout shows, soft edges included, keep the
+    photo's colour."""
+    rec = project.add_image(write_photo(tmp_path / "look.png", SHAPE, seed=3))
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[4:20, 6:18] = 1
+    project.save_mask(rec.id, "garment", mask)
+    export_project(project, tmp_path / "cut", "cutout", edges=edges)
+    rgba = np.asarray(Image.open(tmp_path / "cut" / "look.png"))
+    photo, alpha = project.load_photo(rec.id).rgb, rgba[..., 3]
+    assert photo[alpha == 0].any(), "the photo has colour where the cutout is transparent"
+    assert not rgba[alpha == 0, :3].any()
+    np.testing.assert_array_equal(rgba[alpha > 0, :3], photo[alpha > 0])
+    assert ((alpha > 0) & (alpha < 255)).any() == (edges == "soft")
 
 
 def test_alpha_import_refuses_opaque_and_mismatched(
