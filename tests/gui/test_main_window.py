@@ -206,6 +206,21 @@ def test_a_shortcut_in_the_middle_of_a_region_drag_ends_the_drag_first(qtbot, op
     np.testing.assert_array_equal(shown_mask(window), dragged)
 
 
+def test_an_edit_after_a_save_takes_the_saved_message_away(qtbot, opened):
+    """Found in a hand test: the status bar said "Saved look.jpg at 10:17:05" on the left and
+    "● Unsaved" on the right after a later edit; the stale save message goes with that edit."""
+    window, _ = opened
+    drag(window, [(100, 300), (300, 300)])
+    press_key(qtbot, window, Qt.Key.Key_S, CTRL)
+    assert window.status.currentMessage().startswith("Saved ")
+    drag(window, [(100, 340), (300, 340)])
+    assert window.status.saved.text() == "● Unsaved"
+    assert not window.status.currentMessage().startswith("Saved ")
+    window.status.showMessage("Box: 12 px added (Ctrl+Z undoes)")  # another message stays
+    drag(window, [(100, 360), (300, 360)])
+    assert window.status.currentMessage() == "Box: 12 px added (Ctrl+Z undoes)"
+
+
 def test_save_then_reopen_keeps_mask_and_effort(qtbot, opened, tmp_path, answers):
     window, project = opened
     image_id = window.session.image_id

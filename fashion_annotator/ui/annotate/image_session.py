@@ -34,6 +34,7 @@ from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
 from fashion_annotator.ui.annotate.image_view import Pyramid, load_photo_pyramid
 from fashion_annotator.ui.annotate.journal_recovery import JournalRecovery
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
+from fashion_annotator.ui.annotate.status_bar import SAVED_MESSAGE
 from fashion_annotator.ui.workers import PHOTO, PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
 
 # Short leases, renewed while the image is open, so a crashed session's lease soon lapses.
@@ -492,7 +493,7 @@ class ImageSession(JournalRecovery, QObject):
         self.savedChanged.emit(True)
         if tasks:
             name = self.project.image(image_id).name
-            self.message.emit(f"Saved {name} at {time.strftime('%H:%M:%S')}")
+            self.message.emit(f"{SAVED_MESSAGE}{name} at {time.strftime('%H:%M:%S')}")
         for warning in warnings:  # saved, but a click log was not: said, not pinned as a failed save
             self.error.emit(warning)
         return True

@@ -6,6 +6,10 @@ from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from fashion_annotator.ui.actions import TOOLS
 
+#: How the message of a save starts (:meth:`.image_session.ImageSession.save`'s "Saved NAME at
+#: TIME"): :meth:`StatusBar.set_saved` takes it away at the next edit.
+SAVED_MESSAGE = "Saved "
+
 #: Tool name -> what the status bar shows: its menu text without the mnemonic.
 TOOL_NAMES = {name: text.replace("&", "") for name, text, _ in TOOLS}
 
@@ -88,7 +92,10 @@ class StatusBar(QStatusBar):
         self.model.setToolTip(f"Version of the proposal model: {full.removeprefix('model ')}")
 
     def set_saved(self, saved: bool) -> None:
-        """Show whether the open image is saved."""
+        """Show whether the open image is saved; unsaved again, a save's message on the left goes
+        (it said "Saved ..." beside "● Unsaved")."""
+        if not saved and self.currentMessage().startswith(SAVED_MESSAGE):
+            self.clearMessage()
         self.saved.setText("Saved" if saved else "● Unsaved")
         self.saved.setStyleSheet("" if saved else "color: #c62828; font-weight: 600;")
 
