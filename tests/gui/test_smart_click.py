@@ -190,6 +190,45 @@ def test_a_flat_or_off_photo_box_is_refused_and_keeps_the_clicks(canvas: Canvas,
     assert len(messages) == 2 and all("Box too thin or outside the photo" in m for m in messages)
 
 
+def test_a_box_dragged_from_the_margin_is_clipped_to_the_photo(canvas: Canvas, disk_click_model) -> None:
+    """Found in a hand test: a box started on the dark margin beside the photo and dragged
+    across the garment did nothing, while one dragged out of the photo was clipped to it. A
+    plain click on the margin still does nothing."""
+    canvas._tool._predictor = ClickPredictor(disk_click_model(5.0))
+    assert canvas.view_pos(-8, 200).x() > 0, "the press lands on the canvas's margin"
+    messages: list[str] = []
+    canvas.message.connect(messages.append)
+    click(canvas, -8, 300)
+    assert not mask(canvas).any() and markers(canvas) == 0 and messages == []
+    drag_box(canvas, -8, 200, 200, 600)
+    m = mask(canvas)
+    assert m[400, 100] == 1 and m[400, 0] == 1, "filled from the photo's first column"
+    assert not m[:199].any() and not m[601:].any() and not m[:, 201:].any()
+    assert markers(canvas) == 1
+    y0, x0, y1, x1 = canvas.document.click_log["garment"][0]["box"]
+    assert x0 == 0 and abs(y0 - 200) <= 2 and abs(y1 - 600) <= 2 and abs(x1 - 200) <= 2
+
+
+def test_a_box_says_what_it_changed_or_how_to_redo_it_from_the_box(canvas: Canvas, disk_click_model) -> None:
+    """Found in a hand test: a box that filled the mask left an older status line, and a box
+    over a mask with a strip erased from the object said "the mask has this object"."""
+    from fashion_annotator.ui.annotate.refine_menu import COMMANDS
+
+    canvas._tool._predictor = ClickPredictor(disk_click_model(5.0))
+    messages: list[str] = []
+    canvas.message.connect(messages.append)
+    drag_box(canvas, 150, 200, 350, 600)
+    assert messages == [f"Box: {int(mask(canvas).sum()):,} px added (Ctrl+Z undoes)"]
+    _paint(canvas, slice(200, 600), slice(240, 250), label=0)  # the operator erases a strip
+    before = mask(canvas).copy()
+    drag_box(canvas, 150, 200, 350, 600)
+    assert np.array_equal(mask(canvas), before), "a box around what the mask has keeps it"
+    assert messages[-1] == click_tool.BOX_UNCHANGED and "the mask has this object" not in messages[-1]
+    assert "nothing changed" in messages[-1].lower()
+    (clear,) = [text.replace("&", "") for name, text, _, _ in COMMANDS if name == "refine_clear"]
+    assert f"Refine > {clear.split(' (')[0]}" in messages[-1], "the menu command it names exists"
+
+
 def test_clicks_after_a_box_use_the_box_until_the_next_session(canvas: Canvas, monkeypatch) -> None:
     seen: list = []
     predictor = canvas._tool.predictor()

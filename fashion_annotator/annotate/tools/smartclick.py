@@ -9,7 +9,10 @@
 - dragging a box (left button) fills it: GrabCut from the box, a virtual positive click, the
   model; one undo step, and it starts a new click session whose clicks inside the box also
   re-run GrabCut with the clicks as seeds where the backdrop is plain
-  (:meth:`~fashion_annotator.segmentation.clicks.ClickPredictor.predict_in_box`);
+  (:meth:`~fashion_annotator.segmentation.clicks.ClickPredictor.predict_in_box`); the status
+  line says how many pixels it added and removed. A box may start on the canvas's margin
+  beside the photo (a plain click there does nothing): it is clipped to the photo, as one
+  dragged out of it is;
 - Ctrl+click on a marker removes that click: the object is recomputed from the state before
   it with the remaining later clicks replayed, and written only on the pixels that click
   changed and where the replayed clicks act, never over another label (one undo step);
@@ -68,9 +71,12 @@ BOX_TOO_THIN = "Box too thin or outside the photo: drag a box around the object"
 NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
 #: Status text of a click on a pixel the mask has right already (a positive click inside it).
 CLICK_ON_RIGHT = "Nothing changed: the mask is right here; click where it is wrong"
-#: Status text of a box around an object the mask already has (short: the status bar of a
-#: 1280 px window cut the longer one off).
-BOX_UNCHANGED = "Nothing changed: the mask has this object; click to correct it"
+#: Status text of a box around what the mask already has (most of GrabCut's object in it, see
+#: :data:`~fashion_annotator.segmentation.clicks.BOX_KEEPS_MASK`): part of the object may still
+#: be missing, so it says how to redo the object from the box (the whole line is in the status
+#: bar's tooltip where a 1280 px window cuts it off).
+BOX_UNCHANGED = ("Box: nothing changed, the mask has most of what it found; click to correct, "
+                 "or Refine > Clear the mask and draw the box again")
 
 
 @lru_cache(maxsize=4)
@@ -174,6 +180,12 @@ def _write_where(mask: np.ndarray, obj: np.ndarray, where: np.ndarray, label: in
     return box
 
 
+def _clip(box: tuple[float, float, float, float], shape: tuple[int, int]) -> tuple[float, float, float, float]:
+    """``box`` ``(y0, x0, y1, x1)`` (photo pixels) clipped to a photo of ``shape`` ``(H, W)``."""
+    h, w = shape
+    return max(box[0], 0.0), max(box[1], 0.0), min(box[2], float(h)), min(box[3], float(w))
+
+
 def _too_thin(box: tuple[float, float, float, float], shape: tuple[int, int]) -> bool:
     """Whether ``box`` (photo pixels) is thinner than GrabCut can use once its surroundings are
     shrunk (:func:`~fashion_annotator.segmentation.grabcut.shrunk_box_size`)."""
@@ -233,6 +245,8 @@ class SmartClickTool(Tool):
         #: The entries whose markers are shown, oldest first.
         self._entries: list[_Entry] = []
         self._press_at: Pointer | None = None
+        #: Whether the press was off the photo (on the canvas's margin): only a box may follow.
+        self._outside = False
         self._negative = False
         self.box: tuple[float, float, float, float] | None = None
         self.last_ms: float | None = None
@@ -303,14 +317,16 @@ class SmartClickTool(Tool):
     # ---- events ---------------------------------------------------------------------
     def press(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         self.sync(ctx)
-        if not ctx.inside(p):
-            return NOTHING
+        outside = not ctx.inside(p)
+        if outside and (p.ctrl or p.shift or p.secondary):
+            return NOTHING  # off the photo only a box may start
         target = self.target(ctx)
         if target is None:
-            return ToolResult(message=NO_CLASS)
+            return NOTHING if outside else ToolResult(message=NO_CLASS)
         if p.ctrl:
             return self._remove_near(target, p)
         self._press_at = p
+        self._outside = outside
         self._negative = p.shift or p.secondary
         self.box = None
         return NOTHING
@@ -320,14 +336,15 @@ class SmartClickTool(Tool):
         if start is None or self._negative:
             return NOTHING
         if self.box is not None or max(abs(p.x - start.x), abs(p.y - start.y)) >= DRAG_PX:
-            self.box = (min(start.y, p.y), min(start.x, p.x), max(start.y, p.y), max(start.x, p.x))
+            box = (min(start.y, p.y), min(start.x, p.x), max(start.y, p.y), max(start.x, p.x))
+            self.box = _clip(box, ctx.mask.shape)
         return NOTHING
 
     def release(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         start, box = self._press_at, self.box
         self._press_at, self.box = None, None
         target = self.target(ctx)
-        if start is None or target is None:
+        if start is None or target is None or (box is None and self._outside):
             return NOTHING
         ctx = target
         predictor = self.predictor()
@@ -336,9 +353,8 @@ class SmartClickTool(Tool):
         if not ctx.document.photo_ready:
             return ToolResult(message=PIXELS_LOADING)
         if box is not None:
-            h, w = ctx.mask.shape
-            box = (max(box[0], 0.0), max(box[1], 0.0), min(box[2], float(h)), min(box[3], float(w)))
-            if box[2] - box[0] < MIN_BOX_PX or box[3] - box[1] < MIN_BOX_PX or _too_thin(box, (h, w)):
+            box = _clip(box, ctx.mask.shape)
+            if box[2] - box[0] < MIN_BOX_PX or box[3] - box[1] < MIN_BOX_PX or _too_thin(box, ctx.mask.shape):
                 return ToolResult(message=BOX_TOO_THIN)
         predictor.set_image(ctx.document.rgb)
         if box is not None:
@@ -417,6 +433,9 @@ class SmartClickTool(Tool):
         bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual], box)
         if bbox is None:  # nothing changed, no undo step: the click session so far stays
             return ToolResult(message=BOX_UNCHANGED)
+        after = ctx.mask == ctx.label
+        added, removed = int((after & ~before).sum()), int((before & ~after).sum())
+        said = f"Box: {added:,} px added" + (f", {removed:,} px removed" if removed else "")
         step = ctx.document.history[ctx.task].last_serial()
         for earlier in self._entries:  # a new session: undoing the box brings them back
             earlier.gone = step
@@ -424,7 +443,7 @@ class SmartClickTool(Tool):
         entry = _Entry(virtual, step, np.packbits(before), before.shape, frame, np.packbits(update.mask))
         self._session.append(entry)
         self._entries = [entry]
-        return ToolResult(bbox, committed=True)
+        return ToolResult(bbox, committed=True, message=f"{said} (Ctrl+Z undoes)")
 
     def _remove_near(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         """Ctrl+click: remove the nearest marker within :data:`MARKER_HIT_PX`, replay the rest.
