@@ -162,10 +162,14 @@ def _measure_switches(canvas, paths: list[Path], taxonomy) -> tuple[list[float],
 
 
 def _click_and_wait(canvas, x: float, y: float) -> None:
-    """A left click at photo ``(x, y)`` pixels, returning once the canvas has repainted."""
-    count = canvas.paint_count
+    """A left click at photo ``(x, y)`` pixels, returning once the canvas has repainted after
+    it: Smart click repaints once before its model runs (the new marker), so the paint waited
+    for is the one after the release (a pixel of it asked for, should the click change
+    nothing)."""
     _send_button(canvas, x, y, press=True)
     _send_button(canvas, x, y, press=False)
+    count = canvas.paint_count
+    canvas.viewport().update(0, 0, 1, 1)
     _wait_painted(canvas, count, timeout_s=20.0)
 
 

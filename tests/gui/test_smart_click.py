@@ -93,6 +93,51 @@ def test_left_click_adds_right_and_shift_click_remove(canvas: Canvas) -> None:
     assert log[0]["y"] == pytest.approx(300, abs=1) and log[0]["x"] == pytest.approx(200, abs=1)
 
 
+def _model_sees(canvas: Canvas, monkeypatch, method: str, fail: bool = False) -> list[tuple]:
+    """Spy on the click model's ``method``: what the canvas shows when it starts (markers, their
+    positions, the box preview, repaints so far, the override cursor); ``fail`` makes it raise."""
+    predictor = canvas._tool.predictor()
+    plain = getattr(predictor, method)
+    seen: list[tuple] = []
+
+    def spy(*args, **kwargs):
+        cursor = QApplication.overrideCursor()
+        dots = [(int(i.pos().x()), int(i.pos().y())) for i in canvas._markers._items if i.isVisible()]
+        box = canvas._markers._box.isVisible()
+        seen.append((dots, box, canvas.paint_count, None if cursor is None else cursor.shape()))
+        if fail:
+            raise RuntimeError("the click model failed")
+        return plain(*args, **kwargs)
+
+    monkeypatch.setattr(predictor, method, spy)
+    return seen
+
+
+def test_the_click_shows_and_the_cursor_is_busy_before_the_model_runs(canvas: Canvas, monkeypatch) -> None:
+    """Found in a hand test: a click did visibly nothing for 0.7-4 s on a loaded machine, until
+    the click model returned (inviting a second click). Its marker is drawn, the canvas
+    repainted and the cursor busy before the model runs; the cursor comes back after, also when
+    the model fails."""
+    click(canvas, 150, 250)
+    seen = _model_sees(canvas, monkeypatch, "predict")
+    painted = canvas.paint_count
+    click(canvas, 300, 500, button=RIGHT)
+    assert seen == [([(150, 250), (300, 500)], False, seen[0][2], Qt.CursorShape.WaitCursor)]
+    assert seen[0][2] > painted, "repainted before the model runs, not after"
+    assert QApplication.overrideCursor() is None and markers(canvas) == 2
+    boxes = _model_sees(canvas, monkeypatch, "predict_box")
+    drag_box(canvas, 100, 150, 350, 600)
+    assert boxes and boxes[0][1] and boxes[0][3] == Qt.CursorShape.WaitCursor, "the box stays shown"
+    assert QApplication.overrideCursor() is None and not canvas._markers._box.isVisible()
+    failing = _model_sees(canvas, monkeypatch, "predict_in_box", fail=True)
+    before = mask(canvas).copy()
+    with pytest.raises(RuntimeError, match="the click model failed"):  # PySide6 passes it on
+        click(canvas, 200, 400)
+    assert failing and failing[0][3] == Qt.CursorShape.WaitCursor
+    assert QApplication.overrideCursor() is None, "the cursor comes back after a failure"
+    assert markers(canvas) == 1 and np.array_equal(mask(canvas), before), "the failed click is not kept"
+
+
 def test_a_click_where_the_mask_is_right_changes_nothing_and_says_so(canvas: Canvas) -> None:
     """A positive click inside the mask: no far-away slivers or specks, one status line."""
     mask(canvas)[380:470, 140:360] = 1

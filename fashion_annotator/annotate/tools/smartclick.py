@@ -30,6 +30,10 @@
   click, box and marker removal is refused with a message (:data:`NO_CLASS`). No click is ever
   applied or logged with label 0.
 
+While the click model runs (it blocks for up to seconds on a loaded machine) the new click is
+one of :attr:`SmartClickTool.clicks` and a box stays :attr:`SmartClickTool.box`, inside the
+view's :attr:`SmartClickTool.busy` (the canvas draws them at once and shows a busy cursor).
+
 The clicks of a session (same document, task and object label) are the markers the canvas
 draws, and they follow undo and redo exactly: each entry keeps the serial of the history step
 that made it and of the step that took it away (a Ctrl+click removal, a box starting a new
@@ -43,6 +47,8 @@ from __future__ import annotations
 
 import time
 import weakref
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -244,6 +250,12 @@ class SmartClickTool(Tool):
         self._session: list[_Entry] = []
         #: The entries whose markers are shown, oldest first.
         self._entries: list[_Entry] = []
+        #: What the view does while the click model runs: a context entered before the model
+        #: starts (the canvas draws the new click or the box and shows a busy cursor) and left
+        #: when it returns or fails.
+        self.busy: Callable[[], AbstractContextManager[object]] = nullcontext
+        #: The click the model is computing, shown as a marker meanwhile.
+        self._pending: Click | None = None
         self._press_at: Pointer | None = None
         #: Whether the press was off the photo (on the canvas's margin): only a box may follow.
         self._outside = False
@@ -258,8 +270,8 @@ class SmartClickTool(Tool):
 
     @property
     def clicks(self) -> list:
-        """The session's clicks (markers), oldest first."""
-        return [e.click for e in self._entries]
+        """The session's clicks (markers), oldest first, and the one the model is computing."""
+        return [e.click for e in self._entries] + ([] if self._pending is None else [self._pending])
 
     def predictor(self):
         """The click predictor, or None when no click model is available.
@@ -356,12 +368,18 @@ class SmartClickTool(Tool):
             box = _clip(box, ctx.mask.shape)
             if box[2] - box[0] < MIN_BOX_PX or box[3] - box[1] < MIN_BOX_PX or _too_thin(box, ctx.mask.shape):
                 return ToolResult(message=BOX_TOO_THIN)
-        predictor.set_image(ctx.document.rgb)
-        if box is not None:
-            return self._apply_box(ctx, predictor, box)
         from fashion_annotator.segmentation.clicks import Click
 
-        return self._apply_click(ctx, predictor, Click(start.y, start.x, not self._negative))
+        click = None if box is not None else Click(start.y, start.x, not self._negative)
+        self._pending, self.box = click, box  # shown while the model runs
+        try:
+            with self.busy():
+                predictor.set_image(ctx.document.rgb)
+                if box is not None:
+                    return self._apply_box(ctx, predictor, box)
+                return self._apply_click(ctx, predictor, click)
+        finally:
+            self._pending, self.box = None, None
 
     def cancel(self, ctx: ToolContext | None) -> ToolResult:
         self._press_at, self.box = None, None
@@ -409,7 +427,7 @@ class SmartClickTool(Tool):
         from fashion_annotator.segmentation.click_guide import proposed_object
 
         before = ctx.mask == ctx.label
-        clicks = [*self.clicks, click]
+        clicks = [*(e.click for e in self._entries), click]
         guide = self._guide(ctx)
         proposed = proposed_object(guide, before, clicks)
         if proposed is not None:  # a first click on a proposed object: take it
@@ -460,6 +478,11 @@ class SmartClickTool(Tool):
         predictor = self.predictor()
         if predictor is None:
             return NOTHING
+        with self.busy():
+            return self._replay_without(ctx, predictor, i)
+
+    def _replay_without(self, ctx: ToolContext, predictor, i: int) -> ToolResult:
+        """:meth:`_remove_near` of the ``i``-th shown click, the model loaded."""
         predictor.set_image(ctx.document.rgb)
         removed = self._entries[i]
         obj = removed.before_mask()

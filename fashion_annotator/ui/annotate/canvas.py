@@ -7,17 +7,14 @@ rectangle changed. The edit logic itself lives in :mod:`.tools`, Qt-free.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
-from PySide6.QtWidgets import (
-    QGraphicsEllipseItem,
-    QGraphicsPathItem,
-    QWidget,
-)
+from PySide6.QtWidgets import QApplication, QGraphicsEllipseItem, QGraphicsPathItem, QWidget
 
 from fashion_annotator.annotate.tools import (
     TOOL_NAMES,
@@ -459,8 +456,10 @@ class Canvas(ImageView):
 
     def _release(self, event: QMouseEvent) -> None:
         if self._takes(event) and (ctx := self._context()) is not None:
-            self._handle(self._tool.release(ctx, self._pointer(event)))
-            self._update_polygon_preview()
+            try:
+                self._handle(self._tool.release(ctx, self._pointer(event)))
+            finally:  # a click whose model failed loses its marker
+                self._update_polygon_preview()
 
     def _cursor_changed(self) -> None:
         self._update_outline()
@@ -552,6 +551,19 @@ class Canvas(ImageView):
         if isinstance(self._tool, SmartClickTool):
             self._tool.num_classes = None if self._taxonomy is None else self._taxonomy.num_classes
             self._tool.model_path = self._click_model
+            self._tool.busy = self._model_running
+
+    @contextmanager
+    def _model_running(self) -> Iterator[None]:
+        """While Smart click's model runs (seconds on a loaded machine): a busy cursor, and the
+        new click's marker or box painted before it starts; the cursor is restored after."""
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self._markers.show(self._tool, self._context())
+            self.viewport().repaint()
+            yield
+        finally:
+            QApplication.restoreOverrideCursor()
 
     def _update_outline(self) -> None:
         show = self._cursor_scene is not None and self._tool.name in ("brush", "eraser")
