@@ -147,9 +147,27 @@ def run_child(script: str, *args: str, prefix: tuple[str, ...] = (), timeout: fl
     )  # fmt: skip
 
 
+def run_read_only(script: str, root: Path, *args: str):
+    """Run ``script`` (given ``root`` and ``args``) with every file and folder of ``root`` made
+    read-only and the permissions enforced (:func:`unprivileged`); restored afterwards."""
+    paths = [root, *root.rglob("*")]
+    try:
+        for path in sorted(paths, key=lambda p: -len(p.parts)):
+            path.chmod(0o555 if path.is_dir() else 0o444)
+        return run_child(script, str(root), *args, prefix=tuple(unprivileged()))
+    finally:
+        for path in paths:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 @pytest.fixture(name="run_child")
 def run_child_fixture():
     return run_child
+
+
+@pytest.fixture(name="run_read_only")
+def run_read_only_fixture():
+    return run_read_only
 
 
 @pytest.fixture(name="unprivileged")

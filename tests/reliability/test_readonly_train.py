@@ -16,19 +16,12 @@ sys.exit(main(["train", "--project", sys.argv[1], "--task", "garment", "--epochs
 """
 
 
-def test_a_retrain_of_a_read_only_project_is_refused_in_words(run_child, unprivileged) -> None:
+def test_a_retrain_of_a_read_only_project_is_refused_in_words(run_read_only) -> None:
     """A fuzz (as uid nobody): ``error: [Errno 13] Permission denied: '.../cache/training/garment.lock'``."""
     base = Path(tempfile.mkdtemp(prefix="fa-ro-train-"))  # not under tmp_path: its parents stay writable
     root = base / "p"
     Project.create(root, tasks=("garment",)).close()
-    paths = [root, *root.rglob("*")]
-    try:
-        for path in sorted(paths, key=lambda p: -len(p.parts)):
-            path.chmod(0o555 if path.is_dir() else 0o444)
-        child = run_child(TRAIN_CHILD, str(root), prefix=tuple(unprivileged))
-    finally:
-        for path in paths:
-            path.chmod(0o755 if path.is_dir() else 0o644)
+    child = run_read_only(TRAIN_CHILD, root)
     last = child.stderr.strip().splitlines()[-1]
     assert child.returncode == 1, child.stderr[-3000:]
     assert last == (f"fashion-annotator train: error: {root}: cannot open for writing: "

@@ -35,7 +35,7 @@ sys.exit(main(["info", sys.argv[1]]))
 
 
 def test_a_read_only_project_whose_wal_cannot_be_read_is_refused_not_opened_empty(
-    write_photo, run_child, unprivileged
+    write_photo, run_child, run_read_only
 ) -> None:
     """A fault injection: a writer killed after 3 saves, its ``-shm`` not copied, the folder
     read-only: ``info`` said "garment 0" (exit 0) and an export "0 images exported", the
@@ -50,14 +50,7 @@ def test_a_read_only_project_whose_wal_cannot_be_read_is_refused_not_opened_empt
     wal = root / "project.sqlite-wal"
     assert wal.stat().st_size > 0
     (root / "project.sqlite-shm").unlink()  # a copy that skipped it
-    paths = [root, *root.rglob("*")]
-    try:
-        for path in sorted(paths, key=lambda p: -len(p.parts)):
-            path.chmod(0o555 if path.is_dir() else 0o444)
-        child = run_child(INFO, str(root), prefix=tuple(unprivileged))
-    finally:
-        for path in paths:
-            path.chmod(0o755 if path.is_dir() else 0o644)
+    child = run_read_only(INFO, root)
     assert "garment 0" not in child.stdout, child.stdout
     assert child.returncode == 1, child.stdout + child.stderr[-3000:]
     last = child.stderr.strip().splitlines()[-1]

@@ -408,18 +408,11 @@ def _readonly_project(write_photo) -> Path:
 
 
 def test_read_only_project_opens_for_viewing_export_and_qa(
-    tmp_path: Path, write_photo, integrity_ok, ledger, run_child, unprivileged
+    tmp_path: Path, write_photo, integrity_ok, ledger, run_read_only
 ) -> None:
     ledger.try_("store", "read-only project folder")
     root = _readonly_project(write_photo)
-    paths = [root, *root.rglob("*")]
-    try:
-        for path in sorted(paths, key=lambda p: -len(p.parts)):
-            path.chmod(0o555 if path.is_dir() else 0o444)
-        child = run_child(READONLY_CHILD, str(root), str(tmp_path), prefix=tuple(unprivileged))
-    finally:
-        for path in paths:
-            path.chmod(0o755 if path.is_dir() else 0o644)
+    child = run_read_only(READONLY_CHILD, root, str(tmp_path))
     assert child.returncode == 0, child.stderr[-3000:]
     out = child.stdout
     assert "readonly: " in out and "readonly: None" not in out, out
