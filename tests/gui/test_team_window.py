@@ -143,3 +143,40 @@ def test_a_colleagues_change_reads_again_only_its_row_and_a_new_desktop_copies_o
     finally:
         window.close()
         project.close()
+
+
+def test_a_new_desktop_shows_thumbnails_and_ranks_with_photos_copied_in_batches(
+    qtbot, team_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review of the change above: the list's thumbnails were decoded from photos never
+    copied (the "unreadable" placeholder, kept after the photo arrived), and "most useful
+    first" copied every to-do photo one query at a time on the GUI thread."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor
+
+    from fashion_annotator.ui.annotate.queue_order import QueueRanker
+
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "new-desktop"))
+    window, project = open_window(qtbot, team_url, tmp_path / "settings.ini", Answers())
+    try:
+        model = window.queue.model
+        for row in range(model.rowCount()):
+            model.data(model.index(row), Qt.ItemDataRole.DecorationRole)  # what a paint asks
+        qtbot.waitUntil(lambda: len(model._thumbs) == model.rowCount(), timeout=10_000)
+        pink = QColor("#ffcdd2").rgb()
+        assert all(t.pixel(t.width() // 2, t.height() // 2) != pink for t in model._thumbs.values())
+    finally:
+        window.close()
+        project.close()
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "third-desktop"))
+    with open_project(team_url, user="carol") as carol:
+        records = carol.images(fetch_photos=False)
+        calls: list = []
+        real = carol.images
+        monkeypatch.setattr(carol, "images", lambda *a, **k: calls.append(k.get("ids")) or real(*a, **k))
+        monkeypatch.setattr(carol, "image_path", lambda image_id: pytest.fail("a photo copied alone"))
+        ranker = QueueRanker(carol)
+        monkeypatch.setattr(ranker, "_model", lambda task: ("garment:stub", tmp_path / "none.safetensors"))
+        ranker.arrange(records, "garment", "tool")
+        ranker.cancel(msecs=5000)
+        assert calls == [[r.id for r in records]] and all(r.path.is_file() for r in records)

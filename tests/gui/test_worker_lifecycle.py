@@ -126,8 +126,7 @@ def test_background_retrain_error_after_start_waits_for_finished(qtbot, loop_pro
 @pytest.fixture
 def ranker(qtbot) -> Iterator[QueueRanker]:
     owner = QObject()
-    ranker = QueueRanker(SimpleNamespace(image_path=lambda image_id: Path(f"/photos/{image_id}.jpg")),
-                         owner)  # fmt: skip
+    ranker = QueueRanker(SimpleNamespace(), owner)  # the records give the photos' paths
     yield ranker
     if shiboken6.isValid(ranker):
         ranker.pool.clear()
@@ -157,7 +156,7 @@ def test_queue_scoring_is_cancelled_at_the_next_photo(qtbot, ranker, monkeypatch
         "fashion_annotator.core.images.load_image", lambda path: SimpleNamespace(rgb=None)
     )
     monkeypatch.setattr("fashion_annotator.segmentation.active.score_photo", slow_score)
-    records = [SimpleNamespace(id=i, status="new") for i in range(200)]  # 10 s of scoring
+    records = [SimpleNamespace(id=i, status="new", path=Path(f"/photos/{i}.jpg")) for i in range(200)]  # 10 s
     ranker.arrange(records, "garment", "tool")
     ranker.arrange(records, "parsing", "tool")  # a second job, still queued
     qtbot.waitUntil(lambda: len(scored) >= 2, timeout=10_000)

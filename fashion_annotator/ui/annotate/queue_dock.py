@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.colour_profiles import to_srgb
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.wording import status_name
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.ui.annotate.queue_order import ORDERS as QUEUE_ORDERS
 from fashion_annotator.ui.icons import STATUS_STYLE, status_icon
 from fashion_annotator.ui.search_field import SearchField
@@ -102,6 +103,10 @@ class QueueModel(QAbstractListModel):
         self.name_of: Callable[[Any], str] = lambda rec: rec.name
         #: Why QA sent an image back (its tooltip's last line), or None; set by the window.
         self.note_of: Callable[[int], str | None] = lambda image_id: None
+        #: Copies the photos of these image ids to this desktop in one batch (a shared
+        #: project's uploads, :attr:`ImageRecord.in_store`), or None; set by the window.
+        self.fetch_photos: Callable[[list[int]], object] | None = None
+        self._to_fetch: list[tuple[int, Path]] = []
         self._thumbs: OrderedDict[int, QImage] = OrderedDict()
         self._requested: set[int] = set()
         self.destroyed.connect(self._thumbs.clear)
@@ -157,7 +162,7 @@ class QueueModel(QAbstractListModel):
         else:
             if rec.id not in self._requested:
                 self._requested.add(rec.id)
-                self._pool.start(_ThumbJob(self._relay, rec.id, Path(rec.path)))
+                self._decode(rec)
             thumb = _filled(QColor("#e0e0e0"))
         canvas = QPixmap(THUMB)
         canvas.fill(Qt.GlobalColor.transparent)
@@ -170,6 +175,27 @@ class QueueModel(QAbstractListModel):
         )
         painter.end()
         return QIcon(canvas)
+
+    def _decode(self, rec) -> None:
+        """Start decoding ``rec``'s thumbnail; an uploaded photo not yet on this desktop is
+        copied first, with those of the other rows the same paint shows (one query)."""
+        path = Path(rec.path)
+        if getattr(rec, "in_store", False) and self.fetch_photos is not None and not path.is_file():
+            if not self._to_fetch:
+                QTimer.singleShot(0, self, self._fetch_and_decode)
+            self._to_fetch.append((rec.id, path))
+            return
+        self._pool.start(_ThumbJob(self._relay, rec.id, path))
+
+    def _fetch_and_decode(self) -> None:
+        batch, self._to_fetch = self._to_fetch, []
+        if self.fetch_photos is not None:
+            try:
+                self.fetch_photos([image_id for image_id, _ in batch])
+            except ProjectError:
+                pass  # the server went away: those thumbnails read as unreadable
+        for image_id, path in batch:
+            self._pool.start(_ThumbJob(self._relay, image_id, path))
 
     def _thumb_ready(self, image_id: int, image: QImage) -> None:
         self._thumbs[image_id] = image if not image.isNull() else _filled(QColor("#ffcdd2"))

@@ -31,6 +31,7 @@ class QueueRefresher(QObject):
     def __init__(self, window: Any, poll_s: float = QUEUE_POLL_S) -> None:
         super().__init__(window)
         self.window = window
+        window.queue.model.fetch_photos = lambda ids: window.project.images(ids=ids)  # copies them
         self._signature: tuple = ()
         self._token: tuple[int, int] | None = None
         self._records: list = []  # the rows of the last read, in import order
