@@ -295,6 +295,7 @@ class PreferencesDialog(QDialog):
         form.addRow("Models", self.fast)
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(["Task", "Class", "Colour"])
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the buttons
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         for taxonomy in taxonomies:

@@ -102,6 +102,7 @@ class ShortcutEditor(QTableWidget):
         self.changed: set[str] = set()
         self.setHorizontalHeaderLabels(["Command", "Key", "Default"])
         self.verticalHeader().setVisible(False)
+        self.setTabKeyNavigation(False)  # Tab moves on to the dialog's buttons
         self.horizontalHeader().setStretchLastSection(True)
         self._rows: dict[str, QKeySequenceEdit] = {}
         for name, action in sorted(self.named_actions.items(), key=lambda i: i[1].text().lower()):

@@ -23,8 +23,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFileDialog,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -62,6 +60,7 @@ from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
 from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.ui.review.background import BackgroundScoring
+from fashion_annotator.ui.review.decision_panel import build_decision_panel
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
 from fashion_annotator.ui.review.rescore import RescoreThread, ScoreThread
@@ -83,8 +82,10 @@ REVIEW_KEYS = (
     ("R", "Reject the selected mask with the chosen reason"),
     ("Return", "Open the selected image in the annotation view (in the reason field: reject)"),
     ("F5", "Refresh: read colleagues' saves and decisions again"),
+    ("Alt+J", "The reject reason box (then Tab: the Why text, Reject)"),
 )
-"""The Review tab's keys, listed by F1 and kept out of the window's other shortcuts."""
+"""The Review tab's keys, listed by F1 and kept out of the window's other shortcuts (Alt+J is
+the mnemonic of the reason box's label, :data:`~.decision_panel.REJECT_LABEL`)."""
 
 #: Rows the table's header measures for its column widths (the rows in sight first).
 SIZE_SAMPLE_ROWS = 40
@@ -111,6 +112,14 @@ class ReviewView(BackgroundScoring, QWidget):
     decisionRecorded = Signal(int, str)
     exported = Signal(str)
     refreshed = Signal(object)
+    approve_button: QPushButton
+    reject_button: QPushButton
+    open_button: QPushButton
+    reason: QComboBox
+    """The reject reason category (none chosen until the reviewer picks one)."""
+    reason_text: QLineEdit
+    history: QLabel
+    """The decision panel's widgets (:func:`~.decision_panel.build_decision_panel`)."""
 
     def __init__(self, project: ProjectStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -141,6 +150,7 @@ class ReviewView(BackgroundScoring, QWidget):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab goes on to the decision (it stayed in the rows)
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
@@ -240,7 +250,7 @@ class ReviewView(BackgroundScoring, QWidget):
         self.title.setWordWrap(True)
         right_col.addWidget(self.title)
         right_col.addWidget(self.viewer, 1)
-        right_col.addWidget(self._decision_panel())
+        right_col.addWidget(build_decision_panel(self))
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
@@ -253,43 +263,11 @@ class ReviewView(BackgroundScoring, QWidget):
 
         slots = {"A": self.approve_selected, "R": self.reject_selected,
                  "Return": self.open_selected, "F5": self.refresh}  # fmt: skip
-        for key, _what in REVIEW_KEYS:
+        for key in slots:  # Alt+J: the label's mnemonic
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.setAutoRepeat(False)  # a held A approved a row every 30 ms, unseen
             shortcut.activated.connect(slots[key])
-
-    def _decision_panel(self) -> QGroupBox:
-        box = QGroupBox("Decision")
-        form = QFormLayout(box)
-        self.approve_button = QPushButton("Approve (A)")
-        self.approve_button.clicked.connect(lambda: self._clicked(self.approve_selected))
-        self.reason = QComboBox()
-        for key, label in decisions.REASONS.items():
-            self.reason.addItem(label, key)
-        # no category until the reviewer picks one: a reject with only a Why text typed went
-        # out as the first category, "Bad ground truth", which nobody chose
-        self.reason.setPlaceholderText("Reason…")
-        self.reason.setCurrentIndex(-1)
-        self.reason_text = QLineEdit(placeholderText="Why (shown to the operator)")
-        self.reject_button = QPushButton("Reject (R)")
-        self.reject_button.clicked.connect(lambda: self._clicked(self.reject_selected))
-        self.open_button = QPushButton("Open in annotation view (Enter)")
-        self.open_button.clicked.connect(self.open_selected)
-        row = QHBoxLayout()
-        row.addWidget(self.approve_button)
-        row.addWidget(self.open_button)
-        form.addRow(row)
-        reject_row = QHBoxLayout()
-        reject_row.addWidget(self.reason)
-        reject_row.addWidget(self.reason_text, 1)
-        reject_row.addWidget(self.reject_button)
-        form.addRow("Reject:", reject_row)
-        self.history = QLabel()
-        self.history.setWordWrap(True)
-        self.history.setTextFormat(Qt.TextFormat.PlainText)  # a reviewer's "<h1>..." stays text
-        form.addRow("History:", self.history)
-        return box
 
     # -- data --------------------------------------------------------------------------------
 

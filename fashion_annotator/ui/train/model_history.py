@@ -83,6 +83,7 @@ class ModelHistoryDialog(QDialog):
         for table in (self.models, self.quality):
             table.verticalHeader().setVisible(False)
             table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+            table.setTabKeyNavigation(False)  # Tab reaches the buttons
         self.plot = LivePlot("proposals vs saved masks (median)", "images scored")
         self.summary = QLabel()
         self.summary.setWordWrap(True)

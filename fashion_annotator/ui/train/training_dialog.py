@@ -207,6 +207,7 @@ class RetrainDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab moves on to the buttons
         self.comparison_label = WholeLabel()
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)

@@ -1,0 +1,76 @@
+"""The Review tab's decision panel: Approve, the reject reason and its Why text, Open.
+
+Built onto the :class:`~fashion_annotator.ui.review.view.ReviewView` (its widgets are the view's
+attributes); every control is reached by Tab from the results table, and Alt+J (the
+"Re&ject:" label) gives the reason box the keyboard from anywhere in the tab.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+)
+
+from fashion_annotator.qa import decisions
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.review.view import ReviewView
+
+REJECT_LABEL = "Re&ject:"
+"""The reason box's label; its mnemonic (Alt+J) is free in the window's menus and panels."""
+
+
+def build_decision_panel(view: ReviewView) -> QGroupBox:
+    """Make the decision panel of ``view`` and set its widgets as ``view``'s attributes.
+
+    Parameters
+    ----------
+    view : ReviewView
+        The review whose selected row the buttons decide.
+
+    Returns
+    -------
+    QGroupBox
+        The panel, for the view's layout.
+    """
+    box = QGroupBox("Decision")
+    form = QFormLayout(box)
+    view.approve_button = QPushButton("Approve (A)")
+    view.approve_button.clicked.connect(lambda: view._clicked(view.approve_selected))  # noqa: SLF001
+    view.reason = QComboBox()
+    for key, label in decisions.REASONS.items():
+        view.reason.addItem(label, key)
+    # no category until the reviewer picks one: a reject with only a Why text typed went
+    # out as the first category, "Bad ground truth", which nobody chose
+    view.reason.setPlaceholderText("Reason…")
+    view.reason.setCurrentIndex(-1)
+    view.reason_text = QLineEdit(placeholderText="Why (shown to the operator)")
+    view.reject_button = QPushButton("Reject (R)")
+    view.reject_button.clicked.connect(lambda: view._clicked(view.reject_selected))  # noqa: SLF001
+    view.open_button = QPushButton("Open in annotation view (Enter)")
+    view.open_button.clicked.connect(view.open_selected)
+    row = QHBoxLayout()
+    row.addWidget(view.approve_button)
+    row.addWidget(view.open_button)
+    form.addRow(row)
+    reject_row = QHBoxLayout()
+    reject_row.addWidget(view.reason)
+    reject_row.addWidget(view.reason_text, 1)
+    reject_row.addWidget(view.reject_button)
+    reject_label = QLabel(REJECT_LABEL)
+    reject_label.setBuddy(view.reason)
+    form.addRow(reject_label, reject_row)
+    view.history = QLabel()
+    view.history.setWordWrap(True)
+    view.history.setTextFormat(Qt.TextFormat.PlainText)  # a reviewer's "<h1>..." stays text
+    form.addRow("History:", view.history)
+    return box

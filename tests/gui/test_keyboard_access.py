@@ -1,0 +1,94 @@
+"""Keyboard-only use of the window: Tab walks every control and leaves every table, each tab
+has a key, and the Review tab's decisions are reachable without a mouse."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QWidget
+
+from fashion_annotator.ui.testing import copy_project, open_window, wait_ready
+
+ALT = Qt.KeyboardModifier.AltModifier
+
+
+def _walk(qtbot, start: QWidget, presses: int, backward: bool = False) -> list[QWidget]:
+    """The widgets the focus visits from ``start`` over ``presses`` Tab (Shift+Tab) presses."""
+    start.setFocus()
+    qtbot.waitUntil(start.hasFocus)
+    key = Qt.Key.Key_Backtab if backward else Qt.Key.Key_Tab
+    mods = Qt.KeyboardModifier.ShiftModifier if backward else Qt.KeyboardModifier.NoModifier
+    seen = []
+    for _ in range(presses):
+        QTest.keyClick(QApplication.focusWidget(), key, mods)
+        seen.append(QApplication.focusWidget())
+    return seen
+
+
+def _review(qtbot, masks_template, tmp_path, answers):
+    root = copy_project(masks_template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: window.review is not None and window.review.proxy.rowCount() > 0)
+    return window, project
+
+
+def test_tab_reaches_the_review_decision_and_leaves_both_tables(
+    qtbot, masks_template, tmp_path, answers
+):
+    window, project = _review(qtbot, masks_template, tmp_path, answers)
+    review = window.review
+    try:
+        wanted = [review.reason, review.reason_text, review.approve_button,
+                  review.reject_button, review.open_button]  # fmt: skip
+        forward = _walk(qtbot, review.table, 40)
+        assert all(w in forward for w in wanted), "Tab leaves the results table for the decision"
+        assert window.instance_review.table in forward and forward.index(review.table) < 39
+        backward = _walk(qtbot, window.instance_review.table, 40, backward=True)
+        assert review.table in backward and review.reason in backward
+        # a reject by keyboard alone: the reason box's mnemonic, a category, the Why text, Return
+        review.select_proxy_row(0)
+        image_id = review.selected_row().image_id
+        review.table.setFocus()
+        QTest.keyClick(review.table, Qt.Key.Key_J, ALT)
+        assert review.reason.hasFocus(), "Alt+J (Re&ject:) gives the reason box the keyboard"
+        QTest.keyClick(review.reason, Qt.Key.Key_Down)
+        assert review.reason.currentIndex() >= 0
+        QTest.keyClick(review.reason, Qt.Key.Key_Tab)
+        assert review.reason_text.hasFocus()
+        QTest.keyClicks(review.reason_text, "the collar is missing")
+        QTest.keyClick(review.reason_text, Qt.Key.Key_Return)
+        last = project.decisions.last(image_id, review.task)
+        assert (
+            last is not None and last.decision == "reject" and last.text == "the collar is missing"
+        )
+    finally:
+        window.close()
+        project.close()
+
+
+def test_every_table_of_the_window_and_its_dialogs_lets_tab_leave(qtbot, opened):
+    from PySide6.QtWidgets import QAbstractItemView
+
+    from fashion_annotator.ui.preferences import PreferencesDialog
+    from fashion_annotator.ui.train import loop_menu
+
+    window, _ = opened
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: window.review is not None)
+    preferences = PreferencesDialog(
+        window.prefs, [], window, actions=list(window.actions_by_name.values())
+    )
+    dialogs = [
+        window.show_help(),
+        window.show_training(),
+        loop_menu.show_history(window),
+        preferences,
+    ]
+    views = [v for top in (window, *dialogs) for v in top.findChildren(QAbstractItemView)]
+    assert len(views) >= 9
+    trapped = [v for v in views if v.tabKeyNavigation()]
+    assert trapped == [], f"Tab stays inside {[type(v).__name__ for v in trapped]}"
+    for dialog in dialogs:
+        dialog.close()
+    wait_ready(qtbot, window)
