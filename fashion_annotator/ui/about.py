@@ -48,7 +48,8 @@ def getting_started_text() -> str:
     """Help > Getting started: what the window shows and the first steps (plain text)."""
     return "\n".join([
         "The queue on the left lists the project's photos; the model's proposal is the starting "
-        "mask of each (Tab switches between the garment cutout and the clothing parsing).",
+        "mask of each (Tab on the photo switches between the garment cutout and the clothing "
+        "parsing; elsewhere Tab moves the keyboard focus).",
         "",
         "1. Fix what the proposal got wrong: B brush, E eraser, S superpixel regions, "
         "C Smart click (left click adds, right click removes), P polygon. Ctrl+Z undoes.",

@@ -30,14 +30,21 @@ MOUSE_HELP = (
 )
 
 
+KEY_WHERE = "keyWhere"
+"""Action property: where its keys work when not window-wide (e.g. "on the photo")."""
+
+
 def shortcut_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:
-    """Return ``(action text, shortcuts)`` for every action that has a shortcut."""
+    """Return ``(action text, shortcuts)`` for every action that has a shortcut; the keys of
+    an action that works in one place only name it (its :data:`KEY_WHERE` property)."""
     rows = []
     for action in actions:
         keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts()]
         keys = [k for k in keys if k]
         if keys:
-            rows.append((action.text().replace("&", ""), ", ".join(keys)))
+            where = action.property(KEY_WHERE)
+            text = ", ".join(keys) + (f" ({where})" if where else "")
+            rows.append((action.text().replace("&", ""), text))
     return rows
 
 

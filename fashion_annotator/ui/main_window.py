@@ -14,15 +14,11 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QEvent, QRect, QSize, Qt, Signal
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent
 from PySide6.QtWidgets import (
-    QAbstractSpinBox,
     QApplication,
     QHBoxLayout,
-    QLineEdit,
     QMainWindow,
     QMenu,
-    QPlainTextEdit,
     QTabWidget,
-    QTextEdit,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -335,10 +331,7 @@ class MainWindow(QMainWindow):
         self._cursor_moved(*self._cursor)
 
     def _next_task(self) -> None:
-        focus = QApplication.focusWidget()
-        if isinstance(focus, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox)):
-            focus.focusNextChild()  # Tab in a text field moves on, as it does everywhere else
-            return
+        """Show the next task's mask (Tab on the photo, :func:`.window_menus.photo_key`)."""
         tasks = list(self.taxonomies)
         self.set_task(tasks[(tasks.index(self.task) + 1) % len(tasks)])
 

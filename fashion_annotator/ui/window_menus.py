@@ -10,13 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar
 
 from fashion_annotator.ui import file_menu, shortcuts
 from fashion_annotator.ui.about import show_about, show_getting_started
 from fashion_annotator.ui.actions import TOOLS
 from fashion_annotator.ui.annotate import refine_menu
+from fashion_annotator.ui.help_dialog import KEY_WHERE
 from training.click_retrain import CLICK_TASK
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ def build_actions(w: MainWindow) -> None:
     preview.setCheckable(True)
     preview.toggled.connect(w.canvas.set_cutout_preview)
     a("boundaries", "Region &boundaries", "G", w.view_bar.boundaries.toggle, "boundaries")
-    a("switch_task", "Switch &task", "Tab", w._next_task)
+    photo_key(a("switch_task", "Switch &task", "Tab", w._next_task), w)
     a("fit", "&Fit to window", "Ctrl+0", w.canvas.fit_to_window, "fit")
     a("zoom_mask", "Zoom to the &mask", "Ctrl+2", w.canvas.zoom_to_mask)
     a("zoom_in", "Zoom &in", ["Ctrl++", "Ctrl+="], lambda: w.canvas.zoom_step(1))
@@ -85,6 +86,32 @@ def build_actions(w: MainWindow) -> None:
     for i in range(10):
         key = str((i + 1) % 10)
         a(f"label_{key}", f"Label {key}", key, lambda k=key: w._label_key(k))
+
+
+def photo_key(action: QAction, w: MainWindow) -> QAction:
+    """Make ``action``'s keys work only while the photo canvas has the keyboard focus.
+
+    Switch task's Tab belongs to the operator's working surface: bound window-wide, it took
+    Tab from every other widget (the focus never moved) and switched the task by accident.
+    Elsewhere Tab moves the focus; the menu item works from anywhere.
+
+    Parameters
+    ----------
+    action : QAction
+        A window action (:func:`~fashion_annotator.ui.actions.make_action`).
+    w : MainWindow
+        The window whose canvas owns the keys.
+
+    Returns
+    -------
+    QAction
+        ``action``.
+    """
+    w.removeAction(action)
+    w.canvas.addAction(action)
+    action.setProperty(KEY_WHERE, "while the photo has the keyboard")
+    action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+    return action
 
 
 def build_menus(w: MainWindow) -> None:

@@ -92,3 +92,25 @@ def test_every_table_of_the_window_and_its_dialogs_lets_tab_leave(qtbot, opened)
     for dialog in dialogs:
         dialog.close()
     wait_ready(qtbot, window)
+
+
+def test_tab_switches_the_task_only_on_the_photo_and_moves_the_focus_elsewhere(qtbot, opened):
+    from fashion_annotator.ui.testing import press_key
+
+    window, _ = opened
+    first = window.task
+    for start in (window.queue.view, window.palette_dock.list, window.view_bar.boundaries):
+        moved = _walk(qtbot, start, 1)
+        assert window.task == first, f"Tab in {type(start).__name__} switched the task"
+        assert moved[0] is not start, f"Tab did not move the focus out of {type(start).__name__}"
+    press_key(qtbot, window, Qt.Key.Key_Tab)
+    assert window.task != first and window.canvas.hasFocus(), "on the photo Tab switches the task"
+    press_key(qtbot, window, Qt.Key.Key_Tab)
+    assert window.task == first
+    window.actions_by_name["switch_task"].trigger()  # View > Switch task, from anywhere
+    assert window.task != first
+    help_dialog = window.show_help()
+    table = help_dialog.table
+    keys = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert "photo" in keys["Switch task"], "F1 says where Tab switches the task"
+    help_dialog.close()
