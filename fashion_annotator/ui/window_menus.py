@@ -29,7 +29,7 @@ MENUS: dict[str, list[str | None]] = {
     "&Edit": ["undo", "redo", None, "accept"],
     "&Tools": [*_TOOL_ACTIONS, None, "smaller", "larger"],
     "&View": ["overlay", "cutout_preview", "boundaries", "fit", "zoom_mask", "zoom_in", "zoom_out", "actual_pixels", None,
-              "switch_task", "next", "previous", "next_free"],
+              "switch_task", "next", "previous", "next_free", None, "tab_annotate", "tab_review"],
 }
 #: The Train menu's actions (the loop menu adds its own after them).
 TRAIN_MENU = ["train", "train_attributes", "train_clicks"]
@@ -70,6 +70,9 @@ def build_actions(w: MainWindow) -> None:
     preview.toggled.connect(w.canvas.set_cutout_preview)
     a("boundaries", "Region &boundaries", "G", w.view_bar.boundaries.toggle, "boundaries")
     photo_key(a("switch_task", "Switch &task", "Tab", w._next_task), w)
+    # Ctrl+1 and Ctrl+2 are the zoom keys: the tabs take the usual previous / next tab keys
+    a("tab_annotate", "Annotat&e tab", "Ctrl+PgUp", lambda: show_tab(w, 0))
+    a("tab_review", "&Review tab", "Ctrl+PgDown", lambda: show_tab(w, 1))
     a("fit", "&Fit to window", "Ctrl+0", w.canvas.fit_to_window, "fit")
     a("zoom_mask", "Zoom to the &mask", "Ctrl+2", w.canvas.zoom_to_mask)
     a("zoom_in", "Zoom &in", ["Ctrl++", "Ctrl+="], lambda: w.canvas.zoom_step(1))
@@ -112,6 +115,16 @@ def photo_key(action: QAction, w: MainWindow) -> QAction:
     action.setProperty(KEY_WHERE, "while the photo has the keyboard")
     action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     return action
+
+
+def show_tab(w: MainWindow, index: int) -> None:
+    """Show the Annotate (``index`` 0) or Review (1) tab and give its main view the keyboard:
+    the photo, or the table of scored masks."""
+    w.tabs.setCurrentIndex(index)
+    if index == 0:
+        w.canvas.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    elif w.review is not None:
+        w.review.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
 
 def build_menus(w: MainWindow) -> None:
@@ -175,6 +188,7 @@ def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
 BOTH_TABS = frozenset({
     "open_project", "new_project", "add_photos", "import_masks", "export", "open_server",
     "help", "about", "getting_started", "preferences", "train", "train_attributes", "train_clicks", "quit",
+    "tab_annotate", "tab_review",
 })  # fmt: skip
 
 

@@ -114,3 +114,17 @@ def test_tab_switches_the_task_only_on_the_photo_and_moves_the_focus_elsewhere(q
     keys = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
     assert "photo" in keys["Switch task"], "F1 says where Tab switches the task"
     help_dialog.close()
+
+
+def test_a_key_shows_each_tab_and_gives_its_main_view_the_keyboard(qtbot, opened):
+    from fashion_annotator.ui.testing import press_key
+
+    window, _ = opened
+    press_key(qtbot, window, Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 1 and window.review is not None
+    qtbot.waitUntil(window.review.table.hasFocus)
+    QTest.keyClick(window.review.table, Qt.Key.Key_PageUp, Qt.KeyboardModifier.ControlModifier)
+    assert window.tabs.currentIndex() == 0
+    qtbot.waitUntil(window.canvas.hasFocus)
+    names = {a.text().replace("&", ""): a for a in window.view_menu.actions()}
+    assert {"Annotate tab", "Review tab"} <= set(names), "View menu items, customisable keys"
