@@ -48,6 +48,7 @@ from fashion_annotator.dataset.formats import (
 from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES, ExportStopped
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.screen_fit import fit_on_show
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
@@ -322,6 +323,7 @@ class _PathDialog(QDialog):
         layout.addLayout(self.form)
         layout.addWidget(self.note)
         layout.addWidget(self.buttons)
+        fit_on_show(self)
 
     def _folder(self, title: str) -> str:
         return QFileDialog.getExistingDirectory(self, title)

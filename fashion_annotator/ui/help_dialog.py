@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.ui.screen_fit import fit_on_show
+
 MOUSE_HELP = (
     ("Wheel", "Zoom at the cursor"),
     ("Space + drag, middle drag", "Pan"),
@@ -96,3 +98,4 @@ class HelpDialog(QDialog):
         buttons.rejected.connect(self.close)
         layout.addWidget(buttons)
         self.resize(640, 600)
+        fit_on_show(self)  # 600 px ran off a 1280x720 screen at 125 %

@@ -40,7 +40,7 @@ from fashion_annotator.dataset.display import display_name, project_title
 from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.qa.decisions import rejection_note
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
-from fashion_annotator.ui import prompts, window_dialogs, window_lifecycle, window_menus
+from fashion_annotator.ui import prompts, screen_fit, window_dialogs, window_lifecycle, window_menus
 from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons
 from fashion_annotator.ui.annotate import instances_dock
 from fashion_annotator.ui.annotate.banner import Banner, image_notes, standing_notes
@@ -571,7 +571,7 @@ class MainWindow(QMainWindow):
 
     def fit_to_screen(self) -> None:
         """Shrink and move the window so all of it lies on the screen's free area."""
-        window_dialogs.fit_to_screen(self, self._screen_area())
+        screen_fit.fit_to_area(self, self._screen_area())
 
     def _restore_working_state(self) -> None:
         self.canvas.set_brush_radius(self.prefs.brush_radius)

@@ -30,6 +30,7 @@ from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.ui.annotate.autosave import DEFAULT_INTERVAL_S
 from fashion_annotator.ui.icons import swatch
+from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.shortcuts import ShortcutEditor
 
 
@@ -346,6 +347,7 @@ class PreferencesDialog(QDialog):
         self.table.cellDoubleClicked.connect(self._pick_color)
         # wide enough for the keyboard page's three columns (command, key, default keys)
         self.resize(680 if self.keys is not None else 520, 580)
+        fit_on_show(self)
 
     def _key_refused(self, reason: str) -> None:
         self.key_message.setText(f"{reason}: the key was not changed." if reason else "")

@@ -1,4 +1,4 @@
-"""The main window's dialogs, its Review tab and its fit to the screen, as functions of the window.
+"""The main window's dialogs and its Review tab, as functions of the window.
 
 :class:`~fashion_annotator.ui.main_window.MainWindow` keeps one-line methods that the menus
 and tests call; what each dialog shows and what the window does with its answer lives here.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRect, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea
 
 from fashion_annotator.dataset.postgres.url import is_postgres_url
@@ -125,17 +125,3 @@ def show_training(w: MainWindow, task: str | None = None) -> RetrainDialog:
     dialog.show()
     return dialog
 
-
-def fit_to_screen(w: MainWindow, area: QRect) -> None:
-    """Shrink and move ``w`` so all of it, frame included, lies inside ``area``."""
-    frame = w.frameGeometry()
-    extra_w = frame.width() - w.width()
-    extra_h = frame.height() - w.height()
-    width = min(w.width(), area.width() - extra_w)
-    height = min(w.height(), area.height() - extra_h)
-    if (width, height) != (w.width(), w.height()):
-        w.resize(width, height)
-    x = min(max(frame.x(), area.x()), area.right() - width - extra_w + 1)
-    y = min(max(frame.y(), area.y()), area.bottom() - height - extra_h + 1)
-    if (x, y) != (frame.x(), frame.y()):
-        w.move(x, y)

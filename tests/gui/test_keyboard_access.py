@@ -128,3 +128,59 @@ def test_a_key_shows_each_tab_and_gives_its_main_view_the_keyboard(qtbot, opened
     qtbot.waitUntil(window.canvas.hasFocus)
     names = {a.text().replace("&", ""): a for a in window.view_menu.actions()}
     assert {"Annotate tab", "Review tab"} <= set(names), "View menu items, customisable keys"
+
+
+SMALL_SCREEN_SCRIPT = """
+import json, sys
+from PySide6.QtWidgets import QApplication, QLabel
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.main_window import MainWindow
+from fashion_annotator.ui.preferences import Preferences, PreferencesDialog, settings_file
+from fashion_annotator.ui.train import loop_menu
+
+app = QApplication([])
+project = Project.open(sys.argv[1], user="alice")
+window = MainWindow(project, Preferences(settings_file(sys.argv[2])))
+window.show()
+prefs = PreferencesDialog(window.prefs, [project.taxonomy(t) for t in window.taxonomies], window,
+                          actions=list(window.actions_by_name.values()))
+background = loop_menu.background_dialog(window)
+dialogs = {"help": window.show_help(), "retrain": window.show_training(),
+           "attributes": window.show_training("instance_attributes"),
+           "history": loop_menu.show_history(window), "preferences": prefs, "background": background}
+out = {"screen": window.screen().availableGeometry().getRect()}
+for name, dialog in dialogs.items():
+    dialog.show()
+    app.processEvents()
+    out[name] = dialog.frameGeometry().getRect()
+    dialog.close()
+print(json.dumps(out))
+window.close()
+project.close()
+"""
+
+
+def test_every_dialog_fits_a_1280x720_screen_at_125_percent(template, tmp_path):
+    """1280x720 at 125 %: 1024x576 logical pixels (a QPA offscreen screen of that size)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    root = copy_project(template, tmp_path / "project")
+    config = tmp_path / "screen.json"
+    config.write_text(json.dumps({"screens": [{"name": "laptop", "width": 1280, "height": 720}]}))
+    script = tmp_path / "dialogs.py"
+    script.write_text(SMALL_SCREEN_SCRIPT)
+    env = dict(os.environ, QT_QPA_PLATFORM=f"offscreen:configfile={config}", QT_SCALE_FACTOR="1.25")
+    done = subprocess.run(
+        [sys.executable, str(script), str(root), str(tmp_path / "s.ini")],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    shown = json.loads(done.stdout.strip().splitlines()[-1])
+    sx, sy, sw, sh = shown.pop("screen")
+    assert (sw, sh) == (1024, 576)
+    off = {name: (x, y, w, h) for name, (x, y, w, h) in shown.items()
+           if x < sx or y < sy or x + w > sx + sw or y + h > sy + sh}  # fmt: skip
+    assert off == {}, f"dialogs past the screen's edge (x, y, w, h): {off}"

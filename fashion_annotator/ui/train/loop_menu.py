@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QInputDialog
+from PySide6.QtWidgets import QInputDialog, QLabel
 
 from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.ui.annotate.queue_order import QueueRanker
+from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 from fashion_annotator.ui.train.model_history import ModelHistoryDialog
 from training.click_retrain import CLICK_TASK
@@ -68,15 +69,29 @@ def show_history(window: Any) -> ModelHistoryDialog:
     return dialog
 
 
+def background_dialog(window: Any) -> QInputDialog:
+    """The question of :func:`ask_background`, not yet shown: its long explanation wraps (on one
+    line it made the dialog 1863 px wide, its buttons off a laptop's screen)."""
+    dialog = QInputDialog(window)
+    dialog.setWindowTitle("Background retrain")
+    dialog.setInputMode(QInputDialog.InputMode.IntInput)
+    dialog.setIntRange(0, 10_000)
+    dialog.setIntValue(window.prefs.background_retrain_every(window.project.root))
+    dialog.setLabelText(
+        "Retrain this project's proposal model in the background after this many newly "
+        "corrected masks (0: off; other projects keep their own setting). It runs at low "
+        "priority and the new model is used only when it is better on the same validation images."
+    )
+    for label in dialog.findChildren(QLabel):
+        label.setWordWrap(True)
+    fit_on_show(dialog)
+    return dialog
+
+
 def ask_background(window: Any) -> None:
     """Ask how many newly corrected masks trigger a background retrain of this project (0: off)."""
-    every, ok = QInputDialog.getInt(
-        window, "Background retrain",
-        "Retrain this project's proposal model in the background after this many newly "
-        "corrected masks (0: off; other projects keep their own setting). It runs at low priority and the new model is used only when it is better "
-        "on the same validation images.",
-        window.prefs.background_retrain_every(window.project.root), 0, 10_000,
-    )  # fmt: skip
-    if ok:
+    dialog = background_dialog(window)
+    if dialog.exec():
+        every = dialog.intValue()
         window.prefs.set_background_retrain_every(window.project.root, every)
         window.retrainer.set_every(every)

@@ -37,6 +37,7 @@ from fashion_annotator.qa.model_history import (
     proposal_quality,
     row_text,
 )
+from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.train.plot import LivePlot
 
 
@@ -111,6 +112,7 @@ class ModelHistoryDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
         self.resize(720, 620)  # every column of the versions table (it opened at 442 px wide)
+        fit_on_show(self)
         self.refresh()
 
     def set_task(self, task: str) -> None:

@@ -14,7 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QProcess, QTimer, Signal
+from PySide6.QtCore import QProcess, QSize, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -44,6 +44,7 @@ from fashion_annotator.dataset.training_set import (
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.prompts import ask_stop_running
+from fashion_annotator.ui.screen_fit import fit_on_show, scrolled
 from fashion_annotator.ui.train.child_process import training_process
 from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
@@ -234,7 +235,11 @@ class RetrainDialog(QDialog):
         bar = QHBoxLayout()
         bar.addWidget(self.progress, 1)
         bar.addWidget(self.eta_label)
-        layout = QVBoxLayout(self)
+        # everything but the buttons scrolls where the screen is short (1280x720 at 125 %: the
+        # form, plot, figures and log, 536 px at the least, pushed the buttons off it)
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addLayout(bar)
         layout.addWidget(self.status_label)
@@ -242,7 +247,14 @@ class RetrainDialog(QDialog):
         layout.addWidget(self.table)
         layout.addWidget(self.comparison_label)
         layout.addWidget(self.log)
-        layout.addLayout(buttons)
+        outer = QVBoxLayout(self)
+        outer.addWidget(scrolled(body), 1)
+        outer.addLayout(buttons)
+        margins = outer.contentsMargins()
+        extra = QSize(margins.left() + margins.right(),
+                      margins.top() + margins.bottom() + outer.spacing() + buttons.sizeHint().height())  # fmt: skip
+        self.resize(body.sizeHint() + extra)  # all of it where the screen allows (fit_on_show)
+        fit_on_show(self)
 
     def _attribute_counts(self) -> tuple[int, int]:
         from fashion_annotator.instances.schema import load_attribute_schema
