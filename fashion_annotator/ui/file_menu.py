@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -324,6 +326,14 @@ class _PathDialog(QDialog):
         layout.addWidget(self.note)
         layout.addWidget(self.buttons)
         fit_on_show(self)
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Give the first empty path field the keyboard (OK had it, with the Folder empty)."""
+        super().showEvent(event)
+        fields = [e for e in self.findChildren(QLineEdit) if not isinstance(e.parent(), QAbstractSpinBox)]
+        empty = next((e for e in fields if not e.text() and e.isEnabled()), None)
+        if empty is not None:
+            empty.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _folder(self, title: str) -> str:
         return QFileDialog.getExistingDirectory(self, title)

@@ -135,6 +135,7 @@ class MainWindow(QMainWindow):
         self._setup_status()
         self._setup_session()
         self.instances = instances_dock.attach(self)
+        self.instances.list.setAccessibleName("Instances of the photo")  # the dock's file is full
         self.panels_menu = window_menus.add_panels_menu(self, [self.queue, self.palette_dock, self.instances])
         self.history_actions = HistoryActions(self)
         loop_menu.install(self)

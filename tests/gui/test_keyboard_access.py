@@ -184,3 +184,24 @@ def test_every_dialog_fits_a_1280x720_screen_at_125_percent(template, tmp_path):
     off = {name: (x, y, w, h) for name, (x, y, w, h) in shown.items()
            if x < sx or y < sy or x + w > sx + sw or y + h > sy + sh}  # fmt: skip
     assert off == {}, f"dialogs past the screen's edge (x, y, w, h): {off}"
+
+
+def test_a_screen_reader_names_every_list_field_and_box_and_dialogs_start_on_the_empty_field(qtbot, opened):
+    from fashion_annotator.ui.file_menu import ExportDialog
+
+    window, _ = opened
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: window.review is not None)
+    review = window.review
+    widgets = [review.task_combo, review.reference, review.reason, review.reason_text, review.search,
+               window.queue.search, window.queue.view, window.palette_dock.list, window.instances.list,
+               review.table, window.instance_review.table]  # fmt: skip
+    unnamed = [type(w).__name__ for w in widgets if not w.accessibleName()]
+    assert unnamed == [], f"no accessible name: {unnamed}"
+    dialog = window.show_training("instance_attributes")
+    assert dialog.windowTitle() == "Retrain Instance attributes", "the task's display name"
+    dialog.close()
+    export = ExportDialog(["garment"], "garment", window)
+    export.show()
+    assert export.focusWidget() is export.out, "the empty Folder has the keyboard, not OK"
+    export.close()

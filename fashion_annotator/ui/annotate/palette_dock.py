@@ -50,6 +50,7 @@ class PaletteDock(QDockWidget):
         self._task_group.buttonClicked.connect(lambda b: self.taskChosen.emit(b.property("task")))
         layout.addLayout(self._task_row)
         self.list = QListWidget()
+        self.list.setAccessibleName("Labels")
         self.list.setIconSize(QSize(18, 18))
         self.list.setSpacing(1)
         self.list.setAlternatingRowColors(False)

@@ -246,8 +246,10 @@ class QueueDock(QDockWidget):
         for status in STATUS_STYLE:
             self.status_filter.addItem(status_icon(status), status_name(status), status)
         self.status_filter.setToolTip("Show only images with this status")
+        self.status_filter.setAccessibleName("Show the images of status")
         self.search = SearchField(home)
         self.search.setPlaceholderText("Search by name")
+        self.search.setAccessibleName("Search the images by name")
         self.search.setClearButtonEnabled(True)
         row.addWidget(self.status_filter)
         row.addWidget(self.search, 1)
@@ -257,6 +259,7 @@ class QueueDock(QDockWidget):
             self.order_combo.addItem(text, key)
         self.order_combo.setToolTip("Order of the list: import order, or the photos whose "
                                     "correction should teach the model most first")  # fmt: skip
+        self.order_combo.setAccessibleName("Order of the images")
         layout.addWidget(self.order_combo)
         self.counts = QLabel()
         self.counts.setWordWrap(True)
@@ -265,6 +268,7 @@ class QueueDock(QDockWidget):
         self.model = QueueModel(self)
         self.view = QListView()
         self.view.setModel(self.model)
+        self.view.setAccessibleName("Images")
         self.view.setIconSize(THUMB)
         self.view.setUniformItemSizes(True)
         self.view.setSpacing(2)

@@ -53,7 +53,9 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     # out as the first category, "Bad ground truth", which nobody chose
     view.reason.setPlaceholderText("Reason…")
     view.reason.setCurrentIndex(-1)
+    view.reason.setAccessibleName("Reject reason")
     view.reason_text = QLineEdit(placeholderText="Why (shown to the operator)")
+    view.reason_text.setAccessibleName("Why the mask is rejected (shown to the operator)")
     view.reject_button = QPushButton("Reject (R)")
     view.reject_button.clicked.connect(lambda: view._clicked(view.reject_selected))  # noqa: SLF001
     view.open_button = QPushButton("Open in annotation view (Enter)")

@@ -151,6 +151,7 @@ class ReviewView(BackgroundScoring, QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)  # Tab goes on to the decision (it stayed in the rows)
+        self.table.setAccessibleName("Scored masks")
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(22)
         header = self.table.horizontalHeader()
@@ -168,9 +169,11 @@ class ReviewView(BackgroundScoring, QWidget):
         for name in self.project.tasks:
             self.task_combo.addItem(task_title(name), name)
         self.task_combo.setVisible(len(self.project.tasks) > 1)
+        self.task_combo.setAccessibleName("Task reviewed")
         self.task_combo.currentIndexChanged.connect(lambda _: self.set_task(self.task_combo.currentData()))
         self.search = SearchField(self.table)
         self.search.setPlaceholderText("Filter by name")
+        self.search.setAccessibleName("Filter the scored masks by name")
         self.search.textChanged.connect(self.proxy.set_text)
         self.status_filter = QComboBox()
         for text, status in STATUS_FILTERS:
@@ -190,6 +193,7 @@ class ReviewView(BackgroundScoring, QWidget):
         self.reference = QComboBox()
         self.reference.addItem("vs proposal shown", "proposal")
         self.reference.addItem("vs current model", MODEL)
+        self.reference.setAccessibleName("Compare the masks with")
         self.reference.currentIndexChanged.connect(lambda _: self.refresh())
         self.rescore_button = QPushButton("Re-score with current model")
         self.rescore_button.clicked.connect(self.start_rescore)

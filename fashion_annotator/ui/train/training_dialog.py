@@ -42,6 +42,7 @@ from fashion_annotator.dataset.training_set import (
     val_count,
 )
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
+from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.prompts import ask_stop_running
 from fashion_annotator.ui.screen_fit import fit_on_show, scrolled
@@ -154,7 +155,7 @@ class RetrainDialog(QDialog):
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.timeout.connect(self._kill)
-        self.setWindowTitle(f"Retrain {task}")
+        self.setWindowTitle(f"Retrain {model_title(task)}")
         self._build()
 
     def _build(self) -> None:
