@@ -27,7 +27,6 @@ from torch import nn
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.leases import process_gone
-from fashion_annotator.dataset.training_set import MIN_VAL
 from fashion_annotator.models.device import resolve_device
 from fashion_annotator.models.preprocess import InputSpec
 from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE, architecture_of, build_model
@@ -38,8 +37,9 @@ from fashion_annotator.models.weights import (
     save_model,
     update_meta,
 )
-from fashion_annotator.segmentation.proposals import BEYOND_ONE_PASS, model_path
+from fashion_annotator.segmentation.proposals import model_path
 from training import distributed
+from training.comparison import compare, registered_metrics
 from training.data import (
     CachedSplit,
     Sample,
@@ -49,10 +49,10 @@ from training.data import (
     split_samples,
     task_mapping,
 )
-from training.finetune import REFINEMENT_CHOICES, paired_comparison, project_samples, promotion
+from training.finetune import REFINEMENT_CHOICES, project_samples, promotion
 from training.heads import Head, stack_heads
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
-from training.metrics import background_figures, evaluate, evaluate_predictor, score_refinements
+from training.metrics import evaluate, evaluate_predictor, score_refinements
 from training.request import TrainRequest
 
 Emit = Callable[[dict], None]
@@ -87,49 +87,6 @@ def single_arch(architecture: str, arch: dict[str, Any], head: Head) -> dict[str
     if architecture == DEFAULT_ARCHITECTURE:
         return {**arch, "out_ch": head.channels, "boundary_head": False}
     return {**arch, "out_ch": head.channels}
-
-
-def evaluate_file(
-    path: Path, samples: list[Sample], head: Head, cache_dir: Path | None
-) -> dict[str, Any]:
-    """Full-resolution val figures of a model file on ``samples`` (photos resized to its input)."""
-    loaded = load_model(path)
-    meta = loaded.meta
-    if list(meta["classes"]) != list(head.classes):
-        raise ValueError(f"{path}: classes {meta['classes']} differ from the task's {head.classes}")
-    pad = InputSpec.from_meta(meta).letterbox_pad
-    split = load_split(
-        samples, tuple(meta["input_size"]), cache_dir, keep_full=True, letterbox_pad=pad
-    )
-    single = Head(head.task, head.classes, head.lut, 0)
-    thresholds = {head.task: float(meta.get("threshold", 0.5))}
-    figures = evaluate(loaded.module, split, [single], meta["mean"], meta["std"], thresholds)
-    return {**figures[head.task], "model_path": str(path), "version": meta.get("version")}
-
-
-def unseen_by(current: Path | None, val: list[Sample]) -> tuple[list[Sample], int]:
-    """The val photos to compare on: those the current model did not train on.
-
-    A project's earlier retrains (a refit above all) may have trained the current model on
-    masks that are validation masks now; comparing the two models on those would favour it.
-    When fewer than :data:`~fashion_annotator.dataset.training_set.MIN_VAL` photos would be
-    left, all of ``val`` is kept.
-
-    Returns
-    -------
-    photos : list of Sample
-    seen : int
-        How many of ``photos`` the current model trained on (0 unless all were kept).
-    """
-    if current is None:
-        return list(val), 0
-    # by stem: a project's samples are named with the suffix ("0004.jpg"), a model trained on a
-    # data folder (the shipped ones) lists stems ("0004")
-    trained = {Path(str(name)).stem for name in read_meta(current).get("trained_on") or ()}
-    fair = [s for s in val if Path(s.name).stem not in trained]
-    if len(fair) >= MIN_VAL:
-        return fair, 0
-    return list(val), len(val) - len(fair)
 
 
 #: Inference settings a fine-tuned model takes over from the model it starts from (measured on
@@ -190,13 +147,6 @@ def _choose_refinements(
             best = chain
     return {"refinements": list(best),
             "refinements_val": {"median_dice": scores, "images": len(val)}}  # fmt: skip
-
-
-def _beyond_one_pass(path: Path) -> bool:
-    """Whether the model file proposes with more than one plain pass (crop pass, flip averaging
-    or its own inference long side), so it must be compared as it proposes."""
-    meta = read_meta(path)
-    return any(meta.get(key) not in (None, False) for key in BEYOND_ONE_PASS)
 
 
 def _samples(
@@ -463,31 +413,8 @@ def _run(
                 update_meta(paths[h.task], crop_long_side_val=kept["crop_long_side_val"])
         if h.binary and args.choose_refinements and val_s:
             update_meta(paths[h.task], **_choose_refinements(paths[h.task], val_s, h, device))
-        current = model_path(h.task, project)
-        fair, seen = unseen_by(current, val_s)
-        new_figures = figures[h.task]
-        if h.binary and (_beyond_one_pass(paths[h.task])
-                         or (current is not None and _beyond_one_pass(current))):
-            # One of the two proposes beyond one plain pass: compare them as they propose.
-            if as_proposed is not None and len(fair) == len(val_s):
-                new_figures = as_proposed
-            else:
-                new_figures = evaluate_predictor(paths[h.task], fair, h, device)
-            current_figures = evaluate_predictor(current, fair, h, device) if current else None
-        else:
-            if len(fair) < len(val_s):
-                new_figures = evaluate_file(paths[h.task], fair, h, cache_dir)
-            current_figures = evaluate_file(current, fair, h, cache_dir) if current else None
-        comparison[h.task] = {
-            "new": new_figures,
-            "current": current_figures,
-            "paired": paired_comparison(new_figures, current_figures),
-            "images": len(fair),
-            "left_out": len(val_s) - len(fair),  # val photos the current model trained on
-            "current_trained_on": seen,  # of the compared photos (when too few were unseen)
-        }
-        if current is None:  # a first model: what it must beat to be promoted
-            comparison[h.task]["background"] = background_figures(fair, h)
+        comparison[h.task] = compare(h, paths[h.task], model_path(h.task, project), val_s,
+                                     figures[h.task], as_proposed, device, cache_dir)  # fmt: skip
     refit: dict[str, Any] = {}
     if args.refit and result.best_epoch > 0:
         left = None if not args.max_minutes else args.max_minutes - (time.monotonic() - t_start) / 60
@@ -585,7 +512,8 @@ def _register(
     (:func:`~training.finetune.promotion`: by a margin, on more val photos than it loses; a
     first model than predicting background everywhere, else ``not_promoted`` says why)."""
     promote, shortfall = promotion(head.primary_metric, comparison, args.promote_if_better)
-    record = project.models.register(head.task, path, comparison["new"], trained_on, activate=promote)
+    metrics = registered_metrics(comparison, bool(read_meta(path).get("refit")))
+    record = project.models.register(head.task, path, metrics, trained_on, activate=promote)
     # the file keeps the run's version (its date: proposals record it, and the window names the
     # model "v1 (20261205-104212)"; overwriting it with the registry number read "v1 (1)")
     meta_file = Path(record.path).with_suffix(".json")

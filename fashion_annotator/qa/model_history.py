@@ -8,9 +8,12 @@ recorded proposals against the masks operators saved for the same images
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -95,6 +98,13 @@ MODEL_ONLY_TASKS = ("click", "instance_attributes")
 ROW_METRICS = ("median_dice", "miou", "noc90", "mean_accuracy")
 
 
+#: How a row's figure is marked when the retrain refit the model on every mask after scoring
+#: it: the registered weights then trained on the very val masks the figure was measured on.
+BEFORE_REFIT = "before refit"
+#: What a registered figure is when its retrain did not say (models registered before it did).
+FIGURES_OF_UNKNOWN = "the retrain's comparison figure on its val masks"
+
+
 #: Display names of the models that have no mask task (:data:`MODEL_ONLY_TASKS`).
 MODEL_ONLY_TITLES = {"click": "Smart click", "instance_attributes": "Instance attributes"}
 
@@ -116,7 +126,9 @@ def model_rows(project: Any, task: str) -> list[dict[str, Any]]:
 
     Keys: ``version``, ``created`` (epoch s), ``trained_on`` (count), ``active``, ``metric``
     (the first of :data:`ROW_METRICS` the model has: ``noc90`` for a click model, lower is
-    better), ``value``, ``q25``, ``q75`` (NaN when unknown), ``val_images``.
+    better), ``value``, ``q25``, ``q75`` (NaN when unknown), ``val_images``, ``figures_of``
+    (what the figure is, in words) and ``before_refit`` (the figure was measured before the
+    retrain refit the model on every mask, its val masks included).
     """
     rows = []
     for m in project.models(task):
@@ -129,18 +141,33 @@ def model_rows(project: Any, task: str) -> list[dict[str, Any]]:
             "q25": float(metrics.get("dice_q25", float("nan"))),
             "q75": float(metrics.get("dice_q75", float("nan"))),
             "val_images": len(per_image),
+            "figures_of": str(metrics.get("figures_of") or FIGURES_OF_UNKNOWN),
+            "before_refit": bool(metrics.get("before_refit")) or _refit_in_meta(m.path),
         })  # fmt: skip
     return rows
+
+
+def _refit_in_meta(path: Any) -> bool:
+    """Whether a model file's metadata (the ``.json`` beside it) records a refit: the models
+    registered before the registry's figures said so."""
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        return bool(json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8")).get("refit"))
+    return False
 
 
 def row_text(row: dict[str, Any]) -> dict[str, str]:
     """How Model history and ``fashion-annotator models`` write a :func:`model_rows` row:
     ``version`` ("v2"), ``created`` (local "YYYY-MM-DD HH:MM"), ``figure`` ("median_dice
-    0.9312", "-" when unknown), ``iqr`` ("0.901-0.955", "-") and ``active`` ("yes", "")."""
+    0.9312", "median_dice 0.9312, before refit" for a figure measured before the refit on every
+    mask (:data:`BEFORE_REFIT`), "-" when unknown), ``iqr`` ("0.901-0.955", "-") and ``active``
+    ("yes", "")."""
+    figure = f"{row['metric']} {row['value']:.4f}" if math.isfinite(row["value"]) else "-"
+    if figure != "-" and row.get("before_refit"):
+        figure += f", {BEFORE_REFIT}"
     return {
         "version": f"v{row['version']}",
         "created": dt.datetime.fromtimestamp(row["created"]).strftime("%Y-%m-%d %H:%M"),
-        "figure": f"{row['metric']} {row['value']:.4f}" if math.isfinite(row["value"]) else "-",
+        "figure": figure,
         "iqr": f"{row['q25']:.3f}-{row['q75']:.3f}" if math.isfinite(row["q25"]) else "-",
         "active": "yes" if row["active"] else "",
     }

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel
 
 from fashion_annotator.runtime.child import PARENT_ENV, cli_command
 from fashion_annotator.ui.testing import add_tiny_model
@@ -360,3 +361,35 @@ def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(
         assert not dialog.start_button.isEnabled()
     finally:
         few.close()
+
+
+def test_a_refit_retrain_says_what_its_figures_are_in_the_dialog_and_model_history(qtbot, project):
+    """A hand test: the dialog's figures were neither the window's proposals nor said to be, and
+    the New figures and Model history's "Val figure" described weights the refit then replaced
+    (trained on those very val photos); only the metadata's ``metrics_of`` said so."""
+    from fashion_annotator.ui.train.model_history import ModelHistoryDialog
+
+    dialog = RetrainDialog(project, "garment", extra_args=TINY)
+    qtbot.addWidget(dialog)
+    dialog.epochs_spin.setValue(1)
+    dialog.device_combo.setCurrentText("cpu")
+    with qtbot.waitSignal(dialog.trainingFinished, timeout=120_000) as signal:
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    assert signal.args == ["done"], dialog.log.toPlainText()
+    assert dialog.outcome is not None and dialog.outcome.get("refit"), dialog.log.toPlainText()
+    scored = dialog.outcome["comparison"]["figures_of"]
+    assert scored == ("each model's network as it predicts (full photos; its threshold, crop pass "
+                      "and flips), before the window's refinements")  # fmt: skip
+    caption = dialog.comparison_label.text()
+    assert f"Figures: {scored}." in caption
+    assert "measured before its refit on every mask" in caption
+    assert dialog.table.horizontalHeaderItem(2).text() == "New (before refit)"
+    (record,) = project.models("garment")
+    assert record.metrics["before_refit"] is True and record.metrics["figures_of"] == scored
+    history = ModelHistoryDialog(project, "garment")
+    qtbot.addWidget(history)
+    figure = history.models.item(0, 3)
+    assert figure.text().startswith("median_dice ") and figure.text().endswith(", before refit")
+    assert figure.toolTip().startswith(f"Scored as: {scored}. Measured before the refit on every mask")
+    headings = [w.text() for w in history.findChildren(QLabel)]
+    assert any("before the window's refinements" in t and "before refit" in t for t in headings)

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.model_history import (
+    BEFORE_REFIT,
     MODEL_ONLY_TASKS,
     model_rows,
     model_tasks,
@@ -39,6 +40,24 @@ from fashion_annotator.qa.model_history import (
 )
 from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.train.plot import LivePlot
+
+#: The heading of the versions table: what its val figures are.
+VERSIONS_HEADING = (
+    "Registered model versions. Val figure: the retrain's comparison figure on its val masks, "
+    "before the window's refinements (a figure's tooltip says how it was scored); "
+    f"\"{BEFORE_REFIT}\": measured before the refit on every mask, so the weights registered "
+    "then trained on those val masks too."
+)
+
+
+def figure_tooltip(row: dict[str, Any]) -> str:
+    """A versions row's figure, in words: how it was scored and, after a refit, that it
+    describes the weights before it."""
+    text = f"Scored as: {row['figures_of']}."
+    if row.get("before_refit"):
+        text += (" Measured before the refit on every mask: the registered weights trained on "
+                 "these val masks afterwards, so no val figure describes them.")  # fmt: skip
+    return text
 
 
 def _cell(value: Any) -> QTableWidgetItem:
@@ -104,7 +123,9 @@ class ModelHistoryDialog(QDialog):
         chooser.addWidget(self.task_combo)
         chooser.addStretch(1)
         layout.addLayout(chooser)
-        layout.addWidget(QLabel("Registered model versions (val figures on the project's val masks)"))
+        heading = QLabel(VERSIONS_HEADING)
+        heading.setWordWrap(True)
+        layout.addWidget(heading)
         layout.addWidget(self.models)
         layout.addWidget(QLabel("Proposal quality per model version, in time order"))
         layout.addWidget(self.quality)
@@ -127,6 +148,10 @@ class ModelHistoryDialog(QDialog):
         texts = [row_text(r) for r in rows]
         _fill(self.models, [[t["version"], t["created"], r["trained_on"], t["figure"], t["iqr"], t["active"]]
                             for r, t in zip(rows, texts, strict=True)])  # fmt: skip
+        for i, row in enumerate(rows):
+            item = self.models.item(i, 3)
+            if item is not None:
+                item.setToolTip(figure_tooltip(row))
         problems: list[str] = []
         self.quality_rows = proposal_quality(self.project, self.task, problems)
         _fill(self.quality, [

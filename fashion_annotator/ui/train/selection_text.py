@@ -13,6 +13,7 @@ from fashion_annotator.dataset.training_set import (
     TrainingSelection,
     val_count,
 )
+from fashion_annotator.qa.model_history import BEFORE_REFIT
 from training.finetune import first_model_shortfall
 
 
@@ -91,6 +92,24 @@ def worse_reason(comparison: dict) -> str | None:
         return (f"it is worse on {paired['worse']} of the {paired['n']} val images "
                 f"and better on {paired['better']}")  # fmt: skip
     return None
+
+
+def describe_figures(done: dict[str, Any]) -> str:
+    """The sentence under the comparison: what its figures are (the trainer's ``figures_of``)
+    and, when the retrain then refit the new model on every mask (``refit``), that its figures
+    are those of the weights before the refit. Empty when the event says neither."""
+    comparison = done.get("comparison") or {}
+    parts = [f"Figures: {comparison['figures_of']}."] if comparison.get("figures_of") else []
+    if done.get("refit"):
+        parts.append(f"New: {BEFORE_REFIT}, measured before its refit on every mask; the weights "
+                     "registered then trained on these val images too.")  # fmt: skip
+    return " ".join(parts)
+
+
+def new_column_title(done: dict[str, Any]) -> str:
+    """The comparison table's header of the new model's column (``New (before refit)`` when
+    the retrain refit the model after scoring it)."""
+    return f"New ({BEFORE_REFIT})" if done.get("refit") else "New"
 
 
 #: How the dialog names refinement chains (``refinements_val`` keys).

@@ -51,8 +51,10 @@ from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
     describe_attribute_selection,
+    describe_figures,
     describe_refinements,
     describe_selection,
+    new_column_title,
     worse_reason,
 )
 from fashion_annotator.ui.whole_label import WholeLabel
@@ -415,7 +417,9 @@ class RetrainDialog(QDialog):
         elif kind == "done":
             self.outcome = event
             self._fill_table(event.get("comparison") or {})
-            self.comparison_label.setText(describe_comparison(event.get("comparison") or {}))
+            self.table.setHorizontalHeaderLabels(["Metric", "Current", new_column_title(event)])
+            lines = (describe_comparison(event.get("comparison") or {}), describe_figures(event))
+            self.comparison_label.setText("\n".join(line for line in lines if line))
             # the log scrolls; the dialog keeps its height on a short screen
             for line in (describe_refinements(event), describe_refinements(event, every=True)):
                 if line:

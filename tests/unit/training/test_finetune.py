@@ -50,23 +50,23 @@ def test_paired_comparison_counts_images():
 
 
 def test_comparison_leaves_out_val_photos_the_current_model_trained_on(monkeypatch, tmp_path):
-    from training import runner
+    from training import comparison
     from training.data import Sample
 
     val = [Sample(f"p{i}.jpg", tmp_path / f"p{i}.jpg", tmp_path / f"p{i}.png") for i in range(8)]
     trained = {"trained_on": ["p0.jpg", "p3.jpg", "x.jpg"]}
-    monkeypatch.setattr(runner, "read_meta", lambda _path: trained)
-    fair, seen = runner.unseen_by(tmp_path / "current.safetensors", val)
+    monkeypatch.setattr(comparison, "read_meta", lambda _path: trained)
+    fair, seen = comparison.unseen_by(tmp_path / "current.safetensors", val)
     assert [s.name for s in fair] == ["p1.jpg", "p2.jpg", "p4.jpg", "p5.jpg", "p6.jpg", "p7.jpg"]
     assert seen == 0
     # too few unseen photos left: all are compared, and how many the current model saw is said
     trained["trained_on"] = [f"p{i}.jpg" for i in range(5)]
-    fair, seen = runner.unseen_by(tmp_path / "current.safetensors", val)
+    fair, seen = comparison.unseen_by(tmp_path / "current.safetensors", val)
     assert fair == val and seen == 5
-    assert runner.unseen_by(None, val) == (val, 0)
+    assert comparison.unseen_by(None, val) == (val, 0)
     # a model trained on a data folder (the shipped ones) lists stems: they count too
     trained["trained_on"] = ["p0", "p3"]
-    fair, seen = runner.unseen_by(tmp_path / "current.safetensors", val)
+    fair, seen = comparison.unseen_by(tmp_path / "current.safetensors", val)
     assert [s.name for s in fair] == ["p1.jpg", "p2.jpg", "p4.jpg", "p5.jpg", "p6.jpg", "p7.jpg"]
 
 
