@@ -151,7 +151,8 @@ def project_samples(
     Raises
     ------
     ValueError
-        Fewer masks than a validation share needs, naming the project and the counts.
+        Fewer masks than a validation share needs, or no training mask with a pixel other than
+        background, naming the project and the counts.
     """
     selection = select_training_masks(project, task)
     for name, problem in selection.unreadable:
@@ -170,6 +171,13 @@ def project_samples(
     stems = {Path(str(name)).stem for name in trained_on}
     seen = {s.name for s in samples if Path(s.name).stem in stems}
     train_idx, val_idx = stratified_split([s.name for s in samples], areas, seen=seen)
+    if not any(areas[i] > 0 for i in train_idx):  # 10 all-background masks trained, "compared"
+        labelled = sum(a > 0 for a in areas)
+        raise ValueError(
+            f"{project.root}: none of the {len(train_idx)} {task} masks to train on has a pixel "
+            f"other than background ({labelled} of all {len(samples)} usable masks have one): a "
+            f"retrain would learn nothing; correct and save masks that show the {task} classes"
+        )
     return [samples[i] for i in train_idx], [samples[i] for i in val_idx]
 
 

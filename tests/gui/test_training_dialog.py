@@ -393,3 +393,54 @@ def test_a_refit_retrain_says_what_its_figures_are_in_the_dialog_and_model_histo
     assert figure.toolTip().startswith(f"Scored as: {scored}. Measured before the refit on every mask")
     headings = [w.text() for w in history.findChildren(QLabel)]
     assert any("before the window's refinements" in t and "before refit" in t for t in headings)
+
+
+def test_a_retrain_on_masks_without_foreground_is_refused_and_the_dialog_says_why(qtbot, tmp_path, ccp_dir):
+    """A hand test: a retrain on 10 all-background garment masks trained, compared Dice 0.0000
+    with 0.0000 and offered "Use this model"; the trainer refuses it, the dialog says why."""
+    import numpy as np
+
+    from fashion_annotator.core.samples import read_sample
+    from fashion_annotator.dataset.store import Project
+    from training.data import list_samples, split_samples
+
+    train, _ = split_samples(list_samples(ccp_dir), ccp_dir)
+    with Project.create(tmp_path / "empty_masks", tasks=("garment",)) as empty:
+        for s in train[:8]:
+            record = empty.add_image(s.image)
+            empty.save_mask(record.id, "garment", np.zeros(read_sample(s)[1].shape, np.uint8), status="done")
+        dialog = RetrainDialog(empty, "garment", extra_args=TINY)
+        qtbot.addWidget(dialog)
+        with qtbot.waitSignal(dialog.trainingFinished, timeout=120_000) as signal:
+            qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        assert signal.args == ["failed"]
+        assert not any(e["event"] in ("step", "done") for e in dialog.events)
+        status = dialog.status_label.text()
+        assert "none of the 3 garment masks to train on has a pixel other than background" in status
+        assert not dialog.use_button.isEnabled()
+        assert empty.models("garment") == []
+
+
+def test_a_comparison_where_no_val_photo_tells_the_models_apart_is_not_offered_as_better(
+    qtbot, project, monkeypatch
+):
+    """A hand test: both models scored Dice 0.0000 on all 5 val photos (better 0, worse 0) and
+    the dialog said "Done: model v1 trained" with the plain "Use this model"."""
+    import json
+
+    tie = [0.0] * 5
+    done = {"event": "done", "version": 1, "model_path": "v1.safetensors", "promoted": False,
+            "comparison": {"new": {"median_dice": 0.0, "per_image_dice": tie},
+                           "current": {"median_dice": 0.0, "per_image_dice": tie},
+                           "paired": {"n": 5, "better": 0, "worse": 0, "median_gain": 0.0}}}  # fmt: skip
+    script = f"print({json.dumps(json.dumps(done))}, flush=True)"
+    dialog = RetrainDialog(project, "garment")
+    qtbot.addWidget(dialog)
+    monkeypatch.setattr(dialog, "command", lambda: [sys.executable, "-c", script])  # a stand-in trainer
+    with qtbot.waitSignal(dialog.trainingFinished, timeout=30_000) as signal:
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    assert signal.args == ["done"]
+    reason = "no val photo tells the two models apart: they score the same on all 5 val images"
+    assert reason + " (median_dice 0.0000 for both)" in dialog.status_label.text()
+    assert dialog.use_button.text() == "Use this model anyway" and dialog.use_button.isEnabled()
+    assert reason in dialog.use_button.toolTip()

@@ -70,7 +70,8 @@ def describe_attribute_selection(images: int, instances: int) -> str:
 
 def worse_reason(comparison: dict) -> str | None:
     """Why the new model of a retrain's ``comparison`` looks worse than the current one on the
-    same val images (its primary figure, or more val images worse than better), or None.
+    same val images (its primary figure, or more val images worse than better), or is not shown
+    to be better (the two tie on every val image), or None.
 
     ``comparison`` is the ``done`` event's: ``new`` / ``current`` figures (``median_dice``,
     ``miou``: higher is better; ``noc90``: clicks, lower is better) and ``paired`` counts; with
@@ -91,6 +92,10 @@ def worse_reason(comparison: dict) -> str | None:
     if paired.get("worse", 0) > paired.get("better", 0):
         return (f"it is worse on {paired['worse']} of the {paired['n']} val images "
                 f"and better on {paired['better']}")  # fmt: skip
+    if paired.get("n") and paired.get("better") == paired.get("worse") == 0:  # e.g. masks of one class
+        both = f" ({key} {new[key]:.4f} for both)" if key and new.get(key) == current.get(key) else ""
+        return (f"no val photo tells the two models apart: they score the same on all {paired['n']} "
+                f"val images{both}")  # fmt: skip
     return None
 
 

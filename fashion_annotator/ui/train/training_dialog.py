@@ -550,14 +550,16 @@ class RetrainDialog(QDialog):
             worse = worse_reason(self.outcome.get("comparison") or {})
             if worse:  # still the operator's choice, but never a silent one
                 self.use_button.setText("Use this model anyway")
-                self.use_button.setToolTip(f"The new model looks worse: {worse}")
+                self.use_button.setToolTip(f"The new model is not shown to be better: {worse}")
                 self.status_label.setText(f"Done: model v{self.outcome.get('version')} trained, but {worse}")
         elif cancelled:
             outcome = "cancelled"
             self.status_label.setText("Cancelled; no model was registered")
         else:
             outcome = "failed"
-            self.status_label.setText(f"Training failed (exit code {exit_code}); see the log below")
+            error = next((e.get("message") for e in reversed(self.events) if e["event"] == "error"), None)
+            self.status_label.setText(f"Training failed (exit code {exit_code})"
+                                      + (f": {error}" if error else "; see the log below"))  # fmt: skip
         if outcome != "done":
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
