@@ -383,7 +383,8 @@ def test_a_refit_retrain_says_what_its_figures_are_in_the_dialog_and_model_histo
     caption = dialog.comparison_label.text()
     assert f"Figures: {scored}." in caption
     assert "measured before its refit on every mask" in caption
-    assert dialog.table.horizontalHeaderItem(2).text() == "New (before refit)"
+    version = dialog.outcome["version"]
+    assert dialog.table.horizontalHeaderItem(2).text() == f"New (v{version}, before refit)"
     (record,) = project.models("garment")
     assert record.metrics["before_refit"] is True and record.metrics["figures_of"] == scored
     history = ModelHistoryDialog(project, "garment")
@@ -444,3 +445,33 @@ def test_a_comparison_where_no_val_photo_tells_the_models_apart_is_not_offered_a
     assert reason + " (median_dice 0.0000 for both)" in dialog.status_label.text()
     assert dialog.use_button.text() == "Use this model anyway" and dialog.use_button.isEnabled()
     assert reason in dialog.use_button.toolTip()
+
+
+def test_the_plot_follows_the_deciding_figure_and_the_table_lists_only_figures(qtbot, project):
+    """A hand test: the garment plot showed "val miou" while median Dice decided; the table mixed
+    crop_pass, flip_average, long_side, model_path and version with the figures, and the parsing
+    New "version" read "-" for v1."""
+    dialog = RetrainDialog(project, "garment", extra_args=TINY)
+    qtbot.addWidget(dialog)
+    dialog.handle_event({"event": "epoch", "epoch": 1, "loss": 0.8,
+                         "val": {"garment": {"miou": 0.4, "median_dice": 0.6}}})  # fmt: skip
+    assert dialog.plot.right_label == "val median_dice" and dialog.plot.right == [(1.0, 0.6)]
+    current = {"miou": 0.95, "median_dice": 0.9545, "per_image_dice": [0.95] * 5, "threshold": 0.6,
+               "crop_pass": False, "flip_average": True, "long_side": 512, "crop_long_side": 512,
+               "model_path": "/shipped/garment.safetensors", "version": "20261201-000000"}  # fmt: skip
+    new = {**current, "median_dice": 0.9581, "threshold": 0.3, "crop_pass": True}
+    del new["model_path"], new["version"]
+    comparison = {"new": new, "current": current, "current_version": None,
+                  "paired": {"n": 5, "better": 3, "worse": 2, "median_gain": 0.001}}  # fmt: skip
+    dialog.handle_event({"event": "done", "version": 1, "model_path": "m", "comparison": comparison})
+    headers = [dialog.table.horizontalHeaderItem(c).text() for c in range(3)]
+    assert headers == ["Figure", "Current (shipped)", "New (v1)"]
+    rows = [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
+    assert rows == ["miou", "median_dice"]
+    assert dialog.log.toPlainText().splitlines()[-1] == (
+        "Settings: current threshold 0.6, crop pass off, flip average on, long side 512, crop long side 512; "
+        "new threshold 0.3, crop pass on, flip average on, long side 512, crop long side 512")
+    dialog.handle_event({"event": "done", "version": 4, "model_path": "m", "refit": {"epochs": 2},
+                         "comparison": {**comparison, "current_version": 3}})  # fmt: skip
+    headers = [dialog.table.horizontalHeaderItem(c).text() for c in range(3)]
+    assert headers == ["Figure", "Current (v3)", "New (v4, before refit)"]

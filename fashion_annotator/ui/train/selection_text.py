@@ -111,10 +111,51 @@ def describe_figures(done: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
-def new_column_title(done: dict[str, Any]) -> str:
-    """The comparison table's header of the new model's column (``New (before refit)`` when
-    the retrain refit the model after scoring it)."""
-    return f"New ({BEFORE_REFIT})" if done.get("refit") else "New"
+def column_titles(done: dict[str, Any]) -> list[str]:
+    """The comparison table's headers: the figure, the current model (its registry version, or
+    "shipped") and the new one (its version; "before refit" when the retrain refit it after
+    scoring it)."""
+    comparison = done.get("comparison") or {}
+    current = "Current"
+    if comparison.get("current"):
+        version = comparison.get("current_version")
+        current += " (shipped)" if version is None and "current_version" in comparison else (
+            f" (v{version})" if version is not None else "")  # fmt: skip
+    new = [f"v{done['version']}"] if done.get("version") is not None else []
+    new += [BEFORE_REFIT] if done.get("refit") else []
+    return ["Figure", current, f"New ({', '.join(new)})" if new else "New"]
+
+
+#: Keys of a comparison's figures that are how a model predicted, not how well.
+SETTINGS = ("threshold", "crop_pass", "flip_average", "long_side", "crop_long_side")
+#: Keys of a comparison's figures that are neither figures nor settings.
+NOT_FIGURES = ("version", "model_path", "images", "best_threshold")
+
+
+def figure_rows(new: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """The keys of the comparison table's rows: the numeric figures of either model (settings,
+    versions, paths and per-image or per-class lists left out)."""
+    def numeric(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    keys = list(new) + [k for k in current if k not in new]
+    return [k for k in keys if k not in SETTINGS + NOT_FIGURES and not k.startswith("best_")
+            and (numeric(new.get(k)) or numeric(current.get(k)))]  # fmt: skip
+
+
+def describe_settings(comparison: dict[str, Any]) -> str:
+    """One line on how each model predicted for the comparison (threshold, crop pass, flips,
+    long sides); empty when the figures carry none."""
+    def side(fig: dict[str, Any]) -> str:
+        parts = [f"{k.replace('_', ' ')} {v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool)
+                 else f"{k.replace('_', ' ')} {'on' if v else 'off'}"
+                 for k, v in fig.items() if k in SETTINGS and v is not None]  # fmt: skip
+        return ", ".join(parts)
+
+    new, current = side(comparison.get("new") or {}), side(comparison.get("current") or {})
+    if not new and not current:
+        return ""
+    return f"Settings: current {current or '-'}; new {new or '-'}"
 
 
 #: How the dialog names refinement chains (``refinements_val`` keys).

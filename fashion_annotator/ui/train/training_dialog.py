@@ -50,11 +50,13 @@ from fashion_annotator.ui.train.child_process import training_process
 from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
+    column_titles,
     describe_attribute_selection,
     describe_figures,
     describe_refinements,
     describe_selection,
-    new_column_title,
+    describe_settings,
+    figure_rows,
     worse_reason,
 )
 from fashion_annotator.ui.whole_label import WholeLabel
@@ -62,8 +64,9 @@ from training.click_retrain import CLICK_TASK, source_task
 from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
 from training.finetune import REFIT, epochs_for, retrain_command
 
-#: Validation metrics shown in the plot, most preferred first.
-PLOT_METRICS = ("miou", "median_dice", "dice", "dice_mean", "iou", "pixel_accuracy")
+#: Validation metrics shown in the plot, most preferred first: the figure the comparison decides
+#: on first (median Dice for cutouts, mIoU for parsing; ``worse_reason``).
+PLOT_METRICS = ("median_dice", "miou", "dice", "dice_mean", "iou", "pixel_accuracy")
 #: After SIGTERM, how long the trainer gets to finish its step and exit before it is killed.
 KILL_AFTER_MS = 20_000
 
@@ -206,7 +209,7 @@ class RetrainDialog(QDialog):
         self.status_label = WholeLabel("Ready")
         self.plot = LivePlot("loss", "val")
         self.table = QTableWidget(0, 3)
-        self.table.setHorizontalHeaderLabels(["Metric", "Current", "New"])
+        self.table.setHorizontalHeaderLabels(column_titles({}))
         # Every column shares the width, so "New" is never pushed off to the right.
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.verticalHeader().setVisible(False)
@@ -323,6 +326,7 @@ class RetrainDialog(QDialog):
         self._plot_metric = None
         self.plot.clear()
         self.table.setRowCount(0)
+        self.table.setHorizontalHeaderLabels(column_titles({}))
         self.comparison_label.clear()
         self.log.clear()
         self.progress.setRange(0, 0)  # busy until the first step reports its count
@@ -417,11 +421,12 @@ class RetrainDialog(QDialog):
         elif kind == "done":
             self.outcome = event
             self._fill_table(event.get("comparison") or {})
-            self.table.setHorizontalHeaderLabels(["Metric", "Current", new_column_title(event)])
+            self.table.setHorizontalHeaderLabels(column_titles(event))
             lines = (describe_comparison(event.get("comparison") or {}), describe_figures(event))
             self.comparison_label.setText("\n".join(line for line in lines if line))
             # the log scrolls; the dialog keeps its height on a short screen
-            for line in (describe_refinements(event), describe_refinements(event, every=True)):
+            for line in (describe_settings(event.get("comparison") or {}), describe_refinements(event),
+                         describe_refinements(event, every=True)):  # fmt: skip
                 if line:
                     self.log.appendPlainText(line)
             self.progress.setRange(0, 1)
@@ -515,8 +520,7 @@ class RetrainDialog(QDialog):
     def _fill_table(self, comparison: dict[str, Any]) -> None:
         new = self._task_figures(comparison.get("new"))
         current = self._task_figures(comparison.get("current"))
-        keys = list(new) + [k for k in current if k not in new]
-        rows = [k for k in keys if not isinstance(new.get(k, current.get(k)), (dict, list))]
+        rows = figure_rows(new, current)
         self.table.setRowCount(len(rows))
         for r, key in enumerate(rows):
             for c, text in enumerate((key, _fmt(current.get(key)), _fmt(new.get(key)))):
