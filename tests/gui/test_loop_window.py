@@ -250,3 +250,19 @@ def test_model_history_lists_and_rolls_back_the_click_model_and_the_attribute_he
     dialog.task_combo.setCurrentIndex(dialog.task_combo.findData("instance_attributes"))
     assert dialog.models.rowCount() == 0 and dialog.quality.rowCount() == 0
     assert "No retrained Instance attributes model yet." in dialog.summary.text()
+
+
+def test_model_history_says_the_shipped_model_proposes_after_use_the_shipped_model(qtbot, loop_project, tmp_path):
+    """A hand test: after "Use the shipped model" no row was marked active and the summary did
+    not say that the shipped model proposes (only an empty registry said so)."""
+    add_tiny_model(loop_project, tmp_path)
+    dialog = ModelHistoryDialog(loop_project, "garment")
+    qtbot.addWidget(dialog)
+    assert "shipped model proposes" not in dialog.summary.text()
+    dialog.shipped_button.click()
+    assert loop_project.active_model("garment") is None
+    assert dialog.models.item(0, 5).text() == ""
+    assert dialog.summary.text().endswith(
+        "No registered version is active: the shipped model proposes (Make active chooses one).")
+    dialog.set_task("click")
+    assert dialog.summary.text() == "No retrained Smart click model yet. The shipped model is used."

@@ -162,7 +162,7 @@ class ModelHistoryDialog(QDialog):
         for i, q in enumerate(self.quality_rows):
             self.plot.add_left(float(i), q.median)
             self.plot.add_right(float(i), float(q.n_images))
-        text = self.summary_text(bool(rows))
+        text = self.summary_text(bool(rows), any(r["active"] for r in rows))
         if problems:  # said, not fatal: rolling back must stay possible
             text += f" Left out, unreadable: {'; '.join(problems[:3])}" + (" ..." if len(problems) > 3 else "")
         self.summary.setText(text)
@@ -187,16 +187,21 @@ class ModelHistoryDialog(QDialog):
         self.refresh()
         self.activeChanged.emit(self.task, version)
 
-    def summary_text(self, registered: bool) -> str:
-        """The sentence under the plot: how proposal quality moved, and what the empty
-        registry means (the shipped model proposes until a retrain is promoted)."""
-        note = "" if registered else (
+    def summary_text(self, registered: bool, active: bool = True) -> str:
+        """The sentence under the plot: how proposal quality moved, and what proposes when no
+        registered version is active (``active`` False: none is; the shipped model proposes,
+        whether nothing was promoted yet or "Use the shipped model" went back to it)."""
+        note = "" if registered and active else (
             " No retrained version yet: the shipped model proposes until Train > Retrain "
-            "promotes one."
+            "promotes one." if not registered else
+            " No registered version is active: the shipped model proposes (Make active chooses one)."
         )  # fmt: skip
         if self.task in MODEL_ONLY_TASKS:  # no mask proposals of their own to score
-            return "" if registered else f"No retrained {model_title(self.task)} model yet." + (
-                " The shipped model is used." if self.task != "instance_attributes" else "")
+            if registered and active:
+                return ""
+            shipped = " The shipped model is used." if self.task != "instance_attributes" else ""
+            none = "No registered version is active." if registered else f"No retrained {model_title(self.task)} model yet."
+            return none + shipped
         if not self.quality_rows:
             return "No proposal has been compared with a saved mask yet." + note
         first, last = self.quality_rows[0], self.quality_rows[-1]
