@@ -266,3 +266,30 @@ def test_model_history_says_the_shipped_model_proposes_after_use_the_shipped_mod
         "No registered version is active: the shipped model proposes (Make active chooses one).")
     dialog.set_task("click")
     assert dialog.summary.text() == "No retrained Smart click model yet. The shipped model is used."
+
+
+def test_a_garment_model_change_redoes_the_open_images_parsing_proposal_too(qtbot, tmp_path, template, monkeypatch):
+    """A hand test: after a garment promotion or rollback only the garment proposal was redone,
+    though the open image's parsing proposal agrees with the garment cutout."""
+    from fashion_annotator.ui.testing import copy_project
+    from fashion_annotator.ui.train import loop_menu
+
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        assert set(project.tasks) == {"garment", "parsing7"}
+        qtbot.waitUntil(lambda: not window.session.jobs.busy and not window.session.awaiting, timeout=60_000)
+        proposed: list[str] = []
+        real_propose = window.session.proposals.propose
+
+        def spy(task, rgb, regions):
+            proposed.append(task)
+            return real_propose(task, rgb, regions)
+
+        monkeypatch.setattr(window.session.proposals, "propose", spy)
+        loop_menu.model_changed(window, "garment", None)  # what a promotion or a rollback does
+        qtbot.waitUntil(lambda: not window.session.jobs.busy and not window.session.awaiting, timeout=60_000)
+        assert "parsing7" in proposed and "garment" in proposed
+    finally:
+        window.close()
+        project.close()

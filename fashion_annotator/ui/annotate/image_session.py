@@ -287,12 +287,12 @@ class ImageSession(JournalRecovery, QObject):
         for task in self.project.tasks:
             self._submit_proposal(task)
 
-    def rerun_proposal(self, task: str) -> None:
-        """Recompute ``task``'s proposal of the open image (after a new model was promoted).
-
-        While the photo's full pixels still load, nothing is submitted: the document holds a
-        black placeholder then, and the load proposes with the reloaded model when it lands."""
-        self.proposals.reload(task)
+    def rerun_proposal(self, task: str, reload: bool = True) -> None:
+        """Recompute ``task``'s proposal of the open image after a promotion (``reload`` False: of
+        a cutout model it agrees with, not its own). While the photo's full pixels still load,
+        nothing is submitted: the load proposes with the reloaded model when it lands."""
+        if reload:
+            self.proposals.reload(task)
         if self.current is not None and self.current.doc.photo_ready:
             self._submit_proposal(task)
 

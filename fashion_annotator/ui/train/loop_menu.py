@@ -13,6 +13,7 @@ from typing import Any
 from PySide6.QtWidgets import QInputDialog, QLabel
 
 from fashion_annotator.qa.model_history import model_title
+from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 from fashion_annotator.ui.annotate.queue_order import QueueRanker
 from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
@@ -40,7 +41,8 @@ def install(window: Any) -> None:
 
 def model_changed(window: Any, task: str, version: object) -> None:
     """Another model proposes for ``task`` now (``version``; None: the shipped one), after a
-    promotion or a rollback: the open image, Smart click or the instance attributes use it, and
+    promotion or a rollback: the open image (its proposals of ``task`` and of the parsing tasks
+    that agree with it), Smart click or the instance attributes use it, and
     Review's "vs current model" scores of the previous one are dropped."""
     if task == "instance_attributes":
         window.instances.reload_models()
@@ -48,6 +50,9 @@ def model_changed(window: Any, task: str, version: object) -> None:
         use_project_click_model(window)
     else:
         window.session.rerun_proposal(task)
+        for other in window.project.tasks:  # a parsing proposal agrees with this cutout's
+            if other != task and task in agreeing_cutouts(window.project, other):
+                window.session.rerun_proposal(other, reload=False)
     if window.review is not None:
         window.review.model_changed(task)
     title = model_title(task)
