@@ -9,7 +9,8 @@ from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.clicks import default_click_model_path
-from fashion_annotator.ui.train.training_dialog import RetrainDialog, describe_comparison
+from fashion_annotator.ui.train.selection_text import describe_comparison
+from fashion_annotator.ui.train.training_dialog import RetrainDialog
 from training.click_retrain import CLICK_TASK, current_click_model, source_task
 
 # a quarter of a minute on one thread, batches of 2: a real run of a few seconds of steps

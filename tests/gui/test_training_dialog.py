@@ -11,13 +11,13 @@ from PySide6.QtWidgets import QLabel
 
 from fashion_annotator.runtime.child import PARENT_ENV, cli_command
 from fashion_annotator.ui.testing import add_tiny_model
-from fashion_annotator.ui.train.selection_text import worse_reason
-from fashion_annotator.ui.train.training_dialog import (
-    RetrainDialog,
+from fashion_annotator.ui.train.selection_text import (
     describe_comparison,
     describe_refinements,
     format_eta,
+    worse_reason,
 )
+from fashion_annotator.ui.train.training_dialog import RetrainDialog
 from training.finetune import epochs_for, retrain_command
 
 # A tiny network on 64x48 inputs, from scratch (not from a shipped default's size), keeps a real
@@ -187,6 +187,31 @@ def test_failing_process_reports_failure(qtbot, project):
     assert not dialog.use_button.isEnabled() and dialog.start_button.isEnabled()
 
 
+def _says_what_its_figures_are(qtbot, dialog: RetrainDialog, project, version: int) -> None:
+    """A hand test: the dialog's figures were neither the window's proposals nor said to be, and
+    the New figures and Model history's "Val figure" described weights the refit then replaced
+    (trained on those very val photos); only the metadata's ``metrics_of`` said so."""
+    from fashion_annotator.ui.train.model_history import ModelHistoryDialog
+
+    assert dialog.outcome is not None and dialog.outcome.get("refit"), dialog.log.toPlainText()
+    scored = dialog.outcome["comparison"]["figures_of"]
+    assert scored == ("each model's network as it predicts (full photos; its threshold, crop pass "
+                      "and flips), before the window's refinements")  # fmt: skip
+    caption = dialog.comparison_label.text()
+    assert f"Figures: {scored}." in caption
+    assert "measured before its refit on every mask" in caption
+    assert dialog.table.horizontalHeaderItem(2).text() == f"New (v{version}, before refit)"
+    (record,) = project.models("garment")
+    assert record.metrics["before_refit"] is True and record.metrics["figures_of"] == scored
+    history = ModelHistoryDialog(project, "garment")
+    qtbot.addWidget(history)
+    figure = history.models.item(0, 3)
+    assert figure.text().startswith("median_dice ") and figure.text().endswith(", before refit")
+    assert figure.toolTip().startswith(f"Scored as: {scored}. Measured before the refit on every mask")
+    headings = [w.text() for w in history.findChildren(QLabel)]
+    assert any("before the window's refinements" in t and "before refit" in t for t in headings)
+
+
 def test_real_training_run_then_use_this_model(qtbot, project):
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
@@ -208,6 +233,7 @@ def test_real_training_run_then_use_this_model(qtbot, project):
     assert dialog.events[-1]["comparison"]["paired"]["n"] == 5  # the same 5 val images for both
     version = dialog.outcome["version"]
     assert [m.version for m in project.models("garment")] == [version]
+    _says_what_its_figures_are(qtbot, dialog, project, version)
     assert dialog.use_button.isEnabled()
     worse = worse_reason(dialog.events[-1]["comparison"])  # a 2-epoch model may well be worse
     assert (dialog.use_button.text() == "Use this model anyway") == (worse is not None)
@@ -361,39 +387,6 @@ def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(
         assert not dialog.start_button.isEnabled()
     finally:
         few.close()
-
-
-def test_a_refit_retrain_says_what_its_figures_are_in_the_dialog_and_model_history(qtbot, project):
-    """A hand test: the dialog's figures were neither the window's proposals nor said to be, and
-    the New figures and Model history's "Val figure" described weights the refit then replaced
-    (trained on those very val photos); only the metadata's ``metrics_of`` said so."""
-    from fashion_annotator.ui.train.model_history import ModelHistoryDialog
-
-    dialog = RetrainDialog(project, "garment", extra_args=TINY)
-    qtbot.addWidget(dialog)
-    dialog.epochs_spin.setValue(1)
-    dialog.device_combo.setCurrentText("cpu")
-    with qtbot.waitSignal(dialog.trainingFinished, timeout=120_000) as signal:
-        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    assert signal.args == ["done"], dialog.log.toPlainText()
-    assert dialog.outcome is not None and dialog.outcome.get("refit"), dialog.log.toPlainText()
-    scored = dialog.outcome["comparison"]["figures_of"]
-    assert scored == ("each model's network as it predicts (full photos; its threshold, crop pass "
-                      "and flips), before the window's refinements")  # fmt: skip
-    caption = dialog.comparison_label.text()
-    assert f"Figures: {scored}." in caption
-    assert "measured before its refit on every mask" in caption
-    version = dialog.outcome["version"]
-    assert dialog.table.horizontalHeaderItem(2).text() == f"New (v{version}, before refit)"
-    (record,) = project.models("garment")
-    assert record.metrics["before_refit"] is True and record.metrics["figures_of"] == scored
-    history = ModelHistoryDialog(project, "garment")
-    qtbot.addWidget(history)
-    figure = history.models.item(0, 3)
-    assert figure.text().startswith("median_dice ") and figure.text().endswith(", before refit")
-    assert figure.toolTip().startswith(f"Scored as: {scored}. Measured before the refit on every mask")
-    headings = [w.text() for w in history.findChildren(QLabel)]
-    assert any("before the window's refinements" in t and "before refit" in t for t in headings)
 
 
 def test_a_retrain_on_masks_without_foreground_is_refused_and_the_dialog_says_why(qtbot, tmp_path, ccp_dir):

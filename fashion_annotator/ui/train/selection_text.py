@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from fashion_annotator.core.wording import counted
@@ -182,3 +183,45 @@ def describe_refinements(done: dict[str, Any], every: bool = False) -> str:
         return f"refinements, median Dice on {n} val images: {listed}"
     raw = f", none {figures['raw']:.4f}" if "raw" in figures and chosen != "raw" else ""
     return f"Proposals refined with {_chain_title(chosen)}: val median Dice {figures.get(chosen, float('nan')):.4f}{raw}"
+
+
+def format_eta(seconds: float | None) -> str:
+    """``"ETA 2 min 05 s"``, or ``"ETA --"`` when unknown."""
+    if seconds is None or not math.isfinite(seconds) or seconds < 0:
+        return "ETA --"
+    seconds = int(round(seconds))
+    if seconds >= 3600:
+        return f"ETA {seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"ETA {seconds // 60} min {seconds % 60:02d} s"
+    return f"ETA {seconds} s"
+
+
+def format_figure(value: Any) -> str:
+    """A figure as the dialog shows it: four decimals, ``-`` for none or not a number."""
+    if isinstance(value, float):
+        return f"{value:.4f}" if math.isfinite(value) else "-"
+    return "-" if value is None else str(value)
+
+
+def describe_comparison(comparison: dict[str, Any]) -> str:
+    """One line: both models' figure with its spread on the same val images, and the pairing."""
+    new, current = comparison.get("new") or {}, comparison.get("current") or {}
+    key = next((k for k in ("median_dice", "miou", "noc90") if k in new), "miou")
+
+    def side(fig: dict[str, Any]) -> str:
+        text = format_figure(fig.get(key))
+        if "dice_q25" in fig:
+            text += f" (IQR {fig['dice_q25']:.3f}-{fig['dice_q75']:.3f})"
+        return text
+
+    line = f"{key} new {side(new)} vs current {side(current) if current else '-'}"
+    paired = comparison.get("paired") or {}
+    if paired:
+        line += (f"; new better on {paired['better']} of {paired['n']} val images, "
+                 f"worse on {paired['worse']}")  # fmt: skip
+    if comparison.get("left_out"):
+        line += f" ({comparison['left_out']} val images left out: the current model trained on them)"
+    if comparison.get("current_trained_on"):
+        line += f" (the current model trained on {comparison['current_trained_on']} of them)"
+    return line

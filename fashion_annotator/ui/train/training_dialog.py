@@ -10,7 +10,6 @@ SIGTERM: the trainer stops cleanly and registers nothing.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -52,11 +51,14 @@ from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
     column_titles,
     describe_attribute_selection,
+    describe_comparison,
     describe_figures,
     describe_refinements,
     describe_selection,
     describe_settings,
     figure_rows,
+    format_eta,
+    format_figure,
     worse_reason,
 )
 from fashion_annotator.ui.whole_label import WholeLabel
@@ -69,47 +71,6 @@ from training.finetune import REFIT, epochs_for, retrain_command
 PLOT_METRICS = ("median_dice", "miou", "dice", "dice_mean", "iou", "pixel_accuracy")
 #: After SIGTERM, how long the trainer gets to finish its step and exit before it is killed.
 KILL_AFTER_MS = 20_000
-
-
-def format_eta(seconds: float | None) -> str:
-    """``"ETA 2 min 05 s"``, or ``"ETA --"`` when unknown."""
-    if seconds is None or not math.isfinite(seconds) or seconds < 0:
-        return "ETA --"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"ETA {seconds // 3600} h {seconds % 3600 // 60:02d} min"
-    if seconds >= 60:
-        return f"ETA {seconds // 60} min {seconds % 60:02d} s"
-    return f"ETA {seconds} s"
-
-
-def _fmt(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4f}" if math.isfinite(value) else "-"
-    return "-" if value is None else str(value)
-
-
-def describe_comparison(comparison: dict[str, Any]) -> str:
-    """One line: both models' figure with its spread on the same val images, and the pairing."""
-    new, current = comparison.get("new") or {}, comparison.get("current") or {}
-    key = next((k for k in ("median_dice", "miou", "noc90") if k in new), "miou")
-
-    def side(fig: dict[str, Any]) -> str:
-        text = _fmt(fig.get(key))
-        if "dice_q25" in fig:
-            text += f" (IQR {fig['dice_q25']:.3f}-{fig['dice_q75']:.3f})"
-        return text
-
-    line = f"{key} new {side(new)} vs current {side(current) if current else '-'}"
-    paired = comparison.get("paired") or {}
-    if paired:
-        line += (f"; new better on {paired['better']} of {paired['n']} val images, "
-                 f"worse on {paired['worse']}")  # fmt: skip
-    if comparison.get("left_out"):
-        line += f" ({comparison['left_out']} val images left out: the current model trained on them)"
-    if comparison.get("current_trained_on"):
-        line += f" (the current model trained on {comparison['current_trained_on']} of them)"
-    return line
 
 
 class RetrainDialog(QDialog):
@@ -453,7 +414,7 @@ class RetrainDialog(QDialog):
             self.progress.setValue(min(total, (epoch - 1) * steps + step))
         self.eta_label.setText(format_eta(event.get("eta_s")))
         self.status_label.setText(
-            f"Epoch {epoch}/{self._epochs_total}, step {step}/{steps}, loss {_fmt(event.get('loss'))}"
+            f"Epoch {epoch}/{self._epochs_total}, step {step}/{steps}, loss {format_figure(event.get('loss'))}"
         )
 
     def _on_refit_step(self, event: dict[str, Any]) -> None:
@@ -466,7 +427,7 @@ class RetrainDialog(QDialog):
         self.eta_label.setText(format_eta(event.get("eta_s")))
         self.status_label.setText(
             f"Refit on every mask: epoch {epoch}/{epochs}, step {step}/{steps}, "
-            f"loss {_fmt(event.get('loss'))}"
+            f"loss {format_figure(event.get('loss'))}"
         )
 
     def _on_budget_step(self, event: dict[str, Any]) -> None:
@@ -478,7 +439,7 @@ class RetrainDialog(QDialog):
         loss = event.get("loss")
         if isinstance(loss, (int, float)):
             self.plot.add_left(float(step), float(loss))
-        self.status_label.setText(f"Step {step}, loss {_fmt(loss)}")
+        self.status_label.setText(f"Step {step}, loss {format_figure(loss)}")
 
     def _on_val(self, event: dict[str, Any]) -> None:
         """A validation of the click trainer: NoC@90 (lower is better) on the right axis."""
@@ -523,7 +484,7 @@ class RetrainDialog(QDialog):
         rows = figure_rows(new, current)
         self.table.setRowCount(len(rows))
         for r, key in enumerate(rows):
-            for c, text in enumerate((key, _fmt(current.get(key)), _fmt(new.get(key)))):
+            for c, text in enumerate((key, format_figure(current.get(key)), format_figure(new.get(key)))):
                 self.table.setItem(r, c, QTableWidgetItem(text))
 
     def _error(self, error: QProcess.ProcessError) -> None:
