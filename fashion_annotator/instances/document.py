@@ -347,21 +347,62 @@ class InstanceDocument:
         self._record("attribute", before, None, None)
 
     def reconcile(self, parsing: np.ndarray) -> int:
-        """Drop instance pixels whose parsing class changed and empty instances; one step.
+        """Bring the instance map in line with the parsing mask, both ways; one step.
+
+        Instance pixels whose parsing class is no longer the instance's leave it, and an
+        instance left with no pixel is removed. Pixels an earlier reconcile took from an
+        instance come back to it when they are in no instance and carry its class again (the
+        mask edit that took them was undone, or painted back): exactly the pixels taken, to the
+        instance of the same id, while it carries the parsing class it had then; an instance
+        that reconcile removed comes back, its category and attributes included, while its id
+        is free. Only the reconciles on the undo stack since the last proposal
+        (:meth:`replace`) give back, the latest first: a reconcile undone in the panel gives
+        nothing. So a parsing stroke, a save, the stroke's undo and a save leave the instances
+        as they were before the stroke.
 
         An accessory instance (``parsing_class`` 0) keeps its pixels on any class of
         :attr:`ground` (see :func:`~fashion_annotator.instances.model.accessory_ground`).
 
-        Returns the number of pixels dropped (0: nothing changed, no step recorded).
+        Returns the number of pixels that left or joined an instance (0: nothing changed, no
+        step recorded).
         """
         bad = inconsistent_mask(self.set, parsing, self.ground)
-        box = BBox.of(bad)
+        back, revived = self._taken_back(parsing)
+        joined = back > 0
+        box = BBox.of(bad | joined)
         if box is None:
             return 0
         before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
         self.map[bad] = 0
+        self.map[joined] = back[joined]
+        self.instances.update(revived)
         present = set(np.unique(self.map).tolist())
         for k in [k for k in self.instances if k not in present]:
             del self.instances[k]
         self._record("reconcile", before, box, patch)
-        return int(bad.sum())
+        return int(bad.sum() + joined.sum())
+
+    def _taken_back(self, parsing: np.ndarray) -> tuple[np.ndarray, dict[int, Instance]]:
+        """What :meth:`reconcile` gives back: ``(H, W) uint8`` ids (0: none) of the pixels earlier
+        reconciles took that return to their instance, and the removed instances that come back."""
+        back = np.zeros_like(self.map)
+        revived: dict[int, Instance] = {}
+        for step in reversed(self._undo):
+            if step.name == "propose":
+                break
+            if step.name != "reconcile" or step.bbox is None or step.before_patch is None or step.after_patch is None:
+                continue
+            old, sub = step.before_patch, step.bbox.slices
+            open_ = (old > 0) & (step.after_patch == 0) & (self.map[sub] == 0) & (back[sub] == 0)
+            for k in np.unique(old[open_]).tolist():
+                then = step.before[k]
+                inst = self.instances.get(k) or revived.get(k)
+                if inst is None and k not in step.after:
+                    inst = revived[k] = copy.deepcopy(then)
+                if inst is None or inst.parsing_class != then.parsing_class:
+                    continue
+                fits = parsing[sub] == then.parsing_class
+                if then.parsing_class == 0:
+                    fits |= np.isin(parsing[sub], list(self.ground))
+                back[sub][open_ & (old == k) & fits] = k
+        return back, {k: i for k, i in revived.items() if (back == k).any()}

@@ -341,7 +341,7 @@ class InstancesDock(QDockWidget):
         """Bring the instances in line with the parsing mask and save them, proposals included.
 
         Called when the session saved the masks (autosave, image switch, window close):
-        instance pixels whose parsing class the operator changed leave their instance.
+        instance pixels follow their parsing class both ways (:meth:`InstanceDocument.reconcile`).
         """
         self.commit_pending()
         if self.doc is None or self.parsing_task is None or self.read_only():
@@ -357,8 +357,8 @@ class InstancesDock(QDockWidget):
                 if gone:  # after the save's own "Saved ..." line, which used to replace it at once
                     self.warning.emit(
                         f"Instances removed: {', '.join(gone)} (their pixels are no longer of that class "
-                        "in the parsing mask; to keep them, take the mask edit back on the photo (Ctrl+Z), "
-                        "then Undo in the Instances panel, while this image is open)"
+                        "in the parsing mask; to keep them, take the mask edit back on the photo (Ctrl+Z) "
+                        "while this image is open: the next save gives them back)"
                     )
         if self.doc.instances and not self.project.instance_versions(self.image_id or 0):
             self.doc.dirty = True
