@@ -1,10 +1,12 @@
 """Editing instances with undo: split, merge, re-categorise, set attributes, delete.
 
 Every operation is one undo step and keeps the instances consistent with the parsing mask:
-an instance's pixels always carry its parsing class (merging across parsing classes is
-refused; re-categorising into a category of another parsing class returns the pixels the
-parsing mask must relabel, see :class:`ParsingChange`, and undoing or redoing that step leaves
-the reverse or the same relabelling in :attr:`InstanceDocument.parsing_change`).
+an instance's pixels always carry its parsing class. Merging across parsing classes is refused,
+but for instances of one category, brought to its class. Re-categorising into a category of
+another parsing class (or picking again the category of an instance on another class's pixels,
+or such a merge) returns the pixels the parsing mask must relabel, see :class:`ParsingChange`,
+and undoing or redoing that step leaves the reverse or the same relabelling in
+:attr:`InstanceDocument.parsing_change`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from fashion_annotator.instances.model import (
     InstanceSet,
     accessory_ground,
     inconsistent_mask,
+    instance_classes,
 )
 from fashion_annotator.instances.schema import MAX_INSTANCES, AttributeSchema, InstanceTaxonomy
 
@@ -255,10 +258,17 @@ class InstanceDocument:
         self._record(name, before, box, patch)
         return new_id
 
-    def merge(self, ids: list[int]) -> int:
+    def merge(self, ids: list[int], parsing: np.ndarray | None = None) -> int:
         """Merge instances into the first of ``ids`` (which keeps its category); return it.
 
-        ``ValueError`` for fewer than two ids or instances of different parsing classes.
+        Instances of one parsing class merge as they are. An instance of the first one's
+        category on another class's pixels (a proposal may cut one garment into pieces on
+        several classes) is brought to the category's class first, in the same undo step: its
+        pixels are relabelled as a re-categorisation relabels them (``parsing`` as in
+        :meth:`recategorise`; :attr:`parsing_change` holds the relabelling).
+
+        ``ValueError`` for fewer than two ids or an instance of another category and another
+        parsing class than the first.
         """
         ids = list(dict.fromkeys(ids))
         if len(ids) < 2:
@@ -266,19 +276,24 @@ class InstanceDocument:
         first = self._get(ids[0])
         for k in ids[1:]:
             other = self._get(k)
-            if other.parsing_class != first.parsing_class:
+            if other.parsing_class != first.parsing_class and (other.category is None or other.category != first.category):
                 names = self.parsing_taxonomy.names
                 raise ValueError(
                     f"cannot merge {ids[0]}. {first.category or '?'} (on {names[first.parsing_class]} pixels) "
                     f"with {k}. {other.category or '?'} (on {names[other.parsing_class]} pixels): an instance "
-                    "carries one parsing class; re-categorise one of them first"
+                    f"carries one parsing class; re-categorise {k} as {first.category or 'the other'} first "
+                    "(its pixels take that category's class)"
                 )
         box = self._box_of(ids)
         before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
+        change = None
+        if any(self.instances[k].parsing_class != first.parsing_class for k in ids):
+            assert first.category is not None  # the check above
+            change = self._move_to(ids, self._class_of(first.category), parsing)
         self.map[box.slices][np.isin(self.map[box.slices], ids[1:])] = ids[0]
         for k in ids[1:]:
             del self.instances[k]
-        self._record("merge", before, box, patch)
+        self._record("merge", before, box, patch, change)
         return ids[0]
 
     def delete(self, instance_id: int) -> None:
@@ -300,7 +315,8 @@ class InstanceDocument:
         another class keeps it, and leaves the instance at the next :meth:`reconcile`), and the
         undo gives each of them back its class there, unless it was painted since (without
         ``parsing``: every pixel, given back the instance's ``parsing_class``). The category
-        the instance already has changes nothing (no step).
+        the instance already has changes nothing (no step), unless the instance's pixels carry
+        another class than the category's: picking it again brings them to that class.
 
         Returns
         -------
@@ -309,26 +325,41 @@ class InstanceDocument:
             class the parsing mask must give them (the instance's ``parsing_class`` follows).
         """
         inst = self._get(instance_id)
-        cat = self.taxonomy.category(category)
-        if category == inst.category:
+        parent = self._class_of(category)
+        if category == inst.category and parent == inst.parsing_class:
             self.parsing_change = None
             return None
-        parent = self.parsing_taxonomy.index(cat.parent(self.parsing_taxonomy.name)) \
-            if cat.parent(self.parsing_taxonomy.name) in self.parsing_taxonomy.names else 0
         before = copy.deepcopy(self.instances)
         inst.category = category
-        change = None
-        if parent != inst.parsing_class:
-            pixels = self.map == instance_id
-            if parsing is None:
-                change = (ParsingChange(pixels, parent), ParsingChange(pixels, inst.parsing_class, parent))
-            else:
-                pixels &= ~inconsistent_mask(self.set, parsing, self.ground)
-                back = parsing[pixels].copy()
-                change = (ParsingChange(pixels, parent, back), ParsingChange(pixels, back, parent))
-            inst.parsing_class = parent
+        change = self._move_to([instance_id], parent, parsing)
         self._record("category", before, None, None, change)
         return self.parsing_change
+
+    def _class_of(self, category: str) -> int:
+        """The parsing class of ``category`` (0 when the parsing taxonomy has none for it)."""
+        parent = self.taxonomy.category(category).parent(self.parsing_taxonomy.name)
+        return self.parsing_taxonomy.index(parent) if parent in self.parsing_taxonomy.names else 0
+
+    def _move_to(
+        self, ids: list[int], parent: int, parsing: np.ndarray | None
+    ) -> tuple[ParsingChange, ParsingChange] | None:
+        """Give the instances of ``ids`` parsing class ``parent``; return the relabelling of
+        their pixels and its undo (None: all had it). ``parsing`` as in :meth:`recategorise`."""
+        moving = [k for k in ids if self.instances[k].parsing_class != parent]
+        if not moving:
+            return None
+        pixels = np.isin(self.map, moving)
+        if parsing is None:  # each pixel given back its instance's class
+            classes = {self.instances[k].parsing_class for k in moving}
+            back_to = classes.pop() if len(classes) == 1 else instance_classes(self.set)[pixels]
+            change = (ParsingChange(pixels, parent), ParsingChange(pixels, back_to, parent))
+        else:
+            pixels &= ~inconsistent_mask(self.set, parsing, self.ground)
+            back = parsing[pixels].copy()
+            change = (ParsingChange(pixels, parent, back), ParsingChange(pixels, back, parent))
+        for k in moving:
+            self.instances[k].parsing_class = parent
+        return change
 
     def set_attribute(self, instance_id: int, group: str, value: str | None) -> None:
         """Set (or with None clear) one attribute group of an instance; the value it already

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from fashion_annotator.instances.model import inconsistent_pixels
-from fashion_annotator.ui.testing import CTRL, drag, instance_of, press_key
+from fashion_annotator.ui.testing import CTRL, choose_category, drag, instance_of, press_key
 
 
 @pytest.fixture
@@ -50,3 +50,57 @@ def test_undoing_a_saved_stroke_gives_the_instance_its_pixels_back(opened, qtbot
     assert after.instances == before.instances
     assert inconsistent_pixels(after, project.load_mask(image_id, "parsing7")) == {}
     assert dock.doc.instances[dress] == before.instances[dress]
+
+
+def _two_skirts(window) -> tuple[int, int, np.ndarray]:
+    """The dress split in two: the left half re-categorised as a skirt (its pixels bottom), the
+    right half named skirt on its dress pixels, as a proposal names a piece of one garment."""
+    dock = window.instances
+    window.set_task("parsing7")  # Ctrl+Z on the photo takes the parsing mask's steps
+    dress = instance_of(window, "dress")
+    ys, xs = np.nonzero(dock.doc.map == dress)
+    cx = float(np.median(xs))
+    dock.select([dress])
+    right = dock.split_line((cx, float(ys.max())), (cx, float(ys.min())))
+    assert right is not None
+    choose_category(window, dress, "skirt")
+    dock.doc.instances[right].category = "skirt"
+    dock._refresh_list()
+    row = next(dock.list.topLevelItem(i) for i in range(dock.list.topLevelItemCount())
+               if dock.list.topLevelItem(i).text(0).startswith(f"{right}."))  # fmt: skip
+    assert "(on dress pixels)" in row.text(0)
+    return dress, right, dock.doc.map == right
+
+
+def test_picking_the_category_again_brings_its_pixels_to_its_class(opened, qtbot):
+    """ "skirt (on dress pixels)": picking skirt again did nothing (the category was unchanged),
+    and the merge refusal told the operator to do just that. Now it relabels the pixels bottom,
+    one undo step."""
+    window, project = opened
+    dock = window.instances
+    _left, right, pixels = _two_skirts(window)
+    parsing = window.session.current.doc.masks["parsing7"]
+    choose_category(window, right, "skirt")
+    assert dock.doc.instances[right].parsing_class == 5 and np.all(parsing[pixels] == 5)
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert dock.doc.instances[right].parsing_class == 6 and np.all(parsing[pixels] == 6)
+
+
+def test_merging_pieces_of_one_category_on_two_classes(opened, qtbot):
+    """Merge of "skirt" and "skirt (on dress pixels)" was refused with advice that could not be
+    followed. Now the pieces become one skirt on bottom pixels, one undo step with the parsing."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    left, right, pixels = _two_skirts(window)
+    parsing = window.session.current.doc.masks["parsing7"]
+    both = (dock.doc.map == left) | pixels
+    dock.select([left, right])
+    qtbot.mouseClick(dock.buttons["merge"], Qt.MouseButton.LeftButton)
+    assert right not in dock.doc.instances and np.all(dock.doc.map[both] == left)
+    assert np.all(parsing[both] == 5) and "cannot merge" not in window.status.currentMessage()
+    assert window.save()
+    saved = project.load_instances(image_id)
+    assert inconsistent_pixels(saved, project.load_mask(image_id, "parsing7")) == {}
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert right in dock.doc.instances and np.all(parsing[pixels] == 6)

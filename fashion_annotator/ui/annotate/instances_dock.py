@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QTreeWidget,
-    QTreeWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -60,12 +59,11 @@ from fashion_annotator.ui.annotate.instance_proposing import (
     ProposalInputs,
     derive_instances,
 )
+from fashion_annotator.ui.annotate.instance_rows import ID_ROLE, instance_item
 from fashion_annotator.ui.annotate.split_line import SplitLine
 from fashion_annotator.ui.annotate.type_to_pick import TypePicker
-from fashion_annotator.ui.icons import swatch
 from fashion_annotator.ui.workers import ImageJobs
 
-ID_ROLE = Qt.ItemDataRole.UserRole
 UNSET = "—"
 
 def instance_keys(schema: AttributeSchema) -> list[tuple[str, str]]:
@@ -415,9 +413,12 @@ class InstancesDock(QDockWidget):
     def _category_chosen(self, ids: list[int], name: str) -> None:
         if len(ids) != 1 or name == UNSET or self.doc is None or ids[0] not in self.doc.instances:
             return
-        parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task or "")
-        self._edit(self.doc.recategorise, ids[0], name, parsing, select=ids)
+        self._edit(self.doc.recategorise, ids[0], name, self._parsing(), select=ids)
         self._relabel_parsing()
+
+    def _parsing(self) -> np.ndarray | None:
+        """The open image's parsing mask (None: none)."""
+        return None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task or "")
 
     def _relabel_parsing(self, forward: bool = True) -> None:
         """Apply the document's pending parsing relabelling (a re-categorisation across parsing
@@ -512,13 +513,15 @@ class InstancesDock(QDockWidget):
                 self.select([ids[0], *new])
 
     def merge_selected(self) -> None:
-        """Merge the selected instances into the first one."""
+        """Merge the selected instances into the first one (with the parsing relabelling that
+        brings pieces of its category on other classes to its class, as one undo step)."""
         ids = self.selected_ids()
         if len(ids) < 2:
             self.message.emit("Select two instances or more to merge")
             return
-        if self.doc is not None:
-            self._edit(self.doc.merge, ids, select=ids[:1])
+        if self.doc is not None:  # instances of one category on several classes: brought to one
+            self._edit(self.doc.merge, ids, self._parsing(), select=ids[:1])
+            self._relabel_parsing()
 
     def delete_selected(self) -> None:
         """Delete the selected instances (one undo step each)."""
@@ -545,19 +548,7 @@ class InstancesDock(QDockWidget):
         instances = {} if self.doc is None else self.doc.instances
         parsing_names = [] if self.parsing_task is None else self.project.taxonomy(self.parsing_task).names
         for k, inst in sorted(instances.items()):
-            attrs = ", ".join(f"{v}" for g, v in inst.attributes.items() if g != "colour")
-            text = inst.category or "(no category)"
-            if inst.category_changed:
-                text += f"  (was {inst.proposed_category})"
-            if self.taxonomy.off_class(inst.category, inst.parsing_class, self.parsing_task or "", parsing_names):
-                text += f"  (on {parsing_names[inst.parsing_class]} pixels)"  # why two "skirts" may not merge
-            item = QTreeWidgetItem([f"{k}. {text}", attrs])
-            item.setData(0, ID_ROLE, k)
-            if inst.colour_rgb is not None:
-                r, g, b = inst.colour_rgb
-                item.setIcon(0, swatch((int(r), int(g), int(b))))
-            item.setToolTip(0, f"colour {inst.colour or '?'}; parsing class "
-                               f"{self.project.taxonomy(self.parsing_task).names[inst.parsing_class]}")  # fmt: skip
+            item = instance_item(inst, self.taxonomy, self.parsing_task or "", parsing_names)
             self.list.addTopLevelItem(item)
             item.setSelected(k in select)
         self.list.resizeColumnToContents(0)

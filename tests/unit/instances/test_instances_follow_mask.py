@@ -4,6 +4,7 @@ merge, split and re-categorisation keep each instance's class and colour true (n
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.instances.derive import propose_instances
@@ -72,3 +73,39 @@ def test_only_what_stands_gives_back(two_shoes) -> None:
     doc.undo()  # the delete
     doc.replace(InstanceSet(hole.copy(), {k: i for k, i in doc.instances.items()}))
     assert doc.reconcile(parsing) == 0 and np.array_equal(doc.map, hole)
+
+
+def _skirts() -> tuple[InstanceDocument, np.ndarray]:
+    """A skirt on bottom pixels and a piece of it a proposal named skirt on dress pixels."""
+    parsing = np.zeros((10, 10), np.uint8)
+    parsing[2:5, 2:8], parsing[5:8, 2:8] = P7.index("bottom"), P7.index("dress")
+    imap = np.zeros((10, 10), np.uint8)
+    imap[2:5, 2:8], imap[5:8, 2:8] = 1, 2
+    insts = {1: Instance(1, P7.index("bottom"), "skirt"), 2: Instance(2, P7.index("dress"), "skirt")}
+    return InstanceDocument(InstanceSet(imap, insts), TAX, SCHEMA, P7), parsing
+
+
+def test_picking_the_category_again_moves_the_pixels_to_its_class() -> None:
+    doc, parsing = _skirts()
+    change = doc.recategorise(2, "skirt", parsing)
+    assert change is not None and doc.instances[2].parsing_class == P7.index("bottom")
+    change.apply(parsing)
+    assert np.all(parsing[2:8, 2:8] == P7.index("bottom"))
+    assert doc.recategorise(2, "skirt", parsing) is None, "now it changes nothing"
+    assert doc.undo() == "category" and doc.parsing_change is not None
+    doc.parsing_change.apply(parsing)
+    assert np.all(parsing[5:8, 2:8] == P7.index("dress")) and doc.instances[2].parsing_class == P7.index("dress")
+
+
+def test_merging_one_category_across_classes_brings_it_to_the_category_class() -> None:
+    doc, parsing = _skirts()
+    assert doc.merge([1, 2], parsing) == 1 and doc.parsing_change is not None
+    doc.parsing_change.apply(parsing)
+    assert np.all(doc.map[2:8, 2:8] == 1) and np.all(parsing[2:8, 2:8] == P7.index("bottom"))
+    assert inconsistent_pixels(doc.set, parsing) == {}
+    assert doc.undo() == "merge" and doc.parsing_change is not None
+    doc.parsing_change.apply(parsing)
+    assert np.all(parsing[5:8, 2:8] == P7.index("dress")) and np.all(doc.map[5:8, 2:8] == 2)
+    doc.instances[2].category = "dress"
+    with pytest.raises(ValueError, match="re-categorise 2 as skirt first"):
+        doc.merge([1, 2], parsing)
