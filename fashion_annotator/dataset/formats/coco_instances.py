@@ -4,12 +4,15 @@ Export writes ``OUT/instances.json``, ``OUT/instances.csv`` and the photos under
 ``OUT/images/``. The JSON has one annotation per instance: ``category_id`` is the category's
 position in the instance taxonomy (0-based, as in Fashionpedia), ``attribute_ids`` the
 attribute schema's flat ids (0-based), ``segmentation`` compressed RLE; ``categories`` and
-``attributes`` list the ids with their names (an attribute's ``supercategory`` is its group).
-Beside the COCO keys each annotation keeps ``parsing_class`` (a class name of the parsing task
-``info["parsing_task"]``), ``proposed_category_id`` and ``colour``. Instances without a category
-are left out (and counted); an image whose instances cannot be read is listed in the summary's
-errors and the others are exported. The CSV has one row per annotation: the dominant colour in
-``dominant_colour``, then one column per attribute group.
+``attributes`` list the ids with their names (a category's ``supercategory`` is its class of
+the project's parsing task, an attribute's its group). Beside the COCO keys each annotation
+keeps ``parsing_class`` (a class name of the parsing task ``info["parsing_task"]``),
+``proposed_category_id`` and ``colour``. Instances without a category are left out (and
+counted); an image whose instances cannot be read is listed in the summary's
+errors and the others are exported; the summary counts the images by status, naming the
+unfinished ones (rejected, in progress, never saved by an operator) as the other exports do.
+The CSV has one row per annotation: the dominant colour in ``dominant_colour``, then one
+column per attribute group.
 
 Import reads the same JSON (``src`` is the file or a folder with ``instances.json``; photos are
 found as by the ``coco`` import, :func:`~fashion_annotator.dataset.formats.coco.find_photo`); a
@@ -178,8 +181,12 @@ def export_coco_instances(
                 "bbox": " ".join(f"{v:g}" for v in ann["bbox"]), "dominant_colour": inst.colour or "",
                 **{g: inst.attributes.get(g, "") for g in schema.group_names},
             })  # fmt: skip
-        summary.count += 1
+        summary.count += 1  # by status, as the other exports: their summary names the unfinished
+        summary.by_status[record.status] = summary.by_status.get(record.status, 0) + 1
+        if stems[record.id] != Path(record.name).stem:
+            summary.renamed.append((record.name, stems[record.id]))
     taxonomy = taxonomy or load_instance_taxonomy()
+    parent_task = parsing_task or instance_parsing_task(project.tasks) or "parsing7"
     if left_out:
         summary.notes.append(
             f"{counted(left_out, 'instance')} without a category (or without pixels) left out; give "
@@ -190,7 +197,7 @@ def export_coco_instances(
                  "attribute_schema": schema.name, "parsing_task": parsing_task, "left_out_uncategorised": left_out},
         "images": images,
         "annotations": annotations,
-        "categories": [{"id": c.id, "name": c.name, "supercategory": c.parent("parsing7")} for c in taxonomy.categories],
+        "categories": [{"id": c.id, "name": c.name, "supercategory": c.parent(parent_task)} for c in taxonomy.categories],
         "attributes": [{"id": i, "name": v, "supercategory": g} for i, (g, v) in enumerate(schema.flat)],
     }  # fmt: skip
     header = ["annotation_id", "image", "instance", "category", "proposed_category", "parsing_class",

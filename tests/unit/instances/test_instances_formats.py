@@ -336,3 +336,35 @@ def test_a_linked_photo_changed_on_disk_is_refused_not_exported_with_old_instanc
     ((name, problem),) = summary.errors
     assert "the file changed since it was added" in problem
     assert not list((tmp_path / "out" / "images").iterdir())
+
+
+def test_the_export_summary_says_which_images_are_not_finished(tmp_path: Path, ccp_dir: Path, ccp_photo: dict) -> None:
+    """A hand test: coco-instances shipped a rejected image and one with the model's proposals
+    only, without a word; the other exports say "not finished: 1 rejected by QA"."""
+    proj, image_id, iset = _project(tmp_path, ccp_dir, ccp_photo["parsing"])
+    with proj:
+        proj.set_status(image_id, "rejected")
+        other = proj.add_image(ccp_dir / "images" / "0014.jpg")
+        proposed = InstanceSet(np.zeros(other.shape, np.uint8))
+        proposed.map[10:20, 10:20] = 1
+        proposed.instances[1] = Instance(1, 3, category="blouse")
+        proj.save_instances(other.id, proposed, source="model")
+        summary = export_project(proj, tmp_path / "out", "coco-instances")
+    assert summary.count == 2 and summary.by_status == {"rejected": 1, "new": 1}
+    assert summary.lines()[0].endswith("; not finished: 1 rejected by QA, 1 never saved by an operator")
+
+
+def test_categories_name_their_class_of_the_projects_parsing_task(tmp_path: Path, ccp_dir: Path) -> None:
+    """A parsing18 project's export gave bag, belt, hat and sunglasses the supercategory
+    "background" (their parsing7 class): the supercategory is the class of the project's task."""
+    with Project.create(tmp_path / "p18", tasks=("garment", "parsing18")) as proj:
+        rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
+        iset = InstanceSet(np.zeros(rec.shape, np.uint8), parsing_task="parsing18")
+        iset.map[10:20, 10:20] = 1
+        iset.instances[1] = Instance(1, load_taxonomy("parsing18").index("bag"), category="bag")
+        proj.save_instances(rec.id, iset)
+        export_project(proj, tmp_path / "out", "coco-instances")
+    coco = json.loads((tmp_path / "out" / "instances.json").read_text())
+    parents = {c["name"]: c["supercategory"] for c in coco["categories"]}
+    assert (parents["bag"], parents["belt"], parents["hat"], parents["sunglasses"]) == ("bag", "belt", "headwear", "eyewear")
+    assert parents["blouse"] == "top" and coco["info"]["parsing_task"] == "parsing18"
