@@ -12,6 +12,7 @@ and undoing or redoing that step leaves the reverse or the same relabelling in
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from scipy import ndimage
 
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.instances.colour import dominant_colours
 from fashion_annotator.instances.derive import MIN_AREA_FRAC
 from fashion_annotator.instances.model import (
     Instance,
@@ -75,10 +77,18 @@ class InstanceDocument:
     taxonomy : InstanceTaxonomy
     schema : AttributeSchema
     parsing_taxonomy : Taxonomy
+    photo : callable, optional
+        ``photo()`` -> the ``(H, W, 3) uint8`` photo, or None while its pixels are not there:
+        a split or a merge names each resulting instance's colour from its own pixels
+        (:meth:`_recolour`). Without it colours stay as they were.
     """
 
-    def __init__(self, iset: InstanceSet, taxonomy: InstanceTaxonomy, schema: AttributeSchema, parsing_taxonomy: Taxonomy) -> None:
+    def __init__(
+        self, iset: InstanceSet, taxonomy: InstanceTaxonomy, schema: AttributeSchema, parsing_taxonomy: Taxonomy,
+        photo: Callable[[], np.ndarray | None] | None = None,
+    ) -> None:  # fmt: skip
         self.set = iset
+        self.photo = photo
         self.taxonomy = taxonomy
         self.schema = schema
         self.parsing_taxonomy = parsing_taxonomy
@@ -200,7 +210,8 @@ class InstanceDocument:
         """Split an instance along the line through ``p0`` and ``p1`` (x, y); return the new id.
 
         Pixels left of the directed line ``p0 -> p1`` stay; the others form a new instance with
-        the same category and attributes. ``ValueError`` when one side would be empty.
+        the same category and attributes, each part's colour named from its own pixels
+        (:meth:`_recolour`). ``ValueError`` when one side would be empty.
         """
         inst = self._get(instance_id)
         box = self._box_of([instance_id])
@@ -245,6 +256,7 @@ class InstanceDocument:
             self.instances[new_id] = copy.deepcopy(inst)
             self.instances[new_id].id = new_id
             new_ids.append(new_id)
+        self._recolour([instance_id, *new_ids])
         self._record("split", before, box, patch)
         return new_ids
 
@@ -255,8 +267,27 @@ class InstanceDocument:
         clone = copy.deepcopy(inst)
         clone.id = new_id
         self.instances[new_id] = clone
+        self._recolour([inst.id, new_id])
         self._record(name, before, box, patch)
         return new_id
+
+    def _recolour(self, ids: Iterable[int]) -> None:
+        """Name the dominant colour of each of ``ids`` again from its own pixels (after a split
+        or a merge, which would keep the colour of the whole): ``colour``, ``colour_rgb`` and the
+        computed attribute groups that held the old colour (a colour the operator chose stays)."""
+        rgb = None if self.photo is None else self.photo()
+        if rgb is None or rgb.shape[:2] != self.map.shape:
+            return
+        computed = [g for g in self.schema.groups if g.computed]
+        for k in ids:
+            inst, box = self.instances[k], BBox.of(self.map == k)
+            top = [] if box is None else dominant_colours(rgb[box.slices], self.map[box.slices] == k, top=1)
+            if not top:
+                continue
+            for group in computed:
+                if inst.attributes.get(group.name) == inst.colour and top[0].name in group.values:
+                    inst.attributes[group.name] = top[0].name
+            inst.colour, inst.colour_rgb = top[0].name, top[0].rgb
 
     def merge(self, ids: list[int], parsing: np.ndarray | None = None) -> int:
         """Merge instances into the first of ``ids`` (which keeps its category); return it.
@@ -293,6 +324,7 @@ class InstanceDocument:
         self.map[box.slices][np.isin(self.map[box.slices], ids[1:])] = ids[0]
         for k in ids[1:]:
             del self.instances[k]
+        self._recolour(ids[:1])
         self._record("merge", before, box, patch, change)
         return ids[0]
 

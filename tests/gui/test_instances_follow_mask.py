@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from fashion_annotator.instances.colour import dominant_colours
 from fashion_annotator.instances.model import inconsistent_pixels
-from fashion_annotator.ui.testing import CTRL, choose_category, drag, instance_of, press_key
+from fashion_annotator.ui.testing import CTRL, choose_category, click, drag, instance_of, press_key
 
 
 @pytest.fixture
@@ -104,3 +105,37 @@ def test_merging_pieces_of_one_category_on_two_classes(opened, qtbot):
     assert inconsistent_pixels(saved, project.load_mask(image_id, "parsing7")) == {}
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
     assert right in dock.doc.instances and np.all(parsing[pixels] == 6)
+
+
+def _split_dress(window, qtbot) -> list[int]:
+    """Split by line across the dress, by its button and two clicks on the photo."""
+    dock = window.instances
+    dress = instance_of(window, "dress")
+    ys, xs = np.nonzero(dock.doc.map == dress)
+    cy = float(np.median(ys))
+    dock.select([dress])
+    qtbot.mouseClick(dock.buttons["split"], Qt.MouseButton.LeftButton)
+    assert "Click two points" in window.status.currentMessage()
+    click(window, float(xs.min()) - 5, cy)
+    click(window, float(xs.max()) + 5, cy)
+    assert len(dock.selected_ids()) == 2
+    return dock.selected_ids()
+
+
+def test_split_halves_get_the_colour_of_their_own_pixels(opened, qtbot):
+    """Split by line: both halves kept the colour of the whole dress (the export's
+    dominant_colour). Now each is named from its own pixels of the photo."""
+    window, _project = opened
+    dock = window.instances
+    rgb = window.session.current.doc.rgb
+    for k in _split_dress(window, qtbot):
+        own = dominant_colours(rgb, dock.doc.map == k, top=1)[0]
+        assert (dock.doc.instances[k].colour, dock.doc.instances[k].colour_rgb) == (own.name, own.rgb)
+
+
+def test_the_split_prompt_goes_once_the_split_is_made(opened, qtbot):
+    """The status bar still said "Click two points on the photo" after the split was made."""
+    window, _project = opened
+    _split_dress(window, qtbot)
+    assert "Click two points" not in window.status.currentMessage()
+    assert "split in two" in window.status.currentMessage()

@@ -242,8 +242,14 @@ class InstancesDock(QDockWidget):
 
     def _set_doc(self, iset: InstanceSet) -> InstanceDocument:
         parsing_tax = self.project.taxonomy(self.parsing_task)
-        self.doc = InstanceDocument(iset, self.taxonomy, self.schema, parsing_tax)
+        self.doc = InstanceDocument(iset, self.taxonomy, self.schema, parsing_tax, photo=self._photo)
         return self.doc
+
+    def _photo(self) -> np.ndarray | None:
+        """The open photo's pixels (None while a large photo's are loading): split and merge
+        name each part's colour from them."""
+        doc = self._image_doc
+        return doc.rgb if doc is not None and doc.photo_ready else None
 
     def mask_replaced(self, task: str) -> None:
         """A parsing proposal arrived (or a large photo's full pixels, ``task`` the parsing

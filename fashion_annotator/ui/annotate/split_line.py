@@ -19,6 +19,8 @@ Point = tuple[float, float]
 
 #: What the status bar says while the split waits for its clicks.
 ARMED_TEXT = "Click two points on the photo: the line splits the instance (Esc or another tool cancels)"
+#: What it says once the split is made (the prompt stayed on after it).
+DONE_TEXT = "Instance split in two along the line"
 
 
 class SplitLine(QObject):
@@ -29,7 +31,8 @@ class SplitLine(QObject):
     canvas : Canvas
         The photo: its viewport's clicks, its ``toolChanged`` signal (cancels).
     split : callable
-        ``split(p0, p1)``: apply the line (image x, y) once both clicks are in.
+        ``split(p0, p1)``: apply the line (image x, y) once both clicks are in; None when it
+        was not applied (it says why).
     message : callable
         ``message(text)``: a line for the status bar.
     owner : QWidget
@@ -84,6 +87,7 @@ class SplitLine(QObject):
             else:
                 p0 = self._first
                 self._set(False)
-                self._split(p0, (pos.x(), pos.y()))
+                if self._split(p0, (pos.x(), pos.y())) is not None:  # else it said why not
+                    self._message(DONE_TEXT)
             return True
         return event.type() in (QEvent.Type.MouseButtonRelease, QEvent.Type.MouseMove)

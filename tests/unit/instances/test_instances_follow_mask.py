@@ -109,3 +109,43 @@ def test_merging_one_category_across_classes_brings_it_to_the_category_class() -
     doc.instances[2].category = "dress"
     with pytest.raises(ValueError, match="re-categorise 2 as skirt first"):
         doc.merge([1, 2], parsing)
+
+
+def _red_and_blue() -> tuple[InstanceDocument, np.ndarray]:
+    """A blouse whose left half is red and right half blue, named by the colour of both."""
+    rgb = np.zeros((20, 20, 3), np.uint8)
+    rgb[:, :10], rgb[:, 10:] = (200, 30, 40), (30, 60, 200)
+    imap = np.zeros((20, 20), np.uint8)
+    imap[4:16, 4:16] = 1
+    blouse = Instance(1, TOP, "blouse", attributes={"colour": "purple", "length": "mini"},
+                      colour="purple", colour_rgb=(115, 45, 120))  # fmt: skip
+    doc = InstanceDocument(InstanceSet(imap, {1: blouse}), TAX, SCHEMA, P7, photo=lambda: rgb)
+    return doc, rgb
+
+
+def test_a_split_names_each_parts_colour_from_its_own_pixels() -> None:
+    """Both halves of a split kept the colour of the whole (exported as dominant_colour)."""
+    doc, _rgb = _red_and_blue()
+    right = doc.split_line(1, (9.5, 20), (9.5, 0))
+    left = doc.instances[1]
+    assert np.all(doc.map[4:16, 10:16] == right) and np.all(doc.map[4:16, 4:10] == 1)
+    assert (left.colour, left.colour_rgb, left.attributes["colour"]) == ("red", (200, 30, 40), "red")
+    other = doc.instances[right]
+    assert (other.colour, other.colour_rgb, other.attributes["colour"]) == ("blue", (30, 60, 200), "blue")
+    assert other.attributes["length"] == "mini", "the operator's attributes stay"
+    doc.instances[right].attributes["colour"] = "navy"  # the operator's own choice
+    doc.merge([1, right])
+    merged = doc.instances[1]
+    assert merged.colour in ("red", "blue") and merged.colour_rgb in ((200, 30, 40), (30, 60, 200))
+    assert merged.attributes["colour"] == merged.colour
+    assert doc.undo() == "merge" and doc.instances[1].colour == "red"
+    doc.instances[1].attributes["colour"] = "pink"
+    doc.merge([right, 1])
+    assert doc.instances[right].attributes["colour"] == "navy", "a colour the operator chose stays"
+
+
+def test_split_parts_names_each_parts_colour() -> None:
+    doc, rgb = _red_and_blue()
+    doc.map[:, 9:11] = 0
+    new = doc.split_components(1)
+    assert {doc.instances[k].colour for k in (1, *new)} == {"red", "blue"}
