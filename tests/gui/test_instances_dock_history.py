@@ -199,3 +199,24 @@ def test_an_unchanged_choice_leaves_an_approved_image_approved(opened, qtbot):
     assert dock.doc.instances[dress] == before and not dock.doc.can_undo
     assert len(project.instance_versions(image_id)) == versions
     assert project.image(image_id).status == "approved"
+
+
+def test_a_save_that_reconciles_the_instances_refreshes_undo_and_redo(opened, qtbot):
+    """A fuzz of the window: a stroke over the dress, an attribute set then undone in the panel,
+    then a save: the save's reconcile is an instance step that ends the panel's redo, but Redo
+    stayed enabled with nothing to redo and Undo disabled with a step to take (the panel
+    announced no change), while the save's warning said to press Ctrl+Z."""
+    window, _ = opened
+    dock = window.instances
+    dress = instance_of(window, "dress")
+    pixels = dock.doc.map == dress
+    _stroke(window, 1, [(int(c), int(r)) for r, c in np.argwhere(pixels)[[0, -1]]])
+    dock.select([dress])
+    dock.setFocus()
+    dock.doc.set_attribute(dress, "fit", "loose")
+    dock.undo()
+    history = window.history_actions
+    assert history.can_step("redo")
+    assert window.save()
+    assert not history.can_step("redo") and history.can_step("undo")
+    assert not window.actions_by_name["redo"].isEnabled()

@@ -357,6 +357,7 @@ class InstancesDock(QDockWidget):
             before = dict(self.doc.instances)
             if self.doc.reconcile(parsing):
                 self._refresh_list()
+                self.changed.emit()  # an instance step: Undo and Redo follow it
                 gone = [f"{k}. {i.category or '?'}" for k, i in sorted(before.items()) if k not in self.doc.instances]
                 if gone:  # after the save's own "Saved ..." line, which used to replace it at once
                     self.warning.emit(
