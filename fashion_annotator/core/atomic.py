@@ -143,7 +143,7 @@ def _write_then(path: Path, data: bytes, put: Callable[[str, Path], None]) -> No
             os.fsync(handle.fileno())
         put(tmp, path)
     except OSError as exc:
-        full = disk_full(path.parent)  # measured before the partial file is removed
+        full = _out_of_space(exc, path)  # measured before the partial file is removed
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         named = named_write_error(path, exc, full, len(data))
@@ -228,7 +228,7 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
         tmp.chmod(file_mode() if mode is None else mode)  # mkstemp's 0600 otherwise
         os.replace(tmp, path)
     except Exception as exc:
-        full = disk_full(path.parent)  # measured before the partial file is removed
+        full = _out_of_space(exc, path)  # measured before the partial file is removed
         with contextlib.suppress(OSError):
             tmp.unlink()
         if full:
@@ -246,6 +246,12 @@ FULL_DISK_BYTES = 1 << 20
 
 #: Errors of a write (not of a read): no space, over a quota, over the file size limit.
 WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)})
+
+
+def _out_of_space(exc: BaseException, path: Path) -> bool:
+    """Whether ``exc``, raised writing ``path``, is a write the full disk refused: an error of
+    another kind (a version file already there, a refused name) is never blamed on the disk."""
+    return isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS and disk_full(path.parent)
 
 
 def disk_full(folder: Path) -> bool:

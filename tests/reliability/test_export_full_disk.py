@@ -91,3 +91,35 @@ def test_an_export_into_a_full_disk_names_the_file_and_keeps_the_images_it_liste
     assert "cannot write: the disk is full (0.0 MiB free" in last and "free at least 1.0 MiB" in last, last
     assert (out / UNFINISHED_EXPORT).is_file(), "a stopped export stays marked unfinished"
     assert not [p for p in out.rglob("*") if p.name.endswith(atomic.TMP_SUFFIX)]
+
+
+@pytest.mark.parametrize(("fmt", "module", "annotation"), [
+    ("yolo", "yolo", "look0.txt"), ("voc", "voc", "look0.png"), ("labelme", "labelme", "look0.json"),
+])  # fmt: skip
+def test_an_image_whose_annotation_cannot_be_written_leaves_no_photo_behind(
+    tmp_path: Path, write_photo, monkeypatch: pytest.MonkeyPatch, fmt: str, module: str, annotation: str
+) -> None:
+    """A review: the label file failed (a quota), the image was listed as not exported, but its
+    photo stayed in the export, which then counted as finished: a YOLO trainer reads a photo
+    without a label file as one with no garment on it."""
+    import importlib
+
+    from fashion_annotator.dataset.formats import export_project
+
+    project = _masked_project(tmp_path / "p", write_photo, 2)
+    formats = importlib.import_module(f"fashion_annotator.dataset.formats.{module}")
+    writer = "atomic_write_bytes" if fmt == "voc" else "atomic_write_text"
+    real = getattr(formats, writer)
+
+    def refused(path, data, *args, **kwargs):
+        if Path(path).name == annotation and Path(path).parent.name != "JPEGImages":
+            raise OSError(errno.EDQUOT, "Disk quota exceeded", str(path))
+        return real(path, data, *args, **kwargs)
+
+    monkeypatch.setattr(formats, writer, refused)
+    summary = export_project(project, tmp_path / "out", fmt, "garment")
+    assert summary.count == 1 and [name for name, _ in summary.errors] == [project.images()[0].name]
+    photos = sorted(p.name for p in (tmp_path / "out").rglob("look*") if p.suffix in {".png", ".jpg"}
+                    and p.parent.name in {"images", "JPEGImages", "out"})  # fmt: skip
+    assert photos == ["look1.png"], photos
+    project.close()

@@ -180,8 +180,15 @@ class ExportSummary:
     #: instances without a category).
     notes: list[str] = field(default_factory=list)
 
-    def take_back(self, record: ImageRecord, problem: str) -> None:
-        """An image counted as exported could not be written: uncount it and list ``problem``."""
+    def take_back(self, record: ImageRecord, problem: str, written: Path | None = None) -> None:
+        """An image counted as exported could not be written: uncount it and list ``problem``.
+
+        ``written``: its photo, already copied into the export, is removed (a YOLO trainer
+        reads a photo without its label file as an image with nothing on it).
+        """
+        if written is not None:
+            with contextlib.suppress(OSError):
+                written.unlink()
         self.count -= 1
         self.renamed = [(name, stem) for name, stem in self.renamed if name != record.name]
         left = self.by_status.get(record.status, 0) - 1

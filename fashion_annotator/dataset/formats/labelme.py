@@ -189,5 +189,5 @@ def export_labelme(
         try:
             atomic_write_text(out / f"{Path(photo).stem}.json", json.dumps(doc, indent=2))
         except FILE_ERRORS as exc:
-            summary.take_back(record, file_error_text(exc))
+            summary.take_back(record, file_error_text(exc), out / photo)
     return summary

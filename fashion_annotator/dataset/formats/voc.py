@@ -283,7 +283,7 @@ def export_voc(
         try:
             atomic_write_bytes(out / CLASS_DIR / f"{stem}.png", encode_mask_png(mask, palette))
         except FILE_ERRORS as exc:
-            summary.take_back(record, file_error_text(exc))
+            summary.take_back(record, file_error_text(exc), out / PHOTO_DIR / photo)
             continue
         stems.append(stem)
     lines = ["# label:color_rgb:parts:actions"]

@@ -162,7 +162,7 @@ def export_yolo(
         try:
             atomic_write_text(out / "labels" / f"{Path(photo).stem}.txt", "".join(f"{line}\n" for line in lines))
         except FILE_ERRORS as exc:
-            summary.take_back(record, file_error_text(exc))
+            summary.take_back(record, file_error_text(exc), out / "images" / photo)
     data = {
         "train": "images",
         "val": "images",

@@ -285,3 +285,22 @@ def test_an_index_that_cannot_open_on_a_full_disk_says_the_disk_is_full(
     assert text.endswith("(SQLite: disk I/O error)")
     monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage._replace(free=1 << 30))
     assert storeio.open_error_text(io_error, index) == "disk I/O error", "with room: SQLite's words"
+
+
+def test_a_killed_writers_leftover_is_set_aside_on_a_nearly_full_disk(
+    project: Project, photo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A review: with under 1 MiB free, the version file a killed writer left (which the save
+    sets aside and retries) was reported as "the disk is full" and the save failed, though the
+    write fitted: only a write the full disk refused is blamed on it."""
+    import shutil
+
+    rec = project.add_image(photo)
+    project.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8))
+    v1 = next((project.root / "masks").rglob("v1.png"))
+    v1.with_name("v2.png").write_bytes(b"leftover of a writer killed before its commit")
+    usage = shutil.disk_usage(project.root)
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage._replace(free=512 * 1024))
+    version = project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
+    assert version.version == 2 and project.load_mask(rec.id, "garment").max() == 1
+    assert any((project.root / "lost+found").rglob("v2.png"))
