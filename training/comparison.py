@@ -95,6 +95,7 @@ def figures_of(task: str, as_predicted: bool, models: Sequence[Path]) -> str:
 def compare(
     head: Head, new: Path, current: Path | None, val: list[Sample], held_out: dict[str, Any],
     as_proposed: dict[str, Any] | None, device: str, cache_dir: Path | None,
+    current_version: int | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """The comparison of the new model file ``new`` with ``current`` (None: no model yet).
 
@@ -111,6 +112,10 @@ def compare(
         The new model's :func:`~training.metrics.evaluate_predictor` figures on ``val``, when known.
     device : str
     cache_dir : Path or None
+    current_version : int, optional
+        The project's active registry version of ``current`` (None: the shipped model). A
+        file's own meta may lack it: on a team project the meta is stored before the version
+        is known, and another desktop fetches that.
 
     Returns
     -------
@@ -141,7 +146,7 @@ def compare(
         "left_out": len(val) - len(fair),  # val photos the current model trained on
         "current_trained_on": seen,  # of the compared photos (when too few were unseen)
         "figures_of": figures_of(head.task, predicted, [new] + ([current] if current else [])),
-        "current_version": None if current is None else read_meta(current).get("registry_version"),
+        "current_version": None if current is None else current_version,
     }
     if current is None:  # a first model: what it must beat to be promoted
         out["background"] = background_figures(fair, head)

@@ -413,8 +413,10 @@ def _run(
                 update_meta(paths[h.task], crop_long_side_val=kept["crop_long_side_val"])
         if h.binary and args.choose_refinements and val_s:
             update_meta(paths[h.task], **_choose_refinements(paths[h.task], val_s, h, device))
+        active = project.models.active(h.task) if project is not None else None
         comparison[h.task] = compare(h, paths[h.task], model_path(h.task, project), val_s,
-                                     figures[h.task], as_proposed, device, cache_dir)  # fmt: skip
+                                     figures[h.task], as_proposed, device, cache_dir,
+                                     current_version=None if active is None else active.version)  # fmt: skip
     refit: dict[str, Any] = {}
     if args.refit and result.best_epoch > 0:
         left = None if not args.max_minutes else args.max_minutes - (time.monotonic() - t_start) / 60
