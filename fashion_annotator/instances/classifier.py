@@ -25,6 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from torch import nn
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.instances.derive import Box, instance_boxes
 from fashion_annotator.instances.features import (
     MEAN,
@@ -457,4 +458,4 @@ def load_attribute_heads(path: str | Path, embed_dim: int) -> tuple[AttributeHea
 
 def write_meta(path: Path, meta: dict[str, Any]) -> None:
     """Rewrite the JSON meta beside ``path`` (e.g. to add measured metrics)."""
-    Path(path).with_suffix(".json").write_text(meta_json(meta))
+    atomic_write_text(Path(path).with_suffix(".json"), meta_json(meta))

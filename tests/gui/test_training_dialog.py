@@ -434,7 +434,7 @@ def test_a_comparison_where_no_val_photo_tells_the_models_apart_is_not_offered_a
     with qtbot.waitSignal(dialog.trainingFinished, timeout=30_000) as signal:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert signal.args == ["done"]
-    reason = "no val photo tells the two models apart: they score the same on all 5 val images"
+    reason = "no val photo tells the two models apart: they score the same on all 5 val photos"
     assert reason + " (median_dice 0.0000 for both)" in dialog.status_label.text()
     assert dialog.use_button.text() == "Use this model anyway" and dialog.use_button.isEnabled()
     assert reason in dialog.use_button.toolTip()

@@ -22,6 +22,7 @@ from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.models.ensemble import Ensemble
 from fashion_annotator.models.preprocess import InputSpec, to_input
 from fashion_annotator.models.registry import architecture_of, build_model
+from fashion_annotator.models.weights import meta_json
 from training.pseudo import PSEUDO_TASKS
 
 CLASSES = {
@@ -81,7 +82,7 @@ def save_joint(path: Path, net: nn.Module, size: str, spec: InputSpec, extra: di
     """The joint network (all heads) for relabelling, distillation and later fine-tunes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file({k: v.detach().float().cpu().contiguous() for k, v in net.state_dict().items()}, str(path))
-    path.with_suffix(".json").write_text(json.dumps({"size": size, **spec.meta(), **extra}, indent=1))
+    path.with_suffix(".json").write_text(meta_json({"size": size, **spec.meta(), **extra}))
 
 
 def load_joint(path: Path, device: torch.device) -> tuple[nn.Module, InputSpec]:

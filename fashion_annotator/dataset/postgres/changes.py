@@ -4,8 +4,9 @@ The server cannot say cheaply which rows other sessions committed since a moment
 number or a timestamp is taken when a transaction writes, not when it commits, so a save that
 commits after a later one would be missed. What it can say cheaply and exactly is every image's
 stamp: its status, the server time of its last write (``updated``, the writing transaction's
-start) and the user who made it. An image list polls the stamps (about 20 ms at 20,000 images,
-where reading the records takes 0.4-0.9 s) and re-reads only the rows whose stamp moved.
+start) and the user who made it. An image list polls one server-made digest of every stamp
+(:data:`DIGEST_SQL`, about 11 ms at 20,000 images), reads the stamps only when it moved (about
+20 ms more; reading the records takes 0.4-0.9 s) and re-reads only the rows whose stamp moved.
 
 A token is ``(others, rows)``: how many times a poll found a row that another user wrote (or a
 row gone), and a hash of every stamp. SQLite's token counts another connection's commits and

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import hashlib
-import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
 from fashion_annotator.dataset.postgres.working_folder import (
     claim_working_folder,
     fetch_missing,
+    keep_local,
     project_uid,
 )
 from fashion_annotator.dataset.records import (
@@ -66,8 +66,6 @@ _COLUMNS = "SELECT image_id, task, version, sha256, source, seconds, actions, us
 _VERSIONS = f"{_COLUMNS} FROM mask_versions WHERE image_id = %s AND task = %s"
 """SQL: the mask versions of ``(image_id, task)`` (without their PNGs); an ORDER BY follows."""
 _TASK_VERSIONS = f"{_COLUMNS} FROM mask_versions WHERE task = %s ORDER BY image_id, version"
-
-log = logging.getLogger(__name__)
 
 
 class PgProject(Project):
@@ -248,15 +246,8 @@ class PgProject(Project):
             ).fetchone()
         record = self._record(one(row))
         if copy:  # the photo is in the database: a failed local copy is fetched again later
-            self._keep_local(record.path, raw)
+            keep_local(self._db, record.path, raw)
         return record, True
-
-    def _keep_local(self, path: Path, data: bytes) -> None:
-        """The local copy of a photo, or a logged warning where this desktop cannot write it."""
-        try:
-            self._db.keep_local(path, data)
-        except ProjectError as exc:
-            log.warning("%s", exc)
 
     def _free_name(self, name: str, sha: str) -> str:
         taken = self._db.conn.execute("SELECT 1 FROM images WHERE name = %s", (name,))

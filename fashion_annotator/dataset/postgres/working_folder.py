@@ -19,7 +19,7 @@ from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.postgres.connection import PgConnection
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 
-__all__ = ["UID_FILE", "claim_working_folder", "fetch_missing", "project_uid"]
+__all__ = ["UID_FILE", "claim_working_folder", "fetch_missing", "keep_local", "project_uid"]
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,13 @@ def fetch_missing(db: PgConnection, records: Iterable[ImageRecord], root: Path) 
     for start in range(0, len(shas), FETCH_BATCH):
         batch = db.query("SELECT sha256, data FROM photos WHERE sha256 = ANY(%s)", (shas[start : start + FETCH_BATCH],))
         for row in batch:
-            try:
-                db.keep_local(missing[row["sha256"]], bytes(row["data"]))
-            except ProjectError as exc:
-                log.warning("%s", exc)
+            keep_local(db, missing[row["sha256"]], bytes(row["data"]))
+
+
+def keep_local(db: PgConnection, path: Path, data: bytes) -> None:
+    """The working folder's copy of database bytes, or a logged warning where this desktop
+    cannot write it (the photo then fails to open, naming the file; nothing else stops)."""
+    try:
+        db.keep_local(path, data)
+    except ProjectError as exc:
+        log.warning("%s", exc)

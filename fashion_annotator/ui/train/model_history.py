@@ -43,8 +43,8 @@ from fashion_annotator.ui.train.plot import LivePlot
 
 #: The heading of the versions table: what its val figures are.
 VERSIONS_HEADING = (
-    "Registered model versions. Val figure: the retrain's comparison figure on its val masks, "
-    "before the window's refinements (a figure's tooltip says how it was scored); "
+    "Registered model versions. Val figure: the retrain's comparison figure on its val masks "
+    "(a figure's tooltip says how it was scored: for masks, before the window's refinements); "
     f"\"{BEFORE_REFIT}\": measured before the refit on every mask, so the weights registered "
     "then trained on those val masks too."
 )

@@ -96,7 +96,7 @@ def worse_reason(comparison: dict) -> str | None:
     if paired.get("n") and paired.get("better") == paired.get("worse") == 0:  # e.g. masks of one class
         both = f" ({key} {new[key]:.4f} for both)" if key and new.get(key) == current.get(key) else ""
         return (f"no val photo tells the two models apart: they score the same on all {paired['n']} "
-                f"val images{both}")  # fmt: skip
+                f"val photos{both}")  # fmt: skip
     return None
 
 
