@@ -249,9 +249,12 @@ WRITE_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", er
 
 
 def _out_of_space(exc: BaseException, path: Path) -> bool:
-    """Whether ``exc``, raised writing ``path``, is a write the full disk refused: an error of
-    another kind (a version file already there, a refused name) is never blamed on the disk."""
-    return isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS and disk_full(path.parent)
+    """Whether ``exc``, raised writing ``path``, is a write the full disk refused: an OS error of
+    another kind (a version file already there, a refused name) is never blamed on the disk; a
+    library's own error (torch's "unexpected pos", safetensors' "I/O error") is, when it is full."""
+    if isinstance(exc, OSError) and exc.errno not in WRITE_ERRNOS:
+        return False
+    return disk_full(path.parent)
 
 
 def disk_full(folder: Path) -> bool:
