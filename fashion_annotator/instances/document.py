@@ -420,8 +420,9 @@ class InstanceDocument:
         that reconcile removed comes back, its category and attributes included, while its id
         is free. Only the reconciles on the undo stack since the last proposal
         (:meth:`replace`) give back, the latest first: a reconcile undone in the panel gives
-        nothing. So a parsing stroke, a save, the stroke's undo and a save leave the instances
-        as they were before the stroke.
+        nothing, and neither does an id a later panel edit made or removed (a split's new part
+        takes the smallest free id: the pixels are not its). So a parsing stroke, a save, the
+        stroke's undo and a save leave the instances as they were before the stroke.
 
         An accessory instance (``parsing_class`` 0) keeps its pixels on any class of
         :attr:`ground` (see :func:`~fashion_annotator.instances.model.accessory_ground`).
@@ -450,14 +451,20 @@ class InstanceDocument:
         reconciles took that return to their instance, and the removed instances that come back."""
         back = np.zeros_like(self.map)
         revived: dict[int, Instance] = {}
+        reused: set[int] = set()  # ids a later panel edit made or removed: another instance's now
         for step in reversed(self._undo):
             if step.name == "propose":
                 break
-            if step.name != "reconcile" or step.bbox is None or step.before_patch is None or step.after_patch is None:
+            if step.name != "reconcile":
+                reused |= step.before.keys() ^ step.after.keys()
+                continue
+            if step.bbox is None or step.before_patch is None or step.after_patch is None:
                 continue
             old, sub = step.before_patch, step.bbox.slices
             open_ = (old > 0) & (step.after_patch == 0) & (self.map[sub] == 0) & (back[sub] == 0)
             for k in np.unique(old[open_]).tolist():
+                if k in reused:
+                    continue
                 then = step.before[k]
                 inst = self.instances.get(k) or revived.get(k)
                 if inst is None and k not in step.after:

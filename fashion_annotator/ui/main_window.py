@@ -223,6 +223,7 @@ class MainWindow(QMainWindow):
         s.regionsReady.connect(self._regions_ready)
         s.savedChanged.connect(self._saved)
         s.undoneToSaved.connect(lambda: self.status.set_saved(True))
+        s.undoneToSaved.connect(lambda: self.instances.flush())  # as saved again: held to the saved mask
         s.recovered.connect(lambda: self._saved(not self.session.unsaved, recovered=True))
         s.message.connect(lambda text: self.status.showMessage(text, 5000))
         s.error.connect(self._show_error)

@@ -220,3 +220,26 @@ def test_a_save_that_reconciles_the_instances_refreshes_undo_and_redo(opened, qt
     assert window.save()
     assert not history.can_step("redo") and history.can_step("undo")
     assert not window.actions_by_name["redo"].isEnabled()
+
+
+def test_a_stroke_redone_to_the_saved_mask_leaves_the_saved_instances_true_to_it(opened, qtbot):
+    """A fuzz of the window: a stroke across the dress, saved (its reconcile took the pixels),
+    the stroke undone on the photo, the reconcile undone in the panel (saved at once: the dress
+    whole again), the stroke redone: "as saved, nothing to save", and the store kept a dress
+    with 354 px on the stroke's class, which no later save reconciled."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dress = instance_of(window, "dress")
+    ys, xs = np.nonzero(dock.doc.map == dress)
+    _stroke(window, 0, [(int(xs.min()), int(ys.mean())), (int(xs.max()), int(ys.mean()))])
+    assert window.save()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # the stroke, on the photo
+    dock.list.setFocus()
+    qtbot.keyClick(dock.list, Qt.Key.Key_Z, CTRL)  # the save's reconcile, in the panel
+    for _ in range(3):
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)  # the stroke again: as saved
+    assert not window.session.unsaved
+    saved = project.load_instances(image_id)
+    assert inconsistent_pixels(saved, project.load_mask(image_id, "parsing7"), dock.doc.ground) == {}
+    assert inconsistent_pixels(dock.doc.set, window.session.current.doc.masks["parsing7"], dock.doc.ground) == {}

@@ -75,6 +75,27 @@ def test_only_what_stands_gives_back(two_shoes) -> None:
     assert doc.reconcile(parsing) == 0 and np.array_equal(doc.map, hole)
 
 
+def test_a_removed_instances_id_taken_by_a_split_gets_none_of_its_pixels(two_shoes) -> None:
+    """A fuzz of the window: an instance removed by a save's reconcile, then another split (its
+    new part takes the smallest free id: the removed one's), then the removal undone: all the
+    removed instance's pixels joined the split's new part, which then covered both, with the
+    other's record. The removed one comes back only while its id is free: it stays out here."""
+    doc, parsing, _ = _doc(two_shoes)
+    shoes = sorted(k for k, i in doc.instances.items() if i.parsing_class == P7.index("shoes"))
+    first, second = shoes[0], shoes[1]
+    pixels = doc.map == first
+    parsing[pixels] = 0
+    assert doc.reconcile(parsing) and first not in doc.instances
+    ys, xs = np.nonzero(doc.map == second)
+    new = doc.split_line(second, (float(xs.min()), float(ys.mean())), (float(xs.max()), float(ys.mean())))
+    assert new == first  # the smallest free id
+    part = doc.map == new
+    parsing[pixels] = P7.index("shoes")  # the removal undone on the parsing mask
+    doc.reconcile(parsing)
+    np.testing.assert_array_equal(doc.map == new, part)
+    assert not (doc.map[pixels]).any()
+
+
 def _skirts() -> tuple[InstanceDocument, np.ndarray]:
     """A skirt on bottom pixels and a piece of it a proposal named skirt on dress pixels."""
     parsing = np.zeros((10, 10), np.uint8)
