@@ -162,7 +162,7 @@ def named_write_error(path: Path, exc: OSError, full: bool, needed: int = 0) -> 
     (:func:`disk_full_text`), else ``exc`` itself when it names a file, else ``exc`` naming
     ``path`` (a bare ``[Errno 28] No space left on device`` names neither)."""
     if full:
-        return OSError(errno.ENOSPC, f"{path}: cannot write: {disk_full_text(path.parent, needed)}")
+        return full_disk_error(path, needed)
     if exc.filename is None:
         return OSError(exc.errno, exc.strerror or str(exc), str(path))
     return exc
@@ -232,7 +232,7 @@ def atomic_path(path: Path, mode: int | None = None) -> Iterator[Path]:
         with contextlib.suppress(OSError):
             tmp.unlink()
         if full:
-            raise OSError(errno.ENOSPC, f"{path}: cannot write: {disk_full_text(path.parent)}") from exc
+            raise full_disk_error(path) from exc
         raise
     except BaseException:
         with contextlib.suppress(OSError):
@@ -263,6 +263,11 @@ def disk_full(folder: Path) -> bool:
         return shutil.disk_usage(folder).free < FULL_DISK_BYTES
     except OSError:
         return False
+
+
+def full_disk_error(path: Path, needed: int = 0) -> OSError:
+    """The ``ENOSPC`` error of a write of ``path`` (``needed`` bytes) the full disk refused."""
+    return OSError(errno.ENOSPC, f"{path}: cannot write: {disk_full_text(path.parent, needed)}")
 
 
 def disk_full_text(folder: Path, needed: int = 0) -> str:
