@@ -15,7 +15,7 @@ from fashion_annotator.dataset.training_set import (
     val_count,
 )
 from fashion_annotator.qa.model_history import BEFORE_REFIT
-from training.finetune import first_model_shortfall
+from training.finetune import PROMOTE_MARGIN, first_model_shortfall
 
 
 def describe_selection(
@@ -72,7 +72,9 @@ def describe_attribute_selection(images: int, instances: int) -> str:
 def worse_reason(comparison: dict) -> str | None:
     """Why the new model of a retrain's ``comparison`` looks worse than the current one on the
     same val images (its primary figure, or more val images worse than better), or is not shown
-    to be better (the two tie on every val image), or None.
+    to be better by promotion's rule (the two tie on every val image, as many better as worse,
+    or its figure within :data:`~training.finetune.PROMOTE_MARGIN` of the current one's), or
+    None: "Use this model" then never promotes silently what ``--promote-if-better`` refuses.
 
     ``comparison`` is the ``done`` event's: ``new`` / ``current`` figures (``median_dice``,
     ``miou``: higher is better; ``noc90``: clicks, lower is better) and ``paired`` counts; with
@@ -97,6 +99,12 @@ def worse_reason(comparison: dict) -> str | None:
         both = f" ({key} {new[key]:.4f} for both)" if key and new.get(key) == current.get(key) else ""
         return (f"no val photo tells the two models apart: they score the same on all {paired['n']} "
                 f"val photos{both}")  # fmt: skip
+    if paired.get("n") and paired.get("better") == paired.get("worse"):  # promotion's rule: more better
+        return (f"it is better on {paired['better']} of the {paired['n']} val images and worse on as "
+                "many")  # fmt: skip
+    if key not in (None, "noc90") and isinstance(current.get(key), (int, float)) and new[key] < current[key] + PROMOTE_MARGIN:
+        return (f"its {key} {new[key]:.4f} is within {PROMOTE_MARGIN:g} of the current model's "
+                f"{current[key]:.4f}")  # fmt: skip
     return None
 
 

@@ -224,6 +224,13 @@ def test_a_retrain_that_looks_worse_says_why():
         "its miou 0.2510 does not beat predicting background everywhere (miou 0.2500) by 0.002 on "
         "the same 7 val photos")
     assert worse_reason({**barely, "new": {"miou": 0.26}}) is None
+    # promotion's rule for a later model: as many better as worse, or within the margin, is
+    # not shown to be better (the dialog offered the plain "Use this model" for both)
+    even = {"new": {"miou": 0.80}, "current": {"miou": 0.79}, "paired": {"n": 6, "better": 3, "worse": 3}}
+    assert worse_reason(even) == "it is better on 3 of the 6 val images and worse on as many"
+    hair = {"new": {"median_dice": 0.9505}, "current": {"median_dice": 0.95},
+            "paired": {"n": 5, "better": 3, "worse": 2}}  # fmt: skip
+    assert worse_reason(hair) == "its median_dice 0.9505 is within 0.002 of the current model's 0.9500"
     # a trainer's own rule (click model, attribute heads) speaks for itself
     refused = {"new": {"noc90": 2.0}, "current": {"noc90": 2.1}, "refused": "its NoC@95 6.4 is higher"}
     assert worse_reason(refused) == "its NoC@95 6.4 is higher"
