@@ -63,11 +63,12 @@ def _cmd_models(args: argparse.Namespace) -> int:
     if not rows:
         print(f"{args.task}: no retrained version; {fallback}")
         return EXIT_OK
-    print(f"{'version':>7}  {'created':16}  {'masks':>5}  {'val figure':>19}  active")
-    for r in rows:
-        t = row_text(r)
+    texts = [row_text(r) for r in rows]
+    wide = max(19, *(len(t["figure"]) for t in texts))  # "..., before refit" shifted the column
+    print(f"{'version':>7}  {'created':16}  {'masks':>5}  {'val figure':>{wide}}  active")
+    for r, t in zip(rows, texts, strict=True):
         active = f"{t['active']} (unusable)" if r["active"] and problem else t["active"]
-        print(f"{t['version']:>7}  {t['created']:16}  {r['trained_on']:>5}  {t['figure']:>19}  {active}")
+        print(f"{t['version']:>7}  {t['created']:16}  {r['trained_on']:>5}  {t['figure']:>{wide}}  {active}")
     if problem:
         print(f"warning: {problem}; --activate N or --shipped chooses another", file=sys.stderr)
     if not any(r["active"] for r in rows):

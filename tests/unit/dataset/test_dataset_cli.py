@@ -150,12 +150,15 @@ def test_models_lists_versions_and_rolls_back(tmp_path: Path, capsys) -> None:
     shutil.copyfile(resource_path("models", "garment.safetensors"), weights)
     shutil.copyfile(resource_path("models", "garment.json"), weights.with_suffix(".json"))
     with Project.create(tmp_path / "p") as project:
-        for value in (0.91, 0.93):
-            project.register_model("garment", weights, {"median_dice": value}, ["a.jpg"], activate=True)
+        for value, refit in ((0.91, False), (0.93, True)):
+            project.register_model("garment", weights, {"median_dice": value, "before_refit": refit},
+                                   ["a.jpg"], activate=True)  # fmt: skip
     assert main(["models", str(tmp_path / "p")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].split()[0] == "v1" and lines[2].split()[-1] == "yes"
-    assert "median_dice 0.9300" in lines[2]
+    assert "median_dice 0.9300, before refit" in lines[2]
+    # the columns stay aligned with a "before refit" figure (its row's "active" was shifted)
+    assert lines[0].index("active") == lines[2].index("yes") == len(lines[1].rstrip()) + 2
     assert main(["models", str(tmp_path / "p"), "--activate", "1"]) == 0
     with Project.open(tmp_path / "p") as project:
         assert project.active_model("garment").version == 1
