@@ -55,7 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "import", help="import photos, masks or cutouts into a project", epilog=_EPILOG,
         description="Import SRC into PROJECT. plain: a mask folder (images/, masks/, "
         "taxonomies.json); alpha: RGBA cutouts (alpha > 0 is garment); coco: an instance "
-        "JSON (or a folder with annotations.json); photos: a folder of photos; labelme: a "
+        "JSON (or a folder with annotations.json, or a dataset root with "
+        "annotations/instances_SUBSET.json); photos: a folder of photos; labelme: a "
         "folder of labelme JSON; cvat: CVAT for images XML; voc: a Pascal VOC folder; "
         "labelstudio: a Label Studio JSON export; yolo: a YOLO segmentation folder; "
         "coco-instances: garment instances with category and attribute ids (Fashionpedia style).",

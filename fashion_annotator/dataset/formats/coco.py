@@ -31,6 +31,7 @@ from fashion_annotator.core.images import copy_upright
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, keyhole, mask_to_polygons
 from fashion_annotator.core.wording import counted
+from fashion_annotator.dataset.formats.coco_layout import coco_file, photo_folders
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -59,15 +60,17 @@ MAX_POLYGON_VALUES = 4_000_000
 """Most polygon coordinates in one annotation."""
 
 
-def _read(src: Path) -> tuple[Path, dict]:
-    path = src / ANNOTATIONS_JSON if src.is_dir() else src
+def _read(src: Path) -> tuple[Path, dict, list[tuple[str, str]]]:
+    """The COCO file of ``src`` (:func:`coco_file`), its checked contents and the JSON files
+    left out beside it."""
+    path, left_out = coco_file(src, ANNOTATIONS_JSON)
     data = read_json(path, "COCO JSON")
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise ValueError(f"{path}: not a COCO file (no 'images' list)")
     for key in ("annotations", "categories"):
         if not isinstance(data.get(key, []), list):
             raise ValueError(f"{path}: '{key}' must be a list")
-    return path, data
+    return path, data, left_out
 
 
 def require_annotations(data: dict, path: Path, what: str = "masks") -> None:
@@ -310,7 +313,8 @@ def import_coco(
     *,
     overwrite: bool = False,
 ) -> ImportSummary:
-    """Import a COCO instance file (``src`` is the JSON, or a folder with ``annotations.json``).
+    """Import a COCO instance file: ``src`` is the JSON, or a folder with ``annotations.json``
+    or the standard layout's ``annotations/instances_SUBSET.json`` (:func:`coco_file`).
 
     Photos are looked up relative to the JSON's folder, then its ``images/`` (and, for a JSON
     in ``annotations/``, the standard layout's folders: :func:`photo_folders`); a missing photo
@@ -318,7 +322,7 @@ def import_coco(
     Images sharing an id, annotations with a malformed or unknown ``image_id`` are refused
     and listed: an annotation is never painted on the wrong photo nor silently dropped.
     """
-    path, data = _read(Path(src))
+    path, data, left_out = _read(Path(src))
     require_annotations(data, path)
     names = {str(c.get("name")) for c in data.get("categories", []) if isinstance(c, dict)}
     task = _pick_task(project, names, taxonomy, path)
@@ -327,7 +331,7 @@ def import_coco(
     except ValueError as exc:
         message = str(exc)
         raise ValueError(message if message.startswith(str(path)) else f"{path}: {message}") from None
-    summary = ImportSummary()
+    summary = ImportSummary(skipped=left_out)
     ids, shared = _image_ids(data["images"], path, summary)
     anns_by_image, orphans = _group_annotations(
         data.get("annotations", []), ids, shared, path, summary
@@ -415,31 +419,6 @@ def _group_annotations(
                          "matches no (valid, unique) image; not imported")  # fmt: skip
             orphans += 1
     return by_image, orphans
-
-
-def photo_folders(path: Path) -> list[Path]:
-    """The folders searched, in order, for the photos a COCO file ``path`` lists.
-
-    The file's folder and its ``images/``; for a file in a folder named ``annotations`` (the
-    standard layout: ``annotations/instances_SUBSET.json``) also that folder's parent ``DATA``,
-    ``DATA/images``, then ``DATA/images/SUBSET`` and ``DATA/SUBSET`` (Datumaro and CVAT write
-    ``images/default/``, the COCO zips ``val2017/``), ``SUBSET`` being the file's stem without
-    ``instances_`` and then the plain stem. A subset that is no plain folder name (``..``) is
-    not searched.
-    """
-    root = path.parent
-    folders = [root, root / "images"]
-    if root.name.lower() != "annotations":
-        return folders
-    data = root.parent
-    folders += [data, data / "images"]
-    for subset in dict.fromkeys((path.stem.removeprefix("instances_"), path.stem)):
-        for parent in (data / "images", data):
-            try:
-                folders.append(safe_join(parent, subset))
-            except ValueError:
-                continue
-    return list(dict.fromkeys(folders))
 
 
 def find_photo(project: Project, adder: PhotoAdder, path: Path, name: str, where: str) -> ImageRecord:

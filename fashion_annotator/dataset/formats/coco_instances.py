@@ -14,7 +14,8 @@ unfinished ones (rejected, in progress, never saved by an operator) as the other
 The CSV has one row per annotation: the dominant colour in ``dominant_colour``, then one
 column per attribute group.
 
-Import reads the same JSON (``src`` is the file or a folder with ``instances.json``; photos are
+Import reads the same JSON (``src`` is the file, a folder with ``instances.json`` or a dataset
+root, :func:`~fashion_annotator.dataset.formats.coco_layout.coco_file`; photos are
 found as by the ``coco`` import, :func:`~fashion_annotator.dataset.formats.coco.find_photo`); a
 Fashionpedia-style file without the extra keys works too (parsing classes then come from the
 categories' parents, as they do when the file's parsing task is not the project's or names a
@@ -68,6 +69,7 @@ from fashion_annotator.dataset.formats.coco_instances_fields import (
     instance_set,
     report_left_out_attributes,
 )
+from fashion_annotator.dataset.formats.coco_layout import coco_file
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -212,8 +214,10 @@ def export_coco_instances(
     return summary
 
 
-def _read(src: Path) -> tuple[Path, dict]:
-    path = src / INSTANCES_JSON if src.is_dir() else src
+def _read(src: Path) -> tuple[Path, dict, list[tuple[str, str]]]:
+    """The COCO file of ``src`` (:func:`~.coco_layout.coco_file`), its checked contents and the
+    JSON files left out beside it."""
+    path, left_out = coco_file(src, INSTANCES_JSON)
     data = read_json(path, "COCO JSON")
     if not isinstance(data, dict) or not isinstance(data.get("images"), list):
         raise ValueError(f"{path}: not a COCO file (no 'images' list)")
@@ -226,7 +230,7 @@ def _read(src: Path) -> tuple[Path, dict]:
     for key in ("instance_taxonomy", "parsing_task"):
         if info.get(key) is not None and not isinstance(info[key], str):
             raise ValueError(f"{path}: info '{key}' must be a name, got {info[key]!r:.60}")
-    return path, data
+    return path, data, left_out
 
 
 def _instance_taxonomy(name: str, path: Path) -> InstanceTaxonomy:
@@ -379,7 +383,7 @@ def import_coco_instances(
     image's saved instances are refused (listed) unless ``overwrite``, which adds them as a
     new version.
     """
-    path, data = _read(Path(src))
+    path, data, left_out = _read(Path(src))
     require_annotations(data, path, "instances")
     inst_tax = _instance_taxonomy(taxonomy or data.get("info", {}).get("instance_taxonomy", DEFAULT_INSTANCE_TAXONOMY), path)
     schema = load_attribute_schema()
@@ -387,7 +391,7 @@ def import_coco_instances(
     parsing_tax = project.taxonomy(parsing_task)
     categories = category_names(data, inst_tax, path)
     file_task = data.get("info", {}).get("parsing_task")
-    summary = ImportSummary()
+    summary = ImportSummary(skipped=left_out)
     outside: dict[object, str] = {}
     attributes = attribute_pairs(data, schema, path, outside)
     ids, by_image = _annotations_by_image(data, path, summary)
