@@ -189,8 +189,9 @@ def open_checked(
                 f"not a recognised image format (accepted: {', '.join(sorted(ACCEPTED_FORMATS))}; "
                 "corrupt file?)",
             ) from exc
-        except OSError as exc:
-            raise ImageLoadError(name, f"cannot read file ({exc})") from exc
+        except OSError as exc:  # a system error's text names the file again: its reason alone
+            reason = f"cannot read: {exc.strerror}" if exc.strerror else f"cannot read file ({exc})"
+            raise ImageLoadError(name, reason) from exc
         except Exception as exc:  # Pillow raises many types on corrupt headers
             raise ImageLoadError(
                 name, f"corrupt image header ({type(exc).__name__}: {exc})"

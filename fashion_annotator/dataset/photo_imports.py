@@ -77,9 +77,7 @@ class PhotoImports:
                 try:
                     atomic_write_bytes(dest, raw)
                 except OSError as exc:
-                    raise ProjectError(
-                        f"{dest}: cannot copy the photo: {exc.strerror or exc}"
-                    ) from exc
+                    raise copy_error(src, dest, exc) from exc
             cur = conn.execute(
                 "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
                 " height, status, created, updated, user) "
@@ -118,3 +116,13 @@ class PhotoImports:
             with self._tx() as conn:
                 conn.executemany("UPDATE images SET name = ? WHERE id = ?", moved)
         return len(moved)
+
+
+def copy_error(src: Path, dest: Path, exc: OSError) -> ProjectError:
+    """The error of a photo ``src`` whose copy to ``dest`` failed with ``exc``: ``SRC: cannot copy
+    it into FOLDER: REASON``, naming each path once (a full disk's reason names the folder and
+    the file already: it is said as ``into the project: the disk is full (... free on FOLDER)``).
+    """
+    reason = (exc.strerror or str(exc)).removeprefix(f"{dest}: cannot write: ")
+    into = "the project" if str(dest.parent) in reason else str(dest.parent)
+    return ProjectError(f"{src}: cannot copy it into {into}: {reason}")

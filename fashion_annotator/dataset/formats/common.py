@@ -53,7 +53,9 @@ def read_json(path: Path, what: str) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except RecursionError:
         raise ValueError(f"{path}: not a readable {what} (JSON nested too deeply)") from None
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
+    except OSError as exc:  # a system error's text names the file again: its reason alone
+        raise ValueError(f"{path}: not a readable {what} ({exc.strerror or exc})") from exc
+    except (UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable {what} ({exc})") from exc
 
 
