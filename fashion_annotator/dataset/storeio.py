@@ -23,6 +23,7 @@ from fashion_annotator.core.atomic import disk_full, disk_full_text
 from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
 from fashion_annotator.dataset import schema
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.wal import wal_adds_to
 from fashion_annotator.runtime.paths import project_around
 
 MAX_PHOTO_BYTES = 1 << 30
@@ -322,7 +323,9 @@ def connect_readonly(index: Path) -> sqlite3.Connection:
 
 
 def _check_no_pending_wal(index: Path, cause: Exception | None) -> None:
-    """Refuse an ``immutable`` open of ``index`` while its ``-wal`` holds frames.
+    """Refuse an ``immutable`` open of ``index`` while its ``-wal`` holds saves the index lacks
+    (:func:`~fashion_annotator.dataset.wal.wal_adds_to`; a log checkpointed but not emptied is
+    no reason), or a log that cannot be checked.
 
     Raises
     ------
@@ -331,11 +334,16 @@ def _check_no_pending_wal(index: Path, cause: Exception | None) -> None:
     """
     wal = index.with_name(index.name + "-wal")
     try:
-        pending = wal.stat().st_size > 0
+        pending = wal.stat().st_size > 0 and wal_adds_to(index, wal)
     except FileNotFoundError:
         return
     except OSError as exc:
         raise ProjectError(f"{wal}: cannot read: {exc.strerror or exc}") from exc
+    if pending is None:
+        raise ProjectError(
+            f"{wal}: a write-ahead log this read-only copy cannot check ({index.name}-shm is "
+            f"missing or cannot be made: {cause}); open the project once with write access"
+        ) from cause
     if pending:
         raise ProjectError(
             f"{wal}: holds saves not yet written into {index.name} that can only be read with "
