@@ -373,7 +373,7 @@ def test_ccp_photo_boundaries_and_stroke(qtbot, ccp_dir: Path, taxonomy, tmp_pat
     view.set_regions(regions)
     view.set_boundaries_visible(True)
     assert view.boundaries_visible
-    edges = view._boundary_item._keep != 0
+    edges = view._boundary_item._keep[0] != 0
     assert np.array_equal(edges, region_boundaries(regions))
     with pytest.raises(ValueError, match="regions shape"):
         view.set_regions(regions[:-1])

@@ -34,12 +34,12 @@ from fashion_annotator.ui.annotate.image_view import (
     ZOOM_STEP,
     ImageItem,
     ImageView,
+    LineMapItem,
     Pyramid,
     bbox_rect,
 )
 from fashion_annotator.ui.annotate.overlay import (
     LabelOverlay,
-    boundary_image,
     cutout_lut,
     label_lut,
 )
@@ -86,7 +86,7 @@ class Canvas(ImageView):
         super().__init__(parent)
         self._overlay_item = ImageItem()
         self._overlay_item.setOpacity(DEFAULT_OPACITY)
-        self._boundary_item = ImageItem()
+        self._boundary_item = LineMapItem()
         self._boundary_item.setVisible(False)
         self._polygon_item = QGraphicsPathItem()
         self._outline = QGraphicsEllipseItem()
@@ -231,8 +231,7 @@ class Canvas(ImageView):
 
         if self._regions is None or not self._boundaries_stale:
             return
-        buffer, image = boundary_image(region_boundaries(self._regions))
-        self._boundary_item.set_image(image, buffer)
+        self._boundary_item.show_lines(region_boundaries(self._regions))
         self._boundaries_stale = False
 
     def refresh_overlay(self, bbox: BBox | None = None) -> None:

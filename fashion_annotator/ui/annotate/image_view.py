@@ -39,8 +39,14 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.images import ImageData, load_image
+from fashion_annotator.core.line_maps import line_pyramid
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.ui.annotate.overlay import photo_image, selection_rgba
+from fashion_annotator.ui.annotate.overlay import (
+    BOUNDARY_RGBA,
+    boundary_image,
+    photo_image,
+    selection_rgba,
+)
 from fashion_annotator.ui.annotate.type_to_pick import typing_into
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
@@ -174,6 +180,50 @@ class ImageItem(QGraphicsItem):
         fy = level.height() / self._image.height()
         source = QRectF(rect.x() * fx, rect.y() * fy, rect.width() * fx, rect.height() * fy)
         painter.drawImage(QRectF(rect), level, source)
+
+
+class LineMapItem(ImageItem):
+    """Draws a thin-line map (region boundaries) whose lines stay lines at any zoom.
+
+    Shrunk by the view, a one-pixel line map keeps only the pixels the sampling hits (a 24 MP
+    photo fitted to a window: scattered dots). This item draws, without filtering, the level
+    of :func:`~fashion_annotator.core.line_maps.line_pyramid` whose pixels cover at least one
+    device pixel: every line is drawn connected, one to three device pixels wide, and from
+    the full map (one photo pixel wide) from 100 % up.
+    """
+
+    def show_lines(self, lines: np.ndarray | None, rgba: tuple[int, int, int, int] = BOUNDARY_RGBA) -> None:
+        """Draw ``lines`` ((H, W) bool, True on a line) in ``rgba``; None: nothing."""
+        if lines is None:
+            self.set_image(None)
+            return
+        buffers, images = zip(*(boundary_image(level, rgba) for level in line_pyramid(lines)), strict=True)
+        self.set_image(images[0], buffers, list(images[1:]))
+
+    def paint(
+        self,
+        painter: QPainter,
+        option: QStyleOptionGraphicsItem,
+        widget: QWidget | None = None,
+    ) -> None:
+        if self._image is None:
+            return
+        rect = option.exposedRect.toAlignedRect().intersected(self._image.rect())
+        if rect.isEmpty():
+            return
+        device = painter.device()
+        scale = painter.worldTransform().m11() * (1.0 if device is None else device.devicePixelRatioF())
+        step = 0
+        while step < len(self._levels) and scale * 2**step < 1.0:
+            step += 1
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
+        if step == 0:
+            painter.drawImage(rect, self._image, rect)
+            return
+        # level ``step`` has one pixel per 2**step x 2**step block of the map, from (0, 0)
+        f = 0.5**step
+        source = QRectF(rect.x() * f, rect.y() * f, rect.width() * f, rect.height() * f)
+        painter.drawImage(QRectF(rect), self._levels[step - 1], source)
 
 
 class SelectionHighlight(ImageItem):

@@ -192,7 +192,7 @@ def boundary_image(boundaries: np.ndarray, rgba: tuple[int, int, int, int] = BOU
     if boundaries.ndim != 2:
         raise ValueError(f"expected an (H, W) boundary map, got shape {boundaries.shape}")
     color = pack_premultiplied(np.array(rgba, dtype=np.uint8))
-    buffer = np.where(boundaries, color, np.uint32(0)).astype(np.uint32)
+    buffer = np.multiply(boundaries, color, dtype=np.uint32)
     return buffer, _wrap(buffer, QImage.Format.Format_ARGB32_Premultiplied)
 
 
