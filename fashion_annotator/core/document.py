@@ -184,8 +184,8 @@ class AnnotationDocument:
         if not self.history[task].commit(self.masks[task], box):
             return False
         if edit:
-            self.unsaved.add(task)
             self.actions += 1
+            self._track_clean(task)
         if box is not None:
             self._changed(task, box, edit)
         return True
@@ -291,11 +291,15 @@ class AnnotationDocument:
     def _stepped(self, task: str, box: BBox) -> None:
         """An undo or redo of ``task`` changed ``box``: unsaved unless the mask is back at its
         clean state (:meth:`is_clean`); announced either way."""
+        self._track_clean(task)
+        self._changed(task, box, True)
+
+    def _track_clean(self, task: str) -> None:
+        """After a step of ``task``: unsaved unless its mask is back at its clean state."""
         if self.is_clean(task):
             self.unsaved.discard(task)
         else:
             self.unsaved.add(task)
-        self._changed(task, box, True)
 
     def can_undo(self, task: str) -> bool:
         """True when ``task`` has a step to undo."""
@@ -380,6 +384,7 @@ class AnnotationDocument:
         for task in tasks:
             self.unsaved.discard(task)
             self._clean_serial[task] = self.history[task].last_serial()
+            self.history[task].mark()
 
     def forget_clean(self, task: str) -> None:
         """No state of ``task``'s mask is clean any more (the saved version it opened with was
@@ -387,14 +392,18 @@ class AnnotationDocument:
         self._clean_serial.pop(task, None)
 
     def is_clean(self, task: str) -> bool:
-        """Whether ``task``'s mask is again what it was at the last :meth:`mark_clean` (every
-        step since undone, or redone back to it): nothing to save, a save would add an identical
-        version. The history is linear, so its newest step's serial names the mask."""
-        return (
-            task not in self._strokes
-            and task in self._clean_serial
-            and self._clean_serial[task] == self.history[task].last_serial()
-        )
+        """Whether ``task``'s mask is again what it was at the last :meth:`mark_clean`: nothing
+        to save, a save would add an identical version. Every step since undone (or redone back
+        to it: the history is linear, so its newest step's serial names the mask), or steps
+        that put the same pixels back (a stroke erased again, a region click taken back by the
+        opposite click: :meth:`History.at_mark` compares the box they changed, once per step)
+        while no Smart click of them stands (its log is saved with the mask)."""
+        if task in self._strokes or task not in self._clean_serial:
+            return False
+        history = self.history[task]
+        if self._clean_serial[task] == history.last_serial():
+            return True
+        return not self.standing_clicks(task) and history.at_mark(self.masks[task])
 
 
 def _copy_into(mask: np.ndarray, source: np.ndarray) -> BBox | None:

@@ -7,7 +7,10 @@ rectangle that really changed, so a 30 px brush dab costs a few kilobytes whatev
 size. Depth is bounded by memory (``max_bytes``), not by a step count.
 
 Cost notes: ``begin`` copies the mask once (about 0.3 ms for 1152x1728); ``commit`` compares
-only inside ``bbox`` when given; ``undo``/``redo`` copy one patch.
+only inside ``bbox`` when given; ``undo``/``redo`` copy one patch. After a :meth:`History.mark`
+each of them also keeps the marked pixels of the box they changed (once per pixel), and
+:meth:`History.at_mark` compares the box of every change since, once per change (about 1 ms for
+a whole 1152x1728 mask).
 """
 
 from __future__ import annotations
@@ -37,6 +40,17 @@ class _Step:
         return self.before.nbytes + self.after.nbytes
 
 
+@dataclass
+class _Mark:
+    """What a mask held at :meth:`History.mark`: ``patch`` is ``(box, pixels)`` over the box of
+    every change since (None: no change); ``known`` is False for a mark taken within a step;
+    ``equal`` caches :meth:`History.at_mark` until the next change."""
+
+    known: bool
+    patch: tuple[BBox, np.ndarray] | None = None
+    equal: bool | None = None
+
+
 class History:
     """Bounded undo/redo stack of mask patches for one ``(H, W) uint8`` mask.
 
@@ -45,6 +59,7 @@ class History:
     max_bytes : int
         Memory budget for stored patches (undo and redo together). Past it the oldest undo
         steps are dropped; the newest step is always kept even if it alone exceeds the budget.
+        The pixels :meth:`mark` keeps (at most one mask) are not counted.
     """
 
     def __init__(self, max_bytes: int = 256 * 2**20) -> None:
@@ -61,6 +76,7 @@ class History:
         #: The newest step the mask holds for good (dropped for memory, or made the base by
         #: :meth:`rebase`); 0 when none.
         self._base = 0
+        self._mark: _Mark | None = None
 
     @property
     def can_undo(self) -> bool:
@@ -113,6 +129,45 @@ class History:
                 f"mask shape {mask.shape} differs from the shape {self._shape} this history records"
             )
 
+    def mark(self) -> None:
+        """Remember the mask as it is now (saved, or as it opened): :meth:`at_mark` then says
+        whether it is back to these pixels, whatever steps were taken since. A mark taken in
+        the middle of a step (after :meth:`begin`) knows no pixels: :meth:`at_mark` is False
+        until the next mark."""
+        self._mark = _Mark(known=self._snapshot is None)
+
+    def at_mark(self, mask: np.ndarray) -> bool:
+        """Whether ``mask`` holds, pixel for pixel, what it held at the last :meth:`mark` (False
+        with none, or in a step). Only the box of the changes since is compared, once per
+        change; a mask changed other than through this history is not seen."""
+        m = self._mark
+        if m is None or not m.known or self._snapshot is not None:
+            return False
+        if m.equal is None:
+            self._check_shape(mask)
+            m.equal = m.patch is None or bool(np.array_equal(mask[m.patch[0].slices], m.patch[1]))
+            if m.equal:  # back at the mark: the changes since start again from nothing
+                m.patch = None
+        return m.equal
+
+    def _changed(self, mask: np.ndarray, box: BBox, before: np.ndarray) -> None:
+        """``box`` of ``mask`` was ``before`` until the change just made: the marked pixels grow
+        by those the mark did not cover yet."""
+        m = self._mark
+        if m is None or not m.known:
+            return
+        m.equal = None
+        if m.patch is None:
+            m.patch = (box, before.copy())
+            return
+        old, kept = m.patch
+        union = old.union(box)
+        if union != old:
+            pixels = mask[union.slices].copy()  # unchanged since the mark outside both boxes
+            pixels[box.offset(-union.y0, -union.x0).slices] = before
+            pixels[old.offset(-union.y0, -union.x0).slices] = kept
+            m.patch = (union, pixels)
+
     def begin(self, mask: np.ndarray) -> None:
         """Start a step: remember ``mask`` as it is now. A second ``begin`` restarts the step."""
         self._check_shape(mask)
@@ -161,6 +216,7 @@ class History:
         box = tight.offset(region.y0, region.x0)
         self._serial += 1
         step = _Step(box, before[box.slices].copy(), mask[box.slices].copy(), self._serial)
+        self._changed(mask, box, step.before)
         self._nbytes -= sum(s.nbytes for s in self._redo)
         self._redo.clear()
         self._undo.append(step)
@@ -180,6 +236,7 @@ class History:
         self._snapshot = None
         step = self._undo.pop()
         mask[step.box.slices] = step.before
+        self._changed(mask, step.box, step.after)
         self._redo.append(step)
         return step.box
 
@@ -191,6 +248,7 @@ class History:
         self._snapshot = None
         step = self._redo.pop()
         mask[step.box.slices] = step.after
+        self._changed(mask, step.box, step.before)
         self._undo.append(step)
         return step.box
 
@@ -213,3 +271,4 @@ class History:
         self._nbytes = 0
         self._snapshot = None
         self._shape = None
+        self._mark = None

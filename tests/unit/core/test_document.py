@@ -233,3 +233,60 @@ def test_a_task_whose_opened_state_is_forgotten_is_never_clean() -> None:
     doc.apply("garment", fill_polygon, np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 4.0]]), 2)
     doc.undo("garment")
     assert doc.unsaved == {"garment"}
+
+
+def test_an_edit_that_puts_the_saved_pixels_back_leaves_nothing_unsaved() -> None:
+    """A hand test: a stroke erased again by a second stroke, or a region click taken back by
+    the opposite click, left the window "Unsaved" (closing asked to save) though the mask was
+    the saved one. Clean follows the pixels of every task; a pixel of difference, another
+    task's edit or a Smart click still standing (saved with the mask) keeps it unsaved."""
+    from fashion_annotator.core.masks import assign_regions
+
+    doc = make_doc()
+    doc.mark_saved()
+    path = np.array([[3.0, 12.0], [25.0, 12.0]])
+    doc.begin_stroke("garment", 1, 2.0)
+    doc.extend_stroke("garment", path)
+    doc.end_stroke("garment")
+    assert doc.unsaved == {"garment"}
+    doc.begin_stroke("garment", 0, 3.0)  # the eraser over the same pixels
+    doc.extend_stroke("garment", path)
+    assert not doc.is_clean("garment"), "a stroke still being drawn is no saved state"
+    doc.end_stroke("garment")
+    assert not doc.dirty and doc.is_clean("garment") and doc.can_undo("garment")
+    assert doc.actions == 2  # the work was done all the same
+    regions = np.zeros((20, 30), np.int32)
+    regions[:, 15:] = 1
+    doc.apply("garment", assign_regions, regions, np.array([1]), 4)
+    assert doc.unsaved == {"garment"}
+    doc.apply("garment", assign_regions, regions, np.array([1]), 0)  # the opposite click
+    assert not doc.dirty
+    doc.undo("garment")
+    assert doc.unsaved == {"garment"}
+    doc.redo("garment")
+    assert not doc.dirty
+    # a real difference stays unsaved: a pixel left over
+    doc.begin_stroke("garment", 2, 2.0)
+    doc.extend_stroke("garment", path)
+    doc.end_stroke("garment")
+    doc.begin_stroke("garment", 0, 2.0)
+    doc.extend_stroke("garment", path[:, :] - [[0.0, 0.0], [1.0, 0.0]])
+    doc.end_stroke("garment")
+    assert doc.unsaved == {"garment"} and doc.masks["garment"].any()
+    doc.undo("garment")
+    doc.undo("garment")
+    assert not doc.dirty
+    # another task's edit is its own: restoring one task leaves the other unsaved
+    doc.apply("parsing7", fill_polygon, np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 4.0]]), 3)
+    doc.apply("garment", fill_polygon, np.array([[9.0, 9.0], [14.0, 9.0], [14.0, 14.0]]), 1)
+    doc.apply("garment", fill_polygon, np.array([[9.0, 9.0], [14.0, 9.0], [14.0, 14.0]]), 0)
+    assert doc.unsaved == {"parsing7"} and not doc.is_clean("parsing7")
+    # a Smart click still standing is saved with the mask (the click trainer's data)
+    doc.apply("garment", fill_polygon, np.array([[9.0, 9.0], [14.0, 9.0], [14.0, 14.0]]), 1)
+    step = doc.history["garment"].last_serial()
+    doc.click_log["garment"] = [{"kind": "click", "y": 11, "x": 12, "positive": True, "label": 1, "step": step}]
+    doc.apply("garment", fill_polygon, np.array([[9.0, 9.0], [14.0, 9.0], [14.0, 14.0]]), 0)
+    assert doc.unsaved == {"garment", "parsing7"}
+    doc.undo("garment")
+    doc.undo("garment")  # the click undone: nothing of it is saved
+    assert doc.unsaved == {"parsing7"} and not doc.standing_clicks("garment")

@@ -179,3 +179,65 @@ def test_rollback_restores_snapshot():
     assert not mask.any() and not hist.in_step and not hist.can_undo
     with pytest.raises(RuntimeError, match="without begin"):
         hist.rollback(mask)
+
+
+def test_the_mark_follows_the_pixels_not_the_steps():
+    """A stroke erased back by a second stroke is the marked mask again, though two steps
+    stand; a pixel of difference is not."""
+    mask = np.zeros((40, 60), np.uint8)
+    hist = History()
+    assert not hist.at_mark(mask)  # never marked: nothing is known to be clean
+    hist.mark()
+    assert hist.at_mark(mask)
+    path = np.array([[10.0, 20.0], [50.0, 20.0]])
+    for label, radius, clean in ((1, 3.0, False), (0, 5.0, True), (2, 1.0, False)):
+        hist.begin(mask)
+        assert hist.commit(mask, paint_stroke(mask, path, radius, label))
+        assert hist.at_mark(mask) == clean
+    hist.undo(mask)
+    assert hist.at_mark(mask) and len(hist) == 2
+    hist.undo(mask)
+    assert not hist.at_mark(mask)
+    hist.redo(mask)
+    assert hist.at_mark(mask)
+    hist.begin(mask)
+    assert hist.commit(mask, paint_stroke(mask, np.array([[0.0, 0.0]]), 0.5, 3))
+    assert not hist.at_mark(mask)
+    hist.mark()
+    assert hist.at_mark(mask)
+    hist.clear()
+    assert not hist.at_mark(mask)
+
+
+action = st.one_of(
+    st.tuples(st.just("edit"), st.lists(edit, min_size=1, max_size=2)),
+    st.tuples(st.just("undo")),
+    st.tuples(st.just("redo")),
+    st.tuples(st.just("mark")),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(seed=st.integers(0, 2**16), actions=st.lists(action, min_size=1, max_size=14))
+def test_at_mark_is_exactly_the_marked_pixels(seed, actions):
+    """Whatever the edits, undos, redos and marks, :meth:`History.at_mark` says whether the
+    mask equals the one of the last mark, pixel for pixel (never clean when anything differs)."""
+    rng = np.random.default_rng(seed)
+    mask = rng.integers(0, 2, size=(H, W), dtype=np.uint8)
+    hist = History(max_bytes=4 * H * W)  # steps are dropped for memory too
+    hist.mark()
+    marked = mask.copy()
+    for act in actions:
+        if act[0] == "edit":
+            hist.begin(mask)
+            box = None
+            for op in act[1]:
+                changed = _apply(mask, (*op[:-1], op[-1] % 2))
+                box = changed.union(box) if changed is not None else box
+            hist.commit(mask, box)
+        elif act[0] == "mark":
+            hist.mark()
+            marked = mask.copy()
+        else:
+            getattr(hist, act[0])(mask)
+        assert hist.at_mark(mask) == np.array_equal(mask, marked)
