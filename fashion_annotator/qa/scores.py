@@ -203,15 +203,17 @@ def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray | N
 def _saved_rows(
     project: ProjectStore, task: str, image_ids: Iterable[int] | None,
     records: Sequence[ImageRecord] | None = None, saved: TaskVersions | None = None,
+    decided: Mapping[int, Any] | None = None,
 ) -> list[ImageScore]:  # fmt: skip
     """A row per image with a saved ``task`` mask, in import order: the image list, the task's
-    versions and decisions each read in one query (``records``, ``saved``: already read)."""
+    versions and decisions each read in one query (``records``, ``saved``, ``decided``: already
+    read)."""
     records = project.images(fetch_photos=False) if records is None else records
     saved = project.mask_versions_of_task(task) if saved is None else saved
     if image_ids is not None:
         wanted = set(int(i) for i in image_ids)
         records = [r for r in records if r.id in wanted]
-    decided = last_decisions(project, task)
+    decided = last_decisions(project, task) if decided is None else decided
     return [_base_row(project, r, task, saved[r.id], decided.get(r.id)) for r in records if saved.get(r.id)]
 
 
@@ -229,6 +231,7 @@ def score_project(
     *,
     records: Sequence[ImageRecord] | None = None,
     saved: TaskVersions | None = None,
+    decided: Mapping[int, Any] | None = None,
 ) -> list[ImageScore]:
     """Score every image with a saved ``task`` mask against the proposal shown when opened.
 
@@ -249,6 +252,9 @@ def score_project(
         ``project.images()`` when the caller has just read it (else read here).
     saved : mapping, optional
         ``project.mask_versions_of_task(task)`` when the caller has just read it.
+    decided : mapping, optional
+        The latest decision on ``task`` of each image of ``records`` that has one, when the
+        caller has just read them (else every image's are read, in one query).
 
     Returns
     -------
@@ -257,7 +263,7 @@ def score_project(
     """
     taxonomy = project.taxonomy(task)
     saved = project.mask_versions_of_task(task) if saved is None else saved
-    rows = _saved_rows(project, task, image_ids, records, saved)
+    rows = _saved_rows(project, task, image_ids, records, saved, decided)
     out = []
     for row in rows:
         if row.problem:  # listed, not scored (its photo is missing)

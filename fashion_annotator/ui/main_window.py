@@ -486,8 +486,7 @@ class MainWindow(QMainWindow):
             window_dialogs.build_review_tab(self)
         assert self.review is not None
         self.session.save()
-        self.review.refresh()
-        self.instance_review.refresh()  # its figures; F5 and decisions re-read its statuses
+        self.review.refresh()  # and the instance panel's figures of the images that changed
 
     def _review_open(self, image_id: int) -> None:
         self.tabs.setCurrentIndex(0)

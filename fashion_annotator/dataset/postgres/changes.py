@@ -8,14 +8,17 @@ start) and the user who made it. An image list polls one server-made digest of e
 (:data:`DIGEST_SQL`, about 11 ms at 20,000 images), reads the stamps only when it moved (about
 20 ms more; reading the records takes 0.4-0.9 s) and re-reads only the rows whose stamp moved.
 
-A token is ``(others, rows)``: how many times a poll found a row that another user wrote (or a
-row gone), and a hash of every stamp. SQLite's token counts another connection's commits and
-this connection's own; here "another session" is another user name.
+A token is ``(others, rows)``: how many times a poll found a row that another session wrote (or
+a row gone), and a hash of every stamp. SQLite's token counts another connection's commits and
+this connection's own; here a row is this session's own while its stamp is the one this session
+wrote (:attr:`~.connection.PgConnection.own_writes`): another session of the same user name (the
+operator's second desktop) is another session, whose saves the Review tab shows on the poll.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any
 
 Stamp = tuple[str, float, str]
@@ -37,12 +40,13 @@ class ImageStamps:
 
     Parameters
     ----------
-    user : str
-        This session's user name: a row it wrote moves no ``others`` count.
+    own : mapping
+        ``image_id -> updated`` of this session's last write of each image row, kept up to date
+        by the session: a row whose stamp it wrote moves no ``others`` count.
     """
 
-    def __init__(self, user: str) -> None:
-        self.user = user
+    def __init__(self, own: Mapping[int, float]) -> None:
+        self.own = own
         self._seen: OrderedDict[tuple[int, int], dict[int, Stamp]] = OrderedDict()
         self._latest: tuple[int, int] | None = None
         self._others = 0
@@ -66,8 +70,8 @@ class ImageStamps:
         stamps = {int(r["id"]): (str(r["status"]), float(r["updated"]), str(r["username"])) for r in rows}
         before = None if self._latest is None else self._seen[self._latest]
         if before is not None and before != stamps:
-            moved = (s for i, s in stamps.items() if before.get(i) != s)
-            if before.keys() - stamps.keys() or any(s[2] != self.user for s in moved):
+            theirs = any(before.get(i) != s and self.own.get(i) != s[1] for i, s in stamps.items())
+            if theirs or before.keys() - stamps.keys():
                 self._others += 1
         token = (self._others, hash(tuple(stamps.items())))
         self._seen[token] = stamps

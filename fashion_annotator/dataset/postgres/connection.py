@@ -86,6 +86,10 @@ class PgConnection:
         self.pid = os.getpid()
         #: Why this session cannot write the project (``project.readonly``), else None.
         self.readonly = read_only_reason(conn)
+        #: ``image_id -> updated`` of this session's last write of each image row (the server
+        #: time its transaction began): an image list tells its own saves from another
+        #: session's, the same operator's on another desktop included (:mod:`.changes`).
+        self.own_writes: dict[int, float] = {}
 
     @property
     def holder(self) -> str:
@@ -176,14 +180,22 @@ class PgConnection:
 
     def write_status(self, conn: psycopg.Connection[DictRow], image_id: int, status: str) -> None:
         """Set an image's status and log the change, inside the caller's transaction."""
-        conn.execute(
-            f"UPDATE images SET status = %s, updated = {NOW}, username = %s WHERE id = %s",
+        row = conn.execute(
+            f"UPDATE images SET status = %s, updated = {NOW}, username = %s WHERE id = %s"
+            " RETURNING updated",
             (status, self.user, image_id),
-        )
+        ).fetchone()
+        if row is not None:
+            self.wrote_image(image_id, row["updated"])
         conn.execute(
             f"INSERT INTO status_log (image_id, status, username, at) VALUES (%s, %s, %s, {NOW})",
             (image_id, status, self.user),
         )
+
+    def wrote_image(self, image_id: int, updated: float) -> None:
+        """Note that this session's transaction stamped the image row with ``updated`` (an
+        image write's ``NOW``: the same for every statement of the transaction)."""
+        self.own_writes[int(image_id)] = float(updated)
 
     def keep_local(self, path: Path, data: bytes) -> None:
         """Write a copy of database bytes into the working folder (a cache of the database)."""

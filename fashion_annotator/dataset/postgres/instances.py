@@ -80,6 +80,7 @@ class PgInstanceStore:
                 f"UPDATE images SET updated = {NOW}, username = %s WHERE id = %s",
                 (self._db.user, record.id),
             )
+            self._db.wrote_image(record.id, row["created"])  # the same NOW
             if edited and status in EDITED_STATUS:
                 self._db.write_status(conn, record.id, EDITED_STATUS[status])
         path = self._db.root / f"{INSTANCES_FOLDER}/{record.id}/v{row['version']}.png"

@@ -109,7 +109,7 @@ class PgProject(Project):
         self.decisions = PgDecisions(self._db, self._check_image_task, self.leases.lock_unleased)
         self.cache = Cache(self.root, lambda image_id: self._known_image(image_id).sha256)
         self.instances = PgInstanceStore(self._db, self._known_image, self.leases)
-        self._stamps = ImageStamps(self.user)
+        self._stamps = ImageStamps(self._db.own_writes)
         self._images = self.root / "images"  # made once: a path join is most of a record's cost
 
     def _check_image_task(self, image_id: int, task: str) -> None:
@@ -245,6 +245,7 @@ class PgProject(Project):
                  width, height, self.user),
             ).fetchone()
         record = self._record(one(row))
+        self._db.wrote_image(record.id, record.updated)
         if copy:  # the photo is in the database: a failed local copy is fetched again later
             keep_local(self._db, record.path, raw)
         return record, True
@@ -402,6 +403,7 @@ class PgProject(Project):
         user = user or self.user
         row = insert_mask_version(conn, record.id, task, data, sha, source, seconds, actions,
                                   user, status)  # fmt: skip
+        self._db.wrote_image(record.id, row["created"])  # the image row's stamp: the same NOW
         return MaskVersion(record.id, task, row["version"], self._png_path("masks", record.id,
                            task, row["version"]), sha, source, float(seconds), int(actions),
                            user, row["created"])  # fmt: skip

@@ -53,19 +53,22 @@ class QueueRefresher(QObject):
         """
         w = self.window
         query = (w.queue.status, w.queue.search_text)
+        last = self._token
         try:
             token = w.project.change_token()
-            if only_if_changed and token is not None and token == self._token:
+            if only_if_changed and token is not None and token == last:
                 return False  # nothing committed since the last read (39 ms at 5,000 images saved)
-            records = self._patched(token, query) if only_if_changed else None
+            known = only_if_changed and token is not None and last is not None
+            changed = w.project.changed_images(last) if known else None
+            records = self._patched(changed, query) if only_if_changed else None
             if records is None:
                 records = w.project.images(status=query[0], search=query[1], fetch_photos=False)
             counts = w.project.counts()
         except ProjectError as exc:
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
             return False
-        if only_if_changed and token is not None and self._token is not None and token[0] != self._token[0]:
-            _refresh_review(w)  # a colleague committed: Review shows it without F5
+        if only_if_changed and token is not None and last is not None and token[0] != last[0]:
+            _refresh_review(w, changed)  # another session committed: Review shows it without F5
         self._token, self._records, self._query = token, records, query
         signature = ([(r.id, r.status) for r in records], sorted(counts.items()))
         if only_if_changed and signature == self._signature:
@@ -75,16 +78,12 @@ class QueueRefresher(QObject):
         w.queue.set_counts(counts)
         return True
 
-    def _patched(self, token: tuple[int, int] | None, query: tuple) -> list | None:
-        """The last rows read with the rows of the images changed since read again (a save of
-        the open image: 0.65 s to read every row at 20,000 images), or None when every row must
-        be read: the store cannot tell which changed (a colleague's commit to a project
-        folder), the filter changed, or too many changed."""
-        last = self._token
-        if token is None or last is None or query != self._query:
-            return None
-        changed = self.window.project.changed_images(last)
-        if changed is None or len(changed) > PATCH_MAX:
+    def _patched(self, changed: list[int] | None, query: tuple) -> list | None:
+        """The last rows read with the rows of the images ``changed`` since read again (a save
+        of the open image: 0.65 s to read every row at 20,000 images), or None when every row
+        must be read: the store cannot tell which changed (``changed`` None: another
+        connection's commit to a project folder), the filter changed, or too many changed."""
+        if changed is None or query != self._query or len(changed) > PATCH_MAX:
             return None
         fresh = self.window.project.images(status=query[0], search=query[1], ids=changed,
                                            fetch_photos=False) if changed else []  # fmt: skip
@@ -96,9 +95,10 @@ class QueueRefresher(QObject):
         self.timer.stop()
 
 
-def _refresh_review(window: Any) -> None:
-    """Refresh the Review tab when it shows (its scores are memoised: only masks saved since
-    are scored again)."""
+def _refresh_review(window: Any, changed: list[int] | None) -> None:
+    """Refresh the Review tab when it shows: the rows of the images ``changed`` only, or every
+    row when the store cannot tell which changed (None; its scores are memoised: only masks
+    saved since are scored again). Hidden, it reads everything when it is next shown."""
     review = getattr(window, "review", None)
     if review is not None and review.isVisible():
-        review.refresh()
+        review.refresh_images(changed)

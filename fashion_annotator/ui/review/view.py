@@ -60,6 +60,7 @@ from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
 from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.ui.review.background import BackgroundScoring
+from fashion_annotator.ui.review.changed import reread_rows
 from fashion_annotator.ui.review.decision_panel import build_decision_panel
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
@@ -102,16 +103,16 @@ class ReviewView(BackgroundScoring, QWidget):
         ``image_id, decision`` after an approve or reject was stored.
     exported(str)
         A line for the status bar once a CSV or HTML export is written.
-    refreshed(dict)
-        Each :meth:`refresh` (F5, the poll after a colleague's commit, a visit of the tab), with
-        the image statuses it read (``image_id -> status``): the instance panel below shows
-        them with the table.
+    refreshed(list, bool)
+        Each :meth:`refresh` (F5, a visit of the tab) and :meth:`refresh_images` (the poll after
+        another session's commit), with the image records it read and whether they are every
+        image: the instance panel below reads again the figures of those that changed.
     """
 
     openImageRequested = Signal(int)
     decisionRecorded = Signal(int, str)
     exported = Signal(str)
-    refreshed = Signal(object)
+    refreshed = Signal(object, bool)
     approve_button: QPushButton
     reject_button: QPushButton
     open_button: QPushButton
@@ -131,6 +132,8 @@ class ReviewView(BackgroundScoring, QWidget):
         # Per task: rows scored against the current model, and the cache key of its masks.
         self._model_rows: dict[str, tuple[list[ImageScore], str, str]] = {}
         self._scores: ScoreMemo = {}  # a saved mask is scored again only when it changed
+        #: Per task, each image's mask versions as the last refresh read them (None: none did).
+        self.saved_versions: dict[str, dict[int, list[MaskVersion]]] | None = None
         # Runs for a double-click's interval after a decision moved to the next row: the second
         # click of a double-clicked Approve approved that row, shown for 80 ms (a hand test).
         self._settling = QTimer(self)
@@ -304,7 +307,7 @@ class ReviewView(BackgroundScoring, QWidget):
         """
         records = self.project.images(fetch_photos=False)  # a photo is copied when it is shown
         statuses = {r.id: r.status for r in records}
-        self.refreshed.emit(statuses)
+        self.refreshed.emit(records, True)
         selected = self.selected_row()
         use_model = self.reference.currentData() == MODEL and self.task in self._model_rows
         saved = None
@@ -330,7 +333,21 @@ class ReviewView(BackgroundScoring, QWidget):
             rows = score_project(self.project, self.task, memo=self._scores, records=records,
                                  saved=saved[self.task])  # fmt: skip
             self._scored_tasks.add(self.task)
+        self.saved_versions = saved
         self._show_rows(rows, saved=saved)
+        if selected is not None:
+            self.select_image(selected.image_id)
+
+    def refresh_images(self, image_ids: list[int] | None) -> None:
+        """Re-read the rows of ``image_ids`` only (the poll: another session changed them),
+        keeping the selection; every row when None or when only a full :meth:`refresh` can
+        (:func:`~.changed.reread_rows`)."""
+        rows = None if image_ids is None else reread_rows(self, image_ids)
+        if rows is None:
+            self.refresh()
+            return
+        selected = self.selected_row()
+        self._show_rows(rows, saved=self.saved_versions)
         if selected is not None:
             self.select_image(selected.image_id)
 

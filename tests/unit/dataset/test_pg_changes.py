@@ -45,6 +45,23 @@ def test_the_token_moves_with_commits_and_names_the_rows_that_changed(team, pg_u
     assert project.images(ids=project.changed_images(own))[0].status == "done"
 
 
+def test_the_same_users_other_session_is_another_session(team, pg_url: str) -> None:
+    """The operator's second desktop saved: its rows moved no ``others`` count (it counted
+    other user names), and the first desktop's Review tab missed the save until F5."""
+    project, ids = team
+    start = project.change_token()
+    project.set_status(ids[0], "done")
+    own = project.change_token()
+    assert own[0] == start[0]  # this session's own write
+    with open_project(pg_url, user="alice") as desktop:
+        desktop.set_status(ids[1], "done")
+    other = project.change_token()
+    assert other[0] != own[0] and project.changed_images(own) == [ids[1]]
+    with open_project(pg_url, user="alice") as desktop:
+        desktop.save_mask(ids[0], "garment", np.ones(project.image(ids[0]).shape, np.uint8))
+    assert project.change_token()[0] != other[0]  # a row this session wrote, written again
+
+
 def test_an_image_added_by_a_colleague_is_a_changed_row(team, pg_url: str, tmp_path: Path, write_photo) -> None:
     project, ids = team
     start = project.change_token()

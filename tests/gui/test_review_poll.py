@@ -1,0 +1,86 @@
+"""The Review tab follows the store on the window's poll and on F5: another desktop's saves,
+whoever made them (the same operator on two desktops included), show without a full re-read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fashion_annotator.dataset.store import create_project
+from fashion_annotator.ui.testing import PHOTOS, Answers, copy_project, drag, open_window
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def shared(request, template: Path, tmp_path: Path, ccp_dir: Path) -> str:
+    """One project two desktops open: a project folder, or a PostgreSQL project."""
+    if request.param == "sqlite":
+        return str(copy_project(template, tmp_path / "project"))
+    url = request.getfixturevalue("pg_url")
+    with create_project(url, user="lead") as project:
+        for stem in PHOTOS[:2]:
+            project.add_image(ccp_dir / "images" / f"{stem}.jpg")
+    return url
+
+
+@pytest.fixture
+def two_desktops(qtbot, shared: str, tmp_path: Path):
+    """Two windows of the same operator on one project: ``(a, b)``."""
+    a, a_project = open_window(qtbot, shared, tmp_path / "a.ini", Answers())
+    b, b_project = open_window(qtbot, shared, tmp_path / "b.ini", Answers())
+    yield a, b
+    for window, project in ((b, b_project), (a, a_project)):
+        window.close()
+        project.close()
+
+
+def _review_row(window, image_id: int):
+    return next((r for r in window.review.model.rows() if r.image_id == image_id), None)
+
+
+def test_a_save_on_the_operators_other_desktop_shows_in_review_on_the_poll(
+    qtbot, two_desktops, shared: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another desktop of the same operator saved: the image list moved its row on the poll,
+    the Review tab kept the mask unlisted until F5 ("another session" was another user). Where
+    the store tells which images changed (a server project) Review reads only their rows."""
+    a, b = two_desktops
+    b.tabs.setCurrentIndex(1)
+    image_id = a.session.image_id
+    assert _review_row(b, image_id) is None
+    assert not b.queue_refresh.reload(only_if_changed=True)
+    drag(a, [(120, 250), (220, 250)])
+    assert a.mark_done()
+    reads: list = []
+    real = b.project.images
+    monkeypatch.setattr(b.project, "images", lambda *args, **kw: reads.append(kw.get("ids")) or real(*args, **kw))
+    assert b.queue_refresh.reload(only_if_changed=True)
+    row = _review_row(b, image_id)
+    assert row is not None and row.status == "done" and row.versions == 1
+    if "?project=" in shared:  # a project folder cannot tell which rows another connection changed
+        assert None not in reads and [image_id] in reads  # no full read of the image list
+
+
+def test_f5_shows_the_instance_figures_another_desktop_saved(qtbot, masks_template: Path, tmp_path: Path) -> None:
+    """The instance panel read its figures when the tab was shown only: F5 (and the poll)
+    re-read the statuses, and another desktop's category change stayed unseen."""
+    from fashion_annotator.ui.testing import choose_category, instance_of
+
+    root = copy_project(masks_template, tmp_path / "project")
+    a, a_project = open_window(qtbot, root, tmp_path / "a.ini", Answers())
+    b, b_project = open_window(qtbot, root, tmp_path / "b.ini", Answers())
+    try:
+        image_id = a.session.image_id
+        b.tabs.setCurrentIndex(1)
+        panel = b.instance_review
+        assert all(r.category_changed == 0 for r in panel.rows)
+        choose_category(a, instance_of(a, "dress"), "romper")
+        assert a.mark_done()
+        b.review.refresh()  # what F5 and the Refresh button call
+        row = next(r for r in panel.rows if r.image_id == image_id)
+        assert row.category_changed == 1 and row.status == "done"
+        assert "category changed vs proposed: 1 " in panel.summary.text()
+    finally:
+        for window, project in ((b, b_project), (a, a_project)):
+            window.close()
+            project.close()
