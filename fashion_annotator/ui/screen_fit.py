@@ -3,14 +3,16 @@
 A dialog sized for a large desktop (the help, the model history) or whose content is tall
 (Retrain) opened past the bottom of a 1280x720 screen at 125 % (1024x576 logical pixels), its
 buttons out of reach. :func:`fit_on_show` shrinks such a dialog to the screen's free area when
-it shows; content taller than that scrolls (:func:`scrolled`).
+it shows; content taller than that scrolls (:func:`scrolled`). A dock's panel taller than a
+small screen scrolls too (:func:`scrolled_vertically`), so the main window fits a 1280x720
+screen with every panel shown.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Slot
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QScrollArea, QStyle, QWidget
+from PySide6.QtWidgets import QApplication, QScrollArea, QStyle, QWidget
 
 
 def screen_area(w: QWidget) -> QRect:
@@ -67,5 +69,51 @@ def scrolled(content: QWidget) -> QScrollArea:
     area = QScrollArea()
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(content)
+    return area
+
+
+class _VerticalScroll(QScrollArea):
+    """A scroll area as narrow as its content allows: only its height gives way. It is no tab
+    stop of its own; a child that takes the keyboard focus out of sight (a shortcut's box below
+    the fold) is scrolled into it, unless the child is taller than the area (a list), which
+    stays where the operator scrolled it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_changed)
+
+    @Slot(QWidget, QWidget)
+    def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
+        content = self.widget()
+        if new is None or content is None or not content.isAncestorOf(new):
+            return
+        shown = new.visibleRegion().boundingRect().size() == new.size()
+        if not shown and new.height() <= self.viewport().height():
+            self.ensureWidgetVisible(new)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        least = super().minimumSizeHint()
+        content = self.widget()
+        if content is None:
+            return least
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(content.minimumSizeHint().width() + bar + 2 * self.frameWidth(), least.height())
+
+
+def scrolled_vertically(content: QWidget) -> QScrollArea:
+    """``content`` in a frameless scroll area that scrolls up and down only.
+
+    A panel (a dock) that is taller than a small screen scrolls instead of making the window
+    taller than the screen; its width stays the one ``content`` needs, so nothing in it is cut
+    off at the side.
+    """
+    area = _VerticalScroll()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     area.setWidget(content)
     return area

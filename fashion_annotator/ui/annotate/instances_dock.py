@@ -62,6 +62,7 @@ from fashion_annotator.ui.annotate.instance_proposing import (
 from fashion_annotator.ui.annotate.instance_rows import ID_ROLE, instance_item
 from fashion_annotator.ui.annotate.split_line import SplitLine
 from fashion_annotator.ui.annotate.type_to_pick import TypePicker
+from fashion_annotator.ui.screen_fit import scrolled_vertically
 from fashion_annotator.ui.workers import ImageJobs
 
 UNSET = "—"
@@ -191,7 +192,7 @@ class InstancesDock(QDockWidget):
             grid.addWidget(button, i // 4, i % 4)
             self.buttons[name] = button
         layout.addLayout(grid)
-        self.setWidget(body)
+        self.setWidget(scrolled_vertically(body))  # shorter than a small screen: it scrolls
         QShortcut(QKeySequence("Alt+I"), self, self.list.setFocus, context=Qt.ShortcutContext.WindowShortcut)
         QShortcut(QKeySequence(Qt.Key.Key_Delete), self.list, self.delete_selected,
                   context=Qt.ShortcutContext.WidgetShortcut)  # fmt: skip

@@ -5,6 +5,16 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QSlider, QWidget
 
+#: The narrowest a slider of the bar gets on a small screen (it is wider where there is room).
+SLIDER_MIN_WIDTH = 60
+
+
+def _shrinkable(slider: QSlider, width: int) -> None:
+    """``slider`` is ``width`` wide where the bar has room, down to :data:`SLIDER_MIN_WIDTH`
+    where it has not (a small screen with every panel shown)."""
+    slider.setMinimumWidth(SLIDER_MIN_WIDTH)
+    slider.setMaximumWidth(width)
+
 
 class ViewBar(QWidget):
     """Overlay opacity slider, boundaries toggle and superpixel level slider.
@@ -30,23 +40,23 @@ class ViewBar(QWidget):
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(round(opacity * 100))
-        self.opacity.setFixedWidth(140)
+        _shrinkable(self.opacity, 140)
         self.opacity.setToolTip("Opacity of the label overlay")
         self.boundaries = QCheckBox("Region boundaries")
         self.boundaries.setToolTip("Show superpixel boundaries (R)")
         self.level = QSlider(Qt.Orientation.Horizontal)
         self.level.setRange(0, 0)
-        self.level.setFixedWidth(120)
+        _shrinkable(self.level, 120)
         self.level.setToolTip("Superpixel level: fine (left) to coarse (right)")
         self.level_text = QLabel("—")
         self.level_text.setMinimumWidth(80)
         layout.addWidget(QLabel("Overlay"))
-        layout.addWidget(self.opacity)
+        layout.addWidget(self.opacity, 1)
         layout.addSpacing(12)
         layout.addWidget(self.boundaries)
         layout.addSpacing(12)
         layout.addWidget(QLabel("Regions"))
-        layout.addWidget(self.level)
+        layout.addWidget(self.level, 1)
         layout.addWidget(self.level_text)
         layout.addStretch(1)
         self.opacity.valueChanged.connect(lambda v: self.opacityChanged.emit(v / 100))
