@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported when a project opens
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES
 from fashion_annotator.dataset.confine import referable_folder, referenced_path
+from fashion_annotator.dataset.formats.common import ImportSummary
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
@@ -68,12 +69,12 @@ class PendingPhotos:
     copy: bool = False
     marker: Path | None = None
 
-    def work(self, project: Project, progress) -> list[str]:
+    def work(self, project: Project, progress) -> ImportSummary:
         """Add the files (a :class:`~fashion_annotator.ui.file_menu.FileJob`'s work); the
-        summary's lines. A cancelled job raises before the marker goes."""
-        lines = add_photos(project, self.files, self.copy, progress).lines()
+        summary. A cancelled job raises before the marker goes."""
+        summary = add_photos(project, self.files, self.copy, progress)
         self.finish()
-        return lines
+        return summary
 
     def finish(self) -> None:
         """Remove the marker: every file was tried."""

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 from PySide6.QtGui import QShowEvent
@@ -57,8 +57,27 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Work = Callable[[Project, Callable[[int, int], None]], list[str]]
-"""``work(project, progress) -> summary lines`` run in the job's thread."""
+class Report(Protocol):
+    """A job's summary (an :class:`~fashion_annotator.dataset.formats.common.ImportSummary`)."""
+
+    @property
+    def went_wrong(self) -> bool:
+        """Whether something did not come in (the summary box then warns)."""
+
+    def lines(self) -> list[str]:
+        """The totals, then what a person should read."""
+
+
+Work = Callable[[Project, Callable[[int, int], None]], "list[str] | Report"]
+"""``work(project, progress) -> summary`` run in the job's thread: a :class:`Report`, or its
+lines (then something went wrong when there is more than the totals, or it stopped)."""
+
+
+def summary_lines(result: list[str] | Report) -> tuple[list[str], bool]:
+    """A job's ``result`` as ``(lines, went_wrong)``."""
+    if isinstance(result, list):
+        return result, len(result) > 1 or (bool(result) and result[0].startswith("Stopped"))
+    return result.lines(), result.went_wrong
 
 
 class JobCancelled(Exception):
@@ -72,12 +91,12 @@ class FileJob(QThread):
     -------
     progressed(int, int)
         ``(done, total)`` after each file.
-    summarized(str, list)
-        ``(title, summary lines)`` when the work ended (an error is one line).
+    summarized(str, list, bool)
+        ``(title, summary lines, went_wrong)`` when the work ended (an error is one line).
     """
 
     progressed = Signal(int, int)
-    summarized = Signal(str, list)
+    summarized = Signal(str, list, bool)
 
     def __init__(self, root: Path, user: str, title: str, work: Work, parent: QObject) -> None:
         super().__init__(parent)
@@ -97,20 +116,21 @@ class FileJob(QThread):
     def run(self) -> None:
         try:
             with Project.open(self.root, user=self.user) as project:
-                lines = self.work(project, self._progress)
+                lines, went_wrong = summary_lines(self.work(project, self._progress))
         except (*FILE_ERRORS, RuntimeError, JobCancelled) as exc:
-            lines = [f"Stopped: {exc}"]
+            lines, went_wrong = [f"Stopped: {exc}"], True
         except Exception as exc:  # a defect: the window must not stay busy with a dead job
             log.exception("%s in %s failed", self.title, self.root)
             lines = [f"Stopped by an unexpected error ({type(exc).__name__}: {exc}); the log has the details"]
+            went_wrong = True
         if lines and lines[0].startswith("Stopped"):
             log.warning("%s in %s: %s", self.title, self.root, "; ".join(lines))
-        self.summarized.emit(self.title, lines)
+        self.summarized.emit(self.title, lines, went_wrong)
 
 
-def add_photo_files(project: Project, files: list[Path], progress, copy: bool = True) -> list[str]:
-    """Add ``files`` to ``project`` (copied, or left in place); the summary lines."""
-    return add_photos(project, files, copy, progress).lines()
+def add_photo_files(project: Project, files: list[Path], progress, copy: bool = True) -> Report:
+    """Add ``files`` to ``project`` (copied, or left in place); the summary."""
+    return add_photos(project, files, copy, progress)
 
 
 #: Seconds between refills of the image list while a job adds photos or masks.
@@ -125,7 +145,8 @@ class FileActions(QObject):
         self.window = window
         self.job: FileJob | None = None
         self.summaries: list[tuple[str, list[str]]] = []
-        self.inform: Callable[[str, list[str]], None] = self._show_summary
+        #: ``inform(title, lines, went_wrong)``: shows a job's summary (tests replace it).
+        self.inform: Callable[[str, list[str], bool], None] = self._show_summary
         self._closed = False
         self._filled_at = 0.0  # when the queue was last refilled during a job (monotonic s)
         self._adds = True  # the running job adds images or masks
@@ -170,7 +191,7 @@ class FileActions(QObject):
             if records:
                 self.window.open_image(records[0].id)
 
-    def _finished(self, title: str, lines: list) -> None:
+    def _finished(self, title: str, lines: list, went_wrong: bool) -> None:
         if self._closed:  # delivered after the window shut down: logged by the job
             return
         self.window.status.set_busy(False)
@@ -178,16 +199,18 @@ class FileActions(QObject):
             self._fill_queue()
         self.summaries.append((title, list(lines)))
         self.window.status.showMessage(f"{title}: {lines[0] if lines else 'done'}", 10000)
-        self.inform(title, list(lines))
+        self.inform(title, list(lines), went_wrong)
 
-    def _show_summary(self, title: str, lines: list[str]) -> None:
+    def _show_summary(self, title: str, lines: list[str], went_wrong: bool) -> None:
+        """A job's summary in a box: the totals, the rest in its details; a warning only where
+        something went wrong (every photo of a folder added used to end in a warning too)."""
         box = QMessageBox(self.window)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per job: none pile up
         box.setWindowTitle(title)
         box.setText(lines[0] if lines else "Done")
         if len(lines) > 1:
             box.setDetailedText("\n".join(lines[1:]))
-            box.setIcon(QMessageBox.Icon.Warning)
+        box.setIcon(QMessageBox.Icon.Warning if went_wrong else QMessageBox.Icon.Information)
         box.setModal(False)
         box.show()
 
@@ -205,8 +228,8 @@ class FileActions(QObject):
         and opened again, with what was imported, when the import ends.
         """
 
-        def work(project: Project, progress) -> list[str]:
-            return import_source(project, src, fmt, taxonomy, progress).lines()
+        def work(project: Project, progress) -> Report:
+            return import_source(project, src, fmt, taxonomy, progress)
 
         reopen = self.window.session.image_id
         if not self.window.session.close_image():

@@ -78,7 +78,7 @@ def test_a_folders_photos_stopped_half_way_are_added_at_the_next_open(tmp_path, 
     again, rest = app.open_or_start(photos / "annotations")
     with again:
         assert [p.name for p in rest.files] == ["0002.jpg", "0003.jpg"]
-        assert rest.work(again, lambda done, total: None)[0].startswith("2 photos added, 0 already present")
+        assert rest.work(again, lambda done, total: None).lines()[0].startswith("2 photos added, 0 already present")
         assert len(again.images()) == 3 and not rest.marker.is_file()
     third, nothing = app.open_or_start(photos)
     with third:

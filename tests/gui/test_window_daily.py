@@ -141,7 +141,7 @@ def test_file_menu_adds_photos_imports_and_exports_in_the_background(
         assert expected in titles
     files = window.files
     seen: list[tuple[str, list[str]]] = []
-    files.inform = lambda title, lines: seen.append((title, lines))
+    files.inform = lambda title, lines, _went_wrong: seen.append((title, lines))
     broken = tmp_path / "broken.jpg"
     broken.write_bytes(b"\xff\xd8\xff not a photo")
     with qtbot.waitSignal(files.start("x", lambda p, progress: []).summarized, timeout=10000):

@@ -150,6 +150,12 @@ class ImportSummary:
         """Whether a person should read more than the totals: a refusal or a note."""
         return bool(self.errors or self.skipped or self.empty_shapes or self.duplicates or self.with_alpha)
 
+    @property
+    def went_wrong(self) -> bool:
+        """Whether something did not come in: a file refused, a file or shape left out, a
+        photo not added again. A photo with transparency or without a mask came in: a note."""
+        return bool(self.errors or self.skipped or self.empty_shapes or self.duplicates)
+
 
 #: Statuses an export names when it wrote their masks (the latest mask of every image goes out).
 UNFINISHED = {"rejected": "rejected by QA", "in_progress": "in progress", "new": "never saved by an operator"}
