@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtCore import QKeyCombination, Qt, Signal
+from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QKeySequenceEdit, QTableWidget, QTableWidgetItem, QWidget
 
 if TYPE_CHECKING:
@@ -75,6 +75,32 @@ def conflicts(
     return {k: v for k, v in owners(assignment, reserved).items() if len(v) > 1}
 
 
+_SHIFT = Qt.KeyboardModifier.ShiftModifier
+#: Keys that end a key field's recording and move the focus on, as everywhere else.
+LEAVE_FIELD = [QKeyCombination(Qt.Key.Key_Tab), QKeyCombination(Qt.Key.Key_Backtab),
+               QKeyCombination(_SHIFT, Qt.Key.Key_Tab), QKeyCombination(_SHIFT, Qt.Key.Key_Backtab)]  # fmt: skip
+_MODIFIER_KEYS = (Qt.Key.Key_Shift, Qt.Key.Key_Control, Qt.Key.Key_Alt, Qt.Key.Key_Meta, Qt.Key.Key_AltGr)
+
+
+class KeyField(QKeySequenceEdit):
+    """The key field of one command: Tab and Shift+Tab move the focus on, and the key shown
+    stays until another key (with its modifiers) is pressed.
+
+    Qt's field cleared its key at the press of a modifier alone and recorded Shift+Tab as a
+    key: Shift+Tab left the command with no key, or with Shift+Backtab, and kept the focus (a
+    keyboard-only operator could not go back out of the field).
+    """
+
+    def __init__(self, keys: QKeySequence, parent: QWidget | None = None) -> None:
+        super().__init__(keys, parent)
+        self.setMaximumSequenceLength(1)
+        self.setFinishingKeyCombinations(LEAVE_FIELD)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() not in _MODIFIER_KEYS:  # a modifier waits for its key
+            super().keyPressEvent(event)
+
+
 class ShortcutEditor(QTableWidget):
     """A table of the window's actions and their keys, edited in place.
 
@@ -104,17 +130,16 @@ class ShortcutEditor(QTableWidget):
         self.verticalHeader().setVisible(False)
         self.setTabKeyNavigation(False)  # Tab moves on to the dialog's buttons
         self.horizontalHeader().setStretchLastSection(True)
-        self._rows: dict[str, QKeySequenceEdit] = {}
+        self._rows: dict[str, KeyField] = {}
         for name, action in sorted(self.named_actions.items(), key=lambda i: i[1].text().lower()):
             row = self.rowCount()
             self.insertRow(row)
             title = QTableWidgetItem(action.text().replace("&", ""))
             title.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.setItem(row, 0, title)
-            edit = QKeySequenceEdit(QKeySequence(self.keys[name][0] if self.keys[name] else ""))
+            edit = KeyField(QKeySequence(self.keys[name][0] if self.keys[name] else ""))
             edit.setClearButtonEnabled(True)
             self._tip(edit, self.keys[name])
-            edit.setMaximumSequenceLength(1)
             edit.editingFinished.connect(lambda n=name, e=edit: self._edited(n, e))
             self.setCellWidget(row, 1, edit)
             default = QTableWidgetItem(", ".join(default_keys(action)))

@@ -253,3 +253,33 @@ def test_esc_in_the_review_search_gives_the_keyboard_back_to_the_table(qtbot, op
     qtbot.mouseClick(search, Qt.MouseButton.LeftButton)
     qtbot.keyClick(search, Qt.Key.Key_Escape)  # Esc with nothing typed: the filter goes
     assert search.text() == "" and review.table.hasFocus()
+
+
+def test_tab_and_shift_tab_move_on_from_a_key_field_and_are_never_recorded(qtbot, opened):
+    """Shift+Tab in a key field of Preferences > Keyboard took the command's key away (the
+    Shift press cleared it) or made it Shift+Backtab, and kept the focus there: a
+    keyboard-only operator was caught in it."""
+    window, _ = opened
+    dialog = PreferencesDialog(window.prefs, [], window, actions=list(window.actions_by_name.values()),
+                               reserved={k: w for k, w in REVIEW_KEYS})  # fmt: skip
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.pages.setCurrentIndex(1)  # the Keyboard page
+    editor = dialog.keys
+    field = editor._rows["tool_eraser"]
+    for key, modifier in ((Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier),
+                          (Qt.Key.Key_Tab, Qt.KeyboardModifier.NoModifier)):  # fmt: skip
+        field.setFocus()
+        qtbot.waitUntil(field.hasFocus)
+        qtbot.keyClick(field, key, modifier)
+        assert not field.hasFocus(), key
+        assert field.keySequence() == QKeySequence("E") and editor.keys["tool_eraser"] == ["E"], key
+    field.setFocus()
+    qtbot.waitUntil(field.hasFocus)
+    qtbot.keyClick(field, Qt.Key.Key_Shift)  # a modifier alone cleared the key
+    assert field.keySequence() == QKeySequence("E")
+    qtbot.keyClick(field, Qt.Key.Key_F8, Qt.KeyboardModifier.ControlModifier)  # Ctrl, then F8
+    field.editingFinished.emit()
+    assert editor.keys["tool_eraser"] == ["Ctrl+F8"]
+    dialog.reject()
