@@ -13,7 +13,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
     QEnterEvent,
@@ -152,20 +152,28 @@ class ImageItem(QGraphicsItem):
             return QRectF()
         return QRectF(0, 0, self._image.width(), self._image.height())
 
+    def _exposed(self, option: QStyleOptionGraphicsItem, margin: int) -> tuple[QImage, QRect] | None:
+        """The image and its pixels to paint: the exposed area grown by ``margin`` px, within
+        the image; None when there is nothing to paint."""
+        image = self._image
+        if image is None:
+            return None
+        rect = option.exposedRect.toAlignedRect().adjusted(-margin, -margin, margin, margin)
+        rect = rect.intersected(image.rect())
+        return None if rect.isEmpty() else (image, rect)
+
     def paint(
         self,
         painter: QPainter,
         option: QStyleOptionGraphicsItem,
         widget: QWidget | None = None,
     ) -> None:
-        if self._image is None:
-            return
         # A 2 px margin keeps the smooth filter from clamping at the dirty rectangle's edge
         # (visible seams); the painter's clip still limits the work to the exposed area.
-        exposed = option.exposedRect.toAlignedRect().adjusted(-2, -2, 2, 2)
-        rect = exposed.intersected(self._image.rect())
-        if rect.isEmpty():
+        exposed = self._exposed(option, 2)
+        if exposed is None:
             return
+        image, rect = exposed
         zoom = painter.worldTransform().m11()
         if self._smooth and zoom < 1.0:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
@@ -173,11 +181,11 @@ class ImageItem(QGraphicsItem):
         while step < len(self._levels) and zoom * (2 ** (step + 1)) <= 1.0:
             step += 1
         if step == 0:
-            painter.drawImage(rect, self._image, rect)
+            painter.drawImage(rect, image, rect)
             return
         level = self._levels[step - 1]
-        fx = level.width() / self._image.width()
-        fy = level.height() / self._image.height()
+        fx = level.width() / image.width()
+        fy = level.height() / image.height()
         source = QRectF(rect.x() * fx, rect.y() * fy, rect.width() * fx, rect.height() * fy)
         painter.drawImage(QRectF(rect), level, source)
 
@@ -206,11 +214,10 @@ class LineMapItem(ImageItem):
         option: QStyleOptionGraphicsItem,
         widget: QWidget | None = None,
     ) -> None:
-        if self._image is None:
+        exposed = self._exposed(option, 0)
+        if exposed is None:
             return
-        rect = option.exposedRect.toAlignedRect().intersected(self._image.rect())
-        if rect.isEmpty():
-            return
+        image, rect = exposed
         device = painter.device()
         scale = painter.worldTransform().m11() * (1.0 if device is None else device.devicePixelRatioF())
         step = 0
@@ -218,7 +225,7 @@ class LineMapItem(ImageItem):
             step += 1
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
         if step == 0:
-            painter.drawImage(rect, self._image, rect)
+            painter.drawImage(rect, image, rect)
             return
         # level ``step`` has one pixel per 2**step x 2**step block of the map, from (0, 0)
         f = 0.5**step
