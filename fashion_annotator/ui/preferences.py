@@ -318,9 +318,10 @@ class PreferencesDialog(QDialog):
             keys_page = QWidget()
             keys_layout = QVBoxLayout(keys_page)
             self.keys = ShortcutEditor(actions, prefs, reserved or {})
-            keys_layout.addWidget(
-                QLabel("Click a key and press the new one; a key already in use is refused.")
-            )
+            hint = QLabel("Click a key, or choose a command with the arrow keys and press Enter, then "
+                          "press the new key; a key already in use is refused. Tab moves on.")  # fmt: skip
+            hint.setWordWrap(True)
+            keys_layout.addWidget(hint)
             keys_layout.addWidget(self.keys)
             #: Why the last key was refused (hidden while there is nothing to say).
             self.key_message = QLabel()

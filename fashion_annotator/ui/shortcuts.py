@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QKeyCombination, Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QKeySequence
+from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, Signal
+from PySide6.QtGui import QAction, QFocusEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QKeySequenceEdit, QTableWidget, QTableWidgetItem, QWidget
 
 if TYPE_CHECKING:
@@ -95,6 +95,9 @@ class KeyField(QKeySequenceEdit):
         super().__init__(keys, parent)
         self.setMaximumSequenceLength(1)
         self.setFinishingKeyCombinations(LEAVE_FIELD)
+        # not a Tab stop: the table is one (59 fields took 55 Tabs to cross); a click, or Enter
+        # on the table's row, opens the field
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         if event.key() not in _MODIFIER_KEYS:  # a modifier waits for its key
@@ -103,6 +106,9 @@ class KeyField(QKeySequenceEdit):
 
 class ShortcutEditor(QTableWidget):
     """A table of the window's actions and their keys, edited in place.
+
+    The table is one Tab stop: the arrow keys choose a command, Enter (or F2) opens its key
+    field, Tab moves on past the table and Shift+Tab back to it.
 
     A key already used by another action or by the Review tab is refused:
     :meth:`assign` returns the reason, :attr:`refused` carries it to the dialog (empty when a
@@ -129,6 +135,8 @@ class ShortcutEditor(QTableWidget):
         self.setHorizontalHeaderLabels(["Command", "Key", "Default"])
         self.verticalHeader().setVisible(False)
         self.setTabKeyNavigation(False)  # Tab moves on to the dialog's buttons
+        self.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.horizontalHeader().setStretchLastSection(True)
         self._rows: dict[str, KeyField] = {}
         for name, action in sorted(self.named_actions.items(), key=lambda i: i[1].text().lower()):
@@ -141,6 +149,7 @@ class ShortcutEditor(QTableWidget):
             edit.setClearButtonEnabled(True)
             self._tip(edit, self.keys[name])
             edit.editingFinished.connect(lambda n=name, e=edit: self._edited(n, e))
+            edit.installEventFilter(self)  # a click into a field makes its row the current one
             self.setCellWidget(row, 1, edit)
             default = QTableWidgetItem(", ".join(default_keys(action)))
             default.setFlags(Qt.ItemFlag.ItemIsEnabled)
@@ -148,6 +157,27 @@ class ShortcutEditor(QTableWidget):
             self._rows[name] = edit
         self.resizeColumnsToContents()
         self.last_error = ""
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2) and self.rowCount():
+            row = max(self.currentRow(), 0)
+            field = self.cellWidget(row, 1)
+            if field is not None:
+                field.setFocus(Qt.FocusReason.OtherFocusReason)
+                return
+        super().keyPressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # noqa: N802 - Qt override
+        if self.currentRow() < 0 and self.rowCount():
+            self.setCurrentCell(0, 0)  # a row is shown chosen: Enter opens its key
+        super().focusInEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.FocusIn and isinstance(watched, KeyField):
+            row = next((r for r in range(self.rowCount()) if self.cellWidget(r, 1) is watched), -1)
+            if row >= 0 and row != self.currentRow():
+                self.setCurrentCell(row, 0)
+        return super().eventFilter(watched, event)
 
     def assign(self, name: str, key: str) -> str | None:
         """Give action ``name`` the single ``key`` (``""``: none); the reason if refused."""

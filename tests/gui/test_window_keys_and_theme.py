@@ -10,7 +10,7 @@ from fashion_annotator.ui.help_dialog import shortcut_rows
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.preferences import PreferencesDialog
 from fashion_annotator.ui.review.view import REVIEW_KEYS
-from fashion_annotator.ui.shortcuts import conflicts, key_text
+from fashion_annotator.ui.shortcuts import KeyField, conflicts, key_text
 from fashion_annotator.ui.testing import (
     copy_project,
     open_window,
@@ -282,4 +282,35 @@ def test_tab_and_shift_tab_move_on_from_a_key_field_and_are_never_recorded(qtbot
     qtbot.keyClick(field, Qt.Key.Key_F8, Qt.KeyboardModifier.ControlModifier)  # Ctrl, then F8
     field.editingFinished.emit()
     assert editor.keys["tool_eraser"] == ["Ctrl+F8"]
+    dialog.reject()
+
+
+def test_the_key_table_is_one_tab_stop_and_enter_opens_the_chosen_commands_key(qtbot, opened):
+    """Every key field of Preferences > Keyboard was a Tab stop: from the Eraser's row it took
+    55 Tabs to reach a button. The table is one stop now: arrows choose, Enter opens the field."""
+    window, _ = opened
+    dialog = PreferencesDialog(window.prefs, [], window, actions=list(window.actions_by_name.values()),
+                               reserved={k: w for k, w in REVIEW_KEYS})  # fmt: skip
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.pages.setCurrentIndex(1)
+    editor = dialog.keys
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus)
+    assert editor.currentRow() == 0  # a row is shown chosen
+    qtbot.keyClick(editor, Qt.Key.Key_Down)
+    qtbot.keyClick(editor, Qt.Key.Key_Return)
+    field = editor.cellWidget(1, 1)
+    qtbot.waitUntil(field.hasFocus)
+    qtbot.keyClick(field, Qt.Key.Key_Tab)  # leaves the table at once, past every other field
+    focused = QApplication.focusWidget()
+    assert focused is not None and focused is not editor and not isinstance(focused, KeyField)
+    assert editor.isAncestorOf(focused) is False
+    qtbot.keyClick(focused, Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is editor or isinstance(QApplication.focusWidget(), KeyField))
+    eraser = editor._rows["tool_eraser"]
+    qtbot.mouseClick(eraser, Qt.MouseButton.LeftButton)  # a click makes its row the chosen one
+    qtbot.waitUntil(eraser.hasFocus)
+    assert editor.cellWidget(editor.currentRow(), 1) is eraser
     dialog.reject()
