@@ -127,7 +127,7 @@ def instance_classes(iset: InstanceSet) -> np.ndarray:
     lut = np.zeros(MAX_INSTANCES + 1, np.uint8)
     for k, inst in iset.instances.items():
         lut[k] = inst.parsing_class
-    return lut[iset.map]
+    return lut.take(iset.map)  # half the time of the fancy index ``lut[iset.map]``
 
 
 def inconsistent_mask(iset: InstanceSet, parsing: np.ndarray, ground: Collection[int] = (0,)) -> np.ndarray:

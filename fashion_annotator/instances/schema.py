@@ -237,8 +237,11 @@ def instance_taxonomy_names() -> list[str]:
     return sorted(path.stem for path in resource_path("taxonomies", "instances").glob("*.json"))
 
 
+@lru_cache(maxsize=8)
 def load_instance_taxonomy(name: str = DEFAULT_INSTANCE_TAXONOMY) -> InstanceTaxonomy:
-    """Load ``resources/taxonomies/instances/NAME.json`` (or a path to such a file)."""
+    """Load ``resources/taxonomies/instances/NAME.json`` (or a path to such a file), once: each
+    image's instances name theirs (parsing it again was a fifth of the Review tab's instance
+    figures)."""
     if not isinstance(name, str) or not name:
         raise ValueError(f"instance taxonomy name must be a non-empty string, got {name!r:.60}")
     path = Path(name) if name.endswith(".json") else resource_path("taxonomies", "instances", f"{name}.json")

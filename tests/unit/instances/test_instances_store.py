@@ -185,3 +185,32 @@ def test_an_edit_moves_the_status_in_the_save_transaction(location: str, ccp_dir
         proj.set_status(rec.id, "new")
         proj.save_instances(rec.id, iset, edited=True)
         assert proj.image(rec.id).status == "in_progress"
+
+
+def test_instance_qa_rows_read_the_instance_taxonomy_once(tmp_path: Path, ccp_dir: Path, ccp_photo: dict,
+                                                         monkeypatch) -> None:  # fmt: skip
+    """The figures of each image parsed the instance taxonomy's JSON again (a fifth of the
+    Review tab's first read at 700 images); the rows stay those of each image read alone."""
+    from fashion_annotator.instances import schema as instance_schema
+    from fashion_annotator.instances.qa import instance_qa_row, instance_qa_rows
+
+    with Project.create(tmp_path / "p") as proj:
+        for i in range(4):
+            photo = tmp_path / f"0019-{i}.png"
+            pixels = np.array(Image.open(ccp_dir / "images" / "0019.jpg"))
+            pixels[0, 0] = i  # other bytes, the same size
+            Image.fromarray(pixels).save(photo)
+            rec = proj.add_image(photo)
+            parsing = ccp_photo["parsing"].copy()
+            iset = _set(ccp_photo["parsing"])
+            ys, xs = np.nonzero(iset.map)
+            parsing[ys[: 500 * i], xs[: 500 * i]] = 1  # a few instance pixels on skin, more each image
+            proj.save_mask(rec.id, "parsing7", parsing)
+            proj.save_instances(rec.id, iset)
+        alone = [instance_qa_row(proj, proj.image(i), proj.load_instances(i)) for i in proj.images_with_instances()]
+        reads: list[str] = []
+        real = instance_schema._read
+        monkeypatch.setattr(instance_schema, "_read", lambda path: reads.append(str(path)) or real(path))
+        rows = instance_qa_rows(proj)
+    assert rows == alone and len(rows) == 4 and len({r.inconsistent_pixels for r in rows}) > 1
+    assert len([p for p in reads if "instances" in Path(p).parts]) <= 1
