@@ -215,11 +215,11 @@ def test_refresh_reads_the_instance_panel_too(opened, qtbot, monkeypatch):
     assert panel.table.rowCount() == 1
     with Project.open(project.root, user="qa2") as colleague:
         colleague.set_status(image_id, "rejected")
-    import fashion_annotator.ui.review.instances as panel_module
+    import fashion_annotator.ui.review.instance_figures as figures_module
 
     read: list[int] = []  # 4 ms an image: 3 s of frozen window at 700 images (a review)
-    real = panel_module.instance_qa_row
-    monkeypatch.setattr(panel_module, "instance_qa_row", lambda p, r, *a: read.append(r.id) or real(p, r, *a))
+    real = figures_module.instance_qa_row
+    monkeypatch.setattr(figures_module, "instance_qa_row", lambda p, r, *a: read.append(r.id) or real(p, r, *a))
     review.refresh()  # what F5, the Refresh button and the poll after a colleague's commit call
     assert panel.table.item(0, 1).text() == "Rejected" and panel.rows[0].status == "rejected"
     assert read == [image_id]  # the figures of the image that changed only

@@ -2,11 +2,13 @@
 
 Double-click (or Enter on) a row to open the image in the Annotate tab.
 
-The figures decode every instance map and parsing mask, about 4 ms an image: read on each poll,
-a 700-image project froze the window for 3 s (a review). The panel reads them all once (the
-tab's first visit); then, at each refresh of the tab (F5, a visit, the poll after another
-session's commit), only those of the images whose row moved since (any save of their
-instances or masks, a status, a rename: :func:`_stamp`).
+The figures decode every instance map and parsing mask, about 3 ms of CPU an image: read on
+each poll, a 700-image project froze the window for 3 s (a review). The panel reads them all
+once (the tab's first visit); then, at each refresh of the tab (F5, a visit, the poll after
+another session's commit), only those of the images whose row moved since (any save of their
+instances or masks, a status, a rename: :func:`_stamp`). Many images are read in a thread
+(:mod:`.instance_figures`; the first visit froze the window 7-9 s at 700 images), the summary
+counting them; a refresh meanwhile waits for that read and then reads what moved since.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -31,7 +33,9 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.wording import status_name
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import ImageRecord
-from fashion_annotator.instances.qa import InstanceQARow, instance_qa_row, instance_qa_summary
+from fashion_annotator.instances.qa import InstanceQARow, instance_qa_summary
+from fashion_annotator.ui.review import instance_figures
+from fashion_annotator.ui.review.instance_figures import FiguresThread, read_figures
 from fashion_annotator.ui.review.view import SIZE_SAMPLE_ROWS, ReviewView
 
 COLUMNS = ("Image", "Status", "Instances", "Category changed", "Attributes filled", "Uncategorised", "Inconsistent px")
@@ -82,15 +86,26 @@ class InstanceReviewPanel(QGroupBox):
         self.rows: list[InstanceQARow] = []
         #: ``image_id -> stamp`` of each image row when its figures were read (None: never).
         self._read: dict[int, tuple] | None = None
+        #: The read running in a thread (None: none), and how many were started.
+        self.reading: FiguresThread | None = None
+        self._generation = 0
+        self._threads: dict[int, FiguresThread] = {}  # started and not yet done, cancelled ones too
+        #: What a refresh asked while a thread read (``image_id -> record``, whether every
+        #: image), and whether a decision asked for the statuses: done when that read ends.
+        self._queued: tuple[dict[int, ImageRecord], bool] | None = None
+        self._restatus = False
+        self._pending: tuple[set[int], bool] = (set(), True)  # the current read's gone and first
 
     def refresh(self) -> None:
-        """Read every image's figures again."""
+        """Read every image's figures again (a read running is given up)."""
+        self._give_up()
         self._read = None
         self.follow(self.project.images(fetch_photos=False), complete=True)
 
     def follow(self, records: Sequence[ImageRecord], complete: bool) -> None:
         """Read again the figures of the images among ``records`` whose row moved since theirs
-        were read (all of them the first time).
+        were read (all of them the first time): in a thread when more than
+        :data:`~.instance_figures.BACKGROUND_READ`; after the read running, if any.
 
         Parameters
         ----------
@@ -100,7 +115,12 @@ class InstanceReviewPanel(QGroupBox):
             Whether ``records`` are every image: one not among them was deleted. Until a
             complete call filled the panel, a partial one reads nothing.
         """
-        if not hasattr(self.project, "iter_instances") or (self._read is None and not complete):
+        if not hasattr(self.project, "iter_instances"):
+            return
+        if self.reading is not None:
+            self._queue(records, complete)
+            return
+        if self._read is None and not complete:
             return
         first = self._read is None
         read = {} if self._read is None else self._read
@@ -108,17 +128,102 @@ class InstanceReviewPanel(QGroupBox):
         gone = set(read) - {r.id for r in records} if complete else set()
         if not first and not stale and not gone:
             return
-        have = set(self.project.images_with_instances()) if stale else set()
-        fresh = [instance_qa_row(self.project, r, self.project.load_instances(r.id) if r.id in have else None)
-                 for r in stale]  # fmt: skip
+        if len(stale) > instance_figures.BACKGROUND_READ:
+            self._start(stale, gone, first)
+            return
+        fresh = read_figures(self.project, stale)
+        assert fresh is not None, "a read that cannot be cancelled"
+        self._apply(stale, fresh, gone, first)
+
+    def _apply(self, stale: Sequence[ImageRecord], fresh: Sequence[InstanceQARow | None], gone: set[int],
+               first: bool) -> None:  # fmt: skip
+        """Show the figures ``fresh`` just read of the images ``stale`` (as they were before
+        the read: one changed meanwhile is read again at the next refresh) and drop those of
+        the images ``gone``; ``first``: they are every row."""
+        read = {} if first or self._read is None else self._read
         read.update((r.id, _stamp(r)) for r in stale)
         for image_id in gone:
-            del read[image_id]
+            read.pop(image_id, None)
         self._read = read
         dropped = gone | {r.id for r in stale}
-        kept = [r for r in self.rows if r.image_id not in dropped]
+        kept = [] if first else [r for r in self.rows if r.image_id not in dropped]
         self.rows = sorted(kept + [r for r in fresh if r is not None], key=lambda r: r.image_id)
         self._show(None if first else dropped)
+
+    # -- reading in a thread -----------------------------------------------------------------
+
+    def _start(self, stale: list[ImageRecord], gone: set[int], first: bool) -> None:
+        """Read the figures of ``stale`` in a :class:`FiguresThread`; shown when it ends."""
+        self._generation += 1
+        thread = FiguresThread(self.project.location, self.project.user, stale, self._generation, self)
+        thread.progress.connect(self._progress)
+        thread.read.connect(self._figures_read)
+        thread.failed.connect(self._read_failed)
+        thread.done.connect(self._thread_done)
+        self.reading, self._threads[thread.generation] = thread, thread
+        self._pending = (gone, first)
+        self._progress(thread.generation, 0, len(stale))
+        thread.start()
+
+    def _progress(self, generation: int, done: int, total: int) -> None:
+        if self.reading is not None and generation == self.reading.generation:
+            self.summary.setText(f"Reading instance figures… {done}/{total}")
+
+    def _figures_read(self, generation: int, rows: list[InstanceQARow | None]) -> None:
+        thread = self.reading
+        if thread is None or generation != thread.generation or thread.was_cancelled:
+            return  # a read given up: a newer one shows its figures
+        self._apply(thread.records, rows, *self._pending)
+
+    def _read_failed(self, generation: int, message: str) -> None:
+        if self.reading is not None and generation == self.reading.generation:
+            self.summary.setText(f"The instance figures could not be read: {message}")
+
+    def _thread_done(self, generation: int) -> None:
+        """A thread ended: forget it; the current one's end does what was asked meanwhile."""
+        thread = self._threads.pop(generation, None)
+        if thread is not None:
+            thread.wait()
+            thread.deleteLater()
+        if self.reading is None or generation != self.reading.generation:
+            return
+        self.reading = None
+        queued, self._queued = self._queued, None
+        if queued is not None:
+            self.follow(list(queued[0].values()), queued[1])
+        if self._restatus and self.reading is None:
+            self._restatus = False
+            self.refresh_statuses()
+
+    def _queue(self, records: Sequence[ImageRecord], complete: bool) -> None:
+        """Keep a refresh's ``records`` for when the read running ends: the latest of each
+        image, every image's when any call had them all."""
+        known, was_complete = ({}, False) if complete or self._queued is None else self._queued
+        known = {**known, **{r.id: r for r in records}}
+        self._queued = (known, complete or was_complete)
+
+    def _give_up(self) -> None:
+        """Cancel the read running (its thread ends on its own) and what was asked meanwhile."""
+        if self.reading is not None:
+            self.reading.cancel()
+        self.reading, self._queued = None, None
+
+    def stop(self) -> None:
+        """Cancel every read and wait for its thread (the panel or its Review tab closes)."""
+        self._give_up()
+        for thread in list(self._threads.values()):
+            thread.cancel()
+            thread.wait()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.stop()
+        super().closeEvent(event)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """The Review tab it is attached to closes (the window closes): stop reading."""
+        if event.type() == QEvent.Type.Close:
+            self.stop()
+        return super().eventFilter(watched, event)
 
     def _show(self, changed: set[int] | None = None) -> None:
         """Show the summary and the rows: every row (``changed`` None: 0.1 s at 700 images), or
@@ -166,7 +271,8 @@ class InstanceReviewPanel(QGroupBox):
             self.table.setItem(r, c, item)
 
     def refresh_statuses(self, statuses: Mapping[int, str] | None = None) -> None:
-        """Re-read only the images' statuses (one query): after a decision.
+        """Re-read only the images' statuses (one query): after a decision (once the figures
+        are read, while a thread reads them).
 
         Parameters
         ----------
@@ -175,6 +281,9 @@ class InstanceReviewPanel(QGroupBox):
             read here, unless the table has no rows (nothing to show them on: the image list
             of a 20,000-image project took 2.5 s to read).
         """
+        if self.reading is not None:
+            self._restatus = True  # read when the figures are: they may show the old ones
+            return
         if not self.rows:
             return
         if statuses is None:
@@ -207,5 +316,6 @@ def attach(review: ReviewView, project: Any, open_image) -> InstanceReviewPanel:
     panel = InstanceReviewPanel(project, review)
     layout.addWidget(panel)
     review.refreshed.connect(panel.follow)  # F5, a visit and the poll: what changed
+    review.installEventFilter(panel)  # its close stops the panel's reads
     panel.openImageRequested.connect(open_image)
     return panel
