@@ -180,9 +180,13 @@ class AnnotationDocument:
                 f"image {self.image_id}: no mask for task {task!r}; tasks are {self.tasks}"
             ) from None
 
-    def _recorded(self, task: str, box: BBox | None, edit: bool = True) -> bool:
+    def _recorded(
+        self, task: str, box: BBox | None, edit: bool = True, on_step: Callable[[int], None] | None = None
+    ) -> bool:
         if not self.history[task].commit(self.masks[task], box):
             return False
+        if on_step is not None:  # before the listeners: the journal they write holds what it logs
+            on_step(self.history[task].last_serial())
         if edit:
             self.actions += 1
             self._track_clean(task)
@@ -241,13 +245,15 @@ class AnnotationDocument:
 
     def apply(
         self, task: str, fn: Callable[..., BBox | None], *args: Any, edit: bool = True,
-        **kwargs: Any,
+        on_step: Callable[[int], None] | None = None, **kwargs: Any,
     ) -> BBox | None:  # fmt: skip
         """Run ``fn(mask, *args, **kwargs)`` (any :mod:`.masks` edit) as one undo step.
 
         ``edit=False`` records a step that is not the operator's (the model's proposal loaded
         as the starting mask): undoable, announced, but neither an action nor unsaved.
-        Returns the box ``fn`` reported, or ``None`` when nothing changed.
+        ``on_step(serial)`` is called with the new step's serial once it is recorded, before the
+        change is announced (a Smart click logs itself there, so the recovery journal a listener
+        writes holds it). Returns the box ``fn`` reported, or ``None`` when nothing changed.
         """
         mask = self._task(task)
         if task in self._strokes:
@@ -263,7 +269,7 @@ class AnnotationDocument:
         if box is None:
             hist.cancel()
             return None
-        return box if self._recorded(task, box, edit) else None
+        return box if self._recorded(task, box, edit, on_step) else None
 
     def undo(self, task: str) -> BBox | None:
         """Undo the last step of ``task``; returns the box to repaint, or None."""

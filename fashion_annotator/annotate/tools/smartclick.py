@@ -198,6 +198,15 @@ def _too_thin(box: tuple[float, float, float, float], shape: tuple[int, int]) ->
     return min(shrunk_box_size(box, shape)) < MIN_SHRUNK_BOX_PX
 
 
+def _take_back(ctx: ToolContext, removed: _Entry, step: int) -> None:
+    """Mark the logged click of ``removed`` as taken back by the step ``step`` (Ctrl+click on
+    its marker): not saved as training data while that step stands. Called as the step is
+    recorded, so the recovery journal written then leaves the click out."""
+    for logged in ctx.document.click_log.get(ctx.task, []):
+        if logged.get("step") == removed.step and (logged["y"], logged["x"]) == (removed.click.y, removed.click.x):
+            logged["gone"] = step
+
+
 def _write_object(
     mask: np.ndarray, obj: np.ndarray, bounds: tuple[int, int, int, int], label: int
 ) -> BBox | None:
@@ -389,17 +398,18 @@ class SmartClickTool(Tool):
     def _commit(self, ctx: ToolContext, obj: np.ndarray, bounds, kind: str, clicks: list,
                 box: tuple[float, float, float, float] | None = None) -> BBox | None:  # fmt: skip
         """Write ``obj`` into the mask as one step and log its clicks (a box prompt's virtual
-        click with the box ``(y0, x0, y1, x1)``, photo pixels, for the click trainer)."""
-        bbox = ctx.document.apply(ctx.task, _write_object, obj, bounds, ctx.label)
-        if bbox is not None:
-            log = ctx.document.click_log.setdefault(ctx.task, [])
-            version = getattr(self.predictor(), "version", None)
-            step = ctx.document.history[ctx.task].last_serial()
-            extra = {} if box is None else {"box": [round(float(v), 1) for v in box]}
+        click with the box ``(y0, x0, y1, x1)``, photo pixels, for the click trainer), logged
+        as the step is recorded, before the recovery journal takes the mask."""
+        version = getattr(self.predictor(), "version", None)
+        extra = {} if box is None else {"box": [round(float(v), 1) for v in box]}
+
+        def log(step: int) -> None:
+            logged = ctx.document.click_log.setdefault(ctx.task, [])
             for c in clicks:
-                log.append({"kind": kind, **c.as_dict(), **extra, "label": ctx.label, "model": version,
-                            "t": round(time.time(), 3), "step": step})  # fmt: skip
-        return bbox
+                logged.append({"kind": kind, **c.as_dict(), **extra, "label": ctx.label, "model": version,
+                               "t": round(time.time(), 3), "step": step})  # fmt: skip
+
+        return ctx.document.apply(ctx.task, _write_object, obj, bounds, ctx.label, on_step=log)
 
     def _correct(self, predictor, mask: np.ndarray, clicks: list, entries: list[_Entry],
                  guide: np.ndarray | None = None):  # fmt: skip
@@ -497,7 +507,8 @@ class SmartClickTool(Tool):
             where |= update.mask != obj  # ...and wherever the replayed clicks now act
             replayed.append((entry, np.packbits(obj), np.packbits(update.mask)))
             obj = update.mask
-        bbox = ctx.document.apply(ctx.task, _write_where, obj, where, ctx.label)
+        bbox = ctx.document.apply(ctx.task, _write_where, obj, where, ctx.label,
+                                  on_step=lambda step: _take_back(ctx, removed, step))  # fmt: skip
         # Undoing the removal brings back the removed and the replayed clicks as they were and
         # takes back the replayed ones' new markers; redoing it swaps them again.
         step = ctx.document.history[ctx.task].last_serial()
@@ -507,9 +518,8 @@ class SmartClickTool(Tool):
                 self._session.remove(entry)
             else:
                 entry.gone = step
-        for logged in ctx.document.click_log.get(ctx.task, []):  # not saved as training data
-            if logged.get("step") == removed.step and (logged["y"], logged["x"]) == (removed.click.y, removed.click.x):
-                logged["gone"] = step if bbox is not None else logged["step"]
+        if bbox is None:  # no step: the click is gone for good
+            _take_back(ctx, removed, removed.step)
         self._session.extend(later)
         self._entries[i:] = later
         return ToolResult(bbox, committed=bbox is not None)
