@@ -18,11 +18,11 @@ import numpy as np
 
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import load_preview
-from fashion_annotator.core.journal import JournalEntry, RecoveryJournal
+from fashion_annotator.core.journal import JournalEntry, JournalError, RecoveryJournal
 from fashion_annotator.core.lazy_masks import MaskReader
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.api import ProjectStore
-from fashion_annotator.dataset.click_logs import write_click_log
+from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import (
@@ -44,6 +44,7 @@ __all__ = [
     "DeclinedEntry",
     "OtherPhoto",
     "StaleEntry",
+    "already_saved",
     "effort_so_far",
     "imported_start",
     "latest_versions",
@@ -462,12 +463,47 @@ class OtherPhoto(DeclinedEntry):
         )
 
 
+def already_saved(project: ProjectStore, entry: JournalEntry) -> bool:
+    """Whether ``entry`` holds nothing the store lacks: its mask is, pixel for pixel, the latest
+    saved version of its task (on the photo it was made on), and so is its Smart-click log. A
+    window killed between a save's commit and the deletion of its journal entry leaves one;
+    restoring it would only add a copy, and declining it would tell the operator that newer work
+    won over edits that are saved. When the latest version is the entry's own save (the one after
+    its base, under its user) and lacks the entry's click log (the kill came before the log was
+    written), the log is written beside it now; any other difference in the log (or a failure to
+    write it) keeps the entry, which is then restored or set aside as any other.
+    """
+    try:
+        image_id = int(entry.image_id)
+        if entry.photo is not None and entry.photo != project.image(image_id).sha256:
+            return False
+        versions = project.mask_versions(image_id, entry.task)
+        if not versions:
+            return False
+        latest = versions[-1]
+        saved = project.load_mask(image_id, entry.task, latest.version)
+        if saved is None or not np.array_equal(saved, entry.load_mask()):
+            return False
+        logged = read_click_log(latest.path)
+        if not entry.clicks or list(entry.clicks) == logged:
+            return True
+        own = entry.base is not None and latest.version == entry.base + 1 and latest.user == entry.user
+        if not own or logged:
+            return False
+        write_click_log(latest.path, list(entry.clicks))
+    except (ProjectError, JournalError, OSError, ValueError, KeyError, TypeError) as exc:
+        log.warning("journal entry %s not checked against the saved version: %s", entry.path, exc)
+        return False
+    return True
+
+
 def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     """Save a journalled mask as a new version (``source="recovered"``) and delete the entry.
 
     The entry's Smart-click log is written beside the version; when that fails it is logged and
     the entry is deleted all the same (the mask is saved: restored again, it would be refused
-    as stale).
+    as stale). An entry the store already holds (:func:`already_saved`) is deleted, nothing
+    saved.
 
     Raises
     ------
@@ -488,6 +524,9 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
     record = project.image(image_id)
     if entry.photo is not None and entry.photo != record.sha256:
         raise OtherPhoto(entry, display_name(record.name, Path(project.root)))
+    if already_saved(project, entry):  # a save committed, the window killed before the entry went
+        entry.path.unlink(missing_ok=True)
+        return
     versions = project.mask_versions(image_id, entry.task)
     base = entry.base
     if versions and answered_late(project, versions[-1], base, entry.unanswered, entry.user or project.user):

@@ -111,6 +111,52 @@ def test_edits_survive_a_real_crash_and_are_restored(qtbot, root, tmp_path):
         project.close()
 
 
+KILLED_AT_DISCARD_SCRIPT = CRASH_SCRIPT.replace(
+    "os._exit(3)  # dies without saving, as a crash would\n",
+    textwrap.dedent(
+        """
+        import signal
+        from fashion_annotator.core.journal import RecoveryJournal
+
+        # killed right after the save's commit, before its journal entry is deleted
+        RecoveryJournal.discard = lambda *_a, **_k: os.kill(os.getpid(), signal.SIGKILL)
+        window.save()
+        os._exit(3)
+        """
+    ),
+)
+assert KILLED_AT_DISCARD_SCRIPT != CRASH_SCRIPT
+
+
+def test_a_save_killed_before_its_journal_entry_went_is_not_offered_again(qtbot, root, tmp_path):
+    """A crash tester: a SIGKILL between a save's commit and the deletion of its journal entry
+    made the next start ask "Restore unsaved edits?" and then say that "version 1 saved by
+    alice ... is newer than these unsaved edits" (kept in declined/): her own save, pixel for
+    pixel. The entry is already saved: deleted without a question or a word."""
+    script = tmp_path / "killed.py"
+    script.write_text(KILLED_AT_DISCARD_SCRIPT)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run([sys.executable, str(script), str(root), str(tmp_path / "s.ini")],
+                          env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == -9, done.stderr
+    with Project.open(root) as project:
+        first = project.images()[0].id
+        assert [v.source for v in project.mask_versions(first, "garment")] == ["operator"]
+        saved = project.load_mask(first, "garment")
+    (entry,) = journal_entries(root / "journal")
+    np.testing.assert_array_equal(entry.load_mask(), saved)
+    answers = Answers(restore=True)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    try:
+        assert answers.asked == [], "nothing unsaved to offer"
+        assert not journal_entries(root / "journal") and not (root / "journal" / "declined").exists()
+        assert [v.source for v in project.mask_versions(first, "garment")] == ["operator"]
+        assert not window.banner.isVisible() or "newer" not in window.banner.text()
+    finally:
+        window.close()
+        project.close()
+
+
 def _crash(window, project) -> None:
     # Abandon the window as a crash would: its document is dropped unsaved, the journal stays.
     window.session.jobs.shutdown()

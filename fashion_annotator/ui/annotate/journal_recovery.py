@@ -54,7 +54,9 @@ class JournalRecovery:
     def recoverable(self) -> list[JournalEntry]:
         """Unsaved edits left by sessions that ended without saving: every journal entry but
         this session's own and those of an image another live session holds (a colleague's
-        running session keeps its edits; it is not a crashed one)."""
+        running session keeps its edits; it is not a crashed one). An entry the store already
+        holds (:func:`~fashion_annotator.annotate.session.already_saved`: a save committed, then
+        the window was killed before the entry went) is deleted, never offered."""
         own = self.project.leases.token
         out = []
         for entry in journal_entries(self.journal_root, skip=self.journal.directory):
@@ -63,6 +65,10 @@ class JournalRecovery:
             except (ProjectError, ValueError, TypeError):
                 lease = None
             if lease is not None and lease.token != own and not process_gone(lease.host, lease.pid):
+                continue
+            if session.already_saved(self.project, entry):
+                entry.path.unlink(missing_ok=True)
+                self._tidy(entry.path.parent)
                 continue
             out.append(entry)
         return out

@@ -13,6 +13,7 @@ from PIL import Image
 from fashion_annotator.annotate.session import (
     OpenImage,
     StaleEntry,
+    already_saved,
     load_document,
     restore_entry,
     save_open_image,
@@ -475,3 +476,75 @@ def test_edits_journalled_after_a_lost_answer_are_restored_after_a_crash(tmp_pat
         versions = project.mask_versions(image_id, "garment")
         assert [(v.version, v.source) for v in versions][-1] == (2, "recovered")
         np.testing.assert_array_equal(project.load_mask(image_id, "garment"), doc.masks["garment"])
+
+
+class _KilledAtDiscard(RecoveryJournal):
+    """A journal whose window is killed right after a save's commit: the entry stays as a crash
+    between the commit and its deletion leaves it."""
+
+    def discard(self, image_id, task=None) -> None:
+        raise KeyboardInterrupt("killed")
+
+
+def _saved_then_killed(project: Project, image_id: int, root: Path, clicks: list[dict] | None = None):
+    """Open the image, dab, journal it as the window does, save; the window dies before the
+    entry goes. Returns the entry the crash left."""
+    journal = _KilledAtDiscard(root / "journal" / "olga@host-1-dead", user="olga")
+    doc, fresh = load_document(project, image_id)
+    opened = OpenImage(doc, fresh=fresh, base_versions={"garment": 0, "parsing7": 0})
+    _dab(doc, 25, 30)
+    doc.click_log["garment"] = [dict(c, step=0) for c in clicks or ()]
+    journal.record(image_id, "garment", doc.masks["garment"], seconds=2.0, actions=1, base=0,
+                   clicks=doc.standing_clicks("garment"), photo=project.image(image_id).sha256)  # fmt: skip
+    with pytest.raises(KeyboardInterrupt):
+        save_open_image(project, opened, journal)
+    (entry,) = journal.entries()
+    return entry
+
+
+def test_an_entry_left_by_a_kill_right_after_its_save_is_already_saved(tmp_path: Path) -> None:
+    """A crash tester: a kill between a save's commit and the deletion of its journal entry
+    made the next start offer the edits and then decline them as if a colleague had saved over
+    them ("version 1 saved by olga ... is newer than these unsaved edits"): it was her own save,
+    pixel for pixel. Such an entry is already saved: deleted, nothing saved again."""
+    project, image_id = _project(tmp_path)
+    with project:
+        entry = _saved_then_killed(project, image_id, tmp_path / "p")
+        assert [v.version for v in project.mask_versions(image_id, "garment")] == [1]
+        assert already_saved(project, entry)
+        restore_entry(project, entry)
+        assert not entry.path.exists()
+        assert [(v.version, v.source) for v in project.mask_versions(image_id, "garment")] == [(1, "operator")]
+
+
+def test_an_entry_that_differs_from_the_saved_pixels_is_never_taken_as_saved(tmp_path: Path) -> None:
+    project, image_id = _project(tmp_path)
+    with project:
+        entry = _saved_then_killed(project, image_id, tmp_path / "p")
+        with Project.open(tmp_path / "p", user="bob") as bob:  # bob changed one pixel since
+            mask = bob.load_mask(image_id, "garment")
+            mask[0, 0] = 1 - mask[0, 0]
+            bob.save_mask(image_id, "garment", mask)
+        assert not already_saved(project, entry)
+        with pytest.raises(StaleEntry, match="version 2 saved by bob"):
+            restore_entry(project, entry)
+        assert entry.path.exists(), "kept for the caller to set aside"
+
+
+def test_an_own_save_killed_before_its_click_log_gets_the_log_from_the_entry(tmp_path: Path) -> None:
+    """The kill can come after the commit and before the Smart-click log is written beside the
+    version: the entry's clicks (training data) are written there, then the entry goes."""
+    from fashion_annotator.dataset.click_logs import click_log_path, read_click_log
+
+    clicks = [{"kind": "click", "y": 30.0, "x": 25.0, "positive": True, "label": 1}]
+    project, image_id = _project(tmp_path)
+    with project:
+        entry = _saved_then_killed(project, image_id, tmp_path / "p", clicks)
+        saved = project.mask_versions(image_id, "garment")[-1]
+        click_log_path(saved.path).unlink()  # the kill came before the log was written
+        assert already_saved(project, entry)
+        assert read_click_log(saved.path) == clicks
+        # a log that differs from the saved one is not taken as saved: restored or set aside
+        with Project.open(tmp_path / "p", user="bob") as bob:
+            bob.save_mask(image_id, "garment", project.load_mask(image_id, "garment"))
+        assert not already_saved(project, entry), "bob's version has no clicks: the entry's would be lost"
