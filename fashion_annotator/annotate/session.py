@@ -1,4 +1,5 @@
-"""The rules of one open image, without Qt: load, which tasks to save, save, restore.
+"""The rules of one open image, without Qt: load, which tasks to save, save (restoring a
+crashed window's journal entries: :mod:`fashion_annotator.annotate.restore`).
 
 :class:`fashion_annotator.ui.annotate.image_session.ImageSession` adds the Qt parts (signals,
 the autosave and lease-renewal timers, background jobs) and calls these functions, so what
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,12 +18,11 @@ import numpy as np
 
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import load_preview
-from fashion_annotator.core.journal import JournalEntry, JournalError, RecoveryJournal
+from fashion_annotator.core.journal import RecoveryJournal
 from fashion_annotator.core.lazy_masks import MaskReader
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.api import ProjectStore
-from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
-from fashion_annotator.dataset.display import display_name
+from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import (
     IMPORTED_PROPOSAL,
@@ -41,20 +40,16 @@ __all__ = [
     "EDITED_STATUS",
     "NewerVersion",
     "OpenImage",
-    "DeclinedEntry",
-    "OtherPhoto",
-    "StaleEntry",
-    "already_saved",
     "effort_so_far",
     "imported_start",
     "latest_versions",
     "load_document",
     "own_unanswered_save",
     "replace_mask",
-    "restore_entry",
     "save_open_image",
     "tasks_to_save",
     "untouched",
+    "write_saved_click_log",
 ]
 
 log = logging.getLogger(__name__)
@@ -358,7 +353,7 @@ def save_open_image(
             opened.base_versions[task] = saved.version
         clicks = doc.take_click_log(task)
         if clicks:
-            _write_click_log(saved, clicks, warnings)
+            write_saved_click_log(saved, clicks, warnings)
         doc.mark_saved([task])
         opened.fresh.discard(task)
         journal.discard(image_id, task)
@@ -414,7 +409,7 @@ def answered_late(project: ProjectStore, newer: MaskVersion, base: int | None, t
     return saved is not None and mask_fingerprint(saved) in tried
 
 
-def _write_click_log(saved: MaskVersion, clicks: list[dict], warnings: list[str] | None) -> None:
+def write_saved_click_log(saved: MaskVersion, clicks: list[dict], warnings: list[str] | None) -> None:
     """Write the Smart-click log of the version just ``saved``; a failure (full disk, a file
     system error) is logged and added to ``warnings``, since the mask itself is saved."""
     try:
@@ -425,131 +420,6 @@ def _write_click_log(saved: MaskVersion, clicks: list[dict], warnings: list[str]
         log.warning("%s", text)
         if warnings is not None:
             warnings.append(text)
-
-
-class DeclinedEntry(ValueError):
-    """A journal entry :func:`restore_entry` refuses for good: nothing is saved and the caller
-    sets the entry aside (``journal/declined/``). ``entry`` is that entry."""
-
-    def __init__(self, entry: JournalEntry, text: str) -> None:
-        super().__init__(text)
-        self.entry = entry
-
-
-class StaleEntry(DeclinedEntry):
-    """A journal entry older than the image's latest saved version: restoring it would hide
-    newer work. ``newer`` is that version."""
-
-    def __init__(self, entry: JournalEntry, newer: MaskVersion, name: str = "") -> None:
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(newer.created))
-        super().__init__(
-            entry,
-            f"{name or f'image {entry.image_id}'} ({entry.task}): version {newer.version} saved by "
-            f"{newer.user} at {when} is newer than these unsaved edits; not restored over it",
-        )
-        self.newer = newer
-
-
-class OtherPhoto(DeclinedEntry):
-    """A journal entry whose edits were made on another photo than the one that has its image id
-    now (an index restored from a backup reuses ids): restoring it would put them on the wrong
-    photo."""
-
-    def __init__(self, entry: JournalEntry, name: str) -> None:
-        super().__init__(
-            entry,
-            f"{name} ({entry.task}): these unsaved edits were made on another photo than the one "
-            f"image {entry.image_id} is now (an index restored from a backup?); not restored onto it",
-        )
-
-
-def already_saved(project: ProjectStore, entry: JournalEntry) -> bool:
-    """Whether ``entry`` holds nothing the store lacks: its mask is, pixel for pixel, the latest
-    saved version of its task (on the photo it was made on), and so is its Smart-click log. A
-    window killed between a save's commit and the deletion of its journal entry leaves one;
-    restoring it would only add a copy, and declining it would tell the operator that newer work
-    won over edits that are saved. When the latest version is the entry's own save (the one after
-    its base, under its user) and lacks the entry's click log (the kill came before the log was
-    written), the log is written beside it now; any other difference in the log (or a failure to
-    write it) keeps the entry, which is then restored or set aside as any other.
-    """
-    try:
-        image_id = int(entry.image_id)
-        if entry.photo is not None and entry.photo != project.image(image_id).sha256:
-            return False
-        versions = project.mask_versions(image_id, entry.task)
-        if not versions:
-            return False
-        latest = versions[-1]
-        saved = project.load_mask(image_id, entry.task, latest.version)
-        if saved is None or not np.array_equal(saved, entry.load_mask()):
-            return False
-        logged = read_click_log(latest.path)
-        if not entry.clicks or list(entry.clicks) == logged:
-            return True
-        own = entry.base is not None and latest.version == entry.base + 1 and latest.user == entry.user
-        if not own or logged:
-            return False
-        write_click_log(latest.path, list(entry.clicks))
-    except (ProjectError, JournalError, OSError, ValueError, KeyError, TypeError) as exc:
-        log.warning("journal entry %s not checked against the saved version: %s", entry.path, exc)
-        return False
-    return True
-
-
-def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
-    """Save a journalled mask as a new version (``source="recovered"``) and delete the entry.
-
-    The entry's Smart-click log is written beside the version; when that fails it is logged and
-    the entry is deleted all the same (the mask is saved: restored again, it would be refused
-    as stale). An entry the store already holds (:func:`already_saved`) is deleted, nothing
-    saved.
-
-    Raises
-    ------
-    OtherPhoto
-        The entry names the photo its edits were made on, and the image with its id now has
-        another (ids are reused after an index is restored from a backup): nothing is saved,
-        the entry stays for the caller to set aside. Entries without it are matched by id.
-    StaleEntry
-        The latest saved version is not the one the edits started from (a colleague saved
-        over it), or, in journals without that number, a version was saved after the entry
-        was written: nothing is saved, the entry stays for the caller to set aside.
-    LeaseHeld
-        Another live session holds the image (a crashed one's lease is broken by the store).
-    ValueError, ProjectError, KeyError
-        The entry or the store cannot be used; the entry stays in the journal.
-    """
-    image_id = int(entry.image_id)
-    record = project.image(image_id)
-    if entry.photo is not None and entry.photo != record.sha256:
-        raise OtherPhoto(entry, display_name(record.name, Path(project.root)))
-    if already_saved(project, entry):  # a save committed, the window killed before the entry went
-        entry.path.unlink(missing_ok=True)
-        return
-    versions = project.mask_versions(image_id, entry.task)
-    base = entry.base
-    if versions and answered_late(project, versions[-1], base, entry.unanswered, entry.user or project.user):
-        base = versions[-1].version  # the crashed window's own save, its answer lost before the crash
-    if not versions:
-        stale = False
-    elif base is not None:
-        stale = versions[-1].version != base
-    else:  # a journal written before the base version was recorded
-        stale = versions[-1].created > entry.written_at
-    if stale:
-        raise StaleEntry(entry, versions[-1], display_name(record.name, Path(project.root)))
-    # edited: as a save, a recovered version is not the approved one (same transaction);
-    # base: a colleague's save since the check above still refuses it
-    try:
-        saved = project.save_mask(image_id, entry.task, entry.load_mask(), seconds=entry.seconds,
-                                  actions=entry.actions, source="recovered",
-                                  user=entry.user or None, edited=True, base=base)  # fmt: skip
-    except NewerVersion as newer:
-        raise StaleEntry(entry, newer.version, display_name(record.name, Path(project.root))) from newer
-    if entry.clicks:  # the Smart clicks behind the edits are training data like a save's
-        _write_click_log(saved, list(entry.clicks), None)
-    entry.path.unlink(missing_ok=True)
 
 
 def keeps_operator_mask(project: ProjectStore, opened: OpenImage, task: str) -> bool:

@@ -84,7 +84,7 @@ class JournalEntry:
     unanswered : tuple of str
         Fingerprints of the masks of saves that raised since ``base`` (a commit whose answer was
         lost may have reached the server): a version after ``base`` with one of them is the
-        window's own, not a colleague's (:func:`fashion_annotator.annotate.session.restore_entry`).
+        window's own, not a colleague's (:func:`fashion_annotator.annotate.restore.restore_entry`).
     """
 
     image_id: int | str

@@ -15,6 +15,7 @@ from fashion_annotator.core.journal import DECLINED
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import is_postgres_url
+from fashion_annotator.dataset.records import ProjectError
 
 if TYPE_CHECKING:
     from fashion_annotator.core.journal import JournalEntry
@@ -47,7 +48,7 @@ def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
     for entry in entries:
         try:
             name = w.display_name(w.project.image(int(entry.image_id)))
-        except (KeyError, ValueError, LookupError):
+        except (KeyError, ValueError, LookupError, ProjectError):  # no such image any more
             name = f"image {entry.image_id}"
         names.append(f"{name} ({task_title(entry.task)})")
     return names

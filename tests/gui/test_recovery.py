@@ -626,3 +626,35 @@ def test_setting_aside_an_entry_another_window_took_is_not_an_error(tmp_path):
     declined = sorted(p.name for p in (root / "declined").iterdir())
     assert declined == ["i2__garment.2.fajournal", "i2__garment.fajournal"]
     assert (root / "declined" / "i2__garment.fajournal").read_bytes() == b"declined before"
+
+
+def test_edits_of_an_image_no_longer_in_the_project_are_set_aside_and_not_offered_again(qtbot, root, tmp_path):
+    """A crash tester: a crashed session's entries of an image that is gone (the index restored
+    from a backup) said "Could not restore ...: no image with id 4" at every start, and the
+    offer came back forever (the real question, naming the images, raised instead)."""
+    from fashion_annotator.ui.window_lifecycle import entry_names
+
+    with Project.open(root) as project:
+        gone = max(r.id for r in project.images()) + 1
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])  # the crashed window, gone since
+    ended.wait()
+    crashed = session_journal(root / "journal", f"bob@{socket.gethostname()}-{ended.pid}-dead0003", user="bob")
+    crashed.record(gone, "garment", np.ones((20, 30), np.uint8), actions=3, base=0)
+    answers = Answers(restore=True)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    try:
+        assert [[e.image_id for e in entries] for _, entries in answers.asked] == [[gone]]
+        assert entry_names(window, answers.asked[0][1]) == [f"image {gone} (Garment cutout)"]
+        text = window.status.currentMessage()  # the first image's notes take the banner
+        assert f"image {gone} (garment): no longer in the project" in text and "declined" in text
+        assert not journal_entries(root / "journal")
+        (kept,) = RecoveryJournal(root / "journal" / "declined").entries()
+        assert (kept.image_id, kept.user) == (gone, "bob")
+    finally:
+        window.close()
+        project.close()
+    again = Answers(restore=True)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", again)
+    window.close()
+    project.close()
+    assert again.asked == [], "not offered again"

@@ -221,7 +221,7 @@ def test_the_recovery_journal_holds_every_click_that_stands(qtbot, opened) -> No
     (the journal was written as the mask changed, before the click was logged), and a click
     taken back with Ctrl+click on its marker stayed in it. A journal written after N clicks
     restores N clicks; a taken-back one is left out."""
-    from fashion_annotator.annotate.session import restore_entry
+    from fashion_annotator.annotate.restore import restore_entry
 
     window, project = opened
     image_id = window.session.image_id

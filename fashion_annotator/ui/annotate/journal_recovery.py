@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fashion_annotator.annotate import session
+from fashion_annotator.annotate.restore import DeclinedEntry, already_saved, restore_entry
 from fashion_annotator.core.journal import (
     DECLINED,
     JournalEntry,
@@ -55,7 +55,7 @@ class JournalRecovery:
         """Unsaved edits left by sessions that ended without saving: every journal entry but
         this session's own and those of an image another live session holds (a colleague's
         running session keeps its edits; it is not a crashed one). An entry the store already
-        holds (:func:`~fashion_annotator.annotate.session.already_saved`: a save committed, then
+        holds (:func:`~fashion_annotator.annotate.restore.already_saved`: a save committed, then
         the window was killed before the entry went) is deleted, never offered."""
         own = self.project.leases.token
         out = []
@@ -66,7 +66,7 @@ class JournalRecovery:
                 lease = None
             if lease is not None and lease.token != own and not process_gone(lease.host, lease.pid):
                 continue
-            if session.already_saved(self.project, entry):
+            if already_saved(self.project, entry):
                 entry.path.unlink(missing_ok=True)
                 self._tidy(entry.path.parent)
                 continue
@@ -79,15 +79,16 @@ class JournalRecovery:
         Returns the ids of the restored images. An entry whose image is still leased by the
         crashed session (this host, a process that no longer runs) is retried when that lease
         lapses, then :attr:`restored` is emitted; an entry older than the image's latest saved
-        version, or made on another photo than the one with its image id now, is set aside
-        (``journal/declined/``, never saved over newer work nor onto the wrong photo) and reported;
+        version, made on another photo than the one with its image id now, or of an image the
+        project no longer has, is set aside (``journal/declined/``, never saved over newer work
+        nor onto the wrong photo, never offered again) and reported;
         any other failure is reported through :attr:`error` and the entry stays in the journal.
         """
         restored = []
         for entry in entries:
             try:
-                session.restore_entry(self.project, entry)
-            except session.DeclinedEntry as declined:  # newer work saved, or another photo now
+                restore_entry(self.project, entry)
+            except DeclinedEntry as declined:  # newer work saved, another photo now, or no image
                 self.set_aside([entry])
                 self.error.emit(f"{declined}; the edits are kept in {self.journal_root / DECLINED}")
                 continue

@@ -10,12 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from fashion_annotator.annotate.restore import StaleEntry, already_saved, restore_entry
 from fashion_annotator.annotate.session import (
     OpenImage,
-    StaleEntry,
-    already_saved,
     load_document,
-    restore_entry,
     save_open_image,
     tasks_to_save,
     untouched,
@@ -352,7 +350,7 @@ def test_a_crashed_sessions_edits_are_never_restored_onto_another_photo_with_the
     edits were saved as c's mask. The entry now names its photo and is refused for another."""
     import shutil
 
-    from fashion_annotator.annotate.session import DeclinedEntry, OtherPhoto
+    from fashion_annotator.annotate.restore import DeclinedEntry, OtherPhoto
 
     project, _ = _project(tmp_path)
     root = tmp_path / "p"
@@ -548,3 +546,24 @@ def test_an_own_save_killed_before_its_click_log_gets_the_log_from_the_entry(tmp
         with Project.open(tmp_path / "p", user="bob") as bob:
             bob.save_mask(image_id, "garment", project.load_mask(image_id, "garment"))
         assert not already_saved(project, entry), "bob's version has no clicks: the entry's would be lost"
+
+
+def test_edits_of_an_image_the_project_no_longer_has_are_refused_for_good(tmp_path: Path) -> None:
+    """A crash tester: entries of an image that is gone (the index restored from a backup made
+    before it was added) failed with "no image with id 4" at every start and stayed, offered
+    again forever. They are declined (the caller sets them aside); a store that does not
+    answer is a failure for later, not a gone image."""
+    from fashion_annotator.annotate.restore import DeclinedEntry, ImageGone
+
+    project, image_id = _project(tmp_path)
+    journal = RecoveryJournal(tmp_path / "p" / "journal")
+    journal.record(image_id + 3, "garment", np.ones((40, 30), np.uint8), actions=2, base=0)
+    (entry,) = journal.entries()
+    with project:
+        with pytest.raises(ImageGone, match=rf"^image {image_id + 3} \(garment\): no longer in the project") as gone:
+            restore_entry(project, entry)
+        assert isinstance(gone.value, DeclinedEntry) and entry.path.exists()
+        assert not already_saved(project, entry)
+    with pytest.raises(ProjectError, match="closed") as away:  # the store does not answer
+        restore_entry(project, entry)
+    assert not isinstance(away.value, DeclinedEntry)
