@@ -59,6 +59,7 @@ def start(w: MainWindow) -> None:
     if not is_postgres_url(str(w.project.location)):  # listed now: a crash must not forget it
         w.prefs.add_recent_project(w.project.root)
         w.prefs.sync()
+    w.session.tidy_ended_sessions()
     damaged = w.session.set_aside_damaged()
     entries = w.session.recoverable()
     restored: list[int] = []

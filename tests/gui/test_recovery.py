@@ -658,3 +658,33 @@ def test_edits_of_an_image_no_longer_in_the_project_are_set_aside_and_not_offere
     window.close()
     project.close()
     assert again.asked == [], "not offered again"
+
+
+def test_empty_journal_folders_of_ended_sessions_are_removed_at_start_a_running_ones_stay(qtbot, root, tmp_path):
+    """A crash tester: every session killed after it had saved everything left an empty journal
+    folder, kept forever (only folders whose entries were restored or declined were removed).
+    At start the empty folders of this host's ended sessions go; a running session's (another
+    window of the project) stays, and so does one with entries."""
+    host = socket.gethostname()
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        folders = {
+            "ended": session_journal(root / "journal", f"bob@{host}-{ended.pid}-dead0004").directory,
+            "running": session_journal(root / "journal", f"carl@{host}-{running.pid}-live0001").directory,
+            "elsewhere": session_journal(root / "journal", "dora@otherhost-77-0ff51de0").directory,
+        }
+        for folder in folders.values():
+            folder.mkdir(parents=True)
+        answers = Answers(restore=False)
+        window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+        window.close()
+        project.close()
+        assert answers.asked == []
+        assert not folders["ended"].exists(), "an ended session's empty folder is removed"
+        assert folders["running"].is_dir(), "a running session's folder stays"
+        assert folders["elsewhere"].is_dir(), "another host's session cannot be asked: it stays"
+    finally:
+        running.kill()
+        running.wait()

@@ -146,6 +146,19 @@ class JournalRecovery:
             self._tidy(problem.path.parent)
         return said
 
+    def tidy_ended_sessions(self) -> None:
+        """Remove the empty journal folders of sessions of this host whose process has ended
+        (a session killed after it saved everything leaves one); a running session's folder
+        (another window of the project) and one another host wrote (its process cannot be
+        asked about) stay."""
+        if not self.journal_root.is_dir():
+            return
+        host = socket.gethostname()
+        for folder in self.journal_root.iterdir():
+            pid = session_pid(folder, host) if folder.is_dir() and folder.name != DECLINED else None
+            if pid is not None and process_gone(host, pid):
+                self._tidy(folder)
+
     def _tidy(self, folder: Path) -> None:
         """Remove another (ended) session's journal folder once it is empty."""
         if folder.parent == self.journal_root and folder != self.journal.directory:
