@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -309,6 +310,11 @@ def finish_export(out: str | Path) -> None:
     (Path(out) / UNFINISHED_EXPORT).unlink(missing_ok=True)
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
+"""A Windows absolute path (``C:\\photos\\look.jpg``, ``C:/photos``); ``a:b.jpg`` is a file name
+(Linux and macOS allow a colon; on Windows the join lands outside the folder and is refused)."""
+
+
 def safe_join(root: Path, name: str) -> Path:
     """Resolve ``name`` (from a file we import) inside ``root``, refusing escapes.
 
@@ -320,7 +326,7 @@ def safe_join(root: Path, name: str) -> Path:
     if not name or "\x00" in name:
         raise ValueError(f"{name!r}: empty or invalid file name")
     candidate = Path(name)
-    if candidate.is_absolute() or name.startswith(("/", "\\")) or ":" in candidate.parts[0]:
+    if candidate.is_absolute() or name.startswith(("/", "\\")) or _DRIVE.match(name):
         raise ValueError(f"{name}: absolute path refused (must be relative to {root})")
     if ".." in Path(name.replace("\\", "/")).parts:
         raise ValueError(f"{name}: path escapes the source folder ('..') and was refused")

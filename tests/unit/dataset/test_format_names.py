@@ -1,0 +1,54 @@
+"""Masks attach to the right photo whatever the photos are named: untidy names, names our own
+exports changed, names as another system writes them (NFD, not UTF-8, a backslash)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.dataset.formats import import_source
+from fashion_annotator.dataset.formats.common import safe_join
+from fashion_annotator.dataset.store import Project
+
+H, W = 24, 32
+
+#: Names that clash once exported (case, a shared stem, the same name once made UTF-8).
+UNTIDY = ("A.jpg", "a.jpg", "look.jpg", "look.png", b"\xff.jpg", b"\xfe.jpg", "a:b.jpg", "UPPER.JPG")
+
+#: Where each format's export keeps its photos (removed: a vendor sends annotations only).
+PHOTO_DIRS = {"plain": "images", "coco": "images", "cvat": "images", "voc": "JPEGImages",
+              "labelstudio": "images", "yolo": "images", "labelme": ""}  # fmt: skip
+
+
+def _photos(folder: Path, write_photo, names: tuple[str | bytes, ...]) -> Path:
+    """Write one distinct photo per name (bytes: a name that is not UTF-8) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for seed, name in enumerate(names):
+        raw = name if isinstance(name, bytes) else os.fsencode(name)
+        write_photo(Path(os.fsdecode(os.path.join(os.fsencode(folder), raw))), (H, W), seed=seed)
+    return folder
+
+
+def _mask(image_id: int) -> np.ndarray:
+    """A mask that tells image ``image_id``'s apart from the others'."""
+    mask = np.zeros((H, W), np.uint8)
+    mask[image_id : image_id + 4, 2 * image_id : 2 * image_id + 5] = 1
+    return mask
+
+
+def _project(root: Path, photos: Path) -> Project:
+    project = Project.create(root, tasks=("garment",))
+    import_source(project, photos, "photos")
+    return project
+
+
+def test_a_colon_in_a_file_name_is_no_drive(tmp_path: Path) -> None:
+    """``a:b.jpg`` (a COCO export's own file name) was refused as an absolute path."""
+    assert safe_join(tmp_path, "a:b.jpg") == tmp_path / "a:b.jpg"
+    assert safe_join(tmp_path, "shoot/look:2.jpg") == tmp_path / "shoot" / "look:2.jpg"
+    for absolute in ("C:\\photos\\a.jpg", "c:/photos/a.jpg", "\\\\server\\share\\a.jpg"):
+        with pytest.raises(ValueError, match="absolute path refused"):
+            safe_join(tmp_path, absolute)
