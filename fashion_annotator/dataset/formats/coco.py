@@ -465,7 +465,7 @@ def export_coco(
     annotations: list[dict] = []
 
     def write(record: ImageRecord, stem: str, mask: np.ndarray) -> None:
-        file_name = f"{stem}{record.path.suffix.lower()}"
+        file_name = f"{stem}{record.path.suffix}"
         instances = _instances(mask, record.id, len(annotations) + 1, shapes, tolerance)
         summary.upright += copy_upright(record.path, out / "images" / file_name, record.shape)
         images.append(

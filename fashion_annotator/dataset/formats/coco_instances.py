@@ -148,7 +148,7 @@ def export_coco_instances(
                 raise ProjectError(changed)
             image_taxonomy = load_instance_taxonomy(iset.taxonomy)
             parsing_names = project.taxonomy(iset.parsing_task).names
-            file_name = f"{stems[record.id]}{record.path.suffix.lower()}"
+            file_name = f"{stems[record.id]}{record.path.suffix}"
             summary.upright += copy_upright(record.path, out / "images" / file_name, record.shape)
         except FILE_ERRORS as exc:
             summary.errors.append((record.name, file_error_text(exc)))

@@ -198,7 +198,7 @@ def export_plain(
     summary = ExportSummary(out)
 
     def write(record: ImageRecord, stem: str, mask: np.ndarray) -> None:
-        summary.upright += copy_upright(record.path, out / "images" / f"{stem}{record.path.suffix.lower()}", record.shape)
+        summary.upright += copy_upright(record.path, out / "images" / f"{stem}{record.path.suffix}", record.shape)
         atomic_write_bytes(out / "masks" / f"{stem}.png", encode_mask_png(mask, taxonomy.colors))
 
     export_each(project, task, summary, write, progress)

@@ -303,7 +303,7 @@ def exported_images(
     """
     photo_dir.mkdir(parents=True, exist_ok=True)
     for record, stem, mask in masked_images(project, task, summary, progress):
-        photo = f"{stem}{record.path.suffix.lower()}"
+        photo = f"{stem}{record.path.suffix}"
         try:
             summary.upright += copy_upright(record.path, photo_dir / photo, record.shape)
         except FILE_ERRORS as exc:  # a photo gone or unreadable: listed, the export goes on

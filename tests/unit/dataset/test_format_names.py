@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_annotator.dataset.formats import import_source
+from fashion_annotator.dataset.formats import export_project, import_source
 from fashion_annotator.dataset.formats.common import safe_join
 from fashion_annotator.dataset.store import Project
 
@@ -52,3 +52,14 @@ def test_a_colon_in_a_file_name_is_no_drive(tmp_path: Path) -> None:
     for absolute in ("C:\\photos\\a.jpg", "c:/photos/a.jpg", "\\\\server\\share\\a.jpg"):
         with pytest.raises(ValueError, match="absolute path refused"):
             safe_join(tmp_path, absolute)
+
+
+@pytest.mark.parametrize("fmt", ["plain", "coco", "cvat", "labelme", "voc", "labelstudio", "yolo"])
+def test_an_export_keeps_the_photos_own_suffix(project: Project, tmp_path: Path, write_photo, fmt: str) -> None:
+    """``UPPER.JPG`` was exported as ``UPPER.jpg``: renamed, for no reason."""
+    import_source(project, _photos(tmp_path / "shoot", write_photo, ("UPPER.JPG",)), "photos")
+    (record,) = project.images()
+    project.save_mask(record.id, "garment", _mask(1))
+    export_project(project, tmp_path / "out", fmt, "garment")
+    written = sorted(p.name for p in (tmp_path / "out" / PHOTO_DIRS[fmt]).iterdir() if p.stem == "UPPER")
+    assert "UPPER.JPG" in written and "UPPER.jpg" not in written
