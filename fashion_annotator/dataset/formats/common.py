@@ -17,7 +17,7 @@ import numpy as np
 from fashion_annotator.core.atomic import WRITE_ERRNOS
 from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted
-from fashion_annotator.dataset.confine import MAX_NAME_BYTES, storable_name
+from fashion_annotator.dataset.confine import MAX_NAME_BYTES, shown_path, storable_name
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -100,13 +100,18 @@ class ImportSummary:
     #: Photos added that have an alpha channel: shown as stored, colours under transparent
     #: pixels included (the ``alpha`` import makes the transparency a mask).
     with_alpha: list[str] = field(default_factory=list)
+    #: ``(file, stored name)`` for photos added under a name other than their file's: too long
+    #: (shortened to :data:`~fashion_annotator.dataset.confine.MAX_NAME_BYTES`), not UTF-8, or
+    #: holding a backslash (masks named after the file's name still attach to them).
+    stored_as: list[tuple[str, str]] = field(default_factory=list)
     #: A photo import (no masks expected): the totals leave the mask counts out.
     photos_only: bool = False
 
     def fail(self, path: Path | str, exc: BaseException | str) -> None:
-        """Record a refused file; the message names the file once."""
-        message = str(exc)
-        name = str(path)
+        """Record a refused file; the message names the file once, printably (a name that is
+        not UTF-8 as ``\\xNN``, however the message wrote it)."""
+        message = _printable(str(exc))
+        name = _printable(str(path))
         if message.startswith(name):
             message = message[len(name) :].lstrip(": ")
         self.errors.append((name, message))
@@ -138,6 +143,9 @@ class ImportSummary:
         if self.duplicates:
             lines.append(f"{counted(len(self.duplicates), 'photo')} already in the project under another name, not added again:")
             lines.extend(f"  {path}: the same photo as {name}" for path, name in self.duplicates)
+        if self.stored_as:
+            lines.append(f"{counted(len(self.stored_as), 'photo')} stored under another name (too long, not UTF-8, or with a backslash):")
+            lines.extend(f"  {path} -> {name}" for path, name in self.stored_as)
         if self.with_alpha:
             lines.append(
                 f"{counted(len(self.with_alpha), 'photo')} with transparency, shown as stored (the colours "
@@ -149,13 +157,23 @@ class ImportSummary:
     @property
     def notable(self) -> bool:
         """Whether a person should read more than the totals: a refusal or a note."""
-        return bool(self.errors or self.skipped or self.empty_shapes or self.duplicates or self.with_alpha)
+        return bool(
+            self.errors or self.skipped or self.empty_shapes or self.duplicates or self.with_alpha or self.stored_as
+        )
 
     @property
     def went_wrong(self) -> bool:
         """Whether something did not come in: a file refused, a file or shape left out, a
         photo not added again. A photo with transparency or without a mask came in: a note."""
         return bool(self.errors or self.skipped or self.empty_shapes or self.duplicates)
+
+
+def _printable(text: str) -> str:
+    """``text`` with the bytes of a name that is not UTF-8 (surrogate escapes) as ``\\xNN``."""
+    try:
+        return shown_path(text)
+    except UnicodeEncodeError:  # a lone surrogate that is no escaped byte (from a JSON file)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 #: Statuses an export names when it wrote their masks (the latest mask of every image goes out).
@@ -395,11 +413,13 @@ class PhotoAdder:
         Counted as added only when this call stored it (not when another process, or an
         earlier line of the same import, did); a photo already there under another file's
         name is noted in ``summary.duplicates``, a new one with an alpha channel in
-        ``summary.with_alpha``.
+        ``summary.with_alpha``, one stored under a name made storable in ``summary.stored_as``.
         """
         record, added = self.project.add_image_counted(path, copy=copy)
         if added:
             self.summary.added += 1
+            if storable_name(path.name) != path.name:
+                self.summary.stored_as.append((_printable(str(path)), Path(record.name).name))
             if has_alpha_channel(path):
                 self.summary.with_alpha.append(str(path))
         else:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from fashion_annotator.dataset.formats import export_project, import_source
-from fashion_annotator.dataset.formats.common import safe_join
+from fashion_annotator.dataset.formats.common import ImportSummary, safe_join
 from fashion_annotator.dataset.store import Project
 
 H, W = 24, 32
@@ -52,6 +52,31 @@ def test_a_colon_in_a_file_name_is_no_drive(tmp_path: Path) -> None:
     for absolute in ("C:\\photos\\a.jpg", "c:/photos/a.jpg", "\\\\server\\share\\a.jpg"):
         with pytest.raises(ValueError, match="absolute path refused"):
             safe_join(tmp_path, absolute)
+
+
+def test_a_photo_stored_under_a_shortened_name_is_noted(project: Project, tmp_path: Path, write_photo) -> None:
+    """A name over 200 bytes is shortened when stored: the summary said nothing."""
+    long = "L" * 210 + ".jpg"
+    summary = import_source(project, _photos(tmp_path / "shoot", write_photo, (long,)), "photos")
+    (record,) = project.images()
+    assert record.name == "L" * 196 + ".jpg"
+    assert summary.stored_as == [(str(tmp_path / "shoot" / long), record.name)]
+    assert summary.notable and not summary.went_wrong
+    assert any(record.name in line for line in summary.lines())
+
+
+def test_a_refused_file_whose_name_is_not_utf8_is_named_once_and_printably() -> None:
+    """``…/caf\\udce9.jpg: …/caf\\xe9.jpg: the file name is not valid UTF-8``: twice, once with
+    a raw surrogate that cannot be printed."""
+    path = Path(os.fsdecode(b"/photos/caf\xe9.jpg"))
+    summary = ImportSummary()
+    summary.fail(path, "/photos/caf\\xe9.jpg: the file name is not valid UTF-8")
+    summary.fail(path, f"{path}: unreadable")
+    assert summary.errors == [
+        ("/photos/caf\\xe9.jpg", "the file name is not valid UTF-8"),
+        ("/photos/caf\\xe9.jpg", "unreadable"),
+    ]
+    "\n".join(summary.lines()).encode("utf-8")
 
 
 @pytest.mark.parametrize("fmt", ["plain", "coco", "cvat", "labelme", "voc", "labelstudio", "yolo"])
