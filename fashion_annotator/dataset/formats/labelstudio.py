@@ -181,6 +181,14 @@ def _photo_name(data: dict, folders: list[Path]) -> str:
     return base
 
 
+def _without_export_folder(path: str) -> str:
+    """``path`` without the ``images/`` of this program's export (``images/look.jpg``): that
+    folder holds the export's copies, it does not say where the project's photo came from (a
+    re-import without the photos attaches to the project photo of that name)."""
+    head, _, name = path.partition("/")
+    return name if head == "images" and name and "/" not in name else path
+
+
 def _rectangle(value: dict, width: int, height: int) -> np.ndarray:
     x, y = value["x"] * width / 100, value["y"] * height / 100
     w, h = value["width"] * width / 100, value["height"] * height / 100
@@ -251,7 +259,8 @@ def _parse_task(task: object, number: int, path: Path, folders: list[Path]) -> S
     if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
         return SourceImage(name="", where=f"{path}: task {number}", error="malformed task")
     name = _photo_name(task["data"], folders)
-    entry = SourceImage(name=name, where=f"{path}: task {task.get('id', number)} ({name})")
+    where = f"{path}: task {task.get('id', number)} ({name})"
+    entry = SourceImage(name=_without_export_folder(name), where=where)
     try:
         annotations = task.get("annotations") or []
         if not isinstance(annotations, list) or not all(isinstance(a, dict) for a in annotations):

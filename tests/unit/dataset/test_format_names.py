@@ -4,6 +4,7 @@ exports changed, names as another system writes them (NFD, not UTF-8, a backslas
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,22 @@ def _project(root: Path, photos: Path) -> Project:
     project = Project.create(root, tasks=("garment",))
     import_source(project, photos, "photos")
     return project
+
+
+def test_a_label_studio_export_goes_back_onto_photos_from_another_folder(
+    tmp_path: Path, write_photo
+) -> None:
+    """The export writes ``?d=images/look.jpg``: its own ``images/`` was taken for the folder the
+    photo came from, and the mask refused for a photo imported from ``shoot/``."""
+    photos = _photos(tmp_path / "shoot", write_photo, ("look.jpg",))
+    with _project(tmp_path / "src", photos) as src:
+        (record,) = src.images()
+        src.save_mask(record.id, "garment", _mask(1), status="done")
+        export_project(src, tmp_path / "out", "labelstudio", "garment")
+    shutil.rmtree(tmp_path / "out" / "images")
+    with _project(tmp_path / "dst", photos) as dst:
+        summary = import_source(dst, tmp_path / "out", "labelstudio", "garment")
+        assert summary.errors == [] and summary.masks == 1
 
 
 def test_a_colon_in_a_file_name_is_no_drive(tmp_path: Path) -> None:
