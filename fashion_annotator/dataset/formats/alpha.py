@@ -30,6 +30,7 @@ from fashion_annotator.dataset.formats.common import (
     require_folder,
     save_imported,
 )
+from fashion_annotator.dataset.formats.names import images_by_stem
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -74,7 +75,7 @@ def import_alpha(
             image = load_image(path)
             if image.alpha is None:
                 raise ValueError(f"{path}: no alpha channel (expected an RGBA cutout)")
-            matches = project.images_by_stem(path.stem)
+            matches = images_by_stem(project, path.stem)
             if len(matches) > 1:
                 raise ValueError(f"{path}: several project photos are named {path.stem!r}")
             record = matches[0] if matches else adder.add(path)

@@ -38,7 +38,6 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
-    attach_target,
     check_extent,
     closing_files,
     export_each,
@@ -48,6 +47,7 @@ from fashion_annotator.dataset.formats.common import (
     safe_join,
     save_imported,
 )
+from fashion_annotator.dataset.formats.names import attach_target
 from fashion_annotator.dataset.formats.shapes import check_shapes
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
@@ -426,7 +426,7 @@ def find_photo(project: Project, adder: PhotoAdder, path: Path, name: str, where
 
     ``name`` is looked up relative to each of :func:`photo_folders` (the first file found is
     added), else the project photo of the same stem is taken
-    (:func:`~fashion_annotator.dataset.formats.common.attach_target`).
+    (:func:`~fashion_annotator.dataset.formats.names.attach_target`).
 
     Raises
     ------
@@ -441,7 +441,8 @@ def find_photo(project: Project, adder: PhotoAdder, path: Path, name: str, where
     for candidate in candidates:
         if candidate.is_file():
             return adder.add(candidate)
-    return attach_target(project, Path(name).stem, Path(where), folder=str(Path(name).parent))
+    rel = Path(name)
+    return attach_target(project, rel.stem, Path(where), folder=str(rel.parent), suffix=rel.suffix)
 
 
 def export_coco(

@@ -77,12 +77,12 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     closing_files,
-    export_stems,
     file_error_text,
     note_without_mask,
     prepare_export_folder,
     read_json,
 )
+from fashion_annotator.dataset.formats.names import export_stems
 from fashion_annotator.dataset.records import IMPORTED_PROPOSAL, ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.dataset.storeio import referenced_photo_changed

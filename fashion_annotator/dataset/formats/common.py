@@ -9,7 +9,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,8 @@ import numpy as np
 from fashion_annotator.core.atomic import WRITE_ERRNOS
 from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted
-from fashion_annotator.dataset.confine import MAX_NAME_BYTES, shown_path, storable_name
+from fashion_annotator.dataset.confine import shown_path, storable_name
+from fashion_annotator.dataset.formats.names import export_stems
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -201,7 +202,8 @@ class ExportSummary:
     #: Images not exported because their status was not asked for (``export_project(statuses=)``).
     left_out_by_status: int = 0
     #: ``(image, exported stem)`` for images written under another stem: their own is another
-    #: exported image's (``photo.bmp`` and ``photo.tif``), see :func:`export_stems`.
+    #: exported image's, or they share it (``photo.bmp`` and ``photo.tif``), see
+    #: :func:`~fashion_annotator.dataset.formats.names.export_stems`.
     renamed: list[tuple[str, str]] = field(default_factory=list)
     #: What the format left out of the images it exported, one line each (coco-instances:
     #: instances without a category).
@@ -241,7 +243,7 @@ class ExportSummary:
             head += f"; not finished: {', '.join(unfinished)}"
         lines = [head, *(f"  {name}: {problem}" for name, problem in self.errors), *self.notes]
         if self.renamed:
-            lines.append(f"{counted(len(self.renamed), 'image')} written under another name (another image has theirs):")
+            lines.append(f"{counted(len(self.renamed), 'image')} written under another name (another image has or shares theirs):")
             lines.extend(f"  {name} -> {stem}" for name, stem in self.renamed)
         return lines
 
@@ -460,59 +462,6 @@ def note_without_mask(project: Project, record: ImageRecord, task: str | None, s
         return
     if not saved:
         summary.without_mask.append(record.name)
-
-
-def attach_target(project: Project, stem: str, path: Path, folder: str = "") -> ImageRecord:
-    """The one project image imported under ``stem`` (masks attach to photos by name).
-
-    ``folder`` is the folder part of the name the source gives (``shoot2`` of
-    ``shoot2/look.jpg``): the image must then have been imported from a folder of that name,
-    else it is another photo that happens to share the name, and ``ValueError`` says so.
-    """
-    found = project.images_by_stem(stem)
-    if not found:
-        raise ValueError(f"{path}: no photo named {stem!r} in the project or the source")
-    if len(found) > 1:
-        names = ", ".join(r.name for r in found)
-        raise ValueError(f"{path}: several project photos are named {stem!r} ({names})")
-    record = found[0]
-    parent = PurePosixPath(folder.replace("\\", "/")).name
-    if parent not in ("", ".", "..") and not _came_from(record, parent):
-        raise ValueError(
-            f"{path}: names the photo {folder}/{stem}, which is not in the source; the project's "
-            f"{record.name} came from another folder ({record.source}), so it is not attached "
-            "(put the photo in the source folder)"
-        )
-    return record
-
-
-def _came_from(record: ImageRecord, folder: str) -> bool:
-    """Whether ``record`` may have been imported from a folder named ``folder`` (its ``source``
-    is the imported path with ``/`` written as ``_``, see
-    :func:`~fashion_annotator.dataset.confine.storable_name`). A source shortened to fit
-    (:data:`~fashion_annotator.dataset.confine.MAX_NAME_BYTES`: a deep folder) lost its end, so
-    nothing says it did not: it is taken."""
-    if len(record.source.encode("utf-8")) >= MAX_NAME_BYTES - 16:
-        return True
-    suffix = Path(record.source).suffix
-    return f"_{record.source}".endswith(storable_name(f"_{folder}/{record.stem}{suffix}"))
-
-
-def export_stems(records: Iterable[ImageRecord]) -> dict[int, str]:
-    """A unique file stem per image for exports: a clash gets the image id appended (then a
-    count, until unused: ``photo-3`` may be another photo's own stem). Stems are compared
-    case-folded, so ``Look`` and ``look`` do not land on one file on Windows or macOS."""
-    stems: dict[int, str] = {}
-    used: set[str] = set()
-    for record in records:
-        base = stem = Path(record.name).stem
-        n = 0
-        while stem.casefold() in used:
-            n += 1
-            stem = f"{base}-{record.id}" if n == 1 else f"{base}-{record.id}-{n}"
-        used.add(stem.casefold())
-        stems[record.id] = stem
-    return stems
 
 
 def masked_images(

@@ -30,13 +30,13 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
-    attach_target,
     closing_files,
     export_each,
     list_files,
     prepare_export_folder,
     save_imported,
 )
+from fashion_annotator.dataset.formats.names import attach_target, images_by_stem
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -129,7 +129,7 @@ def import_plain(
     for done, path in enumerate(masks, len(photos) + 1):
         try:
             source = _source_photo(by_stem.get(path.stem, {}), path)
-            if source is None and path.stem in refused and not project.images_by_stem(path.stem):
+            if source is None and path.stem in refused and not images_by_stem(project, path.stem):
                 raise ValueError(f"{path}: its photo {refused[path.stem]} could not be added (listed above); "
                                  "import again once it can")  # fmt: skip
             record = source or attach_target(project, path.stem, path)

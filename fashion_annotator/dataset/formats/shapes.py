@@ -29,7 +29,6 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
-    attach_target,
     check_extent,
     file_error_text,
     masked_images,
@@ -37,6 +36,7 @@ from fashion_annotator.dataset.formats.common import (
     safe_join,
     save_imported,
 )
+from fashion_annotator.dataset.formats.names import attach_target
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -157,7 +157,7 @@ class PhotoFinder:
         (``DSC0001.JPG``; formats that name photos by stem); then the project photo with the
         same stem (masks attach to photos imported before), which must have come from a folder
         named as ``name``'s folder part, when it has one
-        (:func:`~fashion_annotator.dataset.formats.common.attach_target`).
+        (:func:`~fashion_annotator.dataset.formats.names.attach_target`).
 
         Raises
         ------
@@ -179,8 +179,9 @@ class PhotoFinder:
                 if found is not None:
                     return self.adder.add(found)
         rel = PurePosixPath("/".join(parts) or name)
-        stem = rel.stem if rel.suffix.lower() in PHOTO_SUFFIXES else rel.name
-        return attach_target(self.project, stem, Path(where), folder=str(rel.parent))
+        suffix = rel.suffix if rel.suffix.lower() in PHOTO_SUFFIXES else ""
+        stem = rel.name[: len(rel.name) - len(suffix)]
+        return attach_target(self.project, stem, Path(where), folder=str(rel.parent), suffix=suffix)
 
     def _by_stem(self, folder: Path, rel: PurePosixPath, where: str) -> Path | None:
         """The one photo ``folder/rel.parent/STEM.*`` (any case of a photo suffix), or None."""

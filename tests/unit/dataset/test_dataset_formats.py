@@ -238,7 +238,7 @@ def test_coco_polygons_rle_and_malicious_paths(
     text = " | ".join(problem for _, problem in summary.errors)
     assert "escapes the source folder" in text
     assert "absolute path refused" in text
-    assert "no photo named 'missing'" in text
+    assert "no photo named 'missing.jpg'" in text
     assert "size (24, 99) differs" in text
     (rec,) = project.images_by_stem("p")
     mask = project.load_mask(rec.id, "garment")
@@ -466,16 +466,17 @@ def test_an_export_that_did_not_finish_keeps_its_mark(project: Project, tmp_path
 
 
 def test_an_image_exported_under_another_name_is_named(project: Project, tmp_path: Path, write_photo) -> None:
-    """photo.png and photo.bmp share a stem: the second is written as photo-ID, which the
-    summary did not say."""
+    """photo.png and photo.bmp share a stem: each is written as photo-ID (a format naming
+    photos by stem could not tell them apart on import), which the summary says."""
     first = project.add_image(write_photo(tmp_path / "photo.png", seed=1))
     second = project.add_image(write_photo(tmp_path / "photo.bmp", seed=2))
     for record in (first, second):
         project.save_mask(record.id, "garment", np.ones(record.shape, np.uint8))
     summary = export_project(project, tmp_path / "out", "plain", "garment")
-    assert summary.count == 2 and summary.renamed == [("photo.bmp", f"photo-{second.id}")]
-    assert summary.lines()[-2:] == ["1 image written under another name (another image has theirs):",
-                                    f"  photo.bmp -> photo-{second.id}"]  # fmt: skip
+    renamed = [("photo.png", f"photo-{first.id}"), ("photo.bmp", f"photo-{second.id}")]
+    assert summary.count == 2 and summary.renamed == renamed
+    assert summary.lines()[-3:] == ["2 images written under another name (another image has or shares theirs):",
+                                    f"  photo.png -> photo-{first.id}", f"  photo.bmp -> photo-{second.id}"]  # fmt: skip
     assert (tmp_path / "out" / "masks" / f"photo-{second.id}.png").is_file()
 
 
@@ -495,13 +496,16 @@ def test_export_stems_never_give_two_images_one_file() -> None:
     on Windows and macOS."""
     from types import SimpleNamespace
 
-    from fashion_annotator.dataset.formats.common import export_stems
+    from fashion_annotator.dataset.formats.names import export_stems
 
     names = ["photo.jpg", "photo-3.jpg", "photo.png", "Look.jpg", "look.png", "photo-3.tif"]
-    records = [SimpleNamespace(id=i, name=n) for i, n in enumerate(names, 1)]
+    records = [SimpleNamespace(id=i, name=n, stem=Path(n).stem) for i, n in enumerate(names, 1)]
     stems = export_stems(records)
     assert len({s.casefold() for s in stems.values()}) == len(names)
-    assert stems[1] == "photo" and stems[2] == "photo-3" and stems[4] == "Look"
+    assert stems[4] == "Look" and stems[5] == "look-5"
+    # another image has theirs, or shares it: each gets its id, never another image's own stem,
+    # never one that reads as another's (``photo-3-2``: image 3's photo, or image 2's photo-3)
+    assert stems[1] == "photo-1" and stems[3] == "photo-3-3" and stems[2] == "photo-3-2-2"
 
 
 def test_coco_polygons_traced_in_each_components_box_equal_the_whole_frames() -> None:
@@ -529,7 +533,7 @@ def test_coco_polygons_traced_in_each_components_box_equal_the_whole_frames() ->
 def test_a_photo_from_a_deep_folder_still_attaches_by_its_folder(tmp_path: Path, write_photo) -> None:
     """The stored source of a photo from a deep folder is shortened to 200 bytes (its start
     kept): the folder check found no 'shoot2' in it and refused the photo's own annotation."""
-    from fashion_annotator.dataset.formats.common import attach_target
+    from fashion_annotator.dataset.formats.names import attach_target
 
     deep = tmp_path.joinpath(*[f"client-archive-{i:02d}" for i in range(12)], "shoot2")
     with Project.create(tmp_path / "p", tasks=("garment",)) as project:
