@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fashion_annotator.core.atomic import file_identity
-from fashion_annotator.dataset import image_changes, mask_files, sweep
+from fashion_annotator.dataset import image_changes, mask_files, name_search, sweep
 from fashion_annotator.dataset.click_logs import click_log_path
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.storeio import describe
@@ -42,6 +42,7 @@ class StoreConnection:
     def __init__(self, root: Path, conn: sqlite3.Connection, user: str) -> None:
         self.root = Path(root).resolve()
         self._conn: sqlite3.Connection | None = conn
+        name_search.install(conn)
         self.user = user
         self.token = uuid.uuid4().hex
         self.host = socket.gethostname()

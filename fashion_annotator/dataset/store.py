@@ -32,7 +32,7 @@ from fashion_annotator.core.images import (
     load_image,
 )
 from fashion_annotator.core.labels import Taxonomy
-from fashion_annotator.dataset import confine, image_changes, mask_files, storeio
+from fashion_annotator.dataset import confine, image_changes, mask_files, name_search, storeio
 from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
@@ -276,9 +276,9 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         self, status: str | None = None, search: str | None = None, ids: Sequence[int] | None = None,
         *, fetch_photos: bool = True,
     ) -> list[ImageRecord]:  # fmt: skip
-        """List images in import order, optionally by status, by a substring of the name and
-        among ``ids`` (at most a few hundred: an image list re-reading the rows it changed).
-        ``fetch_photos`` is PostgreSQL's (a folder's photos are on disk)."""
+        """List images in import order, optionally by status, by a substring of the file name
+        (:mod:`.name_search`) and among ``ids`` (at most a few hundred: an image list re-reading
+        the rows it changed). ``fetch_photos`` is PostgreSQL's (a folder's photos are on disk)."""
         sql = "SELECT * FROM images WHERE 1"
         args: list[object] = []
         if ids is not None:
@@ -289,8 +289,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
             sql += " AND status = ?"
             args.append(status)
         if search:
-            sql += " AND instr(lower(name), lower(?)) > 0"
-            args.append(search)
+            sql += f" AND instr({name_search.SQL_FUNCTION}(name), ?) > 0"
+            args.append(name_search.search_key(search))
         rows = self._conn.execute(sql + " ORDER BY id", args).fetchall()
         return [self._record(r) for r in rows]
 

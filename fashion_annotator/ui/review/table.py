@@ -21,6 +21,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QGuiApplication
 
 from fashion_annotator.core.wording import status_name
+from fashion_annotator.dataset import name_search
 from fashion_annotator.qa.decisions import reason_label
 from fashion_annotator.qa.scores import ImageScore
 from fashion_annotator.qa.stats import score_digits
@@ -144,8 +145,9 @@ DECISION_FILTERS = {"approved": "approve", "rejected": "reject"}
 
 
 class ScoreFilter(QSortFilterProxyModel):
-    """Filters by a name substring, a status (None = any; ``approved`` and ``rejected``: the
-    row's decision, :data:`DECISION_FILTERS`) and outliers only."""
+    """Filters by a substring of the file name (as the image list does:
+    :mod:`~fashion_annotator.dataset.name_search`), a status (None = any; ``approved`` and
+    ``rejected``: the row's decision, :data:`DECISION_FILTERS`) and outliers only."""
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -156,7 +158,7 @@ class ScoreFilter(QSortFilterProxyModel):
 
     def set_text(self, text: str) -> None:
         self.beginFilterChange()
-        self._text = text.strip().lower()
+        self._text = name_search.search_key(text.strip())
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def set_status(self, status: str | None) -> None:
@@ -173,7 +175,7 @@ class ScoreFilter(QSortFilterProxyModel):
         model = self.sourceModel()
         assert isinstance(model, ScoreTableModel)
         r = model.row(source_row)
-        if self._text and self._text not in r.name.lower():
+        if self._text and not name_search.matches(r.name, self._text):
             return False
         if self._status in DECISION_FILTERS:
             if r.decision != DECISION_FILTERS[self._status]:

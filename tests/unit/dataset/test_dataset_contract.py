@@ -507,3 +507,28 @@ def test_mask_versions_of_task_reads_every_image_at_once(project: Project, tmp_p
         assert list(bulk) == sorted(bulk)
     assert [v.version for v in project.mask_versions_of_task("garment")[ids[2]]] == [1, 2]
     assert list(project.mask_versions_of_task("parsing7")) == [ids[1]]
+
+
+def test_search_matches_the_file_name_only_folded_and_literally(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """A photo referenced in place is named by its absolute path: the search matched the folder
+    too (``衣服``, ``%``, ``'``, ``tmp``... listed every photo of a shoot in "Shoot 衣服 50%_'"),
+    and SQLite's lower() folded ASCII only (``MÜLLER`` found nothing; a hand test)."""
+    shoot = tmp_path / "Shoot 衣服 50%_'"
+    names = ("Müller niño.png", "CAFÉ.png", "straße.png", "plain.png", "a_b%c.png", "cafe\u0301 2.png")
+    ids = {n: project.add_image(write_photo(shoot / n, seed=i), copy=False).id
+           for i, n in enumerate(names)}  # fmt: skip
+    stored = project.add_image(write_photo(tmp_path / "Stored 衣服" / "Tmp look.png", seed=9)).id
+
+    def found(text: str) -> set[int]:
+        return {r.id for r in project.images(search=text)}
+
+    for folder_word in ("衣服", "Shoot", "50", "'", "Shoot 衣服 50%"):
+        assert found(folder_word) == set(), folder_word
+    assert found("%") == found("b%c") == found("_b") == {ids["a_b%c.png"]}
+    assert found("MÜLLER") == found("müller") == found("NIÑO") == {ids["Müller niño.png"]}
+    assert found("café") == found("CAFÉ") == {ids["CAFÉ.png"], ids["cafe\u0301 2.png"]}
+    assert found("STRASSE") == found("straße") == {ids["straße.png"]}
+    assert found("tmp") == found("TMP LOOK") == {stored}
+    assert found(".png") == set(ids.values()) | {stored}

@@ -1,0 +1,60 @@
+"""Searching images by name: the photo's file name only, Unicode case-folded, taken literally.
+
+A photo copied into a project is stored under its file name; one referenced in place under its
+absolute path, whose folders must not match (every photo of a shoot in ``Shoot 衣服 2024`` was
+listed for ``衣服``). Both backends fold with Python (:func:`search_key`): SQLite's ``lower()``
+folds ASCII only, PostgreSQL's depends on the database's locale. SQLite calls
+:func:`name_key` through :data:`SQL_FUNCTION` (:func:`install`); PostgreSQL filters the rows
+its query returns (:func:`matches`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import unicodedata
+
+#: The SQL function :func:`install` registers: ``fa_name_key(name)`` is :func:`name_key`.
+SQL_FUNCTION = "fa_name_key"
+
+
+def search_key(text: str) -> str:
+    """``text`` case-folded (``MÜLLER`` and ``müller``, ``STRASSE`` and ``straße`` alike) and
+    composed (NFC: an accent typed as its own character matches the accented letter).
+
+    Examples
+    --------
+    >>> search_key("Straße CAFE\u0301")
+    'strasse café'
+    """
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def file_name(name: str) -> str:
+    """The file name of an image stored under ``name``: its last path component (a referenced
+    photo's name is its absolute path, with ``/`` or ``\\`` between folders).
+
+    Examples
+    --------
+    >>> file_name("/shoot/Shoot 2024/look 01.jpg")
+    'look 01.jpg'
+    >>> file_name("look.jpg")
+    'look.jpg'
+    """
+    return name[max(name.rfind("/"), name.rfind("\\")) + 1 :]
+
+
+def name_key(name: str) -> str:
+    """What a search looks in for the image stored under ``name``: its file name's
+    :func:`search_key`."""
+    return search_key(file_name(name))
+
+
+def matches(name: str, key: str) -> bool:
+    """Whether the image stored under ``name`` is found by a search whose :func:`search_key`
+    is ``key`` (a plain substring: ``%`` and ``_`` are letters like others)."""
+    return key in name_key(name)
+
+
+def install(conn: sqlite3.Connection) -> None:
+    """Register :data:`SQL_FUNCTION` on ``conn`` (deterministic: SQLite may reuse results)."""
+    conn.create_function(SQL_FUNCTION, 1, name_key, deterministic=True)
