@@ -11,12 +11,17 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.instances.derive import propose_instances
+from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.instances.schema import load_instance_taxonomy
 from fashion_annotator.models.unet import UNet
 from fashion_annotator.models.weights import save_model
 from fashion_annotator.qa.decisions import approve, reject, rejection_note
 from fashion_annotator.ui.review.image import OVERLAY, SIDE_BY_SIDE
-from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN
+from fashion_annotator.ui.review.instances import InstanceReviewPanel
+from fashion_annotator.ui.review.table import COLUMNS, ROW_ROLE, SCORE_COLUMN
 from fashion_annotator.ui.review.view import ReviewView
 
 SHAPE = (40, 60)
@@ -491,3 +496,39 @@ def test_an_outlier_never_reads_as_the_threshold(qtbot):
     outlier = model.index(0, SCORE_COLUMN).data()
     assert outlier != shown and float(outlier) < float(shown)
     assert model.index(1, SCORE_COLUMN).data() == "0.960", "scores apart from it keep 3 decimals"
+
+
+def test_a_very_long_name_keeps_the_other_columns_in_sight(qtbot, project, tmp_path):
+    """A hand test: a 210-character photo name widened the Image column until Dice and every
+    other column were off screen; it is capped, its middle elided, the whole name a tooltip."""
+    path = tmp_path / "src" / ("look " + "衣" * 20 + "x" * 180 + " end.png")
+    Image.fromarray(np.zeros((*SHAPE, 3), dtype=np.uint8)).save(path)
+    image_id = project.add_image(path).id
+    long_name = project.image(image_id).name  # cut to 200 bytes: 160 characters
+    project.save_proposal(image_id, "garment", square(10, 30), "v1")
+    project.save_mask(image_id, "garment", square(10, 30), status="done")
+    widget = ReviewView(project)
+    qtbot.addWidget(widget)
+    widget.resize(1280, 800)
+    widget.show()
+    qtbot.waitExposed(widget)
+    table = widget.table
+    row = names(widget).index(long_name)
+    assert widget.proxy.index(row, 0).data(Qt.ItemDataRole.ToolTipRole) == long_name
+    last = len(COLUMNS) - 1
+    assert table.columnViewportPosition(last) + 20 < table.viewport().width()  # Decision in sight
+    assert table.columnWidth(0) <= 40 * table.fontMetrics().averageCharWidth() + 20
+    assert table.textElideMode() == Qt.TextElideMode.ElideMiddle
+    parsing = square(10, 30, label=2)  # the Instances panel's Image column too
+    project.save_mask(image_id, "parsing7", parsing)
+    taxonomy, instance_taxonomy = load_taxonomy("parsing7"), load_instance_taxonomy()
+    derived = propose_instances(parsing, taxonomy, instance_taxonomy)
+    project.save_instances(image_id, InstanceSet(derived.map, {
+        k: Instance(k, c) for k, c in enumerate(derived.classes, start=1)}))  # fmt: skip
+    panel = InstanceReviewPanel(project)
+    qtbot.addWidget(panel)
+    panel.resize(1280, 300)
+    panel.show()
+    panel.refresh()
+    assert panel.table.item(0, 0).text() == long_name
+    assert panel.table.columnWidth(0) <= 40 * panel.table.fontMetrics().averageCharWidth() + 20

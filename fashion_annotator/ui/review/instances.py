@@ -36,6 +36,7 @@ from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.instances.qa import InstanceQARow, instance_qa_summary
 from fashion_annotator.ui.review import instance_figures
 from fashion_annotator.ui.review.instance_figures import FiguresThread, read_figures
+from fashion_annotator.ui.review.name_column import cap_name_column
 from fashion_annotator.ui.review.view import SIZE_SAMPLE_ROWS, ReviewView
 
 COLUMNS = ("Image", "Status", "Instances", "Category changed", "Attributes filled", "Uncategorised", "Inconsistent px")
@@ -79,6 +80,7 @@ class InstanceReviewPanel(QGroupBox):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         # widths from a sample of rows, as the table above: each refresh measured every cell
         self.table.horizontalHeader().setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
+        cap_name_column(self.table)
         self.table.setSortingEnabled(True)
         self.table.doubleClicked.connect(lambda index: self._open(index.row()))
         self.table.activated.connect(lambda index: self._open(index.row()))

@@ -108,6 +108,8 @@ class ScoreTableModel(QAbstractTableModel):
             return self._outlier_brush() if self._outliers[index.row()] else None
         if role == Qt.ItemDataRole.TextAlignmentRole and 1 <= col <= 5 and col != 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and col == 0:
+            return r.name  # the whole name: a long one is elided in its cell
         if role == Qt.ItemDataRole.ToolTipRole and col == 7 and r.reason_text:
             return r.reason_text
         if role == SORT_ROLE:

@@ -64,6 +64,7 @@ from fashion_annotator.ui.review.changed import reread_rows
 from fashion_annotator.ui.review.decision_panel import build_decision_panel
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
+from fashion_annotator.ui.review.name_column import cap_name_column
 from fashion_annotator.ui.review.rescore import RescoreThread, ScoreThread
 from fashion_annotator.ui.review.summary import summary_html, throughput_html
 from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
@@ -164,6 +165,7 @@ class ReviewView(BackgroundScoring, QWidget):
         # 700-mask project (a scale test).
         header.setResizeContentsPrecision(SIZE_SAMPLE_ROWS)
         header.setStretchLastSection(True)
+        cap_name_column(self.table)
         self.table.sortByColumn(SCORE_COLUMN, Qt.SortOrder.AscendingOrder)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.table.doubleClicked.connect(lambda _: self.open_selected())
