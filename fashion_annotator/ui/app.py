@@ -23,9 +23,8 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 if TYPE_CHECKING:  # imported when a project opens
     from fashion_annotator.ui.main_window import MainWindow
 
-from fashion_annotator.core.images import PHOTO_SUFFIXES
 from fashion_annotator.dataset.confine import referable_folder, referenced_path
-from fashion_annotator.dataset.formats.common import ImportSummary
+from fashion_annotator.dataset.formats.common import ImportSummary, list_files
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
@@ -41,9 +40,15 @@ DESKTOP_FILE = "fashion-annotator"
 SMOKE_QUIT_ENV = "FA_SMOKE_QUIT_MS"
 
 
-def photos_in(folder: Path) -> list[Path]:
-    """Photo files directly inside ``folder``, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
+def photos_in(folder: Path, summary: ImportSummary | None = None) -> list[Path]:
+    """Photo files directly inside ``folder``, sorted by name; hidden files are left out, as
+    every import does (counted in ``summary.hidden``; the folder opened in the window added
+    ``.hidden.jpg``, ``new`` and File > Add photos did not: a hand test)."""
+    listed = ImportSummary(photos_only=True)
+    files = list_files(folder, summary=listed)
+    if summary is not None:
+        summary.hidden += listed.hidden
+    return files
 
 
 #: A file in a photo folder's project while its photos are still being added: the window adds
@@ -63,16 +68,20 @@ class PendingPhotos:
         Copy them into the project (False: referenced where they are).
     marker : Path or None
         :data:`ADDING_MARKER` of a photo folder's project, removed once every file was tried.
+    hidden : int
+        Hidden files of the folder, left out (the summary says how many).
     """
 
     files: list[Path]
     copy: bool = False
     marker: Path | None = None
+    hidden: int = 0
 
     def work(self, project: Project, progress) -> ImportSummary:
         """Add the files (a :class:`~fashion_annotator.ui.file_menu.FileJob`'s work); the
         summary. A cancelled job raises before the marker goes."""
-        summary = add_photos(project, self.files, self.copy, progress)
+        summary = add_photos(project, self.files, self.copy, progress,
+                             ImportSummary(photos_only=True, hidden=self.hidden))  # fmt: skip
         self.finish()
         return summary
 
@@ -111,13 +120,14 @@ def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
     if not path.is_dir():
         raise ProjectError(f"{path}: no such project or folder of photos")
     referable_folder(path)  # before a project is made in it: its photos are referenced there
-    photos = photos_in(path)
+    listed = ImportSummary()
+    photos = photos_in(path, listed)
     if not photos:
         raise ProjectError(f"{path}: neither a project nor a folder with photos")
     project = Project.create(path / PHOTO_FOLDER_PROJECT)
     marker = project.root / ADDING_MARKER
     marker.touch()
-    return project, PendingPhotos(photos, False, marker)
+    return project, PendingPhotos(photos, False, marker, listed.hidden)
 
 
 def unfinished_adding(project: Project) -> PendingPhotos | None:
@@ -132,8 +142,10 @@ def unfinished_adding(project: Project) -> PendingPhotos | None:
     if Path(project.root).name != PHOTO_FOLDER_PROJECT or not marker.is_file():
         return None
     known = {r.name for r in project.images()}
-    folder = Path(project.root).parent
-    return PendingPhotos([p for p in photos_in(folder) if str(referenced_path(p)) not in known], False, marker)
+    listed = ImportSummary()
+    photos = photos_in(Path(project.root).parent, listed)
+    fresh = [p for p in photos if str(referenced_path(p)) not in known]
+    return PendingPhotos(fresh, False, marker, listed.hidden)
 
 
 def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
@@ -148,8 +160,7 @@ def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
     project, pending = open_or_start(path)
     if pending is None:
         return project, []
-    summary = add_photos(project, pending.files, pending.copy)
-    pending.finish()
+    summary = pending.work(project, None)
     return project, summary.lines() if summary.notable else []
 
 
@@ -157,7 +168,8 @@ def _new_for_window(photos: Path, root: Path, copy: bool) -> tuple[Project, list
     """:func:`new_project` as :meth:`WindowSwitcher.switch` takes it (the folder is checked
     first: a mistyped one is refused in words, not listed)."""
     project = new_project(photos, root)
-    return project, [], PendingPhotos(photos_in(Path(photos)), copy)
+    listed = ImportSummary()
+    return project, [], PendingPhotos(photos_in(Path(photos), listed), copy, hidden=listed.hidden)
 
 
 def _for_window(path: str | Path) -> tuple[Project, list[str], PendingPhotos | None]:

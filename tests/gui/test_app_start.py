@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
+from fashion_annotator.dataset.formats.photos import import_photos
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.resources import resource_path
@@ -245,3 +247,26 @@ def test_photos_can_be_opened_while_the_rest_are_added(qtbot, ccp_dir, tmp_path)
     qtbot.waitUntil(lambda: window.session.current is not None)
     window.close()
     window.project.close()
+
+
+def test_hidden_photos_are_skipped_and_counted_however_the_project_is_made(tmp_path, ccp_dir):
+    """A hand test: ``fashion-annotator new`` and File > Add photos left ``.hidden.jpg`` out and
+    said "0 files refused", while the folder opened in the window added it."""
+    photos = tmp_path / "shoot"
+    photos.mkdir()
+    for name, stem in (("look.jpg", "0001"), (".hidden.jpg", "0002"), ("._look.jpg", "0003")):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos / name)
+    skipped = "2 hidden files skipped (names starting with '.')"
+    with Project.create(tmp_path / "copied") as copied:  # new, File > Add photos
+        summary = import_photos(copied, photos)
+        assert [r.name for r in copied.images()] == ["look.jpg"] and skipped in summary.lines()
+    assert app.photos_in(photos) == [photos / "look.jpg"]  # the window's New project
+    project, pending = app.open_or_start(photos)  # the folder opened in the window
+    with project:
+        summary = pending.work(project, lambda done, total: None)
+        assert [Path(r.name).name for r in project.images()] == ["look.jpg"]
+        assert summary.lines() == ["1 photo added, 0 already present, 0 files refused", skipped]
+    shutil.rmtree(photos / "annotations")
+    project, lines = app.open_or_create(photos)  # the terminal's way
+    with project:
+        assert len(project.images()) == 1 and lines[-1] == skipped

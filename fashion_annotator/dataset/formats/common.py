@@ -107,6 +107,9 @@ class ImportSummary:
     stored_as: list[tuple[str, str]] = field(default_factory=list)
     #: A photo import (no masks expected): the totals leave the mask counts out.
     photos_only: bool = False
+    #: Hidden files (names starting with ``.``) of an imported suffix, left out as every way of
+    #: adding photos does (``._look.jpg``: a Mac's copy of a file's metadata, not a photo).
+    hidden: int = 0
 
     def fail(self, path: Path | str, exc: BaseException | str) -> None:
         """Record a refused file; the message names the file once, printably (a name that is
@@ -132,6 +135,8 @@ class ImportSummary:
             f"{counted(len(self.errors), 'file')} refused"
         )
         lines = [head, *(f"  {path}: {problem}" for path, problem in self.errors)]
+        if self.hidden:
+            lines.append(f"{counted(self.hidden, 'hidden file')} skipped (names starting with '.')")
         if self.skipped:
             lines.append(f"{len(self.skipped)} left out:")
             lines.extend(f"  {path}: {why}" for path, why in self.skipped)
@@ -159,8 +164,9 @@ class ImportSummary:
     def notable(self) -> bool:
         """Whether a person should read more than the totals: a refusal or a note."""
         return bool(
-            self.errors or self.skipped or self.empty_shapes or self.duplicates or self.with_alpha or self.stored_as
-        )
+            self.errors or self.skipped or self.empty_shapes or self.duplicates or self.with_alpha
+            or self.stored_as or self.hidden
+        )  # fmt: skip
 
     @property
     def went_wrong(self) -> bool:
@@ -367,15 +373,17 @@ def list_files(
 ) -> list[Path]:
     """Regular files of ``folder`` (not recursive) with one of ``suffixes``, sorted.
 
-    Hidden files are left out silently. With ``summary``, everything else is accounted
-    for: FIFOs, devices and broken links are refused (``errors``; reading a FIFO would
-    block forever, ``/dev/zero`` never ends), other suffixes and sub-folders are listed
-    as left out (``skipped``).
+    Hidden files are left out (with ``summary``, those of a wanted suffix are counted in
+    ``hidden``). With ``summary``, everything else is accounted for: FIFOs, devices and
+    broken links are refused (``errors``; reading a FIFO would block forever, ``/dev/zero``
+    never ends), other suffixes and sub-folders are listed as left out (``skipped``).
     """
     wanted = {s.lower() for s in suffixes}
     out = []
     for path in sorted(folder.iterdir()):
         if path.name.startswith("."):
+            if summary is not None and path.suffix.lower() in wanted:
+                summary.hidden += 1
             continue
         kind = file_kind(path)
         if kind == "a folder":
