@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.core.atomic import atomic_write_text, fsync_dir
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.models.device import resolve_device
@@ -33,6 +33,7 @@ from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE, architecture
 from fashion_annotator.models.weights import (
     load_model,
     meta_json,
+    meta_path,
     read_meta,
     save_model,
     update_meta,
@@ -382,59 +383,62 @@ def _run(
     figures = evaluate(result.model, val_split, heads, mean, std, thresholds)
     fingerprint = data_fingerprint(train_split.names, train_split.masks)
     version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    paths, comparison = {}, {}
-    for h in heads:
-        single = export_head(result.model, cfg.architecture, arch, h)
-        meta = {
-            "task": h.task, "classes": list(h.classes), "architecture": cfg.architecture,
-            "arch": single_arch(cfg.architecture, arch, h),
-            "input_size": list(size), "mean": mean, "std": std,
-            **({"resize": "letterbox", "long_side": spec.long_side, "stride": spec.stride}
-               if spec is not None and spec.mode == "letterbox" else {}),
-            **({"threshold": thresholds[h.task]} if h.binary else {}),
-            **({"crop_pass": True} if object_crops else {}),
-            **({"crop_long_side": args.crop_long_side}
-               if object_crops and args.crop_long_side and spec is not None
-               and spec.mode == "letterbox" else {}),
-            **{k: init_meta[k] for k in INHERITED_META if init_meta and k in init_meta},
-            "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
-            "training_data_fingerprint": fingerprint, "trained_on": [s.name for s in train_s],
-            "val_images": val_split.names, "metrics": figures[h.task],
-            "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
-        }  # fmt: skip
-        paths[h.task] = out_dir / f"{h.task}.safetensors"
-        save_model(paths[h.task], single, meta)
-        as_proposed = None  # the new model's figures on val_s as it proposes, when known
-        if h.binary and "crop_long_side" in meta:
-            kept, as_proposed = _choose_crop_side(paths[h.task], meta, val_s, h, device)
-            if "crop_long_side" not in kept:
-                save_model(paths[h.task], single, kept)
-            else:
-                update_meta(paths[h.task], crop_long_side_val=kept["crop_long_side_val"])
-        if h.binary and args.choose_refinements and val_s:
-            update_meta(paths[h.task], **_choose_refinements(paths[h.task], val_s, h, device))
-        active = project.models.active(h.task) if project is not None else None
-        comparison[h.task] = compare(h, paths[h.task], model_path(h.task, project), val_s,
-                                     figures[h.task], as_proposed, device, cache_dir,
-                                     current_version=None if active is None else active.version)  # fmt: skip
-    refit: dict[str, Any] = {}
-    if args.refit and result.best_epoch > 0:
-        left = None if not args.max_minutes else args.max_minutes - (time.monotonic() - t_start) / 60
-        samples = [*train_s, *val_s]
-        model = _refit(
-            cfg, heads, samples, result.best_epoch, left, emit, cancelled, init_state,
-            lambda: load_split(samples, size, cache_dir, letterbox_pad=pad, crop_lut=crop_lut),
-            mean, std,
-        )  # fmt: skip
-        if model is not None:
-            refit = {"epochs": result.best_epoch, "images": len(samples),
-                     "metrics_of": "the held-out run before the refit: the refit trains on the val "
-                                   "photos too, so it is not scored on them"}  # fmt: skip
-            for h in heads:
-                meta = read_meta(paths[h.task])
-                meta.update(trained_on=[s.name for s in samples], refit=refit)
-                save_model(paths[h.task], export_head(model, cfg.architecture, arch, h), meta)
-    atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
+    comparison: dict[str, Any] = {}
+    with _staged_models(out_dir, [h.task for h in heads]) as paths:
+        for h in heads:
+            single = export_head(result.model, cfg.architecture, arch, h)
+            meta = {
+                "task": h.task, "classes": list(h.classes), "architecture": cfg.architecture,
+                "arch": single_arch(cfg.architecture, arch, h),
+                "input_size": list(size), "mean": mean, "std": std,
+                **({"resize": "letterbox", "long_side": spec.long_side, "stride": spec.stride}
+                   if spec is not None and spec.mode == "letterbox" else {}),
+                **({"threshold": thresholds[h.task]} if h.binary else {}),
+                **({"crop_pass": True} if object_crops else {}),
+                **({"crop_long_side": args.crop_long_side}
+                   if object_crops and args.crop_long_side and spec is not None
+                   and spec.mode == "letterbox" else {}),
+                **{k: init_meta[k] for k in INHERITED_META if init_meta and k in init_meta},
+                "version": version, "date": dt.datetime.now(dt.timezone.utc).isoformat(),
+                "training_data_fingerprint": fingerprint, "trained_on": [s.name for s in train_s],
+                "val_images": val_split.names, "metrics": figures[h.task],
+                "best_epoch": result.best_epoch, "epochs_run": result.epochs_run,
+            }  # fmt: skip
+            save_model(paths[h.task], single, meta)
+            as_proposed = None  # the new model's figures on val_s as it proposes, when known
+            if h.binary and "crop_long_side" in meta:
+                kept, as_proposed = _choose_crop_side(paths[h.task], meta, val_s, h, device)
+                if "crop_long_side" not in kept:
+                    save_model(paths[h.task], single, kept)
+                else:
+                    update_meta(paths[h.task], crop_long_side_val=kept["crop_long_side_val"])
+            if h.binary and args.choose_refinements and val_s:
+                update_meta(paths[h.task], **_choose_refinements(paths[h.task], val_s, h, device))
+            active = project.models.active(h.task) if project is not None else None
+            comparison[h.task] = compare(h, paths[h.task], model_path(h.task, project), val_s,
+                                         figures[h.task], as_proposed, device, cache_dir,
+                                         current_version=None if active is None else active.version)  # fmt: skip
+        refit: dict[str, Any] = {}
+        if args.refit and result.best_epoch > 0:
+            left = None if not args.max_minutes else args.max_minutes - (time.monotonic() - t_start) / 60
+            samples = [*train_s, *val_s]
+            model = _refit(
+                cfg, heads, samples, result.best_epoch, left, emit, cancelled, init_state,
+                lambda: load_split(samples, size, cache_dir, letterbox_pad=pad, crop_lut=crop_lut),
+                mean, std,
+            )  # fmt: skip
+            if model is not None:
+                refit = {"epochs": result.best_epoch, "images": len(samples),
+                         "metrics_of": "the held-out run before the refit: the refit trains on the val "
+                                       "photos too, so it is not scored on them"}  # fmt: skip
+                for h in heads:
+                    meta = read_meta(paths[h.task])
+                    meta.update(trained_on=[s.name for s in samples], refit=refit)
+                    save_model(paths[h.task], export_head(model, cfg.architecture, arch, h), meta)
+        atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
+        if project is not None and cancelled():
+            raise TrainingCancelled
+        paths = _publish(paths)
     task = heads[0].task
     done: dict[str, Any] = {"event": "done", "version": version, "model_path": str(paths[task]),
                             "comparison": comparison[task], "models": {k: str(v) for k, v in paths.items()},
@@ -447,8 +451,6 @@ def _run(
     if len(heads) > 1:
         done["comparisons"] = comparison
     if project is not None:
-        if cancelled():
-            raise TrainingCancelled
         trained_on = [s.name for s in (train_s + val_s if refit else train_s)]
         done.update(_register(project, heads[0], paths[task], comparison[task], trained_on, args))
         if done.get("not_promoted"):
@@ -457,6 +459,45 @@ def _run(
     if rank == 0:  # exported: a later --resume must not reuse this run's finished state
         (out_dir / CHECKPOINT).unlink(missing_ok=True)
     return done
+
+
+#: What a run's model files are named until the run is complete (exported, scored, refitted):
+#: ``garment.unfinished.safetensors`` and ``garment.unfinished.json``.
+UNFINISHED = "unfinished"
+
+
+@contextlib.contextmanager
+def _staged_models(out_dir: Path, tasks: list[str]) -> Iterator[dict[str, Path]]:
+    """Yield where the run writes each task's model until :func:`_publish` names it finished.
+
+    A run stopped before that (Ctrl+C during the refit, an error, a cancel) removes what it
+    wrote there: ``OUT/<task>.safetensors`` is never a half-done run's model (an interrupted
+    ``--refit`` left the held-out model there, complete-looking, for a pipeline to take). The
+    checkpoint stays for ``--resume``.
+    """
+    staged = {task: out_dir / f"{task}.{UNFINISHED}.safetensors" for task in tasks}
+    try:
+        yield staged
+    finally:
+        for path in staged.values():
+            path.unlink(missing_ok=True)
+            meta_path(path).unlink(missing_ok=True)
+
+
+def _publish(staged: dict[str, Path]) -> dict[str, Path]:
+    """Move each staged model to its finished name (``<task>.safetensors``); return those paths.
+
+    The meta goes first and the weights last: a reader that finds the weights finds their meta.
+    """
+    finished = {}
+    for task, path in staged.items():
+        final = path.with_name(f"{task}.safetensors")
+        os.replace(meta_path(path), meta_path(final))
+        os.replace(path, final)
+        finished[task] = final
+    for folder in {p.parent for p in finished.values()}:
+        fsync_dir(folder)
+    return finished
 
 
 #: With ``--refit`` and a time bound, the share of it the held-out run may use; the refit on
