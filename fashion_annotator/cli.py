@@ -46,7 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Annotate and review garment cutout and clothing parsing masks. "
         "`fashion-annotator [PATH | URL]` (no subcommand) opens the window on a project, a "
         "folder of photos or a server project (with nothing: the last project, else the sample).",
-        epilog="exit status: 0 done, 1 error, 2 usage error, 3 partly done, 130 interrupted",
+        epilog="exit status: 0 done, 1 error, 2 usage error, 3 partly done, 130 interrupted, "
+        "143 stopped by SIGTERM (train)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")

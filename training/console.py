@@ -5,8 +5,10 @@ stdout carries one JSON object per line (``start``, ``step``, ``epoch``, ``done`
 ``cancelled``, ``error``); otherwise stdout gets the result in words and stderr a progress bar
 (on a terminal) and the epochs. Errors always also go to stderr as
 ``fashion-annotator train: error: ...``. SIGTERM stops the run cleanly:
-``{"event": "cancelled"}``, nothing exported or registered. Exit status: 0 done or cancelled,
-1 error, 2 usage error (inconsistent options), 130 Ctrl+C (``fashion_annotator.cli``).
+``{"event": "cancelled"}``, nothing exported or registered. Exit status: 0 done, 1 error,
+2 usage error (inconsistent options), 130 Ctrl+C (``fashion_annotator.cli``), 143 cancelled by
+SIGTERM (or by the window that started the run closing): never 0, so that a scheduler's
+``train ... && next`` stops there.
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ import sys
 import threading
 from typing import Any
 
-from fashion_annotator.runtime.exit_codes import EXIT_ERROR, EXIT_OK, EXIT_USAGE, PROG
+from fashion_annotator.runtime.exit_codes import (
+    EXIT_ERROR,
+    EXIT_OK,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    PROG,
+)
 from training.finetune import PROMOTE_MARGIN
 from training.request import TrainRequest
 
@@ -149,7 +157,8 @@ def _jsonable(obj: Any) -> Any:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Train as the parsed options say; exit status 0 done or cancelled, 1 bad data, 2 bad usage."""
+    """Train as the parsed options say; exit status 0 done, 1 bad data, 2 bad usage, 143 cancelled
+    (SIGTERM, or the window that started it gone)."""
     from fashion_annotator.dataset.records import ProjectError
     from fashion_annotator.runtime.child import watch_parent
     from training.loop import TrainingCancelled
@@ -168,7 +177,7 @@ def main(args: argparse.Namespace) -> int:
     except TrainingCancelled:
         with contextlib.suppress(BrokenPipeError):  # the window that asked is gone
             report({"event": "cancelled"})
-        return EXIT_OK
+        return EXIT_TERMINATED
     except (ValueError, OSError, ProjectError, RuntimeError) as exc:  # OSError: --out a file, a full disk
         return _error(report, str(exc), EXIT_ERROR)
     finally:

@@ -1,7 +1,8 @@
 """Exit codes shared by every subcommand, and the one format of their error messages.
 
 ``0`` done, ``1`` error, ``2`` usage error (argparse), ``3`` partly done (some files refused,
-each listed), ``130`` interrupted (Ctrl+C). Errors go to stderr as ``PROG: error: MESSAGE``, the
+each listed), ``130`` interrupted (Ctrl+C), ``143`` stopped by SIGTERM (``train``: a scheduler
+or the window cancelled it). Errors go to stderr as ``PROG: error: MESSAGE``, the
 format argparse uses for usage errors; stdout carries results only.
 """
 
@@ -15,6 +16,8 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
 EXIT_INTERRUPTED = 130
+#: 128 + SIGTERM: a run that stopped cleanly on SIGTERM (nothing exported or registered).
+EXIT_TERMINATED = 143
 
 PROG = "fashion-annotator"
 
