@@ -9,7 +9,6 @@ computed at the photos' own size.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,13 +85,18 @@ def split_samples(
 ) -> tuple[list[Sample], list[Sample]]:
     """Split into (train, val), deterministically.
 
-    ``data_dir/splits.json`` (``{"train": [...], "val": [...]}``) wins when present; otherwise a
+    ``data_dir/splits.json`` (``{"train": [...], "val": [...]}``, read and checked by
+    :func:`fashion_annotator.core.samples.read_splits`) wins when present; otherwise a
     sample goes to val when the SHA-1 of its name falls in the lowest ``val_fraction``, so the
     split does not change when samples are added (old ones keep their side).
+
+    Raises
+    ------
+    ValueError
+        ``splits.json`` is not valid, names a photo twice, or two of its splits share a photo.
     """
-    splits_file = Path(data_dir) / "splits.json" if data_dir is not None else None
-    if splits_file is not None and splits_file.is_file():
-        splits = json.loads(splits_file.read_text())
+    splits = samples_io.read_splits(data_dir) if data_dir is not None else None
+    if splits is not None:
         train_names, val_names = set(splits.get("train", [])), set(splits.get("val", []))
         return (
             [s for s in samples if s.name in train_names],

@@ -3,7 +3,7 @@
 A plain mask-folder dataset is ``images/<stem>.<ext>`` photos, ``masks/<stem>.png`` label masks
 in the dataset's own ids, ``taxonomies.json`` mapping those ids to each task's classes
 (:func:`fashion_annotator.core.labels.mapping_from_taxonomies_json`), and optionally
-``splits.json`` (split name -> list of stems). Evaluation, the effort benchmark and training
+``splits.json`` (split name -> list of stems, each photo in one split at most, once). Evaluation, the effort benchmark and training
 all list and decode samples here, with :mod:`fashion_annotator.core.images`, so they read the
 same pixels and the same labels.
 """
@@ -11,6 +11,7 @@ same pixels and the same labels.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,9 @@ from fashion_annotator.core.labels import (
 ALL_SPLIT = "all"
 DEFAULT_SPLIT = "val"
 TAXONOMIES_JSON = "taxonomies.json"
+SPLITS_JSON = "splits.json"
+#: How many names an error about ``splits.json`` quotes.
+_QUOTED = 5
 
 
 @dataclass(frozen=True)
@@ -76,16 +80,12 @@ def list_samples(
                 )
             photos[p.stem] = p
     stems = sorted(photos)
-    splits_path = data_dir / "splits.json"
-    if split != ALL_SPLIT and splits_path.is_file():
-        try:
-            splits = json.loads(splits_path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{splits_path}: not valid JSON ({exc})") from None
-        if not isinstance(splits, dict) or split not in splits:
-            names = sorted(splits) if isinstance(splits, dict) else []
-            raise ValueError(f"{splits_path}: no split {split!r} (has {names} and 'all')")
-        stems = [str(s) for s in splits[split]]
+    splits_path = data_dir / SPLITS_JSON
+    splits = read_splits(data_dir) if split != ALL_SPLIT else None
+    if splits is not None:
+        if split not in splits:
+            raise ValueError(f"{splits_path}: no split {split!r} (has {sorted(splits)} and 'all')")
+        stems = splits[split]
     elif split not in (ALL_SPLIT, DEFAULT_SPLIT):
         raise ValueError(f"{data_dir}: no splits.json, so split {split!r} is unknown (use 'all')")
     samples = []
@@ -102,6 +102,68 @@ def list_samples(
     if not samples and not require_masks:
         raise ValueError(f"{data_dir}: no photo in images/ has a mask in masks/")
     return samples
+
+
+def read_splits(data_dir: Path | str) -> dict[str, list[str]] | None:
+    """Read ``data_dir/splits.json``: split name -> photo names, in the file's order.
+
+    Returns
+    -------
+    dict or None
+        None when the folder has no ``splits.json``.
+
+    Raises
+    ------
+    ValueError
+        Naming the file: not a JSON object; a split that is not a list of names (a string was
+        read as its letters); a split naming a photo twice (it was scored twice); two splits
+        sharing a photo (a model was trained on its own val photos). The message quotes the
+        first few names.
+    """
+    path = Path(data_dir) / SPLITS_JSON
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{path}: expected an object of splits (name -> list of photo names), "
+                         f"not {type(raw).__name__}")  # fmt: skip
+    splits: dict[str, list[str]] = {}
+    seen: dict[str, str] = {}  # photo -> the first split naming it
+    shared: dict[tuple[str, str], list[str]] = {}
+    for split, names in raw.items():
+        if not isinstance(names, list):
+            raise ValueError(f"{path}: split {split!r} must be a list of photo names, not {type(names).__name__}")
+        bad = [n for n in names if isinstance(n, bool) or not isinstance(n, str | int)]
+        if bad:
+            raise ValueError(f"{path}: split {split!r} lists {bad[0]!r}, not a photo name")
+        stems = [str(n) for n in names]
+        twice = sorted(n for n, count in Counter(stems).items() if count > 1)
+        if twice:
+            raise ValueError(f"{path}: split {split!r} names a photo more than once: {_quote(twice)}; "
+                             "list each photo once")  # fmt: skip
+        for stem in stems:
+            if stem in seen:
+                shared.setdefault((seen[stem], split), []).append(stem)
+            else:
+                seen[stem] = split
+        splits[str(split)] = stems
+    if shared:
+        (first, second), both = next(iter(shared.items()))
+        raise ValueError(
+            f"{path}: splits {first!r} and {second!r} share {len(both)} photo{'s' if len(both) != 1 else ''}: "
+            f"{_quote(sorted(both))}; a photo belongs to one split (a model trained on its val photos "
+            "scores them too well)"
+        )
+    return splits
+
+
+def _quote(names: list[str]) -> str:
+    """The first few of ``names``, quoted, and how many more."""
+    shown = ", ".join(repr(n) for n in names[:_QUOTED])
+    return shown + (f" and {len(names) - _QUOTED} more" if len(names) > _QUOTED else "")
 
 
 def task_classes(data_dir: Path | str, task: str) -> list[str]:

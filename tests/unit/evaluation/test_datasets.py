@@ -83,6 +83,26 @@ def test_list_samples_errors_name_the_file(tmp_path):
         list_samples(data, "all")
 
 
+def test_list_samples_refuses_a_photo_named_twice_or_in_two_splits(tmp_path):
+    """A CLI test: ``{"val": ["a", "a", "a", "b"]}`` scored 4 images from 2 photos (Dice
+    weighted 3:1), a val photo also listed under train was trained on, and ``"val": "a"``
+    (a string, not a list) said "names '0' but no such photo exists"."""
+    data = write_dataset(tmp_path / "d", ["a", "b", "c"], {"val": ["a", "a", "a", "b"]})
+    with pytest.raises(ValueError, match=r"d/splits\.json: split 'val' names a photo more than once: 'a'"):
+        list_samples(data)
+    (data / "splits.json").write_text(json.dumps({"train": ["a", "b", "c"], "val": ["c", "b"]}))
+    with pytest.raises(ValueError, match=r"splits\.json: splits 'train' and 'val' share 2 photos: 'b', 'c'"):
+        list_samples(data, "train")
+    (data / "splits.json").write_text(json.dumps({"val": "a"}))
+    with pytest.raises(ValueError, match=r"splits\.json: split 'val' must be a list of photo names, not str"):
+        list_samples(data)
+    (data / "splits.json").write_text(json.dumps({"val": ["a", None]}))
+    with pytest.raises(ValueError, match=r"splits\.json: split 'val' lists None, not a photo name"):
+        list_samples(data)
+    (data / "splits.json").write_text(json.dumps({"train": ["a", "b"], "val": ["c"]}))
+    assert [s.name for s in list_samples(data, "train")] == ["a", "b"]
+
+
 def test_task_classes_reads_taxonomies_json(tmp_path):
     data = write_dataset(tmp_path / "d", ["a"])
     assert task_classes(data, "parts") == ["background", "top", "bottom"]

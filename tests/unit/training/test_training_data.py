@@ -59,6 +59,22 @@ def test_ccp_split_follows_splits_json(ccp_dir: Path, ccp_splits: dict) -> None:
     assert len(train) == len(ccp_splits["train"])
 
 
+def test_a_splits_json_whose_splits_share_a_photo_is_refused(tmp_path: Path) -> None:
+    """A CLI test: val photos listed under train too trained "13 train / 5 val" on its own val
+    photos, silently; a split as a string was read as its letters."""
+    data = _folder(tmp_path)
+    splits = data / "splits.json"
+    splits.write_text(json.dumps({"train": ["0000", "0001", "0002", "0004"], "val": ["0004", "0005"]}))
+    with pytest.raises(ValueError, match=r"splits\.json: splits 'train' and 'val' share 1 photo: '0004'"):
+        split_samples(list_samples(data), data)
+    splits.write_text(json.dumps({"train": ["0000", "0001"], "val": "0005"}))
+    with pytest.raises(ValueError, match=r"splits\.json: split 'val' must be a list of photo names, not str"):
+        split_samples(list_samples(data), data)
+    splits.write_text("{not json")
+    with pytest.raises(ValueError, match=r"splits\.json: not valid JSON"):
+        split_samples(list_samples(data), data)
+
+
 def test_hash_split_is_deterministic_and_stable(tmp_path: Path) -> None:
     samples = list_samples(_folder(tmp_path, n=20, size=(8, 6)))
     assert [s.name for s in samples] == [f"{i:04d}" for i in range(20)]
