@@ -4,6 +4,8 @@
 [--minutes-per-round M] --json OUT`` writes the JSON of
 :func:`fashion_annotator.evaluation.loop.run_loop` and a PNG of its curves (``--plot``,
 default ``OUT`` with ``.png``; ``--plot-with OTHER.json`` adds another run, e.g. random order).
+``OUT`` is rewritten after every round with ``"finished": false`` (and ``"error"`` when a round
+failed); only a run that completed every round writes ``"finished": true``.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ import json
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.runtime.arg_types import (
     data_folder,
     output_file,
@@ -76,7 +80,39 @@ def _usage(msg: object, command: str) -> int:
 
 def _dump(result: dict, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(result, indent=1))
+    atomic_write_text(path, json.dumps(result, indent=1))
+
+
+class _TrainArgError(ValueError):
+    """An argument the ``train`` parser refuses (argparse would print and exit instead)."""
+
+
+class _TrainParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _TrainArgError(message)
+
+
+def _check_train_args(args: argparse.Namespace, work: Path) -> str | None:
+    """Why the trainer would refuse the ``--train-arg`` values, or None when it takes them.
+
+    Each round's retrain would find out only after the scoring and a simulated round: the
+    retrain's command line is parsed here as ``train`` parses it.
+    """
+    from training.finetune import retrain_command
+    from training.request import TrainRequest, add_arguments
+
+    if not args.train_arg:
+        return None
+    argv = retrain_command(work / "project", args.task, 10, device=args.device,
+                           minutes=args.minutes_per_round, promote_if_better=True,
+                           threads=args.threads, extra=args.train_arg)  # fmt: skip
+    parser = _TrainParser(prog=f"{PROG} train", add_help=False)
+    add_arguments(parser)
+    try:
+        TrainRequest.from_args(parser.parse_args(argv[1:]))
+    except ValueError as exc:
+        return f"--train-arg: {exc} (in {' '.join(args.train_arg)!r})"
+    return None
 
 
 def run_loop(args: argparse.Namespace) -> int:
@@ -94,26 +130,46 @@ def run_loop(args: argparse.Namespace) -> int:
     outer = project_around(work)
     if outer is not None:  # its next open would move the simulated project to its lost+found
         return report_error(f"{work}: inside the project {outer}; give a --work folder elsewhere", "bench loop")
+    refused = _check_train_args(args, work)
+    if refused is not None:
+        return _usage(refused, "bench loop")
+    written: list[dict] = []  # the result as last written: a failure marks it unfinished
+
+    def on_round(partial: dict) -> None:
+        written[:] = [{**partial, "work": str(work), "finished": False}]
+        _dump(written[0], args.json)
+
     try:
         others = [json.loads(p.read_text()) for p in args.plot_with]
         result = simulate(
             args.data, args.task, work, rounds=rounds, order=args.order,
             minutes_per_round=args.minutes_per_round, init_model=args.init, split=args.split,
             limit=args.limit, device=args.device, threads=args.threads, seed=args.seed,
-            crop_pass=args.crop_pass, train_extra=args.train_arg, progress=_say,
-            on_round=lambda partial: _dump(partial, args.json),
+            crop_pass=args.crop_pass, train_extra=args.train_arg, progress=_say, on_round=on_round,
         )  # fmt: skip
     except ValueError as exc:  # the rounds, split and limit do not fit the data
+        _failed(written, exc, args.json)
         return _usage(exc, "bench loop")
     except (OSError, RuntimeError) as exc:  # a retrain failed, a file could not be written
+        _failed(written, exc, args.json)
         return report_error(exc, "bench loop")
-    result["work"] = str(work)
+    result.update(work=str(work), finished=True)
     _dump(result, args.json)
     plot = plot_runs([result, *others], args.plot or args.json.with_suffix(".png"))
     for i, entry in enumerate(result["rounds"], 1):  # the results on stdout, as every bench's
         print(f"round {i}: {json.dumps({k: v for k, v in entry.items() if k != 'val'})}")
     print(f"wrote {args.json} and {plot}")
     return 0
+
+
+def _failed(written: list[dict], exc: Exception, path: Path) -> None:
+    """Say in the JSON already written (if any) that the run stopped, and why."""
+    if not written:
+        return
+    try:
+        _dump({**written[0], "finished": False, "error": str(exc)}, path)
+    except OSError as again:  # the error being reported stays the first one
+        _say(f"{PROG} bench loop: warning: {path}: could not record the error ({again})")
 
 
 def run_studio(args: argparse.Namespace) -> int:

@@ -27,6 +27,7 @@ def test_bench_loop_one_round_writes_json_and_plot(ccp_dir: Path, tmp_path: Path
     assert said[0].startswith("round 1: {") and said[-1] == f"wrote {out} and {out.with_suffix('.png')}"
     result = json.loads(out.read_text())
     assert (result["task"], result["n_images"], result["order"]) == ("garment", 9, "tool")
+    assert result["finished"] is True and "error" not in result
     first, last = result["rounds"]
     assert first["corrected"] == 0 and first["n_rest"] == 9 and first["promoted"] is None
     assert last["corrected"] == 8 and last["n_rest"] == 1
