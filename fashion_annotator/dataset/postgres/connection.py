@@ -29,13 +29,12 @@ from fashion_annotator.dataset.records import ProjectError
 NOW = "EXTRACT(EPOCH FROM now())::float8"
 """SQL: the server's clock (transaction start), in seconds since the epoch."""
 
-LIVE = (
-    f"(l.expires > {NOW} AND (l.acquired < EXTRACT(EPOCH FROM pg_postmaster_start_time())"
-    " OR EXISTS (SELECT 1 FROM pg_stat_activity a WHERE a.pid = l.backend_pid)))"
-)
-"""SQL: lease row ``l`` is held: not expired, and either taken before the server (re)started
-(its holder's session was ended by the restart; the holder reconnects and re-attaches it) or
-the session that took it is still alive (a client that crashed frees its leases at once)."""
+LIVE = f"(l.expires > {NOW})"
+"""SQL: lease row ``l`` is held: it has not expired. Whether the server session that took it
+still runs does not matter: a session ended by a network drop, a firewall's idle kill or a
+server restart leaves its holder's lease held, and the holder, reconnected, re-attaches it
+(:attr:`PgConnection.conn`, by its token); a client that crashed frees its leases when they
+expire (60 s in the window)."""
 
 LOCK_TIMEOUT_S = 5
 """Seconds a statement waits for a row another session locked (one stalled in a transaction)."""

@@ -220,12 +220,13 @@ class PgModels:
 
 
 class PgLeases:
-    """``project.leases``: leases as rows with an expiry and the holder's server session.
+    """``project.leases``: leases as rows with an expiry, the holder's token and server session.
 
-    A lease is held while it has not expired and the server session that took it is alive, so
-    a killed client's lease is free as soon as the server notices the closed connection; one
-    taken before the server restarted is held until it expires, or its holder, reconnected,
-    renews it (:data:`~fashion_annotator.dataset.postgres.connection.LIVE`).
+    A lease is held until it expires, whatever became of the server session that took it
+    (:data:`~fashion_annotator.dataset.postgres.connection.LIVE`): a holder whose connection
+    dropped or whose server restarted reconnects, re-attaches it and renews it; a killed
+    client's lease is free when it expires. ``backend_pid`` only says which server session a
+    lease is attached to now.
     ``check_image(image_id)`` raises for an unknown image.
     """
 

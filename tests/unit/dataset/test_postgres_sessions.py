@@ -63,20 +63,60 @@ def test_a_lease_taken_before_a_server_restart_is_held_until_its_holder_returns(
                 bob.acquire_lease(rec.id)
 
 
-def test_a_lease_taken_after_the_server_started_is_free_when_its_session_dies(
+def _end_session(pg_url: str, backend_pid: int) -> None:
+    """End a server session from another connection (a network blip, a firewall's idle kill,
+    a client killed) and wait until the server no longer lists it."""
+    url = parse_url(pg_url)
+    with psycopg.connect(url.conninfo, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+        for _ in range(100):
+            if admin.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (backend_pid,)
+            ).fetchone() is None:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"server session {backend_pid} did not end")
+
+
+def test_a_dropped_connection_keeps_the_lease_until_its_holder_returns(
     pg_url: str, photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with create_project(pg_url, user="alice") as alice:
         rec = alice.add_image(photo)
-        alice.acquire_lease(rec.id, ttl_s=600)
+        alice.acquire_lease(rec.id, ttl_s=60)
         monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "bob-local"))
         with open_project(pg_url, user="bob") as bob:
-            bob._conn.execute("SELECT pg_terminate_backend(%s)", (alice._conn.info.backend_pid,))
-            for _ in range(50):  # the server ends the session: a crashed client
-                if bob.lease(rec.id) is None:
-                    break
-                time.sleep(0.1)
+            _end_session(pg_url, alice._conn.info.backend_pid)  # her desktop is still running
+            held = bob.lease(rec.id)
+            assert held is not None and held.holder.startswith("alice@")
+            with pytest.raises(LeaseHeld, match="alice@"):
+                bob.acquire_lease(rec.id, ttl_s=60)
+            assert bob.claim_next(ttl_s=60) is None, "alice's open image is not free"
+            with pytest.raises(LeaseHeld, match="alice@"):
+                bob.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8))
+            assert alice.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8)).version == 1
+            assert _lease_backend(pg_url, rec.id) == alice._conn.info.backend_pid
+            assert alice.acquire_lease(rec.id, ttl_s=60).holder.startswith("alice@")
+            with pytest.raises(LeaseHeld, match="alice@"):
+                bob.acquire_lease(rec.id, ttl_s=60)
+
+
+def test_a_crashed_clients_lease_is_free_once_it_expires(
+    pg_url: str, photo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with create_project(pg_url, user="alice") as alice:
+        rec = alice.add_image(photo)
+        alice.acquire_lease(rec.id, ttl_s=2)
+        monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "bob-local"))
+        with open_project(pg_url, user="bob") as bob:
+            _end_session(pg_url, alice._conn.info.backend_pid)  # alice never comes back
+            with pytest.raises(LeaseHeld, match="alice@") as caught:
+                bob.acquire_lease(rec.id, ttl_s=60)
+            time.sleep(max(0.0, caught.value.expires - time.time()) + 0.2)
+            assert bob.lease(rec.id) is None
             assert bob.acquire_lease(rec.id, ttl_s=60).holder.startswith("bob@")
+            with pytest.raises(LeaseHeld, match="bob@"):
+                alice.acquire_lease(rec.id, ttl_s=60)  # back too late: bob has it
 
 
 def test_the_first_save_read_and_renewal_after_a_server_restart_succeed(

@@ -1,0 +1,63 @@
+"""Leases between windows on a PostgreSQL project: a dropped connection."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+import pytest
+
+from fashion_annotator.dataset.postgres import parse_url
+from fashion_annotator.dataset.store import create_project
+from fashion_annotator.ui.testing import PHOTOS, Answers, drag, open_window
+
+
+@pytest.fixture
+def team_url(pg_url: str, ccp_dir) -> str:
+    with create_project(pg_url, user="lead") as project:
+        for stem in PHOTOS[:2]:
+            project.add_image(ccp_dir / "images" / f"{stem}.jpg")
+    return pg_url
+
+
+def _end_session(url: str, backend_pid: int) -> None:
+    """End a server session from another connection (a network blip, a firewall's idle
+    kill) and wait until the server no longer lists it."""
+    with psycopg.connect(parse_url(url).conninfo, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (backend_pid,))
+        for _ in range(100):
+            if admin.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", (backend_pid,)).fetchone() is None:
+                return
+            time.sleep(0.05)
+    raise AssertionError(f"server session {backend_pid} did not end")
+
+
+def test_a_dropped_connection_leaves_the_operator_editing_and_the_colleague_read_only(
+    qtbot, team_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "alice-desktop"))
+    alice, alice_project = open_window(qtbot, team_url, tmp_path / "a.ini", Answers())
+    bob = bob_project = None
+    try:
+        image_id = alice.session.image_id
+        drag(alice, [(60, 80), (140, 200)])
+        assert alice.session.unsaved
+        _end_session(team_url, alice_project._conn.info.backend_pid)
+        monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "bob-desktop"))
+        asked = Answers()
+        bob, bob_project = open_window(qtbot, team_url, tmp_path / "b.ini", asked, user="bob")
+        assert bob.session.image_id == image_id
+        assert bob.session.current.read_only
+        assert [q for q in asked.asked if q[0] == "lease"] == [("lease", alice_project._db.holder)]
+        assert alice.save()  # her connection is made again and her lease re-attached
+        assert not alice.session.unsaved and not alice.session.current.read_only
+        assert not alice.banner.isVisible() or "took this image over" not in alice.banner.text()
+        versions = bob_project.mask_versions(image_id, alice.task)
+        assert [v.user for v in versions] == ["alice"]
+        assert bob_project.lease(image_id).holder == alice_project._db.holder
+    finally:
+        for window, project in ((bob, bob_project), (alice, alice_project)):
+            if window is not None:
+                window.close()
+                project.close()
+
