@@ -45,19 +45,22 @@ class Lease:
 class LeaseHeld(Exception):
     """Another operator holds the image: ``holder`` names them, ``expires`` is when it lapses.
 
-    ``host`` and ``pid`` say where the holder runs ("" and 0 when unknown).
+    ``host`` and ``pid`` say where the holder runs ("" and 0 when unknown); ``name`` is the
+    photo's file name, what the message calls the image ("image N" when unknown).
     """
 
     def __init__(
-        self, image_id: int, holder: str, expires: float, host: str = "", pid: int = 0
+        self, image_id: int, holder: str, expires: float, host: str = "", pid: int = 0, name: str = ""
     ) -> None:
         self.image_id = image_id
         self.holder = holder
         self.expires = expires
         self.host = host
         self.pid = pid
+        self.name = name
         until = datetime.fromtimestamp(expires).strftime("%H:%M:%S")
-        super().__init__(f"image {image_id} is being edited by {holder} (lease until {until})")
+        what = name or f"image {image_id}"
+        super().__init__(f"{what} is being edited by {holder} (lease until {until})")
 
     @property
     def crashed(self) -> bool:
@@ -143,8 +146,11 @@ def _live_other(conn: sqlite3.Connection, image_id: int, token: str, now: float)
     return lease
 
 
-def _held(lease: Lease) -> LeaseHeld:
-    return LeaseHeld(lease.image_id, lease.holder, lease.expires, lease.host, lease.pid)
+def _held(conn: sqlite3.Connection, lease: Lease) -> LeaseHeld:
+    """The refusal of another session's lease, naming the image's photo."""
+    row = conn.execute("SELECT name FROM images WHERE id = ?", (lease.image_id,)).fetchone()
+    name = "" if row is None else str(row["name"])
+    return LeaseHeld(lease.image_id, lease.holder, lease.expires, lease.host, lease.pid, name)
 
 
 class Leases:
@@ -191,7 +197,7 @@ class Leases:
         with self._tx() as conn:
             other = _live_other(conn, image_id, db.token, now)
             if other is not None:
-                raise _held(other)
+                raise _held(conn, other)
             row = conn.execute(
                 "SELECT acquired FROM leases WHERE image_id = ? AND token = ?",
                 (image_id, db.token),
@@ -266,4 +272,4 @@ class Leases:
         the image (a dead local holder's lease is broken)."""
         other = _live_other(conn, int(image_id), self._db.token, time.time())
         if other is not None:
-            raise _held(other)
+            raise _held(conn, other)

@@ -254,7 +254,8 @@ class PgLeases:
             row = self.take(conn, int(image_id), ttl_s)
             if row is None:
                 held = conn.execute(
-                    f"SELECT {_LEASE_COLUMNS} FROM leases WHERE image_id = %s", (int(image_id),)
+                    f"SELECT {_LEASE_COLUMNS}, i.name FROM leases l JOIN images i ON i.id = l.image_id"
+                    " WHERE l.image_id = %s", (int(image_id),)
                 ).fetchone()
                 raise _held(one(held))
         return _lease(row)
@@ -295,7 +296,7 @@ class PgLeases:
         and raise :class:`LeaseHeld` when another live session holds the image; the image's
         status, as locked."""
         held = conn.execute(
-            f"SELECT i.id, i.status, l.holder, l.expires, l.host, l.pid FROM images i LEFT JOIN leases l ON"
+            f"SELECT i.id, i.name, i.status, l.holder, l.expires, l.host, l.pid FROM images i LEFT JOIN leases l ON"
             f" l.image_id = i.id AND l.token <> %s AND {LIVE} WHERE i.id = %s FOR UPDATE OF i",
             (self._db.token, image_id),
         ).fetchone()
@@ -344,7 +345,8 @@ def _lease(row: DictRow) -> Lease:
 
 
 def _held(row: DictRow) -> LeaseHeld:
-    return LeaseHeld(int(row["image_id"]), row["holder"], row["expires"], row["host"], row["pid"])
+    """The refusal of another session's lease (``row``: its columns and the photo's ``name``)."""
+    return LeaseHeld(int(row["image_id"]), row["holder"], row["expires"], row["host"], row["pid"], row["name"])
 
 
 def _decision(row: DictRow) -> DecisionRecord:

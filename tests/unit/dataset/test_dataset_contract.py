@@ -329,6 +329,22 @@ def test_leases_within_one_machine(location, photo: Path) -> None:
 
 
 
+def test_a_held_lease_names_the_photo_not_its_id(location, photo: Path) -> None:
+    with create_project(location, user="alice") as alice:
+        rec = alice.add_image(photo)
+        alice.acquire_lease(rec.id, ttl_s=60)
+        with open_project(location, user="bob") as bob:
+            for attempt in (
+                lambda: bob.acquire_lease(rec.id),
+                lambda: bob.save_mask(rec.id, "garment", np.zeros(rec.shape, np.uint8)),
+            ):
+                with pytest.raises(LeaseHeld) as info:
+                    attempt()
+                said = str(info.value)
+                assert said.startswith(f"{rec.name} is being edited by alice@"), said
+                assert f"image {rec.id}" not in said and info.value.name == rec.name
+
+
 def test_claim_next_never_hands_out_a_leased_image(
     location, project: Project, tmp_path: Path, write_photo
 ) -> None:
