@@ -481,11 +481,12 @@ class MainWindow(QMainWindow):
     def _tab_changed(self, index: int) -> None:
         self.show_annotate_docks(index == 0)
         if index != 1:
+            self.session.resume_lease()
             return
         if self.review is None:
             window_dialogs.build_review_tab(self)
         assert self.review is not None
-        self.session.save()
+        self.session.pause_lease()  # saved, and free for the operator it may be sent back to
         self.review.refresh()  # and the instance panel's figures of the images that changed
 
     def _review_open(self, image_id: int) -> None:

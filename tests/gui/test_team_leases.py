@@ -1,15 +1,16 @@
-"""Leases between windows on a PostgreSQL project: a dropped connection."""
+"""Leases between windows on a PostgreSQL project: a dropped connection, a reviewer's visit."""
 
 from __future__ import annotations
 
 import time
 
+import numpy as np
 import psycopg
 import pytest
 
 from fashion_annotator.dataset.postgres import parse_url
-from fashion_annotator.dataset.store import create_project
-from fashion_annotator.ui.testing import PHOTOS, Answers, drag, open_window
+from fashion_annotator.dataset.store import create_project, open_project
+from fashion_annotator.ui.testing import PHOTOS, Answers, drag, open_window, wait_ready
 
 
 @pytest.fixture
@@ -61,3 +62,58 @@ def test_a_dropped_connection_leaves_the_operator_editing_and_the_colleague_read
                 window.close()
                 project.close()
 
+
+def test_a_reviewer_back_in_review_leaves_the_image_free_for_the_operator(
+    qtbot, team_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "carol-desktop"))
+    carol, carol_project = open_window(qtbot, team_url, tmp_path / "c.ini", Answers(), user="carol")
+    alice = alice_project = None
+    try:
+        ids = [r.id for r in carol_project.images()]
+        for image_id in ids:
+            carol_project.save_mask(image_id, carol.task, np.ones(carol_project.image(image_id).shape, np.uint8),
+                                    status="done")  # fmt: skip
+        carol.tabs.setCurrentIndex(1)
+        review, sent_back = carol.review, ids[-1]
+        review.refresh()
+        assert review.select_image(sent_back)
+        review.open_selected()  # Enter: "Open in annotation view"
+        wait_ready(qtbot, carol)
+        assert carol.tabs.currentIndex() == 0 and carol.session.image_id == sent_back
+        assert carol_project.lease(sent_back).holder == carol_project._db.holder
+        carol.tabs.setCurrentIndex(1)
+        assert carol_project.lease(sent_back) is None  # back in Review: the image is free
+        carol.tabs.setCurrentIndex(0)
+        assert carol_project.lease(sent_back).holder == carol_project._db.holder  # taken again
+        assert not carol.session.current.read_only
+        carol.tabs.setCurrentIndex(1)
+        monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "dave-desktop"))
+        with open_project(team_url, user="dave") as dave:  # saves while carol is in Review
+            dave.save_mask(sent_back, carol.task, np.zeros(dave.image(sent_back).shape, np.uint8))
+        carol.tabs.setCurrentIndex(0)  # dave's version is opened, leased again
+        wait_ready(qtbot, carol)
+        assert carol.session.current.base_versions[carol.task] == 2
+        assert not carol.session.current.doc.masks[carol.task].any()
+        assert carol_project.lease(sent_back).holder == carol_project._db.holder
+        carol.tabs.setCurrentIndex(1)
+        review.refresh()
+        assert review.select_image(sent_back)
+        review.reason.setCurrentIndex(0)
+        assert review.reject_selected()
+        monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "alice-desktop"))
+        asked = Answers()
+        alice, alice_project = open_window(qtbot, team_url, tmp_path / "a.ini", asked)
+        assert alice.open_image(sent_back)
+        wait_ready(qtbot, alice)
+        assert not alice.session.current.read_only and asked.asked == []
+        carol.tabs.setCurrentIndex(0)  # alice is fixing it: carol sees it read-only, told why
+        assert carol.session.current.read_only and not carol.session.current.lease_lost
+        assert carol.session.current.lease_holder == alice_project._db.holder
+        assert f"Read-only: {alice_project._db.holder} is editing this image." in carol.banner.text()
+        assert alice_project.lease(sent_back).holder == alice_project._db.holder
+    finally:
+        for window, project in ((alice, alice_project), (carol, carol_project)):
+            if window is not None:
+                window.close()
+                project.close()

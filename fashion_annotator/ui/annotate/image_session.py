@@ -33,6 +33,7 @@ from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
 from fashion_annotator.ui.annotate.image_view import Pyramid, load_photo_pyramid
 from fashion_annotator.ui.annotate.journal_recovery import JournalRecovery
+from fashion_annotator.ui.annotate.lease_pause import LeasePause
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.annotate.status_bar import SAVED_MESSAGE
 from fashion_annotator.ui.workers import PHOTO, PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
@@ -44,7 +45,7 @@ LEASE_TTL_S = 60.0
 LeaseQuestion = Callable[[str, float, str], bool]
 
 
-class ImageSession(JournalRecovery, QObject):
+class ImageSession(JournalRecovery, LeasePause, QObject):
     """Opens, edits-journals and saves the images of one project.
 
     Signals
