@@ -19,12 +19,13 @@ same drops its result instead of raising in the worker thread.
 
 from __future__ import annotations
 
+import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 from shiboken6 import isValid
 
 PROPOSAL = "proposal"
@@ -198,3 +199,21 @@ class ImageJobs(QObject):
             self.finished.emit(job)
         if self._pending == 0:
             self.busyChanged.emit(False)
+
+
+class CancellableThread(QThread):
+    """A thread that :meth:`cancel` asks to stop at its next step: the work polls
+    ``self._stop.is_set`` (a :class:`threading.Event`, safe to set from the GUI thread)."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._stop = threading.Event()
+
+    def cancel(self) -> None:
+        """Ask the work to stop before its next step."""
+        self._stop.set()
+
+    @property
+    def was_cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._stop.is_set()

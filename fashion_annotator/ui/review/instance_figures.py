@@ -10,15 +10,15 @@ the thread that made it), as Review's first scoring is (:class:`~.rescore.ScoreT
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.instances.qa import InstanceQARow, instance_qa_row
+from fashion_annotator.ui.workers import CancellableThread
 
 BACKGROUND_READ = 50
 """Most images whose figures are read in the GUI thread (about 0.15-0.5 s); more are read in a
@@ -61,11 +61,12 @@ def read_figures(
     return rows
 
 
-class FiguresThread(QThread):
+class FiguresThread(CancellableThread):
     """Read the figures of ``records`` on a connection of its own to the project ``location``.
 
     Every signal carries the thread's ``generation`` (the panel's count of reads it started),
-    so that a result of a read the panel gave up is told from the current one.
+    so that a result of a read the panel gave up is told from the current one; after
+    :meth:`cancel` nothing but ``done`` is emitted.
 
     Signals
     -------
@@ -91,15 +92,6 @@ class FiguresThread(QThread):
         self.user = user
         self.records = list(records)
         self.generation = generation
-        self._stop = threading.Event()
-
-    def cancel(self) -> None:
-        """Stop before the next image; nothing but ``done`` is emitted after."""
-        self._stop.set()
-
-    @property
-    def was_cancelled(self) -> bool:
-        return self._stop.is_set()
 
     def _progress(self, done: int, total: int) -> None:
         if done == total or done % max(1, total // 100) == 0:

@@ -7,10 +7,9 @@ thread that made it), reports progress, and stops between images or batches when
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from PySide6.QtCore import QThread, Signal
+from PySide6.QtCore import Signal
 
 from fashion_annotator.core.wording import model_label
 from fashion_annotator.qa.scores import (
@@ -19,6 +18,7 @@ from fashion_annotator.qa.scores import (
     rescore_with_model,
     score_project,
 )
+from fashion_annotator.ui.workers import CancellableThread
 
 __all__ = ["RescoreThread", "ScoreThread"]
 
@@ -27,7 +27,7 @@ class _Stopped(Exception):
     """Raised from the progress callback once the thread was cancelled."""
 
 
-class _ProjectThread(QThread):
+class _ProjectThread(CancellableThread):
     """A thread working on its own connection to the project ``root`` (a folder or URL), for
     ``task``; :meth:`cancel` asks it to stop at its next image or batch.
 
@@ -42,14 +42,6 @@ class _ProjectThread(QThread):
         self.root = root
         self.task = task
         self.user = user
-        self._stop = threading.Event()
-
-    def cancel(self) -> None:
-        self._stop.set()
-
-    @property
-    def was_cancelled(self) -> bool:
-        return self._stop.is_set()
 
 
 class ScoreThread(_ProjectThread):
