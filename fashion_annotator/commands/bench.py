@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator.commands.outputs import write_json
 from fashion_annotator.core.tasks import available_tasks, task_spec
 from fashion_annotator.core.wording import counted
 from fashion_annotator.runtime.arg_types import (
@@ -144,11 +144,17 @@ def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:
     p.add_argument("--split", default="val", help="split of splits.json (default val)")
 
 
-def _write(result: dict[str, Any], path: Path | None) -> None:
-    if path is not None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-        print(f"-> {path}")
+def _write(result: dict[str, Any], path: Path | None, name: str, status: int = 0) -> int:
+    """Write the figures to ``path`` (none: nothing to write); ``status``, or 1 with the error
+    naming the file when it cannot be written (a full disk says so)."""
+    if path is None:
+        return status
+    try:
+        write_json(path, result)
+    except OSError as exc:
+        return _fail(name, exc)
+    print(f"-> {path}")
+    return status
 
 
 def _fail(name: str, exc: Exception) -> int:
@@ -265,8 +271,7 @@ def run_superpixels(args: argparse.Namespace) -> int:
         f"rag_mean_color + merge_hierarchical on the same regions {baseline:.0f} ms, "
         f"{t['graph_speedup']:.0f}x our graph step"
     )
-    _write(result, args.json)
-    return 0
+    return _write(result, args.json, "superpixels")
 
 
 def _skimage_weight(g: Any, src: int, dst: int, n: int) -> dict[str, float]:
@@ -345,8 +350,7 @@ def run_refine(args: argparse.Namespace) -> int:
         "model_version": predictor.model_version,
         "variants": table,
     }
-    _write(result, args.json)
-    return 0
+    return _write(result, args.json, "refine")
 
 
 def run_effort(args: argparse.Namespace) -> int:
@@ -410,8 +414,7 @@ def run_effort(args: argparse.Namespace) -> int:
             f"one box: GrabCut median Dice {b['grabcut_1_action_median_dice']:.4f}; "
             f"box + clicks: {model}"
         )
-    _write(result, args.json)
-    return 0
+    return _write(result, args.json, "effort")
 
 
 def run_noc(args: argparse.Namespace) -> int:
@@ -447,8 +450,7 @@ def run_noc(args: argparse.Namespace) -> int:
         f"{result['iou_at']['1']:.3f}/{result['iou_at']['3']:.3f}/{result['iou_at']['5']:.3f}; "
         f"{result['click_ms_median']:.0f} ms per simulated click (placement and scoring included)"
     )
-    _write(result, args.json)
-    return 0
+    return _write(result, args.json, "noc")
 
 
 def run_ui(args: argparse.Namespace) -> int:
@@ -479,8 +481,7 @@ def run_save(args: argparse.Namespace) -> int:
         f"save_mask median {result['save_median_ms']:.2f} ms, PNG encoding alone "
         f"{result['encode_median_ms']:.2f} ms (ratio {result['ratio']:.1f}) over {args.runs} saves"
     )
-    _write(result, args.json)
-    return 0
+    return _write(result, args.json, "save")
 
 
 def run_team(args: argparse.Namespace) -> int:
@@ -501,8 +502,8 @@ def run_team(args: argparse.Namespace) -> int:
         f"{result['claim_ms_p95']:.1f} ms, {result['crashes']} crashes, "
         f"{result['double_claims']} double claims, {result['lost_saves']} lost saves"
     )
-    _write(result, args.json)
-    return 0 if result["double_claims"] == 0 and result["lost_saves"] == 0 else 1
+    ok = result["double_claims"] == 0 and result["lost_saves"] == 0
+    return _write(result, args.json, "team", 0 if ok else 1)
 
 
 def _shipped_tasks() -> list[str]:
@@ -536,5 +537,4 @@ def run_infer(args: argparse.Namespace) -> int:
             f"{figures['median_with_probs_s'] * 1000:.0f} ms (with full-resolution probs){agreed} "
             f"on {figures['device']}, {args.runs} runs"
         )
-    _write(results, args.json)
-    return 0
+    return _write(results, args.json, "infer")

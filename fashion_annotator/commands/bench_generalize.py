@@ -105,5 +105,4 @@ def run(args: argparse.Namespace) -> int:
         print(f"{f:>15} {cell(r, 'person', 'miou', 12)} {cell(r, 'garment', 'median_dice', 17)} "
               f"{cell(r, 'parsing7', 'miou', 14)} {cell(r, 'parsing7', 'miou_gt_classes', 13)} "
               f"{cell(r, 'parsing7', 'pixel_accuracy', 8)}")  # fmt: skip
-    _write(result, args.json)
-    return 0
+    return _write(result, args.json, "generalize")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.commands.bench import BIG_PHOTO, _fail
+from fashion_annotator.commands.bench import BIG_PHOTO, _fail, _write
 from fashion_annotator.runtime.arg_types import output_file, positive_int
 
 
@@ -94,7 +93,4 @@ def run(args: argparse.Namespace) -> int:
         f"(median of {args.runs}, {result['threads']} threads, categories from the {result['categories_from']}"
         f"{', one pass per model' if args.fast else ''})"
     )
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    return 0
+    return _write(result, args.json, "instances")

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fashion_annotator.commands.outputs import write_json
 from fashion_annotator.core.tasks import available_tasks
 from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
 from fashion_annotator.runtime.exit_codes import report_error
@@ -197,12 +198,13 @@ def run(args: argparse.Namespace) -> int:
         cutouts={name: str(c.path) for name, c in cutouts.items()},
         refinements=_chains(predictor, cutouts) if args.refine else {},
     )
-    text = json.dumps(result, indent=2)
     if args.json is None:
-        print(text)
+        print(json.dumps(result, indent=2))
     else:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+        try:
+            write_json(args.json, result)
+        except OSError as exc:
+            return report_error(exc, "evaluate")
         figures = ", ".join(
             f"{key} {result[key]:.4f}"
             for key in ("miou", "pixel_accuracy", "dice_mean")

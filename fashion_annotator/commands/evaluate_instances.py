@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 
+from fashion_annotator.commands.outputs import write_json
+
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate instances; 0, or 1 with a message on stderr when a model or the data is unusable."""
@@ -94,12 +96,13 @@ def run(args: argparse.Namespace) -> int:
         parsing_long_side=None if oracle else parsing.spec.long_side,
         parsing_flip_average=None if oracle else parsing.flip_average,
     )
-    text = json.dumps(result, indent=2)
     if args.json is None:
-        print(text)
+        print(json.dumps(result, indent=2))
     else:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+        try:
+            write_json(args.json, result)
+        except OSError as exc:
+            return report_error(exc, "evaluate")
         print(
             f"instances: recall50 {result['instance_recall50']}, ap50 {result['ap50']}, "
             f"top1 {result['category_top1']}, top3 {result['category_top3']} over "

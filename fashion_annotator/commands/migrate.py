@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.commands.outputs import write_json
 from fashion_annotator.runtime.exit_codes import EXIT_PARTIAL, report_error
 
 
@@ -45,10 +44,10 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
           f"{report.click_logs} Smart-click logs copied beside their masks")  # fmt: skip
     if args.json:
         try:
-            atomic_write_text(Path(args.json), json.dumps(report.as_dict(), indent=2))
+            write_json(Path(args.json), report.as_dict())
         except OSError as exc:
             print(f"fashion-annotator migrate: copied and verified; the report was not written: "
-                  f"{args.json}: {exc.strerror or exc}", file=sys.stderr)  # fmt: skip
+                  f"{exc}", file=sys.stderr)  # fmt: skip
             return EXIT_PARTIAL
     if report.changed:
         n = len(report.changed)

@@ -227,6 +227,35 @@ def test_evaluate_refuses_a_json_inside_the_dataset_and_names_a_bad_mask(tmp_pat
     assert rc == 1 and "p2.png" in capsys.readouterr().err
 
 
+def test_evaluate_json_on_a_full_disk_names_the_file_and_leaves_none(tmp_path, capsys, monkeypatch):
+    """A CLI test: ``--json OUT`` on a full disk left a 0-byte OUT and said only "OSError:
+    [Errno 28] No space left on device" through the catch-all, naming no file."""
+    import errno
+    import os
+    import shutil
+
+    from fashion_annotator.core import atomic
+
+    data, _ = write_dataset(tmp_path / "data")
+    model = save_constant_model(tmp_path / "g.safetensors", "garment", ["background", "garment"], 0.4)
+    out = tmp_path / "out" / "eval.json"
+    usage = shutil.disk_usage(tmp_path)
+
+    def full(fd: int) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "fsync", full)
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage._replace(free=4096))
+    rc = main(["evaluate", "--data", str(data), "--task", "garment", "--model", str(model),
+               "--json", str(out), "--device", "cpu"])  # fmt: skip
+    monkeypatch.undo()
+    captured = capsys.readouterr()
+    assert rc == 1, captured.err
+    assert captured.err.startswith(f"fashion-annotator evaluate: error: {out}: cannot write: the disk is full")
+    assert "Errno" not in captured.err and "traceback" not in captured.err and "->" not in captured.out
+    assert list(out.parent.iterdir()) == [], "neither a partial file nor a temporary one"
+
+
 @pytest.mark.slow
 def test_evaluate_on_ccp_val_photos(ccp_dir, ccp_splits, tmp_path):
     classes = json.loads((ccp_dir / "taxonomies.json").read_text())["parsing7"]["classes"]

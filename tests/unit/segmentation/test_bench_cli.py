@@ -78,3 +78,29 @@ def test_bench_infer_reports_a_corrupt_model(
     bad.with_suffix(".json").write_text(shipped.read_text())
     assert main(["bench", "infer", "--model", str(bad), "--runs", "1"]) == 1
     assert "broken.safetensors" in capsys.readouterr().err
+
+
+def test_bench_json_that_cannot_be_written_names_the_file(tmp_path: Path, capsys, monkeypatch) -> None:
+    """A CLI test: ``--json`` on a full disk left a 0-byte file and went through the catch-all."""
+    import errno
+    import os
+    import shutil
+
+    from fashion_annotator.core import atomic
+
+    out = tmp_path / "save.json"
+    usage = shutil.disk_usage(tmp_path)
+    real_fsync = os.fsync
+
+    def full(fd: int) -> None:
+        if any(p.name.endswith(atomic.TMP_SUFFIX) for p in tmp_path.iterdir()):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", full)
+    monkeypatch.setattr(atomic.shutil, "disk_usage", lambda folder: usage._replace(free=4096))
+    assert main(["bench", "save", "--runs", "1", "--json", str(out)]) == 1
+    monkeypatch.undo()
+    err = capsys.readouterr().err
+    assert err.startswith(f"fashion-annotator bench save: error: {out}: cannot write: the disk is full"), err
+    assert list(tmp_path.iterdir()) == []
