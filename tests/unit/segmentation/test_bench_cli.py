@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from fashion_annotator.cli import main
@@ -104,3 +105,27 @@ def test_bench_json_that_cannot_be_written_names_the_file(tmp_path: Path, capsys
     err = capsys.readouterr().err
     assert err.startswith(f"fashion-annotator bench save: error: {out}: cannot write: the disk is full"), err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_bench_superpixels_measures_a_one_colour_first_photo(tiny_dataset: Path, tmp_path: Path) -> None:
+    """A CLI test: a flat first photo (one Felzenszwalb region) crashed the timing's skimage
+    route with ``KeyError: np.int32(0)``; the timing now runs on the photo with most regions."""
+    import cv2
+
+    cv2.imwrite(str(tiny_dataset / "images" / "0000.png"), np.full((80, 60, 3), 128, np.uint8))
+    cv2.imwrite(str(tiny_dataset / "masks" / "0000.png"), np.zeros((80, 60), np.uint8))
+    out = tmp_path / "sp.json"
+    argv = ["bench", "superpixels", "--data", str(tiny_dataset), "--task", "garment", "--split", "all"]
+    argv += ["--runs", "1"]
+    assert main([*argv, "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["n_images"] == 3 and result["timing"]["source_photo"] != "0000"
+    assert result["timing"]["skimage_rag_merge_ms"] > 0
+    for name in ("0001", "0002"):  # only flat photos: measured, the skimage route skipped
+        (tiny_dataset / "images" / f"{name}.png").unlink()
+        (tiny_dataset / "masks" / f"{name}.png").unlink()
+    (tiny_dataset / "splits.json").unlink()
+    assert main([*argv, "--json", str(out)]) == 0
+    timing = json.loads(out.read_text())["timing"]
+    assert timing["source_photo"] == "0000" and timing["skimage_rag_merge_ms"] is None
+    assert timing["graph_speedup"] is None and timing["hierarchy_median_ms"] > 0
