@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from fashion_annotator.commands.outputs import write_json
+from fashion_annotator.runtime.arg_types import output_file
 from fashion_annotator.runtime.exit_codes import EXIT_PARTIAL, report_error
 
 
@@ -25,7 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("src", metavar="SRC", help="project folder or PostgreSQL project URL")
     p.add_argument("dst", metavar="DST", help="new project folder or PostgreSQL project URL")
-    p.add_argument("--json", metavar="OUT", help="write the report (counts, digests) here")
+    p.add_argument("--json", type=output_file, metavar="OUT", help="write the report (counts, digests) here")
     p.set_defaults(func=_cmd_migrate)
 
 
@@ -33,8 +33,6 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.records import ProjectError
     from fashion_annotator.dataset.transfer import migrate_project
 
-    if args.json and not Path(args.json).resolve().parent.is_dir():
-        return report_error(ValueError(f"{args.json}: its folder does not exist; nothing was copied"), "migrate")
     try:
         report = migrate_project(args.src, args.dst)
     except ProjectError as exc:
@@ -44,7 +42,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
           f"{report.click_logs} Smart-click logs copied beside their masks")  # fmt: skip
     if args.json:
         try:
-            write_json(Path(args.json), report.as_dict())
+            write_json(args.json, report.as_dict())
         except OSError as exc:
             print(f"fashion-annotator migrate: copied and verified; the report was not written: "
                   f"{exc}", file=sys.stderr)  # fmt: skip

@@ -104,9 +104,22 @@ def test_migrate_refuses_an_existing_destination(
     assert main(["migrate", str(tmp_path / "one"), str(tmp_path / "full")]) == 1
     assert "must be a new or empty folder" in capsys.readouterr().err
     assert (tmp_path / "full" / "keep.txt").read_text() == "mine"
-    assert main(["migrate", str(tmp_path / "one"), str(tmp_path / "two"), "--json", str(tmp_path / "no" / "r.json")]) == 1
-    assert "its folder does not exist; nothing was copied" in capsys.readouterr().err
+
+
+def test_migrate_checks_its_json_before_copying_and_makes_its_folder(
+    tmp_path: Path, write_photo, capsys: pytest.CaptureFixture
+) -> None:
+    """A CLI test: ``--json DIR`` (a folder) was found out after the whole copy, which then
+    ended "report not written" (3); a missing folder of the report was refused, where the
+    other commands make it."""
+    _filled_project(tmp_path / "one", tmp_path, write_photo)
+    with pytest.raises(SystemExit) as usage:
+        main(["migrate", str(tmp_path / "one"), str(tmp_path / "two"), "--json", str(tmp_path)])
+    assert usage.value.code == 2 and f"{tmp_path}: is a folder" in capsys.readouterr().err
     assert not (tmp_path / "two").exists(), "checked before the copy: a rerun is not refused"
+    out = tmp_path / "no" / "r.json"
+    assert main(["migrate", str(tmp_path / "one"), str(tmp_path / "two"), "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["verified"]
 
 
 def test_migrate_cli_writes_a_verified_report(tmp_path: Path, pg_url: str, write_photo) -> None:
