@@ -41,7 +41,7 @@ from fashion_annotator.dataset.display import PHOTO_FOLDER_PROJECT
 from fashion_annotator.dataset.instances_store import InstanceStore
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.photo_imports import PhotoImports
-from fashion_annotator.dataset.postgres.url import is_postgres_url
+from fashion_annotator.dataset.postgres.url import postgres_or_folder
 from fashion_annotator.dataset.records import (
     ImageRecord,
     MaskVersion,
@@ -582,7 +582,7 @@ def open_project(location: str | Path, user: str | None = None, *, writing: bool
     cannot be written now (locked by another process, read-only) raises :class:`ProjectError`
     once, rather than opening read-only and refusing every write after it.
     """
-    if is_postgres_url(location):
+    if postgres_or_folder(location):
         from fashion_annotator.dataset.postgres.project import PgProject
 
         return PgProject.open(str(location), user=user)
@@ -593,7 +593,7 @@ def create_project(
     location: str | Path, tasks: Iterable[str] = ("garment", "parsing7"), user: str | None = None
 ) -> Project:
     """Make a project in a folder, or in the PostgreSQL database a project URL names."""
-    if is_postgres_url(location):
+    if postgres_or_folder(location):
         from fashion_annotator.dataset.postgres.project import PgProject
 
         return PgProject.create(str(location), tasks=tasks, user=user)

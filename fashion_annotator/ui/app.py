@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # imported when a project opens
 from fashion_annotator.dataset.confine import referable_folder, referenced_path
 from fashion_annotator.dataset.formats.common import ImportSummary, list_files
 from fashion_annotator.dataset.formats.photos import add_photos
-from fashion_annotator.dataset.postgres.url import is_postgres_url
+from fashion_annotator.dataset.postgres.url import is_postgres_url, postgres_or_folder
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, PHOTO_FOLDER_PROJECT, Project, open_project
 from fashion_annotator.resources import resource_path
@@ -108,7 +108,7 @@ def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
     ProjectError
         ``path`` is neither a project nor a folder with photos.
     """
-    if is_postgres_url(str(path)):
+    if postgres_or_folder(str(path)):  # another scheme:// is refused, not taken as a folder
         return open_project(str(path)), None
     path = Path(path).expanduser()
     if (path / INDEX_NAME).is_file():

@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit, urlunsplit
 
+from fashion_annotator.dataset.records import ProjectError
+
 SCHEMES = ("postgresql", "postgres")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 #: Query settings that hold a secret (libpq takes a password there too).
 SECRET_KEYS = frozenset({"password", "sslpassword"})
 
@@ -74,6 +77,36 @@ def is_postgres_url(text: object) -> bool:
     return isinstance(text, str) and text.split("://", 1)[0].lower() in SCHEMES and "://" in text
 
 
+def postgres_or_folder(location: object) -> bool:
+    """Whether ``location`` is a PostgreSQL project URL (True) or a project folder (False).
+
+    Raises
+    ------
+    ProjectError
+        ``location`` is a URL of another scheme (``mysql://``, ``http://``, ``s3://``,
+        ``file://``): taken as a path it named a local folder ``mysql:/host/db?project=p``.
+    """
+    if is_postgres_url(location):
+        return True
+    scheme = foreign_scheme(location)
+    if scheme is not None:
+        parts = urlsplit(str(location))
+        shown = _without_password(parts, _query(parts.query))
+        raise ProjectError(
+            f"{shown}: {scheme}:// is not a project location; a project is a folder (a path, "
+            "not a file:// URL) or postgresql://user@host/db?project=NAME"
+        )
+    return False
+
+
+def foreign_scheme(text: object) -> str | None:
+    """The scheme of a URL ``text`` that is not a PostgreSQL one (``mysql``), else None."""
+    if not isinstance(text, str) or is_postgres_url(text):
+        return None
+    found = _SCHEME.match(text)
+    return found.group(1) if found else None
+
+
 def parse_url(url: str) -> ProjectURL:
     """Split a project URL into the libpq URL and the project name.
 
@@ -126,8 +159,9 @@ def _without_password(parts, query: list[tuple[str, str]]) -> str:
 
 
 def project_location(text: str) -> str | Path:
-    """A command-line project argument: a PostgreSQL URL stays a string, anything else a path."""
-    return text if is_postgres_url(text) else Path(text)
+    """A command-line project argument: a URL stays a string (a PostgreSQL one is opened, another
+    refused by :func:`postgres_or_folder`), anything else a path."""
+    return text if is_postgres_url(text) or foreign_scheme(text) else Path(text)
 
 
 def describe_location(location: str | Path) -> str:

@@ -295,3 +295,24 @@ def test_a_photo_stored_under_a_clash_name_is_not_called_renamed_when_imported_a
     capsys.readouterr()
     assert main(["import", str(tmp_path / "p"), str(again.parent), "--format", "photos"]) == 0
     assert "under another name" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://alice:secret@host/db?project=p", "http://host/p", "s3://bucket/p", "file:///tmp/p"]
+)
+def test_a_url_of_another_scheme_is_refused_not_made_a_folder(
+    url: str, tmp_path: Path, write_photo, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """A CLI test: ``new mysql://host/db?project=p`` made a local project folder
+    ``mysql:/host/db?project=p`` and said it was done (0)."""
+    monkeypatch.chdir(tmp_path)
+    write_photo(tmp_path / "photos" / "a.jpg", seed=1)
+    assert main(["new", "p", "--images", "photos"]) == 0
+    capsys.readouterr()
+    for argv in (["new", url, "--images", "photos"], ["info", url], ["migrate", url, "copy"],
+                 ["migrate", "p", url], ["export", url, "out", "--format", "plain"]):  # fmt: skip
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert f"{url.split('://')[0]}:// is not a project location" in err, err
+        assert "secret" not in err, "a password stays out of the message"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "photos"], "no folder made"
