@@ -10,12 +10,14 @@ import argparse
 import difflib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from fashion_annotator import __version__
 from fashion_annotator.runtime.exit_codes import (
+    EXIT_BROKEN_PIPE,
     EXIT_ERROR,
     EXIT_INTERRUPTED,
     EXIT_USAGE,
@@ -47,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         "`fashion-annotator [PATH | URL]` (no subcommand) opens the window on a project, a "
         "folder of photos or a server project (with nothing: the last project, else the sample).",
         epilog="exit status: 0 done, 1 error, 2 usage error, 3 partly done, 130 interrupted, "
-        "143 stopped by SIGTERM (train)",
+        "141 the reader of the output went away (| head), 143 stopped by SIGTERM (train)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="SUBCOMMAND")
@@ -66,7 +68,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     setup_logging()
     try:
-        return _dispatch(argv)
+        status = _dispatch(argv)
+        if sys.stdout is not None:  # None in a windowed (frozen) GUI
+            sys.stdout.flush()  # a reader gone away shows here, not at the interpreter's exit
+        return status
+    except BrokenPipeError:
+        return _reader_gone(argv)
     except KeyboardInterrupt:
         log.info("interrupted: %s", argv)
         print(f"\n{PROG}: interrupted", file=sys.stderr)
@@ -79,6 +86,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         details = f" (traceback in {where})" if where else ""
         print(f"{PROG}: error: {type(exc).__name__}: {exc}{details}", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _reader_gone(argv: list[str]) -> int:
+    """End quietly, as Unix tools do, when the reader of stdout went away (``| head -1``).
+
+    stdout is pointed at the null device, so that the interpreter's last flush of what is
+    left in its buffer does not print "Exception ignored ... BrokenPipeError" either.
+    """
+    log.info("stdout closed by its reader: %s", argv)
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # no file descriptor behind stdout (an embedding caller)
+        pass
+    return EXIT_BROKEN_PIPE
 
 
 def _dispatch(argv: list[str]) -> int:

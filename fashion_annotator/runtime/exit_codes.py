@@ -1,9 +1,10 @@
 """Exit codes shared by every subcommand, and the one format of their error messages.
 
 ``0`` done, ``1`` error, ``2`` usage error (argparse), ``3`` partly done (some files refused,
-each listed), ``130`` interrupted (Ctrl+C), ``143`` stopped by SIGTERM (``train``: a scheduler
-or the window cancelled it). Errors go to stderr as ``PROG: error: MESSAGE``, the
-format argparse uses for usage errors; stdout carries results only.
+each listed), ``130`` interrupted (Ctrl+C), ``141`` the reader of the output went away,
+``143`` stopped by SIGTERM (``train``: a scheduler or the window cancelled it). Errors go to
+stderr as ``PROG: error: MESSAGE``, the format argparse uses for usage errors; stdout carries
+results only.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_PARTIAL = 3
 EXIT_INTERRUPTED = 130
+#: The reader of stdout went away (``| head``): 128 + SIGPIPE, as a Unix tool the signal ended.
+EXIT_BROKEN_PIPE = 141
 #: 128 + SIGTERM: a run that stopped cleanly on SIGTERM (nothing exported or registered).
 EXIT_TERMINATED = 143
 

@@ -209,3 +209,21 @@ def test_progress_bars_stay_off_when_stderr_is_not_a_terminal(tmp_path, capsys) 
     captured = capsys.readouterr()
     assert "\r" not in captured.err and "[" not in captured.err
     assert captured.out.startswith("5 photos added")
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path) -> None:
+    """A CLI test: ``info P | head -0`` said "error: BrokenPipeError ... (traceback in ...)"
+    and exited 1; as Unix tools do it now ends silently with 141 (128 + SIGPIPE)."""
+    project = tmp_path / "p"
+    assert main(["new", str(project), "--images", str(SAMPLE)]) == 0
+    for args in (["info", str(project)], ["info", str(project), "--json"]):
+        read, write = os.pipe()
+        os.close(read)  # the reader is gone before the first line
+        try:
+            result = subprocess.run(
+                [sys.executable, "-m", "fashion_annotator", *args], stdout=write,
+                stderr=subprocess.PIPE, text=True, env=_env(tmp_path), timeout=120, check=False,
+            )  # fmt: skip
+        finally:
+            os.close(write)
+        assert (result.returncode, result.stderr) == (141, ""), result.stderr
