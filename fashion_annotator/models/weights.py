@@ -114,9 +114,13 @@ def read_meta(path: Path) -> dict[str, Any]:
     """Read and check the JSON meta beside ``path``; raise :class:`ModelFileError` if bad."""
     path = Path(path)
     mpath = meta_path(path)
+    if path.is_dir():
+        raise ModelFileError(path, "a folder, not a model file")
     try:
         meta = json.loads(mpath.read_text())
     except FileNotFoundError:
+        if not path.exists():  # the model itself first: "missing.json" hid a mistyped name
+            raise ModelFileError(path, "model file does not exist") from None
         raise ModelFileError(mpath, f"meta JSON file not found (the model {path.name} needs it beside it)") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelFileError(mpath, f"not valid JSON ({exc})") from None

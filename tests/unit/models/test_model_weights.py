@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -70,10 +71,19 @@ def test_corrupt_weights_name_the_file(saved: tuple[Path, UNet]) -> None:
 
 
 def test_missing_files(tmp_path: Path, saved: tuple[Path, UNet]) -> None:
-    with pytest.raises(ModelFileError, match="meta JSON file not found") as info:
+    """A CLI test: ``train --init missing.safetensors`` said "missing.json: meta JSON file not
+    found"; a model file that is not there is named first, and a folder is not a model file."""
+    with pytest.raises(ModelFileError, match="absent.safetensors: model file does not exist"):
         load_model(tmp_path / "absent.safetensors")
-    assert "absent.json" in str(info.value) and "absent.safetensors" in str(info.value)
+    with pytest.raises(ModelFileError, match=re.escape(f"{tmp_path}: a folder, not a model file")):
+        load_model(tmp_path)
     path, _ = saved
+    meta = path.with_suffix(".json").read_text()
+    path.with_suffix(".json").unlink()
+    with pytest.raises(ModelFileError, match="meta JSON file not found") as info:
+        load_model(path)
+    assert "m.json" in str(info.value) and "m.safetensors" in str(info.value)
+    path.with_suffix(".json").write_text(meta)
     path.unlink()
     with pytest.raises(ModelFileError, match="weights file not found"):
         load_model(path)

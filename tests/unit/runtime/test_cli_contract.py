@@ -117,6 +117,16 @@ def test_train_errors_go_to_stderr_and_json_only_when_asked(tmp_path, capsys) ->
     assert "--out is required with --data" in capsys.readouterr().err
 
 
+def test_train_init_names_a_missing_model_file(tiny_dataset, tmp_path, capsys) -> None:
+    """A CLI test: ``train --init missing.safetensors`` blamed ``missing.json``."""
+    missing = tmp_path / "missing.safetensors"
+    args = ["train", "--data", str(tiny_dataset), "--task", "garment", "--out", str(tmp_path / "o"),
+            "--epochs", "1", "--model-size", "tiny", "--input-size", "32", "32", "--init", str(missing)]  # fmt: skip
+    assert main(args) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert f"{missing}: model file does not exist" in err and "missing.json" not in err, err
+
+
 def test_interrupt_ends_a_command_with_one_line_and_130(tmp_path, monkeypatch, capsys) -> None:
     def interrupted(*_args, **_kwargs):
         raise KeyboardInterrupt

@@ -37,7 +37,7 @@ def photo() -> np.ndarray:
 
 
 def test_a_missing_or_foreign_model_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(ModelFileError, match="none.json"):
+    with pytest.raises(ModelFileError, match="none.safetensors: model file does not exist"):
         ClickPredictor(tmp_path / "none.safetensors")
 
 
@@ -178,7 +178,7 @@ def test_bench_noc_cli_writes_the_figures(disk_click_model, tiny_dataset, tmp_pa
     capsys.readouterr()
     # A missing model file is an error (exit 1) that names the file, not a usage error (2).
     assert main([*argv[:-2], "--click-model", str(tmp_path / "none.safetensors")]) == 1
-    assert "none.json: meta JSON file not found" in capsys.readouterr().err
+    assert "none.safetensors: model file does not exist" in capsys.readouterr().err
 
 
 def test_bench_noc_guides_the_clicks_with_the_proposal_the_window_shows(
