@@ -188,7 +188,7 @@ def run_superpixels(args: argparse.Namespace) -> int:
     from skimage import graph
     from skimage.segmentation import felzenszwalb
 
-    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.evaluation.effort import iter_dataset, naming
     from fashion_annotator.evaluation.superpixel_quality import hierarchy_quality
     from fashion_annotator.segmentation.superpixels import (
         SuperpixelParams,
@@ -201,7 +201,8 @@ def run_superpixels(args: argparse.Namespace) -> int:
         for i, photo in enumerate(
             iter_dataset(args.data, args.task, split=args.split, limit=args.limit), 1
         ):
-            rows.append(hierarchy_quality(compute_superpixels(photo.rgb), photo.gt))
+            with naming(photo):
+                rows.append(hierarchy_quality(compute_superpixels(photo.rgb), photo.gt))
             if rows[-1][0]["regions"] > most:  # timed: the photo of most regions, not a flat one
                 timed, most = photo, rows[-1][0]["regions"]
             _progress(i, photo.name)
@@ -302,7 +303,7 @@ def _load_model(args: argparse.Namespace) -> Any:
 def run_refine(args: argparse.Namespace) -> int:
     """Score the raw proposals and each refinement alone, and the default chain."""
     from fashion_annotator.evaluation.datasets import TaskScores, task_classes
-    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.evaluation.effort import iter_dataset, naming
     from fashion_annotator.segmentation.pipeline import refine_proposal
     from fashion_annotator.segmentation.proposals import ModelLoadError
     from fashion_annotator.segmentation.refine import BINARY_ONLY, REFINEMENTS, default_refinements
@@ -324,7 +325,8 @@ def run_refine(args: argparse.Namespace) -> int:
         for i, photo in enumerate(photos, 1):
             predictor.set_image(photo.rgb)
             proposal = predictor.predict()
-            regions = compute_superpixels(photo.rgb).levels[DEFAULT_LEVEL]
+            with naming(photo):
+                regions = compute_superpixels(photo.rgb).levels[DEFAULT_LEVEL]
             for name, chain in variants.items():
                 t0 = time.perf_counter()
                 out = refine_proposal(proposal, photo.rgb, regions, chain).mask

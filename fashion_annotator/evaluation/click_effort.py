@@ -251,17 +251,18 @@ def run_noc(
         (version), ``proposal_prior`` (whether ``propose`` was given) and ``per_image`` (name,
         noc90, noc95, ious).
     """
-    from fashion_annotator.evaluation.effort import iter_dataset
+    from fashion_annotator.evaluation.effort import iter_dataset, naming
 
     rows: list[dict[str, Any]] = []
     times: list[float] = []
     for done, photo in enumerate(iter_dataset(data_dir, task, split=split, limit=limit), start=1):
         if int(photo.gt.max()) > 1:
             raise ValueError(f"{data_dir}: task {task!r} is not a binary (cutout) task")
-        predictor.set_image(photo.rgb)
-        proposal = None if propose is None else propose(photo.rgb)
-        t0 = time.perf_counter()
-        curve = noc_curve(predictor, photo.gt == 1, max_clicks, proposal)
+        with naming(photo):
+            predictor.set_image(photo.rgb)
+            proposal = None if propose is None else propose(photo.rgb)
+            t0 = time.perf_counter()
+            curve = noc_curve(predictor, photo.gt == 1, max_clicks, proposal)
         times.append((time.perf_counter() - t0) * 1e3 / max_clicks)
         rows.append({
             "name": photo.name,

@@ -158,7 +158,10 @@ def evaluate_dataset(
         batch = samples[start : start + batch_size]
         photos, truths = zip(*(read_sample(s, mapping) for s in batch), strict=True)
         t0 = time.perf_counter()
-        preds = predict(list(photos))
+        try:
+            preds = predict(list(photos))
+        except ValueError as exc:  # "photo too small for superpixels: 1x1": which photo?
+            raise ValueError(_failed_photo(predict, batch, photos, exc)) from exc
         predict_seconds += time.perf_counter() - t0
         if len(preds) != len(batch):
             raise ValueError(f"predict returned {len(preds)} masks for {len(batch)} photos")
@@ -178,3 +181,20 @@ def evaluate_dataset(
         **summary,
         "seconds_per_image": predict_seconds / summary["n_images"],
     }
+
+
+def _failed_photo(predict: PredictFn, batch: list[Sample], photos: tuple[np.ndarray, ...], exc: ValueError) -> str:
+    """``PHOTO: MESSAGE`` for a ``predict`` of ``batch`` that raised ``exc``: the photo is found
+    by predicting the batch's photos one at a time (a failure costs these passes only)."""
+    if len(batch) > 1:
+        for sample, photo in zip(batch, photos, strict=True):
+            try:
+                predict([photo])
+            except ValueError as one:
+                return _named(sample, one)
+    return _named(batch[0], exc) if len(batch) == 1 else f"one of {batch[0].image} to {batch[-1].image}: {exc}"
+
+
+def _named(sample: Sample, exc: ValueError) -> str:
+    """``exc``'s message, naming ``sample``'s photo unless it does."""
+    return str(exc) if str(sample.image) in str(exc) else f"{sample.image}: {exc}"

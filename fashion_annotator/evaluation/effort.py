@@ -28,6 +28,7 @@ not capped at :data:`MAX_ACTIONS`.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -346,6 +347,20 @@ class GroundTruthPhoto:
     name: str
     rgb: np.ndarray
     gt: np.ndarray
+    image: Path | None = None
+
+
+@contextlib.contextmanager
+def naming(photo: GroundTruthPhoto) -> Iterator[None]:
+    """Name ``photo``'s file in a :class:`ValueError` of the block that does not name it
+    ("photo too small for superpixels: 1x1" said the size, not which photo)."""
+    try:
+        yield
+    except ValueError as exc:
+        where = str(photo.image or photo.name)
+        if where in str(exc):
+            raise
+        raise ValueError(f"{where}: {exc}") from exc
 
 
 def iter_dataset(
@@ -366,7 +381,7 @@ def iter_dataset(
         raise ValueError(f"{data_dir}: split {split!r} has no photos")
     for sample in samples:
         rgb, gt = read_sample(sample, mapping)
-        yield GroundTruthPhoto(sample.name, rgb, gt)
+        yield GroundTruthPhoto(sample.name, rgb, gt, sample.image)
 
 
 def _summary(actions: list[int], reached: list[bool]) -> dict[str, float]:
@@ -434,7 +449,8 @@ def run_effort(
         results.update(clicks=([], []), box_grabcut=([], []))
     per_image: list[dict[str, Any]] = []
     for done, photo in enumerate(iter_dataset(data_dir, task, split=split, limit=limit), start=1):
-        levels = compute_superpixels(photo.rgb).levels
+        with naming(photo):
+            levels = compute_superpixels(photo.rgb).levels
         empty = np.zeros_like(photo.gt)
         start = empty
         if predictor is not None:

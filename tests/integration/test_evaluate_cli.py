@@ -256,6 +256,18 @@ def test_evaluate_json_on_a_full_disk_names_the_file_and_leaves_none(tmp_path, c
     assert list(out.parent.iterdir()) == [], "neither a partial file nor a temporary one"
 
 
+def test_evaluate_refine_names_a_photo_too_small_for_superpixels(tmp_path, capsys):
+    """A CLI test: "photo too small for superpixels: 1x1" named no file."""
+    data, _ = write_dataset(tmp_path / "data")
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(data / "images" / "p3.jpg")
+    Image.fromarray(np.zeros((1, 1), np.uint8)).save(data / "masks" / "p3.png")
+    model = save_constant_model(tmp_path / "g.safetensors", "garment", ["background", "garment"], 0.4)
+    rc = main(["evaluate", "--data", str(data), "--task", "garment", "--model", str(model),
+               "--refine", "--device", "cpu"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 1 and f"error: {data / 'images' / 'p3.jpg'}: photo too small for superpixels: 1x1" in err, err
+
+
 @pytest.mark.slow
 def test_evaluate_on_ccp_val_photos(ccp_dir, ccp_splits, tmp_path):
     classes = json.loads((ccp_dir / "taxonomies.json").read_text())["parsing7"]["classes"]

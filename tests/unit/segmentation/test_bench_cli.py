@@ -129,3 +129,19 @@ def test_bench_superpixels_measures_a_one_colour_first_photo(tiny_dataset: Path,
     timing = json.loads(out.read_text())["timing"]
     assert timing["source_photo"] == "0000" and timing["skimage_rag_merge_ms"] is None
     assert timing["graph_speedup"] is None and timing["hierarchy_median_ms"] > 0
+
+
+@pytest.mark.parametrize("bench", [["superpixels"], ["effort", "--no-model"], ["refine"], ["noc"]])
+def test_a_photo_too_small_for_superpixels_is_named(
+    bench: list[str], tiny_dataset: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CLI test: "photo too small for superpixels: 1x1" named no file."""
+    import cv2
+
+    photo = tiny_dataset / "images" / "0001.png"
+    cv2.imwrite(str(photo), np.full((1, 1, 3), 128, np.uint8))
+    cv2.imwrite(str(tiny_dataset / "masks" / "0001.png"), np.zeros((1, 1), np.uint8))
+    argv = ["bench", *bench, "--data", str(tiny_dataset), "--task", "garment", "--split", "all"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"error: {photo}: photo too small for superpixels: 1x1" in err, err
