@@ -91,9 +91,11 @@ def data_folder(text: str) -> Path:
     Raises
     ------
     argparse.ArgumentTypeError
-        ``text`` is not a folder.
+        ``text`` is a file, or nothing.
     """
     path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"{text}: a file, not a folder (a plain mask folder: images/, masks/, taxonomies.json)")
     if not path.is_dir():
         raise argparse.ArgumentTypeError(
             f"{text}: no such folder (a plain mask folder: images/, masks/, taxonomies.json; "

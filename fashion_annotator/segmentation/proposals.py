@@ -427,7 +427,7 @@ class Predictor:
 
 def _load_file(path: Path, device: str | torch.device, **options: Any) -> Predictor:
     if not path.is_file():
-        raise ModelLoadError(path, "model file does not exist")
+        raise ModelLoadError(path, "a folder, not a model file" if path.is_dir() else "model file does not exist")
     try:
         loaded = load_model(path)
     except ModelFileError:

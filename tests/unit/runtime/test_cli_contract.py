@@ -69,6 +69,8 @@ def test_usage_errors_stay_2_and_errors_are_1_with_the_argparse_format(tmp_path,
         (["evaluate", "--task", "garment", "--data", "{tmp}/nowhere"], "nowhere: no such folder"),
         (["bench", "noc", "--task", "garment", "--data", "{tmp}/nowhere"], "tests/fixtures/ccp_small"),
         (["bench", "studio", "--data", "{tmp}/nowhere", "--out", "{tmp}/o"], "nowhere: no such folder"),
+        # a CLI test: a file was called "no such folder"
+        (["evaluate", "--task", "garment", "--data", "{tmp}/a.txt"], "a.txt: a file, not a folder"),
         # a fuzz: --minutes -1 made the project at --url, then failed
         (["bench", "team", "--url", "{tmp}/team", "--minutes", "-1"], "--minutes: must be a positive number, got -1"),
         (["bench", "team", "--url", "{tmp}/team", "--minutes", "nan"], "--minutes: must be a positive number, got nan"),
@@ -90,6 +92,13 @@ def test_numbers_and_output_files_are_checked_before_any_work(tmp_path, capsys, 
     assert exit_info.value.code == EXIT_USAGE
     assert words in capsys.readouterr().err
     assert not (tmp_path / "team").exists()
+
+
+def test_a_model_folder_is_not_called_a_missing_model_file(tiny_dataset, tmp_path, capsys) -> None:
+    """A CLI test: ``evaluate --model DIR`` said "model file does not exist"."""
+    args = ["evaluate", "--data", str(tiny_dataset), "--task", "garment", "--model", str(tmp_path)]
+    assert main(args) == EXIT_ERROR
+    assert f"{tmp_path}: a folder, not a model file" in capsys.readouterr().err
 
 
 def test_flags_an_instance_evaluation_does_not_use_are_refused(tmp_path, capsys) -> None:
