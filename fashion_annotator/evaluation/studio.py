@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from fashion_annotator.evaluation.generalize import IGNORE, load_labelled, reframe
+from fashion_annotator.evaluation.generalize import FRAMINGS, IGNORE, load_labelled, reframe
 from fashion_annotator.runtime.paths import check_output_folder
 
 #: The ``taxonomies.json`` of a studio set: the garment task, its masks' ids as they are.
@@ -75,12 +75,14 @@ def make_studio_set(
     Raises
     ------
     ValueError
-        ``out`` is refused (:func:`check_studio_folder`), or ``start`` leaves no photo of the
-        split (nothing is written).
+        ``out`` is refused (:func:`check_studio_folder`), ``framing`` is unknown, or ``start``
+        leaves no photo of the split (nothing is written).
     """
     from fashion_annotator.core.samples import list_samples
 
     out = Path(out)
+    if framing not in FRAMINGS:  # before any folder is made (an empty OUT/images stayed behind)
+        raise ValueError(f"unknown framing {framing!r}; choose from {', '.join(FRAMINGS)}; nothing was written")
     check_studio_folder(source, out)
     available = len(list_samples(source, split))
     if not 0 <= start < available:

@@ -83,3 +83,13 @@ def test_studio_past_the_end_of_the_split_writes_nothing_and_fails(
     assert not out.exists()
     assert main(_studio(ccp_dir, out, "--start", "-1")) == 2
     assert "--start" in capsys.readouterr().err
+
+
+def test_studio_with_an_unknown_framing_makes_no_folder(
+    ccp_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A CLI test: ``--framing nosuch`` was refused after OUT/images and OUT/masks were made."""
+    out = tmp_path / "st"
+    assert main(_studio(ccp_dir, out, "--framing", "nosuch")) == 2
+    assert "unknown framing 'nosuch'" in capsys.readouterr().err
+    assert not out.exists()
