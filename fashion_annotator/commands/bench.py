@@ -535,6 +535,9 @@ def run_infer(args: argparse.Namespace) -> int:
             agrees = task_spec(predictor.task).agrees_with if predictor.task in available_tasks() else ()
         except ModelLoadError as exc:
             return _fail("infer", exc)
+        if args.model and args.task and predictor.task not in args.task:  # --task was ignored
+            return _fail("infer", ValueError(f"{args.model}: a {predictor.task!r} model, but --task says "
+                                             f"{' or '.join(args.task)}; nothing was timed"))  # fmt: skip
         figures = benchmark_latency(predictor, BIG_PHOTO, args.runs, cutouts=agrees)
         results[str(source)] = figures
         agreed = (

@@ -81,6 +81,18 @@ def test_bench_infer_reports_a_corrupt_model(
     assert "broken.safetensors" in capsys.readouterr().err
 
 
+def test_bench_infer_refuses_a_model_of_another_task(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A CLI test: ``--task garment --model PARSING7_MODEL`` timed the parsing7 model, --task
+    ignored without a word."""
+    model = resource_path("models", "parsing7.safetensors")
+    out = tmp_path / "infer.json"
+    argv = ["bench", "infer", "--task", "garment", "--model", str(model), "--runs", "1", "--json", str(out)]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"{model}: a 'parsing7' model, but --task says garment; nothing was timed" in err, err
+    assert not out.exists()
+
+
 def test_bench_json_that_cannot_be_written_names_the_file(tmp_path: Path, capsys, monkeypatch) -> None:
     """A CLI test: ``--json`` on a full disk left a 0-byte file and went through the catch-all."""
     import errno
