@@ -63,9 +63,14 @@ def start(w: MainWindow) -> None:
     damaged = w.session.set_aside_damaged()
     entries = w.session.recoverable()
     restored: list[int] = []
+    said: list[str] = []  # what the restore set aside or could not do: the first image's banner hid it
     if entries:
         if w.ask_restore(entries):
-            restored = w.session.restore(entries)
+            w.session.error.connect(said.append)
+            try:
+                restored = w.session.restore(entries)
+            finally:
+                w.session.error.disconnect(said.append)
             if restored:
                 names = ", ".join(entry_names(w, [e for e in entries if int(e.image_id) in restored]))
                 w.status.showMessage(f"Restored unsaved edits of {names}", 8000)
@@ -81,6 +86,8 @@ def start(w: MainWindow) -> None:
     first = next(iter(restored + waiting + resume + todo + ids), None)
     if first is not None:
         w.open_image(first)
+    for line in said:  # after the image opened, as the damaged files below
+        w.session.error.emit(line)
     if damaged:  # after the image opened: its banner would replace the line
         log.warning("damaged journal files set aside: %s", "; ".join(damaged))
         w.session.error.emit(

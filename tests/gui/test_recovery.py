@@ -645,8 +645,11 @@ def test_edits_of_an_image_no_longer_in_the_project_are_set_aside_and_not_offere
     try:
         assert [[e.image_id for e in entries] for _, entries in answers.asked] == [[gone]]
         assert entry_names(window, answers.asked[0][1]) == [f"image {gone} (Garment cutout)"]
-        text = window.status.currentMessage()  # the first image's notes take the banner
+        text = window.status.currentMessage()
         assert f"image {gone} (garment): no longer in the project" in text and "declined" in text
+        # said again once the first image opened: its notes took the banner, and the line was
+        # only in the status bar for 10 s
+        assert window.banner.isVisible() and f"image {gone} (garment): no longer in the project" in window.banner.text()
         assert not journal_entries(root / "journal")
         (kept,) = RecoveryJournal(root / "journal" / "declined").entries()
         assert (kept.image_id, kept.user) == (gone, "bob")
