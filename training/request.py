@@ -125,6 +125,9 @@ class TrainRequest:
                 continue
             if folder.exists() and not folder.is_dir():
                 raise ValueError(f"{option} {folder}: exists and is not a folder")
+            above = next((p for p in folder.parents if p.exists()), None)
+            if above is not None and not above.is_dir():  # --out FILE/sub: "[Errno 20] Not a directory"
+                raise ValueError(f"{option} {folder}: {above} is a file, not a folder")
             try:
                 check_output_outside(folder, self.data, "dataset")
             except ValueError as exc:

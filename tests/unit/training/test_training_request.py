@@ -119,6 +119,8 @@ def test_out_and_cache_dir_stay_out_of_the_dataset_and_of_projects(tmp_path, ccp
         ("--out", project / "runs", f"--out {project / 'runs'}: inside the project {project.resolve()}"),
         ("--cache-dir", data / "cache", f"--cache-dir {data / 'cache'}: inside the dataset"),
         ("--cache-dir", tmp_path / "file", f"--cache-dir {tmp_path / 'file'}: exists and is not a folder"),
+        # under a file: "[Errno 20] Not a directory: '.../cache'" after "training garment..."
+        ("--out", tmp_path / "file" / "sub", f"--out {tmp_path / 'file' / 'sub'}: {tmp_path / 'file'} is a file, not a folder"),
     ):
         extra = [option, str(folder)] + ([] if option == "--out" else ["--out", str(tmp_path / "o")])
         assert main([*base, *extra]) == 1
