@@ -362,6 +362,14 @@ def save_open_image(
     return tasks
 
 
+def save_failure(name: str, exc: BaseException) -> str:
+    """The window's line for a save of the photo ``name`` the store refused with ``exc``: the
+    photo named once ("Could not save 0017.jpg: 0017.jpg is being edited by ..." named it twice).
+    """
+    said = str(exc)
+    return f"Could not save: {said}" if said.startswith(name) else f"Could not save {name}: {said}"
+
+
 def _save_task(project: ProjectStore, opened: OpenImage, task: str) -> MaskVersion:
     """Save one task's mask of the open image; a failed save's mask is remembered in
     ``opened.unanswered`` (its commit may have reached the server all the same)."""

@@ -484,7 +484,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
             self.readOnlyChanged.emit(cur)
             return False
         except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
-            self.save_error = f"Could not save {self._image_name(image_id)}: {exc}"
+            self.save_error = session.save_failure(self._image_name(image_id), exc)
             self.error.emit(self.save_error)
             return False
         self.save_error = None

@@ -567,3 +567,15 @@ def test_edits_of_an_image_the_project_no_longer_has_are_refused_for_good(tmp_pa
     with pytest.raises(ProjectError, match="closed") as away:  # the store does not answer
         restore_entry(project, entry)
     assert not isinstance(away.value, DeclinedEntry)
+
+
+def test_a_refused_save_names_the_photo_once() -> None:
+    """A team hand test: "Could not save 0017.jpg: 0017.jpg is being edited by bob@vm (pid 7)"."""
+    from fashion_annotator.annotate.session import save_failure
+    from fashion_annotator.dataset.leases import LeaseHeld
+
+    held = LeaseHeld(13, "bob@vm (pid 7)", 0.0, name="0017.jpg")
+    assert str(held).startswith("0017.jpg is being edited by bob@vm (pid 7)")
+    assert save_failure("0017.jpg", held) == f"Could not save: {held}"
+    assert save_failure("0017.jpg", OSError("No space left on device")) == (
+        "Could not save 0017.jpg: No space left on device")
