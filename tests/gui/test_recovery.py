@@ -691,3 +691,32 @@ def test_empty_journal_folders_of_ended_sessions_are_removed_at_start_a_running_
     finally:
         running.kill()
         running.wait()
+
+
+def test_a_running_windows_edits_are_never_offered_to_another_window_lease_or_not(qtbot, root, tmp_path):
+    """A crash tester: a window frozen past its lease (stopped, asleep) had its unsaved edits
+    restored by a window started meanwhile, and its own later save refused as stale ("version 1
+    saved by alice ... is newer"): its last stroke was left in journal/declined. Edits of a
+    session still running on this host are its own, whatever its lease; once it has ended they
+    are offered."""
+    with Project.open(root) as project:
+        image_id = project.images()[0].id
+        width, height = project.image(image_id).width, project.image(image_id).height
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    try:
+        live = session_journal(root / "journal", f"alice@{socket.gethostname()}-{running.pid}-a11ve001", user="alice")
+        live.record(image_id, "garment", np.ones((height, width), np.uint8), actions=2, base=None)
+        answers = Answers(restore=True)
+        window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+        window.close()
+        project.close()
+        assert answers.asked == [], "a running session's edits (no lease held) were offered"
+        assert [e.image_id for e in journal_entries(root / "journal")] == [image_id]
+    finally:
+        running.kill()
+        running.wait()
+    answers = Answers(restore=False)  # ended now: offered (declined here, kept in declined/)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    window.close()
+    project.close()
+    assert [[e.image_id for e in entries] for _, entries in answers.asked] == [[image_id]]

@@ -53,8 +53,9 @@ class JournalRecovery:
 
     def recoverable(self) -> list[JournalEntry]:
         """Unsaved edits left by sessions that ended without saving: every journal entry but
-        this session's own and those of an image another live session holds (a colleague's
-        running session keeps its edits; it is not a crashed one). An entry the store already
+        this session's own, those of an image another live session holds (a colleague's
+        running session keeps its edits; it is not a crashed one) and those of a session still
+        running on this host, its lease lapsed or not. An entry the store already
         holds (:func:`~fashion_annotator.annotate.restore.already_saved`: a save committed, then
         the window was killed before the entry went) is deleted, never offered."""
         own = self.project.leases.token
@@ -65,6 +66,8 @@ class JournalRecovery:
             except (ProjectError, ValueError, TypeError):
                 lease = None
             if lease is not None and lease.token != own and not process_gone(lease.host, lease.pid):
+                continue
+            if _running_here(entry):  # a live window whose lease lapsed (frozen, asleep) keeps them
                 continue
             if already_saved(self.project, entry):
                 entry.path.unlink(missing_ok=True)
@@ -174,6 +177,31 @@ class JournalRecovery:
             self.message.emit(
                 f"Restored the unsaved edits a session that ended without saving left on {self._image_name(image_id)}"
             )
+
+
+def _running_here(entry: JournalEntry) -> bool:
+    """Whether the session that wrote ``entry`` runs in another process of this host now: its
+    edits are its own to save, whatever its lease says (a window frozen past its lease had them
+    restored by another window and its own later save refused as stale). A session of this
+    process is not frozen while this one runs: with no lease, it was given up."""
+    host = socket.gethostname()
+    pid = session_pid(entry.path.parent, host)
+    if pid is None or pid == os.getpid():
+        return False
+    return not process_gone(host, pid) and not _started_since(pid, entry.path)
+
+
+def _started_since(pid: int, path: Path) -> bool:
+    """Whether process ``pid`` started after ``path`` was last written (Linux's ``/proc``; False
+    where that cannot be told): its id was reused (after a reboot), it is not the writer."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))  # fmt: skip
+        started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start, in ticks
+        return started > path.stat().st_mtime + 1.0
+    except (OSError, ValueError, IndexError, StopIteration):
+        return False
 
 
 def _ended_here(entry: JournalEntry) -> bool:
