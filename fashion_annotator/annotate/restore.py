@@ -21,7 +21,7 @@ from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import ImageRecord, MaskVersion, NewerVersion, ProjectError
 
-__all__ = ["DeclinedEntry", "ImageGone", "OtherPhoto", "StaleEntry", "already_saved", "restore_entry"]
+__all__ = ["DeclinedEntry", "ImageGone", "OtherPhoto", "StaleEntry", "already_saved", "refusal", "restore_entry"]
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +87,50 @@ def _entry_image(project: ProjectStore, entry: JournalEntry) -> ImageRecord:
         raise ImageGone(entry, project) from None
 
 
+def _on_its_photo(project: ProjectStore, entry: JournalEntry) -> ImageRecord:
+    """The record of ``entry``'s image when it is still the photo the edits were made on;
+    :class:`ImageGone` or :class:`OtherPhoto` otherwise."""
+    record = _entry_image(project, entry)
+    if entry.photo is not None and entry.photo != record.sha256:
+        raise OtherPhoto(entry, display_name(record.name, Path(project.root)))
+    return record
+
+
+def _unstale_base(project: ProjectStore, entry: JournalEntry, record: ImageRecord) -> int | None:
+    """The version ``entry``'s edits started from when it is still the latest saved one (None:
+    nothing saved); :class:`StaleEntry` when a version was saved over it since."""
+    versions = project.mask_versions(int(entry.image_id), entry.task)
+    base = entry.base
+    if versions and answered_late(project, versions[-1], base, entry.unanswered, entry.user or project.user):
+        base = versions[-1].version  # the crashed window's own save, its answer lost before the crash
+    if not versions:
+        stale = False
+    elif base is not None:
+        stale = versions[-1].version != base
+    else:  # a journal written before the base version was recorded
+        stale = versions[-1].created > entry.written_at
+    if stale:
+        raise StaleEntry(entry, versions[-1], display_name(record.name, Path(project.root)))
+    return base
+
+
+def refusal(project: ProjectStore, entry: JournalEntry) -> DeclinedEntry | None:
+    """Why :func:`restore_entry` would refuse ``entry`` for good (its image gone, another photo
+    under its id, a version saved over its start), or None: such an entry is set aside without
+    asking the operator whether to restore it (the question named the photo now under its id).
+
+    Raises
+    ------
+    ProjectError
+        The store does not answer (the entry is kept for later).
+    """
+    try:
+        _unstale_base(project, entry, _on_its_photo(project, entry))
+    except DeclinedEntry as refused:
+        return refused
+    return None
+
+
 def already_saved(project: ProjectStore, entry: JournalEntry) -> bool:
     """Whether ``entry`` holds nothing the store lacks: its mask is, pixel for pixel, the latest
     saved version of its task (on the photo it was made on), and so is its Smart-click log. A
@@ -148,24 +192,11 @@ def restore_entry(project: ProjectStore, entry: JournalEntry) -> None:
         The entry or the store cannot be used; the entry stays in the journal.
     """
     image_id = int(entry.image_id)
-    record = _entry_image(project, entry)
-    if entry.photo is not None and entry.photo != record.sha256:
-        raise OtherPhoto(entry, display_name(record.name, Path(project.root)))
+    record = _on_its_photo(project, entry)
     if already_saved(project, entry):  # a save committed, the window killed before the entry went
         entry.path.unlink(missing_ok=True)
         return
-    versions = project.mask_versions(image_id, entry.task)
-    base = entry.base
-    if versions and answered_late(project, versions[-1], base, entry.unanswered, entry.user or project.user):
-        base = versions[-1].version  # the crashed window's own save, its answer lost before the crash
-    if not versions:
-        stale = False
-    elif base is not None:
-        stale = versions[-1].version != base
-    else:  # a journal written before the base version was recorded
-        stale = versions[-1].created > entry.written_at
-    if stale:
-        raise StaleEntry(entry, versions[-1], display_name(record.name, Path(project.root)))
+    base = _unstale_base(project, entry, record)
     # edited: as a save, a recovered version is not the approved one (same transaction);
     # base: a colleague's save since the check above still refuses it
     try:

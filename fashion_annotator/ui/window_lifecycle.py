@@ -61,21 +61,20 @@ def start(w: MainWindow) -> None:
         w.prefs.sync()
     w.session.tidy_ended_sessions()
     damaged = w.session.set_aside_damaged()
-    entries = w.session.recoverable()
     restored: list[int] = []
     said: list[str] = []  # what the restore set aside or could not do: the first image's banner hid it
-    if entries:
-        if w.ask_restore(entries):
-            w.session.error.connect(said.append)
-            try:
-                restored = w.session.restore(entries)
-            finally:
-                w.session.error.disconnect(said.append)
+    w.session.error.connect(said.append)
+    try:
+        entries = w.session.set_aside_refused(w.session.recoverable())  # never asked about
+        if entries and w.ask_restore(entries):
+            restored = w.session.restore(entries)
             if restored:
                 names = ", ".join(entry_names(w, [e for e in entries if int(e.image_id) in restored]))
                 w.status.showMessage(f"Restored unsaved edits of {names}", 8000)
-        else:
+        elif entries:
             w.session.set_aside(entries)
+    finally:
+        w.session.error.disconnect(said.append)
     w.reload_queue(only_if_changed=True)  # read when the window was made: again only if changed
     records = w.queue.model.records()
     ids = [r.id for r in records]

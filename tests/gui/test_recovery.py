@@ -230,7 +230,9 @@ def test_a_crashed_sessions_edits_never_land_over_a_colleagues_later_save(qtbot,
     answers = Answers(restore=True)
     again, project2 = open_window(qtbot, root, tmp_path / "s.ini", answers, user="alice")
     try:
-        assert answers.asked[0][0] == "restore"
+        # never asked about (a Yes could only be refused): set aside, said once the image opened
+        assert answers.asked == []
+        assert "version 1 saved by bob" in again.banner.text() and "not restored over it" in again.banner.text()
         qtbot.waitUntil(lambda: not journal_entries(root / "journal"), timeout=10000)
         assert [v.user for v in project2.mask_versions(first, "garment")] == ["bob"]
         np.testing.assert_array_equal(project2.load_mask(first, "garment"), newer)
@@ -643,8 +645,9 @@ def test_edits_of_an_image_no_longer_in_the_project_are_set_aside_and_not_offere
     answers = Answers(restore=True)
     window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
     try:
-        assert [[e.image_id for e in entries] for _, entries in answers.asked] == [[gone]]
-        assert entry_names(window, answers.asked[0][1]) == [f"image {gone} (Garment cutout)"]
+        # never asked about: a Yes could only be refused (and the question named "image N")
+        assert answers.asked == []
+        assert entry_names(window, journal_entries(root / "journal" / "declined")) == [f"image {gone} (Garment cutout)"]
         text = window.status.currentMessage()
         assert f"image {gone} (garment): no longer in the project" in text and "declined" in text
         # said again once the first image opened: its notes took the banner, and the line was

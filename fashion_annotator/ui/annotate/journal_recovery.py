@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fashion_annotator.annotate.restore import DeclinedEntry, already_saved, restore_entry
+from fashion_annotator.annotate.restore import DeclinedEntry, already_saved, refusal, restore_entry
 from fashion_annotator.core.journal import (
     DECLINED,
     JournalEntry,
@@ -114,6 +114,23 @@ class JournalRecovery:
             self._tidy(entry.path.parent)
             restored.append(int(entry.image_id))
         return list(dict.fromkeys(restored))
+
+    def set_aside_refused(self, entries: list[JournalEntry]) -> list[JournalEntry]:
+        """Set aside, saying why through :attr:`error`, the entries a restore would refuse for
+        good (:func:`~fashion_annotator.annotate.restore.refusal`), before anyone is asked about
+        them; return the others (a store that does not answer keeps an entry among them)."""
+        keep = []
+        for entry in entries:
+            try:
+                refused = refusal(self.project, entry)
+            except (ProjectError, ValueError, KeyError):
+                refused = None
+            if refused is None:
+                keep.append(entry)
+                continue
+            self.set_aside([entry])
+            self.error.emit(f"{refused}; the edits are kept in {self.journal_root / DECLINED}")
+        return keep
 
     def _retry_restore(self) -> None:
         entries, self._deferred = self._deferred, []
