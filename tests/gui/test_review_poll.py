@@ -84,3 +84,22 @@ def test_f5_shows_the_instance_figures_another_desktop_saved(qtbot, masks_templa
         for window, project in ((b, b_project), (a, a_project)):
             window.close()
             project.close()
+
+
+def test_a_full_reload_of_the_image_list_does_not_hide_another_desktops_save_from_review(
+    qtbot, two_desktops
+) -> None:
+    """A full reload of the image list (a scoring batch ended: ``ranker.scoresChanged``; a
+    background import filled the list) read the token past another desktop's commit without
+    refreshing Review: every later poll found the token unchanged and Review kept the old row
+    until F5 or a visit of the tab."""
+    a, b = two_desktops
+    b.tabs.setCurrentIndex(1)
+    image_id = a.session.image_id
+    assert _review_row(b, image_id) is None
+    drag(a, [(120, 250), (220, 250)])
+    assert a.mark_done()
+    b.reload_queue()  # what ranker.scoresChanged calls, before the poll
+    b.queue_refresh.reload(only_if_changed=True)  # the poll
+    row = _review_row(b, image_id)
+    assert row is not None and row.status == "done" and row.versions == 1

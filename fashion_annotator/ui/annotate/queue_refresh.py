@@ -47,7 +47,9 @@ class QueueRefresher(QObject):
 
         ``only_if_changed``: leave the list (its selection and scroll) alone unless an image's
         status, the images or the counts changed; when only this window changed images since
-        the last read (a save), only their rows are read again. When the store cannot be read
+        the last read (a save), only their rows are read again. Each read that finds another
+        session's commit since the last one refreshes the Review tab, whatever
+        ``only_if_changed``: the next poll compares with this read. When the store cannot be read
         (a server that went away), the list keeps its rows and the status bar says why; the
         next refresh tries again.
         """
@@ -58,7 +60,8 @@ class QueueRefresher(QObject):
             token = w.project.change_token()
             if only_if_changed and token is not None and token == last:
                 return False  # nothing committed since the last read (39 ms at 5,000 images saved)
-            known = only_if_changed and token is not None and last is not None
+            others = token is not None and last is not None and token[0] != last[0]
+            known = (only_if_changed or others) and token is not None and last is not None
             changed = w.project.changed_images(last) if known else None
             records = self._patched(changed, query) if only_if_changed else None
             if records is None:
@@ -67,7 +70,7 @@ class QueueRefresher(QObject):
         except ProjectError as exc:
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
             return False
-        if only_if_changed and token is not None and last is not None and token[0] != last[0]:
+        if others:  # a full reload too (a scoring batch, an import): no later poll would see it
             _refresh_review(w, changed)  # another session committed: Review shows it without F5
         self._token, self._records, self._query = token, records, query
         signature = ([(r.id, r.status) for r in records], sorted(counts.items()))
