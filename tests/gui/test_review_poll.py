@@ -103,3 +103,54 @@ def test_a_full_reload_of_the_image_list_does_not_hide_another_desktops_save_fro
     b.queue_refresh.reload(only_if_changed=True)  # the poll
     row = _review_row(b, image_id)
     assert row is not None and row.status == "done" and row.versions == 1
+
+
+def _instances(project, image_id: int, changed: bool):
+    """The instances proposed from the image's parsing mask; ``changed``: the first one's
+    category changed (a colleague's edit)."""
+    from fashion_annotator.core.labels import load_taxonomy
+    from fashion_annotator.instances.derive import propose_instances
+    from fashion_annotator.instances.model import Instance, InstanceSet
+    from fashion_annotator.instances.schema import load_instance_taxonomy
+
+    parsing = project.load_mask(image_id, "parsing7")
+    d = propose_instances(parsing, load_taxonomy("parsing7"), load_instance_taxonomy())
+    insts = {k: Instance(k, c, colour="blue") for k, c in enumerate(d.classes, start=1)}
+    if changed:
+        insts[1].category, insts[1].proposed_category = "romper", "dress"
+    return InstanceSet(d.map, insts)
+
+
+def test_a_decision_shows_the_instance_figures_a_colleague_saved_just_before(
+    qtbot, pg_url: str, ccp_dir: Path, tmp_path: Path
+) -> None:
+    """A colleague changed an image's instances; before the next poll the reviewer decided on
+    it: the decision's write made the row's stamp this session's, the poll found no other
+    session's commit, and the Instances panel kept the image's old figures until F5."""
+    from fashion_annotator.core.label_images import load_mask
+    from fashion_annotator.core.labels import mapping_from_taxonomies_json
+    from fashion_annotator.dataset.store import open_project
+
+    p7 = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "parsing7")
+    garment = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "garment")
+    with create_project(pg_url, user="lead") as lead:
+        for stem in PHOTOS[:2]:
+            record = lead.add_image(ccp_dir / "images" / f"{stem}.jpg")
+            labels = load_mask(ccp_dir / "masks" / f"{stem}.png", shape=record.shape)
+            lead.save_mask(record.id, "parsing7", p7.lut[labels])
+            lead.save_mask(record.id, "garment", garment.lut[labels])
+            lead.save_instances(record.id, _instances(lead, record.id, changed=False))
+    a, a_project = open_window(qtbot, pg_url, tmp_path / "a.ini", Answers())
+    try:
+        x = next(r.id for r in a_project.images() if r.id != a.session.image_id)
+        a.tabs.setCurrentIndex(1)
+        panel = a.instance_review
+        assert next(r for r in panel.rows if r.image_id == x).category_changed == 0
+        with open_project(pg_url, user="bob") as bob:
+            bob.save_instances(x, _instances(bob, x, changed=True))
+        assert a.review.select_image(x) and a.review.approve_selected()
+        row = next(r for r in panel.rows if r.image_id == x)
+        assert row.category_changed == 1 and row.status == a_project.image(x).status
+    finally:
+        a.close()
+        a_project.close()

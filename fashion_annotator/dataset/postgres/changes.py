@@ -10,15 +10,18 @@ start) and the user who made it. An image list polls one server-made digest of e
 
 A token is ``(others, rows)``: how many times a poll found a row that another session wrote (or
 a row gone), and a hash of every stamp. SQLite's token counts another connection's commits and
-this connection's own; here a row is this session's own while its stamp is the one this session
-wrote (:attr:`~.connection.PgConnection.own_writes`): another session of the same user name (the
-operator's second desktop) is another session, whose saves the Review tab shows on the poll.
+this connection's own; here a row that moved is this session's own when this session's writes
+lead from the stamp the last token saw to the one it has (:attr:`~.connection.PgConnection.
+own_writes` records the ``updated`` each write found and the one it set): another session of the
+same user name (the operator's second desktop) is another session, whose saves the Review tab
+shows on the poll, and a colleague's change stays theirs when this session writes the row
+after it, before the poll (a Review decision on the image).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 Stamp = tuple[str, float, str]
@@ -41,11 +44,13 @@ class ImageStamps:
     Parameters
     ----------
     own : mapping
-        ``image_id -> updated`` of this session's last write of each image row, kept up to date
-        by the session: a row whose stamp it wrote moves no ``others`` count.
+        ``image_id -> ((before, updated), ...)`` of this session's last writes of each image
+        row, kept up to date by the session: the ``updated`` each write found (None: it added
+        the row) and the one it set. A row whose writes since the last token are all this
+        session's moves no ``others`` count.
     """
 
-    def __init__(self, own: Mapping[int, float]) -> None:
+    def __init__(self, own: Mapping[int, Sequence[tuple[float | None, float]]]) -> None:
         self.own = own
         self._seen: OrderedDict[tuple[int, int], dict[int, Stamp]] = OrderedDict()
         self._latest: tuple[int, int] | None = None
@@ -70,7 +75,8 @@ class ImageStamps:
         stamps = {int(r["id"]): (str(r["status"]), float(r["updated"]), str(r["username"])) for r in rows}
         before = None if self._latest is None else self._seen[self._latest]
         if before is not None and before != stamps:
-            theirs = any(before.get(i) != s and self.own.get(i) != s[1] for i, s in stamps.items())
+            moved = [(i, s) for i, s in stamps.items() if before.get(i) != s]
+            theirs = any(not self._ours(i, before.get(i), s) for i, s in moved)
             if theirs or before.keys() - stamps.keys():
                 self._others += 1
         token = (self._others, hash(tuple(stamps.items())))
@@ -80,6 +86,15 @@ class ImageStamps:
             self._seen.popitem(last=False)
         self._latest, self.digest = token, digest
         return token
+
+    def _ours(self, image_id: int, seen: Stamp | None, now: Stamp) -> bool:
+        """Whether this session's writes of the row, in their order, lead from ``seen`` (the
+        last token's stamp; None: no row) to ``now``: none of them found another's stamp."""
+        at = None if seen is None else seen[1]
+        for found, wrote in self.own.get(image_id, ()):
+            if found == at:
+                at = wrote
+        return at == now[1]
 
     def changed(self, since: tuple[int, int]) -> list[int] | None:
         """Ids of the images whose stamp differs between ``since`` and the latest token, or

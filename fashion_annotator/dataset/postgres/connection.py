@@ -29,6 +29,18 @@ from fashion_annotator.dataset.records import ProjectError
 NOW = "EXTRACT(EPOCH FROM now())::float8"
 """SQL: the server's clock (transaction start), in seconds since the epoch."""
 
+STAMPED = (
+    "FROM (SELECT id, updated AS before FROM images WHERE id = %s FOR UPDATE) AS found"
+    " WHERE images.id = found.id RETURNING images.updated, found.before"
+)
+"""SQL: the end of an ``UPDATE images SET ...`` of the image whose id is its last parameter:
+it returns the ``updated`` set and the one the row had (locked, so the latest committed),
+for :meth:`PgConnection.wrote_image` in the same round trip."""
+
+OWN_KEEP = 8
+"""This session's writes of an image row kept to tell them from another session's (more
+between two polls count as another session's: the Review tab refreshes)."""
+
 LIVE = f"(l.expires > {NOW})"
 """SQL: lease row ``l`` is held: it has not expired. Whether the server session that took it
 still runs does not matter: a session ended by a network drop, a firewall's idle kill or a
@@ -85,10 +97,12 @@ class PgConnection:
         self.pid = os.getpid()
         #: Why this session cannot write the project (``project.readonly``), else None.
         self.readonly = read_only_reason(conn)
-        #: ``image_id -> updated`` of this session's last write of each image row (the server
-        #: time its transaction began): an image list tells its own saves from another
-        #: session's, the same operator's on another desktop included (:mod:`.changes`).
-        self.own_writes: dict[int, float] = {}
+        #: ``image_id -> ((before, updated), ...)``: this session's last writes of each image
+        #: row (:data:`OWN_KEEP`), the ``updated`` each found (None: it added the row) and the
+        #: one it set (the server time its transaction began): an image list tells its own
+        #: saves from another session's, the same operator's on another desktop included, and
+        #: a colleague's change from this session's write of the row after it (:mod:`.changes`).
+        self.own_writes: dict[int, tuple[tuple[float | None, float], ...]] = {}
 
     @property
     def holder(self) -> str:
@@ -180,21 +194,23 @@ class PgConnection:
     def write_status(self, conn: psycopg.Connection[DictRow], image_id: int, status: str) -> None:
         """Set an image's status and log the change, inside the caller's transaction."""
         row = conn.execute(
-            f"UPDATE images SET status = %s, updated = {NOW}, username = %s WHERE id = %s"
-            " RETURNING updated",
+            f"UPDATE images SET status = %s, updated = {NOW}, username = %s {STAMPED}",
             (status, self.user, image_id),
         ).fetchone()
         if row is not None:
-            self.wrote_image(image_id, row["updated"])
+            self.wrote_image(image_id, row["updated"], row["before"])
         conn.execute(
             f"INSERT INTO status_log (image_id, status, username, at) VALUES (%s, %s, %s, {NOW})",
             (image_id, status, self.user),
         )
 
-    def wrote_image(self, image_id: int, updated: float) -> None:
+    def wrote_image(self, image_id: int, updated: float, before: float | None) -> None:
         """Note that this session's transaction stamped the image row with ``updated`` (an
-        image write's ``NOW``: the same for every statement of the transaction)."""
-        self.own_writes[int(image_id)] = float(updated)
+        image write's ``NOW``: the same for every statement of the transaction) where it found
+        ``before`` (None: it added the row)."""
+        found = None if before is None else float(before)
+        kept = self.own_writes.get(int(image_id), ())  # a new tuple: an import's thread writes
+        self.own_writes[int(image_id)] = (*kept, (found, float(updated)))[-OWN_KEEP:]
 
     def keep_local(self, path: Path, data: bytes) -> None:
         """Write a copy of database bytes into the working folder (a cache of the database)."""

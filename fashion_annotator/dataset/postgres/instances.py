@@ -18,7 +18,7 @@ from fashion_annotator.dataset.instances_store import (
     decode_instances,
     encode_instances,
 )
-from fashion_annotator.dataset.postgres.connection import NOW, one
+from fashion_annotator.dataset.postgres.connection import NOW, STAMPED, one
 from fashion_annotator.dataset.schema import EDITED_STATUS
 from fashion_annotator.instances.model import InstanceSet
 
@@ -76,11 +76,11 @@ class PgInstanceStore:
                     " colour_rgb) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     [(row["id"], *r) for r in rows],
                 )
-            conn.execute(
-                f"UPDATE images SET updated = {NOW}, username = %s WHERE id = %s",
+            stamp = one(conn.execute(
+                f"UPDATE images SET updated = {NOW}, username = %s {STAMPED}",
                 (self._db.user, record.id),
-            )
-            self._db.wrote_image(record.id, row["created"])  # the same NOW
+            ).fetchone())  # fmt: skip
+            self._db.wrote_image(record.id, stamp["updated"], stamp["before"])
             if edited and status in EDITED_STATUS:
                 self._db.write_status(conn, record.id, EDITED_STATUS[status])
         path = self._db.root / f"{INSTANCES_FOLDER}/{record.id}/v{row['version']}.png"

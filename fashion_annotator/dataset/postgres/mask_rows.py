@@ -25,6 +25,7 @@ WITH v AS (
             %(png)s, %(sha)s, %(source)s, %(seconds)s, %(actions)s, %(user)s,
             {NOW})
     RETURNING version, created),
+o AS (SELECT updated FROM images WHERE id = %(id)s),
 u AS (
     UPDATE images SET updated = {NOW}, username = %(user)s,
         status = COALESCE(%(status)s::text, status)
@@ -33,9 +34,11 @@ s AS (
     INSERT INTO status_log (image_id, status, username, at)
     SELECT %(id)s, %(status)s::text, %(user)s, {NOW}
     WHERE %(status)s::text IS NOT NULL)
-SELECT version, created FROM v
+SELECT version, created, (SELECT updated FROM o) AS before FROM v
 """
-"""SQL: add the next version of ``(id, task)`` and update the image (and its status log)."""
+"""SQL: add the next version of ``(id, task)`` and update the image (and its status log); the
+version, its ``created`` (the image's new ``updated``) and the image's ``updated`` before
+(``before``: every sub-statement sees the row as the lock taken before left it)."""
 
 
 def insert_mask_version(

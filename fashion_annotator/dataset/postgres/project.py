@@ -245,7 +245,7 @@ class PgProject(Project):
                  width, height, self.user),
             ).fetchone()
         record = self._record(one(row))
-        self._db.wrote_image(record.id, record.updated)
+        self._db.wrote_image(record.id, record.updated, None)
         if copy:  # the photo is in the database: a failed local copy is fetched again later
             keep_local(self._db, record.path, raw)
         return record, True
@@ -407,7 +407,7 @@ class PgProject(Project):
         user = user or self.user
         row = insert_mask_version(conn, record.id, task, data, sha, source, seconds, actions,
                                   user, status)  # fmt: skip
-        self._db.wrote_image(record.id, row["created"])  # the image row's stamp: the same NOW
+        self._db.wrote_image(record.id, row["created"], row["before"])  # the stamp: the same NOW
         return MaskVersion(record.id, task, row["version"], self._png_path("masks", record.id,
                            task, row["version"]), sha, source, float(seconds), int(actions),
                            user, row["created"])  # fmt: skip

@@ -62,6 +62,25 @@ def test_the_same_users_other_session_is_another_session(team, pg_url: str) -> N
     assert project.change_token()[0] != other[0]  # a row this session wrote, written again
 
 
+
+def test_a_colleagues_change_stays_theirs_when_this_session_writes_the_row_before_the_poll(
+    team, pg_url: str
+) -> None:
+    """A colleague changed an image, then this session wrote it before the next poll (a Review
+    decision): the row's stamp was this session's, ``others`` did not move and the window never
+    refreshed Review (its Instances panel kept the colleague's old figures until F5)."""
+    project, ids = team
+    start = project.change_token()
+    with open_project(pg_url, user="bob") as bob:
+        bob.set_status(ids[1], "in_progress")
+    project.set_status(ids[1], "done")
+    project.save_mask(ids[1], "garment", np.ones(project.image(ids[1]).shape, np.uint8))
+    after = project.change_token()
+    assert after[0] != start[0] and project.changed_images(start) == [ids[1]]
+    project.set_status(ids[1], "in_progress")  # this session's writes only, twice before a poll
+    project.set_status(ids[1], "done")
+    assert project.change_token()[0] == after[0]
+
 def test_an_image_added_by_a_colleague_is_a_changed_row(team, pg_url: str, tmp_path: Path, write_photo) -> None:
     project, ids = team
     start = project.change_token()
