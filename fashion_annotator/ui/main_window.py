@@ -495,11 +495,12 @@ class MainWindow(QMainWindow):
             self.set_task(self.review.task)  # the mask the reviewer looked at (it showed the last one used)
 
     def _decision_recorded(self, image_id: int, _decision: str) -> None:
-        """A QA decision was saved: the queue, the instance review and, when the image is the
-        open one, its banner (the reject reason) show it at once (the queue reads the rows this
-        window changed again, not every row: about 1 s at 20,000 images)."""
+        """A QA decision was saved: the queue, the instance review (the image's figures too: a
+        colleague's edit just before the decision) and, when the image is the open one, its
+        banner (the reject reason) show it at once (the queue reads the rows this window
+        changed again, not every row: about 1 s at 20,000 images)."""
         self.reload_queue(only_if_changed=True)
-        self.instance_review.refresh_statuses()  # built with the review view that sent the decision
+        self.instance_review.follow(self.project.images(ids=[image_id], fetch_photos=False), False)
         opened = self.session.current
         if opened is not None and self.session.image_id == image_id:
             self.banner.show_lines(image_notes(self.project, opened))
