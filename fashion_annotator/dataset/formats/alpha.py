@@ -30,7 +30,7 @@ from fashion_annotator.dataset.formats.common import (
     require_folder,
     save_imported,
 )
-from fashion_annotator.dataset.formats.names import images_by_stem
+from fashion_annotator.dataset.formats.names import images_by_stem, listed_photo, read_export_names
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -57,7 +57,8 @@ def import_alpha(
 ) -> ImportSummary:
     """Import cutouts: each becomes the binary mask of the photo with the same stem.
 
-    A cutout whose stem matches one project photo (of the same size) attaches to it;
+    A cutout whose stem matches one project photo (of the same size) attaches to it, as does
+    one the export renamed to the photo its ``export_names.json`` lists (found by content);
     otherwise the cutout file itself becomes the photo.
     """
     src = require_folder(Path(src), "a folder of RGBA cutouts")
@@ -67,15 +68,17 @@ def import_alpha(
     if not project.taxonomy(task).is_binary:
         raise ValueError(f"task {task!r} is not binary; alpha cutouts need a two-class task")
     summary = ImportSummary()
-    adder = PhotoAdder(project, summary)
+    adder, names = PhotoAdder(project, summary), read_export_names(src)
     files = list_files(src, ALPHA_SUFFIXES, summary)
+    if names is not None:  # the export's own list, not a file left out
+        summary.skipped = [(where, why) for where, why in summary.skipped if where != str(names.path)]
     for done, path in enumerate(files, 1):
         record: ImageRecord | None = None
         try:
             image = load_image(path)
             if image.alpha is None:
                 raise ValueError(f"{path}: no alpha channel (expected an RGBA cutout)")
-            matches = images_by_stem(project, path.stem)
+            matches = listed_photo(project, images_by_stem(project, path.stem), path.stem, path, names)
             if len(matches) > 1:
                 raise ValueError(f"{path}: several project photos are named {path.stem!r}")
             record = matches[0] if matches else adder.add(path)

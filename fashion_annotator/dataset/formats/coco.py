@@ -47,7 +47,7 @@ from fashion_annotator.dataset.formats.common import (
     safe_join,
     save_imported,
 )
-from fashion_annotator.dataset.formats.names import attach_target
+from fashion_annotator.dataset.formats.names import ExportNames, attach_target, read_export_names
 from fashion_annotator.dataset.formats.shapes import check_shapes
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
@@ -336,7 +336,7 @@ def import_coco(
     anns_by_image, orphans = _group_annotations(
         data.get("annotations", []), ids, shared, path, summary
     )
-    adder = PhotoAdder(project, summary)
+    adder, renamed = PhotoAdder(project, summary), read_export_names(path)
     for done, entry in enumerate(data["images"], 1):
         image_id = ids.get(done - 1)
         if image_id is not None:
@@ -350,7 +350,7 @@ def import_coco(
                         f"{where}: no annotation refers to image id {image_id} while {orphans} "
                         "refer to ids that match no image; not saved as an empty mask"
                     )
-                record = find_photo(project, adder, path, name, where)
+                record = find_photo(project, adder, path, name, where, renamed)
                 size = (entry.get("height"), entry.get("width"))
                 if size != record.shape:
                     raise ValueError(f"{where}: size {size} differs from the photo's {record.shape}")
@@ -421,7 +421,9 @@ def _group_annotations(
     return by_image, orphans
 
 
-def find_photo(project: Project, adder: PhotoAdder, path: Path, name: str, where: str) -> ImageRecord:
+def find_photo(
+    project: Project, adder: PhotoAdder, path: Path, name: str, where: str, names: ExportNames | None = None
+) -> ImageRecord:
     """The project image of ``name``, an image's ``file_name`` in the COCO file ``path``.
 
     ``name`` is looked up relative to each of :func:`photo_folders` (the first file found is
@@ -442,7 +444,7 @@ def find_photo(project: Project, adder: PhotoAdder, path: Path, name: str, where
         if candidate.is_file():
             return adder.add(candidate)
     rel = Path(name)
-    return attach_target(project, rel.stem, Path(where), folder=str(rel.parent), suffix=rel.suffix)
+    return attach_target(project, rel.stem, Path(where), folder=str(rel.parent), suffix=rel.suffix, names=names)
 
 
 def export_coco(

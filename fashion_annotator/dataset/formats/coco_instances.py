@@ -82,7 +82,7 @@ from fashion_annotator.dataset.formats.common import (
     prepare_export_folder,
     read_json,
 )
-from fashion_annotator.dataset.formats.names import export_stems
+from fashion_annotator.dataset.formats.names import export_stems, read_export_names
 from fashion_annotator.dataset.records import IMPORTED_PROPOSAL, ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.dataset.storeio import referenced_photo_changed
@@ -186,7 +186,8 @@ def export_coco_instances(
         summary.count += 1  # by status, as the other exports: their summary names the unfinished
         summary.by_status[record.status] = summary.by_status.get(record.status, 0) + 1
         if stems[record.id] != Path(record.name).stem:
-            summary.renamed.append((record.name, stems[record.id]))
+            summary.note_renamed(record, stems[record.id])
+    summary.write_names()
     taxonomy = taxonomy or load_instance_taxonomy()
     parent_task = parsing_task or instance_parsing_task(project.tasks) or "parsing7"
     if left_out:
@@ -397,7 +398,7 @@ def import_coco_instances(
     ids, by_image = _annotations_by_image(data, path, summary)
     report_left_out_attributes(data, attributes, outside, path, summary)
     ground = accessory_ground(parsing_tax, inst_tax)
-    adder = PhotoAdder(project, summary)
+    adder, names = PhotoAdder(project, summary), read_export_names(path)
     listed: dict[str, object] = {}
     unfinished = 0
     for done, entry in enumerate(data["images"], 1):
@@ -416,7 +417,7 @@ def import_coco_instances(
                     "only the first entry is imported"
                 )
             listed[name] = entry.get("id")
-            record = find_photo(project, adder, path, name, where)
+            record = find_photo(project, adder, path, name, where, names)
             anns = by_image.get(image_id, [])
             if len(anns) > MAX_INSTANCES:
                 raise ValueError(f"{where}: {len(anns)} annotations, at most {MAX_INSTANCES} instances per image")

@@ -18,7 +18,7 @@ from fashion_annotator.core.atomic import WRITE_ERRNOS
 from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.confine import shown_path, storable_name
-from fashion_annotator.dataset.formats.names import export_stems
+from fashion_annotator.dataset.formats.names import export_stems, write_export_names
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -211,6 +211,8 @@ class ExportSummary:
     #: exported image's, or they share it (``photo.bmp`` and ``photo.tif``), see
     #: :func:`~fashion_annotator.dataset.formats.names.export_stems`.
     renamed: list[tuple[str, str]] = field(default_factory=list)
+    #: The sha256 of each photo in ``renamed``, by its exported stem (see :meth:`write_names`).
+    renamed_sha256: dict[str, str] = field(default_factory=dict)
     #: What the format left out of the images it exported, one line each (coco-instances:
     #: instances without a category).
     notes: list[str] = field(default_factory=list)
@@ -232,6 +234,18 @@ class ExportSummary:
         else:
             self.by_status.pop(record.status, None)
         self.errors.append((record.name, problem))
+
+    def note_renamed(self, record: ImageRecord, stem: str) -> None:
+        """``record`` is written under ``stem``, not its own (listed in ``renamed``)."""
+        self.renamed.append((record.name, stem))
+        self.renamed_sha256[stem] = record.sha256
+
+    def write_names(self) -> None:
+        """Write the export's :data:`~fashion_annotator.dataset.formats.names.EXPORT_NAMES` (the
+        photo each stem in ``renamed`` is, which an import reads them back by); an
+        :class:`OSError` stops the export (:func:`closing_files`)."""
+        with closing_files(self):
+            write_export_names(self.out, [(stem, name, self.renamed_sha256[stem]) for name, stem in self.renamed])
 
     def lines(self) -> list[str]:
         """Human-readable summary: totals, then one line per image not exported."""
@@ -481,7 +495,8 @@ def masked_images(
     or whose export fails (the caller's writing raises one of :data:`FILE_ERRORS` inside the
     loop body and calls :meth:`ExportSummary.take_back`, see :func:`export_each`) is listed in
     ``summary.errors`` and the export goes on; each one yielded is counted as exported.
-    ``progress(done, total)`` is called after each image of the project.
+    ``progress(done, total)`` is called after each image of the project. At the end, the images
+    written under another stem are listed in the export (:meth:`ExportSummary.write_names`).
     """
     project.taxonomy(task)
     records = project.images()
@@ -508,10 +523,11 @@ def masked_images(
             summary.count += 1
             summary.by_status[record.status] = summary.by_status.get(record.status, 0) + 1
             if stems[record.id] != Path(record.name).stem:
-                summary.renamed.append((record.name, stems[record.id]))
+                summary.note_renamed(record, stems[record.id])
             yield record, stems[record.id], mask
         if progress is not None:
             progress(done, len(records))
+    summary.write_names()
 
 
 def export_each(

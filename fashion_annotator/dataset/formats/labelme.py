@@ -36,6 +36,7 @@ from fashion_annotator.dataset.formats.common import (
     prepare_export_folder,
     read_json,
 )
+from fashion_annotator.dataset.formats.names import EXPORT_NAMES
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
     check_shapes,
@@ -141,9 +142,10 @@ def import_labelme(
     *,
     overwrite: bool = False,
 ) -> ImportSummary:
-    """Import a labelme JSON file, or every ``*.json`` of a folder (not recursive)."""
+    """Import a labelme JSON file, or every ``*.json`` of a folder (not recursive; an export's
+    :data:`~fashion_annotator.dataset.formats.names.EXPORT_NAMES` is read as such)."""
     src = Path(src)
-    files = sorted(src.glob("*.json")) if src.is_dir() else [src]
+    files = sorted(p for p in src.glob("*.json") if p.name != EXPORT_NAMES) if src.is_dir() else [src]
     if not files:
         raise ValueError(f"{src}: no labelme .json files")
     entries = [parse_labelme(f) for f in files]

@@ -4,28 +4,41 @@ Masks attach to photos by name. A name is compared as it would have been stored
 (:func:`~fashion_annotator.dataset.confine.storable_name`: bytes that are not UTF-8 and ``\\``
 replaced, shortened past 200 bytes) and in Unicode NFC on both sides (macOS writes ``café`` as
 ``e`` and a combining accent): the full file name first when the source gives the photo's
-suffix, then the stem, then a stem an export of this program wrote for an image whose own
-stem another image of the export had (``STEM-ID``, see :func:`export_stems`). Several photos
-that fit equally are never guessed between: the file is refused, naming them.
+suffix, then the stem. A stem an export of this program wrote for an image that could not keep
+its own (``STEM-ID``, see :func:`export_stems`) is the photo that the export's
+:data:`EXPORT_NAMES` lists for it, found by its content (sha256) in whichever project imports
+it; without that list ``STEM-ID`` is only ever the photo named so (the id is the exporting
+project's, not the importing one's). Several photos that fit equally are never guessed between:
+the file is refused, naming them.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.images import PHOTO_SUFFIXES
 from fashion_annotator.dataset.confine import MAX_NAME_BYTES, storable_name
-from fashion_annotator.dataset.records import ImageRecord, ProjectError
+from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
 _RENAMED = (re.compile(r"^(.+)-([0-9]{1,12})-[0-9]{1,6}$"), re.compile(r"^(.+)-([0-9]{1,12})$"))
-"""A stem :func:`export_stems` wrote for an image that could not keep its own: ``STEM-ID-N`` or
-``STEM-ID`` (``ID`` the exporting project's image id), read both ways."""
+"""A stem :func:`export_stems` may write for an image that could not keep its own:
+``STEM-ID-N`` or ``STEM-ID``, read both ways (so that no stem it makes reads as another image's)."""
+
+EXPORT_NAMES = "export_names.json"
+"""The file an export that wrote some photos under another stem leaves beside its files:
+``{"renamed": {STEM: {"name": NAME, "sha256": SHA}}}``, each such stem with the photo's own
+file name and content hash, so that an import finds that photo in any project."""
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class _Named(Protocol):
@@ -81,22 +94,100 @@ def _is_named(record: _Named, base: str) -> bool:
     return nfc(base) in (nfc(record.stem), nfc(Path(record.name).stem))
 
 
-def _renamed(project: Project, stem: str, suffix: str) -> list[ImageRecord]:
-    """The images an export of this program may have written as ``stem`` (``STEM-ID``): image
-    ``ID`` of the project, only when its own stem (or its stored name's) really is ``STEM``
-    and, when ``suffix`` is given, its photo has that suffix."""
-    found: dict[int, ImageRecord] = {}
-    for base, image_id in _readings(stem):
-        try:
-            record = project.image(image_id)
-        except ProjectError:
-            continue
-        if _is_named(record, base) and (not suffix or Path(record.name).suffix.casefold() == suffix.casefold()):
-            found[record.id] = record
-    return list(found.values())
+@dataclass
+class ExportNames:
+    """An export's :data:`EXPORT_NAMES`: which photo each stem it renamed is (see
+    :func:`read_export_names`)."""
+
+    #: The file read, for messages.
+    path: Path
+    #: Each renamed stem (in NFC) -> the photo's own file name and sha256.
+    photos: dict[str, tuple[str, str]]
+    _ids: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def photo(self, project: Project, stem: str, where: Path) -> ImageRecord | None:
+        """The project image the export wrote as ``stem``; None when ``stem`` is no stem it
+        renamed (then it is a plain name).
+
+        Raises
+        ------
+        ValueError
+            Naming ``where``: the photo listed for ``stem`` is not in ``project`` (no image with
+            its content).
+        """
+        listed = self.photos.get(nfc(stem))
+        if listed is None:
+            return None
+        name, sha256 = listed
+        if sha256 not in self._ids:  # listed once, again after a miss (an import adds photos)
+            self._ids = {r.sha256: r.id for r in project.images(fetch_photos=False)}
+        if sha256 not in self._ids:
+            raise ValueError(
+                f"{where}: {self.path.name} says {stem!r} is the photo {name} (sha256 {sha256[:12]}...), "
+                "which is not in the project; not attached (import that photo first)"
+            )
+        return project.image(self._ids[sha256])
 
 
-def find_by_name(project: Project, stem: str, path: Path, suffix: str = "") -> ImageRecord:
+def listed_photo(
+    project: Project, found: list[ImageRecord], stem: str, path: Path, names: ExportNames | None
+) -> list[ImageRecord]:
+    """``found`` (the project photos named ``stem``), or the photo ``names`` lists for ``stem``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``path``: the listed photo is not in the project, or ``found`` holds another
+        photo (one named so by the user as well as the one the export renamed: never guessed).
+    """
+    renamed = names.photo(project, stem, path) if names is not None else None
+    if names is None or renamed is None:
+        return found
+    if any(r.id != renamed.id for r in found):
+        raise ValueError(
+            f"{path}: {stem!r} is the project photo {', '.join(r.name for r in found)} by name, but "
+            f"{names.path.name} says it is the photo {renamed.name}; not attached"
+        )
+    return [renamed]
+
+
+def read_export_names(src: Path) -> ExportNames | None:
+    """The :data:`EXPORT_NAMES` of the export at ``src`` (a folder, or a file in it), None when
+    it has none (a renamed ``STEM-ID`` is then only a plain name).
+
+    Raises
+    ------
+    ValueError
+        Naming the file: it cannot be read, or is not such a list (nothing is imported: its
+        masks could not be told which photo they are).
+    """
+    path = (src if src.is_dir() else src.parent) / EXPORT_NAMES
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ValueError(f"{path}: cannot be read ({exc}); nothing imported") from None
+    renamed = data.get("renamed") if isinstance(data, dict) else None
+    if not isinstance(renamed, dict) or not all(
+        isinstance(v, dict) and isinstance(v.get("name"), str) and _SHA256.match(str(v.get("sha256")))
+        for v in renamed.values()
+    ):
+        raise ValueError(f"{path}: not an export's list of renamed photos (stem -> name, sha256); nothing imported")
+    return ExportNames(path, {nfc(stem): (v["name"], v["sha256"]) for stem, v in renamed.items()})
+
+
+def write_export_names(out: Path, renamed: Iterable[tuple[str, str, str]]) -> None:
+    """Write :data:`EXPORT_NAMES` into ``out`` for ``(stem, photo name, sha256)`` of each image an
+    export wrote under another stem than its own; nothing when there is none."""
+    photos = {stem: {"name": name, "sha256": sha256} for stem, name, sha256 in renamed}
+    if photos:
+        atomic_write_text(out / EXPORT_NAMES, json.dumps({"renamed": photos}, indent=1) + "\n")
+
+
+def find_by_name(
+    project: Project, stem: str, path: Path, suffix: str = "", names: ExportNames | None = None
+) -> ImageRecord:
     """The one project image that a source names ``stem`` + ``suffix`` (see the module).
 
     Parameters
@@ -107,11 +198,14 @@ def find_by_name(project: Project, stem: str, path: Path, suffix: str = "") -> I
         The source file, for messages.
     suffix : str
         The photo's suffix when the source gives it (``.jpg``), else ``""``.
+    names : ExportNames, optional
+        The source's :data:`EXPORT_NAMES`: a stem it lists is the photo it names there.
 
     Raises
     ------
     ValueError
-        Naming ``path``: no photo of that name, or several.
+        Naming ``path``: no photo of that name, or several; a listed photo the project lacks,
+        or one that is not the project photo of that very name.
     """
     name = storable_name(stem + suffix)
     key = name[: len(name) - len(suffix)] if suffix else name
@@ -125,24 +219,27 @@ def find_by_name(project: Project, stem: str, path: Path, suffix: str = "") -> I
             r for r in found if nfc(own_name(r)).casefold() == nfc(name).casefold()
         ]
         found = _one(same, name, "name") if same else found
-    found = _one(found, key, "stem") or _renamed(project, key, suffix)
+    found = listed_photo(project, _one(found, key, "stem"), key, path, names)
     if not found:
         raise ValueError(f"{path}: no photo named {shown!r} in the project or the source")
     if len(found) > 1:
-        names = ", ".join(r.name for r in found)
-        raise ValueError(f"{path}: several project photos are named {shown!r} ({names}); not attached")
+        several = ", ".join(r.name for r in found)
+        raise ValueError(f"{path}: several project photos are named {shown!r} ({several}); not attached")
     return found[0]
 
 
-def attach_target(project: Project, stem: str, path: Path, folder: str = "", suffix: str = "") -> ImageRecord:
+def attach_target(
+    project: Project, stem: str, path: Path, folder: str = "", suffix: str = "", names: ExportNames | None = None
+) -> ImageRecord:
     """The one project image a source names (masks attach to photos by name,
-    :func:`find_by_name`; ``suffix`` the photo's suffix when the source gives it).
+    :func:`find_by_name`; ``suffix`` the photo's suffix when the source gives it, ``names`` the
+    source's :data:`EXPORT_NAMES`).
 
     ``folder`` is the folder part of the name the source gives (``shoot2`` of
     ``shoot2/look.jpg``): the image must then have been imported from a folder of that name,
     else it is another photo that happens to share the name, and ``ValueError`` says so.
     """
-    record = find_by_name(project, stem, path, suffix)
+    record = find_by_name(project, stem, path, suffix, names)
     parent = PurePosixPath(folder.replace("\\", "/")).name
     if parent not in ("", ".", "..") and not _came_from(record, parent):
         raise ValueError(
@@ -172,8 +269,9 @@ def export_stems(records: Iterable[_Named]) -> dict[int, str]:
     an earlier image's, compared case-folded (``Look`` and ``look`` are one file on Windows and
     macOS), or when another exported image was imported under the same stem (``look.jpg`` and
     ``look.png``: a format that names photos by stem could not tell them apart on import; each
-    gets its id). A stem so made is never another image's own, so an import reading
-    ``STEM-ID`` back knows it was renamed (:func:`find_by_name`).
+    gets its id). A stem so made is never another image's own, nor reads as another image's
+    ``STEM-ID``; the export lists each one in :data:`EXPORT_NAMES` (:func:`write_export_names`),
+    which an import reads it back by (:func:`find_by_name`).
     """
     records = list(records)
     by_id = {r.id: r for r in records}

@@ -36,7 +36,7 @@ from fashion_annotator.dataset.formats.common import (
     prepare_export_folder,
     save_imported,
 )
-from fashion_annotator.dataset.formats.names import attach_target, images_by_stem
+from fashion_annotator.dataset.formats.names import attach_target, images_by_stem, read_export_names
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -110,6 +110,7 @@ def import_plain(
             str(src / TAXONOMIES_JSON),
             f"its {', '.join(others)} masks (not tasks of this project; --taxonomy NAME adds one)",
         ))  # fmt: skip
+    names = read_export_names(src)
     adder = PhotoAdder(project, summary)
     photos = list_files(src / "images", summary=summary) if (src / "images").is_dir() else []
     masks = list_files(src / "masks", {".png"}, summary) if (src / "masks").is_dir() else []
@@ -132,7 +133,7 @@ def import_plain(
             if source is None and path.stem in refused and not images_by_stem(project, path.stem):
                 raise ValueError(f"{path}: its photo {refused[path.stem]} could not be added (listed above); "
                                  "import again once it can")  # fmt: skip
-            record = source or attach_target(project, path.stem, path)
+            record = source or attach_target(project, path.stem, path, names=names)
             raw = load_mask(path, shape=record.shape)
             converted = {t: _to_task(raw, m, project, t, path) for t, m in mappings.items()}
         except FILE_ERRORS as exc:

@@ -36,7 +36,7 @@ from fashion_annotator.dataset.formats.common import (
     safe_join,
     save_imported,
 )
-from fashion_annotator.dataset.formats.names import attach_target
+from fashion_annotator.dataset.formats.names import ExportNames, attach_target, read_export_names
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -144,8 +144,10 @@ def pick_task(project: Project, names: Iterable[str], taxonomy: str | None, wher
 class PhotoFinder:
     """Finds the photo of each entry of one import, listing each source folder once."""
 
-    def __init__(self, project: Project, adder: PhotoAdder, folders: list[Path]) -> None:
-        self.project, self.adder, self.folders = project, adder, folders
+    def __init__(
+        self, project: Project, adder: PhotoAdder, folders: list[Path], names: ExportNames | None = None
+    ) -> None:
+        self.project, self.adder, self.folders, self.names = project, adder, folders, names
         self._listed: dict[Path, dict[str, list[str]]] = {}
 
     def find(self, name: str, where: str) -> ImageRecord:
@@ -181,7 +183,7 @@ class PhotoFinder:
         rel = PurePosixPath("/".join(parts) or name)
         suffix = rel.suffix if rel.suffix.lower() in PHOTO_SUFFIXES else ""
         stem = rel.name[: len(rel.name) - len(suffix)]
-        return attach_target(self.project, stem, Path(where), folder=str(rel.parent), suffix=suffix)
+        return attach_target(self.project, stem, Path(where), folder=str(rel.parent), suffix=suffix, names=self.names)
 
     def _by_stem(self, folder: Path, rel: PurePosixPath, where: str) -> Path | None:
         """The one photo ``folder/rel.parent/STEM.*`` (any case of a photo suffix), or None."""
@@ -229,7 +231,7 @@ def import_entries(
     summary = summary or ImportSummary()
     labels = {label for e in entries if e.error is None for label, _ in e.regions}
     task = pick_task(project, labels, taxonomy, where)
-    finder = PhotoFinder(project, PhotoAdder(project, summary), folders)
+    finder = PhotoFinder(project, PhotoAdder(project, summary), folders, read_export_names(where))
     for done, entry in enumerate(entries, 1):
         summary.skipped.extend((entry.where, note) for note in entry.notes)
         if entry.error is None and not entry.annotated:
