@@ -30,7 +30,8 @@ def wal_adds_to(index: Path, wal: Path) -> bool | None:
     """Whether ``wal`` holds a committed page that ``index`` (the database file) lacks.
 
     False when every page of its committed frames is, byte for byte, the index's page of that
-    number and the index has the size of its last commit (a log checkpointed but not emptied:
+    number (pages numbered past the last commit's size, left by a database that shrank, are no
+    part of it) and the index has the size of its last commit (a log checkpointed but not emptied:
     reading the index alone shows what a reader through the log would); also for a log with no
     committed frame. True otherwise. None when the log cannot be read as one (an unknown
     magic, format or page size, a header whose checksum fails): only SQLite can tell then.
@@ -52,6 +53,8 @@ def wal_adds_to(index: Path, wal: Path) -> bool | None:
             if db.seek(0, 2) != size * page_size:
                 return True
             for number, offset in pages.items():
+                if number > size:  # past the last commit's end (the database shrank): not read
+                    continue
                 log.seek(offset)
                 db.seek((number - 1) * page_size)
                 if db.read(page_size) != log.read(page_size):

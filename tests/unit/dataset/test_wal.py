@@ -62,3 +62,25 @@ def test_a_commit_frame_cut_short_adds_nothing_as_for_sqlite(tmp_path: Path) -> 
         handle.write(bytes([byte[0] ^ 0xFF]))
     assert wal_adds_to(index, wal) is False
     assert _rows(_copy(index, tmp_path / "sqlite")[0]) == 0
+
+
+def test_a_log_checkpointed_after_the_database_shrank_adds_nothing(tmp_path: Path) -> None:
+    """Frames of pages past the last commit's size (a VACUUM shrank the file) were compared
+    with the truncated index and "differed": the copy was refused though SQLite reads the
+    index alone the same."""
+    db = tmp_path / "x.sqlite"
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("CREATE TABLE t (a BLOB)")
+    for i in range(50):
+        conn.execute("INSERT INTO t VALUES (?)", (bytes([i]) * 3000,))
+    conn.execute("DELETE FROM t")
+    conn.execute("VACUUM")
+    busy, frames, written = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+    assert busy == 0 and frames == written
+    index, wal = _copy(db, tmp_path / "shrunk")
+    conn.close()
+    assert index.stat().st_size < (50 * 3000)
+    assert wal_adds_to(index, wal) is False
+    assert _rows(index) == 0
