@@ -10,11 +10,16 @@ its query returns (:func:`matches`).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import unicodedata
 
 #: The SQL function :func:`install` registers: ``fa_name_key(name)`` is :func:`name_key`.
 SQL_FUNCTION = "fa_name_key"
+
+#: What separates the folders of a referenced photo's path here (``\\`` is a letter on Linux
+#: and macOS).
+_SEPARATORS = tuple(sep for sep in (os.sep, os.altsep) if sep)
 
 
 def search_key(text: str) -> str:
@@ -31,16 +36,17 @@ def search_key(text: str) -> str:
 
 def file_name(name: str) -> str:
     """The file name of an image stored under ``name``: its last path component (a referenced
-    photo's name is its absolute path, with ``/`` or ``\\`` between folders).
+    photo's name is its absolute path, with this system's separators between folders:
+    :data:`os.sep` and :data:`os.altsep`; on Linux and macOS ``red\\dress.png`` is one name).
 
     Examples
     --------
-    >>> file_name("/shoot/Shoot 2024/look 01.jpg")
+    >>> file_name(os.path.join(os.sep, "shoot", "Shoot 2024", "look 01.jpg"))
     'look 01.jpg'
     >>> file_name("look.jpg")
     'look.jpg'
     """
-    return name[max(name.rfind("/"), name.rfind("\\")) + 1 :]
+    return name[max(name.rfind(sep) for sep in _SEPARATORS) + 1 :]
 
 
 def name_key(name: str) -> str:

@@ -6,6 +6,7 @@ without the server binaries skips them and says why.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -548,3 +549,16 @@ def test_search_matches_the_file_name_only_folded_and_literally(
     assert found("STRASSE") == found("straße") == {ids["straße.png"]}
     assert found("tmp") == found("TMP LOOK") == {stored}
     assert found(".png") == set(ids.values()) | {stored}
+
+
+@pytest.mark.skipif(os.sep == "\\", reason="a backslash separates folders on Windows")
+def test_search_finds_a_referenced_photo_by_the_part_of_its_name_before_a_backslash(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """``red\\dress.png`` is one file name on Linux and macOS: the search cut it at the
+    backslash, so ``red`` found nothing."""
+    shoot = tmp_path / "shoot"
+    image = project.add_image(write_photo(shoot / "red\\dress.png"), copy=False)
+    assert [r.id for r in project.images(search="red")] == [image.id]
+    assert [r.id for r in project.images(search="d\\dr")] == [image.id]
+    assert project.images(search="shoot") == []
