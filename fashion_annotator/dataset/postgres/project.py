@@ -301,7 +301,7 @@ class PgProject(Project):
             key = name_search.search_key(search)  # first, then the rows found (a third the time)
             named = self._db.query(f"SELECT id, name FROM images WHERE {where}", args)
             found = [r["id"] for r in named if name_search.matches(r["name"], key)]
-            where, args = "id = ANY(%s)", [found]
+            where, args = f"{where} AND id = ANY(%s)", [*args, found]  # filters again: rows change meanwhile
         rows = self._db.query(f"SELECT * FROM images WHERE {where} ORDER BY id", args)
         return self._with_photos(rows, fetch_photos)
 

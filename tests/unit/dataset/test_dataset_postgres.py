@@ -306,3 +306,26 @@ def test_mask_versions_of_task_is_one_query_without_the_pngs(pg_url: str, photo:
         assert len(queries) == 1 and "png" not in queries[0]
         assert versions == {ids[0]: project.mask_versions(ids[0], "garment")}
         assert [v.version for v in versions[ids[0]]] == [1, 2, 3]
+
+
+def test_a_status_changed_during_a_search_is_not_listed_under_the_old_one(
+    pg_url: str, tmp_path: Path, monkeypatch
+) -> None:
+    """A search with a status filter reads the names, then the rows found: the second query
+    dropped the status, so a photo set to done in between was listed under ``new``."""
+    with create_project(pg_url, user="alice") as project:
+        ids = []
+        for seed in range(2):
+            path = tmp_path / f"look{seed}.png"
+            Image.fromarray(np.random.default_rng(seed).integers(0, 256, (8, 8, 3), np.uint8)).save(path)
+            ids.append(project.add_image(path).id)
+        real = project._db.query
+
+        def query(q, args=()):
+            rows = real(q, args)
+            if "SELECT id, name" in str(q):  # another desktop saves look0 now
+                project.set_status(ids[0], "done")
+            return rows
+
+        monkeypatch.setattr(project._db, "query", query)
+        assert [r.id for r in project.images(status="new", search="look")] == [ids[1]]
