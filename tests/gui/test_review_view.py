@@ -532,3 +532,27 @@ def test_a_very_long_name_keeps_the_other_columns_in_sight(qtbot, project, tmp_p
     panel.refresh()
     assert panel.table.item(0, 0).text() == long_name
     assert panel.table.columnWidth(0) <= 40 * panel.table.fontMetrics().averageCharWidth() + 20
+
+
+def test_approving_again_a_row_whose_mask_was_saved_since_is_refused_not_passed(view, project, monkeypatch):
+    """A team re-test: a reviewer approved v1; the operator saved v2 before the poll; A on the
+    row (still "approved" on v1) moved on as if done and recorded nothing: v2 was never approved
+    and nobody was told."""
+    warnings = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: warnings.append(a[2]))
+    view.select_proxy_row(0)
+    row = view.selected_row()
+    assert view.approve_selected()
+    view.select_image(row.image_id)
+    assert view.selected_row().decision == "approve"
+    with Project.open(project.root, user="olga") as operator:  # a fix saved before the poll
+        operator.save_mask(row.image_id, "garment", square(12, 30))
+    assert not view.approve_selected()
+    assert warnings and "version 2 (olga) was saved after you looked at version 1" in warnings[0]
+    assert [d.mask_version for d in project.decisions()] == [1]
+    view.select_image(row.image_id)  # unchanged and approved: approving again records nothing
+    view.refresh()
+    view.select_image(row.image_id)
+    assert view.approve_selected() and [d.mask_version for d in project.decisions()] == [1, 2]
+    view.select_image(row.image_id)
+    assert view.approve_selected() and len(project.decisions()) == 2

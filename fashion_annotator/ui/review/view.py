@@ -492,9 +492,11 @@ class ReviewView(BackgroundScoring, QWidget):
 
     def approve_selected(self) -> bool:
         """Approve the selected image's mask and move to the next row (a mask already approved
-        is not approved again: the history filled with repeats)."""
+        is not approved again: the history filled with repeats; one saved again since the table
+        read it is refused as stale, not passed over as approved)."""
         row = self.selected_row()
-        if row is not None and row.decision == "approve":
+        current = row and row.decision == "approve" and decisions.current_decision(self.project, row.image_id, self.task)
+        if current and current.decision == "approve":
             return self._decide(lambda r: None)
         return self._decide(lambda r: decisions.approve(self.project, r.image_id, self.task, seen_version=r.versions))
 
