@@ -483,11 +483,15 @@ class MainWindow(QMainWindow):
         if index != 1:
             self.session.resume_lease()
             return
-        if self.review is None:
-            window_dialogs.build_review_tab(self)
-        assert self.review is not None
-        self.session.pause_lease()  # saved, and free for the operator it may be sent back to
-        self.review.refresh()  # and the instance panel's figures of the images that changed
+        self.finish_edits()  # a stroke in progress ends first: the save below takes it
+        try:
+            if self.review is None:
+                window_dialogs.build_review_tab(self)
+            assert self.review is not None
+            self.session.pause_lease()  # saved, and free for the operator it may be sent back to
+            self.review.refresh()  # and the instance panel's figures of the images that changed
+        except ProjectError as exc:  # the store does not answer (a crash dialog before)
+            self.status.showMessage(f"Review was not read: {exc}; show it again to retry", 10000)
 
     def _review_open(self, image_id: int) -> None:
         self.tabs.setCurrentIndex(0)

@@ -516,3 +516,24 @@ def test_mark_done_opens_the_image_after_it_in_a_list_that_drops_or_moves_it(qtb
     qtbot.waitUntil(lambda: not window.session.unfinished_proposals(), timeout=20000)
     press_key(qtbot, window, Qt.Key.Key_D, CTRL)
     assert project.image(ids[1]).status == "done" and window.session.image_id == ids[2]
+
+
+def test_a_store_that_does_not_answer_when_review_is_shown_is_said_not_a_crash(qtbot, opened, monkeypatch):
+    """A team re-test: the server away, showing the Review tab raised ProjectError out of the
+    tab change (the crash dialog); the operator's unsaved edits stayed only by luck."""
+    from fashion_annotator.dataset.store import ProjectError
+
+    window, project = opened
+
+    def away(*_args, **_kwargs):
+        raise ProjectError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(project, "images", away)
+    window.tabs.setCurrentIndex(1)  # raised before
+    assert "Review was not read: server closed the connection unexpectedly" in window.status.currentMessage()
+    monkeypatch.undo()
+    window.tabs.setCurrentIndex(0)
+    window.status.clearMessage()
+    window.tabs.setCurrentIndex(1)  # the server answers again: read this time
+    assert window.review is not None and "not read" not in window.status.currentMessage()
+    assert window.review.saved_versions is not None
