@@ -537,3 +537,22 @@ def test_a_store_that_does_not_answer_when_review_is_shown_is_said_not_a_crash(q
     window.tabs.setCurrentIndex(1)  # the server answers again: read this time
     assert window.review is not None and "not read" not in window.status.currentMessage()
     assert window.review.saved_versions is not None
+
+
+def test_a_reject_made_while_the_image_was_left_for_review_shows_on_return(qtbot, opened):
+    """A team re-test: the operator's image, saved and its lease given back while she looked at
+    Review, was rejected meanwhile; back in Annotate it was editable with an empty banner (the
+    reason showed only when Mark done was refused)."""
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.qa import decisions
+
+    window, project = opened
+    image_id, task = window.session.image_id, window.task
+    drag(window, [(100, 200), (300, 200)])
+    window.tabs.setCurrentIndex(1)  # saved, the lease given back
+    version = project.mask_versions(image_id, task)[-1].version
+    with Project.open(project.root, user="carol") as reviewer:
+        decisions.reject(reviewer, image_id, task, "low_contrast", "sleeve lost", seen_version=version)
+    window.tabs.setCurrentIndex(0)
+    assert not window.session.current.read_only
+    assert window.banner.isVisible() and "sleeve lost" in window.banner.text()

@@ -101,3 +101,4 @@ class LeasePause:
             self.open_image(paused)  # a colleague's newer version: show it, leased again
             return
         self._lease_timer.start()
+        self.readOnlyChanged.emit(cur)  # the banner reads the image's notes again: a reject made meanwhile
