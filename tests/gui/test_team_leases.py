@@ -91,7 +91,8 @@ def test_a_reviewer_back_in_review_leaves_the_image_free_for_the_operator(
         monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "dave-desktop"))
         with open_project(team_url, user="dave") as dave:  # saves while carol is in Review
             dave.save_mask(sent_back, carol.task, np.zeros(dave.image(sent_back).shape, np.uint8))
-        carol.tabs.setCurrentIndex(0)  # dave's version is opened, leased again
+        carol.tabs.setCurrentIndex(0)  # dave's version is opened, leased again, and said
+        assert "was saved again while you were in Review: its newest version is open" in carol.status.currentMessage()
         wait_ready(qtbot, carol)
         assert carol.session.current.base_versions[carol.task] == 2
         assert not carol.session.current.doc.masks[carol.task].any()

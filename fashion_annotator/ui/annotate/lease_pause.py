@@ -99,6 +99,8 @@ class LeasePause:
             changed = False
         if changed and not cur.edited and self.close_image():
             self.open_image(paused)  # a colleague's newer version: show it, leased again
+            self.message.emit(f"{self._image_name(paused)} was saved again while you were in Review: "
+                              "its newest version is open")  # fmt: skip
             return
         self._lease_timer.start()
         self.readOnlyChanged.emit(cur)  # the banner reads the image's notes again: a reject made meanwhile
