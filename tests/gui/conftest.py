@@ -134,3 +134,15 @@ def theme(request):
     apply_theme(app, request.param)
     yield request.param
     apply_theme(app, "system")
+
+
+@pytest.fixture
+def team_url(pg_url: str, ccp_dir) -> str:
+    """A PostgreSQL team project (its URL) with the first two test photos, made by "lead"."""
+    from fashion_annotator.dataset.store import create_project
+    from fashion_annotator.ui.testing import PHOTOS
+
+    with create_project(pg_url, user="lead") as project:
+        for stem in PHOTOS[:2]:
+            project.add_image(ccp_dir / "images" / f"{stem}.jpg")
+    return pg_url

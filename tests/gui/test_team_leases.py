@@ -9,16 +9,8 @@ import psycopg
 import pytest
 
 from fashion_annotator.dataset.postgres import parse_url
-from fashion_annotator.dataset.store import create_project, open_project
-from fashion_annotator.ui.testing import PHOTOS, Answers, drag, open_window, wait_ready
-
-
-@pytest.fixture
-def team_url(pg_url: str, ccp_dir) -> str:
-    with create_project(pg_url, user="lead") as project:
-        for stem in PHOTOS[:2]:
-            project.add_image(ccp_dir / "images" / f"{stem}.jpg")
-    return pg_url
+from fashion_annotator.dataset.store import open_project
+from fashion_annotator.ui.testing import Answers, drag, open_window, wait_ready
 
 
 def _end_session(url: str, backend_pid: int) -> None:

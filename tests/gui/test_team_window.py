@@ -9,20 +9,11 @@ from fashion_annotator.dataset.store import create_project, open_project
 from fashion_annotator.ui import app, prompts
 from fashion_annotator.ui.testing import (
     CTRL,
-    PHOTOS,
     Answers,
     drag,
     open_window,
     press_key,
 )
-
-
-@pytest.fixture
-def team_url(pg_url: str, ccp_dir) -> str:
-    with create_project(pg_url, user="lead") as project:
-        for stem in PHOTOS[:2]:
-            project.add_image(ccp_dir / "images" / f"{stem}.jpg")
-    return pg_url
 
 
 def test_window_edits_a_postgresql_project(qtbot, team_url: str, tmp_path) -> None:

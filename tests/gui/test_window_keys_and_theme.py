@@ -255,17 +255,22 @@ def test_esc_in_the_review_search_gives_the_keyboard_back_to_the_table(qtbot, op
     assert search.text() == "" and review.table.hasFocus()
 
 
-def test_tab_and_shift_tab_move_on_from_a_key_field_and_are_never_recorded(qtbot, opened):
-    """Shift+Tab in a key field of Preferences > Keyboard took the command's key away (the
-    Shift press cleared it) or made it Shift+Backtab, and kept the focus there: a
-    keyboard-only operator was caught in it."""
-    window, _ = opened
+def _keyboard_page(qtbot, window) -> PreferencesDialog:
+    """Preferences shown on its Keyboard page, with the window's actions and Review's keys."""
     dialog = PreferencesDialog(window.prefs, [], window, actions=list(window.actions_by_name.values()),
                                reserved={k: w for k, w in REVIEW_KEYS})  # fmt: skip
     qtbot.addWidget(dialog)
     dialog.show()
     qtbot.waitExposed(dialog)
-    dialog.pages.setCurrentIndex(1)  # the Keyboard page
+    dialog.pages.setCurrentIndex(1)
+    return dialog
+
+
+def test_tab_and_shift_tab_move_on_from_a_key_field_and_are_never_recorded(qtbot, opened):
+    """Shift+Tab in a key field of Preferences > Keyboard took the command's key away (the
+    Shift press cleared it) or made it Shift+Backtab, and kept the focus there: a
+    keyboard-only operator was caught in it."""
+    dialog = _keyboard_page(qtbot, opened[0])
     editor = dialog.keys
     field = editor._rows["tool_eraser"]
     for key, modifier in ((Qt.Key.Key_Backtab, Qt.KeyboardModifier.ShiftModifier),
@@ -288,13 +293,7 @@ def test_tab_and_shift_tab_move_on_from_a_key_field_and_are_never_recorded(qtbot
 def test_the_key_table_is_one_tab_stop_and_enter_opens_the_chosen_commands_key(qtbot, opened):
     """Every key field of Preferences > Keyboard was a Tab stop: from the Eraser's row it took
     55 Tabs to reach a button. The table is one stop now: arrows choose, Enter opens the field."""
-    window, _ = opened
-    dialog = PreferencesDialog(window.prefs, [], window, actions=list(window.actions_by_name.values()),
-                               reserved={k: w for k, w in REVIEW_KEYS})  # fmt: skip
-    qtbot.addWidget(dialog)
-    dialog.show()
-    qtbot.waitExposed(dialog)
-    dialog.pages.setCurrentIndex(1)
+    dialog = _keyboard_page(qtbot, opened[0])
     editor = dialog.keys
     editor.setFocus()
     qtbot.waitUntil(editor.hasFocus)
