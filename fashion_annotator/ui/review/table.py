@@ -38,6 +38,34 @@ OUTLIER_TINT = 0.3
 _Index = QModelIndex | QPersistentModelIndex
 
 
+#: What the figures of the columns other than the score are (their headers' tooltips).
+COLUMN_TIPS = {
+    2: ("Share of the pixels whose class is the same in the saved mask and the one it is "
+        "compared with (background included)"),
+    4: ("Seconds spent on the image until this task's latest save: the running total of the work "
+        "on every task of the image, so each task's row of an image counts it (the Throughput "
+        "table below gives each task's own share)"),
+    5: ("Edits made on the image until this task's latest save: the running total over every task "
+        "of the image, as Time (s)"),
+}  # fmt: skip
+
+
+def header_tip(section: int, metric: str) -> str | None:
+    """The tooltip of the table's ``section`` header: what its figure is (the score's
+    ``metric``: Dice or the foreground mIoU, :func:`~fashion_annotator.qa.scores.score_masks`)."""
+    if section != SCORE_COLUMN:
+        return COLUMN_TIPS.get(section)
+    if metric == "Dice":
+        what = "Dice of the foreground pixels (2 x shared / (saved + compared))"
+    else:
+        what = (f"{metric}: the mean IoU over the foreground classes present in either mask "
+                "(background left out)")  # fmt: skip
+    return (
+        f"{what}, of the saved mask against the proposal shown (or the current model); 1 when "
+        "both masks are empty; - when there is nothing to compare with (no proposal recorded)"
+    )
+
+
 def _num(value: float) -> float:
     return value if math.isfinite(value) else math.inf
 
@@ -85,7 +113,11 @@ class ScoreTableModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(COLUMNS)
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0):  # noqa: N802
-        if role != Qt.ItemDataRole.DisplayRole or orientation != Qt.Orientation.Horizontal:
+        if orientation != Qt.Orientation.Horizontal:
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return header_tip(section, self.metric)
+        if role != Qt.ItemDataRole.DisplayRole:
             return None
         return self.metric if section == SCORE_COLUMN else COLUMNS[section]
 
