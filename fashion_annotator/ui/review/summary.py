@@ -6,10 +6,12 @@ import html
 import math
 from collections.abc import Sequence
 
+from fashion_annotator.core.wording import counted
+from fashion_annotator.qa.scores import ImageScore
 from fashion_annotator.qa.stats import Summary, mad_text
 from fashion_annotator.qa.throughput import Throughput
 
-__all__ = ["fmt", "summary_html", "throughput_html"]
+__all__ = ["fmt", "summary_html", "throughput_html", "unscored_html"]
 
 
 def fmt(value: float, digits: int = 3) -> str:
@@ -32,6 +34,20 @@ def summary_html(s: Summary, metric: str) -> str:
            "<p>Nothing to review yet: no saved mask scored (scored against the proposal shown "
            "before it was saved; without one, Re-score with current model).</p>")
     )  # fmt: skip
+
+
+def unscored_html(rows: Sequence[ImageScore]) -> str:
+    """What the statistics leave out of the table's ``rows``, as lines to add to the summary:
+    the rows without a proposal to compare with (the table lists them with "-", the counts above
+    did not say why they are fewer) and those whose files cannot be read ("" when none)."""
+    bare = sum(not math.isfinite(r.score) and not r.problem for r in rows)
+    unreadable = [r for r in rows if r.problem]
+    text = (f"<br>{counted(bare, 'image')} without a proposal to compare with: listed, not scored"
+            if bare else "")  # fmt: skip
+    if unreadable:
+        text += (f"<br><b>{counted(len(unreadable), 'image')} not scored</b> "
+                 f"(e.g. {html.escape(unreadable[0].problem)})")  # fmt: skip
+    return text
 
 
 def throughput_html(rows: Sequence[Throughput]) -> str:

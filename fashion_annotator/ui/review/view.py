@@ -66,7 +66,7 @@ from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
 from fashion_annotator.ui.review.name_column import cap_name_column
 from fashion_annotator.ui.review.rescore import RescoreThread, ScoreThread
-from fashion_annotator.ui.review.summary import summary_html, throughput_html
+from fashion_annotator.ui.review.summary import summary_html, throughput_html, unscored_html
 from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
 from fashion_annotator.ui.search_field import SearchField
 
@@ -393,11 +393,7 @@ class ReviewView(BackgroundScoring, QWidget):
         self.table.sortByColumn(*self._sort_state())
         self.histogram.set_values(values, summary.threshold, self.metric_title)
         text = summary_html(summary, self.metric_title)
-        unreadable = [r for r in rows if r.problem]
-        if unreadable:
-            text += (f"<br><b>{counted(len(unreadable), 'image')} not scored</b> "
-                     f"(e.g. {html.escape(unreadable[0].problem)})")  # fmt: skip
-        self.summary.setText(text)
+        self.summary.setText(text + unscored_html(rows))
         if reread:
             self.throughput.setText(throughput_html(throughput(self.project, [self.task], saved)))
 
