@@ -44,7 +44,7 @@ COLUMN_TIPS = {
         "compared with (background included)"),
     4: ("Seconds spent on the image until this task's latest save: the running total of the work "
         "on every task of the image, so each task's row of an image counts it (the Throughput "
-        "table below gives each task's own share)"),
+        "figures below count only this task's own share)"),
     5: ("Edits made on the image until this task's latest save: the running total over every task "
         "of the image, as Time (s)"),
 }  # fmt: skip
