@@ -4,9 +4,9 @@ Binary tasks (garment, person) score with Dice; parsing tasks with the mean IoU 
 foreground classes present in either mask (background is left out: it covers most of a
 fashion photo and would hide a swapped garment class) and pixel accuracy.
 
-The reference is either the proposal the operator saw when opening the image (the latest
-proposal recorded before the latest save) or, on demand, a fresh prediction of the current
-model (:func:`rescore_with_model`).
+The reference is either the proposal the operator's masks were made from (the latest
+proposal recorded before the first save, see :func:`shown_proposal`) or, on demand, a fresh
+prediction of the current model (:func:`rescore_with_model`).
 """
 
 from __future__ import annotations
