@@ -322,8 +322,9 @@ class ClickPredictor:
         old = mask[y0:y1, x0:x1]
         new = region > 0
         diff = new != old
-        if local:
-            # A positive click only adds, a negative one only removes (what the operator asked).
+        if box is None:
+            # A positive click only adds, a negative one only removes (what the operator asked;
+            # on an empty mask a negative click has nothing to remove, so it adds nothing).
             diff &= new if clicks[-1].positive else ~new
         if local and diff.any():
             diff = _connected_to(diff, clicks[-1], (y0, x0), self.radius / crop.scale)
