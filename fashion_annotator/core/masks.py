@@ -479,7 +479,7 @@ def assign_regions(
 
 
 def _components(binary: np.ndarray, connectivity: int) -> tuple[int, np.ndarray, np.ndarray]:
-    n, comp, stats, _ = cv2.connectedComponentsWithStats(binary.view(np.uint8), None, connectivity)
+    n, comp, stats, _ = cv2.connectedComponentsWithStats(binary.view(np.uint8), connectivity=connectivity)
     return n, comp, stats
 
 

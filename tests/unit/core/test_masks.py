@@ -317,3 +317,14 @@ def test_fill_polygon_with_an_edge_that_rises_by_a_denormal_is_level():
         warnings.simplefilter("error")
         fill_polygon(mask, np.array([(0.0, 0.0), (0.0, 1.0), (1.0, 2.2250738585e-313)]), 1)
     assert mask[0, 0] == mask[1, 0] == mask[0, 1] == 1 and mask.sum() == 3
+
+
+def test_fill_holes_max_size_counts_holes_4_connected() -> None:
+    """Two one-pixel holes touching only at a corner are two holes (the docstring's
+    4-connectivity), each small enough to fill; read 8-connected they were one of two pixels."""
+    mask = np.full((6, 6), 1, np.uint8)
+    mask[2, 2] = 0
+    mask[3, 3] = 0
+    box = fill_holes(mask, 1, max_size=1)
+    assert box is not None
+    assert (mask == 1).all()
