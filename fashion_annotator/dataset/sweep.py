@@ -110,6 +110,9 @@ def _files(root: Path, folder: str) -> list[str]:
     mask would be swept). Made from strings: a path object per file took most of a walk."""
     base = os.path.join(root, "")
     out: list[str] = []
+    if os.path.islink(os.path.join(root, folder)):  # never walked: see :func:`_through_link`
+        log.warning("%s: a link, not a folder of the project; its files are not swept", root / folder)
+        return out
     for dirpath, _dirs, names in os.walk(os.path.join(root, folder)):
         rel = dirpath[len(base) :].replace(os.sep, "/")
         out.extend(f"{rel}/{n}" for n in names)
@@ -172,12 +175,36 @@ def sweep(root: Path, conn: sqlite3.Connection, found: list[str] | None = None) 
     files = found if found is not None else [rel for folder in SWEPT_FOLDERS for rel in _files(root, folder)]
     for rel in files:
         path = root / rel
-        if _is_temp(path.name):
+        if _through_link(root, rel):
+            log.warning("%s: reached through a link; not swept", path)
+        elif _is_temp(path.name):
             if _abandoned(path, now):  # else another process may be writing it right now
                 _remove(path, rel, report.temp_removed, "temporary file of an interrupted write")
         elif _orphan(rel, known) and os.path.lexists(path):  # committed or gone since it was found
             set_aside(root, rel, report)
     return report
+
+
+def _through_link(root: Path, rel: str) -> bool:
+    """Whether a folder on the way from ``root`` to ``rel`` is a symbolic link.
+
+    A project folder may come from elsewhere (a vendor's zip) with ``proposals`` or ``masks/3``
+    a link to any folder of this computer: what the sweep removes or moves there is not the
+    project's (every PNG of a linked folder would read as an orphan proposal and be deleted).
+
+    Parameters
+    ----------
+    root : Path
+        The project folder.
+    rel : str
+        A file, relative to ``root`` with ``/``.
+    """
+    path = root
+    for part in rel.split("/")[:-1]:
+        path = path / part
+        if path.is_symlink():
+            return True
+    return False
 
 
 def _click_log_mask(rel: str) -> str | None:
@@ -208,7 +235,9 @@ def set_aside(root: Path, rel: str, report: SweepReport) -> None:
     """
     path = root / rel
     folder = rel.split("/", 1)[0]
-    if folder == "proposals" and path.suffix == ".png":
+    if _through_link(root, rel) or _through_link(root, f"{LOST_AND_FOUND}/{rel}"):
+        log.warning("%s: reached through a link, or lost+found leads through one; left as it is", path)
+    elif folder == "proposals" and path.suffix == ".png":
         _remove(path, rel, report.orphans_removed, "proposal never committed to the index")
     elif folder in ("images", "models") or (folder in ("masks", "instances") and path.suffix == ".png"):
         _move(root, rel, report)
