@@ -30,6 +30,7 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     check_extent,
+    check_inside,
     file_error_text,
     masked_images,
     note_without_mask,
@@ -202,7 +203,13 @@ class PhotoFinder:
         names = self._listed[directory].get(stem, [])
         if len(names) > 1:
             raise ValueError(f"{where}: several photos in {directory} are named {stem!r} ({', '.join(names)})")
-        return directory / names[0] if names else None
+        if not names:
+            return None
+        try:  # a link out of the source folder is refused here as by name (safe_join)
+            check_inside(folder, directory / names[0])
+        except ValueError as exc:
+            raise ValueError(f"{where}: {exc}") from None
+        return directory / names[0]
 
 
 def import_entries(
