@@ -176,7 +176,7 @@ def _photo_name(data: dict, folders: list[Path]) -> str:
     if local:  # a local-files path (parse_qs decodes it): its folders tell photos of one name apart
         return local[0]
     base = Path(unquote(parsed.path)).name
-    if not any((f / base).is_file() for f in folders) and _UPLOAD_PREFIX.match(base):
+    if not any(_is_file(f / base) for f in folders) and _UPLOAD_PREFIX.match(base):
         return _UPLOAD_PREFIX.sub("", base)
     return base
 

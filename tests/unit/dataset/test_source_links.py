@@ -4,6 +4,7 @@ whether the file names it in full or by its stem (CVAT ``look.jpg`` beside a lin
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,21 @@ def test_a_link_out_of_the_source_folder_is_never_imported(
     assert summary.added == 0 and summary.masks == 0
     ((file, problem),) = summary.errors
     assert "leads outside" in problem
+
+
+def test_a_label_studio_task_naming_a_too_long_file_is_refused_alone(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """A task whose image name no file system takes (5,000 bytes) stopped the whole import with
+    'File name too long'; it is refused and the other tasks are imported."""
+    src = tmp_path / "ls"
+    write_photo(src / "images" / "look.png", (H, W))
+    box = {"type": "rectanglelabels", "from_name": "l", "to_name": "image", "original_width": W,
+           "original_height": H, "value": {"x": 10, "y": 10, "width": 50, "height": 50,
+                                           "rectanglelabels": ["garment"]}}  # fmt: skip
+    tasks = [{"id": n, "data": {"image": name}, "annotations": [{"id": n, "result": [box]}]}
+             for n, name in enumerate(("a" * 5000 + ".png", "look.png"), 1)]  # fmt: skip
+    (src / "tasks.json").write_text(json.dumps(tasks), encoding="utf-8")
+    summary = import_source(project, src, "labelstudio", "garment")
+    assert [r.name for r in project.images()] == ["look.png"] and summary.masks == 1
+    assert len(summary.errors) == 1
