@@ -121,6 +121,10 @@ def referenced_photo_changed(record: Any, root: Path) -> str | None:
     file is None here (the readers say it themselves). Each file is hashed once per change of
     its modification time and size.
 
+    A stored photo reached through a link (``images/look.jpg``, or ``images/`` itself, a link)
+    is checked the same way: a project folder from elsewhere may link a stored name to any
+    file of this computer, which an export would otherwise copy out as that photo.
+
     Parameters
     ----------
     record : ImageRecord
@@ -129,7 +133,8 @@ def referenced_photo_changed(record: Any, root: Path) -> str | None:
         The project folder (a PostgreSQL project's working folder).
     """
     path = Path(record.path)
-    if path.is_relative_to(Path(root) / "images"):
+    images = Path(root) / "images"
+    if path.is_relative_to(images) and not (path.is_symlink() or images.is_symlink()):
         return None
     try:
         info = path.stat()
@@ -140,6 +145,11 @@ def referenced_photo_changed(record: Any, root: Path) -> str | None:
     sha = _file_sha256(str(path), info.st_mtime_ns, info.st_size)
     if sha is None or sha == record.sha256:
         return None
+    if path.is_relative_to(images):
+        return (
+            f"{path}: a link to {path.resolve()}, which is not the photo added to the project "
+            "(other content; a project folder from elsewhere?): not read, not exported"
+        )
     return (
         f"{path}: the file changed since it was added to the project (other content); its masks "
         "were drawn on the earlier photo and are not paired with another one: put the earlier "

@@ -7,9 +7,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from fashion_annotator.dataset.formats import import_source
+from fashion_annotator.dataset.formats import export_project, import_source
 from fashion_annotator.dataset.store import Project
 
 H, W = 24, 32
@@ -57,3 +58,27 @@ def test_a_label_studio_task_naming_a_too_long_file_is_refused_alone(
     summary = import_source(project, src, "labelstudio", "garment")
     assert [r.name for r in project.images()] == ["look.png"] and summary.masks == 1
     assert len(summary.errors) == 1
+
+
+def test_a_stored_photo_replaced_by_a_link_to_another_file_is_not_exported(
+    tmp_path: Path, write_photo
+) -> None:
+    """A project folder from elsewhere whose ``images/look.png`` links to a private photo of
+    the same size: the export copied the private photo out as ``look.png``."""
+    private = write_photo(tmp_path / "home" / "private.png", (H, W), seed=7)
+    root = tmp_path / "p"
+    with Project.create(root) as project:
+        record = project.add_image(write_photo(tmp_path / "look.png", (H, W)))
+        project.save_mask(record.id, "garment", np.ones((H, W), np.uint8))
+    stored = root / "images" / "look.png"
+    same = tmp_path / "same.png"
+    stored.rename(same)
+    stored.symlink_to(same)  # a link to the very photo added: still exported
+    with Project.open(root) as project:
+        assert export_project(project, tmp_path / "ok", "plain", "garment").count == 1
+    stored.unlink()
+    stored.symlink_to(private)
+    with Project.open(root) as project:
+        summary = export_project(project, tmp_path / "out", "plain", "garment")
+    assert summary.count == 0 and "a link to" in summary.errors[0][1]
+    assert not any(p.read_bytes() == private.read_bytes() for p in (tmp_path / "out").rglob("*.png"))
