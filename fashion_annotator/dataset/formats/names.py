@@ -166,6 +166,8 @@ def read_export_names(src: Path) -> ExportNames | None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:  # a hostile file: Python's parser names no file
+        raise ValueError(f"{path}: cannot be read (JSON nested too deeply); nothing imported") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{path}: cannot be read ({exc}); nothing imported") from None
     renamed = data.get("renamed") if isinstance(data, dict) else None

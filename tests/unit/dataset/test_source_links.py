@@ -82,3 +82,14 @@ def test_a_stored_photo_replaced_by_a_link_to_another_file_is_not_exported(
         summary = export_project(project, tmp_path / "out", "plain", "garment")
     assert summary.count == 0 and "a link to" in summary.errors[0][1]
     assert not any(p.read_bytes() == private.read_bytes() for p in (tmp_path / "out").rglob("*.png"))
+
+
+def test_a_deeply_nested_export_names_file_is_refused_naming_it(project: Project, tmp_path: Path, write_photo) -> None:
+    """An ``export_names.json`` nested 200,000 deep stopped the import with a bare
+    'RecursionError' that named no file."""
+    src = tmp_path / "vendor"
+    _cvat(src, "look.png")
+    write_photo(src / "images" / "look.png", (H, W))
+    (src / "export_names.json").write_text('{"renamed": ' + "[" * 200_000 + "]" * 200_000 + "}", encoding="utf-8")
+    with pytest.raises(ValueError, match="export_names.json: cannot be read .JSON nested too deeply"):
+        import_source(project, src, "cvat", "garment")
