@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from fashion_annotator.commands.outputs import write_json
 from fashion_annotator.runtime.arg_types import output_file
 from fashion_annotator.runtime.exit_codes import EXIT_PARTIAL, report_error
+from fashion_annotator.runtime.paths import check_output_outside
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,8 +36,12 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.transfer import migrate_project
 
     try:
+        if args.json:  # written at the end: over the source's index, or a photo of the copy
+            for location in (args.src, args.dst):
+                if "://" not in location:
+                    check_output_outside(args.json, Path(location), "project")
         report = migrate_project(args.src, args.dst)
-    except ProjectError as exc:
+    except (ProjectError, ValueError) as exc:
         return report_error(exc, "migrate")
     counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
     print(f"copied {counts}; verified: SHA-256 {report.destination_digest[:16]} on both sides; "
