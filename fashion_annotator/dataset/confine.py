@@ -146,3 +146,29 @@ def version_file(root: Path, rel: str) -> Path:
             "(damaged or hostile index); refused"
         )
     return root / rel
+
+
+_INDEXED_PATH = re.compile(
+    r"^(?:(?:masks|proposals)/[0-9]{1,12}/[A-Za-z0-9_+-]{1,64}/v[0-9]{1,9}\.png"
+    r"|instances/[0-9]{1,12}/v[0-9]{1,9}\.png"
+    r"|models/[A-Za-z0-9_+-]{1,64}/v[0-9]{1,9}\.safetensors)$"
+)
+
+
+def indexed_file(root: Path, rel: object) -> Path:
+    """The path of a file an index row names (a mask or proposal version, an instance map, a
+    model's weights), for a copy of the whole project (``migrate``); refuses any other.
+
+    Raises
+    ------
+    ProjectError
+        ``rel`` is not ``masks|proposals/<id>/<task>/vN.png``, ``instances/<id>/vN.png`` or
+        ``models/<task>/vN.safetensors``: a damaged or hostile index (``../`` in a task name
+        would have a copy read or write a file anywhere).
+    """
+    if not isinstance(rel, str) or not _INDEXED_PATH.match(rel):
+        raise ProjectError(
+            f"{root / 'project.sqlite'}: file {rel!r} is not one of this project's saved files "
+            "(damaged or hostile index); refused"
+        )
+    return root / rel

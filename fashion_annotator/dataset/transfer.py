@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashion_annotator.core.atomic import atomic_write_bytes
-from fashion_annotator.dataset import mask_files
+from fashion_annotator.dataset import confine, mask_files
 from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
 from fashion_annotator.dataset.instances_store import INSTANCES_FOLDER
 from fashion_annotator.dataset.records import ProjectError
@@ -231,19 +231,19 @@ class _SqliteSide:
             row = dict(row)
             if table == "images":
                 row["stored"] = bool(row["stored"])
-                row["photo"] = self._read(f"images/{row['name']}") if row["stored"] else None
+                row["photo"] = self._read(confine.stored_photo(self.project.root, row["name"])) if row["stored"] else None
             elif table in ("mask_versions", "proposals", "instance_versions"):
-                row["png"] = self._read(row["path"])
+                row["png"] = self._read(confine.indexed_file(self.project.root, row["path"]))
             elif table == "models":
-                path = self.project.root / row["path"]
-                row["weights"] = self._read(row["path"])
+                path = confine.indexed_file(self.project.root, row["path"])
+                confine.indexed_file(self.project.root, f"models/{row['task']}/v{row['version']}.safetensors")
+                row["weights"] = self._read(path)
                 meta = path.with_suffix(".json")
                 row["meta"] = meta.read_bytes() if meta.is_file() else None
                 row["active"] = bool(row["active"])
             yield {k: row[k] for k in TABLES[table]}
 
-    def _read(self, rel: str) -> bytes:
-        path = self.project.root / rel
+    def _read(self, path: Path) -> bytes:
         try:
             return path.read_bytes()
         except OSError as exc:
@@ -256,6 +256,7 @@ class _SqliteSide:
         row = dict(row)
         if table == "images":
             if row["stored"]:
+                confine.stored_photo(self.project.root, row["name"])
                 self._write(f"images/{row['name']}", row["photo"])
             row["stored"] = int(row["stored"])
         elif table in ("mask_versions", "proposals"):
@@ -278,6 +279,11 @@ class _SqliteSide:
         )
 
     def _write(self, rel: str, data: bytes) -> None:
+        """Write ``rel`` of the copy: a stored photo (its name checked by the caller) or a file
+        an index row names (:func:`~.confine.indexed_file`; a model's meta beside its weights)."""
+        if not rel.startswith("images/"):
+            weights = rel[: -len(".json")] + ".safetensors" if rel.endswith(".json") else rel
+            confine.indexed_file(self.project.root, weights)
         path = self.project.root / rel
         try:
             atomic_write_bytes(path, data)
