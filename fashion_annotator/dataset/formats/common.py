@@ -48,6 +48,7 @@ def read_json(path: Path, what: str) -> Any:
         ``RecursionError`` would name no file and stop a batch).
     """
     max_bytes = MAX_JSON_BYTES
+    refuse_special(path, what)
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -59,6 +60,15 @@ def read_json(path: Path, what: str) -> Any:
         raise ValueError(f"{path}: not a readable {what} ({exc.strerror or exc})") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise ValueError(f"{path}: not a readable {what} ({exc})") from exc
+
+
+def refuse_special(path: Path, what: str) -> None:
+    """Raise ``ValueError`` naming ``path`` when it is a FIFO, a device or a socket: reading one
+    waits forever or never ends (a source folder from an archive may hold one under the name of
+    its annotation file). A missing file or a folder is left to the reader's own message."""
+    kind = file_kind(path)
+    if kind is not None and kind != "a folder" and not kind.startswith(("missing", "unreadable")):
+        raise ValueError(f"{path}: not a readable {what} (not a regular file: {kind})")
 
 
 def check_extent(points: np.ndarray, height: int, width: int) -> None:

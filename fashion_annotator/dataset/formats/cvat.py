@@ -39,6 +39,7 @@ from fashion_annotator.dataset.formats.common import (
     closing_files,
     list_files,
     prepare_export_folder,
+    refuse_special,
 )
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
@@ -162,6 +163,7 @@ def import_cvat(
     """Import a CVAT for images XML (``src`` the file, or a folder: :func:`folder_xml`)."""
     src = Path(src)
     path = folder_xml(src) if src.is_dir() else src
+    refuse_special(path, "CVAT XML")
     try:
         root = ET.parse(path).getroot()
     except (OSError, ET.ParseError) as exc:

@@ -34,6 +34,7 @@ from fashion_annotator.dataset.formats.common import (
     closing_files,
     file_error_text,
     prepare_export_folder,
+    refuse_special,
     require_folder,
 )
 from fashion_annotator.dataset.formats.shapes import (
@@ -52,6 +53,7 @@ DATA_YAML = "data.yaml"
 
 def read_names(path: Path) -> list[str]:
     """Class names of a ``data.yaml`` (``names`` as a list or an index map)."""
+    refuse_special(path, "YAML file")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -97,6 +99,7 @@ def _parse(label_file: Path, names: list[str], labels_dir: Path) -> SourceImage:
     entry = SourceImage(name=_photo_for(label_file, labels_dir), where=str(label_file))
     try:
         shapes = []
+        refuse_special(label_file, "YOLO label file")
         lines = label_file.read_text(encoding="utf-8").splitlines()
         for number, line in enumerate(lines, 1):
             if not line.strip():
