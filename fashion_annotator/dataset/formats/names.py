@@ -273,14 +273,16 @@ def export_stems(records: Iterable[_Named]) -> dict[int, str]:
     ``look.png``: a format that names photos by stem could not tell them apart on import; each
     gets its id). A stem so made is never another image's own, nor reads as another image's
     ``STEM-ID``; the export lists each one in :data:`EXPORT_NAMES` (:func:`write_export_names`),
-    which an import reads it back by (:func:`find_by_name`).
+    which an import reads it back by (:func:`find_by_name`). The stem of that list itself
+    (``export_names``) is never an image's: a labelme export wrote the photo ``export_names.jpg``'s
+    annotation as ``export_names.json`` and the list over it.
     """
     records = list(records)
     by_id = {r.id: r for r in records}
     shared = Counter(nfc(r.stem) for r in records)
     own = {nfc(Path(r.name).stem).casefold() for r in records}
     stems: dict[int, str] = {}
-    used: set[str] = set()
+    used: set[str] = {Path(EXPORT_NAMES).stem.casefold()}
     for record in records:
         base = stem = Path(record.name).stem
         n = 0
