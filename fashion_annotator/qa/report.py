@@ -23,6 +23,7 @@ from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.wording import counted, status_name
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.qa import overlay
 from fashion_annotator.qa.decisions import REASONS, reason_counts, reason_label
 from fashion_annotator.qa.scores import ImageScore, metric_name, reference_mask, worst_first
@@ -188,6 +189,9 @@ def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predi
     cards = []
     for row in rows:
         try:
+            changed = referenced_photo_changed(project.image(row.image_id), Path(project.root))
+            if changed:  # another file than the photo (a link out of images/): never pictured
+                raise ProjectError(changed)
             rgb = project.load_photo(row.image_id).rgb
             saved = project.load_mask(row.image_id, row.task)
             ref = reference_mask(project, row, predictor, rgb)
