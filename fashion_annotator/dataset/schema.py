@@ -148,6 +148,11 @@ ALTER TABLE decisions ADD COLUMN mask_version INTEGER
 MIGRATIONS: tuple[str, ...] = (_V1, _V2_LEASE_HOLDER, _V3_INSTANCES, _V4_DECISION_VERSION)
 """SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` database to version ``i + 1``."""
 
+DECISION_RULE_VERSION = MIGRATIONS.index(_V4_DECISION_VERSION) + 1
+"""The first schema version whose writers keep image statuses by today's decision rule: an
+index upgraded from an earlier one has its approved images checked against it
+(:mod:`~fashion_annotator.dataset.status_upgrade`)."""
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 SYNCHRONOUS = "FULL"
@@ -210,6 +215,11 @@ def migrate(conn: sqlite3.Connection, path: Path | None = None) -> int:
         for version in range(before, SCHEMA_VERSION):
             for statement in _statements(MIGRATIONS[version]):
                 conn.execute(statement)
+        if 0 < before < DECISION_RULE_VERSION:
+            # imported here: status_upgrade reads the rule from decisions, which imports this module
+            from fashion_annotator.dataset.status_upgrade import reapply_decision_rule
+
+            reapply_decision_rule(conn, str(path or "index"), placeholder="?", user_column="user")
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:

@@ -19,6 +19,7 @@ from psycopg import sql
 from psycopg.rows import tuple_row
 
 from fashion_annotator.dataset.schema import STATUSES
+from fashion_annotator.dataset.status_upgrade import reapply_decision_rule
 
 _STATUS_CHECK = ", ".join(f"'{s}'" for s in STATUSES)
 
@@ -159,6 +160,10 @@ ALTER TABLE decisions ADD COLUMN mask_version INTEGER
 MIGRATIONS: tuple[str, ...] = (_V1, _V2_INSTANCES, _V3_DECISION_VERSION)
 """SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` project to version ``i + 1``."""
 
+DECISION_RULE_VERSION = MIGRATIONS.index(_V3_DECISION_VERSION) + 1
+"""The first schema version whose writers keep image statuses by today's decision rule (see the
+SQLite schema's :data:`~fashion_annotator.dataset.schema.DECISION_RULE_VERSION`)."""
+
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -237,6 +242,8 @@ def migrate(conn: psycopg.Connection[Any], schema: str, *, create: bool = False)
         conn.execute(sql.SQL("SET LOCAL search_path TO {}").format(sql.Identifier(schema)))
         for version in range(before, SCHEMA_VERSION):
             conn.execute(MIGRATIONS[version])
+        if 0 < before < DECISION_RULE_VERSION:
+            reapply_decision_rule(conn, f"project {schema[3:]!r}", placeholder="%s", user_column="username")
         conn.execute(
             "INSERT INTO meta (key, value) VALUES ('schema_version', %s) "
             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
