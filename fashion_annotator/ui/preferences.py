@@ -46,6 +46,13 @@ def _as_float(value: object, default: float) -> float:
         return default
 
 
+def _as_bytes(value: object) -> bytes | None:
+    """``value`` as bytes when it is a byte array, else None."""
+    if isinstance(value, QByteArray):
+        return bytes(value.data())
+    return bytes(value) if isinstance(value, (bytes, bytearray)) else None
+
+
 class Preferences:
     """Typed access to the settings: overlay, colours, autosave, last project, window layout.
 
@@ -140,9 +147,11 @@ class Preferences:
         return dataclasses.replace(taxonomy, classes=tuple(classes))
 
     def window_state(self) -> tuple[bytes | None, bytes | None]:
-        """Saved ``(geometry, dock state)`` of the main window."""
-        geometry = self.settings.value("window/geometry")
-        state = self.settings.value("window/state")
+        """Saved ``(geometry, dock state)`` of the main window; a value that is not a byte
+        array (a settings file edited or damaged by hand) is None, the default layout (a
+        ``geometry=garbage`` line stopped the window from opening at all)."""
+        geometry = _as_bytes(self.settings.value("window/geometry"))
+        state = _as_bytes(self.settings.value("window/state"))
         return (geometry or None, state or None)
 
     def set_window_state(self, geometry: QByteArray | bytes, state: QByteArray | bytes) -> None:
