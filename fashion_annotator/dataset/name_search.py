@@ -24,14 +24,26 @@ _SEPARATORS = tuple(sep for sep in (os.sep, os.altsep) if sep)
 
 def search_key(text: str) -> str:
     """``text`` case-folded (``MÜLLER`` and ``müller``, ``STRASSE`` and ``straße`` alike) and
-    composed (NFC: an accent typed as its own character matches the accented letter).
+    composed (NFC: an accent typed as its own character matches the accented letter), the
+    Turkish dotted and dotless i folded to ``i``: Unicode folds ``İ`` to ``i`` with a dot above
+    and leaves ``ı`` alone, so ``istanbul`` did not find ``İstanbul.jpg`` nor ``ışık``
+    ``IŞIK.jpg``.
 
     Examples
     --------
     >>> search_key("Straße CAFE\u0301")
     'strasse café'
+    >>> search_key("İSTANBUL ışık") == search_key("istanbul IŞIK")
+    True
     """
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    folded = unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+    return folded.replace(_DOTTED_I, "i").replace(_DOTLESS_I, "i")
+
+
+#: ``İ`` case-folded: ``i`` and a combining dot above (no composed form).
+_DOTTED_I = "i\u0307"
+#: The Turkish dotless ``ı`` (lower case of ``I`` in Turkish), which case folding keeps.
+_DOTLESS_I = "\u0131"
 
 
 def file_name(name: str) -> str:
