@@ -186,8 +186,21 @@ def data_dir() -> Path:
 
 
 def sample_project(folder: Path | None = None) -> Project:
-    """Open the sample project in ``folder`` (default: the data folder), making it if needed."""
-    root = (folder or data_dir()) / "sample-project"
+    """Open the sample project in ``folder`` (default: the data folder), making it if needed.
+
+    Raises
+    ------
+    ProjectError
+        The project cannot be opened or made there (a home folder that cannot be written
+        stopped the window with a traceback when no project was named).
+    """
+    try:
+        root = (folder or data_dir()) / "sample-project"
+    except OSError as exc:
+        raise ProjectError(
+            f"cannot make the sample project: {exc}; open a project or a folder of photos "
+            "instead: fashion-annotator PATH"
+        ) from exc
     if (root / INDEX_NAME).is_file():
         return Project.open(root)
     photos = photos_in(resource_path("sample"))

@@ -118,6 +118,19 @@ def test_no_argument_opens_the_last_project_else_the_sample(tmp_path, monkeypatc
         assert project.root == (tmp_path / "data" / "sample-project").resolve()
 
 
+def test_no_argument_with_a_data_folder_that_cannot_be_made_says_so(tmp_path, monkeypatch, capsys):
+    """A home folder that cannot be written and no project named: the start stopped with a
+    traceback out of the sample project's folder; it is said, naming the folder, in a dialog."""
+    (tmp_path / "not a folder").write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "not a folder"))
+    said = []
+    monkeypatch.setattr(app.QMessageBox, "critical", lambda *a: said.append(a[2]))
+    assert app.run_gui(None) == 1
+    assert len(said) == 1 and said[0].startswith("cannot make the sample project: ")
+    assert str(tmp_path / "not a folder") in said[0] and "fashion-annotator PATH" in said[0]
+    assert "Traceback" not in capsys.readouterr().err
+
+
 def test_run_gui_opens_the_sample_and_quits_cleanly(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
     (tmp_path / "data").mkdir()
