@@ -17,7 +17,6 @@ leaves every committed version readable. Every save adds a version; none is over
 from __future__ import annotations
 
 import contextlib
-import getpass
 import logging
 import os
 import sqlite3
@@ -58,6 +57,7 @@ from fashion_annotator.dataset.storeio import ImportConflict
 from fashion_annotator.dataset.sweep import SweepReport, sweep
 from fashion_annotator.dataset.sweep import candidates as sweep_candidates
 from fashion_annotator.dataset.training_items import TrainingItems
+from fashion_annotator.runtime.paths import current_user
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
     instances: InstanceStore
 
     def __init__(self, root: Path, conn: sqlite3.Connection, user: str | None) -> None:
-        self._db = StoreConnection(root, conn, user or getpass.getuser())
+        self._db = StoreConnection(root, conn, user or current_user())
         self.root = self._db.root
         self.user = self._db.user
         self._images = self.root / "images"

@@ -8,6 +8,7 @@ project and the ``logs/`` folder live there.
 
 from __future__ import annotations
 
+import getpass
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -36,6 +37,23 @@ def app_data_dir() -> Path:
     else:
         base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
     return base / ORGANIZATION / APPLICATION
+
+
+def current_user() -> str:
+    """The name of the user running the program, as saves, leases and decisions record it.
+
+    Returns
+    -------
+    str
+        :func:`getpass.getuser`; where no ``USER`` or ``LOGNAME`` is set and the user id has no
+        password entry (a container run as an arbitrary id), ``uid<N>``: ``getuser`` raised
+        there, and every command and the window stopped with ``KeyError: 'getpwuid(): uid
+        not found'``.
+    """
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError, ImportError):
+        return f"uid{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
 def log_dir() -> Path:

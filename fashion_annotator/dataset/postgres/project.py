@@ -20,7 +20,6 @@ records, errors and rules) over one PostgreSQL connection:
 from __future__ import annotations
 
 import contextlib
-import getpass
 import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -61,6 +60,7 @@ from fashion_annotator.dataset.store import (
     QUEUE_STATUSES,
     Project,
 )
+from fashion_annotator.runtime.paths import current_user
 
 _COLUMNS = "SELECT image_id, task, version, sha256, source, seconds, actions, username, created"
 _VERSIONS = f"{_COLUMNS} FROM mask_versions WHERE image_id = %s AND task = %s"
@@ -99,7 +99,7 @@ class PgProject(Project):
         except psycopg.Error as exc:
             conn.close()
             raise ProjectError(f"{url.display}: cannot read the project's identity: {exc}") from exc
-        self._db = PgConnection(url, conn, user or getpass.getuser(), self.root)
+        self._db = PgConnection(url, conn, user or current_user(), self.root)
         self.user = self._db.user
         self._location = location or url.display
         self._taxonomies: dict = {}
