@@ -254,6 +254,17 @@ class Preferences:
         """Write the settings to disk now."""
         self.settings.sync()
 
+    def unsaved_reason(self) -> str | None:
+        """Why the settings are not kept for the next start (their file cannot be written: a
+        home folder that is read-only, ``XDG_CONFIG_HOME`` naming a file), else None. Nothing
+        said it: keys, colours and recent projects set were gone at the next start."""
+        if self.settings.isWritable() and self.settings.status() == QSettings.Status.NoError:
+            return None
+        return (
+            f"Preferences are not saved: {self.settings.fileName()} cannot be written; keys, "
+            "colours, recent projects and the window layout last until the app quits"
+        )
+
 
 MAX_RECENT = 8
 THEMES = ("system", "light", "dark")

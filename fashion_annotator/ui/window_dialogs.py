@@ -103,6 +103,9 @@ def show_preferences(w: MainWindow) -> None:
     )
     if not dialog.exec():
         return
+    unsaved = w.prefs.unsaved_reason()
+    if unsaved is not None:
+        w.session.error.emit(unsaved)
     w.view_bar.set_opacity(w.prefs.overlay_opacity)
     w.session.autosave.set_interval(w.prefs.autosave_interval_s)
     w.session.proposals.set_one_pass(w.prefs.fast_proposals)

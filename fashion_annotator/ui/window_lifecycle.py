@@ -87,6 +87,9 @@ def start(w: MainWindow) -> None:
         w.open_image(first)
     for line in said:  # after the image opened, as the damaged files below
         w.session.error.emit(line)
+    unsaved = w.prefs.unsaved_reason()
+    if unsaved is not None:
+        w.session.error.emit(unsaved)
     if damaged:  # after the image opened: its banner would replace the line
         log.warning("damaged journal files set aside: %s", "; ".join(damaged))
         w.session.error.emit(

@@ -21,3 +21,19 @@ def test_a_window_layout_that_is_not_a_byte_array_opens_the_default_layout(
     project.close()
     saved = Preferences(settings_file(settings)).window_state()
     assert all(isinstance(value, bytes) and value for value in saved), "the layout is saved again"
+
+
+def test_a_settings_file_that_cannot_be_written_is_said_when_the_window_opens(
+    qtbot, template, tmp_path, answers
+):
+    """A read-only home folder or ``XDG_CONFIG_HOME`` naming a file: the keys, colours and
+    recent projects the operator set were silently gone at the next start."""
+    (tmp_path / "a file").write_text("")
+    settings = tmp_path / "a file" / "fashion-annotator.conf"
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, settings, answers)
+    said = window.banner.text()
+    assert f"Preferences are not saved: {settings} cannot be written" in said
+    assert window.status.currentMessage().startswith("Preferences are not saved: ")
+    window.close()
+    project.close()
