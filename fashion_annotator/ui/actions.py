@@ -81,6 +81,12 @@ def refresh_icons(actions: Iterable[QAction]) -> None:
             action.setIcon(icon(str(name)))
 
 
+#: Said when an editing click on a read-only image is swallowed. The banner says why (a project
+#: folder that cannot be written, a colleague's lease, a lease lost); this said "another operator
+#: is editing this image" whatever the reason, on a read-only project too.
+READ_ONLY_CLICK = "Read-only: this image cannot be edited; the banner above it says why"
+
+
 class ReadOnlyGuard(QObject):
     """Event filter that swallows editing clicks (left and right button) while ``is_read_only()``;
     zoom and pan work.
@@ -113,5 +119,5 @@ class ReadOnlyGuard(QObject):
         if not self._is_read_only():
             return False
         if event.type() in presses:
-            self._notify("Read-only: another operator is editing this image")
+            self._notify(READ_ONLY_CLICK)
         return True

@@ -44,6 +44,8 @@ def test_read_only_project_shows_a_banner_and_saves_nothing(
     assert window.session.current.read_only
     click(window, 200, 300)  # an editing click is swallowed
     assert not window.session.unsaved
+    # said, without blaming a colleague: it read "another operator is editing this image"
+    assert window.status.currentMessage() == "Read-only: this image cannot be edited; the banner above it says why"
     assert window.session.save(status="done")
     window.close()
     with Project.open(root) as again:
