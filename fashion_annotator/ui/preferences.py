@@ -216,7 +216,10 @@ class Preferences:
         return [Path(str(v)) for v in items if v][:MAX_RECENT]
 
     def add_recent_project(self, root: Path) -> None:
-        """Put ``root`` first in the recent projects."""
+        """Put ``root`` first in the recent projects, among those the settings file lists now
+        (re-read: a second window's project, added since this one read it, was dropped when
+        this one closed)."""
+        self.settings.sync()
         root = Path(root).resolve()
         rest = [p for p in self.recent_projects if p != root]
         self.settings.setValue(
