@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -50,6 +49,7 @@ from fashion_annotator.dataset.formats import (
 from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES, ExportStopped
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.screen_fit import fit_on_show
 
 if TYPE_CHECKING:
@@ -426,7 +426,7 @@ class ExportDialog(_PathDialog):
         self.shapes.addItem("format's default", None)
         for kind in SHAPE_KINDS:
             self.shapes.addItem(kind, kind)
-        self.tolerance = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=10.0, singleStep=0.1)
+        self.tolerance = DecimalSpinBox(decimals=2, minimum=0.0, maximum=10.0, singleStep=0.1)
         self.tolerance.setValue(DEFAULT_TOLERANCE)
         self.tolerance.setSuffix(" px")
         self.edges = QComboBox()

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -59,6 +58,7 @@ from fashion_annotator.qa.scores import (
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
 from fashion_annotator.runtime.paths import check_output_outside
+from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.review.background import BackgroundScoring
 from fashion_annotator.ui.review.changed import reread_rows
 from fashion_annotator.ui.review.decision_panel import build_decision_panel
@@ -190,7 +190,7 @@ class ReviewView(BackgroundScoring, QWidget):
         )
         self.outliers_only = QCheckBox("Outliers only")
         self.outliers_only.toggled.connect(self.proxy.set_outliers_only)
-        self.k_spin = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=20.0, singleStep=0.5)
+        self.k_spin = DecimalSpinBox(decimals=1, minimum=0.0, maximum=20.0, singleStep=0.5)
         self.k_spin.setValue(DEFAULT_K)
         self.k_spin.setPrefix("k = ")
         self.k_spin.setToolTip("Outlier rule: score below median - k x MAD")
