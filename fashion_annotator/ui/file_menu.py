@@ -285,7 +285,7 @@ class FileActions(QObject):
         dialog = ImportDialog(list(self.window.project.tasks), self.window,
                               start_dir=str(self.window.project.root.parent))  # fmt: skip
         if dialog.exec():
-            self.import_masks(Path(dialog.source.text()), dialog.fmt.currentText(),
+            self.import_masks(typed_path(dialog.source.text()), dialog.fmt.currentText(),
                               dialog.taxonomy.currentData())  # fmt: skip
 
     def choose_export(self) -> None:
@@ -294,7 +294,7 @@ class FileActions(QObject):
         dialog.restore(self.window.prefs.last_export(root))
         if dialog.exec():
             self.window.prefs.set_last_export(root, dialog.choices())
-            self.export(Path(dialog.out.text()), dialog.fmt.currentText(), dialog.task.currentText(),
+            self.export(typed_path(dialog.out.text()), dialog.fmt.currentText(), dialog.task.currentText(),
                         statuses=dialog.statuses(), **dialog.options())  # fmt: skip
 
     def choose_project(self) -> None:
@@ -306,8 +306,15 @@ class FileActions(QObject):
         dialog = NewProjectDialog(self.window)
         if dialog.exec():
             self.window.newProjectRequested.emit(
-                Path(dialog.photos.text()), Path(dialog.project.text()), dialog.copy.isChecked()
+                typed_path(dialog.photos.text()), typed_path(dialog.project.text()), dialog.copy.isChecked()
             )
+
+
+def typed_path(text: str) -> Path:
+    """A path typed in a dialog, ``~`` expanded and made absolute (from the program's working
+    folder): ``~/exports`` was a folder named ``~`` in the working folder, and the summary
+    said "exported to ~/exports"."""
+    return Path(text.strip()).expanduser().absolute()
 
 
 def _path_row(edit: QLineEdit, browse: Callable[[], str]) -> QHBoxLayout:
@@ -353,13 +360,38 @@ class _PathDialog(QDialog):
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         """Give the first empty path field the keyboard (OK had it, with the Folder empty)."""
         super().showEvent(event)
-        fields = [e for e in self.findChildren(QLineEdit) if not isinstance(e.parent(), QAbstractSpinBox)]
-        empty = next((e for e in fields if not e.text() and e.isEnabled()), None)
+        empty = self._empty_field()
         if empty is not None:
             empty.setFocus(Qt.FocusReason.OtherFocusReason)
 
+    def _empty_field(self) -> QLineEdit | None:
+        fields = [e for e in self.findChildren(QLineEdit) if not isinstance(e.parent(), QAbstractSpinBox)]
+        return next((e for e in fields if not e.text().strip() and e.isEnabled()), None)
+
+    def accept(self) -> None:
+        """Close once every path is given: an empty Folder exported into the program's working
+        folder, wherever that was."""
+        empty = self._empty_field()
+        if empty is None:
+            super().accept()
+            return
+        self.note.setText(f"{self._label_of(empty)}: none given; type or browse to one")
+        empty.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _folder(self, title: str) -> str:
         return QFileDialog.getExistingDirectory(self, title)
+
+    def _label_of(self, edit: QLineEdit) -> str:
+        """The form's label of the row holding ``edit`` (beside its Browse button)."""
+        for row in range(self.form.rowCount()):
+            field = self.form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+            layout = field.layout() if field is not None else None
+            if layout is not None and layout.indexOf(edit) >= 0:
+                label = self.form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+                widget = label.widget() if label is not None else None
+                if isinstance(widget, QLabel):
+                    return widget.text()
+        return "Path"
 
 
 class NewProjectDialog(_PathDialog):
