@@ -233,16 +233,32 @@ def app_icon() -> QIcon:
     return result
 
 
-def choose_project(path: str | None, last: str | Path | None) -> tuple[Project, list[str]]:
-    """The project to open: ``path``, else the last one, else the sample project."""
+def choose_project(
+    path: str | None, last: str | Path | None, notes: list[str] | None = None
+) -> tuple[Project, list[str]]:
+    """The project to open: ``path``, else the last one, else the sample project.
+
+    Parameters
+    ----------
+    notes : list of str, optional
+        Gets why the last project was not opened (moved, deleted, not answering): the sample
+        opened in its place without a word, and the operator thought the work was lost.
+    """
     if path is not None:
         return open_or_create(path)
+    why = None
     if last is not None and (is_postgres_url(str(last)) or (Path(last) / INDEX_NAME).is_file()):
         try:
             return open_project(last), []
-        except ProjectError:
-            pass
-    return sample_project(), []
+        except ProjectError as exc:
+            why = f"could not be opened ({exc})"
+    elif last is not None:
+        why = "is not there any more (moved, renamed or deleted)"
+    sample = sample_project()
+    if why is not None and notes is not None and str(sample.location) != str(Path(str(last)).absolute()):
+        notes.append(f"The last project, {last}, {why}: the sample project is open in its place; "
+                     "File > Open project opens another")  # fmt: skip
+    return sample, []
 
 
 def new_project(photos: Path, root: Path) -> Project:
@@ -341,11 +357,12 @@ def run_gui(path: str | None) -> int:
     prefs = Preferences()
     apply_theme(app, prefs.theme)
     photos = None
+    notes: list[str] = []
     try:
         if path is not None:
             project, problems, photos = _for_window(path)
         else:
-            project, problems = choose_project(path, prefs.last_project)
+            project, problems = choose_project(path, prefs.last_project, notes)
             photos = unfinished_adding(project) if isinstance(project, Project) else None
     except ProjectError as exc:
         report_error(exc)
@@ -353,7 +370,9 @@ def run_gui(path: str | None) -> int:
         collector.stop()
         return EXIT_ERROR
     switcher = WindowSwitcher(prefs)
-    switcher.show(project, problems, photos)
+    shown = switcher.show(project, problems, photos)
+    if notes:
+        QMessageBox.warning(shown, "Last project not opened", "\n".join(notes))
     smoke_ms = os.environ.get(SMOKE_QUIT_ENV)
     if smoke_ms is not None:
         shown_s = time.perf_counter() - started

@@ -154,6 +154,33 @@ def test_run_gui_opens_the_sample_and_quits_cleanly(qtbot, tmp_path, monkeypatch
     assert not shiboken6.isValid(seen["window"])  # torn down before run_gui returned
 
 
+def test_a_last_project_gone_is_said_when_the_sample_opens_in_its_place(qtbot, tmp_path, monkeypatch):
+    """The last project moved or deleted: the sample opened in its place without a word, and
+    the operator thought the work was lost."""
+    monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    app._application()  # the application's settings file, which run_gui reads
+    prefs = Preferences()
+    prefs.last_project = tmp_path / "gone"
+    prefs.sync()
+    said = []
+    monkeypatch.setattr(app.QMessageBox, "warning", lambda *a: said.append(a[1:3]))
+
+    def close_when_ready():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        window = windows[-1] if windows else None
+        if window is None or window.session.current is None or window.session.jobs.busy:
+            QTimer.singleShot(100, close_when_ready)
+            return
+        window.close()
+
+    QTimer.singleShot(100, close_when_ready)
+    assert app.run_gui(None) == 0
+    assert said == [("Last project not opened",
+                     f"The last project, {tmp_path / 'gone'}, is not there any more (moved, renamed or "
+                     "deleted): the sample project is open in its place; File > Open project opens another")]
+
+
 def _photo(path, seed):
     import numpy as np
     from PIL import Image
