@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt
@@ -46,6 +47,14 @@ def _as_float(value: object, default: float) -> float:
         return default
 
 
+def _as_count(value: object, default: int, maximum: int) -> int:
+    """``value`` as a whole number from 0 to ``maximum``; ``default`` when it is no finite
+    number (``nan`` or ``1e99`` typed into the settings file stopped the app at start-up:
+    ``int(nan)`` raised, and a Qt timer or spin box took no number that large)."""
+    number = _as_float(value, default)
+    return min(maximum, max(0, int(number))) if math.isfinite(number) else default
+
+
 def _as_bytes(value: object) -> bytes | None:
     """``value`` as bytes when it is a byte array, else None."""
     if isinstance(value, QByteArray):
@@ -86,8 +95,7 @@ class Preferences:
     @property
     def autosave_interval_s(self) -> int:
         """Seconds of unsaved edits before an autosave (0 disables the timer)."""
-        value = _as_float(self.settings.value("autosave/interval_s"), DEFAULT_INTERVAL_S)
-        return max(0, int(value))
+        return _as_count(self.settings.value("autosave/interval_s"), DEFAULT_INTERVAL_S, MAX_AUTOSAVE_S)
 
     @autosave_interval_s.setter
     def autosave_interval_s(self, value: int) -> None:
@@ -97,8 +105,7 @@ class Preferences:
         """Newly corrected masks between background retrains of the project at
         ``project_root`` (0: off, the default). Per project: switched on for one, it retrained
         and promoted in every project this user opened."""
-        value = self.settings.value(f"background_every/{_key(project_root)}")
-        return max(0, int(_as_float(value, 0)))
+        return _as_count(self.settings.value(f"background_every/{_key(project_root)}"), 0, MAX_BACKGROUND_EVERY)
 
     def set_background_retrain_every(self, project_root: Path, value: int) -> None:
         """Set :meth:`background_retrain_every` of one project."""
@@ -270,6 +277,10 @@ class Preferences:
 
 
 MAX_RECENT = 8
+#: The longest autosave interval the Preferences dialog offers (s).
+MAX_AUTOSAVE_S = 3600
+#: The most masks between background retrains that Train > Background retrain offers.
+MAX_BACKGROUND_EVERY = 10_000
 THEMES = ("system", "light", "dark")
 
 
@@ -300,7 +311,7 @@ class PreferencesDialog(QDialog):
         self.opacity.setValue(round(prefs.overlay_opacity * 100))
         form.addRow("Overlay opacity", self.opacity)
         self.autosave = QSpinBox()
-        self.autosave.setRange(0, 3600)
+        self.autosave.setRange(0, MAX_AUTOSAVE_S)
         self.autosave.setSuffix(" s")
         self.autosave.setSpecialValueText("off")
         self.autosave.setValue(prefs.autosave_interval_s)

@@ -37,3 +37,24 @@ def test_a_settings_file_that_cannot_be_written_is_said_when_the_window_opens(
     assert window.status.currentMessage().startswith("Preferences are not saved: ")
     window.close()
     project.close()
+
+
+def test_numbers_out_of_any_range_in_the_settings_file_fall_back_to_the_defaults(
+    qtbot, template, tmp_path, answers
+):
+    """``interval_s=nan`` or ``99999999999`` stopped the app at start-up (``int(nan)``, a Qt
+    timer interval past 2**31 ms); so did ``nan`` as a project's background retrain count."""
+    root = copy_project(template, tmp_path / "project")
+    settings = tmp_path / "damaged.ini"
+    prefs = Preferences(settings_file(settings))
+    for interval, every, expected in (("nan", "nan", (30, 0)), ("99999999999", "1e30", (3600, 10_000)),
+                                      ("-5", "-1", (0, 0)), ("inf", "garbage", (30, 0))):  # fmt: skip
+        prefs.settings.setValue("autosave/interval_s", interval)
+        prefs.settings.setValue(f"background_every/{str(root.resolve()).replace('/', '|')}", every)
+        assert (prefs.autosave_interval_s, prefs.background_retrain_every(root)) == expected
+    prefs.settings.setValue("autosave/interval_s", "nan")
+    prefs.sync()
+    window, project = open_window(qtbot, root, settings, answers)
+    assert window.session.current is not None
+    window.close()
+    project.close()
