@@ -281,7 +281,7 @@ def _not_an_index(index: Path) -> str:
 def _has_no_tasks(index: Path) -> bool:
     """Whether ``index``, read without changing it, has no ``tasks`` table (False when it
     cannot be read here: the caller's own open reports that)."""
-    uri = "file:" + quote(str(index.resolve())) + "?mode=ro"
+    uri = "file:" + quote(os.fsencode(index.resolve())) + "?mode=ro"  # bytes: a folder name not UTF-8
     try:
         with contextlib.closing(sqlite3.connect(uri, uri=True, isolation_level=None)) as conn:
             names = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
@@ -302,7 +302,7 @@ def connect_readonly(index: Path) -> sqlite3.Connection:
         The index cannot be read, its WAL holds saves that only an open with write access can
         read, or its schema needs an upgrade (which needs write access).
     """
-    uri = "file:" + quote(str(index.resolve()))
+    uri = "file:" + quote(os.fsencode(index.resolve()))  # bytes: a folder name not UTF-8
     last: Exception | None = None
     for flags in ("?mode=ro", "?mode=ro&immutable=1"):
         if "immutable" in flags:
