@@ -125,6 +125,34 @@ def _zombie(pid: int) -> bool:
     return stat.rpartition(")")[2].split()[:1] == ["Z"]  # the state follows the command name
 
 
+def lapse_wait_s(expires: float, ttl_s: float, now: float | None = None) -> float:
+    """Seconds to wait before looking again at another session's lease that ``expires``.
+
+    ``expires`` is on the clock that stamped the lease (a PostgreSQL project's: the server's),
+    ``now`` on this desktop's (``time.time()`` when None); the two may differ by minutes. The
+    wait is the lease's time left, but never more than ``ttl_s`` (a window renews its lease to
+    ``ttl_s`` ahead: a desktop clock ten minutes behind the server's kept an image read-only
+    ten minutes after its holder left it) nor less than ``ttl_s / 12`` (a clock ahead saw each
+    renewed lease lapsed and asked the server again twice a second while the holder worked).
+
+    Parameters
+    ----------
+    expires : float
+        When the lease lapses, seconds since the epoch on the store's clock.
+    ttl_s : float
+        The lease time a window takes and renews (``LEASE_TTL_S``).
+    now : float, optional
+        This desktop's time, seconds since the epoch.
+
+    Returns
+    -------
+    float
+        Seconds, ``ttl_s / 12`` to ``ttl_s``.
+    """
+    left = expires - (time.time() if now is None else now)
+    return min(max(left, ttl_s / 12), ttl_s)
+
+
 _COLUMNS = "image_id, holder, token, acquired, expires, host, pid"
 
 

@@ -1,4 +1,5 @@
-"""Leases between windows on a PostgreSQL project: a dropped connection, a reviewer's visit."""
+"""Leases between windows on a PostgreSQL project: a dropped connection, a reviewer's visit, a
+desktop clock minutes off the server's."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from fashion_annotator.dataset.postgres import parse_url
 from fashion_annotator.dataset.store import open_project
+from fashion_annotator.ui.annotate import image_session
 from fashion_annotator.ui.testing import Answers, drag, open_window, wait_ready
 
 
@@ -107,6 +109,36 @@ def test_a_reviewer_back_in_review_leaves_the_image_free_for_the_operator(
         assert alice_project.lease(sent_back).holder == alice_project._db.holder
     finally:
         for window, project in ((alice, alice_project), (carol, carol_project)):
+            if window is not None:
+                window.close()
+                project.close()
+
+
+@pytest.mark.parametrize("skew_s", [-600, 600])
+def test_a_read_only_viewer_whose_clock_is_off_by_minutes_looks_again_within_a_lease_time(
+    qtbot, team_url: str, tmp_path, monkeypatch: pytest.MonkeyPatch, skew_s: int
+) -> None:
+    # Leases expire on the server's clock; bob's studio laptop runs 10 minutes off it. Behind,
+    # bob's read-only view of alice's image waited 11 minutes to look again (the image stayed
+    # read-only 10 minutes after alice left it); ahead, it asked the server twice a second.
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "alice-desktop"))
+    alice, alice_project = open_window(qtbot, team_url, tmp_path / "a.ini", Answers())
+    bob = bob_project = None
+    try:
+        image_id = alice.session.image_id
+        real = time.time
+        monkeypatch.setattr(time, "time", lambda: real() + skew_s)  # bob's desktop clock
+        monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "bob-desktop"))
+        bob, bob_project = open_window(qtbot, team_url, tmp_path / "b.ini", Answers(), user="bob")
+        assert bob.session.image_id == image_id and bob.session.current.read_only
+        assert bob.session._lease_wait.remainingTime() <= (image_session.LEASE_TTL_S + 0.5) * 1000
+        looked: list[int] = []
+        current = bob_project.leases.current
+        monkeypatch.setattr(bob_project.leases, "current", lambda i: (looked.append(i), current(i))[1])
+        qtbot.wait(2000)
+        assert len(looked) <= 1, "alice renews her lease: bob does not ask again and again"
+    finally:
+        for window, project in ((bob, bob_project), (alice, alice_project)):
             if window is not None:
                 window.close()
                 project.close()

@@ -25,7 +25,7 @@ from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import ImageData, ImageLoadError
 from fashion_annotator.core.journal import JournalEntry, session_journal
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset.leases import LeaseHeld, lapse_wait_s
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, Project
 from fashion_annotator.segmentation import pipeline
@@ -229,7 +229,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
     def _wait_for_lease(self, expires: float) -> None:
         """Look again when the lease another session holds on the image shown read-only
         would lapse (:meth:`_lease_check`)."""
-        self._lease_wait.start(round((max(0.0, expires - time.time()) + 0.5) * 1000))
+        self._lease_wait.start(round((lapse_wait_s(expires, LEASE_TTL_S) + 0.5) * 1000))
 
     def _lease_check(self) -> None:
         """The image is shown read-only under another session's lease: renewed, wait again;

@@ -8,7 +8,6 @@ import contextlib
 import itertools
 import os
 import socket
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ from fashion_annotator.core.journal import (
     session_pid,
 )
 from fashion_annotator.dataset.display import display_name
-from fashion_annotator.dataset.leases import LeaseHeld, process_gone
+from fashion_annotator.dataset.leases import LeaseHeld, lapse_wait_s, process_gone
 from fashion_annotator.dataset.records import ProjectError
 
 if TYPE_CHECKING:
@@ -87,6 +86,8 @@ class JournalRecovery:
         nor onto the wrong photo, never offered again) and reported;
         any other failure is reported through :attr:`error` and the entry stays in the journal.
         """
+        from fashion_annotator.ui.annotate import image_session  # imports this module
+
         restored = []
         for entry in entries:
             try:
@@ -100,7 +101,7 @@ class JournalRecovery:
                     self.error.emit(f"Could not restore {entry.path}: {held}")
                     continue
                 self._deferred.append(entry)
-                wait_s = max(0.0, held.expires - time.time()) + 0.5
+                wait_s = lapse_wait_s(held.expires, image_session.LEASE_TTL_S) + 0.5
                 if not self._retry.isActive():
                     self._retry.start(round(wait_s * 1000))
                 self.message.emit(
