@@ -20,7 +20,6 @@ import contextlib
 import logging
 import os
 import sqlite3
-import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -53,6 +52,7 @@ from fashion_annotator.dataset.records import (
 )
 from fashion_annotator.dataset.registry import ModelRegistry
 from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
+from fashion_annotator.dataset.stamps import version_stamp
 from fashion_annotator.dataset.storeio import ImportConflict
 from fashion_annotator.dataset.sweep import SweepReport, sweep
 from fashion_annotator.dataset.sweep import candidates as sweep_candidates
@@ -507,7 +507,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         version = int(row[0]) + 1
         rel = mask_files.version_file(folder, record.id, task, version)
         self._db.write_version(rel, data)
-        return version, rel, time.time()
+        return version, rel, version_stamp(conn, record.id)
 
     def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]:
         """Every saved version of an image's mask for ``task``, oldest first."""

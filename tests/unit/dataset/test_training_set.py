@@ -284,3 +284,30 @@ def test_one_corrected_mask_is_named_in_the_singular(tmp_path, write_photo):
         proj.save_mask(image_id, "garment", _mask(6, 22), status="done")
         text = describe_selection(select_training_masks(proj, "garment"), "garment", True)
     assert text.startswith("1 corrected garment mask (1 done)")
+
+
+def test_a_clock_stepped_back_after_the_proposal_keeps_the_save_started_from_it(
+    tmp_path, write_photo, monkeypatch
+):
+    # A laptop 10 minutes ahead records the proposal; NTP steps its clock back before the
+    # operator accepts it. The save was stamped before the proposal: QA found no proposal to
+    # score against, and the untouched masks were trained on as corrections.
+    import time
+
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.qa.scores import shown_proposal
+
+    real = time.time
+    with Project.create(tmp_path / "p", tasks=("garment",), user="alice") as proj:
+        ids = [proj.add_image(write_photo(tmp_path / f"src/{i}.png", SHAPE, seed=i)).id for i in range(2)]
+        proposal = _mask(8, 20)
+        for image_id, status in zip(ids, ("done", "in_progress"), strict=True):
+            monkeypatch.setattr(time, "time", lambda: real() + 600)
+            proj.save_proposal(image_id, "garment", proposal, "1")
+            monkeypatch.setattr(time, "time", real)
+            proj.save_mask(image_id, "garment", proposal, status=status)
+            (shown,) = proj.proposals(image_id, "garment")
+            assert np.array_equal(shown_proposal(proj, image_id, "garment"), proposal)
+        sel = select_training_masks(proj, "garment")
+        assert [it.image_id for it in sel.unchanged] == [ids[0]]
+        assert sel.corrected == [], "an untouched proposal is no correction"
