@@ -411,10 +411,14 @@ class ImageView(QGraphicsView):
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         if self._pan_from is not None:
+            # The view scrolls by whole logical pixels; the rest of the move waits for the next
+            # one (under a 150 % or 200 % screen scale a move is often half a logical pixel,
+            # and rounding each one away left the photo behind the hand, or still).
             delta = event.position() - self._pan_from
-            self._pan_from = event.position()
+            dx, dy = round(delta.x()), round(delta.y())
+            self._pan_from = self._pan_from + QPointF(dx, dy)
             self._fitted = False
-            self._scroll_by(-delta.x(), -delta.y())
+            self._scroll_by(-dx, -dy)
         else:
             self._move(event)
         self._move_cursor(event.position())
