@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from fashion_annotator.core.document import AnnotationDocument
@@ -40,6 +40,16 @@ def mouse(canvas: Canvas, kind: QEvent.Type, pos: QPointF, button=LEFT, buttons=
     QApplication.sendEvent(vp, QMouseEvent(kind, pos, global_pos, button, buttons, Qt.KeyboardModifier.NoModifier))
 
 
+def wheel(canvas: Canvas, pos: QPointF, notches: int) -> None:
+    """``notches`` wheel notches (positive: zoom in) at ``pos``."""
+    vp = canvas.viewport()
+    global_pos = QPointF(vp.mapToGlobal(QPoint(0, 0))) + pos
+    for _ in range(abs(notches)):
+        event = QWheelEvent(pos, global_pos, QPoint(), QPoint(0, 120 if notches > 0 else -120), NONE,
+                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+        QApplication.sendEvent(vp, event)
+
+
 def scene_at(canvas: Canvas, pos: QPointF) -> QPointF:
     """The scene point drawn at viewport position ``pos`` (exact, not rounded to a pixel)."""
     return canvas.viewportTransform().inverted()[0].map(pos)
@@ -61,3 +71,15 @@ def test_a_slow_pan_at_200_percent_screen_scale_moves_the_photo_with_the_pointer
     # the photo point grabbed is still under the hand, within a logical pixel
     assert abs(under.x() - grabbed.x()) * canvas.zoom <= 1.0
     assert abs(under.y() - grabbed.y()) * canvas.zoom <= 1.0
+
+
+def test_wheel_zooming_in_many_notches_keeps_the_photo_point_under_the_cursor(canvas):
+    """Each notch scrolled by whole pixels and re-read the point under the cursor from the
+    rounded view, so the half-pixel errors grew by 1.25 per notch: 14 notches moved the point
+    the operator aimed at about 13 px away from the cursor."""
+    pos = QPointF(301.0, 121.0)
+    aimed = scene_at(canvas, pos)
+    for notches in (14, -6, 3):
+        wheel(canvas, pos, notches)
+        now = canvas.viewportTransform().map(aimed)
+        assert abs(now.x() - pos.x()) <= 1.0 and abs(now.y() - pos.y()) <= 1.0, (notches, now)

@@ -280,6 +280,8 @@ class ImageView(QGraphicsView):
         self._pan_from: QPointF | None = None
         self._space = False
         self._cursor_scene: QPointF | None = None
+        #: The last zoom's viewport position and the scene point kept under it.
+        self._zoom_anchor: tuple[QPointF, QPointF] | None = None
         # True until the user zooms or pans: resizing the window then keeps the photo fitted.
         self._fitted = True
         #: Number of finished viewport paints (the benchmark waits on it).
@@ -342,10 +344,20 @@ class ImageView(QGraphicsView):
         """Zoom by ``factor`` keeping the scene point under ``view_pos`` (viewport pixels) fixed."""
         factor = min(max(self.zoom * factor, MIN_SCALE), MAX_SCALE) / self.zoom
         self._fitted = False
+        view_pos = QPointF(view_pos)
         anchor = self._to_scene(view_pos)
+        last = self._zoom_anchor
+        if last is not None and last[0] == view_pos:
+            # The view scrolls by whole pixels, so the point under the cursor after a zoom is
+            # up to half a pixel off; read again at each notch, that error grew by the zoom
+            # step every notch. The point of the notch before is kept while still that close.
+            off = self.viewportTransform().map(last[1]) - view_pos
+            if abs(off.x()) <= 1.0 and abs(off.y()) <= 1.0:
+                anchor = last[1]
         self.scale(factor, factor)
-        delta = self.viewportTransform().map(anchor) - QPointF(view_pos)
+        delta = self.viewportTransform().map(anchor) - view_pos
         self._scroll_by(delta.x(), delta.y())
+        self._zoom_anchor = (view_pos, anchor)
         self.zoomChanged.emit(self.zoom)
 
     def _scroll_by(self, dx: float, dy: float) -> None:
