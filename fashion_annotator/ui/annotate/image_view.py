@@ -50,6 +50,13 @@ from fashion_annotator.ui.annotate.overlay import (
 from fashion_annotator.ui.annotate.type_to_pick import typing_into
 
 MIN_SCALE, MAX_SCALE = 0.02, 64.0
+POINTER_INSET = 0.375
+"""How far (device pixels, right and down) into the device pixel under the pointer its point
+is taken. A window system reports the pointer in whole device pixels, the top left corner of
+the pixel under the hotspot: at 100 %, 200 % or 400 % that corner lies on a photo pixel's edge,
+where a one-pixel brush painted the pixels on both sides. Qt draws a photo pixel from the device
+pixel its edge rounds to (a half rounds up), so on screens scaled by halves, thirds or quarters
+(100 %, 125 %, 150 %, 200 %) 3/8 lands in the photo pixel drawn under the pointer."""
 
 
 def _takes_text(widget: QWidget) -> bool:
@@ -366,8 +373,8 @@ class ImageView(QGraphicsView):
         v.setValue(v.value() + round(dy))
 
     def image_pos(self, view_pos: QPointF) -> QPointF:
-        """Image coordinates (pixel centres at integers) of a viewport position."""
-        scene = self._to_scene(view_pos)
+        """Image coordinates (pixel centres at integers) of the pointer at a viewport position."""
+        scene = self._pointer_scene(view_pos)
         # Inverting the view transform leaves ~1e-14 noise that would flip pixels lying
         # exactly on the brush edge; 1/1024 px is far finer than any pointer.
         return QPointF(round(scene.x() * 1024) / 1024 - 0.5, round(scene.y() * 1024) / 1024 - 0.5)
@@ -376,9 +383,20 @@ class ImageView(QGraphicsView):
         # mapToScene(QPoint) would round to whole viewport pixels, too coarse at high zoom.
         return self.viewportTransform().inverted()[0].map(QPointF(view_pos))
 
+    def _pointer_offset(self) -> QPointF:
+        """:data:`POINTER_INSET` device pixels, in viewport (logical) pixels, on each axis."""
+        inset = POINTER_INSET / self.devicePixelRatioF()
+        return QPointF(inset, inset)
+
+    def _pointer_scene(self, view_pos: QPointF) -> QPointF:
+        """The scene point the pointer at ``view_pos`` designates: inside the device pixel under
+        it (:data:`POINTER_INSET`), never on the edge of the photo pixel that pixel shows."""
+        return self._to_scene(QPointF(view_pos) + self._pointer_offset())
+
     def view_pos(self, x: float, y: float) -> QPointF:
-        """Viewport position of image coordinates ``(x, y)``."""
-        return self.viewportTransform().map(QPointF(x + 0.5, y + 0.5))
+        """Viewport position of the pointer over image coordinates ``(x, y)`` (the inverse of
+        :meth:`image_pos`)."""
+        return self.viewportTransform().map(QPointF(x + 0.5, y + 0.5)) - self._pointer_offset()
 
     # ---- hooks for subclasses ---------------------------------------------------------
     def _press(self, event: QMouseEvent) -> None:
@@ -406,7 +424,8 @@ class ImageView(QGraphicsView):
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: N802
         notches = event.angleDelta().y() / 120.0
         if notches:
-            self.zoom_at(ZOOM_STEP**notches, event.position())
+            # about the point the pointer designates (_pointer_scene)
+            self.zoom_at(ZOOM_STEP**notches, event.position() + self._pointer_offset())
             self._move_cursor(event.position())
         event.accept()
 
@@ -485,7 +504,7 @@ class ImageView(QGraphicsView):
         super().leaveEvent(event)
 
     def _move_cursor(self, view_pos: QPointF) -> None:
-        scene = self._to_scene(view_pos)
+        scene = self._pointer_scene(view_pos)
         self._cursor_scene = scene
         self._cursor_changed()
         if self._image_shape is not None:
