@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel
 
 from fashion_annotator.qa.model_history import model_title
@@ -70,6 +71,7 @@ def show_history(window: Any) -> ModelHistoryDialog:
     """Open the model history of the shown task."""
     dialog = ModelHistoryDialog(window.project, window.task, window)
     dialog.activeChanged.connect(window._model_promoted)  # noqa: SLF001 - same window
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # closed, it goes: none pile up
     dialog.show()
     return dialog
 
