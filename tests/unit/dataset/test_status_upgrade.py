@@ -9,6 +9,7 @@ delivered them.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fashion_annotator.dataset import schema
+from fashion_annotator.dataset import schema, status_upgrade
 from fashion_annotator.dataset.connection import INDEX_NAME
 from fashion_annotator.dataset.status_upgrade import UPGRADE_USER
 from fashion_annotator.dataset.store import create_project, open_project
@@ -108,13 +109,10 @@ def test_an_index_before_instances_is_checked_too(tmp_path: Path, version: int) 
         assert project.image(ids["both"]).status == "approved"
 
 
-def test_the_upgrade_reads_the_decisions_once_not_once_per_image(tmp_path: Path) -> None:
-    """A query per approved image, each scanning every decision, took 63 s at 20,000 approved
-    images, the index's write lock held all along (a colleague's save waited 10 s, then failed)."""
-    location = tmp_path / "proj"
-    _make_old(location, tmp_path)
+def _add_approved(location: Path, ids: range) -> None:
+    """Approved images whose garment mask was approved; every other one's saved again after."""
     conn = sqlite3.connect(location / INDEX_NAME)
-    for i in range(1000, 1300):  # garment approved; every other one's garment saved again after
+    for i in ids:
         conn.execute("INSERT INTO images (id, name, original_name, stem, source, stored, sha256, width, height,"
                      " status, created, updated, user) VALUES (?, ?, 'x', 'x', 'x', 1, ?, 30, 20, 'approved', 1, 1,"
                      " 'u')", (i, f"bulk{i}.png", f"{i:064x}"))  # fmt: skip
@@ -128,6 +126,14 @@ def test_the_upgrade_reads_the_decisions_once_not_once_per_image(tmp_path: Path)
                          (i,))  # fmt: skip
     conn.commit()
     conn.close()
+
+
+def test_the_upgrade_reads_the_decisions_once_not_once_per_image(tmp_path: Path) -> None:
+    """A query per approved image, each scanning every decision, took 63 s at 20,000 approved
+    images, the index's write lock held all along (a colleague's save waited 10 s, then failed)."""
+    location = tmp_path / "proj"
+    _make_old(location, tmp_path)
+    _add_approved(location, range(1000, 1300))
     conn = schema.connect(location / INDEX_NAME)
     statements: list[str] = []
     conn.set_trace_callback(statements.append)
@@ -138,3 +144,16 @@ def test_the_upgrade_reads_the_decisions_once_not_once_per_image(tmp_path: Path)
     status = dict(conn.execute("SELECT id, status FROM images WHERE id >= 1000").fetchall())
     conn.close()
     assert status == {i: "done" if i % 2 else "approved" for i in range(1000, 1300)}
+
+
+def test_the_log_names_a_few_images_and_counts_the_rest(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """2,000 images changed by the upgrade of a 20,000-image project were one log line of 30 KB."""
+    location = tmp_path / "proj"
+    _make_old(location, tmp_path)
+    _add_approved(location, range(1000, 1400))
+    with caplog.at_level(logging.WARNING, logger=status_upgrade.__name__):
+        open_project(location).close()
+    (line,) = [r.getMessage() for r in caplog.records if r.name == status_upgrade.__name__]
+    assert line.count("bulk") == 17  # 20 named: fix_after, one_task, rejected first
+    assert "203 image(s)" in line and "and 183 more (the status log names them all)" in line
+    assert len(line) < 2000
