@@ -26,7 +26,11 @@ if TYPE_CHECKING:  # imported when a project opens
 from fashion_annotator.dataset.confine import referable_folder, referenced_path
 from fashion_annotator.dataset.formats.common import ImportSummary, list_files
 from fashion_annotator.dataset.formats.photos import add_photos
-from fashion_annotator.dataset.postgres.url import is_postgres_url, postgres_or_folder
+from fashion_annotator.dataset.postgres.url import (
+    describe_location,
+    is_postgres_url,
+    postgres_or_folder,
+)
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, PHOTO_FOLDER_PROJECT, Project, open_project
 from fashion_annotator.resources import resource_path
@@ -256,7 +260,8 @@ def choose_project(
         why = "is not there any more (moved, renamed or deleted)"
     sample = sample_project()
     if why is not None and notes is not None and str(sample.location) != str(Path(str(last)).absolute()):
-        notes.append(f"The last project, {last}, {why}: the sample project is open in its place; "
+        shown = describe_location(str(last)) if is_postgres_url(str(last)) else last  # password as ***
+        notes.append(f"The last project, {shown}, {why}: the sample project is open in its place; "
                      "File > Open project opens another")  # fmt: skip
     return sample, []
 

@@ -181,6 +181,18 @@ def test_a_last_project_gone_is_said_when_the_sample_opens_in_its_place(qtbot, t
                      "deleted): the sample project is open in its place; File > Open project opens another")]
 
 
+def test_a_last_project_url_not_answering_is_named_without_its_password(tmp_path, monkeypatch):
+    """The box named the last project's URL as the settings keep it, password and all, beside
+    the error text that shows it as ***."""
+    monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    notes: list[str] = []
+    project, _ = app.choose_project(None, "postgresql://ann:s3cret@127.0.0.1:1/fashion?project=spring", notes)
+    project.close()
+    assert len(notes) == 1 and "s3cret" not in notes[0]
+    assert notes[0].startswith("The last project, postgresql://ann:***@127.0.0.1:1/fashion?project=spring, could")
+
+
 def _photo(path, seed):
     import numpy as np
     from PIL import Image
