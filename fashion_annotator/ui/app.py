@@ -354,6 +354,7 @@ def run_gui(path: str | None) -> int:
     from fashion_annotator.ui.crash import install_crash_dialog
     from fashion_annotator.ui.gc_guard import GuiThreadCollector
     from fashion_annotator.ui.preferences import Preferences
+    from fashion_annotator.ui.quit_signals import QuitOnSignals
     from fashion_annotator.ui.theme import apply_theme
 
     install_crash_dialog()
@@ -375,10 +376,13 @@ def run_gui(path: str | None) -> int:
         collector.stop()
         return EXIT_ERROR
     switcher = WindowSwitcher(prefs)
+    quitter = QuitOnSignals(lambda: switcher.window)  # a logout, a closed terminal, Ctrl+C: saved
     shown = switcher.show(project, problems, photos)
-    if notes:
-        QMessageBox.warning(shown, "Last project not opened", "\n".join(notes))
     smoke_ms = os.environ.get(SMOKE_QUIT_ENV)
+    if notes and smoke_ms is None:
+        QMessageBox.warning(shown, "Last project not opened", "\n".join(notes))
+    elif notes:  # a start-up check: nobody to close a box
+        print("fashion-annotator: " + "\n".join(notes), file=sys.stderr)
     if smoke_ms is not None:
         shown_s = time.perf_counter() - started
         print(f"fashion-annotator: first window shown {shown_s:.2f} s after Qt start-up began",
@@ -387,6 +391,7 @@ def run_gui(path: str | None) -> int:
     try:
         return app.exec()
     finally:
+        quitter.stop()
         window = switcher.window
         if window is not None:
             window.project.close()
