@@ -42,6 +42,20 @@ def quit_question(problem: str, unjournalled: list[str], gone: Path | None = Non
     )
 
 
+def unsent_reject(w: MainWindow) -> str:
+    """The question to ask when the Review tab holds a reject reason chosen or typed but never
+    sent with Reject: closing drops it ("" when there is none)."""
+    review = w.review
+    if review is None or not (review.reason_text.text().strip() or review.reason.currentIndex() >= 0):
+        return ""
+    row = review.selected_row()
+    typed = review.reason_text.text().strip()
+    what = f"\"{typed}\"" if typed else f"\"{review.reason.currentText()}\""
+    image = f" for {row.name}" if row is not None else ""
+    return (f"The reject reason {what}{image} in the Review tab was not sent (Reject sends the "
+            "image back to the operator with it).\n\nClose anyway and drop it?")  # fmt: skip
+
+
 def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
     """``entries``' images as the operator knows them, with the task of each."""
     names = []
@@ -101,9 +115,10 @@ def start(w: MainWindow) -> None:
 def close(w: MainWindow) -> bool:
     """Ask, then stop what runs and keep the window's state; False when the close is refused.
 
-    Every question comes first (a close can still be refused), then what runs is stopped, in
-    the GUI thread and waiting for it: the retrain dialogs' trainers (cancelled cleanly), the
-    background retrainer, the file job (after its current file), the image session.
+    Every question comes first (a close can still be refused: a retrain running, a reject reason
+    typed in the Review tab but not sent, edits that could not be saved), then what runs is
+    stopped, in the GUI thread and waiting for it: the retrain dialogs' trainers (cancelled
+    cleanly), the background retrainer, the file job (after its current file), the image session.
     """
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
@@ -113,6 +128,10 @@ def close(w: MainWindow) -> bool:
         tasks = ", ".join(task_title(d.task) for d in running)
         if not w.ask_stop(f"A retrain is running ({tasks}). Closing cancels it; no model is registered."):
             return False
+    unsent = unsent_reject(w)
+    if unsent and not w.ask_quit(unsent):
+        w.tabs.setCurrentIndex(1)  # the Review tab, where the reason waits
+        return False
     every, baseline = w.retrainer.every, w.retrainer.baseline
     w.retrainer.set_every(0)  # the saves below must not start a background retrain
     w.finish_edits()
