@@ -181,6 +181,25 @@ def test_a_last_project_gone_is_said_when_the_sample_opens_in_its_place(qtbot, t
                      "deleted): the sample project is open in its place; File > Open project opens another")]
 
 
+def test_a_start_up_check_with_the_last_project_gone_says_it_on_stderr_and_quits(
+    qtbot, tmp_path, monkeypatch, capsys
+):
+    """FA_SMOKE_QUIT_MS start-up checks have nobody to close a box: the note goes to stderr and
+    the check quits on time instead of waiting on a modal warning."""
+    monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    app._application()
+    prefs = Preferences()
+    prefs.last_project = tmp_path / "gone"
+    prefs.sync()
+    boxes = []
+    monkeypatch.setattr(app.QMessageBox, "warning", lambda *a: boxes.append(a[1:3]))
+    monkeypatch.setenv(app.SMOKE_QUIT_ENV, "0")
+    assert app.run_gui(None) == 0
+    assert boxes == []
+    assert f"The last project, {tmp_path / 'gone'}, is not there any more" in capsys.readouterr().err
+
+
 def test_a_last_project_url_not_answering_is_named_without_its_password(tmp_path, monkeypatch):
     """The box named the last project's URL as the settings keep it, password and all, beside
     the error text that shows it as ***."""
