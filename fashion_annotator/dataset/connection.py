@@ -100,10 +100,16 @@ class StoreConnection:
                 f"{self.root / INDEX_NAME}: cannot write the index: {describe(exc)}"
             ) from exc
         self._written = []
+        committing = False
         try:
             yield conn
+            committing = True
             conn.execute("COMMIT")
         except BaseException as exc:
+            if committing and not conn.in_transaction and not isinstance(exc, sqlite3.Error):
+                # the COMMIT went through and Ctrl+C raised as it returned: the rows are saved,
+                # so are their files (removing them left a registered model without its file)
+                raise
             # SQLite already rolled back after some errors (disk full, I/O); a second ROLLBACK
             # would raise and hide the error that says what went wrong.
             with contextlib.suppress(sqlite3.Error):
