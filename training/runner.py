@@ -52,6 +52,7 @@ from training.data import (
 )
 from training.finetune import REFINEMENT_CHOICES, project_samples, promotion
 from training.heads import Head, stack_heads
+from training.leftovers import remove_abandoned_temps
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate, evaluate_predictor, score_refinements
 from training.request import TrainRequest
@@ -363,6 +364,8 @@ def _run(
     emit({"event": "start", "task": args.task, "train_images": len(train_s),
           "val_images": len(val_s), "device": device, "input_size": list(size),
           "arch": cfg.arch(heads[-1].stop), "out_dir": str(out_dir)})  # fmt: skip
+    if rank == 0:
+        _remove_leftovers(out_dir, cache_dir, emit)
     pad = None if spec is None else spec.letterbox_pad
     object_crops = args.object_crops and len(heads) == 1 and heads[0].binary
     crop_lut = heads[0].lut if object_crops else None
@@ -459,6 +462,14 @@ def _run(
     if rank == 0:  # exported: a later --resume must not reuse this run's finished state
         (out_dir / CHECKPOINT).unlink(missing_ok=True)
     return done
+
+
+def _remove_leftovers(out_dir: Path, cache_dir: Path, emit: Emit) -> None:
+    """Remove, and say, the temp files killed runs left in ``out_dir`` and ``cache_dir``."""
+    removed = remove_abandoned_temps([out_dir], [cache_dir])
+    if removed:
+        emit({"event": "info", "message": f"removed {len(removed)} temporary file(s) an interrupted "
+              f"run left: {', '.join(str(p) for p in removed[:3])}{' ...' if len(removed) > 3 else ''}"})  # fmt: skip
 
 
 #: What a run's model files are named until the run is complete (exported, scored, refitted):
