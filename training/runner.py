@@ -38,9 +38,9 @@ from fashion_annotator.models.weights import (
     save_model,
     update_meta,
 )
-from fashion_annotator.segmentation.proposals import model_path
 from training import distributed
 from training.comparison import compare, registered_metrics
+from training.current import current_model
 from training.data import (
     CachedSplit,
     Sample,
@@ -152,9 +152,10 @@ def _choose_refinements(
 
 
 def _samples(
-    args: TrainRequest, project: ProjectStore | None
+    args: TrainRequest, project: ProjectStore | None, current: Path | None = None
 ) -> tuple[list, list, list, Path | None]:
-    """Return ``(head specs, train samples, val samples, data dir or None)``."""
+    """Return ``(head specs, train samples, val samples, data dir or None)``; a project's val
+    photos are drawn first from those ``current`` (the current model) did not train on."""
     tasks = args.tasks
     if project is not None:
         if len(tasks) != 1:
@@ -165,7 +166,6 @@ def _samples(
         lut = np.arange(256, dtype=np.uint8)
         specs = [(task, list(project.taxonomy(task).names), lut)]
         data_dir = None
-        current = model_path(task, project)
         trained_on = () if current is None else read_meta(current).get("trained_on") or ()
         train_s, val_s = project_samples(project, task, args.exclude_unchanged, trained_on)
     else:
@@ -310,7 +310,8 @@ def _run(
     device: str, rank: int,
 ) -> dict[str, Any]:  # fmt: skip
     t_start = time.monotonic()
-    specs, train_s, val_s, _ = _samples(args, project)
+    current, _ = current_model(args.tasks[0], project, emit)
+    specs, train_s, val_s, _ = _samples(args, project, current)
     heads = stack_heads(specs)
     if project is not None:
         out_dir = project.root / "cache" / "training" / heads[0].task
@@ -338,7 +339,7 @@ def _run(
     spec: InputSpec | None = None  # the init model's input spec: a fine-tune keeps it
     init = args.init or ("current" if project is not None else "scratch")
     if init != "scratch":
-        path = model_path(heads[0].task, project) if init == "current" else Path(init)
+        path = current if init == "current" else Path(init)
         if path is None:
             emit({"event": "info", "message": f"no current {heads[0].task} model; from scratch"})
         else:
@@ -417,10 +418,9 @@ def _run(
                     update_meta(paths[h.task], crop_long_side_val=kept["crop_long_side_val"])
             if h.binary and args.choose_refinements and val_s:
                 update_meta(paths[h.task], **_choose_refinements(paths[h.task], val_s, h, device))
-            active = project.models.active(h.task) if project is not None else None
-            comparison[h.task] = compare(h, paths[h.task], model_path(h.task, project), val_s,
-                                         figures[h.task], as_proposed, device, cache_dir,
-                                         current_version=None if active is None else active.version)  # fmt: skip
+            now, version_now = current_model(h.task, project)  # the one active now
+            comparison[h.task] = compare(h, paths[h.task], now, val_s, figures[h.task], as_proposed,
+                                         device, cache_dir, current_version=version_now)  # fmt: skip
         refit: dict[str, Any] = {}
         if args.refit and result.best_epoch > 0:
             left = None if not args.max_minutes else args.max_minutes - (time.monotonic() - t_start) / 60
