@@ -502,6 +502,7 @@ class RetrainDialog(QDialog):
         self._read_stdout()
         self._read_stderr()
         self._kill_timer.stop()
+        crashed = self.process.error() == QProcess.ProcessError.Crashed  # killed by a signal
         self.process.deleteLater()
         self.process = None
         cancelled = any(e["event"] == "cancelled" for e in self.events) or (
@@ -523,8 +524,11 @@ class RetrainDialog(QDialog):
         else:
             outcome = "failed"
             error = next((e.get("message") for e in reversed(self.events) if e["event"] == "error"), None)
-            self.status_label.setText(f"Training failed (exit code {exit_code})"
-                                      + (f": {error}" if error else "; see the log below"))  # fmt: skip
+            if error is None and crashed:  # "exit code 9" was the signal, with an empty log
+                error = ("the training process was killed (by the system when memory ran out, or by "
+                         "another program) or crashed before it finished")
+            head = "Training failed" if crashed else f"Training failed (exit code {exit_code})"
+            self.status_label.setText(head + (f": {error}" if error else "; see the log below"))
         if outcome != "done":
             self.progress.setRange(0, 1)
             self.progress.setValue(0)
