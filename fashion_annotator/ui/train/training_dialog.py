@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.training_set import (
     ATTRIBUTE_EPOCHS,
     select_training_masks,
@@ -328,8 +329,14 @@ class RetrainDialog(QDialog):
         """Make the new model the project's active one and announce it."""
         if self.outcome is None:
             return
+        from fashion_annotator.segmentation.proposals import activate_model  # torch: on demand
+
         version = self.outcome.get("version")
-        self.project.models.set_active(self.task, version)
+        try:  # its file is loaded first: a damaged one is refused, as in Model history
+            activate_model(self.project, self.task, version)
+        except ProjectError as exc:  # the file, or the index (locked, read-only, full disk)
+            self.status_label.setText(f"Not changed: {exc}")
+            return
         self.use_button.setEnabled(False)
         self.status_label.setText(f"Model v{version} is now the active {self.task} model")
         self.modelPromoted.emit(self.task, version)
