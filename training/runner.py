@@ -455,7 +455,7 @@ def _run(
         done["comparisons"] = comparison
     if project is not None:
         trained_on = [s.name for s in (train_s + val_s if refit else train_s)]
-        done.update(_register(project, heads[0], paths[task], comparison[task], trained_on, args))
+        done.update(_register(project, heads[0], paths[task], comparison[task], trained_on, args, emit))
         if done.get("not_promoted"):
             emit({"event": "info", "message": f"not promoted: {done['not_promoted']}; make it active "
                   f"by hand if wanted (Train > Model history, or models --activate {done['version']})"})  # fmt: skip
@@ -560,7 +560,7 @@ def _refit(
 
 def _register(
     project: ProjectStore, head: Head, path: Path, comparison: dict, trained_on: list[str],
-    args: TrainRequest,
+    args: TrainRequest, emit: Emit,
 ) -> dict[str, Any]:  # fmt: skip
     """Register the new model; activate it only with --promote-if-better when it is better
     (:func:`~training.finetune.promotion`: by a margin, on more val photos than it loses; a
@@ -571,9 +571,12 @@ def _register(
     # the file keeps the run's version (its date: proposals record it, and the window names the
     # model "v1 (20261205-104212)"; overwriting it with the registry number read "v1 (1)")
     meta_file = Path(record.path).with_suffix(".json")
-    meta = json.loads(meta_file.read_text())
-    meta["registry_version"] = record.version
-    atomic_write_text(meta_file, meta_json(meta))
+    try:  # registered already: a full disk here failed the run, "nothing registered" in the dialog
+        meta = json.loads(meta_file.read_text())
+        atomic_write_text(meta_file, meta_json({**meta, "registry_version": record.version}))
+    except OSError as exc:
+        emit({"event": "info", "message": f"registered as version {record.version}; its meta file "
+              f"{meta_file} keeps the run's version only ({exc})"})  # fmt: skip
     return {"version": record.version, "model_path": str(record.path), "promoted": promote,
             **({"not_promoted": shortfall} if shortfall else {})}  # fmt: skip
 
