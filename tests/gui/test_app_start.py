@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -181,23 +184,23 @@ def test_a_last_project_gone_is_said_when_the_sample_opens_in_its_place(qtbot, t
                      "deleted): the sample project is open in its place; File > Open project opens another")]
 
 
-def test_a_start_up_check_with_the_last_project_gone_says_it_on_stderr_and_quits(
-    qtbot, tmp_path, monkeypatch, capsys
-):
+def test_a_start_up_check_with_the_last_project_gone_says_it_on_stderr_and_quits(tmp_path):
     """FA_SMOKE_QUIT_MS start-up checks have nobody to close a box: the note goes to stderr and
-    the check quits on time instead of waiting on a modal warning."""
-    monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
-    (tmp_path / "data").mkdir()
-    app._application()
-    prefs = Preferences()
-    prefs.last_project = tmp_path / "gone"
-    prefs.sync()
-    boxes = []
-    monkeypatch.setattr(app.QMessageBox, "warning", lambda *a: boxes.append(a[1:3]))
-    monkeypatch.setenv(app.SMOKE_QUIT_ENV, "0")
-    assert app.run_gui(None) == 0
-    assert boxes == []
-    assert f"The last project, {tmp_path / 'gone'}, is not there any more" in capsys.readouterr().err
+    the check quits on time instead of waiting on a modal warning (run as its own process, as
+    the check is)."""
+    home = tmp_path / "home"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(home), XDG_CONFIG_HOME=str(home / "config"),
+               XDG_DATA_HOME=str(home / "data"), FA_LOG_DIR=str(tmp_path / "logs"))  # fmt: skip
+    gone = tmp_path / "gone"
+    remember = (
+        "import sys; from fashion_annotator.ui import app; from fashion_annotator.ui.preferences import Preferences; "
+        "app._application(); p = Preferences(); p.last_project = sys.argv[1]; p.sync()"
+    )
+    subprocess.run([sys.executable, "-c", remember, str(gone)], env=env, check=True, timeout=120)
+    done = subprocess.run([sys.executable, "-m", "fashion_annotator"], env=dict(env, FA_SMOKE_QUIT_MS="0"),
+                          capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert f"The last project, {gone}, is not there any more" in done.stderr
 
 
 def test_a_last_project_url_not_answering_is_named_without_its_password(tmp_path, monkeypatch):
