@@ -12,22 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fashion_annotator.core.label_images import load_mask
-from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.proposals import default_model_path
 from training.request import TrainRequest
 from training.runner import run
-
-
-def _project(root: Path, ccp_dir: Path) -> Project:
-    project = Project.create(root, tasks=("garment",))
-    mapping = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "garment")
-    for image in sorted((ccp_dir / "images").glob("*.jpg"))[:8]:
-        record = project.add_image(image)
-        mask = apply_mapping(load_mask(ccp_dir / "masks" / f"{image.stem}.png"), mapping)
-        project.save_mask(record.id, "garment", mask, status="done")
-    return project
 
 
 def _tiny(project: Project, **extra: object) -> TrainRequest:
@@ -39,8 +27,8 @@ def _said(events: list[dict]) -> list[str]:
     return [e["message"] for e in events if e["event"] == "info" and "cannot be used" in e["message"]]
 
 
-def test_an_active_model_of_another_task_is_not_what_a_retrain_beats(tmp_path: Path, ccp_dir: Path) -> None:
-    with _project(tmp_path / "p", ccp_dir) as project:
+def test_an_active_model_of_another_task_is_not_what_a_retrain_beats(garment_project: Project) -> None:
+    with garment_project as project:
         project.models.register("garment", default_model_path("parsing7"), {}, [])
         project.models.set_active("garment", 1)  # put in place by hand (activate_model refuses it)
         events: list[dict] = []
@@ -56,8 +44,8 @@ def test_an_active_model_of_another_task_is_not_what_a_retrain_beats(tmp_path: P
                                 "model, as the window proposes with it")  # fmt: skip
 
 
-def test_garbage_weights_in_the_active_version_do_not_stop_a_retrain(tmp_path: Path, ccp_dir: Path) -> None:
-    with _project(tmp_path / "p", ccp_dir) as project:
+def test_garbage_weights_in_the_active_version_do_not_stop_a_retrain(garment_project: Project) -> None:
+    with garment_project as project:
         record = project.models.register("garment", default_model_path("garment"), {}, [], activate=True)
         Path(record.path).write_bytes(b"\x00garbage" * 500)
         events: list[dict] = []

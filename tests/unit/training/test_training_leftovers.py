@@ -15,8 +15,6 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.label_images import load_mask
-from fashion_annotator.core.labels import apply_mapping, mapping_from_taxonomies_json
 from fashion_annotator.dataset.store import Project
 from training.request import TrainRequest
 from training.runner import run
@@ -34,20 +32,11 @@ def _dead_pid() -> int:
     return child.pid
 
 
-def _project(root: Path, ccp_dir: Path) -> Project:
-    project = Project.create(root, tasks=("garment",))
-    mapping = mapping_from_taxonomies_json(ccp_dir / "taxonomies.json", "garment")
-    for image in sorted((ccp_dir / "images").glob("*.jpg"))[:8]:
-        record = project.add_image(image)
-        mask = apply_mapping(load_mask(ccp_dir / "masks" / f"{image.stem}.png"), mapping)
-        project.save_mask(record.id, "garment", mask, status="done")
-    return project
 
-
-def test_a_retrain_removes_the_temp_files_killed_runs_left(tmp_path: Path, ccp_dir: Path) -> None:
+def test_a_retrain_removes_the_temp_files_killed_runs_left(garment_project: Project) -> None:
     dead, alive = _dead_pid(), subprocess.Popen(["sleep", "60"])
     try:
-        with _project(tmp_path / "p", ccp_dir) as project:
+        with garment_project as project:
             cache = project.root / "cache" / "training"
             (cache / "garment" / "refit").mkdir(parents=True)
             left = [cache / "garment" / _temp_name("checkpoint.pt", dead),
