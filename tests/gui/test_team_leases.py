@@ -131,7 +131,8 @@ def test_a_read_only_viewer_whose_clock_is_off_by_minutes_looks_again_within_a_l
         monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "bob-desktop"))
         bob, bob_project = open_window(qtbot, team_url, tmp_path / "b.ini", Answers(), user="bob")
         assert bob.session.image_id == image_id and bob.session.current.read_only
-        assert bob.session._lease_wait.remainingTime() <= (image_session.LEASE_TTL_S + 0.5) * 1000
+        # a coarse Qt timer may fire up to 5 % late, and says so in remainingTime (60,915 ms seen)
+        assert bob.session._lease_wait.remainingTime() <= (image_session.LEASE_TTL_S + 0.5) * 1000 * 1.05
         looked: list[int] = []
         current = bob_project.leases.current
         monkeypatch.setattr(bob_project.leases, "current", lambda i: (looked.append(i), current(i))[1])
