@@ -10,7 +10,9 @@ at once. The handler only schedules the quit: the close itself runs from the eve
 in the middle of the code the signal interrupted. Nobody may be there to answer a question, so
 the close asks none (a running retrain is cancelled cleanly; edits a save refused stay in the
 recovery journal), then the process ends with ``128 + signal``. A second signal ends it at
-once. A signal that was ignored when the window started (``nohup``: SIGHUP; a job started in
+once, unless it comes within :data:`REPEAT_GRACE_S` of the first: a logout sends SIGHUP right
+after SIGTERM (systemd's ``SendSIGHUP``) and an impatient Ctrl+C comes twice, and either cut the
+save short (the edits left to the journal, the lease held). A signal that was ignored when the window started (``nohup``: SIGHUP; a job started in
 the background of a script: SIGINT) stays ignored.
 """
 
@@ -20,6 +22,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -34,6 +37,10 @@ log = logging.getLogger(__name__)
 QUIT_SIGNALS = tuple(
     getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name)
 )
+
+#: Seconds after the first signal during which another one is taken as part of the same quit
+#: (a logout's SIGTERM + SIGHUP, Ctrl+C pressed twice), not as "stop waiting".
+REPEAT_GRACE_S = 5.0
 
 
 def end_process(status: int) -> None:
@@ -61,6 +68,7 @@ class QuitOnSignals(QObject):
         self.window_of = window_of
         self.end = end
         self.received: int | None = None
+        self._received_at = 0.0
         self._reader, self._writer = socket.socketpair()
         self._reader.setblocking(False)
         self._writer.setblocking(False)
@@ -91,11 +99,15 @@ class QuitOnSignals(QObject):
             pass
 
     def _handle(self, signum: int, _frame: object) -> None:
-        if self.received is not None:  # a second signal: no more waiting
-            log.warning("signal %d while quitting: ending at once", signum)
+        if self.received is not None:
+            if time.monotonic() - self._received_at < REPEAT_GRACE_S:  # the same quit, asked again
+                log.warning("signal %d while quitting: the save goes on", signum)
+                return
+            log.warning("signal %d while quitting: ending at once", signum)  # no more waiting
             self.end(128 + signum)
             return
         self.received = signum
+        self._received_at = time.monotonic()
         QTimer.singleShot(0, self.quit)
 
     def quit(self) -> None:

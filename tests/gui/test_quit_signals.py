@@ -71,3 +71,26 @@ def test_ctrl_c_in_the_terminal_quits_the_window(template, tmp_path):
     assert process.returncode == 128 + signal.SIGINT, output.decode(errors="replace")
     assert b"KeyboardInterrupt" not in output
     assert _leases(root) == 0, "the window gave its lease back"
+
+
+def test_a_logout_sigterm_then_sighup_still_saves_and_gives_the_lease_back(qtbot, opened):
+    """A hand test: a logout sends SIGHUP right after SIGTERM (systemd's SendSIGHUP), and Ctrl+C
+    is often pressed twice; the second signal ended the process before the save (the stroke
+    left to the journal, the lease held)."""
+    window, project = opened
+    root = Path(project.root)
+    first = window.session.image_id
+    drag(window, [(100, 200), (300, 200)])
+    ended: list[int] = []
+    quitter = QuitOnSignals(lambda: window, end=ended.append)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGHUP)
+        qtbot.waitUntil(lambda: ended != [], timeout=20_000)
+    finally:
+        quitter.stop()
+    assert len(ended) == 1 and ended[0] in (128 + signal.SIGTERM, 128 + signal.SIGHUP)
+    with Project.open(root) as again:
+        mask = again.load_mask(first, "garment")
+        assert mask is not None and mask[200, 200] == 1, "the stroke was saved"
+        assert again.lease(first) is None, "the lease was given back"
