@@ -51,7 +51,8 @@ def unsent_reject(w: MainWindow) -> str:
     row = review.selected_row()
     typed = review.reason_text.text().strip()
     what = f"\"{typed}\"" if typed else f"\"{review.reason.currentText()}\""
-    image = f" for {row.name}" if row is not None else ""
+    name = review.reason_for or (row.name if row is not None else "")  # the image it was given for
+    image = f" for {name}" if name else ""
     return (f"The reject reason {what}{image} in the Review tab was not sent (Reject sends the "
             "image back to the operator with it).\n\nClose anyway and drop it?")  # fmt: skip
 

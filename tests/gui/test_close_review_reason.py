@@ -7,6 +7,8 @@ without a word at the next start.
 
 from __future__ import annotations
 
+from PySide6.QtTest import QTest
+
 from fashion_annotator.ui.testing import Answers, copy_project, open_window
 
 
@@ -45,4 +47,30 @@ def test_closing_with_nothing_typed_in_the_review_asks_nothing(qtbot, masks_temp
         assert window.close()
         assert answers.asked == []
     finally:
+        project.close()
+
+
+def test_the_question_names_the_image_the_reason_was_typed_for(qtbot, masks_template, tmp_path):
+    """A hand test: a reason typed for the first row, then Approve (the field keeps it and the
+    next row is selected): the question named the next row, for which nothing was typed."""
+    root = copy_project(masks_template, tmp_path / "project")
+    answers = Answers(quit=False)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    try:
+        window.tabs.setCurrentIndex(1)
+        review = window.review
+        assert review is not None
+        qtbot.waitUntil(lambda: review.proxy.rowCount() > 1, timeout=30_000)
+        review.select_proxy_row(0)
+        typed_for = review.selected_row().name
+        QTest.keyClicks(review.reason_text, "collar lost")
+        assert review.approve_selected()
+        shown = review.selected_row().name
+        assert shown != typed_for and review.reason_text.text() == "collar lost"
+        assert not window.close()
+        _kind, message = answers.asked[-1]
+        assert f"for {typed_for}" in message and shown not in message, message
+        answers.quit = True
+    finally:
+        window.close()
         project.close()

@@ -56,6 +56,11 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     view.reason.setAccessibleName("Reject reason")
     view.reason_text = QLineEdit(placeholderText="Why (shown to the operator)")
     view.reason_text.setAccessibleName("Why the mask is rejected (shown to the operator)")
+    # The image shown while the reason was typed or chosen (the field outlives an Approve and a
+    # change of row): what closing with the reason unsent names.
+    view.reason_for = ""
+    view.reason_text.textEdited.connect(lambda _text: _note_reason_for(view))
+    view.reason.activated.connect(lambda _index: _note_reason_for(view))
     view.reject_button = QPushButton("Reject (R)")
     view.reject_button.clicked.connect(lambda: view._clicked(view.reject_selected))  # noqa: SLF001
     view.open_button = QPushButton("Open in annotation view (Enter)")
@@ -76,3 +81,9 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     view.history.setTextFormat(Qt.TextFormat.PlainText)  # a reviewer's "<h1>..." stays text
     form.addRow("History:", view.history)
     return box
+
+
+def _note_reason_for(view: ReviewView) -> None:
+    """Remember the image ``view`` shows as the one the reject reason is being given for."""
+    row = view.selected_row()
+    view.reason_for = row.name if row is not None else ""

@@ -120,6 +120,7 @@ class ReviewView(BackgroundScoring, QWidget):
     reason: QComboBox
     """The reject reason category (none chosen until the reviewer picks one)."""
     reason_text: QLineEdit
+    reason_for: str
     history: QLabel
     """The decision panel's widgets (:func:`~.decision_panel.build_decision_panel`)."""
 
