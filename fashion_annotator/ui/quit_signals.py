@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 import signal
 import socket
+import threading
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -69,6 +71,8 @@ class QuitOnSignals(QObject):
         self.end = end
         self.received: int | None = None
         self._received_at = 0.0
+        self._ended = False
+        self._end_lock = threading.Lock()
         self._reader, self._writer = socket.socketpair()
         self._reader.setblocking(False)
         self._writer.setblocking(False)
@@ -104,11 +108,42 @@ class QuitOnSignals(QObject):
                 log.warning("signal %d while quitting: the save goes on", signum)
                 return
             log.warning("signal %d while quitting: ending at once", signum)  # no more waiting
-            self.end(128 + signum)
+            self._end(128 + signum)
             return
         self.received = signum
         self._received_at = time.monotonic()
         QTimer.singleShot(0, self.quit)
+        threading.Thread(target=self._watch, name="quit-signal-watch", daemon=True).start()
+
+    def _watch(self) -> None:
+        """While the quit runs, end the process on a signal after :data:`REPEAT_GRACE_S` even
+        when the GUI thread waits in Qt (a file job's ``QThread.wait``, a trainer's
+        ``waitForFinished``): no Python handler runs there until that wait returns, but every
+        signal still writes its number to the wake-up socket, read here."""
+        while not self._ended:
+            try:
+                ready, _, _ = select.select([self._reader], [], [], 1.0)
+                if not ready:
+                    continue
+                data = self._reader.recv(64)
+            except BlockingIOError:  # the GUI thread drained it: its own handler runs
+                continue
+            except (OSError, ValueError):  # stop() closed the socket
+                return
+            if not data:
+                return
+            if time.monotonic() - self._received_at >= REPEAT_GRACE_S:
+                log.warning("signal %d while quitting: ending at once", data[-1])
+                self._end(128 + data[-1])
+                return
+
+    def _end(self, status: int) -> None:
+        """Call :attr:`end` once (the GUI thread and :meth:`_watch` may both get there)."""
+        with self._end_lock:
+            if self._ended:
+                return
+            self._ended = True
+        self.end(status)
 
     def quit(self) -> None:
         """Close the open window without questions, then end with ``128 + signal``."""
@@ -120,7 +155,7 @@ class QuitOnSignals(QObject):
                 close_unasked(window)
         except Exception:  # the journal still holds the edits: end anyway
             log.exception("closing the window on %s failed", signal.Signals(signum).name)
-        self.end(128 + signum)
+        self._end(128 + signum)
 
 
 def close_unasked(window: MainWindow) -> bool:

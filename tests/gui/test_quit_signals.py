@@ -13,8 +13,12 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
+
+from PySide6.QtCore import QThread
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.quit_signals import QuitOnSignals
@@ -94,3 +98,45 @@ def test_a_logout_sigterm_then_sighup_still_saves_and_gives_the_lease_back(qtbot
         mask = again.load_mask(first, "garment")
         assert mask is not None and mask[200, 200] == 1, "the stroke was saved"
         assert again.lease(first) is None, "the lease was given back"
+
+
+def test_a_later_signal_ends_a_quit_that_waits_in_qt(qtbot, monkeypatch):
+    """A hand test: a quit waiting for a file job (``QThread.wait``, no time limit) was not
+    ended by a second SIGTERM sent after the grace: no Python handler runs while the GUI thread
+    waits in Qt, so only SIGKILL ended it."""
+    monkeypatch.setattr("fashion_annotator.ui.quit_signals.REPEAT_GRACE_S", 0.3)
+    released = threading.Event()
+
+    class _Job(QThread):
+        def run(self) -> None:
+            released.wait(15)
+
+    class _Window:
+        project = SimpleNamespace(close=lambda: None)
+
+        def close(self) -> bool:
+            job.wait()  # as FileJobs.shutdown does
+            return True
+
+    job = _Job()
+    job.start()
+    ended: list[tuple[int, bool]] = []
+
+    def end(status: int) -> None:
+        ended.append((status, released.is_set()))
+        released.set()
+
+    def later() -> None:
+        time.sleep(1.0)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    quitter = QuitOnSignals(lambda: _Window(), end=end)  # type: ignore[arg-type, return-value]
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)
+        threading.Thread(target=later, daemon=True).start()
+        qtbot.waitUntil(lambda: ended != [], timeout=30_000)
+    finally:
+        released.set()
+        job.wait()
+        quitter.stop()
+    assert ended == [(128 + signal.SIGTERM, False)], "the second signal ended the waiting quit"
