@@ -134,24 +134,33 @@ def test_no_argument_with_a_data_folder_that_cannot_be_made_says_so(tmp_path, mo
     assert "Traceback" not in capsys.readouterr().err
 
 
+def _when_ready(act) -> None:
+    """Call ``act(window)`` once run_gui's window has its first image open and idle."""
+
+    def check():
+        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
+        window = windows[-1] if windows else None
+        if window is None or window.session.current is None or window.session.jobs.busy:
+            QTimer.singleShot(100, check)
+            return
+        act(window)
+
+    QTimer.singleShot(100, check)
+
+
 def test_run_gui_opens_the_sample_and_quits_cleanly(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
     (tmp_path / "data").mkdir()
     seen = {}
 
-    def close_when_ready():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        window = windows[-1] if windows else None
-        if window is None or window.session.current is None or window.session.jobs.busy:
-            QTimer.singleShot(100, close_when_ready)
-            return
+    def close(window):
         seen["image"] = window.session.current.doc.image_id
         seen["title"] = window.windowTitle()
         seen["window"] = window
         window.show_help()  # a non-modal dialog still open at quit
         window.close()
 
-    QTimer.singleShot(100, close_when_ready)
+    _when_ready(close)
     assert app.run_gui(None) == 0
     assert seen["image"] == 1 and "sample-project" in seen["title"]
     assert not shiboken6.isValid(seen["window"])  # torn down before run_gui returned
@@ -168,16 +177,7 @@ def test_a_last_project_gone_is_said_when_the_sample_opens_in_its_place(qtbot, t
     prefs.sync()
     said = []
     monkeypatch.setattr(app.QMessageBox, "warning", lambda *a: said.append(a[1:3]))
-
-    def close_when_ready():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        window = windows[-1] if windows else None
-        if window is None or window.session.current is None or window.session.jobs.busy:
-            QTimer.singleShot(100, close_when_ready)
-            return
-        window.close()
-
-    QTimer.singleShot(100, close_when_ready)
+    _when_ready(lambda window: window.close())
     assert app.run_gui(None) == 0
     assert said == [("Last project not opened",
                      f"The last project, {tmp_path / 'gone'}, is not there any more (moved, renamed or "

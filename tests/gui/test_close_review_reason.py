@@ -12,15 +12,22 @@ from PySide6.QtTest import QTest
 from fashion_annotator.ui.testing import Answers, copy_project, open_window
 
 
-def test_closing_with_a_reject_reason_typed_but_not_sent_asks_first(qtbot, masks_template, tmp_path):
+def _review_open(qtbot, masks_template, tmp_path, rows: int = 1):
+    """A window on a copy of the masks project, its Review tab shown with ``rows`` rows read;
+    ``(answers, window, project, review)``, the answers saying no to quitting."""
     root = copy_project(masks_template, tmp_path / "project")
     answers = Answers(quit=False)
     window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    window.tabs.setCurrentIndex(1)
+    review = window.review
+    assert review is not None
+    qtbot.waitUntil(lambda: review.proxy.rowCount() >= rows, timeout=30_000)
+    return answers, window, project, review
+
+
+def test_closing_with_a_reject_reason_typed_but_not_sent_asks_first(qtbot, masks_template, tmp_path):
+    answers, window, project, review = _review_open(qtbot, masks_template, tmp_path)
     try:
-        window.tabs.setCurrentIndex(1)
-        review = window.review
-        assert review is not None
-        qtbot.waitUntil(lambda: review.proxy.rowCount() > 0, timeout=30_000)
         review.select_proxy_row(0)
         name = review.selected_row().name
         review.reason_text.setText("collar lost in the shadow")
@@ -53,14 +60,8 @@ def test_closing_with_nothing_typed_in_the_review_asks_nothing(qtbot, masks_temp
 def test_the_question_names_the_image_the_reason_was_typed_for(qtbot, masks_template, tmp_path):
     """A hand test: a reason typed for the first row, then Approve (the field keeps it and the
     next row is selected): the question named the next row, for which nothing was typed."""
-    root = copy_project(masks_template, tmp_path / "project")
-    answers = Answers(quit=False)
-    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    answers, window, project, review = _review_open(qtbot, masks_template, tmp_path, rows=2)
     try:
-        window.tabs.setCurrentIndex(1)
-        review = window.review
-        assert review is not None
-        qtbot.waitUntil(lambda: review.proxy.rowCount() > 1, timeout=30_000)
         review.select_proxy_row(0)
         typed_for = review.selected_row().name
         QTest.keyClicks(review.reason_text, "collar lost")
