@@ -38,11 +38,8 @@ from fashion_annotator.ui.annotate.image_view import (
     Pyramid,
     bbox_rect,
 )
-from fashion_annotator.ui.annotate.overlay import (
-    LabelOverlay,
-    cutout_lut,
-    label_lut,
-)
+from fashion_annotator.ui.annotate.mask_outline import MaskOutline
+from fashion_annotator.ui.annotate.overlay import LabelOverlay, cutout_lut, label_lut
 
 __all__ = ["Canvas", "bbox_rect"]
 
@@ -115,6 +112,7 @@ class Canvas(ImageView):
         self._outline.setVisible(False)
         self._outline_dark.setVisible(False)
         self._markers = ClickMarkers(self.scene(), z=len(items) + 1)
+        self._mask_edge = MaskOutline(self._overlay_item, self)  # a cutout's edge over any colour
 
         self._doc: AnnotationDocument | None = None
         self._task = ""
@@ -158,6 +156,7 @@ class Canvas(ImageView):
         if doc is None:
             self.set_photo(None)
             self._overlay_item.set_image(None)
+            self._mask_edge.follow(None)
             self._overlay = None
             self._update_polygon_preview()
             return
@@ -206,6 +205,7 @@ class Canvas(ImageView):
         if self._cutout_preview:
             self._overlay.set_lut(cutout_lut(), self._doc.masks[task])
         self._overlay_item.set_image(self._overlay.image, self._overlay)
+        self._mask_edge.follow(self._doc, task, taxonomy.is_binary)
         self._update_polygon_preview()
 
     def set_regions(self, regions: np.ndarray | None) -> None:
@@ -364,6 +364,7 @@ class Canvas(ImageView):
     def set_cutout_preview(self, on: bool) -> None:
         """Show the cutout alone (:attr:`cutout_preview`) or the label colours again."""
         self._cutout_preview = bool(on)
+        self._mask_edge.set_shown(not on)  # the preview shows the cutout's own edge
         self.set_overlay_opacity(self._opacity)
         if self._overlay is not None and self._doc is not None and self._taxonomy is not None:
             lut = cutout_lut() if on else label_lut(self._taxonomy.colors)

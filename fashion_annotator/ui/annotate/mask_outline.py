@@ -1,0 +1,123 @@
+"""The outline of a cutout mask: where a two-class task's mask ends, over any garment colour.
+
+A cutout's tint can be the colour of the garment under it (the shipped garment red is the
+parsing "top" red, and red garments are common): over a red garment the tint alone did not
+show which pixels the mask holds. The outline is a white line over a black one along the
+mask's edges, holes included, drawn with cosmetic pens like the brush outline, so it reads
+over red, white and black garments and stays a continuous line at every zoom. It keeps its
+full opacity whatever the overlay's opacity, and hides with the overlay.
+
+Cost notes: the contours of a 24-megapixel garment mask take about 20 ms and their path
+about 15 ms; edits rebuild them once they pause for :data:`REBUILD_MS`, not per mouse move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, QPointF, Qt, QTimer
+from PySide6.QtGui import QBrush, QPainterPath, QPen, QPolygonF
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.masks import BBox
+
+__all__ = ["REBUILD_MS", "MaskOutline", "mask_path"]
+
+#: Quiet time after a mask change before the outline is rebuilt, in milliseconds.
+REBUILD_MS = 120
+#: ``(colour, width in screen pixels)`` of the outline's lines, the lower first.
+PENS = ((Qt.GlobalColor.black, 3), (Qt.GlobalColor.white, 1))
+
+
+def mask_path(mask: np.ndarray) -> QPainterPath:
+    """The edges of ``mask``'s nonzero pixels as closed polygons, in scene coordinates.
+
+    Parameters
+    ----------
+    mask : (H, W) uint8
+        The mask; every nonzero id counts as kept.
+
+    Returns
+    -------
+    QPainterPath
+        One closed polygon per outer edge and per hole, through the centres of the mask's
+        edge pixels (pixel ``(x, y)`` covers the scene square ``[x, x + 1) x [y, y + 1)``);
+        empty for an empty mask.
+    """
+    if mask.ndim != 2:
+        raise ValueError(f"expected an (H, W) mask, got shape {mask.shape}")
+    path = QPainterPath()
+    x, y, w, h = cv2.boundingRect(mask)
+    if not w or not h:
+        return path
+    kept = (mask[y : y + h, x : x + w] != 0).astype(np.uint8)
+    contours, _ = cv2.findContours(kept, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE, offset=(x, y))
+    for contour in contours:
+        points = (contour[:, 0, :] + 0.5).tolist()
+        path.addPolygon(QPolygonF([QPointF(px, py) for px, py in points]))
+        path.closeSubpath()
+    return path
+
+
+class MaskOutline(QObject):
+    """Draws the outline of one task's mask of a document, following its changes.
+
+    Parameters
+    ----------
+    overlay : QGraphicsItem
+        The label overlay's item: the outline's lines are its children, so they hide with it
+        (they ignore its opacity).
+    parent : QObject, optional
+    """
+
+    def __init__(self, overlay: QGraphicsItem, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.items: list[QGraphicsPathItem] = []
+        for colour, width in PENS:
+            item = QGraphicsPathItem(overlay)
+            pen = QPen(colour, width)
+            pen.setCosmetic(True)
+            pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+            item.setPen(pen)
+            item.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+            item.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresParentOpacity)
+            self.items.append(item)
+        self._doc: AnnotationDocument | None = None
+        self._task = ""
+        self._unsubscribe: Callable[[], None] | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REBUILD_MS)
+        self._timer.timeout.connect(self.rebuild)
+
+    def follow(self, doc: AnnotationDocument | None, task: str = "", outlined: bool = False) -> None:
+        """Outline ``doc``'s mask of ``task`` when ``outlined`` (a two-class task), else nothing."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._timer.stop()
+        self._doc, self._task = (doc, task) if outlined else (None, "")
+        if self._doc is not None:
+            self._unsubscribe = self._doc.subscribe(self._changed)
+        self.rebuild()
+
+    def set_shown(self, shown: bool) -> None:
+        """Show the outline (it hides anyway while the overlay is hidden) or hide it."""
+        for item in self.items:
+            item.setVisible(bool(shown))
+
+    def _changed(self, task: str, bbox: BBox, committed: bool) -> None:
+        if task == self._task:
+            self._timer.start()
+
+    def rebuild(self) -> None:
+        """Trace the followed mask's edges again (at once)."""
+        self._timer.stop()
+        doc = self._doc
+        mask = None if doc is None else doc.masks.get(self._task)
+        path = QPainterPath() if mask is None else mask_path(mask)
+        for item in self.items:
+            item.setPath(path)

@@ -1,0 +1,86 @@
+"""A cutout's overlay shows where its mask ends over a garment of the tint's own colour."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.ui.annotate.canvas import Canvas
+
+#: A red garment: the garment task's tint is this red too (the parsing "top" red).
+RED = (230, 25, 75)
+
+
+def _photo_and_mask(side: int) -> tuple[np.ndarray, np.ndarray]:
+    """An all-red photo and a cutout of its middle with an unlabelled hole, a fifth of ``side``
+    across, in the middle of the cutout."""
+    rgb = np.empty((side, side, 3), np.uint8)
+    rgb[:] = RED
+    mask = np.zeros((side, side), np.uint8)
+    mask[side // 5 : 4 * side // 5, side // 5 : 4 * side // 5] = 1
+    mask[2 * side // 5 : 3 * side // 5, 2 * side // 5 : 3 * side // 5] = 0
+    return rgb, mask
+
+
+def _canvas(qtbot, side: int, task: str = "garment") -> tuple[Canvas, AnnotationDocument]:
+    rgb, mask = _photo_and_mask(side)
+    view = Canvas()
+    qtbot.addWidget(view)
+    view.resize(400, 400)
+    view.show()
+    qtbot.waitExposed(view)
+    doc = AnnotationDocument("img", rgb, {task: mask})
+    view.set_document(doc, task, load_taxonomy(task))
+    view.set_overlay_opacity(0.55)
+    return view, doc
+
+
+def _near(view: Canvas, x: float, y: float, reach: int = 3) -> tuple[bool, bool]:
+    """Whether a near-white and a near-black screen pixel lie within ``reach`` pixels of the
+    photo point ``(x, y)`` (neither is red, the photo's colour, nor a red tint over it)."""
+    shot: QImage = view.viewport().grab().toImage()
+    at = view.view_pos(x, y)
+    white = black = False
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            c = shot.pixelColor(round(at.x()) + dx, round(at.y()) + dy)
+            rgb = (c.red(), c.green(), c.blue())
+            white |= min(rgb) > 200
+            black |= max(rgb) < 60
+    return white, black
+
+
+@pytest.mark.parametrize("side", [200, 4000])
+def test_cutout_edges_show_over_a_garment_of_the_tint_colour(qtbot, side):
+    """The garment tint over a red garment is red on red: an unlabelled hole in the cutout was
+    as red as the rest. Its edges, and the cutout's outer edges, are now outlined in white
+    over black, fitted to the window whether the photo is small or 16 megapixels."""
+    view, _ = _canvas(qtbot, side)
+    hole_left, middle = 2 * side / 5, side / 2
+    assert _near(view, hole_left, middle) == (True, True)
+    assert _near(view, side / 5, middle) == (True, True)
+    assert _near(view, 0.3 * side, 0.3 * side) == (False, False)  # inside the cutout: no line
+
+
+def test_outline_follows_edits_and_leaves_the_cutout_preview_alone(qtbot):
+    """Filling the hole takes its outline away once the edit settles; the cutout preview (V)
+    shows the mask's pixels alone, without the line over their edge."""
+    side = 200
+    view, doc = _canvas(qtbot, side)
+    filled = doc.masks["garment"].copy()
+    filled[side // 5 : 4 * side // 5, side // 5 : 4 * side // 5] = 1
+    doc.start_from("garment", filled)
+    qtbot.waitUntil(lambda: _near(view, 2 * side / 5, side / 2) == (False, False), timeout=3000)
+    view.set_cutout_preview(True)
+    assert _near(view, side / 5, side / 2)[0] is False
+    view.set_cutout_preview(False)
+    assert _near(view, side / 5, side / 2) == (True, True)
+
+
+def test_parsing_tasks_keep_their_plain_colours(qtbot):
+    """Only two-class (cutout) tasks are outlined: a parsing mask's classes meet everywhere."""
+    view, _ = _canvas(qtbot, 200, task="parsing7")
+    assert _near(view, 200 / 5, 100) == (False, False)
