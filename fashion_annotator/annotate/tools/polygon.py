@@ -1,4 +1,5 @@
-"""The polygon tool: click vertices, Enter closes, Shift subtracts."""
+"""The polygon tool: click vertices; Enter, a double click or a click on the first vertex
+closes; Shift subtracts."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import numpy as np
 
 from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
 from fashion_annotator.core import masks as M
+
+#: Vertices a polygon needs to enclose pixels (fewer are dropped, never filled).
+MIN_VERTICES = 3
 
 
 @dataclass
@@ -24,6 +28,12 @@ class PolygonTool(Tool):
     def active(self) -> bool:
         return bool(self.vertices)
 
+    @property
+    def closable(self) -> bool:
+        """Whether the open polygon has enough vertices to be closed (a click on its first
+        vertex closes it then)."""
+        return len(self.vertices) >= MIN_VERTICES
+
     def press(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         if not self.vertices:
             self.subtract = p.shift
@@ -38,7 +48,7 @@ class PolygonTool(Tool):
         current label is the background). Fewer than three vertices cancel."""
         vertices, subtract = np.array(self.vertices), self.subtract or shift
         self.vertices, self.subtract, self.undone = [], False, []
-        if len(vertices) < 3:
+        if len(vertices) < MIN_VERTICES:
             return NOTHING
         if subtract:
             label = ctx.label if ctx.label != 0 else None

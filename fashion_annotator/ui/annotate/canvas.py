@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QKeyEvent, QMouseEvent, QPainterPath, QPen
+from PySide6.QtCore import QEvent, QRectF, Qt, Signal
+from PySide6.QtGui import QBrush, QKeyEvent, QMouseEvent, QPen
 from PySide6.QtWidgets import QApplication, QGraphicsEllipseItem, QGraphicsPathItem, QWidget
 
 from fashion_annotator.annotate.tools import (
@@ -40,6 +40,7 @@ from fashion_annotator.ui.annotate.image_view import (
 )
 from fashion_annotator.ui.annotate.mask_outline import MaskOutline
 from fashion_annotator.ui.annotate.overlay import LabelOverlay, cutout_lut, label_lut
+from fashion_annotator.ui.annotate.polygon_preview import PolygonPreview
 
 __all__ = ["Canvas", "bbox_rect"]
 
@@ -113,6 +114,7 @@ class Canvas(ImageView):
         self._outline_dark.setVisible(False)
         self._markers = ClickMarkers(self.scene(), z=len(items) + 1)
         self._mask_edge = MaskOutline(self._overlay_item, self)  # a cutout's edge over any colour
+        self._polygon = PolygonPreview(self._polygon_item)
 
         self._doc: AnnotationDocument | None = None
         self._task = ""
@@ -445,7 +447,10 @@ class Canvas(ImageView):
 
     def _press(self, event: QMouseEvent) -> None:
         if self._takes(event) and (ctx := self._context()) is not None:
-            self._handle(self._tool.press(ctx, self._pointer(event)))
+            p, scene = self._pointer(event), self._pointer_scene(event.position())
+            # a click on an open polygon's first vertex closes it (labelme, CVAT)
+            polygon = self._polygon.closing(self._tool, scene, self.viewportTransform())
+            self._handle(self._tool.press(ctx, p) if polygon is None else polygon.close(ctx, p.shift))
             self._update_polygon_preview()
 
     def _move(self, event: QMouseEvent) -> None:
@@ -584,17 +589,4 @@ class Canvas(ImageView):
     def _update_polygon_preview(self) -> None:
         self.stepsChanged.emit()  # every change of the tool's gesture and of the shown mask
         self._markers.show(self._tool, self._context())
-        tool = self._tool
-        path = QPainterPath()
-        if isinstance(tool, PolygonTool) and tool.vertices:
-            pts = [QPointF(x + 0.5, y + 0.5) for x, y in tool.vertices]
-            path.moveTo(pts[0])
-            for p in pts[1:]:
-                path.lineTo(p)
-            if self._cursor_scene is not None:
-                path.lineTo(self._cursor_scene)
-            path.lineTo(pts[0])
-            pen = self._polygon_item.pen()
-            pen.setColor(QColor(Qt.GlobalColor.red if tool.subtract else Qt.GlobalColor.yellow))
-            self._polygon_item.setPen(pen)
-        self._polygon_item.setPath(path)
+        self._polygon.show(self._tool, self._cursor_scene, self.viewportTransform())
