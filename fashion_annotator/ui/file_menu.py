@@ -232,6 +232,7 @@ class FileActions(QObject):
             return import_source(project, src, fmt, taxonomy, progress)
 
         reopen = self.window.session.image_id
+        self.window.finish_edits()  # an open polygon is closed and saved with the image
         if not self.window.session.close_image():
             self.window.status.showMessage("Import not started: the open image is not saved")
             return None

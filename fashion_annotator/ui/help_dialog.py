@@ -25,6 +25,7 @@ MOUSE_HELP = (
     ("Brush / eraser drag", "Paint / erase; [ and ] change the size"),
     ("Polygon: click, Enter, Esc", "Add vertex, close (Shift: subtract), cancel"),
     ("Polygon: click the first vertex, double click", "Close (the first vertex grows under the pointer)"),
+    ("Polygon: another tool or image, a save", "Closes an open polygon of 3+ vertices, as Enter"),
     ("Superpixel click or drag", "Give the regions under the cursor the current label"),
     ("Smart click (C): click / right or Shift+click", "Model click: this label here / not here"),
     ("Smart click: drag a box, Ctrl+click a marker", "Fill the box with the model, remove a click"),

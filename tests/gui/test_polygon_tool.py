@@ -1,7 +1,8 @@
 """The polygon tool as CVAT, labelme and Photoshop users expect it, driven by mouse events.
 
-A click on the first vertex closes the polygon (highlighted under the pointer); its edges lie
-where the operator clicked at any zoom.
+A click on the first vertex closes the polygon (highlighted under the pointer); an open
+polygon is closed, never silently dropped, when the operator moves on; its edges lie where the
+operator clicked at any zoom.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.core.masks import fill_polygon
 from fashion_annotator.ui.annotate.canvas import Canvas
+from fashion_annotator.ui.testing import click, press_key, shown_mask
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 SHIFT, NOMOD = Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.NoModifier
@@ -151,3 +153,90 @@ def test_a_shift_polygon_closed_on_its_first_vertex_subtracts_as_one_step(canvas
     np.testing.assert_array_equal(mask, 4 - filled(TRIANGLE))
     canvas.undo()
     assert (mask == 4).all()
+
+
+@pytest.mark.parametrize("leave", ["tool", "task", "finish_edit"])
+def test_moving_on_closes_the_open_polygon_and_says_so(canvas, leave):
+    """Found in a hand test: a half-drawn polygon vanished without a word when the operator
+    switched tool, task or image (the window's finish_edit). Closed as Enter closes it (as
+    the brush commits a stroke), it is one undo step and the status bar says so."""
+    messages: list[str] = []
+    canvas.message.connect(messages.append)
+    mask = canvas.document.masks["parsing7"]
+    place(canvas, TRIANGLE + [(300, 230)])
+    key(canvas, Qt.Key.Key_Backspace)  # the stray vertex
+    {"tool": lambda: canvas.set_tool("brush"),
+     "task": lambda: canvas.set_task("garment", load_taxonomy("garment")),
+     "finish_edit": canvas.finish_edit}[leave]()  # fmt: skip
+    np.testing.assert_array_equal(mask, filled(TRIANGLE))
+    assert messages == ["The open polygon (3 vertices) was closed and filled: Esc drops a polygon"]
+    assert canvas._polygon_item.path().isEmpty()
+    assert canvas.document.undo("parsing7") is not None and not mask.any()
+
+
+def test_esc_still_drops_the_open_polygon_and_two_vertices_are_dropped_on_leaving(canvas):
+    messages: list[str] = []
+    canvas.message.connect(messages.append)
+    mask = canvas.document.masks["parsing7"]
+    place(canvas, TRIANGLE)
+    key(canvas, Qt.Key.Key_Escape)
+    place(canvas, TRIANGLE[:2])
+    canvas.set_tool("brush")
+    assert not mask.any()
+    assert messages == [
+        "The open polygon (3 vertices) was dropped: Enter closes a polygon",
+        "The open polygon (2 vertices) was dropped: Enter closes a polygon",
+    ]
+    canvas.set_tool("polygon")
+    place(canvas, TRIANGLE, mods=SHIFT)
+    mask[:] = 4
+    canvas.set_tool("fill")  # a subtracting polygon is closed as a cut
+    assert messages[-1] == "The open polygon (3 vertices) was closed and cut out: Esc drops a polygon"
+    np.testing.assert_array_equal(mask, 4 - filled(TRIANGLE))
+
+
+def test_an_open_polygon_is_saved_with_the_image_when_the_operator_pages_on(qtbot, opened):
+    window, project = opened
+    first, second = [r.id for r in project.images()][:2]
+    press_key(qtbot, window, Qt.Key.Key_P)
+    label = window.canvas.label
+    for x, y in ((50, 50), (250, 50), (250, 150), (50, 150)):
+        click(window, x, y)
+    press_key(qtbot, window, Qt.Key.Key_PageDown)
+    assert window.session.image_id == second
+    saved = project.load_mask(first, window.task)
+    assert (saved[60:140, 60:240] == label).all() and saved[170, 150] == 0
+
+
+def test_an_open_polygon_is_saved_when_the_window_closes(qtbot, opened):
+    window, project = opened
+    first = window.session.image_id
+    press_key(qtbot, window, Qt.Key.Key_P)
+    label = window.canvas.label
+    for x, y in ((50, 50), (250, 50), (250, 150)):
+        click(window, x, y)
+    assert not shown_mask(window).any() or shown_mask(window)[60, 240] != label
+    assert window.close()
+    saved = project.load_mask(first, window.task)
+    assert saved[60, 240] == label and saved[140, 60] != label
+
+
+def test_an_open_polygon_is_saved_before_an_import_closes_the_image(qtbot, opened, monkeypatch):
+    """File > Import closes the open image first; its open polygon was left out of the save
+    and later reported as closed into an image no longer shown."""
+    from fashion_annotator.dataset.formats.common import ImportSummary
+    from fashion_annotator.ui import file_menu
+
+    window, project = opened
+    first = window.session.image_id
+    monkeypatch.setattr(file_menu, "import_source", lambda *args, **kwargs: ImportSummary())
+    press_key(qtbot, window, Qt.Key.Key_P)
+    label = window.canvas.label
+    for x, y in ((50, 50), (250, 50), (250, 150)):
+        click(window, x, y)
+    job = window.files.import_masks(project.root, "plain")
+    assert job is not None
+    saved = project.load_mask(first, window.task)
+    assert saved is not None and saved[60, 240] == label
+    qtbot.waitUntil(lambda: not job.isRunning() and window.session.image_id == first, timeout=10_000)
+    assert shown_mask(window)[60, 240] == label

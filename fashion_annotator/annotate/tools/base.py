@@ -114,5 +114,6 @@ class Tool:
         return NOTHING
 
     def cancel(self, ctx: ToolContext | None) -> ToolResult:
-        """Abandon the edit in progress; a started stroke is still committed."""
+        """End the edit in progress, the operator moving on: a started stroke (an open polygon of
+        three vertices or more) is committed."""
         return NOTHING

@@ -1,9 +1,9 @@
 """The polygon tool: click vertices; Enter, a double click or a click on the first vertex
-closes; Shift subtracts."""
+closes; Shift subtracts; Esc drops; another tool, image or task closes the open polygon."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -58,6 +58,18 @@ class PolygonTool(Tool):
         return ToolResult(bbox, committed=bbox is not None)
 
     def cancel(self, ctx: ToolContext | None) -> ToolResult:
+        """End the open polygon because the operator moves on (another tool, image or task, a
+        save, the window closed): with three vertices or more it is closed as Enter closes
+        it, one undo step, and the status bar says so; fewer enclose nothing and are dropped."""
+        count = len(self.vertices)
+        if ctx is None or count < MIN_VERTICES:
+            return self.discard()
+        done = "cut out" if self.subtract else "filled"
+        result = self.close(ctx)
+        return replace(result, message=f"The open polygon ({count} vertices) was closed and {done}: Esc drops a polygon")
+
+    def discard(self) -> ToolResult:
+        """Drop the open polygon (Esc), saying how many vertices went."""
         dropped = len(self.vertices)
         self.vertices, self.subtract, self.undone = [], False, []
         if not dropped:

@@ -304,7 +304,8 @@ class Canvas(ImageView):
         return self._tool.name
 
     def set_tool(self, name: str) -> None:
-        """Switch tool; an open polygon is dropped, a stroke in progress is committed."""
+        """Switch tool; an open polygon is closed (:meth:`finish_edit`), a stroke in progress
+        is committed."""
         if name not in TOOL_NAMES:
             raise ValueError(f"unknown tool {name!r}; expected one of {', '.join(TOOL_NAMES)}")
         if name == self._tool.name:
@@ -491,7 +492,8 @@ class Canvas(ImageView):
                 self._handle(tool.close(ctx, shift))
             self._update_polygon_preview()
         elif key == Qt.Key.Key_Escape and tool.active:
-            self._finish_tool()
+            self._handle(tool.discard() if isinstance(tool, PolygonTool) else tool.cancel(self._context()))
+            self._update_polygon_preview()
         elif key == Qt.Key.Key_Backspace and isinstance(tool, PolygonTool):
             tool.undo_vertex()
             self._update_polygon_preview()
@@ -525,12 +527,14 @@ class Canvas(ImageView):
 
     def finish_edit(self) -> None:
         """End the tool's edit in progress: a stroke or region drag becomes its undo step, an
-        open polygon is dropped. The window calls it before anything else reads or changes
-        the mask (save, done, accept, a refinement, another image)."""
+        open polygon of three vertices or more is closed as Enter closes it (the status bar
+        says so; fewer are dropped), work never vanishes unsaid. The window calls it before
+        anything else reads or changes the mask (save, done, accept, a refinement, another
+        image, closing)."""
         self._finish_tool()
 
     def _finish_tool(self) -> None:
-        """Commit a stroke in progress or drop an open polygon."""
+        """Commit a stroke in progress or an open polygon (:meth:`finish_edit`)."""
         if self._tool.active:
             self._handle(self._tool.cancel(self._context()))
             self._update_polygon_preview()
