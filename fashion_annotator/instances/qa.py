@@ -28,6 +28,9 @@ class InstanceQARow:
         Instances without a category.
     category_changed : int
         Instances whose category differs from the proposed one.
+    category_proposed : int
+        Instances the model proposed a category for: what ``category_changed`` is out of (an
+        instance drawn by hand has none to change).
     attributes_filled : float
         Share of (instance, predicted attribute group) slots that are set, 0..1.
     inconsistent_pixels : int
@@ -44,6 +47,7 @@ class InstanceQARow:
     category_changed: int
     attributes_filled: float
     inconsistent_pixels: int
+    category_proposed: int = 0
 
 
 def instance_qa_rows(project: Any, schema: AttributeSchema | None = None) -> list[InstanceQARow]:
@@ -77,20 +81,23 @@ def instance_qa_row(
     return InstanceQARow(
         record.id, record.name, record.status, len(insts),
         sum(i.category is None for i in insts), sum(i.category_changed for i in insts),
-        filled / slots if slots else 0.0, bad,
+        filled / slots if slots else 0.0, bad, sum(i.proposed_category is not None for i in insts),
     )  # fmt: skip
 
 
 def instance_qa_summary(rows: list[InstanceQARow]) -> dict[str, float | int]:
-    """Totals over rows: images, instances, category changes (share), attributes filled."""
+    """Totals over rows: images, instances, category changes (their share of the instances
+    with a proposed category, NaN when none had one), attributes filled."""
     n = sum(r.instances for r in rows)
     changed = sum(r.category_changed for r in rows)
+    proposed = sum(r.category_proposed for r in rows)
     filled = sum(r.attributes_filled * r.instances for r in rows)
     return {
         "images": len(rows),
         "instances": n,
         "category_changed": changed,
-        "category_changed_share": changed / n if n else 0.0,
+        "category_proposed": proposed,
+        "category_changed_share": changed / proposed if proposed else float("nan"),
         "attributes_filled": filled / n if n else 0.0,
         "uncategorised": sum(r.uncategorised for r in rows),
         "inconsistent_images": sum(r.inconsistent_pixels > 0 for r in rows),

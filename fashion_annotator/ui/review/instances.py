@@ -231,9 +231,11 @@ class InstanceReviewPanel(QGroupBox):
         """Show the summary and the rows: every row (``changed`` None: 0.1 s at 700 images), or
         only those of the ``changed`` images (the others' cells stay)."""
         s = instance_qa_summary(self.rows)
+        of_proposed = (f"{s['category_changed']} of {s['category_proposed']} proposed "
+                       f"({100 * s['category_changed_share']:.0f}%)" if s["category_proposed"] else "none proposed")
         self.summary.setText(
             f"{s['instances']} instances on {s['images']} images; category changed vs proposed: "
-            f"{s['category_changed']} ({100 * s['category_changed_share']:.0f}%); attributes filled: "
+            f"{of_proposed}; attributes filled: "
             f"{100 * s['attributes_filled']:.0f}%; uncategorised: {s['uncategorised']}; images "
             f"inconsistent with their parsing mask: {s['inconsistent_images']}"
         )
@@ -264,7 +266,8 @@ class InstanceReviewPanel(QGroupBox):
         name.setData(Qt.ItemDataRole.UserRole, row.image_id)
         cells = [
             name, QTableWidgetItem(status_name(row.status)), _Number(row.instances, str(row.instances)),
-            _Number(row.category_changed, str(row.category_changed)),
+            _Number(row.category_changed, str(row.category_changed)) if row.category_proposed
+            else _Number(-1, "-"),  # nothing proposed: nothing to change
             _Number(row.attributes_filled, f"{100 * row.attributes_filled:.0f}%"),
             _Number(row.uncategorised, str(row.uncategorised)),
             _Number(row.inconsistent_pixels, str(row.inconsistent_pixels)),

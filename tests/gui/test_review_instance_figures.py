@@ -1,0 +1,61 @@
+"""The Review tab's instance panel says what its figures are out of: categories changed of the
+instances with a proposed category; an image with none proposed reads "-", not 0."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.ui.review.instances import COLUMNS, InstanceReviewPanel
+
+SHAPE = (60, 40)
+
+
+def _set(insts: list[Instance]) -> InstanceSet:
+    m = np.zeros(SHAPE, np.uint8)
+    for k, inst in enumerate(insts):
+        m[10 * k : 10 * k + 8, 5:35] = inst.id
+    return InstanceSet(m, {i.id: i for i in insts})
+
+
+def _panel(qtbot, tmp_path: Path, sets: dict[str, list[Instance]]) -> InstanceReviewPanel:
+    rng = np.random.default_rng(0)
+    project = Project.create(tmp_path / "p", tasks=("garment", "parsing7"), user="ann")
+    for name, insts in sets.items():
+        path = tmp_path / name
+        Image.fromarray(rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)).save(path)
+        project.save_instances(project.add_image(path).id, _set(insts))
+    panel = InstanceReviewPanel(project)
+    qtbot.addWidget(panel)
+    panel.refresh()
+    return panel
+
+
+def _cell(panel: InstanceReviewPanel, name: str, column: str) -> str:
+    for r in range(panel.table.rowCount()):
+        if Path(panel.table.item(r, 0).toolTip()).name == name:
+            return panel.table.item(r, COLUMNS.index(column)).text()
+    raise AssertionError(f"no row {name}")
+
+
+def test_categories_changed_are_counted_of_those_proposed(qtbot, tmp_path: Path):
+    panel = _panel(qtbot, tmp_path, {
+        "proposed.png": [Instance(1, 3, "blouse", "blouse"), Instance(2, 5, "pants", "skirt")],
+        "drawn.png": [Instance(1, 3, "coat"), Instance(2, 5, "jeans")],
+    })  # fmt: skip
+    text = panel.summary.text()
+    assert "4 instances on 2 images" in text
+    assert "category changed vs proposed: 1 of 2 proposed (50%)" in text, text
+    assert _cell(panel, "proposed.png", "Category changed") == "1"
+    assert _cell(panel, "drawn.png", "Category changed") == "-", "nothing proposed: nothing to change"
+    panel.project.close()
+
+
+def test_no_category_proposed_reads_none_not_0_percent(qtbot, tmp_path: Path):
+    panel = _panel(qtbot, tmp_path, {"drawn.png": [Instance(1, 3, "coat")]})
+    assert "category changed vs proposed: none proposed" in panel.summary.text()
+    panel.project.close()

@@ -1,0 +1,54 @@
+"""The instance QA figures say what their labels claim: the share of categories changed is of
+the instances that had a proposed category, and unknown shares are NaN, not 0."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.instances.qa import instance_qa_rows, instance_qa_summary
+
+SHAPE = (60, 40)
+
+
+def _set(insts: list[Instance]) -> InstanceSet:
+    """An instance map of one 10-row band per instance."""
+    m = np.zeros(SHAPE, np.uint8)
+    for k, inst in enumerate(insts):
+        m[10 * k : 10 * k + 8, 5:35] = inst.id
+    return InstanceSet(m, {i.id: i for i in insts})
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    """Two images worked on: one from the model's two proposals (one category changed), one
+    whose two instances were drawn by hand (nothing proposed)."""
+    rng = np.random.default_rng(0)
+    with Project.create(tmp_path / "p", tasks=("garment", "parsing7"), user="ann") as proj:
+        ids = []
+        for name in ("a", "b"):
+            path = tmp_path / f"{name}.png"
+            Image.fromarray(rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)).save(path)
+            ids.append(proj.add_image(path).id)
+        proj.save_instances(ids[0], _set([Instance(1, 3, "blouse", "blouse"), Instance(2, 5, "pants", "skirt")]))
+        proj.save_instances(ids[1], _set([Instance(1, 3, "coat"), Instance(2, 5, "jeans")]))
+        yield proj
+
+
+def test_the_share_of_categories_changed_is_of_those_proposed(project):
+    rows = instance_qa_rows(project)
+    assert [r.category_proposed for r in rows] == [2, 0]
+    s = instance_qa_summary(rows)
+    assert s["instances"] == 4 and s["category_changed"] == 1 and s["category_proposed"] == 2
+    assert s["category_changed_share"] == pytest.approx(0.5), "1 of the 2 proposed, not of all 4"
+
+
+def test_no_proposed_category_is_an_unknown_share_not_0(project):
+    rows = [r for r in instance_qa_rows(project) if r.category_proposed == 0]
+    assert math.isnan(instance_qa_summary(rows)["category_changed_share"])
