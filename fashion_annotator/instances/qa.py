@@ -5,6 +5,7 @@ Numpy only; the Review tab's instance panel shows these rows.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,11 +33,16 @@ class InstanceQARow:
         Instances the model proposed a category for: what ``category_changed`` is out of (an
         instance drawn by hand has none to change).
     attributes_filled : float
-        Share of (instance, predicted attribute group) slots that are set, 0..1.
+        Share of (instance, predicted attribute group) slots that a person set, 0..1: set to
+        another value than the model proposed, or with none proposed (a proposed value kept as
+        it was is the model's work, counted in ``attributes_kept``); NaN without instances.
     inconsistent_pixels : int
         Instance pixels whose parsing class differs from the instance's (an accessory's may
         lie on any class of :func:`~fashion_annotator.instances.model.accessory_ground`; 0 when
         consistent or when no parsing mask is saved).
+    attributes_kept : float
+        Share of the slots that hold the model's proposed value unchanged, 0..1 (NaN as
+        ``attributes_filled``).
     """
 
     image_id: int
@@ -48,6 +54,7 @@ class InstanceQARow:
     attributes_filled: float
     inconsistent_pixels: int
     category_proposed: int = 0
+    attributes_kept: float = 0.0
 
 
 def instance_qa_rows(project: Any, schema: AttributeSchema | None = None) -> list[InstanceQARow]:
@@ -72,7 +79,8 @@ def instance_qa_row(
     groups = [g.name for g in schema.groups if not g.computed]
     insts = list(iset.instances.values())
     slots = len(insts) * len(groups)
-    filled = sum(1 for i in insts for g in groups if g in i.attributes)
+    kept = sum(1 for i in insts for g in groups if g in i.attributes and i.attributes[g] == i.proposed_attributes.get(g))
+    filled = sum(1 for i in insts for g in groups if g in i.attributes) - kept
     parsing = project.load_mask(record.id, iset.parsing_task) if iset.parsing_task in project.tasks else None
     bad = 0
     if parsing is not None:
@@ -81,24 +89,29 @@ def instance_qa_row(
     return InstanceQARow(
         record.id, record.name, record.status, len(insts),
         sum(i.category is None for i in insts), sum(i.category_changed for i in insts),
-        filled / slots if slots else 0.0, bad, sum(i.proposed_category is not None for i in insts),
+        filled / slots if slots else math.nan, bad, sum(i.proposed_category is not None for i in insts),
+        kept / slots if slots else math.nan,
     )  # fmt: skip
 
 
 def instance_qa_summary(rows: list[InstanceQARow]) -> dict[str, float | int]:
     """Totals over rows: images, instances, category changes (their share of the instances
-    with a proposed category, NaN when none had one), attributes filled."""
+    with a proposed category, NaN when none had one), attributes filled by a person and the
+    model's proposed values kept (shares of the slots, NaN without instances)."""
     n = sum(r.instances for r in rows)
     changed = sum(r.category_changed for r in rows)
     proposed = sum(r.category_proposed for r in rows)
-    filled = sum(r.attributes_filled * r.instances for r in rows)
+    worked = [r for r in rows if r.instances]
+    filled = sum(r.attributes_filled * r.instances for r in worked)
+    kept = sum(r.attributes_kept * r.instances for r in worked)
     return {
         "images": len(rows),
         "instances": n,
         "category_changed": changed,
         "category_proposed": proposed,
         "category_changed_share": changed / proposed if proposed else float("nan"),
-        "attributes_filled": filled / n if n else 0.0,
+        "attributes_filled": filled / n if n else math.nan,
+        "attributes_kept": kept / n if n else math.nan,
         "uncategorised": sum(r.uncategorised for r in rows),
         "inconsistent_images": sum(r.inconsistent_pixels > 0 for r in rows),
     }

@@ -59,3 +59,16 @@ def test_no_category_proposed_reads_none_not_0_percent(qtbot, tmp_path: Path):
     panel = _panel(qtbot, tmp_path, {"drawn.png": [Instance(1, 3, "coat")]})
     assert "category changed vs proposed: none proposed" in panel.summary.text()
     panel.project.close()
+
+
+def test_attributes_the_model_proposed_and_nobody_changed_are_not_filled(qtbot, tmp_path: Path):
+    proposed = {"pattern": "floral", "sleeve": "long"}
+    panel = _panel(qtbot, tmp_path, {
+        "accepted.png": [Instance(1, 3, "blouse", "blouse", 0.9, dict(proposed), dict(proposed))],
+        "set.png": [Instance(1, 3, "coat", None, None, {"fabric": "denim", "fit": "loose", "sleeve": "long"})],
+    })  # fmt: skip
+    text = panel.summary.text()  # 2 instances x 6 groups: 3 slots set by a person, 2 kept
+    assert "attributes filled by a person: 25% (the model's values kept: 17%)" in text, text
+    assert _cell(panel, "accepted.png", "Attributes filled") == "0%"
+    assert _cell(panel, "set.png", "Attributes filled") == "50%"
+    panel.project.close()

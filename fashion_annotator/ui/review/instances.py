@@ -13,6 +13,7 @@ counting them; a refresh meanwhile waits for that read and then reads what moved
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -71,6 +72,9 @@ class InstanceReviewPanel(QGroupBox):
         layout.addWidget(self.summary)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
+        self.table.horizontalHeaderItem(COLUMNS.index("Attributes filled")).setToolTip(
+            "Share of the attribute slots a person set (a value the model proposed and nobody "
+            "changed is not counted: the summary gives it apart)")
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -235,8 +239,8 @@ class InstanceReviewPanel(QGroupBox):
                        f"({100 * s['category_changed_share']:.0f}%)" if s["category_proposed"] else "none proposed")
         self.summary.setText(
             f"{s['instances']} instances on {s['images']} images; category changed vs proposed: "
-            f"{of_proposed}; attributes filled: "
-            f"{100 * s['attributes_filled']:.0f}%; uncategorised: {s['uncategorised']}; images "
+            f"{of_proposed}; attributes filled by a person: {_percent(s['attributes_filled'])} (the "
+            f"model's values kept: {_percent(s['attributes_kept'])}); uncategorised: {s['uncategorised']}; images "
             f"inconsistent with their parsing mask: {s['inconsistent_images']}"
         )
         self.table.setSortingEnabled(False)
@@ -268,7 +272,7 @@ class InstanceReviewPanel(QGroupBox):
             name, QTableWidgetItem(status_name(row.status)), _Number(row.instances, str(row.instances)),
             _Number(row.category_changed, str(row.category_changed)) if row.category_proposed
             else _Number(-1, "-"),  # nothing proposed: nothing to change
-            _Number(row.attributes_filled, f"{100 * row.attributes_filled:.0f}%"),
+            _attributes_cell(row),
             _Number(row.uncategorised, str(row.uncategorised)),
             _Number(row.inconsistent_pixels, str(row.inconsistent_pixels)),
         ]  # fmt: skip
@@ -305,6 +309,21 @@ class InstanceReviewPanel(QGroupBox):
         item = self.table.item(row, 0)
         if item is not None:
             self.openImageRequested.emit(int(item.data(Qt.ItemDataRole.UserRole)))
+
+
+def _percent(share: float) -> str:
+    """``share`` (0..1) as a whole percentage, or "-" when unknown (NaN: no instances)."""
+    return f"{100 * share:.0f}%" if math.isfinite(share) else "-"
+
+
+def _attributes_cell(row: InstanceQARow) -> _Number:
+    """The Attributes filled cell: the share a person set; the model's values kept, which it
+    leaves out, in its tooltip."""
+    cell = _Number(row.attributes_filled if math.isfinite(row.attributes_filled) else -1,
+                   _percent(row.attributes_filled))  # fmt: skip
+    cell.setToolTip(f"Set by a person: {_percent(row.attributes_filled)} of the attribute slots; "
+                    f"the model's proposed values kept unchanged: {_percent(row.attributes_kept)}")  # fmt: skip
+    return cell
 
 
 def _stamp(record: ImageRecord) -> tuple:

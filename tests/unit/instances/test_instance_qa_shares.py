@@ -52,3 +52,24 @@ def test_the_share_of_categories_changed_is_of_those_proposed(project):
 def test_no_proposed_category_is_an_unknown_share_not_0(project):
     rows = [r for r in instance_qa_rows(project) if r.category_proposed == 0]
     assert math.isnan(instance_qa_summary(rows)["category_changed_share"])
+
+
+def test_attributes_filled_counts_a_persons_values_not_the_models_kept(tmp_path: Path):
+    """A proposed value left as it was is the model's work; one changed or set by hand is a
+    person's. 2 instances x 6 attribute groups = 12 slots."""
+    rng = np.random.default_rng(1)
+    path = tmp_path / "a.png"
+    Image.fromarray(rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)).save(path)
+    proposed = {"pattern": "floral", "sleeve": "long"}
+    with Project.create(tmp_path / "p", tasks=("garment", "parsing7"), user="ann") as proj:
+        image_id = proj.add_image(path).id
+        kept = Instance(1, 3, "blouse", "blouse", 0.9, dict(proposed), dict(proposed))
+        edited = Instance(2, 5, "skirt", "skirt", 0.8, {"pattern": "striped", "fabric": "denim"},
+                          {"pattern": "floral"})  # fmt: skip
+        proj.save_instances(image_id, _set([kept, edited]))
+        (row,) = instance_qa_rows(proj)
+    assert row.attributes_filled == pytest.approx(2 / 12), "striped (changed) and denim (by hand)"
+    assert row.attributes_kept == pytest.approx(2 / 12), "floral and long, as proposed"
+    s = instance_qa_summary([row])
+    assert s["attributes_filled"] == pytest.approx(2 / 12) and s["attributes_kept"] == pytest.approx(2 / 12)
+    assert math.isnan(instance_qa_summary([])["attributes_filled"]), "no instances: unknown, not 0"
