@@ -2,7 +2,8 @@
 
 :class:`ScoreTableModel` holds :class:`~fashion_annotator.qa.scores.ImageScore` rows;
 :class:`ScoreFilter` filters them by name, status and the outlier rule. Sorting uses
-:data:`SORT_ROLE` (numbers for numeric columns, unscored rows last when sorting ascending).
+:data:`SORT_ROLE` (numbers for numeric columns); a blank (an unscored row's "-") sorts last
+whichever the order, as spreadsheets sort empty cells (best first listed them above 1.000).
 """
 
 from __future__ import annotations
@@ -68,6 +69,11 @@ def header_tip(section: int, metric: str) -> str | None:
 
 def _num(value: float) -> float:
     return value if math.isfinite(value) else math.inf
+
+
+def _blank(value: object) -> bool:
+    """Whether a :data:`SORT_ROLE` value is a blank cell (:func:`_num` of NaN)."""
+    return isinstance(value, float) and math.isinf(value)
 
 
 class ScoreTableModel(QAbstractTableModel):
@@ -204,6 +210,15 @@ class ScoreFilter(QSortFilterProxyModel):
         self.beginFilterChange()
         self._outliers_only = bool(on)
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+
+    def lessThan(self, left: _Index, right: _Index) -> bool:  # noqa: N802 - Qt override
+        """As Qt compares :data:`SORT_ROLE`, but a blank (an infinite number: no score) goes
+        after every figure in both orders (Qt lists a descending sort by asking the reverse)."""
+        a, b = left.data(SORT_ROLE), right.data(SORT_ROLE)
+        blank_a, blank_b = _blank(a), _blank(b)
+        if blank_a or blank_b:
+            return (blank_b if self.sortOrder() == Qt.SortOrder.AscendingOrder else blank_a) and blank_a != blank_b
+        return super().lessThan(left, right)
 
     def filterAcceptsRow(self, source_row: int, source_parent: _Index) -> bool:  # noqa: N802
         model = self.sourceModel()

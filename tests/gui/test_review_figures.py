@@ -1,0 +1,50 @@
+"""The Review table's figures say what their columns claim: an unscored row ("-") sorts last
+whichever the order, as spreadsheets sort blanks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.review.view import ReviewView
+
+SHAPE = (30, 40)
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    """Three garment masks: two scored (1.000 and 0.5), one saved without a proposal."""
+    rng = np.random.default_rng(2)
+    mask = np.zeros(SHAPE, dtype=np.uint8)
+    mask[5:20, 5:25] = 1
+    half = mask.copy()
+    half[5:20, 15:25] = 0
+    with Project.create(tmp_path / "proj", tasks=("garment",), user="rita") as proj:
+        for name, proposal in (("same", mask), ("drawn", None), ("half", half)):
+            path = tmp_path / f"{name}.png"
+            Image.fromarray(rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)).save(path)
+            image_id = proj.add_image(path).id
+            if proposal is not None:
+                proj.save_proposal(image_id, "garment", proposal, "v1")
+            proj.save_mask(image_id, "garment", mask, seconds=10.0, actions=2, status="done")
+        yield proj
+
+
+def _column(view: ReviewView, column: int) -> list[str]:
+    return [view.proxy.index(r, column).data() for r in range(view.proxy.rowCount())]
+
+
+@pytest.mark.parametrize("column", [1, 2])
+def test_unscored_rows_sort_last_in_both_orders(qtbot, project, column: int):
+    view = ReviewView(project)
+    qtbot.addWidget(view)
+    view.table.sortByColumn(column, Qt.SortOrder.AscendingOrder)
+    assert _column(view, column)[-1] == "-", _column(view, column)
+    view.table.sortByColumn(column, Qt.SortOrder.DescendingOrder)
+    shown = _column(view, column)
+    assert shown[0] == "1.000" and shown[-1] == "-", f"best first lists the blank last: {shown}"
