@@ -81,7 +81,8 @@ def write_csv(
                     row.image_id, csv_text(row.name), csv_text(row.task), csv_text(metric),
                     _fmt(row.score), _fmt(row.pixel_accuracy), csv_text(row.reference or ""),
                     int(is_out), csv_text(row.status), csv_text(row.operator),
-                    f"{row.seconds:.1f}", row.actions, row.versions, csv_text(row.decision or ""),
+                    f"{row.seconds:.1f}" if row.effort_logged else "", row.actions if row.effort_logged else "",
+                    row.versions, csv_text(row.decision or ""),
                     csv_text(row.reason or ""), csv_text(row.reason_text), csv_text(row.problem),
                 ])  # fmt: skip
     except OSError as exc:
@@ -207,7 +208,7 @@ def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predi
             f'<div class="card"><img alt="{html.escape(row.name)}" '
             f'src="{thumbnail_data_uri(picture)}"><br><b>{html.escape(row.name)}</b> '
             f"{metric} {_fmt(row.score, score_digits(row.score, threshold))}<br>{html.escape(row.operator)}, "
-            f"{row.seconds:.0f} s, {counted(row.actions, 'action')}, {html.escape(status_name(row.status))}"
+            f"{row.effort_text}, {html.escape(status_name(row.status))}"
             f"{_decision_line(row)}</div>"
         )
     return '<div class="cards">' + "".join(cards) + "</div>"
@@ -249,7 +250,8 @@ def build_html(
         f'<tr class="{"outlier" if o else ""}"><td>{r.image_id}</td><td class="l">{esc(r.name)}'
         f"</td><td>{_fmt(r.score, score_digits(r.score, summary.threshold, 4))}</td>"
         f"<td>{_fmt(r.pixel_accuracy)}</td>"
-        f'<td class="l">{esc(r.operator)}</td><td>{r.seconds:.0f}</td><td>{r.actions}</td>'
+        f'<td class="l">{esc(r.operator)}</td><td>{f"{r.seconds:.0f}" if r.effort_logged else ""}</td>'
+        f"<td>{r.actions if r.effort_logged else ''}</td>"
         f'<td class="l">{esc(status_name(r.status))}</td><td class="l">{esc(_decision_word(r))}</td>'
         f'<td class="l">{esc(reason_label(r.reason))}</td><td class="l">{esc(r.reason_text)}</td></tr>'
         for r, o in zip(rows, out, strict=True)

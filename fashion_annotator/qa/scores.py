@@ -30,6 +30,7 @@ from fashion_annotator.core.metrics import (
     pixel_accuracy,
 )
 from fashion_annotator.core.tasks import uses_dice
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import (
@@ -40,7 +41,7 @@ from fashion_annotator.dataset.records import (
     started_from,
 )
 from fashion_annotator.qa.decisions import decision_on_latest, last_decisions
-from fashion_annotator.qa.effort import image_effort
+from fashion_annotator.qa.effort import EFFORT_SOURCES, image_effort
 from fashion_annotator.segmentation.pipeline import propose_for_image
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,10 @@ class ImageScore:
     ``score`` is NaN when there is nothing to compare with (no proposal recorded).
     ``seconds`` and ``actions`` are the image's effort up to the task's latest save (the running
     totals its versions store, :func:`~fashion_annotator.qa.effort.image_effort`: the work on
-    every task of the image until then); ``operator`` is the user of the latest version; ``saved_at`` is when the latest version was saved.
+    every task of the image until then); ``operator`` is the user of the latest version, with its
+    source when no person's work wrote it (``"carol (import)"``); ``saved_at`` is when the latest
+    version was saved. ``effort_logged`` is False when no version logged a person's effort (an
+    import's masks): ``seconds`` and ``actions`` are then unknown, shown blank, never 0 s.
     """
 
     image_id: int
@@ -109,6 +113,15 @@ class ImageScore:
     per_class_iou: np.ndarray | None = field(default=None, compare=False, repr=False)
     #: Why the row has no score although masks are saved (a file that cannot be read), or "".
     problem: str = ""
+    effort_logged: bool = True
+
+    @property
+    def effort_text(self) -> str:
+        """The effort as the Review tab and the report's cards word it: ``"30 s, 10 actions"``,
+        or ``"no effort logged"`` (:attr:`effort_logged` False)."""
+        if not self.effort_logged:
+            return "no effort logged"
+        return f"{self.seconds:.0f} s, {counted(self.actions, 'action')}"
 
 
 def metric_name(taxonomy: Taxonomy) -> str:
@@ -179,7 +192,7 @@ def _base_row(project: ProjectStore, record: ImageRecord, task: str, versions: S
         name=name,
         task=task,
         status=record.status,
-        operator=last.user,
+        operator=last.user if last.source in EFFORT_SOURCES else f"{last.user} ({last.source})",
         seconds=effort[0],
         actions=effort[1],
         versions=len(versions),
@@ -188,6 +201,7 @@ def _base_row(project: ProjectStore, record: ImageRecord, task: str, versions: S
         reason=None if decision is None else decision.reason,
         reason_text="" if decision is None else decision.text,
         problem=missing,
+        effort_logged=any(v.source in EFFORT_SOURCES for v in versions),
     )
 
 

@@ -1,5 +1,6 @@
 """The Review table's figures say what their columns claim: an unscored row ("-") sorts last
-whichever the order, as spreadsheets sort blanks."""
+whichever the order, as spreadsheets sort blanks; an imported mask reads as imported, its effort
+blank, not a person's 0 s."""
 
 from __future__ import annotations
 
@@ -48,3 +49,22 @@ def test_unscored_rows_sort_last_in_both_orders(qtbot, project, column: int):
     view.table.sortByColumn(column, Qt.SortOrder.DescendingOrder)
     shown = _column(view, column)
     assert shown[0] == "1.000" and shown[-1] == "-", f"best first lists the blank last: {shown}"
+
+
+def test_an_imported_mask_reads_as_imported_not_0_seconds(qtbot, project):
+    """carol's import: no person's effort logged, "-" (sorted last), not 0 s and 0 actions."""
+    rng = np.random.default_rng(4)
+    path = Path(project.root).parent / "imported.png"
+    Image.fromarray(rng.integers(0, 256, (*SHAPE, 3), dtype=np.uint8)).save(path)
+    image_id = project.add_image(path).id
+    with Project.open(project.root, user="carol") as other:
+        other.save_import(image_id, "garment", np.ones(SHAPE, dtype=np.uint8))
+    view = ReviewView(project)
+    qtbot.addWidget(view)
+    assert view.select_image(image_id)
+    row = view.table.currentIndex().row()
+    assert [view.proxy.index(row, c).data() for c in (3, 4, 5)] == ["carol (import)", "-", "-"]
+    assert "carol (import), no effort logged" in view.title.text()
+    for column in (4, 5):
+        view.table.sortByColumn(column, Qt.SortOrder.DescendingOrder)
+        assert _column(view, column)[-1] == "-" and "-" not in _column(view, column)[:-1]

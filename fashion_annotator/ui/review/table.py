@@ -151,16 +151,17 @@ class ScoreTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole and col == 7 and r.reason_text:
             return r.reason_text
         if role == SORT_ROLE:
-            return (r.name, _num(r.score), _num(r.pixel_accuracy), r.operator, r.seconds,
-                    r.actions, r.status, self._decision_text(r))[col]  # fmt: skip
+            logged = r.effort_logged  # an import's: unknown, blank (not 0 s of a person's work)
+            return (r.name, _num(r.score), _num(r.pixel_accuracy), r.operator, r.seconds if logged else math.inf,
+                    r.actions if logged else math.inf, r.status, self._decision_text(r))[col]  # fmt: skip
         if role == Qt.ItemDataRole.DisplayRole:
             return (
                 r.name,
                 self._score_text(r.score),
                 "-" if not math.isfinite(r.pixel_accuracy) else f"{r.pixel_accuracy:.3f}",
                 r.operator,
-                f"{r.seconds:.0f}",
-                str(r.actions),
+                f"{r.seconds:.0f}" if r.effort_logged else "-",
+                str(r.actions) if r.effort_logged else "-",
                 status_name(r.status),
                 self._decision_text(r),
             )[col]

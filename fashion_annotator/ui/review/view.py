@@ -440,7 +440,7 @@ class ReviewView(BackgroundScoring, QWidget):
         score = "-" if not math.isfinite(row.score) else f"{row.score:.3f}"
         self.title.setText(
             f"<b>{html.escape(row.name)}</b> &nbsp; {self.metric_title} {score} &nbsp; "
-            f"{html.escape(row.operator)}, {row.seconds:.0f} s, {counted(row.actions, 'action')}, {status_name(row.status).lower()}"
+            f"{html.escape(row.operator)}, {row.effort_text}, {status_name(row.status).lower()}"
         )
         self.history.setText(self._history_text(row.image_id))
         self._show_picture(row)

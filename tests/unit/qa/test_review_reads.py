@@ -15,7 +15,7 @@ from qa_synth import add_photo, square
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.qa.decisions import approve, current_decision, reject
-from fashion_annotator.qa.effort import effort_contributions, image_effort
+from fashion_annotator.qa.effort import EFFORT_SOURCES, effort_contributions, image_effort
 from fashion_annotator.qa.scores import score_masks, score_project, shown_proposal
 from fashion_annotator.qa.throughput import throughput
 
@@ -107,7 +107,9 @@ def _rows_one_by_one(project: Project, task: str) -> list[tuple]:
         decision = current_decision(project, record.id, task)
         reference, saved = shown_proposal(project, record.id, task), project.load_mask(record.id, task)
         score = math.nan if reference is None else score_masks(reference, saved, project.taxonomy(task)).score
-        out.append((record.id, record.status, versions[-1].user, image_effort(versions), len(versions),
+        last = versions[-1]  # an import's row names it: "carol (import)"
+        operator = last.user if last.source in EFFORT_SOURCES else f"{last.user} ({last.source})"
+        out.append((record.id, record.status, operator, image_effort(versions), len(versions),
                     versions[-1].created, None if decision is None else (decision.decision, decision.reason,
                     decision.text), score))  # fmt: skip
     return out
