@@ -39,10 +39,13 @@ class InstanceQARow:
     inconsistent_pixels : int
         Instance pixels whose parsing class differs from the instance's (an accessory's may
         lie on any class of :func:`~fashion_annotator.instances.model.accessory_ground`; 0 when
-        consistent or when no parsing mask is saved).
+        consistent or when no parsing mask is saved: ``parsing_saved`` tells them apart).
     attributes_kept : float
         Share of the slots that hold the model's proposed value unchanged, 0..1 (NaN as
         ``attributes_filled``).
+    parsing_saved : bool
+        Whether a parsing mask is saved to check the instances against (without one
+        ``inconsistent_pixels`` is unknown, not 0).
     """
 
     image_id: int
@@ -55,6 +58,7 @@ class InstanceQARow:
     inconsistent_pixels: int
     category_proposed: int = 0
     attributes_kept: float = 0.0
+    parsing_saved: bool = True
 
 
 def instance_qa_rows(project: Any, schema: AttributeSchema | None = None) -> list[InstanceQARow]:
@@ -90,14 +94,15 @@ def instance_qa_row(
         record.id, record.name, record.status, len(insts),
         sum(i.category is None for i in insts), sum(i.category_changed for i in insts),
         filled / slots if slots else math.nan, bad, sum(i.proposed_category is not None for i in insts),
-        kept / slots if slots else math.nan,
+        kept / slots if slots else math.nan, parsing is not None,
     )  # fmt: skip
 
 
 def instance_qa_summary(rows: list[InstanceQARow]) -> dict[str, float | int]:
     """Totals over rows: images, instances, category changes (their share of the instances
     with a proposed category, NaN when none had one), attributes filled by a person and the
-    model's proposed values kept (shares of the slots, NaN without instances)."""
+    model's proposed values kept (shares of the slots, NaN without instances), images
+    inconsistent with their parsing mask and images without one (``unchecked_images``)."""
     n = sum(r.instances for r in rows)
     changed = sum(r.category_changed for r in rows)
     proposed = sum(r.category_proposed for r in rows)
@@ -114,4 +119,5 @@ def instance_qa_summary(rows: list[InstanceQARow]) -> dict[str, float | int]:
         "attributes_kept": kept / n if n else math.nan,
         "uncategorised": sum(r.uncategorised for r in rows),
         "inconsistent_images": sum(r.inconsistent_pixels > 0 for r in rows),
+        "unchecked_images": sum(not r.parsing_saved for r in rows),
     }

@@ -72,3 +72,11 @@ def test_attributes_the_model_proposed_and_nobody_changed_are_not_filled(qtbot, 
     assert _cell(panel, "accepted.png", "Attributes filled") == "0%"
     assert _cell(panel, "set.png", "Attributes filled") == "50%"
     panel.project.close()
+
+
+def test_an_image_without_a_parsing_mask_is_not_checked_rather_than_consistent(qtbot, tmp_path: Path):
+    panel = _panel(qtbot, tmp_path, {"drawn.png": [Instance(1, 3, "coat")]})
+    assert _cell(panel, "drawn.png", "Inconsistent px") == "-"
+    text = panel.summary.text()
+    assert "images inconsistent with their parsing mask: 0 (1 without a parsing mask, not checked)" in text, text
+    panel.project.close()

@@ -242,6 +242,7 @@ class InstanceReviewPanel(QGroupBox):
             f"{of_proposed}; attributes filled by a person: {_percent(s['attributes_filled'])} (the "
             f"model's values kept: {_percent(s['attributes_kept'])}); uncategorised: {s['uncategorised']}; images "
             f"inconsistent with their parsing mask: {s['inconsistent_images']}"
+            + (f" ({s['unchecked_images']} without a parsing mask, not checked)" if s["unchecked_images"] else "")
         )
         self.table.setSortingEnabled(False)
         if changed is None:
@@ -274,7 +275,8 @@ class InstanceReviewPanel(QGroupBox):
             else _Number(-1, "-"),  # nothing proposed: nothing to change
             _attributes_cell(row),
             _Number(row.uncategorised, str(row.uncategorised)),
-            _Number(row.inconsistent_pixels, str(row.inconsistent_pixels)),
+            _Number(row.inconsistent_pixels, str(row.inconsistent_pixels)) if row.parsing_saved
+            else _Number(-1, "-"),  # no parsing mask saved: not checked
         ]  # fmt: skip
         for c, item in enumerate(cells):
             self.table.setItem(r, c, item)

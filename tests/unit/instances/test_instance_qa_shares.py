@@ -73,3 +73,15 @@ def test_attributes_filled_counts_a_persons_values_not_the_models_kept(tmp_path:
     s = instance_qa_summary([row])
     assert s["attributes_filled"] == pytest.approx(2 / 12) and s["attributes_kept"] == pytest.approx(2 / 12)
     assert math.isnan(instance_qa_summary([])["attributes_filled"]), "no instances: unknown, not 0"
+
+
+def test_without_a_parsing_mask_consistency_is_unchecked_not_0(project):
+    """Neither image has a parsing mask: nothing to check the instances against."""
+    rows = instance_qa_rows(project)
+    assert [r.parsing_saved for r in rows] == [False, False]
+    s = instance_qa_summary(rows)
+    assert s["inconsistent_images"] == 0 and s["unchecked_images"] == 2
+    image_id = rows[0].image_id
+    project.save_mask(image_id, "parsing7", np.zeros(SHAPE, np.uint8))
+    checked = {r.image_id: r for r in instance_qa_rows(project)}[image_id]
+    assert checked.parsing_saved and checked.inconsistent_pixels > 0, "instances on background"
