@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
+from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import Instance, InstanceSet
@@ -79,4 +80,18 @@ def test_an_image_without_a_parsing_mask_is_not_checked_rather_than_consistent(q
     assert _cell(panel, "drawn.png", "Inconsistent px") == "-"
     text = panel.summary.text()
     assert "images inconsistent with their parsing mask: 0 (1 without a parsing mask, not checked)" in text, text
+    panel.project.close()
+
+
+def test_a_blank_cell_sorts_last_in_both_orders(qtbot, tmp_path: Path):
+    panel = _panel(qtbot, tmp_path, {
+        "drawn.png": [Instance(1, 3, "coat")],
+        "kept.png": [Instance(1, 3, "blouse", "blouse")],
+        "changed.png": [Instance(1, 3, "pants", "skirt")],
+    })  # fmt: skip
+    column = COLUMNS.index("Category changed")
+    for order in (Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder):
+        panel.table.sortByColumn(column, order)
+        shown = [panel.table.item(r, column).text() for r in range(panel.table.rowCount())]
+        assert shown == (["0", "1", "-"] if order == Qt.SortOrder.AscendingOrder else ["1", "0", "-"]), shown
     panel.project.close()

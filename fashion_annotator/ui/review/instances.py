@@ -44,14 +44,21 @@ COLUMNS = ("Image", "Status", "Instances", "Category changed", "Attributes fille
 
 
 class _Number(QTableWidgetItem):
-    """A table cell that sorts by its number."""
+    """A table cell that sorts by its number; a blank (``value`` None, shown "-") sorts after
+    every number whichever the order, as spreadsheets sort empty cells."""
 
-    def __init__(self, value: float, text: str) -> None:
+    def __init__(self, value: float | None, text: str) -> None:
         super().__init__(text)
         self.value = value
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
-        return self.value < getattr(other, "value", 0)
+        mine, theirs = self.value, getattr(other, "value", 0)
+        if mine is None or theirs is None:
+            table = self.tableWidget()
+            order = Qt.SortOrder.AscendingOrder if table is None else table.horizontalHeader().sortIndicatorOrder()
+            # Qt sorts descending by asking ``other < self``: there the blank must be the lesser
+            return (theirs is None if order == Qt.SortOrder.AscendingOrder else mine is None) and (mine is None) != (theirs is None)
+        return mine < theirs
 
 
 class InstanceReviewPanel(QGroupBox):
@@ -272,11 +279,11 @@ class InstanceReviewPanel(QGroupBox):
         cells = [
             name, QTableWidgetItem(status_name(row.status)), _Number(row.instances, str(row.instances)),
             _Number(row.category_changed, str(row.category_changed)) if row.category_proposed
-            else _Number(-1, "-"),  # nothing proposed: nothing to change
+            else _Number(None, "-"),  # nothing proposed: nothing to change
             _attributes_cell(row),
             _Number(row.uncategorised, str(row.uncategorised)),
             _Number(row.inconsistent_pixels, str(row.inconsistent_pixels)) if row.parsing_saved
-            else _Number(-1, "-"),  # no parsing mask saved: not checked
+            else _Number(None, "-"),  # no parsing mask saved: not checked
         ]  # fmt: skip
         for c, item in enumerate(cells):
             self.table.setItem(r, c, item)
@@ -321,7 +328,7 @@ def _percent(share: float) -> str:
 def _attributes_cell(row: InstanceQARow) -> _Number:
     """The Attributes filled cell: the share a person set; the model's values kept, which it
     leaves out, in its tooltip."""
-    cell = _Number(row.attributes_filled if math.isfinite(row.attributes_filled) else -1,
+    cell = _Number(row.attributes_filled if math.isfinite(row.attributes_filled) else None,
                    _percent(row.attributes_filled))  # fmt: skip
     cell.setToolTip(f"Set by a person: {_percent(row.attributes_filled)} of the attribute slots; "
                     f"the model's proposed values kept unchanged: {_percent(row.attributes_kept)}")  # fmt: skip
