@@ -68,7 +68,9 @@ def _fmt(value: float, digits: int = 4) -> str:
 def write_csv(
     scores: Sequence[ImageScore], path: str | Path, metric: str, k: float = DEFAULT_K
 ) -> Path:
-    """Write one row per image (columns :data:`CSV_COLUMNS`), worst first; returns the path."""
+    """Write one row per image (columns :data:`CSV_COLUMNS`), worst first; returns the path.
+
+    An unscored row's score, pixel accuracy and outlier flag are blank (not 0: never judged)."""
     path = Path(path)
     rows = worst_first(scores)
     out = outlier_mask([r.score for r in rows], k)
@@ -80,7 +82,7 @@ def write_csv(
                 writer.writerow([
                     row.image_id, csv_text(row.name), csv_text(row.task), csv_text(metric),
                     _fmt(row.score), _fmt(row.pixel_accuracy), csv_text(row.reference or ""),
-                    int(is_out), csv_text(row.status), csv_text(row.operator),
+                    int(is_out) if math.isfinite(row.score) else "", csv_text(row.status), csv_text(row.operator),
                     f"{row.seconds:.1f}" if row.effort_logged else "", row.actions if row.effort_logged else "",
                     row.versions, csv_text(row.decision or ""),
                     csv_text(row.reason or ""), csv_text(row.reason_text), csv_text(row.problem),

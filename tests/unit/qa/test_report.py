@@ -38,6 +38,17 @@ def test_csv_lists_rows_worst_first(scored_project, tmp_path):
     assert rows[0]["operator"] == "alice" and rows[0]["seconds"] == "90.0"
 
 
+def test_csv_leaves_an_unscored_rows_outlier_flag_blank(scored_project, tmp_path):
+    """An image without a proposal was never judged: its outlier flag is blank, not 0 (a
+    spreadsheet's filter outlier = 0 counted it among the good masks)."""
+    project, ids = scored_project
+    path = write_csv(score_project(project, "garment"), tmp_path / "t.csv", "Dice", k=1.0)
+    with path.open(newline="") as fh:
+        rows = {int(r["image_id"]): r for r in csv.DictReader(fh)}
+    assert (rows[ids["unproposed"]]["score"], rows[ids["unproposed"]]["outlier"]) == ("", "")
+    assert rows[ids["same"]]["outlier"] == "0" and rows[ids["disjoint"]]["outlier"] == "1"
+
+
 def test_html_report_is_self_contained(scored_project):
     project, ids = scored_project
     reject(project, ids["disjoint"], "garment", "model_error", "all wrong")
