@@ -58,6 +58,7 @@ __all__ = [
     "predictor_cache_key",
     "reference_mask",
     "rescore_with_model",
+    "saved_by",
     "score_masks",
     "score_project",
     "shown_proposal",
@@ -182,7 +183,6 @@ def _base_row(project: ProjectStore, record: ImageRecord, task: str, versions: S
     """The unscored row of an image with saved ``versions`` of ``task`` (and its latest
     decision on the task)."""
     last = versions[-1]
-    effort = image_effort(versions)
     decision = decision_on_latest(last_decision, versions)
     name = display_name(record.name, project.root)
     # a photo referenced in place and since moved: nobody can review the mask over it
@@ -192,17 +192,29 @@ def _base_row(project: ProjectStore, record: ImageRecord, task: str, versions: S
         name=name,
         task=task,
         status=record.status,
-        operator=last.user if last.source in EFFORT_SOURCES else f"{last.user} ({last.source})",
-        seconds=effort[0],
-        actions=effort[1],
         versions=len(versions),
         saved_at=last.created,
         decision=None if decision is None else decision.decision,
         reason=None if decision is None else decision.reason,
         reason_text="" if decision is None else decision.text,
         problem=missing,
-        effort_logged=any(v.source in EFFORT_SOURCES for v in versions),
+        **saved_by(versions),
     )
+
+
+def saved_by(versions: Sequence[MaskVersion]) -> dict[str, Any]:
+    """The fields of a row that follow the task's saved ``versions`` (oldest first, at least
+    one): ``operator`` (the latest version's user, with its source when no person's work wrote
+    it: ``"carol (import)"``), ``seconds``, ``actions`` and ``effort_logged``
+    (:class:`ImageScore`)."""
+    last = versions[-1]
+    seconds, actions = image_effort(versions)
+    return {
+        "operator": last.user if last.source in EFFORT_SOURCES else f"{last.user} ({last.source})",
+        "seconds": seconds,
+        "actions": actions,
+        "effort_logged": any(v.source in EFFORT_SOURCES for v in versions),
+    }
 
 
 def _scored(row: ImageScore, reference: np.ndarray | None, saved: np.ndarray | None,

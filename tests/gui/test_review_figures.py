@@ -4,6 +4,7 @@ blank, not a person's 0 s."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.qa.scores import MODEL
 from fashion_annotator.ui.review.view import ReviewView
 
 SHAPE = (30, 40)
@@ -68,3 +70,20 @@ def test_an_imported_mask_reads_as_imported_not_0_seconds(qtbot, project):
     for column in (4, 5):
         view.table.sortByColumn(column, Qt.SortOrder.DescendingOrder)
         assert _column(view, column)[-1] == "-" and "-" not in _column(view, column)[:-1]
+
+
+def test_a_save_since_a_re_score_shows_who_saved_it_and_their_time(qtbot, project):
+    """Against the current model, a row whose image got a new version since the re-score named
+    the old version's operator and time beside "version 2 (olga) saved since this score"."""
+    view = ReviewView(project)
+    qtbot.addWidget(view)
+    rows = [replace(r, reference=MODEL) for r in view.model.rows()]
+    image_id = rows[0].image_id
+    with Project.open(project.root, user="olga") as olga:
+        olga.save_mask(image_id, "garment", np.ones(SHAPE, dtype=np.uint8), seconds=55.0, actions=9)
+    view._model_rows[view.task] = (rows, "key", "model")  # noqa: SLF001 - as a re-score leaves them
+    view.reference.setCurrentIndex(1)
+    assert view.reference.currentData() == MODEL and view.select_image(image_id)
+    row = view.table.currentIndex().row()
+    assert [view.proxy.index(row, c).data() for c in (3, 4, 5)] == ["olga", "55", "9"]
+    assert "olga, 55 s, 9 actions" in view.title.text()

@@ -51,6 +51,7 @@ from fashion_annotator.qa.scores import (
     ImageScore,
     ScoreMemo,
     metric_name,
+    saved_by,
     score_project,
     shown_proposal,
     worst_first,
@@ -372,7 +373,7 @@ class ReviewView(BackgroundScoring, QWidget):
                  status: str) -> ImageScore:  # fmt: skip
         if len(versions) != row.versions and versions:
             latest = versions[-1]
-            row = replace(row, versions=len(versions), saved_at=latest.created, score=float("nan"),
+            row = replace(row, versions=len(versions), saved_at=latest.created, score=float("nan"), **saved_by(versions),
                           pixel_accuracy=float("nan"), per_class_iou=None,
                           problem=f"version {latest.version} ({latest.user}) saved since this score: re-score to compare it")  # fmt: skip
         last = decisions.decision_on_latest(last_decision, versions)
