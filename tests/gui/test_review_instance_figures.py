@@ -72,6 +72,9 @@ def test_attributes_the_model_proposed_and_nobody_changed_are_not_filled(qtbot, 
     assert "attributes filled by a person: 25% (the model's values kept: 17%)" in text, text
     assert _cell(panel, "accepted.png", "Attributes filled") == "0%"
     assert _cell(panel, "set.png", "Attributes filled") == "50%"
+    tip = panel.table.model().headerData(COLUMNS.index("Attributes filled"), Qt.Orientation.Horizontal,
+                                         Qt.ItemDataRole.ToolTipRole)  # fmt: skip
+    assert "a person set" in tip
     panel.project.close()
 
 

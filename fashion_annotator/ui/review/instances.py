@@ -79,9 +79,10 @@ class InstanceReviewPanel(QGroupBox):
         layout.addWidget(self.summary)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
-        self.table.horizontalHeaderItem(COLUMNS.index("Attributes filled")).setToolTip(
+        self.table.model().setHeaderData(
+            COLUMNS.index("Attributes filled"), Qt.Orientation.Horizontal,
             "Share of the attribute slots a person set (a value the model proposed and nobody "
-            "changed is not counted: the summary gives it apart)")
+            "changed is not counted: the summary gives it apart)", Qt.ItemDataRole.ToolTipRole)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
