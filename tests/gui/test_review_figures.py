@@ -1,6 +1,6 @@
 """The Review table's figures say what their columns claim: an unscored row ("-") sorts last
 whichever the order, as spreadsheets sort blanks; an imported mask reads as imported, its effort
-blank, not a person's 0 s."""
+blank, not a person's 0 s; two empty masks have no foreground pixels, not 1."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.qa.scores import MODEL
+from fashion_annotator.ui.review.image import AgreementViewer
 from fashion_annotator.ui.review.view import ReviewView
 
 SHAPE = (30, 40)
@@ -87,3 +88,18 @@ def test_a_save_since_a_re_score_shows_who_saved_it_and_their_time(qtbot, projec
     row = view.table.currentIndex().row()
     assert [view.proxy.index(row, c).data() for c in (3, 4, 5)] == ["olga", "55", "9"]
     assert "olga, 55 s, 9 actions" in view.title.text()
+
+
+def test_two_empty_masks_read_no_foreground_not_1_pixel(qtbot):
+    """A photo without a garment, its mask saved empty as proposed: the caption counted "of 1
+    foreground pixels"."""
+    viewer = AgreementViewer()
+    qtbot.addWidget(viewer)
+    empty = np.zeros(SHAPE, dtype=np.uint8)
+    colors = np.array([[0, 0, 0], [255, 0, 0]], dtype=np.uint8)
+    viewer.show_image(np.zeros((*SHAPE, 3), dtype=np.uint8), empty, empty, colors, "Proposal")
+    assert viewer.counts.text() == "no foreground pixels in either mask"
+    mask = empty.copy()
+    mask[0:10, 0:10] = 1
+    viewer.show_image(np.zeros((*SHAPE, 3), dtype=np.uint8), mask, empty, colors, "Proposal")
+    assert viewer.counts.text() == "saved mask only 100.0%  proposal only 0.0%  of 100 foreground pixels"

@@ -233,11 +233,13 @@ class AgreementViewer(QWidget):
         self._sync(self.saved_view, self.model_view)
         self.model_caption.setText(reference_name)
         counts = overlay.category_counts(labels)
-        total = max(counts["agree"] + counts["missed"] + counts["extra"] + counts["confused"], 1)
-        # named as the legend names them ("missed / extra" read as the saved mask's faults)
+        total = counts["agree"] + counts["missed"] + counts["extra"] + counts["confused"]
+        # named as the legend names them ("missed / extra" read as the saved mask's faults); none
+        # when both masks are empty (a photo without a garment)
         self.counts.setText(
             f"saved mask only {100 * counts['missed'] / total:.1f}%  {reference_name.lower()} only "
-            f"{100 * counts['extra'] / total:.1f}%  of {total} foreground pixels"
+            f"{100 * counts['extra'] / total:.1f}%  of {total} foreground pixels" if total
+            else "no foreground pixels in either mask"
         )
         self.has_image = True
         self.stack.setCurrentIndex(1 if self.mode == OVERLAY else 2)
