@@ -272,8 +272,11 @@ class ExportSummary:
         if unfinished:  # the latest mask of every image goes out: say which are not finished
             head += f"; not finished: {', '.join(unfinished)}"
         lines = [head, *(f"  {name}: {problem}" for name, problem in self.errors), *self.notes]
-        if self.renamed:
-            lines.append(f"{counted(len(self.renamed), 'image')} written under another name (another image has or shares theirs):")
+        if self.renamed:  # a stem the format cannot write is not the start of the one written
+            why = "another image has or shares theirs"
+            if any(not stem.startswith(f"{Path(name).stem}-") for name, stem in self.renamed):
+                why += ", or the format cannot write a character of it"
+            lines.append(f"{counted(len(self.renamed), 'image')} written under another name ({why}):")
             lines.extend(f"  {name} -> {stem}" for name, stem in self.renamed)
         return lines
 
@@ -497,7 +500,11 @@ def note_without_mask(project: Project, record: ImageRecord, task: str | None, s
 
 
 def masked_images(
-    project: Project, task: str, summary: ExportSummary, progress: Progress | None = None
+    project: Project,
+    task: str,
+    summary: ExportSummary,
+    progress: Progress | None = None,
+    carry: Callable[[str], str] | None = None,
 ) -> Iterator[tuple[ImageRecord, str, np.ndarray]]:
     """``(record, unique export stem, latest mask)`` of each image with a mask for ``task``.
 
@@ -506,11 +513,13 @@ def masked_images(
     loop body and calls :meth:`ExportSummary.take_back`, see :func:`export_each`) is listed in
     ``summary.errors`` and the export goes on; each one yielded is counted as exported.
     ``progress(done, total)`` is called after each image of the project. At the end, the images
-    written under another stem are listed in the export (:meth:`ExportSummary.write_names`).
+    written under another stem are listed in the export (:meth:`ExportSummary.write_names`);
+    ``carry``: how the format writes a stem (see
+    :func:`~fashion_annotator.dataset.formats.names.export_stems`).
     """
     project.taxonomy(task)
     records = project.images()
-    stems = export_stems(records)
+    stems = export_stems(records, carry)
     root = Path(project.root)
     for done, record in enumerate(records, 1):
         changed = referenced_photo_changed(record, root)

@@ -18,6 +18,8 @@ Export writes ``OUT/annotations.xml`` (with the task's labels in ``<meta>``) and
 under ``OUT/images/``. ``shapes="polygon"`` (default) writes one ``<polygon>`` per region,
 holes cut in through a zero-width bridge (keyhole); ``shapes="mask"`` writes one ``<mask>``
 per class (exact). Coordinates: pixel ``(row r, col c)`` spans ``[c, c + 1] x [r, r + 1]``.
+A photo whose name holds a character XML 1.0 cannot (a control character) is written as
+``STEM-ID`` with ``_`` for it (:func:`~fashion_annotator.dataset.formats.names.xml_stem`).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from fashion_annotator.dataset.formats.common import (
     prepare_export_folder,
     refuse_special,
 )
+from fashion_annotator.dataset.formats.names import xml_stem
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
     check_shapes,
@@ -239,7 +242,7 @@ def export_cvat(
     root = ET.Element("annotations")
     ET.SubElement(root, "version").text = "1.1"
     nodes: list[ET.Element] = []
-    for record, photo, mask in exported_images(project, task, summary, out / "images", progress):
+    for record, photo, mask in exported_images(project, task, summary, out / "images", progress, xml_stem):
         node = ET.Element(
             "image",
             {"id": str(len(nodes)), "name": photo, "width": str(record.width),

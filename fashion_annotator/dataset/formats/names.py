@@ -18,7 +18,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -39,6 +39,25 @@ EXPORT_NAMES = "export_names.json"
 file name and content hash, so that an import finds that photo in any project."""
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+"""Characters XML 1.0 cannot hold, not even as a character reference."""
+_EDGE_SPACE = re.compile(r"^\s+|\s+$")
+_LINE_BREAK = re.compile("[\n\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+"""What ``str.splitlines`` breaks a line at."""
+
+
+def xml_stem(stem: str) -> str:
+    """``stem`` as an XML attribute can hold it: control characters (but tab, line feed and
+    carriage return, which are escaped) replaced by ``_``. One such character in a CVAT
+    ``annotations.xml`` makes the whole file not well-formed: CVAT reads none of it."""
+    return _NOT_XML.sub("_", stem)
+
+
+def line_stem(stem: str) -> str:
+    """``stem`` as a line of a list file (VOC ``ImageSets``) can hold it: line breaks and
+    whitespace at either end (which readers strip from each line) replaced by ``_``."""
+    return _EDGE_SPACE.sub(lambda m: "_" * len(m.group()), _LINE_BREAK.sub("_", stem))
 
 
 class _Named(Protocol):
@@ -264,7 +283,7 @@ def _came_from(record: ImageRecord, folder: str) -> bool:
     return f"_{record.source}".endswith(storable_name(f"_{folder}/{record.stem}{suffix}"))
 
 
-def export_stems(records: Iterable[_Named]) -> dict[int, str]:
+def export_stems(records: Iterable[_Named], carry: Callable[[str], str] | None = None) -> dict[int, str]:
     """A unique file stem per image for exports, its stored name's stem where it can.
 
     An image gets its id appended (``look-25``; then a count, until unused) when its stem is
@@ -275,7 +294,9 @@ def export_stems(records: Iterable[_Named]) -> dict[int, str]:
     ``STEM-ID``; the export lists each one in :data:`EXPORT_NAMES` (:func:`write_export_names`),
     which an import reads it back by (:func:`find_by_name`). The stem of that list itself
     (``export_names``) is never an image's: a labelme export wrote the photo ``export_names.jpg``'s
-    annotation as ``export_names.json`` and the list over it.
+    annotation as ``export_names.json`` and the list over it. ``carry`` gives a stem as the
+    format can write it (:func:`xml_stem`, :func:`line_stem`); an image whose stem it changes
+    is written under the carried stem with its id, listed the same way.
     """
     records = list(records)
     by_id = {r.id: r for r in records}
@@ -284,9 +305,10 @@ def export_stems(records: Iterable[_Named]) -> dict[int, str]:
     stems: dict[int, str] = {}
     used: set[str] = {Path(EXPORT_NAMES).stem.casefold()}
     for record in records:
-        base = stem = Path(record.name).stem
+        own_stem = Path(record.name).stem
+        base = stem = own_stem if carry is None else carry(own_stem)
         n = 0
-        while nfc(stem).casefold() in used or (n == 0 and shared[nfc(record.stem)] > 1) or (
+        while nfc(stem).casefold() in used or (n == 0 and (shared[nfc(record.stem)] > 1 or stem != own_stem)) or (
             n and (nfc(stem).casefold() in own or _misread(stem, record, by_id))
         ):
             n += 1

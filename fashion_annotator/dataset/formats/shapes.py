@@ -304,15 +304,17 @@ def exported_images(
     summary: ExportSummary,
     photo_dir: Path,
     progress: Progress | None = None,
+    carry: Callable[[str], str] | None = None,
 ) -> Iterator[tuple[ImageRecord, str, np.ndarray]]:
     """``(record, exported photo name, mask)`` per image with a mask of ``task``.
 
-    Each photo is copied to ``photo_dir/STEM.ext`` (a unique stem per image) before it is
-    yielded; one that cannot be copied is listed in ``summary.errors`` and not yielded;
-    ``progress(done, total)`` counts the project's images, skipped ones included.
+    Each photo is copied to ``photo_dir/STEM.ext`` (a unique stem per image, as ``carry``
+    lets the format write it: :func:`~fashion_annotator.dataset.formats.names.export_stems`)
+    before it is yielded; one that cannot be copied is listed in ``summary.errors`` and not
+    yielded; ``progress(done, total)`` counts the project's images, skipped ones included.
     """
     photo_dir.mkdir(parents=True, exist_ok=True)
-    for record, stem, mask in masked_images(project, task, summary, progress):
+    for record, stem, mask in masked_images(project, task, summary, progress, carry):
         photo = f"{stem}{record.path.suffix}"
         try:
             summary.upright += copy_upright(record.path, photo_dir / photo, record.shape)

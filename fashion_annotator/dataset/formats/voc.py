@@ -20,7 +20,10 @@ label map may list more). ``SegmentationObject/`` is not read (the instances are
 for class masks).
 
 Export writes the same layout with the VOC colour map (so VOC viewers show the standard
-colours) and the photos under ``JPEGImages/`` (keeping their own suffix). Exact both ways.
+colours) and the photos under ``JPEGImages/`` (keeping their own suffix). Exact both ways. A
+photo whose stem a line of ``ImageSets`` cannot hold (a line break, whitespace at either end,
+which VOC readers strip) is written as ``STEM-ID`` with ``_`` for those characters
+(:func:`~fashion_annotator.dataset.formats.names.line_stem`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from fashion_annotator.dataset.formats.common import (
     prepare_export_folder,
     require_folder,
 )
+from fashion_annotator.dataset.formats.names import line_stem
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
     check_shapes,
@@ -278,7 +282,7 @@ def export_voc(
     palette = voc_colormap()
     summary = ExportSummary(out)
     stems = []
-    for record, photo, mask in exported_images(project, task, summary, out / PHOTO_DIR, progress):
+    for record, photo, mask in exported_images(project, task, summary, out / PHOTO_DIR, progress, line_stem):
         stem = Path(photo).stem
         try:
             atomic_write_bytes(out / CLASS_DIR / f"{stem}.png", encode_mask_png(mask, palette))
