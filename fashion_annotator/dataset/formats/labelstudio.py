@@ -23,13 +23,17 @@ Export writes ``OUT/tasks.json`` and the photos under ``OUT/images/``; ``data.im
 (point a local-files storage with document root ``OUT`` at it, or import as pre-annotations),
 so ``#``, ``%``, ``?``, spaces and control characters in a name survive the round trip.
 ``shapes="mask"`` (default, exact) writes one brush region per class, ``shapes="polygon"``
-one polygon per region with holes cut in through a zero-width bridge.
+one polygon per region with holes cut in through a zero-width bridge. ``OUT/label_config.xml``
+is the labeling interface those results belong to (the project's Settings > Labeling
+Interface > Code): Label Studio shows and converts a result only through a control tag named as
+its ``from_name`` that lists its label, which nothing else in the export names.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import xml.etree.ElementTree as ET
 from collections import Counter
 from pathlib import Path
 from urllib.parse import parse_qs, quote, unquote, urlparse
@@ -59,6 +63,9 @@ from fashion_annotator.dataset.formats.shapes import (
 from fashion_annotator.dataset.store import Project
 
 TASKS_JSON = "tasks.json"
+LABEL_CONFIG = "label_config.xml"
+_CONTROLS = {"brushlabels": ("BrushLabels", "tag"), "polygonlabels": ("PolygonLabels", "label")}
+"""The control tag and its name (a result's ``from_name``) of each result type an export writes."""
 PAINTED = ("brushlabels", "polygonlabels", "rectanglelabels", "ellipselabels")
 """The result types that paint pixels; the others (``keypointlabels``, ``choices``...) are
 left out and named in the summary."""
@@ -312,7 +319,7 @@ def _result(kind: str, n: int, record, label: str, value: dict) -> dict:
     return {
         "id": f"fa{record.id}_{n}",
         "type": kind,
-        "from_name": "tag" if kind == "brushlabels" else "label",
+        "from_name": _CONTROLS[kind][1],
         "to_name": "image",
         "original_width": record.width,
         "original_height": record.height,
@@ -320,6 +327,19 @@ def _result(kind: str, n: int, record, label: str, value: dict) -> dict:
         "origin": "manual",
         "value": {**value, kind: [label]},
     }
+
+
+def label_config(names: list[str] | tuple[str, ...], colors: np.ndarray, kind: str) -> str:
+    """The Label Studio labeling interface of an export's results of ``kind``: the photo
+    (``$image``) and one labels control listing every class but the background."""
+    view = ET.Element("View")
+    ET.SubElement(view, "Image", {"name": "image", "value": "$image", "zoom": "true"})
+    tag, name = _CONTROLS[kind]
+    control = ET.SubElement(view, tag, {"name": name, "toName": "image"})
+    for label, color in zip(names[1:], colors[1:], strict=True):
+        ET.SubElement(control, "Label", {"value": label, "background": "#{:02x}{:02x}{:02x}".format(*color)})
+    ET.indent(view)
+    return ET.tostring(view, encoding="unicode") + "\n"
 
 
 def export_labelstudio(
@@ -331,9 +351,10 @@ def export_labelstudio(
     shapes: str = "mask",
     tolerance: float = DEFAULT_TOLERANCE,
 ) -> ExportSummary:
-    """Write ``OUT/tasks.json`` (Label Studio JSON) and ``OUT/images/``."""
+    """Write ``OUT/tasks.json`` (Label Studio JSON), ``OUT/label_config.xml`` and ``OUT/images/``."""
     check_shapes(shapes, "labelstudio")
-    names = project.taxonomy(task).names
+    taxonomy = project.taxonomy(task)
+    names = taxonomy.names
     out = prepare_export_folder(project, out)
     summary = ExportSummary(out)
     tasks = []
@@ -359,4 +380,6 @@ def export_labelstudio(
         )
     with closing_files(summary):
         atomic_write_text(out / TASKS_JSON, json.dumps(tasks))
+        kind = "brushlabels" if shapes == "mask" else "polygonlabels"
+        atomic_write_text(out / LABEL_CONFIG, label_config(names, taxonomy.colors, kind))
     return summary
