@@ -430,7 +430,9 @@ def import_coco_instances(
                 summary.unchanged += 1
                 continue
             parsing = _parsing_to_save(project, record.id, iset, ground, overwrite, where)
-            if _save(project, record.id, iset, parsing):
+            saved_mask = _save(project, record.id, iset, parsing)
+            summary.instances += 1
+            if saved_mask:
                 summary.masks += 1
             elif parsing is not None:
                 unfinished += 1

@@ -99,6 +99,9 @@ class ImportSummary:
     existing: int = 0
     masks: int = 0
     unchanged: int = 0
+    #: Images whose garment instances were saved (``coco-instances``; a parsing mask saved
+    #: with them counts in ``masks`` too).
+    instances: int = 0
     errors: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     without_mask: list[str] = field(default_factory=list)
@@ -133,13 +136,13 @@ class ImportSummary:
     @property
     def empty(self) -> bool:
         """Whether the source held nothing to import: no photo, no mask, no refused file."""
-        return not (self.added or self.existing or self.masks or self.unchanged or self.errors)
+        return not (self.added or self.existing or self.masks or self.unchanged or self.instances or self.errors)
 
     def lines(self) -> list[str]:
         """Human-readable summary: one line of totals, then one line per refused file."""
         masks = "" if self.photos_only else (
             f"{counted(self.masks, 'mask')} saved, {counted(self.unchanged, 'mask')} unchanged, "
-        )
+        ) + (f"instances of {counted(self.instances, 'image')} saved, " if self.instances else "")
         head = (
             f"{counted(self.added, 'photo')} added, {self.existing} already present, {masks}"
             f"{counted(len(self.errors), 'file')} refused"
