@@ -5,14 +5,20 @@ cutout (the photo with the background made transparent). The colour under fully 
 pixels is black, not the photo's: a viewer that drops alpha would show the backdrop, the
 mannequin or a model's face, and the files are smaller; partly transparent edge pixels keep
 the photo's colour. A cutout re-imports as the same mask.
+
+The loader converts a photo's colours to sRGB through its embedded profile (Adobe RGB, CMYK...),
+so a cutout carries an sRGB profile: an application that takes an untagged file for its own
+working space (Photoshop set to Adobe RGB) shows it in the photo's colours too.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.core.guided import SOFT_EDGE_PX, soft_edge_alpha
@@ -109,11 +115,17 @@ CUTOUT_PNG_LEVEL = 3
 CUTOUT_EDGES = ("soft", "hard")
 
 
+@lru_cache(maxsize=1)
+def srgb_icc() -> bytes:
+    """The ICC profile embedded in every cutout: sRGB, the space the loader decodes photos to."""
+    return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+
+
 def export_cutouts(
     project: Project, out: str | Path, task: str, progress: Progress | None = None, edges: str = "soft"
 ) -> ExportSummary:
     """Write ``OUT/STEM.png``: the upright photo, alpha > 0 exactly where the mask is not
-    background; with ``edges="soft"`` the mask's pixels within
+    background, tagged sRGB (:func:`srgb_icc`); with ``edges="soft"`` the mask's pixels within
     :data:`~fashion_annotator.core.guided.SOFT_EDGE_PX` of its edge are partly transparent as the
     photo's colours say (anti-aliased, hair and fur fade), else alpha is 0 / 255. The colour of
     every pixel with alpha 0 is black (none of the photo is left under the transparency)."""
@@ -128,8 +140,9 @@ def export_cutouts(
             raise ValueError(f"photo {rgb.shape[:2]} differs from its mask {mask.shape}")
         alpha = soft_edge_alpha(rgb, mask, SOFT_EDGE_PX if edges == "soft" else 0)
         rgb = np.where((alpha > 0)[..., None], rgb, np.uint8(0))
+        options: dict[str, Any] = {"compress_level": CUTOUT_PNG_LEVEL, "icc_profile": srgb_icc()}
         with atomic_path(out / f"{stem}.png") as tmp:
-            Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG", compress_level=CUTOUT_PNG_LEVEL)
+            Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG", **options)
 
     export_each(project, task, summary, write, progress)
     return summary
