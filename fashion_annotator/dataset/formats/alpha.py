@@ -8,11 +8,13 @@ the photo's colour. A cutout re-imports as the same mask.
 
 The loader converts a photo's colours to sRGB through its embedded profile (Adobe RGB, CMYK...),
 so a cutout carries an sRGB profile: an application that takes an untagged file for its own
-working space (Photoshop set to Adobe RGB) shows it in the photo's colours too.
+working space (Photoshop set to Adobe RGB) shows it in the photo's colours too. It keeps the
+photo's resolution (dots per inch), so it lands on its photo at the same size when placed.
 """
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from PIL import Image, ImageCms
 
 from fashion_annotator.core.atomic import atomic_path
 from fashion_annotator.core.guided import SOFT_EDGE_PX, soft_edge_alpha
-from fashion_annotator.core.images import load_image
+from fashion_annotator.core.images import ImageLoadError, load_image, open_image_file
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -115,17 +117,50 @@ CUTOUT_PNG_LEVEL = 3
 CUTOUT_EDGES = ("soft", "hard")
 
 
+#: EXIF orientations that turn the photo a quarter (its x and y resolutions swap upright).
+_QUARTER_TURNS = frozenset({5, 6, 7, 8})
+_TIFF_X_RESOLUTION = 282
+
+
 @lru_cache(maxsize=1)
 def srgb_icc() -> bytes:
     """The ICC profile embedded in every cutout: sRGB, the space the loader decodes photos to."""
     return bytes(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
 
 
+def photo_dpi(path: Path) -> tuple[float, float] | None:
+    """The photo's ``(x, y)`` resolution in dots per inch as it stands upright (EXIF orientation
+    applied), read from its header; None when the file gives none (or no usable one).
+    """
+    try:
+        im, _ = open_image_file(path, decode=False)
+    except (ImageLoadError, OSError):
+        return None
+    with im:
+        dpi = im.info.get("dpi")
+        if im.format == "TIFF" and _TIFF_X_RESOLUTION not in getattr(im, "tag_v2", {}):
+            dpi = None  # Pillow says 1 dpi for a TIFF without resolution tags
+        try:
+            orientation = im.getexif().get(0x0112, 1)
+        except Exception:  # a broken EXIF block: the photo loaded as it stands
+            orientation = 1
+    if not isinstance(dpi, tuple) or len(dpi) != 2:
+        return None
+    try:
+        x, y = float(dpi[0]), float(dpi[1])
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not (math.isfinite(x) and math.isfinite(y) and x > 0 and y > 0):
+        return None
+    return (y, x) if orientation in _QUARTER_TURNS else (x, y)
+
+
 def export_cutouts(
     project: Project, out: str | Path, task: str, progress: Progress | None = None, edges: str = "soft"
 ) -> ExportSummary:
     """Write ``OUT/STEM.png``: the upright photo, alpha > 0 exactly where the mask is not
-    background, tagged sRGB (:func:`srgb_icc`); with ``edges="soft"`` the mask's pixels within
+    background, tagged sRGB (:func:`srgb_icc`) with the photo's resolution
+    (:func:`photo_dpi`); with ``edges="soft"`` the mask's pixels within
     :data:`~fashion_annotator.core.guided.SOFT_EDGE_PX` of its edge are partly transparent as the
     photo's colours say (anti-aliased, hair and fur fade), else alpha is 0 / 255. The colour of
     every pixel with alpha 0 is black (none of the photo is left under the transparency)."""
@@ -141,6 +176,9 @@ def export_cutouts(
         alpha = soft_edge_alpha(rgb, mask, SOFT_EDGE_PX if edges == "soft" else 0)
         rgb = np.where((alpha > 0)[..., None], rgb, np.uint8(0))
         options: dict[str, Any] = {"compress_level": CUTOUT_PNG_LEVEL, "icc_profile": srgb_icc()}
+        dpi = photo_dpi(project.image_path(record.id))
+        if dpi is not None:
+            options["dpi"] = dpi
         with atomic_path(out / f"{stem}.png") as tmp:
             Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG", **options)
 

@@ -1,4 +1,5 @@
-"""Cutouts as a studio delivers them: colours a colour-managed application shows right."""
+"""Cutouts as a studio delivers them: colours a colour-managed application shows right, the
+photo's resolution kept, EXIF-rotated photos upright with their masks."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import io
 from pathlib import Path
 
 import numpy as np
+import pytest
 from icc_synth import rgb_profile
 from PIL import Image, ImageCms
 
@@ -69,3 +71,46 @@ def test_a_cutout_of_an_adobe_rgb_photo_shows_its_colours_in_a_colour_managed_ap
     seen_photo, seen_cut = _as_seen(photo), _as_seen(tmp_path / "cut" / "coat.png")
     garment = np.asarray(cut)[..., 3] == 255
     assert np.abs(seen_cut[garment] - seen_photo[garment]).max() <= 2
+
+
+@pytest.mark.parametrize("orientation", [1, 6, 8])
+def test_a_cutout_keeps_the_photos_resolution_as_it_stands_upright(
+    project: Project, tmp_path: Path, orientation: int
+) -> None:
+    """A 300 x 200 dpi studio photo gave a cutout without resolution (read as 72 dpi), which a
+    retoucher's Place put on the photo 4 times too large; a quarter-turned photo's resolutions
+    swap as its sides do."""
+    rgb, mask = _garment()
+    stored = Image.fromarray(rgb)
+    if orientation == 6:
+        stored = stored.transpose(Image.Transpose.ROTATE_90)
+    elif orientation == 8:
+        stored = stored.transpose(Image.Transpose.ROTATE_270)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    turned = orientation != 1
+    photo = tmp_path / "src" / "jacket.jpg"
+    photo.parent.mkdir()
+    stored.save(photo, quality=98, dpi=(200, 300) if turned else (300, 200), exif=exif.tobytes())
+
+    cut = _export(project, tmp_path, photo, mask)
+
+    assert cut.size == (SHAPE[1], SHAPE[0])
+    assert np.array_equal(np.asarray(cut)[..., 3] > 0, mask > 0)
+    assert cut.info.get("dpi") == pytest.approx((300, 200), abs=0.01)
+
+
+@pytest.mark.parametrize("name", ["skirt.png", "skirt.tif"])
+def test_a_photo_without_a_resolution_gives_a_cutout_without_one(
+    project: Project, tmp_path: Path, name: str
+) -> None:
+    """Nothing is made up: no resolution in the photo, none in its cutout (Pillow reads a TIFF
+    without resolution tags as 1 dpi, which would have put a cutout at 1152 inches wide)."""
+    rgb, mask = _garment()
+    photo = tmp_path / "src" / name
+    photo.parent.mkdir()
+    Image.fromarray(rgb).save(photo)
+
+    cut = _export(project, tmp_path, photo, mask)
+
+    assert "dpi" not in cut.info
