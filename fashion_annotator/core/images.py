@@ -404,8 +404,8 @@ def load_image(path: str | Path) -> ImageData:
     -----
     EXIF orientation is applied. CMYK, grayscale and palette images are converted to RGB;
     16-bit images are scaled to 8 bits by keeping the high byte (never clipped). Colours
-    described by an embedded ICC profile (Adobe RGB, ProPhoto, Display P3, CMYK) are converted
-    to sRGB (:func:`~fashion_annotator.core.colour_profiles.to_srgb`).
+    described by an embedded ICC profile (Adobe RGB, ProPhoto, Display P3, CMYK, 8-bit grey) are
+    converted to sRGB (:func:`~fashion_annotator.core.colour_profiles.to_srgb`).
     """
     im, path = open_image_file(path, decode=False)
     with im:
@@ -465,14 +465,15 @@ def _decode_jpeg_cv(im: Image.Image, path: Path) -> np.ndarray | None:
         return None
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
     if im.info.get("icc_profile"):
-        rgb = _profile_to_srgb(rgb, im.info["icc_profile"], path)
+        rgb = _profile_to_srgb(rgb, im.info["icc_profile"], path, grey=im.mode == "L")
     return _orient_cv(rgb, _exif_orientation(im))
 
 
-def _profile_to_srgb(rgb: np.ndarray, icc: bytes, path: Path) -> np.ndarray:
+def _profile_to_srgb(rgb: np.ndarray, icc: bytes, path: Path, *, grey: bool = False) -> np.ndarray:
     """``rgb`` ``(H, W, 3) uint8`` decoded by OpenCV, converted to sRGB through the photo's
-    embedded profile ``icc`` when it needs it (:func:`to_srgb`, as Pillow-decoded photos)."""
-    photo = Image.fromarray(rgb)
+    embedded profile ``icc`` when it needs it (:func:`to_srgb`, as Pillow-decoded photos);
+    ``grey``: a grey JPEG, whose grey profile applies to its one channel."""
+    photo = Image.fromarray(rgb[..., 0] if grey else rgb)
     photo.info["icc_profile"] = icc
     managed = to_srgb(photo, path)
     return rgb if managed is photo else np.array(managed, dtype=np.uint8)

@@ -3,7 +3,8 @@
 - :func:`rgb_profile`: a matrix/TRC RGB display profile; :data:`ADOBE_RGB` gives the Adobe RGB
   (1998) primaries (D50-adapted) and gamma 2.2;
 - :func:`cmyk_profile`: a CMYK output profile whose ``A2B0`` is a 2-point 8-bit table to Lab,
-  the corners' colours given in Pillow's 8-bit Lab encoding.
+  the corners' colours given in Pillow's 8-bit Lab encoding;
+- :func:`grey_profile`: a grey display profile with a gamma tone curve.
 """
 
 from __future__ import annotations
@@ -71,3 +72,12 @@ def cmyk_profile(cast: int = 24) -> bytes:
     tags = {b"desc": _desc("Synthetic CMYK"), b"wtpt": _xyz(_D50), b"A2B0": lut,
             b"cprt": b"text\0\0\0\0no copyright\0"}  # fmt: skip
     return _profile(b"prtr", b"CMYK", b"Lab ", tags)
+
+
+def grey_profile(gamma: float = 1.8, description: str = "Synthetic Gray Gamma") -> bytes:
+    """A grey display profile: one tone curve (``kTRC``) of this gamma, as Photoshop's Gray
+    Gamma 1.8 / 2.2."""
+    curve = b"curv\0\0\0\0" + struct.pack(">IH", 1, round(gamma * 256))
+    tags = {b"desc": _desc(description), b"wtpt": _xyz(_D50), b"kTRC": curve,
+            b"cprt": b"text\0\0\0\0no copyright\0"}  # fmt: skip
+    return _profile(b"mntr", b"GRAY", b"XYZ ", tags)
