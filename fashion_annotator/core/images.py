@@ -21,6 +21,7 @@ from PIL import Image
 
 from fashion_annotator.core.atomic import atomic_copy, atomic_path
 from fashion_annotator.core.colour_profiles import to_srgb
+from fashion_annotator.core.image_kinds import unreadable_reason
 
 __all__ = [
     "ACCEPTED_FORMATS",
@@ -184,11 +185,7 @@ def open_checked(
         except Image.DecompressionBombError as exc:
             raise ImageLoadError(name, f"decompression bomb refused ({exc})") from exc
         except Image.UnidentifiedImageError as exc:
-            raise ImageLoadError(
-                name,
-                f"not a recognised image format (accepted: {', '.join(sorted(ACCEPTED_FORMATS))}; "
-                "corrupt file?)",
-            ) from exc
+            raise ImageLoadError(name, unreadable_reason(source, ACCEPTED_FORMATS)) from exc
         except OSError as exc:  # a system error's text names the file again: its reason alone
             reason = f"cannot read: {exc.strerror}" if exc.strerror else f"cannot read file ({exc})"
             raise ImageLoadError(name, reason) from exc
