@@ -29,7 +29,7 @@ TOOL_FORMATS = ("labelme", "cvat", "voc", "labelstudio", "yolo")
 IMPORT_FORMATS = ("photos", "plain", "alpha", "coco", *TOOL_FORMATS, "coco-instances")
 EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS, "coco-instances")
 SHAPE_KINDS = ("polygon", "mask")  # fashion_annotator.dataset.formats.SHAPE_KINDS
-CUTOUT_EDGES = ("soft", "hard")  # fashion_annotator.dataset.formats.CUTOUT_EDGES
+CUTOUT_EDGES = ("soft", "clean", "hard")  # fashion_annotator.dataset.formats.CUTOUT_EDGES
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
 _EPILOG_EXPORT = "exit status: 0 done (also when no image matched: the summary says why), 1 error (nothing exported), 3 some images failed (listed)"
 
@@ -106,7 +106,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp.add_argument(
         "--edges", choices=CUTOUT_EDGES,
         help="cutout: soft (default: the mask's edge pixels partly transparent as the photo's "
-        "colours say, anti-aliased; alpha > 0 is still exactly the mask) or hard (alpha 0 / 255)",
+        "colours say, anti-aliased, their colours the photo's; alpha > 0 is still exactly the "
+        "mask), clean (the same alpha, the edge pixels' colours the garment's with the "
+        "backdrop's share taken out: no light halo on a white or black page) or hard (alpha 0 / 255)",
     )  # fmt: skip
     exp.add_argument(
         "--status", metavar="S[,S...]",

@@ -464,6 +464,7 @@ class ExportDialog(_PathDialog):
         self.tolerance.setSuffix(" px")
         self.edges = QComboBox()
         self.edges.addItem("soft (anti-aliased, as the photo's colours say)", "soft")
+        self.edges.addItem("clean (soft, edge colours without the backdrop's)", "clean")
         self.edges.addItem("hard (alpha 0 or 255)", "hard")
         self.out = QLineEdit()
         self.finished_only = QCheckBox("Only done and approved images")

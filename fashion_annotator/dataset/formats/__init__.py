@@ -145,7 +145,7 @@ def export_project(
     ``("done", "approved")``) exports only images with one of them; the summary counts the
     others left out. ``options`` go to the formats that take them (:data:`EXPORT_OPTIONS`):
     ``shapes`` (``polygon`` or ``mask``) and ``tolerance`` (pixels) to the tools' formats and
-    ``coco``, ``edges`` (``soft`` or ``hard``) to ``cutout``; the others refuse them.
+    ``coco``, ``edges`` (``soft``, ``clean`` or ``hard``) to ``cutout``; the others refuse them.
     """
     if statuses is not None:
         wanted = frozenset(statuses)

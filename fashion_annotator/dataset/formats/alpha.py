@@ -4,7 +4,9 @@ Import turns a studio's hand cutouts into binary masks; export writes the delive
 cutout (the photo with the background made transparent). The colour under fully transparent
 pixels is black, not the photo's: a viewer that drops alpha would show the backdrop, the
 mannequin or a model's face, and the files are smaller; partly transparent edge pixels keep
-the photo's colour. A cutout re-imports as the same mask.
+the photo's colour (``--edges soft``, what a retoucher wants) or, with ``--edges clean``, the
+garment's colour estimated without the backdrop's (no light halo on a white or black page).
+A cutout re-imports as the same mask.
 
 The loader converts a photo's colours to sRGB through its embedded profile (Adobe RGB, CMYK...),
 so a cutout carries an sRGB profile: an application that takes an untagged file for its own
@@ -23,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageCms
 
 from fashion_annotator.core.atomic import atomic_path
+from fashion_annotator.core.foreground import FOREGROUND_HALO, estimate_foreground
 from fashion_annotator.core.guided import SOFT_EDGE_PX, SOFT_EDGE_RADIUS, soft_edge_alpha
 from fashion_annotator.core.images import ImageLoadError, load_image, open_image_file
 from fashion_annotator.dataset.formats.common import (
@@ -113,8 +116,10 @@ def import_alpha(
 CUTOUT_PNG_LEVEL = 3
 
 #: How an exported cutout's edge is written: ``soft`` (partial alpha on the mask's edge
-#: pixels, :func:`tiled_soft_alpha`) or ``hard`` (0 / 255).
-CUTOUT_EDGES = ("soft", "hard")
+#: pixels, :func:`tiled_soft_alpha`, the photo's colours kept), ``clean`` (the same alpha, the
+#: partly transparent pixels' colour the garment's without the backdrop's,
+#: :func:`tiled_clean_colours`) or ``hard`` (0 / 255).
+CUTOUT_EDGES = ("soft", "clean", "hard")
 
 
 #: Soft edges are worked out tile by tile (each with a halo the filter reaches across): over
@@ -159,6 +164,39 @@ def tiled_soft_alpha(rgb: np.ndarray, mask: np.ndarray, width: int = SOFT_EDGE_P
             tile = soft_edge_alpha(rgb[ty0:ty1, tx0:tx1], keep[ty0:ty1, tx0:tx1], width)
             alpha[y0:y1, x0:x1] = tile[y0 - ty0:y1 - ty0, x0 - tx0:x1 - tx0]
     return alpha
+
+
+def tiled_clean_colours(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """:func:`~fashion_annotator.core.foreground.estimate_foreground` of the whole photo, worked
+    out on the :data:`EDGE_TILE` tiles that hold partly transparent pixels, each with its halo:
+    the same colours, in memory a tile needs.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8
+        The photo.
+    alpha : (H, W) uint8
+        The cutout's alpha (:func:`tiled_soft_alpha`).
+
+    Returns
+    -------
+    (H, W, 3) uint8
+        A new array: the photo, partly transparent pixels decontaminated.
+    """
+    out = np.array(rgb, dtype=np.uint8, copy=True)
+    height, wide = alpha.shape
+    halo = FOREGROUND_HALO
+    for y0 in range(0, height, EDGE_TILE):
+        for x0 in range(0, wide, EDGE_TILE):
+            y1, x1 = min(y0 + EDGE_TILE, height), min(x0 + EDGE_TILE, wide)
+            inner = alpha[y0:y1, x0:x1]
+            if not ((inner > 0) & (inner < 255)).any():
+                continue
+            ty0, tx0 = max(0, y0 - halo), max(0, x0 - halo)
+            ty1, tx1 = min(height, y1 + halo), min(wide, x1 + halo)
+            tile = estimate_foreground(rgb[ty0:ty1, tx0:tx1], alpha[ty0:ty1, tx0:tx1])
+            out[y0:y1, x0:x1] = tile[y0 - ty0:y1 - ty0, x0 - tx0:x1 - tx0]
+    return out
 
 
 #: EXIF orientations that turn the photo a quarter (its x and y resolutions swap upright).
@@ -206,8 +244,11 @@ def export_cutouts(
     background, tagged sRGB (:func:`srgb_icc`) with the photo's resolution
     (:func:`photo_dpi`); with ``edges="soft"`` the mask's pixels within
     :data:`~fashion_annotator.core.guided.SOFT_EDGE_PX` of its edge are partly transparent as the
-    photo's colours say (anti-aliased, hair and fur fade), else alpha is 0 / 255. The colour of
-    every pixel with alpha 0 is black (none of the photo is left under the transparency)."""
+    photo's colours say (anti-aliased, hair and fur fade), keeping the photo's colours;
+    ``edges="clean"`` gives the same alpha with those pixels' colours the garment's, the
+    backdrop's share taken out (:func:`tiled_clean_colours`); ``hard``: alpha is 0 / 255. The
+    colour of every pixel with alpha 0 is black (none of the photo is left under the
+    transparency)."""
     if edges not in CUTOUT_EDGES:
         raise ValueError(f"cutout edges {edges!r}: expected one of {', '.join(CUTOUT_EDGES)}")
     out = prepare_export_folder(project, out)
@@ -217,7 +258,9 @@ def export_cutouts(
         rgb = project.load_photo(record.id).rgb
         if rgb.shape[:2] != mask.shape:
             raise ValueError(f"photo {rgb.shape[:2]} differs from its mask {mask.shape}")
-        alpha = tiled_soft_alpha(rgb, mask, SOFT_EDGE_PX if edges == "soft" else 0)
+        alpha = tiled_soft_alpha(rgb, mask, 0 if edges == "hard" else SOFT_EDGE_PX)
+        if edges == "clean":
+            rgb = tiled_clean_colours(rgb, alpha)
         rgb = np.where((alpha > 0)[..., None], rgb, np.uint8(0))
         options: dict[str, Any] = {"compress_level": CUTOUT_PNG_LEVEL, "icc_profile": srgb_icc()}
         dpi = photo_dpi(project.image_path(record.id))
