@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -54,6 +55,7 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     view.reason.setPlaceholderText("Reason…")
     view.reason.setCurrentIndex(-1)
     view.reason.setAccessibleName("Reject reason")
+    view.reason.installEventFilter(ReasonKeys(view.reason))
     view.reason_text = QLineEdit(placeholderText="Why (shown to the operator)")
     view.reason_text.setAccessibleName("Why the mask is rejected (shown to the operator)")
     # The image shown while the reason was typed or chosen (the field outlives an Approve and a
@@ -81,6 +83,27 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     view.history.setTextFormat(Qt.TextFormat.PlainText)  # a reviewer's "<h1>..." stays text
     form.addRow("History:", view.history)
     return box
+
+
+class ReasonKeys(QObject):
+    """Keeps the Review tab's one-letter keys off the letters typed into the reason box.
+
+    A closed box picks the reason whose name starts with the letters typed ("r": Rare
+    garment), but the tab's R (reject) and A (approve) took them first: a reviewer who chose
+    Low contrast and then typed "r" for Rare garment rejected the mask as Low contrast.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if (
+            event.type() == QEvent.Type.ShortcutOverride
+            and isinstance(event, QKeyEvent)
+            and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+            and event.text().isprintable()
+            and bool(event.text().strip())
+        ):
+            event.accept()  # the letter is the box's, not a shortcut's
+            return True
+        return False
 
 
 def _note_reason_for(view: ReviewView) -> None:

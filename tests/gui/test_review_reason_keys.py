@@ -1,0 +1,54 @@
+"""The Review tab's reason box driven from the keyboard: its letters choose a reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.review.view import ReviewView
+
+
+@pytest.fixture
+def view(qtbot, tmp_path: Path):
+    with Project.create(tmp_path / "proj", tasks=("garment",), user="rita") as project:
+        rng = np.random.default_rng(0)
+        mask = np.zeros((40, 60), dtype=np.uint8)
+        mask[10:30, 10:30] = 1
+        for name in ("first", "second"):
+            path = tmp_path / f"{name}.png"
+            Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(path)
+            image_id = project.add_image(path).id
+            project.save_proposal(image_id, "garment", mask, "v1")
+            project.save_mask(image_id, "garment", mask, seconds=30.0, actions=1)
+            project.set_status(image_id, "done")
+        widget = ReviewView(project)
+        qtbot.addWidget(widget)
+        widget.resize(1200, 700)
+        widget.show()
+        widget.activateWindow()
+        qtbot.waitExposed(widget)
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is widget)
+        widget.select_proxy_row(0)
+        yield widget
+
+
+def test_letters_typed_into_the_reason_box_choose_a_reason_and_decide_nothing(view, qtbot):
+    """A keyboard hand test: the reviewer chose Low contrast by typing "l", then typed "r"
+    for Rare garment; R (reject) took the letter and rejected the mask as Low contrast."""
+    QTest.keyClick(view.table, Qt.Key.Key_J, Qt.KeyboardModifier.AltModifier)
+    assert view.reason.hasFocus()
+    QTest.keyClick(view.reason, Qt.Key.Key_L)
+    assert view.reason.currentData() == "low_contrast"
+    qtbot.wait(QApplication.keyboardInputInterval() + 100)  # a new search, not "lr"
+    QTest.keyClick(view.reason, Qt.Key.Key_R)
+    QTest.keyClick(view.reason, Qt.Key.Key_A)  # "ra": Rare garment still
+    assert view.project.decisions() == [], "a letter typed into the reason box decided"
+    assert view.reason.currentData() == "rare_garment"
+    assert view.reason.hasFocus()
