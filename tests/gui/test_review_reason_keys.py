@@ -52,3 +52,16 @@ def test_letters_typed_into_the_reason_box_choose_a_reason_and_decide_nothing(vi
     assert view.project.decisions() == [], "a letter typed into the reason box decided"
     assert view.reason.currentData() == "rare_garment"
     assert view.reason.hasFocus()
+
+
+def test_enter_in_the_reason_box_rejects_rather_than_leaving_for_the_annotate_tab(view, qtbot):
+    """A keyboard hand test: Alt+J, "m" (Model error), Enter opened the image in the Annotate
+    tab with nothing decided; Enter in the Why field next to it rejects."""
+    opened: list[int] = []
+    view.openImageRequested.connect(opened.append)
+    QTest.keyClick(view.table, Qt.Key.Key_J, Qt.KeyboardModifier.AltModifier)
+    QTest.keyClick(view.reason, Qt.Key.Key_M)
+    QTest.keyClick(view.reason, Qt.Key.Key_Return)
+    assert opened == []
+    (decision,) = view.project.decisions()
+    assert (decision.decision, decision.reason) == ("reject", "model_error")

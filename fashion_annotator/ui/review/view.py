@@ -540,9 +540,9 @@ class ReviewView(BackgroundScoring, QWidget):
         return True
 
     def open_selected(self) -> None:
-        """Open the selected image in the annotation view (Return); in the reason field, Return
+        """Open the selected image in the annotation view (Return); in the reason box or field, Return
         rejects (it left for the Annotate tab with the reason typed and nothing decided)."""
-        if self.reason_text.hasFocus():
+        if self.reason_text.hasFocus() or self.reason.hasFocus():
             self.reject_selected()
             return
         row = self.selected_row()
