@@ -65,3 +65,12 @@ def test_enter_in_the_reason_box_rejects_rather_than_leaving_for_the_annotate_ta
     assert opened == []
     (decision,) = view.project.decisions()
     assert (decision.decision, decision.reason) == ("reject", "model_error")
+
+
+def test_a_letter_typed_into_the_status_filter_filters_and_decides_nothing(view, qtbot):
+    """A keyboard hand test: "a" typed into the status filter (for Approved) approved the
+    selected mask, unseen behind the filter it then chose."""
+    view.status_filter.setFocus(Qt.FocusReason.TabFocusReason)
+    QTest.keyClick(view.status_filter, Qt.Key.Key_A)
+    assert view.project.decisions() == [], "a letter typed into the status filter decided"
+    assert view.status_filter.currentText() == "Approved"

@@ -55,7 +55,6 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     view.reason.setPlaceholderText("Reason…")
     view.reason.setCurrentIndex(-1)
     view.reason.setAccessibleName("Reject reason")
-    view.reason.installEventFilter(ReasonKeys(view.reason))
     view.reason_text = QLineEdit(placeholderText="Why (shown to the operator)")
     view.reason_text.setAccessibleName("Why the mask is rejected (shown to the operator)")
     # The image shown while the reason was typed or chosen (the field outlives an Approve and a
@@ -85,12 +84,13 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     return box
 
 
-class ReasonKeys(QObject):
-    """Keeps the Review tab's one-letter keys off the letters typed into the reason box.
+class BoxLetters(QObject):
+    """Keeps the Review tab's one-letter keys off the letters typed into its drop-down boxes.
 
-    A closed box picks the reason whose name starts with the letters typed ("r": Rare
-    garment), but the tab's R (reject) and A (approve) took them first: a reviewer who chose
-    Low contrast and then typed "r" for Rare garment rejected the mask as Low contrast.
+    A closed box picks the item whose name starts with the letters typed ("r": Rare garment,
+    Rejected), but the tab's R (reject) and A (approve) took them first: a reviewer who chose
+    Low contrast and then typed "r" for Rare garment rejected the mask as Low contrast, and
+    "a" typed into the status filter for Approved approved the selected mask.
     """
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
@@ -104,6 +104,13 @@ class ReasonKeys(QObject):
             event.accept()  # the letter is the box's, not a shortcut's
             return True
         return False
+
+
+def keep_letters_in_boxes(view: ReviewView) -> None:
+    """Give every drop-down box of ``view`` the letters typed into it (:class:`BoxLetters`)."""
+    letters = BoxLetters(view)
+    for box in view.findChildren(QComboBox):
+        box.installEventFilter(letters)
 
 
 def _note_reason_for(view: ReviewView) -> None:

@@ -62,7 +62,7 @@ from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.review.background import BackgroundScoring
 from fashion_annotator.ui.review.changed import reread_rows
-from fashion_annotator.ui.review.decision_panel import build_decision_panel
+from fashion_annotator.ui.review.decision_panel import build_decision_panel, keep_letters_in_boxes
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
 from fashion_annotator.ui.review.name_column import cap_name_column
@@ -279,6 +279,7 @@ class ReviewView(BackgroundScoring, QWidget):
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             shortcut.setAutoRepeat(False)  # a held A approved a row every 30 ms, unseen
             shortcut.activated.connect(slots[key])
+        keep_letters_in_boxes(self)  # "r" typed into a box picks an item, never rejects
 
     # -- data --------------------------------------------------------------------------------
 
