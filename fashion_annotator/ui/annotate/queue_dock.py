@@ -42,6 +42,7 @@ from fashion_annotator.core.images import load_image
 from fashion_annotator.core.wording import status_name
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.ui.annotate.queue_order import ORDERS as QUEUE_ORDERS
+from fashion_annotator.ui.annotate.type_to_pick import TypePicker
 from fashion_annotator.ui.icons import STATUS_STYLE, status_icon
 from fashion_annotator.ui.search_field import SearchField
 
@@ -261,6 +262,11 @@ class QueueDock(QDockWidget):
                                     "correction should teach the model most first")  # fmt: skip
         self.order_combo.setAccessibleName("Order of the images")
         layout.addWidget(self.order_combo)
+        # letters typed into the boxes choose a filter or an order ("i": In progress), never
+        # a tool or a label (I: Pick label, 2: the second label); Return or Esc: the photo
+        self.picker = TypePicker(self, home=home)
+        for box in (self.status_filter, self.order_combo):
+            self.picker.add(box, lambda: lambda: None)  # the box's change applies itself
         self.counts = QLabel()
         self.counts.setWordWrap(True)
         self.counts.setTextFormat(Qt.TextFormat.RichText)
