@@ -353,7 +353,7 @@ class PreferencesDialog(QDialog):
             keys_layout = QVBoxLayout(keys_page)
             self.keys = ShortcutEditor(actions, prefs, reserved or {})
             hint = QLabel("Click a key, or choose a command with the arrow keys and press Enter, then "
-                          "press the new key; a key already in use is refused. Tab moves on.")  # fmt: skip
+                          "press the new key; a key already in use is refused. Esc keeps the key, Tab moves on.")  # fmt: skip
             hint.setWordWrap(True)
             keys_layout.addWidget(hint)
             keys_layout.addWidget(self.keys)

@@ -108,7 +108,8 @@ class ShortcutEditor(QTableWidget):
     """A table of the window's actions and their keys, edited in place.
 
     The table is one Tab stop: the arrow keys choose a command, Enter (or F2) opens its key
-    field, Tab moves on past the table and Shift+Tab back to it.
+    field, Esc backs out of it (the key kept), Tab moves on past the table and Shift+Tab back
+    to it.
 
     A key already used by another action or by the Review tab is refused:
     :meth:`assign` returns the reason, :attr:`refused` carries it to the dialog (empty when a
@@ -173,6 +174,17 @@ class ShortcutEditor(QTableWidget):
         super().focusInEvent(event)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and isinstance(watched, KeyField)
+            and event.key() == Qt.Key.Key_Escape
+            and not event.modifiers()
+        ):
+            # Esc backs out of the field, its key kept (it became the command's key, and the
+            # dialog could not be left with Esc); Esc again, on the table, closes the dialog
+            self.setFocus(Qt.FocusReason.OtherFocusReason)
+            return True
         if event.type() == QEvent.Type.FocusIn and isinstance(watched, KeyField):
             row = next((r for r in range(self.rowCount()) if self.cellWidget(r, 1) is watched), -1)
             if row >= 0 and row != self.currentRow():

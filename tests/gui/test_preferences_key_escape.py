@@ -1,0 +1,43 @@
+"""Preferences > Keyboard driven from the keyboard: Esc backs out of a key field."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from fashion_annotator.ui.preferences import PreferencesDialog
+from fashion_annotator.ui.review.view import REVIEW_KEYS
+
+
+def test_esc_in_a_key_field_keeps_the_key_and_a_second_esc_closes_the_dialog(qtbot, opened):
+    """A keyboard hand test: Enter on a command's row, then Esc to back out, made Esc the
+    command's key (About on Esc) and kept the focus in the field: Esc could not close
+    Preferences, and OK saved Esc as the key."""
+    window, _ = opened
+    dialog = PreferencesDialog(window.prefs, [], window, actions=list(window.actions_by_name.values()),
+                               reserved={k: w for k, w in REVIEW_KEYS})  # fmt: skip
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitExposed(dialog)
+    dialog.pages.setCurrentIndex(1)
+    editor = dialog.keys
+    assert editor is not None
+    editor.setFocus()
+    qtbot.waitUntil(editor.hasFocus)
+    row = editor.currentRow()
+    name = next(n for n, field in editor._rows.items() if field is editor.cellWidget(row, 1))
+    before = list(editor.keys[name])
+    field = editor.cellWidget(row, 1)
+    QTest.keyClick(editor, Qt.Key.Key_Return)
+    qtbot.waitUntil(field.hasFocus)
+    QTest.keyClick(field, Qt.Key.Key_Escape)
+    qtbot.wait(50)
+    assert editor.keys[name] == before, "Esc became the command's key"
+    assert field.keySequence() == QKeySequence(before[0] if before else "")
+    assert QApplication.focusWidget() is editor, "Esc backs out of the field onto the table"
+    QTest.keyClick(editor, Qt.Key.Key_Escape)
+    assert not dialog.isVisible(), "Esc on the table closes Preferences"
+    assert dialog.result() == PreferencesDialog.DialogCode.Rejected
