@@ -6,8 +6,8 @@ import dataclasses
 import math
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QSettings, Qt
-from PySide6.QtGui import QAction, QColor
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt
+from PySide6.QtGui import QAction, QColor, QKeyEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QColorDialog,
@@ -340,7 +340,7 @@ class PreferencesDialog(QDialog):
         general = QWidget()
         page = QVBoxLayout(general)
         page.addLayout(form)
-        page.addWidget(QLabel("Label colours (double-click to change):"))
+        page.addWidget(QLabel("Label colours (double-click, or Enter, to change):"))
         page.addWidget(self.table)
         reset = QPushButton("Reset colours")
         reset.clicked.connect(self._reset_colors)
@@ -380,9 +380,25 @@ class PreferencesDialog(QDialog):
         row.addWidget(buttons)
         layout.addLayout(row)
         self.table.cellDoubleClicked.connect(self._pick_color)
+        self.table.installEventFilter(self)  # Enter, F2 or Space on a row: its colour
         # wide enough for the keyboard page's three columns (command, key, default keys)
         self.resize(680 if self.keys is not None else 520, 580)
         fit_on_show(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """Enter, F2 or Space on a row of the colour table picks its colour: only a double-click
+        did, and Enter there pressed OK and closed the dialog."""
+        if (
+            watched is self.table
+            and event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_F2, Qt.Key.Key_Space)
+            and not event.modifiers() & ~Qt.KeyboardModifier.KeypadModifier
+            and self.table.currentRow() >= 0
+        ):
+            self._pick_color(self.table.currentRow(), 0)
+            return True
+        return super().eventFilter(watched, event)
 
     def _key_refused(self, reason: str) -> None:
         self.key_message.setText(f"{reason}: the key was not changed." if reason else "")

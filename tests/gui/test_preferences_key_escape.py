@@ -1,11 +1,11 @@
-"""Preferences > Keyboard driven from the keyboard: Esc backs out of a key field."""
+"""Preferences driven from the keyboard: Esc backs out of a key field, Enter picks a colour."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QKeySequence
+from PySide6.QtGui import QColor, QKeySequence
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QColorDialog
 
 from fashion_annotator.ui.preferences import PreferencesDialog
 from fashion_annotator.ui.review.view import REVIEW_KEYS
@@ -41,3 +41,24 @@ def test_esc_in_a_key_field_keeps_the_key_and_a_second_esc_closes_the_dialog(qtb
     QTest.keyClick(editor, Qt.Key.Key_Escape)
     assert not dialog.isVisible(), "Esc on the table closes Preferences"
     assert dialog.result() == PreferencesDialog.DialogCode.Rejected
+
+
+def test_enter_on_a_row_of_the_colour_table_picks_its_colour(qtbot, opened, monkeypatch):
+    """A keyboard hand test: no key changed a label colour (only a double-click did), and
+    Enter on the colour table pressed OK and closed Preferences."""
+    window, project = opened
+    asked: list[object] = []
+    monkeypatch.setattr(QColorDialog, "getColor", lambda *a: asked.append(a) or QColor(1, 2, 3))
+    dialog = PreferencesDialog(window.prefs, [project.taxonomy(t) for t in window.taxonomies], window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitExposed(dialog)
+    dialog.table.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(dialog.table.hasFocus)
+    QTest.keyClick(dialog.table, Qt.Key.Key_Down)
+    row = dialog.table.currentRow()
+    QTest.keyClick(dialog.table, Qt.Key.Key_Return)
+    assert dialog.isVisible(), "Enter on the colour table closed Preferences"
+    assert len(asked) == 1 and dialog.table.item(row, 2).text() == "#010203"
+    dialog.reject()
