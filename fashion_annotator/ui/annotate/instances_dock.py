@@ -233,13 +233,13 @@ class InstancesDock(QDockWidget):
                 saved = self.project.load_instances(self.image_id)
             except ProjectError as exc:  # damaged file: say so, propose nothing over it
                 self.message.emit(f"Instances not loaded: {exc}")
-                self._refresh_list()
+                self._refresh_list([])
                 return
             if saved is not None:
                 self._set_doc(saved)
             else:
                 self.propose(save=False)
-        self._refresh_list()
+        self._refresh_list([])  # nothing chosen: instance ids are each image's own
 
     def _set_doc(self, iset: InstanceSet) -> InstanceDocument:
         parsing_tax = self.project.taxonomy(self.parsing_task)
