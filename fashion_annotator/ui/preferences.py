@@ -300,6 +300,7 @@ class PreferencesDialog(QDialog):
         *,
         actions: list[QAction] | None = None,
         reserved: dict[str, str] | None = None,
+        panel_keys: dict[str, str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preferences")
@@ -351,7 +352,7 @@ class PreferencesDialog(QDialog):
         if actions:
             keys_page = QWidget()
             keys_layout = QVBoxLayout(keys_page)
-            self.keys = ShortcutEditor(actions, prefs, reserved or {})
+            self.keys = ShortcutEditor(actions, prefs, reserved or {}, panel_keys=panel_keys)
             hint = QLabel("Click a key, or choose a command with the arrow keys and press Enter, then "
                           "press the new key; a key already in use is refused. Esc keeps the key, Tab moves on.")  # fmt: skip
             hint.setWordWrap(True)

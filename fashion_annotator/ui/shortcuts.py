@@ -111,7 +111,8 @@ class ShortcutEditor(QTableWidget):
     field, Esc backs out of it (the key kept), Tab moves on past the table and Shift+Tab back
     to it.
 
-    A key already used by another action or by the Review tab is refused:
+    A key already used by another action, by the Review tab (``reserved``) or by a panel
+    (``panel_keys``: the Instances panel's Alt+I, Alt+C, Alt+digits and Delete) is refused:
     :meth:`assign` returns the reason, :attr:`refused` carries it to the dialog (empty when a
     key is taken) and the table keeps the old key. An action's further keys (Ctrl+Enter, the
     keypad's twin of Ctrl+Return) are named in the key's tooltip and kept until the key changes.
@@ -126,10 +127,13 @@ class ShortcutEditor(QTableWidget):
         prefs: Preferences,
         reserved: Mapping[str, str],
         parent: QWidget | None = None,
+        panel_keys: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__(0, 3, parent)
         self.prefs = prefs
         self.reserved = dict(reserved)
+        #: Keys of the window's panels, each with what it does there (named in full).
+        self.panel_keys = dict(panel_keys or {})
         self.named_actions = {a.objectName(): a for a in actions if a.objectName()}
         self.keys = {name: key_text(a.shortcuts()) for name, a in self.named_actions.items()}
         self.changed: set[str] = set()
@@ -200,6 +204,8 @@ class ShortcutEditor(QTableWidget):
             taken = {k: owner for owner, ks in self.keys.items() if owner != name for k in ks}
             for reserved_key, what in self.reserved.items():
                 taken[QKeySequence(reserved_key).toString(NATIVE)] = f"Review: {what}"
+            for panel_key, what in self.panel_keys.items():  # both fired none: "Ambiguous shortcut"
+                taken[QKeySequence(panel_key).toString(NATIVE)] = what
             if native in taken:
                 owner = taken[native]
                 title = self.named_actions[owner].text() if owner in self.named_actions else owner

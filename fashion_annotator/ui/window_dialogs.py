@@ -101,6 +101,7 @@ def show_preferences(w: MainWindow) -> None:
         w,
         actions=list(w.actions_by_name.values()),
         reserved={key: what for key, what in REVIEW_KEYS},
+        panel_keys=dict(instance_keys(w.instances.schema)),
     )
     if not dialog.exec():
         return

@@ -62,3 +62,28 @@ def test_enter_on_a_row_of_the_colour_table_picks_its_colour(qtbot, opened, monk
     assert dialog.isVisible(), "Enter on the colour table closed Preferences"
     assert len(asked) == 1 and dialog.table.item(row, 2).text() == "#010203"
     dialog.reject()
+
+
+def test_a_key_of_the_instances_panel_is_refused_for_a_command(qtbot, opened, monkeypatch):
+    """A keyboard hand test: Preferences > Keyboard took Alt+C (the Instances panel's category
+    box) for Brush; then Alt+C did nothing at all (Qt: "Ambiguous shortcut"), and Delete,
+    pressed in a key field to clear it, broke the list's Delete the same way."""
+    window, _ = opened
+    refused: list[str | None] = []
+
+    def answer(dialog: PreferencesDialog) -> int:
+        assert dialog.keys is not None
+        refused.extend(dialog.keys.assign("tool_brush", key) for key in ("Alt+C", "Del", "Alt+1"))
+        return PreferencesDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(PreferencesDialog, "exec", answer)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.canvas.setFocus()
+    qtbot.waitUntil(window.canvas.hasFocus)
+    QTest.keyClick(window.canvas, Qt.Key.Key_Comma, Qt.KeyboardModifier.ControlModifier)
+    assert refused == [
+        "Alt+C is already the key of “Instances: the selected instance's category”",
+        "Del is already the key of “Instances: delete the selected (in the list)”",
+        f"Alt+1 is already the key of “Instances: the selected instance's {window.instances.schema.groups[0].name}”",
+    ]
