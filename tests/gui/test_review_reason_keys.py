@@ -74,3 +74,20 @@ def test_a_letter_typed_into_the_status_filter_filters_and_decides_nothing(view,
     QTest.keyClick(view.status_filter, Qt.Key.Key_A)
     assert view.project.decisions() == [], "a letter typed into the status filter decided"
     assert view.status_filter.currentText() == "Approved"
+
+
+def test_enter_in_the_filter_boxes_and_the_k_field_gives_the_table_the_keyboard(view, qtbot):
+    """A keyboard hand test: Enter to confirm the status filter (or a k typed into its field)
+    opened the selected image in the Annotate tab."""
+    opened: list[int] = []
+    view.openImageRequested.connect(opened.append)
+    boxes = [b for b in (view.status_filter, view.task_combo, view.reference, view.k_spin) if b.isVisible()]
+    assert view.status_filter in boxes and view.k_spin in boxes
+    for box in boxes:
+        box.setFocus(Qt.FocusReason.TabFocusReason)
+        qtbot.waitUntil(box.hasFocus)
+        QTest.keyClick(box, Qt.Key.Key_Return)
+        assert opened == [], box.accessibleName() or type(box).__name__
+        assert view.table.hasFocus(), "Enter gives the table the keyboard back"
+    QTest.keyClick(view.table, Qt.Key.Key_Return)  # on the table Enter opens the image
+    assert len(opened) == 1

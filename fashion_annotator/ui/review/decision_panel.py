@@ -84,32 +84,49 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     return box
 
 
+_ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+
+
 class BoxLetters(QObject):
-    """Keeps the Review tab's one-letter keys off the letters typed into its drop-down boxes.
+    """Keeps the Review tab's keys off what is typed into its drop-down boxes and k field.
 
     A closed box picks the item whose name starts with the letters typed ("r": Rare garment,
     Rejected), but the tab's R (reject) and A (approve) took them first: a reviewer who chose
     Low contrast and then typed "r" for Rare garment rejected the mask as Low contrast, and
-    "a" typed into the status filter for Approved approved the selected mask.
+    "a" typed into the status filter for Approved approved the selected mask. Enter there
+    opened the selected image in the Annotate tab; it now gives the table the keyboard (in
+    the reason box Enter rejects, :meth:`.ReviewView.open_selected`).
     """
 
+    def __init__(self, view: ReviewView) -> None:
+        super().__init__(view)
+        self.view = view
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
-            and event.text().isprintable()
-            and bool(event.text().strip())
+        if not isinstance(event, QKeyEvent):
+            return False
+        enter = event.key() in _ENTER and watched is not self.view.reason
+        if event.type() == QEvent.Type.ShortcutOverride and (
+            enter
+            or (
+                not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+                and event.text().isprintable()
+                and bool(event.text().strip())
+            )
         ):
-            event.accept()  # the letter is the box's, not a shortcut's
+            event.accept()  # the key is the box's, not a shortcut's
+            return True
+        if event.type() == QEvent.Type.KeyPress and enter:
+            self.view.table.setFocus(Qt.FocusReason.OtherFocusReason)  # the value is applied
             return True
         return False
 
 
 def keep_letters_in_boxes(view: ReviewView) -> None:
-    """Give every drop-down box of ``view`` the letters typed into it (:class:`BoxLetters`)."""
+    """Give every drop-down box of ``view`` and its k field the keys typed into them
+    (:class:`BoxLetters`)."""
     letters = BoxLetters(view)
-    for box in view.findChildren(QComboBox):
+    for box in [*view.findChildren(QComboBox), view.k_spin]:
         box.installEventFilter(letters)
 
 
