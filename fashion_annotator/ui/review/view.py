@@ -83,7 +83,7 @@ STATUS_FILTERS = (("Any status", None), ("Done", "done"), ("Approved", "approved
 REVIEW_KEYS = (
     ("A", "Approve the selected mask"),
     ("R", "Reject the selected mask with the chosen reason"),
-    ("Return", "Open the selected image in the annotation view (in the reason field: reject)"),
+    ("Return", "Open the selected image in the annotation view (in the reason box or field: reject)"),
     ("F5", "Refresh: read colleagues' saves and decisions again"),
     ("Alt+J", "The reject reason box (then Tab: the Why text, Reject)"),
 )
