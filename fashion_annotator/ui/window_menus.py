@@ -69,7 +69,7 @@ def build_actions(w: MainWindow) -> None:
     preview.setCheckable(True)
     preview.toggled.connect(w.canvas.set_cutout_preview)
     a("boundaries", "Region &boundaries", "G", w.view_bar.boundaries.toggle, "boundaries")
-    photo_key(a("switch_task", "Switch &task", "Tab", w._next_task), w)
+    photo_key(a("switch_task", "Switch &task", "Tab", lambda: switch_task(w)), w)
     # Ctrl+1 and Ctrl+2 are the zoom keys: the tabs take the usual previous / next tab keys
     a("tab_annotate", "Annotat&e tab", "Ctrl+PgUp", lambda: show_tab(w, 0))
     a("tab_review", "&Review tab", "Ctrl+PgDown", lambda: show_tab(w, 1))
@@ -115,6 +115,15 @@ def photo_key(action: QAction, w: MainWindow) -> QAction:
     action.setProperty(KEY_WHERE, "while the photo has the keyboard")
     action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
     return action
+
+
+def switch_task(w: MainWindow) -> None:
+    """Show the next task's mask (Tab on the photo); a project of one task has none to show,
+    and Tab moves the focus on as elsewhere (it stayed on the photo, doing nothing)."""
+    if len(w.taxonomies) > 1:
+        w._next_task()
+    else:
+        w.focusNextChild()
 
 
 def show_tab(w: MainWindow, index: int) -> None:
