@@ -11,6 +11,8 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
+
 from fashion_annotator.core.journal import DECLINED
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
@@ -100,6 +102,9 @@ def start(w: MainWindow) -> None:
     first = next(iter(restored + waiting + resume + todo + ids), None)
     if first is not None:
         w.open_image(first)
+    # the photo has the keyboard from the start (the tab bar had it: Tab, Space and the arrow
+    # keys moved the focus, panned nothing or showed the Review tab)
+    w.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
     for line in said:  # after the image opened, as the damaged files below
         w.session.error.emit(line)
     unsaved = w.prefs.unsaved_reason()
