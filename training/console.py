@@ -115,14 +115,49 @@ def _done_text(event: dict[str, Any]) -> str:
     if paired.get("n"):
         lines.append(f"on the same {paired['n']} val photos: better on {paired['better']}, worse on "
                      f"{paired['worse']} (a promotion needs {PROMOTE_MARGIN:g} more and more better than worse)")  # fmt: skip
+    lines += _comparison_notes(comparison, bool(event.get("refit")))
     for side in ("new", "current", "background"):
         figures = comparison.get(side)
         if isinstance(figures, dict):
             shown = ", ".join(
                 f"{k} {v:.4f}" for k, v in figures.items() if isinstance(v, float)
             )
-            lines.append(f"{side}: {shown}")
+            label = "new (before refit)" if side == "new" and event.get("refit") else side
+            lines.append(f"{label}: {shown}")
     return "\n".join(lines)
+
+
+def _comparison_notes(comparison: dict[str, Any], refit: bool) -> list[str]:
+    """What the comparison's figures are, as the Retrain dialog says it: val photos left out or
+    seen by the current model in training, the trainer's ``figures_of`` and, after a refit, that
+    the new figures are those of the weights before it.
+
+    Parameters
+    ----------
+    comparison : dict
+        The ``done`` event's ``comparison``.
+    refit : bool
+        Whether the registered weights were trained again on every mask after the scoring.
+
+    Returns
+    -------
+    list of str
+        The lines to print, none when the comparison says nothing of the kind.
+    """
+    notes = []
+    if comparison.get("left_out"):
+        notes.append(f"{comparison['left_out']} val photos left out of the comparison: the current "
+                     "model trained on them")  # fmt: skip
+    if comparison.get("current_trained_on"):
+        notes.append(f"the current model trained on {comparison['current_trained_on']} of these "
+                     f"{comparison.get('images', '?')} val photos (too few unseen ones to leave them out), "
+                     "which favours it")  # fmt: skip
+    if comparison.get("figures_of"):
+        notes.append(f"figures: {comparison['figures_of']}")
+    if refit:
+        notes.append("new: measured before its refit on every mask; the registered weights then "
+                     "trained on these val photos too")  # fmt: skip
+    return notes
 
 
 def _error(report: Reporter, message: str, status: int) -> int:

@@ -142,3 +142,25 @@ def test_the_terminal_result_says_why_a_model_was_or_was_not_promoted() -> None:
     # a folder run registers nothing: its model's own version (it said "registered ... not promoted")
     text = _done_text({"event": "done", "model_path": "out/garment.safetensors", "version": "20261206-044831"})
     assert "model version 20261206-044831" in text and "registered" not in text
+
+
+def test_the_terminal_result_says_what_the_compared_figures_are() -> None:
+    """A retrain from the terminal printed "new: median_dice 0.9808" for a model whose registered
+    weights were refit on every mask after that figure was measured, and compared it with a
+    shipped model that had trained on all 5 val photos without saying so (the window says both)."""
+    from training.console import _done_text
+
+    comparison = {"new": {"median_dice": 0.9808}, "current": {"median_dice": 0.9820},
+                  "paired": {"n": 5, "better": 1, "worse": 4, "median_gain": -0.0017},
+                  "images": 5, "left_out": 0, "current_trained_on": 5,
+                  "figures_of": "each model's network as it predicts"}  # fmt: skip
+    text = _done_text({"event": "done", "model_path": "m.safetensors", "version": 2, "promoted": False,
+                       "comparison": comparison, "refit": {"epochs": 1, "images": 24}})  # fmt: skip
+    assert "new (before refit): median_dice 0.9808" in text
+    assert "the current model trained on 5 of these 5 val photos" in text
+    assert "figures: each model's network as it predicts" in text
+    left_out = {**comparison, "left_out": 2, "current_trained_on": 0}
+    text = _done_text({"event": "done", "model_path": "m.safetensors", "version": 2, "promoted": False,
+                       "comparison": left_out})  # fmt: skip
+    assert "new: median_dice 0.9808" in text
+    assert "2 val photos left out of the comparison: the current model trained on them" in text
