@@ -90,7 +90,7 @@ def test_background_retrain_every_n_masks_low_priority_and_kept_when_not_better(
         assert retrainer.text.text().startswith("Retraining garment")
     # a tiny model trained from scratch in seconds is not better than the shipped one
     assert finished.args == ["kept"]
-    assert "not better on the same val images" in bar.currentMessage()
+    assert "not promoted on the same val images" in bar.currentMessage()
     assert loop_project.models.active("garment") is None
     assert len(loop_project.models("garment")) == 1
     assert retrainer.baseline == 9 and not retrainer.check()

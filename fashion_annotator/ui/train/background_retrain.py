@@ -26,6 +26,7 @@ from fashion_annotator.dataset.training_set import (
 )
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.child_process import training_process
+from fashion_annotator.ui.train.selection_text import worse_reason
 from training.finetune import PROMOTE_MARGIN, retrain_command
 
 #: Niceness of the trainer child where ``nice`` exists (POSIX): the lowest priority.
@@ -222,11 +223,12 @@ class BackgroundRetrainer(QObject):
             self.status_bar.showMessage(f"Background retrain: {self.task} model v{done['version']} not "
                                         f"promoted: {done['not_promoted']}", 15000)  # fmt: skip
             self.finished.emit("kept")
-        else:
+        else:  # the reason as the Retrain dialog words it: "not better" for a model better on all
+            reason = worse_reason(comparison) or (f"{figures}; a promotion needs {PROMOTE_MARGIN:g} "
+                                                  "more and more images better than worse")  # fmt: skip
             self.status_bar.showMessage(
-                f"Background retrain: v{done['version']} not better on the same val images "
-                f"({figures}; a promotion needs {PROMOTE_MARGIN:g} more and more images better than "
-                "worse); the current model stays", 15000)  # fmt: skip
+                f"Background retrain: v{done['version']} not promoted on the same val images: {reason}; "
+                "the current model stays", 15000)  # fmt: skip
             self.finished.emit("kept")
 
     def stop(self) -> None:
