@@ -120,6 +120,29 @@ def describe_figures(done: dict[str, Any]) -> str:
     return " ".join(parts)
 
 
+def describe_skipped_refit(events: list[dict[str, Any]]) -> str:
+    """The sentence that a retrain meant to refit on every mask did not, and what the registered
+    weights learnt from then; empty when it refit, or was never going to.
+
+    Parameters
+    ----------
+    events : list of dict
+        The run's ``--json-progress`` events: the trainer's ``info`` saying why the refit was
+        skipped or not used (``refit skipped: ...``, ``refit stopped ...``), the ``start``
+        (``train_images``) and the ``done``.
+    """
+    done: dict[str, Any] = next((e for e in reversed(events) if e.get("event") == "done"), {})
+    why = next((str(e.get("message")) for e in events if e.get("event") == "info"
+                and str(e.get("message", "")).startswith(("refit skipped", "refit stopped"))), None)  # fmt: skip
+    if done.get("refit") or why is None:
+        return ""
+    start: dict[str, Any] = next((e for e in events if e.get("event") == "start"), {})
+    masks = start.get("train_images")
+    learnt = f"its {counted(masks, 'training mask')} only" if isinstance(masks, int) else "its training masks only"
+    return (f"Not refit on every mask ({why}): the registered model learnt from {learnt}, "
+            "not from the val masks.")
+
+
 def column_titles(done: dict[str, Any]) -> list[str]:
     """The comparison table's headers: the figure, the current model (its registry version, or
     "shipped") and the new one (its version; "before refit" when the retrain refit it after

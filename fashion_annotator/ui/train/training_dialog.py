@@ -57,6 +57,7 @@ from fashion_annotator.ui.train.selection_text import (
     describe_refinements,
     describe_selection,
     describe_settings,
+    describe_skipped_refit,
     figure_rows,
     format_eta,
     format_figure,
@@ -390,7 +391,8 @@ class RetrainDialog(QDialog):
             self.outcome = event
             self._fill_table(event.get("comparison") or {})
             self.table.setHorizontalHeaderLabels(column_titles(event))
-            lines = (describe_comparison(event.get("comparison") or {}), describe_figures(event))
+            lines = (describe_comparison(event.get("comparison") or {}), describe_figures(event),
+                     describe_skipped_refit(self.events))  # fmt: skip
             self.comparison_label.setText("\n".join(line for line in lines if line))
             # the log scrolls; the dialog keeps its height on a short screen
             for line in (describe_settings(event.get("comparison") or {}), describe_refinements(event),
