@@ -29,6 +29,7 @@ from fashion_annotator.instances.model import (
     inconsistent_mask,
     instance_classes,
 )
+from fashion_annotator.instances.painted import painted_joins
 from fashion_annotator.instances.schema import MAX_INSTANCES, AttributeSchema, InstanceTaxonomy
 
 
@@ -409,7 +410,7 @@ class InstanceDocument:
             inst.attributes[group] = value
         self._record("attribute", before, None, None)
 
-    def reconcile(self, parsing: np.ndarray) -> int:
+    def reconcile(self, parsing: np.ndarray, changed: np.ndarray | None = None) -> int:
         """Bring the instance map in line with the parsing mask, both ways; one step.
 
         Instance pixels whose parsing class is no longer the instance's leave it, and an
@@ -424,6 +425,11 @@ class InstanceDocument:
         takes the smallest free id: the pixels are not its). So a parsing stroke, a save, the
         stroke's undo and a save leave the instances as they were before the stroke.
 
+        ``changed`` (``(H, W) bool``, the pixels whose parsing class changed since the
+        instances were last checked; None: unknown): such pixels in no instance join the
+        instance of their class they touch (:func:`~fashion_annotator.instances.painted.painted_joins`),
+        so a gap painted over in a skirt becomes the skirt instance's too.
+
         An accessory instance (``parsing_class`` 0) keeps its pixels on any class of
         :attr:`ground` (see :func:`~fashion_annotator.instances.model.accessory_ground`).
 
@@ -431,7 +437,12 @@ class InstanceDocument:
         step recorded).
         """
         bad = inconsistent_mask(self.set, parsing, self.ground)
-        back, revived = self._taken_back(parsing)
+        back, revived = self._taken_back(parsing, (self.map == 0) | bad)
+        if changed is not None and changed.any():
+            after = np.where(bad, 0, self.map)
+            after[back > 0] = back[back > 0]
+            classes = {k: i.parsing_class for k, i in (self.instances | revived).items()}
+            back = np.where(back > 0, back, painted_joins(after, classes, parsing, changed))
         joined = back > 0
         box = BBox.of(bad | joined)
         if box is None:
@@ -446,7 +457,7 @@ class InstanceDocument:
         self._record("reconcile", before, box, patch)
         return int(bad.sum() + joined.sum())
 
-    def _taken_back(self, parsing: np.ndarray) -> tuple[np.ndarray, dict[int, Instance]]:
+    def _taken_back(self, parsing: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, dict[int, Instance]]:
         """What :meth:`reconcile` gives back: ``(H, W) uint8`` ids (0: none) of the pixels earlier
         reconciles took that return to their instance, and the removed instances that come back."""
         back = np.zeros_like(self.map)
@@ -461,7 +472,7 @@ class InstanceDocument:
             if step.bbox is None or step.before_patch is None or step.after_patch is None:
                 continue
             old, sub = step.before_patch, step.bbox.slices
-            open_ = (old > 0) & (step.after_patch == 0) & (self.map[sub] == 0) & (back[sub] == 0)
+            open_ = (old > 0) & (step.after_patch == 0) & free[sub] & (back[sub] == 0)
             for k in np.unique(old[open_]).tolist():
                 if k in reused:
                     continue

@@ -17,6 +17,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
+from fashion_annotator.annotate.session import newest_readable_mask
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.instances.document import InstanceDocument
 
 #: The other direction of a history step.
@@ -100,3 +104,48 @@ class ParsingLinks:
         since = "instance edits came after it" if panel == "undo" else "instance steps were undone after it"
         return (f"The next {which} here is a re-categorisation's, and {since}: "
                 f"{panel} those in the Instances panel first (Alt+I, then {_KEYS[panel]})")  # fmt: skip
+
+
+class ParsingSeen:
+    """The parsing mask the open image's instances were last checked against.
+
+    Parameters
+    ----------
+    opened : OpenImage or None
+        The open image (None: no image, nothing is known).
+    task : str or None
+        The parsing task.
+    project : ProjectStore or None
+        Where a saved parsing mask not yet read (a large photo's) is read from when needed.
+    """
+
+    def __init__(self, opened: Any = None, task: str | None = None, project: Any = None) -> None:
+        self.mask: np.ndarray | None = None
+        self.task = task
+        #: (project, image id, task, version) of the saved parsing mask, while not yet read.
+        self._saved: tuple[Any, int, str, int] | None = None
+        if opened is None or task is None or task not in opened.doc.masks or task in opened.fresh:
+            return
+        if not opened.doc.masks.is_read(task) and project is not None:
+            versions = project.mask_versions(int(opened.doc.image_id), task)
+            if versions:
+                self._saved = (project, int(opened.doc.image_id), task, versions[-1].version)
+
+    def derived(self, image_doc: Any) -> None:
+        """The instances were just loaded or derived: they hold to ``image_doc``'s parsing mask
+        as it is now (a saved mask not yet read is read when first needed)."""
+        task = self.task
+        if image_doc is not None and task is not None and task in image_doc.masks and image_doc.masks.is_read(task):
+            self.mask, self._saved = image_doc.masks[task].copy(), None
+
+    def changed(self, parsing: np.ndarray) -> np.ndarray | None:
+        """``(H, W) bool``: the pixels of ``parsing`` whose class changed since the last check
+        (None: unknown); ``parsing`` is the one checked against from now on."""
+        if self.mask is None and self._saved is not None:
+            try:
+                self.mask = newest_readable_mask(*self._saved, [])
+            except ProjectError:  # unreadable: painted pixels are not told apart this once
+                self.mask = None
+            self._saved = None
+        before, self.mask = self.mask, parsing.copy()
+        return None if before is None or before.shape != parsing.shape else before != parsing

@@ -53,7 +53,7 @@ from fashion_annotator.instances.schema import (
 )
 from fashion_annotator.models.weights import ModelFileError
 from fashion_annotator.ui.annotate.image_view import SelectionHighlight
-from fashion_annotator.ui.annotate.instance_links import ParsingLinks
+from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen
 from fashion_annotator.ui.annotate.instance_proposing import (
     BackgroundProposals,
     ProposalInputs,
@@ -130,7 +130,7 @@ class InstancesDock(QDockWidget):
         # The open image's model proposals (task -> Proposal): their class probabilities let the
         # share classifier name categories.
         self._proposals: dict[str, Any] = {}
-        self._links = ParsingLinks()
+        self._links, self._seen = ParsingLinks(), ParsingSeen()
         self.read_only: Callable[[], bool] = lambda: False
         self._highlight = SelectionHighlight()
         self._highlight.setZValue(50)
@@ -225,7 +225,7 @@ class InstancesDock(QDockWidget):
         self._image_doc = None if opened is None else opened.doc
         self._fresh: set[str] = set() if opened is None else opened.fresh
         self._proposals = {} if opened is None else opened.probs
-        self._links = ParsingLinks(self._image_doc, self.parsing_task)
+        self._links, self._seen = ParsingLinks(self._image_doc, self.parsing_task), ParsingSeen(opened, self.parsing_task, self.project)
         self.doc = None
         self.splitter.reset()
         if opened is not None and self.parsing_task is not None:
@@ -242,8 +242,8 @@ class InstancesDock(QDockWidget):
         self._refresh_list([])  # nothing chosen: instance ids are each image's own
 
     def _set_doc(self, iset: InstanceSet) -> InstanceDocument:
-        parsing_tax = self.project.taxonomy(self.parsing_task)
-        self.doc = InstanceDocument(iset, self.taxonomy, self.schema, parsing_tax, photo=self._photo)
+        self._seen.derived(self._image_doc)  # the parsing mask the instances hold to from now on
+        self.doc = InstanceDocument(iset, self.taxonomy, self.schema, self.project.taxonomy(self.parsing_task), photo=self._photo)
         return self.doc
 
     def _photo(self) -> np.ndarray | None:
@@ -356,7 +356,7 @@ class InstancesDock(QDockWidget):
         # operator's: the instances saved earlier are not held to it
         if parsing is not None and self.parsing_task not in self._fresh:
             before = dict(self.doc.instances)
-            if self.doc.reconcile(parsing):
+            if self.doc.reconcile(parsing, self._seen.changed(parsing)):
                 self._refresh_list()
                 self.changed.emit()  # an instance step: Undo and Redo follow it
                 gone = [f"{k}. {i.category or '?'}" for k, i in sorted(before.items()) if k not in self.doc.instances]
