@@ -73,7 +73,7 @@ def scrolled(content: QWidget) -> QScrollArea:
     return area
 
 
-class _VerticalScroll(QScrollArea):
+class VerticalScroll(QScrollArea):
     """A scroll area as narrow as its content allows: only its height gives way. It is no tab
     stop of its own; a child that takes the keyboard focus out of sight (a shortcut's box below
     the fold) is scrolled into it, unless the child is taller than the area (a list), which
@@ -82,6 +82,7 @@ class _VerticalScroll(QScrollArea):
     def __init__(self) -> None:
         super().__init__()
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._narrowest: int | None = None
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_changed)
@@ -95,13 +96,25 @@ class _VerticalScroll(QScrollArea):
         if not shown and new.height() <= self.viewport().height():
             self.ensureWidgetVisible(new)
 
+    def allow_narrow(self, width: int | None) -> None:
+        """Let the area get as narrow as ``width`` (None: as its content): narrower than its
+        content, it scrolls sideways too (a panel on a narrow screen), rather than widen the
+        window."""
+        self._narrowest = width
+        policy = Qt.ScrollBarPolicy
+        self.setHorizontalScrollBarPolicy(policy.ScrollBarAlwaysOff if width is None else policy.ScrollBarAsNeeded)
+        self.updateGeometry()
+
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
         least = super().minimumSizeHint()
         content = self.widget()
         if content is None:
             return least
         bar = self.verticalScrollBar().sizeHint().width()
-        return QSize(content.minimumSizeHint().width() + bar + 2 * self.frameWidth(), least.height())
+        width = content.minimumSizeHint().width() + bar + 2 * self.frameWidth()
+        if self._narrowest is not None:
+            width = min(width, self._narrowest)
+        return QSize(width, least.height())
 
 
 def scrolled_vertically(content: QWidget) -> QScrollArea:
@@ -111,7 +124,7 @@ def scrolled_vertically(content: QWidget) -> QScrollArea:
     taller than the screen; its width stays the one ``content`` needs, so nothing in it is cut
     off at the side.
     """
-    area = _VerticalScroll()
+    area = VerticalScroll()
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)

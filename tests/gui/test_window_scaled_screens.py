@@ -1,0 +1,64 @@
+"""The main window on a laptop screen at 125 % or 150 %: 1280x720 at 125 % leaves 1024x576
+logical pixels, 1600x1000 at 150 % 1067x667. With every panel shown the window needed 1148
+pixels and its right-hand panels were cut off at the screen's edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QScrollArea
+
+#: The largest minimum size the window may have, in either tab (logical pixels).
+MOST_W, MOST_H = 1000, 560
+
+
+@pytest.fixture
+def template(masks_template: Path) -> Path:
+    """Photos with parsing masks, so the Instances panel lists instances (``opened`` copies it)."""
+    return masks_template
+
+
+def _every_panel_shown(window, qtbot) -> None:
+    for dock in (window.queue, window.palette_dock, window.instances):
+        dock.show()
+    qtbot.waitUntil(lambda: window.instances.list.topLevelItemCount() > 0)
+
+
+def test_the_window_needs_at_most_1000x560_in_both_tabs_with_every_panel_shown(opened, qtbot):
+    window, _ = opened
+    _every_panel_shown(window, qtbot)
+    for tab in (0, 1):
+        window.tabs.setCurrentIndex(tab)
+        for busy in (False, True):  # the busy indicator beside the fields takes no more room
+            window.status.set_busy(busy, "Computing proposal…")
+            qtbot.wait(50)
+            for size in (window.minimumSizeHint(), window.minimumSize()):
+                assert size.width() <= MOST_W and size.height() <= MOST_H, f"tab {tab}, busy {busy}: {size}"
+
+
+def test_a_window_as_wide_as_a_scaled_screen_keeps_every_panel_and_button_reachable(opened, qtbot):
+    window, _ = opened
+    _every_panel_shown(window, qtbot)
+    window.resize(MOST_W, MOST_H)
+    window.status.set_busy(True, "Computing proposal…")
+    qtbot.wait(50)
+    assert (window.width(), window.height()) == (MOST_W, MOST_H), "the window grew past the screen"
+    right = window.instances.geometry().right()
+    assert right < window.width() and window.palette_dock.geometry().right() < window.width()
+    body = window.instances.widget()
+    assert isinstance(body, QScrollArea)
+    merge = window.instances.buttons["merge"]
+    body.ensureWidgetVisible(merge, 0, 0)  # a panel narrower than its buttons scrolls sideways
+    assert merge.visibleRegion().boundingRect().size() == merge.size()
+
+
+def test_widened_to_1280x720_the_panels_get_their_whole_width_back(opened, qtbot):
+    window, _ = opened  # it opened on the 800x600 offscreen screen: its panels at their narrowest
+    _every_panel_shown(window, qtbot)
+    window.resize(1280, 720)
+    qtbot.wait(50)
+    body = window.instances.widget()
+    assert isinstance(body, QScrollArea)
+    assert body.horizontalScrollBar().maximum() == 0, "the Instances panel is cut at the side"
+    assert window.queue.width() >= 250, "the Images panel as wide as before"
