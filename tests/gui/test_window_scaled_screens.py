@@ -62,3 +62,15 @@ def test_widened_to_1280x720_the_panels_get_their_whole_width_back(opened, qtbot
     assert isinstance(body, QScrollArea)
     assert body.horizontalScrollBar().maximum() == 0, "the Instances panel is cut at the side"
     assert window.queue.width() >= 250, "the Images panel as wide as before"
+
+
+def test_the_busy_indicator_leaves_a_window_as_narrow_as_a_150_percent_1280x720_screen(opened, qtbot):
+    window, _ = opened
+    window.tabs.setCurrentIndex(1)  # Review: no panels beside it, the status bar is the widest
+    window.resize(853, 480)
+    qtbot.wait(50)
+    assert window.width() == 853
+    window.status.set_busy(True, "Computing proposal…")
+    qtbot.wait(50)
+    assert window.width() == 853, "the busy text widened the window (it never shrinks back)"
+    assert window.status.busy_text.toolTip() == "Computing proposal…", "its whole text where it is cut"

@@ -37,6 +37,9 @@ class StatusBar(QStatusBar):
         self.busy.setToolTip("Computing the proposal and superpixels in the background")
         self.busy.hide()
         self.busy_text = QLabel()
+        # its text is cut on a narrow window rather than widen it (the window grew at each
+        # proposal and never shrank back): the whole text is in its tooltip
+        self.busy_text.setMinimumWidth(1)
         self.busy_text.hide()
         self.position = _field(110, "Cursor position in image pixels (x, y)")
         self.label = _field(120, "Label under the cursor")
@@ -104,6 +107,7 @@ class StatusBar(QStatusBar):
         self.busy.setVisible(busy)
         self.busy_text.setVisible(busy)
         self.busy_text.setText(text)
+        self.busy_text.setToolTip(text)
 
     @property
     def is_busy(self) -> bool:
