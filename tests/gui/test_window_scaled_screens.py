@@ -74,3 +74,18 @@ def test_the_busy_indicator_leaves_a_window_as_narrow_as_a_150_percent_1280x720_
     qtbot.wait(50)
     assert window.width() == 853, "the busy text widened the window (it never shrinks back)"
     assert window.status.busy_text.toolTip() == "Computing proposal…", "its whole text where it is cut"
+
+
+@pytest.mark.parametrize("width", [1000, 853])
+def test_the_review_tab_fits_a_scaled_screen_side_to_side(opened, qtbot, width):
+    window, _ = opened
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: window.review is not None and window.review.proxy.rowCount() > 0)
+    window.resize(width, MOST_H)
+    qtbot.waitUntil(lambda: window.width() == width)
+    page = window.tabs.currentWidget()
+    assert isinstance(page, QScrollArea)
+    qtbot.wait(50)
+    assert page.horizontalScrollBar().maximum() == 0, "the Review tab scrolls sideways: buttons out of sight"
+    summary = window.instance_review.summary
+    assert summary.toolTip() == summary.text(), "the instance figures in full where their line is cut"

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHeaderView,
     QLabel,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -61,6 +62,19 @@ class _Number(QTableWidgetItem):
         return mine < theirs
 
 
+class _SummaryLabel(QLabel):
+    """The panel's figures in one line, cut at the right where the tab is narrower (in full
+    in its tooltip): its 911 px made the Review tab scroll sideways on a laptop screen at 125 %."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt override
+        super().setText(text)
+        self.setToolTip(text)
+
+
 class InstanceReviewPanel(QGroupBox):
     """Table of the project's images with instances.
 
@@ -75,7 +89,7 @@ class InstanceReviewPanel(QGroupBox):
         super().__init__("Instances", parent)
         self.project = project
         layout = QVBoxLayout(self)
-        self.summary = QLabel()
+        self.summary = _SummaryLabel()
         layout.addWidget(self.summary)
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels(list(COLUMNS))

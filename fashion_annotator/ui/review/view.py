@@ -69,6 +69,7 @@ from fashion_annotator.ui.review.name_column import cap_name_column
 from fashion_annotator.ui.review.rescore import RescoreThread, ScoreThread
 from fashion_annotator.ui.review.summary import summary_html, throughput_html, unscored_html
 from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
+from fashion_annotator.ui.review.wrapping_bar import WrappingBar
 from fashion_annotator.ui.search_field import SearchField
 
 __all__ = ["ReviewView"]
@@ -216,13 +217,9 @@ class ReviewView(BackgroundScoring, QWidget):
         refresh_button.setToolTip("Read colleagues' saves and decisions again (on a project "
                                   "folder the tab also does so by itself every 15 s)")  # fmt: skip
         refresh_button.clicked.connect(self.refresh)
-        bar = QHBoxLayout()
-        for w in (self.task_combo, self.search, self.status_filter, self.outliers_only, self.k_spin,
-                  self.reference, self.rescore_button, self.progress, refresh_button):  # fmt: skip
-            bar.addWidget(w)
-        bar.addStretch(1)
-        bar.addWidget(csv_button)
-        bar.addWidget(html_button)
+        bar = WrappingBar([self.task_combo, self.search, self.status_filter, self.outliers_only, self.k_spin,
+                           self.reference], [self.rescore_button, self.progress, refresh_button],
+                          [csv_button, html_button])  # fmt: skip
 
         self.histogram = ScoreHistogram()
         self.summary = QLabel()
@@ -269,7 +266,7 @@ class ReviewView(BackgroundScoring, QWidget):
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 4)
         layout = QVBoxLayout(self)
-        layout.addLayout(bar)
+        layout.addWidget(bar)
         layout.addWidget(split, 1)
 
         slots = {"A": self.approve_selected, "R": self.reject_selected,
