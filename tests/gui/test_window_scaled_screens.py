@@ -89,3 +89,27 @@ def test_the_review_tab_fits_a_scaled_screen_side_to_side(opened, qtbot, width):
     assert page.horizontalScrollBar().maximum() == 0, "the Review tab scrolls sideways: buttons out of sight"
     summary = window.instance_review.summary
     assert summary.toolTip() == summary.text(), "the instance figures in full where their line is cut"
+
+
+def test_the_labels_panels_task_buttons_go_one_below_the_other_where_it_is_narrow(qtbot):
+    from fashion_annotator.core.labels import load_taxonomy
+    from fashion_annotator.ui.annotate.palette_dock import PaletteDock
+
+    dock = PaletteDock()
+    qtbot.addWidget(dock)
+    dock.set_tasks([("garment", "Garment cutout"), ("person", "Person cutout"),
+                    ("parsing18", "Parsing (18 classes)")], "garment")  # fmt: skip
+    dock.set_taxonomy(load_taxonomy("parsing18"))
+    dock.resize(400, 400)
+    dock.show()
+    qtbot.waitExposed(dock)
+    buttons = dock._task_group.buttons()
+    row = sum(b.sizeHint().width() for b in buttons)
+    assert dock.minimumSizeHint().width() < row - 100, "the buttons' row sets the panel's least width"
+    dock.resize(dock.minimumSizeHint().width(), 400)
+    qtbot.waitUntil(lambda: len({b.y() for b in buttons}) == len(buttons))  # one below the other
+    for button in buttons:
+        assert button.visibleRegion().boundingRect().size() == button.size(), button.text()
+    assert dock.list.height() >= dock.list.minimumHeight()
+    dock.resize(row + 100, 400)
+    qtbot.waitUntil(lambda: len({b.y() for b in buttons}) == 1)  # side by side again

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QDockWidget,
     QHBoxLayout,
@@ -57,7 +58,35 @@ class PaletteDock(QDockWidget):
         self.list.itemClicked.connect(lambda item: self.labelChosen.emit(item.data(ID_ROLE)))
         layout.addWidget(self.list)
         self.setWidget(body)
+        body.installEventFilter(self)
         self._taxonomy: Taxonomy | None = None
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self._body and event.type() == QEvent.Type.Resize:
+            self._fit_task_row()
+        return False
+
+    def _task_row_width(self) -> int:
+        """The width the task buttons need side by side, margins included."""
+        buttons = self._task_group.buttons()
+        margins = self._body_layout.contentsMargins()
+        spacing = max(len(buttons) - 1, 0) * max(self._task_row.spacing(), 0)
+        return sum(b.minimumSizeHint().width() for b in buttons) + spacing + margins.left() + margins.right()
+
+    def _fit_task_row(self) -> None:
+        """The task buttons side by side where the panel is wide enough, else one below the
+        other: three tasks, or parsing18's long name, made the panel (and so the window) too
+        wide for a laptop screen at 150 %."""
+        wide = self._body.width() >= self._task_row_width()
+        direction = QBoxLayout.Direction.LeftToRight if wide else QBoxLayout.Direction.TopToBottom
+        if self._task_row.direction() != direction:
+            self._task_row.setDirection(direction)
+            self._fit_height()
+
+    def _fit_height(self) -> None:
+        """The panel as tall as its content, no taller (the Instances panel below gets the rest)."""
+        self._body_layout.invalidate()
+        self._body.setMaximumHeight(self._body_layout.sizeHint().height())
 
     def set_tasks(self, tasks: list[tuple[str, str]], current: str) -> None:
         """Show one button per ``(task, display name)``; ``current`` is checked."""
@@ -71,6 +100,10 @@ class PaletteDock(QDockWidget):
             button.setToolTip(f"Edit the {title.lower()} mask (Tab switches task)")
             self._task_group.addButton(button)
             self._task_row.addWidget(button)
+        margins = self._body_layout.contentsMargins()
+        widest = max((b.minimumSizeHint().width() for b in self._task_group.buttons()), default=0)
+        self._body.setMinimumWidth(widest + margins.left() + margins.right())  # they can go one below the other
+        self._fit_task_row()
 
     def set_current_task(self, task: str) -> None:
         """Check the button of ``task``."""
@@ -98,7 +131,7 @@ class PaletteDock(QDockWidget):
         frame = 2 * self.list.frameWidth()
         self.list.setMinimumHeight(min(self.list.count(), VISIBLE_ROWS) * row + frame)
         self.list.setMaximumHeight(max(1, self.list.count()) * row + frame)
-        self._body.setMaximumHeight(self._body_layout.sizeHint().height())
+        self._fit_height()
         self.set_current(current)
 
     def set_current(self, label: int) -> None:
