@@ -113,3 +113,31 @@ def test_the_labels_panels_task_buttons_go_one_below_the_other_where_it_is_narro
     assert dock.list.height() >= dock.list.minimumHeight()
     dock.resize(row + 100, 400)
     qtbot.waitUntil(lambda: len({b.y() for b in buttons}) == 1)  # side by side again
+
+
+def test_panels_saved_narrow_on_a_small_screen_get_their_width_back_in_a_wider_window(
+    qtbot, template, tmp_path, answers, monkeypatch
+):
+    from PySide6.QtCore import QRect
+
+    from fashion_annotator.ui.main_window import MainWindow
+    from fashion_annotator.ui.testing import copy_project, open_window
+
+    root, settings = copy_project(template, tmp_path / "project"), tmp_path / "settings.ini"
+    window, project = open_window(qtbot, root, settings, answers)
+    window.resize(853, 480)  # a laptop at 150 %: the panels at their narrowest
+    qtbot.waitUntil(lambda: window.queue.width() < 250)
+    window.close()
+    project.close()
+    monkeypatch.setattr(MainWindow, "_screen_area", lambda self: QRect(0, 0, 1600, 1000))
+    window, project = open_window(qtbot, root, settings, answers)  # the saved state: narrow panels
+    try:
+        _every_panel_shown(window, qtbot)
+        window.resize(1600, 960)  # maximised on a larger screen
+        qtbot.waitUntil(lambda: window.queue.width() >= 250, timeout=3000)
+        body = window.instances.widget()
+        assert isinstance(body, QScrollArea)
+        qtbot.waitUntil(lambda: body.horizontalScrollBar().maximum() == 0, timeout=3000)
+    finally:
+        window.close()
+        project.close()

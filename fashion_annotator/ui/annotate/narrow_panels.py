@@ -6,14 +6,15 @@ order boxes and the Instances panel's buttons and boxes each kept their whole wi
 screen and the Labels and Instances panels were cut off at its right edge. Each panel now has
 a narrowest width below its content's: a box shows the start of its choice (its list and
 tooltip show all of it), the Instances panel narrower than its content scrolls sideways. At the
-default sizes the panels open exactly as wide as before (:func:`fit_panels`).
+default sizes the panels open exactly as wide as before (:func:`fit_panels`), and in a wider
+window a panel left narrower than its content gets its width back.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QStyle
 
 from fashion_annotator.ui.screen_fit import VerticalScroll
@@ -52,23 +53,36 @@ def fit_panels(w: MainWindow) -> None:
     if isinstance(body, VerticalScroll):
         body.allow_narrow(INSTANCES_MIN_WIDTH)
     least = _dock_widths(w)
-    if not _share(w, wanted, least):
-        w.installEventFilter(_Regrow(w, wanted, least))
+    _share(w, wanted, least)
+    w.installEventFilter(_Regrow(w, wanted, least))
 
 
-def _share(w: MainWindow, wanted: list[int], least: list[int]) -> bool:
-    """Give the docks :func:`shared_widths` of ``w``'s width; whether they got ``wanted``."""
+def _room(w: MainWindow) -> int:
+    """The width the docks share beside the canvas at its narrowest."""
     separators = 2 * w.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent, None, w)
-    room = w.width() - w.tabs.minimumSizeHint().width() - separators
-    widths = shared_widths(wanted, least, room)
-    w.resizeDocks([w.queue, w.palette_dock], widths, Qt.Orientation.Horizontal)
-    return widths == wanted
+    return w.width() - w.tabs.minimumSizeHint().width() - separators
+
+
+def _share(w: MainWindow, wanted: list[int], least: list[int]) -> None:
+    """Give the docks :func:`shared_widths` of ``w``'s width."""
+    w.resizeDocks([w.queue, w.palette_dock], shared_widths(wanted, least, _room(w)), Qt.Orientation.Horizontal)
+
+
+def _widen(w: MainWindow, wanted: list[int], least: list[int]) -> None:
+    """Widen each shown dock that is narrower than its share of ``w``'s width (left narrow by
+    a smaller screen, or restored so from one); a wider one stays as the operator made it."""
+    docks = [w.queue, w.palette_dock]
+    target = shared_widths(wanted, least, _room(w))
+    pairs = [(d, t) for d, t in zip(docks, target, strict=True) if d.isVisible() and d.width() < t]
+    if pairs:
+        w.resizeDocks([d for d, _ in pairs], [t for _, t in pairs], Qt.Orientation.Horizontal)
 
 
 class _Regrow(QObject):
-    """Event filter of a window that opened narrower than its docks' content: as it gets
-    wider (moved to a larger screen, maximised) the docks get their width back, up to their
-    whole content's; then the filter goes."""
+    """Event filter of the window: when it shows, and each time it gets wider (moved to a
+    larger screen, maximised), a dock narrower than its content gets its width back as far as
+    the window has room (a window state saved on a laptop screen at 150 % opened its panels
+    cut on a 1600x1000 screen)."""
 
     def __init__(self, w: MainWindow, wanted: list[int], least: list[int]) -> None:
         super().__init__(w)
@@ -76,11 +90,11 @@ class _Regrow(QObject):
         self._width = w.width()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if watched is self._window and event.type() == QEvent.Type.Resize:
-            grew, self._width = self._window.width() > self._width, self._window.width()
-            if grew and _share(self._window, self._wanted, self._least):
-                self._window.removeEventFilter(self)
-                self.deleteLater()
+        if watched is self._window and event.type() in (QEvent.Type.Show, QEvent.Type.Resize):
+            width, grew = self._window.width(), self._window.width() > self._width
+            self._width = width
+            if event.type() == QEvent.Type.Show or grew:
+                QTimer.singleShot(0, self, lambda: _widen(self._window, self._wanted, self._least))
         return False
 
 
