@@ -8,6 +8,7 @@ from PySide6.QtGui import QImage
 
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.ui.annotate import mask_outline
 from fashion_annotator.ui.annotate.canvas import Canvas
 
 #: A red garment: the garment task's tint is this red too (the parsing "top" red).
@@ -84,3 +85,32 @@ def test_parsing_tasks_keep_their_plain_colours(qtbot):
     """Only two-class (cutout) tasks are outlined: a parsing mask's classes meet everywhere."""
     view, _ = _canvas(qtbot, 200, task="parsing7")
     assert _near(view, 200 / 5, 100) == (False, False)
+
+
+@pytest.mark.parametrize(
+    ("at", "changes"),
+    [((100.0, 100.0), True), ((50.0, 50.0), False)],
+    ids=["fills the hole", "changes nothing"],
+)
+def test_a_stroke_hides_the_outline_and_it_is_traced_once_after(qtbot, monkeypatch, at, changes):
+    """A 24 MP mask with a pixel-jagged edge has some 55,000 outline elements: it was traced
+    again at every pause of a brush stroke (165 ms on the GUI thread) and repainted under every
+    dab (2 x 18 ms). A stroke that paints now hides the stale outline, which is traced once
+    after the stroke ends; one that changes no pixel leaves it as it is."""
+    traced: list[int] = []
+    trace = mask_outline.mask_path
+    monkeypatch.setattr(mask_outline, "mask_path", lambda mask: traced.append(1) or trace(mask))
+    side = 200
+    view, doc = _canvas(qtbot, side)
+    traced.clear()
+    doc.begin_stroke("garment", 1, 4.0)
+    doc.extend_stroke("garment", np.array([at]))
+    shown = (False, False) if changes else (True, True)
+    assert _near(view, side / 5, side / 2) == shown  # hidden while the stroke paints
+    qtbot.wait(3 * mask_outline.REBUILD_MS)  # the operator pauses mid-stroke
+    assert traced == []
+    assert _near(view, side / 5, side / 2) == shown
+    doc.end_stroke("garment")
+    qtbot.waitUntil(lambda: _near(view, side / 5, side / 2) == (True, True), timeout=3000)
+    qtbot.wait(2 * mask_outline.REBUILD_MS)
+    assert traced == ([1] if changes else [])

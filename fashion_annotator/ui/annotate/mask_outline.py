@@ -8,7 +8,11 @@ over red, white and black garments and stays a continuous line at every zoom. It
 full opacity whatever the overlay's opacity, and hides with the overlay.
 
 Cost notes: the contours of a 24-megapixel garment mask take about 20 ms and their path
-about 15 ms; edits rebuild them once they pause for :data:`REBUILD_MS`, not per mouse move.
+about 15 ms, but a pixel-jagged edge at that size (a full-resolution model's mask) gives some
+55,000 path elements: 165 ms to trace and 18 ms per line each time a brush dab repaints under
+it. So a brush or superpixel stroke hides the outline (stale while it paints) and it is traced
+again once, :data:`REBUILD_MS` after the stroke ends; other edits rebuild it once they pause
+for that long, not per change.
 """
 
 from __future__ import annotations
@@ -87,6 +91,7 @@ class MaskOutline(QObject):
             self.items.append(item)
         self._doc: AnnotationDocument | None = None
         self._task = ""
+        self._shown = True
         self._unsubscribe: Callable[[], None] | None = None
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -106,18 +111,30 @@ class MaskOutline(QObject):
 
     def set_shown(self, shown: bool) -> None:
         """Show the outline (it hides anyway while the overlay is hidden) or hide it."""
+        self._shown = bool(shown)
+        self._set_visible(self._shown)
+
+    def _set_visible(self, visible: bool) -> None:
         for item in self.items:
-            item.setVisible(bool(shown))
+            item.setVisible(visible)
 
     def _changed(self, task: str, bbox: BBox, committed: bool) -> None:
-        if task == self._task:
-            self._timer.start()
+        if task != self._task:
+            return
+        if self._doc is not None and self._doc.in_stroke(task):
+            self._set_visible(False)  # stale while the stroke paints, and costly to repaint
+        self._timer.start()
 
     def rebuild(self) -> None:
-        """Trace the followed mask's edges again (at once)."""
+        """Trace the followed mask's edges again (at once; while a stroke of its task is open,
+        once it has ended)."""
         self._timer.stop()
         doc = self._doc
+        if doc is not None and doc.in_stroke(self._task):
+            self._timer.start()  # look again: a stroke that changed nothing says nothing at its end
+            return
         mask = None if doc is None else doc.masks.get(self._task)
         path = QPainterPath() if mask is None else mask_path(mask)
         for item in self.items:
             item.setPath(path)
+        self._set_visible(self._shown)
