@@ -114,3 +114,14 @@ def test_a_stroke_hides_the_outline_and_it_is_traced_once_after(qtbot, monkeypat
     qtbot.waitUntil(lambda: _near(view, side / 5, side / 2) == (True, True), timeout=3000)
     qtbot.wait(2 * mask_outline.REBUILD_MS)
     assert traced == ([1] if changes else [])
+
+
+def test_a_lone_pixel_of_the_cutout_is_outlined(qtbot):
+    """A stray pixel of the cutout (it would be delivered in the cutout PNG) had an outline of
+    a single point, which draws nothing: over a red garment it did not show at all."""
+    side = 200
+    view, doc = _canvas(qtbot, side)
+    mask = doc.masks["garment"].copy()
+    mask[20, 20] = 1
+    doc.start_from("garment", mask)
+    qtbot.waitUntil(lambda: _near(view, 20.5, 20.5, reach=1) == (True, True), timeout=3000)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 
 import cv2
 import numpy as np
-from PySide6.QtCore import QObject, QPointF, Qt, QTimer
+from PySide6.QtCore import QObject, QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QBrush, QPainterPath, QPen, QPolygonF
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
@@ -48,8 +48,9 @@ def mask_path(mask: np.ndarray) -> QPainterPath:
     -------
     QPainterPath
         One closed polygon per outer edge and per hole, through the centres of the mask's
-        edge pixels (pixel ``(x, y)`` covers the scene square ``[x, x + 1) x [y, y + 1)``);
-        empty for an empty mask.
+        edge pixels (pixel ``(x, y)`` covers the scene square ``[x, x + 1) x [y, y + 1)``), and
+        the square of each lone pixel (a stray one would show no line otherwise); empty for an
+        empty mask.
     """
     if mask.ndim != 2:
         raise ValueError(f"expected an (H, W) mask, got shape {mask.shape}")
@@ -61,6 +62,9 @@ def mask_path(mask: np.ndarray) -> QPainterPath:
     contours, _ = cv2.findContours(kept, cv2.RETR_LIST, cv2.CHAIN_APPROX_SIMPLE, offset=(x, y))
     for contour in contours:
         points = (contour[:, 0, :] + 0.5).tolist()
+        if len(points) == 1:  # a lone pixel: a polygon through its centre would draw nothing
+            path.addRect(QRectF(points[0][0] - 0.5, points[0][1] - 0.5, 1.0, 1.0))
+            continue
         path.addPolygon(QPolygonF([QPointF(px, py) for px, py in points]))
         path.closeSubpath()
     return path
