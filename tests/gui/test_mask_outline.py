@@ -152,3 +152,14 @@ def test_moving_the_pointer_does_not_draw_the_outline_again(qtbot, monkeypatch):
         qtbot.mouseMove(view.viewport(), QPoint(round(at.x()), round(at.y())))
         qtbot.wait(20)
     assert painted == []
+
+
+def test_the_opacity_slider_at_zero_leaves_the_bare_photo(qtbot):
+    """An operator drags the overlay opacity to 0 to see the bare photo: the outline, drawn at
+    full strength whatever the opacity, stayed over it. It hides at 0 and comes back above."""
+    side = 200
+    view, _ = _canvas(qtbot, side)
+    view.set_overlay_opacity(0.0)
+    assert _near(view, side / 5, side / 2) == (False, False)
+    view.set_overlay_opacity(0.3)
+    assert _near(view, side / 5, side / 2) == (True, True)

@@ -354,9 +354,10 @@ class Canvas(ImageView):
 
     def set_overlay_opacity(self, opacity: float) -> None:
         """Set the label overlay's opacity (0 transparent .. 1 opaque; the cutout preview is
-        opaque whatever it is)."""
+        opaque whatever it is; at 0 the cutout's outline hides too, leaving the bare photo)."""
         self._opacity = min(max(float(opacity), 0.0), 1.0)
         self._overlay_item.setOpacity(1.0 if self._cutout_preview else self._opacity)
+        self._mask_edge.set_shown(not self._cutout_preview and self._opacity > 0.0)
 
     @property
     def cutout_preview(self) -> bool:
@@ -367,8 +368,7 @@ class Canvas(ImageView):
     def set_cutout_preview(self, on: bool) -> None:
         """Show the cutout alone (:attr:`cutout_preview`) or the label colours again."""
         self._cutout_preview = bool(on)
-        self._mask_edge.set_shown(not on)  # the preview shows the cutout's own edge
-        self.set_overlay_opacity(self._opacity)
+        self.set_overlay_opacity(self._opacity)  # the preview shows the cutout's own edge
         if self._overlay is not None and self._doc is not None and self._taxonomy is not None:
             lut = cutout_lut() if on else label_lut(self._taxonomy.colors)
             self._overlay.set_lut(lut, self._doc.masks[self._task])
