@@ -17,6 +17,7 @@ photo's resolution (dots per inch), so it lands on its photo at the same size wh
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -129,6 +130,35 @@ EDGE_TILE = 512
 _EDGE_HALO = SOFT_EDGE_PX + 2 * SOFT_EDGE_RADIUS + 8
 
 
+Tile = tuple[slice, slice]
+
+
+def _haloed_tiles(shape: tuple[int, ...], halo: int) -> Iterator[tuple[Tile, Tile, Tile]]:
+    """The :data:`EDGE_TILE` tiles of an image, row by row.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        The image's ``(H, W)`` (more axes are ignored).
+    halo : int
+        How far, in pixels, each tile is grown (within the image) for the work done on it.
+
+    Yields
+    ------
+    tile, grown, inner : tuple of two slices each
+        The tile's rows and columns in the image; those of the tile grown by ``halo``; the
+        tile's within the grown one (``work(image[grown])[inner]`` belongs at ``tile``).
+    """
+    height, wide = shape[:2]
+    for y0 in range(0, height, EDGE_TILE):
+        for x0 in range(0, wide, EDGE_TILE):
+            y1, x1 = min(y0 + EDGE_TILE, height), min(x0 + EDGE_TILE, wide)
+            ty0, tx0 = max(0, y0 - halo), max(0, x0 - halo)
+            ty1, tx1 = min(height, y1 + halo), min(wide, x1 + halo)
+            yield ((slice(y0, y1), slice(x0, x1)), (slice(ty0, ty1), slice(tx0, tx1)),
+                   (slice(y0 - ty0, y1 - ty0), slice(x0 - tx0, x1 - tx0)))
+
+
 def tiled_soft_alpha(rgb: np.ndarray, mask: np.ndarray, width: int = SOFT_EDGE_PX) -> np.ndarray:
     """:func:`~fashion_annotator.core.guided.soft_edge_alpha` of the whole photo, worked out on
     the :data:`EDGE_TILE` tiles that hold the mask's edge, each with its halo: the same alpha
@@ -151,18 +181,13 @@ def tiled_soft_alpha(rgb: np.ndarray, mask: np.ndarray, width: int = SOFT_EDGE_P
     alpha = np.where(keep, 255, 0).astype(np.uint8)
     if width <= 0:
         return alpha
-    height, wide = keep.shape
-    halo = _EDGE_HALO + width
-    for y0 in range(0, height, EDGE_TILE):
-        for x0 in range(0, wide, EDGE_TILE):
-            y1, x1 = min(y0 + EDGE_TILE, height), min(x0 + EDGE_TILE, wide)
-            near = keep[max(0, y0 - width):y1 + width, max(0, x0 - width):x1 + width]
-            if not near.any() or near.all():
-                continue  # no edge pixel in the tile: its alpha is 0 or 255 throughout
-            ty0, tx0 = max(0, y0 - halo), max(0, x0 - halo)
-            ty1, tx1 = min(height, y1 + halo), min(wide, x1 + halo)
-            tile = soft_edge_alpha(rgb[ty0:ty1, tx0:tx1], keep[ty0:ty1, tx0:tx1], width)
-            alpha[y0:y1, x0:x1] = tile[y0 - ty0:y1 - ty0, x0 - tx0:x1 - tx0]
+    for tile, grown, inner in _haloed_tiles(keep.shape, _EDGE_HALO + width):
+        rows, cols = tile
+        near = keep[max(0, rows.start - width):rows.stop + width,
+                    max(0, cols.start - width):cols.stop + width]
+        if not near.any() or near.all():
+            continue  # no edge pixel in the tile: its alpha is 0 or 255 throughout
+        alpha[tile] = soft_edge_alpha(rgb[grown], keep[grown], width)[inner]
     return alpha
 
 
@@ -184,18 +209,11 @@ def tiled_clean_colours(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
         A new array: the photo, partly transparent pixels decontaminated.
     """
     out = np.array(rgb, dtype=np.uint8, copy=True)
-    height, wide = alpha.shape
-    halo = FOREGROUND_HALO
-    for y0 in range(0, height, EDGE_TILE):
-        for x0 in range(0, wide, EDGE_TILE):
-            y1, x1 = min(y0 + EDGE_TILE, height), min(x0 + EDGE_TILE, wide)
-            inner = alpha[y0:y1, x0:x1]
-            if not ((inner > 0) & (inner < 255)).any():
-                continue
-            ty0, tx0 = max(0, y0 - halo), max(0, x0 - halo)
-            ty1, tx1 = min(height, y1 + halo), min(wide, x1 + halo)
-            tile = estimate_foreground(rgb[ty0:ty1, tx0:tx1], alpha[ty0:ty1, tx0:tx1])
-            out[y0:y1, x0:x1] = tile[y0 - ty0:y1 - ty0, x0 - tx0:x1 - tx0]
+    for tile, grown, inner in _haloed_tiles(alpha.shape, FOREGROUND_HALO):
+        part = alpha[tile]
+        if not ((part > 0) & (part < 255)).any():
+            continue  # no partly transparent pixel in the tile: its colours stay
+        out[tile] = estimate_foreground(rgb[grown], alpha[grown])[inner]
     return out
 
 
