@@ -16,6 +16,8 @@ from collections.abc import Mapping
 import numpy as np
 from scipy import ndimage
 
+from fashion_annotator.core.masks import BBox
+
 #: 8-connectivity: a painted patch touching an instance at a corner joins it.
 _EIGHT = np.ones((3, 3), bool)
 
@@ -52,17 +54,22 @@ def painted_joins(
     free = (instance_map == 0) & (parsing > 0)
     for cls in np.unique(parsing[free & changed]).tolist():
         ids = [k for k, c in classes.items() if c == cls and k > 0]
-        if not ids:
+        box = BBox.of(free & (parsing == cls))
+        if not ids or box is None:
             continue
-        patches, _count = ndimage.label(free & (parsing == cls), structure=_EIGHT)
-        owners = np.where(np.isin(instance_map, ids), instance_map, 0)
+        # the free pixels of the class and the ring around them, all inside the box grown by
+        # one: the labelling reads that window, not the whole photo (24 MP: 250 ms a save)
+        sub = BBox(max(box.y0 - 1, 0), max(box.x0 - 1, 0), box.y1 + 1, box.x1 + 1).slices
+        window, seen = instance_map[sub], changed[sub]
+        patches, _count = ndimage.label(free[sub] & (parsing[sub] == cls), structure=_EIGHT)
+        owners = np.where(np.isin(window, ids), window, 0)
         boxes = ndimage.find_objects(patches)
-        for index in np.unique(patches[changed & (patches > 0)]).tolist():
+        for index in np.unique(patches[seen & (patches > 0)]).tolist():
             grown = tuple(slice(max(s.start - 1, 0), s.stop + 1) for s in boxes[index - 1])
             patch = patches[grown] == index
             ring = ndimage.binary_dilation(patch, structure=_EIGHT) & ~patch
             touched = owners[grown][ring]
             touched = touched[touched > 0]
             if touched.size:
-                joins[grown][patch] = np.bincount(touched).argmax()
+                joins[sub][grown][patch] = np.bincount(touched).argmax()
     return joins
