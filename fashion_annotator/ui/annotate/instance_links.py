@@ -138,6 +138,18 @@ class ParsingSeen:
         if image_doc is not None and task is not None and task in image_doc.masks and image_doc.masks.is_read(task):
             self.mask, self._saved = image_doc.masks[task].copy(), None
 
+    def current(self, image_doc: Any) -> np.ndarray | None:
+        """``image_doc``'s parsing mask (None: it has none); a saved mask read just now, never
+        edited, is the one the instances were checked against (not read a second time)."""
+        task = self.task
+        if image_doc is None or task is None or task not in image_doc.masks:
+            return None
+        unread = not image_doc.masks.is_read(task)
+        parsing: np.ndarray = image_doc.masks[task]
+        if unread and self._saved is not None:
+            self.mask, self._saved = parsing.copy(), None
+        return parsing
+
     def changed(self, parsing: np.ndarray) -> np.ndarray | None:
         """``(H, W) bool``: the pixels of ``parsing`` whose class changed since the last check
         (None: unknown); ``parsing`` is the one checked against from now on."""

@@ -351,7 +351,7 @@ class InstancesDock(QDockWidget):
         self.commit_pending()
         if self.doc is None or self.parsing_task is None or self.read_only():
             return True
-        parsing = None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task)
+        parsing = self._seen.current(self._image_doc)  # a saved mask read now: read once
         # a parsing mask never saved is the model's proposal of this opening, not the
         # operator's: the instances saved earlier are not held to it
         if parsing is not None and self.parsing_task not in self._fresh:
