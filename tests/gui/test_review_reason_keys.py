@@ -91,3 +91,18 @@ def test_enter_in_the_filter_boxes_and_the_k_field_gives_the_table_the_keyboard(
         assert view.table.hasFocus(), "Enter gives the table the keyboard back"
     QTest.keyClick(view.table, Qt.Key.Key_Return)  # on the table Enter opens the image
     assert len(opened) == 1
+
+
+def test_enter_in_the_filter_by_name_field_gives_the_table_the_keyboard(view, qtbot):
+    """Found in review: the README says Enter in a filter box gives the table the keyboard, but
+    a name typed into Filter by name and confirmed with Enter opened the selected image in the
+    Annotate tab (Esc there already went to the table)."""
+    opened: list[int] = []
+    view.openImageRequested.connect(opened.append)
+    view.search.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(view.search.hasFocus)
+    QTest.keyClicks(view.search, "sec")
+    QTest.keyClick(view.search, Qt.Key.Key_Return)
+    assert opened == [], "Enter in Filter by name opened the image"
+    assert view.table.hasFocus() and view.search.text() == "sec"
+    assert view.project.decisions() == []

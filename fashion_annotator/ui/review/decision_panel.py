@@ -88,14 +88,16 @@ _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
 
 
 class BoxLetters(QObject):
-    """Keeps the Review tab's keys off what is typed into its drop-down boxes and k field.
+    """Keeps the Review tab's keys off what is typed into its drop-down boxes, k field and
+    Filter by name.
 
     A closed box picks the item whose name starts with the letters typed ("r": Rare garment,
     Rejected), but the tab's R (reject) and A (approve) took them first: a reviewer who chose
     Low contrast and then typed "r" for Rare garment rejected the mask as Low contrast, and
     "a" typed into the status filter for Approved approved the selected mask. Enter there
-    opened the selected image in the Annotate tab; it now gives the table the keyboard (in
-    the reason box Enter rejects, :meth:`.ReviewView.open_selected`).
+    opened the selected image in the Annotate tab (in Filter by name too, where Esc went to
+    the table); it now gives the table the keyboard (in the reason box Enter rejects,
+    :meth:`.ReviewView.open_selected`).
     """
 
     def __init__(self, view: ReviewView) -> None:
@@ -123,10 +125,10 @@ class BoxLetters(QObject):
 
 
 def keep_letters_in_boxes(view: ReviewView) -> None:
-    """Give every drop-down box of ``view`` and its k field the keys typed into them
-    (:class:`BoxLetters`)."""
+    """Give every drop-down box of ``view``, its k field and Filter by name the keys typed
+    into them (:class:`BoxLetters`)."""
     letters = BoxLetters(view)
-    for box in [*view.findChildren(QComboBox), view.k_spin]:
+    for box in [*view.findChildren(QComboBox), view.k_spin, view.search]:
         box.installEventFilter(letters)
 
 
