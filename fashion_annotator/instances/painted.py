@@ -54,8 +54,8 @@ def painted_joins(
     free = (instance_map == 0) & (parsing > 0)
     for cls in np.unique(parsing[free & changed]).tolist():
         ids = [k for k, c in classes.items() if c == cls and k > 0]
-        box = BBox.of(free & (parsing == cls))
-        if not ids or box is None:
+        box = BBox.of(free & (parsing == cls)) if ids else None
+        if box is None:
             continue
         # the free pixels of the class and the ring around them, all inside the box grown by
         # one: the labelling reads that window, not the whole photo (24 MP: 250 ms a save)
