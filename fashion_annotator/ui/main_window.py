@@ -239,9 +239,9 @@ class MainWindow(QMainWindow):
         self.queue_refresh.reload(only_if_changed)
 
     def finish_edits(self) -> None:
-        """End what is in progress before a save or another image: a canvas stroke or drag, a
-        value typed into the Instances panel (it was applied to the next image's instance)."""
-        self.canvas.finish_edit()
+        """End what is in progress before a save or another image: a canvas stroke, drag or open
+        polygon (said after the save's line), a value typed into the Instances panel."""
+        self.status.said_again(self.canvas.message, self.canvas.finish_edit)
         self.instances.commit_pending()
 
     def open_image(self, image_id: int) -> bool:

@@ -240,3 +240,23 @@ def test_an_open_polygon_is_saved_before_an_import_closes_the_image(qtbot, opene
     assert saved is not None and saved[60, 240] == label
     qtbot.waitUntil(lambda: not job.isRunning() and window.session.image_id == first, timeout=10_000)
     assert shown_mask(window)[60, 240] == label
+
+
+@pytest.mark.parametrize("leave", ["page", "done"])
+def test_the_status_bar_still_says_the_polygon_was_closed_after_the_image_switch(qtbot, opened, leave):
+    """PgDn (or Done) with a polygon open: the window said "The open polygon (4 vertices) was
+    closed and filled" and at once, in the same key press, "Saved 0001.jpg at ...": the operator
+    never read that the polygon went into the image just left."""
+    window, _project = opened
+    first = window.session.image_id
+    press_key(qtbot, window, Qt.Key.Key_P)
+    for x, y in ((50, 50), (250, 50), (250, 150), (50, 150)):
+        click(window, x, y)
+    if leave == "page":
+        press_key(qtbot, window, Qt.Key.Key_PageDown)
+    else:
+        window.mark_done()
+    assert window.session.image_id != first
+    said = "The open polygon (4 vertices) was closed and filled: Esc drops a polygon"
+    qtbot.waitUntil(lambda: window.status.currentMessage() == said, timeout=2000)
+    assert said in window.status.toolTip()  # the whole of it where the window is narrow

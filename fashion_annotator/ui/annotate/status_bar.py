@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
+from PySide6.QtCore import QTimer, SignalInstance
 from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from fashion_annotator.ui.actions import TOOLS
@@ -101,6 +105,25 @@ class StatusBar(QStatusBar):
             self.clearMessage()
         self.saved.setText("Saved" if saved else "● Unsaved")
         self.saved.setStyleSheet("" if saved else "color: #c62828; font-weight: 600;")
+
+    def said_again(self, said: SignalInstance, run: Callable[[], object], ms: int = 10000) -> None:
+        """Call ``run`` and show what ``said`` says meanwhile once more when the event running
+        it is handled.
+
+        The polygon an image switch closes says so, and the switch's own "Saved NAME at ..."
+        replaced that at once, in the same key press: nobody read where the polygon went."""
+        texts: list[str] = []
+
+        def note(text: str) -> None:
+            texts.append(text)
+
+        said.connect(note)
+        try:
+            run()
+        finally:
+            said.disconnect(note)
+        for text in texts:
+            QTimer.singleShot(0, self, partial(self.showMessage, text, ms))
 
     def set_busy(self, busy: bool, text: str = "Computing…") -> None:
         """Show or hide the busy indicator."""
