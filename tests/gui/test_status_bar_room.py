@@ -1,0 +1,54 @@
+"""The status bar's messages on a scaled laptop screen: 1280 px at 150 % leaves the window 853
+px, and the fields on the right left a message 20 characters ("The open polygon (3")."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from fashion_annotator.ui.testing import click, press_key
+
+CLOSED = "The open polygon (3 vertices) was closed and filled: Esc drops a polygon"
+
+
+def _message_room(window) -> int:
+    """Pixels from the bar's left edge to its first field shown."""
+    bar = window.status
+    fields = [w for w in bar.findChildren(type(bar.position)) if w.parent() is bar and w.isVisible()]
+    return min(w.geometry().left() for w in fields)
+
+
+def test_a_long_message_gets_the_room_of_the_cursor_fields_in_a_narrow_window(qtbot, opened):
+    window, _project = opened
+    window.resize(853, 560)
+    qtbot.waitUntil(lambda: window.width() <= 860, timeout=2000)
+    press_key(qtbot, window, Qt.Key.Key_P)
+    for x, y in ((50, 50), (250, 50), (250, 150)):
+        click(window, x, y)
+    press_key(qtbot, window, Qt.Key.Key_B)  # another tool closes the polygon and says so
+    assert window.status.currentMessage() == CLOSED
+    need = window.status.fontMetrics().horizontalAdvance(CLOSED)
+    qtbot.waitUntil(lambda: _message_room(window) >= need, timeout=2000)
+    assert window.status.tool.isVisible() and window.status.saved.isVisible()
+    window.status.clearMessage()  # the message gone, the cursor's fields are back
+    qtbot.waitUntil(lambda: window.status.position.isVisible() and window.status.label.isVisible(), timeout=2000)
+
+
+def test_a_short_message_leaves_every_field(qtbot, opened):
+    window, _project = opened
+    window.resize(853, 560)
+    window.status.showMessage("Saved", 5000)
+    qtbot.wait(50)
+    bar = window.status
+    assert all(w.isVisible() for w in (bar.position, bar.label, bar.tool, bar.zoom, bar.device, bar.model, bar.saved))
+
+
+def test_the_busy_indicator_shown_under_a_long_message_takes_more_cursor_fields(qtbot, opened):
+    """PgDn: the save's message, then the busy indicator beside it left "Sa" of it."""
+    window, _project = opened
+    window.resize(853, 560)
+    qtbot.waitUntil(lambda: window.width() <= 860, timeout=2000)
+    saved = "Saved 0003.jpg at 20:45:02"
+    window.status.showMessage(saved, 5000)
+    window.status.set_busy(True, "Computing proposal…")
+    need = window.status.fontMetrics().horizontalAdvance(saved)
+    qtbot.waitUntil(lambda: _message_room(window) >= need, timeout=2000)
