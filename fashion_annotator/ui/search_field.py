@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QLineEdit, QWidget
 
@@ -25,7 +25,19 @@ class SearchField(QLineEdit):
         #: Where Esc sends the keyboard (``QLineEdit.home`` is a method).
         self.photo = home
         self._typed = False
+        self._empty_width: int | None = None  # the least width asked for with no text
         self.textEdited.connect(self._edited)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        """As narrow with a name typed as empty: the clear button the first letter shows asked
+        for its room, which widened the Images panel and the window past a laptop screen at
+        150 % (26 px, never given back when the box was cleared)."""
+        hint = super().minimumSizeHint()
+        if not self.text():
+            self._empty_width = hint.width()
+        elif self._empty_width is not None:
+            hint.setWidth(min(hint.width(), self._empty_width))
+        return hint
 
     def _edited(self, _text: str) -> None:
         self._typed = True

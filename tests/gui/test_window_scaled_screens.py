@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtWidgets import QScrollArea
 
+from fashion_annotator.ui.search_field import SearchField
+
 #: The largest minimum size the window may have, in either tab (logical pixels).
 MOST_W, MOST_H = 1000, 560
 
@@ -141,3 +143,23 @@ def test_panels_saved_narrow_on_a_small_screen_get_their_width_back_in_a_wider_w
     finally:
         window.close()
         project.close()
+
+
+@pytest.mark.parametrize("which", ["images", "review"])
+def test_a_name_typed_into_a_search_box_leaves_the_window_as_narrow(opened, qtbot, which):
+    """Typing into the Images panel's search box at 1280x720 and 150 % widened the window by
+    26 px past the screen (the right-hand panels' close buttons and scroll bar cut off), and
+    clearing the box never gave the room back: the box's clear button asked for its room."""
+    window, _ = opened
+    if which == "review":
+        window.tabs.setCurrentIndex(1)
+    _every_panel_shown(window, qtbot)
+    window.resize(853, 480)
+    qtbot.wait(50)
+    width, least = window.width(), window.minimumSizeHint().width()
+    search = window.queue.search if which == "images" else window.tabs.widget(1).findChild(SearchField)
+    search.setFocus()
+    qtbot.keyClicks(search, "0005")
+    qtbot.wait(50)
+    assert window.minimumSizeHint().width() <= least
+    assert window.width() == width, "the window grew past the screen"
