@@ -7,13 +7,15 @@ exported ``coco-instances`` skirt mask kept the strip out (1303 px in no instanc
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from fashion_annotator.instances.model import inconsistent_pixels
-from fashion_annotator.ui.testing import drag, instance_of
+from fashion_annotator.ui.testing import click, drag, instance_of
 
 DRESS = 6  # parsing7
 
@@ -67,3 +69,73 @@ def test_a_never_saved_parsing_mask_is_told_apart_from_the_instances_proposal() 
     assert changed is not None and changed.sum() == 4 and changed[2:6, 6].all()
     again = seen.changed(parsing.copy())
     assert again is not None and not again.any()
+
+
+def _widen_dress(window) -> tuple[int, int, np.ndarray]:
+    """Paint a dress stroke out from the dress's right edge: ``(dress id, stroke row, painted)``."""
+    dock = window.instances
+    dress = instance_of(window, "dress")
+    ys, xs = np.nonzero(dock.doc.map == dress)
+    row = int(np.median(ys))
+    edge = int(xs[ys == row].max())
+    parsing = window.session.current.doc.masks["parsing7"]
+    before = parsing.copy()
+    window.set_task("parsing7")
+    window.set_label(DRESS)
+    window.canvas.set_tool("brush")
+    drag(window, [(edge - 2, row), (edge + 6, row), (edge + 14, row)])
+    painted = (parsing != before) & (parsing == DRESS)
+    assert painted.sum() > 50, "the stroke painted background or skin as dress"
+    return dress, row, painted
+
+
+def test_a_part_deleted_after_a_stroke_stays_in_no_instance(opened, qtbot):
+    """Found in review: a stroke on the dress, the dress split by line, the stroke's part
+    deleted, saved: the deleted part (and the stroke) joined the other part again, though a
+    deleted instance's pixels join nothing."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dress, row, painted = _widen_dress(window)
+    cut = row - 40
+    dock.select([dress])
+    qtbot.mouseClick(dock.buttons["split"], Qt.MouseButton.LeftButton)
+    width = dock.doc.map.shape[1]
+    click(window, 1.0, float(cut))
+    click(window, float(width - 2), float(cut))
+    assert dock.selected_ids() == [dress, max(dock.doc.instances)], "the clicks did not split the dress"
+    lower = max(dock.doc.instances)
+    part = dock.doc.map == lower
+    dock.select([lower])
+    steps = len(dock.doc._undo)
+    qtbot.mouseClick(dock.buttons["delete"], Qt.MouseButton.LeftButton)
+    assert len(dock.doc._undo) == steps + 1, "the delete is one undo step"
+    assert window.save()
+    saved = project.load_instances(image_id)
+    assert lower not in saved.instances and not saved.map[part].any()
+    assert not dock.doc.map[part].any()
+    assert np.any(saved.map == dress)
+    assert np.all(part[painted]), "the stroke did not go first with its part of the dress"
+    qtbot.mouseClick(dock.buttons["undo"], Qt.MouseButton.LeftButton)
+    assert np.all(dock.doc.map[part] == lower), "Undo brings the deleted part back, stroke included"
+
+
+def test_pixels_a_propose_leaves_in_no_instance_join_nothing(opened, qtbot, monkeypatch):
+    """A stroke, then Propose (whose instances leave pixels beside the stroke in no instance),
+    then a save: those pixels stay in no instance (they joined the dress with the stroke)."""
+    from fashion_annotator.ui.annotate import instances_dock
+
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dress, row, painted = _widen_dress(window)
+    proposal = copy.deepcopy(dock.doc.set)
+    band = (proposal.map == dress) & (np.abs(np.arange(proposal.map.shape[0]) - row) < 30)[:, None]
+    proposal.map[band] = 0
+    monkeypatch.setattr(instances_dock, "derive_instances", lambda *args: copy.deepcopy(proposal))
+    qtbot.mouseClick(dock.buttons["propose"], Qt.MouseButton.LeftButton)
+    assert not dock.doc.map[band].any()
+    assert window.save()
+    saved = project.load_instances(image_id)
+    assert not saved.map[band].any() and not saved.map[painted].any()
+    assert np.any(saved.map == dress)

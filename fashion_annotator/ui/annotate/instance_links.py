@@ -11,6 +11,11 @@ re-categorisation's relabelling, or a panel redo's), *backward* when it goes wit
 (a panel undo's relabelling: Ctrl+Z on the photo takes that back with a redo of the instance
 step). :class:`ParsingLinks` keeps them for the open image; the Instances dock
 (:mod:`.instances_dock`) records them and asks which steps go together.
+
+:class:`ParsingSeen` keeps the parsing mask the instances were last checked against: the
+pixels painted since join the instance of their class they touch, at a save or before the
+operator's next instance edit (so a part deleted after a stroke stays deleted, its pixels in
+no instance).
 """
 
 from __future__ import annotations
@@ -122,6 +127,8 @@ class ParsingSeen:
     def __init__(self, opened: Any = None, task: str | None = None, project: Any = None) -> None:
         self.mask: np.ndarray | None = None
         self.task = task
+        #: The open image's tasks with no saved mask yet (its ``fresh``, read when needed).
+        self.fresh: set[str] = set() if opened is None else opened.fresh
         #: (project, image id, task, version) of the saved parsing mask, while not yet read.
         self._saved: tuple[Any, int, str, int] | None = None
         if opened is None or task is None or task not in opened.doc.masks or task in opened.fresh:
@@ -161,3 +168,46 @@ class ParsingSeen:
             self._saved = None
         before, self.mask = self.mask, parsing.copy()
         return None if before is None or before.shape != parsing.shape else before != parsing
+
+    def absorb(self, image_doc: Any, pixels: np.ndarray) -> None:
+        """``pixels`` of ``image_doc``'s parsing mask were relabelled with their instance (a
+        re-categorisation, a merge, or the panel's undo or redo of one): not painted."""
+        parsing = None if image_doc is None or self.task is None else image_doc.masks.get(self.task)
+        if self.mask is not None and parsing is not None and self.mask.shape == parsing.shape:
+            self.mask[pixels] = parsing[pixels]
+
+    def reconcile(self, doc: InstanceDocument, image_doc: Any, read: bool = True) -> list[str] | None:
+        """Bring ``doc`` in line with ``image_doc``'s parsing mask
+        (:meth:`InstanceDocument.reconcile`), the pixels painted since the last check joining
+        the instance of their class they touch; the mask is the one checked against from now on.
+
+        ``read``: a saved mask not yet read is read (a save); else (before an instance edit)
+        nothing is done while it is unread or unchanged: nothing was painted.
+
+        Returns
+        -------
+        list of str or None
+            The instances it removed (``"3. skirt"``); None when it changed nothing.
+        """
+        task = self.task
+        # a parsing mask never saved is the model's proposal of this opening, not the
+        # operator's: the instances saved earlier are not held to it
+        if image_doc is None or task is None or task not in image_doc.masks or task in self.fresh:
+            return None
+        if not read and not image_doc.masks.is_read(task):
+            return None
+        parsing = self.current(image_doc)
+        changed = None if parsing is None else self.changed(parsing)
+        if parsing is None or (not read and changed is not None and not changed.any()):
+            return None
+        before = dict(doc.instances)
+        if not doc.reconcile(parsing, changed):
+            return None
+        return [f"{k}. {i.category or '?'}" for k, i in sorted(before.items()) if k not in doc.instances]
+
+
+def removed_text(gone: list[str]) -> str:
+    """What the window says of the instances a reconcile removed (``gone``)."""
+    return (f"Instances removed: {', '.join(gone)} (their pixels are no longer of that class "
+            "in the parsing mask; to keep them, take the mask edit back on the photo (Ctrl+Z) "
+            "while this image is open: the next save gives them back)")  # fmt: skip

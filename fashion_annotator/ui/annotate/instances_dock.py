@@ -53,7 +53,7 @@ from fashion_annotator.instances.schema import (
 )
 from fashion_annotator.models.weights import ModelFileError
 from fashion_annotator.ui.annotate.image_view import SelectionHighlight
-from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen
+from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen, removed_text
 from fashion_annotator.ui.annotate.instance_proposing import (
     BackgroundProposals,
     ProposalInputs,
@@ -223,7 +223,6 @@ class InstancesDock(QDockWidget):
         self.background.cancel()
         self.image_id = None if opened is None else int(opened.doc.image_id)
         self._image_doc = None if opened is None else opened.doc
-        self._fresh: set[str] = set() if opened is None else opened.fresh
         self._proposals = {} if opened is None else opened.probs
         self._links, self._seen = ParsingLinks(self._image_doc, self.parsing_task), ParsingSeen(opened, self.parsing_task, self.project)
         self.doc = None
@@ -289,6 +288,7 @@ class InstancesDock(QDockWidget):
         iset = derive_instances(proposer, inputs, self.parsing_task, self.taxonomy.name)
         if self.doc is not None:  # one undo step: the replaced instances come back
             self.doc.replace(iset)
+            self._seen.derived(self._image_doc)  # the pixels it leaves in no instance join nothing
         else:
             self._set_doc(iset)
         assert self.doc is not None
@@ -351,24 +351,20 @@ class InstancesDock(QDockWidget):
         self.commit_pending()
         if self.doc is None or self.parsing_task is None or self.read_only():
             return True
-        parsing = self._seen.current(self._image_doc)  # a saved mask read now: read once
-        # a parsing mask never saved is the model's proposal of this opening, not the
-        # operator's: the instances saved earlier are not held to it
-        if parsing is not None and self.parsing_task not in self._fresh:
-            before = dict(self.doc.instances)
-            if self.doc.reconcile(parsing, self._seen.changed(parsing)):
-                self._refresh_list()
-                self.changed.emit()  # an instance step: Undo and Redo follow it
-                gone = [f"{k}. {i.category or '?'}" for k, i in sorted(before.items()) if k not in self.doc.instances]
-                if gone:  # after the save's own "Saved ..." line, which used to replace it at once
-                    self.warning.emit(
-                        f"Instances removed: {', '.join(gone)} (their pixels are no longer of that class "
-                        "in the parsing mask; to keep them, take the mask edit back on the photo (Ctrl+Z) "
-                        "while this image is open: the next save gives them back)"
-                    )
+        self._reconcile()
         if self.doc.instances and not self.project.instance_versions(self.image_id or 0):
             self.doc.dirty = True
         return self.save()
+
+    def _reconcile(self, read: bool = True) -> None:
+        """Bring the instances in line with the parsing mask, painted pixels joining their
+        instance (:meth:`ParsingSeen.reconcile`): at a save, and before an instance edit."""
+        gone = None if self.doc is None else self._seen.reconcile(self.doc, self._image_doc, read)
+        if gone is not None:
+            self._refresh_list()
+            self.changed.emit()  # an instance step: Undo and Redo follow it
+        if gone:  # at a save: after its own "Saved ..." line, which used to replace it at once
+            self.warning.emit(removed_text(gone))
 
     # -- edits -------------------------------------------------------------------------------
 
@@ -388,12 +384,14 @@ class InstancesDock(QDockWidget):
         self.list.blockSignals(False)
         self._selection_changed()
 
-    def _edit(self, fn, *args, select: list[int] | None = None) -> Any:
+    def _edit(self, fn, *args, select: list[int] | None = None, join: bool = True) -> Any:
         if self.doc is None:
             return None
         if self.read_only():
             self.message.emit("This image is read-only: another operator holds it")
             return None
+        if join:  # not before an undo or redo: its own step would become the one undone
+            self._reconcile(read=False)
         try:
             result = fn(*args)
         except (ValueError, KeyError) as exc:
@@ -441,6 +439,7 @@ class InstancesDock(QDockWidget):
         doc.parsing_change = None
         before = self._links.serial()
         self.parsingChange.emit(self.parsing_task, change.apply)  # applied at once (one undo step)
+        self._seen.absorb(self._image_doc, change.pixels)
         self._links.add(before, doc.next_step("undo" if forward else "redo"), forward)
 
     def links(self, which: str, task: str | None = None) -> bool:
@@ -481,7 +480,7 @@ class InstancesDock(QDockWidget):
         """The instances' ``which``, with the parsing mask's linked ``parsing_which`` step, or
         else with a new relabelling step when the instance step asks for one."""
         doc = self.doc
-        if doc is None or self._edit(doc.undo if which == "undo" else doc.redo, select=self.selected_ids()) is None:
+        if doc is None or self._edit(doc.undo if which == "undo" else doc.redo, select=self.selected_ids(), join=False) is None:
             return
         if parsing_which is not None and self._image_doc is not None and self.parsing_task is not None:
             doc.parsing_change = None  # the parsing mask's own step relabels the pixels
