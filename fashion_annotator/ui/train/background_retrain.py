@@ -12,7 +12,6 @@ is announced there, and :attr:`modelPromoted` lets the window re-run its proposa
 from __future__ import annotations
 
 import json
-import shutil
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, Signal
@@ -25,18 +24,11 @@ from fashion_annotator.dataset.training_set import (
     val_count,
 )
 from fashion_annotator.runtime.child import cli_command
-from fashion_annotator.ui.train.child_process import training_process
+from fashion_annotator.ui.train.child_process import NICENESS, low_priority, training_process
 from fashion_annotator.ui.train.selection_text import worse_reason
 from training.finetune import PROMOTE_MARGIN, retrain_command
 
-#: Niceness of the trainer child where ``nice`` exists (POSIX): the lowest priority.
-NICENESS = 19
-
-
-def low_priority(program: str, args: list[str]) -> tuple[str, list[str]]:
-    """Wrap a command in ``nice -n 19`` when the system has ``nice``, else leave it."""
-    nice = shutil.which("nice")
-    return (nice, ["-n", str(NICENESS), program, *args]) if nice else (program, args)
+__all__ = ["NICENESS", "BackgroundRetrainer", "low_priority"]
 
 
 class BackgroundRetrainer(QObject):

@@ -3,11 +3,35 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment
 
 from fashion_annotator.runtime.child import PARENT_ENV
+
+#: Niceness of the trainer child where ``nice`` exists (POSIX): the lowest priority. A trainer at
+#: the normal priority made each Smart click 1,188 ms instead of 101 ms on a busy 2-core machine
+#: (torch's two threads per process); at 19 the window's work goes first and the trainer still
+#: runs at full speed when the window is idle.
+NICENESS = 19
+
+
+def low_priority(program: str, args: Sequence[str]) -> tuple[str, list[str]]:
+    """Wrap a command in ``nice -n 19`` when the system has ``nice``, else leave it (Windows).
+
+    Parameters
+    ----------
+    program : str
+    args : sequence of str
+
+    Returns
+    -------
+    tuple of (str, list of str)
+        The program and arguments to start.
+    """
+    nice = shutil.which("nice")
+    return (nice, ["-n", str(NICENESS), program, *args]) if nice else (program, list(args))
 
 
 def training_process(parent: QObject, program: str, arguments: Sequence[str]) -> QProcess:

@@ -46,7 +46,7 @@ from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.prompts import ask_stop_running
 from fashion_annotator.ui.screen_fit import fit_on_show, scrolled
-from fashion_annotator.ui.train.child_process import training_process
+from fashion_annotator.ui.train.child_process import low_priority, training_process
 from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
@@ -295,7 +295,8 @@ class RetrainDialog(QDialog):
         self.progress.setRange(0, 0)  # busy until the first step reports its count
         self.eta_label.setText(format_eta(None))
         program, *arguments = self.command()
-        process = training_process(self, program, arguments)
+        # the lowest CPU priority (POSIX): the operator's clicks in the window go first
+        process = training_process(self, *low_priority(program, arguments))
         process.readyReadStandardOutput.connect(self._read_stdout)
         process.readyReadStandardError.connect(self._read_stderr)
         process.finished.connect(self._finished)
