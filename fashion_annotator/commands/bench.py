@@ -77,7 +77,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("noc", help="click model: clicks to IoU 0.90 / 0.95 (NoC), binary tasks")
     _data_args(p)
     p.add_argument("--click-model", type=Path, default=None, help="click model (default: shipped)")
-    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=positive_int, default=None, help="torch CPU threads of the click model")
     p.add_argument(
         "--proposal", action=argparse.BooleanOptionalAction, default=True,
         help="a first click on the shipped proposal's object takes it as it is and later "

@@ -58,6 +58,7 @@ from fashion_annotator.models.click import (
     paste_logits,
     warp_crop,
 )
+from fashion_annotator.models.threads import torch_threads
 from fashion_annotator.resources import resource_path
 from fashion_annotator.segmentation.click_guide import guide_veto
 from fashion_annotator.segmentation.grabcut import clip_box, grabcut_box, grabcut_seeded, plainness
@@ -210,7 +211,8 @@ class ClickPredictor:
     device : str
         Torch device.
     threads : int, optional
-        Torch CPU threads (``None`` keeps torch's setting).
+        Torch CPU threads of each network run, in the thread that runs it (``None`` keeps
+        torch's setting; see :mod:`fashion_annotator.models.threads`).
 
     Raises
     ------
@@ -230,8 +232,7 @@ class ClickPredictor:
         self.radius = float(self.meta.get("click_radius", 5))
         self.threshold = float(self.meta.get("threshold", 0.5))
         self.version = self.meta.get("version")
-        if threads is not None:
-            torch.set_num_threads(threads)
+        self.threads = threads
         self.rgb: np.ndarray | None = None
 
     def set_image(self, rgb: np.ndarray) -> None:
@@ -279,7 +280,8 @@ class ClickPredictor:
             self.meta["mean"],
             self.meta["std"],
         )
-        out = self.module(x.contiguous(memory_format=torch.channels_last))
+        with torch_threads(self.threads):
+            out = self.module(x.contiguous(memory_format=torch.channels_last))
         return out[0, 0].float().cpu().numpy()
 
     def predict(

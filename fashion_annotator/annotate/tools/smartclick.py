@@ -92,11 +92,12 @@ def shared_click_predictor(path: str | None = None):
     A few stay loaded: windows on different projects (each with its own active click model)
     click in one process without reloading each other's model.
     """
+    from fashion_annotator.models.threads import interactive_threads
     from fashion_annotator.models.weights import ModelFileError
     from fashion_annotator.segmentation.clicks import ClickPredictor
 
-    try:
-        return ClickPredictor(Path(path) if path else None)
+    try:  # few threads: a click stays fast beside busy processes
+        return ClickPredictor(Path(path) if path else None, threads=interactive_threads())
     except (ModelFileError, OSError):
         return None
 
