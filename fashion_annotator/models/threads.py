@@ -1,11 +1,15 @@
-"""Torch CPU threads for interactive work: few, and set for the calling thread only.
+"""Torch CPU threads for interactive work: at most four, and set for the calling thread only.
 
 Torch's intra-op pool (OpenMP) waits for its slowest thread at each layer; when other busy
 processes take a core, that thread is descheduled for whole time slices. Measured on a 2-core
-machine (2026-12-06, medians of 15, same run): a Smart click took 58 ms with torch's two threads
-against 89 ms with one when the machine was otherwise quiet, but 766 against 205 ms beside two
-busy processes, and 1,188 against 101 ms beside a retrain at normal priority. A click must stay
-fast under load, so Smart click runs its network on :func:`interactive_threads` threads.
+machine (2026-12-06, medians of 15, same run): a Smart click took 58 ms with two threads against
+89 ms with one when the machine was otherwise quiet, but 766 against 205 ms beside two busy
+processes, and 1,708 against 229 ms beside a retrain at normal priority (111 against 124 ms
+beside the same retrain at ``nice`` 19, as the window starts it). ``bench ui`` the same evening:
+62-104 ms with two threads against 99-189 ms with one. The window's own busy neighbour (its
+retrain) runs at the lowest priority, so a click keeps every core up to
+:data:`MAX_INTERACTIVE_THREADS` (:func:`interactive_threads`): more threads than that buy a
+crop-sized network nothing and leave a large machine's other cores to the proposal workers.
 
 OpenMP keeps the thread count per calling thread: :func:`torch_threads` sets it around one
 network run in that thread and restores it, so the window's proposal workers keep theirs.
@@ -23,7 +27,7 @@ MAX_INTERACTIVE_THREADS = 4
 
 
 def interactive_threads(cores: int | None = None) -> int:
-    """Torch threads for a network run the operator waits on: half the cores, 1 to 4.
+    """Torch threads for a network run the operator waits on: every core, 1 to 4.
 
     Parameters
     ----------
@@ -33,10 +37,11 @@ def interactive_threads(cores: int | None = None) -> int:
     Returns
     -------
     int
-        1 on a 2-core machine, the other half left to the rest of the desktop.
+        2 on a 2-core machine (one thread made a click 1.5-1.8 times slower there when the
+        machine was quiet); 4 at most, the rest left to the proposal workers.
     """
     cores = cores or os.cpu_count() or 1
-    return max(1, min(MAX_INTERACTIVE_THREADS, cores // 2))
+    return max(1, min(MAX_INTERACTIVE_THREADS, cores))
 
 
 @contextmanager
