@@ -3,7 +3,7 @@ px, and the fields on the right left a message 20 characters ("The open polygon 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 
 from fashion_annotator.ui.testing import click, press_key
 
@@ -52,3 +52,25 @@ def test_the_busy_indicator_shown_under_a_long_message_takes_more_cursor_fields(
     window.status.set_busy(True, "Computing proposal…")
     need = window.status.fontMetrics().horizontalAdvance(saved)
     qtbot.waitUntil(lambda: _message_room(window) >= need, timeout=2000)
+
+
+class _Canvas(QObject):
+    message = Signal(str)
+
+    def finish_edit(self) -> None:
+        self.message.emit(CLOSED)
+
+
+def test_the_closed_polygon_said_again_leaves_a_refusal_said_after_it(qtbot, opened):
+    """Found in review: Ctrl+Enter with a polygon open on an image with no proposal said "No
+    proposal for this image yet", and at once the polygon's line said again covered it for 10 s
+    (an import refused, "Import not started: the open image is not saved", the same)."""
+    window, _project = opened
+    canvas = _Canvas()
+    window.status.said_again(canvas.message, canvas.finish_edit)
+    window.status.showMessage("No proposal for this image yet", 3000)
+    qtbot.wait(50)
+    assert window.status.currentMessage() == "No proposal for this image yet"
+    window.status.said_again(canvas.message, canvas.finish_edit)
+    window.status.showMessage("Saved 0001.jpg at 20:45:02", 5000)  # the save's line: covered
+    qtbot.waitUntil(lambda: window.status.currentMessage() == CLOSED, timeout=2000)

@@ -132,7 +132,9 @@ class StatusBar(QStatusBar):
         it is handled.
 
         The polygon an image switch closes says so, and the switch's own "Saved NAME at ..."
-        replaced that at once, in the same key press: nobody read where the polygon went."""
+        replaced that at once, in the same key press: nobody read where the polygon went. Only
+        the save's line (or none) is covered: a refusal said since ("No proposal for this image
+        yet", "Import not started: ...") stays."""
         texts: list[str] = []
 
         def note(text: str) -> None:
@@ -144,7 +146,13 @@ class StatusBar(QStatusBar):
         finally:
             said.disconnect(note)
         for text in texts:
-            QTimer.singleShot(0, self, partial(self.showMessage, text, ms))
+            QTimer.singleShot(0, self, partial(self._say_again, text, ms))
+
+    def _say_again(self, text: str, ms: int) -> None:
+        """Show ``text`` for ``ms`` unless a message other than a save's is shown."""
+        now = self.currentMessage()
+        if not now or now == text or now.startswith(SAVED_MESSAGE):
+            self.showMessage(text, ms)
 
     def set_busy(self, busy: bool, text: str = "Computing…") -> None:
         """Show or hide the busy indicator."""
