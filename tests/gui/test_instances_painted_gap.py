@@ -139,3 +139,22 @@ def test_pixels_a_propose_leaves_in_no_instance_join_nothing(opened, qtbot, monk
     saved = project.load_instances(image_id)
     assert not saved.map[band].any() and not saved.map[painted].any()
     assert np.any(saved.map == dress)
+
+
+def test_deleting_an_instance_painted_away_since_is_not_refused(opened, qtbot):
+    """The dress chosen in the panel, then painted over as background on the parsing mask, then
+    Delete: the join run before the delete removed the emptied dress (and said so), and the
+    delete then refused with "no instance 3; instances: [1, 2, 4, ...]". It is gone, not refused."""
+    window, _ = opened
+    dock = window.instances
+    dress = instance_of(window, "dress")
+    dock.select([dress])
+    doc = window.session.current.doc
+    parsing = doc.masks["parsing7"].copy()
+    parsing[dock.doc.map == dress] = 0
+    doc.start_from("parsing7", parsing)
+    said: list[str] = []
+    dock.message.connect(said.append)
+    dock.delete_selected()
+    assert dress not in dock.doc.instances
+    assert not any("no instance" in text for text in said), said

@@ -246,8 +246,7 @@ class InstancesDock(QDockWidget):
         return self.doc
 
     def _photo(self) -> np.ndarray | None:
-        """The open photo's pixels (None while a large photo's are loading): split and merge
-        name each part's colour from them."""
+        """The open photo's pixels, or None while a large photo's load (for parts' colours)."""
         doc = self._image_doc
         return doc.rgb if doc is not None and doc.photo_ready else None
 
@@ -531,11 +530,14 @@ class InstancesDock(QDockWidget):
             self._relabel_parsing()
 
     def delete_selected(self) -> None:
-        """Delete the selected instances (one undo step each)."""
-        doc = self.doc
+        """Delete the selected instances, one undo step each, after the painted pixels' join
+        (an instance it emptied is gone already, and said so, not refused)."""
+        doc, ids = self.doc, self.selected_ids()
         if doc is None:
             return
-        for k in self.selected_ids():
+        if not self.read_only():  # the join first (_edit says that a read-only image is)
+            self._reconcile(read=False)
+        for k in (k for k in ids if k in doc.instances):
             self._edit(doc.delete, k)
 
     def undo(self) -> None:
