@@ -26,10 +26,9 @@ def template(masks_template: Path) -> Path:
     return masks_template
 
 
-def test_a_stroke_widening_the_dress_widens_the_dress_instance(opened, qtbot):
-    window, project = opened
+def _widen_dress(window) -> tuple[int, int, np.ndarray]:
+    """Paint a dress stroke out from the dress's right edge: ``(dress id, stroke row, painted)``."""
     dock = window.instances
-    image_id = window.session.image_id
     dress = instance_of(window, "dress")
     ys, xs = np.nonzero(dock.doc.map == dress)
     row = int(np.median(ys))
@@ -42,6 +41,14 @@ def test_a_stroke_widening_the_dress_widens_the_dress_instance(opened, qtbot):
     drag(window, [(edge - 2, row), (edge + 6, row), (edge + 14, row)])
     painted = (parsing != before) & (parsing == DRESS)
     assert painted.sum() > 50, "the stroke painted background or skin as dress"
+    return dress, row, painted
+
+
+def test_a_stroke_widening_the_dress_widens_the_dress_instance(opened, qtbot):
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dress, _, painted = _widen_dress(window)
     assert window.save()
     saved = project.load_instances(image_id)
     assert np.all(saved.map[painted] == dress)
@@ -69,24 +76,6 @@ def test_a_never_saved_parsing_mask_is_told_apart_from_the_instances_proposal() 
     assert changed is not None and changed.sum() == 4 and changed[2:6, 6].all()
     again = seen.changed(parsing.copy())
     assert again is not None and not again.any()
-
-
-def _widen_dress(window) -> tuple[int, int, np.ndarray]:
-    """Paint a dress stroke out from the dress's right edge: ``(dress id, stroke row, painted)``."""
-    dock = window.instances
-    dress = instance_of(window, "dress")
-    ys, xs = np.nonzero(dock.doc.map == dress)
-    row = int(np.median(ys))
-    edge = int(xs[ys == row].max())
-    parsing = window.session.current.doc.masks["parsing7"]
-    before = parsing.copy()
-    window.set_task("parsing7")
-    window.set_label(DRESS)
-    window.canvas.set_tool("brush")
-    drag(window, [(edge - 2, row), (edge + 6, row), (edge + 14, row)])
-    painted = (parsing != before) & (parsing == DRESS)
-    assert painted.sum() > 50, "the stroke painted background or skin as dress"
-    return dress, row, painted
 
 
 def test_a_part_deleted_after_a_stroke_stays_in_no_instance(opened, qtbot):
