@@ -16,8 +16,11 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import QApplication
 
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.dataset.store import Project, open_project
 from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.ui.annotate.canvas import Canvas
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.main_window import MainWindow
 from fashion_annotator.ui.preferences import Preferences, settings_file
@@ -211,3 +214,15 @@ def hold_proposals(window: MainWindow, monkeypatch: Any) -> threading.Event:
 
     monkeypatch.setattr(window.session.proposals, "propose", held)
     return release
+
+
+def shown_canvas(qtbot, doc: AnnotationDocument, task: str, size: tuple[int, int] = (480, 400)) -> Canvas:
+    """A canvas of ``size`` (width, height in px) shown on screen with ``doc``'s ``task`` mask
+    (the task's shipped taxonomy), for tests that drive it with the mouse."""
+    view = Canvas()
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_document(doc, task, load_taxonomy(task))
+    return view

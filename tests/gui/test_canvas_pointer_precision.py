@@ -15,8 +15,8 @@ from PySide6.QtGui import QMouseEvent, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from fashion_annotator.core.document import AnnotationDocument
-from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.ui.annotate.canvas import Canvas
+from fashion_annotator.ui.testing import shown_canvas
 
 LEFT, MIDDLE, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.MiddleButton, Qt.MouseButton.NoButton
 H, W = 240, 320
@@ -24,15 +24,9 @@ H, W = 240, 320
 
 @pytest.fixture
 def canvas(qtbot):
-    view = Canvas()
-    qtbot.addWidget(view)
-    view.resize(480, 400)
-    view.show()
-    qtbot.waitExposed(view)
     rgb = np.random.default_rng(0).integers(0, 255, (H, W, 3), dtype=np.uint8)
     doc = AnnotationDocument("img", rgb, {"parsing7": np.zeros((H, W), np.uint8)}, {"parsing7": None})
-    view.set_document(doc, "parsing7", load_taxonomy("parsing7"))
-    return view
+    return shown_canvas(qtbot, doc, "parsing7")
 
 
 def mouse(canvas: Canvas, kind: QEvent.Type, pos: QPointF, button=LEFT, buttons=LEFT) -> None:

@@ -9,9 +9,9 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QGraphicsPathItem
 
 from fashion_annotator.core.document import AnnotationDocument
-from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.ui.annotate import mask_outline
 from fashion_annotator.ui.annotate.canvas import Canvas
+from fashion_annotator.ui.testing import shown_canvas
 
 #: A red garment: the garment task's tint is this red too (the parsing "top" red).
 RED = (230, 25, 75)
@@ -30,13 +30,8 @@ def _photo_and_mask(side: int) -> tuple[np.ndarray, np.ndarray]:
 
 def _canvas(qtbot, side: int, task: str = "garment") -> tuple[Canvas, AnnotationDocument]:
     rgb, mask = _photo_and_mask(side)
-    view = Canvas()
-    qtbot.addWidget(view)
-    view.resize(400, 400)
-    view.show()
-    qtbot.waitExposed(view)
     doc = AnnotationDocument("img", rgb, {task: mask})
-    view.set_document(doc, task, load_taxonomy(task))
+    view = shown_canvas(qtbot, doc, task, (400, 400))
     view.set_overlay_opacity(0.55)
     return view, doc
 

@@ -17,7 +17,7 @@ from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.core.masks import fill_polygon
 from fashion_annotator.ui.annotate.canvas import Canvas
-from fashion_annotator.ui.testing import click, press_key, shown_mask
+from fashion_annotator.ui.testing import click, press_key, shown_canvas, shown_mask
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 SHIFT, NOMOD = Qt.KeyboardModifier.ShiftModifier, Qt.KeyboardModifier.NoModifier
@@ -27,14 +27,9 @@ TRIANGLE = [(100, 60), (200, 60), (200, 160)]
 
 @pytest.fixture
 def canvas(qtbot):
-    view = Canvas()
-    qtbot.addWidget(view)
-    view.resize(480, 400)
-    view.show()
-    qtbot.waitExposed(view)
     rgb = np.random.default_rng(0).integers(0, 255, (H, W, 3), dtype=np.uint8)
     masks = {"parsing7": np.zeros((H, W), np.uint8), "garment": np.zeros((H, W), np.uint8)}
-    view.set_document(AnnotationDocument("img", rgb, masks), "parsing7", load_taxonomy("parsing7"))
+    view = shown_canvas(qtbot, AnnotationDocument("img", rgb, masks), "parsing7")
     view.set_tool("polygon")
     view.set_label(4)
     return view
