@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import Qt
+from qa_synth import banded_instances
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import Instance, InstanceSet
@@ -17,10 +18,7 @@ SHAPE = (60, 40)
 
 
 def _set(insts: list[Instance]) -> InstanceSet:
-    m = np.zeros(SHAPE, np.uint8)
-    for k, inst in enumerate(insts):
-        m[10 * k : 10 * k + 8, 5:35] = inst.id
-    return InstanceSet(m, {i.id: i for i in insts})
+    return banded_instances(insts, SHAPE)
 
 
 def _panel(qtbot, tmp_path: Path, sets: dict[str, list[Instance]]) -> InstanceReviewPanel:

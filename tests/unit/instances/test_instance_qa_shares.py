@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from qa_synth import banded_instances
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import Instance, InstanceSet
@@ -18,11 +19,7 @@ SHAPE = (60, 40)
 
 
 def _set(insts: list[Instance]) -> InstanceSet:
-    """An instance map of one 10-row band per instance."""
-    m = np.zeros(SHAPE, np.uint8)
-    for k, inst in enumerate(insts):
-        m[10 * k : 10 * k + 8, 5:35] = inst.id
-    return InstanceSet(m, {i.id: i for i in insts})
+    return banded_instances(insts, SHAPE)
 
 
 @pytest.fixture

@@ -17,6 +17,7 @@ from fashion_annotator.annotate.session import (
 from fashion_annotator.core.journal import RecoveryJournal
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.instances.model import Instance, InstanceSet
 
 SHAPE = (20, 30)
 
@@ -51,3 +52,12 @@ def save_as_the_window(project: Project, image_id: int, journal_dir: Path, secon
     doc.seconds += seconds
     opened = OpenImage(doc=doc, base_versions=latest_versions(project, image_id), fresh=fresh)
     save_open_image(project, opened, RecoveryJournal(journal_dir))
+
+
+def banded_instances(insts: list[Instance], shape: tuple[int, int]) -> InstanceSet:
+    """An instance map of ``shape`` with one band of rows per instance (rows ``10k .. 10k+8``,
+    columns 5..35), in list order."""
+    m = np.zeros(shape, np.uint8)
+    for k, inst in enumerate(insts):
+        m[10 * k : 10 * k + 8, 5:35] = inst.id
+    return InstanceSet(m, {i.id: i for i in insts})
