@@ -270,7 +270,7 @@ def build_html(
     rule = (
         f"<p>Outlier rule: {esc(metric)} &lt; median &minus; {summary.k:g} &times; MAD = "
         f"{_fmt(summary.all.median, 3)} &minus; {summary.k:g} &times; {esc(mad_text(summary))} = "
-        f"<b>{_fmt(summary.threshold, summary.digits)}</b>; {summary.outliers} outliers.</p>"
+        f"<b>{_fmt(summary.threshold, summary.digits)}</b>; {counted(summary.outliers, 'outlier')}.</p>"
         if summary.all.n else
         "<p>Outlier rule: no saved mask scored yet (a mask is scored against the proposal shown "
         "before it was saved; without one, re-score with the current model).</p>"

@@ -176,7 +176,7 @@ def test_the_rule_and_an_outlier_near_it_read_apart(project, tmp_path):
     rows = [ImageScore(i, f"{i}.png", "garment", "done", "olga", 1.0, 1, 1, 0.0, score=v)
             for i, v in enumerate(values)]  # fmt: skip
     document = build_html(project, "garment", rows, worst=0, k=(0.97 - 0.95622) / 0.01)
-    assert "= <b>0.9562</b>; 1 outliers." in document
+    assert "= <b>0.9562</b>; 1 outlier." in document
     parser = ScoresTable()
     parser.feed(document)
     assert [r[2] for r in parser.rows[1:3]] == ["0.9560", "0.9600"]  # 4 decimals: apart already
