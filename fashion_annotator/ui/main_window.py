@@ -133,6 +133,7 @@ class MainWindow(QMainWindow):
         window_menus.build_menus(self)
         window_menus.build_toolbar(self)
         self._setup_status()
+        window_menus.follow_panel_keys(self)
         self._setup_session()
         self.instances = instances_dock.attach(self)
         self.instances.list.setAccessibleName("Instances of the photo")  # the dock's file is full

@@ -18,6 +18,7 @@ from fashion_annotator.ui.about import show_about, show_getting_started
 from fashion_annotator.ui.actions import TOOLS
 from fashion_annotator.ui.annotate import refine_menu
 from fashion_annotator.ui.help_dialog import KEY_WHERE
+from fashion_annotator.ui.key_hints import KeyHint
 from training.click_retrain import CLICK_TASK
 
 if TYPE_CHECKING:
@@ -174,6 +175,16 @@ def build_toolbar(w: MainWindow) -> None:
         tools.addSeparator() if name is None else tools.addAction(w.actions_by_name[name])
     w.addToolBar(Qt.ToolBarArea.TopToolBarArea, tools)
     w.tools_toolbar = tools
+
+
+def follow_panel_keys(w: MainWindow) -> None:
+    """Name the current keys in the tooltips of ``w``'s boundaries box, task buttons and zoom
+    field (the actions ``boundaries``, ``switch_task`` and ``fit``), after a change too."""
+    get = w.actions_by_name.__getitem__
+    KeyHint(w.view_bar.boundaries, "Show superpixel boundaries", " ({key})", get("boundaries"))
+    for button in w.palette_dock.task_buttons():
+        KeyHint(button, button.toolTip(), " ({key} on the photo switches task)", get("switch_task"))
+    KeyHint(w.status.zoom, "Zoom: screen pixels per photo pixel", " ({key} fits)", get("fit"))
 
 
 def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:

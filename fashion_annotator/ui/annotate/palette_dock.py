@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QBoxLayout,
     QButtonGroup,
     QDockWidget,
@@ -97,13 +98,17 @@ class PaletteDock(QDockWidget):
             button = QRadioButton(title)
             button.setProperty("task", task)
             button.setChecked(task == current)
-            button.setToolTip(f"Edit the {title.lower()} mask (Tab switches task)")
+            button.setToolTip(f"Edit the {title.lower()} mask")  # its key: ui/key_hints
             self._task_group.addButton(button)
             self._task_row.addWidget(button)
         margins = self._body_layout.contentsMargins()
         widest = max((b.minimumSizeHint().width() for b in self._task_group.buttons()), default=0)
         self._body.setMinimumWidth(widest + margins.left() + margins.right())  # they can go one below the other
         self._fit_task_row()
+
+    def task_buttons(self) -> list[QAbstractButton]:
+        """The task buttons, in the order of the tasks."""
+        return self._task_group.buttons()
 
     def set_current_task(self, task: str) -> None:
         """Check the button of ``task``."""

@@ -49,7 +49,7 @@ class StatusBar(QStatusBar):
         self.position = _field(110, "Cursor position in image pixels (x, y)")
         self.label = _field(120, "Label under the cursor")
         self.tool = _field(90, "Current tool (and brush size)")
-        self.zoom = _field(60, "Zoom: screen pixels per photo pixel (Ctrl+0 fits)")
+        self.zoom = _field(60, "Zoom: screen pixels per photo pixel")  # its key: ui/key_hints
         self.device = _field(90, "Device that computes the model proposals")
         self.model = _field(110, "Version of the proposal model")
         self.saved = _field(70, "Whether the open image has unsaved edits")

@@ -43,7 +43,7 @@ class ViewBar(QWidget):
         _shrinkable(self.opacity, 140)
         self.opacity.setToolTip("Opacity of the label overlay")
         self.boundaries = QCheckBox("Region boundaries")
-        self.boundaries.setToolTip("Show superpixel boundaries (R)")
+        self.boundaries.setToolTip("Show superpixel boundaries")  # its key: ui/key_hints
         self.level = QSlider(Qt.Orientation.Horizontal)
         self.level.setRange(0, 0)
         _shrinkable(self.level, 120)
