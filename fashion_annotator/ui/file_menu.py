@@ -535,7 +535,7 @@ def populate(menu: QMenu, window: MainWindow) -> FileActions:
     if "open_server" in window.actions_by_name:
         menu.addAction(window.actions_by_name["open_server"])
     menu.addSeparator()
-    menu.addAction(a("add_photos", "Add &photos…", "Ctrl+Shift+A", files.choose_photos))
+    menu.addAction(a("add_photos", "&Add photos…", "Ctrl+Shift+A", files.choose_photos))
     menu.addAction(a("import_masks", "&Import masks…", "Ctrl+I", files.choose_import))
     menu.addAction(a("export", "&Export…", "Ctrl+E", files.choose_export))
     menu.addSeparator()
