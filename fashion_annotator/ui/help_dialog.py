@@ -22,16 +22,45 @@ from fashion_annotator.ui.screen_fit import fit_on_show
 MOUSE_HELP = (
     ("Wheel", "Zoom at the cursor"),
     ("Space + drag, middle drag", "Pan"),
-    ("Brush / eraser drag", "Paint / erase; [ and ] change the size"),
+    ("Brush / eraser drag", "Paint / erase; {smaller} and {larger} change the size"),
     ("Polygon: click, Enter, Esc", "Add vertex, close (Shift: subtract), cancel"),
     ("Polygon: click the first vertex, double click", "Close (the first vertex grows under the pointer)"),
     ("Polygon: another tool or image, a save", "Closes an open polygon of 3+ vertices, as Enter"),
     ("Superpixel click or drag", "Give the regions under the cursor the current label"),
-    ("Smart click (C): click / right or Shift+click", "Model click: this label here / not here"),
+    ("Smart click ({tool_smartclick}): click / right or Shift+click", "Model click: this label here / not here"),
     ("Smart click: drag a box, Ctrl+click a marker", "Fill the box with the model, remove a click"),
-    ("1 … 9, 0", "Choose a label from the palette"),
+    ("{labels}", "Choose a label from the palette"),
     ("Fill click on background", "Refused past a quarter of the photo; Shift+click fills anyway"),
 )
+
+
+#: The palette's label keys as :data:`MOUSE_HELP` names them while they are the defaults.
+LABEL_KEYS = "1 … 9, 0"
+
+
+class _Keys(dict[str, str]):
+    """Action name -> its current first key; an action without a key is "no key"."""
+
+    def __missing__(self, name: str) -> str:
+        return "no key"
+
+
+def mouse_rows(actions: Iterable[QAction]) -> list[tuple[str, str]]:
+    """:data:`MOUSE_HELP` as ``(what, how)`` rows, each ``{action}`` field replaced by the
+    action's current key (the defaults were named after the operator changed them).
+
+    ``{labels}`` names the palette's label keys: :data:`LABEL_KEYS` while they are 1 to 9 and 0,
+    else each label's key.
+    """
+    keys = _Keys()
+    for action in actions:
+        first = [k for k in action.shortcuts() if not k.isEmpty()][:1]
+        if first:
+            keys[action.objectName()] = first[0].toString(QKeySequence.SequenceFormat.NativeText)
+    labels = [keys[f"label_{(i + 1) % 10}"] for i in range(10)]
+    default = [str((i + 1) % 10) for i in range(10)]
+    keys["labels"] = LABEL_KEYS if labels == default else ", ".join(labels)
+    return [(what.format_map(keys), how.format_map(keys)) for how, what in MOUSE_HELP]
 
 
 KEY_WHERE = "keyWhere"
@@ -65,8 +94,8 @@ class HelpDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts and mouse")
-        rows = shortcut_rows(actions) + list(other_keys)
-        rows += [(what, how) for how, what in MOUSE_HELP]
+        actions = list(actions)
+        rows = shortcut_rows(actions) + list(other_keys) + mouse_rows(actions)
         self.table = QTableWidget(len(rows), 2)
         self.table.setHorizontalHeaderLabels(["Command", "Keys / mouse"])
         self.table.verticalHeader().setVisible(False)
