@@ -26,6 +26,12 @@ def key_text(keys: Iterable[QKeySequence]) -> list[str]:
     return [t for t in (k.toString(NATIVE) for k in keys) if t]
 
 
+def _title(action: QAction) -> str:
+    """The command's name as the Keyboard table shows and sorts it: its menu text without the
+    mnemonic marks (sorted with them, every "&Name" came before every other name)."""
+    return action.text().replace("&", "")
+
+
 def default_keys(action: QAction) -> list[str]:
     """The keys ``action`` had when it was built (before any override)."""
     value = action.property(_DEFAULTS)
@@ -144,10 +150,10 @@ class ShortcutEditor(QTableWidget):
         self.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.horizontalHeader().setStretchLastSection(True)
         self._rows: dict[str, KeyField] = {}
-        for name, action in sorted(self.named_actions.items(), key=lambda i: i[1].text().lower()):
+        for name, action in sorted(self.named_actions.items(), key=lambda i: _title(i[1]).lower()):
             row = self.rowCount()
             self.insertRow(row)
-            title = QTableWidgetItem(action.text().replace("&", ""))
+            title = QTableWidgetItem(_title(action))
             title.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.setItem(row, 0, title)
             edit = KeyField(QKeySequence(self.keys[name][0] if self.keys[name] else ""))
