@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 
 from PySide6.QtCore import QByteArray, QRectF, Qt
@@ -52,6 +53,14 @@ def icon(name: str) -> QIcon:
 #: pixmap of a light icon on the dark theme was nearly as bright as the enabled one (0.80 / 0.90).
 DISABLED_OPACITY = 0.55
 
+_COLOUR = re.compile(r"#[0-9a-fA-F]{6}\b")
+
+
+def _disabled_svg(text: str, faded: str) -> str:
+    """``text`` with every colour but white in ``faded``: a disabled icon's green accent (the
+    accept check, Smart click's plus) stayed green and looked as clickable as the enabled one."""
+    return _COLOUR.sub(lambda m: m.group(0) if m.group(0).lower() == "#ffffff" else faded, text)
+
 
 @cache
 def _icon(name: str, ink: str, faded: str) -> QIcon:
@@ -60,8 +69,10 @@ def _icon(name: str, ink: str, faded: str) -> QIcon:
         raise IconError(f"{path}: icon file not found")
     text = path.read_text(encoding="utf-8")
     result = QIcon()
-    for colour, mode, opacity in ((ink, QIcon.Mode.Normal, 1.0), (faded, QIcon.Mode.Disabled, DISABLED_OPACITY)):
-        renderer = QSvgRenderer(QByteArray(text.replace(ICON_INK, colour).encode("utf-8")))
+    drawn = ((text.replace(ICON_INK, ink), QIcon.Mode.Normal, 1.0),
+             (_disabled_svg(text, faded), QIcon.Mode.Disabled, DISABLED_OPACITY))  # fmt: skip
+    for svg, mode, opacity in drawn:
+        renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
         if not renderer.isValid():
             raise IconError(f"{path}: not a valid SVG file")
         for size in ICON_SIZES:
