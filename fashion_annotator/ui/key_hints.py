@@ -4,13 +4,16 @@ The boundaries box above the photo named R (the key is G; R rejects in Review), 
 buttons (Tab) and the zoom field (Ctrl+0) kept naming the default key after the operator gave
 the command another one in Preferences. Each such tooltip now names the action's current first
 key, and none when the action has no key.
+
+:func:`mnemonic_keys` names the Alt+letter keys the window's menus and panel buttons own, which
+Preferences refuses for a command.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QAbstractButton, QLabel, QMainWindow, QWidget
 
 
 def current_key(action: QAction) -> str:
@@ -49,3 +52,28 @@ class KeyHint(QObject):
         """Name the action's current key in the widget's tooltip."""
         key = current_key(self.action)
         self.widget.setToolTip(self.text + (self.suffix.format(key=key) if key else ""))
+
+
+def mnemonic_keys(window: QMainWindow) -> dict[str, str]:
+    """Alt+letter -> what it opens: the menu bar's menus, and the buttons and labelled boxes of
+    ``window``'s panels (its dialogs left out), enabled or not.
+
+    A command given one of these keys in Preferences never ran: Alt+F opened the File menu, and
+    Alt+P (the Instances panel's Propose) ran neither (Qt's "ambiguous shortcut").
+    """
+    keys: dict[str, str] = {}
+
+    def add(text: str, what: str) -> None:
+        key = QKeySequence.mnemonic(text).toString(QKeySequence.SequenceFormat.PortableText)
+        if key:
+            keys.setdefault(key, what)
+
+    for action in window.menuBar().actions():
+        add(action.text(), f"the {action.text().replace('&', '')} menu")
+    for button in window.findChildren(QAbstractButton):
+        if button.window() is window:
+            add(button.text(), f"the {button.text().replace('&', '')} button")
+    for label in window.findChildren(QLabel):
+        if label.window() is window and label.buddy() is not None:
+            add(label.text(), f"the {label.text().replace('&', '').rstrip(':')} box")
+    return keys

@@ -17,6 +17,7 @@ from fashion_annotator.ui import prompts
 from fashion_annotator.ui.annotate.instances_dock import instance_keys
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
+from fashion_annotator.ui.key_hints import mnemonic_keys
 from fashion_annotator.ui.preferences import PreferencesDialog
 from fashion_annotator.ui.review import instances as review_instances
 from fashion_annotator.ui.review.view import REVIEW_KEYS, ReviewView
@@ -101,7 +102,7 @@ def show_preferences(w: MainWindow) -> None:
         w,
         actions=list(w.actions_by_name.values()),
         reserved={key: what for key, what in REVIEW_KEYS},
-        panel_keys=dict(instance_keys(w.instances.schema)),
+        panel_keys={**mnemonic_keys(w), **dict(instance_keys(w.instances.schema))},
     )
     if not dialog.exec():
         return
