@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from fashion_annotator import __version__
 from fashion_annotator.runtime.logs import log_file
 from fashion_annotator.runtime.paths import app_data_dir, log_dir
+from fashion_annotator.ui.shortcuts import key_name
 
 
 def about_text() -> str:
@@ -45,22 +46,28 @@ def show_about(parent: QWidget | None = None) -> QMessageBox:
 
 
 def getting_started_text() -> str:
-    """Help > Getting started: what the window shows and the first steps (plain text)."""
+    """Help > Getting started: what the window shows and the first steps (plain text), with the
+    operator's keys (the defaults were named after the keys had been changed in Preferences)."""
+    key = key_name
+    tools = ", ".join(f"{key(f'tool_{name}', default)} {what}" for name, default, what in (
+        ("brush", "B", "brush"), ("eraser", "E", "eraser"), ("superpixel", "S", "superpixel regions"),
+        ("smartclick", "C", "Smart click (left click adds, right click removes)"), ("polygon", "P", "polygon"),
+    ))  # fmt: skip
     return "\n".join([
-        "The queue on the left lists the project's photos; the model's proposal is the starting "
-        "mask of each (Tab on the photo switches between the garment cutout and the clothing "
-        "parsing; elsewhere Tab moves the keyboard focus).",
+        f"The queue on the left lists the project's photos; the model's proposal is the starting "
+        f"mask of each ({key('switch_task', 'Tab')} on the photo switches between the garment cutout "
+        "and the clothing parsing; elsewhere Tab moves the keyboard focus).",
         "",
-        "1. Fix what the proposal got wrong: B brush, E eraser, S superpixel regions, "
-        "C Smart click (left click adds, right click removes), P polygon. Ctrl+Z undoes.",
-        "2. Ctrl+Enter accepts the mask and opens the next photo (Ctrl+D marks it done). Work is "
-        "saved as you go, and a crash loses nothing.",
+        f"1. Fix what the proposal got wrong: {tools}. {key('undo', 'Ctrl+Z')} undoes.",
+        f"2. {key('accept', 'Ctrl+Enter')} accepts the mask and opens the next photo "
+        f"({key('done', 'Ctrl+D')} marks it done). Work is saved as you go, and a crash loses nothing.",
         "3. Review (the second tab) ranks the saved masks by their agreement with the proposal: "
         "A approves, R rejects with a reason.",
         "4. Train > Retrain model learns from your corrections; the next proposals need fewer.",
         "",
-        "Your own photos: File > Open project or New project from folder (Ctrl+N), or "
-        "`fashion-annotator FOLDER`. F1 lists every key.",
+        "Your own photos: File > Open project or New project from folder "
+        f"({key('new_project', 'Ctrl+N')}), or `fashion-annotator FOLDER`. "
+        f"{key('help', 'F1')} lists every key.",
         f"The sample project lives in {app_data_dir() / 'sample-project'}.",
     ])
 

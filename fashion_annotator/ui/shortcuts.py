@@ -26,6 +26,31 @@ def key_text(keys: Iterable[QKeySequence]) -> list[str]:
     return [t for t in (k.toString(NATIVE) for k in keys) if t]
 
 
+#: Action name -> how a message names its key now (:func:`key_name`).
+_NAMED: dict[str, str] = {}
+
+
+def _remember(action: QAction) -> None:
+    """Note the key ``action`` has now, for the messages that name it (none while it has its
+    default keys: the message's own wording names them)."""
+    if key_text(action.shortcuts()) == default_keys(action):
+        _NAMED.pop(action.objectName(), None)
+        return
+    first = [k for k in action.shortcuts() if not k.isEmpty()][:1]
+    text = first[0].toString(QKeySequence.SequenceFormat.NativeText) if first else ""
+    _NAMED[action.objectName()] = text or f"“{_title(action)}”"
+
+
+def key_name(name: str, default: str) -> str:
+    """The key of the window action ``name`` as a message names it: the operator's key, the
+    command's name in quotes when it has none, ``default`` while it has its default keys.
+
+    Messages named the default keys (Ctrl+Z undoes, Ctrl+D marks done) after the operator had
+    given those commands other keys in Preferences.
+    """
+    return _NAMED.get(name, default)
+
+
 def _title(action: QAction) -> str:
     """The command's name as the Keyboard table shows and sorts it: its menu text without the
     mnemonic marks (sorted with them, every "&Name" came before every other name)."""
@@ -49,6 +74,7 @@ def set_keys(action: QAction, keys: list[str]) -> None:
         tip += f" ({native})"
     action.setToolTip(tip)
     action.setStatusTip(tip)
+    _remember(action)
 
 
 def apply_overrides(actions: Iterable[QAction], prefs: Preferences) -> None:
@@ -59,6 +85,7 @@ def apply_overrides(actions: Iterable[QAction], prefs: Preferences) -> None:
             action.setProperty(_DEFAULTS, key_text(action.shortcuts()))
         if keys is not None:
             set_keys(action, keys)
+        _remember(action)
 
 
 def owners(

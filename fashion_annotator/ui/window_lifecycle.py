@@ -18,6 +18,7 @@ from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.ui.shortcuts import key_name
 
 if TYPE_CHECKING:
     from fashion_annotator.core.journal import JournalEntry
@@ -39,7 +40,7 @@ def quit_question(problem: str, unjournalled: list[str], gone: Path | None = Non
     )  # fmt: skip
     return (
         f"{problem}\n\nThe latest edits ({', '.join(unjournalled)}) could not be written to the "
-        f"recovery journal either: quitting now loses them. {remedy}, then save (Ctrl+S).\n\n"
+        f"recovery journal either: quitting now loses them. {remedy}, then save ({key_name('save', 'Ctrl+S')}).\n\n"
         "Quit anyway and lose them?"
     )
 

@@ -10,6 +10,7 @@ from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.decisions import current_decision, latest_rejects, reason_label
+from fashion_annotator.ui.shortcuts import key_name
 
 
 def standing_notes(project, opened: OpenImage) -> list[str]:
@@ -65,11 +66,17 @@ def reject_notes(project, image_id: int) -> list[str]:
         lines.append(f"Rejected by {decision.user} ({task_title(decision.task)}): {reason}{extra}")
         (fixed if _changed_since(project, image_id, decision) else open_).append(task_title(decision.task))
     if fixed and not open_:
-        lines.append("Fixed since: Mark done (Ctrl+D, or Ctrl+Enter) sends it back to review.")
+        lines.append(f"Fixed since: Mark done ({_done_keys()}) sends it back to review.")
     elif fixed:
         lines.append(f"Fixed since: {', '.join(fixed)}. Correct {', '.join(open_)} too; then Mark "
-                     "done (Ctrl+D, or Ctrl+Enter) sends it back to review.")  # fmt: skip
+                     f"done ({_done_keys()}) sends it back to review.")  # fmt: skip
     return lines
+
+
+def _done_keys() -> str:
+    """The keys that mark an image done: Mark done's, or Accept's (an edited mask is marked
+    done), as the operator has them."""
+    return f"{key_name('done', 'Ctrl+D')}, or {key_name('accept', 'Ctrl+Enter')}"
 
 
 def _changed_since(project, image_id: int, decision) -> bool:

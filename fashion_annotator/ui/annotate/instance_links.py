@@ -27,11 +27,12 @@ import numpy as np
 from fashion_annotator.annotate.session import newest_readable_mask
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.instances.document import InstanceDocument
+from fashion_annotator.ui.shortcuts import key_name
 
 #: The other direction of a history step.
 OTHER = {"undo": "redo", "redo": "undo"}
 
-_KEYS = {"undo": "Ctrl+Z", "redo": "Ctrl+Shift+Z"}
+_KEYS = {"undo": "Ctrl+Z", "redo": "Ctrl+Shift+Z"}  # the defaults (shortcuts.key_name)
 
 
 class ParsingLinks:
@@ -108,7 +109,7 @@ class ParsingLinks:
                     "replaced: it cannot be taken on the photo alone (the save would remove the instance)")
         since = "instance edits came after it" if panel == "undo" else "instance steps were undone after it"
         return (f"The next {which} here is a re-categorisation's, and {since}: "
-                f"{panel} those in the Instances panel first (Alt+I, then {_KEYS[panel]})")  # fmt: skip
+                f"{panel} those in the Instances panel first (Alt+I, then {key_name(panel, _KEYS[panel])})")  # fmt: skip
 
 
 class ParsingSeen:
@@ -209,5 +210,5 @@ class ParsingSeen:
 def removed_text(gone: list[str]) -> str:
     """What the window says of the instances a reconcile removed (``gone``)."""
     return (f"Instances removed: {', '.join(gone)} (their pixels are no longer of that class "
-            "in the parsing mask; to keep them, take the mask edit back on the photo (Ctrl+Z) "
+            f"in the parsing mask; to keep them, take the mask edit back on the photo ({key_name('undo', 'Ctrl+Z')}) "
             "while this image is open: the next save gives them back)")  # fmt: skip

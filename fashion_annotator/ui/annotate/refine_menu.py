@@ -21,6 +21,7 @@ from fashion_annotator.core.metrics import dice
 from fashion_annotator.segmentation import refine
 from fashion_annotator.ui.annotate.flash import flash
 from fashion_annotator.ui.icons import icon
+from fashion_annotator.ui.shortcuts import key_name
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
@@ -157,7 +158,7 @@ def run(window: MainWindow, refinement: Refinement, title: str = "Refine") -> bo
         window.canvas.refresh_markers()
     window.status.showMessage(
         f"{title}: {int(changed.sum()):,} px changed, Dice vs before "
-        f"{change_dice(before, after):.3f} (Ctrl+Z undoes)",
+        f"{change_dice(before, after):.3f} ({key_name('undo', 'Ctrl+Z')} undoes)",
         10000,
     )
     box = BBox.of(changed)
