@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from fashion_annotator.ui.about import getting_started_text
 from fashion_annotator.ui.annotate.banner import reject_notes
 from fashion_annotator.ui.annotate.instance_links import ParsingLinks, removed_text
-from fashion_annotator.ui.shortcuts import set_keys
+from fashion_annotator.ui.shortcuts import default_keys, key_name, set_keys
 from fashion_annotator.ui.testing import drag
 from fashion_annotator.ui.window_lifecycle import quit_question
 
@@ -19,9 +21,17 @@ NEW_KEYS = {"undo": "Ctrl+Alt+U", "redo": "Ctrl+Alt+R", "save": "Ctrl+Alt+S", "d
 OLD_KEYS = ("Ctrl+Z", "Ctrl+Shift+Z", "Ctrl+S", "Ctrl+D", "Ctrl+Enter", "Ctrl+N", "F1", "B brush")
 
 
-def _rebind(window) -> None:
+@pytest.fixture
+def rebound(opened):
+    """The window with :data:`NEW_KEYS`; the default keys given back after the test (messages
+    of later tests, built without a window, name the defaults)."""
+    window, project = opened
     for name, key in NEW_KEYS.items():
         set_keys(window.actions_by_name[name], [key])
+    yield window, project
+    for name in NEW_KEYS:
+        action = window.actions_by_name[name]
+        set_keys(action, default_keys(action))
 
 
 def _stale(text: str) -> list[str]:
@@ -29,9 +39,7 @@ def _stale(text: str) -> list[str]:
     return [key for key in OLD_KEYS if re.search(rf"(?<![\w+]){re.escape(key)}(?![\w+])", text)]
 
 
-def test_texts_name_the_changed_keys(opened) -> None:
-    window, _ = opened
-    _rebind(window)
+def test_texts_name_the_changed_keys(rebound) -> None:
     texts = {
         "instances removed": removed_text(["3. dress"]),
         "held back undo": ParsingLinks().held_back_text(None, "undo"),
@@ -46,9 +54,8 @@ def test_texts_name_the_changed_keys(opened) -> None:
     assert "Ctrl+Alt+B brush" in texts["getting started"]
 
 
-def test_refine_and_the_reject_banner_name_the_changed_keys(qtbot, opened) -> None:
-    window, project = opened
-    _rebind(window)
+def test_refine_and_the_reject_banner_name_the_changed_keys(qtbot, rebound) -> None:
+    window, project = rebound
     image = window.session.image_id
     mask = window.session.current.doc.masks[window.task]
     mask[200:260, 200:260] = 1
@@ -64,3 +71,13 @@ def test_refine_and_the_reject_banner_name_the_changed_keys(qtbot, opened) -> No
     assert window.save()
     lines = reject_notes(project, image)
     assert lines[-1] == "Fixed since: Mark done (Ctrl+Alt+D, or Ctrl+Alt+A) sends it back to review."
+
+
+def test_messages_name_the_defaults_again_once_the_keys_are_back(rebound) -> None:
+    window, _ = rebound
+    action = window.actions_by_name["undo"]
+    assert key_name("undo", "Ctrl+Z") == "Ctrl+Alt+U"
+    set_keys(action, [])
+    assert key_name("undo", "Ctrl+Z") == "“Undo”"
+    set_keys(action, default_keys(action))
+    assert key_name("undo", "Ctrl+Z") == "Ctrl+Z"
