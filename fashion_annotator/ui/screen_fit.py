@@ -25,20 +25,31 @@ def fit_to_area(w: QWidget, area: QRect) -> None:
     """Shrink and move the top-level ``w`` so all of it, frame included, lies inside ``area``.
 
     Before the window system frames a new window its frame is unknown: a title bar's height is
-    kept free then, so that the frame added later does not push the buttons off the screen.
+    kept free then, so that the frame added later does not push the buttons off the screen. A
+    window made (given its native window) before it was framed places its content, not its
+    frame, where it is moved: the title bar is kept free above the content then (the main
+    window restored with a floating panel is made early; its title bar lay above the screen,
+    where it could not be dragged, at every start). Such a window not placed yet (a dialog
+    shown for the first time) is left where Qt places it: over its window, on the screen.
     """
     frame = w.frameGeometry()
     extra_w = frame.width() - w.width()
     extra_h = frame.height() - w.height()
+    made_unframed = False
     if extra_h == 0 and not w.windowFlags() & Qt.WindowType.FramelessWindowHint:
         extra_h = w.style().pixelMetric(QStyle.PixelMetric.PM_TitleBarHeight)
+        made_unframed = w.testAttribute(Qt.WidgetAttribute.WA_WState_Created)
+    top = frame.y() - extra_h if made_unframed else frame.y()  # where the frame's top will be
     width = min(w.width(), area.width() - extra_w)
     height = min(w.height(), area.height() - extra_h)
     if (width, height) != (w.width(), w.height()):
         w.resize(width, height)
     x = min(max(frame.x(), area.x()), area.right() - width - extra_w + 1)
-    y = min(max(frame.y(), area.y()), area.bottom() - height - extra_h + 1)
-    if (x, y) != (frame.x(), frame.y()):
+    y = min(max(top, area.y()), area.bottom() - height - extra_h + 1)
+    if made_unframed:  # placed by Qt (a dialog over its window) unless placed before
+        if w.testAttribute(Qt.WidgetAttribute.WA_Moved) and (x, y + extra_h) != (w.x(), w.y()):
+            w.setGeometry(x, y + extra_h, width, height)
+    elif (x, y) != (frame.x(), frame.y()):
         w.move(x, y)
 
 
