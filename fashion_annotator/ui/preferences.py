@@ -73,6 +73,7 @@ class Preferences:
 
     def __init__(self, settings: QSettings | None = None) -> None:
         self.settings = settings or QSettings()
+        self._damage_said = False
 
     @property
     def overlay_opacity(self) -> float:
@@ -267,9 +268,21 @@ class Preferences:
     def unsaved_reason(self) -> str | None:
         """Why the settings are not kept for the next start (their file cannot be written: a
         home folder that is read-only, ``XDG_CONFIG_HOME`` naming a file), else None. Nothing
-        said it: keys, colours and recent projects set were gone at the next start."""
-        if self.settings.isWritable() and self.settings.status() == QSettings.Status.NoError:
-            return None
+        said it: keys, colours and recent projects set were gone at the next start.
+
+        A file damaged outside the program (not all of it a settings file) is said once: it is
+        written anew, with what could be read of it (it was said not to be writable, though it
+        was written and every setting lasted).
+        """
+        status = self.settings.status()
+        if self.settings.isWritable() and status != QSettings.Status.AccessError:
+            if status != QSettings.Status.FormatError or self._damage_said:
+                return None
+            self._damage_said = True
+            return (
+                f"Preferences file {self.settings.fileName()} was damaged (not all of it could be "
+                "read): settings it held may be back to their defaults; it has been written anew"
+            )
         return (
             f"Preferences are not saved: {self.settings.fileName()} cannot be written; keys, "
             "colours, recent projects and the window layout last until the app quits"

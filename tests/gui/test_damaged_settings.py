@@ -58,3 +58,24 @@ def test_numbers_out_of_any_range_in_the_settings_file_fall_back_to_the_defaults
     assert window.session.current is not None
     window.close()
     project.close()
+
+
+def test_a_settings_file_damaged_outside_the_program_is_said_as_damaged_and_written_anew(
+    qtbot, template, tmp_path, answers
+):
+    """Random bytes in the settings file (a disk error, a bad copy): the window said the file
+    "cannot be written" and that the layout and recent projects last only until the app quits,
+    though the file was written anew and all of them lasted."""
+    settings = tmp_path / "damaged.ini"
+    settings.write_bytes(bytes(range(256)) * 8)
+    root = copy_project(template, tmp_path / "project")
+    window, project = open_window(qtbot, root, settings, answers)
+    said = window.banner.text()
+    assert "cannot be written" not in said
+    assert f"Preferences file {settings} was damaged" in said
+    window.close()
+    project.close()
+    again = Preferences(settings_file(settings))
+    assert again.unsaved_reason() is None
+    assert all(isinstance(value, bytes) and value for value in again.window_state()), "the layout was saved"
+    assert again.last_image(root) is not None
