@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDockWidget
 
 from fashion_annotator.core.journal import DECLINED
 from fashion_annotator.core.tasks import task_title
@@ -106,6 +107,9 @@ def start(w: MainWindow) -> None:
     # the photo has the keyboard from the start (the tab bar had it: Tab, Space and the arrow
     # keys moved the focus, panned nothing or showed the Review tab)
     w.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+    for dock in w.findChildren(QDockWidget):  # a panel left floating: shown before the window, under it (X11)
+        if dock.isFloating() and dock.isVisible():
+            dock.raise_()
     for line in said:  # after the image opened, as the damaged files below
         w.session.error.emit(line)
     unsaved = w.prefs.unsaved_reason()

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QRect
-from PySide6.QtWidgets import QMainWindow, QStyle
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QStyle
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.main_window import MainWindow
 from fashion_annotator.ui.preferences import Preferences, settings_file
 from fashion_annotator.ui.screen_fit import fit_to_area
-from fashion_annotator.ui.testing import copy_project
+from fashion_annotator.ui.testing import copy_project, open_window
 
 
 class _NotFramedYet(QMainWindow):
@@ -64,3 +64,24 @@ def test_a_window_saved_at_the_right_of_a_wider_screen_opens_on_this_one(qtbot, 
         assert area.intersects(again.palette_dock.frameGeometry()), "the Labels panel is off the screen"
     finally:
         again.project.close()
+
+
+def test_a_panel_left_floating_is_raised_above_the_window_at_start(qtbot, template, tmp_path, answers, monkeypatch):
+    """The Labels panel left floating was shown before the main window at the next start, and
+    under it (openbox): no Labels panel anywhere, though View > Panels > Labels was checked."""
+    root = copy_project(template, tmp_path / "project")
+    settings = tmp_path / "settings.ini"
+    first = _window(qtbot, root, settings)
+    first.palette_dock.setFloating(True)
+    first.prefs.set_window_state(first.saveGeometry(), first.saveState())
+    first.prefs.sync()
+    first.project.close()
+    raised: list[str] = []
+    monkeypatch.setattr(QDockWidget, "raise_", lambda dock: raised.append(dock.objectName()))
+    window, project = open_window(qtbot, root, settings, answers)
+    try:
+        assert window.palette_dock.isFloating() and window.palette_dock.isVisible()
+        assert raised == [window.palette_dock.objectName()]
+    finally:
+        window.close()
+        project.close()
