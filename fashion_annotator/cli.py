@@ -25,7 +25,7 @@ from fashion_annotator.runtime.exit_codes import (
     CommandError,
     report_error,
 )
-from fashion_annotator.runtime.logs import log_file, setup_logging
+from fashion_annotator.runtime.logs import log_file, setup_logging, version_line
 
 log = logging.getLogger("fashion_annotator")
 
@@ -81,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         return report_error(exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: log, one-line message
-        log.exception("unexpected error running %s", argv)
+        log.exception("unexpected error running %s (%s)", argv, version_line())
         where = log_file()
         details = f" (traceback in {where})" if where else ""
         print(f"{PROG}: error: {type(exc).__name__}: {exc}{details}", file=sys.stderr)

@@ -5,6 +5,9 @@
 :mod:`faulthandler` at ``faults.log`` beside it, so a hard crash (segfault in a native library)
 still leaves the Python stacks. :func:`install_excepthook` sends uncaught exceptions, in the main
 thread and in other threads, to the log and then to a callback (the GUI shows a dialog).
+
+Every line written is passed through :func:`redact` first: the password of a PostgreSQL project
+URL (the command line, a driver's message, a traceback) never reaches the log file.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import atexit
 import faulthandler
 import logging
 import logging.handlers
+import platform
+import re
 import sys
 import threading
 import traceback
@@ -21,6 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from fashion_annotator import __version__
 from fashion_annotator.runtime.paths import log_dir
 
 LOG_NAME = "fashion-annotator.log"
@@ -34,6 +40,28 @@ _state: dict[str, object] = {}
 
 CrashCallback = Callable[[str, Path | None], None]
 """``callback(traceback_text, log_file)``: told of an uncaught exception after it was logged."""
+
+#: ``postgresql://user:PASSWORD@`` (greedy to the token's last ``@``: a password may hold one).
+_URL_PASSWORD = re.compile(r"(?i)(postgres(?:ql)?://[^:/?#@\s]*:)\S*@")
+#: ``password=SECRET`` in a URL's query or a libpq conninfo.
+_KEY_PASSWORD = re.compile(r"(?i)\b((?:ssl)?password\s*=\s*)('[^']*'|[^&\s'\"]+)")
+
+
+def redact(text: str) -> str:
+    """``text`` with the password of every PostgreSQL URL and ``password=`` setting as ``***``."""
+    return _KEY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+
+
+def version_line() -> str:
+    """``fashion-annotator VERSION, Python X.Y.Z, PLATFORM``: what a log reader needs first."""
+    return f"fashion-annotator {__version__}, Python {platform.python_version()}, {platform.platform()}"
+
+
+class _RedactingFormatter(logging.Formatter):
+    """A formatter whose every line, traceback included, goes through :func:`redact`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
 def setup_logging(folder: Path | None = None) -> Path | None:
@@ -67,7 +95,7 @@ def setup_logging(folder: Path | None = None) -> Path | None:
     except OSError:
         return None
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+        _RedactingFormatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
     )
     log.addHandler(handler)
     log.setLevel(logging.INFO)
@@ -109,8 +137,13 @@ def format_exception(
 def install_excepthook(callback: CrashCallback | None = None) -> None:
     """Log uncaught exceptions (main thread and other threads), then tell ``callback``.
 
-    Ctrl+C (``KeyboardInterrupt``) is left to Python's default hook.
+    Ctrl+C (``KeyboardInterrupt``) is left to Python's default hook. The log record names the
+    version (:func:`version_line`). The same traceback again (a repeating timer that raises at
+    every tick) is logged in full once, then as one line at its 2nd, 4th, 8th... time: written
+    in full ten times a second it filled the rotated files in seconds and pushed every earlier
+    line out of them.
     """
+    repeats: dict[str, int] = {}
 
     def hook(
         exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None
@@ -118,12 +151,18 @@ def install_excepthook(callback: CrashCallback | None = None) -> None:
         if issubclass(exc_type, KeyboardInterrupt):
             sys.__excepthook__(exc_type, exc, tb)
             return
-        text = format_exception(exc_type, exc, tb)
-        log.critical("uncaught exception\n%s", text)
-        sys.stderr.write(text)
+        text = redact(format_exception(exc_type, exc, tb))
+        count = repeats[text] = repeats.get(text, 0) + 1
         where = log_file()
-        if where is not None:
-            sys.stderr.write(f"(traceback saved in {where})\n")
+        if count == 1:
+            log.critical("uncaught exception (%s)\n%s", version_line(), text)
+            sys.stderr.write(text)
+            if where is not None:
+                sys.stderr.write(f"(traceback saved in {where})\n")
+        elif count & (count - 1) == 0:
+            last = text.strip().splitlines()[-1]
+            log.critical("the same uncaught exception again (%d times so far): %s", count, last)
+            sys.stderr.write(f"the same uncaught exception again ({count} times so far): {last}\n")
         if callback is not None:
             callback(text, where)
 
