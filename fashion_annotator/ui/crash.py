@@ -3,10 +3,17 @@
 :func:`install_crash_dialog` routes uncaught exceptions (main thread and worker threads) through
 :func:`fashion_annotator.runtime.logs.install_excepthook`, which logs the traceback first; the
 dialog is then shown from the GUI thread, non-blocking, so the window keeps running.
+
+The same error again while its dialog is open (a timer that raises at every tick) counts in that
+dialog instead of opening another: one a tick buried the window under hundreds of them. At most
+:data:`MAX_OPEN` dialogs are open at once. A dialog that cannot be shown is written to the log,
+never raised again: its own exception came back to it, and so on without end.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -15,18 +22,28 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from fashion_annotator.runtime.logs import install_excepthook
 
 TITLE = "Fashion Annotator: unexpected error"
+#: Most crash dialogs open at once; later errors are in the log file only.
+MAX_OPEN = 3
 
-_open_boxes: list[QMessageBox] = []
+log = logging.getLogger(__name__)
+
+#: The open dialogs by traceback text, with how many times that error happened.
+_open_boxes: dict[str, tuple[QMessageBox, list[int]]] = {}
+#: PySide wraps an exception raised in a virtual method once for each one it went through.
+_WRAPPED = re.compile(r"Error calling Python override of [\w:]+\(\): ")
 
 
-def crash_message(traceback_text: str, log_file: Path | None) -> str:
-    """The dialog's text: the error's last line and where the full traceback is."""
+def crash_message(traceback_text: str, log_file: Path | None, times: int = 1) -> str:
+    """The dialog's text: the error's last line (without PySide's "Error calling Python
+    override of ..." wrappers, which hid it) and where the full traceback is."""
     lines = traceback_text.strip().splitlines()
-    last = lines[-1] if lines else "unknown error"
+    last = _WRAPPED.sub("", lines[-1]) if lines else "unknown error"
+    again = f"\n\nThis happened {times} times." if times > 1 else ""
     where = f"The full traceback was saved in\n{log_file}" if log_file else (
         "The log folder is not writable, so the traceback was printed on stderr only."
     )
-    return f"{last}\n\n{where}\n\nMasks saved so far are safe. Please attach the log file when reporting this."
+    return (f"{last}{again}\n\n{where}\n\nMasks saved so far are safe. "
+            "Please attach the log file when reporting this.")  # fmt: skip
 
 
 def show_crash_dialog(traceback_text: str, log_file: Path | None) -> None:
@@ -36,13 +53,28 @@ def show_crash_dialog(traceback_text: str, log_file: Path | None) -> None:
         return
 
     def show() -> None:
-        box = QMessageBox(QMessageBox.Icon.Critical, TITLE, crash_message(traceback_text, log_file))
-        box.setObjectName("crash_dialog")
-        _open_boxes.append(box)
-        box.finished.connect(lambda _=0: _open_boxes.remove(box))
-        box.open()
+        try:
+            _show(traceback_text, log_file)
+        except Exception:  # noqa: BLE001 - raised again, it would come back here without end
+            log.exception("the crash dialog could not be shown")
 
     QTimer.singleShot(0, app, show)
+
+
+def _show(traceback_text: str, log_file: Path | None) -> None:
+    """Count the error in its open dialog, or open one (at most :data:`MAX_OPEN`)."""
+    if traceback_text in _open_boxes:
+        box, times = _open_boxes[traceback_text]
+        times[0] += 1
+        box.setText(crash_message(traceback_text, log_file, times[0]))
+        return
+    if len(_open_boxes) >= MAX_OPEN:
+        return
+    box = QMessageBox(QMessageBox.Icon.Critical, TITLE, crash_message(traceback_text, log_file))
+    box.setObjectName("crash_dialog")
+    _open_boxes[traceback_text] = (box, [1])
+    box.finished.connect(lambda _=0: _open_boxes.pop(traceback_text, None))
+    box.open()
 
 
 def install_crash_dialog() -> None:
