@@ -19,6 +19,7 @@ same drops its result instead of raising in the worker thread.
 
 from __future__ import annotations
 
+import logging
 import threading
 import traceback
 from collections.abc import Callable
@@ -27,6 +28,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 from shiboken6 import isValid
+
+log = logging.getLogger(__name__)
 
 PROPOSAL = "proposal"
 SUPERPIXELS = "superpixels"
@@ -191,6 +194,8 @@ class ImageJobs(QObject):
 
     def _on_done(self, job: JobResult, error: tuple[str, str] | None) -> None:
         self._pending = max(0, self._pending - 1)
+        if error is not None:  # the window shows one line; support needs the traceback
+            log.error("%s job for image %s failed\n%s", job.kind, job.image_id, error[1])
         if not self.is_current(job.generation):
             self._dropped += 1
         elif error is not None:

@@ -1,0 +1,28 @@
+"""A background job that raises: one line for the window, its traceback in the log."""
+
+from __future__ import annotations
+
+import logging
+
+from fashion_annotator.ui.workers import PROPOSAL, ImageJobs
+
+
+def _out_of_memory(_rgb: object) -> None:
+    raise MemoryError("Unable to allocate 9.13 GiB for an array with shape (24000, 17000, 6)")
+
+
+def test_a_job_that_raised_leaves_its_traceback_in_the_log(qtbot, caplog) -> None:
+    """A proposal that ran out of memory on a big photo said "Computing the garment proposal
+    failed: MemoryError: ..." in the window, and the log file had nothing of it: the traceback
+    was formatted in the worker and dropped."""
+    jobs = ImageJobs()
+    failed: list[str] = []
+    jobs.failed.connect(lambda _kind, _image, _key, message: failed.append(message))
+    with caplog.at_level(logging.ERROR, logger="fashion_annotator"):
+        jobs.submit(PROPOSAL, 7, _out_of_memory, None, key=("garment", 1))
+        qtbot.waitUntil(lambda: bool(failed), timeout=10000)
+    jobs.shutdown()
+    assert failed == ["MemoryError: Unable to allocate 9.13 GiB for an array with shape (24000, 17000, 6)"]
+    logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("fashion_annotator"))
+    assert "proposal job for image 7 failed" in logged
+    assert "in _out_of_memory" in logged and "MemoryError: Unable to allocate" in logged
