@@ -365,8 +365,15 @@ def save_open_image(
 def save_failure(name: str, exc: BaseException) -> str:
     """The window's line for a save of the photo ``name`` the store refused with ``exc``: the
     photo named once ("Could not save 0017.jpg: 0017.jpg is being edited by ..." named it twice).
+
+    An exception the store does not raise for a refusal (a bug, ``MemoryError``) is logged with
+    its traceback and named with its type: raised out of the save, it closed the window at quit
+    without a question and without saving.
     """
     said = str(exc)
+    if not isinstance(exc, (ProjectError, LeaseHeld, ValueError, OSError)):
+        log.error("saving %s failed", name, exc_info=exc)
+        said = f"{type(exc).__name__}: {said} (an unexpected error; its traceback is in the log file)"
     return f"Could not save: {said}" if said.startswith(name) else f"Could not save {name}: {said}"
 
 

@@ -145,7 +145,10 @@ def close(w: MainWindow) -> bool:
         return False
     every, baseline = w.retrainer.every, w.retrainer.baseline
     w.retrainer.set_every(0)  # the saves below must not start a background retrain
-    w.finish_edits()
+    try:
+        w.finish_edits()
+    except Exception:  # noqa: BLE001 - a tool's error must not keep the edits made from being saved
+        log.exception("finishing the edit in progress failed at close")
     if w.session.unsaved and not w.session.save():
         gone = None if Path(w.project.root).is_dir() else Path(w.project.root)  # moved while open
         if not w.ask_quit(quit_question(w.status.currentMessage() or "The open image could not be saved.",

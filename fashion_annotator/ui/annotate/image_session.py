@@ -483,7 +483,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
             self.error.emit(f"{newer}; read-only now, your edits are kept in the recovery journal")
             self.readOnlyChanged.emit(cur)
             return False
-        except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
+        except Exception as exc:  # noqa: BLE001 - a failed save (save_failure logs the unexpected)
             self.save_error = session.save_failure(self._image_name(image_id), exc)
             self.error.emit(self.save_error)
             return False
