@@ -13,6 +13,7 @@ URL (the command line, a driver's message, a traceback) never reaches the log fi
 from __future__ import annotations
 
 import atexit
+import contextlib
 import faulthandler
 import logging
 import logging.handlers
@@ -64,6 +65,29 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The rotating log file; a line it cannot write (a full disk) is said once on stderr.
+
+    Python's handler printed "--- Logging error ---" and a traceback on stderr for every line,
+    and the crash dialog still said the traceback was saved there: after the first failure
+    :func:`log_file` is None, so the dialog says the traceback went to stderr only.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if _state.get("handler") is self:  # not once a line could not be written
+            super().emit(record)
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802
+        if _state.get("handler") is not self:
+            return
+        _state["broken"] = _state.pop("handler")
+        _state.pop("file", None)
+        problem = sys.exc_info()[1]
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr gone too
+            sys.stderr.write(f"fashion-annotator: the log file {self.baseFilename} cannot be "
+                             f"written ({problem}); nothing more is logged there\n")  # fmt: skip
+
+
 def setup_logging(folder: Path | None = None) -> Path | None:
     """Log to a rotating file under ``folder`` (default :func:`log_dir`); idempotent.
 
@@ -87,7 +111,7 @@ def setup_logging(folder: Path | None = None) -> Path | None:
         folder.mkdir(parents=True, exist_ok=True)
         # a path as the OS gave it may hold undecodable bytes (surrogate escapes): written
         # as \udcNN, never a "Logging error" that loses the line
-        handler = logging.handlers.RotatingFileHandler(
+        handler = _LogFile(
             folder / LOG_NAME, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8",
             errors="backslashreplace",
         )
@@ -109,10 +133,11 @@ def setup_logging(folder: Path | None = None) -> Path | None:
 
 def teardown_logging() -> None:
     """Remove the file handler and close the fault file (tests, or before switching folders)."""
-    handler = _state.pop("handler", None)
+    handler = _state.pop("handler", None) or _state.pop("broken", None)
     if isinstance(handler, logging.Handler):
         log.removeHandler(handler)
-        handler.close()
+        with contextlib.suppress(OSError):  # a full disk: the last flush fails
+            handler.close()
     faults = _state.pop("faults", None)
     if faults is not None:
         if faulthandler.is_enabled():
@@ -122,7 +147,8 @@ def teardown_logging() -> None:
 
 
 def log_file() -> Path | None:
-    """The current log file, or None before :func:`setup_logging` (or when it failed)."""
+    """The current log file, or None before :func:`setup_logging` (or when it failed, or a line
+    could not be written there since)."""
     current = _state.get("file")
     return current if isinstance(current, Path) else None
 

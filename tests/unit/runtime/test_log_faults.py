@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import sys
 import threading
+from pathlib import Path
+
+import pytest
 
 from fashion_annotator import __version__
 from fashion_annotator.cli import main
@@ -71,3 +74,30 @@ def test_the_same_exception_from_a_repeating_timer_is_logged_in_full_once(tmp_pa
     assert text.count("Traceback (most recent call last)") == 1
     assert "again (64 times so far): RuntimeError: renew failed" in text
     assert len(calls) == 100  # the window still hears of each one (its dialog counts them)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_full_disk_under_the_log_is_said_once_and_not_claimed_as_saved(tmp_path, capsys) -> None:
+    """With the log's disk full, every line printed "--- Logging error ---" and a traceback on
+    the terminal, the exit added "Exception ignored in atexit callback ... No space left on
+    device", and the crash dialog still said the traceback was saved in the log file."""
+    (tmp_path / logs.LOG_NAME).symlink_to("/dev/full")
+    seen: list[Path | None] = []
+    old_hook, old_thread_hook = sys.excepthook, threading.excepthook
+    assert logs.setup_logging(tmp_path) == tmp_path / logs.LOG_NAME
+    try:
+        logs.install_excepthook(lambda _text, where: seen.append(where))
+        for n in range(3):
+            logs.log.info("line %d", n)
+        try:
+            _raise_from_a_tick()
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+    finally:
+        sys.excepthook, threading.excepthook = old_hook, old_thread_hook
+        logs.teardown_logging()  # the last flush fails too: nothing raised
+    err = capsys.readouterr().err
+    assert "Logging error" not in err
+    assert err.count("cannot be written ([Errno 28] No space left on device)") == 1
+    assert "RuntimeError: renew failed" in err  # the traceback is on stderr
+    assert seen == [None] and logs.log_file() is None
