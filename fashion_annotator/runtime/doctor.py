@@ -9,6 +9,7 @@ in a child process), write access to the data and log folders, and free disk spa
 from __future__ import annotations
 
 import ctypes.util
+import errno
 import importlib.util
 import os
 import shutil
@@ -328,14 +329,17 @@ def check_qt_plugin() -> Check:
 
 
 def check_writable(name: str, folder: Path) -> Check:
-    """``folder`` can be created and written."""
+    """``folder`` can be created and written (a full disk is named as such: its fix said "make
+    the folder writable")."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".doctor-write-test"
         probe.write_bytes(b"ok")
         probe.unlink()
     except OSError as exc:
-        return Check(name, False, f"{folder}: {exc}", f"make {folder} writable for this user")
+        fix = (f"free some space on the disk of {folder}" if exc.errno in (errno.ENOSPC, errno.EDQUOT)
+               else f"make {folder} writable for this user")  # fmt: skip
+        return Check(name, False, f"{folder}: {exc}", fix)
     return Check(name, True, f"{folder} writable")
 
 

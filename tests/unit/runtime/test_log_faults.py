@@ -3,6 +3,7 @@ a repeating failure that does not flood the rotated files."""
 
 from __future__ import annotations
 
+import errno
 import sys
 import threading
 from pathlib import Path
@@ -101,3 +102,17 @@ def test_a_full_disk_under_the_log_is_said_once_and_not_claimed_as_saved(tmp_pat
     assert err.count("cannot be written ([Errno 28] No space left on device)") == 1
     assert "RuntimeError: renew failed" in err  # the traceback is on stderr
     assert seen == [None] and logs.log_file() is None
+
+
+def test_doctor_names_a_full_disk_under_the_log_folder_as_full(tmp_path, monkeypatch) -> None:
+    """`doctor` on a log folder whose disk is full said "fix: make FOLDER writable for this
+    user" (it is writable; the disk is full), and its free-disk line looks at the data folder."""
+    from fashion_annotator.runtime import doctor
+
+    def full(_self: Path, _data: bytes) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Path, "write_bytes", full)
+    check = doctor.check_writable("log folder", tmp_path / "logs")
+    assert not check.ok and "No space left on device" in check.detail
+    assert check.fix == f"free some space on the disk of {tmp_path / 'logs'}"
