@@ -26,3 +26,29 @@ def test_a_job_that_raised_leaves_its_traceback_in_the_log(qtbot, caplog) -> Non
     logged = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("fashion_annotator"))
     assert "proposal job for image 7 failed" in logged
     assert "in _out_of_memory" in logged and "MemoryError: Unable to allocate" in logged
+
+
+def test_review_threads_that_fail_leave_their_traceback_in_the_log(tmp_path, monkeypatch, caplog) -> None:
+    """Review's scoring, rescoring and instance-figure threads said "MemoryError: ..." in the
+    tab and nothing in the log: support had the one line the reviewer read out."""
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.ui.review import instance_figures, rescore
+
+    Project.create(tmp_path / "project").close()
+
+    def out_of_memory(*_args, **_kwargs) -> None:
+        raise MemoryError("Unable to allocate 2.1 GiB")
+
+    monkeypatch.setattr(rescore, "score_project", out_of_memory)
+    monkeypatch.setattr(instance_figures, "read_figures", out_of_memory)
+    said: list[str] = []
+    scoring = rescore.ScoreThread(tmp_path / "project", "garment", "alice")
+    scoring.failed.connect(said.append)
+    figures = instance_figures.FiguresThread(tmp_path / "project", "alice", [], 1)
+    figures.failed.connect(lambda _generation, message: said.append(message))
+    with caplog.at_level(logging.ERROR, logger="fashion_annotator"):
+        scoring.run()  # in this thread: the same code, no waiting
+        figures.run()
+    assert said == ["MemoryError: Unable to allocate 2.1 GiB"] * 2
+    logged = [r for r in caplog.records if r.exc_info and r.name.startswith("fashion_annotator.ui.review")]
+    assert len(logged) == 2 and all(r.exc_info[0] is MemoryError for r in logged)

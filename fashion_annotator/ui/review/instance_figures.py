@@ -10,6 +10,7 @@ the thread that made it), as Review's first scoring is (:class:`~.rescore.ScoreT
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from PySide6.QtCore import Signal
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.instances.qa import InstanceQARow, instance_qa_row
 from fashion_annotator.ui.workers import CancellableThread
+
+log = logging.getLogger(__name__)
 
 BACKGROUND_READ = 50
 """Most images whose figures are read in the GUI thread (about 0.15-0.5 s); more are read in a
@@ -105,6 +108,7 @@ class FiguresThread(CancellableThread):
                 with open_project(self.location, user=self.user) as project:
                     rows = read_figures(project, self.records, self._stop.is_set, self._progress)
             except Exception as exc:  # noqa: BLE001 - shown in the panel, never lost in a thread
+                log.exception("reading the instance figures of %s failed", self.location)
                 if not self._stop.is_set():
                     self.failed.emit(self.generation, f"{type(exc).__name__}: {exc}")
                 return

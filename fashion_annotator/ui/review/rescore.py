@@ -3,10 +3,12 @@ tab's first visit, :class:`ScoreThread`) or against the current model (:class:`R
 
 Each thread opens its own connection to the project (an SQLite connection belongs to the
 thread that made it), reports progress, and stops between images or batches when cancelled.
+A thread that fails says one line to the reviewer and leaves its traceback in the log.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import Signal
@@ -21,6 +23,8 @@ from fashion_annotator.qa.scores import (
 from fashion_annotator.ui.workers import CancellableThread
 
 __all__ = ["RescoreThread", "ScoreThread"]
+
+log = logging.getLogger(__name__)
 
 
 class _Stopped(Exception):
@@ -68,6 +72,7 @@ class ScoreThread(_ProjectThread):
         except _Stopped:
             return
         except Exception as exc:  # noqa: BLE001 - shown to the reviewer, never lost in a thread
+            log.exception("scoring the %s masks of %s failed", self.task, self.root)
             self.failed.emit(f"{type(exc).__name__}: {exc}")
             return
         if not self._stop.is_set():
@@ -115,6 +120,7 @@ class RescoreThread(_ProjectThread):
                     cached=lambda image_id: project.cache.load(image_id, self.cache_key),
                 )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - shown to the reviewer, never lost in a thread
+            log.exception("scoring the %s masks of %s failed", self.task, self.root)
             self.failed.emit(f"{type(exc).__name__}: {exc}")
             return
         self.scored.emit(rows)
