@@ -160,6 +160,13 @@ def format_exception(
     return "".join(traceback.format_exception(exc_type, exc, tb))
 
 
+def _say(text: str) -> None:
+    """Write ``text`` on stderr, if there is one: a windowed start has none (``None``), and a
+    closed terminal's raises; either stopped the crash hook before the dialog."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stderr.write(text)
+
+
 def install_excepthook(callback: CrashCallback | None = None) -> None:
     """Log uncaught exceptions (main thread and other threads), then tell ``callback``.
 
@@ -179,16 +186,15 @@ def install_excepthook(callback: CrashCallback | None = None) -> None:
             return
         text = redact(format_exception(exc_type, exc, tb))
         count = repeats[text] = repeats.get(text, 0) + 1
-        where = log_file()
         if count == 1:
             log.critical("uncaught exception (%s)\n%s", version_line(), text)
-            sys.stderr.write(text)
-            if where is not None:
-                sys.stderr.write(f"(traceback saved in {where})\n")
         elif count & (count - 1) == 0:
             last = text.strip().splitlines()[-1]
             log.critical("the same uncaught exception again (%d times so far): %s", count, last)
-            sys.stderr.write(f"the same uncaught exception again ({count} times so far): {last}\n")
+            _say(f"the same uncaught exception again ({count} times so far): {last}\n")
+        where = log_file()  # after the record: None when it could not be written
+        if count == 1:
+            _say(text + (f"(traceback saved in {where})\n" if where is not None else ""))
         if callback is not None:
             callback(text, where)
 

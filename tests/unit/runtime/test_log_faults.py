@@ -116,3 +116,44 @@ def test_doctor_names_a_full_disk_under_the_log_folder_as_full(tmp_path, monkeyp
     check = doctor.check_writable("log folder", tmp_path / "logs")
     assert not check.ok and "No space left on device" in check.detail
     assert check.fix == f"free some space on the disk of {tmp_path / 'logs'}"
+
+
+@pytest.mark.parametrize("stderr", [None, "closed"])
+def test_the_crash_callback_is_told_without_a_usable_stderr(tmp_path, monkeypatch, stderr) -> None:
+    """Started without a terminal (pythonw, a windowed bundle: sys.stderr is None) or from one
+    closed since, the crash hook raised writing the traceback there and never showed the dialog."""
+    seen: list[Path | None] = []
+    old_hook, old_thread_hook = sys.excepthook, threading.excepthook
+    where = logs.setup_logging(tmp_path)
+    if stderr == "closed":
+        stderr = open(tmp_path / "gone", "w")  # noqa: SIM115
+        stderr.close()
+    monkeypatch.setattr(sys, "stderr", stderr)
+    try:
+        logs.install_excepthook(lambda _text, path: seen.append(path))
+        try:
+            _raise_from_a_tick()
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+    finally:
+        sys.excepthook, threading.excepthook = old_hook, old_thread_hook
+        logs.teardown_logging()
+    assert seen == [where]
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (Linux)")
+def test_a_crash_record_that_could_not_be_written_is_not_claimed_as_saved(tmp_path, capsys) -> None:
+    (tmp_path / logs.LOG_NAME).symlink_to("/dev/full")
+    seen: list[Path | None] = []
+    old_hook, old_thread_hook = sys.excepthook, threading.excepthook
+    logs.setup_logging(tmp_path)
+    try:
+        logs.install_excepthook(lambda _text, where: seen.append(where))
+        try:
+            _raise_from_a_tick()
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+    finally:
+        sys.excepthook, threading.excepthook = old_hook, old_thread_hook
+        logs.teardown_logging()
+    assert seen == [None] and "traceback saved in" not in capsys.readouterr().err
