@@ -66,26 +66,30 @@ class _RedactingFormatter(logging.Formatter):
 
 
 class _LogFile(logging.handlers.RotatingFileHandler):
-    """The rotating log file; a line it cannot write (a full disk) is said once on stderr.
+    """The rotating log file; lines it cannot write (a full disk) are said once on stderr.
 
     Python's handler printed "--- Logging error ---" and a traceback on stderr for every line,
-    and the crash dialog still said the traceback was saved there: after the first failure
-    :func:`log_file` is None, so the dialog says the traceback went to stderr only.
+    and the crash dialog still said the traceback was saved there. While lines fail,
+    :func:`log_file` is None (the dialog says the traceback went to stderr only); the next line
+    written there makes it the log file again.
     """
 
+    failing = False
+
     def emit(self, record: logging.LogRecord) -> None:
-        if _state.get("handler") is self:  # not once a line could not be written
-            super().emit(record)
+        said = self.failing
+        self.failing = False
+        super().emit(record)  # calls handleError when the line cannot be written
+        if said and not self.failing:
+            _state.pop("unwritable", None)
+            _say(f"fashion-annotator: the log file {self.baseFilename} is written again\n")
 
     def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802
-        if _state.get("handler") is not self:
-            return
-        _state["broken"] = _state.pop("handler")
-        _state.pop("file", None)
-        problem = sys.exc_info()[1]
-        with contextlib.suppress(OSError, ValueError, AttributeError):  # stderr gone too
-            sys.stderr.write(f"fashion-annotator: the log file {self.baseFilename} cannot be "
-                             f"written ({problem}); nothing more is logged there\n")  # fmt: skip
+        if not self.failing and not _state.get("unwritable"):
+            _say(f"fashion-annotator: the log file {self.baseFilename} cannot be written "
+                 f"({sys.exc_info()[1]}); lines are left out until it can\n")  # fmt: skip
+        self.failing = True
+        _state["unwritable"] = True
 
 
 def setup_logging(folder: Path | None = None) -> Path | None:
@@ -133,7 +137,8 @@ def setup_logging(folder: Path | None = None) -> Path | None:
 
 def teardown_logging() -> None:
     """Remove the file handler and close the fault file (tests, or before switching folders)."""
-    handler = _state.pop("handler", None) or _state.pop("broken", None)
+    handler = _state.pop("handler", None)
+    _state.pop("unwritable", None)
     if isinstance(handler, logging.Handler):
         log.removeHandler(handler)
         with contextlib.suppress(OSError):  # a full disk: the last flush fails
@@ -150,7 +155,7 @@ def log_file() -> Path | None:
     """The current log file, or None before :func:`setup_logging` (or when it failed, or a line
     could not be written there since)."""
     current = _state.get("file")
-    return current if isinstance(current, Path) else None
+    return current if isinstance(current, Path) and not _state.get("unwritable") else None
 
 
 def format_exception(

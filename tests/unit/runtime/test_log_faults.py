@@ -157,3 +157,40 @@ def test_a_crash_record_that_could_not_be_written_is_not_claimed_as_saved(tmp_pa
         sys.excepthook, threading.excepthook = old_hook, old_thread_hook
         logs.teardown_logging()
     assert seen == [None] and "traceback saved in" not in capsys.readouterr().err
+
+
+def test_the_log_file_is_used_again_once_lines_can_be_written(tmp_path, capsys) -> None:
+    """A disk freed again (or a file another process held for its rollover): logging goes on."""
+    where = logs.setup_logging(tmp_path)
+    handler = logs._state["handler"]
+    real = handler.stream
+
+    class FullOnce:
+        full = True
+
+        def write(self, text: str) -> int:
+            if self.full:
+                self.full = False
+                raise OSError(28, "No space left on device")
+            return real.write(text)
+
+        def flush(self) -> None:
+            real.flush()
+
+        def seek(self, offset: int, whence: int = 0) -> int:
+            return real.seek(offset, whence)
+
+        def tell(self) -> int:
+            return real.tell()
+
+    try:
+        handler.stream = FullOnce()
+        logs.log.warning("lost line")
+        assert logs.log_file() is None
+        logs.log.warning("kept line")
+        assert logs.log_file() == where
+    finally:
+        handler.stream = real
+        logs.teardown_logging()
+    assert "kept line" in where.read_text(encoding="utf-8")
+    assert "is written again" in capsys.readouterr().err
