@@ -343,6 +343,26 @@ def check_writable(name: str, folder: Path) -> Check:
     return Check(name, True, f"{folder} writable")
 
 
+def check_log_folder(folder: Path) -> Check:
+    """The log folder can be written, and so can the log files already in it (one left by a
+    run under ``sudo`` belongs to root: the folder passed, the program ran without a log, and
+    the check said everything was found)."""
+    from fashion_annotator.runtime.logs import FAULT_NAME, LOG_NAME
+
+    check = check_writable("log folder", folder)
+    if not check.ok:
+        return check
+    for name in (LOG_NAME, FAULT_NAME):
+        try:
+            with open(folder / name, "a", encoding="utf-8"):
+                pass
+        except OSError as exc:
+            return Check("log folder", False, f"{folder / name}: {exc}",
+                         f"remove {folder / name}, or make it a file this user can write "
+                         "(one made by a run under sudo belongs to root)")  # fmt: skip
+    return check
+
+
 def check_disk(folder: Path) -> Check:
     """At least :data:`MIN_FREE_BYTES` free on the data folder's disk."""
     existing = folder
@@ -360,6 +380,6 @@ def run_checks(probe: bool = True) -> list[Check]:
     if probe:
         checks.append(check_qt_plugin())
     data = app_data_dir()
-    checks += [check_writable("data folder", data), check_writable("log folder", log_dir())]
+    checks += [check_writable("data folder", data), check_log_folder(log_dir())]
     checks.append(check_disk(data))
     return checks

@@ -194,3 +194,16 @@ def test_the_log_file_is_used_again_once_lines_can_be_written(tmp_path, capsys) 
         logs.teardown_logging()
     assert "kept line" in where.read_text(encoding="utf-8")
     assert "is written again" in capsys.readouterr().err
+
+
+def test_doctor_names_a_log_file_that_cannot_be_opened(tmp_path, monkeypatch) -> None:
+    """A log file this user cannot open (left by a run under sudo, or a folder by that name):
+    the program ran without a log, and `doctor` said "[ok] log folder: ... writable", then
+    "log file: none (log folder not writable)", then "everything found"."""
+    from fashion_annotator.runtime import doctor
+
+    (tmp_path / "logs" / logs.LOG_NAME).mkdir(parents=True)
+    monkeypatch.setenv("FA_LOG_DIR", str(tmp_path / "logs"))
+    (check,) = [c for c in doctor.run_checks(probe=False) if c.name == "log folder"]
+    assert not check.ok and str(tmp_path / "logs" / logs.LOG_NAME) in check.detail
+    assert "sudo" in check.fix
