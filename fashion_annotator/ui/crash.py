@@ -5,8 +5,9 @@
 dialog is then shown from the GUI thread, non-blocking, so the window keeps running.
 
 The same error again while its dialog is open (a timer that raises at every tick) counts in that
-dialog instead of opening another: one a tick buried the window under hundreds of them. At most
-:data:`MAX_OPEN` dialogs are open at once. A dialog that cannot be shown is written to the log,
+dialog instead of opening another: one a tick buried the window under hundreds of them; once
+the operator closed it, the same error opens no dialog for :data:`QUIET_S` seconds (the log
+still counts it). At most :data:`MAX_OPEN` dialogs are open at once. A dialog that cannot be shown is written to the log,
 never raised again: its own exception came back to it, and so on without end.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QTimer
@@ -24,11 +26,15 @@ from fashion_annotator.runtime.logs import install_excepthook
 TITLE = "Fashion Annotator: unexpected error"
 #: Most crash dialogs open at once; later errors are in the log file only.
 MAX_OPEN = 3
+#: Seconds after the operator closed an error's dialog during which that error opens none.
+QUIET_S = 600.0
 
 log = logging.getLogger(__name__)
 
 #: The open dialogs by traceback text, with how many times that error happened.
 _open_boxes: dict[str, tuple[QMessageBox, list[int]]] = {}
+#: When the operator closed each error's dialog (``time.monotonic``).
+_closed_at: dict[str, float] = {}
 #: PySide wraps an exception raised in a virtual method once for each one it went through.
 _WRAPPED = re.compile(r"Error calling Python override of [\w:]+\(\): ")
 
@@ -68,13 +74,20 @@ def _show(traceback_text: str, log_file: Path | None) -> None:
         times[0] += 1
         box.setText(crash_message(traceback_text, log_file, times[0]))
         return
-    if len(_open_boxes) >= MAX_OPEN:
+    closed = _closed_at.get(traceback_text)
+    if len(_open_boxes) >= MAX_OPEN or (closed is not None and time.monotonic() - closed < QUIET_S):
         return
     box = QMessageBox(QMessageBox.Icon.Critical, TITLE, crash_message(traceback_text, log_file))
     box.setObjectName("crash_dialog")
     _open_boxes[traceback_text] = (box, [1])
-    box.finished.connect(lambda _=0: _open_boxes.pop(traceback_text, None))
+    box.finished.connect(lambda _=0: _closed(traceback_text))
     box.open()
+
+
+def _closed(traceback_text: str) -> None:
+    """The operator closed the dialog of ``traceback_text``."""
+    _open_boxes.pop(traceback_text, None)
+    _closed_at[traceback_text] = time.monotonic()
 
 
 def install_crash_dialog() -> None:

@@ -23,6 +23,7 @@ def crash_hook(tmp_path):
     old_hook, old_thread_hook = sys.excepthook, threading.excepthook
     where = logs.setup_logging(tmp_path)
     crash.install_crash_dialog()
+    crash._closed_at.clear()  # a dialog closed by another test keeps its error quiet
     yield where
     sys.excepthook, threading.excepthook = old_hook, old_thread_hook
     for box in _crash_dialogs():
@@ -71,3 +72,18 @@ def test_the_message_is_the_error_not_pysides_wrappers() -> None:
                "of QMainWindow::closeEvent(): Error calling Python override of QObject::eventFilter"
                "(): disk I/O error\n")  # fmt: skip
     assert crash.crash_message(wrapped, None).startswith("RuntimeError: disk I/O error\n")
+
+
+def test_the_same_error_after_its_dialog_was_closed_opens_no_new_one(qtbot, crash_hook) -> None:
+    """Closing the dialog of a timer that raised ten times a second opened the next one at
+    once: the operator could never be rid of it."""
+    _uncaught(IndexError("list index out of range"))
+    qtbot.waitUntil(lambda: len(_crash_dialogs()) == 1)
+    _crash_dialogs()[0].done(0)
+    for _ in range(5):
+        _uncaught(IndexError("list index out of range"))
+        qtbot.wait(5)
+    qtbot.wait(50)
+    assert _crash_dialogs() == []
+    _uncaught(KeyError("another error"))  # a different error still shows
+    qtbot.waitUntil(lambda: len(_crash_dialogs()) == 1)
