@@ -177,3 +177,24 @@ def count_reads(monkeypatch: pytest.MonkeyPatch):
                 monkeypatch.delattr(project, name)
 
     return reads
+
+
+#: A studio's own cutout label set (README "Your own labels"): four classes, the shipped format.
+GARMENT_PARTS = {
+    "name": "garment_parts",
+    "task": {"title": "Garment parts"},
+    "classes": [
+        {"name": "background", "color": [0, 0, 0], "shortcut": "1"},
+        {"name": "garment", "color": [230, 25, 75], "shortcut": "2"},
+        {"name": "label-tag", "color": [60, 180, 75], "shortcut": "3"},
+        {"name": "hanger", "color": [0, 130, 200], "shortcut": "4"},
+    ],
+}
+
+
+@pytest.fixture
+def label_set_file(tmp_path: Path) -> Path:
+    """The :data:`GARMENT_PARTS` label set written to ``tmp_path / "our_parts.json"``."""
+    path = tmp_path / "our_parts.json"
+    path.write_text(json.dumps(GARMENT_PARTS), encoding="utf-8")
+    return path

@@ -45,8 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     new.add_argument("--images", metavar="DIR", type=Path, required=True, help="photos to add")
     new.add_argument(
         "--tasks", default="garment,parsing7",
-        help="comma-separated task (taxonomy) names (default: garment,parsing7; available: "
-        + ", ".join(available_taxonomies()) + ")",
+        help="comma-separated task (taxonomy) names or your own label set files (PATH.json, "
+        "the format of README 'Your own labels'); default: garment,parsing7; shipped: "
+        + ", ".join(available_taxonomies()),
     )  # fmt: skip
     new.add_argument("--user", help="operator name recorded on changes (default: login name)")
     new.set_defaults(func=_cmd_new)

@@ -103,9 +103,44 @@ def spec_from_dict(taxonomy: Taxonomy, block: Mapping[str, Any] | None, source: 
     return TaskSpec(taxonomy.name, title, taxonomy, metric, tuple(refinements), tuple(agrees))
 
 
-@functools.cache
+#: Task specs of project-owned label sets, by name (:func:`register_project_task`).
+_PROJECT_TASKS: dict[str, TaskSpec] = {}
+
+
+def register_project_task(spec: TaskSpec) -> None:
+    """Make a project's own label set known to the name-only lookups (:func:`task_spec`,
+    :func:`task_title`, :func:`primary_metric`) of this process.
+
+    A project registers its stored label sets when it opens. The taxonomy that masks are
+    checked and drawn with always comes from the project itself
+    (:meth:`~fashion_annotator.dataset.api.ProjectStore.taxonomy`); this registry only lends
+    the title and primary metric to code that has a task name and no project. Two open
+    projects with different label sets of one name: the last registered names both.
+
+    Raises
+    ------
+    ValueError
+        ``spec`` has a shipped task's name.
+    """
+    if spec.name in available_taxonomies():
+        raise ValueError(f"{spec.name!r} is a shipped task; a project label set cannot replace it")
+    _PROJECT_TASKS[spec.name] = spec
+
+
+def known_task(name: str) -> bool:
+    """Whether ``name`` is a shipped task or a registered project label set."""
+    return name in _PROJECT_TASKS or name in available_taxonomies()
+
+
 def task_spec(name: str) -> TaskSpec:
-    """The spec of a shipped task; ``ValueError`` for an unknown one."""
+    """The spec of a shipped task or a registered project label set; ``ValueError`` for an
+    unknown one."""
+    spec = _PROJECT_TASKS.get(name)
+    return spec if spec is not None else _shipped_spec(name)
+
+
+@functools.cache
+def _shipped_spec(name: str) -> TaskSpec:
     if name not in available_taxonomies():
         raise ValueError(f"unknown task {name!r}; tasks: {', '.join(available_taxonomies())}")
     path = resource_path("taxonomies", f"{name}.json")
@@ -115,7 +150,7 @@ def task_spec(name: str) -> TaskSpec:
 
 def task_title(task: str) -> str:
     """Display name of a task: its spec's title, else the name capitalised."""
-    return task_spec(task).title if task in available_tasks() else task.capitalize()
+    return task_spec(task).title if known_task(task) else task.capitalize()
 
 
 def available_tasks() -> list[str]:
@@ -125,7 +160,7 @@ def available_tasks() -> list[str]:
 
 def primary_metric(task: str, binary: bool) -> str:
     """The primary metric of ``task``: its spec's, or the default for tasks without one."""
-    if task in available_taxonomies():
+    if known_task(task):
         return task_spec(task).primary_metric
     return default_primary_metric(binary)
 

@@ -145,7 +145,17 @@ _V4_DECISION_VERSION = """
 ALTER TABLE decisions ADD COLUMN mask_version INTEGER
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_LEASE_HOLDER, _V3_INSTANCES, _V4_DECISION_VERSION)
+# Version 5: the project's own label sets (dataset.label_sets), one row per task: the
+# definition of its taxonomy file. An older program refuses the project instead of failing on
+# a task it does not know.
+_V5_LABEL_SETS = """
+CREATE TABLE label_sets (
+    task TEXT PRIMARY KEY REFERENCES tasks (name),
+    definition TEXT NOT NULL
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_LEASE_HOLDER, _V3_INSTANCES, _V4_DECISION_VERSION, _V5_LABEL_SETS)
 """SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` database to version ``i + 1``."""
 
 DECISION_RULE_VERSION = MIGRATIONS.index(_V4_DECISION_VERSION) + 1

@@ -25,11 +25,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.images import (
-    ImageData,
-    load_image,
-)
+from fashion_annotator.core.images import ImageData, load_image
 from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.core.tasks import TaskSpec
 from fashion_annotator.dataset import confine, image_changes, mask_files, name_search, storeio
 from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
@@ -37,6 +35,7 @@ from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions
 from fashion_annotator.dataset.display import PHOTO_FOLDER_PROJECT
 from fashion_annotator.dataset.instances_store import InstanceStore
+from fashion_annotator.dataset.label_sets import ProjectLabelSets, resolve_tasks
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.photo_imports import PhotoImports
 from fashion_annotator.dataset.postgres.url import postgres_or_folder
@@ -48,7 +47,6 @@ from fashion_annotator.dataset.records import (
     by_image,
     check_base,
     check_status,
-    load_task_taxonomy,
 )
 from fashion_annotator.dataset.registry import ModelRegistry
 from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
@@ -101,6 +99,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         self.decisions = Decisions(self._db, self._check_image_task, self.leases.check_not_held)
         self.cache = Cache(self.root, lambda image_id: self.image(image_id).sha256)
         self.instances = InstanceStore(self._db, self.image, self.leases)
+        self.label_sets = ProjectLabelSets(lambda q: conn.execute(q).fetchall(), str(self.root))
 
     def _check_image_task(self, image_id: int, task: str) -> None:
         self.image(image_id)
@@ -134,7 +133,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
     def create(
         cls,
         root: str | Path,
-        tasks: Iterable[str] = ("garment", "parsing7"),
+        tasks: Iterable[str | Path | TaskSpec] = ("garment", "parsing7"),
         user: str | None = None,
     ) -> Project:
         """Make a new project folder (it may exist but must not already hold a project, nor be
@@ -142,11 +141,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         nor lie inside another project, whose next open would move its files to lost+found)."""
         root = Path(root)
         storeio.check_new_project_folder(root, INDEX_NAME, PHOTO_FOLDER_PROJECT, FOLDERS)
-        tasks = list(dict.fromkeys(tasks))
-        if not tasks:
-            raise ProjectError(f"{root}: a project needs at least one task")
-        for task in tasks:
-            load_task_taxonomy(task)
+        specs = resolve_tasks(tasks, root)  # shipped names and label set files
         try:
             for name in FOLDERS:
                 (root / name).mkdir(parents=True, exist_ok=True)
@@ -160,8 +155,9 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         with project._tx():
             project._conn.executemany(
                 "INSERT INTO tasks (name, position) VALUES (?, ?)",
-                [(t, i) for i, t in enumerate(tasks)],
+                [(s.name, i) for i, s in enumerate(specs)],
             )
+            project._conn.executemany("INSERT INTO label_sets VALUES (?, ?)", project.label_sets.add(specs))
         return project
 
     @classmethod
@@ -244,7 +240,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
 
     def add_task(self, task: str) -> None:
         """Add a task (a shipped taxonomy name); adding a present task does nothing."""
-        load_task_taxonomy(task)
+        self.label_sets.taxonomy(task)
         with self._tx() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO tasks (name, position) "
@@ -259,7 +255,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
                 raise ProjectError(
                     f"{self.root}: no task {task!r} (tasks: {', '.join(self.tasks)})"
                 )
-            self._taxonomies[task] = load_task_taxonomy(task)
+            self._taxonomies[task] = self.label_sets.taxonomy(task)
         return self._taxonomies[task]
 
     # -- images (adding them: :class:`PhotoImports`) ------------------------------------------
@@ -590,7 +586,7 @@ def open_project(location: str | Path, user: str | None = None, *, writing: bool
 
 
 def create_project(
-    location: str | Path, tasks: Iterable[str] = ("garment", "parsing7"), user: str | None = None
+    location: str | Path, tasks: Iterable[str | Path | TaskSpec] = ("garment", "parsing7"), user: str | None = None
 ) -> Project:
     """Make a project in a folder, or in the PostgreSQL database a project URL names."""
     if postgres_or_folder(location):

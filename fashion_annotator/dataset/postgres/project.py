@@ -30,8 +30,10 @@ from psycopg import sql
 from psycopg.rows import DictRow
 
 from fashion_annotator.core.images import check_photo_size, load_image
+from fashion_annotator.core.tasks import TaskSpec
 from fashion_annotator.dataset import confine, name_search, storeio
 from fashion_annotator.dataset.cache import Cache
+from fashion_annotator.dataset.label_sets import ProjectLabelSets, resolve_tasks
 from fashion_annotator.dataset.postgres.changes import DIGEST_SQL, STAMPS_SQL, ImageStamps
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
@@ -52,7 +54,6 @@ from fashion_annotator.dataset.records import (
     by_image,
     check_base,
     check_status,
-    load_task_taxonomy,
 )
 from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
 from fashion_annotator.dataset.store import (
@@ -109,6 +110,7 @@ class PgProject(Project):
         self.decisions = PgDecisions(self._db, self._check_image_task, self.leases.lock_unleased)
         self.cache = Cache(self.root, lambda image_id: self._known_image(image_id).sha256)
         self.instances = PgInstanceStore(self._db, self._known_image, self.leases)
+        self.label_sets = ProjectLabelSets(self._db.query, url.display)
         self._stamps = ImageStamps(self._db.own_writes)
         self._images = self.root / "images"  # made once: a path join is most of a record's cost
 
@@ -127,21 +129,18 @@ class PgProject(Project):
     def create(  # type: ignore[override]
         cls,
         url: str,
-        tasks: Iterable[str] = ("garment", "parsing7"),
+        tasks: Iterable[str | Path | TaskSpec] = ("garment", "parsing7"),
         user: str | None = None,
     ) -> PgProject:
         """Make a new project in the database named by ``url`` (its ``project`` must be new)."""
         parsed = _parse(url)
-        tasks = list(dict.fromkeys(tasks))
-        if not tasks:
-            raise ProjectError(f"{parsed.display}: a project needs at least one task")
-        for task in tasks:
-            load_task_taxonomy(task)
+        specs = resolve_tasks(tasks, parsed.display)  # shipped names and label set files
         conn, project = connect(parsed, create=True), None
         try:  # a project refused half way (no local working folder) is not left on the server
             project = cls(parsed, conn, user, url)
             with project._db.tx() as tx, tx.cursor() as cur:
-                cur.executemany("INSERT INTO tasks (name, position) VALUES (%s, %s)", [(t, i) for i, t in enumerate(tasks)])
+                cur.executemany("INSERT INTO tasks (name, position) VALUES (%s, %s)", [(s.name, i) for i, s in enumerate(specs)])
+                cur.executemany("INSERT INTO label_sets VALUES (%s, %s)", project.label_sets.add(specs))
         except BaseException:
             if project is not None:
                 project.close()
@@ -175,7 +174,7 @@ class PgProject(Project):
 
     def add_task(self, task: str) -> None:
         """Add a task (a shipped taxonomy name); adding a present task does nothing."""
-        load_task_taxonomy(task)
+        self.label_sets.taxonomy(task)
         with self._db.tx() as conn:
             conn.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")
             conn.execute(

@@ -157,7 +157,15 @@ _V3_DECISION_VERSION = """
 ALTER TABLE decisions ADD COLUMN mask_version INTEGER
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2_INSTANCES, _V3_DECISION_VERSION)
+# Version 4: the project's own label sets (see the SQLite schema's v5).
+_V4_LABEL_SETS = """
+CREATE TABLE label_sets (
+    task TEXT PRIMARY KEY REFERENCES tasks (name),
+    definition TEXT NOT NULL
+)
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2_INSTANCES, _V3_DECISION_VERSION, _V4_LABEL_SETS)
 """SQL scripts; ``MIGRATIONS[i]`` upgrades a version-``i`` project to version ``i + 1``."""
 
 DECISION_RULE_VERSION = MIGRATIONS.index(_V3_DECISION_VERSION) + 1

@@ -209,14 +209,14 @@ def test_a_version_1_project_gains_the_instance_tables(pg_url: str) -> None:
     create_project(pg_url).close()
     with psycopg.connect(url.conninfo, autocommit=True) as conn:
         conn.execute(
-            f"DROP TABLE {url.schema}.instances; DROP TABLE {url.schema}.instance_versions;"
+            f"DROP TABLE {url.schema}.label_sets; DROP TABLE {url.schema}.instances; DROP TABLE {url.schema}.instance_versions;"
             f" ALTER TABLE {url.schema}.decisions DROP COLUMN mask_version;"
             f" UPDATE {url.schema}.meta SET value = '1' WHERE key = 'schema_version'"
         )
     with open_project(pg_url) as project:
         assert project.images_with_instances() == []
     with psycopg.connect(url.conninfo, autocommit=True) as conn:
-        assert pg_schema.schema_version(conn, url.schema) == pg_schema.SCHEMA_VERSION == 3
+        assert pg_schema.schema_version(conn, url.schema) == pg_schema.SCHEMA_VERSION == 4
 
 
 def test_a_dropped_connection_is_made_again_and_keeps_its_leases(

@@ -53,7 +53,7 @@ def _make_old(location: str | Path, tmp_path: Path) -> dict[str, int]:
     if isinstance(location, Path):  # SQLite schema 3: no decisions.mask_version
         conn = sqlite3.connect(location / INDEX_NAME)
         conn.executescript(
-            f"ALTER TABLE decisions DROP COLUMN mask_version; UPDATE images SET status = 'approved' "
+            f"DROP TABLE label_sets; ALTER TABLE decisions DROP COLUMN mask_version; UPDATE images SET status = 'approved' "
             f"WHERE id IN ({approved}); PRAGMA user_version = 3;"
         )
         conn.close()
@@ -64,6 +64,7 @@ def _make_old(location: str | Path, tmp_path: Path) -> dict[str, int]:
 
         url = parse_url(str(location))
         with psycopg.connect(url.conninfo, autocommit=True) as conn:
+            conn.execute(f"DROP TABLE {url.schema}.label_sets")
             conn.execute(f"ALTER TABLE {url.schema}.decisions DROP COLUMN mask_version")
             conn.execute(f"UPDATE {url.schema}.images SET status = 'approved' WHERE id IN ({approved})")
             conn.execute(f"UPDATE {url.schema}.meta SET value = '2' WHERE key = 'schema_version'")

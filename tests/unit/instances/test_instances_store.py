@@ -121,12 +121,12 @@ def test_index_before_instances_is_migrated(tmp_path: Path, ccp_dir: Path, ccp_p
     Project.create(tmp_path / "p").close()
     conn = sqlite3.connect(tmp_path / "p" / INDEX_NAME)
     conn.executescript(
-        "DROP TABLE instances; DROP TABLE instance_versions; ALTER TABLE decisions DROP COLUMN mask_version;"
+        "DROP TABLE label_sets; DROP TABLE instances; DROP TABLE instance_versions; ALTER TABLE decisions DROP COLUMN mask_version;"
         " PRAGMA user_version = 2;"
     )
     conn.close()
     with Project.open(tmp_path / "p") as proj:
-        assert schema.schema_version(proj._conn) == schema.SCHEMA_VERSION == 4
+        assert schema.schema_version(proj._conn) == schema.SCHEMA_VERSION == 5
         rec = proj.add_image(ccp_dir / "images" / "0019.jpg")
         proj.save_instances(rec.id, _set(ccp_photo["parsing"]))
         assert proj.images_with_instances() == [rec.id]

@@ -166,7 +166,7 @@ def test_decisions_of_an_index_before_the_version_column_compare_times(tmp_path)
         project.save_mask(image, "garment", square(5, 5, 15, 15), status="done")
         approve(project, image, "garment")
     conn = sqlite3.connect(tmp_path / "p" / INDEX_NAME)
-    conn.executescript("ALTER TABLE decisions DROP COLUMN mask_version; PRAGMA user_version = 3;")
+    conn.executescript("DROP TABLE label_sets; ALTER TABLE decisions DROP COLUMN mask_version; PRAGMA user_version = 3;")
     conn.close()
     with Project.open(tmp_path / "p") as project:
         assert schema.schema_version(project._conn) == schema.SCHEMA_VERSION

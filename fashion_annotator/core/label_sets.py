@@ -1,0 +1,149 @@
+"""A studio's own label set: a taxonomy file of the shipped format that a project stores.
+
+``fashion-annotator new --tasks garment,/path/our_parts.json`` reads such a file::
+
+    {"name": "garment_parts",
+     "task": {"title": "Garment parts", "primary_metric": "miou"},
+     "classes": [{"name": "background", "color": [0, 0, 0], "shortcut": "1"},
+                 {"name": "garment", "color": [230, 25, 75], "shortcut": "2"}, ...]}
+
+On top of the shipped format's checks (:func:`~fashion_annotator.core.labels.taxonomy_from_dict`,
+:func:`~fashion_annotator.core.tasks.spec_from_dict`) a label set must name its task with
+letters, digits, ``_`` or ``-`` (it becomes a folder and a model file name), not take a shipped
+task's name with other classes, start with ``background``, and give every class its own colour
+and shortcut. Its ``task`` block may set ``title`` and ``primary_metric``; ``refinements`` and
+``agrees_with`` are chosen by benchmarks of the shipped models and are refused.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from fashion_annotator.core.labels import (
+    Taxonomy,
+    available_taxonomies,
+    load_taxonomy,
+    load_taxonomy_file,
+    taxonomy_from_dict,
+)
+from fashion_annotator.core.tasks import TaskSpec, spec_from_dict, task_spec
+
+__all__ = [
+    "RESERVED_TASK_NAMES",
+    "SHORTCUTS",
+    "is_label_set_path",
+    "label_set_from_dict",
+    "label_set_json",
+    "load_label_set",
+]
+
+#: Task names the application uses for models without a taxonomy (the click model, the garment
+#: instances and their attribute heads): a label set may not take them.
+RESERVED_TASK_NAMES: tuple[str, ...] = ("click", "instances", "instance_attributes")
+#: The keys a class may have as its shortcut ('' for none).
+SHORTCUTS: tuple[str, ...] = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+_TASK_KEYS = ("title", "primary_metric")
+
+
+def is_label_set_path(entry: str | Path) -> bool:
+    """Whether a ``--tasks`` entry names a label set file (a path ending in ``.json``)."""
+    return isinstance(entry, Path) or str(entry).lower().endswith(".json")
+
+
+def _duplicates(values: list[Any]) -> list[Any]:
+    return [v for i, v in enumerate(values) if v in values[:i]]
+
+
+def _check_classes(taxonomy: Taxonomy, source: str) -> None:
+    if taxonomy.classes[0].name != "background":
+        raise ValueError(
+            f"{source}: the first class must be 'background' (label id 0), not {taxonomy.classes[0].name!r}"
+        )
+    if taxonomy.num_classes < 2:
+        raise ValueError(f"{source}: a label set needs background and at least one more class")
+    for cls in taxonomy.classes:
+        if not cls.name.isprintable() or cls.name != cls.name.strip():
+            raise ValueError(f"{source}: class name {cls.name!r} has control characters or spaces at its ends")
+        if cls.shortcut not in ("", *SHORTCUTS):
+            raise ValueError(
+                f"{source}: class {cls.name!r} has shortcut {cls.shortcut!r}; use one of the keys "
+                f"{', '.join(SHORTCUTS)} or \"\" for none"
+            )
+    colours = _duplicates([c.color for c in taxonomy.classes])
+    if colours:
+        named = [c.name for c in taxonomy.classes if c.color == colours[0]]
+        raise ValueError(f"{source}: classes {named} share the colour {list(colours[0])}; each needs its own")
+    keys = _duplicates([c.shortcut for c in taxonomy.classes if c.shortcut])
+    if keys:
+        named = [c.name for c in taxonomy.classes if c.shortcut == keys[0]]
+        raise ValueError(f"{source}: classes {named} share the shortcut {keys[0]!r}; each needs its own")
+
+
+def label_set_from_dict(data: Any, source: str) -> TaskSpec:
+    """Check a label set's JSON structure and return its task spec.
+
+    A label set with a shipped task's name and the same classes is that shipped task.
+
+    Parameters
+    ----------
+    data : Any
+        The parsed JSON.
+    source : str
+        Named in error messages (the file path).
+
+    Raises
+    ------
+    ValueError
+        Each problem in plain words, naming ``source``.
+    """
+    taxonomy = taxonomy_from_dict(data, source)
+    if not _NAME.fullmatch(taxonomy.name):
+        raise ValueError(
+            f"{source}: name {taxonomy.name!r} must start with a letter and hold only letters, digits, "
+            "'_' or '-' (40 at most): it names the task's folders and model files"
+        )
+    if taxonomy.name in RESERVED_TASK_NAMES:
+        raise ValueError(f"{source}: name {taxonomy.name!r} is reserved for a model of the application")
+    if taxonomy.name in available_taxonomies():
+        shipped = load_taxonomy(taxonomy.name)
+        if shipped != taxonomy:
+            raise ValueError(
+                f"{source}: name {taxonomy.name!r} is a shipped task with other classes "
+                f"({', '.join(shipped.names)}); give your label set another name"
+            )
+        return task_spec(taxonomy.name)
+    _check_classes(taxonomy, source)
+    block = data.get("task")
+    if isinstance(block, dict):
+        refused = [k for k in block if k not in _TASK_KEYS]
+        if refused:
+            raise ValueError(
+                f"{source}: the 'task' block may set {' and '.join(_TASK_KEYS)} only, not {', '.join(refused)}"
+            )
+    return spec_from_dict(taxonomy, block, source)
+
+
+def load_label_set(path: str | Path) -> TaskSpec:
+    """Read and check a label set file (format in the module docstring).
+
+    Raises
+    ------
+    FileNotFoundError
+        No such file.
+    ValueError
+        Not UTF-8, bad JSON, or a problem of :func:`label_set_from_dict`; the message names the file.
+    """
+    path = Path(path)
+    load_taxonomy_file(path)  # the file's own problems (missing, not JSON) first, named as such
+    return label_set_from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+
+
+def label_set_json(spec: TaskSpec) -> str:
+    """The definition a project stores for ``spec``: its file's format, compact."""
+    block = {"title": spec.title, "primary_metric": spec.primary_metric}
+    classes = [{"name": c.name, "color": list(c.color), "shortcut": c.shortcut} for c in spec.taxonomy.classes]
+    return json.dumps({"name": spec.name, "task": block, "classes": classes}, separators=(",", ":"))
