@@ -198,3 +198,31 @@ def label_set_file(tmp_path: Path) -> Path:
     path = tmp_path / "our_parts.json"
     path.write_text(json.dumps(GARMENT_PARTS), encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def label_set_project(tmp_path: Path, label_set_file: Path) -> Path:
+    """A project at ``tmp_path / "parts"`` with the :data:`GARMENT_PARTS` task and eight 64x48
+    photos whose ``done`` masks paint each class in its own colour (a tiny network learns them
+    in a few seconds)."""
+    import numpy as np
+    from PIL import Image
+
+    from fashion_annotator.dataset.store import Project
+
+    root, photos = tmp_path / "parts", tmp_path / "parts-photos"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+    with Project.create(root, tasks=["garment", label_set_file]) as project:
+        for i in range(8):
+            mask = np.zeros((64, 48), np.uint8)
+            mask[8 + i : 48 + i, 8:40] = 1
+            mask[12 + i : 20 + i, 12:20] = 2
+            mask[2:6, 10:38] = 3
+            rgb = rng.integers(0, 60, (64, 48, 3), np.uint8)
+            for label in (1, 2, 3):
+                rgb[mask == label] = GARMENT_PARTS["classes"][label]["color"]
+            Image.fromarray(rgb).save(photos / f"s{i}.png")
+            record = project.add_image(photos / f"s{i}.png")
+            project.save_mask(record.id, "garment_parts", mask, status="done")
+    return root

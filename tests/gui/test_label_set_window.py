@@ -55,3 +55,36 @@ def test_a_label_set_is_painted_saved_and_reopened(qtbot, tmp_path: Path, ccp_di
     finally:
         again.close()
         project.close()
+
+
+def test_the_retrain_menu_trains_a_label_set_and_the_window_proposes_with_it(
+    qtbot, tmp_path: Path, label_set_project: Path, answers
+):
+    window, project = open_window(qtbot, label_set_project, tmp_path / "settings.ini", answers)
+    try:
+        window.set_task("garment_parts")
+        qtbot.waitUntil(lambda: window.status.model.text() == "no model", timeout=30_000)
+        dialog = window.show_training()
+        assert dialog.task == "garment_parts" and dialog.windowTitle() == "Retrain Garment parts"
+        dialog.extra_args = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch",
+                             "--lr", "0.02", "--patience", "100", "--threads", "1"]  # fmt: skip
+        dialog.epochs_spin.setValue(40)
+        dialog.device_combo.setCurrentText("cpu")
+        with qtbot.waitSignal(dialog.trainingFinished, timeout=120_000) as finished:
+            qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        assert finished.args == ["done"], dialog.log.toPlainText()
+        version = dialog.outcome["version"]
+        assert dialog.events[-1]["comparison"]["new"]["miou"] > 0.5
+        with qtbot.waitSignal(dialog.modelPromoted) as promoted:
+            qtbot.mouseClick(dialog.use_button, Qt.MouseButton.LeftButton)
+        assert promoted.args == ["garment_parts", version]
+        assert window.status.currentMessage() == f"Now proposing with Garment parts model v{version}"
+        doc = window.session.current.doc
+        qtbot.waitUntil(lambda: doc.proposals["garment_parts"] is not None, timeout=30_000)
+        proposal = doc.proposals["garment_parts"]
+        truth = project.load_mask(window.session.image_id, "garment_parts")
+        assert (proposal == truth).mean() > 0.85
+        dialog.close()
+    finally:
+        window.close()
+        project.close()
