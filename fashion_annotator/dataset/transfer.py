@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 TABLES: dict[str, tuple[str, ...]] = {
     "tasks": ("name", "position"),
+    "label_sets": ("task", "definition"),
     "images": ("id", "name", "original_name", "stem", "source", "stored", "sha256", "width",
                "height", "status", "created", "updated", "user", "photo"),
     "status_log": ("id", "image_id", "status", "user", "at"),
@@ -53,7 +54,9 @@ TABLES: dict[str, tuple[str, ...]] = {
 
 _BLOBS = ("photo", "png", "weights", "meta")
 _HASHED = ("mask_versions", "instance_versions")
-_ORDER = {"tasks": "position"}
+_ORDER = {"tasks": "position", "label_sets": "task"}
+#: Tables written when the project is made (its tasks and their label sets), not copied row by row.
+_MADE_WITH_PROJECT = ("tasks", "label_sets")
 
 
 @dataclass
@@ -105,7 +108,8 @@ def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
         if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
             raise ProjectError(f"{dst}: the destination must be a new or empty folder")
     with open_project(src) as source:
-        tasks = [row["name"] for row in _side(source).rows("tasks")]
+        own = source.label_sets.specs  # a task of the project's own label set is made with it
+        tasks = [own.get(row["name"], row["name"]) for row in _side(source).rows("tasks")]
         target = create_project(dst, tasks=tasks, user=source.user)
         try:
             with target:
@@ -160,8 +164,8 @@ def _copy(source: Project, target: Project) -> None:
     reader, writer = _side(source), _side(target)
     with writer.transaction():
         for table in TABLES:
-            if table == "tasks":
-                continue  # made with the project
+            if table in _MADE_WITH_PROJECT:
+                continue
             for row in reader.rows(table):
                 writer.insert(table, row)
         writer.finish()
@@ -351,7 +355,7 @@ class _PgSide:
     def finish(self) -> None:
         """Move each identity past the copied ids, so new rows do not collide with them."""
         for table in TABLES:
-            if table == "tasks":
+            if table in _MADE_WITH_PROJECT:
                 continue
             self.conn.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"

@@ -47,7 +47,7 @@ def test_round_trip_sqlite_postgresql_sqlite(tmp_path: Path, pg_url: str, write_
     assert there.verified and back.verified
     assert there.click_logs == back.click_logs == 1
     assert there.source_digest == back.destination_digest
-    assert there.counts == {"tasks": 2, "images": 2, "status_log": 2, "mask_versions": 3,
+    assert there.counts == {"tasks": 2, "label_sets": 0, "images": 2, "status_log": 2, "mask_versions": 3,
                             "proposals": 1, "decisions": 1, "models": 1,
                             "instance_versions": 1, "instances": 1}  # fmt: skip
     for location in (pg_url, tmp_path / "two"):

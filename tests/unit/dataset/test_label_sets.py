@@ -146,3 +146,22 @@ def test_postgres_project_stores_its_label_set(pg_url: str, label_set_file: Path
         np.testing.assert_array_equal(project.load_mask(record.id, "garment_parts"), mask)
         version = project._db.query("SELECT value FROM meta WHERE key = 'schema_version'")[0]["value"]
         assert int(version) == pg_schema.SCHEMA_VERSION == 4
+
+
+def test_migrate_copies_a_label_set_to_postgres_and_back(pg_url: str, label_set_file: Path, write_photo, tmp_path) -> None:
+    from fashion_annotator.dataset.transfer import migrate_project
+
+    folder = tmp_path / "proj"
+    with Project.create(folder, tasks=["garment", label_set_file]) as project:
+        record = project.add_image(write_photo(tmp_path / "a.png"))
+        mask = np.zeros((record.height, record.width), np.uint8)
+        mask[3:9, 2:20] = 3
+        project.save_mask(record.id, "garment_parts", mask)
+    there = migrate_project(folder, pg_url)
+    assert there.verified and there.counts["label_sets"] == 1
+    back = migrate_project(pg_url, tmp_path / "back")
+    assert back.verified and back.counts["label_sets"] == 1
+    with Project.open(tmp_path / "back") as project:
+        assert project.tasks == ("garment", "garment_parts")
+        assert project.taxonomy("garment_parts").names == PARTS
+        np.testing.assert_array_equal(project.load_mask(record.id, "garment_parts"), mask)
