@@ -75,6 +75,9 @@ def resolve_tasks(tasks: Iterable[str | Path | TaskSpec], where: str | Path) -> 
 class ProjectLabelSets:
     """An open project's own label sets, read once when it opens (they are fixed at creation).
 
+    A stored definition that no longer parses (an index edited by hand, damaged) does not stop
+    the project opening: only its task's :meth:`taxonomy` raises, naming the problem.
+
     Parameters
     ----------
     read : callable
@@ -87,12 +90,16 @@ class ProjectLabelSets:
     def __init__(self, read: Callable[[str], Sequence[Mapping[str, Any]]], where: str) -> None:
         self._where = where
         self._specs: dict[str, TaskSpec] = {}
+        self._damaged: dict[str, str] = {}
         for row in read(LABEL_SETS_QUERY):
             source = f"{where}: label set {row['task']!r}"
             try:
                 spec = label_set_from_dict(json.loads(row["definition"]), source)
-            except (ValueError, TypeError) as exc:
-                raise ProjectError(f"{exc} (stored in the project; damaged?)") from exc
+                if spec.name != row["task"]:
+                    raise ValueError(f"{source}: its definition is named {spec.name!r}")
+            except (ValueError, TypeError, AttributeError) as exc:
+                self._damaged[row["task"]] = f"{exc} (as stored in the project: damaged)"
+                continue
             self._keep(spec)
 
     def _keep(self, spec: TaskSpec) -> None:
@@ -122,5 +129,7 @@ class ProjectLabelSets:
         ProjectError
             Neither exists.
         """
+        if task in self._damaged:
+            raise ProjectError(self._damaged[task])
         spec = self._specs.get(task)
         return spec.taxonomy if spec is not None else load_task_taxonomy(task)

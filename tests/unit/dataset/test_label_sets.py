@@ -122,13 +122,15 @@ def test_a_project_of_the_previous_schema_opens_and_upgrades(tmp_path: Path) -> 
 
 
 def test_a_damaged_stored_label_set_is_named(tmp_path: Path, label_set_file: Path) -> None:
-    Project.create(tmp_path / "proj", tasks=[label_set_file]).close()
+    Project.create(tmp_path / "proj", tasks=["garment", label_set_file]).close()
     conn = sqlite3.connect(tmp_path / "proj" / "project.sqlite")
     conn.execute("UPDATE label_sets SET definition = '{\"name\": \"garment_parts\"}'")
     conn.commit()
     conn.close()
-    with pytest.raises(ProjectError, match="label set 'garment_parts': 'classes' must be a non-empty list"):
-        Project.open(tmp_path / "proj")
+    with Project.open(tmp_path / "proj") as project:  # the other tasks stay usable
+        assert project.taxonomy("garment") == load_taxonomy("garment")
+        with pytest.raises(ProjectError, match="label set 'garment_parts': 'classes' must be a non-empty list"):
+            project.taxonomy("garment_parts")
 
 
 def test_postgres_project_stores_its_label_set(pg_url: str, label_set_file: Path, write_photo, tmp_path) -> None:
