@@ -138,7 +138,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
     ) -> Project:
         """Make a new project folder (it may exist but must not already hold a project, nor be
         a folder of photos whose project the window made in it, :data:`PHOTO_FOLDER_PROJECT`,
-        nor lie inside another project, whose next open would move its files to lost+found)."""
+        nor lie inside another project, whose next open would move its files to lost+found).
+        A task is a shipped name or a label set file (:func:`.label_sets.resolve_tasks`)."""
         root = Path(root)
         storeio.check_new_project_folder(root, INDEX_NAME, PHOTO_FOLDER_PROJECT, FOLDERS)
         specs = resolve_tasks(tasks, root)  # shipped names and label set files

@@ -12,6 +12,7 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.annotate.overlay import label_lut
 from fashion_annotator.ui.annotate.palette_dock import ID_ROLE
 from fashion_annotator.ui.testing import CTRL, drag, open_window, press_key, shown_mask
+from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
 
 def test_a_label_set_is_painted_saved_and_reopened(qtbot, tmp_path: Path, ccp_dir: Path, label_set_file, answers):
@@ -64,7 +65,8 @@ def test_the_retrain_menu_trains_a_label_set_and_the_window_proposes_with_it(
     try:
         window.set_task("garment_parts")
         qtbot.waitUntil(lambda: window.status.model.text() == "no model", timeout=30_000)
-        dialog = window.show_training()
+        window.actions_by_name["train"].trigger()  # Train > Retrain model...
+        (dialog,) = window.findChildren(RetrainDialog)
         assert dialog.task == "garment_parts" and dialog.windowTitle() == "Retrain Garment parts"
         dialog.extra_args = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch",
                              "--lr", "0.02", "--patience", "100", "--threads", "1"]  # fmt: skip

@@ -132,7 +132,8 @@ class PgProject(Project):
         tasks: Iterable[str | Path | TaskSpec] = ("garment", "parsing7"),
         user: str | None = None,
     ) -> PgProject:
-        """Make a new project in the database named by ``url`` (its ``project`` must be new)."""
+        """Make a new project in the database named by ``url`` (its ``project`` must be new);
+        a task is a shipped name or a label set file (:func:`.label_sets.resolve_tasks`)."""
         parsed = _parse(url)
         specs = resolve_tasks(tasks, parsed.display)  # shipped names and label set files
         conn, project = connect(parsed, create=True), None
