@@ -158,7 +158,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
                 "INSERT INTO tasks (name, position) VALUES (?, ?)",
                 [(s.name, i) for i, s in enumerate(specs)],
             )
-            project._conn.executemany("INSERT INTO label_sets VALUES (?, ?)", project.label_sets.add(specs))
+            rows = project.label_sets.add(specs)  # the project's own label sets among the tasks
+            project._conn.executemany("INSERT INTO label_sets (task, definition) VALUES (?, ?)", rows)
         return project
 
     @classmethod

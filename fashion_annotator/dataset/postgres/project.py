@@ -141,7 +141,8 @@ class PgProject(Project):
             project = cls(parsed, conn, user, url)
             with project._db.tx() as tx, tx.cursor() as cur:
                 cur.executemany("INSERT INTO tasks (name, position) VALUES (%s, %s)", [(s.name, i) for i, s in enumerate(specs)])
-                cur.executemany("INSERT INTO label_sets VALUES (%s, %s)", project.label_sets.add(specs))
+                rows = project.label_sets.add(specs)  # the project's own label sets among the tasks
+                cur.executemany("INSERT INTO label_sets (task, definition) VALUES (%s, %s)", rows)
         except BaseException:
             if project is not None:
                 project.close()
