@@ -35,6 +35,7 @@ class TrainRequest:
     max_minutes: float | None = None
     device: str = "auto"
     init: str | None = None
+    trunk: str | None = None
     resume: bool = False
     model_size: str = "default"
     promote_if_better: bool = False
@@ -73,6 +74,8 @@ class TrainRequest:
         if not [t for t in self.task.split("+") if t]:
             raise ValueError(f"no task in {self.task!r}")
         self._check_numbers()
+        if self.trunk is not None and self.init is not None:
+            raise ValueError("--trunk and --init exclude each other: --trunk starts from another task's model")
 
     def _check_numbers(self) -> None:
         """Refuse option values no run can use, naming the option (``--batch-size 0`` ended in
@@ -172,6 +175,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-minutes", type=float, default=None, help="time budget; LR follows it")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
     p.add_argument("--init", default=None, help="current | scratch | a .safetensors model file")
+    p.add_argument("--trunk", default=None, metavar="TASK|FILE",
+                   help="start from another task's network with a new last layer: a shipped task's "
+                   "model (garment, person) or a one-network .safetensors file; for a task no model "
+                   "of its own fits, e.g. a project's own label set (training/trunk.py)")  # fmt: skip
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     p.add_argument("--model-size", choices=tuple(MODEL_SIZES), default="default",
                    help="U-Net width for a model trained from scratch (a fine-tune keeps its model's)")

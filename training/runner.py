@@ -56,6 +56,7 @@ from training.leftovers import remove_abandoned_temps
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate, evaluate_predictor, score_refinements
 from training.request import TrainRequest
+from training.trunk import trunk_init, trunk_path
 
 Emit = Callable[[dict], None]
 
@@ -337,16 +338,19 @@ def _run(
     size: tuple[int, int] = args.input_size
     init_state, init_meta = None, None
     spec: InputSpec | None = None  # the init model's input spec: a fine-tune keeps it
-    init = args.init or ("current" if project is not None else "scratch")
+    init = args.init or ("trunk" if args.trunk else "current" if project is not None else "scratch")
     if init != "scratch":
-        path = current if init == "current" else Path(init)
+        path = trunk_path(args.trunk) if args.trunk else current if init == "current" else Path(init)
         if path is None:
             emit({"event": "info", "message": f"no current {heads[0].task} model; from scratch"})
         else:
-            loaded = load_model(path)
-            init_state, init_meta = loaded.module.state_dict(), loaded.meta
+            if args.trunk:  # another task's network, its last layer left out (training.trunk)
+                init_state, init_meta = trunk_init(path, emit)
+            else:
+                loaded = load_model(path)
+                init_state, init_meta = loaded.module.state_dict(), loaded.meta
             tasks = [h.task for h in heads]
-            if init_meta["task"] not in tasks:
+            if init_meta["task"] not in tasks and not args.trunk:
                 raise ValueError(
                     f"{path}: a {init_meta['task']!r} model cannot initialise a "
                     f"{'+'.join(tasks)} training (its classes {init_meta['classes']} differ)"
