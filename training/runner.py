@@ -231,6 +231,8 @@ def run(
     args.check_folders()
     special = SPECIAL_TRAINERS.get(args.task)
     if special is not None:
+        if args.trunk:
+            raise ValueError(f"--trunk is for mask tasks; the {args.task} trainer builds its own network")
         module, _, name = special.partition(":")
         trainer = getattr(importlib.import_module(module), name)
         if not args.project:

@@ -91,3 +91,5 @@ def test_an_ensemble_is_no_trunk(label_set_project: Path, capsys) -> None:
     assert main(["train", "--project", str(label_set_project), "--task", "garment_parts", "--trunk", "deepfashion24",
                  "--epochs", "1"]) == 1  # fmt: skip
     assert "--trunk deepfashion24: no shipped deepfashion24 model to start from" in capsys.readouterr().err
+    assert main(["train", "--project", str(label_set_project), "--task", "click", "--trunk", "garment"]) == 1
+    assert "--trunk is for mask tasks; the click trainer builds its own network" in capsys.readouterr().err
