@@ -56,3 +56,21 @@ def test_only_parsing7_agrees_with_the_cutouts() -> None:
     # sunglasses, which the cutout models rarely include.
     assert task_spec("parsing7").agrees_with == ("garment", "person")
     assert task_spec("parsing18").agrees_with == ()
+
+
+def test_a_project_label_set_is_named_by_the_name_only_lookups_and_cannot_replace_a_shipped_task() -> None:
+    from fashion_annotator.core.label_sets import label_set_from_dict
+    from fashion_annotator.core.tasks import register_project_task, task_title
+
+    classes = [{"name": "background", "color": [0, 0, 0], "shortcut": "1"},
+               {"name": "logo", "color": [255, 200, 0], "shortcut": "2"},
+               {"name": "lining", "color": [0, 90, 200], "shortcut": ""}]  # fmt: skip
+    spec = label_set_from_dict({"name": "studio_parsing", "task": {"title": "Studio parsing"}, "classes": classes}, "ours.json")
+    assert task_title("studio_parsing") == "Studio_parsing"  # not known yet
+    register_project_task(spec)
+    assert task_title("studio_parsing") == "Studio parsing"
+    assert primary_metric("studio_parsing", False) == "miou" and task_spec("studio_parsing") is spec
+    shipped = spec_from_dict(task_spec("garment").taxonomy, None, "x")
+    with pytest.raises(ValueError, match="'garment' is a shipped task"):
+        register_project_task(shipped)
+    assert task_spec("garment").title == "Garment cutout"
