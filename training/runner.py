@@ -56,7 +56,7 @@ from training.leftovers import remove_abandoned_temps
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate, evaluate_predictor, score_refinements
 from training.request import TrainRequest
-from training.trunk import trunk_init, trunk_path
+from training.trunk import fallback_trunk, trunk_init, trunk_path
 
 Emit = Callable[[dict], None]
 
@@ -341,18 +341,20 @@ def _run(
     init_state, init_meta = None, None
     spec: InputSpec | None = None  # the init model's input spec: a fine-tune keeps it
     init = args.init or ("trunk" if args.trunk else "current" if project is not None else "scratch")
+    first = init == "current" and current is None and len(heads) == 1  # no model of this task yet
+    trunk = args.trunk or (fallback_trunk(emit) if first else None)
     if init != "scratch":
-        path = trunk_path(args.trunk) if args.trunk else current if init == "current" else Path(init)
+        path = trunk_path(trunk) if trunk else current if init == "current" else Path(init)
         if path is None:
             emit({"event": "info", "message": f"no current {heads[0].task} model; from scratch"})
         else:
-            if args.trunk:  # another task's network, its last layer left out (training.trunk)
+            if trunk:  # another task's network, its last layer left out (training.trunk)
                 init_state, init_meta = trunk_init(path, emit)
             else:
                 loaded = load_model(path)
                 init_state, init_meta = loaded.module.state_dict(), loaded.meta
             tasks = [h.task for h in heads]
-            if init_meta["task"] not in tasks and not args.trunk:
+            if init_meta["task"] not in tasks and not trunk:
                 raise ValueError(
                     f"{path}: a {init_meta['task']!r} model cannot initialise a "
                     f"{'+'.join(tasks)} training (its classes {init_meta['classes']} differ)"

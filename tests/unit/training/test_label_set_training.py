@@ -3,6 +3,7 @@ registered as the project's version, and the proposals come from it."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +12,7 @@ from fashion_annotator.cli import main
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.models.weights import read_meta
 from fashion_annotator.segmentation import pipeline
-from fashion_annotator.segmentation.proposals import load_shown_predictor
+from fashion_annotator.segmentation.proposals import default_model_path, load_shown_predictor
 
 #: A tiny network on 64x48 inputs, from scratch, long enough (one step an epoch) to learn the
 #: four colours: about five seconds on one thread.
@@ -21,7 +22,7 @@ TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--device", "cpu", "
 
 def test_a_label_set_is_trained_registered_and_proposes(label_set_project: Path, capsys) -> None:
     assert main(["train", "--project", str(label_set_project), "--task", "garment_parts",
-                 "--promote-if-better", *TINY]) == 0  # fmt: skip
+                 "--promote-if-better", "--init", "scratch", *TINY]) == 0  # fmt: skip
     with Project.open(label_set_project) as project:
         (record,) = project.models("garment_parts")
         assert record.version == 1 and record.active, "a first model better than background is promoted"
@@ -60,8 +61,6 @@ def _tiny_garment_model(path: Path) -> Path:
 
 
 def test_a_label_set_starts_from_another_tasks_trunk(label_set_project: Path, tmp_path: Path, capsys) -> None:
-    import json
-
     from fashion_annotator.models.weights import load_model
 
     trunk = _tiny_garment_model(tmp_path / "garment-tiny.safetensors")
@@ -81,6 +80,26 @@ def test_a_label_set_starts_from_another_tasks_trunk(label_set_project: Path, tm
     trunk_keys = [k for k in before if not k.startswith("head.")]
     assert trunk_keys and all(np.allclose(before[k], after[k], atol=1e-5) for k in trunk_keys), "started from the trunk"
     assert after["head.weight"].shape[0] == 4
+
+
+def test_a_first_retrain_of_a_label_set_starts_from_the_shipped_garment_network(
+    label_set_project: Path, capsys
+) -> None:
+    assert main(["train", "--project", str(label_set_project), "--task", "garment_parts", "--device", "cpu",
+                 "--threads", "1", "--epochs", "1", "--json-progress"]) == 0  # fmt: skip
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    said = [e["message"] for e in events if e["event"] == "info"]
+    shipped = default_model_path("garment")
+    assert any(m.startswith("no model of this task yet: starting from the shipped garment network") for m in said), said
+    assert any(m.startswith(f"trunk from {shipped} (a 'garment' model)") for m in said), said
+    with Project.open(label_set_project) as project:
+        (record,) = project.models("garment_parts")
+        meta, garment = read_meta(record.path), read_meta(shipped)
+        assert meta["arch"]["out_ch"] == 4
+        assert {k: v for k, v in meta["arch"].items() if k != "out_ch"} == {
+            k: v for k, v in garment["arch"].items() if k != "out_ch"
+        }, "the garment network's architecture, with a four-class last layer"
+        assert meta["input_size"] == garment["input_size"]
 
 
 def test_an_ensemble_is_no_trunk(label_set_project: Path, capsys) -> None:
