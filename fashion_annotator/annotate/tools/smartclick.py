@@ -67,8 +67,13 @@ if TYPE_CHECKING:  # the click model (torch) loads on first use
 
 #: Pointer travel (image pixels) that turns a press into a box drag.
 DRAG_PX = 6.0
-#: Marker hit radius for Ctrl+click removal, in image pixels.
+#: Marker hit radius for Ctrl+click removal, in image pixels (at least; see
+#: :data:`MARKER_HIT_SCREEN_PX`).
 MARKER_HIT_PX = 12.0
+#: Marker hit radius in screen pixels: a marker is drawn 5 screen pixels wide at any zoom, so on
+#: a large photo shown whole (12 photo pixels are 1-3 screen pixels there) a Ctrl+click on the
+#: drawn dot still takes the click back.
+MARKER_HIT_SCREEN_PX = 8.0
 #: A box thinner than this (image pixels, after clipping to the photo) is refused.
 MIN_BOX_PX = 3.0
 #: Why a box prompt is refused: too thin, here or where GrabCut runs, or outside the photo.
@@ -264,6 +269,8 @@ class SmartClickTool(Tool):
         #: starts (the canvas draws the new click or the box and shows a busy cursor) and left
         #: when it returns or fails.
         self.busy: Callable[[], AbstractContextManager[object]] = nullcontext
+        #: The view's zoom (screen pixels per image pixel), asked at a Ctrl+click.
+        self.zoom: Callable[[], float] = lambda: 1.0
         #: The click the model is computing, shown as a marker meanwhile.
         self._pending: Click | None = None
         self._press_at: Pointer | None = None
@@ -475,7 +482,8 @@ class SmartClickTool(Tool):
         return ToolResult(bbox, committed=True, message=f"{said} (Ctrl+Z undoes)")
 
     def _remove_near(self, ctx: ToolContext, p: Pointer) -> ToolResult:
-        """Ctrl+click: remove the nearest marker within :data:`MARKER_HIT_PX`, replay the rest.
+        """Ctrl+click: remove the nearest marker within :data:`MARKER_HIT_PX` image pixels or
+        :data:`MARKER_HIT_SCREEN_PX` screen pixels (:attr:`zoom`), replay the rest.
 
         The replayed object is written only on the pixels the removed click changed and where
         the replayed clicks act, never over another label's pixels: other edits (a brush
@@ -484,7 +492,7 @@ class SmartClickTool(Tool):
             return NOTHING
         dist = [np.hypot(e.click.y - p.y, e.click.x - p.x) for e in self._entries]
         i = int(np.argmin(dist))
-        if dist[i] > MARKER_HIT_PX:
+        if dist[i] > max(MARKER_HIT_PX, MARKER_HIT_SCREEN_PX / max(self.zoom(), 1e-6)):
             return NOTHING
         predictor = self.predictor()
         if predictor is None:

@@ -561,6 +561,7 @@ class Canvas(ImageView):
             self._tool.num_classes = None if self._taxonomy is None else self._taxonomy.num_classes
             self._tool.model_path = self._click_model
             self._tool.busy = self._model_running
+            self._tool.zoom = lambda: self.zoom
 
     @contextmanager
     def _model_running(self) -> Iterator[None]:

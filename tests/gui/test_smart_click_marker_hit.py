@@ -1,0 +1,66 @@
+"""Ctrl+click on a Smart-click marker of a large photo shown whole (a studio camera's photo at
+fit zoom): the marker is drawn 5 screen pixels wide whatever the zoom, and a Ctrl+click on the
+drawn dot takes the click back.
+
+The click model is the hand-set disk network of ``disk_click_model``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication
+
+from fashion_annotator.annotate.tools import smartclick as click_tool
+from fashion_annotator.core.document import AnnotationDocument
+from fashion_annotator.segmentation.clicks import ClickPredictor
+from fashion_annotator.ui.annotate.canvas import Canvas
+from fashion_annotator.ui.testing import shown_canvas
+
+LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+NOMOD, CTRL = Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier
+H, W = 2400, 1600
+
+
+def click_at(canvas: Canvas, pos: QPointF, mods=NOMOD) -> None:
+    """Press and release the left button at viewport position ``pos`` (screen pixels)."""
+    vp = canvas.viewport()
+    glob = QPointF(vp.mapToGlobal(pos.toPoint()))
+    for kind, buttons in ((QEvent.Type.MouseButtonPress, LEFT), (QEvent.Type.MouseButtonRelease, NONE)):
+        QApplication.sendEvent(vp, QMouseEvent(kind, pos, glob, LEFT, buttons, mods))
+
+
+@pytest.fixture
+def canvas(qtbot, disk_click_model, monkeypatch) -> Canvas:
+    """A 1600x2400 photo shown whole (about a quarter of its size), Smart click, the disk model."""
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    monkeypatch.setattr(click_tool, "shared_click_predictor", lambda path=None: predictor)
+    rgb = np.full((H, W, 3), 200, np.uint8)
+    doc = AnnotationDocument("big", rgb, {"garment": np.zeros((H, W), np.uint8)})
+    view = shown_canvas(qtbot, doc, "garment", size=(500, 700))
+    view.fit_to_window()
+    view.set_tool("smartclick")
+    return view
+
+
+def test_ctrl_click_on_the_drawn_marker_of_a_large_photo_removes_the_click(canvas: Canvas) -> None:
+    """At fit zoom (0.28) Ctrl+click 3 screen pixels beside a marker's centre, on its drawn
+    dot, did nothing: the hit radius was 12 photo pixels, 3.4 screen pixels here and 1 on a
+    50 MP photo, so only the centre pixel removed the click and a miss said nothing."""
+    assert canvas.zoom < 0.35
+    centre = canvas.view_pos(800, 1200)
+    click_at(canvas, centre)
+    doc = canvas.document
+    assert doc.masks["garment"][1200, 800] == 1 and canvas._markers.count == 1
+    click_at(canvas, centre + QPointF(3.0, 3.0), CTRL)  # on the dot, 4.2 screen px off its centre
+    assert canvas._markers.count == 0, "the click is taken back"
+    assert doc.masks["garment"][1200, 800] == 0
+
+
+def test_ctrl_click_well_away_from_a_marker_keeps_it(canvas: Canvas) -> None:
+    centre = canvas.view_pos(800, 1200)
+    click_at(canvas, centre)
+    click_at(canvas, centre + QPointF(25.0, 0.0), CTRL)  # 90 photo px away, beside the dot
+    assert canvas._markers.count == 1 and canvas.document.masks["garment"][1200, 800] == 1
