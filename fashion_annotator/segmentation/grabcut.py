@@ -7,7 +7,9 @@
   backdrop (a positive click on a missed hem brings in the hem as far as its colour goes);
 - :func:`surround_busyness` and :func:`plainness`: how plain the photo is around a box, which
   decides how far the click network's logits lean towards GrabCut's answer
-  (:mod:`fashion_annotator.segmentation.clicks`).
+  (:mod:`fashion_annotator.segmentation.clicks`);
+- :func:`box_contrast`: the strongest edges inside a box; a box without any (:data:`FLAT_BOX`)
+  holds nothing to cut out (a box dragged over plain backdrop).
 
 Both GrabCut functions run on the box's surroundings shrunk to :data:`GRABCUT_SIDE` pixels on
 the long side, seed OpenCV's generator (the same input always gives the same mask) and never
@@ -49,6 +51,14 @@ SEEDED_ITERATIONS = 1
 MIN_SHRUNK_BOX_PX = 2.0
 #: Radius (pixels of the shrunk photo, about 5x at 1152x1728) of the sure disk around a click.
 SEED_RADIUS = 4
+#: :func:`box_contrast` below which a box holds nothing (Sobel magnitude, grey levels per pixel;
+#: a sharp edge of contrast ``d`` measures about ``3 d``). Measured on 9 studio photos (``bench
+#: studio``: mannequin, upper-body, knees-up framings): boxes of plain backdrop and of the floor's
+#: soft shadow 3-7, a street photo's plain wall 13, boxes around the garment 400-620.
+FLAT_BOX = 10.0
+#: Long side (pixels) the box is shrunk to for :func:`box_contrast` (its cost stays small on a
+#: 50 MP photo).
+CONTRAST_SIDE = 512
 
 
 class PointClick(Protocol):
@@ -274,3 +284,33 @@ def plainness(rgb: np.ndarray, box: tuple[int, int, int, int]) -> float:
     (:data:`BUSY_ABOVE`), linear in between (:func:`surround_busyness`)."""
     busy = surround_busyness(rgb, box)
     return float(np.clip((BUSY_ABOVE - busy) / (BUSY_ABOVE - PLAIN_BELOW), 0.0, 1.0))
+
+
+def box_contrast(rgb: np.ndarray, box: Sequence[float]) -> float:
+    """The strongest edges inside ``box``: the 99.9th percentile of the Sobel gradient magnitude
+    of its grey levels, shrunk to :data:`CONTRAST_SIDE` on the long side and smoothed (3x3
+    Gaussian) so that sensor and JPEG noise do not count.
+
+    Parameters
+    ----------
+    rgb : (H, W, 3) uint8
+    box : (y0, x0, y1, x1)
+        Photo pixels, clipped to the photo.
+
+    Returns
+    -------
+    float
+        Grey levels per pixel; below :data:`FLAT_BOX` the box holds nothing but plain backdrop
+        (0 for a box that leaves no pixel).
+    """
+    y0, x0, y1, x1 = clip_box(box, rgb.shape[:2])
+    if y1 <= y0 or x1 <= x0:
+        return 0.0
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY)
+    scale = CONTRAST_SIDE / max(grey.shape)
+    if scale < 1.0:
+        size = (max(1, round(grey.shape[1] * scale)), max(1, round(grey.shape[0] * scale)))
+        grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+    smooth = cv2.GaussianBlur(grey.astype(np.float32), (3, 3), 0)
+    mag = cv2.magnitude(cv2.Sobel(smooth, cv2.CV_32F, 1, 0), cv2.Sobel(smooth, cv2.CV_32F, 0, 1))
+    return float(np.percentile(mag, 99.9))

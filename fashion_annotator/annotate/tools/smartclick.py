@@ -20,6 +20,10 @@
   :data:`~fashion_annotator.segmentation.grabcut.MIN_SHRUNK_BOX_PX` on the shrunk photo GrabCut
   runs on (a drag of a few pixels across a wide photo), is refused with :data:`BOX_TOO_THIN`
   and the click session goes on;
+- a box with nothing in it, plain backdrop only (:func:`~fashion_annotator.segmentation.grabcut.
+  box_contrast` below :data:`~fashion_annotator.segmentation.grabcut.FLAT_BOX`), is refused with
+  :data:`BOX_EMPTY` and the click session goes on: GrabCut and the model would fill a block of
+  backdrop as the object;
 - the object is ``mask == label`` (cutouts: the foreground; parsing: the clicked class); pixels
   a click takes out of it go to the class around them (:func:`_refill`; background on a
   cutout), those of a click taken back to background. Brush, regions and polygon edits between
@@ -60,7 +64,12 @@ from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolCo
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.history import History
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.segmentation.grabcut import MIN_SHRUNK_BOX_PX, shrunk_box_size
+from fashion_annotator.segmentation.grabcut import (
+    FLAT_BOX,
+    MIN_SHRUNK_BOX_PX,
+    box_contrast,
+    shrunk_box_size,
+)
 
 if TYPE_CHECKING:  # the click model (torch) loads on first use
     from fashion_annotator.segmentation.clicks import Click
@@ -78,6 +87,8 @@ MARKER_HIT_SCREEN_PX = 8.0
 MIN_BOX_PX = 3.0
 #: Why a box prompt is refused: too thin, here or where GrabCut runs, or outside the photo.
 BOX_TOO_THIN = "Box too thin or outside the photo: drag a box around the object"
+#: Why a box over plain backdrop, with nothing in it, is refused.
+BOX_EMPTY = "Box: nothing in it but plain backdrop, nothing changed: drag the box around the object"
 #: Why a click on a parsing mask with background chosen is refused.
 NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
 #: Status text of a click on a pixel the mask has right already (a positive click inside it).
@@ -385,6 +396,8 @@ class SmartClickTool(Tool):
             box = _clip(box, ctx.mask.shape)
             if box[2] - box[0] < MIN_BOX_PX or box[3] - box[1] < MIN_BOX_PX or _too_thin(box, ctx.mask.shape):
                 return ToolResult(message=BOX_TOO_THIN)
+            if box_contrast(ctx.document.rgb, box) < FLAT_BOX:
+                return ToolResult(message=BOX_EMPTY)
         from fashion_annotator.segmentation.clicks import Click
 
         click = None if box is not None else Click(start.y, start.x, not self._negative)
