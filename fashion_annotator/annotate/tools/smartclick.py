@@ -26,9 +26,8 @@
   backdrop as the object;
 - the object is ``mask == label`` (cutouts: the foreground; parsing: the clicked class); pixels
   a click takes out of it go to the class around them (:func:`_refill`; background on a
-  cutout), those of a click taken back to background. Brush, regions and polygon edits between
-  clicks are kept:
-  the model sees the current mask at every click;
+  cutout); those of a click taken back get their labels from before it back. Brush, regions
+  and polygon edits between clicks are kept: the model sees the current mask at every click;
 - background is no object: on a two-class (cutout) mask the clicks always add and remove the
   foreground (1), whatever label is chosen; on a parsing mask with background chosen every
   click, box and marker removal is refused with a message (:data:`NO_CLASS`). No click is ever
@@ -134,6 +133,10 @@ class _Entry:
     after: np.ndarray | None = None
     #: The serial of the step that took the click away (a marker removal, a new box), if any.
     gone: int | None = None
+    #: The labels of the pixels the click changed (:meth:`changed_mask`, row-major) before and
+    #: after it, when known: a click taken back gives them back (:func:`_write_where`).
+    was: np.ndarray | None = None
+    gave: np.ndarray | None = None
 
     def shown(self, history: History) -> bool:
         """Whether the click's marker is drawn: its step stands and the one that took it away
@@ -148,6 +151,27 @@ class _Entry:
         if self.after is None:
             return np.ones(self.shape, bool)
         return self.before_mask() != _unpack(self.after, self.shape)
+
+    def labels(self) -> _Labels | None:
+        """The click's changed pixels and their labels before and after it, when known."""
+        if self.was is None or self.gave is None:
+            return None
+        changed = self.changed_mask()
+        if not self.was.size == self.gave.size == int(changed.sum()):
+            return None
+        return changed, self.was, self.gave
+
+
+#: A click's changed pixels ``(H, W) bool`` and their labels before and after it (row-major).
+_Labels = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def _labels_at(mask: np.ndarray, before: np.ndarray, after: np.ndarray, bounds) -> np.ndarray:
+    """The labels of ``mask`` where the object ``after`` differs from ``before`` (``(H, W)
+    bool``, apart only inside ``bounds`` ``(y0, y1, x0, x1)``, the click's update), row-major."""
+    y0, y1, x0, x1 = bounds
+    area = (slice(y0, y1), slice(x0, x1))
+    return mask[area][after[area] != before[area]]
 
 
 def _unpack(bits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
@@ -189,17 +213,32 @@ def _refill(mask: np.ndarray, remove: np.ndarray, label: int, origin: tuple[int,
     sub[gone] = fill[gone]
 
 
-def _write_where(mask: np.ndarray, obj: np.ndarray, where: np.ndarray, label: int) -> BBox | None:
+def _write_where(
+    mask: np.ndarray, obj: np.ndarray, where: np.ndarray, label: int, known: _Labels | None = None
+) -> BBox | None:
     """Make ``mask == label`` follow ``obj`` on the pixels ``where``: 0 pixels join the object,
-    its pixels leave it (become 0); other labels' pixels are left as they are. (A click taken
-    back: what it added goes back to 0, where it came from.)"""
+    its pixels leave it; other labels' pixels are left as they are. ``known``, the labels a
+    click taken back changed (:meth:`_Entry.labels`), puts its pixels back as they were: those
+    it took from "top" into "skin" are "top" again, those it gave to "top" (still "top") rejoin
+    "skin"; other pixels that leave take the labels around them (:func:`_refill`; 0 on a cutout).
+    """
     add = where & obj & (mask == 0)
     remove = where & ~obj & (mask == label)
+    restore = np.zeros(mask.shape, bool)
+    was = np.zeros_like(mask)
+    if known is not None:
+        pixels = known[0]
+        was[pixels] = known[1]
+        gave = np.zeros_like(mask)
+        gave[pixels] = known[2]
+        add |= where & obj & pixels & (mask != label) & (mask == gave)
+        restore = remove & pixels
     changed = add | remove
     box = BBox.of(changed)
     if box is not None:
         mask[add] = label
-        mask[remove] = 0
+        mask[restore] = was[restore]
+        _refill(mask, remove & ~restore, label)
     return box
 
 
@@ -466,9 +505,11 @@ class SmartClickTool(Tool):
         else:
             update = self._correct(predictor, before, clicks, self._entries, guide)
         self.last_ms = update.elapsed_ms
+        was = _labels_at(ctx.mask, before, update.mask, update.bounds)
         bbox = self._commit(ctx, update.mask, update.bounds, "click", [click])
         step = ctx.document.history[ctx.task].last_serial()
         entry = _Entry(click, step, np.packbits(before), before.shape, None, np.packbits(update.mask))
+        entry.was, entry.gave = was, _labels_at(ctx.mask, before, update.mask, update.bounds)
         self._session.append(entry)
         self._entries.append(entry)
         if bbox is None:
@@ -479,6 +520,7 @@ class SmartClickTool(Tool):
         before = ctx.mask == ctx.label
         update, virtual = predictor.predict_box(box, before)
         self.last_ms = update.elapsed_ms
+        was = _labels_at(ctx.mask, before, update.mask, update.bounds)
         bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual], box)
         if bbox is None:  # nothing changed, no undo step: the click session so far stays
             return ToolResult(message=BOX_UNCHANGED)
@@ -490,6 +532,7 @@ class SmartClickTool(Tool):
             earlier.gone = step
         frame = (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
         entry = _Entry(virtual, step, np.packbits(before), before.shape, frame, np.packbits(update.mask))
+        entry.was, entry.gave = was, _labels_at(ctx.mask, before, update.mask, update.bounds)
         self._session.append(entry)
         self._entries = [entry]
         return ToolResult(bbox, committed=True, message=f"{said} (Ctrl+Z undoes)")
@@ -529,7 +572,7 @@ class SmartClickTool(Tool):
             where |= update.mask != obj  # ...and wherever the replayed clicks now act
             replayed.append((entry, np.packbits(obj), np.packbits(update.mask)))
             obj = update.mask
-        bbox = ctx.document.apply(ctx.task, _write_where, obj, where, ctx.label,
+        bbox = ctx.document.apply(ctx.task, _write_where, obj, where, ctx.label, removed.labels(),
                                   on_step=lambda step: _take_back(ctx, removed, step))  # fmt: skip
         # Undoing the removal brings back the removed and the replayed clicks as they were and
         # takes back the replayed ones' new markers; redoing it swaps them again.
