@@ -257,9 +257,11 @@ def _too_thin(box: tuple[float, float, float, float], shape: tuple[int, int]) ->
 def _take_back(ctx: ToolContext, removed: _Entry, step: int) -> None:
     """Mark the logged click of ``removed`` as taken back by the step ``step`` (Ctrl+click on
     its marker): not saved as training data while that step stands. Called as the step is
-    recorded, so the recovery journal written then leaves the click out."""
+    recorded, so the recovery journal written then leaves the click out. The log holds the
+    click's position as :meth:`Click.as_dict` rounds it, so that is what is compared."""
+    where = removed.click.as_dict()
     for logged in ctx.document.click_log.get(ctx.task, []):
-        if logged.get("step") == removed.step and (logged["y"], logged["x"]) == (removed.click.y, removed.click.x):
+        if logged.get("step") == removed.step and (logged["y"], logged["x"]) == (where["y"], where["x"]):
             logged["gone"] = step
 
 
