@@ -73,8 +73,12 @@ from fashion_annotator.segmentation.grabcut import (
 if TYPE_CHECKING:  # the click model (torch) loads on first use
     from fashion_annotator.segmentation.clicks import Click
 
-#: Pointer travel (image pixels) that turns a press into a box drag.
+#: Pointer travel (image pixels) that turns a press into a box drag (at least; see
+#: :data:`DRAG_SCREEN_PX`).
 DRAG_PX = 6.0
+#: Pointer travel in screen pixels below which a press stays a click: a hand's jitter of a
+#: pixel or two is 7-14 photo pixels on a large photo shown whole.
+DRAG_SCREEN_PX = 6.0
 #: Marker hit radius for Ctrl+click removal, in image pixels (at least; see
 #: :data:`MARKER_HIT_SCREEN_PX`).
 MARKER_HIT_PX = 12.0
@@ -86,8 +90,8 @@ MARKER_HIT_SCREEN_PX = 8.0
 MIN_BOX_PX = 3.0
 #: Why a box prompt is refused: too thin, here or where GrabCut runs, or outside the photo.
 BOX_TOO_THIN = "Box too thin or outside the photo: drag a box around the object"
-#: Why a box over plain backdrop, with nothing in it, is refused.
-BOX_EMPTY = "Box: nothing in it but plain backdrop, nothing changed: drag the box around the object"
+#: Why a box over plain backdrop or plain fabric, with nothing in it, is refused.
+BOX_EMPTY = "Box: nothing stands out in it, nothing changed: drag the box around the object"
 #: Why a click on a parsing mask with background chosen is refused.
 NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
 #: Status text of a click on a pixel the mask has right already (a positive click inside it).
@@ -321,7 +325,7 @@ class SmartClickTool(Tool):
         #: starts (the canvas draws the new click or the box and shows a busy cursor) and left
         #: when it returns or fails.
         self.busy: Callable[[], AbstractContextManager[object]] = nullcontext
-        #: The view's zoom (screen pixels per image pixel), asked at a Ctrl+click.
+        #: The view's zoom (screen pixels per image pixel), asked at a Ctrl+click and a drag.
         self.zoom: Callable[[], float] = lambda: 1.0
         #: The click the model is computing, shown as a marker meanwhile.
         self._pending: Click | None = None
@@ -416,7 +420,8 @@ class SmartClickTool(Tool):
         start = self._press_at
         if start is None or self._negative:
             return NOTHING
-        if self.box is not None or max(abs(p.x - start.x), abs(p.y - start.y)) >= DRAG_PX:
+        reach = max(DRAG_PX, DRAG_SCREEN_PX / max(self.zoom(), 1e-6))
+        if self.box is not None or max(abs(p.x - start.x), abs(p.y - start.y)) >= reach:
             box = (min(start.y, p.y), min(start.x, p.x), max(start.y, p.y), max(start.x, p.x))
             self.box = _clip(box, ctx.mask.shape)
         return NOTHING
