@@ -12,6 +12,7 @@ import gc
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -238,7 +239,8 @@ def app_icon() -> QIcon:
 
 
 def choose_project(
-    path: str | None, last: str | Path | None, notes: list[str] | None = None
+    path: str | None, last: str | Path | None, notes: list[str] | None = None,
+    opener: Callable[[str | Path], Project] = open_project,
 ) -> tuple[Project, list[str]]:
     """The project to open: ``path``, else the last one, else the sample project.
 
@@ -247,13 +249,15 @@ def choose_project(
     notes : list of str, optional
         Gets why the last project was not opened (moved, deleted, not answering): the sample
         opened in its place without a word, and the operator thought the work was lost.
+    opener : callable, optional
+        Opens the last project (the window's asks for a server project's password).
     """
     if path is not None:
         return open_or_create(path)
     why = None
     if last is not None and (is_postgres_url(str(last)) or (Path(last) / INDEX_NAME).is_file()):
         try:
-            return open_project(last), []
+            return opener(last), []
         except ProjectError as exc:
             why = f"could not be opened ({exc})"
     elif last is not None:
@@ -355,6 +359,7 @@ def run_gui(path: str | None) -> int:
     from fashion_annotator.ui.gc_guard import GuiThreadCollector
     from fashion_annotator.ui.preferences import Preferences
     from fashion_annotator.ui.quit_signals import QuitOnSignals
+    from fashion_annotator.ui.server_password import open_asking
     from fashion_annotator.ui.theme import apply_theme
 
     install_crash_dialog()
@@ -364,11 +369,14 @@ def run_gui(path: str | None) -> int:
     apply_theme(app, prefs.theme)
     photos = None
     notes: list[str] = []
+    problems: list[str] = []
     try:
-        if path is not None:
+        if path is not None and is_postgres_url(path):  # the server may ask for a password
+            project, photos = open_asking(path, prefs), None
+        elif path is not None:
             project, problems, photos = _for_window(path)
         else:
-            project, problems = choose_project(path, prefs.last_project, notes)
+            project, problems = choose_project(path, prefs.last_project, notes, lambda p: open_asking(p, prefs))
             photos = unfinished_adding(project) if isinstance(project, Project) else None
     except ProjectError as exc:
         report_error(exc)

@@ -28,7 +28,11 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.labels import Taxonomy
-from fashion_annotator.dataset.postgres.url import project_location
+from fashion_annotator.dataset.postgres.url import (
+    is_postgres_url,
+    project_location,
+    without_password,
+)
 from fashion_annotator.ui.annotate.autosave import DEFAULT_INTERVAL_S
 from fashion_annotator.ui.icons import swatch
 from fashion_annotator.ui.screen_fit import fit_on_show
@@ -74,6 +78,31 @@ class Preferences:
     def __init__(self, settings: QSettings | None = None) -> None:
         self.settings = settings or QSettings()
         self._damage_said = False
+        #: ``URL without password -> URL with it``: server projects' passwords, for this
+        #: session only (typed when the server asked, or read from an older settings file).
+        self._passwords: dict[str, str] = {}
+        self._forget_saved_password()
+
+    def _forget_saved_password(self) -> None:
+        """Rewrite a last project URL that an older version saved with its password without it,
+        keeping the password in memory for this session (anyone who could read the settings
+        file, a backup of it or a support bundle had the team's database password)."""
+        value = self.settings.value("session/last_project")
+        if value and is_postgres_url(str(value)) and without_password(str(value)) != str(value):
+            self.remember_url(str(value))
+            self.settings.setValue("session/last_project", without_password(str(value)))
+            self.settings.sync()
+
+    def remember_url(self, location: str) -> None:
+        """Keep the password of the server project URL ``location`` for this session (in memory,
+        never in the settings file): :meth:`session_url` gives it back."""
+        if is_postgres_url(location) and without_password(location) != location:
+            self._passwords[without_password(location)] = location
+
+    def session_url(self, location: str) -> str:
+        """``location`` with the password this session knows for it (see :meth:`remember_url`);
+        a URL that holds a password, or one with none known, unchanged."""
+        return self._passwords.get(location, location)
 
     @property
     def overlay_opacity(self) -> float:
@@ -124,13 +153,17 @@ class Preferences:
 
     @property
     def last_project(self) -> str | Path | None:
-        """The project opened last (a folder, or a PostgreSQL project URL), if any."""
+        """The project opened last (a folder, or a PostgreSQL project URL without its password),
+        if any."""
         value = self.settings.value("session/last_project")
-        return project_location(str(value)) if value else None
+        return project_location(without_password(str(value))) if value else None
 
     @last_project.setter
     def last_project(self, path: str | Path | None) -> None:
-        self.settings.setValue("session/last_project", "" if path is None else str(path))
+        """Remember the last project; a server URL's password stays in memory, not in the file."""
+        if path is not None:
+            self.remember_url(str(path))
+        self.settings.setValue("session/last_project", "" if path is None else without_password(str(path)))
 
     def label_color(self, taxonomy: str, name: str) -> tuple[int, int, int] | None:
         """The operator's colour for class ``name`` of ``taxonomy``, or None for the default."""

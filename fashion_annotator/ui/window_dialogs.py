@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea
 
 from fashion_annotator.dataset.postgres.url import is_postgres_url
-from fashion_annotator.dataset.store import ProjectError, open_project
+from fashion_annotator.dataset.store import ProjectError
 from fashion_annotator.ui import prompts
 from fashion_annotator.ui.annotate.instances_dock import instance_keys
 from fashion_annotator.ui.help_dialog import HelpDialog
@@ -21,6 +21,7 @@ from fashion_annotator.ui.key_hints import mnemonic_keys
 from fashion_annotator.ui.preferences import PreferencesDialog
 from fashion_annotator.ui.review import instances as review_instances
 from fashion_annotator.ui.review.view import REVIEW_KEYS, ReviewView
+from fashion_annotator.ui.server_password import open_asking
 from fashion_annotator.ui.theme import apply_theme
 
 if TYPE_CHECKING:
@@ -76,9 +77,9 @@ def open_server_project(w: MainWindow, url: str | None = None) -> MainWindow | N
     if w.switcher is not None:  # the application's windows: one switcher shows them all
         user = w.project.user
         switcher = w.switcher
-        return switcher.window if switcher.switch(lambda: open_project(url, user=user)) else None
+        return switcher.window if switcher.switch(lambda: open_asking(url, w.prefs, w, user=user)) else None
     try:
-        project = open_project(url, user=w.project.user)
+        project = open_asking(url, w.prefs, w, user=w.project.user)
     except ProjectError as exc:
         QMessageBox.critical(w, "Cannot open project", str(exc))
         return None

@@ -23,7 +23,12 @@ from psycopg.rows import DictRow, dict_row
 
 from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset.postgres import schema as pg_schema
-from fashion_annotator.dataset.postgres.url import ProjectURL
+from fashion_annotator.dataset.postgres.url import (
+    BAD_PASSWORD,
+    NO_PASSWORD,
+    PasswordNeeded,
+    ProjectURL,
+)
 from fashion_annotator.dataset.records import ProjectError
 
 NOW = "EXTRACT(EPOCH FROM now())::float8"
@@ -228,7 +233,10 @@ def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection[DictRow]:
         defaults["options"] = f"{SESSION_SETTINGS} {given.get('options', '')}".strip()
         conn = psycopg.connect(url.conninfo, autocommit=True, row_factory=dict_row, **defaults)
     except psycopg.Error as exc:
-        raise ProjectError(f"{url.display}: cannot connect: {url.scrub(first_line(exc))}") from exc
+        message = f"{url.display}: cannot connect: {url.scrub(first_line(exc))}"
+        if NO_PASSWORD in str(exc) or BAD_PASSWORD in str(exc):  # the window asks for one
+            raise PasswordNeeded(message, refused=BAD_PASSWORD in str(exc)) from exc
+        raise ProjectError(message) from exc
     try:
         pg_schema.migrate(conn, url.schema, create=create)
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(url.schema)))

@@ -22,6 +22,20 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 SECRET_KEYS = frozenset({"password", "sslpassword"})
 
 
+class PasswordNeeded(ProjectError):
+    """The server asks for a password and the URL, ``~/.pgpass`` and ``PGPASSWORD`` gave none
+    (``refused`` False), or it refused the one given (``refused`` True)."""
+
+    def __init__(self, message: str, *, refused: bool) -> None:
+        super().__init__(message)
+        self.refused = refused
+
+
+#: libpq's words when a password is wanted and none was given, or one was refused.
+NO_PASSWORD = "no password supplied"
+BAD_PASSWORD = "password authentication failed"
+
+
 @dataclass(frozen=True)
 class ProjectURL:
     """A parsed project URL.
@@ -172,3 +186,51 @@ def describe_location(location: str | Path) -> str:
         except ValueError:
             return str(location).split("@")[-1]
     return str(Path(location).resolve())
+
+
+def without_password(location: str) -> str:
+    """``location`` as the settings keep it: a PostgreSQL URL without its password, in the user
+    part or a ``password=``/``sslpassword=`` setting (libpq then takes it from ``~/.pgpass``,
+    ``PGPASSWORD`` or asks for none); anything else unchanged. The other settings stay as
+    written."""
+    if not is_postgres_url(location):
+        return location
+    parts = urlsplit(location)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    netloc = f"{userinfo.partition(':')[0]}@{host}" if at else host
+    kept = [
+        item for item in parts.query.split("&")
+        if item and unquote(item.partition("=")[0]).lower() not in SECRET_KEYS
+    ]  # fmt: skip
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(kept), parts.fragment))
+
+
+def with_password(location: str, password: str) -> str:
+    """The PostgreSQL URL ``location`` with ``password`` in its user part (in place of any there)."""
+    parts = urlsplit(location)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    user = userinfo.partition(":")[0] if at else ""
+    netloc = f"{user}:{quote(password, safe='')}@{host}"
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def server_and_user(location: str) -> tuple[str, str]:
+    """``(HOST:PORT/DATABASE, USER)`` of a PostgreSQL URL, for a password question (the user is
+    libpq's default, the login name, when the URL names none)."""
+    parts = urlsplit(location)
+    try:
+        port = parts.port or 5432
+    except ValueError:
+        port = 5432
+    user = unquote(parts.username or "") or os.environ.get("PGUSER", "") or _login_name()
+    return f"{parts.hostname or 'localhost'}:{port}/{parts.path.lstrip('/')}", user
+
+
+def _login_name() -> str:
+    """The operating system user, libpq's default database user."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return ""

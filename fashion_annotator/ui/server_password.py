@@ -1,0 +1,121 @@
+"""A server project's password, asked for when the server wants one and kept for the session.
+
+The settings keep a server project's URL without its password
+(:meth:`~fashion_annotator.ui.preferences.Preferences.last_project`): reopened, it connects as
+stored (libpq takes the password from ``~/.pgpass`` or ``PGPASSWORD``, or the server asks for
+none). When the server refuses for want of a password, :func:`open_asking` asks for it in a
+masked field and uses it for this session only: it is written nowhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fashion_annotator.dataset.postgres.url import (
+    PasswordNeeded,
+    describe_location,
+    is_postgres_url,
+    server_and_user,
+    with_password,
+)
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import Project, open_project
+from fashion_annotator.ui.preferences import Preferences
+
+#: ``ask(parent, url, refused)``: the password typed, or None when the operator cancelled.
+AskPassword = Callable[[QWidget | None, str, bool], str | None]
+
+
+class PasswordDialog(QDialog):
+    """Asks for the password of ``user`` on ``server`` in a masked field.
+
+    Parameters
+    ----------
+    server : str
+        ``HOST:PORT/DATABASE``, as the question shows it.
+    user : str
+        The database user.
+    refused : bool
+        The server refused the password given before (said above the field).
+    """
+
+    def __init__(
+        self, server: str, user: str, refused: bool = False, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Server password")
+        layout = QVBoxLayout(self)
+        said = "The password given was refused. " if refused else ""
+        self.question = QLabel(
+            f"{said}The server {server} asks for the password of the database user {user}."
+        )
+        self.question.setWordWrap(True)
+        layout.addWidget(self.question)
+        self.password = QLineEdit()
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("Password")
+        layout.addWidget(self.password)
+        hint = QLabel("It is used until the program quits and saved nowhere; "
+                      "~/.pgpass can hold it so that it is not asked again.")  # fmt: skip
+        hint.setWordWrap(True)
+        layout.addWidget(hint)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.password.setFocus()
+
+
+def ask_password(parent: QWidget | None, url: str, refused: bool) -> str | None:
+    """Ask for the password of the server project ``url``; None when cancelled."""
+    server, user = server_and_user(url)
+    dialog = PasswordDialog(server, user, refused, parent)
+    return dialog.password.text() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+def open_asking(
+    location: str | Path,
+    prefs: Preferences,
+    parent: QWidget | None = None,
+    *,
+    user: str | None = None,
+    ask: AskPassword = ask_password,
+) -> Project:
+    """Open the project at ``location``; a server project asks for its password when the
+    server wants one (again when it refuses the one typed) and keeps it for the session.
+
+    Raises
+    ------
+    ProjectError
+        The project cannot be opened, or the operator cancelled the password question.
+    """
+    if not is_postgres_url(str(location)):
+        return open_project(location, user=user)
+    url = prefs.session_url(str(location))
+    while True:
+        try:
+            project = open_project(url, user=user)
+        except PasswordNeeded as exc:
+            password = ask(parent, url, exc.refused)
+            if password is None:
+                server, name = server_and_user(url)
+                raise ProjectError(
+                    f"{describe_location(url)}: not opened: the server {server} asks for the password "
+                    f"of {name} and none was given (it can be kept in ~/.pgpass)"
+                ) from exc
+            url = with_password(url, password)
+            continue
+        prefs.remember_url(url)
+        return project

@@ -1,0 +1,182 @@
+"""A server project's password: never in the settings file, asked for when the server wants it.
+
+The server here really asks: the database's owner ``annot`` logs in with a password
+(``scram-sha-256`` in ``pg_hba.conf``), and no ``~/.pgpass`` or ``PGPASSWORD`` gives it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox
+
+from fashion_annotator.dataset.postgres.url import with_password
+from fashion_annotator.dataset.store import create_project, open_project
+from fashion_annotator.ui import app
+from fashion_annotator.ui.preferences import Preferences, settings_file
+from fashion_annotator.ui.server_password import PasswordDialog
+
+PASSWORD = "Sp@ce s3cret:x"
+"""The team's password, with the characters a URL must escape."""
+
+
+@pytest.fixture(scope="module")
+def pw_database(pg_server) -> str:
+    """A database whose owner ``annot`` must give a password; its URL without one."""
+    import psycopg
+
+    with psycopg.connect(pg_server.url, autocommit=True) as conn:
+        conn.execute("SET password_encryption = 'scram-sha-256'")
+        conn.execute(f"CREATE ROLE annot LOGIN PASSWORD '{PASSWORD}'")
+        conn.execute("CREATE DATABASE fa_pw OWNER annot")
+        hba = pg_server.data / "pg_hba.conf"
+        hba.write_text("host all annot 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
+        conn.execute("SELECT pg_reload_conf()")
+    return f"postgresql://annot@127.0.0.1:{pg_server.port}/fa_pw"
+
+
+@pytest.fixture
+def pw_url(pw_database: str, ccp_dir, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A project in :func:`pw_database` with one photo; its URL without the password."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # no ~/.pgpass
+    for name in ("PGPASSWORD", "PGPASSFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FA_LOCAL_DIR", str(tmp_path / "pg-local"))
+    monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    url = f"{pw_database}?project=t{uuid.uuid4().hex[:12]}"
+    with create_project(with_password(url, PASSWORD), user="lead") as project:
+        project.add_image(ccp_dir / "images" / "0001.jpg")
+    return url
+
+
+def answer_password(answers: list[str | None], seen: list[PasswordDialog]) -> None:
+    """Answer each password question, when it shows, with the next of ``answers`` (typed
+    into its field and OK, or None: Cancel); each dialog answered goes into ``seen``."""
+
+    def answer() -> None:
+        shown = [w for w in QApplication.topLevelWidgets() if isinstance(w, PasswordDialog) and w.isVisible()]
+        if not shown:
+            QTimer.singleShot(20, answer)
+            return
+        dialog = shown[0]
+        seen.append(dialog)
+        text = answers.pop(0)
+        if text is None:
+            dialog.reject()
+        else:
+            dialog.password.setText(text)
+            dialog.accept()
+        if answers:
+            QTimer.singleShot(20, answer)
+
+    QTimer.singleShot(0, answer)
+
+
+def test_the_settings_keep_a_server_url_without_its_password(tmp_path: Path) -> None:
+    ini = tmp_path / "s.ini"
+    prefs = Preferences(settings_file(ini))
+    typed = "postgresql://ann:s3cret@db.example:5433/fashion?sslmode=require&sslpassword=k3y&project=spring"
+    prefs.last_project = typed
+    prefs.sync()
+    assert "s3cret" not in ini.read_text() and "k3y" not in ini.read_text()
+    stripped = "postgresql://ann@db.example:5433/fashion?sslmode=require&project=spring"
+    assert prefs.last_project == stripped
+    assert prefs.session_url(stripped) == typed  # in memory for this session only
+    assert Preferences(settings_file(ini)).session_url(stripped) == stripped  # the next one has none
+
+
+def test_an_older_settings_file_loses_the_password_on_the_first_read(tmp_path: Path) -> None:
+    ini = tmp_path / "s.ini"
+    old = "postgresql://ann:s3cret@db.example/fashion?project=spring&password=s3cret"
+    ini.write_text(f'[session]\nlast_project="{old}"\n')
+    prefs = Preferences(settings_file(ini))
+    assert "s3cret" not in ini.read_text()  # rewritten at once, not at the next close
+    assert prefs.last_project == "postgresql://ann@db.example/fashion?project=spring"
+    assert prefs.session_url(str(prefs.last_project)) == old  # still works this session
+
+
+def test_reopening_the_last_server_project_asks_for_its_password(qtbot, pw_url: str, tmp_path: Path) -> None:
+    ini = tmp_path / "s.ini"
+    closing = Preferences(settings_file(ini))
+    closing.last_project = with_password(pw_url, PASSWORD)  # as the window's close keeps it
+    closing.sync()
+    assert PASSWORD not in ini.read_text() and "s3cret" not in ini.read_text()
+    prefs = Preferences(settings_file(ini))  # the next start
+    assert prefs.last_project == pw_url
+    seen: list[PasswordDialog] = []
+    answer_password(["wrong", PASSWORD], seen)
+    notes: list[str] = []
+    project, _ = app.choose_project(None, prefs.last_project, notes, lambda p: app_open(p, prefs))
+    with project:
+        assert notes == [] and len(project.images()) == 1
+        assert project.location == with_password(pw_url, PASSWORD)  # the session's connections
+    assert len(seen) == 2
+    assert seen[0].password.echoMode() == QLineEdit.EchoMode.Password
+    assert "127.0.0.1" in seen[0].question.text() and "annot" in seen[0].question.text()
+    assert seen[1].question.text().startswith("The password given was refused.")
+    prefs.last_project = project.location
+    prefs.sync()
+    assert "s3cret" not in ini.read_text()  # typed, used, and written nowhere
+
+
+def test_cancelling_the_password_opens_the_sample_and_says_why(qtbot, pw_url: str, tmp_path: Path) -> None:
+    prefs = Preferences(settings_file(tmp_path / "s.ini"))
+    prefs.last_project = pw_url
+    seen: list[PasswordDialog] = []
+    answer_password([None], seen)
+    notes: list[str] = []
+    project, _ = app.choose_project(None, prefs.last_project, notes, lambda p: app_open(p, prefs))
+    with project:
+        assert project.root == (tmp_path / "data" / "sample-project").resolve()
+    assert len(seen) == 1 and len(notes) == 1
+    assert f"The last project, {pw_url}, could not be opened" in notes[0]
+    assert "asks for the password of annot and none was given" in notes[0]
+
+
+def test_an_older_settings_password_still_opens_without_a_question(qtbot, pw_url: str, tmp_path: Path) -> None:
+    ini = tmp_path / "s.ini"
+    ini.write_text(f'[session]\nlast_project="{with_password(pw_url, PASSWORD)}"\n')
+    prefs = Preferences(settings_file(ini))
+    assert "s3cret" not in ini.read_text()
+    seen: list[PasswordDialog] = []
+    answer_password([None], seen)  # a question would be cancelled, and the sample open
+    notes: list[str] = []
+    project, _ = app.choose_project(None, prefs.last_project, notes, lambda p: app_open(p, prefs))
+    with project:
+        assert notes == [] and len(project.images()) == 1
+    assert seen == []
+
+
+def test_open_server_project_cancelled_stays_on_the_open_project(
+    qtbot, pw_url: str, team_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    switcher = app.WindowSwitcher(Preferences(settings_file(tmp_path / "s.ini")))
+    first = switcher.show(open_project(team_url, user="alice"))
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: said.append(text))
+    seen: list[PasswordDialog] = []
+    answer_password([None], seen)
+    assert first.open_server_project(pw_url) is None
+    try:
+        assert switcher.window is first and first.isVisible() and len(seen) == 1
+        assert len(said) == 1 and "none was given" in said[0] and PASSWORD not in said[0]
+        answer_password([PASSWORD], seen)
+        opened = first.open_server_project(pw_url)
+        assert opened is switcher.window and len(opened.project.images()) == 1
+    finally:
+        window = switcher.window
+        window.close()
+        window.project.close()
+        window.deleteLater()
+    assert "s3cret" not in (tmp_path / "s.ini").read_text()
+
+
+def app_open(location, prefs: Preferences):
+    """Open as the window does at start-up: asking for a server project's password."""
+    from fashion_annotator.ui.server_password import open_asking
+
+    return open_asking(location, prefs)
