@@ -14,6 +14,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from fashion_annotator import __version__
 from fashion_annotator.runtime.exit_codes import (
@@ -25,7 +26,7 @@ from fashion_annotator.runtime.exit_codes import (
     CommandError,
     report_error,
 )
-from fashion_annotator.runtime.logs import log_file, setup_logging, version_line
+from fashion_annotator.runtime.logs import log_file, redact, setup_logging, version_line
 
 log = logging.getLogger("fashion_annotator")
 
@@ -41,9 +42,19 @@ COMMAND_MODULES = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """A parser whose usage errors show a typed project URL's password as ``***`` (they
+    repeated it: ``unrecognized arguments: postgresql://user:PASSWORD@...``, on a screen
+    shared or pasted into a ticket); its subcommands' parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and ``message`` without passwords, then exit 2."""
+        super().error(redact(message))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser with every subcommand registered."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="fashion-annotator",
         description="Annotate and review garment cutout and clothing parsing masks. "
         "`fashion-annotator [PATH | URL]` (no subcommand) opens the window on a project, a "
@@ -84,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.exception("unexpected error running %s (%s)", argv, version_line())
         where = log_file()
         details = f" (traceback in {where})" if where else ""
-        print(f"{PROG}: error: {type(exc).__name__}: {exc}{details}", file=sys.stderr)
+        print(f"{PROG}: error: {type(exc).__name__}: {redact(str(exc))}{details}", file=sys.stderr)
         return EXIT_ERROR
 
 
@@ -111,7 +122,7 @@ def _dispatch(argv: list[str]) -> int:
     if not argv or (argv[0] not in subcommands and not argv[0].startswith("-")):
         refused = _not_a_window_argument(argv, subcommands)
         if refused:
-            print(f"{PROG}: error: {refused}", file=sys.stderr)
+            print(f"{PROG}: error: {redact(refused)}", file=sys.stderr)
             return EXIT_USAGE
         return _launch_gui(argv[0] if argv else None)
     args = parser.parse_args(argv)
