@@ -180,3 +180,22 @@ def app_open(location, prefs: Preferences):
     from fashion_annotator.ui.server_password import open_asking
 
     return open_asking(location, prefs)
+
+
+def test_a_retrain_child_gets_the_password_in_its_environment_not_its_command_line(
+    qtbot, pw_url: str
+) -> None:
+    """``ps`` showed the retrain child's command line, the project URL's password with it, to
+    every user of the machine; the child still connects (libpq reads ``PGPASSWORD``)."""
+    import sys
+
+    from fashion_annotator.ui.train.child_process import training_process
+
+    typed = with_password(pw_url, PASSWORD)
+    script = "import sys; from fashion_annotator.dataset.store import open_project; open_project(sys.argv[1]).close()"
+    process = training_process(None, sys.executable, ["-c", script, typed])
+    assert process.arguments() == ["-c", script, pw_url]
+    assert process.processEnvironment().value("PGPASSWORD") == PASSWORD
+    process.start()
+    assert process.waitForFinished(60_000)
+    assert process.exitCode() == 0, bytes(process.readAllStandardError().data()).decode()

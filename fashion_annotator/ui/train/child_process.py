@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
+from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment
 
+from fashion_annotator.dataset.postgres.url import is_postgres_url, without_password
 from fashion_annotator.runtime.child import PARENT_ENV
 
 #: Niceness of the trainer child where ``nice`` exists (POSIX): the lowest priority. A trainer at
@@ -41,8 +43,30 @@ def training_process(parent: QObject, program: str, arguments: Sequence[str]) ->
     (:func:`~fashion_annotator.runtime.child.watch_parent`)."""
     process = QProcess(parent)
     process.setProgram(program)
-    process.setArguments(list(arguments))
     environment = QProcessEnvironment.systemEnvironment()
     environment.insert(PARENT_ENV, str(os.getpid()))
+    shown, password = _password_out_of(arguments)
+    if password is not None:
+        environment.insert("PGPASSWORD", password)
+    process.setArguments(shown)
     process.setProcessEnvironment(environment)
     return process
+
+
+def _password_out_of(arguments: Sequence[str]) -> tuple[list[str], str | None]:
+    """``arguments`` with a server project URL's password taken out, and that password (None
+    when none): the child gets it in ``PGPASSWORD``, which libpq reads and only its user may
+    see; on the command line every user of the machine saw it (``ps``, ``/proc/PID/cmdline``)."""
+    out, password = [], None
+    for argument in arguments:
+        if is_postgres_url(argument) and without_password(argument) != argument:
+            parts = urlsplit(argument)
+            settings = [item.partition("=") for item in parts.query.split("&")]
+            given = parts.password if parts.password is not None else next(
+                (value for key, _, value in settings if unquote(key) == "password"), None
+            )  # fmt: skip
+            if given is not None and all(unquote(key) != "sslpassword" for key, _, _ in settings):
+                password = unquote(given)  # (libpq reads no sslpassword from the environment)
+                argument = without_password(argument)
+        out.append(argument)
+    return out, password
