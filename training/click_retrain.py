@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.postgres.url import describe_location
 from fashion_annotator.models.weights import read_meta
 from training.finetune import paired_gains
 from training.request import TrainRequest
@@ -50,7 +51,7 @@ def source_task(project: ProjectStore) -> str:
     tasks = [t for t in SOURCE_TASKS if t in project.tasks]
     if not tasks:
         raise ValueError(
-            f"{project.location}: the click model learns from garment or person cutouts; "
+            f"{describe_location(project.location)}: the click model learns from garment or person cutouts; "
             f"the project's tasks are {list(project.tasks)}"
         )
     counts = {t: len(select_training_masks(project, t).items(True)) for t in tasks}

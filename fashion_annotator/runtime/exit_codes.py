@@ -12,6 +12,8 @@ from __future__ import annotations
 import logging
 import sys
 
+from fashion_annotator.runtime.logs import redact
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -41,7 +43,8 @@ def report_error(message: object, command: str | None = None) -> int:
     Parameters
     ----------
     message : object
-        What went wrong (an exception prints as its message).
+        What went wrong (an exception prints as its message; a PostgreSQL URL's password as
+        ``***``).
     command : str, optional
         The subcommand, as argparse names it in its own messages (``fashion-annotator new``).
 
@@ -52,5 +55,5 @@ def report_error(message: object, command: str | None = None) -> int:
     """
     prog = f"{PROG} {command}" if command else PROG
     log.error("%s: %s", prog, message)
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    print(f"{prog}: error: {redact(str(message))}", file=sys.stderr)  # a typed URL's password as ***
     return EXIT_ERROR
