@@ -10,7 +10,8 @@
 On top of the shipped format's checks (:func:`~fashion_annotator.core.labels.taxonomy_from_dict`,
 :func:`~fashion_annotator.core.tasks.spec_from_dict`) a label set must name its task with
 letters, digits, ``_`` or ``-`` (it becomes a folder and a model file name), not take a shipped
-task's name with other classes, start with ``background``, and give every class its own colour
+task's name with other classes (nor, in a new file, in other letter case, nor a shipped model's),
+start with ``background``, and give every class its own colour
 and shortcut. Its ``task`` block may set ``title`` and ``primary_metric``; ``refinements`` and
 ``agrees_with`` are chosen by benchmarks of the shipped models and are refused.
 """
@@ -30,6 +31,7 @@ from fashion_annotator.core.labels import (
     taxonomy_from_dict,
 )
 from fashion_annotator.core.tasks import TaskSpec, spec_from_dict, task_spec
+from fashion_annotator.resources import resource_path
 
 __all__ = [
     "RESERVED_TASK_NAMES",
@@ -38,6 +40,7 @@ __all__ = [
     "label_set_from_dict",
     "label_set_json",
     "load_label_set",
+    "same_files",
 ]
 
 #: Task names the application uses for models without a taxonomy (the click model, the garment
@@ -47,6 +50,28 @@ RESERVED_TASK_NAMES: tuple[str, ...] = ("click", "instances", "instance_attribut
 SHORTCUTS: tuple[str, ...] = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 _TASK_KEYS = ("title", "primary_metric")
+
+
+def same_files(name: str, other: str) -> bool:
+    """Whether task names ``name`` and ``other`` differ only in letter case: on Windows and
+    macOS, whose folders ignore case, they name the same mask folders and model files."""
+    return name != other and name.casefold() == other.casefold()
+
+
+def _check_new_name(name: str, source: str) -> None:
+    """Refuse for a new label set a name whose files are the application's: a shipped task's or
+    a reserved name in other letters, or a shipped model's (``resources/models/NAME``, where
+    a task without a project model takes its proposals from)."""
+    models = [p.stem for p in resource_path("models").glob("*.safetensors")]
+    for taken in (*available_taxonomies(), *RESERVED_TASK_NAMES, *models):
+        if same_files(name, taken):
+            raise ValueError(
+                f"{source}: name {name!r} differs from the application's {taken!r} only in letter "
+                "case, and on Windows and macOS both name the same mask folders and model files; "
+                "give your label set another name"
+            )
+    if name in models and name not in available_taxonomies():
+        raise ValueError(f"{source}: name {name!r} is a shipped model's; give your label set another name")
 
 
 def is_label_set_path(entry: str | Path) -> bool:
@@ -130,16 +155,23 @@ def label_set_from_dict(data: Any, source: str) -> TaskSpec:
 def load_label_set(path: str | Path) -> TaskSpec:
     """Read and check a label set file (format in the module docstring).
 
+    A new label set may not take a name whose files are the application's (a shipped task's
+    name in other letters, a shipped model's); a stored one is not checked again, so that a
+    project made before this rule still opens.
+
     Raises
     ------
     FileNotFoundError
         No such file.
     ValueError
-        Not UTF-8, bad JSON, or a problem of :func:`label_set_from_dict`; the message names the file.
+        Not UTF-8, bad JSON, a name whose files are the application's, or a problem of
+        :func:`label_set_from_dict`; the message names the file.
     """
     path = Path(path)
     load_taxonomy_file(path)  # the file's own problems (missing, not JSON) first, named as such
-    return label_set_from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+    spec = label_set_from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
+    _check_new_name(spec.name, str(path))
+    return spec
 
 
 def label_set_json(spec: TaskSpec) -> str:

@@ -23,6 +23,7 @@ from fashion_annotator.core.label_sets import (
     label_set_from_dict,
     label_set_json,
     load_label_set,
+    same_files,
 )
 from fashion_annotator.core.labels import Taxonomy, available_taxonomies
 from fashion_annotator.core.tasks import TaskSpec, register_project_task, task_spec
@@ -48,7 +49,8 @@ def resolve_tasks(tasks: Iterable[str | Path | TaskSpec], where: str | Path) -> 
     ------
     ProjectError
         No task, an unknown name, a label set file's problem (naming the file), or two tasks
-        of one name.
+        of one name, or of names differing only in letter case (the same folders on Windows
+        and macOS).
     """
     specs: list[TaskSpec] = []
     for entry in tasks:
@@ -62,6 +64,12 @@ def resolve_tasks(tasks: Iterable[str | Path | TaskSpec], where: str | Path) -> 
         else:
             load_task_taxonomy(str(entry))  # an unknown name: the error names the task
             spec = task_spec(str(entry))
+        alike = [s.name for s in specs if same_files(s.name, spec.name)]
+        if alike:
+            raise ProjectError(
+                f"{where}: tasks {alike[0]!r} and {spec.name!r} differ only in letter case, and on "
+                "Windows and macOS both name the same mask folders and model files; rename one"
+            )
         same = [s for s in specs if s.name == spec.name]
         if same and same[0].taxonomy != spec.taxonomy:
             raise ProjectError(f"{where}: two tasks are named {spec.name!r} with different classes")
