@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
+from fashion_annotator.annotate.tools.click_labels import label_replayed, unwind
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.history import History
 from fashion_annotator.core.masks import BBox
@@ -579,12 +580,14 @@ class SmartClickTool(Tool):
             where |= update.mask != obj  # ...and wherever the replayed clicks now act
             replayed.append((entry, np.packbits(obj), np.packbits(update.mask)))
             obj = update.mask
+        under = unwind(ctx.mask, self._entries[i:])  # the labels from before the clicks taken back
         bbox = ctx.document.apply(ctx.task, _write_where, obj, where, ctx.label, removed.labels(),
                                   on_step=lambda step: _take_back(ctx, removed, step))  # fmt: skip
         # Undoing the removal brings back the removed and the replayed clicks as they were and
         # takes back the replayed ones' new markers; redoing it swaps them again.
         step = ctx.document.history[ctx.task].last_serial()
         later = [_Entry(e.click, step, before, e.shape, e.box, after) for e, before, after in replayed]
+        label_replayed(later, under, ctx.mask)
         for entry in self._entries[i:]:
             if bbox is None:  # no undo step: the click is gone for good
                 self._session.remove(entry)
