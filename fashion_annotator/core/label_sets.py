@@ -136,9 +136,11 @@ def label_set_from_dict(data: Any, source: str) -> TaskSpec:
     if taxonomy.name in available_taxonomies():
         shipped = load_taxonomy(taxonomy.name)
         if shipped != taxonomy:
+            other = "other classes" if shipped.names != taxonomy.names else "other colours or keys"
             raise ValueError(
-                f"{source}: name {taxonomy.name!r} is a shipped task with other classes "
-                f"({', '.join(shipped.names)}); give your label set another name"
+                f"{source}: name {taxonomy.name!r} is a shipped task with {other} "
+                f"({', '.join(shipped.names)}); give your label set another name (a shipped "
+                "task's colours are set in Preferences)"
             )
         return task_spec(taxonomy.name)
     _check_classes(taxonomy, source)

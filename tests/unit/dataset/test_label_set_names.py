@@ -44,3 +44,17 @@ def test_two_label_sets_differing_only_in_letter_case_are_refused(tmp_path: Path
 def test_a_label_set_of_its_own_name_is_still_made(tmp_path: Path) -> None:
     with Project.create(tmp_path / "proj", tasks=("garment", _label_set(tmp_path, "studio_parts"))) as project:
         assert project.tasks == ("garment", "studio_parts")
+
+
+def test_a_shipped_tasks_classes_in_other_colours_are_not_said_to_be_other_classes(tmp_path: Path) -> None:
+    """A copy of the shipped garment.json with its colours changed was refused as "a shipped
+    task with other classes (background, garment)": the very classes the file listed."""
+    from fashion_annotator.core.labels import load_taxonomy
+
+    classes = [{"name": c.name, "color": [255 - v for v in c.color], "shortcut": c.shortcut}
+               for c in load_taxonomy("garment").classes]  # fmt: skip
+    path = tmp_path / "garment.json"
+    path.write_text(json.dumps({"name": "garment", "classes": classes}), encoding="utf-8")
+    with pytest.raises(ProjectError, match="'garment' is a shipped task with other colours or keys") as refused:
+        Project.create(tmp_path / "proj", tasks=(path,))
+    assert "Preferences" in str(refused.value)
