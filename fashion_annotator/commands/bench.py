@@ -7,6 +7,8 @@
   (``--clicks``: the tool may click; clicks-only and box + GrabCut methods, NoC);
 - ``bench noc``: the click model's NoC@90 / NoC@95 (clicks to IoU 0.90 / 0.95, max 20);
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
+- ``bench startup``: launch to window, photo, brush stroke and first proposal
+  (:mod:`fashion_annotator.ui.bench_startup`);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
 - ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
 - ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder);
@@ -94,6 +96,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="measure synthetic photos of this size (e.g. 8660x5770) instead of CCP/studio",
     )  # fmt: skip
     p.set_defaults(func=run_ui)
+
+    p = sub.add_parser("startup", help="launch to window, photo, stroke and first proposal")
+    p.add_argument("--runs", type=positive_int, default=5, help="launches per project (and per checkout)")
+    p.add_argument("--data", type=data_folder, default=None,
+                   help="also a project of photos of this folder (its images/ when it has one)")  # fmt: skip
+    p.add_argument("--limit", type=positive_int, default=50, help="photos of --data (default 50)")
+    p.add_argument("--baseline", type=data_folder, default=None, metavar="CHECKOUT",
+                   help="also launch this checkout's window, alternating run for run")  # fmt: skip
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
+    p.set_defaults(func=run_startup)
 
     p = sub.add_parser("save", help="durable mask save time against PNG encoding alone")
     p.add_argument("--runs", type=positive_int, default=30, help="saves timed")
@@ -469,6 +481,16 @@ def run_ui(args: argparse.Namespace) -> int:
 
     main(args.json, size=args.size)
     return 0
+
+
+def run_startup(args: argparse.Namespace) -> int:
+    """Seconds from launching the window to its milestones, medians; the measurement lives
+    with the window's code."""
+    from fashion_annotator.ui.bench_startup import main, report
+
+    result = main(args.data, args.limit, args.runs, args.baseline)
+    print(report(result))
+    return _write(result, args.json, "startup")
 
 
 def _size(text: str) -> tuple[int, int]:
