@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from fashion_annotator.core.tasks import CLICK_TASK
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.postgres.url import describe_location
 from fashion_annotator.models.weights import read_meta
@@ -30,8 +31,6 @@ from training.finetune import paired_gains
 from training.request import TrainRequest
 
 Emit = Callable[[dict[str, Any]], None]
-#: The project's model task name of click models.
-CLICK_TASK = "click"
 #: Default time budget of a retrain, minutes.
 DEFAULT_MINUTES = 10.0
 #: Cutout tasks a click model learns from, most preferred first.

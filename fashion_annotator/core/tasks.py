@@ -27,6 +27,8 @@ from typing import Any
 from fashion_annotator.core.labels import Taxonomy, available_taxonomies, load_taxonomy
 from fashion_annotator.resources import resource_path
 
+#: The project's model task name of click models (no taxonomy: :mod:`training.click_retrain`).
+CLICK_TASK = "click"
 #: Primary metrics whose per-image score is Dice (the others: mean foreground IoU).
 DICE_METRICS: tuple[str, ...] = ("median_dice", "mean_dice")
 #: Validation figures a task may rank models by.

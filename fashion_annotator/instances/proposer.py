@@ -9,17 +9,19 @@ one's fine category (and attributes, when trained heads are loaded) and names it
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from fashion_annotator.core.labels import Taxonomy, load_taxonomy
-from fashion_annotator.instances.classifier import InstanceClassifier
 from fashion_annotator.instances.colour import DominantColour, dominant_colours
 from fashion_annotator.instances.derive import ProposalParams, instance_boxes, propose_instances
 from fashion_annotator.instances.features import class_shares
 from fashion_annotator.instances.model import Instance, InstanceSet
 from fashion_annotator.instances.schema import InstanceTaxonomy, load_instance_taxonomy
+
+if TYPE_CHECKING:  # the caller loads it (torch is imported then)
+    from fashion_annotator.instances.classifier import InstanceClassifier
 
 #: Power of :attr:`ProposedInstance.confidence` in its detection scores. Chosen on CCP train
 #: (parsing18 proposals, AP50 0.135 / 0.150 / 0.151 / 0.146 with powers 0 / 1 / 2 / 4).

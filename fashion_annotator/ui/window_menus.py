@@ -13,13 +13,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar
 
+from fashion_annotator.core.tasks import CLICK_TASK
 from fashion_annotator.ui import file_menu, shortcuts
 from fashion_annotator.ui.about import show_about, show_getting_started
 from fashion_annotator.ui.actions import TOOLS
 from fashion_annotator.ui.annotate import refine_menu
 from fashion_annotator.ui.help_dialog import KEY_WHERE
 from fashion_annotator.ui.key_hints import KeyHint
-from training.click_retrain import CLICK_TASK
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow

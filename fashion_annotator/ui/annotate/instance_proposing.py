@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
@@ -22,6 +23,9 @@ from PySide6.QtCore import QObject, Signal
 from fashion_annotator.instances.model import InstanceSet
 from fashion_annotator.instances.proposer import InstanceProposer, to_instance_set
 from fashion_annotator.ui.workers import ImageJobs, JobResult
+
+if TYPE_CHECKING:  # imported when first loaded (torch with it), after the window shows
+    from fashion_annotator.instances.classifier import InstanceClassifier
 
 #: The job kind of instance proposals in :class:`~fashion_annotator.ui.workers.ImageJobs`.
 INSTANCES = "instances"
@@ -69,6 +73,23 @@ def derive_instances(
     """The editable instance set proposed from ``inputs`` (numpy in; runs in any thread)."""
     proposals = proposer.from_masks(inputs.rgb, inputs.parsing, inputs.garment, probs=inputs.probs)
     return to_instance_set(proposals, parsing_task, taxonomy)
+
+
+def load_classifier(project: Any, say: Callable[[str], object]) -> InstanceClassifier | None:
+    """The shipped category classifier with ``project``'s active attribute heads; None (and why,
+    through ``say``) when it cannot be loaded.
+
+    Imported here, on first use: its torch import took about 2.5 s of the window's start-up.
+    """
+    from fashion_annotator.instances.classifier import InstanceClassifier
+    from fashion_annotator.models.weights import ModelFileError
+
+    record = project.active_model("instance_attributes")
+    try:
+        return InstanceClassifier.load(attributes_path=None if record is None else record.path)
+    except (ModelFileError, ValueError, OSError) as exc:
+        say(f"No instance categories: {exc}")
+        return None
 
 
 class BackgroundProposals(QObject):

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
@@ -41,7 +41,6 @@ from fashion_annotator.core.images import ImageLoadError
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.schema import EDITED_STATUS
-from fashion_annotator.instances.classifier import InstanceClassifier
 from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.instances.model import InstanceSet
 from fashion_annotator.instances.proposer import InstanceProposer
@@ -51,19 +50,22 @@ from fashion_annotator.instances.schema import (
     load_attribute_schema,
     load_instance_taxonomy,
 )
-from fashion_annotator.models.weights import ModelFileError
 from fashion_annotator.ui.annotate.image_view import SelectionHighlight
 from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen, removed_text
 from fashion_annotator.ui.annotate.instance_proposing import (
     BackgroundProposals,
     ProposalInputs,
     derive_instances,
+    load_classifier,
 )
 from fashion_annotator.ui.annotate.instance_rows import ID_ROLE, instance_item
 from fashion_annotator.ui.annotate.split_line import SplitLine
 from fashion_annotator.ui.annotate.type_to_pick import TypePicker
 from fashion_annotator.ui.screen_fit import scrolled_vertically
 from fashion_annotator.ui.workers import ImageJobs
+
+if TYPE_CHECKING:  # loaded on first use: torch is not imported before the window shows
+    from fashion_annotator.instances.classifier import InstanceClassifier
 
 UNSET = "—"
 
@@ -204,11 +206,7 @@ class InstancesDock(QDockWidget):
         """The category classifier (with the project's active attribute heads), loaded once."""
         if not self._classifier_tried:
             self._classifier_tried = True
-            record = self.project.active_model("instance_attributes")
-            try:
-                self._classifier = InstanceClassifier.load(attributes_path=None if record is None else record.path)
-            except (ModelFileError, ValueError, OSError) as exc:
-                self.message.emit(f"No instance categories: {exc}")
+            self._classifier = load_classifier(self.project, self.message.emit)
         return self._classifier
 
     def reload_models(self) -> None:

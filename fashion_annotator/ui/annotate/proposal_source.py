@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -25,7 +25,9 @@ from fashion_annotator.core.wording import model_label
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation import pipeline
-from fashion_annotator.segmentation import proposals as prop
+
+if TYPE_CHECKING:  # imported by the first proposal, in the worker: torch comes with it
+    from fashion_annotator.segmentation import proposals as prop
 
 
 class ProposalSource:
@@ -121,6 +123,8 @@ class ProposalSource:
         task) gives way to the shipped one when there is one, and :attr:`warnings` says so for
         the window to show (:attr:`errors` alone was never shown: it proposed nothing, silently).
         """
+        from fashion_annotator.segmentation import proposals as prop
+
         with self._lock:
             if task not in self._predictors:
                 path = self._active_paths.get(task)
@@ -137,6 +141,8 @@ class ProposalSource:
 
     def _load(self, model: str | Path, task: str) -> prop.Predictor:
         """Load ``model`` (a file, or a task name: its shipped default) as ``task``'s predictor."""
+        from fashion_annotator.segmentation import proposals as prop
+
         loaded = prop.load_predictor(model, None, self.device, one_pass=self.one_pass)
         if loaded.task != task:
             raise prop.ModelLoadError(
@@ -148,6 +154,8 @@ class ProposalSource:
     def _instead_of_active(self, task: str, problem: prop.ModelLoadError) -> prop.Predictor | None:
         """The shipped predictor of ``task`` (None without one) when its active model failed to
         load with ``problem``; the warning naming both is kept in :attr:`warnings`."""
+        from fashion_annotator.segmentation import proposals as prop
+
         loaded = None
         if self.use_shipped:
             with contextlib.suppress(prop.ModelLoadError):

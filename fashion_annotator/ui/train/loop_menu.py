@@ -13,13 +13,13 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel
 
+from fashion_annotator.core.tasks import CLICK_TASK
 from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 from fashion_annotator.ui.annotate.queue_order import QueueRanker
 from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 from fashion_annotator.ui.train.model_history import ModelHistoryDialog
-from training.click_retrain import CLICK_TASK
 
 
 def install(window: Any) -> None:
