@@ -167,3 +167,30 @@ def test_an_arrived_proposal_is_saved_as_the_models_when_the_image_has_none(qtbo
     assert len(versions) == 1 and versions[0].source == "model"
     saved = window.project.load_instances(image_id)
     assert sorted(saved.instances) == sorted(window.instances.doc.instances)
+
+
+def test_the_classifier_is_loaded_in_the_worker_when_the_first_image_has_a_saved_parsing_mask(
+    qtbot, masks_template, tmp_path, monkeypatch
+):
+    """Loaded on the GUI thread when the first image had a saved parsing mask and no instances,
+    the category classifier (torch with it, about 2 s) kept the window from showing."""
+    from fashion_annotator.instances.classifier import InstanceClassifier
+
+    real = InstanceClassifier.load
+    on_gui: list[bool] = []
+
+    def recording(cls, *args, **kwargs):
+        on_gui.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(InstanceClassifier, "load", classmethod(recording))
+    root = copy_project(masks_template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", Answers())
+    try:
+        dock = window.instances
+        qtbot.waitUntil(lambda: dock.doc is not None and bool(dock.doc.instances), timeout=30000)
+        assert on_gui == [False]
+        assert dock.classifier is not None and on_gui == [False]  # loaded once, kept
+    finally:
+        window.close()
+        project.close()

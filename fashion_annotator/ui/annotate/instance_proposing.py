@@ -13,6 +13,7 @@ are now. The Instances dock (:mod:`.instances_dock`) decides whether the result 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,8 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.instances.model import InstanceSet
 from fashion_annotator.instances.proposer import InstanceProposer, to_instance_set
+from fashion_annotator.instances.schema import InstanceTaxonomy
 from fashion_annotator.ui.workers import ImageJobs, JobResult
 
 if TYPE_CHECKING:  # imported when first loaded (torch with it), after the window shows
@@ -75,21 +78,78 @@ def derive_instances(
     return to_instance_set(proposals, parsing_task, taxonomy)
 
 
-def load_classifier(project: Any, say: Callable[[str], object]) -> InstanceClassifier | None:
-    """The shipped category classifier with ``project``'s active attribute heads; None (and why,
-    through ``say``) when it cannot be loaded.
+def load_classifier(attributes_path: Any, say: Callable[[str], object]) -> InstanceClassifier | None:
+    """The shipped category classifier with the attribute heads at ``attributes_path`` (None:
+    the shipped ones); None (and why, through ``say``) when it cannot be loaded.
 
     Imported here, on first use: its torch import took about 2.5 s of the window's start-up.
     """
     from fashion_annotator.instances.classifier import InstanceClassifier
     from fashion_annotator.models.weights import ModelFileError
 
-    record = project.active_model("instance_attributes")
     try:
-        return InstanceClassifier.load(attributes_path=None if record is None else record.path)
+        return InstanceClassifier.load(attributes_path=attributes_path)
     except (ModelFileError, ValueError, OSError) as exc:
         say(f"No instance categories: {exc}")
         return None
+
+
+class ClassifierSlot:
+    """The Instances dock's category classifier, loaded once on first use, from any thread.
+
+    The background proposal loads it in its worker: loaded on the GUI thread when the first
+    image had a saved parsing mask and no instances, it kept the window from showing while
+    torch was imported.
+
+    Parameters
+    ----------
+    classifier : InstanceClassifier, optional
+        Used as it is, never loaded.
+    """
+
+    def __init__(self, classifier: InstanceClassifier | None = None) -> None:
+        self._lock = threading.Lock()
+        self._classifier = classifier
+        self._tried = classifier is not None
+        self._path: Any = None
+        self._problems: list[str] = []
+
+    def prepare(self, project: Any) -> None:
+        """Read ``project``'s active attribute heads before a load (GUI thread: SQLite is
+        thread-bound; never waits for a load in progress)."""
+        if not self._tried:
+            record = project.active_model("instance_attributes")
+            self._path = None if record is None else record.path
+
+    def get(self) -> InstanceClassifier | None:
+        """The classifier, loaded on the first call after :meth:`prepare` (any thread)."""
+        with self._lock:
+            if not self._tried:
+                self._tried = True
+                self._classifier = load_classifier(self._path, self._problems.append)
+            return self._classifier
+
+    def reset(self) -> None:
+        """Load again on next use (after attribute heads were promoted)."""
+        with self._lock:
+            self._classifier, self._tried = None, False
+
+    def say(self, emit: Callable[[str], object]) -> None:
+        """Hand ``emit`` why the classifier could not be loaded, once (GUI thread)."""
+        with self._lock:
+            problems, self._problems = self._problems, []
+        for text in problems:
+            emit(text)
+
+
+def proposer_of(slot: ClassifierSlot, parsing: Taxonomy, taxonomy: InstanceTaxonomy) -> InstanceProposer:
+    """An instance proposer with ``slot``'s classifier (loaded now, in the calling thread)."""
+    return InstanceProposer(slot.get(), parsing, taxonomy)
+
+
+def _derive_made(make: Callable[[], InstanceProposer], inputs: ProposalInputs, parsing_task: str,
+                 taxonomy: str) -> InstanceSet:  # fmt: skip
+    return derive_instances(make(), inputs, parsing_task, taxonomy)
 
 
 class BackgroundProposals(QObject):
@@ -128,14 +188,15 @@ class BackgroundProposals(QObject):
     def start(
         self,
         image_id: int,
-        proposer: InstanceProposer,
+        proposer: Callable[[], InstanceProposer],
         read: Callable[[], ProposalInputs | None],
         parsing_task: str,
         taxonomy: str,
     ) -> bool:
         """Derive ``image_id``'s instances from what ``read()`` returns now (False: it returned
-        None, nothing to derive from); ``read`` is called again when the result arrives, and
-        the proposal is started once more when the masks changed meanwhile."""
+        None, nothing to derive from) with the proposer ``proposer()`` makes in the worker;
+        ``read`` is called again when the result arrives, and the proposal is started once
+        more when the masks changed meanwhile."""
         inputs = read()
         if inputs is None:
             self.cancel()
@@ -144,7 +205,7 @@ class BackgroundProposals(QObject):
         snap = inputs.snapshot()
         self._running = (self.jobs.generation, snap, read, (image_id, proposer, parsing_task, taxonomy))
         self.jobs.submit(
-            INSTANCES, image_id, derive_instances, proposer, snap, parsing_task, taxonomy, key=self._token
+            INSTANCES, image_id, _derive_made, proposer, snap, parsing_task, taxonomy, key=self._token
         )  # fmt: skip
         return True
 

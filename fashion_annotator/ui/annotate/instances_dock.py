@@ -54,9 +54,10 @@ from fashion_annotator.ui.annotate.image_view import SelectionHighlight
 from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen, removed_text
 from fashion_annotator.ui.annotate.instance_proposing import (
     BackgroundProposals,
+    ClassifierSlot,
     ProposalInputs,
     derive_instances,
-    load_classifier,
+    proposer_of,
 )
 from fashion_annotator.ui.annotate.instance_rows import ID_ROLE, instance_item
 from fashion_annotator.ui.annotate.split_line import SplitLine
@@ -124,8 +125,7 @@ class InstancesDock(QDockWidget):
         self.schema = load_attribute_schema()
         # Instances live in the SQLite project store; other backends show an empty dock.
         self.parsing_task = instance_parsing_task(project.tasks) if hasattr(project, "load_instances") else None
-        self._classifier = classifier
-        self._classifier_tried = classifier is not None
+        self._classifiers = ClassifierSlot(classifier)  # loaded on first use, in the worker
         self.doc: InstanceDocument | None = None
         self.image_id: int | None = None
         self._image_doc: Any = None
@@ -204,14 +204,14 @@ class InstancesDock(QDockWidget):
     @property
     def classifier(self) -> InstanceClassifier | None:
         """The category classifier (with the project's active attribute heads), loaded once."""
-        if not self._classifier_tried:
-            self._classifier_tried = True
-            self._classifier = load_classifier(self.project, self.message.emit)
-        return self._classifier
+        self._classifiers.prepare(self.project)
+        classifier = self._classifiers.get()
+        self._classifiers.say(self.message.emit)
+        return classifier
 
     def reload_models(self) -> None:
         """Load the classifier again on next use (after attribute heads were promoted)."""
-        self._classifier, self._classifier_tried = None, False
+        self._classifiers.reset()
 
     # -- image lifecycle ---------------------------------------------------------------------
 
@@ -276,11 +276,12 @@ class InstancesDock(QDockWidget):
             if save:
                 self.message.emit("No parsing mask to derive instances from yet")
             return False
-        proposer = InstanceProposer(self.classifier, self.project.taxonomy(self.parsing_task), self.taxonomy)
-        if not save:
-            return self.background.start(
-                self.image_id, proposer, self._proposal_inputs, self.parsing_task, self.taxonomy.name
-            )  # fmt: skip
+        parsing = self.project.taxonomy(self.parsing_task)
+        if not save:  # the worker loads the classifier (torch): the window shows meanwhile
+            self._classifiers.prepare(self.project)
+            make = functools.partial(proposer_of, self._classifiers, parsing, self.taxonomy)
+            return self.background.start(self.image_id, make, self._proposal_inputs, self.parsing_task, self.taxonomy.name)
+        proposer = InstanceProposer(self.classifier, parsing, self.taxonomy)
         self.background.cancel()
         iset = derive_instances(proposer, inputs, self.parsing_task, self.taxonomy.name)
         if self.doc is not None:  # one undo step: the replaced instances come back
@@ -313,6 +314,7 @@ class InstancesDock(QDockWidget):
     def _proposal_arrived(self, image_id: int, iset: InstanceSet) -> None:
         """A background proposal: shown while its image is open and still has no instances, and
         saved as the model's when the image has no instance version yet (as at its opening)."""
+        self._classifiers.say(self.message.emit)
         if image_id != self.image_id or (self.doc is not None and self.doc.instances):
             return
         self._set_doc(iset)
