@@ -93,6 +93,18 @@ def opened(qtbot, template, tmp_path, answers):
 
 
 @pytest.fixture
+def default_keys_after(opened):
+    """The default keys given back to every command after the test: messages of later tests,
+    built without a window, name the operator's keys (:func:`~fashion_annotator.ui.shortcuts.key_name`)."""
+    from fashion_annotator.ui.shortcuts import default_keys, set_keys
+
+    yield
+    window, _ = opened
+    for action in window.actions_by_name.values():
+        set_keys(action, default_keys(action))
+
+
+@pytest.fixture
 def loop_project(tmp_path: Path, ccp_dir: Path, ccp_splits):
     """Nine CCP photos with garment masks in the states a retrain tells apart.
 

@@ -9,19 +9,12 @@ import pytest
 from PySide6.QtGui import QKeySequence
 
 from fashion_annotator.ui.help_dialog import HelpDialog
-from fashion_annotator.ui.shortcuts import default_keys, set_keys
+from fashion_annotator.ui.shortcuts import set_keys
 
 TOKEN = re.compile(r"[^\s,/:()…]+")
 
 
-@pytest.fixture(autouse=True)
-def default_keys_after(opened):
-    """The default keys given back after the test: messages of later tests, built without a
-    window, name the operator's keys (:func:`~fashion_annotator.ui.shortcuts.key_name`)."""
-    yield
-    window, _ = opened
-    for action in window.actions_by_name.values():
-        set_keys(action, default_keys(action))
+pytestmark = pytest.mark.usefixtures("default_keys_after")
 
 
 def _rows(window) -> list[tuple[str, str]]:

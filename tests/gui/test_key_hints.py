@@ -8,20 +8,13 @@ import re
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from fashion_annotator.ui.shortcuts import default_keys, set_keys
+from fashion_annotator.ui.shortcuts import set_keys
 
 #: A key named in a tooltip: "(G)", "(Ctrl+0 fits)", "(Tab on the photo switches task)".
 NAMED_KEY = re.compile(r"\((?P<key>(?:(?:Ctrl|Alt|Shift)\+)*(?:[A-Z0-9\[\]]|F\d+|Tab|PgUp|PgDown))[ )]")
 
 
-@pytest.fixture(autouse=True)
-def default_keys_after(opened):
-    """The default keys given back after the test: messages of later tests, built without a
-    window, name the operator's keys (:func:`~fashion_annotator.ui.shortcuts.key_name`)."""
-    yield
-    window, _ = opened
-    for action in window.actions_by_name.values():
-        set_keys(action, default_keys(action))
+pytestmark = pytest.mark.usefixtures("default_keys_after")
 
 
 def _panel_tips(window) -> dict[str, str]:

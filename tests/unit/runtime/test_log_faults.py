@@ -6,6 +6,8 @@ from __future__ import annotations
 import errno
 import sys
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,28 @@ URL = "postgresql://anna:Sup3rSecret@127.0.0.1:1/annotations?project=shop&passwo
 
 def _raise_from_a_tick() -> None:
     raise RuntimeError(f"renew failed for {URL}")
+
+
+def _crash() -> None:
+    """What an uncaught error from a timer tick does: the hook gets it."""
+    try:
+        _raise_from_a_tick()
+    except RuntimeError:
+        sys.excepthook(*sys.exc_info())
+
+
+@contextmanager
+def _hooked(folder: Path, callback: Callable[[str, Path | None], None]) -> Iterator[Path | None]:
+    """Logging into ``folder`` with the crash hook calling ``callback``; yields the log file.
+    The previous hooks come back and logging is torn down after."""
+    old_hook, old_thread_hook = sys.excepthook, threading.excepthook
+    where = logs.setup_logging(folder)
+    try:
+        logs.install_excepthook(callback)
+        yield where
+    finally:
+        sys.excepthook, threading.excepthook = old_hook, old_thread_hook
+        logs.teardown_logging()
 
 
 def test_a_project_url_password_never_reaches_the_log(tmp_path, monkeypatch, capsys) -> None:
@@ -36,18 +60,9 @@ def test_a_project_url_password_never_reaches_the_log(tmp_path, monkeypatch, cap
 
 def test_an_uncaught_traceback_is_logged_with_the_version_and_without_the_password(tmp_path) -> None:
     seen: list[str] = []
-    old_hook, old_thread_hook = sys.excepthook, threading.excepthook
-    where = logs.setup_logging(tmp_path)
+    with _hooked(tmp_path, lambda text, _path: seen.append(text)) as where:
+        _crash()
     assert where is not None
-    try:
-        logs.install_excepthook(lambda text, _path: seen.append(text))
-        try:
-            _raise_from_a_tick()
-        except RuntimeError:
-            sys.excepthook(*sys.exc_info())
-    finally:
-        sys.excepthook, threading.excepthook = old_hook, old_thread_hook
-        logs.teardown_logging()
     text = where.read_text(encoding="utf-8")
     assert f"fashion-annotator {__version__}, Python " in text
     assert "renew failed for postgresql://anna:***@" in text and "Sup3rSecret" not in text
@@ -58,19 +73,10 @@ def test_the_same_exception_from_a_repeating_timer_is_logged_in_full_once(tmp_pa
     """A timer raising at every tick wrote its full traceback each time: the 4 MiB of rotated
     files were full in seconds and the first failure's traceback was pushed out of them."""
     calls: list[str] = []
-    old_hook, old_thread_hook = sys.excepthook, threading.excepthook
-    where = logs.setup_logging(tmp_path)
-    assert where is not None
-    try:
-        logs.install_excepthook(lambda text, _path: calls.append(text))
+    with _hooked(tmp_path, lambda text, _path: calls.append(text)) as where:
         for _ in range(100):
-            try:
-                _raise_from_a_tick()
-            except RuntimeError:
-                sys.excepthook(*sys.exc_info())
-    finally:
-        sys.excepthook, threading.excepthook = old_hook, old_thread_hook
-        logs.teardown_logging()
+            _crash()
+    assert where is not None
     text = where.read_text(encoding="utf-8")
     assert text.count("Traceback (most recent call last)") == 1
     assert "again (64 times so far): RuntimeError: renew failed" in text
@@ -84,19 +90,12 @@ def test_a_full_disk_under_the_log_is_said_once_and_not_claimed_as_saved(tmp_pat
     device", and the crash dialog still said the traceback was saved in the log file."""
     (tmp_path / logs.LOG_NAME).symlink_to("/dev/full")
     seen: list[Path | None] = []
-    old_hook, old_thread_hook = sys.excepthook, threading.excepthook
-    assert logs.setup_logging(tmp_path) == tmp_path / logs.LOG_NAME
-    try:
-        logs.install_excepthook(lambda _text, where: seen.append(where))
+    with _hooked(tmp_path, lambda _text, where: seen.append(where)) as where:
+        assert where == tmp_path / logs.LOG_NAME
         for n in range(3):
             logs.log.info("line %d", n)
-        try:
-            _raise_from_a_tick()
-        except RuntimeError:
-            sys.excepthook(*sys.exc_info())
-    finally:
-        sys.excepthook, threading.excepthook = old_hook, old_thread_hook
-        logs.teardown_logging()  # the last flush fails too: nothing raised
+        _crash()
+    # the last flush (in the teardown) fails too: nothing raised
     err = capsys.readouterr().err
     assert "Logging error" not in err
     assert err.count("cannot be written ([Errno 28] No space left on device)") == 1
@@ -123,21 +122,12 @@ def test_the_crash_callback_is_told_without_a_usable_stderr(tmp_path, monkeypatc
     """Started without a terminal (pythonw, a windowed bundle: sys.stderr is None) or from one
     closed since, the crash hook raised writing the traceback there and never showed the dialog."""
     seen: list[Path | None] = []
-    old_hook, old_thread_hook = sys.excepthook, threading.excepthook
-    where = logs.setup_logging(tmp_path)
     if stderr == "closed":
         stderr = open(tmp_path / "gone", "w")  # noqa: SIM115
         stderr.close()
-    monkeypatch.setattr(sys, "stderr", stderr)
-    try:
-        logs.install_excepthook(lambda _text, path: seen.append(path))
-        try:
-            _raise_from_a_tick()
-        except RuntimeError:
-            sys.excepthook(*sys.exc_info())
-    finally:
-        sys.excepthook, threading.excepthook = old_hook, old_thread_hook
-        logs.teardown_logging()
+    with _hooked(tmp_path, lambda _text, path: seen.append(path)) as where:
+        monkeypatch.setattr(sys, "stderr", stderr)
+        _crash()
     assert seen == [where]
 
 
@@ -145,17 +135,8 @@ def test_the_crash_callback_is_told_without_a_usable_stderr(tmp_path, monkeypatc
 def test_a_crash_record_that_could_not_be_written_is_not_claimed_as_saved(tmp_path, capsys) -> None:
     (tmp_path / logs.LOG_NAME).symlink_to("/dev/full")
     seen: list[Path | None] = []
-    old_hook, old_thread_hook = sys.excepthook, threading.excepthook
-    logs.setup_logging(tmp_path)
-    try:
-        logs.install_excepthook(lambda _text, where: seen.append(where))
-        try:
-            _raise_from_a_tick()
-        except RuntimeError:
-            sys.excepthook(*sys.exc_info())
-    finally:
-        sys.excepthook, threading.excepthook = old_hook, old_thread_hook
-        logs.teardown_logging()
+    with _hooked(tmp_path, lambda _text, where: seen.append(where)):
+        _crash()
     assert seen == [None] and "traceback saved in" not in capsys.readouterr().err
 
 
