@@ -60,6 +60,14 @@ def view(qtbot, project):
     return widget
 
 
+def _wait_rescored(qtbot, view: ReviewView) -> None:
+    """Wait for the re-score started last to end (its ``finished`` handled by the view).
+
+    Not ``waitSignal(thread.finished)``: a re-score that reuses kept predictions can end before
+    the wait connects, and the wait then times out (seen under load)."""
+    qtbot.waitUntil(lambda: view.rescore_thread is None, timeout=60000)
+
+
 def names(view: ReviewView) -> list[str]:
     return [view.proxy.index(r, 0).data() for r in range(view.proxy.rowCount())]
 
@@ -320,8 +328,7 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     monkeypatch.setattr(qa_scores, "propose_for_image", lambda *a, **k: runs.append(1) or real(*a, **k))
     view.start_rescore()
     assert view.rescore_button.text() == "Cancel re-score"
-    with qtbot.waitSignal(view.rescore_thread.finished, timeout=60000):
-        pass
+    _wait_rescored(qtbot, view)
     assert view.reference.currentData() == "model"
     assert view.reference.itemText(1) == "vs current model"  # whole in the closed combo
     # named as the status bar names it
@@ -335,8 +342,7 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     view.model_changed("garment")  # a promotion or a rollback: those were another model's scores
     assert view.proxy.rowCount() == 0 and "Not scored against the current model" in view.summary.text()
     view.start_rescore()
-    with qtbot.waitSignal(view.rescore_thread.finished, timeout=60000):
-        pass
+    _wait_rescored(qtbot, view)
     # a mask saved since the re-score: unscored until the next one, and decidable (found in a QA
     # hand test: the old score stayed, and every decision was refused as made on an older version)
     first = rows[0]
@@ -353,8 +359,7 @@ def test_rescore_with_the_active_model_in_the_background(view, project, tmp_path
     again = ReviewView(project)  # the window restarted: the kept predictions are reused
     qtbot.addWidget(again)
     again.start_rescore()
-    with qtbot.waitSignal(again.rescore_thread.finished, timeout=60000):
-        pass
+    _wait_rescored(qtbot, again)
     assert len(runs) == 4 and again.proxy.rowCount() == 4
 
 
