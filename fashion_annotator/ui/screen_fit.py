@@ -21,8 +21,9 @@ def screen_area(w: QWidget) -> QRect:
     return screen.availableGeometry()
 
 
-def fit_to_area(w: QWidget, area: QRect) -> None:
-    """Shrink and move the top-level ``w`` so all of it, frame included, lies inside ``area``.
+def fit_to_area(w: QWidget, area: QRect, *, move: bool = True) -> None:
+    """Shrink and move the top-level ``w`` so all of it, frame included, lies inside ``area``
+    (``move`` False: only shrink it).
 
     Before the window system frames a new window its frame is unknown: a title bar's height is
     kept free then, so that the frame added later does not push the buttons off the screen. A
@@ -44,6 +45,8 @@ def fit_to_area(w: QWidget, area: QRect) -> None:
     height = min(w.height(), area.height() - extra_h)
     if (width, height) != (w.width(), w.height()):
         w.resize(width, height)
+    if not move:
+        return
     x = min(max(frame.x(), area.x()), area.right() - width - extra_w + 1)
     y = min(max(top, area.y()), area.bottom() - height - extra_h + 1)
     if made_unframed:  # placed by Qt (a dialog over its window) unless placed before
@@ -58,7 +61,10 @@ class _FitOnShow(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Show and isinstance(watched, QWidget) and watched.isWindow():
-            fit_to_area(watched, screen_area(watched))
+            # Not placed yet: Qt places it next (a dialog over its window, on the screen); moved
+            # now, where the frame is known before it shows (Windows), it stayed in the corner.
+            placed = watched.testAttribute(Qt.WidgetAttribute.WA_Moved)
+            fit_to_area(watched, screen_area(watched), move=placed)
         return False
 
 
