@@ -199,3 +199,33 @@ def test_a_retrain_child_gets_the_password_in_its_environment_not_its_command_li
     process.start()
     assert process.waitForFinished(60_000)
     assert process.exitCode() == 0, bytes(process.readAllStandardError().data()).decode()
+
+
+def test_the_background_retrain_of_a_server_project_trains_on_the_server_with_the_password(
+    qtbot, pw_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Train > Background retrain on a server project started ``train --project`` on this
+    desktop's working folder, no project: every run failed, and none could reach the server."""
+    from PySide6.QtWidgets import QStatusBar
+
+    from fashion_annotator.ui.train import background_retrain
+
+    made = []
+
+    def held(parent, program, arguments):
+        process = real(parent, program, arguments)
+        process.start = lambda: None  # what it would run, not run
+        made.append(process)
+        return process
+
+    real = background_retrain.training_process
+    monkeypatch.setattr(background_retrain, "training_process", held)
+    bar = QStatusBar()
+    qtbot.addWidget(bar)
+    with open_project(with_password(pw_url, PASSWORD), user="alice") as project:
+        retrainer = background_retrain.BackgroundRetrainer(project, "garment", bar)
+        retrainer._start(1, 2)  # noqa: SLF001 - the run as enough corrected masks start it
+        arguments = made[0].arguments()
+        assert arguments[arguments.index("--project") + 1] == pw_url
+        assert PASSWORD not in " ".join(arguments)
+        assert made[0].processEnvironment().value("PGPASSWORD") == PASSWORD

@@ -127,7 +127,7 @@ class BackgroundRetrainer(QObject):
         return True
 
     def _start(self, corrected: int, n_masks: int) -> None:
-        args = retrain_command(self.project.root, self.task, n_masks, promote_if_better=True,
+        args = retrain_command(self.project.location, self.task, n_masks, promote_if_better=True,
                                threads=1, extra=self.extra_args)  # fmt: skip
         program, *rest = cli_command()
         program, full = low_priority(program, [*rest, *args])
