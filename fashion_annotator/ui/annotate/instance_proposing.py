@@ -110,29 +110,33 @@ class ClassifierSlot:
     def __init__(self, classifier: InstanceClassifier | None = None) -> None:
         self._lock = threading.Lock()
         self._classifier = classifier
-        self._tried = classifier is not None
+        self._given = self._tried = classifier is not None
         self._path: Any = None
+        self._loaded_path: Any = None
         self._problems: list[str] = []
 
     def prepare(self, project: Any) -> None:
         """Read ``project``'s active attribute heads before a load (GUI thread: SQLite is
-        thread-bound; never waits for a load in progress)."""
-        if not self._tried:
+        thread-bound; never waits for a load in progress). A classifier loaded with other heads
+        (promoted while a proposal waited for its worker) is loaded again at the next
+        :meth:`get`."""
+        if not self._given:
             record = project.active_model("instance_attributes")
             self._path = None if record is None else record.path
 
     def get(self) -> InstanceClassifier | None:
         """The classifier, loaded on the first call after :meth:`prepare` (any thread)."""
         with self._lock:
-            if not self._tried:
-                self._tried = True
-                self._classifier = load_classifier(self._path, self._problems.append)
+            path = self._path
+            if not self._tried or (not self._given and path != self._loaded_path):
+                self._tried, self._loaded_path = True, path
+                self._classifier = load_classifier(path, self._problems.append)
             return self._classifier
 
     def reset(self) -> None:
         """Load again on next use (after attribute heads were promoted)."""
         with self._lock:
-            self._classifier, self._tried = None, False
+            self._classifier, self._tried, self._given = None, False, False
 
     def say(self, emit: Callable[[str], object]) -> None:
         """Hand ``emit`` why the classifier could not be loaded, once (GUI thread)."""
