@@ -61,10 +61,13 @@ class _FitOnShow(QObject):
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if event.type() == QEvent.Type.Show and isinstance(watched, QWidget) and watched.isWindow():
-            # Not placed yet: Qt places it next (a dialog over its window, on the screen); moved
-            # now, where the frame is known before it shows (Windows), it stayed in the corner.
+            # Not placed yet: Qt places it next (a dialog over its window, on that window's
+            # screen); moved now, where the frame is known before it shows (Windows), it stayed
+            # in the corner of the first screen.
             placed = watched.testAttribute(Qt.WidgetAttribute.WA_Moved)
-            fit_to_area(watched, screen_area(watched), move=placed)
+            parent = watched.parentWidget()
+            over = watched if placed or parent is None else parent.window()
+            fit_to_area(watched, screen_area(over), move=placed)
         return False
 
 
