@@ -12,7 +12,7 @@ import gc
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 if TYPE_CHECKING:  # imported when a project opens
     from fashion_annotator.ui.main_window import MainWindow
 
+from fashion_annotator.core.tasks import TaskSpec
 from fashion_annotator.dataset.confine import referable_folder, referenced_path
 from fashion_annotator.dataset.formats.common import ImportSummary, list_files
 from fashion_annotator.dataset.formats.photos import add_photos
@@ -37,6 +38,7 @@ from fashion_annotator.dataset.store import INDEX_NAME, PHOTO_FOLDER_PROJECT, Pr
 from fashion_annotator.resources import resource_path
 from fashion_annotator.runtime.exit_codes import EXIT_ERROR, report_error
 from fashion_annotator.runtime.paths import APPLICATION, ORGANIZATION
+from fashion_annotator.ui.task_picker import DEFAULT_TASKS
 
 #: Name of the installed .desktop entry (packaging/fashion-annotator.desktop), for the taskbar.
 DESKTOP_FILE = "fashion-annotator"
@@ -169,10 +171,12 @@ def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
     return project, summary.lines() if summary.notable else []
 
 
-def _new_for_window(photos: Path, root: Path, copy: bool) -> tuple[Project, list[str], PendingPhotos]:
+def _new_for_window(
+    photos: Path, root: Path, copy: bool, tasks: Sequence[str | Path | TaskSpec] = DEFAULT_TASKS
+) -> tuple[Project, list[str], PendingPhotos]:
     """:func:`new_project` as :meth:`WindowSwitcher.switch` takes it (the folder is checked
     first: a mistyped one is refused in words, not listed)."""
-    project = new_project(photos, root)
+    project = new_project(photos, root, tasks)
     listed = ImportSummary()
     return project, [], PendingPhotos(photos_in(Path(photos), listed), copy, hidden=listed.hidden)
 
@@ -270,17 +274,18 @@ def choose_project(
     return sample, []
 
 
-def new_project(photos: Path, root: Path) -> Project:
-    """An empty project at ``root`` for the photos in ``photos`` (added by the window later).
+def new_project(photos: Path, root: Path, tasks: Sequence[str | Path | TaskSpec] = DEFAULT_TASKS) -> Project:
+    """An empty project at ``root`` with ``tasks`` (shipped names, label set files or specs)
+    for the photos in ``photos`` (added by the window later).
 
     Raises
     ------
     ProjectError
-        ``photos`` holds no photo, or ``root`` already holds a project.
+        ``photos`` holds no photo, ``root`` already holds a project, or a task is refused.
     """
     if not Path(photos).is_dir() or not photos_in(Path(photos)):
         raise ProjectError(f"{photos}: not a folder with photos")
-    return Project.create(root)
+    return Project.create(root, tasks)
 
 
 class WindowSwitcher:
@@ -298,7 +303,7 @@ class WindowSwitcher:
         window.switcher = self
         window.projectRequested.connect(lambda root: self.switch(lambda: _for_window(root)))
         window.newProjectRequested.connect(
-            lambda src, root, copy: self.switch(lambda: _new_for_window(src, root, copy))
+            lambda src, root, copy, tasks: self.switch(lambda: _new_for_window(src, root, copy, tasks))
         )
         window.show()
         if problems:  # the import summary: its totals, then what a person should know

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
+from fashion_annotator.core.tasks import TaskSpec, available_tasks
 from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.formats import (
     EXPORT_FORMATS,
@@ -48,9 +49,10 @@ from fashion_annotator.dataset.formats import (
 )
 from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES, ExportStopped
 from fashion_annotator.dataset.formats.photos import add_photos
-from fashion_annotator.dataset.store import Project
+from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.screen_fit import fit_on_show
+from fashion_annotator.ui.task_picker import DEFAULT_TASKS, TaskPicker
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
@@ -306,9 +308,8 @@ class FileActions(QObject):
     def choose_new_project(self) -> None:
         dialog = NewProjectDialog(self.window)
         if dialog.exec():
-            self.window.newProjectRequested.emit(
-                typed_path(dialog.photos.text()), typed_path(dialog.project.text()), dialog.copy.isChecked()
-            )
+            self.window.newProjectRequested.emit(typed_path(dialog.photos.text()), typed_path(dialog.project.text()),
+                                                 dialog.copy.isChecked(), dialog.specs)  # fmt: skip
 
 
 def typed_path(text: str) -> Path:
@@ -396,21 +397,36 @@ class _PathDialog(QDialog):
 
 
 class NewProjectDialog(_PathDialog):
-    """Photos folder, and where the project goes (shown and editable before anything is made)."""
+    """Photos folder, where the project goes and its tasks (shown and editable before anything
+    is made); ``specs`` holds the checked tasks once OK closes it."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("New project from a folder of photos", parent)
         self.photos = QLineEdit()
         self.project = QLineEdit()
         self.copy = QCheckBox("Copy the photos into the project")
+        self.tasks = TaskPicker(available_tasks(), DEFAULT_TASKS)
+        self.specs: list[TaskSpec] = []
         self.photos.textChanged.connect(self._suggest)
         self.form.addRow("Photos", _path_row(self.photos, lambda: self._folder("Photos")))
         self.form.addRow("Project folder", _path_row(self.project, lambda: self._folder("Project")))
         self.form.addRow("", self.copy)
+        self.form.addRow("Tasks", self.tasks)
         self.note.setText(
             "The project folder holds the index, masks and models. By default it is made "
             "beside the photos, not inside them."
         )
+
+    def accept(self) -> None:
+        """Close once the paths are given and the tasks check out: a label set file's problem
+        is named here, as ``new --tasks`` names it, and nothing is made."""
+        if self._empty_field() is None:
+            try:
+                self.specs = self.tasks.specs(typed_path(self.project.text()))
+            except ProjectError as exc:
+                self.note.setText(str(exc))
+                return
+        super().accept()
 
     def _suggest(self, text: str) -> None:
         if text and not self.project.isModified():

@@ -73,12 +73,12 @@ class MainWindow(QMainWindow):
     -------
     projectRequested(Path)
         The operator chose another project to open (File > Open, Recent).
-    newProjectRequested(Path, Path, bool)
-        Photos folder, project folder, copy the photos (File > New project from folder).
+    newProjectRequested(Path, Path, bool, list)
+        Photos folder, project folder, copy the photos, tasks (File > New project from folder).
     """
 
     projectRequested = Signal(object)
-    newProjectRequested = Signal(object, object, bool)
+    newProjectRequested = Signal(object, object, bool, object)
     ranker: QueueRanker
     """Queue order by model uncertainty; set by :func:`~fashion_annotator.ui.train.loop_menu.install`."""
     retrainer: BackgroundRetrainer

@@ -436,7 +436,7 @@ def test_open_project_and_new_project_from_folder_switch_the_window(
     for stem in ("0014", "0019"):
         shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos)
     target = tmp_path / "photos-annotations"
-    window.newProjectRequested.emit(photos, target, True)
+    window.newProjectRequested.emit(photos, target, True, ["garment", "parsing7"])
     made = switcher.window
     qtbot.addWidget(made)
     assert made.project.root == target

@@ -1,0 +1,89 @@
+"""File > New project from folder: the shipped tasks and a studio's label set files, checked in
+the dialog as ``new --tasks`` checks them."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialogButtonBox
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui import file_menu
+from fashion_annotator.ui.file_menu import NewProjectDialog
+from fashion_annotator.ui.preferences import Preferences, settings_file
+
+
+def _ok(qtbot, dialog: NewProjectDialog) -> None:
+    qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+
+
+def _untick(dialog: NewProjectDialog, name: str) -> None:
+    box = dialog.tasks.shipped
+    (item,) = [box.item(r) for r in range(box.count()) if box.item(r).data(Qt.ItemDataRole.UserRole) == name]
+    item.setCheckState(Qt.CheckState.Unchecked)
+
+
+def test_a_bad_label_set_file_is_named_in_the_dialog_and_nothing_is_made(qtbot, tmp_path: Path, label_set_file: Path):
+    data = json.loads(label_set_file.read_text())
+    data["classes"][3]["shortcut"] = "2"
+    bad = tmp_path / "bad_parts.json"
+    bad.write_text(json.dumps(data), encoding="utf-8")
+    dialog = NewProjectDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.photos.setText(str(tmp_path / "photos"))
+    assert dialog.tasks.entries() == ["garment", "parsing7"]  # `new`'s default
+    dialog.tasks.add_files([bad])
+    _ok(qtbot, dialog)
+    assert dialog.result() != dialog.DialogCode.Accepted and dialog.isVisible()
+    assert f"label set {bad}: classes ['garment', 'hanger'] share the shortcut '2'" in dialog.note.text()
+    _untick(dialog, "garment")
+    _untick(dialog, "parsing7")
+    dialog.tasks.files.setCurrentRow(0)
+    qtbot.mouseClick(dialog.tasks.remove_button, Qt.MouseButton.LeftButton)
+    _ok(qtbot, dialog)
+    assert "a project needs at least one task" in dialog.note.text() and dialog.isVisible()
+    assert not (tmp_path / "photos-annotations").exists()
+
+
+def test_the_dialog_makes_a_project_with_a_label_set(qtbot, tmp_path: Path, ccp_dir: Path, label_set_file: Path,
+                                                      monkeypatch):  # fmt: skip
+    from fashion_annotator.ui.app import WindowSwitcher
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for stem in ("0014", "0019"):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos)
+    root = tmp_path / "first"
+    Project.create(root, tasks=["garment"]).close()
+    switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "switch.ini")))
+    window = switcher.show(Project.open(root))  # the switcher deletes what it replaces
+
+    def fill(dialog: NewProjectDialog) -> bool:
+        dialog.show()
+        dialog.photos.setText(str(photos))
+        _untick(dialog, "parsing7")
+        dialog.tasks.add_files([label_set_file])
+        _ok(qtbot, dialog)
+        return dialog.result() == dialog.DialogCode.Accepted
+
+    monkeypatch.setattr(file_menu.NewProjectDialog, "exec", fill)
+    window.actions_by_name["new_project"].trigger()
+    made = switcher.window
+    qtbot.addWidget(made)
+    target = tmp_path / "photos-annotations"
+    assert made is not window and made.project.root == target
+    made.files.wait()
+    qtbot.waitUntil(lambda: made.queue.model.rowCount() == 2, timeout=30000)
+    label_set_file.unlink()  # the project keeps its own copy
+    assert made.project.tasks == ("garment", "garment_parts")
+    assert [b.property("task") for b in made.palette_dock._task_group.buttons()] == ["garment", "garment_parts"]
+    made.set_task("garment_parts")
+    assert made.palette_dock.list.item(3).text() == "hanger  [4]"
+    made.close()
+    made.project.close()
+    with Project.open(target) as project:
+        assert project.taxonomy("garment_parts").names == ["background", "garment", "label-tag", "hanger"]
