@@ -32,6 +32,7 @@ log = logging.getLogger("fashion_annotator")
 
 COMMAND_MODULES = (
     "fashion_annotator.commands.project",
+    "fashion_annotator.commands.tasks",
     "fashion_annotator.commands.train",
     "fashion_annotator.commands.evaluate",
     "fashion_annotator.commands.bench",

@@ -30,6 +30,7 @@ from fashion_annotator.dataset.records import (
 )
 
 if TYPE_CHECKING:
+    from fashion_annotator.core.tasks import TaskSpec
     from fashion_annotator.dataset.instances_store import InstanceVersion
     from fashion_annotator.instances.model import InstanceSet
 
@@ -216,8 +217,8 @@ class ProjectStore(Protocol):
         """Task names (taxonomy names) in creation order."""
         ...
 
-    def add_task(self, task: str) -> None:
-        """Add a task (a shipped taxonomy name)."""
+    def add_task(self, task: str | Path | TaskSpec) -> None:
+        """Add a task (a shipped taxonomy name, a label set file or spec)."""
         ...
 
     def taxonomy(self, task: str) -> Taxonomy:

@@ -1,7 +1,7 @@
 """The label sets a project owns: studio taxonomies stored in its index (table ``label_sets``).
 
-A project's tasks are shipped taxonomy names or label sets read at creation from a file
-(:mod:`fashion_annotator.core.label_sets`). A label set's definition is stored in the project
+A project's tasks are shipped taxonomy names or label sets read from a file at creation or
+when a task is added (:mod:`fashion_annotator.core.label_sets`, :meth:`ProjectLabelSets.adding`). A label set's definition is stored in the project
 (SQLite schema 5, PostgreSQL schema 4: one row per task, the file's JSON), so the project opens
 the same on every desktop without the file, and a program older than those schemas refuses the
 project (its version is newer) instead of failing on an unknown task. When a project opens,
@@ -81,7 +81,8 @@ def resolve_tasks(tasks: Iterable[str | Path | TaskSpec], where: str | Path) -> 
 
 
 class ProjectLabelSets:
-    """An open project's own label sets, read once when it opens (they are fixed at creation).
+    """An open project's own label sets, read when it opens and again when a task of no known
+    label set is asked for (another session added it: ``fashion-annotator tasks P --add``).
 
     A stored definition that no longer parses (an index edited by hand, damaged) does not stop
     the project opening: only its task's :meth:`taxonomy` raises, naming the problem.
@@ -97,10 +98,16 @@ class ProjectLabelSets:
 
     def __init__(self, read: Callable[[str], Sequence[Mapping[str, Any]]], where: str) -> None:
         self._where = where
+        self._read = read
         self._specs: dict[str, TaskSpec] = {}
         self._damaged: dict[str, str] = {}
-        for row in read(LABEL_SETS_QUERY):
-            source = f"{where}: label set {row['task']!r}"
+        self._load()
+
+    def _load(self) -> None:
+        for row in self._read(LABEL_SETS_QUERY):
+            if row["task"] in self._specs:
+                continue
+            source = f"{self._where}: label set {row['task']!r}"
             try:
                 spec = label_set_from_dict(json.loads(row["definition"]), source)
                 if spec.name != row["task"]:
@@ -129,6 +136,45 @@ class ProjectLabelSets:
                 rows.append((spec.name, label_set_json(spec)))
         return rows
 
+    def check_new(self, specs: Iterable[TaskSpec], tasks: Sequence[str]) -> None:
+        """Refuse adding ``specs`` to a project whose tasks are ``tasks``: a task of one of its
+        names with other classes, or of a name differing only in letter case.
+
+        Raises
+        ------
+        ProjectError
+            Naming the task and the clash.
+        """
+        for spec in specs:
+            alike = [t for t in tasks if same_files(t, spec.name)]
+            if alike:
+                raise ProjectError(
+                    f"{self._where}: its task {alike[0]!r} and {spec.name!r} differ only in letter case, "
+                    "and on Windows and macOS both name the same mask folders and model files; rename yours"
+                )
+            if spec.name in tasks and self.taxonomy(spec.name) != spec.taxonomy:
+                raise ProjectError(
+                    f"{self._where}: it has a task {spec.name!r} of other classes, colours or keys "
+                    f"({', '.join(self.taxonomy(spec.name).names)}); give your label set another name"
+                )
+
+    def adding(self, task: str | Path | TaskSpec, tasks: Sequence[str]) -> tuple[str, list[tuple[str, str]]]:
+        """Check ``task`` (a shipped name, a label set file or spec, or one of ``tasks``) for a
+        project whose tasks are ``tasks``; return its name and the ``(task, definition)`` rows
+        the caller stores with it (none for a shipped task or one the project has).
+
+        Raises
+        ------
+        ProjectError
+            An unknown name, a file's problem, or a clash (:meth:`check_new`).
+        """
+        if isinstance(task, str) and task in tasks:
+            self.taxonomy(task)
+            return task, []
+        (spec,) = resolve_tasks([task], self._where)
+        self.check_new([spec], tasks)
+        return spec.name, [] if spec.name in tasks else self.add([spec])
+
     def taxonomy(self, task: str) -> Taxonomy:
         """The taxonomy of ``task``: the project's label set of that name, else the shipped one.
 
@@ -137,6 +183,8 @@ class ProjectLabelSets:
         ProjectError
             Neither exists.
         """
+        if task not in self._specs and task not in self._damaged and task not in available_taxonomies():
+            self._load()  # a label set another session added since the project opened
         if task in self._damaged:
             raise ProjectError(self._damaged[task])
         spec = self._specs.get(task)

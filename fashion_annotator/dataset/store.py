@@ -240,15 +240,16 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         rows = self._conn.execute("SELECT name FROM tasks ORDER BY position").fetchall()
         return tuple(r[0] for r in rows)
 
-    def add_task(self, task: str) -> None:
-        """Add a task (a shipped taxonomy name); adding a present task does nothing."""
-        self.label_sets.taxonomy(task)
+    def add_task(self, task: str | Path | TaskSpec) -> None:
+        """Add a task: a shipped name, a label set file or spec (:meth:`.ProjectLabelSets.adding`)."""
+        name, rows = self.label_sets.adding(task, self.tasks)
         with self._tx() as conn:
             conn.execute(
                 "INSERT OR IGNORE INTO tasks (name, position) "
                 "VALUES (?, (SELECT COALESCE(MAX(position), -1) + 1 FROM tasks))",
-                (task,),
+                (name,),
             )
+            conn.executemany("INSERT INTO label_sets (task, definition) VALUES (?, ?)", rows)
 
     def taxonomy(self, task: str) -> Taxonomy:
         """Return the taxonomy of one of the project's tasks."""

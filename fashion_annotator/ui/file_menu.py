@@ -52,7 +52,7 @@ from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.screen_fit import fit_on_show
-from fashion_annotator.ui.task_picker import DEFAULT_TASKS, TaskPicker
+from fashion_annotator.ui.task_picker import DEFAULT_TASKS, TaskPicker, add_tasks
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
@@ -553,6 +553,7 @@ def populate(menu: QMenu, window: MainWindow) -> FileActions:
     menu.addSeparator()
     menu.addAction(a("add_photos", "&Add photos…", "Ctrl+Shift+A", files.choose_photos))
     menu.addAction(a("import_masks", "&Import masks…", "Ctrl+I", files.choose_import))
+    menu.addAction(a("add_tasks", "Add &tasks…", None, lambda: add_tasks(window)))
     menu.addAction(a("export", "&Export…", "Ctrl+E", files.choose_export))
     menu.addSeparator()
     for name in ("save", "done"):

@@ -1,32 +1,44 @@
 """Choosing a project's tasks in the window: shipped tasks and a studio's label set files.
 
-:class:`TaskPicker` is the "Tasks" row of File > New project from folder. It lists the shipped
-tasks to tick and the label set files (README "Your own labels") the operator added; :meth:`TaskPicker.specs` checks them as
-``fashion-annotator new --tasks`` does (:func:`~fashion_annotator.dataset.label_sets.resolve_tasks`),
+:class:`TaskPicker` is the "Tasks" row of File > New project from folder and the body of File >
+Add tasks (:class:`AddTasksDialog`, :func:`add_tasks`). It lists the shipped tasks to tick and
+the label set files (README "Your own labels") the operator added; :meth:`TaskPicker.specs`
+checks them as ``fashion-annotator new --tasks`` does (:func:`~fashion_annotator.dataset.label_sets.resolve_tasks`),
 so that a file's problem is named in the dialog before anything is made.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
-from fashion_annotator.core.tasks import TaskSpec, task_title
+from fashion_annotator.core.tasks import TaskSpec, available_tasks, task_title
 from fashion_annotator.dataset.label_sets import resolve_tasks
+from fashion_annotator.dataset.postgres.url import describe_location, is_postgres_url
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.ui.screen_fit import fit_on_show
 
-__all__ = ["DEFAULT_TASKS", "LABEL_SET_FILTER", "TaskPicker"]
+if TYPE_CHECKING:
+    from fashion_annotator.ui.main_window import MainWindow
+
+__all__ = ["DEFAULT_TASKS", "LABEL_SET_FILTER", "AddTasksDialog", "TaskPicker", "add_tasks"]
 
 #: The shipped tasks a new project has unless the operator unticks them (``new``'s default).
 DEFAULT_TASKS: tuple[str, ...] = ("garment", "parsing7")
@@ -116,3 +128,83 @@ class TaskPicker(QWidget):
         for item in self.files.selectedItems() or [self.files.currentItem()]:
             if item is not None:
                 self.files.takeItem(self.files.row(item))
+
+
+class AddTasksDialog(QDialog):
+    """File > Add tasks: shipped tasks the project lacks and label set files, checked before OK
+    closes it (a file's problem, or a clash with a task of the project, shown in the dialog).
+
+    Parameters
+    ----------
+    check : callable
+        Takes the chosen task specs and raises :class:`ProjectError` for one the project cannot
+        take (:meth:`~fashion_annotator.dataset.label_sets.ProjectLabelSets.check_new`).
+    tasks : sequence of str
+        The project's tasks (not offered again).
+    where : str
+        The project, named in errors.
+    """
+
+    def __init__(
+        self, check: Callable[[list[TaskSpec]], None], tasks: Sequence[str], where: str,
+        parent: QWidget | None = None,
+    ) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.setWindowTitle("Add tasks")
+        self._check = check
+        self._where = where
+        self.chosen: list[TaskSpec] = []
+        self.picker = TaskPicker([t for t in available_tasks() if t not in tasks])
+        self.note = QLabel(
+            f"The project has {', '.join(task_title(t) for t in tasks)}. Photos annotated so far "
+            "get no mask of a new task until it is painted; the window opens the project again "
+            "to show its button."
+        )
+        self.note.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.note)
+        layout.addWidget(self.buttons)
+        fit_on_show(self)
+
+    def accept(self) -> None:
+        """Close once the chosen tasks check out; else name the problem and stay open."""
+        if not self.picker.entries():
+            self.note.setText("No task chosen: tick a shipped task or add a label set file")
+            return
+        try:
+            specs = self.picker.specs(self._where)
+            self._check(specs)
+        except ProjectError as exc:
+            self.note.setText(str(exc))
+            return
+        self.chosen = specs
+        super().accept()
+
+
+def add_tasks(w: MainWindow) -> bool:
+    """File > Add tasks on ``w``: ask, add the chosen tasks to its project, and open the project
+    again (the window's task buttons, labels and Review are built for its tasks at opening), so
+    that the new tasks' buttons show at once. Returns whether tasks were added."""
+    from fashion_annotator.ui.window_dialogs import open_server_project
+
+    project = w.project
+    where = describe_location(str(project.location))
+    dialog = AddTasksDialog(lambda specs: project.label_sets.check_new(specs, project.tasks), project.tasks, where, w)
+    dialog.picker.start_dir = str(Path(str(project.location)).parent) if not is_postgres_url(where) else ""
+    if not dialog.exec():
+        return False
+    try:
+        for spec in dialog.chosen:
+            project.add_task(spec)
+    except (ProjectError, OSError, sqlite3.Error) as exc:
+        QMessageBox.warning(w, "Tasks not added", str(exc))
+        return False
+    w.status.showMessage(f"Added {', '.join(s.title for s in dialog.chosen)}; opening the project again", 8000)
+    open_server_project(w, str(project.location))
+    return True

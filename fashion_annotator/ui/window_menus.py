@@ -206,7 +206,7 @@ def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
 #: and is disabled while Review shows (a reviewer's Ctrl+Z undid the hidden canvas, and the
 #: autosave then saved it as a new version).
 BOTH_TABS = frozenset({
-    "open_project", "new_project", "add_photos", "import_masks", "export", "open_server",
+    "open_project", "new_project", "add_photos", "import_masks", "add_tasks", "export", "open_server",
     "help", "about", "getting_started", "preferences", "train", "train_attributes", "train_clicks", "quit",
     "tab_annotate", "tab_review",
 })  # fmt: skip

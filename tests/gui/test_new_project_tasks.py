@@ -1,5 +1,5 @@
-"""File > New project from folder: the shipped tasks and a studio's label set files, checked in
-the dialog as ``new --tasks`` checks them."""
+"""File > New project from folder and File > Add tasks: the shipped tasks and a studio's label
+set files, checked in the dialog as ``new --tasks`` checks them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.ui import file_menu
+from fashion_annotator.ui import file_menu, task_picker
 from fashion_annotator.ui.file_menu import NewProjectDialog
 from fashion_annotator.ui.preferences import Preferences, settings_file
 
@@ -87,3 +87,48 @@ def test_the_dialog_makes_a_project_with_a_label_set(qtbot, tmp_path: Path, ccp_
     made.project.close()
     with Project.open(target) as project:
         assert project.taxonomy("garment_parts").names == ["background", "garment", "label-tag", "hanger"]
+
+
+def test_add_tasks_stores_a_label_set_and_the_window_shows_its_button(
+    qtbot, tmp_path: Path, ccp_dir: Path, label_set_file: Path, monkeypatch
+):
+    from fashion_annotator.ui.app import WindowSwitcher
+
+    root = tmp_path / "proj"
+    with Project.create(root, tasks=["garment"]) as project:
+        record = project.add_image(ccp_dir / "images" / "0019.jpg")
+    clash = tmp_path / "Garment.json"
+    clash.write_text(label_set_file.read_text().replace("garment_parts", "Garment"), encoding="utf-8")
+    switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "switch.ini")))
+    window = switcher.show(Project.open(root))  # the switcher deletes what it replaces
+    seen: list[str] = []
+
+    def fill(dialog: task_picker.AddTasksDialog) -> bool:
+        dialog.show()
+        picker = dialog.picker
+        offered = [picker.shipped.item(r).data(Qt.ItemDataRole.UserRole) for r in range(picker.shipped.count())]
+        assert "garment" not in offered and "parsing7" in offered
+        ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+        seen.append(dialog.note.text())
+        picker.add_files([clash])
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+        seen.append(dialog.note.text())
+        picker.files.clear()
+        picker.add_files([label_set_file])
+        qtbot.mouseClick(ok, Qt.MouseButton.LeftButton)
+        return dialog.result() == dialog.DialogCode.Accepted
+
+    monkeypatch.setattr(task_picker.AddTasksDialog, "exec", fill)
+    window.actions_by_name["add_tasks"].trigger()
+    assert seen[0] == "No task chosen: tick a shipped task or add a label set file"
+    assert f"label set {clash}: name 'Garment' differs from the application's 'garment' only in letter case" in seen[1]
+    made = switcher.window
+    qtbot.addWidget(made)
+    assert made is not window and made.project.tasks == ("garment", "garment_parts")
+    assert [b.property("task") for b in made.palette_dock._task_group.buttons()] == ["garment", "garment_parts"]
+    made.set_task("garment_parts")
+    assert made.palette_dock.list.item(2).text() == "label-tag  [3]"
+    assert made.project.load_mask(record.id, "garment_parts") is None
+    made.close()
+    made.project.close()

@@ -174,17 +174,20 @@ class PgProject(Project):
         """The project's task names (taxonomy names), in creation order."""
         return tuple(r["name"] for r in self._db.query("SELECT name FROM tasks ORDER BY position"))
 
-    def add_task(self, task: str) -> None:
-        """Add a task (a shipped taxonomy name); adding a present task does nothing."""
-        self.label_sets.taxonomy(task)
+    def add_task(self, task: str | Path | TaskSpec) -> None:
+        """Add a task (:meth:`.ProjectLabelSets.adding`: a shipped name, a label set file or spec,
+        stored as ``create`` stores it); adding a present task does nothing."""
+        name, rows = self.label_sets.adding(task, self.tasks)
         with self._db.tx() as conn:
             conn.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")
             conn.execute(
                 "INSERT INTO tasks (name, position) "
                 "VALUES (%s, (SELECT COALESCE(MAX(position), -1) + 1 FROM tasks)) "
                 "ON CONFLICT (name) DO NOTHING",
-                (task,),
+                (name,),
             )
+            for row in rows:  # a label set's definition, stored as create stores it
+                conn.execute("INSERT INTO label_sets (task, definition) VALUES (%s, %s)", row)
 
     def taxonomy(self, task: str):
         """Return the taxonomy of one of the project's tasks."""
