@@ -86,8 +86,17 @@ class TaskPicker(QWidget):
         layout.addWidget(QLabel("Your own label sets (.json)"))
         layout.addWidget(self.files)
         layout.addLayout(buttons)
-        for box in (self.shipped, self.files):
-            box.setMaximumHeight(box.sizeHintForRow(0) * 5 + 2 * box.frameWidth() if box.count() else 90)
+        self._fit_lists()
+
+    def _fit_lists(self) -> None:
+        """Show every shipped task without scrolling (the list cut the last one and scrolled
+        sideways) and room for three label set files."""
+        row = max(self.shipped.sizeHintForRow(0), self.fontMetrics().height() + 4)
+        frame = 2 * self.shipped.frameWidth()
+        self.shipped.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.shipped.setFixedHeight(row * max(self.shipped.count(), 1) + frame + 2)
+        self.shipped.setMinimumWidth(self.shipped.sizeHintForColumn(0) + frame + 8)
+        self.files.setFixedHeight(row * 3 + frame + 2)
 
     def add_files(self, paths: Iterable[str | Path]) -> None:
         """List label set files (a file listed already is not listed twice)."""

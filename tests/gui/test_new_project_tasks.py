@@ -132,3 +132,15 @@ def test_add_tasks_stores_a_label_set_and_the_window_shows_its_button(
     assert made.project.load_mask(record.id, "garment_parts") is None
     made.close()
     made.project.close()
+
+
+def test_every_shipped_task_shows_without_scrolling(qtbot, tmp_path: Path):
+    dialog = NewProjectDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    box = dialog.tasks.shipped
+    assert box.count() == 5
+    assert not box.verticalScrollBar().isVisible() and not box.horizontalScrollBar().isVisible()
+    last = box.visualItemRect(box.item(box.count() - 1))
+    assert box.viewport().rect().contains(last)
