@@ -29,8 +29,13 @@ from fashion_annotator.core.labels import Taxonomy, available_taxonomies
 from fashion_annotator.core.tasks import TaskSpec, register_project_task, task_spec
 from fashion_annotator.dataset.records import ProjectError, load_task_taxonomy
 
-__all__ = ["LABEL_SETS_QUERY", "ProjectLabelSets", "resolve_tasks"]
+__all__ = ["LABEL_SETS_QUERY", "OWN_SET_HINT", "ProjectLabelSets", "resolve_tasks"]
 
+#: Said with an unknown task name: a label set is named by its file, also when it is added later.
+OWN_SET_HINT = (
+    "your own label set is given by its file (PATH.json, README 'Your own labels'): "
+    "`new --tasks garment,PATH.json`, or `tasks PROJECT --add PATH.json` for a project made without it"
+)
 #: What :class:`ProjectLabelSets` reads (no parameters: the same text for SQLite and PostgreSQL).
 LABEL_SETS_QUERY = "SELECT task, definition FROM label_sets"
 
@@ -62,7 +67,10 @@ def resolve_tasks(tasks: Iterable[str | Path | TaskSpec], where: str | Path) -> 
             except (OSError, ValueError) as exc:
                 raise ProjectError(f"label set {exc}") from exc
         else:
-            load_task_taxonomy(str(entry))  # an unknown name: the error names the task
+            try:
+                load_task_taxonomy(str(entry))  # an unknown name: the error names the task
+            except ProjectError as exc:
+                raise ProjectError(f"{exc}; {OWN_SET_HINT}") from exc
             spec = task_spec(str(entry))
         alike = [s.name for s in specs if same_files(s.name, spec.name)]
         if alike:

@@ -104,3 +104,23 @@ def test_tasks_lists_without_adding(tmp_path: Path, label_set_file: Path, capsys
     assert lines[1].split() == ["garment", "Garment", "cutout", "2", "0", "shipped"]
     assert main(["tasks", str(root), "--add", " , "]) == 1
     assert "--add: no task given" in capsys.readouterr().err
+
+
+def test_an_import_into_a_project_without_the_label_set_says_how_to_add_it(
+    tmp_path: Path, label_set_file: Path, write_photo, capsys
+) -> None:
+    """An export of a label set imported into a project made without it said only "unknown
+    task 'garment_parts': no such taxonomy (... available: [the shipped ones])"."""
+    source = tmp_path / "source"
+    with Project.create(source, tasks=[label_set_file]) as project:
+        record = project.add_image(write_photo(tmp_path / "a.png"))
+        project.save_mask(record.id, "garment_parts", np.ones((record.height, record.width), np.uint8))
+    assert main(["export", str(source), str(tmp_path / "out"), "--format", "plain"]) == 0
+    target = tmp_path / "target"
+    Project.create(target, tasks=["garment"]).close()
+    assert main(["import", str(target), str(tmp_path / "out"), "--format", "plain", "--taxonomy", "garment_parts"]) == 1
+    assert "`tasks PROJECT --add PATH.json` for a project made without it" in capsys.readouterr().err
+    assert main(["tasks", str(target), "--add", str(label_set_file)]) == 0
+    assert main(["import", str(target), str(tmp_path / "out"), "--format", "plain", "--taxonomy", "garment_parts"]) == 0
+    with Project.open(target) as project:
+        assert project.task_counts()["garment_parts"] == 1
