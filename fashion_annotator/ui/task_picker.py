@@ -199,7 +199,8 @@ class AddTasksDialog(QDialog):
 def add_tasks(w: MainWindow) -> bool:
     """File > Add tasks on ``w``: ask, add the chosen tasks to its project, and open the project
     again (the window's task buttons, labels and Review are built for its tasks at opening), so
-    that the new tasks' buttons show at once. Returns whether tasks were added."""
+    that the new tasks' buttons show at once, the first of them chosen. Returns whether tasks
+    were added."""
     from fashion_annotator.ui.window_dialogs import open_server_project
 
     project = w.project
@@ -214,6 +215,8 @@ def add_tasks(w: MainWindow) -> bool:
     except (ProjectError, OSError, sqlite3.Error) as exc:
         QMessageBox.warning(w, "Tasks not added", str(exc))
         return False
-    w.status.showMessage(f"Added {', '.join(s.title for s in dialog.chosen)}; opening the project again", 8000)
-    open_server_project(w, str(project.location))
+    opened = open_server_project(w, str(project.location))
+    if opened is not None:  # the operator goes on with the task just added
+        opened.set_task(dialog.chosen[0].name)
+        opened.status.showMessage(f"Added {', '.join(s.title for s in dialog.chosen)}", 8000)
     return True

@@ -127,7 +127,7 @@ def test_add_tasks_stores_a_label_set_and_the_window_shows_its_button(
     qtbot.addWidget(made)
     assert made is not window and made.project.tasks == ("garment", "garment_parts")
     assert [b.property("task") for b in made.palette_dock._task_group.buttons()] == ["garment", "garment_parts"]
-    made.set_task("garment_parts")
+    assert made.task == "garment_parts" and made.status.currentMessage() == "Added Garment parts"
     assert made.palette_dock.list.item(2).text() == "label-tag  [3]"
     assert made.project.load_mask(record.id, "garment_parts") is None
     made.close()
