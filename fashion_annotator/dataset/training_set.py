@@ -5,6 +5,9 @@ A mask **counts as corrected** when its image is ``done`` or ``approved``, or wh
 (an edit that was saved but not yet marked done). A ``done`` / ``approved`` mask identical to
 the proposal is an **unchanged accepted proposal**: it is counted apart, because training on the
 model's own output teaches it nothing new; the Retrain dialog lets the ML lead exclude them.
+A mask with no proposal shown and nothing but background is **blank**: the empty start of a
+task no model proposes for (a project's own label set) that Mark done saved with every task
+while the operator worked on another; it is left out, as nobody chose it.
 Rejected images (status or latest QA decision) never count.
 
 Identity is decided on the decoded label maps of the latest mask and the latest proposal.
@@ -69,6 +72,8 @@ class TrainingSelection:
         Done / approved masks that differ from the proposal, and edited in-progress masks.
     unchanged : list of TrainingItem
         Done / approved masks identical to the model's proposal.
+    blank : list of TrainingItem
+        Done / approved masks of background only with no proposal shown: never trained on.
     by_status : dict
         ``status -> count`` over ``corrected`` (for the dialog's sentence).
     unreadable : list of (str, str)
@@ -77,6 +82,7 @@ class TrainingSelection:
 
     corrected: list[TrainingItem] = field(default_factory=list)
     unchanged: list[TrainingItem] = field(default_factory=list)
+    blank: list[TrainingItem] = field(default_factory=list)
     by_status: dict[str, int] = field(default_factory=dict)
     #: ``(file, problem)`` of saved masks or proposals that could not be read: left out.
     unreadable: list[tuple[str, str]] = field(default_factory=list)
@@ -87,15 +93,16 @@ class TrainingSelection:
         return sorted(chosen, key=lambda it: it.image_id)
 
 
-Memo = dict[int, tuple[tuple[Any, ...], bool]]
-"""``image_id -> (identity of its latest mask and proposal, mask equals proposal)``: what
+Memo = dict[int, tuple[tuple[Any, ...], str]]
+"""``image_id -> (identity of its latest mask and proposal, its kind)``: what
 :func:`select_training_masks` decoded before, reused while neither file changed."""
 
 
-def _same_as_proposal(project: Any, task: str, record: Any, mask: Path, memo: Memo | None) -> bool:
-    """Whether the mask file ``mask`` (the latest version) holds exactly the proposal shown
-    before it was first saved (:func:`~.records.started_from`; the latest proposal, recorded after a
-    promotion or a restart, made an accepted proposal count as a correction).
+def _start_kind(project: Any, task: str, record: Any, mask: Path, memo: Memo | None) -> str:
+    """``"unchanged"`` when the mask file ``mask`` (the latest version) holds exactly the proposal
+    shown before it was first saved (:func:`~.records.started_from`; the latest proposal, recorded
+    after a promotion or a restart, made an accepted proposal count as a correction), ``"blank"``
+    when no proposal was shown and it holds only background, else ``"corrected"``.
 
     The file is checked first as the store reads a saved version (its bytes against the SHA-256
     the index recorded; decoded: the photo's size and the task's labels), so a file changed
@@ -111,25 +118,26 @@ def _same_as_proposal(project: Any, task: str, record: Any, mask: Path, memo: Me
         return known[1]
     taxonomy = project.taxonomy(task)
     data = mask.read_bytes()
-    same = False
-    if not mask_files.check_bytes(data, None if saved is None else saved.sha256, mask) or shown is not None:
-        decoded = mask_files.check_decoded(decode_mask_png(data, source=mask), mask, record.shape, taxonomy)
-        if shown is not None:
-            proposal = decode_mask_png(Path(shown.path).read_bytes(), source=shown.path)
-            same = np.array_equal(mask_files.check_decoded(proposal, shown.path, record.shape, taxonomy), decoded)
+    mask_files.check_bytes(data, None if saved is None else saved.sha256, mask)
+    decoded = mask_files.check_decoded(decode_mask_png(data, source=mask), mask, record.shape, taxonomy)
+    if shown is not None:
+        proposal = decode_mask_png(Path(shown.path).read_bytes(), source=shown.path)
+        same = np.array_equal(mask_files.check_decoded(proposal, shown.path, record.shape, taxonomy), decoded)
+        kind = "unchanged" if same else "corrected"
+    else:
+        kind = "corrected" if decoded.any() else "blank"
     if memo is not None:
-        memo[record.id] = (key, same)
-    return same
+        memo[record.id] = (key, kind)
+    return kind
 
 
 def _item(
     project: Any, task: str, record: Any, photo: Path, mask: Path, memo: Memo | None = None
 ) -> TrainingItem | None:
     """The record's latest mask (local file ``mask``) as a training item, or None when it does not count."""
-    same = _same_as_proposal(project, task, record, mask, memo)
-    if record.status in ("in_progress", "rejected") and same:
+    kind = _start_kind(project, task, record, mask, memo)
+    if record.status in ("in_progress", "rejected") and kind != "corrected":
         return None
-    kind = "unchanged" if same else "corrected"
     return TrainingItem(record.id, record.name, photo, mask, record.status, kind)
 
 
@@ -174,8 +182,8 @@ def select_training_masks(project: Any, task: str, memo: Memo | None = None) -> 
                 continue
             if item is None:
                 continue
-            if item.kind == "unchanged":
-                selection.unchanged.append(item)
+            if item.kind in ("unchanged", "blank"):
+                (selection.unchanged if item.kind == "unchanged" else selection.blank).append(item)
             else:
                 selection.corrected.append(item)
                 selection.by_status[status] = selection.by_status.get(status, 0) + 1

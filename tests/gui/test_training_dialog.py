@@ -391,7 +391,8 @@ def test_attribute_retrain_counts_labelled_instances_and_trains_from_the_dialog(
 
 def test_a_retrain_on_masks_without_foreground_is_refused_and_the_dialog_says_why(qtbot, tmp_path, ccp_dir):
     """A hand test: a retrain on 10 all-background garment masks trained, compared Dice 0.0000
-    with 0.0000 and offered "Use this model"; the trainer refuses it, the dialog says why."""
+    with 0.0000 and offered "Use this model"; the trainer refuses it, the dialog says why. (Each
+    was a proposal erased: one saved with no proposal shown is left out before, as blank.)"""
     import numpy as np
 
     from fashion_annotator.core.samples import read_sample
@@ -402,7 +403,10 @@ def test_a_retrain_on_masks_without_foreground_is_refused_and_the_dialog_says_wh
     with Project.create(tmp_path / "empty_masks", tasks=("garment",)) as empty:
         for s in train[:8]:
             record = empty.add_image(s.image)
-            empty.save_mask(record.id, "garment", np.zeros(read_sample(s)[1].shape, np.uint8), status="done")
+            shown = np.zeros(read_sample(s)[1].shape, np.uint8)
+            shown[10:40, 10:30] = 1
+            empty.save_proposal(record.id, "garment", shown, "shipped")
+            empty.save_mask(record.id, "garment", np.zeros_like(shown), status="done")
         dialog = RetrainDialog(empty, "garment", extra_args=TINY)
         qtbot.addWidget(dialog)
         with qtbot.waitSignal(dialog.trainingFinished, timeout=120_000) as signal:

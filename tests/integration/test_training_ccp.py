@@ -340,13 +340,17 @@ def test_a_retrain_on_masks_without_foreground_is_refused_before_training(
     tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
     """A hand test: 10 all-background garment masks trained and compared Dice 0.0000 with
-    0.0000 on every val photo, and the dialog offered "Use this model"."""
+    0.0000 on every val photo, and the dialog offered "Use this model". (Each a proposal erased:
+    one saved with no proposal shown is left out before, as blank.)"""
     root = tmp_path / "empty_masks"
     train, _ = split_samples(list_samples(ccp_dir), ccp_dir)
     with Project.create(root, tasks=("garment",)) as p:
         for s in train[:8]:
             record = p.add_image(s.image)
-            p.save_mask(record.id, "garment", np.zeros(read_sample(s)[1].shape, np.uint8), status="done")
+            shown = np.zeros(read_sample(s)[1].shape, np.uint8)
+            shown[10:40, 10:30] = 1
+            p.save_proposal(record.id, "garment", shown, "shipped")
+            p.save_mask(record.id, "garment", np.zeros_like(shown), status="done")
     assert main(["train", "--project", str(root), "--task", "garment", "--input-size", "32", "24",
                  "--epochs", "1", "--init", "scratch", *TINY]) == 1  # fmt: skip
     events = _events(capsys.readouterr().out)

@@ -32,6 +32,9 @@ def describe_selection(
     if n_unchanged:
         text += (f"; {counted(n_unchanged, 'accepted proposal')} saved unchanged "
                  f"({'included' if include_unchanged else 'left out'})")  # fmt: skip
+    if selection.blank:
+        text += (f"; {counted(len(selection.blank), 'mask')} of background only, with nothing "
+                 "proposed, left out (marked done unpainted)")  # fmt: skip
     n = len(selection.items(include_unchanged))
     n_val = val_count(n)
     if n_val:

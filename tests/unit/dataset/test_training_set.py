@@ -311,3 +311,31 @@ def test_a_clock_stepped_back_after_the_proposal_keeps_the_save_started_from_it(
         sel = select_training_masks(proj, "garment")
         assert [it.image_id for it in sel.unchanged] == [ids[0]]
         assert sel.corrected == [], "an untouched proposal is no correction"
+
+
+def test_a_label_set_mask_marked_done_unpainted_is_left_out(tmp_path, write_photo, label_set_file) -> None:
+    """A hand test: in a project of garment and a label set (no model proposes for it), images
+    marked done while the operator painted only garment saved the label set's empty start with
+    them, and the Retrain dialog counted those as corrected masks and trained on them."""
+    from fashion_annotator.annotate.session import OpenImage, load_document, save_open_image
+    from fashion_annotator.core.journal import RecoveryJournal
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.ui.train.selection_text import describe_selection
+
+    with Project.create(tmp_path / "p", tasks=["garment", label_set_file]) as project:
+        ids = [project.add_image(write_photo(tmp_path / f"{i}.png", seed=i)).id for i in range(3)]
+        journal = RecoveryJournal(tmp_path / "p" / "journal")
+        for image_id in ids:
+            doc, fresh = load_document(project, image_id)
+            if image_id != ids[0]:  # painted: a label-tag stroke
+                project.save_mask(image_id, "garment_parts", _mask(3, 9) * 2)
+                doc, fresh = load_document(project, image_id)
+            assert "garment" in save_open_image(project, OpenImage(doc, fresh=fresh), journal, status="done")
+        assert not project.load_mask(ids[0], "garment_parts").any()  # saved with every task
+        selection = select_training_masks(project, "garment_parts")
+        assert [i.image_id for i in selection.corrected] == ids[1:]
+        assert [i.image_id for i in selection.blank] == ids[:1] and not selection.unchanged
+        assert [i.image_id for i in selection.items()] == ids[1:]
+        text = describe_selection(selection, "garment_parts", include_unchanged=True)
+        assert text.startswith("2 corrected garment_parts masks (2 done); 1 mask of background only, with nothing "
+                               "proposed, left out (marked done unpainted)")  # fmt: skip
