@@ -132,6 +132,14 @@ def mouse(window: MainWindow, kind: QEvent.Type, x: float, y: float, button, but
     QApplication.sendEvent(vp, event)
 
 
+def click_viewport(canvas: Canvas, pos: QPointF, button=LEFT, mods=NOMOD) -> None:
+    """Press and release ``button`` with ``mods`` at viewport position ``pos`` (screen pixels)."""
+    vp = canvas.viewport()
+    glob = QPointF(vp.mapToGlobal(pos.toPoint()))
+    for kind, buttons in ((QEvent.Type.MouseButtonPress, button), (QEvent.Type.MouseButtonRelease, NONE)):
+        QApplication.sendEvent(vp, QMouseEvent(kind, pos, glob, button, buttons, mods))
+
+
 def click(window: MainWindow, x: float, y: float) -> None:
     mouse(window, QEvent.Type.MouseButtonPress, x, y, LEFT, LEFT)
     mouse(window, QEvent.Type.MouseButtonRelease, x, y, LEFT, NONE)

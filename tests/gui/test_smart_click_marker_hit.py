@@ -17,7 +17,7 @@ from fashion_annotator.annotate.tools import smartclick as click_tool
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.segmentation.clicks import ClickPredictor
 from fashion_annotator.ui.annotate.canvas import Canvas
-from fashion_annotator.ui.testing import shown_canvas
+from fashion_annotator.ui.testing import click_viewport, shown_canvas
 
 LEFT, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
 NOMOD, CTRL = Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier
@@ -26,10 +26,7 @@ H, W = 2400, 1600
 
 def click_at(canvas: Canvas, pos: QPointF, mods=NOMOD) -> None:
     """Press and release the left button at viewport position ``pos`` (screen pixels)."""
-    vp = canvas.viewport()
-    glob = QPointF(vp.mapToGlobal(pos.toPoint()))
-    for kind, buttons in ((QEvent.Type.MouseButtonPress, LEFT), (QEvent.Type.MouseButtonRelease, NONE)):
-        QApplication.sendEvent(vp, QMouseEvent(kind, pos, glob, LEFT, buttons, mods))
+    click_viewport(canvas, pos, LEFT, mods)
 
 
 @pytest.fixture

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QEvent, QPointF, Qt
-from PySide6.QtGui import QMouseEvent
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
 
 from fashion_annotator.annotate.tools import smartclick as click_tool
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.segmentation.clicks import ClickPredictor
 from fashion_annotator.ui.annotate.canvas import Canvas
-from fashion_annotator.ui.testing import shown_canvas
+from fashion_annotator.ui.testing import click_viewport, shown_canvas
 
 LEFT, RIGHT_BUTTON, NONE = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, Qt.MouseButton.NoButton
 NOMOD, CTRL = Qt.KeyboardModifier.NoModifier, Qt.KeyboardModifier.ControlModifier
@@ -31,11 +29,7 @@ def click(canvas: Canvas, x: float, y: float, mods_or_button=NOMOD) -> None:
     button, mods = LEFT, mods_or_button
     if isinstance(mods_or_button, Qt.MouseButton):
         button, mods = mods_or_button, NOMOD
-    pos = canvas.view_pos(x, y)
-    vp = canvas.viewport()
-    glob = QPointF(vp.mapToGlobal(pos.toPoint()))
-    for kind, buttons in ((QEvent.Type.MouseButtonPress, button), (QEvent.Type.MouseButtonRelease, NONE)):
-        QApplication.sendEvent(vp, QMouseEvent(kind, pos, glob, button, buttons, mods))
+    click_viewport(canvas, canvas.view_pos(x, y), button, mods)
 
 
 @pytest.fixture
