@@ -246,3 +246,43 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path) -> None:
         finally:
             os.close(write)
         assert (result.returncode, result.stderr) == (141, ""), result.stderr
+
+
+def test_the_subcommand_table_names_what_each_module_registers() -> None:
+    import argparse
+    import importlib
+
+    from fashion_annotator.cli import COMMANDS, build_parser
+
+    registered: dict[str, str] = {}
+    for module in dict.fromkeys(COMMANDS.values()):
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register(sub)
+        registered.update(dict.fromkeys(sub.choices, module))
+    assert registered == COMMANDS
+    every = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(every.choices) == set(COMMANDS)
+    one = next(a for a in build_parser("info")._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(one.choices) == {"new", "import", "export", "info"}  # one module's subcommands
+
+
+def test_the_window_and_a_subcommand_import_no_other_command_module(tmp_path) -> None:
+    """Every launch built every subcommand's parser, importing all command modules (about 0.2 s
+    of the window's start, a session 46 measurement); the window's launch needs none of them
+    and a subcommand only its own."""
+    probe = (
+        "import sys\nfrom fashion_annotator import cli\n"
+        "cli._launch_gui = lambda path: print('window', path) or 0\n"
+        "rc = cli.main(sys.argv[1:])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('fashion_annotator.commands.')))\n"
+        "sys.exit(rc)"
+    )
+    for args, imported in (
+        ([str(SAMPLE)], []),
+        (["info", str(tmp_path / "nowhere")], ["fashion_annotator.commands.project"]),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-c", probe, *args], capture_output=True, text=True,
+            env=_env(tmp_path), check=False,
+        )  # fmt: skip
+        assert result.stdout.strip().splitlines()[-1] == str(imported), result.stderr
