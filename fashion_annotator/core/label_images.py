@@ -9,8 +9,6 @@ photo's is refused by name.
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -226,63 +224,3 @@ def decode_mask_png(data: bytes, source: str | Path | None = None) -> np.ndarray
     with im:
         return _to_label_ids(upright(im), name)
 
-
-_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_BLANK_ROWS = 32  # scanlines inflated at first, doubled while they are blank
-_BLANK_ROWS_MAX = 1024
-
-
-def png_all_background(data: bytes) -> bool | None:
-    """Whether a label PNG holds only label 0, read without decoding it when it is not.
-
-    A PNG's filtered scanlines are all zero exactly when its pixels are (each of the five
-    filters predicts 0 from zero neighbours), so the check inflates the image data a chunk at a
-    time and stops at the first non-zero sample: a garment mask is told from a blank one in a
-    fraction of a decode.
-
-    Parameters
-    ----------
-    data : bytes
-        A PNG file's contents.
-
-    Returns
-    -------
-    bool or None
-        True when every pixel is 0, False when one is not; None when the file is not a plain
-        grey or indexed, non-interlaced PNG this reads (decode it instead). Damaged data
-        gives None too: the decode names the problem.
-    """
-    if not data.startswith(_PNG_SIGNATURE):
-        return None
-    stride = 0  # bytes per scanline: its filter-type byte, then its samples
-    inflater = zlib.decompressobj()
-    pending = b""  # inflated bytes short of a whole scanline
-    rows_at_once = _BLANK_ROWS
-    pos = len(_PNG_SIGNATURE)
-    try:
-        while pos + 8 <= len(data):
-            (length,) = struct.unpack(">I", data[pos : pos + 4])
-            kind = data[pos + 4 : pos + 8]
-            body = data[pos + 8 : pos + 8 + length]
-            pos += 12 + length
-            if kind == b"IHDR":
-                width, _height, depth, colour, _c, _f, interlace = struct.unpack(">IIBBBBB", body)
-                if colour not in (0, 3) or interlace != 0 or width == 0:
-                    return None
-                stride = (width * depth + 7) // 8 + 1
-            elif kind == b"IDAT" and stride:
-                chunk = inflater.decompress(body, rows_at_once * stride)
-                while chunk:
-                    pending += chunk
-                    whole = len(pending) // stride * stride
-                    rows = np.frombuffer(pending, dtype=np.uint8, count=whole).reshape(-1, stride)
-                    if rows[:, 1:].any():
-                        return False
-                    pending = pending[whole:]
-                    rows_at_once = min(2 * rows_at_once, _BLANK_ROWS_MAX)  # a long blank run
-                    chunk = inflater.decompress(inflater.unconsumed_tail, rows_at_once * stride)
-            elif kind == b"IEND":
-                return True if stride and inflater.eof and not pending else None
-    except (struct.error, zlib.error, ValueError):
-        return None
-    return None

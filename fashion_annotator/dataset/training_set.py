@@ -24,7 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.label_images import decode_mask_png, png_all_background
+from fashion_annotator.core.label_images import decode_mask_png
+from fashion_annotator.core.png_scanlines import png_all_background, png_same_pixels
 from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.records import ProjectError, started_from
 from fashion_annotator.dataset.storeio import referenced_photo_changed
@@ -107,9 +108,9 @@ def _start_kind(project: Any, task: str, record: Any, mask: Path, memo: Memo | N
     The file is checked first as the store reads a saved version (its bytes against the SHA-256
     the index recorded), so a file changed behind the index raises :class:`ProjectError` and is
     left out, not trained on. It is decoded (the photo's size and the task's labels checked) when
-    its row has no usable hash or its pixels must be compared with a proposal of other bytes;
-    otherwise blankness is told from its scanlines (:func:`png_all_background`, about a tenth
-    of a decode for a garment mask) and a copy of the proposal's bytes is unchanged.
+    its row has no usable hash or its scanlines cannot tell; otherwise blankness and sameness
+    with the proposal are read from its scanlines, stopping at the first that settles it
+    (:mod:`~fashion_annotator.core.png_scanlines`: a fraction of a decode).
     """
     versions = project.mask_versions(record.id, task)
     saved = next((v for v in reversed(versions) if Path(v.path) == Path(mask)), None)
@@ -122,15 +123,19 @@ def _start_kind(project: Any, task: str, record: Any, mask: Path, memo: Memo | N
     taxonomy = project.taxonomy(task)
     data = mask.read_bytes()
     hashed = mask_files.check_bytes(data, None if saved is None else saved.sha256, mask)
-    # The bytes the store wrote and hashed were checked when it wrote them: without a proposal
-    # to compare, only blankness is asked, told from the scanlines (no decode) where it can be;
-    # a file byte for byte the proposal's is that proposal.
+    # The bytes the store wrote and hashed were checked when it wrote them: blankness, or
+    # sameness with the proposal, is read from the scanlines where they can tell it.
     proposal_bytes = None if shown is None else Path(shown.path).read_bytes()
-    blank = png_all_background(data) if hashed and shown is None else None
-    if blank is not None:
-        kind = "blank" if blank else "corrected"
-    elif hashed and proposal_bytes == data:
-        kind = "unchanged"
+    if not hashed:
+        answer = None
+    elif proposal_bytes is None:
+        answer = png_all_background(data)
+    else:
+        answer = png_same_pixels(data, proposal_bytes)
+    if answer is not None and proposal_bytes is None:
+        kind = "blank" if answer else "corrected"
+    elif answer is not None:
+        kind = "unchanged" if answer else "corrected"
     else:
         decoded = mask_files.check_decoded(decode_mask_png(data, source=mask), mask, record.shape, taxonomy)
         if shown is not None and proposal_bytes is not None:

@@ -57,31 +57,32 @@ def test_selection_counts_corrected_and_unchanged_apart(garment_project):
     assert all(it.mask.is_file() and it.photo.is_file() for it in sel.items())
 
 
-def test_a_memo_decodes_only_the_masks_or_proposals_that_changed(garment_project, monkeypatch):
+def test_a_memo_reads_only_the_masks_or_proposals_that_changed(garment_project, monkeypatch):
     # The background retrainer asks after every save: with its memo, a mask is compared with its
     # proposal again only when either changed, and the answer stays the same as without.
     from fashion_annotator.dataset import training_set
 
     proj, ids = garment_project
-    decoded: list[str] = []
-    real = training_set.decode_mask_png
+    read: list[str] = []  # each comparison of a mask with its proposal, and each decode
+    real_decode, real_same = training_set.decode_mask_png, training_set.png_same_pixels
     monkeypatch.setattr(training_set, "decode_mask_png",
-                        lambda data, source=None: decoded.append(str(source)) or real(data, source=source))  # fmt: skip
+                        lambda data, source=None: read.append(str(source)) or real_decode(data, source=source))  # fmt: skip
+    monkeypatch.setattr(training_set, "png_same_pixels", lambda a, b: read.append("compared") or real_same(a, b))
     memo: training_set.Memo = {}
 
     def kinds(selection):
         return ([it.image_id for it in selection.corrected], [it.image_id for it in selection.unchanged])
 
     first = select_training_masks(proj, "garment", memo)
-    # the three edited masks and their proposals; the two saved byte for byte as proposed are known unchanged
-    assert len(decoded) == 6 and kinds(first) == kinds(select_training_masks(proj, "garment"))
-    decoded.clear()
+    # five masks with their proposals, each settled from its scanlines: none decoded
+    assert read == ["compared"] * 5 and kinds(first) == kinds(select_training_masks(proj, "garment"))
+    read.clear()
     assert kinds(select_training_masks(proj, "garment", memo)) == kinds(first)
-    assert decoded == [], "nothing changed: nothing decoded"
+    assert read == [], "nothing changed: nothing read"
     proj.save_mask(ids[1], "garment", _mask(9, 20), status="done")  # a new version
     proj.save_proposal(ids[0], "garment", _mask(6, 22), "2")  # recorded after the save: not shown
     again = select_training_masks(proj, "garment", memo)
-    assert len(decoded) == 2
+    assert read == ["compared"]
     assert kinds(again) == kinds(select_training_masks(proj, "garment"))
     assert ids[1] in kinds(again)[0] and ids[0] in kinds(again)[0]
 

@@ -1,0 +1,132 @@
+"""Label PNGs read by scanline: blankness and sameness told as a decode tells them."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashion_annotator.core.label_images import decode_mask_png, encode_mask_png
+from fashion_annotator.core.png_scanlines import png_all_background, png_same_pixels
+
+
+def _palette(n: int) -> np.ndarray:
+    return np.arange(3 * n, dtype=np.uint8).reshape(n, 3)
+
+
+@pytest.mark.parametrize("classes", [2, 4, 8, 16, 40, None])  # 1, 2, 4, 8-bit indexed; grey
+def test_it_agrees_with_a_decode_on_blank_and_painted_masks(classes):
+    rng = np.random.default_rng(classes or 0)
+    for height, width in ((1, 1), (3, 7), (97, 61), (400, 300)):
+        blank = np.zeros((height, width), np.uint8)
+        cases = [blank]
+        for y, x in ((0, 0), (height - 1, width - 1), (height // 2, width // 3)):
+            one = blank.copy()
+            one[y, x] = 1  # a single pixel anywhere: the first, the last, one in between
+            cases.append(one)
+        cases.append(rng.integers(0, classes or 7, (height, width), dtype=np.uint8))
+        for mask in cases:
+            data = encode_mask_png(mask, None if classes is None else _palette(classes))
+            assert png_all_background(data) is (not decode_mask_png(data).any()), (height, width)
+
+
+def test_filtered_rows_of_a_grey_png_are_read_past_their_filter_bytes():
+    # PIL chooses a filter per row of a grey image: a blank row's filter byte may be non-zero.
+    ramp = np.zeros((300, 200), np.uint8)
+    ramp[150:] = np.arange(200, dtype=np.uint8)  # rows a Sub filter suits, under blank ones
+    for mask in (ramp, np.zeros_like(ramp)):
+        for level in (0, 1, 9):  # stored, fastest and smallest: one IDAT or many
+            buf = io.BytesIO()
+            Image.fromarray(mask).save(buf, format="PNG", compress_level=level)
+            assert png_all_background(buf.getvalue()) is (not mask.any())
+
+
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        (Image.new("RGB", (8, 8)), None),  # colours, not label ids: decoded
+        (Image.new("LA", (8, 8)), None),
+        (Image.new("I;16", (8, 8)), True),  # 16-bit grey ids: all zero
+        (Image.fromarray(np.eye(8, dtype=np.uint16) * 300), False),
+    ],
+)
+def test_other_pngs_are_left_to_the_decode_or_read_exactly(image, expected):
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    assert png_all_background(buf.getvalue()) is expected
+
+
+def test_interlaced_damaged_or_foreign_data_is_left_to_the_decode():
+    data = encode_mask_png(np.zeros((40, 40), np.uint8))
+    interlaced = bytearray(data)
+    interlaced[28] = 1  # IHDR's interlace method: Adam7 rows are not scanlines of the image
+    assert png_all_background(bytes(interlaced)) is None
+    assert png_all_background(data[: len(data) // 2]) is None  # cut short: no IEND
+    assert png_all_background(b"GIF89a" + data[6:]) is None
+    assert png_all_background(b"") is None
+    broken = bytearray(data)
+    broken[data.index(b"IDAT") + 6] ^= 0xFF  # inside the zlib stream
+    assert png_all_background(bytes(broken)) is not True  # the store's hash check refuses it first
+
+
+@pytest.mark.parametrize("classes", [2, 8, 16, 40])
+def test_sameness_agrees_with_a_decode(classes):
+    rng = np.random.default_rng(classes)
+    for height, width in ((1, 1), (5, 3), (300, 200)):
+        base = rng.integers(0, classes, (height, width), dtype=np.uint8)
+        cases = [base.copy()]
+        for y, x in ((0, 0), (height - 1, width - 1), (height // 2, width // 2)):
+            other = base.copy()
+            other[y, x] = (other[y, x] + 1) % classes
+            cases.append(other)
+        first = encode_mask_png(base, _palette(classes))
+        for other in cases:
+            second = encode_mask_png(other, _palette(classes)[::-1].copy())  # other colours, same ids
+            same = png_same_pixels(first, second)
+            truth = np.array_equal(decode_mask_png(first), decode_mask_png(second))
+            assert same is truth or same is None, (height, width)  # None: decode to tell
+            assert same is not None or not truth, "alike rows are told alike"
+
+
+def test_sameness_it_cannot_tell_is_left_to_the_decode():
+    mask = np.zeros((300, 200), np.uint8)
+    mask[100:200, 50:150] = 1
+    indexed = encode_mask_png(mask, _palette(8))
+    assert png_same_pixels(indexed, indexed) is True
+    assert png_same_pixels(indexed, encode_mask_png(mask[:299], _palette(8))) is None  # other size
+    assert png_same_pixels(indexed, encode_mask_png(mask, _palette(40))) is None  # 4-bit against 8-bit
+    assert png_same_pixels(indexed, indexed[: len(indexed) - 20]) is None  # cut short
+    grey = np.zeros((300, 200), np.uint8)
+    grey[150:] = np.arange(200, dtype=np.uint8)  # PIL filters these rows
+    buf = io.BytesIO()
+    Image.fromarray(grey).save(buf, format="PNG")
+    other = grey.copy()
+    other[-1, -1] ^= 1
+    buf2 = io.BytesIO()
+    Image.fromarray(other).save(buf2, format="PNG")
+    assert png_same_pixels(buf.getvalue(), buf2.getvalue()) in (None, False)
+    assert png_same_pixels(buf.getvalue(), buf2.getvalue()) is not True
+
+
+def test_a_correction_of_a_real_mask_is_told_without_a_decode():
+    """The case a retrain meets: an operator's fix of a proposal (a CCP garment mask at
+    1152x1728 with an edge moved over 60 rows) differs from it under the same filter at its
+    first changed row (when the encoder filtered that row alike on both sides)."""
+    import cv2
+
+    from fashion_annotator.core.label_images import load_mask
+
+    masks = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "ccp_small" / "masks").glob("*.png"))
+    told = 0
+    for path in masks[:6]:
+        garment = (load_mask(path) > 0).astype(np.uint8)
+        proposal = cv2.resize(garment, (1152, 1728), interpolation=cv2.INTER_NEAREST)
+        fixed = proposal.copy()
+        fixed[900:960] = cv2.dilate(proposal, np.ones((9, 9), np.uint8))[900:960]
+        answer = png_same_pixels(encode_mask_png(fixed, _palette(2)), encode_mask_png(proposal, _palette(2)))
+        assert answer is not True
+        told += answer is False
+    assert len(masks) >= 6 and told >= 2, "three of these six were told without a decode when written"
