@@ -30,7 +30,10 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.dataset.postgres.url import (
     is_postgres_url,
+    password_of,
     project_location,
+    server_account,
+    with_password,
     without_password,
 )
 from fashion_annotator.ui.annotate.autosave import DEFAULT_INTERVAL_S
@@ -78,9 +81,13 @@ class Preferences:
     def __init__(self, settings: QSettings | None = None) -> None:
         self.settings = settings or QSettings()
         self._damage_said = False
-        #: ``URL without password -> URL with it``: server projects' passwords, for this
-        #: session only (typed when the server asked, or read from an older settings file).
-        self._passwords: dict[str, str] = {}
+        #: ``URL without password -> URL with it``: server projects' secrets (a password, an
+        #: ``sslpassword``), for this session only (typed when the server asked, or read from an
+        #: older settings file).
+        self._urls: dict[str, str] = {}
+        #: ``(host, port, user) -> password``: one password per server account for the session,
+        #: so another project (or database) of the same server and user is not asked for again.
+        self._passwords: dict[tuple[str, int, str], str] = {}
         self._forget_saved_password()
 
     def _forget_saved_password(self) -> None:
@@ -94,15 +101,33 @@ class Preferences:
             self.settings.sync()
 
     def remember_url(self, location: str) -> None:
-        """Keep the password of the server project URL ``location`` for this session (in memory,
-        never in the settings file): :meth:`session_url` gives it back."""
+        """Keep the secrets of the server project URL ``location`` for this session (in memory,
+        never in the settings file), its password for every project of the same server account:
+        :meth:`session_url` gives them back."""
         if is_postgres_url(location) and without_password(location) != location:
-            self._passwords[without_password(location)] = location
+            self._urls[without_password(location)] = location
+            password = password_of(location)
+            if password is not None:
+                self._passwords[server_account(location)] = password
+
+    def forget_password(self, location: str) -> None:
+        """Forget the password this session keeps for the server account of ``location`` (the
+        server refused it: the next open asks, it does not try it again)."""
+        self._passwords.pop(server_account(location), None)
+        stripped = without_password(location)
+        if password_of(self._urls.get(stripped, stripped)) is not None:
+            self._urls.pop(stripped, None)
 
     def session_url(self, location: str) -> str:
-        """``location`` with the password this session knows for it (see :meth:`remember_url`);
-        a URL that holds a password, or one with none known, unchanged."""
-        return self._passwords.get(location, location)
+        """``location`` with the secrets this session knows for it (see :meth:`remember_url`):
+        those typed for this very URL, and the password of its server account (host, port and
+        user: another project or database of the same account opens without asking again); a
+        URL that holds a password, or one with none known, unchanged."""
+        if not is_postgres_url(location) or without_password(location) != location:
+            return location
+        url = self._urls.get(location, location)
+        password = self._passwords.get(server_account(location))
+        return url if password in (None, password_of(url)) else with_password(url, password)
 
     @property
     def overlay_opacity(self) -> float:

@@ -4,7 +4,9 @@ The settings keep a server project's URL without its password
 (:meth:`~fashion_annotator.ui.preferences.Preferences.last_project`): reopened, it connects as
 stored (libpq takes the password from ``~/.pgpass`` or ``PGPASSWORD``, or the server asks for
 none). When the server refuses for want of a password, :func:`open_asking` asks for it in a
-masked field and uses it for this session only: it is written nowhere.
+masked field and uses it for this session only: it is written nowhere. The session keeps one
+password per server account (host, port and user: a role's password holds for every database of
+its server), so opening another project of the same account does not ask again.
 """
 
 from __future__ import annotations
@@ -94,7 +96,11 @@ def open_asking(
     ask: AskPassword = ask_password,
 ) -> Project:
     """Open the project at ``location``; a server project asks for its password when the
-    server wants one (again when it refuses the one typed) and keeps it for the session.
+    server wants one (again when it refuses the one typed) and keeps it for the session, for
+    every project of the same server account (:meth:`Preferences.session_url`).
+
+    A password the session kept that the server refuses (changed since) is forgotten and asked
+    for, once: it is never tried again.
 
     Raises
     ------
@@ -104,10 +110,16 @@ def open_asking(
     if not is_postgres_url(str(location)):
         return open_project(location, user=user)
     url = prefs.session_url(str(location))
+    source = "kept" if url != str(location) else "given"
+    refused: list[str] = []
     while True:
         try:
             project = open_project(url, user=user)
         except PasswordNeeded as exc:
+            if exc.refused:
+                refused.append(source)
+                if source == "kept":
+                    prefs.forget_password(url)
             password = ask(parent, url, exc.refused)
             if password is None:
                 server, name = server_and_user(url)
@@ -115,7 +127,7 @@ def open_asking(
                     f"{describe_location(url)}: not opened: the server {server} asks for the password "
                     f"of {name} and none was given (it can be kept in ~/.pgpass)"
                 ) from exc
-            url = with_password(url, password)
+            url, source = with_password(url, password), "typed"
             continue
         prefs.remember_url(url)
         return project

@@ -89,6 +89,23 @@ def test_the_settings_keep_a_server_url_without_its_password(tmp_path: Path) -> 
     assert Preferences(settings_file(ini)).session_url(stripped) == stripped  # the next one has none
 
 
+def test_the_session_keeps_one_password_per_server_account(tmp_path: Path) -> None:
+    prefs = Preferences(settings_file(tmp_path / "s.ini"))
+    prefs.remember_url("postgresql://ann:s3cret@DB.example:5433/fashion?project=spring")
+    assert prefs.session_url("postgresql://ann@db.example:5433/archive?project=autumn") == (
+        "postgresql://ann:s3cret@db.example:5433/archive?project=autumn"
+    )
+    for other in ("postgresql://bob@db.example:5433/fashion?project=spring",
+                  "postgresql://ann@db.example/fashion?project=spring",
+                  "postgresql://ann@db2.example:5433/fashion?project=spring",
+                  "postgresql://db.example:5433/fashion?project=spring&user=bob"):  # fmt: skip
+        assert prefs.session_url(other) == other
+    prefs.forget_password("postgresql://ann@db.example:5433/fashion?project=spring")
+    assert prefs.session_url("postgresql://ann@db.example:5433/fashion?project=spring") == (
+        "postgresql://ann@db.example:5433/fashion?project=spring"
+    )
+
+
 def test_an_older_settings_file_loses_the_password_on_the_first_read(tmp_path: Path) -> None:
     ini = tmp_path / "s.ini"
     old = "postgresql://ann:s3cret@db.example/fashion?project=spring&password=s3cret"
@@ -229,3 +246,88 @@ def test_the_background_retrain_of_a_server_project_trains_on_the_server_with_th
         assert arguments[arguments.index("--project") + 1] == pw_url
         assert PASSWORD not in " ".join(arguments)
         assert made[0].processEnvironment().value("PGPASSWORD") == PASSWORD
+
+
+class Asked:
+    """An ``ask`` for :func:`open_asking` answering each question with the next of ``answers``
+    (None: Cancel) and noting whether the server had refused a password (``refused``)."""
+
+    def __init__(self, *answers: str | None) -> None:
+        self.answers = list(answers)
+        self.refused: list[bool] = []
+
+    def __call__(self, _parent, _url: str, refused: bool) -> str | None:
+        self.refused.append(refused)
+        return self.answers.pop(0)
+
+
+def _second_project(pw_database: str, ccp_dir, database: str | None = None, admin: str = "") -> str:
+    """Another project of the account ``annot`` (in ``database`` when given, a new database it
+    owns, made by the superuser's URL ``admin``); its URL without the password."""
+    import psycopg
+
+    base = pw_database
+    if database is not None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {database} OWNER annot")
+        base = pw_database.rsplit("/", 1)[0] + f"/{database}"
+    url = f"{base}?project=t{uuid.uuid4().hex[:12]}"
+    with create_project(with_password(url, PASSWORD), user="lead") as project:
+        project.add_image(ccp_dir / "images" / "0002.jpg")
+    return url
+
+
+def test_another_project_of_the_same_server_account_opens_without_asking_again(
+    qtbot, pw_url: str, pw_database: str, pg_server, ccp_dir, tmp_path: Path
+) -> None:
+    """The session kept the password for the exact URL typed: a second project of the same
+    server and user (in the same database or another) asked for it again."""
+    from fashion_annotator.ui.server_password import open_asking
+
+    prefs = Preferences(settings_file(tmp_path / "s.ini"))
+    asked = Asked(PASSWORD)
+    with open_asking(pw_url, prefs, ask=asked):
+        pass
+    assert asked.refused == [False]
+    same_database = _second_project(pw_database, ccp_dir)
+    other_database = _second_project(pw_database, ccp_dir, f"fa_pw_{uuid.uuid4().hex[:8]}", pg_server.url)
+    for url in (same_database, other_database):
+        with open_asking(url, prefs, ask=asked) as project:
+            assert len(project.images()) == 1
+    assert asked.refused == [False]  # asked once in all
+    prefs.last_project = project.location
+    prefs.sync()
+    assert PASSWORD not in (tmp_path / "s.ini").read_text()
+
+
+def test_a_kept_password_the_server_now_refuses_is_asked_for_once(
+    qtbot, pw_url: str, pw_database: str, ccp_dir, tmp_path: Path
+) -> None:
+    """A password changed on the server since the session kept it: the question comes (the
+    server refused it), and once it is cancelled the next open asks without trying it again."""
+    import psycopg
+
+    from fashion_annotator.dataset.records import ProjectError
+    from fashion_annotator.ui.server_password import open_asking
+
+    prefs = Preferences(settings_file(tmp_path / "s.ini"))
+    with open_asking(pw_url, prefs, ask=Asked(PASSWORD)):
+        pass
+    other = _second_project(pw_database, ccp_dir)
+    admin = with_password(pw_database, PASSWORD)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute("ALTER ROLE annot PASSWORD 'n3w one'")
+    try:
+        cancelled = Asked(None)
+        with pytest.raises(ProjectError, match="not opened"):
+            open_asking(other, prefs, ask=cancelled)
+        assert cancelled.refused == [True]  # the kept one tried once, then the question
+        retyped = Asked("n3w one")
+        with open_asking(other, prefs, ask=retyped) as project:
+            assert len(project.images()) == 1
+        assert retyped.refused == [False]  # the refused password was forgotten, not tried again
+        with open_asking(pw_url, prefs, ask=Asked()) as project:  # the new one serves the account
+            assert len(project.images()) == 1
+    finally:
+        with psycopg.connect(with_password(pw_database, "n3w one"), autocommit=True) as conn:
+            conn.execute(f"ALTER ROLE annot PASSWORD '{PASSWORD}'")

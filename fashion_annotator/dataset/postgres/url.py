@@ -206,24 +206,50 @@ def without_password(location: str) -> str:
 
 
 def with_password(location: str, password: str) -> str:
-    """The PostgreSQL URL ``location`` with ``password`` in its user part (in place of any there)."""
+    """The PostgreSQL URL ``location`` with ``password`` in its user part, in place of any there
+    or in a ``password=`` setting (libpq takes that one over the user part's)."""
     parts = urlsplit(location)
     userinfo, at, host = parts.netloc.rpartition("@")
     user = userinfo.partition(":")[0] if at else ""
     netloc = f"{user}:{quote(password, safe='')}@{host}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    kept = [
+        item for item in parts.query.split("&")
+        if item and unquote(item.partition("=")[0]).lower() != "password"
+    ]  # fmt: skip
+    return urlunsplit((parts.scheme, netloc, parts.path, "&".join(kept), parts.fragment))
+
+
+def password_of(location: str) -> str | None:
+    """The password a PostgreSQL URL holds (a ``password=`` setting, else its user part's),
+    decoded; None when it holds none."""
+    parts = urlsplit(location)
+    setting = [v for k, v in _query(parts.query) if k.lower() == "password"]
+    if setting:
+        return setting[-1]
+    return unquote(parts.password) if parts.password is not None else None
+
+
+def server_account(location: str) -> tuple[str, int, str]:
+    """``(HOST, PORT, USER)``: the server account a PostgreSQL URL logs in as, which one password
+    opens (a role's password holds for every database of its server). A ``host=``, ``port=`` or
+    ``user=`` setting is taken over the URL's own, as libpq does; the user is libpq's default,
+    ``PGUSER`` or the login name, when the URL names none."""
+    parts = urlsplit(location)
+    settings = {k.lower(): v for k, v in _query(parts.query)}
+    try:
+        port = int(settings.get("port") or parts.port or 5432)
+    except ValueError:
+        port = 5432
+    host = settings.get("host") or parts.hostname or "localhost"
+    user = settings.get("user") or unquote(parts.username or "")
+    return host, port, user or os.environ.get("PGUSER", "") or _login_name()
 
 
 def server_and_user(location: str) -> tuple[str, str]:
     """``(HOST:PORT/DATABASE, USER)`` of a PostgreSQL URL, for a password question (the user is
     libpq's default, the login name, when the URL names none)."""
-    parts = urlsplit(location)
-    try:
-        port = parts.port or 5432
-    except ValueError:
-        port = 5432
-    user = unquote(parts.username or "") or os.environ.get("PGUSER", "") or _login_name()
-    return f"{parts.hostname or 'localhost'}:{port}/{parts.path.lstrip('/')}", user
+    host, port, user = server_account(location)
+    return f"{host}:{port}/{urlsplit(location).path.lstrip('/')}", user
 
 
 def _login_name() -> str:
