@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import (
     PasswordNeeded,
     describe_location,
@@ -105,7 +106,8 @@ def open_asking(
     Raises
     ------
     ProjectError
-        The project cannot be opened, or the operator cancelled the password question.
+        The project cannot be opened, or the operator cancelled the password question (the
+        message names the server and says whether it refused a password first).
     """
     if not is_postgres_url(str(location)):
         return open_project(location, user=user)
@@ -122,12 +124,30 @@ def open_asking(
                     prefs.forget_password(url)
             password = ask(parent, url, exc.refused)
             if password is None:
-                server, name = server_and_user(url)
-                raise ProjectError(
-                    f"{describe_location(url)}: not opened: the server {server} asks for the password "
-                    f"of {name} and none was given (it can be kept in ~/.pgpass)"
-                ) from exc
+                raise ProjectError(_not_opened(url, refused)) from exc
             url, source = with_password(url, password), "typed"
             continue
         prefs.remember_url(url)
         return project
+
+
+def _not_opened(url: str, refused: list[str]) -> str:
+    """Why the server project ``url`` was not opened after the password question was cancelled:
+    the server asked and none was typed, or it refused those given (``refused``: ``kept`` for
+    the session's, ``given`` for the URL's, ``~/.pgpass``'s or ``PGPASSWORD``'s, ``typed``)."""
+    server, name = server_and_user(url)
+    said = f"{describe_location(url)}: not opened: the server {server} "
+    if not refused:
+        said += f"asks for the password of {name} and the password question was cancelled"
+    else:
+        whose = []
+        if "kept" in refused:
+            whose.append("the one kept for this session")
+        if "given" in refused:
+            whose.append("the one in the URL, ~/.pgpass or PGPASSWORD")
+        typed = refused.count("typed")
+        if typed:
+            whose.append(f"{'the one' if typed == 1 else counted(typed, 'password')} typed")
+        said += (f"refused the password of {name} ({' and '.join(whose)}), then the password "
+                 "question was cancelled")  # fmt: skip
+    return said + " (~/.pgpass can keep the password)"

@@ -151,7 +151,25 @@ def test_cancelling_the_password_opens_the_sample_and_says_why(qtbot, pw_url: st
         assert project.root == (tmp_path / "data" / "sample-project").resolve()
     assert len(seen) == 1 and len(notes) == 1
     assert f"The last project, {pw_url}, could not be opened" in notes[0]
-    assert "asks for the password of annot and none was given" in notes[0]
+    assert "asks for the password of annot and the password question was cancelled" in notes[0]
+
+
+def test_cancelling_after_refused_passwords_says_they_were_refused(
+    qtbot, pw_url: str, pg_server, tmp_path: Path
+) -> None:
+    """Two wrong passwords, then Cancel: the message said "none was given"."""
+    from fashion_annotator.dataset.records import ProjectError
+
+    prefs = Preferences(settings_file(tmp_path / "s.ini"))
+    seen: list[PasswordDialog] = []
+    answer_password(["wrong", "wr0ng too", None], seen)
+    with pytest.raises(ProjectError) as raised:
+        app_open(pw_url, prefs)
+    said = str(raised.value)
+    assert len(seen) == 3 and "none was given" not in said
+    assert f"not opened: the server 127.0.0.1:{pg_server.port}/fa_pw refused the password of annot " in said
+    assert "(2 passwords typed), then the password question was cancelled" in said
+    assert "wr0ng" not in said
 
 
 def test_an_older_settings_password_still_opens_without_a_question(qtbot, pw_url: str, tmp_path: Path) -> None:
@@ -180,7 +198,7 @@ def test_open_server_project_cancelled_stays_on_the_open_project(
     assert first.open_server_project(pw_url) is None
     try:
         assert switcher.window is first and first.isVisible() and len(seen) == 1
-        assert len(said) == 1 and "none was given" in said[0] and PASSWORD not in said[0]
+        assert len(said) == 1 and "the password question was cancelled" in said[0] and PASSWORD not in said[0]
         answer_password([PASSWORD], seen)
         opened = first.open_server_project(pw_url)
         assert opened is switcher.window and len(opened.project.images()) == 1
@@ -319,7 +337,7 @@ def test_a_kept_password_the_server_now_refuses_is_asked_for_once(
         conn.execute("ALTER ROLE annot PASSWORD 'n3w one'")
     try:
         cancelled = Asked(None)
-        with pytest.raises(ProjectError, match="not opened"):
+        with pytest.raises(ProjectError, match=r"refused the password of annot \(the one kept for this session\)"):
             open_asking(other, prefs, ask=cancelled)
         assert cancelled.refused == [True]  # the kept one tried once, then the question
         retyped = Asked("n3w one")
