@@ -217,23 +217,31 @@ def app_open(location, prefs: Preferences):
     return open_asking(location, prefs)
 
 
-def test_a_retrain_child_gets_the_password_in_its_environment_not_its_command_line(
+def test_a_retrain_child_gets_the_url_secrets_in_its_environment_not_its_command_line(
     qtbot, pw_url: str
 ) -> None:
-    """``ps`` showed the retrain child's command line, the project URL's password with it, to
-    every user of the machine; the child still connects (libpq reads ``PGPASSWORD``)."""
+    """``ps`` showed the retrain child's command line to every user of the machine: the URL's
+    password (once) and its ``sslpassword`` (still, libpq reads it from no variable) with it.
+    A real ``fashion-annotator info`` child still opens the project: its URL's secrets come in
+    ``FA_PROJECT_URL``."""
     import sys
+    from urllib.parse import quote
 
     from fashion_annotator.ui.train.child_process import training_process
 
-    typed = with_password(pw_url, PASSWORD)
-    script = "import sys; from fashion_annotator.dataset.store import open_project; open_project(sys.argv[1]).close()"
-    process = training_process(None, sys.executable, ["-c", script, typed])
-    assert process.arguments() == ["-c", script, pw_url]
-    assert process.processEnvironment().value("PGPASSWORD") == PASSWORD
+    typed = with_password(pw_url, PASSWORD) + "&sslpassword=k3y-Phrase"
+    process = training_process(None, sys.executable, ["-m", "fashion_annotator", "info", typed])
+    arguments = " ".join(process.arguments())
+    for secret in (PASSWORD, quote(PASSWORD, safe=""), "k3y-Phrase", "sslpassword"):
+        assert secret not in arguments
+    assert process.arguments()[-1] == pw_url
+    environment = process.processEnvironment()
+    assert environment.value("FA_PROJECT_URL") == typed and not environment.contains("PGPASSWORD")
     process.start()
-    assert process.waitForFinished(60_000)
+    assert process.waitForFinished(120_000)
+    said = bytes(process.readAllStandardOutput().data()).decode()
     assert process.exitCode() == 0, bytes(process.readAllStandardError().data()).decode()
+    assert "project: postgresql://annot:***@127.0.0.1:" in said and "images: 1" in said  # opened
 
 
 def test_the_background_retrain_of_a_server_project_trains_on_the_server_with_the_password(
@@ -257,13 +265,13 @@ def test_the_background_retrain_of_a_server_project_trains_on_the_server_with_th
     monkeypatch.setattr(background_retrain, "training_process", held)
     bar = QStatusBar()
     qtbot.addWidget(bar)
-    with open_project(with_password(pw_url, PASSWORD), user="alice") as project:
+    with open_project(with_password(pw_url, PASSWORD) + "&sslpassword=k3y", user="alice") as project:
         retrainer = background_retrain.BackgroundRetrainer(project, "garment", bar)
         retrainer._start(1, 2)  # noqa: SLF001 - the run as enough corrected masks start it
         arguments = made[0].arguments()
         assert arguments[arguments.index("--project") + 1] == pw_url
-        assert PASSWORD not in " ".join(arguments)
-        assert made[0].processEnvironment().value("PGPASSWORD") == PASSWORD
+        assert PASSWORD not in " ".join(arguments) and "k3y" not in " ".join(arguments)
+        assert made[0].processEnvironment().value("FA_PROJECT_URL") == project.location
 
 
 class Asked:

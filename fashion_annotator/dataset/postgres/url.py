@@ -20,6 +20,11 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 #: Query settings that hold a secret (libpq takes a password there too).
 SECRET_KEYS = frozenset({"password", "sslpassword"})
+#: The environment variable a project URL's secrets travel in to a child process: a command
+#: naming the same URL without them (``train --project URL``) opens it with them
+#: (:func:`project_location`). Only the process's own user can read its environment; its
+#: command line every user can (``ps``), and libpq reads ``sslpassword`` from no variable.
+PROJECT_URL_ENV = "FA_PROJECT_URL"
 
 
 class PasswordNeeded(ProjectError):
@@ -174,8 +179,17 @@ def _without_password(parts, query: list[tuple[str, str]]) -> str:
 
 def project_location(text: str) -> str | Path:
     """A command-line project argument: a URL stays a string (a PostgreSQL one is opened, another
-    refused by :func:`postgres_or_folder`), anything else a path."""
-    return text if is_postgres_url(text) or foreign_scheme(text) else Path(text)
+    refused by :func:`postgres_or_folder`), anything else a path.
+
+    A PostgreSQL URL without secrets that :data:`PROJECT_URL_ENV` holds with them (a password,
+    an ``sslpassword``) is that one: a child process the window starts gets its project's
+    secrets there, never on its command line, which every user of the machine can read.
+    """
+    if is_postgres_url(text):
+        given = os.environ.get(PROJECT_URL_ENV, "")
+        matches = is_postgres_url(given) and without_password(given) == text
+        return given if matches and text == without_password(text) else text
+    return text if foreign_scheme(text) else Path(text)
 
 
 def describe_location(location: str | Path) -> str:

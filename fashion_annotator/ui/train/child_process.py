@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Sequence
-from urllib.parse import unquote, urlsplit
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment
 
-from fashion_annotator.dataset.postgres.url import is_postgres_url, without_password
+from fashion_annotator.dataset.postgres.url import (
+    PROJECT_URL_ENV,
+    is_postgres_url,
+    without_password,
+)
 from fashion_annotator.runtime.child import PARENT_ENV
 
 #: Niceness of the trainer child where ``nice`` exists (POSIX): the lowest priority. A trainer at
@@ -40,33 +43,39 @@ def training_process(parent: QObject, program: str, arguments: Sequence[str]) ->
     """A ``QProcess`` (not started) running ``program arguments``, told this process's pid
     (:data:`~fashion_annotator.runtime.child.PARENT_ENV`): if the window dies (killed,
     crashed), the retrain stops cleanly instead of running on alone
-    (:func:`~fashion_annotator.runtime.child.watch_parent`)."""
+    (:func:`~fashion_annotator.runtime.child.watch_parent`).
+
+    A server project URL among ``arguments`` goes on the command line without its secrets (a
+    password, an ``sslpassword``); the child gets it whole in
+    :data:`~fashion_annotator.dataset.postgres.url.PROJECT_URL_ENV`, which only its user may
+    read: on the command line every user of the machine saw them (``ps``,
+    ``/proc/PID/cmdline``).
+
+    Raises
+    ------
+    ValueError
+        Two different server URLs with secrets among ``arguments`` (one variable carries one).
+    """
     process = QProcess(parent)
     process.setProgram(program)
     environment = QProcessEnvironment.systemEnvironment()
     environment.insert(PARENT_ENV, str(os.getpid()))
-    shown, password = _password_out_of(arguments)
-    if password is not None:
-        environment.insert("PGPASSWORD", password)
+    shown, secret = _secrets_out_of(arguments)
+    if secret is not None:
+        environment.insert(PROJECT_URL_ENV, secret)
     process.setArguments(shown)
     process.setProcessEnvironment(environment)
     return process
 
 
-def _password_out_of(arguments: Sequence[str]) -> tuple[list[str], str | None]:
-    """``arguments`` with a server project URL's password taken out, and that password (None
-    when none): the child gets it in ``PGPASSWORD``, which libpq reads and only its user may
-    see; on the command line every user of the machine saw it (``ps``, ``/proc/PID/cmdline``)."""
-    out, password = [], None
+def _secrets_out_of(arguments: Sequence[str]) -> tuple[list[str], str | None]:
+    """``arguments`` with a server project URL's secrets taken out, and that URL whole (None
+    when no argument holds a secret)."""
+    out, secret = [], None
     for argument in arguments:
         if is_postgres_url(argument) and without_password(argument) != argument:
-            parts = urlsplit(argument)
-            settings = [item.partition("=") for item in parts.query.split("&")]
-            given = parts.password if parts.password is not None else next(
-                (value for key, _, value in settings if unquote(key) == "password"), None
-            )  # fmt: skip
-            if given is not None and all(unquote(key) != "sslpassword" for key, _, _ in settings):
-                password = unquote(given)  # (libpq reads no sslpassword from the environment)
-                argument = without_password(argument)
+            if secret is not None and secret != argument:
+                raise ValueError("a child process takes one server project URL with a password")
+            secret, argument = argument, without_password(argument)
         out.append(argument)
-    return out, password
+    return out, secret

@@ -43,3 +43,17 @@ def test_an_unexpected_error_naming_a_url_shows_it_without_its_password(monkeypa
     assert main(["info", URL]) == 1
     err = capsys.readouterr().err
     assert "s3cret" not in err and "cannot reach postgresql://ann:***@db.example" in err
+
+
+def test_a_project_argument_without_secrets_takes_them_from_fa_project_url(monkeypatch) -> None:
+    """The window's retrain child gets its project URL's secrets in ``FA_PROJECT_URL`` and the
+    URL without them on its command line, which every user of the machine can read."""
+    from fashion_annotator.dataset.postgres.url import project_location
+
+    whole = f"{URL}&sslpassword=k3y"
+    stripped = "postgresql://ann@db.example/fashion?project=spring"
+    monkeypatch.setenv("FA_PROJECT_URL", whole)
+    assert project_location(stripped) == whole
+    assert project_location(URL) == URL  # a URL's own password is kept
+    other = "postgresql://ann@db.example/fashion?project=autumn"
+    assert project_location(other) == other  # another project gets none of them
