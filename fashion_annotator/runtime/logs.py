@@ -7,7 +7,8 @@ still leaves the Python stacks. :func:`install_excepthook` sends uncaught except
 thread and in other threads, to the log and then to a callback (the GUI shows a dialog).
 
 Every line written is passed through :func:`redact` first: the password of a PostgreSQL project
-URL (the command line, a driver's message, a traceback) never reaches the log file.
+URL (the command line, a driver's message, a traceback), percent-escaped or not, and a
+``PGPASSWORD`` value never reach the log file.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import IO
+from urllib.parse import unquote
 
 from fashion_annotator import __version__
 from fashion_annotator.runtime.paths import log_dir
@@ -46,11 +48,43 @@ CrashCallback = Callable[[str, Path | None], None]
 _URL_PASSWORD = re.compile(r"(?i)(postgres(?:ql)?://[^:/?#@\s]*:)\S*@")
 #: ``password=SECRET`` in a URL's query or a libpq conninfo.
 _KEY_PASSWORD = re.compile(r"(?i)\b((?:ssl)?password\s*=\s*)('[^']*'|[^&\s'\"]+)")
+#: ``PGPASSWORD=SECRET`` (a shell line, ``env``) or ``'PGPASSWORD': 'SECRET'`` (an environment
+#: printed as a dict): libpq's password variable.
+_ENV_PASSWORD = re.compile(r"""(?i)\b(PGPASSWORD['"]?\s*[=:]\s*)('[^']*'|"[^"]*"|[^\s,;}]+)""")
+#: A word with percent-escapes (``postgresql%3A%2F%2Fuser%3APASSWORD%40host``: a URL written
+#: whole inside another, a query parameter or a file name), decoded before it is looked at.
+_ESCAPED = re.compile(r"""[^\s'"<>(),;\[\]{}]*%[0-9A-Fa-f]{2}[^\s'"<>(),;\[\]{}]*""")
+#: How many times a word is decoded at most (a URL escaped inside an escaped one).
+_DECODINGS = 3
 
 
 def redact(text: str) -> str:
-    """``text`` with the password of every PostgreSQL URL and ``password=`` setting as ``***``."""
+    """``text`` with the password of every PostgreSQL URL, ``password=`` setting and
+    ``PGPASSWORD`` value as ``***``, also where it is written percent-escaped (such a word is
+    then shown decoded, its secrets masked); the one place where logs, crash reports and
+    command-line errors are masked."""
+    return _ESCAPED.sub(lambda found: _decoded_redacted(found.group()), _redact_plain(text))
+
+
+def _redact_plain(text: str) -> str:
+    """``text`` with the secrets :func:`redact` masks, as written (no decoding)."""
+    text = _ENV_PASSWORD.sub(r"\1***", text)
     return _KEY_PASSWORD.sub(r"\1***", _URL_PASSWORD.sub(r"\1***@", text))
+
+
+def _decoded_redacted(word: str) -> str:
+    """A percent-escaped ``word`` decoded and masked when a decoding shows a secret in it, else
+    ``word`` unchanged."""
+    decoded = word
+    for _ in range(_DECODINGS):
+        again = unquote(decoded)
+        if again == decoded:
+            break
+        decoded = again
+        masked = _redact_plain(decoded)
+        if masked != decoded:
+            return masked
+    return word
 
 
 def version_line() -> str:

@@ -69,6 +69,50 @@ def test_an_uncaught_traceback_is_logged_with_the_version_and_without_the_passwo
     assert "Sup3rSecret" not in seen[0]  # the crash dialog's text too
 
 
+def test_pgpassword_and_a_percent_escaped_url_never_reach_the_log(tmp_path, monkeypatch, capsys) -> None:
+    """``PGPASSWORD=SECRET`` (a child's environment said in a message) and a project URL written
+    percent-escaped (inside another URL, a file name) reached the log file in clear."""
+    import logging
+    from urllib.parse import quote
+
+    escaped = quote(URL, safe="")
+    monkeypatch.setenv("FA_LOG_DIR", str(tmp_path / "logs"))
+    try:
+        main(["info", escaped])  # the command line is logged as typed
+        logging.getLogger("fashion_annotator.ui.train.background_retrain").warning(
+            "retrain child environment: PGPASSWORD=%s, {'PGPASSWORD': 'Sup3rSecret'}; project %s, next=%s",
+            "Sup3rSecret", escaped, quote(escaped, safe=""),
+        )  # fmt: skip
+    finally:
+        logs.teardown_logging()
+    text = (tmp_path / "logs" / logs.LOG_NAME).read_text(encoding="utf-8")
+    assert "Sup3rSecret" not in text and "Other5ecret" not in text
+    assert "PGPASSWORD=***, {'PGPASSWORD': ***}" in text
+    shown = "postgresql://anna:***@127.0.0.1:1/annotations?project=shop&password=***"
+    assert f"fashion-annotator info {shown}\n" in text
+    assert f"project {shown}, next={shown}\n" in text
+    assert "Sup3rSecret" not in capsys.readouterr().err
+
+
+def test_a_traceback_naming_an_escaped_url_is_logged_without_its_password(tmp_path) -> None:
+    from urllib.parse import quote
+
+    def fail() -> None:
+        raise RuntimeError(f"cannot open {quote(URL, safe='')} (PGPASSWORD=Sup3rSecret)")
+
+    seen: list[str] = []
+    with _hooked(tmp_path, lambda text, _path: seen.append(text)) as where:
+        try:
+            fail()
+        except RuntimeError:
+            sys.excepthook(*sys.exc_info())
+    assert where is not None
+    text = where.read_text(encoding="utf-8")
+    assert "cannot open postgresql://anna:***@127.0.0.1:1/annotations" in text
+    assert "Sup3rSecret" not in text and "Other5ecret" not in text and "PGPASSWORD=***" in text
+    assert "Sup3rSecret" not in seen[0]  # the crash dialog's text too
+
+
 def test_the_same_exception_from_a_repeating_timer_is_logged_in_full_once(tmp_path) -> None:
     """A timer raising at every tick wrote its full traceback each time: the 4 MiB of rotated
     files were full in seconds and the first failure's traceback was pushed out of them."""
