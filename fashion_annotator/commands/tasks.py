@@ -3,7 +3,8 @@
 ``--add`` takes what ``new --tasks`` takes (shipped task names and label set files, README "Your
 own labels"), so that a studio adds its own label set to a project made without it, on a folder
 or a PostgreSQL project; the window's File > Add tasks does the same. Every entry is checked
-before any is added. Photos annotated so far get no mask of a new task until it is painted.
+before any is added. Photos annotated so far get no mask of a new task until it is painted: the
+listing counts, per task, the images marked done (or approved) without a mask of it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="List the project's tasks (title, classes, masks, shipped or the project's own "
         "label set), and with --add add tasks: shipped names or label set files (PATH.json, the "
         "format of README 'Your own labels'), as `new --tasks` takes them. Photos annotated so far "
-        "get no mask of a new task until it is painted; a window open on the project shows the "
+        "get no mask of a new task until it is painted: done-no-mask counts the images marked done "
+        "or approved without a mask of the task, and the window's image list shows them with the "
+        "filter \"Done, no mask of TITLE\"; a window open on the project shows the "
         "new task when the project is opened again.",
         epilog="exit status: 0 done, 1 error (no such project, an unknown task or a label set's "
         "problem, named; nothing added)",
@@ -37,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
     from fashion_annotator.core.tasks import task_title
+    from fashion_annotator.core.wording import unmasked_filter_text
     from fashion_annotator.dataset.label_sets import resolve_tasks
     from fashion_annotator.dataset.leases import LeaseHeld
     from fashion_annotator.dataset.store import ProjectError, open_project
@@ -56,6 +60,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
             own = project.label_sets.specs
             classes = {t: project.taxonomy(t).num_classes for t in tasks}
             masks = project.task_counts()
+            missing = {t: len(ids) for t, ids in project.label_sets.without_mask().items()}
     except (ProjectError, OSError, LeaseHeld, sqlite3.Error) as exc:
         return report_error(exc, "tasks")
     for name in present:
@@ -64,8 +69,12 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
         print(f"added task {spec.name} ({spec.title}: {', '.join(spec.taxonomy.names)}); photos "
               "annotated so far have no mask of it until it is painted")  # fmt: skip
     wide = max(4, *(len(t) for t in tasks))
-    print(f"{'task':{wide}}  {'title':28}  classes  masks  kind")
+    print(f"{'task':{wide}}  {'title':28}  classes  masks  done-no-mask  kind")
     for name in tasks:
         kind = "label set" if name in own else "shipped"
-        print(f"{name:{wide}}  {task_title(name)[:28]:28}  {classes[name]:>7}  {masks.get(name, 0):>5}  {kind}")
+        print(f"{name:{wide}}  {task_title(name)[:28]:28}  {classes[name]:>7}  {masks.get(name, 0):>5}  "
+              f"{missing.get(name, 0):>12}  {kind}")  # fmt: skip
+    for name in (t for t in tasks if missing.get(t)):
+        print(f"{missing[name]} images marked done have no mask of {name}: the window's image list shows "
+              f"them with the filter \"{unmasked_filter_text(task_title(name))}\"")  # fmt: skip
     return EXIT_OK

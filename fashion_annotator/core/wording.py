@@ -46,3 +46,15 @@ def model_label(meta_version: object, registry_version: int | None) -> str:
     """
     inner = "unknown" if meta_version is None or str(meta_version) == "" else str(meta_version)
     return f"v{registry_version} ({inner})" if registry_version is not None else f"shipped ({inner})"
+
+
+def unmasked_filter_text(title: str) -> str:
+    """The image list's filter of the images marked done without a mask of the task ``title``
+    (a task added after they were done), as the window shows it and the command line names it.
+
+    Examples
+    --------
+    >>> unmasked_filter_text("Garment parts")
+    'Done, no mask of Garment parts'
+    """
+    return f"Done, no mask of {title}"

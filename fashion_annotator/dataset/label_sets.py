@@ -29,7 +29,7 @@ from fashion_annotator.core.labels import Taxonomy, available_taxonomies
 from fashion_annotator.core.tasks import TaskSpec, register_project_task, task_spec
 from fashion_annotator.dataset.records import ProjectError, load_task_taxonomy
 
-__all__ = ["LABEL_SETS_QUERY", "OWN_SET_HINT", "ProjectLabelSets", "resolve_tasks"]
+__all__ = ["LABEL_SETS_QUERY", "OWN_SET_HINT", "WITHOUT_MASK_QUERY", "ProjectLabelSets", "resolve_tasks"]
 
 #: Said with an unknown task name: a label set is named by its file, also when it is added later.
 OWN_SET_HINT = (
@@ -38,6 +38,13 @@ OWN_SET_HINT = (
 )
 #: What :class:`ProjectLabelSets` reads (no parameters: the same text for SQLite and PostgreSQL).
 LABEL_SETS_QUERY = "SELECT task, definition FROM label_sets"
+#: Per task, the images marked Done or Approved with no saved mask of it (a task added after
+#: they were done), read by :meth:`ProjectLabelSets.without_mask` (SQLite and PostgreSQL alike).
+WITHOUT_MASK_QUERY = (
+    "SELECT t.name AS task, i.id AS image_id FROM tasks t JOIN images i "
+    "ON i.status IN ('done', 'approved') WHERE NOT EXISTS "
+    "(SELECT 1 FROM mask_versions m WHERE m.image_id = i.id AND m.task = t.name) ORDER BY t.position, i.id"
+)
 
 
 def resolve_tasks(tasks: Iterable[str | Path | TaskSpec], where: str | Path) -> list[TaskSpec]:
@@ -182,6 +189,16 @@ class ProjectLabelSets:
         (spec,) = resolve_tasks([task], self._where)
         self.check_new([spec], tasks)
         return spec.name, [] if spec.name in tasks else self.add([spec])
+
+    def without_mask(self) -> dict[str, list[int]]:
+        """Per task (only tasks that have such images), the ids of the images marked Done or
+        Approved that have no saved mask of it, ascending: a task added to a project whose
+        images were done gives them none until it is painted (the queue's filter "Done, no
+        mask of ...", ``fashion-annotator tasks PROJECT``)."""
+        found: dict[str, list[int]] = {}
+        for row in self._read(WITHOUT_MASK_QUERY):
+            found.setdefault(row["task"], []).append(int(row["image_id"]))
+        return found
 
     def taxonomy(self, task: str) -> Taxonomy:
         """The taxonomy of ``task``: the project's label set of that name, else the shipped one.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.core.colour_profiles import to_srgb
 from fashion_annotator.core.images import load_image
-from fashion_annotator.core.wording import status_name
+from fashion_annotator.core.wording import status_name, unmasked_filter_text
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.ui.annotate.queue_order import ORDERS as QUEUE_ORDERS
 from fashion_annotator.ui.annotate.type_to_pick import TypePicker
@@ -57,6 +58,8 @@ SEARCH_MS = 250
 WIDE_MODES = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I", "F"})
 ID_ROLE = Qt.ItemDataRole.UserRole
 STATUS_ROLE = Qt.ItemDataRole.UserRole + 1
+#: The status filter's data of "Done, no mask of TITLE" is this followed by the task name.
+UNMASKED = "unmasked:"
 
 
 class _ThumbRelay(QObject):
@@ -246,7 +249,9 @@ class QueueDock(QDockWidget):
         self.status_filter.addItem("All images", None)
         for status in STATUS_STYLE:
             self.status_filter.addItem(status_icon(status), status_name(status), status)
-        self.status_filter.setToolTip("Show only images with this status")
+        self.status_filter.setToolTip("Show only images with this status, or those marked done "
+                                      "without a mask of a task (added after they were done)")  # fmt: skip
+        self._titles: dict[str, str] = {}
         self.status_filter.setAccessibleName("Show the images of status")
         self.search = SearchField(home)
         self.search.setPlaceholderText("Search by name")
@@ -311,10 +316,34 @@ class QueueDock(QDockWidget):
         """Whether text typed in the search box waits to filter the list (:data:`SEARCH_MS`)."""
         return self._typing.isActive()
 
+    def set_unmasked_tasks(self, titles: dict[str, str]) -> None:
+        """Offer, after the statuses, a filter per task of the images marked done (or approved)
+        without a mask of it ("Done, no mask of TITLE": a task added after they were done).
+
+        Parameters
+        ----------
+        titles : dict
+            Task name -> title, in the project's task order.
+        """
+        self._titles = dict(titles)
+        box = self.status_filter
+        for i in reversed(range(box.count())):
+            if str(box.itemData(i) or "").startswith(UNMASKED):
+                box.removeItem(i)
+        for task, title in titles.items():
+            box.addItem(status_icon("done"), unmasked_filter_text(title), UNMASKED + task)
+
     @property
     def status(self) -> str | None:
-        """The status filter (None: all)."""
-        return self.status_filter.currentData()
+        """The status filter (None: all, or a task's "Done, no mask of": :attr:`unmasked_task`)."""
+        data = self.status_filter.currentData()
+        return None if data is None or data.startswith(UNMASKED) else data
+
+    @property
+    def unmasked_task(self) -> str | None:
+        """The task whose "Done, no mask of" filter is chosen, else None."""
+        data = self.status_filter.currentData()
+        return data[len(UNMASKED) :] if data is not None and data.startswith(UNMASKED) else None
 
     @property
     def order(self) -> str:
@@ -336,14 +365,20 @@ class QueueDock(QDockWidget):
         if current is not None:
             self.select(current)
 
-    def set_counts(self, counts: dict[str, int]) -> None:
-        """Show how many images have each status."""
+    def set_counts(self, counts: dict[str, int], unmasked: dict[str, int] | None = None) -> None:
+        """Show how many images have each status and, per task in ``unmasked``, how many images
+        marked done have no mask of it (a task added after they were done)."""
         parts = []
         for status, (name, color) in STATUS_STYLE.items():
             parts.append(
                 f"<span style='color:{color}'>●</span>&nbsp;{name}&nbsp;<b>{counts.get(status, 0)}</b>"
             )
-        self.counts.setText(" &nbsp; ".join(parts))
+        text = " &nbsp; ".join(parts)
+        for task, n in (unmasked or {}).items():
+            if n:
+                title = escape(unmasked_filter_text(self._titles.get(task, task)))
+                text += f"<br>{title.replace(' ', '&nbsp;')}&nbsp;<b>{n}</b>"
+        self.counts.setText(text)
 
     def select(self, image_id: int) -> None:
         """Select and scroll to ``image_id`` without emitting :attr:`imageActivated`."""

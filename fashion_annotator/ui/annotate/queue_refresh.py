@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
 
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.records import ProjectError
 
 QUEUE_POLL_S = 15.0
@@ -32,10 +33,11 @@ class QueueRefresher(QObject):
         super().__init__(window)
         self.window = window
         window.queue.model.fetch_photos = lambda ids: window.project.images(ids=ids)  # copies them
+        window.queue.set_unmasked_tasks({t: task_title(t) for t in window.project.tasks})
         self._signature: tuple = ()
         self._token: tuple[int, int] | None = None
         self._records: list = []  # the rows of the last read, in import order
-        self._query: tuple = ()  # the status filter and search text of the last read
+        self._query: tuple = ()  # the status filter, search text and unmasked task of the last read
         self.timer = QTimer(self)
         self.timer.setInterval(int(poll_s * 1000))
         self.timer.timeout.connect(lambda: self.reload(only_if_changed=True))
@@ -54,7 +56,7 @@ class QueueRefresher(QObject):
         next refresh tries again.
         """
         w = self.window
-        query = (w.queue.status, w.queue.search_text)
+        query = (w.queue.status, w.queue.search_text, w.queue.unmasked_task)
         last = self._token
         try:
             token = w.project.change_token()
@@ -63,9 +65,10 @@ class QueueRefresher(QObject):
             others = token is not None and last is not None and token[0] != last[0]
             known = (only_if_changed or others) and token is not None and last is not None
             changed = w.project.changed_images(last) if known else None
-            records = self._patched(changed, query) if only_if_changed else None
+            unmasked = w.project.label_sets.without_mask()
+            records = self._patched(changed, query, unmasked) if only_if_changed else None
             if records is None:
-                records = w.project.images(status=query[0], search=query[1], fetch_photos=False)
+                records = self._read(query, None, unmasked)
             counts = w.project.counts()
         except ProjectError as exc:
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
@@ -73,23 +76,32 @@ class QueueRefresher(QObject):
         if others:  # a full reload too (a scoring batch, an import): no later poll would see it
             _refresh_review(w, changed)  # another session committed: Review shows it without F5
         self._token, self._records, self._query = token, records, query
-        signature = ([(r.id, r.status) for r in records], sorted(counts.items()))
+        missing = {t: len(ids) for t, ids in unmasked.items()}
+        signature = ([(r.id, r.status) for r in records], sorted(counts.items()), sorted(missing.items()))
         if only_if_changed and signature == self._signature:
             return False
         self._signature = signature
         w.queue.set_records(w.ranker.arrange(records, w.task, w.queue.order), w.session.image_id)
-        w.queue.set_counts(counts)
+        w.queue.set_counts(counts, missing)
         return True
 
-    def _patched(self, changed: list[int] | None, query: tuple) -> list | None:
+    def _read(self, query: tuple, ids: list[int] | None, unmasked: dict[str, list[int]]) -> list:
+        """The rows of the images ``query`` shows (among ``ids`` when given): status, name and,
+        with the filter "Done, no mask of ...", only ``unmasked``'s images of its task."""
+        records = self.window.project.images(status=query[0], search=query[1], ids=ids, fetch_photos=False)
+        if query[2] is None:
+            return records
+        keep = set(unmasked.get(query[2], ()))
+        return [r for r in records if r.id in keep]
+
+    def _patched(self, changed: list[int] | None, query: tuple, unmasked: dict[str, list[int]]) -> list | None:
         """The last rows read with the rows of the images ``changed`` since read again (a save
         of the open image: 0.65 s to read every row at 20,000 images), or None when every row
         must be read: the store cannot tell which changed (``changed`` None: another
         connection's commit to a project folder), the filter changed, or too many changed."""
         if changed is None or query != self._query or len(changed) > PATCH_MAX:
             return None
-        fresh = self.window.project.images(status=query[0], search=query[1], ids=changed,
-                                           fetch_photos=False) if changed else []  # fmt: skip
+        fresh = self._read(query, changed, unmasked) if changed else []
         gone = set(changed)
         return sorted([r for r in self._records if r.id not in gone] + fresh, key=lambda r: r.id)
 

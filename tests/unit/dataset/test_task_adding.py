@@ -31,7 +31,11 @@ def _adds_a_label_set(location: str, label_set_file: Path, photo: Path, capsys) 
         out = capsys.readouterr().out
         assert "garment: already a task of the project" in out
         assert "added task garment_parts (Garment parts: background, garment, label-tag, hanger)" in out
-        assert out.splitlines()[-1].split() == ["garment_parts", "Garment", "parts", "4", "0", "label", "set"]
+        rows = {line.split()[0]: line.split() for line in out.splitlines()}
+        assert rows["garment_parts"] == ["garment_parts", "Garment", "parts", "4", "0", "1", "label", "set"]
+        assert rows["garment"][-2:] == ["0", "shipped"]  # the done photo has its garment mask
+        assert ('1 images marked done have no mask of garment_parts: the window\'s image list shows them '
+                'with the filter "Done, no mask of Garment parts"') in out
         label_set_file.unlink()  # the project keeps its own copy
         assert before.tasks == ("garment", "parsing7", "garment_parts")
         assert before.taxonomy("garment_parts").names == PARTS  # read again, not "unknown task"
@@ -41,9 +45,11 @@ def _adds_a_label_set(location: str, label_set_file: Path, photo: Path, capsys) 
         assert project.image(image_id).status == "done"
         assert project.load_mask(image_id, "garment_parts") is None  # none until it is painted
         assert project.task_counts() == {"garment": 1, "parsing7": 0, "garment_parts": 0}
+        assert project.label_sets.without_mask() == {"parsing7": [image_id], "garment_parts": [image_id]}
         mask = np.zeros(project.image(image_id).shape, np.uint8)
         mask[1:4, 1:6] = 3
         project.save_mask(image_id, "garment_parts", mask)
+        assert project.label_sets.without_mask() == {"parsing7": [image_id]}
         project.add_task("garment_parts")  # present: nothing (an import names its task so)
         np.testing.assert_array_equal(project.load_mask(image_id, "garment_parts"), mask)
 
@@ -100,8 +106,8 @@ def test_tasks_lists_without_adding(tmp_path: Path, label_set_file: Path, capsys
     Project.create(root, tasks=["garment", label_set_file]).close()
     assert main(["tasks", str(root)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["task", "title", "classes", "masks", "kind"]
-    assert lines[1].split() == ["garment", "Garment", "cutout", "2", "0", "shipped"]
+    assert lines[0].split() == ["task", "title", "classes", "masks", "done-no-mask", "kind"]
+    assert lines[1].split() == ["garment", "Garment", "cutout", "2", "0", "0", "shipped"]
     assert main(["tasks", str(root), "--add", " , "]) == 1
     assert "--add: no task given" in capsys.readouterr().err
 
