@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
-from fashion_annotator.core.tasks import TaskSpec, available_tasks
+from fashion_annotator.core.tasks import TaskSpec, available_tasks, task_title
 from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.formats import (
     EXPORT_FORMATS,
@@ -297,7 +297,7 @@ class FileActions(QObject):
         dialog.restore(self.window.prefs.last_export(root))
         if dialog.exec():
             self.window.prefs.set_last_export(root, dialog.choices())
-            self.export(typed_path(dialog.out.text()), dialog.fmt.currentText(), dialog.task.currentText(),
+            self.export(typed_path(dialog.out.text()), dialog.fmt.currentText(), dialog.task.currentData(),
                         statuses=dialog.statuses(), **dialog.options())  # fmt: skip
 
     def choose_project(self) -> None:
@@ -447,7 +447,7 @@ class ImportDialog(_PathDialog):
         self.taxonomy = QComboBox()
         self.taxonomy.addItem("chosen from the labels", None)
         for task in tasks:
-            self.taxonomy.addItem(task, task)
+            self.taxonomy.addItem(task_title(task), task)
         self.form.addRow("Format", self.fmt)
         self.form.addRow("Source", _path_row(self.source, self._browse))
         self.form.addRow("Task", self.taxonomy)
@@ -468,9 +468,10 @@ class ExportDialog(_PathDialog):
         super().__init__("Export", parent)
         self.fmt = QComboBox()
         self.fmt.addItems(list(EXPORT_FORMATS))
-        self.task = QComboBox()
-        self.task.addItems(tasks)
-        self.task.setCurrentText(task)
+        self.task = QComboBox()  # titles shown (a label set's own), task names as data
+        for name in tasks:
+            self.task.addItem(task_title(name), name)
+        self.task.setCurrentIndex(max(0, self.task.findData(task)))
         self.shapes = QComboBox()
         self.shapes.addItem("format's default", None)
         for kind in SHAPE_KINDS:

@@ -43,7 +43,7 @@ def test_dialog_states_which_masks_count(qtbot, project):
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
     text = dialog.masks_label.text()
-    assert "7 corrected garment masks (6 done, 1 in progress)" in text
+    assert "7 corrected Garment cutout masks (6 done, 1 in progress)" in text
     assert "1 accepted proposal saved unchanged (included)" in text
     assert "Training on 3, holding 5 for validation" in text
     assert text.endswith(", then once more on all 8 for the epochs chosen.")

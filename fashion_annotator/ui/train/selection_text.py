@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.training_set import (
     MIN_ATTRIBUTE_TRAIN,
@@ -22,11 +23,12 @@ def describe_selection(
     selection: TrainingSelection, task: str, include_unchanged: bool, refit: bool = False
 ) -> str:
     """The dialog's sentence on which masks count and how many are held for validation
-    (``refit``: and that the chosen epochs are then trained on every mask)."""
+    (``refit``: and that the chosen epochs are then trained on every mask); ``task`` is named
+    by its title (a label set's own, :func:`~fashion_annotator.core.tasks.task_title`)."""
     by = selection.by_status
     names = {"in_progress": "in progress", "rejected": "fixed since a QA reject"}
     parts = [f"{by[s]} {names.get(s, s)}" for s in ("done", "approved", "in_progress", "rejected") if by.get(s)]
-    text = counted(len(selection.corrected), f"corrected {task} mask")
+    text = counted(len(selection.corrected), f"corrected {task_title(task)} mask")
     text += f" ({', '.join(parts)})" if parts else ""
     n_unchanged = len(selection.unchanged)
     if n_unchanged:

@@ -340,7 +340,7 @@ class RetrainDialog(QDialog):
             self.status_label.setText(f"Not changed: {exc}")
             return
         self.use_button.setEnabled(False)
-        self.status_label.setText(f"Model v{version} is now the active {self.task} model")
+        self.status_label.setText(f"Model v{version} is now the active {model_title(self.task)} model")
         self.modelPromoted.emit(self.task, version)
 
     def _read_stdout(self) -> None:

@@ -285,7 +285,7 @@ def test_one_corrected_mask_is_named_in_the_singular(tmp_path, write_photo):
         proj.save_proposal(image_id, "garment", _mask(8, 20), "1")
         proj.save_mask(image_id, "garment", _mask(6, 22), status="done")
         text = describe_selection(select_training_masks(proj, "garment"), "garment", True)
-    assert text.startswith("1 corrected garment mask (1 done)")
+    assert text.startswith("1 corrected Garment cutout mask (1 done)")
 
 
 def test_a_clock_stepped_back_after_the_proposal_keeps_the_save_started_from_it(
@@ -339,7 +339,7 @@ def test_a_label_set_mask_marked_done_unpainted_is_left_out(tmp_path, write_phot
         assert [i.image_id for i in selection.blank] == ids[:1] and not selection.unchanged
         assert [i.image_id for i in selection.items()] == ids[1:]
         text = describe_selection(selection, "garment_parts", include_unchanged=True)
-        assert text.startswith("2 corrected garment_parts masks (2 done); 1 mask of background only, with nothing "
+        assert text.startswith("2 corrected Garment parts masks (2 done); 1 mask of background only, with nothing "
                                "proposed, left out (marked done unpainted)")  # fmt: skip
 
 
