@@ -200,6 +200,39 @@ class ProjectLabelSets:
             found.setdefault(row["task"], []).append(int(row["image_id"]))
         return found
 
+    def unstored(self, rows: list[tuple[str, str]], stored: Iterable[Mapping[str, Any]]) -> list[tuple[str, str]]:
+        """The ``(task, definition)`` rows of :meth:`adding` still to store, checked against the
+        label sets ``stored`` (:data:`LABEL_SETS_QUERY` read inside the storing transaction):
+        another session may have added a task of the same name since :meth:`adding` checked.
+
+        One of the same classes is dropped (it is stored); one of other classes is refused
+        and kept here as stored, instead of the database's bare constraint error.
+
+        Raises
+        ------
+        ProjectError
+            Naming the task and its stored classes.
+        """
+        theirs = {row["task"]: row["definition"] for row in stored}
+        fresh = []
+        for task, definition in rows:
+            if task not in theirs:
+                fresh.append((task, definition))
+                continue
+            source = f"{self._where}: label set {task!r}"
+            try:
+                spec = label_set_from_dict(json.loads(theirs[task]), source)
+            except (ValueError, TypeError, AttributeError) as exc:
+                raise ProjectError(f"{exc} (as stored in the project: damaged)") from exc
+            if spec.taxonomy != label_set_from_dict(json.loads(definition), source).taxonomy:
+                self._keep(spec)
+                raise ProjectError(
+                    f"{self._where}: task {task!r} was added meanwhile (another session) with other classes, "
+                    f"colours or keys ({', '.join(spec.taxonomy.names)}); nothing added: give your label set "
+                    "another name"
+                )
+        return fresh
+
     def taxonomy(self, task: str) -> Taxonomy:
         """The taxonomy of ``task``: the project's label set of that name, else the shipped one.
 

@@ -35,7 +35,7 @@ from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions
 from fashion_annotator.dataset.display import PHOTO_FOLDER_PROJECT
 from fashion_annotator.dataset.instances_store import InstanceStore
-from fashion_annotator.dataset.label_sets import ProjectLabelSets, resolve_tasks
+from fashion_annotator.dataset.label_sets import LABEL_SETS_QUERY, ProjectLabelSets, resolve_tasks
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
 from fashion_annotator.dataset.photo_imports import PhotoImports
 from fashion_annotator.dataset.postgres.url import postgres_or_folder
@@ -243,7 +243,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
     def add_task(self, task: str | Path | TaskSpec) -> None:
         """Add a task: a shipped name, a label set file or spec (:meth:`.ProjectLabelSets.adding`)."""
         name, rows = self.label_sets.adding(task, self.tasks)
-        with self._tx() as conn:
+        with self._tx() as conn:  # a colleague's label set of the name, stored since: checked
+            rows = self.label_sets.unstored(rows, conn.execute(LABEL_SETS_QUERY).fetchall())
             conn.execute(
                 "INSERT OR IGNORE INTO tasks (name, position) "
                 "VALUES (?, (SELECT COALESCE(MAX(position), -1) + 1 FROM tasks))",

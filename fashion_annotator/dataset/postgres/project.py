@@ -33,7 +33,7 @@ from fashion_annotator.core.images import check_photo_size, load_image
 from fashion_annotator.core.tasks import TaskSpec
 from fashion_annotator.dataset import confine, name_search, storeio
 from fashion_annotator.dataset.cache import Cache
-from fashion_annotator.dataset.label_sets import ProjectLabelSets, resolve_tasks
+from fashion_annotator.dataset.label_sets import LABEL_SETS_QUERY, ProjectLabelSets, resolve_tasks
 from fashion_annotator.dataset.postgres.changes import DIGEST_SQL, STAMPS_SQL, ImageStamps
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
@@ -179,7 +179,8 @@ class PgProject(Project):
         stored as ``create`` stores it); adding a present task does nothing."""
         name, rows = self.label_sets.adding(task, self.tasks)
         with self._db.tx() as conn:
-            conn.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")
+            conn.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")  # then a colleague's label set
+            rows = self.label_sets.unstored(rows, conn.execute(LABEL_SETS_QUERY).fetchall())  # is seen
             conn.execute(
                 "INSERT INTO tasks (name, position) "
                 "VALUES (%s, (SELECT COALESCE(MAX(position), -1) + 1 FROM tasks)) "

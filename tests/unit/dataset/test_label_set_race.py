@@ -1,0 +1,64 @@
+"""Two sessions add a label set of one name at the same moment: the second checked the project
+before the first stored its own, and stored it after. Of the same classes it is the same task;
+of other classes it is refused naming the task and the problem (was: the database's bare
+``UNIQUE constraint failed: label_sets.task``), on a folder and a PostgreSQL project."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import create_project, open_project
+
+
+def _other_classes(label_set_file: Path) -> Path:
+    data = json.loads(label_set_file.read_text())
+    data["classes"][3]["name"] = "zip"
+    out = label_set_file.with_name("their_parts.json")
+    out.write_text(json.dumps(data), encoding="utf-8")
+    return out
+
+
+def _race(location: str, mine: Path, theirs: Path) -> None:
+    """Session ``b`` adds ``mine``; session ``a`` adds ``theirs`` once ``b`` has checked it."""
+    with open_project(location) as a, open_project(location) as b:
+        checked = b.label_sets.adding
+
+        def adding(task, tasks):
+            found = checked(task, tasks)
+            a.add_task(theirs)  # a colleague's, committed between b's check and b's transaction
+            return found
+
+        b.label_sets.adding = adding  # type: ignore[method-assign]
+        b.add_task(mine)
+
+
+def _two_sessions_add_one_name(location: str, label_set_file: Path) -> None:
+    create_project(location, tasks=["garment"]).close()
+    theirs = _other_classes(label_set_file)
+    with pytest.raises(ProjectError) as refused:
+        _race(location, label_set_file, theirs)
+    assert str(refused.value).endswith(
+        ": task 'garment_parts' was added meanwhile (another session) with other classes, colours or keys "
+        "(background, garment, label-tag, zip); nothing added: give your label set another name"
+    )
+    with open_project(location) as project:
+        assert project.tasks == ("garment", "garment_parts")
+        assert project.taxonomy("garment_parts").names == ["background", "garment", "label-tag", "zip"]
+    again = location + "b"  # another project (a PostgreSQL URL ends in its project's name)
+    create_project(again, tasks=["garment"]).close()
+    _race(again, theirs, theirs)  # the same classes: the same task, stored once
+    with open_project(again) as project:
+        assert project.tasks == ("garment", "garment_parts")
+        assert project.taxonomy("garment_parts").names[3] == "zip"
+
+
+def test_two_sessions_adding_one_label_set_name_to_a_folder_project(tmp_path: Path, label_set_file: Path) -> None:
+    _two_sessions_add_one_name(str(tmp_path / "proj"), label_set_file)
+
+
+def test_two_sessions_adding_one_label_set_name_to_a_postgres_project(pg_url: str, label_set_file: Path) -> None:
+    _two_sessions_add_one_name(pg_url, label_set_file)
