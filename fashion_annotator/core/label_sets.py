@@ -12,7 +12,8 @@ On top of the shipped format's checks (:func:`~fashion_annotator.core.labels.tax
 letters, digits, ``_`` or ``-`` (it becomes a folder and a model file name), not take a shipped
 task's name with other classes (nor, in a new file, in other letter case, nor a shipped model's),
 start with ``background``, and give every class its own colour
-and shortcut. Its ``task`` block may set ``title`` and ``primary_metric``; ``refinements`` and
+and shortcut. Its ``task`` block may set ``title`` (printable, :data:`MAX_TITLE` characters at most)
+and ``primary_metric``; ``refinements`` and
 ``agrees_with`` are chosen by benchmarks of the shipped models and are refused.
 """
 
@@ -34,6 +35,7 @@ from fashion_annotator.core.tasks import TaskSpec, spec_from_dict, task_spec
 from fashion_annotator.resources import resource_path
 
 __all__ = [
+    "MAX_TITLE",
     "RESERVED_TASK_NAMES",
     "SHORTCUTS",
     "is_label_set_path",
@@ -49,6 +51,8 @@ RESERVED_TASK_NAMES: tuple[str, ...] = ("click", "instances", "instance_attribut
 #: The keys a class may have as its shortcut ('' for none).
 SHORTCUTS: tuple[str, ...] = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "0")
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
+#: The longest ``task.title`` a new label set may have (it labels a task button and menus).
+MAX_TITLE = 40
 _TASK_KEYS = ("title", "primary_metric")
 
 
@@ -72,6 +76,15 @@ def _check_new_name(name: str, source: str) -> None:
             )
     if name in models and name not in available_taxonomies():
         raise ValueError(f"{source}: name {name!r} is a shipped model's; give your label set another name")
+
+
+def _check_title(title: str, source: str) -> None:
+    """Refuse a title the window cannot show on one line: control characters (a newline, a
+    tab), spaces at its ends, or more than :data:`MAX_TITLE` characters."""
+    if not title.isprintable() or title != title.strip():
+        raise ValueError(f"{source}: task 'title' {title!r} has control characters or spaces at its ends")
+    if len(title) > MAX_TITLE:
+        raise ValueError(f"{source}: task 'title' has {len(title)} characters; {MAX_TITLE} at most")
 
 
 def is_label_set_path(entry: str | Path) -> bool:
@@ -158,8 +171,9 @@ def load_label_set(path: str | Path) -> TaskSpec:
     """Read and check a label set file (format in the module docstring).
 
     A new label set may not take a name whose files are the application's (a shipped task's
-    name in other letters, a shipped model's); a stored one is not checked again, so that a
-    project made before this rule still opens.
+    name in other letters, a shipped model's), nor a title with control characters, spaces at
+    its ends or more than :data:`MAX_TITLE` characters; a stored one is not checked again, so
+    that a project made before these rules still opens.
 
     Raises
     ------
@@ -173,6 +187,7 @@ def load_label_set(path: str | Path) -> TaskSpec:
     load_taxonomy_file(path)  # the file's own problems (missing, not JSON) first, named as such
     spec = label_set_from_dict(json.loads(path.read_text(encoding="utf-8")), str(path))
     _check_new_name(spec.name, str(path))
+    _check_title(spec.title, str(path))
     return spec
 
 

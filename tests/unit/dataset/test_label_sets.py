@@ -77,6 +77,10 @@ def test_new_with_a_label_set_file_stores_it(tmp_path: Path, write_photo, label_
         (_parts(name="our parts/v2"), "must start with a letter and hold only letters, digits"),
         (_parts(name="click"), "reserved"),
         (_parts(task={"refinements": ["snap"]}), "may set title and primary_metric only, not refinements"),
+        (_parts(task={"title": "Garment\nparts"}), "task 'title' 'Garment\\nparts' has control characters"),
+        (_parts(task={"title": "Garment parts\t"}), "has control characters or spaces at its ends"),
+        (_parts(task={"title": " Garment parts"}), "task 'title' ' Garment parts' has control characters or spaces"),
+        (_parts(task={"title": "G" * 41}), "task 'title' has 41 characters; 40 at most"),
     ],
 )
 def test_a_bad_label_set_is_refused_naming_file_and_problem(
