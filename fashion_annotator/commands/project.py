@@ -44,10 +44,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                      help="project folder to create, or postgresql://user@host/db?project=NAME")  # fmt: skip
     new.add_argument("--images", metavar="DIR", type=Path, required=True, help="photos to add")
     new.add_argument(
-        "--tasks", default="garment,parsing7",
+        "--tasks", action="append", metavar="TASKS",
         help="comma-separated task (taxonomy) names or your own label set files (PATH.json, "
-        "the format of README 'Your own labels'); default: garment,parsing7; shipped: "
-        + ", ".join(available_taxonomies()),
+        "the format of README 'Your own labels'); may be given again (--tasks garment --tasks "
+        "'/path/a,b.json'): a path that names an existing file is taken whole, commas and all; "
+        "default: garment,parsing7; shipped: " + ", ".join(available_taxonomies()),
     )  # fmt: skip
     new.add_argument("--user", help="operator name recorded on changes (default: login name)")
     new.set_defaults(func=_cmd_new)
@@ -150,10 +151,11 @@ def _report(summary: ImportSummary, seconds: float, src: Path, looked_for: str =
 
 def _cmd_new(args: argparse.Namespace) -> int:
     from fashion_annotator.core.images import PHOTO_SUFFIXES
+    from fashion_annotator.core.label_sets import split_task_entries
     from fashion_annotator.dataset.formats import import_source
     from fashion_annotator.dataset.store import ProjectError, create_project
 
-    tasks = [t.strip() for t in args.tasks.split(",") if t.strip()]
+    tasks = split_task_entries(args.tasks or ["garment,parsing7"])
     if not args.images.is_dir():
         return _fail(args, f"{args.images}: not a folder of photos")
     try:

@@ -32,20 +32,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     p.add_argument("project", metavar="PROJECT", type=project_location,
                    help="project folder or postgresql://user@host/db?project=NAME")  # fmt: skip
-    p.add_argument("--add", metavar="TASKS",
-                   help="comma-separated shipped task names or label set files to add")  # fmt: skip
+    p.add_argument("--add", metavar="TASKS", action="append",
+                   help="comma-separated shipped task names or label set files to add; may be given "
+                   "again, and a path that names an existing file is taken whole, commas and all")  # fmt: skip
     p.add_argument("--user", help="operator name recorded on changes (default: login name)")
     p.set_defaults(func=_cmd_tasks)
 
 
 def _cmd_tasks(args: argparse.Namespace) -> int:
+    from fashion_annotator.core.label_sets import split_task_entries
     from fashion_annotator.core.tasks import task_title
     from fashion_annotator.core.wording import unmasked_filter_text
     from fashion_annotator.dataset.label_sets import resolve_tasks
     from fashion_annotator.dataset.leases import LeaseHeld
     from fashion_annotator.dataset.store import ProjectError, open_project
 
-    wanted = [t.strip() for t in (args.add or "").split(",") if t.strip()]
+    wanted = split_task_entries(args.add or [])
     if args.add is not None and not wanted:
         return report_error("--add: no task given", "tasks")
     try:

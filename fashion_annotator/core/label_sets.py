@@ -43,6 +43,7 @@ __all__ = [
     "label_set_json",
     "load_label_set",
     "same_files",
+    "split_task_entries",
 ]
 
 #: Task names the application uses for models without a taxonomy (the click model, the garment
@@ -90,6 +91,28 @@ def _check_title(title: str, source: str) -> None:
 def is_label_set_path(entry: str | Path) -> bool:
     """Whether a ``--tasks`` entry names a label set file (a path ending in ``.json``)."""
     return isinstance(entry, Path) or str(entry).lower().endswith(".json")
+
+
+def split_task_entries(values: list[str]) -> list[str]:
+    """The entries of ``--tasks`` (or ``--add``) options, each comma-separated: a run of
+    comma-joined pieces that names an existing file is one entry (a label set file whose path
+    holds a comma), the longest such run first; blank entries are dropped.
+
+    Examples
+    --------
+    >>> split_task_entries(["garment, parsing7", "person"])
+    ['garment', 'parsing7', 'person']
+    """
+    entries: list[str] = []
+    for value in values:
+        pieces = value.split(",")
+        i = 0
+        while i < len(pieces):
+            j = next((j for j in range(len(pieces), i + 1, -1) if Path(",".join(pieces[i:j]).strip()).is_file()),
+                     i + 1)  # fmt: skip
+            entries.append(",".join(pieces[i:j]).strip())
+            i = j
+    return [e for e in entries if e]
 
 
 def _duplicates(values: list[Any]) -> list[Any]:
