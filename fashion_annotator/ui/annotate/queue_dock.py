@@ -249,6 +249,10 @@ class QueueDock(QDockWidget):
         self.status_filter.addItem("All images", None)
         for status in STATUS_STYLE:
             self.status_filter.addItem(status_icon(status), status_name(status), status)
+        # as wide as a status: a task's "Done, no mask of ..." shows in full in the open list
+        self.status_filter.setMinimumContentsLength(max(len(self.status_filter.itemText(i))
+                                                        for i in range(self.status_filter.count())))  # fmt: skip
+        self.status_filter.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.status_filter.setToolTip("Show only images with this status, or those marked done "
                                       "without a mask of a task (added after they were done)")  # fmt: skip
         self._titles: dict[str, str] = {}
