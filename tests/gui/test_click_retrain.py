@@ -26,7 +26,7 @@ def test_retrain_click_model_through_the_dialog(qtbot, loop_project):
     project = loop_project
     dialog = RetrainDialog(project, CLICK_TASK, extra_args=FAST)
     qtbot.addWidget(dialog)
-    assert dialog.masks_label.text().startswith("The click model learns from 7 corrected garment")
+    assert dialog.masks_label.text().startswith("The click model learns from 7 corrected Garment cutout masks")
     assert "holding 5 for validation" in dialog.masks_label.text()
     assert "once more on all" not in dialog.masks_label.text()  # the click trainer does not refit
     assert dialog.start_button.isEnabled()
