@@ -43,7 +43,7 @@ LABEL_SETS_QUERY = "SELECT task, definition FROM label_sets"
 WITHOUT_MASK_QUERY = (
     "SELECT t.name AS task, i.id AS image_id FROM tasks t JOIN images i "
     "ON i.status IN ('done', 'approved') WHERE NOT EXISTS "
-    "(SELECT 1 FROM mask_versions m WHERE m.image_id = i.id AND m.task = t.name) ORDER BY t.position, i.id"
+    "(SELECT 1 FROM mask_versions m WHERE m.image_id = i.id AND m.task = t.name)"
 )
 
 
@@ -190,13 +190,17 @@ class ProjectLabelSets:
         self.check_new([spec], tasks)
         return spec.name, [] if spec.name in tasks else self.add([spec])
 
-    def without_mask(self) -> dict[str, list[int]]:
+    def without_mask(self, ids: Sequence[int] | None = None) -> dict[str, list[int]]:
         """Per task (only tasks that have such images), the ids of the images marked Done or
         Approved that have no saved mask of it, ascending: a task added to a project whose
         images were done gives them none until it is painted (the queue's filter "Done, no
-        mask of ...", ``fashion-annotator tasks PROJECT``)."""
+        mask of ...", ``fashion-annotator tasks PROJECT``). ``ids``: only among those images
+        (those a save changed: 120 ms for every image at 20,000 done ones)."""
+        if ids is not None and not ids:
+            return {}
+        among = "" if ids is None else f" AND i.id IN ({', '.join(str(int(i)) for i in ids)})"
         found: dict[str, list[int]] = {}
-        for row in self._read(WITHOUT_MASK_QUERY):
+        for row in self._read(f"{WITHOUT_MASK_QUERY}{among} ORDER BY t.position, i.id"):
             found.setdefault(row["task"], []).append(int(row["image_id"]))
         return found
 

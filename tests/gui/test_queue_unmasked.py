@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.ui.testing import open_window
+from fashion_annotator.ui.testing import open_window, wait_ready
 
 
 def _counts(window) -> str:
@@ -44,6 +44,15 @@ def test_the_image_list_shows_the_done_photos_without_a_mask_of_an_added_task(
         window.reload_queue(only_if_changed=True)
         assert [r.id for r in window.queue.model.records()] == ids[1:2]
         assert "<br>Done, no mask of Garment parts <b>1</b>" in _counts(window)
+        asked: list = []
+        real = project.label_sets.without_mask
+        project.label_sets.without_mask = lambda ids=None: asked.append(ids) or real(ids)  # type: ignore[method-assign]
+        assert window.open_image(ids[1])
+        window.set_task("garment_parts")
+        wait_ready(qtbot, window)
+        assert window.mark_done(), window.status.currentMessage()  # saves every task: it has its mask now
+        assert window.queue.model.records() == [] and "no mask" not in _counts(window)
+        assert None not in asked and [ids[1]] in asked  # the saved image asked again, not all
     finally:
         window.close()
         project.close()

@@ -378,9 +378,10 @@ class QueueDock(QDockWidget):
                 f"<span style='color:{color}'>●</span>&nbsp;{name}&nbsp;<b>{counts.get(status, 0)}</b>"
             )
         text = " &nbsp; ".join(parts)
-        for task, n in (unmasked or {}).items():
+        for task, title in self._titles.items():
+            n = (unmasked or {}).get(task, 0)
             if n:
-                title = escape(unmasked_filter_text(self._titles.get(task, task)))
+                title = escape(unmasked_filter_text(title))
                 text += f"<br>{title.replace(' ', '&nbsp;')}&nbsp;<b>{n}</b>"
         self.counts.setText(text)
 

@@ -38,6 +38,7 @@ class QueueRefresher(QObject):
         self._token: tuple[int, int] | None = None
         self._records: list = []  # the rows of the last read, in import order
         self._query: tuple = ()  # the status filter, search text and unmasked task of the last read
+        self._unmasked: dict[str, list[int]] | None = None  # per task, done images without its mask
         self.timer = QTimer(self)
         self.timer.setInterval(int(poll_s * 1000))
         self.timer.timeout.connect(lambda: self.reload(only_if_changed=True))
@@ -65,7 +66,7 @@ class QueueRefresher(QObject):
             others = token is not None and last is not None and token[0] != last[0]
             known = (only_if_changed or others) and token is not None and last is not None
             changed = w.project.changed_images(last) if known else None
-            unmasked = w.project.label_sets.without_mask()
+            unmasked = self._unmasked_now(changed if only_if_changed else None)
             records = self._patched(changed, query, unmasked) if only_if_changed else None
             if records is None:
                 records = self._read(query, None, unmasked)
@@ -84,6 +85,20 @@ class QueueRefresher(QObject):
         w.queue.set_records(w.ranker.arrange(records, w.task, w.queue.order), w.session.image_id)
         w.queue.set_counts(counts, missing)
         return True
+
+    def _unmasked_now(self, changed: list[int] | None) -> dict[str, list[int]]:
+        """Per task, the done images without a mask of it (:meth:`.ProjectLabelSets.without_mask`):
+        the last answer with the images ``changed`` since asked again, or every image when
+        ``changed`` is None or long."""
+        label_sets = self.window.project.label_sets
+        if changed is None or self._unmasked is None or len(changed) > PATCH_MAX:
+            self._unmasked = label_sets.without_mask()
+        elif changed:
+            gone, fresh = set(changed), label_sets.without_mask(changed)
+            merged = {t: sorted({i for i in self._unmasked.get(t, ()) if i not in gone} | set(fresh.get(t, ())))
+                      for t in {*self._unmasked, *fresh}}  # fmt: skip
+            self._unmasked = {t: ids for t, ids in merged.items() if ids}
+        return self._unmasked
 
     def _read(self, query: tuple, ids: list[int] | None, unmasked: dict[str, list[int]]) -> list:
         """The rows of the images ``query`` shows (among ``ids`` when given): status, name and,
