@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,7 +159,12 @@ def _item(
     return TrainingItem(record.id, record.name, photo, mask, record.status, kind)
 
 
-def select_training_masks(project: Any, task: str, memo: Memo | None = None) -> TrainingSelection:
+def select_training_masks(
+    project: Any,
+    task: str,
+    memo: Memo | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> TrainingSelection:
     """Sort a project's saved masks for ``task`` into corrected and unchanged ones.
 
     Parameters
@@ -173,6 +178,9 @@ def select_training_masks(project: Any, task: str, memo: Memo | None = None) -> 
         Kept by a caller that asks again and again (the background retrainer after each save):
         a mask is compared with its proposal (two PNG decodes) only when either file changed
         since the last call, instead of every mask every time.
+    progress : callable, optional
+        ``progress(done, total)`` after each saved mask (``total``: the masks to sort); an
+        exception it raises (a cancel) ends the call.
     """
     # "rejected": a fix saved since the reject (the store leaves out masks whose current
     # decision is a reject, i.e. the rejected version itself) counts as an edit in progress
@@ -182,10 +190,14 @@ def select_training_masks(project: Any, task: str, memo: Memo | None = None) -> 
         for image_id, photo, mask in project.training_items(task, statuses=statuses)
     }
     selection = TrainingSelection()
+    done = 0
     for status in statuses:
         for record in project.images(status=status):
             if record.id not in usable:
                 continue
+            if progress is not None:
+                progress(done, len(usable))
+            done += 1
             photo = usable[record.id][0]
             changed = referenced_photo_changed(record, Path(project.root))
             if changed is None and not Path(photo).is_file():  # moved or deleted since it was added

@@ -234,3 +234,8 @@ def shown_canvas(qtbot, doc: AnnotationDocument, task: str, size: tuple[int, int
     qtbot.waitExposed(view)
     view.set_document(doc, task, load_taxonomy(task))
     return view
+
+
+def wait_counted(qtbot, dialog) -> None:
+    """Wait until a Retrain dialog has counted its masks (its :class:`MaskCount` thread)."""
+    qtbot.waitUntil(lambda: dialog.selection is not None, timeout=60_000)

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.segmentation.clicks import default_click_model_path
+from fashion_annotator.ui.testing import wait_counted
 from fashion_annotator.ui.train.selection_text import describe_comparison
 from fashion_annotator.ui.train.training_dialog import RetrainDialog
 from training.click_retrain import CLICK_TASK, current_click_model, source_task
@@ -26,6 +27,7 @@ def test_retrain_click_model_through_the_dialog(qtbot, loop_project):
     project = loop_project
     dialog = RetrainDialog(project, CLICK_TASK, extra_args=FAST)
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     assert dialog.masks_label.text().startswith("The click model learns from 7 corrected Garment cutout masks")
     assert "holding 5 for validation" in dialog.masks_label.text()
     assert "once more on all" not in dialog.masks_label.text()  # the click trainer does not refit

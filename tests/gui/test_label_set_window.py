@@ -11,7 +11,14 @@ from PySide6.QtCore import Qt
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.annotate.overlay import label_lut
 from fashion_annotator.ui.annotate.palette_dock import ID_ROLE
-from fashion_annotator.ui.testing import CTRL, drag, open_window, press_key, shown_mask
+from fashion_annotator.ui.testing import (
+    CTRL,
+    drag,
+    open_window,
+    press_key,
+    shown_mask,
+    wait_counted,
+)
 from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
 
@@ -67,6 +74,7 @@ def test_the_retrain_menu_trains_a_label_set_and_the_window_proposes_with_it(
         qtbot.waitUntil(lambda: window.status.model.text() == "no model", timeout=30_000)
         window.actions_by_name["train"].trigger()  # Train > Retrain model...
         (dialog,) = window.findChildren(RetrainDialog)
+        wait_counted(qtbot, dialog)
         assert dialog.task == "garment_parts" and dialog.windowTitle() == "Retrain Garment parts"
         dialog.extra_args = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch",
                              "--lr", "0.02", "--patience", "100", "--threads", "1"]  # fmt: skip

@@ -8,6 +8,7 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 
+from fashion_annotator.ui.testing import wait_counted
 from fashion_annotator.ui.train import child_process
 from fashion_annotator.ui.train.child_process import NICENESS, low_priority
 from fashion_annotator.ui.train.training_dialog import RetrainDialog
@@ -31,6 +32,7 @@ def test_the_retrain_dialog_trains_at_the_lowest_priority(qtbot, loop_project):
     # busy 2-core machine; the background retrain was already niced, the dialog's was not.
     dialog = RetrainDialog(loop_project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     dialog.epochs_spin.setValue(500)
     dialog.device_combo.setCurrentText("cpu")
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)

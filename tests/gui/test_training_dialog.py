@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel
 
 from fashion_annotator.runtime.child import PARENT_ENV, cli_command
-from fashion_annotator.ui.testing import add_tiny_model
+from fashion_annotator.ui.testing import add_tiny_model, wait_counted
 from fashion_annotator.ui.train.selection_text import (
     describe_comparison,
     describe_refinements,
@@ -42,6 +42,7 @@ def test_format_eta():
 def test_dialog_states_which_masks_count(qtbot, project):
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     text = dialog.masks_label.text()
     assert "7 corrected Garment cutout masks (6 done, 1 in progress)" in text
     assert "1 accepted proposal saved unchanged (included)" in text
@@ -71,6 +72,7 @@ def test_a_long_result_does_not_squeeze_the_sentences(qtbot, project):
     test at 1280x720)."""
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     dialog.show()
     dialog.resize(440, dialog.minimumSizeHint().height())
     qtbot.waitUntil(lambda: dialog.masks_label.width() < 440)
@@ -98,6 +100,7 @@ def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
     project.models.set_active("garment", 1)
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     dialog.epochs_spin.setValue(2)
     assert dialog.command()[dialog.command().index("--epochs") + 1] == "2"
     dialog._epochs_total = 2
@@ -167,6 +170,7 @@ def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
 def test_unparseable_lines_go_to_the_log(qtbot, project):
     dialog = RetrainDialog(project, "garment")
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     dialog._handle_line("Traceback (most recent call last):")
     dialog._handle_line('{"no_event": 1}')
     assert dialog.events == []
@@ -179,6 +183,7 @@ def test_unparseable_lines_go_to_the_log(qtbot, project):
 def test_failing_process_reports_failure(qtbot, project):
     dialog = RetrainDialog(project, "garment", extra_args=["--no-such-option"])
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     with qtbot.waitSignal(dialog.trainingFinished, timeout=60_000) as signal:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert signal.args == ["failed"]
@@ -215,6 +220,7 @@ def _says_what_its_figures_are(qtbot, dialog: RetrainDialog, project, version: i
 def test_real_training_run_then_use_this_model(qtbot, project):
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     dialog.epochs_spin.setValue(2)
     dialog.device_combo.setCurrentText("cpu")
     with qtbot.waitSignal(dialog.trainingFinished, timeout=120_000) as signal:
@@ -247,6 +253,7 @@ def test_real_training_run_then_use_this_model(qtbot, project):
 def test_cancel_ends_the_process_and_registers_nothing(qtbot, project):
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     dialog.epochs_spin.setValue(500)
     dialog.device_combo.setCurrentText("cpu")
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
@@ -286,6 +293,7 @@ def test_a_cancel_too_late_to_stop_the_trainer_reports_the_registered_model(qtbo
     ])  # fmt: skip
     dialog = RetrainDialog(project, "garment")
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     monkeypatch.setattr(dialog, "command", lambda: [sys.executable, "-c", script])
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: any(e["event"] == "start" for e in dialog.events), timeout=30_000)
@@ -302,6 +310,7 @@ def test_frozen_bundle_runs_the_trainer_through_its_own_executable(project, monk
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     dialog = RetrainDialog(project, "garment")
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     assert dialog.command()[:2] == [sys.executable, "train"]
 
 
@@ -409,6 +418,7 @@ def test_a_retrain_on_masks_without_foreground_is_refused_and_the_dialog_says_wh
             empty.save_mask(record.id, "garment", np.zeros_like(shown), status="done")
         dialog = RetrainDialog(empty, "garment", extra_args=TINY)
         qtbot.addWidget(dialog)
+        wait_counted(qtbot, dialog)
         with qtbot.waitSignal(dialog.trainingFinished, timeout=120_000) as signal:
             qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
         assert signal.args == ["failed"]
@@ -434,6 +444,7 @@ def test_a_comparison_where_no_val_photo_tells_the_models_apart_is_not_offered_a
     script = f"print({json.dumps(json.dumps(done))}, flush=True)"
     dialog = RetrainDialog(project, "garment")
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     monkeypatch.setattr(dialog, "command", lambda: [sys.executable, "-c", script])  # a stand-in trainer
     with qtbot.waitSignal(dialog.trainingFinished, timeout=30_000) as signal:
         qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
@@ -450,6 +461,7 @@ def test_the_plot_follows_the_deciding_figure_and_the_table_lists_only_figures(q
     New "version" read "-" for v1."""
     dialog = RetrainDialog(project, "garment", extra_args=TINY)
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     dialog.handle_event({"event": "epoch", "epoch": 1, "loss": 0.8,
                          "val": {"garment": {"miou": 0.4, "median_dice": 0.6}}})  # fmt: skip
     assert dialog.plot.right_label == "val median_dice" and dialog.plot.right == [(1.0, 0.6)]
@@ -472,3 +484,47 @@ def test_the_plot_follows_the_deciding_figure_and_the_table_lists_only_figures(q
                          "comparison": {**comparison, "current_version": 3}})  # fmt: skip
     headers = [dialog.table.horizontalHeaderItem(c).text() for c in range(3)]
     assert headers == ["Figure", "Current (v3)", "New (v4, before refit)"]
+
+
+def test_the_dialog_counts_its_masks_off_the_gui_thread_and_stops_counting_when_closed(
+    qtbot, project, monkeypatch
+):
+    """Found re-reading session 46's change: the Retrain dialog sorted every saved mask (two
+    decodes each; a team project's copied from the server first) on the GUI thread before it
+    showed: seconds at a few thousand masks. It shows at once and counts in a thread."""
+    import threading
+
+    from fashion_annotator.ui.train import selection_thread
+
+    real = selection_thread.select_training_masks
+    release, threads = threading.Event(), []
+
+    def slow(project, task, memo=None, progress=None):
+        threads.append(threading.current_thread() is threading.main_thread())
+        for done in range(1000):
+            if release.is_set():
+                return real(project, task, progress=progress)
+            progress(done, 1000)  # raises once the dialog closed
+            release.wait(0.01)
+        raise AssertionError("never released nor cancelled")
+
+    monkeypatch.setattr(selection_thread, "select_training_masks", slow)
+    dialog = RetrainDialog(project, "garment", extra_args=TINY)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: " / 1000" in dialog.masks_label.text())
+    assert dialog.masks_label.text().startswith("Counting the saved Garment cutout masks… ")
+    assert not dialog.start_button.isEnabled() and threads == [False]
+    dialog.start()  # a Start before the count is there starts nothing
+    assert dialog.process is None
+    release.set()
+    wait_counted(qtbot, dialog)
+    assert "7 corrected garment masks" in dialog.masks_label.text() and dialog.start_button.isEnabled()
+
+    release.clear()
+    closed = RetrainDialog(project, "garment", extra_args=TINY)
+    qtbot.addWidget(closed)
+    qtbot.waitUntil(lambda: " / 1000" in closed.masks_label.text())
+    closed.reject()  # stops the count at its next mask, waits for the thread
+    assert closed.count.worker is not None and closed.count.worker.isFinished()
+    assert closed.selection is None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sys
 
+from fashion_annotator.ui.testing import wait_counted
 from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
 KILLS_ITSELF = "import os, signal, sys; sys.stdout.write('{\"event\": \"start\"}\\n'); sys.stdout.flush(); os.kill(os.getpid(), signal.SIGKILL)"
@@ -19,6 +20,7 @@ FAILS = "import sys; print('{\"event\": \"error\", \"message\": \"no masks\"}');
 def _run(qtbot, project, code: str) -> RetrainDialog:
     dialog = RetrainDialog(project, "garment")
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     dialog.command = lambda: [sys.executable, "-c", code]  # type: ignore[method-assign]
     with qtbot.waitSignal(dialog.trainingFinished, timeout=30_000) as finished:
         dialog.start()
@@ -50,6 +52,7 @@ def test_use_this_model_refuses_a_damaged_file_in_words(qtbot, loop_project, tmp
     record.path.write_bytes(b"\x00" * 64)
     dialog = RetrainDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     dialog.outcome = {"event": "done", "version": record.version}
     dialog.use_button.setEnabled(True)
     with qtbot.assertNotEmitted(dialog.modelPromoted):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fashion_annotator.ui.testing import wait_counted
 from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
 COMPARISON = {"new": {"median_dice": 0.9803}, "current": {"median_dice": 0.9820},
@@ -20,6 +21,7 @@ def test_a_refit_skipped_by_the_time_bound_is_said_under_the_comparison(qtbot, l
     line in the log said the refit was skipped and the registered model never saw the 5 val masks."""
     dialog = RetrainDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     assert "then once more on all" in dialog.masks_label.text()
     text = _run(dialog, [
         {"event": "start", "train_images": 19, "val_images": 5},
@@ -33,6 +35,7 @@ def test_a_refit_skipped_by_the_time_bound_is_said_under_the_comparison(qtbot, l
 def test_a_run_that_refit_says_nothing_of_a_skipped_refit(qtbot, loop_project):
     dialog = RetrainDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
     text = _run(dialog, [
         {"event": "start", "train_images": 19, "val_images": 5},
         {"event": "info", "message": "refit: 1 epoch on all 24 masks", "refit": {"epochs": 1, "images": 24}},

@@ -13,7 +13,7 @@ from fashion_annotator.dataset.formats.common import ImportSummary
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui import file_menu
 from fashion_annotator.ui.preferences import Preferences, settings_file
-from fashion_annotator.ui.testing import Answers, copy_project, open_window
+from fashion_annotator.ui.testing import Answers, copy_project, open_window, wait_counted
 
 TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch"]
 
@@ -57,6 +57,7 @@ def test_closing_with_a_retrain_running_asks_then_cancels_it_cleanly(qtbot, loop
     window, project = open_window(qtbot, loop_project.root, tmp_path / "s.ini", answers)
     try:
         dialog = window.show_training("garment")
+        wait_counted(qtbot, dialog)
         dialog.extra_args = TINY
         dialog.epochs_spin.setValue(500)
         dialog.device_combo.setCurrentText("cpu")

@@ -36,11 +36,7 @@ from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.dataset.training_set import (
-    ATTRIBUTE_EPOCHS,
-    select_training_masks,
-    val_count,
-)
+from fashion_annotator.dataset.training_set import ATTRIBUTE_EPOCHS, TrainingSelection, val_count
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.runtime.child import cli_command
@@ -63,6 +59,7 @@ from fashion_annotator.ui.train.selection_text import (
     format_figure,
     worse_reason,
 )
+from fashion_annotator.ui.train.selection_thread import MaskCount
 from fashion_annotator.ui.whole_label import WholeLabel
 from training.click_retrain import CLICK_TASK, source_task
 from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
@@ -134,14 +131,15 @@ class RetrainDialog(QDialog):
                 self.source_task = source_task(self.project)
             except ValueError:
                 self.source_task = self.project.tasks[0]
-        self.selection = select_training_masks(self.project, self.source_task)
+        #: Sorts the saved masks for training in a thread (every mask is read, and a team
+        #: project's copied from the server first); ``selection`` is None until it is done.
+        self.count = MaskCount(self.project.location, self.source_task, self.project.user, parent=self)
+        self.count.changed.connect(self._selection_changed)
         #: Attribute heads learn from labelled instances, not masks: ``(images, instances)``.
         self.attribute_counts = self._attribute_counts() if self.task == ATTRIBUTE_TASK else None
         self.masks_label = WholeLabel()
-        self.exclude_check = QCheckBox(
-            f"Leave out the {counted(len(self.selection.unchanged), 'accepted proposal')} saved unchanged"
-        )
-        self.exclude_check.setVisible(bool(self.selection.unchanged))
+        self.exclude_check = QCheckBox()
+        self.exclude_check.setVisible(False)
         self.exclude_check.toggled.connect(self._selection_changed)
         self.epochs_spin = QSpinBox()
         self.epochs_spin.setRange(1, 1000)
@@ -200,6 +198,8 @@ class RetrainDialog(QDialog):
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         self._selection_changed()
+        if self.attribute_counts is None:
+            self.count.start()
 
         bar = QHBoxLayout()
         bar.addWidget(self.progress, 1)
@@ -231,9 +231,16 @@ class RetrainDialog(QDialog):
 
         return count_labelled(self.project, load_attribute_schema())
 
+    @property
+    def selection(self) -> TrainingSelection | None:
+        """The saved masks sorted for training, None while they are being counted."""
+        return self.count.selection
+
     def _n_masks(self) -> int:
         if self.attribute_counts is not None:
             return self.attribute_counts[1]
+        if self.selection is None:
+            return 0
         return len(self.selection.items(not self.exclude_check.isChecked()))
 
     def _selection_changed(self) -> None:
@@ -244,6 +251,13 @@ class RetrainDialog(QDialog):
             self.epochs_spin.setValue(ATTRIBUTE_EPOCHS)  # it ran the mask retrain's 1 epoch
             self.start_button.setEnabled(self.process is None and attribute_training_possible(images, instances))
             return
+        if self.selection is None:
+            self.masks_label.setText(self.count.text)
+            self.start_button.setEnabled(False)
+            return
+        unchanged = len(self.selection.unchanged)
+        self.exclude_check.setText(f"Leave out the {counted(unchanged, 'accepted proposal')} saved unchanged")
+        self.exclude_check.setVisible(bool(unchanged))
         include = not self.exclude_check.isChecked()
         refit = REFIT and self.task == self.source_task  # the click trainer does not refit
         text = describe_selection(self.selection, self.source_task, include, refit)
@@ -279,8 +293,8 @@ class RetrainDialog(QDialog):
         )]  # fmt: skip
 
     def start(self) -> None:
-        """Start the training process."""
-        if self.process is not None:
+        """Start the training process (once the masks are counted)."""
+        if self.process is not None or (self.selection is None and self.attribute_counts is None):
             return
         self.events.clear()
         self.outcome = None
@@ -551,7 +565,8 @@ class RetrainDialog(QDialog):
         self.trainingFinished.emit(outcome)
 
     def stop_and_wait(self, msecs: int = KILL_AFTER_MS) -> None:
-        """Cancel a running trainer and block until it has exited (used when closing)."""
+        """Cancel the count and a running trainer and block until they have ended (used when closing)."""
+        self.count.stop()
         if self.process is None:
             return
         process = self.process

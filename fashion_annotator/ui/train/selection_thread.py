@@ -1,0 +1,111 @@
+"""Count the masks a retrain would learn from, in a background thread.
+
+:func:`~fashion_annotator.dataset.training_set.select_training_masks` reads every saved mask
+(and its proposal) of a task, and on a team project copies them from the server first: on the
+GUI thread the Retrain dialog froze for seconds at a few thousand masks. The thread opens its
+own connection to the project (an SQLite connection belongs to the thread that made it), stops
+at its next mask when cancelled, and says one line when it fails (its traceback in the log).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+
+from fashion_annotator.core.tasks import task_title
+from fashion_annotator.dataset.training_set import TrainingSelection, select_training_masks
+from fashion_annotator.ui.workers import CancellableThread
+
+__all__ = ["MaskCount", "SelectionThread"]
+
+log = logging.getLogger(__name__)
+
+
+class _Stopped(Exception):
+    """Raised from the progress callback once the thread was cancelled."""
+
+
+class SelectionThread(CancellableThread):
+    """Sort the saved masks of ``task`` in the project at ``location`` (a folder or URL).
+
+    Signals: ``progress(done, total)``, ``selected(TrainingSelection)``, ``failed(message)``;
+    nothing is emitted after :meth:`cancel`.
+    """
+
+    progress = Signal(int, int)
+    selected = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, location: str | Path, task: str, user: str, parent=None) -> None:
+        super().__init__(parent)
+        self.location = location
+        self.task = task
+        self.user = user
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._stop.is_set():
+            raise _Stopped
+        self.progress.emit(done, total)
+
+    def run(self) -> None:
+        from fashion_annotator.dataset.store import open_project
+
+        try:
+            with open_project(self.location, user=self.user) as project:
+                selection = select_training_masks(project, self.task, progress=self._progress)
+        except _Stopped:
+            return
+        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never lost in a thread
+            log.exception("counting the %s masks of %s failed", self.task, self.location)
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            return
+        if not self._stop.is_set():
+            self.selected.emit(selection)
+
+
+class MaskCount(QObject):
+    """The Retrain dialog's count of its masks: runs :class:`SelectionThread`, keeps its answer.
+
+    Signals: ``changed()`` when :attr:`text` or :attr:`selection` changed.
+    """
+
+    changed = Signal()
+
+    def __init__(self, location: str | Path, task: str, user: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.location, self.task, self.user = location, task, user
+        self.selection: TrainingSelection | None = None
+        #: What the dialog says until the selection is there: the count so far, or why it failed.
+        self.text = f"Counting the saved {task_title(task)} masks…"
+        self.worker: SelectionThread | None = None
+
+    def start(self) -> None:
+        """Count in a new thread (once)."""
+        if self.worker is not None:
+            return
+        thread = SelectionThread(self.location, self.task, self.user, parent=self)
+        thread.progress.connect(self._progress)
+        thread.selected.connect(self._selected)
+        thread.failed.connect(self._failed)
+        self.worker = thread
+        thread.start()
+
+    def stop(self) -> None:
+        """Cancel the count (it stops at its next mask) and wait for its thread to end."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.wait()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.text = f"Counting the saved {task_title(self.task)} masks… {done} / {total}"
+        self.changed.emit()
+
+    def _selected(self, selection: TrainingSelection) -> None:
+        self.selection = selection
+        self.changed.emit()
+
+    def _failed(self, message: str) -> None:
+        self.text = f"The saved {task_title(self.task)} masks could not be counted: {message}"
+        self.changed.emit()
