@@ -8,7 +8,7 @@ from pathlib import Path
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui import file_menu
 from fashion_annotator.ui.file_menu import ExportDialog
-from fashion_annotator.ui.testing import open_window
+from fashion_annotator.ui.testing import open_window, wait_counted
 from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
 
@@ -18,6 +18,7 @@ def test_the_retrain_dialog_names_a_label_set_by_its_title(qtbot, label_set_proj
     with Project.open(label_set_project) as project:
         dialog = RetrainDialog(project, "garment_parts")
         qtbot.addWidget(dialog)
+        wait_counted(qtbot, dialog)
         assert dialog.masks_label.text().startswith("8 corrected Garment parts masks (8 done)")
         activated: list = []
         monkeypatch.setattr(proposals, "activate_model", lambda *args: activated.append(args))

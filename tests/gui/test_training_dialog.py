@@ -519,7 +519,7 @@ def test_the_dialog_counts_its_masks_off_the_gui_thread_and_stops_counting_when_
     assert dialog.process is None
     release.set()
     wait_counted(qtbot, dialog)
-    assert "7 corrected garment masks" in dialog.masks_label.text() and dialog.start_button.isEnabled()
+    assert "7 corrected Garment cutout masks" in dialog.masks_label.text() and dialog.start_button.isEnabled()
 
     release.clear()
     closed = RetrainDialog(project, "garment", extra_args=TINY)
