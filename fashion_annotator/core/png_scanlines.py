@@ -15,6 +15,8 @@ import zlib
 
 import numpy as np
 
+from fashion_annotator.core.images import MAX_PIXELS
+
 __all__ = ["png_all_background", "png_same_pixels"]
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -57,8 +59,8 @@ class _Scanlines:
                 pos += 12 + length
                 if kind == b"IHDR":
                     width, height, depth, colour, _c, _f, interlace = struct.unpack(">IIBBBBB", body)
-                    if colour not in (0, 3) or interlace != 0 or width == 0 or height == 0:
-                        raise _Unsupported
+                    if colour not in (0, 3) or interlace != 0 or not 0 < width * height <= MAX_PIXELS:
+                        raise _Unsupported  # a bomb's size is for the decode's checks to refuse
                     self.header = (width, height, depth, colour)
                 elif kind == b"IDAT":
                     bodies.append(body)

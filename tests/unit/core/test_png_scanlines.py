@@ -130,3 +130,40 @@ def test_a_correction_of_a_real_mask_is_told_without_a_decode():
         assert answer is not True
         told += answer is False
     assert len(masks) >= 6 and told >= 2, "three of these six were told without a decode when written"
+
+
+def test_a_header_claiming_a_bomb_is_left_to_the_decode_not_inflated(monkeypatch):
+    import struct
+    import zlib
+
+    from fashion_annotator.core import png_scanlines
+
+    width = height = 20_000  # 400 megapixels of zeros: 400 MB inflated, 400 kB in the file
+    rows = b"".join([b"\0" * (width + 1)] * 100)
+    stream = zlib.compressobj(9)
+    body = b"".join(stream.compress(rows) for _ in range(height // 100)) + stream.flush()
+
+    def chunk(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+    bomb = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", body) + chunk(b"IEND", b""))  # fmt: skip
+    inflated: list[int] = []
+    real = zlib.decompressobj
+
+    class Counting:
+        def __init__(self) -> None:
+            self._inner = real()
+
+        def decompress(self, data: bytes, max_length: int = 0) -> bytes:
+            out = self._inner.decompress(data, max_length)
+            inflated.append(len(out))
+            return out
+
+        def __getattr__(self, name: str):
+            return getattr(self._inner, name)
+
+    monkeypatch.setattr(png_scanlines.zlib, "decompressobj", Counting)
+    assert png_all_background(bomb) is None
+    assert png_same_pixels(bomb, bomb + b"\0") is None
+    assert sum(inflated) == 0, "past the decode's pixel limit: nothing is inflated"
