@@ -13,7 +13,8 @@
 - ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
 - ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder);
 - ``bench generalize``: see :mod:`fashion_annotator.commands.bench_generalize`;
-- ``bench loop`` and ``bench studio``: see :mod:`fashion_annotator.commands.bench_loop`.
+- ``bench loop`` and ``bench studio``: see :mod:`fashion_annotator.commands.bench_loop`;
+- ``bench selection``: see :mod:`fashion_annotator.commands.bench_selection`.
 """
 
 from __future__ import annotations
@@ -143,6 +144,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     from fashion_annotator.commands import bench_loop
 
     bench_loop.register(sub)
+
+    from fashion_annotator.commands import bench_selection
+
+    bench_selection.register(sub)
 
 
 def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:

@@ -99,7 +99,9 @@ Memo = dict[int, tuple[tuple[Any, ...], str]]
 :func:`select_training_masks` decoded before, reused while neither file changed."""
 
 
-def _start_kind(project: Any, task: str, record: Any, mask: Path, memo: Memo | None) -> str:
+def _start_kind(
+    project: Any, task: str, record: Any, mask: Path, memo: Memo | None, scanlines: bool = True
+) -> str:
     """``"unchanged"`` when the mask file ``mask`` (the latest version) holds exactly the proposal
     shown before it was first saved (:func:`~.records.started_from`; the latest proposal, recorded
     after a promotion or a restart, made an accepted proposal count as a correction), ``"blank"``
@@ -126,7 +128,7 @@ def _start_kind(project: Any, task: str, record: Any, mask: Path, memo: Memo | N
     # The bytes the store wrote and hashed were checked when it wrote them: blankness, or
     # sameness with the proposal, is read from the scanlines where they can tell it.
     proposal_bytes = None if shown is None else Path(shown.path).read_bytes()
-    if not hashed:
+    if not hashed or not scanlines:
         answer = None
     elif proposal_bytes is None:
         answer = png_all_background(data)
@@ -150,10 +152,16 @@ def _start_kind(project: Any, task: str, record: Any, mask: Path, memo: Memo | N
 
 
 def _item(
-    project: Any, task: str, record: Any, photo: Path, mask: Path, memo: Memo | None = None
+    project: Any,
+    task: str,
+    record: Any,
+    photo: Path,
+    mask: Path,
+    memo: Memo | None = None,
+    scanlines: bool = True,
 ) -> TrainingItem | None:
     """The record's latest mask (local file ``mask``) as a training item, or None when it does not count."""
-    kind = _start_kind(project, task, record, mask, memo)
+    kind = _start_kind(project, task, record, mask, memo, scanlines)
     if record.status in ("in_progress", "rejected") and kind != "corrected":
         return None
     return TrainingItem(record.id, record.name, photo, mask, record.status, kind)
@@ -164,6 +172,7 @@ def select_training_masks(
     task: str,
     memo: Memo | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scanlines: bool = True,
 ) -> TrainingSelection:
     """Sort a project's saved masks for ``task`` into corrected and unchanged ones.
 
@@ -181,6 +190,9 @@ def select_training_masks(
     progress : callable, optional
         ``progress(done, total)`` after each saved mask (``total``: the masks to sort); an
         exception it raises (a cancel) ends the call.
+    scanlines : bool
+        Tell blank and unchanged masks from their PNG scanlines where they can (default); False
+        decodes every mask and proposal (``bench selection``'s baseline).
     """
     # "rejected": a fix saved since the reject (the store leaves out masks whose current
     # decision is a reject, i.e. the rejected version itself) counts as an edit in progress
@@ -206,7 +218,7 @@ def select_training_masks(
                 selection.unreadable.append((record.name, changed))
                 continue
             try:
-                item = _item(project, task, record, *usable[record.id], memo)
+                item = _item(project, task, record, *usable[record.id], memo, scanlines)
             except (ValueError, OSError, ProjectError) as exc:  # a damaged file: leave it out, say so
                 selection.unreadable.append((record.name, str(exc)))
                 continue

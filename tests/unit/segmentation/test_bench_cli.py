@@ -157,3 +157,14 @@ def test_a_photo_too_small_for_superpixels_is_named(
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert f"error: {photo}: photo too small for superpixels: 1x1" in err, err
+
+
+def test_bench_selection_sorts_alike_both_ways_and_prints_the_ratio(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "selection.json"
+    assert main(["bench", "selection", "--images", "12", "--runs", "1", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["kinds"] == [7, 3, 2] and result["same_kinds"] is True  # 12 masks: corrected, unchanged, blank
+    ms = result["ms_per_mask"]
+    assert ms["scanlines"] > 0 and ms["decode"] > 0
+    assert result["ratio"] == pytest.approx(ms["scanlines"] / ms["decode"])
+    assert "ratio" in capsys.readouterr().out
