@@ -42,7 +42,7 @@ from fashion_annotator.qa.decisions import rejection_note
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import prompts, screen_fit, window_dialogs, window_lifecycle, window_menus
 from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons
-from fashion_annotator.ui.annotate import instances_dock, narrow_panels
+from fashion_annotator.ui.annotate import instances_dock
 from fashion_annotator.ui.annotate.banner import Banner, image_notes, standing_notes
 from fashion_annotator.ui.annotate.canvas import Canvas
 from fashion_annotator.ui.annotate.history_actions import HistoryActions
@@ -58,6 +58,7 @@ from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.preferences import Preferences
 from fashion_annotator.ui.train import loop_menu
+from fashion_annotator.ui.window_layout import restore as restore_layout
 
 AskRestore = Callable[[list[JournalEntry]], bool]
 AskQuit = Callable[[str], bool]
@@ -141,12 +142,7 @@ class MainWindow(QMainWindow):
         self.history_actions = HistoryActions(self)
         loop_menu.install(self)
         self.resize(self._screen_area().size().boundedTo(DEFAULT_SIZE))
-        narrow_panels.fit_panels(self)
-        geometry, state = self.prefs.window_state()
-        if geometry:
-            self.restoreGeometry(geometry)
-        if state:
-            self.restoreState(state)
+        restore_layout(self)  # the default layout kept (View > Reset layout), the saved one shown
         self.fit_to_screen()
         self._restore_working_state()
         self.reload_queue()

@@ -14,7 +14,7 @@ from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar
 
 from fashion_annotator.core.tasks import CLICK_TASK
-from fashion_annotator.ui import file_menu, shortcuts
+from fashion_annotator.ui import file_menu, shortcuts, window_layout
 from fashion_annotator.ui.about import show_about, show_getting_started
 from fashion_annotator.ui.actions import TOOLS
 from fashion_annotator.ui.annotate import refine_menu
@@ -79,6 +79,7 @@ def build_actions(w: MainWindow) -> None:
     a("zoom_in", "Zoom &in", ["Ctrl++", "Ctrl+="], lambda: w.canvas.zoom_step(1))
     a("zoom_out", "Zoom o&ut", "Ctrl+-", lambda: w.canvas.zoom_step(-1))
     a("actual_pixels", "&Actual pixels", "Ctrl+1", w.canvas.actual_pixels)
+    a("reset_layout", "Re&set layout", "", lambda: window_layout.reset(w))
     a("help", "&Keyboard shortcuts", "F1", w.show_help, "help")
     a("about", "&About Fashion Annotator", "", lambda: show_about(w))
     a("getting_started", "&Getting started", "", lambda: show_getting_started(w))
@@ -188,7 +189,8 @@ def follow_panel_keys(w: MainWindow) -> None:
 
 
 def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
-    """Add View > Panels: one check item per dock and the tool bar, to show a closed one again.
+    """Add View > Panels: one check item per dock and the tool bar, to show a closed one again;
+    then View > Reset layout (:func:`.window_layout.reset`).
 
     The items are the widgets' own toggle actions, so they stay checked exactly while the panel
     shows. Docks belong to the Annotate tab: while Review shows, their items are disabled
@@ -199,6 +201,7 @@ def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
     for dock in docks:
         panels.addAction(dock.toggleViewAction())
     panels.addAction(w.tools_toolbar.toggleViewAction())
+    w.view_menu.addAction(w.actions_by_name["reset_layout"])
     return panels
 
 
@@ -207,7 +210,7 @@ def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
 #: autosave then saved it as a new version).
 BOTH_TABS = frozenset({
     "open_project", "new_project", "add_photos", "import_masks", "add_tasks", "export", "open_server",
-    "help", "about", "getting_started", "preferences", "train", "train_attributes", "train_clicks", "quit",
+    "help", "about", "getting_started", "preferences", "reset_layout", "train", "train_attributes", "train_clicks", "quit",
     "tab_annotate", "tab_review",
 })  # fmt: skip
 

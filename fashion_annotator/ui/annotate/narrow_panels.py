@@ -57,6 +57,14 @@ def fit_panels(w: MainWindow) -> None:
     w.installEventFilter(_Regrow(w, wanted, least))
 
 
+def share_again(w: MainWindow) -> None:
+    """Give ``w``'s docks the widths they open with again, as far as the window has room
+    (View > Reset layout, :func:`~fashion_annotator.ui.window_layout.reset`)."""
+    regrow = w.findChild(_Regrow)
+    if regrow is not None:
+        _share(w, regrow.wanted, regrow.least)
+
+
 def _room(w: MainWindow) -> int:
     """The width the docks share beside the canvas at its narrowest."""
     separators = 2 * w.style().pixelMetric(QStyle.PixelMetric.PM_DockWidgetSeparatorExtent, None, w)
@@ -86,7 +94,7 @@ class _Regrow(QObject):
 
     def __init__(self, w: MainWindow, wanted: list[int], least: list[int]) -> None:
         super().__init__(w)
-        self._window, self._wanted, self._least = w, wanted, least
+        self._window, self.wanted, self.least = w, wanted, least
         self._width = w.width()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
@@ -94,7 +102,7 @@ class _Regrow(QObject):
             width, grew = self._window.width(), self._window.width() > self._width
             self._width = width
             if event.type() == QEvent.Type.Show or grew:
-                QTimer.singleShot(0, self, lambda: _widen(self._window, self._wanted, self._least))
+                QTimer.singleShot(0, self, lambda: _widen(self._window, self.wanted, self.least))
         return False
 
 
