@@ -85,8 +85,11 @@ def fit_on_show(dialog: QWidget) -> None:
 
 def scrolled(content: QWidget) -> QScrollArea:
     """``content`` in a frameless scroll area that resizes it: it scrolls where the window is
-    shorter (or narrower) than it."""
+    shorter (or narrower) than it. The area is no Tab stop of its own (the Retrain dialog's
+    first Tab stop was the area, which takes no input); a child tabbed to out of sight is
+    scrolled into it (:meth:`QScrollArea.focusNextPrevChild`)."""
     area = QScrollArea()
+    area.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     area.setWidgetResizable(True)
     area.setFrameShape(QScrollArea.Shape.NoFrame)
     area.setWidget(content)
