@@ -63,12 +63,16 @@ class _Number(QTableWidgetItem):
 
 
 class _SummaryLabel(QLabel):
-    """The panel's figures in one line, cut at the right where the tab is narrower (in full
-    in its tooltip): its 911 px made the Review tab scroll sideways on a laptop screen at 125 %."""
+    """The panel's figures, wrapped onto as many lines as the tab's width needs: one line of
+    911 px made the Review tab scroll sideways on a laptop screen at 125 %, and cut at the right
+    it showed only its start in a 1280 px window (the rest in its tooltip, which stays)."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        policy = QSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        policy.setHeightForWidth(True)  # as tall as its lines at the width it gets
+        self.setSizePolicy(policy)
+        self.setWordWrap(True)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt override
         super().setText(text)
