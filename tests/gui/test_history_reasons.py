@@ -1,0 +1,35 @@
+"""Disabled Undo and Redo say why in their tooltip and status tip (nothing to undo, no photo
+open, the Review tab shows), and lose the reason once they have a step; a key changed in
+Preferences keeps the reason. Before, a greyed Undo said only "Undo (Ctrl+Z)"."""
+
+from __future__ import annotations
+
+from fashion_annotator.core.masks import BBox
+from fashion_annotator.ui.shortcuts import set_keys
+
+
+def _paint(mask):
+    mask[:4, :4] = 1
+    return BBox(0, 0, 4, 4)
+
+
+def test_disabled_undo_and_redo_say_why(qtbot, opened, default_keys_after):
+    window, _ = opened
+    undo, redo = window.actions_by_name["undo"], window.actions_by_name["redo"]
+    assert not undo.isEnabled()
+    assert undo.toolTip().startswith("Undo (") and ": nothing to undo on the " in undo.toolTip()
+    assert undo.statusTip() == undo.toolTip()
+    assert "nothing to redo" in redo.toolTip()
+    window.apply_mask_edit(_paint)
+    qtbot.waitUntil(undo.isEnabled)
+    assert "nothing" not in undo.toolTip() and undo.toolTip().startswith("Undo")
+    set_keys(redo, ["Ctrl+Alt+Y"])  # Preferences gives Redo another key
+    assert "Ctrl+Alt+Y" in redo.toolTip() and "nothing to redo" in redo.toolTip()
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not undo.isEnabled())
+    assert "Annotate tab" in undo.toolTip()
+    window.tabs.setCurrentIndex(0)
+    assert window.save()
+    window.session.close_image()
+    window.history_actions.refresh()
+    assert undo.toolTip().endswith(": no photo open") and redo.statusTip().endswith(": no photo open")
