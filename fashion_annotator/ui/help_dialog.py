@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
@@ -94,16 +94,23 @@ class HelpDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Keyboard shortcuts and mouse")
-        actions = list(actions)
-        rows = shortcut_rows(actions) + list(other_keys) + mouse_rows(actions)
-        self.table = QTableWidget(len(rows), 2)
+        self._actions = list(actions)
+        self._other = list(other_keys)
+        self.rows: list[tuple[str, str]] = []
+        self.table = QTableWidget(0, 2)
         self.table.setHorizontalHeaderLabels(["Command", "Keys / mouse"])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setTabKeyNavigation(False)  # Tab reaches Close
-        for row, (text, keys) in enumerate(rows):
-            self.table.setItem(row, 0, QTableWidgetItem(text))
-            self.table.setItem(row, 1, QTableWidgetItem(keys))
+        self._fill()
+        # keys changed in Preferences while it is open: each action announces it (``changed``),
+        # and the rows follow at once (they kept the old keys until the dialog was opened again)
+        self._refill = QTimer(self)
+        self._refill.setSingleShot(True)
+        self._refill.setInterval(0)
+        self._refill.timeout.connect(self._fill)
+        for action in self._actions:
+            action.changed.connect(self._refill.start)
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.horizontalHeader().setSectionResizeMode(
             1, QHeaderView.ResizeMode.ResizeToContents
@@ -130,3 +137,15 @@ class HelpDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(640, 600)
         fit_on_show(self)  # 600 px ran off a 1280x720 screen at 125 %
+
+    def _fill(self) -> None:
+        """Show each action's current keys (:func:`shortcut_rows`, :func:`mouse_rows`); nothing
+        is redone when they are as shown (an action announces its enabling too)."""
+        rows = shortcut_rows(self._actions) + self._other + mouse_rows(self._actions)
+        if rows == self.rows:
+            return
+        self.rows = rows
+        self.table.setRowCount(len(rows))
+        for row, (text, keys) in enumerate(rows):
+            self.table.setItem(row, 0, QTableWidgetItem(text))
+            self.table.setItem(row, 1, QTableWidgetItem(keys))
