@@ -206,6 +206,19 @@ def _say(text: str) -> None:
         sys.stderr.write(text)
 
 
+def traceback_key(text: str) -> str:
+    """What makes two formatted tracebacks the same error: where it was raised (every
+    ``File`` line) and the exception's type, not its message.
+
+    A message that changes at every tick (it names a counter, an index) made each traceback a
+    new error: logged in full every time, and each one opened a crash dialog of its own.
+    """
+    lines = text.strip().splitlines()
+    frames = [line for line in lines if line.startswith("  File ")]
+    kind = lines[-1].split(":", 1)[0] if lines else ""
+    return "\n".join([*frames, kind])
+
+
 def install_excepthook(callback: CrashCallback | None = None) -> None:
     """Log uncaught exceptions (main thread and other threads), then tell ``callback``.
 
@@ -213,7 +226,7 @@ def install_excepthook(callback: CrashCallback | None = None) -> None:
     version (:func:`version_line`). The same traceback again (a repeating timer that raises at
     every tick) is logged in full once, then as one line at its 2nd, 4th, 8th... time: written
     in full ten times a second it filled the rotated files in seconds and pushed every earlier
-    line out of them.
+    line out of them. "The same" is :func:`traceback_key`'s: its message may differ.
     """
     repeats: dict[str, int] = {}
 
@@ -224,7 +237,8 @@ def install_excepthook(callback: CrashCallback | None = None) -> None:
             sys.__excepthook__(exc_type, exc, tb)
             return
         text = redact(format_exception(exc_type, exc, tb))
-        count = repeats[text] = repeats.get(text, 0) + 1
+        key = traceback_key(text)
+        count = repeats[key] = repeats.get(key, 0) + 1
         if count == 1:
             log.critical("uncaught exception (%s)\n%s", version_line(), text)
         elif count & (count - 1) == 0:

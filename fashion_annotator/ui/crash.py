@@ -7,7 +7,9 @@ dialog is then shown from the GUI thread, non-blocking, so the window keeps runn
 The same error again while its dialog is open (a timer that raises at every tick) counts in that
 dialog instead of opening another: one a tick buried the window under hundreds of them; once
 the operator closed it, the same error opens no dialog for :data:`QUIET_S` seconds (the log
-still counts it). At most :data:`MAX_OPEN` dialogs are open at once. A dialog that cannot be shown is written to the log,
+still counts it). An error is known by :func:`~fashion_annotator.runtime.logs.traceback_key`
+(where it was raised and its type): a message naming a counter opened one dialog an error
+(three at once, the rest lost). At most :data:`MAX_OPEN` dialogs are open at once. A dialog that cannot be shown is written to the log,
 never raised again: its own exception came back to it, and so on without end.
 """
 
@@ -21,7 +23,7 @@ from pathlib import Path
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from fashion_annotator.runtime.logs import install_excepthook
+from fashion_annotator.runtime.logs import install_excepthook, traceback_key
 
 TITLE = "Fashion Annotator: unexpected error"
 #: Most crash dialogs open at once; later errors are in the log file only.
@@ -31,7 +33,7 @@ QUIET_S = 600.0
 
 log = logging.getLogger(__name__)
 
-#: The open dialogs by traceback text, with how many times that error happened.
+#: The open dialogs by :func:`traceback_key`, with how many times that error happened.
 _open_boxes: dict[str, tuple[QMessageBox, list[int]]] = {}
 #: When the operator closed each error's dialog (``time.monotonic``).
 _closed_at: dict[str, float] = {}
@@ -68,26 +70,28 @@ def show_crash_dialog(traceback_text: str, log_file: Path | None) -> None:
 
 
 def _show(traceback_text: str, log_file: Path | None) -> None:
-    """Count the error in its open dialog, or open one (at most :data:`MAX_OPEN`)."""
-    if traceback_text in _open_boxes:
-        box, times = _open_boxes[traceback_text]
+    """Count the error in its open dialog (which shows its latest message), or open one (at
+    most :data:`MAX_OPEN`)."""
+    key = traceback_key(traceback_text)
+    if key in _open_boxes:
+        box, times = _open_boxes[key]
         times[0] += 1
         box.setText(crash_message(traceback_text, log_file, times[0]))
         return
-    closed = _closed_at.get(traceback_text)
+    closed = _closed_at.get(key)
     if len(_open_boxes) >= MAX_OPEN or (closed is not None and time.monotonic() - closed < QUIET_S):
         return
     box = QMessageBox(QMessageBox.Icon.Critical, TITLE, crash_message(traceback_text, log_file))
     box.setObjectName("crash_dialog")
-    _open_boxes[traceback_text] = (box, [1])
-    box.finished.connect(lambda _=0: _closed(traceback_text))
+    _open_boxes[key] = (box, [1])
+    box.finished.connect(lambda _=0: _closed(key))
     box.open()
 
 
-def _closed(traceback_text: str) -> None:
-    """The operator closed the dialog of ``traceback_text``."""
-    _open_boxes.pop(traceback_text, None)
-    _closed_at[traceback_text] = time.monotonic()
+def _closed(key: str) -> None:
+    """The operator closed the dialog of the error ``key`` (:func:`traceback_key`)."""
+    _open_boxes.pop(key, None)
+    _closed_at[key] = time.monotonic()
 
 
 def install_crash_dialog() -> None:

@@ -87,3 +87,20 @@ def test_the_same_error_after_its_dialog_was_closed_opens_no_new_one(qtbot, cras
     assert _crash_dialogs() == []
     _uncaught(KeyError("another error"))  # a different error still shows
     qtbot.waitUntil(lambda: len(_crash_dialogs()) == 1)
+
+
+def test_an_error_whose_message_counts_is_one_error(qtbot, crash_hook) -> None:
+    """A timer's error naming its tick ("index 7 out of range") was a new error at each tick:
+    logged in full every time and opening a dialog each (three at once); the same place and
+    type of exception is one error now, its dialog counting it and showing the latest message."""
+    for tick in range(20):
+        _uncaught(IndexError(f"index {tick} out of range"))
+        qtbot.wait(5)
+    qtbot.waitUntil(lambda: "20 times" in (_crash_dialogs() or [QMessageBox()])[0].text())
+    assert len(_crash_dialogs()) == 1
+    assert "index 19 out of range" in _crash_dialogs()[0].text()
+    logged = crash_hook.read_text(encoding="utf-8")
+    assert logged.count("Traceback (most recent call last)") == 1
+    assert "the same uncaught exception again (16 times so far): IndexError: index 15 out of range" in logged
+    _uncaught(KeyError(f"tick {20}"))  # another type from the same place is another error
+    qtbot.waitUntil(lambda: len(_crash_dialogs()) == 2)
