@@ -88,6 +88,29 @@ def apply_overrides(actions: Iterable[QAction], prefs: Preferences) -> None:
         _remember(action)
 
 
+def drop_refused(actions: Iterable[QAction], prefs: Preferences, owned: Mapping[str, str]) -> list[str]:
+    """Give each action whose saved keys hold one of the ``owned`` keys its default keys back,
+    and forget the saved ones; return one note per action given back.
+
+    Preferences refuses an Alt+letter that a menu or a panel button opens (``owned``: key ->
+    what opens), but a key saved before the menu or button took that letter was still applied
+    at every start, and the command never ran on it (the menu opened, or Qt's "ambiguous
+    shortcut" ran neither).
+    """
+    taken = {QKeySequence(k).toString(NATIVE): what for k, what in owned.items()}
+    notes = []
+    for action in actions:
+        saved = prefs.shortcut(action.objectName()) or []
+        clash = [k for k in (QKeySequence(s).toString(NATIVE) for s in saved) if k in taken]
+        if clash:
+            prefs.set_shortcut(action.objectName(), None)
+            set_keys(action, default_keys(action))
+            default = ", ".join(default_keys(action)) or "no key"
+            notes.append(f"The saved key {clash[0]} of “{_title(action)}” opens {taken[clash[0]]}: "
+                         f"it has its default key again ({default})")  # fmt: skip
+    return notes
+
+
 def owners(
     assignment: Mapping[str, list[str]], reserved: Mapping[str, str]
 ) -> dict[str, list[str]]:

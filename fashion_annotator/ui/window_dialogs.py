@@ -95,6 +95,13 @@ def open_server_project(w: MainWindow, url: str | None = None) -> MainWindow | N
     return window
 
 
+def panel_keys(w: MainWindow) -> dict[str, str]:
+    """The keys ``w``'s menus and panels own (key -> what it opens or does), which no command
+    may take: Preferences refuses them, a saved one is dropped at the start
+    (:func:`.shortcuts.drop_refused`)."""
+    return {**mnemonic_keys(w), **dict(instance_keys(w.instances.schema))}
+
+
 def show_preferences(w: MainWindow) -> None:
     """Edit the preferences in a modal dialog and apply them to ``w`` and the application."""
     dialog = PreferencesDialog(
@@ -103,7 +110,7 @@ def show_preferences(w: MainWindow) -> None:
         w,
         actions=list(w.actions_by_name.values()),
         reserved={key: what for key, what in REVIEW_KEYS},
-        panel_keys={**mnemonic_keys(w), **dict(instance_keys(w.instances.schema))},
+        panel_keys=panel_keys(w),
     )
     if not dialog.exec():
         return

@@ -19,7 +19,8 @@ from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.ui.shortcuts import key_name
+from fashion_annotator.ui import window_dialogs
+from fashion_annotator.ui.shortcuts import drop_refused, key_name
 
 if TYPE_CHECKING:
     from fashion_annotator.core.journal import JournalEntry
@@ -74,7 +75,8 @@ def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
 
 
 def start(w: MainWindow) -> None:
-    """Offer to restore journalled edits, then open the first image to work on."""
+    """Offer to restore journalled edits, then open the first image to work on; a saved key
+    that a menu or panel owns now goes back to the default (:func:`.shortcuts.drop_refused`)."""
     if not is_postgres_url(str(w.project.location)):  # listed now: a crash must not forget it
         w.prefs.add_recent_project(w.project.root)
         w.prefs.sync()
@@ -112,6 +114,11 @@ def start(w: MainWindow) -> None:
             dock.raise_()
     for line in said:  # after the image opened, as the damaged files below
         w.session.error.emit(line)
+    refused = drop_refused(w.actions_by_name.values(), w.prefs, window_dialogs.panel_keys(w))
+    for note in refused:
+        log.warning("%s", note)
+    if refused:  # the status bar and the banner, as the settings that could not be saved
+        w.session.error.emit("; ".join(refused))
     unsaved = w.prefs.unsaved_reason()
     if unsaved is not None:
         w.session.error.emit(unsaved)
