@@ -22,6 +22,7 @@ __all__ = ["png_all_background", "png_same_pixels"]
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _FIRST_ROWS = 32  # scanlines inflated at first, doubled while nothing settles the question
 _MAX_ROWS = 1024
+_TURNING_CHUNKS = frozenset({b"eXIf", b"tEXt", b"zTXt", b"iTXt"})  # EXIF, or XMP/EXIF as text
 
 
 class _Unsupported(Exception):
@@ -46,6 +47,8 @@ class _Scanlines:
         if not data.startswith(_PNG_SIGNATURE):
             raise _Unsupported
         self.header: tuple[int, int, int, int] | None = None  # width, height, depth, colour
+        # EXIF or XMP may turn the decoded mask (images.upright): its rows are not the stored ones
+        self.may_turn = False
         bodies: list[bytes] = []
         pos = len(_PNG_SIGNATURE)
         ended = False
@@ -64,6 +67,8 @@ class _Scanlines:
                     self.header = (width, height, depth, colour)
                 elif kind == b"IDAT":
                     bodies.append(body)
+                elif kind in _TURNING_CHUNKS:
+                    self.may_turn = True
                 elif kind == b"IEND":
                     ended = True
                     break
@@ -73,6 +78,10 @@ class _Scanlines:
             raise _Unsupported
         width, self.height, depth, _colour = self.header
         self.stride = (width * depth + 7) // 8 + 1  # the filter-type byte, then the samples
+        # Samples narrower than a byte leave unspecified bits at the end of a row's last byte;
+        # they reach only that byte's column through the filters (left and up: none right of it)
+        self.padded = width * depth % 8 != 0
+        self.sample_bits = (0xFF00 >> (width * depth % 8)) & 0xFF if self.padded else 0xFF
         self._bodies = iter(bodies)
         self._inflater = zlib.decompressobj()
         self._pending = b""
@@ -101,6 +110,34 @@ class _Scanlines:
         return self.rows_read == self.height
 
 
+def _last_bytes_painted(chunk: np.ndarray, above: int, sample_bits: int) -> tuple[bool, int]:
+    """Whether a sample in the last byte of these rows is not 0, the rest of each row being 0.
+
+    With every other byte of the rows 0, each filter predicts a row's last byte as the one
+    above it (None and Sub: 0; Average: half of it), so the rows unfilter one byte each.
+
+    Parameters
+    ----------
+    chunk : ndarray, shape (n, stride), uint8
+        Filtered scanlines whose other sample bytes are all 0.
+    above : int
+        The last byte of the row above the first, unfiltered (0 for the image's first row).
+    sample_bits : int
+        The bits of the last byte that hold samples (the others pad the row).
+
+    Returns
+    -------
+    tuple of (bool, int)
+        Whether a sample is not 0, and the last row's last byte unfiltered.
+    """
+    for kind, value in zip(chunk[:, 0].tolist(), chunk[:, -1].tolist(), strict=True):
+        predicted = {2: above, 3: above // 2, 4: above}.get(kind, 0)
+        above = (value + predicted) & 0xFF
+        if above & sample_bits:
+            return True, above
+    return False, above
+
+
 def png_all_background(data: bytes) -> bool | None:
     """Whether a label PNG holds only label 0, read without decoding it when it is not.
 
@@ -122,9 +159,15 @@ def png_all_background(data: bytes) -> bool | None:
     try:
         lines = _Scanlines(data)
         rows = _FIRST_ROWS
+        whole = lines.stride - 1 if lines.padded else lines.stride  # the bytes of samples only
+        above = 0  # the row above's last byte, unfiltered
         while (chunk := lines.read(rows)).size:
-            if chunk[:, 1:].any():
+            if chunk[:, 1:whole].any():
                 return False
+            if lines.padded and (above or chunk[:, -1].any()):
+                painted, above = _last_bytes_painted(chunk, above, lines.sample_bits)
+                if painted:
+                    return False
             rows = min(2 * rows, _MAX_ROWS)
         return True if lines.complete() else None
     except _Unsupported:
@@ -148,14 +191,19 @@ def png_same_pixels(first: bytes, second: bytes) -> bool | None:
     -------
     bool or None
         True when every label id is the same, False when one differs; None when this cannot tell
-        (other sizes or sample depths, rows first differing under different filter types,
-        damaged data): decode both instead.
+        (other sizes or sample depths, 2- or 4-bit grey against indexed, EXIF or text chunks
+        that may turn one, rows first differing under different filter types or only in a last
+        byte with padding bits, damaged data): decode both instead.
     """
     if first == second:
         return True
     try:
         a, b = _Scanlines(first), _Scanlines(second)
         if a.header is None or b.header is None or a.header[:3] != b.header[:3]:
+            return None
+        if a.header[3] != b.header[3] and a.header[2] != 8:
+            return None  # 2- and 4-bit grey is scaled to 0..255 as decoded, indices are not
+        if a.may_turn or b.may_turn:
             return None
         rows = _FIRST_ROWS
         while True:
@@ -168,7 +216,11 @@ def png_same_pixels(first: bytes, second: bytes) -> bool | None:
             differ = np.flatnonzero((chunk_a != chunk_b).any(axis=1))
             if differ.size:
                 row = differ[0]
-                return False if chunk_a[row, 0] == chunk_b[row, 0] else None
+                if chunk_a[row, 0] != chunk_b[row, 0]:
+                    return None
+                # the first byte that differs filtered is the first that differs unfiltered
+                first = np.flatnonzero(chunk_a[row] != chunk_b[row])[0]
+                return None if a.padded and first == a.stride - 1 else False
             rows = min(2 * rows, _MAX_ROWS)
     except _Unsupported:
         return None

@@ -167,3 +167,94 @@ def test_a_header_claiming_a_bomb_is_left_to_the_decode_not_inflated(monkeypatch
     assert png_all_background(bomb) is None
     assert png_same_pixels(bomb, bomb + b"\0") is None
     assert sum(inflated) == 0, "past the decode's pixel limit: nothing is inflated"
+
+
+def _chunk(kind: bytes, body: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def _filtered(raw: np.ndarray, kinds: list[int], bpp: int) -> bytes:
+    """Rows of raw bytes filtered as a PNG encoder does, one filter type per row."""
+    out = []
+    prior = np.zeros(raw.shape[1], np.int32)
+    for row, kind in zip(raw.astype(np.int32), kinds, strict=True):
+        left = np.concatenate([np.zeros(bpp, np.int32), row[:-bpp]])
+        upleft = np.concatenate([np.zeros(bpp, np.int32), prior[:-bpp]])
+        p = left + prior - upleft
+        pa, pb, pc = abs(p - left), abs(p - prior), abs(p - upleft)
+        paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, prior, upleft))
+        predicted = [0 * row, left, prior, (left + prior) // 2, paeth][kind]
+        out.append(bytes([kind]) + ((row - predicted) & 0xFF).astype(np.uint8).tobytes())
+        prior = row
+    return b"".join(out)
+
+
+def _crafted_png(raw: np.ndarray, width: int, depth: int, colour: int, rng, extra: bytes = b"") -> bytes:
+    """A PNG of these raw rows: random filters, the stream split over IDATs (some empty)."""
+    import struct
+    import zlib
+
+    stream = zlib.compress(_filtered(raw, rng.integers(0, 5, raw.shape[0]).tolist(), max(1, depth // 8)))
+    cuts = sorted(rng.integers(0, len(stream) + 1, 3).tolist())
+    pieces = [stream[i:j] for i, j in zip([0, *cuts], [*cuts, len(stream)], strict=True)]
+    header = struct.pack(">IIBBBBB", width, raw.shape[0], depth, colour, 0, 0, 0)
+    palette = _chunk(b"PLTE", bytes(range(48))) if colour == 3 else b""
+    idats = b"".join(_chunk(b"IDAT", piece) for piece in pieces)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + extra + palette + idats + _chunk(b"IEND", b"") + b"junk"
+
+
+@pytest.mark.parametrize(("depth", "colour"), [(1, 0), (2, 0), (4, 0), (8, 0), (16, 0), (1, 3), (2, 3), (4, 3), (8, 3)])
+def test_crafted_pngs_with_padding_bits_filters_and_split_streams_agree_with_a_decode(depth, colour):
+    rng = np.random.default_rng(depth * 10 + colour)
+    for width in (1, 3, 5, 8, 13):
+        stride = (width * depth + 7) // 8
+        unused = 8 * stride - width * depth
+        for height in (1, 2, 9):
+            for painted in (None, (0, 0), (height - 1, width - 1), (height // 2, width - 1)):
+                pixels = np.zeros((height, width), np.uint16)
+                if painted is not None:
+                    pixels[painted] = 1
+                if depth < 8:
+                    bits = np.unpackbits(pixels.astype(np.uint8)[:, :, None], axis=2)[:, :, 8 - depth :]
+                    bits = bits.reshape(height, -1)
+                    garbage = rng.integers(0, 2, (height, unused), dtype=np.uint8)  # unspecified bits
+                    raw = np.packbits(np.concatenate([bits, garbage], axis=1), axis=1)
+                elif depth == 8:
+                    raw = pixels.astype(np.uint8)
+                else:
+                    raw = pixels.astype(">u2").view(np.uint8).reshape(height, -1)
+                data = _crafted_png(raw, width, depth, colour, rng)
+                blank = not decode_mask_png(data).any()
+                assert png_all_background(data) is blank, (width, height, painted)
+                if unused:  # only the padding bits differ: the same pixels
+                    other = raw.copy()
+                    other[:, -1] ^= (1 << unused) - 1
+                    seed = int(rng.integers(1 << 30))
+                    data = _crafted_png(raw, width, depth, colour, np.random.default_rng(seed))
+                    other_data = _crafted_png(other, width, depth, colour, np.random.default_rng(seed))
+                    same = png_same_pixels(data, other_data)
+                    assert same is not False, (width, height, painted)
+
+
+@pytest.mark.parametrize("depth", [2, 4])
+def test_grey_of_2_or_4_bits_is_not_the_same_as_indices_of_its_bits(depth):
+    raw = np.full((4, 1), 0x40, np.uint8)  # the first sample 1 (grey: 85 or 17 as decoded)
+    grey, indexed = (_crafted_png(raw, 8 // depth, depth, colour, np.random.default_rng(depth)) for colour in (0, 3))
+    assert not np.array_equal(decode_mask_png(grey), decode_mask_png(indexed))
+    assert png_same_pixels(grey, indexed) is None
+
+
+@pytest.mark.parametrize("kind", [b"eXIf", b"iTXt"])
+def test_a_mask_an_orientation_turns_is_left_to_the_decode(kind):
+    exif = Image.Exif()
+    exif[0x0112] = 3  # turned half a circle
+    xmp = b'XML:com.adobe.xmp\0\0\0\0\0<x:xmpmeta><rdf:Description tiff:Orientation="3"/></x:xmpmeta>'
+    extra = _chunk(kind, exif.tobytes() if kind == b"eXIf" else xmp)
+    raw = np.array([[1, 0, 0]], np.uint8)
+    turned = _crafted_png(raw, 3, 8, 0, np.random.default_rng(0), extra)
+    plain = _crafted_png(raw, 3, 8, 0, np.random.default_rng(0))  # the same filters
+    assert not np.array_equal(decode_mask_png(turned), decode_mask_png(plain))
+    assert png_same_pixels(turned, plain) is None
