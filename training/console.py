@@ -29,6 +29,7 @@ from fashion_annotator.runtime.exit_codes import (
     EXIT_USAGE,
     PROG,
 )
+from fashion_annotator.runtime.logs import redact
 from training.finetune import PROMOTE_MARGIN
 from training.request import TrainRequest
 
@@ -161,7 +162,13 @@ def _comparison_notes(comparison: dict[str, Any], refit: bool) -> list[str]:
 
 
 def _error(report: Reporter, message: str, status: int) -> int:
-    """Report an error: a JSON ``error`` event when asked for, and always a line on stderr."""
+    """Report an error: a JSON ``error`` event when asked for, and always a line on stderr.
+
+    Its secrets are masked (:func:`~fashion_annotator.runtime.logs.redact`): a retrain the
+    window started has its server project's password in ``--project`` (taken from
+    ``FA_PROJECT_URL``), and an error naming the project reached the Retrain dialog with it.
+    """
+    message = redact(message)
     if report.json_lines:
         report({"event": "error", "message": message})
     print(f"{PROG} train: error: {message}", file=sys.stderr)

@@ -164,3 +164,25 @@ def test_the_terminal_result_says_what_the_compared_figures_are() -> None:
                        "comparison": left_out})  # fmt: skip
     assert "new: median_dice 0.9808" in text
     assert "2 val photos left out of the comparison: the current model trained on them" in text
+
+
+def test_an_error_naming_the_project_url_keeps_its_secrets_out_of_the_window_and_stderr(monkeypatch, capsys) -> None:
+    """The Retrain dialog's child gets its server project's secrets in FA_PROJECT_URL, and its
+    ``--project`` is then that whole URL: an error naming it (the click trainer's "URL: need
+    train and val photos") reached the dialog's error event and stderr with the password."""
+    import training.runner
+    from fashion_annotator.dataset.postgres.url import PROJECT_URL_ENV
+
+    shown = "postgresql://ann@db.example/studio?project=spring"
+    monkeypatch.setenv(PROJECT_URL_ENV, "postgresql://ann:S3cret-pw@db.example/studio?project=spring&sslpassword=K3y-pw")
+
+    def run(request, emit, cancelled):
+        raise ValueError(f"{request.project}: need train and val photos (got 0 and 0)")
+
+    monkeypatch.setattr(training.runner, "run", run)
+    assert main(["train", "--project", shown, "--task", "click", "--json-progress"]) == 1
+    out, err = capsys.readouterr()
+    event = json.loads(out.splitlines()[-1])
+    assert event["event"] == "error" and "need train and val photos" in event["message"]
+    for text in (event["message"], err):
+        assert "db.example" in text and "S3cret-pw" not in text and "K3y-pw" not in text
