@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSpinBox, QApplication, QWidget
 
+from fashion_annotator.ui.testing import wait_counted
 from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
 
@@ -35,6 +36,7 @@ def _tab_stops(dialog: RetrainDialog) -> list[QWidget]:
 def test_the_first_tab_stop_is_the_first_setting(qtbot, project):
     dialog = RetrainDialog(project, "garment")
     qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)  # the leave-out box shows once the masks are counted
     dialog.show()
     qtbot.waitExposed(dialog)
     assert dialog.exclude_check.isVisible()
