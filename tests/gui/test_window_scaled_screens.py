@@ -163,3 +163,19 @@ def test_a_name_typed_into_a_search_box_leaves_the_window_as_narrow(opened, qtbo
     qtbot.wait(50)
     assert window.minimumSizeHint().width() <= least
     assert window.width() == width, "the window grew past the screen"
+
+
+def test_a_task_title_with_an_ampersand_shows_it_and_takes_no_alt_key(qtbot):
+    """A review: a label set titled "Tops & bottoms" showed "Tops _bottoms" on its Labels-panel
+    button (Qt reads & as a mnemonic) and gave it Alt+Space."""
+    from PySide6.QtGui import QKeySequence
+
+    from fashion_annotator.ui.annotate.palette_dock import PaletteDock
+
+    dock = PaletteDock()
+    qtbot.addWidget(dock)
+    dock.set_tasks([("garment", "Garment cutout"), ("tops", "Tops & bottoms")], "tops")
+    button = dock.task_buttons()[1]
+    assert button.text() == "Tops && bottoms"  # Qt shows "&&" as one "&"
+    assert QKeySequence.mnemonic(button.text()).isEmpty()
+    assert button.toolTip() == "Edit the tops & bottoms mask"

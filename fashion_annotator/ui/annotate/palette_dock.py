@@ -95,7 +95,7 @@ class PaletteDock(QDockWidget):
             self._task_group.removeButton(button)
             button.deleteLater()
         for task, title in tasks:
-            button = QRadioButton(title)
+            button = QRadioButton(title.replace("&", "&&"))  # a label set's "Tops & bottoms": no mnemonic
             button.setProperty("task", task)
             button.setChecked(task == current)
             button.setToolTip(f"Edit the {title.lower()} mask")  # its key: ui/key_hints
