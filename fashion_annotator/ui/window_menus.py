@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenu, QToolBar
+from PySide6.QtWidgets import QAbstractButton, QDockWidget, QMenu, QToolBar
 
 from fashion_annotator.core.tasks import CLICK_TASK
 from fashion_annotator.ui import file_menu, shortcuts, window_layout
@@ -200,9 +200,22 @@ def add_panels_menu(w: MainWindow, docks: list[QDockWidget]) -> QMenu:
     panels = w.view_menu.addMenu("Pane&ls")
     for dock in docks:
         panels.addAction(dock.toggleViewAction())
+        _name_title_buttons(dock)
     panels.addAction(w.tools_toolbar.toggleViewAction())
     w.view_menu.addAction(w.actions_by_name["reset_layout"])
     return panels
+
+
+def _name_title_buttons(dock: QDockWidget) -> None:
+    """Tooltips for Qt's own float and close buttons on ``dock``'s title bar (they had none)."""
+    title = dock.windowTitle()
+    tips = {
+        "qt_dockwidget_floatbutton": f"Float the {title} panel (double-click its title bar to dock it again)",
+        "qt_dockwidget_closebutton": f"Close the {title} panel (View > Panels brings it back)",
+    }
+    for button in dock.findChildren(QAbstractButton):
+        if button.objectName() in tips:
+            button.setToolTip(tips[button.objectName()])
 
 
 #: Actions that work from either tab; every other one edits or moves the Annotate tab's image

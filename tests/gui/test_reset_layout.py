@@ -76,3 +76,15 @@ def test_reset_layout_while_review_shows_brings_every_dock_back_with_annotate(qt
     assert not window.queue.isVisible() and not window.instances.isVisible()  # Review: full width
     window.tabs.setCurrentIndex(0)
     qtbot.waitUntil(lambda: _close_enough(_layout(window), default))
+
+
+def test_the_panels_own_float_and_close_buttons_say_what_they_do(opened):
+    """Qt's float and close buttons on each panel's title bar had no tooltip (a tooltip audit)."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    window, _ = opened
+    for dock in (window.queue, window.palette_dock, window.instances):
+        tips = {b.objectName(): b.toolTip() for b in dock.findChildren(QAbstractButton)}
+        title = dock.windowTitle()
+        assert tips["qt_dockwidget_closebutton"] == f"Close the {title} panel (View > Panels brings it back)"
+        assert tips["qt_dockwidget_floatbutton"].startswith(f"Float the {title} panel")
