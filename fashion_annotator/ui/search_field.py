@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QFocusEvent, QKeyEvent
-from PySide6.QtWidgets import QLineEdit, QWidget
+from PySide6.QtGui import QAction, QFocusEvent, QKeyEvent
+from PySide6.QtWidgets import QKeySequenceEdit, QLineEdit, QWidget
 
-__all__ = ["SearchField"]
+__all__ = ["SearchField", "name_clear_button"]
+
+
+def name_clear_button(edit: QLineEdit | QKeySequenceEdit, tip: str) -> None:
+    """Turn on ``edit``'s clear button with the tooltip ``tip`` (Qt's own button had none)."""
+    edit.setClearButtonEnabled(True)
+    clear = edit.findChild(QAction, "_q_qlineeditclearaction")
+    if clear is not None:
+        clear.setToolTip(tip)
 
 
 class SearchField(QLineEdit):

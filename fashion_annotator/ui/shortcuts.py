@@ -14,6 +14,8 @@ from PySide6.QtCore import QEvent, QKeyCombination, QObject, Qt, Signal
 from PySide6.QtGui import QAction, QFocusEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QKeySequenceEdit, QTableWidget, QTableWidgetItem, QWidget
 
+from fashion_annotator.ui.search_field import name_clear_button
+
 if TYPE_CHECKING:
     from fashion_annotator.ui.preferences import Preferences
 
@@ -207,7 +209,7 @@ class ShortcutEditor(QTableWidget):
             title.setFlags(Qt.ItemFlag.ItemIsEnabled)
             self.setItem(row, 0, title)
             edit = KeyField(QKeySequence(self.keys[name][0] if self.keys[name] else ""))
-            edit.setClearButtonEnabled(True)
+            name_clear_button(edit, "Remove this key (the command then has none)")
             self._tip(edit, self.keys[name])
             edit.editingFinished.connect(lambda n=name, e=edit: self._edited(n, e))
             edit.installEventFilter(self)  # a click into a field makes its row the current one

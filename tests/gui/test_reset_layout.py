@@ -88,3 +88,24 @@ def test_the_panels_own_float_and_close_buttons_say_what_they_do(opened):
         title = dock.windowTitle()
         assert tips["qt_dockwidget_closebutton"] == f"Close the {title} panel (View > Panels brings it back)"
         assert tips["qt_dockwidget_floatbutton"].startswith(f"Float the {title} panel")
+
+
+def test_the_clear_buttons_of_the_name_search_and_the_key_fields_say_what_they_do(opened, monkeypatch):
+    """Qt's own clear buttons (the name search, each Preferences > Keyboard field) had no tooltip."""
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QToolButton
+
+    from fashion_annotator.ui.preferences import PreferencesDialog
+    from fashion_annotator.ui.shortcuts import KeyField
+
+    window, _ = opened
+    window.queue.search.setText("ccp")  # the button shows once there is text
+    tips = [b.toolTip() for b in window.queue.search.findChildren(QToolButton)]
+    assert "Show every name again (clear the search)" in tips
+    shown: list[PreferencesDialog] = []
+    monkeypatch.setattr(PreferencesDialog, "exec", lambda dialog: shown.append(dialog) or 0)
+    window.show_preferences()
+    fields = shown[0].findChildren(KeyField)
+    assert fields
+    clear = fields[0].findChild(QAction, "_q_qlineeditclearaction")
+    assert clear is not None and clear.toolTip() == "Remove this key (the command then has none)"

@@ -45,7 +45,7 @@ from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.ui.annotate.queue_order import ORDERS as QUEUE_ORDERS
 from fashion_annotator.ui.annotate.type_to_pick import TypePicker
 from fashion_annotator.ui.icons import STATUS_STYLE, status_icon
-from fashion_annotator.ui.search_field import SearchField
+from fashion_annotator.ui.search_field import SearchField, name_clear_button
 
 THUMB = QSize(72, 96)
 THUMB_CACHE = 1000
@@ -260,7 +260,7 @@ class QueueDock(QDockWidget):
         self.search = SearchField(home)
         self.search.setPlaceholderText("Search by name")
         self.search.setAccessibleName("Search the images by name")
-        self.search.setClearButtonEnabled(True)
+        name_clear_button(self.search, "Show every name again (clear the search)")
         row.addWidget(self.status_filter)
         row.addWidget(self.search, 1)
         layout.addLayout(row)
