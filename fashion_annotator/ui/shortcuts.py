@@ -65,17 +65,30 @@ def default_keys(action: QAction) -> list[str]:
     return list(value) if value is not None else key_text(action.shortcuts())
 
 
+#: The action property naming why the action is disabled (:func:`refresh_tip` says it).
+DISABLED_REASON = "disabledReason"
+
+
+def refresh_tip(action: QAction) -> None:
+    """``action``'s tooltip and status tip: its name, its first key and, while it is disabled,
+    why (its :data:`DISABLED_REASON` property, when set)."""
+    tip = action.text().replace("&", "")
+    keys = [k for k in action.shortcuts() if not k.isEmpty()]
+    if keys:
+        tip += f" ({keys[0].toString(QKeySequence.SequenceFormat.NativeText)})"
+    reason = action.property(DISABLED_REASON)
+    if reason and not action.isEnabled():
+        tip += f": {reason}"
+    action.setToolTip(tip)
+    action.setStatusTip(tip)
+
+
 def set_keys(action: QAction, keys: list[str]) -> None:
     """Give ``action`` the ``keys`` and name the first one in its tooltip."""
     if action.property(_DEFAULTS) is None:
         action.setProperty(_DEFAULTS, key_text(action.shortcuts()))
     action.setShortcuts([QKeySequence(k) for k in keys])
-    tip = action.text().replace("&", "")
-    if keys:
-        native = QKeySequence(keys[0]).toString(QKeySequence.SequenceFormat.NativeText)
-        tip += f" ({native})"
-    action.setToolTip(tip)
-    action.setStatusTip(tip)
+    refresh_tip(action)
     _remember(action)
 
 

@@ -19,7 +19,7 @@ from fashion_annotator.ui.about import show_about, show_getting_started
 from fashion_annotator.ui.actions import TOOLS
 from fashion_annotator.ui.annotate import refine_menu
 from fashion_annotator.ui.help_dialog import KEY_WHERE
-from fashion_annotator.ui.key_hints import KeyHint
+from fashion_annotator.ui.key_hints import KeyHint, current_key
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
@@ -235,10 +235,14 @@ def show_annotate_docks(w: MainWindow, show: bool) -> None:
     Docks the operator closed stay closed when Annotate comes back; while hidden, their View >
     Panels items are disabled (``w.hidden_docks`` holds the ones to bring back).
     """
+    annotate = current_key(w.actions_by_name["tab_annotate"])
+    reason = "it works in the Annotate tab" + (f" ({annotate})" if annotate else "")
     for name, action in w.actions_by_name.items():
         if name not in BOTH_TABS:
+            action.setProperty(shortcuts.DISABLED_REASON, reason)
             action.setEnabled(show)
-    w.history_actions.refresh()  # Undo and Redo: only with a step to take
+            shortcuts.refresh_tip(action)  # disabled in Review: says why
+    w.history_actions.refresh()  # Undo and Redo: only with a step to take, and why not
     docks = (w.queue, w.palette_dock, w.instances)
     for dock in docks:
         dock.toggleViewAction().setEnabled(show)

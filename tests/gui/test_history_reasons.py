@@ -33,3 +33,24 @@ def test_disabled_undo_and_redo_say_why(qtbot, opened, default_keys_after):
     window.session.close_image()
     window.history_actions.refresh()
     assert undo.toolTip().endswith(": no photo open") and redo.statusTip().endswith(": no photo open")
+
+
+def test_every_editing_command_disabled_in_review_says_why(qtbot, opened, default_keys_after):
+    """Review disables the tool bar's and menus' editing commands; a greyed Brush said only
+    "Brush (B)" (a tooltip audit: disabled actions gave no reason)."""
+    from fashion_annotator.ui.window_menus import BOTH_TABS
+
+    window, _ = opened
+    editing = {n: a for n, a in window.actions_by_name.items() if n not in BOTH_TABS | {"undo", "redo"}}
+    assert "tool_brush" in editing and "save" in editing
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not editing["tool_brush"].isEnabled())
+    for name, action in editing.items():
+        assert action.toolTip().endswith(": it works in the Annotate tab (Ctrl+PgUp)"), name
+        assert action.statusTip() == action.toolTip(), name
+    set_keys(editing["tool_brush"], ["Ctrl+Alt+B"])  # a key changed in Preferences meanwhile
+    assert editing["tool_brush"].toolTip() == "Brush (Ctrl+Alt+B): it works in the Annotate tab (Ctrl+PgUp)"
+    window.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: editing["tool_brush"].isEnabled())
+    assert editing["tool_brush"].toolTip() == "Brush (Ctrl+Alt+B)"
+    assert all("Annotate tab" not in a.toolTip() for a in editing.values())
