@@ -120,7 +120,21 @@ class HelpDialog(QDialog):
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         layout = QVBoxLayout(self)
-        intro = QLabel(
+        self.intro = QLabel()
+        self.intro.setWordWrap(True)
+        self.set_autosave(autosave_s)
+        layout.addWidget(self.intro)
+        layout.addWidget(self.table)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout.addWidget(buttons)
+        self.resize(640, 600)
+        fit_on_show(self)  # 600 px ran off a 1280x720 screen at 125 %
+
+    def set_autosave(self, autosave_s: int) -> None:
+        """Say when work is saved: after ``autosave_s`` seconds of unsaved edits (0: off); the
+        window calls it again when Preferences change the interval while the dialog is open."""
+        self.intro.setText(
             "Correct the proposed mask with the tools below; work is saved when you switch "
             + (
                 f"image, after {autosave_s} s of unsaved edits, and on exit."
@@ -129,14 +143,6 @@ class HelpDialog(QDialog):
             )
             + " Keys can be changed in Preferences."
         )
-        intro.setWordWrap(True)
-        layout.addWidget(intro)
-        layout.addWidget(self.table)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.close)
-        layout.addWidget(buttons)
-        self.resize(640, 600)
-        fit_on_show(self)  # 600 px ran off a 1280x720 screen at 125 %
 
     def _fill(self) -> None:
         """Show each action's current keys (:func:`shortcut_rows`, :func:`mouse_rows`); nothing

@@ -119,6 +119,8 @@ def show_preferences(w: MainWindow) -> None:
         w.session.error.emit(unsaved)
     w.view_bar.set_opacity(w.prefs.overlay_opacity)
     w.session.autosave.set_interval(w.prefs.autosave_interval_s)
+    for help_dialog in w.findChildren(HelpDialog):  # an open Help names the new interval
+        help_dialog.set_autosave(w.prefs.autosave_interval_s)
     w.session.proposals.set_one_pass(w.prefs.fast_proposals)
     w.taxonomies = {t: w.prefs.apply_colors(w.project.taxonomy(t)) for t in w.taxonomies}
     w.palette_dock.set_taxonomy(w.taxonomies[w.task], w.labels[w.task])

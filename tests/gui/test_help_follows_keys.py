@@ -32,3 +32,27 @@ def test_an_open_help_dialog_shows_the_new_keys(qtbot, opened) -> None:
     qtbot.waitUntil(lambda: dialog.table.rowCount() == rows - 1)
     assert "Save" not in [dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())]
     dialog.close()
+
+
+def test_an_open_help_dialog_names_the_autosave_interval_set_in_preferences(qtbot, opened, monkeypatch) -> None:
+    """Its first line kept the interval it opened with after Preferences changed it."""
+    from fashion_annotator.ui.preferences import PreferencesDialog
+
+    window, _ = opened
+    dialog = window.show_help()
+    qtbot.addWidget(dialog)
+    assert f"after {window.prefs.autosave_interval_s} s of unsaved edits" in dialog.intro.text()
+
+    def accept_with(interval: int):
+        def exec_(preferences: PreferencesDialog) -> int:
+            window.prefs.autosave_interval_s = interval  # as the dialog's OK stores it
+            return 1
+        return exec_
+
+    monkeypatch.setattr(PreferencesDialog, "exec", accept_with(120))
+    window.show_preferences()
+    assert "after 120 s of unsaved edits" in dialog.intro.text()
+    monkeypatch.setattr(PreferencesDialog, "exec", accept_with(0))
+    window.show_preferences()
+    assert "(autosave is off)" in dialog.intro.text()
+    dialog.close()
