@@ -255,6 +255,33 @@ def photo_dpi(path: Path) -> tuple[float, float] | None:
     return (y, x) if orientation in _QUARTER_TURNS else (x, y)
 
 
+#: EXIF tags a cutout keeps from its photo: who made it and whose it is (Artist, Copyright), as
+#: "Copyright and Contact Info" does in Photoshop's Export As; the rest (camera, place, time,
+#: orientation: the cutout is upright) is left out.
+RIGHTS_TAGS = (0x013B, 0x8298)
+
+
+def photo_rights(path: Path) -> bytes | None:
+    """An EXIF block holding only the photo's :data:`RIGHTS_TAGS` (its Artist and Copyright),
+    None when it has neither (or no readable EXIF)."""
+    try:
+        im, _ = open_image_file(path, decode=False)
+    except (ImageLoadError, OSError):
+        return None
+    with im:
+        try:
+            exif = im.getexif()
+            kept = {tag: exif[tag] for tag in RIGHTS_TAGS if isinstance(exif.get(tag), str) and exif[tag].strip()}
+        except Exception:  # a broken EXIF block: nothing kept, the photo loaded as it stands
+            return None
+    if not kept:
+        return None
+    rights = Image.Exif()
+    for tag, value in kept.items():
+        rights[tag] = value
+    return rights.tobytes()
+
+
 def export_cutouts(
     project: Project, out: str | Path, task: str, progress: Progress | None = None, edges: str = "soft"
 ) -> ExportSummary:
@@ -284,6 +311,9 @@ def export_cutouts(
         dpi = photo_dpi(project.image_path(record.id))
         if dpi is not None:
             options["dpi"] = dpi
+        rights = photo_rights(project.image_path(record.id))
+        if rights is not None:
+            options["exif"] = rights
         with atomic_path(out / f"{stem}.png") as tmp:
             Image.fromarray(np.dstack([rgb, alpha]), "RGBA").save(tmp, format="PNG", **options)
 

@@ -151,3 +151,32 @@ def test_soft_edges_take_the_memory_of_a_tile_not_of_the_garments_extent(
     alpha = np.asarray(Image.open(tmp_path / "cut" / "outfit.png"))[..., 3].astype(np.int16)
     assert np.abs(alpha - soft_edge_alpha(rgb, mask)).max() <= 1
     assert ((alpha > 0) & (alpha < 255)).any()
+
+
+def test_a_cutout_keeps_the_photos_artist_and_copyright_and_nothing_else(project: Project, tmp_path: Path) -> None:
+    """A studio's cutouts went out without the photographer and copyright their photos carry
+    (a delivery audit); they keep those two (as Photoshop's "Copyright and Contact Info" does)
+    and no camera, place or orientation (the cutout is upright)."""
+    rgb, mask = _garment()
+    exif = Image.Exif()
+    exif[0x013B] = "Ana Studio"
+    exif[0x8298] = "(c) 2026 Ana Studio, all rights reserved"
+    exif[0x010F] = "CameraMaker"
+    exif[0x0112] = 1
+    exif.get_ifd(0x8825)[2] = (48.0, 51.0, 29.0)  # GPS latitude: where the studio is
+    photo = tmp_path / "src" / "dress.jpg"
+    photo.parent.mkdir()
+    Image.fromarray(rgb).save(photo, quality=98, exif=exif.tobytes())
+    plain = tmp_path / "src" / "scarf.png"
+    Image.fromarray(rgb).save(plain)
+
+    cut = _export(project, tmp_path, photo, mask)
+    kept = cut.getexif()
+    assert kept.get(0x013B) == "Ana Studio"
+    assert kept.get(0x8298) == "(c) 2026 Ana Studio, all rights reserved"
+    assert 0x010F not in kept and 0x0112 not in kept and not kept.get_ifd(0x8825)
+    record = project.add_image(plain)
+    project.save_mask(record.id, "garment", mask)
+    export_project(project, tmp_path / "cut2", "cutout")
+    with Image.open(tmp_path / "cut2" / "scarf.png") as bare:
+        assert not bare.getexif(), "nothing is made up for a photo without them"
