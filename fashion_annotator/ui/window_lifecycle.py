@@ -136,7 +136,8 @@ def close(w: MainWindow) -> bool:
     Every question comes first (a close can still be refused: a retrain running, a reject reason
     typed in the Review tab but not sent, edits that could not be saved), then what runs is
     stopped, in the GUI thread and waiting for it: the retrain dialogs' trainers (cancelled
-    cleanly), the background retrainer, the file job (after its current file), the image session.
+    cleanly), the background retrainer, the file job (after its current file), the image session,
+    Smart click's model warm-up.
     """
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
@@ -172,6 +173,7 @@ def close(w: MainWindow) -> bool:
     w.queue_refresh.stop()
     w.instances.flush()
     w.session.shutdown()
+    w.canvas.click_warmup.shutdown()  # a step in progress (a load, one network run) ends first
     w.ranker.cancel()  # a scoring batch stops at its next photo
     if w.review is not None:
         w.review.close()

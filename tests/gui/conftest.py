@@ -29,6 +29,11 @@ def isolated_settings(tmp_path: Path, qapp) -> Iterator[Path]:
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
     QSettings.setPath(QSettings.Format.NativeFormat, QSettings.Scope.UserScope, str(folder))
     yield folder
+    # Smart click's model warm-ups end here, cancelled and joined: none runs torch into the next
+    # test (or allocates there, running Python's collector in its thread).
+    from fashion_annotator.annotate.tools.click_model import stop_warmups
+
+    stop_warmups()
     # Qt objects a test left in reference cycles are destroyed now, in the GUI thread. Left to
     # a later garbage collection, one may be destroyed in a worker thread, where Qt cannot
     # stop its timers, and a timer then fires on freed memory (a segfault two tests later).

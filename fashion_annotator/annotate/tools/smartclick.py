@@ -53,14 +53,13 @@ import weakref
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
 from fashion_annotator.annotate.tools.click_labels import label_replayed, unwind
+from fashion_annotator.annotate.tools.click_model import network_lock, shared_click_predictor
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.history import History
 from fashion_annotator.core.masks import BBox
@@ -103,23 +102,6 @@ CLICK_ON_RIGHT = "Nothing changed: the mask is right here; click where it is wro
 #: bar's tooltip where a 1280 px window cuts it off).
 BOX_UNCHANGED = ("Box: nothing changed, the mask has most of what it found; click to correct, "
                  "or Refine > Clear the mask and draw the box again")
-
-
-@lru_cache(maxsize=4)
-def shared_click_predictor(path: str | None = None):
-    """The click predictor of the shipped (or given) model, loaded once; None when unusable.
-
-    A few stay loaded: windows on different projects (each with its own active click model)
-    click in one process without reloading each other's model.
-    """
-    from fashion_annotator.models.threads import interactive_threads
-    from fashion_annotator.models.weights import ModelFileError
-    from fashion_annotator.segmentation.clicks import ClickPredictor
-
-    try:  # few threads: a click stays fast beside busy processes
-        return ClickPredictor(Path(path) if path else None, threads=interactive_threads())
-    except (ModelFileError, OSError):
-        return None
 
 
 @dataclass(eq=False)
@@ -355,6 +337,12 @@ class SmartClickTool(Tool):
         """
         return self._predictor if self._predictor is not None else shared_click_predictor(self.model_path)
 
+    def loader(self) -> Callable[[], object]:
+        """A callable giving :meth:`predictor` that keeps neither the tool nor its view alive (the
+        warm-up thread's: a view freed there would be destroyed outside the GUI thread)."""
+        given, path = self._predictor, self.model_path
+        return lambda: given if given is not None else shared_click_predictor(path)
+
     def target(self, ctx: ToolContext) -> ToolContext | None:
         """``ctx`` with the label the clicks add and remove, or None when there is none.
 
@@ -449,8 +437,8 @@ class SmartClickTool(Tool):
 
         click = None if box is not None else Click(start.y, start.x, not self._negative)
         self._pending, self.box = click, box  # shown while the model runs
-        try:
-            with self.busy():
+        try:  # a warm-up's network run in progress ends first, then the click has the cores
+            with self.busy(), network_lock(predictor):
                 predictor.set_image(ctx.document.rgb)
                 if box is not None:
                     return self._apply_box(ctx, predictor, box)
@@ -561,7 +549,7 @@ class SmartClickTool(Tool):
         predictor = self.predictor()
         if predictor is None:
             return NOTHING
-        with self.busy():
+        with self.busy(), network_lock(predictor):
             return self._replay_without(ctx, predictor, i)
 
     def _replay_without(self, ctx: ToolContext, predictor, i: int) -> ToolResult:

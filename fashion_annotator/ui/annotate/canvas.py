@@ -24,6 +24,7 @@ from fashion_annotator.annotate.tools import (
     ToolResult,
     make_tool,
 )
+from fashion_annotator.annotate.tools.click_model import ClickWarmup
 from fashion_annotator.annotate.tools.polygon import PolygonTool
 from fashion_annotator.annotate.tools.smartclick import SmartClickTool
 from fashion_annotator.core.document import AnnotationDocument
@@ -127,8 +128,9 @@ class Canvas(ImageView):
         self._unsubscribe: Callable[[], None] | None = None
         self._tool: Tool = make_tool("brush")
         self._click_model: str | None = None
-        self._opacity = 1.0
-        self._cutout_preview = False
+        self._opacity, self._cutout_preview = 1.0, False
+        #: Smart click's model loaded and run in the background once the tool meets a photo.
+        self.click_warmup = ClickWarmup()
 
     # ---- document -------------------------------------------------------------------
     @property
@@ -555,13 +557,14 @@ class Canvas(ImageView):
         self._configure_tool()
 
     def _configure_tool(self) -> None:
-        """Tell the tool what it needs of the shown task: Smart click, its class count and the
-        click model (each window its project's)."""
+        """Tell Smart click the shown task's class count and its click model (each window its project's)."""
         if isinstance(self._tool, SmartClickTool):
             self._tool.num_classes = None if self._taxonomy is None else self._taxonomy.num_classes
             self._tool.model_path = self._click_model
             self._tool.busy = self._model_running
             self._tool.zoom = lambda: self.zoom
+            if self._doc is not None:  # the tool chosen, a photo opened, another click model
+                self.click_warmup.request(self._click_model, self._tool.loader())
 
     @contextmanager
     def _model_running(self) -> Iterator[None]:
