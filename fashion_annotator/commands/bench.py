@@ -9,6 +9,8 @@
 - ``bench ui``: the window's responsiveness (stroke repaint, image switch);
 - ``bench startup``: launch to window, photo, brush stroke and first proposal
   (:mod:`fashion_annotator.ui.bench_startup`);
+- ``bench first-click``: a process's first Smart click with and without the model's warm-up
+  (:mod:`fashion_annotator.ui.bench_first_click`);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
 - ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
 - ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder);
@@ -107,6 +109,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="also launch this checkout's window, alternating run for run")  # fmt: skip
     p.add_argument("--json", type=output_file, default=None, help="write the figures here")
     p.set_defaults(func=run_startup)
+
+    p = sub.add_parser("first-click", help="a process's first Smart click, with and without the warm-up")
+    p.add_argument("--runs", type=positive_int, default=5, help="fresh processes of each kind")
+    p.add_argument("--pause", type=non_negative_number, default=3.0, help="seconds from the tool to the click")
+    p.add_argument("--busy", type=int, default=0, help="processes kept spinning meanwhile (a loaded machine)")
+    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
+    p.set_defaults(func=run_first_click)
 
     p = sub.add_parser("save", help="durable mask save time against PNG encoding alone")
     p.add_argument("--runs", type=positive_int, default=30, help="saves timed")
@@ -496,6 +505,15 @@ def run_startup(args: argparse.Namespace) -> int:
     result = main(args.data, args.limit, args.runs, args.baseline)
     print(report(result))
     return _write(result, args.json, "startup")
+
+
+def run_first_click(args: argparse.Namespace) -> int:
+    """The first Smart click of fresh processes, with and without the model's warm-up."""
+    from fashion_annotator.ui.bench_first_click import main, report
+
+    result = main(args.runs, args.pause, args.busy)
+    print(report(result))
+    return _write(result, args.json, "first-click")
 
 
 def _size(text: str) -> tuple[int, int]:
