@@ -133,16 +133,14 @@ class ClickWarmup:
     """
 
     def __init__(self) -> None:
-        self._thread: threading.Thread | None = None
+        self._threads: list[tuple[threading.Thread, threading.Event]] = []
         self._path: str | None = None
         self._done: set[str | None] = set()
-        self._stop = threading.Event()
-        _live.add(self)
 
     @property
     def running(self) -> bool:
-        """Whether the warm-up thread is still at work."""
-        return self._thread is not None and self._thread.is_alive()
+        """Whether a warm-up thread of this view is still at work."""
+        return any(thread.is_alive() for thread, _stop in self._threads)
 
     def done(self, path: str | None) -> bool:
         """Whether a warm-up of ``path``'s model ran to its end (or found no usable model)."""
@@ -154,31 +152,33 @@ class ClickWarmup:
         cancelled (it ends after its current step, on its own thread)."""
         if self.running and self._path == path or path in self._done:
             return
-        self._stop.set()
-        self._stop = stop = threading.Event()
+        self.cancel()
+        self._threads = [(t, s) for t, s in self._threads if t.is_alive()]
+        stop = threading.Event()
         self._path = path
         done = self._done
 
         def finished() -> None:
             done.add(path)
 
-        self._thread = threading.Thread(target=_warm, args=(load, stop, finished), name="click-warmup",
-                                        daemon=False)  # fmt: skip
-        self._thread.start()
+        thread = threading.Thread(target=_warm, args=(load, stop, finished), name="click-warmup", daemon=False)
+        self._threads.append((thread, stop))
+        _track(thread, stop)
+        thread.start()
 
     def cancel(self) -> None:
         """Ask the warm-up to stop before its next step (returns at once)."""
-        self._stop.set()
+        for _thread, stop in self._threads:
+            stop.set()
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Wait for the warm-up thread to end; True when none runs any more."""
-        thread = self._thread
-        if thread is not None:
+        """Wait for the warm-up threads to end; True when none runs any more."""
+        for thread, _stop in list(self._threads):
             thread.join(timeout)
         return not self.running
 
     def shutdown(self) -> None:
-        """Cancel the warm-up and wait for its thread (the step in progress ends first)."""
+        """Cancel the warm-up and wait for its threads (the step in progress ends first)."""
         self.cancel()
         self.wait()
 
@@ -203,10 +203,22 @@ def _warm(load: Callable[[], Any], stop: threading.Event, finished: Callable[[],
         log.debug("click model warm-up failed", exc_info=True)
 
 
-_live: weakref.WeakSet[ClickWarmup] = weakref.WeakSet()
+#: Every warm-up thread started and its stop flag, whoever owned it (a view may be gone).
+_started: list[tuple[threading.Thread, threading.Event]] = []
+_started_guard = threading.Lock()
+
+
+def _track(thread: threading.Thread, stop: threading.Event) -> None:
+    with _started_guard:
+        _started[:] = [(t, s) for t, s in _started if t.is_alive()]
+        _started.append((thread, stop))
 
 
 def stop_warmups() -> None:
-    """Cancel and join every warm-up of the process (test teardown, the end of a run)."""
-    for warmup in list(_live):
-        warmup.shutdown()
+    """Cancel and join every warm-up thread of the process (test teardown, the end of a run)."""
+    with _started_guard:
+        started = list(_started)
+    for _thread, stop in started:
+        stop.set()
+    for thread, _stop in started:
+        thread.join()

@@ -111,3 +111,34 @@ def test_a_model_that_fails_ends_the_warm_up_silently(monkeypatch) -> None:
     broken = ClickWarmup()
     broken.request("broken", lambda: object())  # not a click model: the run raises
     assert broken.wait(30) and not broken.done("broken")
+
+
+def test_the_teardown_joins_a_warm_up_whose_view_is_gone(disk_click_model, monkeypatch) -> None:
+    """A view freed (or switched to another model) while its warm-up runs: :func:`stop_warmups`
+    still cancels and joins that thread, so none runs torch into the next test."""
+    import gc
+
+    predictor = ClickPredictor(disk_click_model(-5.0))
+    entered, proceed = threading.Event(), threading.Event()
+    ran: list[tuple[int, int]] = []
+
+    def held(p, size):
+        ran.append(size)
+        entered.set()
+        assert proceed.wait(30)
+
+    monkeypatch.setattr(click_warmup, "run_blank", held)
+    warmup = ClickWarmup()
+    warmup.request("a", lambda: predictor)
+    assert entered.wait(30)
+    warmup.request("b", lambda: None)  # another model: "a" is cancelled, not waited for
+    del warmup
+    gc.collect()
+    stopping = threading.Thread(target=stop_warmups)
+    stopping.start()
+    stopping.join(0.2)
+    assert stopping.is_alive()  # waiting for the run in progress
+    proceed.set()
+    stopping.join(30)
+    assert not stopping.is_alive() and ran == [predictor.size]
+    assert not any(t.name == "click-warmup" for t in threading.enumerate())
