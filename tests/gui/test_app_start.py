@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -134,18 +135,57 @@ def test_no_argument_with_a_data_folder_that_cannot_be_made_says_so(tmp_path, mo
     assert "Traceback" not in capsys.readouterr().err
 
 
-def _when_ready(act) -> None:
-    """Call ``act(window)`` once run_gui's window has its first image open and idle."""
+def _when_ready(act, monkeypatch) -> None:
+    """Call ``act(window)`` once the window run_gui shows has its first image open and idle.
+
+    The window is the one run_gui's switcher shows, not the last MainWindow among the top-level
+    widgets: a window an earlier test left (hidden, never deleted: the lambdas in its connections
+    keep it) may come last in that unordered list, and polling it, with no image, waited forever
+    and run_gui never returned (the start-up tests hung in a long run of GUI tests). Should the
+    window never get ready, the application quits after :data:`READY_S` and the test fails.
+    """
+    shown: list[MainWindow] = []
+    show = app.WindowSwitcher.show
+
+    def record(self, *args, **kwargs):
+        shown.append(show(self, *args, **kwargs))
+        return shown[-1]
+
+    monkeypatch.setattr(app.WindowSwitcher, "show", record)
+    deadline = time.monotonic() + READY_S
 
     def check():
-        windows = [w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow)]
-        window = windows[-1] if windows else None
+        window = shown[-1] if shown else None
+        if time.monotonic() > deadline:
+            QApplication.quit()
+            return
         if window is None or window.session.current is None or window.session.jobs.busy:
             QTimer.singleShot(100, check)
             return
         act(window)
 
     QTimer.singleShot(100, check)
+
+
+#: Longest wait for run_gui's window to get ready, in seconds.
+READY_S = 180.0
+
+
+def test_a_window_left_by_an_earlier_test_is_not_the_one_waited_for(qtbot, tmp_path, monkeypatch):
+    """A hidden window an earlier test left open among the top-level widgets: run_gui's own
+    window is still the one closed (the start-up test waited on the left one for ever)."""
+    from fashion_annotator.ui.app import WindowSwitcher
+
+    left = WindowSwitcher(Preferences(settings_file(tmp_path / "left.ini"))).show(Project.create(tmp_path / "left"))
+    left.close()
+    left.project.close()
+    monkeypatch.setattr(app, "data_dir", lambda: tmp_path / "data")
+    (tmp_path / "data").mkdir()
+    closed = []
+    _when_ready(lambda window: closed.append(window.windowTitle()) or window.close(), monkeypatch)
+    assert app.run_gui(None) == 0
+    assert len(closed) == 1 and "sample-project" in closed[0]
+    assert shiboken6.isValid(left) and not left.isVisible()  # still there, as such windows are
 
 
 def test_run_gui_opens_the_sample_and_quits_cleanly(qtbot, tmp_path, monkeypatch):
@@ -160,7 +200,7 @@ def test_run_gui_opens_the_sample_and_quits_cleanly(qtbot, tmp_path, monkeypatch
         window.show_help()  # a non-modal dialog still open at quit
         window.close()
 
-    _when_ready(close)
+    _when_ready(close, monkeypatch)
     assert app.run_gui(None) == 0
     assert seen["image"] == 1 and "sample-project" in seen["title"]
     assert not shiboken6.isValid(seen["window"])  # torn down before run_gui returned
@@ -177,7 +217,7 @@ def test_a_last_project_gone_is_said_when_the_sample_opens_in_its_place(qtbot, t
     prefs.sync()
     said = []
     monkeypatch.setattr(app.QMessageBox, "warning", lambda *a: said.append(a[1:3]))
-    _when_ready(lambda window: window.close())
+    _when_ready(lambda window: window.close(), monkeypatch)
     assert app.run_gui(None) == 0
     assert said == [("Last project not opened",
                      f"The last project, {tmp_path / 'gone'}, is not there any more (moved, renamed or "
