@@ -12,6 +12,8 @@ photo's centre (an empty mask: the network runs at its full input size). Figures
 - ``click_ms``: press to the repaint after the release (as ``bench ui`` times a click);
 - ``model_ms``: the click model's update alone (:attr:`SmartClickTool.last_ms`);
 - ``warmed``: whether the warm-up had ended before the click;
+- ``next_click_ms``: the process's second click, just above (a correction, the model warm by
+  then): what the first click would take with nothing left to load or run for the first time;
 - ``stall_ms``: the longest gap between two ticks of a 5 ms GUI-thread timer during the pause
   (the warm-up must never hold up the window).
 
@@ -35,7 +37,7 @@ OUT_ENV, WARM_ENV, PAUSE_ENV = "FA_BENCH_FIRST_CLICK_OUT", "FA_BENCH_FIRST_CLICK
 #: The module name this file runs under in the child.
 CHILD = "__fa_bench_first_click_child__"
 CHILD_TIMEOUT_S = 180.0
-FIGURES = ("click_ms", "model_ms", "stall_ms")
+FIGURES = ("click_ms", "model_ms", "stall_ms", "next_click_ms")
 
 
 def _studio_photo(folder: Path) -> Path:
@@ -107,10 +109,14 @@ def child() -> None:
     t0 = time.perf_counter()
     _click_and_wait(canvas, 0.5 * w, 0.5 * h)
     click_ms = (time.perf_counter() - t0) * 1e3
+    model_ms = getattr(canvas._tool, "last_ms", None)
+    t0 = time.perf_counter()
+    _click_and_wait(canvas, 0.5 * w, 0.3 * h)  # the next click: the warm figure to compare with
+    next_ms = (time.perf_counter() - t0) * 1e3
     canvas.click_warmup.shutdown()
     gaps = np.diff(ticks) * 1e3 if len(ticks) > 1 else np.zeros(1)
-    figures = {"click_ms": click_ms, "model_ms": getattr(canvas._tool, "last_ms", None), "warmed": warmed,
-               "stall_ms": float(gaps.max())}  # fmt: skip
+    figures = {"click_ms": click_ms, "model_ms": model_ms, "warmed": warmed, "stall_ms": float(gaps.max()),
+               "next_click_ms": next_ms}  # fmt: skip
     Path(os.environ[OUT_ENV]).write_text(json.dumps(figures))
 
 
@@ -144,7 +150,8 @@ def report(result: dict) -> str:
     lines = []
     for name in ("without", "with"):
         f = {k: result[f"{name}_warmup_{k}_median"] for k in FIGURES}
-        lines.append(f"{name} warm-up: first click {f['click_ms']:.0f} ms (model {f['model_ms']:.0f} ms), "
+        lines.append(f"{name} warm-up: first click {f['click_ms']:.0f} ms (model {f['model_ms']:.0f} ms, "
+                     f"the next click {f['next_click_ms']:.0f} ms), "
                      f"longest GUI stall in the pause {f['stall_ms']:.0f} ms, warm-up ended before the click in "
                      f"{result[f'{name}_warmup_warmed_runs']} of {result['runs']}")  # fmt: skip
     lines.append(f"medians of {result['runs']} fresh processes each, {result['pause_s']:g} s after choosing "
