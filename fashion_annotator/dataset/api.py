@@ -12,7 +12,7 @@ outside ``dataset/`` annotates ``project: ProjectStore``, never the concrete cla
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -341,8 +341,10 @@ class ProjectStore(Protocol):
         task: str,
         statuses: Sequence[str] = ("done", "approved"),
         exclude_rejected: bool = True,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[tuple[int, Path, Path]]:
-        """``(image_id, photo path, latest mask path)`` of every image usable for training."""
+        """``(image_id, photo path, latest mask path)`` of every image usable for training;
+        ``progress(done, total)`` before each image a team store copies (it may raise to stop)."""
         ...
 
     def training_masks(

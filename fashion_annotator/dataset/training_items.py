@@ -8,7 +8,7 @@ PostgreSQL project overrides :meth:`TrainingItems.training_items` with its own S
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,8 +39,12 @@ class TrainingItems:
         task: str,
         statuses: Sequence[str] = ("done", "approved"),
         exclude_rejected: bool = True,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[tuple[int, Path, Path]]:
         """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
+
+        ``progress`` is the team store's (its copies into the working folder); a folder
+        project copies nothing and never calls it.
 
         Images whose current decision for ``task`` is a reject are left out when
         ``exclude_rejected``, whatever their status: the latest decision made on the latest mask

@@ -173,6 +173,7 @@ def select_training_masks(
     memo: Memo | None = None,
     progress: Callable[[int, int], None] | None = None,
     scanlines: bool = True,
+    copying: Callable[[int, int], None] | None = None,
 ) -> TrainingSelection:
     """Sort a project's saved masks for ``task`` into corrected and unchanged ones.
 
@@ -193,13 +194,16 @@ def select_training_masks(
     scanlines : bool
         Tell blank and unchanged masks from their PNG scanlines where they can (default); False
         decodes every mask and proposal (``bench selection``'s baseline).
+    copying : callable, optional
+        ``copying(done, total)`` before each image a team project copies into its working
+        folder first (tens of seconds on a desktop's first retrain); it may raise as ``progress``.
     """
     # "rejected": a fix saved since the reject (the store leaves out masks whose current
     # decision is a reject, i.e. the rejected version itself) counts as an edit in progress
     statuses = (*FINISHED_STATUSES, "in_progress", "rejected")
     usable = {
         image_id: (photo, mask)
-        for image_id, photo, mask in project.training_items(task, statuses=statuses)
+        for image_id, photo, mask in project.training_items(task, statuses=statuses, progress=copying)
     }
     selection = TrainingSelection()
     done = 0

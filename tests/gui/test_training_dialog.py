@@ -499,7 +499,7 @@ def test_the_dialog_counts_its_masks_off_the_gui_thread_and_stops_counting_when_
     real = selection_thread.select_training_masks
     release, threads = threading.Event(), []
 
-    def slow(project, task, memo=None, progress=None):
+    def slow(project, task, memo=None, progress=None, copying=None):
         threads.append(threading.current_thread() is threading.main_thread())
         for done in range(1000):
             if release.is_set():

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -538,11 +538,12 @@ class PgProject(Project):
         task: str,
         statuses: Sequence[str] = ("done", "approved"),
         exclude_rejected: bool = True,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[tuple[int, Path, Path]]:
         """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
 
-        The photos and mask PNGs are copied into the local working folder; see
-        :meth:`fashion_annotator.dataset.store.Project.training_items` for the rules.
+        The photos and mask PNGs are copied into the local working folder (:meth:`.Project.training_items`:
+        the rules); ``progress(done, total)`` before each image's copies may raise to stop them.
         """
         rows = self._db.query(
             """
@@ -558,10 +559,11 @@ class PgProject(Project):
             """,
             {"t": task, "s": list(statuses)},
         )
+        usable = [r for r in rows if not (exclude_rejected and r["decision"] == "reject")]
         items = []
-        for r in rows:
-            if exclude_rejected and r["decision"] == "reject":
-                continue
+        for done, r in enumerate(usable):
+            if progress is not None:
+                progress(done, len(usable))
             path = self._png_path("masks", r["image_id"], task, r["version"])
             if not has_sha(path, r["sha256"]):
                 self._db.keep_local(path, bytes(r["png"]))
