@@ -83,6 +83,18 @@ def fit_on_show(dialog: QWidget) -> None:
     dialog.installEventFilter(_FitOnShow(dialog))
 
 
+def grow_on_screen(w: QWidget, size: QSize) -> None:
+    """Grow the top-level ``w`` to ``size`` (never shrinking it), all of it kept on its screen.
+
+    For content that grew after the window was sized (the Retrain dialog's counted masks: three
+    lines where the count took one), which scrolled in a dialog a tall screen had room for.
+    A window not shown yet is fitted when it shows (:func:`fit_on_show`).
+    """
+    w.resize(w.size().expandedTo(size))
+    if w.isVisible():
+        fit_to_area(w, screen_area(w))
+
+
 def scrolled(content: QWidget) -> QScrollArea:
     """``content`` in a frameless scroll area that resizes it: it scrolls where the window is
     shorter (or narrower) than it. The area is no Tab stop of its own (the Retrain dialog's

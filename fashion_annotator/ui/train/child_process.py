@@ -22,6 +22,20 @@ from fashion_annotator.runtime.child import PARENT_ENV
 NICENESS = 19
 
 
+def device_choices() -> list[str]:
+    """The ``--device`` choices of the training child here: auto, cpu, and cuda where torch sees one."""
+    import torch
+
+    return ["auto", "cpu", "cuda"] if torch.cuda.is_available() else ["auto", "cpu"]
+
+
+def device_text(device: str) -> str:
+    """What the device choice ``device`` trains on here ("Trains on: CPU")."""
+    from fashion_annotator.models.device import device_display_name, resolve_device
+
+    return f"Trains on: {device_display_name(resolve_device(device))}"
+
+
 def low_priority(program: str, args: Sequence[str]) -> tuple[str, list[str]]:
     """Wrap a command in ``nice -n 19`` when the system has ``nice``, else leave it (Windows).
 

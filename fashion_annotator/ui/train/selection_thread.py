@@ -79,10 +79,12 @@ class SelectionThread(CancellableThread):
 class MaskCount(QObject):
     """The Retrain dialog's count of its masks: runs :class:`SelectionThread`, keeps its answer.
 
-    Signals: ``changed()`` when :attr:`text` or :attr:`selection` changed.
+    Signals: ``changed()`` when :attr:`text` or :attr:`selection` changed, ``ended()`` after
+    the last ``changed()`` (counted, or the count failed).
     """
 
     changed = Signal()
+    ended = Signal()
 
     def __init__(self, location: str | Path, task: str, user: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -121,7 +123,9 @@ class MaskCount(QObject):
     def _selected(self, selection: TrainingSelection) -> None:
         self.selection = selection
         self.changed.emit()
+        self.ended.emit()
 
     def _failed(self, message: str) -> None:
         self.text = f"The saved {task_title(self.task)} masks could not be counted: {message}"
         self.changed.emit()
+        self.ended.emit()

@@ -41,8 +41,13 @@ from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.prompts import ask_stop_running
-from fashion_annotator.ui.screen_fit import fit_on_show, scrolled
-from fashion_annotator.ui.train.child_process import low_priority, training_process
+from fashion_annotator.ui.screen_fit import fit_on_show, grow_on_screen, scrolled
+from fashion_annotator.ui.train.child_process import (
+    device_choices,
+    device_text,
+    low_priority,
+    training_process,
+)
 from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
@@ -148,10 +153,10 @@ class RetrainDialog(QDialog):
         self.minutes_spin.setValue(int(FINETUNE_MINUTES))
         self.minutes_spin.setSuffix(" min at most")
         self.device_combo = QComboBox()
-        self.device_combo.addItems(self._device_choices())
-        self.device_label = QLabel(self._device_text("auto"))
+        self.device_combo.addItems(device_choices())
+        self.device_label = QLabel(device_text("auto"))
         self.device_combo.currentTextChanged.connect(
-            lambda d: self.device_label.setText(self._device_text(d))
+            lambda d: self.device_label.setText(device_text(d))
         )
         form = QFormLayout()
         form.addRow(self.masks_label)
@@ -222,8 +227,18 @@ class RetrainDialog(QDialog):
         margins = outer.contentsMargins()
         extra = QSize(margins.left() + margins.right(),
                       margins.top() + margins.bottom() + outer.spacing() + buttons.sizeHint().height())  # fmt: skip
-        self.resize(body.sizeHint() + extra)  # all of it where the screen allows (fit_on_show)
+        self._body, self._extra = body, extra
+        self.resize(self.content_size())  # all of it where the screen allows (fit_on_show)
         fit_on_show(self)
+        self.count.ended.connect(lambda: grow_on_screen(self, self.content_size()))
+
+    def content_size(self) -> QSize:
+        """The size showing all of the dialog; the counted masks' sentence (three lines where
+        the count took one, and the check box) grows it again (:func:`grow_on_screen`)."""
+        layout = self._body.layout()
+        if layout is not None:
+            layout.activate()  # the label's new lines and a shown check box count now
+        return self._body.sizeHint() + self._extra
 
     def _attribute_counts(self) -> tuple[int, int]:
         from fashion_annotator.instances.schema import load_attribute_schema
@@ -267,21 +282,6 @@ class RetrainDialog(QDialog):
         n = self._n_masks()
         self.epochs_spin.setValue(epochs_for(max(1, n - val_count(n))))
         self.start_button.setEnabled(self.process is None and val_count(n) > 0)
-
-    @staticmethod
-    def _device_choices() -> list[str]:
-        import torch
-
-        choices = ["auto", "cpu"]
-        if torch.cuda.is_available():
-            choices.append("cuda")
-        return choices
-
-    @staticmethod
-    def _device_text(device: str) -> str:
-        from fashion_annotator.models.device import device_display_name, resolve_device
-
-        return f"Trains on: {device_display_name(resolve_device(device))}"
 
     def command(self) -> list[str]:
         """The child's command line: the frozen-aware CLI (:func:`cli_command`), then ``train``."""
