@@ -34,11 +34,12 @@ from fashion_annotator.core.tasks import TaskSpec
 from fashion_annotator.dataset import confine, name_search, storeio
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.label_sets import LABEL_SETS_QUERY, ProjectLabelSets, resolve_tasks
+from fashion_annotator.dataset.postgres import training_rows
 from fashion_annotator.dataset.postgres.changes import DIGEST_SQL, STAMPS_SQL, ImageStamps
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
 from fashion_annotator.dataset.postgres.mask_rows import insert_mask_version, read_version_row
-from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels, has_sha
+from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels
 from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
 from fashion_annotator.dataset.postgres.working_folder import (
     claim_working_folder,
@@ -542,33 +543,17 @@ class PgProject(Project):
     ) -> list[tuple[int, Path, Path]]:
         """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
 
-        The photos and mask PNGs are copied into the local working folder (:meth:`.Project.training_items`:
-        the rules); ``progress(done, total)`` before each image's copies may raise to stop them.
+        The photos and mask PNGs are copied into the local working folder, image by image with
+        ``progress(done, total)`` before each (it may raise to stop), the PNGs this desktop lacks
+        fetched in batches: see
+        :func:`.training_rows.training_items`, and
+        :meth:`fashion_annotator.dataset.store.Project.training_items` for the rules.
         """
-        rows = self._db.query(
-            """
-            SELECT i.id AS image_id, m.version, m.png, m.sha256,
-                   (SELECT d.decision FROM decisions d WHERE d.image_id = i.id AND d.task = %(t)s
-                    AND ((d.mask_version IS NOT NULL AND d.mask_version = m.version)
-                         OR (d.mask_version IS NULL AND d.at >= m.created))
-                    ORDER BY d.id DESC LIMIT 1) AS decision
-            FROM images i JOIN mask_versions m ON m.image_id = i.id AND m.task = %(t)s
-            WHERE i.status = ANY(%(s)s) AND m.version =
-                  (SELECT MAX(version) FROM mask_versions WHERE image_id = i.id AND task = %(t)s)
-            ORDER BY i.id
-            """,
-            {"t": task, "s": list(statuses)},
-        )
-        usable = [r for r in rows if not (exclude_rejected and r["decision"] == "reject")]
-        items = []
-        for done, r in enumerate(usable):
-            if progress is not None:
-                progress(done, len(usable))
-            path = self._png_path("masks", r["image_id"], task, r["version"])
-            if not has_sha(path, r["sha256"]):
-                self._db.keep_local(path, bytes(r["png"]))
-            items.append((int(r["image_id"]), self.image_path(r["image_id"]), path))
-        return items
+        return training_rows.training_items(
+            self._db, task, statuses, exclude_rejected,
+            lambda image_id, version: self._png_path("masks", image_id, task, version),
+            self.image_path, progress,
+        )  # fmt: skip
 
     # -- the work queue --------------------------------------------------------------------
 

@@ -1,0 +1,111 @@
+"""A PostgreSQL project's training items: mask PNGs copied from the server in batches, with a
+callback between batches that may stop the copy (the Retrain dialog's cancel)."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.dataset.postgres import training_rows
+from fashion_annotator.dataset.store import create_project, open_project
+
+
+class _Stop(Exception):
+    """The cancel a callback raises."""
+
+
+@pytest.fixture
+def pg_masks(pg_url: str, tmp_path: Path, write_photo) -> tuple[str, list[int]]:
+    """Seven images with garment masks (two versions of some, a reject, a fixed reject, one
+    image still new), their local copies removed: a desktop that has none of the masks."""
+    with create_project(pg_url, user="alice") as project:
+        recs = [project.add_image(write_photo(tmp_path / f"{i}.png", seed=i)) for i in range(8)]
+        for i, rec in enumerate(recs[:7]):
+            project.save_mask(rec.id, "garment", np.full(rec.shape, i % 2, np.uint8), status="done")
+        project.save_mask(recs[1].id, "garment", np.zeros(recs[1].shape, np.uint8), status="done")
+        project.record_decision(recs[2].id, "garment", "reject", reason="bad")
+        project.record_decision(recs[3].id, "garment", "reject", reason="bad")
+        project.save_mask(recs[3].id, "garment", np.ones(recs[3].shape, np.uint8), status="done")
+        project.save_mask(recs[7].id, "garment", np.ones(recs[7].shape, np.uint8))  # still new
+        shutil.rmtree(project.root / "masks")
+    return pg_url, [r.id for r in recs]
+
+
+def _latest(project, image_id: int) -> tuple[int, str]:
+    """The latest garment version of an image and its SHA-256, as the server has them."""
+    row = project._db.query(
+        "SELECT version, sha256 FROM mask_versions WHERE image_id = %s AND task = 'garment'"
+        " ORDER BY version DESC LIMIT 1",
+        (image_id,),
+    )[0]
+    return row["version"], row["sha256"]
+
+
+def _count_fetches(project, monkeypatch) -> list[int]:
+    """The number of PNGs each batch query asks the server for, recorded as the store runs it."""
+    asked: list[int] = []
+    real = project._db.query
+
+    def query(sql, params=None):
+        if "SELECT id, png FROM mask_versions" in sql:
+            asked.append(len(params[0]))
+        return real(sql, params)
+
+    monkeypatch.setattr(project._db, "query", query)
+    return asked
+
+
+def test_the_masks_are_copied_in_batches_with_the_items_of_one_query(pg_masks, monkeypatch) -> None:
+    url, ids = pg_masks
+    monkeypatch.setattr(training_rows, "FETCH_BATCH", 2)
+    calls: list[tuple[int, int]] = []
+
+    def record(done: int, total: int) -> None:
+        calls.append((done, total))
+
+    with open_project(url, user="bob") as project:
+        asked = _count_fetches(project, monkeypatch)
+        items = project.training_items("garment", progress=record)
+        assert [i for i, _, _ in items] == [ids[0], ids[1], ids[3], ids[4], ids[5], ids[6]]
+        assert calls == [(i, 6) for i in range(6)]  # before each image's copies
+        assert asked == [2, 2, 2]  # three queries of two PNGs
+        for image_id, photo, mask in items:
+            version, sha = _latest(project, image_id)
+            assert mask == project.root / "masks" / str(image_id) / "garment" / f"v{version}.png"
+            assert hashlib.sha256(mask.read_bytes()).hexdigest() == sha
+            assert photo == project.image(image_id).path and photo.is_file()
+        everything = project.training_items("garment", ("done", "rejected"), False, record)
+        assert [i for i, _, _ in everything] == ids[:7]
+        assert asked[3:] == [1]  # only the rejected mask was not here yet
+        assert project.training_items("garment", statuses=("new",)) == [
+            (ids[7], project.image(ids[7]).path, project.root / "masks" / str(ids[7]) / "garment" / "v1.png")
+        ]
+        assert project.training_items("garment", ("done", "rejected"), False, record) == everything
+        assert len(asked) == 5, "every PNG is here: none fetched again (the 'new' image's one was)"
+
+
+def test_a_cancel_between_images_leaves_only_complete_copies(pg_masks, monkeypatch) -> None:
+    url, ids = pg_masks
+    monkeypatch.setattr(training_rows, "FETCH_BATCH", 2)
+    calls: list[int] = []
+
+    def stop_before_the_third_image(done: int, total: int) -> None:
+        calls.append(done)
+        if done == 2:
+            raise _Stop
+
+    with open_project(url, user="bob") as project:
+        with pytest.raises(_Stop):
+            project.training_items("garment", progress=stop_before_the_third_image)
+        assert calls == [0, 1, 2]
+        written = sorted(p for p in (project.root / "masks").rglob("*") if p.is_file())
+        assert written == [project.root / "masks" / str(ids[i]) / "garment" / f"v{v}.png" for i, v in ((0, 1), (1, 2))]
+        for path in written:
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == _latest(project, int(path.parts[-3]))[1]
+        asked = _count_fetches(project, monkeypatch)
+        items = project.training_items("garment")
+        assert asked == [2, 2] and [i for i, _, _ in items] == [ids[0], ids[1], ids[3], ids[4], ids[5], ids[6]]
