@@ -503,7 +503,7 @@ def test_the_dialog_counts_its_masks_off_the_gui_thread_and_stops_counting_when_
         threads.append(threading.current_thread() is threading.main_thread())
         for done in range(1000):
             if release.is_set():
-                return real(project, task, progress=progress)
+                return real(project, task, progress=progress, copying=copying)
             progress(done, 1000)  # raises once the dialog closed
             release.wait(0.01)
         raise AssertionError("never released nor cancelled")
@@ -528,3 +528,53 @@ def test_the_dialog_counts_its_masks_off_the_gui_thread_and_stops_counting_when_
     closed.reject()  # stops the count at its next mask, waits for the thread
     assert closed.count.worker is not None and closed.count.worker.isFinished()
     assert closed.selection is None
+
+
+def test_closing_the_dialog_while_it_copies_a_team_projects_masks_stops_the_copy(
+    qtbot, pg_url, tmp_path, monkeypatch
+):
+    """Found in review: on a team project the count first copied every saved mask from the
+    server in one query (seconds at thousands of masks) and a close waited for all of it; it
+    fetches them in batches, copies image by image, and a close stops it at the next image."""
+    import shutil
+    import threading
+
+    import numpy as np
+    from PIL import Image
+
+    from fashion_annotator.dataset.postgres import training_rows
+    from fashion_annotator.dataset.postgres.connection import PgConnection
+    from fashion_annotator.dataset.store import create_project
+
+    project = create_project(pg_url, user="alice", tasks=("garment",))
+    for i in range(6):
+        photo = tmp_path / f"{i}.png"
+        Image.fromarray(np.random.default_rng(i).integers(0, 256, (24, 32, 3), np.uint8)).save(photo)
+        record = project.add_image(photo)
+        mask = np.zeros(record.shape, np.uint8)
+        mask[4:20, 4 + i : 24] = 1
+        project.save_proposal(record.id, "garment", 1 - mask, "1")
+        project.save_mask(record.id, "garment", mask, status="done")
+    shutil.rmtree(project.root / "masks")  # a desktop that has none of them yet
+    monkeypatch.setattr(training_rows, "FETCH_BATCH", 2)
+    real_keep, written, copying = PgConnection.keep_local, [], threading.Event()
+    dialog = None
+
+    def keep_local(db, path, data):
+        if "masks" in path.parts:
+            copying.set()  # the first image's mask waits for the close: the copy is under way
+            assert dialog is not None and dialog.count.worker._stop.wait(30)
+            written.append(path)
+        real_keep(db, path, data)
+
+    monkeypatch.setattr(PgConnection, "keep_local", keep_local)
+    dialog = RetrainDialog(project, "garment", extra_args=TINY)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(copying.is_set)
+    qtbot.waitUntil(lambda: "from the server… 0 / 6" in dialog.masks_label.text())
+    assert dialog.masks_label.text() == "Copying the saved Garment cutout masks from the server… 0 / 6"
+    dialog.reject()  # stops the copy after that image, waits for the thread
+    assert dialog.count.worker is not None and dialog.count.worker.isFinished()
+    assert dialog.selection is None and len(written) == 1  # the first image's mask of six
+    assert sorted(p for p in (project.root / "masks").rglob("*") if p.is_file()) == sorted(written)
+    project.close()

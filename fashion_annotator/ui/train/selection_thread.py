@@ -6,7 +6,8 @@ GUI thread the Retrain dialog froze for seconds at a few thousand masks. A team 
 retrain on a desktop copies every mask and photo from the server before sorting them (18 s at
 704 CCP masks): it says so, counting, and a cancel stops that copying too. The thread opens its
 own connection to the project (an SQLite connection belongs to the thread that made it), stops
-at its next mask when cancelled, and says one line when it fails (its traceback in the log).
+at its next mask (a team project: its next image copied from the server) when cancelled, and
+says one line when it fails (its traceback in the log).
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ class MaskCount(QObject):
         thread.start()
 
     def stop(self) -> None:
-        """Cancel the count (it stops at its next mask) and wait for its thread to end."""
+        """Cancel the count (it stops at its next mask or batch of masks copied) and wait for its thread to end."""
         if self.worker is not None:
             self.worker.cancel()
             self.worker.wait()
