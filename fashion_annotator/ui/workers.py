@@ -222,3 +222,50 @@ class CancellableThread(QThread):
     def was_cancelled(self) -> bool:
         """Whether :meth:`cancel` was called."""
         return self._stop.is_set()
+
+
+class Stopped(Exception):
+    """Raised from a :class:`ProjectThread`'s progress callback once the thread was cancelled."""
+
+
+class ProjectThread(CancellableThread):
+    """A thread working on its own connection to the project ``root`` (a folder or URL; an
+    SQLite connection belongs to the thread that made it), for ``task`` and ``user``;
+    :meth:`cancel` asks it to stop at its next step: :meth:`_progress`, given to the work as its
+    progress callback, raises :class:`Stopped` then.
+
+    Signals: ``progress(done, total)``, ``failed(message)``.
+    """
+
+    progress = Signal(int, int)
+    failed = Signal(str)
+
+    def __init__(self, root: Any, task: str, user: str, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.root = root
+        self.task = task
+        self.user = user
+
+    def _progress(self, done: int, total: int) -> None:
+        """Say how far the work is; raise :class:`Stopped` once cancelled."""
+        if self._stop.is_set():
+            raise Stopped
+        self.progress.emit(done, total)
+
+    def _on_project(self, work: Callable[[Any], Any], doing: str) -> tuple[bool, Any]:
+        """``(True, work(project))`` on a connection of the thread's own; ``(False, None)`` when
+        cancelled or when the work raised (logged with its traceback, ``failed`` emitted with
+        one line: ``doing`` says what failed, e.g. "scoring")."""
+        from fashion_annotator.dataset.store import open_project
+
+        try:
+            with open_project(self.root, user=self.user) as project:
+                return True, work(project)
+        except Stopped:
+            return False, None
+        except Exception as exc:  # noqa: BLE001 - shown to the user, never lost in a thread
+            logging.getLogger(type(self).__module__).exception(  # logged as the thread's module
+                "%s the %s masks of %s failed", doing, self.task, self.root
+            )
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            return False, None

@@ -52,3 +52,26 @@ def test_review_threads_that_fail_leave_their_traceback_in_the_log(tmp_path, mon
     assert said == ["MemoryError: Unable to allocate 2.1 GiB"] * 2
     logged = [r for r in caplog.records if r.exc_info and r.name.startswith("fashion_annotator.ui.review")]
     assert len(logged) == 2 and all(r.exc_info[0] is MemoryError for r in logged)
+
+
+def test_the_retrain_count_that_fails_says_one_line_and_logs_its_traceback(tmp_path, monkeypatch, caplog) -> None:
+    """The Retrain dialog's count runs on the same project-thread base as Review's scoring."""
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.ui.train import selection_thread
+
+    Project.create(tmp_path / "project").close()
+
+    def out_of_memory(*_args, **_kwargs) -> None:
+        raise MemoryError("Unable to allocate 2.1 GiB")
+
+    monkeypatch.setattr(selection_thread, "select_training_masks", out_of_memory)
+    said: list[str] = []
+    counting = selection_thread.SelectionThread(tmp_path / "project", "garment", "alice")
+    counting.failed.connect(said.append)
+    counting.selected.connect(said.append)
+    with caplog.at_level(logging.ERROR, logger="fashion_annotator"):
+        counting.run()  # in this thread: the same code, no waiting
+    assert said == ["MemoryError: Unable to allocate 2.1 GiB"]
+    logged = [r for r in caplog.records if r.exc_info and r.name == "fashion_annotator.ui.train.selection_thread"]
+    assert len(logged) == 1 and logged[0].exc_info[0] is MemoryError
+    assert "counting the garment masks of" in logged[0].getMessage()

@@ -20,35 +20,14 @@ from fashion_annotator.qa.scores import (
     rescore_with_model,
     score_project,
 )
-from fashion_annotator.ui.workers import CancellableThread
+from fashion_annotator.ui.workers import ProjectThread
 
 __all__ = ["RescoreThread", "ScoreThread"]
 
 log = logging.getLogger(__name__)
 
 
-class _Stopped(Exception):
-    """Raised from the progress callback once the thread was cancelled."""
-
-
-class _ProjectThread(CancellableThread):
-    """A thread working on its own connection to the project ``root`` (a folder or URL), for
-    ``task``; :meth:`cancel` asks it to stop at its next image or batch.
-
-    Signals: ``progress(done, total)``, ``failed(message)``.
-    """
-
-    progress = Signal(int, int)
-    failed = Signal(str)
-
-    def __init__(self, root: str | Path, task: str, user: str, parent=None) -> None:
-        super().__init__(parent)
-        self.root = root
-        self.task = task
-        self.user = user
-
-
-class ScoreThread(_ProjectThread):
+class ScoreThread(ProjectThread):
     """Score every saved mask of ``task`` against the proposal shown (no model needed).
 
     Signals: ``progress(done, total)``, ``scored(task, rows, memo)`` (the memo for the view's
@@ -57,29 +36,16 @@ class ScoreThread(_ProjectThread):
 
     scored = Signal(str, object, object)
 
-    def _progress(self, done: int, total: int) -> None:
-        if self._stop.is_set():
-            raise _Stopped
-        self.progress.emit(done, total)
-
     def run(self) -> None:
-        from fashion_annotator.dataset.store import open_project
-
         memo: ScoreMemo = {}
-        try:
-            with open_project(self.root, user=self.user) as project:
-                rows = score_project(project, self.task, progress=self._progress, memo=memo)
-        except _Stopped:
-            return
-        except Exception as exc:  # noqa: BLE001 - shown to the reviewer, never lost in a thread
-            log.exception("scoring the %s masks of %s failed", self.task, self.root)
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-            return
-        if not self._stop.is_set():
+        done, rows = self._on_project(
+            lambda project: score_project(project, self.task, progress=self._progress, memo=memo), "scoring"
+        )
+        if done and not self._stop.is_set():
             self.scored.emit(self.task, rows, memo)
 
 
-class RescoreThread(_ProjectThread):
+class RescoreThread(ProjectThread):
     """Signals: ``progress(done, total)``, ``scored(list[ImageScore])``, ``failed(message)``.
 
     ``scored`` carries the rows scored before a cancel, too. Once the predictor is loaded,

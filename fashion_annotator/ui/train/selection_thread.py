@@ -12,26 +12,19 @@ says one line when it fails (its traceback in the log).
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.training_set import TrainingSelection, select_training_masks
-from fashion_annotator.ui.workers import CancellableThread
+from fashion_annotator.ui.workers import ProjectThread, Stopped
 
 __all__ = ["MaskCount", "SelectionThread"]
 
-log = logging.getLogger(__name__)
 
-
-class _Stopped(Exception):
-    """Raised from the progress callback once the thread was cancelled."""
-
-
-class SelectionThread(CancellableThread):
-    """Sort the saved masks of ``task`` in the project at ``location`` (a folder or URL).
+class SelectionThread(ProjectThread):
+    """Sort the saved masks of ``task`` in the project at ``root`` (a folder or URL).
 
     Signals: ``copying(done, total)`` (a team project's masks copied from the server first),
     ``progress(done, total)``, ``selected(TrainingSelection)``, ``failed(message)``; nothing is
@@ -39,41 +32,19 @@ class SelectionThread(CancellableThread):
     """
 
     copying = Signal(int, int)
-    progress = Signal(int, int)
     selected = Signal(object)
-    failed = Signal(str)
-
-    def __init__(self, location: str | Path, task: str, user: str, parent=None) -> None:
-        super().__init__(parent)
-        self.location = location
-        self.task = task
-        self.user = user
-
-    def _progress(self, done: int, total: int) -> None:
-        if self._stop.is_set():
-            raise _Stopped
-        self.progress.emit(done, total)
 
     def _copying(self, done: int, total: int) -> None:
         if self._stop.is_set():
-            raise _Stopped
+            raise Stopped
         self.copying.emit(done, total)
 
     def run(self) -> None:
-        from fashion_annotator.dataset.store import open_project
-
-        try:
-            with open_project(self.location, user=self.user) as project:
-                selection = select_training_masks(
-                    project, self.task, progress=self._progress, copying=self._copying
-                )
-        except _Stopped:
-            return
-        except Exception as exc:  # noqa: BLE001 - shown in the dialog, never lost in a thread
-            log.exception("counting the %s masks of %s failed", self.task, self.location)
-            self.failed.emit(f"{type(exc).__name__}: {exc}")
-            return
-        if not self._stop.is_set():
+        done, selection = self._on_project(
+            lambda project: select_training_masks(project, self.task, progress=self._progress, copying=self._copying),
+            "counting",
+        )
+        if done and not self._stop.is_set():
             self.selected.emit(selection)
 
 
