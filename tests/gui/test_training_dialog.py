@@ -515,11 +515,13 @@ def test_the_dialog_counts_its_masks_off_the_gui_thread_and_stops_counting_when_
     qtbot.waitUntil(lambda: " / 1000" in dialog.masks_label.text())
     assert dialog.masks_label.text().startswith("Counting the saved Garment cutout masks… ")
     assert not dialog.start_button.isEnabled() and threads == [False]
+    assert not dialog.epochs_spin.isEnabled()  # a value typed now was replaced by the count's
     dialog.start()  # a Start before the count is there starts nothing
     assert dialog.process is None
     release.set()
     wait_counted(qtbot, dialog)
     assert "7 corrected Garment cutout masks" in dialog.masks_label.text() and dialog.start_button.isEnabled()
+    assert dialog.epochs_spin.isEnabled()
 
     release.clear()
     closed = RetrainDialog(project, "garment", extra_args=TINY)

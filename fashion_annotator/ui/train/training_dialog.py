@@ -266,10 +266,12 @@ class RetrainDialog(QDialog):
             self.epochs_spin.setValue(ATTRIBUTE_EPOCHS)  # it ran the mask retrain's 1 epoch
             self.start_button.setEnabled(self.process is None and attribute_training_possible(images, instances))
             return
-        if self.selection is None:
+        if self.selection is None:  # Epochs follows the count: not set by hand before it
             self.masks_label.setText(self.count.text)
             self.start_button.setEnabled(False)
+            self.epochs_spin.setEnabled(False)
             return
+        self.epochs_spin.setEnabled(self.process is None)
         unchanged = len(self.selection.unchanged)
         self.exclude_check.setText(f"Leave out the {counted(unchanged, 'accepted proposal')} saved unchanged")
         self.exclude_check.setVisible(bool(unchanged))
