@@ -8,16 +8,21 @@ skipped, with the path in the reason, when that folder is absent.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-# The CLI and the GUI log to a file; keep the tests' logs out of the user's data folder.
-os.environ.setdefault("FA_LOG_DIR", tempfile.mkdtemp(prefix="fa-test-logs-"))
+# The CLI and the GUI log to a file; keep the tests' logs out of the user's data folder, in a
+# folder removed when the run ends (every run left one in the temporary folder).
+if "FA_LOG_DIR" not in os.environ:
+    os.environ["FA_LOG_DIR"] = tempfile.mkdtemp(prefix="fa-test-logs-")
+    atexit.register(shutil.rmtree, os.environ["FA_LOG_DIR"], True)
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CCP_SMALL_DIR = REPO_ROOT / "tests" / "fixtures" / "ccp_small"
