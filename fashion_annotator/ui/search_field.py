@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QFocusEvent, QKeyEvent
-from PySide6.QtWidgets import QKeySequenceEdit, QLineEdit, QWidget
+from PySide6.QtWidgets import QKeySequenceEdit, QLineEdit, QToolButton, QWidget
 
 __all__ = ["SearchField", "name_clear_button"]
 
 
 def name_clear_button(edit: QLineEdit | QKeySequenceEdit, tip: str) -> None:
-    """Turn on ``edit``'s clear button with the tooltip ``tip`` (Qt's own button had none)."""
+    """Turn on ``edit``'s clear button with the tooltip ``tip`` (Qt's own button had none).
+
+    The tip goes on the button, not on its action: a changed action makes the field reserve the
+    hidden button's room (26 px more least width, which pushed the window past a 150 % laptop
+    screen)."""
     edit.setClearButtonEnabled(True)
     clear = edit.findChild(QAction, "_q_qlineeditclearaction")
-    if clear is not None:
-        clear.setToolTip(tip)
+    for button in edit.findChildren(QToolButton):
+        if button.defaultAction() is clear:
+            button.setToolTip(tip)
 
 
 class SearchField(QLineEdit):
