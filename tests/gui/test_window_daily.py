@@ -199,7 +199,7 @@ def test_the_export_dialog_offers_the_projects_last_choices(opened, tmp_path, mo
     for choose in (choose_coco, lambda d: None):
         def run(dialog, choose=choose) -> bool:
             shown.append((dialog.fmt.currentText(), dialog.out.text(), dialog.shapes.currentData(),
-                          dialog.tolerance.value(), dialog.task.currentText(),
+                          dialog.tolerance.value(), dialog.task.currentData(),
                           dialog.finished_only.isChecked()))  # fmt: skip
             choose(dialog)
             return True
