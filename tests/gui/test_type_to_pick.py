@@ -118,3 +118,20 @@ def test_return_in_a_closed_box_applies_the_pick_and_gives_the_keyboard_back(ope
     qtbot.keyClick(box, Qt.Key.Key_Return)
     assert window.canvas.hasFocus()
     assert dock.doc.instances[dress].attributes["fabric"] == box.itemText(2)
+
+
+def test_pan_typed_into_the_category_box_picks_pants_not_panties(opened, qtbot):
+    """The box's own search took the first listed item starting with the letters: "panties"
+    (listed before "pants"); the picker picks the item fewer letters away."""
+    window, _project = opened
+    dock, dress = _dress_selected(window, qtbot)
+    assert {"pants", "panties"} <= {dock.category.itemText(i) for i in range(dock.category.count())}
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClicks(dock.category, "pan")
+    assert dock.category.currentText() == "pants" and dock.picker.pending
+    qtbot.waitUntil(lambda: not dock.picker.pending, timeout=dock.picker.settle_ms + 2000)
+    assert dock.doc.instances[dress].category == "pants"
+    qtbot.wait(QApplication.keyboardInputInterval() + 100)  # a new burst of typing
+    qtbot.keyClicks(dock.category, "panti")
+    qtbot.keyClick(dock.category, Qt.Key.Key_Return)
+    assert dock.doc.instances[dress].category == "panties" and window.canvas.hasFocus()

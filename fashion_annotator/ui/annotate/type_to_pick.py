@@ -9,6 +9,12 @@ typing until the typing settles (:attr:`TypePicker.settle_ms` after the last let
 loses the focus or Return is pressed; :meth:`TypePicker.commit` applies a held choice at once
 (before an undo, a save or another image).
 
+Which item letters pick. The box's own search took the first item in list order that starts
+with the letters: "pan" picked "panties" before "pants". The picker searches instead, with
+:func:`~fashion_annotator.core.typed_choice.typed_choice` (the item typed in full, else the
+shortest that starts with the letters), the letters of one burst of typing (none more than the
+application's keyboard input interval apart) read together.
+
 Who has the keyboard. A closed drop-down is not a text field to an operator: one who picked a
 category with the mouse and then pressed S over the photo meant the superpixel tool, and the
 box made the garment sandals. So a box keeps the keyboard only while the operator types there:
@@ -31,6 +37,8 @@ from collections.abc import Callable
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import QApplication, QComboBox, QWidget
+
+from fashion_annotator.core.typed_choice import typed_choice
 
 #: The dynamic property of a type-to-pick box: until when (``time.monotonic()``) the operator is
 #: taken to be typing there (:func:`typing_into`).
@@ -93,6 +101,8 @@ class TypePicker(QObject):
         self._before: tuple[QComboBox, int] | None = None
         self._typing: QComboBox | None = None
         self._keyed: QComboBox | None = None
+        #: The letters of the burst of typing going on: its box, its text, its last letter's time.
+        self._search: tuple[QComboBox | None, str, float] = (None, "", 0.0)
 
     @property
     def pending(self) -> bool:
@@ -177,10 +187,28 @@ class TypePicker(QObject):
             return True
         self._hold(combo)
         self._keyed = combo  # a pick it makes (Down, a letter) is the keyboard's
-        if _typed_text(event):
-            self._typing = combo  # the search it starts emits activated at once
-            if self._before is None or self._before[0] is not combo:
-                self.commit()
-                self._before = (combo, combo.currentIndex())
         QTimer.singleShot(0, self._typed)
-        return False
+        if not _typed_text(event):
+            return False
+        self._typing = combo  # the search below emits activated at once
+        if self._before is None or self._before[0] is not combo:
+            self.commit()
+            self._before = (combo, combo.currentIndex())
+        self._search_for(combo, event.text())
+        return True
+
+    def _search_for(self, combo: QComboBox, text: str) -> None:
+        """Add ``text`` to the letters typed into ``combo`` and pick the item they choose
+        (:func:`~fashion_annotator.core.typed_choice.typed_choice`), as the box's own search
+        does: the current index set, ``activated`` emitted when it changed."""
+        box, typed, last = self._search
+        now = time.monotonic()
+        if box is not combo or now - last > QApplication.keyboardInputInterval() / 1000:
+            typed = ""
+        typed += text
+        self._search = (combo, typed, now)
+        items = [combo.itemText(i) for i in range(combo.count())]
+        index = typed_choice(items, typed, combo.currentIndex())
+        if index is not None and index != combo.currentIndex():
+            combo.setCurrentIndex(index)
+            combo.activated.emit(index)
