@@ -55,9 +55,7 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
             present = [t for t in wanted if t in project.tasks]
             rest = [t for t in wanted if t not in present]
             specs = resolve_tasks(rest, describe_location(args.project)) if rest else []
-            project.label_sets.check_new(specs, project.tasks)
-            for spec in specs:
-                project.add_task(spec)
+            project.add_task(*specs)  # all or none: checked together, stored in one transaction
             tasks = project.tasks
             own = project.label_sets.specs
             classes = {t: project.taxonomy(t).num_classes for t in tasks}

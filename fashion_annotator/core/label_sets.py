@@ -93,25 +93,54 @@ def is_label_set_path(entry: str | Path) -> bool:
     return isinstance(entry, Path) or str(entry).lower().endswith(".json")
 
 
+def _names_nothing(entry: str) -> bool:
+    """Whether a ``--tasks`` entry is a path that names nothing yet: not a task name, not an
+    existing file, not a ``.json`` file in an existing folder (a piece of a path with a comma)."""
+    entry = entry.strip()
+    path = Path(entry)
+    in_folder = is_label_set_path(entry) and path.parent.is_dir()
+    return bool(entry) and not _NAME.fullmatch(entry) and not path.is_file() and not in_folder
+
+
+def _value_entries(value: str) -> list[str]:
+    """The entries of one ``--tasks`` value (see :func:`split_task_entries`), blanks kept."""
+    pieces = value.split(",")
+    runs: list[str] = []
+    i = 0
+    while i < len(pieces):  # the longest run of pieces that names an existing file, else one
+        j = next((j for j in range(len(pieces), i + 1, -1) if Path(",".join(pieces[i:j]).strip()).is_file()),
+                 i + 1)  # fmt: skip
+        runs.append(",".join(pieces[i:j]))
+        i = j
+    entries: list[str] = []
+    for run in runs:
+        last = entries[-1].strip() if entries else ""
+        goes_on = _names_nothing(last) and not is_label_set_path(last)  # a folder's name, cut
+        if goes_on and not _NAME.fullmatch(run.strip()) and not Path(run.strip()).is_file():
+            entries[-1] += f",{run}"
+        else:
+            entries.append(run)
+    return entries
+
+
 def split_task_entries(values: list[str]) -> list[str]:
-    """The entries of ``--tasks`` (or ``--add``) options, each comma-separated: a run of
-    comma-joined pieces that names an existing file is one entry (a label set file whose path
-    holds a comma), the longest such run first; blank entries are dropped.
+    """The entries of ``--tasks`` (or ``--add``) options, each comma-separated; blank entries
+    are dropped.
+
+    A run of comma-joined pieces that names an existing file is one entry (a label set file
+    whose path holds a comma), the longest such run first. A path with a comma that names no
+    file stays whole, so that the error names it as given: a piece that is no task name, no
+    existing file and no ``.json`` file in an existing folder takes the pieces after it (no
+    task names, no existing files) up to the one that ends in ``.json``.
 
     Examples
     --------
     >>> split_task_entries(["garment, parsing7", "person"])
     ['garment', 'parsing7', 'person']
+    >>> split_task_entries(["garment,/no/studio, 2026/parts.json"])
+    ['garment', '/no/studio, 2026/parts.json']
     """
-    entries: list[str] = []
-    for value in values:
-        pieces = value.split(",")
-        i = 0
-        while i < len(pieces):
-            j = next((j for j in range(len(pieces), i + 1, -1) if Path(",".join(pieces[i:j]).strip()).is_file()),
-                     i + 1)  # fmt: skip
-            entries.append(",".join(pieces[i:j]).strip())
-            i = j
+    entries = [entry.strip() for value in values for entry in _value_entries(value)]
     return [e for e in entries if e]
 
 

@@ -217,8 +217,8 @@ class ProjectStore(Protocol):
         """Task names (taxonomy names) in creation order."""
         ...
 
-    def add_task(self, task: str | Path | TaskSpec) -> None:
-        """Add a task (a shipped taxonomy name, a label set file or spec)."""
+    def add_task(self, *tasks: str | Path | TaskSpec) -> None:
+        """Add tasks, all or none (shipped taxonomy names, label set files or specs)."""
         ...
 
     def taxonomy(self, task: str) -> Taxonomy:

@@ -13,8 +13,9 @@ store's ``taxonomy(task)`` returns.
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,22 +174,37 @@ class ProjectLabelSets:
                     f"({', '.join(self.taxonomy(spec.name).names)}); give your label set another name"
                 )
 
-    def adding(self, task: str | Path | TaskSpec, tasks: Sequence[str]) -> tuple[str, list[tuple[str, str]]]:
-        """Check ``task`` (a shipped name, a label set file or spec, or one of ``tasks``) for a
-        project whose tasks are ``tasks``; return its name and the ``(task, definition)`` rows
-        the caller stores with it (none for a shipped task or one the project has).
+    @contextlib.contextmanager
+    def adding(
+        self, tasks: Iterable[str | Path | TaskSpec], present: Sequence[str]
+    ) -> Iterator[tuple[list[str], list[tuple[str, str]]]]:
+        """Check ``tasks`` (shipped names, label set files or specs, or names among ``present``,
+        the project's tasks) together, before any is stored; give the block their names, in
+        order, and the ``(task, definition)`` rows it stores with them in one transaction (none
+        for a shipped task or one the project has). Their label sets are kept here once the
+        block ends without an error: a task refused in the transaction leaves none.
 
         Raises
         ------
         ProjectError
-            An unknown name, a file's problem, or a clash (:meth:`check_new`).
+            An unknown name, a file's problem, two of ``tasks`` that clash, or a clash with the
+            project's tasks (:meth:`check_new`): naming the task; nothing is added.
         """
-        if isinstance(task, str) and task in tasks:
-            self.taxonomy(task)
-            return task, []
-        (spec,) = resolve_tasks([task], self._where)
-        self.check_new([spec], tasks)
-        return spec.name, [] if spec.name in tasks else self.add([spec])
+        names: list[str] = []
+        specs: list[TaskSpec] = []
+        for task in tasks:
+            if isinstance(task, str) and task in present:
+                self.taxonomy(task)
+                names.append(task)
+                continue
+            (spec,) = resolve_tasks([task], self._where)
+            specs.append(spec)
+            names.append(spec.name)
+        specs = resolve_tasks(specs, self._where) if specs else []  # two of them that clash
+        self.check_new(specs, present)
+        new = [s for s in specs if s.name not in present and s.name not in available_taxonomies()]
+        yield list(dict.fromkeys(names)), [(s.name, label_set_json(s)) for s in new]
+        self.add(new)
 
     def without_mask(self, ids: Sequence[int] | None = None) -> dict[str, list[int]]:
         """Per task (only tasks that have such images), the ids of the images marked Done or

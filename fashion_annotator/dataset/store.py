@@ -240,15 +240,14 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         rows = self._conn.execute("SELECT name FROM tasks ORDER BY position").fetchall()
         return tuple(r[0] for r in rows)
 
-    def add_task(self, task: str | Path | TaskSpec) -> None:
-        """Add a task: a shipped name, a label set file or spec (:meth:`.ProjectLabelSets.adding`)."""
-        name, rows = self.label_sets.adding(task, self.tasks)
-        with self._tx() as conn:  # a colleague's label set of the name, stored since: checked
-            rows = self.label_sets.unstored(rows, conn.execute(LABEL_SETS_QUERY).fetchall())
-            conn.execute(
+    def add_task(self, *tasks: str | Path | TaskSpec) -> None:
+        """Add tasks, all or none: shipped names, label set files or specs (:meth:`.ProjectLabelSets.adding`)."""
+        with self.label_sets.adding(tasks, self.tasks) as (names, rows), self._tx() as conn:
+            rows = self.label_sets.unstored(rows, conn.execute(LABEL_SETS_QUERY).fetchall())  # a colleague's
+            conn.executemany(  # label set of one of the names, stored since: checked
                 "INSERT OR IGNORE INTO tasks (name, position) "
                 "VALUES (?, (SELECT COALESCE(MAX(position), -1) + 1 FROM tasks))",
-                (name,),
+                [(name,) for name in names],
             )
             conn.executemany("INSERT INTO label_sets (task, definition) VALUES (?, ?)", rows)
 

@@ -210,8 +210,7 @@ def add_tasks(w: MainWindow) -> bool:
     if not dialog.exec():
         return False
     try:
-        for spec in dialog.chosen:
-            project.add_task(spec)
+        project.add_task(*dialog.chosen)  # all or none: a task refused meanwhile leaves none added
     except (ProjectError, OSError, sqlite3.Error) as exc:
         QMessageBox.warning(w, "Tasks not added", str(exc))
         return False

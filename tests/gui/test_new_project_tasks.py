@@ -144,3 +144,43 @@ def test_every_shipped_task_shows_without_scrolling(qtbot, tmp_path: Path):
     assert not box.verticalScrollBar().isVisible() and not box.horizontalScrollBar().isVisible()
     last = box.visualItemRect(box.item(box.count() - 1))
     assert box.viewport().rect().contains(last)
+
+
+def test_add_tasks_adds_none_when_one_is_refused_after_the_dialog_checked_it(
+    qtbot, tmp_path: Path, ccp_dir: Path, label_set_file: Path, monkeypatch
+):
+    """A colleague adds a label set of the chosen one's name, with other classes, while the
+    dialog closes: was, parsing7 (added first) stayed though the window said "Tasks not added"
+    and showed no button for it."""
+    from fashion_annotator.ui.app import WindowSwitcher
+
+    root = tmp_path / "proj"
+    with Project.create(root, tasks=["garment"]) as project:
+        project.add_image(ccp_dir / "images" / "0019.jpg")
+    theirs = tmp_path / "theirs.json"
+    theirs.write_text(label_set_file.read_text().replace('"hanger"', '"zip"'), encoding="utf-8")
+    switcher = WindowSwitcher(Preferences(settings_file(tmp_path / "switch.ini")))
+    window = switcher.show(Project.open(root))
+
+    def fill(dialog: task_picker.AddTasksDialog) -> bool:
+        dialog.show()
+        shipped = dialog.picker.shipped
+        for row in range(shipped.count()):
+            if shipped.item(row).data(Qt.ItemDataRole.UserRole) == "parsing7":
+                shipped.item(row).setCheckState(Qt.CheckState.Checked)
+        dialog.picker.add_files([label_set_file])
+        qtbot.mouseClick(dialog.buttons.button(QDialogButtonBox.StandardButton.Ok), Qt.MouseButton.LeftButton)
+        with Project.open(root) as colleague:
+            colleague.add_task(theirs)
+        return dialog.result() == dialog.DialogCode.Accepted
+
+    warnings: list[str] = []
+    monkeypatch.setattr(task_picker.AddTasksDialog, "exec", fill)
+    monkeypatch.setattr(task_picker.QMessageBox, "warning", lambda _w, title, text: warnings.append(f"{title}: {text}"))
+    assert not task_picker.add_tasks(window)
+    assert len(warnings) == 1 and warnings[0].startswith("Tasks not added: ")
+    assert "it has a task 'garment_parts' of other classes" in warnings[0]
+    assert switcher.window is window and window.project.tasks == ("garment", "garment_parts")
+    assert window.project.taxonomy("garment_parts").names[3] == "zip"
+    window.close()
+    window.project.close()

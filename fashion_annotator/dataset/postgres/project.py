@@ -175,19 +175,19 @@ class PgProject(Project):
         """The project's task names (taxonomy names), in creation order."""
         return tuple(r["name"] for r in self._db.query("SELECT name FROM tasks ORDER BY position"))
 
-    def add_task(self, task: str | Path | TaskSpec) -> None:
-        """Add a task (:meth:`.ProjectLabelSets.adding`: a shipped name, a label set file or spec,
-        stored as ``create`` stores it); adding a present task does nothing."""
-        name, rows = self.label_sets.adding(task, self.tasks)
-        with self._db.tx() as conn:
+    def add_task(self, *tasks: str | Path | TaskSpec) -> None:
+        """Add tasks, all or none (:meth:`.ProjectLabelSets.adding`: shipped names, label set files
+        or specs, stored as ``create`` stores them); adding a present task does nothing."""
+        with self.label_sets.adding(tasks, self.tasks) as (names, rows), self._db.tx() as conn:
             conn.execute("LOCK TABLE tasks IN SHARE ROW EXCLUSIVE MODE")  # then a colleague's label set
             rows = self.label_sets.unstored(rows, conn.execute(LABEL_SETS_QUERY).fetchall())  # is seen
-            conn.execute(
-                "INSERT INTO tasks (name, position) "
-                "VALUES (%s, (SELECT COALESCE(MAX(position), -1) + 1 FROM tasks)) "
-                "ON CONFLICT (name) DO NOTHING",
-                (name,),
-            )
+            for name in names:
+                conn.execute(
+                    "INSERT INTO tasks (name, position) "
+                    "VALUES (%s, (SELECT COALESCE(MAX(position), -1) + 1 FROM tasks)) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (name,),
+                )
             for row in rows:  # a label set's definition, stored as create stores it
                 conn.execute("INSERT INTO label_sets (task, definition) VALUES (%s, %s)", row)
 

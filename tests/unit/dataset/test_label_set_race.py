@@ -5,6 +5,7 @@ of other classes it is refused naming the task and the problem (was: the databas
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -22,25 +23,27 @@ def _other_classes(label_set_file: Path) -> Path:
     return out
 
 
-def _race(location: str, mine: Path, theirs: Path) -> None:
-    """Session ``b`` adds ``mine``; session ``a`` adds ``theirs`` once ``b`` has checked it."""
+def _race(location: str, mine: list[str | Path], theirs: Path) -> None:
+    """Session ``b`` adds the tasks ``mine``; session ``a`` adds ``theirs`` once ``b`` has
+    checked them."""
     with open_project(location) as a, open_project(location) as b:
         checked = b.label_sets.adding
 
-        def adding(task, tasks):
-            found = checked(task, tasks)
-            a.add_task(theirs)  # a colleague's, committed between b's check and b's transaction
-            return found
+        @contextlib.contextmanager
+        def adding(tasks, present):
+            with checked(tasks, present) as found:
+                a.add_task(theirs)  # a colleague's, committed between b's check and b's transaction
+                yield found
 
         b.label_sets.adding = adding  # type: ignore[method-assign]
-        b.add_task(mine)
+        b.add_task(*mine)
 
 
 def _two_sessions_add_one_name(location: str, label_set_file: Path) -> None:
     create_project(location, tasks=["garment"]).close()
     theirs = _other_classes(label_set_file)
     with pytest.raises(ProjectError) as refused:
-        _race(location, label_set_file, theirs)
+        _race(location, [label_set_file], theirs)
     assert str(refused.value).endswith(
         ": task 'garment_parts' was added meanwhile (another session) with other classes, colours or keys "
         "(background, garment, label-tag, zip); nothing added: give your label set another name"
@@ -50,7 +53,7 @@ def _two_sessions_add_one_name(location: str, label_set_file: Path) -> None:
         assert project.taxonomy("garment_parts").names == ["background", "garment", "label-tag", "zip"]
     again = location + "b"  # another project (a PostgreSQL URL ends in its project's name)
     create_project(again, tasks=["garment"]).close()
-    _race(again, theirs, theirs)  # the same classes: the same task, stored once
+    _race(again, [theirs], theirs)  # the same classes: the same task, stored once
     with open_project(again) as project:
         assert project.tasks == ("garment", "garment_parts")
         assert project.taxonomy("garment_parts").names[3] == "zip"
@@ -62,3 +65,25 @@ def test_two_sessions_adding_one_label_set_name_to_a_folder_project(tmp_path: Pa
 
 def test_two_sessions_adding_one_label_set_name_to_a_postgres_project(pg_url: str, label_set_file: Path) -> None:
     _two_sessions_add_one_name(pg_url, label_set_file)
+
+
+def _adding_several_is_all_or_nothing(location: str, label_set_file: Path) -> None:
+    create_project(location, tasks=["garment"]).close()
+    theirs = _other_classes(label_set_file)
+    with pytest.raises(ProjectError, match="task 'garment_parts' was added meanwhile"):
+        _race(location, ["parsing7", label_set_file, "person"], theirs)
+    with open_project(location) as project:  # was: parsing7, added before garment_parts, stayed
+        assert project.tasks == ("garment", "garment_parts")
+    again = location + "b"
+    create_project(again, tasks=["garment"]).close()
+    _race(again, ["parsing7", theirs, "person", "parsing7"], theirs)
+    with open_project(again) as project:
+        assert project.tasks == ("garment", "garment_parts", "parsing7", "person")
+
+
+def test_adding_several_tasks_to_a_folder_project_is_all_or_nothing(tmp_path: Path, label_set_file: Path) -> None:
+    _adding_several_is_all_or_nothing(str(tmp_path / "proj"), label_set_file)
+
+
+def test_adding_several_tasks_to_a_postgres_project_is_all_or_nothing(pg_url: str, label_set_file: Path) -> None:
+    _adding_several_is_all_or_nothing(pg_url, label_set_file)

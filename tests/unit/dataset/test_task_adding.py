@@ -130,3 +130,32 @@ def test_an_import_into_a_project_without_the_label_set_says_how_to_add_it(
     assert main(["import", str(target), str(tmp_path / "out"), "--format", "plain", "--taxonomy", "garment_parts"]) == 0
     with Project.open(target) as project:
         assert project.task_counts()["garment_parts"] == 1
+
+
+def test_tasks_add_of_several_adds_none_when_one_is_refused_meanwhile(
+    tmp_path: Path, label_set_file: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A colleague adds a label set of one of the names, with other classes, once the command
+    has checked its tasks: was, parsing7 (stored first) stayed though the command failed."""
+    from fashion_annotator.dataset.label_sets import ProjectLabelSets
+
+    root = tmp_path / "proj"
+    Project.create(root, tasks=["garment"]).close()
+    theirs = _variant(label_set_file, colour=[1, 2, 3])
+    check_new = ProjectLabelSets.check_new
+    colleague: list[str] = []
+
+    def checked_then_a_colleague_adds(self, specs, tasks) -> None:
+        check_new(self, specs, tasks)
+        if not colleague:
+            colleague.append("added")
+            with Project.open(root) as other:
+                other.add_task(theirs)
+
+    monkeypatch.setattr(ProjectLabelSets, "check_new", checked_then_a_colleague_adds)
+    assert main(["tasks", str(root), "--add", f"parsing7,{label_set_file},person"]) == 1
+    with Project.open(root) as project:
+        assert project.tasks == ("garment", "garment_parts")
+        assert project.taxonomy("garment_parts").classes[2].color == (1, 2, 3)  # the colleague's
+    err = capsys.readouterr().err
+    assert "task 'garment_parts' was added meanwhile (another session)" in err and "nothing added" in err

@@ -46,5 +46,26 @@ def test_tasks_add_takes_a_label_set_whose_path_holds_a_comma(tmp_path: Path, co
 def test_entries_split_on_commas_outside_an_existing_file(tmp_path: Path, comma_file: Path) -> None:
     assert split_task_entries(["garment, parsing7,", " person"]) == ["garment", "parsing7", "person"]
     assert split_task_entries([f"garment,{comma_file},person"]) == ["garment", str(comma_file), "person"]
-    missing = tmp_path / "studio, 2026" / "gone.json"
-    assert split_task_entries([f"{missing}"]) == [str(tmp_path / "studio"), "2026/gone.json"]
+    assert split_task_entries(["garment,typo task, person"]) == ["garment", "typo task", "person"]
+    assert split_task_entries([f"{tmp_path}/a.json,{tmp_path}/b.json"]) == [f"{tmp_path}/a.json", f"{tmp_path}/b.json"]
+
+
+@pytest.mark.parametrize(
+    "missing",
+    ["studio, 2026/gone.json", "studio, 2026/gone, v2.json", "gone, v2/parts.json", "no folder,gone.json"],
+)
+def test_a_path_with_a_comma_that_names_no_file_stays_whole(tmp_path: Path, comma_file: Path, missing: str) -> None:
+    """Was: split at its commas ("studio" and "2026/gone.json"), the error naming neither."""
+    path = f"{tmp_path}/{missing}"
+    assert split_task_entries([path]) == [path]
+    assert split_task_entries([f"garment,{path}, person"]) == ["garment", path, "person"]
+
+
+def test_tasks_add_names_a_missing_path_with_a_comma_as_given(tmp_path: Path, comma_file: Path, capsys) -> None:
+    root = tmp_path / "proj"
+    Project.create(root, tasks=["garment"]).close()
+    missing = comma_file.with_name("parts,v3.json")
+    assert main(["tasks", str(root), "--add", f"parsing7,{missing}"]) == 1
+    assert f"label set {missing}: file does not exist" in capsys.readouterr().err
+    with Project.open(root) as project:
+        assert project.tasks == ("garment",)
