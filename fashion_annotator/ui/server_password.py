@@ -35,8 +35,18 @@ from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project, open_project
 from fashion_annotator.ui.preferences import Preferences
 
-#: ``ask(parent, url, refused)``: the password typed, or None when the operator cancelled.
-AskPassword = Callable[[QWidget | None, str, bool], str | None]
+#: ``ask(parent, url, refused)``: the password typed, or None when the operator cancelled;
+#: ``refused``: whose password the server refused first ("": none, else a key of :data:`REFUSED`).
+AskPassword = Callable[[QWidget | None, str, str], str | None]
+
+#: What the password question says first when the server refused a password, by whose it was:
+#: the one this session kept (changed on the server since), the URL's or the environment's, the
+#: one the operator typed.
+REFUSED = {
+    "kept": "The password this session kept for the server was refused; it may have changed.",
+    "given": "The password from the URL, ~/.pgpass or PGPASSWORD was refused.",
+    "typed": "The password typed was refused.",
+}
 
 
 class PasswordDialog(QDialog):
@@ -48,17 +58,18 @@ class PasswordDialog(QDialog):
         ``HOST:PORT/DATABASE``, as the question shows it.
     user : str
         The database user.
-    refused : bool
-        The server refused the password given before (said above the field).
+    refused : str
+        Whose password the server refused before, said above the field (a key of
+        :data:`REFUSED`); "" when it refused none.
     """
 
     def __init__(
-        self, server: str, user: str, refused: bool = False, parent: QWidget | None = None
+        self, server: str, user: str, refused: str = "", parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Server password")
         layout = QVBoxLayout(self)
-        said = "The password given was refused. " if refused else ""
+        said = f"{REFUSED[refused]} " if refused else ""
         self.question = QLabel(
             f"{said}The server {server} asks for the password of the database user {user}."
         )
@@ -81,8 +92,9 @@ class PasswordDialog(QDialog):
         self.password.setFocus()
 
 
-def ask_password(parent: QWidget | None, url: str, refused: bool) -> str | None:
-    """Ask for the password of the server project ``url``; None when cancelled."""
+def ask_password(parent: QWidget | None, url: str, refused: str) -> str | None:
+    """Ask for the password of the server project ``url``, saying whose password the server
+    refused first (``refused``: a key of :data:`REFUSED`, "" for none); None when cancelled."""
     server, user = server_and_user(url)
     dialog = PasswordDialog(server, user, refused, parent)
     return dialog.password.text() if dialog.exec() == QDialog.DialogCode.Accepted else None
@@ -122,7 +134,7 @@ def open_asking(
                 refused.append(source)
                 if source == "kept":
                     prefs.forget_password(url)
-            password = ask(parent, url, exc.refused)
+            password = ask(parent, url, source if exc.refused else "")
             if password is None:
                 raise ProjectError(_not_opened(url, refused)) from exc
             url, source = with_password(url, password), "typed"

@@ -134,7 +134,7 @@ def test_reopening_the_last_server_project_asks_for_its_password(qtbot, pw_url: 
     assert len(seen) == 2
     assert seen[0].password.echoMode() == QLineEdit.EchoMode.Password
     assert "127.0.0.1" in seen[0].question.text() and "annot" in seen[0].question.text()
-    assert seen[1].question.text().startswith("The password given was refused.")
+    assert seen[1].question.text().startswith("The password typed was refused. The server ")
     prefs.last_project = project.location
     prefs.sync()
     assert "s3cret" not in ini.read_text()  # typed, used, and written nowhere
@@ -276,13 +276,13 @@ def test_the_background_retrain_of_a_server_project_trains_on_the_server_with_th
 
 class Asked:
     """An ``ask`` for :func:`open_asking` answering each question with the next of ``answers``
-    (None: Cancel) and noting whether the server had refused a password (``refused``)."""
+    (None: Cancel) and noting whose password the server had refused ("": none; ``refused``)."""
 
     def __init__(self, *answers: str | None) -> None:
         self.answers = list(answers)
-        self.refused: list[bool] = []
+        self.refused: list[str] = []
 
-    def __call__(self, _parent, _url: str, refused: bool) -> str | None:
+    def __call__(self, _parent, _url: str, refused: str) -> str | None:
         self.refused.append(refused)
         return self.answers.pop(0)
 
@@ -314,13 +314,13 @@ def test_another_project_of_the_same_server_account_opens_without_asking_again(
     asked = Asked(PASSWORD)
     with open_asking(pw_url, prefs, ask=asked):
         pass
-    assert asked.refused == [False]
+    assert asked.refused == [""]
     same_database = _second_project(pw_database, ccp_dir)
     other_database = _second_project(pw_database, ccp_dir, f"fa_pw_{uuid.uuid4().hex[:8]}", pg_server.url)
     for url in (same_database, other_database):
         with open_asking(url, prefs, ask=asked) as project:
             assert len(project.images()) == 1
-    assert asked.refused == [False]  # asked once in all
+    assert asked.refused == [""]  # asked once in all
     prefs.last_project = project.location
     prefs.sync()
     assert PASSWORD not in (tmp_path / "s.ini").read_text()
@@ -347,13 +347,42 @@ def test_a_kept_password_the_server_now_refuses_is_asked_for_once(
         cancelled = Asked(None)
         with pytest.raises(ProjectError, match=r"refused the password of annot \(the one kept for this session\)"):
             open_asking(other, prefs, ask=cancelled)
-        assert cancelled.refused == [True]  # the kept one tried once, then the question
+        assert cancelled.refused == ["kept"]  # the kept one tried once, then the question
         retyped = Asked("n3w one")
         with open_asking(other, prefs, ask=retyped) as project:
             assert len(project.images()) == 1
-        assert retyped.refused == [False]  # the refused password was forgotten, not tried again
+        assert retyped.refused == [""]  # the refused password was forgotten, not tried again
         with open_asking(pw_url, prefs, ask=Asked()) as project:  # the new one serves the account
             assert len(project.images()) == 1
+    finally:
+        with psycopg.connect(with_password(pw_database, "n3w one"), autocommit=True) as conn:
+            conn.execute(f"ALTER ROLE annot PASSWORD '{PASSWORD}'")
+
+
+def test_the_question_after_a_kept_password_is_refused_says_the_kept_one_was(
+    qtbot, pw_url: str, pw_database: str, ccp_dir, tmp_path: Path
+) -> None:
+    """A password changed on the server since the session kept it: the question said "The
+    password given was refused", though the operator had given none this time."""
+    import psycopg
+
+    from fashion_annotator.ui.server_password import open_asking
+
+    prefs = Preferences(settings_file(tmp_path / "s.ini"))
+    with open_asking(pw_url, prefs, ask=Asked(PASSWORD)):
+        pass
+    other = _second_project(pw_database, ccp_dir)
+    with psycopg.connect(with_password(pw_database, PASSWORD), autocommit=True) as conn:
+        conn.execute("ALTER ROLE annot PASSWORD 'n3w one'")
+    try:
+        seen: list[PasswordDialog] = []
+        answer_password(["n3w one"], seen)
+        with open_asking(other, prefs) as project:  # the real question, answered
+            assert len(project.images()) == 1
+        assert len(seen) == 1
+        assert seen[0].question.text().startswith(
+            "The password this session kept for the server was refused; it may have changed. The server "
+        )
     finally:
         with psycopg.connect(with_password(pw_database, "n3w one"), autocommit=True) as conn:
             conn.execute(f"ALTER ROLE annot PASSWORD '{PASSWORD}'")
