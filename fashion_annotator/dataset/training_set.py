@@ -208,7 +208,8 @@ def select_training_masks(
     selection = TrainingSelection()
     done = 0
     for status in statuses:
-        for record in project.images(status=status):
+        # training_items copied the photos that train; a team project's others stay on the server
+        for record in project.images(status=status, fetch_photos=False):
             if record.id not in usable:
                 continue
             if progress is not None:

@@ -267,10 +267,15 @@ class PgProject(Project):
         rows = self._db.query("SELECT * FROM images WHERE sha256 = %s", (sha,))
         return self._with_photos(rows)[0] if rows else None
 
+    def _photo_path(self, name: str, stored: bool) -> Path:
+        """Where an image's photo lies: an uploaded one's copy in the working folder, else the
+        file it references."""
+        return confine.stored_photo(self.root, name, self._images) if stored else Path(name)
+
     def _record(self, row: DictRow) -> ImageRecord:  # type: ignore[override]
-        path = confine.stored_photo(self.root, row["name"], self._images) if row["stored"] else Path(row["name"])
         return ImageRecord(
-            id=int(row["id"]), name=row["name"], stem=row["stem"], path=path,
+            id=int(row["id"]), name=row["name"], stem=row["stem"],
+            path=self._photo_path(row["name"], bool(row["stored"])),
             source=row["source"], sha256=row["sha256"], width=row["width"],
             height=row["height"], status=row["status"], created=row["created"],
             updated=row["updated"], user=row["username"], in_store=bool(row["stored"]),
@@ -544,15 +549,15 @@ class PgProject(Project):
         """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
 
         The photos and mask PNGs are copied into the local working folder, image by image with
-        ``progress(done, total)`` before each (it may raise to stop), the PNGs this desktop lacks
-        fetched in batches: see
+        ``progress(done, total)`` before each (it may raise to stop), the PNGs and photos this
+        desktop lacks fetched in batches: see
         :func:`.training_rows.training_items`, and
         :meth:`fashion_annotator.dataset.store.Project.training_items` for the rules.
         """
         return training_rows.training_items(
             self._db, task, statuses, exclude_rejected,
             lambda image_id, version: self._png_path("masks", image_id, task, version),
-            self.image_path, progress,
+            self._photo_path, progress,
         )  # fmt: skip
 
     # -- the work queue --------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""A PostgreSQL project's training items: mask PNGs copied from the server in batches, with a
-callback between batches that may stop the copy (the Retrain dialog's cancel)."""
+"""A PostgreSQL project's training items: mask PNGs and photos copied from the server in
+batches (photos by count and bytes), with a callback between images that may stop the copy (the
+Retrain dialog's cancel); the photos of images that do not train are not copied."""
 
 from __future__ import annotations
 
@@ -109,3 +110,87 @@ def test_a_cancel_between_images_leaves_only_complete_copies(pg_masks, monkeypat
         asked = _count_fetches(project, monkeypatch)
         items = project.training_items("garment")
         assert asked == [2, 2] and [i for i, _, _ in items] == [ids[0], ids[1], ids[3], ids[4], ids[5], ids[6]]
+
+
+def _record_queries(project, monkeypatch) -> list[tuple[str, object]]:
+    """Every query the project's connection runs, with its parameters, as the store runs it."""
+    queries: list[tuple[str, object]] = []
+    real = project._db.query
+
+    def query(sql, params=None):
+        queries.append((sql, params))
+        return real(sql, params)
+
+    monkeypatch.setattr(project._db, "query", query)
+    return queries
+
+
+def _photo_fetches(queries) -> list[int]:
+    """The number of photos each photo query asked for."""
+    return [len(params[0]) for sql, params in queries if "SELECT sha256, data FROM photos" in sql]
+
+
+def test_the_photos_are_copied_in_batches_by_count_and_bytes(pg_masks, monkeypatch) -> None:
+    url, ids = pg_masks
+    used = [ids[0], ids[1], ids[3], ids[4], ids[5], ids[6]]
+    with open_project(url, user="bob") as project:
+        shutil.rmtree(project.root / "images")
+        sizes = [len(project.photo_bytes(i)) for i in used]  # fetches them: removed again below
+        shutil.rmtree(project.root / "images")
+        monkeypatch.setattr(training_rows, "PHOTO_BATCH", 4)
+        monkeypatch.setattr(training_rows, "PHOTO_BYTES", 2 * max(sizes))  # two photos a query
+        queries = _record_queries(project, monkeypatch)
+        calls: list[int] = []
+        items = project.training_items("garment", progress=lambda done, total: calls.append(done))
+        assert calls == list(range(6)) and [i for i, _, _ in items] == used
+        assert _photo_fetches(queries) == [2, 2, 2]
+        assert not [sql for sql, _ in queries if "FROM images WHERE id" in sql], "no query per photo"
+        for image_id, photo, _ in items:
+            assert photo == project.image(image_id).path
+            assert hashlib.sha256(photo.read_bytes()).hexdigest() == project.image(image_id).sha256
+        shutil.rmtree(project.root / "images")
+        monkeypatch.setattr(training_rows, "PHOTO_BYTES", 64 * 2**20)
+        del queries[:]
+        project.training_items("garment")
+        assert _photo_fetches(queries) == [4, 2]  # by count
+        del queries[:]
+        project.training_items("garment")
+        assert _photo_fetches(queries) == [] and len(queries) == 1, "everything is here: one query"
+        monkeypatch.setattr(training_rows, "PHOTO_BYTES", 1)
+        (project.root / "images" / items[0][1].name).unlink()
+        (project.root / "images" / items[1][1].name).unlink()
+        del queries[:]
+        project.training_items("garment")
+        assert _photo_fetches(queries) == [1, 1], "a photo bigger than the cap comes alone"
+
+
+def test_a_cancel_between_images_leaves_the_photos_copied_so_far(pg_masks, monkeypatch) -> None:
+    url, ids = pg_masks
+    monkeypatch.setattr(training_rows, "PHOTO_BATCH", 2)
+
+    def stop_before_the_fourth_image(done: int, total: int) -> None:
+        if done == 3:
+            raise _Stop
+
+    with open_project(url, user="bob") as project:
+        shutil.rmtree(project.root / "images")
+        with pytest.raises(_Stop):
+            project.training_items("garment", progress=stop_before_the_fourth_image)
+        written = sorted(p.name for p in (project.root / "images").iterdir())
+        assert written == sorted(project.image(i).name for i in (ids[0], ids[1], ids[3]))
+        assert not list((project.root / "images").glob("*.tmp")), "no partial file left"
+
+
+def test_the_retrain_count_copies_no_photo_of_an_image_without_a_mask_of_its_task(pg_masks, tmp_path, write_photo) -> None:
+    from fashion_annotator.dataset.training_set import select_training_masks
+
+    url, ids = pg_masks
+    with open_project(url, user="bob") as project:
+        unmasked = project.add_image(write_photo(tmp_path / "unmasked.png", seed=99))
+        project.set_status(unmasked.id, "done")
+        shutil.rmtree(project.root / "images")
+        selection = select_training_masks(project, "garment")
+        assert unmasked.id not in {item.image_id for item in selection.items(True)}
+        names = {r.id: r.name for r in project.images(fetch_photos=False)}
+        on_disk = {p.name for p in (project.root / "images").iterdir()}
+        assert on_disk == {names[i] for i in (ids[0], ids[1], ids[3], ids[4], ids[5], ids[6])}
