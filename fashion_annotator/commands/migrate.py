@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from fashion_annotator.commands.outputs import write_json
+from fashion_annotator.dataset.postgres.url import PROJECT_URL_ENV, project_location
 from fashion_annotator.runtime.arg_types import output_file
 from fashion_annotator.runtime.exit_codes import EXIT_PARTIAL, report_error
 from fashion_annotator.runtime.paths import check_output_outside
@@ -19,14 +20,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Copy the project SRC into a new project DST: each is a project folder or "
         "a URL postgresql://user@host/db?project=NAME. Every image, photo, mask version, "
         "proposal, decision and registered model is copied with its ids, users and times; the "
-        "copy is read back and compared (row counts and a SHA-256 over every row and file).",
+        "copy is read back and compared (row counts and a SHA-256 over every row and file). "
+        f"A URL without a password takes it from the environment variable {PROJECT_URL_ENV} "
+        "where that holds the same URL with it, as the other commands do.",
         epilog="exit status: 0 copied and verified, 1 refused or failed (nothing left at DST, "
         "or DST kept for inspection when the verification found a difference), 3 copied and "
         "verified but saved mask files of SRC had changed since they were saved (listed; copied "
         "as found) or the --json report was not written",
     )  # fmt: skip
-    p.add_argument("src", metavar="SRC", help="project folder or PostgreSQL project URL")
-    p.add_argument("dst", metavar="DST", help="new project folder or PostgreSQL project URL")
+    p.add_argument("src", metavar="SRC", type=project_location,
+                   help="project folder or PostgreSQL project URL")  # fmt: skip
+    p.add_argument("dst", metavar="DST", type=project_location,
+                   help="new project folder or PostgreSQL project URL")  # fmt: skip
     p.add_argument("--json", type=output_file, metavar="OUT", help="write the report (counts, digests) here")
     p.set_defaults(func=_cmd_migrate)
 
@@ -38,8 +43,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
     try:
         if args.json:  # written at the end: over the source's index, or a photo of the copy
             for location in (args.src, args.dst):
-                if "://" not in location:
-                    check_output_outside(args.json, Path(location), "project")
+                if isinstance(location, Path):
+                    check_output_outside(args.json, location, "project")
         report = migrate_project(args.src, args.dst)
     except (ProjectError, ValueError) as exc:
         return report_error(exc, "migrate")

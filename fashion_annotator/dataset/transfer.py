@@ -26,6 +26,7 @@ from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset import confine, mask_files
 from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
 from fashion_annotator.dataset.instances_store import INSTANCES_FOLDER
+from fashion_annotator.dataset.postgres.url import without_password
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project, create_project, open_project
 from fashion_annotator.runtime.paths import check_output_outside
@@ -61,7 +62,8 @@ _MADE_WITH_PROJECT = ("tasks", "label_sets")
 
 @dataclass
 class TransferReport:
-    """What :func:`migrate_project` copied and how it was checked."""
+    """What :func:`migrate_project` copied and how it was checked (``source`` and
+    ``destination``: the locations, a URL without its password)."""
 
     source: str
     destination: str
@@ -118,7 +120,7 @@ def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
             _remove(target, dst)
             raise
         try:
-            report = TransferReport(str(src), str(dst))
+            report = TransferReport(without_password(str(src)), without_password(str(dst)))  # as written out
             report.source_digest, counts = digest(source, report.changed)
             with open_project(dst) as copied:
                 report.destination_digest, report.counts = digest(copied)
