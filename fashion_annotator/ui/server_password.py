@@ -6,7 +6,9 @@ stored (libpq takes the password from ``~/.pgpass`` or ``PGPASSWORD``, or the se
 none). When the server refuses for want of a password, :func:`open_asking` asks for it in a
 masked field and uses it for this session only: it is written nowhere. The session keeps one
 password per server account (host, port and user: a role's password holds for every database of
-its server), so opening another project of the same account does not ask again.
+its server; ``localhost``, ``127.0.0.1`` and ``::1`` are one host,
+:func:`~fashion_annotator.dataset.postgres.url.server_account`), so opening another project of
+the same account does not ask again.
 """
 
 from __future__ import annotations

@@ -386,3 +386,35 @@ def test_the_question_after_a_kept_password_is_refused_says_the_kept_one_was(
     finally:
         with psycopg.connect(with_password(pw_database, "n3w one"), autocommit=True) as conn:
             conn.execute(f"ALTER ROLE annot PASSWORD '{PASSWORD}'")
+
+
+def test_localhost_and_127_0_0_1_are_one_server_account(
+    qtbot, pw_url: str, pw_database: str, ccp_dir, tmp_path: Path
+) -> None:
+    """A password typed for ``127.0.0.1`` was asked for again at ``localhost`` (the same server,
+    port and user): the session kept it under the host as written."""
+    from fashion_annotator.ui.server_password import open_asking
+
+    prefs = Preferences(settings_file(tmp_path / "s.ini"))
+    asked = Asked(PASSWORD)
+    with open_asking(pw_url, prefs, ask=asked):
+        pass
+    other = _second_project(pw_database, ccp_dir).replace("@127.0.0.1:", "@localhost:")
+    with open_asking(other, prefs, ask=asked) as project:
+        assert len(project.images()) == 1
+    assert asked.refused == [""]  # asked once in all
+
+
+def test_only_the_loopback_spellings_are_one_account(tmp_path: Path) -> None:
+    prefs = Preferences(settings_file(tmp_path / "s.ini"))
+    prefs.remember_url("postgresql://ann:s3cret@127.0.0.1:5433/fashion?project=spring")
+    for same in ("postgresql://ann@localhost:5433/fashion?project=spring",
+                 "postgresql://ann@LocalHost:5433/archive?project=autumn",
+                 "postgresql://ann@[::1]:5433/fashion?project=spring",
+                 "postgresql://ann@db.example:5433/fashion?host=::1&project=spring"):  # fmt: skip
+        assert prefs.session_url(same) == with_password(same, "s3cret"), same
+    for other in ("postgresql://ann@127.0.0.2:5433/fashion?project=spring",
+                  "postgresql://ann@db.example:5433/fashion?project=spring",
+                  "postgresql://ann@localhost:5432/fashion?project=spring",
+                  "postgresql://bob@localhost:5433/fashion?project=spring"):  # fmt: skip
+        assert prefs.session_url(other) == other, other

@@ -243,9 +243,22 @@ def password_of(location: str) -> str | None:
     return unquote(parts.password) if parts.password is not None else None
 
 
+#: The spellings of this computer's own address, one server account whichever a URL uses.
+LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
 def server_account(location: str) -> tuple[str, int, str]:
     """``(HOST, PORT, USER)``: the server account a PostgreSQL URL logs in as, which one password
-    opens (a role's password holds for every database of its server). A ``host=``, ``port=`` or
+    opens (a role's password holds for every database of its server); the key of the password
+    a session keeps. The host is lower case, and ``localhost``, ``127.0.0.1`` and ``::1`` are
+    all ``localhost`` (no other name is resolved). See :func:`_account` for the rest."""
+    host, port, user = _account(location)
+    host = host.lower().removeprefix("[").removesuffix("]")
+    return ("localhost" if host in LOOPBACK_HOSTS else host), port, user
+
+
+def _account(location: str) -> tuple[str, int, str]:
+    """``(HOST, PORT, USER)`` as a PostgreSQL URL writes them. A ``host=``, ``port=`` or
     ``user=`` setting is taken over the URL's own, as libpq does; the user is libpq's default,
     ``PGUSER`` or the login name, when the URL names none."""
     parts = urlsplit(location)
@@ -261,8 +274,8 @@ def server_account(location: str) -> tuple[str, int, str]:
 
 def server_and_user(location: str) -> tuple[str, str]:
     """``(HOST:PORT/DATABASE, USER)`` of a PostgreSQL URL, for a password question (the user is
-    libpq's default, the login name, when the URL names none)."""
-    host, port, user = server_account(location)
+    libpq's default, the login name, when the URL names none; the host as written)."""
+    host, port, user = _account(location)
     return f"{host}:{port}/{urlsplit(location).path.lstrip('/')}", user
 
 
