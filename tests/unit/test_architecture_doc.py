@@ -270,3 +270,17 @@ def test_every_class_attribute_the_doc_names_exists() -> None:
             if name in classes and not any(has(c, attr) for c in classes[name]):
                 stale.add(f"{name}.{attr}")
     assert not stale, f"docs/architecture.md names class attributes the code lacks: {sorted(stale)}"
+
+
+def test_every_file_path_outside_the_packages_exists() -> None:
+    """``tests/...``, ``resources/...``, ``docs/...``, ``packaging/...``, ``.ci/...`` paths the doc
+    writes exist (an UPPER-CASE part is a placeholder; a path may be the start of names:
+    ``resources/models/instance_shares_``)."""
+    top = r"(?:tests|resources|docs|packaging|\.ci)/"
+    paths = re.findall(rf"(?<![\w/])({top}[A-Za-z0-9_./-]*[A-Za-z0-9_])", _doc())
+    assert len(set(paths)) > 10
+    missing = sorted(
+        p for p in set(paths)
+        if not re.search(r"[A-Z]{2,}", p) and not (ROOT / p).exists() and not list(ROOT.glob(f"{p}*"))
+    )  # fmt: skip
+    assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
