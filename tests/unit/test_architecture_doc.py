@@ -284,3 +284,37 @@ def test_every_file_path_outside_the_packages_exists() -> None:
         if not re.search(r"[A-Z]{2,}", p) and not (ROOT / p).exists() and not list(ROOT.glob(f"{p}*"))
     )  # fmt: skip
     assert not missing, f"docs/architecture.md names files that do not exist: {missing}"
+
+
+#: Names the doc writes for a value, not for code (``BBox.of(bool_array)``, ``-> (doc, fresh_tasks)``).
+DESCRIPTIVE = frozenset({"bool_array", "fresh_tasks", "to_copy"})
+
+
+def test_every_code_name_in_backquotes_exists_somewhere() -> None:
+    """A ``snake_case`` or ``CamelCase`` name in backquotes is a function, class, argument,
+    attribute or key that the code, the tests or the shipped resources still have: a rename the
+    doc missed fails here."""
+    known: set[str] = set()
+    sources = [*_modules(), *sorted((ROOT / "tests").rglob("*.py")), *sorted(ROOT.glob("*/__init__.py"))]
+    for path in sources:
+        known.add(path.stem)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                known.add(node.name)
+            elif isinstance(node, ast.Name):
+                known.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                known.add(node.attr)
+            elif isinstance(node, (ast.arg, ast.keyword)) and node.arg:
+                known.add(node.arg)
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+                known.update(WORD.findall(node.value))  # JSON keys, SQL columns
+    for path in (ROOT / "resources").rglob("*.json"):
+        known.update(WORD.findall(path.read_text(encoding="utf-8")))
+    code_like = re.compile(r"\w+_\w+|[A-Z][a-z0-9]+[A-Z]\w*|[a-z]+[A-Z]\w*")
+    unknown = set()
+    for span in re.findall(r"`([^`\n]+)`", _map_and_prose()[1]):
+        for name in re.findall(r"(?<![\w-])([A-Za-z_]\w*)", span):
+            if code_like.fullmatch(name.strip("_")) and name not in known and name not in DESCRIPTIVE:
+                unknown.add(name)
+    assert not unknown, f"docs/architecture.md names what no code, test or resource has: {sorted(unknown)}"
