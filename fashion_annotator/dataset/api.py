@@ -12,7 +12,7 @@ outside ``dataset/`` annotates ``project: ProjectStore``, never the concrete cla
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -24,6 +24,7 @@ from fashion_annotator.dataset.leases import Lease
 from fashion_annotator.dataset.records import (
     DecisionRecord,
     ImageRecord,
+    MaskStart,
     MaskVersion,
     ModelRecord,
     ProposalRecord,
@@ -334,6 +335,14 @@ class ProjectStore(Protocol):
 
     def proposals(self, image_id: int, task: str) -> list[ProposalRecord]:
         """Every recorded proposal, oldest first."""
+        ...
+
+    def mask_starts(
+        self, task: str, image_ids: Iterable[int], progress: Callable[[int, int], None] | None = None
+    ) -> dict[int, MaskStart]:
+        """Each of ``image_ids``' mask versions and the proposal they were started from
+        (``records.started_from``, its PNG local), for all images in a few queries;
+        ``progress(done, total)`` before each proposal a team store copies (it may raise to stop)."""
         ...
 
     def training_items(

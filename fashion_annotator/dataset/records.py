@@ -137,6 +137,29 @@ def started_from(
 
 
 @dataclass(frozen=True)
+class MaskStart:
+    """An image's saved mask versions of one task (oldest first) and the proposal they were
+    started from (:func:`started_from`; its PNG is at ``shown.path``), as a store's
+    ``mask_starts`` reads them for all images at once."""
+
+    versions: tuple[MaskVersion, ...]
+    shown: ProposalRecord | None
+
+
+def mask_starts_of(
+    image_ids: Iterable[int],
+    versions: dict[int, list[MaskVersion]],
+    proposals: dict[int, list[ProposalRecord]],
+) -> dict[int, MaskStart]:
+    """``image_id -> MaskStart`` of each of ``image_ids`` from its ``versions`` and ``proposals``
+    (per image id, oldest first; an image missing from either has none)."""
+    return {
+        i: MaskStart(tuple(versions.get(i, ())), started_from(proposals.get(i, []), versions.get(i, [])))
+        for i in image_ids
+    }
+
+
+@dataclass(frozen=True)
 class DecisionRecord:
     """A QA decision: ``decision`` is ``"approve"`` or ``"reject"``; ``mask_version`` is the
     latest mask version of the task when it was made (0: none saved; None in projects older

@@ -54,7 +54,7 @@ from fashion_annotator.dataset.stamps import version_stamp
 from fashion_annotator.dataset.storeio import ImportConflict
 from fashion_annotator.dataset.sweep import SweepReport, sweep
 from fashion_annotator.dataset.sweep import candidates as sweep_candidates
-from fashion_annotator.dataset.training_items import TrainingItems
+from fashion_annotator.dataset.training_items import TrainingItems, proposal_record
 from fashion_annotator.runtime.paths import current_user
 
 log = logging.getLogger(__name__)
@@ -560,13 +560,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
 
     def proposals(self, image_id: int, task: str) -> list[ProposalRecord]:
         """Every recorded proposal for the image and task, oldest first."""
-        rows = self._versions("proposals", image_id, task)
-        return [
-            ProposalRecord(r["image_id"], r["task"], r["version"],
-                           confine.version_file(self.root, r["path"]), r["model_version"],
-                           r["user"], r["created"])
-            for r in rows
-        ]  # fmt: skip
+        return [proposal_record(self.root, r) for r in self._versions("proposals", image_id, task)]
 
     def _read_png(self, rel: str, sha256: str | None, shape: tuple[int, int], task: str) -> np.ndarray:
         """A saved PNG, refused (ProjectError) unless it is what was saved: the recorded hash,

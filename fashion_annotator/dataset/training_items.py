@@ -1,21 +1,37 @@
-"""The training data of a SQLite project: each usable image's photo and latest mask.
+"""The training data of a SQLite project: each usable image's photo and latest mask, and
+what a retrain's count reads of each (:meth:`TrainingItems.mask_starts`).
 
 :class:`TrainingItems` is a mixin of :class:`fashion_annotator.dataset.store.Project` (the
-PostgreSQL project overrides :meth:`TrainingItems.training_items` with its own SQL and keeps
+PostgreSQL project overrides :meth:`TrainingItems.training_items` and
+:meth:`TrainingItems.mask_starts` with its own SQL and keeps
 :meth:`TrainingItems.training_masks`).
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from fashion_annotator.dataset import confine
-from fashion_annotator.dataset.records import MaskVersion, ProjectError
+from fashion_annotator.dataset.records import (
+    MaskStart,
+    MaskVersion,
+    ProjectError,
+    ProposalRecord,
+    by_image,
+    mask_starts_of,
+)
+
+
+def proposal_record(root: Path, row: sqlite3.Row) -> ProposalRecord:
+    """The record of a ``proposals`` row of the project at ``root`` (its path confined there)."""
+    return ProposalRecord(row["image_id"], row["task"], row["version"],
+                          confine.version_file(root, row["path"]), row["model_version"],
+                          row["user"], row["created"])  # fmt: skip
 
 
 class TrainingItems:
@@ -31,6 +47,8 @@ class TrainingItems:
         def image_path(self, image_id: int) -> Path: ...
 
         def mask_versions(self, image_id: int, task: str) -> list[MaskVersion]: ...
+
+        def _mask_version(self, r: sqlite3.Row) -> MaskVersion: ...
 
         def load_mask(self, image_id: int, task: str, version: int | None = None) -> np.ndarray | None: ...
 
@@ -71,6 +89,26 @@ class TrainingItems:
             for r in rows
             if not (exclude_rejected and r["decision"] == "reject")
         ]
+
+    def mask_starts(
+        self, task: str, image_ids: Iterable[int], progress: Callable[[int, int], None] | None = None
+    ) -> dict[int, MaskStart]:
+        """``image_id -> MaskStart`` of each of ``image_ids``: its mask versions of ``task`` and
+        the proposal they started from, in one query of each table (not two per image).
+
+        ``progress`` is the team store's (the shown proposals it copies); a folder project
+        copies nothing and never calls it.
+        """
+        ids = [int(i) for i in image_ids]
+        wanted = set(ids)
+        query = "SELECT * FROM {} WHERE task = ? ORDER BY image_id, version"
+        rows = self._conn.execute(query.format("mask_versions"), (task,)).fetchall()
+        versions = by_image(self._mask_version(r) for r in rows if r["image_id"] in wanted)
+        proposals: dict[int, list[ProposalRecord]] = {}
+        for r in self._conn.execute(query.format("proposals"), (task,)).fetchall():
+            if r["image_id"] in wanted:
+                proposals.setdefault(r["image_id"], []).append(proposal_record(self.root, r))
+        return mask_starts_of(ids, versions, proposals)
 
     def training_masks(
         self,

@@ -27,7 +27,7 @@ import numpy as np
 from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.core.png_scanlines import png_all_background, png_same_pixels
 from fashion_annotator.dataset import mask_files
-from fashion_annotator.dataset.records import ProjectError, started_from
+from fashion_annotator.dataset.records import MaskStart, ProjectError
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 
 #: Statuses of images a person finished (``done``) or QA accepted (``approved``).
@@ -100,12 +100,20 @@ Memo = dict[int, tuple[tuple[Any, ...], str]]
 
 
 def _start_kind(
-    project: Any, task: str, record: Any, mask: Path, memo: Memo | None, scanlines: bool = True
+    project: Any,
+    task: str,
+    record: Any,
+    mask: Path,
+    start: MaskStart,
+    memo: Memo | None,
+    scanlines: bool = True,
 ) -> str:
     """``"unchanged"`` when the mask file ``mask`` (the latest version) holds exactly the proposal
-    shown before it was first saved (:func:`~.records.started_from`; the latest proposal, recorded
-    after a promotion or a restart, made an accepted proposal count as a correction), ``"blank"``
-    when no proposal was shown and it holds only background, else ``"corrected"``.
+    shown before it was first saved (``start.shown``, :func:`~.records.started_from`; the latest
+    proposal, recorded after a promotion or a restart, made an accepted proposal count as a
+    correction), ``"blank"`` when no proposal was shown and it holds only background, else
+    ``"corrected"``. ``start``: the image's versions and proposal shown, as the store's
+    ``mask_starts`` read them for every image at once.
 
     The file is checked first as the store reads a saved version (its bytes against the SHA-256
     the index recorded), so a file changed behind the index raises :class:`ProjectError` and is
@@ -114,9 +122,8 @@ def _start_kind(
     with the proposal are read from its scanlines, stopping at the first that settles it
     (:mod:`~fashion_annotator.core.png_scanlines`: a fraction of a decode).
     """
-    versions = project.mask_versions(record.id, task)
-    saved = next((v for v in reversed(versions) if Path(v.path) == Path(mask)), None)
-    shown = started_from(project.proposals(record.id, task), versions)
+    saved = next((v for v in reversed(start.versions) if Path(v.path) == Path(mask)), None)
+    shown = start.shown
     stat = mask.stat()
     key = (str(mask), stat.st_mtime_ns, stat.st_size, None if shown is None else shown.version)
     known = None if memo is None else memo.get(record.id)
@@ -157,11 +164,13 @@ def _item(
     record: Any,
     photo: Path,
     mask: Path,
+    start: MaskStart,
     memo: Memo | None = None,
     scanlines: bool = True,
 ) -> TrainingItem | None:
-    """The record's latest mask (local file ``mask``) as a training item, or None when it does not count."""
-    kind = _start_kind(project, task, record, mask, memo, scanlines)
+    """The record's latest mask (local file ``mask``; its versions and the proposal shown:
+    ``start``) as a training item, or None when it does not count."""
+    kind = _start_kind(project, task, record, mask, start, memo, scanlines)
     if record.status in ("in_progress", "rejected") and kind != "corrected":
         return None
     return TrainingItem(record.id, record.name, photo, mask, record.status, kind)
@@ -196,7 +205,11 @@ def select_training_masks(
         decodes every mask and proposal (``bench selection``'s baseline).
     copying : callable, optional
         ``copying(done, total)`` before each image a team project copies into its working
-        folder first (tens of seconds on a desktop's first retrain); it may raise as ``progress``.
+        folder first (tens of seconds on a desktop's first retrain), then before each proposal
+        shown that it copies; it may raise as ``progress``.
+
+    The mask versions and the proposal shown of every image come from one call of the store's
+    ``mask_starts`` (a few queries on a team project, not two per image).
     """
     # "rejected": a fix saved since the reject (the store leaves out masks whose current
     # decision is a reject, i.e. the rejected version itself) counts as an edit in progress
@@ -205,6 +218,7 @@ def select_training_masks(
         image_id: (photo, mask)
         for image_id, photo, mask in project.training_items(task, statuses=statuses, progress=copying)
     }
+    starts = project.mask_starts(task, list(usable), progress=copying)
     selection = TrainingSelection()
     done = 0
     for status in statuses:
@@ -223,7 +237,7 @@ def select_training_masks(
                 selection.unreadable.append((record.name, changed))
                 continue
             try:
-                item = _item(project, task, record, *usable[record.id], memo, scanlines)
+                item = _item(project, task, record, *usable[record.id], starts[record.id], memo, scanlines)
             except (ValueError, OSError, ProjectError) as exc:  # a damaged file: leave it out, say so
                 selection.unreadable.append((record.name, str(exc)))
                 continue

@@ -16,6 +16,13 @@ from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, one
 
+COLUMNS = "SELECT image_id, task, version, sha256, source, seconds, actions, username, created"
+"""SQL: the columns of a mask version row that its record holds (all but the PNG)."""
+VERSIONS = f"{COLUMNS} FROM mask_versions WHERE image_id = %s AND task = %s"
+"""SQL: the mask versions of ``(image_id, task)`` (without their PNGs); an ORDER BY follows."""
+TASK_VERSIONS = f"{COLUMNS} FROM mask_versions WHERE task = %s ORDER BY image_id, version"
+"""SQL: every mask version of a task (without their PNGs), per image, oldest first."""
+
 _INSERT = f"""
 WITH v AS (
     INSERT INTO mask_versions (image_id, task, version, png, sha256, source,

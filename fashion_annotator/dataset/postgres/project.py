@@ -34,11 +34,10 @@ from fashion_annotator.core.tasks import TaskSpec
 from fashion_annotator.dataset import confine, name_search, storeio
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.label_sets import LABEL_SETS_QUERY, ProjectLabelSets, resolve_tasks
-from fashion_annotator.dataset.postgres import training_rows
+from fashion_annotator.dataset.postgres import mask_rows, training_rows
 from fashion_annotator.dataset.postgres.changes import DIGEST_SQL, STAMPS_SQL, ImageStamps
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
-from fashion_annotator.dataset.postgres.mask_rows import insert_mask_version, read_version_row
 from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels
 from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
 from fashion_annotator.dataset.postgres.working_folder import (
@@ -49,6 +48,7 @@ from fashion_annotator.dataset.postgres.working_folder import (
 )
 from fashion_annotator.dataset.records import (
     ImageRecord,
+    MaskStart,
     MaskVersion,
     ProjectError,
     ProposalRecord,
@@ -63,11 +63,6 @@ from fashion_annotator.dataset.store import (
     Project,
 )
 from fashion_annotator.runtime.paths import current_user
-
-_COLUMNS = "SELECT image_id, task, version, sha256, source, seconds, actions, username, created"
-_VERSIONS = f"{_COLUMNS} FROM mask_versions WHERE image_id = %s AND task = %s"
-"""SQL: the mask versions of ``(image_id, task)`` (without their PNGs); an ORDER BY follows."""
-_TASK_VERSIONS = f"{_COLUMNS} FROM mask_versions WHERE task = %s ORDER BY image_id, version"
 
 
 class PgProject(Project):
@@ -371,7 +366,7 @@ class PgProject(Project):
         with self._db.tx() as conn:
             current = self.leases.lock_unleased(conn, record.id)
             if base is not None:  # the image row is locked: no version can come between
-                latest = conn.execute(f"{_VERSIONS} ORDER BY version DESC LIMIT 1", (record.id, task))
+                latest = conn.execute(f"{mask_rows.VERSIONS} ORDER BY version DESC LIMIT 1", (record.id, task))
                 check_base(record.id, task, self._pg_mask_version(latest.fetchone()), base)
             if edited and status is None:
                 status = EDITED_STATUS.get(current)
@@ -416,8 +411,8 @@ class PgProject(Project):
         """Inside a transaction that locked the image row: add the next version of its mask
         (``user``: whose work, when not this session's operator)."""
         user = user or self.user
-        row = insert_mask_version(conn, record.id, task, data, sha, source, seconds, actions,
-                                  user, status)  # fmt: skip
+        row = mask_rows.insert_mask_version(conn, record.id, task, data, sha, source, seconds,
+                                            actions, user, status)  # fmt: skip
         self._db.wrote_image(record.id, row["created"], row["before"])  # the stamp: the same NOW
         return MaskVersion(record.id, task, row["version"], self._png_path("masks", record.id,
                            task, row["version"]), sha, source, float(seconds), int(actions),
@@ -470,12 +465,12 @@ class PgProject(Project):
         ``path`` is where the PNG is copied locally on demand (:meth:`training_items`);
         read masks with :meth:`load_mask`.
         """
-        rows = self._db.query(f"{_VERSIONS} ORDER BY version", (int(image_id), task))
+        rows = self._db.query(f"{mask_rows.VERSIONS} ORDER BY version", (int(image_id), task))
         return [version for version in map(self._pg_mask_version, rows) if version is not None]
 
     def mask_versions_of_task(self, task: str) -> dict[int, list[MaskVersion]]:
         """Every saved version of ``task``'s masks in one query, per image id (ascending)."""
-        rows = self._db.query(_TASK_VERSIONS, (task,))
+        rows = self._db.query(mask_rows.TASK_VERSIONS, (task,))
         return by_image(v for v in map(self._pg_mask_version, rows) if v is not None)
 
     def _pg_mask_version(self, r: DictRow | None) -> MaskVersion | None:
@@ -503,10 +498,20 @@ class PgProject(Project):
                                         r["model_version"], r["username"], r["created"]))  # fmt: skip
         return found
 
+    def mask_starts(
+        self, task: str, image_ids: Iterable[int], progress: Callable[[int, int], None] | None = None
+    ) -> dict[int, MaskStart]:
+        """Each image's mask versions and the proposal shown, in two queries; the shown PNGs this
+        desktop lacks copied in batches (:func:`.training_rows.mask_starts`)."""
+        return training_rows.mask_starts(
+            self._db, task, image_ids, self._pg_mask_version,
+            lambda image_id, version: self._png_path("proposals", image_id, task, version), progress,
+        )  # fmt: skip
+
     def _latest_png(
         self, table: str, image_id: int, task: str, version: int | None = None
     ) -> np.ndarray | None:
-        return read_version_row(self._db, table, image_id, task, version, self.taxonomy(task))
+        return mask_rows.read_version_row(self._db, table, image_id, task, version, self.taxonomy(task))
 
     # -- reporting ---------------------------------------------------------------------------
 
