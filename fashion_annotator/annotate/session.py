@@ -45,6 +45,7 @@ __all__ = [
     "latest_versions",
     "load_document",
     "own_unanswered_save",
+    "record_shown",
     "replace_mask",
     "save_open_image",
     "tasks_to_save",
@@ -264,6 +265,27 @@ def imported_start(project: ProjectStore, image_id: int, task: str) -> bool:
     arriving later is offered (Refine > Use the proposal), never put in its place."""
     records = project.proposals(image_id, task)
     return bool(records) and records[-1].model_version == IMPORTED_PROPOSAL
+
+
+def record_shown(project: ProjectStore, image_id: int, task: str, mask: np.ndarray, version: str) -> str | None:
+    """Record the proposal shown unless the latest record is this mask of this model version;
+    the problem when it could not be recorded, else None.
+
+    One model version can propose different masks for one photo (the garment proposal snaps
+    to superpixels only once they are computed or cached), and QA scores an operator's mask
+    against the proposal shown before it was saved (:func:`~fashion_annotator.qa.scores.
+    shown_proposal`): a record per version alone scored an accepted proposal below Dice 1.
+    """
+    records = project.proposals(image_id, task)
+    try:
+        if records and records[-1].model_version == version:
+            latest = project.load_proposal(image_id, task)
+            if latest is not None and np.array_equal(latest, mask):
+                return None
+        project.save_proposal(image_id, task, mask, version)
+    except (ProjectError, ValueError, OSError) as exc:
+        return str(exc)
+    return None
 
 
 def tasks_to_save(opened: OpenImage, status: str | None) -> list[str]:

@@ -427,10 +427,15 @@ def superpixel_cache_paths(project: ProjectStore, image_id: int) -> dict[str, Pa
 
 
 def compute_superpixels_cached(
-    rgb: np.ndarray, paths: Mapping[str, Path]
+    rgb: np.ndarray,
+    paths: Mapping[str, Path],
+    writing: Callable[[], contextlib.AbstractContextManager[bool]] | None = None,
 ) -> tuple[sp.SuperpixelHierarchy, str | None]:
     """Compute a photo's hierarchy and write it to the cache ``paths``
     (:func:`superpixel_cache_paths`); files only, so it runs in a worker thread.
+
+    ``writing``: entered around the writes, which happen only when it yields True (the window's
+    :meth:`~fashion_annotator.ui.workers.ImageJobs.writing`: nothing written once it closed).
 
     Returns
     -------
@@ -438,11 +443,14 @@ def compute_superpixels_cached(
         The hierarchy, and why it could not be cached (None: cached).
     """
     hierarchy = sp.compute_superpixels(rgb)
-    try:
-        for name, array in sp.superpixels_to_arrays(hierarchy).items():
-            write_entry(paths[name], array)
-    except ProjectError as exc:
-        return hierarchy, str(exc)
+    with contextlib.nullcontext(True) if writing is None else writing() as allowed:
+        if not allowed:
+            return hierarchy, "the window closed"
+        try:
+            for name, array in sp.superpixels_to_arrays(hierarchy).items():
+                write_entry(paths[name], array)
+        except ProjectError as exc:
+            return hierarchy, str(exc)
     return hierarchy, None
 
 

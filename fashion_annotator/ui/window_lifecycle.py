@@ -8,6 +8,7 @@ so tests never block on a modal dialog.
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -136,12 +137,15 @@ def close(w: MainWindow) -> bool:
     Every question comes first (a close can still be refused: a retrain running, a reject reason
     typed in the Review tab but not sent, edits that could not be saved), then what runs is
     stopped, in the GUI thread and waiting for it: the retrain dialogs' trainers (cancelled
-    cleanly), the background retrainer, the file job (after its current file), the image session,
-    Smart click's model warm-up.
+    cleanly), the background retrainer, the file job (after its current file), the image session
+    (its edits saved; its background jobs, a model's proposal among them, are not waited for:
+    cancelled, their results dropped, nothing of theirs written after this), Smart click's model
+    warm-up.
     """
-    from fashion_annotator.ui.train.training_dialog import RetrainDialog
-
-    dialogs = w.findChildren(RetrainDialog)
+    # Never imported here: a first proposal importing torch in its worker held the import lock
+    # the dialog's module waits on (the close took seconds). Not imported yet: no dialog exists.
+    opened = sys.modules.get("fashion_annotator.ui.train.training_dialog")
+    dialogs = [] if opened is None else w.findChildren(opened.RetrainDialog)
     running = [d for d in dialogs if d.process is not None]
     if running:
         tasks = ", ".join(task_title(d.task) for d in running)

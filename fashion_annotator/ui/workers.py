@@ -11,18 +11,23 @@ Each kind of job has its own pool of one thread: proposals share one torch predi
 not re-entrant, and one superpixel computation at a time keeps the second CPU core free for
 the interface.
 
-The pools are children of a holder made before the relay that carries the results, so an
-:class:`ImageJobs` destroyed without :meth:`ImageJobs.shutdown` (Qt deletes children in creation
-order) waits for its running jobs while the relay still exists; a job whose relay is gone all the
-same drops its result instead of raising in the worker thread.
+:meth:`ImageJobs.shutdown` (the window closes) waits for none of them: the running jobs' results
+are dropped, and a job that writes into the project does so inside :meth:`ImageJobs.writing`,
+which writes nothing once shut down (and which shutdown waits for while a write is under way).
+A job the submitter can stop (a proposal, :meth:`.ProposalSource.cancel`) ends at its next step;
+an exception it raises after shutdown is not an error. The pools are children of a holder made
+before the relay that carries the results, so an :class:`ImageJobs` destroyed (Qt deletes
+children in creation order) waits for its running jobs while the relay still exists; a job whose
+relay is gone all the same drops its result instead of raising in the worker thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,6 +76,7 @@ class _Job(QRunnable):
         self,
         relay: _Relay,
         is_current: Callable[[int], bool],
+        shut: threading.Event,
         result: JobResult,
         fn: Callable[..., Any],
         args: tuple[Any, ...],
@@ -79,6 +85,7 @@ class _Job(QRunnable):
         self.setAutoDelete(True)
         self._relay = relay
         self._is_current = is_current
+        self._shut = shut
         self._result = result
         self._fn = fn
         self._args = args
@@ -99,6 +106,10 @@ class _Job(QRunnable):
         try:
             value = self._fn(*self._args)
         except Exception as exc:  # noqa: BLE001 - reported to the window, never lost in a thread
+            if self._shut.is_set():  # stopped by its submitter as the window closed: no error
+                log.debug("%s job for image %s abandoned at shutdown: %r", job.kind, job.image_id, exc)
+                self._emit(job, None)
+                return
             message = f"{type(exc).__name__}: {exc}"
             detail = traceback.format_exc()
             self._emit(job, (message, detail))
@@ -134,6 +145,8 @@ class ImageJobs(QObject):
         self._pending = 0
         self._dropped = 0
         self._pools: dict[str, QThreadPool] = {}
+        self._shut = threading.Event()
+        self._write_lock = threading.Lock()
         # Created before the relay, so destroyed (waiting for the running jobs) before it.
         self._pool_holder = QObject(self)
         self._relay = _Relay(self)
@@ -176,23 +189,37 @@ class ImageJobs(QObject):
         self._pending += 1
         if self._pending == 1:
             self.busyChanged.emit(True)
-        pool.start(_Job(self._relay, self.is_current, tag, fn, args))
+        pool.start(_Job(self._relay, self.is_current, self._shut, tag, fn, args))
 
     def wait(self, msecs: int = -1) -> bool:
-        """Block until every pool is idle (tests, shutdown); True when they all finished."""
+        """Block until every pool is idle (tests); True when they all finished."""
         return all(pool.waitForDone(msecs) for pool in self._pools.values())
 
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[bool]:
+        """Around a job's writes into the project (in its worker thread): yields False once
+        :meth:`shutdown` ran, and then the job must write nothing; :meth:`shutdown` waits for a
+        write under way (the writes after the work, milliseconds), never for the work."""
+        with self._write_lock:
+            yield not self._shut.is_set()
+
     def shutdown(self) -> None:
-        """Drop every pending result and wait for the running jobs to end."""
+        """Drop every pending result and the queued jobs, and return at once: a running job
+        goes on in its thread until it ends (or its submitter stops it), its result dropped,
+        and writes nothing into the project from now on (:meth:`writing`)."""
         self.next_generation()
+        with self._write_lock:  # a write under way ends first; none starts after
+            self._shut.set()
         for pool in self._pools.values():
             pool.clear()
-        self.wait()
         if self._pending:
             self._pending = 0
             self.busyChanged.emit(False)
 
     def _on_done(self, job: JobResult, error: tuple[str, str] | None) -> None:
+        if self._shut.is_set():  # a job that ran on after shutdown: nobody waits for it
+            self._dropped += 1
+            return
         self._pending = max(0, self._pending - 1)
         if error is not None:  # the window shows one line; support needs the traceback
             log.error("%s job for image %s failed\n%s", job.kind, job.image_id, error[1])

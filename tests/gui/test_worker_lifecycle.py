@@ -79,7 +79,7 @@ def test_image_jobs_destroyed_while_a_job_runs_raise_nothing_in_the_worker(qtbot
 def test_a_job_whose_relay_is_gone_drops_its_result(thread_errors):
     relay = _Relay()
     ran: list[int] = []
-    job = _Job(relay, lambda _generation: True, JobResult("k", 1, 0, None, None),
+    job = _Job(relay, lambda _generation: True, threading.Event(), JobResult("k", 1, 0, None, None),
                lambda: ran.append(1), ())  # fmt: skip
     job.setAutoDelete(False)
     shiboken6.delete(relay)

@@ -16,7 +16,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from fashion_annotator.annotate import session
@@ -282,7 +281,8 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
             self._set_hierarchy(cached)
         else:
             paths = pipeline.superpixel_cache_paths(self.project, image_id)
-            self.jobs.submit(SUPERPIXELS, image_id, pipeline.compute_superpixels_cached, doc.rgb, paths)
+            self.jobs.submit(SUPERPIXELS, image_id, pipeline.compute_superpixels_cached, doc.rgb, paths,
+                             self.jobs.writing)  # fmt: skip
         for task in self.proposals.follow_promotions():
             self.message.emit(f"A new {task} model was promoted elsewhere (another window or a terminal): proposing with it")
         for task in self.project.tasks:
@@ -356,7 +356,10 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         doc.set_proposal(task, mask)
         imported = task in self.current.fresh and session.imported_start(self.project, int(doc.image_id), task)
         if not self.current.read_only and not imported:  # a colleague only looking changes nothing
-            self._record_shown(int(doc.image_id), task, mask, str(proposal.model_version or "unknown"))
+            version = str(proposal.model_version or "unknown")
+            problem = session.record_shown(self.project, int(doc.image_id), task, mask, version)
+            if problem is not None:
+                self.message.emit(f"Proposal not recorded: {problem}")
         if imported:  # the imported instances' parsing is the start; the model's is offered
             self.message.emit(f"The {task} start is the imported one; Refine > Use the proposal takes the model's")
         elif session.untouched(self.current, task):
@@ -367,24 +370,6 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
             self.message.emit(f"{task} proposal not applied (it came after your first edit): "
                               "Refine > Use the proposal")  # fmt: skip
         self.proposalReady.emit(task)
-
-    def _record_shown(self, image_id: int, task: str, mask: np.ndarray, version: str) -> None:
-        """Record the proposal shown unless the latest record is this mask of this model version.
-
-        One model version can propose different masks for one photo (the garment proposal snaps
-        to superpixels only once they are computed or cached), and QA scores an operator's mask
-        against the proposal shown before it was saved (:func:`~fashion_annotator.qa.scores.
-        shown_proposal`): a record per version alone scored an accepted proposal below Dice 1.
-        """
-        records = self.project.proposals(image_id, task)
-        try:
-            if records and records[-1].model_version == version:
-                latest = self.project.load_proposal(image_id, task)
-                if latest is not None and np.array_equal(latest, mask):
-                    return
-            self.project.save_proposal(image_id, task, mask, version)
-        except (ProjectError, ValueError, OSError) as exc:
-            self.message.emit(f"Proposal not recorded: {exc}")
 
     # -- editing -------------------------------------------------------------------------
 
@@ -580,7 +565,9 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
                     self.recovered.emit()
 
     def shutdown(self) -> bool:
-        """Save and stop background work; False when unsaved edits could not be saved.
+        """Save, and stop background work without waiting for it (a proposal computing is
+        cancelled, nothing it finishes is shown or written); False when unsaved edits could not
+        be saved.
 
         This session's journal folder goes when it is empty (every edit saved); one holding
         entries stays for the next start to offer. Every timer stops here, in the GUI thread:
@@ -593,7 +580,8 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self._retry.stop()
         self._lease_wait.stop()
         self.autosave.saved()
-        self.jobs.shutdown()
+        self.jobs.shutdown()  # returns at once: a proposal computing stops at its next layer
+        self.proposals.cancel()  # after the jobs: what it raises then is no error
         with contextlib.suppress(OSError):  # not empty, or never made
             self.journal.directory.rmdir()
         return ok

@@ -9,12 +9,14 @@ be used (its file gone, damaged or of another task) gives way to the shipped one
 to agree with the project's cutout tasks' proposals of the same photo (those its task spec
 names in ``agrees_with``, through :func:`~fashion_annotator.segmentation.pipeline.with_cutouts`);
 a cutout proposal computed for that is kept and is the cutout task's own proposal, so no model
-runs twice for one photo.
+runs twice for one photo. :meth:`ProposalSource.cancel` (the window closes) stops the proposal
+computing at its next network layer or step (:class:`Abandoned`): the close never waits for it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -28,6 +30,17 @@ from fashion_annotator.segmentation import pipeline
 
 if TYPE_CHECKING:  # imported by the first proposal, in the worker: torch comes with it
     from fashion_annotator.segmentation import proposals as prop
+
+
+class Abandoned(Exception):
+    """Raised in the proposal worker once :meth:`ProposalSource.cancel` was called."""
+
+
+def _check(cancelled: threading.Event, *_hook_args: object) -> None:
+    """Raise :class:`Abandoned` once ``cancelled`` is set (also a network layer's forward
+    pre-hook: it holds the event, not the source, so no reference cycle keeps a model alive)."""
+    if cancelled.is_set():
+        raise Abandoned("the proposals were cancelled")
 
 
 class ProposalSource:
@@ -62,6 +75,7 @@ class ProposalSource:
         self.use_shipped = use_shipped
         self.one_pass = one_pass
         self._lock = threading.Lock()
+        self._cancelled = threading.Event()
         self._predictors: dict[str, prop.Predictor | None] = {}
         self._active_paths: dict[str, Any] = {}
         self._active_versions: dict[str, int | None] = {}
@@ -110,6 +124,15 @@ class ProposalSource:
         for name in [task] if task else list(self._active_paths):
             self.prepare(name)
 
+    def cancel(self) -> None:
+        """Stop the proposal computing now at its next network layer or step, and every later
+        one at its start, with :class:`Abandoned` (any thread; for good: the window closes)."""
+        self._cancelled.set()
+
+    def _check_open(self) -> None:
+        """Raise :class:`Abandoned` once cancelled."""
+        _check(self._cancelled)
+
     def set_one_pass(self, one_pass: bool) -> None:
         """Switch the "fast proposals" preference; loaded predictors reload on next use."""
         if one_pass != self.one_pass:
@@ -127,6 +150,7 @@ class ProposalSource:
 
         with self._lock:
             if task not in self._predictors:
+                self._check_open()
                 path = self._active_paths.get(task)
                 loaded: prop.Predictor | None
                 try:
@@ -149,6 +173,8 @@ class ProposalSource:
                 loaded.path, f"the file is a model of task {loaded.task!r}, not of {task!r}"
             )
         self.device_name = loaded.device_name
+        for layer in loaded.module.modules():  # a cancel stops the network between two layers
+            layer.register_forward_pre_hook(functools.partial(_check, self._cancelled))
         return loaded
 
     def _instead_of_active(self, task: str, problem: prop.ModelLoadError) -> prop.Predictor | None:
@@ -179,8 +205,9 @@ class ProposalSource:
         ``regions`` are the default superpixel level, or None while they are being computed
         (then the refinements that need them are left out). A parsing task's mask agrees with
         the project's cutout tasks' proposals (:func:`.pipeline.with_cutouts`; a cutout task
-        without a model is left out).
+        without a model is left out). Raises :class:`Abandoned` once :meth:`cancel` was called.
         """
+        self._check_open()
         predictor = self.predictor(task)
         if predictor is None:
             return None
@@ -194,6 +221,7 @@ class ProposalSource:
                 cutouts[other] = result[1] == 1
         with self._lock:
             proposal = pipeline.propose(rgb, predictor, regions=regions, compute_regions=False)
+        self._check_open()
         if cutouts:
             proposal = pipeline.with_cutouts(proposal, cutouts)
         elif predictor.is_binary:
