@@ -1,4 +1,4 @@
-"""Which item of a list the letters typed into a closed drop-down box pick (Qt-free).
+"""Which item of a list the letters typed into a drop-down box, closed or open, pick (Qt-free).
 
 A combo box's own keyboard search takes the first item in list order that starts with the
 letters typed: "pan" in the CCP categories picked "panties" (listed before "pants"), and the

@@ -135,3 +135,28 @@ def test_pan_typed_into_the_category_box_picks_pants_not_panties(opened, qtbot):
     qtbot.keyClicks(dock.category, "panti")
     qtbot.keyClick(dock.category, Qt.Key.Key_Return)
     assert dock.doc.instances[dress].category == "panties" and window.canvas.hasFocus()
+
+
+def test_pan_typed_into_the_open_list_highlights_pants_not_panties(opened, qtbot):
+    """The open popup list answered letters with its own search (list order): "pan" highlighted
+    "panties". It follows the closed box's rule now, and Return picks the item highlighted."""
+    window, _project = opened
+    dock, dress = _dress_selected(window, qtbot)
+    box = dock.category
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    view = box.view()
+    qtbot.waitUntil(view.isVisible, timeout=3000)
+    qtbot.keyClicks(view, "pan")
+    assert view.currentIndex().data() == "pants"
+    assert dock.doc.instances[dress].category == "dress"  # highlighted, not yet picked
+    qtbot.keyClick(view, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=3000)
+    assert dock.doc.instances[dress].category == "pants" and box.currentText() == "pants"
+    qtbot.mouseClick(box, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(view.isVisible, timeout=3000)
+    qtbot.wait(QApplication.keyboardInputInterval() + 100)  # a new burst of typing
+    qtbot.keyClicks(view, "panti")
+    assert view.currentIndex().data() == "panties"
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=3000)
+    assert dock.doc.instances[dress].category == "pants"

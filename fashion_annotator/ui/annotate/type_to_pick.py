@@ -15,6 +15,11 @@ with the letters: "pan" picked "panties" before "pants". The picker searches ins
 shortest that starts with the letters), the letters of one burst of typing (none more than the
 application's keyboard input interval apart) read together.
 
+The open list follows the same rule. While a box's popup list is open, the list's own keyboard
+search (list order) answered the letters: "pan" highlighted "panties". The picker answers them
+there too, with the same letters of one burst and the same rule: the item they pick is
+highlighted, and Return or a click picks it.
+
 Who has the keyboard. A closed drop-down is not a text field to an operator: one who picked a
 category with the mouse and then pressed S over the photo meant the superpixel tool, and the
 box made the garment sandals. So a box keeps the keyboard only while the operator types there:
@@ -36,7 +41,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QFocusEvent, QKeyEvent
-from PySide6.QtWidgets import QApplication, QComboBox, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QApplication, QComboBox, QWidget
 
 from fashion_annotator.core.typed_choice import typed_choice
 
@@ -103,6 +108,8 @@ class TypePicker(QObject):
         self._keyed: QComboBox | None = None
         #: The letters of the burst of typing going on: its box, its text, its last letter's time.
         self._search: tuple[QComboBox | None, str, float] = (None, "", 0.0)
+        #: Each box's popup list -> its box (letters typed into an open list).
+        self._lists: dict[QAbstractItemView, QComboBox] = {}
 
     @property
     def pending(self) -> bool:
@@ -113,6 +120,9 @@ class TypePicker(QObject):
         """Make ``combo`` a type-to-pick box whose choices ``bind`` turns into actions."""
         combo.installEventFilter(self)
         combo.setProperty(TYPING_UNTIL, 0.0)
+        view = combo.view()  # its popup: filtered after the popup's own filter, so first
+        self._lists[view] = combo
+        view.installEventFilter(self)
         combo.activated.connect(lambda _i: self._activated(combo, bind))
 
     def discard(self) -> None:
@@ -159,6 +169,8 @@ class TypePicker(QObject):
         combo.setProperty(TYPING_UNTIL, time.monotonic() + self.hold_ms / 1000)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if isinstance(watched, QAbstractItemView) and watched in self._lists:
+            return self._list_key(self._lists[watched], watched, event)
         if not isinstance(watched, QComboBox):
             return False
         kind = event.type()
@@ -197,18 +209,43 @@ class TypePicker(QObject):
         self._search_for(combo, event.text())
         return True
 
-    def _search_for(self, combo: QComboBox, text: str) -> None:
-        """Add ``text`` to the letters typed into ``combo`` and pick the item they choose
-        (:func:`~fashion_annotator.core.typed_choice.typed_choice`), as the box's own search
-        does: the current index set, ``activated`` emitted when it changed."""
+    def _list_key(self, combo: QComboBox, view: QAbstractItemView, event: QEvent) -> bool:
+        """An event of ``combo``'s popup list: whether it is used up here (a letter typed)."""
+        if not _typed_text(event) or not isinstance(event, QKeyEvent):
+            return False
+        if event.type() == QEvent.Type.ShortcutOverride:
+            event.accept()  # the letter is the list's, not a window shortcut's
+            return True
+        if event.type() != QEvent.Type.KeyPress:
+            return False
+        row = view.currentIndex().row()
+        index = typed_choice(_items(combo), self._letters(combo, event.text()), row)
+        if index is not None and index != row:
+            column, root = combo.modelColumn(), combo.rootModelIndex()
+            view.setCurrentIndex(combo.model().index(index, column, root))
+        return True
+
+    def _letters(self, combo: QComboBox, text: str) -> str:
+        """``text`` added to the letters of the burst of typing into ``combo`` (closed, or its
+        list open): a burst ends when no letter comes for the keyboard input interval."""
         box, typed, last = self._search
         now = time.monotonic()
         if box is not combo or now - last > QApplication.keyboardInputInterval() / 1000:
             typed = ""
         typed += text
         self._search = (combo, typed, now)
-        items = [combo.itemText(i) for i in range(combo.count())]
-        index = typed_choice(items, typed, combo.currentIndex())
+        return typed
+
+    def _search_for(self, combo: QComboBox, text: str) -> None:
+        """Add ``text`` to the letters typed into ``combo`` and pick the item they choose
+        (:func:`~fashion_annotator.core.typed_choice.typed_choice`), as the box's own search
+        does: the current index set, ``activated`` emitted when it changed."""
+        index = typed_choice(_items(combo), self._letters(combo, text), combo.currentIndex())
         if index is not None and index != combo.currentIndex():
             combo.setCurrentIndex(index)
             combo.activated.emit(index)
+
+
+def _items(combo: QComboBox) -> list[str]:
+    """The texts of ``combo``'s items, in list order."""
+    return [combo.itemText(i) for i in range(combo.count())]
