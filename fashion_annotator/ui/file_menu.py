@@ -50,6 +50,7 @@ from fashion_annotator.dataset.formats import (
 from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES, ExportStopped
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.store import Project, ProjectError
+from fashion_annotator.ui import shortcuts
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.task_picker import DEFAULT_TASKS, TaskPicker, add_tasks
@@ -580,4 +581,5 @@ def fill_recent(window: MainWindow) -> None:
         action = menu.addAction(f"{project_title(root)} — {root.parent}")
         action.setToolTip(str(root))
         action.triggered.connect(lambda _=False, r=root: window.projectRequested.emit(r))
-    menu.setEnabled(bool(menu.actions()))
+    # an empty menu is greyed, and says why (it said nothing)
+    shortcuts.set_enabled(menu.menuAction(), bool(menu.actions()), shortcuts.why_disabled("no_recent"))

@@ -68,6 +68,36 @@ def default_keys(action: QAction) -> list[str]:
 #: The action property naming why the action is disabled (:func:`refresh_tip` says it).
 DISABLED_REASON = "disabledReason"
 
+#: Why a window action is disabled, by cause: the one wording of each reason a greyed menu
+#: item, tool-bar button or Panels item gives in its tooltip and status tip (:func:`set_enabled`).
+#: ``{which}`` is "undo" or "redo", ``{task}`` a mask's task title.
+WHY_DISABLED: dict[str, str] = {
+    "annotate_tab": "it works in the Annotate tab",
+    "panel_in_review": "the panel shows in the Annotate tab",
+    "no_recent": "no other project was opened before",
+    "no_photo": "no photo open",
+    "read_only": "the photo is open read-only",
+    "undo_in_review": "edits are undone in the Annotate tab",
+    "nothing_in_instances": "nothing to {which} in the Instances panel",
+    "nothing_on_mask": "nothing to {which} on the {task} mask",
+}
+
+
+def why_disabled(cause: str, key: str = "", **fields: str) -> str:
+    """The reason :data:`WHY_DISABLED` words for ``cause``, its ``fields`` filled in, with the
+    ``key`` that helps (the Annotate tab's) named after it when there is one."""
+    text = WHY_DISABLED[cause].format(**fields)
+    return f"{text} ({key})" if key else text
+
+
+def set_enabled(action: QAction, enabled: bool, reason: str = "") -> None:
+    """Enable ``action``, or disable it saying why: while it is disabled its tooltip and status
+    tip (shown when the pointer rests on the greyed menu item) end with ``reason``
+    (:func:`why_disabled`); enabled, they name the command and its key only."""
+    action.setProperty(DISABLED_REASON, "" if enabled else reason)
+    action.setEnabled(enabled)
+    refresh_tip(action)
+
 
 def refresh_tip(action: QAction) -> None:
     """``action``'s tooltip and status tip: its name, its first key and, while it is disabled,

@@ -236,16 +236,14 @@ def show_annotate_docks(w: MainWindow, show: bool) -> None:
     Panels items are disabled (``w.hidden_docks`` holds the ones to bring back).
     """
     annotate = current_key(w.actions_by_name["tab_annotate"])
-    reason = "it works in the Annotate tab" + (f" ({annotate})" if annotate else "")
+    reason = shortcuts.why_disabled("annotate_tab", annotate)
     for name, action in w.actions_by_name.items():
         if name not in BOTH_TABS:
-            action.setProperty(shortcuts.DISABLED_REASON, reason)
-            action.setEnabled(show)
-            shortcuts.refresh_tip(action)  # disabled in Review: says why
+            shortcuts.set_enabled(action, show, reason)  # disabled in Review: says why
     w.history_actions.refresh()  # Undo and Redo: only with a step to take, and why not
     docks = (w.queue, w.palette_dock, w.instances)
-    for dock in docks:
-        dock.toggleViewAction().setEnabled(show)
+    for dock in docks:  # View > Panels: greyed in Review said nothing
+        shortcuts.set_enabled(dock.toggleViewAction(), show, shortcuts.why_disabled("panel_in_review", annotate))
     if not show:
         if w.hidden_docks is None:
             w.hidden_docks = [d for d in docks if d.isVisible()]

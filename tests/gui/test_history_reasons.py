@@ -54,3 +54,28 @@ def test_every_editing_command_disabled_in_review_says_why(qtbot, opened, defaul
     qtbot.waitUntil(lambda: editing["tool_brush"].isEnabled())
     assert editing["tool_brush"].toolTip() == "Brush (Ctrl+Alt+B)"
     assert all("Annotate tab" not in a.toolTip() for a in editing.values())
+
+
+def test_greyed_panels_items_and_recent_menu_say_why(qtbot, opened, tmp_path):
+    """View > Panels' items are greyed while Review shows, and File > Open recent while no other
+    project was opened: both said only their name ("Labels", "Open recent")."""
+    from fashion_annotator.ui.file_menu import fill_recent
+
+    window, _ = opened
+    panels = {d.windowTitle(): d.toggleViewAction() for d in (window.queue, window.palette_dock, window.instances)}
+    assert set(panels) == {"Images", "Labels", "Instances"}
+    window.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: not any(a.isEnabled() for a in panels.values()))
+    for title, action in panels.items():
+        assert action.toolTip() == f"{title}: the panel shows in the Annotate tab (Ctrl+PgUp)"
+        assert action.statusTip() == action.toolTip()
+    window.tabs.setCurrentIndex(0)
+    qtbot.waitUntil(lambda: all(a.isEnabled() for a in panels.values()))
+    for title, action in panels.items():
+        assert action.toolTip() == title and action.statusTip() == title
+    recent = window.recent_menu.menuAction()
+    assert not recent.isEnabled()
+    assert recent.toolTip() == "Open recent: no other project was opened before" == recent.statusTip()
+    window.prefs.add_recent_project(tmp_path / "other")
+    fill_recent(window)
+    assert recent.isEnabled() and recent.toolTip() == "Open recent" == recent.statusTip()

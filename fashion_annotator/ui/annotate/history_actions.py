@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
 from fashion_annotator.core.tasks import task_title
-from fashion_annotator.ui.key_hints import current_key
+from fashion_annotator.ui.shortcuts import set_enabled, why_disabled
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
@@ -47,7 +47,6 @@ class HistoryActions(QObject):
     def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self._w = window
-        self._followed: dict[str, bool] = {}
         window.canvas.stepsChanged.connect(self.refresh)
         window.canvas.edited.connect(self.refresh)
         window.session.imageOpened.connect(self.refresh)
@@ -81,36 +80,24 @@ class HistoryActions(QObject):
         w = self._w
         cur = w.session.current
         if cur is None:
-            return "no photo open"
+            return why_disabled("no_photo")
         if cur.read_only:
-            return "the photo is open read-only"
+            return why_disabled("read_only")
         if w.tabs.currentIndex() != 0:
-            return "edits are undone in the Annotate tab"
+            return why_disabled("undo_in_review")
         if self.in_instances():
-            return f"nothing to {which} in the Instances panel"
-        return f"nothing to {which} on the {task_title(w.task)} mask"
+            return why_disabled("nothing_in_instances", which=which)
+        return why_disabled("nothing_on_mask", which=which, task=task_title(w.task))
 
     def refresh(self, *_args: Any) -> None:
         """Enable Undo and Redo as :meth:`can_step` says; a disabled one's tooltip and status
-        tip say why (:meth:`why_not`), as the read-only photo's refused clicks do."""
+        tip say why (:meth:`why_not`), as the read-only photo's refused clicks do, and keep
+        saying it when its key changes in Preferences (:func:`.shortcuts.set_enabled`)."""
         for which in NAMES:
             action = self._w.actions_by_name.get(which)
             if action is not None:
-                if not self._followed.get(which):  # a key changed in Preferences rewrites the tip
-                    action.changed.connect(lambda which=which: self._tip(which))
-                    self._followed[which] = True
-                action.setEnabled(self.can_step(which))
-                self._tip(which)
-
-    def _tip(self, which: str) -> None:
-        """The action's tooltip and status tip: its text, its key, why it is disabled."""
-        action = self._w.actions_by_name[which]
-        key = current_key(action)
-        tip = action.text().replace("&", "") + (f" ({key})" if key else "")
-        if not action.isEnabled():
-            tip += f": {self.why_not(which)}"
-        action.setToolTip(tip)  # the same text again emits nothing: no loop through changed
-        action.setStatusTip(tip)
+                can = self.can_step(which)
+                set_enabled(action, can, "" if can else self.why_not(which))
 
     def canvas_step(self, which: str) -> None:
         """Take the canvas's ``which`` and say in the status bar what it did."""
