@@ -69,7 +69,8 @@ def default_keys(action: QAction) -> list[str]:
 DISABLED_REASON = "disabledReason"
 
 #: Why a window action is disabled, by cause: the one wording of each reason a greyed menu
-#: item, tool-bar button or Panels item gives in its tooltip and status tip (:func:`set_enabled`).
+#: item, tool-bar button or Panels item gives in its tooltip and status tip (:func:`set_enabled`),
+#: and a greyed Instances panel button in its tooltip (:mod:`.annotate.instance_buttons`).
 #: ``{which}`` is "undo" or "redo", ``{task}`` a mask's task title.
 WHY_DISABLED: dict[str, str] = {
     "annotate_tab": "it works in the Annotate tab",
@@ -80,6 +81,9 @@ WHY_DISABLED: dict[str, str] = {
     "undo_in_review": "edits are undone in the Annotate tab",
     "nothing_in_instances": "nothing to {which} in the Instances panel",
     "nothing_on_mask": "nothing to {which} on the {task} mask",
+    "one_instance": "select one instance",
+    "two_instances": "select two instances or more",
+    "an_instance": "select an instance",
 }
 
 

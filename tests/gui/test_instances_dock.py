@@ -491,3 +491,32 @@ def test_the_panels_buttons_are_live_only_with_something_to_act_on(opened, qtbot
     assert "undo" in live() and "redo" not in live()
     qtbot.mouseClick(dock.buttons["undo"], Qt.MouseButton.LeftButton)
     assert "redo" in live()
+
+
+def test_greyed_buttons_say_why_and_live_ones_say_nothing(opened, qtbot):
+    """Split, Merge, Delete, Undo and Redo greyed with no or one instance selected gave no
+    reason; each greyed one's tooltip says why now, and a live one's says nothing."""
+    window, _project = opened
+    dock = window.instances
+    buttons = dock.buttons
+    dock.select([])
+    assert not any(buttons[n].isEnabled() for n in ("split", "parts", "merge", "delete", "undo", "redo"))
+    assert buttons["split"].toolTip() == "Split by line: select one instance"
+    assert buttons["merge"].toolTip() == "Merge: select two instances or more"
+    assert buttons["delete"].toolTip() == "Delete: select an instance"
+    assert buttons["undo"].toolTip() == "Undo: nothing to undo in the Instances panel"
+    assert buttons["propose"].isEnabled() and buttons["propose"].toolTip() == ""
+    dress = instance_of(window, "dress")
+    dock.select([dress])
+    assert buttons["split"].isEnabled() and buttons["split"].toolTip() == ""
+    assert buttons["delete"].isEnabled() and buttons["delete"].toolTip() == ""
+    assert not buttons["merge"].isEnabled() and buttons["merge"].toolTip() == "Merge: select two instances or more"
+    other = next(k for k in dock.doc.instances if k != dress)
+    dock.select([dress, other])
+    assert buttons["merge"].isEnabled() and buttons["merge"].toolTip() == ""
+    assert buttons["split"].toolTip() == "Split by line: select one instance"
+    dock.select([other])
+    qtbot.mouseClick(buttons["delete"], Qt.MouseButton.LeftButton)
+    assert other not in dock.doc.instances
+    assert buttons["undo"].isEnabled() and buttons["undo"].toolTip() == ""
+    assert buttons["redo"].toolTip() == "Redo: nothing to redo in the Instances panel"

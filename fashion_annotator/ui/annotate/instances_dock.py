@@ -51,6 +51,7 @@ from fashion_annotator.instances.schema import (
     load_instance_taxonomy,
 )
 from fashion_annotator.ui.annotate.image_view import SelectionHighlight
+from fashion_annotator.ui.annotate.instance_buttons import button_reasons, show_reasons
 from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen, removed_text
 from fashion_annotator.ui.annotate.instance_proposing import (
     BackgroundProposals,
@@ -565,12 +566,9 @@ class InstancesDock(QDockWidget):
         self._selection_changed()
 
     def _selection_changed(self) -> None:
-        ids, doc = self.selected_ids(), self.doc
+        ids = self.selected_ids()
         # a button is live only when it has something to act on (a hand test: Undo did nothing)
-        live = {"split": len(ids) == 1, "parts": len(ids) == 1, "merge": len(ids) >= 2, "delete": bool(ids),
-                "undo": doc is not None and doc.can_undo, "redo": doc is not None and doc.can_redo}  # fmt: skip
-        for name, on in live.items():
-            self.buttons[name].setEnabled(on)
+        show_reasons(self.buttons, button_reasons(ids, self.doc))  # greyed, says why
         one = self.doc.instances.get(ids[0]) if self.doc is not None and len(ids) == 1 else None
         self.category.setEnabled(one is not None)
         self.category.setCurrentText(one.category if one is not None and one.category else UNSET)
