@@ -545,7 +545,9 @@ def populate(menu: QMenu, window: MainWindow) -> FileActions:
     a = window._action
     menu.addAction(a("open_project", "&Open project…", "Ctrl+O", files.choose_project))
     recent = menu.addMenu("Open &recent")
-    recent.aboutToShow.connect(lambda: fill_recent(window))
+    # filled as File opens: a greyed Open recent never shows, and stayed greyed after another
+    # window had opened a project
+    menu.aboutToShow.connect(lambda: fill_recent(window))
     window.recent_menu = recent
     menu.addAction(
         a("new_project", "&New project from folder…", "Ctrl+N", files.choose_new_project)

@@ -4,6 +4,8 @@ Preferences keeps the reason. Before, a greyed Undo said only "Undo (Ctrl+Z)".""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QPoint
+
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.ui.shortcuts import set_keys
 
@@ -58,9 +60,9 @@ def test_every_editing_command_disabled_in_review_says_why(qtbot, opened, defaul
 
 def test_greyed_panels_items_and_recent_menu_say_why(qtbot, opened, tmp_path):
     """View > Panels' items are greyed while Review shows, and File > Open recent while no other
-    project was opened: both said only their name ("Labels", "Open recent")."""
-    from fashion_annotator.ui.file_menu import fill_recent
-
+    project was opened: both said only their name ("Labels", "Open recent"). A greyed Open recent
+    never showed, so it was never filled again: it stayed greyed after another window opened a
+    project; it is filled as File opens now."""
     window, _ = opened
     panels = {d.windowTitle(): d.toggleViewAction() for d in (window.queue, window.palette_dock, window.instances)}
     assert set(panels) == {"Images", "Labels", "Instances"}
@@ -76,6 +78,10 @@ def test_greyed_panels_items_and_recent_menu_say_why(qtbot, opened, tmp_path):
     recent = window.recent_menu.menuAction()
     assert not recent.isEnabled()
     assert recent.toolTip() == "Open recent: no other project was opened before" == recent.statusTip()
-    window.prefs.add_recent_project(tmp_path / "other")
-    fill_recent(window)
+    window.prefs.add_recent_project(tmp_path / "other")  # another window opened a project
+    files = window.menuBar().actions()[0].menu()
+    files.popup(window.mapToGlobal(QPoint(10, 10)))  # File opened: Open recent is filled again
+    qtbot.waitUntil(files.isVisible)
+    files.hide()
     assert recent.isEnabled() and recent.toolTip() == "Open recent" == recent.statusTip()
+    assert [a.toolTip() for a in window.recent_menu.actions()] == [str(tmp_path / "other")]
