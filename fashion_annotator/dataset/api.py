@@ -24,6 +24,7 @@ from fashion_annotator.dataset.leases import Lease
 from fashion_annotator.dataset.records import (
     DecisionRecord,
     ImageRecord,
+    MaskRead,
     MaskStart,
     MaskVersion,
     ModelRecord,
@@ -343,6 +344,14 @@ class ProjectStore(Protocol):
         """Each of ``image_ids``' mask versions and the proposal they were started from
         (``records.started_from``, its PNG local), for all images in a few queries;
         ``progress(done, total)`` before each proposal a team store copies (it may raise to stop)."""
+        ...
+
+    def load_masks(
+        self, task: str, wanted: Sequence[tuple[int, int]]
+    ) -> Iterator[tuple[int, MaskRead]]:
+        """Lazily, for each distinct ``(image_id, version)`` of ``wanted`` in order,
+        ``(image_id, read)``: ``read()`` returns or raises what ``load_mask(image_id, task,
+        version)`` would; a team store fetches the PNGs a batch at a time (one query each)."""
         ...
 
     def training_items(

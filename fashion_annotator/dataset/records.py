@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from fashion_annotator.core.labels import Taxonomy, load_taxonomy
 from fashion_annotator.dataset.schema import STATUSES
@@ -144,6 +146,11 @@ class MaskStart:
 
     versions: tuple[MaskVersion, ...]
     shown: ProposalRecord | None
+
+
+MaskRead = Callable[[], "np.ndarray | None"]
+"""What a store's ``load_masks`` gives for each mask: called, the checked ``(H, W) uint8``
+mask (None: no such version), or the :class:`ProjectError` of a damaged file."""
 
 
 def mask_starts_of(

@@ -1,14 +1,16 @@
 """The training data of a SQLite project: each usable image's photo and latest mask, and
-what a retrain's count reads of each (:meth:`TrainingItems.mask_starts`).
+what a retrain's count and QA's scoring read of each (:meth:`TrainingItems.mask_starts`,
+:meth:`TrainingItems.load_masks`).
 
 :class:`TrainingItems` is a mixin of :class:`fashion_annotator.dataset.store.Project` (the
-PostgreSQL project overrides :meth:`TrainingItems.training_items` and
-:meth:`TrainingItems.mask_starts` with its own SQL and keeps
-:meth:`TrainingItems.training_masks`).
+PostgreSQL project overrides :meth:`TrainingItems.training_items`,
+:meth:`TrainingItems.mask_starts` and :meth:`TrainingItems.load_masks` with its own SQL and
+keeps :meth:`TrainingItems.training_masks`).
 """
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
@@ -18,6 +20,7 @@ import numpy as np
 
 from fashion_annotator.dataset import confine
 from fashion_annotator.dataset.records import (
+    MaskRead,
     MaskStart,
     MaskVersion,
     ProjectError,
@@ -109,6 +112,14 @@ class TrainingItems:
             if r["image_id"] in wanted:
                 proposals.setdefault(r["image_id"], []).append(proposal_record(self.root, r))
         return mask_starts_of(ids, versions, proposals)
+
+    def load_masks(
+        self, task: str, wanted: Sequence[tuple[int, int]]
+    ) -> Iterator[tuple[int, MaskRead]]:
+        """Lazily, for each ``(image_id, version)`` of ``wanted`` in order, ``(image_id, read)``
+        where ``read()`` is :meth:`load_mask` of that version (a local file: read when called)."""
+        for image_id, version in wanted:
+            yield int(image_id), functools.partial(self.load_mask, int(image_id), task, int(version))
 
     def training_masks(
         self,

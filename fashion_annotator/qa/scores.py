@@ -269,7 +269,8 @@ def score_project(
     image_ids : iterable of int, optional
         Restrict to these images.
     progress : callable(done, total), optional
-        Called after each scored image.
+        Called after each scored image (and with ``done`` 0 before each shown proposal a team
+        project copies to this desktop); it may raise to stop the scoring (a cancel).
     memo : dict, optional
         Kept by a caller that scores again and again (the Review tab at every visit): an image
         is decoded and scored again only when a new mask version was saved or another proposal
@@ -290,35 +291,57 @@ def score_project(
     taxonomy = project.taxonomy(task)
     saved = project.mask_versions_of_task(task) if saved is None else saved
     rows = _saved_rows(project, task, image_ids, records, saved, decided)
+    scorable = [r for r in rows if not r.problem]  # a row whose photo is missing is listed, not scored
+    # every shown proposal and saved mask read in a few queries (a team project made two per image)
+    copying = None if progress is None else lambda _done, _total: progress(0, len(rows))
+    shown = {i: s.shown for i, s in project.mask_starts(task, [r.image_id for r in scorable], copying).items()}
+    keys = {r.image_id: _memo_key(r, shown[r.image_id]) for r in scorable}
+    known = {r.image_id: _known(memo, r, task, keys[r.image_id]) for r in scorable}
+    latest = [(r.image_id, saved[r.image_id][-1].version) for r in scorable if known[r.image_id] is None]
+    masks = project.load_masks(task, latest)
     out = []
     for row in rows:
-        if row.problem:  # listed, not scored (its photo is missing)
+        if row.problem:
             out.append(row)
             continue
-        try:
-            out.append(_score_row(project, task, taxonomy, row, memo, saved[row.image_id]))
-        except (ValueError, OSError, ProjectError) as exc:  # one damaged file: its row, not the table
-            out.append(replace(row, problem=f"{row.name}: {exc}"))
+        scored = known[row.image_id]
+        if scored is None:
+            _, read = next(masks)  # the masks come in the rows' order
+            scored = _score_row(row, taxonomy, read, shown[row.image_id])
+            if memo is not None and not scored.problem:
+                memo[(row.image_id, task)] = (keys[row.image_id], scored)
+        out.append(scored)
         if progress is not None:
             progress(len(out), len(rows))
     return out
 
 
-def _score_row(project: ProjectStore, task: str, taxonomy: Taxonomy, row: ImageScore,
-               memo: ScoreMemo | None, versions: Sequence[MaskVersion]) -> ImageScore:  # fmt: skip
-    chosen = _shown_record(project, row.image_id, task, versions)
-    key = (row.versions, row.saved_at, None if chosen is None else (chosen.version, str(chosen.path)))
+def _memo_key(row: ImageScore, shown: Any | None) -> tuple[Any, ...]:
+    """What a :data:`ScoreMemo` entry holds the row's score for: its saved versions and the
+    shown proposal."""
+    return (row.versions, row.saved_at, None if shown is None else (shown.version, str(shown.path)))
+
+
+def _known(memo: ScoreMemo | None, row: ImageScore, task: str, key: tuple[Any, ...]) -> ImageScore | None:
+    """``row`` with the score ``memo`` holds for ``key``, or None (score it)."""
     known = None if memo is None else memo.get((row.image_id, task))
-    if known is not None and known[0] == key:
-        scored = known[1]
-        return replace(row, score=scored.score, pixel_accuracy=scored.pixel_accuracy,
-                       reference=scored.reference, per_class_iou=scored.per_class_iou)  # fmt: skip
-    saved = project.load_mask(row.image_id, task)
-    reference = None if chosen is None else load_mask(chosen.path)
-    result = _scored(row, reference, saved, taxonomy, PROPOSAL)
-    if memo is not None:
-        memo[(row.image_id, task)] = (key, result)
-    return result
+    if known is None or known[0] != key:
+        return None
+    scored = known[1]
+    return replace(row, score=scored.score, pixel_accuracy=scored.pixel_accuracy,
+                   reference=scored.reference, per_class_iou=scored.per_class_iou)  # fmt: skip
+
+
+def _score_row(row: ImageScore, taxonomy: Taxonomy, read: Callable[[], np.ndarray | None],
+               shown: Any | None) -> ImageScore:  # fmt: skip
+    """``row`` scored: its saved mask (``read()``) against the ``shown`` proposal's file; a file
+    that cannot be read is the row's problem, not the table's."""
+    try:
+        saved = read()
+        reference = None if shown is None else load_mask(shown.path)
+        return _scored(row, reference, saved, taxonomy, PROPOSAL)
+    except (ValueError, OSError, ProjectError) as exc:
+        return replace(row, problem=f"{row.name}: {exc}")
 
 
 def rescore_with_model(

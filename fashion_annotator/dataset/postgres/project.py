@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +48,7 @@ from fashion_annotator.dataset.postgres.working_folder import (
 )
 from fashion_annotator.dataset.records import (
     ImageRecord,
+    MaskRead,
     MaskStart,
     MaskVersion,
     ProjectError,
@@ -508,6 +509,10 @@ class PgProject(Project):
             lambda image_id, version: self._png_path("proposals", image_id, task, version), progress,
         )  # fmt: skip
 
+    def load_masks(self, task: str, wanted: Sequence[tuple[int, int]]) -> Iterator[tuple[int, MaskRead]]:
+        """As the folder project's, the PNGs fetched in batches (:func:`.training_rows.load_masks`)."""
+        return training_rows.load_masks(self._db, task, wanted, self.taxonomy(task))
+
     def _latest_png(
         self, table: str, image_id: int, task: str, version: int | None = None
     ) -> np.ndarray | None:
@@ -551,14 +556,10 @@ class PgProject(Project):
         exclude_rejected: bool = True,
         progress: Callable[[int, int], None] | None = None,
     ) -> list[tuple[int, Path, Path]]:
-        """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training.
-
-        The photos and mask PNGs are copied into the local working folder, image by image with
-        ``progress(done, total)`` before each (it may raise to stop), the PNGs and photos this
-        desktop lacks fetched in batches: see
-        :func:`.training_rows.training_items`, and
-        :meth:`fashion_annotator.dataset.store.Project.training_items` for the rules.
-        """
+        """``(image_id, photo_path, latest mask PNG path)`` of every image usable for training,
+        copied locally with ``progress(done, total)`` before each (it may raise to stop), fetched
+        in batches (:func:`.training_rows.training_items`; the rules:
+        :meth:`fashion_annotator.dataset.store.Project.training_items`)."""
         return training_rows.training_items(
             self._db, task, statuses, exclude_rejected,
             lambda image_id, version: self._png_path("masks", image_id, task, version),

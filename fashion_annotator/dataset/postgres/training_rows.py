@@ -16,21 +16,31 @@ proposal shown of every image a retrain counts, in two queries without PNG bytes
 shown proposals' PNGs this desktop lacks (or holds stale: checked against the SHA-256 the
 server computes) in batches of :data:`FETCH_BATCH`. The count read two queries per image
 (its versions, then every proposal with its PNG): 600 round trips at 300 masks.
+
+:func:`load_masks` is :meth:`PgProject.load_masks
+<fashion_annotator.dataset.postgres.project.PgProject.load_masks>`: the mask versions QA's
+scoring compares, their PNGs fetched :data:`FETCH_BATCH` a query as the scoring reaches them
+(it read each image's latest mask in a query of its own).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Sequence
+import functools
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Generic, TypeVar
 
+import numpy as np
 from psycopg.rows import DictRow
 
+from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.dataset import mask_files
 from fashion_annotator.dataset.postgres.connection import PgConnection
 from fashion_annotator.dataset.postgres.mask_rows import COLUMNS
 from fashion_annotator.dataset.postgres.parts import has_sha
 from fashion_annotator.dataset.postgres.working_folder import is_file, keep_local
 from fashion_annotator.dataset.records import (
+    MaskRead,
     MaskStart,
     MaskVersion,
     ProposalRecord,
@@ -38,7 +48,7 @@ from fashion_annotator.dataset.records import (
     mask_starts_of,
 )
 
-__all__ = ["FETCH_BATCH", "PHOTO_BATCH", "PHOTO_BYTES", "mask_starts", "training_items"]
+__all__ = ["FETCH_BATCH", "PHOTO_BATCH", "PHOTO_BYTES", "load_masks", "mask_starts", "training_items"]
 
 #: Mask PNGs fetched per query (about 20 ms each at a few kB per mask on a local network).
 FETCH_BATCH = 200
@@ -69,29 +79,38 @@ _PROPOSALS_OF = """
 """SQL: the proposals of a task of the images ``ANY(ids)``, oldest first, with the SHA-256 of
 each PNG (computed by the server: the bytes stay there)."""
 
+_MASK_PNGS = """
+    SELECT v.image_id, v.version, v.png, v.sha256, i.height, i.width
+    FROM mask_versions v JOIN images i ON i.id = v.image_id
+    WHERE v.task = %s AND (v.image_id, v.version) IN (SELECT * FROM unnest(%s::bigint[], %s::int[]))
+"""
+"""SQL: the PNGs of a task's mask versions ``(image_id, version)`` (two arrays) with what
+checks them (their SHA-256, their photo's size)."""
+
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 
-class _Batched(Generic[K]):
-    """Bytes fetched a batch at a time, on the first :meth:`take` of one of the batch's keys.
+class _Batched(Generic[K, V]):
+    """Bytes (or rows) fetched a batch at a time, on the first :meth:`take` of one of the batch's keys.
 
     Parameters
     ----------
     batches : iterable of lists
         The keys to fetch, split into the batches each query asks for.
     fetch : callable
-        ``fetch(keys)``: ``(key, bytes)`` pairs the server has of ``keys`` (one query).
+        ``fetch(keys)``: ``(key, value)`` pairs the server has of ``keys`` (one query).
     """
 
-    def __init__(self, batches: Iterable[list[K]], fetch: Callable[[list[K]], Iterable[tuple[K, bytes]]]) -> None:
+    def __init__(self, batches: Iterable[list[K]], fetch: Callable[[list[K]], Iterable[tuple[K, V]]]) -> None:
         self._batch_of = {key: batch for batch in batches for key in batch}
         self._fetch = fetch
-        self._got: dict[K, bytes] = {}
+        self._got: dict[K, V] = {}
 
     def __contains__(self, key: object) -> bool:
         return key in self._batch_of
 
-    def take(self, key: K) -> bytes | None:
+    def take(self, key: K) -> V | None:
         """The bytes of ``key`` (fetching its batch with the first of its keys), None where the
         server no longer has them; each key is taken once."""
         batch = self._batch_of.pop(key)
@@ -119,7 +138,7 @@ def _by_count_and_bytes(sizes: dict[K, int], count: int, cap: int) -> list[list[
     return batches
 
 
-def _photo_batches(db: PgConnection, missing: list[str]) -> _Batched[str]:
+def _photo_batches(db: PgConnection, missing: list[str]) -> _Batched[str, bytes]:
     """The uploaded photos (by SHA-256) this desktop lacks, fetched in batches by count and
     bytes (their sizes read first, in one query that reads none of the bytes)."""
     sizes: dict[str, int] = {}
@@ -249,3 +268,35 @@ def mask_starts(
         if png is not None:  # else gone from the server: reading the path says so
             db.keep_local(path, png)
     return starts
+
+
+def load_masks(
+    db: PgConnection, task: str, wanted: Sequence[tuple[int, int]], taxonomy: Taxonomy
+) -> Iterator[tuple[int, MaskRead]]:
+    """Lazily, for each distinct ``(image_id, version)`` of ``wanted`` in order,
+    ``(image_id, read)``: ``read()`` decodes and checks the PNG as
+    :func:`~fashion_annotator.dataset.postgres.mask_rows.read_version_row` does (None: the
+    server has no such version). The PNGs come :data:`FETCH_BATCH` a query, each batch when the
+    caller reaches its first mask: one batch's bytes are held at a time, and a caller that stops
+    iterating (a cancel) fetches no more.
+    """
+    keys = list(dict.fromkeys((int(i), int(v)) for i, v in wanted))
+
+    def fetch(batch: list[tuple[int, int]]) -> Iterable[tuple[tuple[int, int], DictRow]]:
+        rows = db.query(_MASK_PNGS, (task, [i for i, _ in batch], [v for _, v in batch]))
+        return (((int(r["image_id"]), int(r["version"])), r) for r in rows)
+
+    rows = _Batched(_by_count(keys, FETCH_BATCH), fetch)
+    for image_id, version in keys:
+        where = f"{db.url.display}: image {image_id}, task {task}, saved mask version {version}"
+        yield image_id, functools.partial(_decoded, rows.take((image_id, version)), where, taxonomy)
+
+
+def _decoded(row: DictRow | None, where: str, taxonomy: Taxonomy) -> np.ndarray | None:
+    """The checked mask of a :data:`_MASK_PNGS` row (None: no row)."""
+    if row is None:
+        return None
+    return mask_files.decode_version(
+        bytes(row["png"]), where, sha256=row["sha256"], shape=(row["height"], row["width"]),
+        taxonomy=taxonomy, medium="in the database",
+    )  # fmt: skip
