@@ -67,18 +67,27 @@ def proposal_quality(
     taxonomy = project.taxonomy(task)
     scores: dict[str, list[float]] = {}
     first: dict[str, float] = {}
-    for record in project.images():
-        versions = project.mask_versions(record.id, task)
-        proposals = project.proposals(record.id, task) if versions else []
+    saved = project.mask_versions_of_task(task)  # one query; an image without a mask reads nothing
+    followed_of: dict[int, tuple[Any, dict[str, Any]]] = {}
+    for record in project.images(fetch_photos=False):  # names only: no photo copied
+        versions = saved.get(record.id)
+        if not versions:
+            continue
+        proposals = project.proposals(record.id, task)
         for p in proposals:
             first[p.model_version] = min(first.get(p.model_version, p.created), p.created)
-        followed: dict[str, tuple[Any, Any]] = {}
-        for p in proposals:  # oldest first: the latest followed proposal of each version wins
-            if versions and p.created <= versions[0].created:
-                followed[p.model_version] = (p, versions[0])
-        try:  # the saved version read as the store reads it: refused when changed since its save
-            for version, (p, saved) in followed.items():
-                mask = project.load_mask(record.id, task, saved.version)
+        # oldest first: the latest followed proposal of each version wins
+        followed = {p.model_version: p for p in proposals if p.created <= versions[0].created}
+        if followed:
+            followed_of[record.id] = (record, followed)
+    # the first saved versions read as the store reads them (refused when changed since their
+    # save), a team project's a batch a query
+    wanted = [(image_id, saved[image_id][0].version) for image_id in followed_of]
+    for image_id, read in project.load_masks(task, wanted):
+        record, followed = followed_of[image_id]
+        try:
+            mask = read()
+            for version, p in followed.items():
                 score = score_masks(load_mask(p.path), mask, taxonomy).score
                 scores.setdefault(version, []).append(score)
         except (ValueError, OSError, ProjectError) as exc:

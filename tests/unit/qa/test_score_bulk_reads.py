@@ -16,6 +16,7 @@ from qa_synth import add_photo, square
 from fashion_annotator.dataset.postgres import training_rows
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import create_project, open_project
+from fashion_annotator.qa.model_history import proposal_quality
 from fashion_annotator.qa.scores import ScoreMemo, score_project
 
 
@@ -165,3 +166,31 @@ def test_progress_after_each_image_and_a_cancel_stops_the_fetches(pg_url, tmp_pa
         assert calls == [(i, 8) for i in range(1, 9)]
         assert _fetches(queries) == 0, "every score in the memo: no mask fetched"
         assert len(rows) == 8
+
+
+def test_the_model_history_reads_no_photos_and_nothing_per_maskless_image(pg_url, tmp_path, monkeypatch) -> None:
+    quality = {}
+    for location in (tmp_path / "proj", pg_url):
+        with create_project(location, tasks=("garment", "parsing7"), user="alice") as project:
+            _build(project, tmp_path / "src")
+        with open_project(location, user="bob") as project:  # a desktop with no copies yet
+            quality[str(location)] = proposal_quality(project, "garment")
+    sqlite, postgresql = quality.values()
+    assert [(q.model_version, q.n_images, q.median) for q in sqlite] == [("1", 6, pytest.approx((0.72 + 2 * 64 / 144) / 2)), ("2", 1, 1.0)]
+    assert [(q.model_version, q.n_images, q.median, q.q25, q.q75) for q in sqlite] == \
+        [(q.model_version, q.n_images, q.median, q.q25, q.q75) for q in postgresql]  # fmt: skip
+    monkeypatch.setattr(training_rows, "FETCH_BATCH", 2)
+    with open_project(pg_url, user="carol") as project:
+        shutil.rmtree(project.root / "images")  # a desktop that has copied no photo
+        queries = _record_queries(project, monkeypatch)
+        proposal_quality(project, "garment")
+        assert not [p for p in (project.root / "images").rglob("*") if p.is_file()], "no photo copied"
+        counted = len([q for q in queries if "FROM tasks" not in q])  # the task list, read once
+        # the images, the task's versions, the proposals of each of the 8 images with a mask, the
+        # first versions of the 6 that followed a proposal (2 a query)
+        assert counted == 2 + 8 + 3, queries
+        for i in range(20):
+            add_photo(project, tmp_path / "plain", f"p{i}.png", 100 + i)
+        del queries[:]
+        proposal_quality(project, "garment")
+        assert len([q for q in queries if "FROM tasks" not in q]) == counted, "twenty images without a mask: no more"
