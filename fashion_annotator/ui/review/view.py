@@ -310,7 +310,6 @@ class ReviewView(BackgroundScoring, QWidget):
         records = self.project.images(fetch_photos=False)  # a photo is copied when it is shown
         statuses = {r.id: r.status for r in records}
         self.refreshed.emit(records, True)
-        selected = self.selected_row()
         use_model = self.reference.currentData() == MODEL and self.task in self._model_rows
         saved = None
         if use_model:
@@ -337,8 +336,6 @@ class ReviewView(BackgroundScoring, QWidget):
             self._scored_tasks.add(self.task)
         self.saved_versions = saved
         self._show_rows(rows, saved=saved)
-        if selected is not None:
-            self.select_image(selected.image_id)
 
     def refresh_images(self, image_ids: list[int] | None) -> None:
         """Re-read the rows of ``image_ids`` only (the poll: another session changed them),
@@ -348,10 +345,7 @@ class ReviewView(BackgroundScoring, QWidget):
         if rows is None:
             self.refresh()
             return
-        selected = self.selected_row()
         self._show_rows(rows, saved=self.saved_versions)
-        if selected is not None:
-            self.select_image(selected.image_id)
 
     def _reread(self, row: ImageScore, known: tuple[list[MaskVersion], DecisionRecord | None, str] | None = None,
                 ) -> ImageScore:  # fmt: skip
@@ -384,13 +378,18 @@ class ReviewView(BackgroundScoring, QWidget):
         )
 
     def _show_rows(self, rows: list[ImageScore], reread: bool = True, saved: dict | None = None) -> None:
-        """Show ``rows``; ``reread=False`` (only k changed) keeps the throughput table, which
-        reads every saved version (``saved``: those a refresh read, per task)."""
+        """Show ``rows``, the selected image selected again; ``reread=False`` (only k changed)
+        keeps the throughput table, which reads every saved version (``saved``: those a refresh
+        read, per task). An image no longer in sight leaves the picture and the decision empty
+        (they kept its old mask and decision, with Approve and Reject doing nothing)."""
+        selected = self.selected_row()
         rows = worst_first(rows)
         values = [r.score for r in rows]
         summary = summarize(values, self.k)
         self.model.set_rows(rows, outlier_mask(values, self.k), self.metric_title, summary.threshold)
         self.table.sortByColumn(*self._sort_state())
+        if selected is None or not self.select_image(selected.image_id):
+            self._row_changed(QModelIndex(), QModelIndex())
         self.histogram.set_values(values, summary.threshold, self.metric_title)
         text = summary_html(summary, self.metric_title)
         self.summary.setText(text + unscored_html(rows))
