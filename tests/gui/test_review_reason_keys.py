@@ -12,6 +12,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.review.table import ROW_ROLE
 from fashion_annotator.ui.review.view import ReviewView
 
 
@@ -106,3 +107,34 @@ def test_enter_in_the_filter_by_name_field_gives_the_table_the_keyboard(view, qt
     assert opened == [], "Enter in Filter by name opened the image"
     assert view.table.hasFocus() and view.search.text() == "sec"
     assert view.project.decisions() == []
+
+
+def test_after_a_reject_from_the_why_field_a_approves_the_next_row(view, qtbot):
+    """A keyboard hand test: Alt+J, a reason, Tab, the why, Enter rejected the first mask and
+    selected the next, but the keyboard stayed in the Why field: the A pressed to approve that
+    next mask typed "a" there (sent with the next reject) and approved nothing."""
+    first, second = (view.proxy.index(r, 0).data(ROW_ROLE).image_id for r in range(2))
+    QTest.keyClick(view.table, Qt.Key.Key_J, Qt.KeyboardModifier.AltModifier)
+    QTest.keyClick(view.reason, Qt.Key.Key_M)
+    view.reason_text.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(view.reason_text.hasFocus)
+    QTest.keyClicks(view.reason_text, "edge")
+    QTest.keyClick(view.reason_text, Qt.Key.Key_Return)
+    assert view.selected_row().image_id == second
+    assert view.table.hasFocus(), "the keyboard went back to the table"
+    qtbot.wait(QApplication.doubleClickInterval() + 50)
+    QTest.keyClick(view.table, Qt.Key.Key_A)
+    assert view.reason_text.text() == ""
+    decided = {(d.image_id, d.decision) for d in view.project.decisions()}
+    assert decided == {(first, "reject"), (second, "approve")}
+
+
+def test_a_reject_refused_for_want_of_a_reason_keeps_the_why_field(view, qtbot, monkeypatch):
+    """Enter in the Why field with no reason chosen is refused; the text stays to be sent."""
+    monkeypatch.setattr("fashion_annotator.ui.review.view.QMessageBox.warning", lambda *a, **k: None)
+    view.reason_text.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(view.reason_text.hasFocus)
+    QTest.keyClicks(view.reason_text, "edge")
+    QTest.keyClick(view.reason_text, Qt.Key.Key_Return)
+    assert view.project.decisions() == []
+    assert view.reason_text.hasFocus() and view.reason_text.text() == "edge"

@@ -538,9 +538,11 @@ class ReviewView(BackgroundScoring, QWidget):
 
     def open_selected(self) -> None:
         """Open the selected image in the annotation view (Return); in the reason box or field, Return
-        rejects (it left for the Annotate tab with the reason typed and nothing decided)."""
+        rejects (it left for the Annotate tab with the reason typed and nothing decided) and gives
+        the table the keyboard, for A or R on the next row (they were typed into the field)."""
         if self.reason_text.hasFocus() or self.reason.hasFocus():
-            self.reject_selected()
+            if self.reject_selected():
+                self.table.setFocus(Qt.FocusReason.OtherFocusReason)
             return
         row = self.selected_row()
         if row is not None:
