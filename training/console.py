@@ -1,8 +1,8 @@
 """Run a training request from a terminal: progress as JSON lines or a progress bar, SIGTERM.
 
 Used by ``fashion-annotator train`` and ``python -m training``. With ``--json-progress``
-stdout carries one JSON object per line (``start``, ``step``, ``epoch``, ``done`` or
-``cancelled``, ``error``); otherwise stdout gets the result in words and stderr a progress bar
+stdout carries one JSON object per line (``start``, ``step``, ``epoch``, ``stage``, ``done``
+or ``cancelled``, ``error``); otherwise stdout gets the result in words and stderr a progress bar
 (on a terminal) and the epochs. Errors always also go to stderr as
 ``fashion-annotator train: error: ...``. SIGTERM stops the run cleanly:
 ``{"event": "cancelled"}``, nothing exported or registered. Exit status: 0 done, 1 error,
@@ -65,7 +65,7 @@ class Reporter:
             sys.stderr.write(f"\nrefit epoch {event['epoch']}: loss {_num(event['loss'])}\n")
         elif kind == "start":
             sys.stderr.write(_start_text(event) + "\n")
-        elif kind == "info":
+        elif kind in ("info", "stage"):
             sys.stderr.write(f"{event['message']}\n")
         elif kind == "cancelled":
             sys.stderr.write("cancelled; nothing exported or registered\n")

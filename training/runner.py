@@ -392,6 +392,8 @@ def _run(
         return {}
     arch = cfg.arch(heads[-1].stop)
     thresholds = {h.task: result.figures[h.task]["best_threshold"] for h in heads if h.binary}
+    emit({"event": "stage", "message": "Comparing the new model with the current one "
+                                       f"on the {len(val_s)} val photos"})  # fmt: skip
     figures = evaluate(result.model, val_split, heads, mean, std, thresholds)
     fingerprint = data_fingerprint(train_split.names, train_split.masks)
     version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")

@@ -103,7 +103,7 @@ def test_events_drive_progress_plot_and_table(qtbot, project, tmp_path):
     wait_counted(qtbot, dialog)
     dialog.epochs_spin.setValue(2)
     assert dialog.command()[dialog.command().index("--epochs") + 1] == "2"
-    dialog._epochs_total = 2
+    dialog.epochs_total = 2
     dialog.handle_event({"event": "start", "epochs": 2, "device": "CPU"})
     assert "CPU" in dialog.status_label.text()
     dialog.handle_event(

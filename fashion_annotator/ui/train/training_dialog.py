@@ -49,6 +49,7 @@ from fashion_annotator.ui.train.child_process import (
     training_process,
 )
 from fashion_annotator.ui.train.plot import LivePlot
+from fashion_annotator.ui.train.progress_events import show_refit_step, show_stage, show_step
 from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
     column_titles,
@@ -119,8 +120,8 @@ class RetrainDialog(QDialog):
         self.outcome: dict[str, Any] | None = None
         self.state = "idle"
         self._stdout_buffer = b""
-        self._epochs_total = 0
-        self._refit_epochs = 0
+        self.epochs_total = 0  # of the held-out run (its steps' share of the bar)
+        self.refit_epochs = 0  # of the refit on every mask, once announced
         self._plot_metric: str | None = None
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
@@ -301,7 +302,7 @@ class RetrainDialog(QDialog):
         self.events.clear()
         self.outcome = None
         self._stdout_buffer = b""
-        self._epochs_total = self.epochs_spin.value()
+        self.epochs_total = self.epochs_spin.value()
         self._plot_metric = None
         self.plot.clear()
         self.table.setRowCount(0)
@@ -393,17 +394,19 @@ class RetrainDialog(QDialog):
         self.events.append(event)
         kind = event["event"]
         if kind == "start":
-            self._epochs_total = int(event.get("epochs", self._epochs_total) or self._epochs_total)
+            self.epochs_total = int(event.get("epochs", self.epochs_total) or self.epochs_total)
             device = event.get("device")
             self.status_label.setText(f"Training on {device}" if device else "Training...")
         elif kind == "step":
-            self._on_step(event)
+            show_step(self, event)
+        elif kind == "stage":
+            show_stage(self, str(event.get("message", "")))
         elif kind == "epoch":
             self._on_epoch(event)
         elif kind == "val":
             self._on_val(event)
         elif kind == "refit_step":
-            self._on_refit_step(event)
+            show_refit_step(self, event)
         elif kind == "done":
             self.outcome = event
             self._fill_table(event.get("comparison") or {})
@@ -424,48 +427,9 @@ class RetrainDialog(QDialog):
             self.status_label.setText("Cancelled; no model was registered")
         elif kind in ("error", "info"):
             if isinstance(event.get("refit"), dict):
-                self._refit_epochs = int(event["refit"].get("epochs") or 0)
+                self.refit_epochs = int(event["refit"].get("epochs") or 0)
+                show_stage(self, "Refit on every mask: reading the masks")
             self.log.appendPlainText(f"{kind}: {event.get('message', event)}")
-
-    def _on_step(self, event: dict[str, Any]) -> None:
-        if "progress" in event and "steps" not in event:  # a time-budgeted trainer (clicks)
-            self._on_budget_step(event)
-            return
-        steps = int(event.get("steps") or 0)
-        epoch = int(event.get("epoch") or 1)
-        step = int(event.get("step") or 0)
-        if steps > 0 and self._epochs_total > 0:
-            total = steps * self._epochs_total
-            self.progress.setRange(0, total)
-            self.progress.setValue(min(total, (epoch - 1) * steps + step))
-        self.eta_label.setText(format_eta(event.get("eta_s")))
-        self.status_label.setText(
-            f"Epoch {epoch}/{self._epochs_total}, step {step}/{steps}, loss {format_figure(event.get('loss'))}"
-        )
-
-    def _on_refit_step(self, event: dict[str, Any]) -> None:
-        """A step of the refit on every mask (after the held-out run chose its epochs)."""
-        steps, epoch = int(event.get("steps") or 0), int(event.get("epoch") or 1)
-        step, epochs = int(event.get("step") or 0), max(self._refit_epochs, epoch)
-        if steps > 0:
-            self.progress.setRange(0, steps * epochs)
-            self.progress.setValue(min(steps * epochs, (epoch - 1) * steps + step))
-        self.eta_label.setText(format_eta(event.get("eta_s")))
-        self.status_label.setText(
-            f"Refit on every mask: epoch {epoch}/{epochs}, step {step}/{steps}, "
-            f"loss {format_figure(event.get('loss'))}"
-        )
-
-    def _on_budget_step(self, event: dict[str, Any]) -> None:
-        """A step of a trainer that runs for its time budget: progress is the budget's share."""
-        step = int(event.get("step") or 0)
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(round(1000 * min(1.0, float(event.get("progress") or 0.0))))
-        self.eta_label.setText(format_eta(event.get("eta_s")))
-        loss = event.get("loss")
-        if isinstance(loss, (int, float)):
-            self.plot.add_left(float(step), float(loss))
-        self.status_label.setText(f"Step {step}, loss {format_figure(loss)}")
 
     def _on_val(self, event: dict[str, Any]) -> None:
         """A validation of the click trainer: NoC@90 (lower is better) on the right axis."""

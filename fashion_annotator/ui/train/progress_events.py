@@ -1,0 +1,69 @@
+"""The Retrain dialog's progress line: the bar, the ETA and the status text a trainer's steps set.
+
+Each function takes the :class:`~fashion_annotator.ui.train.training_dialog.RetrainDialog` and
+one ``--json-progress`` event. Between the held-out run's last step and the refit (or the end)
+the trainer scores the new model and the current one on the val photos, minutes on a CPU: its
+``stage`` event turns the bar busy and says so (the dialog stayed at 100 %, "ETA 0 s" and the
+last step's line, as if stuck: a hand test).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fashion_annotator.ui.train.selection_text import format_eta, format_figure
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.train.training_dialog import RetrainDialog
+
+
+def show_step(dialog: RetrainDialog, event: dict[str, Any]) -> None:
+    """A step of the held-out run: the share of every epoch's steps done, the ETA, the loss."""
+    if "progress" in event and "steps" not in event:  # a time-budgeted trainer (clicks)
+        show_budget_step(dialog, event)
+        return
+    steps = int(event.get("steps") or 0)
+    epoch = int(event.get("epoch") or 1)
+    step = int(event.get("step") or 0)
+    if steps > 0 and dialog.epochs_total > 0:
+        total = steps * dialog.epochs_total
+        dialog.progress.setRange(0, total)
+        dialog.progress.setValue(min(total, (epoch - 1) * steps + step))
+    dialog.eta_label.setText(format_eta(event.get("eta_s")))
+    dialog.status_label.setText(
+        f"Epoch {epoch}/{dialog.epochs_total}, step {step}/{steps}, loss {format_figure(event.get('loss'))}"
+    )
+
+
+def show_refit_step(dialog: RetrainDialog, event: dict[str, Any]) -> None:
+    """A step of the refit on every mask (after the held-out run chose its epochs)."""
+    steps, epoch = int(event.get("steps") or 0), int(event.get("epoch") or 1)
+    step, epochs = int(event.get("step") or 0), max(dialog.refit_epochs, epoch)
+    if steps > 0:
+        dialog.progress.setRange(0, steps * epochs)
+        dialog.progress.setValue(min(steps * epochs, (epoch - 1) * steps + step))
+    dialog.eta_label.setText(format_eta(event.get("eta_s")))
+    dialog.status_label.setText(
+        f"Refit on every mask: epoch {epoch}/{epochs}, step {step}/{steps}, "
+        f"loss {format_figure(event.get('loss'))}"
+    )
+
+
+def show_budget_step(dialog: RetrainDialog, event: dict[str, Any]) -> None:
+    """A step of a trainer that runs for its time budget: progress is the budget's share."""
+    step = int(event.get("step") or 0)
+    dialog.progress.setRange(0, 1000)
+    dialog.progress.setValue(round(1000 * min(1.0, float(event.get("progress") or 0.0))))
+    dialog.eta_label.setText(format_eta(event.get("eta_s")))
+    loss = event.get("loss")
+    if isinstance(loss, (int, float)):
+        dialog.plot.add_left(float(step), float(loss))
+    dialog.status_label.setText(f"Step {step}, loss {format_figure(loss)}")
+
+
+def show_stage(dialog: RetrainDialog, message: str) -> None:
+    """Work without steps (scoring both models, reading the masks for the refit): the bar turns
+    busy, the ETA unknown, the status says what is being done."""
+    dialog.progress.setRange(0, 0)
+    dialog.eta_label.setText(format_eta(None))
+    dialog.status_label.setText(message)
