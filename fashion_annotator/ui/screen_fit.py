@@ -108,28 +108,38 @@ def scrolled(content: QWidget) -> QScrollArea:
     return area
 
 
-class VerticalScroll(QScrollArea):
-    """A scroll area as narrow as its content allows: only its height gives way. It is no tab
-    stop of its own; a child that takes the keyboard focus out of sight (a shortcut's box below
-    the fold) is scrolled into it, unless the child is taller than the area (a list), which
-    stays where the operator scrolled it."""
+class FocusFollower(QObject):
+    """Scrolls its scroll area to a child of the area's content that takes the keyboard focus
+    out of sight (a shortcut's or a mnemonic's box below the fold: Qt scrolls only for Tab),
+    unless the child is taller than the area (a list), which stays where it was scrolled."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self._narrowest: int | None = None
+    def __init__(self, area: QScrollArea) -> None:
+        super().__init__(area)  # goes with the area, and its connection with it
+        self.area = area
         app = QApplication.instance()
         if isinstance(app, QApplication):
             app.focusChanged.connect(self._focus_changed)
 
     @Slot(QWidget, QWidget)
     def _focus_changed(self, _old: QWidget | None, new: QWidget | None) -> None:
-        content = self.widget()
+        content = self.area.widget()
         if new is None or content is None or not content.isAncestorOf(new):
             return
         shown = new.visibleRegion().boundingRect().size() == new.size()
-        if not shown and new.height() <= self.viewport().height():
-            self.ensureWidgetVisible(new)
+        if not shown and new.height() <= self.area.viewport().height():
+            self.area.ensureWidgetVisible(new)
+
+
+class VerticalScroll(QScrollArea):
+    """A scroll area as narrow as its content allows: only its height gives way. It is no tab
+    stop of its own; a child that takes the keyboard focus out of sight is scrolled into it
+    (:class:`FocusFollower`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._narrowest: int | None = None
+        self.focus_follower = FocusFollower(self)
 
     def allow_narrow(self, width: int | None) -> None:
         """Let the area get as narrow as ``width`` (None: as its content): narrower than its

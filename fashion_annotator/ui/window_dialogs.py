@@ -21,6 +21,7 @@ from fashion_annotator.ui.key_hints import mnemonic_keys
 from fashion_annotator.ui.preferences import PreferencesDialog
 from fashion_annotator.ui.review import instances as review_instances
 from fashion_annotator.ui.review.view import REVIEW_KEYS, ReviewView
+from fashion_annotator.ui.screen_fit import FocusFollower
 from fashion_annotator.ui.server_password import open_asking
 from fashion_annotator.ui.theme import apply_theme
 
@@ -32,7 +33,9 @@ if TYPE_CHECKING:
 def build_review_tab(w: MainWindow) -> None:
     """Make ``w``'s Review tab at its first visit (``w.review``, ``w.instance_review``): the
     review panel in a scroll area, so that it scrolls rather than widen the window (its rows and
-    history text vary in width; the window never grows on its own)."""
+    history text vary in width; the window never grows on its own). A box given the keyboard out
+    of sight is scrolled into it (Alt+J's reason box was chosen and typed into unseen below the
+    fold of a 1280x720 screen)."""
     w.review = ReviewView(w.project, w)
     w.review.openImageRequested.connect(w._review_open)
     w.review.decisionRecorded.connect(w._decision_recorded)
@@ -42,6 +45,7 @@ def build_review_tab(w: MainWindow) -> None:
     scroller.setWidgetResizable(True)
     scroller.setFrameShape(QScrollArea.Shape.NoFrame)
     scroller.setWidget(w.review)
+    FocusFollower(scroller)  # Alt+J's reason box below the fold on a short screen comes into sight
     w.tabs.blockSignals(True)
     w.tabs.removeTab(1)
     w.tabs.insertTab(1, scroller, icon("review"), "Review")
