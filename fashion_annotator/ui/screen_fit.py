@@ -10,7 +10,7 @@ screen with every panel shown.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, QRect, QSize, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QSize, Qt, Slot
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QScrollArea, QStyle, QWidget
 
@@ -126,8 +126,15 @@ class FocusFollower(QObject):
         if new is None or content is None or not content.isAncestorOf(new):
             return
         shown = new.visibleRegion().boundingRect().size() == new.size()
-        if not shown and new.height() <= self.area.viewport().height():
-            self.area.ensureWidgetVisible(new)
+        view = self.area.viewport().size()
+        if shown or new.height() > view.height():
+            return
+        # all of it, with room around where there is some (ensureWidgetVisible shows only a
+        # table's current cell: the Review table's header and filters stayed above the fold)
+        top_left = new.mapTo(content, QPoint(0, 0))
+        half_w, half_h = min(new.width(), view.width()) // 2, new.height() // 2
+        room = min(50, (view.height() - new.height()) // 2)
+        self.area.ensureVisible(top_left.x() + half_w, top_left.y() + half_h, half_w, half_h + room)
 
 
 class VerticalScroll(QScrollArea):

@@ -45,3 +45,35 @@ def test_alt_j_scrolls_the_reason_box_into_sight(qtbot, masks_template, tmp_path
     finally:
         window.close()
         project.close()
+
+
+def test_the_table_given_the_keyboard_comes_into_sight_whole(qtbot, masks_template, tmp_path):
+    """Back from the reason box to the table (Enter sent the reject), the tab scrolled only as far
+    as the table's current row: its header and the filter bar above stayed out of sight."""
+    root = copy_project(masks_template, tmp_path / "project")
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        window.tabs.setCurrentIndex(1)
+        review = window.review
+        assert review is not None
+        qtbot.waitUntil(lambda: review.proxy.rowCount() >= 1, timeout=30_000)
+        window.resize(window.width(), 400)
+        scroller = window.tabs.currentWidget()
+        assert isinstance(scroller, QScrollArea)
+        qtbot.waitUntil(lambda: scroller.verticalScrollBar().maximum() > 0)
+        qtbot.wait(300)
+        window.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        review.select_proxy_row(review.proxy.rowCount() - 1)  # the hand test's: the last row
+        review.reason.setFocus()
+        qtbot.waitUntil(review.reason.hasFocus)
+        scroller.verticalScrollBar().setValue(scroller.verticalScrollBar().maximum())
+        assert review.table.height() <= scroller.viewport().height()
+        assert not _in_sight(review.table, scroller)
+        review.table.setFocus()
+        qtbot.waitUntil(review.table.hasFocus)
+        qtbot.wait(200)
+        assert _in_sight(review.table, scroller), "the table's header stayed above the fold"
+    finally:
+        window.close()
+        project.close()
