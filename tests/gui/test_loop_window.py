@@ -293,3 +293,21 @@ def test_a_garment_model_change_redoes_the_open_images_parsing_proposal_too(qtbo
     finally:
         window.close()
         project.close()
+
+
+def test_model_history_of_one_version_speaks_of_versions_not_epochs(qtbot, loop_project):
+    """A hand test: with the proposals of one model version, Model history's plot said "After
+    the first epoch: proposals vs saved masks (median) 1, images scored 5. The curves start with
+    the next one." (the Retrain plot's words: the history has no epochs)."""
+    first = loop_project.images(status="new")[0].id
+    mask = loop_project.load_proposal(first, "garment")
+    loop_project.save_mask(first, "garment", mask, status="done")  # saved from that proposal
+    dialog = ModelHistoryDialog(loop_project, "garment")
+    qtbot.addWidget(dialog)
+    assert dialog.quality.rowCount() == 1
+    text = dialog.plot.single_point_text()
+    assert "epoch" not in text
+    assert text.startswith("One model version so far: proposals vs saved masks (median) ")
+    n = dialog.quality_rows[0].n_images
+    assert text.endswith(f", images scored {n}. The curves start with the next version.")
+    dialog.plot.grab()  # paints the words without error

@@ -104,7 +104,8 @@ class ModelHistoryDialog(QDialog):
             table.verticalHeader().setVisible(False)
             table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
             table.setTabKeyNavigation(False)  # Tab reaches the buttons
-        self.plot = LivePlot("proposals vs saved masks (median)", "images scored")
+        self.plot = LivePlot("proposals vs saved masks (median)", "images scored", single_text=(
+            "One model version so far: {values}. The curves start with the next version."))
         self.summary = QLabel()
         self.summary.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

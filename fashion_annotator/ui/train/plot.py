@@ -15,7 +15,10 @@ class LivePlot(QWidget):
     """Two polylines over a shared x axis: a left series (e.g. loss) on its own y range and a
     right series (e.g. validation mIoU) on another, so both stay readable as they converge.
 
-    Points are appended with :meth:`add_left` / :meth:`add_right`; each repaints.
+    Points are appended with :meth:`add_left` / :meth:`add_right`; each repaints. While every
+    point shares one x the plot says the values in words: ``single_text`` with ``{values}``
+    (what one x is: an epoch of a training run, a model version in Model history, which said
+    "After the first epoch" of a model's proposals).
     """
 
     def __init__(
@@ -23,10 +26,12 @@ class LivePlot(QWidget):
         left_label: str = "loss",
         right_label: str = "val",
         parent: QWidget | None = None,
+        single_text: str = "After the first epoch: {values}. The curves start with the next one.",
     ) -> None:
         super().__init__(parent)
         self.left_label = left_label
         self.right_label = right_label
+        self.single_text = single_text
         self.left: list[tuple[float, float]] = []
         self.right: list[tuple[float, float]] = []
         self.left_color = QColor(214, 96, 77)
@@ -84,10 +89,10 @@ class LivePlot(QWidget):
         painter.end()
 
     def single_point_text(self) -> str:
-        """What the plot says while every point shares one x (the first epoch)."""
+        """What the plot says while every point shares one x (the first epoch, the one version)."""
         values = [f"{self.left_label} {self.left[-1][1]:.4g}"] if self.left else []
         values += [f"{self.right_label} {self.right[-1][1]:.4g}"] if self.right else []
-        return f"After the first epoch: {', '.join(values)}. The curves start with the next one."
+        return self.single_text.format(values=", ".join(values))
 
     def _draw_series(
         self,
