@@ -84,10 +84,11 @@ def background_dialog(window: Any) -> QInputDialog:
     dialog.setInputMode(QInputDialog.InputMode.IntInput)
     dialog.setIntRange(0, 10_000)
     dialog.setIntValue(window.prefs.background_retrain_every(window.project.root))
-    dialog.setLabelText(
-        "Retrain this project's proposal model in the background after this many newly "
-        "corrected masks (0: off; other projects keep their own setting). It runs at low "
-        "priority and the new model is used only when it is better on the same validation images."
+    dialog.setLabelText(  # which model: "this project's proposal model" left it to guess
+        f"Retrain this project's {model_title(window.retrainer.task)} model in the background after "
+        "this many newly corrected masks (0: off; other projects keep their own setting). It runs "
+        "at low priority and the new model is used only when it is better on the same validation "
+        "images."
     )
     for label in dialog.findChildren(QLabel):
         label.setWordWrap(True)
