@@ -20,8 +20,10 @@ import numpy as np
 from PIL import Image
 
 from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted, status_name
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.qa import overlay
@@ -261,7 +263,9 @@ def build_html(
     predictor_used = predictor if any(r.reference == "model" for r in rows) else None
     worst_rows = [r for r in rows if math.isfinite(r.score)][:worst]
     cards = _cards(project, worst_rows, metric, predictor_used, summary.threshold)
-    title = f"QA report: {project.root.name}, task {task}"
+    # the photo folder's name, not "annotations" (a project made inside a folder of photos),
+    # and the task's title, as the window shows them
+    title = f"QA report: {project_title(Path(project.root))}, {task_title(task)}"
     against = (
         f"the current model's proposal ({getattr(predictor, 'model_version', None) or 'its version unknown'})"
         if predictor_used is not None

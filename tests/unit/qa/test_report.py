@@ -181,3 +181,15 @@ def test_the_rule_and_an_outlier_near_it_read_apart(project, tmp_path):
     parser.feed(document)
     assert [r[2] for r in parser.rows[1:3]] == ["0.9560", "0.9600"]  # 4 decimals: apart already
     assert "outlier threshold 0.9562</title>" in histogram_svg(values, 0.95622)
+
+
+def test_the_title_names_the_photo_folder_and_the_task_as_the_window_does(tmp_path):
+    """A hand test: the report of a project made inside a folder of photos was titled "QA
+    report: annotations, task garment" (the store's folder and the task's key), where the window
+    says "qa_proj" and "Garment cutout"."""
+    from fashion_annotator.dataset.store import Project
+
+    with Project.create(tmp_path / "shoot-0412" / "annotations", tasks=("garment",), user="rita") as project:
+        document = build_html(project, "garment", [], worst=2)
+    title = next(t for t in Collector.text_of(document) if t.startswith("QA report"))
+    assert title == "QA report: shoot-0412, Garment cutout"
