@@ -129,12 +129,26 @@ def test_after_a_reject_from_the_why_field_a_approves_the_next_row(view, qtbot):
     assert decided == {(first, "reject"), (second, "approve")}
 
 
-def test_a_reject_refused_for_want_of_a_reason_keeps_the_why_field(view, qtbot, monkeypatch):
-    """Enter in the Why field with no reason chosen is refused; the text stays to be sent."""
-    monkeypatch.setattr("fashion_annotator.ui.review.view.QMessageBox.warning", lambda *a, **k: None)
+def test_a_reject_refused_for_want_of_a_reason_gives_the_reason_box_the_keyboard(view, qtbot, monkeypatch):
+    """A keyboard hand test: R on the table with no reason chosen was refused ("choose a reason
+    in the box beside the Why field"), the keyboard left on the table and the box below the fold
+    at 1280x720. The box now gets the keyboard; a why typed stays to be sent with the reason."""
+    warned: list[str] = []
+    monkeypatch.setattr("fashion_annotator.ui.review.view.QMessageBox.warning",
+                        lambda _parent, _title, text: warned.append(text))  # fmt: skip
+    view.table.setFocus(Qt.FocusReason.OtherFocusReason)
+    qtbot.waitUntil(view.table.hasFocus)
+    QTest.keyClick(view.table, Qt.Key.Key_R)
+    assert len(warned) == 1 and "reason" in warned[0]
+    assert view.project.decisions() == []
+    assert view.reason.hasFocus(), "the keyboard stayed on the table"
     view.reason_text.setFocus(Qt.FocusReason.TabFocusReason)
     qtbot.waitUntil(view.reason_text.hasFocus)
     QTest.keyClicks(view.reason_text, "edge")
     QTest.keyClick(view.reason_text, Qt.Key.Key_Return)
-    assert view.project.decisions() == []
-    assert view.reason_text.hasFocus() and view.reason_text.text() == "edge"
+    assert view.project.decisions() == [] and len(warned) == 2
+    assert view.reason.hasFocus() and view.reason_text.text() == "edge"
+    QTest.keyClick(view.reason, Qt.Key.Key_M)  # Model error
+    QTest.keyClick(view.reason, Qt.Key.Key_Return)
+    ((decision, reason, text),) = [(d.decision, d.reason, d.text) for d in view.project.decisions()]
+    assert (decision, reason, text) == ("reject", "model_error", "edge")

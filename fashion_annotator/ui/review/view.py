@@ -496,11 +496,15 @@ class ReviewView(BackgroundScoring, QWidget):
         return self._decide(lambda r: decisions.approve(self.project, r.image_id, self.task, seen_version=r.versions))
 
     def reject_selected(self) -> bool:
-        """Reject with the chosen reason and text, then move to the next row."""
+        """Reject with the chosen reason and text, then move to the next row; refused for want of
+        a reason, the reason box gets the keyboard (and comes into sight on a short screen)."""
         reason, text = self.reason.currentData(), self.reason_text.text()
-        return self._decide(
+        decided = self._decide(
             lambda r: decisions.reject(self.project, r.image_id, self.task, reason, text, seen_version=r.versions)
         )
+        if not decided and reason is None and self.selected_row() is not None:
+            self.reason.setFocus(Qt.FocusReason.OtherFocusReason)
+        return decided
 
     def _clicked(self, decide) -> bool:
         """A click of Approve or Reject, unless it is the second click of a double-click that
