@@ -98,7 +98,7 @@ def test_background_retrain_that_cannot_start_fails_and_allows_a_later_run(
     qtbot.addWidget(bar)
     bar.show()
     retrainer = BackgroundRetrainer(loop_project, "garment", bar, every=1)
-    retrainer.baseline = 0  # every corrected mask counts as new
+    retrainer.baseline = {"garment": 0}  # every corrected mask counts as new
     with qtbot.waitSignal(retrainer.finished, timeout=10_000) as outcome:
         assert retrainer.check()
     assert outcome.args == ["failed"]

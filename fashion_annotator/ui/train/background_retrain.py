@@ -1,17 +1,21 @@
-"""Optional background retrain: every N newly corrected masks, at low priority.
+"""Optional background retrain: every N newly corrected masks of a task, at low priority.
 
 Off by default (``every = 0``). When on, each save asks :meth:`BackgroundRetrainer.check`; once
-the project holds ``every`` more corrected masks (see
-:mod:`fashion_annotator.dataset.training_set`) than at the last run, it starts the same child
-process as the Retrain dialog (fine-tune recipe, ``--promote-if-better``: the new model becomes
-active only when it beats the current one on the same val images), with the lowest CPU priority
-and one torch thread, so editing never waits for it. Progress shows in the status bar; the result
-is announced there, and :attr:`modelPromoted` lets the window re-run its proposals.
+the project holds ``every`` more corrected masks of one of its mask tasks (see
+:mod:`fashion_annotator.dataset.training_set`) than at that task's last run, it starts the same
+child process as the Retrain dialog for that task (fine-tune recipe, ``--promote-if-better``:
+the new model becomes active only when it beats the current one on the same val images), with
+the lowest CPU priority and one torch thread, so editing never waits for it. Each task counts
+its own masks: correcting the parsing masks retrains the parsing model whichever task the
+window showed at its start. One run at a time: a task that reached its count meanwhile is
+checked when the run ends. Progress shows in the status bar; the result is announced there,
+and :attr:`modelPromoted` lets the window re-run its proposals.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, Signal
@@ -23,6 +27,7 @@ from fashion_annotator.dataset.training_set import (
     select_training_masks,
     val_count,
 )
+from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.runtime.child import cli_command
 from fashion_annotator.ui.train.child_process import NICENESS, low_priority, training_process
 from fashion_annotator.ui.train.selection_text import worse_reason
@@ -32,18 +37,29 @@ __all__ = ["NICENESS", "BackgroundRetrainer", "low_priority"]
 
 
 class BackgroundRetrainer(QObject):
-    """Retrain a task's model in the background every ``every`` newly corrected masks.
+    """Retrain each task's model in the background every ``every`` newly corrected masks of it.
 
     Parameters
     ----------
     project : Project
-    task : str
+    tasks : str or sequence of str, optional
+        The mask task, or tasks, whose models it retrains; None (the window's): every mask task
+        of the project, those added while it is open included.
     status_bar : QStatusBar
         Receives a permanent progress field and the messages.
     every : int
         Newly corrected masks between runs; 0 disables.
     extra_args : sequence of str
         Appended to the ``train`` command (tests pass a tiny model).
+
+    Attributes
+    ----------
+    task : str
+        The task of the run in progress, or of the last one (at first the first task).
+    baseline : dict of str to int
+        Per task, its corrected masks at its last finished run (or when retraining was switched
+        on); a new run starts at ``baseline[task] + every``. Always replaced, never changed in
+        place: a copy kept by the caller stays as it was.
 
     Signals
     -------
@@ -55,11 +71,21 @@ class BackgroundRetrainer(QObject):
     modelPromoted = Signal(str, object)  # noqa: N815 - Qt signal naming
     finished = Signal(str)
 
-    def __init__(self, project: Any, task: str, status_bar: QStatusBar, every: int = 0,
-                 extra_args: tuple[str, ...] | list[str] = (), parent: QObject | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        project: Any,
+        tasks: str | Sequence[str] | None,
+        status_bar: QStatusBar,
+        every: int = 0,
+        extra_args: tuple[str, ...] | list[str] = (),
+        parent: QObject | None = None,
+    ) -> None:
         super().__init__(parent)
         self.project = project
-        self.task = task
+        if isinstance(tasks, str):
+            tasks = (tasks,)
+        self._tasks = None if tasks is None else tuple(tasks)
+        self.task = self.tasks[0]
         self.status_bar = status_bar
         self.extra_args = list(extra_args)
         self.every = 0
@@ -69,8 +95,9 @@ class BackgroundRetrainer(QObject):
         self._start_error: str | None = None
         self._started_with = 0
         self._epochs = 0
-        self._memo: Memo = {}  # masks compared with their proposals once, not at every save
-        self.baseline = 0  # counted when retraining is switched on (set_every)
+        self._memos: dict[str, Memo] = {}  # per task: masks compared with their proposals once
+        self.baseline: dict[str, int] = {}  # counted when retraining is switched on (set_every)
+        self._tried: set[str] = set()  # tasks run since the last save: not run again before it
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(110)
         self.bar.setMaximumHeight(14)
@@ -86,11 +113,17 @@ class BackgroundRetrainer(QObject):
         self.bar.setVisible(visible)
         self.text.setVisible(visible)
 
-    def _selection(self) -> TrainingSelection:
-        return select_training_masks(self.project, self.task, self._memo)
+    def _selection(self, task: str) -> TrainingSelection:
+        return select_training_masks(self.project, task, self._memos.setdefault(task, {}))
 
-    def _corrected(self) -> int:
-        return len(self._selection().corrected)
+    def _corrected(self, task: str) -> int:
+        return len(self._selection(task).corrected)
+
+    @property
+    def tasks(self) -> tuple[str, ...]:
+        """The tasks whose models it retrains (a task added to the project starts its count at
+        the first save after it)."""
+        return tuple(self.project.tasks) if self._tasks is None else self._tasks
 
     @property
     def running(self) -> bool:
@@ -98,35 +131,40 @@ class BackgroundRetrainer(QObject):
         return self.process is not None
 
     def set_every(self, every: int) -> None:
-        """Retrain every ``every`` newly corrected masks (0: off); switching it on counts the
-        corrected masks there are now (nothing is counted while it is off)."""
+        """Retrain every ``every`` newly corrected masks of a task (0: off); switching it on
+        counts each task's corrected masks there are now (nothing is counted while it is off)."""
         was = self.every
         self.every = max(0, int(every))
         if self.every > 0 and was == 0 and not self.running:
-            self.baseline = self._corrected()
-
-    def set_task(self, task: str) -> None:
-        """Follow another task; the count of new masks starts again from now."""
-        if task != self.task and not self.running:
-            self.task = task
-            self._memo = {}
-            self.baseline = self._corrected() if self.every > 0 else 0
+            self.baseline = {task: self._corrected(task) for task in self.tasks}
 
     def check(self) -> bool:
-        """Start a run when enough new corrected masks were saved; True when one started."""
+        """Start a run for the first task with enough new corrected masks (after a save); True
+        when one started."""
+        self._tried = set()
+        return self._check(self.tasks)
+
+    def _check(self, tasks: Sequence[str]) -> bool:
+        """Start a run for the first of ``tasks`` whose count is reached; True when one started."""
         if self.every <= 0 or self.running:
             return False
-        selection = self._selection()
-        n = len(selection.corrected)
-        if n - self.baseline < self.every:
-            return False
-        n_all = len(selection.items())
-        if val_count(n_all) == 0:
-            return False
-        self._start(n, n_all)
-        return True
+        for task in tasks:
+            selection = self._selection(task)
+            n = len(selection.corrected)
+            if task not in self.baseline:  # a new task, or on since a run: it counts from now
+                self.baseline = {**self.baseline, task: n}
+            n_all = len(selection.items())
+            if n - self.baseline[task] < self.every or val_count(n_all) == 0:
+                continue
+            self.task = task
+            self._tried.add(task)
+            self._start(n, n_all)
+            return True
+        return False
 
     def _start(self, corrected: int, n_masks: int) -> None:
+        """Start the child retraining :attr:`task` on ``n_masks`` masks, ``corrected`` of them
+        corrected."""
         args = retrain_command(self.project.location, self.task, n_masks, promote_if_better=True,
                                threads=1, extra=self.extra_args)  # fmt: skip
         program, *rest = cli_command()
@@ -142,7 +180,9 @@ class BackgroundRetrainer(QObject):
         self._started_with = corrected
         self._epochs = int(args[args.index("--epochs") + 1])
         self.bar.setRange(0, 0)
-        self.text.setText(f"Retraining {self.task}…")
+        title = model_title(self.task)
+        self.text.setText(f"Retraining {title}…")
+        self.bar.setToolTip(f"Background retrain of the {title} model (low priority)")
         self._show(True)
         process.start()
 
@@ -166,9 +206,12 @@ class BackgroundRetrainer(QObject):
             total = max(1, steps * max(self._epochs, epoch))
             self.bar.setRange(0, total)
             self.bar.setValue(min(total, (epoch - 1) * steps + step))
-            self.text.setText(f"Retraining {self.task}: epoch {epoch}")
+            self.text.setText(f"Retraining {model_title(self.task)}: epoch {epoch}")
         elif kind == "refit_step":
-            self.text.setText(f"Retraining {self.task}: refit on every mask, epoch {event.get('epoch')}")
+            self.text.setText(
+                f"Retraining {model_title(self.task)}: refit on every mask, "
+                f"epoch {event.get('epoch')}"
+            )
         elif kind == "done":
             self.result = event
 
@@ -187,20 +230,27 @@ class BackgroundRetrainer(QObject):
         self._finished(-1, QProcess.ExitStatus.CrashExit)
 
     def _finished(self, exit_code: int, _status: QProcess.ExitStatus) -> None:
+        """Announce the run's outcome, then check the tasks not run since the last save (one
+        that reached its count during this run starts now)."""
         if self.process is None:
             return
         self._read()
         self.process.deleteLater()
         self.process = None
         self._show(False)
+        self.finished.emit(self._announce(exit_code))
+        self._check([task for task in self.tasks if task not in self._tried])
+
+    def _announce(self, exit_code: int) -> str:
+        """Say in the status bar how the run ended; return the outcome of :attr:`finished`."""
+        title = model_title(self.task)
         done = self.result
         if done is None:
             reason = (f"could not start: {self._start_error}" if self._start_error is not None
                       else f"failed (exit code {exit_code})")  # fmt: skip
-            self.status_bar.showMessage(f"Background retrain of {self.task} {reason}", 10000)
-            self.finished.emit("failed")
-            return
-        self.baseline = self._started_with
+            self.status_bar.showMessage(f"Background retrain of the {title} model {reason}", 10000)
+            return "failed"
+        self.baseline = {**self.baseline, self.task: self._started_with}
         comparison = done.get("comparison") or {}
         key = "median_dice" if "median_dice" in (comparison.get("new") or {}) else "miou"
         new = (comparison.get("new") or {}).get(key)
@@ -208,23 +258,27 @@ class BackgroundRetrainer(QObject):
         figures = f"{key} {new:.3f} vs {old:.3f}" if new is not None and old is not None else ""
         if done.get("promoted"):
             self.status_bar.showMessage(
-                f"Background retrain: {self.task} model v{done['version']} is now active ({figures})", 15000)
+                f"Background retrain: {title} model v{done['version']} is now active ({figures})",
+                15000,
+            )
             self.modelPromoted.emit(self.task, done["version"])
-            self.finished.emit("promoted")
-        elif done.get("not_promoted"):  # a first model no better than predicting background
-            self.status_bar.showMessage(f"Background retrain: {self.task} model v{done['version']} not "
+            return "promoted"
+        if done.get("not_promoted"):  # a first model no better than predicting background
+            self.status_bar.showMessage(f"Background retrain: {title} model v{done['version']} not "
                                         f"promoted: {done['not_promoted']}", 15000)  # fmt: skip
-            self.finished.emit("kept")
-        else:  # the reason as the Retrain dialog words it: "not better" for a model better on all
-            reason = worse_reason(comparison) or (f"{figures}; a promotion needs {PROMOTE_MARGIN:g} "
-                                                  "more and more images better than worse")  # fmt: skip
-            self.status_bar.showMessage(
-                f"Background retrain: v{done['version']} not promoted on the same val images: {reason}; "
-                "the current model stays", 15000)  # fmt: skip
-            self.finished.emit("kept")
+            return "kept"
+        # the reason as the Retrain dialog words it: "not better" for a model better on all
+        reason = worse_reason(comparison) or (f"{figures}; a promotion needs {PROMOTE_MARGIN:g} "
+                                              "more and more images better than worse")  # fmt: skip
+        self.status_bar.showMessage(
+            f"Background retrain: {title} model v{done['version']} not promoted on the same val "
+            f"images: {reason}; the current model stays", 15000)  # fmt: skip
+        return "kept"
 
     def stop(self) -> None:
-        """End a running child (when the window closes); it registers nothing."""
+        """End a running child (when the window closes); it registers nothing, and no task
+        waiting for it starts after it."""
+        self._tried = set(self.tasks)
         if self.process is None:
             return
         process = self.process

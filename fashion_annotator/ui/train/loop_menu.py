@@ -3,7 +3,8 @@
 :func:`install` adds to a :class:`~fashion_annotator.ui.main_window.MainWindow` its
 :class:`~fashion_annotator.ui.annotate.queue_order.QueueRanker` (``window.ranker``), its
 :class:`~fashion_annotator.ui.train.background_retrain.BackgroundRetrainer` (``window.retrainer``,
-checked after every save) and the Train menu's "Model history…" and "Background retrain…".
+of every mask task of the project, checked after every save) and the Train menu's "Model
+history…" and "Background retrain…".
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def install(window: Any) -> None:
     window.ranker.scoresChanged.connect(window.reload_queue)
     window.ranker.progress.connect(
         lambda done, total: window.status.showMessage(f"Ranking the queue: {done}/{total}", 2000))
-    window.retrainer = BackgroundRetrainer(window.project, window.task, window.status,
+    window.retrainer = BackgroundRetrainer(window.project, None, window.status,
                                            window.prefs.background_retrain_every(window.project.root), parent=window)  # fmt: skip
     window.retrainer.modelPromoted.connect(window._model_promoted)  # noqa: SLF001 - same window
     window.session.savedChanged.connect(lambda saved: saved and window.retrainer.check())
@@ -84,20 +85,31 @@ def background_dialog(window: Any) -> QInputDialog:
     dialog.setInputMode(QInputDialog.InputMode.IntInput)
     dialog.setIntRange(0, 10_000)
     dialog.setIntValue(window.prefs.background_retrain_every(window.project.root))
-    dialog.setLabelText(  # which model: "this project's proposal model" left it to guess
-        f"Retrain this project's {model_title(window.retrainer.task)} model in the background after "
-        "this many newly corrected masks (0: off; other projects keep their own setting). It runs "
-        "at low priority and the new model is used only when it is better on the same validation "
-        "images."
-    )
+    dialog.setLabelText(background_question(window.retrainer.tasks))
     for label in dialog.findChildren(QLabel):
         label.setWordWrap(True)
     fit_on_show(dialog)
     return dialog
 
 
+def background_question(tasks: tuple[str, ...]) -> str:
+    """The question of :func:`background_dialog`, naming the models it retrains: "this project's
+    proposal model" left it to guess which, and the task shown at the window's start was named
+    although every task's corrections retrain its own model."""
+    rest = ("(0: off; other projects keep their own setting). It runs at low priority and the new "
+            "model is used only when it is better on the same validation images.")  # fmt: skip
+    if len(tasks) == 1:
+        return (f"Retrain this project's {model_title(tasks[0])} model in the background after "
+                f"this many newly corrected masks {rest}")  # fmt: skip
+    titles = ", ".join(model_title(task) for task in tasks)
+    return (f"Retrain each task's model ({titles}) in the background after this many newly "
+            f"corrected masks of that task {rest} One task retrains at a time; another whose "
+            "count is reached waits for it.")  # fmt: skip
+
+
 def ask_background(window: Any) -> None:
-    """Ask how many newly corrected masks trigger a background retrain of this project (0: off)."""
+    """Ask how many newly corrected masks of a task trigger a background retrain of its model in
+    this project (0: off)."""
     dialog = background_dialog(window)
     if dialog.exec():
         every = dialog.intValue()
