@@ -103,7 +103,9 @@ class _Batched(Generic[K, V]):
     """
 
     def __init__(self, batches: Iterable[list[K]], fetch: Callable[[list[K]], Iterable[tuple[K, V]]]) -> None:
-        self._batch_of = {key: batch for batch in batches for key in batch}
+        self._batches = [list(batch) for batch in batches]
+        self._batch_of = {key: index for index, batch in enumerate(self._batches) for key in batch}
+        self._fetched: set[int] = set()
         self._fetch = fetch
         self._got: dict[K, V] = {}
 
@@ -111,11 +113,17 @@ class _Batched(Generic[K, V]):
         return key in self._batch_of
 
     def take(self, key: K) -> V | None:
-        """The bytes of ``key`` (fetching its batch with the first of its keys), None where the
-        server no longer has them; each key is taken once."""
-        batch = self._batch_of.pop(key)
-        if key not in self._got:
-            self._got.update(self._fetch(batch))
+        """The bytes of ``key`` (fetching its batch with the first of its keys, once), None where
+        the server no longer has them; each key is taken once and its bytes held no longer.
+
+        A key the server lacks (its row deleted meanwhile) fetches nothing again: a batch is
+        fetched once, keeping only the keys not taken yet.
+        """
+        index = self._batch_of.pop(key)
+        if index not in self._fetched:
+            self._fetched.add(index)
+            fetched = self._fetch(self._batches[index])
+            self._got.update((k, v) for k, v in fetched if k == key or k in self._batch_of)
         return self._got.pop(key, None)
 
 
