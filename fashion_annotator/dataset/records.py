@@ -146,6 +146,15 @@ class MaskStart:
 
     versions: tuple[MaskVersion, ...]
     shown: ProposalRecord | None
+    #: Why the image's rows could not be read (a damaged or hostile index row; then
+    #: ``versions`` and ``shown`` are empty): :meth:`checked` raises it for that image alone.
+    problem: str = ""
+
+    def checked(self) -> MaskStart:
+        """This start, or the :class:`ProjectError` of its :attr:`problem`."""
+        if self.problem:
+            raise ProjectError(self.problem)
+        return self
 
 
 MaskRead = Callable[[], "np.ndarray | None"]

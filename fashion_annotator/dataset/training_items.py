@@ -25,7 +25,6 @@ from fashion_annotator.dataset.records import (
     MaskVersion,
     ProjectError,
     ProposalRecord,
-    by_image,
     mask_starts_of,
 )
 
@@ -100,18 +99,30 @@ class TrainingItems:
         the proposal they started from, in one query of each table (not two per image).
 
         ``progress`` is the team store's (the shown proposals it copies); a folder project
-        copies nothing and never calls it.
+        copies nothing and never calls it. An image with a damaged row (a path outside the
+        project) gets a start whose ``problem`` says so (:meth:`.MaskStart.checked` raises it):
+        that image is unreadable, the others are read.
         """
         ids = [int(i) for i in image_ids]
         wanted = set(ids)
         query = "SELECT * FROM {} WHERE task = ? ORDER BY image_id, version"
-        rows = self._conn.execute(query.format("mask_versions"), (task,)).fetchall()
-        versions = by_image(self._mask_version(r) for r in rows if r["image_id"] in wanted)
+        problems: dict[int, str] = {}  # a damaged row: its image's problem, not every image's
+        versions: dict[int, list[MaskVersion]] = {}
+        for r in self._conn.execute(query.format("mask_versions"), (task,)).fetchall():
+            if r["image_id"] in wanted:
+                try:
+                    versions.setdefault(r["image_id"], []).append(self._mask_version(r))
+                except ProjectError as exc:
+                    problems.setdefault(r["image_id"], str(exc))
         proposals: dict[int, list[ProposalRecord]] = {}
         for r in self._conn.execute(query.format("proposals"), (task,)).fetchall():
             if r["image_id"] in wanted:
-                proposals.setdefault(r["image_id"], []).append(proposal_record(self.root, r))
-        return mask_starts_of(ids, versions, proposals)
+                try:
+                    proposals.setdefault(r["image_id"], []).append(proposal_record(self.root, r))
+                except ProjectError as exc:
+                    problems.setdefault(r["image_id"], str(exc))
+        starts = mask_starts_of(ids, versions, proposals)
+        return starts | {i: MaskStart((), None, problem) for i, problem in problems.items()}
 
     def load_masks(
         self, task: str, wanted: Sequence[tuple[int, int]]

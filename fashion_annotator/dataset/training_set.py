@@ -237,7 +237,7 @@ def select_training_masks(
                 selection.unreadable.append((record.name, changed))
                 continue
             try:
-                item = _item(project, task, record, *usable[record.id], starts[record.id], memo, scanlines)
+                item = _item(project, task, record, *usable[record.id], starts[record.id].checked(), memo, scanlines)
             except (ValueError, OSError, ProjectError) as exc:  # a damaged file: leave it out, say so
                 selection.unreadable.append((record.name, str(exc)))
                 continue

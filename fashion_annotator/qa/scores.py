@@ -36,6 +36,7 @@ from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import (
     DecisionRecord,
     ImageRecord,
+    MaskStart,
     MaskVersion,
     ProjectError,
     started_from,
@@ -294,7 +295,10 @@ def score_project(
     scorable = [r for r in rows if not r.problem]  # a row whose photo is missing is listed, not scored
     # every shown proposal and saved mask read in a few queries (a team project made two per image)
     copying = None if progress is None else lambda _done, _total: progress(0, len(rows))
-    shown = {i: s.shown for i, s in project.mask_starts(task, [r.image_id for r in scorable], copying).items()}
+    starts = project.mask_starts(task, [r.image_id for r in scorable], copying)
+    rows = [_with_problem(r, starts.get(r.image_id)) for r in rows]  # a damaged row: its row's problem
+    scorable = [r for r in rows if not r.problem]
+    shown = {r.image_id: starts[r.image_id].shown for r in scorable}
     keys = {r.image_id: _memo_key(r, shown[r.image_id]) for r in scorable}
     known = {r.image_id: _known(memo, r, task, keys[r.image_id]) for r in scorable}
     latest = [(r.image_id, saved[r.image_id][-1].version) for r in scorable if known[r.image_id] is None]
@@ -314,6 +318,11 @@ def score_project(
         if progress is not None:
             progress(len(out), len(rows))
     return out
+
+
+def _with_problem(row: ImageScore, start: MaskStart | None) -> ImageScore:
+    """``row``, listed with the problem of its ``start`` (an index row that could not be read)."""
+    return row if start is None or not start.problem else replace(row, problem=f"{row.name}: {start.problem}")
 
 
 def _memo_key(row: ImageScore, shown: Any | None) -> tuple[Any, ...]:
