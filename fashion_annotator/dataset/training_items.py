@@ -127,10 +127,11 @@ class TrainingItems:
     def load_masks(
         self, task: str, wanted: Sequence[tuple[int, int]]
     ) -> Iterator[tuple[int, MaskRead]]:
-        """Lazily, for each ``(image_id, version)`` of ``wanted`` in order, ``(image_id, read)``
-        where ``read()`` is :meth:`load_mask` of that version (a local file: read when called)."""
-        for image_id, version in wanted:
-            yield int(image_id), functools.partial(self.load_mask, int(image_id), task, int(version))
+        """Lazily, for each distinct ``(image_id, version)`` of ``wanted`` in order (as a team
+        project gives them), ``(image_id, read)`` where ``read()`` is :meth:`load_mask` of that
+        version (a local file: read when called)."""
+        for image_id, version in dict.fromkeys((int(i), int(v)) for i, v in wanted):
+            yield image_id, functools.partial(self.load_mask, image_id, task, version)
 
     def training_masks(
         self,

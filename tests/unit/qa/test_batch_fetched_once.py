@@ -40,3 +40,16 @@ def test_a_missing_version_does_not_fetch_its_batch_again(pg_url, tmp_path, monk
             if version == 1:
                 assert np.array_equal(mask, project.load_mask(image_id, "garment", 1))
 
+
+
+def test_load_masks_gives_each_version_once_on_both_backends(pg_url, tmp_path) -> None:
+    """A folder project gave a version asked twice twice, a team project once: a caller pairing
+    the reads with its own list (the Review scoring does) went out of step on one backend."""
+    for location in (tmp_path / "proj", pg_url):
+        with create_project(location, tasks=("garment",), user="alice") as project:
+            ids = [add_photo(project, tmp_path / "src", f"{i:02d}.png", i) for i in range(2)]
+            for image_id in ids:
+                project.save_mask(image_id, "garment", square(2, 2, 8, 10), status="done")
+            wanted = [(ids[0], 1), (ids[1], 1), (ids[0], 1), (ids[1], 1)]
+            got = [image_id for image_id, _ in project.load_masks("garment", wanted)]
+            assert got == [ids[0], ids[1]], location
