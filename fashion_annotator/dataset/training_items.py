@@ -36,6 +36,11 @@ def proposal_record(root: Path, row: sqlite3.Row) -> ProposalRecord:
                           row["user"], row["created"])  # fmt: skip
 
 
+#: Image ids per query of :meth:`TrainingItems.mask_starts` (SQLite builds before 3.32 take
+#: at most 999 parameters a statement).
+IDS_PER_QUERY = 500
+
+
 class TrainingItems:
     """``training_items`` and ``training_masks`` of a project (a mixin of ``Project``)."""
 
@@ -96,7 +101,8 @@ class TrainingItems:
         self, task: str, image_ids: Iterable[int], progress: Callable[[int, int], None] | None = None
     ) -> dict[int, MaskStart]:
         """``image_id -> MaskStart`` of each of ``image_ids``: its mask versions of ``task`` and
-        the proposal they started from, in one query of each table (not two per image).
+        the proposal they started from, in a query of each table per :data:`IDS_PER_QUERY` images
+        (not two per image).
 
         ``progress`` is the team store's (the shown proposals it copies); a folder project
         copies nothing and never calls it. An image with a damaged row (a path outside the
@@ -104,25 +110,35 @@ class TrainingItems:
         that image is unreadable, the others are read.
         """
         ids = [int(i) for i in image_ids]
-        wanted = set(ids)
-        query = "SELECT * FROM {} WHERE task = ? ORDER BY image_id, version"
         problems: dict[int, str] = {}  # a damaged row: its image's problem, not every image's
         versions: dict[int, list[MaskVersion]] = {}
-        for r in self._conn.execute(query.format("mask_versions"), (task,)).fetchall():
-            if r["image_id"] in wanted:
-                try:
-                    versions.setdefault(r["image_id"], []).append(self._mask_version(r))
-                except ProjectError as exc:
-                    problems.setdefault(r["image_id"], str(exc))
+        for r in self._rows_of("mask_versions", task, ids):
+            try:
+                versions.setdefault(r["image_id"], []).append(self._mask_version(r))
+            except ProjectError as exc:
+                problems.setdefault(r["image_id"], str(exc))
         proposals: dict[int, list[ProposalRecord]] = {}
-        for r in self._conn.execute(query.format("proposals"), (task,)).fetchall():
-            if r["image_id"] in wanted:
-                try:
-                    proposals.setdefault(r["image_id"], []).append(proposal_record(self.root, r))
-                except ProjectError as exc:
-                    problems.setdefault(r["image_id"], str(exc))
+        for r in self._rows_of("proposals", task, ids):
+            try:
+                proposals.setdefault(r["image_id"], []).append(proposal_record(self.root, r))
+            except ProjectError as exc:
+                problems.setdefault(r["image_id"], str(exc))
         starts = mask_starts_of(ids, versions, proposals)
         return starts | {i: MaskStart((), None, problem) for i, problem in problems.items()}
+
+    def _rows_of(self, table: str, task: str, ids: Sequence[int]) -> Iterator[sqlite3.Row]:
+        """The ``table`` rows (``mask_versions`` or ``proposals``) of ``task`` of the images
+        ``ids``, per image oldest first: :data:`IDS_PER_QUERY` ids a query, read through the
+        ``(image_id, task, version)`` index (the Review poll's few changed images read theirs,
+        not the task's every row)."""
+        distinct = sorted(set(ids))
+        for start in range(0, len(distinct), IDS_PER_QUERY):
+            batch = distinct[start : start + IDS_PER_QUERY]
+            marks = ", ".join("?" * len(batch))
+            yield from self._conn.execute(
+                f"SELECT * FROM {table} WHERE task = ? AND image_id IN ({marks}) ORDER BY image_id, version",
+                (task, *batch),
+            ).fetchall()
 
     def load_masks(
         self, task: str, wanted: Sequence[tuple[int, int]]
