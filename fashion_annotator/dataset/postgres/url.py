@@ -251,8 +251,11 @@ def server_account(location: str) -> tuple[str, int, str]:
     """``(HOST, PORT, USER)``: the server account a PostgreSQL URL logs in as, which one password
     opens (a role's password holds for every database of its server); the key of the password
     a session keeps. The host is lower case, and ``localhost``, ``127.0.0.1`` and ``::1`` are
-    all ``localhost`` (no other name is resolved). See :func:`_account` for the rest."""
+    all ``localhost`` (no other name is resolved); a Unix-socket directory (``/run/...``) is kept
+    as written, its case too. See :func:`_account` for the rest."""
     host, port, user = _account(location)
+    if host.startswith("/"):  # a socket directory: a path, case-sensitive
+        return host, port, user
     host = host.lower().removeprefix("[").removesuffix("]")
     return ("localhost" if host in LOOPBACK_HOSTS else host), port, user
 
