@@ -139,8 +139,9 @@ def close(w: MainWindow) -> bool:
     stopped, in the GUI thread and waiting for it: the retrain dialogs' trainers (cancelled
     cleanly), the background retrainer, the file job (after its current file), the image session
     (its edits saved; its background jobs, a model's proposal among them, are not waited for:
-    cancelled, their results dropped, nothing of theirs written after this), Smart click's model
-    warm-up.
+    cancelled, their results dropped, nothing of theirs written after this, their thread pools
+    let go of so that deleting the window never waits either), Smart click's model warm-up
+    (cancelled, not waited for).
     """
     # Never imported here: a first proposal importing torch in its worker held the import lock
     # the dialog's module waits on (the close took seconds). Not imported yet: no dialog exists.
@@ -177,7 +178,7 @@ def close(w: MainWindow) -> bool:
     w.queue_refresh.stop()
     w.instances.flush()
     w.session.shutdown()
-    w.canvas.click_warmup.shutdown()  # a step in progress (a load, one network run) ends first
+    w.canvas.click_warmup.shutdown()  # not waited for: a load or network run in progress ends on its thread
     w.ranker.cancel()  # a scoring batch stops at its next photo
     if w.review is not None:
         w.review.close()

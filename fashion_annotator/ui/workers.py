@@ -15,10 +15,14 @@ the interface.
 are dropped, and a job that writes into the project does so inside :meth:`ImageJobs.writing`,
 which writes nothing once shut down (and which shutdown waits for while a write is under way).
 A job the submitter can stop (a proposal, :meth:`.ProposalSource.cancel`) ends at its next step;
-an exception it raises after shutdown is not an error. The pools are children of a holder made
-before the relay that carries the results, so an :class:`ImageJobs` destroyed (Qt deletes
-children in creation order) waits for its running jobs while the relay still exists; a job whose
-relay is gone all the same drops its result instead of raising in the worker thread.
+an exception it raises after shutdown is not an error. Shutdown also lets go of the pools and of
+the relay their jobs emit to (:func:`.detached_pools.let_go`): the window's deletion (another
+project opened, or the exit) no longer waits for a step that cannot be interrupted (a model's
+load, superpixels, a photo's decode); they are deleted in the GUI thread once idle. Until then
+the pools are children of a holder made before the relay that carries the results, so an
+:class:`ImageJobs` destroyed without a shutdown (Qt deletes children in creation order) waits for
+its running jobs while the relay still exists; a job whose relay is gone all the same drops its
+result instead of raising in the worker thread.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThread, QThreadPool, Signal
 from shiboken6 import isValid
+
+from fashion_annotator.ui import detached_pools
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +185,11 @@ class ImageJobs(QObject):
     def submit(
         self, kind: str, image_id: int, fn: Callable[..., Any], *args: Any, key: Any = None
     ) -> None:
-        """Run ``fn(*args)`` in the background for ``image_id`` in the current generation."""
+        """Run ``fn(*args)`` in the background for ``image_id`` in the current generation
+        (nothing runs once :meth:`shutdown` ran)."""
+        if self._shut.is_set():
+            log.debug("%s job for image %s not started: the jobs were shut down", kind, image_id)
+            return
         pool = self._pools.get(kind)
         if pool is None:
             pool = QThreadPool(self._pool_holder)
@@ -192,8 +202,9 @@ class ImageJobs(QObject):
         pool.start(_Job(self._relay, self.is_current, self._shut, tag, fn, args))
 
     def wait(self, msecs: int = -1) -> bool:
-        """Block until every pool is idle (tests); True when they all finished."""
-        return all(pool.waitForDone(msecs) for pool in self._pools.values())
+        """Block until every pool is idle (tests); True when they all finished (a pool let go of
+        and deleted since was idle)."""
+        return all(pool.waitForDone(msecs) for pool in self._pools.values() if isValid(pool))
 
     @contextlib.contextmanager
     def writing(self) -> Iterator[bool]:
@@ -206,12 +217,15 @@ class ImageJobs(QObject):
     def shutdown(self) -> None:
         """Drop every pending result and the queued jobs, and return at once: a running job
         goes on in its thread until it ends (or its submitter stops it), its result dropped,
-        and writes nothing into the project from now on (:meth:`writing`)."""
+        and writes nothing into the project from now on (:meth:`writing`). The pools and the
+        relay are let go of (:func:`.detached_pools.let_go`): deleting this object or its window
+        never waits for a running step."""
         self.next_generation()
         with self._write_lock:  # a write under way ends first; none starts after
+            if self._shut.is_set():
+                return
             self._shut.set()
-        for pool in self._pools.values():
-            pool.clear()
+        detached_pools.let_go([self._pool_holder, self._relay])  # the pools deleted first, once idle
         if self._pending:
             self._pending = 0
             self.busyChanged.emit(False)

@@ -2,7 +2,7 @@
 
 The first click of a session waited for the click model's load and torch's first runs at each
 input size (0.2-3.3 s); the warm-up does both on a thread of its own, and the window's close
-cancels and joins it.
+cancels it (without waiting for its step in progress).
 """
 
 from __future__ import annotations
@@ -121,8 +121,8 @@ def test_closing_the_window_during_the_warm_up_neither_hangs_nor_crashes(
     qtbot, tmp_path, ccp_dir, isolated_settings, monkeypatch
 ) -> None:
     """The shipped model, as a file of its own (loaded afresh by the warm-up): the window closes
-    while the warm-up runs the network; the close waits for that run only, the warm-up stops
-    there and no thread is left."""
+    while the warm-up runs the network; the close cancels it without waiting, the warm-up stops
+    after that run and no thread is left."""
     from fashion_annotator.segmentation import click_warmup
 
     model = tmp_path / "model" / "click.safetensors"
@@ -148,7 +148,7 @@ def test_closing_the_window_during_the_warm_up_neither_hangs_nor_crashes(
     cancel = warmup.cancel
     monkeypatch.setattr(warmup, "cancel", lambda: (cancel(), closing.set()))
     assert window.close()
-    assert closing.is_set() and not warmup.running and not warmup.done(str(model))
+    assert closing.is_set() and warmup.wait(30) and not warmup.done(str(model))
     assert not any(t.name == "click-warmup" for t in threading.enumerate())
     predictor = shared_click_predictor(str(model))  # loaded whole; the close cut the sizes short
     assert predictor is not None and warmed_sizes(predictor) == [predictor.size]

@@ -12,8 +12,12 @@ What keeps it from ever holding up the window, a test or the process:
   :func:`shared_click_predictor` and runs the network under :func:`network_lock`, both plain
   locks; a click that comes meanwhile waits for the load or the one network run in progress
   (less than it would take itself) and then uses the warmed model, never a second copy;
-- :meth:`ClickWarmup.shutdown` (the window's close) and :func:`stop_warmups` (test teardown)
-  cancel it, so it stops before its next step, and join it: a step is one load or one run;
+- :meth:`ClickWarmup.shutdown` (the window's close, a project switch among them) cancels it and
+  returns at once: the thread stops before its next step (a step is one load or one run) and
+  its result is dropped (the warm-up is not marked done). A model it was loading still lands in
+  :func:`shared_click_predictor`'s cache, under its file's path: a window on another project
+  asks for its own project's model file, never for that one (the shipped model is one file for
+  all). :func:`stop_warmups` (test teardown) cancels and joins every warm-up thread;
 - a missing or damaged model file, or any failure of the run, ends the warm-up silently: the
   click reports the model as it always did;
 - it is a plain, non-daemon thread, started only on request: nothing starts at import or with
@@ -178,9 +182,9 @@ class ClickWarmup:
         return not self.running
 
     def shutdown(self) -> None:
-        """Cancel the warm-up and wait for its threads (the step in progress ends first)."""
+        """Cancel the warm-up and return at once: the step in progress ends on its thread, its
+        result dropped, and nothing runs after it (the interpreter joins the thread at exit)."""
         self.cancel()
-        self.wait()
 
 
 def _warm(load: Callable[[], Any], stop: threading.Event, finished: Callable[[], None]) -> None:
