@@ -140,8 +140,8 @@ def close(w: MainWindow) -> bool:
     cleanly), the background retrainer, the file job (after its current file), the image session
     (its edits saved; its background jobs, a model's proposal among them, are not waited for:
     cancelled, their results dropped, nothing of theirs written after this, their thread pools
-    let go of so that deleting the window never waits either), Smart click's model warm-up
-    (cancelled, not waited for).
+    let go of so that deleting the window never waits either), Smart click's model warm-up and
+    the queue ranker's scoring (cancelled, not waited for).
     """
     # Never imported here: a first proposal importing torch in its worker held the import lock
     # the dialog's module waits on (the close took seconds). Not imported yet: no dialog exists.
@@ -179,7 +179,7 @@ def close(w: MainWindow) -> bool:
     w.instances.flush()
     w.session.shutdown()
     w.canvas.click_warmup.shutdown()  # not waited for: a load or network run in progress ends on its thread
-    w.ranker.cancel()  # a scoring batch stops at its next photo
+    w.ranker.shutdown()  # not waited for: a scoring batch stops at its next photo
     if w.review is not None:
         w.review.close()
     w.show_annotate_docks(True)

@@ -3,9 +3,10 @@
 The old window was deleted with its thread pools, and a pool's deletion waits for its running
 job: a step that cannot be interrupted (superpixels, a model's load, torch's import, a photo's
 decode) froze the new window for seconds (4.3-5.6 s measured when switching right after the
-first project opened). Smart click's warm-up was joined by the close as well. Now the old
-window's pools are let go of (kept until idle, deleted in the GUI thread), the warm-up is only
-cancelled, and nothing the old window finishes afterwards is written anywhere.
+first project opened). Smart click's warm-up and the queue's scoring were waited for by the
+close as well. Now the old window's pools are let go of (kept until idle, deleted in the GUI
+thread), the warm-up and the scoring are only cancelled, and nothing the old window finishes
+afterwards is written anywhere.
 """
 
 from __future__ import annotations
@@ -199,6 +200,38 @@ def test_a_switch_during_the_smart_click_warm_up_neither_waits_nor_hands_its_mod
         release.set()
         click_model.shared_click_predictor.cache_clear()
 
+
+
+def test_a_switch_while_the_old_window_scores_its_queue_never_waits_for_the_scoring(
+    qtbot, two_projects, switcher, tmp_path, monkeypatch
+):
+    """"Most useful first" scores the queue with the model in a pool thread; the close waited
+    for the model's load or the photo being scored."""
+    from fashion_annotator.segmentation import proposals
+
+    first, second = two_projects
+    loading, release = threading.Event(), threading.Event()
+
+    def held(path, device):  # the scoring model's load, which nothing interrupts
+        loading.set()
+        release.wait(HELD_S)
+        raise proposals.ModelLoadError(Path(path), "held in the test")
+
+    monkeypatch.setattr(proposals, "load_predictor", held)
+    try:
+        old = switcher.show(Project.open(first))
+        ranker = old.ranker
+        monkeypatch.setattr(ranker, "_model", lambda task: (f"{task}:held", tmp_path / "held.safetensors"))
+        ranker.arrange(old.queue.model.records(), old.task, "tool")
+        assert loading.wait(30), "the scoring never started"
+        took, longest = switch_and_measure(qtbot, switcher, second)
+        assert took < SWITCH_BOUND_S, f"the switch waited {took:.2f} s for the scoring"
+        assert longest < GAP_BOUND_S, f"the GUI thread stalled {longest:.2f} s after the switch"
+        assert not release.is_set()
+        release.set()
+        qtbot.waitUntil(lambda: detached_pools.pending() == 0, timeout=10000)
+    finally:
+        release.set()
 
 #: A fresh process runs the application on a project whose first photo's superpixels are held
 #: (at most HELD_S), quits while they compute, and exits.

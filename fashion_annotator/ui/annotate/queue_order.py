@@ -7,7 +7,10 @@ arranges queue rows: to-do images in the order of
 :func:`~fashion_annotator.segmentation.active.order_by_uncertainty`, then images still being
 scored, then the others, each group in its import order. :attr:`scoresChanged` fires once a
 batch is scored, so the list does not reshuffle under the operator while it works.
-:meth:`QueueRanker.cancel` stops the scoring at the next photo (closing the window).
+:meth:`QueueRanker.cancel` stops the scoring at the next photo (leaving the order);
+:meth:`QueueRanker.shutdown` (closing the window) does so without waiting: the model's load or
+the photo being scored ends on its thread and the pool is let go of
+(:func:`.detached_pools.let_go`), so a project switch never waits for it.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from shiboken6 import isValid
 
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation.active import PhotoUncertainty, order_by_uncertainty
+from fashion_annotator.ui import detached_pools
 
 #: Statuses the tool order ranks; the others keep their place after them.
 TODO = ("new", "in_progress", "rejected")
@@ -100,6 +104,7 @@ class QueueRanker(QObject):
         self.pool.setMaxThreadCount(1)
         self._cancel = threading.Event()
         self._generation = 0  # a cancel starts a new one: older batches only add their scores
+        self._shut = False
         # A child made after the pool: destroyed with the ranker, once the pool has waited.
         self._relay = _Relay(self)
         self._relay.scored.connect(self._scored)
@@ -124,7 +129,7 @@ class QueueRanker(QObject):
         known = self.scores.setdefault(key, {})
         todo = [r for r in records if r.status in TODO]
         missing = [r for r in todo if r.id not in known]
-        if missing and key not in self.pending:
+        if missing and key not in self.pending and not self._shut:
             self.pending.add(key)
             self._copy_photos(missing)
             photos = [(r.id, Path(r.path)) for r in missing]
@@ -171,8 +176,8 @@ class QueueRanker(QObject):
         self.scoresChanged.emit()
 
     def wait(self, msecs: int = -1) -> bool:
-        """Block until the scoring jobs are done (tests)."""
-        return self.pool.waitForDone(msecs)
+        """Block until the scoring jobs are done (tests; a pool let go of and deleted was idle)."""
+        return not isValid(self.pool) or self.pool.waitForDone(msecs)
 
     def cancel(self, msecs: int = -1) -> bool:
         """Stop scoring (closing the window, leaving the order): the batches in progress keep
@@ -199,6 +204,16 @@ class QueueRanker(QObject):
         self._cancel = threading.Event()
         self._generation += 1
         return stopped
+
+    def shutdown(self) -> None:
+        """The window closes: stop scoring without waiting (the batch in progress ends after its
+        model's load or the photo it scores, and nothing rearranges) and start none again; the
+        pool and the relay are let go of, so deleting the window never waits for them."""
+        if self._shut:
+            return
+        self._shut = True
+        self.cancel(msecs=0)
+        detached_pools.let_go([self.pool, self._relay])
 
 
 def next_in_list(before: Sequence[int], current: int | None, now: Sequence[int]) -> int | None:
