@@ -290,3 +290,28 @@ def test_quitting_while_a_step_is_held_returns_at_once_and_the_process_exits_cle
     assert said["code"] == 0 and said["started"] and not said["ended"], said
     assert said["returned_after_quit"] < 1.0, f"the window's deletion waited {said['returned_after_quit']:.2f} s"
     assert took < 60, f"the process took {took:.0f} s to end"
+
+
+def test_the_queue_ranker_after_its_shutdown_neither_scores_nor_touches_its_let_go_pool(
+    qtbot, ccp_dir, tmp_path, monkeypatch
+):
+    """Once the window closed, leaving or choosing the order again must not reach the pool,
+    which is deleted as soon as it is idle."""
+    from PySide6.QtCore import QObject
+
+    from fashion_annotator.ui.annotate.queue_order import QueueRanker
+
+    project = Project.create(tmp_path / "project")
+    project.add_image(ccp_dir / "images" / "0014.jpg")
+    owner = QObject()
+    ranker = QueueRanker(project, owner)
+    try:
+        monkeypatch.setattr(ranker, "_model", lambda task: (f"{task}:m", tmp_path / "m.safetensors"))
+        ranker.shutdown()
+        qtbot.waitUntil(lambda: detached_pools.pending() == 0, timeout=5000)
+        assert not shiboken6.isValid(ranker.pool)  # deleted in the GUI thread, idle
+        assert ranker.arrange(project.images(), "garment", "tool") and ranker.pending == set()
+        assert ranker.cancel() and ranker.wait()
+    finally:
+        project.close()
+        shiboken6.delete(owner)

@@ -180,11 +180,12 @@ class QueueRanker(QObject):
         return not isValid(self.pool) or self.pool.waitForDone(msecs)
 
     def cancel(self, msecs: int = -1) -> bool:
-        """Stop scoring (closing the window, leaving the order): the batches in progress keep
-        the scores they made and trigger no re-arrangement.
+        """Stop scoring (leaving the order): the batches in progress keep the scores they made
+        and trigger no re-arrangement.
 
         Queued jobs are dropped, the running one stops before its next photo, and this waits
-        for it. A later :meth:`arrange` scores what is still missing.
+        for it (not after :meth:`shutdown`: its pool was let go of). A later :meth:`arrange`
+        scores what is still missing.
 
         Parameters
         ----------
@@ -197,9 +198,11 @@ class QueueRanker(QObject):
         bool
             True when no job is running any more.
         """
-        self.pool.clear()
+        alive = isValid(self.pool)  # after shutdown the pool is let go of, deleted once idle
+        if alive:
+            self.pool.clear()
         self._cancel.set()
-        stopped = self.pool.waitForDone(msecs)
+        stopped = not alive or self.pool.waitForDone(0 if self._shut else msecs)
         self.pending.clear()
         self._cancel = threading.Event()
         self._generation += 1
@@ -211,8 +214,8 @@ class QueueRanker(QObject):
         pool and the relay are let go of, so deleting the window never waits for them."""
         if self._shut:
             return
-        self._shut = True
         self.cancel(msecs=0)
+        self._shut = True
         detached_pools.let_go([self.pool, self._relay])
 
 
