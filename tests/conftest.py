@@ -136,6 +136,26 @@ def pg_url(pg_server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     return f"{pg_server.database_url}?project=t{uuid.uuid4().hex[:12]}"
 
 
+@pytest.fixture
+def pg_statements(monkeypatch: pytest.MonkeyPatch):
+    """``record(project) -> list[str]``: from then on, every statement a team project's
+    connection runs is appended to the list returned, as the store runs it (query counts)."""
+
+    def record(project) -> list[str]:
+        statements: list[str] = []
+        conn = project._db.conn
+        real = conn.execute
+
+        def execute(query, params=None, *args, **kwargs):
+            statements.append(str(query))
+            return real(query, params, *args, **kwargs)
+
+        monkeypatch.setattr(conn, "execute", execute)
+        return statements
+
+    return record
+
+
 @pytest.fixture(scope="session")
 def tiny_garment_data(tmp_path_factory) -> Path:
     """Six 40x32 noise photos with a garment rectangle (mask value 1); 4 train, 2 val."""

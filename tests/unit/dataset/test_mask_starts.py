@@ -105,26 +105,12 @@ def test_mask_starts_is_what_each_image_reads_one_by_one(location, tmp_path, wri
         assert project.mask_starts("garment", ids[:2]).keys() == {ids[0], ids[1]}
 
 
-def _record_queries(project, monkeypatch) -> list[str]:
-    """Every statement the project's connection runs, as the store runs it."""
-    queries: list[str] = []
-    conn = project._db.conn
-    real = conn.execute
-
-    def execute(query, params=None, *args, **kwargs):
-        queries.append(str(query))
-        return real(query, params, *args, **kwargs)
-
-    monkeypatch.setattr(conn, "execute", execute)
-    return queries
-
-
-def test_a_team_projects_count_reads_every_image_in_the_same_few_queries(pg_url, tmp_path, write_photo, monkeypatch) -> None:
+def test_a_team_projects_count_reads_every_image_in_the_same_few_queries(pg_url, tmp_path, write_photo, pg_statements) -> None:
     with create_project(pg_url, user="alice") as project:
         _build(project, tmp_path / "src", write_photo)
     with open_project(pg_url, user="bob") as project:
         first = _described(select_training_masks(project, "garment"))  # copies what this desktop lacks
-        queries = _record_queries(project, monkeypatch)
+        queries = pg_statements(project)
         calls: list[tuple[int, int]] = []
         again = select_training_masks(project, "garment", progress=lambda done, total: calls.append((done, total)))
         assert _described(again) == first
@@ -141,7 +127,7 @@ def test_a_team_projects_count_reads_every_image_in_the_same_few_queries(pg_url,
         assert len(queries) == 7, "ten more images: no more queries"
 
 
-def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_files(pg_url, tmp_path, write_photo, monkeypatch) -> None:
+def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_files(pg_url, tmp_path, write_photo, monkeypatch, pg_statements) -> None:
     with create_project(pg_url, user="alice") as project:
         ids = _build(project, tmp_path / "src", write_photo)
     monkeypatch.setattr(training_rows, "FETCH_BATCH", 2)
@@ -171,7 +157,7 @@ def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_file
         stale = shown[ids[1]].path
         stale.parent.mkdir(parents=True, exist_ok=True)
         stale.write_bytes(b"left by a project of the same name since re-created")
-        queries = _record_queries(project, monkeypatch)
+        queries = pg_statements(project)
         assert _described(select_training_masks(project, "garment")) == expected
         fetched = [q for q in queries if "SELECT id, png FROM proposals" in q]
         assert len(fetched) == 4, "eight proposals copied (the stale one again), two a query"

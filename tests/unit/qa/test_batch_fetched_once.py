@@ -10,26 +10,12 @@ from qa_synth import add_photo, square
 from fashion_annotator.dataset.store import create_project
 
 
-def _record_queries(project, monkeypatch) -> list[str]:
-    """Every statement the project's connection runs, as the store runs it."""
-    queries: list[str] = []
-    conn = project._db.conn
-    real = conn.execute
-
-    def execute(query, params=None, *args, **kwargs):
-        queries.append(str(query))
-        return real(query, params, *args, **kwargs)
-
-    monkeypatch.setattr(conn, "execute", execute)
-    return queries
-
-
-def test_a_missing_version_does_not_fetch_its_batch_again(pg_url, tmp_path, monkeypatch) -> None:
+def test_a_missing_version_does_not_fetch_its_batch_again(pg_url, tmp_path, pg_statements) -> None:
     with create_project(pg_url, tasks=("garment",), user="alice") as project:
         ids = [add_photo(project, tmp_path / "src", f"{i:02d}.png", i) for i in range(3)]
         for i, image_id in enumerate(ids):
             project.save_mask(image_id, "garment", square(2, 2, 6 + i, 10), status="done")
-        queries = _record_queries(project, monkeypatch)
+        queries = pg_statements(project)
         wanted = [(ids[0], 1), (ids[1], 9), (ids[2], 1), (ids[1], 1)]
         got = [(image_id, read()) for image_id, read in project.load_masks("garment", wanted)]
         fetches = [q for q in queries if "FROM mask_versions v JOIN images i" in q]

@@ -53,20 +53,6 @@ def _described(rows) -> list[tuple]:
     return [(r.name, r.versions, r.score, r.pixel_accuracy, r.reference, bool(r.problem)) for r in rows]
 
 
-def _record_queries(project, monkeypatch) -> list[str]:
-    """Every statement the project's connection runs, as the store runs it."""
-    queries: list[str] = []
-    conn = project._db.conn
-    real = conn.execute
-
-    def execute(query, params=None, *args, **kwargs):
-        queries.append(str(query))
-        return real(query, params, *args, **kwargs)
-
-    monkeypatch.setattr(conn, "execute", execute)
-    return queries
-
-
 def _fetches(queries: list[str]) -> int:
     return sum("FROM mask_versions v JOIN images i" in q and "unnest" in q for q in queries)
 
@@ -116,13 +102,13 @@ def test_a_damaged_mask_is_its_rows_problem_on_a_team_project(pg_url, tmp_path) 
         assert rows[ids[0]].score == 1.0 and not rows[ids[0]].problem
 
 
-def test_a_team_projects_scoring_reads_in_batches_not_per_image(pg_url, tmp_path, monkeypatch) -> None:
+def test_a_team_projects_scoring_reads_in_batches_not_per_image(pg_url, tmp_path, monkeypatch, pg_statements) -> None:
     with create_project(pg_url, tasks=("garment", "parsing7"), user="alice") as project:
         _build(project, tmp_path / "src")
     monkeypatch.setattr(training_rows, "FETCH_BATCH", 3)
     with open_project(pg_url, user="bob") as project:
         first = _described(score_project(project, "garment"))  # copies the proposals this desktop lacks
-        queries = _record_queries(project, monkeypatch)
+        queries = pg_statements(project)
         assert _described(score_project(project, "garment")) == first
         counted = len(queries)
         # the task's versions, the images, the decisions, the shown proposals (versions and
@@ -139,13 +125,13 @@ def test_a_team_projects_scoring_reads_in_batches_not_per_image(pg_url, tmp_path
         assert _fetches(queries) == 6 and len(queries) == counted + 3, "nine more images: three more batches"
 
 
-def test_progress_after_each_image_and_a_cancel_stops_the_fetches(pg_url, tmp_path, monkeypatch) -> None:
+def test_progress_after_each_image_and_a_cancel_stops_the_fetches(pg_url, tmp_path, monkeypatch, pg_statements) -> None:
     with create_project(pg_url, tasks=("garment", "parsing7"), user="alice") as project:
         _build(project, tmp_path / "src")
     monkeypatch.setattr(training_rows, "FETCH_BATCH", 2)
     with open_project(pg_url, user="bob") as project:
         score_project(project, "garment")
-        queries = _record_queries(project, monkeypatch)
+        queries = pg_statements(project)
         calls: list[tuple[int, int]] = []
 
         def stop_after_the_third(done: int, total: int) -> None:
@@ -168,7 +154,7 @@ def test_progress_after_each_image_and_a_cancel_stops_the_fetches(pg_url, tmp_pa
         assert len(rows) == 8
 
 
-def test_the_model_history_reads_no_photos_and_nothing_per_maskless_image(pg_url, tmp_path, monkeypatch) -> None:
+def test_the_model_history_reads_no_photos_and_nothing_per_maskless_image(pg_url, tmp_path, monkeypatch, pg_statements) -> None:
     quality = {}
     for location in (tmp_path / "proj", pg_url):
         with create_project(location, tasks=("garment", "parsing7"), user="alice") as project:
@@ -182,7 +168,7 @@ def test_the_model_history_reads_no_photos_and_nothing_per_maskless_image(pg_url
     monkeypatch.setattr(training_rows, "FETCH_BATCH", 2)
     with open_project(pg_url, user="carol") as project:
         shutil.rmtree(project.root / "images")  # a desktop that has copied no photo
-        queries = _record_queries(project, monkeypatch)
+        queries = pg_statements(project)
         proposal_quality(project, "garment")
         assert not [p for p in (project.root / "images").rglob("*") if p.is_file()], "no photo copied"
         counted = len([q for q in queries if "FROM tasks" not in q])  # the task list, read once
