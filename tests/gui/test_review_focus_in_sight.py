@@ -17,19 +17,26 @@ def _in_sight(widget: QWidget, area: QScrollArea) -> bool:
     return top >= 0 and top + widget.height() <= area.viewport().height()
 
 
+def _short_review(qtbot, window) -> QScrollArea:
+    """Show the Review tab with its rows in a window shorter than the tab; its scroll area."""
+    window.tabs.setCurrentIndex(1)
+    review = window.review
+    assert review is not None
+    qtbot.waitUntil(lambda: review.proxy.rowCount() >= 1, timeout=30_000)
+    window.resize(window.width(), 400)  # shorter than the tab: it scrolls
+    scroller = window.tabs.currentWidget()
+    assert isinstance(scroller, QScrollArea)
+    qtbot.waitUntil(lambda: scroller.verticalScrollBar().maximum() > 0)
+    qtbot.wait(300)  # the tab's layout settles at its new height
+    return scroller
+
+
 def test_alt_j_scrolls_the_reason_box_into_sight(qtbot, masks_template, tmp_path):
     root = copy_project(masks_template, tmp_path / "project")
     window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
     try:
-        window.tabs.setCurrentIndex(1)
+        scroller = _short_review(qtbot, window)
         review = window.review
-        assert review is not None
-        qtbot.waitUntil(lambda: review.proxy.rowCount() >= 1, timeout=30_000)
-        window.resize(window.width(), 400)  # shorter than the tab: it scrolls
-        scroller = window.tabs.currentWidget()
-        assert isinstance(scroller, QScrollArea)
-        qtbot.waitUntil(lambda: scroller.verticalScrollBar().maximum() > 0)
-        qtbot.wait(300)  # the tab's layout settles at its new height
         review.select_proxy_row(0)
         window.activateWindow()
         qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
@@ -53,15 +60,8 @@ def test_the_table_given_the_keyboard_comes_into_sight_whole(qtbot, masks_templa
     root = copy_project(masks_template, tmp_path / "project")
     window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
     try:
-        window.tabs.setCurrentIndex(1)
+        scroller = _short_review(qtbot, window)
         review = window.review
-        assert review is not None
-        qtbot.waitUntil(lambda: review.proxy.rowCount() >= 1, timeout=30_000)
-        window.resize(window.width(), 400)
-        scroller = window.tabs.currentWidget()
-        assert isinstance(scroller, QScrollArea)
-        qtbot.waitUntil(lambda: scroller.verticalScrollBar().maximum() > 0)
-        qtbot.wait(300)
         window.activateWindow()
         qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
         review.select_proxy_row(review.proxy.rowCount() - 1)  # the hand test's: the last row
