@@ -206,7 +206,9 @@ def select_training_masks(
     copying : callable, optional
         ``copying(done, total)`` before each image a team project copies into its working
         folder first (tens of seconds on a desktop's first retrain), then before each proposal
-        shown that it copies; it may raise as ``progress``.
+        shown that it copies: one count over both, the proposals counted on from the images
+        (``total`` grows by the proposals when they are known; ``done`` never goes back); it may
+        raise as ``progress``.
 
     The mask versions and the proposal shown of every image come from one call of the store's
     ``mask_starts`` (a few queries on a team project, not two per image).
@@ -218,7 +220,7 @@ def select_training_masks(
         image_id: (photo, mask)
         for image_id, photo, mask in project.training_items(task, statuses=statuses, progress=copying)
     }
-    starts = project.mask_starts(task, list(usable), progress=copying)
+    starts = project.mask_starts(task, list(usable), progress=_counted_on(copying, len(usable)))
     selection = TrainingSelection()
     done = 0
     for status in statuses:
@@ -249,6 +251,16 @@ def select_training_masks(
                 selection.corrected.append(item)
                 selection.by_status[status] = selection.by_status.get(status, 0) + 1
     return selection
+
+
+def _counted_on(
+    copying: Callable[[int, int], None] | None, before: int
+) -> Callable[[int, int], None] | None:
+    """``copying`` for a second run of copies, counted on from the ``before`` already counted
+    (a count that started again from 0 read as the copying starting over)."""
+    if copying is None:
+        return None
+    return lambda done, total: copying(before + done, before + total)
 
 
 def val_count(n: int) -> int:

@@ -149,8 +149,9 @@ def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_file
 
         with pytest.raises(_Stop):
             select_training_masks(project, "garment", copying=stop_at_the_third_proposal)
-        # the 11 training images, then each of their 9 proposals shown (not the rejected one's)
-        assert copying == [(i, 11) for i in range(11)] + [(0, 9), (1, 9), (2, 9)]
+        # the 11 training images, then each of their 9 proposals shown (not the rejected one's),
+        # counted on from the images
+        assert copying == [(i, 11) for i in range(11)] + [(11, 20), (12, 20), (13, 20)]
         written = sorted(p for p in (project.root / "proposals").rglob("*") if p.is_file())
         assert len(written) == 2 and all(p.read_bytes() == server[int(p.parts[-3])] for p in written)
         assert not list((project.root / "proposals").rglob("*.tmp")), "no partial file left"
@@ -166,3 +167,15 @@ def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_file
         del queries[:]
         select_training_masks(project, "garment")
         assert not [q for q in queries if "SELECT id, png FROM proposals" in q], "all here: none fetched"
+
+
+def test_a_team_projects_first_count_counts_its_copies_once_never_going_back(pg_url, tmp_path, write_photo) -> None:
+    """The masks and photos were counted 0..11 of 11, then the proposals shown 0..9 of 9: the
+    Retrain dialog's "Copying … N / M" went back to 0. The proposals are counted on now."""
+    with create_project(pg_url, user="alice") as project:
+        _build(project, tmp_path / "src", write_photo)
+    with open_project(pg_url, user="bob") as project:  # a desktop that copies from the server
+        shutil.rmtree(project.root / "proposals")
+        calls: list[tuple[int, int]] = []
+        select_training_masks(project, "garment", copying=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 11) for i in range(11)] + [(11 + i, 20) for i in range(9)]
