@@ -14,6 +14,12 @@ operator who wanted pants had to type the whole word. :func:`typed_choice` ranks
 So every item is reached by typing it in full, and a prefix that two items share picks the one
 fewer letters away. One letter typed again ("ss") steps on, in list order, to the next item that
 starts with it, as a combo box does.
+
+Word separators. The letters are compared with the items' separators (space, hyphen, underscore,
+slash) read as one: a space typed matches a hyphen ("t s" -> "t-shirt", "v n" -> "V neck") and
+a hyphen typed a space. An item equal to the letters as typed, separators included, comes first
+(so "t shirt" and "t-shirt" in one list are each reached by typing it). Letters that are only
+separators pick nothing.
 """
 
 from __future__ import annotations
@@ -21,7 +27,17 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-_WORDS = re.compile(r"[\s\-_/]+")
+_SEPARATOR = re.compile(r"[\s\-_/]")
+
+
+def _fold(text: str) -> str:
+    """``text`` case folded, each word separator a space (as long as ``text``: one for one)."""
+    return _SEPARATOR.sub(" ", text.casefold())
+
+
+def _word_starts(item: str) -> list[int]:
+    """Where the later words of the folded ``item`` start (after a separator)."""
+    return [i for i in range(1, len(item)) if item[i - 1] == " " and item[i] != " "]
 
 
 def _shortest(folded: Sequence[str], matches: list[int]) -> int | None:
@@ -53,11 +69,15 @@ def typed_choice(items: Sequence[str], typed: str, current: int = -1) -> int | N
     (1, 0, 3)
     >>> typed_choice(names, "pp", current=1), typed_choice(names, "x") is None
     (0, True)
+    >>> typed_choice(names, "t s"), typed_choice(["faux leather", "V neck"], "v n")
+    (3, 1)
     """
-    key = typed.casefold()
-    if not key:
+    key, exact = _fold(typed), [item.casefold() for item in items]
+    if not key.strip():
         return None
-    folded = [item.casefold() for item in items]
+    if typed.casefold() in exact:
+        return exact.index(typed.casefold())
+    folded = [_fold(item) for item in items]
     if key in folded:
         return folded.index(key)
     starting = [i for i, item in enumerate(folded) if item.startswith(key)]
@@ -67,7 +87,5 @@ def typed_choice(items: Sequence[str], typed: str, current: int = -1) -> int | N
         return (later or letter)[0] if letter else None
     if starting:
         return _shortest(folded, starting)
-    in_words = [
-        i for i, item in enumerate(folded) if any(w.startswith(key) for w in _WORDS.split(item)[1:])
-    ]
+    in_words = [i for i, item in enumerate(folded) if any(item.startswith(key, w) for w in _word_starts(item))]
     return _shortest(folded, in_words)

@@ -160,3 +160,30 @@ def test_pan_typed_into_the_open_list_highlights_pants_not_panties(opened, qtbot
     qtbot.keyClick(view, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not view.isVisible(), timeout=3000)
     assert dock.doc.instances[dress].category == "pants"
+
+
+def test_t_space_s_typed_into_the_category_box_picks_t_shirt(opened, qtbot):
+    """A space typed was dropped (the closed box opened its list on it): "t s" searched "ts" and
+    the box stayed on "tie". A space while typing matches the item's hyphen; Space with nothing
+    typed still opens the list."""
+    window, _project = opened
+    dock, dress = _dress_selected(window, qtbot)
+    box, view = dock.category, dock.category.view()
+    assert box.findText("t-shirt") > 0
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClicks(box, "t s")
+    assert box.currentText() == "t-shirt" and not view.isVisible()
+    qtbot.keyClick(box, Qt.Key.Key_Return)
+    assert dock.doc.instances[dress].category == "t-shirt" and window.canvas.hasFocus()
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.wait(QApplication.keyboardInputInterval() + 100)  # nothing typed: Space opens the list
+    qtbot.keyClick(box, Qt.Key.Key_Space)
+    qtbot.waitUntil(view.isVisible, timeout=3000)
+    qtbot.keyClicks(view, "pa s")  # no item: the highlight stays on "pants" ("pa")
+    assert view.currentIndex().data() == "pants"
+    qtbot.wait(QApplication.keyboardInputInterval() + 100)
+    qtbot.keyClicks(view, "t s")
+    assert view.currentIndex().data() == "t-shirt"
+    qtbot.keyClick(view, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not view.isVisible(), timeout=3000)
+    assert dock.doc.instances[dress].category == "t-shirt"

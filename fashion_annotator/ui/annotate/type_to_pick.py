@@ -20,6 +20,11 @@ search (list order) answered the letters: "pan" highlighted "panties". The picke
 there too, with the same letters of one burst and the same rule: the item they pick is
 highlighted, and Return or a click picks it.
 
+Spaces. A space typed while the operator types into a box, closed or open, is one of the
+letters ("t s" picks "t-shirt", "v n" "V neck": a space matches a space or hyphen of the item);
+it was dropped (the closed box opened its list on it), so "t s" searched "ts". Space with
+nothing typed yet still does what Qt makes it do: it opens a closed box's list.
+
 Who has the keyboard. A closed drop-down is not a text field to an operator: one who picked a
 category with the mouse and then pressed S over the photo meant the superpixel tool, and the
 box made the garment sandals. So a box keeps the keyboard only while the operator types there:
@@ -77,6 +82,15 @@ def _typed_text(event: QEvent) -> bool:
         and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
         and event.text().isprintable()
         and bool(event.text().strip())
+    )
+
+
+def _typed_space(event: QEvent) -> bool:
+    """Whether ``event`` is Space with no modifier but Shift."""
+    return (
+        isinstance(event, QKeyEvent)
+        and not event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier
+        and event.text() == " "
     )
 
 
@@ -174,7 +188,7 @@ class TypePicker(QObject):
         if not isinstance(watched, QComboBox):
             return False
         kind = event.type()
-        if kind == QEvent.Type.ShortcutOverride and _typed_text(event):
+        if kind == QEvent.Type.ShortcutOverride and self._letter(watched, event):
             event.accept()  # the letter is the box's, not a window shortcut's (G, S, ...)
             return True
         if kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
@@ -200,8 +214,8 @@ class TypePicker(QObject):
         self._hold(combo)
         self._keyed = combo  # a pick it makes (Down, a letter) is the keyboard's
         QTimer.singleShot(0, self._typed)
-        if not _typed_text(event):
-            return False
+        if not self._letter(combo, event):
+            return False  # Space with nothing typed: Qt opens the list
         self._typing = combo  # the search below emits activated at once
         if self._before is None or self._before[0] is not combo:
             self.commit()
@@ -211,7 +225,7 @@ class TypePicker(QObject):
 
     def _list_key(self, combo: QComboBox, view: QAbstractItemView, event: QEvent) -> bool:
         """An event of ``combo``'s popup list: whether it is used up here (a letter typed)."""
-        if not _typed_text(event) or not isinstance(event, QKeyEvent):
+        if not isinstance(event, QKeyEvent) or not self._letter(combo, event):
             return False
         if event.type() == QEvent.Type.ShortcutOverride:
             event.accept()  # the letter is the list's, not a window shortcut's
@@ -224,6 +238,15 @@ class TypePicker(QObject):
             column, root = combo.modelColumn(), combo.rootModelIndex()
             view.setCurrentIndex(combo.model().index(index, column, root))
         return True
+
+    def _letter(self, combo: QComboBox, event: QEvent) -> bool:
+        """Whether ``event`` types a letter of the search in ``combo``: a character, or a space
+        while a burst of typing into ``combo`` goes on (see the module docstring)."""
+        if not _typed_space(event):
+            return _typed_text(event)
+        box, typed, last = self._search
+        fresh = time.monotonic() - last <= QApplication.keyboardInputInterval() / 1000
+        return box is combo and bool(typed) and fresh
 
     def _letters(self, combo: QComboBox, text: str) -> str:
         """``text`` added to the letters of the burst of typing into ``combo`` (closed, or its

@@ -74,3 +74,30 @@ def test_one_letter_typed_again_steps_on_through_the_items_that_start_with_it(cc
     assert _pick(ccp, "sss", current=ccp.index("scarf")) == "shirt"
     assert _pick(ccp, "ss", current=ccp.index("wedges")) == "sandals"  # wraps round
     assert _pick(["sa", "ssb"], "ss", current=0) == "ssb"  # an item that starts "ss" comes first
+
+
+@pytest.mark.parametrize(
+    ("typed", "picked"),
+    [
+        ("t s", "t-shirt"),  # the space was dropped: "ts" matched nothing
+        ("t shirt", "t-shirt"),
+        ("v n", "V neck"),
+        ("v-n", "V neck"),  # a hyphen typed matches a space
+        ("faux l", "faux leather"),
+        ("leather j", "faux leather jacket"),  # a later word, the space read as typed
+        ("long_d", "long dress"),
+    ],
+)
+def test_a_space_typed_matches_a_space_or_hyphen_in_the_item(typed, picked):
+    items = ["tie", "t-shirt", "V neck", "faux leather", "faux leather jacket", "long dress"]
+    assert _pick(items, typed) == picked
+
+
+def test_an_item_written_as_typed_wins_over_one_with_another_separator():
+    assert _pick(["t-shirt", "t shirt"], "t shirt") == "t shirt"
+    assert _pick(["t-shirt", "t shirt"], "T-Shirt") == "t-shirt"
+
+
+def test_separators_alone_pick_nothing():
+    assert typed_choice(["t-shirt", " x"], " ") is None
+    assert typed_choice(["t-shirt"], "-") is None
