@@ -520,3 +520,28 @@ def test_greyed_buttons_say_why_and_live_ones_say_nothing(opened, qtbot):
     assert other not in dock.doc.instances
     assert buttons["undo"].isEnabled() and buttons["undo"].toolTip() == ""
     assert buttons["redo"].toolTip() == "Redo: nothing to redo in the Instances panel"
+
+
+def test_greyed_boxes_say_why_and_live_ones_name_their_choice(opened, qtbot):
+    """The Category and attribute boxes were greyed with no instance selected and said nothing;
+    a greyed box's tooltip says why now, a live one's names its choice and follows it."""
+    window, _project = opened
+    dock = window.instances
+    fabric = dock.attribute_boxes["fabric"]
+    dock.select([])
+    assert not dock.category.isEnabled() and dock.category.toolTip() == "Category: select one instance"
+    assert not fabric.isEnabled() and fabric.toolTip() == "fabric: select an instance"
+    dress = instance_of(window, "dress")
+    dock.select([dress])
+    assert dock.category.isEnabled() and dock.category.toolTip() == "dress"
+    assert fabric.isEnabled() and fabric.toolTip() == fabric.currentText()
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window, Qt.Key.Key_C, Qt.KeyboardModifier.AltModifier)
+    qtbot.keyClicks(dock.category, "skirt")
+    qtbot.keyClick(dock.category, Qt.Key.Key_Return)
+    assert dock.doc.instances[dress].category == "skirt" and dock.category.toolTip() == "skirt"
+    other = next(k for k in dock.doc.instances if k != dress)
+    dock.select([dress, other])
+    assert not dock.category.isEnabled() and dock.category.toolTip() == "Category: select one instance"
+    assert fabric.isEnabled() and fabric.toolTip() == fabric.currentText()

@@ -51,7 +51,7 @@ from fashion_annotator.instances.schema import (
     load_instance_taxonomy,
 )
 from fashion_annotator.ui.annotate.image_view import SelectionHighlight
-from fashion_annotator.ui.annotate.instance_buttons import button_reasons, show_reasons
+from fashion_annotator.ui.annotate.instance_buttons import button_reasons, show_boxes, show_reasons
 from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen, removed_text
 from fashion_annotator.ui.annotate.instance_proposing import (
     BackgroundProposals,
@@ -570,10 +570,9 @@ class InstancesDock(QDockWidget):
         # a button is live only when it has something to act on (a hand test: Undo did nothing)
         show_reasons(self.buttons, button_reasons(ids, self.doc))  # greyed, says why
         one = self.doc.instances.get(ids[0]) if self.doc is not None and len(ids) == 1 else None
-        self.category.setEnabled(one is not None)
+        show_boxes(self.category, self.attribute_boxes, ids, one is not None)  # greyed: says why
         self.category.setCurrentText(one.category if one is not None and one.category else UNSET)
         for g, box in self.attribute_boxes.items():
-            box.setEnabled(bool(ids))
             value = one.attributes.get(g) if one is not None else None
             box.setCurrentText(value or UNSET)
         self._draw_highlight(ids)
