@@ -98,6 +98,7 @@ class BackgroundRetrainer(QObject):
         self._memos: dict[str, Memo] = {}  # per task: masks compared with their proposals once
         self.baseline: dict[str, int] = {}  # counted when retraining is switched on (set_every)
         self._tried: set[str] = set()  # tasks run since the last save: not run again before it
+        self._stopped = False  # the window closed: nothing starts again
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(110)
         self.bar.setMaximumHeight(14)
@@ -146,7 +147,7 @@ class BackgroundRetrainer(QObject):
 
     def _check(self, tasks: Sequence[str]) -> bool:
         """Start a run for the first of ``tasks`` whose count is reached; True when one started."""
-        if self.every <= 0 or self.running:
+        if self.every <= 0 or self.running or self._stopped:
             return False
         for task in tasks:
             selection = self._selection(task)
@@ -239,7 +240,8 @@ class BackgroundRetrainer(QObject):
         self.process = None
         self._show(False)
         self.finished.emit(self._announce(exit_code))
-        self._check([task for task in self.tasks if task not in self._tried])
+        if not self._stopped:
+            self._check([task for task in self.tasks if task not in self._tried])
 
     def _announce(self, exit_code: int) -> str:
         """Say in the status bar how the run ended; return the outcome of :attr:`finished`."""
@@ -277,8 +279,8 @@ class BackgroundRetrainer(QObject):
 
     def stop(self) -> None:
         """End a running child (when the window closes); it registers nothing, and no task
-        waiting for it starts after it."""
-        self._tried = set(self.tasks)
+        waiting for it starts after it. It reads nothing of the project (which may be closed)."""
+        self._stopped = True
         if self.process is None:
             return
         process = self.process
