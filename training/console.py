@@ -205,6 +205,7 @@ def main(args: argparse.Namespace) -> int:
     from fashion_annotator.runtime.child import watch_parent
     from training.loop import TrainingCancelled
     from training.runner import run
+    from training.staging import on_sigterm
 
     report = Reporter(args.json_progress)
     try:
@@ -212,7 +213,7 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _error(report, str(exc), EXIT_USAGE)
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    previous = signal.signal(signal.SIGTERM, on_sigterm(stop))  # at once until the model is published
     watch_parent(stop)  # a retrain the window started ends with the window
     try:
         done = run(request, report, stop.is_set)
@@ -221,6 +222,10 @@ def main(args: argparse.Namespace) -> int:
             report({"event": "cancelled"})
         return EXIT_TERMINATED
     except (ValueError, OSError, ProjectError, RuntimeError) as exc:  # OSError: --out a file, a full disk
+        if stop.is_set():  # the stop, raised inside a library that turned it into its own error
+            with contextlib.suppress(BrokenPipeError):
+                report({"event": "cancelled"})
+            return EXIT_TERMINATED
         return _error(report, str(exc), EXIT_ERROR)
     finally:
         signal.signal(signal.SIGTERM, previous)

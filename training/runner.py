@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from fashion_annotator.core.atomic import atomic_write_text, fsync_dir
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.models.device import resolve_device
@@ -33,7 +33,6 @@ from fashion_annotator.models.registry import DEFAULT_ARCHITECTURE, architecture
 from fashion_annotator.models.weights import (
     load_model,
     meta_json,
-    meta_path,
     read_meta,
     save_model,
     update_meta,
@@ -56,6 +55,7 @@ from training.leftovers import remove_abandoned_temps
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate, evaluate_predictor, score_refinements
 from training.request import TrainRequest
+from training.staging import interruptible, publish, staged_models
 from training.trunk import fallback_trunk, trunk_init, trunk_path
 
 Emit = Callable[[dict], None]
@@ -254,9 +254,10 @@ def run(
 
         project = open_project(args.project, writing=True)  # a retrain registers its model
     try:
-        if project is None or rank != 0:
-            return _run(args, emit, cancelled, project, device, rank)
-        with retrain_lock(project.root / "cache" / "training", args.task):
+        with contextlib.ExitStack() as stack:
+            if project is not None and rank == 0:
+                stack.enter_context(retrain_lock(project.root / "cache" / "training", args.task))
+            stack.enter_context(interruptible())  # a SIGTERM stops it at once until publish
             return _run(args, emit, cancelled, project, device, rank)
     finally:
         if project is not None:
@@ -398,7 +399,7 @@ def _run(
     fingerprint = data_fingerprint(train_split.names, train_split.masks)
     version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
     comparison: dict[str, Any] = {}
-    with _staged_models(out_dir, [h.task for h in heads]) as paths:
+    with staged_models(out_dir, [h.task for h in heads]) as paths:
         for h in heads:
             single = export_head(result.model, cfg.architecture, arch, h)
             meta = {
@@ -451,7 +452,7 @@ def _run(
         atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
         if project is not None and cancelled():
             raise TrainingCancelled
-        paths = _publish(paths)
+        paths = publish(paths)
     task = heads[0].task
     done: dict[str, Any] = {"event": "done", "version": version, "model_path": str(paths[task]),
                             "comparison": comparison[task], "models": {k: str(v) for k, v in paths.items()},
@@ -480,45 +481,6 @@ def _remove_leftovers(out_dir: Path, cache_dir: Path, emit: Emit) -> None:
     if removed:
         emit({"event": "info", "message": f"removed {len(removed)} temporary file(s) an interrupted "
               f"run left: {', '.join(str(p) for p in removed[:3])}{' ...' if len(removed) > 3 else ''}"})  # fmt: skip
-
-
-#: What a run's model files are named until the run is complete (exported, scored, refitted):
-#: ``garment.unfinished.safetensors`` and ``garment.unfinished.json``.
-UNFINISHED = "unfinished"
-
-
-@contextlib.contextmanager
-def _staged_models(out_dir: Path, tasks: list[str]) -> Iterator[dict[str, Path]]:
-    """Yield where the run writes each task's model until :func:`_publish` names it finished.
-
-    A run stopped before that (Ctrl+C during the refit, an error, a cancel) removes what it
-    wrote there: ``OUT/<task>.safetensors`` is never a half-done run's model (an interrupted
-    ``--refit`` left the held-out model there, complete-looking, for a pipeline to take). The
-    checkpoint stays for ``--resume``.
-    """
-    staged = {task: out_dir / f"{task}.{UNFINISHED}.safetensors" for task in tasks}
-    try:
-        yield staged
-    finally:
-        for path in staged.values():
-            path.unlink(missing_ok=True)
-            meta_path(path).unlink(missing_ok=True)
-
-
-def _publish(staged: dict[str, Path]) -> dict[str, Path]:
-    """Move each staged model to its finished name (``<task>.safetensors``); return those paths.
-
-    The meta goes first and the weights last: a reader that finds the weights finds their meta.
-    """
-    finished = {}
-    for task, path in staged.items():
-        final = path.with_name(f"{task}.safetensors")
-        os.replace(meta_path(path), meta_path(final))
-        os.replace(path, final)
-        finished[task] = final
-    for folder in {p.parent for p in finished.values()}:
-        fsync_dir(folder)
-    return finished
 
 
 #: With ``--refit`` and a time bound, the share of it the held-out run may use; the refit on

@@ -56,6 +56,16 @@ def ask_stop_running(parent: QWidget, message: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_stop_background(parent: QWidget, message: str) -> bool:
+    """Ask ``message`` (a background retrain is running): True to stop it and start this one,
+    False (Cancel, the default) to keep it and start nothing."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Background retrain running", message, parent=parent)
+    stop = box.addButton("Stop it and start", QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(box.addButton(QMessageBox.StandardButton.Cancel))
+    box.exec()
+    return box.clickedButton() is stop
+
+
 def ask_lease_held(parent: QWidget, holder: str, expires: float, image: str = "this image") -> bool:
     """Another operator holds ``image`` (its name): True to open it read-only, False to skip it."""
     until = time.strftime("%H:%M", time.localtime(expires))

@@ -146,6 +146,7 @@ def show_training(w: MainWindow, task: str | None = None) -> RetrainDialog:
 
     dialog = RetrainDialog(w.project, task or w.task, w)
     dialog.ask_stop = w.ask_stop
+    dialog.background = w.retrainer  # one training at a time: Start asks to stop its run
     dialog.modelPromoted.connect(w._model_promoted)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.show()

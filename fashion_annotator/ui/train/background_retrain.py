@@ -9,13 +9,15 @@ the lowest CPU priority and one torch thread, so editing never waits for it. Eac
 its own masks: correcting the parsing masks retrains the parsing model whichever task the
 window showed at its start. One run at a time: a task that reached its count meanwhile is
 checked when the run ends. Progress shows in the status bar; the result is announced there,
-and :attr:`modelPromoted` lets the window re-run its proposals.
+and :attr:`modelPromoted` lets the window re-run its proposals. One training at a time with the
+Retrain dialog too: its Start asks to stop a background run first (:meth:`give_way`), and no
+background run starts while the dialog's goes on (:meth:`hold`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QObject, QProcess, Signal
@@ -29,11 +31,20 @@ from fashion_annotator.dataset.training_set import (
 )
 from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.runtime.child import cli_command
-from fashion_annotator.ui.train.child_process import NICENESS, low_priority, training_process
+from fashion_annotator.ui.train.child_process import (
+    NICENESS,
+    low_priority,
+    stop_child,
+    training_process,
+)
 from fashion_annotator.ui.train.selection_text import worse_reason
 from training.finetune import PROMOTE_MARGIN, retrain_command
 
 __all__ = ["NICENESS", "BackgroundRetrainer", "low_priority"]
+
+#: The longest a closing window waits for a child that does not say it stopped (one
+#: registering the model it finished) before it kills it.
+STOP_WAIT_MS = 20_000
 
 
 class BackgroundRetrainer(QObject):
@@ -65,7 +76,7 @@ class BackgroundRetrainer(QObject):
     -------
     modelPromoted(task: str, version: object)
     finished(outcome: str)
-        ``"promoted"``, ``"kept"`` (not better) or ``"failed"``.
+        ``"promoted"``, ``"kept"`` (not better), ``"stopped"`` (:meth:`stop`) or ``"failed"``.
     """
 
     modelPromoted = Signal(str, object)  # noqa: N815 - Qt signal naming
@@ -93,12 +104,14 @@ class BackgroundRetrainer(QObject):
         self.result: dict[str, Any] | None = None
         self._buffer = b""
         self._start_error: str | None = None
+        self._cancelled = False  # the child said it stopped (after stop's SIGTERM)
         self._started_with = 0
         self._epochs = 0
         self._memos: dict[str, Memo] = {}  # per task: masks compared with their proposals once
         self.baseline: dict[str, int] = {}  # counted when retraining is switched on (set_every)
         self._tried: set[str] = set()  # tasks run since the last save: not run again before it
         self._stopped = False  # the window closed: nothing starts again
+        self._holders: set[int] = set()  # ids of the Retrain dialogs whose run is going
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(110)
         self.bar.setMaximumHeight(14)
@@ -131,6 +144,35 @@ class BackgroundRetrainer(QObject):
         """Whether a background run is in progress."""
         return self.process is not None
 
+    @property
+    def percent(self) -> int:
+        """How far the run in progress is, in percent of its steps (0 before its first)."""
+        top = self.bar.maximum()
+        return round(100 * self.bar.value() / top) if top > 0 else 0
+
+    def give_way(self, ask: Callable[[str], bool]) -> bool:
+        """Whether a Retrain dialog may start its run: none runs here, or ``ask`` (its question)
+        had this one stopped (Cancel keeps it: the dialog starts nothing)."""
+        if not self.running:
+            return True
+        if not ask(f"A background retrain of {model_title(self.task)} is running ({self.percent} %). "
+                   "Stop it and start this one?"):  # fmt: skip
+            return False
+        self.stop()
+        return True
+
+    def hold(self, owner: object) -> None:
+        """Start nothing while ``owner`` (a Retrain dialog's run) goes on: two trainings shared
+        the cores, and both could register a model of one task."""
+        self._holders.add(id(owner))
+
+    def release(self, owner: object, trained: str | None = None) -> None:
+        """End :meth:`hold` of ``owner``; ``trained``: the task whose model it trained, counted
+        from now as after a background run of it (the next save checks the counts)."""
+        self._holders.discard(id(owner))
+        if trained is not None and trained in self.tasks and self.every > 0:
+            self.baseline = {**self.baseline, trained: self._corrected(trained)}
+
     def set_every(self, every: int) -> None:
         """Retrain every ``every`` newly corrected masks of a task (0: off); switching it on
         counts each task's corrected masks there are now (nothing is counted while it is off)."""
@@ -147,7 +189,7 @@ class BackgroundRetrainer(QObject):
 
     def _check(self, tasks: Sequence[str]) -> bool:
         """Start a run for the first of ``tasks`` whose count is reached; True when one started."""
-        if self.every <= 0 or self.running or self._stopped:
+        if self.every <= 0 or self.running or self._stopped or self._holders:
             return False
         for task in tasks:
             selection = self._selection(task)
@@ -178,6 +220,7 @@ class BackgroundRetrainer(QObject):
         self.result = None
         self._buffer = b""
         self._start_error = None
+        self._cancelled = False
         self._started_with = corrected
         self._epochs = int(args[args.index("--epochs") + 1])
         self.bar.setRange(0, 0)
@@ -215,6 +258,8 @@ class BackgroundRetrainer(QObject):
             )
         elif kind == "done":
             self.result = event
+        elif kind == "cancelled":
+            self._cancelled = True
 
     def _error(self, error: QProcess.ProcessError) -> None:
         """End the run when the child could not start (it never emits ``finished`` then).
@@ -247,6 +292,10 @@ class BackgroundRetrainer(QObject):
         """Say in the status bar how the run ended; return the outcome of :attr:`finished`."""
         title = model_title(self.task)
         done = self.result
+        if done is None and self._cancelled:
+            self.status_bar.showMessage(f"Background retrain of the {title} model stopped; no model "
+                                        "was registered", 10000)  # fmt: skip
+            return "stopped"
         if done is None:
             reason = (f"could not start: {self._start_error}" if self._start_error is not None
                       else f"failed (exit code {exit_code})")  # fmt: skip
@@ -278,13 +327,11 @@ class BackgroundRetrainer(QObject):
         return "kept"
 
     def stop(self) -> None:
-        """End a running child (when the window closes); it registers nothing, and no task
-        waiting for it starts after it. It reads nothing of the project (which may be closed)."""
+        """End a running child (when the window closes), in a fraction of a second where it can
+        (:func:`~fashion_annotator.ui.train.child_process.stop_child`): it registers nothing,
+        and no task waiting for it starts after it. It reads nothing of the project (which may
+        be closed)."""
         self._stopped = True
         if self.process is None:
             return
-        process = self.process
-        process.terminate()
-        if not process.waitForFinished(20000):
-            process.kill()
-            process.waitForFinished(2000)
+        stop_child(self.process, lambda: self._cancelled, STOP_WAIT_MS)

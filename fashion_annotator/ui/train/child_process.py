@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment
 
@@ -93,3 +94,33 @@ def _secrets_out_of(arguments: Sequence[str]) -> tuple[list[str], str | None]:
             secret, argument = argument, without_password(argument)
         out.append(argument)
     return out, secret
+
+
+def stop_child(process: QProcess, stopped: Callable[[], bool], msecs: int) -> None:
+    """Stop a trainer child for a closing window, in a fraction of a second where it can.
+
+    The child gets SIGTERM; it stops where it is (``training.staging.on_sigterm``: at once
+    until its model is published), says ``{"event": "cancelled"}`` with nothing registered,
+    then spends about a second tearing torch down. So the wait ends as soon as ``stopped()``
+    (the owner saw that line; its ``readyReadStandardOutput`` slot runs inside the wait) or
+    the child has exited, and a child that said it stopped is killed instead of awaited: it has
+    nothing left to write. One that registers its model meanwhile (past its last check) is
+    awaited, ``msecs`` at most, then killed.
+
+    Parameters
+    ----------
+    process : QProcess
+        The running child.
+    stopped : callable
+        True once the child reported ``cancelled``.
+    msecs : int
+        The longest wait before the kill.
+    """
+    process.terminate()
+    deadline = time.monotonic() + msecs / 1000
+    while (process.state() != QProcess.ProcessState.NotRunning and not stopped()
+           and time.monotonic() < deadline):  # fmt: skip
+        process.waitForReadyRead(50)
+    if process.state() != QProcess.ProcessState.NotRunning:
+        process.kill()
+        process.waitForFinished(2000)

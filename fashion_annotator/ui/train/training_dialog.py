@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QProcess, QSize, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -36,16 +36,23 @@ from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.dataset.training_set import ATTRIBUTE_EPOCHS, TrainingSelection, val_count
+from fashion_annotator.dataset.training_set import (
+    ATTRIBUTE_EPOCHS,
+    MIN_TRAIN,
+    MIN_VAL,
+    TrainingSelection,
+    val_count,
+)
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.runtime.child import cli_command
-from fashion_annotator.ui.prompts import ask_stop_running
+from fashion_annotator.ui.prompts import ask_stop_background, ask_stop_running
 from fashion_annotator.ui.screen_fit import fit_on_show, grow_on_screen, scrolled
 from fashion_annotator.ui.train.child_process import (
     device_choices,
     device_text,
     low_priority,
+    stop_child,
     training_process,
 )
 from fashion_annotator.ui.train.plot import LivePlot
@@ -70,6 +77,9 @@ from fashion_annotator.ui.whole_label import WholeLabel
 from training.click_retrain import CLICK_TASK, source_task
 from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
 from training.finetune import REFIT, epochs_for, retrain_command
+
+if TYPE_CHECKING:
+    from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 
 #: Validation metrics shown in the plot, most preferred first: the figure the comparison decides
 #: on first (median Dice for cutouts, mIoU for parsing; ``worse_reason``).
@@ -116,6 +126,11 @@ class RetrainDialog(QDialog):
         #: Asked before Esc, Close or the title bar's close cancel a running retrain (a
         #: stray Esc threw away half an hour of training); True: close and cancel.
         self.ask_stop: Callable[[str], bool] = lambda message: ask_stop_running(self, message)
+        #: The window's background retrainer (None: none): Start asks to stop its run, and it
+        #: starts none while this dialog's run goes on.
+        self.background: BackgroundRetrainer | None = None
+        #: Asked by Start while the background retrainer runs; True: stop it and start.
+        self.ask_stop_background: Callable[[str], bool] = lambda m: ask_stop_background(self, m)
         self.events: list[dict[str, Any]] = []
         self.outcome: dict[str, Any] | None = None
         self.state = "idle"
@@ -265,11 +280,13 @@ class RetrainDialog(QDialog):
             self.masks_label.setText(describe_attribute_selection(images, instances))
             self.exclude_check.setVisible(False)
             self.epochs_spin.setValue(ATTRIBUTE_EPOCHS)  # it ran the mask retrain's 1 epoch
-            self.start_button.setEnabled(self.process is None and attribute_training_possible(images, instances))
+            self._enable_start(self._running() or ("" if attribute_training_possible(images, instances) else
+                               f"Too few labelled instances ({instances} on {counted(images, 'image')}) "
+                               "to train the attribute heads"))  # fmt: skip
             return
         if self.selection is None:  # Epochs follows the count: not set by hand before it
             self.masks_label.setText(self.count.text)
-            self.start_button.setEnabled(False)
+            self._enable_start("The saved masks are still being counted")
             self.epochs_spin.setEnabled(False)
             return
         self.epochs_spin.setEnabled(self.process is None)
@@ -284,7 +301,18 @@ class RetrainDialog(QDialog):
         self.masks_label.setText(text)
         n = self._n_masks()
         self.epochs_spin.setValue(epochs_for(max(1, n - val_count(n))))
-        self.start_button.setEnabled(self.process is None and val_count(n) > 0)
+        self._enable_start(self._running() or ("" if val_count(n) > 0 else
+                           f"Too few masks ({n}) to hold some out for comparing the models; a "
+                           f"retrain needs {MIN_VAL + MIN_TRAIN} at least"))  # fmt: skip
+
+    def _running(self) -> str:
+        """Why Start is greyed while this dialog's trainer runs ("" when it does not)."""
+        return "" if self.process is None else "A retrain is running; Cancel stops it"
+
+    def _enable_start(self, why_not: str) -> None:
+        """Enable Start (``why_not`` empty), else grey it with ``why_not`` as its tooltip."""
+        self.start_button.setEnabled(not why_not)
+        self.start_button.setToolTip(why_not)
 
     def command(self) -> list[str]:
         """The child's command line: the frozen-aware CLI (:func:`cli_command`), then ``train``."""
@@ -298,6 +326,8 @@ class RetrainDialog(QDialog):
     def start(self) -> None:
         """Start the training process (once the masks are counted)."""
         if self.process is not None or (self.selection is None and self.attribute_counts is None):
+            return
+        if self.background is not None and not self.background.give_way(self.ask_stop_background):
             return
         self.events.clear()
         self.outcome = None
@@ -321,7 +351,9 @@ class RetrainDialog(QDialog):
         self.process = process
         self.state = "running"
         self.status_label.setText("Starting...")
-        self.start_button.setEnabled(False)
+        self._enable_start(self._running())
+        if self.background is not None:
+            self.background.hold(self)
         self.cancel_button.setEnabled(True)
         self.use_button.setEnabled(False)
         self.use_button.setText("Use this model")
@@ -524,7 +556,9 @@ class RetrainDialog(QDialog):
             self.progress.setValue(0)
             self.eta_label.setText(format_eta(None))
         self.state = outcome
-        self.start_button.setEnabled(True)
+        self._enable_start("")
+        if self.background is not None:
+            self.background.release(self, self.source_task if outcome == "done" else None)
         self.cancel_button.setEnabled(False)
         for widget in (self.epochs_spin, self.device_combo, self.minutes_spin, self.exclude_check):
             widget.setEnabled(True)
@@ -535,11 +569,10 @@ class RetrainDialog(QDialog):
         self.count.stop()
         if self.process is None:
             return
-        process = self.process
-        self.cancel()
-        if not process.waitForFinished(msecs):
-            process.kill()
-            process.waitForFinished(2000)
+        if self.state == "running":
+            self.state = "cancelling"
+            self.status_label.setText("Cancelling...")
+        stop_child(self.process, lambda: any(e["event"] == "cancelled" for e in self.events), msecs)
 
     def _may_close(self) -> bool:
         """Whether closing may go on: nothing runs, or the person chose to cancel it."""
