@@ -1,4 +1,5 @@
-"""Closing the window stops a background retrain in a fraction of a second, registering nothing.
+"""Closing the window (or the Retrain dialog) stops a retrain in a fraction of a second, registering
+nothing.
 
 A hand test: closing the window while the background retrain ran froze it for seconds (3.5 s
 after a tiny model's first step on 8 photos; a project's whole val scoring on a real one): the
@@ -49,3 +50,26 @@ def test_closing_the_window_stops_a_running_background_retrain_at_once(
     left = [p.name for p in (project.root / "cache" / "training").rglob("*")
             if UNFINISHED in p.name or p.name.endswith(TMP_SUFFIX)]  # fmt: skip
     assert left == []
+
+
+def test_closing_the_retrain_dialog_stops_its_trainer_at_once(qtbot, loop_project):
+    """The dialog's close (Close, Esc, the window closing) waited for the same seconds."""
+    from PySide6.QtCore import Qt
+
+    from fashion_annotator.ui.testing import wait_counted
+    from fashion_annotator.ui.train.training_dialog import RetrainDialog
+
+    dialog = RetrainDialog(loop_project, "garment", extra_args=TINY[:-2])
+    qtbot.addWidget(dialog)
+    wait_counted(qtbot, dialog)
+    dialog.epochs_spin.setValue(500)
+    dialog.device_combo.setCurrentText("cpu")
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: any(e["event"] == "step" for e in dialog.events), timeout=120_000)
+    dialog.ask_stop = lambda _message: True  # "Close anyway?" Yes
+    start = time.monotonic()
+    dialog.reject()
+    took = time.monotonic() - start
+    assert dialog.process is None and dialog.state == "cancelled"
+    assert took < 1.0, f"closing waited {took:.2f} s for the trainer"
+    assert loop_project.models("garment") == []
