@@ -22,6 +22,10 @@ from tests.gui.test_background_retrain_each_task import (  # noqa: F401 - the fi
 )
 from training.staging import UNFINISHED
 
+#: The close's bound: alone it takes 0.02-0.2 s (it took 1.4-4.4 s); the room is for a loaded
+#: 2-core machine running the whole suite. The outcome "stopped" (it was "failed", exit code
+#: 143) shows the trainer's own stop was heard, whatever the timing.
+CLOSE_BOUND_S = 3.0
 #: A tiny network on 64x48 inputs, from scratch, for more epochs than the test lets it run.
 TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch", "--epochs", "500"]
 
@@ -43,7 +47,7 @@ def test_closing_the_window_stops_a_running_background_retrain_at_once(
     window.close()
     took = time.monotonic() - start
     assert not window.isVisible() and not retrainer.running
-    assert took < 1.0, f"closing waited {took:.2f} s for the trainer"
+    assert took < CLOSE_BOUND_S, f"closing waited {took:.2f} s for the trainer"
     assert outcomes == ["stopped"]
     assert project.models("garment") == []
     assert project.active_model("garment") is None
@@ -71,5 +75,5 @@ def test_closing_the_retrain_dialog_stops_its_trainer_at_once(qtbot, loop_projec
     dialog.reject()
     took = time.monotonic() - start
     assert dialog.process is None and dialog.state == "cancelled"
-    assert took < 1.0, f"closing waited {took:.2f} s for the trainer"
+    assert took < CLOSE_BOUND_S, f"closing waited {took:.2f} s for the trainer"
     assert loop_project.models("garment") == []

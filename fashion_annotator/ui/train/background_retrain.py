@@ -158,7 +158,8 @@ class BackgroundRetrainer(QObject):
         if not ask(f"A background retrain of {model_title(self.task)} is running ({self.percent} %). "
                    "Stop it and start this one?"):  # fmt: skip
             return False
-        self.stop()
+        self._tried = set(self.tasks)  # none waiting starts as this one ends (the dialog's holds)
+        self._end_child()
         return True
 
     def hold(self, owner: object) -> None:
@@ -332,6 +333,10 @@ class BackgroundRetrainer(QObject):
         and no task waiting for it starts after it. It reads nothing of the project (which may
         be closed)."""
         self._stopped = True
+        self._end_child()
+
+    def _end_child(self) -> None:
+        """End the running child, if any (:func:`~.child_process.stop_child`)."""
         if self.process is None:
             return
         stop_child(self.process, lambda: self._cancelled, STOP_WAIT_MS)
