@@ -17,6 +17,7 @@ after the current step and no later.
 from __future__ import annotations
 
 import atexit
+import weakref
 from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QThreadPool, QTimer
@@ -96,4 +97,16 @@ def drain() -> None:
     _kept.clear()
 
 
+def _no_op() -> None:
+    """The callback of the finalizer made below (it has nothing to do)."""
+
+
+#: :class:`weakref.finalize` runs the finalizers still pending at exit from one atexit hook,
+#: registered when the first finalizer is made; torch's import makes its first ones. Imported in
+#: a worker while the app quits, torch registered that hook during the exit, too late to run, and
+#: its finalizers ran in the interpreter's teardown instead, printing "Exception ignored ...
+#: TypeError: 'NoneType' object is not callable". A finalizer made here registers the hook before
+#: :func:`drain`, so that (atexit runs the last registered first) the drain waits for such an
+#: import and the hook then finalizes what it made.
+_hook_first = weakref.finalize(_no_op, _no_op)
 atexit.register(drain)
