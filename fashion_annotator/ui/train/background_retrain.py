@@ -110,7 +110,7 @@ class BackgroundRetrainer(QObject):
         self._memos: dict[str, Memo] = {}  # per task: masks compared with their proposals once
         self.baseline: dict[str, int] = {}  # counted when retraining is switched on (set_every)
         self._tried: set[str] = set()  # tasks run since the last save: not run again before it
-        self._stopped = False  # the window closed: nothing starts again
+        self._quiet = False  # stopped: no waiting task starts as the run ends (until a save)
         self._holders: set[int] = set()  # ids of the Retrain dialogs whose run is going
         self.bar = QProgressBar()
         self.bar.setMaximumWidth(110)
@@ -158,7 +158,7 @@ class BackgroundRetrainer(QObject):
         if not ask(f"A background retrain of {model_title(self.task)} is running ({self.percent} %). "
                    "Stop it and start this one?"):  # fmt: skip
             return False
-        self._tried = set(self.tasks)  # none waiting starts as this one ends (the dialog's holds)
+        self._quiet = True  # none waiting starts as this one ends (the dialog's hold follows)
         self._end_child()
         return True
 
@@ -186,11 +186,12 @@ class BackgroundRetrainer(QObject):
         """Start a run for the first task with enough new corrected masks (after a save); True
         when one started."""
         self._tried = set()
+        self._quiet = False
         return self._check(self.tasks)
 
     def _check(self, tasks: Sequence[str]) -> bool:
         """Start a run for the first of ``tasks`` whose count is reached; True when one started."""
-        if self.every <= 0 or self.running or self._stopped or self._holders:
+        if self.every <= 0 or self.running or self._holders:
             return False
         for task in tasks:
             selection = self._selection(task)
@@ -286,7 +287,7 @@ class BackgroundRetrainer(QObject):
         self.process = None
         self._show(False)
         self.finished.emit(self._announce(exit_code))
-        if not self._stopped:
+        if not self._quiet:
             self._check([task for task in self.tasks if task not in self._tried])
 
     def _announce(self, exit_code: int) -> str:
@@ -330,9 +331,9 @@ class BackgroundRetrainer(QObject):
     def stop(self) -> None:
         """End a running child (when the window closes), in a fraction of a second where it can
         (:func:`~fashion_annotator.ui.train.child_process.stop_child`): it registers nothing,
-        and no task waiting for it starts after it. It reads nothing of the project (which may
-        be closed)."""
-        self._stopped = True
+        and no task waiting for it starts as it ends (the next save's :meth:`check` may start
+        one). It reads nothing of the project (which may be closed)."""
+        self._quiet = True
         self._end_child()
 
     def _end_child(self) -> None:
