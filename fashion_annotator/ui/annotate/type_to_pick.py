@@ -244,19 +244,20 @@ class TypePicker(QObject):
         while a burst of typing into ``combo`` goes on (see the module docstring)."""
         if not _typed_space(event):
             return _typed_text(event)
+        return bool(self._burst(combo))
+
+    def _burst(self, combo: QComboBox) -> str:
+        """The letters of the burst of typing into ``combo`` going on ("" when none): a burst
+        ends when no letter comes for the keyboard input interval."""
         box, typed, last = self._search
         fresh = time.monotonic() - last <= QApplication.keyboardInputInterval() / 1000
-        return box is combo and bool(typed) and fresh
+        return typed if box is combo and fresh else ""
 
     def _letters(self, combo: QComboBox, text: str) -> str:
         """``text`` added to the letters of the burst of typing into ``combo`` (closed, or its
-        list open): a burst ends when no letter comes for the keyboard input interval."""
-        box, typed, last = self._search
-        now = time.monotonic()
-        if box is not combo or now - last > QApplication.keyboardInputInterval() / 1000:
-            typed = ""
-        typed += text
-        self._search = (combo, typed, now)
+        list open)."""
+        typed = self._burst(combo) + text
+        self._search = (combo, typed, time.monotonic())
         return typed
 
     def _search_for(self, combo: QComboBox, text: str) -> None:
