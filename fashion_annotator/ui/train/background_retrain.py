@@ -158,8 +158,7 @@ class BackgroundRetrainer(QObject):
         if not ask(f"A background retrain of {model_title(self.task)} is running ({self.percent} %). "
                    "Stop it and start this one?"):  # fmt: skip
             return False
-        self._quiet = True  # none waiting starts as this one ends (the dialog's hold follows)
-        self._end_child()
+        self.stop()  # none waiting starts as this one ends (the dialog's hold follows)
         return True
 
     def hold(self, owner: object) -> None:
@@ -329,15 +328,12 @@ class BackgroundRetrainer(QObject):
         return "kept"
 
     def stop(self) -> None:
-        """End a running child (when the window closes), in a fraction of a second where it can
-        (:func:`~fashion_annotator.ui.train.child_process.stop_child`): it registers nothing,
+        """End a running child (the window closes, a Retrain dialog's run starts), in a fraction
+        of a second where it can (:func:`~fashion_annotator.ui.train.child_process.stop_child`):
+        it registers nothing,
         and no task waiting for it starts as it ends (the next save's :meth:`check` may start
         one). It reads nothing of the project (which may be closed)."""
         self._quiet = True
-        self._end_child()
-
-    def _end_child(self) -> None:
-        """End the running child, if any (:func:`~.child_process.stop_child`)."""
         if self.process is None:
             return
         stop_child(self.process, lambda: self._cancelled, STOP_WAIT_MS)
