@@ -24,8 +24,8 @@ def test_the_instances_summary_is_whole_in_a_1280x720_window(qtbot, opened):
     qtbot.waitUntil(lambda: "instances on 1 images" in panel.summary.text())
     label = panel.summary
     text = label.text()
-    box = label.contentsRect()
     qtbot.waitUntil(lambda: label.contentsRect().height() > label.fontMetrics().height())
+    box = label.contentsRect()  # as the tab's layout settled (the panel lies in a splitter)
     needed = label.fontMetrics().boundingRect(
         QRect(0, 0, box.width(), 10_000), int(Qt.TextFlag.TextWordWrap), text
     )

@@ -7,6 +7,7 @@ attributes); every control is reached by Tab from the results table, and Alt+J (
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
+from fashion_annotator.dataset.records import DecisionRecord
 from fashion_annotator.qa import decisions
 
 if TYPE_CHECKING:
@@ -82,6 +84,20 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     view.history.setTextFormat(Qt.TextFormat.PlainText)  # a reviewer's "<h1>..." stays text
     form.addRow("History:", view.history)
     return box
+
+
+def history_text(records: Sequence[DecisionRecord]) -> str:
+    """The History line of an image's decisions ``records`` on a task (the last three)."""
+    if not records:
+        return "no decision yet"
+    lines = []
+    for d in records[-3:]:
+        reason = decisions.reason_label(d.reason)
+        what = "approved" if d.decision == "approve" else f"rejected ({reason})"
+        on = f" v{d.mask_version}" if d.mask_version else ""  # the version it was made on
+        note = f": {d.text}" if d.text else ""
+        lines.append(f"{what}{on} by {d.user}{note}")
+    return "; ".join(lines)
 
 
 _ENTER = (Qt.Key.Key_Return, Qt.Key.Key_Enter)

@@ -361,12 +361,10 @@ def _stamp(record: ImageRecord) -> tuple:
 
 
 def attach(review: ReviewView, project: Any, open_image) -> InstanceReviewPanel:
-    """Add the panel at the bottom of the Review tab ``review``; return it."""
-    layout = review.layout()
-    if layout is None:
-        raise ValueError("the Review tab has no layout to add the instance panel to")
+    """Add the panel below the table and figures of the Review tab ``review``; return it."""
     panel = InstanceReviewPanel(project, review)
-    layout.addWidget(panel)
+    review.lists.addWidget(panel)
+    review.lists.setStretchFactor(review.lists.indexOf(panel), 2)
     review.refreshed.connect(panel.follow)  # F5, a visit and the poll: what changed
     review.installEventFilter(panel)  # its close stops the panel's reads
     panel.openImageRequested.connect(open_image)

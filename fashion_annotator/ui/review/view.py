@@ -2,8 +2,9 @@
 
 Hosted by the main window as its Review tab. Left: the table of scored images (worst first,
 outliers tinted), the score histogram with the outlier threshold, summary statistics and
-throughput. Right: the selected photo's agreement overlay (or side by side) and the decision
-panel. Keyboard: A approves, R rejects with the chosen reason, Enter opens the image in the
+throughput, the instance panel below them. Right, from the bar to the tab's bottom edge: the
+selected photo's agreement overlay (or side by side) and the decision panel under it, in sight
+without scrolling in a 1280x720 window. Keyboard: A approves, R rejects with the chosen reason, Enter opens the image in the
 annotation view; after a decision the next row is selected.
 """
 
@@ -62,7 +63,11 @@ from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.review.background import BackgroundScoring
 from fashion_annotator.ui.review.changed import reread_rows
-from fashion_annotator.ui.review.decision_panel import build_decision_panel, keep_letters_in_boxes
+from fashion_annotator.ui.review.decision_panel import (
+    build_decision_panel,
+    history_text,
+    keep_letters_in_boxes,
+)
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
 from fashion_annotator.ui.review.name_column import cap_name_column
@@ -243,11 +248,14 @@ class ReviewView(BackgroundScoring, QWidget):
         text_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         text_scroll.setWidget(texts)
         stats_row.addWidget(text_scroll, 2)
-        left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(self.table)
-        left.addWidget(stats)
-        left.setStretchFactor(0, 3)
-        left.setStretchFactor(1, 1)
+        # The lists and figures on the left (the instance panel below them: instances.attach);
+        # the photo and the decision on the right, from the bar to the tab's bottom edge.
+        self.lists = QSplitter(Qt.Orientation.Vertical)
+        self.lists.setChildrenCollapsible(False)
+        self.lists.addWidget(self.table)
+        self.lists.addWidget(stats)
+        self.lists.setStretchFactor(0, 3)
+        self.lists.setStretchFactor(1, 1)
 
         self.viewer = AgreementViewer()
         right = QWidget()
@@ -261,7 +269,7 @@ class ReviewView(BackgroundScoring, QWidget):
         right_col.addWidget(build_decision_panel(self))
 
         split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
+        split.addWidget(self.lists)
         split.addWidget(right)
         split.setStretchFactor(0, 5)
         split.setStretchFactor(1, 4)
@@ -440,7 +448,7 @@ class ReviewView(BackgroundScoring, QWidget):
             f"<b>{html.escape(row.name)}</b> &nbsp; {self.metric_title} {score} &nbsp; "
             f"{html.escape(row.operator)}, {row.effort_text}, {status_name(row.status).lower()}"
         )
-        self.history.setText(self._history_text(row.image_id))
+        self.history.setText(history_text(self.project.decisions(row.image_id, self.task)))
         self._show_picture(row)
 
     def _show_picture(self, row: ImageScore) -> None:
@@ -469,19 +477,6 @@ class ReviewView(BackgroundScoring, QWidget):
         rgb = self.project.load_photo(row.image_id).rgb
         colors = self.project.taxonomy(self.task).colors
         self.viewer.show_image(rgb, saved, reference, colors, name)
-
-    def _history_text(self, image_id: int) -> str:
-        records = self.project.decisions(image_id, self.task)
-        if not records:
-            return "no decision yet"
-        lines = []
-        for d in records[-3:]:
-            reason = decisions.reason_label(d.reason)
-            what = "approved" if d.decision == "approve" else f"rejected ({reason})"
-            on = f" v{d.mask_version}" if d.mask_version else ""  # the version it was made on
-            note = f": {d.text}" if d.text else ""
-            lines.append(f"{what}{on} by {d.user}{note}")
-        return "; ".join(lines)
 
     # -- decisions ---------------------------------------------------------------------------
 
