@@ -338,6 +338,11 @@ class ProjectStore(Protocol):
         """Every recorded proposal, oldest first."""
         ...
 
+    def proposals_of(self, task: str, image_ids: Iterable[int]) -> dict[int, list[ProposalRecord]]:
+        """``proposals(image_id, task)`` of each of ``image_ids`` that has one, in a few queries
+        (not one per image); a team store copies the PNGs this desktop lacks in batches."""
+        ...
+
     def mask_starts(
         self, task: str, image_ids: Iterable[int], progress: Callable[[int, int], None] | None = None
     ) -> dict[int, MaskStart]:

@@ -1,10 +1,11 @@
 """The training data of a SQLite project: each usable image's photo and latest mask, and
 what a retrain's count and QA's scoring read of each (:meth:`TrainingItems.mask_starts`,
-:meth:`TrainingItems.load_masks`).
+:meth:`TrainingItems.load_masks`, :meth:`TrainingItems.proposals_of`).
 
 :class:`TrainingItems` is a mixin of :class:`fashion_annotator.dataset.store.Project` (the
 PostgreSQL project overrides :meth:`TrainingItems.training_items`,
-:meth:`TrainingItems.mask_starts` and :meth:`TrainingItems.load_masks` with its own SQL and
+:meth:`TrainingItems.mask_starts`, :meth:`TrainingItems.load_masks` and
+:meth:`TrainingItems.proposals_of` with its own SQL and
 keeps :meth:`TrainingItems.training_masks`).
 """
 
@@ -125,6 +126,21 @@ class TrainingItems:
                 problems.setdefault(r["image_id"], str(exc))
         starts = mask_starts_of(ids, versions, proposals)
         return starts | {i: MaskStart((), None, problem) for i, problem in problems.items()}
+
+    def proposals_of(self, task: str, image_ids: Iterable[int]) -> dict[int, list[ProposalRecord]]:
+        """``image_id -> proposals(image_id, task)`` (oldest first) of each of ``image_ids`` with
+        a proposal, :data:`IDS_PER_QUERY` images a query (Model history read one query per
+        masked image).
+
+        Raises
+        ------
+        ProjectError
+            A proposal row whose path lies outside the project, as :meth:`proposals`.
+        """
+        found: dict[int, list[ProposalRecord]] = {}
+        for r in self._rows_of("proposals", task, [int(i) for i in image_ids]):
+            found.setdefault(r["image_id"], []).append(proposal_record(self.root, r))
+        return found
 
     def _rows_of(self, table: str, task: str, ids: Sequence[int]) -> Iterator[sqlite3.Row]:
         """The ``table`` rows (``mask_versions`` or ``proposals``) of ``task`` of the images

@@ -69,11 +69,12 @@ def proposal_quality(
     first: dict[str, float] = {}
     saved = project.mask_versions_of_task(task)  # one query; an image without a mask reads nothing
     followed_of: dict[int, tuple[Any, dict[str, Any]]] = {}
-    for record in project.images(fetch_photos=False):  # names only: no photo copied
-        versions = saved.get(record.id)
-        if not versions:
-            continue
-        proposals = project.proposals(record.id, task)
+    masked = [record for record in project.images(fetch_photos=False) if saved.get(record.id)]  # no photo copied
+    # every masked image's proposals in a few queries (a team project made one per image)
+    proposals_of = project.proposals_of(task, [record.id for record in masked])
+    for record in masked:
+        versions = saved[record.id]
+        proposals = proposals_of.get(record.id, [])
         for p in proposals:
             first[p.model_version] = min(first.get(p.model_version, p.created), p.created)
         # oldest first: the latest followed proposal of each version wins

@@ -499,6 +499,12 @@ class PgProject(Project):
                                         r["model_version"], r["username"], r["created"]))  # fmt: skip
         return found
 
+    def proposals_of(self, task: str, image_ids: Iterable[int]) -> dict[int, list[ProposalRecord]]:
+        """As the folder project's: one query, the PNGs copied in batches (:func:`.training_rows.proposals_of`)."""
+        return training_rows.proposals_of(
+            self._db, task, image_ids, lambda image_id, version: self._png_path("proposals", image_id, task, version)
+        )
+
     def mask_starts(
         self, task: str, image_ids: Iterable[int], progress: Callable[[int, int], None] | None = None
     ) -> dict[int, MaskStart]:
@@ -543,9 +549,7 @@ class PgProject(Project):
 
     def task_counts(self) -> dict[str, int]:
         """Number of images with at least one saved mask, per task."""
-        rows = self._db.query(
-            "SELECT task, COUNT(DISTINCT image_id) AS n FROM mask_versions GROUP BY task"
-        )
+        rows = self._db.query("SELECT task, COUNT(DISTINCT image_id) AS n FROM mask_versions GROUP BY task")
         found = {r["task"]: int(r["n"]) for r in rows}
         return {t: found.get(t, 0) for t in self.tasks}
 

@@ -17,6 +17,12 @@ shown proposals' PNGs this desktop lacks (or holds stale: checked against the SH
 server computes) in batches of :data:`FETCH_BATCH`. The count read two queries per image
 (its versions, then every proposal with its PNG): 600 round trips at 300 masks.
 
+:func:`proposals_of` is :meth:`PgProject.proposals_of
+<fashion_annotator.dataset.postgres.project.PgProject.proposals_of>`: every proposal of many
+images (Model history's), in one query without PNG bytes, then the PNGs this desktop lacks in
+batches of :data:`FETCH_BATCH` (it read each masked image's proposals with their PNGs, a query
+per image).
+
 :func:`load_masks` is :meth:`PgProject.load_masks
 <fashion_annotator.dataset.postgres.project.PgProject.load_masks>`: the mask versions QA's
 scoring compares, their PNGs fetched :data:`FETCH_BATCH` a query as the scoring reaches them
@@ -48,7 +54,9 @@ from fashion_annotator.dataset.records import (
     mask_starts_of,
 )
 
-__all__ = ["FETCH_BATCH", "PHOTO_BATCH", "PHOTO_BYTES", "load_masks", "mask_starts", "training_items"]
+__all__ = [
+    "FETCH_BATCH", "PHOTO_BATCH", "PHOTO_BYTES", "load_masks", "mask_starts", "proposals_of", "training_items",
+]
 
 #: Mask PNGs fetched per query (about 20 ms each at a few kB per mask on a local network).
 FETCH_BATCH = 200
@@ -276,6 +284,35 @@ def mask_starts(
         if png is not None:  # else gone from the server: reading the path says so
             db.keep_local(path, png)
     return starts
+
+
+def proposals_of(
+    db: PgConnection, task: str, image_ids: Iterable[int], proposal_path: Callable[[int, int], Path]
+) -> dict[int, list[ProposalRecord]]:
+    """``image_id -> proposals`` (oldest first) of ``task`` of each of ``image_ids`` with one,
+    each PNG copied to ``proposal_path(image_id, version)``: one query without PNG bytes, then
+    the PNGs this desktop lacks (or holds stale) :data:`FETCH_BATCH` a query (Model history
+    read every proposal of each masked image with its PNG, a query per image)."""
+    found: dict[int, list[ProposalRecord]] = {}
+    stale: list[tuple[Path, int]] = []
+    for r in db.query(_PROPOSALS_OF, (task, sorted({int(i) for i in image_ids}))):
+        image_id = int(r["image_id"])
+        path = proposal_path(image_id, r["version"])
+        if not has_sha(path, r["sha256"]):
+            stale.append((path, int(r["id"])))
+        found.setdefault(image_id, []).append(ProposalRecord(
+            image_id, task, r["version"], path, r["model_version"], r["username"], r["created"]))  # fmt: skip
+
+    def fetch(row_ids: list[int]) -> Iterable[tuple[int, bytes]]:
+        rows = db.query("SELECT id, png FROM proposals WHERE id = ANY(%s)", (row_ids,))
+        return ((int(r["id"]), bytes(r["png"])) for r in rows)
+
+    pngs = _Batched(_by_count([row_id for _, row_id in stale], FETCH_BATCH), fetch)
+    for path, row_id in stale:
+        png = pngs.take(row_id)
+        if png is not None:  # else gone from the server: reading the path says so
+            db.keep_local(path, png)
+    return found
 
 
 def load_masks(
