@@ -49,6 +49,7 @@ from fashion_annotator.dataset.records import (
     MaskRead,
     MaskStart,
     MaskVersion,
+    ProjectError,
     ProposalRecord,
     by_image,
     mask_starts_of,
@@ -254,6 +255,11 @@ def mask_starts(
         ``progress(done, total)`` before each shown proposal copied (``total``: those this
         desktop lacks), fetched with the next :data:`FETCH_BATCH` of them; an exception it
         raises (a cancel) ends the call between two copies, each written whole.
+
+    A copy that cannot be written (a full or failing disk) makes that image's start a
+    :attr:`~fashion_annotator.dataset.records.MaskStart.problem` naming the file and the error
+    (the image is left out, said so); the other images are copied and read (one such error
+    stopped the Review's whole scoring).
     """
     ids = [int(i) for i in image_ids]
     versions = by_image(v for v in map(version_of, db.query(_VERSIONS_OF, (task, ids))) if v is not None)
@@ -267,7 +273,7 @@ def mask_starts(
             r["model_version"], r["username"], r["created"]))  # fmt: skip
     starts = mask_starts_of(ids, versions, proposals)
     stale = [
-        (start.shown.path, int(rows[i, start.shown.version]["id"]))
+        (i, start.shown.path, int(rows[i, start.shown.version]["id"]))
         for i, start in starts.items()
         if start.shown is not None and not has_sha(start.shown.path, rows[i, start.shown.version]["sha256"])
     ]
@@ -276,13 +282,17 @@ def mask_starts(
         found = db.query("SELECT id, png FROM proposals WHERE id = ANY(%s)", (row_ids,))
         return ((int(r["id"]), bytes(r["png"])) for r in found)
 
-    pngs = _Batched(_by_count([row_id for _, row_id in stale], FETCH_BATCH), fetch)
-    for done, (path, row_id) in enumerate(stale):
+    pngs = _Batched(_by_count([row_id for *_, row_id in stale], FETCH_BATCH), fetch)
+    for done, (image_id, path, row_id) in enumerate(stale):
         if progress is not None:
             progress(done, len(stale))
         png = pngs.take(row_id)
-        if png is not None:  # else gone from the server: reading the path says so
+        if png is None:  # gone from the server: reading the path says so
+            continue
+        try:
             db.keep_local(path, png)
+        except ProjectError as exc:  # a disk error: this image's problem, the others go on
+            starts[image_id] = MaskStart((), None, f"its proposal could not be copied from the server: {exc}")
     return starts
 
 

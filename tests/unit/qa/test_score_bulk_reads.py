@@ -5,6 +5,7 @@ scoring's progress still comes after each image and a cancel stops it between tw
 
 from __future__ import annotations
 
+import errno
 import math
 import shutil
 from pathlib import Path
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 from qa_synth import add_photo, square
 
-from fashion_annotator.dataset.postgres import training_rows
+from fashion_annotator.dataset.postgres import connection, training_rows
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import create_project, open_project
 from fashion_annotator.qa.model_history import proposal_quality
@@ -181,3 +182,29 @@ def test_the_model_history_reads_no_photos_and_nothing_per_maskless_image(pg_url
         del queries[:]
         proposal_quality(project, "garment")
         assert len([q for q in queries if "FROM tasks" not in q]) == counted, "twenty images without a mask: no more"
+
+
+def test_a_proposal_that_cannot_be_copied_is_its_rows_problem_and_the_scoring_goes_on(
+    pg_url, tmp_path, monkeypatch
+) -> None:
+    """A disk error while copying one image's shown proposal stopped the whole scoring."""
+    with create_project(pg_url, tasks=("garment", "parsing7"), user="alice") as project:
+        ids = _build(project, tmp_path / "src")
+    with open_project(pg_url, user="bob") as project:
+        expected = {r.image_id: r for r in score_project(project, "garment")}
+        shutil.rmtree(project.root / "proposals")  # this desktop copies them again
+        real = connection.atomic_write_bytes
+
+        def full_disk_for_image_1(path: Path, data: bytes) -> None:
+            if path.parts[-4:-2] == ("proposals", str(ids[1])):
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            real(path, data)
+
+        monkeypatch.setattr(connection, "atomic_write_bytes", full_disk_for_image_1)
+        rows = {r.image_id: r for r in score_project(project, "garment")}
+    assert rows[ids[1]].problem.startswith("01.png: its proposal could not be copied from the server: ")
+    assert rows[ids[1]].problem.endswith(": cannot write the local copy: No space left on device")
+    assert math.isnan(rows[ids[1]].score)
+    assert sorted(rows) == sorted(expected)
+    for image_id in set(rows) - {ids[1]}:
+        assert _described([rows[image_id]]) == _described([expected[image_id]])
