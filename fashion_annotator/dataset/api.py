@@ -348,7 +348,8 @@ class ProjectStore(Protocol):
     ) -> dict[int, MaskStart]:
         """Each of ``image_ids``' mask versions and the proposal they were started from
         (``records.started_from``, its PNG local), for all images in a few queries;
-        ``progress(done, total)`` before each proposal a team store copies (it may raise to stop)."""
+        ``progress(done, total)`` before each proposal a team store copies and ``(total, total)``
+        after the last (it may raise to stop)."""
         ...
 
     def load_masks(
@@ -367,7 +368,8 @@ class ProjectStore(Protocol):
         progress: Callable[[int, int], None] | None = None,
     ) -> list[tuple[int, Path, Path]]:
         """``(image_id, photo path, latest mask path)`` of every image usable for training;
-        ``progress(done, total)`` before each image a team store copies (it may raise to stop)."""
+        ``progress(done, total)`` before each image a team store copies and ``(total, total)``
+        after the last (it may raise to stop)."""
         ...
 
     def training_masks(

@@ -207,8 +207,8 @@ def select_training_masks(
         ``copying(done, total)`` before each image a team project copies into its working
         folder first (tens of seconds on a desktop's first retrain), then before each proposal
         shown that it copies: one count over both, the proposals counted on from the images
-        (``total`` grows by the proposals when they are known; ``done`` never goes back); it may
-        raise as ``progress``.
+        (``total`` grows by the proposals when they are known; ``done`` never goes back, and
+        each run of copies ends at ``total / total``); it may raise as ``progress``.
 
     The mask versions and the proposal shown of every image come from one call of the store's
     ``mask_starts`` (a few queries on a team project, not two per image).

@@ -195,9 +195,10 @@ def training_items(
         copy, written here where it is missing; else the file it references).
     progress : callable, optional
         ``progress(done, total)`` before each image's copies (its mask PNG, fetched with the
-        next :data:`FETCH_BATCH` this desktop lacks, then its photo, fetched likewise); an
-        exception it raises (a cancel) ends the call between two images: each file written so
-        far is complete (written atomically), the rest are copied by the next call.
+        next :data:`FETCH_BATCH` this desktop lacks, then its photo, fetched likewise), and
+        ``(total, total)`` once the last is made; an exception it raises (a cancel) ends the
+        call between two images: each file written so far is complete (written atomically),
+        the rest are copied by the next call.
     """
     rows = [
         r for r in db.query(_LATEST, {"t": task, "s": list(statuses)})
@@ -228,6 +229,8 @@ def training_items(
             if photo is not None:  # else the photo is missing: the caller says so, naming it
                 keep_local(db, photos[image_id], photo)
         items.append((image_id, photos[image_id], paths[row_id]))
+    if progress is not None and rows:
+        progress(len(rows), len(rows))  # the last copy made: "N / N", not "N - 1 / N"
     return items
 
 
@@ -253,8 +256,9 @@ def mask_starts(
         ``proposal_path(image_id, version)``: where that proposal's PNG is copied locally.
     progress : callable, optional
         ``progress(done, total)`` before each shown proposal copied (``total``: those this
-        desktop lacks), fetched with the next :data:`FETCH_BATCH` of them; an exception it
-        raises (a cancel) ends the call between two copies, each written whole.
+        desktop lacks), fetched with the next :data:`FETCH_BATCH` of them, and ``(total,
+        total)`` after the last; an exception it raises (a cancel) ends the call between two
+        copies, each written whole.
 
     A copy that cannot be written (a full or failing disk) makes that image's start a
     :attr:`~fashion_annotator.dataset.records.MaskStart.problem` naming the file and the error
@@ -293,6 +297,8 @@ def mask_starts(
             db.keep_local(path, png)
         except ProjectError as exc:  # a disk error: this image's problem, the others go on
             starts[image_id] = MaskStart((), None, f"its proposal could not be copied from the server: {exc}")
+    if progress is not None and stale:
+        progress(len(stale), len(stale))  # the last copy made
     return starts
 
 

@@ -144,14 +144,14 @@ def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_file
 
         def stop_at_the_third_proposal(done: int, total: int) -> None:
             copying.append((done, total))
-            if len(copying) == 11 + 3:
+            if len(copying) == 12 + 3:
                 raise _Stop
 
         with pytest.raises(_Stop):
             select_training_masks(project, "garment", copying=stop_at_the_third_proposal)
-        # the 11 training images, then each of their 9 proposals shown (not the rejected one's),
-        # counted on from the images
-        assert copying == [(i, 11) for i in range(11)] + [(11, 20), (12, 20), (13, 20)]
+        # the 11 training images (then 11 / 11), then each of their 9 proposals shown (not the
+        # rejected one's), counted on from the images
+        assert copying == [(i, 11) for i in range(12)] + [(11, 20), (12, 20), (13, 20)]
         written = sorted(p for p in (project.root / "proposals").rglob("*") if p.is_file())
         assert len(written) == 2 and all(p.read_bytes() == server[int(p.parts[-3])] for p in written)
         assert not list((project.root / "proposals").rglob("*.tmp")), "no partial file left"
@@ -171,11 +171,12 @@ def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_file
 
 def test_a_team_projects_first_count_counts_its_copies_once_never_going_back(pg_url, tmp_path, write_photo) -> None:
     """The masks and photos were counted 0..11 of 11, then the proposals shown 0..9 of 9: the
-    Retrain dialog's "Copying … N / M" went back to 0. The proposals are counted on now."""
+    Retrain dialog's "Copying … N / M" went back to 0. The proposals are counted on now, and
+    the count ends at M / M (it stopped at M - 1 / M: each call came before its copy)."""
     with create_project(pg_url, user="alice") as project:
         _build(project, tmp_path / "src", write_photo)
     with open_project(pg_url, user="bob") as project:  # a desktop that copies from the server
         shutil.rmtree(project.root / "proposals")
         calls: list[tuple[int, int]] = []
         select_training_masks(project, "garment", copying=lambda done, total: calls.append((done, total)))
-    assert calls == [(i, 11) for i in range(11)] + [(11 + i, 20) for i in range(9)]
+    assert calls == [(i, 11) for i in range(12)] + [(11 + i, 20) for i in range(10)], "ends at 20 / 20"

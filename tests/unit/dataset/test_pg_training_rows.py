@@ -72,7 +72,7 @@ def test_the_masks_are_copied_in_batches_with_the_items_of_one_query(pg_masks, m
         asked = _count_fetches(project, monkeypatch)
         items = project.training_items("garment", progress=record)
         assert [i for i, _, _ in items] == [ids[0], ids[1], ids[3], ids[4], ids[5], ids[6]]
-        assert calls == [(i, 6) for i in range(6)]  # before each image's copies
+        assert calls == [(i, 6) for i in range(7)]  # before each image's copies, then 6 / 6
         assert asked == [2, 2, 2]  # three queries of two PNGs
         for image_id, photo, mask in items:
             version, sha = _latest(project, image_id)
@@ -142,7 +142,7 @@ def test_the_photos_are_copied_in_batches_by_count_and_bytes(pg_masks, monkeypat
         queries = _record_queries(project, monkeypatch)
         calls: list[int] = []
         items = project.training_items("garment", progress=lambda done, total: calls.append(done))
-        assert calls == list(range(6)) and [i for i, _, _ in items] == used
+        assert calls == list(range(7)) and [i for i, _, _ in items] == used  # ends at 6 / 6
         assert _photo_fetches(queries) == [2, 2, 2]
         assert not [sql for sql, _ in queries if "FROM images WHERE id" in sql], "no query per photo"
         for image_id, photo, _ in items:
