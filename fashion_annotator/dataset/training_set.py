@@ -27,7 +27,7 @@ import numpy as np
 from fashion_annotator.core.label_images import decode_mask_png
 from fashion_annotator.core.png_scanlines import png_all_background, png_same_pixels
 from fashion_annotator.dataset import mask_files
-from fashion_annotator.dataset.records import MaskStart, ProjectError
+from fashion_annotator.dataset.records import ImageRecord, MaskStart, ProjectError
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 
 #: Statuses of images a person finished (``done``) or QA accepted (``approved``).
@@ -223,11 +223,15 @@ def select_training_masks(
     starts = project.mask_starts(task, list(usable), progress=_counted_on(copying, len(usable)))
     selection = TrainingSelection()
     done = 0
-    for status in statuses:
-        # training_items copied the photos that train; a team project's others stay on the server
-        for record in project.images(status=status, fetch_photos=False):
-            if record.id not in usable:
-                continue
+    # one image list for every status (a team project read one per status), sorted as before:
+    # status by status, each in import order; training_items copied the photos that train, a
+    # team project's others stay on the server
+    of_status: dict[str, list[ImageRecord]] = {status: [] for status in statuses}
+    for record in project.images(fetch_photos=False):
+        if record.id in usable and record.status in of_status:
+            of_status[record.status].append(record)
+    for status, records in of_status.items():
+        for record in records:
             if progress is not None:
                 progress(done, len(usable))
             done += 1
