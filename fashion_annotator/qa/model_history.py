@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,9 @@ class ModelQuality:
 
 
 def proposal_quality(
-    project: Any, task: str, problems: list[str] | None = None
-) -> list[ModelQuality]:
+    project: Any, task: str, problems: list[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> list[ModelQuality]:  # fmt: skip
     """Per model version, how its proposals compared with the masks operators saved from them.
 
     A proposal counts against the first mask version saved after it was shown (what the
@@ -61,6 +63,10 @@ def proposal_quality(
 
     ``problems``, when given, receives one line per image whose files could not be read (the
     image is left out; one damaged file kept the Model history from opening).
+
+    ``progress(done, total)``, when given, is called after each image compared (``total``: the
+    images whose proposals a save followed); an exception it raises (a cancel) ends the call
+    between two images, fetching no more masks.
     """
     if task in MODEL_ONLY_TASKS:  # the click model and the attribute heads propose no mask
         return []
@@ -84,7 +90,7 @@ def proposal_quality(
     # the first saved versions read as the store reads them (refused when changed since their
     # save), a team project's a batch a query
     wanted = [(image_id, saved[image_id][0].version) for image_id in followed_of]
-    for image_id, read in project.load_masks(task, wanted):
+    for done, (image_id, read) in enumerate(project.load_masks(task, wanted), 1):
         record, followed = followed_of[image_id]
         try:
             mask = read()
@@ -94,6 +100,8 @@ def proposal_quality(
         except (ValueError, OSError, ProjectError) as exc:
             if problems is not None:
                 problems.append(f"{record.name}: {exc}")
+        if progress is not None:
+            progress(done, len(wanted))
     out = []
     for version, values in scores.items():
         q25, med, q75 = np.quantile(values, [0.25, 0.5, 0.75])

@@ -137,7 +137,7 @@ def close(w: MainWindow) -> bool:
     Every question comes first (a close can still be refused: a retrain running, a reject reason
     typed in the Review tab but not sent, edits that could not be saved), then what runs is
     stopped, in the GUI thread and waiting for it: the retrain dialogs' trainers (cancelled
-    cleanly), the background retrainer, the file job (after its current file), the image session
+    cleanly), Model history's measure of proposal quality, the background retrainer, the file job (after its current file), the image session
     (its edits saved; its background jobs, a model's proposal among them, are not waited for:
     cancelled, their results dropped, nothing of theirs written after this, their thread pools
     let go of so that deleting the window never waits either), Smart click's model warm-up and
@@ -173,6 +173,9 @@ def close(w: MainWindow) -> bool:
     for dialog in dialogs:
         dialog.stop_and_wait()
         dialog.close()
+    history = sys.modules.get("fashion_annotator.ui.train.model_history")
+    for shown in [] if history is None else w.findChildren(history.ModelHistoryDialog):
+        shown.close()  # its measuring thread stopped (between two images) and waited for
     w.retrainer.stop()
     w.files.shutdown()
     w.queue_refresh.stop()

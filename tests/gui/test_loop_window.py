@@ -22,6 +22,12 @@ from fashion_annotator.ui.train.model_history import ModelHistoryDialog
 TINY = ["--model-size", "tiny", "--input-size", "64", "48", "--init", "scratch", "--epochs", "2"]
 
 
+def _measured(qtbot, dialog: ModelHistoryDialog) -> ModelHistoryDialog:
+    """``dialog`` once its proposal quality came from its thread."""
+    qtbot.waitUntil(lambda: dialog.quality_thread is None, timeout=30_000)
+    return dialog
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, ccp_dir):
     return make_template(tmp_path_factory.mktemp("loopwin"), ccp_dir)
@@ -112,6 +118,7 @@ def test_model_history_lists_versions_and_proposal_quality(qtbot, loop_project, 
     dialog = ModelHistoryDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
     assert dialog.models.rowCount() == 1 and dialog.models.item(0, 5).text() == "yes"
+    _measured(qtbot, dialog)
     versions = [dialog.quality.item(r, 0).text() for r in range(dialog.quality.rowCount())]
     assert versions == ["1", "v2"]
     assert float(dialog.quality.item(1, 2).text()) == pytest.approx(1.0)
@@ -130,7 +137,7 @@ def test_model_history_of_a_project_still_on_the_shipped_model_says_so(qtbot, lo
     dialog = ModelHistoryDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
     assert dialog.models.rowCount() == 0
-    text = dialog.summary.text()
+    text = _measured(qtbot, dialog).summary.text()
     assert text.startswith("2 model versions made proposals")
     assert text.endswith("the shipped model proposes until Train > Retrain promotes one.")
     dialog.quality_rows = dialog.quality_rows[:1]
@@ -258,11 +265,11 @@ def test_model_history_says_the_shipped_model_proposes_after_use_the_shipped_mod
     add_tiny_model(loop_project, tmp_path)
     dialog = ModelHistoryDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
-    assert "shipped model proposes" not in dialog.summary.text()
+    assert "shipped model proposes" not in _measured(qtbot, dialog).summary.text()
     dialog.shipped_button.click()
     assert loop_project.active_model("garment") is None
     assert dialog.models.item(0, 5).text() == ""
-    assert dialog.summary.text().endswith(
+    assert _measured(qtbot, dialog).summary.text().endswith(
         "No registered version is active: the shipped model proposes (Make active chooses one).")
     dialog.set_task("click")
     assert dialog.summary.text() == "No retrained Smart click model yet. The shipped model is used."
@@ -304,7 +311,7 @@ def test_model_history_of_one_version_speaks_of_versions_not_epochs(qtbot, loop_
     loop_project.save_mask(first, "garment", mask, status="done")  # saved from that proposal
     dialog = ModelHistoryDialog(loop_project, "garment")
     qtbot.addWidget(dialog)
-    assert dialog.quality.rowCount() == 1
+    assert _measured(qtbot, dialog).quality.rowCount() == 1
     text = dialog.plot.single_point_text()
     assert "epoch" not in text
     assert text.startswith("One model version so far: proposals vs saved masks (median) ")

@@ -7,6 +7,11 @@ masks operators then saved (:func:`fashion_annotator.qa.model_history.proposal_q
 loop's real outcome, proposal quality over time. "Make active" rolls back (or forward) to the
 selected version, "Use the shipped model" to the model the app ships; ``activeChanged`` tells
 the window, which proposes with it from then on.
+
+The proposal quality is measured in a :class:`QualityThread` on a connection of its own: the
+dialog shows its versions at once and the figures when they come (a team project's hundreds
+of masks, read from the server in the GUI thread, froze the window); closing the dialog, or the
+window, stops the measure between two images.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -40,6 +46,7 @@ from fashion_annotator.qa.model_history import (
 )
 from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.train.plot import LivePlot
+from fashion_annotator.ui.workers import ProjectThread
 
 #: The heading of the versions table: what its val figures are.
 VERSIONS_HEADING = (
@@ -58,6 +65,29 @@ def figure_tooltip(row: dict[str, Any]) -> str:
         text += (" Measured before the refit on every mask: the registered weights trained on "
                  "these val masks afterwards, so no val figure describes them.")  # fmt: skip
     return text
+
+
+#: What the summary says while the proposals are compared with the saved masks.
+MEASURING = "Comparing each model version's proposals with the saved masks…"
+
+
+class QualityThread(ProjectThread):
+    """:func:`proposal_quality` of ``task`` on a connection of its own, off the GUI thread (a team
+    project's hundreds of masks froze the window while they were read from the server).
+
+    Signals: ``progress(done, total)``, ``measured(thread, rows, problems)``,
+    ``failed(message)``; nothing is emitted after :meth:`cancel` (it stops between two images).
+    """
+
+    measured = Signal(object, object, object)
+
+    def run(self) -> None:
+        problems: list[str] = []
+        done, rows = self._on_project(
+            lambda project: proposal_quality(project, self.task, problems, self._progress), "comparing the proposals of"
+        )
+        if done and not self._stop.is_set():
+            self.measured.emit(self, rows, problems)
 
 
 def _cell(value: Any) -> QTableWidgetItem:
@@ -135,6 +165,11 @@ class ModelHistoryDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(720, 620)  # every column of the versions table (it opened at 442 px wide)
         fit_on_show(self)
+        #: Proposal quality per model version, once measured (:class:`QualityThread`).
+        self.quality_rows: list[Any] = []
+        #: The thread measuring the shown task's proposal quality (None: none running).
+        self.quality_thread: QualityThread | None = None
+        self._threads: list[QualityThread] = []  # every one not yet ended, cancelled ones too
         self.refresh()
 
     def set_task(self, task: str) -> None:
@@ -153,8 +188,43 @@ class ModelHistoryDialog(QDialog):
             item = self.models.item(i, 3)
             if item is not None:
                 item.setToolTip(figure_tooltip(row))
-        problems: list[str] = []
-        self.quality_rows = proposal_quality(self.project, self.task, problems)
+        self._stop_measuring()
+        self._show_quality([], [])
+        if self.task in MODEL_ONLY_TASKS:  # no proposals to compare: said at once
+            return
+        self.summary.setText(MEASURING)
+        thread = self.quality_thread = QualityThread(self.project.location, self.task, self.project.user, self)
+        self._threads.append(thread)
+        thread.measured.connect(self._measured)
+        thread.failed.connect(self._failed)
+        thread.finished.connect(self._ended)
+        thread.start()
+
+    def _measured(self, thread: QualityThread, rows: list[Any], problems: list[str]) -> None:
+        if thread is self.quality_thread:  # else a thread of a task no longer shown
+            self._show_quality(rows, problems)
+
+    def _failed(self, message: str) -> None:
+        self.summary.setText(f"The proposals could not be compared with the saved masks: {message}")
+
+    def _ended(self) -> None:
+        """Let go of the threads that ended."""
+        for thread in [t for t in self._threads if t.isFinished()]:
+            self._threads.remove(thread)
+            if thread is self.quality_thread:
+                self.quality_thread = None
+            thread.deleteLater()
+
+    def _stop_measuring(self) -> None:
+        """Cancel the running measure; its figures, if any come, are dropped."""
+        if self.quality_thread is not None:
+            self.quality_thread.failed.disconnect(self._failed)
+            self.quality_thread.cancel()
+            self.quality_thread = None
+
+    def _show_quality(self, rows: list[Any], problems: list[str]) -> None:
+        """Fill the quality table, the plot and the summary with the measured ``rows``."""
+        self.quality_rows = rows
         _fill(self.quality, [
             [q.model_version, q.n_images, q.median, f"{q.q25:.3f}-{q.q75:.3f}"]
             for q in self.quality_rows
@@ -163,10 +233,26 @@ class ModelHistoryDialog(QDialog):
         for i, q in enumerate(self.quality_rows):
             self.plot.add_left(float(i), q.median)
             self.plot.add_right(float(i), float(q.n_images))
-        text = self.summary_text(bool(rows), any(r["active"] for r in rows))
+        text = self.summary_text(bool(self._rows), any(r["active"] for r in self._rows))
         if problems:  # said, not fatal: rolling back must stay possible
             text += f" Left out, unreadable: {'; '.join(problems[:3])}" + (" ..." if len(problems) > 3 else "")
         self.summary.setText(text)
+
+    def stop_and_wait(self) -> None:
+        """Cancel every measure still running and wait for its thread (it stops between two images)."""
+        self._stop_measuring()
+        for thread in self._threads:
+            thread.cancel()
+            thread.wait()
+
+    def done(self, result: int) -> None:
+        """Closed (Close, Escape): stop the measure first."""
+        self.stop_and_wait()
+        super().done(result)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
+        self.stop_and_wait()
+        super().closeEvent(event)
 
     def activate_selected(self) -> None:
         """Make the selected version active."""
