@@ -42,7 +42,12 @@ from fashion_annotator.dataset.formats.common import (
     require_folder,
     save_imported,
 )
-from fashion_annotator.dataset.formats.names import images_by_stem, listed_photo, read_export_names
+from fashion_annotator.dataset.formats.names import (
+    AnnotatedPhotos,
+    images_by_stem,
+    listed_photo,
+    read_export_names,
+)
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -80,7 +85,7 @@ def import_alpha(
     if not project.taxonomy(task).is_binary:
         raise ValueError(f"task {task!r} is not binary; alpha cutouts need a two-class task")
     summary = ImportSummary()
-    adder, names = PhotoAdder(project, summary), read_export_names(src)
+    adder, names, seen = PhotoAdder(project, summary), read_export_names(src), AnnotatedPhotos()
     files = list_files(src, ALPHA_SUFFIXES, summary)
     if names is not None:  # the export's own list, not a file left out
         summary.skipped = [(where, why) for where, why in summary.skipped if where != str(names.path)]
@@ -100,6 +105,7 @@ def import_alpha(
                     f"{record.shape}"
                 )
             mask = (image.alpha > 0).astype(np.uint8)
+            seen.claim(record, str(path))  # look.png and look.tif: one photo's cutout twice
             save_imported(project, record, task, mask, summary, overwrite)
             if str(path) in summary.with_alpha:  # a cutout added as its own photo: its alpha is
                 summary.with_alpha.remove(str(path))  # its mask now, not a transparency to warn of

@@ -47,7 +47,12 @@ from fashion_annotator.dataset.formats.common import (
     safe_join,
     save_imported,
 )
-from fashion_annotator.dataset.formats.names import ExportNames, attach_target, read_export_names
+from fashion_annotator.dataset.formats.names import (
+    AnnotatedPhotos,
+    ExportNames,
+    attach_target,
+    read_export_names,
+)
 from fashion_annotator.dataset.formats.shapes import check_shapes
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
@@ -320,7 +325,8 @@ def import_coco(
     in ``annotations/``, the standard layout's folders: :func:`photo_folders`); a missing photo
     attaches to the project photo of the same stem. Absolute or ``..`` names are refused.
     Images sharing an id, annotations with a malformed or unknown ``image_id`` are refused
-    and listed: an annotation is never painted on the wrong photo nor silently dropped.
+    and listed: an annotation is never painted on the wrong photo nor silently dropped. A
+    photo listed again (another id, the same file) is imported from its first entry only.
     """
     path, data, left_out = _read(Path(src))
     require_annotations(data, path)
@@ -336,7 +342,7 @@ def import_coco(
     anns_by_image, orphans = _group_annotations(
         data.get("annotations", []), ids, shared, path, summary
     )
-    adder, renamed = PhotoAdder(project, summary), read_export_names(path)
+    adder, renamed, seen = PhotoAdder(project, summary), read_export_names(path), AnnotatedPhotos()
     for done, entry in enumerate(data["images"], 1):
         image_id = ids.get(done - 1)
         if image_id is not None:
@@ -355,6 +361,7 @@ def import_coco(
                 if size != record.shape:
                     raise ValueError(f"{where}: size {size} differs from the photo's {record.shape}")
                 mask = _paint(record, anns, categories, where)
+                seen.claim(record, f"{where}, id {image_id}")
                 save_imported(project, record, task, mask, summary, overwrite)
             except FILE_ERRORS as exc:
                 summary.fail(where, exc)

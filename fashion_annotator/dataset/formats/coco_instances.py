@@ -82,7 +82,7 @@ from fashion_annotator.dataset.formats.common import (
     prepare_export_folder,
     read_json,
 )
-from fashion_annotator.dataset.formats.names import export_stems, read_export_names
+from fashion_annotator.dataset.formats.names import AnnotatedPhotos, export_stems, read_export_names
 from fashion_annotator.dataset.records import IMPORTED_PROPOSAL, ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.dataset.storeio import referenced_photo_changed
@@ -398,7 +398,7 @@ def import_coco_instances(
     ids, by_image = _annotations_by_image(data, path, summary)
     report_left_out_attributes(data, attributes, outside, path, summary)
     ground = accessory_ground(parsing_tax, inst_tax)
-    adder, names = PhotoAdder(project, summary), read_export_names(path)
+    adder, names, seen = PhotoAdder(project, summary), read_export_names(path), AnnotatedPhotos()
     listed: dict[str, object] = {}
     unfinished = 0
     for done, entry in enumerate(data["images"], 1):
@@ -426,6 +426,7 @@ def import_coco_instances(
             iset, overlap = instance_set(anns, h, w, where, parsing_task, inst_tax.name, lambda ann, label: annotation_fields(
                 ann, categories, attributes, file_task, parsing_task, parsing_tax, inst_tax, label))  # fmt: skip
             iset.validate(inst_tax, schema, where=f"{where}: ")
+            seen.claim(record, where)  # another name of the same photo
             if not _instances_to_save(project, record, iset, overwrite):
                 summary.unchanged += 1
                 continue

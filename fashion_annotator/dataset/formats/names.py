@@ -283,6 +283,36 @@ def _came_from(record: ImageRecord, folder: str) -> bool:
     return f"_{record.source}".endswith(storable_name(f"_{folder}/{record.stem}{suffix}"))
 
 
+class AnnotatedPhotos:
+    """The project photos one import has taken a checked annotation of, so that a file
+    annotating a photo twice (two Label Studio tasks of one image, two labelme files naming one
+    photo, two COCO entries of one file name, ``look.png`` and ``look.PNG`` masks, two source
+    photos of the same bytes) never saves one over the other: the first that can be imported
+    is, each later one is refused, naming the first (the second was refused as differing from
+    "saved version N", which that same import had just saved; with ``--overwrite`` it replaced
+    it without a word)."""
+
+    def __init__(self) -> None:
+        self._first: dict[int, str] = {}
+
+    def claim(self, record: ImageRecord, where: str) -> None:
+        """Take ``record``'s annotation from ``where`` (the entry, for messages); once per entry.
+
+        Raises
+        ------
+        ValueError
+            Naming ``where``: this import already read an annotation of ``record``.
+        """
+        first = self._first.get(record.id)
+        if first is not None:
+            earlier = "an earlier entry of the same name" if first == where else first
+            raise ValueError(
+                f"{where}: annotates the photo {record.name} again ({earlier} annotates it too); "
+                "only the first annotation is imported, not this one (remove one of them)"
+            )
+        self._first[record.id] = where
+
+
 def export_stems(records: Iterable[_Named], carry: Callable[[str], str] | None = None) -> dict[int, str]:
     """A unique file stem per image for exports, its stored name's stem where it can.
 

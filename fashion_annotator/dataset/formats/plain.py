@@ -36,7 +36,12 @@ from fashion_annotator.dataset.formats.common import (
     prepare_export_folder,
     save_imported,
 )
-from fashion_annotator.dataset.formats.names import attach_target, images_by_stem, read_export_names
+from fashion_annotator.dataset.formats.names import (
+    AnnotatedPhotos,
+    attach_target,
+    images_by_stem,
+    read_export_names,
+)
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -118,6 +123,7 @@ def import_plain(
     by_stem: dict[str, dict[int, ImageRecord]] = {}
     refused: dict[str, Path] = {}  # stem -> a source photo that could not be added
     masked: set[int] = set()
+    seen = AnnotatedPhotos()  # look.png and look.PNG: one photo's mask twice
     for done, path in enumerate(photos, 1):
         try:
             record = adder.add(path)
@@ -136,6 +142,7 @@ def import_plain(
             record = source or attach_target(project, path.stem, path, names=names)
             raw = load_mask(path, shape=record.shape)
             converted = {t: _to_task(raw, m, project, t, path) for t, m in mappings.items()}
+            seen.claim(record, str(path))
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
         else:

@@ -37,7 +37,12 @@ from fashion_annotator.dataset.formats.common import (
     safe_join,
     save_imported,
 )
-from fashion_annotator.dataset.formats.names import ExportNames, attach_target, read_export_names
+from fashion_annotator.dataset.formats.names import (
+    AnnotatedPhotos,
+    ExportNames,
+    attach_target,
+    read_export_names,
+)
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
 
@@ -233,18 +238,21 @@ def import_entries(
     its annotation is refused: it waits in the project without that mask, named in
     ``summary.without_mask`` (fix the file and import again to add the mask). So is the photo
     of an entry that is not ``annotated`` (no mask is saved for it; when its photo is found
-    nowhere it is only listed in ``summary.skipped``).
+    nowhere it is only listed in ``summary.skipped``). A photo that several entries annotate is
+    imported from the first; the others are refused, naming it
+    (:class:`~fashion_annotator.dataset.formats.names.AnnotatedPhotos`).
     """
     summary = summary or ImportSummary()
     labels = {label for e in entries if e.error is None for label, _ in e.regions}
     task = pick_task(project, labels, taxonomy, where)
     finder = PhotoFinder(project, PhotoAdder(project, summary), folders, read_export_names(where))
+    seen = AnnotatedPhotos()
     for done, entry in enumerate(entries, 1):
         summary.skipped.extend((entry.where, note) for note in entry.notes)
         if entry.error is None and not entry.annotated:
             _import_unannotated(project, finder, entry, task, summary)
         else:
-            _import_entry(project, finder, entry, task, summary, overwrite)
+            _import_entry(project, finder, entry, task, summary, seen, overwrite)
         if progress is not None:
             progress(done, len(entries))
     return summary
@@ -252,9 +260,10 @@ def import_entries(
 
 def _import_entry(
     project: Project, finder: PhotoFinder, entry: SourceImage, task: str, summary: ImportSummary,
-    overwrite: bool = False,
+    seen: AnnotatedPhotos, overwrite: bool = False,
 ) -> None:
-    """Paint and save one entry's mask; a refusal is listed with its photo, when found."""
+    """Paint and save one entry's mask (the first of its photo in the import, ``seen``); a
+    refusal is listed with its photo, when found."""
     names = project.taxonomy(task).names
     record: ImageRecord | None = None
     try:
@@ -278,6 +287,7 @@ def _import_entry(
                     (str(entry.where), f"shape {k} ({label}) lies outside the {record.width}x{record.height} photo")
                 )
             mask[region] = names.index(label)
+        seen.claim(record, entry.where)
         save_imported(project, record, task, mask, summary, overwrite)
     except FILE_ERRORS as exc:
         # the annotation's own problem comes first, even when its photo is missing too
