@@ -100,36 +100,61 @@ def _colour_code(rgb: np.ndarray) -> np.ndarray:
     return (rgb[..., 0].astype(np.int32) << 16) | (rgb[..., 1].astype(np.int32) << 8) | rgb[..., 2]
 
 
-def _colour_table(colours: list[tuple[int, int, int] | None]) -> dict[int, int]:
-    """Colour code -> label index of the label map's colours, void's included."""
-    table = {}
+SHARED = -2
+"""What :func:`_colour_table` gives a colour that lines of different labels share."""
+
+
+def _colour_table(
+    colours: list[tuple[int, int, int] | None], labels: list[str] | None = None
+) -> dict[int, int]:
+    """Colour code -> label index of the label map's colours, void's included; :data:`SHARED`
+    for a colour that lines of different labels give (``labels``: the lines' names; None: every
+    line is another label), whose pixels say neither by colour."""
+    table: dict[int, int] = {}
     for index, colour in [*enumerate(colours), (VOID, VOID_COLOUR)]:
-        if colour is not None:
-            table[colour[0] << 16 | colour[1] << 8 | colour[2]] = index
+        if colour is None:
+            continue
+        code = colour[0] << 16 | colour[1] << 8 | colour[2]
+        earlier = table.setdefault(code, index)
+        if index == VOID:  # void's colour is void, whatever line gives it too (Datumaro's "ignored")
+            table[code] = VOID
+        elif earlier not in (index, SHARED) and (labels is None or labels[earlier] != labels[index]):
+            table[code] = SHARED
     return table
 
 
-def _load_ids(path: Path, colours: list[tuple[int, int, int] | None]) -> np.ndarray:
+def _sharing(colour: tuple[int, ...], colours: list, labels: list[str] | None) -> str:
+    """The labels whose lines give ``colour``, for a message."""
+    lines = [i for i, c in enumerate(colours) if c is not None and tuple(c) == tuple(colour)]
+    return ", ".join(labels[i] if labels is not None else f"line {i + 1}" for i in lines)
+
+
+def _load_ids(
+    path: Path, colours: list[tuple[int, int, int] | None], labels: list[str] | None = None
+) -> np.ndarray:
     """Label indices of a VOC mask PNG (grey values, or labelmap colours).
 
     Read by the project's checked loader: a decompression bomb, lossy (JPEG) data or a broken
     file is refused with its reason, and EXIF orientation is applied as for the photo. An
     indexed PNG is read by its palette's colours (an image editor may re-save the same colours
     in another index order), unless the label map has no colours or the palette is the grey
-    ramp (index i is (i, i, i)): its indices are then the label indices, as a grey mask's.
+    ramp (index i is (i, i, i)): its indices are then the label indices, as a grey mask's. A
+    colour that lines of different ``labels`` give is read by the pixel's index when its own line
+    gives that colour (as Datumaro and CVAT write), else refused; in an RGB mask, refused.
     """
     pixels, palette = load_label_pixels(path)
     colourless = all(colour is None for colour in colours)
     if pixels.ndim == 3:
-        return _rgb_ids(pixels, colours, colourless)
+        return _rgb_ids(pixels, colours, colourless, labels)
     if palette is None or colourless:
         return pixels
-    return _palette_ids(pixels, palette, _colour_table(colours))
+    return _palette_ids(pixels, palette, colours, labels)
 
 
 def _rgb_ids(
-    pixels: np.ndarray, colours: list[tuple[int, int, int] | None], colourless: bool
-) -> np.ndarray:
+    pixels: np.ndarray, colours: list[tuple[int, int, int] | None], colourless: bool,
+    labels: list[str] | None = None,
+) -> np.ndarray:  # fmt: skip
     """Label indices of an RGB mask, each pixel looked up by its colour.
 
     Parameters
@@ -141,23 +166,30 @@ def _rgb_ids(
     colourless : bool
         True when no line has a colour: label ``i`` then has the VOC colour map's colour ``i``,
         as Datumaro reads (and its default export writes) such a folder.
+    labels : list of str, optional
+        The lines' names: a colour that lines of different labels give is refused.
 
     Raises
     ------
     ValueError
         A colour that no label has, named with its first position (and, for a colour-less
-        label map, its pixel count).
+        label map, its pixel count); one that several labels have, naming them.
     """
     if colourless:
         colours = [(r, g, b) for r, g, b in voc_colormap(len(colours)).tolist()]
     ids = np.full(pixels.shape[:2], -1, np.int32)
     code = _colour_code(pixels)
-    for key, index in _colour_table(colours).items():
+    for key, index in _colour_table(colours, labels).items():
         ids[code == key] = index
     if not (ids < 0).any():
         return ids
     y, x = np.argwhere(ids < 0)[0]
     colour = tuple(int(v) for v in pixels[y, x])
+    if ids[y, x] == SHARED:
+        raise ValueError(
+            f"colour {colour} at x={x}, y={y} ({int((code == code[y, x]).sum())} pixels) is the colour "
+            f"of several labels in {LABELMAP} ({_sharing(colour, colours, labels)}): which one is unknown"
+        )
     if not colourless:
         raise ValueError(f"colour {colour} at x={x}, y={y} is not in {LABELMAP}")
     count = int((code == code[y, x]).sum())
@@ -167,25 +199,43 @@ def _rgb_ids(
     )
 
 
-def _palette_ids(pixels: np.ndarray, palette: np.ndarray, table: dict[int, int]) -> np.ndarray:
-    """Label indices of an indexed mask, each used index mapped by its palette colour."""
+def _palette_ids(
+    pixels: np.ndarray, palette: np.ndarray, colours: list[tuple[int, int, int] | None],
+    labels: list[str] | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Label indices of an indexed mask, each used index mapped by its palette colour (a colour
+    several ``labels`` share: the index, when its own line gives that colour)."""
+    table = _colour_table(colours, labels)
     counts = np.bincount(pixels.ravel(), minlength=256)
     used = np.flatnonzero(counts)
     lut = np.zeros(256, np.uint8)
-    unknown = []
+    unknown: list[tuple[int, tuple[int, ...] | None]] = []
+    shared: list[tuple[int, tuple[int, ...]]] = []
     for index in used.tolist():
         colour = tuple(int(v) for v in palette[index]) if index < len(palette) else None
         label = None if colour is None else table.get(_colour_code(np.array(colour)).item())
+        if label == SHARED and colour is not None:
+            own = index < len(colours) and colours[index] is not None and tuple(colours[index]) == colour
+            if not own:
+                shared.append((index, colour))
+                continue
+            label = index
         if label is None and (colour == VOID_COLOUR or (colour is None and index == VOID)):
             label = VOID  # void by its colour, or index 255 past a short palette (a script's putpalette)
         if label is None:
             unknown.append((index, colour))
         else:
             lut[index] = label
-    if not unknown:
+    if not unknown and not shared:
         return lut[pixels]
     if all(index >= len(palette) or tuple(palette[index]) == (index,) * 3 for index in used):
         return pixels
+    if shared:
+        index, colour = shared[0]
+        raise ValueError(
+            f"palette index {index}'s colour {colour} ({counts[index]} pixels) is the colour of several "
+            f"labels in {LABELMAP} ({_sharing(colour, colours, labels)}): which one is unknown"
+        )
     described = ", ".join(
         f"index {index} (no palette colour, {counts[index]} pixels)" if colour is None
         else f"{colour} ({counts[index]} pixels)"
@@ -196,7 +246,7 @@ def _palette_ids(pixels: np.ndarray, palette: np.ndarray, table: dict[int, int])
 
 def _checked_ids(path: Path, labels: list[str], colours: list) -> np.ndarray:
     """:func:`_load_ids`, refusing indices that the label map lacks (void aside)."""
-    ids = _load_ids(path, colours)
+    ids = _load_ids(path, colours, labels)
     unknown = sorted(set(np.unique(ids).tolist()) - set(range(len(labels))) - {VOID})
     if unknown:
         raise ValueError(f"label indices {unknown} are not in the label map")
