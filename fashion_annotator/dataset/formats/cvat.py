@@ -52,6 +52,7 @@ from fashion_annotator.dataset.formats.shapes import (
     export_polygons,
     exported_images,
     fmt_number,
+    image_side,
     import_entries,
     rotated,
 )
@@ -123,7 +124,7 @@ def _parse_image(node: ET.Element, path: Path) -> SourceImage:
     name = node.get("name", "")
     entry = SourceImage(name=name, where=f"{path}: image {name!r}")
     try:
-        entry.size = (int(node.get("height", "")), int(node.get("width", "")))
+        entry.size = (image_side(node.get("height"), "height"), image_side(node.get("width"), "width"))
         shapes = [c for c in node if c.tag in PAINTED]
         shapes.sort(key=lambda c: int(c.get("z_order", 0)))
         for child in shapes:

@@ -43,6 +43,7 @@ from fashion_annotator.dataset.formats.shapes import (
     ellipse_ring,
     export_polygons,
     exported_images,
+    image_side,
     import_entries,
 )
 from fashion_annotator.dataset.store import Project
@@ -116,7 +117,7 @@ def parse_labelme(path: Path) -> SourceImage:
             raise ValueError("not a labelme file (no 'shapes' list)")
         entry.name = str(data.get("imagePath") or path.stem)
         if data.get("imageHeight") and data.get("imageWidth"):
-            entry.size = (int(data["imageHeight"]), int(data["imageWidth"]))
+            entry.size = (image_side(data["imageHeight"], "imageHeight"), image_side(data["imageWidth"], "imageWidth"))
         for shape in data["shapes"]:
             if not isinstance(shape, dict) or "label" not in shape:
                 raise ValueError(f"malformed shape {shape!r:.80}")

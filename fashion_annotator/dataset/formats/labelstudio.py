@@ -57,6 +57,7 @@ from fashion_annotator.dataset.formats.shapes import (
     ellipse_ring,
     export_polygons,
     exported_images,
+    image_side,
     import_entries,
     rotated,
 )
@@ -236,7 +237,8 @@ def _add_result(entry: SourceImage, result: object, number: int) -> str | None:
         return f"{kind} without a label"
     if not isinstance(labels, list):
         raise ValueError(f"result {number}: '{kind}' is not a list of labels: {labels!r:.60}")
-    width, height = int(result["original_width"]), int(result["original_height"])
+    width = image_side(result.get("original_width"), "original_width")
+    height = image_side(result.get("original_height"), "original_height")
     entry.size = entry.size or (height, width)
     label = str(labels[0])
     if kind == "brushlabels":

@@ -14,6 +14,7 @@ overlap, so their order does not matter.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -86,6 +87,28 @@ class SourceImage:
     def add_bitmap(self, label: str, paint: Callable[[tuple[int, int]], np.ndarray]) -> None:
         """A region given as a function ``(H, W) -> (H, W) bool`` (decoded on demand)."""
         self.regions.append((label, paint))
+
+
+def image_side(value: object, key: str) -> int:
+    """A side of the photo as a source file declares it (``imageHeight``, ``original_width``,
+    ``height``), in pixels: a whole number, or text that reads as one.
+
+    Raises
+    ------
+    ValueError
+        Naming ``key``: missing, not a number, not finite (JSON's ``Infinity`` and ``NaN``: Python
+        reads them) or not whole. ``int()`` of an infinite side raised ``OverflowError``, which
+        stopped the whole import.
+    """
+    if value is None:
+        raise ValueError(f"no {key} given")
+    try:
+        number = float(value) if isinstance(value, int | float | str) and not isinstance(value, bool) else math.nan
+    except (ValueError, OverflowError):
+        number = math.nan
+    if not math.isfinite(number) or not number.is_integer() or number < 0:
+        raise ValueError(f"{key} {value!r:.40} is not a whole number of pixels")
+    return int(number)
 
 
 def paint_rings(label: str, rings: list[np.ndarray], size: tuple[int, int]) -> np.ndarray:
