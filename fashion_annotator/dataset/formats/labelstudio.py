@@ -222,7 +222,8 @@ def _add_result(entry: SourceImage, result: object, number: int) -> str | None:
         ``keypointlabels``, or ``TYPE without a label``), for the summary.
 
     Raises ``ValueError`` (or ``KeyError``, ``TypeError``) for a malformed result: a string or
-    a list where Label Studio writes an object, a missing size or value.
+    a list where Label Studio writes an object, a missing size or value, a size other than an
+    earlier result's (percent coordinates of another image).
     """
     if not isinstance(result, dict):
         raise ValueError(f"result {number} is not an object: {result!r:.60}")
@@ -239,7 +240,12 @@ def _add_result(entry: SourceImage, result: object, number: int) -> str | None:
         raise ValueError(f"result {number}: '{kind}' is not a list of labels: {labels!r:.60}")
     width = image_side(result.get("original_width"), "original_width")
     height = image_side(result.get("original_height"), "original_height")
-    entry.size = entry.size or (height, width)
+    if entry.size is not None and entry.size != (height, width):  # its percent would be of another size
+        raise ValueError(
+            f"result {number} is drawn on a {width}x{height} image, an earlier one on "
+            f"{entry.size[1]}x{entry.size[0]}: their regions would not line up"
+        )
+    entry.size = (height, width)
     label = str(labels[0])
     if kind == "brushlabels":
         if value.get("format", "rle") != "rle":

@@ -71,3 +71,24 @@ def test_a_cvat_image_without_a_height_says_so(project: Project, tmp_path: Path,
     summary = import_source(project, tmp_path / "annotations.xml", "cvat")
     ((where, problem),) = summary.errors
     assert where.endswith("image 'look.png'") and problem == "no height given"
+
+
+def test_label_studio_results_drawn_on_images_of_other_sizes_refuse_their_task(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """Each result's percent coordinates were scaled by its own ``original_width`` /
+    ``original_height``, only the first result's size was checked against the photo: a second
+    result declaring twice the size was painted twice as large, without a word."""
+    write_photo(tmp_path / "look.png", (H, W))
+    points = [[x * 100 / W, y * 100 / H] for x, y in SQUARE]
+    results = [
+        {"type": "polygonlabels", "original_width": w, "original_height": h,
+         "value": {"points": points, "polygonlabels": [label]}}
+        for label, w, h in (("top", W, H), ("shoes", 2 * W, 2 * H))
+    ]  # fmt: skip
+    tasks = [{"data": {"image": "look.png"}, "annotations": [{"result": results}]}]
+    (tmp_path / "tasks.json").write_text(json.dumps(tasks))
+    summary = import_source(project, tmp_path / "tasks.json", "labelstudio")
+    ((where, problem),) = summary.errors
+    assert "task 1 (look.png)" in where and summary.masks == 0
+    assert problem == f"result 2 is drawn on a {2 * W}x{2 * H} image, an earlier one on {W}x{H}: their regions would not line up"
