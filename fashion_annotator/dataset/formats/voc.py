@@ -77,9 +77,21 @@ def voc_colormap(n: int = 256) -> np.ndarray:
 
 
 def read_labelmap(path: Path) -> list[tuple[str, tuple[int, int, int] | None]]:
-    """``(name, colour or None)`` per line of a Datumaro/CVAT ``labelmap.txt``."""
+    """``(name, colour or None)`` per line of a Datumaro/CVAT ``labelmap.txt``.
+
+    Raises
+    ------
+    ValueError
+        Naming ``path``: it cannot be read, is not UTF-8, or a line's colour is not ``r,g,b``.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"{path}: not a readable label map ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path}: not a readable label map (not UTF-8 text: {exc.reason} at byte {exc.start})") from exc
     out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         name, _, rest = line.partition(":")

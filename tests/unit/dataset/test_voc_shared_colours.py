@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from fashion_annotator.dataset.formats import import_source
@@ -80,3 +81,12 @@ def test_an_rgb_mask_in_a_shared_colour_is_refused_naming_the_labels(
     ((where, problem),) = summary.errors
     assert where.endswith("look.png") and summary.masks == 0
     assert "colour (128, 0, 0) at x=2, y=2 (128 pixels)" in problem and "(top, skin)" in problem
+
+
+def test_a_label_map_that_is_not_utf8_is_named(project: Project, tmp_path: Path, write_photo) -> None:
+    """The error was Python's "'utf-8' codec can't decode byte 0xe9 in position 35", no file named."""
+    src = _source(tmp_path, write_photo)
+    _indexed(src / "SegmentationClass" / "look.png", _ids(), PALETTE)
+    (src / "labelmap.txt").write_bytes(LABELMAP.encode() + "chapeau-\xe9t\xe9:1,2,3::\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"labelmap\.txt: not a readable label map \(not UTF-8 text: invalid continuation byte at byte 71\)"):
+        import_source(project, src, "voc")
