@@ -105,8 +105,8 @@ class ImportSummary:
     errors: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     without_mask: list[str] = field(default_factory=list)
-    #: ``(file, what)`` for a shape that painted nothing (it lies outside its photo); the
-    #: rest of the file is imported.
+    #: ``(file, what)`` for a shape that painted nothing (it lies outside its photo, or covers
+    #: no pixel's centre); the rest of the file is imported.
     empty_shapes: list[tuple[str, str]] = field(default_factory=list)
     #: ``(file, project image)`` for a photo already in the project under another name (the
     #: same bytes): not added again.
@@ -157,7 +157,7 @@ class ImportSummary:
             lines.append(f"{len(self.without_mask)} photos without a mask:")
             lines.extend(f"  {name}" for name in self.without_mask)
         if self.empty_shapes:
-            lines.append(f"{counted(len(self.empty_shapes), 'shape')} outside the photo, left out:")
+            lines.append(f"{counted(len(self.empty_shapes), 'shape')} painting no pixel (outside the photo, or too thin), left out:")
             lines.extend(f"  {path}: {what}" for path, what in self.empty_shapes)
         if self.duplicates:
             lines.append(f"{counted(len(self.duplicates), 'photo')} already in the project under another name, not added again:")

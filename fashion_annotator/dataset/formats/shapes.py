@@ -306,9 +306,11 @@ def _import_entry(
                 raise ValueError(f"{entry.where}: label {label!r} is not a class of {task!r}")
             region = paint(record.shape)
             if not region.any():
-                summary.empty_shapes.append(
-                    (str(entry.where), f"shape {k} ({label}) lies outside the {record.width}x{record.height} photo")
-                )
+                summary.empty_shapes.append((
+                    str(entry.where),
+                    f"shape {k} ({label}) paints no pixel of the {record.width}x{record.height} photo (it lies "
+                    "outside it, or is a line or a sliver that covers no pixel's centre)",
+                ))  # fmt: skip
             mask[region] = names.index(label)
         seen.claim(record, entry.where)
         save_imported(project, record, task, mask, summary, overwrite)

@@ -408,8 +408,9 @@ def test_a_labelme_shape_outside_the_photo_is_named_and_the_rest_imported(
                                             "imageHeight": H, "imageWidth": W}))  # fmt: skip
     summary = import_source(project, src, "labelme")
     assert summary.masks == 1 and summary.errors == []
-    assert summary.empty_shapes == [(str(src / "a.json"), f"shape 2 (shoes) lies outside the {W}x{H} photo")]
-    assert "1 shape outside the photo, left out:" in summary.lines()
+    assert summary.empty_shapes == [(str(src / "a.json"), f"shape 2 (shoes) paints no pixel of the {W}x{H} photo "
+                                     "(it lies outside it, or is a line or a sliver that covers no pixel's centre)")]
+    assert "1 shape painting no pixel (outside the photo, or too thin), left out:" in summary.lines()
 
 
 def _bad_coordinates_source(fmt: str, src: Path, bad: str) -> None:
