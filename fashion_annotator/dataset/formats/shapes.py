@@ -256,7 +256,8 @@ def import_entries(
     :func:`~fashion_annotator.dataset.formats.common.save_imported`).
 
     The task is :func:`pick_task` of every label used; an entry with a label outside the
-    task, a size that differs from the photo's, or a parse error is refused with its reason,
+    task, a size that differs from the photo's, shapes none of which paints a pixel (they would
+    save an all-background mask, the photo done), or a parse error is refused with its reason,
     and the rest are imported. As in every format, a photo that is found is imported even when
     its annotation is refused: it waits in the project without that mask, named in
     ``summary.without_mask`` (fix the file and import again to add the mask). So is the photo
@@ -301,17 +302,25 @@ def _import_entry(
                 f"the photo's {record.width}x{record.height}"
             )
         mask = np.zeros(record.shape, np.uint8)
+        empty: list[tuple[str, str]] = []
         for k, (label, paint) in enumerate(entry.regions, 1):
             if label not in names:
                 raise ValueError(f"{entry.where}: label {label!r} is not a class of {task!r}")
             region = paint(record.shape)
             if not region.any():
-                summary.empty_shapes.append((
+                empty.append((
                     str(entry.where),
                     f"shape {k} ({label}) paints no pixel of the {record.width}x{record.height} photo (it lies "
                     "outside it, or is a line or a sliver that covers no pixel's centre)",
                 ))  # fmt: skip
             mask[region] = names.index(label)
+        if empty and len(empty) == len(entry.regions):  # not an all-background mask: nothing was drawn
+            which = "its only shape paints no" if len(empty) == 1 else f"none of its {len(empty)} shapes paints a"
+            raise ValueError(
+                f"{entry.where}: {which} pixel of the {record.width}x{record.height} photo (outside it, or "
+                "too thin: drawn on another image size?); no mask saved"
+            )
+        summary.empty_shapes.extend(empty)
         seen.claim(record, entry.where)
         save_imported(project, record, task, mask, summary, overwrite)
     except FILE_ERRORS as exc:

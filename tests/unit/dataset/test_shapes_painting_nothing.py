@@ -31,3 +31,18 @@ def test_a_line_inside_the_photo_is_not_said_to_lie_outside_it(project: Project,
     assert what == (f"shape 2 (shoes) paints no pixel of the {W}x{H} photo (it lies outside it, or is a line or a "
                     "sliver that covers no pixel's centre)")  # fmt: skip
     assert "1 shape painting no pixel (outside the photo, or too thin), left out:" in summary.lines()
+
+
+def test_a_file_none_of_whose_shapes_paints_saves_no_mask(project: Project, tmp_path: Path, write_photo) -> None:
+    """Drawn on a photo four times as large: it saved an all-background mask and marked the photo
+    done, so the right file imported later was refused as differing from that saved version."""
+    _labelme(tmp_path, write_photo, [[40, 30], [120, 30], [120, 90]], [[100, 60], [120, 60], [120, 80]])
+    summary = import_source(project, tmp_path, "labelme")
+    (record,) = project.images()
+    assert summary.masks == 0 and project.load_mask(record.id, "parsing7") is None and record.status == "new"
+    assert summary.without_mask == ["look.png"] and summary.empty_shapes == []
+    ((where, problem),) = summary.errors
+    assert where.endswith("look.json") and problem == (
+        f"none of its 2 shapes paints a pixel of the {W}x{H} photo (outside it, or too thin: drawn on another "
+        "image size?); no mask saved"
+    )
