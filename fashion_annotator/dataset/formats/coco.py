@@ -10,7 +10,8 @@ its ``info`` says ``all_images_annotated``, as this app's export writes: all-bac
 with annotations, an image listed without any is an all-background mask (COCO's way of listing
 a photo with nothing on it; this app's export writes one so), unless the file also has
 annotations whose ``image_id`` matches no image (then the ids disagree and such an image is
-refused, not saved empty). Every coordinate, count and id is checked in Python before pycocotools' C code sees
+refused, not saved empty); an annotation that paints no pixel is named, and an image none of
+whose annotations paints one is refused (no all-background mask). Every coordinate, count and id is checked in Python before pycocotools' C code sees
 it (NaN or huge coordinates, RLE counts that do not add up to the image would crash it).
 """
 
@@ -289,7 +290,9 @@ def decode_region(segmentation: object, height: int, width: int) -> Region:
 
 def _paint(
     record: ImageRecord, anns: list[dict], categories: dict[int, int | str], where: str
-) -> np.ndarray:
+) -> tuple[np.ndarray, list[str]]:
+    """The mask of an image's annotations (largest first), and what each that paints no pixel
+    is; ``ValueError`` when none of them paints one (no all-background mask saved for them)."""
     height, width = record.shape
     mask = np.zeros((height, width), np.uint8)
     decoded: list[tuple[int, Region]] = []
@@ -305,9 +308,17 @@ def _paint(
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise ValueError(f"{where}: annotation {ann.get('id')}: {exc}") from exc
         decoded.append((label, region))
+    empty = [
+        f"annotation {ann.get('id')} paints no pixel of the {width}x{height} photo (it lies outside it, or is "
+        "a line or a sliver that covers no pixel's centre)"
+        for ann, (_, region) in zip(anns, decoded, strict=True) if not region.area
+    ]  # fmt: skip
+    if empty and len(empty) == len(decoded):
+        which = "its only annotation paints no" if len(empty) == 1 else f"none of its {len(empty)} annotations paints a"
+        raise ValueError(f"{where}: {which} pixel of the {width}x{height} photo (outside it, or too thin); no mask saved")
     for label, region in sorted(decoded, key=lambda item: -item[1].area):
         region.paint(mask, label)
-    return mask
+    return mask, empty
 
 
 def import_coco(
@@ -360,9 +371,10 @@ def import_coco(
                 size = (entry.get("height"), entry.get("width"))
                 if size != record.shape:
                     raise ValueError(f"{where}: size {size} differs from the photo's {record.shape}")
-                mask = _paint(record, anns, categories, where)
+                mask, empty = _paint(record, anns, categories, where)
                 seen.claim(record, f"{where}, id {image_id}")
                 save_imported(project, record, task, mask, summary, overwrite)
+                summary.empty_shapes.extend((where, what) for what in empty)
             except FILE_ERRORS as exc:
                 summary.fail(where, exc)
                 if record is not None:

@@ -111,7 +111,7 @@ def test_many_regions_are_painted_from_their_boxes_largest_first(tmp_path: Path,
         np.testing.assert_array_equal(project.load_mask(record.id, "parsing7"), expected)
     tracemalloc.start()  # the painting alone (reading a photo reserves a 1 GiB buffer it never fills)
     try:
-        painted = coco._paint(record, anns, {k: k for k in range(1, 7)}, "big.png")
+        painted, _ = coco._paint(record, anns, {k: k for k in range(1, 7)}, "big.png")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
