@@ -66,10 +66,18 @@ def read_names(path: Path) -> list[str]:
             raise ValueError(f"{path}: 'names' keys must be class indices") from exc
         if indices != list(range(len(indices))):
             raise ValueError(f"{path}: 'names' indices must run 0..{len(indices) - 1}")
-        return [str(names[k] if k in names else names[str(k)]) for k in indices]
+        return [_class_name(names[k] if k in names else names[str(k)], k, path) for k in indices]
     if isinstance(names, list):
-        return [str(n) for n in names]
+        return [_class_name(n, k, path) for k, n in enumerate(names)]
     raise ValueError(f"{path}: no 'names' list or map")
+
+
+def _class_name(value: object, index: int, path: Path) -> str:
+    """Class ``index``'s name (a YAML scalar as text). A list or a map is refused: written out,
+    one built of nested YAML aliases (``&a [*b, *b, ...]``) grew to gigabytes from a few lines."""
+    if isinstance(value, list | dict):
+        raise ValueError(f"{path}: class {index}'s name is a {'list' if isinstance(value, list) else 'map'}, not a name")
+    return str(value)
 
 
 def _line_rings(values: list[float]) -> np.ndarray:
