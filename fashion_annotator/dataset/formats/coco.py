@@ -446,7 +446,8 @@ def find_photo(
     """The project image of ``name``, an image's ``file_name`` in the COCO file ``path``.
 
     ``name`` is looked up relative to each of :func:`photo_folders` (the first file found is
-    added), else the project photo of the same stem is taken
+    added), as written and then with ``\\`` as a folder separator (a file made on Windows), else
+    the project photo of the same stem is taken
     (:func:`~fashion_annotator.dataset.formats.names.attach_target`).
 
     Raises
@@ -455,8 +456,9 @@ def find_photo(
         An absolute or ``..`` name, or one leading out of a folder through a link; no photo.
         The message starts with ``where``.
     """
+    forms = dict.fromkeys((name, name.replace("\\", "/")))  # a file made on Windows: sub\look.jpg
     try:
-        candidates = [safe_join(folder, name) for folder in photo_folders(path)]
+        candidates = [safe_join(folder, form) for form in forms for folder in photo_folders(path)]
     except ValueError as exc:
         raise ValueError(f"{where}: {exc}") from exc
     for candidate in candidates:
