@@ -76,7 +76,9 @@ def decode_cvat_rle(counts: list[int], width: int, height: int) -> np.ndarray:
     except OverflowError as exc:
         raise ValueError(f"mask rle count out of range ({exc})") from exc
     area = width * height
-    if (counts_arr < 0).any() or (counts_arr > area).any() or counts_arr.sum() != area:
+    if (counts_arr < 0).any():
+        raise ValueError(f"mask rle has a negative count ({int(counts_arr.min())}): run lengths are 0 or more")
+    if (counts_arr > area).any() or counts_arr.sum() != area:
         raise ValueError(
             f"mask rle covers {int(counts_arr.sum())} pixels, its box {width}x{height} has "
             f"{width * height}"
