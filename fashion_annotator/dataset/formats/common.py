@@ -40,6 +40,8 @@ COORD_MARGIN = 1.0
 def read_json(path: Path, what: str) -> Any:
     """The parsed contents of the JSON file ``path``, read as ``what`` (``"COCO JSON"``...).
 
+    A UTF-8 byte-order mark (Windows tools write one) is skipped.
+
     Raises
     ------
     ValueError
@@ -53,7 +55,7 @@ def read_json(path: Path, what: str) -> Any:
         size = path.stat().st_size
         if size > max_bytes:
             raise ValueError(f"{size} bytes exceeds the limit of {max_bytes}")
-        return json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8-sig"))
     except RecursionError:
         raise ValueError(f"{path}: not a readable {what} (JSON nested too deeply)") from None
     except OSError as exc:  # a system error's text names the file again: its reason alone

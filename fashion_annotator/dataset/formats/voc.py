@@ -85,7 +85,7 @@ def read_labelmap(path: Path) -> list[tuple[str, tuple[int, int, int] | None]]:
         Naming ``path``: it cannot be read, is not UTF-8, or a line's colour is not ``r,g,b``.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ValueError(f"{path}: not a readable label map ({exc.strerror or exc})") from exc
     except UnicodeDecodeError as exc:

@@ -55,7 +55,7 @@ def read_names(path: Path) -> list[str]:
     """Class names of a ``data.yaml`` (``names`` as a list or an index map)."""
     refuse_special(path, "YAML file")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ValueError(f"{path}: not a readable YAML file ({exc})") from exc
     names = data.get("names") if isinstance(data, dict) else None
@@ -108,7 +108,7 @@ def _parse(label_file: Path, names: list[str], labels_dir: Path) -> SourceImage:
     try:
         shapes = []
         refuse_special(label_file, "YOLO label file")
-        lines = label_file.read_text(encoding="utf-8").splitlines()
+        lines = label_file.read_text(encoding="utf-8-sig").splitlines()
         for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
