@@ -14,7 +14,10 @@ it. So a brush or superpixel stroke hides the outline (stale while it paints) an
 again once, :data:`REBUILD_MS` after the stroke ends; other edits rebuild it once they pause
 for that long, not per change. Its lines are cached as drawn on screen (the visible part, no
 more memory at any zoom): every move of the brush circle repainted them whole under it, 50 ms
-at fit and 170 ms zoomed in for that edge, and copies them now.
+at fit and 170 ms zoomed in for that edge, and copies them now. That cache is dropped at
+each rebuild: Qt kept its old drawing when the new path's frame differed from the old one on a
+zoomed-in view, and an edit that grew the mask upwards (a Smart click above a garment) showed
+the garment's old edge shifted up, around pixels the mask does not hold.
 """
 
 from __future__ import annotations
@@ -144,5 +147,11 @@ class MaskOutline(QObject):
         mask = None if doc is None else doc.masks.get(self._task)
         path = QPainterPath() if mask is None else mask_path(mask)
         for item in self.items:
+            # Qt keeps the cached drawing when the path's frame grows or shrinks while the
+            # lines reach beyond the window (zoomed in): it redraws only the strip the new frame
+            # adds and leaves the old lines, shifted, in the rest. Dropping the cache makes the
+            # next paint draw the new path whole.
+            item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
             item.setPath(path)
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self._set_visible(self._shown)
