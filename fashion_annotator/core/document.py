@@ -106,6 +106,8 @@ class AnnotationDocument:
             self.set_proposal(task, prop)
         self.history: dict[str, History] = {task: History() for task in self.masks}
         self.unsaved: set[str] = set()
+        #: Per task, the proposal its history starts from (:meth:`start_from`), when one does.
+        self.starts: dict[str, np.ndarray] = {}
         #: Per task, the history serial at which the mask is what the store holds (set by
         #: :meth:`mark_saved`) or, never saved, what the image opened with (:meth:`mark_clean`,
         #: :meth:`start_from`): undoing or redoing back to it leaves nothing to save
@@ -340,9 +342,16 @@ class AnnotationDocument:
         own work; Refine > Clear the mask starts from nothing, as an edit)."""
         box = self.apply(task, _copy_into, np.asarray(mask), edit=False)
         self.history[task].rebase()
+        self.starts[task] = np.array(mask, np.uint8, copy=True)
         if task not in self.unsaved:  # no edit of the operator's: the start is what opened
             self.mark_clean([task])
         return box
+
+    def started_from(self, task: str, mask: np.ndarray) -> bool:
+        """Whether ``task``'s history starts from ``mask`` (:meth:`start_from`): a proposal
+        that arrives again, pixel for pixel, after the first edit is already applied."""
+        start = self.starts.get(task)
+        return start is not None and np.array_equal(start, mask)
 
     def set_proposal(self, task: str, proposal: np.ndarray | None) -> None:
         """Replace the proposal of ``task`` (e.g. when a background prediction finishes)."""

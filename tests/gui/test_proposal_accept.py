@@ -233,3 +233,43 @@ def test_edits_undone_back_to_the_model_start_leave_the_image_untouched(qtbot, t
     finally:
         window.close()
         project.close()
+
+
+def test_a_stroke_on_a_revisited_image_before_its_proposal_came_again_says_nothing_of_it(
+    qtbot, template, tmp_path, answers, monkeypatch
+):
+    """A cutout operator's hand test: back on an image seen before (its proposal shown, recorded),
+    a stroke drawn at once was followed by "garment proposal not applied (it came after your
+    first edit)" although that very proposal was the mask under the stroke: the recomputed
+    proposal, pixel for pixel the start, is no news. A different one still is said."""
+    window, project = _open_with_a_tiny_model(qtbot, template, tmp_path, answers)
+    try:
+        first = window.session.image_id
+        shown = window.session.current.doc.proposals["garment"].copy()
+        press_key(qtbot, window, Qt.Key.Key_PageDown)
+        qtbot.waitUntil(lambda: window.session.current.doc.proposals["garment"] is not None, timeout=30_000)
+        release = hold_proposals(window, monkeypatch)
+        press_key(qtbot, window, Qt.Key.Key_PageUp)
+        assert window.session.image_id == first
+        qtbot.waitUntil(lambda: window.session.current.doc.photo_ready, timeout=20_000)
+        np.testing.assert_array_equal(shown_mask(window), shown)  # the recorded proposal is the start
+        drag(window, [(300, 300), (340, 300)])
+        stroked = shown_mask(window).copy()
+        messages: list[str] = []
+        window.session.message.connect(messages.append)
+        release.set()
+        qtbot.waitUntil(lambda: "garment" not in window.session.awaiting, timeout=30_000)
+        np.testing.assert_array_equal(window.session.current.doc.proposals["garment"], shown)
+        np.testing.assert_array_equal(shown_mask(window), stroked)
+        assert not [m for m in messages if "not applied" in m], messages
+        other = np.zeros_like(shown)
+        other[10:60, 10:60] = 1  # a newer model's proposal, not the start: said
+        made = window.session.current.probs["garment"]
+        monkeypatch.setattr(window.session.proposals, "propose", lambda *_a, **_k: (made, other))
+        window.session.rerun_proposal("garment", reload=False)
+        qtbot.waitUntil(lambda: "garment" not in window.session.awaiting, timeout=30_000)
+        assert [m for m in messages if "came after your first edit" in m], messages
+        np.testing.assert_array_equal(shown_mask(window), stroked)
+    finally:
+        window.close()
+        project.close()

@@ -366,7 +366,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
             box = doc.start_from(task, mask)
             if box is not None:
                 self.maskReplaced.emit(task, box)
-        elif task in self.current.fresh and mask.any():  # never silently (short: a 1280 px bar)
+        elif task in self.current.fresh and mask.any() and not doc.started_from(task, mask):  # short: 1280 px
             self.message.emit(f"{task} proposal not applied (it came after your first edit): "
                               "Refine > Use the proposal")  # fmt: skip
         self.proposalReady.emit(task)
