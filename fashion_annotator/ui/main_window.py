@@ -321,6 +321,7 @@ class MainWindow(QMainWindow):
             self.palette_dock.set_current_task(self.task)
             return
         self.task = task
+        self.prefs.set_last_task(self.project.root, task)
         self.palette_dock.set_current_task(task)
         self.palette_dock.set_taxonomy(self.taxonomies[task], self.labels[task])
         if self.session.current is not None:

@@ -257,6 +257,15 @@ class Preferences:
         """Remember the image open in the project at ``project_root``."""
         self.settings.setValue(f"last_image/{_key(project_root)}", int(image_id))
 
+    def last_task(self, project_root: Path) -> str | None:
+        """The task last shown in the project at ``project_root`` (None: never remembered)."""
+        value = self.settings.value(f"last_task/{_key(project_root)}")
+        return str(value) if value not in (None, "") else None
+
+    def set_last_task(self, project_root: Path, task: str) -> None:
+        """Remember the task shown in the project at ``project_root``."""
+        self.settings.setValue(f"last_task/{_key(project_root)}", task)
+
     def last_export(self, project_root: Path) -> dict[str, str]:
         """The last export's choices in the project at ``project_root``: ``format``, ``shapes``,
         ``tolerance``, ``folder`` and ``finished_only`` (strings; missing keys were never

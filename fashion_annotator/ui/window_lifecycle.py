@@ -76,7 +76,8 @@ def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
 
 
 def start(w: MainWindow) -> None:
-    """Offer to restore journalled edits, then open the first image to work on; a saved key
+    """Offer to restore journalled edits, then show the task shown last and open the first image
+    to work on (the one open last, with priority to restored edits); a saved key
     that a menu or panel owns now goes back to the default (:func:`.shortcuts.drop_refused`)."""
     if not is_postgres_url(str(w.project.location)):  # listed now: a crash must not forget it
         w.prefs.add_recent_project(w.project.root)
@@ -102,6 +103,9 @@ def start(w: MainWindow) -> None:
     ids = [r.id for r in records]
     todo = [r.id for r in records if r.status in ("new", "in_progress", "rejected")]
     waiting = [int(e.image_id) for e in w.session.deferred]
+    shown = w.prefs.last_task(w.project.root)  # shown before the image opens: its mask is read first
+    if shown is not None:
+        w.set_task(shown)  # a task the project no longer has is passed over
     last = w.prefs.last_image(w.project.root)
     resume = [last] if last in ids else []
     first = next(iter(restored + waiting + resume + todo + ids), None)

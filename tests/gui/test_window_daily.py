@@ -119,11 +119,17 @@ def test_relaunch_opens_the_last_image_with_the_last_tool_and_brush(
     window.actions_by_name["tool_eraser"].trigger()
     window.canvas.set_brush_radius(21)
     assert window.status.tool.text() == "Eraser 42 px"
+    parsing = next(t for t in project.tasks if t.startswith("parsing"))
+    button = next(b for b in window.palette_dock._task_group.buttons() if b.property("task") == parsing)
+    button.click()  # the operator quits on the Parsing task
+    assert window.task == parsing
     window.close()
     project.close()
     window, project = _reopen(qtbot, root, settings, answers)
     try:
         assert window.session.image_id == third
+        assert window.task == parsing and window.canvas.task == parsing
+        assert window.palette_dock._task_group.checkedButton().property("task") == parsing
         assert window.canvas.tool == "eraser" and window.canvas.brush_radius == pytest.approx(21)
         assert Preferences(settings_file(settings)).recent_projects[0] == root.resolve()
     finally:
