@@ -406,6 +406,8 @@ class NewProjectDialog(_PathDialog):
         self.photos = QLineEdit()
         self.project = QLineEdit()
         self.copy = QCheckBox("Copy the photos into the project")
+        self.copy.setChecked(True)  # as `new` does: the project holds its photos, moved as one folder
+        self.copy.setToolTip("Unticked, the project refers to the photos where they are: keep them there")
         self.tasks = TaskPicker(available_tasks(), DEFAULT_TASKS)
         self.specs: list[TaskSpec] = []
         self.photos.textChanged.connect(self._suggest)

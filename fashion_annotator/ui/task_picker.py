@@ -33,18 +33,30 @@ from fashion_annotator.core.tasks import TaskSpec, available_tasks, task_title
 from fashion_annotator.dataset.label_sets import resolve_tasks
 from fashion_annotator.dataset.postgres.url import describe_location, is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.resources import resource_path
 from fashion_annotator.ui.screen_fit import fit_on_show
+from fashion_annotator.ui.whole_label import WholeLabel
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
 
-__all__ = ["DEFAULT_TASKS", "LABEL_SET_FILTER", "AddTasksDialog", "TaskPicker", "add_tasks"]
+__all__ = ["DEFAULT_TASKS", "LABEL_SET_FILTER", "NO_MODEL", "AddTasksDialog", "TaskPicker", "add_tasks",
+           "has_shipped_model"]
 
 #: The shipped tasks a new project has unless the operator unticks them (``new``'s default).
 DEFAULT_TASKS: tuple[str, ...] = ("garment", "parsing7")
 #: What the label set file dialog lists.
 LABEL_SET_FILTER = "Label sets (*.json)"
 _PATH_ROLE = Qt.ItemDataRole.UserRole
+#: Beside a shipped task no model ships for: its proposals stay empty until a retrain
+#: (:attr:`TaskPicker.model_note` says how to get one).
+NO_MODEL = "no model yet"
+
+
+def has_shipped_model(task: str) -> bool:
+    """Whether a model for the shipped task ``task`` ships with the application
+    (``resources/models/TASK.safetensors``): its proposals start the masks of a new project."""
+    return resource_path("models", f"{task}.safetensors").is_file()
 
 
 class TaskPicker(QWidget):
@@ -62,8 +74,12 @@ class TaskPicker(QWidget):
         super().__init__(parent)
         ticked = set(checked)
         self.shipped = QListWidget()
+        untrained = [name for name in shipped if not has_shipped_model(name)]
         for name in shipped:
-            item = QListWidgetItem(f"{task_title(name)} ({name})")
+            item = QListWidgetItem(f"{task_title(name)} ({name})" + (f" — {NO_MODEL}" if name in untrained else ""))
+            if name in untrained:
+                item.setToolTip(f"No model ships for {task_title(name)}: its proposals stay empty; "
+                                "after some masks, Train > Retrain model makes one")  # fmt: skip
             item.setData(_PATH_ROLE, name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if name in ticked else Qt.CheckState.Unchecked)
@@ -83,6 +99,11 @@ class TaskPicker(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(QLabel("Shipped tasks"))
         layout.addWidget(self.shipped)
+        #: Which ticked tasks start without proposals (shown only when a task listed has no model).
+        self.model_note = WholeLabel("No model yet: masks start empty; train one from them.")
+        self.model_note.setToolTip("After some saved masks, Train > Retrain model trains the task's model")
+        self.model_note.setVisible(bool(untrained))
+        layout.addWidget(self.model_note)
         layout.addWidget(QLabel("Your own label sets (.json)"))
         layout.addWidget(self.files)
         layout.addLayout(buttons)

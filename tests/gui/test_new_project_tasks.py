@@ -79,6 +79,8 @@ def test_the_dialog_makes_a_project_with_a_label_set(qtbot, tmp_path: Path, ccp_
     made.files.wait()
     qtbot.waitUntil(lambda: made.queue.model.rowCount() == 2, timeout=30000)
     label_set_file.unlink()  # the project keeps its own copy
+    for record in made.project.images():  # copied, as README says and `new` does: self-contained
+        assert made.project.image_path(record.id).resolve().is_relative_to(target.resolve())
     assert made.project.tasks == ("garment", "garment_parts")
     assert [b.property("task") for b in made.palette_dock._task_group.buttons()] == ["garment", "garment_parts"]
     made.set_task("garment_parts")
@@ -184,3 +186,22 @@ def test_add_tasks_adds_none_when_one_is_refused_after_the_dialog_checked_it(
     assert window.project.taxonomy("garment_parts").names[3] == "zip"
     window.close()
     window.project.close()
+
+
+def test_the_dialog_says_which_shipped_tasks_have_no_model_and_copies_by_default(qtbot, tmp_path: Path):
+    """A cutout operator's hand test: Ctrl+N offered DeepFashion (24 classes) as any other task,
+    though no model ships for it (its masks start empty, no proposal ever comes), and "Copy the
+    photos" was unticked while README says the dialog copies them."""
+    dialog = NewProjectDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.copy.isChecked()
+    box = dialog.tasks.shipped
+    items = {box.item(r).data(Qt.ItemDataRole.UserRole): box.item(r) for r in range(box.count())}
+    assert items["deepfashion24"].text().endswith(f"— {task_picker.NO_MODEL}")
+    assert "stay empty" in items["deepfashion24"].toolTip() and "Train > Retrain model" in items["deepfashion24"].toolTip()
+    for shipped in ("garment", "parsing7", "parsing18", "person"):
+        assert task_picker.has_shipped_model(shipped) and "no model" not in items[shipped].text()
+    assert dialog.tasks.model_note.isVisible() and "train one" in dialog.tasks.model_note.text()
+    assert not box.horizontalScrollBar().isVisible()
