@@ -26,7 +26,8 @@ def ask_restore(
         parent,
         "Restore unsaved edits?",
         f"The last session ended with unsaved edits (last edit {when}) on:\n{listed}\n\n"
-        "Restore them? Declined edits are kept in the project's journal/declined folder.",
+        "Restore them? They come back unsaved (Undo takes them back to the saved version). "
+        "Declined edits are kept in the project's journal/declined folder.",
     )
     return answer == QMessageBox.StandardButton.Yes
 

@@ -90,10 +90,7 @@ def start(w: MainWindow) -> None:
     try:
         entries = w.session.set_aside_refused(w.session.recoverable())  # never asked about
         if entries and w.ask_restore(entries):
-            restored = w.session.restore(entries)
-            if restored:
-                names = ", ".join(entry_names(w, [e for e in entries if int(e.image_id) in restored]))
-                w.status.showMessage(f"Restored unsaved edits of {names}", 8000)
+            restored = w.session.restore_unsaved(entries)  # unsaved, undoable: put in as each image opens
         elif entries:
             w.session.set_aside(entries)
     finally:

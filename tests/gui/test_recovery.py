@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 
 from fashion_annotator.core.journal import RecoveryJournal, journal_entries, session_journal
 from fashion_annotator.core.masks import BBox
@@ -22,11 +22,13 @@ from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.annotate import image_session
 from fashion_annotator.ui.annotate.banner import image_notes
 from fashion_annotator.ui.testing import (
+    CTRL,
     Answers,
     copy_project,
     drag,
     make_template,
     open_window,
+    press_key,
     shown_mask,
 )
 
@@ -97,15 +99,29 @@ def test_edits_survive_a_real_crash_and_are_restored(qtbot, root, tmp_path):
     window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
     try:
         assert answers.asked[0][0] == "restore" and len(answers.asked[0][1]) == 1
-        # The dead session's lease blocks the save until it lapses; then the restore completes.
-        qtbot.waitUntil(lambda: project.load_mask(first, "garment") is not None, timeout=10000)
-        saved = project.load_mask(first, "garment")
-        assert saved[200, 100:301].all() and saved[230, 100:301].all() and saved[215, 50] == 0
-        assert project.mask_versions(first, "garment")[-1].source == "recovered"
+        assert window.session.image_id == first and not window.session.current.read_only
+        restored = shown_mask(window).copy()
+        assert restored[200, 100:301].all() and restored[230, 100:301].all() and restored[215, 50] == 0
+        # A cutout operator's hand test: "Yes" saved them at once, Undo greyed, "Saved" in the
+        # status bar; an accidental stroke from before the crash could not be taken back.
+        # Restored, they are unsaved edits: nothing saved, Undo live, the status says so.
+        assert project.load_mask(first, "garment") is None and window.session.unsaved
+        assert window.actions_by_name["undo"].isEnabled() and window.status.saved.text() == "● Unsaved"
+        assert "Undo takes them back" in window.status.currentMessage()
+        # killed again now, nothing is lost: this session's journal holds them, the crashed
+        # session's entry is gone (never offered twice)
+        (entry,) = journal_entries(root / "journal")
+        assert entry.path.parent == window.session.journal.directory and entry.actions == 2
+        np.testing.assert_array_equal(entry.load_mask(), restored)
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # one step back to the saved (here empty) mask
+        assert not shown_mask(window).any() and not window.session.unsaved
+        assert not journal_entries(root / "journal") and window.status.saved.text() == "Saved"
+        window.actions_by_name["redo"].trigger()
+        np.testing.assert_array_equal(shown_mask(window), restored)
+        assert window.session.unsaved and window.save()  # saving is the operator's act
+        np.testing.assert_array_equal(project.load_mask(first, "garment"), restored)
+        assert project.mask_versions(first, "garment")[-1].actions == 2
         assert not journal_entries(root / "journal")
-        qtbot.waitUntil(lambda: not window.session.current.read_only)
-        assert window.session.image_id == first
-        np.testing.assert_array_equal(shown_mask(window), saved)
     finally:
         window.close()
         project.close()
@@ -723,3 +739,42 @@ def test_a_running_windows_edits_are_never_offered_to_another_window_lease_or_no
     window.close()
     project.close()
     assert [[e.image_id for e in entries] for _, entries in answers.asked] == [[image_id]]
+
+
+def test_restored_edits_undo_to_the_saved_version_and_wait_for_their_image_to_open(qtbot, root, tmp_path):
+    """Edits restored at start are unsaved edits on the saved version: one Undo gives that
+    version back. Another image's restored edits stay in the crashed session's journal (a
+    second crash loses nothing) until that image opens, then become its unsaved edits."""
+    with Project.open(root) as project:
+        first, second = (r for r in project.images()[:2])
+        saved = np.zeros(first.shape, np.uint8)
+        saved[100:300, 50:200] = 1
+        project.save_mask(first.id, "garment", saved, seconds=10.0, actions=1)
+        edited = saved.copy()
+        edited[400:420, 50:400] = 1  # the accidental stroke before the crash
+        other = np.zeros(second.shape, np.uint8)
+        other[50:90, 60:120] = 1
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])  # the crashed window, gone since
+    ended.wait()
+    crashed = session_journal(root / "journal", f"alice@{socket.gethostname()}-{ended.pid}-dead0009", user="alice")
+    crashed.record(first.id, "garment", edited, seconds=30.0, actions=2, base=1)
+    crashed.record(second.id, "garment", other, seconds=5.0, actions=1, base=0)
+    answers = Answers(restore=True)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
+    try:
+        assert answers.asked[0][0] == "restore" and window.session.image_id == first.id
+        np.testing.assert_array_equal(shown_mask(window), edited)
+        assert len(project.mask_versions(first.id, "garment")) == 1 and window.session.unsaved
+        left = {e.image_id for e in journal_entries(root / "journal") if e.path.parent == crashed.directory}
+        assert left == {second.id}, "the unopened image's edits stay where they were"
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+        np.testing.assert_array_equal(shown_mask(window), saved)
+        assert not window.session.unsaved and not window.actions_by_name["undo"].isEnabled()
+        assert window.open_image(second.id) and len(project.mask_versions(first.id, "garment")) == 1
+        np.testing.assert_array_equal(shown_mask(window), other)
+        assert window.session.unsaved and project.load_mask(second.id, "garment") is None
+        (entry,) = journal_entries(root / "journal")
+        assert entry.path.parent == window.session.journal.directory and entry.image_id == second.id
+    finally:
+        window.close()
+        project.close()

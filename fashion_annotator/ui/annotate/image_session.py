@@ -138,6 +138,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self._renew_failed = False
         self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
         self._deferred: list[JournalEntry] = []
+        self._pending: list[JournalEntry] = []
         self._retry = QTimer(self)
         self._retry.setSingleShot(True)
         self._retry.timeout.connect(self._retry_restore)
@@ -218,6 +219,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self.jobs.next_generation()  # first: what imageOpened's receivers submit is this image's
         self.imageOpened.emit(self.current)
         self.savedChanged.emit(True)
+        self._apply_restored()  # the edits restored at start, unsaved and undoable
         if doc.photo_ready:
             self._start_jobs(doc)
         else:  # superpixels and proposals wait for the full pixels (they never see the preview)

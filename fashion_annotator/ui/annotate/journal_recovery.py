@@ -12,14 +12,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.annotate.restore import DeclinedEntry, already_saved, refusal, restore_entry
+from fashion_annotator.annotate.session import replace_mask
 from fashion_annotator.core.journal import (
     DECLINED,
     JournalEntry,
+    JournalError,
     RecoveryJournal,
     journal_entries,
     journal_problems,
     session_pid,
 )
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.leases import LeaseHeld, lapse_wait_s, process_gone
 from fashion_annotator.dataset.records import ProjectError
@@ -27,7 +30,9 @@ from fashion_annotator.dataset.records import ProjectError
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer
 
+    from fashion_annotator.annotate.session import OpenImage
     from fashion_annotator.dataset.api import ProjectStore
+    from fashion_annotator.ui.annotate.autosave import EffortClock
 
 
 class JournalRecovery:
@@ -37,10 +42,17 @@ class JournalRecovery:
     journal: RecoveryJournal
     journal_root: Path
     _deferred: list[JournalEntry]
+    #: Entries the operator chose to restore, put into their image's document when it opens
+    #: editable (:meth:`restore_unsaved`); until then they stay in the crashed session's folder.
+    _pending: list[JournalEntry]
     _retry: QTimer
+    current: OpenImage | None
+    clock: EffortClock
+    unjournalled: set[str]
     error: Any  # Signal(str)
     message: Any  # Signal(str)
     restored: Any  # Signal(list)
+    maskReplaced: Any  # Signal(str, object)
 
     def _image_name(self, image_id: int) -> str:
         """The image as people read it (:func:`.display_name`; ``image N`` when the store does
@@ -116,6 +128,72 @@ class JournalRecovery:
             restored.append(int(entry.image_id))
         return list(dict.fromkeys(restored))
 
+    def restore_unsaved(self, entries: list[JournalEntry]) -> list[int]:
+        """Restore ``entries`` as unsaved edits: each is put into its image's document when that
+        image opens editable, as one undoable edit on the saved (or proposed) mask, journalled
+        again by this session before the crashed session's entry is deleted (a second crash
+        loses nothing); saving stays the operator's (or autosave's) act. Returns the images'
+        ids, in order: the window opens the first. An entry whose image is not opened in this
+        session stays in the journal and is offered again at the next start."""
+        known = {e.path for e in self._pending}
+        self._pending.extend(e for e in entries if e.path not in known)
+        return list(dict.fromkeys(int(e.image_id) for e in entries))
+
+    def _apply_restored(self) -> None:
+        """Put the pending restored edits of the image just opened (:meth:`restore_unsaved`)
+        into its document; an image open read-only keeps them pending. An entry refused now (a
+        colleague saved since the start-up question) is set aside; one that cannot be read
+        stays in the journal, said through :attr:`error`."""
+        cur = self.current
+        if cur is None or cur.read_only:
+            return
+        image_id = int(cur.doc.image_id)
+        mine = [e for e in self._pending if str(e.image_id) == str(image_id)]
+        self._pending = [e for e in self._pending if e not in mine]
+        tasks = []
+        for entry in mine:
+            try:
+                refused = refusal(self.project, entry)
+                saved = refused is None and already_saved(self.project, entry)
+                mask = None if refused is not None or saved else entry.load_mask()
+                if entry.task not in cur.doc.tasks:
+                    raise KeyError(f"the project has no task {entry.task!r}")
+            except (ProjectError, JournalError, OSError, ValueError, KeyError) as exc:
+                self.error.emit(f"Could not restore {entry.path}: {exc}")
+                continue
+            if refused is not None:
+                self.set_aside([entry])
+                self.error.emit(f"{refused}; the edits are kept in {self.journal_root / DECLINED}")
+                continue
+            applied = mask is not None and self._apply_entry(entry, mask)
+            if applied:
+                tasks.append(task_title(entry.task))
+            if applied and entry.task in self.unjournalled:
+                continue  # this session's journal did not take them: the crashed one's entry stays
+            entry.path.unlink(missing_ok=True)
+            self._tidy(entry.path.parent)
+        if tasks:
+            self.message.emit(f"Restored unsaved edits ({', '.join(tasks)}) of {self._image_name(image_id)}: "
+                              "not saved yet, Undo takes them back")  # fmt: skip
+
+    def _apply_entry(self, entry: JournalEntry, mask: Any) -> bool:
+        """One undoable edit of the open document: ``entry``'s mask, its effort and its Smart
+        clicks (logged on that step); False when the mask is already what shows."""
+        assert self.current is not None
+        doc, task = self.current.doc, entry.task
+        doc.actions = max(doc.actions, entry.actions - 1)  # the edit below counts one more
+        doc.seconds = max(doc.seconds, entry.seconds)
+        self.clock.reset(doc.seconds)
+        clicks = [dict(c) for c in entry.clicks or []]
+
+        def log(step: int) -> None:
+            doc.click_log.setdefault(task, []).extend({**c, "step": step} for c in clicks)
+
+        box = doc.apply(task, replace_mask, mask, on_step=log)
+        if box is not None:
+            self.maskReplaced.emit(task, box)
+        return box is not None
+
     def set_aside_refused(self, entries: list[JournalEntry]) -> list[JournalEntry]:
         """Set aside, saying why through :attr:`error`, the entries a restore would refuse for
         good (:func:`~fashion_annotator.annotate.restore.refusal`), before anyone is asked about
@@ -190,7 +268,9 @@ class JournalRecovery:
         """Save, as recovered versions, the edits of ``image_id`` that a session which ended
         without saving left in the journal (a crash while this window was open: the start-up
         question never saw them). Called with the image's lease held, before it is loaded."""
-        entries = [e for e in self.recoverable() if str(e.image_id) == str(image_id) and _ended_here(e)]
+        pending = {e.path for e in self._pending}  # restored as unsaved edits once it opens
+        entries = [e for e in self.recoverable()
+                   if str(e.image_id) == str(image_id) and _ended_here(e) and e.path not in pending]  # fmt: skip
         if entries and self.restore(entries):
             self.message.emit(
                 f"Restored the unsaved edits a session that ended without saving left on {self._image_name(image_id)}"
