@@ -413,6 +413,8 @@ class InstanceDocument:
     def reconcile(self, parsing: np.ndarray, changed: np.ndarray | None = None) -> int:
         """Bring the instance map in line with the parsing mask, both ways; one step.
 
+        An instance most of whose pixels now carry one other class of a garment follows them
+        to that class (:meth:`_follow`: kept, flagged where its category is another class's).
         Instance pixels whose parsing class is no longer the instance's leave it, and an
         instance left with no pixel is removed. Pixels an earlier reconcile took from an
         instance come back to it when they are in no instance and carry its class again (the
@@ -433,9 +435,11 @@ class InstanceDocument:
         An accessory instance (``parsing_class`` 0) keeps its pixels on any class of
         :attr:`ground` (see :func:`~fashion_annotator.instances.model.accessory_ground`).
 
-        Returns the number of pixels that left or joined an instance (0: nothing changed, no
-        step recorded).
+        Returns the number of pixels that left, joined or followed an instance (0: nothing
+        changed, no step recorded).
         """
+        before = copy.deepcopy(self.instances)
+        moved = self._follow(parsing)
         bad = inconsistent_mask(self.set, parsing, self.ground)
         back, revived = self._taken_back(parsing, (self.map == 0) | bad)
         if changed is not None and changed.any():
@@ -445,9 +449,9 @@ class InstanceDocument:
             back = np.where(back > 0, back, painted_joins(after, classes, parsing, changed))
         joined = back > 0
         box = BBox.of(bad | joined)
-        if box is None:
+        if box is None and not moved:
             return 0
-        before, patch = copy.deepcopy(self.instances), self.map[box.slices].copy()
+        patch = None if box is None else self.map[box.slices].copy()
         self.map[bad] = 0
         self.map[joined] = back[joined]
         self.instances.update(revived)
@@ -455,7 +459,34 @@ class InstanceDocument:
         for k in [k for k in self.instances if k not in present]:
             del self.instances[k]
         self._record("reconcile", before, box, patch)
-        return int(bad.sum() + joined.sum())
+        return int(bad.sum() + joined.sum()) + moved
+
+    def _follow(self, parsing: np.ndarray) -> int:
+        """Give each instance most of whose pixels now carry one other class that a category
+        maps to that class: a garment relabelled as another (a blouse painted dress), or an
+        accessory now on its own category's class (shoes proposed on background pixels that a
+        later proposal, saved, calls shoes: removing them lost the instances). It keeps its
+        pixels of that class, its category and attributes, and its row says "(on dress
+        pixels)" where the category is another class's. An accessory painted another class
+        (a hat painted top) is not followed: its pixels leave it.
+
+        Returns the number of pixels of the instances that changed class (0: none).
+        """
+        moved = 0
+        own = instance_classes(self.set)
+        bad = inconsistent_mask(self.set, parsing, self.ground)
+        for k in np.unique(self.map[bad]).tolist():
+            pixels = self.map == k
+            counts = np.bincount(parsing[pixels & bad], minlength=self.parsing_taxonomy.num_classes)
+            new = int(counts.argmax())
+            was, category = int(own[pixels][0]), self.instances[k].category
+            if new in self.ground or 2 * int(counts[new]) < int(pixels.sum()) or new == was:
+                continue
+            if was == 0 and (category is None or self._class_of(category) != new):
+                continue  # an accessory painted a garment's class leaves it (a hat painted top)
+            self.instances[k].parsing_class = new
+            moved += int(counts[new])
+        return moved
 
     def _taken_back(self, parsing: np.ndarray, free: np.ndarray) -> tuple[np.ndarray, dict[int, Instance]]:
         """What :meth:`reconcile` gives back: ``(H, W) uint8`` ids (0: none) of the pixels earlier

@@ -139,3 +139,50 @@ def test_the_split_prompt_goes_once_the_split_is_made(opened, qtbot):
     _split_dress(window, qtbot)
     assert "Click two points" not in window.status.currentMessage()
     assert "split in two" in window.status.currentMessage()
+
+
+def _relabel(window, pixels: np.ndarray, label: int) -> None:
+    """A canvas edit (as a fill would) of ``pixels`` of the parsing mask to ``label``."""
+    from fashion_annotator.core.masks import BBox
+
+    def fill(mask):
+        mask[pixels] = label
+        return BBox.of(pixels)
+
+    window.set_task("parsing7")
+    window.apply_mask_edit(fill, task="parsing7")
+
+
+def test_a_garment_relabelled_as_another_keeps_its_instance_flagged(opened, qtbot):
+    """A QA hand test: the parsing mask's pixels of a garment relabelled as another class and
+    saved removed the instance ("Instances removed: 6. shoes, 7. shoes"): lost, category and
+    attributes. It now follows its pixels to their class, and its row says so."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dress = instance_of(window, "dress")
+    pixels = dock.doc.map == dress
+    _relabel(window, pixels, 3)  # top
+    assert window.save()
+    saved = project.load_instances(image_id)
+    assert dress in saved.instances and saved.instances[dress].parsing_class == 3
+    assert np.array_equal(saved.map == dress, pixels)
+    row = next(dock.list.topLevelItem(i) for i in range(dock.list.topLevelItemCount())
+               if dock.list.topLevelItem(i).text(0).startswith(f"{dress}."))  # fmt: skip
+    assert "(on top pixels)" in row.text(0)
+
+
+def test_the_removal_notice_names_its_image_and_fits_the_bar(opened, qtbot):
+    """The notice of instances removed at the save of an image switch showed on the next image,
+    named no photo, and ran past a 1280 px window's bar. It names its photo now, in short; the
+    whole of it is in the log."""
+    window, project = opened
+    dock = window.instances
+    name = project.image(window.session.image_id).name
+    dress = instance_of(window, "dress")
+    _relabel(window, dock.doc.map == dress, 1)  # skin: no garment's class
+    press_key(qtbot, window, Qt.Key.Key_PageDown)
+    qtbot.waitUntil(lambda: window.status.currentMessage().startswith("Instances removed"), timeout=3000)
+    text = window.status.currentMessage()
+    assert name in text and "dress" in text
+    assert window.status.fontMetrics().horizontalAdvance(text) < 700, text

@@ -20,6 +20,7 @@ no instance).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,8 @@ from fashion_annotator.annotate.session import newest_readable_mask
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.ui.shortcuts import key_name
+
+log = logging.getLogger(__name__)
 
 #: The other direction of a history step.
 OTHER = {"undo": "redo", "redo": "undo"}
@@ -207,8 +210,26 @@ class ParsingSeen:
         return [f"{k}. {i.category or '?'}" for k, i in sorted(before.items()) if k not in doc.instances]
 
 
-def removed_text(gone: list[str]) -> str:
-    """What the window says of the instances a reconcile removed (``gone``)."""
-    return (f"Instances removed: {', '.join(gone)} (their pixels are no longer of that class "
-            f"in the parsing mask; to keep them, take the mask edit back on the photo ({key_name('undo', 'Ctrl+Z')}) "
-            "while this image is open: the next save gives them back)")  # fmt: skip
+def removed_text(gone: list[str], image: str = "") -> str:
+    """What the window says of the instances a reconcile removed (``gone``) from the photo
+    named ``image``: short enough for the status bar of a 1280 px window (the whole line in
+    its tooltip; :func:`removed_detail` for the log). It shows after the save, which may be
+    the switch to the next image: the photo is named."""
+    shown = ", ".join(gone[:2]) + (f" and {len(gone) - 2} more" if len(gone) > 2 else "")
+    where = f" from {image}" if image else ""
+    return f"Instances removed{where}: {shown} (pixels relabelled; {key_name('undo', 'Ctrl+Z')} on its photo restores)"
+
+
+def removed_detail(gone: list[str], image: str = "") -> str:
+    """The log's line of the instances a reconcile removed from ``image``: what happened and
+    how to keep them."""
+    return (f"Instances removed from {image or 'the open image'}: {', '.join(gone)} (their pixels are no longer "
+            "of that class in the parsing mask; to keep them, take the mask edit back on the photo "
+            f"({key_name('undo', 'Ctrl+Z')}) while this image is open: the next save gives them back)")  # fmt: skip
+
+
+def removed_notice(gone: list[str], image: str) -> str:
+    """Log :func:`removed_detail` of the instances a reconcile removed from ``image``; return
+    the status bar's :func:`removed_text`."""
+    log.warning("%s", removed_detail(gone, image))
+    return removed_text(gone, image)

@@ -52,7 +52,7 @@ from fashion_annotator.instances.schema import (
 )
 from fashion_annotator.ui.annotate.image_view import SelectionHighlight
 from fashion_annotator.ui.annotate.instance_buttons import button_reasons, show_boxes, show_reasons
-from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen, removed_text
+from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen, removed_notice
 from fashion_annotator.ui.annotate.instance_proposing import (
     BackgroundProposals,
     ClassifierSlot,
@@ -364,7 +364,7 @@ class InstancesDock(QDockWidget):
             self._refresh_list()
             self.changed.emit()  # an instance step: Undo and Redo follow it
         if gone:  # at a save: after its own "Saved ..." line, which used to replace it at once
-            self.warning.emit(removed_text(gone))
+            self.warning.emit(removed_notice(gone, self.project.image(self.image_id).name if self.image_id else ""))
 
     # -- edits -------------------------------------------------------------------------------
 

@@ -170,3 +170,48 @@ def test_split_parts_names_each_parts_colour() -> None:
     doc.map[:, 9:11] = 0
     new = doc.split_components(1)
     assert {doc.instances[k].colour for k in (1, *new)} == {"red", "blue"}
+
+
+def test_an_instance_whose_pixels_took_another_garment_class_follows_them(two_shoes) -> None:
+    """A QA hand test: shoes proposed as accessories on background pixels, then a newer
+    proposal saved that calls those pixels shoes: the save removed both instances ("their
+    pixels are no longer of that class"). An instance now mostly on another garment's class
+    keeps its pixels and category and takes that class (flagged where its category is another
+    class's); its undo gives the old class back."""
+    doc, parsing, top = _doc(two_shoes)
+    pixels = doc.map == top
+    parsing[pixels] = P7.index("dress")  # the operator relabelled the blouse as dress
+    assert doc.reconcile(parsing) == int(pixels.sum())
+    blouse = doc.instances[top]
+    assert blouse.category == "blouse" and blouse.parsing_class == P7.index("dress")
+    assert blouse.attributes == {"fit": "loose"} and np.array_equal(doc.map == top, pixels)
+    assert inconsistent_pixels(doc.set, parsing) == {}
+    assert TAX.off_class(blouse.category, blouse.parsing_class, "parsing7", P7.names)
+    doc.undo()
+    assert doc.instances[top].parsing_class == TOP
+
+
+def test_a_part_relabelled_leaves_and_a_garment_painted_skin_is_removed(two_shoes) -> None:
+    """The rule is the majority: a strip relabelled leaves its instance, and pixels painted a
+    class of no garment (skin) leave it too, the instance removed when none is left."""
+    doc, parsing, top = _doc(two_shoes)
+    pixels = doc.map == top
+    strip = pixels & (np.cumsum(pixels, axis=None).reshape(pixels.shape) <= pixels.sum() // 4)
+    parsing[strip] = P7.index("dress")
+    doc.reconcile(parsing)
+    assert doc.instances[top].parsing_class == TOP and not (doc.map[strip] == top).any()
+    parsing[pixels] = SKIN
+    doc.reconcile(parsing)
+    assert top not in doc.instances
+
+
+def test_shoes_proposed_on_background_follow_a_saved_mask_that_calls_them_shoes() -> None:
+    """The hand test's loss itself: "6. shoes, 7. shoes" (accessories on background pixels of an
+    older proposal) were removed when the next proposal, saved, called their pixels shoes."""
+    parsing = np.zeros((10, 10), np.uint8)
+    imap = np.zeros((10, 10), np.uint8)
+    imap[6:9, 2:5] = 6
+    doc = InstanceDocument(InstanceSet(imap, {6: Instance(6, 0, "shoes")}), TAX, SCHEMA, P7)
+    parsing[6:9, 2:5] = P7.index("shoes")
+    assert doc.reconcile(parsing) == 9
+    assert doc.instances[6].parsing_class == P7.index("shoes") and np.array_equal(doc.map, imap)
