@@ -106,21 +106,31 @@ def status_icon(status: str) -> QIcon:
     return color_dot(STATUS_STYLE.get(status, (status, "#bdbdbd"))[1])
 
 
-#: Border of colour swatches: mid-grey, seen on white and on #1e1e1e, around black and white.
+#: Border of colour swatches without an application palette: mid-grey.
 SWATCH_BORDER = "#8c8c8c"
+
+
+def swatch_border() -> QColor:
+    """The border of colour swatches: the palette's text colour (dark on a light list, light
+    on a dark one), else :data:`SWATCH_BORDER`. The fixed mid-grey, drawn half a pixel off,
+    showed as a dim #737373 ring on the dark theme's lists: dark swatches read as holes."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return QColor(SWATCH_BORDER)
+    return app.palette().color(QPalette.ColorRole.Text)
 
 
 def swatch(rgb: tuple[int, int, int], size: int = 18) -> QIcon:
     """Return a square colour swatch icon for a label colour given as 0..255 RGB.
 
-    Its mid-grey border shows on light and dark lists alike, around black and white swatches
-    (a faint black one left a black garment's swatch invisible in the dark theme)."""
+    Its border is the palette's text colour (:func:`swatch_border`), a crisp ring on whole
+    pixels that contrasts with the list behind it in the light and the dark theme alike."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(QPen(QColor(SWATCH_BORDER), 1.0))
+    painter.setPen(QPen(swatch_border(), 2.0))
     painter.setBrush(QColor(*rgb))
-    painter.drawRoundedRect(QRectF(1.5, 1.5, size - 3, size - 3), 3, 3)
+    painter.drawRoundedRect(QRectF(2.0, 2.0, size - 4, size - 4), 3, 3)
     painter.end()
     return QIcon(pixmap)

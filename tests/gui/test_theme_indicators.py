@@ -39,10 +39,10 @@ def test_an_unchecked_box_and_radio_button_have_an_outline_that_shows(qtbot, the
         assert _strongest_edge(widget, window) >= 150, f"{widget.text()} has no visible outline ({theme})"
 
 
-@pytest.mark.parametrize("list_background", ["#ffffff", "#1e1e1e"])
 @pytest.mark.parametrize("fill", [(0, 0, 0), (255, 255, 255), (20, 24, 40)])
-def test_a_swatch_is_outlined_on_light_and_dark_lists(qtbot, list_background, fill):
+def test_a_swatch_is_outlined_on_light_and_dark_lists(qtbot, theme, fill):
     """A black garment's swatch vanished on the dark Instances list (its faint black border too)."""
+    list_background = QApplication.palette().color(QPalette.ColorRole.Base).name()
     image = QImage(18, 18, QImage.Format.Format_RGB888)
     image.fill(QColor(list_background))
     painter = QPainter(image)
@@ -51,7 +51,8 @@ def test_a_swatch_is_outlined_on_light_and_dark_lists(qtbot, list_background, fi
     border = _pixels(image)[1:17, 1]  # the left edge of the rounded square
     back = np.array(QColor(list_background).getRgb()[:3])
     assert np.abs(border - back).sum(-1).max() >= 150
-    assert np.abs(border - np.array(fill)).sum(-1).max() >= 150
+    if np.abs(back - np.array(fill)).sum() < 150:  # a fill like the list: its border shows it
+        assert np.abs(border - np.array(fill)).sum(-1).max() >= 150
 
 
 def test_a_disabled_tool_icon_reads_as_disabled_in_both_themes(qtbot, theme):
@@ -72,3 +73,31 @@ def test_a_disabled_tool_icon_reads_as_disabled_in_both_themes(qtbot, theme):
 
     enabled, disabled = ink(QIcon.Mode.Normal), ink(QIcon.Mode.Disabled)
     assert disabled < 0.6 * enabled, (theme, enabled, disabled)
+
+
+@pytest.mark.parametrize("fill", [(20, 24, 40), (30, 28, 29), (0, 0, 0)])
+def test_a_dark_swatch_in_the_instances_list_has_a_border_that_stands_out(qtbot, theme, fill):
+    """A QA hand test in the dark theme: the Instances list's swatches of dark garments were
+    near-invisible, their mid-grey border a dim ring (#737373 on #1e1e1e). The border is the
+    palette's text colour now: strong against the list in either theme."""
+    from PySide6.QtWidgets import QTreeWidget
+
+    from fashion_annotator.core.labels import load_taxonomy
+    from fashion_annotator.instances.model import Instance
+    from fashion_annotator.instances.schema import load_instance_taxonomy
+    from fashion_annotator.ui.annotate.instance_rows import instance_item
+
+    tree = QTreeWidget()
+    qtbot.addWidget(tree)
+    item = instance_item(Instance(1, 3, "coat", colour="black", colour_rgb=fill), load_instance_taxonomy(),
+                         "parsing7", load_taxonomy("parsing7").names)  # fmt: skip
+    tree.addTopLevelItem(item)
+    base = tree.palette().color(QPalette.ColorRole.Base)
+    image = QImage(18, 18, QImage.Format.Format_RGB888)
+    image.fill(base)
+    painter = QPainter(image)
+    painter.drawPixmap(0, 0, item.icon(0).pixmap(18, 18))
+    painter.end()
+    edge = _pixels(image)[4:14, 0:5]  # across the left side of the rounded square
+    back = np.array(base.getRgb()[:3])
+    assert np.abs(edge - back).sum(-1).max() >= 400, f"{theme}: border {edge.tolist()} on {back.tolist()}"
