@@ -186,3 +186,26 @@ def test_the_removal_notice_names_its_image_and_fits_the_bar(opened, qtbot):
     text = window.status.currentMessage()
     assert name in text and "dress" in text
     assert window.status.fontMetrics().horizontalAdvance(text) < 700, text
+
+
+def _row_text(dock, k: int) -> str:
+    return next(dock.list.topLevelItem(i).text(0) for i in range(dock.list.topLevelItemCount())
+                if dock.list.topLevelItem(i).text(0).startswith(f"{k}."))  # fmt: skip
+
+
+def test_the_panel_follows_a_relabelled_garment_before_any_save(opened, qtbot):
+    """A QA hand test: after the dress's pixels were relabelled in the parsing mask the panel
+    kept listing the old instances as they were until a save (and the operator had saved, then
+    looked, then gave up). Once the parsing edits pause it follows them: the instance now on top
+    pixels says so, and the pixels painted skin have left it, unsaved."""
+    window, _project = opened
+    dock = window.instances
+    dress = instance_of(window, "dress")
+    pixels = dock.doc.map == dress
+    ys, _xs = np.nonzero(pixels)
+    _relabel(window, pixels, 3)  # top
+    qtbot.waitUntil(lambda: "(on top pixels)" in _row_text(dock, dress), timeout=3000)
+    strip = pixels & (np.arange(pixels.shape[0])[:, None] < int(np.median(ys)))
+    _relabel(window, strip, 1)  # skin: no garment's class
+    qtbot.waitUntil(lambda: not (dock.doc.map[strip] == dress).any(), timeout=3000)
+    assert window.session.current.doc.dirty

@@ -13,14 +13,15 @@ step). :class:`ParsingLinks` keeps them for the open image; the Instances dock
 (:mod:`.instances_dock`) records them and asks which steps go together.
 
 :class:`ParsingSeen` keeps the parsing mask the instances were last checked against: the
-pixels painted since join the instance of their class they touch, at a save or before the
-operator's next instance edit (so a part deleted after a stroke stays deleted, its pixels in
+pixels painted since join the instance of their class they touch, at a save, before the
+operator's next instance edit or once the parsing mask's edits pause (:mod:`.parsing_watch`) (so a part deleted after a stroke stays deleted, its pixels in
 no instance).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -133,6 +134,8 @@ class ParsingSeen:
         self.task = task
         #: The open image's tasks with no saved mask yet (its ``fresh``, read when needed).
         self.fresh: set[str] = set() if opened is None else opened.fresh
+        #: The open image's tasks with unsaved edits (a never-saved mask edited is the operator's).
+        self.edited: Callable[[], set[str]] = (lambda: set()) if opened is None else (lambda: opened.edited)
         #: (project, image id, task, version) of the saved parsing mask, while not yet read.
         self._saved: tuple[Any, int, str, int] | None = None
         if opened is None or task is None or task not in opened.doc.masks or task in opened.fresh:
@@ -194,9 +197,10 @@ class ParsingSeen:
             The instances it removed (``"3. skirt"``); None when it changed nothing.
         """
         task = self.task
-        # a parsing mask never saved is the model's proposal of this opening, not the
-        # operator's: the instances saved earlier are not held to it
-        if image_doc is None or task is None or task not in image_doc.masks or task in self.fresh:
+        # a parsing mask never saved nor edited is the model's proposal of this opening, not
+        # the operator's: the instances saved earlier are not held to it
+        proposed = task in self.fresh and task not in self.edited()
+        if image_doc is None or task is None or task not in image_doc.masks or proposed:
             return None
         if not read and not image_doc.masks.is_read(task):
             return None

@@ -61,6 +61,7 @@ from fashion_annotator.ui.annotate.instance_proposing import (
     proposer_of,
 )
 from fashion_annotator.ui.annotate.instance_rows import ID_ROLE, instance_item
+from fashion_annotator.ui.annotate.parsing_watch import ParsingWatch
 from fashion_annotator.ui.annotate.split_line import SplitLine
 from fashion_annotator.ui.annotate.type_to_pick import TypePicker
 from fashion_annotator.ui.screen_fit import scrolled_vertically
@@ -139,6 +140,7 @@ class InstancesDock(QDockWidget):
         self._highlight.setZValue(50)
         canvas.scene().addItem(self._highlight)
         self.splitter = SplitLine(canvas, self.split_line, self.message.emit, self)
+        self.watch = ParsingWatch(lambda: None if self.read_only() else self._reconcile(read=False), self)
         self.background = BackgroundProposals(jobs, self)
         self.background.proposed.connect(self._proposal_arrived)
         self.background.failed.connect(lambda text: self.message.emit(f"Instances not proposed: {text}"))
@@ -226,6 +228,7 @@ class InstancesDock(QDockWidget):
         self._links, self._seen = ParsingLinks(self._image_doc, self.parsing_task), ParsingSeen(opened, self.parsing_task, self.project)
         self.doc = None
         self.splitter.reset()
+        self.watch.watch(self._image_doc, self.parsing_task)  # the list follows the mask's edits
         if opened is not None and self.parsing_task is not None:
             try:
                 saved = self.project.load_instances(self.image_id)
