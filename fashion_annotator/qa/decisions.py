@@ -18,20 +18,34 @@ from fashion_annotator.dataset.decisions import not_seen, seen_is_latest
 from fashion_annotator.dataset.records import ProjectError
 
 __all__ = [
+    "CATEGORIES",
+    "OPERATOR_REASONS",
     "REASONS",
     "approve",
     "current_decision",
     "decision_on_latest",
     "last_decisions",
     "latest_rejects",
+    "operator_instruction",
+    "reason_category",
     "reason_counts",
     "reason_label",
     "reject",
     "rejection_note",
 ]
 
-#: Reject reason categories: stored key -> label shown to people.
-REASONS: dict[str, str] = {
+#: The operator's kinds of bad ground truth: stored key -> label. Each counts as
+#: ``bad_ground_truth`` where the reasons are grouped (:func:`reason_category`).
+OPERATOR_REASONS: dict[str, str] = {
+    "missed_area": "Missed area",
+    "extra_area": "Extra area (background, mannequin)",
+    "wrong_label": "Wrong label",
+    "rough_edge": "Rough edge",
+}
+
+#: The reject categories the outlier analysis counts (the QA report's, the CSV's ``reason``):
+#: stored key -> label. Projects keep these keys.
+CATEGORIES: dict[str, str] = {
     "bad_ground_truth": "Bad ground truth",
     "rare_garment": "Rare garment",
     "low_contrast": "Low contrast",
@@ -40,12 +54,53 @@ REASONS: dict[str, str] = {
     "other": "Other",
 }
 
+#: Every reject reason, as the Review tab lists them: the operator's kinds first, then the
+#: categories. Stored key -> label shown to people.
+REASONS: dict[str, str] = {**OPERATOR_REASONS, **CATEGORIES}
+
+#: What the operator who opens a rejected mask is asked to do, per reason (the banner's words;
+#: "other": QA's text says it).
+_INSTRUCTIONS: dict[str, str] = {
+    "missed_area": "Add the part of the garment the mask misses",
+    "extra_area": "Remove the extra area (background, mannequin stand) from the mask",
+    "wrong_label": "Give the wrongly labelled area its right label",
+    "rough_edge": "Smooth the rough edge along the outline",
+    "bad_ground_truth": "Correct the mask where it is wrong",
+    "rare_garment": "Check the mask of this rare garment against the guidelines",
+    "low_contrast": "Check the edges where the garment and the background look alike",
+    "complex_garment": "Check every part of this complex garment",
+    "model_error": "Correct what the model's proposal got wrong",
+    "other": "",
+}
+
 
 def reason_label(reason: str | None) -> str:
     """The readable label of a reason key (unknown keys are shown as they are)."""
     if reason is None:
         return ""
     return REASONS.get(reason, reason)
+
+
+def reason_category(reason: str | None) -> str:
+    """The :data:`CATEGORIES` key ``reason`` counts as: an operator's kind of bad ground truth
+    (:data:`OPERATOR_REASONS`) is ``"bad_ground_truth"``, no reason is ``"other"``, anything
+    else stays itself."""
+    if not reason:
+        return "other"
+    return "bad_ground_truth" if reason in OPERATOR_REASONS else reason
+
+
+def operator_instruction(reason: str | None, text: str = "") -> str:
+    """What the operator is asked to do about a reject for ``reason`` with QA's ``text``:
+    ``"Remove the extra area (background, mannequin stand) from the mask — stand pole"``;
+    "other" is QA's text alone; an unknown key is shown as its label."""
+    if not reason:
+        what = "no reason given"
+    else:
+        what = _INSTRUCTIONS.get(reason, reason_label(reason))
+    if not text:
+        return what or reason_label(reason)
+    return f"{what} — {text}" if what else text
 
 
 def _check_seen(project: ProjectStore, image_id: int, task: str, seen_version: int | None) -> None:
@@ -173,9 +228,11 @@ def rejection_note(project: ProjectStore, image_id: int, task: str | None = None
 
 
 def reason_counts(
-    project: ProjectStore, task: str | None = None, latest_only: bool = True
+    project: ProjectStore, task: str | None = None, latest_only: bool = True, grouped: bool = True
 ) -> Counter:
-    """Count reject reasons (keys of :data:`REASONS`).
+    """Count reject reasons: by category (keys of :data:`CATEGORIES`; an operator's kind of bad
+    ground truth counts as ``bad_ground_truth``, :func:`reason_category`), or with ``grouped``
+    False by the reason chosen (keys of :data:`REASONS`).
 
     With ``latest_only`` only each image's current decision counts (:func:`current_decision`):
     an image rejected and later approved no longer appears, nor one whose operator saved a new
@@ -187,4 +244,7 @@ def reason_counts(
         for rec in records:
             latest[(rec.image_id, rec.task)] = rec
         records = [r for r in latest.values() if current_decision(project, r.image_id, r.task) is not None]
-    return Counter(r.reason or "other" for r in records if r.decision == "reject")
+    rejects = [r for r in records if r.decision == "reject"]
+    if grouped:
+        return Counter(reason_category(r.reason) for r in rejects)
+    return Counter(r.reason or "other" for r in rejects)

@@ -27,7 +27,13 @@ from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.qa import overlay
-from fashion_annotator.qa.decisions import REASONS, reason_counts, reason_label
+from fashion_annotator.qa.decisions import (
+    CATEGORIES,
+    OPERATOR_REASONS,
+    reason_category,
+    reason_counts,
+    reason_label,
+)
 from fashion_annotator.qa.scores import ImageScore, metric_name, reference_mask, worst_first
 from fashion_annotator.qa.stats import (
     DEFAULT_K,
@@ -49,8 +55,11 @@ __all__ = ["CSV_COLUMNS", "build_html", "histogram_svg", "thumbnail_data_uri", "
 CSV_COLUMNS = (
     "image_id", "name", "task", "metric", "score", "pixel_accuracy", "reference", "outlier",
     "status", "operator", "seconds", "actions", "versions", "decision", "reason", "reason_text",
-    "problem",
+    "problem", "reason_detail",
 )  # fmt: skip
+"""The CSV's columns: ``reason`` is the category the analysis counts (an operator's kind of
+bad ground truth is ``bad_ground_truth``), ``reason_detail`` the reason chosen when it is one
+of those kinds (``missed_area``), else blank."""
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -87,11 +96,42 @@ def write_csv(
                     int(is_out) if math.isfinite(row.score) else "", csv_text(row.status), csv_text(row.operator),
                     f"{row.seconds:.1f}" if row.effort_logged else "", row.actions if row.effort_logged else "",
                     row.versions, csv_text(row.decision or ""),
-                    csv_text(row.reason or ""), csv_text(row.reason_text), csv_text(row.problem),
+                    csv_text(_category(row.reason)), csv_text(row.reason_text), csv_text(row.problem),
+                    csv_text(row.reason if row.reason in OPERATOR_REASONS else ""),
                 ])  # fmt: skip
     except OSError as exc:
         raise OSError(f"{path}: cannot write the CSV: {exc.strerror or exc}") from exc
     return path
+
+
+def _category(reason: str | None) -> str:
+    """The reject category of a row's ``reason`` (blank without one)."""
+    return reason_category(reason) if reason else ""
+
+
+def _reason_text(reason: str | None) -> str:
+    """A reason as the report names it: ``"Missed area (Bad ground truth)"`` for an operator's
+    kind of bad ground truth, else its label."""
+    if reason in OPERATOR_REASONS:
+        return f"{reason_label(reason)} ({CATEGORIES[reason_category(reason)]})"
+    return reason_label(reason)
+
+
+def _reason_rows(project: ProjectStore, task: str) -> str:
+    """The Reject reasons table's rows: each category, and under Bad ground truth the
+    operator's kinds it counts."""
+    grouped = reason_counts(project, task)
+    chosen = reason_counts(project, task, grouped=False)
+    rows = []
+    for key, label in CATEGORIES.items():
+        rows.append(f'<tr><td class="l">{html.escape(label)}</td><td>{grouped.get(key, 0)}</td></tr>')
+        if key == "bad_ground_truth":
+            rows.extend(
+                f'<tr class="part"><td class="l">&nbsp;&nbsp;of which {html.escape(part)}</td>'
+                f"<td>{chosen.get(kind, 0)}</td></tr>"
+                for kind, part in OPERATOR_REASONS.items()
+            )
+    return "".join(rows)
 
 
 def histogram_svg(
@@ -185,7 +225,7 @@ def _decision_line(row: ImageScore) -> str:
     """A card's line on the decision, HTML-escaped: "Rejected: Low contrast - why"."""
     if row.decision == "reject":
         why = f" - {row.reason_text}" if row.reason_text else ""
-        return f"<br>Rejected: {html.escape(reason_label(row.reason) + why)}"
+        return f"<br>Rejected: {html.escape(_reason_text(row.reason) + why)}"
     return "<br>Approved" if row.decision == "approve" else ""
 
 
@@ -239,11 +279,7 @@ def build_html(
     summary = summarize(values, k)
     out = outlier_mask(values, k)
     esc = html.escape
-    reasons = reason_counts(project, task)
-    reason_rows = "".join(
-        f'<tr><td class="l">{esc(label)}</td><td>{reasons.get(key, 0)}</td></tr>'
-        for key, label in REASONS.items()
-    )
+    reason_rows = _reason_rows(project, task)
     tp_rows = "".join(
         f'<tr><td class="l">{esc(t.operator)}</td><td class="l">{esc(t.task)}</td>'
         f"<td>{t.images}</td><td>{t.hours:.2f}</td><td>{_fmt(t.images_per_hour, 1)}</td>"
@@ -257,7 +293,7 @@ def build_html(
         f'<td class="l">{esc(r.operator)}</td><td>{f"{r.seconds:.0f}" if r.effort_logged else ""}</td>'
         f"<td>{r.actions if r.effort_logged else ''}</td>"
         f'<td class="l">{esc(status_name(r.status))}</td><td class="l">{esc(_decision_word(r))}</td>'
-        f'<td class="l">{esc(reason_label(r.reason))}</td><td class="l">{esc(r.reason_text)}</td></tr>'
+        f'<td class="l">{esc(_reason_text(r.reason))}</td><td class="l">{esc(r.reason_text)}</td></tr>'
         for r, o in zip(rows, out, strict=True)
     )
     predictor_used = predictor if any(r.reference == "model" for r in rows) else None

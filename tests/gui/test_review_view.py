@@ -561,3 +561,20 @@ def test_approving_again_a_row_whose_mask_was_saved_since_is_refused_not_passed(
     assert view.approve_selected() and [d.mask_version for d in project.decisions()] == [1, 2]
     view.select_image(row.image_id)
     assert view.approve_selected() and len(project.decisions()) == 2
+
+
+def test_the_reason_box_lists_the_operators_kinds_of_bad_ground_truth_first(view, project):
+    """A QA hand test: the operator who received "Bad ground truth" could not tell a missed
+    sleeve from a mannequin stand left in the cutout."""
+    items = [view.reason.itemData(i) for i in range(view.reason.count())]
+    assert items[:4] == ["missed_area", "extra_area", "wrong_label", "rough_edge"]
+    assert items[4] is None and items[5:] == ["bad_ground_truth", "rare_garment", "low_contrast",
+                                              "complex_garment", "model_error", "other"]  # fmt: skip
+    tip = view.reason.itemData(1, Qt.ItemDataRole.ToolTipRole)
+    assert "counts as Bad ground truth in the QA report" in tip
+    view.select_proxy_row(1)
+    view.reason.setCurrentIndex(view.reason.findData("extra_area"))
+    view.reason_text.setText("stand pole still in the cutout")
+    assert view.reject_selected()
+    assert project.decisions()[0].reason == "extra_area"
+    assert view.proxy.index(1, 7).data() == "rejected: Extra area (background, mannequin)"

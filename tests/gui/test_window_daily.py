@@ -309,7 +309,18 @@ def test_reject_banner_names_the_reason_and_task_in_words(qtbot, opened):
     project.set_status(third, "rejected")
     window.open_image(third)
     text = window.banner.text()
-    assert "(Garment cutout): Model error — redo" in text and "model_error" not in text
+    assert "(Garment cutout): Correct what the model's proposal got wrong — redo" in text
+    assert "model_error" not in text
+    # a QA hand test: "Bad ground truth — stand pole still in the cutout" told the operator
+    # nothing to do; the reason now reads as an instruction
+    other = project.images()[1].id
+    project.record_decision(other, "garment", "reject", reason="extra_area", text="stand pole still in the cutout")
+    project.set_status(other, "rejected")
+    window.open_image(other)
+    assert window.banner.text().endswith(
+        "(Garment cutout): Remove the extra area (background, mannequin stand) from the mask "
+        "— stand pole still in the cutout"
+    )
 
 
 def test_rejecting_the_open_image_in_review_shows_its_reason_at_once(qtbot, opened):
@@ -325,10 +336,10 @@ def test_rejecting_the_open_image_in_review_shows_its_reason_at_once(qtbot, open
     review.reason_text.setText("collar lost")
     with qtbot.waitSignal(review.decisionRecorded):
         assert review.reject_selected()
-    assert "Low contrast — collar lost" in window.banner.text()
+    assert "look alike — collar lost" in window.banner.text()
     review.openImageRequested.emit(first)
     assert window.tabs.currentIndex() == 0 and window.session.image_id == first
-    assert window.banner.isVisibleTo(window) and "Low contrast — collar lost" in window.banner.text()
+    assert window.banner.isVisibleTo(window) and "look alike — collar lost" in window.banner.text()
     row = window.queue.model.row_of(first)
     tip = window.queue.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
     assert tip.endswith("Low contrast - collar lost (Garment cutout)") and "Rejected by" in tip  # says why, and of what

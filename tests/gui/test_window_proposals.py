@@ -244,7 +244,8 @@ def test_the_reject_banner_keeps_its_reason_and_says_what_sends_a_fix_back(qtbot
     project.record_decision(image, "garment", "reject", reason="low_contrast", text="collar lost",
                             seen_version=version)  # fmt: skip
     assert window.open_image(image)
-    reason = "Rejected by alice (Garment cutout): Low contrast — collar lost"
+    reason = ("Rejected by alice (Garment cutout): Check the edges where the garment and the "
+              "background look alike — collar lost")  # what to do, not QA's category
     assert window.banner.text() == reason
     press_key(qtbot, window, Qt.Key.Key_D, CTRL)  # unchanged: refused
     assert window.banner.isVisible() and window.banner.text().startswith(reason + "\n")

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.qa.decisions import current_decision, latest_rejects, reason_label
+from fashion_annotator.qa.decisions import current_decision, latest_rejects, operator_instruction
 from fashion_annotator.ui.shortcuts import key_name
 
 
@@ -54,16 +54,17 @@ def image_notes(project, opened: OpenImage) -> list[str]:
 
 
 def reject_notes(project, image_id: int) -> list[str]:
-    """Why QA rejected the image (a line per task sent back) and, once a change was saved over
-    a rejected mask, what sends it back to review: the status stays rejected until Mark done,
-    and the reason stays shown (the operator may be fixing it in several saves)."""
+    """What QA asks the operator to do about the image (a line per task sent back: the reject
+    reason as an instruction, :func:`~fashion_annotator.qa.decisions.operator_instruction`)
+    and, once a change was saved over a rejected mask, what sends it back to review: the status
+    stays rejected until Mark done, and the reason stays shown (the operator may be fixing it
+    in several saves)."""
     lines: list[str] = []
     fixed: list[str] = []
     open_: list[str] = []
     for decision in latest_rejects(project, image_id):  # every task QA sent back is listed
-        reason = reason_label(decision.reason) if decision.reason else "no reason given"
-        extra = f" — {decision.text}" if decision.text else ""
-        lines.append(f"Rejected by {decision.user} ({task_title(decision.task)}): {reason}{extra}")
+        todo = operator_instruction(decision.reason, decision.text)  # what to do, not QA's category
+        lines.append(f"Rejected by {decision.user} ({task_title(decision.task)}): {todo}")
         (fixed if _changed_since(project, image_id, decision) else open_).append(task_title(decision.task))
     if fixed and not open_:
         lines.append(f"Fixed since: Mark done ({_done_keys()}) sends it back to review.")

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 REJECT_LABEL = "Re&ject:"
 """The reason box's label; its mnemonic (Alt+J) is free in the window's menus and panels."""
+#: The closed reason box's width, in widest characters.
+REASON_BOX_CHARS = 12
 
 
 def build_decision_panel(view: ReviewView) -> QGroupBox:
@@ -52,6 +54,15 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     view.reason = QComboBox()
     for key, label in decisions.REASONS.items():
         view.reason.addItem(label, key)
+        view.reason.setItemData(view.reason.count() - 1, _reason_tip(key), Qt.ItemDataRole.ToolTipRole)
+    # the operator's kinds of bad ground truth, then the report's categories
+    view.reason.insertSeparator(len(decisions.OPERATOR_REASONS))
+    # about as wide as "Bad ground truth" (the open list shows the longer labels in full, the
+    # closed box's tooltip the chosen one): "Extra area (background, mannequin)" widened the
+    # panel and pushed the table's Decision column out of sight
+    view.reason.setMinimumContentsLength(REASON_BOX_CHARS)
+    view.reason.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    view.reason.currentTextChanged.connect(view.reason.setToolTip)
     # no category until the reviewer picks one: a reject with only a Why text typed went
     # out as the first category, "Bad ground truth", which nobody chose
     view.reason.setPlaceholderText("Reason…")
@@ -84,6 +95,14 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     view.history.setTextFormat(Qt.TextFormat.PlainText)  # a reviewer's "<h1>..." stays text
     form.addRow("History:", view.history)
     return box
+
+
+def _reason_tip(key: str) -> str:
+    """The tooltip of the reason box's item ``key``: how the QA report counts it."""
+    category = decisions.reason_category(key)
+    if category != key:
+        return f"What the operator missed; counts as {decisions.CATEGORIES[category]} in the QA report"
+    return "A category of the QA report's reject counts"
 
 
 def history_text(records: Sequence[DecisionRecord]) -> str:

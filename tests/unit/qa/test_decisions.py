@@ -5,8 +5,11 @@ from qa_synth import square
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.qa.decisions import (
+    CATEGORIES,
     REASONS,
     approve,
+    operator_instruction,
+    reason_category,
     reason_counts,
     reject,
     rejection_note,
@@ -59,8 +62,39 @@ def test_the_queue_note_names_a_reject_another_tasks_approval_came_after(scored_
 
 
 def test_reasons_are_validated():
-    assert list(REASONS) == ["bad_ground_truth", "rare_garment", "low_contrast",
+    """The operator's kinds of bad ground truth come first; the six categories the outlier
+    analysis counts keep their stored keys (a QA hand test: the operator read "Bad ground
+    truth", ML jargon, for a mannequin stand left in the cutout)."""
+    assert list(REASONS) == ["missed_area", "extra_area", "wrong_label", "rough_edge",
+                             "bad_ground_truth", "rare_garment", "low_contrast",
                              "complex_garment", "model_error", "other"]  # fmt: skip
+    assert list(CATEGORIES) == ["bad_ground_truth", "rare_garment", "low_contrast",
+                                "complex_garment", "model_error", "other"]  # fmt: skip
+    assert REASONS["extra_area"] == "Extra area (background, mannequin)"
+
+
+def test_an_operators_kind_of_bad_ground_truth_counts_as_bad_ground_truth(scored_project):
+    project, ids = scored_project
+    reject(project, ids["half"], "garment", "extra_area", "stand pole still in the cutout")
+    reject(project, ids["disjoint"], "garment", "missed_area")
+    reject(project, ids["same"], "garment", "bad_ground_truth")
+    reject(project, ids["unproposed"], "garment", "low_contrast")
+    assert reason_counts(project, "garment") == {"bad_ground_truth": 3, "low_contrast": 1}
+    assert reason_counts(project, "garment", grouped=False) == {
+        "extra_area": 1, "missed_area": 1, "bad_ground_truth": 1, "low_contrast": 1,
+    }  # fmt: skip
+    assert [reason_category(k) for k in REASONS][:5] == ["bad_ground_truth"] * 5
+    assert reason_category(None) == "other" and reason_category("model_error") == "model_error"
+
+
+def test_the_operator_reads_what_to_do():
+    assert operator_instruction("extra_area", "stand pole still in the cutout") == (
+        "Remove the extra area (background, mannequin stand) from the mask — stand pole still in the cutout"
+    )
+    assert operator_instruction("other", "ask Rita") == "ask Rita"
+    assert operator_instruction("bad_ground_truth") == "Correct the mask where it is wrong"
+    assert operator_instruction(None) == "no reason given"
+    assert operator_instruction("gone_key", "x") == "gone_key — x"  # a key this version lacks
 
 
 def test_unknown_reason_and_bare_other_are_refused(scored_project):

@@ -193,3 +193,27 @@ def test_the_title_names_the_photo_folder_and_the_task_as_the_window_does(tmp_pa
         document = build_html(project, "garment", [], worst=2)
     title = next(t for t in Collector.text_of(document) if t.startswith("QA report"))
     assert title == "QA report: shoot-0412, Garment cutout"
+
+
+def test_operators_kinds_of_bad_ground_truth_are_counted_as_bad_ground_truth(scored_project, tmp_path):
+    """A QA hand test: the reasons an operator understands ("Extra area") are counted, in the
+    report's table and the CSV's ``reason``, as the category the outlier analysis groups."""
+    project, ids = scored_project
+    reject(project, ids["disjoint"], "garment", "extra_area", "stand pole")
+    reject(project, ids["half"], "garment", "bad_ground_truth")
+    scores = score_project(project, "garment")
+    document = build_html(project, "garment", scores, worst=2)
+    parser = ScoresTable()
+    reasons = document[document.index('<table id="reasons"') : document.index("<h2>Throughput")]
+    parser.feed(reasons.replace('id="reasons"', 'id="scores"'))
+    counts = {r[0].strip(): r[1] for r in parser.rows[1:]}
+    assert counts["Bad ground truth"] == "2" and counts["of which Extra area (background, mannequin)"] == "1"
+    assert counts["of which Missed area"] == "0" and counts["Other"] == "0"
+    assert "Rejected: Extra area (background, mannequin) (Bad ground truth) - stand pole" in " ".join(
+        Collector.text_of(document)
+    )
+    with write_csv(scores, tmp_path / "t.csv", "Dice").open(newline="") as fh:
+        rows = {int(r["image_id"]): r for r in csv.DictReader(fh)}
+    assert (rows[ids["disjoint"]]["reason"], rows[ids["disjoint"]]["reason_detail"]) == ("bad_ground_truth", "extra_area")
+    assert (rows[ids["half"]]["reason"], rows[ids["half"]]["reason_detail"]) == ("bad_ground_truth", "")
+    assert (rows[ids["same"]]["reason"], rows[ids["same"]]["reason_detail"]) == ("", "")
