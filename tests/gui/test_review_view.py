@@ -578,3 +578,39 @@ def test_the_reason_box_lists_the_operators_kinds_of_bad_ground_truth_first(view
     assert view.reject_selected()
     assert project.decisions()[0].reason == "extra_area"
     assert view.proxy.index(1, 7).data() == "rejected: Extra area (background, mannequin)"
+
+
+def test_the_decision_column_keeps_the_reason_readable(view, project):
+    """A QA hand test: the Decision column read "rejected:… ground …" (elided in its middle);
+    it is elided at its end, shows the reason label alone where the whole text does not fit,
+    and its tooltip holds the whole text."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    view.select_proxy_row(1)
+    view.reason.setCurrentIndex(view.reason.findData("bad_ground_truth"))
+    view.reason_text.setText("stand pole still in the cutout")
+    assert view.reject_selected()
+    index = view.proxy.index(1, COLUMNS.index("Decision"))
+    assert index.data() == "rejected: Bad ground truth"
+    assert index.data(Qt.ItemDataRole.ToolTipRole) == "rejected: Bad ground truth — stand pole still in the cutout"
+    delegate = view.table.itemDelegateForIndex(index)
+    metrics = view.table.fontMetrics()
+
+    def painted(width: int) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        option.initFrom(view.table)
+        option.rect = QRect(0, 0, width, 22)
+        delegate.initStyleOption(option, index)
+        return option
+
+    roomy = painted(metrics.horizontalAdvance("rejected: Bad ground truth") + 40)
+    assert roomy.text == "rejected: Bad ground truth"
+    narrow = painted(metrics.horizontalAdvance("Bad ground truth") + 20)
+    assert narrow.text == "Bad ground truth", "the reason label in full where the whole text does not fit"
+    assert narrow.textElideMode == Qt.TextElideMode.ElideRight
+    view.select_proxy_row(2)
+    view.reason.setCurrentIndex(view.reason.findData("missed_area"))
+    assert view.reject_selected()
+    tips = [view.proxy.index(r, 7).data(Qt.ItemDataRole.ToolTipRole) for r in range(view.proxy.rowCount())]
+    assert "rejected: Missed area (counts as Bad ground truth)" in tips

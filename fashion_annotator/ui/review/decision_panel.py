@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.dataset.records import DecisionRecord
 from fashion_annotator.qa import decisions
+from fashion_annotator.ui.review.table import show_decisions_whole
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.review.view import ReviewView
@@ -35,7 +36,8 @@ REASON_BOX_CHARS = 12
 
 
 def build_decision_panel(view: ReviewView) -> QGroupBox:
-    """Make the decision panel of ``view`` and set its widgets as ``view``'s attributes.
+    """Make the decision panel of ``view`` and set its widgets as ``view``'s attributes; the
+    table's Decision column shows the decisions readably (:func:`.table.show_decisions_whole`).
 
     Parameters
     ----------
@@ -47,6 +49,7 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     QGroupBox
         The panel, for the view's layout.
     """
+    show_decisions_whole(view.table)  # elided at its end, the reason label kept where it fits
     box = QGroupBox("Decision")
     form = QFormLayout(box)
     view.approve_button = QPushButton("Approve (A)")

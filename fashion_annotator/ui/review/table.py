@@ -20,20 +20,31 @@ from PySide6.QtCore import (
     Qt,
 )
 from PySide6.QtGui import QBrush, QGuiApplication
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+)
 
 from fashion_annotator.core.wording import status_name
 from fashion_annotator.dataset import name_search
-from fashion_annotator.qa.decisions import reason_label
+from fashion_annotator.qa.decisions import CATEGORIES, reason_category, reason_label
 from fashion_annotator.qa.scores import ImageScore
 from fashion_annotator.qa.stats import score_digits
 from fashion_annotator.ui.theme import alert_color, blend
 
-__all__ = ["COLUMNS", "ROW_ROLE", "SORT_ROLE", "ScoreFilter", "ScoreTableModel"]
+__all__ = ["COLUMNS", "DECISION_COLUMN", "ROW_ROLE", "SHORT_ROLE", "SORT_ROLE", "DecisionDelegate",
+           "ScoreFilter", "ScoreTableModel", "show_decisions_whole"]
 
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 ROW_ROLE = Qt.ItemDataRole.UserRole + 2
+#: A cell's shorter text, shown when its whole text does not fit (the Decision's reason label).
+SHORT_ROLE = Qt.ItemDataRole.UserRole + 3
 COLUMNS = ("Image", "Score", "Pixel acc.", "Operator", "Time (s)", "Actions", "Status", "Decision")
 SCORE_COLUMN = 1
+DECISION_COLUMN = 7
 #: How far an outlier row's background moves from the palette's Base towards the alert red.
 OUTLIER_TINT = 0.3
 _Index = QModelIndex | QPersistentModelIndex
@@ -148,8 +159,10 @@ class ScoreTableModel(QAbstractTableModel):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return r.name  # the whole name: a long one is elided in its cell
-        if role == Qt.ItemDataRole.ToolTipRole and col == 7 and r.reason_text:
-            return r.reason_text
+        if role == Qt.ItemDataRole.ToolTipRole and col == DECISION_COLUMN:
+            return self._decision_tip(r)
+        if role == SHORT_ROLE and col == DECISION_COLUMN and r.decision == "reject":
+            return reason_label(r.reason)
         if role == SORT_ROLE:
             logged = r.effort_logged  # an import's: unknown, blank (not 0 s of a person's work)
             return (r.name, _num(r.score), _num(r.pixel_accuracy), r.operator, r.seconds if logged else math.inf,
@@ -177,6 +190,46 @@ class ScoreTableModel(QAbstractTableModel):
         if r.decision == "reject":
             return f"rejected: {reason_label(r.reason)}"
         return "approved" if r.decision == "approve" else ""
+
+    @classmethod
+    def _decision_tip(cls, r: ImageScore) -> str | None:
+        """The Decision cell's whole text: the decision, the reason's report category when it
+        is an operator's kind of it, and the reviewer's text."""
+        text = cls._decision_text(r)
+        if not text:
+            return None
+        category = reason_category(r.reason)
+        if r.decision == "reject" and r.reason and category != r.reason:
+            text += f" (counts as {CATEGORIES[category]})"
+        return f"{text} — {r.reason_text}" if r.reason_text else text
+
+
+class DecisionDelegate(QStyledItemDelegate):
+    """Paints the Decision column elided at its end, never its middle (``rejected:… ground …``,
+    a QA hand test), and where ``rejected: Bad ground truth`` does not fit but the reason label
+    does (:data:`SHORT_ROLE`), the label alone; the cell's tooltip holds the whole text."""
+
+    def initStyleOption(  # noqa: N802 - Qt override
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideRight
+        short = index.data(SHORT_ROLE)
+        room = option.rect.width() - self._margins(option)
+        if short and option.rect.width() > 0 and option.fontMetrics.horizontalAdvance(option.text) > room:
+            option.text = short  # (a size hint's option has no width: the whole text is measured)
+
+    @staticmethod
+    def _margins(option: QStyleOptionViewItem) -> int:
+        """The cell's text margins, left and right, as the style draws them."""
+        widget = option.widget
+        style = widget.style() if widget is not None else QApplication.style()
+        return 2 * (style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, option, widget) + 1)
+
+
+def show_decisions_whole(view: QAbstractItemView) -> None:
+    """Give ``view``'s Decision column a :class:`DecisionDelegate`."""
+    view.setItemDelegateForColumn(DECISION_COLUMN, DecisionDelegate(view))
 
 
 #: Status filters that match a row's Decision (this task's decision on its latest mask), not
