@@ -96,6 +96,11 @@ class DecisionsPart(Protocol):
         """The most recent decision on the image, or None."""
         ...
 
+    def approved_counts(self) -> dict[str, int]:
+        """Per task, the images whose latest saved mask of it QA approved (the queue's
+        per-task Approved; tasks without one left out)."""
+        ...
+
 
 class CachePart(Protocol):
     """``project.cache``: derived arrays keyed by the photo's content."""

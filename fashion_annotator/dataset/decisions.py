@@ -40,6 +40,19 @@ CURRENT_PER_TASK = (
 """Each task's current decision on one image (``%s`` five times: the image id): the latest one
 made on the task's latest mask version (decisions older than the ``mask_version`` column: made
 no earlier than that version was saved)."""
+#: How many images each task's latest saved mask is approved on (the rule of
+#: :data:`CURRENT_PER_TASK`: each image's latest decision on the task, made on that mask
+#: version), one row per task with an approval: ``task``, ``n``. No parameters.
+APPROVED_PER_TASK = (
+    "SELECT d.task AS task, COUNT(*) AS n FROM decisions d"
+    " JOIN (SELECT MAX(id) AS id FROM decisions GROUP BY image_id, task) l ON l.id = d.id"
+    " WHERE d.decision = 'approve'"
+    " AND ((d.mask_version IS NOT NULL AND d.mask_version = COALESCE((SELECT MAX(v.version)"
+    " FROM mask_versions v WHERE v.image_id = d.image_id AND v.task = d.task), 0))"
+    " OR (d.mask_version IS NULL AND d.at >= COALESCE((SELECT MAX(v.created) FROM mask_versions v"
+    " WHERE v.image_id = d.image_id AND v.task = d.task), 0)))"
+    " GROUP BY d.task"
+)
 #: The latest mask version of ``(image_id, task)`` when a decision is recorded (``%s``: image
 #: id, task), 0 when none is saved.
 LATEST_VERSION = "SELECT COALESCE(MAX(version), 0) AS v FROM mask_versions WHERE image_id = %s AND task = %s"
@@ -178,6 +191,12 @@ class Decisions:
         """The most recent decision on the image (for showing a reject reason), or None."""
         found = self(image_id, task)
         return found[-1] if found else None
+
+    def approved_counts(self) -> dict[str, int]:
+        """Per task, the images whose latest saved mask of it QA approved (:data:`APPROVED_PER_TASK`;
+        tasks without one are left out)."""
+        rows = self._db.conn.execute(APPROVED_PER_TASK).fetchall()
+        return {str(r["task"]): int(r["n"]) for r in rows}
 
 
 def _decision(row: sqlite3.Row) -> DecisionRecord:

@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import DictRow
 
 from fashion_annotator.dataset.decisions import (
+    APPROVED_PER_TASK,
     CURRENT_PER_TASK,
     LATEST_VERSION,
     SAVED_BY,
@@ -115,6 +116,11 @@ class PgDecisions:
         """The most recent decision on the image (for showing a reject reason), or None."""
         found = self(image_id, task)
         return found[-1] if found else None
+
+    def approved_counts(self) -> dict[str, int]:
+        """Per task, the images whose latest saved mask of it QA approved (tasks without one
+        are left out)."""
+        return {str(r["task"]): int(r["n"]) for r in self._db.query(APPROVED_PER_TASK)}
 
 
 class PgModels:

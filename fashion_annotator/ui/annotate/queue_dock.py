@@ -217,6 +217,18 @@ class QueueModel(QAbstractListModel):
         return self._pool.waitForDone(msecs)
 
 
+#: The Approved count's name in a project of several tasks.
+ALL_TASKS_APPROVED = "All tasks approved"
+#: What the counts count (their tooltip), in a project of one task and of several.
+COUNTS_TIP = ("Images per status: Approved once QA approved the saved mask, Rejected while QA "
+              "sends it back")
+COUNTS_TIP_TASKS = (
+    "Images per status. An image counts as All tasks approved only once QA approved the saved "
+    "mask of every task; with one task approved and another not yet reviewed it stays Done. "
+    "QA approved: per task, the images whose latest saved mask of it QA approved."
+)
+
+
 class QueueDock(QDockWidget):
     """The image queue: filter, search, counts and the list of images.
 
@@ -369,15 +381,28 @@ class QueueDock(QDockWidget):
         if current is not None:
             self.select(current)
 
-    def set_counts(self, counts: dict[str, int], unmasked: dict[str, int] | None = None) -> None:
-        """Show how many images have each status and, per task in ``unmasked``, how many images
-        marked done have no mask of it (a task added after they were done)."""
+    def set_counts(
+        self, counts: dict[str, int], unmasked: dict[str, int] | None = None,
+        approved: dict[str, int] | None = None,
+    ) -> None:  # fmt: skip
+        """Show how many images have each status, per task in ``unmasked`` how many images
+        marked done have no mask of it (a task added after they were done) and, in a project of
+        several tasks, per task how many masks QA ``approved`` (an image is Approved only once
+        every task's mask is: "Approved 0" beside four approved garment masks, a QA hand test).
+        """
+        several = len(self._titles) > 1
         parts = []
         for status, (name, color) in STATUS_STYLE.items():
+            name = ALL_TASKS_APPROVED if several and status == "approved" else name
             parts.append(
                 f"<span style='color:{color}'>●</span>&nbsp;{name}&nbsp;<b>{counts.get(status, 0)}</b>"
             )
         text = " &nbsp; ".join(parts)
+        if several:
+            per_task = ", ".join(f"{escape(title)}&nbsp;<b>{(approved or {}).get(task, 0)}</b>"
+                                 for task, title in self._titles.items())  # fmt: skip
+            text += f"<br>QA approved: {per_task}"
+        self.counts.setToolTip(COUNTS_TIP_TASKS if several else COUNTS_TIP)
         for task, title in self._titles.items():
             n = (unmasked or {}).get(task, 0)
             if n:

@@ -71,6 +71,7 @@ class QueueRefresher(QObject):
             if records is None:
                 records = self._read(query, None, unmasked)
             counts = w.project.counts()
+            approved = w.project.decisions.approved_counts() if len(w.project.tasks) > 1 else {}
         except ProjectError as exc:
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
             return False
@@ -78,12 +79,13 @@ class QueueRefresher(QObject):
             _refresh_review(w, changed)  # another session committed: Review shows it without F5
         self._token, self._records, self._query = token, records, query
         missing = {t: len(ids) for t, ids in unmasked.items()}
-        signature = ([(r.id, r.status) for r in records], sorted(counts.items()), sorted(missing.items()))
+        signature = ([(r.id, r.status) for r in records], sorted(counts.items()), sorted(missing.items()),
+                     sorted(approved.items()))  # fmt: skip
         if only_if_changed and signature == self._signature:
             return False
         self._signature = signature
         w.queue.set_records(w.ranker.arrange(records, w.task, w.queue.order), w.session.image_id)
-        w.queue.set_counts(counts, missing)
+        w.queue.set_counts(counts, missing, approved)
         return True
 
     def _unmasked_now(self, changed: list[int] | None) -> dict[str, list[int]]:

@@ -227,6 +227,29 @@ def test_decisions_set_status_and_are_listed(project: Project, photo: Path, loca
         assert project.image(rec.id).status == "approved" and len(project.decisions(image_id=rec.id)) == 4
 
 
+def test_approved_counts_count_each_tasks_approved_latest_masks(project: Project, photo: Path, write_photo) -> None:
+    """The image list's per-task "QA approved" (a QA hand test: "Approved 0" after four garment
+    masks were approved, their parsing masks unreviewed): an approval counts while it is the
+    task's latest decision on its latest saved mask."""
+    first = project.add_image(photo)
+    second = project.add_image(write_photo(photo.parent / "two.png", seed=1))
+    mask = np.ones(first.shape, np.uint8)
+    for rec in (first, second):
+        project.save_mask(rec.id, "garment", mask, status="done")
+        project.record_decision(rec.id, "garment", "approve", seen_version=1)
+    assert project.decisions.approved_counts() == {"garment": 2}
+    assert project.image(first.id).status == "approved"  # its one saved task approved
+    project.save_mask(first.id, "parsing7", mask, status="done")
+    assert project.image(first.id).status == "done", "its parsing mask waits for review"
+    assert project.decisions.approved_counts() == {"garment": 2}
+    project.record_decision(first.id, "parsing7", "approve")
+    project.save_mask(second.id, "garment", mask * 0)  # saved since: waits for review again
+    assert project.decisions.approved_counts() == {"garment": 1, "parsing7": 1}
+    project.record_decision(first.id, "garment", "reject", reason="extra_area", text="stand")
+    assert project.decisions.approved_counts() == {"parsing7": 1}
+    assert project.decisions()[-1].reason == "extra_area", "a new reason key is stored as it is"
+
+
 def test_an_approval_does_not_finish_an_image_nobody_marked_done(project: Project, photo: Path) -> None:
     """Approving the one saved task of a half-edited image made it approved (its other task never
     saved), and the operator's next stroke made it done (a QA reviewer's hand test)."""
