@@ -614,3 +614,29 @@ def test_the_decision_column_keeps_the_reason_readable(view, project):
     assert view.reject_selected()
     tips = [view.proxy.index(r, 7).data(Qt.ItemDataRole.ToolTipRole) for r in range(view.proxy.rowCount())]
     assert "rejected: Missed area (counts as Bad ground truth)" in tips
+
+
+def test_images_whose_cutout_and_parsing_masks_disagree_are_flagged(view, project, qtbot):
+    """A QA hand test: the mannequin stand removed from the garment cutout stayed "shoes" in the
+    saved parsing mask, and nothing said so; the Image cell now carries a warning, its tooltip
+    the figures."""
+    good, fair = (project.images(search=n)[0].id for n in ("good", "fair"))
+    cutout = square(10, 30)
+    agreeing = square(10, 30, label=6)  # parsing7 "dress" where the garment is
+    stand = agreeing.copy()
+    stand[30:40, 19:21] = 4  # "shoes" below the garment, outside the cutout: the stand
+    project.save_mask(good, "parsing7", agreeing)
+    project.save_mask(fair, "parsing7", stand)
+    assert np.array_equal(project.load_mask(fair, "garment"), cutout)
+    view.refresh()
+    qtbot.waitUntil(lambda: view.model.flag(fair) is not None and view.mask_checks.worker is None, timeout=20000)
+    assert view.model.flag(good) is None
+    row = {view.proxy.index(r, 0).data(ROW_ROLE).image_id: r for r in range(view.proxy.rowCount())}
+    cell = view.proxy.index(row[fair], 0)
+    assert not cell.data(Qt.ItemDataRole.DecorationRole).isNull()
+    tip = cell.data(Qt.ItemDataRole.ToolTipRole)
+    assert tip.startswith("fair.png\nGarment cutout and Parsing disagree on 5.0% of the cutout: 20 Parsing pixels")
+    assert view.proxy.index(row[good], 0).data(Qt.ItemDataRole.DecorationRole) is None
+    project.save_mask(fair, "parsing7", agreeing)  # the operator clears the stand: the flag goes
+    view.refresh()
+    qtbot.waitUntil(lambda: view.model.flag(fair) is None and view.mask_checks.worker is None, timeout=20000)

@@ -96,6 +96,8 @@ class ScoreTableModel(QAbstractTableModel):
         self._outliers = np.zeros(0, dtype=bool)
         self.metric = "Dice"
         self._threshold = math.nan
+        #: image id -> why its cutout and parsing masks are flagged (:mod:`.mask_checks`)
+        self._flags: dict[int, str] = {}
 
     def set_rows(self, rows: Sequence[ImageScore], outliers: np.ndarray, metric: str,
                  threshold: float = math.nan) -> None:  # fmt: skip
@@ -113,6 +115,19 @@ class ScoreTableModel(QAbstractTableModel):
         """Swap one row (after a decision changed its status) without resetting the model."""
         self._rows[index] = row
         self.dataChanged.emit(self.index(index, 0), self.index(index, len(COLUMNS) - 1))
+
+    def set_flags(self, flags: dict[int, str]) -> None:
+        """Flag the Image cell of each image in ``flags`` (image id -> why: its saved cutout and
+        parsing masks disagree); the others lose their flag."""
+        if flags == self._flags:
+            return
+        self._flags = dict(flags)
+        if self._rows:
+            self.dataChanged.emit(self.index(0, 0), self.index(len(self._rows) - 1, 0))
+
+    def flag(self, image_id: int) -> str | None:
+        """Why ``image_id`` is flagged, or None."""
+        return self._flags.get(image_id)
 
     def row(self, index: int) -> ImageScore:
         return self._rows[index]
@@ -157,8 +172,11 @@ class ScoreTableModel(QAbstractTableModel):
             return self._outlier_brush() if self._outliers[index.row()] else None
         if role == Qt.ItemDataRole.TextAlignmentRole and 1 <= col <= 5 and col != 3:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        flag = self._flags.get(r.image_id) if col == 0 else None
+        if role == Qt.ItemDataRole.DecorationRole and flag:
+            return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
-            return r.name  # the whole name: a long one is elided in its cell
+            return f"{r.name}\n{flag}" if flag else r.name  # the whole name: a long one is elided
         if role == Qt.ItemDataRole.ToolTipRole and col == DECISION_COLUMN:
             return self._decision_tip(r)
         if role == SHORT_ROLE and col == DECISION_COLUMN and r.decision == "reject":

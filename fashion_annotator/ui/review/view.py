@@ -70,6 +70,7 @@ from fashion_annotator.ui.review.decision_panel import (
 )
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
+from fashion_annotator.ui.review.mask_checks import MaskChecks
 from fashion_annotator.ui.review.name_column import cap_name_column
 from fashion_annotator.ui.review.rescore import RescoreThread, ScoreThread
 from fashion_annotator.ui.review.summary import summary_html, throughput_html, unscored_html
@@ -137,6 +138,7 @@ class ReviewView(BackgroundScoring, QWidget):
         self.task = project.tasks[0]
         self.rescore_thread: RescoreThread | None = None
         self.score_thread: ScoreThread | None = None
+        self.mask_checks = MaskChecks(self)  # images whose cutout and parsing masks disagree
         self._scored_tasks: set[str] = set()  # tasks whose masks are in the memo
         # Per task: rows scored against the current model, and the cache key of its masks.
         self._model_rows: dict[str, tuple[list[ImageScore], str, str]] = {}
@@ -395,6 +397,7 @@ class ReviewView(BackgroundScoring, QWidget):
         values = [r.score for r in rows]
         summary = summarize(values, self.k)
         self.model.set_rows(rows, outlier_mask(values, self.k), self.metric_title, summary.threshold)
+        self.mask_checks.update(rows)
         self.table.sortByColumn(*self._sort_state())
         if selected is None or not self.select_image(selected.image_id):
             self._row_changed(QModelIndex(), QModelIndex())
@@ -586,6 +589,7 @@ class ReviewView(BackgroundScoring, QWidget):
         return True
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.mask_checks.stop()
         for thread in (self.rescore_thread, self.score_thread):
             if thread is not None:
                 thread.cancel()

@@ -1,0 +1,129 @@
+"""Whether an image's saved cutout and parsing masks agree (numpy in, numpy out; no Qt).
+
+A garment cutout fixed by the operator does not fix the parsing mask: a mannequin stand
+removed from the cutout stayed "shoes" in the parsing mask, and the COCO parsing export carried
+it (a QA hand test). Which parsing classes may lie inside and outside a cutout is the project's
+own knowledge (:func:`~fashion_annotator.segmentation.consistency.compatibility`, read from the
+shipped mapping both tasks come from; the tasks a parsing task agrees with:
+:func:`~fashion_annotator.segmentation.pipeline.agreeing_cutouts`): for the garment cutout,
+garment classes (top, shoes, ...) only inside it, skin and hair only outside it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from fashion_annotator.core.tasks import task_title
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.segmentation.consistency import compatibility
+from fashion_annotator.segmentation.pipeline import agreeing_cutouts
+
+__all__ = ["DISAGREEMENT_SHARE", "MaskAgreement", "check_image", "check_masks", "cutout_pair"]
+
+#: The share of the cutout's pixels the two masks may disagree on before the image is flagged:
+#: edges drawn apart by a pixel or two.
+DISAGREEMENT_SHARE = 0.01
+
+
+@dataclass(frozen=True)
+class MaskAgreement:
+    """How an image's parsing mask disagrees with its cutout.
+
+    ``outside``: parsing pixels of a class that belongs inside the cutout (a garment class)
+    lying outside it; ``inside``: cutout pixels whose parsing class cannot lie under it (skin,
+    hair); ``cutout_pixels``: the cutout's foreground.
+    """
+
+    parsing_task: str
+    cutout_task: str
+    outside: int
+    inside: int
+    cutout_pixels: int
+
+    @property
+    def share(self) -> float:
+        """The disagreeing pixels over the cutout's (1.0 when the cutout is empty and the
+        parsing mask has garment pixels; 0.0 when nothing disagrees)."""
+        wrong = self.outside + self.inside
+        if not wrong:
+            return 0.0
+        return wrong / self.cutout_pixels if self.cutout_pixels else 1.0
+
+    @property
+    def disagrees(self) -> bool:
+        """More than :data:`DISAGREEMENT_SHARE` disagrees."""
+        return self.share > DISAGREEMENT_SHARE
+
+    def describe(self) -> str:
+        """The disagreement in words: ``"Garment cutout and Parsing disagree on 3.1% of the
+        cutout: 6,104 Parsing pixels of a garment class outside the cutout, 12 cutout pixels of
+        another class"``."""
+        cutout, parsing = task_title(self.cutout_task), task_title(self.parsing_task)
+        parts = []
+        if self.outside:
+            parts.append(f"{self.outside:,} {parsing} pixels of a class that belongs inside the "
+                         f"{cutout} lie outside it")  # fmt: skip
+        if self.inside:
+            parts.append(f"{self.inside:,} {cutout} pixels have a {parsing} class that belongs "
+                         "outside it")  # fmt: skip
+        if not parts:
+            return f"{cutout} and {parsing} agree"
+        return f"{cutout} and {parsing} disagree on {self.share:.1%} of the cutout: {'; '.join(parts)}"
+
+
+def check_masks(
+    cutout: np.ndarray, parsing: np.ndarray, table: np.ndarray, parsing_task: str = "",
+    cutout_task: str = "",
+) -> MaskAgreement:  # fmt: skip
+    """Compare one image's ``cutout`` ``(H, W)`` (non-zero: foreground) with its ``parsing``
+    ``(H, W) uint8`` mask under ``table`` ``(2, K) bool`` (row 0: the classes that may lie
+    outside the cutout, row 1: inside; :func:`~fashion_annotator.segmentation.consistency.
+    compatibility`).
+
+    Raises
+    ------
+    ValueError
+        The masks differ in shape, or the parsing mask has a class the table lacks.
+    """
+    cutout = np.asarray(cutout) != 0
+    parsing = np.asarray(parsing)
+    table = np.asarray(table, bool)
+    if cutout.shape != parsing.shape:
+        raise ValueError(f"cutout {cutout.shape} and parsing mask {parsing.shape} differ in shape")
+    if parsing.size and int(parsing.max()) >= table.shape[1]:
+        raise ValueError(f"parsing mask has class {int(parsing.max())}; the table has {table.shape[1]}")
+    belongs_inside = ~table[0]  # a class that cannot lie outside the cutout (a garment class)
+    return MaskAgreement(
+        parsing_task=parsing_task,
+        cutout_task=cutout_task,
+        outside=int(np.count_nonzero(belongs_inside[parsing] & ~cutout)),
+        inside=int(np.count_nonzero(~table[1][parsing] & cutout)),
+        cutout_pixels=int(np.count_nonzero(cutout)),
+    )
+
+
+def cutout_pair(project: ProjectStore, task: str) -> tuple[str, str] | None:
+    """``(parsing_task, cutout_task)`` of ``project`` that ``task`` is one of, or None: a
+    parsing task and the first cutout it agrees with, or a cutout task and the first parsing
+    task that agrees with it."""
+    cutouts = agreeing_cutouts(project, task)
+    if cutouts:
+        return task, cutouts[0]
+    for parsing in project.tasks:
+        if parsing != task and task in agreeing_cutouts(project, parsing):
+            return parsing, task
+    return None
+
+
+def check_image(project: ProjectStore, image_id: int, pair: tuple[str, str]) -> MaskAgreement | None:
+    """The agreement of ``image_id``'s latest saved masks of ``pair`` (:func:`cutout_pair`), or
+    None when either task has no saved mask or the two differ in shape."""
+    parsing_task, cutout_task = pair
+    table = compatibility(parsing_task, cutout_task)
+    parsing = project.load_mask(image_id, parsing_task)
+    cutout = None if parsing is None else project.load_mask(image_id, cutout_task)
+    if table is None or parsing is None or cutout is None or parsing.shape != cutout.shape:
+        return None
+    return check_masks(cutout, parsing, table, parsing_task, cutout_task)

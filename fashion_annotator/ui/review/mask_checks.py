@@ -1,0 +1,116 @@
+"""The Review table's flag on images whose saved cutout and parsing masks disagree
+(:mod:`~fashion_annotator.qa.mask_agreement`): a warning on the Image cell, the figures in its
+tooltip.
+
+The masks are read and compared in a :class:`MaskCheckThread` on its own connection (two masks
+per image: the window never waits for them); each image's figures are kept for its two latest
+mask versions, so a refresh compares only the images saved since.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.qa.mask_agreement import MaskAgreement, check_image, cutout_pair
+from fashion_annotator.qa.scores import ImageScore
+from fashion_annotator.ui.workers import ProjectThread
+
+__all__ = ["MaskCheckThread", "MaskChecks"]
+
+#: ``(image_id, parsing version, cutout version)``: the masks a check compared.
+CheckKey = tuple[int, int, int]
+
+
+class MaskCheckThread(ProjectThread):
+    """Compare the saved masks of ``pair`` for each of ``keys``; ``checked(dict)``: key ->
+    :class:`MaskAgreement` or None (a mask missing), emitted once at the end (nothing after
+    :meth:`cancel`)."""
+
+    checked = Signal(object)
+
+    def __init__(self, root: Any, pair: tuple[str, str], keys: Sequence[CheckKey], user: str,
+                 parent: Any = None) -> None:  # fmt: skip
+        super().__init__(root, pair[0], user, parent)
+        self.pair = pair
+        self.keys = list(keys)
+
+    def run(self) -> None:
+        def work(project: Any) -> dict[CheckKey, MaskAgreement | None]:
+            found: dict[CheckKey, MaskAgreement | None] = {}
+            for done, key in enumerate(self.keys):
+                self._progress(done, len(self.keys))  # raises once cancelled
+                try:
+                    found[key] = check_image(project, key[0], self.pair)
+                except (ValueError, OSError, ProjectError):  # a damaged file: its score row says so
+                    found[key] = None
+            return found
+
+        done, found = self._on_project(work, "comparing the cutout and parsing")
+        if done and not self._stop.is_set():
+            self.checked.emit(found)
+
+
+class MaskChecks(QObject):
+    """Keeps the figures of a review's images and gives the table those that disagree.
+
+    Parameters
+    ----------
+    view : ReviewView
+        Its ``project``, ``task``, ``saved_versions`` (task -> image id -> versions) and
+        ``model`` (the table's :class:`~.table.ScoreTableModel`, ``set_flags``).
+    """
+
+    def __init__(self, view: Any) -> None:
+        super().__init__(view)
+        self.view = view
+        self.known: dict[CheckKey, MaskAgreement | None] = {}
+        self.worker: MaskCheckThread | None = None
+
+    def update(self, rows: Sequence[ImageScore]) -> None:
+        """Flag ``rows``'s images from the figures known, and compare in a thread the images
+        whose latest masks have none yet."""
+        view = self.view
+        pair = cutout_pair(view.project, view.task)
+        saved: Mapping[str, Mapping[int, Sequence[Any]]] = view.saved_versions or {}
+        if pair is None or any(task not in saved for task in pair):
+            view.model.set_flags({})
+            return
+        keys = {}
+        for row in rows:
+            parsing, cutout = saved[pair[0]].get(row.image_id), saved[pair[1]].get(row.image_id)
+            if parsing and cutout:
+                keys[row.image_id] = (row.image_id, parsing[-1].version, cutout[-1].version)
+        flags = {}
+        for image_id, key in keys.items():
+            found = self.known.get(key)
+            if found is not None and found.disagrees:
+                flags[image_id] = found.describe()
+        view.model.set_flags(flags)
+        missing = [k for k in keys.values() if k not in self.known]
+        if not missing:
+            return
+        if self.worker is not None:  # compared when the running one ends
+            return
+        thread = MaskCheckThread(view.project.location, pair, missing, view.project.user, parent=self)
+        thread.checked.connect(self.known.update)
+        thread.finished.connect(self._finished)
+        self.worker = thread
+        thread.start()
+
+    def _finished(self) -> None:
+        thread, self.worker = self.worker, None
+        if thread is None:
+            return
+        thread.deleteLater()
+        if not thread.was_cancelled:
+            self.update(self.view.model.rows())
+
+    def stop(self) -> None:
+        """Cancel a running comparison and wait for it (the tab closes)."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.wait()

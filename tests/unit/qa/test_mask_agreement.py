@@ -1,0 +1,53 @@
+"""An image's cutout and parsing masks compared (a QA hand test: the mannequin stand removed
+from the garment cutout stayed "shoes" in the parsing mask, and nothing said so)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fashion_annotator.core.labels import load_taxonomy
+from fashion_annotator.qa.mask_agreement import check_image, check_masks, cutout_pair
+from fashion_annotator.segmentation.consistency import compatibility
+
+
+def _masks() -> tuple[np.ndarray, np.ndarray]:
+    """A 100 x 60 photo: a dress (rows 10-60) over shoes (60-70) in both masks, skin around,
+    and a stand (rows 70-100, two columns) the parsing mask calls shoes, not in the cutout."""
+    names = load_taxonomy("parsing7").names
+    parsing = np.zeros((100, 60), np.uint8)
+    parsing[5:75, 15:45] = names.index("skin")
+    parsing[10:60, 20:40] = names.index("dress")
+    parsing[60:70, 20:40] = names.index("shoes")
+    cutout = (parsing >= names.index("top")).astype(np.uint8)
+    parsing[70:100, 29:31] = names.index("shoes")  # the stand
+    return cutout, parsing
+
+
+def test_garment_class_parsing_pixels_outside_the_cutout_are_counted():
+    cutout, parsing = _masks()
+    table = compatibility("parsing7", "garment")
+    found = check_masks(cutout, parsing, table, "parsing7", "garment")
+    assert (found.outside, found.inside, found.cutout_pixels) == (60, 0, 1200)
+    assert found.share == 60 / 1200 and found.disagrees
+    assert found.describe().startswith("Garment cutout and Parsing disagree on 5.0% of the cutout: 60 Parsing")
+    parsing[70:100, 29:31] = 0  # the stand cleared from the parsing mask too
+    assert not check_masks(cutout, parsing, table).disagrees
+    cutout[20:22, 25:27] = 1
+    parsing[20:22, 25:27] = load_taxonomy("parsing7").names.index("hair")  # hair inside the cutout
+    found = check_masks(cutout, parsing, table)
+    assert (found.outside, found.inside) == (0, 4) and not found.disagrees, "a few pixels are edges"
+
+
+def test_a_projects_saved_masks_are_compared(project, tmp_path):
+    from PIL import Image
+
+    cutout, parsing = _masks()
+    path = tmp_path / "look.png"
+    Image.fromarray(np.zeros((100, 60, 3), np.uint8)).save(path)
+    image_id = project.add_image(path).id
+    assert cutout_pair(project, "garment") == ("parsing7", "garment") == cutout_pair(project, "parsing7")
+    assert check_image(project, image_id, ("parsing7", "garment")) is None, "no masks saved"
+    project.save_mask(image_id, "garment", cutout)
+    project.save_mask(image_id, "parsing7", parsing)
+    found = check_image(project, image_id, ("parsing7", "garment"))
+    assert found is not None and found.outside == 60
