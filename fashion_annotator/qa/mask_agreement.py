@@ -20,7 +20,8 @@ from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.segmentation.consistency import compatibility
 from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 
-__all__ = ["DISAGREEMENT_SHARE", "MaskAgreement", "check_image", "check_masks", "cutout_pair"]
+__all__ = ["DISAGREEMENT_SHARE", "MaskAgreement", "check_image", "check_masks", "cleared_outside",
+           "cutout_pair"]
 
 #: The share of the cutout's pixels the two masks may disagree on before the image is flagged:
 #: edges drawn apart by a pixel or two.
@@ -102,6 +103,16 @@ def check_masks(
         inside=int(np.count_nonzero(~table[1][parsing] & cutout)),
         cutout_pixels=int(np.count_nonzero(cutout)),
     )
+
+
+def cleared_outside(cutout: np.ndarray, parsing: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """A copy of ``parsing`` whose pixels outside ``cutout`` of a class that belongs inside it
+    (a garment class: :func:`check_masks`'s ``outside``) are background (0); skin and hair
+    outside the cutout stay. Same arguments and errors as :func:`check_masks`."""
+    check_masks(cutout, parsing, table)  # the shapes and classes checked
+    out = np.array(parsing, dtype=np.uint8, copy=True)
+    out[~np.asarray(table, bool)[0][out] & (np.asarray(cutout) == 0)] = 0
+    return out
 
 
 def cutout_pair(project: ProjectStore, task: str) -> tuple[str, str] | None:

@@ -580,3 +580,31 @@ def test_every_parsing_class_is_in_sight_at_1280x720(qtbot, opened) -> None:
     last = palette.visualItemRect(palette.item(palette.count() - 1))
     assert palette.viewport().rect().contains(last)
     assert window.height() == 720
+
+
+def test_refine_clears_the_parsing_outside_the_cutout_in_one_undo_step(qtbot, opened):
+    """A QA hand test: the mannequin stand removed from the garment cutout stayed "shoes" in the
+    parsing mask; Refine > Clear parsing outside the cutout makes it background, skin kept."""
+    window, _ = opened
+    doc = window.session.current.doc
+    parsing = next(t for t in doc.masks if t != "garment")
+    names = window.project.taxonomy(parsing).names
+    cutout = doc.masks["garment"]
+    cutout[:] = 0
+    cutout[100:200, 100:160] = 1
+    window.set_task("garment")
+    window.actions_by_name["refine_outside_cutout"].trigger()
+    assert window.status.currentMessage().startswith("Show a parsing mask to clear it outside the cutout")
+    window.set_task(parsing)
+    mask = doc.masks[parsing]
+    mask[:] = 0
+    mask[100:200, 100:160] = names.index("dress")
+    mask[200:300, 128:132] = names.index("shoes")  # the stand
+    mask[90:100, 120:140] = names.index("skin")  # the neck, outside the cutout: stays
+    window.canvas.refresh_overlay()
+    window.actions_by_name["refine_outside_cutout"].trigger()
+    assert window.status.currentMessage().startswith("Clear parsing outside the cutout: 400 px changed")
+    assert not mask[200:300, 128:132].any() and (mask[90:100, 120:140] == names.index("skin")).all()
+    assert (mask[100:200, 100:160] == names.index("dress")).all()
+    window.undo()
+    assert (mask[200:300, 128:132] == names.index("shoes")).all(), "one Ctrl+Z brings the stand back"

@@ -6,7 +6,12 @@ from __future__ import annotations
 import numpy as np
 
 from fashion_annotator.core.labels import load_taxonomy
-from fashion_annotator.qa.mask_agreement import check_image, check_masks, cutout_pair
+from fashion_annotator.qa.mask_agreement import (
+    check_image,
+    check_masks,
+    cleared_outside,
+    cutout_pair,
+)
 from fashion_annotator.segmentation.consistency import compatibility
 
 
@@ -51,3 +56,12 @@ def test_a_projects_saved_masks_are_compared(project, tmp_path):
     project.save_mask(image_id, "parsing7", parsing)
     found = check_image(project, image_id, ("parsing7", "garment"))
     assert found is not None and found.outside == 60
+
+
+def test_clearing_outside_the_cutout_keeps_skin_and_the_garment():
+    cutout, parsing = _masks()
+    table = compatibility("parsing7", "garment")
+    cleared = cleared_outside(cutout, parsing, table)
+    assert not cleared[70:100, 29:31].any(), "the stand is background"
+    assert np.array_equal(cleared[:70], parsing[:70]) and cleared is not parsing
+    assert not check_masks(cutout, cleared, table).outside
