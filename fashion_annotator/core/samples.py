@@ -104,6 +104,27 @@ def list_samples(
     return samples
 
 
+def scored_split(data_dir: Path | str, split: str = DEFAULT_SPLIT) -> str:
+    """Name the photos :func:`list_samples` gives for ``split``, as a report should write it.
+
+    Parameters
+    ----------
+    data_dir : Path or str
+        The dataset folder.
+    split : str
+        The split asked for.
+
+    Returns
+    -------
+    str
+        ``"all"`` when the default split was asked of a folder without ``splits.json`` (every
+        photo is then listed), else ``split``.
+    """
+    if split == DEFAULT_SPLIT and not (Path(data_dir) / SPLITS_JSON).is_file():
+        return ALL_SPLIT
+    return split
+
+
 def read_splits(data_dir: Path | str) -> dict[str, list[str]] | None:
     """Read ``data_dir/splits.json``: split name -> photo names, in the file's order.
 

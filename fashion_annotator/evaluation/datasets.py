@@ -24,6 +24,7 @@ from fashion_annotator.core.samples import (
     Sample,
     list_samples,
     read_sample,
+    scored_split,
     task_classes,
 )
 
@@ -177,7 +178,7 @@ def evaluate_dataset(
     summary = scores.summary()
     return {
         "task": task,
-        "split": split,
+        "split": scored_split(data_dir, split),
         **summary,
         "seconds_per_image": predict_seconds / summary["n_images"],
     }

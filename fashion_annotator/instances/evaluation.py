@@ -27,6 +27,7 @@ import numpy as np
 
 from fashion_annotator.core.images import load_image
 from fashion_annotator.core.label_images import load_mask
+from fashion_annotator.core.samples import scored_split
 from fashion_annotator.evaluation.datasets import list_samples
 from fashion_annotator.instances.derive import ground_truth_instances
 from fashion_annotator.instances.proposer import InstanceProposals
@@ -200,7 +201,7 @@ def evaluate_instances(
             progress(i + 1, len(samples))
     return {
         "task": "instances",
-        "split": split,
+        "split": scored_split(data_dir, split),
         "n_images": len(samples),
         **scores.summary(),
         "seconds_per_image": round(float(np.median(seconds)), 4),

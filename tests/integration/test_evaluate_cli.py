@@ -378,3 +378,27 @@ def test_evaluate_refine_scores_exactly_the_proposals_of_the_window(ccp_dir, tmp
     window = score_masks(pairs, task_classes(ccp_dir, "parsing7"))
     assert shown["miou"] == pytest.approx(window["miou"], abs=1e-12)
     assert shown["pixel_accuracy"] == pytest.approx(window["pixel_accuracy"], abs=1e-12)
+
+
+def test_evaluate_without_splits_json_names_the_photos_it_scored_all(tmp_path, capsys):
+    # No splits.json: the default split scores every photo, and the JSON says "all" (it said
+    # "val", a split the folder does not have: --split val elsewhere scores other photos).
+    data, _ = write_dataset(tmp_path / "data")
+    (data / "splits.json").unlink()
+    models = {
+        "garment": save_constant_model(tmp_path / "g.safetensors", "garment", ["background", "garment"]),
+        "parsing7": save_constant_model(tmp_path / "p.safetensors", "parsing7", PARSING7),
+    }
+    for task, model in models.items():
+        out = tmp_path / f"{task}.json"
+        rc = main(["evaluate", "--data", str(data), "--task", task, "--model", str(model),
+                   "--json", str(out), "--device", "cpu"])  # fmt: skip
+        assert rc == 0, capsys.readouterr().err
+        result = json.loads(out.read_text())
+        assert result["split"] == "all" and result["n_images"] == 3, task
+        capsys.readouterr()
+        rc = main(["evaluate", "--data", str(data), "--task", task, "--model", str(model),
+                   "--split", result["split"], "--device", "cpu"])  # fmt: skip
+        assert rc == 0
+        again = json.loads(capsys.readouterr().out)
+        assert again["split"] == "all" and again["miou"] == result["miou"]

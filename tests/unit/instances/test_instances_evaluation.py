@@ -93,6 +93,21 @@ def test_ground_truth_proposals_score_perfectly(ccp_dir: Path) -> None:
     assert r["n_images"] == 1 and r["n_instances"] >= 3
 
 
+def test_instances_without_splits_json_say_they_scored_all(ccp_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "ccp"
+    shutil.copytree(ccp_dir, data, ignore=shutil.ignore_patterns("splits.json"))
+    names = ccp_category_names(data, TAX)
+
+    def propose(rgb: np.ndarray, given: np.ndarray) -> InstanceProposals:
+        gt = ground_truth_instances(given, sorted(names))
+        return InstanceProposals(gt.map, [ProposedInstance(k, 0, [(names[c], 1.0)]) for k, c in enumerate(gt.classes, 1)])
+
+    assert evaluate_instances(propose, data, TAX, limit=1)["split"] == "all"
+    assert evaluate_instances(propose, ccp_dir, TAX, limit=1)["split"] == "val"
+
+
 @pytest.mark.slow
 def test_evaluate_command_on_ccp(ccp_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "inst.json"
