@@ -114,8 +114,7 @@ def _done_text(event: dict[str, Any]) -> str:
     comparison = event.get("comparison") or {}
     paired = comparison.get("paired") or {}
     if paired.get("n"):
-        lines.append(f"on the same {paired['n']} val photos: better on {paired['better']}, worse on "
-                     f"{paired['worse']} (a promotion needs {PROMOTE_MARGIN:g} more and more better than worse)")  # fmt: skip
+        lines.append(_paired_text(paired, event))
     lines += _comparison_notes(comparison, bool(event.get("refit")))
     for side in ("new", "current", "background"):
         figures = comparison.get(side)
@@ -126,6 +125,32 @@ def _done_text(event: dict[str, Any]) -> str:
             label = "new (before refit)" if side == "new" and event.get("refit") else side
             lines.append(f"{label}: {shown}")
     return "\n".join(lines)
+
+
+def _paired_text(paired: dict[str, Any], event: dict[str, Any]) -> str:
+    """How the new model fares against the current one photo by photo, and the promotion's
+    verdict only when ``--promote-if-better`` asked for one (``event["promote_if_better"]``).
+
+    Parameters
+    ----------
+    paired : dict
+        The comparison's ``paired`` figures (``n``, ``better``, ``worse``).
+    event : dict
+        The ``done`` event.
+
+    Returns
+    -------
+    str
+        One line.
+    """
+    text = (f"against the current model on the same {paired['n']} val photos: better on "
+            f"{paired['better']}, worse on {paired['worse']}")  # fmt: skip
+    if not event.get("promote_if_better"):
+        return text
+    if event.get("promoted"):
+        return f"{text}: promoted"
+    return (f"{text}: not promoted (a promotion needs {PROMOTE_MARGIN:g} more and more better "
+            "than worse)")  # fmt: skip
 
 
 def _comparison_notes(comparison: dict[str, Any], refit: bool) -> list[str]:

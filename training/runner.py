@@ -456,7 +456,8 @@ def _run(
     task = heads[0].task
     done: dict[str, Any] = {"event": "done", "version": version, "model_path": str(paths[task]),
                             "comparison": comparison[task], "models": {k: str(v) for k, v in paths.items()},
-                            "best_epoch": result.best_epoch, "promoted": False}  # fmt: skip
+                            "best_epoch": result.best_epoch, "promoted": False,
+                            "promote_if_better": args.promote_if_better}  # fmt: skip
     if refit:
         done["refit"] = refit
     chosen = read_meta(paths[task])

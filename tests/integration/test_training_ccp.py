@@ -6,6 +6,7 @@ Tiny networks on 32x24 to 64x48 inputs keep each run to a few seconds.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -227,6 +228,27 @@ def test_project_model_is_registered_and_promoted_only_when_asked_and_better(
     assert second["version"] == 2 and second["promoted"] is better
     with Project.open(project) as p:
         assert p.active_model("garment").version == (2 if better else 1)
+
+
+def test_the_terminal_gives_a_promotion_verdict_only_when_one_was_asked_for(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A hand test: a retrain without --promote-if-better printed "better on 4, worse on 1 (a
+    promotion needs 0.002 more and more better than worse)", as if a promotion had been tried."""
+    base = ["train", "--project", str(project), "--task", "garment", "--input-size", "32", "24",
+            "--epochs", "1", "--model-size", "tiny", "--threads", "1", "--batch-size", "2"]  # fmt: skip
+    assert main([*base, "--init", "scratch"]) == 0
+    with Project.open(project) as p:
+        p.set_active_model("garment", 1)
+    capsys.readouterr()
+    assert main([*base, "--init", "current"]) == 0
+    out = capsys.readouterr().out
+    assert "registered as version 2 (not promoted)" in out
+    assert re.search(r"^against the current model on the same \d val photos: better on \d, worse on \d$", out, re.M), out
+    assert "promotion" not in out and "promoted (" not in out
+    assert main([*base, "--init", "current", "--promote-if-better"]) == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("against the current model"))
+    assert line.endswith(": promoted") or "not promoted (a promotion needs 0.002 more" in line
 
 
 def test_refit_trains_the_chosen_epochs_on_every_mask_after_the_held_out_decision(

@@ -138,7 +138,13 @@ def test_the_terminal_result_says_why_a_model_was_or_was_not_promoted() -> None:
                        "comparison": {"new": {"median_dice": 0.9584}, "current": {"median_dice": 0.9582},
                                       "paired": {"n": 5, "better": 2, "worse": 3, "median_gain": -0.001}}})  # fmt: skip
     assert "registered as version 2 (not promoted)" in text
-    assert "on the same 5 val photos: better on 2, worse on 3 (a promotion needs 0.002 more" in text
+    assert "against the current model on the same 5 val photos: better on 2, worse on 3" in text
+    assert "promotion needs" not in text, "no promotion was asked for: no verdict"
+    text = _done_text({"event": "done", "model_path": "m.safetensors", "version": 2, "promoted": False,
+                       "promote_if_better": True,
+                       "comparison": {"new": {"median_dice": 0.9584}, "current": {"median_dice": 0.9582},
+                                      "paired": {"n": 5, "better": 2, "worse": 3, "median_gain": -0.001}}})  # fmt: skip
+    assert "better on 2, worse on 3: not promoted (a promotion needs 0.002 more" in text
     # a folder run registers nothing: its model's own version (it said "registered ... not promoted")
     text = _done_text({"event": "done", "model_path": "out/garment.safetensors", "version": "20261206-044831"})
     assert "model version 20261206-044831" in text and "registered" not in text
