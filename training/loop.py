@@ -109,6 +109,9 @@ class TrainConfig:
     #: Registry name of the network (:data:`~fashion_annotator.models.registry.ARCHITECTURES`);
     #: a fine-tune takes its init model's.
     architecture: str = DEFAULT_ARCHITECTURE
+    #: The ``train`` command that resumes this run (:meth:`TrainRequest.command_line`), named
+    #: when a ``--resume`` with other settings is refused.
+    command: str = ""
 
     def arch(self, out_ch: int) -> dict[str, Any]:
         """Keyword arguments of :attr:`architecture` for ``out_ch`` outputs.
@@ -128,7 +131,7 @@ class TrainConfig:
 
 
 #: Settings a ``--resume`` may change: where, how long, on what device, how often it reports.
-RESUME_MAY_CHANGE = frozenset({"out_dir", "epochs", "max_minutes", "device", "steps_per_event"})
+RESUME_MAY_CHANGE = frozenset({"out_dir", "epochs", "max_minutes", "device", "steps_per_event", "command"})
 
 
 def _heads_key(heads: list[Head]) -> list[list[Any]]:
@@ -168,9 +171,10 @@ def _check_resumable(
         if text is not None:
             differ.append(text)
     if differ:
+        made_by = f": {saved['command']}" if saved.get("command") else ""
         raise ValueError(
             f"{path}: the checkpoint was made with other settings: {'; '.join(differ)}; resume "
-            "with the command that made it, or train without --resume"
+            f"with the command that made it{made_by}; or train without --resume"
         )
 
 
@@ -312,6 +316,9 @@ def train(
                 "train without --resume"
             ) from None
         state.update({k: ckpt[k] for k in state})
+        if rank == 0:
+            emit({"event": "info", "message": f"--resume: continuing from epoch {state['epoch']} of "
+                  f"{ckpt_path} (best so far: epoch {state['best_epoch']}); the next is epoch {state['epoch'] + 1}"})  # fmt: skip
     elif resume and rank == 0:  # said, not silent: a resume of nothing trains from the start
         emit({"event": "info", "message": f"--resume: no checkpoint in {out}; training from the start"})
     ddp_model = distributed.wrap(model)

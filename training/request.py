@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 from dataclasses import dataclass, fields
 from pathlib import Path
 
 from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.models.sizes import MODEL_SIZES
+from fashion_annotator.runtime.exit_codes import PROG
+from fashion_annotator.runtime.logs import redact
 from fashion_annotator.runtime.paths import check_output_outside, project_around
 
 
@@ -143,6 +146,32 @@ class TrainRequest:
     def tasks(self) -> list[str]:
         """The task names (``task`` split on ``+``)."""
         return [t for t in self.task.split("+") if t]
+
+    def command_line(self) -> str:
+        """The ``train`` command that continues this run: its options, ``--resume`` last.
+
+        Options at their defaults are left out; a server project's password is masked
+        (:func:`~fashion_annotator.runtime.logs.redact`).
+
+        Returns
+        -------
+        str
+            A shell-quoted command line, e.g. ``fashion-annotator train --task garment
+            --project P --lr 0.0005 --object-crops --resume``.
+        """
+        words = [PROG, "train"]
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name == "resume" or value == f.default:
+                continue
+            option = "--" + f.name.replace("_", "-")
+            if isinstance(value, bool):  # attention and flip are on by default: --no-...
+                words.append(option if value else f"--no-{f.name}")
+            elif isinstance(value, tuple):
+                words += [option, *(str(v) for v in value)]
+            else:
+                words += [option, str(value)]
+        return redact(shlex.join([*words, "--resume"]))
 
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> TrainRequest:

@@ -206,6 +206,7 @@ def _config(args: TrainRequest, out_dir: Path, device: str) -> TrainConfig:
         jitter=args.jitter,
         seed=args.seed,
         device=device,
+        command=args.command_line(),
     )
 
 

@@ -358,6 +358,41 @@ def test_a_cancelled_project_retrain_resumes(project: Path) -> None:
     assert done["event"] == "done" and done["version"] == 2
 
 
+def test_a_refused_resume_names_the_command_that_made_the_checkpoint(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A hand test: after a kill -9 of a window retrain, `train --resume` with default flags was
+    refused "resume with the command that made it", a command only the log file held; and a
+    resume that worked did not say where it went on from."""
+    import shlex
+
+    from training.loop import TrainingCancelled
+    from training.request import TrainRequest
+    from training.runner import run
+
+    events: list[dict] = []
+    request = TrainRequest(task="garment", project=str(project), input_size=(32, 24), model_size="tiny",
+                           init="scratch", threads=1, epochs=3, lr=5e-4, patience=40, object_crops=True)  # fmt: skip
+    with pytest.raises(TrainingCancelled):  # as a kill after the first epoch's checkpoint
+        run(request, events.append, lambda: any(e["event"] == "epoch" for e in events))
+    base = ["train", "--project", str(project), "--task", "garment", "--input-size", "32", "24",
+            "--model-size", "tiny", "--init", "scratch", "--threads", "1"]  # fmt: skip
+    assert main([*base, "--epochs", "3", "--resume"]) == 1
+    err = capsys.readouterr().err
+    assert "lr 0.0005 (now 0.002); patience 40 (now 12)" in err
+    command = err.split("resume with the command that made it: ", 1)[1].split("; or train without --resume")[0]
+    words = shlex.split(command)
+    assert words[:2] == ["fashion-annotator", "train"] and words[-1] == "--resume"
+    for option in (["--lr", "0.0005"], ["--patience", "40"], ["--object-crops"], ["--epochs", "3"]):
+        assert " ".join(option) in command, option
+    assert main([*words[1:], "--json-progress"]) == 0
+    resumed = _events(capsys.readouterr().out)
+    assert any(e["event"] == "info" and e["message"].startswith("--resume: continuing from epoch 1 of ")
+               and "the next is epoch 2" in e["message"] for e in resumed)  # fmt: skip
+    assert [e["epoch"] for e in resumed if e["event"] == "epoch"][0] == 2
+    assert resumed[-1]["event"] == "done"
+
+
 def test_a_retrain_on_masks_without_foreground_is_refused_before_training(
     tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
