@@ -31,16 +31,17 @@ AS_PREDICTED = "each model's network as it predicts (full photos; its threshold,
 
 
 def evaluate_file(
-    path: Path, samples: list[Sample], head: Head, cache_dir: Path | None
+    path: Path, samples: list[Sample], head: Head, cache_dir: Path | None, tag: str | None = None
 ) -> dict[str, Any]:
-    """Full-resolution val figures of a model file on ``samples`` (photos resized to its input)."""
+    """Full-resolution val figures of a model file on ``samples`` (photos resized to its input;
+    cached under ``tag``: :func:`~training.data.load_split`)."""
     loaded = load_model(path)
     meta = loaded.meta
     if list(meta["classes"]) != list(head.classes):
         raise ValueError(f"{path}: classes {meta['classes']} differ from the task's {head.classes}")
     pad = InputSpec.from_meta(meta).letterbox_pad
     split = load_split(
-        samples, tuple(meta["input_size"]), cache_dir, keep_full=True, letterbox_pad=pad
+        samples, tuple(meta["input_size"]), cache_dir, keep_full=True, letterbox_pad=pad, tag=tag
     )
     single = Head(head.task, head.classes, head.lut, 0)
     thresholds = {head.task: float(meta.get("threshold", 0.5))}
@@ -136,8 +137,8 @@ def compare(
         current_figures = evaluate_predictor(current, fair, head, device) if current else None
     else:
         if len(fair) < len(val):
-            new_figures = evaluate_file(new, fair, head, cache_dir)
-        current_figures = evaluate_file(current, fair, head, cache_dir) if current else None
+            new_figures = evaluate_file(new, fair, head, cache_dir, f"{head.task}-new")
+        current_figures = evaluate_file(current, fair, head, cache_dir, f"{head.task}-current") if current else None
     out = {
         "new": new_figures,
         "current": current_figures,

@@ -9,6 +9,7 @@ computed at the photos' own size.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ __all__ = [
     "load_split",
     "resize_labels",
     "split_samples",
+    "sweep_split_caches",
     "task_mapping",
 ]
 
@@ -138,6 +140,7 @@ def load_split(
     keep_full: bool = False,
     letterbox_pad: np.ndarray | None = None,
     crop_lut: np.ndarray | None = None,
+    tag: str | None = None,
 ) -> CachedSplit:
     """Decode and resize ``samples`` (or read them from the cache in ``cache_dir``).
 
@@ -158,6 +161,12 @@ def load_split(
         around the pixels this source id -> class table maps to a class above 0), named
         ``NAME#crop``, so the network learns the zoomed view the crop pass shows it. Photos whose
         subject fills most of the frame have no crop. Not with ``keep_full``.
+    tag : str or None
+        What the cache holds, e.g. ``garment-train``: it is named ``split-TAG-KEY.npz``, and the
+        tag's other caches (of other photos, masks or settings: no resume or later run reads
+        them) are removed once it is read or written (:func:`sweep_split_caches`). A cache of
+        the same content under another tag is read instead of writing a copy. None: named
+        ``split-KEY.npz``, nothing removed.
     """
     if crop_lut is not None and keep_full:
         raise ValueError("object crops are training views; validation keeps whole photos")
@@ -166,13 +175,13 @@ def load_split(
     cache = None
     if cache_dir is not None:
         key = _fingerprint(samples, size, keep_full, pad, crop_lut)
-        cache = Path(cache_dir) / f"split-{key}.npz"
-        if cache.is_file():
-            with np.load(cache) as z:
-                n = len(z["names"])
-                full = [z[f"full_{i}"] for i in range(n)] if keep_full else []
-                content = z["content"] if "content" in z.files else None
-                return CachedSplit(list(z["names"]), z["images"], z["masks"], full, content)
+        cache = Path(cache_dir) / (f"split-{tag}-{key}.npz" if tag else f"split-{key}.npz")
+        for found in (cache, *sorted(Path(cache_dir).glob(f"split-*{key}.npz"))):
+            if found.is_file():
+                cached = _read_cache(found, keep_full)
+                if tag:
+                    sweep_split_caches(Path(cache_dir), tag, keep=found)
+                return cached
     names: list[str] = []
     images_l: list[np.ndarray] = []
     masks_l: list[np.ndarray] = []
@@ -205,7 +214,48 @@ def load_split(
             extra["content"] = content
         with atomic_path(cache) as tmp, open(tmp, "wb") as fh:
             np.savez(fh, names=np.array(split.names), images=images, masks=masks, **extra)
+        if tag:
+            sweep_split_caches(cache.parent, tag, keep=cache)
     return split
+
+
+def _read_cache(path: Path, keep_full: bool) -> CachedSplit:
+    """The split that :func:`load_split` cached in ``path``."""
+    with np.load(path) as z:
+        n = len(z["names"])
+        full = [z[f"full_{i}"] for i in range(n)] if keep_full else []
+        content = z["content"] if "content" in z.files else None
+        return CachedSplit(list(z["names"]), z["images"], z["masks"], full, content)
+
+
+def sweep_split_caches(cache_dir: Path, tag: str | None, keep: Path | None = None) -> list[Path]:
+    """Remove the split caches of ``tag`` but ``keep`` from ``cache_dir``.
+
+    Parameters
+    ----------
+    cache_dir : Path
+        A :func:`load_split` cache folder (a project's ``cache/training``, shared by its tasks).
+    tag : str or None
+        The caches ``split-TAG-KEY.npz`` of this tag; None: the untagged ``split-KEY.npz`` ones
+        (written before caches were tagged: none is read again, a run reads tagged ones).
+    keep : Path or None
+        The cache just read or written.
+
+    Returns
+    -------
+    list of Path
+        The files removed (one that cannot be removed is kept).
+    """
+    name = re.compile((re.escape(f"split-{tag}-") if tag else "split-") + r"[0-9a-f]{16}\.npz")
+    removed = []
+    for path in sorted(cache_dir.glob("split-*.npz")):
+        if path != keep and name.fullmatch(path.name):
+            try:
+                path.unlink()
+            except OSError:
+                continue
+            removed.append(path)
+    return removed
 
 
 def _views(

@@ -47,6 +47,7 @@ from training.data import (
     list_samples,
     load_split,
     split_samples,
+    sweep_split_caches,
     task_mapping,
 )
 from training.finetune import REFINEMENT_CHOICES, project_samples, promotion
@@ -380,8 +381,8 @@ def _run(
     pad = None if spec is None else spec.letterbox_pad
     object_crops = args.object_crops and len(heads) == 1 and heads[0].binary
     crop_lut = heads[0].lut if object_crops else None
-    train_split = load_split(train_s, size, cache_dir, letterbox_pad=pad, crop_lut=crop_lut)
-    val_split = load_split(val_s, size, cache_dir, keep_full=True, letterbox_pad=pad)
+    train_split = load_split(train_s, size, cache_dir, letterbox_pad=pad, crop_lut=crop_lut, tag=f"{args.task}-train")
+    val_split = load_split(val_s, size, cache_dir, keep_full=True, letterbox_pad=pad, tag=f"{args.task}-val")
     if init_meta is not None:
         mean, std = list(init_meta["mean"]), list(init_meta["std"])
     else:
@@ -439,7 +440,8 @@ def _run(
             samples = [*train_s, *val_s]
             model = _refit(
                 cfg, heads, samples, result.best_epoch, left, emit, cancelled, init_state,
-                lambda: load_split(samples, size, cache_dir, letterbox_pad=pad, crop_lut=crop_lut),
+                lambda: load_split(samples, size, cache_dir, letterbox_pad=pad, crop_lut=crop_lut,
+                                   tag=f"{args.task}-refit"),
                 mean, std,
             )  # fmt: skip
             if model is not None:
@@ -478,8 +480,12 @@ def _run(
 
 
 def _remove_leftovers(out_dir: Path, cache_dir: Path, emit: Emit) -> None:
-    """Remove, and say, the temp files killed runs left in ``out_dir`` and ``cache_dir``."""
+    """Remove, and say, the temp files killed runs left in ``out_dir`` and ``cache_dir``, and
+    the untagged split caches of older versions (each tag's are swept as it is loaded:
+    :func:`~training.data.load_split`)."""
     removed = remove_abandoned_temps([out_dir], [cache_dir])
+    with contextlib.suppress(OSError):  # no cache folder yet
+        removed += sweep_split_caches(cache_dir, None)
     if removed:
         emit({"event": "info", "message": f"removed {len(removed)} temporary file(s) an interrupted "
               f"run left: {', '.join(str(p) for p in removed[:3])}{' ...' if len(removed) > 3 else ''}"})  # fmt: skip

@@ -393,6 +393,31 @@ def test_a_refused_resume_names_the_command_that_made_the_checkpoint(
     assert resumed[-1]["event"] == "done"
 
 
+def test_retrains_keep_only_the_split_caches_a_resume_or_the_next_run_reads(
+    project: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A hand test: after 5 runs PROJECT/cache/training held 6 split-*.npz files (46 MB); each
+    run with other photos or settings added two and none was ever removed."""
+    cache = project / "cache" / "training"
+    cache.mkdir(parents=True, exist_ok=True)
+    legacy = cache / "split-0123456789abcdef.npz"  # an older version's cache
+    legacy.write_bytes(b"old")
+    person = cache / "split-person-train-0123456789abcdef.npz"  # another task's: its next run reads it
+    person.write_bytes(b"person")
+    base = ["train", "--project", str(project), "--task", "garment", "--init", "scratch", "--epochs", "1",
+            "--model-size", "tiny", "--threads", "1", "--batch-size", "2"]  # fmt: skip
+    kept = []
+    for size in (["32", "24"], ["48", "32"], ["32", "24"]):
+        assert main([*base, "--input-size", *size]) == 0
+        kept.append(sorted(p.name for p in cache.glob("split-*.npz") if p != person))
+        assert not legacy.exists() and person.read_bytes() == b"person"
+    assert len(kept[0]) == len(kept[1]) == len(kept[2]) >= 2, kept
+    assert not set(kept[0]) & set(kept[1]), "a run with another input size keeps none of the first's"
+    capsys.readouterr()
+    assert main([*base, "--input-size", "32", "24", "--json-progress"]) == 0  # the same again: all read
+    assert sorted(p.name for p in cache.glob("split-*.npz") if p != person) == kept[2]
+
+
 def test_a_retrain_on_masks_without_foreground_is_refused_before_training(
     tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
