@@ -47,13 +47,14 @@ class Reporter:
             print(json.dumps(event, default=_jsonable, allow_nan=False), flush=True)
             return
         kind = event["event"]
-        if kind == "step" and self.tty:
+        if kind in ("step", "refit_step") and self.tty:  # the refit's steps as the held-out run's
             done = event["step"] / event["steps"]
             bar = "#" * int(30 * done)
             eta = event["eta_s"]
             eta_txt = f"{eta / 60:.1f} min" if eta is not None and math.isfinite(eta) else "?"
+            label = "refit epoch" if kind == "refit_step" else "epoch"
             sys.stderr.write(
-                f"\repoch {event['epoch']} [{bar:<30}] {event['step']}/{event['steps']} "
+                f"\r{label} {event['epoch']} [{bar:<30}] {event['step']}/{event['steps']} "
                 f"loss {_num(event['loss'])} eta {eta_txt}   "
             )
             sys.stderr.flush()

@@ -418,6 +418,22 @@ def test_retrains_keep_only_the_split_caches_a_resume_or_the_next_run_reads(
     assert sorted(p.name for p in cache.glob("split-*.npz") if p != person) == kept[2]
 
 
+def test_the_refit_shows_its_steps_on_a_terminal_as_the_held_out_epochs_do(
+    tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hand test: the terminal showed each held-out epoch's progress bar, then nothing for
+    over a minute of refit until "refit epoch 1: loss ..."."""
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    args = [*_data_args(ccp_dir, tmp_path / "out", "garment", "32 24"), "--epochs", "2", "--refit",
+            "--model-size", "tiny", "--threads", "1", "--batch-size", "2", "--init", "scratch"]  # fmt: skip
+    assert main(["train", *args]) == 0
+    err = capsys.readouterr().err
+    held_out, _, refit = err.partition("refit: ")
+    assert "\repoch 1 [" in held_out and "\repoch 2 [" in held_out
+    assert re.search(r"\rrefit epoch 1 \[#+ *\] (\d+)/\1 loss \d", refit), refit
+    assert refit.index("\rrefit epoch 1 [") < refit.index("refit epoch 1: loss")
+
+
 def test_a_retrain_on_masks_without_foreground_is_refused_before_training(
     tmp_path: Path, ccp_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
