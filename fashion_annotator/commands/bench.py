@@ -12,11 +12,12 @@
 - ``bench first-click``: a process's first Smart click with and without the model's warm-up
   (:mod:`fashion_annotator.ui.bench_first_click`);
 - ``bench save``: the store's durable mask save against PNG encoding alone;
-- ``bench infer``: model latency on a 1152x1728 photo, all resizing included;
+- ``bench infer``: see :mod:`fashion_annotator.commands.bench_infer`;
 - ``bench team``: N simulated operators on one project (PostgreSQL URL or SQLite folder);
 - ``bench generalize``: see :mod:`fashion_annotator.commands.bench_generalize`;
 - ``bench loop`` and ``bench studio``: see :mod:`fashion_annotator.commands.bench_loop`;
-- ``bench selection``: see :mod:`fashion_annotator.commands.bench_selection`.
+- ``bench selection``: see :mod:`fashion_annotator.commands.bench_selection`;
+- each one's ``--help``: :mod:`fashion_annotator.commands.bench_help`.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.commands.outputs import write_json
-from fashion_annotator.core.tasks import available_tasks, task_spec
+from fashion_annotator.core.tasks import available_tasks
 from fashion_annotator.core.wording import counted
 from fashion_annotator.runtime.arg_types import (
     data_folder,
@@ -47,7 +48,8 @@ BIG_PHOTO = (1728, 1152)
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Register this module's subcommands on ``subparsers``."""
-    bench = subparsers.add_parser("bench", help="benchmarks that print medians")
+    bench = subparsers.add_parser("bench", help="benchmarks that print medians",
+                                  description="Measure quality and speed; each benchmark prints medians.")  # fmt: skip
     sub = bench.add_subparsers(dest="bench", metavar="BENCH", required=True)
 
     p = sub.add_parser("superpixels", help="superpixel quality per level and speed")
@@ -122,15 +124,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--json", type=output_file, default=None, help="write the figures here")
     p.set_defaults(func=run_save)
 
-    p = sub.add_parser("infer", help="model latency on a 1152x1728 photo, resizing included")
-    p.add_argument("--task", action="append", choices=TASKS, help="task (repeatable)")
-    p.add_argument("--model", type=Path, default=None, help="model file (default: shipped)")
-    p.add_argument("--runs", type=positive_int, default=20, help="timed runs per model")
-    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--json", type=output_file, default=None, help="write the figures here")
-    p.set_defaults(func=run_infer)
+    from fashion_annotator.commands import bench_infer, bench_instances
 
-    from fashion_annotator.commands import bench_instances
+    bench_infer.register(sub)
 
     bench_instances.register(sub)
 
@@ -154,9 +150,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     bench_loop.register(sub)
 
-    from fashion_annotator.commands import bench_selection
+    from fashion_annotator.commands import bench_help, bench_selection
 
     bench_selection.register(sub)
+    bench_help.describe(sub)
 
 
 def _data_args(p: argparse.ArgumentParser, task: bool = True) -> None:
@@ -559,40 +556,3 @@ def run_team(args: argparse.Namespace) -> int:
     )
     ok = result["double_claims"] == 0 and result["lost_saves"] == 0
     return _write(result, args.json, "team", 0 if ok else 1)
-
-
-def _shipped_tasks() -> list[str]:
-    from fashion_annotator.segmentation.proposals import default_model_path
-
-    return [t for t in TASKS if default_model_path(t).is_file()]
-
-
-def run_infer(args: argparse.Namespace) -> int:
-    """Median latency of each shipped model (or ``--model``) on a 1152x1728 photo."""
-    from fashion_annotator.evaluation.latency import benchmark_latency
-    from fashion_annotator.segmentation.proposals import ModelLoadError, load_predictor
-
-    sources: list[str | Path] = [args.model] if args.model else list(args.task or _shipped_tasks())
-    results = {}
-    for source in sources:
-        try:
-            predictor = load_predictor(source, device=args.device)
-            agrees = task_spec(predictor.task).agrees_with if predictor.task in available_tasks() else ()
-        except ModelLoadError as exc:
-            return _fail("infer", exc)
-        if args.model and args.task and predictor.task not in args.task:  # --task was ignored
-            return _fail("infer", ValueError(f"{args.model}: a {predictor.task!r} model, but --task says "
-                                             f"{' or '.join(args.task)}; nothing was timed"))  # fmt: skip
-        figures = benchmark_latency(predictor, BIG_PHOTO, args.runs, cutouts=agrees)
-        results[str(source)] = figures
-        agreed = (
-            f", + {figures['median_agree_s'] * 1000:.0f} ms to agree with {'+'.join(figures['cutouts'])}"
-            if "median_agree_s" in figures
-            else ""
-        )
-        print(
-            f"{source}: median {figures['median_s'] * 1000:.0f} ms (mask), "
-            f"{figures['median_with_probs_s'] * 1000:.0f} ms (with full-resolution probs){agreed} "
-            f"on {figures['device']}, {args.runs} runs"
-        )
-    return _write(results, args.json, "infer")

@@ -286,3 +286,37 @@ def test_the_window_and_a_subcommand_import_no_other_command_module(tmp_path) ->
             env=_env(tmp_path), check=False,
         )  # fmt: skip
         assert result.stdout.strip().splitlines()[-1] == str(imported), result.stderr
+
+
+def test_every_bench_help_describes_the_benchmark_and_shows_its_defaults(capsys) -> None:
+    """A hand test: `bench selection --help` and `bench loop --help` had no description and
+    named no default (`--images IMAGES  masks in the bench project`)."""
+    import argparse
+
+    from fashion_annotator.cli import build_parser
+
+    def subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+    names = list(subcommands(subcommands(build_parser("bench"))["bench"]))
+    assert {"selection", "loop", "superpixels", "infer", "instances", "generalize", "studio"} <= set(names)
+    for name in names:
+        with pytest.raises(SystemExit) as stop:
+            main(["bench", name, "--help"])
+        assert stop.value.code == 0
+        out = capsys.readouterr().out
+        description = out.split("\n\n")[1]
+        assert description[:1].isupper() and description.rstrip().endswith("."), (name, description)
+        assert "(default: None)" not in out and "(default: False)" not in out, name
+    main_help = {
+        "selection": ["--images IMAGES  masks in the bench project (default: 40)", "(default: 3)"],
+        "loop": ["(default: 10,25,50,100)", "default: tool", "(default: 3.0)"],
+        "superpixels": ["(default: parsing7)", "(default: 7)"],
+        "studio": ["default: 200"],
+    }
+    for name, shown in main_help.items():
+        with pytest.raises(SystemExit):
+            main(["bench", name, "--help"])
+        out = " ".join(capsys.readouterr().out.split())
+        for text in shown:
+            assert " ".join(text.split()) in out, (name, text)
