@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.commands.outputs import write_json
+from fashion_annotator.core.samples import scored_split
 from fashion_annotator.core.tasks import available_tasks
 from fashion_annotator.core.wording import counted
 from fashion_annotator.runtime.arg_types import (
@@ -271,7 +272,7 @@ def run_superpixels(args: argparse.Namespace) -> int:
     # skimage's RAG has no node for a photo of one region (KeyError): nothing to compare then
     baseline = _median_ms(skimage_route, 1) if labels.max() > labels.min() else None
     result = {
-        "split": args.split,
+        "split": scored_split(args.data, args.split),
         "task": args.task,
         "n_images": len(rows),
         "levels": levels,

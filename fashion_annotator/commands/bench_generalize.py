@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.commands.bench import _fail, _write
+from fashion_annotator.core.samples import scored_split
 from fashion_annotator.core.tasks import task_spec
 from fashion_annotator.runtime.arg_types import data_folder, output_file, positive_int
 
@@ -88,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
         samples, predict, {t: p.num_classes for t, p in predictors.items()}, framings
     )
     result = {
-        "data": str(args.data), "split": args.split, "n_images": len(samples),
+        "data": str(args.data), "split": scored_split(args.data, args.split), "n_images": len(samples),
         "models": {t: str(p.path) for t, p in predictors.items()}, "parsing7_agrees_with": list(agree),
         "refine": args.refine,
         "seconds": round(time.perf_counter() - t0, 1), "framings": figures,

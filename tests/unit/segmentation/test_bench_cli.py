@@ -168,3 +168,13 @@ def test_bench_selection_sorts_alike_both_ways_and_prints_the_ratio(tmp_path: Pa
     assert ms["scanlines"] > 0 and ms["decode"] > 0
     assert result["ratio"] == pytest.approx(ms["scanlines"] / ms["decode"])
     assert "ratio" in capsys.readouterr().out
+
+
+def test_bench_superpixels_without_splits_json_says_it_scored_all(tiny_dataset: Path, tmp_path: Path) -> None:
+    """Its JSON said "split": "val" for a folder without splits.json, where it scored every photo."""
+    (tiny_dataset / "splits.json").unlink()
+    out = tmp_path / "sp.json"
+    argv = ["bench", "superpixels", "--data", str(tiny_dataset), "--task", "garment"]
+    assert main([*argv, "--runs", "1", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["split"] == "all" and result["n_images"] == 3
