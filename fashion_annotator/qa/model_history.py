@@ -23,6 +23,7 @@ from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.scores import score_masks
+from fashion_annotator.resources import resource_path
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,42 @@ def _refit_in_meta(path: Any) -> bool:
     with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
         return bool(json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8")).get("refit"))
     return False
+
+
+def _meta_stamp(path: Path) -> str | None:
+    """The version stamp a model file's metadata (the ``.json`` beside it) carries, or None."""
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        stamp = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("version")
+        return None if stamp is None else str(stamp)
+    return None
+
+
+def shipped_name(stamp: str) -> str:
+    """The shipped model named by its training date: ``shipped (2026-12-04)`` for the stamp
+    ``20261204-134248`` (``shipped (<stamp>)`` for a stamp of another form)."""
+    try:
+        day = dt.datetime.strptime(stamp[:8], "%Y%m%d").strftime("%Y-%m-%d")
+    except ValueError:
+        day = stamp
+    return f"shipped ({day})"
+
+
+def version_names(project: Any, task: str) -> dict[str, str]:
+    """Recorded proposal model versions (the stamp a model file carries, ``20261204-134248``)
+    -> the name the versions table gives that model: ``v3``, or ``shipped (2026-12-04)``.
+
+    A stamp two models share names both (``v2/v3``); a stamp no registered or
+    shipped model carries (a model since replaced, an import) is absent: callers show it raw.
+    """
+    names: dict[str, list[str]] = {}
+    shipped = _meta_stamp(resource_path("models", f"{task}.safetensors"))
+    if shipped is not None:
+        names[shipped] = [shipped_name(shipped)]
+    for m in project.models(task):
+        stamp = _meta_stamp(Path(m.path))
+        if stamp is not None:
+            names.setdefault(stamp, []).append(f"v{m.version}")
+    return {stamp: "/".join(found) for stamp, found in names.items()}
 
 
 def row_text(row: dict[str, Any]) -> dict[str, str]:

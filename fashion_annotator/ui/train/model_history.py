@@ -43,6 +43,7 @@ from fashion_annotator.qa.model_history import (
     model_title,
     proposal_quality,
     row_text,
+    version_names,
 )
 from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.train.plot import LivePlot
@@ -167,6 +168,8 @@ class ModelHistoryDialog(QDialog):
         fit_on_show(self)
         #: Proposal quality per model version, once measured (:class:`QualityThread`).
         self.quality_rows: list[Any] = []
+        #: Recorded proposal stamps -> the versions table's names (:func:`version_names`).
+        self.names: dict[str, str] = {}
         #: The thread measuring the shown task's proposal quality (None: none running).
         self.quality_thread: QualityThread | None = None
         self._threads: list[QualityThread] = []  # every one not yet ended, cancelled ones too
@@ -181,6 +184,7 @@ class ModelHistoryDialog(QDialog):
     def refresh(self) -> None:
         """Re-read the registry and the recorded proposals."""
         rows = self._rows = model_rows(self.project, self.task)
+        self.names = version_names(self.project, self.task)
         texts = [row_text(r) for r in rows]
         _fill(self.models, [[t["version"], t["created"], r["trained_on"], t["figure"], t["iqr"], t["active"]]
                             for r, t in zip(rows, texts, strict=True)])  # fmt: skip
@@ -226,9 +230,13 @@ class ModelHistoryDialog(QDialog):
         """Fill the quality table, the plot and the summary with the measured ``rows``."""
         self.quality_rows = rows
         _fill(self.quality, [
-            [q.model_version, q.n_images, q.median, f"{q.q25:.3f}-{q.q75:.3f}"]
+            [self.name_of(q.model_version), q.n_images, q.median, f"{q.q25:.3f}-{q.q75:.3f}"]
             for q in self.quality_rows
         ])  # fmt: skip
+        for r, q in enumerate(self.quality_rows):
+            item = self.quality.item(r, 0)
+            if item is not None:
+                item.setToolTip(f"Recorded with its proposals as {q.model_version}")
         self.plot.clear()
         for i, q in enumerate(self.quality_rows):
             self.plot.add_left(float(i), q.median)
@@ -237,6 +245,11 @@ class ModelHistoryDialog(QDialog):
         if problems:  # said, not fatal: rolling back must stay possible
             text += f" Left out, unreadable: {'; '.join(problems[:3])}" + (" ..." if len(problems) > 3 else "")
         self.summary.setText(text)
+
+    def name_of(self, stamp: str) -> str:
+        """A recorded proposal stamp as the versions table names its model (``v3``, ``shipped
+        (2026-12-04)``); a stamp no model here carries, as recorded."""
+        return self.names.get(stamp, stamp)
 
     def stop_and_wait(self) -> None:
         """Cancel every measure still running and wait for its thread (it stops between two images)."""
@@ -293,8 +306,8 @@ class ModelHistoryDialog(QDialog):
             return "No proposal has been compared with a saved mask yet." + note
         first, last = self.quality_rows[0], self.quality_rows[-1]
         if len(self.quality_rows) == 1:
-            return (f"One model version ({first.model_version}) made proposals; their median "
-                    f"agreement with the saved masks is {first.median:.3f}." + note)  # fmt: skip
+            return (f"One model version ({self.name_of(first.model_version)}) made proposals; their "
+                    f"median agreement with the saved masks is {first.median:.3f}." + note)  # fmt: skip
         return (f"{len(self.quality_rows)} model versions made proposals; median agreement with "
-                f"the saved masks went from {first.median:.3f} ({first.model_version}) to "
-                f"{last.median:.3f} ({last.model_version})." + note)  # fmt: skip
+                f"the saved masks went from {first.median:.3f} ({self.name_of(first.model_version)}) "
+                f"to {last.median:.3f} ({self.name_of(last.model_version)})." + note)  # fmt: skip
