@@ -3,6 +3,8 @@
 The window's Train > Model history does the same (its "Make active" and "Use the shipped
 model" buttons); this is the ML lead's way from a terminal or a script. An active version whose
 file is missing, damaged or of another task is marked "(unusable)", with a warning saying why.
+Activating a version whose recorded figure is worse than the active one's prints a warning with
+both figures (the window asks first; a script is not asked).
 """
 
 from __future__ import annotations
@@ -36,7 +38,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_models(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.store import ProjectError, open_project
-    from fashion_annotator.qa.model_history import model_rows, model_tasks, row_text
+    from fashion_annotator.qa.model_history import (
+        activation_warning,
+        model_rows,
+        model_tasks,
+        row_text,
+    )
     from fashion_annotator.segmentation.proposals import (
         activate_model,
         active_model_problem,
@@ -49,12 +56,16 @@ def _cmd_models(args: argparse.Namespace) -> int:
             if args.task not in model_tasks(project):
                 raise ProjectError(f"{project.root}: no task {args.task!r}; tasks with models: "
                                    f"{', '.join(model_tasks(project))}")  # fmt: skip
+            worse = None
             if args.activate is not None or args.shipped:
+                worse = activation_warning(project, args.task, None if args.shipped else args.activate)
                 activate_model(project, args.task, None if args.shipped else args.activate)
             rows = model_rows(project, args.task)
             problem = active_model_problem(project, args.task)
     except (ProjectError, KeyError) as exc:
         return report_error(exc.args[0] if isinstance(exc, KeyError) else exc, "models")
+    if worse is not None:  # said, not asked: scripts run this
+        print(f"warning: {worse} Made active as asked.", file=sys.stderr)
     fallback = (
         "the shipped model proposes"
         if default_model_path(args.task).is_file()

@@ -117,6 +117,10 @@ MODEL_ONLY_TASKS = ("click", "instance_attributes")
 ROW_METRICS = ("median_dice", "miou", "noc90", "mean_accuracy")
 
 
+#: Row metrics where a lower figure is the better one (clicks to reach 90 % IoU).
+LOWER_IS_BETTER = ("noc90",)
+
+
 #: How a row's figure is marked when the retrain refit the model on every mask after scoring
 #: it: the registered weights then trained on the very val masks the figure was measured on.
 BEFORE_REFIT = "before refit"
@@ -172,6 +176,44 @@ def _refit_in_meta(path: Any) -> bool:
     with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
         return bool(json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8")).get("refit"))
     return False
+
+
+def _val_names(path: Any) -> list[str] | None:
+    """The val photos a model file's metadata says its figures were measured on, or None."""
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        names = json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8")).get("val_images")
+        return sorted(str(n) for n in names) if isinstance(names, list) else None
+    return None
+
+
+def activation_warning(project: Any, task: str, version: int | None) -> str | None:
+    """Why making ``version`` of ``task`` active looks like a step back, or None.
+
+    Said when the version's recorded figure (:func:`model_rows`) is worse than that of the
+    active registered version, both of one metric: both figures, and, when the two were not
+    measured on the same val photos (or either's are not recorded), that they may not compare.
+    None for the shipped model (``version`` None; it has no figure here), the active version
+    itself, or when either figure is unknown.
+    """
+    if version is None:
+        return None
+    records = {m.version: m for m in project.models(task)}
+    rows = {r["version"]: r for r in model_rows(project, task)}
+    chosen = rows.get(version)
+    active = next((r for r in rows.values() if r["active"]), None)
+    if chosen is None or active is None or active is chosen or chosen["metric"] != active["metric"]:
+        return None
+    new, now = chosen["value"], active["value"]
+    if not (math.isfinite(new) and math.isfinite(now)):
+        return None
+    if not (new > now if chosen["metric"] in LOWER_IS_BETTER else new < now):
+        return None
+    text = (f"v{version}'s recorded {chosen['metric']} is {new:.4f}, worse than the active "
+            f"v{active['version']}'s {now:.4f}.")  # fmt: skip
+    val_new, val_now = (_val_names(records[r["version"]].path) for r in (chosen, active))
+    if val_new is None or val_now is None or val_new != val_now:
+        text += " The two figures may be on different val masks, so they may not compare."
+    return text
 
 
 def _meta_stamp(path: Path) -> str | None:

@@ -67,6 +67,20 @@ def ask_stop_background(parent: QWidget, message: str) -> bool:
     return box.clickedButton() is stop
 
 
+def ask_activate_worse(parent: QWidget, message: str) -> bool:
+    """Ask ``message`` (the chosen model version's recorded figure is worse than the active
+    one's: :func:`fashion_annotator.qa.model_history.activation_warning`): True to make it
+    active anyway, False (No, the default) to keep the active one."""
+    answer = QMessageBox.warning(
+        parent,
+        "Make a worse version active?",
+        f"{message}\n\nMake it active anyway?",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+        QMessageBox.StandardButton.No,
+    )
+    return answer == QMessageBox.StandardButton.Yes
+
+
 def ask_lease_held(parent: QWidget, holder: str, expires: float, image: str = "this image") -> bool:
     """Another operator holds ``image`` (its name): True to open it read-only, False to skip it."""
     until = time.strftime("%H:%M", time.localtime(expires))

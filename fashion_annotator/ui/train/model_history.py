@@ -38,6 +38,7 @@ from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.model_history import (
     BEFORE_REFIT,
     MODEL_ONLY_TASKS,
+    activation_warning,
     model_rows,
     model_tasks,
     model_title,
@@ -45,6 +46,7 @@ from fashion_annotator.qa.model_history import (
     row_text,
     version_names,
 )
+from fashion_annotator.ui import prompts
 from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.workers import ProjectThread
@@ -268,12 +270,18 @@ class ModelHistoryDialog(QDialog):
         super().closeEvent(event)
 
     def activate_selected(self) -> None:
-        """Make the selected version active."""
+        """Make the selected version active; asked first when its recorded figure is worse
+        than the active version's (:func:`activation_warning`), No keeping the active one."""
         rows = self.models.selectionModel().selectedRows()
         if not rows:
             self.summary.setText("Select a version in the table first.")
             return
-        self.activate(int(self._rows[rows[0].row()]["version"]))
+        version = int(self._rows[rows[0].row()]["version"])
+        warning = activation_warning(self.project, self.task, version)
+        if warning is not None and not prompts.ask_activate_worse(self, warning):
+            self.summary.setText(f"Not changed: v{version} was not made active.")
+            return
+        self.activate(version)
 
     def activate(self, version: int | None) -> None:
         """Make ``version`` (None: the shipped model) the task's active model and say so."""
