@@ -4,17 +4,52 @@ Each function takes the :class:`~fashion_annotator.ui.train.training_dialog.Retr
 one ``--json-progress`` event. Between the held-out run's last step and the refit (or the end)
 the trainer scores the new model and the current one on the val photos, minutes on a CPU: its
 ``stage`` event turns the bar busy and says so (the dialog stayed at 100 %, "ETA 0 s" and the
-last step's line, as if stuck: a hand test).
+last step's line, as if stuck: a hand test). Before the first step of the first epoch (the
+masks read and cached, the first batch timed: 40 s on a CPU) the bar stands at 0 % of the
+epochs and the status says so, where a busy bar and "ETA --" said nothing (:func:`show_start`).
+The ETA keeps the width of its longest text (:func:`keep_eta_width`): it no longer grew
+at the end, "ETA 0 s" cut off at the dialog's right edge.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from PySide6.QtWidgets import QLabel
+
 from fashion_annotator.ui.train.selection_text import format_eta, format_figure
+from training.click_retrain import CLICK_TASK
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
+
+#: What the ETA says before the first steps are timed.
+TIMING = "ETA: timing…"
+#: The longest texts the ETA label shows (:func:`format_eta`): its width fits each of them.
+ETA_WIDEST = ("ETA 59 min 59 s", "ETA 99 h 59 min", TIMING, format_eta(None))
+
+
+def keep_eta_width(label: QLabel) -> None:
+    """Give ``label`` the width of the longest ETA, so no ETA is squeezed and the bar beside
+    it keeps its length from "ETA --" to "ETA 0 s"."""
+    metrics = label.fontMetrics()
+    label.setMinimumWidth(max(metrics.horizontalAdvance(text) for text in ETA_WIDEST) + 4)
+
+
+def show_start(dialog: RetrainDialog, event: dict[str, Any]) -> None:
+    """The trainer started: until its first step reports, the first epoch is being timed (the
+    masks read, the first batch run), said in the status, the bar at 0 % of the epochs."""
+    dialog.epochs_total = int(event.get("epochs", dialog.epochs_total) or dialog.epochs_total)
+    device = event.get("device")
+    where = f" on {device}" if device else ""
+    if dialog.epochs_total <= 0 or dialog.task == CLICK_TASK:  # it runs for its time budget
+        dialog.status_label.setText(f"Training{where}" if device else "Training...")
+        return
+    dialog.progress.setRange(0, dialog.epochs_total)
+    dialog.progress.setValue(0)
+    dialog.eta_label.setText(TIMING)
+    dialog.status_label.setText(f"Epoch 1 of {dialog.epochs_total}{where}: first epoch, timing "
+                                "its steps (reading the masks, then the first batch)…")  # fmt: skip
 
 
 def show_step(dialog: RetrainDialog, event: dict[str, Any]) -> None:

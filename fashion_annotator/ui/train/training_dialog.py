@@ -56,7 +56,13 @@ from fashion_annotator.ui.train.child_process import (
     training_process,
 )
 from fashion_annotator.ui.train.plot import LivePlot
-from fashion_annotator.ui.train.progress_events import show_refit_step, show_stage, show_step
+from fashion_annotator.ui.train.progress_events import (
+    keep_eta_width,
+    show_refit_step,
+    show_stage,
+    show_start,
+    show_step,
+)
 from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
     column_titles,
@@ -188,6 +194,7 @@ class RetrainDialog(QDialog):
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
         self.eta_label = QLabel(format_eta(None))
+        keep_eta_width(self.eta_label)
         self.status_label = WholeLabel("Ready")
         self.plot = LivePlot("loss", "val")
         self.table = QTableWidget(0, 3)
@@ -426,9 +433,7 @@ class RetrainDialog(QDialog):
         self.events.append(event)
         kind = event["event"]
         if kind == "start":
-            self.epochs_total = int(event.get("epochs", self.epochs_total) or self.epochs_total)
-            device = event.get("device")
-            self.status_label.setText(f"Training on {device}" if device else "Training...")
+            show_start(self, event)
         elif kind == "step":
             show_step(self, event)
         elif kind == "stage":
