@@ -23,6 +23,9 @@ from training.click_retrain import CLICK_TASK
 if TYPE_CHECKING:
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
+#: Validation metrics shown in the plot, most preferred first: the figure the comparison decides
+#: on first (median Dice for cutouts, mIoU for parsing; ``worse_reason``).
+PLOT_METRICS = ("median_dice", "miou", "dice", "dice_mean", "iou", "pixel_accuracy")
 #: What the ETA says before the first steps are timed.
 TIMING = "ETA: timing…"
 #: The longest texts the ETA label shows (:func:`format_eta`): its width fits each of them.
@@ -102,3 +105,36 @@ def show_stage(dialog: RetrainDialog, message: str) -> None:
     dialog.progress.setRange(0, 0)
     dialog.eta_label.setText(format_eta(None))
     dialog.status_label.setText(message)
+
+
+def show_val(dialog: RetrainDialog, event: dict[str, Any]) -> None:
+    """A validation of the click trainer: NoC@90 (lower is better) on the right axis."""
+    figures = event.get("figures") or {}
+    val = figures.get(dialog.source_task) if isinstance(figures, dict) else None
+    if not isinstance(val, dict) or not isinstance(val.get("noc90"), (int, float)):
+        return
+    if dialog.plot_metric is None:
+        dialog.plot_metric = "noc90"
+        dialog.plot.set_right_label("val NoC@90 (clicks)")
+    dialog.plot.add_right(float(event.get("step") or 0), float(val["noc90"]))
+
+
+def show_epoch(dialog: RetrainDialog, event: dict[str, Any]) -> None:
+    """An epoch of the held-out run: its loss on the left axis, its val figure on the right."""
+    epoch = float(event.get("epoch") or 0)
+    loss = event.get("loss")
+    if isinstance(loss, (int, float)):
+        dialog.plot.add_left(epoch, float(loss))
+    val = dialog.task_figures(event.get("val"))
+    if dialog.plot_metric is None:
+        dialog.plot_metric = next((m for m in PLOT_METRICS if m in val), None)
+        if dialog.plot_metric is None:
+            dialog.plot_metric = next(
+                (k for k, v in val.items() if isinstance(v, (int, float))), None
+            )
+        if dialog.plot_metric is not None:
+            dialog.plot.set_right_label(f"val {dialog.plot_metric}")
+    value = val.get(dialog.plot_metric) if dialog.plot_metric else None
+    if isinstance(value, (int, float)):
+        dialog.plot.add_right(epoch, float(value))
+    dialog.eta_label.setText(format_eta(event.get("eta_s")))

@@ -58,11 +58,14 @@ from fashion_annotator.ui.train.child_process import (
 from fashion_annotator.ui.train.plot import LivePlot
 from fashion_annotator.ui.train.progress_events import (
     keep_eta_width,
+    show_epoch,
     show_refit_step,
     show_stage,
     show_start,
     show_step,
+    show_val,
 )
+from fashion_annotator.ui.train.retrain_settings import remember, remembered
 from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
     column_titles,
@@ -87,9 +90,6 @@ from training.finetune import REFIT, epochs_for, retrain_command
 if TYPE_CHECKING:
     from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 
-#: Validation metrics shown in the plot, most preferred first: the figure the comparison decides
-#: on first (median Dice for cutouts, mIoU for parsing; ``worse_reason``).
-PLOT_METRICS = ("median_dice", "miou", "dice", "dice_mean", "iou", "pixel_accuracy")
 #: After SIGTERM, how long the trainer gets to finish its step and exit before it is killed.
 KILL_AFTER_MS = 20_000
 
@@ -143,7 +143,8 @@ class RetrainDialog(QDialog):
         self._stdout_buffer = b""
         self.epochs_total = 0  # of the held-out run (its steps' share of the bar)
         self.refit_epochs = 0  # of the refit on every mask, once announced
-        self._plot_metric: str | None = None
+        #: The val figure the plot's right axis follows (None: not chosen yet).
+        self.plot_metric: str | None = None
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.timeout.connect(self._kill)
@@ -172,7 +173,6 @@ class RetrainDialog(QDialog):
         self.epochs_spin.setRange(1, 1000)
         self.minutes_spin = QSpinBox()
         self.minutes_spin.setRange(1, 600)
-        self.minutes_spin.setValue(int(FINETUNE_MINUTES))
         self.minutes_spin.setSuffix(" min at most")
         self.device_combo = QComboBox()
         self.device_combo.addItems(device_choices())
@@ -180,6 +180,11 @@ class RetrainDialog(QDialog):
         self.device_combo.currentTextChanged.connect(
             lambda d: self.device_label.setText(device_text(d))
         )
+        #: The settings of this project's last retrain of the task (:func:`remembered`).
+        self.remembered = remembered(self.project.location, self.task)
+        self.minutes_spin.setValue(self.remembered["minutes"] or int(FINETUNE_MINUTES))
+        if self.remembered["device"] in device_choices():
+            self.device_combo.setCurrentText(self.remembered["device"])
         form = QFormLayout()
         form.addRow(self.masks_label)
         form.addRow(self.exclude_check)
@@ -286,7 +291,7 @@ class RetrainDialog(QDialog):
             images, instances = self.attribute_counts
             self.masks_label.setText(describe_attribute_selection(images, instances))
             self.exclude_check.setVisible(False)
-            self.epochs_spin.setValue(ATTRIBUTE_EPOCHS)  # it ran the mask retrain's 1 epoch
+            self.epochs_spin.setValue(self.remembered["epochs"] or ATTRIBUTE_EPOCHS)  # not the mask retrain's 1
             self._enable_start(self._running() or ("" if attribute_training_possible(images, instances) else
                                f"Too few labelled instances ({instances} on {counted(images, 'image')}) "
                                "to train the attribute heads"))  # fmt: skip
@@ -307,7 +312,7 @@ class RetrainDialog(QDialog):
             text = f"The click model learns from {text[0].lower()}{text[1:]}"
         self.masks_label.setText(text)
         n = self._n_masks()
-        self.epochs_spin.setValue(epochs_for(max(1, n - val_count(n))))
+        self.epochs_spin.setValue(self.remembered["epochs"] or epochs_for(max(1, n - val_count(n))))
         self._enable_start(self._running() or ("" if val_count(n) > 0 else
                            f"Too few masks ({n}) to hold some out for comparing the models; a "
                            f"retrain needs {MIN_VAL + MIN_TRAIN} at least"))  # fmt: skip
@@ -336,11 +341,14 @@ class RetrainDialog(QDialog):
             return
         if self.background is not None and not self.background.give_way(self.ask_stop_background):
             return
+        self.remembered["epochs"] = self.epochs_spin.value()  # this project's next retrain starts so
+        remember(self.project.location, self.task, self.epochs_spin.value(), self.minutes_spin.value(),
+                 self.device_combo.currentText())  # fmt: skip
         self.events.clear()
         self.outcome = None
         self._stdout_buffer = b""
         self.epochs_total = self.epochs_spin.value()
-        self._plot_metric = None
+        self.plot_metric = None
         self.plot.clear()
         self.table.setRowCount(0)
         self.table.setHorizontalHeaderLabels(column_titles({}))
@@ -439,9 +447,9 @@ class RetrainDialog(QDialog):
         elif kind == "stage":
             show_stage(self, str(event.get("message", "")))
         elif kind == "epoch":
-            self._on_epoch(event)
+            show_epoch(self, event)
         elif kind == "val":
-            self._on_val(event)
+            show_val(self, event)
         elif kind == "refit_step":
             show_refit_step(self, event)
         elif kind == "done":
@@ -468,37 +476,7 @@ class RetrainDialog(QDialog):
                 show_stage(self, "Refit on every mask: reading the masks")
             self.log.appendPlainText(f"{kind}: {event.get('message', event)}")
 
-    def _on_val(self, event: dict[str, Any]) -> None:
-        """A validation of the click trainer: NoC@90 (lower is better) on the right axis."""
-        figures = event.get("figures") or {}
-        val = figures.get(self.source_task) if isinstance(figures, dict) else None
-        if not isinstance(val, dict) or not isinstance(val.get("noc90"), (int, float)):
-            return
-        if self._plot_metric is None:
-            self._plot_metric = "noc90"
-            self.plot.set_right_label("val NoC@90 (clicks)")
-        self.plot.add_right(float(event.get("step") or 0), float(val["noc90"]))
-
-    def _on_epoch(self, event: dict[str, Any]) -> None:
-        epoch = float(event.get("epoch") or 0)
-        loss = event.get("loss")
-        if isinstance(loss, (int, float)):
-            self.plot.add_left(epoch, float(loss))
-        val = self._task_figures(event.get("val"))
-        if self._plot_metric is None:
-            self._plot_metric = next((m for m in PLOT_METRICS if m in val), None)
-            if self._plot_metric is None:
-                self._plot_metric = next(
-                    (k for k, v in val.items() if isinstance(v, (int, float))), None
-                )
-            if self._plot_metric is not None:
-                self.plot.set_right_label(f"val {self._plot_metric}")
-        value = val.get(self._plot_metric) if self._plot_metric else None
-        if isinstance(value, (int, float)):
-            self.plot.add_right(epoch, float(value))
-        self.eta_label.setText(format_eta(event.get("eta_s")))
-
-    def _task_figures(self, figures: Any) -> dict[str, Any]:
+    def task_figures(self, figures: Any) -> dict[str, Any]:
         """The figures of this dialog's task: trainers of several heads nest them by task."""
         if not isinstance(figures, dict):
             return {}
@@ -506,8 +484,8 @@ class RetrainDialog(QDialog):
         return nested if isinstance(nested, dict) else figures
 
     def _fill_table(self, comparison: dict[str, Any]) -> None:
-        new = self._task_figures(comparison.get("new"))
-        current = self._task_figures(comparison.get("current"))
+        new = self.task_figures(comparison.get("new"))
+        current = self.task_figures(comparison.get("current"))
         rows = figure_rows(new, current)
         self.table.setRowCount(len(rows))
         for r, key in enumerate(rows):
