@@ -6,7 +6,10 @@ fashion photo and would hide a swapped garment class) and pixel accuracy.
 
 The reference is either the proposal the operator's masks were made from (the latest
 proposal recorded before the first save, see :func:`shown_proposal`) or, on demand, a fresh
-prediction of the current model (:func:`rescore_with_model`).
+prediction of the current model (:func:`rescore_with_model`). A mask is never scored against a
+proposal recorded after its first version (an imported mask and a model's later proposal, made
+by a model perhaps refit on that very mask): such an image is listed unscored, its
+:attr:`ImageScore.unscored` saying why (Model history leaves these proposals out too).
 """
 
 from __future__ import annotations
@@ -48,7 +51,9 @@ from fashion_annotator.segmentation.pipeline import propose_for_image
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "LATER_ONLY",
     "MODEL",
+    "NONE_SHOWN",
     "PROPOSAL",
     "ImageScore",
     "PairScore",
@@ -69,6 +74,12 @@ __all__ = [
 #: What the saved mask was compared with.
 PROPOSAL = "proposal"
 MODEL = "model"
+
+#: Why a row is unscored (:attr:`ImageScore.unscored`): no proposal came before the mask.
+NONE_SHOWN = "no proposal was shown before the mask was first saved"
+#: Why a row is unscored: its proposals all came after the mask (an import's, mostly).
+LATER_ONLY = ("its proposals were all recorded after the mask was first saved (an imported "
+              "mask): none was shown to the operator")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,9 @@ class ImageScore:
     #: Why the row has no score although masks are saved (a file that cannot be read), or "".
     problem: str = ""
     effort_logged: bool = True
+    #: Why a row whose files read has no score against the proposal shown (:data:`NONE_SHOWN`,
+    #: :data:`LATER_ONLY`), or "".
+    unscored: str = ""
 
     @property
     def effort_text(self) -> str:
@@ -164,17 +178,27 @@ TaskVersions = Mapping[int, Sequence[MaskVersion]]
 """``image_id -> mask versions`` of one task, oldest first (``mask_versions_of_task``)."""
 
 
+def shown_before(versions: Sequence[MaskVersion], start: Any | None) -> Any | None:
+    """``start`` (the proposal :func:`~fashion_annotator.dataset.records.started_from` chose
+    for the saved ``versions``), or None when it was recorded after the first version: the
+    earliest proposal chosen for an import's masks was never shown to anyone, and scoring the
+    mask against it measured a later model (perhaps refit on that mask), not the operator."""
+    if start is None or not versions or start.created <= versions[0].created:
+        return start
+    return None
+
+
 def _shown_record(project: ProjectStore, image_id: int, task: str,
                   versions: Sequence[MaskVersion] | None = None) -> Any | None:  # fmt: skip
     """The shown proposal's record; ``versions``: the image's ``task`` versions, when read."""
     saved = project.mask_versions(image_id, task) if versions is None else versions
-    return started_from(project.proposals(image_id, task), saved)
+    return shown_before(saved, started_from(project.proposals(image_id, task), saved))
 
 
 def shown_proposal(project: ProjectStore, image_id: int, task: str) -> np.ndarray | None:
     """The proposal the operator's masks were made from (:func:`~fashion_annotator.dataset.
-    records.started_from`: shown before the first save; an import's masks: the earliest), or
-    None: no proposal, or only ones recorded after a mask drawn by hand was saved."""
+    records.started_from`: shown before the first save), or None: no proposal, or only ones
+    recorded after the first mask version (a mask drawn by hand, or imported)."""
     chosen = _shown_record(project, image_id, task)
     return None if chosen is None else load_mask(chosen.path)
 
@@ -287,7 +311,8 @@ def score_project(
     Returns
     -------
     list of ImageScore
-        In import order; images without a proposal have a NaN score.
+        In import order; images without a proposal shown before their first mask version have
+        a NaN score and the reason in ``unscored``.
     """
     taxonomy = project.taxonomy(task)
     saved = project.mask_versions_of_task(task) if saved is None else saved
@@ -298,7 +323,8 @@ def score_project(
     starts = project.mask_starts(task, [r.image_id for r in scorable], copying)
     rows = [_with_problem(r, starts.get(r.image_id)) for r in rows]  # a damaged row: its row's problem
     scorable = [r for r in rows if not r.problem]
-    shown = {r.image_id: starts[r.image_id].shown for r in scorable}
+    shown = {r.image_id: shown_before(starts[r.image_id].versions, starts[r.image_id].shown) for r in scorable}
+    later = {r.image_id for r in scorable if starts[r.image_id].shown is not None and shown[r.image_id] is None}
     keys = {r.image_id: _memo_key(r, shown[r.image_id]) for r in scorable}
     known = {r.image_id: _known(memo, r, task, keys[r.image_id]) for r in scorable}
     latest = [(r.image_id, saved[r.image_id][-1].version) for r in scorable if known[r.image_id] is None]
@@ -311,7 +337,7 @@ def score_project(
         scored = known[row.image_id]
         if scored is None:
             _, read = next(masks)  # the masks come in the rows' order
-            scored = _score_row(row, taxonomy, read, shown[row.image_id])
+            scored = _score_row(row, taxonomy, read, shown[row.image_id], row.image_id in later)
             if memo is not None and not scored.problem:
                 memo[(row.image_id, task)] = (keys[row.image_id], scored)
         out.append(scored)
@@ -337,18 +363,20 @@ def _known(memo: ScoreMemo | None, row: ImageScore, task: str, key: tuple[Any, .
     if known is None or known[0] != key:
         return None
     scored = known[1]
-    return replace(row, score=scored.score, pixel_accuracy=scored.pixel_accuracy,
-                   reference=scored.reference, per_class_iou=scored.per_class_iou)  # fmt: skip
+    return replace(row, score=scored.score, pixel_accuracy=scored.pixel_accuracy, reference=scored.reference,
+                   per_class_iou=scored.per_class_iou, unscored=scored.unscored)  # fmt: skip
 
 
 def _score_row(row: ImageScore, taxonomy: Taxonomy, read: Callable[[], np.ndarray | None],
-               shown: Any | None) -> ImageScore:  # fmt: skip
+               shown: Any | None, later: bool = False) -> ImageScore:  # fmt: skip
     """``row`` scored: its saved mask (``read()``) against the ``shown`` proposal's file; a file
-    that cannot be read is the row's problem, not the table's."""
+    that cannot be read is the row's problem, not the table's. Without a proposal shown the row
+    is unscored, saying why (``later``: the image's proposals all came after its first mask)."""
     try:
         saved = read()
-        reference = None if shown is None else load_mask(shown.path)
-        return _scored(row, reference, saved, taxonomy, PROPOSAL)
+        if shown is None:
+            return replace(row, unscored=LATER_ONLY if later else NONE_SHOWN)
+        return _scored(row, load_mask(shown.path), saved, taxonomy, PROPOSAL)
     except (ValueError, OSError, ProjectError) as exc:
         return replace(row, problem=f"{row.name}: {exc}")
 
