@@ -36,6 +36,7 @@ from fashion_annotator.core.wording import status_name
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.instances.qa import InstanceQARow, instance_qa_summary
+from fashion_annotator.instances.schema import instance_parsing_task
 from fashion_annotator.ui.review import instance_figures
 from fashion_annotator.ui.review.instance_figures import FiguresThread, read_figures
 from fashion_annotator.ui.review.name_column import cap_name_column
@@ -128,6 +129,12 @@ class InstanceReviewPanel(QGroupBox):
         self._restatus = False
         self._pending: tuple[set[int], bool] = (set(), True)  # the current read's gone and first
 
+    def applies(self) -> bool:
+        """Whether the project can hold instances: a store that keeps them and a parsing task
+        they derive from (a cutout-only project has none; the panel hides, tasks added later
+        show it at the next refresh)."""
+        return hasattr(self.project, "iter_instances") and instance_parsing_task(self.project.tasks) is not None
+
     def refresh(self) -> None:
         """Read every image's figures again (a read running is given up)."""
         self._give_up()
@@ -147,7 +154,8 @@ class InstanceReviewPanel(QGroupBox):
             Whether ``records`` are every image: one not among them was deleted. Until a
             complete call filled the panel, a partial one reads nothing.
         """
-        if not hasattr(self.project, "iter_instances"):
+        self.setVisible(self.applies())
+        if not self.applies():
             return
         if self.reading is not None:
             self._queue(records, complete)
@@ -363,6 +371,7 @@ def _stamp(record: ImageRecord) -> tuple:
 def attach(review: ReviewView, project: Any, open_image) -> InstanceReviewPanel:
     """Add the panel below the table and figures of the Review tab ``review``; return it."""
     panel = InstanceReviewPanel(project, review)
+    panel.setVisible(panel.applies())
     review.lists.addWidget(panel)
     review.lists.setStretchFactor(review.lists.indexOf(panel), 2)
     review.refreshed.connect(panel.follow)  # F5, a visit and the poll: what changed
