@@ -230,7 +230,9 @@ def migrate(conn: sqlite3.Connection, path: Path | None = None) -> int:
             from fashion_annotator.dataset.status_upgrade import reapply_decision_rule
 
             reapply_decision_rule(conn, str(path or "index"), placeholder="?", user_column="user")
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        if before != SCHEMA_VERSION:  # an index already current is not written: another
+            # connection's data_version stays (its image list took the open for a commit)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         # SQLite may already have rolled back (disk full, I/O error); a second ROLLBACK would

@@ -56,3 +56,15 @@ def test_a_proposal_moves_no_token_and_a_save_names_its_image(
         pass
     assert project.change_token() == after and project.changed_images(after) == []
     assert project.images(ids=[rec.id, other.id], status="approved") == [project.image(other.id)]
+
+
+def test_another_connection_opening_the_project_moves_no_token(project: Project, photo: Path) -> None:
+    """Every Review refresh starts a thread on a connection of its own (the cutout/parsing check,
+    scoring); each open rewrote the index's schema version, a commit for every other connection,
+    so the image list took it for a colleague's save and read every row after each QA decision
+    (about 1 s at 20,000 images). Opening a project whose index is current writes nothing."""
+    project.add_image(photo)
+    start = project.change_token()
+    with Project.open(project.root, user="reviewer-thread"):
+        pass
+    assert project.change_token() == start
