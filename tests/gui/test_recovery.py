@@ -521,7 +521,9 @@ def test_edits_a_session_left_while_this_window_was_open_are_restored_when_the_i
 ):
     """A colleague's window that crashed after this one started: its unsaved edits were
     offered only at the next start, and this window opened the image without them (a save
-    here then set them aside as stale)."""
+    here then set them aside as stale). They come back as the start-up question's restore
+    brings them: unsaved and undoable (they were saved at once, asking nothing, Undo greyed),
+    the crashed session's entry kept until this session has journalled them."""
     answers = Answers()
     window, project = open_window(qtbot, root, tmp_path / "s.ini", answers)
     try:
@@ -536,12 +538,20 @@ def test_edits_a_session_left_while_this_window_was_open_are_restored_when_the_i
         )
         with qtbot.waitSignal(window.session.message) as said:
             assert window.open_image(second.id)
-        assert "Restored the unsaved edits" in said.args[0]
+        assert "Restored unsaved edits" in said.args[0] and "Undo takes them back" in said.args[0]
         np.testing.assert_array_equal(shown_mask(window), left)
+        assert project.mask_versions(second.id, "garment") == [] and window.session.unsaved
+        assert window.actions_by_name["undo"].isEnabled() and window.status.saved.text() == "● Unsaved"
+        (entry,) = journal_entries(root / "journal")  # journalled again here, bob's entry gone
+        assert entry.path.parent == window.session.journal.directory
+        np.testing.assert_array_equal(entry.load_mask(), left)
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # an accidental stroke of bob's taken back
+        assert not shown_mask(window).any() and not window.session.unsaved
+        window.actions_by_name["redo"].trigger()
+        assert window.save()  # saving is the operator's act
         (version,) = project.mask_versions(second.id, "garment")
-        assert version.source == "recovered" and not journal_entries(root / "journal")
-        # bob's work, credited to bob (the window that restored it is alice's)
-        assert (version.user, version.seconds, version.actions) == ("bob", 42.0, 3)
+        np.testing.assert_array_equal(project.load_mask(second.id, "garment"), left)
+        assert version.actions == 3 and version.seconds >= 42.0 and not journal_entries(root / "journal")
     finally:
         window.close()
         project.close()

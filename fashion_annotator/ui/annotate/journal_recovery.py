@@ -265,17 +265,15 @@ class JournalRecovery:
                 folder.rmdir()
 
     def _restore_crashed(self, image_id: int) -> None:
-        """Save, as recovered versions, the edits of ``image_id`` that a session which ended
+        """Restore, as unsaved and undoable edits of ``image_id`` once it opens (as the start-up
+        question's restore does: :meth:`restore_unsaved`), the edits a session which ended
         without saving left in the journal (a crash while this window was open: the start-up
-        question never saw them). Called with the image's lease held, before it is loaded."""
-        pending = {e.path for e in self._pending}  # restored as unsaved edits once it opens
+        question never saw them). The crashed session's entry stays until this session has
+        journalled them. Called with the image's lease held, before it is loaded."""
+        pending = {e.path for e in self._pending}  # already waiting for this image to open
         entries = [e for e in self.recoverable()
                    if str(e.image_id) == str(image_id) and _ended_here(e) and e.path not in pending]  # fmt: skip
-        if entries and self.restore(entries):
-            self.message.emit(
-                f"Restored the unsaved edits a session that ended without saving left on {self._image_name(image_id)}"
-            )
-
+        self.restore_unsaved(entries)
 
 def _running_here(entry: JournalEntry) -> bool:
     """Whether the session that wrote ``entry`` runs in another process of this host now: its
