@@ -124,18 +124,16 @@ def started_from(
 ) -> ProposalRecord | None:
     """The proposal an image's saved masks (``versions``, oldest first) were made from: the
     latest recorded at or before the first save (with no save yet: the latest). A proposal
-    recorded while a mask was already saved (the image opened again, after a QA reject or a
-    retrain) was not where the operator started: the window opens the saved mask, and a model
-    refit on that very mask proposed it. None when the first save came before any proposal (an
-    import's masks excepted: the earliest proposal). QA scores a saved mask against it, and a
-    retrain counts a mask equal to it as an accepted proposal."""
+    recorded after the first save was never where the operator started: the window opens the
+    saved mask once there is one, and a model refit on that very mask proposed it. None when
+    the first save came before any proposal: a mask drawn by hand, or imported (an import's
+    masks predate every proposal; the first one made after it is a model's view of the
+    imported mask, not a proposal anyone accepted). The one rule for what a mask started from:
+    QA scores a saved mask against it (none: unscored), Model history and a retrain count a
+    mask equal to it as an accepted proposal."""
     first = versions[0].created if versions else math.inf
     earlier = [r for r in proposals if r.created <= first]
-    if earlier:
-        return earlier[-1]
-    # every proposal came after the first save: a mask drawn without one (a model refit on it
-    # proposes it later); an import's masks predate any proposal and are scored against the first
-    return proposals[0] if proposals and versions[0].source == "import" else None
+    return earlier[-1] if earlier else None
 
 
 @dataclass(frozen=True)
@@ -149,6 +147,9 @@ class MaskStart:
     #: Why the image's rows could not be read (a damaged or hostile index row; then
     #: ``versions`` and ``shown`` are empty): :meth:`checked` raises it for that image alone.
     problem: str = ""
+    #: Whether the image has proposals of the task although none was shown: all were recorded
+    #: after its first mask version (an imported mask, one drawn before any proposal).
+    later: bool = False
 
     def checked(self) -> MaskStart:
         """This start, or the :class:`ProjectError` of its :attr:`problem`."""
@@ -169,10 +170,12 @@ def mask_starts_of(
 ) -> dict[int, MaskStart]:
     """``image_id -> MaskStart`` of each of ``image_ids`` from its ``versions`` and ``proposals``
     (per image id, oldest first; an image missing from either has none)."""
-    return {
-        i: MaskStart(tuple(versions.get(i, ())), started_from(proposals.get(i, []), versions.get(i, [])))
-        for i in image_ids
-    }
+    starts = {}
+    for i in image_ids:
+        saved, made = versions.get(i, []), proposals.get(i, [])
+        shown = started_from(made, saved)
+        starts[i] = MaskStart(tuple(saved), shown, later=bool(saved and made) and shown is None)
+    return starts
 
 
 @dataclass(frozen=True)

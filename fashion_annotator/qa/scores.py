@@ -79,7 +79,7 @@ MODEL = "model"
 NONE_SHOWN = "no proposal was shown before the mask was first saved"
 #: Why a row is unscored: its proposals all came after the mask (an import's, mostly).
 LATER_ONLY = ("its proposals were all recorded after the mask was first saved (an imported "
-              "mask): none was shown to the operator")  # fmt: skip
+              "mask, or one drawn before any proposal): none was shown to the operator")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -178,21 +178,11 @@ TaskVersions = Mapping[int, Sequence[MaskVersion]]
 """``image_id -> mask versions`` of one task, oldest first (``mask_versions_of_task``)."""
 
 
-def shown_before(versions: Sequence[MaskVersion], start: Any | None) -> Any | None:
-    """``start`` (the proposal :func:`~fashion_annotator.dataset.records.started_from` chose
-    for the saved ``versions``), or None when it was recorded after the first version: the
-    earliest proposal chosen for an import's masks was never shown to anyone, and scoring the
-    mask against it measured a later model (perhaps refit on that mask), not the operator."""
-    if start is None or not versions or start.created <= versions[0].created:
-        return start
-    return None
-
-
 def _shown_record(project: ProjectStore, image_id: int, task: str,
                   versions: Sequence[MaskVersion] | None = None) -> Any | None:  # fmt: skip
     """The shown proposal's record; ``versions``: the image's ``task`` versions, when read."""
     saved = project.mask_versions(image_id, task) if versions is None else versions
-    return shown_before(saved, started_from(project.proposals(image_id, task), saved))
+    return started_from(project.proposals(image_id, task), saved)
 
 
 def shown_proposal(project: ProjectStore, image_id: int, task: str) -> np.ndarray | None:
@@ -323,8 +313,8 @@ def score_project(
     starts = project.mask_starts(task, [r.image_id for r in scorable], copying)
     rows = [_with_problem(r, starts.get(r.image_id)) for r in rows]  # a damaged row: its row's problem
     scorable = [r for r in rows if not r.problem]
-    shown = {r.image_id: shown_before(starts[r.image_id].versions, starts[r.image_id].shown) for r in scorable}
-    later = {r.image_id for r in scorable if starts[r.image_id].shown is not None and shown[r.image_id] is None}
+    shown = {r.image_id: starts[r.image_id].shown for r in scorable}
+    later = {r.image_id for r in scorable if starts[r.image_id].later}
     keys = {r.image_id: _memo_key(r, shown[r.image_id]) for r in scorable}
     known = {r.image_id: _known(memo, r, task, keys[r.image_id]) for r in scorable}
     latest = [(r.image_id, saved[r.image_id][-1].version) for r in scorable if known[r.image_id] is None]

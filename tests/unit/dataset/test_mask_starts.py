@@ -53,7 +53,7 @@ def _build(project, src: Path, write_photo) -> list[int]:
     project.save_mask(ids[9], "garment", np.zeros(SHAPE, np.uint8), status="done")  # blank
     project.save_mask(ids[10], "garment", _mask(4, 12), status="done")  # drawn without a proposal
     project.save_import(ids[11], "garment", _mask(7, 19))
-    project.save_proposal(ids[11], "garment", _mask(7, 19), "1")  # an import's: the earliest
+    project.save_proposal(ids[11], "garment", _mask(7, 19), "1")  # after the import: not shown
     return ids
 
 
@@ -81,10 +81,10 @@ def test_sqlite_and_postgresql_select_the_same_masks(pg_url, tmp_path, write_pho
     sqlite, postgresql = selections.values()
     assert sqlite == postgresql
     assert sqlite["corrected"] == [(names[ids[i]], s, "corrected") for i, s in
-                                   ((0, "done"), (8, "done"), (10, "done"), (4, "approved"), (2, "in_progress"))]  # fmt: skip
-    assert sqlite["unchanged"] == [(names[ids[i]], "done") for i in (1, 6, 7, 11)]
+                                   ((0, "done"), (8, "done"), (10, "done"), (11, "done"), (4, "approved"), (2, "in_progress"))]  # fmt: skip
+    assert sqlite["unchanged"] == [(names[ids[i]], "done") for i in (1, 6, 7)]
     assert sqlite["blank"] == [(names[ids[9]], "done")]
-    assert sqlite["by_status"] == {"done": 3, "approved": 1, "in_progress": 1} and sqlite["unreadable"] == []
+    assert sqlite["by_status"] == {"done": 4, "approved": 1, "in_progress": 1} and sqlite["unreadable"] == []
 
 
 def test_mask_starts_is_what_each_image_reads_one_by_one(location, tmp_path, write_photo) -> None:
@@ -126,7 +126,7 @@ def test_a_team_projects_count_reads_every_image_in_the_same_few_queries(pg_url,
         shutil.rmtree(project.root / "proposals")
         select_training_masks(project, "garment")
         del queries[:]
-        assert len(select_training_masks(project, "garment").corrected) == 15
+        assert len(select_training_masks(project, "garment").corrected) == 16
         assert len(queries) == 4, "ten more images: no more queries"
 
 
@@ -138,7 +138,7 @@ def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_file
         expected = _described(select_training_masks(project, "garment"))
         usable = [i for i in ids if i != ids[5]]  # the rejected mask does not train
         shown = {i: s.shown for i, s in project.mask_starts("garment", usable).items() if s.shown is not None}
-        assert len(shown) == 9
+        assert len(shown) == 8
         server = {i: bytes(project._db.query("SELECT png FROM proposals WHERE image_id = %s AND task = 'garment'"
                                              " AND version = %s", (i, p.version))[0]["png"])
                   for i, p in shown.items()}  # fmt: skip
@@ -152,9 +152,9 @@ def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_file
 
         with pytest.raises(_Stop):
             select_training_masks(project, "garment", copying=stop_at_the_third_proposal)
-        # the 11 training images (then 11 / 11), then each of their 9 proposals shown (not the
-        # rejected one's), counted on from the images
-        assert copying == [(i, 11) for i in range(12)] + [(11, 20), (12, 20), (13, 20)]
+        # the 11 training images (then 11 / 11), then each of their 8 proposals shown (not the
+        # rejected one's, nor the one made after the import), counted on from the images
+        assert copying == [(i, 11) for i in range(12)] + [(11, 19), (12, 19), (13, 19)]
         written = sorted(p for p in (project.root / "proposals").rglob("*") if p.is_file())
         assert len(written) == 2 and all(p.read_bytes() == server[int(p.parts[-3])] for p in written)
         assert not list((project.root / "proposals").rglob("*.tmp")), "no partial file left"
@@ -164,7 +164,7 @@ def test_the_shown_proposals_are_copied_in_batches_and_a_cancel_keeps_whole_file
         queries = pg_statements(project)
         assert _described(select_training_masks(project, "garment")) == expected
         fetched = [q for q in queries if "SELECT id, png FROM proposals" in q]
-        assert len(fetched) == 4, "eight proposals copied (the stale one again), two a query"
+        assert len(fetched) == 4, "seven proposals copied (the stale one again), two a query"
         for image_id, proposal in shown.items():
             assert proposal.path.read_bytes() == server[image_id]
         del queries[:]
@@ -182,4 +182,26 @@ def test_a_team_projects_first_count_counts_its_copies_once_never_going_back(pg_
         shutil.rmtree(project.root / "proposals")
         calls: list[tuple[int, int]] = []
         select_training_masks(project, "garment", copying=lambda done, total: calls.append((done, total)))
-    assert calls == [(i, 11) for i in range(12)] + [(11 + i, 20) for i in range(10)], "ends at 20 / 20"
+    assert calls == [(i, 11) for i in range(12)] + [(11 + i, 19) for i in range(9)], "ends at 19 / 19"
+
+
+def test_an_imported_mask_is_never_an_accepted_proposal(location, tmp_path, write_photo) -> None:
+    """QA scores a mask only against a proposal recorded before its first version, but the
+    start the Retrain count read still chose, for an imported mask, the first proposal made
+    after the import: a model's later proposal equal to it counted as accepted unchanged (and
+    --exclude-unchanged left the import out of training). Both stores follow QA's rule."""
+    with create_project(location, user="alice") as project:
+        imported, shown = (project.add_image(write_photo(tmp_path / "src" / f"{i}.png", SHAPE, seed=i)).id
+                           for i in range(2))  # fmt: skip
+        project.save_import(imported, "garment", _mask(7, 19))
+        project.save_proposal(imported, "garment", _mask(7, 19), "1")  # a model's, after the import
+        project.save_proposal(shown, "garment", _mask(7, 19), "1")
+        project.save_mask(shown, "garment", _mask(7, 19), status="done")  # accepted as proposed
+        starts = project.mask_starts("garment", [imported, shown])
+        assert starts[imported].shown is None and starts[imported].later
+        assert starts[shown].shown is not None and not starts[shown].later
+        versions = project.mask_versions(imported, "garment")
+        assert started_from(project.proposals(imported, "garment"), versions) is None
+        selection = select_training_masks(project, "garment")
+        assert [it.image_id for it in selection.unchanged] == [shown]
+        assert [it.image_id for it in selection.corrected] == [imported]

@@ -256,7 +256,7 @@ def test_a_fix_saved_after_a_reject_counts_before_it_is_marked_done(garment_proj
 def test_a_mask_drawn_before_any_proposal_started_from_none(tmp_path, write_photo):
     """A review: a mask saved before any proposal (drawn by hand), then proposed by a model refit
     on it, counted as that model's accepted proposal (QA Dice 1.0, left out by
-    --exclude-unchanged); an import's masks still compare with the first proposal."""
+    --exclude-unchanged); an import's masks too (the proposal after the import was never shown)."""
     from fashion_annotator.dataset.records import started_from
     from fashion_annotator.dataset.store import Project
     from fashion_annotator.qa.scores import score_project
@@ -271,7 +271,7 @@ def test_a_mask_drawn_before_any_proposal_started_from_none(tmp_path, write_phot
         (row,) = score_project(proj, "garment")
         assert np.isnan(row.score)
         imported = [dataclasses.replace(versions[0], source="import")]
-        assert started_from(proj.proposals(rec.id, "garment"), imported).model_version == "7"
+        assert started_from(proj.proposals(rec.id, "garment"), imported) is None
 
 
 
