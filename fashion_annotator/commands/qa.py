@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections import Counter
 
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.runtime.arg_types import output_file, positive_int
 from fashion_annotator.runtime.exit_codes import EXIT_PARTIAL, EXIT_USAGE, PROG, report_error
@@ -92,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
         return report_error(exc, "qa-report")
     size_kb = args.out.stat().st_size / 1024
     print(f"{args.out}: {len(scores)} images, {size_kb:.0f} KiB")
+    for why, n in Counter(r.unscored for r in scores if r.unscored).items():  # listed in the report too
+        print(f"{counted(n, 'image')} not scored: {why}")
     damaged = [r for r in scores if r.problem]
     for row in damaged:  # listed, not scored: say which files, and that the report is partial
         print(f"{PROG} qa-report: {row.name}: not scored: {row.problem}", file=sys.stderr)

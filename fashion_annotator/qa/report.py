@@ -55,11 +55,13 @@ __all__ = ["CSV_COLUMNS", "build_html", "histogram_svg", "thumbnail_data_uri", "
 CSV_COLUMNS = (
     "image_id", "name", "task", "metric", "score", "pixel_accuracy", "reference", "outlier",
     "status", "operator", "seconds", "actions", "versions", "decision", "reason", "reason_text",
-    "problem", "reason_detail",
+    "problem", "reason_detail", "unscored",
 )  # fmt: skip
 """The CSV's columns: ``reason`` is the category the analysis counts (an operator's kind of
 bad ground truth is ``bad_ground_truth``), ``reason_detail`` the reason chosen when it is one
-of those kinds (``missed_area``), else blank."""
+of those kinds (``missed_area``), else blank; ``unscored`` why a row whose files read has no
+score (:attr:`~fashion_annotator.qa.scores.ImageScore.unscored`: no proposal shown before the
+mask, or only later ones), else blank (``problem`` says why a file cannot be read)."""
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -81,7 +83,8 @@ def write_csv(
 ) -> Path:
     """Write one row per image (columns :data:`CSV_COLUMNS`), worst first; returns the path.
 
-    An unscored row's score, pixel accuracy and outlier flag are blank (not 0: never judged)."""
+    An unscored row's score, pixel accuracy and outlier flag are blank (not 0: never judged),
+    its ``unscored`` (or ``problem``) cell says why."""
     path = Path(path)
     rows = worst_first(scores)
     out = outlier_mask([r.score for r in rows], k)
@@ -97,7 +100,7 @@ def write_csv(
                     f"{row.seconds:.1f}" if row.effort_logged else "", row.actions if row.effort_logged else "",
                     row.versions, csv_text(row.decision or ""),
                     csv_text(_category(row.reason)), csv_text(row.reason_text), csv_text(row.problem),
-                    csv_text(row.reason if row.reason in OPERATOR_REASONS else ""),
+                    csv_text(row.reason if row.reason in OPERATOR_REASONS else ""), csv_text(row.unscored),
                 ])  # fmt: skip
     except OSError as exc:
         raise OSError(f"{path}: cannot write the CSV: {exc.strerror or exc}") from exc
@@ -115,6 +118,30 @@ def _reason_text(reason: str | None) -> str:
     if reason in OPERATOR_REASONS:
         return f"{reason_label(reason)} ({CATEGORIES[reason_category(reason)]})"
     return reason_label(reason)
+
+
+def _problem_text(row: ImageScore) -> str:
+    """A row's problem as the report names it: led by the image's name, once."""
+    return row.problem if row.problem.startswith(row.name) else f"{row.name}: {row.problem}"
+
+
+def _not_scored(rows: Sequence[ImageScore]) -> str:
+    """The "Not scored" section: each listed image without a score and why (no proposal shown
+    before its mask, only later ones, or a file that cannot be read); "" when every row has
+    a score."""
+    esc = html.escape
+    missing = [r for r in rows if not math.isfinite(r.score)]
+    if not missing:
+        return ""
+    cells = "".join(
+        f'<tr><td class="l">{esc(r.name)}</td><td class="l">'
+        f"{esc(r.unscored or r.problem.removeprefix(f'{r.name}: ') or 'no score')}</td></tr>"
+        for r in missing
+    )
+    return (f"<h2>Not scored</h2>\n<p>{counted(len(missing), 'image')} with a saved mask and no "
+            f"score, and why.</p>\n"
+            f'<table id="unscored"><tr><th class="l">Image</th><th class="l">Reason</th></tr>'
+            f"{cells}</table>\n")  # fmt: skip
 
 
 def _reason_rows(project: ProjectStore, task: str) -> str:
@@ -271,7 +298,7 @@ def build_html(
 
     Sections: summary statistics with and without outliers (and the rule), the histogram,
     reject reason counts, throughput per operator, overlays of the ``worst`` lowest-scoring
-    images, and the full table worst first.
+    images, the images not scored and why (when there are any), and the full table worst first.
     """
     metric = metric_name(project.taxonomy(task))
     rows = worst_first(scores)
@@ -320,8 +347,8 @@ def build_html(
     unscored = "".join((
         f"; {n_unscored} without a proposal to compare with are listed but not scored" if n_unscored else "",
         f"; {counted(len(damaged), 'image')} not scored because a file cannot be read: "
-        + "; ".join(esc(r.problem if r.problem.startswith(r.name) else f"{r.name}: {r.problem}")
-                    for r in damaged) if damaged else "",
+        + "; ".join(esc(_problem_text(r)) for r in damaged) if damaged else "",
+        " (see Not scored)" if n_unscored or damaged else "",
     ))  # fmt: skip
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
@@ -344,7 +371,7 @@ def build_html(
 <h2>Worst {len(worst_rows)} images</h2>
 {_legend()}
 {cards}
-<h2>All images</h2>
+{_not_scored(rows)}<h2>All images</h2>
 <table id="scores"><tr><th>id</th><th class="l">Image</th><th>{metric}</th><th>Pixel acc.</th>
 <th class="l">Operator</th><th>Seconds</th><th>Actions</th><th class="l">Status</th>
 <th class="l">Decision</th><th class="l">Reason</th><th class="l">Why</th></tr>

@@ -217,3 +217,74 @@ def test_operators_kinds_of_bad_ground_truth_are_counted_as_bad_ground_truth(sco
     assert (rows[ids["disjoint"]]["reason"], rows[ids["disjoint"]]["reason_detail"]) == ("bad_ground_truth", "extra_area")
     assert (rows[ids["half"]]["reason"], rows[ids["half"]]["reason_detail"]) == ("bad_ground_truth", "")
     assert (rows[ids["same"]]["reason"], rows[ids["same"]]["reason_detail"]) == ("", "")
+
+
+class TableCells(HTMLParser):
+    """The cells of each table of the report, by the table's id, row by row."""
+
+    def __init__(self):
+        super().__init__()
+        self.tables: dict[str, list[list[str]]] = {}
+        self._table: str | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self._table = dict(attrs).get("id") or ""
+            self.tables[self._table] = []
+        elif self._table is not None and tag == "tr":
+            self.tables[self._table].append([])
+        elif self._table is not None and tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._table is not None:
+            self.tables[self._table][-1].append("".join(self._cell))
+            self._cell = None
+        elif tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_each_unscored_image_is_listed_with_its_reason_in_the_report_the_csv_and_the_command(
+    scored_project, tmp_path, capsys
+):
+    """qa-report counted the unscored images ("1 without a proposal to compare with") but
+    named none nor said why (no proposal shown, or only proposals made after an import): the
+    HTML lists them under "Not scored", the CSV's unscored column and the command say why."""
+    from qa_synth import add_photo, square
+
+    from fashion_annotator.cli import main
+    from fashion_annotator.qa.scores import LATER_ONLY, NONE_SHOWN
+
+    project, ids = scored_project
+    imported = add_photo(project, tmp_path / "src", "imported.png", 12)
+    project.save_import(imported, "garment", square(5, 5, 15, 15))
+    project.save_proposal(imported, "garment", square(5, 5, 15, 15), "test-v2")  # after the import
+    project.image_path(ids["half"]).unlink()  # a file that cannot be read: its problem, listed too
+    rows = score_project(project, "garment")
+    parser = TableCells()
+    parser.feed(build_html(project, "garment", rows, worst=2))
+    listed = {name: why for name, why in parser.tables["unscored"][1:]}
+    assert listed["unproposed.png"] == NONE_SHOWN
+    assert listed["imported.png"] == LATER_ONLY
+    assert listed["half.png"].startswith("the photo ") and "is missing" in listed["half.png"]
+    assert set(listed) == {"unproposed.png", "imported.png", "half.png"}, "scored images are not listed"
+    write_csv(rows, tmp_path / "qa.csv", "Dice")
+    with (tmp_path / "qa.csv").open(newline="") as fh:
+        cells = {r["name"]: r for r in csv.DictReader(fh)}
+    assert (cells["imported.png"]["score"], cells["imported.png"]["unscored"]) == ("", LATER_ONLY)
+    assert (cells["unproposed.png"]["score"], cells["unproposed.png"]["unscored"]) == ("", NONE_SHOWN)
+    assert cells["same.png"]["unscored"] == "" and cells["same.png"]["score"] == "1.0000"
+    project.close()
+    capsys.readouterr()
+    out = tmp_path / "out" / "qa.html"
+    assert main(["qa-report", str(project.root), "--out", str(out)]) == 3  # the missing photo
+    said = capsys.readouterr().out
+    assert f"1 image not scored: {LATER_ONLY}" in said and f"1 image not scored: {NONE_SHOWN}" in said
+    written = TableCells()
+    written.feed(out.read_text(encoding="utf-8"))
+    assert dict(written.tables["unscored"][1:]) == listed
