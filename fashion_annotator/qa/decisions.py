@@ -2,7 +2,8 @@
 
 The store records every decision (who, when, what, why) and moves the image's status to
 ``approved`` or ``rejected``; a rejected image goes back to the operators' queue, and
-:func:`rejection_note` is what the annotation view shows when it is opened again.
+:func:`rejection_note` is what the image list's tooltip says of it (the banner's
+instruction, :func:`operator_instruction`).
 """
 
 from __future__ import annotations
@@ -213,17 +214,18 @@ def latest_rejects(project: ProjectStore, image_id: int, task: str | None = None
 
 def rejection_note(project: ProjectStore, image_id: int, task: str | None = None) -> str | None:
     """What to tell the operator who opens a rejected image, or None when it is not rejected:
-    a line per task whose latest decision is a reject (:func:`latest_rejects`).
+    a line per task whose latest decision is a reject (:func:`latest_rejects`), the reason as
+    the banner words it, an instruction (:func:`operator_instruction`), not QA's category.
 
-    Example: ``"Rejected by qa on 2026-11-21 09:12: Low contrast - sleeve edge lost"``; with
-    ``task`` None (the queue's tooltip) each line names its task: ``" (Garment cutout)"``.
+    Example: ``"Rejected by qa on 2026-11-21 09:12: Check the edges where the garment and the
+    background look alike — sleeve edge lost"``; with ``task`` None (the queue's tooltip) each
+    line names its task, as the banner does: ``"Rejected by qa (Garment cutout) on ..."``.
     """
     lines = []
     for last in latest_rejects(project, image_id, task):
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last.created))
-        note = f"Rejected by {last.user} on {when}: {reason_label(last.reason)}"
-        note = f"{note} - {last.text}" if last.text else note
-        lines.append(note if task is not None else f"{note} ({task_title(last.task)})")
+        who = last.user if task is not None else f"{last.user} ({task_title(last.task)})"
+        lines.append(f"Rejected by {who} on {when}: {operator_instruction(last.reason, last.text)}")
     return "\n".join(lines) or None
 
 

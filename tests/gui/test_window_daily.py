@@ -342,7 +342,8 @@ def test_rejecting_the_open_image_in_review_shows_its_reason_at_once(qtbot, open
     assert window.banner.isVisibleTo(window) and "look alike — collar lost" in window.banner.text()
     row = window.queue.model.row_of(first)
     tip = window.queue.model.index(row, 0).data(Qt.ItemDataRole.ToolTipRole)
-    assert tip.endswith("Low contrast - collar lost (Garment cutout)") and "Rejected by" in tip  # says why, and of what
+    assert "Rejected by alice (Garment cutout) on " in tip and "Low contrast" not in tip  # the banner's words
+    assert tip.endswith(": Check the edges where the garment and the background look alike — collar lost")
 
 
 def test_sixteen_bit_grey_photo_gets_a_real_thumbnail(qapp, tmp_path):

@@ -40,7 +40,7 @@ def test_rejected_images_return_to_the_queue_with_the_reason(scored_project):
     assert queue == [ids["half"]]
     note = rejection_note(project, ids["half"], "garment")
     assert note.startswith("Rejected by alice on ")
-    assert note.endswith("Bad ground truth - collar missing")
+    assert note.endswith(": Correct the mask where it is wrong — collar missing")
     assert rejection_note(project, ids["same"], "garment") is None
     approve(project, ids["half"], "garment")
     assert rejection_note(project, ids["half"], "garment") is None
@@ -55,10 +55,11 @@ def test_the_queue_note_names_a_reject_another_tasks_approval_came_after(scored_
     reject(project, image, "garment", "complex_garment", "sleeve")
     approve(project, image, other)
     assert project.image(image).status == "rejected"
-    assert rejection_note(project, image).endswith("Complex garment - sleeve (Garment cutout)")
+    note = rejection_note(project, image)
+    assert "(Garment cutout) on " in note and note.endswith(": Check every part of this complex garment — sleeve")
     reject(project, image, other, "model_error")
     lines = rejection_note(project, image).splitlines()
-    assert [line.rsplit(" (", 1)[1] for line in lines] == ["Garment cutout)", f"{task_title(other)})"]
+    assert [line.split(" (", 1)[1].split(")")[0] for line in lines] == ["Garment cutout", task_title(other)]
 
 
 def test_reasons_are_validated():
