@@ -225,7 +225,6 @@ class MainWindow(QMainWindow):
         s.message.connect(lambda text: self.status.showMessage(text, 5000))
         s.error.connect(self._show_error)
         s.modelInfo.connect(self._model_info)
-        s.restored.connect(self._restored)
         s.readOnlyChanged.connect(lambda opened: self.banner.show_lines(image_notes(self.project, opened)))
         s.jobs.busyChanged.connect(lambda busy: self.status.set_busy(busy, "Computing proposal…"))
 
@@ -293,15 +292,6 @@ class MainWindow(QMainWindow):
         if self.canvas.document is opened.doc:
             self.canvas.show_photo(pyramid)
             self.status.showMessage("Full-resolution photo loaded", 3000)
-
-    def _restored(self, image_ids: list[int]) -> None:
-        self.status.showMessage(f"Restored unsaved edits of {len(image_ids)} image(s)", 8000)
-        current = self.session.image_id
-        if current in image_ids and not self.session.unsaved:
-            self.session.close_image()
-            self.open_image(current)
-        else:
-            self.reload_queue()
 
     def _mask_replaced(self, task: str, bbox) -> None:
         if task == self.canvas.task:

@@ -99,13 +99,12 @@ def start(w: MainWindow) -> None:
     records = w.queue.model.records()
     ids = [r.id for r in records]
     todo = [r.id for r in records if r.status in ("new", "in_progress", "rejected")]
-    waiting = [int(e.image_id) for e in w.session.deferred]
     shown = w.prefs.last_task(w.project.root)  # shown before the image opens: its mask is read first
     if shown is not None:
         w.set_task(shown)  # a task the project no longer has is passed over
     last = w.prefs.last_image(w.project.root)
     resume = [last] if last in ids else []
-    first = next(iter(restored + waiting + resume + todo + ids), None)
+    first = next(iter(restored + resume + todo + ids), None)
     if first is not None:
         w.open_image(first)
     # the photo has the keyboard from the start (the tab bar had it: Tab, Space and the arrow

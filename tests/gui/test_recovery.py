@@ -390,9 +390,9 @@ def test_shutdown_stops_every_timer_of_the_session(qtbot, root):
     try:
         assert session.open_image(project.images()[0].id)
         _paint(session, slice(0, 5))
-        session._retry.start(60_000)
+        session._lease_wait.start(60_000)
         timers = session.findChildren(QTimer)
-        assert sum(t.isActive() for t in timers) == 3, "lease, autosave and restore retry run"
+        assert sum(t.isActive() for t in timers) == 3, "lease, autosave and lease-lapse wait run"
         session.current = None  # dropped without close_image: shutdown still stops the lease
         assert session.shutdown()
         assert [t for t in timers if t.isActive()] == []

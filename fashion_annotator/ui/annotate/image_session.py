@@ -71,8 +71,6 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         A line for the status bar.
     error(str)
         A problem the operator must see (names the file and the problem).
-    restored(list)
-        Image ids whose journalled edits were restored after a wait for a stale lease.
     recovered()
         The store answers again after a lease renewal failed: an error shown for it is over.
     modelInfo(str, str, object)
@@ -90,7 +88,6 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
     message = Signal(str)
     error = Signal(str)
     modelInfo = Signal(str, str, object)
-    restored = Signal(list)
     readOnlyChanged = Signal(object)
     recovered = Signal()
 
@@ -137,11 +134,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self._lease_timer = QTimer(self)
         self._renew_failed = False
         self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
-        self._deferred: list[JournalEntry] = []
         self._pending: list[JournalEntry] = []
-        self._retry = QTimer(self)
-        self._retry.setSingleShot(True)
-        self._retry.timeout.connect(self._retry_restore)
         self._lease_wait = QTimer(self)
         self._lease_wait.setSingleShot(True)
         self._lease_wait.timeout.connect(self._lease_check)
@@ -579,7 +572,6 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         ok = self.close_image()
         self._shut_down = True
         self._lease_timer.stop()
-        self._retry.stop()
         self._lease_wait.stop()
         self.autosave.saved()
         self.jobs.shutdown()  # returns at once: a proposal computing stops at its next layer

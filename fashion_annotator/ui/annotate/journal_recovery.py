@@ -11,7 +11,7 @@ import socket
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fashion_annotator.annotate.restore import DeclinedEntry, already_saved, refusal, restore_entry
+from fashion_annotator.annotate.restore import already_saved, refusal
 from fashion_annotator.annotate.session import replace_mask
 from fashion_annotator.core.journal import (
     DECLINED,
@@ -24,12 +24,10 @@ from fashion_annotator.core.journal import (
 )
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.display import display_name
-from fashion_annotator.dataset.leases import LeaseHeld, lapse_wait_s, process_gone
+from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.dataset.records import ProjectError
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QTimer
-
     from fashion_annotator.annotate.session import OpenImage
     from fashion_annotator.dataset.api import ProjectStore
     from fashion_annotator.ui.annotate.autosave import EffortClock
@@ -41,17 +39,14 @@ class JournalRecovery:
     project: ProjectStore
     journal: RecoveryJournal
     journal_root: Path
-    _deferred: list[JournalEntry]
     #: Entries the operator chose to restore, put into their image's document when it opens
     #: editable (:meth:`restore_unsaved`); until then they stay in the crashed session's folder.
     _pending: list[JournalEntry]
-    _retry: QTimer
     current: OpenImage | None
     clock: EffortClock
     unjournalled: set[str]
     error: Any  # Signal(str)
     message: Any  # Signal(str)
-    restored: Any  # Signal(list)
     maskReplaced: Any  # Signal(str, object)
 
     def _image_name(self, image_id: int) -> str:
@@ -86,47 +81,6 @@ class JournalRecovery:
                 continue
             out.append(entry)
         return out
-
-    def restore(self, entries: list[JournalEntry]) -> list[int]:
-        """Save the journalled masks as new versions (``source="recovered"``).
-
-        Returns the ids of the restored images. An entry whose image is still leased by the
-        crashed session (this host, a process that no longer runs) is retried when that lease
-        lapses, then :attr:`restored` is emitted; an entry older than the image's latest saved
-        version, made on another photo than the one with its image id now, or of an image the
-        project no longer has, is set aside (``journal/declined/``, never saved over newer work
-        nor onto the wrong photo, never offered again) and reported;
-        any other failure is reported through :attr:`error` and the entry stays in the journal.
-        """
-        from fashion_annotator.ui.annotate import image_session  # imports this module
-
-        restored = []
-        for entry in entries:
-            try:
-                restore_entry(self.project, entry)
-            except DeclinedEntry as declined:  # newer work saved, another photo now, or no image
-                self.set_aside([entry])
-                self.error.emit(f"{declined}; the edits are kept in {self.journal_root / DECLINED}")
-                continue
-            except LeaseHeld as held:
-                if not held.crashed:
-                    self.error.emit(f"Could not restore {entry.path}: {held}")
-                    continue
-                self._deferred.append(entry)
-                wait_s = lapse_wait_s(held.expires, image_session.LEASE_TTL_S) + 0.5
-                if not self._retry.isActive():
-                    self._retry.start(round(wait_s * 1000))
-                self.message.emit(
-                    f"Unsaved edits of image {entry.image_id} will be restored in {wait_s:.0f} s, "
-                    "when the crashed session's lease lapses"
-                )
-                continue
-            except (ValueError, ProjectError, KeyError) as exc:
-                self.error.emit(f"Could not restore {entry.path}: {exc}")
-                continue
-            self._tidy(entry.path.parent)
-            restored.append(int(entry.image_id))
-        return list(dict.fromkeys(restored))
 
     def restore_unsaved(self, entries: list[JournalEntry]) -> list[int]:
         """Restore ``entries`` as unsaved edits: each is put into its image's document when that
@@ -210,17 +164,6 @@ class JournalRecovery:
             self.set_aside([entry])
             self.error.emit(f"{refused}; the edits are kept in {self.journal_root / DECLINED}")
         return keep
-
-    def _retry_restore(self) -> None:
-        entries, self._deferred = self._deferred, []
-        done = self.restore(entries)
-        if done:
-            self.restored.emit(done)
-
-    @property
-    def deferred(self) -> list[JournalEntry]:
-        """Journal entries waiting for a crashed session's lease to lapse."""
-        return list(self._deferred)
 
     def set_aside(self, entries: list[JournalEntry]) -> None:
         """Move declined journal entries to ``journal/declined/`` (never deleted silently)."""
