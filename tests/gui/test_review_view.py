@@ -640,3 +640,32 @@ def test_images_whose_cutout_and_parsing_masks_disagree_are_flagged(view, projec
     project.save_mask(fair, "parsing7", agreeing)  # the operator clears the stand: the flag goes
     view.refresh()
     qtbot.waitUntil(lambda: view.model.flag(fair) is None and view.mask_checks.worker is None, timeout=20000)
+
+
+def test_each_cutout_task_shows_its_own_agreement_with_the_parsing_mask(qtbot, tmp_path):
+    """A code review: parsing7 is compared with the garment and the person cutout, and the
+    figures were kept by image and versions alone; shown Garment, then Person (both masks at
+    version 1), the person row showed the garment's flag, its tooltip naming "Garment cutout"."""
+    with Project.create(tmp_path / "three", tasks=("garment", "person", "parsing7"), user="rita") as proj:
+        path = tmp_path / "look.png"
+        Image.fromarray(np.full((*SHAPE, 3), 90, dtype=np.uint8)).save(path)
+        image_id = proj.add_image(path).id
+        person = np.zeros(SHAPE, dtype=np.uint8)
+        person[10:40, 10:30] = 1  # the person stands on the stand's rows too
+        parsing = square(10, 30, label=6)
+        parsing[30:40, 19:21] = 4  # "shoes" outside the garment cutout, inside the person's
+        for task, mask in (("garment", square(10, 30)), ("person", person), ("parsing7", parsing)):
+            proj.save_proposal(image_id, task, mask, "v1")
+            proj.save_mask(image_id, task, mask)
+            assert proj.mask_versions(image_id, task)[-1].version == 1
+        view = ReviewView(proj)
+        qtbot.addWidget(view)
+        view.set_task("garment")
+        qtbot.waitUntil(lambda: view.model.flag(image_id) is not None and view.mask_checks.worker is None,
+                        timeout=20000)  # fmt: skip
+        assert view.model.flag(image_id).startswith("Garment cutout and Parsing disagree on 5.0%")
+        view.set_task("person")
+        qtbot.waitUntil(lambda: view.mask_checks.worker is None, timeout=20000)
+        qtbot.wait(50)
+        assert view.model.flag(image_id) is None  # the shoes lie inside the person cutout
+        view.mask_checks.stop()

@@ -4,7 +4,7 @@ tooltip.
 
 The masks are read and compared in a :class:`MaskCheckThread` on its own connection (two masks
 per image: the window never waits for them); each image's figures are kept for its two latest
-mask versions, so a refresh compares only the images saved since.
+mask versions and the cutout task compared, so a refresh compares only the images saved since.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from fashion_annotator.ui.workers import ProjectThread
 
 __all__ = ["MaskCheckThread", "MaskChecks"]
 
-#: ``(image_id, parsing version, cutout version)``: the masks a check compared.
-CheckKey = tuple[int, int, int]
+#: ``(image_id, parsing version, cutout version, cutout task)``: the masks a check compared. The
+#: cutout task is part of it: a parsing task is compared with each cutout it agrees with
+#: (parsing7 with the garment and the person cutout), and their versions may coincide.
+CheckKey = tuple[int, int, int, str]
 
 
 class MaskCheckThread(ProjectThread):
@@ -83,7 +85,7 @@ class MaskChecks(QObject):
         for row in rows:
             parsing, cutout = saved[pair[0]].get(row.image_id), saved[pair[1]].get(row.image_id)
             if parsing and cutout:
-                keys[row.image_id] = (row.image_id, parsing[-1].version, cutout[-1].version)
+                keys[row.image_id] = (row.image_id, parsing[-1].version, cutout[-1].version, pair[1])
         flags = {}
         for image_id, key in keys.items():
             found = self.known.get(key)
