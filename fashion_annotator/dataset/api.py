@@ -343,9 +343,16 @@ class ProjectStore(Protocol):
         """Every recorded proposal, oldest first."""
         ...
 
-    def proposals_of(self, task: str, image_ids: Iterable[int]) -> dict[int, list[ProposalRecord]]:
+    def proposals_of(
+        self, task: str, image_ids: Iterable[int], wanted: Callable[[ProposalRecord], bool] | None = None,
+        progress: Callable[[int, int], None] | None = None, problems: dict[int, str] | None = None,
+    ) -> dict[int, list[ProposalRecord]]:  # fmt: skip
         """``proposals(image_id, task)`` of each of ``image_ids`` that has one, in a few queries
-        (not one per image); a team store copies the PNGs this desktop lacks in batches."""
+        (not one per image). A team store copies in batches the PNGs this desktop lacks of the
+        records ``wanted(record)`` accepts (all when None), ``progress(done, total)`` before each
+        copy and ``(total, total)`` after the last (it may raise to stop); an image a copy of
+        which cannot be written is left out, ``problems[image_id]`` saying why (raised as
+        ``ProjectError`` when ``problems`` is None)."""
         ...
 
     def mask_starts(

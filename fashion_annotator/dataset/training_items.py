@@ -127,10 +127,14 @@ class TrainingItems:
         starts = mask_starts_of(ids, versions, proposals)
         return starts | {i: MaskStart((), None, problem) for i, problem in problems.items()}
 
-    def proposals_of(self, task: str, image_ids: Iterable[int]) -> dict[int, list[ProposalRecord]]:
+    def proposals_of(
+        self, task: str, image_ids: Iterable[int], wanted: Callable[[ProposalRecord], bool] | None = None,
+        progress: Callable[[int, int], None] | None = None, problems: dict[int, str] | None = None,
+    ) -> dict[int, list[ProposalRecord]]:  # fmt: skip
         """``image_id -> proposals(image_id, task)`` (oldest first) of each of ``image_ids`` with
         a proposal, :data:`IDS_PER_QUERY` images a query (Model history read one query per
-        masked image).
+        masked image). ``wanted``, ``progress`` and ``problems`` are the team store's: the PNGs
+        are local here, nothing is copied.
 
         Raises
         ------

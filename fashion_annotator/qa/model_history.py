@@ -65,9 +65,11 @@ def proposal_quality(
     ``problems``, when given, receives one line per image whose files could not be read (the
     image is left out; one damaged file kept the Model history from opening).
 
-    ``progress(done, total)``, when given, is called after each image compared (``total``: the
-    images whose proposals a save followed); an exception it raises (a cancel) ends the call
-    between two images, fetching no more masks.
+    ``progress(done, total)``, when given, is called before each proposal a team project copies
+    to this desktop (``total``: the copies; only those shown before their image's first save)
+    and after the last, then after each image compared (``total``: the images whose proposals
+    a save followed); an exception it raises (a cancel) ends the call between two copies or two
+    images, fetching no more.
     """
     if task in MODEL_ONLY_TASKS:  # the click model and the attribute heads propose no mask
         return []
@@ -77,9 +79,20 @@ def proposal_quality(
     saved = project.mask_versions_of_task(task)  # one query; an image without a mask reads nothing
     followed_of: dict[int, tuple[Any, dict[str, Any]]] = {}
     masked = [record for record in project.images(fetch_photos=False) if saved.get(record.id)]  # no photo copied
-    # every masked image's proposals in a few queries (a team project made one per image)
-    proposals_of = project.proposals_of(task, [record.id for record in masked])
+    # every masked image's proposals in a few queries (a team project made one per image); a
+    # team project copies the PNGs of those shown before the first save alone (the others are
+    # never compared), a copy that fails is that image's problem
+    first_save = {record.id: saved[record.id][0].created for record in masked}
+    failed: dict[int, str] = {}
+    proposals_of = project.proposals_of(
+        task, list(first_save), wanted=lambda p: p.created <= first_save[p.image_id], progress=progress,
+        problems=failed,
+    )  # fmt: skip
     for record in masked:
+        if record.id in failed:
+            if problems is not None:
+                problems.append(f"{record.name}: {failed[record.id]}")
+            continue
         versions = saved[record.id]
         proposals = proposals_of.get(record.id, [])
         for p in proposals:

@@ -499,21 +499,21 @@ class PgProject(Project):
                                         r["model_version"], r["username"], r["created"]))  # fmt: skip
         return found
 
-    def proposals_of(self, task: str, image_ids: Iterable[int]) -> dict[int, list[ProposalRecord]]:
-        """As the folder project's: one query, the PNGs copied in batches (:func:`.training_rows.proposals_of`)."""
-        return training_rows.proposals_of(
-            self._db, task, image_ids, lambda image_id, version: self._png_path("proposals", image_id, task, version)
-        )
+    def proposals_of(
+        self, task: str, image_ids: Iterable[int], wanted: Callable[[ProposalRecord], bool] | None = None,
+        progress: Callable[[int, int], None] | None = None, problems: dict[int, str] | None = None,
+    ) -> dict[int, list[ProposalRecord]]:  # fmt: skip
+        """As the folder project's: one query, the ``wanted`` PNGs copied in batches (:func:`.training_rows.proposals_of`)."""
+        return training_rows.proposals_of(self._db, task, image_ids, lambda i, v: self._png_path("proposals", i, task, v),
+                                          wanted, progress, problems)  # fmt: skip
 
     def mask_starts(
         self, task: str, image_ids: Iterable[int], progress: Callable[[int, int], None] | None = None
     ) -> dict[int, MaskStart]:
         """Each image's mask versions and the proposal shown, in two queries; the shown PNGs this
         desktop lacks copied in batches (:func:`.training_rows.mask_starts`)."""
-        return training_rows.mask_starts(
-            self._db, task, image_ids, self._pg_mask_version,
-            lambda image_id, version: self._png_path("proposals", image_id, task, version), progress,
-        )  # fmt: skip
+        return training_rows.mask_starts(self._db, task, image_ids, self._pg_mask_version,
+                                         lambda i, v: self._png_path("proposals", i, task, v), progress)  # fmt: skip
 
     def load_masks(self, task: str, wanted: Sequence[tuple[int, int]]) -> Iterator[tuple[int, MaskRead]]:
         """As the folder project's, the PNGs fetched in batches (:func:`.training_rows.load_masks`)."""

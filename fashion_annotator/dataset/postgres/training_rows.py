@@ -19,9 +19,9 @@ server computes) in batches of :data:`FETCH_BATCH`. The count read two queries p
 
 :func:`proposals_of` is :meth:`PgProject.proposals_of
 <fashion_annotator.dataset.postgres.project.PgProject.proposals_of>`: every proposal of many
-images (Model history's), in one query without PNG bytes, then the PNGs this desktop lacks in
-batches of :data:`FETCH_BATCH` (it read each masked image's proposals with their PNGs, a query
-per image).
+images (Model history's), in one query without PNG bytes, then the PNGs this desktop lacks of
+those the caller reads in batches of :data:`FETCH_BATCH`, ``progress`` before each (it read
+each masked image's proposals with their PNGs, a query per image).
 
 :func:`load_masks` is :meth:`PgProject.load_masks
 <fashion_annotator.dataset.postgres.project.PgProject.load_masks>`: the mask versions QA's
@@ -303,31 +303,75 @@ def mask_starts(
 
 
 def proposals_of(
-    db: PgConnection, task: str, image_ids: Iterable[int], proposal_path: Callable[[int, int], Path]
+    db: PgConnection,
+    task: str,
+    image_ids: Iterable[int],
+    proposal_path: Callable[[int, int], Path],
+    wanted: Callable[[ProposalRecord], bool] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    problems: dict[int, str] | None = None,
 ) -> dict[int, list[ProposalRecord]]:
-    """``image_id -> proposals`` (oldest first) of ``task`` of each of ``image_ids`` with one,
-    each PNG copied to ``proposal_path(image_id, version)``: one query without PNG bytes, then
-    the PNGs this desktop lacks (or holds stale) :data:`FETCH_BATCH` a query (Model history
-    read every proposal of each masked image with its PNG, a query per image)."""
+    """``image_id -> proposals`` (oldest first) of ``task`` of each of ``image_ids`` with one:
+    one query without PNG bytes, then the PNGs this desktop lacks (or holds stale) of those
+    ``wanted`` :data:`FETCH_BATCH` a query (Model history read every proposal of each masked
+    image with its PNG, a query per image).
+
+    Parameters
+    ----------
+    db : PgConnection
+        The project's connection.
+    task, image_ids
+        Whose proposals.
+    proposal_path : callable
+        ``proposal_path(image_id, version)``: where that proposal's PNG is copied locally.
+    wanted : callable, optional
+        ``wanted(record)``: whether the caller reads that proposal's PNG (only those are
+        copied; the others' records are given, their files perhaps absent). None: every one.
+    progress : callable, optional
+        ``progress(done, total)`` before each PNG copied (``total``: those this desktop lacks),
+        fetched with the next :data:`FETCH_BATCH` of them, and ``(total, total)`` after the
+        last; an exception it raises (a cancel) ends the call between two copies, each
+        written whole.
+    problems : dict, optional
+        Receives ``image_id -> why`` for each image a PNG of which could not be written (a full
+        or failing disk): that image is left out of the result, the others are copied. None:
+        such an error raises.
+
+    Raises
+    ------
+    ProjectError
+        A copy that cannot be written, when ``problems`` is None.
+    """
     found: dict[int, list[ProposalRecord]] = {}
-    stale: list[tuple[Path, int]] = []
+    stale: list[tuple[int, Path, int]] = []
     for r in db.query(_PROPOSALS_OF, (task, sorted({int(i) for i in image_ids}))):
         image_id = int(r["image_id"])
-        path = proposal_path(image_id, r["version"])
-        if not has_sha(path, r["sha256"]):
-            stale.append((path, int(r["id"])))
-        found.setdefault(image_id, []).append(ProposalRecord(
-            image_id, task, r["version"], path, r["model_version"], r["username"], r["created"]))  # fmt: skip
+        record = ProposalRecord(image_id, task, r["version"], proposal_path(image_id, r["version"]),
+                                r["model_version"], r["username"], r["created"])  # fmt: skip
+        found.setdefault(image_id, []).append(record)
+        if (wanted is None or wanted(record)) and not has_sha(record.path, r["sha256"]):
+            stale.append((image_id, record.path, int(r["id"])))
 
     def fetch(row_ids: list[int]) -> Iterable[tuple[int, bytes]]:
         rows = db.query("SELECT id, png FROM proposals WHERE id = ANY(%s)", (row_ids,))
         return ((int(r["id"]), bytes(r["png"])) for r in rows)
 
-    pngs = _Batched(_by_count([row_id for _, row_id in stale], FETCH_BATCH), fetch)
-    for path, row_id in stale:
+    pngs = _Batched(_by_count([row_id for *_, row_id in stale], FETCH_BATCH), fetch)
+    for done, (image_id, path, row_id) in enumerate(stale):
+        if progress is not None:
+            progress(done, len(stale))
         png = pngs.take(row_id)
-        if png is not None:  # else gone from the server: reading the path says so
+        if png is None or image_id not in found:  # gone from the server (reading says so), or failed
+            continue
+        try:
             db.keep_local(path, png)
+        except ProjectError as exc:  # a disk error: this image's problem, the others go on
+            if problems is None:
+                raise
+            problems[image_id] = f"its proposal could not be copied from the server: {exc}"
+            del found[image_id]
+    if progress is not None and stale:
+        progress(len(stale), len(stale))  # the last copy made
     return found
 
 

@@ -208,3 +208,59 @@ def test_a_proposal_that_cannot_be_copied_is_its_rows_problem_and_the_scoring_go
     assert sorted(rows) == sorted(expected)
     for image_id in set(rows) - {ids[1]}:
         assert _described([rows[image_id]]) == _described([expected[image_id]])
+
+
+def _copied(root: Path) -> set[tuple[int, str]]:
+    """``(image_id, "vN")`` of each proposal PNG this desktop holds."""
+    return {(int(p.parts[-3]), p.stem) for p in (root / "proposals").rglob("*.png")}
+
+
+def test_the_model_history_copies_only_the_proposals_it_compares_and_reports_each_copy(
+    pg_url, tmp_path, monkeypatch
+) -> None:
+    """A code review: Model history on a team project copied every proposal of each masked image
+    (those recorded after its first save too, never compared) before its first progress call, so
+    closing the dialog waited for every copy."""
+    with create_project(pg_url, tasks=("garment", "parsing7"), user="alice") as project:
+        ids = _build(project, tmp_path / "src")
+    monkeypatch.setattr(training_rows, "FETCH_BATCH", 2)
+    with open_project(pg_url, user="bob") as project:
+        expected = proposal_quality(project, "garment")
+        shutil.rmtree(project.root / "proposals")
+        calls: list[tuple[int, int]] = []
+        assert proposal_quality(project, "garment", progress=lambda d, t: calls.append((d, t))) == expected
+        shown = {(i, "v1") for i in ids[:6]} | {(ids[5], "v2")}  # not ids[4]'s v2 nor ids[8]'s: after the save
+        assert _copied(project.root) == shown
+        assert calls == [(i, 7) for i in range(8)] + [(i, 6) for i in range(1, 7)]
+
+        shutil.rmtree(project.root / "proposals")
+
+        def stop_at_the_fourth_copy(done: int, total: int) -> None:
+            if done == 3:
+                raise _Stop
+
+        with pytest.raises(_Stop):
+            proposal_quality(project, "garment", progress=stop_at_the_fourth_copy)
+        assert len(_copied(project.root)) == 3, "a cancel stops between two copies"
+
+
+def test_a_proposal_the_model_history_cannot_copy_is_its_images_problem(pg_url, tmp_path, monkeypatch) -> None:
+    """A full disk while copying one image's proposal failed the whole measure."""
+    with create_project(pg_url, tasks=("garment", "parsing7"), user="alice") as project:
+        ids = _build(project, tmp_path / "src")
+    with open_project(pg_url, user="bob") as project:
+        shutil.rmtree(project.root / "proposals", ignore_errors=True)
+        real = connection.atomic_write_bytes
+
+        def full_disk_for_image_1(path: Path, data: bytes) -> None:
+            if path.parts[-4:-2] == ("proposals", str(ids[1])):
+                raise OSError(errno.ENOSPC, "No space left on device", str(path))
+            real(path, data)
+
+        monkeypatch.setattr(connection, "atomic_write_bytes", full_disk_for_image_1)
+        problems: list[str] = []
+        quality = proposal_quality(project, "garment", problems)
+    assert [(q.model_version, q.n_images) for q in quality] == [("1", 5), ("2", 1)]
+    assert len(problems) == 1
+    assert problems[0].startswith("01.png: its proposal could not be copied from the server: ")
+    assert problems[0].endswith(": cannot write the local copy: No space left on device")
