@@ -21,6 +21,7 @@ import numpy as np
 
 from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.tasks import task_title
+from fashion_annotator.core.wording import model_label
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.scores import score_masks
 from fashion_annotator.resources import resource_path
@@ -237,31 +238,23 @@ def _meta_stamp(path: Path) -> str | None:
     return None
 
 
-def shipped_name(stamp: str) -> str:
-    """The shipped model named by its training date: ``shipped (2026-12-04)`` for the stamp
-    ``20261204-134248`` (``shipped (<stamp>)`` for a stamp of another form)."""
-    try:
-        day = dt.datetime.strptime(stamp[:8], "%Y%m%d").strftime("%Y-%m-%d")
-    except ValueError:
-        day = stamp
-    return f"shipped ({day})"
-
-
 def version_names(project: Any, task: str) -> dict[str, str]:
     """Recorded proposal model versions (the stamp a model file carries, ``20261204-134248``)
-    -> the name the versions table gives that model: ``v3``, or ``shipped (2026-12-04)``.
+    -> the model's name as the status bar, the promotion message and the Review tab give it
+    (:func:`~fashion_annotator.core.wording.model_label`): ``v3 (20261205-054523)``, or
+    ``shipped (20261204-134248)``.
 
-    A stamp two models share names both (``v2/v3``); a stamp no registered or
-    shipped model carries (a model since replaced, an import) is absent: callers show it raw.
+    A stamp two models share names both (``v2 (3)/v3 (3)``); a stamp no registered or shipped
+    model carries (a model since replaced, an import) is absent: callers show it raw.
     """
     names: dict[str, list[str]] = {}
     shipped = _meta_stamp(resource_path("models", f"{task}.safetensors"))
     if shipped is not None:
-        names[shipped] = [shipped_name(shipped)]
+        names[shipped] = [model_label(shipped, None)]
     for m in project.models(task):
         stamp = _meta_stamp(Path(m.path))
         if stamp is not None:
-            names.setdefault(stamp, []).append(f"v{m.version}")
+            names.setdefault(stamp, []).append(model_label(stamp, m.version))
     return {stamp: "/".join(found) for stamp, found in names.items()}
 
 

@@ -1,6 +1,8 @@
-"""Train > Model history names each model one way: its proposal-quality rows call a model as the
-versions table does ("v1", "shipped (2026-12-04)"), not by the stamp recorded with its proposals
-(a hand test: "20261204-134248" beside v1-v4, nothing saying which it was)."""
+"""Train > Model history names each model one way: its proposal-quality rows call a model by its
+version ("v1 (3)", "shipped (20261204-134248)"), not by the stamp recorded with its proposals
+alone (a hand test: "20261204-134248" beside v1-v4, nothing saying which it was), and as the
+status bar, the promotion message and the Review tab do (``wording.model_label``; a code review:
+Model history said "shipped (2026-12-04)" where they said "shipped (20261204-134250)")."""
 
 from __future__ import annotations
 
@@ -8,8 +10,8 @@ import json
 
 import numpy as np
 
+from fashion_annotator.core.wording import model_label
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.qa.model_history import shipped_name
 from fashion_annotator.resources import resource_path
 from fashion_annotator.ui.testing import PHOTOS, add_tiny_model
 from fashion_annotator.ui.train.model_history import ModelHistoryDialog
@@ -31,12 +33,11 @@ def test_quality_rows_name_the_versions_as_the_versions_table(qtbot, tmp_path, c
     qtbot.waitUntil(lambda: dialog.quality_thread is None and dialog.quality.rowCount() == 3, timeout=30_000)
     assert dialog.models.item(0, 0).text() == "v1"
     cells = {dialog.quality.item(r, 0).text(): dialog.quality.item(r, 0).toolTip() for r in range(3)}
-    day = f"{shipped[:4]}-{shipped[4:6]}-{shipped[6:8]}"
     assert cells == {
-        f"shipped ({day})": f"Recorded with its proposals as {shipped}",
-        "v1": "Recorded with its proposals as 3",
+        f"shipped ({shipped})": f"Recorded with its proposals as {shipped}",
+        "v1 (3)": "Recorded with its proposals as 3",
         "20250101-000000": "Recorded with its proposals as 20250101-000000",  # no model here carries it
     }
-    assert shipped_name("20261204-134248") == "shipped (2026-12-04)"
+    assert {model_label(shipped, None), model_label("3", 1)} <= set(cells), "the status bar's names"
     dialog.close()
     project.close()

@@ -170,7 +170,7 @@ class ModelHistoryDialog(QDialog):
         fit_on_show(self)
         #: Proposal quality per model version, once measured (:class:`QualityThread`).
         self.quality_rows: list[Any] = []
-        #: Recorded proposal stamps -> the versions table's names (:func:`version_names`).
+        #: Recorded proposal stamps -> the models' names, as the status bar gives them (:func:`version_names`).
         self.names: dict[str, str] = {}
         #: The thread measuring the shown task's proposal quality (None: none running).
         self.quality_thread: QualityThread | None = None
@@ -249,8 +249,9 @@ class ModelHistoryDialog(QDialog):
         self.summary.setText(text)
 
     def name_of(self, stamp: str) -> str:
-        """A recorded proposal stamp as the versions table names its model (``v3``, ``shipped
-        (2026-12-04)``); a stamp no model here carries, as recorded."""
+        """A recorded proposal stamp as the window names its model everywhere (``v3
+        (20261205-054523)``, ``shipped (20261204-134248)``: :func:`version_names`); a stamp no
+        model here carries, as recorded."""
         return self.names.get(stamp, stamp)
 
     def stop_and_wait(self) -> None:
