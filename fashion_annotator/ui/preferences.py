@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt
 from PySide6.QtGui import QAction, QColor, QKeyEvent
@@ -60,6 +61,12 @@ def _as_count(value: object, default: int, maximum: int) -> int:
     ``int(nan)`` raised, and a Qt timer or spin box took no number that large)."""
     number = _as_float(value, default)
     return min(maximum, max(0, int(number))) if math.isfinite(number) else default
+
+
+def _as_whole(value: object, least: int, most: int) -> int | None:
+    """``value`` as a whole number from ``least`` to ``most``, or None (missing, damaged)."""
+    number = _as_float(value, math.nan)
+    return min(most, max(least, int(number))) if math.isfinite(number) else None
 
 
 def _as_bytes(value: object) -> bytes | None:
@@ -265,6 +272,26 @@ class Preferences:
     def set_last_task(self, project_root: Path, task: str) -> None:
         """Remember the task shown in the project at ``project_root``."""
         self.settings.setValue(f"last_task/{_key(project_root)}", task)
+
+    def last_retrain(self, project_root: Path, task: str) -> dict[str, Any]:
+        """The settings of the last retrain of ``task``'s model started in the project at
+        ``project_root``: ``epochs`` (1-1000), ``minutes`` (1-600) and ``device`` (a name), each
+        None when never chosen or unreadable (the Retrain dialog set Epochs from the mask count
+        at every opening: a run with 1 epoch offered 27 again)."""
+        key = f"retrain/{_key(project_root)}/{task}"
+        device = self.settings.value(f"{key}/device")
+        return {
+            "epochs": _as_whole(self.settings.value(f"{key}/epochs"), 1, 1000),
+            "minutes": _as_whole(self.settings.value(f"{key}/minutes"), 1, 600),
+            "device": str(device) if device not in (None, "") else None,
+        }
+
+    def set_last_retrain(self, project_root: Path, task: str, epochs: int, minutes: int, device: str) -> None:
+        """Keep a started retrain's ``epochs``, ``minutes`` and ``device`` for the next one."""
+        key = f"retrain/{_key(project_root)}/{task}"
+        self.settings.setValue(f"{key}/epochs", int(epochs))
+        self.settings.setValue(f"{key}/minutes", int(minutes))
+        self.settings.setValue(f"{key}/device", str(device))
 
     def last_export(self, project_root: Path) -> dict[str, str]:
         """The last export's choices in the project at ``project_root``: ``format``, ``shapes``,

@@ -144,7 +144,7 @@ def show_training(w: MainWindow, task: str | None = None) -> RetrainDialog:
     """
     from fashion_annotator.ui.train.training_dialog import RetrainDialog
 
-    dialog = RetrainDialog(w.project, task or w.task, w)
+    dialog = RetrainDialog(w.project, task or w.task, w, prefs=w.prefs)  # its settings, not the user's
     dialog.ask_stop = w.ask_stop
     dialog.background = w.retrainer  # one training at a time: Start asks to stop its run
     dialog.modelPromoted.connect(w._model_promoted)

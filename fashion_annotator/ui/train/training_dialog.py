@@ -46,6 +46,7 @@ from fashion_annotator.dataset.training_set import (
 from fashion_annotator.instances.classifier import ATTRIBUTE_TASK
 from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.runtime.child import cli_command
+from fashion_annotator.ui.preferences import Preferences
 from fashion_annotator.ui.prompts import ask_stop_background, ask_stop_running
 from fashion_annotator.ui.screen_fit import fit_on_show, grow_on_screen, scrolled
 from fashion_annotator.ui.train.child_process import (
@@ -65,7 +66,6 @@ from fashion_annotator.ui.train.progress_events import (
     show_step,
     show_val,
 )
-from fashion_annotator.ui.train.retrain_settings import remember, remembered
 from fashion_annotator.ui.train.selection_text import (
     attribute_training_possible,
     column_titles,
@@ -106,6 +106,9 @@ class RetrainDialog(QDialog):
     parent : QWidget, optional
     extra_args : sequence of str
         Appended to the ``train`` command line (tests pass ``--model-size tiny``).
+    prefs : Preferences, optional
+        Where the last retrain's Epochs, Time and Device are kept (the window's; default: the
+        user's settings).
 
     Signals
     -------
@@ -123,9 +126,11 @@ class RetrainDialog(QDialog):
         task: str,
         parent: QWidget | None = None,
         extra_args: Sequence[str] = (),
+        prefs: Preferences | None = None,
     ) -> None:
         super().__init__(parent)
         self.project = project
+        self.prefs = prefs if prefs is not None else Preferences()
         self.task = task
         self.extra_args = list(extra_args)
         self.process: QProcess | None = None
@@ -180,8 +185,8 @@ class RetrainDialog(QDialog):
         self.device_combo.currentTextChanged.connect(
             lambda d: self.device_label.setText(device_text(d))
         )
-        #: The settings of this project's last retrain of the task (:func:`remembered`).
-        self.remembered = remembered(self.project.location, self.task)
+        #: The settings of this project's last retrain of the task (:meth:`.Preferences.last_retrain`).
+        self.remembered = self.prefs.last_retrain(self.project.root, self.task)
         self.minutes_spin.setValue(self.remembered["minutes"] or int(FINETUNE_MINUTES))
         if self.remembered["device"] in device_choices():
             self.device_combo.setCurrentText(self.remembered["device"])
@@ -342,8 +347,8 @@ class RetrainDialog(QDialog):
         if self.background is not None and not self.background.give_way(self.ask_stop_background):
             return
         self.remembered["epochs"] = self.epochs_spin.value()  # this project's next retrain starts so
-        remember(self.project.location, self.task, self.epochs_spin.value(), self.minutes_spin.value(),
-                 self.device_combo.currentText())  # fmt: skip
+        self.prefs.set_last_retrain(self.project.root, self.task, self.epochs_spin.value(),
+                                    self.minutes_spin.value(), self.device_combo.currentText())  # fmt: skip
         self.events.clear()
         self.outcome = None
         self._stdout_buffer = b""
