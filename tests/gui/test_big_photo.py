@@ -230,6 +230,25 @@ def test_an_unreadable_deferred_mask_is_reported_and_the_task_stays(qtbot, big):
     assert window.canvas.task == "garment"
 
 
+def test_clearing_the_parsing_outside_an_unreadable_cutout_says_so(qtbot, big):
+    """A code review: Refine > Clear parsing outside the cutout read the cutout outside its
+    error handling, so a large photo's cutout whose saved file is damaged (read on first use)
+    raised out of the menu action; it now says why nothing was cleared."""
+    window, project, pixels = big
+    second = list(pixels)[1]
+    saved = _saved_masks(project, second)
+    window.set_task("parsing7")
+    window.open_image(second)  # opens: the garment cutout's mask is not read yet
+    assert not window.session.current.doc.masks.is_read("garment")
+    project.mask_versions(second, "garment")[-1].path.write_bytes(b"\x89PNG broken")
+    window.actions_by_name["refine_outside_cutout"].trigger()
+    message = window.status.currentMessage()
+    assert message.startswith("Not cleared: the Garment cutout cannot be read: ")
+    assert "cannot read the saved mask" in message
+    np.testing.assert_array_equal(shown_mask(window), saved["parsing7"])
+    assert not window.actions_by_name["undo"].isEnabled(), "nothing changed: no undo step"
+
+
 def test_a_promotion_while_the_photo_loads_proposes_on_the_photo_not_the_placeholder(
     qtbot, big, monkeypatch
 ):

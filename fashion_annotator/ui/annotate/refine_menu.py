@@ -18,10 +18,13 @@ from fashion_annotator.annotate.tools.smartclick import SmartClickTool
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.core.metrics import dice
-from fashion_annotator.core.tasks import task_spec, task_title
+from fashion_annotator.core.tasks import task_title
+from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.mask_agreement import cleared_outside
 from fashion_annotator.segmentation import refine
 from fashion_annotator.segmentation.consistency import compatibility
+from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 from fashion_annotator.ui.annotate.flash import flash
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.shortcuts import key_name
@@ -118,28 +121,35 @@ def use_proposal(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | st
     return proposal.copy()
 
 
-def clear_outside_cutout(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | str:
+def clear_outside_cutout(cur: OpenImage, task: str, mask: np.ndarray, project: ProjectStore) -> np.ndarray | str:
     """Make background the parsing pixels of a garment class outside the image's cutout (as this
     window holds it): a mannequin stand removed from the cutout stayed "shoes" in the parsing
-    mask (a QA hand test). Skin and hair outside the cutout stay."""
-    try:
-        agrees = task_spec(task).agrees_with
-    except ValueError:  # a task this version does not know: no cutout to agree with
-        agrees = ()
-    tables = [(c, compatibility(task, c)) for c in agrees if c in cur.doc.masks]
-    found = next(((c, t) for c, t in tables if t is not None), None)
-    if found is None:
+    mask (a QA hand test). Skin and hair outside the cutout stay.
+
+    The cutout is the first that ``task`` agrees with in ``project`` (:func:`~fashion_annotator.
+    segmentation.pipeline.agreeing_cutouts`, the pairing the Review's agreement check uses:
+    shipped taxonomies only); a cutout whose saved file cannot be read is said, not raised.
+    """
+    cutouts = [c for c in agreeing_cutouts(project, task) if c in cur.doc.masks]
+    if not cutouts:
         return "Show a parsing mask to clear it outside the cutout (Labels panel)"
-    cutout, table = found
-    if not cur.doc.masks[cutout].any():
-        return f"The {task_title(cutout)} is empty: draw it first, then clear the parsing outside it"
+    cutout, title = cutouts[0], task_title(cutouts[0])
+    table = compatibility(task, cutout)
+    if table is None:  # agreeing_cutouts gives only tasks with a table
+        return "Show a parsing mask to clear it outside the cutout (Labels panel)"
     try:
-        return cleared_outside(cur.doc.masks[cutout], mask, table)
+        mask_of_cutout = cur.doc.masks[cutout]  # a large photo's is read now, from its file
+    except (ProjectError, ValueError, OSError) as exc:
+        return f"Not cleared: the {title} cannot be read: {exc}"
+    if not mask_of_cutout.any():
+        return f"The {title} is empty: draw it first, then clear the parsing outside it"
+    try:
+        return cleared_outside(mask_of_cutout, mask, table)
     except ValueError as exc:  # a cutout of another size, a class the table lacks
         return f"Not cleared: {exc}"
 
 
-COMMANDS: tuple[tuple[str, str, str, Refinement], ...] = (
+COMMANDS: tuple[tuple[str, str, str, Callable[..., np.ndarray | str]], ...] = (
     ("refine_snap", "&Snap edges to regions", "Ctrl+Shift+S", snap),
     ("refine_consensus", "Relabel regions by model &consensus", "Ctrl+Shift+C", consensus),
     ("refine_grabcut", "&GrabCut edge band (cutout)", "Ctrl+Shift+G", grabcut),
@@ -192,12 +202,20 @@ def run(window: MainWindow, refinement: Refinement, title: str = "Refine") -> bo
     return True
 
 
+def _refinement(fn: Callable[..., np.ndarray | str], window: MainWindow) -> Refinement:
+    """``fn`` of :data:`COMMANDS` as :func:`run` calls it: :func:`clear_outside_cutout` given
+    the window's project (it reads the project's tasks and taxonomies)."""
+    if fn is clear_outside_cutout:
+        return lambda cur, task, mask: clear_outside_cutout(cur, task, mask, window.project)
+    return fn
+
+
 def populate(menu: QMenu, window: MainWindow) -> list[QAction]:
     """Add the refinement commands to ``menu`` (and the window's action table)."""
     actions = []
     for name, text, key, fn in COMMANDS:
         title = text.replace("&", "").split(" (")[0]  # the status line is short at 1280 px
-        action = window._action(name, text, key, lambda f=fn, t=title: run(window, f, t), None)
+        action = window._action(name, text, key, lambda f=fn, t=title: run(window, _refinement(f, window), t), None)
         action.setIcon(icon("refine"))
         menu.addAction(action)
         actions.append(action)
