@@ -179,25 +179,25 @@ def model_rows(project: Any, task: str) -> list[dict[str, Any]]:
             "q75": float(metrics.get("dice_q75", float("nan"))),
             "val_images": len(per_image),
             "figures_of": str(metrics.get("figures_of") or FIGURES_OF_UNKNOWN),
-            "before_refit": bool(metrics.get("before_refit")) or _refit_in_meta(m.path),
+            # a refit recorded in the model file's metadata alone: registered before the figures said so
+            "before_refit": bool(metrics.get("before_refit")) or bool(_meta(m.path).get("refit")),
         })  # fmt: skip
     return rows
 
 
-def _refit_in_meta(path: Any) -> bool:
-    """Whether a model file's metadata (the ``.json`` beside it) records a refit: the models
-    registered before the registry's figures said so."""
-    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-        return bool(json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8")).get("refit"))
-    return False
+def _meta(path: Any) -> dict[str, Any]:
+    """A model file's metadata (the ``.json`` beside it); empty when it is missing, unreadable
+    or not a JSON object."""
+    with contextlib.suppress(OSError, ValueError, TypeError):
+        meta = json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8"))
+        return meta if isinstance(meta, dict) else {}
+    return {}
 
 
 def _val_names(path: Any) -> list[str] | None:
     """The val photos a model file's metadata says its figures were measured on, or None."""
-    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-        names = json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8")).get("val_images")
-        return sorted(str(n) for n in names) if isinstance(names, list) else None
-    return None
+    names = _meta(path).get("val_images")
+    return sorted(str(n) for n in names) if isinstance(names, list) else None
 
 
 def activation_warning(project: Any, task: str, version: int | None) -> str | None:
@@ -230,12 +230,10 @@ def activation_warning(project: Any, task: str, version: int | None) -> str | No
     return text
 
 
-def _meta_stamp(path: Path) -> str | None:
-    """The version stamp a model file's metadata (the ``.json`` beside it) carries, or None."""
-    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
-        stamp = json.loads(path.with_suffix(".json").read_text(encoding="utf-8")).get("version")
-        return None if stamp is None else str(stamp)
-    return None
+def _stamp(path: Any) -> str | None:
+    """The version stamp a model file's metadata carries, or None."""
+    stamp = _meta(path).get("version")
+    return None if stamp is None else str(stamp)
 
 
 def version_names(project: Any, task: str) -> dict[str, str]:
@@ -248,11 +246,11 @@ def version_names(project: Any, task: str) -> dict[str, str]:
     model carries (a model since replaced, an import) is absent: callers show it raw.
     """
     names: dict[str, list[str]] = {}
-    shipped = _meta_stamp(resource_path("models", f"{task}.safetensors"))
+    shipped = _stamp(resource_path("models", f"{task}.safetensors"))
     if shipped is not None:
         names[shipped] = [model_label(shipped, None)]
     for m in project.models(task):
-        stamp = _meta_stamp(Path(m.path))
+        stamp = _stamp(m.path)
         if stamp is not None:
             names.setdefault(stamp, []).append(model_label(stamp, m.version))
     return {stamp: "/".join(found) for stamp, found in names.items()}
