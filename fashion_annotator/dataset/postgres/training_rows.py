@@ -171,6 +171,17 @@ def _photo_batches(db: PgConnection, missing: list[str]) -> _Batched[str, bytes]
     return _Batched(_by_count_and_bytes(sizes, PHOTO_BATCH, PHOTO_BYTES), fetch)
 
 
+def _proposal_pngs(db: PgConnection, row_ids: list[int]) -> _Batched[int, bytes]:
+    """The PNGs of the proposal rows ``row_ids`` (in the order they are taken),
+    :data:`FETCH_BATCH` a query."""
+
+    def fetch(ids: list[int]) -> Iterable[tuple[int, bytes]]:
+        rows = db.query("SELECT id, png FROM proposals WHERE id = ANY(%s)", (ids,))
+        return ((int(r["id"]), bytes(r["png"])) for r in rows)
+
+    return _Batched(_by_count(row_ids, FETCH_BATCH), fetch)
+
+
 def training_items(
     db: PgConnection,
     task: str,
@@ -282,11 +293,7 @@ def mask_starts(
         if start.shown is not None and not has_sha(start.shown.path, rows[i, start.shown.version]["sha256"])
     ]
 
-    def fetch(row_ids: list[int]) -> Iterable[tuple[int, bytes]]:
-        found = db.query("SELECT id, png FROM proposals WHERE id = ANY(%s)", (row_ids,))
-        return ((int(r["id"]), bytes(r["png"])) for r in found)
-
-    pngs = _Batched(_by_count([row_id for *_, row_id in stale], FETCH_BATCH), fetch)
+    pngs = _proposal_pngs(db, [row_id for *_, row_id in stale])
     for done, (image_id, path, row_id) in enumerate(stale):
         if progress is not None:
             progress(done, len(stale))
@@ -352,11 +359,7 @@ def proposals_of(
         if (wanted is None or wanted(record)) and not has_sha(record.path, r["sha256"]):
             stale.append((image_id, record.path, int(r["id"])))
 
-    def fetch(row_ids: list[int]) -> Iterable[tuple[int, bytes]]:
-        rows = db.query("SELECT id, png FROM proposals WHERE id = ANY(%s)", (row_ids,))
-        return ((int(r["id"]), bytes(r["png"])) for r in rows)
-
-    pngs = _Batched(_by_count([row_id for *_, row_id in stale], FETCH_BATCH), fetch)
+    pngs = _proposal_pngs(db, [row_id for *_, row_id in stale])
     for done, (image_id, path, row_id) in enumerate(stale):
         if progress is not None:
             progress(done, len(stale))
