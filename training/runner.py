@@ -480,15 +480,19 @@ def _run(
 
 
 def _remove_leftovers(out_dir: Path, cache_dir: Path, emit: Emit) -> None:
-    """Remove, and say, the temp files killed runs left in ``out_dir`` and ``cache_dir``, and
-    the untagged split caches of older versions (each tag's are swept as it is loaded:
-    :func:`~training.data.load_split`)."""
-    removed = remove_abandoned_temps([out_dir], [cache_dir])
+    """Remove the temp files killed runs left in ``out_dir`` and ``cache_dir``, and the
+    untagged split caches of older versions (each tag's are swept as it is loaded:
+    :func:`~training.data.load_split`), saying each kind in an ``info`` event of its own (the
+    old caches were said to be temporary files an interrupted run left)."""
+    temps = remove_abandoned_temps([out_dir], [cache_dir])
+    old: list[Path] = []
     with contextlib.suppress(OSError):  # no cache folder yet
-        removed += sweep_split_caches(cache_dir, None)
-    if removed:
-        emit({"event": "info", "message": f"removed {len(removed)} temporary file(s) an interrupted "
-              f"run left: {', '.join(str(p) for p in removed[:3])}{' ...' if len(removed) > 3 else ''}"})  # fmt: skip
+        old = sweep_split_caches(cache_dir, None)
+    for removed, what in ((temps, "temporary file(s) an interrupted run left"),
+                          (old, "training cache(s) of an older version, never read again")):  # fmt: skip
+        if removed:
+            emit({"event": "info", "message": f"removed {len(removed)} {what}: "
+                  f"{', '.join(str(p) for p in removed[:3])}{' ...' if len(removed) > 3 else ''}"})  # fmt: skip
 
 
 #: With ``--refit`` and a time bound, the share of it the held-out run may use; the refit on
