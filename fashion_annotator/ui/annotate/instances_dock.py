@@ -360,8 +360,8 @@ class InstancesDock(QDockWidget):
         return self.save()
 
     def _reconcile(self, read: bool = True) -> None:
-        """Bring the instances in line with the parsing mask, painted pixels joining their
-        instance (:meth:`ParsingSeen.reconcile`): at a save, and before an instance edit."""
+        """Bring the instances in line with the parsing mask (:meth:`ParsingSeen.reconcile`): at a
+        save, before an instance edit, and once parsing edits pause (:mod:`.parsing_watch`)."""
         gone = None if self.doc is None else self._seen.reconcile(self.doc, self._image_doc, read)
         if gone is not None:
             self._refresh_list()
