@@ -62,9 +62,10 @@ def test_make_active_asks_before_a_worse_version(qtbot, tmp_path) -> None:
     _answer(asked, QMessageBox.StandardButton.Yes)
     dialog.activate_button.click()
     assert len(asked) == 2 and project.models.active("garment").version == 3
+    qtbot.waitUntil(lambda: dialog.quality_thread is None)  # the figures of the new active one shown
     dialog.models.selectRow(1)  # back to the better one: nothing asked
     dialog.activate_button.click()
-    assert len(asked) == 2 and project.models.active("garment").version == 2
+    assert len(asked) == 2 and project.models.active("garment").version == 2, dialog.summary.text()
     dialog.close()
     project.close()
 
