@@ -35,26 +35,12 @@ def ask_restore(
 def ask_quit(parent: QWidget, message: str) -> bool:
     """Ask ``message`` (:func:`.window_lifecycle.quit_question`): quit although the open image
     could not be saved? No is the default."""
-    answer = QMessageBox.warning(
-        parent,
-        "Unsaved edits",
-        message,
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
+    return _warn_yes_no(parent, "Unsaved edits", message)
 
 
 def ask_stop_running(parent: QWidget, message: str) -> bool:
     """Ask whether to close although work is running that closing stops (a retrain)."""
-    answer = QMessageBox.warning(
-        parent,
-        "Work in progress",
-        f"{message}\n\nClose anyway?",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
+    return _warn_yes_no(parent, "Work in progress", f"{message}\n\nClose anyway?")
 
 
 def ask_stop_background(parent: QWidget, message: str) -> bool:
@@ -71,14 +57,7 @@ def ask_activate_worse(parent: QWidget, message: str) -> bool:
     """Ask ``message`` (the chosen model version's recorded figure is worse than the active
     one's: :func:`fashion_annotator.qa.model_history.activation_warning`): True to make it
     active anyway, False (No, the default) to keep the active one."""
-    answer = QMessageBox.warning(
-        parent,
-        "Make a worse version active?",
-        f"{message}\n\nMake it active anyway?",
-        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-        QMessageBox.StandardButton.No,
-    )
-    return answer == QMessageBox.StandardButton.Yes
+    return _warn_yes_no(parent, "Make a worse version active?", f"{message}\n\nMake it active anyway?")
 
 
 def ask_lease_held(parent: QWidget, holder: str, expires: float, image: str = "this image") -> bool:
@@ -105,3 +84,12 @@ def ask_project_url(parent: QWidget, default: str = "") -> str | None:
     )  # fmt: skip
     text = text.strip()
     return text if ok and text and text != "postgresql://" else None
+
+
+def _warn_yes_no(parent: QWidget, title: str, text: str) -> bool:
+    """A warning asking Yes or No, No the default (Enter, Escape); True for Yes."""
+    answer = QMessageBox.warning(
+        parent, title, text,
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
+    )  # fmt: skip
+    return answer == QMessageBox.StandardButton.Yes
