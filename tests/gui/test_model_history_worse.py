@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fashion_annotator.cli import main
@@ -78,3 +78,27 @@ def test_the_command_line_warns_with_both_figures(tmp_path, capsys) -> None:
                    "Made active as asked.\n"), "the same val photos: nothing said of them"  # fmt: skip
     assert main(["models", str(tmp_path / "p"), "--task", "garment", "--activate", "2"]) == 0
     assert capsys.readouterr().err == "", "a better version: no warning"
+
+
+def test_a_ctrl_click_on_another_version_makes_that_one_active(qtbot, tmp_path) -> None:
+    """The table chose rows as a file list does: a Ctrl-click on v2 while v3 was selected kept
+    both, and Make active took v3, the first selected (the full suite's leftover modifier state
+    did the same to the test above)."""
+    project = _versions(tmp_path / "p", tmp_path, VAL)
+    dialog = ModelHistoryDialog(project, "garment")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.models.selectRow(2)  # v3 (worse: asked, Yes)
+    asked: list[str] = []
+    _answer(asked, QMessageBox.StandardButton.Yes)
+    dialog.activate_button.click()
+    assert project.models.active("garment").version == 3
+    table = dialog.models
+    cell = table.visualItemRect(table.item(1, 0)).center()
+    qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.ControlModifier, cell)
+    assert [i.row() for i in table.selectionModel().selectedRows()] == [1]
+    dialog.activate_button.click()
+    assert project.models.active("garment").version == 2, dialog.summary.text()
+    dialog.close()
+    project.close()

@@ -151,6 +151,9 @@ class ModelHistoryDialog(QDialog):
         for button in (self.activate_button, self.shipped_button):
             buttons.addButton(button, QDialogButtonBox.ButtonRole.ActionRole)
         self.models.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        # one version is made active: a Ctrl- or Shift-click (or a modifier the system still
+        # holds) added rows, and Make active took whichever was selected first
+        self.models.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         layout = QVBoxLayout(self)
         chooser = QHBoxLayout()
         chooser.addWidget(QLabel("Model of"))
