@@ -190,7 +190,7 @@ def test_annotations_matching_no_image_are_listed_not_dropped(
          "absolute path refused"),
         ("dot-dot file name", lambda d: d["images"][0].update(file_name="../../look.png"),
          "escapes the source folder"),
-        ("size mismatch", lambda d: d["images"][0].update(height=H + 1), "differs"),
+        ("size mismatch", lambda d: d["images"][0].update(height=H + 1), "would not line up with the photo"),
         ("unknown category name", lambda d: d["categories"].append({"id": 2, "name": "hat"})
          or d["annotations"][0].update(category_id=2), "not a class of"),
     ],

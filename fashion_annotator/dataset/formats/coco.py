@@ -13,6 +13,9 @@ annotations whose ``image_id`` matches no image (then the ids disagree and such 
 refused, not saved empty); an annotation that paints no pixel is named, and an image none of
 whose annotations paints one is refused (no all-background mask). Every coordinate, count and id is checked in Python before pycocotools' C code sees
 it (NaN or huge coordinates, RLE counts that do not add up to the image would crash it).
+An image entry without ``height`` / ``width`` takes its photo's size; one whose size is not its
+photo's is refused (:func:`~fashion_annotator.dataset.formats.coco_layout.checked_size`, as
+coco-instances does); errors name the file and the ``images[i]`` entry.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from fashion_annotator.core.images import copy_upright
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, keyhole, mask_to_polygons
 from fashion_annotator.core.wording import counted
-from fashion_annotator.dataset.formats.coco_layout import coco_file, photo_folders
+from fashion_annotator.dataset.formats.coco_layout import checked_size, coco_file, photo_folders
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -358,7 +361,7 @@ def import_coco(
         image_id = ids.get(done - 1)
         if image_id is not None:
             name = str(entry.get("file_name", ""))
-            where = f"{path}: image {name!r}"
+            where = f"{path}: images[{done - 1}], image {name!r}"
             record: ImageRecord | None = None
             try:
                 anns = anns_by_image.get(image_id, [])
@@ -368,9 +371,7 @@ def import_coco(
                         "refer to ids that match no image; not saved as an empty mask"
                     )
                 record = find_photo(project, adder, path, name, where, renamed)
-                size = (entry.get("height"), entry.get("width"))
-                if size != record.shape:
-                    raise ValueError(f"{where}: size {size} differs from the photo's {record.shape}")
+                checked_size(entry, record.shape, where)  # absent: the photo's size
                 mask, empty = _paint(record, anns, categories, where)
                 seen.claim(record, f"{where}, id {image_id}")
                 save_imported(project, record, task, mask, summary, overwrite)

@@ -65,11 +65,10 @@ from fashion_annotator.dataset.formats.coco_instances_fields import (
     annotation_fields,
     attribute_pairs,
     category_names,
-    checked_size,
     instance_set,
     report_left_out_attributes,
 )
-from fashion_annotator.dataset.formats.coco_layout import coco_file
+from fashion_annotator.dataset.formats.coco_layout import checked_size, coco_file
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,

@@ -190,20 +190,3 @@ def instance_set(
     if covered:
         raise ValueError(f"{where}: annotations {covered} lie wholly under other annotations (painted largest first)")
     return InstanceSet(imap, instances, parsing_task, taxonomy), overlap
-
-
-def checked_size(entry: dict, photo: tuple[int, int], where: str) -> None:
-    """Refuse an image entry whose ``width`` / ``height`` are not integers or not the photo's
-    ``(height, width)``; absent ones are not checked (an RLE's own size is)."""
-    given = {key: entry.get(key) for key in ("width", "height") if entry.get(key) is not None}
-    for key, value in given.items():
-        if isinstance(value, float) and value.is_integer():
-            value = given[key] = int(value)  # 30.0: a whole number, as plain COCO takes it
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(f"{where}: '{key}' must be an integer number of pixels, got {value!r:.40}")
-    height, width = photo
-    if given.get("width", width) != width or given.get("height", height) != height:
-        raise ValueError(
-            f"{where}: the file gives {given.get('width', width)}x{given.get('height', height)} pixels, the "
-            f"photo has {width}x{height}; its regions would not line up with the photo (not imported)"
-        )

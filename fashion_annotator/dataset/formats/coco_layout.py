@@ -1,4 +1,6 @@
-"""Where the files of a COCO dataset lie: its JSON under a folder, and the photos it lists.
+"""Where the files of a COCO dataset lie: its JSON under a folder, and the photos it lists;
+whether an ``images`` entry's ``width`` / ``height`` are its photo's (:func:`checked_size`, for the
+coco and coco-instances imports).
 
 The standard layouts (the official COCO zips, Datumaro, CVAT "COCO 1.0") put the JSON in
 ``ROOT/annotations/instances_SUBSET.json`` and the photos in ``ROOT/SUBSET/`` or
@@ -76,3 +78,35 @@ def photo_folders(path: Path) -> list[Path]:
             except ValueError:
                 continue
     return list(dict.fromkeys(folders))
+
+
+def checked_size(entry: dict, photo: tuple[int, int], where: str) -> None:
+    """Refuse an ``images`` entry whose ``width`` / ``height`` are not integers or not the
+    photo's; absent ones are not checked: the photo's own size is taken.
+
+    Parameters
+    ----------
+    entry : dict
+        The COCO file's ``images`` entry.
+    photo : tuple of int
+        The photo's ``(height, width)``, read from the photo file.
+    where : str
+        Leads the message: the file, the entry and its photo's name.
+
+    Raises
+    ------
+    ValueError
+        A size that is not a whole number, or not the photo's.
+    """
+    given = {key: entry.get(key) for key in ("width", "height") if entry.get(key) is not None}
+    for key, value in given.items():
+        if isinstance(value, float) and value.is_integer():
+            value = given[key] = int(value)  # 30.0: a whole number
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(f"{where}: '{key}' must be an integer number of pixels, got {value!r:.40}")
+    height, width = photo
+    if given.get("width", width) != width or given.get("height", height) != height:
+        raise ValueError(
+            f"{where}: the file gives {given.get('width', width)}x{given.get('height', height)} pixels, the "
+            f"photo has {width}x{height}; its regions would not line up with the photo (not imported)"
+        )

@@ -62,7 +62,7 @@ def test_the_parent_is_searched_only_for_a_file_in_a_folder_named_annotations(
     path = _coco_file(src / "labels" / "instances_default.json")
     summary = import_source(project, path, "coco")
     ((where, problem),) = summary.errors
-    assert where == f"{path}: image 'look.jpg'" and "no photo named 'look.jpg'" in problem
+    assert where == f"{path}: images[0], image 'look.jpg'" and "no photo named 'look.jpg'" in problem
     assert project.images() == []
 
 

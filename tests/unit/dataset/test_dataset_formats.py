@@ -239,7 +239,7 @@ def test_coco_polygons_rle_and_malicious_paths(
     assert "escapes the source folder" in text
     assert "absolute path refused" in text
     assert "no photo named 'missing.jpg'" in text
-    assert "size (24, 99) differs" in text
+    assert "the file gives 99x24 pixels, the photo has 32x24" in text
     (rec,) = project.images_by_stem("p")
     mask = project.load_mask(rec.id, "garment")
     assert mask[5, 5] == 1 and mask[16, 21] == 1 and mask[0, 0] == 0 and mask[20, 5] == 0
