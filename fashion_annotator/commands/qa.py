@@ -47,6 +47,7 @@ def run(args: argparse.Namespace) -> int:
     """Write the report; return 0, 1 with a message on stderr when something is unusable, 2 on
     bad usage."""
     from fashion_annotator.dataset.store import ProjectError, open_project
+    from fashion_annotator.qa.mask_agreement import MaskAgreement, ReportAgreements
     from fashion_annotator.qa.report import build_html, write_csv, write_html
     from fashion_annotator.qa.scores import (
         metric_name,
@@ -70,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
                     check_output_outside(output, project.root, "project")
             task = args.task or project.tasks[0]
             project.taxonomy(task)
+            agreements = ReportAgreements(project, task)  # compared as the scoring reads each mask
             predictor = None
             if args.rescore:
                 predictor = load_shown_predictor(task, project, device=args.device)
@@ -79,21 +81,26 @@ def run(args: argparse.Namespace) -> int:
                     scores = rescore_with_model(
                         project, task, predictor, batch_size=args.batch_size, progress=bar.update,
                         keep=lambda image_id, mask: project.cache.save(image_id, key, mask),
-                        cached=lambda image_id: project.cache.load(image_id, key),
+                        cached=lambda image_id: project.cache.load(image_id, key), read_mask=agreements.note,
                     )  # fmt: skip
             else:
                 with ProgressBar("scoring") as bar:
-                    scores = score_project(project, task, progress=bar.update)
+                    scores = score_project(project, task, progress=bar.update, read_mask=agreements.note)
             document = build_html(
-                project, task, scores, worst=args.worst, k=args.k, predictor=predictor
-            )
+                project, task, scores, worst=args.worst, k=args.k, predictor=predictor,
+                agreements=agreements,
+            )  # fmt: skip
             write_html(args.out, document)
             if args.csv is not None:
-                write_csv(scores, args.csv, metric_name(project.taxonomy(task)), args.k)
+                write_csv(scores, args.csv, metric_name(project.taxonomy(task)), args.k, agreements)
+            figures = agreements.figures(r.image_id for r in scores)
     except (ProjectError, ModelLoadError, OSError, ValueError) as exc:
         return report_error(exc, "qa-report")
     size_kb = args.out.stat().st_size / 1024
     print(f"{args.out}: {len(scores)} images, {size_kb:.0f} KiB")
+    disagree = sum(isinstance(f, MaskAgreement) and f.disagrees for f in figures.values())
+    if disagree:  # flagged in the report too
+        print(f"{counted(disagree, 'image')} whose cutout and parsing masks disagree (see the report)")
     for why, n in Counter(r.unscored for r in scores if r.unscored).items():  # listed in the report too
         print(f"{counted(n, 'image')} not scored: {why}")
     damaged = [r for r in scores if r.problem]

@@ -11,17 +11,19 @@ garment classes (top, shoes, ...) only inside it, skin and hair only outside it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.api import ProjectStore
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation.consistency import compatibility
 from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 
-__all__ = ["DISAGREEMENT_SHARE", "MaskAgreement", "check_image", "check_masks", "cleared_outside",
-           "cutout_pair"]
+__all__ = ["DISAGREEMENT_SHARE", "MaskAgreement", "ReportAgreements", "check_image", "check_masks",
+           "cleared_outside", "compare_image", "cutout_pair"]
 
 #: The share of the cutout's pixels the two masks may disagree on before the image is flagged:
 #: edges drawn apart by a pixel or two.
@@ -131,10 +133,106 @@ def cutout_pair(project: ProjectStore, task: str) -> tuple[str, str] | None:
 def check_image(project: ProjectStore, image_id: int, pair: tuple[str, str]) -> MaskAgreement | None:
     """The agreement of ``image_id``'s latest saved masks of ``pair`` (:func:`cutout_pair`), or
     None when either task has no saved mask or the two differ in shape."""
+    found = compare_image(project, image_id, pair)
+    return found if isinstance(found, MaskAgreement) else None
+
+
+def compare_image(
+    project: ProjectStore, image_id: int, pair: tuple[str, str], read: Mapping[str, np.ndarray] | None = None
+) -> MaskAgreement | str:
+    """The agreement of ``image_id``'s latest saved masks of ``pair`` (:func:`cutout_pair`), or
+    why they cannot be compared: ``"no Parsing mask saved"``, masks of two sizes.
+
+    Parameters
+    ----------
+    project : ProjectStore
+    image_id : int
+    pair : tuple of str
+        ``(parsing_task, cutout_task)``.
+    read : mapping, optional
+        Task -> the image's latest saved mask of that task, already read (by the scoring): not
+        read again.
+
+    Raises
+    ------
+    ValueError, OSError, ProjectError
+        A mask that cannot be read, or a parsing class the table lacks.
+    """
     parsing_task, cutout_task = pair
     table = compatibility(parsing_task, cutout_task)
-    parsing = project.load_mask(image_id, parsing_task)
-    cutout = None if parsing is None else project.load_mask(image_id, cutout_task)
-    if table is None or parsing is None or cutout is None or parsing.shape != cutout.shape:
-        return None
+    if table is None:
+        return f"{task_title(parsing_task)} and {task_title(cutout_task)} have no classes in common"
+    read = read or {}
+    masks = {}
+    for task in pair:
+        mask = read[task] if task in read else project.load_mask(image_id, task)
+        if mask is None:
+            return f"no {task_title(task)} mask saved"
+        masks[task] = mask
+    parsing, cutout = masks[parsing_task], masks[cutout_task]
+    if parsing.shape != cutout.shape:
+        return (f"the {task_title(cutout_task)} mask ({cutout.shape[1]}x{cutout.shape[0]}) and the "
+                f"{task_title(parsing_task)} mask ({parsing.shape[1]}x{parsing.shape[0]}) differ in size")  # fmt: skip
     return check_masks(cutout, parsing, table, parsing_task, cutout_task)
+
+
+class ReportAgreements:
+    """The cutout and parsing figures of a QA report's images (:func:`compare_image`), for the
+    report's ``disagreement`` column and its count.
+
+    Only a task with a counterpart (:func:`cutout_pair`) has figures; :attr:`not_compared` says
+    why another has none. Masks the scoring read are handed over with :meth:`note`, so each
+    image's other mask is the only one read again.
+
+    Parameters
+    ----------
+    project : ProjectStore
+    task : str
+        The report's task.
+    """
+
+    def __init__(self, project: ProjectStore, task: str) -> None:
+        self.project = project
+        self.task = task
+        self.pair = cutout_pair(project, task)
+        self._found: dict[int, MaskAgreement | str] = {}
+
+    @property
+    def not_compared(self) -> str:
+        """Why the report's images have no figures (no counterpart task), or ""."""
+        if self.pair is not None:
+            return ""
+        return (f"the project has no garment cutout or parsing task that {task_title(self.task)} "
+                "agrees with")  # fmt: skip
+
+    def note(self, image_id: int, mask: np.ndarray | None) -> None:
+        """Compare ``image_id``'s masks, ``mask`` being its latest saved mask of the report's
+        task as the scoring read it; never raises (a file that cannot be read: its figure says
+        why)."""
+        if self.pair is not None and mask is not None:
+            self._found[image_id] = self._compare(image_id, {self.task: mask})
+
+    def take(self, known: Mapping[int, MaskAgreement]) -> None:
+        """Use ``known`` (image id -> the figures of its latest masks, compared already: the
+        Review table's) instead of reading those images' masks."""
+        if self.pair is not None:
+            self._found.update(known)
+
+    def figures(self, image_ids: Iterable[int]) -> dict[int, MaskAgreement | str]:
+        """Each image's figures or why it has none, comparing those not noted yet; empty
+        without a counterpart task (:attr:`not_compared`)."""
+        if self.pair is None:
+            return {}
+        out = {}
+        for image_id in image_ids:
+            if image_id not in self._found:
+                self._found[image_id] = self._compare(image_id)
+            out[image_id] = self._found[image_id]
+        return out
+
+    def _compare(self, image_id: int, read: Mapping[str, np.ndarray] | None = None) -> MaskAgreement | str:
+        assert self.pair is not None
+        try:
+            return compare_image(self.project, image_id, self.pair, read)
+        except (ValueError, OSError, ProjectError) as exc:
+            return f"cannot be compared: {exc}"

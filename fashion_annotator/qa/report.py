@@ -34,6 +34,7 @@ from fashion_annotator.qa.decisions import (
     reason_counts,
     reason_label,
 )
+from fashion_annotator.qa.mask_agreement import DISAGREEMENT_SHARE, MaskAgreement, ReportAgreements
 from fashion_annotator.qa.scores import ImageScore, metric_name, reference_mask, worst_first
 from fashion_annotator.qa.stats import (
     DEFAULT_K,
@@ -55,13 +56,18 @@ __all__ = ["CSV_COLUMNS", "build_html", "histogram_svg", "thumbnail_data_uri", "
 CSV_COLUMNS = (
     "image_id", "name", "task", "metric", "score", "pixel_accuracy", "reference", "outlier",
     "status", "operator", "seconds", "actions", "versions", "decision", "reason", "reason_text",
-    "problem", "reason_detail", "unscored",
+    "problem", "reason_detail", "unscored", "disagreement", "disagrees",
 )  # fmt: skip
 """The CSV's columns: ``reason`` is the category the analysis counts (an operator's kind of
 bad ground truth is ``bad_ground_truth``), ``reason_detail`` the reason chosen when it is one
 of those kinds (``missed_area``), else blank; ``unscored`` why a row whose files read has no
 score (:attr:`~fashion_annotator.qa.scores.ImageScore.unscored`: no proposal shown before the
-mask, or only later ones), else blank (``problem`` says why a file cannot be read)."""
+mask, or only later ones), else blank (``problem`` says why a file cannot be read);
+``disagreement`` the share of the cutout on which the image's saved cutout and parsing masks
+disagree (:class:`~fashion_annotator.qa.mask_agreement.MaskAgreement`), ``disagrees`` 1 when it
+is over :data:`~fashion_annotator.qa.mask_agreement.DISAGREEMENT_SHARE` (the Review table's
+flag), else 0; both blank when the two were not compared (the project has no such pair of
+tasks, or the image lacks one of the masks)."""
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -79,15 +85,18 @@ def _fmt(value: float, digits: int = 4) -> str:
 
 
 def write_csv(
-    scores: Sequence[ImageScore], path: str | Path, metric: str, k: float = DEFAULT_K
-) -> Path:
+    scores: Sequence[ImageScore], path: str | Path, metric: str, k: float = DEFAULT_K,
+    agreements: ReportAgreements | None = None,
+) -> Path:  # fmt: skip
     """Write one row per image (columns :data:`CSV_COLUMNS`), worst first; returns the path.
 
     An unscored row's score, pixel accuracy and outlier flag are blank (not 0: never judged),
-    its ``unscored`` (or ``problem``) cell says why."""
+    its ``unscored`` (or ``problem``) cell says why. ``agreements`` fills ``disagreement`` and
+    ``disagrees`` (blank without it)."""
     path = Path(path)
     rows = worst_first(scores)
     out = outlier_mask([r.score for r in rows], k)
+    figures = {} if agreements is None else agreements.figures(r.image_id for r in rows)
     try:
         with path.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
@@ -101,10 +110,43 @@ def write_csv(
                     row.versions, csv_text(row.decision or ""),
                     csv_text(_category(row.reason)), csv_text(row.reason_text), csv_text(row.problem),
                     csv_text(row.reason if row.reason in OPERATOR_REASONS else ""), csv_text(row.unscored),
+                    *_disagreement_cells(figures.get(row.image_id)),
                 ])  # fmt: skip
     except OSError as exc:
         raise OSError(f"{path}: cannot write the CSV: {exc.strerror or exc}") from exc
     return path
+
+
+def _disagreement_cells(found: MaskAgreement | str | None) -> tuple[str, str]:
+    """The CSV's ``disagreement`` and ``disagrees`` of one image (blank when not compared)."""
+    if not isinstance(found, MaskAgreement):
+        return "", ""
+    return _fmt(found.share), str(int(found.disagrees))
+
+
+def _disagreement_cell(found: MaskAgreement | str | None) -> str:
+    """The HTML table's Disagreement cell: the share (its figures in the tooltip), or why the
+    masks were not compared; empty without a cutout and parsing pair."""
+    if found is None:
+        return "<td></td>"
+    if isinstance(found, str):
+        return f'<td class="l">not compared: {html.escape(found)}</td>'
+    flag = f" (over {DISAGREEMENT_SHARE:.0%})" if found.disagrees else ""
+    return f'<td title="{html.escape(found.describe())}">{found.share:.1%}{flag}</td>'
+
+
+def _agreement_line(agreements: ReportAgreements, figures: dict[int, MaskAgreement | str]) -> str:
+    """The summary's count of the images whose cutout and parsing masks disagree."""
+    if agreements.pair is None:
+        return f'<p id="agreement">Cutout and parsing masks: not compared ({html.escape(agreements.not_compared)}).</p>'
+    parsing, cutout = (task_title(t) for t in agreements.pair)
+    compared = [f for f in figures.values() if isinstance(f, MaskAgreement)]
+    disagree = sum(f.disagrees for f in compared)
+    missing = len(figures) - len(compared)
+    rest = f"; {counted(missing, 'image')} not compared (the Disagreement column says why)" if missing else ""
+    names = html.escape(f"{cutout} and {parsing} masks")
+    return (f'<p id="agreement">{names}: {disagree} of {counted(len(compared), "image")} compared '
+            f"disagree on more than {DISAGREEMENT_SHARE:.0%} of the cutout{rest}.</p>")  # fmt: skip
 
 
 def _category(reason: str | None) -> str:
@@ -293,15 +335,21 @@ def build_html(
     worst: int = 20,
     k: float = DEFAULT_K,
     predictor: Any = None,
+    agreements: ReportAgreements | None = None,
 ) -> str:
     """Render the report of ``task`` as one HTML document (a string).
 
-    Sections: summary statistics with and without outliers (and the rule), the histogram,
-    reject reason counts, throughput per operator, overlays of the ``worst`` lowest-scoring
-    images, the images not scored and why (when there are any), and the full table worst first.
+    Sections: summary statistics with and without outliers (and the rule, and how many images'
+    cutout and parsing masks disagree), the histogram, reject reason counts, throughput per
+    operator, overlays of the ``worst`` lowest-scoring images, the images not scored and why
+    (when there are any), and the full table worst first. ``agreements``: the figures of the
+    masks the scoring read (:class:`~fashion_annotator.qa.mask_agreement.ReportAgreements`),
+    else both masks of each image are read here.
     """
     metric = metric_name(project.taxonomy(task))
     rows = worst_first(scores)
+    agreements = ReportAgreements(project, task) if agreements is None else agreements
+    figures = agreements.figures(r.image_id for r in rows)
     values = [r.score for r in rows]
     summary = summarize(values, k)
     out = outlier_mask(values, k)
@@ -320,7 +368,8 @@ def build_html(
         f'<td class="l">{esc(r.operator)}</td><td>{f"{r.seconds:.0f}" if r.effort_logged else ""}</td>'
         f"<td>{r.actions if r.effort_logged else ''}</td>"
         f'<td class="l">{esc(status_name(r.status))}</td><td class="l">{esc(_decision_word(r))}</td>'
-        f'<td class="l">{esc(_reason_text(r.reason))}</td><td class="l">{esc(r.reason_text)}</td></tr>'
+        f'<td class="l">{esc(_reason_text(r.reason))}</td><td class="l">{esc(r.reason_text)}</td>'
+        f"{_disagreement_cell(figures.get(r.image_id))}</tr>"
         for r, o in zip(rows, out, strict=True)
     )
     predictor_used = predictor if any(r.reference == "model" for r in rows) else None
@@ -361,6 +410,7 @@ def build_html(
 {_stats_row(f"All images ({metric})", summary.all)}
 {_stats_row("Without outliers", summary.inliers)}</table>
 {rule}
+{_agreement_line(agreements, figures)}
 <h2>Histogram</h2>
 {histogram_svg(values, summary.threshold, metric)}
 <h2>Reject reasons</h2>
@@ -374,7 +424,7 @@ def build_html(
 {_not_scored(rows)}<h2>All images</h2>
 <table id="scores"><tr><th>id</th><th class="l">Image</th><th>{metric}</th><th>Pixel acc.</th>
 <th class="l">Operator</th><th>Seconds</th><th>Actions</th><th class="l">Status</th>
-<th class="l">Decision</th><th class="l">Reason</th><th class="l">Why</th></tr>
+<th class="l">Decision</th><th class="l">Reason</th><th class="l">Why</th><th>Disagreement</th></tr>
 {table_rows}</table>
 </body></html>
 """

@@ -273,6 +273,7 @@ def score_project(
     records: Sequence[ImageRecord] | None = None,
     saved: TaskVersions | None = None,
     decided: Mapping[int, Any] | None = None,
+    read_mask: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[ImageScore]:
     """Score every image with a saved ``task`` mask against the proposal shown when opened.
 
@@ -297,6 +298,10 @@ def score_project(
     decided : mapping, optional
         The latest decision on ``task`` of each image of ``records`` that has one, when the
         caller has just read them (else every image's are read, in one query).
+    read_mask : callable(image_id, mask), optional
+        Receives each latest saved mask read for scoring (the QA report compares it with the
+        image's cutout or parsing mask, :class:`~fashion_annotator.qa.mask_agreement.
+        ReportAgreements`); it must not raise.
 
     Returns
     -------
@@ -327,7 +332,7 @@ def score_project(
         scored = known[row.image_id]
         if scored is None:
             _, read = next(masks)  # the masks come in the rows' order
-            scored = _score_row(row, taxonomy, read, shown[row.image_id], row.image_id in later)
+            scored = _score_row(row, taxonomy, read, shown[row.image_id], row.image_id in later, read_mask)
             if memo is not None and not scored.problem:
                 memo[(row.image_id, task)] = (keys[row.image_id], scored)
         out.append(scored)
@@ -358,12 +363,16 @@ def _known(memo: ScoreMemo | None, row: ImageScore, task: str, key: tuple[Any, .
 
 
 def _score_row(row: ImageScore, taxonomy: Taxonomy, read: Callable[[], np.ndarray | None],
-               shown: Any | None, later: bool = False) -> ImageScore:  # fmt: skip
-    """``row`` scored: its saved mask (``read()``) against the ``shown`` proposal's file; a file
-    that cannot be read is the row's problem, not the table's. Without a proposal shown the row
-    is unscored, saying why (``later``: the image's proposals all came after its first mask)."""
+               shown: Any | None, later: bool = False,
+               read_mask: Callable[[int, np.ndarray], None] | None = None) -> ImageScore:  # fmt: skip
+    """``row`` scored: its saved mask (``read()``, handed to ``read_mask``) against the ``shown``
+    proposal's file; a file that cannot be read is the row's problem, not the table's. Without a
+    proposal shown the row is unscored, saying why (``later``: the image's proposals all came
+    after its first mask)."""
     try:
         saved = read()
+        if read_mask is not None and saved is not None:
+            read_mask(row.image_id, saved)
         if shown is None:
             return replace(row, unscored=LATER_ONLY if later else NONE_SHOWN)
         return _scored(row, load_mask(shown.path), saved, taxonomy, PROPOSAL)
@@ -382,6 +391,7 @@ def rescore_with_model(
     cancelled: Callable[[], bool] | None = None,
     keep: Callable[[int, np.ndarray], None] | None = None,
     cached: Callable[[int], np.ndarray | None] | None = None,
+    read_mask: Callable[[int, np.ndarray], None] | None = None,
 ) -> list[ImageScore]:
     """Score every saved ``task`` mask against a fresh proposal of ``predictor``.
 
@@ -407,6 +417,8 @@ def rescore_with_model(
     cached : callable(image_id) -> mask or None, optional
         A prediction kept by an earlier re-score of the same model (``keep``'s): used instead
         of running the model again when it has the saved mask's shape.
+    read_mask : callable(image_id, mask), optional
+        Receives each saved mask read (as :func:`score_project`'s).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
@@ -430,6 +442,8 @@ def rescore_with_model(
                 continue
             try:
                 saved = project.load_mask(row.image_id, task)
+                if read_mask is not None and saved is not None:
+                    read_mask(row.image_id, saved)
                 kept = None if cached is None else cached(row.image_id)
                 fresh = kept is None or saved is None or kept.shape != saved.shape
                 mask = propose_for_image(project, row.image_id, predictor).mask if fresh or kept is None else kept

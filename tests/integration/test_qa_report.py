@@ -96,7 +96,8 @@ def test_html_report_from_ccp_photos(ccp_project: Path, tmp_path: Path, capsys):
         names = [r.name for r in expected]
     assert [r[1] for r in rows] == names
     assert [float(r[2]) for r in rows] == pytest.approx([s.score for s in expected], abs=1e-4)
-    assert rows[0][1] == names[0] and rows[0][-4:] == ["Rejected", "rejected", "Model error", "right half missing"]
+    assert rows[0][1] == names[0] and rows[0][-5:-1] == ["Rejected", "rejected", "Model error", "right half missing"]
+    assert rows[0][-1] == "", "a garment-only project: no cutout and parsing disagreement"
     assert float(rows[-1][2]) == 1.0  # the undegraded proposal
     assert len(parser.images) == 3 and all(
         s.startswith("data:image/jpeg;base64,") for s in parser.images

@@ -15,7 +15,12 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal
 
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.qa.mask_agreement import MaskAgreement, check_image, cutout_pair
+from fashion_annotator.qa.mask_agreement import (
+    MaskAgreement,
+    ReportAgreements,
+    check_image,
+    cutout_pair,
+)
 from fashion_annotator.qa.scores import ImageScore
 from fashion_annotator.ui.workers import ProjectThread
 
@@ -77,15 +82,10 @@ class MaskChecks(QObject):
         whose latest masks have none yet."""
         view = self.view
         pair = cutout_pair(view.project, view.task)
-        saved: Mapping[str, Mapping[int, Sequence[Any]]] = view.saved_versions or {}
-        if pair is None or any(task not in saved for task in pair):
+        keys = None if pair is None else self._keys(pair, rows)
+        if pair is None or keys is None:
             view.model.set_flags({})
             return
-        keys = {}
-        for row in rows:
-            parsing, cutout = saved[pair[0]].get(row.image_id), saved[pair[1]].get(row.image_id)
-            if parsing and cutout:
-                keys[row.image_id] = (row.image_id, parsing[-1].version, cutout[-1].version, pair[1])
         flags = {}
         for image_id, key in keys.items():
             found = self.known.get(key)
@@ -102,6 +102,29 @@ class MaskChecks(QObject):
         thread.finished.connect(self._finished)
         self.worker = thread
         thread.start()
+
+    def _keys(self, pair: tuple[str, str], rows: Sequence[ImageScore]) -> dict[int, CheckKey] | None:
+        """Image id -> the :data:`CheckKey` of its latest masks of ``pair``, for ``rows`` with
+        both; None when the review has not read the versions of both tasks."""
+        saved: Mapping[str, Mapping[int, Sequence[Any]]] = self.view.saved_versions or {}
+        if any(task not in saved for task in pair):
+            return None
+        keys = {}
+        for row in rows:
+            parsing, cutout = saved[pair[0]].get(row.image_id), saved[pair[1]].get(row.image_id)
+            if parsing and cutout:
+                keys[row.image_id] = (row.image_id, parsing[-1].version, cutout[-1].version, pair[1])
+        return keys
+
+    def report_agreements(self, rows: Sequence[ImageScore]) -> ReportAgreements:
+        """The QA report's cutout and parsing figures of ``rows``: the table's, for the images
+        whose latest masks were compared already (not read again); the others' read as the
+        report is written."""
+        agreements = ReportAgreements(self.view.project, self.view.task)
+        keys = None if agreements.pair is None else self._keys(agreements.pair, rows)
+        found = {image_id: self.known.get(key) for image_id, key in (keys or {}).items()}
+        agreements.take({image_id: figures for image_id, figures in found.items() if figures is not None})
+        return agreements
 
     def _finished(self) -> None:
         thread, self.worker = self.worker, None

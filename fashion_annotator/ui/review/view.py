@@ -572,8 +572,9 @@ class ReviewView(BackgroundScoring, QWidget):
         rows = self.model.rows()
         try:
             check_output_outside(Path(path), self.project.root, "project")
+            agreements = self.mask_checks.report_agreements(rows)
             if kind == "csv":
-                write_csv(rows, path, self.metric_title, self.k)
+                write_csv(rows, path, self.metric_title, self.k, agreements)
             else:
                 predictor = None
                 if any(r.reference == MODEL for r in rows):
@@ -581,7 +582,7 @@ class ReviewView(BackgroundScoring, QWidget):
 
                     predictor = load_shown_predictor(self.task, self.project)
                 write_html(path, build_html(self.project, self.task, rows, k=self.k,
-                                            predictor=predictor))  # fmt: skip
+                                            predictor=predictor, agreements=agreements))  # fmt: skip
         except (OSError, ValueError, ProjectError) as exc:  # ProjectError: unreadable mask
             QMessageBox.warning(self, "Export failed", str(exc))
             return False
