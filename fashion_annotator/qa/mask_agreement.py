@@ -59,6 +59,15 @@ class MaskAgreement:
         """More than :data:`DISAGREEMENT_SHARE` disagrees."""
         return self.share > DISAGREEMENT_SHARE
 
+    @property
+    def share_text(self) -> str:
+        """:attr:`share` as a percentage, one decimal (``"5.0%"``), two where one decimal would
+        read as the threshold or below it while the share is over it (``"1.04%"``, not ``"1.0%"``)."""
+        text = f"{self.share:.1%}"
+        if self.disagrees and round(self.share * 100, 1) <= round(DISAGREEMENT_SHARE * 100, 1):
+            text = f"{self.share:.2%}"
+        return text
+
     def describe(self) -> str:
         """The disagreement in words: ``"Garment cutout and Parsing disagree on 3.1% of the
         cutout: 6,104 Parsing pixels of a garment class outside the cutout, 12 cutout pixels of
@@ -73,7 +82,7 @@ class MaskAgreement:
                          "outside it")  # fmt: skip
         if not parts:
             return f"{cutout} and {parsing} agree"
-        return f"{cutout} and {parsing} disagree on {self.share:.1%} of the cutout: {'; '.join(parts)}"
+        return f"{cutout} and {parsing} disagree on {self.share_text} of the cutout: {'; '.join(parts)}"
 
 
 def check_masks(

@@ -132,7 +132,7 @@ def _disagreement_cell(found: MaskAgreement | str | None) -> str:
     if isinstance(found, str):
         return f'<td class="l">not compared: {html.escape(found)}</td>'
     flag = f" (over {DISAGREEMENT_SHARE:.0%})" if found.disagrees else ""
-    return f'<td title="{html.escape(found.describe())}">{found.share:.1%}{flag}</td>'
+    return f'<td title="{html.escape(found.describe())}">{found.share_text}{flag}</td>'
 
 
 def _agreement_line(agreements: ReportAgreements, figures: dict[int, MaskAgreement | str]) -> str:

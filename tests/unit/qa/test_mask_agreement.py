@@ -65,3 +65,15 @@ def test_clearing_outside_the_cutout_keeps_skin_and_the_garment():
     assert not cleared[70:100, 29:31].any(), "the stand is background"
     assert np.array_equal(cleared[:70], parsing[:70]) and cleared is not parsing
     assert not check_masks(cutout, cleared, table).outside
+
+
+def test_a_share_just_over_the_threshold_does_not_read_as_the_threshold():
+    from fashion_annotator.qa.mask_agreement import MaskAgreement
+
+    just_over = MaskAgreement("parsing7", "garment", outside=104, inside=0, cutout_pixels=10_000)
+    assert just_over.disagrees and just_over.share_text == "1.04%"
+    assert "disagree on 1.04% of the cutout" in just_over.describe()
+    clear = MaskAgreement("parsing7", "garment", outside=500, inside=0, cutout_pixels=10_000)
+    assert clear.share_text == "5.0%"
+    under = MaskAgreement("parsing7", "garment", outside=96, inside=0, cutout_pixels=10_000)
+    assert not under.disagrees and under.share_text == "1.0%"
