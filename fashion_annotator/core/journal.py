@@ -9,12 +9,15 @@ mask deletes its entry. On start-up the application lists the entries and offers
 Every session writes into a folder of its own under the project's journal folder
 (:func:`session_journal`), so one operator's save never deletes another running session's
 entries; :func:`journal_entries` lists every session's entries (and those of the former
-single-folder layout) for recovery, and ``declined/`` keeps what operators declined.
+single-folder layout) for recovery, ``declined/`` keeps what operators declined, and a session
+moves the entries it chose to restore into its own ``<session>.claimed`` folder (:func:`claim`)
+until their image opens.
 """
 
 from __future__ import annotations
 
 import errno
+import itertools
 import json
 import os
 import re
@@ -309,6 +312,44 @@ class RecoveryJournal:
 
 #: The folder under a project's journal folder that keeps declined entries.
 DECLINED = "declined"
+
+#: The ending of the folder, beside a session's own journal folder (``<session>.claimed``), that
+#: takes the crashed sessions' entries the session restored and has not put into their image
+#: yet (:func:`claim`): named after the session, so it is that session's while it runs, and
+#: offered again, as any crashed session's folder, once it has ended.
+CLAIMED = ".claimed"
+
+
+def claimed_folder(journal: RecoveryJournal) -> Path:
+    """The folder where ``journal``'s session keeps the entries it claimed (:data:`CLAIMED`)."""
+    return journal.directory.with_name(journal.directory.name + CLAIMED)
+
+
+def claim(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> Path | None:
+    """Move the journal file ``path`` into ``folder`` (one session's claimed folder, written by
+    that session alone), under its name or ``stem.2.suffix`` (3, 4, ...) when taken; its time
+    is set to now (the claim is newer than the claiming process). One rename: of two sessions
+    claiming one file at once, one gets it. Returns the new path, or None when ``path`` is gone
+    (another session claimed or set it aside first).
+
+    Raises
+    ------
+    OSError
+        The folder cannot be made or the file cannot be moved there.
+    """
+    path, folder = Path(path), Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem, dot, suffix = path.name.partition(".")
+    target = next(
+        t for n in itertools.count(1)
+        if not (t := folder / (path.name if n == 1 else f"{stem}.{n}{dot}{suffix}")).exists()
+    )  # fmt: skip
+    try:
+        os.replace(path, target)
+    except FileNotFoundError:
+        return None
+    os.utime(target)
+    return target
 
 
 def session_journal(

@@ -15,7 +15,12 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 
-from fashion_annotator.core.journal import RecoveryJournal, journal_entries, session_journal
+from fashion_annotator.core.journal import (
+    RecoveryJournal,
+    claimed_folder,
+    journal_entries,
+    session_journal,
+)
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project
@@ -753,7 +758,7 @@ def test_a_running_windows_edits_are_never_offered_to_another_window_lease_or_no
 
 def test_restored_edits_undo_to_the_saved_version_and_wait_for_their_image_to_open(qtbot, root, tmp_path):
     """Edits restored at start are unsaved edits on the saved version: one Undo gives that
-    version back. Another image's restored edits stay in the crashed session's journal (a
+    version back. Another image's restored edits wait in this window's claimed folder (a
     second crash loses nothing) until that image opens, then become its unsaved edits."""
     with Project.open(root) as project:
         first, second = (r for r in project.images()[:2])
@@ -775,8 +780,10 @@ def test_restored_edits_undo_to_the_saved_version_and_wait_for_their_image_to_op
         assert answers.asked[0][0] == "restore" and window.session.image_id == first.id
         np.testing.assert_array_equal(shown_mask(window), edited)
         assert len(project.mask_versions(first.id, "garment")) == 1 and window.session.unsaved
-        left = {e.image_id for e in journal_entries(root / "journal") if e.path.parent == crashed.directory}
-        assert left == {second.id}, "the unopened image's edits stay where they were"
+        claimed = claimed_folder(window.session.journal)
+        left = {e.image_id for e in journal_entries(root / "journal") if e.path.parent == claimed}
+        assert left == {second.id}, "the unopened image's edits wait, claimed by this window"
+        assert not crashed.directory.exists(), "claimed: no other window is offered them"
         press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
         np.testing.assert_array_equal(shown_mask(window), saved)
         assert not window.session.unsaved and not window.actions_by_name["undo"].isEnabled()

@@ -135,6 +135,8 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self._renew_failed = False
         self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
         self._pending: list[JournalEntry] = []
+        self._claim_timer = QTimer(self)
+        self._claim_timer.timeout.connect(self._touch_claims)
         self._lease_wait = QTimer(self)
         self._lease_wait.setSingleShot(True)
         self._lease_wait.timeout.connect(self._lease_check)
@@ -212,12 +214,13 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self.jobs.next_generation()  # first: what imageOpened's receivers submit is this image's
         self.imageOpened.emit(self.current)
         self.savedChanged.emit(True)
-        self._apply_restored()  # the edits restored at start, unsaved and undoable
-        if doc.photo_ready:
-            self._start_jobs(doc)
-        else:  # superpixels and proposals wait for the full pixels (they never see the preview)
-            path = self.project.image_path(image_id)
-            self.jobs.submit(PHOTO, image_id, load_photo_pyramid, path)
+        try:
+            self._apply_restored()  # the edits restored at start, unsaved and undoable
+        finally:  # the image is open: its photo, superpixels and proposals come whatever happened
+            if doc.photo_ready:
+                self._start_jobs(doc)
+            else:  # superpixels and proposals wait for the full pixels (they never see the preview)
+                self.jobs.submit(PHOTO, image_id, load_photo_pyramid, self.project.image_path(image_id))
         return True
 
     def _wait_for_lease(self, expires: float) -> None:
@@ -573,6 +576,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self._shut_down = True
         self._lease_timer.stop()
         self._lease_wait.stop()
+        self.release_claims()  # restored edits not put in yet: offered at the next start
         self.autosave.saved()
         self.jobs.shutdown()  # returns at once: a proposal computing stops at its next layer
         self.proposals.cancel()  # after the jobs: what it raises then is no error

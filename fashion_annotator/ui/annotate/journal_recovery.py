@@ -5,19 +5,25 @@ the journal and the timers it uses)."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import itertools
 import os
 import socket
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.annotate.restore import already_saved, refusal
 from fashion_annotator.annotate.session import replace_mask
+from fashion_annotator.core.images import ImageLoadError
 from fashion_annotator.core.journal import (
+    CLAIMED,
     DECLINED,
     JournalEntry,
     JournalError,
     RecoveryJournal,
+    claim,
+    claimed_folder,
     journal_entries,
     journal_problems,
     session_pid,
@@ -28,9 +34,20 @@ from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.dataset.records import ProjectError
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer
+
     from fashion_annotator.annotate.session import OpenImage
     from fashion_annotator.dataset.api import ProjectStore
     from fashion_annotator.ui.annotate.autosave import EffortClock
+
+#: Seconds a claimed folder (:data:`~fashion_annotator.core.journal.CLAIMED`) of another host's
+#: session stays that session's after its last touch (the session touches it every
+#: :data:`CLAIM_TOUCH_S` while it runs; another host's process cannot be asked about).
+CLAIM_TTL_S = 300.0
+CLAIM_TOUCH_S = 60.0
+
+#: The claimed folders of the sessions of this process that still run (shut down: given up).
+_HELD: set[Path] = set()
 
 
 class JournalRecovery:
@@ -40,8 +57,10 @@ class JournalRecovery:
     journal: RecoveryJournal
     journal_root: Path
     #: Entries the operator chose to restore, put into their image's document when it opens
-    #: editable (:meth:`restore_unsaved`); until then they stay in the crashed session's folder.
+    #: editable (:meth:`restore_unsaved`); until then they wait in this session's claimed folder.
     _pending: list[JournalEntry]
+    #: Touches the claimed folder every :data:`CLAIM_TOUCH_S` while entries wait in it.
+    _claim_timer: QTimer
     current: OpenImage | None
     clock: EffortClock
     unjournalled: set[str]
@@ -60,13 +79,16 @@ class JournalRecovery:
     def recoverable(self) -> list[JournalEntry]:
         """Unsaved edits left by sessions that ended without saving: every journal entry but
         this session's own, those of an image another live session holds (a colleague's
-        running session keeps its edits; it is not a crashed one) and those of a session still
-        running on this host, its lease lapsed or not. An entry the store already
+        running session keeps its edits; it is not a crashed one), those of a session still
+        running on this host, its lease lapsed or not, and those another running session claimed
+        to restore (:meth:`restore_unsaved`, :func:`_claim_held`). An entry the store already
         holds (:func:`~fashion_annotator.annotate.restore.already_saved`: a save committed, then
         the window was killed before the entry went) is deleted, never offered."""
         own = self.project.leases.token
         out = []
         for entry in journal_entries(self.journal_root, skip=self.journal.directory):
+            if _claim_held(entry.path.parent):  # this session's, or another running one's
+                continue
             try:
                 lease = self.project.leases.current(int(entry.image_id))
             except (ProjectError, ValueError, TypeError):
@@ -85,45 +107,95 @@ class JournalRecovery:
     def restore_unsaved(self, entries: list[JournalEntry]) -> list[int]:
         """Restore ``entries`` as unsaved edits: each is put into its image's document when that
         image opens editable, as one undoable edit on the saved (or proposed) mask, journalled
-        again by this session before the crashed session's entry is deleted (a second crash
-        loses nothing); saving stays the operator's (or autosave's) act. Returns the images'
-        ids, in order: the window opens the first. An entry whose image is not opened in this
-        session stays in the journal and is offered again at the next start."""
+        again by this session before the claimed entry is deleted (a second crash loses
+        nothing); saving stays the operator's (or autosave's) act. Returns the images' ids, in
+        order: the window opens the first.
+
+        Each entry is first claimed: moved into this session's claimed folder
+        (:func:`~fashion_annotator.core.journal.claim`), so no other session is offered it while
+        this one runs. An entry whose image is not opened in this session stays there and is
+        offered again at the next start, as a crashed session's; one another session took first
+        is not restored here (said through :attr:`error`)."""
         known = {e.path for e in self._pending}
-        self._pending.extend(e for e in entries if e.path not in known)
-        return list(dict.fromkeys(int(e.image_id) for e in entries))
+        folder = claimed_folder(self.journal)
+        claimed = []
+        for entry in (e for e in entries if e.path not in known):
+            what = f"{self._image_name(int(entry.image_id))} ({task_title(entry.task)})"
+            try:
+                moved = entry.path if entry.path.parent == folder else claim(entry.path, folder)
+            except OSError as exc:  # restored from where it is; another window may be offered it
+                self.error.emit(f"Could not set apart the unsaved edits of {what} for this window "
+                                f"({exc.strerror or exc}): another window starting now may offer them too")  # fmt: skip
+                claimed.append(entry)
+                continue
+            if moved is None:
+                self.error.emit(f"The unsaved edits of {what} were taken by another window (restored or "
+                                "set aside there): not restored here")  # fmt: skip
+                continue
+            self._tidy(entry.path.parent)
+            claimed.append(dataclasses.replace(entry, path=moved))
+        if any(e.path.parent == folder for e in claimed):
+            _HELD.add(folder.resolve())
+            self._claim_timer.start(round(CLAIM_TOUCH_S * 1000))
+        self._pending.extend(claimed)
+        return list(dict.fromkeys(int(e.image_id) for e in claimed))
+
+    def _touch_claims(self) -> None:
+        """Mark this session's claimed folder as still held (:func:`_claim_held`: another host
+        cannot ask whether this process runs); stop once it is gone (every entry put in)."""
+        try:
+            os.utime(claimed_folder(self.journal))
+        except FileNotFoundError:
+            self._claim_timer.stop()
+        except OSError:  # tried again at the next tick
+            pass
+
+    def release_claims(self) -> None:
+        """This session ends: its claimed entries not put in yet are offered at the next start
+        (as a crashed session's); an empty claimed folder goes."""
+        folder = claimed_folder(self.journal)
+        self._claim_timer.stop()
+        _HELD.discard(folder.resolve())
+        with contextlib.suppress(OSError):  # not empty, or never made
+            folder.rmdir()
 
     def _apply_restored(self) -> None:
         """Put the pending restored edits of the image just opened (:meth:`restore_unsaved`)
         into its document; an image open read-only keeps them pending. An entry refused now (a
-        colleague saved since the start-up question) is set aside; one that cannot be read
-        stays in the journal, said through :attr:`error`."""
+        colleague saved since the start-up question) is set aside. One that cannot be put in
+        now (the store does not answer, the entry or the task's saved mask cannot be read) is
+        said through :attr:`error` and stays pending and in the journal: the image's next
+        opening in this session tries it again, the next start offers it; the others are put in
+        all the same."""
         cur = self.current
         if cur is None or cur.read_only:
             return
         image_id = int(cur.doc.image_id)
-        mine = [e for e in self._pending if str(e.image_id) == str(image_id)]
-        self._pending = [e for e in self._pending if e not in mine]
         tasks = []
-        for entry in mine:
+        for entry in [e for e in self._pending if str(e.image_id) == str(image_id)]:
             try:
                 refused = refusal(self.project, entry)
                 saved = refused is None and already_saved(self.project, entry)
                 mask = None if refused is not None or saved else entry.load_mask()
                 if entry.task not in cur.doc.tasks:
                     raise KeyError(f"the project has no task {entry.task!r}")
-            except (ProjectError, JournalError, OSError, ValueError, KeyError) as exc:
-                self.error.emit(f"Could not restore {entry.path}: {exc}")
+                applied = mask is not None and self._apply_entry(entry, mask)
+            except (ProjectError, ImageLoadError, JournalError, OSError, ValueError, KeyError) as exc:
+                self.error.emit(
+                    f"Could not restore the unsaved edits of {self._image_name(image_id)} "
+                    f"({task_title(entry.task)}): {exc}. They stay in the recovery journal ({entry.path}): "
+                    "tried again when this image opens next, offered again at the next start"
+                )
                 continue
+            self._pending.remove(entry)
             if refused is not None:
                 self.set_aside([entry])
                 self.error.emit(f"{refused}; the edits are kept in {self.journal_root / DECLINED}")
                 continue
-            applied = mask is not None and self._apply_entry(entry, mask)
             if applied:
                 tasks.append(task_title(entry.task))
             if applied and entry.task in self.unjournalled:
-                continue  # this session's journal did not take them: the crashed one's entry stays
+                continue  # this session's journal did not take them: the claimed entry stays
             entry.path.unlink(missing_ok=True)
             self._tidy(entry.path.parent)
         if tasks:
@@ -228,6 +300,25 @@ def _running_here(entry: JournalEntry) -> bool:
     if pid is None or pid == os.getpid():
         return False
     return not process_gone(host, pid) and not _started_since(pid, entry.path)
+
+
+def _claim_held(folder: Path) -> bool:
+    """Whether ``folder`` is the claimed folder (:meth:`JournalRecovery.restore_unsaved`) of a
+    session that still runs: one of this process not shut down, a running process of this host
+    (not one that took an ended claimer's id after a reboot), or, on another host, a folder
+    touched in the last :data:`CLAIM_TTL_S` seconds. A crashed claimer's entries are offered."""
+    if not folder.name.endswith(CLAIMED):
+        return False
+    if folder.resolve() in _HELD:
+        return True
+    host = socket.gethostname()
+    pid = session_pid(folder, host)
+    try:
+        if pid is not None:
+            return pid != os.getpid() and not process_gone(host, pid) and not _started_since(pid, folder)
+        return time.time() - folder.stat().st_mtime < CLAIM_TTL_S
+    except OSError:
+        return False
 
 
 def _started_since(pid: int, path: Path) -> bool:
