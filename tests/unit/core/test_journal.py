@@ -11,6 +11,8 @@ from fashion_annotator.core.journal import (
     DECLINED,
     JournalError,
     RecoveryJournal,
+    claim,
+    claimed_folder,
     journal_entries,
     session_journal,
     session_pid,
@@ -169,3 +171,21 @@ def test_a_session_folder_names_the_process_that_wrote_it(tmp_path):
     assert session_pid(journal.directory, "my-host.lan") == 4242
     assert session_pid(journal.directory, "host.lan") is None  # written on another host
     assert session_pid(tmp_path / "declined", "my-host.lan") is None
+
+
+def test_a_claim_moves_an_entry_once_keeps_earlier_claims_and_stays_a_session_folder(tmp_path):
+    """Restored edits are claimed into the restoring session's ``.claimed`` folder: of two
+    sessions claiming one entry, one gets it; two crashed sessions' entries of one image and
+    task both keep their pixels; the folder is read as its session's (pid) and listed."""
+    root = tmp_path / "journal"
+    mine = session_journal(root, "alice@host-1234-abcd0001")
+    folder = claimed_folder(mine)
+    assert folder.name == mine.directory.name + ".claimed" and session_pid(folder, "host") == 1234
+    first = session_journal(root, "alice@host-11-dead0001").record(3, "garment", _mask(1))
+    second = session_journal(root, "alice@host-12-dead0002").record(3, "garment", _mask(2))
+    a, b = claim(first, folder), claim(second, folder)
+    assert a is not None and b is not None and a != b and not first.exists() and not second.exists()
+    assert claim(first, folder) is None, "already taken by another session"
+    entries = {e.path: e.load_mask() for e in journal_entries(root, skip=mine.directory)}
+    np.testing.assert_array_equal(entries[a], _mask(1))
+    np.testing.assert_array_equal(entries[b], _mask(2))
