@@ -23,6 +23,9 @@ SETTLE_MS = 400
 class ParsingWatch(QObject):
     """Calls ``settled()`` once the parsing mask of the watched image stops changing.
 
+    A check that falls due while a stroke of the task is open waits: it is tried again
+    :data:`SETTLE_MS` later, and after the stroke's own end.
+
     Parameters
     ----------
     settled : callable
@@ -35,8 +38,10 @@ class ParsingWatch(QObject):
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(SETTLE_MS)
-        self._timer.timeout.connect(settled)
+        self._timer.timeout.connect(self._due)
+        self._settled = settled
         self._unsubscribe: Callable[[], None] | None = None
+        self._drawing: Callable[[], bool] = lambda: False
 
     def watch(self, image_doc: Any, task: str | None) -> None:
         """Follow ``task``'s mask of ``image_doc`` (an ``AnnotationDocument``; None: nothing),
@@ -45,6 +50,7 @@ class ParsingWatch(QObject):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        self._drawing = lambda: False
         if image_doc is None or task is None:
             return
 
@@ -52,7 +58,17 @@ class ParsingWatch(QObject):
             if changed_task == task and committed:  # a stroke being drawn is not an edit yet
                 self._timer.start()
 
+        self._drawing = lambda: bool(image_doc.in_stroke(task))
         self._unsubscribe = image_doc.subscribe(changed)
+
+    def _due(self) -> None:
+        """The edits paused: check, unless a stroke is being drawn (its half-drawn pixels are in
+        the mask already); then try again later (its end, if it changed pixels, restarts the
+        wait)."""
+        if self._drawing():
+            self._timer.start()
+            return
+        self._settled()
 
     @property
     def pending(self) -> bool:
