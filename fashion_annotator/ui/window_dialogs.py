@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QScrollArea
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.store import ProjectError
 from fashion_annotator.ui import prompts
-from fashion_annotator.ui.annotate.instances_dock import instance_keys
+from fashion_annotator.ui.annotate.instance_keys import instance_keys
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.key_hints import mnemonic_keys

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QKeySequence
 
-from fashion_annotator.ui.annotate.instances_dock import instance_keys
+from fashion_annotator.ui.annotate.instance_keys import instance_keys
 from fashion_annotator.ui.review.view import REVIEW_KEYS
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -232,8 +232,20 @@ def removed_detail(gone: list[str], image: str = "") -> str:
             f"({key_name('undo', 'Ctrl+Z')}) while this image is open: the next save gives them back)")  # fmt: skip
 
 
-def removed_notice(gone: list[str], image: str) -> str:
-    """Log :func:`removed_detail` of the instances a reconcile removed from ``image``; return
-    the status bar's :func:`removed_text`."""
+def photo_name(project: Any, image_id: int | None) -> str:
+    """The name of ``image_id``'s photo in ``project`` for a notice ("" without an image);
+    ``image N`` when the store does not answer (a team project's server away)."""
+    if not image_id:
+        return ""
+    try:
+        return str(project.image(image_id).name)
+    except ProjectError:
+        return f"image {image_id}"
+
+
+def removed_notice(gone: list[str], project: Any, image_id: int | None) -> str:
+    """Log :func:`removed_detail` of the instances a reconcile removed from ``image_id`` of
+    ``project`` (named by :func:`photo_name`); return the status bar's :func:`removed_text`."""
+    image = photo_name(project, image_id)
     log.warning("%s", removed_detail(gone, image))
     return removed_text(gone, image)

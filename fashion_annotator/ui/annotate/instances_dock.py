@@ -45,7 +45,6 @@ from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.instances.model import InstanceSet
 from fashion_annotator.instances.proposer import InstanceProposer
 from fashion_annotator.instances.schema import (
-    AttributeSchema,
     instance_parsing_task,
     load_attribute_schema,
     load_instance_taxonomy,
@@ -71,13 +70,6 @@ if TYPE_CHECKING:  # loaded on first use: torch is not imported before the windo
     from fashion_annotator.instances.classifier import InstanceClassifier
 
 UNSET = "—"
-
-def instance_keys(schema: AttributeSchema) -> list[tuple[str, str]]:
-    """The Instances dock's keys as the shortcut help lists them: ``(key, what it does)``, one
-    row per attribute group of ``schema`` (Alt+1 to Alt+7 for the shipped one)."""
-    groups = [(f"Alt+{g.key}", f"Instances: the selected instance's {g.name}") for g in schema.groups]
-    return [("Alt+I", "Instances: focus the list"), ("Alt+C", "Instances: the selected instance's category"),
-            *groups, ("Delete", "Instances: delete the selected (in the list)")]  # fmt: skip
 
 
 class InstancesDock(QDockWidget):
@@ -355,7 +347,11 @@ class InstancesDock(QDockWidget):
         if self.doc is None or self.parsing_task is None or self.read_only():
             return True
         self._reconcile()
-        if self.doc.instances and not self.project.instance_versions(self.image_id or 0):
+        try:
+            unsaved = bool(self.doc.instances) and not self.project.instance_versions(self.image_id or 0)
+        except ProjectError:  # the server away: the save below tries, and says why it failed
+            unsaved = bool(self.doc.instances)
+        if unsaved:
             self.doc.dirty = True
         return self.save()
 
@@ -367,7 +363,7 @@ class InstancesDock(QDockWidget):
             self._refresh_list()
             self.changed.emit()  # an instance step: Undo and Redo follow it
         if gone:  # at a save: after its own "Saved ..." line, which used to replace it at once
-            self.warning.emit(removed_notice(gone, self.project.image(self.image_id).name if self.image_id else ""))
+            self.warning.emit(removed_notice(gone, self.project, self.image_id))
 
     # -- edits -------------------------------------------------------------------------------
 
