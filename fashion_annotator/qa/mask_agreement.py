@@ -118,8 +118,9 @@ def check_masks(
 
 def cleared_outside(cutout: np.ndarray, parsing: np.ndarray, table: np.ndarray) -> np.ndarray:
     """A copy of ``parsing`` whose pixels outside ``cutout`` of a class that belongs inside it
-    (a garment class: :func:`check_masks`'s ``outside``) are background (0); skin and hair
-    outside the cutout stay. Same arguments and errors as :func:`check_masks`."""
+    (:func:`check_masks`'s ``outside``) are background (0): for the garment cutout the garment
+    classes, skin and hair staying; for the person cutout every class but background. Same
+    arguments and errors as :func:`check_masks`."""
     check_masks(cutout, parsing, table)  # the shapes and classes checked
     out = np.array(parsing, dtype=np.uint8, copy=True)
     out[~np.asarray(table, bool)[0][out] & (np.asarray(cutout) == 0)] = 0

@@ -604,7 +604,8 @@ def test_refine_clears_the_parsing_outside_the_cutout_in_one_undo_step(qtbot, op
     mask[90:100, 120:140] = names.index("skin")  # the neck, outside the cutout: stays
     window.canvas.refresh_overlay()
     window.actions_by_name["refine_outside_cutout"].trigger()
-    assert window.status.currentMessage().startswith("Clear parsing outside the cutout: 400 px changed")
+    assert window.status.currentMessage().startswith(
+        "Clear parsing outside the Garment cutout (skin and hair kept): 400 px changed")
     assert not mask[200:300, 128:132].any() and (mask[90:100, 120:140] == names.index("skin")).all()
     assert (mask[100:200, 100:160] == names.index("dress")).all()
     window.undo()

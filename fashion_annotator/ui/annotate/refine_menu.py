@@ -121,22 +121,54 @@ def use_proposal(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | st
     return proposal.copy()
 
 
-def clear_outside_cutout(cur: OpenImage, task: str, mask: np.ndarray, project: ProjectStore) -> np.ndarray | str:
-    """Make background the parsing pixels of a garment class outside the image's cutout (as this
-    window holds it): a mannequin stand removed from the cutout stayed "shoes" in the parsing
-    mask (a QA hand test). Skin and hair outside the cutout stay.
+def _paired_cutout(cur: OpenImage, task: str, project: ProjectStore) -> tuple[str, np.ndarray] | None:
+    """The cutout task :func:`clear_outside_cutout` pairs ``task`` with and its compatibility
+    table, or None: the first cutout the image holds that ``task`` agrees with in ``project``
+    (:func:`~fashion_annotator.segmentation.pipeline.agreeing_cutouts`, the pairing the
+    Review's agreement check uses: shipped taxonomies only, the garment cutout before the
+    person cutout)."""
+    for cutout in agreeing_cutouts(project, task):
+        table = compatibility(task, cutout)
+        if cutout in cur.doc.masks and table is not None:
+            return cutout, table
+    return None
 
-    The cutout is the first that ``task`` agrees with in ``project`` (:func:`~fashion_annotator.
-    segmentation.pipeline.agreeing_cutouts`, the pairing the Review's agreement check uses:
-    shipped taxonomies only); a cutout whose saved file cannot be read is said, not raised.
+
+def outside_cutout_title(cur: OpenImage, task: str, project: ProjectStore) -> str:
+    """The status line's name of Clear parsing outside the cutout on ``task``: the cutout it
+    pairs with and what it keeps outside it (``Clear parsing outside the Garment cutout (skin
+    and hair kept)``; ``... outside the Person cutout (every class)``)."""
+    paired = _paired_cutout(cur, task, project)
+    if paired is None:
+        return "Clear parsing outside the cutout"
+    cutout, table = paired
+    title = task_title(cutout)
+    title = title if title.lower().endswith("cutout") else f"{title} cutout"
+    names = project.taxonomy(task).names
+    kept = [names[k] for k in np.flatnonzero(table[0]) if k != 0]  # background aside
+    listed = f"{', '.join(kept[:-1])} and {kept[-1]}" if len(kept) > 1 else "".join(kept)
+    what = f"{listed} kept" if kept else "every class"
+    return f"Clear parsing outside the {title} ({what})"
+
+
+def clear_outside_cutout(cur: OpenImage, task: str, mask: np.ndarray, project: ProjectStore) -> np.ndarray | str:
+    """Make background the parsing pixels outside the image's cutout (as this window holds it)
+    of a class that belongs inside it: a mannequin stand removed from the cutout stayed "shoes"
+    in the parsing mask (a QA hand test).
+
+    Which classes belong inside is the cutout's compatibility table
+    (:func:`~fashion_annotator.segmentation.consistency.compatibility`): outside a garment
+    cutout the garment classes are cleared and skin and hair stay; outside a person cutout
+    (a project without a garment cutout) every class is cleared, skin and hair too, as the
+    Review's agreement check counts them. The cutout is :func:`_paired_cutout`'s; the status
+    line names it and what stays (:func:`outside_cutout_title`). A cutout whose saved file
+    cannot be read is said, not raised.
     """
-    cutouts = [c for c in agreeing_cutouts(project, task) if c in cur.doc.masks]
-    if not cutouts:
+    paired = _paired_cutout(cur, task, project)
+    if paired is None:
         return "Show a parsing mask to clear it outside the cutout (Labels panel)"
-    cutout, title = cutouts[0], task_title(cutouts[0])
-    table = compatibility(task, cutout)
-    if table is None:  # agreeing_cutouts gives only tasks with a table
-        return "Show a parsing mask to clear it outside the cutout (Labels panel)"
+    cutout, table = paired
+    title = task_title(cutout)
     try:
         mask_of_cutout = cur.doc.masks[cutout]  # a large photo's is read now, from its file
     except (ProjectError, ValueError, OSError) as exc:
@@ -210,12 +242,22 @@ def _refinement(fn: Callable[..., np.ndarray | str], window: MainWindow) -> Refi
     return fn
 
 
+def _title(fn: Callable[..., np.ndarray | str], title: str, window: MainWindow) -> str:
+    """The status line's name of ``fn``'s command: the menu's, or for
+    :func:`clear_outside_cutout` the cutout it pairs with and what it keeps
+    (:func:`outside_cutout_title`)."""
+    cur = window.session.current
+    if fn is not clear_outside_cutout or cur is None:
+        return title
+    return outside_cutout_title(cur, window.task, window.project)
+
+
 def populate(menu: QMenu, window: MainWindow) -> list[QAction]:
     """Add the refinement commands to ``menu`` (and the window's action table)."""
     actions = []
     for name, text, key, fn in COMMANDS:
         title = text.replace("&", "").split(" (")[0]  # the status line is short at 1280 px
-        action = window._action(name, text, key, lambda f=fn, t=title: run(window, _refinement(f, window), t), None)
+        action = window._action(name, text, key, lambda f=fn, t=title: run(window, _refinement(f, window), _title(f, t, window)), None)
         action.setIcon(icon("refine"))
         menu.addAction(action)
         actions.append(action)
