@@ -70,3 +70,30 @@ def test_the_save_of_the_close_removes_and_says_it_without_the_server(opened, qt
     assert dress not in dock.doc.instances
     assert len(said) == 1 and f"from image {image_id}:" in said[0]
     assert window.status.currentMessage().startswith("Instances not saved: server closed")
+
+
+def test_a_save_the_server_answered_is_said_saved_when_it_goes_away_after(opened, qtbot, monkeypatch):
+    """The save committed, then the server went away before the "Saved …" message read the
+    photo's name: the save is reported as saved (by image number), nothing raises."""
+    window, _project = opened
+    image_id = window.session.image_id
+    _dress_painted_skin(window)
+    gone = {"away": False}
+    answering = window.project.image
+
+    def image(*args, **kwargs):
+        if gone["away"]:
+            _away()
+        return answering(*args, **kwargs)
+
+    monkeypatch.setattr(window.project, "image", image)
+    autosave = window.session.autosave
+    saved = autosave.saved
+
+    def server_goes_away() -> None:
+        saved()
+        gone["away"] = True
+
+    monkeypatch.setattr(autosave, "saved", server_goes_away)
+    assert window.session.save()
+    assert window.status.currentMessage().startswith(f"Saved image {image_id} at ")

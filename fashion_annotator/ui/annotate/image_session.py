@@ -476,7 +476,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self.autosave.saved()
         self.savedChanged.emit(True)
         if tasks:
-            name = self.project.image(image_id).name
+            name = self._image_name(image_id)  # "image N" when the server went away after the save
             self.message.emit(f"{SAVED_MESSAGE}{name} at {time.strftime('%H:%M:%S')}")
         for warning in warnings:  # saved, but a click log was not: said, not pinned as a failed save
             self.error.emit(warning)
