@@ -77,11 +77,85 @@ LOCAL_FILES = "/data/local-files/?d="
 _URL_START = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*:|/)")
 
 
+def _bit_fields(padded: np.ndarray, starts: np.ndarray, width: int) -> np.ndarray:
+    """The ``width``-bit big-endian fields (``width`` <= 32) at bit offsets ``starts``.
+
+    Parameters
+    ----------
+    padded : np.ndarray
+        The ``uint8`` bytes, with at least 5 zero bytes after the last one a field may reach.
+    starts : np.ndarray
+        ``int64`` bit offsets from the first byte's most significant bit.
+    width : int
+        Bits per field, 1 to 32.
+
+    Returns
+    -------
+    np.ndarray
+        ``uint64``, one field per offset.
+    """
+    first = starts >> 3
+    used = (7 + width + 7) // 8  # the bytes a field can touch
+    acc = np.zeros(starts.size, np.uint64)
+    for k in range(used):
+        acc = (acc << np.uint64(8)) | padded[first + k]
+    drop = (8 * used - width - (starts & 7)).astype(np.uint64)
+    return (acc >> drop) & np.uint64((1 << width) - 1)
+
+
+def _run_starts(padded: np.ndarray, nbits: int, num: int, word: int, sizes: list[int]) -> tuple[list[int], bool]:
+    """Walk the runs of a brush RLE after its 53-bit header: where each one starts.
+
+    Each run's place depends on the one before, so this is a Python loop, one step a run; the
+    words are read afterwards with numpy (:func:`_bit_fields`).
+
+    Parameters
+    ----------
+    padded : np.ndarray
+        The RLE's ``uint8`` bytes and at least 4 zero bytes more.
+    nbits : int
+        Bits in the RLE (without the padding).
+    num, word, sizes
+        The header's word count, word size and the four run-length field sizes.
+
+    Returns
+    -------
+    tuple[list[int], bool]
+        The bit offset of each run whose header is whole, and whether the RLE ends before its
+        runs cover ``num`` words (a header or the words of the last run cut off).
+    """
+    wide = padded.astype(np.uint32)
+    windows = ((wide[:-3] << 24) | (wide[1:-2] << 16) | (wide[2:-1] << 8) | wide[3:]).data  # by its first byte
+    # by a run's first 3 bits (repeat, size index): its length field's size, shift and mask,
+    # and the bits of its one word when it repeats (0: a literal run's words follow)
+    kinds = [(s, 29 - s, (1 << s) - 1, word if repeat else 0) for repeat in (0, 1) for s in sizes]
+    starts: list[int] = []
+    add = starts.append
+    pos, i = 53, 0
+    try:
+        while i < num:
+            head = windows[pos >> 3] << (pos & 7) & 0xFFFFFFFF  # 32 bits from pos; 25 or more real
+            size, shift, mask, repeat_bits = kinds[head >> 29]
+            first = pos + 3 + size
+            if first > nbits:
+                return starts, True
+            add(pos)
+            j = i + 1 + (head >> shift & mask)
+            if j > num:
+                j = num
+            pos = first + (repeat_bits or (j - i) * word)
+            i = j
+    except IndexError:  # the run before claimed words past the end
+        return starts, True
+    return starts, pos > nbits
+
+
 def decode_ls_rle(rle: list[int], expected: int | None = None) -> np.ndarray:
     """Label Studio brush RLE (thi.ng rle-pack) -> the flat ``uint8`` words it encodes.
 
     With ``expected``, an RLE that declares another number of words is refused (``ValueError``)
-    before anything is allocated: its header may ask for up to 2^32 words.
+    before anything is allocated: its header may ask for up to 2^32 words. The runs are walked
+    in Python (one step a run), their words read and expanded with numpy.
     """
     try:
         data = np.asarray(rle, np.int64)
@@ -89,60 +163,73 @@ def decode_ls_rle(rle: list[int], expected: int | None = None) -> np.ndarray:
         raise ValueError(f"brush RLE is not a list of bytes ({exc})") from exc
     if data.ndim != 1 or (data.size and not 0 <= data.min() <= data.max() <= 255):
         raise ValueError("brush RLE is not a list of bytes (0..255)")
-    bits = np.unpackbits(data.astype(np.uint8))
-    pos = 0
-
-    def read(n: int) -> int:
-        nonlocal pos
-        if pos + n > bits.size:
-            raise ValueError("brush RLE ends early")
-        value = 0
-        for bit in bits[pos : pos + n]:
-            value = (value << 1) | int(bit)
-        pos += n
-        return value
-
-    num = read(32)
+    raw = data.astype(np.uint8)
+    nbits = 8 * raw.size
+    if nbits < 32:
+        raise ValueError("brush RLE ends early")
+    num = int.from_bytes(raw[:4].tobytes(), "big")
     if expected is not None and num != expected:
         raise ValueError(f"brush RLE holds {num} values, the image needs {expected}")
-    word = read(5) + 1
-    sizes = [read(4) + 1 for _ in range(4)]
-    out = np.zeros(num, np.uint8)
-    i = 0
-    while i < num:
-        repeat = read(1)
-        j = min(num, i + 1 + read(sizes[read(2)]))
-        if repeat:
-            out[i:j] = read(word)
-        else:
-            for k in range(i, j):
-                out[k] = read(word)
-        i = j
-    return out
+    if nbits < 53:
+        raise ValueError("brush RLE ends early")
+    head = int.from_bytes(raw[4:7].tobytes(), "big")
+    word = (head >> 19) + 1
+    sizes = [(head >> (15 - 4 * k) & 15) + 1 for k in range(4)]
+    padded = np.concatenate([raw, np.zeros(8, np.uint8)])
+    listed, cut = _run_starts(padded, nbits, num, word, sizes)
+    starts = np.asarray(listed, np.int64)
+    repeat = _bit_fields(padded, starts, 1).astype(bool)
+    size = np.asarray(sizes, np.int64)[_bit_fields(padded, starts + 1, 2).astype(np.int64)]
+    length = (_bit_fields(padded, starts + 3, 16).astype(np.int64) >> (16 - size)) + 1
+    first = starts + 3 + size
+    if length.size:  # the last run may stop at the declared number of words
+        length[-1] = min(int(length[-1]), num - int(length[:-1].sum()))
+    read = np.where(repeat, 1, length)  # words each run reads
+    read = np.minimum(read, np.maximum((nbits - first) // word, 0))  # those before a cut-off end
+    offsets = np.cumsum(read) - read
+    index = np.arange(int(read.sum()), dtype=np.int64) - np.repeat(offsets, read)
+    values = _bit_fields(padded, np.repeat(first, read) + word * index, word)
+    if values.size and int(values.max()) > 255:  # as numpy refuses to store it in a byte
+        raise OverflowError(f"Python integer {int(values[np.argmax(values > 255)])} out of bounds for uint8")
+    if cut:
+        raise ValueError("brush RLE ends early")
+    return np.repeat(values.astype(np.uint8), np.repeat(np.where(repeat, length, 1), read))
 
 
 def encode_ls_rle(words: np.ndarray) -> list[int]:
-    """Flat ``uint8`` words -> Label Studio brush RLE (as its converter writes it)."""
+    """Flat ``uint8`` words -> Label Studio brush RLE (as its converter writes it).
+
+    One run a stretch of equal words (a longer one split every 2^16 words): one word as a
+    literal run of one, more as a repeat run with the shortest length field that holds them.
+    Each run is one code of at most 27 bits; the codes are summed into the bytes they cover (their
+    bits never overlap).
+    """
     flat = np.asarray(words, np.uint8).ravel()
-    parts = [f"{flat.size:032b}", f"{_WORD_BITS - 1:05b}", *(f"{s - 1:04b}" for s in _RUN_BITS)]
+    header = f"{flat.size:032b}{_WORD_BITS - 1:05b}" + "".join(f"{s - 1:04b}" for s in _RUN_BITS)
+    code = width = np.zeros(0, np.int64)
     if flat.size:
         starts = np.concatenate([[0], np.flatnonzero(np.diff(flat)) + 1])
         lengths = np.diff(np.concatenate([starts, [flat.size]]))
         longest = 1 << _RUN_BITS[-1]
-        for start, length in zip(starts.tolist(), lengths.tolist(), strict=True):
-            value = f"{int(flat[start]):08b}"
-            while length > 0:
-                chunk = min(length, longest)
-                length -= chunk
-                if chunk == 1:
-                    parts.append("0" + "00" + "000" + value)
-                    continue
-                index = next(i for i, s in enumerate(_RUN_BITS) if chunk - 1 < (1 << s))
-                parts.append(f"1{index:02b}{chunk - 1:0{_RUN_BITS[index]}b}{value}")
-    text = "".join(parts)
-    text += "0" * (-len(text) % 8)
-    bits = np.frombuffer(text.encode("ascii"), np.uint8) - ord("0")
-    return np.packbits(bits).tolist()
+        pieces = -(-lengths // longest)
+        chunk = np.full(int(pieces.sum()), longest, np.int64)
+        chunk[np.cumsum(pieces) - 1] = lengths - longest * (pieces - 1)
+        value = np.repeat(flat[starts], pieces).astype(np.int64)
+        index = np.searchsorted(1 << np.asarray(_RUN_BITS), chunk - 1, side="right")
+        field = np.asarray(_RUN_BITS, np.int64)[index]
+        repeat = (chunk > 1).astype(np.int64)
+        code = ((repeat << 2 | index) << field | (chunk - 1)) << _WORD_BITS | value
+        width = 3 + field + _WORD_BITS
+    ends = len(header) + np.cumsum(width)
+    size = -(-(int(ends[-1]) if ends.size else len(header)) // 8)
+    begin = ends - width
+    placed = code << (40 - width - (begin & 7))  # in the 5 bytes from its first one
+    where = np.concatenate([(begin >> 3) + k for k in range(5)])
+    parts = np.concatenate([placed >> (32 - 8 * k) & 255 for k in range(5)])
+    out = np.bincount(where, parts.astype(np.float64), size + 5)[:size].astype(np.int64)
+    head = int(header, 2) << (-len(header) % 8)
+    out[: -(-len(header) // 8)] += list(head.to_bytes(-(-len(header) // 8), "big"))
+    return out.tolist()
 
 
 def local_files_url(path: str) -> str:
