@@ -195,6 +195,14 @@ def _ls_runs(words: int) -> list[int]:
     return list(np.packbits(np.frombuffer(bits.encode(), np.uint8) - ord("0")).tolist())
 
 
+def _ls_wide_word() -> list[int]:
+    """A brush RLE of 16-bit words whose one word is 300: no brush canvas holds it."""
+    bits = f"{W * H * 4:032b}" + f"{15:05b}" + "".join(f"{s - 1:04b}" for s in (3, 4, 8, 16))
+    bits += "0" + "00" + "000" + f"{300:016b}"
+    bits += "0" * (-len(bits) % 8)
+    return list(np.packbits(np.frombuffer(bits.encode(), np.uint8) - ord("0")).tolist())
+
+
 def _ls_task(number: int, name: str, rle: object) -> dict:
     result = {"type": "brushlabels", "original_width": W, "original_height": H,
               "value": {"format": "rle", "rle": rle, "brushlabels": ["garment"]}}
@@ -208,6 +216,7 @@ def _ls_task(number: int, name: str, rle: object) -> dict:
         ("runs filling 2^31 words", _ls_runs(2**31), "2147483648 values"),
         ("values above a byte", [256, 1000], "not a list of bytes"),
         ("rle not a list", {"a": 1}, "not a list of bytes"),
+        ("a word above a byte", _ls_wide_word(), "a value of 300 in its 16-bit words"),
     ],
 )
 def test_labelstudio_brush_rle_is_checked_before_it_is_expanded(

@@ -154,8 +154,10 @@ def decode_ls_rle(rle: list[int], expected: int | None = None) -> np.ndarray:
     """Label Studio brush RLE (thi.ng rle-pack) -> the flat ``uint8`` words it encodes.
 
     With ``expected``, an RLE that declares another number of words is refused (``ValueError``)
-    before anything is allocated: its header may ask for up to 2^32 words. The runs are walked
-    in Python (one step a run), their words read and expanded with numpy.
+    before anything is allocated: its header may ask for up to 2^32 words. So is one that ends
+    early, and one whose header declares words wider than a byte and holds a value above 255
+    (numpy's ``OverflowError`` for it stopped the whole import). The runs are walked in Python
+    (one step a run), their words read and expanded with numpy.
     """
     try:
         data = np.asarray(rle, np.int64)
@@ -189,8 +191,9 @@ def decode_ls_rle(rle: list[int], expected: int | None = None) -> np.ndarray:
     offsets = np.cumsum(read) - read
     index = np.arange(int(read.sum()), dtype=np.int64) - np.repeat(offsets, read)
     values = _bit_fields(padded, np.repeat(first, read) + word * index, word)
-    if values.size and int(values.max()) > 255:  # as numpy refuses to store it in a byte
-        raise OverflowError(f"Python integer {int(values[np.argmax(values > 255)])} out of bounds for uint8")
+    if values.size and int(values.max()) > 255:  # a garbled header (wider words): not a brush canvas
+        above = int(values[np.argmax(values > 255)])
+        raise ValueError(f"brush RLE holds a value of {above} in its {word}-bit words: a brush holds bytes (0..255)")
     if cut:
         raise ValueError("brush RLE ends early")
     return np.repeat(values.astype(np.uint8), np.repeat(np.where(repeat, length, 1), read))
