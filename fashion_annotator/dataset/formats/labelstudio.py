@@ -103,11 +103,14 @@ def _bit_fields(padded: np.ndarray, starts: np.ndarray, width: int) -> np.ndarra
     return (acc >> drop) & np.uint64((1 << width) - 1)
 
 
-def _run_starts(padded: np.ndarray, nbits: int, num: int, word: int, sizes: list[int]) -> tuple[list[int], bool]:
-    """Walk the runs of a brush RLE after its 53-bit header: where each one starts.
+def _run_starts(padded: np.ndarray, nbits: int, word: int, sizes: list[int]) -> np.ndarray:
+    """Walk the runs of a brush RLE after its 53-bit header, to the first one whose header does
+    not fit in the RLE: the bit offset of each run whose header is whole.
 
-    Each run's place depends on the one before, so this is a Python loop, one step a run; the
-    words are read afterwards with numpy (:func:`_bit_fields`).
+    Each run's place depends on the one before, so this is a Python loop, one step a run (its
+    words are read afterwards with numpy, :func:`_bit_fields`). It does not count words: the
+    caller keeps the runs up to the one that reaches the declared number (the runs after it, in
+    bits an encoder left over, are walked for nothing, never read).
 
     Parameters
     ----------
@@ -115,14 +118,13 @@ def _run_starts(padded: np.ndarray, nbits: int, num: int, word: int, sizes: list
         The RLE's ``uint8`` bytes and at least 4 zero bytes more.
     nbits : int
         Bits in the RLE (without the padding).
-    num, word, sizes
-        The header's word count, word size and the four run-length field sizes.
+    word, sizes
+        The header's word size and its four run-length field sizes.
 
     Returns
     -------
-    tuple[list[int], bool]
-        The bit offset of each run whose header is whole, and whether the RLE ends before its
-        runs cover ``num`` words (a header or the words of the last run cut off).
+    np.ndarray
+        ``int64`` bit offsets.
     """
     wide = padded.astype(np.uint32)
     windows = ((wide[:-3] << 24) | (wide[1:-2] << 16) | (wide[2:-1] << 8) | wide[3:]).data  # by its first byte
@@ -131,23 +133,19 @@ def _run_starts(padded: np.ndarray, nbits: int, num: int, word: int, sizes: list
     kinds = [(s, 29 - s, (1 << s) - 1, word if repeat else 0) for repeat in (0, 1) for s in sizes]
     starts: list[int] = []
     add = starts.append
-    pos, i = 53, 0
+    pos = 53
     try:
-        while i < num:
+        while True:
             head = windows[pos >> 3] << (pos & 7) & 0xFFFFFFFF  # 32 bits from pos; 25 or more real
             size, shift, mask, repeat_bits = kinds[head >> 29]
             first = pos + 3 + size
             if first > nbits:
-                return starts, True
+                break
             add(pos)
-            j = i + 1 + (head >> shift & mask)
-            if j > num:
-                j = num
-            pos = first + (repeat_bits or (j - i) * word)
-            i = j
-    except IndexError:  # the run before claimed words past the end
-        return starts, True
-    return starts, pos > nbits
+            pos = first + (repeat_bits or ((head >> shift & mask) + 1) * word)
+    except IndexError:  # the run before claimed words far past the end
+        pass
+    return np.asarray(starts, np.int64)
 
 
 def decode_ls_rle(rle: list[int], expected: int | None = None) -> np.ndarray:
@@ -178,14 +176,17 @@ def decode_ls_rle(rle: list[int], expected: int | None = None) -> np.ndarray:
     word = (head >> 19) + 1
     sizes = [(head >> (15 - 4 * k) & 15) + 1 for k in range(4)]
     padded = np.concatenate([raw, np.zeros(8, np.uint8)])
-    listed, cut = _run_starts(padded, nbits, num, word, sizes)
-    starts = np.asarray(listed, np.int64)
-    repeat = _bit_fields(padded, starts, 1).astype(bool)
+    starts = _run_starts(padded, nbits, word, sizes) if num else np.zeros(0, np.int64)
     size = np.asarray(sizes, np.int64)[_bit_fields(padded, starts + 1, 2).astype(np.int64)]
     length = (_bit_fields(padded, starts + 3, 16).astype(np.int64) >> (16 - size)) + 1
+    last = int(np.searchsorted(np.cumsum(length), num))  # the run that reaches num words
+    starts, size, length = starts[: last + 1], size[: last + 1], length[: last + 1]
+    cut = int(length.sum()) < num  # a run's header did not fit
+    repeat = _bit_fields(padded, starts, 1).astype(bool)
     first = starts + 3 + size
-    if length.size:  # the last run may stop at the declared number of words
+    if length.size:  # the last run stops at the declared number of words
         length[-1] = min(int(length[-1]), num - int(length[:-1].sum()))
+        cut = cut or int(first[-1]) + (word if repeat[-1] else int(length[-1]) * word) > nbits
     read = np.where(repeat, 1, length)  # words each run reads
     read = np.minimum(read, np.maximum((nbits - first) // word, 0))  # those before a cut-off end
     offsets = np.cumsum(read) - read
