@@ -105,8 +105,9 @@ def import_alpha(
                     f"{record.shape}"
                 )
             mask = (image.alpha > 0).astype(np.uint8)
-            seen.claim(record, str(path))  # look.png and look.tif: one photo's cutout twice
+            seen.check(record, str(path))  # look.png and look.tif: one photo's cutout twice
             save_imported(project, record, task, mask, summary, overwrite)
+            seen.take(record, str(path))
             if str(path) in summary.with_alpha:  # a cutout added as its own photo: its alpha is
                 summary.with_alpha.remove(str(path))  # its mask now, not a transparency to warn of
         except FILE_ERRORS as exc:

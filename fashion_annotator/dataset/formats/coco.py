@@ -373,8 +373,9 @@ def import_coco(
                 record = find_photo(project, adder, path, name, where, renamed)
                 checked_size(entry, record.shape, where)  # absent: the photo's size
                 mask, empty = _paint(record, anns, categories, where)
-                seen.claim(record, f"{where}, id {image_id}")
+                seen.check(record, f"{where}, id {image_id}")
                 save_imported(project, record, task, mask, summary, overwrite)
+                seen.take(record, f"{where}, id {image_id}")
                 summary.empty_shapes.extend((where, what) for what in empty)
             except FILE_ERRORS as exc:
                 summary.fail(where, exc)

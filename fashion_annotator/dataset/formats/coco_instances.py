@@ -425,12 +425,14 @@ def import_coco_instances(
             iset, overlap = instance_set(anns, h, w, where, parsing_task, inst_tax.name, lambda ann, label: annotation_fields(
                 ann, categories, attributes, file_task, parsing_task, parsing_tax, inst_tax, label))  # fmt: skip
             iset.validate(inst_tax, schema, where=f"{where}: ")
-            seen.claim(record, where)  # another name of the same photo
+            seen.check(record, where)  # another name of the same photo
             if not _instances_to_save(project, record, iset, overwrite):
+                seen.take(record, where)
                 summary.unchanged += 1
                 continue
             parsing = _parsing_to_save(project, record.id, iset, ground, overwrite, where)
             saved_mask = _save(project, record.id, iset, parsing)
+            seen.take(record, where)
             summary.instances += 1
             if saved_mask:
                 summary.masks += 1

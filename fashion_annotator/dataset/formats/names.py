@@ -284,24 +284,30 @@ def _came_from(record: ImageRecord, folder: str) -> bool:
 
 
 class AnnotatedPhotos:
-    """The project photos one import has taken a checked annotation of, so that a file
-    annotating a photo twice (two Label Studio tasks of one image, two labelme files naming one
-    photo, two COCO entries of one file name, ``look.png`` and ``look.PNG`` masks, two source
-    photos of the same bytes) never saves one over the other: the first that can be imported
-    is, each later one is refused, naming the first (the second was refused as differing from
-    "saved version N", which that same import had just saved; with ``--overwrite`` it replaced
-    it without a word)."""
+    """The project photos one import has taken an annotation of, so that a file annotating a
+    photo twice (two Label Studio tasks of one image, two labelme files naming one photo, two
+    COCO entries of one file name, ``look.png`` and ``look.PNG`` masks, two source photos of the
+    same bytes) never saves one over the other: the first that is imported (saved, or equal to
+    a saved version) is, each later one is refused, naming the first (the second was refused as
+    differing from "saved version N", which that same import had just saved; with
+    ``--overwrite`` it replaced it without a word). An annotation refused (differing from a
+    saved mask without ``--overwrite``) takes nothing: a later one of the same photo is tried
+    (it was refused as "only the first annotation is imported", when none was).
+
+    Call :meth:`check` before saving an annotation and :meth:`take` once it is saved.
+    """
 
     def __init__(self) -> None:
         self._first: dict[int, str] = {}
 
-    def claim(self, record: ImageRecord, where: str) -> None:
-        """Take ``record``'s annotation from ``where`` (the entry, for messages); once per entry.
+    def check(self, record: ImageRecord, where: str) -> None:
+        """Refuse ``record``'s annotation from ``where`` (the entry, for messages) when this
+        import already took one of that photo.
 
         Raises
         ------
         ValueError
-            Naming ``where``: this import already read an annotation of ``record``.
+            Naming ``where`` and the entry whose annotation of ``record`` was imported.
         """
         first = self._first.get(record.id)
         if first is not None:
@@ -310,7 +316,10 @@ class AnnotatedPhotos:
                 f"{where}: annotates the photo {record.name} again ({earlier} annotates it too); "
                 "only the first annotation is imported, not this one (remove one of them)"
             )
-        self._first[record.id] = where
+
+    def take(self, record: ImageRecord, where: str) -> None:
+        """Note that ``record``'s annotation from ``where`` was imported: later ones are refused."""
+        self._first.setdefault(record.id, where)
 
 
 def export_stems(records: Iterable[_Named], carry: Callable[[str], str] | None = None) -> dict[int, str]:

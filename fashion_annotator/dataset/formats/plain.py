@@ -142,12 +142,13 @@ def import_plain(
             record = source or attach_target(project, path.stem, path, names=names)
             raw = load_mask(path, shape=record.shape)
             converted = {t: _to_task(raw, m, project, t, path) for t, m in mappings.items()}
-            seen.claim(record, str(path))
+            seen.check(record, str(path))
         except FILE_ERRORS as exc:
             summary.fail(path, exc)
         else:
             masked.add(record.id)
-            _save_all(project, record, converted, summary, path, overwrite)
+            if _save_all(project, record, converted, summary, path, overwrite):
+                seen.take(record, str(path))
         if progress is not None:
             progress(done, total)
     summary.without_mask.extend(r.name for found in by_stem.values() for r in found.values() if r.id not in masked)
@@ -172,8 +173,9 @@ def _source_photo(found: dict[int, ImageRecord], mask: Path) -> ImageRecord | No
 def _save_all(
     project: Project, record: ImageRecord, masks: dict[str, np.ndarray],
     summary: ImportSummary, path: Path, overwrite: bool,
-) -> None:  # fmt: skip
-    """Save one source mask for each task; a task refused is named with what was saved."""
+) -> bool:  # fmt: skip
+    """Save one source mask for each task; a task refused is named with what was saved.
+    Whether any task's mask was imported (saved, or equal to a saved version)."""
     saved, refused = [], []
     for task, mask in masks.items():
         try:
@@ -184,6 +186,7 @@ def _save_all(
     if refused:
         note = f" (saved for {', '.join(saved)})" if saved else ""
         summary.fail(path, "; ".join(refused) + note)
+    return bool(saved)
 
 
 def _to_task(

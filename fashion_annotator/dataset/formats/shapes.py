@@ -321,8 +321,9 @@ def _import_entry(
                 "too thin: drawn on another image size?); no mask saved"
             )
         summary.empty_shapes.extend(empty)
-        seen.claim(record, entry.where)
+        seen.check(record, entry.where)
         save_imported(project, record, task, mask, summary, overwrite)
+        seen.take(record, entry.where)
     except FILE_ERRORS as exc:
         # the annotation's own problem comes first, even when its photo is missing too
         summary.fail(entry.where, exc if entry.error is None else entry.error)

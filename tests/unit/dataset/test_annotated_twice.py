@@ -121,3 +121,28 @@ def test_a_photo_annotated_twice_keeps_its_first_annotation_and_names_the_second
         assert second in f"{where} {problem}"
         assert "annotates the photo look." in problem and "again" in problem
         assert "saved version" not in problem and "--overwrite" not in problem
+
+
+@pytest.mark.parametrize("fmt", list(SOURCES))
+def test_a_first_annotation_refused_by_a_saved_mask_does_not_refuse_the_second(
+    tmp_path: Path, write_photo, fmt: str
+) -> None:
+    """The first annotation differs from the photo's saved mask (refused without --overwrite),
+    the second equals it: nothing of the photo was imported by the first, so the second is not
+    refused as annotating it "again"; it counts as unchanged (it was refused with "only the first
+    annotation is imported", which nothing was)."""
+    build, _ = SOURCES[fmt]
+    src = tmp_path / "src"
+    src.mkdir()
+    photos: list[Path] = []
+    build(src, lambda path, shape: photos.append(write_photo(path, shape)))
+    taxonomy = "parsing7" if fmt == "plain" else None
+    with Project.create(tmp_path / "proj", tasks=("parsing7",)) as project:
+        record = project.add_image(photos[0])
+        project.save_mask(record.id, "parsing7", _mask(SHOES))
+        summary = import_source(project, src, fmt, taxonomy)
+        assert [v.version for v in project.mask_versions(record.id, "parsing7")] == [1]
+        assert summary.masks == 0 and summary.unchanged == 1
+        ((where, problem),) = summary.errors
+        assert "again" not in problem and "only the first" not in problem
+        assert "--overwrite" in problem
