@@ -259,8 +259,9 @@ def _saved_rows(
 
 
 ScoreMemo = dict[tuple[int, str], tuple[tuple[Any, ...], ImageScore]]
-"""``(image_id, task) -> (identity of the saved version and shown proposal, scored row)``:
-scores :func:`score_project` computed before, reused while neither file changed."""
+"""``(image_id, task) -> (identity of the saved version and shown proposal, and whether later
+proposals exist; scored row)``: scores :func:`score_project` computed before, reused while none
+of these changed."""
 
 
 def score_project(
@@ -320,7 +321,7 @@ def score_project(
     scorable = [r for r in rows if not r.problem]
     shown = {r.image_id: starts[r.image_id].shown for r in scorable}
     later = {r.image_id for r in scorable if starts[r.image_id].later}
-    keys = {r.image_id: _memo_key(r, shown[r.image_id]) for r in scorable}
+    keys = {r.image_id: _memo_key(r, shown[r.image_id], r.image_id in later) for r in scorable}
     known = {r.image_id: _known(memo, r, task, keys[r.image_id]) for r in scorable}
     latest = [(r.image_id, saved[r.image_id][-1].version) for r in scorable if known[r.image_id] is None]
     masks = project.load_masks(task, latest)
@@ -346,10 +347,11 @@ def _with_problem(row: ImageScore, start: MaskStart | None) -> ImageScore:
     return row if start is None or not start.problem else replace(row, problem=f"{row.name}: {start.problem}")
 
 
-def _memo_key(row: ImageScore, shown: Any | None) -> tuple[Any, ...]:
-    """What a :data:`ScoreMemo` entry holds the row's score for: its saved versions and the
-    shown proposal."""
-    return (row.versions, row.saved_at, None if shown is None else (shown.version, str(shown.path)))
+def _memo_key(row: ImageScore, shown: Any | None, later: bool) -> tuple[Any, ...]:
+    """What a :data:`ScoreMemo` entry holds the row's score for: its saved versions, the shown
+    proposal and whether proposals recorded after its first mask exist (``later``: the reason
+    an unscored row gives, :data:`LATER_ONLY` or :data:`NONE_SHOWN`)."""
+    return (row.versions, row.saved_at, None if shown is None else (shown.version, str(shown.path)), later)
 
 
 def _known(memo: ScoreMemo | None, row: ImageScore, task: str, key: tuple[Any, ...]) -> ImageScore | None:

@@ -43,3 +43,18 @@ def test_a_proposal_made_after_the_mask_is_not_what_it_is_scored_against(project
     score_project(project, "garment", memo=memo)
     again = {r.image_id: r for r in score_project(project, "garment", memo=memo)}
     assert again[imported].unscored == LATER_ONLY, "kept through the Review tab's memo"
+
+
+def test_a_proposal_recorded_after_scoring_changes_the_reason_through_the_memo(project, tmp_path) -> None:
+    """The Review tab scores again and again with one memo: an image listed as "no proposal
+    shown" kept that reason after a later model's proposal was recorded (the memo's key held
+    the saved versions and the shown proposal, not whether later ones exist)."""
+    image = add_photo(project, tmp_path / "src", "imported.png", 1)
+    project.save_mask(image, "garment", square(2, 2, 10, 10), source="import", status="done")
+    memo: dict = {}
+    (first,) = score_project(project, "garment", memo=memo)
+    assert first.unscored == NONE_SHOWN
+    project.save_proposal(image, "garment", square(2, 2, 10, 10), "after-import")
+    (again,) = score_project(project, "garment", memo=memo)
+    assert again.unscored == LATER_ONLY
+    assert math.isnan(again.score) and again.reference is None
