@@ -15,7 +15,7 @@ whose annotations paints one is refused (no all-background mask). Every coordina
 it (NaN or huge coordinates, RLE counts that do not add up to the image would crash it).
 An image entry without ``height`` / ``width`` takes its photo's size; one whose size is not its
 photo's is refused (:func:`~fashion_annotator.dataset.formats.coco_layout.checked_size`, as
-coco-instances does); errors name the file and the ``images[i]`` entry.
+coco-instances does); errors name the file and the ``images[i]`` entry (:func:`~fashion_annotator.dataset.formats.coco_layout.entry_where`).
 """
 
 from __future__ import annotations
@@ -35,7 +35,12 @@ from fashion_annotator.core.images import copy_upright
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE, keyhole, mask_to_polygons
 from fashion_annotator.core.wording import counted
-from fashion_annotator.dataset.formats.coco_layout import checked_size, coco_file, photo_folders
+from fashion_annotator.dataset.formats.coco_layout import (
+    checked_size,
+    coco_file,
+    entry_where,
+    photo_folders,
+)
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -361,7 +366,7 @@ def import_coco(
         image_id = ids.get(done - 1)
         if image_id is not None:
             name = str(entry.get("file_name", ""))
-            where = f"{path}: images[{done - 1}], image {name!r}"
+            where = entry_where(path, done - 1, name)
             record: ImageRecord | None = None
             try:
                 anns = anns_by_image.get(image_id, [])

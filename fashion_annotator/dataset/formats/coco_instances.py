@@ -24,8 +24,9 @@ Every annotation is checked before anything of its image is saved
 (:mod:`~fashion_annotator.dataset.formats.coco_instances_fields`): a mask whose run lengths do
 not cover the image, an empty or fully covered mask, two values of one attribute group, a
 category or proposed category outside the instance taxonomy or a field of the wrong type refuse
-that image with an error naming the file, the image and the annotation; so do an image listed
-twice and an image whose ``width`` / ``height`` are not integers or not its photo's.
+that image with an error naming the file, the ``images[i]`` entry and its photo (as the ``coco``
+import does, :func:`~fashion_annotator.dataset.formats.coco_layout.entry_where`) and the
+annotation; so do an image listed twice and an image whose ``width`` / ``height`` are not integers or not its photo's.
 Overlapping annotations are painted largest first; the summary says per image how many pixels
 of larger instances went to smaller ones. An image without a saved parsing mask gets its instances' parsing
 classes as a parsing proposal (:data:`PARSING_PROPOSAL`), not a mask version: skin, hair and
@@ -68,7 +69,7 @@ from fashion_annotator.dataset.formats.coco_instances_fields import (
     instance_set,
     report_left_out_attributes,
 )
-from fashion_annotator.dataset.formats.coco_layout import checked_size, coco_file
+from fashion_annotator.dataset.formats.coco_layout import checked_size, coco_file, entry_where
 from fashion_annotator.dataset.formats.common import (
     FILE_ERRORS,
     ExportSummary,
@@ -403,13 +404,13 @@ def import_coco_instances(
     for done, entry in enumerate(data["images"], 1):
         image_id = ids.get(done - 1)
         name = str(entry.get("file_name", "")) if isinstance(entry, dict) else ""
-        where = f"{path}: image {name!r}"
+        where = entry_where(path, done - 1, name)
         record: ImageRecord | None = None
         try:
             if image_id is None:  # malformed, or an id shared with another entry: listed
                 continue
             if not name:
-                raise ValueError(f"{path}: malformed image entry {entry!r}")
+                raise ValueError(f"{where}: no 'file_name' (malformed image entry {entry!r:.80})")
             if name in listed:
                 raise ValueError(
                     f"{where} is listed twice in 'images' (ids {listed[name]!r} and {entry.get('id')!r}); "

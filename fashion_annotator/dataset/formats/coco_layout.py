@@ -1,6 +1,6 @@
 """Where the files of a COCO dataset lie: its JSON under a folder, and the photos it lists;
-whether an ``images`` entry's ``width`` / ``height`` are its photo's (:func:`checked_size`, for the
-coco and coco-instances imports).
+whether an ``images`` entry's ``width`` / ``height`` are its photo's (:func:`checked_size`), and
+how a refusal names the entry (:func:`entry_where`); for the coco and coco-instances imports.
 
 The standard layouts (the official COCO zips, Datumaro, CVAT "COCO 1.0") put the JSON in
 ``ROOT/annotations/instances_SUBSET.json`` and the photos in ``ROOT/SUBSET/`` or
@@ -78,6 +78,12 @@ def photo_folders(path: Path) -> list[Path]:
             except ValueError:
                 continue
     return list(dict.fromkeys(folders))
+
+
+def entry_where(path: Path, index: int, name: str) -> str:
+    """How the coco and coco-instances imports name an ``images`` entry in a message:
+    ``FILE.json: images[INDEX], image 'NAME'`` (``NAME`` its ``file_name``)."""
+    return f"{path}: images[{index}], image {name!r}"
 
 
 def checked_size(entry: dict, photo: tuple[int, int], where: str) -> None:

@@ -90,7 +90,7 @@ def test_an_image_with_a_bad_proposed_category_saves_nothing(tmp_path: Path, pro
     with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
         summary = import_source(project, path, "coco-instances")
         ((where, problem),) = summary.errors
-        assert where == f"{path}: image 'bad.png'" and problem == f"annotation 1: {message}"
+        assert where == f"{path}: images[0], image 'bad.png'" and problem == f"annotation 1: {message}"
         (bad,) = project.images_by_stem("bad")
         assert project.instance_versions(bad.id) == [] and project.mask_versions(bad.id, "parsing7") == []
         assert project.proposals(bad.id, "parsing7") == [] and bad.status == "new"
@@ -106,7 +106,7 @@ def test_overlapping_annotations_say_how_many_pixels_went_to_another_instance(tm
     with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
         summary = import_source(project, path, "coco-instances")
         assert summary.errors == []
-        assert (f"{path}: image 'look.png'", "its annotations overlap: 100 pixels of larger instances went to "
+        assert (f"{path}: images[0], image 'look.png'", "its annotations overlap: 100 pixels of larger instances went to "
                 "smaller ones painted over them (largest first)") in summary.skipped  # fmt: skip
 
 
@@ -120,7 +120,7 @@ def test_a_width_or_height_that_is_not_an_integer_refuses_the_image(tmp_path: Pa
     with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
         summary = import_source(project, path, "coco-instances")
         ((where, problem),) = summary.errors
-        assert where == f"{path}: image 'look.png'"
+        assert where == f"{path}: images[0], image 'look.png'"
         assert problem == f"'{key}' must be an integer number of pixels, got {value!r}"
         assert project.images_with_instances() == []
 
@@ -134,3 +134,23 @@ def test_a_whole_number_given_as_a_float_is_a_size(tmp_path: Path) -> None:
     with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
         summary = import_source(project, path, "coco-instances")
         assert summary.errors == [] and len(project.images_with_instances()) == 1
+
+
+def test_a_refused_entry_is_named_as_plain_coco_names_it(tmp_path: Path) -> None:
+    """A review: plain COCO's refusals began ``FILE.json: images[i], image 'name'``, coco-instances'
+    ``FILE.json: image 'name'`` without the entry, for the same fault of the same file."""
+    path = _instances_file(tmp_path / "src", [_box(1, 1, "blazer", 2, 2, 22, 22), _box(2, 2, "skirt", 2, 2, 22, 22)],
+                           stems=("good", "bad"))  # fmt: skip
+    data = json.loads(path.read_text())
+    data["images"][1]["width"] = W + 10
+    path.write_text(json.dumps(data))
+    plain = path.with_name("parsing.json")  # the same images as plain COCO, with parsing7 classes
+    plain.write_text(json.dumps({**data, "categories": [{"id": 3, "name": "top"}],
+                                 "annotations": [{**a, "category_id": 3} for a in data["annotations"]]}))  # fmt: skip
+    found = {}
+    for fmt, source in (("coco-instances", path), ("coco", plain)):
+        with Project.create(tmp_path / fmt, tasks=("parsing7",)) as project:
+            ((where, problem),) = import_source(project, source, fmt).errors
+            assert problem.startswith(f"the file gives {W + 10}x{H} pixels, the photo has {W}x{H}")
+            found[fmt] = where.replace(str(source), "FILE")
+    assert found["coco-instances"] == found["coco"] == "FILE: images[1], image 'bad.png'"
