@@ -4,7 +4,7 @@ tooltip.
 
 The masks are read and compared in a :class:`MaskCheckThread` on its own connection (two masks
 per image: the window never waits for them); each image's figures are kept for its two latest
-mask versions and the cutout task compared, so a refresh compares only the images saved since.
+mask versions and the two tasks compared, so a refresh compares only the images saved since.
 """
 
 from __future__ import annotations
@@ -26,10 +26,11 @@ from fashion_annotator.ui.workers import ProjectThread
 
 __all__ = ["MaskCheckThread", "MaskChecks"]
 
-#: ``(image_id, parsing version, cutout version, cutout task)``: the masks a check compared. The
-#: cutout task is part of it: a parsing task is compared with each cutout it agrees with
-#: (parsing7 with the garment and the person cutout), and their versions may coincide.
-CheckKey = tuple[int, int, int, str]
+#: ``(image_id, parsing version, cutout version, parsing task, cutout task)``: the masks a check
+#: compared. Both tasks are part of it: a parsing task is compared with each cutout it agrees
+#: with (parsing7 with the garment and the person cutout), a cutout with each parsing task that
+#: agrees with it, and their versions may coincide.
+CheckKey = tuple[int, int, int, str, str]
 
 
 class MaskCheckThread(ProjectThread):
@@ -113,7 +114,7 @@ class MaskChecks(QObject):
         for row in rows:
             parsing, cutout = saved[pair[0]].get(row.image_id), saved[pair[1]].get(row.image_id)
             if parsing and cutout:
-                keys[row.image_id] = (row.image_id, parsing[-1].version, cutout[-1].version, pair[1])
+                keys[row.image_id] = (row.image_id, parsing[-1].version, cutout[-1].version, *pair)
         return keys
 
     def report_agreements(self, rows: Sequence[ImageScore]) -> ReportAgreements:
