@@ -93,7 +93,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
     exp.add_argument(
         "--task", metavar="NAME",
-        help="task to export (default: the first task; garment for cutout)",
+        help="task to export (default: the first task; garment for cutout; coco-instances exports "
+        "the instances of the parsing task and takes no --task)",
     )  # fmt: skip
     exp.add_argument(
         "--shapes", choices=SHAPE_KINDS,
@@ -197,6 +198,9 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
     try:
         with open_project(args.project) as project, ProgressBar("exporting") as bar:
+            if args.format == "coco-instances" and args.task is not None:
+                print(f"note: --task {args.task} is not used: coco-instances exports the garment instances "
+                      "of the project's parsing task", file=sys.stderr)  # fmt: skip
             statuses = None if args.status is None else [x.strip() for x in args.status.split(",") if x.strip()]
             summary = export_project(
                 project, args.out, args.format, args.task, progress=bar.update, statuses=statuses,

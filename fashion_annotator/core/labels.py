@@ -367,9 +367,8 @@ def apply_mapping(mask: np.ndarray, mapping: LabelMapping) -> np.ndarray:
     if (mapping.lut == UNMAPPED).any():
         bad = np.unique(mask[out == UNMAPPED])
         if bad.size:
-            raise ValueError(
-                f"mask has {mapping.source} ids not mapped to {mapping.target!r}: {_value_summary(bad)}"
-            )
+            source = "" if mapping.source in ("ids", mapping.target) else f"{mapping.source} "
+            raise ValueError(f"mask has {source}ids not mapped to {mapping.target!r}: {_value_summary(bad)}")
     return out
 
 

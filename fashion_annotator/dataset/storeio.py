@@ -151,9 +151,9 @@ def referenced_photo_changed(record: Any, root: Path) -> str | None:
             "(other content; a project folder from elsewhere?): not read, not exported"
         )
     return (
-        f"{path}: the file changed since it was added to the project (other content); its masks "
-        "were drawn on the earlier photo and are not paired with another one: put the earlier "
-        "file back, or add this one as a new photo from another name"
+        f"{path}: the file changed since it was added to the project (other content); masks "
+        "belong to the photo as it was added and are not paired with another one: put the "
+        "earlier file back, or add this one as a new photo under another name"
     )
 
 

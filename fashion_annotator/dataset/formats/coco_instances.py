@@ -234,13 +234,22 @@ def _read(src: Path) -> tuple[Path, dict, list[tuple[str, str]]]:
     return path, data, left_out
 
 
-def _instance_taxonomy(name: str, path: Path) -> InstanceTaxonomy:
-    """The instance taxonomy ``name`` (from ``--taxonomy`` or the file's ``info``); ``ValueError``
-    naming the import file and the known taxonomies when there is no such taxonomy."""
+def _instance_taxonomy(given: str | None, path: Path, declared: object) -> InstanceTaxonomy:
+    """The instance taxonomy ``given`` by ``--taxonomy``, else the one the file's ``info``
+    ``declared``, else the default; ``ValueError`` naming where the unknown name came from (the
+    option or the import file) and the known taxonomies."""
+    known = ", ".join(instance_taxonomy_names())
+    name = given or (declared if isinstance(declared, str) else DEFAULT_INSTANCE_TAXONOMY)
     if name.endswith(".json") or name not in instance_taxonomy_names():
+        if given:
+            said = f" (the file says {declared!r})" if isinstance(declared, str) else ""
+            raise ValueError(
+                f"{path}: --taxonomy {name!r} is not an instance taxonomy this program has ({known}); "
+                f"for coco-instances it names the instance taxonomy{said}, or leave it out to use the file's"
+            )
         raise ValueError(
             f"{path}: instance taxonomy {name!r} is not one this program has "
-            f"({', '.join(instance_taxonomy_names())}); pass --taxonomy NAME to read the file with one"
+            f"({known}); pass --taxonomy NAME to read the file with one"
         )
     return load_instance_taxonomy(name)
 
@@ -386,7 +395,7 @@ def import_coco_instances(
     """
     path, data, left_out = _read(Path(src))
     require_annotations(data, path, "instances")
-    inst_tax = _instance_taxonomy(taxonomy or data.get("info", {}).get("instance_taxonomy", DEFAULT_INSTANCE_TAXONOMY), path)
+    inst_tax = _instance_taxonomy(taxonomy, path, data.get("info", {}).get("instance_taxonomy"))
     schema = load_attribute_schema()
     parsing_task = _parsing_task(project)
     parsing_tax = project.taxonomy(parsing_task)

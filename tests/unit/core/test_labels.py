@@ -194,8 +194,11 @@ def test_mapping_by_class_name_and_other_source(tmp_path: Path) -> None:
     np.testing.assert_array_equal(
         apply_mapping(np.array([[0, 7], [3, 3]], np.uint8), mapping), [[0, 2], [1, 1]]
     )
-    with pytest.raises(ValueError, match=r"ids not mapped to 'mine': 5, 9"):
+    with pytest.raises(ValueError, match=r"mask has lip ids not mapped to 'mine': 5, 9"):
         apply_mapping(np.array([[0, 5, 9]], np.uint8), mapping)
+    plain = LabelMapping("ids", "mine", mapping.lut)  # a plain import's identity table ("from_ids")
+    with pytest.raises(ValueError, match=r"^mask has ids not mapped to 'mine': 5, 9$"):  # was "ids ids"
+        apply_mapping(np.array([[0, 5, 9]], np.uint8), plain)
     with pytest.raises(ValueError, match="uint8"):
         apply_mapping(np.zeros((2, 2), np.int64), mapping)
 

@@ -368,3 +368,16 @@ def test_categories_name_their_class_of_the_projects_parsing_task(tmp_path: Path
     parents = {c["name"]: c["supercategory"] for c in coco["categories"]}
     assert (parents["bag"], parents["belt"], parents["hat"], parents["sunglasses"]) == ("bag", "belt", "headwear", "eyewear")
     assert parents["blouse"] == "top" and coco["info"]["parsing_task"] == "parsing18"
+
+
+def test_the_command_says_coco_instances_takes_no_task(tmp_path: Path, ccp_dir: Path, ccp_photo: dict, capsys) -> None:
+    """A QA hand test exported coco-instances with --task garment and with --task parsing7 and
+    got identical files, with nothing said: the command says --task is not used."""
+    from fashion_annotator.cli import main
+
+    proj, _image_id, _iset = _project(tmp_path, ccp_dir, ccp_photo["parsing"])
+    proj.close()
+    code = main(["export", str(tmp_path / "src"), str(tmp_path / "out"), "--format", "coco-instances", "--task", "garment"])
+    assert code == 0
+    assert "note: --task garment is not used: coco-instances exports the garment instances" in capsys.readouterr().err
+    assert (tmp_path / "out" / "instances.json").is_file()

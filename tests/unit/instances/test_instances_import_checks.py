@@ -154,3 +154,25 @@ def test_a_refused_entry_is_named_as_plain_coco_names_it(tmp_path: Path) -> None
             assert problem.startswith(f"the file gives {W + 10}x{H} pixels, the photo has {W}x{H}")
             found[fmt] = where.replace(str(source), "FILE")
     assert found["coco-instances"] == found["coco"] == "FILE: images[1], image 'bad.png'"
+
+
+def test_an_unknown_taxonomy_option_is_named_as_the_option_not_the_file(tmp_path: Path) -> None:
+    """A QA hand test passed ``--taxonomy garment`` (a mask task) to a coco-instances import of a
+    file saying ``ccp``: the message blamed the file ("instance taxonomy 'garment' is not one
+    this program has"); it names the option and what the file says."""
+    path = _instances_file(tmp_path / "src", [_box(1, 1, "blazer", 2, 2, 20, 20)])
+    data = json.loads(path.read_text())
+    data["info"] = {"instance_taxonomy": "ccp"}
+    path.write_text(json.dumps(data))
+    with Project.create(tmp_path / "p", tasks=("parsing7",)) as project:
+        with pytest.raises(ValueError) as caught:
+            import_source(project, path, "coco-instances", "garment")
+        assert str(caught.value).startswith(
+            f"{path}: --taxonomy 'garment' is not an instance taxonomy this program has (ccp"
+        )
+        assert "(the file says 'ccp')" in str(caught.value)
+        data["info"] = {"instance_taxonomy": "deepfashion9"}
+        path.write_text(json.dumps(data))
+        with pytest.raises(ValueError, match="instance taxonomy 'deepfashion9' is not one this program has"):
+            import_source(project, path, "coco-instances")
+        assert project.images() == []
