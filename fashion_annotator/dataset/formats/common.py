@@ -19,6 +19,7 @@ from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.confine import shown_path, storable_name
 from fashion_annotator.dataset.formats.names import export_stems, write_export_names
+from fashion_annotator.dataset.formats.upright_match import UprightMatcher
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -94,7 +95,7 @@ class ImportSummary:
 
     ``unchanged`` counts masks equal to a saved version (a re-run or resumed import adds
     nothing); ``skipped`` lists files and folders left out on purpose (not refusals) and
-    ``without_mask`` the photos that came with no mask.
+    ``without_mask`` the photos left with no mask (none came, none was saved before).
     """
 
     added: int = 0
@@ -156,7 +157,7 @@ class ImportSummary:
             lines.append(f"{len(self.skipped)} left out:")
             lines.extend(f"  {path}: {why}" for path, why in self.skipped)
         if self.without_mask:
-            lines.append(f"{len(self.without_mask)} photos without a mask:")
+            lines.append(f"{len(self.without_mask)} photos without a mask (none from this import, none saved before):")
             lines.extend(f"  {name}" for name in self.without_mask)
         if self.empty_shapes:
             lines.append(f"{counted(len(self.empty_shapes), 'shape')} painting no pixel (outside the photo, or too thin), left out:")
@@ -447,6 +448,7 @@ class PhotoAdder:
     def __init__(self, project: Project, summary: ImportSummary) -> None:
         self.project = project
         self.summary = summary
+        self.upright = UprightMatcher(project)
 
     def add(self, path: Path, copy: bool = True) -> ImageRecord:
         """Add one photo (copied into the project unless ``copy`` is False); raises one of
@@ -456,8 +458,15 @@ class PhotoAdder:
         earlier line of the same import, did); a photo already there under another file's
         name is noted in ``summary.duplicates``, a new one with an alpha channel in
         ``summary.with_alpha``, one stored under a name made storable in ``summary.stored_as``.
+        An upright copy an export wrote of an EXIF-rotated project photo is that photo
+        (:class:`~.upright_match.UprightMatcher`), counted as present.
         """
+        found = self.upright.match(path)
+        if found is not None:
+            self.summary.existing += 1
+            return found
         record, added = self.project.add_image_counted(path, copy=copy)
+        self.upright.claim(record, path, by_content=False)
         if added:
             self.summary.added += 1
             if storable_name(path.name) != path.name:

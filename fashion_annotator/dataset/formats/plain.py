@@ -33,6 +33,7 @@ from fashion_annotator.dataset.formats.common import (
     closing_files,
     export_each,
     list_files,
+    note_without_mask,
     prepare_export_folder,
     save_imported,
 )
@@ -102,7 +103,8 @@ def import_plain(
         Refused files (unreadable, wrong size, unknown ids, no matching photo) are listed;
         the rest is imported. Masks attach to photos by file-name stem, including photos
         already in the project. A mask is converted and checked for every task before it is
-        saved for any, so a refused file saved nothing. Photos without a mask are listed.
+        saved for any, so a refused file saved nothing. Photos left without a mask of a task (none
+        from this import, none saved before) are listed.
     """
     src = Path(src)
     if not (src / "images").is_dir() and not (src / "masks").is_dir():
@@ -151,7 +153,9 @@ def import_plain(
                 seen.take(record, str(path))
         if progress is not None:
             progress(done, total)
-    summary.without_mask.extend(r.name for found in by_stem.values() for r in found.values() if r.id not in masked)
+    for record in (r for found in by_stem.values() for r in found.values() if r.id not in masked):
+        for task in mappings:  # listed when it lacks a mask of a task, saved before or now
+            note_without_mask(project, record, task, summary)
     return summary
 
 
