@@ -157,7 +157,7 @@ class ImportSummary:
             lines.append(f"{len(self.skipped)} left out:")
             lines.extend(f"  {path}: {why}" for path, why in self.skipped)
         if self.without_mask:
-            lines.append(f"{len(self.without_mask)} photos without a mask (none from this import, none saved before):")
+            lines.append(f"{counted(len(self.without_mask), 'photo')} without a mask (none from this import, none saved before):")
             lines.extend(f"  {name}" for name in self.without_mask)
         if self.empty_shapes:
             lines.append(f"{counted(len(self.empty_shapes), 'shape')} painting no pixel (outside the photo, or too thin), left out:")

@@ -129,16 +129,21 @@ class UprightMatcher:
             Several project photos match and none (or more than one) has the file's name, or
             the one matched was already matched to another file of this import.
         """
-        raw = read_photo_bytes(path)  # a special file or one too large is refused here, as when added
         if self._records is None:
             self._records = self.project.images(fetch_photos=False)
             self._shas = {record.sha256 for record in self._records}
+        try:  # the header first: most files have no EXIF-rotated photo of their size to match
+            candidates = self._candidates(_orientation_and_size(path)[1])
+        except (ValueError, OSError):  # not a photo: adding it says why
+            return None
+        if not candidates:
+            return None
+        raw = read_photo_bytes(path)  # a special file or one too large is refused here, as when added
         if hashlib.sha256(raw).hexdigest() in self._shas:
             return None
         try:
-            candidates = self._candidates(_orientation_and_size(path)[1])
-            incoming = _grid(load_image(path)) if candidates else None
-        except (ValueError, OSError):  # not a photo: adding it says why
+            incoming = _grid(load_image(path))
+        except (ValueError, OSError):
             return None
         if incoming is None:
             return None

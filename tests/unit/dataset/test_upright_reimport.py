@@ -105,7 +105,7 @@ def test_the_summary_lists_only_photos_left_without_any_mask(project: Project, t
     ((path, problem),) = summary.errors
     assert path.endswith("kept.png"), problem
     assert summary.without_mask == ["bare.png"]
-    assert "1 photos without a mask (none from this import, none saved before):" in summary.lines()
+    assert "1 photo without a mask (none from this import, none saved before):" in summary.lines()
 
 
 def test_of_several_matching_photos_the_one_of_the_same_name_is_taken(project: Project, tmp_path: Path) -> None:
