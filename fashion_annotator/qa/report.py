@@ -155,10 +155,11 @@ def _category(reason: str | None) -> str:
 
 
 def _reason_text(reason: str | None) -> str:
-    """A reason as the report names it: ``"Missed area (Bad ground truth)"`` for an operator's
-    kind of bad ground truth, else its label."""
+    """A reason as the report names it: ``"Missed area — Bad ground truth"`` for an operator's
+    kind of bad ground truth (its category after a dash: the label may hold parentheses of its
+    own), else its label."""
     if reason in OPERATOR_REASONS:
-        return f"{reason_label(reason)} ({CATEGORIES[reason_category(reason)]})"
+        return f"{reason_label(reason)} — {CATEGORIES[reason_category(reason)]}"
     return reason_label(reason)
 
 
@@ -188,16 +189,25 @@ def _not_scored(rows: Sequence[ImageScore]) -> str:
 
 def _reason_rows(project: ProjectStore, task: str) -> str:
     """The Reject reasons table's rows: each category, and under Bad ground truth the
-    operator's kinds it counts."""
-    grouped = reason_counts(project, task)
-    chosen = reason_counts(project, task, grouped=False)
+    operator's kinds it counts; per reason the rejections made (every reject the decision
+    history holds, those fixed or approved since included) and those still open (the mask's
+    current decision is that reject: :func:`~fashion_annotator.qa.decisions.current_decision`)."""
+    made = reason_counts(project, task, latest_only=False)
+    made_kinds = reason_counts(project, task, latest_only=False, grouped=False)
+    still = reason_counts(project, task)
+    still_kinds = reason_counts(project, task, grouped=False)
+
+    def row(label: str, made_n: int, open_n: int, part: bool = False) -> str:
+        attrs = ' class="part"' if part else ""
+        return (f'<tr{attrs}><td class="l">{html.escape(label)}</td><td>{made_n}</td>'
+                f"<td>{open_n}</td></tr>")  # fmt: skip
+
     rows = []
     for key, label in CATEGORIES.items():
-        rows.append(f'<tr><td class="l">{html.escape(label)}</td><td>{grouped.get(key, 0)}</td></tr>')
+        rows.append(row(label, made.get(key, 0), still.get(key, 0)))
         if key == "bad_ground_truth":
             rows.extend(
-                f'<tr class="part"><td class="l">&nbsp;&nbsp;of which {html.escape(part)}</td>'
-                f"<td>{chosen.get(kind, 0)}</td></tr>"
+                row(f"\u00a0\u00a0of which {part}", made_kinds.get(kind, 0), still_kinds.get(kind, 0), part=True)
                 for kind, part in OPERATOR_REASONS.items()
             )
     return "".join(rows)
@@ -291,9 +301,9 @@ def _decision_word(row: ImageScore) -> str:
 
 
 def _decision_line(row: ImageScore) -> str:
-    """A card's line on the decision, HTML-escaped: "Rejected: Low contrast - why"."""
+    """A card's line on the decision, HTML-escaped: "Rejected: Low contrast. Why: sleeve edge"."""
     if row.decision == "reject":
-        why = f" - {row.reason_text}" if row.reason_text else ""
+        why = f". Why: {row.reason_text}" if row.reason_text else ""
         return f"<br>Rejected: {html.escape(_reason_text(row.reason) + why)}"
     return "<br>Approved" if row.decision == "approve" else ""
 
@@ -357,7 +367,7 @@ def build_html(
     reason_rows = _reason_rows(project, task)
     tp_rows = "".join(
         f'<tr><td class="l">{esc(t.operator)}</td><td class="l">{esc(t.task)}</td>'
-        f"<td>{t.images}</td><td>{t.hours:.2f}</td><td>{_fmt(t.images_per_hour, 1)}</td>"
+        f"<td>{t.images}</td><td>{t.latest}</td><td>{t.hours:.2f}</td><td>{_fmt(t.images_per_hour, 1)}</td>"
         f"<td>{_fmt(t.actions_per_image, 1)}</td></tr>"
         for t in throughput(project, [task])
     )
@@ -414,10 +424,15 @@ def build_html(
 <h2>Histogram</h2>
 {histogram_svg(values, summary.threshold, metric)}
 <h2>Reject reasons</h2>
-<table id="reasons"><tr><th class="l">Reason</th><th>Images</th></tr>{reason_rows}</table>
+<p>Rejections made: every reject recorded, those fixed or approved since included (a mask
+rejected twice counts twice). Still open: masks whose latest version is rejected.</p>
+<table id="reasons"><tr><th class="l">Reason</th><th>Rejections made</th><th>Still open</th></tr>{reason_rows}</table>
 <h2>Throughput</h2>
-<table id="throughput"><tr><th class="l">Operator</th><th class="l">Task</th><th>Images</th>
-<th>Hours</th><th>Images/hour</th><th>Actions/image</th></tr>{tp_rows}</table>
+<p>Images worked on: images the operator saved a version of (an image reworked by a colleague
+counts for both, so the column adds up to more than the images). Latest version theirs: images
+whose latest version the operator saved (each image once). Images/hour: images worked on per hour.</p>
+<table id="throughput"><tr><th class="l">Operator</th><th class="l">Task</th><th>Images worked on</th>
+<th>Latest version theirs</th><th>Hours</th><th>Images/hour</th><th>Actions/image</th></tr>{tp_rows}</table>
 <h2>Worst {len(worst_rows)} images</h2>
 {_legend()}
 {cards}

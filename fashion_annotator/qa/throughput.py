@@ -5,6 +5,12 @@ and edits made on the image, all tasks, by everyone); each operator is credited 
 versions added to them (:func:`~fashion_annotator.qa.effort.effort_contributions`). Versions
 written by an import carry no effort and are left out; a crashed window's edits restored from
 its journal count for the operator who made them.
+
+An image counts for every operator who saved a version of it (``images``: images worked on;
+their effort is credited to each), so an image one operator started and another reworked
+counts in both rows and the rows add up to more images than there are masks; ``latest``
+counts each image once, for the operator whose version is its latest (a partition of the
+images whose latest version is a person's work).
 """
 
 from __future__ import annotations
@@ -24,10 +30,12 @@ __all__ = ["Throughput", "throughput"]
 class Throughput:
     """Effort of one operator on one task.
 
-    ``images`` counts distinct images saved at least once; ``hours`` and ``actions`` add up what
-    the operator's saves added to the images' running totals (a save of several tasks at once
-    counts in each task's row);
-    ``images_per_hour`` is NaN when no time was logged.
+    ``images`` counts distinct images the operator saved at least once (images worked on: an
+    image reworked by a colleague counts in both rows); ``latest`` those whose latest saved
+    version of the task is the operator's (each image in one row at most); ``hours`` and
+    ``actions`` add up what the operator's saves added to the images' running totals (a save of
+    several tasks at once counts in each task's row);
+    ``images_per_hour`` (images worked on per hour) is NaN when no time was logged.
     """
 
     operator: str
@@ -36,6 +44,7 @@ class Throughput:
     saves: int
     hours: float
     actions: int
+    latest: int = 0
 
     @property
     def images_per_hour(self) -> float:
@@ -75,11 +84,13 @@ def throughput(
     saves: dict[tuple[str, str], int] = defaultdict(int)
     seconds: dict[tuple[str, str], float] = defaultdict(float)
     actions: dict[tuple[str, str], int] = defaultdict(int)
+    latest: dict[tuple[str, str], int] = defaultdict(int)
     wanted = set(tasks)
     for image_id in sorted({i for task in project_tasks for i in saved[task]}):  # import order
         versions = {(v.task, v.version): v for task in project_tasks
                     for v in saved[task].get(image_id, ())}  # fmt: skip
-        for (task, number), (spent, edits) in effort_contributions(versions.values()).items():
+        credited = effort_contributions(versions.values())
+        for (task, number), (spent, edits) in credited.items():
             if task not in wanted:
                 continue
             key = (versions[(task, number)].user, task)
@@ -87,8 +98,12 @@ def throughput(
             saves[key] += 1
             seconds[key] += spent
             actions[key] += edits
+        for task in wanted:  # a person's work: the operator who saved it (an import: nobody)
+            newest = max(saved[task].get(image_id, ()), key=lambda v: v.version, default=None)
+            if newest is not None and (task, newest.version) in credited:
+                latest[(newest.user, task)] += 1
     return [
         Throughput(op, task, len(images[(op, task)]), saves[(op, task)],
-                   seconds[(op, task)] / 3600.0, actions[(op, task)])
+                   seconds[(op, task)] / 3600.0, actions[(op, task)], latest[(op, task)])
         for task, op in sorted((t, o) for o, t in images)
     ]  # fmt: skip

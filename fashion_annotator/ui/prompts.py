@@ -86,6 +86,13 @@ def ask_project_url(parent: QWidget, default: str = "") -> str | None:
     return text if ok and text and text != "postgresql://" else None
 
 
+def ask_approve_own_work(parent: QWidget, name: str) -> bool:
+    """Ask whether to approve image ``name``'s mask whose latest version the reviewer saved
+    (:func:`.review.decision_panel.confirm_own_approval`): No, the default, approves nothing."""
+    return _warn_yes_no(parent, "Approve your own work?",
+                        f"You saved the latest version of {name} yourself. Approve your own work?")  # fmt: skip
+
+
 def _warn_yes_no(parent: QWidget, title: str, text: str) -> bool:
     """A warning asking Yes or No, No the default (Enter, Escape); True for Yes."""
     answer = QMessageBox.warning(

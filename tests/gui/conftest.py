@@ -49,6 +49,16 @@ def no_modal_stop_question(monkeypatch) -> None:
     monkeypatch.setattr(training_dialog, "ask_stop_running", lambda parent, message: True)
 
 
+@pytest.fixture(autouse=True)
+def own_work_approved(monkeypatch) -> None:
+    """The Review tab asks before a reviewer approves a mask whose latest version they saved;
+    the tests' projects save and review under one user name, so they answer Yes (the tests of
+    the question answer it themselves: tests/gui/test_review_own_work.py)."""
+    from fashion_annotator.ui import prompts
+
+    monkeypatch.setattr(prompts, "ask_approve_own_work", lambda parent, name: True)
+
+
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, ccp_dir) -> Path:
     """A project of three CCP photos with cached superpixels (copied per test)."""

@@ -604,7 +604,7 @@ def test_the_decision_column_keeps_the_reason_readable(view, project):
         delegate.initStyleOption(option, index)
         return option
 
-    roomy = painted(metrics.horizontalAdvance("rejected: Bad ground truth") + 40)
+    roomy = painted(metrics.horizontalAdvance("rejected: Extra area (background, mannequin)") + 40)
     assert roomy.text == "rejected: Bad ground truth"
     narrow = painted(metrics.horizontalAdvance("Bad ground truth") + 20)
     assert narrow.text == "Bad ground truth", "the reason label in full where the whole text does not fit"
@@ -613,7 +613,41 @@ def test_the_decision_column_keeps_the_reason_readable(view, project):
     view.reason.setCurrentIndex(view.reason.findData("missed_area"))
     assert view.reject_selected()
     tips = [view.proxy.index(r, 7).data(Qt.ItemDataRole.ToolTipRole) for r in range(view.proxy.rowCount())]
-    assert "rejected: Missed area (counts as Bad ground truth)" in tips
+    assert "rejected: Missed area; counts as Bad ground truth" in tips
+
+
+def test_the_decision_column_words_every_reject_alike(view, project):
+    """A QA hand test: one row read "rejected: Missed area", the next "Extra area (background,
+    mannequin)" without "rejected:" (the one fitted the column, the other did not); a column too
+    narrow for the longest reject shows every reject's reason label alone, a wide one every
+    reject's whole text."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    for row, reason in ((1, "missed_area"), (2, "extra_area")):
+        view.select_proxy_row(row)
+        view.reason.setCurrentIndex(view.reason.findData(reason))
+        assert view.reject_selected()
+    rejected = [view.proxy.index(r, COLUMNS.index("Decision")) for r in range(view.proxy.rowCount())]
+    rejected = [i for i in rejected if str(i.data()).startswith("rejected:")]
+    assert sorted(i.data() for i in rejected) == ["rejected: Extra area (background, mannequin)",
+                                                   "rejected: Missed area"]  # fmt: skip
+    metrics = view.table.fontMetrics()
+
+    def painted(width: int) -> list[str]:
+        texts = []
+        for index in rejected:
+            option = QStyleOptionViewItem()
+            option.initFrom(view.table)
+            option.rect = QRect(0, 0, width, 22)
+            view.table.itemDelegateForIndex(index).initStyleOption(option, index)
+            texts.append(option.text)
+        return sorted(texts)
+
+    between = metrics.horizontalAdvance("rejected: Missed area") + 40  # fits it, not the longest
+    assert painted(between) == ["Extra area (background, mannequin)", "Missed area"]
+    wide = metrics.horizontalAdvance("rejected: Extra area (background, mannequin)") + 40
+    assert painted(wide) == ["rejected: Extra area (background, mannequin)", "rejected: Missed area"]
 
 
 def test_images_whose_cutout_and_parsing_masks_disagree_are_flagged(view, project, qtbot):

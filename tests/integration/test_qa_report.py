@@ -102,8 +102,8 @@ def test_html_report_from_ccp_photos(ccp_project: Path, tmp_path: Path, capsys):
     assert len(parser.images) == 3 and all(
         s.startswith("data:image/jpeg;base64,") for s in parser.images
     )
-    reasons = dict(parser.tables["reasons"][1:])
-    assert reasons["Model error"] == "1" and reasons["Low contrast"] == "0"
+    reasons = {r[0]: r[1:] for r in parser.tables["reasons"][1:]}
+    assert reasons["Model error"] == ["1", "1"] and reasons["Low contrast"] == ["0", "0"]
     summary = parser.tables["summary"]
     assert summary[1][1] == str(N_IMAGES)
     assert parser.tables["throughput"][1][:3] == ["olga", "garment", str(N_IMAGES)]

@@ -20,10 +20,13 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QWidget,
 )
 
 from fashion_annotator.dataset.records import DecisionRecord
 from fashion_annotator.qa import decisions
+from fashion_annotator.qa.scores import ImageScore
+from fashion_annotator.ui import prompts
 from fashion_annotator.ui.review.table import show_decisions_whole
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     QGroupBox
         The panel, for the view's layout.
     """
-    show_decisions_whole(view.table)  # elided at its end, the reason label kept where it fits
+    show_decisions_whole(view.table)  # elided at its end; too narrow: every reject's label alone
     box = QGroupBox("Decision")
     form = QFormLayout(box)
     view.approve_button = QPushButton("Approve (A)")
@@ -98,6 +101,16 @@ def build_decision_panel(view: ReviewView) -> QGroupBox:
     view.history.setTextFormat(Qt.TextFormat.PlainText)  # a reviewer's "<h1>..." stays text
     form.addRow("History:", view.history)
     return box
+
+
+def confirm_own_approval(view: QWidget, row: ImageScore | None, user: str) -> bool:
+    """Whether the approval of ``row`` by ``user`` (the project's user name: the reviewer) may
+    go ahead: when ``user`` saved the mask's latest version (``row.operator``: a person's work
+    only, an import's reads "name (import)"), the reviewer is asked first
+    (:func:`~fashion_annotator.ui.prompts.ask_approve_own_work`, No the default); an operator
+    approved a mask he had fixed himself unwarned (a QA hand test). The command line and
+    :func:`~fashion_annotator.qa.decisions.approve` do not ask."""
+    return row is None or row.operator != user or prompts.ask_approve_own_work(view, row.name)
 
 
 def _reason_tip(key: str) -> str:

@@ -42,6 +42,10 @@ from fashion_annotator.ui.review.instance_figures import FiguresThread, read_fig
 from fashion_annotator.ui.review.name_column import cap_name_column
 from fashion_annotator.ui.review.view import SIZE_SAMPLE_ROWS, ReviewView
 
+#: Qt's QWIDGETSIZE_MAX (PySide6 does not export it): a widget's height left unbounded.
+UNBOUNDED = (1 << 24) - 1
+#: The panel's line while no image has instances (its table hidden).
+NO_INSTANCES = "No instances saved yet: the images with instances are listed here."
 COLUMNS = ("Image", "Status", "Instances", "Category changed", "Attributes filled", "Uncategorised", "Inconsistent px")
 
 
@@ -267,7 +271,14 @@ class InstanceReviewPanel(QGroupBox):
 
     def _show(self, changed: set[int] | None = None) -> None:
         """Show the summary and the rows: every row (``changed`` None: 0.1 s at 700 images), or
-        only those of the ``changed`` images (the others' cells stay)."""
+        only those of the ``changed`` images (the others' cells stay). Without a row the panel
+        folds to one line (:meth:`_fold`)."""
+        if not self.rows:
+            self.summary.setText(NO_INSTANCES)
+            self.table.setRowCount(0)
+            self._fold(True)
+            return
+        self._fold(False)
         s = instance_qa_summary(self.rows)
         of_proposed = (f"{s['category_changed']} of {s['category_proposed']} proposed "
                        f"({100 * s['category_changed_share']:.0f}%)" if s["category_proposed"] else "none proposed")
@@ -292,6 +303,13 @@ class InstanceReviewPanel(QGroupBox):
                     self.table.insertRow(self.table.rowCount())
                     self._fill(self.table.rowCount() - 1, row)
         self.table.setSortingEnabled(True)
+
+    def _fold(self, empty: bool) -> None:
+        """Hide the table and keep the panel as short as its line while no image has instances
+        (its empty table took a third of the Review tab's left column at 1280x720, the tables
+        above clipped); unfold with the first row."""
+        self.table.setVisible(not empty)
+        self.setMaximumHeight(self.minimumSizeHint().height() if empty else UNBOUNDED)
 
     def _image_at(self, r: int) -> int | None:
         """The image of the table's ``r``-th row."""

@@ -51,16 +51,21 @@ def unscored_html(rows: Sequence[ImageScore]) -> str:
 
 
 def throughput_html(rows: Sequence[Throughput]) -> str:
-    """Images per hour and actions per image of each operator, as a table."""
+    """Per operator: the images worked on (an image reworked by a colleague counts for both),
+    those whose latest version is theirs (each image once), images worked on per hour and
+    actions per image, as a table and a line that says which column adds up to the images."""
     if not rows:
         return "<p>No operator time logged yet.</p>"
     body = "".join(
         f"<tr><td>{html.escape(t.operator)}</td><td align=right>{t.images}</td>"
+        f"<td align=right>{t.latest}</td>"
         f"<td align=right>{fmt(t.images_per_hour, 1)}</td>"
         f"<td align=right>{fmt(t.actions_per_image, 1)}</td></tr>"
         for t in rows
     )
     return (
-        "<table cellspacing=0 cellpadding=3><tr><th align=left>Operator</th><th>images</th>"
-        f"<th>images/h</th><th>actions/image</th></tr>{body}</table>"
+        "<table cellspacing=0 cellpadding=3><tr><th align=left>Operator</th><th>worked on</th>"
+        f"<th>latest theirs</th><th>images/h</th><th>actions/image</th></tr>{body}</table>"
+        "<p>Worked on: a reworked image counts for each operator who saved it; latest theirs: "
+        "each image once, for whoever saved its latest version.</p>"
     )

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.core.wording import status_name
 from fashion_annotator.dataset import name_search
-from fashion_annotator.qa.decisions import CATEGORIES, reason_category, reason_label
+from fashion_annotator.qa.decisions import CATEGORIES, REASONS, reason_category, reason_label
 from fashion_annotator.qa.scores import ImageScore
 from fashion_annotator.qa.stats import score_digits
 from fashion_annotator.ui.theme import alert_color, blend
@@ -218,14 +218,17 @@ class ScoreTableModel(QAbstractTableModel):
             return None
         category = reason_category(r.reason)
         if r.decision == "reject" and r.reason and category != r.reason:
-            text += f" (counts as {CATEGORIES[category]})"
+            text += f"; counts as {CATEGORIES[category]}"  # the label may hold parentheses
         return f"{text} — {r.reason_text}" if r.reason_text else text
 
 
 class DecisionDelegate(QStyledItemDelegate):
     """Paints the Decision column elided at its end, never its middle (``rejected:… ground …``,
-    a QA hand test), and where ``rejected: Bad ground truth`` does not fit but the reason label
-    does (:data:`SHORT_ROLE`), the label alone; the cell's tooltip holds the whole text."""
+    a QA hand test), and where the column is too narrow for the longest reject
+    (``rejected: Extra area (background, mannequin)``), every reject's reason label alone
+    (:data:`SHORT_ROLE`): the choice is the column's, not each cell's (one row read "rejected:
+    Missed area", the next "Extra area (background, mannequin)"); the tooltip holds the whole
+    text."""
 
     def initStyleOption(  # noqa: N802 - Qt override
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
@@ -234,8 +237,16 @@ class DecisionDelegate(QStyledItemDelegate):
         option.textElideMode = Qt.TextElideMode.ElideRight
         short = index.data(SHORT_ROLE)
         room = option.rect.width() - self._margins(option)
-        if short and option.rect.width() > 0 and option.fontMetrics.horizontalAdvance(option.text) > room:
+        if short and option.rect.width() > 0 and self._widest_reject(option) > room:
             option.text = short  # (a size hint's option has no width: the whole text is measured)
+
+    @staticmethod
+    def _widest_reject(option: QStyleOptionViewItem) -> int:
+        """The width of the longest Decision text of a reject, this cell's included (a reason
+        key this version does not know)."""
+        metrics = option.fontMetrics
+        texts = [f"rejected: {label}" for label in REASONS.values()] + [option.text]
+        return max(metrics.horizontalAdvance(text) for text in texts)
 
     @staticmethod
     def _margins(option: QStyleOptionViewItem) -> int:

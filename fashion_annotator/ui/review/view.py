@@ -23,14 +23,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMessageBox,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSplitter,
     QTableView,
     QVBoxLayout,
@@ -65,9 +63,11 @@ from fashion_annotator.ui.review.background import BackgroundScoring
 from fashion_annotator.ui.review.changed import reread_rows
 from fashion_annotator.ui.review.decision_panel import (
     build_decision_panel,
+    confirm_own_approval,
     history_text,
     keep_letters_in_boxes,
 )
+from fashion_annotator.ui.review.figures import build_figures
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
 from fashion_annotator.ui.review.mask_checks import MaskChecks
@@ -131,6 +131,10 @@ class ReviewView(BackgroundScoring, QWidget):
     reason_for: str
     history: QLabel
     """The decision panel's widgets (:func:`~.decision_panel.build_decision_panel`)."""
+    histogram: ScoreHistogram
+    summary: QLabel
+    throughput: QLabel
+    """The figures pane's widgets (:func:`~.figures.build_figures`)."""
 
     def __init__(self, project: ProjectStore, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -228,28 +232,7 @@ class ReviewView(BackgroundScoring, QWidget):
                            self.reference], [self.rescore_button, self.progress, refresh_button],
                           [csv_button, html_button])  # fmt: skip
 
-        self.histogram = ScoreHistogram()
-        self.summary = QLabel()
-        self.summary.setTextFormat(Qt.TextFormat.RichText)
-        self.summary.setWordWrap(True)  # a long line (not scored yet) must not widen the tab
-        self.throughput = QLabel()
-        self.throughput.setTextFormat(Qt.TextFormat.RichText)
-        stats = QWidget()
-        stats_row = QHBoxLayout(stats)
-        stats_row.setContentsMargins(0, 0, 0, 0)
-        stats_row.addWidget(self.histogram, 3)
-        texts = QWidget()
-        text_col = QVBoxLayout(texts)
-        text_col.setContentsMargins(0, 0, 0, 0)
-        text_col.addWidget(self.summary)
-        text_col.addWidget(self.throughput)
-        text_col.addStretch(1)
-        # the figures scroll where the pane is short (a "not scored" line was cut off unseen)
-        text_scroll = QScrollArea()
-        text_scroll.setWidgetResizable(True)
-        text_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        text_scroll.setWidget(texts)
-        stats_row.addWidget(text_scroll, 2)
+        stats = build_figures(self)  # the histogram, summary and throughput
         # The lists and figures on the left (the instance panel below them: instances.attach);
         # the photo and the decision on the right, from the bar to the tab's bottom edge.
         self.lists = QSplitter(Qt.Orientation.Vertical)
@@ -257,7 +240,7 @@ class ReviewView(BackgroundScoring, QWidget):
         self.lists.addWidget(self.table)
         self.lists.addWidget(stats)
         self.lists.setStretchFactor(0, 3)
-        self.lists.setStretchFactor(1, 1)
+        self.lists.setStretchFactor(1, 2)
 
         self.viewer = AgreementViewer()
         right = QWidget()
@@ -491,7 +474,8 @@ class ReviewView(BackgroundScoring, QWidget):
         current = row and row.decision == "approve" and decisions.current_decision(self.project, row.image_id, self.task)
         if current and current.decision == "approve":
             return self._decide(lambda r: None)
-        return self._decide(lambda r: decisions.approve(self.project, r.image_id, self.task, seen_version=r.versions))
+        return confirm_own_approval(self, row, self.project.user) and self._decide(  # own work: asked
+            lambda r: decisions.approve(self.project, r.image_id, self.task, seen_version=r.versions))
 
     def reject_selected(self) -> bool:
         """Reject with the chosen reason and text, then move to the next row; refused for want of

@@ -206,17 +206,42 @@ def test_operators_kinds_of_bad_ground_truth_are_counted_as_bad_ground_truth(sco
     parser = ScoresTable()
     reasons = document[document.index('<table id="reasons"') : document.index("<h2>Throughput")]
     parser.feed(reasons.replace('id="reasons"', 'id="scores"'))
-    counts = {r[0].strip(): r[1] for r in parser.rows[1:]}
-    assert counts["Bad ground truth"] == "2" and counts["of which Extra area (background, mannequin)"] == "1"
-    assert counts["of which Missed area"] == "0" and counts["Other"] == "0"
-    assert "Rejected: Extra area (background, mannequin) (Bad ground truth) - stand pole" in " ".join(
-        Collector.text_of(document)
-    )
+    counts = {r[0].strip(): r[1:] for r in parser.rows[1:]}
+    assert counts["Bad ground truth"] == ["2", "2"]
+    assert counts["of which Extra area (background, mannequin)"] == ["1", "1"]
+    assert counts["of which Missed area"] == ["0", "0"] and counts["Other"] == ["0", "0"]
+    text = " ".join(Collector.text_of(document))
+    assert "Rejected: Extra area (background, mannequin) — Bad ground truth. Why: stand pole" in text
+    assert "(background, mannequin) (Bad ground truth)" not in text, "no doubled parentheses"
     with write_csv(scores, tmp_path / "t.csv", "Dice").open(newline="") as fh:
         rows = {int(r["image_id"]): r for r in csv.DictReader(fh)}
     assert (rows[ids["disjoint"]]["reason"], rows[ids["disjoint"]]["reason_detail"]) == ("bad_ground_truth", "extra_area")
     assert (rows[ids["half"]]["reason"], rows[ids["half"]]["reason_detail"]) == ("bad_ground_truth", "")
     assert (rows[ids["same"]]["reason"], rows[ids["same"]]["reason_detail"]) == ("", "")
+
+
+def test_reject_reasons_count_every_rejection_made_and_those_still_open(scored_project):
+    """A QA hand test: "Missed area" read 0 once 0004 was fixed, so a lead could not follow
+    rejection rates; the table counts every rejection made from the decision history, and
+    those still open apart."""
+    from qa_synth import square
+
+    project, ids = scored_project
+    reject(project, ids["disjoint"], "garment", "missed_area", "left sleeve")
+    reject(project, ids["half"], "garment", "missed_area")
+    reject(project, ids["same"], "garment", "low_contrast")
+    approve(project, ids["same"], "garment")  # rejected, then approved: made, not open
+    project.save_mask(ids["disjoint"], "garment", square(5, 5, 15, 16), status="done")  # fixed
+    document = build_html(project, "garment", score_project(project, "garment"), worst=2)
+    parser = TableCells()
+    parser.feed(document)
+    header, *rows = parser.tables["reasons"]
+    assert header == ["Reason", "Rejections made", "Still open"]
+    counts = {r[0].strip(): r[1:] for r in rows}
+    assert counts["of which Missed area"] == ["2", "1"]
+    assert counts["Bad ground truth"] == ["2", "1"]
+    assert counts["Low contrast"] == ["1", "0"]
+    assert counts["Model error"] == ["0", "0"]
 
 
 class TableCells(HTMLParser):

@@ -44,3 +44,28 @@ def test_an_operator_is_credited_the_effort_of_his_own_save(project, tmp_path):
     assert bob_garment.hours * 3600 == pytest.approx(5.0)
     assert rows[("alice", "garment")].hours * 3600 == pytest.approx(60.0)
     assert rows[("alice", "parsing7")].actions == 10, "a save of two tasks credits each task"
+
+
+def test_a_reworked_image_counts_as_worked_on_for_both_and_as_latest_for_one(project, tmp_path):
+    """A QA hand test: alice showed 4 images though only 3 latest versions were hers (bob
+    reworked 0004), and the rows added up to one more image than there are masks. An image
+    counts as worked on for each operator who saved it; ``latest`` counts it once, for the
+    operator whose version is its latest, and adds up to the masks."""
+    from fashion_annotator.qa.report import build_html
+    from fashion_annotator.qa.scores import score_project
+
+    mask = square(2, 2, 10, 10)
+    ids = [add_photo(project, tmp_path, f"000{i}.png", i) for i in range(1, 6)]
+    for n, image_id in enumerate(ids[:4]):
+        project.save_mask(image_id, "garment", mask, seconds=60.0 * (n + 1), actions=n + 1)
+    with Project.open(project.root, user="bob") as bob:
+        bob.save_mask(ids[3], "garment", square(2, 2, 10, 11), seconds=400.0, actions=9)  # rework
+        bob.save_mask(ids[4], "garment", mask, seconds=30.0, actions=2)
+    rows = {t.operator: t for t in throughput(project, ["garment"])}
+    assert (rows["alice"].images, rows["alice"].latest) == (4, 3)
+    assert (rows["bob"].images, rows["bob"].latest) == (2, 2)
+    assert sum(t.latest for t in rows.values()) == len(ids)
+    document = build_html(project, "garment", score_project(project, "garment"), worst=0)
+    table = document[document.index('<table id="throughput"'):]
+    assert "<th>Images worked on</th>" in table and "<th>Latest version theirs</th>" in table
+    assert '<td class="l">alice</td><td class="l">garment</td><td>4</td><td>3</td>' in table
