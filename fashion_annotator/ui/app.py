@@ -131,7 +131,15 @@ def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
     photos = photos_in(path, listed)
     if not photos:
         raise ProjectError(f"{path}: neither a project nor a folder with photos")
-    project = Project.create(path / PHOTO_FOLDER_PROJECT)
+    try:
+        project = Project.create(path / PHOTO_FOLDER_PROJECT)
+    except ProjectError as exc:
+        if not isinstance(exc.__cause__, OSError):
+            raise
+        raise ProjectError(
+            f"{exc}. Use File > New project from folder to make a project elsewhere that copies "
+            f"these photos (or: fashion-annotator new PROJECT --images {path})"
+        ) from exc
     marker = project.root / ADDING_MARKER
     marker.touch()
     return project, PendingPhotos(photos, False, marker, listed.hidden)
