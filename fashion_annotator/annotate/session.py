@@ -23,6 +23,7 @@ from fashion_annotator.core.lazy_masks import MaskReader
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.click_logs import write_click_log
+from fashion_annotator.dataset.display import missing_photo_hint
 from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import (
     IMPORTED_PROPOSAL,
@@ -144,7 +145,8 @@ def load_document(
     ImageLoadError, ProjectError, ValueError
         The photo or a saved mask cannot be read (a deferred mask: when first read).
     """
-    changed = referenced_photo_changed(project.image(image_id), Path(project.root))
+    record = project.image(image_id)
+    changed = referenced_photo_changed(record, Path(project.root)) or missing_photo_hint(record.name, Path(project.root))
     if changed is not None:
         raise ProjectError(changed)
     preview = load_preview(project.image_path(image_id)) if progressive else None

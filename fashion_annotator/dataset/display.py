@@ -48,3 +48,16 @@ def project_title(root: Path) -> str:
     """
     root = Path(root)
     return root.parent.name if root.name == PHOTO_FOLDER_PROJECT and root.parent.name else root.name
+
+
+def missing_photo_hint(name: str, root: Path) -> str | None:
+    """What to say about the photo stored as ``name`` in the project at ``root`` when its file is
+    gone, for a photo referenced in a photo folder; None otherwise (a copied photo, a file that
+    is there)."""
+    path = Path(name)
+    if not path.is_absolute() or path.exists() or Path(root).name != PHOTO_FOLDER_PROJECT:
+        return None
+    return (
+        f"{display_name(name, Path(root))}: not in the folder any more (moved or deleted?); its "
+        "masks are kept: put it back, or open the folder again to find it under a new name"
+    )

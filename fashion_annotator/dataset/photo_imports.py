@@ -118,6 +118,38 @@ class PhotoImports:
         return len(moved)
 
 
+    def referenced_images(self) -> list[tuple[int, str, str]]:
+        """``(id, name, sha256)`` of every photo referenced in place (not copied), in import
+        order: the photos of a folder whose project the window made in it."""
+        rows = self._conn.execute("SELECT id, name, sha256 FROM images WHERE stored = 0 ORDER BY id").fetchall()
+        return [(int(r["id"]), str(r["name"]), str(r["sha256"])) for r in rows]
+
+    def relink_referenced(self, image_id: int, old: str, src: Path) -> bool:
+        """Point the photo referenced in place as ``old`` at ``src``, a file of the same content
+        under another name (a photo renamed in its folder): its masks, statuses and history stay
+        with it. The caller has checked the content. Returns False, changing nothing, when the
+        image is no longer stored as ``old`` (another process relinked or removed it) or another
+        image already has ``src``'s name.
+
+        Raises
+        ------
+        ProjectError
+            ``src``'s path is not valid UTF-8, or the index cannot be written.
+        """
+        name = confine.referenced_name(src)
+        original = confine.storable_name(src.name)
+        with self._tx() as conn:
+            if conn.execute("SELECT 1 FROM images WHERE name = ?", (name,)).fetchone() is not None:
+                return False
+            cur = conn.execute(
+                "UPDATE images SET name = ?, original_name = ?, stem = ?, source = ?, updated = ? "
+                "WHERE id = ? AND name = ? AND stored = 0",
+                (name, original, Path(original).stem, confine.storable_name(str(src)), time.time(),
+                 image_id, old),
+            )  # fmt: skip
+        return cur.rowcount == 1
+
+
 def copy_error(src: Path, dest: Path, exc: OSError) -> ProjectError:
     """The error of a photo ``src`` whose copy to ``dest`` failed with ``exc``: ``SRC: cannot copy
     it into FOLDER: REASON``, naming each path once (a full disk's reason names the folder and

@@ -28,6 +28,12 @@ from fashion_annotator.core.tasks import TaskSpec
 from fashion_annotator.dataset.confine import referable_folder, referenced_path
 from fashion_annotator.dataset.formats.common import ImportSummary, list_files
 from fashion_annotator.dataset.formats.photos import add_photos
+from fashion_annotator.dataset.photo_folder import (
+    FolderSync,
+    is_photo_folder_project,
+    remember_left_out,
+    sync_photo_folder,
+)
 from fashion_annotator.dataset.postgres.url import (
     describe_location,
     is_postgres_url,
@@ -77,18 +83,32 @@ class PendingPhotos:
         :data:`ADDING_MARKER` of a photo folder's project, removed once every file was tried.
     hidden : int
         Hidden files of the folder, left out (the summary says how many).
+    sync : bool
+        Bring a photo folder's project in step with its folder instead
+        (:func:`~fashion_annotator.dataset.photo_folder.sync_photo_folder`: new photos added,
+        renamed ones found again, missing ones named); ``files`` is empty.
     """
 
     files: list[Path]
     copy: bool = False
     marker: Path | None = None
     hidden: int = 0
+    sync: bool = False
 
-    def work(self, project: Project, progress) -> ImportSummary:
+    @property
+    def title(self) -> str:
+        """The job's name in the status bar."""
+        return "Photo folder" if self.sync else "Add photos"
+
+    def work(self, project: Project, progress) -> ImportSummary | FolderSync:
         """Add the files (a :class:`~fashion_annotator.ui.file_menu.FileJob`'s work); the
         summary. A cancelled job raises before the marker goes."""
+        if self.sync:
+            return sync_photo_folder(project, progress)
         summary = add_photos(project, self.files, self.copy, progress,
                              ImportSummary(photos_only=True, hidden=self.hidden))  # fmt: skip
+        if self.marker is not None:  # a photo folder's refused files: not tried at every open
+            remember_left_out(Path(project.root), summary, self.files)
         self.finish()
         return summary
 
@@ -147,15 +167,19 @@ def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
 
 def unfinished_adding(project: Project) -> PendingPhotos | None:
     """The photos of a photo folder's project whose adding was stopped (its
-    :data:`ADDING_MARKER` is there), less those it holds; None for any other project.
+    :data:`ADDING_MARKER` is there), less those it holds; else, for a photo folder's project
+    open for writing, the check of its folder (``sync``: photos dropped in since, renamed or
+    gone); None for any other project (copied photos, a PostgreSQL project).
 
     However the project is opened: the folder, its ``annotations/`` folder, the last or a recent
     project (the window remembers ``annotations/``, and a reopen that way left the marker and
     the photos out).
     """
     marker = Path(project.root) / ADDING_MARKER
-    if Path(project.root).name != PHOTO_FOLDER_PROJECT or not marker.is_file():
+    if Path(project.root).name != PHOTO_FOLDER_PROJECT or project.readonly:
         return None
+    if not marker.is_file():
+        return PendingPhotos([], sync=True) if is_photo_folder_project(project) else None
     known = {r.name for r in project.images()}
     listed = ImportSummary()
     photos = photos_in(Path(project.root).parent, listed)
@@ -176,6 +200,8 @@ def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
     if pending is None:
         return project, []
     summary = pending.work(project, None)
+    if isinstance(summary, FolderSync):
+        return project, summary.lines()
     return project, summary.lines() if summary.notable else []
 
 
@@ -318,8 +344,8 @@ class WindowSwitcher:
             more = f"\n... and {len(problems) - 21} more lines" if len(problems) > 21 else ""
             QMessageBox.warning(window, "Photos of this folder", "\n".join(problems[:21]) + more)
         window.start()
-        if photos is not None and photos.files:
-            window.files.start("Add photos", photos.work)
+        if photos is not None and (photos.files or photos.sync):
+            window.files.start(photos.title, photos.work, box=not photos.sync)
         self.window = window
         return window
 

@@ -153,13 +153,15 @@ class FileActions(QObject):
         self._closed = False
         self._filled_at = 0.0  # when the queue was last refilled during a job (monotonic s)
         self._adds = True  # the running job adds images or masks
+        self._box = True  # the running job's summary is shown in a box
 
     # -- background work ------------------------------------------------------------------
 
-    def start(self, title: str, work: Work, adds: bool = True) -> FileJob | None:
+    def start(self, title: str, work: Work, adds: bool = True, box: bool = True) -> FileJob | None:
         """Run ``work`` in the background unless a job is running (then say so); ``adds``: it
         adds images or masks, so the image list is refilled as it goes and at its end (an
-        export only reads)."""
+        export only reads); ``box``: its summary is shown in a box, else only in the status bar
+        (nothing when it has no line: the check of a photo folder at each open)."""
         if self._closed:
             return None
         if self.job is not None and self.job.isRunning():
@@ -168,7 +170,7 @@ class FileActions(QObject):
         self.window.session.save()
         project = self.window.project
         self.job = FileJob(project.root, project.user, title, work, self)
-        self._adds = adds
+        self._adds, self._box = adds, box
         self.job.progressed.connect(self._progress)
         self.job.summarized.connect(self._finished)
         self.window.status.set_busy(True, f"{title}…")
@@ -201,6 +203,10 @@ class FileActions(QObject):
         if self._adds:
             self._fill_queue()
         self.summaries.append((title, list(lines)))
+        if not self._box:
+            if lines:
+                self.window.status.showMessage(f"{title}: {lines[0]}", 20000)
+            return
         self.window.status.showMessage(f"{title}: {lines[0] if lines else 'done'}", 10000)
         self.inform(title, list(lines), went_wrong)
 

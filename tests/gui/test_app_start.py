@@ -86,9 +86,10 @@ def test_a_folders_photos_stopped_half_way_are_added_at_the_next_open(tmp_path, 
         assert [p.name for p in rest.files] == ["0002.jpg", "0003.jpg"]
         assert rest.work(again, lambda done, total: None).lines()[0].startswith("2 photos added, 0 already present")
         assert len(again.images()) == 3 and not rest.marker.is_file()
-    third, nothing = app.open_or_start(photos)
+    third, check = app.open_or_start(photos)  # then only the folder's check at each open
     with third:
-        assert nothing is None and len(third.images()) == 3
+        assert check is not None and check.sync and check.files == []
+        assert check.work(third, lambda done, total: None).lines() == [] and len(third.images()) == 3
 
 
 def test_a_mistyped_folder_for_a_new_project_is_refused_in_words(qtbot, tmp_path, monkeypatch):

@@ -10,7 +10,51 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
+from PySide6.QtWidgets import QMessageBox
+
+from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui import app
+from fashion_annotator.ui.preferences import Preferences, settings_file
+
+
+def test_reopened_folder_adds_new_photos_and_finds_a_renamed_one_with_its_masks(qtbot, tmp_path, ccp_dir):
+    photos = tmp_path / "photos3"
+    photos.mkdir()
+    for stem in ("0001", "0002", "0003"):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos / f"{stem}.jpg")
+    project, problems = app.open_or_create(photos)
+    with project:
+        ids = {Path(r.name).name: r.id for r in project.images()}
+        record = project.image(ids["0002.jpg"])
+        mask = np.zeros((record.height, record.width), np.uint8)
+        mask[5:30, 5:30] = 1
+        project.save_mask(ids["0002.jpg"], "garment", mask)
+    (photos / "0002.jpg").rename(photos / "renamed.jpg")
+    (photos / "0003.jpg").unlink()
+    shutil.copy(ccp_dir / "images" / "0004.jpg", photos / "0004.jpg")
+
+    project, problems, pending = app._for_window(photos)
+    window = app.WindowSwitcher(Preferences(settings_file(tmp_path / "s.ini"))).show(project, problems, pending)
+    qtbot.addWidget(window)
+    try:
+        qtbot.waitUntil(lambda: bool(window.files.summaries), timeout=30000)
+        title, lines = window.files.summaries[-1]
+        assert title == "Photo folder"
+        assert lines[0].startswith("1 new photo added from the folder: 0004.jpg")
+        assert "renamed.jpg: found again under this name (was 0002.jpg); its masks are kept" in lines
+        assert "0003.jpg: not in the folder any more (moved or deleted?); its masks are kept" in lines
+        assert window.status.currentMessage().startswith("Photo folder: 1 new photo added from the folder")
+        assert not [b for b in window.findChildren(QMessageBox) if b.isVisible()], "said in the status bar"
+        names = {window.display_name(r) for r in window.queue.model.records()}
+        assert names == {"0001.jpg", "renamed.jpg", "0003.jpg", "0004.jpg"}
+        saved = project.load_mask(ids["0002.jpg"], "garment")
+        assert saved is not None and np.array_equal(saved, mask)
+        assert not window.open_image(ids["0003.jpg"])
+        assert "0003.jpg: not in the folder any more (moved or deleted?)" in window.status.currentMessage()
+    finally:
+        window.close()
+        project.close()
 
 
 def test_a_read_only_photo_folder_says_where_a_project_can_go(tmp_path, ccp_dir, monkeypatch, qtbot):
@@ -35,3 +79,17 @@ def test_a_read_only_photo_folder_says_where_a_project_can_go(tmp_path, ccp_dir,
     assert "Use File > New project from folder to make a project elsewhere that copies these photos" in said[0]
     assert f"fashion-annotator new PROJECT --images {photos}" in said[0]
     assert not (photos / "annotations").exists()
+
+
+def test_a_project_of_copied_photos_is_not_checked_against_a_folder(tmp_path, ccp_dir):
+    photos = tmp_path / "shoot"
+    photos.mkdir()
+    shutil.copy(ccp_dir / "images" / "0001.jpg", photos / "0001.jpg")
+    made = app.new_project(photos, tmp_path / "copied")
+    app.add_photos(made, [photos / "0001.jpg"])
+    made.close()
+    shutil.copy(ccp_dir / "images" / "0002.jpg", photos / "0002.jpg")
+    project, pending = app.open_or_start(tmp_path / "copied")
+    with project:
+        assert pending is None and len(project.images()) == 1
+    assert isinstance(project, Project)

@@ -1,0 +1,101 @@
+"""A photo folder's project kept in step with its folder at each open: new photos added, a
+renamed photo found again by its content with its masks, a missing one named (a hand test: a
+renamed photo never appeared and the old name said only "file does not exist")."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.annotate.session import load_document
+from fashion_annotator.dataset.formats.photos import add_photos
+from fashion_annotator.dataset.photo_folder import (
+    LEFT_OUT_NAME,
+    is_photo_folder_project,
+    sync_photo_folder,
+)
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import Project
+
+
+def _photo_folder(tmp_path: Path, ccp_dir: Path, stems: tuple[str, ...]) -> tuple[Path, Project]:
+    """A folder of photos and its project as the window makes it (photos referenced in place)."""
+    photos = tmp_path / "shoot"
+    photos.mkdir()
+    for stem in stems:
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos / f"{stem}.jpg")
+    project = Project.create(photos / "annotations")
+    add_photos(project, sorted(photos.glob("*.jpg")), copy=False)
+    return photos, project
+
+
+def _by_file(project: Project) -> dict[str, int]:
+    return {Path(r.name).name: r.id for r in project.images()}
+
+
+def test_reopen_adds_new_photos_relinks_a_renamed_one_and_names_a_missing_one(tmp_path, ccp_dir):
+    photos, project = _photo_folder(tmp_path, ccp_dir, ("0001", "0002", "0003"))
+    with project:
+        ids = _by_file(project)
+        record = project.image(ids["0002.jpg"])
+        mask = np.zeros((record.height, record.width), np.uint8)
+        mask[10:40, 20:60] = 1
+        project.save_mask(ids["0002.jpg"], "garment", mask)
+        assert is_photo_folder_project(project)
+    (photos / "0002.jpg").rename(photos / "renamed.jpg")
+    (photos / "0003.jpg").unlink()
+    for stem in ("0004", "0005"):
+        shutil.copy(ccp_dir / "images" / f"{stem}.jpg", photos / f"{stem}.jpg")
+
+    with Project.open(photos / "annotations") as project:
+        result = sync_photo_folder(project)
+        assert result.added == ["0004.jpg", "0005.jpg"]
+        assert result.relinked == [("0002.jpg", "renamed.jpg")]
+        assert result.missing == ["0003.jpg"]
+        assert result.lines() == [
+            "2 new photos added from the folder: 0004.jpg, 0005.jpg; 1 photo found under a new name; "
+            "1 photo not in the folder any more",
+            "renamed.jpg: found again under this name (was 0002.jpg); its masks are kept",
+            "0003.jpg: not in the folder any more (moved or deleted?); its masks are kept",
+        ]
+        now = _by_file(project)
+        assert now["renamed.jpg"] == ids["0002.jpg"] and "0002.jpg" not in now  # the same image
+        assert project.image(now["renamed.jpg"]).path == (photos / "renamed.jpg").resolve()
+        saved = project.load_mask(now["renamed.jpg"], "garment")
+        assert saved is not None and np.array_equal(saved, mask)
+        assert len(project.images()) == 5 and now["0003.jpg"] == ids["0003.jpg"]
+        # the missing photo, opened, says where it went and that its masks are kept
+        with pytest.raises(ProjectError, match=r"0003.jpg: not in the folder any more \(moved or deleted\?\)"):
+            load_document(project, ids["0003.jpg"])
+        again = sync_photo_folder(project)  # nothing new: only the missing photo is said again
+        assert again.added == [] and again.relinked == []
+        assert again.lines() == [
+            "1 photo not in the folder any more",
+            "0003.jpg: not in the folder any more (moved or deleted?); its masks are kept",
+        ]
+
+
+def test_a_refused_file_is_said_once_and_tried_again_once_changed(tmp_path, ccp_dir):
+    photos, project = _photo_folder(tmp_path, ccp_dir, ("0001",))
+    with project:
+        (photos / "broken.jpg").write_bytes(b"not a jpeg")
+        first = sync_photo_folder(project)
+        assert first.went_wrong and first.lines()[0] == "1 new file not added"
+        assert first.lines()[1].startswith("broken.jpg: ")
+        assert (project.root / LEFT_OUT_NAME).is_file()
+        assert sync_photo_folder(project).lines() == []  # unchanged: not read, not said again
+        shutil.copy(ccp_dir / "images" / "0002.jpg", photos / "broken.jpg")  # fixed by the studio
+        fixed = sync_photo_folder(project)
+        assert fixed.added == ["broken.jpg"] and not fixed.went_wrong
+
+
+def test_a_project_of_copied_photos_named_annotations_is_not_a_photo_folder(tmp_path, ccp_dir):
+    photos = tmp_path / "shoot"
+    photos.mkdir()
+    shutil.copy(ccp_dir / "images" / "0001.jpg", photos / "0001.jpg")
+    with Project.create(tmp_path / "elsewhere" / "annotations") as project:
+        add_photos(project, [photos / "0001.jpg"], copy=True)
+        assert not is_photo_folder_project(project)
