@@ -38,6 +38,7 @@ COMMANDS = {
     "import": "fashion_annotator.commands.project",
     "export": "fashion_annotator.commands.project",
     "info": "fashion_annotator.commands.project",
+    "sync": "fashion_annotator.commands.project",
     "tasks": "fashion_annotator.commands.tasks",
     "train": "fashion_annotator.commands.train",
     "evaluate": "fashion_annotator.commands.evaluate",

@@ -1,4 +1,4 @@
-"""Project subcommands: ``new``, ``import``, ``export``, ``info``.
+"""Project subcommands: ``new``, ``import``, ``export``, ``info``, ``sync``.
 
 Exit status: 0 done, 1 refused (nothing changed, or the command could not start),
 3 partly done (some files refused; the summary on stderr lists each with its problem).
@@ -35,7 +35,7 @@ _EPILOG_EXPORT = "exit status: 0 done (also when no image matched: the summary s
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``new``, ``import``, ``export`` and ``info`` on ``subparsers``."""
+    """Register ``new``, ``import``, ``export``, ``info`` and ``sync`` on ``subparsers``."""
     new = subparsers.add_parser(
         "new", help="make a project from a folder of photos", epilog=_EPILOG,
         description="Create a project folder and copy the photos of DIR into it.",
@@ -130,6 +130,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     info.add_argument("--json", action="store_true", help="print one JSON object instead")
     info.set_defaults(func=_cmd_info)
 
+    sync = subparsers.add_parser(
+        "sync", help="bring a folder of photos' project in step with the folder",
+        epilog="exit status: 0 done, 1 error (not a photo folder's project, read-only), 3 some new files refused (listed)",
+        description="What the window does when it opens a folder of photos (FOLDER/annotations, "
+        "photos left in place): add the photos dropped in since, point a renamed photo at its "
+        "new name (found by its content, its masks kept) and name the photos gone.",
+    )  # fmt: skip
+    sync.add_argument("folder", metavar="FOLDER", type=Path, help="the folder of photos (or its annotations/ folder)")
+    sync.set_defaults(func=_cmd_sync)
+
 
 def _fail(args: argparse.Namespace, message: object) -> int:
     return report_error(message, args.command)
@@ -169,6 +179,29 @@ def _cmd_new(args: argparse.Namespace) -> int:
                            f" (photos: {suffixes}, not in subfolders)", new=True)  # fmt: skip
     except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(args, exc)
+
+
+def _cmd_sync(args: argparse.Namespace) -> int:
+    from fashion_annotator.dataset.photo_folder import is_photo_folder_project, sync_photo_folder
+    from fashion_annotator.dataset.store import Project, ProjectError
+
+    try:
+        with Project.open(args.folder) as project:
+            if not is_photo_folder_project(project):
+                return _fail(args, f"{project.root}: not the project of a folder of photos (made by "
+                             "fashion-annotator FOLDER in FOLDER/annotations); a project of copied "
+                             "photos takes new ones with: fashion-annotator import PROJECT DIR --format photos")  # fmt: skip
+            if project.readonly:
+                return _fail(args, f"{project.root}: cannot be changed: {project.readonly}")
+            with ProgressBar("adding new photos") as bar:
+                result = sync_photo_folder(project, bar.update)
+    except (ProjectError, OSError, sqlite3.Error) as exc:
+        return _fail(args, exc)
+    lines = result.lines() or ["no new, renamed or missing photos: the project and the folder agree"]
+    print(lines[0])
+    for line in lines[1:]:
+        print(line, file=sys.stderr)
+    return EXIT_PARTIAL if result.summary.errors else EXIT_OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

@@ -99,3 +99,24 @@ def test_a_project_of_copied_photos_named_annotations_is_not_a_photo_folder(tmp_
     with Project.create(tmp_path / "elsewhere" / "annotations") as project:
         add_photos(project, [photos / "0001.jpg"], copy=True)
         assert not is_photo_folder_project(project)
+
+
+def test_the_sync_command_does_what_an_open_of_the_window_does(tmp_path, ccp_dir, capsys):
+    from fashion_annotator.cli import main
+
+    photos, project = _photo_folder(tmp_path, ccp_dir, ("0001", "0002"))
+    project.close()
+    (photos / "0002.jpg").rename(photos / "renamed.jpg")
+    shutil.copy(ccp_dir / "images" / "0003.jpg", photos / "0003.jpg")
+    assert main(["sync", str(photos)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("1 new photo added from the folder: 0003.jpg; 1 photo found under a new name")
+    assert "renamed.jpg: found again under this name (was 0002.jpg); its masks are kept" in err
+    with Project.open(photos / "annotations") as again:
+        assert {Path(r.name).name for r in again.images()} == {"0001.jpg", "renamed.jpg", "0003.jpg"}
+    assert main(["sync", str(photos / "annotations")]) == 0
+    assert capsys.readouterr().out.startswith("no new, renamed or missing photos")
+    with Project.create(tmp_path / "copied") as copied:
+        add_photos(copied, [photos / "0001.jpg"], copy=True)
+    assert main(["sync", str(tmp_path / "copied")]) == 1
+    assert "not the project of a folder of photos" in capsys.readouterr().err

@@ -263,7 +263,7 @@ def test_the_subcommand_table_names_what_each_module_registers() -> None:
     every = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
     assert set(every.choices) == set(COMMANDS)
     one = next(a for a in build_parser("info")._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(one.choices) == {"new", "import", "export", "info"}  # one module's subcommands
+    assert set(one.choices) == {"new", "import", "export", "info", "sync"}  # one module's subcommands
 
 
 def test_the_window_and_a_subcommand_import_no_other_command_module(tmp_path) -> None:
