@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, Qt, QTimer
 
 from fashion_annotator.core.journal import (
+    DECLINED,
     RecoveryJournal,
     claimed_folder,
     journal_entries,
@@ -381,9 +382,10 @@ def test_a_session_that_lost_its_lease_turns_read_only_and_never_saves_over_the_
         with qtbot.waitSignal(alice.error) as said:
             assert not alice.save(), "nothing is saved over bob's work, even after bob left"
         assert "bob" in said.args[0] and "holds this image" in said.args[0]
-        assert alice.close_image(), "the operator can move on; the edits stay in the journal"
+        assert alice.close_image(), "the operator can move on; the edits are set aside, bob saved since"
         assert [v.user for v in alice_project.mask_versions(first, "garment")] == ["bob"]
-        (kept,) = journal_entries(root / "journal")
+        assert journal_entries(root / "journal") == []
+        (kept,) = RecoveryJournal(root / "journal" / DECLINED).entries()
         assert kept.load_mask()[2, 2] == 1
 
 
@@ -448,7 +450,8 @@ def test_a_lapsed_session_never_saves_over_a_version_saved_meanwhile(qtbot, root
         assert said.args[0] == "Not saved: ben took this image over (read-only)"  # said "read-only (None)"
         assert [v.user for v in anna_project.mask_versions(first, "garment")] == ["ben"]
         assert anna.close_image()
-        (kept,) = journal_entries(root / "journal")
+        assert journal_entries(root / "journal") == []
+        (kept,) = RecoveryJournal(root / "journal" / DECLINED).entries()
         assert kept.load_mask()[2, 2] == 1
 
 

@@ -135,6 +135,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self._renew_failed = False
         self._lease_timer.setInterval(round(LEASE_TTL_S * 1000 / 3))
         self._pending: list[JournalEntry] = []
+        self.left_said: list[tuple[int, bool, str]] = []
         self._claim_timer = QTimer(self)
         self._claim_timer.timeout.connect(self._touch_claims)
         self._lease_wait = QTimer(self)
@@ -221,6 +222,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
                 self._start_jobs(doc)
             else:  # superpixels and proposals wait for the full pixels (they never see the preview)
                 self.jobs.submit(PHOTO, image_id, load_photo_pyramid, self.project.image_path(image_id))
+        self.say_left()
         return True
 
     def _wait_for_lease(self, expires: float) -> None:
@@ -516,16 +518,16 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         """Save and close the open image; False (image kept open) when saving failed."""
         if self.current is None:
             return True
-        if self.unsaved and self.current.read_only:
-            # nothing can be saved (the lease went to someone else, or the project is
-            # read-only): the edits stay in the recovery journal, offered at the next start
-            self.message.emit(f"Unsaved edits of image {self.image_id} kept in the recovery journal (read-only)")
+        image_id = int(self.current.doc.image_id)
+        if self.unsaved and self.current.read_only and self._readonly():  # offered at the next start
+            self.message.emit(f"Unsaved edits of {self._image_name(image_id)} kept in the recovery journal (read-only)")
+        elif self.unsaved and self.current.read_only:  # the lease went to a colleague: out of the next edit's way
+            self.left_said += [(image_id, *said) for said in self.keep_left_edits(image_id)]
         elif self.unsaved and not self.save():
             return False
-        image_id = self.image_id
         self._lease_timer.stop()
         self._lease_wait.stop()
-        if not self.current.read_only and image_id is not None:
+        if not self.current.read_only:
             try:
                 self.project.leases.release(image_id)
             except ProjectError as exc:  # nothing unsaved; the lease lapses on its own

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fashion_annotator.annotate.restore import already_saved, refusal
+from fashion_annotator.annotate.restore import StaleEntry, already_saved, refusal
 from fashion_annotator.annotate.session import replace_mask
 from fashion_annotator.core.images import ImageLoadError
 from fashion_annotator.core.journal import (
@@ -62,6 +62,9 @@ class JournalRecovery:
     #: Touches the claimed folder every :data:`CLAIM_TOUCH_S` while entries wait in it.
     _claim_timer: QTimer
     current: OpenImage | None
+    #: ``(image id, set aside, line)``: what became of the unsaved edits of read-only images
+    #: left (:meth:`keep_left_edits`), said once the next image opened (:meth:`say_left`).
+    left_said: list[tuple[int, bool, str]]
     clock: EffortClock
     unjournalled: set[str]
     error: Any  # Signal(str)
@@ -219,6 +222,59 @@ class JournalRecovery:
         if box is not None:
             self.maskReplaced.emit(task, box)
         return box is not None
+
+    def keep_left_edits(self, image_id: int) -> list[tuple[bool, str]]:
+        """Take the entries of ``image_id``, left read-only with unsaved edits (its lease went
+        to a colleague, or a colleague's save refused this session's), out of this session's
+        journal folder, where the image's next edit in this session would write over them.
+
+        Edits that a version saved since they started makes stale are set aside in
+        ``journal/declined/`` at once; the others are claimed (:meth:`restore_unsaved`): put
+        back, unsaved, when the image next opens editable in this session, else offered at the
+        next start. A store that does not answer keeps an entry among the claimed ones (the
+        opening checks it again).
+
+        Returns
+        -------
+        list of (bool, str)
+            What to tell the operator, each line with whether its edits were set aside.
+        """
+        name = self._image_name(image_id)
+        said: list[tuple[bool, str]] = []
+        claimed = []
+        for entry in [e for e in self.journal.entries() if str(e.image_id) == str(image_id)]:
+            try:
+                refused = refusal(self.project, entry)
+            except (ProjectError, ValueError, KeyError):
+                refused = None
+            if refused is None:
+                claimed.append(entry)
+                continue
+            self.set_aside([entry])
+            where = self.journal_root / DECLINED
+            if isinstance(refused, StaleEntry):
+                said.append((True, f"Your unsaved edits of {name} ({task_title(entry.task)}) were not saved: "
+                                   f"{refused.newer.user} saved a newer version of it. They are kept in {where}; "
+                                   f"{name} opens with {refused.newer.user}'s version"))  # fmt: skip
+            else:
+                said.append((True, f"{refused}; the edits are kept in {where}"))
+        if claimed and self.restore_unsaved(claimed):
+            tasks = ", ".join(task_title(e.task) for e in claimed)
+            said.append((False, f"Your unsaved edits of {name} ({tasks}) could not be saved (read-only): they "
+                                f"are kept in the recovery journal and put back when you open {name} again "
+                                "and can edit it"))  # fmt: skip
+        return said
+
+    def say_left(self) -> None:
+        """Say, through :attr:`error`, what became of the unsaved edits of the read-only images
+        left (:attr:`left_said`), now that the next image opened (its banner would have hidden
+        the lines). Edits kept for the image open now, editable, were put back or set aside as
+        it opened (:meth:`_apply_restored`), which said so: not said again."""
+        said, self.left_said = self.left_said, []
+        cur = self.current
+        for image_id, set_aside, text in said:
+            if set_aside or cur is None or cur.read_only or str(cur.doc.image_id) != str(image_id):
+                self.error.emit(text)
 
     def set_aside_refused(self, entries: list[JournalEntry]) -> list[JournalEntry]:
         """Set aside, saying why through :attr:`error`, the entries a restore would refuse for
