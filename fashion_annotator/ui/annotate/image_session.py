@@ -24,7 +24,7 @@ from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import ImageData, ImageLoadError
 from fashion_annotator.core.journal import JournalEntry, session_journal
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.dataset.leases import LeaseHeld, lapse_wait_s
+from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, Project
 from fashion_annotator.segmentation import pipeline
@@ -33,6 +33,7 @@ from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
 from fashion_annotator.ui.annotate.image_view import Pyramid, load_photo_pyramid
 from fashion_annotator.ui.annotate.journal_recovery import JournalRecovery
 from fashion_annotator.ui.annotate.lease_pause import LeasePause
+from fashion_annotator.ui.annotate.lease_watch import LeaseWatch
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.annotate.status_bar import SAVED_MESSAGE
 from fashion_annotator.ui.workers import PHOTO, PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
@@ -44,7 +45,7 @@ LEASE_TTL_S = 60.0
 LeaseQuestion = Callable[[str, float, str], bool]
 
 
-class ImageSession(JournalRecovery, LeasePause, QObject):
+class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
     """Opens, edits-journals and saves the images of one project.
 
     Signals
@@ -140,7 +141,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self._claim_timer.timeout.connect(self._touch_claims)
         self._lease_wait = QTimer(self)
         self._lease_wait.setSingleShot(True)
-        self._lease_wait.timeout.connect(self._lease_check)
+        self._lease_wait.timeout.connect(self.look_again)
         self._lease_timer.timeout.connect(self._renew_lease)
 
     # -- opening -------------------------------------------------------------------------
@@ -159,7 +160,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         """Why the project is open read-only, or None (backends without the notion: None)."""
         return getattr(self.project, "readonly", None)
 
-    def open_image(self, image_id: int, shown: str | None = None) -> bool:
+    def open_image(self, image_id: int, shown: str | None = None, ask: bool = True) -> bool:
         """Save the open image, then open ``image_id``; False when it could not be opened.
 
         The open image stays open, leased and editable until ``image_id`` is leased and
@@ -167,8 +168,9 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         be reached or a photo that cannot be read leave the operator where they were, never
         on a window whose edits go nowhere. ``shown`` is the task the window shows: on a
         large photo only its saved mask is read now, the other tasks' on first use
-        (:func:`~.session.load_document`). After :meth:`shutdown` nothing opens (a late
-        signal must not take a lease again)."""
+        (:func:`~.session.load_document`). ``ask`` False: an image another session holds
+        opens read-only without asking. After :meth:`shutdown` nothing opens (a late signal
+        must not take a lease again)."""
         if self._shut_down:
             return False
         if self.current is not None and self.image_id == image_id:
@@ -180,7 +182,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
             if not self._readonly():  # a read-only project is viewed without leases
                 self.project.leases.acquire(image_id, ttl_s=LEASE_TTL_S)
         except LeaseHeld as held:
-            if not held.crashed and not self.ask_lease_held(held.holder, held.expires, self._image_name(image_id)):
+            if ask and not held.crashed and not self.ask_lease_held(held.holder, held.expires, self._image_name(image_id)):
                 self.message.emit(f"Skipped {self._image_name(image_id)}: {held.holder} is editing it")
                 return False
             lease = held
@@ -224,30 +226,6 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
                 self.jobs.submit(PHOTO, image_id, load_photo_pyramid, self.project.image_path(image_id))
         self.say_left()
         return True
-
-    def _wait_for_lease(self, expires: float) -> None:
-        """Look again when the lease another session holds on the image shown read-only
-        would lapse (:meth:`_lease_check`)."""
-        self._lease_wait.start(round((lapse_wait_s(expires, LEASE_TTL_S) + 0.5) * 1000))
-
-    def _lease_check(self) -> None:
-        """The image is shown read-only under another session's lease: renewed, wait again;
-        lapsed (that session ended or crashed), open it again, editable, with the edits a
-        crashed session left restored (:meth:`_restore_crashed`)."""
-        cur = self.current
-        if cur is None or not cur.read_only or cur.lease is None or cur.lease_lost or cur.edited:
-            return
-        image_id = int(cur.doc.image_id)
-        try:
-            held = self.project.leases.current(image_id)
-        except ProjectError:  # the store does not answer: look again later
-            self._wait_for_lease(time.time() + LEASE_TTL_S)
-            return
-        if held is not None:
-            self._wait_for_lease(held.expires)
-            return
-        if self.close_image():
-            self.open_image(image_id)
 
     def read_mask(self, task: str) -> bool:
         """Read the open image's ``task`` mask if it is not in memory yet (a large photo's
@@ -467,6 +445,7 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
             cur.read_only, cur.lease_lost, cur.lost_to = True, True, newer.version.user
             self.error.emit(f"{newer}; read-only now, your edits are kept in the recovery journal")
             self.readOnlyChanged.emit(cur)
+            self._wait_for_lease(time.time() + LEASE_TTL_S / 3)  # the newest version, at a renewal's pace
             return False
         except Exception as exc:  # noqa: BLE001 - a failed save (save_failure logs the unexpected)
             self.save_error = session.save_failure(self._image_name(image_id), exc)
@@ -538,31 +517,6 @@ class ImageSession(JournalRecovery, LeasePause, QObject):
         self.unjournalled.clear()
         self.save_error = None
         return True
-
-    def _renew_lease(self) -> None:
-        if self.current is not None and not self.current.read_only:
-            try:
-                self.project.leases.acquire(int(self.current.doc.image_id), ttl_s=LEASE_TTL_S)
-            except LeaseHeld as held:
-                self._renew_failed = False
-                # another session took the image over while this one could not renew (a sleep,
-                # a network cut): stop writing, keep the edits in the journal
-                self._lease_timer.stop()
-                self.current.read_only, self.current.lease, self.current.lease_lost = True, held, True
-                self.current.lost_to = held.holder
-                self.error.emit(
-                    f"Lost the lease on this image to {held.holder}: read-only now; unsaved edits "
-                    "are kept in the recovery journal, not saved over theirs"
-                )
-                self.readOnlyChanged.emit(self.current)
-            except ProjectError as exc:  # tried again at the next tick
-                self._renew_failed = True
-                self.error.emit(f"Could not renew the lease on this image: {exc}")
-            else:
-                if self._renew_failed:
-                    self._renew_failed = False
-                    self.message.emit("The project answers again: the lease on this image is renewed")
-                    self.recovered.emit()
 
     def shutdown(self) -> bool:
         """Save, and stop background work without waiting for it (a proposal computing is
