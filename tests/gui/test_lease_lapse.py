@@ -168,3 +168,31 @@ def test_a_lost_lease_free_again_makes_the_photo_editable_without_reopening_it(t
     assert carol.save()
     assert [v.user for v in project.mask_versions(ids[0], carol.task)] == ["bob", "carol"][1 - bob_saves :]
 
+
+def test_a_read_only_view_follows_the_colleagues_saves_at_the_image_list_poll(team, qtbot):
+    # bob's canvas kept the old mask and "alice is editing" about a minute (until alice's lease
+    # would have lapsed) after the list showed her photo Done.
+    alice, alice_project = team.open("alice")
+    ids = [r.id for r in alice_project.images()]
+    bob, _bob_project = team.open("bob")  # alice holds the first photo: bob views it read-only
+    assert bob.session.image_id == ids[0] and bob.session.current.read_only
+
+    def listed(image_id):
+        return next(r.status for r in bob.queue.model.records() if r.id == image_id)
+
+    alice.canvas.set_tool("brush")
+    drag(alice, [(300, 300), (340, 330)])
+    assert alice.save()  # alice saves and goes on editing
+    bob.queue_refresh.timer.timeout.emit()  # what the timer does every QUEUE_POLL_S
+    wait_ready(qtbot, bob)
+    assert bob.session.current.read_only and "is editing this image" in bob.banner.text()
+    assert np.array_equal(shown_mask(bob), alice_project.load_mask(ids[0], alice.task))
+    drag(alice, [(400, 300), (440, 330)])
+    assert alice.mark_done() and alice.session.image_id != ids[0]  # done; alice is on the next photo
+    bob.queue_refresh.timer.timeout.emit()
+    assert listed(ids[0]) == "done"
+    wait_ready(qtbot, bob)
+    assert bob.session.image_id == ids[0] and not bob.session.current.read_only
+    assert "is editing this image" not in bob.banner.text()
+    assert np.array_equal(shown_mask(bob), alice_project.load_mask(ids[0], alice.task))
+    assert bob.canvas.document is bob.session.current.doc

@@ -77,6 +77,7 @@ class QueueRefresher(QObject):
             return False
         if others:  # a full reload too (a scoring batch, an import): no later poll would see it
             _refresh_review(w, changed)  # another session committed: Review shows it without F5
+            _look_again(w, changed)
         self._token, self._records, self._query = token, records, query
         missing = {t: len(ids) for t, ids in unmasked.items()}
         signature = ([(r.id, r.status) for r in records], sorted(counts.items()), sorted(missing.items()),
@@ -134,3 +135,13 @@ def _refresh_review(window: Any, changed: list[int] | None) -> None:
     review = getattr(window, "review", None)
     if review is not None and review.isVisible():
         review.refresh_images(changed)
+
+
+def _look_again(window: Any, changed: list[int] | None) -> None:
+    """Look again at the image open read-only (:meth:`.LeaseWatch.look_again`: a colleague's
+    save shown, their lease gone) when a colleague's commit changed it, or the store cannot tell
+    which images changed (None): the canvas follows the list at the same poll."""
+    session = window.session
+    cur = session.current
+    if cur is not None and cur.read_only and (changed is None or session.image_id in changed):
+        session.look_again()
