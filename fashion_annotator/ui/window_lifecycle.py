@@ -105,8 +105,14 @@ def start(w: MainWindow) -> None:
     last = w.prefs.last_image(w.project.root)
     resume = [last] if last in ids else []
     first = next(iter(restored + resume + todo + ids), None)
-    if first is not None:
-        w.open_image(first)
+    skipped: list[str] = []  # "Skipped NAME: HOLDER is editing it", when the operator skipped it
+    w.session.message.connect(skipped.append)
+    try:
+        opened = first is None or w.open_image(first)
+    finally:
+        w.session.message.disconnect(skipped.append)
+    if not opened and w.session.current is None:
+        nothing_open(w, [line for line in skipped if line.startswith("Skipped ")])
     # the photo has the keyboard from the start (the tab bar had it: Tab, Space and the arrow
     # keys moved the focus, panned nothing or showed the Review tab)
     w.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -129,6 +135,16 @@ def start(w: MainWindow) -> None:
             f"{counted(len(damaged), 'recovery journal file')} could not be read (damaged outside "
             f"the program), kept in {w.session.journal_root / DECLINED}: " + "; ".join(damaged)
         )
+
+
+def nothing_open(w: MainWindow, why: list[str]) -> None:
+    """Say, in the banner and the status bar, that no photo is open (the first one was skipped,
+    a colleague editing it, or could not be opened) and what to do next: the canvas is empty."""
+    hint = ("No photo is open: choose one in the image list, or use Next free to-do "
+            f"({key_name('next_free', 'Ctrl+Shift+N')}) for the next one nobody is editing.")  # fmt: skip
+    shown = [w.banner.text()] if w.banner.isVisible() and w.banner.text() else []  # an error stays
+    w.banner.show_lines([*shown, *why, hint])
+    w.status.showMessage(" ".join([*why, hint]))
 
 
 def close(w: MainWindow) -> bool:

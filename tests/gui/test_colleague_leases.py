@@ -11,9 +11,13 @@ import pytest
 from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import open_project
 from fashion_annotator.instances.model import Instance, InstanceSet
+from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.annotate.queue_dock import ID_ROLE
 from fashion_annotator.ui.annotate.queue_refresh import QUEUE_POLL_S
+from fashion_annotator.ui.main_window import MainWindow
+from fashion_annotator.ui.preferences import Preferences, settings_file
 from fashion_annotator.ui.testing import (
     Answers,
     add_tiny_model,
@@ -198,3 +202,33 @@ def test_viewing_a_held_image_read_only_records_no_proposal(two, qtbot, tmp_path
     assert bob.open_image(ids[0]) and bob.session.current.read_only  # Alice holds it
     qtbot.waitUntil(lambda: bob.session.current.doc.proposals.get("garment") is not None, timeout=30_000)
     assert bob.project.proposals(ids[0], "garment") == []
+
+
+def test_skipping_the_first_photo_at_start_says_that_none_is_open_and_what_to_do(qtbot, template, tmp_path):
+    # bob skipped alice's photo in the first question: an empty grey canvas, nothing said.
+    root = copy_project(template, tmp_path / "project")
+    alice, a_project = open_window(qtbot, root, tmp_path / "alice.ini", Answers(), user="alice")
+    b_project = open_project(root, user="bob")
+    answers = Answers(read_only=False)  # Skip
+    bob = MainWindow(b_project, Preferences(settings_file(tmp_path / "bob.ini")), ask_lease_held=answers.ask_lease_held,
+                     proposals=ProposalSource(b_project, use_shipped=False))  # fmt: skip
+    try:
+        qtbot.addWidget(bob)
+        bob.resize(1200, 800)
+        bob.show()
+        qtbot.waitExposed(bob)
+        bob.start()
+        first = a_project.image(alice.session.image_id)
+        assert [q[0] for q in answers.asked] == ["lease"] and bob.session.current is None
+        holder = a_project.leases.current(first.id).holder
+        said = bob.banner.text()
+        assert bob.banner.isVisible() and f"Skipped {first.name}: {holder} is editing it" in said
+        assert "No photo is open: choose one in the image list, or use Next free to-do (Ctrl+Shift+N)" in said
+        assert "No photo is open" in bob.status.currentMessage()
+        assert bob.open_next_free() and bob.session.image_id != first.id
+        assert "No photo is open" not in bob.banner.text()
+    finally:
+        bob.close()
+        b_project.close()
+        alice.close()
+        a_project.close()
