@@ -196,3 +196,20 @@ def test_a_read_only_view_follows_the_colleagues_saves_at_the_image_list_poll(te
     assert "is editing this image" not in bob.banner.text()
     assert np.array_equal(shown_mask(bob), alice_project.load_mask(ids[0], alice.task))
     assert bob.canvas.document is bob.session.current.doc
+
+
+def test_a_lost_lease_is_not_taken_back_while_the_review_tab_is_shown(team, qtbot):
+    # The look at a lost lease reopened the photo editable (and leased it) while carol's window
+    # showed the Review tab, where a window gives its image's lease back for the operators.
+    carol, project, ids, _mine = _lease_lost_to_bob(team, bob_saves=False)
+    carol.tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: carol.review is not None, timeout=10_000)
+    carol.session.look_again()  # the lapse timer fires while Review is shown
+    assert carol.session.current.read_only
+    assert project.leases.current(ids[0]) is None, "no lease taken while in Review"
+    carol.tabs.setCurrentIndex(0)  # back to Annotate: looked at again at once
+    qtbot.waitUntil(lambda: not carol.session.current.read_only, timeout=10_000)
+    wait_ready(qtbot, carol)
+    assert carol.session.image_id == ids[0] and carol.session.unsaved
+    held = project.leases.current(ids[0])
+    assert held is not None and held.holder.startswith("carol@")

@@ -36,6 +36,9 @@ class LeasePause:
     readOnlyChanged: Any  # Signal(object)
     #: The image whose lease :meth:`pause_lease` gave back, until :meth:`resume_lease`.
     _lease_paused: int | None = None
+    #: The Review tab is shown (:meth:`pause_lease` until :meth:`resume_lease`): an image open
+    #: read-only is not looked at again (and so not leased) until the Annotate tab is back.
+    _in_review: bool = False
 
     if TYPE_CHECKING:
 
@@ -44,6 +47,7 @@ class LeasePause:
         def open_image(self, image_id: int, shown: str | None = None, ask: bool = True) -> bool: ...
         def _readonly(self) -> str | None: ...
         def _wait_for_lease(self, expires: float) -> None: ...
+        def look_again(self) -> None: ...
         def _image_name(self, image_id: int) -> str: ...
 
     def pause_lease(self) -> bool:
@@ -55,6 +59,7 @@ class LeasePause:
             Whether the image is saved. When the save fails the lease is kept: unsaved edits
             are never left unleased.
         """
+        self._in_review = True
         if not self.save():
             return False
         cur = self.current
@@ -79,7 +84,11 @@ class LeasePause:
         from fashion_annotator.ui.annotate import image_session  # imports this module
 
         paused, self._lease_paused = self._lease_paused, None
+        was_in_review, self._in_review = self._in_review, False
         cur = self.current
+        if was_in_review and paused is None and cur is not None and cur.read_only:
+            self.look_again()  # a colleague may have left it while Review was shown
+            return
         if paused is None or cur is None or cur.read_only or int(cur.doc.image_id) != paused:
             return
         try:

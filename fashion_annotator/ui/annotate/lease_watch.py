@@ -38,6 +38,7 @@ class LeaseWatch:
     _lease_timer: QTimer
     _lease_wait: QTimer
     _renew_failed: bool
+    _in_review: bool
     error: Any  # Signal(str)
     message: Any  # Signal(str)
     recovered: Any  # Signal()
@@ -68,8 +69,8 @@ class LeaseWatch:
         lapse. A store that does not answer is asked again later.
         """
         cur = self.current
-        if cur is None or not cur.read_only or self._readonly():
-            return
+        if cur is None or not cur.read_only or self._readonly() or self._in_review:
+            return  # in Review: looked at again when the Annotate tab is back (resume_lease)
         image_id = int(cur.doc.image_id)
         try:
             held = self.project.leases.current(image_id)
