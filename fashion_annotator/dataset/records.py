@@ -86,12 +86,16 @@ class NewerVersion(ProjectError):
     their work, so nothing was saved. ``version`` is theirs."""
 
     def __init__(self, image_id: int, task: str, version: MaskVersion) -> None:
+        self.version, self.task = version, task
+        super().__init__(self.said_of(f"image {image_id}"))
+
+    def said_of(self, name: str) -> str:
+        """The refusal naming the image ``name`` (its photo, where the caller knows it: the
+        message names ``image N`` by the internal id)."""
+        version = self.version
         when = time.strftime("%H:%M", time.localtime(version.created))
-        super().__init__(
-            f"image {image_id} ({task}): version {version.version} was saved by {version.user} at "
-            f"{when} after this image was opened; not saved over it"
-        )
-        self.version = version
+        return (f"{name} ({self.task}): version {version.version} was saved by {version.user} at "
+                f"{when} after this image was opened; not saved over it")  # fmt: skip
 
 
 def check_base(image_id: int, task: str, latest: MaskVersion | None, base: int | None) -> None:

@@ -37,8 +37,8 @@ from fashion_annotator.annotate.session import keeps_operator_mask
 from fashion_annotator.core.journal import JournalEntry
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.display import display_name, project_title
+from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project, ProjectError
-from fashion_annotator.qa.decisions import rejection_note
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import prompts, screen_fit, window_dialogs, window_lifecycle, window_menus
 from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons
@@ -57,6 +57,7 @@ from fashion_annotator.ui.annotate.view_bar import ViewBar
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.preferences import Preferences
+from fashion_annotator.ui.store_away import known_name, no_answer, rejection_tip
 from fashion_annotator.ui.train import loop_menu
 from fashion_annotator.ui.window_layout import restore as restore_layout
 
@@ -127,6 +128,8 @@ class MainWindow(QMainWindow):
                                     ask_lease_held=ask_lease_held or (lambda h, e, i: prompts.ask_lease_held(self, h, e, i)),
                                     proposals=proposals, parent=self)  # fmt: skip
         self.session.proposals.set_one_pass(self.prefs.fast_proposals)
+        self.open_record: ImageRecord | None = None  # the open image's, read as it opened
+        self.session.known_name = lambda image_id: known_name(self, image_id)
         self._update_title()
         self._setup_central()
         self._setup_docks()
@@ -182,7 +185,7 @@ class MainWindow(QMainWindow):
     def _setup_docks(self) -> None:
         self.queue = QueueDock(self, home=self.canvas)
         self.queue.model.name_of = self.display_name
-        self.queue.model.note_of = lambda image_id: rejection_note(self.project, image_id)
+        self.queue.model.note_of = lambda image_id: rejection_tip(self.project, image_id)
         self.hidden_docks: list | None = None
         self.palette_dock = PaletteDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.queue)
@@ -280,7 +283,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_document(opened.doc, self.task, self.taxonomies[self.task])
         self.canvas.set_label(self.labels[self.task])
         self.view_bar.set_levels(0, 0)
-        record = self.project.image(int(opened.doc.image_id))
+        record = self.open_record = self.project.image(int(opened.doc.image_id))
         self.banner.show_lines(image_notes(self.project, opened))
         self._update_title(self.display_name(record))
         self.queue.select(record.id)
@@ -404,7 +407,11 @@ class MainWindow(QMainWindow):
         in the list as it was (most useful first moves a done image to the list's end)."""
         self.finish_edits()
         before = [r.id for r in self.queue.model.records()]
-        if self.session.current is None or not self.session.save(status="done"):
+        try:
+            if self.session.current is None or not self.session.save(status="done"):
+                return False
+        except ProjectError as exc:  # QA's last decision not read: nothing saved (the crash dialog)
+            self._show_error(f"Not marked done: {no_answer(self.project, exc)}; your edits are kept")
             return False
         self.reload_queue(only_if_changed=True)
         nxt = next_in_list(before, self.session.image_id, [r.id for r in self.queue.model.records()])
@@ -492,10 +499,13 @@ class MainWindow(QMainWindow):
         banner (the reject reason) show it at once (the queue reads the rows this window
         changed again, not every row: about 1 s at 20,000 images)."""
         self.reload_queue(only_if_changed=True)
-        self.instance_review.follow(self.project.images(ids=[image_id], fetch_photos=False), False)
-        opened = self.session.current
-        if opened is not None and self.session.image_id == image_id:
-            self.banner.show_lines(image_notes(self.project, opened))
+        try:
+            self.instance_review.follow(self.project.images(ids=[image_id], fetch_photos=False), False)
+            opened = self.session.current
+            if opened is not None and self.session.image_id == image_id:
+                self.banner.show_lines(image_notes(self.project, opened))
+        except ProjectError as exc:  # recorded, then the store went away: shown at the next refresh
+            self.status.showMessage(f"The decision was recorded; {no_answer(self.project, exc)}", 8000)
 
     # -- dialogs (built in window_dialogs) ------------------------------------------------
 

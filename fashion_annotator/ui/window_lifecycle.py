@@ -22,6 +22,7 @@ from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.ui import window_dialogs
 from fashion_annotator.ui.shortcuts import drop_refused, key_name
+from fashion_annotator.ui.store_away import known_name
 
 if TYPE_CHECKING:
     from fashion_annotator.core.journal import JournalEntry
@@ -69,8 +70,8 @@ def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
     for entry in entries:
         try:
             name = w.display_name(w.project.image(int(entry.image_id)))
-        except (KeyError, ValueError, LookupError, ProjectError):  # no such image any more
-            name = f"image {entry.image_id}"
+        except (KeyError, ValueError, LookupError, ProjectError):  # gone, or the store does not answer
+            name = known_name(w, int(entry.image_id)) or f"image {entry.image_id}"
         names.append(f"{name} ({task_title(entry.task)})")
     return names
 

@@ -76,11 +76,14 @@ def test_an_unreachable_store_keeps_the_open_image_and_the_queue(two, qtbot, mon
     def down(*_args, **_kwargs):
         raise ProjectError("server closed the connection unexpectedly")
 
+    name = bob.display_name(bob.project.image(ids[2]))
     monkeypatch.setattr(bob.project.leases, "acquire", down)
     monkeypatch.setattr(bob.project, "images", down)
+    monkeypatch.setattr(bob.project, "image", down)
     assert not bob.open_image(ids[2])
     assert bob.session.image_id == ids[1] and not bob.session.current.read_only
-    assert "Could not open image" in bob.banner.text() or "Could not open image" in bob.status.currentMessage()
+    said = f"Could not open {name}: server closed"  # the list's name, not "image N" (a QA hand test)
+    assert said in bob.banner.text() or said in bob.status.currentMessage()
     bob.reload_queue()  # what a save does: the list keeps its rows, the status bar says why
     assert bob.queue.model.rowCount() == rows
     assert "not refreshed" in bob.status.currentMessage()

@@ -3,7 +3,7 @@
 A code review: the notice of instances a check of the parsing mask removed asked the store for
 the photo's name outside any error handling, so with the server unreachable the check raised
 ProjectError out of its timer (the crash dialog), and out of the save at the window's close.
-The check is still made; the notice names the image by its number.
+The check is still made; the notice names the photo by the name the window holds.
 """
 
 from __future__ import annotations
@@ -47,19 +47,19 @@ def _dress_painted_skin(window) -> int:
 def test_the_check_after_an_edit_says_the_removal_without_the_server(opened, qtbot, monkeypatch):
     window, _project = opened
     dock = window.instances
-    image_id = window.session.image_id
+    name = window.display_name(window.project.image(window.session.image_id))
     monkeypatch.setattr(window.project, "image", _away)
     dress = _dress_painted_skin(window)
     qtbot.waitUntil(lambda: dress not in dock.doc.instances, timeout=3000)
     qtbot.waitUntil(lambda: window.status.currentMessage().startswith("Instances removed"), timeout=3000)
     message = window.status.currentMessage()
-    assert f"from image {image_id}:" in message and "dress" in message
+    assert f"from {name}:" in message and "dress" in message  # the name the window holds
 
 
 def test_the_save_of_the_close_removes_and_says_it_without_the_server(opened, qtbot, monkeypatch):
     window, _project = opened
     dock = window.instances
-    image_id = window.session.image_id
+    photo = window.display_name(window.project.image(window.session.image_id))
     said: list[str] = []
     dock.warning.connect(said.append)
     dress = _dress_painted_skin(window)
@@ -68,15 +68,15 @@ def test_the_save_of_the_close_removes_and_says_it_without_the_server(opened, qt
         monkeypatch.setattr(window.project, name, _away)
     assert not dock.flush()  # what the close calls: the instances could not be saved, no raise
     assert dress not in dock.doc.instances
-    assert len(said) == 1 and f"from image {image_id}:" in said[0]
+    assert len(said) == 1 and f"from {photo}:" in said[0]
     assert window.status.currentMessage().startswith("Instances not saved: server closed")
 
 
 def test_a_save_the_server_answered_is_said_saved_when_it_goes_away_after(opened, qtbot, monkeypatch):
     """The save committed, then the server went away before the "Saved …" message read the
-    photo's name: the save is reported as saved (by image number), nothing raises."""
+    photo's name: the save is reported as saved (by the name the window holds), nothing raises."""
     window, _project = opened
-    image_id = window.session.image_id
+    name = window.display_name(window.project.image(window.session.image_id))
     _dress_painted_skin(window)
     gone = {"away": False}
     answering = window.project.image
@@ -96,4 +96,4 @@ def test_a_save_the_server_answered_is_said_saved_when_it_goes_away_after(opened
 
     monkeypatch.setattr(autosave, "saved", server_goes_away)
     assert window.session.save()
-    assert window.status.currentMessage().startswith(f"Saved image {image_id} at ")
+    assert window.status.currentMessage().startswith(f"Saved {name} at ")

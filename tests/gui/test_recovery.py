@@ -443,6 +443,7 @@ def test_a_lapsed_session_never_saves_over_a_version_saved_meanwhile(qtbot, root
         with qtbot.waitSignal(anna.error) as said:
             assert not anna.save()
         assert "was saved by ben" in said.args[0] and "not saved over it" in said.args[0]
+        assert said.args[0].startswith(f"{anna_project.image(first).name} (garment): version ")  # not "image N"
         assert anna.current.read_only and "ben took this image over" in image_notes(anna_project, anna.current)[0]
         _paint(anna, slice(5, 8))
         with qtbot.waitSignal(anna.error) as said:

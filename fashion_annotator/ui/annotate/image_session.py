@@ -119,6 +119,7 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         self.clock = EffortClock()
         self.ask_lease_held: LeaseQuestion = ask_lease_held or (lambda _holder, _exp, _image: True)
         self.current: OpenImage | None = None
+        self.known_name = lambda _image_id: None  # the window's records (MainWindow sets it)
         self._unjournalled_text = ""
         #: Tasks of the open image whose latest edit the recovery journal could not take (a full
         #: disk, a read-only folder): those edits live only in this window until a save works.
@@ -187,7 +188,7 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
                 return False
             lease = held
         except ProjectError as exc:
-            self.error.emit(f"Could not open image {image_id}: {exc}")
+            self.error.emit(f"Could not open {self._image_name(image_id)}: {exc}")
             return False
         if lease is None and not self._readonly():
             self._restore_crashed(image_id)
@@ -443,7 +444,8 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         except session.NewerVersion as newer:  # a colleague saved it while this lease had lapsed
             self._lease_timer.stop()
             cur.read_only, cur.lease_lost, cur.lost_to = True, True, newer.version.user
-            self.error.emit(f"{newer}; read-only now, your edits are kept in the recovery journal")
+            self.error.emit(f"{newer.said_of(self._image_name(image_id))}; read-only now, your edits are kept "
+                            "in the recovery journal")  # fmt: skip
             self.readOnlyChanged.emit(cur)
             self._wait_for_lease(time.time() + LEASE_TTL_S / 3)  # the newest version, at a renewal's pace
             return False

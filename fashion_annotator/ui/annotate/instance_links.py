@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from fashion_annotator.annotate.session import newest_readable_mask
+from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.ui.shortcuts import key_name
@@ -232,20 +234,25 @@ def removed_detail(gone: list[str], image: str = "") -> str:
             f"({key_name('undo', 'Ctrl+Z')}) while this image is open: the next save gives them back)")  # fmt: skip
 
 
-def photo_name(project: Any, image_id: int | None) -> str:
-    """The name of ``image_id``'s photo in ``project`` for a notice ("" without an image);
-    ``image N`` when the store does not answer (a team project's server away)."""
+def photo_name(project: Any, image_id: int | None, known: Callable[[int], str | None] | None = None) -> str:
+    """The name of ``image_id``'s photo in ``project`` for a notice ("" without an image): the
+    name the window holds (``known``), else the store's; ``image N`` when neither answers (a
+    team project's server away)."""
     if not image_id:
         return ""
+    if known is not None and (name := known(image_id)):
+        return name
     try:
-        return str(project.image(image_id).name)
+        return display_name(project.image(image_id).name, Path(project.root))
     except ProjectError:
         return f"image {image_id}"
 
 
-def removed_notice(gone: list[str], project: Any, image_id: int | None) -> str:
+def removed_notice(gone: list[str], project: Any, image_id: int | None,
+                   known: Callable[[int], str | None] | None = None) -> str:  # fmt: skip
     """Log :func:`removed_detail` of the instances a reconcile removed from ``image_id`` of
-    ``project`` (named by :func:`photo_name`); return the status bar's :func:`removed_text`."""
-    image = photo_name(project, image_id)
+    ``project`` (named by :func:`photo_name`, ``known`` its names in memory); return the
+    status bar's :func:`removed_text`."""
+    image = photo_name(project, image_id, known)
     log.warning("%s", removed_detail(gone, image))
     return removed_text(gone, image)

@@ -128,6 +128,7 @@ class InstancesDock(QDockWidget):
         self._proposals: dict[str, Any] = {}
         self._links, self._seen = ParsingLinks(), ParsingSeen()
         self.read_only: Callable[[], bool] = lambda: False
+        self.known_name: Callable[[int], str | None] = lambda _image_id: None  # the window's names
         self._highlight = SelectionHighlight()
         self._highlight.setZValue(50)
         canvas.scene().addItem(self._highlight)
@@ -363,7 +364,7 @@ class InstancesDock(QDockWidget):
             self._refresh_list()
             self.changed.emit()  # an instance step: Undo and Redo follow it
         if gone:  # at a save: after its own "Saved ..." line, which used to replace it at once
-            self.warning.emit(removed_notice(gone, self.project, self.image_id))
+            self.warning.emit(removed_notice(gone, self.project, self.image_id, self.known_name))
 
     # -- edits -------------------------------------------------------------------------------
 
@@ -593,4 +594,5 @@ def attach(window: Any) -> InstancesDock:
     dock.warning.connect(lambda text: QTimer.singleShot(0, lambda: window.status.showMessage(text, 20000)))
     dock.parsingChange.connect(lambda task, fn: window.apply_mask_edit(fn, task=task))
     dock.read_only = window._read_only
+    dock.known_name = session.known_name
     return dock

@@ -34,6 +34,8 @@ from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.dataset.records import ProjectError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from PySide6.QtCore import QTimer
 
     from fashion_annotator.annotate.session import OpenImage
@@ -70,10 +72,14 @@ class JournalRecovery:
     error: Any  # Signal(str)
     message: Any  # Signal(str)
     maskReplaced: Any  # Signal(str, object)
+    #: The name of an image as the window holds it in memory, or None (set by the window).
+    known_name: Callable[[int], str | None]
 
     def _image_name(self, image_id: int) -> str:
-        """The image as people read it (:func:`.display_name`; ``image N`` when the store does
-        not answer)."""
+        """The image as people read it (:func:`.display_name`): the name the window holds
+        (:attr:`known_name`), else the store's; ``image N`` when neither answers."""
+        if known := self.known_name(image_id):
+            return known
         try:
             return display_name(self.project.image(image_id).name, Path(self.project.root))
         except ProjectError:

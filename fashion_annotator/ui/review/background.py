@@ -34,7 +34,7 @@ class BackgroundScoring:
         _scored_tasks: set[str]
         _model_rows: dict[str, tuple[list[ImageScore], str, str]]
 
-        def refresh(self) -> None: ...
+        def refresh_shown(self) -> bool: ...
 
     # -- first scoring of a large project ------------------------------------------------------
 
@@ -75,7 +75,7 @@ class BackgroundScoring:
         if self.rescore_thread is None:
             self.progress.setVisible(False)
         if not thread.was_cancelled and thread.task in self._scored_tasks:
-            self.refresh()  # statuses and decisions made meanwhile; the scores from the memo
+            self.refresh_shown()  # statuses and decisions made meanwhile; the scores from the memo
 
     # -- re-scoring --------------------------------------------------------------------------
 
@@ -99,7 +99,7 @@ class BackgroundScoring:
         for t in stale:
             del self._model_rows[t]
         if self.task in stale:
-            self.refresh()
+            self.refresh_shown()
 
     def _rescore_progress(self, done: int, total: int) -> None:
         self.progress.setMaximum(max(total, 1))
@@ -116,7 +116,7 @@ class BackgroundScoring:
         self.reference.setItemData(1, described, Qt.ItemDataRole.ToolTipRole)
         self.reference.setToolTip(described)
         if self.reference.currentData() == MODEL:
-            self.refresh()
+            self.refresh_shown()
         else:
             self.reference.setCurrentIndex(1)
 

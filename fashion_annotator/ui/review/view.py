@@ -19,7 +19,6 @@ from PySide6.QtCore import QItemSelectionModel, QModelIndex, QSignalBlocker, Qt,
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -39,7 +38,6 @@ from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import counted, status_name
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.display import project_title
-from fashion_annotator.dataset.leases import LeaseHeld
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import DecisionRecord, MaskVersion, ProjectError
 from fashion_annotator.dataset.storeio import referenced_photo_changed
@@ -58,12 +56,13 @@ from fashion_annotator.qa.scores import (
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
 from fashion_annotator.runtime.paths import check_output_outside
+from fashion_annotator.ui.annotate.banner import Banner
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.review.background import BackgroundScoring
 from fashion_annotator.ui.review.changed import reread_rows
+from fashion_annotator.ui.review.deciding import Deciding
 from fashion_annotator.ui.review.decision_panel import (
     build_decision_panel,
-    confirm_own_approval,
     history_text,
     keep_letters_in_boxes,
 )
@@ -77,6 +76,7 @@ from fashion_annotator.ui.review.summary import summary_html, throughput_html, u
 from fashion_annotator.ui.review.table import ROW_ROLE, SCORE_COLUMN, ScoreFilter, ScoreTableModel
 from fashion_annotator.ui.review.wrapping_bar import WrappingBar
 from fashion_annotator.ui.search_field import SearchField
+from fashion_annotator.ui.store_away import no_answer
 
 __all__ = ["ReviewView"]
 
@@ -101,7 +101,7 @@ the mnemonic of the reason box's label, :data:`~.decision_panel.REJECT_LABEL`)."
 SIZE_SAMPLE_ROWS = 40
 
 
-class ReviewView(BackgroundScoring, QWidget):
+class ReviewView(Deciding, BackgroundScoring, QWidget):
     """Review of one task of ``project`` (a :class:`~fashion_annotator.dataset.store.Project`).
 
     Signals
@@ -213,7 +213,7 @@ class ReviewView(BackgroundScoring, QWidget):
         self.reference.addItem("vs proposal shown", "proposal")
         self.reference.addItem("vs current model", MODEL)
         self.reference.setAccessibleName("Compare the masks with")
-        self.reference.currentIndexChanged.connect(lambda _: self.refresh())
+        self.reference.currentIndexChanged.connect(lambda _: self.refresh_shown())
         self.rescore_button = QPushButton("Re-score with current model")
         self.rescore_button.clicked.connect(self.start_rescore)
         self.progress = QProgressBar()
@@ -227,7 +227,7 @@ class ReviewView(BackgroundScoring, QWidget):
         refresh_button = QPushButton("Refresh (F5)")
         refresh_button.setToolTip("Read colleagues' saves and decisions again (on a project "
                                   "folder the tab also does so by itself every 15 s)")  # fmt: skip
-        refresh_button.clicked.connect(self.refresh)
+        refresh_button.clicked.connect(self.refresh_shown)
         bar = WrappingBar([self.task_combo, self.search, self.status_filter, self.outliers_only, self.k_spin,
                            self.reference], [self.rescore_button, self.progress, refresh_button],
                           [csv_button, html_button])  # fmt: skip
@@ -260,10 +260,12 @@ class ReviewView(BackgroundScoring, QWidget):
         split.setStretchFactor(1, 4)
         layout = QVBoxLayout(self)
         layout.addWidget(bar)
+        self.away = Banner()  # what the store did not let the tab do (Deciding.say_away)
+        layout.addWidget(self.away)
         layout.addWidget(split, 1)
 
         slots = {"A": self.approve_selected, "R": self.reject_selected,
-                 "Return": self.open_selected, "F5": self.refresh}  # fmt: skip
+                 "Return": self.open_selected, "F5": self.refresh_shown}  # fmt: skip
         for key in slots:  # Alt+J: the label's mnemonic
             shortcut = QShortcut(QKeySequence(key), self)
             shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -282,7 +284,7 @@ class ReviewView(BackgroundScoring, QWidget):
         blocker = QSignalBlocker(self.task_combo)
         self.task_combo.setCurrentIndex(self.task_combo.findData(task))
         del blocker
-        self.refresh()
+        self.refresh_shown()
 
     @property
     def metric_title(self) -> str:
@@ -334,9 +336,13 @@ class ReviewView(BackgroundScoring, QWidget):
         """Re-read the rows of ``image_ids`` only (the poll: another session changed them),
         keeping the selection; every row when None or when only a full :meth:`refresh` can
         (:func:`~.changed.reread_rows`)."""
-        rows = None if image_ids is None else reread_rows(self, image_ids)
+        try:
+            rows = None if image_ids is None else reread_rows(self, image_ids)
+        except ProjectError as exc:  # the poll's read went through, then the store went away
+            self.say_away("Not refreshed", exc)
+            return
         if rows is None:
-            self.refresh()
+            self.refresh_shown()
             return
         self._show_rows(rows, saved=self.saved_versions)
 
@@ -434,7 +440,10 @@ class ReviewView(BackgroundScoring, QWidget):
             f"<b>{html.escape(row.name)}</b> &nbsp; {self.metric_title} {score} &nbsp; "
             f"{html.escape(row.operator)}, {row.effort_text}, {status_name(row.status).lower()}"
         )
-        self.history.setText(history_text(self.project.decisions(row.image_id, self.task)))
+        try:
+            self.history.setText(history_text(self.project.decisions(row.image_id, self.task)))
+        except ProjectError as exc:
+            self.history.setText(f"History not read: {no_answer(self.project, exc)}")
         self._show_picture(row)
 
     def _show_picture(self, row: ImageScore) -> None:
@@ -463,64 +472,6 @@ class ReviewView(BackgroundScoring, QWidget):
         rgb = self.project.load_photo(row.image_id).rgb
         colors = self.project.taxonomy(self.task).colors
         self.viewer.show_image(rgb, saved, reference, colors, name)
-
-    # -- decisions ---------------------------------------------------------------------------
-
-    def approve_selected(self) -> bool:
-        """Approve the selected image's mask and move to the next row (a mask already approved
-        is not approved again: the history filled with repeats; one saved again since the table
-        read it is refused as stale, not passed over as approved)."""
-        row = self.selected_row()
-        current = row and row.decision == "approve" and decisions.current_decision(self.project, row.image_id, self.task)
-        if current and current.decision == "approve":
-            return self._decide(lambda r: None)
-        return confirm_own_approval(self, row, self.project.user) and self._decide(  # own work: asked
-            lambda r: decisions.approve(self.project, r.image_id, self.task, seen_version=r.versions))
-
-    def reject_selected(self) -> bool:
-        """Reject with the chosen reason and text, then move to the next row; refused for want of
-        a reason, the reason box gets the keyboard (and comes into sight on a short screen)."""
-        reason, text = self.reason.currentData(), self.reason_text.text()
-        decided = self._decide(
-            lambda r: decisions.reject(self.project, r.image_id, self.task, reason, text, seen_version=r.versions)
-        )
-        if not decided and reason is None and self.selected_row() is not None:
-            self.reason.setFocus(Qt.FocusReason.OtherFocusReason)
-        return decided
-
-    def _clicked(self, decide) -> bool:
-        """A click of Approve or Reject, unless it is the second click of a double-click that
-        lands on the row the first one moved to (the A and R keys do not repeat when held)."""
-        return False if self._settling.isActive() else decide()
-
-    def _decide(self, record) -> bool:
-        index = self.table.selectionModel().currentIndex()
-        row = self.selected_row()
-        if row is None:
-            return False
-        below = self.proxy.index(index.row() + 1, 0)
-        next_id = below.data(ROW_ROLE).image_id if below.isValid() else None
-        try:
-            decision = record(row)
-        except (ValueError, ProjectError) as exc:  # ProjectError: index locked or read-only
-            QMessageBox.warning(self, "Decision not recorded", str(exc))
-            return False
-        except LeaseHeld as held:  # the operator's next save would bury the decision
-            QMessageBox.warning(self, "Decision not recorded",
-                                f"{held.holder} is editing {row.name}; decide once they are done.")  # fmt: skip
-            return False
-        if decision is not None:
-            if decision.decision == "reject":  # an approve keeps text typed for a reject not made
-                self.reason_text.clear()  # and the next reject chooses its own reason
-                self.reason.setCurrentIndex(-1)
-            self.model.replace_row(self.proxy.mapToSource(index).row(), self._reread(row))
-            self.decisionRecorded.emit(row.image_id, decision.decision)
-        # Move on to the row that was below, wherever the decision re-sorted or filtered it.
-        if next_id is None or not self.select_image(next_id):
-            self.select_image(row.image_id)
-            self._row_changed(self.table.selectionModel().currentIndex(), QModelIndex())
-        self._settling.start(QApplication.doubleClickInterval())
-        return True
 
     def open_selected(self) -> None:
         """Open the selected image in the annotation view (Return); in the reason box or field, Return
