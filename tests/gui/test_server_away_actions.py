@@ -203,3 +203,16 @@ def test_a_decision_recorded_as_the_server_goes_away_is_kept_and_said(opened, qt
     assert review.approve_selected()
     assert project.decisions.last(row.image_id, review.task).decision == "approve"
     assert window.status.currentMessage() == f"The decision was recorded; {MESSAGE}"
+
+
+def test_model_history_with_the_server_away_is_said_not_shown(opened, qtbot, monkeypatch):
+    """Train > Model history read the registry in the dialog's constructor: it raised out of the
+    menu action."""
+    from fashion_annotator.ui.train import loop_menu
+
+    window, _project = opened
+    monkeypatch.setattr(store_away, "is_postgres_url", lambda _location: True)
+    server_away(monkeypatch, window.project)
+    assert loop_menu.show_history(window) is None
+    said = f"Model history not shown: the project's server does not answer ({MESSAGE})"
+    assert window.status.currentMessage() == said

@@ -15,10 +15,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog, QLabel
 
 from fashion_annotator.core.tasks import CLICK_TASK
+from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.model_history import model_title
 from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 from fashion_annotator.ui.annotate.queue_order import QueueRanker
 from fashion_annotator.ui.screen_fit import fit_on_show
+from fashion_annotator.ui.store_away import no_answer
 from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer
 from fashion_annotator.ui.train.model_history import ModelHistoryDialog
 
@@ -68,9 +70,14 @@ def use_project_click_model(window: Any) -> None:
     window.canvas.set_click_model(None if path is None else str(path))
 
 
-def show_history(window: Any) -> ModelHistoryDialog:
-    """Open the model history of the shown task."""
-    dialog = ModelHistoryDialog(window.project, window.task, window)
+def show_history(window: Any) -> ModelHistoryDialog | None:
+    """Open the model history of the shown task; None, said in the status bar, when the store
+    does not answer (a team project's server away: it raised out of the menu action)."""
+    try:
+        dialog = ModelHistoryDialog(window.project, window.task, window)
+    except ProjectError as exc:
+        window.status.showMessage(f"Model history not shown: {no_answer(window.project, exc)}", 10000)
+        return None
     dialog.activeChanged.connect(window._model_promoted)  # noqa: SLF001 - same window
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # closed, it goes: none pile up
     dialog.show()
