@@ -57,7 +57,7 @@ from fashion_annotator.ui.annotate.view_bar import ViewBar
 from fashion_annotator.ui.help_dialog import HelpDialog
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.preferences import Preferences
-from fashion_annotator.ui.store_away import known_name, no_answer, rejection_tip
+from fashion_annotator.ui.store_away import known_name, no_answer, rejection_tip, show_notes
 from fashion_annotator.ui.train import loop_menu
 from fashion_annotator.ui.window_layout import restore as restore_layout
 
@@ -228,7 +228,7 @@ class MainWindow(QMainWindow):
         s.message.connect(lambda text: self.status.showMessage(text, 5000))
         s.error.connect(self._show_error)
         s.modelInfo.connect(self._model_info)
-        s.readOnlyChanged.connect(lambda opened: self.banner.show_lines(image_notes(self.project, opened)))
+        s.readOnlyChanged.connect(lambda opened: show_notes(self.banner, self.project, opened))
         s.jobs.busyChanged.connect(lambda busy: self.status.set_busy(busy, "Computing proposal…"))
 
     # -- queue and navigation -------------------------------------------------------------

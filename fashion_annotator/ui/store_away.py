@@ -15,6 +15,7 @@ from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.decisions import rejection_note
+from fashion_annotator.ui.annotate.banner import image_notes
 
 
 def no_answer(project: Any, exc: BaseException) -> str:
@@ -52,3 +53,15 @@ def rejection_tip(project: Any, image_id: int) -> str | None:
         return rejection_note(project, image_id)
     except ProjectError as exc:
         return f"Why it was rejected could not be read: {no_answer(project, exc)}"
+
+
+def show_notes(banner: Any, project: Any, opened: Any) -> None:
+    """Show the notes of the image ``opened`` in ``banner`` (:func:`.image_notes`: its lease,
+    QA's reject reason); while the store does not answer the banner stays as it is (the line
+    just said why: back from the Review tab with the server away, this raised out of the
+    signal)."""
+    try:
+        notes = image_notes(project, opened)
+    except ProjectError:
+        return
+    banner.show_lines(notes)

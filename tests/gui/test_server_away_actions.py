@@ -216,3 +216,16 @@ def test_model_history_with_the_server_away_is_said_not_shown(opened, qtbot, mon
     assert loop_menu.show_history(window) is None
     said = f"Model history not shown: the project's server does not answer ({MESSAGE})"
     assert window.status.currentMessage() == said
+
+
+def test_back_from_review_with_the_server_away_says_the_lease_was_not_taken(opened, qtbot, monkeypatch):
+    """Review gives the open image's lease back; the Annotate tab takes it again. With the
+    server away the banner's notes were read after that refusal: it raised out of the signal."""
+    window, _project = opened
+    name = _open_name(window)
+    _review(window, qtbot)
+    server_away(monkeypatch, window.project)
+    window.tabs.setCurrentIndex(0)  # raised before
+    said = f"Could not take the lease on {name} again: {MESSAGE}"
+    assert said in window.banner.text() and window.banner.isVisible()
+    assert not window.session.current.read_only
