@@ -101,7 +101,7 @@ class PendingPhotos:
         return "Photo folder" if self.sync else "Add photos"
 
     def work(self, project: Project, progress) -> ImportSummary | FolderSync:
-        """Add the files (a :class:`~fashion_annotator.ui.file_menu.FileJob`'s work); the
+        """Add the files (a :class:`~fashion_annotator.ui.file_jobs.FileJob`'s work); the
         summary. A cancelled job raises before the marker goes."""
         if self.sync:
             return sync_photo_folder(project, progress)

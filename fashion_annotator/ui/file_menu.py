@@ -1,8 +1,8 @@
 """The File menu: open / recent / new projects, add photos, import masks, export.
 
-Imports and exports run in a :class:`FileJob` thread with its own connection to the project
-(SQLite connections stay in the thread that made them); the window shows their progress in
-the status bar and a summary, refused files included, when they end. The dialogs only
+Imports and exports run in a :class:`~.file_jobs.FileJob` thread with its own connection to the
+project (SQLite connections stay in the thread that made them); the window shows their progress
+in the status bar, with a Cancel button, and a summary, refused files included, when they end. The dialogs only
 collect paths and options; :class:`FileActions` does the work, so tests drive it directly.
 """
 
@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -47,11 +46,19 @@ from fashion_annotator.dataset.formats import (
     export_project,
     import_source,
 )
-from fashion_annotator.dataset.formats.common import FILE_ERRORS, PHOTO_SUFFIXES, ExportStopped
-from fashion_annotator.dataset.formats.photos import add_photos
+from fashion_annotator.dataset.formats.common import PHOTO_SUFFIXES, ExportStopped
 from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.ui import shortcuts
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
+from fashion_annotator.ui.file_jobs import (
+    Cancelled,
+    FileJob,
+    Report,
+    Work,
+    add_photo_files,
+    cancelled_export,
+    cancelled_import,
+)
 from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.task_picker import DEFAULT_TASKS, TaskPicker, add_tasks
 
@@ -59,82 +66,6 @@ if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
 
 log = logging.getLogger(__name__)
-
-class Report(Protocol):
-    """A job's summary (an :class:`~fashion_annotator.dataset.formats.common.ImportSummary`)."""
-
-    @property
-    def went_wrong(self) -> bool:
-        """Whether something did not come in (the summary box then warns)."""
-
-    def lines(self) -> list[str]:
-        """The totals, then what a person should read."""
-
-
-Work = Callable[[Project, Callable[[int, int], None]], "list[str] | Report"]
-"""``work(project, progress) -> summary`` run in the job's thread: a :class:`Report`, or its
-lines (then something went wrong when there is more than the totals, or it stopped)."""
-
-
-def summary_lines(result: list[str] | Report) -> tuple[list[str], bool]:
-    """A job's ``result`` as ``(lines, went_wrong)``."""
-    if isinstance(result, list):
-        return result, len(result) > 1 or (bool(result) and result[0].startswith("Stopped"))
-    return result.lines(), result.went_wrong
-
-
-class JobCancelled(Exception):
-    """Raised from a job's progress callback once :meth:`FileJob.cancel` was called."""
-
-
-class FileJob(QThread):
-    """Runs ``work`` on a fresh connection to the project at ``root``.
-
-    Signals
-    -------
-    progressed(int, int)
-        ``(done, total)`` after each file.
-    summarized(str, list, bool)
-        ``(title, summary lines, went_wrong)`` when the work ended (an error is one line).
-    """
-
-    progressed = Signal(int, int)
-    summarized = Signal(str, list, bool)
-
-    def __init__(self, root: Path, user: str, title: str, work: Work, parent: QObject) -> None:
-        super().__init__(parent)
-        self.root, self.user, self.title, self.work = root, user, title, work
-        self._cancel = threading.Event()
-
-    def cancel(self) -> None:
-        """Stop after the file in hand (safe from any thread): an import keeps what it saved
-        and a re-run goes on from there, an export is left partial and says so."""
-        self._cancel.set()
-
-    def _progress(self, done: int, total: int) -> None:
-        self.progressed.emit(done, total)
-        if self._cancel.is_set() and done < total:
-            raise JobCancelled(f"cancelled after {done} of {total} files")
-
-    def run(self) -> None:
-        try:
-            with Project.open(self.root, user=self.user) as project:
-                lines, went_wrong = summary_lines(self.work(project, self._progress))
-        except (*FILE_ERRORS, RuntimeError, JobCancelled) as exc:
-            lines, went_wrong = [f"Stopped: {exc}"], True
-        except Exception as exc:  # a defect: the window must not stay busy with a dead job
-            log.exception("%s in %s failed", self.title, self.root)
-            lines = [f"Stopped by an unexpected error ({type(exc).__name__}: {exc}); the log has the details"]
-            went_wrong = True
-        if lines and lines[0].startswith("Stopped"):
-            log.warning("%s in %s: %s", self.title, self.root, "; ".join(lines))
-        self.summarized.emit(self.title, lines, went_wrong)
-
-
-def add_photo_files(project: Project, files: list[Path], progress, copy: bool = True) -> Report:
-    """Add ``files`` to ``project`` (copied, or left in place); the summary."""
-    return add_photos(project, files, copy, progress)
-
 
 #: Seconds between refills of the image list while a job adds photos or masks.
 QUEUE_FILL_S = 2.0
@@ -157,11 +88,14 @@ class FileActions(QObject):
 
     # -- background work ------------------------------------------------------------------
 
-    def start(self, title: str, work: Work, adds: bool = True, box: bool = True) -> FileJob | None:
+    def start(
+        self, title: str, work: Work, adds: bool = True, box: bool = True, cancelled: Cancelled = cancelled_import
+    ) -> FileJob | None:
         """Run ``work`` in the background unless a job is running (then say so); ``adds``: it
         adds images or masks, so the image list is refilled as it goes and at its end (an
         export only reads); ``box``: its summary is shown in a box, else only in the status bar
-        (nothing when it has no line: the check of a photo folder at each open)."""
+        (nothing when it has no line: the check of a photo folder at each open); ``cancelled``:
+        the summary when the status bar's Cancel stops it (:meth:`cancel`)."""
         if self._closed:
             return None
         if self.job is not None and self.job.isRunning():
@@ -169,13 +103,21 @@ class FileActions(QObject):
             return None
         self.window.session.save()
         project = self.window.project
-        self.job = FileJob(project.root, project.user, title, work, self)
+        self.job = FileJob(project.root, project.user, title, work, self, cancelled)
         self._adds, self._box = adds, box
         self.job.progressed.connect(self._progress)
         self.job.summarized.connect(self._finished)
         self.window.status.set_busy(True, f"{title}…")
+        self.window.status.show_cancel(self.cancel)
         self.job.start()
         return self.job
+
+    def cancel(self) -> None:
+        """Stop the running job after the file in hand (the status bar's Cancel): an import
+        keeps what it saved, an export leaves a partial folder; its summary says which."""
+        if self.job is not None and self.job.isRunning():
+            self.job.cancel()
+            self.window.status.cancelling()
 
     def _progress(self, done: int, total: int) -> None:
         if self._closed:
@@ -200,6 +142,7 @@ class FileActions(QObject):
         if self._closed:  # delivered after the window shut down: logged by the job
             return
         self.window.status.set_busy(False)
+        self.window.status.show_cancel(None)
         if self._adds:
             self._fill_queue()
         self.summaries.append((title, list(lines)))
@@ -266,7 +209,7 @@ class FileActions(QObject):
             except ExportStopped as exc:  # the images that failed before it are listed too
                 return [f"Stopped: {exc}", *exc.lines()]
 
-        return self.start(f"Export {fmt}", work, adds=False)
+        return self.start(f"Export {fmt}", work, adds=False, cancelled=cancelled_export)
 
     def wait(self, ms: int = 60000) -> bool:
         """Block until the running job ends (tests)."""

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QTimer, SignalInstance
-from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from fashion_annotator.ui.actions import TOOLS
 
@@ -46,6 +46,13 @@ class StatusBar(QStatusBar):
         # proposal and never shrank back): the whole text is in its tooltip
         self.busy_text.setMinimumWidth(1)
         self.busy_text.hide()
+        #: Stops the running File job after the file in hand (:meth:`show_cancel`).
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the file in hand: an import keeps what it saved, "
+                                      "an export leaves a partial folder")  # fmt: skip
+        self.cancel_button.hide()
+        self._on_cancel: Callable[[], None] | None = None
+        self.cancel_button.clicked.connect(self._cancel_clicked)
         self.position = _field(110, "Cursor position in image pixels (x, y)")
         self.label = _field(120, "Label under the cursor")
         self.tool = _field(90, "Current tool (and brush size)")
@@ -56,6 +63,7 @@ class StatusBar(QStatusBar):
         for widget in (
             self.busy_text,
             self.busy,
+            self.cancel_button,
             self.position,
             self.label,
             self.tool,
@@ -166,3 +174,21 @@ class StatusBar(QStatusBar):
     def is_busy(self) -> bool:
         """Whether the busy indicator is shown."""
         return not self.busy.isHidden()
+
+    def show_cancel(self, on_cancel: Callable[[], None] | None) -> None:
+        """Show the Cancel button, calling ``on_cancel`` when clicked; None hides it."""
+        self._on_cancel = on_cancel
+        self.cancel_button.setText("Cancel")
+        self.cancel_button.setEnabled(True)
+        self.cancel_button.setVisible(on_cancel is not None)
+        self._make_room(self.currentMessage())
+
+    def cancelling(self) -> None:
+        """Say at once that the cancel was heard: the button reads "Cancelling…", greyed, until
+        the job stops (after the file in hand)."""
+        self.cancel_button.setText("Cancelling…")
+        self.cancel_button.setEnabled(False)
+
+    def _cancel_clicked(self) -> None:
+        if self._on_cancel is not None:
+            self._on_cancel()

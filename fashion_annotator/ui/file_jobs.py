@@ -1,0 +1,141 @@
+"""The File menu's background jobs: a :class:`FileJob` thread per import or export, and how a
+cancelled one (its Cancel button, or the window closing) says what it kept.
+
+A job runs ``work(project, progress)`` on a connection of its own (SQLite connections stay in
+the thread that made them). :meth:`FileJob.cancel` makes the next ``progress`` call, made after
+each file, raise :class:`JobCancelled`: the job stops between files, an import keeps the
+photos and masks it saved, an export leaves its folder partial (with its "unfinished" mark)
+and the summary says so (:func:`cancelled_import`, :func:`cancelled_export`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Protocol
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from fashion_annotator.dataset.formats.common import FILE_ERRORS
+from fashion_annotator.dataset.formats.photos import add_photos
+from fashion_annotator.dataset.store import Project
+
+log = logging.getLogger(__name__)
+
+
+class Report(Protocol):
+    """A job's summary (an :class:`~fashion_annotator.dataset.formats.common.ImportSummary`)."""
+
+    @property
+    def went_wrong(self) -> bool:
+        """Whether something did not come in (the summary box then warns)."""
+
+    def lines(self) -> list[str]:
+        """The totals, then what a person should read."""
+
+
+Work = Callable[[Project, Callable[[int, int], None]], "list[str] | Report"]
+"""``work(project, progress) -> summary`` run in the job's thread: a :class:`Report`, or its
+lines (then something went wrong when there is more than the totals, or it stopped)."""
+
+Cancelled = Callable[[int, int], "tuple[list[str], bool]"]
+"""``cancelled(done, total) -> (summary lines, went_wrong)`` of a job cancelled after ``done``
+of its ``total`` files."""
+
+
+def summary_lines(result: list[str] | Report) -> tuple[list[str], bool]:
+    """A job's ``result`` as ``(lines, went_wrong)``."""
+    if isinstance(result, list):
+        return result, len(result) > 1 or (bool(result) and result[0].startswith("Stopped"))
+    return result.lines(), result.went_wrong
+
+
+def cancelled_import(done: int, total: int) -> tuple[list[str], bool]:
+    """The summary of an import or Add photos cancelled after ``done`` of ``total`` files:
+    what it saved stays (nothing went wrong)."""
+    return [
+        f"Cancelled after {done:,} of {total:,} files: what those brought in is saved",
+        "Run it again to bring in the rest: what is already in the project is not added twice.",
+    ], False
+
+
+def cancelled_export(done: int, total: int) -> tuple[list[str], bool]:
+    """The summary of an export cancelled after ``done`` of ``total`` images: its folder is
+    partial (a warning)."""
+    return [
+        f"Export cancelled after {done:,} of {total:,} images: the folder holds those",
+        "The folder is a partial export (its unfinished-export note stays); export again into a "
+        "new or empty folder for every image.",
+    ], True
+
+
+class JobCancelled(Exception):
+    """Raised from a job's progress callback once :meth:`FileJob.cancel` was called."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__(f"cancelled after {done} of {total} files")
+        self.done, self.total = done, total
+
+
+class FileJob(QThread):
+    """Runs ``work`` on a fresh connection to the project at ``root``; ``cancelled`` words
+    the summary of a cancelled run (:func:`cancelled_import` by default).
+
+    Signals
+    -------
+    progressed(int, int)
+        ``(done, total)`` after each file.
+    summarized(str, list, bool)
+        ``(title, summary lines, went_wrong)`` when the work ended (an error is one line).
+    """
+
+    progressed = Signal(int, int)
+    summarized = Signal(str, list, bool)
+
+    def __init__(
+        self, root: Path, user: str, title: str, work: Work, parent: QObject,
+        cancelled: Cancelled = cancelled_import,
+    ) -> None:  # fmt: skip
+        super().__init__(parent)
+        self.root, self.user, self.title, self.work = root, user, title, work
+        self.cancelled = cancelled
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        """Stop after the file in hand (safe from any thread): an import keeps what it saved
+        and a re-run goes on from there, an export is left partial and says so."""
+        self._cancel.set()
+
+    @property
+    def is_cancelling(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._cancel.is_set()
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progressed.emit(done, total)
+        if self._cancel.is_set() and done < total:
+            raise JobCancelled(done, total)
+
+    def run(self) -> None:
+        try:
+            with Project.open(self.root, user=self.user) as project:
+                lines, went_wrong = summary_lines(self.work(project, self._progress))
+        except JobCancelled as exc:
+            lines, went_wrong = self.cancelled(exc.done, exc.total)
+            log.info("%s in %s: %s", self.title, self.root, "; ".join(lines))
+        except (*FILE_ERRORS, RuntimeError) as exc:
+            lines, went_wrong = [f"Stopped: {exc}"], True
+        except Exception as exc:  # a defect: the window must not stay busy with a dead job
+            log.exception("%s in %s failed", self.title, self.root)
+            lines = [f"Stopped by an unexpected error ({type(exc).__name__}: {exc}); the log has the details"]
+            went_wrong = True
+        if lines and lines[0].startswith("Stopped"):
+            log.warning("%s in %s: %s", self.title, self.root, "; ".join(lines))
+        self.summarized.emit(self.title, lines, went_wrong)
+
+
+def add_photo_files(project: Project, files: list[Path], progress, copy: bool = True) -> Report:
+    """Add ``files`` to ``project`` (copied, or left in place); the summary."""
+    return add_photos(project, files, copy, progress)

@@ -1,0 +1,140 @@
+"""File > Add photos / Import masks / Export: the status bar's Cancel stops the job between
+files; an import keeps what it saved, an export leaves a partial folder and says so."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from fashion_annotator.dataset.formats.common import UNFINISHED_EXPORT
+from fashion_annotator.ui import file_menu
+
+#: The file after which the test clicks Cancel (the job waits there until it was clicked).
+STOP_AT = 5
+
+
+def _photos(folder: Path, n: int) -> list[Path]:
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    files = []
+    for i in range(n):
+        path = folder / f"look{i:02d}.png"
+        Image.fromarray(rng.integers(0, 256, (40, 32, 3), np.uint8)).save(path)
+        files.append(path)
+    return files
+
+
+def _gated(monkeypatch, name: str) -> tuple[threading.Event, threading.Event]:
+    """Make ``file_menu.NAME``'s progress wait after file :data:`STOP_AT` until ``proceed`` is
+    set (``reached`` says it got there): the test clicks Cancel meanwhile."""
+    reached, proceed = threading.Event(), threading.Event()
+    real = getattr(file_menu, name)
+
+    def gated(*args, **kwargs):
+        index = 2 if name == "add_photo_files" else 4  # where the progress callback goes
+        progress = args[index]
+
+        def wait_then(done: int, total: int) -> None:
+            if done == STOP_AT:
+                reached.set()
+                proceed.wait(30)
+            progress(done, total)
+
+        args = (*args[:index], wait_then, *args[index + 1 :])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(file_menu, name, gated)
+    return reached, proceed
+
+
+def _cancel_when_reached(qtbot, window, reached: threading.Event, proceed: threading.Event) -> None:
+    button = window.status.cancel_button
+    assert button.isVisible() and button.isEnabled() and button.text() == "Cancel"
+    qtbot.waitUntil(reached.is_set, timeout=30000)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert button.text() == "Cancelling…" and not button.isEnabled(), "the click is answered at once"
+    proceed.set()
+    assert window.files.wait(30000)
+
+
+@pytest.fixture
+def summaries(opened):
+    window, _ = opened
+    seen: list[tuple[str, list[str], bool]] = []
+    window.files.inform = lambda title, lines, wrong: seen.append((title, lines, wrong))
+    return seen
+
+
+def test_cancelled_export_leaves_the_finished_images_and_says_so(opened, summaries, qtbot, tmp_path, monkeypatch):
+    window, project = opened
+    for path in _photos(tmp_path / "more", 27):
+        project.add_image(path)
+    records = project.images()
+    assert len(records) == 30
+    for record in records:
+        mask = np.zeros(record.shape, np.uint8)
+        mask[5:20, 5:20] = 1
+        project.save_mask(record.id, "garment", mask)
+    versions = {r.id: len(project.mask_versions(r.id, "garment")) for r in records}
+    reached, proceed = _gated(monkeypatch, "export_project")
+    out = tmp_path / "cutouts"
+    assert window.files.export(out, "cutout", "garment") is not None
+    _cancel_when_reached(qtbot, window, reached, proceed)
+    qtbot.waitUntil(lambda: len(summaries) == 1, timeout=30000)
+    title, lines, went_wrong = summaries[0]
+    assert title == "Export cutout"
+    assert lines[0] == f"Export cancelled after {STOP_AT} of 30 images: the folder holds those"
+    assert went_wrong, "a partial folder is a warning"
+    assert len(list(out.glob("*.png"))) == STOP_AT, "exactly the images finished before the cancel"
+    assert (out / UNFINISHED_EXPORT).is_file(), "the folder stays marked unfinished"
+    assert len(project.images()) == 30
+    assert {r.id: len(project.mask_versions(r.id, "garment")) for r in records} == versions
+    assert not window.status.cancel_button.isVisible() and not window.status.is_busy
+    assert window.status.currentMessage().startswith("Export cutout: Export cancelled after 5 of 30")
+
+
+def test_cancelled_add_photos_keeps_the_photos_it_added(opened, summaries, qtbot, tmp_path, monkeypatch):
+    window, project = opened
+    before = len(project.images())
+    files = _photos(tmp_path / "shoot", 30)
+    reached, proceed = _gated(monkeypatch, "add_photo_files")
+    assert window.files.add_photos(files) is not None
+    _cancel_when_reached(qtbot, window, reached, proceed)
+    qtbot.waitUntil(lambda: len(summaries) == 1, timeout=30000)
+    title, lines, went_wrong = summaries[0]
+    assert title == "Add photos"
+    assert lines[0] == f"Cancelled after {STOP_AT} of 30 files: what those brought in is saved"
+    assert not went_wrong
+    names = sorted(r.name for r in project.images())
+    assert len(names) == before + STOP_AT
+    assert [n for n in names if n.startswith("look")] == [f"look{i:02d}.png" for i in range(STOP_AT)]
+    assert window.queue.model.rowCount() == before + STOP_AT, "the image list shows them"
+    assert not window.status.cancel_button.isVisible()
+
+
+def test_cancelled_mask_import_keeps_the_masks_it_saved(opened, summaries, qtbot, tmp_path, monkeypatch):
+    window, project = opened
+    photos = _photos(tmp_path / "more", 27)
+    for path in photos:
+        project.add_image(path)
+    source = tmp_path / "plain"
+    (source / "masks").mkdir(parents=True)
+    for path in photos:
+        mask = np.zeros((40, 32), np.uint8)
+        mask[5:20, 5:20] = 1
+        Image.fromarray(mask).save(source / "masks" / path.name)
+    reached, proceed = _gated(monkeypatch, "import_source")
+    assert window.files.import_masks(source, "plain", "garment") is not None
+    _cancel_when_reached(qtbot, window, reached, proceed)
+    qtbot.waitUntil(lambda: len(summaries) == 1, timeout=30000)
+    title, lines, went_wrong = summaries[0]
+    assert title == "Import plain"
+    assert lines[0] == f"Cancelled after {STOP_AT} of 27 files: what those brought in is saved"
+    assert not went_wrong
+    masked = sorted(r.name for r in project.images() if project.mask_versions(r.id, "garment"))
+    assert masked == [f"look{i:02d}.png" for i in range(STOP_AT)], "the masks saved before the cancel stay"
