@@ -400,7 +400,8 @@ def rescore_with_model(
     Each photo goes through the window's proposal pipeline
     (:func:`~fashion_annotator.segmentation.pipeline.propose_for_image`: the model, then the
     task's refinements on the cached superpixels), so "vs current model" scores the masks an
-    operator would be shown. ``batch_size`` photos are handled between progress reports.
+    operator would be shown. ``batch_size`` photos are handled between progress reports; a
+    cancel is heard between any two photos.
 
     Parameters
     ----------
@@ -409,8 +410,9 @@ def rescore_with_model(
     progress : callable(done, total), optional
         Called after each batch with the number of images scored so far.
     cancelled : callable() -> bool, optional
-        Polled between batches; when it returns True the images scored so far are returned,
-        and the others unscored with the problem "not re-scored".
+        Polled before each image (a model run in hand ends first); when it returns True the
+        images scored so far are returned, and the others unscored with the problem
+        "not re-scored".
     keep : callable(image_id, mask), optional
         Receives each prediction, e.g. to cache it for drawing overlays later
         (see :func:`prediction_cache_key`). The cache is optional: when ``keep`` raises
@@ -430,18 +432,16 @@ def rescore_with_model(
     total = len(rows)
     if progress is not None:
         progress(0, total)
-    for start in range(0, total, batch_size):
-        if cancelled is not None and cancelled():
+    for index, row in enumerate(rows):
+        if cancelled is not None and cancelled():  # between images: at most one model run later
             # every image stays listed: the table, its statistics and the exports of a partial
             # re-score read as the whole project otherwise
             out.extend(replace(r, problem=f"{r.name}: not re-scored (the re-score was cancelled)")
-                       for r in rows[start:])  # fmt: skip
+                       for r in rows[index:])  # fmt: skip
             break
-        chunk = rows[start : start + batch_size]
-        for row in chunk:
-            if row.problem:
-                out.append(row)
-                continue
+        if row.problem:
+            out.append(row)
+        else:
             try:
                 saved = project.load_mask(row.image_id, task)
                 if read_mask is not None and saved is not None:
@@ -452,14 +452,14 @@ def rescore_with_model(
                 out.append(_scored(row, mask, saved, taxonomy, MODEL))
             except (ValueError, OSError, ProjectError) as exc:
                 out.append(replace(row, problem=f"{row.name}: {exc}"))
-                continue
-            if keep is not None and fresh:
-                try:
-                    keep(row.image_id, mask)
-                except (OSError, ProjectError) as exc:
-                    log.warning("re-score predictions not cached (recomputed when needed): %s", exc)
-                    keep = None
-        if progress is not None:
+            else:
+                if keep is not None and fresh:
+                    try:
+                        keep(row.image_id, mask)
+                    except (OSError, ProjectError) as exc:
+                        log.warning("re-score predictions not cached (recomputed when needed): %s", exc)
+                        keep = None
+        if progress is not None and (len(out) % batch_size == 0 or len(out) == total):
             progress(len(out), total)
     return out
 

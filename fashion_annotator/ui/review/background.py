@@ -53,7 +53,10 @@ class BackgroundScoring:
         thread.scored.connect(scored)
         thread.failed.connect(failed)
         thread.finished.connect(finished)
+        # a new run starts at 0 (the last run's "704/704" showed until the model had loaded)
+        self.progress.setMaximum(1)
         self.progress.setValue(0)
+        self.progress.setFormat("0/…")
         self.progress.setVisible(True)
         thread.start()
 
@@ -82,7 +85,11 @@ class BackgroundScoring:
     def start_rescore(self) -> None:
         """Score every saved mask against the current model in the background."""
         if self.rescore_thread is not None:
+            # heard at once (it took up to a batch of model runs with no sign): the thread
+            # stops once the image in hand is scored
             self.rescore_thread.cancel()
+            self.rescore_button.setText("Cancelling…")
+            self.rescore_button.setEnabled(False)
             return
         thread = RescoreThread(self.project.location, self.task, self.project.user, parent=self)
         self.rescore_thread = thread
@@ -128,4 +135,5 @@ class BackgroundScoring:
             self.rescore_thread.deleteLater()
         self.rescore_thread = None
         self.rescore_button.setText("Re-score with current model")
+        self.rescore_button.setEnabled(True)
         self.progress.setVisible(False)

@@ -2,7 +2,7 @@
 tab's first visit, :class:`ScoreThread`) or against the current model (:class:`RescoreThread`).
 
 Each thread opens its own connection to the project (an SQLite connection belongs to the
-thread that made it), reports progress, and stops between images or batches when cancelled.
+thread that made it), reports progress, and stops between images when cancelled (a model run in hand ends first).
 A thread that fails says one line to the reviewer and leaves its traceback in the log.
 """
 
