@@ -360,7 +360,10 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
         plain-backdrop ``backdrop`` photos, with ``backdrop_box_click_model_ms_median``); plus
         the goals, the view size, ``rss_mb`` and ``peak_rss_mb``; and the Review table with 1,000
         rows: ``review_table_refill_ms_median``, ``review_table_sort_ms_median`` and their
-        ``_all_rows`` baselines (every row measured for the column widths); with the CCP and
+        ``_all_rows`` baselines (every row measured for the column widths), and the Review tab
+        shown again on a real 700-mask project (:func:`~fashion_annotator.ui.bench_review.
+        measure_review_switch`: ``review_switch_ms_median``, ``review_switch_changed_ms_median``);
+        with the CCP and
         studio photos, the real window's longest GUI stall per image switch
         (:func:`~fashion_annotator.ui.bench_window.measure_window_stalls`). ``res`` is ``ccp``, ``studio``
         (1152x1728) and ``backdrop`` (1152x1728, the subject on a plain backdrop).
@@ -430,6 +433,9 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
 
             results.update(measure_window_stalls(sets["ccp"] + sets["studio"], Path(tmp)))
     results.update(_measure_review_table(REVIEW_ROWS))
+    from fashion_annotator.ui.bench_review import measure_review_switch
+
+    results.update(measure_review_switch())
     results["stroke_ms_median"] = max(
         results[f"{res}{zoom}_stroke_ms_median"] for res in sets for zoom in ("", "_1x")
     )

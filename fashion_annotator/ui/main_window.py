@@ -484,7 +484,7 @@ class MainWindow(QMainWindow):
                 window_dialogs.build_review_tab(self)
             assert self.review is not None
             self.session.pause_lease()  # saved, and free for the operator it may be sent back to
-            self.review.refresh()  # and the instance panel's figures of the images that changed
+            self.review.show_again()  # and the instance panel's figures of the images that changed
         except ProjectError as exc:  # the store does not answer (a crash dialog before)
             self.status.showMessage(f"Review was not read: {exc}; show it again to retry", 10000)
 

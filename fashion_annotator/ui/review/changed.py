@@ -59,3 +59,16 @@ def reread_rows(view: ReviewView, image_ids: Sequence[int]) -> list[ImageScore] 
         fresh = score_project(project, view.task, memo=view._scores, records=records,
                               saved=saved[view.task], decided=decided)  # fmt: skip
     return kept + fresh
+
+
+def refresh_key(view: ReviewView) -> tuple | None:
+    """What a refresh of ``view`` would read differently when it changes: the project's
+    :meth:`~fashion_annotator.dataset.api.ProjectStore.change_token` (a commit of another
+    session, or an image row this window changed: a save, a decision), the task, the reference
+    and the re-score shown; None when the store has no token (always read again)."""
+    token = view.project.change_token()
+    if token is None:
+        return None
+    reference = view.reference.currentData()
+    model_rows = view._model_rows.get(view.task) if reference == MODEL else None
+    return token, view.task, reference, None if model_rows is None else model_rows[1:], view.score_thread is None
