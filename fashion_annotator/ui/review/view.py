@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -35,14 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.tasks import task_title
-from fashion_annotator.core.wording import counted, status_name
+from fashion_annotator.core.wording import status_name
 from fashion_annotator.dataset.api import ProjectStore
-from fashion_annotator.dataset.display import project_title
-from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import DecisionRecord, MaskVersion, ProjectError
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.qa import decisions
-from fashion_annotator.qa.report import build_html, write_csv, write_html
 from fashion_annotator.qa.scores import (
     MODEL,
     ImageScore,
@@ -55,7 +51,6 @@ from fashion_annotator.qa.scores import (
 )
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
-from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.ui.annotate.banner import Banner
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.review.background import BackgroundScoring
@@ -66,6 +61,7 @@ from fashion_annotator.ui.review.decision_panel import (
     history_text,
     keep_letters_in_boxes,
 )
+from fashion_annotator.ui.review.export import default_export_path, export_review
 from fashion_annotator.ui.review.figures import build_figures
 from fashion_annotator.ui.review.histogram import ScoreHistogram
 from fashion_annotator.ui.review.image import AgreementViewer
@@ -498,12 +494,8 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
     # -- export ------------------------------------------------------------------------------
 
     def default_export_path(self, kind: str) -> Path:
-        """Where the export dialog starts: beside a folder project (never inside it: a file
-        dialog that reads ``project.sqlite`` to show its type, in this process, drops SQLite's
-        locks on it), in the home folder for a server project's local working folder."""
-        name = f"{project_title(self.project.root)}-{self.task}-qa.{kind}"
-        folder = Path.home() if is_postgres_url(str(self.project.location)) else self.project.root.parent
-        return folder / name
+        """Where the export dialog starts (:func:`.export.default_export_path`)."""
+        return default_export_path(self, kind)
 
     def _export(self, kind: str) -> None:
         path, _ = QFileDialog.getSaveFileName(self, f"Export {kind.upper()}", str(self.default_export_path(kind)))
@@ -511,28 +503,9 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
             self.export(kind, path)
 
     def export(self, kind: str, path: str) -> bool:
-        """Write the table as CSV (``kind="csv"``) or the HTML report (``"html"``); False, with
-        a warning, when it could not (a path inside the project is refused, as on the command
-        line)."""
-        rows = self.model.rows()
-        try:
-            check_output_outside(Path(path), self.project.root, "project")
-            agreements = self.mask_checks.report_agreements(rows)
-            if kind == "csv":
-                write_csv(rows, path, self.metric_title, self.k, agreements)
-            else:
-                predictor = None
-                if any(r.reference == MODEL for r in rows):
-                    from fashion_annotator.segmentation.proposals import load_shown_predictor
-
-                    predictor = load_shown_predictor(self.task, self.project)
-                write_html(path, build_html(self.project, self.task, rows, k=self.k,
-                                            predictor=predictor, agreements=agreements))  # fmt: skip
-        except (OSError, ValueError, ProjectError) as exc:  # ProjectError: unreadable mask
-            QMessageBox.warning(self, "Export failed", str(exc))
-            return False
-        self.exported.emit(f"{kind.upper()} of {counted(len(rows), 'image')} written to {path}")
-        return True
+        """Write the table as CSV (``kind="csv"``) or the HTML report (``"html"``); False when
+        it could not or was cancelled (:func:`.export.export_review`)."""
+        return export_review(self, kind, path)
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.mask_checks.stop()
