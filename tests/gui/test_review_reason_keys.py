@@ -134,7 +134,7 @@ def test_a_reject_refused_for_want_of_a_reason_gives_the_reason_box_the_keyboard
     in the box beside the Why field"), the keyboard left on the table and the box below the fold
     at 1280x720. The box now gets the keyboard; a why typed stays to be sent with the reason."""
     warned: list[str] = []
-    monkeypatch.setattr("fashion_annotator.ui.review.view.QMessageBox.warning",
+    monkeypatch.setattr("fashion_annotator.ui.review.deciding.QMessageBox.warning",
                         lambda _parent, _title, text: warned.append(text))  # fmt: skip
     view.table.setFocus(Qt.FocusReason.OtherFocusReason)
     qtbot.waitUntil(view.table.hasFocus)
