@@ -43,8 +43,11 @@ def test_tab_reaches_the_review_decision_and_leaves_both_tables(
                   review.reject_button, review.open_button]  # fmt: skip
         forward = _walk(qtbot, review.table, 40)
         assert all(w in forward for w in wanted), "Tab leaves the results table for the decision"
-        assert window.instance_review.table in forward and forward.index(review.table) < 39
-        backward = _walk(qtbot, window.instance_review.table, 40, backward=True)
+        assert forward.index(review.table) < 39
+        # no instances saved here: the Instances panel is folded to its one line, its table out
+        # of the Tab chain (it took a third of the left column at 1280x720)
+        assert not window.instance_review.table.isVisible() and window.instance_review.table not in forward
+        backward = _walk(qtbot, review.open_button, 40, backward=True)
         assert review.table in backward and review.reason in backward
         # a reject by keyboard alone: the reason box's mnemonic, a category, the Why text, Return
         review.select_proxy_row(0)
