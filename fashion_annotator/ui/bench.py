@@ -28,11 +28,15 @@ from pathlib import Path
 
 import numpy as np
 
+from fashion_annotator.ui.bench_review import SWITCH_MASKS, measure_review_switch
+
 STUDIO_WH = (1152, 1728)
 STROKE_MOVES = 150
 SWITCHES = 12
 #: Rows of the Review table measurement (a project of about 1,000 scored masks).
 REVIEW_ROWS = 1000
+#: Masked images of the project whose Review tab is shown again (:func:`.measure_review_switch`).
+REVIEW_SWITCH_MASKS = SWITCH_MASKS
 VIEW_WH = (1280, 900)
 BRUSH_RADIUS = 15.0
 GOAL_STROKE_MS, GOAL_SWITCH_MS = 16.0, 200.0
@@ -433,9 +437,7 @@ def main(json_out: Path | None = None, size: tuple[int, int] | None = None) -> d
 
             results.update(measure_window_stalls(sets["ccp"] + sets["studio"], Path(tmp)))
     results.update(_measure_review_table(REVIEW_ROWS))
-    from fashion_annotator.ui.bench_review import measure_review_switch
-
-    results.update(measure_review_switch())
+    results.update(measure_review_switch(REVIEW_SWITCH_MASKS))
     results["stroke_ms_median"] = max(
         results[f"{res}{zoom}_stroke_ms_median"] for res in sets for zoom in ("", "_1x")
     )

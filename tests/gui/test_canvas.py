@@ -413,6 +413,7 @@ def test_bench_ui_writes_medians(qapp, monkeypatch, tmp_path):
     monkeypatch.setattr(bench, "STROKE_MOVES", 6)
     monkeypatch.setattr(bench, "SWITCHES", 2)
     monkeypatch.setattr(bench, "REVIEW_ROWS", 100)
+    monkeypatch.setattr(bench, "REVIEW_SWITCH_MASKS", 12)
     out = tmp_path / "ui.json"
     results = bench.main(out)
     assert json.loads(out.read_text()) == results
@@ -422,6 +423,8 @@ def test_bench_ui_writes_medians(qapp, monkeypatch, tmp_path):
                 "review_table_sort_all_rows_ms_median"):  # fmt: skip
         assert results[key] > 0
     assert results["review_table_rows"] == 100
+    assert results["review_switch_masks"] == 12 and results["review_switch_changed_ms_median"] > 0
+    assert results["review_switch_ms_median"] >= 0
 
 
 def test_double_click_closes_polygon(canvas):

@@ -421,6 +421,8 @@ def test_bench_ui_measures_smart_clicks(qapp, tmp_path, disk_click_model, monkey
     monkeypatch.setattr(bench, "STROKE_MOVES", 4)
     monkeypatch.setattr(bench, "SWITCHES", 1)
     monkeypatch.setattr(bench, "CLICKS", 3)
+    monkeypatch.setattr(bench, "REVIEW_ROWS", 100)
+    monkeypatch.setattr(bench, "REVIEW_SWITCH_MASKS", 12)
     from fashion_annotator.segmentation import clicks
 
     guided = []  # the clicks after the first are guided by a proposal, as in the window
