@@ -3,7 +3,11 @@ absolute path."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from fashion_annotator.dataset.records import ProjectError
 
 #: Where the window keeps the project of a folder of photos it was given (``PHOTOS/annotations``;
 #: also ``dataset.store.PHOTO_FOLDER_PROJECT``).
@@ -61,3 +65,17 @@ def missing_photo_hint(name: str, root: Path) -> str | None:
         f"{display_name(name, Path(root))}: not in the folder any more (moved or deleted?); its "
         "masks are kept: put it back, or open the folder again to find it under a new name"
     )
+
+
+def photo_name(project: Any, image_id: int | None, known: Callable[[int], str | None] | None = None) -> str:
+    """The name of ``image_id``'s photo in ``project`` for a message ("" without an image): the
+    name the caller holds in memory (``known``), else the store's (:func:`display_name`);
+    ``image N`` when neither answers (a team project's server away)."""
+    if not image_id:
+        return ""
+    if known is not None and (name := known(image_id)):
+        return name
+    try:
+        return display_name(project.image(image_id).name, Path(project.root))
+    except ProjectError:
+        return f"image {image_id}"

@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from fashion_annotator.annotate.session import newest_readable_mask
-from fashion_annotator.dataset.display import display_name
+from fashion_annotator.dataset.display import photo_name
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.instances.document import InstanceDocument
 from fashion_annotator.ui.shortcuts import key_name
@@ -232,20 +231,6 @@ def removed_detail(gone: list[str], image: str = "") -> str:
     return (f"Instances removed from {image or 'the open image'}: {', '.join(gone)} (their pixels are no longer "
             "of that class in the parsing mask; to keep them, take the mask edit back on the photo "
             f"({key_name('undo', 'Ctrl+Z')}) while this image is open: the next save gives them back)")  # fmt: skip
-
-
-def photo_name(project: Any, image_id: int | None, known: Callable[[int], str | None] | None = None) -> str:
-    """The name of ``image_id``'s photo in ``project`` for a notice ("" without an image): the
-    name the window holds (``known``), else the store's; ``image N`` when neither answers (a
-    team project's server away)."""
-    if not image_id:
-        return ""
-    if known is not None and (name := known(image_id)):
-        return name
-    try:
-        return display_name(project.image(image_id).name, Path(project.root))
-    except ProjectError:
-        return f"image {image_id}"
 
 
 def removed_notice(gone: list[str], project: Any, image_id: int | None,

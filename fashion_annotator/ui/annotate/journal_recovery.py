@@ -29,7 +29,7 @@ from fashion_annotator.core.journal import (
     session_pid,
 )
 from fashion_annotator.core.tasks import task_title
-from fashion_annotator.dataset.display import display_name
+from fashion_annotator.dataset.display import photo_name
 from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.dataset.records import ProjectError
 
@@ -78,12 +78,7 @@ class JournalRecovery:
     def _image_name(self, image_id: int) -> str:
         """The image as people read it (:func:`.display_name`): the name the window holds
         (:attr:`known_name`), else the store's; ``image N`` when neither answers."""
-        if known := self.known_name(image_id):
-            return known
-        try:
-            return display_name(self.project.image(image_id).name, Path(self.project.root))
-        except ProjectError:
-            return f"image {image_id}"
+        return photo_name(self.project, image_id, self.known_name)
 
     def recoverable(self) -> list[JournalEntry]:
         """Unsaved edits left by sessions that ended without saving: every journal entry but
