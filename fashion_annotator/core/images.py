@@ -36,6 +36,7 @@ __all__ = [
     "PhotoPreview",
     "ImageLoadError",
     "copy_upright",
+    "exif_orientation",
     "has_alpha_channel",
     "MEMORY_SOURCE",
     "WIDE_GRAY_MODES",
@@ -266,7 +267,7 @@ def open_image_file(path: str | Path, *, decode: bool = True) -> tuple[Image.Ima
     return open_checked(path, path, decode=decode), path
 
 
-def _exif_orientation(im: Image.Image) -> int:
+def exif_orientation(im: Image.Image) -> int:
     """The EXIF orientation tag (1..8), 1 when absent or unreadable."""
     try:
         value = im.getexif().get(_EXIF_ORIENTATION, 1)
@@ -287,7 +288,7 @@ def has_alpha_channel(path: str | Path) -> bool:
 
 def upright(im: Image.Image) -> Image.Image:
     """Apply the EXIF orientation; identical for photos and masks."""
-    for op in _ORIENTATION_OPS.get(_exif_orientation(im), ()):
+    for op in _ORIENTATION_OPS.get(exif_orientation(im), ()):
         im = im.transpose(op)
     return im
 
@@ -324,7 +325,7 @@ def copy_upright(src: str | Path, dst: str | Path, shape: tuple[int, int] | None
 
     im, path = open_image_file(src, decode=False)
     with im:
-        if _exif_orientation(im) == 1:
+        if exif_orientation(im) == 1:
             check(im.size)
             atomic_copy(Path(path), Path(dst))
             return False
@@ -463,7 +464,7 @@ def _decode_jpeg_cv(im: Image.Image, path: Path) -> np.ndarray | None:
     rgb = cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB, dst=bgr)
     if im.info.get("icc_profile"):
         rgb = _profile_to_srgb(rgb, im.info["icc_profile"], path, grey=im.mode == "L")
-    return _orient_cv(rgb, _exif_orientation(im))
+    return _orient_cv(rgb, exif_orientation(im))
 
 
 def _profile_to_srgb(rgb: np.ndarray, icc: bytes, path: Path, *, grey: bool = False) -> np.ndarray:
@@ -515,7 +516,7 @@ def load_preview(
         while factor < 8 and max(width, height) // (factor * 2) >= side:
             factor *= 2
         im.draft(im.mode, (width // factor, height // factor))
-        turned = _exif_orientation(im) >= 5  # 5..8 swap width and height
+        turned = exif_orientation(im) >= 5  # 5..8 swap width and height
         _decode(im, path)
         rgb, _ = _to_rgb_alpha(to_srgb(upright(im), path), path)
     full = (width, height) if turned else (height, width)

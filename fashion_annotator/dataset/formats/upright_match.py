@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from fashion_annotator.core.images import ImageData, load_image, open_image_file
+from fashion_annotator.core.images import ImageData, exif_orientation, load_image, open_image_file
 from fashion_annotator.dataset.formats.names import nfc
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.dataset.store import Project
@@ -40,8 +40,6 @@ PEAK_LIMIT = 16.0
 
 _GRID = 32
 _CELL = 8
-_EXIF_ORIENTATION = 0x0112
-_QUARTER_TURNS = (5, 6, 7, 8)
 
 
 def _grid(photo: ImageData) -> np.ndarray | None:
@@ -64,15 +62,13 @@ def same_content(a: np.ndarray, b: np.ndarray) -> bool:
 
 
 def _orientation_and_size(path: Path) -> tuple[int, tuple[int, int]]:
-    """The photo's EXIF orientation (1: none) and its upright ``(height, width)``."""
+    """The photo's EXIF orientation (1: none; :func:`.exif_orientation`) and its upright
+    ``(height, width)``."""
     im, _ = open_image_file(path, decode=False)
     with im:
         width, height = im.size
-        try:
-            orientation = int(im.getexif().get(_EXIF_ORIENTATION, 1))
-        except (ValueError, TypeError, SyntaxError, OSError):
-            orientation = 1
-    return orientation, ((width, height) if orientation in _QUARTER_TURNS else (height, width))
+        orientation = exif_orientation(im)
+    return orientation, ((width, height) if orientation >= 5 else (height, width))  # 5..8 swap the sides
 
 
 class UprightMatcher:
