@@ -5,7 +5,9 @@ are. A studio drops new shots into the folder and renames others between session
 :func:`sync_photo_folder` adds the new photos, points a renamed photo's record at its new name
 (found by content, the SHA-256 the project stores: its masks stay with it) and names the photos
 still missing. Names are compared first; only files the project does not know are read, and
-only hashed for a rename when a photo is missing. No mask is ever moved to another photo.
+only hashed for a rename when a photo is missing and the file's pixel size is that photo's (a
+copy refused before as a duplicate is looked at too: its original may be the file that went).
+No mask is ever moved to another photo.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.core.images import open_image_file
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset import storeio
 from fashion_annotator.dataset.confine import referenced_path
@@ -113,7 +116,8 @@ def sync_photo_folder(project: Project, progress: Callable[[int, int], None] | N
     project : Project
         A project for which :func:`is_photo_folder_project` holds, open for writing.
     progress : callable, optional
-        ``progress(done, total)`` over the new files.
+        ``progress(done, total)`` over the files looked at for a missing photo, then over the
+        new files added; an exception it raises (a job's Cancel) stops the sync between files.
 
     Returns
     -------
@@ -126,17 +130,21 @@ def sync_photo_folder(project: Project, progress: Callable[[int, int], None] | N
     referenced = project.referenced_images()
     known = {name for _, name, _ in referenced}
     left_out = _left_out(root)
-    fresh = [f for f in files if str(referenced_path(f)) not in known and not _unchanged(left_out, f)]
+    unknown = [f for f in files if str(referenced_path(f)) not in known]
+    fresh = [f for f in unknown if not _unchanged(left_out, f)]
     missing = {sha: (image_id, name) for image_id, name, sha in referenced if not Path(name).exists()}
     result = FolderSync()
-    if missing and fresh:
-        fresh = _relink(project, fresh, missing, result)
+    relinked: set[Path] = set()
+    # a file left out before (a copy refused as a duplicate) may now be the missing photo's only file
+    if missing and unknown:
+        relinked = _relink(project, unknown, missing, result, progress)
+        fresh = [f for f in fresh if f not in relinked]
     result.missing = [display_name(name, root) for _, name in sorted(missing.values())]
     if fresh:
         summary = add_photos(project, fresh, False, progress, result.summary)
         refused = {path for path, _ in summary.errors} | {path for path, _ in summary.duplicates}
         result.added = [f.name for f in fresh if str(f) not in refused]
-    remember_left_out(root, result.summary, files)
+    remember_left_out(root, result.summary, [f for f in files if f not in relinked])
     for line in result.lines():
         log.info("%s: %s", root, line)
     return result
@@ -185,20 +193,56 @@ def _stamp(path: Path) -> list[int] | None:
     return [info.st_mtime_ns, info.st_size]
 
 
-def _relink(project: Project, fresh: list[Path], missing: dict[str, tuple[int, str]], result: FolderSync) -> list[Path]:
+def _relink(
+    project: Project,
+    files: list[Path],
+    missing: dict[str, tuple[int, str]],
+    result: FolderSync,
+    progress: Callable[[int, int], None] | None = None,
+) -> set[Path]:
     """Relink each missing photo (by SHA-256 in ``missing``, removed as found) to the file of
-    ``fresh`` with its content; the files left to add."""
+    ``files`` with its content; the files relinked.
+
+    Only a file whose pixel size (read from its header) is a missing photo's is read and hashed:
+    a folder of thousands of new shots is not read through while one photo is missing.
+    ``progress(done, total)`` is called before each file is looked at (``done`` < ``total``), so
+    a job's Cancel stops it between files.
+    """
     root = Path(project.root)
-    rest = []
-    for path in fresh:
-        sha = _sha256(path) if missing else None
+    sizes = {_pixel_size(project, image_id) for image_id, _ in missing.values()}
+    relinked: set[Path] = set()
+    for done, path in enumerate(files):
+        if not missing:
+            break
+        if progress is not None:
+            progress(done, len(files))
+        if _header_size(path) not in sizes:
+            continue
+        sha = _sha256(path)
         found = missing.get(sha) if sha is not None else None
         if found is not None and project.relink_referenced(found[0], found[1], path):
             del missing[sha]  # type: ignore[arg-type]
+            relinked.add(path)
             result.relinked.append((display_name(found[1], root), display_name(str(referenced_path(path)), root)))
-        else:
-            rest.append(path)
-    return rest
+    return relinked
+
+
+def _pixel_size(project: Project, image_id: int) -> tuple[int, int]:
+    """A photo's width and height as stored, the shorter side first (its EXIF orientation does
+    not matter)."""
+    record = project.image(image_id)
+    return min(record.width, record.height), max(record.width, record.height)
+
+
+def _header_size(path: Path) -> tuple[int, int] | None:
+    """The width and height a photo file's header gives, the shorter side first; None when it
+    cannot be read (then it is no photo of the project: the adding names why)."""
+    try:
+        im, _ = open_image_file(path, decode=False)
+    except FILE_ERRORS:
+        return None
+    with im:
+        return min(im.size), max(im.size)
 
 
 def _sha256(path: Path) -> str | None:

@@ -4,13 +4,16 @@ renamed photo never appeared and the old name said only "file does not exist")."
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from fashion_annotator.annotate.session import load_document
+from fashion_annotator.dataset import photo_folder
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.photo_folder import (
     LEFT_OUT_NAME,
@@ -120,3 +123,89 @@ def test_the_sync_command_does_what_an_open_of_the_window_does(tmp_path, ccp_dir
         add_photos(copied, [photos / "0001.jpg"], copy=True)
     assert main(["sync", str(tmp_path / "copied")]) == 1
     assert "not the project of a folder of photos" in capsys.readouterr().err
+
+
+def _png(path: Path, size: tuple[int, int], seed: int) -> Path:
+    """A photo of ``size`` (width, height) with random pixels (no two seeds alike)."""
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 256, (size[1], size[0], 3), np.uint8)).save(path)
+    return path
+
+
+def _referenced(tmp_path: Path, names: tuple[str, ...]) -> tuple[Path, Project]:
+    photos = tmp_path / "shoot"
+    photos.mkdir()
+    files = [_png(photos / name, (64, 48), seed) for seed, name in enumerate(names)]
+    project = Project.create(photos / "annotations")
+    add_photos(project, files, copy=False)
+    return photos, project
+
+
+def test_a_copy_left_out_as_a_duplicate_takes_the_place_of_its_deleted_original(tmp_path, capsys):
+    """A photo copied (b.png: refused as the same photo as a.png, remembered as left out), then
+    its original deleted: b.png is a.png found under a new name, masks and all, in the window's
+    check and the sync command alike (it used to say "a.png: not in the folder any more" at every
+    open, though the missing photo's hint promised it would be found under a new name)."""
+    from fashion_annotator.cli import main
+
+    photos, project = _referenced(tmp_path, ("a.png", "c.png"))
+    with project:
+        a_id = _by_file(project)["a.png"]
+        mask = np.zeros((48, 64), np.uint8)
+        mask[5:20, 10:30] = 1
+        project.save_mask(a_id, "garment", mask)
+        shutil.copy2(photos / "a.png", photos / "b.png")
+        first = sync_photo_folder(project)
+        assert first.lines() == ["1 new file not added", "b.png: the same photo as a.png, not added again"]
+        assert "b.png" in json.loads((project.root / LEFT_OUT_NAME).read_text())
+    (photos / "a.png").unlink()
+    assert main(["sync", str(photos)]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("1 photo found under a new name")
+    assert "b.png: found again under this name (was a.png); its masks are kept" in err
+    with Project.open(photos / "annotations") as project:
+        assert _by_file(project) == {"b.png": a_id, "c.png": _by_file(project)["c.png"]}
+        saved = project.load_mask(a_id, "garment")
+        assert saved is not None and np.array_equal(saved, mask)
+        assert "b.png" not in json.loads((project.root / LEFT_OUT_NAME).read_text())
+        assert sync_photo_folder(project).lines() == [], "nothing left to say"
+
+
+class _Stop(Exception):
+    """What a job's progress callback raises once its Cancel was pressed."""
+
+
+def test_the_rename_search_hashes_only_files_of_a_missing_photos_size_and_hears_cancel(tmp_path, monkeypatch):
+    """While a photo is missing, each new file used to be read whole and hashed, with no
+    progress call between files: closing the window (which cancels and waits) blocked until
+    the whole folder was read. Now only a file whose pixel size is a missing photo's is hashed,
+    and a cancel stops the search before the next file."""
+    photos, project = _referenced(tmp_path, ("gone.png", "kept.png"))
+    hashed: list[str] = []
+    real = photo_folder._sha256
+    monkeypatch.setattr(photo_folder, "_sha256", lambda path: hashed.append(path.name) or real(path))
+    with project:
+        (photos / "gone.png").rename(photos / "zz-renamed.png")
+        for i in range(6):  # new shots of another size: never hashed
+            _png(photos / f"other{i}.png", (40, 30), 100 + i)
+        same = [_png(photos / f"same{i}.png", (48, 64), 200 + i).name for i in range(3)]  # turned
+        result = sync_photo_folder(project)
+        assert result.relinked == [("gone.png", "zz-renamed.png")]
+        assert sorted(hashed) == sorted([*same, "zz-renamed.png"]), "only files of the missing photo's size"
+        assert sorted(result.added) == sorted([*same, *(f"other{i}.png" for i in range(6))])
+
+        (photos / "kept.png").unlink()
+        for i in range(10):
+            _png(photos / f"more{i}.png", (64, 48), 300 + i)
+        hashed.clear()
+        calls: list[tuple[int, int]] = []
+
+        def progress(done: int, total: int) -> None:
+            calls.append((done, total))
+            if done == 3:
+                raise _Stop
+
+        with pytest.raises(_Stop):
+            sync_photo_folder(project, progress)
+        assert calls[-1] == (3, 10) and len(hashed) == 3, "no file is hashed after the cancel"
+        assert not any(r.name.endswith("more3.png") for r in project.images())
