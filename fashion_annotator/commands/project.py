@@ -226,7 +226,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.formats import export_project
-    from fashion_annotator.dataset.formats.common import ExportStopped
+    from fashion_annotator.dataset.formats.export_stop import ExportStopped
     from fashion_annotator.dataset.store import ProjectError, open_project
 
     try:

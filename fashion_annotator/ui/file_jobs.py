@@ -4,8 +4,10 @@ cancelled one (its Cancel button, or the window closing) says what it kept.
 A job runs ``work(project, progress)`` on a connection of its own (SQLite connections stay in
 the thread that made them). :meth:`FileJob.cancel` makes the next ``progress`` call, made after
 each file, raise :class:`JobCancelled`: the job stops between files, an import keeps the
-photos and masks it saved, an export leaves its folder partial (with its "unfinished" mark)
-and the summary says so (:func:`cancelled_import`, :func:`cancelled_export`).
+photos and masks it saved, an export keeps the images it wrote, with the format's files
+(COCO's ``annotations.json``...) listing those alone, leaves its folder marked partial (its
+unfinished-export note names them) and the summary says so (:func:`cancelled_import`,
+:func:`cancelled_export`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Protocol
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from fashion_annotator.dataset.formats.common import FILE_ERRORS
+from fashion_annotator.core.wording import counted
+from fashion_annotator.dataset.formats.common import FILE_ERRORS, UNFINISHED_EXPORT
+from fashion_annotator.dataset.formats.export_stop import CancelRequested
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.store import Project
 
@@ -40,9 +44,9 @@ Work = Callable[[Project, Callable[[int, int], None]], "list[str] | Report"]
 """``work(project, progress) -> summary`` run in the job's thread: a :class:`Report`, or its
 lines (then something went wrong when there is more than the totals, or it stopped)."""
 
-Cancelled = Callable[[int, int], "tuple[list[str], bool]"]
-"""``cancelled(done, total) -> (summary lines, went_wrong)`` of a job cancelled after ``done``
-of its ``total`` files."""
+Cancelled = Callable[["JobCancelled"], "tuple[list[str], bool]"]
+"""``cancelled(stop) -> (summary lines, went_wrong)`` of a job cancelled after ``stop.done``
+of its ``stop.total`` files."""
 
 
 def summary_lines(result: list[str] | Report) -> tuple[list[str], bool]:
@@ -52,31 +56,38 @@ def summary_lines(result: list[str] | Report) -> tuple[list[str], bool]:
     return result.lines(), result.went_wrong
 
 
-def cancelled_import(done: int, total: int) -> tuple[list[str], bool]:
-    """The summary of an import or Add photos cancelled after ``done`` of ``total`` files:
-    what it saved stays (nothing went wrong)."""
+def cancelled_import(stop: CancelRequested) -> tuple[list[str], bool]:
+    """The summary of an import or Add photos cancelled by ``stop``: what it saved stays
+    (nothing went wrong)."""
     return [
-        f"Cancelled after {done:,} of {total:,} files: what those brought in is saved",
+        f"Cancelled after {stop.done:,} of {stop.total:,} files: what those brought in is saved",
         "Run it again to bring in the rest: what is already in the project is not added twice.",
     ], False
 
 
-def cancelled_export(done: int, total: int) -> tuple[list[str], bool]:
-    """The summary of an export cancelled after ``done`` of ``total`` images: its folder is
+def cancelled_export(stop: CancelRequested) -> tuple[list[str], bool]:
+    """The summary of an export cancelled by ``stop``: its folder holds the images exported
+    before it, with the format's files listing only those (``stop.export``), and stays marked
     partial (a warning)."""
-    return [
-        f"Export cancelled after {done:,} of {total:,} images: the folder holds those",
-        "The folder is a partial export (its unfinished-export note stays); export again into a "
-        "new or empty folder for every image.",
-    ], True
+    head = f"Export cancelled after {stop.done:,} of {stop.total:,} images"
+    summary = stop.export
+    advice = (
+        f"The folder is a partial export: its {UNFINISHED_EXPORT} names the images in it; export "
+        "again into a new or empty folder for every image."
+    )
+    if summary is None:
+        return [f"{head}: the folder is partial", advice], True
+    if summary.count:
+        head += f": the folder holds the {counted(summary.count, 'image')} exported before it"
+    else:
+        head += ": no image was exported before it"
+    skipped = [f"{counted(len(summary.skipped), 'image')} without {summary.missing} left out"] if summary.skipped else []
+    return [head, *skipped, *summary.lines()[1:], advice], True
 
 
-class JobCancelled(Exception):
-    """Raised from a job's progress callback once :meth:`FileJob.cancel` was called."""
-
-    def __init__(self, done: int, total: int) -> None:
-        super().__init__(f"cancelled after {done} of {total} files")
-        self.done, self.total = done, total
+class JobCancelled(CancelRequested):
+    """Raised from a job's progress callback once :meth:`FileJob.cancel` was called; an export
+    it stops sets its :attr:`~.export_stop.CancelRequested.export`."""
 
 
 class FileJob(QThread):
@@ -123,7 +134,7 @@ class FileJob(QThread):
             with Project.open(self.root, user=self.user) as project:
                 lines, went_wrong = summary_lines(self.work(project, self._progress))
         except JobCancelled as exc:
-            lines, went_wrong = self.cancelled(exc.done, exc.total)
+            lines, went_wrong = self.cancelled(exc)
             log.info("%s in %s: %s", self.title, self.root, "; ".join(lines))
         except (*FILE_ERRORS, RuntimeError) as exc:
             lines, went_wrong = [f"Stopped: {exc}"], True

@@ -46,7 +46,8 @@ from fashion_annotator.dataset.formats import (
     export_project,
     import_source,
 )
-from fashion_annotator.dataset.formats.common import PHOTO_SUFFIXES, ExportStopped
+from fashion_annotator.dataset.formats.common import PHOTO_SUFFIXES
+from fashion_annotator.dataset.formats.export_stop import ExportStopped
 from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.ui import shortcuts
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox

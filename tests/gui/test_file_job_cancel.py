@@ -3,6 +3,7 @@ files; an import keeps what it saved, an export leaves a partial folder and says
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
@@ -70,7 +71,10 @@ def summaries(opened):
     return seen
 
 
-def test_cancelled_export_leaves_the_finished_images_and_says_so(opened, summaries, qtbot, tmp_path, monkeypatch):
+@pytest.mark.parametrize("fmt", ["cutout", "coco"])
+def test_cancelled_export_leaves_the_finished_images_and_says_so(opened, summaries, qtbot, tmp_path, monkeypatch, fmt):
+    """The folder holds the images finished before the cancel; COCO's annotations.json, written
+    after the last image only, used to be missing while the summary said the folder held them."""
     window, project = opened
     for path in _photos(tmp_path / "more", 27):
         project.add_image(path)
@@ -82,20 +86,27 @@ def test_cancelled_export_leaves_the_finished_images_and_says_so(opened, summari
         project.save_mask(record.id, "garment", mask)
     versions = {r.id: len(project.mask_versions(r.id, "garment")) for r in records}
     reached, proceed = _gated(monkeypatch, "export_project")
-    out = tmp_path / "cutouts"
-    assert window.files.export(out, "cutout", "garment") is not None
+    out = tmp_path / "exported"
+    assert window.files.export(out, fmt, "garment") is not None
     _cancel_when_reached(qtbot, window, reached, proceed)
     qtbot.waitUntil(lambda: len(summaries) == 1, timeout=30000)
     title, lines, went_wrong = summaries[0]
-    assert title == "Export cutout"
-    assert lines[0] == f"Export cancelled after {STOP_AT} of 30 images: the folder holds those"
+    assert title == f"Export {fmt}"
+    assert lines[0] == f"Export cancelled after {STOP_AT} of 30 images: the folder holds the {STOP_AT} images exported before it"
     assert went_wrong, "a partial folder is a warning"
-    assert len(list(out.glob("*.png"))) == STOP_AT, "exactly the images finished before the cancel"
-    assert (out / UNFINISHED_EXPORT).is_file(), "the folder stays marked unfinished"
+    stems = sorted(p.stem for p in out.rglob("*") if p.suffix in {".png", ".jpg"})
+    assert len(stems) == STOP_AT, "exactly the images finished before the cancel"
+    if fmt == "coco":
+        coco = json.loads((out / "annotations.json").read_text())
+        assert sorted(Path(entry["file_name"]).stem for entry in coco["images"]) == stems, "annotations.json lists them"
+        assert {a["image_id"] for a in coco["annotations"]} == {entry["id"] for entry in coco["images"]}
+        assert "annotations.json lists only the images exported" in lines
+    note = (out / UNFINISHED_EXPORT).read_text()  # the folder stays marked unfinished, naming them
+    assert sorted(Path(line.strip()).stem for line in note.splitlines() if line.startswith("  ")) == stems
     assert len(project.images()) == 30
     assert {r.id: len(project.mask_versions(r.id, "garment")) for r in records} == versions
     assert not window.status.cancel_button.isVisible() and not window.status.is_busy
-    assert window.status.currentMessage().startswith("Export cutout: Export cancelled after 5 of 30")
+    assert window.status.currentMessage().startswith(f"Export {fmt}: Export cancelled after 5 of 30")
 
 
 def test_cancelled_add_photos_keeps_the_photos_it_added(opened, summaries, qtbot, tmp_path, monkeypatch):

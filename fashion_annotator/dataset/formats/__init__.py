@@ -13,14 +13,17 @@ from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import cast
 
+from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.dataset.formats.alpha import (
     CUTOUT_EDGES,
     default_binary_task,
     export_cutouts,
     import_alpha,
 )
-from fashion_annotator.dataset.formats.coco import export_coco, import_coco
+from fashion_annotator.dataset.formats.coco import ANNOTATIONS_JSON, export_coco, import_coco
 from fashion_annotator.dataset.formats.coco_instances import (
+    INSTANCES_CSV,
+    INSTANCES_JSON,
     export_coco_instances,
     import_coco_instances,
 )
@@ -31,16 +34,30 @@ from fashion_annotator.dataset.formats.common import (
     Progress,
     finish_export,
 )
-from fashion_annotator.dataset.formats.cvat import export_cvat, import_cvat
+from fashion_annotator.dataset.formats.cvat import ANNOTATIONS_XML, export_cvat, import_cvat
+from fashion_annotator.dataset.formats.export_stop import CancelRequested, lists, partial_note
 from fashion_annotator.dataset.formats.labelme import export_labelme, import_labelme
-from fashion_annotator.dataset.formats.labelstudio import export_labelstudio, import_labelstudio
+from fashion_annotator.dataset.formats.labelstudio import (
+    TASKS_JSON,
+    export_labelstudio,
+    import_labelstudio,
+)
 from fashion_annotator.dataset.formats.photos import import_photos
 from fashion_annotator.dataset.formats.plain import export_plain, import_plain
 from fashion_annotator.dataset.formats.shapes import SHAPE_KINDS
-from fashion_annotator.dataset.formats.voc import export_voc, import_voc
+from fashion_annotator.dataset.formats.voc import SPLIT, export_voc, import_voc
 from fashion_annotator.dataset.formats.yolo import export_yolo, import_yolo
 from fashion_annotator.dataset.schema import STATUSES
 from fashion_annotator.dataset.store import Project
+
+#: The file(s) of a format that list the exported images (a cancelled export's note names them).
+INDEX_FILES = {
+    "coco": ANNOTATIONS_JSON,
+    "labelstudio": TASKS_JSON,
+    "cvat": ANNOTATIONS_XML,
+    "coco-instances": f"{INSTANCES_JSON} and {INSTANCES_CSV}",
+    "voc": SPLIT.as_posix(),
+}
 
 # The annotation tools' formats: importer, exporter (which take shapes=, tolerance=, progress=).
 TOOL_FORMATS = {
@@ -146,6 +163,11 @@ def export_project(
     others left out. ``options`` go to the formats that take them (:data:`EXPORT_OPTIONS`):
     ``shapes`` (``polygon`` or ``mask``) and ``tolerance`` (pixels) to the tools' formats and
     ``coco``, ``edges`` (``soft``, ``clean`` or ``hard``) to ``cutout``; the others refuse them.
+
+    A :class:`~.export_stop.CancelRequested` raised by ``progress`` stops the export between
+    images: the images done stay, with the format's closing files (``annotations.json``...)
+    listing them alone and the unfinished-export note naming them; it is raised again with
+    the summary as its ``export``.
     """
     if statuses is not None:
         wanted = frozenset(statuses)
@@ -178,5 +200,21 @@ def _export(
     if tolerance is not None and not (isinstance(tolerance, int | float) and math.isfinite(tolerance) and tolerance >= 0):
         raise ValueError(f"tolerance must be a number of pixels >= 0, got {tolerance!r}")
     summary = exporters[fmt](project, out, task, progress, **options)
+    if summary.cancelled is not None:
+        raise _kept_partial(summary, summary.cancelled, INDEX_FILES.get(fmt))
     finish_export(summary.out)
     return summary
+
+
+def _kept_partial(summary: ExportSummary, stop: CancelRequested, listed: str | None) -> CancelRequested:
+    """``stop``, the cancel of an export that wrote the images done before it and its closing
+    files for them, carrying ``summary`` (:attr:`~.export_stop.CancelRequested.export`); the
+    folder's unfinished-export note names those images (``listed``: the file that lists them)."""
+    if listed is not None:
+        summary.notes.append(f"{lists(listed)} only the images exported")
+    try:
+        atomic_write_text(summary.out / UNFINISHED_EXPORT, partial_note(summary, listed))
+    except OSError as exc:  # the note written at the start stays: the folder is still marked
+        summary.notes.append(f"{summary.out / UNFINISHED_EXPORT}: cannot name the images exported ({exc.strerror or exc})")
+    stop.export = summary
+    return stop

@@ -48,7 +48,6 @@ from fashion_annotator.dataset.formats.common import (
     PhotoAdder,
     Progress,
     check_extent,
-    closing_files,
     export_each,
     note_without_mask,
     prepare_export_folder,
@@ -56,6 +55,7 @@ from fashion_annotator.dataset.formats.common import (
     safe_join,
     save_imported,
 )
+from fashion_annotator.dataset.formats.export_stop import closing_files
 from fashion_annotator.dataset.formats.names import (
     AnnotatedPhotos,
     ExportNames,

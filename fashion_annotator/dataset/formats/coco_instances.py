@@ -76,12 +76,11 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
-    closing_files,
-    file_error_text,
     note_without_mask,
     prepare_export_folder,
     read_json,
 )
+from fashion_annotator.dataset.formats.export_stop import closing_files, file_error_text, progressed
 from fashion_annotator.dataset.formats.names import AnnotatedPhotos, export_stems, read_export_names
 from fashion_annotator.dataset.records import IMPORTED_PROPOSAL, ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -135,9 +134,10 @@ def export_coco_instances(
     taxonomy: InstanceTaxonomy | None = None
     parsing_task: str | None = None
     left_out = 0
-    for done, record in enumerate(records, 1):
-        if progress is not None:
-            progress(done, len(records))
+    for done, record in enumerate(records):
+        # after each image (a cancel stops between images: the files below list those done)
+        if progress is not None and done and not progressed(progress, done, len(records), summary):
+            break
         try:
             iset = project.load_instances(record.id)
             if iset is None:
@@ -184,9 +184,12 @@ def export_coco_instances(
                 **{g: inst.attributes.get(g, "") for g in schema.group_names},
             })  # fmt: skip
         summary.count += 1  # by status, as the other exports: their summary names the unfinished
+        summary.exported.append(record.name)
         summary.by_status[record.status] = summary.by_status.get(record.status, 0) + 1
         if stems[record.id] != Path(record.name).stem:
             summary.note_renamed(record, stems[record.id])
+    if progress is not None and records and summary.cancelled is None:
+        progress(len(records), len(records))
     summary.write_names()
     taxonomy = taxonomy or load_instance_taxonomy()
     parent_task = parsing_task or instance_parsing_task(project.tasks) or "parsing7"

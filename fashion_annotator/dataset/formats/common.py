@@ -14,10 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from fashion_annotator.core.atomic import WRITE_ERRNOS
 from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.confine import shown_path, storable_name
+from fashion_annotator.dataset.formats.export_stop import (
+    CancelRequested,
+    closing_files,
+    file_error_text,
+    progressed,
+)
 from fashion_annotator.dataset.formats.names import export_stems, write_export_names
 from fashion_annotator.dataset.formats.upright_match import UprightMatcher
 from fashion_annotator.dataset.leases import LeaseHeld
@@ -232,6 +237,10 @@ class ExportSummary:
     #: What the format left out of the images it exported, one line each (coco-instances:
     #: instances without a category).
     notes: list[str] = field(default_factory=list)
+    #: The images exported, by name (a cancelled export's note lists them).
+    exported: list[str] = field(default_factory=list)
+    #: The cancel that stopped the export between images (:func:`~.export_stop.progressed`).
+    cancelled: CancelRequested | None = None
 
     def take_back(self, record: ImageRecord, problem: str, written: Path | None = None) -> None:
         """An image counted as exported could not be written: uncount it and list ``problem``.
@@ -243,6 +252,8 @@ class ExportSummary:
             with contextlib.suppress(OSError):
                 written.unlink()
         self.count -= 1
+        with contextlib.suppress(ValueError):
+            self.exported.remove(record.name)
         self.renamed = [(name, stem) for name, stem in self.renamed if name != record.name]
         left = self.by_status.get(record.status, 0) - 1
         if left > 0:
@@ -331,37 +342,6 @@ def prepare_export_folder(project: Project, out: str | Path, *subfolders: str) -
     except OSError as exc:
         raise OSError(f"{out}: cannot create the export folder: {exc.strerror or exc}") from exc
     return out
-
-
-class ExportStopped(OSError):
-    """An export stopped on a closing file it could not write (its index, its label list: the
-    export is useless without it); the folder keeps its :data:`UNFINISHED_EXPORT` mark.
-
-    ``str()`` is the file's error; :meth:`lines` the problems of single images listed before
-    (a full disk fails their photos first), which the error alone would hide.
-    """
-
-    def __init__(self, summary: ExportSummary, cause: OSError) -> None:
-        super().__init__(cause.errno, file_error_text(cause))
-        self.summary = summary
-
-    def __str__(self) -> str:
-        return str(self.strerror)
-
-    def lines(self) -> list[str]:
-        """One line per image not exported before the export stopped (and the notes)."""
-        return self.summary.lines()[1:]
-
-
-@contextlib.contextmanager
-def closing_files(summary: ExportSummary) -> Iterator[None]:
-    """Write an export's closing files: an :class:`OSError` becomes :class:`ExportStopped`."""
-    try:
-        yield
-    except ExportStopped:
-        raise
-    except OSError as exc:
-        raise ExportStopped(summary, exc) from exc
 
 
 def finish_export(out: str | Path) -> None:
@@ -526,7 +506,9 @@ def masked_images(
     or whose export fails (the caller's writing raises one of :data:`FILE_ERRORS` inside the
     loop body and calls :meth:`ExportSummary.take_back`, see :func:`export_each`) is listed in
     ``summary.errors`` and the export goes on; each one yielded is counted as exported.
-    ``progress(done, total)`` is called after each image of the project. At the end, the images
+    ``progress(done, total)`` is called after each image of the project; a
+    :class:`~.export_stop.CancelRequested` it raises ends the images there (kept in
+    ``summary.cancelled``: the caller writes its closing files for those done). At the end, the images
     written under another stem are listed in the export (:meth:`ExportSummary.write_names`);
     ``carry``: how the format writes a stem (see
     :func:`~fashion_annotator.dataset.formats.names.export_stems`).
@@ -554,12 +536,13 @@ def masked_images(
                 mask = None
         if mask is not None:  # counted first: a failed write takes it back (ExportSummary.take_back)
             summary.count += 1
+            summary.exported.append(record.name)
             summary.by_status[record.status] = summary.by_status.get(record.status, 0) + 1
             if stems[record.id] != Path(record.name).stem:
                 summary.note_renamed(record, stems[record.id])
             yield record, stems[record.id], mask
-        if progress is not None:
-            progress(done, len(records))
+        if progress is not None and not progressed(progress, done, len(records), summary):
+            break  # cancelled: the caller writes its closing files for the images done
     summary.write_names()
 
 
@@ -576,15 +559,3 @@ def export_each(
             write(record, stem, mask)
         except FILE_ERRORS as exc:
             summary.take_back(record, file_error_text(exc))
-
-
-def file_error_text(exc: BaseException) -> str:
-    """What a failed file says: an OS error's file and reason, else the message. A copy that
-    could not be written names its destination (``shutil`` puts the source first)."""
-    if not isinstance(exc, OSError):
-        return str(exc)
-    if exc.filename2 and exc.errno in WRITE_ERRNOS:
-        return f"{exc.filename2}: {exc.strerror or exc}"
-    if exc.filename:
-        return f"{exc.filename}: {exc.strerror or exc}"
-    return str(exc.strerror or exc)

@@ -38,11 +38,11 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
-    closing_files,
     list_files,
     prepare_export_folder,
     refuse_special,
 )
+from fashion_annotator.dataset.formats.export_stop import closing_files
 from fashion_annotator.dataset.formats.names import xml_stem
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,

@@ -32,10 +32,10 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
-    file_error_text,
     prepare_export_folder,
     read_json,
 )
+from fashion_annotator.dataset.formats.export_stop import file_error_text
 from fashion_annotator.dataset.formats.names import EXPORT_NAMES
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,

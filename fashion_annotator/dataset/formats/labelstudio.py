@@ -46,10 +46,10 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
-    closing_files,
     prepare_export_folder,
     read_json,
 )
+from fashion_annotator.dataset.formats.export_stop import closing_files
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
     check_shapes,

@@ -30,13 +30,13 @@ from fashion_annotator.dataset.formats.common import (
     ImportSummary,
     PhotoAdder,
     Progress,
-    closing_files,
     export_each,
     list_files,
     note_without_mask,
     prepare_export_folder,
     save_imported,
 )
+from fashion_annotator.dataset.formats.export_stop import closing_files
 from fashion_annotator.dataset.formats.names import (
     AnnotatedPhotos,
     attach_target,

@@ -32,12 +32,12 @@ from fashion_annotator.dataset.formats.common import (
     Progress,
     check_extent,
     check_inside,
-    file_error_text,
     masked_images,
     note_without_mask,
     safe_join,
     save_imported,
 )
+from fashion_annotator.dataset.formats.export_stop import file_error_text
 from fashion_annotator.dataset.formats.names import (
     AnnotatedPhotos,
     ExportNames,

@@ -42,12 +42,11 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
-    closing_files,
-    file_error_text,
     list_files,
     prepare_export_folder,
     require_folder,
 )
+from fashion_annotator.dataset.formats.export_stop import closing_files, file_error_text
 from fashion_annotator.dataset.formats.names import line_stem
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,

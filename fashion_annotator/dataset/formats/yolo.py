@@ -31,12 +31,11 @@ from fashion_annotator.dataset.formats.common import (
     ExportSummary,
     ImportSummary,
     Progress,
-    closing_files,
-    file_error_text,
     prepare_export_folder,
     refuse_special,
     require_folder,
 )
+from fashion_annotator.dataset.formats.export_stop import closing_files, file_error_text
 from fashion_annotator.dataset.formats.shapes import (
     SourceImage,
     check_shapes,
