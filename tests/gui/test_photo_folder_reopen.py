@@ -8,13 +8,18 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 from PySide6.QtWidgets import QMessageBox
 
+from fashion_annotator.dataset import photo_folder
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui import app
+from fashion_annotator.ui.file_jobs import FileJob
 from fashion_annotator.ui.preferences import Preferences, settings_file
 
 
@@ -93,3 +98,54 @@ def test_a_project_of_copied_photos_is_not_checked_against_a_folder(tmp_path, cc
     with project:
         assert pending is None and len(project.images()) == 1
     assert isinstance(project, Project)
+
+
+def test_closing_the_window_while_the_check_looks_for_a_missing_photo_stops_it_at_once(
+    qtbot, tmp_path, monkeypatch
+):
+    """While a photo was missing, the folder check read and hashed every new file with no
+    progress call between them: closing the window (which cancels the job and waits for it)
+    waited until the whole folder was read. Now it stops before the next file."""
+    photos = tmp_path / "shoot"
+    photos.mkdir()
+    rng = np.random.default_rng(0)
+
+    def photo(name: str) -> None:
+        Image.fromarray(rng.integers(0, 256, (48, 64, 3), np.uint8)).save(photos / name)
+
+    photo("gone.png")
+    photo("kept.png")
+    project, _ = app.open_or_create(photos)
+    project.close()
+    (photos / "gone.png").unlink()
+    for i in range(12):  # new shots of the missing photo's size: each one a candidate
+        photo(f"new{i:02d}.png")
+    hashed: list[str] = []
+    cancelled = threading.Event()
+    real_sha, real_cancel = photo_folder._sha256, FileJob.cancel
+
+    def cancel(job: FileJob) -> None:
+        real_cancel(job)
+        cancelled.set()
+
+    def sha_until_cancelled(path: Path) -> str | None:
+        hashed.append(path.name)
+        cancelled.wait(30)  # the first file is in hand when the window closes
+        return real_sha(path)
+
+    monkeypatch.setattr(FileJob, "cancel", cancel)
+    monkeypatch.setattr(photo_folder, "_sha256", sha_until_cancelled)
+    project, problems, pending = app._for_window(photos)
+    window = app.WindowSwitcher(Preferences(settings_file(tmp_path / "s.ini"))).show(project, problems, pending)
+    qtbot.addWidget(window)
+    try:
+        qtbot.waitUntil(lambda: bool(hashed), timeout=30000)
+        started = time.monotonic()
+        window.close()  # cancels the job and waits for it
+        assert time.monotonic() - started < 20
+        assert cancelled.is_set() and hashed == ["new00.png"], "no file is read after the cancel"
+    finally:
+        window.close()
+        project.close()
+    with Project.open(photos / "annotations") as again:
+        assert {Path(r.name).name for r in again.images()} == {"gone.png", "kept.png"}
