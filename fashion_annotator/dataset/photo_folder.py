@@ -24,7 +24,7 @@ from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.core.images import open_image_file
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset import storeio
-from fashion_annotator.dataset.confine import referenced_path
+from fashion_annotator.dataset.confine import referenced_path, shown_path
 from fashion_annotator.dataset.display import PHOTO_FOLDER_PROJECT, display_name
 from fashion_annotator.dataset.formats.common import FILE_ERRORS, ImportSummary, list_files
 from fashion_annotator.dataset.formats.photos import add_photos
@@ -142,8 +142,9 @@ def sync_photo_folder(project: Project, progress: Callable[[int, int], None] | N
     result.missing = [display_name(name, root) for _, name in sorted(missing.values())]
     if fresh:
         summary = add_photos(project, fresh, False, progress, result.summary)
-        refused = {path for path, _ in summary.errors} | {path for path, _ in summary.duplicates}
-        result.added = [f.name for f in fresh if str(f) not in refused]
+        # a refusal names its file printably (a name that is not UTF-8 as \xNN): compared so
+        refused = {shown_path(path) for path, _ in summary.errors} | {shown_path(path) for path, _ in summary.duplicates}
+        result.added = [f.name for f in fresh if shown_path(f) not in refused]
     remember_left_out(root, result.summary, [f for f in files if f not in relinked])
     for line in result.lines():
         log.info("%s: %s", root, line)
@@ -156,9 +157,10 @@ def remember_left_out(root: Path, summary: ImportSummary, files: list[Path]) -> 
     when nothing changes; a write that fails is logged (the files are tried again next time)."""
     previous = _left_out(root)
     now = {f.name: _stamp(f) for f in files}
+    by_shown = {shown_path(f.name): f.name for f in files}  # a refusal names a file printably
     kept = {name: stamp for name, stamp in previous.items() if now.get(name) == stamp}
     for path in [p for p, _ in summary.errors] + [p for p, _ in summary.duplicates]:
-        name = Path(path).name
+        name = by_shown.get(shown_path(Path(path).name), "")
         if now.get(name) is not None:
             kept[name] = now[name]
     if kept == previous:

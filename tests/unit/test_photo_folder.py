@@ -5,6 +5,7 @@ renamed photo never appeared and the old name said only "file does not exist")."
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -209,3 +210,30 @@ def test_the_rename_search_hashes_only_files_of_a_missing_photos_size_and_hears_
             sync_photo_folder(project, progress)
         assert calls[-1] == (3, 10) and len(hashed) == 3, "no file is hashed after the cancel"
         assert not any(r.name.endswith("more3.png") for r in project.images())
+
+def _latin1_file(folder: Path, src: Path) -> Path:
+    """``folder/lat\\xe91.jpg``, a name that is not UTF-8 (skips where the file system refuses it)."""
+    name = folder / os.fsdecode(b"lat\xe91.jpg")
+    try:
+        shutil.copy(src, name)
+    except (OSError, UnicodeEncodeError) as exc:
+        pytest.skip(f"this file system takes no name that is not UTF-8: {exc}")
+    return name
+
+
+def test_sync_lists_a_name_that_is_not_utf8_as_refused_only_and_once(tmp_path, ccp_dir, capsys):
+    """A hand test: ``sync`` said "1 new photo added from the folder: lat\\ufffd1.jpg" for the
+    file it refused in the same breath, and said it again at every sync (rc 3 each time)."""
+    from fashion_annotator.cli import main
+
+    photos, project = _photo_folder(tmp_path, ccp_dir, ("0001",))
+    _latin1_file(photos, ccp_dir / "images" / "0002.jpg")
+    with project:
+        result = sync_photo_folder(project)
+        assert result.added == [] and result.went_wrong
+        lines = result.lines()
+        assert lines[0] == "1 new file not added"
+        assert lines[1].startswith("lat\\xe91.jpg: the file name is not valid UTF-8")
+        assert len(project.images()) == 1
+    assert main(["sync", str(photos)]) == 0  # remembered: not tried again until it changes
+    assert capsys.readouterr().out.startswith("no new, renamed or missing photos")
