@@ -132,10 +132,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     sync = subparsers.add_parser(
         "sync", help="bring a folder of photos' project in step with the folder",
-        epilog="exit status: 0 done, 1 error (not a photo folder's project, read-only), 3 some new files refused (listed)",
+        epilog="exit status: 0 done, 1 error (not a photo folder's project, read-only), 3 some new files refused "
+        "or photos changed in place (listed)",
         description="What the window does when it opens a folder of photos (FOLDER/annotations, "
         "photos left in place): add the photos dropped in since, point a renamed photo at its "
-        "new name (found by its content, its masks kept) and name the photos gone.",
+        "new name (found by its content, its masks kept) and name the photos gone; also reads "
+        "every photo to name those replaced in place (the same name, other content). A file "
+        "refused once is not tried again until it changes.",
     )  # fmt: skip
     sync.add_argument("folder", metavar="FOLDER", type=Path, help="the folder of photos (or its annotations/ folder)")
     sync.set_defaults(func=_cmd_sync)
@@ -194,14 +197,14 @@ def _cmd_sync(args: argparse.Namespace) -> int:
             if project.readonly:
                 return _fail(args, f"{project.root}: cannot be changed: {project.readonly}")
             with ProgressBar("adding new photos") as bar:
-                result = sync_photo_folder(project, bar.update)
+                result = sync_photo_folder(project, bar.update, check_content=True)
     except (ProjectError, OSError, sqlite3.Error) as exc:
         return _fail(args, exc)
     lines = result.lines() or ["no new, renamed or missing photos: the project and the folder agree"]
     print(lines[0])
     for line in lines[1:]:
         print(line, file=sys.stderr)
-    return EXIT_PARTIAL if result.summary.errors else EXIT_OK
+    return EXIT_PARTIAL if result.summary.errors or result.changed else EXIT_OK
 
 
 def _cmd_import(args: argparse.Namespace) -> int:

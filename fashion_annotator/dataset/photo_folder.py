@@ -36,6 +36,11 @@ log = logging.getLogger(__name__)
 #: again only once changed (their modification time or size), not at every open.
 LEFT_OUT_NAME = "folder-left-out.json"
 
+#: A file in a photo folder's project while its photos are still being added: the window adds
+#: them in the background, and a window closed before the end leaves the rest to the next open
+#: (:func:`sync_photo_folder` tries every file of the folder, so it removes the file too).
+ADDING_MARKER = "adding-photos"
+
 #: How many names the first line of a summary lists before "and N more".
 NAMES_SHOWN = 5
 
@@ -52,6 +57,9 @@ class FolderSync:
         ``(old name, new name)`` of each photo found again under another name.
     missing : list of str
         The photos still not in the folder (their masks kept).
+    changed : list of str
+        The photos whose file now holds other content (replaced in place under the same name;
+        only looked for when asked: every photo is read).
     summary : ImportSummary
         The adding of the new files: refusals and notes.
     """
@@ -59,12 +67,13 @@ class FolderSync:
     added: list[str] = field(default_factory=list)
     relinked: list[tuple[str, str]] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
     summary: ImportSummary = field(default_factory=lambda: ImportSummary(photos_only=True))
 
     @property
     def went_wrong(self) -> bool:
-        """Whether a new file was refused or not added (a duplicate)."""
-        return self.summary.went_wrong
+        """Whether a new file was refused or not added (a duplicate), or a photo changed in place."""
+        return self.summary.went_wrong or bool(self.changed)
 
     def lines(self) -> list[str]:
         """The totals, then a line per renamed, missing or refused photo; empty when the folder
@@ -79,6 +88,8 @@ class FolderSync:
             head.append(f"{counted(len(self.relinked), 'photo')} found under a new name")
         if self.missing:
             head.append(f"{counted(len(self.missing), 'photo')} not in the folder any more")
+        if self.changed:
+            head.append(f"{counted(len(self.changed), 'photo')} changed in place")
         left_out = len(self.summary.errors) + len(self.summary.duplicates)
         if left_out:
             head.append(f"{counted(left_out, 'new file')} not added")
@@ -87,6 +98,10 @@ class FolderSync:
         lines = ["; ".join(head)]
         lines += [f"{new}: found again under this name (was {old}); its masks are kept" for old, new in self.relinked]
         lines += [f"{name}: not in the folder any more (moved or deleted?); its masks are kept" for name in self.missing]
+        lines += [f"{name}: the file changed since it was added (other content under the same name); its masks "
+                  "belong to the photo as it was added and are not paired with this one: put the earlier file "
+                  "back, or give this one another name (the next sync adds it as a new photo)"
+                  for name in self.changed]  # fmt: skip
         lines += [f"{Path(path).name}: {problem}" for path, problem in self.summary.errors]
         lines += [f"{Path(path).name}: the same photo as {Path(image).name}, not added again"
                   for path, image in self.summary.duplicates]  # fmt: skip
@@ -103,7 +118,9 @@ def is_photo_folder_project(project: object) -> bool:
     return any(Path(name).parent == folder for _, name, _ in project.referenced_images())
 
 
-def sync_photo_folder(project: Project, progress: Callable[[int, int], None] | None = None) -> FolderSync:
+def sync_photo_folder(
+    project: Project, progress: Callable[[int, int], None] | None = None, *, check_content: bool = False
+) -> FolderSync:
     """Bring the project of a photo folder in step with the folder (:mod:`this module`).
 
     Lists the folder by the rules of its creation (the photo suffixes, not its sub-folders,
@@ -118,6 +135,10 @@ def sync_photo_folder(project: Project, progress: Callable[[int, int], None] | N
     progress : callable, optional
         ``progress(done, total)`` over the files looked at for a missing photo, then over the
         new files added; an exception it raises (a job's Cancel) stops the sync between files.
+    check_content : bool, optional
+        Also read every photo the project holds to find those replaced in place (same name,
+        other content; :attr:`FolderSync.changed`); off for the window's open, which refuses
+        such a photo when it is shown.
 
     Returns
     -------
@@ -140,15 +161,30 @@ def sync_photo_folder(project: Project, progress: Callable[[int, int], None] | N
         relinked = _relink(project, unknown, missing, result, progress)
         fresh = [f for f in fresh if f not in relinked]
     result.missing = [display_name(name, root) for _, name in sorted(missing.values())]
+    if check_content:
+        gone = {name for _, name in missing.values()}
+        result.changed = [display_name(name, root) for _, name, sha in referenced
+                          if name not in gone and _changed(Path(name), sha)]  # fmt: skip
     if fresh:
         summary = add_photos(project, fresh, False, progress, result.summary)
         # a refusal names its file printably (a name that is not UTF-8 as \xNN): compared so
         refused = {shown_path(path) for path, _ in summary.errors} | {shown_path(path) for path, _ in summary.duplicates}
         result.added = [f.name for f in fresh if shown_path(f) not in refused]
     remember_left_out(root, result.summary, [f for f in files if f not in relinked])
+    try:  # every file of the folder was tried: a stopped window's adding is over
+        (root / ADDING_MARKER).unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("%s: cannot remove %s: %s", root, ADDING_MARKER, exc)
     for line in result.lines():
         log.info("%s: %s", root, line)
     return result
+
+
+def _changed(path: Path, sha: str) -> bool:
+    """Whether the photo file ``path``, added with SHA-256 ``sha``, now holds other content
+    (False when it cannot be read: the window names why when it is shown)."""
+    found = _sha256(path)
+    return found is not None and found != sha
 
 
 def remember_left_out(root: Path, summary: ImportSummary, files: list[Path]) -> None:

@@ -29,6 +29,7 @@ from fashion_annotator.dataset.confine import referable_folder, referenced_path
 from fashion_annotator.dataset.formats.common import ImportSummary, list_files
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.photo_folder import (
+    ADDING_MARKER,
     FolderSync,
     is_photo_folder_project,
     remember_left_out,
@@ -62,11 +63,6 @@ def photos_in(folder: Path, summary: ImportSummary | None = None) -> list[Path]:
     if summary is not None:
         summary.hidden += listed.hidden
     return files
-
-
-#: A file in a photo folder's project while its photos are still being added: the window adds
-#: them in the background, and a window closed before the end leaves the rest to the next open.
-ADDING_MARKER = "adding-photos"
 
 
 @dataclass(frozen=True)

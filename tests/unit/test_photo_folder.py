@@ -211,6 +211,7 @@ def test_the_rename_search_hashes_only_files_of_a_missing_photos_size_and_hears_
         assert calls[-1] == (3, 10) and len(hashed) == 3, "no file is hashed after the cancel"
         assert not any(r.name.endswith("more3.png") for r in project.images())
 
+
 def _latin1_file(folder: Path, src: Path) -> Path:
     """``folder/lat\\xe91.jpg``, a name that is not UTF-8 (skips where the file system refuses it)."""
     name = folder / os.fsdecode(b"lat\xe91.jpg")
@@ -237,3 +238,34 @@ def test_sync_lists_a_name_that_is_not_utf8_as_refused_only_and_once(tmp_path, c
         assert len(project.images()) == 1
     assert main(["sync", str(photos)]) == 0  # remembered: not tried again until it changes
     assert capsys.readouterr().out.startswith("no new, renamed or missing photos")
+
+
+def test_the_sync_command_ends_a_stopped_adding(tmp_path, ccp_dir, capsys):
+    """A hand test: ``sync`` left a stopped window's ``adding-photos`` marker behind, so the
+    next open took the folder for one whose photos were still being added."""
+    from fashion_annotator.cli import main
+
+    photos, project = _photo_folder(tmp_path, ccp_dir, ("0001", "0002"))
+    (project.root / "adding-photos").touch()  # a window closed while it added the photos
+    project.close()
+    shutil.copy(ccp_dir / "images" / "0003.jpg", photos / "0003.jpg")
+    assert main(["sync", str(photos)]) == 0
+    assert capsys.readouterr().out.startswith("1 new photo added from the folder: 0003.jpg")
+    assert not (photos / "annotations" / "adding-photos").exists()
+
+
+def test_the_sync_command_names_a_photo_replaced_in_place(tmp_path, ccp_dir, capsys):
+    """A hand test: ``sync`` never said that a photo had been replaced under its name (other
+    content), a photo the window then refused to show."""
+    from fashion_annotator.cli import main
+
+    photos, project = _photo_folder(tmp_path, ccp_dir, ("0001", "0002"))
+    project.close()
+    shutil.copy(ccp_dir / "images" / "0004.jpg", photos / "0002.jpg")
+    assert main(["sync", str(photos)]) == 3
+    out, err = capsys.readouterr()
+    assert out.strip() == "1 photo changed in place"
+    assert err.startswith("0002.jpg: the file changed since it was added (other content under the same name)")
+    assert "put the earlier file back, or give this one another name" in err
+    shutil.copy(ccp_dir / "images" / "0002.jpg", photos / "0002.jpg")  # the earlier file put back
+    assert main(["sync", str(photos)]) == 0
