@@ -23,7 +23,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "copy is read back and compared (row counts and a SHA-256 over every row and file). "
         f"A URL without a password takes it from the environment variable {PROJECT_URL_ENV} "
         "where that holds the same URL with it, as the other commands do.",
-        epilog="exit status: 0 copied and verified, 1 refused or failed (nothing left at DST, "
+        epilog="A migration cut short (killed, a power cut) leaves DST marked unfinished: it refuses "
+        "to open and says so, and the same command run again clears that half-made copy (only what "
+        "the migration wrote) and starts over. "
+        "exit status: 0 copied and verified, 1 refused or failed (nothing left at DST, "
         "or DST kept for inspection when the verification found a difference), 3 copied and "
         "verified but saved mask files of SRC had changed since they were saved (listed; copied "
         "as found) or the --json report was not written",
@@ -48,6 +51,9 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         report = migrate_project(args.src, args.dst)
     except (ProjectError, ValueError) as exc:
         return report_error(exc, "migrate")
+    if report.restarted:
+        print(f"note: {args.dst}: the half-made copy of an earlier migration that was cut short was "
+              "cleared, and the copy made again from the start", file=sys.stderr)  # fmt: skip
     counts = ", ".join(f"{n} {table}" for table, n in report.counts.items())
     print(f"copied {counts}; verified: SHA-256 {report.destination_digest[:16]} on both sides; "
           f"{report.click_logs} Smart-click logs copied beside their masks")  # fmt: skip

@@ -38,7 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Register ``new``, ``import``, ``export``, ``info`` and ``sync`` on ``subparsers``."""
     new = subparsers.add_parser(
         "new", help="make a project from a folder of photos", epilog=_EPILOG,
-        description="Create a project folder and copy the photos of DIR into it.",
+        description="Create a project folder and copy the photos of DIR into it. A creation cut short "
+        "(killed, a power cut) leaves the project marked unfinished: it refuses to open and says so, and "
+        "the same command run again adds the photos it lacks.",
     )  # fmt: skip
     new.add_argument("project", metavar="PROJECT", type=project_location,
                      help="project folder to create, or postgresql://user@host/db?project=NAME")  # fmt: skip
@@ -166,17 +168,28 @@ def _report(summary: ImportSummary, seconds: float, src: Path, looked_for: str =
 def _cmd_new(args: argparse.Namespace) -> int:
     from fashion_annotator.core.images import PHOTO_SUFFIXES
     from fashion_annotator.core.label_sets import split_task_entries
+    from fashion_annotator.dataset import unfinished
     from fashion_annotator.dataset.formats import import_source
-    from fashion_annotator.dataset.store import ProjectError, create_project
+    from fashion_annotator.dataset.store import ProjectError, create_project, open_project
 
     tasks = split_task_entries(args.tasks or ["garment,parsing7"])
     if not args.images.is_dir():
         return _fail(args, f"{args.images}: not a folder of photos")
     try:
-        with create_project(args.project, tasks=tasks, user=args.user) as project:
+        cut_short = unfinished.left_by(args.project, "new")  # a `new` killed half way: resumed
+        if cut_short is not None:
+            unfinished.take_over(args.project, cut_short)
+            project = open_project(args.project, user=args.user, writing=True)
+            print(f"note: {describe_location(args.project)}: its creation from {cut_short.source} was cut short; "
+                  f"adding the photos of {args.images} it lacks", file=sys.stderr)  # fmt: skip
+        else:
+            project = create_project(args.project, tasks=tasks, user=args.user)
+        with project:
+            unfinished.mark(project, "new", args.images.resolve())  # removed once every photo was tried
             start = time.perf_counter()
             with ProgressBar("adding photos") as bar:
                 summary = import_source(project, args.images, "photos", progress=bar.update)
+            unfinished.unmark(project)
             suffixes = " ".join(sorted(PHOTO_SUFFIXES))
             return _report(summary, time.perf_counter() - start, args.images,
                            f" (photos: {suffixes}, not in subfolders)", new=True)  # fmt: skip

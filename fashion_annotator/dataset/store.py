@@ -55,6 +55,7 @@ from fashion_annotator.dataset.storeio import ImportConflict
 from fashion_annotator.dataset.sweep import SweepReport, sweep
 from fashion_annotator.dataset.sweep import candidates as sweep_candidates
 from fashion_annotator.dataset.training_items import TrainingItems, proposal_record
+from fashion_annotator.dataset.unfinished import check_folder as check_unfinished
 from fashion_annotator.runtime.paths import current_user
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
             root, index = root / PHOTO_FOLDER_PROJECT, root / PHOTO_FOLDER_PROJECT / INDEX_NAME
         if not index.is_file():
             raise ProjectError(storeio.not_a_project(root, INDEX_NAME, PHOTO_FOLDER_PROJECT))
+        check_unfinished(root)  # new or migrate cut short: nothing swept, nothing shown
         why = "opened read-only on request" if readonly else storeio.unwritable(root, index)
         if why is None:
             try:

@@ -23,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fashion_annotator.core.atomic import atomic_write_bytes
-from fashion_annotator.dataset import confine, mask_files
+from fashion_annotator.dataset import confine, mask_files, unfinished
 from fashion_annotator.dataset.click_logs import read_click_log, write_click_log
 from fashion_annotator.dataset.instances_store import INSTANCES_FOLDER
-from fashion_annotator.dataset.postgres.url import without_password
+from fashion_annotator.dataset.postgres.url import postgres_or_folder, without_password
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import Project, create_project, open_project
 from fashion_annotator.runtime.paths import check_output_outside
@@ -76,6 +76,8 @@ class TransferReport:
     #: index recorded (changed behind it), one line each: copied as they are, with that hash,
     #: so the readers of the copy pass over them as the source's do.
     changed: list[str] = field(default_factory=list)
+    #: Whether a half-made copy an interrupted migration left at the destination was cleared first.
+    restarted: bool = False
 
     @property
     def verified(self) -> bool:
@@ -96,25 +98,32 @@ def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
     Raises
     ------
     ProjectError
-        ``src`` cannot be opened, ``dst`` exists, lies inside ``src`` or holds it, a write
+        ``src`` cannot be opened, ``dst`` exists (but as the half-made copy of a migration
+        cut short, :mod:`.unfinished`, which is cleared first), lies inside ``src`` or holds it, a write
         failed (the destination is removed), or the verification found a difference (the
         destination is kept for inspection; the message names the tables that differ).
     """
     if not isinstance(dst, str) or "://" not in dst:
-        folder = Path(dst)
         if not isinstance(src, str) or "://" not in src:
             try:  # the source's next write-open would move a copy inside it to its lost+found
-                check_output_outside(folder, Path(src), "source project", holding=True)
+                check_output_outside(Path(dst), Path(src), "source project", holding=True)
             except ValueError as exc:
                 raise ProjectError(str(exc)) from None
-        if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-            raise ProjectError(f"{dst}: the destination must be a new or empty folder")
+    restart = unfinished.left_by(dst, "migrate")  # a migration into dst cut short: started over
+    folder = Path(dst)
+    if restart is None and not postgres_or_folder(dst) and folder.exists() and (
+        not folder.is_dir() or any(folder.iterdir())
+    ):
+        raise ProjectError(f"{dst}: the destination must be a new or empty folder")
     with open_project(src) as source:
         own = source.label_sets.specs  # a task of the project's own label set is made with it
         tasks = [own.get(row["name"], row["name"]) for row in _side(source).rows("tasks")]
+        if restart is not None:
+            _start_over(dst, restart)
         target = create_project(dst, tasks=tasks, user=source.user)
         try:
             with target:
+                unfinished.mark(target, "migrate", src)  # removed once the copy is verified
                 _copy(source, target)
         except BaseException:
             _remove(target, dst)
@@ -125,6 +134,8 @@ def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
             with open_project(dst) as copied:
                 report.destination_digest, report.counts = digest(copied)
                 report.click_logs = _copy_click_logs(source_location=src, target=copied)
+                unfinished.unmark(copied)  # verified (or kept for inspection: it opens)
+            report.restarted = restart is not None
         except BaseException:
             # stopped (Ctrl+C) or failed before the copy was verified: an unverified copy that
             # looked finished was left, and a rerun refused its non-empty folder
@@ -196,6 +207,16 @@ def _copy_click_logs(source_location: str | Path, target: Project) -> int:
 
 def _sha(value: bytes | None) -> str | None:
     return None if value is None else hashlib.sha256(value).hexdigest()
+
+
+def _start_over(dst: str | Path, making: unfinished.Making) -> None:
+    """Clear the half-made copy an interrupted migration (``making``) left at ``dst``."""
+    log.warning("%s: clearing the half-made copy of the migration from %s cut short", without_password(str(dst)),
+                making.source)  # fmt: skip
+    if postgres_or_folder(dst):
+        unfinished.drop_postgres(str(dst))
+    else:
+        unfinished.clear_folder(Path(dst))
 
 
 def _remove(target: Project, dst: str | Path) -> None:

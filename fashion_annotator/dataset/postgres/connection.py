@@ -22,6 +22,7 @@ from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import DictRow, dict_row
 
 from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.dataset import unfinished
 from fashion_annotator.dataset.postgres import schema as pg_schema
 from fashion_annotator.dataset.postgres.url import (
     BAD_PASSWORD,
@@ -225,8 +226,10 @@ class PgConnection:
             raise ProjectError(f"{path}: cannot write the local copy: {exc.strerror or exc}") from exc
 
 
-def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection[DictRow]:
-    """Connect in autocommit mode, create or upgrade the project's schema, and select it."""
+def connect(url: ProjectURL, *, create: bool, check_making: bool = True) -> psycopg.Connection[DictRow]:
+    """Connect in autocommit mode, create or upgrade the project's schema, and select it; an
+    existing project whose making another process cut short or still goes on is refused
+    (:func:`~fashion_annotator.dataset.unfinished.check_postgres`) unless not ``check_making``."""
     try:
         given = conninfo_to_dict(url.conninfo)
         defaults = {k: v for k, v in CONNECT_OPTIONS.items() if k not in given}
@@ -240,6 +243,11 @@ def connect(url: ProjectURL, *, create: bool) -> psycopg.Connection[DictRow]:
     try:
         pg_schema.migrate(conn, url.schema, create=create)
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(url.schema)))
+        if check_making and not create:
+            unfinished.check_postgres(conn, url.display)
+    except ProjectError:
+        conn.close()
+        raise
     except pg_schema.PgSchemaError as exc:
         conn.close()
         raise ProjectError(f"{url.display}: {exc}") from exc

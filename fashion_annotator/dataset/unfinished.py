@@ -1,0 +1,283 @@
+"""A project whose making (``new``, ``migrate``) was cut short, and the marker that says so.
+
+``new`` and ``migrate`` mark the project they make as soon as it exists (a folder project: the
+file :data:`MARKER_NAME`; a PostgreSQL project: the ``meta`` row :data:`META_KEY`) and remove
+the mark once the last photo was added, or the copy verified. A process killed in between
+(``kill -9``, a power cut) leaves the mark: opening the project is refused with what happened
+and the command to run again (:class:`InterruptedProject`), rather than showing a project
+that looks finished (``new``: some of the photos) or empty (``migrate``: its copy, one
+uncommitted transaction, gone). Run again on that destination, ``new`` adds the rest of the
+photos (:func:`take_over`) and ``migrate`` clears its own half-made copy and starts over
+(:func:`clear_folder`, :func:`drop_postgres`; the source was never changed).
+
+The process that made the mark opens its project freely (``migrate`` reads its copy back); a
+mark of a process of this computer that still runs says so ("being made right now").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.dataset.leases import process_gone
+from fashion_annotator.dataset.postgres.url import (
+    describe_location,
+    postgres_or_folder,
+    without_password,
+)
+from fashion_annotator.dataset.records import ProjectError
+
+#: The mark in a folder project.
+MARKER_NAME = "unfinished.json"
+#: The mark's key in a PostgreSQL project's ``meta`` table.
+META_KEY = "unfinished"
+#: What a folder project's making writes (the index, its SQLite files, the store's folders, the
+#: sweep's lost+found, the mark): all that ``migrate`` clears before it starts over.
+MADE_BY_US = (
+    "project.sqlite", "project.sqlite-wal", "project.sqlite-shm", "project.sqlite-journal",
+    "images", "masks", "proposals", "cache", "models", "instances", "lost+found", MARKER_NAME,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Making:
+    """Who is making a project, from what.
+
+    Attributes
+    ----------
+    command : str
+        ``"new"`` or ``"migrate"``.
+    source : str
+        The folder of photos (``new``) or the source project (``migrate``; a URL without its
+        password).
+    host, pid : str, int
+        The process that made the mark.
+    started : float
+        When, in seconds since the epoch.
+    """
+
+    command: str
+    source: str
+    host: str
+    pid: int
+    started: float
+
+    @classmethod
+    def now(cls, command: str, source: str | Path) -> Making:
+        """A mark for this process."""
+        shown = without_password(str(source)) if postgres_or_folder(source) else str(Path(source).resolve())
+        return cls(command, shown, socket.gethostname(), os.getpid(), time.time())
+
+    @classmethod
+    def parse(cls, text: str) -> Making:
+        """A mark read back; a damaged one is taken for an interrupted making of unknown origin."""
+        try:
+            data = json.loads(text)
+            return cls(str(data["command"]), str(data["source"]), str(data["host"]), int(data["pid"]),
+                       float(data["started"]))  # fmt: skip
+        except (ValueError, TypeError, KeyError):
+            return cls("unknown", "?", "", 0, 0.0)
+
+    def text(self) -> str:
+        """The mark as stored."""
+        return json.dumps(asdict(self))
+
+    @property
+    def ours(self) -> bool:
+        """Whether this process made the mark."""
+        return self.host == socket.gethostname() and self.pid == os.getpid()
+
+    @property
+    def running(self) -> bool:
+        """Whether the process that made the mark still runs on this computer."""
+        return not self.ours and self.host == socket.gethostname() and not process_gone(self.host, self.pid)
+
+
+class InterruptedProject(ProjectError):
+    """A project whose making was cut short, or is still going on (:attr:`making`)."""
+
+    def __init__(self, location: str | Path, making: Making) -> None:
+        super().__init__(describe(location, making))
+        self.making = making
+
+
+def describe(location: str | Path, making: Making) -> str:
+    """Why the project at ``location`` cannot be opened, and what to run."""
+    where = describe_location(location)
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(making.started)) if making.started else "at an unknown time"
+    shown = without_password(str(location))
+    if making.running:
+        return (f"{where}: being made right now by `fashion-annotator {making.command}` (process {making.pid}, "
+                f"started {when}); wait for it to finish")  # fmt: skip
+    if making.command not in ("new", "migrate"):
+        return (f"{where}: its making was cut short (its mark, {MARKER_NAME} or the meta row {META_KEY!r}, "
+                "cannot be read); make the project again elsewhere from its source")
+    if making.command == "migrate":
+        return (f"{where}: its migration from {making.source} (`fashion-annotator migrate`, started {when}) "
+                "was cut short before the copy was finished and verified, so nothing in it can be used; run "
+                f"`fashion-annotator migrate {making.source} {shown}` again: it clears this half-made copy and "
+                f"starts over ({making.source} was not changed)")  # fmt: skip
+    return (f"{where}: its creation from {making.source} (`fashion-annotator new`, started {when}) was cut "
+            "short, so only some of the photos were added; run "
+            f"`fashion-annotator new {shown} --images {making.source}` again: it adds the rest and keeps "
+            "those already added")  # fmt: skip
+
+
+def mark(project: Any, command: str, source: str | Path) -> None:
+    """Mark ``project`` (just made by this process) as being made by ``command`` from ``source``."""
+    making = Making.now(command, source)
+    if getattr(project, "backend", "sqlite") == "postgresql":
+        with project._db.tx() as conn:
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
+                (META_KEY, making.text()),
+            )
+        return
+    _write(Path(project.root), making)
+
+
+def unmark(project: Any) -> None:
+    """Remove the mark: the project is made."""
+    if getattr(project, "backend", "sqlite") == "postgresql":
+        with project._db.tx() as conn:
+            conn.execute("DELETE FROM meta WHERE key = %s", (META_KEY,))
+        return
+    try:
+        (Path(project.root) / MARKER_NAME).unlink(missing_ok=True)
+    except OSError as exc:
+        raise ProjectError(f"{Path(project.root) / MARKER_NAME}: cannot remove: {exc.strerror or exc}") from exc
+
+
+def check_folder(root: Path) -> None:
+    """Refuse to open the folder project ``root`` while another process's mark is in it.
+
+    Raises
+    ------
+    InterruptedProject
+        Its making was cut short, or goes on in another process.
+    """
+    making = read_folder(root)
+    if making is not None and not making.ours:
+        raise InterruptedProject(root, making)
+
+
+def check_postgres(conn: Any, location: str) -> None:
+    """:func:`check_folder` for a PostgreSQL project's connection (its schema selected)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = %s", (META_KEY,)).fetchone()
+    if row is not None:
+        making = Making.parse(row["value"])
+        if not making.ours:
+            raise InterruptedProject(location, making)
+
+
+def read_folder(root: Path) -> Making | None:
+    """The mark in the folder ``root``, None when there is none."""
+    try:
+        return Making.parse((Path(root) / MARKER_NAME).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError):
+        return Making.parse("")
+
+
+def left_by(location: str | Path, command: str) -> Making | None:
+    """The mark an interrupted ``command`` left at ``location`` (its making to take over), None
+    when there is none (no project there, or a finished one).
+
+    Raises
+    ------
+    ProjectError
+        The making goes on in another process, or was another command's.
+    """
+    if postgres_or_folder(location):
+        from fashion_annotator.dataset.postgres.project import PgProject
+
+        try:
+            PgProject.open(str(location)).close()
+        except InterruptedProject as exc:
+            making: Making | None = exc.making
+        except ProjectError:
+            return None
+        else:
+            return None
+    else:
+        making = read_folder(Path(location))
+    if making is None:
+        return None
+    if making.running or making.command != command:
+        raise InterruptedProject(location, making)
+    return making
+
+
+def take_over(location: str | Path, making: Making) -> None:
+    """Make this process the maker of the interrupted project at ``location`` (it opens it)."""
+    mine = Making.now(making.command, making.source)
+    if not postgres_or_folder(location):
+        _write(Path(location), mine)
+        return
+    with _raw_connection(str(location)) as conn:
+        conn.execute("UPDATE meta SET value = %s WHERE key = %s", (mine.text(), META_KEY))
+
+
+def clear_folder(root: Path) -> None:
+    """Remove what an interrupted ``migrate`` wrote in ``root`` (:data:`MADE_BY_US`), leaving
+    the folder itself; nothing else is touched.
+
+    Raises
+    ------
+    ProjectError
+        ``root`` holds something the migration did not write (named; nothing removed).
+    """
+    foreign = sorted(p.name for p in root.iterdir() if p.name not in MADE_BY_US)
+    if foreign:
+        raise ProjectError(
+            f"{root}: the interrupted migration's folder also holds {', '.join(foreign)}, which it did not "
+            "write; move them elsewhere, then run the migration again"
+        )
+    for name in MADE_BY_US:
+        path = root / name
+        try:
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            else:
+                path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise ProjectError(f"{path}: cannot remove the interrupted migration's copy: {exc.strerror or exc}") from exc
+
+
+def drop_postgres(location: str) -> None:
+    """Drop the PostgreSQL project an interrupted ``migrate`` left at ``location``."""
+    from psycopg import sql
+
+    from fashion_annotator.dataset.postgres.url import parse_url
+
+    schema = parse_url(location).schema
+    with _raw_connection(location) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+def _raw_connection(location: str) -> Any:
+    """A connection to the project at ``location`` that does not check its mark."""
+    from fashion_annotator.dataset.postgres.connection import connect
+    from fashion_annotator.dataset.postgres.url import parse_url
+
+    try:
+        url = parse_url(location)
+    except ValueError as exc:
+        raise ProjectError(str(exc)) from exc
+    return connect(url, create=False, check_making=False)
+
+
+def _write(root: Path, making: Making) -> None:
+    path = root / MARKER_NAME
+    try:
+        atomic_write_bytes(path, making.text().encode())
+    except OSError as exc:
+        raise ProjectError(f"{path}: cannot write: {exc.strerror or exc}") from exc
