@@ -22,6 +22,7 @@ from fashion_annotator.runtime.progress import ProgressBar
 if TYPE_CHECKING:
     from fashion_annotator.dataset.api import ProjectStore
     from fashion_annotator.dataset.formats import ImportSummary
+    from fashion_annotator.dataset.store import Project
 
 # The format modules (cv2, pycocotools) load only when a command runs, so `info` and `--help`
 # stay fast; a test checks these names against fashion_annotator.dataset.formats.
@@ -170,7 +171,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
     from fashion_annotator.core.label_sets import split_task_entries
     from fashion_annotator.dataset import unfinished
     from fashion_annotator.dataset.formats import import_source
-    from fashion_annotator.dataset.store import ProjectError, create_project, open_project
+    from fashion_annotator.dataset.store import ProjectError, open_project
 
     tasks = split_task_entries(args.tasks or ["garment,parsing7"])
     if not args.images.is_dir():
@@ -183,7 +184,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
             print(f"note: {describe_location(args.project)}: its creation from {cut_short.source} was cut short; "
                   f"adding the photos of {args.images} it lacks", file=sys.stderr)  # fmt: skip
         else:
-            project = create_project(args.project, tasks=tasks, user=args.user)
+            project = _created(args, tasks)
         with project:
             unfinished.mark(project, "new", args.images.resolve())  # removed once every photo was tried
             start = time.perf_counter()
@@ -195,6 +196,19 @@ def _cmd_new(args: argparse.Namespace) -> int:
                            f" (photos: {suffixes}, not in subfolders)", new=True)  # fmt: skip
     except (ProjectError, ValueError, OSError, sqlite3.Error) as exc:
         return _fail(args, exc)
+
+
+def _created(args: argparse.Namespace, tasks: list) -> Project:
+    """The project ``new`` makes; one already there is refused with the command that adds photos to it."""
+    from fashion_annotator.dataset.store import ProjectError, create_project
+
+    try:
+        return create_project(args.project, tasks=tasks, user=args.user)
+    except ProjectError as exc:
+        if "already a project" not in str(exc):
+            raise
+        raise ProjectError(f"{exc}; to add the photos of {args.images} to it: fashion-annotator import "
+                           f"{describe_location(args.project)} {args.images} --format photos") from exc  # fmt: skip
 
 
 def _cmd_sync(args: argparse.Namespace) -> int:

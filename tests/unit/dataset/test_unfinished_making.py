@@ -116,6 +116,8 @@ def test_a_killed_new_says_so_and_the_same_command_adds_the_rest(tmp_path: Path,
     assert out.startswith("3 photos added, 3 already present") and "was cut short" in err
     with open_project(project) as done:
         assert len(done.images()) == 6
+    assert main(["new", str(project), "--images", str(photos)]) == 1  # finished: new refuses it
+    assert f"to add the photos of {photos} to it: fashion-annotator import" in capsys.readouterr().err
 
 
 def test_a_project_still_being_made_by_a_running_process_is_named_so(tmp_path: Path) -> None:
