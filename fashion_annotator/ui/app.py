@@ -341,7 +341,7 @@ class WindowSwitcher:
             QMessageBox.warning(window, "Photos of this folder", "\n".join(problems[:21]) + more)
         window.start()
         if photos is not None and (photos.files or photos.sync):
-            window.files.start(photos.title, photos.work, box=not photos.sync)
+            window.files.start(photos.title, photos.work, box=not photos.sync, save=False)  # restored edits stay unsaved
         self.window = window
         return window
 

@@ -90,19 +90,24 @@ class FileActions(QObject):
     # -- background work ------------------------------------------------------------------
 
     def start(
-        self, title: str, work: Work, adds: bool = True, box: bool = True, cancelled: Cancelled = cancelled_import
-    ) -> FileJob | None:
+        self, title: str, work: Work, adds: bool = True, box: bool = True, cancelled: Cancelled = cancelled_import,
+        save: bool = True,
+    ) -> FileJob | None:  # fmt: skip
         """Run ``work`` in the background unless a job is running (then say so); ``adds``: it
         adds images or masks, so the image list is refilled as it goes and at its end (an
         export only reads); ``box``: its summary is shown in a box, else only in the status bar
         (nothing when it has no line: the check of a photo folder at each open); ``cancelled``:
-        the summary when the status bar's Cancel stops it (:meth:`cancel`)."""
+        the summary when the status bar's Cancel stops it (:meth:`cancel`); ``save``: save the
+        open image first (an export writes what is shown). The photos a window adds as it
+        starts do not: the edits restored there from the recovery journal stay unsaved, as the
+        restore question promises (they were saved at once, Undo taking nothing back)."""
         if self._closed:
             return None
         if self.job is not None and self.job.isRunning():
             self.window.status.showMessage(f"Still busy: {self.job.title}", 4000)
             return None
-        self.window.session.save()
+        if save:
+            self.window.session.save()
         project = self.window.project
         self.job = FileJob(project.root, project.user, title, work, self, cancelled)
         self._adds, self._box = adds, box

@@ -799,3 +799,48 @@ def test_restored_edits_undo_to_the_saved_version_and_wait_for_their_image_to_op
     finally:
         window.close()
         project.close()
+
+
+def test_edits_restored_in_a_photo_folder_stay_unsaved_while_its_folder_is_checked(qtbot, tmp_path, ccp_dir, monkeypatch):
+    """An operator's hand test (``fashion-annotator FOLDER``): a stroke, kill -9, reopen, Yes:
+    the edits came back but "Saved p08_upper.jpg at ..." showed the same second, the indicator
+    said Saved and the photo turned In progress. The check of the photo folder that starts with
+    the window saved the open image first; restored edits now stay unsaved, Undo takes them back."""
+    from fashion_annotator.ui import app, prompts
+    from fashion_annotator.ui.preferences import Preferences, settings_file
+
+    folder = tmp_path / "shoot"
+    folder.mkdir()
+    for stem in ("0001", "0002"):
+        (folder / f"{stem}.jpg").write_bytes((ccp_dir / "images" / f"{stem}.jpg").read_bytes())
+    project, _problems, pending = app._for_window(folder)
+    project.close()
+    with Project.open(Path(pending.marker).parent) as project:  # the photos added, as a first open does
+        pending.work(project, lambda *_args, **_kw: None)
+        first = project.images()[0]
+        edited = np.zeros(first.shape, np.uint8)
+        edited[200:220, 50:300] = 1
+    root = Path(pending.marker).parent
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])  # the crashed window, gone since
+    ended.wait()
+    crashed = session_journal(root / "journal", f"alice@{socket.gethostname()}-{ended.pid}-dead0051", user="alice")
+    crashed.record(first.id, "garment", edited, seconds=30.0, actions=1, base=0)
+    asked: list[int] = []
+    monkeypatch.setattr(prompts, "ask_restore", lambda _parent, entries, _names=None: asked.append(len(entries)) or True)
+    project, problems, pending = app._for_window(folder)
+    assert pending is not None and pending.sync, "a photo folder's project checks its folder at each open"
+    window = app.WindowSwitcher(Preferences(settings_file(tmp_path / "s.ini"))).show(project, problems, pending)
+    qtbot.addWidget(window)
+    try:
+        assert asked == [1] and window.session.image_id == first.id
+        qtbot.waitUntil(lambda: window.files.job is not None and not window.files.job.isRunning(), timeout=30000)
+        np.testing.assert_array_equal(shown_mask(window), edited)
+        assert project.mask_versions(first.id, "garment") == [] and window.session.unsaved
+        assert project.image(first.id).status == "new"
+        assert window.status.saved.text() == "● Unsaved" and window.actions_by_name["undo"].isEnabled()
+        assert not window.status.currentMessage().startswith("Saved ")
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+        assert not shown_mask(window).any() and not window.session.unsaved
+    finally:
+        window.close()
+        project.close()
