@@ -21,6 +21,8 @@ from fashion_annotator.core.images import load_preview
 from fashion_annotator.core.journal import RecoveryJournal
 from fashion_annotator.core.lazy_masks import MaskReader
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.core.tasks import task_title
+from fashion_annotator.core.wording import status_name
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.click_logs import write_click_log
 from fashion_annotator.dataset.display import missing_photo_hint
@@ -384,6 +386,18 @@ def save_open_image(
     if status is not None and status != project.image(image_id).status:
         project.set_status(image_id, status)
     return tasks
+
+
+def finished_note(status_before: str | None, opened: OpenImage, tasks: list[str]) -> str:
+    """What a save's line adds when it saved an edit of a finished photo (``status_before``
+    done or approved, the status before the save; None unknown): the versions it made and the
+    way back, since a stray click on a finished photo, saved on leave, is otherwise not seen;
+    "" otherwise."""
+    if status_before not in ("done", "approved") or not tasks:
+        return ""
+    made = ", ".join(f"{task_title(t)} version {opened.base_versions[t]}" for t in tasks if t in opened.base_versions)
+    return (f": it was {status_name(status_before)}, your edit is saved as {made} "
+            "(Edit > Go back to an earlier version… puts an earlier one back)")  # fmt: skip
 
 
 def save_failure(name: str, exc: BaseException) -> str:

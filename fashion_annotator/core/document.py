@@ -24,7 +24,7 @@ from .history import History
 from .lazy_masks import LazyMasks, MaskReader
 from .masks import BBox, paint_stroke
 
-__all__ = ["AnnotationDocument", "ChangeListener"]
+__all__ = ["AnnotationDocument", "ChangeListener", "TaskHistory"]
 
 #: ``listener(task, bbox, committed)``: see :meth:`AnnotationDocument.subscribe`.
 ChangeListener = Callable[[str, BBox, bool], None]
@@ -32,6 +32,30 @@ ChangeListener = Callable[[str, BBox, bool], None]
 
 PIXELS_LOADING = "Waiting for the full-resolution photo (still loading); try again in a moment"
 """What a tool that reads the pixels says while only the preview is shown."""
+
+
+@dataclass
+class TaskHistory:
+    """One task's undo history taken out of a document (:meth:`AnnotationDocument.task_history`)
+    to be given to a later document of the same photo whose mask holds the same pixels
+    (:meth:`AnnotationDocument.adopt_history`): the operator leaves a photo and comes back.
+
+    Attributes
+    ----------
+    history : History
+        The steps, undoable and redoable.
+    clean_serial : int or None
+        The history serial at which the mask was what the store held (None: no clean state).
+    start : (H, W) uint8 or None
+        The proposal the history starts from (:meth:`AnnotationDocument.start_from`), if any.
+    click_log : list of dict
+        The Smart clicks not saved yet (each with the serial of its step).
+    """
+
+    history: History
+    clean_serial: int | None
+    start: np.ndarray | None
+    click_log: list[dict]
 
 
 @dataclass
@@ -400,6 +424,39 @@ class AnnotationDocument:
             self.unsaved.discard(task)
             self._clean_serial[task] = self.history[task].last_serial()
             self.history[task].mark()
+
+    def task_history(self, task: str) -> TaskHistory:
+        """``task``'s undo history, with its clean state, start and unsaved click log, to give
+        to another document of this photo (:meth:`adopt_history`); an open stroke is ended
+        first. This document should not be edited afterwards (the two would share steps)."""
+        self._task(task)
+        if task in self._strokes:
+            self.end_stroke(task)
+        return TaskHistory(self.history[task], self._clean_serial.get(task), self.starts.get(task),
+                           list(self.click_log.get(task, [])))  # fmt: skip
+
+    def adopt_history(self, task: str, kept: TaskHistory) -> None:
+        """Take ``kept`` (:meth:`task_history` of an earlier document of this photo) as
+        ``task``'s history: Undo takes back the steps made before. The caller makes sure this
+        document's ``task`` mask holds the pixels the earlier one held when it was taken (the
+        same saved version); ``task`` is unsaved unless that is its clean state."""
+        self._task(task)
+        if task in self._strokes:
+            raise RuntimeError(f"adopt_history({task!r}) while a stroke is open")
+        self.history[task] = kept.history
+        if kept.clean_serial is None:
+            self._clean_serial.pop(task, None)
+        else:
+            self._clean_serial[task] = kept.clean_serial
+        if kept.start is None:
+            self.starts.pop(task, None)
+        else:
+            self.starts[task] = kept.start
+        if kept.click_log:
+            self.click_log[task] = list(kept.click_log)
+        else:
+            self.click_log.pop(task, None)
+        self._track_clean(task)
 
     def forget_clean(self, task: str) -> None:
         """No state of ``task``'s mask is clean any more (the saved version it opened with was

@@ -17,7 +17,7 @@ from fashion_annotator.core.tasks import CLICK_TASK
 from fashion_annotator.ui import file_menu, shortcuts, window_layout
 from fashion_annotator.ui.about import show_about, show_getting_started
 from fashion_annotator.ui.actions import TOOLS
-from fashion_annotator.ui.annotate import refine_menu
+from fashion_annotator.ui.annotate import refine_menu, version_revert
 from fashion_annotator.ui.help_dialog import KEY_WHERE
 from fashion_annotator.ui.key_hints import KeyHint, current_key
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 #: The plain menus: title -> action names, ``None`` for a separator.
 _TOOL_ACTIONS: list[str | None] = [f"tool_{n}" for n, _, _ in TOOLS]
 MENUS: dict[str, list[str | None]] = {
-    "&Edit": ["undo", "redo", None, "accept"],
+    "&Edit": ["undo", "redo", "go_back", None, "accept"],
     "&Tools": [*_TOOL_ACTIONS, None, "smaller", "larger"],
     "&View": ["overlay", "cutout_preview", "boundaries", "fit", "zoom_mask", "zoom_in", "zoom_out", "actual_pixels", None,
               "switch_task", "next", "previous", "next_free", None, "tab_annotate", "tab_review"],
@@ -55,6 +55,7 @@ def build_actions(w: MainWindow) -> None:
     a("larger", "La&rger brush", "]", lambda: w._brush(1.25))
     a("undo", "&Undo", QKeySequence.StandardKey.Undo, w.undo, "undo")
     a("redo", "&Redo", ["Ctrl+Shift+Z", "Ctrl+Y"], w.redo, "redo")
+    a("go_back", version_revert.ACTION_TEXT, "", lambda: version_revert.go_back(w))
     a("save", "&Save", "Ctrl+S", w.save, "save")
     a("open_server", "Open ser&ver project…", "", w.open_server_project)
     a("next", "&Next image", "PgDown", lambda: w.step(1), "next")

@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from fashion_annotator.annotate import session
+from fashion_annotator.annotate.kept_history import KeptHistories
 from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import ImageData, ImageLoadError
@@ -119,6 +120,8 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         self.clock = EffortClock()
         self.ask_lease_held: LeaseQuestion = ask_lease_held or (lambda _holder, _exp, _image: True)
         self.current: OpenImage | None = None
+        #: The undo histories of the photos left, given back when one opens again unchanged.
+        self.kept = KeptHistories()
         self.known_name = lambda _image_id: None  # the window's records (MainWindow sets it)
         self._unjournalled_text = ""
         #: Tasks of the open image whose latest edit the recovery journal could not take (a full
@@ -208,6 +211,8 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         read_only = lease is not None or bool(self._readonly())
         self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh, base_versions=base, notes=notes,
                                  photo=photo)  # fmt: skip
+        if not read_only:  # left earlier in this window: Undo takes back what was done before
+            self.kept.give_back(doc, base, photo)
         self.awaiting.clear()
         self.photo_failed = False
         self.clock.reset(doc.seconds)
@@ -440,6 +445,7 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         image_id = int(doc.image_id)
         warnings: list[str] = []
         try:
+            was = None if status else self.project.image(image_id).status  # an edit of a finished photo is said
             tasks = session.save_open_image(self.project, cur, self.journal, status, warnings)
         except session.NewerVersion as newer:  # a colleague saved it while this lease had lapsed
             self._lease_timer.stop()
@@ -460,7 +466,8 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         self.savedChanged.emit(True)
         if tasks:
             name = self._image_name(image_id)  # "image N" when the server went away after the save
-            self.message.emit(f"{SAVED_MESSAGE}{name} at {time.strftime('%H:%M:%S')}")
+            said = session.finished_note(was, cur, tasks)
+            self.message.emit(f"{SAVED_MESSAGE}{name} at {time.strftime('%H:%M:%S')}{said}")
         for warning in warnings:  # saved, but a click log was not: said, not pinned as a failed save
             self.error.emit(warning)
         return True
@@ -513,6 +520,8 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
                 self.project.leases.release(image_id)
             except ProjectError as exc:  # nothing unsaved; the lease lapses on its own
                 self.error.emit(f"Image {image_id} closed with nothing unsaved; its lease was not released ({exc}), it lapses in {LEASE_TTL_S:.0f} s")
+        if not self.current.read_only:
+            self.kept.keep(self.current.doc, self.current.base_versions, self.current.photo)
         self.jobs.next_generation()
         self.current = None
         self.awaiting.clear()

@@ -1,0 +1,129 @@
+"""Undo histories of the photos an operator left, kept for the window's session.
+
+Leaving a photo saves it; before this module its undo history went with it, so a stray edit
+saved on leave (a click on a finished photo, then PgDn) could not be taken back once the
+operator came back. :class:`KeptHistories` keeps the histories of the last photos left
+(bounded by a count and by the bytes their patches hold) and gives them to the photo's next
+document when nothing was saved over it since: PgUp, then Ctrl+Z takes the edit back, and that
+undo is saved as a new version (nothing in the store is ever written over).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from fashion_annotator.core.document import AnnotationDocument, TaskHistory
+
+__all__ = ["KEPT_BYTES", "KEPT_PHOTOS", "KeptHistories"]
+
+#: How many photos left keep their undo history (the most recently left ones).
+KEPT_PHOTOS = 10
+#: Bytes the kept histories' patches may hold together (the oldest photo's go first past it).
+KEPT_BYTES = 256 * 2**20
+
+
+@dataclass
+class _Kept:
+    """One photo's histories: ``task -> (saved version when left, history)``; ``photo`` is
+    the SHA-256 the index recorded for the photo (ids are reused after a restore)."""
+
+    photo: str
+    tasks: dict[str, tuple[int, TaskHistory]]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(h.history.nbytes for _, h in self.tasks.values())
+
+
+class KeptHistories:
+    """The undo histories of the photos left, most recently left last.
+
+    Parameters
+    ----------
+    max_photos : int
+        How many photos' histories are kept.
+    max_bytes : int
+        The bytes of stored patches kept together; past it the oldest photos' histories go
+        (the photo left last keeps its history even when it alone is larger).
+    """
+
+    def __init__(self, max_photos: int = KEPT_PHOTOS, max_bytes: int = KEPT_BYTES) -> None:
+        if max_photos < 1 or max_bytes < 1:
+            raise ValueError(
+                f"max_photos and max_bytes must be positive, got {max_photos}, {max_bytes}"
+            )
+        self.max_photos = int(max_photos)
+        self.max_bytes = int(max_bytes)
+        self._kept: OrderedDict[int, _Kept] = OrderedDict()
+
+    def __len__(self) -> int:
+        """Number of photos whose histories are kept."""
+        return len(self._kept)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the patches kept."""
+        return sum(k.nbytes for k in self._kept.values())
+
+    def keep(self, doc: AnnotationDocument, versions: Mapping[str, int], photo: str = "") -> None:
+        """Keep the histories of ``doc``, a photo being left with nothing unsaved.
+
+        Parameters
+        ----------
+        doc : AnnotationDocument
+            The document left; it must not be edited afterwards.
+        versions : mapping of str to int
+            ``task -> latest saved version`` (0: none) now that ``doc`` is saved: a history is
+            given back only to a mask opened at that same version.
+        photo : str
+            The photo's SHA-256 as the index records it ("" unknown).
+        """
+        image_id = int(doc.image_id)
+        self._kept.pop(image_id, None)
+        if doc.unsaved:  # its masks are not the store's: no later opening holds these pixels
+            return
+        tasks = {}
+        for task in doc.tasks:
+            version = int(versions.get(task, 0))
+            if version > 0 and (doc.can_undo(task) or doc.can_redo(task)):
+                tasks[task] = (version, doc.task_history(task))
+        if not tasks:
+            return
+        self._kept[image_id] = _Kept(photo, tasks)
+        while len(self._kept) > 1 and (
+            len(self._kept) > self.max_photos or self.nbytes > self.max_bytes
+        ):
+            self._kept.popitem(last=False)
+
+    def give_back(
+        self, doc: AnnotationDocument, versions: Mapping[str, int], photo: str = ""
+    ) -> list[str]:
+        """Give ``doc``, the photo opened again, the histories kept when it was left, for the
+        tasks whose latest saved version is still the one it was left at (a colleague's save
+        since, or a restored backup's other photo under the same id, drops them). The
+        histories leave the keeping either way.
+
+        Returns
+        -------
+        list of str
+            The tasks whose history was given back.
+        """
+        kept = self._kept.pop(int(doc.image_id), None)
+        if kept is None or (kept.photo and photo and kept.photo != photo):
+            return []
+        given = []
+        for task, (version, history) in kept.tasks.items():
+            if (
+                task in doc.tasks
+                and int(versions.get(task, 0)) == version
+                and not doc.in_stroke(task)
+            ):
+                doc.adopt_history(task, history)
+                given.append(task)
+        return given
+
+    def forget(self, image_id: int) -> None:
+        """Drop the histories kept for ``image_id``."""
+        self._kept.pop(int(image_id), None)
