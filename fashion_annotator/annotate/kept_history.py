@@ -87,7 +87,8 @@ class KeptHistories:
         tasks = {}
         for task in doc.tasks:
             version = int(versions.get(task, 0))
-            if version > 0 and (doc.can_undo(task) or doc.can_redo(task)):
+            steps = doc.history[task]  # not can_undo: a mask never read stays unread
+            if version > 0 and (steps.can_undo or steps.can_redo):
                 tasks[task] = (version, doc.task_history(task))
         if not tasks:
             return

@@ -206,6 +206,11 @@ class AnnotationDocument:
                 f"image {self.image_id}: no mask for task {task!r}; tasks are {self.tasks}"
             ) from None
 
+    def _known(self, task: str) -> None:
+        """Raise KeyError for a task this document does not hold (its mask is not read)."""
+        if task not in self.history:
+            raise KeyError(f"image {self.image_id}: no mask for task {task!r}; tasks are {self.tasks}")
+
     def _recorded(
         self, task: str, box: BBox | None, edit: bool = True, on_step: Callable[[int], None] | None = None
     ) -> bool:
@@ -428,8 +433,9 @@ class AnnotationDocument:
     def task_history(self, task: str) -> TaskHistory:
         """``task``'s undo history, with its clean state, start and unsaved click log, to give
         to another document of this photo (:meth:`adopt_history`); an open stroke is ended
-        first. This document should not be edited afterwards (the two would share steps)."""
-        self._task(task)
+        first. This document should not be edited afterwards (the two would share steps); a
+        mask not read yet (:class:`~.lazy_masks.LazyMasks`) is not read for it."""
+        self._known(task)
         if task in self._strokes:
             self.end_stroke(task)
         return TaskHistory(self.history[task], self._clean_serial.get(task), self.starts.get(task),
@@ -440,7 +446,7 @@ class AnnotationDocument:
         ``task``'s history: Undo takes back the steps made before. The caller makes sure this
         document's ``task`` mask holds the pixels the earlier one held when it was taken (the
         same saved version); ``task`` is unsaved unless that is its clean state."""
-        self._task(task)
+        self._known(task)
         if task in self._strokes:
             raise RuntimeError(f"adopt_history({task!r}) while a stroke is open")
         self.history[task] = kept.history

@@ -88,3 +88,28 @@ def test_the_oldest_photos_histories_go_past_the_count_and_the_byte_budget():
 def test_budgets_must_be_positive():
     with pytest.raises(ValueError, match="positive"):
         KeptHistories(max_photos=0)
+
+
+def test_keeping_never_reads_a_mask_not_read_yet():
+    """A large photo's other tasks are read on first use: leaving it must not read them (a
+    damaged saved file raised out of the window's close)."""
+
+    def damaged() -> np.ndarray:
+        raise AssertionError("read")
+
+    v2 = np.zeros(SHAPE, np.uint8)
+    doc = AnnotationDocument(
+        7, np.zeros((*SHAPE, 3), np.uint8), {"garment": v2.copy(), "parsing": damaged}
+    )
+    doc.mark_saved(["garment"])
+    doc.apply("garment", _paint, slice(20, 30))
+    doc.mark_saved(["garment"])
+    kept = KeptHistories()
+    kept.keep(doc, {"garment": 3, "parsing": 1})
+    again = AnnotationDocument(
+        7,
+        np.zeros((*SHAPE, 3), np.uint8),
+        {"garment": doc.masks["garment"].copy(), "parsing": damaged},
+    )
+    again.mark_saved(["garment"])
+    assert kept.give_back(again, {"garment": 3, "parsing": 1}) == ["garment"]
