@@ -68,7 +68,7 @@ def test_undo_and_redo_are_enabled_only_with_a_step_to_take_and_say_what_they_di
     assert undo.isEnabled() and not redo.isEnabled()
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
     assert not undo.isEnabled() and redo.isEnabled()
-    opened_again = "it is as the image opened again, nothing to save"
+    opened_again = "it is as the photo opened again, nothing to save"
     assert window.status.currentMessage() == f"Undid a step of the Garment cutout mask: {opened_again}"
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)
     assert undo.isEnabled() and not redo.isEnabled()

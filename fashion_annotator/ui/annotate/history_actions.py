@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
 from fashion_annotator.core.tasks import task_title
-from fashion_annotator.ui.shortcuts import set_enabled, why_disabled
+from fashion_annotator.ui.shortcuts import key_name, set_enabled, why_disabled
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
@@ -26,13 +26,24 @@ __all__ = ["HistoryActions", "step_text"]
 NAMES = ("undo", "redo")
 
 
-def step_text(which: str, task: str, clean: bool, fresh: bool) -> str:
+def step_text(which: str, task: str, clean: bool, fresh: bool, pending: tuple[str, ...] = (), photo: str = "") -> str:
     """What the status bar says after an undo or redo (``which``) of ``task``'s mask: ``clean``,
-    it is back at what was saved (``fresh``: never saved, what the image opened with)."""
+    it is back at what was saved (``fresh``: never saved, what the photo opened with).
+
+    Undo and Redo are per mask: back at the saved mask, the other masks of ``pending`` may still
+    hold unsaved edits (a cutout erased, Tab, a parsing stroke undone said "nothing to save"
+    beside the Unsaved mark); the text then names them, of ``photo``, and the key that shows
+    them (Switch task's)."""
     text = f"{'Undid' if which == 'undo' else 'Redid'} a step of the {task_title(task)} mask"
-    if clean:
-        text += f": it is as {'the image opened' if fresh else 'saved'} again, nothing to save"
-    return text
+    if not clean:
+        return text
+    back = f"it is as {'the photo opened' if fresh else 'saved'} again"
+    if not pending:
+        return f"{text}: {back}, nothing to save"
+    masks = " and ".join(f"the {task_title(t)} mask" for t in pending)
+    of = f" of {photo}" if photo else ""
+    have, them = ("have", "them") if len(pending) > 1 else ("has", "it")
+    return f"{text}: {back}; {masks}{of} still {have} unsaved edits ({key_name('switch_task', 'Tab')} shows {them})"
 
 
 class HistoryActions(QObject):
@@ -107,4 +118,7 @@ class HistoryActions(QObject):
         if box is not None and cur is not None:
             task = w.canvas.task
             clean = task not in cur.edited
-            w.status.showMessage(step_text(which, task, clean, task in cur.fresh), 5000)
+            pending = tuple(t for t in cur.doc.tasks if t in cur.edited and t != task)
+            photo = w.display_name(w.open_record) if w.open_record is not None else ""
+            text = step_text(which, task, clean, task in cur.fresh, pending, photo)
+            w.status.showMessage(text, 10000 if pending else 5000)
