@@ -147,7 +147,7 @@ class MainWindow(QMainWindow):
         self.resize(self._screen_area().size().boundedTo(DEFAULT_SIZE))
         restore_layout(self)  # the default layout kept (View > Reset layout), the saved one shown
         self.fit_to_screen()
-        self._restore_working_state()
+        window_lifecycle.restore_working_state(self)
         self.reload_queue()
 
     # -- builders -------------------------------------------------------------------------
@@ -333,6 +333,7 @@ class MainWindow(QMainWindow):
         if not 0 <= label < self.taxonomies[self.task].num_classes:
             return
         self.labels[self.task] = label
+        self.prefs.set_last_label(self.project.root, self.task, self.taxonomies[self.task].names[label])
         self.canvas.set_label(label)
         self.palette_dock.set_current(label)
 
@@ -577,13 +578,6 @@ class MainWindow(QMainWindow):
     def fit_to_screen(self) -> None:
         """Shrink and move the window so all of it lies on the screen's free area."""
         screen_fit.fit_to_area(self, self._screen_area())
-
-    def _restore_working_state(self) -> None:
-        self.canvas.set_brush_radius(self.prefs.brush_radius)
-        tool = self.prefs.last_tool
-        if f"tool_{tool}" in self.actions_by_name:
-            self.canvas.set_tool(tool)
-        self.status.set_tool(self.canvas.tool, self.canvas.brush_radius)
 
     def show_annotate_docks(self, show: bool) -> None:
         """Show or hide the Annotate tab's docks (:func:`.window_menus.show_annotate_docks`)."""

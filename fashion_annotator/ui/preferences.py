@@ -273,6 +273,16 @@ class Preferences:
         """Remember the task shown in the project at ``project_root``."""
         self.settings.setValue(f"last_task/{_key(project_root)}", task)
 
+    def last_label(self, project_root: Path, task: str) -> str | None:
+        """The name of the class last chosen for ``task`` in the project at ``project_root``
+        (None: never remembered)."""
+        value = self.settings.value(f"last_label/{_key(project_root)}/{task}")
+        return str(value) if value not in (None, "") else None
+
+    def set_last_label(self, project_root: Path, task: str, name: str) -> None:
+        """Remember ``name``, the class chosen for ``task`` in the project at ``project_root``."""
+        self.settings.setValue(f"last_label/{_key(project_root)}/{task}", name)
+
     def last_retrain(self, project_root: Path, task: str) -> dict[str, Any]:
         """The settings of the last retrain of ``task``'s model started in the project at
         ``project_root``: ``epochs`` (1-1000), ``minutes`` (1-600) and ``device`` (a name), each

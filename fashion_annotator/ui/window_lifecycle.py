@@ -76,6 +76,22 @@ def entry_names(w: MainWindow, entries: list[JournalEntry]) -> list[str]:
     return names
 
 
+def restore_working_state(w: MainWindow) -> None:
+    """Give ``w`` the brush size, the tool and each task's label the operator used last (the
+    label per project and task: the parsing label went back to the first class at each start,
+    and Smart click added skin where she had been adding hair)."""
+    w.canvas.set_brush_radius(w.prefs.brush_radius)
+    tool = w.prefs.last_tool
+    if f"tool_{tool}" in w.actions_by_name:
+        w.canvas.set_tool(tool)
+    w.status.set_tool(w.canvas.tool, w.canvas.brush_radius)
+    for task, taxonomy in w.taxonomies.items():
+        name = w.prefs.last_label(w.project.root, task)
+        if name is not None and name in taxonomy.names:  # a class the task no longer has is passed over
+            w.labels[task] = taxonomy.index(name)
+    w.set_label(w.labels[w.task])
+
+
 def start(w: MainWindow) -> None:
     """Offer to restore journalled edits, then show the task shown last and open the first image
     to work on (the one open last, with priority to restored edits); a saved key
