@@ -14,9 +14,15 @@ def name_clear_button(edit: QLineEdit | QKeySequenceEdit, tip: str) -> None:
 
     The tip goes on the button, not on its action: a changed action makes the field reserve the
     hidden button's room (26 px more least width, which pushed the window past a 150 % laptop
-    screen)."""
+    screen).
+
+    A :class:`SearchField`'s button gives the keyboard back too (:meth:`SearchField.give_back`):
+    it stayed in the emptied box, and Ctrl+Z there brought the search back instead of undoing
+    a step of the mask."""
     edit.setClearButtonEnabled(True)
     clear = edit.findChild(QAction, "_q_qlineeditclearaction")
+    if isinstance(edit, SearchField) and clear is not None:
+        clear.triggered.connect(edit.give_back)  # after the field's own slot: the text is gone
     for button in edit.findChildren(QToolButton):
         if button.defaultAction() is clear:
             button.setToolTip(tip)
@@ -25,12 +31,13 @@ def name_clear_button(edit: QLineEdit | QKeySequenceEdit, tip: str) -> None:
 class SearchField(QLineEdit):
     """A search by name: Esc gives the keyboard back to :attr:`photo` (the photo, or the
     Review table) and keeps the filter; Esc with nothing typed since the field got the keyboard
-    clears it too (the keys of the tools, or Review's A and R, then work again).
+    clears it too (the keys of the tools, or Review's A and R, then work again). Its clear
+    button (:func:`name_clear_button`) gives the keyboard back as well.
 
     Parameters
     ----------
     home : QWidget or None
-        Where Esc sends the keyboard.
+        Where Esc and the clear button send the keyboard.
     """
 
     def __init__(self, home: QWidget | None = None, parent: QWidget | None = None) -> None:
@@ -66,6 +73,10 @@ class SearchField(QLineEdit):
         if not self._typed:
             self.clear()
         self._typed = False
+        self.give_back()
+        event.accept()
+
+    def give_back(self) -> None:
+        """Give the keyboard to :attr:`photo` when it shows (Esc, and the clear button)."""
         if self.photo is not None and self.photo.isVisible():
             self.photo.setFocus(Qt.FocusReason.OtherFocusReason)
-        event.accept()
