@@ -259,7 +259,7 @@ class MainWindow(QMainWindow):
         current = self.session.image_id
         i = ids.index(current) + delta if current in ids else 0
         if not 0 <= i < len(ids):
-            self.status.showMessage("No more images in this list", 3000)
+            self.status.showMessage(self.queue.end_text(delta, current), 8000)
             return False
         return self.open_image(ids[i])
 

@@ -371,6 +371,22 @@ class QueueDock(QDockWidget):
         """The search text (None: empty)."""
         return self.search.text().strip() or None
 
+    def end_text(self, delta: int, image_id: int | None) -> str:
+        """What PgDn (``delta`` 1) or PgUp (-1) says at the end of the list, ``image_id`` open:
+        which photo the list ends at, and the filters that make it end there (PgDn with one
+        photo left by the search did nothing and said nothing in a hand test)."""
+        row = self.model.row_of(image_id) if image_id is not None else -1
+        photo = self.model.name_of(self.model.records()[row]) if row >= 0 else "The open photo"
+        filters = [f"'{self.status_filter.currentText()}'"] if self.status_filter.currentIndex() > 0 else []
+        if self.search_text:
+            filters.append(f"'{self.search_text}'")
+        if not filters:
+            return f"No more photos: {photo} is the {'last' if delta > 0 else 'first'} of the list"
+        which = "filter " if len(filters) == 1 else "filters "
+        where = "only" if self.model.rowCount() == 1 else "last" if delta > 0 else "first"
+        return (f"{photo} is the {where} photo the {which}{' and '.join(filters)} show"
+                f"{'s' if len(filters) == 1 else ''}: clear the {which.strip()} to go on")  # fmt: skip
+
     def set_records(self, records: list, current: int | None = None) -> None:
         """Show ``records`` and select ``current``."""
         self._quiet = True
