@@ -34,7 +34,7 @@ class Report(Protocol):
 
     @property
     def went_wrong(self) -> bool:
-        """Whether something did not come in (the summary box then warns)."""
+        """Whether something did not come in (the summary then warns)."""
 
     def lines(self) -> list[str]:
         """The totals, then what a person should read."""

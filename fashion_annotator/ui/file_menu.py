@@ -2,7 +2,8 @@
 
 Imports and exports run in a :class:`~.file_jobs.FileJob` thread with its own connection to the
 project (SQLite connections stay in the thread that made them); the window shows their progress
-in the status bar, with a Cancel button, and a summary, refused files included, when they end. The dialogs only
+in the status bar, with a Cancel button, and a summary when they end: its totals in the status bar, refused
+files and notes behind the status bar's Details button (a box only for a job that stopped). The dialogs only
 collect paths and options; :class:`FileActions` does the work, so tests drive it directly.
 """
 
@@ -80,12 +81,12 @@ class FileActions(QObject):
         self.window = window
         self.job: FileJob | None = None
         self.summaries: list[tuple[str, list[str]]] = []
-        #: ``inform(title, lines, went_wrong)``: shows a job's summary (tests replace it).
-        self.inform: Callable[[str, list[str], bool], None] = self._show_summary
+        #: ``inform(title, lines, went_wrong)``: tells a job's summary (tests replace it).
+        self.inform: Callable[[str, list[str], bool], None] = self._tell
         self._closed = False
         self._filled_at = 0.0  # when the queue was last refilled during a job (monotonic s)
         self._adds = True  # the running job adds images or masks
-        self._box = True  # the running job's summary is shown in a box
+        self._box = True  # the running job's summary is told (:meth:`_tell`)
 
     # -- background work ------------------------------------------------------------------
 
@@ -95,8 +96,9 @@ class FileActions(QObject):
     ) -> FileJob | None:  # fmt: skip
         """Run ``work`` in the background unless a job is running (then say so); ``adds``: it
         adds images or masks, so the image list is refilled as it goes and at its end (an
-        export only reads); ``box``: its summary is shown in a box, else only in the status bar
-        (nothing when it has no line: the check of a photo folder at each open); ``cancelled``:
+        export only reads); ``box``: its summary is told (:attr:`inform`: the status bar, its
+        Details button, a box for a job that stopped), else only its first line in the status
+        bar (nothing when it has no line: the check of a photo folder at each open); ``cancelled``:
         the summary when the status bar's Cancel stops it (:meth:`cancel`); ``save``: save the
         open image first (an export writes what is shown). The photos a window adds as it
         starts do not: the edits restored there from the recovery journal stay unsaved, as the
@@ -114,6 +116,7 @@ class FileActions(QObject):
         self.job.progressed.connect(self._progress)
         self.job.summarized.connect(self._finished)
         self.window.status.set_busy(True, f"{title}…")
+        self.window.status.show_details(None)  # the last job's: this one's summary comes
         self.window.status.show_cancel(self.cancel)
         self.job.start()
         return self.job
@@ -152,16 +155,30 @@ class FileActions(QObject):
         if self._adds:
             self._fill_queue()
         self.summaries.append((title, list(lines)))
+        if lines:
+            log.info("%s in %s: %s", title, self.window.project.root, "; ".join(lines))
         if not self._box:
             if lines:
                 self.window.status.showMessage(f"{title}: {lines[0]}", 20000)
             return
-        self.window.status.showMessage(f"{title}: {lines[0] if lines else 'done'}", 10000)
+        self.window.status.showMessage(f"{title}: {lines[0] if lines else 'done'}", 20000)
         self.inform(title, list(lines), went_wrong)
 
+    def _tell(self, title: str, lines: list[str], went_wrong: bool) -> None:
+        """A job's summary, its totals already in the status bar: the rest (refused files,
+        notes) behind the status bar's Details button; a box only for a job that stopped
+        without doing its work. A box for every job (22 photos added) stood in front of the
+        photo at a folder's first opening: one more click, nothing to answer."""
+        if lines and lines[0].startswith("Stopped"):
+            self._show_summary(title, lines, went_wrong)
+        elif len(lines) > 1 or went_wrong:
+            tip = f"{title}: {lines[0] if lines else 'done'}; the whole summary (also in the log)"
+            self.window.status.show_details(lambda: self._show_summary(title, lines, went_wrong), tip, went_wrong)
+
     def _show_summary(self, title: str, lines: list[str], went_wrong: bool) -> None:
-        """A job's summary in a box: the totals, the rest in its details; a warning only where
-        something went wrong (every photo of a folder added used to end in a warning too)."""
+        """A job's summary in a box that waits for no answer: the totals, the rest in its
+        details; a warning only where something went wrong (every photo of a folder added used
+        to end in a warning too)."""
         box = QMessageBox(self.window)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per job: none pile up
         box.setWindowTitle(title)

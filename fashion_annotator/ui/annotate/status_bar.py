@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import partial
 
 from PySide6.QtCore import QTimer, SignalInstance
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from fashion_annotator.ui.actions import TOOLS
@@ -53,6 +54,11 @@ class StatusBar(QStatusBar):
         self.cancel_button.hide()
         self._on_cancel: Callable[[], None] | None = None
         self.cancel_button.clicked.connect(self._cancel_clicked)
+        #: Shows the whole summary of the last File job (:meth:`show_details`).
+        self.details_button = QPushButton("Details…")
+        self.details_button.hide()
+        self._on_details: Callable[[], None] | None = None
+        self.details_button.clicked.connect(self._details_clicked)
         self.position = _field(110, "Cursor position in image pixels (x, y)")
         self.label = _field(120, "Label under the cursor")
         self.tool = _field(90, "Current tool (and brush size)")
@@ -64,6 +70,7 @@ class StatusBar(QStatusBar):
             self.busy_text,
             self.busy,
             self.cancel_button,
+            self.details_button,
             self.position,
             self.label,
             self.tool,
@@ -182,6 +189,25 @@ class StatusBar(QStatusBar):
         self.cancel_button.setEnabled(True)
         self.cancel_button.setVisible(on_cancel is not None)
         self._make_room(self.currentMessage())
+
+    def show_details(self, on_click: Callable[[], None] | None, tip: str = "", warn: bool = False) -> None:
+        """Show the Details button, calling ``on_click`` once when clicked (it then hides); None
+        hides it. ``tip``: its tooltip; ``warn``: a warning icon (something did not come in).
+
+        A File job's summary is said in the status bar, its refused files and notes behind this
+        button: a box in front of the photo stopped the operator at every folder opened."""
+        self._on_details = on_click
+        self.details_button.setToolTip(tip)
+        warning = self.style().standardIcon(self.style().StandardPixmap.SP_MessageBoxWarning)
+        self.details_button.setIcon(warning if warn else QIcon())
+        self.details_button.setVisible(on_click is not None)
+        self._make_room(self.currentMessage())
+
+    def _details_clicked(self) -> None:
+        on_click = self._on_details
+        self.show_details(None)
+        if on_click is not None:
+            on_click()
 
     def cancelling(self) -> None:
         """Say at once that the cancel was heard: the button reads "Cancelling…", greyed, until
