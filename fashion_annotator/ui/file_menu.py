@@ -80,6 +80,7 @@ class FileActions(QObject):
         super().__init__(window)
         self.window = window
         self.job: FileJob | None = None
+        self._told = True  # the job's summary reached the window: its thread is only ending
         self.summaries: list[tuple[str, list[str]]] = []
         #: ``inform(title, lines, went_wrong)``: tells a job's summary (tests replace it).
         self.inform: Callable[[str, list[str], bool], None] = self._tell
@@ -105,7 +106,7 @@ class FileActions(QObject):
         restore question promises (they were saved at once, Undo taking nothing back)."""
         if self._closed:
             return None
-        if self.job is not None and self.job.isRunning():
+        if self.job is not None and self.job.isRunning() and not self._told:
             self.window.status.showMessage(f"Still busy: {self.job.title}", 4000)
             return None
         if save:
@@ -115,6 +116,7 @@ class FileActions(QObject):
         self._adds, self._box = adds, box
         self.job.progressed.connect(self._progress)
         self.job.summarized.connect(self._finished)
+        self._told = False
         self.window.status.set_busy(True, f"{title}…")
         self.window.status.show_details(None)  # the last job's: this one's summary comes
         self.window.status.show_cancel(self.cancel)
@@ -148,6 +150,8 @@ class FileActions(QObject):
                 self.window.open_image(records[0].id)
 
     def _finished(self, title: str, lines: list, went_wrong: bool) -> None:
+        # a job started from here may find this one's thread still ending: not "Still busy"
+        self._told = True
         if self._closed:  # delivered after the window shut down: logged by the job
             return
         self.window.status.set_busy(False)

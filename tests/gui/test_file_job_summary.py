@@ -131,3 +131,20 @@ def test_the_details_button_fits_a_window_as_narrow_as_a_150_percent_1280x720_sc
     qtbot.waitUntil(lambda: window.width() == 853)
     qtbot.wait(50)
     assert window.width() == 853 and window.minimumSizeHint().width() <= 853
+
+
+def test_a_job_started_as_the_last_ones_summary_arrives_is_not_refused_as_still_busy(qtbot, opened):
+    """A job's summary reaches the window while its thread is still ending; a job started then
+    (the next File action, or a test's next step) was refused as "Still busy" with the job that
+    had just told its end (a test of the File menu timed out on it under load)."""
+    window, _ = opened
+    files = window.files
+    first = files.start("Export plain", lambda project, progress: [])
+    assert first is not None
+    qtbot.waitUntil(lambda: not window.status.is_busy, timeout=30000)
+    first.wait(30000)
+    first.isRunning = lambda: True  # the thread still ending, as the summary arrives
+    second = files.start("Export yolo", lambda project, progress: [])
+    assert second is not None and second is not first, window.status.currentMessage()
+    assert second.wait(30000)
+    qtbot.waitUntil(lambda: not window.status.is_busy, timeout=30000)
