@@ -23,7 +23,7 @@ from fashion_annotator.segmentation.consistency import compatibility
 from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 
 __all__ = ["DISAGREEMENT_SHARE", "MaskAgreement", "ReportAgreements", "check_image", "check_masks",
-           "cleared_outside", "compare_image", "cutout_pair"]
+           "cleared_outside", "compare_image", "cutout_pair", "image_figures", "no_mask_saved"]
 
 #: The share of the cutout's pixels the two masks may disagree on before the image is flagged:
 #: edges drawn apart by a pixel or two.
@@ -147,6 +147,12 @@ def check_image(project: ProjectStore, image_id: int, pair: tuple[str, str]) -> 
     return found if isinstance(found, MaskAgreement) else None
 
 
+def no_mask_saved(task: str) -> str:
+    """Why an image's masks were not compared when it has no saved mask of ``task``:
+    ``"no Garment cutout mask saved"``."""
+    return f"no {task_title(task)} mask saved"
+
+
 def compare_image(
     project: ProjectStore, image_id: int, pair: tuple[str, str], read: Mapping[str, np.ndarray] | None = None
 ) -> MaskAgreement | str:
@@ -177,13 +183,24 @@ def compare_image(
     for task in pair:
         mask = read[task] if task in read else project.load_mask(image_id, task)
         if mask is None:
-            return f"no {task_title(task)} mask saved"
+            return no_mask_saved(task)
         masks[task] = mask
     parsing, cutout = masks[parsing_task], masks[cutout_task]
     if parsing.shape != cutout.shape:
         return (f"the {task_title(cutout_task)} mask ({cutout.shape[1]}x{cutout.shape[0]}) and the "
                 f"{task_title(parsing_task)} mask ({parsing.shape[1]}x{parsing.shape[0]}) differ in size")  # fmt: skip
     return check_masks(cutout, parsing, table, parsing_task, cutout_task)
+
+
+def image_figures(
+    project: ProjectStore, image_id: int, pair: tuple[str, str], read: Mapping[str, np.ndarray] | None = None
+) -> MaskAgreement | str:
+    """:func:`compare_image`, never raising: a mask that cannot be read, or a parsing class the
+    table lacks, is why the masks were not compared (``"cannot be compared: ..."``)."""
+    try:
+        return compare_image(project, image_id, pair, read)
+    except (ValueError, OSError, ProjectError) as exc:
+        return f"cannot be compared: {exc}"
 
 
 class ReportAgreements:
@@ -222,9 +239,10 @@ class ReportAgreements:
         if self.pair is not None and mask is not None:
             self._found[image_id] = self._compare(image_id, {self.task: mask})
 
-    def take(self, known: Mapping[int, MaskAgreement]) -> None:
+    def take(self, known: Mapping[int, MaskAgreement | str]) -> None:
         """Use ``known`` (image id -> the figures of its latest masks, compared already: the
-        Review table's) instead of reading those images' masks."""
+        Review table's; or why they were not compared, known without reading them: no mask
+        saved, a comparison that failed) instead of reading those images' masks."""
         if self.pair is not None:
             self._found.update(known)
 
@@ -242,7 +260,4 @@ class ReportAgreements:
 
     def _compare(self, image_id: int, read: Mapping[str, np.ndarray] | None = None) -> MaskAgreement | str:
         assert self.pair is not None
-        try:
-            return compare_image(self.project, image_id, self.pair, read)
-        except (ValueError, OSError, ProjectError) as exc:
-            return f"cannot be compared: {exc}"
+        return image_figures(self.project, image_id, self.pair, read)

@@ -3,6 +3,8 @@
 An export clicked while the tab still compares the cutout and parsing masks in its thread
 (:mod:`.mask_checks`) waits for it, the window answering, and takes its figures: it compared
 every image again on the GUI thread, 12-26 s of a frozen window at 704 masks (a scale test).
+A comparison that failed (the project's server gone) leaves the figures of its images blank,
+said in the file and in the status line: the export waited until cancelled.
 """
 
 from __future__ import annotations
@@ -39,13 +41,16 @@ def export_review(view: ReviewView, kind: str, path: str) -> bool:
     """Write ``view``'s table as CSV (``kind="csv"``) or the HTML report (``"html"``) at
     ``path``, once the cutout and parsing comparison running ends
     (:meth:`~.mask_checks.MaskChecks.wait`); False, with a warning, when it could not (a path
-    inside the project is refused, as on the command line), or cancelled while it waited."""
+    inside the project is refused, as on the command line), or cancelled while it waited. The
+    ``exported`` line says which images' disagreement figures could not be computed (the
+    comparison failed)."""
     try:
         check_output_outside(Path(path), view.project.root, "project")
         if not view.mask_checks.wait(view, f"The {kind.upper()} export waits for the mask comparison."):
             return False  # cancelled: nothing written
         rows = view.model.rows()
         agreements = view.mask_checks.report_agreements(rows)
+        failed = view.mask_checks.failures(rows)
         if kind == "csv":
             write_csv(rows, path, view.metric_title, view.k, agreements)
         else:
@@ -59,5 +64,9 @@ def export_review(view: ReviewView, kind: str, path: str) -> bool:
     except (OSError, ValueError, ProjectError) as exc:  # ProjectError: unreadable mask
         QMessageBox.warning(view, "Export failed", str(exc))
         return False
-    view.exported.emit(f"{kind.upper()} of {counted(len(rows), 'image')} written to {path}")
+    written = f"{kind.upper()} of {counted(len(rows), 'image')} written to {path}"
+    if failed:
+        written += (f"; the cutout and parsing disagreement of {counted(len(failed), 'image')} could not be "
+                    f"computed ({next(iter(failed.values()))}): left blank")  # fmt: skip
+    view.exported.emit(written)
     return True

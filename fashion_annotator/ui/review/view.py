@@ -392,7 +392,7 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         values = [r.score for r in rows]
         summary = summarize(values, self.k)
         self.model.set_rows(rows, outlier_mask(values, self.k), self.metric_title, summary.threshold)
-        self.mask_checks.update(rows)
+        self.mask_checks.update(rows, retry=reread)  # a comparison that failed: again at a refresh
         self.table.sortByColumn(*self._sort_state())
         if selected is None or not self.select_image(selected.image_id):
             self._row_changed(QModelIndex(), QModelIndex())

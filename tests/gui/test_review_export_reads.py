@@ -1,0 +1,88 @@
+"""A Review export reads no mask on the GUI thread: an image without a cutout (or a parsing
+mask) is said to have none from the versions the tab read, and a damaged mask's reason comes
+from the comparison's thread. A code review: 20 images with only a parsing mask made 40 mask
+reads on the GUI thread (each parsing mask decoded before the cutout was found missing)."""
+
+from __future__ import annotations
+
+import csv
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashion_annotator.dataset.store import Project
+from fashion_annotator.ui.review.view import ReviewView
+
+SHAPE = (40, 60)
+PARSING_ONLY = 20
+
+
+def _square(label: int = 1) -> np.ndarray:
+    mask = np.zeros(SHAPE, dtype=np.uint8)
+    mask[10:30, 10:30] = label
+    return mask
+
+
+@pytest.fixture
+def project(tmp_path: Path):
+    """20 images with only a parsing mask, one with only a cutout, one with both whose cutout
+    file is damaged, one with both that agree."""
+    with Project.create(tmp_path / "proj", tasks=("parsing7", "garment"), user="rita") as proj:
+        tasks = [("parsing7",)] * PARSING_ONLY + [("garment",), ("parsing7", "garment"), ("parsing7", "garment")]
+        for i, saved in enumerate(tasks):
+            path = tmp_path / "src" / f"look{i:02d}.png"
+            path.parent.mkdir(exist_ok=True)
+            Image.fromarray(np.full((*SHAPE, 3), 10 * i, np.uint8)).save(path)
+            image_id = proj.add_image(path).id
+            proj.save_proposal(image_id, "parsing7", _square(6), "v1")
+            for task in saved:
+                proj.save_mask(image_id, task, _square(6 if task == "parsing7" else 1))
+        damaged = proj.mask_versions(image_id - 1, "garment")[-1].path
+        damaged.write_bytes(damaged.read_bytes()[:-20])
+        yield proj
+
+
+@pytest.fixture
+def gui_reads(monkeypatch) -> list[tuple[int, str]]:
+    """The masks read on the GUI thread (image id, task), from when it is asked for."""
+    reads: list[tuple[int, str]] = []
+    real = Project.load_mask
+
+    def load_mask(self, image_id, task, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            reads.append((image_id, task))
+        return real(self, image_id, task, *args, **kwargs)
+
+    monkeypatch.setattr(Project, "load_mask", load_mask)
+    return reads
+
+
+def _disagreement(path: Path) -> dict[str, tuple[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return {row["name"]: (row["disagreement"], row["disagrees"]) for row in csv.DictReader(fh)}
+
+
+def test_an_export_reads_no_mask_on_the_gui_thread(qtbot, project, tmp_path, gui_reads):
+    view = ReviewView(project)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.mask_checks.worker is None, timeout=20000)
+    gui_reads.clear()  # the scoring's reads of the reviewed task's masks
+    assert view.export("csv", str(tmp_path / "qa.csv"))
+    assert gui_reads == []
+    cells = _disagreement(tmp_path / "qa.csv")
+    assert cells["look22.png"] == ("0.0000", "0")
+    assert {cells[f"look{i:02d}.png"] for i in (*range(PARSING_ONLY), 21)} == {("", "")}
+    assert view.export("html", str(tmp_path / "qa.html"))
+    assert {task for _, task in gui_reads} == {"parsing7"}, "the worst images' overlays only"
+    text = (tmp_path / "qa.html").read_text(encoding="utf-8")
+    assert text.count("not compared: no Garment cutout mask saved") == PARSING_ONLY
+    assert text.count("not compared: cannot be compared: ") == 1  # the damaged cutout
+    view.set_task("garment")
+    qtbot.waitUntil(lambda: view.mask_checks.worker is None, timeout=20000)
+    gui_reads.clear()
+    assert view.export("html", str(tmp_path / "garment.html"))
+    assert {task for _, task in gui_reads} <= {"garment"}, "the worst images' overlays only"
+    assert "not compared: no Parsing mask saved" in (tmp_path / "garment.html").read_text(encoding="utf-8")
