@@ -280,6 +280,12 @@ class ProjectStore(Protocol):
         with ``images(..., ids=...)`` (None: it cannot tell, read them all)."""
         ...
 
+    def proposal_token(self) -> tuple[int, int]:
+        """``(count, latest id)`` of the recorded proposals, of every session: it moves with
+        each :meth:`save_proposal` (which :meth:`change_token` does not: a proposal changes no
+        image row), and QA's scores and unscored reasons depend on them."""
+        ...
+
     def counts(self) -> dict[str, int]:
         """Images per status."""
         ...

@@ -348,6 +348,12 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
             own = self._conn.total_changes
         return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), own
 
+    def proposal_token(self) -> tuple[int, int]:
+        """``(count, latest id)`` of the recorded proposals: it moves with each one recorded,
+        this connection's or another's (:meth:`change_token` does not)."""
+        count, latest = self._conn.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM proposals").fetchone()
+        return int(count), int(latest)
+
     def changed_images(self, since: tuple[int, int]) -> list[int] | None:
         """The images whose rows changed since the :meth:`change_token` ``since`` (an image list
         re-reads only these rows); None when it cannot tell: another connection committed."""

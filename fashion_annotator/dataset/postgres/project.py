@@ -26,7 +26,6 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from psycopg import sql
 from psycopg.rows import DictRow
 
 from fashion_annotator.core.images import check_photo_size, load_image
@@ -39,6 +38,7 @@ from fashion_annotator.dataset.postgres.changes import DIGEST_SQL, STAMPS_SQL, I
 from fashion_annotator.dataset.postgres.connection import NOW, PgConnection, connect, one
 from fashion_annotator.dataset.postgres.instances import PgInstanceStore
 from fashion_annotator.dataset.postgres.parts import PgDecisions, PgLeases, PgModels
+from fashion_annotator.dataset.postgres.schema import drop_schema
 from fashion_annotator.dataset.postgres.url import ProjectURL, parse_url
 from fashion_annotator.dataset.postgres.working_folder import (
     claim_working_folder,
@@ -143,7 +143,7 @@ class PgProject(Project):
         except BaseException:
             if project is not None:
                 project.close()
-            _drop_schema(parsed)
+            drop_schema(parsed.conninfo, parsed.schema)
             raise
         return project
 
@@ -535,6 +535,12 @@ class PgProject(Project):
             return self._stamps.latest
         return self._stamps.token(self._db.query(STAMPS_SQL), digest)
 
+    def proposal_token(self) -> tuple[int, int]:
+        """``(count, latest id)`` of the recorded proposals, anyone's: it moves with each
+        proposal recorded, which :meth:`change_token` does not."""
+        row = self._db.query("SELECT COUNT(*) AS n, COALESCE(MAX(id), 0) AS latest FROM proposals")[0]
+        return int(row["n"]), int(row["latest"])
+
     def changed_images(self, since: tuple[int, int]) -> list[int] | None:
         """The images whose rows anyone changed between the token ``since`` and the last
         :meth:`change_token`, to be re-read with ``images(..., ids=...)`` (None: ``since`` is
@@ -590,10 +596,3 @@ def _parse(url: str) -> ProjectURL:
 
 
 __all__ = ["PgProject"]
-
-
-def _drop_schema(url: ProjectURL) -> None:
-    """Drop a project made a moment ago whose creation then failed (best effort: a server that
-    went away leaves it, and the error that stopped the creation is the one said)."""
-    with contextlib.suppress(psycopg.Error, ProjectError), psycopg.connect(url.conninfo, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(url.schema)))

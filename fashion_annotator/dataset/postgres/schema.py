@@ -12,6 +12,7 @@ server's clock, so desktops with skewed clocks agree on lease expiry.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import psycopg
@@ -177,6 +178,13 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 class PgSchemaError(Exception):
     """The project cannot be used: missing, already present, or newer than this program."""
+
+
+def drop_schema(conninfo: str, schema: str) -> None:
+    """Drop a project made a moment ago whose creation then failed (best effort: a server that
+    went away leaves it, and the error that stopped the creation is the one said)."""
+    with contextlib.suppress(psycopg.Error), psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
 
 
 def exists(conn: psycopg.Connection[Any], schema: str) -> bool:

@@ -64,11 +64,15 @@ def reread_rows(view: ReviewView, image_ids: Sequence[int]) -> list[ImageScore] 
 def refresh_key(view: ReviewView) -> tuple | None:
     """What a refresh of ``view`` would read differently when it changes: the project's
     :meth:`~fashion_annotator.dataset.api.ProjectStore.change_token` (a commit of another
-    session, or an image row this window changed: a save, a decision), the task, the reference
-    and the re-score shown; None when the store has no token (always read again)."""
+    session, or an image row this window changed: a save, a decision), its
+    :meth:`~fashion_annotator.dataset.api.ProjectStore.proposal_token` (a proposal recorded,
+    as this window does on opening a photo: the scores and the unscored reasons depend on
+    them, and the change token does not move), the task, the reference and the re-score shown;
+    None when the store has no token (always read again)."""
     token = view.project.change_token()
     if token is None:
         return None
     reference = view.reference.currentData()
     model_rows = view._model_rows.get(view.task) if reference == MODEL else None
-    return token, view.task, reference, None if model_rows is None else model_rows[1:], view.score_thread is None
+    return (token, view.project.proposal_token(), view.task, reference,
+            None if model_rows is None else model_rows[1:], view.score_thread is None)  # fmt: skip

@@ -68,3 +68,18 @@ def test_another_connection_opening_the_project_moves_no_token(project: Project,
     with Project.open(project.root, user="reviewer-thread"):
         pass
     assert project.change_token() == start
+
+
+def test_the_proposal_token_moves_with_each_proposal_anyones(project: Project, photo: Path) -> None:
+    """The Review tab shown again reads again when a proposal was recorded (its scores and
+    unscored reasons depend on them): the change token does not move for one."""
+    rec = project.add_image(photo)
+    start = project.proposal_token()
+    project.save_mask(rec.id, "garment", np.ones(rec.shape, np.uint8))
+    assert project.proposal_token() == start
+    project.save_proposal(rec.id, "garment", np.ones(rec.shape, np.uint8), "1")
+    own = project.proposal_token()
+    assert own != start
+    with Project.open(project.root, user="bob") as bob:
+        bob.save_proposal(rec.id, "garment", np.zeros(rec.shape, np.uint8), "1")
+    assert project.proposal_token() not in (start, own)

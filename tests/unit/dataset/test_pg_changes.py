@@ -134,3 +134,19 @@ def test_review_scores_on_a_new_desktop_copy_no_photo_and_call_none_missing(
         assert [r.image_id for r in rows] == ids[:2] and not any(r.problem for r in rows)
         assert not any(r.path.exists() for r in quinn.images(fetch_photos=False))
         assert quinn.load_photo(ids[0]).rgb.shape[:2] == quinn.image(ids[0]).shape  # copied when shown
+
+
+def test_the_proposal_token_moves_with_each_proposal_anyones(team, pg_url: str) -> None:
+    """The Review tab shown again reads again when a proposal was recorded (its scores and
+    unscored reasons depend on them): the change token does not move for one."""
+    project, ids = team
+    shape = project.image(ids[0]).shape
+    start = project.proposal_token()
+    project.save_mask(ids[0], "garment", np.ones(shape, np.uint8))
+    assert project.proposal_token() == start
+    project.save_proposal(ids[0], "garment", np.ones(shape, np.uint8), "1")
+    own = project.proposal_token()
+    assert own != start
+    with open_project(pg_url, user="bob") as bob:
+        bob.save_proposal(ids[1], "garment", np.zeros(shape, np.uint8), "1")
+    assert project.proposal_token() not in (start, own)

@@ -1,0 +1,56 @@
+"""The Review tab shown again reads again what a proposal recorded since changed.
+
+A code review: a proposal recorded since the last refresh (the window records the proposal it
+shows when it opens a photo) did not move the store's change token, so the tab shown again kept
+the unscored reason "no proposal was shown before..." that a refresh replaced with "its
+proposals were all recorded after...".
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fashion_annotator.dataset.store import create_project
+from fashion_annotator.qa.scores import LATER_ONLY, NONE_SHOWN
+from fashion_annotator.ui.review.view import ReviewView
+
+SHAPE = (40, 60)
+
+
+def _mask() -> np.ndarray:
+    mask = np.zeros(SHAPE, dtype=np.uint8)
+    mask[10:30, 10:30] = 1
+    return mask
+
+
+def _photo(folder: Path, name: str, value: int) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.full((*SHAPE, 3), value, np.uint8)).save(path)
+    return path
+
+
+@pytest.fixture(params=["folder", "server"])
+def location(request, tmp_path: Path) -> str:
+    """A folder project's path, or a PostgreSQL project's URL."""
+    return str(tmp_path / "proj") if request.param == "folder" else request.getfixturevalue("pg_url")
+
+
+def test_a_proposal_recorded_since_is_read_when_the_tab_shows_again(qtbot, location, tmp_path):
+    with create_project(location, tasks=("garment",), user="rita") as project:
+        image_id = project.add_image(_photo(tmp_path / "src", "look.png", 40)).id
+        project.save_mask(image_id, "garment", _mask(), seconds=3.0, actions=1, status="done")
+        view = ReviewView(project)
+        qtbot.addWidget(view)
+        view.show_again()
+        assert view.model.rows()[0].unscored == NONE_SHOWN
+        project.save_proposal(image_id, "garment", _mask(), "v1")  # the photo opened in this window
+        view.show_again()
+        assert view.model.rows()[0].unscored == LATER_ONLY
+        view.refresh()
+        assert view.model.rows()[0].unscored == LATER_ONLY
+        view.mask_checks.stop()
