@@ -1,9 +1,11 @@
-"""The Review tab shown again reads again what a proposal recorded since changed.
+"""The Review tab shown again reads again what a proposal recorded since changed, and its first
+visit reads the project once.
 
 A code review: a proposal recorded since the last refresh (the window records the proposal it
 shows when it opens a photo) did not move the store's change token, so the tab shown again kept
 the unscored reason "no proposal was shown before..." that a refresh replaced with "its
-proposals were all recorded after...".
+proposals were all recorded after...". And the tab's first visit read everything twice: its
+constructor's refresh left nothing to compare the visit's with.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from qa_synth import banded_instances
 
 from fashion_annotator.dataset.store import create_project
+from fashion_annotator.instances.model import Instance
 from fashion_annotator.qa.scores import LATER_ONLY, NONE_SHOWN
+from fashion_annotator.ui.review.instances import attach
 from fashion_annotator.ui.review.view import ReviewView
 
 SHAPE = (40, 60)
@@ -53,4 +58,27 @@ def test_a_proposal_recorded_since_is_read_when_the_tab_shows_again(qtbot, locat
         assert view.model.rows()[0].unscored == LATER_ONLY
         view.refresh()
         assert view.model.rows()[0].unscored == LATER_ONLY
+        view.mask_checks.stop()
+
+
+def test_the_first_visit_reads_the_project_once(qtbot, tmp_path, count_reads):
+    """What the window does at the tab's first visit: make the tab, attach the instance panel,
+    show it. The panel still gets the image list the tab read (it filled from the second read)."""
+    with create_project(tmp_path / "proj", tasks=("garment", "parsing7"), user="rita") as project:
+        for i in range(3):
+            image_id = project.add_image(_photo(tmp_path / "src", f"look{i}.png", 40 * i)).id
+            project.save_proposal(image_id, "garment", _mask(), "v1")
+            project.save_mask(image_id, "garment", _mask(), seconds=3.0, actions=1, status="done")
+        project.save_instances(image_id, banded_instances([Instance(1, 3, "blouse", "blouse")], SHAPE))
+        with count_reads(project) as reads:
+            view = ReviewView(project)
+            qtbot.addWidget(view)
+            panel = attach(view, project, lambda _image_id: None)
+            view.show_again()
+        assert reads["images"] == 1 and reads["mask_versions"] == 0
+        assert view.model.rowCount() == 3
+        qtbot.waitUntil(lambda: [row.image_id for row in panel.rows] == [image_id], timeout=20000)
+        with count_reads(project) as reads:
+            view.show_again()  # nothing committed since
+        assert reads["images"] == 0
         view.mask_checks.stop()

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.core.wording import status_name
 from fashion_annotator.dataset.api import ProjectStore
-from fashion_annotator.dataset.records import DecisionRecord, MaskVersion, ProjectError
+from fashion_annotator.dataset.records import DecisionRecord, ImageRecord, MaskVersion, ProjectError
 from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.qa import decisions
 from fashion_annotator.qa.scores import (
@@ -144,6 +144,10 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         self._model_rows: dict[str, tuple[list[ImageScore], str, str]] = {}
         self._scores: ScoreMemo = {}  # a saved mask is scored again only when it changed
         self._refreshed_key: tuple | None = None  # what the last visit's refresh read (show_again)
+        #: The image list the constructor's refresh read, kept for the first visit's
+        #: ``refreshed`` (the instance panel, attached since): not read again.
+        self._unsent: list[ImageRecord] | None = None
+        self._records: list[ImageRecord] = []  # the image list the last refresh read
         #: Per task, each image's mask versions as the last refresh read them (None: none did).
         self.saved_versions: dict[str, dict[int, list[MaskVersion]]] | None = None
         # Runs for a double-click's interval after a decision moved to the next row: the second
@@ -151,7 +155,10 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         self._settling = QTimer(self)
         self._settling.setSingleShot(True)
         self._build()
+        key = refresh_key(self)  # before the reads: a commit meanwhile is read at the first visit
         self.refresh()
+        self._refreshed_key = key  # the first visit reads nothing again (it read all twice)
+        self._unsent = self._records
 
     # -- construction ------------------------------------------------------------------------
 
@@ -301,6 +308,7 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         """
         records = self.project.images(fetch_photos=False)  # a photo is copied when it is shown
         statuses = {r.id: r.status for r in records}
+        self._records, self._unsent = records, None
         self.refreshed.emit(records, True)
         use_model = self.reference.currentData() == MODEL and self.task in self._model_rows
         saved = None
@@ -331,12 +339,19 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
 
     def show_again(self) -> None:
         """The tab is shown again: :meth:`refresh` unless nothing was committed to the project
-        since the last refresh read the rows (:func:`~.changed.refresh_key`): each visit re-read
-        all 704 rows of a scale test, 1-2.8 s of a frozen window."""
-        key = refresh_key(self)
-        if key is None or key != self._refreshed_key:
-            self.refresh()
-            self._refreshed_key = key
+        since the last refresh read the rows (:func:`~.changed.refresh_key`; the constructor's
+        too: the first visit read everything twice): each visit re-read all 704 rows of a scale
+        test, 1-2.8 s of a frozen window. Nothing either while the first scoring runs: the
+        rows are read again when it ends. ``refreshed`` gives what was attached since the
+        constructor (the instance panel) the image list it read."""
+        if self.score_thread is None:
+            key = refresh_key(self)
+            if key is None or key != self._refreshed_key:
+                self.refresh()
+                self._refreshed_key = key
+        if self._unsent is not None:
+            records, self._unsent = self._unsent, None
+            self.refreshed.emit(records, True)
 
     def refresh_images(self, image_ids: list[int] | None) -> None:
         """Re-read the rows of ``image_ids`` only (the poll: another session changed them),
