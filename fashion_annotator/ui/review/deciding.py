@@ -48,10 +48,16 @@ class Deciding:
         def _reread(self, row: ImageScore) -> ImageScore: ...
         def _row_changed(self, current: QModelIndex, _previous: QModelIndex) -> None: ...
 
-    def say_away(self, what: str, exc: ProjectError) -> None:
-        """Show in the tab's banner that ``what`` was not done because the store did not answer."""
+    #: Whether the banner shows what a decision did not do: the next decision made clears it,
+    #: never another notice ("Not refreshed": a decision that went through hid it).
+    _decision_notice = False
+
+    def say_away(self, what: str, exc: ProjectError, decision: bool = False) -> None:
+        """Show in the tab's banner that ``what`` was not done because the store did not answer
+        (``decision``: a decision's, cleared by the next decision made)."""
         self.away.show_lines([f"{what}: {no_answer(self.project, exc)}. The table shows what was read "
                               "before; Refresh (F5) once the project answers again."])  # fmt: skip
+        self._decision_notice = decision
 
     def refresh_shown(self) -> bool:
         """:meth:`refresh` asked for by the reviewer (Refresh, F5, another task or reference) or
@@ -62,6 +68,7 @@ class Deciding:
             self.say_away("Not refreshed", exc)
             return False
         self.away.show_lines([])
+        self._decision_notice = False
         return True
 
     def approve_selected(self) -> bool:
@@ -113,13 +120,15 @@ class Deciding:
             QMessageBox.warning(self._widget(), "Decision not recorded", str(exc))
             return False
         except ProjectError as exc:  # the server away, the index locked or read-only
-            self.say_away(f"{refused}: {row.name}", exc)
+            self.say_away(f"{refused}: {row.name}", exc, decision=True)
             return False
         except LeaseHeld as held:  # the operator's next save would bury the decision
             QMessageBox.warning(self._widget(), "Decision not recorded",
                                 f"{held.holder} is editing {row.name}; decide once they are done.")  # fmt: skip
             return False
-        self.away.show_lines([])
+        if self._decision_notice:  # this path's notice only ("Not refreshed" stays until a refresh)
+            self.away.show_lines([])
+            self._decision_notice = False
         if decision is not None:
             if decision.decision == "reject":  # an approve keeps text typed for a reject not made
                 self.reason_text.clear()  # and the next reject chooses its own reason
@@ -127,7 +136,7 @@ class Deciding:
             try:
                 self.model.replace_row(self.proxy.mapToSource(index).row(), self._reread(row))
             except ProjectError as exc:  # recorded, then the store went away: the row as it was
-                self.say_away(f"{row.name}: recorded, but its row was not read again", exc)
+                self.say_away(f"{row.name}: recorded, but its row was not read again", exc, decision=True)
             self.decisionRecorded.emit(row.image_id, decision.decision)
         # Move on to the row that was below, wherever the decision re-sorted or filtered it.
         if next_id is None or not self.select_image(next_id):
