@@ -105,8 +105,9 @@ def read_photo_bytes(path: Path) -> bytes:
 
 
 @functools.lru_cache(maxsize=8192)
-def _file_sha256(path: str, mtime_ns: int, size: int) -> str | None:
-    """SHA-256 of a file as it was at ``(mtime_ns, size)`` (asked again: a stat, no read)."""
+def _file_sha256(path: str, changed: tuple[int, int, int, int]) -> str | None:
+    """SHA-256 of a file as it was at ``changed``, its ``(inode, mtime_ns, ctime_ns, size)``
+    (asked again: a stat, no read; the ctime moves with a copy that kept the mtime, ``cp -p``)."""
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
@@ -114,16 +115,17 @@ def _file_sha256(path: str, mtime_ns: int, size: int) -> str | None:
 
 
 def referenced_photo_changed(record: Any, root: Path) -> str | None:
-    """Why a photo referenced in place (not copied into ``root/images``) is not the photo that
-    was added, or None: its file now holds other content (a re-export, a retouch saved over
-    it, another photo under the name). The masks were drawn on the earlier photo; pairing them
-    with this one in the window, an export or a retrain would be silent wrong data. A missing
-    file is None here (the readers say it themselves). Each file is hashed once per change of
-    its modification time and size.
+    """Why the file of a project photo is not the photo that was added, or None: its file now
+    holds other content (a re-export, a retouch saved over it, another photo copied over it
+    under the name). The masks were drawn on the earlier photo; pairing them with this one in
+    the window, an export, a QA report or a retrain would be silent wrong data. A missing file
+    is None here (the readers say it themselves). Each file is hashed once per change of its
+    inode, times or size (a stat when asked again), so a copy in ``root/images`` is checked
+    as a photo referenced in place is.
 
     A stored photo reached through a link (``images/look.jpg``, or ``images/`` itself, a link)
-    is checked the same way: a project folder from elsewhere may link a stored name to any
-    file of this computer, which an export would otherwise copy out as that photo.
+    is named as one: a project folder from elsewhere may link a stored name to any file of
+    this computer, which an export would otherwise copy out as that photo.
 
     Parameters
     ----------
@@ -134,26 +136,27 @@ def referenced_photo_changed(record: Any, root: Path) -> str | None:
     """
     path = Path(record.path)
     images = Path(root) / "images"
-    if path.is_relative_to(images) and not (path.is_symlink() or images.is_symlink()):
-        return None
     try:
         info = path.stat()
     except OSError:
         return None
     if not stat.S_ISREG(info.st_mode):
         return None
-    sha = _file_sha256(str(path), info.st_mtime_ns, info.st_size)
+    sha = _file_sha256(str(path), (info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_size))
     if sha is None or sha == record.sha256:
         return None
-    if path.is_relative_to(images):
+    stored = path.is_relative_to(images)
+    if stored and (path.is_symlink() or images.is_symlink()):
         return (
             f"{path}: a link to {path.resolve()}, which is not the photo added to the project "
             "(other content; a project folder from elsewhere?): not read, not exported"
         )
+    back = ("copy the photo that was added (the file it was imported from, or a backup) back over it"
+            if stored else "put the earlier file back")  # fmt: skip
     return (
         f"{path}: the file changed since it was added to the project (other content); masks "
-        "belong to the photo as it was added and are not paired with another one: put the "
-        "earlier file back, or add this one as a new photo under another name"
+        f"belong to the photo as it was added and are not paired with another one: {back}, "
+        "or add this one as a new photo under another name"
     )
 
 

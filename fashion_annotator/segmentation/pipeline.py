@@ -25,6 +25,7 @@ from fashion_annotator.core.tasks import task_spec
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.cache import write_entry
 from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.segmentation.consistency import compatibility, disagreeing, make_consistent
 from fashion_annotator.segmentation.refine import (
@@ -389,9 +390,15 @@ def propose_for_image(
     """The proposal the window shows for a project image: :func:`propose` with the photo's
     superpixels from the project cache (computed and cached when absent).
 
-    ``rgb`` is the decoded photo when the caller has it (else it is loaded).
+    ``rgb`` is the decoded photo when the caller has it (else it is loaded, and a file that is
+    not the photo added raises :class:`ProjectError`: a re-score compares the proposal with
+    masks drawn on the photo as it was added).
     """
-    rgb = project.load_photo(image_id).rgb if rgb is None else rgb
+    if rgb is None:
+        changed = referenced_photo_changed(project.image(image_id), Path(project.root))
+        if changed:
+            raise ProjectError(changed)
+        rgb = project.load_photo(image_id).rgb
     names = model_refinements(predictor)
     regions = None
     if needs_regions(predictor, names):

@@ -1,0 +1,80 @@
+"""A photo copied into a project's ``images/`` and later replaced by another file: never paired
+with the masks drawn on the photo that was added (the window, an export, a QA report, a
+re-score, a retrain)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.dataset.formats import export_project
+from fashion_annotator.dataset.store import Project, ProjectError
+
+pytestmark = pytest.mark.reliability
+
+SHAPE = (24, 32)
+
+
+def test_a_copied_photo_replaced_in_images_is_not_paired_with_its_masks(
+    tmp_path: Path, write_photo
+) -> None:
+    """Found by a tester: another photo of the same size written over ``images/0001.jpg`` was
+    exported under the old masks (rc 0, no warning) and opened in the window under them."""
+    from fashion_annotator.annotate.session import load_document
+    from fashion_annotator.dataset.training_set import select_training_masks
+    from fashion_annotator.qa.report import build_html
+    from fashion_annotator.qa.scores import score_project
+    from fashion_annotator.segmentation.pipeline import propose_for_image
+
+    root = tmp_path / "p"
+    mask = np.zeros(SHAPE, np.uint8)
+    mask[4:12, 5:20] = 1
+    with Project.create(root, tasks=("garment",)) as project:
+        replaced = project.add_image(write_photo(tmp_path / "src" / "look.png", SHAPE, seed=1))
+        kept = project.add_image(write_photo(tmp_path / "src" / "other.png", SHAPE, seed=2))
+        for rec in (replaced, kept):
+            project.save_proposal(rec.id, "garment", mask, "v1")
+            project.save_mask(rec.id, "garment", mask, status="done", actions=3)
+        stored = Path(replaced.path)
+        earlier = stored.read_bytes()
+        write_photo(tmp_path / "new.png", SHAPE, seed=3).replace(stored)  # same name, same size
+
+        with pytest.raises(ProjectError, match=r"look\.png: the file changed since it was added") as err:
+            load_document(project, replaced.id)
+        assert "copy the photo that was added" in str(err.value)  # what to do
+        load_document(project, kept.id)
+        with pytest.raises(ProjectError, match="changed since it was added"):
+            propose_for_image(project, replaced.id, predictor=None)  # a QA re-score's proposal
+        selection = select_training_masks(project, "garment")
+        assert [it.image_id for it in selection.items()] == [kept.id]
+        assert "changed since it was added" in selection.unreadable[0][1]
+        summary = export_project(project, tmp_path / "out", "plain")
+        assert summary.count == 1 and summary.errors[0][0] == replaced.name
+        assert "changed since it was added" in summary.errors[0][1]
+        assert not (tmp_path / "out" / "images" / stored.name).exists()
+        document = build_html(project, "garment", score_project(project, "garment"))
+        assert "no picture: " in document and "changed since it was added" in document
+
+        stored.write_bytes(earlier)  # the photo that was added put back
+        load_document(project, replaced.id)
+        assert export_project(project, tmp_path / "out2", "plain").count == 2
+
+
+def test_a_copy_that_kept_the_mtime_and_size_is_still_caught(tmp_path: Path, write_photo) -> None:
+    """The hash is kept per file state: a replacement that kept the earlier file's size and
+    modification time (``cp -p``) in a long-running window is still read again."""
+    from fashion_annotator.dataset.storeio import referenced_photo_changed
+
+    with Project.create(tmp_path / "p", tasks=("garment",)) as project:
+        rec = project.add_image(write_photo(tmp_path / "look.png", SHAPE, seed=1))
+        stored = Path(rec.path)
+        assert referenced_photo_changed(rec, project.root) is None
+        before = stored.stat()
+        other = bytearray(stored.read_bytes())
+        other[len(other) // 2] ^= 0xFF  # one byte other: same size
+        stored.write_bytes(bytes(other))
+        os.utime(stored, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert "changed since it was added" in (referenced_photo_changed(rec, project.root) or "")
