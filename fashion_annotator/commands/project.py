@@ -283,10 +283,12 @@ def _cmd_export(args: argparse.Namespace) -> int:
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
-    from fashion_annotator.dataset.store import ProjectError, open_project
+    from fashion_annotator.dataset.store import Project, ProjectError, open_project
 
     try:
         with open_project(args.project) as project:
+            if isinstance(project, Project):  # counts read from a damaged index are no counts
+                project.check_index()
             status = project.counts()
             tasks = project.task_counts()
             swept = getattr(project, "swept", None)

@@ -19,6 +19,7 @@ from pathlib import Path
 from fashion_annotator.core.atomic import file_identity
 from fashion_annotator.dataset import image_changes, mask_files, name_search, sweep
 from fashion_annotator.dataset.click_logs import click_log_path
+from fashion_annotator.dataset.index_damage import IndexDamaged, quick_check
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.storeio import describe
 from fashion_annotator.runtime.paths import PROJECT_INDEX
@@ -95,6 +96,8 @@ class StoreConnection:
             )
         try:
             conn.execute("BEGIN IMMEDIATE")
+        except IndexDamaged as exc:
+            raise IndexDamaged(exc.index, exc.detail, "nothing was saved") from exc.__cause__
         except sqlite3.Error as exc:
             raise ProjectError(
                 f"{self.root / INDEX_NAME}: cannot write the index: {describe(exc)}"
@@ -120,12 +123,24 @@ class StoreConnection:
             for path in self._written:
                 with contextlib.suppress(OSError):
                     path.unlink()
+            if isinstance(exc, IndexDamaged):
+                raise IndexDamaged(exc.index, exc.detail, "nothing was recorded") from exc.__cause__
             if isinstance(exc, sqlite3.Error):  # no raw SQLite error reaches the callers
                 raise ProjectError(
                     f"{self.root / INDEX_NAME}: cannot write the index ({describe(exc)}); "
                     "nothing was recorded"
                 ) from exc
             raise
+
+    def check_index(self) -> None:
+        """Read every page of the index (:func:`~.index_damage.quick_check`).
+
+        Raises
+        ------
+        IndexDamaged
+            A damaged page, naming the index and what to do.
+        """
+        quick_check(self.conn)
 
     def write_version(self, rel: str, data: bytes) -> Path:
         """Write a new version's file ``rel`` for the open transaction (removed again if it rolls

@@ -187,9 +187,14 @@ def connect(path: Path, *, timeout_s: float = 10.0) -> sqlite3.Connection:
     Returns
     -------
     sqlite3.Connection
-        In autocommit mode: callers open transactions explicitly (``BEGIN IMMEDIATE``).
+        In autocommit mode: callers open transactions explicitly (``BEGIN IMMEDIATE``); an
+        :class:`~fashion_annotator.dataset.index_damage.IndexConnection` (a damaged page raises
+        ``IndexDamaged``).
     """
-    conn = sqlite3.connect(str(path), timeout=timeout_s, isolation_level=None)
+    from fashion_annotator.dataset.index_damage import IndexConnection  # records imports schema
+
+    conn = sqlite3.connect(str(path), timeout=timeout_s, isolation_level=None, factory=IndexConnection)
+    conn.index = Path(path).absolute()  # named when a damaged page is met (index_damage.IndexDamaged)
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
     conn.execute("PRAGMA foreign_keys = ON")

@@ -336,6 +336,10 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
         found = dict(rows.fetchall())
         return {t: int(found.get(t, 0)) for t in self.tasks}
 
+    def check_index(self) -> None:
+        """Read every page of the index (``PRAGMA quick_check``): ``IndexDamaged`` names a damaged one."""
+        self._db.check_index()
+
     def change_token(self) -> tuple[int, int] | None:
         """``(others, own)``: ``PRAGMA data_version``, which moves when another connection
         commits to the index, and how many image rows this connection changed

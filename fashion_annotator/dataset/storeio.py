@@ -22,6 +22,7 @@ import numpy as np
 from fashion_annotator.core.atomic import disk_full, disk_full_text
 from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError
 from fashion_annotator.dataset import schema
+from fashion_annotator.dataset.index_damage import IndexConnection, IndexDamaged
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.wal import wal_adds_to
 from fashion_annotator.runtime.paths import project_around
@@ -267,7 +268,7 @@ def unwritable(root: Path, index: Path) -> str | None:
 def may_fall_back(exc: ProjectError) -> bool:
     """Whether a failed read-write open may still open read-only (not for damage, versions)."""
     cause = exc.__cause__
-    if isinstance(cause, schema.SchemaError):
+    if isinstance(exc, IndexDamaged) or isinstance(cause, schema.SchemaError):
         return False
     if isinstance(cause, sqlite3.DatabaseError) and "not a database" in str(cause).lower():
         return False
@@ -311,16 +312,19 @@ def connect_readonly(index: Path) -> sqlite3.Connection:
         if "immutable" in flags:
             _check_no_pending_wal(index, last)
         try:
-            conn = sqlite3.connect(uri + flags, uri=True, isolation_level=None)
+            conn = sqlite3.connect(uri + flags, uri=True, isolation_level=None, factory=IndexConnection)
         except sqlite3.Error as exc:
             last = exc
             continue
+        conn.index = index.absolute()
         conn.row_factory = sqlite3.Row
         try:
             version = schema.schema_version(conn)
             conn.execute("SELECT COUNT(*) FROM tasks").fetchone()
         except sqlite3.Error as exc:
             conn.close()
+            if isinstance(exc, IndexDamaged):
+                raise IndexDamaged(exc.index, exc.detail, opening=True) from exc.__cause__
             if "no such table" in str(exc):
                 raise ProjectError(f"{index}: cannot open the project index: {_not_an_index(index)}") from exc
             last = exc
@@ -378,6 +382,8 @@ def connect_index(index: Path, existing: bool = True) -> sqlite3.Connection:
             raise ProjectError(f"{index}: cannot open the project index: {empty}")
     try:
         conn = schema.connect(index)
+    except IndexDamaged as exc:
+        raise IndexDamaged(exc.index, exc.detail, opening=True) from exc.__cause__
     except (sqlite3.Error, schema.SchemaError) as exc:
         raise ProjectError(f"{index}: cannot open the project index: {open_error_text(exc, index)}") from exc
     try:
@@ -391,6 +397,8 @@ def connect_index(index: Path, existing: bool = True) -> sqlite3.Connection:
             )
     except (sqlite3.Error, schema.SchemaError) as exc:
         conn.close()
+        if isinstance(exc, IndexDamaged):
+            raise IndexDamaged(exc.index, exc.detail, opening=True) from exc.__cause__
         raise ProjectError(f"{index}: cannot open the project index: {open_error_text(exc, index)}") from exc
     return conn
 

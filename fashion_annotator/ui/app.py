@@ -22,6 +22,7 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 if TYPE_CHECKING:  # imported when a project opens
+    from fashion_annotator.ui.gc_guard import GuiThreadCollector
     from fashion_annotator.ui.main_window import MainWindow
 
 from fashion_annotator.core.tasks import TaskSpec
@@ -363,7 +364,13 @@ class WindowSwitcher:
             # models would live on (lambdas in its connections) or die in a worker thread.
             old.deleteLater()
             QTimer.singleShot(0, _collect_deleted)
-        self.show(project, problems, photos)
+        try:
+            self.show(project, problems, photos)
+        except ProjectError as exc:  # its index damaged (the first read of its image list)
+            project.close()
+            self.window = None
+            QMessageBox.warning(None, "Cannot open project", str(exc))
+            return False
         return True
 
 
@@ -378,6 +385,16 @@ def _opened(result) -> tuple[Project, list[str], PendingPhotos | None]:
     if not isinstance(result, tuple):
         return result, [], None
     return (*result, None) if len(result) == 2 else result
+
+
+def _cannot_open(exc: ProjectError, collector: GuiThreadCollector) -> int:
+    """Say why the project cannot be opened (stderr, the log, a box but in a start-up check:
+    nobody to close it) and return the exit status."""
+    report_error(exc)
+    if os.environ.get(SMOKE_QUIT_ENV) is None:
+        QMessageBox.critical(None, "Cannot open project", str(exc))
+    collector.stop()
+    return EXIT_ERROR
 
 
 def run_gui(path: str | None) -> int:
@@ -414,13 +431,14 @@ def run_gui(path: str | None) -> int:
             project, problems = choose_project(path, prefs.last_project, notes, lambda p: open_asking(p, prefs))
             photos = unfinished_adding(project) if isinstance(project, Project) else None
     except ProjectError as exc:
-        report_error(exc)
-        QMessageBox.critical(None, "Cannot open project", str(exc))
-        collector.stop()
-        return EXIT_ERROR
+        return _cannot_open(exc, collector)
     switcher = WindowSwitcher(prefs)
     quitter = QuitOnSignals(lambda: switcher.window)  # a logout, a closed terminal, Ctrl+C: saved
-    shown = switcher.show(project, problems, photos)
+    try:
+        shown = switcher.show(project, problems, photos)
+    except ProjectError as exc:  # its index damaged: the window's first read of the image list
+        project.close()
+        return _cannot_open(exc, collector)
     smoke_ms = os.environ.get(SMOKE_QUIT_ENV)
     if notes and smoke_ms is None:
         QMessageBox.warning(shown, "Last project not opened", "\n".join(notes))

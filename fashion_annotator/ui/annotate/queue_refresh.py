@@ -8,6 +8,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer
 
 from fashion_annotator.core.tasks import task_title
+from fashion_annotator.dataset.index_damage import IndexDamaged
 from fashion_annotator.dataset.records import ProjectError
 
 QUEUE_POLL_S = 15.0
@@ -54,7 +55,8 @@ class QueueRefresher(QObject):
         session's commit since the last one refreshes the Review tab, whatever
         ``only_if_changed``: the next poll compares with this read. When the store cannot be read
         (a server that went away), the list keeps its rows and the status bar says why; the
-        next refresh tries again.
+        next refresh tries again. A damaged index met by the first read (the window opening)
+        raises :class:`~fashion_annotator.dataset.index_damage.IndexDamaged`.
         """
         w = self.window
         query = (w.queue.status, w.queue.search_text, w.queue.unmasked_task)
@@ -73,6 +75,8 @@ class QueueRefresher(QObject):
             counts = w.project.counts()
             approved = w.project.decisions.approved_counts() if len(w.project.tasks) > 1 else {}
         except ProjectError as exc:
+            if isinstance(exc, IndexDamaged) and last is None:
+                raise  # the window's first read: nothing of the project can be shown (ui.app says why)
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
             return False
         if others:  # a full reload too (a scoring batch, an import): no later poll would see it

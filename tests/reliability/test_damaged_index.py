@@ -1,0 +1,83 @@
+"""A project index with a damaged page: every reader says so as a ProjectError naming
+``project.sqlite``, to restore it from a backup, and that the photos and masks are untouched."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_annotator.dataset.formats import export_project
+from fashion_annotator.dataset.store import Project, ProjectError
+
+pytestmark = pytest.mark.reliability
+
+SHAPE = (24, 32)
+
+
+def damaged_project(root: Path, write_photo) -> Path:
+    """A project of three masked photos whose ``images`` table's page holds random bytes."""
+    with Project.create(root, tasks=("garment",)) as project:
+        for seed in range(3):
+            rec = project.add_image(write_photo(root.parent / "src" / f"look{seed}.png", SHAPE, seed=seed))
+            project.save_mask(rec.id, "garment", np.ones(SHAPE, np.uint8), status="done")
+    index = root / "project.sqlite"
+    with sqlite3.connect(index) as conn:
+        page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'images'").fetchone()[0]
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+    conn.close()
+    assert not (root / "project.sqlite-wal").exists() or (root / "project.sqlite-wal").stat().st_size == 0
+    with open(index, "r+b") as handle:
+        handle.seek((page - 1) * size)
+        handle.write(np.random.default_rng(5).integers(0, 256, size, dtype=np.uint8).tobytes())
+    return index
+
+
+def said_well(text: str, index: Path) -> bool:
+    """Whether ``text`` names the index, the way out and what is not lost."""
+    return (f"{index.resolve()}: the project index is damaged" in text
+            and "restore project.sqlite from a backup" in text
+            and "mask files in masks/ are separate files, not touched" in text)  # fmt: skip
+
+
+def test_a_damaged_index_page_is_a_project_error_naming_the_file(tmp_path: Path, write_photo) -> None:
+    """Found by a tester: random bytes in two pages of project.sqlite; export said only
+    "database disk image is malformed", qa-report and the window a catch-all with a traceback."""
+    from fashion_annotator.dataset.index_damage import IndexDamaged
+    from fashion_annotator.qa.scores import score_project
+
+    root = tmp_path / "p"
+    index = damaged_project(root, write_photo)
+    with Project.open(root) as project:
+        with pytest.raises(ProjectError) as err:
+            project.images()
+        assert said_well(str(err.value), index)
+        assert isinstance(err.value, sqlite3.DatabaseError)  # except sqlite3.Error still holds
+        with pytest.raises(ProjectError) as err:
+            export_project(project, tmp_path / "out", "plain")
+        assert said_well(str(err.value), index)
+        with pytest.raises(ProjectError) as err:
+            score_project(project, "garment")
+        assert said_well(str(err.value), index)
+        with pytest.raises(IndexDamaged):
+            project.check_index()
+    with pytest.raises(ProjectError) as err, Project.open(root, readonly=True) as project:
+        project.images()
+    assert said_well(str(err.value), index)
+
+
+def test_info_export_and_qa_report_fail_with_the_advice(tmp_path: Path, write_photo, capsys) -> None:
+    """``info`` printed the usual counts (rc 0) from an index with a damaged page: it reads
+    every page now (PRAGMA quick_check) and fails like the others, without a traceback."""
+    from fashion_annotator.cli import main
+
+    root = tmp_path / "p"
+    index = damaged_project(root, write_photo)
+    for argv in (["info", str(root)], ["export", str(root), str(tmp_path / "out"), "--format", "plain"],
+                 ["qa-report", str(root), "--out", str(tmp_path / "qa.html")]):  # fmt: skip
+        assert main(argv) == 1, argv
+        err = capsys.readouterr().err
+        assert said_well(err, index), (argv, err)
+        assert "DatabaseError" not in err and "traceback" not in err, argv
