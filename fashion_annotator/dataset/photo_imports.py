@@ -3,7 +3,8 @@
 :class:`PhotoImports` is a mixin of :class:`fashion_annotator.dataset.store.Project` (the
 PostgreSQL project overrides each method with its own SQL): a photo already present (same
 SHA-256) is not added twice, a stored copy gets a free name under ``images/`` chosen under the
-index's write lock, and the copy is written atomically before its row is committed.
+index's write lock, and the copy is written atomically before its row is committed (and
+removed again when the commit fails).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from fashion_annotator.core.images import check_photo_size, load_image
 from fashion_annotator.dataset import confine, storeio
 from fashion_annotator.dataset.records import ImageRecord, ProjectError
 
+if TYPE_CHECKING:
+    from fashion_annotator.dataset.connection import StoreConnection
+
 
 class PhotoImports:
     """``add_image`` and ``add_image_counted`` of a SQLite project (a mixin of ``Project``)."""
@@ -31,6 +35,8 @@ class PhotoImports:
 
         @property
         def _conn(self) -> sqlite3.Connection: ...
+
+        _db: StoreConnection
 
         def _tx(self) -> contextlib.AbstractContextManager[sqlite3.Connection]: ...
 
@@ -78,6 +84,9 @@ class PhotoImports:
                     atomic_write_bytes(dest, raw)
                 except OSError as exc:
                     raise copy_error(src, dest, exc) from exc
+                # removed again when its row does not commit (a full disk): no orphan for the
+                # next open to set aside as if a crash or a restored index had lost it
+                self._db.wrote(dest)
             cur = conn.execute(
                 "INSERT INTO images (name, original_name, stem, source, stored, sha256, width,"
                 " height, status, created, updated, user) "
