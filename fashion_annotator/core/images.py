@@ -11,6 +11,7 @@ Both convert colours through an embedded ICC profile to sRGB (:mod:`.colour_prof
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -183,8 +184,8 @@ def open_checked(
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         try:
             im = Image.open(source, formats=ACCEPTED_FORMATS)
-        except Image.DecompressionBombError as exc:
-            raise ImageLoadError(name, f"decompression bomb refused ({exc})") from exc
+        except Image.DecompressionBombError as exc:  # past Pillow's hard limit: ours is said
+            raise ImageLoadError(name, _bomb_refused(_declared_size(source))) from exc
         except Image.UnidentifiedImageError as exc:
             raise ImageLoadError(name, unreadable_reason(source, ACCEPTED_FORMATS)) from exc
         except OSError as exc:  # a system error's text names the file again: its reason alone
@@ -197,11 +198,7 @@ def open_checked(
     width, height = im.size
     if width * height > MAX_PIXELS:
         im.close()
-        raise ImageLoadError(
-            name,
-            f"decompression bomb refused: {width}x{height} = {width * height} pixels "
-            f"exceeds the limit of {MAX_PIXELS}",
-        )
+        raise ImageLoadError(name, _bomb_refused((width, height)))
     if width == 0 or height == 0:
         im.close()
         raise ImageLoadError(name, f"image has no pixels ({width}x{height})")
@@ -209,6 +206,37 @@ def open_checked(
     if decode:
         _decode(im, name)
     return im
+
+
+def _bomb_refused(size: tuple[int, int] | None) -> str:
+    """Why a photo of ``size`` (width, height; None: not known) is refused as too large."""
+    if size is None:
+        return f"decompression bomb refused: more than the limit of {MAX_PIXELS} pixels"
+    width, height = size
+    return (f"decompression bomb refused: {width}x{height} = {width * height} pixels exceeds the "
+            f"limit of {MAX_PIXELS}")  # fmt: skip
+
+
+def _declared_size(source: Path | BinaryIO) -> tuple[int, int] | None:
+    """The width and height the header of ``source`` declares, read by the plugin of an
+    :data:`ACCEPTED_FORMATS` format without Pillow's decompression-bomb check (which refuses
+    the file with its own limit, above :data:`MAX_PIXELS`); no pixel is read. None when no
+    plugin takes it."""
+    try:
+        with contextlib.ExitStack() as stack:
+            fp = stack.enter_context(open(source, "rb")) if isinstance(source, Path | str) else source
+            fp.seek(0)
+            prefix = fp.read(16)
+            for fmt in ACCEPTED_FORMATS:
+                factory, accept = Image.OPEN.get(fmt, (None, None))
+                taken = accept is None or accept(prefix)
+                if factory is not None and taken and not isinstance(taken, str):  # str: a warning
+                    fp.seek(0)
+                    width, height = factory(fp, "").size
+                    return int(width), int(height)
+    except Exception:  # noqa: BLE001 - the size is only for the message
+        return None
+    return None
 
 
 def _refuse_frames(im: Image.Image, name: Path | str) -> None:

@@ -58,3 +58,15 @@ def unmasked_filter_text(title: str) -> str:
     'Done, no mask of Garment parts'
     """
     return f"Done, no mask of {title}"
+
+
+def named(name: str, problem: str) -> str:
+    """``name: problem``, the name said once where ``problem`` starts with it already (a photo
+    referenced in place is named by its path, and so is an error about its file).
+
+    Examples
+    --------
+    >>> named("look.jpg", "no mask"), named("/p/look.jpg", "/p/look.jpg: file does not exist")
+    ('look.jpg: no mask', '/p/look.jpg: file does not exist')
+    """
+    return problem if problem.startswith(f"{name}: ") else f"{name}: {problem}"

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
-from fashion_annotator.core.wording import counted
+from fashion_annotator.core.wording import counted, named
 from fashion_annotator.dataset.confine import shown_path, storable_name
 from fashion_annotator.dataset.formats.export_stop import (
     CancelRequested,
@@ -155,7 +155,7 @@ class ImportSummary:
             f"{counted(self.added, 'photo')} added, {self.existing} already present, {masks}"
             f"{counted(len(self.errors), 'file')} refused"
         )
-        lines = [head, *(f"  {path}: {problem}" for path, problem in self.errors)]
+        lines = [head, *(f"  {named(path, problem)}" for path, problem in self.errors)]
         if self.hidden:
             lines.append(f"{counted(self.hidden, 'hidden file')} skipped (names starting with '.')")
         if self.skipped:
@@ -288,7 +288,7 @@ class ExportSummary:
         unfinished = [f"{self.by_status[s]} {words}" for s, words in UNFINISHED.items() if self.by_status.get(s)]
         if unfinished:  # the latest mask of every image goes out: say which are not finished
             head += f"; not finished: {', '.join(unfinished)}"
-        lines = [head, *(f"  {name}: {problem}" for name, problem in self.errors), *self.notes]
+        lines = [head, *(f"  {named(name, problem)}" for name, problem in self.errors), *self.notes]
         if self.renamed:  # a stem the format cannot write is not the start of the one written
             why = "another image has or shares theirs"
             if any(not stem.startswith(f"{Path(name).stem}-") for name, stem in self.renamed):

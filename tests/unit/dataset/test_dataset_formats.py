@@ -423,6 +423,19 @@ def test_a_photo_gone_from_the_first_image_of_a_status_is_listed_and_the_rest_ex
     assert summary.lines()[0].endswith("; 1 could not be exported; not finished: 1 in progress")
 
 
+def test_a_referenced_photo_gone_is_named_once_in_the_export_summary(
+    project: Project, tmp_path: Path, write_photo
+) -> None:
+    """Found by a tester: a photo referenced in place (named by its path) and deleted was listed
+    as "/.../0003.jpg: /.../0003.jpg: file does not exist"."""
+    photo = write_photo(tmp_path / "shoot" / "0003.jpg", SHAPE, seed=3)
+    rec = project.add_image(photo, copy=False)
+    project.save_mask(rec.id, "parsing7", _parsing_mask(3))
+    photo.unlink()
+    summary = export_project(project, tmp_path / "out", "plain", "parsing7")
+    assert summary.lines()[1:] == [f"  {rec.name}: file does not exist"]
+
+
 def test_a_photo_import_names_duplicates_and_photos_with_transparency(
     project: Project, tmp_path: Path, write_photo
 ) -> None:
