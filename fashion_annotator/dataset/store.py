@@ -28,12 +28,13 @@ import numpy as np
 from fashion_annotator.core.images import ImageData, load_image
 from fashion_annotator.core.labels import Taxonomy
 from fashion_annotator.core.tasks import TaskSpec
-from fashion_annotator.dataset import confine, image_changes, mask_files, name_search, storeio
+from fashion_annotator.dataset import confine, mask_files, name_search, storeio
 from fashion_annotator.dataset.api import LegacyNames
 from fashion_annotator.dataset.cache import Cache
 from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions
 from fashion_annotator.dataset.display import PHOTO_FOLDER_PROJECT
+from fashion_annotator.dataset.image_changes import ChangeTokens
 from fashion_annotator.dataset.instances_store import InstanceStore
 from fashion_annotator.dataset.label_sets import LABEL_SETS_QUERY, ProjectLabelSets, resolve_tasks
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
@@ -68,7 +69,7 @@ __all__ = [
 FOLDERS = ("images", "masks", "proposals", "cache", "models")
 
 
-class Project(PhotoImports, TrainingItems, LegacyNames):
+class Project(PhotoImports, TrainingItems, LegacyNames, ChangeTokens):
     """An open project: one SQLite connection, owned by this object (use it as a context manager).
 
     Images, masks, proposals and statuses are methods (adding photos: the
@@ -339,31 +340,6 @@ class Project(PhotoImports, TrainingItems, LegacyNames):
     def check_index(self) -> None:
         """Read every page of the index (``PRAGMA quick_check``): ``IndexDamaged`` names a damaged one."""
         self._db.check_index()
-
-    def change_token(self) -> tuple[int, int] | None:
-        """``(others, own)``: ``PRAGMA data_version``, which moves when another connection
-        commits to the index, and how many image rows this connection changed
-        (:mod:`~.image_changes`; ``data_version`` ignores them: the image list kept "To do" for
-        images its own window had saved); a poll reads the images only when one moved. A
-        lease, a proposal or a model changes no image: neither moves ``own``."""
-        if self._db.logs_image_changes:
-            own = image_changes.count(self._conn)
-        else:  # a connection that writes no image, or cannot log them: every row it wrote
-            own = self._conn.total_changes
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0]), own
-
-    def proposal_token(self) -> tuple[int, int]:
-        """``(count, latest id)`` of the recorded proposals: it moves with each one recorded,
-        this connection's or another's (:meth:`change_token` does not)."""
-        count, latest = self._conn.execute("SELECT COUNT(*), COALESCE(MAX(id), 0) FROM proposals").fetchone()
-        return int(count), int(latest)
-
-    def changed_images(self, since: tuple[int, int]) -> list[int] | None:
-        """The images whose rows changed since the :meth:`change_token` ``since`` (an image list
-        re-reads only these rows); None when it cannot tell: another connection committed."""
-        if not self._db.logs_image_changes or (self.change_token() or (None,))[0] != since[0]:
-            return None
-        return image_changes.since(self._conn, since[1])
 
     # -- masks and proposals -----------------------------------------------------------------
 
