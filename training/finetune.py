@@ -1,19 +1,20 @@
 """Fine-tuning a project's model from its own few corrected masks (10-100).
 
-One place for the recipe the Retrain dialog, the background retrain and ``bench loop`` share:
+How the Retrain dialog, the background retrain, ``bench loop`` and ``train --project`` fine-tune
+(the recipe's option values live in one place, :mod:`training.recipe`):
 
 - **data**: the corrected masks of :mod:`fashion_annotator.dataset.training_set` (done,
   approved, edited in-progress; unchanged accepted proposals optional), with a deterministic,
   area-stratified validation share of at least :data:`~fashion_annotator.dataset.training_set.MIN_VAL`
   images;
 - **optimisation**: start from the current model (its input size and normalisation), learning
-  rate :data:`LR` (a quarter of from-scratch training: the model is already good, few masks
-  overfit quickly), all layers move (:data:`FREEZE`), flips and mild colour jitter, binary
+  rate :data:`~training.recipe.LR` (a quarter of from-scratch training: the model is already good, few masks
+  overfit quickly), all layers move (:data:`~training.recipe.FREEZE`), flips and mild colour jitter, binary
   tasks also train on each photo's object crop and then predict with the crop pass
-  (:data:`OBJECT_CROPS`: a garment covering 8 % of a studio frame is seen at several times the
+  (:data:`~training.recipe.OBJECT_CROPS`: a garment covering 8 % of a studio frame is seen at several times the
   resolution), a number of
-  epochs that gives every run about :data:`PRESENTATIONS` sample presentations
-  (:func:`epochs_for`), bounded in time by ``--max-minutes``; the best epoch on val is kept;
+  epochs that gives every run about :data:`~training.recipe.PRESENTATIONS` sample presentations
+  (:func:`~training.recipe.epochs_for`), bounded in time by ``--max-minutes``; the best epoch on val is kept;
 - **decision**: the binary threshold is re-tuned on the project's val masks, and the new model is
   promoted only when its primary figure beats the current model's **on the same val images**;
   :func:`paired_comparison` reports on how many of them it is better (the spread, not one
@@ -24,7 +25,6 @@ One place for the recipe the Retrain dialog, the background retrain and ``bench 
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Collection
 from pathlib import Path
 from typing import Any
@@ -40,31 +40,15 @@ from fashion_annotator.dataset.training_set import (
     stratified_split,
 )
 from training.data import Sample
+from training.recipe import (
+    MAX_MINUTES,
+    epochs_for,
+    project_recipe,
+    recipe_arguments,
+)
 
 log = logging.getLogger(__name__)
 
-#: Peak learning rate of a fine-tune (from-scratch training uses 2e-3).
-LR = 5e-4
-#: Which layers move: ``"none"`` frozen (all layers train) or ``"encoder"`` (decoder and head only).
-FREEZE = "none"
-#: Binary tasks: train on each photo's object crop too (``train --object-crops``), so the
-#: fine-tuned model predicts with the crop pass. On 20 held-out mannequin-framed photos after an
-#: 8-minute fine-tune on 45 others, median / mean Dice of the shown proposals 0.968 / 0.952
-#: against 0.947 / 0.942 without (training/README.md).
-OBJECT_CROPS = True
-#: Long side (pixels) of the crop pass's input for a fine-tune with object crops (letterbox
-#: models; the first pass stays at the model's). Chosen on the 100 photos left after 100 of 200
-#: mannequin composites of CCP train photos were corrected in ``bench loop``: median Dice of
-#: the masks of the model active then (fine-tuned after 50) 0.978 / 0.980 / 0.982 / 0.983 /
-#: 0.983 / 0.982 at 448 / 512 / 576 / 640 / 768 / 896. On CCP street photos (subject filling the frame) the larger crop can
-#: lose, so each retrain keeps it only when it beats the first pass's side on the project's
-#: own val photos (``training.runner._choose_crop_side``).
-CROP_LONG_SIDE = 640
-#: After the held-out run chose the epochs, threshold and promotion, train again on every mask
-#: (``train --refit``). On 200 mannequin composites of CCP train photos (``bench loop``, tool
-#: order), median Dice of the network's masks on the photos not yet corrected after 10 / 25
-#: corrected photos: 0.9645 / 0.9744 with the refit against 0.9598 / 0.9711 without.
-REFIT = True
 #: Binary tasks: the retrain gives the model the chain of these (or the task's own,
 #: ``resources/taxonomies``) whose proposals score the best median Dice on the project's val
 #: masks (``train --choose-refinements``, metadata ``refinements``; ties to the task's). On the
@@ -73,19 +57,6 @@ REFIT = True
 #: guided filter 0.9904, snap + guided 0.9902, snap + GrabCut + guided (the garment task's)
 #: 0.9910. The choice guards the projects whose photos favour another chain.
 REFINEMENT_CHOICES: tuple[tuple[str, ...], ...] = ((), ("guided",), ("snap", "guided"))
-CHOOSE_REFINEMENTS = True
-#: Sample presentations a fine-tune aims for (epochs x training masks).
-PRESENTATIONS = 400
-MIN_EPOCHS, MAX_EPOCHS = 5, 40
-#: Default time bound of one retrain (minutes).
-MAX_MINUTES = 8.0
-
-
-def epochs_for(n_train: int) -> int:
-    """Epochs for ``n_train`` training masks: ``ceil(PRESENTATIONS / n)`` within 5..40."""
-    if n_train < 1:
-        return MIN_EPOCHS
-    return int(min(MAX_EPOCHS, max(MIN_EPOCHS, math.ceil(PRESENTATIONS / n_train))))
 
 
 def retrain_command(
@@ -119,19 +90,12 @@ def retrain_command(
     from fashion_annotator.dataset.training_set import val_count
 
     n_train = max(1, n_masks - val_count(n_masks))
+    recipe = {**project_recipe(), "max_minutes": minutes}
     args = [
         "train", "--project", str(project_root), "--task", task,
-        "--epochs", str(epochs or epochs_for(n_train)), "--lr", str(LR), "--freeze", FREEZE,
-        "--patience", str(MAX_EPOCHS), "--max-minutes", f"{minutes:g}", "--device", device,
-        "--json-progress",
+        "--epochs", str(epochs or epochs_for(n_train)), *recipe_arguments(recipe),
+        "--device", device, "--json-progress",
     ]  # fmt: skip
-    if OBJECT_CROPS:
-        # the trainer ignores both for multi-class tasks
-        args += ["--object-crops", "--crop-long-side", str(CROP_LONG_SIDE)]
-    if REFIT:
-        args.append("--refit")
-    if CHOOSE_REFINEMENTS:
-        args.append("--choose-refinements")  # the trainer ignores it for multi-class tasks
     if exclude_unchanged:
         args.append("--exclude-unchanged")
     if promote_if_better:

@@ -430,7 +430,7 @@ def run(args: TrainRequest, emit: Emit, cancelled: Callable[[], bool]) -> dict[s
         emit({"event": "start", "task": ATTRIBUTE_TASK, "train_images": len(set(np.array(data.images)[train_rows])),
               "val_images": len(set(np.array(data.images)[val_rows])), "train_instances": int(train_rows.sum()),
               "device": "cpu"})  # fmt: skip
-        heads, figures = train_heads(data, train_rows, val_rows, schema, args.epochs, emit, cancelled)
+        heads, figures = train_heads(data, train_rows, val_rows, schema, args.epochs or 40, emit, cancelled)  # None: refused for this task (TrainRequest)
         out_dir = project.root / "cache" / "training" / ATTRIBUTE_TASK
         path = out_dir / f"{ATTRIBUTE_TASK}.safetensors"
         version = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%d-%H%M%S")

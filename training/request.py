@@ -12,12 +12,23 @@ import math
 import shlex
 from dataclasses import dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from fashion_annotator.dataset.postgres.url import project_location
 from fashion_annotator.models.sizes import MODEL_SIZES
 from fashion_annotator.runtime.exit_codes import PROG
 from fashion_annotator.runtime.logs import redact
 from fashion_annotator.runtime.paths import check_output_outside, project_around
+from training.recipe import (
+    CROP_LONG_SIDE,
+    LR,
+    MAX_EPOCHS,
+    MAX_MINUTES,
+    MIN_EPOCHS,
+    OWN_SCHEDULE_TASKS,
+    PRESENTATIONS,
+    project_recipe,
+)
 
 
 @dataclass(frozen=True)
@@ -27,14 +38,18 @@ class TrainRequest:
     Exactly one of ``project`` (a folder or a PostgreSQL project URL: train on its
     done/approved masks) and ``data`` (a plain mask folder, with ``out``) is set. ``task`` is
     a task (taxonomy) name, or several joined by ``+`` (with ``data``) to train one shared
-    network. The other fields mirror the ``train`` command's options of the same name.
+    network. The other fields mirror the ``train`` command's options of the same name; their
+    defaults here are ``train --data``'s. ``train --project`` fills the options its command line
+    leaves out from the project-retrain recipe (:mod:`training.recipe`, :meth:`from_args`);
+    ``epochs`` None (a project's mask task only) means the recipe's, from the number of training
+    masks (:func:`training.recipe.epochs_for`), settled once the run has selected them.
     """
 
     task: str
     project: str | Path | None = None
     data: Path | None = None
     out: Path | None = None
-    epochs: int = 40
+    epochs: int | None = 40
     max_minutes: float | None = None
     device: str = "auto"
     init: str | None = None
@@ -84,7 +99,9 @@ class TrainRequest:
         """Refuse option values no run can use, naming the option (``--batch-size 0`` ended in
         ``ZeroDivisionError``, ``--max-minutes -1`` meant no time limit)."""
         problems = []
-        if self.epochs < 1:
+        if self.epochs is None and (self.project is None or self.task in OWN_SCHEDULE_TASKS):
+            problems.append("--epochs: only a project's mask retrain sets its epochs from its mask count")
+        if self.epochs is not None and self.epochs < 1:
             problems.append(f"--epochs must be at least 1, got {self.epochs}")
         if self.max_minutes is not None and not (math.isfinite(self.max_minutes) and self.max_minutes > 0):
             problems.append(f"--max-minutes must be a positive number of minutes, got {self.max_minutes}")
@@ -150,7 +167,9 @@ class TrainRequest:
     def command_line(self) -> str:
         """The ``train`` command that continues this run: its options, ``--resume`` last.
 
-        Options at their defaults are left out; a server project's password is masked
+        Options at their defaults are left out, but a project retrain's recipe options are
+        written out (a later change of the recipe does not change what a resume continues);
+        a server project's password is masked
         (:func:`~fashion_annotator.runtime.logs.redact`).
 
         Returns
@@ -160,29 +179,65 @@ class TrainRequest:
             --project P --lr 0.0005 --object-crops --resume``.
         """
         words = [PROG, "train"]
+        defaults = self.cli_defaults()
+        recipe = defaults["epochs"] is None  # a project's mask retrain
         for f in fields(self):
             value = getattr(self, f.name)
-            if f.name == "resume" or value == f.default:
+            pinned = recipe and f.name in RECIPE_OPTIONS
+            if f.name == "resume" or (value == defaults[f.name] and not pinned):
                 continue
             option = "--" + f.name.replace("_", "-")
-            if isinstance(value, bool):  # attention and flip are on by default: --no-...
-                words.append(option if value else f"--no-{f.name}")
+            if value is None:  # a recipe value turned off: only the time limit says so
+                words += [option, "0"] if f.name == "max_minutes" else []
+            elif isinstance(value, bool):  # attention and flip are on by default: --no-...
+                words.append(option if value else f"--no-{option[2:]}")
             elif isinstance(value, tuple):
                 words += [option, *(str(v) for v in value)]
             else:
                 words += [option, str(value)]
         return redact(shlex.join([*words, "--resume"]))
 
+    def cli_defaults(self) -> dict[str, Any]:
+        """The value of each field when the command line does not give it: the plain defaults,
+        with ``--project`` and a mask task the project-retrain recipe's (:mod:`training.recipe`)."""
+        return _defaults(self.project is not None, self.task)
+
     @classmethod
     def from_args(cls, args: argparse.Namespace) -> TrainRequest:
-        """Build a request from options parsed with :func:`add_arguments`."""
+        """Build a request from options parsed with :func:`add_arguments`.
+
+        The recipe options the command line leaves out (None there) take
+        :meth:`cli_defaults`: the project-retrain recipe with ``--project`` (a mask task), the
+        plain defaults with ``--data``; ``--max-minutes 0`` means no time limit.
+        """
         values = {f.name: getattr(args, f.name) for f in fields(cls)}
+        defaults = _defaults(values["project"] is not None, values["task"])
+        for key in RECIPE_OPTIONS:
+            if values[key] is None:
+                values[key] = defaults[key]
+        if values["max_minutes"] == 0:
+            values["max_minutes"] = None
         for key in ("data", "out", "cache_dir"):
             values[key] = None if values[key] is None else Path(values[key])
         if values["project"] is not None:  # a folder, or a PostgreSQL project URL
             values["project"] = project_location(str(values["project"]))
         values["input_size"] = (int(args.input_size[0]), int(args.input_size[1]))
         return cls(**values)
+
+
+#: The options whose default depends on ``--project`` (the recipe) or ``--data`` (plain);
+#: :func:`add_arguments` leaves them None so that :meth:`TrainRequest.from_args` sees which
+#: the command line gave.
+RECIPE_OPTIONS = ("epochs", "lr", "freeze", "patience", "max_minutes", "object_crops",
+                  "crop_long_side", "refit", "choose_refinements")  # fmt: skip
+
+
+def _defaults(project: bool, task: str) -> dict[str, Any]:
+    """Each :class:`TrainRequest` field's default: :meth:`TrainRequest.cli_defaults`."""
+    values = {f.name: f.default for f in fields(TrainRequest)}
+    if project and task not in OWN_SCHEDULE_TASKS:
+        values.update(project_recipe(), epochs=None)
+    return values
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -200,10 +255,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "train one shared network. click and instance_attributes keep their own schedules "
         "(--epochs, --lr and --freeze are the mask trainer's; click refuses --init and --resume)",
     )
-    p.add_argument("--epochs", type=int, default=40, help="passes over the training masks (default 40)")
-    p.add_argument("--max-minutes", type=float, default=None, help="time budget; LR follows it")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over the training masks (default 40; --project: the recipe's, "
+                   f"{PRESENTATIONS} mask presentations, {MIN_EPOCHS}-{MAX_EPOCHS} epochs)")
+    p.add_argument("--max-minutes", type=float, default=None,
+                   help="time budget; LR follows it (default none; --project: the recipe's "
+                   f"{MAX_MINUTES:g}; 0: none)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
-    p.add_argument("--init", default=None, help="current | scratch | a .safetensors model file")
+    p.add_argument("--init", default=None,
+                   help="current | scratch | a .safetensors model file (default: current, the "
+                   "project's active model, with --project; scratch with --data)")
     p.add_argument("--trunk", default=None, metavar="TASK|FILE",
                    help="start from another task's network with a new last layer: a shipped task's "
                    "model (garment, person) or a one-network .safetensors file; for a task no model "
@@ -219,8 +280,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--input-size", type=int, nargs=2, default=(288, 192), metavar=("H", "W"))
     p.add_argument("--batch-size", type=int, default=None,
                    help="photos per step (default 8; --task click: the click trainer's own)")
-    p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate (default 0.002)")
-    p.add_argument("--patience", type=int, default=12, help="early stopping (epochs)")
+    p.add_argument("--lr", type=float, default=None,
+                   help=f"peak learning rate (default 0.002; --project: the recipe's {LR:g})")
+    p.add_argument("--patience", type=int, default=None,
+                   help=f"early stopping (epochs; default 12; --project: the recipe's {MAX_EPOCHS}, none)")
     p.add_argument("--norm", choices=("group", "batch"), default="group")
     p.add_argument("--no-attention", dest="attention", action="store_false")
     p.add_argument("--boundary-head", action="store_true")
@@ -233,25 +296,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="parsing cross-entropy weights: lower background only, or 1/sqrt(frequency)",
     )
     p.add_argument("--no-flip", dest="flip", action="store_false")
-    p.add_argument("--freeze", choices=("none", "encoder"), default="none",
-                   help="layers kept fixed while training (encoder: decoder and head move)")
+    p.add_argument("--freeze", choices=("none", "encoder"), default=None,
+                   help="layers kept fixed while training (encoder: decoder and head move; "
+                   "default none, the recipe's too)")
     p.add_argument("--exclude-unchanged", action="store_true",
                    help="--project: leave out accepted proposals saved unchanged")
     p.add_argument("--jitter", type=float, default=0.1)
-    p.add_argument("--object-crops", action="store_true",
+    p.add_argument("--object-crops", action=argparse.BooleanOptionalAction, default=None,
                    help="binary tasks: also train on each photo's crop around its subject; the "
-                        "model then predicts with the crop pass (metadata crop_pass)")
+                        "model then predicts with the crop pass (metadata crop_pass; default off; "
+                        "--project: on, the recipe's)")
     p.add_argument("--crop-long-side", type=int, default=None, metavar="N",
                    help="with --object-crops, letterbox models: the crop pass looks at the object "
                         "crop at this long side (metadata crop_long_side; default: the first "
-                        "pass's)")
-    p.add_argument("--refit", action="store_true",
+                        f"pass's; --project: the recipe's {CROP_LONG_SIDE})")
+    p.add_argument("--refit", action=argparse.BooleanOptionalAction, default=None,
                    help="after choosing the epochs, threshold and promotion on the held-out "
-                        "masks, train again on every mask (train + val) for those epochs")
-    p.add_argument("--choose-refinements", action="store_true",
+                        "masks, train again on every mask (train + val) for those epochs "
+                        "(default off; --project: on, the recipe's)")
+    p.add_argument("--choose-refinements", action=argparse.BooleanOptionalAction, default=None,
                    help="--project, binary tasks: give the model the refinement chain whose "
                         "proposals score best on the project's val masks (metadata refinements; "
-                        "default: the task's)")
+                        "off: the task's; --project: on, the recipe's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch default)")
     p.add_argument("--cache-dir", default=None, help="decoded-photo cache (default OUT/cache)")

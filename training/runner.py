@@ -55,6 +55,7 @@ from training.heads import Head, stack_heads
 from training.leftovers import remove_abandoned_temps
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate, evaluate_predictor, score_refinements
+from training.recipe import epochs_for
 from training.request import TrainRequest
 from training.staging import interruptible, publish, staged_models
 from training.trunk import fallback_trunk, trunk_init, trunk_path
@@ -188,6 +189,8 @@ def _samples(
 
 
 def _config(args: TrainRequest, out_dir: Path, device: str) -> TrainConfig:
+    if args.epochs is None:
+        raise ValueError("the epochs are settled from the training masks before the run is configured")
     return TrainConfig(
         out_dir=str(out_dir),
         epochs=args.epochs,
@@ -318,6 +321,8 @@ def _run(
     t_start = time.monotonic()
     current, _ = current_model(args.tasks[0], project, emit)
     specs, train_s, val_s, _ = _samples(args, project, current)
+    if args.epochs is None:  # train --project without --epochs: the recipe's, from the masks
+        args = replace(args, epochs=epochs_for(len(train_s)))
     heads = stack_heads(specs)
     if project is not None:
         out_dir = project.root / "cache" / "training" / heads[0].task

@@ -17,7 +17,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "train",
         help="train a garment, person or parsing model",
         description="Train a model on a project's done, approved and edited in-progress masks "
-        "(see --exclude-unchanged) or on a plain mask folder.",
+        "(see --exclude-unchanged) or on a plain mask folder. With --project it runs the "
+        "recipe of the window's Train > Retrain (fine-tune from the active model, lr 0.0005, "
+        "epochs from the mask count, an 8-minute limit, object crops, refit, refinement "
+        "choice: training/recipe.py); an option given on the command line overrides its part. "
+        "With --data the defaults shown below apply (from scratch).",
     )
     add_arguments(p)
     p.set_defaults(func=run)

@@ -229,7 +229,7 @@ class Predictor:
         crop_side = meta.get("crop_long_side")
         try:
             #: The crop pass's input: letterbox models with ``"crop_long_side"`` see the object
-            #: crop at that long side (fine-tunes: ``training.finetune.CROP_LONG_SIDE``), others
+            #: crop at that long side (fine-tunes: ``training.recipe.CROP_LONG_SIDE``), others
             #: at the first pass's.
             self.crop_spec = self.spec if crop_side is None else self.spec.for_inference(meta, crop_side)
         except ValueError as exc:

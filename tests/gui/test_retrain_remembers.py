@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from fashion_annotator.ui.testing import wait_counted
 from fashion_annotator.ui.train.training_dialog import RetrainDialog
-from training.finetune import MAX_MINUTES
+from training.recipe import MAX_MINUTES
 
 
 def _opened(qtbot, project, task: str = "garment") -> RetrainDialog:

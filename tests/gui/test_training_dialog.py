@@ -18,7 +18,8 @@ from fashion_annotator.ui.train.selection_text import (
     worse_reason,
 )
 from fashion_annotator.ui.train.training_dialog import RetrainDialog
-from training.finetune import epochs_for, retrain_command
+from training.finetune import retrain_command
+from training.recipe import epochs_for
 
 # A tiny network on 64x48 inputs, from scratch (not from a shipped default's size), keeps a real
 # training run to a few seconds.

@@ -26,6 +26,8 @@ from training.finetune import PROMOTE_MARGIN, promotes
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ["--model-size", "tiny", "--threads", "1", "--json-progress", "--batch-size", "2"]
+#: ``train --project`` runs the retrain recipe; these tests time the plain training steps.
+PLAIN = ["--no-refit", "--no-object-crops", "--no-choose-refinements"]
 pytestmark = pytest.mark.slow
 
 
@@ -236,7 +238,7 @@ def test_the_terminal_gives_a_promotion_verdict_only_when_one_was_asked_for(
     """A hand test: a retrain without --promote-if-better printed "better on 4, worse on 1 (a
     promotion needs 0.002 more and more better than worse)", as if a promotion had been tried."""
     base = ["train", "--project", str(project), "--task", "garment", "--input-size", "32", "24",
-            "--epochs", "1", "--model-size", "tiny", "--threads", "1", "--batch-size", "2"]  # fmt: skip
+            "--epochs", "1", "--model-size", "tiny", "--threads", "1", "--batch-size", "2", *PLAIN]  # fmt: skip
     assert main([*base, "--init", "scratch"]) == 0
     with Project.open(project) as p:
         p.set_active_model("garment", 1)
@@ -376,8 +378,8 @@ def test_a_refused_resume_names_the_command_that_made_the_checkpoint(
     with pytest.raises(TrainingCancelled):  # as a kill after the first epoch's checkpoint
         run(request, events.append, lambda: any(e["event"] == "epoch" for e in events))
     base = ["train", "--project", str(project), "--task", "garment", "--input-size", "32", "24",
-            "--model-size", "tiny", "--init", "scratch", "--threads", "1"]  # fmt: skip
-    assert main([*base, "--epochs", "3", "--resume"]) == 1
+            "--model-size", "tiny", "--init", "scratch", "--threads", "1", "--no-refit"]  # fmt: skip
+    assert main([*base, "--epochs", "3", "--lr", "0.002", "--patience", "12", "--resume"]) == 1
     err = capsys.readouterr().err
     assert "lr 0.0005 (now 0.002); patience 40 (now 12)" in err
     command = err.split("resume with the command that made it: ", 1)[1].split("; or train without --resume")[0]
@@ -405,7 +407,7 @@ def test_retrains_keep_only_the_split_caches_a_resume_or_the_next_run_reads(
     person = cache / "split-person-train-0123456789abcdef.npz"  # another task's: its next run reads it
     person.write_bytes(b"person")
     base = ["train", "--project", str(project), "--task", "garment", "--init", "scratch", "--epochs", "1",
-            "--model-size", "tiny", "--threads", "1", "--batch-size", "2"]  # fmt: skip
+            "--model-size", "tiny", "--threads", "1", "--batch-size", "2", *PLAIN]  # fmt: skip
     kept = []
     for size in (["32", "24"], ["48", "32"], ["32", "24"]):
         assert main([*base, "--input-size", *size]) == 0

@@ -84,8 +84,9 @@ from fashion_annotator.ui.train.selection_text import (
 from fashion_annotator.ui.train.selection_thread import MaskCount
 from fashion_annotator.ui.whole_label import WholeLabel
 from training.click_retrain import CLICK_TASK, source_task
-from training.finetune import MAX_MINUTES as FINETUNE_MINUTES
-from training.finetune import REFIT, epochs_for, retrain_command
+from training.finetune import retrain_command
+from training.recipe import MAX_MINUTES as FINETUNE_MINUTES
+from training.recipe import REFIT, epochs_for
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.train.background_retrain import BackgroundRetrainer

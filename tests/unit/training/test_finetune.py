@@ -8,15 +8,8 @@ from pathlib import Path
 import pytest
 
 from fashion_annotator.commands import train as train_cmd
-from training.finetune import (
-    CROP_LONG_SIDE,
-    LR,
-    MAX_EPOCHS,
-    MIN_EPOCHS,
-    epochs_for,
-    paired_comparison,
-    retrain_command,
-)
+from training.finetune import paired_comparison, retrain_command
+from training.recipe import CROP_LONG_SIDE, LR, MAX_EPOCHS, MIN_EPOCHS, epochs_for
 
 
 def test_epochs_for_few_masks():
