@@ -164,8 +164,19 @@ class TrainRequest:
         """The task names (``task`` split on ``+``)."""
         return [t for t in self.task.split("+") if t]
 
-    def command_line(self) -> str:
-        """The ``train`` command that continues this run: its options, ``--resume`` last.
+    def record(self) -> dict[str, Any]:
+        """The request as JSON values (every field; paths as text, a server project's
+        password masked), for a model's ``training`` metadata."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = list(value) if isinstance(value, tuple) else (
+                value if value is None or isinstance(value, bool | int | float) else redact(str(value)))  # fmt: skip
+        return out
+
+    def command_line(self, resume: bool = True) -> str:
+        """The ``train`` command that continues this run: its options, ``--resume`` last
+        (without it when ``resume`` is False: the command that runs it again).
 
         Options at their defaults are left out, but a project retrain's recipe options are
         written out (a later change of the recipe does not change what a resume continues);
@@ -195,7 +206,7 @@ class TrainRequest:
                 words += [option, *(str(v) for v in value)]
             else:
                 words += [option, str(value)]
-        return redact(shlex.join([*words, "--resume"]))
+        return redact(shlex.join([*words, "--resume"] if resume else words))
 
     def cli_defaults(self) -> dict[str, Any]:
         """The value of each field when the command line does not give it: the plain defaults,

@@ -56,6 +56,7 @@ from training.leftovers import remove_abandoned_temps
 from training.loop import CHECKPOINT, TrainConfig, TrainingCancelled, train
 from training.metrics import evaluate, evaluate_predictor, score_refinements
 from training.recipe import epochs_for
+from training.record import METRICS_OF, training_record
 from training.request import TrainRequest
 from training.staging import interruptible, publish, staged_models
 from training.trunk import fallback_trunk, trunk_init, trunk_path
@@ -457,6 +458,9 @@ def _run(
                     meta = read_meta(paths[h.task])
                     meta.update(trained_on=[s.name for s in samples], refit=refit)
                     save_model(paths[h.task], export_head(model, cfg.architecture, arch, h), meta)
+        training = training_record(args, device, len(train_s), len(val_s), result, t_start)
+        for h in heads:
+            update_meta(paths[h.task], training=training, metrics_of=METRICS_OF.format(n=len(val_s)))
         atomic_write_text(out_dir / "history.json", json.dumps(result.history, indent=1))
         if project is not None and cancelled():
             raise TrainingCancelled

@@ -76,10 +76,16 @@ def _cmd_models(args: argparse.Namespace) -> int:
         return EXIT_OK
     texts = [row_text(r) for r in rows]
     wide = max(19, *(len(t["figure"]) for t in texts))  # "..., before refit" shifted the column
-    print(f"{'version':>7}  {'created':16}  {'masks':>5}  {'val figure':>{wide}}  active")
+    print(f"{'version':>7}  {'created':16}  {'masks':>5}  {'val figure *':>{wide}}  {'lr':>7}  "
+          f"{'epochs':>6}  {'seed':>4}  {'took':>9}  active")  # fmt: skip
     for r, t in zip(rows, texts, strict=True):
         active = f"{t['active']} (unusable)" if r["active"] and problem else t["active"]
-        print(f"{t['version']:>7}  {t['created']:16}  {r['trained_on']:>5}  {t['figure']:>{wide}}  {active}")
+        print(f"{t['version']:>7}  {t['created']:16}  {r['trained_on']:>5}  {t['figure']:>{wide}}  "
+              f"{t['lr']:>7}  {t['epochs']:>6}  {t['seed']:>4}  {t['took']:>9}  {active}")  # fmt: skip
+    for what in dict.fromkeys(r["figures_of"] for r in rows):
+        print(f"* val figure: {what}, on each version's own val masks (the retrain's comparison; "
+              "vN.json's 'metrics' are the training run's own, at the training input size); "
+              "epochs: run/asked; vN.json 'training' holds the full request and command line")  # fmt: skip
     if problem:
         print(f"warning: {problem}; --activate N or --shipped chooses another", file=sys.stderr)
     if not any(r["active"] for r in rows):

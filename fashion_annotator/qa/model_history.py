@@ -164,14 +164,17 @@ def model_rows(project: Any, task: str) -> list[dict[str, Any]]:
     Keys: ``version``, ``created`` (epoch s), ``trained_on`` (count), ``active``, ``metric``
     (the first of :data:`ROW_METRICS` the model has: ``noc90`` for a click model, lower is
     better), ``value``, ``q25``, ``q75`` (NaN when unknown), ``val_images``, ``figures_of``
-    (what the figure is, in words) and ``before_refit`` (the figure was measured before the
-    retrain refit the model on every mask, its val masks included).
+    (what the figure is, in words), ``before_refit`` (the figure was measured before the
+    retrain refit the model on every mask, its val masks included) and ``training`` (how it
+    was trained, its metadata's ``training``: request, seed, duration; empty for a version
+    trained before the metadata recorded it).
     """
     rows = []
     for m in project.models(task):
         metrics = m.metrics or {}
         key = next((k for k in ROW_METRICS if k in metrics), ROW_METRICS[0])
         per_image = metrics.get("per_image_dice") or []
+        meta = _meta(m.path)
         rows.append({
             "version": m.version, "created": m.created, "trained_on": len(m.trained_on),
             "active": m.active, "metric": key, "value": float(metrics.get(key, float("nan"))),
@@ -180,7 +183,8 @@ def model_rows(project: Any, task: str) -> list[dict[str, Any]]:
             "val_images": len(per_image),
             "figures_of": str(metrics.get("figures_of") or FIGURES_OF_UNKNOWN),
             # a refit recorded in the model file's metadata alone: registered before the figures said so
-            "before_refit": bool(metrics.get("before_refit")) or bool(_meta(m.path).get("refit")),
+            "before_refit": bool(metrics.get("before_refit")) or bool(meta.get("refit")),
+            "training": training if isinstance(training := meta.get("training"), dict) else {},
         })  # fmt: skip
     return rows
 
@@ -260,8 +264,11 @@ def row_text(row: dict[str, Any]) -> dict[str, str]:
     """How Model history and ``fashion-annotator models`` write a :func:`model_rows` row:
     ``version`` ("v2"), ``created`` (local "YYYY-MM-DD HH:MM"), ``figure`` ("median_dice
     0.9312", "median_dice 0.9312, before refit" for a figure measured before the refit on every
-    mask (:data:`BEFORE_REFIT`), "-" when unknown), ``iqr`` ("0.901-0.955", "-") and ``active``
-    ("yes", "")."""
+    mask (:data:`BEFORE_REFIT`), "-" when unknown), ``iqr`` ("0.901-0.955", "-"), ``active``
+    ("yes", "") and, from the run's ``training`` record ("-" when not recorded), ``lr``
+    ("0.0005"), ``epochs`` (run / asked, "12/40"), ``seed`` and ``took`` ("7.9 min")."""
+    training = row.get("training") or {}
+    request = training.get("request") or {}
     figure = f"{row['metric']} {row['value']:.4f}" if math.isfinite(row["value"]) else "-"
     if figure != "-" and row.get("before_refit"):
         figure += f", {BEFORE_REFIT}"
@@ -271,4 +278,9 @@ def row_text(row: dict[str, Any]) -> dict[str, str]:
         "figure": figure,
         "iqr": f"{row['q25']:.3f}-{row['q75']:.3f}" if math.isfinite(row["q25"]) else "-",
         "active": "yes" if row["active"] else "",
-    }
+        "lr": f"{request['lr']:g}" if isinstance(request.get("lr"), int | float) else "-",
+        "epochs": (f"{training.get('epochs_run', '?')}/{training['epochs_requested']}"
+                   if training.get("epochs_requested") is not None else "-"),
+        "seed": str(training["seed"]) if "seed" in training else "-",
+        "took": f"{training['duration_s'] / 60:.1f} min" if isinstance(training.get("duration_s"), int | float) else "-",
+    }  # fmt: skip
