@@ -360,7 +360,7 @@ def run_refine(args: argparse.Namespace) -> int:
         _progress_done()
     except (ModelLoadError, ValueError, OSError) as exc:
         return _fail("refine", exc)
-    metric = "dice_mean" if binary else "miou"
+    metric = "mean_dice" if binary else "miou"
     table = {}
     width = max(10, *(len(name) for name in scores))
     print(f"{'variant':>{width}} {metric:>9} {'pix.acc':>8} {'ms':>6}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--model", type=Path, default=None, help="a .safetensors model (default: the shipped one; for instances, the category classifier)"
     )
-    p.add_argument("--json", type=output_file, default=None, help="write the figures here (else stdout)")
+    p.add_argument("--json", type=output_file, default=None,
+                   help="write every figure here as JSON (without it: a summary in words)")
     p.add_argument(
         "--ground-truth-parsing",
         action="store_true",
@@ -198,20 +198,44 @@ def run(args: argparse.Namespace) -> int:
         cutouts={name: str(c.path) for name, c in cutouts.items()},
         refinements=_chains(predictor, cutouts) if args.refine else {},
     )
-    if args.json is None:
-        print(json.dumps(result, indent=2))
-    else:
+    if args.json is not None:
         try:
             write_json(args.json, result)
         except OSError as exc:
             return report_error(exc, "evaluate")
-        figures = ", ".join(
-            f"{key} {result[key]:.4f}"
-            for key in ("miou", "pixel_accuracy", "dice_mean")
-            if result[key] is not None
-        )
-        print(f"{args.task}: {figures} on {result['n_images']} photos -> {args.json}")
+    print(summary_text(result, args.json))
     return 0
+
+
+#: The headline figures of a summary, in this order: (result key, words).
+HEADLINE = (("median_dice", "median Dice"), ("mean_dice", "mean Dice"), ("miou", "mIoU"),
+            ("pixel_accuracy", "pixel accuracy"), ("subject_accuracy", "subject accuracy"))  # fmt: skip
+
+
+def summary_text(result: dict[str, Any], json_file: Path | None = None) -> str:
+    """An ``evaluate`` result in words: the headline figures, each class's IoU and Dice, the
+    time per photo and the model; with ``json_file``, one line naming it instead of the rest.
+
+    Parameters
+    ----------
+    result : dict
+        :func:`~fashion_annotator.evaluation.datasets.evaluate_dataset`'s, with ``model``.
+    json_file : Path or None
+        Where every figure was written (``--json``).
+    """
+    figures = ", ".join(f"{words} {result[key]:.4f}" for key, words in HEADLINE if result.get(key) is not None)
+    head = f"{result['task']}: {figures} on {result['n_images']} {result['split']} photos"
+    if json_file is not None:
+        return f"{head} -> {json_file}"
+    lines = [head, "per class (pooled pixels):"]
+    dices = result.get("per_class_dice") or {}
+    for name, iou in result["per_class_iou"].items():
+        dice = dices.get(name)
+        lines.append(f"  {name}: IoU {'-' if iou is None else f'{iou:.4f}'}, "
+                     f"Dice {'-' if dice is None else f'{dice:.4f}'}")  # fmt: skip
+    lines.append(f"{result['seconds_per_image']:.3f} s per photo on {result.get('device', '?')}; "
+                 f"model {result.get('model', '?')}; --json FILE writes every figure")  # fmt: skip
+    return "\n".join(lines)
 
 
 def _chains(predictor: Any, cutouts: dict[str, Any]) -> dict[str, list[str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
@@ -96,16 +95,15 @@ def run(args: argparse.Namespace) -> int:
         parsing_long_side=None if oracle else parsing.spec.long_side,
         parsing_flip_average=None if oracle else parsing.flip_average,
     )
-    if args.json is None:
-        print(json.dumps(result, indent=2))
-    else:
+    if args.json is not None:
         try:
             write_json(args.json, result)
         except OSError as exc:
             return report_error(exc, "evaluate")
-        print(
-            f"instances: recall50 {result['instance_recall50']}, ap50 {result['ap50']}, "
-            f"top1 {result['category_top1']}, top3 {result['category_top3']} over "
-            f"{result['n_instances']} instances in {result['n_images']} photos -> {args.json}"
-        )
+    where = f" -> {args.json}" if args.json is not None else " (--json FILE writes every figure)"
+    print(
+        f"instances: recall50 {result['instance_recall50']}, ap50 {result['ap50']}, "
+        f"top1 {result['category_top1']}, top3 {result['category_top3']} over "
+        f"{result['n_instances']} instances in {result['n_images']} photos{where}"
+    )
     return 0

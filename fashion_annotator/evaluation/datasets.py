@@ -78,9 +78,11 @@ class TaskScores:
         self.n_images += 1
 
     def summary(self) -> dict[str, Any]:
-        """Return ``n_images``, ``miou``, ``per_class_iou`` (name -> IoU or null),
-        ``pixel_accuracy``, ``subject_accuracy``, ``dice_mean`` and ``dice_median``
-        (binary tasks; null otherwise)."""
+        """Return ``n_images``, ``miou``, ``per_class_iou`` and ``per_class_dice`` (name ->
+        figure or null; the Dice from the same pooled pixel counts, ``2 IoU / (1 + IoU)``),
+        ``pixel_accuracy``, ``subject_accuracy`` (pixel accuracy over the ground truth's
+        non-background pixels), ``mean_dice`` and ``median_dice`` (of the per-photo Dice of
+        class 1, binary tasks; null otherwise: the names the training and ``models`` use)."""
         if self.n_images == 0:
             raise ValueError("no photos were scored")
         per_class = np.asarray(self._acc.per_class_iou, dtype=np.float64)
@@ -91,10 +93,13 @@ class TaskScores:
             "per_class_iou": {
                 n: _json_float(v) for n, v in zip(self.classes, per_class, strict=True)
             },
+            "per_class_dice": {
+                n: _json_float(2 * v / (1 + v)) for n, v in zip(self.classes, per_class, strict=True)
+            },
             "pixel_accuracy": _json_float(self._acc.pixel_accuracy),
             "subject_accuracy": _json_float(self._acc.subject_accuracy),
-            "dice_mean": float(np.mean(self.dices)) if has_dice else None,
-            "dice_median": float(np.median(self.dices)) if has_dice else None,
+            "mean_dice": float(np.mean(self.dices)) if has_dice else None,
+            "median_dice": float(np.median(self.dices)) if has_dice else None,
         }
 
 

@@ -108,9 +108,14 @@ def test_evaluate_binary_all_foreground_model_matches_hand_metrics(tmp_path, cap
     assert result["pixel_accuracy"] == pytest.approx(val_fg.sum() / (2 * n))
     assert result["subject_accuracy"] == pytest.approx(1.0)
     dices = 2 * val_fg / (val_fg + n)
-    assert result["dice_mean"] == pytest.approx(dices.mean())
-    assert result["dice_median"] == pytest.approx(np.median(dices))
+    assert result["mean_dice"] == pytest.approx(dices.mean())
+    assert result["median_dice"] == pytest.approx(np.median(dices))
+    iou = result["per_class_iou"]["garment"]
+    assert result["per_class_dice"]["garment"] == pytest.approx(2 * iou / (1 + iou))
     assert result["seconds_per_image"] > 0
+    # the console line names the README's headline figure, median Dice, beside the file
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"garment: median Dice {result['median_dice']:.4f}, mean Dice ") and line.endswith(str(out))
 
 
 def test_evaluate_binary_all_background_and_split_limit(tmp_path, capsys):
@@ -136,15 +141,15 @@ def test_evaluate_binary_all_background_and_split_limit(tmp_path, capsys):
         ]
     )
     assert rc == 0
-    result = json.loads(capsys.readouterr().out)
+    text = capsys.readouterr().out  # no --json: a summary in words, no JSON (a hand test)
+    assert not text.lstrip().startswith("{")
     n = 40 * 30
-    assert result["n_images"] == 1 and result["split"] == "all"
-    assert result["per_class_iou"] == {
-        "background": pytest.approx(1 - fg["p1"] / n),
-        "garment": 0.0,
-    }
-    assert result["subject_accuracy"] == 0.0
-    assert result["dice_mean"] == 0.0
+    background = 1 - fg["p1"] / n
+    assert text.splitlines()[0] == ("garment: median Dice 0.0000, mean Dice 0.0000, mIoU "
+                                    f"{background / 2:.4f}, pixel accuracy {background:.4f}, subject "
+                                    "accuracy 0.0000 on 1 all photos")  # fmt: skip
+    assert f"  background: IoU {background:.4f}, Dice {2 * background / (1 + background):.4f}" in text
+    assert "  garment: IoU 0.0000, Dice 0.0000" in text
 
 
 def test_evaluate_multiclass_constant_model(tmp_path, capsys):
@@ -177,7 +182,7 @@ def test_evaluate_multiclass_constant_model(tmp_path, capsys):
     assert result["per_class_iou"]["skin"] == 0.0 and result["per_class_iou"]["hair"] == 0.0
     assert result["per_class_iou"]["dress"] is None
     assert result["miou"] == pytest.approx(background / 3)
-    assert result["dice_mean"] is None and result["dice_median"] is None
+    assert result["mean_dice"] is None and result["median_dice"] is None
 
 
 def test_evaluate_reports_unusable_model_and_mismatch(tmp_path, capsys):
@@ -324,8 +329,8 @@ def test_evaluate_inference_options_override_the_model_metadata(ccp_dir, tmp_pat
     assert (plain["flip_average"], plain["long_side"]) == (False, 256)
     assert (averaged["flip_average"], averaged["long_side"]) == (True, 448)
     assert plain["n_images"] == averaged["n_images"] == 2
-    assert plain["dice_mean"] != averaged["dice_mean"]
-    assert 0.5 < plain["dice_mean"] < 1.0 and 0.5 < averaged["dice_mean"] < 1.0
+    assert plain["mean_dice"] != averaged["mean_dice"]
+    assert 0.5 < plain["mean_dice"] < 1.0 and 0.5 < averaged["mean_dice"] < 1.0
 
 
 def test_evaluate_parsing_with_cutouts_scores_the_masks_the_window_shows(ccp_dir, tmp_path, capsys):
@@ -398,7 +403,7 @@ def test_evaluate_without_splits_json_names_the_photos_it_scored_all(tmp_path, c
         assert result["split"] == "all" and result["n_images"] == 3, task
         capsys.readouterr()
         rc = main(["evaluate", "--data", str(data), "--task", task, "--model", str(model),
-                   "--split", result["split"], "--device", "cpu"])  # fmt: skip
+                   "--split", result["split"], "--device", "cpu", "--json", str(out)])  # fmt: skip
         assert rc == 0
-        again = json.loads(capsys.readouterr().out)
+        again = json.loads(out.read_text())
         assert again["split"] == "all" and again["miou"] == result["miou"]

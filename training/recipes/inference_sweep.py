@@ -55,8 +55,8 @@ class Setting:
 
 
 def score_key(task: str) -> str:
-    """The figure a task's setting is chosen by: ``dice_median`` for garment, else ``miou``."""
-    return "dice_median" if task == "garment" else "miou"
+    """The figure a task's setting is chosen by: ``median_dice`` for garment, else ``miou``."""
+    return "median_dice" if task == "garment" else "miou"
 
 
 def sweep(

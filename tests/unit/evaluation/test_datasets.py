@@ -128,8 +128,8 @@ def test_binary_scores_match_hand_computation():
     assert summary["miou"] == pytest.approx(0.6)
     assert summary["pixel_accuracy"] == pytest.approx((8 + 16) / 32)
     assert summary["subject_accuracy"] == pytest.approx((4 + 8) / 16)
-    assert summary["dice_mean"] == pytest.approx((0.5 + 1.0) / 2)
-    assert summary["dice_median"] == pytest.approx(0.75)
+    assert summary["mean_dice"] == pytest.approx((0.5 + 1.0) / 2)
+    assert summary["median_dice"] == pytest.approx(0.75)
     assert summary["n_images"] == 2
 
 
@@ -141,7 +141,7 @@ def test_multiclass_scores_absent_class_is_null_and_no_dice():
     assert summary["per_class_iou"]["top"] == pytest.approx(0.5)
     assert summary["per_class_iou"]["background"] == pytest.approx(2 / 3)
     assert summary["miou"] == pytest.approx((0.5 + 2 / 3) / 2)
-    assert summary["dice_mean"] is None and summary["dice_median"] is None
+    assert summary["mean_dice"] is None and summary["median_dice"] is None
     json.dumps(summary, allow_nan=False)
 
 
@@ -180,8 +180,8 @@ def test_evaluate_dataset_with_controlled_predictions(tmp_path):
     assert result["pixel_accuracy"] == pytest.approx(22 / 96)
     assert result["subject_accuracy"] == pytest.approx(1.0)
     dices = 2 * fg / (fg + 48)
-    assert result["dice_mean"] == pytest.approx(dices.mean())
-    assert result["dice_median"] == pytest.approx(np.median(dices))
+    assert result["mean_dice"] == pytest.approx(dices.mean())
+    assert result["median_dice"] == pytest.approx(np.median(dices))
     assert result["seconds_per_image"] >= 0 and math.isfinite(result["seconds_per_image"])
 
 
@@ -198,7 +198,7 @@ def test_evaluate_dataset_multiclass_perfect_and_limit(tmp_path):
     assert result["n_images"] == 2
     assert result["miou"] == pytest.approx(1.0)
     assert result["pixel_accuracy"] == pytest.approx(1.0)
-    assert result["dice_mean"] is None
+    assert result["mean_dice"] is None
 
 
 def test_evaluate_dataset_rejects_bad_predictions(tmp_path):
