@@ -424,7 +424,7 @@ def test_review_tab_hosts_the_review_view_and_opens_images(qtbot, opened):
 def test_promoted_model_from_the_train_menu_proposes_for_the_open_image(qtbot, opened, tmp_path):
     window, project = opened
     # "no model" only once it is known (it said so while a reopened image's proposal computed)
-    assert window.status.model.text() in ("model …", "no model")
+    assert window.status.model.text() in ("model: loading…", "no model")
     qtbot.waitUntil(lambda: window.status.model.text() == "no model", timeout=30_000)
     add_tiny_model(project, tmp_path)
     dialog = window.show_training()

@@ -15,6 +15,9 @@ from fashion_annotator.ui.actions import TOOLS
 #: TIME"): :meth:`StatusBar.set_saved` takes it away at the next edit.
 SAVED_MESSAGE = "Saved "
 
+#: The model field while the model is not known yet (loading, or the first proposal computing).
+LOADING = "model: loading…"
+
 #: Tool name -> what the status bar shows: its menu text without the mnemonic.
 TOOL_NAMES = {name: text.replace("&", "") for name, text, _ in TOOLS}
 
@@ -85,7 +88,7 @@ class StatusBar(QStatusBar):
         self.set_cursor(-1, -1, None)
         self.set_tool("brush")
         self.set_device("CPU")
-        self.set_model(None)
+        self.set_model(None, known=False)  # "no model" stayed for 25 s after a start with one
         self.set_saved(True)
 
     def _make_room(self, text: str) -> None:
@@ -128,11 +131,12 @@ class StatusBar(QStatusBar):
 
     def set_model(self, version: str | None, known: bool = True) -> None:
         """Show the proposal model's version (None: no model; ``known`` False: not known yet,
-        the first proposal is still being computed)."""
-        full = "model …" if not known else "no model" if version is None else f"model {version}"
+        "model: loading…", the model is still loading or the first proposal computing)."""
+        full = LOADING if not known else "no model" if version is None else f"model {version}"
         # the run's date goes to the tooltip: the field took the room of the messages at 1280 px
         self.model.setText(full.split(" (")[0])
-        self.model.setToolTip(f"Version of the proposal model: {full.removeprefix('model ')}")
+        what = "not known yet (loading)" if not known else full.removeprefix("model ")
+        self.model.setToolTip(f"Version of the proposal model: {what}")
 
     def set_saved(self, saved: bool) -> None:
         """Show whether the open image is saved; unsaved again, a save's message on the left goes
