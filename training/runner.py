@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from fashion_annotator.core.atomic import atomic_write_text
+from fashion_annotator.core.samples import check_samples
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.models.device import resolve_device
@@ -180,6 +181,8 @@ def _samples(
         train_s = train_s[: args.train_limit]
     if args.val_limit:
         val_s = val_s[: args.val_limit]
+    if data_dir is not None:  # every bad file named before training (a project's are checked on save)
+        check_samples([*train_s, *val_s], where=str(data_dir))
     where = project.root if project is not None else data_dir
     if not train_s or not val_s:
         raise ValueError(

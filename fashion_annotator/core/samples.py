@@ -17,7 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fashion_annotator.core.images import PHOTO_SUFFIXES, ImageLoadError, load_image
+from fashion_annotator.core.images import (
+    PHOTO_SUFFIXES,
+    ImageLoadError,
+    exif_orientation,
+    load_image,
+    open_image_file,
+)
 from fashion_annotator.core.label_images import load_mask
 from fashion_annotator.core.labels import (
     UNMAPPED,
@@ -240,3 +246,55 @@ def read_sample(
         return rgb, apply_mapping(mask, mapping)
     except ValueError as exc:  # ids the task does not map: name the file
         raise ImageLoadError(sample.mask, str(exc)) from exc
+
+
+#: The most unusable samples :func:`check_samples` names (the rest are counted).
+MAX_LISTED = 20
+#: EXIF orientations that swap a photo's width and height.
+_TURNED = (5, 6, 7, 8)
+
+
+def check_samples(samples: list[Sample], mapping: LabelMapping | None = None, where: str = "") -> None:
+    """Refuse a dataset with unusable samples before any work, naming every one of them.
+
+    Each photo's size is read from its header (EXIF orientation applied) and each mask decoded
+    and checked against it; with ``mapping``, its ids must all be mapped. A run stopped at the
+    first bad mask named that one only; fixing the files one run at a time took as many runs.
+
+    Parameters
+    ----------
+    samples : list of Sample
+    mapping : LabelMapping or None
+        The task's mapping (``evaluate``); None: ids are not checked (training maps the ids a
+        dataset does not map to background).
+    where : str
+        The dataset, for the message.
+
+    Raises
+    ------
+    ValueError
+        ``N of M samples cannot be used``, then one line per sample (file and problem), at most
+        :data:`MAX_LISTED`, and how many more.
+    """
+    problems: list[str] = []
+    for s in samples:
+        try:
+            im, _ = open_image_file(s.image, decode=False)
+            with im:
+                width, height = im.size
+                if exif_orientation(im) in _TURNED:
+                    width, height = height, width
+            mask = load_mask(s.mask, shape=(height, width))
+            if mapping is not None:
+                try:
+                    apply_mapping(mask, mapping)
+                except ValueError as exc:
+                    raise ImageLoadError(s.mask, str(exc)) from exc
+        except (ValueError, OSError) as exc:
+            problems.append(str(exc) if isinstance(exc, ImageLoadError) else f"{s.mask}: {exc}")
+    if not problems:
+        return
+    listed = problems[:MAX_LISTED]
+    more = len(problems) - len(listed)
+    head = f"{where + ': ' if where else ''}{len(problems)} of {len(samples)} samples cannot be used; fix or remove them:"
+    raise ValueError("\n  ".join([head, *listed]) + (f"\n  ... and {more} more" if more else ""))

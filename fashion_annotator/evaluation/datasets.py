@@ -22,6 +22,7 @@ from fashion_annotator.core.samples import (
     DEFAULT_SPLIT,
     TAXONOMIES_JSON,
     Sample,
+    check_samples,
     list_samples,
     read_sample,
     scored_split,
@@ -158,6 +159,7 @@ def evaluate_dataset(
     samples = list_samples(data_dir, split)[:limit]
     if not samples:
         raise ValueError(f"{data_dir}: split {split!r} has no photos")
+    check_samples(samples, mapping, str(data_dir))  # every bad file named before any prediction
     scores = TaskScores(classes)
     predict_seconds = 0.0
     for start in range(0, len(samples), batch_size):
