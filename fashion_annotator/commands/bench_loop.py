@@ -117,7 +117,7 @@ def _check_train_args(args: argparse.Namespace, work: Path) -> str | None:
 
 def run_loop(args: argparse.Namespace) -> int:
     """Run the simulated loop; write the JSON and the plot."""
-    from fashion_annotator.evaluation.loop import plot_runs
+    from fashion_annotator.evaluation.loop import plot_runs, round_text
     from fashion_annotator.evaluation.loop import run_loop as simulate
 
     try:
@@ -156,8 +156,8 @@ def run_loop(args: argparse.Namespace) -> int:
     result.update(work=str(work), finished=True)
     _dump(result, args.json)
     plot = plot_runs([result, *others], args.plot or args.json.with_suffix(".png"))
-    for i, entry in enumerate(result["rounds"], 1):  # the results on stdout, as every bench's
-        print(f"round {i}: {json.dumps({k: v for k, v in entry.items() if k != 'val'})}")
+    for i, entry in enumerate(result["rounds"]):  # the results on stdout, as every bench's
+        print(round_text(i, entry))  # numbered as stderr numbered them
     print(f"wrote {args.json} and {plot}")
     return 0
 

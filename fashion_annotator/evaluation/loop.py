@@ -188,6 +188,7 @@ def run_loop(
                            "median_actions": None, "mean_actions": None,
                            "train_seconds": 0.0, "promoted": None})  # fmt: skip
         on_round(result)
+        progress(round_text(0, out_rounds[0]))
         for r_i, target in enumerate(rounds):
             rest = [i for i in range(len(samples)) if i not in corrected]
             unc = [uncertainty[i] for i in rest]
@@ -221,10 +222,18 @@ def run_loop(
             }  # fmt: skip
             out_rounds.append(entry)
             on_round(result)
-            progress(f"round {r_i + 1}: {json.dumps({k_: v for k_, v in entry.items() if k_ != 'val'})}")
+            progress(round_text(r_i + 1, entry))
     finally:
         project.close()
     return result
+
+
+def round_text(number: int, entry: dict[str, Any]) -> str:
+    """One entry of a result's ``rounds`` as a line: ``start: {...}`` for entry 0 (the starting
+    model, nothing corrected), ``round N: {...}`` for the N-th round (what stderr says as it
+    ends and the command's stdout repeats: its ``round 1`` was stderr's ``start``)."""
+    figures = json.dumps({k: v for k, v in entry.items() if k != "val"})
+    return f"start: {figures}" if number == 0 else f"round {number}: {figures}"
 
 
 def _val_summary(comparison: dict[str, Any]) -> dict[str, Any]:

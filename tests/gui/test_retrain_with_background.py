@@ -93,7 +93,10 @@ def test_a_greyed_start_says_why(qtbot, tmp_path, ccp_dir, ccp_splits):
         if dialog.selection is None:
             assert not dialog.start_button.isEnabled()
             assert dialog.start_button.toolTip() == "The saved masks are still being counted"
+            assert dialog.status_label.text() == "Not ready: The saved masks are still being counted"
         wait_counted(qtbot, dialog)
         assert not dialog.start_button.isEnabled()
         assert dialog.start_button.toolTip().startswith("Too few masks (3) to hold some out")
+        # the status line says why too (a hand test: it read "Ready" under the greyed Start)
+        assert dialog.status_label.text() == f"Not ready: {dialog.start_button.toolTip()}"
         dialog.count.stop()

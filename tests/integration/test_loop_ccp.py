@@ -23,8 +23,12 @@ def test_bench_loop_one_round_writes_json_and_plot(ccp_dir: Path, tmp_path: Path
             "--work", str(tmp_path / "w"), "--json", str(out)]  # fmt: skip
     argv += [f"--train-arg={a}" for a in TINY]
     assert main(argv) == 0
-    said = capsys.readouterr().out.splitlines()  # the results on stdout (all went to stderr)
-    assert said[0].startswith("round 1: {") and said[-1] == f"wrote {out} and {out.with_suffix('.png')}"
+    captured = capsys.readouterr()
+    said = captured.out.splitlines()  # the results on stdout (all went to stderr)
+    assert said[0].startswith("start: {") and said[1].startswith("round 1: {")
+    assert said[-1] == f"wrote {out} and {out.with_suffix('.png')}"
+    # numbered as stderr numbered them as they ended (stdout said "round 2" for stderr's round 1)
+    assert [line for line in captured.err.splitlines() if line.startswith(("start: ", "round 1: {"))] == said[:2]
     result = json.loads(out.read_text())
     assert (result["task"], result["n_images"], result["order"]) == ("garment", 9, "tool")
     assert result["finished"] is True and "error" not in result

@@ -95,6 +95,10 @@ if TYPE_CHECKING:
 KILL_AFTER_MS = 20_000
 
 
+#: The status line before a run, Start enabled; greyed, :data:`NOT_READY` and why.
+READY = "Ready"
+NOT_READY = "Not ready: "
+
 class RetrainDialog(QDialog):
     """Retrain a task's model from the project's corrected masks.
 
@@ -206,7 +210,7 @@ class RetrainDialog(QDialog):
         self.progress.setValue(0)
         self.eta_label = QLabel(format_eta(None))
         keep_eta_width(self.eta_label)
-        self.status_label = WholeLabel("Ready")
+        self.status_label = WholeLabel(READY)
         self.plot = LivePlot("loss", "val")
         self.table = QTableWidget(0, 3)
         self.table.setHorizontalHeaderLabels(column_titles({}))
@@ -328,9 +332,13 @@ class RetrainDialog(QDialog):
         return "" if self.process is None else "A retrain is running; Cancel stops it"
 
     def _enable_start(self, why_not: str) -> None:
-        """Enable Start (``why_not`` empty), else grey it with ``why_not`` as its tooltip."""
+        """Enable Start (``why_not`` empty), else grey it with ``why_not`` as its tooltip; before
+        any run the status line says the same ("Ready" stood under a greyed Start)."""
         self.start_button.setEnabled(not why_not)
         self.start_button.setToolTip(why_not)
+        said = self.status_label.text()
+        if self.process is None and (said == READY or said.startswith(NOT_READY)):
+            self.status_label.setText(f"{NOT_READY}{why_not}" if why_not else READY)
 
     def command(self) -> list[str]:
         """The child's command line: the frozen-aware CLI (:func:`cli_command`), then ``train``."""
