@@ -250,3 +250,20 @@ def test_documented_command_lines_parse(doc: Path) -> None:
             if argv and argv[0] in commands and (error := parse_error(argv, complete)):
                 wrong.append(f"`{line}` as `fashion-annotator {' '.join(argv)}`: {error}")
     assert not wrong, f"{doc.name}:\n" + "\n".join(wrong)
+
+
+def test_the_readme_names_every_benchmark_and_the_train_and_evaluate_options_that_matter() -> None:
+    """A hand test: the README's command list left out ``bench selection`` and ``bench
+    first-click``, ``train``'s --max-minutes, --refit, --object-crops, --seed and --threads, and
+    ``evaluate``'s --split and --limit."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    found = documented_commands(readme)
+    benches = set(_subcommands(_subcommands(build_parser())["bench"]))
+    documented = {name for command, names, _ in found if command == "bench" for name in names}
+    assert benches <= documented, f"benchmarks missing from README.md: {sorted(benches - documented)}"
+    options = {command: set() for command in ("train", "evaluate")}
+    for command, _, opts in found:
+        if command in options:
+            options[command].update(opts)
+    assert {"--max-minutes", "--refit", "--object-crops", "--seed", "--threads", "--init"} <= options["train"]
+    assert {"--split", "--limit"} <= options["evaluate"]
