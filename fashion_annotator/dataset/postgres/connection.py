@@ -142,6 +142,10 @@ class PgConnection:
             )
         return self._conn
 
+    def check_index(self) -> None:
+        """Nothing to read here: the server checks its own pages (a damaged SQLite index is
+        found by :meth:`fashion_annotator.dataset.connection.StoreConnection.check_index`)."""
+
     def close(self) -> None:
         """Close the connection (idempotent)."""
         if self._conn is not None:
