@@ -29,6 +29,7 @@ MOUSE_HELP = (
     ("Superpixel click or drag", "Give the regions under the cursor the current label"),
     ("Smart click ({tool_smartclick}): click / right or Shift+click", "Model click: this label here / not here"),
     ("Smart click: drag a box, Ctrl+click a marker", "Fill the box with the model, remove a click"),
+    ("Smart click on parsing: Alt+drag, Alt+click", "Paint over other classes too (plain: keeps hands, bag)"),
     ("{labels}", "Choose a label from the palette"),
     ("Fill click on background", "Refused past a quarter of the photo; Shift+click fills anyway"),
 )

@@ -22,7 +22,8 @@ class Pointer:
 
     ``x`` is the column and ``y`` the row in full-resolution pixels (pixel centres at
     integers); ``shift`` is True while Shift is held, ``ctrl`` while Ctrl is held, and
-    ``secondary`` for the right mouse button (only tools with ``accepts_secondary`` get it).
+    ``secondary`` for the right mouse button (only tools with ``accepts_secondary`` get it);
+    ``alt`` is True while Alt is held.
     """
 
     x: float
@@ -30,6 +31,7 @@ class Pointer:
     shift: bool = False
     ctrl: bool = False
     secondary: bool = False
+    alt: bool = False
 
     @property
     def pixel(self) -> tuple[int, int]:

@@ -25,9 +25,15 @@
   :data:`BOX_EMPTY` and the click session goes on: GrabCut and the model would fill a block of
   backdrop as the object;
 - the object is ``mask == label`` (cutouts: the foreground; parsing: the clicked class); pixels
-  a click takes out of it go to the class around them (:func:`_refill`; background on a
+  a click takes out of it go to the class around them (:func:`~.click_write.refill`; background on a
   cutout); those of a click taken back get their labels from before it back. Brush, regions
   and polygon edits between clicks are kept: the model sees the current mask at every click;
+- on a parsing mask the object takes background and the class most of its new pixels have
+  (the thing being relabelled, perhaps a wrong class) and keeps the pixels of other classes
+  it would paint over, hands or a bag in a box around a skirt
+  (:func:`~fashion_annotator.annotate.tools.click_write.keep_others`); the status line says
+  how many it kept (:func:`kept_message`); Alt with the click or the drag paints over them
+  too. A cutout (two classes) has nothing to keep;
 - background is no object: on a two-class (cutout) mask the clicks always add and remove the
   foreground (1), whatever label is chosen; on a parsing mask with background chosen every
   click, box and marker removal is refused with a message (:data:`NO_CLASS`). No click is ever
@@ -60,6 +66,13 @@ import numpy as np
 from fashion_annotator.annotate.tools.base import NOTHING, Pointer, Tool, ToolContext, ToolResult
 from fashion_annotator.annotate.tools.click_labels import label_replayed, unwind
 from fashion_annotator.annotate.tools.click_model import network_lock, shared_click_predictor
+from fashion_annotator.annotate.tools.click_write import (
+    Labels,
+    keep_others,
+    labels_at,
+    write_object,
+    write_where,
+)
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.history import History
 from fashion_annotator.core.masks import BBox
@@ -121,7 +134,7 @@ class _Entry:
     #: The serial of the step that took the click away (a marker removal, a new box), if any.
     gone: int | None = None
     #: The labels of the pixels the click changed (:meth:`changed_mask`, row-major) before and
-    #: after it, when known: a click taken back gives them back (:func:`_write_where`).
+    #: after it, when known: a click taken back gives them back (:func:`~.click_write.write_where`).
     was: np.ndarray | None = None
     gave: np.ndarray | None = None
 
@@ -139,7 +152,7 @@ class _Entry:
             return np.ones(self.shape, bool)
         return self.before_mask() != _unpack(self.after, self.shape)
 
-    def labels(self) -> _Labels | None:
+    def labels(self) -> Labels | None:
         """The click's changed pixels and their labels before and after it, when known."""
         if self.was is None or self.gave is None:
             return None
@@ -149,84 +162,8 @@ class _Entry:
         return changed, self.was, self.gave
 
 
-#: A click's changed pixels ``(H, W) bool`` and their labels before and after it (row-major).
-_Labels = tuple[np.ndarray, np.ndarray, np.ndarray]
-
-
-def _labels_at(mask: np.ndarray, before: np.ndarray, after: np.ndarray, bounds) -> np.ndarray:
-    """The labels of ``mask`` where the object ``after`` differs from ``before`` (``(H, W)
-    bool``, apart only inside ``bounds`` ``(y0, y1, x0, x1)``, the click's update), row-major."""
-    y0, y1, x0, x1 = bounds
-    area = (slice(y0, y1), slice(x0, x1))
-    return mask[area][after[area] != before[area]]
-
-
 def _unpack(bits: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return np.unpackbits(bits, count=shape[0] * shape[1]).reshape(shape) > 0
-
-
-#: Pixels around a removal searched for the labels that fill it (:func:`_refill`).
-REFILL_REACH = 24
-
-
-def _refill(mask: np.ndarray, remove: np.ndarray, label: int, origin: tuple[int, int] = (0, 0)) -> None:
-    """Take the pixels ``remove`` out of ``label`` in ``mask`` ``(H, W) uint8`` (in place): each
-    takes the label of the nearest pixel that is neither removed nor ``label``, when one lies
-    within :data:`REFILL_REACH` px, else 0. ``remove`` is a ``(h, w) bool`` window of the mask
-    whose top-left pixel is ``origin`` (the click's crop); labels outside it count too. On a
-    cutout that is 0, as ever; on a parsing mask a negative "skin" click on a sleeve's cuff
-    gives the cuff back to "top", not to the background."""
-    rows, cols = np.flatnonzero(remove.any(axis=1)), np.flatnonzero(remove.any(axis=0))
-    if rows.size == 0:
-        return
-    h, w = mask.shape
-    oy, ox = origin
-    y0, y1 = max(0, oy + int(rows[0]) - REFILL_REACH), min(h, oy + int(rows[-1]) + 1 + REFILL_REACH)
-    x0, x1 = max(0, ox + int(cols[0]) - REFILL_REACH), min(w, ox + int(cols[-1]) + 1 + REFILL_REACH)
-    sub = mask[y0:y1, x0:x1]
-    gone = np.zeros(sub.shape, bool)
-    gy0, gx0 = oy - y0, ox - x0  # the remove window inside sub (it may stick out: clip it)
-    ry0, rx0 = max(0, -gy0), max(0, -gx0)
-    ry1, rx1 = min(remove.shape[0], sub.shape[0] - gy0), min(remove.shape[1], sub.shape[1] - gx0)
-    gone[gy0 + ry0 : gy0 + ry1, gx0 + rx0 : gx0 + rx1] = remove[ry0:ry1, rx0:rx1]
-    source = ~gone & (sub != label)
-    if not source.any():
-        sub[gone] = 0
-        return
-    from scipy import ndimage
-
-    dist, (iy, ix) = ndimage.distance_transform_edt(~source, return_indices=True)
-    fill = np.where(dist <= REFILL_REACH, sub[iy, ix], 0)
-    sub[gone] = fill[gone]
-
-
-def _write_where(
-    mask: np.ndarray, obj: np.ndarray, where: np.ndarray, label: int, known: _Labels | None = None
-) -> BBox | None:
-    """Make ``mask == label`` follow ``obj`` on the pixels ``where``: 0 pixels join the object,
-    its pixels leave it; other labels' pixels are left as they are. ``known``, the labels a
-    click taken back changed (:meth:`_Entry.labels`), puts its pixels back as they were: those
-    it took from "top" into "skin" are "top" again, those it gave to "top" (still "top") rejoin
-    "skin"; other pixels that leave take the labels around them (:func:`_refill`; 0 on a cutout).
-    """
-    add = where & obj & (mask == 0)
-    remove = where & ~obj & (mask == label)
-    restore = np.zeros(mask.shape, bool)
-    was = np.zeros_like(mask)
-    if known is not None:
-        pixels = known[0]
-        was[pixels] = known[1]
-        gave = np.zeros_like(mask)
-        gave[pixels] = known[2]
-        add |= where & obj & pixels & (mask != label) & (mask == gave)
-        restore = remove & pixels
-    changed = add | remove
-    box = BBox.of(changed)
-    if box is not None:
-        mask[add] = label
-        mask[restore] = was[restore]
-        _refill(mask, remove & ~restore, label)
-    return box
 
 
 def _clip(box: tuple[float, float, float, float], shape: tuple[int, int]) -> tuple[float, float, float, float]:
@@ -252,23 +189,13 @@ def _take_back(ctx: ToolContext, removed: _Entry, step: int) -> None:
             logged["gone"] = step
 
 
-def _write_object(
-    mask: np.ndarray, obj: np.ndarray, bounds: tuple[int, int, int, int], label: int
-) -> BBox | None:
-    """Make ``mask == label`` equal ``obj`` inside ``bounds``; removed pixels take the labels
-    around them (:func:`_refill`)."""
-    y0, y1, x0, x1 = bounds
-    sub = mask[y0:y1, x0:x1]
-    want = obj[y0:y1, x0:x1]
-    add = want & (sub != label)
-    remove = ~want & (sub == label)
-    changed = add | remove
-    if not changed.any():
-        return None
-    sub[add] = label
-    _refill(mask, remove, label, (y0, x0))
-    rows, cols = np.flatnonzero(changed.any(axis=1)), np.flatnonzero(changed.any(axis=0))
-    return BBox(y0 + int(rows[0]), x0 + int(cols[0]), y0 + int(rows[-1]) + 1, x0 + int(cols[-1]) + 1)
+def kept_message(counts: dict[int, int], names: list[str] | None) -> str:
+    """The status text for pixels of other classes a click or box kept (``counts``: per class
+    id), naming the classes (``names`` by id; ids without): "" when none were kept."""
+    if not counts:
+        return ""
+    named = [names[c] if names is not None and c < len(names) else f"class {c}" for c in sorted(counts)]
+    return f"kept {sum(counts.values()):,} px of {', '.join(named)}: Alt+drag paints over them"
 
 
 class SmartClickTool(Tool):
@@ -285,6 +212,9 @@ class SmartClickTool(Tool):
         The shown task's class count, background included, set by the canvas: 2 makes every
         click act on the foreground (see the module docstring); None (unknown) refuses
         background as a parsing mask does.
+    names : list of str or None
+        The shown task's class names by id, set with ``num_classes`` (:meth:`set_taxonomy`):
+        the status line names the classes a click kept.
     """
 
     name = "smartclick"
@@ -300,6 +230,9 @@ class SmartClickTool(Tool):
         #: the view that owns the tool.
         self.model_path: str | None = None
         self.num_classes: int | None = None
+        self.names: list[str] | None = None
+        #: Whether Alt was held at the press: the object paints over every class.
+        self._force = False
         #: Every entry of the session, shown or not (an undone click may be redone).
         self._session: list[_Entry] = []
         #: The entries whose markers are shown, oldest first.
@@ -318,6 +251,11 @@ class SmartClickTool(Tool):
         self._negative = False
         self.box: tuple[float, float, float, float] | None = None
         self.last_ms: float | None = None
+
+    def set_taxonomy(self, taxonomy) -> None:
+        """Take the shown task's class count and names from ``taxonomy`` (None: unknown)."""
+        self.num_classes = None if taxonomy is None else taxonomy.num_classes
+        self.names = None if taxonomy is None else list(taxonomy.names)
 
     # ---- state ----------------------------------------------------------------------
     @property
@@ -402,6 +340,7 @@ class SmartClickTool(Tool):
         self._press_at = p
         self._outside = outside
         self._negative = p.shift or p.secondary
+        self._force = p.alt
         self.box = None
         return NOTHING
 
@@ -465,7 +404,7 @@ class SmartClickTool(Tool):
                 logged.append({"kind": kind, **c.as_dict(), **extra, "label": ctx.label, "model": version,
                                "t": round(time.time(), 3), "step": step})  # fmt: skip
 
-        return ctx.document.apply(ctx.task, _write_object, obj, bounds, ctx.label, on_step=log)
+        return ctx.document.apply(ctx.task, write_object, obj, bounds, ctx.label, on_step=log)
 
     def _correct(self, predictor, mask: np.ndarray, clicks: list, entries: list[_Entry],
                  guide: np.ndarray | None = None):  # fmt: skip
@@ -501,25 +440,27 @@ class SmartClickTool(Tool):
         else:
             update = self._correct(predictor, before, clicks, self._entries, guide)
         self.last_ms = update.elapsed_ms
-        was = _labels_at(ctx.mask, before, update.mask, update.bounds)
-        bbox = self._commit(ctx, update.mask, update.bounds, "click", [click])
+        obj, kept = self._keep(ctx, update.mask, update.bounds)
+        was = labels_at(ctx.mask, before, obj, update.bounds)
+        bbox = self._commit(ctx, obj, update.bounds, "click", [click])
         step = ctx.document.history[ctx.task].last_serial()
-        entry = _Entry(click, step, np.packbits(before), before.shape, None, np.packbits(update.mask))
-        entry.was, entry.gave = was, _labels_at(ctx.mask, before, update.mask, update.bounds)
+        entry = _Entry(click, step, np.packbits(before), before.shape, None, np.packbits(obj))
+        entry.was, entry.gave = was, labels_at(ctx.mask, before, obj, update.bounds)
         self._session.append(entry)
         self._entries.append(entry)
         if bbox is None:
-            return ToolResult(message=CLICK_ON_RIGHT)
-        return ToolResult(bbox, committed=True)
+            return ToolResult(message=kept or CLICK_ON_RIGHT)
+        return ToolResult(bbox, committed=True, message=kept or None)
 
     def _apply_box(self, ctx: ToolContext, predictor, box) -> ToolResult:
         before = ctx.mask == ctx.label
         update, virtual = predictor.predict_box(box, before)
         self.last_ms = update.elapsed_ms
-        was = _labels_at(ctx.mask, before, update.mask, update.bounds)
-        bbox = self._commit(ctx, update.mask, update.bounds, "box", [virtual], box)
+        obj, kept = self._keep(ctx, update.mask, update.bounds)
+        was = labels_at(ctx.mask, before, obj, update.bounds)
+        bbox = self._commit(ctx, obj, update.bounds, "box", [virtual], box)
         if bbox is None:  # nothing changed, no undo step: the click session so far stays
-            return ToolResult(message=BOX_UNCHANGED)
+            return ToolResult(message=kept or BOX_UNCHANGED)
         after = ctx.mask == ctx.label
         added, removed = int((after & ~before).sum()), int((before & ~after).sum())
         said = f"Box: {added:,} px added" + (f", {removed:,} px removed" if removed else "")
@@ -527,11 +468,20 @@ class SmartClickTool(Tool):
         for earlier in self._entries:  # a new session: undoing the box brings them back
             earlier.gone = step
         frame = (float(box[0]), float(box[1]), float(box[2]), float(box[3]))
-        entry = _Entry(virtual, step, np.packbits(before), before.shape, frame, np.packbits(update.mask))
-        entry.was, entry.gave = was, _labels_at(ctx.mask, before, update.mask, update.bounds)
+        entry = _Entry(virtual, step, np.packbits(before), before.shape, frame, np.packbits(obj))
+        entry.was, entry.gave = was, labels_at(ctx.mask, before, obj, update.bounds)
         self._session.append(entry)
         self._entries = [entry]
-        return ToolResult(bbox, committed=True, message=f"{said} (Ctrl+Z undoes)")
+        return ToolResult(bbox, committed=True, message=f"{said}{'; ' + kept if kept else ''} (Ctrl+Z undoes)")
+
+    def _keep(self, ctx: ToolContext, obj: np.ndarray, bounds) -> tuple[np.ndarray, str]:
+        """The object to write and the status text saying what it kept: on a parsing mask,
+        without Alt, ``obj`` ``(H, W) bool`` less other classes' pixels
+        (:func:`~fashion_annotator.annotate.tools.click_write.keep_others`); else ``obj``."""
+        if self.num_classes == 2 or self._force:
+            return obj, ""
+        kept = keep_others(ctx.mask, obj, bounds, ctx.label)
+        return kept.obj, kept_message(kept.counts, self.names)
 
     def _remove_near(self, ctx: ToolContext, p: Pointer) -> ToolResult:
         """Ctrl+click: remove the nearest marker within :data:`MARKER_HIT_PX` image pixels or
@@ -569,7 +519,7 @@ class SmartClickTool(Tool):
             replayed.append((entry, np.packbits(obj), np.packbits(update.mask)))
             obj = update.mask
         under = unwind(ctx.mask, self._entries[i:])  # the labels from before the clicks taken back
-        bbox = ctx.document.apply(ctx.task, _write_where, obj, where, ctx.label, removed.labels(),
+        bbox = ctx.document.apply(ctx.task, write_where, obj, where, ctx.label, removed.labels(),
                                   on_step=lambda step: _take_back(ctx, removed, step))  # fmt: skip
         # Undoing the removal brings back the removed and the replayed clicks as they were and
         # takes back the replayed ones' new markers; redoing it swaps them again.

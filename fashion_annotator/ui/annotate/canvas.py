@@ -442,7 +442,7 @@ class Canvas(ImageView):
         shift = bool(mods & Qt.KeyboardModifier.ShiftModifier)
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
         secondary = event.button() == Qt.MouseButton.RightButton
-        return Pointer(pos.x(), pos.y(), shift, ctrl, secondary)
+        return Pointer(pos.x(), pos.y(), shift, ctrl, secondary, bool(mods & Qt.KeyboardModifier.AltModifier))
 
     def _takes(self, event: QMouseEvent) -> bool:
         """Right-button events go only to tools that use them."""
@@ -559,7 +559,7 @@ class Canvas(ImageView):
     def _configure_tool(self) -> None:
         """Tell Smart click the shown task's class count and its click model (each window its project's)."""
         if isinstance(self._tool, SmartClickTool):
-            self._tool.num_classes = None if self._taxonomy is None else self._taxonomy.num_classes
+            self._tool.set_taxonomy(self._taxonomy)
             self._tool.model_path = self._click_model
             self._tool.busy = self._model_running
             self._tool.zoom = lambda: self.zoom

@@ -85,7 +85,7 @@ def test_a_region_click_before_the_regions_exist_says_so() -> None:
 def test_a_smart_click_removal_gives_pixels_back_to_the_classes_around_them() -> None:
     """A negative "skin" click on a sleeve's cuff wrongly painted skin: the cuff becomes "top"
     again (the class around it), not background; skin beside the background goes to it."""
-    from fashion_annotator.annotate.tools.smartclick import _write_object
+    from fashion_annotator.annotate.tools.click_write import write_object
 
     top, skin = 3, 1
     mask = np.zeros((40, 40), np.uint8)
@@ -94,7 +94,7 @@ def test_a_smart_click_removal_gives_pixels_back_to_the_classes_around_them() ->
     obj = mask == skin
     obj[25:30] = False  # the click says: not skin on the cuff...
     obj[33:35] = False  # ...nor at the hand's tip, on the background
-    box = _write_object(mask, obj, (0, 40, 0, 40), skin)
+    box = write_object(mask, obj, (0, 40, 0, 40), skin)
     assert box is not None
     assert (mask[25:30, 10:16] == top).all()
     assert (mask[33:35, 10:16] == 0).all() and (mask[30:33, 10:16] == skin).all()
@@ -102,21 +102,21 @@ def test_a_smart_click_removal_gives_pixels_back_to_the_classes_around_them() ->
     cutout[2:8, 2:8] = 1
     keep = cutout == 1
     keep[2:4] = False
-    _write_object(cutout, keep, (0, 10, 0, 10), 1)
+    write_object(cutout, keep, (0, 10, 0, 10), 1)
     assert (cutout[2:4] == 0).all() and cutout[4:8, 2:8].all()
 
 
 def test_a_removal_takes_classes_beyond_the_crop_and_none_from_far_away() -> None:
     """Review of the refill: it looked only inside the click's crop, and filled pixels farther
     than its reach than any other class with that class anyway."""
-    from fashion_annotator.annotate.tools.smartclick import REFILL_REACH, _write_object
+    from fashion_annotator.annotate.tools.click_write import REFILL_REACH, write_object
 
     top, skin = 3, 1
     mask = np.zeros((40, 120), np.uint8)
     mask[:, :10] = top  # outside the crop below
     mask[:, 10:] = skin  # a wide wrong region
     obj = np.zeros_like(mask, bool)
-    _write_object(mask, obj, (0, 40, 10, 120), skin)  # not skin anywhere in the crop
+    write_object(mask, obj, (0, 40, 10, 120), skin)  # not skin anywhere in the crop
     assert (mask[:, 10 : 10 + REFILL_REACH] == top).all()  # near the top beside the crop
     assert (mask[:, 10 + REFILL_REACH + 1 :] == 0).all()  # beyond the reach: background
 
