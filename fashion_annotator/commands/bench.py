@@ -17,6 +17,7 @@
 - ``bench generalize``: see :mod:`fashion_annotator.commands.bench_generalize`;
 - ``bench loop`` and ``bench studio``: see :mod:`fashion_annotator.commands.bench_loop`;
 - ``bench selection``: see :mod:`fashion_annotator.commands.bench_selection`;
+- ``bench huge``: see :mod:`fashion_annotator.commands.bench_huge`;
 - each one's ``--help``: :mod:`fashion_annotator.commands.bench_help`.
 """
 
@@ -151,9 +152,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     bench_loop.register(sub)
 
-    from fashion_annotator.commands import bench_help, bench_selection
+    from fashion_annotator.commands import bench_help, bench_huge, bench_selection
 
     bench_selection.register(sub)
+    bench_huge.register(sub)
     bench_help.describe(sub)
 
 

@@ -32,6 +32,7 @@ DESCRIPTIONS: dict[str, str] = {
     "studio": "Write CCP photos re-framed as studio photos, with their masks, as a plain mask "
     "folder.",
     "selection": "Time the Retrain dialog's count of a project's masks (those a retrain would use).",
+    "huge": "Time superpixels, the window's proposal (on a copy and at full resolution) and Smart clicks on a very large photo.",
 }
 
 

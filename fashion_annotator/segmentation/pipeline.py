@@ -26,6 +26,7 @@ from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.cache import write_entry
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.storeio import referenced_photo_changed
+from fashion_annotator.segmentation import large_photos as large
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.segmentation.consistency import compatibility, disagreeing, make_consistent
 from fashion_annotator.segmentation.refine import (
@@ -59,6 +60,7 @@ __all__ = [
     "agreeing_cutouts",
     "Proposal",
     "cached_superpixels",
+    "enlarged",
     "model_refinements",
     "project_superpixels",
     "propose",
@@ -96,6 +98,10 @@ class Proposal:
         a summary per region is all a caller needs (instance categories). ``probs`` itself
         when the proposal was given none.
 
+    shrunk : Proposal or None
+        For a photo longer than :data:`~.large_photos.PROPOSE_MAX_SIDE`, the proposal of the
+        copy it was computed on (this one is it enlarged, :func:`enlarged`); else None.
+
     :meth:`scores_at` gives the class scores of some pixels without the full ``probs``.
     """
 
@@ -109,6 +115,7 @@ class Proposal:
         "_make_probs",
         "_coarse",
         "_scores_at",
+        "shrunk",
     )
 
     def __init__(
@@ -122,8 +129,10 @@ class Proposal:
         refinements: tuple[str, ...] = (),
         coarse_probs: np.ndarray | Callable[[], np.ndarray] | None = None,
         scores_at: Callable[[np.ndarray], np.ndarray] | None = None,
+        shrunk: Proposal | None = None,
     ) -> None:
         self.mask = mask
+        self.shrunk = shrunk
         self._coarse = coarse_probs
         self._scores_at = scores_at
         self.task = task
@@ -251,12 +260,32 @@ def propose(
         ``mask`` refined, ``raw_mask`` the network's.
     """
     names = tuple(model_refinements(predictor) if refinements is None else refinements)
+    small = large.working_shape(rgb.shape[:2])
+    if small is not None:  # a very large photo: on a copy, then enlarged (see large_photos)
+        copy = propose(large.shrink_photo(rgb, small), predictor,
+                       regions=None if regions is None else large.resize_labels(regions, small),
+                       compute_regions=compute_regions, refinements=names)  # fmt: skip
+        return enlarged(copy, rgb.shape[:2])
     if regions is None and compute_regions and needs_regions(predictor, names):
         regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL]
     if isinstance(predictor, AgreeingPredictor):
         return predictor.propose(rgb, regions, names)
     predictor.set_image(rgb)
     return refine_proposal(predictor.predict(), rgb, regions, names)
+
+
+def enlarged(small: Proposal, shape: tuple[int, int]) -> Proposal:
+    """The proposal ``small`` of a photo's copy, as the photo's of ``shape`` ``(H, W)``: masks
+    enlarged by nearest, ``probs`` bilinearly on first access, scores read on the copy
+    (:mod:`~fashion_annotator.segmentation.large_photos`); ``shrunk`` is ``small``."""
+    size = small.mask.shape
+    mask = large.resize_labels(small.mask, shape)
+    raw = mask if small.raw_mask is small.mask else large.resize_labels(small.raw_mask, shape)
+    return Proposal(mask, lambda: large.enlarge_probs(small.probs, shape), small.task,
+                    small.model_version, raw_mask=raw, refinements=small.refinements,
+                    coarse_probs=lambda: small.coarse_probs,
+                    scores_at=large.enlarged_scores(small.scores_at, size, shape),
+                    shrunk=small)  # fmt: skip
 
 
 def needs_regions(predictor: Predictor | AgreeingPredictor, names: Sequence[str]) -> bool:
@@ -286,6 +315,11 @@ def with_cutouts(proposal: Proposal, cutouts: Mapping[str, np.ndarray]) -> Propo
         under :data:`AGREEMENT_MIN_FRAGMENT` of the photo relabelled, and whose ``refinements``
         end with ``"cutouts"``.
     """
+    if proposal.shrunk is not None:  # a very large photo's: agreed on its copy, then enlarged
+        size = proposal.shrunk.mask.shape
+        small = {name: large.resize_labels(np.asarray(m, bool), size) for name, m in cutouts.items()}
+        agreed = with_cutouts(proposal.shrunk, small)
+        return proposal if agreed is proposal.shrunk else enlarged(agreed, proposal.mask.shape)
     pairs = []
     for name, mask in cutouts.items():
         table = compatibility(proposal.task, name)

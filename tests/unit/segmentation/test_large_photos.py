@@ -1,0 +1,82 @@
+"""Very large photos are proposed on a copy (a 6000x9000 photo's proposal took 91 s in the
+window, every refinement over 54 million pixels); photos up to the copy's side as before."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fashion_annotator.segmentation import large_photos as large
+from fashion_annotator.segmentation import pipeline
+
+
+class _Stub:
+    """A parsing7 "model" whose mask is the photo's red channel in 7 bands; it records the
+    photo sizes it was given."""
+
+    task = "parsing7"
+    meta: dict = {}
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, ...]] = []
+
+    def set_image(self, rgb: np.ndarray) -> None:
+        self.seen.append(rgb.shape)
+        self.rgb = rgb
+
+    def predict(self) -> pipeline.Proposal:
+        mask = (self.rgb[..., 0] // 37).astype(np.uint8)
+        probs = np.stack([(mask == k).astype(np.float32) for k in range(7)])
+        return pipeline.Proposal(mask, probs, self.task, "stub")
+
+
+def _photo(h: int, w: int) -> np.ndarray:
+    y, x = np.mgrid[:h, :w]
+    red = ((x * 255) // w).astype(np.uint8)
+    return np.dstack([red, (y % 256).astype(np.uint8), np.zeros_like(red)])
+
+
+def test_a_very_large_photo_is_proposed_on_a_copy_and_enlarged() -> None:
+    stub = _Stub()
+    rgb = _photo(4500, 3000)
+    proposal = pipeline.propose(rgb, stub, refinements=())
+    assert stub.seen == [(2048, 1365, 3)], "the model and the refinements see the copy"
+    assert proposal.mask.shape == (4500, 3000) and proposal.raw_mask.shape == (4500, 3000)
+    assert proposal.shrunk is not None and proposal.shrunk.mask.shape == (2048, 1365)
+    expected = (rgb[..., 0] // 37).astype(np.uint8)
+    assert (proposal.mask == expected).mean() > 0.995, "nearest enlargement: edges within a pixel"
+    where = np.zeros((4500, 3000), bool)
+    where[::97, ::89] = True
+    scores = proposal.scores_at(where)
+    assert scores.shape == (7, int(where.sum()))
+    assert (scores.argmax(axis=0) == proposal.mask[where]).all(), "scores read on the copy, in order"
+
+
+def test_a_studio_photo_is_proposed_as_it_is() -> None:
+    stub = _Stub()
+    rgb = _photo(1728, 1152)
+    proposal = pipeline.propose(rgb, stub, refinements=())
+    assert stub.seen == [(1728, 1152, 3)] and proposal.shrunk is None
+    assert (proposal.mask == (rgb[..., 0] // 37)).all()
+
+
+def test_a_large_photo_agrees_with_its_cutouts_on_the_copy(monkeypatch) -> None:
+    sizes = []
+    agree = pipeline.make_consistent
+    monkeypatch.setattr(pipeline, "make_consistent", lambda mask, *a: sizes.append(mask.shape) or agree(mask, *a))
+    rgb = _photo(3000, 2400)
+    proposal = pipeline.propose(rgb, _Stub(), refinements=())
+    person = np.zeros((3000, 2400), bool)
+    person[:, :1200] = True
+    agreed = pipeline.with_cutouts(proposal, {"person": person})
+    assert sizes == [proposal.shrunk.mask.shape] and max(sizes[0]) == large.PROPOSE_MAX_SIDE
+    assert agreed.mask.shape == (3000, 2400) and "cutouts" in agreed.refinements
+    assert (agreed.mask[:, 1300:] == 0).all(), "no person class outside the person cutout"
+
+
+@pytest.mark.parametrize("shape", [(2048, 1365), (9000, 6000), (5, 7000)])
+def test_a_copy_enlarged_and_shrunk_back_is_itself(shape) -> None:
+    small = large.working_shape(shape) or shape
+    labels = np.random.default_rng(0).integers(0, 9, small, dtype=np.uint8)
+    big = large.resize_labels(labels, shape)
+    assert big.shape == shape and (large.resize_labels(big, small) == labels).all()
