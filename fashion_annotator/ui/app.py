@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, QSize, QStandardPaths, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QEventLoop, QSize, QStandardPaths, QTimer
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -319,6 +319,27 @@ def new_project(photos: Path, root: Path, tasks: Sequence[str | Path | TaskSpec]
     return Project.create(root, tasks)
 
 
+#: How long :func:`_paint_now` waits for the window system to expose a shown window (ms).
+EXPOSE_WAIT_MS = 300
+
+
+def _paint_now(window: MainWindow) -> None:
+    """Paint the shown ``window`` at once: the first image's preview and saved mask are read in
+    the GUI thread as it opens (4-6 s on a 6000x9000 photo on a loaded machine), and a window
+    started before its first paint showed nothing until they were. Waits up to
+    :data:`EXPOSE_WAIT_MS` for the window system to expose it; the operator's input waits for
+    the event loop as before."""
+    flags = QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents
+    handle = window.windowHandle()
+    deadline = time.monotonic() + EXPOSE_WAIT_MS / 1000
+    QApplication.processEvents(flags)
+    while handle is not None and not handle.isExposed() and time.monotonic() < deadline:
+        time.sleep(0.005)
+        QApplication.processEvents(flags)
+    window.repaint()
+    QApplication.processEvents(flags)
+
+
 class WindowSwitcher:
     """Keeps the one open window and replaces it when the operator opens another project."""
 
@@ -337,6 +358,7 @@ class WindowSwitcher:
             lambda src, root, copy, tasks: self.switch(lambda: _new_for_window(src, root, copy, tasks))
         )
         window.show()
+        _paint_now(window)  # before the first image opens, seconds on a very large photo
         if problems:  # the import summary: its totals, then what a person should know
             more = f"\n... and {len(problems) - 21} more lines" if len(problems) > 21 else ""
             QMessageBox.warning(window, "Photos of this folder", "\n".join(problems[:21]) + more)
