@@ -211,7 +211,7 @@ def test_sigterm_cancels_and_registers_nothing(project: Path) -> None:
 def test_project_model_is_registered_and_promoted_only_when_asked_and_better(
     project: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    base = ["--project", str(project), "--task", "garment", "--input-size", "32", "24"]
+    base = ["--project", str(project), "--task", "garment", "--input-size", "32", "24", *PLAIN]
     first = _train(capsys, *base, "--epochs", "1", "--init", "scratch")[-1]
     assert first["version"] == 1 and first["promoted"] is False
     with Project.open(project) as p:
@@ -258,11 +258,11 @@ def test_refit_trains_the_chosen_epochs_on_every_mask_after_the_held_out_decisio
 ) -> None:
     base = ["--project", str(project), "--task", "garment", "--input-size", "32", "24",
             "--epochs", "2", "--init", "scratch", "--seed", "3"]  # fmt: skip
-    held_out = _train(capsys, *base)[-1]
+    held_out = _train(capsys, *base, *PLAIN)[-1]  # the project recipe refits by default
     assert not (project / "cache" / "training" / "garment" / "checkpoint.pt").exists(), (
         "a finished run leaves no checkpoint for a later --resume to reuse"
     )
-    events = _train(capsys, *base, "--refit")
+    events = _train(capsys, *base, "--refit", "--no-object-crops", "--no-choose-refinements")
     done = events[-1]
     best = done["best_epoch"]
     assert best >= 1 and {k: done["refit"][k] for k in ("epochs", "images")} == {"epochs": best, "images": 8}
@@ -284,7 +284,7 @@ def test_refit_trains_the_chosen_epochs_on_every_mask_after_the_held_out_decisio
     # the next retrain is compared with the refitted model, which trained on all 5 val photos
     with Project.open(project) as p:
         p.set_active_model("garment", second.version)
-    third = _train(capsys, *base[:-4], "--init", "current")[-1]["comparison"]
+    third = _train(capsys, *base[:-4], "--init", "current", *PLAIN)[-1]["comparison"]
     assert third["images"] == 5 and third["left_out"] == 0 and third["current_trained_on"] == 5
 
 
