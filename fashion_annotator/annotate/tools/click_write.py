@@ -30,6 +30,9 @@ def labels_at(mask: np.ndarray, before: np.ndarray, after: np.ndarray, bounds) -
 
 #: Pixels around a removal searched for the labels that fill it (:func:`refill`).
 REFILL_REACH = 24
+#: The share of the pixels an object would relabel that one class must hold to be the garment
+#: being relabelled (a skirt called skin); a smaller class is a neighbour caught in it (a bag).
+RELABEL_SHARE = 0.25
 
 
 def refill(mask: np.ndarray, remove: np.ndarray, label: int, origin: tuple[int, int] = (0, 0)) -> None:
@@ -131,9 +134,10 @@ def keep_others(mask: np.ndarray, obj: np.ndarray, bounds: tuple[int, int, int, 
     """The object ``obj`` for ``label``, less the pixels of other classes it would paint over.
 
     Of the pixels the object would take (inside ``bounds`` ``(y0, y1, x0, x1)``, not ``label``
-    yet), those of background (0) and of the class most of them have (the object being
-    relabelled, perhaps a wrong class) are taken; the rest, other classes' minorities (hands, a
-    bag, ankles in a box around a skirt), keep their labels.
+    yet), those of background (0) and of the non-background class most of them have, when it
+    holds :data:`RELABEL_SHARE` of them (the object being relabelled, perhaps a wrong class:
+    background may still be most of the object), are taken; the rest, other classes'
+    minorities (hands, a bag, ankles in a box around a skirt), keep their labels.
 
     Parameters
     ----------
@@ -156,8 +160,11 @@ def keep_others(mask: np.ndarray, obj: np.ndarray, bounds: tuple[int, int, int, 
     sub, want = mask[y0:y1, x0:x1], obj[y0:y1, x0:x1]
     take = want & (sub != label)
     counts = np.bincount(sub[take], minlength=256)
-    majority = int(np.argmax(counts))
-    counts[[0, label, majority]] = 0
+    total = int(counts.sum())
+    counts[[0, label]] = 0  # background is always taken
+    majority = int(np.argmax(counts))  # the garment relabelled, when it is a real share of it
+    if counts[majority] >= RELABEL_SHARE * total:
+        counts[majority] = 0
     if not counts.any():
         return Kept(obj, {})
     others = np.flatnonzero(counts)

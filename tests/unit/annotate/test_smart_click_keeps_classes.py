@@ -130,3 +130,16 @@ def test_keep_others_takes_background_and_the_class_it_mostly_covers(majority: i
     assert kept.counts == {BAG: 3}
     assert not kept.obj[0, :3].any() and kept.obj[1:].all()
     assert kept_message(kept.counts, None) == "kept 3 px of class 4: Alt+drag paints over them"
+
+
+def test_a_mislabelled_garment_is_relabelled_though_background_is_most_of_the_object() -> None:
+    """A review: a skirt of 1,200 px labelled skin in an object of 1,800 px background took
+    background as the class relabelled and kept the whole mislabelled skirt."""
+    mask = np.zeros((60, 50), np.uint8)
+    mask[:24] = SKIN  # 1,200 px of the garment, mislabelled
+    mask[24, :5] = BAG
+    obj = np.ones((60, 50), bool)
+    kept = keep_others(mask, obj, (0, 60, 0, 50), BOTTOM)
+    assert kept.counts == {BAG: 5}
+    assert kept.obj[:24].all(), "the mislabelled garment is relabelled"
+    assert not kept.obj[24, :5].any() and kept.obj[25:].all()
