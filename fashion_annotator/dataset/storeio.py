@@ -7,7 +7,6 @@ project's records; everything here is about what the operating system and SQLite
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import os
 import sqlite3
@@ -105,14 +104,24 @@ def read_photo_bytes(path: Path) -> bytes:
         raise ProjectError(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
-@functools.lru_cache(maxsize=8192)
+#: Each photo file's last hash and the ``(inode, mtime_ns, ctime_ns, size)`` it was taken at:
+#: one entry per file, however many photos a project has (a least-recently-used cache of 8,192
+#: entries found nothing on a second pass over a larger project, re-reading every photo).
+_HASHED: dict[str, tuple[tuple[int, int, int, int], str]] = {}
+
+
 def _file_sha256(path: str, changed: tuple[int, int, int, int]) -> str | None:
     """SHA-256 of a file as it was at ``changed``, its ``(inode, mtime_ns, ctime_ns, size)``
     (asked again: a stat, no read; the ctime moves with a copy that kept the mtime, ``cp -p``)."""
+    known = _HASHED.get(path)
+    if known is not None and known[0] == changed:
+        return known[1]
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        sha = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except OSError:
         return None
+    _HASHED[path] = (changed, sha)
+    return sha
 
 
 def referenced_photo_changed(record: Any, root: Path) -> str | None:

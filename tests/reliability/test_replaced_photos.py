@@ -78,3 +78,33 @@ def test_a_copy_that_kept_the_mtime_and_size_is_still_caught(tmp_path: Path, wri
         stored.write_bytes(bytes(other))
         os.utime(stored, ns=(before.st_atime_ns, before.st_mtime_ns))
         assert "changed since it was added" in (referenced_photo_changed(rec, project.root) or "")
+
+
+def test_a_second_look_at_more_than_8192_photos_reads_none_of_them(tmp_path: Path, monkeypatch) -> None:
+    """A review: the hashes were kept in a least-recently-used cache of 8,192 entries, so a
+    second pass over a larger project (an export after a QA report) found none and read and
+    hashed every photo again. Each file keeps its last hash until its stat changes."""
+    from fashion_annotator.dataset import storeio
+
+    files = []
+    for i in range(8200):
+        path = tmp_path / f"{i:05d}.jpg"
+        path.write_bytes(i.to_bytes(4, "little"))
+        files.append(path)
+    reads: list[str] = []
+    real = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: reads.append(self.name) or real(self))
+
+    def look() -> None:
+        for path in files:
+            info = path.stat()
+            storeio._file_sha256(str(path), (info.st_ino, info.st_mtime_ns, info.st_ctime_ns, info.st_size))
+
+    look()
+    assert len(reads) == 8200
+    reads.clear()
+    look()
+    assert reads == [], f"{len(reads)} photos read again"
+    files[7].write_bytes(b"another photo")  # a changed file is read again
+    look()
+    assert reads == ["00007.jpg"]
