@@ -106,7 +106,7 @@ class IndexCursor(sqlite3.Cursor):
             raise_damage(self.connection, exc)
             raise
 
-    def fetchmany(self, size: int | None = 1) -> list[Any]:
+    def fetchmany(self, size: int | None = None) -> list[Any]:
         try:
             return super().fetchmany(self.arraysize if size is None else size)
         except sqlite3.DatabaseError as exc:

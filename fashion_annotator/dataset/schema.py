@@ -196,9 +196,13 @@ def connect(path: Path, *, timeout_s: float = 10.0) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=timeout_s, isolation_level=None, factory=IndexConnection)
     conn.index = Path(path).absolute()  # named when a damaged page is met (index_damage.IndexDamaged)
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    try:  # a damaged index closes its handle here (on Windows an open one blocks its restore)
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    except sqlite3.Error:
+        conn.close()
+        raise
     if str(mode).lower() != "wal":
         conn.close()
         raise SchemaError(f"{path}: cannot switch the index to WAL mode (got {mode!r})")

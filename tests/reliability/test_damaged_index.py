@@ -81,3 +81,37 @@ def test_info_export_and_qa_report_fail_with_the_advice(tmp_path: Path, write_ph
         err = capsys.readouterr().err
         assert said_well(err, index), (argv, err)
         assert "DatabaseError" not in err and "traceback" not in err, argv
+
+
+def test_fetchmany_without_a_size_gives_the_cursors_arraysize(tmp_path: Path) -> None:
+    """A review: the damage-naming cursor's ``fetchmany()`` gave one row, not ``arraysize``."""
+    from fashion_annotator.dataset.schema import connect
+
+    conn = connect(tmp_path / "x.sqlite")
+    try:
+        conn.execute("CREATE TABLE t (v INTEGER)")
+        conn.executemany("INSERT INTO t VALUES (?)", [(i,) for i in range(10)])
+        cursor = conn.execute("SELECT v FROM t ORDER BY v")
+        cursor.arraysize = 3
+        assert [r[0] for r in cursor.fetchmany()] == [0, 1, 2]
+        assert [r[0] for r in cursor.fetchmany(4)] == [3, 4, 5, 6]
+    finally:
+        conn.close()
+
+
+def test_an_index_found_damaged_as_it_is_opened_is_not_left_open(tmp_path: Path) -> None:
+    """A review: a damage error met while the connection was being set up left its file handle
+    open (on Windows an open handle blocks putting a backup in its place)."""
+    from fashion_annotator.dataset.schema import connect
+
+    index = tmp_path / "project.sqlite"
+    index.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 16)
+
+    def held() -> int:
+        return sum(1 for fd in Path("/proc/self/fd").iterdir()
+                   if fd.resolve() == index.resolve())  # fmt: skip
+
+    assert held() == 0
+    with pytest.raises(sqlite3.DatabaseError):
+        connect(index)
+    assert held() == 0, "the damaged index's handle is closed"
