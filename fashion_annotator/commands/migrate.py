@@ -25,7 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "where that holds the same URL with it, as the other commands do.",
         epilog="A migration cut short (killed, a power cut) leaves DST marked unfinished: it refuses "
         "to open and says so, and the same command run again clears that half-made copy (only what "
-        "the migration wrote) and starts over. "
+        "the migration wrote) and starts over. A mark left by another computer may be a migration "
+        "still running there: it is refused with who started it, when and where, and cleared only "
+        "with --force; a migration into a PostgreSQL project holds the project's lock on the server "
+        "while it runs, so a second one into it is refused even with --force. "
         "exit status: 0 copied and verified, 1 refused or failed (nothing left at DST, "
         "or DST kept for inspection when the verification found a difference), 3 copied and "
         "verified but saved mask files of SRC had changed since they were saved (listed; copied "
@@ -35,6 +38,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="project folder or PostgreSQL project URL")  # fmt: skip
     p.add_argument("dst", metavar="DST", type=project_location,
                    help="new project folder or PostgreSQL project URL")  # fmt: skip
+    p.add_argument("--force", action="store_true",
+                   help="DST is the half-made copy of a migration another computer started, "
+                   "stopped since: clear it and start over")  # fmt: skip
     p.add_argument("--json", type=output_file, metavar="OUT", help="write the report (counts, digests) here")
     p.set_defaults(func=_cmd_migrate)
 
@@ -48,7 +54,7 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
             for location in (args.src, args.dst):
                 if isinstance(location, Path):
                     check_output_outside(args.json, location, "project")
-        report = migrate_project(args.src, args.dst)
+        report = migrate_project(args.src, args.dst, force=args.force)
     except (ProjectError, ValueError) as exc:
         return report_error(exc, "migrate")
     if report.restarted:

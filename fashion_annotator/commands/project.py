@@ -41,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "new", help="make a project from a folder of photos", epilog=_EPILOG,
         description="Create a project folder and copy the photos of DIR into it. A creation cut short "
         "(killed, a power cut) leaves the project marked unfinished: it refuses to open and says so, and "
-        "the same command run again adds the photos it lacks.",
+        "the same command run again adds the photos it lacks (one another computer started, which may "
+        "still be running there: only with --force).",
     )  # fmt: skip
     new.add_argument("project", metavar="PROJECT", type=project_location,
                      help="project folder to create, or postgresql://user@host/db?project=NAME")  # fmt: skip
@@ -54,6 +55,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "default: garment,parsing7; shipped: " + ", ".join(available_taxonomies()),
     )  # fmt: skip
     new.add_argument("--user", help="operator name recorded on changes (default: login name)")
+    new.add_argument("--force", action="store_true",
+                     help="PROJECT is a creation another computer started, stopped since: add the "
+                     "photos it lacks")  # fmt: skip
     new.set_defaults(func=_cmd_new)
 
     imp = subparsers.add_parser(
@@ -177,7 +181,7 @@ def _cmd_new(args: argparse.Namespace) -> int:
     if not args.images.is_dir():
         return _fail(args, f"{args.images}: not a folder of photos")
     try:
-        cut_short = unfinished.left_by(args.project, "new")  # a `new` killed half way: resumed
+        cut_short = unfinished.left_by(args.project, "new", force=args.force)  # a `new` killed half way: resumed
         if cut_short is not None:
             unfinished.take_over(args.project, cut_short)
             project = open_project(args.project, user=args.user, writing=True)

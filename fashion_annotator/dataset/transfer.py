@@ -92,24 +92,39 @@ class TransferReport:
                 "click_logs": self.click_logs, "changed": self.changed}  # fmt: skip
 
 
-def migrate_project(src: str | Path, dst: str | Path) -> TransferReport:
+def migrate_project(src: str | Path, dst: str | Path, *, force: bool = False) -> TransferReport:
     """Copy the project at ``src`` to a new project at ``dst`` and verify the copy.
+
+    Parameters
+    ----------
+    force : bool
+        Clear the half-made copy of a migration another computer marked (its process may still
+        run there; the user says it was stopped). A migration into the same PostgreSQL project
+        that still runs is refused all the same: it holds the project's lock
+        (:func:`.unfinished.making_lock`) until it ends.
 
     Raises
     ------
     ProjectError
         ``src`` cannot be opened, ``dst`` exists (but as the half-made copy of a migration
-        cut short, :mod:`.unfinished`, which is cleared first), lies inside ``src`` or holds it, a write
+        cut short, :mod:`.unfinished`, which is cleared first; another computer's only with
+        ``force``), another migration into ``dst`` runs, ``dst`` lies inside ``src`` or holds it, a write
         failed (the destination is removed), or the verification found a difference (the
         destination is kept for inspection; the message names the tables that differ).
     """
+    with unfinished.making_lock(dst):
+        return _migrate(src, dst, force)
+
+
+def _migrate(src: str | Path, dst: str | Path, force: bool) -> TransferReport:
+    """:func:`migrate_project`, its destination's lock held."""
     if not isinstance(dst, str) or "://" not in dst:
         if not isinstance(src, str) or "://" not in src:
             try:  # the source's next write-open would move a copy inside it to its lost+found
                 check_output_outside(Path(dst), Path(src), "source project", holding=True)
             except ValueError as exc:
                 raise ProjectError(str(exc)) from None
-    restart = unfinished.left_by(dst, "migrate")  # a migration into dst cut short: started over
+    restart = unfinished.left_by(dst, "migrate", force=force)  # a migration into dst cut short: started over
     folder = Path(dst)
     if restart is None and not postgres_or_folder(dst) and folder.exists() and (
         not folder.is_dir() or any(folder.iterdir())

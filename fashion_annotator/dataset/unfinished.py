@@ -11,16 +11,26 @@ photos (:func:`take_over`) and ``migrate`` clears its own half-made copy and sta
 (:func:`clear_folder`, :func:`drop_postgres`; the source was never changed).
 
 The process that made the mark opens its project freely (``migrate`` reads its copy back); a
-mark of a process of this computer that still runs says so ("being made right now").
+mark of a process of this computer that still runs says so ("being made right now"). A mark of
+another computer cannot be told from a making still going on there (a colleague's, on a shared
+folder or the PostgreSQL server): it says "possibly still running" and is taken over (resumed,
+or cleared and started over) only when the command is run again with ``--force``. A ``migrate``
+into PostgreSQL also holds the server's advisory lock of its project (:func:`making_lock`) while
+it runs, so a second one is refused, ``--force`` or not; the server frees it when the first
+one's connection ends (a killed run too).
 """
 
 from __future__ import annotations
 
+import contextlib
+import getpass
+import hashlib
 import json
 import os
 import shutil
 import socket
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -61,6 +71,8 @@ class Making:
         The process that made the mark.
     started : float
         When, in seconds since the epoch.
+    user : str
+        The login name it ran under ("" when unknown).
     """
 
     command: str
@@ -68,12 +80,13 @@ class Making:
     host: str
     pid: int
     started: float
+    user: str = ""
 
     @classmethod
     def now(cls, command: str, source: str | Path) -> Making:
         """A mark for this process."""
         shown = without_password(str(source)) if postgres_or_folder(source) else str(Path(source).resolve())
-        return cls(command, shown, socket.gethostname(), os.getpid(), time.time())
+        return cls(command, shown, socket.gethostname(), os.getpid(), time.time(), _login())
 
     @classmethod
     def parse(cls, text: str) -> Making:
@@ -81,7 +94,7 @@ class Making:
         try:
             data = json.loads(text)
             return cls(str(data["command"]), str(data["source"]), str(data["host"]), int(data["pid"]),
-                       float(data["started"]))  # fmt: skip
+                       float(data["started"]), str(data.get("user", "")))  # fmt: skip
         except (ValueError, TypeError, KeyError):
             return cls("unknown", "?", "", 0, 0.0)
 
@@ -99,6 +112,11 @@ class Making:
         """Whether the process that made the mark still runs on this computer."""
         return not self.ours and self.host == socket.gethostname() and not process_gone(self.host, self.pid)
 
+    @property
+    def elsewhere(self) -> bool:
+        """Whether another computer made the mark: whether its process still runs is unknown."""
+        return bool(self.host) and self.host != socket.gethostname()
+
 
 class InterruptedProject(ProjectError):
     """A project whose making was cut short, or is still going on (:attr:`making`)."""
@@ -106,6 +124,10 @@ class InterruptedProject(ProjectError):
     def __init__(self, location: str | Path, making: Making) -> None:
         super().__init__(describe(location, making))
         self.making = making
+
+
+class MakingLocked(ProjectError):
+    """Another ``migrate`` into the PostgreSQL project holds its lock (:func:`making_lock`)."""
 
 
 def describe(location: str | Path, making: Making) -> str:
@@ -116,18 +138,32 @@ def describe(location: str | Path, making: Making) -> str:
     if making.running:
         return (f"{where}: being made right now by `fashion-annotator {making.command}` (process {making.pid}, "
                 f"started {when}); wait for it to finish")  # fmt: skip
+    if making.elsewhere and making.command in ("new", "migrate"):
+        again = _command_line(making, shown) + " --force"
+        after = ("it clears this half-made copy and starts over" if making.command == "migrate"
+                 else "it adds the photos it lacks and keeps those already added")  # fmt: skip
+        return (f"{where}: being made by `fashion-annotator {making.command}` from {making.source} on another "
+                f"computer, possibly still running (started {when} on {making.host} by {making.user or 'an unknown user'}); "
+                f"if it was stopped, run the same command with --force to start over: `{again}` ({after})")  # fmt: skip
     if making.command not in ("new", "migrate"):
         return (f"{where}: its making was cut short (its mark, {MARKER_NAME} or the meta row {META_KEY!r}, "
                 "cannot be read); make the project again elsewhere from its source")
     if making.command == "migrate":
         return (f"{where}: its migration from {making.source} (`fashion-annotator migrate`, started {when}) "
                 "was cut short before the copy was finished and verified, so nothing in it can be used; run "
-                f"`fashion-annotator migrate {making.source} {shown}` again: it clears this half-made copy and "
+                f"`{_command_line(making, shown)}` again: it clears this half-made copy and "
                 f"starts over ({making.source} was not changed)")  # fmt: skip
     return (f"{where}: its creation from {making.source} (`fashion-annotator new`, started {when}) was cut "
             "short, so only some of the photos were added; run "
-            f"`fashion-annotator new {shown} --images {making.source}` again: it adds the rest and keeps "
+            f"`{_command_line(making, shown)}` again: it adds the rest and keeps "
             "those already added")  # fmt: skip
+
+
+def _command_line(making: Making, shown: str) -> str:
+    """The command that made the project at ``shown`` (``new`` or ``migrate``)."""
+    if making.command == "migrate":
+        return f"fashion-annotator migrate {making.source} {shown}"
+    return f"fashion-annotator new {shown} --images {making.source}"
 
 
 def mark(project: Any, command: str, source: str | Path) -> None:
@@ -187,14 +223,21 @@ def read_folder(root: Path) -> Making | None:
         return Making.parse("")
 
 
-def left_by(location: str | Path, command: str) -> Making | None:
+def left_by(location: str | Path, command: str, *, force: bool = False) -> Making | None:
     """The mark an interrupted ``command`` left at ``location`` (its making to take over), None
     when there is none (no project there, or a finished one).
+
+    Parameters
+    ----------
+    force : bool
+        Take over a mark of another computer (whose process may still run: the user says it
+        was stopped).
 
     Raises
     ------
     ProjectError
-        The making goes on in another process, or was another command's.
+        The making goes on in another process of this computer, was another command's, or
+        (without ``force``) was another computer's.
     """
     if postgres_or_folder(location):
         from fashion_annotator.dataset.postgres.project import PgProject
@@ -211,9 +254,56 @@ def left_by(location: str | Path, command: str) -> Making | None:
         making = read_folder(Path(location))
     if making is None:
         return None
-    if making.running or making.command != command:
+    if making.running or making.command != command or (making.elsewhere and not force):
         raise InterruptedProject(location, making)
     return making
+
+
+@contextlib.contextmanager
+def making_lock(location: str | Path, command: str = "migrate") -> Iterator[None]:
+    """Hold the PostgreSQL project ``location``'s making lock (a session advisory lock of its
+    database, keyed on its project name) while the block runs; a folder: nothing.
+
+    Held on a connection of its own; the server frees it when that connection ends, so a run
+    killed, or a computer lost, frees it too.
+
+    Raises
+    ------
+    MakingLocked
+        Another session holds it (a ``migrate`` into the same project still running).
+    ProjectError
+        The server cannot be reached.
+    """
+    if not postgres_or_folder(location):
+        yield
+        return
+    import psycopg
+
+    from fashion_annotator.dataset.postgres.connection import bare_connection, first_line
+    from fashion_annotator.dataset.postgres.url import parse_url
+
+    try:
+        url = parse_url(str(location))
+    except ValueError as exc:
+        raise ProjectError(str(exc)) from exc
+    with bare_connection(url) as conn:
+        try:
+            row = conn.execute("SELECT pg_try_advisory_lock(%s) AS got", (lock_key(url.schema),)).fetchone()
+        except psycopg.Error as exc:
+            raise ProjectError(f"{url.display}: cannot take the project's lock: {url.scrub(first_line(exc))}") from exc
+        if not row or not row["got"]:
+            raise MakingLocked(
+                f"{url.display}: another `fashion-annotator migrate` into this project is running right now "
+                f"(it holds the project's lock on the server); wait for it to finish: `fashion-annotator "
+                f"{command}` cannot start while it runs, --force or not"
+            )
+        yield  # the lock goes with the connection, closed by the with block
+
+
+def lock_key(schema: str) -> int:
+    """The advisory lock key (a signed 64-bit integer) of the project ``schema``."""
+    digest = hashlib.sha256(f"fashion-annotator making {schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def take_over(location: str | Path, making: Making) -> None:
@@ -273,6 +363,14 @@ def _raw_connection(location: str) -> Any:
     except ValueError as exc:
         raise ProjectError(str(exc)) from exc
     return connect(url, create=False, check_making=False)
+
+
+def _login() -> str:
+    """This process's login name, "" when the system cannot say."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        return ""
 
 
 def _write(root: Path, making: Making) -> None:

@@ -230,10 +230,17 @@ class PgConnection:
             raise ProjectError(f"{path}: cannot write the local copy: {exc.strerror or exc}") from exc
 
 
-def connect(url: ProjectURL, *, create: bool, check_making: bool = True) -> psycopg.Connection[DictRow]:
-    """Connect in autocommit mode, create or upgrade the project's schema, and select it; an
-    existing project whose making another process cut short or still goes on is refused
-    (:func:`~fashion_annotator.dataset.unfinished.check_postgres`) unless not ``check_making``."""
+def bare_connection(url: ProjectURL) -> psycopg.Connection[DictRow]:
+    """A connection to ``url``'s database in autocommit mode, with the session settings and
+    keepalives of every project connection; its project's schema is neither checked nor selected.
+
+    Raises
+    ------
+    PasswordNeeded
+        The server asks for a password, or refused the one given.
+    ProjectError
+        The server cannot be reached.
+    """
     try:
         given = conninfo_to_dict(url.conninfo)
         defaults = {k: v for k, v in CONNECT_OPTIONS.items() if k not in given}
@@ -244,6 +251,14 @@ def connect(url: ProjectURL, *, create: bool, check_making: bool = True) -> psyc
         if NO_PASSWORD in str(exc) or BAD_PASSWORD in str(exc):  # the window asks for one
             raise PasswordNeeded(message, refused=BAD_PASSWORD in str(exc)) from exc
         raise ProjectError(message) from exc
+    return conn
+
+
+def connect(url: ProjectURL, *, create: bool, check_making: bool = True) -> psycopg.Connection[DictRow]:
+    """Connect in autocommit mode, create or upgrade the project's schema, and select it; an
+    existing project whose making another process cut short or still goes on is refused
+    (:func:`~fashion_annotator.dataset.unfinished.check_postgres`) unless not ``check_making``."""
+    conn = bare_connection(url)
     try:
         pg_schema.migrate(conn, url.schema, create=create)
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(url.schema)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -22,6 +23,7 @@ from fashion_annotator.cli import main
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import create_project, open_project
 from fashion_annotator.dataset.transfer import migrate_project
+from fashion_annotator.dataset.unfinished import MakingLocked, making_lock
 
 #: Run in a child process: ``migrate SRC DST`` killed (SIGKILL, no clean-up) at its 4th row.
 _KILLED_MIGRATE = """
@@ -128,3 +130,105 @@ def test_a_project_still_being_made_by_a_running_process_is_named_so(tmp_path: P
     with pytest.raises(ProjectError, match=r"being made right now by `fashion-annotator new` \(process"):
         open_project(tmp_path / "p")
     assert main(["new", str(tmp_path / "p"), "--images", str(tmp_path)]) == 1
+
+
+def _other_host_mark(command: str, source: str | Path) -> dict:
+    """A mark another computer's run wrote 5 s ago (its process may still be running there)."""
+    return {"command": command, "source": str(source), "host": "other-host", "pid": 4242,
+            "started": time.time() - 5, "user": "bob"}  # fmt: skip
+
+
+_ELSEWHERE = (r"possibly still running \(started .* on other-host by bob\); if it was stopped, run the "
+              r"same command with --force to start over")  # fmt: skip
+
+
+def test_a_migration_another_computer_marked_is_cleared_only_with_force(
+    tmp_path: Path, write_photo, capsys
+) -> None:
+    src, dst = _source(tmp_path / "src", tmp_path, write_photo), tmp_path / "copy"
+    create_project(dst).close()  # the other computer's half-made copy, maybe still being written
+    (dst / "unfinished.json").write_text(json.dumps(_other_host_mark("migrate", src.resolve())))
+    with pytest.raises(ProjectError, match=_ELSEWHERE):
+        open_project(dst)
+    assert main(["migrate", str(src), str(dst)]) == 1
+    assert re.search(_ELSEWHERE + r": `fashion-annotator migrate .*src .*copy --force`", capsys.readouterr().err)
+    assert (dst / "project.sqlite").exists() and (dst / "unfinished.json").exists(), "nothing cleared"
+    assert main(["migrate", str(src), str(dst), "--force"]) == 0
+    assert "half-made copy of an earlier migration that was cut short was cleared" in capsys.readouterr().err
+    with open_project(dst) as copy:
+        assert len(copy.images()) == 4
+
+
+def test_a_new_another_computer_marked_is_resumed_only_with_force(tmp_path: Path, write_photo, capsys) -> None:
+    photos = tmp_path / "photos"
+    for i in range(3):
+        write_photo(photos / f"p{i}.png", seed=i)
+    create_project(tmp_path / "p").close()
+    (tmp_path / "p" / "unfinished.json").write_text(json.dumps(_other_host_mark("new", photos.resolve())))
+    assert main(["new", str(tmp_path / "p"), "--images", str(photos)]) == 1
+    assert re.search(_ELSEWHERE, capsys.readouterr().err)
+    assert (tmp_path / "p" / "unfinished.json").exists()
+    assert main(["new", str(tmp_path / "p"), "--images", str(photos), "--force"]) == 0
+    with open_project(tmp_path / "p") as done:
+        assert len(done.images()) == 3
+
+
+def test_a_postgresql_migration_another_computer_marked_is_dropped_only_with_force(
+    tmp_path: Path, pg_url: str, write_photo
+) -> None:
+    src = _source(tmp_path / "src", tmp_path, write_photo)
+    with create_project(pg_url) as half_made, half_made._db.tx() as conn:
+        conn.execute("INSERT INTO meta (key, value) VALUES ('unfinished', %s)",
+                     (json.dumps(_other_host_mark("migrate", src.resolve())),))  # fmt: skip
+    with pytest.raises(ProjectError, match=_ELSEWHERE):
+        migrate_project(src, pg_url)
+    with pytest.raises(ProjectError, match=_ELSEWHERE):  # still there: not dropped
+        open_project(pg_url)
+    report = migrate_project(src, pg_url, force=True)
+    assert report.verified and report.restarted
+
+
+#: Run in a child process: ``migrate SRC DST`` as another computer ("other-host") runs it,
+#: paused at its 4th row (its copy's transaction open) until its stdin closes.
+_PAUSED_MIGRATE = """
+import socket, sys
+socket.gethostname = lambda: "other-host"
+from fashion_annotator.dataset import transfer
+inserts = []
+real = transfer._PgSide.insert
+def insert(self, table, row):
+    inserts.append(table)
+    if len(inserts) == 4:
+        print("paused", flush=True)
+        sys.stdin.read()
+    real(self, table, row)
+transfer._PgSide.insert = insert
+transfer.migrate_project(sys.argv[1], sys.argv[2])
+"""
+
+
+def test_a_migration_into_postgresql_still_running_refuses_a_second_even_with_force(
+    tmp_path: Path, pg_url: str, write_photo, capsys
+) -> None:
+    src = _source(tmp_path / "src", tmp_path, write_photo)
+    first = subprocess.Popen([sys.executable, "-c", _PAUSED_MIGRATE, str(src), pg_url], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert first.stdout is not None and first.stdout.readline() == "paused\n"
+        for extra in ([], ["--force"]):  # its mark says other-host: --force alone would drop its copy
+            assert main(["migrate", str(src), pg_url, *extra]) == 1
+            assert "another `fashion-annotator migrate` into this project is running right now" in (
+                capsys.readouterr().err)  # fmt: skip
+    finally:
+        first.kill()
+        first.wait(timeout=60)
+    deadline = time.monotonic() + 30  # the server frees a killed run's lock once it sees its connection gone
+    while True:
+        try:
+            with making_lock(pg_url):
+                break
+        except MakingLocked:
+            assert time.monotonic() < deadline, "the killed run's lock was never freed"
+            time.sleep(0.05)
+    report = migrate_project(src, pg_url, force=True)
+    assert report.verified and report.restarted
