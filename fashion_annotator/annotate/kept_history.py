@@ -3,9 +3,13 @@
 Leaving a photo saves it; before this module its undo history went with it, so a stray edit
 saved on leave (a click on a finished photo, then PgDn) could not be taken back once the
 operator came back. :class:`KeptHistories` keeps the histories of the last photos left
-(bounded by a count and by the bytes their patches hold) and gives them to the photo's next
-document when nothing was saved over it since: PgUp, then Ctrl+Z takes the edit back, and that
-undo is saved as a new version (nothing in the store is ever written over).
+(bounded by a count and by the bytes they hold, start masks included) and gives them to the
+photo's next document when nothing was saved over it since: PgUp, then Ctrl+Z takes the edit
+back, and that undo is saved as a new version (nothing in the store is ever written over).
+
+A saved version is named by its number and its file's SHA-256 (:class:`~fashion_annotator.
+dataset.records.MaskVersion`): a project restored from a backup numbers its next versions
+again, and a colleague's version 3 is not the one this window left.
 """
 
 from __future__ import annotations
@@ -16,11 +20,16 @@ from dataclasses import dataclass
 
 from fashion_annotator.core.document import AnnotationDocument, TaskHistory
 
-__all__ = ["KEPT_BYTES", "KEPT_PHOTOS", "KeptHistories"]
+__all__ = ["KEPT_BYTES", "KEPT_PHOTOS", "KeptHistories", "Saved"]
+
+#: ``(version, sha256)`` of a task's latest saved mask: its number (0: none saved) and the
+#: SHA-256 the store recorded for its file ("" unknown: never matched).
+Saved = tuple[int, str]
 
 #: How many photos left keep their undo history (the most recently left ones).
 KEPT_PHOTOS = 10
-#: Bytes the kept histories' patches may hold together (the oldest photo's go first past it).
+#: Bytes the kept histories may hold together, patches, marked pixels and start masks (the
+#: oldest photo's go first past it).
 KEPT_BYTES = 256 * 2**20
 
 
@@ -30,11 +39,11 @@ class _Kept:
     the SHA-256 the index recorded for the photo (ids are reused after a restore)."""
 
     photo: str
-    tasks: dict[str, tuple[int, TaskHistory]]
+    tasks: dict[str, tuple[Saved, TaskHistory]]
 
     @property
     def nbytes(self) -> int:
-        return sum(h.history.nbytes for _, h in self.tasks.values())
+        return sum(h.nbytes for _, h in self.tasks.values())
 
 
 class KeptHistories:
@@ -45,8 +54,9 @@ class KeptHistories:
     max_photos : int
         How many photos' histories are kept.
     max_bytes : int
-        The bytes of stored patches kept together; past it the oldest photos' histories go
-        (the photo left last keeps its history even when it alone is larger).
+        The bytes the kept histories hold together (:attr:`TaskHistory.nbytes`: patches, marked
+        pixels, start masks); past it the oldest photos' histories go (the photo left last
+        keeps its history even when it alone is larger).
     """
 
     def __init__(self, max_photos: int = KEPT_PHOTOS, max_bytes: int = KEPT_BYTES) -> None:
@@ -64,19 +74,21 @@ class KeptHistories:
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the patches kept."""
+        """Bytes of every array the kept histories hold."""
         return sum(k.nbytes for k in self._kept.values())
 
-    def keep(self, doc: AnnotationDocument, versions: Mapping[str, int], photo: str = "") -> None:
-        """Keep the histories of ``doc``, a photo being left with nothing unsaved.
+    def keep(self, doc: AnnotationDocument, saved: Mapping[str, Saved], photo: str = "") -> None:
+        """Keep the histories of ``doc``, a photo being left with nothing unsaved. A task with
+        no clean state (opened at an older version than the latest, a damaged file passed over)
+        keeps none.
 
         Parameters
         ----------
         doc : AnnotationDocument
             The document left; it must not be edited afterwards.
-        versions : mapping of str to int
-            ``task -> latest saved version`` (0: none) now that ``doc`` is saved: a history is
-            given back only to a mask opened at that same version.
+        saved : mapping of str to Saved
+            ``task -> (latest saved version, its SHA-256)`` now that ``doc`` is saved: a history
+            is given back only to a mask opened at that same version, with that same file.
         photo : str
             The photo's SHA-256 as the index records it ("" unknown).
         """
@@ -86,10 +98,15 @@ class KeptHistories:
             return
         tasks = {}
         for task in doc.tasks:
-            version = int(versions.get(task, 0))
+            version, sha = saved.get(task, (0, ""))
             steps = doc.history[task]  # not can_undo: a mask never read stays unread
-            if version > 0 and (steps.can_undo or steps.can_redo):
-                tasks[task] = (version, doc.task_history(task))
+            if (
+                version > 0
+                and sha
+                and doc.has_clean_state(task)
+                and (steps.can_undo or steps.can_redo)
+            ):
+                tasks[task] = ((int(version), sha), doc.task_history(task))
         if not tasks:
             return
         self._kept[image_id] = _Kept(photo, tasks)
@@ -99,12 +116,14 @@ class KeptHistories:
             self._kept.popitem(last=False)
 
     def give_back(
-        self, doc: AnnotationDocument, versions: Mapping[str, int], photo: str = ""
+        self, doc: AnnotationDocument, saved: Mapping[str, Saved], photo: str = ""
     ) -> list[str]:
         """Give ``doc``, the photo opened again, the histories kept when it was left, for the
-        tasks whose latest saved version is still the one it was left at (a colleague's save
-        since, or a restored backup's other photo under the same id, drops them). The
-        histories leave the keeping either way.
+        tasks whose latest saved version is still the one it was left at, number and file (a
+        colleague's save since, a restored backup's version of that number, or its other photo
+        under the same id, drops them) and whose mask opened at it (not an older one, its file
+        damaged: :meth:`AnnotationDocument.has_clean_state`). The histories leave the keeping
+        either way.
 
         Returns
         -------
@@ -115,10 +134,12 @@ class KeptHistories:
         if kept is None or (kept.photo and photo and kept.photo != photo):
             return []
         given = []
-        for task, (version, history) in kept.tasks.items():
+        for task, (left, history) in kept.tasks.items():
+            version, sha = saved.get(task, (0, ""))
             if (
                 task in doc.tasks
-                and int(versions.get(task, 0)) == version
+                and (int(version), sha) == left
+                and doc.has_clean_state(task)
                 and not doc.in_stroke(task)
             ):
                 doc.adopt_history(task, history)

@@ -45,6 +45,7 @@ __all__ = [
     "OpenImage",
     "effort_so_far",
     "imported_start",
+    "latest_saved",
     "latest_versions",
     "load_document",
     "own_unanswered_save",
@@ -76,6 +77,9 @@ class OpenImage:
     #: ``task -> latest saved version`` when the image was opened (then after each save):
     #: :func:`save_open_image` refuses to save over a version saved since (:class:`NewerVersion`).
     base_versions: dict[str, int] = field(default_factory=dict)
+    #: ``task -> SHA-256 of the file of`` :attr:`base_versions`' version ("" or missing:
+    #: unknown): a project restored from a backup numbers versions again, the file tells them apart.
+    base_hashes: dict[str, str] = field(default_factory=dict)
     #: Who took the image over when ``lease_lost`` (``user@host (pid N)`` or a user name).
     lost_to: str = ""
     #: The SHA-256 of the photo as the index records it ("" unknown): journal entries carry it.
@@ -95,6 +99,11 @@ class OpenImage:
     def lease_holder(self) -> str | None:
         """Who holds the image when it is read-only (``user@host (pid N)``), else None."""
         return None if self.lease is None else self.lease.holder
+
+    def saved_states(self) -> dict[str, tuple[int, str]]:
+        """``task -> (latest saved version, its SHA-256)`` as :attr:`base_versions` and
+        :attr:`base_hashes` hold them (the form :func:`latest_saved` returns)."""
+        return {task: (version, self.base_hashes.get(task, "")) for task, version in self.base_versions.items()}
 
     @property
     def edited(self) -> set[str]:
@@ -256,10 +265,17 @@ def _saved_mask_reader(
 
 def latest_versions(project: ProjectStore, image_id: int) -> dict[str, int]:
     """``task -> latest saved mask version`` of an image (0: none saved)."""
+    return {task: version for task, (version, _sha) in latest_saved(project, image_id).items()}
+
+
+def latest_saved(project: ProjectStore, image_id: int) -> dict[str, tuple[int, str]]:
+    """``task -> (latest saved mask version, the SHA-256 of its file)`` of an image
+    (``(0, "")``: none saved). The number alone does not name a version for good: a project
+    restored from a backup while a window is open numbers its next versions again."""
     out = {}
     for task in project.tasks:
         versions = project.mask_versions(image_id, task)
-        out[task] = versions[-1].version if versions else 0
+        out[task] = (versions[-1].version, versions[-1].sha256) if versions else (0, "")
     return out
 
 
@@ -374,9 +390,11 @@ def save_open_image(
             if not own_unanswered_save(project, opened, newer.version):
                 raise
             opened.base_versions[task] = newer.version.version  # this window's, whose answer was lost
+            opened.base_hashes[task] = newer.version.sha256
             saved = _save_task(project, opened, task)
         if task in opened.base_versions:
             opened.base_versions[task] = saved.version
+            opened.base_hashes[task] = saved.sha256
         clicks = doc.take_click_log(task)
         if clicks:
             write_saved_click_log(saved, clicks, warnings)

@@ -50,12 +50,22 @@ class TaskHistory:
         The proposal the history starts from (:meth:`AnnotationDocument.start_from`), if any.
     click_log : list of dict
         The Smart clicks not saved yet (each with the serial of its step).
+    unsaved : bool
+        Whether the task held edits the store had not saved when it was taken.
     """
 
     history: History
     clean_serial: int | None
     start: np.ndarray | None
     click_log: list[dict]
+    unsaved: bool = False
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of every array held: the history's patches and marked pixels
+        (:attr:`History.held_nbytes`) and the start mask (a full-size mask when there is one)."""
+        start = 0 if self.start is None else int(self.start.nbytes)
+        return self.history.held_nbytes + start
 
 
 @dataclass
@@ -137,6 +147,8 @@ class AnnotationDocument:
         #: :meth:`start_from`): undoing or redoing back to it leaves nothing to save
         #: (:meth:`is_clean`).
         self._clean_serial: dict[str, int] = {}
+        #: Tasks whose history came from an earlier document (:meth:`adopt_history`).
+        self._adopted: set[str] = set()
         self.actions = 0
         self._listeners: list[ChangeListener] = []
         self.seconds = 0.0
@@ -439,16 +451,34 @@ class AnnotationDocument:
         if task in self._strokes:
             self.end_stroke(task)
         return TaskHistory(self.history[task], self._clean_serial.get(task), self.starts.get(task),
-                           list(self.click_log.get(task, [])))  # fmt: skip
+                           list(self.click_log.get(task, [])), task in self.unsaved)  # fmt: skip
 
     def adopt_history(self, task: str, kept: TaskHistory) -> None:
         """Take ``kept`` (:meth:`task_history` of an earlier document of this photo) as
         ``task``'s history: Undo takes back the steps made before. The caller makes sure this
         document's ``task`` mask holds the pixels the earlier one held when it was taken (the
-        same saved version); ``task`` is unsaved unless that is its clean state."""
+        same saved version, opened as the latest: :meth:`has_clean_state`); ``task`` is unsaved
+        unless that is its clean state. A mask not read yet is not read for it; should its
+        first read find the saved version damaged (an older one opens, :meth:`forget_clean`),
+        the history adopted goes.
+
+        Raises
+        ------
+        ValueError
+            ``task`` has no clean state here (its mask opened at an older version than the
+            latest saved one): the kept steps are not this mask's and its clean state is none.
+        RuntimeError
+            A stroke of ``task`` is open.
+        """
         self._known(task)
         if task in self._strokes:
             raise RuntimeError(f"adopt_history({task!r}) while a stroke is open")
+        if not self.has_clean_state(task):
+            raise ValueError(
+                f"image {self.image_id} task {task!r}: the mask did not open at the latest saved "
+                "version; an earlier history is not its own"
+            )
+        self._adopted.add(task)  # first: a read of the mask below may find it damaged
         self.history[task] = kept.history
         if kept.clean_serial is None:
             self._clean_serial.pop(task, None)
@@ -462,12 +492,30 @@ class AnnotationDocument:
             self.click_log[task] = list(kept.click_log)
         else:
             self.click_log.pop(task, None)
-        self._track_clean(task)
+        if self.masks.is_read(task):
+            self._track_clean(task)
+        elif kept.unsaved:  # the same pixels as the earlier mask: its answer holds, unread
+            self.unsaved.add(task)
+        else:
+            self.unsaved.discard(task)
+
+    def has_clean_state(self, task: str) -> bool:
+        """Whether ``task``'s mask has a clean state (:meth:`mark_clean`), which
+        :meth:`forget_clean` took away from a mask opened at an older version than the latest."""
+        return task in self._clean_serial
 
     def forget_clean(self, task: str) -> None:
         """No state of ``task``'s mask is clean any more (the saved version it opened with was
-        not the latest after all: a damaged file passed over); any edit, even undone, saves."""
+        not the latest after all: a damaged file passed over); any edit, even undone, saves.
+        A history adopted from an earlier document (:meth:`adopt_history`) goes with it: its
+        steps were made on the latest version's pixels, which this mask does not hold."""
         self._clean_serial.pop(task, None)
+        if task in self._adopted:
+            self._adopted.discard(task)
+            self.history[task] = History()
+            self.starts.pop(task, None)
+            self.click_log.pop(task, None)
+            self.unsaved.discard(task)
 
     def is_clean(self, task: str) -> bool:
         """Whether ``task``'s mask is again what it was at the last :meth:`mark_clean`: nothing
@@ -478,10 +526,12 @@ class AnnotationDocument:
         while no Smart click of them stands (its log is saved with the mask)."""
         if task in self._strokes or task not in self._clean_serial:
             return False
-        history = self.history[task]
-        if self._clean_serial[task] == history.last_serial():
+        if self._clean_serial[task] == self.history[task].last_serial():
             return True
-        return not self.standing_clicks(task) and history.at_mark(self.masks[task])
+        mask = self.masks[task]  # first read: an older version may open (:meth:`forget_clean`)
+        if task not in self._clean_serial:
+            return False
+        return not self.standing_clicks(task) and self.history[task].at_mark(mask)
 
 
 def _copy_into(mask: np.ndarray, source: np.ndarray) -> BBox | None:

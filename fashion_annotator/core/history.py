@@ -94,6 +94,15 @@ class History:
         return self._nbytes
 
     @property
+    def held_nbytes(self) -> int:
+        """Bytes of every array the history holds: the stored patches (:attr:`nbytes`), the
+        marked pixels :meth:`mark` keeps and an open step's ``begin`` snapshot."""
+        patch = self._mark.patch if self._mark is not None else None
+        marked = 0 if patch is None else patch[1].nbytes
+        snapshot = 0 if self._snapshot is None else self._snapshot.nbytes
+        return self._nbytes + marked + snapshot
+
+    @property
     def in_step(self) -> bool:
         """True between ``begin`` and ``commit``."""
         return self._snapshot is not None

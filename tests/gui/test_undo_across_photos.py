@@ -111,6 +111,28 @@ def test_a_colleagues_save_since_drops_the_history_kept(qtbot, root, tmp_path):
         project.close()
 
 
+def test_a_photo_whose_latest_file_is_damaged_gets_no_history(qtbot, root, tmp_path):
+    """The version saved on leave damaged since, the mask opens at the one before: the history
+    kept came back on it, and a stray edit undone there was taken for the saved mask."""
+    first, _v1, v2 = _two_versions(root)
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        assert window.open_image(first)
+        drag(window, [(300, 500), (330, 500)])
+        _step(qtbot, window, Qt.Key.Key_PageDown, leaving=first)
+        project.mask_versions(first, "garment")[-1].path.write_bytes(b"not a png")
+        _step(qtbot, window, Qt.Key.Key_PageUp, image_id=first)
+        np.testing.assert_array_equal(shown_mask(window), v2)
+        assert not window.actions_by_name["undo"].isEnabled()
+        drag(window, [(300, 500), (330, 500)])
+        press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+        np.testing.assert_array_equal(shown_mask(window), v2)
+        assert window.session.unsaved, "opened at version 2: saved on top of the damaged one"
+    finally:
+        window.close()
+        project.close()
+
+
 def test_go_back_to_an_earlier_version_is_an_undoable_edit_saved_on_top(
     qtbot, root, tmp_path, monkeypatch
 ):

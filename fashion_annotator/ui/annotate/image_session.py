@@ -196,7 +196,7 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         if lease is None and not self._readonly():
             self._restore_crashed(image_id)
         try:
-            base = session.latest_versions(self.project, image_id)  # before loading: nothing missed
+            saved = session.latest_saved(self.project, image_id)  # before loading: nothing missed
             photo = self.project.image(image_id).sha256  # journalled: ids are reused after a restore
             notes: list[str] = []
             doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown, notes=notes)
@@ -209,10 +209,11 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
             return False
         doc.subscribe(self._document_changed)
         read_only = lease is not None or bool(self._readonly())
-        self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh, base_versions=base, notes=notes,
-                                 photo=photo)  # fmt: skip
+        self.current = OpenImage(doc, read_only=read_only, lease=lease, fresh=fresh, notes=notes, photo=photo,
+                                 base_versions={t: v for t, (v, _) in saved.items()},
+                                 base_hashes={t: sha for t, (_, sha) in saved.items()})  # fmt: skip
         if not read_only:  # left earlier in this window: Undo takes back what was done before
-            self.kept.give_back(doc, base, photo)
+            self.kept.give_back(doc, saved, photo)
         self.awaiting.clear()
         self.photo_failed = False
         self.clock.reset(doc.seconds)
@@ -521,7 +522,7 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
             except ProjectError as exc:  # nothing unsaved; the lease lapses on its own
                 self.error.emit(f"Image {image_id} closed with nothing unsaved; its lease was not released ({exc}), it lapses in {LEASE_TTL_S:.0f} s")
         if not self.current.read_only:
-            self.kept.keep(self.current.doc, self.current.base_versions, self.current.photo)
+            self.kept.keep(self.current.doc, self.current.saved_states(), self.current.photo)
         self.jobs.next_generation()
         self.current = None
         self.awaiting.clear()

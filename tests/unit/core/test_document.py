@@ -235,6 +235,21 @@ def test_a_task_whose_opened_state_is_forgotten_is_never_clean() -> None:
     assert doc.unsaved == {"garment"}
 
 
+def test_a_history_is_never_adopted_by_a_mask_opened_at_an_older_version() -> None:
+    """An earlier document's steps were made on the latest version's pixels: a mask opened at
+    an older one (no clean state) refuses them, since adopting put its clean state back."""
+    left = make_doc()
+    left.mark_saved(["garment"])
+    left.apply("garment", fill_polygon, np.array([[0.0, 0.0], [4.0, 0.0], [4.0, 4.0]]), 1)
+    left.mark_saved(["garment"])
+    again = make_doc()
+    again.mark_saved(["parsing7"])  # garment opened at an older version: not marked
+    assert not again.has_clean_state("garment")
+    with pytest.raises(ValueError, match="latest saved version"):
+        again.adopt_history("garment", left.task_history("garment"))
+    assert not again.can_undo("garment")
+
+
 def test_an_edit_that_puts_the_saved_pixels_back_leaves_nothing_unsaved() -> None:
     """A hand test: a stroke erased again by a second stroke, or a region click taken back by
     the opposite click, left the window "Unsaved" (closing asked to save) though the mask was
