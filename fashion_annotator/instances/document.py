@@ -97,6 +97,7 @@ class InstanceDocument:
         self._redo: list[_Step] = []
         self.dirty = False
         self.actions = 0
+        self._saved: tuple[np.ndarray, dict[int, Instance]] | None = None
         #: The parsing classes an accessory (``parsing_class`` 0) instance may lie on.
         self.ground = accessory_ground(parsing_taxonomy, taxonomy)
         #: The parsing relabelling the last :meth:`recategorise`, :meth:`undo` or :meth:`redo`
@@ -178,8 +179,19 @@ class InstanceDocument:
         return step.name
 
     def mark_saved(self) -> None:
-        """Forget the unsaved flag (after the store saved the set)."""
+        """Forget the unsaved flag: the store holds the set as it is now (saved, or loaded from
+        its latest version); :meth:`as_saved` compares with it from now on."""
         self.dirty = False
+        self._saved = (self.map.copy(), copy.deepcopy(self.instances))
+
+    def as_saved(self) -> bool:
+        """Whether the set is what the store last held (:meth:`mark_saved`), whatever steps led
+        back to it: a parsing stroke's reconcile and the stroke's undo leave nothing to save
+        (saving them anyway recorded an operator's edit and moved the image to In progress)."""
+        if self._saved is None:
+            return False
+        saved_map, saved_instances = self._saved
+        return self.instances == saved_instances and np.array_equal(self.map, saved_map)
 
     def _box_of(self, ids: list[int]) -> BBox:
         box = BBox.of(np.isin(self.map, ids))

@@ -357,10 +357,15 @@ def test_the_propose_button_saves_what_it_proposes(opened, qtbot):
     window, project = opened
     dock = window.instances
     image_id = window.session.image_id
+    proposed = sorted(dock.doc.instances)
+    dock.select([proposed[0]])
+    dock.delete_selected()  # the saved set is no longer the proposal
+    assert dock.save()
     before = len(project.instance_versions(image_id))
+    assert sorted(project.load_instances(image_id).instances) == proposed[1:]
     qtbot.mouseClick(dock.buttons["propose"], Qt.MouseButton.LeftButton)
     assert len(project.instance_versions(image_id)) == before + 1
-    assert sorted(project.load_instances(image_id).instances) == sorted(dock.doc.instances)
+    assert sorted(project.load_instances(image_id).instances) == sorted(dock.doc.instances) == proposed
 
 
 def test_ctrl_z_on_the_canvas_undoes_a_recategorisation_with_its_relabelling(opened, qtbot):

@@ -209,3 +209,30 @@ def test_the_panel_follows_a_relabelled_garment_before_any_save(opened, qtbot):
     _relabel(window, strip, 1)  # skin: no garment's class
     qtbot.waitUntil(lambda: not (dock.doc.map[strip] == dress).any(), timeout=3000)
     assert window.session.current.doc.dirty
+
+
+def test_a_stroke_and_its_undo_before_a_save_record_no_instance_edit(opened, qtbot):
+    """A hand test: a parsing stroke the panel followed, then Ctrl+Z, then a save recorded the
+    instances again as an operator's edit (the set was as saved) and moved a To do photo to
+    In progress with no mask saved. Edits that come back to the saved set record nothing."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dress = instance_of(window, "dress")
+    assert window.save()
+    versions = len(project.instance_versions(image_id))
+    status = project.image(image_id).status
+    before = project.load_instances(image_id)
+    ys, xs = np.nonzero(before.map == dress)
+    cy, cx = float(np.median(ys)), float(np.median(xs))
+    window.set_task("parsing7")
+    window.set_label(1)
+    window.canvas.set_tool("brush")
+    drag(window, [(cx - 30, cy), (cx + 30, cy)])
+    qtbot.waitUntil(lambda: not dock.doc.as_saved(), timeout=10000)  # the panel followed
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    press_key(qtbot, window, Qt.Key.Key_S, CTRL)
+    assert len(project.instance_versions(image_id)) == versions, "nothing new to record"
+    assert project.image(image_id).status == status
+    after = project.load_instances(image_id)
+    np.testing.assert_array_equal(after.map, before.map)

@@ -230,7 +230,7 @@ class InstancesDock(QDockWidget):
                 self._refresh_list([])
                 return
             if saved is not None:
-                self._set_doc(saved)
+                self._set_doc(saved).mark_saved()
             else:
                 self.propose(save=False)
         self._refresh_list([])  # nothing chosen: instance ids are each image's own
@@ -323,10 +323,12 @@ class InstancesDock(QDockWidget):
         """Save the instances as a new version (nothing happens when unchanged)."""
         if self.doc is None or self.image_id is None or not self.doc.dirty or self.read_only():
             return True
+        if self.doc.as_saved():  # edits that came back to the saved set: nothing to record
+            self.doc.mark_saved()
+            return True
         source = "operator" if self.doc.actions else "model"
         try:
-            # the operator's edits move an approved image back to done, a new one to in progress
-            # (the model's proposals change nothing), in the save's own transaction
+            # an operator's edit moves approved back to done, new to in progress (a model's: no)
             edited = source == "operator"
             moves = edited and self.project.image(self.image_id).status in EDITED_STATUS
             self.project.save_instances(self.image_id, self.doc.set, source=source, edited=edited)
