@@ -141,7 +141,7 @@ def test_go_back_to_an_earlier_version_is_an_undoable_edit_saved_on_top(
 
     def ask(_parent, title: str, rows: list[str], default: int) -> int:
         asked.append((title, rows, default))
-        return 1  # the version before the latest
+        return 1 if len(asked) == 1 else 0  # the version before the latest, then the latest
 
     monkeypatch.setattr(version_revert, "ask_version", ask)
     window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
@@ -171,6 +171,30 @@ def test_go_back_to_an_earlier_version_is_an_undoable_edit_saved_on_top(
         assert [v.version for v in project.mask_versions(first, "garment")] == [1, 2, 3]
         np.testing.assert_array_equal(project.load_mask(first, "garment", 3), v1)
         np.testing.assert_array_equal(project.load_mask(first, "garment", 2), v2)
+        action.trigger()  # the latest (version 3) while version 1 is shown: already so
+        assert "already shows version 3" in window.status.currentMessage()
+    finally:
+        window.close()
+        project.close()
+
+
+def test_putting_back_the_saved_version_says_there_is_nothing_to_save(qtbot, root, tmp_path, monkeypatch):
+    """A hand test: version 1 put back, then version 2 (the latest, what is saved): the corner
+    said Saved while the message said "version 2 again, not saved yet"."""
+    first, v1, v2 = _two_versions(root)
+    picks = iter([1, 0])  # version 1, then the latest
+    monkeypatch.setattr(version_revert, "ask_version", lambda *_args: next(picks))
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        assert window.open_image(first)
+        window.actions_by_name["go_back"].trigger()
+        np.testing.assert_array_equal(shown_mask(window), v1)
+        assert window.session.unsaved and "not saved yet" in window.status.currentMessage()
+        window.actions_by_name["go_back"].trigger()
+        np.testing.assert_array_equal(shown_mask(window), v2)
+        said = window.status.currentMessage()
+        assert ("not saved yet" in said) == window.session.unsaved, "said as the corner says"
+        assert not window.session.unsaved and "saved version 2 again, nothing to save" in said
     finally:
         window.close()
         project.close()

@@ -99,6 +99,10 @@ def go_back(w: MainWindow, ask: VersionQuestion | None = None) -> bool:
         say(f"{name} already shows version {version.version} of its {task_title(task)} mask", 8000)
         return False
     w.apply_mask_edit(replace_mask, mask, task=task)
+    if not w.session.unsaved:  # back to what is saved: the corner says Saved, and so does this
+        say(f"{name}: the {task_title(task)} mask is its saved version {version.version} again, "
+            "nothing to save (Undo takes it back)", 15000)  # fmt: skip
+        return True
     say(f"{name}: the {task_title(task)} mask is version {version.version} again, not saved yet "
         "(saving adds it as a new version; Undo takes it back)", 15000)  # fmt: skip
     return True
