@@ -21,6 +21,16 @@ def template(masks_template: Path) -> Path:
     return masks_template
 
 
+def _skin_stroke_across(window, pixels: np.ndarray) -> None:
+    """A 60-pixel skin brush stroke on the parsing mask across the middle of ``pixels``."""
+    ys, xs = np.nonzero(pixels)
+    cy, cx = float(np.median(ys)), float(np.median(xs))
+    window.set_task("parsing7")
+    window.set_label(1)
+    window.canvas.set_tool("brush")
+    drag(window, [(cx - 30, cy), (cx + 30, cy)])
+
+
 def test_undoing_a_saved_stroke_gives_the_instance_its_pixels_back(opened, qtbot):
     """A skin stroke across the dress, a save, Ctrl+Z of the stroke, a save: the save had
     taken the painted pixels out of the dress, and the undo never gave them back (a silent
@@ -31,12 +41,7 @@ def test_undoing_a_saved_stroke_gives_the_instance_its_pixels_back(opened, qtbot
     dress = instance_of(window, "dress")
     assert window.save()
     before = project.load_instances(image_id)
-    ys, xs = np.nonzero(before.map == dress)
-    cy, cx = float(np.median(ys)), float(np.median(xs))
-    window.set_task("parsing7")
-    window.set_label(1)
-    window.canvas.set_tool("brush")
-    drag(window, [(cx - 30, cy), (cx + 30, cy)])
+    _skin_stroke_across(window, before.map == dress)
     parsing = window.session.current.doc.masks["parsing7"]
     taken = (before.map == dress) & (parsing == 1)
     assert taken.sum() > 100
@@ -223,12 +228,7 @@ def test_a_stroke_and_its_undo_before_a_save_record_no_instance_edit(opened, qtb
     versions = len(project.instance_versions(image_id))
     status = project.image(image_id).status
     before = project.load_instances(image_id)
-    ys, xs = np.nonzero(before.map == dress)
-    cy, cx = float(np.median(ys)), float(np.median(xs))
-    window.set_task("parsing7")
-    window.set_label(1)
-    window.canvas.set_tool("brush")
-    drag(window, [(cx - 30, cy), (cx + 30, cy)])
+    _skin_stroke_across(window, before.map == dress)
     qtbot.waitUntil(lambda: not dock.doc.as_saved(), timeout=10000)  # the panel followed
     press_key(qtbot, window, Qt.Key.Key_Z, CTRL)
     press_key(qtbot, window, Qt.Key.Key_S, CTRL)
