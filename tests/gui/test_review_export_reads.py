@@ -15,15 +15,9 @@ from PIL import Image
 
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.ui.review.view import ReviewView
+from tests.gui.test_review_export_disagreement import SHAPE, _square
 
-SHAPE = (40, 60)
 PARSING_ONLY = 20
-
-
-def _square(label: int = 1) -> np.ndarray:
-    mask = np.zeros(SHAPE, dtype=np.uint8)
-    mask[10:30, 10:30] = label
-    return mask
 
 
 @pytest.fixture

@@ -19,14 +19,7 @@ from fashion_annotator.dataset import store
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.ui.review import mask_checks
 from fashion_annotator.ui.review.view import ReviewView
-
-SHAPE = (40, 60)
-
-
-def _square(label: int = 1) -> np.ndarray:
-    mask = np.zeros(SHAPE, dtype=np.uint8)
-    mask[10:30, 10:30] = label
-    return mask
+from tests.gui.test_review_export_disagreement import SHAPE, _square
 
 
 @pytest.fixture
