@@ -200,6 +200,35 @@ def test_putting_back_the_saved_version_says_there_is_nothing_to_save(qtbot, roo
         project.close()
 
 
+def test_putting_back_the_saved_version_names_the_other_mask_still_unsaved(
+    qtbot, root, tmp_path, monkeypatch
+):
+    """A review finding: with a parsing stroke unsaved, putting back the garment mask's latest
+    saved version said "not saved yet (saving adds it as a new version…)", though saving adds
+    no garment version; it now says the garment mask is as saved and the parsing mask is not."""
+    first, _v1, v2 = _two_versions(root)
+    monkeypatch.setattr(version_revert, "ask_version", lambda *_args: 0)  # the latest
+    window, project = open_window(qtbot, root, tmp_path / "s.ini", Answers())
+    try:
+        assert window.open_image(first)
+        press_key(qtbot, window, Qt.Key.Key_B)
+        drag(window, [(300, 500), (330, 500)])
+        assert (shown_mask(window) != v2).any()
+        press_key(qtbot, window, Qt.Key.Key_Tab)
+        drag(window, [(100, 300), (200, 300)])
+        press_key(qtbot, window, Qt.Key.Key_Tab)
+        assert window.task == "garment"
+        window.actions_by_name["go_back"].trigger()
+        np.testing.assert_array_equal(shown_mask(window), v2)
+        said = window.status.currentMessage()
+        assert "not saved yet" not in said and "saved version 2 again" in said
+        assert "parsing mask still has unsaved edits" in said.lower()
+        assert window.session.current.edited == {"parsing7"}
+    finally:
+        window.close()
+        project.close()
+
+
 def test_a_half_drawn_polygon_closed_on_leave_is_undone_after_coming_back(qtbot, root, tmp_path):
     """Leaving closes an open polygon (its points are the operator's work: never dropped
     unseen); coming back, one Ctrl+Z takes the filled polygon away if it was a stray one."""

@@ -99,9 +99,13 @@ def go_back(w: MainWindow, ask: VersionQuestion | None = None) -> bool:
         say(f"{name} already shows version {version.version} of its {task_title(task)} mask", 8000)
         return False
     w.apply_mask_edit(replace_mask, mask, task=task)
-    if not w.session.unsaved:  # back to what is saved: the corner says Saved, and so does this
+    if task not in cur.edited:  # back to what is saved: nothing of this mask to save
+        pending = [t for t in cur.doc.tasks if t in cur.edited]
+        rest = "nothing to save" if not pending else (
+            " and ".join(f"the {task_title(t)} mask" for t in pending)
+            + f" still {'have' if len(pending) > 1 else 'has'} unsaved edits")
         say(f"{name}: the {task_title(task)} mask is its saved version {version.version} again, "
-            "nothing to save (Undo takes it back)", 15000)  # fmt: skip
+            f"{rest} (Undo takes it back)", 15000)  # fmt: skip
         return True
     say(f"{name}: the {task_title(task)} mask is version {version.version} again, not saved yet "
         "(saving adds it as a new version; Undo takes it back)", 15000)  # fmt: skip
