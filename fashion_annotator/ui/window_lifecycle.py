@@ -130,6 +130,10 @@ def start(w: MainWindow) -> None:
         w.session.message.disconnect(skipped.append)
     if not opened and w.session.current is None:
         nothing_open(w, [line for line in skipped if line.startswith("Skipped ")])
+    if w.session.current is None:  # no proposal names the models: "model: loading…" stayed
+        proposals = w.session.proposals
+        for task in w.project.tasks:
+            w.session.modelInfo.emit(task, proposals.device_name, proposals.state_label(task))
     # the photo has the keyboard from the start (the tab bar had it: Tab, Space and the arrow
     # keys moved the focus, panned nothing or showed the Review tab)
     w.canvas.setFocus(Qt.FocusReason.OtherFocusReason)

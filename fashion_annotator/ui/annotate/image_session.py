@@ -317,10 +317,13 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
             if self._proposal_job.get(key[0]) != key[1]:
                 return  # a model switched since: its successor is computing
             key = key[0]
-            if image_id == self.image_id:
+            if image_id == self.image_id:  # no proposal names the model: "loading…" stayed
                 self.awaiting.discard(key)
+                self.modelInfo.emit(key, self.proposals.device_name, self.proposals.state_label(key))
         if kind == PHOTO:
             self.photo_failed = self.photo_failed or image_id == self.image_id
+            for task in self.project.tasks if image_id == self.image_id else ():
+                self.modelInfo.emit(task, self.proposals.device_name, self.proposals.state_label(task))
             self.error.emit(f"Loading the full-resolution photo failed: {message}")
             return
         if kind in (SUPERPIXELS, PROPOSAL):  # another kind's submitter says what failed

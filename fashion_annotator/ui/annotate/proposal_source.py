@@ -113,6 +113,22 @@ class ProposalSource:
         project's active model, ``shipped (...)`` for the default (:func:`.wording.model_label`)."""
         return model_label(meta_version, None if task in self.warnings else self._active_versions.get(task))
 
+    def state_label(self, task: str) -> str | None:
+        """``task``'s model as the status bar names it where no proposal says so (no photo open,
+        the photo or its proposal failed): the loaded predictor's :meth:`model_label`, None when
+        none could load (or there is none), else the one that loads with the first proposal,
+        e.g. ``"v2 (loads with the first photo)"``. Reads nothing from the project."""
+        from fashion_annotator.segmentation.proposals import default_model_path
+
+        with self._lock:
+            if task in self._predictors:
+                loaded = self._predictors[task]
+                return None if loaded is None else self.model_label(task, loaded.model_version)
+        version = self._active_versions.get(task)
+        if version is None and not (self.use_shipped and default_model_path(task).is_file()):
+            return None
+        return f"{'shipped' if version is None else f'v{version}'} (loads with the first photo)"
+
     def reload(self, task: str | None = None) -> None:
         """Forget loaded predictors (all, or one task's) so the next call loads the active model."""
         with self._lock:
