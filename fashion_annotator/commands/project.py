@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from fashion_annotator.dataset.api import ProjectStore
     from fashion_annotator.dataset.formats import ImportSummary
     from fashion_annotator.dataset.store import Project
+    from fashion_annotator.dataset.unfinished import Making
 
 # The format modules (cv2, pycocotools) load only when a command runs, so `info` and `--help`
 # stay fast; a test checks these names against fashion_annotator.dataset.formats.
@@ -175,22 +176,17 @@ def _cmd_new(args: argparse.Namespace) -> int:
     from fashion_annotator.core.label_sets import split_task_entries
     from fashion_annotator.dataset import unfinished
     from fashion_annotator.dataset.formats import import_source
-    from fashion_annotator.dataset.store import ProjectError, open_project
+    from fashion_annotator.dataset.store import ProjectError
 
     tasks = split_task_entries(args.tasks or ["garment,parsing7"])
     if not args.images.is_dir():
         return _fail(args, f"{args.images}: not a folder of photos")
     try:
-        cut_short = unfinished.left_by(args.project, "new", force=args.force)  # a `new` killed half way: resumed
-        if cut_short is not None:
-            unfinished.take_over(args.project, cut_short)
-            project = open_project(args.project, user=args.user, writing=True)
+        project, cut_short = _started(args, tasks)  # marked unfinished until every photo was tried
+        if cut_short is not None:  # a `new` killed half way: resumed
             print(f"note: {describe_location(args.project)}: its creation from {cut_short.source} was cut short; "
                   f"adding the photos of {args.images} it lacks", file=sys.stderr)  # fmt: skip
-        else:
-            project = _created(args, tasks)
         with project:
-            unfinished.mark(project, "new", args.images.resolve())  # removed once every photo was tried
             start = time.perf_counter()
             with ProgressBar("adding photos") as bar:
                 summary = import_source(project, args.images, "photos", progress=bar.update)
@@ -202,12 +198,14 @@ def _cmd_new(args: argparse.Namespace) -> int:
         return _fail(args, exc)
 
 
-def _created(args: argparse.Namespace, tasks: list) -> Project:
-    """The project ``new`` makes; one already there is refused with the command that adds photos to it."""
-    from fashion_annotator.dataset.store import ProjectError, create_project
+def _started(args: argparse.Namespace, tasks: list) -> tuple[Project, Making | None]:
+    """The project ``new`` makes, or resumes (:func:`~fashion_annotator.dataset.unfinished.start_new`);
+    one already there is refused with the command that adds photos to it."""
+    from fashion_annotator.dataset.store import ProjectError
+    from fashion_annotator.dataset.unfinished import start_new
 
     try:
-        return create_project(args.project, tasks=tasks, user=args.user)
+        return start_new(args.project, args.images, tasks, user=args.user, force=args.force)
     except ProjectError as exc:
         if "already a project" not in str(exc):
             raise

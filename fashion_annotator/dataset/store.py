@@ -56,6 +56,7 @@ from fashion_annotator.dataset.storeio import ImportConflict
 from fashion_annotator.dataset.sweep import SweepReport, sweep
 from fashion_annotator.dataset.sweep import candidates as sweep_candidates
 from fashion_annotator.dataset.training_items import TrainingItems, proposal_record
+from fashion_annotator.dataset.unfinished import Making, write_mark
 from fashion_annotator.dataset.unfinished import check_folder as check_unfinished
 from fashion_annotator.runtime.paths import current_user
 
@@ -137,11 +138,13 @@ class Project(PhotoImports, TrainingItems, LegacyNames, ChangeTokens):
         root: str | Path,
         tasks: Iterable[str | Path | TaskSpec] = ("garment", "parsing7"),
         user: str | None = None,
+        making: Making | None = None,
     ) -> Project:
         """Make a new project folder (it may exist but must not already hold a project, nor be
         a folder of photos whose project the window made in it, :data:`PHOTO_FOLDER_PROJECT`,
         nor lie inside another project, whose next open would move its files to lost+found).
-        A task is a shipped name or a label set file (:func:`.label_sets.resolve_tasks`)."""
+        A task is a shipped name or a label set file (:func:`.label_sets.resolve_tasks`);
+        ``making``: its unfinished mark, written before its index is filled in."""
         root = Path(root)
         storeio.check_new_project_folder(root, INDEX_NAME, PHOTO_FOLDER_PROJECT, FOLDERS)
         specs = resolve_tasks(tasks, root)  # shipped names and label set files
@@ -154,6 +157,8 @@ class Project(PhotoImports, TrainingItems, LegacyNames, ChangeTokens):
             raise ProjectError(f"{root}: already a project ({INDEX_NAME} exists)") from None
         except OSError as exc:
             raise ProjectError(f"{root}: cannot create the project: {exc.strerror or exc}") from exc
+        if making is not None:
+            write_mark(root, making)
         project = cls(root, storeio.connect_index(root / INDEX_NAME, existing=False), user)
         with project._tx():
             project._conn.executemany(
@@ -571,11 +576,13 @@ def open_project(location: str | Path, user: str | None = None, *, writing: bool
 
 
 def create_project(
-    location: str | Path, tasks: Iterable[str | Path | TaskSpec] = ("garment", "parsing7"), user: str | None = None
-) -> Project:
-    """Make a project in a folder, or in the PostgreSQL database a project URL names."""
+    location: str | Path, tasks: Iterable[str | Path | TaskSpec] = ("garment", "parsing7"), user: str | None = None,
+    making: Making | None = None,
+) -> Project:  # fmt: skip
+    """Make a project in a folder, or in the PostgreSQL database a project URL names; one made
+    with ``making`` holds that unfinished mark (:mod:`.unfinished`) from its creation on."""
     if postgres_or_folder(location):
         from fashion_annotator.dataset.postgres.project import PgProject
 
-        return PgProject.create(str(location), tasks=tasks, user=user)
-    return Project.create(location, tasks=tasks, user=user)
+        return PgProject.create(str(location), tasks=tasks, user=user, making=making)
+    return Project.create(location, tasks=tasks, user=user, making=making)

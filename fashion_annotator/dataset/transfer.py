@@ -135,10 +135,10 @@ def _migrate(src: str | Path, dst: str | Path, force: bool) -> TransferReport:
         tasks = [own.get(row["name"], row["name"]) for row in _side(source).rows("tasks")]
         if restart is not None:
             _start_over(dst, restart)
-        target = create_project(dst, tasks=tasks, user=source.user)
+        making = unfinished.Making.now("migrate", src)  # marked as it is made; removed once the copy is verified
+        target = create_project(dst, tasks=tasks, user=source.user, making=making)
         try:
             with target:
-                unfinished.mark(target, "migrate", src)  # removed once the copy is verified
                 _copy(source, target)
         except BaseException:
             _remove(target, dst)

@@ -1,8 +1,10 @@
 """A project whose making (``new``, ``migrate``) was cut short, and the marker that says so.
 
-``new`` and ``migrate`` mark the project they make as soon as it exists (a folder project: the
-file :data:`MARKER_NAME`; a PostgreSQL project: the ``meta`` row :data:`META_KEY`) and remove
-the mark once the last photo was added, or the copy verified. A process killed in between
+``new`` (and the window's File > New, both through :func:`start_new`) and ``migrate`` make
+their project marked (a folder project: the file :data:`MARKER_NAME`, written before its index
+is filled in; a PostgreSQL project: the ``meta`` row :data:`META_KEY`, written in the
+transaction that creates its schema) and remove the mark once the last photo was added, or the
+copy verified. A process killed in between
 (``kill -9``, a power cut) leaves the mark: opening the project is refused with what happened
 and the command to run again (:class:`InterruptedProject`), rather than showing a project
 that looks finished (``new``: some of the photos) or empty (``migrate``: its copy, one
@@ -30,10 +32,10 @@ import os
 import shutil
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.core.atomic import atomic_write_bytes
 from fashion_annotator.dataset.leases import process_gone
@@ -43,6 +45,10 @@ from fashion_annotator.dataset.postgres.url import (
     without_password,
 )
 from fashion_annotator.dataset.records import ProjectError
+
+if TYPE_CHECKING:
+    from fashion_annotator.core.tasks import TaskSpec
+    from fashion_annotator.dataset.store import Project
 
 #: The mark in a folder project.
 MARKER_NAME = "unfinished.json"
@@ -155,8 +161,8 @@ def describe(location: str | Path, making: Making) -> str:
                 f"starts over ({making.source} was not changed)")  # fmt: skip
     return (f"{where}: its creation from {making.source} (`fashion-annotator new`, started {when}) was cut "
             "short, so only some of the photos were added; run "
-            f"`{_command_line(making, shown)}` again: it adds the rest and keeps "
-            "those already added")  # fmt: skip
+            f"`{_command_line(making, shown)}` again (or, in the window, File > New project from folder with "
+            "the same two folders): it adds the rest and keeps those already added")  # fmt: skip
 
 
 def _command_line(making: Making, shown: str) -> str:
@@ -166,17 +172,40 @@ def _command_line(making: Making, shown: str) -> str:
     return f"fashion-annotator new {shown} --images {making.source}"
 
 
-def mark(project: Any, command: str, source: str | Path) -> None:
-    """Mark ``project`` (just made by this process) as being made by ``command`` from ``source``."""
-    making = Making.now(command, source)
-    if getattr(project, "backend", "sqlite") == "postgresql":
-        with project._db.tx() as conn:
-            conn.execute(
-                "INSERT INTO meta (key, value) VALUES (%s, %s) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
-                (META_KEY, making.text()),
-            )
-        return
-    _write(Path(project.root), making)
+def start_new(
+    location: str | Path, images: Path, tasks: Iterable[str | Path | TaskSpec], *, user: str | None = None,
+    force: bool = False,
+) -> tuple[Project, Making | None]:  # fmt: skip
+    """The project ``new`` (and the window's File > New) makes at ``location`` for the photos of
+    ``images``, marked as being made from them from its creation on; the caller adds the photos,
+    then calls :func:`unmark`.
+
+    Parameters
+    ----------
+    tasks : iterable of str, Path or TaskSpec
+        The tasks of a project made here (a resumed one keeps its own).
+    force : bool
+        Take over a ``new`` another computer marked (:func:`left_by`).
+
+    Returns
+    -------
+    (Project, Making or None)
+        The open project, and the mark of the ``new`` cut short that made it (it is resumed:
+        the photos it lacks are to be added), None for a project made now.
+
+    Raises
+    ------
+    ProjectError
+        A project is already there (not a ``new`` cut short), or it cannot be made or opened.
+    """
+    from fashion_annotator.dataset.store import create_project, open_project
+
+    making = Making.now("new", images)
+    cut_short = left_by(location, "new", force=force)
+    if cut_short is None:
+        return create_project(location, tasks=tasks, user=user, making=making), None
+    take_over(location, making)
+    return open_project(location, user=user, writing=True), cut_short
 
 
 def unmark(project: Any) -> None:
@@ -307,10 +336,11 @@ def lock_key(schema: str) -> int:
 
 
 def take_over(location: str | Path, making: Making) -> None:
-    """Make this process the maker of the interrupted project at ``location`` (it opens it)."""
+    """Make this process the maker of the interrupted project at ``location`` (it opens it),
+    by ``making``'s command from its source."""
     mine = Making.now(making.command, making.source)
     if not postgres_or_folder(location):
-        _write(Path(location), mine)
+        write_mark(Path(location), mine)
         return
     with _raw_connection(str(location)) as conn:
         conn.execute("UPDATE meta SET value = %s WHERE key = %s", (mine.text(), META_KEY))
@@ -373,7 +403,14 @@ def _login() -> str:
         return ""
 
 
-def _write(root: Path, making: Making) -> None:
+def write_mark(root: Path, making: Making) -> None:
+    """Write ``making`` as the mark of the folder project ``root``.
+
+    Raises
+    ------
+    ProjectError
+        It cannot be written.
+    """
     path = root / MARKER_NAME
     try:
         atomic_write_bytes(path, making.text().encode())

@@ -26,8 +26,10 @@ if TYPE_CHECKING:  # imported when a project opens
     from fashion_annotator.ui.main_window import MainWindow
 
 from fashion_annotator.core.tasks import TaskSpec
+from fashion_annotator.dataset import unfinished
 from fashion_annotator.dataset.confine import referable_folder, referenced_path
 from fashion_annotator.dataset.formats.common import ImportSummary, list_files
+from fashion_annotator.dataset.formats.export_stop import CancelRequested
 from fashion_annotator.dataset.formats.photos import add_photos
 from fashion_annotator.dataset.photo_folder import (
     ADDING_MARKER,
@@ -84,6 +86,10 @@ class PendingPhotos:
         Bring a photo folder's project in step with its folder instead
         (:func:`~fashion_annotator.dataset.photo_folder.sync_photo_folder`: new photos added,
         renamed ones found again, missing ones named); ``files`` is empty.
+    made : bool
+        The project File > New made for them, marked unfinished
+        (:func:`~fashion_annotator.dataset.unfinished.start_new`) until every file was tried or
+        the operator stopped the adding (its summary says what was kept).
     """
 
     files: list[Path]
@@ -91,6 +97,7 @@ class PendingPhotos:
     marker: Path | None = None
     hidden: int = 0
     sync: bool = False
+    made: bool = False
 
     @property
     def title(self) -> str:
@@ -99,13 +106,21 @@ class PendingPhotos:
 
     def work(self, project: Project, progress) -> ImportSummary | FolderSync:
         """Add the files (a :class:`~fashion_annotator.ui.file_jobs.FileJob`'s work); the
-        summary. A cancelled job raises before the marker goes."""
+        summary. A cancelled job raises before a photo folder's marker goes; the unfinished
+        mark of a project File > New made goes (the operator stopped it, the summary says so)."""
         if self.sync:
             return sync_photo_folder(project, progress)
-        summary = add_photos(project, self.files, self.copy, progress,
-                             ImportSummary(photos_only=True, hidden=self.hidden))  # fmt: skip
+        try:
+            summary = add_photos(project, self.files, self.copy, progress,
+                                 ImportSummary(photos_only=True, hidden=self.hidden))  # fmt: skip
+        except CancelRequested:  # stopped by the operator, told what it kept: not cut short
+            if self.made:
+                unfinished.unmark(project)
+            raise
         if self.marker is not None:  # a photo folder's refused files: not tried at every open
             remember_left_out(Path(project.root), summary, self.files)
+        if self.made:
+            unfinished.unmark(project)
         self.finish()
         return summary
 
@@ -209,7 +224,7 @@ def _new_for_window(
     first: a mistyped one is refused in words, not listed)."""
     project = new_project(photos, root, tasks)
     listed = ImportSummary()
-    return project, [], PendingPhotos(photos_in(Path(photos), listed), copy, hidden=listed.hidden)
+    return project, [], PendingPhotos(photos_in(Path(photos), listed), copy, hidden=listed.hidden, made=True)
 
 
 def _for_window(path: str | Path) -> tuple[Project, list[str], PendingPhotos | None]:
@@ -307,7 +322,10 @@ def choose_project(
 
 def new_project(photos: Path, root: Path, tasks: Sequence[str | Path | TaskSpec] = DEFAULT_TASKS) -> Project:
     """An empty project at ``root`` with ``tasks`` (shipped names, label set files or specs)
-    for the photos in ``photos`` (added by the window later).
+    for the photos in ``photos`` (added by the window later), made as ``fashion-annotator new``
+    makes it (:func:`~fashion_annotator.dataset.unfinished.start_new`): marked unfinished until
+    the photos are added (a crash half way left a project that opened as if complete); one that
+    a ``new`` cut short (also the window's) is resumed.
 
     Raises
     ------
@@ -316,7 +334,7 @@ def new_project(photos: Path, root: Path, tasks: Sequence[str | Path | TaskSpec]
     """
     if not Path(photos).is_dir() or not photos_in(Path(photos)):
         raise ProjectError(f"{photos}: not a folder with photos")
-    return Project.create(root, tasks)
+    return unfinished.start_new(root, Path(photos), tasks)[0]
 
 
 #: How long :func:`_paint_now` waits for the window system to expose a shown window (ms).

@@ -254,13 +254,18 @@ def bare_connection(url: ProjectURL) -> psycopg.Connection[DictRow]:
     return conn
 
 
-def connect(url: ProjectURL, *, create: bool, check_making: bool = True) -> psycopg.Connection[DictRow]:
+def connect(
+    url: ProjectURL, *, create: bool, check_making: bool = True, making: unfinished.Making | None = None
+) -> psycopg.Connection[DictRow]:
     """Connect in autocommit mode, create or upgrade the project's schema, and select it; an
     existing project whose making another process cut short or still goes on is refused
-    (:func:`~fashion_annotator.dataset.unfinished.check_postgres`) unless not ``check_making``."""
+    (:func:`~fashion_annotator.dataset.unfinished.check_postgres`) unless not ``check_making``.
+    A project created with ``making`` holds its unfinished mark from the transaction that
+    creates its schema on (a process killed a moment later left an empty project that opened)."""
     conn = bare_connection(url)
     try:
-        pg_schema.migrate(conn, url.schema, create=create)
+        marked = {unfinished.META_KEY: making.text()} if making is not None else None
+        pg_schema.migrate(conn, url.schema, create=create, meta=marked)
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(url.schema)))
         if check_making and not create:
             unfinished.check_postgres(conn, url.display)

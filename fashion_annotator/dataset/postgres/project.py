@@ -58,11 +58,8 @@ from fashion_annotator.dataset.records import (
     check_status,
 )
 from fashion_annotator.dataset.schema import EDITED_STATUS, STATUSES
-from fashion_annotator.dataset.store import (
-    FOLDERS,
-    QUEUE_STATUSES,
-    Project,
-)
+from fashion_annotator.dataset.store import FOLDERS, QUEUE_STATUSES, Project
+from fashion_annotator.dataset.unfinished import Making
 from fashion_annotator.runtime.paths import current_user
 
 
@@ -124,16 +121,15 @@ class PgProject(Project):
 
     @classmethod
     def create(  # type: ignore[override]
-        cls,
-        url: str,
-        tasks: Iterable[str | Path | TaskSpec] = ("garment", "parsing7"),
-        user: str | None = None,
-    ) -> PgProject:
+        cls, url: str, tasks: Iterable[str | Path | TaskSpec] = ("garment", "parsing7"), user: str | None = None,
+        making: Making | None = None,
+    ) -> PgProject:  # fmt: skip
         """Make a new project in the database named by ``url`` (its ``project`` must be new);
-        a task is a shipped name or a label set file (:func:`.label_sets.resolve_tasks`)."""
+        a task is a shipped name or a label set file (:func:`.label_sets.resolve_tasks`);
+        ``making``: its unfinished mark, written with its schema (:func:`.connection.connect`)."""
         parsed = _parse(url)
         specs = resolve_tasks(tasks, parsed.display)  # shipped names and label set files
-        conn, project = connect(parsed, create=True), None
+        conn, project = connect(parsed, create=True, making=making), None
         try:  # a project refused half way (no local working folder) is not left on the server
             project = cls(parsed, conn, user, url)
             with project._db.tx() as tx, tx.cursor() as cur:

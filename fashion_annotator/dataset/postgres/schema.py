@@ -13,6 +13,7 @@ server's clock, so desktops with skewed clocks agree on lease expiry.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 from typing import Any
 
 import psycopg
@@ -225,12 +226,21 @@ def schema_version(conn: psycopg.Connection[Any], schema: str) -> int:
         ) from None
 
 
-def migrate(conn: psycopg.Connection[Any], schema: str, *, create: bool = False) -> int:
+def migrate(
+    conn: psycopg.Connection[Any], schema: str, *, create: bool = False, meta: Mapping[str, str] | None = None
+) -> int:
     """Bring the project's schema to :data:`SCHEMA_VERSION`; return the version it had.
 
     ``conn`` must be in autocommit mode; the upgrade is one transaction, serialised between
     clients by an advisory lock on the schema name. An up-to-date project is not written
     (a read-only account, or a read-only standby, opens it).
+
+    Parameters
+    ----------
+    meta : mapping of str to str, optional
+        Rows a created project's ``meta`` table gets in the transaction that creates it (its
+        unfinished mark, :mod:`~fashion_annotator.dataset.unfinished`: a process killed right
+        after the creation leaves no project without it).
 
     Raises
     ------
@@ -265,4 +275,6 @@ def migrate(conn: psycopg.Connection[Any], schema: str, *, create: bool = False)
             "ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value",
             (str(SCHEMA_VERSION),),
         )
+        for key, value in (meta or {}).items() if create else ():
+            conn.execute("INSERT INTO meta (key, value) VALUES (%s, %s)", (key, value))
     return before

@@ -104,6 +104,46 @@ def test_a_migration_into_postgresql_killed_midway_says_so_and_starts_over(
         assert len(copy.images()) == 4
 
 
+#: Run in a child process: ``migrate SRC DST`` killed (SIGKILL) the moment DST's schema (a folder:
+#: its index) was created, before a row was copied.
+_KILLED_AT_CREATION = """
+import os, signal, sys
+from fashion_annotator.dataset import storeio
+from fashion_annotator.dataset.postgres import connection
+from fashion_annotator.dataset.transfer import migrate_project
+real_schema, real_index = connection.pg_schema.migrate, storeio.connect_index
+def migrate(conn, schema, *, create=False, **kwargs):
+    before = real_schema(conn, schema, create=create, **kwargs)
+    if create:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return before
+def connect_index(path, existing=True):
+    conn = real_index(path, existing)
+    if not existing:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return conn
+connection.pg_schema.migrate, storeio.connect_index = migrate, connect_index
+migrate_project(sys.argv[1], sys.argv[2])
+"""
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "folder"])
+def test_a_migration_killed_right_after_creating_its_destination_says_so_and_starts_over(
+    tmp_path: Path, request: pytest.FixtureRequest, write_photo, backend: str
+) -> None:
+    """Marked after its schema was created: killed between the two, a migration into
+    PostgreSQL left an unmarked empty project that opened as one (a rerun: "already a project")."""
+    dst = request.getfixturevalue("pg_url") if backend == "postgresql" else str(tmp_path / "copy")
+    src = _source(tmp_path / "src", tmp_path, write_photo)
+    _killed(_KILLED_AT_CREATION, src, dst)
+    with pytest.raises(ProjectError, match=r"its migration from .*src .* was cut short"):
+        open_project(dst)
+    report = migrate_project(src, dst)
+    assert report.verified and report.restarted
+    with open_project(dst) as copy:
+        assert len(copy.images()) == 4 and copy.task_counts()["garment"] == 4
+
+
 def test_a_killed_new_says_so_and_the_same_command_adds_the_rest(tmp_path: Path, write_photo, capsys) -> None:
     photos = tmp_path / "photos"
     for i in range(6):

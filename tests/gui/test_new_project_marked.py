@@ -1,0 +1,109 @@
+"""File > New makes its project as ``fashion-annotator new`` does: marked unfinished while the
+window adds the photos (a crash half way left a project with some of them that opened as if
+complete), and File > New again with the same two folders adds the rest."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import Qt
+
+from fashion_annotator.dataset.records import ProjectError
+from fashion_annotator.dataset.store import open_project
+from fashion_annotator.dataset.unfinished import MARKER_NAME, read_folder
+from fashion_annotator.ui import app
+from fashion_annotator.ui.preferences import Preferences, settings_file
+
+#: Run in a child process: the window's File > New (what its job runs) killed once it added 3 photos.
+_KILLED_FILE_NEW = """
+import os, signal, sys
+from pathlib import Path
+from fashion_annotator.dataset.formats import common
+from fashion_annotator.ui import app
+real, added = common.PhotoAdder.add, []
+def add(self, path, copy=True):
+    if len(added) == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    added.append(path)
+    return real(self, path, copy)
+common.PhotoAdder.add = add
+project, _, pending = app._new_for_window(Path(sys.argv[1]), Path(sys.argv[2]), True)
+pending.work(project, None)
+"""
+
+
+def _photos(folder: Path, n: int) -> Path:
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (40, 32, 3), np.uint8)).save(folder / f"look{i:02d}.png")
+    return folder
+
+
+def _switcher(tmp_path: Path) -> app.WindowSwitcher:
+    return app.WindowSwitcher(Preferences(settings_file(tmp_path / "switch.ini")))
+
+
+def test_a_file_new_killed_half_way_says_so_and_file_new_again_adds_the_rest(qtbot, tmp_path):
+    photos, root = _photos(tmp_path / "shoot", 6), tmp_path / "shoot-annotations"
+    done = subprocess.run([sys.executable, "-c", _KILLED_FILE_NEW, str(photos), str(root)],
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    with pytest.raises(ProjectError, match=r"its creation from .*shoot .* was cut short, so only some of the photos "
+                       r"were added; .* \(or, in the window, File > New project from folder with the same two folders\)"):  # fmt: skip
+        open_project(root)
+    switcher = _switcher(tmp_path)
+    assert switcher.switch(lambda: app._new_for_window(photos, root, True))
+    window = switcher.window
+    qtbot.addWidget(window)
+    assert window.files.wait(30000)
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 6, timeout=30000)
+    assert not (root / MARKER_NAME).exists(), "every photo tried: the mark is gone"
+    window.close()
+    window.project.close()
+
+
+def test_file_new_is_marked_while_its_photos_are_added_and_a_cancel_unmarks_it(qtbot, tmp_path, monkeypatch):
+    """Cancel is the operator's stop, its summary says what was kept: not a creation cut short."""
+    photos, root = _photos(tmp_path / "shoot", 6), tmp_path / "shoot-annotations"
+    reached, proceed = threading.Event(), threading.Event()
+    real = app.add_photos
+
+    def gated(project, files, copy, progress, summary):
+        def wait_then(done: int, total: int) -> None:
+            if done == 2:
+                reached.set()
+                proceed.wait(30)
+            progress(done, total)
+
+        return real(project, files, copy, wait_then, summary)
+
+    monkeypatch.setattr(app, "add_photos", gated)
+    switcher = _switcher(tmp_path)
+    assert switcher.switch(lambda: app._new_for_window(photos, root, True))
+    window = switcher.window
+    qtbot.addWidget(window)
+    seen: list[list[str]] = []
+    window.files.inform = lambda title, lines, wrong: seen.append(lines)
+    try:
+        qtbot.waitUntil(reached.is_set, timeout=30000)
+        making = read_folder(root)
+        assert making is not None and making.command == "new" and making.source == str(photos.resolve())
+        qtbot.mouseClick(window.status.cancel_button, Qt.MouseButton.LeftButton)
+    finally:
+        proceed.set()
+    assert window.files.wait(30000)
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=30000)
+    assert seen[0][0].startswith("Cancelled after 2 of 6 files")
+    assert not (root / MARKER_NAME).exists(), "stopped by the operator: the mark is gone"
+    window.close()
+    window.project.close()
+    with open_project(root) as project:
+        assert len(project.images()) == 2
