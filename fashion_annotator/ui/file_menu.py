@@ -80,6 +80,8 @@ class FileActions(QObject):
         super().__init__(window)
         self.window = window
         self.job: FileJob | None = None
+        #: Every job started whose thread may still run (:meth:`shutdown` waits for each).
+        self.jobs: list[FileJob] = []
         self._told = True  # the job's summary reached the window: its thread is only ending
         self.summaries: list[tuple[str, list[str]]] = []
         #: ``inform(title, lines, went_wrong)``: tells a job's summary (tests replace it).
@@ -113,6 +115,7 @@ class FileActions(QObject):
             self.window.session.save()
         project = self.window.project
         self.job = FileJob(project.root, project.user, title, work, self, cancelled)
+        self.jobs = [*(j for j in self.jobs if j.isRunning()), self.job]  # the last one's thread may still end
         self._adds, self._box = adds, box
         self.job.progressed.connect(self._progress)
         self.job.summarized.connect(self._finished)
@@ -243,13 +246,16 @@ class FileActions(QObject):
         return self.job is None or self.job.wait(ms)
 
     def shutdown(self) -> None:
-        """The window closes: stop the running job after its current file and wait for it (no
-        time limit: a QThread destroyed while running aborts the process). Its signals still
-        queued reach nothing: every slot returns once this has run."""
+        """The window closes: stop the running jobs after their current file and wait for each
+        (no time limit: a QThread destroyed while running aborts the process): also a job
+        whose summary came and whose thread still ends, a new one started meanwhile (only the
+        newest was waited for). Their signals still queued reach nothing: every slot returns
+        once this has run."""
         self._closed = True
-        if self.job is not None:
-            self.job.cancel()
-            self.job.wait()
+        for job in self.jobs:
+            job.cancel()
+        for job in self.jobs:
+            job.wait()
 
     # -- menu commands with dialogs -------------------------------------------------------
 

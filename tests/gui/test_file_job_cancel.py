@@ -149,3 +149,25 @@ def test_cancelled_mask_import_keeps_the_masks_it_saved(opened, summaries, qtbot
     assert not went_wrong
     masked = sorted(r.name for r in project.images() if project.mask_versions(r.id, "garment"))
     assert masked == [f"look{i:02d}.png" for i in range(STOP_AT)], "the masks saved before the cancel stay"
+
+
+def test_closing_waits_for_every_file_job_also_one_whose_thread_still_ends(opened, summaries, qtbot):
+    """A job started as the last one's summary came, that one's thread still ending: closing the
+    window waited for the newest alone (a QThread destroyed while running aborts the process)."""
+    window, _ = opened
+    connected, release = threading.Event(), threading.Event()
+    first = window.files.start("Slow", lambda project, progress: [connected.wait(30) and "slow"], adds=False, save=False)
+    assert first is not None
+    first.summarized.connect(lambda *_: release.wait(30), Qt.ConnectionType.DirectConnection)  # after its summary
+    connected.set()
+    try:
+        qtbot.waitUntil(lambda: len(summaries) == 1, timeout=30000)
+        assert first.isRunning(), "its summary came, its thread still ends"
+        second = window.files.start("Quick", lambda project, progress: ["quick"], adds=False, save=False)
+        assert second is not None
+        threading.Timer(0.3, release.set).start()
+        window.files.shutdown()
+        assert first.isFinished() and second.isFinished()
+    finally:
+        release.set()
+        first.wait()
