@@ -7,7 +7,8 @@ attribute box, type to pick, Delete removes the selected instance). Split (draw 
 across the instance with two clicks), split into parts, merge and delete are each one undo
 step of the instance document; every change is saved at once as a new instance version.
 A re-categorisation's parsing relabelling is linked to its instance step
-(:mod:`.instance_links`); the split line's clicks are taken by :mod:`.split_line`.
+(:mod:`.instance_links`; Undo and Redo with those links: :mod:`.instance_steps`); the split
+line's clicks are taken by :mod:`.split_line`.
 
 Instances are loaded from the store, or proposed from the image's parsing (and garment)
 masks when none are saved. Only this module and ``review_instances`` know about instances
@@ -60,6 +61,7 @@ from fashion_annotator.ui.annotate.instance_proposing import (
     proposer_of,
 )
 from fashion_annotator.ui.annotate.instance_rows import ID_ROLE, instance_item
+from fashion_annotator.ui.annotate.instance_steps import InstanceSteps
 from fashion_annotator.ui.annotate.parsing_watch import ParsingWatch
 from fashion_annotator.ui.annotate.split_line import SplitLine
 from fashion_annotator.ui.annotate.type_to_pick import TypePicker
@@ -72,7 +74,7 @@ if TYPE_CHECKING:  # loaded on first use: torch is not imported before the windo
 UNSET = "—"
 
 
-class InstancesDock(QDockWidget):
+class InstancesDock(InstanceSteps, QDockWidget):
     """The instance list and editor of the open image.
 
     Parameters
@@ -428,68 +430,6 @@ class InstancesDock(QDockWidget):
         """The open image's parsing mask (None: none)."""
         return None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task or "")
 
-    def _relabel_parsing(self, forward: bool = True) -> None:
-        """Apply the document's pending parsing relabelling (a re-categorisation across parsing
-        classes, its undo or its redo) to the parsing mask as one step, so instances and parsing
-        agree, linked to the instance step that asked for it (``forward``: it was made or
-        redone; else undone): an undo or redo from the canvas or from the panel then takes
-        both (:mod:`.instance_links`)."""
-        doc = self.doc
-        change = None if doc is None else doc.parsing_change
-        if doc is None or change is None or self._image_doc is None or self.parsing_task is None:
-            return
-        doc.parsing_change = None
-        before = self._links.serial()
-        self.parsingChange.emit(self.parsing_task, change.apply)  # applied at once (one undo step)
-        self._seen.absorb(self._image_doc, change.pixels)
-        self._links.add(before, doc.next_step("undo" if forward else "redo"), forward)
-
-    def links(self, which: str, task: str | None = None) -> bool:
-        """Whether the next ``which`` ("undo" or "redo") of ``task``'s mask (default: the
-        parsing task) is a relabelling linked to the instances' next step: the two go together,
-        whichever view asked (:meth:`follow`)."""
-        return self._links.ready(self.doc, which, task)
-
-    def holds_back(self, which: str, task: str | None = None) -> bool:
-        """Whether the next ``which`` of ``task``'s mask is a linked relabelling while other
-        instance steps stand before its instance step: taking the pixels back alone would leave
-        the instance on another class's pixels (the next save dropped it)."""
-        return self._links.holds_back(self.doc, which, task)
-
-    def held_back_text(self, which: str) -> str:
-        """What the window says when :meth:`holds_back` stops a canvas ``which``."""
-        return self._links.held_back_text(self.doc, which)
-
-    def follow(self, which: str) -> None:
-        """A canvas ``which`` whose parsing step is linked (:meth:`links`): take it with its
-        instance step (an undo of the panel's own undo redoes the instance step)."""
-        pair = self._links.instance_step(which)
-        if pair is None or not self.links(which):
-            return
-        self._take(pair[0], which)
-        if pair[0] != which:
-            self.message.emit(f"{'Took back' if which == 'undo' else 'Made again'} the Instances panel's "
-                              "undo of a re-categorisation, with its parsing pixels")  # fmt: skip
-
-    def _history_step(self, which: str) -> None:
-        self.commit_pending()
-        doc = self.doc
-        if doc is None or not (doc.can_undo if which == "undo" else doc.can_redo):
-            return
-        self._take(which, self._links.parsing_step(doc, which))
-
-    def _take(self, which: str, parsing_which: str | None) -> None:
-        """The instances' ``which``, with the parsing mask's linked ``parsing_which`` step, or
-        else with a new relabelling step when the instance step asks for one."""
-        doc = self.doc
-        if doc is None or self._edit(doc.undo if which == "undo" else doc.redo, select=self.selected_ids(), join=False) is None:
-            return
-        if parsing_which is not None and self._image_doc is not None and self.parsing_task is not None:
-            doc.parsing_change = None  # the parsing mask's own step relabels the pixels
-            getattr(self._image_doc, parsing_which)(self.parsing_task)
-        else:
-            self._relabel_parsing(forward=which == "redo")
-
     def _attribute_chosen(self, group: str, ids: list[int], text: str) -> None:
         if self.doc is None:
             return
@@ -542,14 +482,6 @@ class InstancesDock(QDockWidget):
             self._reconcile(read=False)
         for k in (k for k in ids if k in doc.instances):
             self._edit(doc.delete, k)
-
-    def undo(self) -> None:
-        """Undo the last instance operation (and the parsing relabelling it made, if any)."""
-        self._history_step("undo")
-
-    def redo(self) -> None:
-        """Redo the last undone instance operation (and its parsing relabelling, if any)."""
-        self._history_step("redo")
 
     # -- view --------------------------------------------------------------------------------
 

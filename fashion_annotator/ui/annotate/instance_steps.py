@@ -1,0 +1,110 @@
+"""The Instances panel's Undo and Redo with the parsing steps linked to them (a mixin of
+:class:`~.instances_dock.InstancesDock`, which owns the document, the links and the signals it
+uses).
+
+A re-categorisation across parsing classes relabels the parsing mask as a step of its own,
+linked to the instance step (:mod:`.instance_links`): the panel's undo or redo takes the
+linked parsing step with it, or relabels the pixels again as a new parsing step when that step
+is out of reach, and an undo or redo on the photo whose parsing step is linked takes the
+instance step with it (:meth:`InstanceSteps.follow`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from fashion_annotator.instances.document import InstanceDocument
+    from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen
+
+
+class InstanceSteps:
+    """Undo, Redo and the linked parsing steps of the Instances panel; the host provides what
+    is below."""
+
+    doc: InstanceDocument | None
+    parsing_task: str | None
+    _image_doc: Any
+    _links: ParsingLinks
+    _seen: ParsingSeen
+    message: Any  # Signal(str)
+    parsingChange: Any  # Signal(str, object)
+
+    if TYPE_CHECKING:
+
+        def commit_pending(self) -> None: ...
+        def selected_ids(self) -> list[int]: ...
+        def _edit(self, fn: Callable[..., Any], *args: Any, select: list[int] | None = None, join: bool = True) -> Any: ...
+
+    def undo(self) -> None:
+        """Undo the last instance operation (and the parsing relabelling it made, if any)."""
+        self._history_step("undo")
+
+    def redo(self) -> None:
+        """Redo the last undone instance operation (and its parsing relabelling, if any)."""
+        self._history_step("redo")
+
+
+    def _relabel_parsing(self, forward: bool = True) -> None:
+        """Apply the document's pending parsing relabelling (a re-categorisation across parsing
+        classes, its undo or its redo) to the parsing mask as one step, so instances and parsing
+        agree, linked to the instance step that asked for it (``forward``: it was made or
+        redone; else undone): an undo or redo from the canvas or from the panel then takes
+        both (:mod:`.instance_links`)."""
+        doc = self.doc
+        change = None if doc is None else doc.parsing_change
+        if doc is None or change is None or self._image_doc is None or self.parsing_task is None:
+            return
+        doc.parsing_change = None
+        before = self._links.serial()
+        self.parsingChange.emit(self.parsing_task, change.apply)  # applied at once (one undo step)
+        self._seen.absorb(self._image_doc, change.pixels)
+        self._links.add(before, doc.next_step("undo" if forward else "redo"), forward)
+
+    def links(self, which: str, task: str | None = None) -> bool:
+        """Whether the next ``which`` ("undo" or "redo") of ``task``'s mask (default: the
+        parsing task) is a relabelling linked to the instances' next step: the two go together,
+        whichever view asked (:meth:`follow`)."""
+        return self._links.ready(self.doc, which, task)
+
+    def holds_back(self, which: str, task: str | None = None) -> bool:
+        """Whether the next ``which`` of ``task``'s mask is a linked relabelling while other
+        instance steps stand before its instance step: taking the pixels back alone would leave
+        the instance on another class's pixels (the next save dropped it)."""
+        return self._links.holds_back(self.doc, which, task)
+
+    def held_back_text(self, which: str) -> str:
+        """What the window says when :meth:`holds_back` stops a canvas ``which``."""
+        return self._links.held_back_text(self.doc, which)
+
+    def follow(self, which: str) -> None:
+        """A canvas ``which`` whose parsing step is linked (:meth:`links`): take it with its
+        instance step (an undo of the panel's own undo redoes the instance step)."""
+        pair = self._links.instance_step(which)
+        if pair is None or not self.links(which):
+            return
+        self._take(pair[0], which)
+        if pair[0] != which:
+            self.message.emit(f"{'Took back' if which == 'undo' else 'Made again'} the Instances panel's "
+                              "undo of a re-categorisation, with its parsing pixels")  # fmt: skip
+
+    def _history_step(self, which: str) -> None:
+        self.commit_pending()
+        doc = self.doc
+        if doc is None or not (doc.can_undo if which == "undo" else doc.can_redo):
+            return
+        self._take(which, self._links.parsing_step(doc, which))
+
+    def _take(self, which: str, parsing_which: str | None) -> None:
+        """The instances' ``which``, with the parsing mask's linked ``parsing_which`` step, or
+        else with a new relabelling step when the instance step asks for one."""
+        doc = self.doc
+        if doc is None or self._edit(doc.undo if which == "undo" else doc.redo, select=self.selected_ids(), join=False) is None:
+            return
+        if parsing_which is not None and self._image_doc is not None and self.parsing_task is not None:
+            doc.parsing_change = None  # the parsing mask's own step relabels the pixels
+            getattr(self._image_doc, parsing_which)(self.parsing_task)
+        else:
+            self._relabel_parsing(forward=which == "redo")
+
