@@ -10,6 +10,11 @@ back, and that undo is saved as a new version (nothing in the store is ever writ
 A saved version is named by its number and its file's SHA-256 (:class:`~fashion_annotator.
 dataset.records.MaskVersion`): a project restored from a backup numbers its next versions
 again, and a colleague's version 3 is not the one this window left.
+
+The Instances panel's undo history is kept beside a photo's mask histories, by the same rules
+and in the same budget (:meth:`KeptHistories.keep_instances`,
+:meth:`KeptHistories.give_back_instances`): its saved version is an instance version, named by
+its number and the SHA-256 of its instance map.
 """
 
 from __future__ import annotations
@@ -17,8 +22,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fashion_annotator.core.document import AnnotationDocument, TaskHistory
+
+if TYPE_CHECKING:
+    from fashion_annotator.instances.document import InstanceHistory
 
 __all__ = ["KEPT_BYTES", "KEPT_PHOTOS", "KeptHistories", "Saved"]
 
@@ -28,22 +37,25 @@ Saved = tuple[int, str]
 
 #: How many photos left keep their undo history (the most recently left ones).
 KEPT_PHOTOS = 10
-#: Bytes the kept histories may hold together, patches, marked pixels and start masks (the
-#: oldest photo's go first past it).
+#: Bytes the kept histories may hold together, patches, marked pixels and start masks, the
+#: Instances panel's steps included (the oldest photo's go first past it).
 KEPT_BYTES = 256 * 2**20
 
 
 @dataclass
 class _Kept:
-    """One photo's histories: ``task -> (saved version when left, history)``; ``photo`` is
-    the SHA-256 the index recorded for the photo (ids are reused after a restore)."""
+    """One photo's histories: ``task -> (saved version when left, history)``, and the
+    Instances panel's ``(saved instance version when left, history)``; ``photo`` is the
+    SHA-256 the index recorded for the photo (ids are reused after a restore)."""
 
     photo: str
     tasks: dict[str, tuple[Saved, TaskHistory]]
+    instances: tuple[Saved, InstanceHistory] | None = None
 
     @property
     def nbytes(self) -> int:
-        return sum(h.nbytes for _, h in self.tasks.values())
+        held = 0 if self.instances is None else self.instances[1].nbytes
+        return held + sum(h.nbytes for _, h in self.tasks.values())
 
 
 class KeptHistories:
@@ -110,6 +122,10 @@ class KeptHistories:
         if not tasks:
             return
         self._kept[image_id] = _Kept(photo, tasks)
+        self._trim()
+
+    def _trim(self) -> None:
+        """Drop the oldest photos' histories past the count or the bytes."""
         while len(self._kept) > 1 and (
             len(self._kept) > self.max_photos or self.nbytes > self.max_bytes
         ):
@@ -123,7 +139,7 @@ class KeptHistories:
         colleague's save since, a restored backup's version of that number, or its other photo
         under the same id, drops them) and whose mask opened at it (not an older one, its file
         damaged: :meth:`AnnotationDocument.has_clean_state`). The histories leave the keeping
-        either way.
+        either way, but for the Instances panel's (:meth:`give_back_instances` takes it).
 
         Returns
         -------
@@ -133,6 +149,8 @@ class KeptHistories:
         kept = self._kept.pop(int(doc.image_id), None)
         if kept is None or (kept.photo and photo and kept.photo != photo):
             return []
+        if kept.instances is not None:  # the panel asks for it once it has read the instances
+            self._kept[int(doc.image_id)] = _Kept(kept.photo, {}, kept.instances)
         given = []
         for task, (left, history) in kept.tasks.items():
             version, sha = saved.get(task, (0, ""))
@@ -145,6 +163,64 @@ class KeptHistories:
                 doc.adopt_history(task, history)
                 given.append(task)
         return given
+
+    def keep_instances(
+        self, image_id: int, saved: Saved, history: InstanceHistory, photo: str = ""
+    ) -> None:
+        """Keep the Instances panel's undo history of ``image_id``, a photo being left with its
+        instances saved, beside the photo's mask histories (:meth:`keep` first) and in their
+        budget. A history with no step, or instances never saved, keeps nothing.
+
+        Parameters
+        ----------
+        image_id : int
+            The photo left.
+        saved : Saved
+            ``(latest saved instance version, the SHA-256 of its map)`` now that the panel saved.
+        history : InstanceHistory
+            :meth:`InstanceDocument.history` of the document left; it must not be edited
+            afterwards.
+        photo : str
+            The photo's SHA-256 as the index records it ("" unknown).
+        """
+        image_id = int(image_id)
+        kept = self._kept.get(image_id)
+        if kept is not None and kept.photo and photo and kept.photo != photo:
+            del self._kept[image_id]  # another photo's, under a reused id
+            kept = None
+        if kept is not None:
+            kept.instances = None
+        version, sha = saved
+        if version <= 0 or not sha or not (history.undo or history.redo):
+            if kept is not None and not kept.tasks:
+                del self._kept[image_id]
+            return
+        if kept is None:
+            kept = self._kept[image_id] = _Kept(photo, {})
+        kept.instances = ((int(version), sha), history)
+        self._kept.move_to_end(image_id)
+        self._trim()
+
+    def give_back_instances(self, image_id: int, saved: Saved, photo: str = "") -> InstanceHistory | None:
+        """The Instances panel's history kept when ``image_id`` was left, when its latest saved
+        instance version is still ``saved`` (number and SHA-256 of its map: a colleague's
+        version since drops it) and the photo is the same; it leaves the keeping either way.
+
+        Returns
+        -------
+        InstanceHistory or None
+            The history to adopt (:meth:`InstanceDocument.adopt_history`), or None.
+        """
+        image_id = int(image_id)
+        kept = self._kept.get(image_id)
+        if kept is None or kept.instances is None:
+            return None
+        (left, history), kept.instances = kept.instances, None
+        if not kept.tasks:
+            del self._kept[image_id]
+        if (kept.photo and photo and kept.photo != photo) or (int(saved[0]), saved[1]) != left:
+            return None
+        return history
 
     def forget(self, image_id: int) -> None:
         """Drop the histories kept for ``image_id``."""

@@ -68,6 +68,40 @@ class _Step:
     #: (forward, backward): the parsing relabelling the step made, and the one that undoes it.
     parsing: tuple[ParsingChange, ParsingChange] | None = None
 
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays the step holds (map patches, relabelled pixels and classes)."""
+        arrays = [self.before_patch, self.after_patch]
+        for change in self.parsing or ():
+            arrays += [change.pixels, np.asarray(change.label), np.asarray(change.expect)]
+        return sum(int(a.nbytes) for a in arrays if a is not None)
+
+
+@dataclass
+class InstanceHistory:
+    """An :class:`InstanceDocument`'s undo history taken out (:meth:`InstanceDocument.history`)
+    to be given to a later document of the same photo opened at the same saved instances
+    (:meth:`InstanceDocument.adopt_history`): the operator leaves a photo and comes back.
+
+    Attributes
+    ----------
+    undo : list of _Step
+        The steps Undo takes, oldest first.
+    redo : list of _Step
+        The steps Redo takes, the next one last.
+    actions : int
+        The operator's edits among the steps made (:attr:`InstanceDocument.actions`).
+    """
+
+    undo: list[_Step]
+    redo: list[_Step]
+    actions: int
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays the steps hold."""
+        return sum(step.nbytes for step in (*self.undo, *self.redo))
+
 
 class InstanceDocument:
     """The instances of the open image, with an undo stack.
@@ -157,6 +191,28 @@ class InstanceDocument:
     def holds(self, step: object) -> bool:
         """Whether ``step`` (a :meth:`next_step` token) can still be undone or redone."""
         return any(s is step for s in self._undo) or any(s is step for s in self._redo)
+
+    def history(self) -> InstanceHistory:
+        """The undo history, to give to another document of this photo (:meth:`adopt_history`);
+        this document should not be edited afterwards (the two would share steps)."""
+        return InstanceHistory(list(self._undo), list(self._redo), self.actions)
+
+    def adopt_history(self, kept: InstanceHistory) -> None:
+        """Take ``kept`` (:meth:`history` of an earlier document of this photo) as this
+        document's history: Undo takes back the steps made before. The caller makes sure this
+        document holds the instances the earlier one held when it was taken (the same saved
+        version); an undo then differs from the saved set, and is saved as an operator's edit
+        when the steps held one.
+
+        Raises
+        ------
+        RuntimeError
+            This document has steps of its own.
+        """
+        if self._undo or self._redo:
+            raise RuntimeError("adopt_history on an instance document with steps of its own")
+        self._undo, self._redo = list(kept.undo), list(kept.redo)
+        self.actions += kept.actions
 
     def undo(self) -> str | None:
         """Undo the last operation; return its name (None when there was none)."""

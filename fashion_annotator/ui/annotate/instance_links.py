@@ -21,6 +21,7 @@ no instance).
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -70,6 +71,20 @@ class ParsingLinks:
         serial = self.serial()
         if step is not None and serial != before:
             self._links[serial] = (step, forward)
+
+    def taken(self) -> tuple[dict[int, tuple[object, bool]], Callable[[], Any]]:
+        """The links, and a weak reference to the parsing history whose steps they name (it is
+        not kept alive for them), to give to the image's next opening (:meth:`adopt`)."""
+        history = self._history()
+        return dict(self._links), (lambda: None) if history is None else weakref.ref(history)
+
+    def adopt(self, links: dict[int, tuple[object, bool]], history: Callable[[], Any]) -> None:
+        """Take the links of the image's earlier opening (:meth:`taken`) when its parsing mask
+        took that opening's history back (:class:`~fashion_annotator.annotate.kept_history.
+        KeptHistories`: the same steps); else they name another history's steps and go."""
+        held = history()
+        if held is not None and held is self._history():
+            self._links.update(links)
 
     def instance_step(self, which: str, task: str | None = None) -> tuple[str, object] | None:
         """``(instance which, instance step)`` the parsing mask's next ``which`` goes with (None:

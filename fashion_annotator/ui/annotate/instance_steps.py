@@ -7,16 +7,40 @@ linked to the instance step (:mod:`.instance_links`): the panel's undo or redo t
 linked parsing step with it, or relabels the pixels again as a new parsing step when that step
 is out of reach, and an undo or redo on the photo whose parsing step is linked takes the
 instance step with it (:meth:`InstanceSteps.follow`).
+
+The steps of an image left are kept with its masks' (:mod:`~fashion_annotator.annotate.
+kept_history`, the image session's keeping and budget): back at the image, its instances still
+the saved version they were left at, the panel's Undo takes them back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fashion_annotator.instances.document import InstanceHistory
+
 if TYPE_CHECKING:
+    from fashion_annotator.annotate.kept_history import KeptHistories, Saved
     from fashion_annotator.instances.document import InstanceDocument
     from fashion_annotator.ui.annotate.instance_links import ParsingLinks, ParsingSeen
+
+
+def _gone() -> None:
+    """No parsing history: the links of :class:`KeptSteps` name nothing."""
+    return None
+
+
+@dataclass
+class KeptSteps(InstanceHistory):
+    """The panel's steps of an image left, with their links to the parsing mask's steps
+    (:meth:`ParsingLinks.taken`): back at the image, with the parsing mask's history given back
+    too, an undo on the photo still takes a re-categorisation back whole."""
+
+    links: dict[int, tuple[object, bool]] = field(default_factory=dict)
+    #: A weak reference to the parsing history the links name steps of.
+    parsing: Callable[[], Any] = _gone
 
 
 class InstanceSteps:
@@ -24,7 +48,14 @@ class InstanceSteps:
     is below."""
 
     doc: InstanceDocument | None
+    project: Any
     parsing_task: str | None
+    #: The histories of the images left (the image session's once attached).
+    kept: KeptHistories
+    #: The open image (``OpenImage`` or None) and ``(version, SHA-256)`` of its latest saved
+    #: instances (``(0, "")``: none).
+    _opened: Any = None
+    _saved_version: Saved = (0, "")
     _image_doc: Any
     _links: ParsingLinks
     _seen: ParsingSeen
@@ -36,6 +67,34 @@ class InstanceSteps:
         def commit_pending(self) -> None: ...
         def selected_ids(self) -> list[int]: ...
         def _edit(self, fn: Callable[..., Any], *args: Any, select: list[int] | None = None, join: bool = True) -> Any: ...
+
+    def _read_saved_version(self) -> None:
+        """Read the open image's latest saved instance version (before its instances are read:
+        a version saved meanwhile is not taken for the one read)."""
+        versions = self.project.instance_versions(self._opened.doc.image_id)
+        self._saved_version = (versions[-1].version, versions[-1].sha256) if versions else (0, "")
+
+    def _keep_history(self) -> None:
+        """Keep the steps of the image being left, its instances saved and editable, for its
+        return (:meth:`KeptHistories.keep_instances`)."""
+        doc, opened = self.doc, self._opened
+        if doc is not None and opened is not None and not opened.read_only and not doc.dirty:
+            history = doc.history()
+            steps = KeptSteps(history.undo, history.redo, history.actions)
+            steps.links, steps.parsing = self._links.taken()
+            self.kept.keep_instances(opened.doc.image_id, self._saved_version, steps, opened.photo)
+
+    def _give_back_history(self) -> None:
+        """Take the steps kept when the open image was left, when its instances are still the
+        saved version they were left at; they leave the keeping either way."""
+        opened = self._opened
+        if opened is None or opened.read_only:
+            return
+        history = self.kept.give_back_instances(opened.doc.image_id, self._saved_version, opened.photo)
+        if history is not None and self.doc is not None:
+            self.doc.adopt_history(history)
+            if isinstance(history, KeptSteps):
+                self._links.adopt(history.links, history.parsing)
 
     def undo(self) -> None:
         """Undo the last instance operation (and the parsing relabelling it made, if any)."""

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fashion_annotator.annotate.kept_history import KeptHistories
 from fashion_annotator.core.document import PIXELS_LOADING
 from fashion_annotator.core.images import ImageLoadError
 from fashion_annotator.dataset.leases import LeaseHeld
@@ -129,6 +130,7 @@ class InstancesDock(InstanceSteps, QDockWidget):
         # share classifier name categories.
         self._proposals: dict[str, Any] = {}
         self._links, self._seen = ParsingLinks(), ParsingSeen()
+        self.kept = KeptHistories()  # the image session's once attached
         self.read_only: Callable[[], bool] = lambda: False
         self.known_name: Callable[[int], str | None] = lambda _image_id: None  # the window's names
         self._highlight = SelectionHighlight()
@@ -217,6 +219,8 @@ class InstancesDock(InstanceSteps, QDockWidget):
         """Show the instances of a newly opened image (``OpenImage`` or None)."""
         self.picker.discard()  # a value typed for the image before (the window applies it first)
         self.background.cancel()
+        self._keep_history()  # the image left: Undo takes its steps back when it opens again
+        self._opened, self._saved_version = opened, (0, "")
         self.image_id = None if opened is None else int(opened.doc.image_id)
         self._image_doc = None if opened is None else opened.doc
         self._proposals = {} if opened is None else opened.probs
@@ -226,14 +230,17 @@ class InstancesDock(InstanceSteps, QDockWidget):
         self.watch.watch(self._image_doc, self.parsing_task)  # the list follows the mask's edits
         if opened is not None and self.parsing_task is not None:
             try:
+                self._read_saved_version()
                 saved = self.project.load_instances(self.image_id)
             except ProjectError as exc:  # damaged file: say so, propose nothing over it
                 self.message.emit(f"Instances not loaded: {exc}")
+                self._give_back_history()  # none: the kept steps go
                 self._refresh_list([])
                 return
             if saved is not None:
                 self._set_doc(saved).mark_saved()
-            else:
+            self._give_back_history()  # the steps kept when the image was left, if still its own
+            if saved is None:
                 self.propose(save=False)
         self._refresh_list([])  # nothing chosen: instance ids are each image's own
 
@@ -333,7 +340,8 @@ class InstancesDock(InstanceSteps, QDockWidget):
             # an operator's edit moves approved back to done, new to in progress (a model's: no)
             edited = source == "operator"
             moves = edited and self.project.image(self.image_id).status in EDITED_STATUS
-            self.project.save_instances(self.image_id, self.doc.set, source=source, edited=edited)
+            version = self.project.save_instances(self.image_id, self.doc.set, source=source, edited=edited)
+            self._saved_version = (version.version, version.sha256)
             if moves:
                 self.statusChanged.emit()
         except (ProjectError, LeaseHeld, ValueError, OSError) as exc:
@@ -529,4 +537,5 @@ def attach(window: Any) -> InstancesDock:
     dock.parsingChange.connect(lambda task, fn: window.apply_mask_edit(fn, task=task))
     dock.read_only = window._read_only
     dock.known_name = session.known_name
+    dock.kept = session.kept  # the panel's undo history kept with the masks', in their budget
     return dock

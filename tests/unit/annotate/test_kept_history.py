@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,7 @@ from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.journal import RecoveryJournal
 from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.instances.document import InstanceDocument, InstanceHistory
 
 SHAPE = (40, 60)
 
@@ -294,3 +296,63 @@ def test_a_deferred_mask_found_damaged_when_read_drops_the_history_given(
         again.apply("garment", _paint, slice(0, 3))
         again.undo("garment")
         assert again.unsaved == {"garment"}, "opened at version 1: the edit, undone, saves on top"
+
+
+def _instances_left(shape: tuple[int, int] = SHAPE) -> InstanceDocument:
+    """An instance document with a delete made (one step holding two patches of the map)."""
+    from fashion_annotator.core.labels import load_taxonomy
+    from fashion_annotator.instances.model import Instance, InstanceSet
+    from fashion_annotator.instances.schema import load_attribute_schema, load_instance_taxonomy
+
+    imap = np.zeros(shape, np.uint8)
+    imap[: shape[0] // 2] = 1
+    iset = InstanceSet(imap, {1: Instance(1, 3, category="blouse")})
+    doc = InstanceDocument(iset, load_instance_taxonomy(), load_attribute_schema(), load_taxonomy("parsing7"))
+    doc.mark_saved()
+    doc.delete(1)
+    doc.mark_saved()
+    return doc
+
+
+def test_the_instances_history_comes_back_after_the_masks_only_at_its_version():
+    kept = KeptHistories()
+    left, _v2, v3 = _left_with_a_saved_edit()
+    kept.keep(left, {"garment": (3, "sha3")}, photo="abc")
+    steps = _instances_left().history()
+    kept.keep_instances(7, (2, "isha2"), steps, photo="abc")
+    assert len(kept) == 1 and kept.nbytes == left.task_history("garment").nbytes + steps.nbytes > 0
+    assert kept.give_back(_doc(7, v3), {"garment": (3, "sha3")}, photo="abc") == ["garment"]
+    assert len(kept) == 1, "the masks' given back: the panel's waits for the panel"
+    assert kept.give_back_instances(7, (2, "isha2"), photo="abc") is steps and len(kept) == 0
+    kept.keep_instances(7, (2, "isha2"), steps, photo="abc")
+    assert kept.give_back_instances(7, (3, "isha3"), photo="abc") is None, "a colleague saved"
+    assert len(kept) == 0, "given back or not, it leaves the keeping"
+    kept.keep_instances(7, (2, "isha2"), steps, photo="abc")
+    assert kept.give_back_instances(7, (2, "isha2"), photo="other") is None  # the id reused
+    kept.keep_instances(7, (0, ""), steps, photo="abc")  # never saved: nothing to match
+    empty = InstanceHistory([], [], 0)
+    kept.keep_instances(8, (2, "isha2"), empty, photo="abc")
+    assert len(kept) == 0
+
+
+def test_the_instances_histories_count_in_the_byte_budget():
+    steps = _instances_left((400, 500)).history()
+    kept = KeptHistories(max_bytes=steps.nbytes + 1)
+    kept.keep_instances(1, (1, "a"), steps, photo="p1")
+    kept.keep_instances(2, (1, "b"), _instances_left((400, 500)).history(), photo="p2")
+    assert len(kept) == 1 and kept.give_back_instances(1, (1, "a"), photo="p1") is None
+    assert kept.give_back_instances(2, (1, "b"), photo="p2") is not None
+
+
+def test_an_instance_document_takes_a_kept_history_and_its_undo_is_an_operators_edit():
+    from fashion_annotator.instances.model import InstanceSet
+
+    left = _instances_left()
+    opened = InstanceSet(left.map.copy(), copy.deepcopy(left.instances))  # the saved set read again
+    again = InstanceDocument(opened, left.taxonomy, left.schema, left.parsing_taxonomy)
+    again.mark_saved()
+    again.adopt_history(left.history())
+    assert again.can_undo and again.actions == 1 and again.as_saved()
+    assert again.undo() == "delete" and 1 in again.instances and not again.as_saved()
+    with pytest.raises(RuntimeError):
+        again.adopt_history(left.history())
