@@ -35,6 +35,7 @@ from fashion_annotator.dataset.connection import INDEX_NAME, StoreConnection
 from fashion_annotator.dataset.decisions import Decisions
 from fashion_annotator.dataset.display import PHOTO_FOLDER_PROJECT
 from fashion_annotator.dataset.image_changes import ChangeTokens
+from fashion_annotator.dataset.index_damage import IndexDamaged
 from fashion_annotator.dataset.instances_store import InstanceStore
 from fashion_annotator.dataset.label_sets import LABEL_SETS_QUERY, ProjectLabelSets, resolve_tasks
 from fashion_annotator.dataset.leases import QUEUE_STATUSES, LeaseHeld, Leases
@@ -185,6 +186,12 @@ class Project(PhotoImports, TrainingItems, LegacyNames, ChangeTokens):
         readonly : bool, optional
             True: open read-only. False: fail rather than fall back. None (default): open
             for writing when possible, else read-only.
+
+        Raises
+        ------
+        IndexDamaged
+            Opening for writing met a damaged page (the sweep reads the tables of the images,
+            masks, proposals, models and instances); the index is closed again.
         """
         root = Path(root)
         index = root / INDEX_NAME
@@ -219,6 +226,9 @@ class Project(PhotoImports, TrainingItems, LegacyNames, ChangeTokens):
             if found:
                 with self._tx() as conn:
                     self.swept = sweep(self.root, conn, found)
+        except IndexDamaged:  # no sweep's problem: the project cannot be used as it is
+            self.close()
+            raise
         except (ProjectError, sqlite3.Error, OSError) as exc:
             log.warning("%s: sweep of leftovers skipped: %s", self.root, exc)
 

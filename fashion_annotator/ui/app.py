@@ -387,12 +387,25 @@ class WindowSwitcher:
         return window
 
     def switch(self, opener, photos: PendingPhotos | None = None) -> bool:
-        """Close the open window (saving) and show the project ``opener()`` returns."""
+        """Close the open window (saving) and show the project ``opener()`` returns.
+
+        The new project is opened and its index read through (``PRAGMA quick_check``) before
+        the open window closes: a project that cannot be opened, or whose index is damaged,
+        is said in a box over the open window, which stays (closed first, no window was left
+        and the application ended with the box).
+        """
         old = self.window
         try:
             project, problems, found = _opened(opener())
             photos = photos or found
         except (ProjectError, OSError) as exc:
+            QMessageBox.warning(old, "Cannot open project", str(exc))
+            return False
+        try:
+            if isinstance(project, Project):  # a server's database reports its own damage
+                project.check_index()
+        except ProjectError as exc:
+            project.close()
             QMessageBox.warning(old, "Cannot open project", str(exc))
             return False
         if old is not None:

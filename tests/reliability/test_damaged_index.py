@@ -17,15 +17,15 @@ pytestmark = pytest.mark.reliability
 SHAPE = (24, 32)
 
 
-def damaged_project(root: Path, write_photo) -> Path:
-    """A project of three masked photos whose ``images`` table's page holds random bytes."""
+def damaged_project(root: Path, write_photo, table: str = "images") -> Path:
+    """A project of three masked photos whose ``table``'s first page holds random bytes."""
     with Project.create(root, tasks=("garment",)) as project:
         for seed in range(3):
             rec = project.add_image(write_photo(root.parent / "src" / f"look{seed}.png", SHAPE, seed=seed))
             project.save_mask(rec.id, "garment", np.ones(SHAPE, np.uint8), status="done")
     index = root / "project.sqlite"
     with sqlite3.connect(index) as conn:
-        page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = 'images'").fetchone()[0]
+        page = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
         size = conn.execute("PRAGMA page_size").fetchone()[0]
     conn.close()
     assert not (root / "project.sqlite-wal").exists() or (root / "project.sqlite-wal").stat().st_size == 0
@@ -50,11 +50,14 @@ def test_a_damaged_index_page_is_a_project_error_naming_the_file(tmp_path: Path,
 
     root = tmp_path / "p"
     index = damaged_project(root, write_photo)
-    with Project.open(root) as project:
+    with pytest.raises(IndexDamaged) as err:  # the sweep of an opening for writing meets it
+        Project.open(root)
+    assert said_well(str(err.value), index)
+    assert isinstance(err.value, sqlite3.DatabaseError)  # except sqlite3.Error still holds
+    with Project.open(root, readonly=True) as project:  # no sweep: the readers meet it
         with pytest.raises(ProjectError) as err:
             project.images()
         assert said_well(str(err.value), index)
-        assert isinstance(err.value, sqlite3.DatabaseError)  # except sqlite3.Error still holds
         with pytest.raises(ProjectError) as err:
             export_project(project, tmp_path / "out", "plain")
         assert said_well(str(err.value), index)
@@ -63,9 +66,6 @@ def test_a_damaged_index_page_is_a_project_error_naming_the_file(tmp_path: Path,
         assert said_well(str(err.value), index)
         with pytest.raises(IndexDamaged):
             project.check_index()
-    with pytest.raises(ProjectError) as err, Project.open(root, readonly=True) as project:
-        project.images()
-    assert said_well(str(err.value), index)
 
 
 def test_info_export_and_qa_report_fail_with_the_advice(tmp_path: Path, write_photo, capsys) -> None:
@@ -81,6 +81,41 @@ def test_info_export_and_qa_report_fail_with_the_advice(tmp_path: Path, write_ph
         err = capsys.readouterr().err
         assert said_well(err, index), (argv, err)
         assert "DatabaseError" not in err and "traceback" not in err, argv
+
+
+@pytest.mark.parametrize("fmt", ["coco", "plain", "labelme"])
+def test_a_damaged_mask_page_stops_the_export_once_and_leaves_it_marked(tmp_path: Path, write_photo, fmt) -> None:
+    """A review: with a damaged ``mask_versions`` page, the export listed the damage once per
+    image (20,000 lines on a large project), then removed its unfinished-export mark: a folder
+    that looked finished, with an empty annotations.json."""
+    from fashion_annotator.dataset.formats.common import UNFINISHED_EXPORT
+    from fashion_annotator.dataset.index_damage import IndexDamaged
+
+    root = tmp_path / "p"
+    index = damaged_project(root, write_photo, "mask_versions")
+    out = tmp_path / "out"
+    with Project.open(root, readonly=True) as project:  # the images read: each mask read fails
+        assert len(project.images()) == 3
+        with pytest.raises(IndexDamaged) as err:
+            export_project(project, out, fmt)
+    text = str(err.value)
+    assert said_well(text, index) and text.count("the project index is damaged") == 1
+    assert f"the export stopped: {out} is not whole (see its {UNFINISHED_EXPORT})" in text
+    note = (out / UNFINISHED_EXPORT).read_text(encoding="utf-8")
+    assert f"{index.resolve()} is damaged" in note and "not whole" in note
+    assert not (out / "annotations.json").exists()
+
+
+def test_the_export_command_on_a_damaged_mask_page_says_it_once(tmp_path: Path, write_photo, capsys) -> None:
+    """The same from the command line: one message (the opening's sweep meets the damage), rc 1."""
+    from fashion_annotator.cli import main
+
+    root = tmp_path / "p"
+    index = damaged_project(root, write_photo, "mask_versions")
+    assert main(["export", str(root), str(tmp_path / "out"), "--format", "coco"]) == 1
+    err = capsys.readouterr().err
+    assert said_well(err, index) and err.count("restore project.sqlite from a backup") == 1, err
+    assert not (tmp_path / "out" / "annotations.json").exists()
 
 
 def test_fetchmany_without_a_size_gives_the_cursors_arraysize(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import cast
@@ -35,7 +36,12 @@ from fashion_annotator.dataset.formats.common import (
     finish_export,
 )
 from fashion_annotator.dataset.formats.cvat import ANNOTATIONS_XML, export_cvat, import_cvat
-from fashion_annotator.dataset.formats.export_stop import CancelRequested, lists, partial_note
+from fashion_annotator.dataset.formats.export_stop import (
+    CancelRequested,
+    lists,
+    partial_note,
+    stopped_by_damage,
+)
 from fashion_annotator.dataset.formats.labelme import export_labelme, import_labelme
 from fashion_annotator.dataset.formats.labelstudio import (
     TASKS_JSON,
@@ -47,6 +53,7 @@ from fashion_annotator.dataset.formats.plain import export_plain, import_plain
 from fashion_annotator.dataset.formats.shapes import SHAPE_KINDS
 from fashion_annotator.dataset.formats.voc import SPLIT, export_voc, import_voc
 from fashion_annotator.dataset.formats.yolo import export_yolo, import_yolo
+from fashion_annotator.dataset.index_damage import IndexDamaged
 from fashion_annotator.dataset.schema import STATUSES
 from fashion_annotator.dataset.store import Project
 
@@ -167,7 +174,9 @@ def export_project(
     A :class:`~.export_stop.CancelRequested` raised by ``progress`` stops the export between
     images: the images done stay, with the format's closing files (``annotations.json``...)
     listing them alone and the unfinished-export note naming them; it is raised again with
-    the summary as its ``export``.
+    the summary as its ``export``. A damaged page of the project index stops it once, as
+    :class:`~fashion_annotator.dataset.index_damage.IndexDamaged` saying so: the folder keeps
+    its unfinished-export note, which says why (:func:`~.export_stop.stopped_by_damage`).
     """
     if statuses is not None:
         wanted = frozenset(statuses)
@@ -199,7 +208,11 @@ def _export(
     tolerance = options.get("tolerance")
     if tolerance is not None and not (isinstance(tolerance, int | float) and math.isfinite(tolerance) and tolerance >= 0):
         raise ValueError(f"tolerance must be a number of pixels >= 0, got {tolerance!r}")
-    summary = exporters[fmt](project, out, task, progress, **options)
+    marked_before = os.path.lexists(Path(out) / UNFINISHED_EXPORT)
+    try:
+        summary = exporters[fmt](project, out, task, progress, **options)
+    except IndexDamaged as exc:  # said once, and the folder stays marked unfinished
+        raise stopped_by_damage(exc, Path(out), UNFINISHED_EXPORT, marked_before) from exc.__cause__
     if summary.cancelled is not None:
         raise _kept_partial(summary, summary.cancelled, INDEX_FILES.get(fmt))
     finish_export(summary.out)

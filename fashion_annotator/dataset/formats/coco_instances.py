@@ -55,6 +55,7 @@ from pycocotools import mask as mask_utils
 from fashion_annotator.core.atomic import atomic_write_text
 from fashion_annotator.core.images import copy_upright
 from fashion_annotator.core.wording import counted
+from fashion_annotator.dataset.connection import INDEX_NAME
 from fashion_annotator.dataset.formats.coco import (
     ImageId,
     _group_annotations,
@@ -80,7 +81,12 @@ from fashion_annotator.dataset.formats.common import (
     prepare_export_folder,
     read_json,
 )
-from fashion_annotator.dataset.formats.export_stop import closing_files, file_error_text, progressed
+from fashion_annotator.dataset.formats.export_stop import (
+    closing_files,
+    file_error_text,
+    progressed,
+    stop_if_damaged,
+)
 from fashion_annotator.dataset.formats.names import AnnotatedPhotos, export_stems, read_export_names
 from fashion_annotator.dataset.records import IMPORTED_PROPOSAL, ImageRecord, ProjectError
 from fashion_annotator.dataset.store import Project
@@ -151,6 +157,7 @@ def export_coco_instances(
             file_name = f"{stems[record.id]}{record.path.suffix}"
             summary.upright += copy_upright(record.path, out / "images" / file_name, record.shape)
         except FILE_ERRORS as exc:
+            stop_if_damaged(exc, Path(project.root) / INDEX_NAME)  # the whole export's, said once
             summary.errors.append((record.name, file_error_text(exc)))
             continue
         taxonomy, parsing_task = image_taxonomy, iset.parsing_task

@@ -17,11 +17,13 @@ import numpy as np
 from fashion_annotator.core.images import PHOTO_SUFFIXES, has_alpha_channel
 from fashion_annotator.core.wording import counted, named
 from fashion_annotator.dataset.confine import shown_path, storable_name
+from fashion_annotator.dataset.connection import INDEX_NAME
 from fashion_annotator.dataset.formats.export_stop import (
     CancelRequested,
     closing_files,
     file_error_text,
     progressed,
+    stop_if_damaged,
 )
 from fashion_annotator.dataset.formats.names import export_stems, write_export_names
 from fashion_annotator.dataset.formats.upright_match import UprightMatcher
@@ -505,8 +507,10 @@ def masked_images(
     Images without one are noted in ``summary.skipped``; an image whose mask cannot be read
     or whose export fails (the caller's writing raises one of :data:`FILE_ERRORS` inside the
     loop body and calls :meth:`ExportSummary.take_back`, see :func:`export_each`) is listed in
-    ``summary.errors`` and the export goes on; each one yielded is counted as exported.
-    ``progress(done, total)`` is called after each image of the project; a
+    ``summary.errors`` and the export goes on; each one yielded is counted as exported. A
+    damaged page of the project index stops the export (:func:`~.export_stop.stop_if_damaged`).
+    A photo's file is checked (:func:`~.storeio.referenced_photo_changed`) only when it has a
+    mask. ``progress(done, total)`` is called after each image of the project; a
     :class:`~.export_stop.CancelRequested` it raises ends the images there (kept in
     ``summary.cancelled``: the caller writes its closing files for those done). At the end, the images
     written under another stem are listed in the export (:meth:`ExportSummary.write_names`);
@@ -518,12 +522,14 @@ def masked_images(
     stems = export_stems(records, carry)
     root = Path(project.root)
     for done, record in enumerate(records, 1):
-        changed = referenced_photo_changed(record, root)
         try:
+            mask = project.load_mask(record.id, task)
+            # a photo without a mask is not read: its file is not exported
+            changed = None if mask is None else referenced_photo_changed(record, root)
             if changed:
                 raise ProjectError(changed)
-            mask = project.load_mask(record.id, task)
         except FILE_ERRORS as exc:
+            stop_if_damaged(exc, root / INDEX_NAME)  # the whole export's error, said once
             summary.errors.append((record.name, str(exc)))
             mask = None
         else:
@@ -553,9 +559,11 @@ def export_each(
     write: Callable[[ImageRecord, str, np.ndarray], None],
     progress: Progress | None = None,
 ) -> None:
-    """Call ``write(record, stem, mask)`` for each masked image; a failure is listed, not fatal."""
+    """Call ``write(record, stem, mask)`` for each masked image; a failure is listed, not fatal
+    (but a damaged page of the project index: :func:`~.export_stop.stop_if_damaged`)."""
     for record, stem, mask in masked_images(project, task, summary, progress):
         try:
             write(record, stem, mask)
         except FILE_ERRORS as exc:
+            stop_if_damaged(exc, Path(project.root) / INDEX_NAME)
             summary.take_back(record, file_error_text(exc))

@@ -1,5 +1,6 @@
 """How an export stops before its end: a closing file it cannot write (:class:`ExportStopped`),
-or its progress callback cancelling it (:class:`CancelRequested`, the window's Cancel).
+its progress callback cancelling it (:class:`CancelRequested`, the window's Cancel), or a
+damaged page of the project index (:func:`stop_if_damaged`, :func:`stopped_by_damage`).
 
 A cancelled export stops between images: the images done are written whole, the format's
 closing files (COCO's ``annotations.json``, Label Studio's ``tasks.json``, CVAT's
@@ -11,10 +12,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fashion_annotator.core.atomic import WRITE_ERRNOS
+from fashion_annotator.core.atomic import WRITE_ERRNOS, atomic_write_text
 from fashion_annotator.core.wording import counted
+from fashion_annotator.dataset.index_damage import IndexDamaged, is_damage
 
 if TYPE_CHECKING:
     from fashion_annotator.dataset.formats.common import ExportSummary
@@ -112,3 +115,42 @@ def file_error_text(exc: BaseException) -> str:
     if exc.filename:
         return f"{exc.filename}: {exc.strerror or exc}"
     return str(exc.strerror or exc)
+
+
+def stop_if_damaged(exc: BaseException, index: Path) -> None:
+    """Raise ``exc`` again when it is a damaged page of the project index (``index``): one
+    image's error caught is the whole export's (every image after it would say the damage
+    again, and the folder would look finished without them). A plain
+    :class:`sqlite3.DatabaseError` saying damage becomes :class:`IndexDamaged`. Returns for
+    any other error (the caller lists it for its image and goes on)."""
+    if isinstance(exc, IndexDamaged):
+        raise exc
+    if is_damage(exc):
+        raise IndexDamaged(index, str(exc)) from exc
+
+
+def stopped_by_damage(exc: IndexDamaged, out: Path, marker: str, marked_before: bool) -> IndexDamaged:
+    """``exc``, met by an export into ``out``, saying the export stopped; the folder's
+    unfinished-export note (``marker``, written when the export made the folder) says why.
+
+    Parameters
+    ----------
+    exc : IndexDamaged
+        The damage the export met.
+    out : Path
+        The export folder.
+    marker : str
+        The unfinished-export note's file name in ``out``.
+    marked_before : bool
+        ``out`` held the note before this export began: another export's, left alone.
+    """
+    note = out / marker
+    if marked_before or not note.is_file():  # the export made no folder: nothing was exported
+        return IndexDamaged(exc.index, exc.detail, "nothing was exported")
+    with contextlib.suppress(OSError):  # the note written at the start stays: still marked
+        atomic_write_text(note, (
+            f"This export stopped before its end: {exc.index} is damaged (SQLite: {exc.detail}). "
+            "It is not whole. Restore the project index from a backup, then export again into a "
+            "new or empty folder.\n"
+        ))  # fmt: skip
+    return IndexDamaged(exc.index, exc.detail, f"the export stopped: {out} is not whole (see its {marker})")
