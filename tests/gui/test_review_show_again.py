@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 from qa_synth import banded_instances
 
 from fashion_annotator.dataset.store import create_project
@@ -81,4 +83,26 @@ def test_the_first_visit_reads_the_project_once(qtbot, tmp_path, count_reads):
         with count_reads(project) as reads:
             view.show_again()  # nothing committed since
         assert reads["images"] == 0
+        view.mask_checks.stop()
+
+
+def test_a_visit_after_f5_reads_nothing_again(qtbot, tmp_path, count_reads):
+    """F5 read every row, and the next visit of the tab, nothing committed since, read them all
+    once more: F5 left the key of what was read as the last visit's."""
+    with create_project(tmp_path / "proj", tasks=("garment",), user="rita") as project:
+        image_id = project.add_image(_photo(tmp_path / "src", "look.png", 40)).id
+        project.save_mask(image_id, "garment", _mask(), seconds=3.0, actions=1, status="done")
+        view = ReviewView(project)
+        qtbot.addWidget(view)
+        view.show()
+        view.activateWindow()
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is view)
+        view.show_again()
+        project.save_mask(image_id, "garment", _mask(), seconds=4.0, actions=2)  # a colleague's save
+        with count_reads(project) as reads:
+            qtbot.keyClick(view.table, Qt.Key.Key_F5)
+        assert reads["images"] == 1 and view.model.rows()[0].versions == 2
+        with count_reads(project) as reads:
+            view.show_again()  # the tab shown again, nothing committed since F5
+        assert reads["images"] == 0 and reads["mask_versions"] == 0
         view.mask_checks.stop()

@@ -143,7 +143,7 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         # Per task: rows scored against the current model, and the cache key of its masks.
         self._model_rows: dict[str, tuple[list[ImageScore], str, str]] = {}
         self._scores: ScoreMemo = {}  # a saved mask is scored again only when it changed
-        self._refreshed_key: tuple | None = None  # what the last visit's refresh read (show_again)
+        self._refreshed_key: tuple | None = None  # what the last refresh read (show_again)
         #: The image list the constructor's refresh read, kept for the first visit's
         #: ``refreshed`` (the instance panel, attached since): not read again.
         self._unsent: list[ImageRecord] | None = None
@@ -155,9 +155,7 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         self._settling = QTimer(self)
         self._settling.setSingleShot(True)
         self._build()
-        key = refresh_key(self)  # before the reads: a commit meanwhile is read at the first visit
-        self.refresh()
-        self._refreshed_key = key  # the first visit reads nothing again (it read all twice)
+        self.refresh()  # the first visit reads nothing again (it read all twice)
         self._unsent = self._records
 
     # -- construction ------------------------------------------------------------------------
@@ -305,7 +303,17 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         first time a task is shown (the table fills when it ends); every later refresh scores
         only the masks saved since (the memo). The image list is read once, and the mask
         versions once per task (scores and throughput share them), whatever the images.
+
+        What it read is remembered (:func:`~.changed.refresh_key`, taken before the reads: a
+        commit meanwhile is read at the next visit): the visit after F5 read every row again.
         """
+        key = refresh_key(self)
+        self._refreshed_key = None  # a read that fails is made again at the next visit
+        self._read_rows()
+        self._refreshed_key = key
+
+    def _read_rows(self) -> None:
+        """Read the rows (:meth:`refresh`)."""
         records = self.project.images(fetch_photos=False)  # a photo is copied when it is shown
         statuses = {r.id: r.status for r in records}
         self._records, self._unsent = records, None
@@ -348,7 +356,6 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
             key = refresh_key(self)
             if key is None or key != self._refreshed_key:
                 self.refresh()
-                self._refreshed_key = key
         if self._unsent is not None:
             records, self._unsent = self._unsent, None
             self.refreshed.emit(records, True)
