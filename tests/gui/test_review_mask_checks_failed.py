@@ -162,3 +162,31 @@ def test_the_export_s_wait_shows_its_dialog_without_progress(qtbot, project, tmp
     finally:
         release.set()
         view.mask_checks.stop()
+
+
+def test_a_mask_that_cannot_be_read_is_flagged_in_the_table(qtbot, project):
+    """A damaged parsing mask was said only in the log and the export: the table showed the
+    photo as if its masks agreed."""
+    damaged = next(r for r in project.images() if r.name == "look0.png").id
+    path = project.mask_versions(damaged, "parsing7")[-1].path
+    path.write_bytes(b"\x89PNG broken")
+    view = ReviewView(project)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.mask_checks.worker is None, timeout=20000)
+    flag = view.model.flag(damaged)
+    assert flag is not None and flag.startswith("Parsing and Garment cutout masks cannot be compared: ")
+    assert path.name in flag, flag
+    flagged = sorted(r.name for r in view.model.rows() if view.model.flag(r.image_id) is not None)
+    assert flagged == ["look0.png", "look2.png"]  # look2's masks disagree
+
+
+def test_a_comparison_that_failed_is_flagged_until_the_next_refresh(qtbot, project, server_away):
+    view = ReviewView(project)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.mask_checks.worker is None, timeout=20000)
+    flags = {r.name: view.model.flag(r.image_id) for r in view.model.rows()}
+    assert set(flags) == {"look0.png", "look1.png", "look2.png"}
+    assert set(flags.values()) == {
+        "Parsing and Garment cutout masks not compared: ProjectError: the server at db.example "
+        "closed the connection; Refresh (F5) tries again"
+    }

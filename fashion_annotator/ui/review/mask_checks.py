@@ -1,6 +1,7 @@
 """The Review table's flag on images whose saved cutout and parsing masks disagree
 (:mod:`~fashion_annotator.qa.mask_agreement`): a warning on the Image cell, the figures in its
-tooltip.
+tooltip; the same flag, saying why, on an image whose masks could not be compared (a mask
+damaged, the project not read).
 
 The masks are read and compared in a :class:`MaskCheckThread` on its own connection (two masks
 per image: the window never waits for them); each image's figures are kept for its two latest
@@ -18,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.qa.mask_agreement import (
     MaskAgreement,
     ReportAgreements,
@@ -103,11 +105,16 @@ class MaskChecks(QObject):
         if pair is None or keys is None:
             view.model.set_flags({})
             return
+        masks = f"{task_title(pair[0])} and {task_title(pair[1])} masks"
         flags = {}
         for image_id, key in keys.items():
             found = self.known.get(key)
             if isinstance(found, MaskAgreement) and found.disagrees:
                 flags[image_id] = found.describe()
+            elif isinstance(found, str):  # a mask damaged: said only in the log and the export
+                flags[image_id] = f"{masks} {found}"
+            elif key in self.failed:
+                flags[image_id] = f"{masks} not compared: {self.failed[key]}; Refresh (F5) tries again"
         view.model.set_flags(flags)
         missing = [k for k in keys.values() if k not in self.known and k not in self.failed]
         if not missing:

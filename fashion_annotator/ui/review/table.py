@@ -212,7 +212,7 @@ class ScoreTableModel(QAbstractTableModel):
 
     def set_flags(self, flags: dict[int, str]) -> None:
         """Flag the Image cell of each image in ``flags`` (image id -> why: its saved cutout and
-        parsing masks disagree); the others lose their flag."""
+        parsing masks disagree, or could not be compared); the others lose their flag."""
         if flags == self._flags:
             return
         self._flags = dict(flags)
