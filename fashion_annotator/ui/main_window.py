@@ -225,7 +225,7 @@ class MainWindow(QMainWindow):
         s.undoneToSaved.connect(lambda: self.status.set_saved(True))
         s.undoneToSaved.connect(lambda: self.instances.flush())  # as saved again: held to the saved mask
         s.recovered.connect(lambda: self._saved(not self.session.unsaved, recovered=True))
-        s.message.connect(lambda text: self.status.showMessage(text, 5000))
+        s.message.connect(lambda text: self.status.say(text, 5000))  # a save's "it was Done..." is long
         s.error.connect(self._show_error)
         s.modelInfo.connect(self._model_info)
         s.readOnlyChanged.connect(lambda opened: show_notes(self.banner, self.project, opened))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QTimer, SignalInstance
-from PySide6.QtGui import QIcon
+from PySide6.QtCore import Qt, QTimer, SignalInstance
+from PySide6.QtGui import QIcon, QResizeEvent
 from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
 
 from fashion_annotator.ui.actions import TOOLS
@@ -18,6 +18,14 @@ SAVED_MESSAGE = "Saved "
 #: The model field while the model is not known yet (loading, or the first proposal computing).
 LOADING = "model: loading…"
 
+#: The most room (pixels) the busy text takes of the fields' room: a File job's "Export COCO:
+#: 312 / 1,000"; a longer one is cut, whole in its tooltip.
+BUSY_ROOM = 200
+
+#: Milliseconds a message stays per character, at least (:meth:`StatusBar.say`): "it was Done, your
+#: edit is saved as version 3 (Edit > Go back to an earlier version… ...)" went after 5 s.
+READ_MS_PER_CHAR = 100
+
 #: Tool name -> what the status bar shows: its menu text without the mnemonic.
 TOOL_NAMES = {name: text.replace("&", "") for name, text, _ in TOOLS}
 
@@ -28,6 +36,11 @@ def _field(min_width: int, tip: str) -> QLabel:
     label.setToolTip(tip)
     label.setContentsMargins(6, 0, 6, 0)
     return label
+
+
+def _width(widget: QWidget) -> int:
+    """The least room ``widget`` is laid out in when there is room: its size hint, or more."""
+    return max(widget.sizeHint().width(), widget.minimumWidth())
 
 
 class StatusBar(QStatusBar):
@@ -50,6 +63,8 @@ class StatusBar(QStatusBar):
         # proposal and never shrank back): the whole text is in its tooltip
         self.busy_text.setMinimumWidth(1)
         self.busy_text.hide()
+        self._busy_full = ""  # the busy text before it is cut to its room (:meth:`_make_room`)
+        self._busy_on = False  # the indicator is on (:meth:`set_busy`); a long message hides it
         #: Stops the running File job after the file in hand (:meth:`show_cancel`).
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after the file in hand: an import keeps what it saved, "
@@ -91,23 +106,59 @@ class StatusBar(QStatusBar):
         self.set_model(None, known=False)  # "no model" stayed for 25 s after a start with one
         self.set_saved(True)
 
-    def _make_room(self, text: str) -> None:
+    def _make_room(self, text: str, coming: tuple[QWidget, ...] = ()) -> None:
         """Give a message that does not fit beside the fields the room of the least needed ones
         while it shows (:attr:`yielding`); they come back when it goes. At 150 % on a 1280 px
-        screen the fields left a message 20 characters: "The open polygon (3"."""
-        for field in self.yielding:
-            field.show()
-        if not text:
-            return
+        screen the fields left a message 20 characters: "The open polygon (3".
+
+        ``coming``: widgets about to be shown, counted as shown. Qt lays the window out at once
+        when a widget shows, so fields are hidden before it shows and shown only where they fit:
+        a File job's Cancel button shown beside every field widened an 853 px window to 901 px,
+        for good. The busy text takes what the message leaves, up to :data:`BUSY_ROOM`, and is
+        cut to it (whole in its tooltip); at 1280 px it cut the saved-version line."""
         gap = max(self.style().pixelMetric(self.style().PixelMetric.PM_LayoutHorizontalSpacing), 6)
-        permanent = [w for w in self.findChildren(QWidget) if w.parent() is self and not w.isHidden()]
-        fields = sum(max(w.sizeHint().width(), w.minimumWidth()) + gap for w in permanent)
-        short = self.fontMetrics().horizontalAdvance(text) + 24 - (self.width() - fields)
-        for field in self.yielding:
-            if short <= 0:
-                break
-            field.hide()
-            short -= max(field.sizeHint().width(), field.minimumWidth()) + gap
+        busy = self._busy_on
+        yielding = (*self.yielding, self.busy) if busy else self.yielding
+        others = [w for w in self.findChildren(QWidget) if w.parent() is self and w is not self.busy_text
+                  and w not in yielding and (not w.isHidden() or w in coming)]  # fmt: skip
+        fields = sum(_width(w) + gap for w in (*others, *yielding))
+        metrics = self.fontMetrics()
+        message = metrics.horizontalAdvance(text) + 24 if text else 0
+        wanted = min(metrics.horizontalAdvance(self._busy_full), BUSY_ROOM) + gap if busy else 0
+        short = message + wanted - (self.width() - fields)
+        shown = []
+        for field in yielding:
+            # the spinner goes only where the message itself does not fit (its text cut to nothing)
+            if short - (wanted if field is self.busy else 0) > 0:
+                field.hide()
+                short -= _width(field) + gap
+                fields -= _width(field) + gap
+            else:
+                shown.append(field)
+        for field in shown:
+            field.show()
+        if busy:
+            room = min(self.width() - fields - message - gap, BUSY_ROOM)
+            self.busy_text.setText(metrics.elidedText(self._busy_full, Qt.TextElideMode.ElideRight, max(room, 0)))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Share the new width out again: fields back in a wider window, the busy text longer."""
+        super().resizeEvent(event)
+        self._make_room(self.currentMessage())
+
+    def _show(self, widgets: tuple[QWidget, ...], visible: bool) -> None:
+        """Show or hide ``widgets``, the fields making room for them first."""
+        if visible:
+            self._make_room(self.currentMessage(), widgets)
+        for widget in widgets:
+            widget.setVisible(visible)
+        if not visible:
+            self._make_room(self.currentMessage())
+
+    def say(self, text: str, ms: int) -> None:
+        """Show ``text`` for ``ms``, or longer for a long line: :data:`READ_MS_PER_CHAR` a
+        character, time to read it to its end."""
+        self.showMessage(text, max(ms, len(text) * READ_MS_PER_CHAR))
 
     def set_cursor(self, x: int, y: int, label: str | None) -> None:
         """Show the cursor's image position and the label there (``x < 0``: outside)."""
@@ -175,24 +226,24 @@ class StatusBar(QStatusBar):
 
     def set_busy(self, busy: bool, text: str = "Computing…") -> None:
         """Show or hide the busy indicator."""
-        self.busy.setVisible(busy)
-        self.busy_text.setVisible(busy)
-        self.busy_text.setText(text)
+        self._busy_on = busy
+        self._busy_full = text
         self.busy_text.setToolTip(text)
-        self._make_room(self.currentMessage())  # the indicator takes room too
+        if not busy:
+            self.busy.hide()
+        self._show((self.busy_text,), busy)  # the indicator takes room too; its text is cut to it
 
     @property
     def is_busy(self) -> bool:
-        """Whether the busy indicator is shown."""
-        return not self.busy.isHidden()
+        """Whether the busy indicator is on (a long message may hide it meanwhile)."""
+        return self._busy_on
 
     def show_cancel(self, on_cancel: Callable[[], None] | None) -> None:
         """Show the Cancel button, calling ``on_cancel`` when clicked; None hides it."""
         self._on_cancel = on_cancel
         self.cancel_button.setText("Cancel")
         self.cancel_button.setEnabled(True)
-        self.cancel_button.setVisible(on_cancel is not None)
-        self._make_room(self.currentMessage())
+        self._show((self.cancel_button,), on_cancel is not None)
 
     def show_details(self, on_click: Callable[[], None] | None, tip: str = "", warn: bool = False) -> None:
         """Show the Details button, calling ``on_click`` once when clicked (it then hides); None
@@ -204,8 +255,7 @@ class StatusBar(QStatusBar):
         self.details_button.setToolTip(tip)
         warning = self.style().standardIcon(self.style().StandardPixmap.SP_MessageBoxWarning)
         self.details_button.setIcon(warning if warn else QIcon())
-        self.details_button.setVisible(on_click is not None)
-        self._make_room(self.currentMessage())
+        self._show((self.details_button,), on_click is not None)
 
     def _details_clicked(self) -> None:
         on_click = self._on_details
