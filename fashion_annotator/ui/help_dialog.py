@@ -26,7 +26,7 @@ MOUSE_HELP = (
     ("Polygon: click, Enter, Esc", "Add vertex, close (Shift: subtract), cancel"),
     ("Polygon: click the first vertex, double click", "Close (the first vertex grows under the pointer)"),
     ("Polygon: another tool or image, a save", "Closes an open polygon of 3+ vertices, as Enter"),
-    ("Superpixel click or drag", "Give the regions under the cursor the current label"),
+    ("Superpixel click or drag", "Give the regions under the cursor the label (and the edge slivers they cut off)"),
     ("Smart click ({tool_smartclick}): click / right or Shift+click", "Model click: this label here / not here"),
     ("Smart click: drag a box, Ctrl+click a marker", "Fill the box with the model, remove a click"),
     ("Smart click on parsing: Alt+drag, Alt+click", "Paint over other classes too (plain: keeps hands, bag)"),

@@ -15,6 +15,7 @@ from fashion_annotator.annotate.tools.base import (
 from fashion_annotator.annotate.tools.brush import BrushTool
 from fashion_annotator.core import masks as M
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.core.slivers import assign_regions_whole
 
 #: Said when a region click comes before the photo's superpixels are ready.
 REGIONS_PENDING = "Regions are still being computed for this photo; use the brush meanwhile"
@@ -25,7 +26,9 @@ class SuperpixelTool(Tool):
 
     While dragging, regions are painted straight into the mask for immediate feedback; on
     release those pixels are put back and the whole drag is applied again through
-    ``AnnotationDocument.apply`` so that it is one undo step.
+    ``AnnotationDocument.apply`` so that it is one undo step; that write also takes the
+    slivers of the old labels it cut off (:func:`~fashion_annotator.core.slivers.assign_regions_whole`:
+    a proposal's edge pixels left in the neighbouring regions).
     """
 
     name = "superpixel"
@@ -79,7 +82,7 @@ class SuperpixelTool(Tool):
             return NOTHING
         ctx.mask[preview.slices] = saved[preview.slices]
         ids = np.array(sorted(self._ids), dtype=np.int64)
-        bbox = ctx.document.apply(ctx.task, M.assign_regions, ctx.regions, ids, ctx.label)
+        bbox = ctx.document.apply(ctx.task, assign_regions_whole, ctx.regions, ids, ctx.label)
         return ToolResult(union(bbox, preview), committed=bbox is not None)
 
     cancel = BrushTool.cancel

@@ -176,3 +176,21 @@ def test_a_parsing_click_where_the_proposal_is_sure_and_wrong_is_not_cut_to_a_di
         assert added.sum() > 4 * disc
     else:
         assert 0 < added.sum() < disc
+
+
+def test_a_region_click_takes_the_proposal_edge_left_in_the_next_regions_in_one_step() -> None:
+    # a torso region proposed as garment, its edge leaking a broken band into the background
+    regions = np.zeros((40, 60), np.int32)
+    regions[5:25, 10:50] = 1
+    regions[25:40, 15:45] = 2  # the garment
+    mask = np.isin(regions, (1, 2)).astype(np.uint8)
+    mask[3:5, 8:52:3] = mask[3:5, 9:52:3] = 1  # edge pixels in the background region
+    mask[5:25:4, 8:10] = mask[5:25:4, 50:52] = 1
+    doc = AnnotationDocument(1, np.zeros((40, 60, 3), np.uint8), {"garment": mask.copy()})
+    ctx = ToolContext(doc, "garment", label=0, radius=3.0, regions=regions)
+    tool = make_tool("superpixel")
+    tool.press(ctx, Pointer(30, 15))
+    assert tool.release(ctx, Pointer(30, 15)).committed
+    assert np.array_equal(ctx.mask, (regions == 2).astype(np.uint8)), "no sliver left behind"
+    ctx.document.undo("garment")
+    assert np.array_equal(ctx.mask, mask)
