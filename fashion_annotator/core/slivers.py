@@ -44,7 +44,8 @@ def assign_regions_whole(
 
     - touched the pixels taken from ``o`` (so it was joined to them before the write),
     - holds at most ``share`` of the pixels taken from ``o``,
-    - is not the largest piece of ``o`` near the write (the label's main body), and
+    - is not the largest piece of ``o`` in the whole mask (its main body, even cut off: the real
+      belt that a wrongly proposed belt region joined), and
     - lies within the reach of the written pixels' box (:data:`SLIVER_REACH`),
 
     is set to ``label`` too. Pieces still joined to their label's main body are never taken.
@@ -66,7 +67,9 @@ def assign_regions_whole(
     Returns
     -------
     BBox or None
-        Box of changed pixels, slivers included.
+        Box of changed pixels, slivers included. Cost over ``assign_regions``: one labelling of
+        the written box and its reach per old label, and of the whole mask only when the window
+        cannot tell whether the largest piece there is its label's main body.
     """
     check_mask(mask)
     before = mask.copy()
@@ -76,45 +79,52 @@ def assign_regions_whole(
     reach = max(SLIVER_MIN_REACH, round(SLIVER_REACH * max(box.shape)))
     area = BBox(box.y0 - reach, box.x0 - reach, box.y1 + reach, box.x1 + reach).clip(mask.shape)
     assert area is not None
+    # one pixel more, so that a piece running out of the area is seen to
+    search = BBox(area.y0 - 1, area.x0 - 1, area.y1 + 1, area.x1 + 1).clip(mask.shape)
+    assert search is not None
     was = before[box.slices]
     changed = was != mask[box.slices]
-    sweep = np.zeros(mask.shape, dtype=bool)
+    inner = box.offset(-search.y0, -search.x0)
+    sweep = np.zeros(search.shape, dtype=bool)
     for o in np.unique(was[changed]).tolist():
-        taken = np.zeros(mask.shape, dtype=bool)
-        taken[box.slices] = changed & (was == o)
-        sweep |= _cut_off(mask == o, taken, area, share)
+        taken = np.zeros(search.shape, dtype=bool)
+        taken[inner.slices] = changed & (was == o)
+        sweep |= _cut_off(mask, o, taken, search, area.offset(-search.y0, -search.x0), share)
     if not sweep.any():
         return box
-    mask[sweep] = np.uint8(label)
-    return union_all([box, BBox.of(sweep)])
+    swept = BBox.of(sweep)
+    assert swept is not None
+    mask[search.slices][sweep] = np.uint8(label)
+    return union_all([box, swept.offset(search.y0, search.x0)])
 
 
-def _cut_off(body: np.ndarray, taken: np.ndarray, area: BBox, share: float) -> np.ndarray:
+def _cut_off(
+    mask: np.ndarray, old: int, taken: np.ndarray, search: BBox, area: BBox, share: float
+) -> np.ndarray:
     """The pieces of one old label that a write cut off and that go with it.
 
     Parameters
     ----------
-    body : (H, W) bool
-        The old label's pixels after the write.
-    taken : (H, W) bool
-        The pixels the write took from that label.
+    mask : (H, W) uint8
+        The mask after the write.
+    old : int
+        The old label.
+    taken : (h, w) bool
+        The pixels the write took from ``old``, inside ``search``.
+    search : BBox
+        The window searched, in the mask: ``area`` and one pixel more.
     area : BBox
-        Where a piece must lie whole to be taken (the written box and its reach).
+        Where a piece must lie whole to be taken, inside ``search``.
     share : float
         Largest piece taken, as a share of ``taken``'s pixels.
 
     Returns
     -------
-    (H, W) bool
-        The pieces to relabel.
+    (h, w) bool
+        The pieces to relabel, inside ``search``.
     """
+    body = mask[search.slices] == old
     n, comp, stats, _ = cv2.connectedComponentsWithStats(body.view(np.uint8), connectivity=8)
-    if n <= 2:  # nothing, or the label's main body alone
-        return np.zeros(body.shape, dtype=bool)
-    near = cv2.dilate(taken.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
-    touching = np.unique(comp[near & body])
-    size = stats[:, cv2.CC_STAT_AREA]
-    main = int(np.argmax(size[1:])) + 1
     left, top = stats[:, cv2.CC_STAT_LEFT], stats[:, cv2.CC_STAT_TOP]
     inside = (
         (left >= area.x0)
@@ -122,10 +132,57 @@ def _cut_off(body: np.ndarray, taken: np.ndarray, area: BBox, share: float) -> n
         & (left + stats[:, cv2.CC_STAT_WIDTH] <= area.x1)
         & (top + stats[:, cv2.CC_STAT_HEIGHT] <= area.y1)
     )
+    inside[0] = False
+    size = stats[:, cv2.CC_STAT_AREA]
+    near = cv2.dilate(taken.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     limit = share * int(np.count_nonzero(taken))
-    keep = [int(c) for c in touching if c not in (0, main) and size[c] <= limit and inside[c]]
+    keep = [int(c) for c in np.unique(comp[near & body]) if inside[c] and size[c] <= limit]
+    if keep and _is_main(mask == old, comp, size, inside, max(keep, key=lambda c: size[c]), search):
+        keep.remove(max(keep, key=lambda c: size[c]))
     if not keep:
-        return np.zeros(body.shape, dtype=bool)
+        return np.zeros(taken.shape, dtype=bool)
     lut = np.zeros(n, dtype=bool)
     lut[keep] = True
     return lut[comp]
+
+
+def _is_main(
+    whole: np.ndarray,
+    comp: np.ndarray,
+    size: np.ndarray,
+    inside: np.ndarray,
+    piece: int,
+    search: BBox,
+) -> bool:
+    """Whether ``piece`` is its label's largest piece in the whole mask (its main body).
+
+    Parameters
+    ----------
+    whole : (H, W) bool
+        The label's pixels.
+    comp : (h, w) int32
+        Piece ids inside ``search``.
+    size : (n,) int
+        Pixels per piece id.
+    inside : (n,) bool
+        The pieces lying whole inside the search window (their ``size`` is exact).
+    piece : int
+        The piece asked about, one of ``inside``.
+    search : BBox
+        Where ``comp`` lies in the mask.
+
+    Returns
+    -------
+    bool
+        Decided from the window when it can be (a whole piece larger, or too few of the label's
+        pixels elsewhere to make one); otherwise by one labelling of the whole mask.
+    """
+    if (size[inside] > size[piece]).any():
+        return False
+    elsewhere = int(np.count_nonzero(whole)) - int(size[inside].sum())
+    if elsewhere < size[piece]:
+        return True
+    _, ids, stats, _ = cv2.connectedComponentsWithStats(whole.view(np.uint8), connectivity=8)
+    ys, xs = np.nonzero(comp == piece)
+    main = int(np.argmax(stats[1:, cv2.CC_STAT_AREA])) + 1
+    return int(ids[ys[0] + search.y0, xs[0] + search.x0]) == main

@@ -83,9 +83,24 @@ def test_a_label_s_largest_piece_stays_though_the_click_cut_it_off() -> None:
     mask[40:200, 40:160] = 2  # a wrong "belt" over the body
     mask[100:104, 20:40] = 2  # the real belt's tip, joined to it only
     mask[150:152, 160:170] = 2  # a sliver of the wrong one
+    mask[230:240:2, 0:200:2] = 2  # specks far away, more pixels than the tip but each smaller
     assign_regions_whole(mask, regions, [1], 0)
     assert mask[100:104, 20:40].all(), "the label's main body now"
     assert not mask[150:152, 160:170].any()
+    assert np.count_nonzero(mask[230:240] == 2) == 500
+
+
+def test_the_slivers_go_when_the_label_s_body_lies_far_from_the_click() -> None:
+    mask, regions = _scene()
+    body = (mask == 1) & (regions != TORSO_ID)
+    big = np.zeros((600, W), np.uint8)  # the torso and its edge low in a taller photo
+    big[360:] = mask
+    far = np.zeros((600, W), np.int32)
+    far[360:] = regions
+    big[20:200, 40:160] = 1  # the garment, far above
+    assign_regions_whole(big, far, [TORSO_ID], 0)
+    assert big[20:200, 40:160].all() and _pieces(big) == 2
+    assert np.array_equal(big[360:] == 1, body & (regions == GARMENT_ID))
 
 
 def test_a_big_piece_cut_off_stays() -> None:
