@@ -15,6 +15,7 @@ from collections.abc import Iterable
 
 import cv2
 import numpy as np
+from scipy import ndimage
 
 from fashion_annotator.core.masks import BBox, assign_regions, check_mask, union_all
 
@@ -28,6 +29,11 @@ SLIVER_REACH = 0.1
 
 #: The smallest reach, in pixels.
 SLIVER_MIN_REACH = 16
+
+#: Background cut off by a write is filled only where it is at most this wide, in pixels (a
+#: crack between the written region and the garment): a wider pocket, enclosed by a part just
+#: added (the gap between an arm and the body), is a real hole.
+BACKGROUND_SLIVER_WIDTH = 6
 
 
 def assign_regions_whole(
@@ -45,8 +51,9 @@ def assign_regions_whole(
     - touched the pixels taken from ``o`` (so it was joined to them before the write),
     - holds at most ``share`` of the pixels taken from ``o``,
     - is not the largest piece of ``o`` in the whole mask (its main body, even cut off: the real
-      belt that a wrongly proposed belt region joined), and
-    - lies within the reach of the written pixels' box (:data:`SLIVER_REACH`),
+      belt that a wrongly proposed belt region joined),
+    - lies within the reach of the written pixels' box (:data:`SLIVER_REACH`), and
+    - for background (``o == 0``), is at most :data:`BACKGROUND_SLIVER_WIDTH` pixels wide,
 
     is set to ``label`` too. Pieces still joined to their label's main body are never taken.
 
@@ -137,6 +144,11 @@ def _cut_off(
     near = cv2.dilate(taken.view(np.uint8), np.ones((3, 3), np.uint8)) > 0
     limit = share * int(np.count_nonzero(taken))
     keep = [int(c) for c in np.unique(comp[near & body]) if inside[c] and size[c] <= limit]
+    if keep and old == 0:
+        depth = cv2.distanceTransform(body.view(np.uint8), cv2.DIST_L2, 3)
+        widest = ndimage.maximum(depth, comp, keep)
+        thin = 2 * np.atleast_1d(widest) <= BACKGROUND_SLIVER_WIDTH
+        keep = [c for c, ok in zip(keep, thin.tolist(), strict=True) if ok]
     if keep and _is_main(mask == old, comp, size, inside, max(keep, key=lambda c: size[c]), search):
         keep.remove(max(keep, key=lambda c: size[c]))
     if not keep:

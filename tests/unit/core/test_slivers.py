@@ -117,3 +117,23 @@ def test_share_zero_is_the_plain_write() -> None:
     assign_regions(plain, regions, [TORSO_ID], 0)
     assign_regions_whole(mask, regions, [TORSO_ID], 0, share=0.0)
     assert np.array_equal(mask, plain)
+
+
+def _arm_and_body(gap: int) -> tuple[np.ndarray, np.ndarray]:
+    """A body ``gap`` px right of an arm region, bridged above and below: a pocket between."""
+    regions = np.zeros((H, W), np.int32)
+    regions[40:200, 20:60] = 1  # the arm, given garment by the click
+    mask = np.zeros((H, W), np.uint8)
+    mask[40:200, 60 + gap : 180] = 1
+    mask[98:100, 20:180] = mask[160:162, 20:180] = 1
+    return mask, regions
+
+
+def test_adding_a_region_fills_a_crack_to_the_garment_but_not_a_real_gap() -> None:
+    mask, regions = _arm_and_body(2)
+    assign_regions_whole(mask, regions, [1], 1)
+    assert mask[100:160, 60:62].all(), "the crack is filled"
+    assert not mask[40:98, 60:62].any() and _pieces(mask) == 1
+    mask, regions = _arm_and_body(8)  # the gap between an arm and the body
+    assign_regions_whole(mask, regions, [1], 1)
+    assert not mask[100:160, 60:68].any(), "a real hole stays"
