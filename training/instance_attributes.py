@@ -100,14 +100,17 @@ def collect_samples(project: Any, classifier: InstanceClassifier, schema: Attrib
 
 def confirmed_attributes(instance: Any, groups: list[str], imported: bool) -> dict[str, str]:
     """The values of ``groups`` a person set on ``instance``: every value of an imported version
-    (``imported``: labels from another tool), otherwise those that differ from the model's
-    proposal or where it proposed none. The window saves the model's proposals as they are, and
-    an operator's save of one instance saves the others' proposals with it (a hand test: one
-    fabric changed counted seven); learning them would teach the heads their own guesses, and
-    score the current heads against their own predictions."""
+    without the model's proposals (``imported``: labels from another tool), otherwise those that
+    differ from the model's proposal or where it proposed none (this program's coco-instances
+    export carries the proposals, ``fa_proposed``, so its import back keeps them). The window
+    saves the model's proposals as they are, and an operator's save of one instance saves the
+    others' proposals with it (a hand test: one fabric changed counted seven); learning them
+    would teach the heads their own guesses, and score the current heads against their own
+    predictions."""
+    foreign = imported and not instance.proposed_attributes
     return {
         g: v for g, v in instance.attributes.items()
-        if g in groups and (imported or v != instance.proposed_attributes.get(g))
+        if g in groups and (foreign or v != instance.proposed_attributes.get(g))
     }  # fmt: skip
 
 

@@ -7,19 +7,26 @@ attribute schema's flat ids (0-based), ``segmentation`` compressed RLE; ``catego
 ``attributes`` list the ids with their names (a category's ``supercategory`` is its class of
 the project's parsing task, an attribute's its group). Beside the COCO keys each annotation
 keeps ``parsing_class`` (a class name of the parsing task ``info["parsing_task"]``),
-``proposed_category_id`` and ``colour``. Instances without a category are left out (and
-counted); an image whose instances cannot be read is listed in the summary's
-errors and the others are exported; the summary counts the images by status, naming the
-unfinished ones (rejected, in progress, never saved by an operator) as the other exports do.
-The CSV has one row per annotation: the dominant colour in ``dominant_colour``, then one
-column per attribute group.
+``proposed_category_id``, ``colour``, ``fa_instance`` (the instance's number in the window,
+1..255) and ``fa_proposed`` (what the model proposed: ``{"category_score": float or null,
+"attribute_ids": [...]}``, so QA and the attribute retrain tell a person's values from the
+model's after an import). Instances without a category are left out (and counted); an image
+whose instances only the model saved (never saved by an operator) is left out and named, and
+instance pixels that the latest saved parsing mask gives another class are not written
+(:mod:`~fashion_annotator.dataset.formats.coco_instances_written`); an image whose instances
+cannot be read is listed in the summary's errors and the others are exported; the summary
+counts the images by status, naming the unfinished ones (rejected, in progress) as the other
+exports do. The CSV has one row per annotation: the dominant colour in ``dominant_colour``,
+then one column per attribute group.
 
 Import reads the same JSON (``src`` is the file, a folder with ``instances.json`` or a dataset
 root, :func:`~fashion_annotator.dataset.formats.coco_layout.coco_file`; photos are
 found as by the ``coco`` import, :func:`~fashion_annotator.dataset.formats.coco.find_photo`); a
 Fashionpedia-style file without the extra keys works too (parsing classes then come from the
 categories' parents, as they do when the file's parsing task is not the project's or names a
-class the project's parsing taxonomy lacks). A file with images but no annotations is refused.
+class the project's parsing taxonomy lacks; no ``fa_proposed``: no proposed attributes or score,
+every value counts as a person's; no ``fa_instance``: instances numbered largest first, as is
+an annotation whose number another of its image shares). A file with images but no annotations is refused.
 Every annotation is checked before anything of its image is saved
 (:mod:`~fashion_annotator.dataset.formats.coco_instances_fields`): a mask whose run lengths do
 not cover the image, an empty or fully covered mask, two values of one attribute group, a
@@ -69,6 +76,11 @@ from fashion_annotator.dataset.formats.coco_instances_fields import (
     category_names,
     instance_set,
     report_left_out_attributes,
+)
+from fashion_annotator.dataset.formats.coco_instances_written import (
+    clip_to_parsing,
+    export_notes,
+    only_proposed,
 )
 from fashion_annotator.dataset.formats.coco_layout import checked_size, coco_file, entry_where
 from fashion_annotator.dataset.formats.common import (
@@ -131,7 +143,7 @@ def export_coco_instances(
     """Write ``OUT/instances.json``, ``OUT/instances.csv`` and ``OUT/images/`` (``task`` unused)."""
     out = prepare_export_folder(project, out, "images")
     schema = load_attribute_schema()
-    summary = ExportSummary(out, missing="saved instances (the Instances panel proposes and saves them when an image is opened)")
+    summary = ExportSummary(out, missing="saved instances (the Instances panel proposes them when an image is opened, an operator saves them)")
     records = project.images()
     stems = export_stems(records)
     images: list[dict[str, Any]] = []
@@ -140,6 +152,8 @@ def export_coco_instances(
     taxonomy: InstanceTaxonomy | None = None
     parsing_task: str | None = None
     left_out = 0
+    proposed_only: list[str] = []
+    clipped: list[str] = []
     for done, record in enumerate(records):
         # after each image (a cancel stops between images: the files below list those done)
         if progress is not None and done and not progressed(progress, done, len(records), summary):
@@ -149,11 +163,15 @@ def export_coco_instances(
             if iset is None:
                 summary.skipped.append(record.name)
                 continue
+            if only_proposed(project, record):
+                proposed_only.append(record.name)
+                continue
             changed = referenced_photo_changed(record, Path(project.root))
             if changed:  # instances drawn on the photo as it was: never beside another one
                 raise ProjectError(changed)
             image_taxonomy = load_instance_taxonomy(iset.taxonomy)
             parsing_names = project.taxonomy(iset.parsing_task).names
+            emptied = clip_to_parsing(project, record, iset, image_taxonomy, clipped)
             file_name = f"{stems[record.id]}{record.path.suffix}"
             summary.upright += copy_upright(record.path, out / "images" / file_name, record.shape)
         except FILE_ERRORS as exc:
@@ -164,6 +182,8 @@ def export_coco_instances(
         images.append({"id": record.id, "file_name": file_name, "width": record.width, "height": record.height})
         for inst in iset.instances.values():
             binary = iset.map == inst.id
+            if inst.id in emptied:  # all its pixels on another class now: said in the clip note
+                continue
             if inst.category is None or not binary.any():
                 left_out += 1
                 continue
@@ -181,6 +201,11 @@ def export_coco_instances(
                 "parsing_class": parsing_names[inst.parsing_class],
                 "proposed_category_id": None if inst.proposed_category is None else image_taxonomy.index(inst.proposed_category),
                 "colour": inst.colour,
+                "fa_instance": inst.id,
+                "fa_proposed": {
+                    "category_score": inst.category_score,
+                    "attribute_ids": sorted(schema.attribute_id(g, v) for g, v in inst.proposed_attributes.items()),
+                },
             }
             annotations.append(ann)
             rows.append({
@@ -200,6 +225,7 @@ def export_coco_instances(
     summary.write_names()
     taxonomy = taxonomy or load_instance_taxonomy()
     parent_task = parsing_task or instance_parsing_task(project.tasks) or "parsing7"
+    summary.notes.extend(export_notes(proposed_only, clipped, parsing_task))
     if left_out:
         summary.notes.append(
             f"{counted(left_out, 'instance')} without a category (or without pixels) left out; give "
@@ -264,15 +290,17 @@ def _instance_taxonomy(given: str | None, path: Path, declared: object) -> Insta
     return load_instance_taxonomy(name)
 
 
-def _imported_fields(inst: Instance) -> tuple[object, ...]:
-    """What an import carries of an instance (COCO has no scores, no colour RGB)."""
-    return inst.parsing_class, inst.category, inst.proposed_category, inst.attributes, inst.colour
+def _imported_fields(inst: Instance, proposals: bool) -> tuple[object, ...]:
+    """What an import carries of an instance (no colour RGB); the model's score and proposed
+    attributes only with ``proposals`` (the file has ``fa_proposed``)."""
+    fields = (inst.parsing_class, inst.category, inst.proposed_category, inst.attributes, inst.colour)
+    return (*fields, inst.category_score, inst.proposed_attributes) if proposals else fields
 
 
-def _same_instances(saved: InstanceSet, new: InstanceSet) -> bool:
+def _same_instances(saved: InstanceSet, new: InstanceSet, proposals: bool = False) -> bool:
     """Whether ``new`` says what ``saved`` says: the same pixels per instance, with the same
-    imported fields (:func:`_imported_fields`); instance ids may differ (imports number them
-    largest first)."""
+    imported fields (:func:`_imported_fields`, ``proposals`` as there); instance ids may
+    differ (a file without ``fa_instance`` is numbered largest first)."""
     if (saved.parsing_task, saved.taxonomy) != (new.parsing_task, new.taxonomy) or saved.map.shape != new.map.shape:
         return False
     pairs = np.unique(saved.map.astype(np.uint16) * 256 + new.map)
@@ -282,13 +310,17 @@ def _same_instances(saved: InstanceSet, new: InstanceSet) -> bool:
     if set(saved.instances) != set(ids_saved) - {0} or set(new.instances) != set(ids_new) - {0}:
         return False
     return all(
-        (a == 0) == (b == 0) and (a == 0 or _imported_fields(saved.instances[a]) == _imported_fields(new.instances[b]))
+        (a == 0) == (b == 0)
+        and (a == 0 or _imported_fields(saved.instances[a], proposals) == _imported_fields(new.instances[b], proposals))
         for a, b in zip(ids_saved, ids_new, strict=True)
     )
 
 
-def _instances_to_save(project: Project, record: ImageRecord, iset: InstanceSet, overwrite: bool) -> bool:
-    """Whether ``iset`` is new for the image: False when equal to a saved version.
+def _instances_to_save(
+    project: Project, record: ImageRecord, iset: InstanceSet, overwrite: bool, proposals: bool
+) -> bool:
+    """Whether ``iset`` is new for the image: False when equal to a saved version
+    (:func:`_same_instances`; ``proposals``: the file carries the model's proposals).
 
     Raises
     ------
@@ -298,7 +330,7 @@ def _instances_to_save(project: Project, record: ImageRecord, iset: InstanceSet,
     versions = project.instance_versions(record.id)
     for v in versions:
         saved = project.load_instances(record.id, v.version)
-        if saved is not None and _same_instances(saved, iset):
+        if saved is not None and _same_instances(saved, iset, proposals):
             return False
     if versions and not overwrite:
         latest = versions[-1]
@@ -442,11 +474,12 @@ def import_coco_instances(
                 raise ValueError(f"{where}: {len(anns)} annotations, at most {MAX_INSTANCES} instances per image")
             h, w = record.shape
             checked_size(entry, record.shape, where)
-            iset, overlap = instance_set(anns, h, w, where, parsing_task, inst_tax.name, lambda ann, label: annotation_fields(
+            iset, overlap, renumbered = instance_set(anns, h, w, where, parsing_task, inst_tax.name, lambda ann, label: annotation_fields(
                 ann, categories, attributes, file_task, parsing_task, parsing_tax, inst_tax, label))  # fmt: skip
             iset.validate(inst_tax, schema, where=f"{where}: ")
             seen.check(record, where)  # another name of the same photo
-            if not _instances_to_save(project, record, iset, overwrite):
+            proposals = any("fa_proposed" in ann for ann in anns)
+            if not _instances_to_save(project, record, iset, overwrite, proposals):
                 seen.take(record, where)
                 summary.unchanged += 1
                 continue
@@ -459,8 +492,11 @@ def import_coco_instances(
             elif parsing is not None:
                 unfinished += 1
             if overlap:
-                summary.skipped.append((where, f"its annotations overlap: {counted(overlap, 'pixel')} of larger "
-                                        "instances went to smaller ones painted over them (largest first)"))  # fmt: skip
+                summary.notes.append((where, f"its annotations overlap: {counted(overlap, 'pixel')} of larger "
+                                      "instances went to smaller ones painted over them (largest first)"))  # fmt: skip
+            if renumbered:
+                summary.notes.append((where, f"{counted(renumbered, 'annotation')} share an 'fa_instance' number "
+                                      "with another: numbered anew (largest first)"))  # fmt: skip
         except FILE_ERRORS as exc:
             summary.fail(where, exc)
             if record is not None:
@@ -469,7 +505,7 @@ def import_coco_instances(
             if progress is not None:
                 progress(done, len(data["images"]))
     if unfinished:
-        summary.skipped.append((str(path), (
+        summary.notes.append((str(path), (
             f"{counted(unfinished, 'image')} had no {parsing_task} mask: the one painted from the instances "
             f"alone (skin, hair and garments without an annotation are background) is saved as a proposal "
             f"to finish in Annotate, not as a finished mask: not marked done, not {parsing_task} training data")))

@@ -7,8 +7,9 @@ and saves); see its module docstring for the format.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 from fashion_annotator.dataset.formats.coco import decode_region
 from fashion_annotator.dataset.formats.common import ImportSummary
 from fashion_annotator.instances.model import Instance, InstanceSet
-from fashion_annotator.instances.schema import AttributeSchema, InstanceTaxonomy
+from fashion_annotator.instances.schema import MAX_INSTANCES, AttributeSchema, InstanceTaxonomy
 
 
 def is_id(value: object) -> bool:
@@ -75,11 +76,13 @@ def annotation_fields(
     parsing_tax: Any,
     inst_tax: InstanceTaxonomy,
     label: str,
-) -> tuple[str, int, dict[str, str], str | None, str | None]:
-    """``(category, parsing class, attributes, proposed category, colour)`` of one annotation.
+) -> Instance:
+    """The instance one annotation describes (its ``id`` 0: :func:`instance_set` numbers it).
 
     The file's ``parsing_class`` is used when the file's parsing task is the project's (or not
-    stated) and the class is one of the project's; otherwise the category's parent class.
+    stated) and the class is one of the project's; otherwise the category's parent class. The
+    model's proposal comes from ``proposed_category_id`` and ``fa_proposed``
+    (:func:`proposed_fields`; without it the proposed attributes are empty and the score None).
 
     Raises
     ------
@@ -100,17 +103,7 @@ def annotation_fields(
         if parent not in parsing_tax.names:
             raise ValueError(f"{label}: category {cat!r} has no class in the project's {parsing_task!r} taxonomy")
         pclass = parsing_tax.index(parent)
-    ids = ann.get("attribute_ids") or []
-    if not isinstance(ids, list) or not all(is_id(a) for a in ids):
-        raise ValueError(f"{label}: 'attribute_ids' must be a list of ids, got {ids!r:.60}")
-    attrs: dict[str, str] = {}
-    for a in ids:
-        if a not in attributes:
-            continue  # attributes outside the schema are not imported
-        group, value = attributes[a]
-        if attrs.get(group, value) != value:
-            raise ValueError(f"{label}: attribute group {group!r} has two values ({attrs[group]!r}, {value!r})")
-        attrs[group] = value
+    attrs = _attribute_values(ann.get("attribute_ids") or [], attributes, f"{label}: 'attribute_ids'")
     pid = ann.get("proposed_category_id")
     proposed = None
     if pid is not None:
@@ -124,7 +117,58 @@ def annotation_fields(
     colour = ann.get("colour")
     if colour is not None and not isinstance(colour, str):
         raise ValueError(f"{label}: 'colour' must be a colour name, got {colour!r:.40}")
-    return cat, pclass, attrs, proposed, colour
+    score, proposed_attrs = proposed_fields(ann, attributes, label)
+    return Instance(0, pclass, cat, proposed, score, attrs, proposed_attrs, colour)
+
+
+def _attribute_values(ids: object, attributes: dict[object, tuple[str, str]], label: str) -> dict[str, str]:
+    """``{group: value}`` of a list of attribute ``ids`` (those outside the schema left out).
+
+    Raises
+    ------
+    ValueError
+        Naming ``label`` (the annotation and its key): not a list of ids, or two values of one
+        attribute group.
+    """
+    if not isinstance(ids, list) or not all(is_id(a) for a in ids):
+        raise ValueError(f"{label} must be a list of ids, got {ids!r:.60}")
+    values: dict[str, str] = {}
+    for a in ids:
+        if a not in attributes:
+            continue  # attributes outside the schema are not imported
+        group, value = attributes[a]
+        if values.get(group, value) != value:
+            raise ValueError(f"{label}: attribute group {group!r} has two values ({values[group]!r}, {value!r})")
+        values[group] = value
+    return values
+
+
+def proposed_fields(
+    ann: dict, attributes: dict[object, tuple[str, str]], label: str
+) -> tuple[float | None, dict[str, str]]:
+    """``(category score, proposed attributes)`` of an annotation's ``fa_proposed`` object
+    (``{"category_score": float or null, "attribute_ids": [...]}``, what the model proposed
+    before a person changed anything; this program's export writes it). Without the key:
+    ``(None, {})``, as for a file of another tool.
+
+    Raises
+    ------
+    ValueError
+        Naming ``label``: not an object, a score that is no number from 0 to 1, attribute ids
+        that are not a list of ids or give one group two values.
+    """
+    if "fa_proposed" not in ann:
+        return None, {}
+    block = ann["fa_proposed"]
+    if not isinstance(block, dict):
+        raise ValueError(f"{label}: 'fa_proposed' must be an object, got {block!r:.60}")
+    score = block.get("category_score")
+    if score is not None and (
+        isinstance(score, bool) or not isinstance(score, (int, float)) or not 0 <= score <= 1
+    ):
+        raise ValueError(f"{label}: 'fa_proposed' 'category_score' must be a number from 0 to 1, got {score!r:.40}")
+    values = _attribute_values(block.get("attribute_ids") or [], attributes, f"{label}: 'fa_proposed' 'attribute_ids'")
+    return None if score is None else float(score), values
 
 
 def report_left_out_attributes(
@@ -134,10 +178,12 @@ def report_left_out_attributes(
     schema (Fashionpedia's, say) and ones the file's 'attributes' list does not have."""
     dropped: dict[object, int] = defaultdict(int)
     for ann in data.get("annotations", []):
-        ids = ann.get("attribute_ids") if isinstance(ann, dict) else None
-        for a in ids if isinstance(ids, list) else []:
-            if is_id(a) and a not in attributes:
-                dropped[a] += 1
+        block = ann.get("fa_proposed") if isinstance(ann, dict) else None
+        for ids in (ann.get("attribute_ids") if isinstance(ann, dict) else None,
+                    block.get("attribute_ids") if isinstance(block, dict) else None):  # fmt: skip
+            for a in ids if isinstance(ids, list) else []:
+                if is_id(a) and a not in attributes:
+                    dropped[a] += 1
     if not dropped:
         return
     known = [f"{outside[a]} ({n}x)" for a, n in dropped.items() if a in outside]
@@ -152,41 +198,53 @@ def report_left_out_attributes(
 
 def instance_set(
     anns: list[dict], height: int, width: int, where: str, parsing_task: str, taxonomy: str,
-    fields: Callable[[dict, str], tuple[str, int, dict[str, str], str | None, str | None]],
-) -> tuple[InstanceSet, int]:  # fmt: skip
-    """The instances of one image's annotations, painted largest first, and how many pixels
-    of larger instances smaller ones were painted over (overlapping annotations); nothing is
-    saved.
+    fields: Callable[[dict, str], Instance],
+) -> tuple[InstanceSet, int, int]:  # fmt: skip
+    """The instances of one image's annotations, painted largest first; how many pixels of
+    larger instances smaller ones were painted over (overlapping annotations); and how many
+    annotations' ``fa_instance`` numbers were not kept. Nothing is saved.
 
-    ``fields(ann, label)`` is :func:`annotation_fields` of the file.
+    ``fields(ann, label)`` is :func:`annotation_fields` of the file. An annotation's
+    ``fa_instance`` (the instance's number in the exporting project, 1..255) is its id when no
+    other annotation of the image has it; the others take the smallest free numbers, largest
+    first (a file without the key is numbered largest first).
 
     Raises
     ------
     ValueError
-        Naming the annotation: a field (:func:`annotation_fields`), a segmentation that cannot
-        be decoded, an empty one, or one wholly under larger ones.
+        Naming the annotation: a field (:func:`annotation_fields`), an ``fa_instance`` that is
+        no number from 1 to 255, a segmentation that cannot be decoded, an empty one, or one
+        wholly under larger ones.
     """
     decoded = []
     for ann in anns:
         label = f"{where}: annotation {ann.get('id')!r:.40}"
-        values = fields(ann, label)
+        inst = fields(ann, label)
+        number = ann.get("fa_instance")
+        if number is not None and (isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= MAX_INSTANCES):
+            raise ValueError(f"{label}: 'fa_instance' must be an instance number from 1 to {MAX_INSTANCES}, got {number!r:.40}")
         try:
             region = decode_region(ann.get("segmentation"), height, width)
         except (ValueError, TypeError, KeyError, OverflowError) as exc:
             raise ValueError(f"{label}: {exc}") from exc
         if not region.area:
             raise ValueError(f"{label}: empty mask")
-        decoded.append((ann, values, region))
+        decoded.append((ann, inst, region, number))
     decoded.sort(key=lambda item: -item[2].area)
+    numbers = Counter(number for *_, number in decoded if number is not None)
+    kept = {number for number, n in numbers.items() if n == 1}
+    free = (k for k in range(1, MAX_INSTANCES + 1) if k not in kept)
+    ids = [number if number in kept else next(free) for *_, number in decoded]
     imap = np.zeros((height, width), np.uint8)
     instances = {}
     overlap = 0
-    for k, (_ann, (cat, pclass, attrs, proposed, colour), region) in enumerate(decoded, start=1):
+    for k, (_ann, inst, region, _number) in zip(ids, decoded, strict=True):
         overlap += int(np.count_nonzero(imap[region.rows, region.cols][region.pixels]))
         region.paint(imap, k)
-        instances[k] = Instance(k, pclass, cat, proposed, None, attrs, {}, colour)
+        instances[k] = replace(inst, id=k)
     present = set(np.unique(imap).tolist())
-    covered = [decoded[k - 1][0].get("id") for k in instances if k not in present]
+    covered = [ann.get("id") for k, (ann, *_) in zip(ids, decoded, strict=True) if k not in present]
     if covered:
         raise ValueError(f"{where}: annotations {covered} lie wholly under other annotations (painted largest first)")
-    return InstanceSet(imap, instances, parsing_task, taxonomy), overlap
+    renumbered = sum(n for number, n in numbers.items() if n > 1)
+    return InstanceSet(imap, instances, parsing_task, taxonomy), overlap, renumbered

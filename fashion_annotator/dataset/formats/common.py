@@ -128,6 +128,9 @@ class ImportSummary:
     #: (shortened to :data:`~fashion_annotator.dataset.confine.MAX_NAME_BYTES`), not UTF-8, or
     #: holding a backslash (masks named after the file's name still attach to them).
     stored_as: list[tuple[str, str]] = field(default_factory=list)
+    #: ``(file, what)`` said of what was saved (not left out): overlapping annotations, a
+    #: parsing mask saved as a proposal (``coco-instances``).
+    notes: list[tuple[str, str]] = field(default_factory=list)
     #: A photo import (no masks expected): the totals leave the mask counts out.
     photos_only: bool = False
     #: Hidden files (names starting with ``.``) of an imported suffix, left out as every way of
@@ -163,6 +166,9 @@ class ImportSummary:
         if self.skipped:
             lines.append(f"{len(self.skipped)} left out:")
             lines.extend(f"  {path}: {why}" for path, why in self.skipped)
+        if self.notes:
+            lines.append(f"{counted(len(self.notes), 'note')} on what was saved:")
+            lines.extend(f"  {path}: {what}" for path, what in self.notes)
         if self.without_mask:
             lines.append(f"{counted(len(self.without_mask), 'photo')} without a mask (none from this import, none saved before):")
             lines.extend(f"  {name}" for name in self.without_mask)
@@ -188,7 +194,7 @@ class ImportSummary:
         """Whether a person should read more than the totals: a refusal or a note."""
         return bool(
             self.errors or self.skipped or self.empty_shapes or self.duplicates or self.with_alpha
-            or self.stored_as or self.hidden
+            or self.stored_as or self.hidden or self.notes
         )  # fmt: skip
 
     @property

@@ -62,8 +62,11 @@ def test_parsing_painted_from_instances_alone_is_a_proposal_not_finished_trainin
         project.save_mask(record.id, "garment", garment, status="done")  # done for another task
         summary = import_source(project, path, "coco-instances")
         assert (summary.errors, summary.masks) == ([], 0)
-        ((where, note),) = summary.skipped
+        ((where, note),) = summary.notes
         assert where == str(path) and note.startswith("1 image had no parsing7 mask") and "proposal" in note
+        # a hand test: "1 left out:" headed this line, which says what was saved
+        assert summary.skipped == [] and not summary.went_wrong and summary.notable
+        assert summary.lines()[1:] == ["1 note on what was saved:", f"  {path}: {note}"]
         assert project.load_mask(record.id, "parsing7") is None
         assert project.training_items("parsing7") == []
         proposal = project.load_proposal(record.id, "parsing7")
@@ -107,7 +110,8 @@ def test_overlapping_annotations_say_how_many_pixels_went_to_another_instance(tm
         summary = import_source(project, path, "coco-instances")
         assert summary.errors == []
         assert (f"{path}: images[0], image 'look.png'", "its annotations overlap: 100 pixels of larger instances went to "
-                "smaller ones painted over them (largest first)") in summary.skipped  # fmt: skip
+                "smaller ones painted over them (largest first)") in summary.notes  # fmt: skip
+        assert "left out:" not in "\n".join(summary.lines())
 
 
 @pytest.mark.parametrize(("key", "value"), [("width", "30"), ("height", 40.5), ("width", True)])
