@@ -100,7 +100,8 @@ class Proposal:
 
     shrunk : Proposal or None
         For a photo longer than :data:`~.large_photos.PROPOSE_MAX_SIDE`, the proposal of the
-        copy it was computed on (this one is it enlarged, :func:`enlarged`); else None.
+        copy it was computed on (this one is it enlarged, :func:`enlarged`; after
+        :func:`with_cutouts`, then made to agree with the photo's own cutouts); else None.
 
     :meth:`scores_at` gives the class scores of some pixels without the full ``probs``.
     """
@@ -319,12 +320,12 @@ def with_cutouts(proposal: Proposal, cutouts: Mapping[str, np.ndarray]) -> Propo
         size = proposal.shrunk.mask.shape
         small = {name: large.resize_labels(np.asarray(m, bool), size) for name, m in cutouts.items()}
         agreed = with_cutouts(proposal.shrunk, small)
-        return proposal if agreed is proposal.shrunk else enlarged(agreed, proposal.mask.shape)
-    pairs = []
-    for name, mask in cutouts.items():
-        table = compatibility(proposal.task, name)
-        if table is not None and table.shape[1] > int(proposal.mask.max()):
-            pairs.append((np.asarray(mask, bool), table))
+        if agreed is proposal.shrunk:
+            return proposal
+        big = enlarged(agreed, proposal.mask.shape)
+        big.mask = _agreed_at_full_size(big, _agreement_pairs(proposal.shrunk, cutouts), small)
+        return big
+    pairs = list(_agreement_pairs(proposal, cutouts).values())
     if not pairs:
         return proposal
     mask = make_consistent(proposal.mask, pairs, proposal.scores_at)
@@ -340,6 +341,69 @@ def with_cutouts(proposal: Proposal, cutouts: Mapping[str, np.ndarray]) -> Propo
                     raw_mask=proposal.raw_mask, refinements=(*proposal.refinements, "cutouts"),
                     coarse_probs=lambda: proposal.coarse_probs,
                     scores_at=proposal.scores_at)  # fmt: skip
+
+
+def _agreement_pairs(
+    proposal: Proposal, cutouts: Mapping[str, np.ndarray]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Cutout name -> its ``(H, W) bool`` mask and ``(2, K) bool`` compatibility table, for the
+    cutouts of ``cutouts`` with a table for the proposal's task covering its classes."""
+    pairs = {}
+    for name, mask in cutouts.items():
+        table = compatibility(proposal.task, name)
+        if table is not None and table.shape[1] > int(proposal.mask.max()):
+            pairs[name] = (np.asarray(mask, bool), table)
+    return pairs
+
+
+def _agreed_at_full_size(
+    big: Proposal,
+    pairs: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    small: Mapping[str, np.ndarray],
+) -> np.ndarray:
+    """The mask of ``big`` (a copy's agreed proposal, enlarged) made to agree with the photo's
+    own cutouts: :func:`~.consistency.make_consistent` at full size.
+
+    The copy's cutouts enlarged are not the photo's (a curved edge moves by up to a copy pixel),
+    so person classes would lie in a band outside the photo's person cutout. A pixel can
+    disagree only where a cutout differs from its copy enlarged (elsewhere its class and cutout
+    values are those of its copy pixel, which agree), so only those pixels are passed: the
+    result is that of ``make_consistent(big.mask, pairs, big.scores_at)``, without that
+    function's passes over every pixel of the photo. The small fragments are not looked for
+    again at full size (:data:`AGREEMENT_MIN_FRAGMENT`, done on the copy).
+
+    Parameters
+    ----------
+    big : Proposal
+        ``(H, W)``: :func:`enlarged` of the copy's proposal agreed with ``small``.
+    pairs : mapping of str to ((H, W) bool, (2, K) bool)
+        The photo's cutouts and their tables (:func:`_agreement_pairs`, as the copy's).
+    small : mapping of str to (h, w) bool
+        Every cutout of ``pairs`` (by name) shrunk to the copy, as the copy agreed with them.
+
+    Returns
+    -------
+    (H, W) uint8
+        ``big.mask`` itself when nothing disagrees, else a new mask.
+    """
+    shape = big.mask.shape
+    band = np.zeros(shape, bool)
+    for name, (mask, _) in pairs.items():
+        band |= mask != large.resize_labels(small[name], shape)
+    at = np.flatnonzero(band)  # row-major, as make_consistent and scores_at order pixels
+    if at.size == 0:
+        return big.mask
+
+    def scores(where: np.ndarray) -> np.ndarray:
+        full = np.zeros(band.size, bool)
+        full[at[where[0]]] = True
+        return big.scores_at(full.reshape(shape))
+
+    cut = [(m.ravel()[at][None], table) for m, table in pairs.values()]
+    mask = big.mask.copy()
+    flat = mask.reshape(-1)
+    flat[at] = make_consistent(flat[at][None], cut, scores)[0]
+    return mask
 
 
 def agreeing_cutouts(project: ProjectStore, task: str) -> tuple[str, ...]:

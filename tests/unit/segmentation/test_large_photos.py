@@ -8,6 +8,7 @@ import pytest
 
 from fashion_annotator.segmentation import large_photos as large
 from fashion_annotator.segmentation import pipeline
+from fashion_annotator.segmentation.consistency import compatibility, make_consistent
 
 
 class _Stub:
@@ -72,6 +73,26 @@ def test_a_large_photo_agrees_with_its_cutouts_on_the_copy(monkeypatch) -> None:
     assert sizes == [proposal.shrunk.mask.shape] and max(sizes[0]) == large.PROPOSE_MAX_SIDE
     assert agreed.mask.shape == (3000, 2400) and "cutouts" in agreed.refinements
     assert (agreed.mask[:, 1300:] == 0).all(), "no person class outside the person cutout"
+
+
+def test_a_curved_cutout_edge_is_agreed_with_at_full_size() -> None:
+    """The copy's cutouts enlarged are not the photo's along a curved edge (3100 -> 2048 is no
+    whole ratio): the enlarged agreement is applied again with the photo's own cutouts."""
+    shape = (3100, 2300)
+    proposal = pipeline.propose(_photo(*shape), _Stub(), refinements=())
+    y, x = np.ogrid[: shape[0], : shape[1]]
+    person = (x - 1150) ** 2 / 900**2 + (y - 1550) ** 2 / 1400**2 < 1
+    garment = (x - 1150) ** 2 / 500**2 + (y - 1400) ** 2 / 800**2 < 1
+    cutouts = {"person": person, "garment": garment}
+    agreed = pipeline.with_cutouts(proposal, cutouts)
+    assert agreed.mask.shape == shape and "cutouts" in agreed.refinements
+    assert int(np.count_nonzero(agreed.mask[~person])) == 0, "no person class outside the person cutout"
+    small = {name: large.resize_labels(m, proposal.shrunk.mask.shape) for name, m in cutouts.items()}
+    big = pipeline.enlarged(pipeline.with_cutouts(proposal.shrunk, small), shape)
+    pairs = [(m, compatibility("parsing7", name)) for name, m in cutouts.items()]
+    full_size_rule = make_consistent(big.mask, pairs, big.scores_at)
+    assert (big.mask != full_size_rule).any(), "the copy's edges differ from the photo's"
+    assert (agreed.mask == full_size_rule).all(), "as the full-resolution rule on the enlarged inputs"
 
 
 @pytest.mark.parametrize("shape", [(2048, 1365), (9000, 6000), (5, 7000)])
