@@ -3,6 +3,7 @@ window, every refinement over 54 million pixels); photos up to the copy's side a
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -101,3 +102,35 @@ def test_a_copy_enlarged_and_shrunk_back_is_itself(shape) -> None:
     labels = np.random.default_rng(0).integers(0, 9, small, dtype=np.uint8)
     big = large.resize_labels(labels, shape)
     assert big.shape == shape and (large.resize_labels(big, small) == labels).all()
+
+
+@pytest.mark.parametrize(
+    ("src", "dst"), [(2048, 6000), (2048, 9000), (2048, 2049), (2048, 4097), (6000, 2048), (9000, 2048),
+                     (2049, 2048), (4097, 2048), (1365, 4000)])  # fmt: skip
+def test_nearest_source_is_the_index_inter_nearest_exact_takes(src: int, dst: int) -> None:
+    ramp = np.arange(src, dtype=np.int32)
+    rows = cv2.resize(ramp.reshape(-1, 1), (1, dst), interpolation=cv2.INTER_NEAREST_EXACT)[:, 0]
+    cols = cv2.resize(ramp.reshape(1, -1), (dst, 1), interpolation=cv2.INTER_NEAREST_EXACT)[0]
+    got = large.nearest_source(np.arange(dst), src, dst)
+    assert got.dtype == np.intp
+    np.testing.assert_array_equal(got, rows)
+    np.testing.assert_array_equal(got, cols)
+    picked = np.array([dst - 1, 0, dst // 2])
+    np.testing.assert_array_equal(large.nearest_source(picked, src, dst), rows[picked])
+
+
+def test_scores_read_at_full_size_come_from_the_copy_pixel_of_the_enlarged_mask() -> None:
+    shape = (6000, 4000)
+    small = large.working_shape(shape)
+    assert small == (2048, 1365)
+    labels = np.random.default_rng(0).integers(0, 7, small, dtype=np.uint8)
+
+    def scores_at(where: np.ndarray) -> np.ndarray:
+        return labels[where][None].astype(np.float32)
+
+    mask = large.resize_labels(labels, shape)
+    where = np.zeros(shape, bool)
+    where[::7, ::5] = True
+    where[1500:1600, :] = True
+    scores = large.enlarged_scores(scores_at, small, shape)(where)
+    np.testing.assert_array_equal(scores[0], mask[where].astype(np.float32))
