@@ -3,6 +3,8 @@
 An export clicked while the tab still compares the cutout and parsing masks in its thread
 (:mod:`.mask_checks`) waits for it, the window answering, and takes its figures: it compared
 every image again on the GUI thread, 12-26 s of a frozen window at 704 masks (a scale test).
+The HTML report's overlays (the worst images' photos and masks) are read in a thread
+(:mod:`.report_thread`).
 A comparison that failed (the project's server gone) leaves the figures of its images blank,
 said in the file and in the status line: the export waited until cancelled.
 """
@@ -18,9 +20,9 @@ from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.qa.report import build_html, write_csv, write_html
-from fashion_annotator.qa.scores import MODEL
+from fashion_annotator.qa.report import write_csv, write_html
 from fashion_annotator.runtime.paths import check_output_outside
+from fashion_annotator.ui.review.report_thread import build_report
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.review.view import ReviewView
@@ -53,14 +55,8 @@ def export_review(view: ReviewView, kind: str, path: str) -> bool:
         failed = view.mask_checks.failures(rows)
         if kind == "csv":
             write_csv(rows, path, view.metric_title, view.k, agreements)
-        else:
-            predictor = None
-            if any(r.reference == MODEL for r in rows):
-                from fashion_annotator.segmentation.proposals import load_shown_predictor
-
-                predictor = load_shown_predictor(view.task, view.project)
-            write_html(path, build_html(view.project, view.task, rows, k=view.k,
-                                        predictor=predictor, agreements=agreements))  # fmt: skip
+        else:  # the worst images' photos and masks read in a thread, the window answering
+            write_html(path, build_report(view, view.project, view.task, rows, view.k, agreements))
     except (OSError, ValueError, ProjectError) as exc:  # ProjectError: unreadable mask
         QMessageBox.warning(view, "Export failed", str(exc))
         return False
