@@ -11,13 +11,14 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from fashion_annotator.core.document import AnnotationDocument
-from fashion_annotator.core.images import load_preview
+from fashion_annotator.core.images import PhotoPreview, load_preview
 from fashion_annotator.core.journal import RecoveryJournal
 from fashion_annotator.core.lazy_masks import MaskReader
 from fashion_annotator.core.masks import BBox
@@ -43,12 +44,14 @@ __all__ = [
     "EDITED_STATUS",
     "NewerVersion",
     "OpenImage",
+    "ReadAhead",
     "effort_so_far",
     "imported_start",
     "latest_saved",
     "latest_versions",
     "load_document",
     "own_unanswered_save",
+    "read_ahead",
     "record_shown",
     "replace_mask",
     "save_open_image",
@@ -136,6 +139,7 @@ def load_document(
     progressive: bool = False,
     shown: str | None = None,
     notes: list[str] | None = None,
+    read: ReadAhead | None = None,
 ) -> tuple[AnnotationDocument, set[str]]:
     """Load an image's photo, saved masks and recorded proposals into a document.
 
@@ -149,7 +153,8 @@ def load_document(
     ``shown`` (the first read of ``doc.masks[task]``: a tab switch, a save, undo; always the
     version saved when the image was opened). A saved version that cannot be read (a damaged
     file) is passed over for the newest one that can, said in ``notes``; a save then makes a
-    new version on top (the damaged file stays, named).
+    new version on top (the damaged file stays, named). ``read``: the preview and the shown
+    mask decoded already (:func:`read_ahead`, in a worker), not decoded again here.
 
     Raises
     ------
@@ -160,7 +165,10 @@ def load_document(
     changed = referenced_photo_changed(record, Path(project.root)) or missing_photo_hint(record.name, Path(project.root))
     if changed is not None:
         raise ProjectError(changed)
-    preview = load_preview(project.image_path(image_id)) if progressive else None
+    if read is None:
+        preview = load_preview(project.image_path(image_id)) if progressive else None
+    else:
+        preview = read.preview if progressive else None
     if preview is None:
         rgb, small = project.load_photo(image_id).rgb, None
     else:
@@ -182,7 +190,11 @@ def load_document(
             latest.add(task)
             continue
         passed_over = len(notes)
-        saved = newest_readable_mask(project, image_id, task, None, notes)
+        ahead = None if read is None else read.masks.get(task)
+        if ahead is not None and versions and ahead[0] == versions[-1].version:
+            saved: np.ndarray | None = ahead[1]  # the latest version, decoded in the worker
+        else:
+            saved = newest_readable_mask(project, image_id, task, None, notes)
         if saved is None:
             fresh.add(task)
             saved = np.zeros(rgb.shape[:2], np.uint8)
@@ -204,6 +216,51 @@ def load_document(
         if proposal is not None:
             doc.start_from(task, proposal)
     return doc, fresh
+
+
+@dataclass(frozen=True)
+class ReadAhead:
+    """What :func:`read_ahead` decoded of an image before :func:`load_document` opens it.
+
+    Attributes
+    ----------
+    preview : PhotoPreview or None
+        The large JPEG's preview (None: the photo has none, it is read whole).
+    masks : dict[str, tuple[int, numpy.ndarray]]
+        ``task -> (version, mask)``: the latest saved mask of the task shown, when it could be
+        read (else it is read again by :func:`load_document`, a damaged file passed over).
+    """
+
+    preview: PhotoPreview | None
+    masks: dict[str, tuple[int, np.ndarray]] = field(default_factory=dict)
+
+
+def read_ahead(open_store: Callable[[], AbstractContextManager[ProjectStore]], image_id: int, path: Path,
+               shown: str | None) -> ReadAhead:  # fmt: skip
+    """Decode the slow part of opening a large photo, for :func:`load_document` (``read``):
+    its preview, and the latest saved mask of ``shown`` when it has a preview. Run in a worker,
+    ``open_store()`` a connection of the worker's own (opened only for a preview): a 6000x9000
+    photo's preview and mask took seconds, the window blank and frozen at start.
+
+    Raises
+    ------
+    ImageLoadError, ValueError, OSError
+        The photo cannot be read (a mask that cannot: left to :func:`load_document`).
+    """
+    preview = load_preview(path)
+    masks: dict[str, tuple[int, np.ndarray]] = {}
+    if preview is None or shown is None:
+        return ReadAhead(preview, masks)
+    try:
+        with open_store() as project:
+            versions = project.mask_versions(image_id, shown) if shown in project.tasks else []
+            mask = project.load_mask(image_id, shown, versions[-1].version) if versions else None
+    except (ProjectError, ValueError, OSError) as exc:  # a damaged file: passed over in load_document
+        log.info("the %s mask of image %s is read again as it opens: %s", shown, image_id, exc)
+        mask = None
+    if mask is not None:
+        masks[shown] = (versions[-1].version, mask)
+    return ReadAhead(preview, masks)
 
 
 def newest_readable_mask(

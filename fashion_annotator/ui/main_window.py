@@ -226,6 +226,7 @@ class MainWindow(QMainWindow):
         s.undoneToSaved.connect(lambda: self.instances.flush())  # as saved again: held to the saved mask
         s.recovered.connect(lambda: self._saved(not self.session.unsaved, recovered=True))
         s.message.connect(lambda text: self.status.say(text, 5000))  # a save's "it was Done..." is long
+        s.loading.connect(self.status.showMessage)  # "Loading photo NAME…" (the banner would move the photo)
         s.error.connect(self._show_error)
         s.modelInfo.connect(self._model_info)
         s.readOnlyChanged.connect(lambda opened: show_notes(self.banner, self.project, opened))

@@ -35,6 +35,7 @@ from fashion_annotator.ui.annotate.image_view import Pyramid, load_photo_pyramid
 from fashion_annotator.ui.annotate.journal_recovery import JournalRecovery
 from fashion_annotator.ui.annotate.lease_pause import LeasePause
 from fashion_annotator.ui.annotate.lease_watch import LeaseWatch
+from fashion_annotator.ui.annotate.photo_opening import PhotoOpening
 from fashion_annotator.ui.annotate.proposal_source import ProposalSource
 from fashion_annotator.ui.annotate.status_bar import SAVED_MESSAGE
 from fashion_annotator.ui.workers import PHOTO, PROPOSAL, SUPERPIXELS, ImageJobs, JobResult
@@ -46,11 +47,15 @@ LEASE_TTL_S = 60.0
 LeaseQuestion = Callable[[str, float, str], bool]
 
 
-class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
+class ImageSession(JournalRecovery, LeasePause, LeaseWatch, PhotoOpening, QObject):
     """Opens, edits-journals and saves the images of one project.
 
     Signals
     -------
+    loading(str)
+        "Loading photo NAME…": a photo's preview and shown mask are being read
+        (:class:`.photo_opening.PhotoOpening`), the window answering; ``imageOpened`` or
+        ``error`` follows.
     imageOpened(object)
         The new :class:`OpenImage` (None when nothing is open). A large JPEG opens with only
         its preview (``doc.photo_ready`` False); its full pixels load in the background.
@@ -80,6 +85,7 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         (:meth:`.ProposalSource.model_label`), None when the task has no model.
     """
 
+    loading = Signal(str)
     imageOpened = Signal(object)
     photoReady = Signal(object, object)
     maskReplaced = Signal(str, object)
@@ -130,6 +136,7 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         #: The latest save failure of the open image, until a save goes through.
         self.save_error: str | None = None
         self._shut_down = False
+        self._opening: int | None = None  # the image whose photo is being read
         #: Tasks of the open image whose proposal is being computed, and each task's latest
         #: proposal job (one started before a model switch is dropped, not shown as the new one's).
         self.awaiting: set[str] = set()
@@ -179,6 +186,9 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
             return False
         if self.current is not None and self.image_id == image_id:
             return True
+        if self._opening is not None:  # asked again while a photo is read (the window answers)
+            self.message.emit(f"Still loading {self._image_name(self._opening)}…")
+            return False
         if self.unsaved and self.current is not None and not self.current.read_only and not self.save():
             return False
         lease: LeaseHeld | None = None
@@ -199,13 +209,20 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
             saved = session.latest_saved(self.project, image_id)  # before loading: nothing missed
             photo = self.project.image(image_id).sha256  # journalled: ids are reused after a restore
             notes: list[str] = []
-            doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown, notes=notes)
+            read = self._read_ahead(image_id, shown)
+            if self._shut_down:  # the window closed while the photo was read
+                self._release_quietly(image_id, lease)
+                return False
+            doc, fresh = session.load_document(self.project, image_id, progressive=True, shown=shown, notes=notes,
+                                               read=read)  # fmt: skip
         except (ImageLoadError, ProjectError, ValueError) as exc:
             self._release_quietly(image_id, lease)
             self.error.emit(str(exc))
+            self._resume_jobs()
             return False
         if not self.close_image():
             self._release_quietly(image_id, lease)
+            self._resume_jobs()
             return False
         doc.subscribe(self._document_changed)
         read_only = lease is not None or bool(self._readonly())
@@ -259,8 +276,15 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
         self._start_jobs(doc)
 
     def _start_jobs(self, doc: AnnotationDocument) -> None:
-        image_id = int(doc.image_id)
         self.awaiting.clear()
+        self._submit_superpixels(doc)
+        for task in self.proposals.follow_promotions():
+            self.message.emit(f"A new {task} model was promoted elsewhere (another window or a terminal): proposing with it")
+        for task in self.project.tasks:
+            self._submit_proposal(task)
+
+    def _submit_superpixels(self, doc: AnnotationDocument) -> None:
+        image_id = int(doc.image_id)
         cached = pipeline.cached_superpixels(self.project, image_id)
         if cached is not None:
             self._set_hierarchy(cached)
@@ -268,10 +292,6 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, QObject):
             paths = pipeline.superpixel_cache_paths(self.project, image_id)
             self.jobs.submit(SUPERPIXELS, image_id, pipeline.compute_superpixels_cached, doc.rgb, paths,
                              self.jobs.writing)  # fmt: skip
-        for task in self.proposals.follow_promotions():
-            self.message.emit(f"A new {task} model was promoted elsewhere (another window or a terminal): proposing with it")
-        for task in self.project.tasks:
-            self._submit_proposal(task)
 
     def rerun_proposal(self, task: str, reload: bool = True) -> None:
         """Recompute ``task``'s proposal of the open image after a promotion (``reload`` False: of
