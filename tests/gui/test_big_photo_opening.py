@@ -119,3 +119,31 @@ def test_a_large_photo_whose_saved_mask_is_damaged_opens_with_the_readable_one(q
     assert int(window.session.current.doc.masks["parsing7"][1000, 700]) == 3, "version 1, the readable one"
     window.close()
     project.close()
+
+
+def test_a_large_photo_that_cannot_be_opened_leaves_the_open_one_loading(qtbot, tmp_path, project_root,
+                                                                         answers) -> None:  # fmt: skip
+    """The open photo's full pixels, dropped while another was read, are asked for again when
+    that one cannot be opened: the operator stays on a photo that finishes loading."""
+    from fashion_annotator.ui.testing import open_window
+
+    root, huge = project_root
+    broken = tmp_path / "z_huge2.jpg"
+    cv2.imwrite(str(broken), cv2.imread(str(tmp_path / "z_huge.jpg"))[::-1].copy())
+    with open_project(root, user="alice") as project:
+        other = project.add_image(broken).id
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        assert window.session.image_id == huge
+        window.session.close_image()
+        assert window.open_image(huge)
+        assert not window.session.current.doc.photo_ready
+        stored = project.image_path(other)
+        stored.write_bytes(b"not a photo")  # damaged outside the program: it cannot be read
+        assert not window.open_image(other)
+        assert window.session.image_id == huge
+        wait_ready(qtbot, window)
+        assert window.session.current.doc.photo_ready, "the open photo's full pixels came after all"
+    finally:
+        window.close()
+        project.close()
