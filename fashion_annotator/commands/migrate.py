@@ -39,7 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("dst", metavar="DST", type=project_location,
                    help="new project folder or PostgreSQL project URL")  # fmt: skip
     p.add_argument("--force", action="store_true",
-                   help="DST is the half-made copy of a migration another computer started, "
+                   help="DST is the half-made copy of a migration another computer started, or "
+                   "one whose process number another program of this computer now has (it says so), "
                    "stopped since: clear it and start over")  # fmt: skip
     p.add_argument("--json", type=output_file, metavar="OUT", help="write the report (counts, digests) here")
     p.set_defaults(func=_cmd_migrate)
@@ -57,6 +58,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
         report = migrate_project(args.src, args.dst, force=args.force)
     except (ProjectError, ValueError) as exc:
         return report_error(exc, "migrate")
+    if report.forced:
+        print(report.forced, file=sys.stderr)
     if report.restarted:
         print(f"note: {args.dst}: the half-made copy of an earlier migration that was cut short was "
               "cleared, and the copy made again from the start", file=sys.stderr)  # fmt: skip

@@ -57,8 +57,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )  # fmt: skip
     new.add_argument("--user", help="operator name recorded on changes (default: login name)")
     new.add_argument("--force", action="store_true",
-                     help="PROJECT is a creation another computer started, stopped since: add the "
-                     "photos it lacks")  # fmt: skip
+                     help="PROJECT is a creation another computer started, or one whose process "
+                     "number another program of this computer now has (it says so), stopped since: add "
+                     "the photos it lacks")  # fmt: skip
     new.set_defaults(func=_cmd_new)
 
     imp = subparsers.add_parser(
@@ -186,6 +187,8 @@ def _cmd_new(args: argparse.Namespace) -> int:
         if cut_short is not None:  # a `new` killed half way: resumed
             print(f"note: {describe_location(args.project)}: its creation from {cut_short.source} was cut short; "
                   f"adding the photos of {args.images} it lacks", file=sys.stderr)  # fmt: skip
+            if unfinished.forced_note(args.project, cut_short):
+                print(unfinished.forced_note(args.project, cut_short), file=sys.stderr)
         with project:
             start = time.perf_counter()
             with ProgressBar("adding photos") as bar:

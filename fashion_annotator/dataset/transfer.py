@@ -78,6 +78,8 @@ class TransferReport:
     changed: list[str] = field(default_factory=list)
     #: Whether a half-made copy an interrupted migration left at the destination was cleared first.
     restarted: bool = False
+    #: What ``--force`` overrode to clear it (:func:`.unfinished.forced_note`), "" when nothing.
+    forced: str = ""
 
     @property
     def verified(self) -> bool:
@@ -151,6 +153,7 @@ def _migrate(src: str | Path, dst: str | Path, force: bool) -> TransferReport:
                 report.click_logs = _copy_click_logs(source_location=src, target=copied)
                 unfinished.unmark(copied)  # verified (or kept for inspection: it opens)
             report.restarted = restart is not None
+            report.forced = "" if restart is None else unfinished.forced_note(dst, restart)
         except BaseException:
             # stopped (Ctrl+C) or failed before the copy was verified: an unverified copy that
             # looked finished was left, and a rerun refused its non-empty folder

@@ -13,7 +13,12 @@ photos (:func:`take_over`) and ``migrate`` clears its own half-made copy and sta
 (:func:`clear_folder`, :func:`drop_postgres`; the source was never changed).
 
 The process that made the mark opens its project freely (``migrate`` reads its copy back); a
-mark of a process of this computer that still runs says so ("being made right now"). A mark of
+mark of a process of this computer that still runs says so ("being made right now"). A process
+is its id together with its start time and boot (:mod:`.process_identity`; a process id comes
+back after a restart): a mark whose id another process now has was left by a run that ended,
+and is taken over as any other. Where that cannot be told (another OS, a mark written before
+start times were recorded) a live process with its id counts as its maker, unless the command
+is run again with ``--force`` (:attr:`Making.unconfirmed`). A mark of
 another computer cannot be told from a making still going on there (a colleague's, on a shared
 folder or the PostgreSQL server): it says "possibly still running" and is taken over (resumed,
 or cleared and started over) only when the command is run again with ``--force``. A ``migrate``
@@ -33,11 +38,12 @@ import shutil
 import socket
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.core.atomic import atomic_write_bytes
+from fashion_annotator.dataset import process_identity
 from fashion_annotator.dataset.leases import process_gone
 from fashion_annotator.dataset.postgres.url import (
     describe_location,
@@ -79,6 +85,16 @@ class Making:
         When, in seconds since the epoch.
     user : str
         The login name it ran under ("" when unknown).
+    ticks : int
+        When its process started, in clock ticks since boot (Linux; 0: not recorded).
+    boot : str
+        The boot id of its computer then (Linux; "": not recorded).
+    token : str
+        Its process's random token (:data:`.process_identity.TOKEN`; "": a mark written before
+        tokens were, never this process's).
+    forced : bool
+        Not stored: :func:`left_by` took the mark over with ``--force`` although a process of
+        this computer with its id still runs (:attr:`unconfirmed`).
     """
 
     command: str
@@ -87,12 +103,19 @@ class Making:
     pid: int
     started: float
     user: str = ""
+    ticks: int = 0
+    boot: str = ""
+    token: str = ""
+    forced: bool = False
 
     @classmethod
     def now(cls, command: str, source: str | Path) -> Making:
         """A mark for this process."""
         shown = without_password(str(source)) if postgres_or_folder(source) else str(Path(source).resolve())
-        return cls(command, shown, socket.gethostname(), os.getpid(), time.time(), _login())
+        pid = os.getpid()
+        return cls(command, shown, socket.gethostname(), pid, time.time(), _login(),
+                   process_identity.start_ticks(pid) or 0, process_identity.boot_id(),
+                   process_identity.TOKEN)  # fmt: skip
 
     @classmethod
     def parse(cls, text: str) -> Making:
@@ -100,23 +123,42 @@ class Making:
         try:
             data = json.loads(text)
             return cls(str(data["command"]), str(data["source"]), str(data["host"]), int(data["pid"]),
-                       float(data["started"]), str(data.get("user", "")))  # fmt: skip
-        except (ValueError, TypeError, KeyError):
+                       float(data["started"]), str(data.get("user", "")), int(data.get("ticks", 0)),
+                       str(data.get("boot", "")), str(data.get("token", "")))  # fmt: skip
+        except (ValueError, TypeError, KeyError, AttributeError):
             return cls("unknown", "?", "", 0, 0.0)
 
     def text(self) -> str:
         """The mark as stored."""
-        return json.dumps(asdict(self))
+        return json.dumps({"command": self.command, "source": self.source, "host": self.host, "pid": self.pid,
+                           "started": self.started, "user": self.user, "ticks": self.ticks, "boot": self.boot,
+                           "token": self.token})  # fmt: skip
 
     @property
     def ours(self) -> bool:
-        """Whether this process made the mark."""
-        return self.host == socket.gethostname() and self.pid == os.getpid()
+        """Whether this process made the mark (its id and its token: not a later process given
+        the same id)."""
+        return (bool(self.token) and self.token == process_identity.TOKEN and self.pid == os.getpid()
+                and self.host == socket.gethostname())  # fmt: skip
+
+    def still_runs(self) -> bool | None:
+        """Whether the process that made the mark still runs on this computer; None: a process
+        with its id runs, but whether it is that one cannot be told."""
+        if self.ours or self.host != socket.gethostname() or process_gone(self.host, self.pid):
+            return False
+        return process_identity.same_process(self.pid, self.ticks, self.boot)
 
     @property
     def running(self) -> bool:
-        """Whether the process that made the mark still runs on this computer."""
-        return not self.ours and self.host == socket.gethostname() and not process_gone(self.host, self.pid)
+        """Whether the process that made the mark still runs on this computer, or may
+        (:attr:`unconfirmed`)."""
+        return self.still_runs() is not False
+
+    @property
+    def unconfirmed(self) -> bool:
+        """Whether a process of this computer has the mark's process id, but whether it is the
+        one that made the mark cannot be told (no start time recorded, or none to read here)."""
+        return self.still_runs() is None
 
     @property
     def elsewhere(self) -> bool:
@@ -141,7 +183,14 @@ def describe(location: str | Path, making: Making) -> str:
     where = describe_location(location)
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(making.started)) if making.started else "at an unknown time"
     shown = without_password(str(location))
-    if making.running:
+    alive = making.still_runs()
+    if alive is None and making.command in ("new", "migrate"):
+        return (f"{where}: being made right now by `fashion-annotator {making.command}` (process {making.pid}, "
+                f"started {when}), it seems: a process {making.pid} runs on this computer, but whether it is "
+                "that run cannot be told (after a restart another program may have its number); wait for it to "
+                "finish, or if it was stopped, run the same command with --force to take over: "
+                f"`{_command_line(making, shown)} --force`")  # fmt: skip
+    if alive is not False:
         return (f"{where}: being made right now by `fashion-annotator {making.command}` (process {making.pid}, "
                 f"started {when}); wait for it to finish")  # fmt: skip
     if making.elsewhere and making.command in ("new", "migrate"):
@@ -185,7 +234,8 @@ def start_new(
     tasks : iterable of str, Path or TaskSpec
         The tasks of a project made here (a resumed one keeps its own).
     force : bool
-        Take over a ``new`` another computer marked (:func:`left_by`).
+        Take over a ``new`` another computer marked, or one whose process cannot be told
+        apart (:func:`left_by`).
 
     Returns
     -------
@@ -260,7 +310,8 @@ def left_by(location: str | Path, command: str, *, force: bool = False) -> Makin
     ----------
     force : bool
         Take over a mark of another computer (whose process may still run: the user says it
-        was stopped).
+        was stopped), or of a process of this computer not known to be its maker
+        (:attr:`Making.unconfirmed`; the mark returned says so: :func:`forced_note`).
 
     Raises
     ------
@@ -283,9 +334,22 @@ def left_by(location: str | Path, command: str, *, force: bool = False) -> Makin
         making = read_folder(Path(location))
     if making is None:
         return None
-    if making.running or making.command != command or (making.elsewhere and not force):
+    if making.command != command or (making.elsewhere and not force):
         raise InterruptedProject(location, making)
-    return making
+    alive = making.still_runs()
+    if alive or (alive is None and not force):
+        raise InterruptedProject(location, making)
+    return replace(making, forced=alive is None)
+
+
+def forced_note(location: str | Path, making: Making) -> str:
+    """What ``--force`` overrode to take over ``making`` (:func:`left_by`), "" when nothing."""
+    if not making.forced:
+        return ""
+    mark = f"the meta row {META_KEY!r}" if postgres_or_folder(location) else MARKER_NAME
+    return (f"note: {describe_location(location)}: its mark ({mark}) names process {making.pid} of this computer, "
+            "which still runs but cannot be told from the "
+            f"`fashion-annotator {making.command}` that wrote it; taken over as --force asks")  # fmt: skip
 
 
 @contextlib.contextmanager
