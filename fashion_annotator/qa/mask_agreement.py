@@ -4,9 +4,11 @@ A garment cutout fixed by the operator does not fix the parsing mask: a mannequi
 removed from the cutout stayed "shoes" in the parsing mask, and the COCO parsing export carried
 it (a QA hand test). Which parsing classes may lie inside and outside a cutout is the project's
 own knowledge (:func:`~fashion_annotator.segmentation.consistency.compatibility`, read from the
-shipped mapping both tasks come from; the tasks a parsing task agrees with:
-:func:`~fashion_annotator.segmentation.pipeline.agreeing_cutouts`): for the garment cutout,
-garment classes (top, shoes, ...) only inside it, skin and hair only outside it.
+shipped mapping both tasks come from): for the garment cutout, garment classes (top, shoes, ...)
+only inside it, skin and hair only outside it. Every cutout of the project with such a table is
+checked (:func:`compared_cutouts`), not only those a task's *proposals* are made to agree with
+(the spec's ``agrees_with``, kept to what measurably helps a model: parsing18 names none, yet
+its saved masks and the garment cutout must agree as much as parsing7's).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from fashion_annotator.core.labels import available_taxonomies, load_taxonomy
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
@@ -23,7 +26,7 @@ from fashion_annotator.segmentation.consistency import compatibility
 from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 
 __all__ = ["DISAGREEMENT_SHARE", "MaskAgreement", "ReportAgreements", "check_image", "check_masks",
-           "cleared_outside", "compare_image", "cutout_pair", "image_figures", "no_mask_saved"]
+           "cleared_outside", "compare_image", "compared_cutouts", "cutout_pair", "image_figures", "no_mask_saved"]
 
 #: The share of the cutout's pixels the two masks may disagree on before the image is flagged:
 #: edges drawn apart by a pixel or two.
@@ -127,15 +130,50 @@ def cleared_outside(cutout: np.ndarray, parsing: np.ndarray, table: np.ndarray) 
     return out
 
 
+def compared_cutouts(project: ProjectStore, task: str) -> tuple[str, ...]:
+    """The cutout tasks of ``project`` whose saved masks ``task``'s are checked against.
+
+    Every cutout of the project with a compatibility table with ``task`` (shipped
+    taxonomies only: the tables are read from the shipped mappings): first those ``task``'s
+    proposals agree with (:func:`~fashion_annotator.segmentation.pipeline.agreeing_cutouts`,
+    in its spec's order), then the others, the narrower cutout first (the fewest parsing
+    classes allowed inside it: the garment cutout before the person cutout). Empty for a
+    cutout task.
+
+    Parameters
+    ----------
+    project : ProjectStore
+    task : str
+
+    Returns
+    -------
+    tuple of str
+    """
+
+    def shipped(name: str) -> bool:
+        return name in available_taxonomies() and project.taxonomy(name).names == load_taxonomy(name).names
+
+    if not shipped(task) or project.taxonomy(task).is_binary:
+        return ()
+    first = agreeing_cutouts(project, task)
+    allowed_inside = {}
+    for other in project.tasks:
+        if other != task and other not in first and shipped(other) and project.taxonomy(other).is_binary:
+            table = compatibility(task, other)
+            if table is not None:
+                allowed_inside[other] = int(np.count_nonzero(table[1]))
+    return (*first, *sorted(allowed_inside, key=allowed_inside.__getitem__))
+
+
 def cutout_pair(project: ProjectStore, task: str) -> tuple[str, str] | None:
     """``(parsing_task, cutout_task)`` of ``project`` that ``task`` is one of, or None: a
-    parsing task and the first cutout it agrees with, or a cutout task and the first parsing
-    task that agrees with it."""
-    cutouts = agreeing_cutouts(project, task)
+    parsing task and the first cutout it is checked against, or a cutout task and the first
+    parsing task checked against it (:func:`compared_cutouts`)."""
+    cutouts = compared_cutouts(project, task)
     if cutouts:
         return task, cutouts[0]
     for parsing in project.tasks:
-        if parsing != task and task in agreeing_cutouts(project, parsing):
+        if parsing != task and task in compared_cutouts(project, parsing):
             return parsing, task
     return None
 
@@ -229,8 +267,9 @@ class ReportAgreements:
         """Why the report's images have no figures (no counterpart task), or ""."""
         if self.pair is not None:
             return ""
-        return (f"the project has no garment cutout or parsing task that {task_title(self.task)} "
-                "agrees with")  # fmt: skip
+        if self.project.taxonomy(self.task).is_binary:
+            return f"the project has no parsing task to compare the {task_title(self.task)} masks with"
+        return f"the project has no garment or person cutout to compare the {task_title(self.task)} masks with"
 
     def note(self, image_id: int, mask: np.ndarray | None) -> None:
         """Compare ``image_id``'s masks, ``mask`` being its latest saved mask of the report's

@@ -45,3 +45,35 @@ def test_clearing_outside_the_person_cutout_says_every_class_goes(qtbot, tmp_pat
     finally:
         window.close()
         project.close()
+
+
+def test_a_parsing18_mask_is_cleared_outside_the_garment_cutout(qtbot, tmp_path, answers):
+    """A hand test: parsing18's proposals agree with no cutout (its spec's ``agrees_with`` is
+    empty), and the command read that list, so it said "Show a parsing mask to clear it outside
+    the cutout" on a parsing18 mask in a project with a garment cutout."""
+    photo = tmp_path / "look.png"
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (H, W, 3), np.uint8)).save(photo)
+    root = tmp_path / "p"
+    with Project.create(root, tasks=("garment", "parsing18")) as created:
+        created.add_image(photo)
+    window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers)
+    try:
+        doc = window.session.current.doc
+        names = project.taxonomy("parsing18").names
+        garment = doc.masks["garment"]
+        garment[:] = 0
+        garment[60:180, 50:110] = 1
+        window.set_task("parsing18")
+        mask = doc.masks["parsing18"]
+        mask[:] = 0
+        mask[60:180, 50:110] = names.index("top")
+        mask[200:230, 78:82] = names.index("top")  # the stand, outside the cutout
+        window.canvas.refresh_overlay()
+        window.actions_by_name["refine_outside_cutout"].trigger()
+        assert not mask[200:230, 78:82].any()
+        assert (mask[60:180, 50:110] == names.index("top")).all()
+        message = window.status.currentMessage()
+        assert message.startswith("Clear parsing outside the Garment cutout (skin and hair kept): 120 px changed"), message
+    finally:
+        window.close()
+        project.close()

@@ -21,10 +21,9 @@ from fashion_annotator.core.metrics import dice
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.qa.mask_agreement import cleared_outside
+from fashion_annotator.qa.mask_agreement import cleared_outside, compared_cutouts
 from fashion_annotator.segmentation import refine
 from fashion_annotator.segmentation.consistency import compatibility
-from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 from fashion_annotator.ui.annotate.flash import flash
 from fashion_annotator.ui.icons import icon
 from fashion_annotator.ui.shortcuts import key_name
@@ -123,11 +122,11 @@ def use_proposal(cur: OpenImage, task: str, mask: np.ndarray) -> np.ndarray | st
 
 def _paired_cutout(cur: OpenImage, task: str, project: ProjectStore) -> tuple[str, np.ndarray] | None:
     """The cutout task :func:`clear_outside_cutout` pairs ``task`` with and its compatibility
-    table, or None: the first cutout the image holds that ``task`` agrees with in ``project``
-    (:func:`~fashion_annotator.segmentation.pipeline.agreeing_cutouts`, the pairing the
+    table, or None: the first cutout the image holds that ``task`` is checked against in
+    ``project`` (:func:`~fashion_annotator.qa.mask_agreement.compared_cutouts`, the pairing the
     Review's agreement check uses: shipped taxonomies only, the garment cutout before the
     person cutout)."""
-    for cutout in agreeing_cutouts(project, task):
+    for cutout in compared_cutouts(project, task):
         table = compatibility(task, cutout)
         if cutout in cur.doc.masks and table is not None:
             return cutout, table

@@ -14,7 +14,7 @@ from qa_synth import add_photo, square
 from fashion_annotator.cli import main
 from fashion_annotator.core.labels import load_taxonomy
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.qa.mask_agreement import ReportAgreements
+from fashion_annotator.qa.mask_agreement import ReportAgreements, cutout_pair
 from fashion_annotator.qa.report import build_html, write_csv
 from fashion_annotator.qa.scores import score_project
 
@@ -83,11 +83,47 @@ def test_a_project_without_a_parsing_task_says_why_nothing_is_compared(tmp_path)
         rows = score_project(project, "garment")
         document = build_html(project, "garment", rows)
         write_csv(rows, tmp_path / "qa.csv", "Dice", agreements=ReportAgreements(project, "garment"))
-    assert ("Cutout and parsing masks: not compared (the project has no garment cutout or parsing task "
-            "that Garment cutout agrees with).") in document  # fmt: skip
+    assert ("Cutout and parsing masks: not compared (the project has no parsing task to compare the "
+            "Garment cutout masks with).") in document  # fmt: skip
     assert _table_row(document, "look.png").endswith("<td></td></tr>")
     row = _csv_rows(tmp_path / "qa.csv")["look.png"]
     assert (row["disagreement"], row["disagrees"]) == ("", "")
+
+
+def test_a_parsing18_project_compares_its_masks_with_the_garment_cutout(tmp_path, capsys):
+    """A hand test: in a project of garment and parsing18, ``qa-report`` said "not compared (the
+    project has no garment cutout or parsing task that Garment cutout agrees with)": parsing18's
+    proposals agree with no cutout (its spec's ``agrees_with`` is empty), and the check read that
+    list."""
+    top18 = load_taxonomy("parsing18").names.index("top")
+    with Project.create(tmp_path / "proj", tasks=("garment", "parsing18"), user="alice") as project:
+        apart = add_photo(project, tmp_path / "src", "apart.png", 2)
+        project.save_mask(apart, "garment", square(0, 0, 10, 20))
+        parsing = square(0, 0, 10, 20, top18)
+        parsing[10, 0:10] = top18  # the mannequin stand: top in the parsing mask only
+        project.save_mask(apart, "parsing18", parsing)
+        assert cutout_pair(project, "garment") == cutout_pair(project, "parsing18") == ("parsing18", "garment")
+    out, table = tmp_path / "out" / "qa.html", tmp_path / "out" / "qa.csv"
+    for task in ("garment", "parsing18"):
+        capsys.readouterr()
+        assert main(["qa-report", str(tmp_path / "proj"), "--task", task, "--out", str(out), "--csv", str(table)]) == 0
+        assert "1 image whose cutout and parsing masks disagree" in capsys.readouterr().out
+        assert _csv_rows(table)["apart.png"]["disagrees"] == "1"
+        document = out.read_text(encoding="utf-8")
+        assert "not compared (the project has no" not in document
+        assert "Garment cutout and Parsing (18 classes) masks: 1 of 1 image compared disagree" in document
+
+
+def test_the_narrower_cutout_is_compared_first(tmp_path):
+    from fashion_annotator.qa.mask_agreement import compared_cutouts
+
+    with Project.create(tmp_path / "proj", tasks=("person", "garment", "parsing18"), user="alice") as project:
+        assert compared_cutouts(project, "parsing18") == ("garment", "person")
+        assert cutout_pair(project, "person") == ("parsing18", "person")
+        assert cutout_pair(project, "garment") == ("parsing18", "garment")
+        assert compared_cutouts(project, "garment") == ()
+    with Project.create(tmp_path / "p7", tasks=("person", "garment", "parsing7"), user="alice") as project:
+        assert compared_cutouts(project, "parsing7") == ("garment", "person"), "the spec's agrees_with order"
 
 
 def test_the_masks_the_scoring_read_are_not_read_again(project, tmp_path, monkeypatch):
