@@ -33,7 +33,8 @@ EXPORT_FORMATS = ("plain", "coco", "cutout", *TOOL_FORMATS, "coco-instances")
 SHAPE_KINDS = ("polygon", "mask")  # fashion_annotator.dataset.formats.SHAPE_KINDS
 CUTOUT_EDGES = ("soft", "clean", "hard")  # fashion_annotator.dataset.formats.CUTOUT_EDGES
 _EPILOG = "exit status: 0 done, 1 error (nothing imported), 3 some files refused (listed)"
-_EPILOG_EXPORT = "exit status: 0 done (also when no image matched: the summary says why), 1 error (nothing exported), 3 some images failed (listed)"
+_EPILOG_EXPORT = ("exit status: 0 done, 1 error or no image exported (the reason is said: e.g. no image has the "
+                  "--status asked for), 3 some images failed (listed)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -261,6 +262,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from fashion_annotator.dataset.formats import export_project
+    from fashion_annotator.dataset.formats.empty_export import nothing_exported
     from fashion_annotator.dataset.formats.export_stop import ExportStopped
     from fashion_annotator.dataset.store import ProjectError, open_project
 
@@ -274,6 +276,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
                 project, args.out, args.format, args.task, progress=bar.update, statuses=statuses,
                 shapes=args.shapes, tolerance=args.tolerance, edges=args.edges,
             )  # fmt: skip
+            empty = nothing_exported(project, summary, statuses)
     except ExportStopped as exc:  # the images that failed before it are listed too
         for line in exc.lines():
             print(line, file=sys.stderr)
@@ -284,6 +287,8 @@ def _cmd_export(args: argparse.Namespace) -> int:
     print(lines[0])
     for line in lines[1:]:
         print(line, file=sys.stderr)
+    if empty:  # a script must not take an empty folder for a finished export
+        return _fail(args, f"{args.out}: no image exported: {empty}")
     return EXIT_PARTIAL if summary.errors else EXIT_OK
 
 

@@ -48,6 +48,7 @@ from fashion_annotator.dataset.formats import (
     import_source,
 )
 from fashion_annotator.dataset.formats.common import PHOTO_SUFFIXES
+from fashion_annotator.dataset.formats.empty_export import nothing_exported
 from fashion_annotator.dataset.formats.export_stop import ExportStopped
 from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.ui import shortcuts
@@ -235,9 +236,11 @@ class FileActions(QObject):
 
         def work(project: Project, progress) -> list[str]:
             try:
-                return export_project(project, out, fmt, task, progress, statuses, **options).lines()
+                summary = export_project(project, out, fmt, task, progress, statuses, **options)
             except ExportStopped as exc:  # the images that failed before it are listed too
                 return [f"Stopped: {exc}", *exc.lines()]
+            empty = nothing_exported(project, summary, statuses)
+            return [*summary.lines(), *([f"No image exported: {empty}"] if empty else [])]
 
         return self.start(f"Export {fmt}", work, adds=False, cancelled=cancelled_export)
 

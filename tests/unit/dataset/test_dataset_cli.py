@@ -54,10 +54,13 @@ def test_new_import_export_info(tmp_path: Path, write_photo, capsys) -> None:
             == 0
         )
     assert "1 image exported" in capsys.readouterr().out
-    # the one garment mask is done: an export of approved images only leaves it out
+    # the one garment mask is done: an export of approved images only leaves it out, writes
+    # nothing and says why (exit 1: a script must not take the empty folder for an export)
     assert main(["export", str(proj), str(tmp_path / "approved"), "--format", "plain", "--task", "garment",
-                 "--status", "approved"]) == 0  # fmt: skip
-    assert "0 images exported" in (printed := capsys.readouterr().out) and "3 images of other statuses" in printed
+                 "--status", "approved"]) == 1  # fmt: skip
+    printed = capsys.readouterr()
+    assert "0 images exported" in printed.out and "3 images of other statuses" in printed.out
+    assert "no image exported: no image has status approved (the project's 3 images: 2 new, 1 done)" in printed.err
     assert main(["export", str(proj), str(tmp_path / "bad"), "--format", "plain", "--status", "finished"]) == 1
     assert "export statuses ['finished']" in capsys.readouterr().err
     out = np.asarray(Image.open(tmp_path / "cutout" / "1.png"))
