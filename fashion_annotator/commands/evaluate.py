@@ -224,7 +224,7 @@ def summary_text(result: dict[str, Any], json_file: Path | None = None) -> str:
         Where every figure was written (``--json``).
     """
     figures = ", ".join(f"{words} {result[key]:.4f}" for key, words in HEADLINE if result.get(key) is not None)
-    head = f"{result['task']}: {figures} on {result['n_images']} {result['split']} photos"
+    head = f"{result['task']}: {figures} on {result['n_images']} {result['split']} {'photo' if result['n_images'] == 1 else 'photos'}"
     if json_file is not None:
         return f"{head} -> {json_file}"
     lines = [head, "per class (pooled pixels):"]

@@ -12,6 +12,7 @@ from fashion_annotator.commands.outputs import write_json
 
 def run(args: argparse.Namespace) -> int:
     """Evaluate instances; 0, or 1 with a message on stderr when a model or the data is unusable."""
+    from fashion_annotator.core.wording import counted
     from fashion_annotator.instances.classifier import SHIPPED, InstanceClassifier
     from fashion_annotator.instances.evaluation import ccp_category_names, evaluate_instances
     from fashion_annotator.instances.proposer import (
@@ -104,6 +105,6 @@ def run(args: argparse.Namespace) -> int:
     print(
         f"instances: recall50 {result['instance_recall50']}, ap50 {result['ap50']}, "
         f"top1 {result['category_top1']}, top3 {result['category_top3']} over "
-        f"{result['n_instances']} instances in {result['n_images']} photos{where}"
+        f"{counted(result['n_instances'], 'instance')} in {counted(result['n_images'], 'photo')}{where}"
     )
     return 0

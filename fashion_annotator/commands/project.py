@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fashion_annotator.core.labels import available_taxonomies
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import describe_location, project_location
 from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_error
 from fashion_annotator.runtime.progress import ProgressBar
@@ -158,14 +159,22 @@ def _fail(args: argparse.Namespace, message: object) -> int:
     return report_error(message, args.command)
 
 
+def _details(lines: list[str], heading: str) -> None:
+    """Print a summary's lines after its totals on stderr, the refused files' (they follow the
+    totals) under ``heading``: on stderr alone they had none, while the lists after them did."""
+    if heading:
+        print(heading, file=sys.stderr)
+    for line in lines[1:]:
+        print(line, file=sys.stderr)
+
+
 def _report(summary: ImportSummary, seconds: float, src: Path, looked_for: str = "", *, new: bool = False) -> int:
     """Print the summary; exit status 3 when files were refused, 1 when an import found nothing
     (a wrong folder must not pass for a successful import; ``new`` made its project all the
     same, so it only warns)."""
     lines = summary.lines()
     print(f"{lines[0]} in {seconds:.1f} s")
-    for line in lines[1:]:
-        print(line, file=sys.stderr)
+    _details(lines, f"{counted(len(summary.errors), 'file')} refused:" if summary.errors else "")
     if summary.empty:
         if not new:
             return report_error(f"{src}: nothing found to import{looked_for}", "import")
@@ -285,8 +294,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         return _fail(args, exc)
     lines = summary.lines()
     print(lines[0])
-    for line in lines[1:]:
-        print(line, file=sys.stderr)
+    _details(lines, f"{counted(len(summary.errors), 'image')} could not be exported:" if summary.errors else "")
     if empty:  # a script must not take an empty folder for a finished export
         return _fail(args, f"{args.out}: no image exported: {empty}")
     return EXIT_PARTIAL if summary.errors else EXIT_OK

@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     except (ProjectError, ModelLoadError, OSError, ValueError) as exc:
         return report_error(exc, "qa-report")
     size_kb = args.out.stat().st_size / 1024
-    print(f"{args.out}: {len(scores)} images, {size_kb:.0f} KiB")
+    print(f"{args.out}: {counted(len(scores), 'image')}, {size_kb:.0f} KiB")
     disagree = sum(isinstance(f, MaskAgreement) and f.disagrees for f in figures.values())
     if disagree:  # flagged in the report too
         print(f"{counted(disagree, 'image')} whose cutout and parsing masks disagree (see the report)")

@@ -42,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _cmd_tasks(args: argparse.Namespace) -> int:
     from fashion_annotator.core.label_sets import split_task_entries
     from fashion_annotator.core.tasks import task_title
-    from fashion_annotator.core.wording import unmasked_filter_text
+    from fashion_annotator.core.wording import counted, unmasked_filter_text
     from fashion_annotator.dataset.label_sets import resolve_tasks
     from fashion_annotator.dataset.leases import LeaseHeld
     from fashion_annotator.dataset.store import ProjectError, open_project
@@ -75,6 +75,8 @@ def _cmd_tasks(args: argparse.Namespace) -> int:
         print(f"{name:{wide}}  {task_title(name)[:28]:28}  {classes[name]:>7}  {masks.get(name, 0):>5}  "
               f"{missing.get(name, 0):>12}  {kind}")  # fmt: skip
     for name in (t for t in tasks if missing.get(t)):
-        print(f"{missing[name]} images marked done have no mask of {name}: the window's image list shows "
-              f"them with the filter \"{unmasked_filter_text(task_title(name))}\"")  # fmt: skip
+        one = missing[name] == 1
+        print(f"{counted(missing[name], 'image')} marked done {'has' if one else 'have'} no mask of {name}: the "
+              f"window's image list shows {'it' if one else 'them'} with the filter "
+              f"\"{unmasked_filter_text(task_title(name))}\"")  # fmt: skip
     return EXIT_OK

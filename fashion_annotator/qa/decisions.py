@@ -153,13 +153,13 @@ def reject(
         ``seen_version`` was saved (see :func:`approve`).
     """
     if not reason:
-        raise ValueError("a reject needs a reason category: choose a reason in the box beside "
-                         "the Why field")  # fmt: skip
+        raise ValueError("A reject needs a reason category: choose a reason in the box beside "
+                         "the Why field.")  # fmt: skip
     if reason not in REASONS:
-        raise ValueError(f"unknown reject reason {reason!r}; expected one of {', '.join(REASONS)}")
+        raise ValueError(f"Unknown reject reason {reason!r}; expected one of {', '.join(REASONS)}.")
     if reason == "other" and not text.strip():
-        raise ValueError(f"a reject with reason '{reason_label(reason)}' needs a text saying why: "
-                         "type it in the Why field")
+        raise ValueError(f"A reject with reason '{reason_label(reason)}' needs a text saying why: "
+                         "type it in the Why field.")
     _check_seen(project, image_id, task, seen_version)
     return project.decisions.record(image_id, task, "reject", reason, text.strip(), seen_version)
 

@@ -433,7 +433,7 @@ counts for both, so the column adds up to more than the images). Latest version 
 whose latest version the operator saved (each image once). Images/hour: images worked on per hour.</p>
 <table id="throughput"><tr><th class="l">Operator</th><th class="l">Task</th><th>Images worked on</th>
 <th>Latest version theirs</th><th>Hours</th><th>Images/hour</th><th>Actions/image</th></tr>{tp_rows}</table>
-<h2>Worst {len(worst_rows)} images</h2>
+<h2>Worst {counted(len(worst_rows), 'image')}</h2>
 {_legend()}
 {cards}
 {_not_scored(rows)}<h2>All images</h2>

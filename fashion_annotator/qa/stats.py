@@ -120,11 +120,14 @@ def outlier_mask(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> 
 
 def mad_text(summary: Summary, digits: int = 3) -> str:
     """The MAD as the outlier rule's readers see it: ``"0.021"``, or ``"0.010 (the floor: most
-    scores tie)"`` when :attr:`Summary.mad_floored`."""
+    scores tie)"`` when :attr:`Summary.mad_floored` (``"... (the floor: one score has no
+    spread)"`` of a single score)."""
     if not math.isfinite(summary.mad):
         return "-"
     text = f"{summary.mad:.{digits}f}"
-    return f"{text} (the floor: most scores tie)" if summary.mad_floored else text
+    if not summary.mad_floored:
+        return text
+    return f"{text} (the floor: {'one score has no spread' if summary.all.n == 1 else 'most scores tie'})"
 
 
 def summarize(values: np.ndarray | Sequence[float], k: float = DEFAULT_K) -> Summary:

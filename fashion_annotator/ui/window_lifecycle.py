@@ -165,7 +165,8 @@ def nothing_open(w: MainWindow, why: list[str]) -> None:
             f"({key_name('next_free', 'Ctrl+Shift+N')}) for the next one nobody is editing.")  # fmt: skip
     shown = [w.banner.text()] if w.banner.isVisible() and w.banner.text() else []  # an error stays
     w.banner.show_lines([*shown, *why, hint])
-    w.status.showMessage(" ".join([*why, hint]))
+    # one line: each reason a sentence ("... is editing it. No photo is open: ..."), not run together
+    w.status.showMessage(" ".join([*(line if line.endswith((".", "!", "?")) else f"{line}." for line in why), hint]))
 
 
 def close(w: MainWindow) -> bool:

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from fashion_annotator.core.masks import BBox
+from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import inconsistent_pixels
@@ -183,7 +184,7 @@ def test_review_tab_shows_instance_qa(opened, qtbot):
     assert panel.table.rowCount() == 1
     assert panel.rows[0].instances == len(dock.doc.instances)
     assert panel.rows[0].category_changed == sum(i.category_changed for i in dock.doc.instances.values()) >= 1
-    assert "instances on 1 images" in panel.summary.text()
+    assert f"{counted(len(dock.doc.instances), 'instance')} on 1 image;" in panel.summary.text()
     image_id = window.session.image_id
     shown = panel.table.item(0, 0).text()  # named as the table above names it, not by full path
     assert shown == display_name(project.image(image_id).name, project.root) and not shown.startswith("/")

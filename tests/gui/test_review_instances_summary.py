@@ -21,7 +21,7 @@ def test_the_instances_summary_is_whole_in_a_1280x720_window(qtbot, opened):
     assert window.mark_done()  # the photo's proposed instances saved: figures to sum up
     window.tabs.setCurrentIndex(1)
     panel = window.instance_review
-    qtbot.waitUntil(lambda: "instances on 1 images" in panel.summary.text())
+    qtbot.waitUntil(lambda: " on 1 image;" in panel.summary.text())  # not "on 1 images"
     label = panel.summary
     text = label.text()
     qtbot.waitUntil(lambda: label.contentsRect().height() > label.fontMetrics().height())

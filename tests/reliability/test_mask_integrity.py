@@ -77,6 +77,8 @@ def test_export_and_qa_report_list_it(replaced, tmp_path: Path, capsys) -> None:
     assert failed == name and str(path) in problem and CHANGED in problem
     assert not (tmp_path / "out" / "masks" / f"{Path(name).stem}.png").exists()
     assert main(["export", str(root), str(tmp_path / "out2"), "--format", "plain", "--task", "garment"]) == 3
+    # on stderr the image that failed has a heading (an import's refused file had none: a hand test)
+    assert capsys.readouterr().err.startswith(f"1 image could not be exported:\n  {name}: ")
     assert main(["qa-report", str(root), "--task", "garment", "--out", str(tmp_path / "r.html")]) == 3
     err = capsys.readouterr().err
     assert f"{name}: not scored: " in err and CHANGED in err

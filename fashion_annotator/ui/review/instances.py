@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fashion_annotator.core.wording import status_name
+from fashion_annotator.core.wording import counted, status_name
 from fashion_annotator.dataset.display import display_name
 from fashion_annotator.dataset.records import ImageRecord
 from fashion_annotator.instances.qa import InstanceQARow, instance_qa_summary
@@ -283,7 +283,7 @@ class InstanceReviewPanel(QGroupBox):
         of_proposed = (f"{s['category_changed']} of {s['category_proposed']} proposed "
                        f"({100 * s['category_changed_share']:.0f}%)" if s["category_proposed"] else "none proposed")
         self.summary.setText(
-            f"{s['instances']} instances on {s['images']} images; category changed vs proposed: "
+            f"{counted(int(s['instances']), 'instance')} on {counted(int(s['images']), 'image')}; category changed vs proposed: "
             f"{of_proposed}; attributes filled by a person: {_percent(s['attributes_filled'])} (the "
             f"model's values kept: {_percent(s['attributes_kept'])}); uncategorised: {s['uncategorised']}; images "
             f"inconsistent with their parsing mask: {s['inconsistent_images']}"

@@ -31,6 +31,8 @@ def test_new_import_export_info(tmp_path: Path, write_photo, capsys) -> None:
     captured = capsys.readouterr()
     assert "3 photos added" in captured.out
     assert "bad.jpg: file is empty" in captured.err
+    # on stderr the refused file has a heading, as the lists after it do (a hand test: it had none)
+    assert captured.err.startswith(f"1 file refused:\n  {photos / 'bad.jpg'}: file is empty"), captured.err
 
     cutouts = tmp_path / "cutouts"
     cutouts.mkdir()

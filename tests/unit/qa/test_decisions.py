@@ -100,7 +100,7 @@ def test_the_operator_reads_what_to_do():
 
 def test_unknown_reason_and_bare_other_are_refused(scored_project):
     project, ids = scored_project
-    with pytest.raises(ValueError, match="unknown reject reason 'blurry'"):
+    with pytest.raises(ValueError, match="Unknown reject reason 'blurry'"):
         reject(project, ids["half"], "garment", "blurry")
     with pytest.raises(ValueError, match="reason 'Other' needs a text saying why: type it in the Why field"):
         reject(project, ids["half"], "garment", "other", "   ")

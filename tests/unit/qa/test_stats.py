@@ -99,3 +99,10 @@ def test_a_score_is_shown_with_the_decimals_that_tell_it_from_the_threshold():
     assert threshold_digits([], 0.95622) == 3
     summary = summarize([0.95605, 0.96, 0.97, 0.98, 0.99], (0.97 - 0.95622) / 0.01)
     assert summary.digits == 4
+
+
+def test_a_single_scores_floor_is_not_said_to_be_ties():
+    """A hand test: with one score the Review's outlier line said "most scores tie"."""
+    single = summarize([0.93], k=3.0)
+    assert single.mad_floored
+    assert mad_text(single) == "0.010 (the floor: one score has no spread)"
