@@ -27,6 +27,7 @@ from fashion_annotator.runtime.exit_codes import (
     report_error,
 )
 from fashion_annotator.runtime.logs import log_file, redact, setup_logging, version_line
+from fashion_annotator.runtime.paths import USER_VARIABLE
 
 log = logging.getLogger("fashion_annotator")
 
@@ -66,8 +67,10 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog="fashion-annotator",
         description="Annotate and review garment cutout and clothing parsing masks. "
-        "`fashion-annotator [PATH | URL]` (no subcommand) opens the window on a project, a "
-        "folder of photos or a server project (with nothing: the last project, else the sample).",
+        "`fashion-annotator [PATH | URL] [--user NAME]` (no subcommand) opens the window on a "
+        "project, a folder of photos or a server project (with nothing: the last project, else "
+        "the sample); its saves and decisions are recorded as NAME, else $FA_USER, else the "
+        "login name (the --user of `new` or `import` names who ran that command only).",
         epilog="exit status: 0 done, 1 error, 2 usage error, 3 partly done, 130 interrupted, "
         "141 the reader of the output went away (| head), 143 stopped by SIGTERM (train)",
     )
@@ -125,13 +128,35 @@ def _reader_gone(argv: list[str]) -> int:
     return EXIT_BROKEN_PIPE
 
 
+def _window_user(argv: list[str]) -> tuple[list[str], str | None]:
+    """``argv`` of the window without its ``--user NAME`` (or ``--user=NAME``), and NAME (None
+    when not given; "" when given without a name)."""
+    rest, user, i = [], None, 0
+    while i < len(argv):
+        if argv[i] == "--user":
+            user, i = (argv[i + 1] if i + 1 < len(argv) else ""), i + 2
+            continue
+        if argv[i].startswith("--user="):
+            user = argv[i][len("--user=") :]
+        else:
+            rest.append(argv[i])
+        i += 1
+    return rest, user
+
+
 def _dispatch(argv: list[str]) -> int:
-    if not argv or (argv[0] not in COMMANDS and not argv[0].startswith("-")):
-        refused = _not_a_window_argument(argv, set(COMMANDS))
-        if refused:
-            print(f"{PROG}: error: {redact(refused)}", file=sys.stderr)
-            return EXIT_USAGE
-        return _launch_gui(argv[0] if argv else None)
+    if not argv or argv[0] not in COMMANDS:
+        window_argv, user = _window_user(argv)
+        if not window_argv or not window_argv[0].startswith("-"):
+            refused = _not_a_window_argument(window_argv, set(COMMANDS))
+            if user is not None and not user.strip():
+                refused = "--user needs a name: the person recorded on the window's saves and decisions"
+            if refused:
+                print(f"{PROG}: error: {redact(refused)}", file=sys.stderr)
+                return EXIT_USAGE
+            if user is not None:  # the window, its File jobs and the commands it starts (train)
+                os.environ[USER_VARIABLE] = user.strip()
+            return _launch_gui(window_argv[0] if window_argv else None)
     parser = build_parser(argv[0] if argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if args.command is None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from fashion_annotator.core.labels import available_taxonomies
 from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import describe_location, project_location
+from fashion_annotator.runtime.arg_types import USER_HELP
 from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_error
 from fashion_annotator.runtime.progress import ProgressBar
 
@@ -57,7 +58,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "'/path/a,b.json'): a path that names an existing file is taken whole, commas and all; "
         "default: garment,parsing7; shipped: " + ", ".join(available_taxonomies()),
     )  # fmt: skip
-    new.add_argument("--user", help="operator name recorded on changes (default: login name)")
+    new.add_argument("--user", help=USER_HELP)
     new.add_argument("--force", action="store_true",
                      help="PROJECT is a creation another computer started, or one whose process "
                      "number another program of this computer now has (it says so), stopped since: add "
@@ -89,7 +90,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="save a mask that differs from the saved ones as a new version (default: refuse "
         "it and list it; masks equal to a saved version are never saved twice)",
     )  # fmt: skip
-    imp.add_argument("--user", help="operator name recorded on changes (default: login name)")
+    imp.add_argument("--user", help=USER_HELP)
     imp.set_defaults(func=_cmd_import)
 
     exp = subparsers.add_parser(

@@ -13,6 +13,7 @@ import argparse
 import sqlite3
 
 from fashion_annotator.dataset.postgres.url import describe_location, project_location
+from fashion_annotator.runtime.arg_types import USER_HELP
 from fashion_annotator.runtime.exit_codes import EXIT_OK, report_error
 
 
@@ -35,7 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--add", metavar="TASKS", action="append",
                    help="comma-separated shipped task names or label set files to add; may be given "
                    "again, and a path that names an existing file is taken whole, commas and all")  # fmt: skip
-    p.add_argument("--user", help="operator name recorded on changes (default: login name)")
+    p.add_argument("--user", help=USER_HELP)
     p.set_defaults(func=_cmd_tasks)
 
 

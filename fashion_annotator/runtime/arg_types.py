@@ -9,6 +9,12 @@ import math
 import os
 from pathlib import Path
 
+#: ``--user`` of the commands that save (``new``, ``import``, ``tasks --add``): who ran this
+#: command, never a project setting (:func:`~fashion_annotator.runtime.paths.current_user`).
+USER_HELP = ("the name recorded on what this command saves (default: $FA_USER, else the login name); "
+             "the project does not keep it: the window records its own user, `fashion-annotator "
+             "PROJECT --user NAME`, else $FA_USER, else the login name")
+
 
 def positive_int(text: str) -> int:
     """A whole number of at least 1 (photos, runs, operators, a batch).

@@ -39,17 +39,32 @@ def app_data_dir() -> Path:
     return base / ORGANIZATION / APPLICATION
 
 
+#: The environment variable naming the person using the program (:func:`current_user`):
+#: the window's ``--user NAME`` sets it for itself and the commands it starts.
+USER_VARIABLE = "FA_USER"
+
+
 def current_user() -> str:
     """The name of the user running the program, as saves, leases and decisions record it.
+
+    A person is not a project setting: ``new --user alice`` records alice on what ``new``
+    does, and whoever opens the project later is recorded as themselves (a project-wide
+    name would record every colleague's saves as alice's, and QA's "approve your own work?"
+    check would ask the wrong people). A login shared by several people, or one whose name
+    is not the person's (``root`` in a container), names the person with ``$FA_USER`` or the
+    window's ``--user NAME``.
 
     Returns
     -------
     str
-        :func:`getpass.getuser`; where no ``USER`` or ``LOGNAME`` is set and the user id has no
-        password entry (a container run as an arbitrary id), ``uid<N>``: ``getuser`` raised
-        there, and every command and the window stopped with ``KeyError: 'getpwuid(): uid
-        not found'``.
+        ``$FA_USER`` when set (surrounding spaces stripped); else :func:`getpass.getuser`;
+        where no ``USER`` or ``LOGNAME`` is set and the user id has no password entry (a
+        container run as an arbitrary id), ``uid<N>``: ``getuser`` raised there, and every
+        command and the window stopped with ``KeyError: 'getpwuid(): uid not found'``.
     """
+    named = os.environ.get(USER_VARIABLE, "").strip()
+    if named:
+        return named
     try:
         return getpass.getuser()
     except (KeyError, OSError, ImportError):
