@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import numpy as np
 from PIL import Image
 
 from fashion_annotator.dataset.store import Project
-from fashion_annotator.segmentation import pipeline
 from fashion_annotator.ui.review.view import ReviewView
 
 SHAPE = (40, 60)
@@ -20,14 +17,11 @@ def square(x0: int, x1: int, label: int = 1) -> np.ndarray:
     return mask
 
 
-def test_each_parsing_task_shows_its_own_agreement_with_the_cutout(qtbot, tmp_path, monkeypatch):
+def test_each_parsing_task_shows_its_own_agreement_with_the_cutout(qtbot, tmp_path):
     """A code review: the figures were kept by image, versions and cutout task, not the parsing
-    task; were a second parsing task to agree with the garment cutout (parsing18 here, as its
-    spec could declare), shown Parsing, then Parsing18 (every mask at version 1), the Parsing18
-    row showed Parsing's flag."""
-    shipped = pipeline.task_spec
-    monkeypatch.setattr(pipeline, "task_spec", lambda name: replace(shipped(name), agrees_with=("garment",))
-                        if name == "parsing18" else shipped(name))  # fmt: skip
+    task; with a second parsing task compared with the garment cutout (parsing18: every parsing
+    task with a compatibility table is), shown Parsing, then Parsing18 (every mask at version 1),
+    the Parsing18 row showed Parsing's flag."""
     with Project.create(tmp_path / "two", tasks=("garment", "parsing7", "parsing18"), user="rita") as proj:
         path = tmp_path / "look.png"
         Image.fromarray(np.full((*SHAPE, 3), 90, dtype=np.uint8)).save(path)
