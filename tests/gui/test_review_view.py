@@ -232,8 +232,7 @@ def test_a_reject_needs_a_chosen_reason_category(view, project, monkeypatch):
     view.select_proxy_row(0)
     view.reason_text.setText("collar lost")
     assert not view.reject_selected()
-    # a sentence, as the dialog shows it (a hand test: it began in lower case)
-    assert warnings == ["A reject needs a reason category: choose a reason in the box beside the Why field."]
+    assert warnings == ["A reject needs a reason category: choose a reason in the box beside the Why field."], "a sentence"
     assert project.decisions() == [] and view.reason_text.text() == "collar lost"
     view.reason.setCurrentIndex(view.reason.findData("low_contrast"))
     assert view.reject_selected()
@@ -458,9 +457,6 @@ def test_the_summary_says_when_the_mad_is_its_floor():
     assert "; MAD 0.010 (the floor: most scores tie)" in tied
     spread = summary_html(summarize([0.5, 0.7, 0.8, 0.9, 0.95], k=3.0), "Dice")
     assert "; MAD 0.100</p>" in spread
-    # a hand test: with one score the line said "most scores tie"
-    single = summary_html(summarize([0.93], k=3.0), "Dice")
-    assert "; MAD 0.010 (the floor: one score has no spread)</p>" in single and "tie" not in single
     # found in a QA hand test: nothing scored read "MAD = -; MAD -"
     empty = summary_html(summarize([float("nan")], k=3.0), "Dice")
     assert "Nothing to review yet" in empty and "MAD" not in empty

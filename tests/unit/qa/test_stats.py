@@ -106,3 +106,7 @@ def test_a_single_scores_floor_is_not_said_to_be_ties():
     single = summarize([0.93], k=3.0)
     assert single.mad_floored
     assert mad_text(single) == "0.010 (the floor: one score has no spread)"
+    from fashion_annotator.ui.review.summary import summary_html  # the Review tab's line
+
+    line = summary_html(single, "Dice")
+    assert "; MAD 0.010 (the floor: one score has no spread)</p>" in line and "tie" not in line
