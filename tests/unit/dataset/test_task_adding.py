@@ -34,7 +34,7 @@ def _adds_a_label_set(location: str, label_set_file: Path, photo: Path, capsys) 
         rows = {line.split()[0]: line.split() for line in out.splitlines()}
         assert rows["garment_parts"] == ["garment_parts", "Garment", "parts", "4", "0", "1", "label", "set"]
         assert rows["garment"][-2:] == ["0", "shipped"]  # the done photo has its garment mask
-        assert ('1 images marked done have no mask of garment_parts: the window\'s image list shows them '
+        assert ('1 image marked done has no mask of garment_parts: the window\'s image list shows it '
                 'with the filter "Done, no mask of Garment parts"') in out
         label_set_file.unlink()  # the project keeps its own copy
         assert before.tasks == ("garment", "parsing7", "garment_parts")

@@ -224,9 +224,11 @@ def test_format_names_listed_without_importing_formats_match_the_registry() -> N
 def test_progress_bars_stay_off_when_stderr_is_not_a_terminal(tmp_path, capsys) -> None:
     project = tmp_path / "p"
     assert main(["new", str(project), "--images", str(SAMPLE)]) == 0
-    assert main(["export", str(project), str(tmp_path / "out"), "--format", "plain"]) == 0
+    # no mask saved yet: the export writes no image, says why and exits 1 (still no bar)
+    assert main(["export", str(project), str(tmp_path / "out"), "--format", "plain"]) == 1
     captured = capsys.readouterr()
     assert "\r" not in captured.err and "[" not in captured.err
+    assert "no image exported: all 5 images are without a mask for the task" in captured.err
     assert captured.out.startswith("5 photos added")
 
 
