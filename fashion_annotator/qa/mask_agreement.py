@@ -268,8 +268,9 @@ class ReportAgreements:
         if self.pair is not None:
             return ""
         if self.project.taxonomy(self.task).is_binary:
-            return f"the project has no parsing task to compare the {task_title(self.task)} masks with"
-        return f"the project has no garment or person cutout to compare the {task_title(self.task)} masks with"
+            return f"the project has no parsing task with classes to compare the {task_title(self.task)} masks with"
+        return (f"the project has no cutout task the {task_title(self.task)} masks can be compared with (the "
+                "garment or person cutout, with a parsing task of shipped classes)")  # fmt: skip
 
     def note(self, image_id: int, mask: np.ndarray | None) -> None:
         """Compare ``image_id``'s masks, ``mask`` being its latest saved mask of the report's

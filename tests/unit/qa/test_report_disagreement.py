@@ -83,8 +83,8 @@ def test_a_project_without_a_parsing_task_says_why_nothing_is_compared(tmp_path)
         rows = score_project(project, "garment")
         document = build_html(project, "garment", rows)
         write_csv(rows, tmp_path / "qa.csv", "Dice", agreements=ReportAgreements(project, "garment"))
-    assert ("Cutout and parsing masks: not compared (the project has no parsing task to compare the "
-            "Garment cutout masks with).") in document  # fmt: skip
+    assert ("Cutout and parsing masks: not compared (the project has no parsing task with classes to compare "
+            "the Garment cutout masks with).") in document  # fmt: skip
     assert _table_row(document, "look.png").endswith("<td></td></tr>")
     row = _csv_rows(tmp_path / "qa.csv")["look.png"]
     assert (row["disagreement"], row["disagrees"]) == ("", "")
@@ -124,6 +124,10 @@ def test_the_narrower_cutout_is_compared_first(tmp_path):
         assert compared_cutouts(project, "garment") == ()
     with Project.create(tmp_path / "p7", tasks=("person", "garment", "parsing7"), user="alice") as project:
         assert compared_cutouts(project, "parsing7") == ("garment", "person"), "the spec's agrees_with order"
+    with Project.create(tmp_path / "alone", tasks=("parsing18",), user="alice") as project:
+        assert ReportAgreements(project, "parsing18").not_compared == (
+            "the project has no cutout task the Parsing (18 classes) masks can be compared with (the garment or "
+            "person cutout, with a parsing task of shipped classes)")  # fmt: skip
 
 
 def test_the_masks_the_scoring_read_are_not_read_again(project, tmp_path, monkeypatch):
