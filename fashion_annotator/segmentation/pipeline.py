@@ -53,12 +53,17 @@ AGREEMENT_MIN_FRAGMENT = 0.001
 #: Refinements that work on superpixel regions.
 NEEDS_REGIONS: frozenset[str] = frozenset({"snap", "consensus"})
 
+#: Superpixels of the default level ``(H, W) int32``, what gives them when called (read only
+#: when a refinement needs them), or None (the refinements that need them are left out).
+Regions = np.ndarray | Callable[[], np.ndarray] | None
+
 __all__ = [
     "AGREEMENT_MIN_FRAGMENT",
     "NEEDS_REGIONS",
     "AgreeingPredictor",
     "agreeing_cutouts",
     "Proposal",
+    "Regions",
     "cached_superpixels",
     "enlarged",
     "model_refinements",
@@ -199,7 +204,7 @@ def model_refinements(predictor: Predictor | AgreeingPredictor) -> tuple[str, ..
 def refine_proposal(
     proposal: Proposal,
     rgb: np.ndarray,
-    regions: np.ndarray | None,
+    regions: Regions,
     refinements: Sequence[str] | None = None,
 ) -> Proposal:
     """Apply the task's refinements to a proposal; return the refined :class:`Proposal`.
@@ -212,15 +217,19 @@ def refine_proposal(
         ``mask`` and are appended to its ``refinements``; ``raw_mask`` stays the network's.
     rgb : (H, W, 3) uint8
         The photo.
-    regions : (H, W) int32 or None
-        Superpixels of the default level. None leaves out the refinements that need them
-        (the window, while superpixels are still being computed).
+    regions : (H, W) int32, callable or None
+        Superpixels of the default level, or what gives them (``() -> (H, W) int32``, called
+        only when a refinement needs them, e.g. a
+        :class:`~fashion_annotator.segmentation.photo_regions.PhotoRegions`). None leaves out
+        the refinements that need them.
     refinements : sequence of str, optional
         Default: the task spec's.
     """
     names = tuple(default_refinements(proposal.task) if refinements is None else refinements)
     if regions is None:
         names = tuple(n for n in names if n not in NEEDS_REGIONS)
+    elif callable(regions):
+        regions = regions() if NEEDS_REGIONS & set(names) else None
     probs = proposal.probs if NEEDS_REGIONS & set(names) else None
     mask = apply_refinements(names, proposal.mask, rgb=rgb, probs=probs, regions=regions)
     return Proposal(mask, lambda: proposal.probs, proposal.task, proposal.model_version,
@@ -233,7 +242,7 @@ def propose(
     rgb: np.ndarray,
     predictor: Predictor | AgreeingPredictor,
     *,
-    regions: np.ndarray | None = None,
+    regions: Regions = None,
     compute_regions: bool = True,
     refinements: Sequence[str] | None = None,
 ) -> Proposal:
@@ -247,8 +256,10 @@ def propose(
         The task's model (see :func:`~fashion_annotator.segmentation.proposals.load_predictor`),
         or a parsing model with its cutout models (``load_shown_predictor``): then as the window
         (:meth:`AgreeingPredictor.propose`).
-    regions : (H, W) int32, optional
-        Superpixels of the default level, when the caller has them.
+    regions : (H, W) int32 or callable, optional
+        Superpixels of the default level, when the caller has them, or what gives them
+        (``() -> (H, W) int32``, called after the network ran, when a refinement needs them:
+        the window's :class:`~fashion_annotator.segmentation.photo_regions.PhotoRegions`).
     compute_regions : bool
         Without ``regions``: compute the superpixels (True) or leave out the refinements that
         need them (False).
@@ -264,7 +275,7 @@ def propose(
     small = large.working_shape(rgb.shape[:2])
     if small is not None:  # a very large photo: on a copy, then enlarged (see large_photos)
         copy = propose(large.shrink_photo(rgb, small), predictor,
-                       regions=None if regions is None else large.resize_labels(regions, small),
+                       regions=_resized_regions(regions, small),
                        compute_regions=compute_regions, refinements=names)  # fmt: skip
         return enlarged(copy, rgb.shape[:2])
     if regions is None and compute_regions and needs_regions(predictor, names):
@@ -273,6 +284,14 @@ def propose(
         return predictor.propose(rgb, regions, names)
     predictor.set_image(rgb)
     return refine_proposal(predictor.predict(), rgb, regions, names)
+
+
+def _resized_regions(regions: Regions, shape: tuple[int, int]) -> Regions:
+    """``regions`` (or what gives them, still called only when needed) resized to ``shape``."""
+    if regions is None or not callable(regions):
+        return None if regions is None else large.resize_labels(regions, shape)
+    source = regions
+    return lambda: large.resize_labels(source(), shape)
 
 
 def enlarged(small: Proposal, shape: tuple[int, int]) -> Proposal:
@@ -463,7 +482,7 @@ class AgreeingPredictor:
             masks[name] = cutout.predict().mask == 1
         return with_cutouts(proposal, masks)
 
-    def propose(self, rgb: np.ndarray, regions: np.ndarray | None, refinements: Sequence[str]) -> Proposal:
+    def propose(self, rgb: np.ndarray, regions: Regions, refinements: Sequence[str]) -> Proposal:
         """The proposal the window shows (``ui/annotate/proposal_source``): the parsing proposal
         after ``refinements``, made to agree with each cutout model's proposal after that model's
         own refinements (:func:`propose`); ``regions`` as :func:`propose`'s, never computed here."""
@@ -535,28 +554,32 @@ def compute_superpixels_cached(
     rgb: np.ndarray,
     paths: Mapping[str, Path],
     writing: Callable[[], contextlib.AbstractContextManager[bool]] | None = None,
+    hierarchy: Callable[[], sp.SuperpixelHierarchy] | None = None,
 ) -> tuple[sp.SuperpixelHierarchy, str | None]:
     """Compute a photo's hierarchy and write it to the cache ``paths``
     (:func:`superpixel_cache_paths`); files only, so it runs in a worker thread.
 
     ``writing``: entered around the writes, which happen only when it yields True (the window's
     :meth:`~fashion_annotator.ui.workers.ImageJobs.writing`: nothing written once it closed).
+    ``hierarchy``: gives the hierarchy instead of computing it here (the window's
+    :meth:`~fashion_annotator.segmentation.photo_regions.PhotoRegions.hierarchy`, shared with
+    the photo's proposals).
 
     Returns
     -------
     (SuperpixelHierarchy, str or None)
         The hierarchy, and why it could not be cached (None: cached).
     """
-    hierarchy = sp.compute_superpixels(rgb)
+    computed = sp.compute_superpixels(rgb) if hierarchy is None else hierarchy()
     with contextlib.nullcontext(True) if writing is None else writing() as allowed:
         if not allowed:
-            return hierarchy, "the window closed"
+            return computed, "the window closed"
         try:
-            for name, array in sp.superpixels_to_arrays(hierarchy).items():
+            for name, array in sp.superpixels_to_arrays(computed).items():
                 write_entry(paths[name], array)
         except ProjectError as exc:
-            return hierarchy, str(exc)
-    return hierarchy, None
+            return computed, str(exc)
+    return computed, None
 
 
 def project_superpixels(

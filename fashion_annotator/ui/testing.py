@@ -85,9 +85,10 @@ def open_window(
     answers: Answers,
     user: str = "alice",
     use_shipped: bool = False,
+    timeout_ms: int = 30000,
 ):
-    """Open ``root`` (a folder or a project URL) in a shown main window, wait for the first
-    image and its superpixels.
+    """Open ``root`` (a folder or a project URL) in a shown main window, wait (at most
+    ``timeout_ms``) for the first image, its superpixels and its background jobs.
 
     The shipped default models are left out unless ``use_shipped``, so that a test starts from
     an empty mask (or from the tiny model it registered) whatever models the repository ships.
@@ -107,19 +108,20 @@ def open_window(
     window.show()
     qtbot.waitExposed(window)
     window.start()
-    wait_ready(qtbot, window)
+    wait_ready(qtbot, window, timeout_ms)
     return window, project
 
 
-def wait_ready(qtbot, window: MainWindow) -> None:
-    """Wait until the open image's background jobs are done and its regions are shown."""
+def wait_ready(qtbot, window: MainWindow, timeout_ms: int = 30000) -> None:
+    """Wait (at most ``timeout_ms``) until the open image's background jobs are done and its
+    regions are shown."""
     qtbot.waitUntil(
         lambda: (
             window.session.current is not None
             and window.session.current.hierarchy is not None
             and not window.session.jobs.busy
         ),
-        timeout=30000,
+        timeout=timeout_ms,
     )
 
 

@@ -298,3 +298,33 @@ def test_mark_done_is_not_refused_forever_when_the_full_photo_fails_to_load(
     finally:
         window.close()
         project.close()
+
+
+def test_a_photo_opened_again_in_a_new_window_gets_the_same_proposals(qtbot, template, tmp_path, answers):
+    """The hand test: an untouched photo's proposals changed at the next session, because the
+    first window proposed before the superpixels were computed (no ``snap``), the next with
+    them cached. Now each proposal waits for the superpixels it needs."""
+    from fashion_annotator.segmentation.pipeline import cached_superpixels, superpixel_cache_paths
+    from fashion_annotator.ui.preferences import Preferences, settings_file
+
+    root = copy_project(template, tmp_path / "project")
+    with Project.open(root) as project:
+        first_id = project.images()[0].id
+        for path in superpixel_cache_paths(project, first_id).values():
+            path.unlink()
+    Preferences(settings_file(tmp_path / "settings.ini")).fast_proposals = True  # quicker, the same case
+    shown = []
+    for _ in range(2):
+        window, project = open_window(qtbot, root, tmp_path / "settings.ini", answers, use_shipped=True,
+                                      timeout_ms=120000)  # the proposals are in: the jobs are done
+        try:
+            doc = window.session.current.doc
+            assert window.session.image_id == first_id
+            shown.append({task: doc.proposals[task].copy() for task in project.tasks})
+            assert cached_superpixels(project, first_id) is not None  # cached by the first window
+        finally:
+            window.close()
+            project.close()
+    assert set(shown[0]) == {"garment", "parsing7"}
+    for task, mask in shown[0].items():
+        assert int((mask != shown[1][task]).sum()) == 0, f"{task} proposal changed at the second opening"

@@ -30,6 +30,7 @@ from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, Project
 from fashion_annotator.segmentation import pipeline
 from fashion_annotator.segmentation import superpixels as sp
+from fashion_annotator.segmentation.photo_regions import PhotoRegions
 from fashion_annotator.ui.annotate.autosave import AutosaveTimer, EffortClock
 from fashion_annotator.ui.annotate.image_view import Pyramid, load_photo_pyramid
 from fashion_annotator.ui.annotate.journal_recovery import JournalRecovery
@@ -141,6 +142,8 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, PhotoOpening, QObjec
         #: proposal job (one started before a model switch is dropped, not shown as the new one's).
         self.awaiting: set[str] = set()
         self._proposal_job: dict[str, int] = {}
+        #: The open photo's superpixels, shared by its superpixel job and its proposals.
+        self._regions: PhotoRegions | None = None
         #: The open image's full pixels failed to load (no proposal will come).
         self.photo_failed = False
         self._lease_timer = QTimer(self)
@@ -286,12 +289,14 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, PhotoOpening, QObjec
     def _submit_superpixels(self, doc: AnnotationDocument) -> None:
         image_id = int(doc.image_id)
         cached = pipeline.cached_superpixels(self.project, image_id)
+        # The proposals wait for the superpixels they need: cached or not, the same proposal.
+        self._regions = PhotoRegions(doc.rgb, cached)
         if cached is not None:
             self._set_hierarchy(cached)
         else:
             paths = pipeline.superpixel_cache_paths(self.project, image_id)
             self.jobs.submit(SUPERPIXELS, image_id, pipeline.compute_superpixels_cached, doc.rgb, paths,
-                             self.jobs.writing)  # fmt: skip
+                             self.jobs.writing, self._regions.hierarchy)  # fmt: skip
 
     def rerun_proposal(self, task: str, reload: bool = True) -> None:
         """Recompute ``task``'s proposal of the open image after a promotion (``reload`` False: of
@@ -304,8 +309,10 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, PhotoOpening, QObjec
 
     def _submit_proposal(self, task: str) -> None:
         assert self.current is not None
-        doc, hierarchy = self.current.doc, self.current.hierarchy
-        regions = None if hierarchy is None else hierarchy.levels[sp.DEFAULT_LEVEL]
+        doc = self.current.doc
+        if self._regions is None or self._regions.rgb is not doc.rgb:
+            self._regions = PhotoRegions(doc.rgb, self.current.hierarchy)
+        regions = self._regions
         job = self._proposal_job[task] = self._proposal_job.get(task, 0) + 1
         self.jobs.submit(PROPOSAL, int(doc.image_id), self.proposals.propose, task, doc.rgb,
                          regions, key=(task, job))  # fmt: skip

@@ -27,6 +27,7 @@ from fashion_annotator.core.wording import model_label
 from fashion_annotator.dataset.api import ProjectStore
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.segmentation import pipeline
+from fashion_annotator.segmentation.photo_regions import PhotoRegions
 
 if TYPE_CHECKING:  # imported by the first proposal, in the worker: torch comes with it
     from fashion_annotator.segmentation import proposals as prop
@@ -85,7 +86,7 @@ class ProposalSource:
         self.device_name = "CPU"
         self._cutout_tasks: dict[str, tuple[str, ...]] = {}
         # task -> (photo, regions, proposal) of the latest cutout proposal, reused by identity
-        self._recent: dict[str, tuple[np.ndarray, np.ndarray | None, prop.Proposal]] = {}
+        self._recent: dict[str, tuple[np.ndarray, pipeline.Regions, prop.Proposal]] = {}
 
     def prepare(self, task: str) -> None:
         """Read the task's active model from the project (GUI thread: SQLite is thread-bound)."""
@@ -213,15 +214,19 @@ class ProposalSource:
         return loaded
 
     def propose(
-        self, task: str, rgb: np.ndarray, regions: np.ndarray | None
+        self, task: str, rgb: np.ndarray, regions: pipeline.Regions
     ) -> tuple[prop.Proposal, np.ndarray] | None:
         """The task's proposal through :func:`~fashion_annotator.segmentation.pipeline.propose`
         (worker thread): ``(proposal, refined mask)``, or None without a model.
 
-        ``regions`` are the default superpixel level, or None while they are being computed
-        (then the refinements that need them are left out). A parsing task's mask agrees with
-        the project's cutout tasks' proposals (:func:`.pipeline.with_cutouts`; a cutout task
-        without a model is left out). Raises :class:`Abandoned` once :meth:`cancel` was called.
+        ``regions`` are the default superpixel level, or what gives them (the window's
+        :class:`~fashion_annotator.segmentation.photo_regions.PhotoRegions`, read once the
+        network ran, waiting for the superpixel job when it computes them), or None (computed
+        here when a refinement needs them). The refinements are always the model's whole chain,
+        so a photo gets the same proposal whether its superpixels were cached or not. A parsing
+        task's mask agrees with the project's cutout tasks' proposals
+        (:func:`.pipeline.with_cutouts`; a cutout task without a model is left out). Raises
+        :class:`Abandoned` once :meth:`cancel` was called.
         """
         self._check_open()
         predictor = self.predictor(task)
@@ -235,8 +240,9 @@ class ProposalSource:
             result = self.propose(other, rgb, regions)
             if result is not None:
                 cutouts[other] = result[1] == 1
+        given = PhotoRegions(rgb) if regions is None else regions
         with self._lock:
-            proposal = pipeline.propose(rgb, predictor, regions=regions, compute_regions=False)
+            proposal = pipeline.propose(rgb, predictor, regions=given, compute_regions=False)
         self._check_open()
         if cutouts:
             proposal = pipeline.with_cutouts(proposal, cutouts)
