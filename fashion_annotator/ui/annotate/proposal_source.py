@@ -121,10 +121,9 @@ class ProposalSource:
         e.g. ``"v2 (loads with the first photo)"``. Reads nothing from the project."""
         from fashion_annotator.segmentation.proposals import default_model_path
 
-        with self._lock:
-            if task in self._predictors:
-                loaded = self._predictors[task]
-                return None if loaded is None else self.model_label(task, loaded.model_version)
+        if task in self._predictors:  # no lock: a model loading holds it for seconds (GUI thread)
+            loaded = self._predictors.get(task)
+            return None if loaded is None else self.model_label(task, loaded.model_version)
         version = self._active_versions.get(task)
         if version is None and not (self.use_shipped and default_model_path(task).is_file()):
             return None
