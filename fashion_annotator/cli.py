@@ -147,7 +147,15 @@ def _window_user(argv: list[str]) -> tuple[list[str], str | None]:
 def _dispatch(argv: list[str]) -> int:
     if not argv or argv[0] not in COMMANDS:
         window_argv, user = _window_user(argv)
-        if not window_argv or not window_argv[0].startswith("-"):
+        if user is not None and window_argv and window_argv[0] in COMMANDS:
+            command = window_argv[0]
+            print(f"{PROG}: error: --user goes after the command's name, for the commands that take "
+                  f"one ({PROG} {command} --user NAME ...; see {PROG} {command} --help), or set "
+                  f"{USER_VARIABLE}=NAME", file=sys.stderr)  # fmt: skip
+            return EXIT_USAGE
+        if user is not None and window_argv and window_argv[0].startswith("-"):
+            argv = window_argv  # --user alice --version: the option is the window's, not --version's
+        elif not window_argv or not window_argv[0].startswith("-"):
             refused = _not_a_window_argument(window_argv, set(COMMANDS))
             if user is not None and not user.strip():
                 refused = "--user needs a name: the person recorded on the window's saves and decisions"

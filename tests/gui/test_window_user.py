@@ -36,6 +36,23 @@ def test_the_windows_user_option_names_who_is_recorded(no_user_variable, monkeyp
     assert len(launched) == 2
 
 
+def test_user_before_a_command_says_where_it_goes(no_user_variable, monkeypatch, tmp_path, capsys):
+    """A review finding: ``--user alice info PROJ`` said "unknown subcommand 'info' (did you mean
+    'info'?)" and ``--user alice --version`` "invalid choice: 'alice'"."""
+    launched = []
+    monkeypatch.setattr(cli, "_launch_gui", lambda path: launched.append(path) or 0)
+    assert cli.main(["--user", "alice", "info", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "--user goes after the command's name" in err and "info --user NAME" in err
+    assert "did you mean" not in err and f"{USER_VARIABLE}=NAME" in err
+    with pytest.raises(SystemExit) as done:
+        cli.main(["--user", "alice", "--version"])
+    assert done.value.code == 0
+    out = capsys.readouterr()
+    assert "invalid choice" not in out.err and out.out.strip()
+    assert launched == []
+
+
 def test_new_user_is_who_ran_new_and_the_window_records_its_own(no_user_variable, monkeypatch, qtbot, tmp_path,
                                                                 capsys):  # fmt: skip
     photos = tmp_path / "photos"
