@@ -391,8 +391,10 @@ def build_html(
     against = (
         f"the current model's proposal ({getattr(predictor, 'model_version', None) or 'its version unknown'})"
         if predictor_used is not None
+        else "the version QA last rejected (an image never rejected is not scored)"
+        if any(r.reference == "rejected" for r in rows)
         else "the proposal the operator was shown when the image was opened"
-    )
+    )  # fmt: skip
     rule = (
         f"<p>Outlier rule: {esc(metric)} &lt; median &minus; {summary.k:g} &times; MAD = "
         f"{_fmt(summary.all.median, 3)} &minus; {summary.k:g} &times; {esc(mad_text(summary))} = "

@@ -130,6 +130,8 @@ class ImageScore:
     #: Why a row whose files read has no score against the proposal shown (:data:`NONE_SHOWN`,
     #: :data:`LATER_ONLY`), or "".
     unscored: str = ""
+    #: Which versions a score against a rejected version compares (``qa.since_reject``), or "".
+    compared: str = ""
 
     @property
     def effort_text(self) -> str:
@@ -492,10 +494,16 @@ def reference_mask(
 ) -> np.ndarray | None:
     """The mask ``row`` was scored against, for drawing its agreement overlay.
 
-    A row scored against the current model needs ``predictor`` (its proposal is recomputed
+    A row scored against the version QA rejected gets that version's mask. A row scored
+    against the current model needs ``predictor`` (its proposal is recomputed
     through the same pipeline, from ``rgb`` when given, else from the photo); without one the
     shown proposal is used.
     """
     if row.reference == MODEL and predictor is not None:
         return propose_for_image(project, row.image_id, predictor, rgb).mask
+    if row.reference == "rejected":  # the version QA rejected (qa.since_reject, which imports this)
+        from fashion_annotator.qa.since_reject import rejected_mask
+
+        found = rejected_mask(project, row.image_id, row.task)
+        return None if found is None else found[0]
     return shown_proposal(project, row.image_id, row.task)

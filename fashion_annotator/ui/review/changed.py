@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.qa.scores import MODEL, ImageScore, score_project
+from fashion_annotator.qa.since_reject import REJECTED
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.review.view import ReviewView
@@ -32,6 +33,8 @@ def reread_rows(view: ReviewView, image_ids: Sequence[int]) -> list[ImageScore] 
     reads their figures again).
     """
     saved: dict[str, dict[int, Any]] | None = view.saved_versions
+    if view.reference.currentData() == REJECTED:  # a few rejected masks: a full refresh reads them
+        return None
     use_model = view.reference.currentData() == MODEL
     ready = view.task in view._model_rows if use_model else view.task in view._scored_tasks
     project = view.project

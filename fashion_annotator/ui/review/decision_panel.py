@@ -121,17 +121,19 @@ def _reason_tip(key: str) -> str:
     return "A category of the QA report's reject counts"
 
 
-def history_text(records: Sequence[DecisionRecord]) -> str:
-    """The History line of an image's decisions ``records`` on a task (the last three)."""
+def history_text(records: Sequence[DecisionRecord], shown: int | None = None) -> str:
+    """The History line of an image's decisions ``records`` on a task (the last three), each
+    naming the version it was made on, after the version ``shown`` when given:
+    ``"v2 shown; v1 rejected (Missed area) by bob: sleeve lost"``."""
+    lines = [] if shown is None else [f"v{shown} shown"]
     if not records:
-        return "no decision yet"
-    lines = []
+        return "; ".join([*lines, "no decision yet"])
     for d in records[-3:]:
         reason = decisions.reason_label(d.reason)
         what = "approved" if d.decision == "approve" else f"rejected ({reason})"
-        on = f" v{d.mask_version}" if d.mask_version else ""  # the version it was made on
+        on = f"v{d.mask_version} " if d.mask_version else ""  # the version it was made on
         note = f": {d.text}" if d.text else ""
-        lines.append(f"{what}{on} by {d.user}{note}")
+        lines.append(f"{on}{what} by {d.user}{note}")
     return "; ".join(lines)
 
 

@@ -19,8 +19,13 @@ def fmt(value: float, digits: int = 3) -> str:
     return "-" if not math.isfinite(value) else f"{value:.{digits}f}"
 
 
-def summary_html(s: Summary, metric: str) -> str:
-    """Mean, median and std with and without outliers, and the outlier rule, as a table."""
+def summary_html(s: Summary, metric: str, rejected: bool = False) -> str:
+    """Mean, median and std with and without outliers, and the outlier rule, as a table;
+    ``rejected``: the scores are against the version QA rejected (what an empty table says)."""
+    empty = ("<p>No fixed reject to compare: no saved mask has a version QA rejected and a "
+             "version saved since.</p>" if rejected else
+             "<p>Nothing to review yet: no saved mask scored (scored against the proposal shown "
+             "before it was saved; without one, Re-score with current model).</p>")  # fmt: skip
     rows = "".join(
         f"<tr><td>{label}</td><td align=right>{st.n}</td><td align=right>{fmt(st.mean)}</td>"
         f"<td align=right>{fmt(st.median)}</td><td align=right>{fmt(st.std)}</td></tr>"
@@ -30,9 +35,7 @@ def summary_html(s: Summary, metric: str) -> str:
         f"<table cellspacing=0 cellpadding=3><tr><th align=left>{metric}</th><th>n</th>"
         f"<th>mean</th><th>median</th><th>std</th></tr>{rows}</table>"
         + (f"<p>Outliers: <b>{s.outliers}</b> below median - {s.k:g} x MAD = "
-           f"<b>{fmt(s.threshold, s.digits)}</b>; MAD {mad_text(s)}</p>" if s.all.n else
-           "<p>Nothing to review yet: no saved mask scored (scored against the proposal shown "
-           "before it was saved; without one, Re-score with current model).</p>")
+           f"<b>{fmt(s.threshold, s.digits)}</b>; MAD {mad_text(s)}</p>" if s.all.n else empty)
     )  # fmt: skip
 
 
@@ -42,8 +45,9 @@ def unscored_html(rows: Sequence[ImageScore]) -> str:
     did not say why they are fewer) and those whose files cannot be read ("" when none)."""
     bare = sum(not math.isfinite(r.score) and not r.problem for r in rows)
     unreadable = [r for r in rows if r.problem]
-    text = (f"<br>{counted(bare, 'image')} without a proposal to compare with: listed, not scored"
-            if bare else "")  # fmt: skip
+    what = ("never rejected or not saved since the reject" if any(r.reference == "rejected" for r in rows)
+            else "without a proposal to compare with")  # fmt: skip
+    text = f"<br>{counted(bare, 'image')} {what}: listed, not scored" if bare else ""
     if unreadable:
         text += (f"<br><b>{counted(len(unreadable), 'image')} not scored</b> "
                  f"(e.g. {html.escape(unreadable[0].problem)})")  # fmt: skip

@@ -74,7 +74,8 @@ def header_tip(section: int, metric: str) -> str | None:
         what = (f"{metric}: the mean IoU over the foreground classes present in either mask "
                 "(background left out)")  # fmt: skip
     return (
-        f"{what}, of the saved mask against the proposal shown (or the current model); 1 when "
+        f"{what}, of the saved mask against the proposal shown (or the current model, or the "
+        "version QA rejected: the cell's tooltip names the versions); 1 when "
         "both masks are empty; - when there is nothing to compare with (no proposal recorded)"
     )
 
@@ -271,6 +272,8 @@ class ScoreTableModel(QAbstractTableModel):
             return QApplication.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
         if role == Qt.ItemDataRole.ToolTipRole and col == 0:
             return f"{r.name}\n{flag}" if flag else r.name  # the whole name: a long one is elided
+        if role == Qt.ItemDataRole.ToolTipRole and col == SCORE_COLUMN:
+            return r.compared or r.unscored or None  # "v2 against v1, rejected by bob"
         if role == Qt.ItemDataRole.ToolTipRole and col == DECISION_COLUMN:
             return self._decision_tip(r)
         if role == SHORT_ROLE and col == DECISION_COLUMN and r.decision == "reject":

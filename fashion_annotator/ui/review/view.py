@@ -49,6 +49,7 @@ from fashion_annotator.qa.scores import (
     shown_proposal,
     worst_first,
 )
+from fashion_annotator.qa.since_reject import NO_REJECT, REJECTED, rejected_mask, score_since_reject
 from fashion_annotator.qa.stats import DEFAULT_K, outlier_mask, summarize
 from fashion_annotator.qa.throughput import throughput
 from fashion_annotator.ui.annotate.banner import Banner
@@ -214,6 +215,9 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         self.reference = QComboBox()
         self.reference.addItem("vs proposal shown", "proposal")
         self.reference.addItem("vs current model", MODEL)
+        self.reference.addItem("vs version QA rejected", REJECTED)
+        self.reference.setItemData(2, "Each photo's current mask against the version QA last rejected: "
+                                   "what changed since the reject", Qt.ItemDataRole.ToolTipRole)  # fmt: skip
         self.reference.setAccessibleName("Compare the masks with")
         self.reference.currentIndexChanged.connect(lambda _: self.refresh_shown())
         self.rescore_button = QPushButton("Re-score with current model")
@@ -332,6 +336,9 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
                 "model (predictions an earlier re-score of this model kept are reused)."
             )
             return
+        elif self.reference.currentData() == REJECTED:  # only rejected images' masks are read
+            saved = {t: self.project.mask_versions_of_task(t) for t in self.project.tasks}
+            rows = score_since_reject(self.project, self.task, records=records, saved=saved[self.task])
         elif self.score_thread is not None or (
             self.task not in self._scored_tasks and len(records) > BACKGROUND_SCORING
         ):
@@ -419,7 +426,7 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         if selected is None or not self.select_image(selected.image_id):
             self._row_changed(QModelIndex(), QModelIndex())
         self.histogram.set_values(values, summary.threshold, self.metric_title)
-        text = summary_html(summary, self.metric_title)
+        text = summary_html(summary, self.metric_title, rejected=self.reference.currentData() == REJECTED)
         self.summary.setText(text + unscored_html(rows))
         if reread:
             self.throughput.setText(throughput_html(throughput(self.project, [self.task], saved)))
@@ -464,15 +471,22 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
             return
         self.histogram.set_selected(row.score)
         score = "-" if not math.isfinite(row.score) else f"{row.score:.3f}"
+        if row.reference == REJECTED:  # which versions the score compares, or why none
+            score += f" ({html.escape(row.compared or row.unscored)})"
         self.title.setText(
             f"<b>{html.escape(row.name)}</b> &nbsp; {self.metric_title} {score} &nbsp; "
             f"{html.escape(row.operator)}, {row.effort_text}, {status_name(row.status).lower()}"
         )
         try:
-            self.history.setText(history_text(self.project.decisions(row.image_id, self.task)))
+            self.history.setText(history_text(self.project.decisions(row.image_id, self.task), self._shown_version(row)))
         except ProjectError as exc:
             self.history.setText(f"History not read: {no_answer(self.project, exc)}")
         self._show_picture(row)
+
+    def _shown_version(self, row: ImageScore) -> int:
+        """The number of the mask version ``row`` shows (its latest, as the refresh read it)."""
+        versions = (self.saved_versions or {}).get(self.task, {}).get(row.image_id)
+        return versions[-1].version if versions else row.versions
 
     def _show_picture(self, row: ImageScore) -> None:
         if row.problem:
@@ -488,11 +502,15 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
         if row.reference == MODEL:
             key = self._model_rows[self.task][1]
             reference, name = self.project.cache.load(row.image_id, key), "Current model"
+        elif row.reference == REJECTED:
+            found = rejected_mask(self.project, row.image_id, self.task)
+            reference, name = (None, "") if found is None else (found[0], f"Version {found[1]} (rejected)")
         else:
             reference = shown_proposal(self.project, row.image_id, self.task)
             name = "Proposal shown"
         if saved is None or reference is None:
-            self.viewer.show_message(f"{row.name}: no model mask recorded to compare with.")
+            what = (row.unscored or NO_REJECT) if row.reference == REJECTED else "no model mask recorded"
+            self.viewer.show_message(f"{row.name}: {what} to compare with.")
             return
         changed = referenced_photo_changed(self.project.image(row.image_id), Path(self.project.root))
         if changed:  # the masks were drawn on the photo as it was: never tinted over another one
