@@ -52,6 +52,7 @@ from fashion_annotator.dataset.formats.empty_export import nothing_exported
 from fashion_annotator.dataset.formats.export_stop import ExportStopped
 from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.ui import shortcuts
+from fashion_annotator.ui.annotate.status_bar import JOB
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
 from fashion_annotator.ui.file_jobs import (
     Cancelled,
@@ -121,7 +122,7 @@ class FileActions(QObject):
         self.job.progressed.connect(self._progress)
         self.job.summarized.connect(self._finished)
         self._told = False
-        self.window.status.set_busy(True, f"{title}…")
+        self.window.status.set_busy(True, f"{title}…", JOB)
         self.window.status.show_details(None)  # the last job's: this one's summary comes
         self.window.status.show_cancel(self.cancel)
         self.job.start()
@@ -138,7 +139,7 @@ class FileActions(QObject):
         if self._closed:
             return
         title = self.job.title if self.job is not None else ""
-        self.window.status.set_busy(True, f"{title}: {done} / {total}")
+        self.window.status.set_busy(True, f"{title}: {done} / {total}", JOB)
         if self._adds and time.monotonic() - self._filled_at >= QUEUE_FILL_S:  # photos can be opened as they come
             self._fill_queue()
 
@@ -158,7 +159,7 @@ class FileActions(QObject):
         self._told = True
         if self._closed:  # delivered after the window shut down: logged by the job
             return
-        self.window.status.set_busy(False)
+        self.window.status.set_busy(False, reason=JOB)
         self.window.status.show_cancel(None)
         if self._adds:
             self._fill_queue()

@@ -230,7 +230,7 @@ class MainWindow(QMainWindow):
         s.error.connect(self._show_error)
         s.modelInfo.connect(self._model_info)
         s.readOnlyChanged.connect(lambda opened: show_notes(self.banner, self.project, opened))
-        s.jobs.busyChanged.connect(lambda busy: self.status.set_busy(busy, "Computing proposal…"))
+        s.jobs.busyChanged.connect(self.status.set_proposal_busy)
 
     # -- queue and navigation -------------------------------------------------------------
 

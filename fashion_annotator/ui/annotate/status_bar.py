@@ -22,6 +22,14 @@ LOADING = "model: loading…"
 #: 312 / 1,000"; a longer one is cut, whole in its tooltip.
 BUSY_ROOM = 200
 
+#: The busy reasons (:meth:`StatusBar.set_busy`): a running File job, the open photo's proposal.
+#: The indicator stays while any is busy; its text is the File job's while one runs.
+JOB = "job"
+PROPOSAL = "proposal"
+
+#: The busy text while the open photo's proposal computes (:meth:`StatusBar.set_proposal_busy`).
+PROPOSAL_TEXT = "Computing proposal…"
+
 #: Milliseconds a message stays per character, at least (:meth:`StatusBar.say`): "it was Done, your
 #: edit is saved as version 3 (Edit > Go back to an earlier version… ...)" went after 5 s.
 READ_MS_PER_CHAR = 100
@@ -65,6 +73,7 @@ class StatusBar(QStatusBar):
         self.busy_text.hide()
         self._busy_full = ""  # the busy text before it is cut to its room (:meth:`_make_room`)
         self._busy_on = False  # the indicator is on (:meth:`set_busy`); a long message hides it
+        self._busy: dict[str, str] = {}  # busy reason -> its text (:meth:`set_busy`)
         #: Stops the running File job after the file in hand (:meth:`show_cancel`).
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop after the file in hand: an import keeps what it saved, "
@@ -224,18 +233,32 @@ class StatusBar(QStatusBar):
         if not now or now == text or now.startswith(SAVED_MESSAGE):
             self.showMessage(text, ms)
 
-    def set_busy(self, busy: bool, text: str = "Computing…") -> None:
-        """Show or hide the busy indicator."""
-        self._busy_on = busy
-        self._busy_full = text
-        self.busy_text.setToolTip(text)
-        if not busy:
+    def set_busy(self, busy: bool, text: str = "Computing…", reason: str = PROPOSAL) -> None:
+        """Mark ``reason`` (:data:`JOB`, :data:`PROPOSAL`) busy with ``text``, or no longer busy.
+
+        The indicator shows while any reason is busy, with the File job's text while one runs,
+        else the last one's. A photo opened during an export replaced the job's text with
+        "Computing proposal…", and the proposal's end took the indicator away while the job
+        and its Cancel button still ran."""
+        if busy:
+            self._busy[reason] = text
+        else:
+            self._busy.pop(reason, None)
+        self._busy_on = bool(self._busy)
+        shown = self._busy[JOB] if JOB in self._busy else next(reversed(self._busy.values()), "")
+        self._busy_full = shown
+        self.busy_text.setToolTip(shown)
+        if not self._busy_on:
             self.busy.hide()
-        self._show((self.busy_text,), busy)  # the indicator takes room too; its text is cut to it
+        self._show((self.busy_text,), self._busy_on)  # the indicator takes room too; its text is cut to it
+
+    def set_proposal_busy(self, busy: bool) -> None:
+        """Mark the open photo's proposal (and superpixels) computing, or done."""
+        self.set_busy(busy, PROPOSAL_TEXT, PROPOSAL)
 
     @property
     def is_busy(self) -> bool:
-        """Whether the busy indicator is on (a long message may hide it meanwhile)."""
+        """Whether the busy indicator is on, for any reason (a long message may hide it meanwhile)."""
         return self._busy_on
 
     def show_cancel(self, on_cancel: Callable[[], None] | None) -> None:
