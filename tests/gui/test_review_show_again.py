@@ -106,3 +106,33 @@ def test_a_visit_after_f5_reads_nothing_again(qtbot, tmp_path, count_reads):
             view.show_again()  # the tab shown again, nothing committed since F5
         assert reads["images"] == 0 and reads["mask_versions"] == 0
         view.mask_checks.stop()
+
+
+def test_a_visit_after_the_polls_reread_reads_nothing_again(qtbot, tmp_path, count_reads):
+    """The poll re-read only the rows a save changed, and the next visit of the tab, nothing
+    committed since, read every row once more: the poll's read left the key of the last visit."""
+    with create_project(tmp_path / "proj", tasks=("garment",), user="rita") as project:
+        ids = []
+        for i in range(3):
+            ids.append(project.add_image(_photo(tmp_path / "src", f"look{i}.png", 40 * i)).id)
+            project.save_mask(ids[-1], "garment", _mask(), seconds=3.0, actions=1, status="done")
+        view = ReviewView(project)
+        qtbot.addWidget(view)
+        view.show_again()
+        last = project.change_token()
+        project.save_mask(ids[1], "garment", _mask(), seconds=4.0, actions=2)  # a save the poll finds
+        token = project.change_token()  # as the poll does: the token, then the images changed since
+        changed = project.changed_images(last)
+        assert changed == [ids[1]]
+        with count_reads(project) as reads:
+            view.refresh_images(changed, token)
+        assert reads["images"] == 1, "the changed row only"
+        assert {row.image_id: row.versions for row in view.model.rows()} == {ids[0]: 1, ids[1]: 2, ids[2]: 1}
+        with count_reads(project) as reads:
+            view.show_again()  # the tab shown again, nothing committed since the poll
+        assert reads["images"] == 0 and reads["mask_versions"] == 0
+        project.save_mask(ids[2], "garment", _mask(), seconds=5.0, actions=3)  # committed since: read
+        with count_reads(project) as reads:
+            view.show_again()
+        assert reads["images"] == 1 and view.model.rows()[2].versions == 2
+        view.mask_checks.stop()

@@ -80,7 +80,7 @@ class QueueRefresher(QObject):
             w.status.showMessage(f"The image list was not refreshed: {exc}", 8000)
             return False
         if others:  # a full reload too (a scoring batch, an import): no later poll would see it
-            _refresh_review(w, changed)  # another session committed: Review shows it without F5
+            _refresh_review(w, changed, token)  # another session committed: Review shows it without F5
             _look_again(w, changed)
         self._token, self._records, self._query = token, records, query
         missing = {t: len(ids) for t, ids in unmasked.items()}
@@ -132,13 +132,14 @@ class QueueRefresher(QObject):
         self.timer.stop()
 
 
-def _refresh_review(window: Any, changed: list[int] | None) -> None:
-    """Refresh the Review tab when it shows: the rows of the images ``changed`` only, or every
-    row when the store cannot tell which changed (None; its scores are memoised: only masks
-    saved since are scored again). Hidden, it reads everything when it is next shown."""
+def _refresh_review(window: Any, changed: list[int] | None, token: tuple[int, int] | None) -> None:
+    """Refresh the Review tab when it shows: the rows of the images ``changed`` since the last
+    read only (``token``: the change token read before listing them), or every row when the
+    store cannot tell which changed (None; its scores are memoised: only masks saved since are
+    scored again). Hidden, it reads everything when it is next shown."""
     review = getattr(window, "review", None)
     if review is not None and review.isVisible():
-        review.refresh_images(changed)
+        review.refresh_images(changed, token)
 
 
 def _look_again(window: Any, changed: list[int] | None) -> None:

@@ -367,11 +367,19 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
             records, self._unsent = self._unsent, None
             self.refreshed.emit(records, True)
 
-    def refresh_images(self, image_ids: list[int] | None) -> None:
+    def refresh_images(self, image_ids: list[int] | None, token: tuple[int, int] | None = None) -> None:
         """Re-read the rows of ``image_ids`` only (the poll: another session changed them),
         keeping the selection; every row when None or when only a full :meth:`refresh` can
-        (:func:`~.changed.reread_rows`)."""
+        (:func:`~.changed.reread_rows`).
+
+        ``token``: the :meth:`~fashion_annotator.dataset.api.ProjectStore.change_token` the poll
+        listed ``image_ids`` since. When the store still gives it and the rows were whole
+        before, what was read is remembered as a refresh's is (:func:`~.changed.refresh_key`):
+        the next visit of the tab read every row again."""
+        whole = self._refreshed_key is not None
         try:
+            key = refresh_key(self)
+            self._refreshed_key = None  # a read that fails is made again at the next visit
             rows = None if image_ids is None else reread_rows(self, image_ids)
         except ProjectError as exc:  # the poll's read went through, then the store went away
             self.say_away("Not refreshed", exc)
@@ -380,6 +388,8 @@ class ReviewView(Deciding, BackgroundScoring, QWidget):
             self.refresh_shown()
             return
         self._show_rows(rows, saved=self.saved_versions)
+        if whole and key is not None and token is not None and key[0] == token:
+            self._refreshed_key = key
 
     def _reread(self, row: ImageScore, known: tuple[list[MaskVersion], DecisionRecord | None, str] | None = None,
                 ) -> ImageScore:  # fmt: skip
