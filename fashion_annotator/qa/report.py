@@ -11,6 +11,7 @@ import csv
 import html
 import io
 import math
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,7 +51,7 @@ from fashion_annotator.qa.stats import (
 )
 from fashion_annotator.qa.throughput import throughput
 
-__all__ = ["CSV_COLUMNS", "build_html", "histogram_svg", "thumbnail_data_uri", "write_csv",
+__all__ = ["CSV_COLUMNS", "ReportCancelled", "build_html", "histogram_svg", "thumbnail_data_uri", "write_csv",
            "write_html"]  # fmt: skip
 
 CSV_COLUMNS = (
@@ -68,6 +69,11 @@ disagree (:class:`~fashion_annotator.qa.mask_agreement.MaskAgreement`), ``disagr
 is over :data:`~fashion_annotator.qa.mask_agreement.DISAGREEMENT_SHARE` (the Review table's
 flag), else 0; both blank when the two were not compared (the project has no such pair of
 tasks, or the image lacks one of the masks)."""
+
+
+class ReportCancelled(Exception):
+    """Raised by :func:`build_html` when its ``stop`` event was set: the reviewer cancelled the
+    report; nothing is written."""
 
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -309,9 +315,13 @@ def _decision_line(row: ImageScore) -> str:
 
 
 def _cards(project: ProjectStore, rows: Sequence[ImageScore], metric: str, predictor: Any,
-           threshold: float) -> str:  # fmt: skip
+           threshold: float, stop: threading.Event | None = None) -> str:  # fmt: skip
+    """The overlays of ``rows`` (each one's photo and masks read); raises
+    :class:`ReportCancelled` before the next image once ``stop`` is set."""
     cards = []
     for row in rows:
+        if stop is not None and stop.is_set():
+            raise ReportCancelled
         try:
             changed = referenced_photo_changed(project.image(row.image_id), Path(project.root))
             if changed:  # another file than the photo (a link out of images/): never pictured
@@ -346,6 +356,7 @@ def build_html(
     k: float = DEFAULT_K,
     predictor: Any = None,
     agreements: ReportAgreements | None = None,
+    stop: threading.Event | None = None,
 ) -> str:
     """Render the report of ``task`` as one HTML document (a string).
 
@@ -354,7 +365,8 @@ def build_html(
     operator, overlays of the ``worst`` lowest-scoring images, the images not scored and why
     (when there are any), and the full table worst first. ``agreements``: the figures of the
     masks the scoring read (:class:`~fashion_annotator.qa.mask_agreement.ReportAgreements`),
-    else both masks of each image are read here.
+    else both masks of each image are read here. ``stop``: once set (the reviewer's Cancel),
+    :class:`ReportCancelled` is raised before the next image is pictured.
     """
     metric = metric_name(project.taxonomy(task))
     rows = worst_first(scores)
@@ -384,7 +396,7 @@ def build_html(
     )
     predictor_used = predictor if any(r.reference == "model" for r in rows) else None
     worst_rows = [r for r in rows if math.isfinite(r.score)][:worst]
-    cards = _cards(project, worst_rows, metric, predictor_used, summary.threshold)
+    cards = _cards(project, worst_rows, metric, predictor_used, summary.threshold, stop)
     # the photo folder's name, not "annotations" (a project made inside a folder of photos),
     # and the task's title, as the window shows them
     title = f"QA report: {project_title(Path(project.root))}, {task_title(task)}"

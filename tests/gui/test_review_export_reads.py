@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import csv
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QProgressDialog, QPushButton
 
 from fashion_annotator.dataset.store import Project
+from fashion_annotator.qa import report
 from fashion_annotator.ui.review.view import ReviewView
 from tests.gui.test_review_export_disagreement import SHAPE, _square
 
@@ -111,3 +114,49 @@ def test_the_html_report_reads_its_overlays_in_a_thread_the_window_answering(qtb
     assert ticked.is_set()
     text = (tmp_path / "qa.html").read_text(encoding="utf-8")
     assert text.count('<img alt="look') >= 20 and "no picture" not in text
+
+
+def test_cancel_stops_the_html_report_at_its_next_image_and_leaves_the_file(qtbot, project, tmp_path,
+                                                                          monkeypatch) -> None:  # fmt: skip
+    """The busy dialog had no Cancel: on a big project the reviewer waited for every overlay.
+    Cancelled midway, the report stops before its next image, the report already at the
+    destination is left as it was, and the status line says so."""
+    view = ReviewView(project)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.mask_checks.worker is None, timeout=20000)
+    pictured: list[int] = []
+    real = report.referenced_photo_changed
+
+    def slow(record, root):  # each image's first step in the report's loop
+        pictured.append(record.id)
+        time.sleep(0.15)
+        return real(record, root)
+
+    monkeypatch.setattr(report, "referenced_photo_changed", slow)
+    clicked: list[int] = []
+
+    def click_cancel() -> None:
+        dialog = view.findChild(QProgressDialog)
+        button = None if dialog is None else dialog.findChild(QPushButton)
+        if len(pictured) >= 3 and not clicked and button is not None and button.isVisible():
+            clicked.append(len(pictured))
+            qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+    timer = QTimer(view)
+    timer.timeout.connect(click_cancel)
+    timer.start(20)
+    said: list[str] = []
+    view.exported.connect(said.append)
+    old = tmp_path / "qa.html"
+    old.write_text("last week's report", encoding="utf-8")
+    assert not view.export("html", str(old))
+    timer.stop()
+    assert clicked, "the busy dialog shows a Cancel button"
+    assert len(pictured) <= clicked[0] + 1 < 20, "stopped at the next image"
+    assert old.read_text(encoding="utf-8") == "last week's report"
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_file()) == ["qa.html"], "no half-written file"
+    assert said == [f"Report cancelled: nothing written to {old}"]
+    fresh = tmp_path / "new.html"
+    monkeypatch.setattr(report, "referenced_photo_changed", real)
+    assert view.export("html", str(fresh)), "a report after a cancelled one is written whole"
+    assert fresh.read_text(encoding="utf-8").count('<img alt="look') >= 20

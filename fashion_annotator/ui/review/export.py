@@ -20,7 +20,7 @@ from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
-from fashion_annotator.qa.report import write_csv, write_html
+from fashion_annotator.qa.report import ReportCancelled, write_csv, write_html
 from fashion_annotator.runtime.paths import check_output_outside
 from fashion_annotator.ui.review.report_thread import build_report
 
@@ -43,9 +43,10 @@ def export_review(view: ReviewView, kind: str, path: str) -> bool:
     """Write ``view``'s table as CSV (``kind="csv"``) or the HTML report (``"html"``) at
     ``path``, once the cutout and parsing comparison running ends
     (:meth:`~.mask_checks.MaskChecks.wait`); False, with a warning, when it could not (a path
-    inside the project is refused, as on the command line), or cancelled while it waited. The
-    ``exported`` line says which images' disagreement figures could not be computed (the
-    comparison failed)."""
+    inside the project is refused, as on the command line), or cancelled while it waited or
+    while the HTML report was built ("Report cancelled" in the ``exported`` line; the file at
+    ``path`` is left as it was: the report is written whole at its end). The ``exported`` line
+    says which images' disagreement figures could not be computed (the comparison failed)."""
     try:
         check_output_outside(Path(path), view.project.root, "project")
         if not view.mask_checks.wait(view, f"The {kind.upper()} export waits for the mask comparison."):
@@ -57,6 +58,9 @@ def export_review(view: ReviewView, kind: str, path: str) -> bool:
             write_csv(rows, path, view.metric_title, view.k, agreements)
         else:  # the worst images' photos and masks read in a thread, the window answering
             write_html(path, build_report(view, view.project, view.task, rows, view.k, agreements))
+    except ReportCancelled:
+        view.exported.emit(f"Report cancelled: nothing written to {path}")
+        return False
     except (OSError, ValueError, ProjectError) as exc:  # ProjectError: unreadable mask
         QMessageBox.warning(view, "Export failed", str(exc))
         return False
