@@ -26,7 +26,8 @@ from fashion_annotator.segmentation.consistency import compatibility
 from fashion_annotator.segmentation.pipeline import agreeing_cutouts
 
 __all__ = ["DISAGREEMENT_SHARE", "MaskAgreement", "ReportAgreements", "check_image", "check_masks",
-           "cleared_outside", "compare_image", "compared_cutouts", "cutout_pair", "image_figures", "no_mask_saved"]
+           "cleared_outside", "compare_image", "compared_cutouts", "cutout_pair", "image_figures", "no_mask_saved",
+           "OpenDisagreement", "open_disagreement"]
 
 #: The share of the cutout's pixels the two masks may disagree on before the image is flagged:
 #: edges drawn apart by a pixel or two.
@@ -301,3 +302,68 @@ class ReportAgreements:
     def _compare(self, image_id: int, read: Mapping[str, np.ndarray] | None = None) -> MaskAgreement | str:
         assert self.pair is not None
         return image_figures(self.project, image_id, self.pair, read)
+
+
+@dataclass(frozen=True)
+class OpenDisagreement:
+    """What a photo's parsing mask and cutout, as the window holds them, disagree on
+    (:func:`open_disagreement`): :attr:`agreement`'s figures and, per parsing class name, the
+    pixels of that class outside the cutout (``outside_classes``) and the cutout's pixels under
+    it (``inside_classes``), the largest first."""
+
+    agreement: MaskAgreement
+    outside_classes: tuple[tuple[str, int], ...]
+    inside_classes: tuple[tuple[str, int], ...]
+
+
+def _class_counts(parsing: np.ndarray, where: np.ndarray, names: list[str]) -> tuple[tuple[str, int], ...]:
+    """``(name, pixels)`` of each parsing class under ``where``, the largest first."""
+    counts = np.bincount(parsing[where].ravel(), minlength=len(names))
+    found = [(names[k] if k < len(names) else f"#{k}", int(n)) for k, n in enumerate(counts) if n]
+    return tuple(sorted(found, key=lambda item: -item[1]))
+
+
+def open_disagreement(
+    project: ProjectStore, masks: Mapping[str, np.ndarray], saving: Iterable[str]
+) -> OpenDisagreement | None:
+    """The first parsing mask of ``masks`` (task -> the photo's mask as the window holds it)
+    that disagrees with its cutout beyond :data:`DISAGREEMENT_SHARE`, or None.
+
+    A parsing task is compared with the first cutout of :func:`compared_cutouts` that
+    ``masks`` holds (the one Refine > Clear parsing outside the cutout uses), and only when
+    ``saving`` (the tasks a Mark done writes: edited or never saved) names either of the two:
+    masks saved already were checked, or passed, before. An empty cutout (not drawn: a project
+    whose operators work on the parsing only), masks of two sizes, or a parsing class the table
+    lacks are not compared.
+
+    Parameters
+    ----------
+    project : ProjectStore
+    masks : mapping of str to numpy.ndarray
+    saving : iterable of str
+
+    Returns
+    -------
+    OpenDisagreement or None
+    """
+    saving = set(saving)
+    for parsing_task in masks:
+        cutout_task = next((c for c in compared_cutouts(project, parsing_task) if c in masks), None)
+        table = None if cutout_task is None else compatibility(parsing_task, cutout_task)
+        if cutout_task is None or table is None or not {parsing_task, cutout_task} & saving:
+            continue
+        parsing, cutout = np.asarray(masks[parsing_task]), np.asarray(masks[cutout_task]) != 0
+        if not cutout.any():
+            continue
+        try:
+            found = check_masks(cutout, parsing, table, parsing_task, cutout_task)
+        except ValueError:
+            continue
+        if found.disagrees:
+            names = project.taxonomy(parsing_task).names
+            return OpenDisagreement(
+                found,
+                _class_counts(parsing, ~table[0][parsing] & ~cutout, names),
+                _class_counts(parsing, ~table[1][parsing] & cutout, names),
+            )
+    return None

@@ -42,7 +42,7 @@ from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.segmentation.superpixels import DEFAULT_LEVEL
 from fashion_annotator.ui import prompts, screen_fit, window_dialogs, window_lifecycle, window_menus
 from fashion_annotator.ui.actions import ReadOnlyGuard, make_action, refresh_icons
-from fashion_annotator.ui.annotate import instances_dock
+from fashion_annotator.ui.annotate import done_check, instances_dock
 from fashion_annotator.ui.annotate.banner import Banner, image_notes, standing_notes
 from fashion_annotator.ui.annotate.canvas import Canvas
 from fashion_annotator.ui.annotate.history_actions import HistoryActions
@@ -410,7 +410,7 @@ class MainWindow(QMainWindow):
         self.finish_edits()
         before = [r.id for r in self.queue.model.records()]
         try:
-            if self.session.current is None or not self.session.save(status="done"):
+            if self.session.current is None or not done_check.go_on(self) or not self.session.save(status="done"):
                 return False
         except ProjectError as exc:  # QA's last decision not read: nothing saved (the crash dialog)
             self._show_error(f"Not marked done: {no_answer(self.project, exc)}; your edits are kept")

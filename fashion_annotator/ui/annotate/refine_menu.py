@@ -188,7 +188,7 @@ COMMANDS: tuple[tuple[str, str, str, Callable[..., np.ndarray | str]], ...] = (
     ("refine_clean", "Clean &islands and holes", "Ctrl+Shift+I", clean),
     ("refine_clear", "C&lear the mask (start from nothing)", "", clear),
     ("refine_proposal", "Use the &proposal (replace the mask)", "", use_proposal),
-    ("refine_outside_cutout", "Clear parsing &outside the cutout", "", clear_outside_cutout),
+    ("refine_outside_cutout", "Clear parsing &outside the cutout", "Ctrl+Shift+O", clear_outside_cutout),
 )
 
 

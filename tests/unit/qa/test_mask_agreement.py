@@ -11,6 +11,7 @@ from fashion_annotator.qa.mask_agreement import (
     check_masks,
     cleared_outside,
     cutout_pair,
+    open_disagreement,
 )
 from fashion_annotator.segmentation.consistency import compatibility
 
@@ -77,3 +78,21 @@ def test_a_share_just_over_the_threshold_does_not_read_as_the_threshold():
     assert clear.share_text == "5.0%"
     under = MaskAgreement("parsing7", "garment", outside=96, inside=0, cutout_pixels=10_000)
     assert not under.disagrees and under.share_text == "1.0%"
+
+
+def test_the_masks_a_mark_done_saves_are_checked_and_their_classes_named(project):
+    """Mark done's check (a studio hand test: a stand base left "shoes" in the parsing mask
+    once taken out of the cutout): only when it saves either mask, the classes named."""
+    cutout, parsing = _masks()
+    masks = {"garment": cutout, "parsing7": parsing}
+    found = open_disagreement(project, masks, ["parsing7"])
+    assert found is not None and found.agreement.outside == 60
+    assert found.outside_classes == (("shoes", 60),) and found.inside_classes == ()
+    assert open_disagreement(project, masks, []) is None, "neither mask is saved: not checked"
+    parsing[70:100, 29:31] = 0
+    assert open_disagreement(project, masks, ["garment", "parsing7"]) is None
+    parsing[30:40, 25:35] = load_taxonomy("parsing7").names.index("skin")  # skin in the dress
+    found = open_disagreement(project, masks, ["garment"])
+    assert found is not None and found.inside_classes == (("skin", 100),)
+    cutout[:] = 0
+    assert open_disagreement(project, masks, ["garment"]) is None, "a cutout not drawn: not checked"
