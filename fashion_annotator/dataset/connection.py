@@ -17,7 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fashion_annotator.core.atomic import file_identity
-from fashion_annotator.dataset import image_changes, mask_files, name_search, sweep
+from fashion_annotator.dataset import (
+    image_changes,
+    mask_files,
+    name_search,
+    process_identity,
+    sweep,
+)
 from fashion_annotator.dataset.click_logs import click_log_path
 from fashion_annotator.dataset.index_damage import IndexDamaged, quick_check
 from fashion_annotator.dataset.records import ProjectError
@@ -45,7 +51,7 @@ class StoreConnection:
         self._conn: sqlite3.Connection | None = conn
         name_search.install(conn)
         self.user = user
-        self.token = uuid.uuid4().hex
+        self.token = process_identity.identity_token(uuid.uuid4().hex)  # a reused pid is told apart
         self.host = socket.gethostname()
         self.pid = os.getpid()
         self.readonly: str | None = None  # why the index is open read-only, else None

@@ -4,7 +4,11 @@ A lease belongs to one open :class:`~fashion_annotator.dataset.store.Project` (i
 token), so two windows of the same user on one machine still exclude each other. The holder's
 host name and process id are stored in their own columns: a lease whose process no longer runs
 on this host is broken at once (a crashed session does not block its own restore), and
-``holder`` (``user@host (pid N)``) is only what the second operator is shown.
+``holder`` (``user@host (pid N)``) is only what the second operator is shown. A SQLite
+project's token carries its process's start time and boot
+(:func:`~.process_identity.identity_token`): after a restart, a later process given the
+holder's id does not keep the image locked until the lease expires (no column added: an older
+version compares the token whole, and its own leases keep the check by id).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fashion_annotator.dataset import process_identity
 from fashion_annotator.dataset.schema import STATUSES
 
 if TYPE_CHECKING:
@@ -50,14 +55,16 @@ class LeaseHeld(Exception):
     """
 
     def __init__(
-        self, image_id: int, holder: str, expires: float, host: str = "", pid: int = 0, name: str = ""
-    ) -> None:
+        self, image_id: int, holder: str, expires: float, host: str = "", pid: int = 0, name: str = "",
+        token: str = "",
+    ) -> None:  # fmt: skip
         self.image_id = image_id
         self.holder = holder
         self.expires = expires
         self.host = host
         self.pid = pid
         self.name = name
+        self.token = token
         until = datetime.fromtimestamp(expires).strftime("%H:%M:%S")
         what = name or f"image {image_id}"
         super().__init__(f"{what} is being edited by {holder} (lease until {until})")
@@ -65,14 +72,22 @@ class LeaseHeld(Exception):
     @property
     def crashed(self) -> bool:
         """Whether the holder is a process of this host that no longer runs."""
-        return process_gone(self.host, self.pid)
+        return process_gone(self.host, self.pid, self.token)
 
 
-def process_gone(host: str, pid: int) -> bool:
+def process_gone(host: str, pid: int, token: str = "") -> bool:
     """Whether ``pid`` on ``host`` is known to be dead: only answerable for this host. On
-    Windows, where ``os.kill(pid, 0)`` terminates the process, :func:`windows_process_gone`."""
+    Windows, where ``os.kill(pid, 0)`` terminates the process, :func:`windows_process_gone`.
+
+    A lease ``token`` that carries its holder's identity
+    (:func:`~.process_identity.identity_token`) tells the holder from a later process given its
+    id (after a restart): that one counts as gone. A token without it (a lease an older version
+    took) is judged by the id alone.
+    """
     if not host or pid <= 0 or host != socket.gethostname():
         return False
+    if process_identity.token_names_process(token, pid) is False:
+        return True
     if os.name == "nt":  # Windows' os.kill ends the process whatever the signal: never probe
         return windows_process_gone(pid)
     try:
@@ -168,7 +183,7 @@ def _live_other(conn: sqlite3.Connection, image_id: int, token: str, now: float)
     lease = _row_lease(row)
     if lease.token == token or lease.expires <= now:
         return None
-    if process_gone(lease.host, lease.pid):
+    if process_gone(lease.host, lease.pid, lease.token):
         conn.execute("DELETE FROM leases WHERE image_id = ? AND token = ?", (image_id, lease.token))
         return None
     return lease
@@ -178,7 +193,7 @@ def _held(conn: sqlite3.Connection, lease: Lease) -> LeaseHeld:
     """The refusal of another session's lease, naming the image's photo."""
     row = conn.execute("SELECT name FROM images WHERE id = ?", (lease.image_id,)).fetchone()
     name = "" if row is None else str(row["name"])
-    return LeaseHeld(lease.image_id, lease.holder, lease.expires, lease.host, lease.pid, name)
+    return LeaseHeld(lease.image_id, lease.holder, lease.expires, lease.host, lease.pid, name, lease.token)
 
 
 class Leases:

@@ -12,6 +12,7 @@ process is the one that wrote a mark cannot be told (:func:`same_process` says N
 
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -82,3 +83,43 @@ def same_process(pid: int, ticks: int, boot: str) -> bool | None:
     if started is None:
         return None if not Path("/proc/self/stat").exists() else False
     return started == ticks
+
+
+def identity_token(unique: str) -> str:
+    """``unique`` with this process's identity added: ``UNIQUE.TICKS.BOOT`` (:func:`start_ticks`,
+    :func:`boot_id`), or ``unique`` alone where either cannot be read. An image lease's token
+    (:mod:`.leases`) carries it, so the lease's holder is told from a later process given its
+    process id without a column the lease tables lack: an older version compares the token
+    whole, as before.
+
+    Parameters
+    ----------
+    unique : str
+        The token's random part (no ``"."`` in it).
+
+    Returns
+    -------
+    str
+    """
+    ticks, boot = start_ticks(os.getpid()), boot_id()
+    return f"{unique}.{ticks}.{boot}" if ticks and boot else unique
+
+
+def token_names_process(token: str, pid: int) -> bool | None:
+    """Whether process ``pid`` of this computer is the one whose identity ``token`` carries
+    (:func:`identity_token`, :func:`same_process`); None when the token carries none (a lease
+    an older version took) or it cannot be told.
+
+    Parameters
+    ----------
+    token : str
+    pid : int
+
+    Returns
+    -------
+    bool or None
+    """
+    parts = token.split(".", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None
+    return same_process(pid, int(parts[1]), parts[2])

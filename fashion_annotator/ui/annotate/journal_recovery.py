@@ -31,6 +31,7 @@ from fashion_annotator.core.journal import (
 from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.display import photo_name
 from fashion_annotator.dataset.leases import process_gone
+from fashion_annotator.dataset.process_identity import start_ticks
 from fashion_annotator.dataset.records import ProjectError
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class JournalRecovery:
                 lease = self.project.leases.current(int(entry.image_id))
             except (ProjectError, ValueError, TypeError):
                 lease = None
-            if lease is not None and lease.token != own and not process_gone(lease.host, lease.pid):
+            if lease is not None and lease.token != own and not process_gone(lease.host, lease.pid, lease.token):
                 continue
             if _running_here(entry):  # a live window whose lease lapsed (frozen, asleep) keeps them
                 continue
@@ -381,12 +382,13 @@ def _claim_held(folder: Path) -> bool:
 def _started_since(pid: int, path: Path) -> bool:
     """Whether process ``pid`` started after ``path`` was last written (Linux's ``/proc``; False
     where that cannot be told): its id was reused (after a reboot), it is not the writer."""
+    ticks = start_ticks(pid)
+    if ticks is None:
+        return False
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
         boot = next(float(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
                     if line.startswith("btime "))  # fmt: skip
-        started = boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")  # field 22: start, in ticks
-        return started > path.stat().st_mtime + 1.0
+        return boot + ticks / os.sysconf("SC_CLK_TCK") > path.stat().st_mtime + 1.0
     except (OSError, ValueError, IndexError, StopIteration):
         return False
 
