@@ -96,3 +96,23 @@ def test_the_masks_a_mark_done_saves_are_checked_and_their_classes_named(project
     assert found is not None and found.inside_classes == (("skin", 100),)
     cutout[:] = 0
     assert open_disagreement(project, masks, ["garment"]) is None, "a cutout not drawn: not checked"
+
+
+def test_mark_done_checks_only_the_cutouts_the_proposals_agree_with(tmp_path):
+    """parsing18's proposals are not made to agree with the garment cutout (docs/model_history.md:
+    it cost mIoU), so its photos disagree by design (4-78% on a QA hand tester's project): Mark
+    done would stop on every photo. The Review still compares them (compared_cutouts)."""
+    from fashion_annotator.dataset.store import Project
+    from fashion_annotator.qa.mask_agreement import compared_cutouts
+
+    names = load_taxonomy("parsing18").names
+    parsing = np.zeros((100, 60), np.uint8)
+    parsing[10:60, 20:40] = names.index("dress")
+    parsing[70:100, 29:31] = names.index("footwear")  # outside the cutout
+    cutout = np.zeros((100, 60), np.uint8)
+    cutout[10:60, 20:40] = 1
+    with Project.create(tmp_path / "p", tasks=("garment", "parsing18")) as project:
+        assert compared_cutouts(project, "parsing18") == ("garment",)
+        masks = {"garment": cutout, "parsing18": parsing}
+        assert check_masks(cutout, parsing, compatibility("parsing18", "garment")).disagrees
+        assert open_disagreement(project, masks, ["parsing18"]) is None
