@@ -92,6 +92,9 @@ class Making:
     token : str
         Its process's random token (:data:`.process_identity.TOKEN`; "": a mark written before
         tokens were, never this process's).
+    stopped : bool
+        Its process stopped adding before the end and lives on (the window closed its File > New
+        job): never this process's, and no process runs it any more (:func:`stop`).
     forced : bool
         Not stored: :func:`left_by` took the mark over with ``--force`` although a process of
         this computer with its id still runs (:attr:`unconfirmed`).
@@ -106,6 +109,7 @@ class Making:
     ticks: int = 0
     boot: str = ""
     token: str = ""
+    stopped: bool = False
     forced: bool = False
 
     @classmethod
@@ -124,7 +128,8 @@ class Making:
             data = json.loads(text)
             return cls(str(data["command"]), str(data["source"]), str(data["host"]), int(data["pid"]),
                        float(data["started"]), str(data.get("user", "")), int(data.get("ticks", 0)),
-                       str(data.get("boot", "")), str(data.get("token", "")))  # fmt: skip
+                       str(data.get("boot", "")), str(data.get("token", "")),
+                       bool(data.get("stopped", False)))  # fmt: skip
         except (ValueError, TypeError, KeyError, AttributeError):
             return cls("unknown", "?", "", 0, 0.0)
 
@@ -132,19 +137,19 @@ class Making:
         """The mark as stored."""
         return json.dumps({"command": self.command, "source": self.source, "host": self.host, "pid": self.pid,
                            "started": self.started, "user": self.user, "ticks": self.ticks, "boot": self.boot,
-                           "token": self.token})  # fmt: skip
+                           "token": self.token, **({"stopped": True} if self.stopped else {})})  # fmt: skip
 
     @property
     def ours(self) -> bool:
         """Whether this process made the mark (its id and its token: not a later process given
         the same id)."""
-        return (bool(self.token) and self.token == process_identity.TOKEN and self.pid == os.getpid()
+        return (not self.stopped and bool(self.token) and self.token == process_identity.TOKEN and self.pid == os.getpid()
                 and self.host == socket.gethostname())  # fmt: skip
 
     def still_runs(self) -> bool | None:
         """Whether the process that made the mark still runs on this computer; None: a process
         with its id runs, but whether it is that one cannot be told."""
-        if self.ours or self.host != socket.gethostname() or process_gone(self.host, self.pid):
+        if self.stopped or self.ours or self.host != socket.gethostname() or process_gone(self.host, self.pid):
             return False
         return process_identity.same_process(self.pid, self.ticks, self.boot)
 
@@ -258,8 +263,44 @@ def start_new(
     return open_project(location, user=user, writing=True), cut_short
 
 
-def unmark(project: Any) -> None:
-    """Remove the mark: the project is made."""
+def mark_of(project: Any) -> Making | None:
+    """The mark of the open ``project`` (a folder or PostgreSQL project), None when it has none."""
+    if getattr(project, "backend", "sqlite") == "postgresql":
+        with project._db.tx() as conn:
+            row = conn.execute("SELECT value FROM meta WHERE key = %s", (META_KEY,)).fetchone()
+        return None if row is None else Making.parse(row["value"])
+    return read_folder(Path(project.root))
+
+
+def _still(project: Any, making: Making | None) -> bool:
+    """Whether the mark of ``project`` is ``making`` (always, for None): a later File > New of
+    the same folders took it over (:func:`take_over`), and it is that one's now."""
+    if making is None:
+        return True
+    now = mark_of(project)
+    return now is not None and now.text() == making.text()
+
+
+def stop(project: Any, making: Making) -> None:
+    """Keep the mark ``making`` of ``project`` (while it is still that one) as a making stopped
+    before its end by its process, which lives on (the window's File > New job, stopped by the
+    window closing): opening the project, in this process too, says to run File > New again,
+    rather than showing some of the photos as if they were all."""
+    if not _still(project, making):
+        return
+    stopped = replace(making, stopped=True)
+    if getattr(project, "backend", "sqlite") == "postgresql":
+        with project._db.tx() as conn:
+            conn.execute("UPDATE meta SET value = %s WHERE key = %s", (stopped.text(), META_KEY))
+        return
+    write_mark(Path(project.root), stopped)
+
+
+def unmark(project: Any, making: Making | None = None) -> None:
+    """Remove the mark: the project is made. With ``making``: only while the mark is that one
+    (not one a later File > New of the same folders took over)."""
+    if not _still(project, making):
+        return
     if getattr(project, "backend", "sqlite") == "postgresql":
         with project._db.tx() as conn:
             conn.execute("DELETE FROM meta WHERE key = %s", (META_KEY,))

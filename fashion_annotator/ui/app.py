@@ -48,6 +48,7 @@ from fashion_annotator.dataset.store import INDEX_NAME, PHOTO_FOLDER_PROJECT, Pr
 from fashion_annotator.resources import resource_path
 from fashion_annotator.runtime.exit_codes import EXIT_ERROR, report_error
 from fashion_annotator.runtime.paths import APPLICATION, ORGANIZATION
+from fashion_annotator.ui.file_jobs import JobCancelled
 from fashion_annotator.ui.task_picker import DEFAULT_TASKS
 
 #: Name of the installed .desktop entry (packaging/fashion-annotator.desktop), for the taskbar.
@@ -86,10 +87,12 @@ class PendingPhotos:
         Bring a photo folder's project in step with its folder instead
         (:func:`~fashion_annotator.dataset.photo_folder.sync_photo_folder`: new photos added,
         renamed ones found again, missing ones named); ``files`` is empty.
-    made : bool
-        The project File > New made for them, marked unfinished
-        (:func:`~fashion_annotator.dataset.unfinished.start_new`) until every file was tried or
-        the operator stopped the adding (its summary says what was kept).
+    made : Making or None
+        The mark of the project File > New made for them
+        (:func:`~fashion_annotator.dataset.unfinished.start_new`): removed once every file was
+        tried or the operator stopped the adding (its summary says what was kept); kept, as
+        stopped, when the window closed first (opening the project then says to run File > New
+        again); left alone once a later File > New of the same folders took it over.
     """
 
     files: list[Path]
@@ -97,7 +100,7 @@ class PendingPhotos:
     marker: Path | None = None
     hidden: int = 0
     sync: bool = False
-    made: bool = False
+    made: unfinished.Making | None = None
 
     @property
     def title(self) -> str:
@@ -107,20 +110,23 @@ class PendingPhotos:
     def work(self, project: Project, progress) -> ImportSummary | FolderSync:
         """Add the files (a :class:`~fashion_annotator.ui.file_jobs.FileJob`'s work); the
         summary. A cancelled job raises before a photo folder's marker goes; the unfinished
-        mark of a project File > New made goes (the operator stopped it, the summary says so)."""
+        mark of a project File > New made goes when the operator stopped it (the summary says
+        so), and stays when the window closed."""
         if self.sync:
             return sync_photo_folder(project, progress)
         try:
             summary = add_photos(project, self.files, self.copy, progress,
                                  ImportSummary(photos_only=True, hidden=self.hidden))  # fmt: skip
-        except CancelRequested:  # stopped by the operator, told what it kept: not cut short
-            if self.made:
-                unfinished.unmark(project)
+        except CancelRequested as exc:
+            if self.made is not None and isinstance(exc, JobCancelled) and exc.by_operator:
+                unfinished.unmark(project, self.made)  # told what it kept: not cut short
+            elif self.made is not None:  # the window closed: half made
+                unfinished.stop(project, self.made)
             raise
         if self.marker is not None:  # a photo folder's refused files: not tried at every open
             remember_left_out(Path(project.root), summary, self.files)
-        if self.made:
-            unfinished.unmark(project)
+        if self.made is not None:
+            unfinished.unmark(project, self.made)
         self.finish()
         return summary
 
@@ -224,7 +230,8 @@ def _new_for_window(
     first: a mistyped one is refused in words, not listed)."""
     project = new_project(photos, root, tasks)
     listed = ImportSummary()
-    return project, [], PendingPhotos(photos_in(Path(photos), listed), copy, hidden=listed.hidden, made=True)
+    files = photos_in(Path(photos), listed)
+    return project, [], PendingPhotos(files, copy, hidden=listed.hidden, made=unfinished.mark_of(project))
 
 
 def _for_window(path: str | Path) -> tuple[Project, list[str], PendingPhotos | None]:

@@ -87,7 +87,18 @@ def cancelled_export(stop: CancelRequested) -> tuple[list[str], bool]:
 
 class JobCancelled(CancelRequested):
     """Raised from a job's progress callback once :meth:`FileJob.cancel` was called; an export
-    it stops sets its :attr:`~.export_stop.CancelRequested.export`."""
+    it stops sets its :attr:`~.export_stop.CancelRequested.export`.
+
+    Attributes
+    ----------
+    by_operator : bool
+        The operator stopped it (the status bar's Cancel); False: the window closed (closing it,
+        quitting, a logout, File > Open of another project).
+    """
+
+    def __init__(self, done: int, total: int, by_operator: bool = False) -> None:
+        super().__init__(done, total)
+        self.by_operator = by_operator
 
 
 class FileJob(QThread):
@@ -113,10 +124,13 @@ class FileJob(QThread):
         self.root, self.user, self.title, self.work = root, user, title, work
         self.cancelled = cancelled
         self._cancel = threading.Event()
+        self._by_operator = False
 
-    def cancel(self) -> None:
+    def cancel(self, by_operator: bool = False) -> None:
         """Stop after the file in hand (safe from any thread): an import keeps what it saved
-        and a re-run goes on from there, an export is left partial and says so."""
+        and a re-run goes on from there, an export is left partial and says so; ``by_operator``:
+        the operator asked (:attr:`JobCancelled.by_operator`), not the window closing."""
+        self._by_operator = self._by_operator or by_operator
         self._cancel.set()
 
     @property
@@ -127,7 +141,7 @@ class FileJob(QThread):
     def _progress(self, done: int, total: int) -> None:
         self.progressed.emit(done, total)
         if self._cancel.is_set() and done < total:
-            raise JobCancelled(done, total)
+            raise JobCancelled(done, total, self._by_operator)
 
     def run(self) -> None:
         try:

@@ -132,7 +132,7 @@ class FileActions(QObject):
         """Stop the running job after the file in hand (the status bar's Cancel): an import
         keeps what it saved, an export leaves a partial folder; its summary says which."""
         if self.job is not None and self.job.isRunning():
-            self.job.cancel()
+            self.job.cancel(by_operator=True)
             self.window.status.cancelling()
 
     def _progress(self, done: int, total: int) -> None:

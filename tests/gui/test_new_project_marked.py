@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from PySide6.QtCore import Qt
 
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import open_project
-from fashion_annotator.dataset.unfinished import MARKER_NAME, read_folder
+from fashion_annotator.dataset.unfinished import MARKER_NAME, read_folder, write_mark
 from fashion_annotator.ui import app
 from fashion_annotator.ui.preferences import Preferences, settings_file
 
@@ -107,3 +108,70 @@ def test_file_new_is_marked_while_its_photos_are_added_and_a_cancel_unmarks_it(q
     window.project.close()
     with open_project(root) as project:
         assert len(project.images()) == 2
+
+
+def _held_file_new(qtbot, tmp_path, monkeypatch, root: Path):
+    """A window's File > New of 6 photos into ``root``, its job held after the second photo:
+    ``(switcher, window, photos, reached, proceed)``."""
+    photos = _photos(tmp_path / "shoot", 6)
+    reached, proceed = threading.Event(), threading.Event()
+    real = app.add_photos
+
+    def gated(project, files, copy, progress, summary):
+        def wait_then(done: int, total: int) -> None:
+            if done == 2:
+                reached.set()
+                proceed.wait(30)
+            progress(done, total)
+
+        return real(project, files, copy, wait_then, summary)
+
+    monkeypatch.setattr(app, "add_photos", gated)
+    switcher = _switcher(tmp_path)
+    assert switcher.switch(lambda: app._new_for_window(photos, root, True))
+    qtbot.addWidget(switcher.window)
+    qtbot.waitUntil(reached.is_set, timeout=30000)
+    return switcher, switcher.window, photos, reached, proceed
+
+
+def test_closing_the_window_while_file_new_adds_keeps_the_project_marked(qtbot, tmp_path, monkeypatch):
+    """Closing the window (also quitting, a logout, File > Open) is no Cancel: the project, 2 of
+    its 6 photos in, opened as if it were finished (a review's repro), in this process too."""
+    root = tmp_path / "shoot-annotations"
+    _, window, photos, _, proceed = _held_file_new(qtbot, tmp_path, monkeypatch, root)
+    threading.Timer(0.5, proceed.set).start()  # the close waits for the job's photo in hand
+    try:
+        assert window.close()
+    finally:
+        proceed.set()
+    window.project.close()
+    making = read_folder(root)
+    assert making is not None and making.stopped, "closed half way: the mark stays"
+    with pytest.raises(ProjectError, match=r"was cut short, so only some of the photos were added; .* "
+                       r"\(or, in the window, File > New project from folder with the same two folders\)"):  # fmt: skip
+        open_project(root)
+    switcher = _switcher(tmp_path)
+    assert switcher.switch(lambda: app._new_for_window(photos, root, True))  # File > New again: the rest
+    window = switcher.window
+    qtbot.addWidget(window)
+    proceed.set()
+    assert window.files.wait(30000)
+    qtbot.waitUntil(lambda: window.queue.model.rowCount() == 6, timeout=30000)
+    assert not (root / MARKER_NAME).exists()
+    window.close()
+    window.project.close()
+
+
+def test_a_file_new_job_leaves_alone_the_mark_a_later_file_new_took_over(tmp_path):
+    """A second File > New of the same folders takes the mark over (the window switch opens it
+    before the first window closes): the first job's end no longer removes it."""
+    photos, root = _photos(tmp_path / "shoot", 3), tmp_path / "shoot-annotations"
+    project, _, pending = app._new_for_window(photos, root, True)
+    assert pending.made is not None
+    later = replace(pending.made, started=pending.made.started + 1)
+    write_mark(root, later)  # what take_over writes for the second File > New
+    try:
+        pending.work(project, None)
+        assert read_folder(root) == later, "the later File > New's mark stays"
+    finally:
+        project.close()
