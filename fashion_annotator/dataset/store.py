@@ -217,7 +217,7 @@ class Project(PhotoImports, TrainingItems, LegacyNames, ChangeTokens):
             raise ProjectError(f"{root}: cannot open for writing: {why}")
         project = cls(root, storeio.connect_readonly(index), user)
         project._db.readonly = why
-        log.warning("%s: opened read-only: %s", root, why)
+        (log.debug if readonly else log.warning)("%s: opened read-only: %s", root, why)
         return project
 
     def _sweep(self) -> None:

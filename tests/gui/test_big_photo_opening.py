@@ -10,6 +10,7 @@ timer sets, so the test passes only if the event loop runs while the photo is re
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -144,6 +145,40 @@ def test_a_large_photo_that_cannot_be_opened_leaves_the_open_one_loading(qtbot, 
         assert window.session.image_id == huge
         wait_ready(qtbot, window)
         assert window.session.current.doc.photo_ready, "the open photo's full pixels came after all"
+    finally:
+        window.close()
+        project.close()
+
+
+def test_opening_a_large_photo_does_not_sweep_the_project(qtbot, tmp_path, project_root, answers,
+                                                          monkeypatch) -> None:  # fmt: skip
+    """The worker reads the large photo's mask on a read-only connection: opened for writing,
+    each opening swept the folder's leftovers (seconds at 15,000 files) and looked for moved
+    photos again."""
+    root, huge = project_root
+    project = open_project(root, user="alice")
+    window = MainWindow(project, Preferences(settings_file(tmp_path / "settings.ini")),
+                        ask_restore=answers.ask_restore, ask_quit=answers.ask_quit,
+                        ask_lease_held=answers.ask_lease_held, ask_stop=answers.ask_stop,
+                        proposals=ProposalSource(project, use_shipped=False))  # fmt: skip
+    qtbot.addWidget(window)
+    swept: list[Path] = []
+    real = Project._sweep
+
+    def counted_sweep(self) -> None:
+        swept.append(self.root)
+        real(self)
+
+    monkeypatch.setattr(Project, "_sweep", counted_sweep)
+    window.show()
+    window.start()
+    try:
+        assert window.session.image_id == huge
+        doc = window.session.current.doc
+        assert doc.preview is not None and int(doc.masks["parsing7"][1000, 700]) == 3
+        assert swept == [], "opening a photo sweeps nothing"
+        wait_ready(qtbot, window)
+        assert window.session.current.doc.photo_ready
     finally:
         window.close()
         project.close()
