@@ -8,6 +8,7 @@ injectable callables so tests never block on a modal dialog.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -266,7 +267,8 @@ class MainWindow(QMainWindow):
 
     def open_next_free(self) -> bool:
         """Open the next to-do image that no other operator has open, claimed atomically (on a
-        shared project two operators never get the same one)."""
+        shared project two operators never get the same one); a claim the window could not open
+        (a photo still loading) is given back, not left to lapse in a minute."""
         try:
             record = self.project.claim_next(ttl_s=LEASE_TTL_S)
         except ProjectError as exc:
@@ -275,7 +277,11 @@ class MainWindow(QMainWindow):
         if record is None:
             self.status.showMessage("Nothing free to do: every to-do image is open elsewhere", 5000)
             return False
-        return self.open_image(record.id)
+        if self.open_image(record.id) or self.session.image_id == record.id:
+            return True
+        with contextlib.suppress(ProjectError):  # else it lapses on its own
+            self.project.release_lease(record.id)
+        return False
 
     def _image_opened(self, opened: OpenImage | None) -> None:
         if opened is None:

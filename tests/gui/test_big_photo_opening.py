@@ -182,3 +182,43 @@ def test_opening_a_large_photo_does_not_sweep_the_project(qtbot, tmp_path, proje
     finally:
         window.close()
         project.close()
+
+
+def test_next_free_while_a_photo_loads_leaves_no_image_locked(qtbot, tmp_path, project_root, answers,
+                                                              monkeypatch) -> None:  # fmt: skip
+    """Ctrl+Shift+N while a large photo loads is refused ("Still loading…"); the image it claimed
+    was left leased, and colleagues could not take it for a minute."""
+    root, huge = project_root
+    held = threading.Event()
+    real = session.load_preview
+
+    def slow_preview(path, *args, **kwargs):
+        held.wait(5)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(session, "load_preview", slow_preview)
+    project = open_project(root, user="alice")
+    small = next(r.id for r in project.images() if r.id != huge)
+    window = MainWindow(project, Preferences(settings_file(tmp_path / "settings.ini")),
+                        ask_restore=answers.ask_restore, ask_quit=answers.ask_quit,
+                        ask_lease_held=answers.ask_lease_held, ask_stop=answers.ask_stop,
+                        proposals=ProposalSource(project, use_shipped=False))  # fmt: skip
+    qtbot.addWidget(window)
+    window.show()
+    answered: list[bool] = []
+
+    def next_free() -> None:
+        answered.append(window.open_next_free())
+        held.set()
+
+    QTimer.singleShot(50, next_free)
+    window.start()
+    try:
+        assert answered == [False] and window.session.image_id == huge
+        assert project.lease(small) is None, "the refused claim is given back"
+        with open_project(root, user="bob") as bob:
+            bob.acquire_lease(small)  # a colleague takes it at once
+            bob.release_lease(small)
+    finally:
+        window.close()
+        project.close()
