@@ -139,11 +139,15 @@ class ImageJobs(QObject):
         ``kind, image_id, key, message`` of a current-generation job that raised.
     busyChanged(bool)
         True while any job is queued or running.
+    settled(JobResult)
+        Any job ended, whatever its generation (before shutdown): its value, None when it
+        raised or was skipped as stale before it started.
     """
 
     finished = Signal(object)
     failed = Signal(str, int, object, str)
     busyChanged = Signal(bool)
+    settled = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -237,6 +241,7 @@ class ImageJobs(QObject):
         self._pending = max(0, self._pending - 1)
         if error is not None:  # the window shows one line; support needs the traceback
             log.error("%s job for image %s failed\n%s", job.kind, job.image_id, error[1])
+        self.settled.emit(job)
         if not self.is_current(job.generation):
             self._dropped += 1
         elif error is not None:

@@ -222,3 +222,44 @@ def test_next_free_while_a_photo_loads_leaves_no_image_locked(qtbot, tmp_path, p
     finally:
         window.close()
         project.close()
+
+
+def test_a_new_job_generation_during_the_read_does_not_wait_for_stale_jobs(qtbot, tmp_path, project_root, answers,
+                                                                           monkeypatch) -> None:  # fmt: skip
+    """A new generation begun while the photo is read (a lost lease closes the image) dropped
+    the read: the window waited for every other job, stale ones included, then read the photo
+    again on the GUI thread."""
+    root, huge = project_root
+    held, stale_done = threading.Event(), threading.Event()
+    readers: list[bool] = []
+    real = session.load_preview
+
+    def slow_preview(path, *args, **kwargs):
+        readers.append(threading.current_thread() is threading.main_thread())
+        held.wait(5)
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(session, "load_preview", slow_preview)
+    project = open_project(root, user="alice")
+    window = MainWindow(project, Preferences(settings_file(tmp_path / "settings.ini")),
+                        ask_restore=answers.ask_restore, ask_quit=answers.ask_quit,
+                        ask_lease_held=answers.ask_lease_held, ask_stop=answers.ask_stop,
+                        proposals=ProposalSource(project, use_shipped=False))  # fmt: skip
+    qtbot.addWidget(window)
+    window.show()
+
+    def new_generation() -> None:
+        window.session.jobs.submit("slow", huge, stale_done.wait, 20)  # a stale proposal, say
+        window.session.jobs.next_generation()
+        held.set()
+
+    QTimer.singleShot(50, new_generation)
+    try:
+        window.start()
+        assert not stale_done.is_set(), "the open did not wait for the stale job"
+        assert readers == [False], "the photo was read once, in the worker"
+        assert window.session.image_id == huge and window.session.current.doc.preview is not None
+    finally:
+        stale_done.set()
+        window.close()
+        project.close()

@@ -62,25 +62,25 @@ def read_in_worker(jobs: ImageJobs, project: ProjectStore, image_id: int,
                    shown: str | None) -> session.ReadAhead | None:  # fmt: skip
     """Read ``image_id``'s preview and ``shown`` mask in ``jobs``' ``"opening"`` worker and wait
     for it with the window answering (a local event loop); None when it failed or the jobs were
-    shut down meanwhile (the window closed): the caller reads as before, or gives up."""
+    shut down meanwhile (the window closed): the caller reads as before, or gives up. The wait
+    ends with the read, also when a new generation of jobs began meanwhile (a lost lease
+    closed the image): its result was dropped, and the wait went on for every other job
+    (stale proposals, tens of seconds on a huge photo), then the photo was read again on the
+    GUI thread."""
     found: dict[str, session.ReadAhead] = {}
     loop = QEventLoop()
 
-    def finished(job: JobResult) -> None:
+    def settled(job: JobResult) -> None:
         if job.kind == OPENING and job.image_id == image_id:
-            found["read"] = job.value
-            loop.quit()
-
-    def failed(kind: str, failed_id: int, _key: Any, _message: str) -> None:
-        if kind == OPENING and failed_id == image_id:
+            if isinstance(job.value, session.ReadAhead):  # None: it failed, or never ran
+                found["read"] = job.value
             loop.quit()
 
     def idle(busy: bool) -> None:
         if not busy:  # the last job ended, or the jobs were shut down: nothing more comes
             loop.quit()
 
-    jobs.finished.connect(finished)
-    jobs.failed.connect(failed)
+    jobs.settled.connect(settled)
     jobs.busyChanged.connect(idle)
     try:
         jobs.submit(OPENING, image_id, _read, project.location, str(getattr(project, "user", "")), image_id,
@@ -88,8 +88,7 @@ def read_in_worker(jobs: ImageJobs, project: ProjectStore, image_id: int,
         if jobs.busy:  # submitted (nothing is once shut down); its result is queued, never here yet
             loop.exec()
     finally:
-        jobs.finished.disconnect(finished)
-        jobs.failed.disconnect(failed)
+        jobs.settled.disconnect(settled)
         jobs.busyChanged.disconnect(idle)
     return found.get("read")
 
