@@ -5,11 +5,13 @@ refined with them, whether they were cached or are still being computed: otherwi
 photo gets another proposal at its next opening, once they are cached. The window's superpixel
 job and its proposal job share one :class:`PhotoRegions`: the network runs while the superpixels
 are computed, and the proposal waits for them only when its refinements start (or computes them
-itself when the superpixel job has not started).
+itself when the superpixel job has not started). When computing them fails, the failure is
+kept: every later caller gets the same exception at once, and nothing is computed again.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -17,7 +19,20 @@ import numpy as np
 
 from fashion_annotator.segmentation import superpixels as sp
 
-__all__ = ["PhotoRegions"]
+__all__ = ["PhotoRegions", "read_regions"]
+
+log = logging.getLogger(__name__)
+
+
+def read_regions(regions: Callable[[], np.ndarray]) -> np.ndarray | None:
+    """The ``(H, W) int32`` regions ``regions()`` gives, or None when computing them failed
+    (logged: the proposal then leaves out the refinements that need them, as it did before they
+    were waited for; the window's superpixel job shows the failure itself)."""
+    try:
+        return regions()
+    except Exception as exc:  # MemoryError on a huge photo, a damaged cache...
+        log.warning("proposal without the refinements that need superpixels: %s", exc)
+        return None
 
 
 class PhotoRegions:
@@ -48,6 +63,7 @@ class PhotoRegions:
         self._hierarchy = hierarchy if fits else None
         self._compute = compute
         self._lock = threading.Lock()
+        self._failure: Exception | None = None
 
     @property
     def ready(self) -> bool:
@@ -55,10 +71,23 @@ class PhotoRegions:
         return self._hierarchy is not None
 
     def hierarchy(self) -> sp.SuperpixelHierarchy:
-        """The photo's hierarchy: computed by the first caller, the others wait for it."""
+        """The photo's hierarchy: computed by the first caller, the others wait for it.
+
+        Raises
+        ------
+        Exception
+            What computing them raised (a MemoryError on a huge photo, for example): raised
+            again to every caller, without computing them again.
+        """
         with self._lock:
+            if self._failure is not None:
+                raise self._failure
             if self._hierarchy is None:
-                self._hierarchy = (self._compute or sp.compute_superpixels)(self.rgb)
+                try:
+                    self._hierarchy = (self._compute or sp.compute_superpixels)(self.rgb)
+                except Exception as exc:
+                    self._failure = exc
+                    raise
             return self._hierarchy
 
     def __call__(self) -> np.ndarray:

@@ -29,6 +29,7 @@ from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.segmentation import large_photos as large
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.segmentation.consistency import compatibility, disagreeing, make_consistent
+from fashion_annotator.segmentation.photo_regions import read_regions
 from fashion_annotator.segmentation.refine import (
     REFINEMENTS,
     apply_refinements,
@@ -221,15 +222,16 @@ def refine_proposal(
         Superpixels of the default level, or what gives them (``() -> (H, W) int32``, called
         only when a refinement needs them, e.g. a
         :class:`~fashion_annotator.segmentation.photo_regions.PhotoRegions`). None leaves out
-        the refinements that need them.
+        the refinements that need them, as does a callable that raises (logged).
     refinements : sequence of str, optional
         Default: the task spec's.
     """
     names = tuple(default_refinements(proposal.task) if refinements is None else refinements)
     if regions is None:
         names = tuple(n for n in names if n not in NEEDS_REGIONS)
-    elif callable(regions):
-        regions = regions() if NEEDS_REGIONS & set(names) else None
+    elif callable(regions):  # failing to compute them leaves out those that need them
+        regions = read_regions(regions) if NEEDS_REGIONS & set(names) else None
+        names = names if regions is not None else tuple(n for n in names if n not in NEEDS_REGIONS)
     probs = proposal.probs if NEEDS_REGIONS & set(names) else None
     mask = apply_refinements(names, proposal.mask, rgb=rgb, probs=probs, regions=regions)
     return Proposal(mask, lambda: proposal.probs, proposal.task, proposal.model_version,
