@@ -35,6 +35,12 @@ from fashion_annotator.segmentation.refine import (
     apply_refinements,
     default_refinements,
 )
+from fashion_annotator.segmentation.superpixel_cache import (
+    cached_superpixels,
+    project_superpixels,
+    store_superpixels,
+    superpixel_cache_paths,
+)
 
 if TYPE_CHECKING:  # the pipeline runs a predictor but never imports torch itself
     from fashion_annotator.segmentation.proposals import Predictor
@@ -247,6 +253,7 @@ def propose(
     regions: Regions = None,
     compute_regions: bool = True,
     refinements: Sequence[str] | None = None,
+    network: contextlib.AbstractContextManager[Any] | None = None,
 ) -> Proposal:
     """Run the task's model on a photo, then its refinements.
 
@@ -267,6 +274,9 @@ def propose(
         need them (False).
     refinements : sequence of str, optional
         Default: the model's (:func:`model_refinements`).
+    network : context manager, optional
+        Held around the network's run alone, not the refinements (nor their wait for the
+        superpixels): the window's predictor lock. Not for an :class:`AgreeingPredictor`.
 
     Returns
     -------
@@ -278,14 +288,16 @@ def propose(
     if small is not None:  # a very large photo: on a copy, then enlarged (see large_photos)
         copy = propose(large.shrink_photo(rgb, small), predictor,
                        regions=_resized_regions(regions, small),
-                       compute_regions=compute_regions, refinements=names)  # fmt: skip
+                       compute_regions=compute_regions, refinements=names, network=network)  # fmt: skip
         return enlarged(copy, rgb.shape[:2])
     if regions is None and compute_regions and needs_regions(predictor, names):
         regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL]
     if isinstance(predictor, AgreeingPredictor):
         return predictor.propose(rgb, regions, names)
-    predictor.set_image(rgb)
-    return refine_proposal(predictor.predict(), rgb, regions, names)
+    with contextlib.nullcontext() if network is None else network:
+        predictor.set_image(rgb)
+        raw = predictor.predict()
+    return refine_proposal(raw, rgb, regions, names)
 
 
 def _resized_regions(regions: Regions, shape: tuple[int, int]) -> Regions:
@@ -525,31 +537,10 @@ def propose_for_image(
     return propose(rgb, predictor, regions=regions, refinements=names)
 
 
-def cached_superpixels(project: ProjectStore, image_id: int) -> sp.SuperpixelHierarchy | None:
-    """The photo's superpixel hierarchy from the project cache, or None (absent or stale)."""
-    arrays = {}
-    for name in sp.CACHED_ARRAYS:
-        value = project.cache.load(image_id, f"{sp.CACHE_KEY}-{name}")
-        if value is None:
-            return None
-        arrays[name] = value
-    try:
-        return sp.superpixels_from_arrays(arrays)
-    except ValueError:
-        return None
 
 
-def store_superpixels(
-    project: ProjectStore, image_id: int, hierarchy: sp.SuperpixelHierarchy
-) -> None:
-    """Write a hierarchy to the project cache (raises ``ProjectError`` when it cannot)."""
-    for name, array in sp.superpixels_to_arrays(hierarchy).items():
-        project.cache.save(image_id, f"{sp.CACHE_KEY}-{name}", array)
 
 
-def superpixel_cache_paths(project: ProjectStore, image_id: int) -> dict[str, Path]:
-    """Where the image's superpixel arrays are cached (name -> ``.npz`` path)."""
-    return {name: project.cache.path(image_id, f"{sp.CACHE_KEY}-{name}") for name in sp.CACHED_ARRAYS}
 
 
 def compute_superpixels_cached(
@@ -583,14 +574,3 @@ def compute_superpixels_cached(
             return computed, str(exc)
     return computed, None
 
-
-def project_superpixels(
-    project: ProjectStore, image_id: int, rgb: np.ndarray
-) -> sp.SuperpixelHierarchy:
-    """The photo's hierarchy: cached, else computed and cached (what the window does)."""
-    hierarchy = cached_superpixels(project, image_id)
-    if hierarchy is None or hierarchy.shape != rgb.shape[:2]:
-        hierarchy = sp.compute_superpixels(rgb)
-        with contextlib.suppress(ProjectError):  # a cache that cannot be written is recomputed
-            store_superpixels(project, image_id, hierarchy)
-    return hierarchy

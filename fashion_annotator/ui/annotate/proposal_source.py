@@ -240,11 +240,14 @@ class ProposalSource:
             if result is not None:
                 cutouts[other] = result[1] == 1
         given = PhotoRegions(rgb) if regions is None else regions
-        with self._lock:
-            proposal = pipeline.propose(rgb, predictor, regions=given, compute_regions=False)
+        # The lock is held for the network alone: the refinements (and their wait for the
+        # superpixels, seconds on a large photo) never keep reload() waiting on the GUI thread.
+        proposal = pipeline.propose(rgb, predictor, regions=given, compute_regions=False, network=self._lock)
         self._check_open()
         if cutouts:
             proposal = pipeline.with_cutouts(proposal, cutouts)
         elif predictor.is_binary:
-            self._recent[task] = (rgb, regions, proposal)
+            with self._lock:  # not kept when the task was reloaded meanwhile (another model)
+                if self._predictors.get(task) is predictor:
+                    self._recent[task] = (rgb, regions, proposal)
         return proposal, proposal.mask
