@@ -5,8 +5,8 @@ guided filter, the parsing mask's agreement with the cutouts and its islands, ev
 54 million pixels), though every input it decides from is at most :data:`PROPOSE_MAX_SIDE`
 long: the networks see 448-512 pixels, the superpixels 640, the guided filter already ran on a
 copy of that side. :func:`~fashion_annotator.segmentation.pipeline.propose` therefore runs on a
-copy of long side :data:`PROPOSE_MAX_SIDE` (the photo shrunk by area, the superpixels by
-nearest) and enlarges the masks (nearest, pixel-centred); the class scores are read on the
+copy of long side :data:`PROPOSE_MAX_SIDE` (the photo shrunk by area, the refinements on the
+copy's own superpixels, never waiting for the photo's) and enlarges the masks (nearest, pixel-centred); the class scores are read on the
 copy. Photos up to that side are proposed as before, pixel for pixel.
 """
 

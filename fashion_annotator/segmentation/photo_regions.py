@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from fashion_annotator.segmentation import large_photos as large
 from fashion_annotator.segmentation import superpixels as sp
 
 __all__ = ["PhotoRegions", "read_regions"]
@@ -64,6 +65,8 @@ class PhotoRegions:
         self._compute = compute
         self._lock = threading.Lock()
         self._failure: Exception | None = None
+        self._copies: dict[tuple[int, int], PhotoRegions] = {}
+        self._copies_lock = threading.Lock()  # not ``_lock``: never waits for the photo's own
 
     @property
     def ready(self) -> bool:
@@ -89,6 +92,17 @@ class PhotoRegions:
                     self._failure = exc
                     raise
             return self._hierarchy
+
+    def shrunk(self, shape: tuple[int, int]) -> PhotoRegions:
+        """The regions of the photo's copy of ``shape`` ``(h, w)`` (:func:`.large_photos.shrink_photo`)
+        on which a very large photo's proposals are computed: its own superpixels, computed on
+        the copy when first needed (seconds, where the photo's take half a minute), never the
+        photo's shrunk, so a proposal never waits for those. One per shape, shared by the
+        photo's proposals."""
+        with self._copies_lock:
+            if shape not in self._copies:
+                self._copies[shape] = PhotoRegions(large.shrink_photo(self.rgb, shape), compute=self._compute)
+            return self._copies[shape]
 
     def __call__(self) -> np.ndarray:
         """The ``(H, W) int32`` regions of :data:`~.superpixels.DEFAULT_LEVEL`."""

@@ -29,7 +29,7 @@ from fashion_annotator.dataset.storeio import referenced_photo_changed
 from fashion_annotator.segmentation import large_photos as large
 from fashion_annotator.segmentation import superpixels as sp
 from fashion_annotator.segmentation.consistency import compatibility, disagreeing, make_consistent
-from fashion_annotator.segmentation.photo_regions import read_regions
+from fashion_annotator.segmentation.photo_regions import PhotoRegions, read_regions
 from fashion_annotator.segmentation.refine import (
     REFINEMENTS,
     apply_refinements,
@@ -269,6 +269,8 @@ def propose(
         Superpixels of the default level, when the caller has them, or what gives them
         (``() -> (H, W) int32``, called after the network ran, when a refinement needs them:
         the window's :class:`~fashion_annotator.segmentation.photo_regions.PhotoRegions`).
+        A photo longer than :data:`~.large_photos.PROPOSE_MAX_SIDE` is proposed on a copy with
+        the copy's own superpixels instead (these are never read).
     compute_regions : bool
         Without ``regions``: compute the superpixels (True) or leave out the refinements that
         need them (False).
@@ -286,10 +288,10 @@ def propose(
     names = tuple(model_refinements(predictor) if refinements is None else refinements)
     small = large.working_shape(rgb.shape[:2])
     if small is not None:  # a very large photo: on a copy, then enlarged (see large_photos)
-        copy = propose(large.shrink_photo(rgb, small), predictor,
-                       regions=_resized_regions(regions, small),
-                       compute_regions=compute_regions, refinements=names, network=network)  # fmt: skip
-        return enlarged(copy, rgb.shape[:2])
+        copy, copy_regions = _on_copy(rgb, small, regions)
+        proposal = propose(copy, predictor, regions=copy_regions, compute_regions=compute_regions,
+                           refinements=names, network=network)  # fmt: skip
+        return enlarged(proposal, rgb.shape[:2])
     if regions is None and compute_regions and needs_regions(predictor, names):
         regions = sp.compute_superpixels(rgb).levels[sp.DEFAULT_LEVEL]
     if isinstance(predictor, AgreeingPredictor):
@@ -300,12 +302,16 @@ def propose(
     return refine_proposal(raw, rgb, regions, names)
 
 
-def _resized_regions(regions: Regions, shape: tuple[int, int]) -> Regions:
-    """``regions`` (or what gives them, still called only when needed) resized to ``shape``."""
-    if regions is None or not callable(regions):
-        return None if regions is None else large.resize_labels(regions, shape)
-    source = regions
-    return lambda: large.resize_labels(source(), shape)
+def _on_copy(rgb: np.ndarray, shape: tuple[int, int], regions: Regions) -> tuple[np.ndarray, Regions]:
+    """The ``(h, w, 3) uint8`` copy of ``shape`` a very large photo is proposed on, and what gives
+    its regions: the copy's own superpixels (:meth:`PhotoRegions.shrunk`, shared by the photo's
+    proposals), never the photo's ``regions`` shrunk, so the proposal is the same whether those
+    were known, and never waits for them. None when ``regions`` is None."""
+    if isinstance(regions, PhotoRegions):
+        shared = regions.shrunk(shape)
+        return shared.rgb, shared
+    copy = large.shrink_photo(rgb, shape)
+    return copy, None if regions is None else PhotoRegions(copy)
 
 
 def enlarged(small: Proposal, shape: tuple[int, int]) -> Proposal:
@@ -531,8 +537,8 @@ def propose_for_image(
             raise ProjectError(changed)
         rgb = project.load_photo(image_id).rgb
     names = model_refinements(predictor)
-    regions = None
-    if needs_regions(predictor, names):
+    regions = None  # a very large photo's proposal computes its copy's (see propose)
+    if needs_regions(predictor, names) and large.working_shape(rgb.shape[:2]) is None:
         regions = project_superpixels(project, image_id, rgb).levels[sp.DEFAULT_LEVEL]
     return propose(rgb, predictor, regions=regions, refinements=names)
 
