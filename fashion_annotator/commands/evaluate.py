@@ -224,7 +224,8 @@ def summary_text(result: dict[str, Any], json_file: Path | None = None) -> str:
         Where every figure was written (``--json``).
     """
     figures = ", ".join(f"{words} {result[key]:.4f}" for key, words in HEADLINE if result.get(key) is not None)
-    head = f"{result['task']}: {figures} on {result['n_images']} {result['split']} {'photo' if result['n_images'] == 1 else 'photos'}"
+    n = result["n_images"]
+    head = f"{result['task']}: {figures} on {n} {'photo' if n == 1 else 'photos'} of split {result['split']}"
     if json_file is not None:
         return f"{head} -> {json_file}"
     lines = [head, "per class (pooled pixels):"]

@@ -147,7 +147,7 @@ def test_evaluate_binary_all_background_and_split_limit(tmp_path, capsys):
     background = 1 - fg["p1"] / n
     assert text.splitlines()[0] == ("garment: median Dice 0.0000, mean Dice 0.0000, mIoU "
                                     f"{background / 2:.4f}, pixel accuracy {background:.4f}, subject "
-                                    "accuracy 0.0000 on 1 all photos")  # fmt: skip
+                                    "accuracy 0.0000 on 1 photo of split all")  # fmt: skip
     assert f"  background: IoU {background:.4f}, Dice {2 * background / (1 + background):.4f}" in text
     assert "  garment: IoU 0.0000, Dice 0.0000" in text
 
