@@ -18,6 +18,7 @@
 - ``bench loop`` and ``bench studio``: see :mod:`fashion_annotator.commands.bench_loop`;
 - ``bench selection``: see :mod:`fashion_annotator.commands.bench_selection`;
 - ``bench huge``: see :mod:`fashion_annotator.commands.bench_huge`;
+- ``bench overlay``: see :mod:`fashion_annotator.commands.bench_overlay`;
 - each one's ``--help``: :mod:`fashion_annotator.commands.bench_help`.
 """
 
@@ -152,10 +153,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     bench_loop.register(sub)
 
-    from fashion_annotator.commands import bench_help, bench_huge, bench_selection
+    from fashion_annotator.commands import bench_help, bench_huge, bench_overlay, bench_selection
 
     bench_selection.register(sub)
     bench_huge.register(sub)
+    bench_overlay.register(sub)
     bench_help.describe(sub)
 
 

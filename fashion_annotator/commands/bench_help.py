@@ -33,6 +33,8 @@ DESCRIPTIONS: dict[str, str] = {
     "folder.",
     "selection": "Time the Retrain dialog's count of a project's masks (those a retrain would use).",
     "huge": "Time superpixels, the window's proposal (on a copy and at full resolution) and Smart clicks on a very large photo.",
+    "overlay": "Time showing a very large label mask (a task switch) and painting it: the colour "
+    "table against recolouring the mask into an ARGB buffer.",
 }
 
 

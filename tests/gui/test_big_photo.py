@@ -131,26 +131,6 @@ def test_masks_edited_on_the_preview_are_full_resolution_and_saved(qtbot, big):
     assert shown_mask(window)[1200, 700] == 0
 
 
-def test_overlay_recolours_only_the_labelled_box_and_reuses_the_old_buffer():
-    from fashion_annotator.core.labels import load_taxonomy
-    from fashion_annotator.ui.annotate.overlay import LabelOverlay
-
-    colors = load_taxonomy("parsing7").colors
-    rng = np.random.default_rng(5)
-    mask = np.zeros((300, 400), np.uint8)
-    mask[40:120, 250:390] = rng.integers(0, 7, (80, 140), dtype=np.uint8)
-    first = LabelOverlay(mask, colors)
-    np.testing.assert_array_equal(first.buffer, first.lut[mask])
-    other = np.zeros_like(mask)
-    other[299, 0] = 3  # one pixel in a corner: the box spans the whole photo
-    second = LabelOverlay(other, colors, reuse=first.buffer)
-    assert second.buffer is first.buffer
-    np.testing.assert_array_equal(second.buffer, second.lut[other])
-    empty = LabelOverlay(np.zeros((10, 20), np.uint8), colors, reuse=first.buffer)
-    assert empty.buffer is not first.buffer and empty.buffer.shape == (10, 20)
-    assert (empty.buffer == empty.lut[0]).all()
-
-
 def test_saved_proposals_of_a_large_photo_are_read_when_accepted(qtbot, big):
     window, project, pixels = big
     second = list(pixels)[1]
@@ -209,7 +189,7 @@ def test_other_tasks_saved_masks_are_read_on_first_use_and_never_saved_empty(qtb
     press_key(qtbot, window, Qt.Key.Key_Tab)
     assert window.task == "parsing7" and doc.masks.is_read("parsing7")
     np.testing.assert_array_equal(shown_mask(window), saved["parsing7"])
-    assert window.canvas._overlay.buffer[1500, 700] == window.canvas._overlay.lut[5]
+    assert window.canvas._overlay.image.pixel(700, 1500) == window.canvas._overlay.lut[5]
     press_key(qtbot, window, Qt.Key.Key_B)
     press_key(qtbot, window, Qt.Key.Key_2)  # parsing7's key 2 is skin (class 1)
     drag(window, [(400, 600), (800, 600)])

@@ -82,7 +82,7 @@ def mask_of(canvas: Canvas) -> np.ndarray:
 
 
 def overlay_is_consistent(canvas: Canvas, taxonomy) -> bool:
-    buffer = canvas._overlay.buffer
+    buffer = canvas._overlay.pixels()
     return np.array_equal(buffer, label_lut(taxonomy.colors)[mask_of(canvas)])
 
 
@@ -352,7 +352,7 @@ def test_set_task_switches_mask_and_colours(canvas, taxonomy):
     canvas.set_document(doc, "parsing7", taxonomy)
     canvas.set_task("garment", garment)
     assert canvas.task == "garment"
-    assert np.array_equal(canvas._overlay.buffer, label_lut(garment.colors)[doc.masks["garment"]])
+    assert np.array_equal(canvas._overlay.pixels(), label_lut(garment.colors)[doc.masks["garment"]])
     canvas.set_label(1)
     canvas.set_tool("eraser")
     drag(canvas, [(10, 10), (20, 10)])
@@ -484,10 +484,10 @@ def test_label_lut_and_bbox_update(taxonomy):
     )
     mask = np.zeros((20, 30), np.uint8)
     overlay = LabelOverlay(mask, taxonomy.colors)
-    mask[:] = 2
+    mask[5:8, 10:12] = 2  # edited in place: the overlay shows it as it is
     overlay.update(mask, BBox(5, 10, 8, 12))
-    assert (overlay.buffer[5:8, 10:12] == lut[2]).all()
-    assert (overlay.buffer != 0).sum() == 6
+    assert (overlay.pixels()[5:8, 10:12] == lut[2]).all()
+    assert (overlay.pixels() != 0).sum() == 6
     assert overlay.image.pixel(10, 5) == lut[2]
     with pytest.raises(ValueError, match=r"mask shape \(3, 3\)"):
         overlay.update(np.zeros((3, 3), np.uint8))

@@ -1,8 +1,8 @@
 """The annotation canvas: photo, label overlay, superpixel boundaries and the editing tools.
 
 Coordinates and navigation come from :class:`~.image_view.ImageView`. Edits repaint only their
-bounding box: the overlay buffer is recoloured there and the scene is told that only that
-rectangle changed. The edit logic itself lives in :mod:`.tools`, Qt-free.
+bounding box: the overlay shows the mask through a colour table, and the scene is told that
+only that rectangle changed. The edit logic itself lives in :mod:`.tools`, Qt-free.
 """
 
 from __future__ import annotations
@@ -203,9 +203,7 @@ class Canvas(ImageView):
             return
         if task not in self._doc.masks:
             raise KeyError(f"document {self._doc.image_id!r} has no mask for task {task!r}")
-        # The item shows the new overlay at once, so the old one's buffer can be recoloured.
-        old = None if self._overlay is None else self._overlay.buffer
-        self._overlay = LabelOverlay(self._doc.masks[task], taxonomy.colors, reuse=old)
+        self._overlay = LabelOverlay(self._doc.masks[task], taxonomy.colors)  # no recolouring
         if self._cutout_preview:
             self._overlay.set_lut(cutout_lut(), self._doc.masks[task])
         self._overlay_item.set_image(self._overlay.image, self._overlay)

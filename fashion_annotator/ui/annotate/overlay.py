@@ -1,8 +1,8 @@
 """Label masks and photos as QImages that share memory with numpy buffers.
 
-The overlay is a ``(H, W) uint32`` premultiplied ARGB buffer wrapped by a QImage without a
-copy. A mask edit rewrites only the edited bounding box through a 256-entry colour lookup
-table, so a brush stroke costs a few microseconds per changed pixel instead of a full rebuild.
+The overlay is the ``(H, W) uint8`` label mask itself wrapped by a ``Format_Indexed8`` QImage
+whose colour table is a 256-entry lookup table: no pixel is ever recoloured, a task switch only
+sets the table, and the painter colours just the pixels it draws.
 """
 
 from __future__ import annotations
@@ -98,78 +98,107 @@ def _wrap(buffer: np.ndarray, fmt: QImage.Format) -> QImage:
     return QImage(buffer.data, w, h, buffer.strides[0], fmt)
 
 
+def straight_colors(lut: np.ndarray) -> list[int]:
+    """A premultiplied lookup table as the straight ``0xAARRGGBB`` colours of a QImage colour
+    table (``Format_Indexed8`` reads its table as non-premultiplied ARGB).
+
+    Parameters
+    ----------
+    lut : (256,) uint32
+        Premultiplied ARGB32 per label id (:func:`label_lut`, :func:`cutout_lut`).
+
+    Returns
+    -------
+    list of int
+        One colour per id; a transparent id is 0.
+    """
+    lut = np.asarray(lut, dtype=np.uint32)
+    a = lut >> 24
+    safe = np.maximum(a, 1)
+    r, g, b = (np.minimum(((lut >> s) & 0xFF) * 255 + safe // 2, 255 * safe) // safe for s in (16, 8, 0))
+    words = np.where(a == 0, 0, (a << 24) | (r << 16) | (g << 8) | b)
+    return [int(v) for v in words]
+
+
 class LabelOverlay:
-    """A label mask rendered as a premultiplied ARGB QImage, updated by bounding box.
+    """A label mask shown through a colour table: a ``Format_Indexed8`` QImage over the mask's
+    own memory.
+
+    Nothing is recoloured: building the overlay, switching task or taxonomy and the cutout
+    preview only set the image's 256-entry colour table, so a 54-megapixel mask shows at once
+    (recolouring it into an ARGB buffer froze the GUI thread for seconds). An edit of the mask
+    in place is in the image already; :meth:`update` only follows a mask replaced by another
+    array.
 
     Parameters
     ----------
     mask : (H, W) uint8
-        The label mask; the overlay keeps no reference to it.
+        The label mask; the overlay keeps a reference to it and shows its pixels as they are.
     colors : (K, 3) uint8
         Class colours (``Taxonomy.colors``).
-    reuse : (H, W) uint32, optional
-        The buffer of the overlay this one replaces, overwritten when its shape fits: a fresh
-        200 MB buffer for a 50-megapixel photo costs far more in page faults than the
-        colouring itself.
 
     Attributes
     ----------
-    buffer : (H, W) uint32
-        Premultiplied ARGB pixels; ``image`` shares this memory.
+    mask : (H, W) uint8
+        The pixels ``image`` views (``mask`` itself, or a contiguous copy of a strided one).
+    lut : (256,) uint32
+        Premultiplied ARGB32 per label id, as drawn (:func:`label_lut`'s layout).
     image : QImage
-        ``Format_ARGB32_Premultiplied`` view of ``buffer``.
+        ``Format_Indexed8`` view of ``mask`` with ``lut`` as its colour table.
     """
 
-    def __init__(
-        self, mask: np.ndarray, colors: np.ndarray, reuse: np.ndarray | None = None
-    ) -> None:
+    def __init__(self, mask: np.ndarray, colors: np.ndarray) -> None:
         if mask.ndim != 2 or mask.dtype != np.uint8:
             raise ValueError(f"expected an (H, W) uint8 mask, got {mask.shape} {mask.dtype}")
         self.lut = label_lut(colors)
-        if reuse is None or reuse.shape != mask.shape or reuse.dtype != np.uint32:
-            reuse = np.empty(mask.shape, dtype=np.uint32)
-        self.buffer = reuse
-        self.image = _wrap(self.buffer, QImage.Format.Format_ARGB32_Premultiplied)
-        self.update(mask)
+        self._show(mask)
+
+    def _show(self, mask: np.ndarray) -> None:
+        """View ``mask`` (a contiguous copy when it is strided) through the colour table."""
+        self._source = mask
+        self.mask = mask if mask.flags.c_contiguous else np.ascontiguousarray(mask)
+        self.image = _wrap(self.mask, QImage.Format.Format_Indexed8)
+        self.image.setColorTable(straight_colors(self.lut))
 
     @property
     def shape(self) -> tuple[int, int]:
         """``(H, W)`` in pixels."""
-        return (int(self.buffer.shape[0]), int(self.buffer.shape[1]))
+        return (int(self.mask.shape[0]), int(self.mask.shape[1]))
+
+    def pixels(self) -> np.ndarray:
+        """``(H, W) uint32``: the premultiplied ARGB32 pixels the overlay draws (a new array)."""
+        return self.lut[self.mask]
 
     def set_colors(self, colors: np.ndarray, mask: np.ndarray) -> None:
-        """Switch to another taxonomy's colours and redraw all of ``mask``."""
+        """Switch to another taxonomy's colours and show ``mask``."""
         self.set_lut(label_lut(colors), mask)
 
     def set_lut(self, lut: np.ndarray, mask: np.ndarray) -> None:
         """Colour with ``lut`` ((256,) uint32, :func:`label_lut` or :func:`cutout_lut`) and
-        redraw all of ``mask``."""
-        self.lut = lut
+        show ``mask``: only the colour table changes."""
+        self.lut = np.asarray(lut, dtype=np.uint32)
         self.update(mask)
+        self.image.setColorTable(straight_colors(self.lut))
 
     def update(self, mask: np.ndarray, bbox: BBox | None = None) -> None:
-        """Recolour the pixels inside ``bbox`` (all of them when None) from ``mask``.
+        """Show ``mask`` after a change inside ``bbox`` (all of it when None).
 
         Parameters
         ----------
         mask : (H, W) uint8
-            The label mask, the same shape as the overlay.
+            The label mask, the same shape as the overlay: the one shown already (its in-place
+            edits show as they are) or an array that replaced it (shown from now on).
         bbox : BBox or None
-            Changed region, end exclusive, in pixels.
+            Changed region, end exclusive, in pixels: copied when the overlay shows a
+            contiguous copy of a strided mask.
         """
-        if mask.shape != self.buffer.shape:
-            raise ValueError(f"mask shape {mask.shape} != overlay shape {self.buffer.shape}")
-        if bbox is None:
-            # Only the box around the labelled pixels is looked up; the rest is background
-            # (id 0), a plain fill: a mostly empty 50-megapixel mask recolours in tens of ms.
-            x, y, w, h = cv2.boundingRect(mask)
-            self.buffer.fill(self.lut[0])
-            if w and h:
-                box = (slice(y, y + h), slice(x, x + w))
-                np.take(self.lut, mask[box], out=self.buffer[box], mode="clip")
-            return
-        sl = bbox.slices
-        self.buffer[sl] = self.lut[mask[sl]]
+        if mask.shape != self.mask.shape:
+            raise ValueError(f"mask shape {mask.shape} != overlay shape {self.mask.shape}")
+        if mask is not self._source:
+            self._show(mask)
+        elif self.mask is not mask:
+            sl = (slice(None), slice(None)) if bbox is None else bbox.slices
+            self.mask[sl] = mask[sl]
 
 
 def boundary_image(boundaries: np.ndarray, rgba: tuple[int, int, int, int] = BOUNDARY_RGBA):
