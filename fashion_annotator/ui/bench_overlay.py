@@ -22,6 +22,7 @@ import numpy as np
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QGuiApplication, QImage, QPainter, QTransform
 
+from fashion_annotator.ui.annotate.image_view import draw_pixels
 from fashion_annotator.ui.annotate.overlay import LabelOverlay, label_lut
 
 #: The viewport the overlay is drawn into, (width, height).
@@ -57,12 +58,13 @@ def recoloured(mask: np.ndarray, lut: np.ndarray, buffer: np.ndarray | None) -> 
 
 
 def _draw(target: QImage, image: QImage, scale: float, rect: QRect) -> None:
-    """Draw ``rect`` of ``image`` at ``scale``, half opaque, as the canvas item does."""
+    """Draw ``rect`` of ``image`` at ``scale``, half opaque, as the canvas item does
+    (:func:`~.annotate.image_view.draw_pixels`)."""
     target.fill(0xFF808080)
     painter = QPainter(target)
     painter.setTransform(QTransform().scale(scale, scale).translate(-rect.x(), -rect.y()))
     painter.setOpacity(0.5)
-    painter.drawImage(rect, image, rect)
+    draw_pixels(painter, image, rect, scale)
     painter.end()
 
 

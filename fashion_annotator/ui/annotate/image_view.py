@@ -122,6 +122,32 @@ def load_photo_pyramid(path: str | Path) -> tuple[ImageData, Pyramid]:
     return image, photo_pyramid(image.rgb)
 
 
+def draw_pixels(painter: QPainter, image: QImage, rect: QRect, zoom: float) -> None:
+    """Draw the pixels ``rect`` of ``image`` at the same rectangle in the painter's (scene)
+    coordinates, one unit per pixel.
+
+    A colour-table (``Format_Indexed8``) overlay seen at ``zoom >= 1`` is coloured first,
+    its exposed pixels only (a viewport's at most): about twice as fast as the painter
+    colouring every span. Zoomed out the exposed pixels can be the whole image, drawn as is.
+
+    Parameters
+    ----------
+    painter : QPainter
+        Painter whose transform maps scene units to the device.
+    image : QImage
+        The picture, one pixel per scene unit.
+    rect : QRect
+        Its pixels to draw, within ``image``.
+    zoom : float
+        Device pixels per scene unit.
+    """
+    if image.format() == QImage.Format.Format_Indexed8 and zoom >= 1.0:
+        part = image.copy(rect).convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+        painter.drawImage(QRectF(rect), part)
+    else:
+        painter.drawImage(rect, image, rect)
+
+
 class ImageItem(QGraphicsItem):
     """Draws a QImage at scene (0, 0), one scene unit per pixel, repainting only what is exposed.
 
@@ -188,7 +214,7 @@ class ImageItem(QGraphicsItem):
         while step < len(self._levels) and zoom * (2 ** (step + 1)) <= 1.0:
             step += 1
         if step == 0:
-            painter.drawImage(rect, image, rect)
+            draw_pixels(painter, image, rect, zoom)
             return
         level = self._levels[step - 1]
         fx = level.width() / image.width()
