@@ -59,6 +59,10 @@ def getting_started_text() -> str:
         "and the clothing parsing; elsewhere Tab moves the keyboard focus).",
         "",
         f"1. Fix what the proposal got wrong: {tools}. {key('undo', 'Ctrl+Z')} undoes.",
+        f"   Which tool for which job: a region of the photo (the backdrop, a sleeve): "
+        f"{key('tool_superpixel', 'S')} superpixel; a wrongly labelled blob of the mask (a parsing "
+        f"blob of the wrong class): {key('tool_fill', 'F')} fill, one click relabels all of it; "
+        f"edges: {key('tool_brush', 'B')} brush or {key('tool_smartclick', 'C')} Smart click.",
         f"2. {key('accept', 'Ctrl+Enter')} accepts the mask and opens the next photo "
         f"({key('done', 'Ctrl+D')} marks it done). Work is saved as you go, and a crash loses nothing.",
         "3. Review (the second tab) ranks the saved masks by their agreement with the proposal: "

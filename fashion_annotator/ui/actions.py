@@ -20,6 +20,19 @@ TOOLS = (  # name, menu text, shortcut
     ("smartclick", "Smart &click", "C"),
 )
 
+#: Tool name -> what a click or drag does: the tool's tooltip and status tip say it after its
+#: name and key (README's Annotate keys, Help's mouse rows).
+TOOL_TIPS = {
+    "brush": "drag to paint the selected label",
+    "eraser": "drag to erase (back to background)",
+    "polygon": "click the corners; Enter or a click on the first one fills it (Shift: cuts it out)",
+    "superpixel": "click a region to give it the selected label; drag to paint whole regions",
+    "fill": "click a blob of the mask to give all of it the selected label",
+    "pick": "click the mask to select the label under the cursor",
+    "smartclick": "left click: the model adds the object there (on a cutout, whatever label is selected), "
+                  "right-click removes; drag a box around an object",
+}
+
 Keys = str | QKeySequence.StandardKey | Sequence[str] | None
 
 

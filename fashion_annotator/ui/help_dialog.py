@@ -31,6 +31,7 @@ MOUSE_HELP = (
     ("Smart click: drag a box, Ctrl+click a marker", "Fill the box with the model, remove a click"),
     ("Smart click on parsing: Alt+drag, Alt+click", "Paint over other classes too (plain: keeps hands, bag)"),
     ("{labels}", "Choose a label from the palette"),
+    ("Fill click ({tool_fill})", "Give the whole blob under the cursor (one label, connected) the label"),
     ("Fill click on background", "Refused past a quarter of the photo; Shift+click fills anyway"),
 )
 

@@ -67,6 +67,8 @@ def default_keys(action: QAction) -> list[str]:
 
 #: The action property naming why the action is disabled (:func:`refresh_tip` says it).
 DISABLED_REASON = "disabledReason"
+#: The action property saying what the action does (:func:`describe`, :func:`refresh_tip`).
+DOES = "does"
 
 #: Why a window action is disabled, by cause: the one wording of each reason a greyed menu
 #: item, tool-bar button or Panels item gives in its tooltip and status tip (:func:`set_enabled`),
@@ -104,17 +106,36 @@ def set_enabled(action: QAction, enabled: bool, reason: str = "") -> None:
 
 
 def refresh_tip(action: QAction) -> None:
-    """``action``'s tooltip and status tip: its name, its first key and, while it is disabled,
-    why (its :data:`DISABLED_REASON` property, when set)."""
+    """``action``'s tooltip and status tip: its name, its first key and what it does (its
+    :data:`DOES` property, when set) or, while it is disabled, why (its
+    :data:`DISABLED_REASON` property, when set)."""
     tip = action.text().replace("&", "")
     keys = [k for k in action.shortcuts() if not k.isEmpty()]
     if keys:
         tip += f" ({keys[0].toString(QKeySequence.SequenceFormat.NativeText)})"
     reason = action.property(DISABLED_REASON)
+    does = action.property(DOES)
     if reason and not action.isEnabled():
         tip += f": {reason}"
+    elif does:
+        tip += f": {does}"
     action.setToolTip(tip)
     action.setStatusTip(tip)
+
+
+def describe(action: QAction, does: str) -> None:
+    """Say in ``action``'s tooltip and status tip what it does (``"click a region to give it
+    the selected label"``), after its name and key: "Superpixel (S)" alone taught nothing.
+
+    Parameters
+    ----------
+    action : QAction
+        A window action.
+    does : str
+        One short line, lower case, no full stop.
+    """
+    action.setProperty(DOES, does)
+    refresh_tip(action)
 
 
 def set_keys(action: QAction, keys: list[str]) -> None:

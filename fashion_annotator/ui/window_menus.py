@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QAbstractButton, QDockWidget, QMenu, QToolBar
 from fashion_annotator.core.tasks import CLICK_TASK
 from fashion_annotator.ui import file_menu, shortcuts, window_layout
 from fashion_annotator.ui.about import show_about, show_getting_started
-from fashion_annotator.ui.actions import TOOLS
+from fashion_annotator.ui.actions import TOOL_TIPS, TOOLS
 from fashion_annotator.ui.annotate import refine_menu, version_revert
 from fashion_annotator.ui.help_dialog import KEY_WHERE
 from fashion_annotator.ui.key_hints import KeyHint, current_key
@@ -50,6 +50,7 @@ def build_actions(w: MainWindow) -> None:
         act = a(f"tool_{name}", text, key, lambda n=name: w.canvas.set_tool(n), name)
         act.setCheckable(True)
         act.setChecked(name == w.canvas.tool)
+        shortcuts.describe(act, TOOL_TIPS[name])
         w.tool_group.addAction(act)
     a("smaller", "S&maller brush", "[", lambda: w._brush(1 / 1.25))
     a("larger", "La&rger brush", "]", lambda: w._brush(1.25))

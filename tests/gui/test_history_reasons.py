@@ -54,7 +54,7 @@ def test_every_editing_command_disabled_in_review_says_why(qtbot, opened, defaul
     assert editing["tool_brush"].toolTip() == "Brush (Ctrl+Alt+B): it works in the Annotate tab (Ctrl+PgUp)"
     window.tabs.setCurrentIndex(0)
     qtbot.waitUntil(lambda: editing["tool_brush"].isEnabled())
-    assert editing["tool_brush"].toolTip() == "Brush (Ctrl+Alt+B)"
+    assert editing["tool_brush"].toolTip() == "Brush (Ctrl+Alt+B): drag to paint the selected label"
     assert all("Annotate tab" not in a.toolTip() for a in editing.values())
 
 

@@ -89,7 +89,7 @@ def test_tool_actions_have_icons_and_shortcuts_in_tooltips(opened):
                       ("fill", "F"), ("pick", "I")):  # fmt: skip
         action = window.actions_by_name[f"tool_{name}"]
         assert not action.icon().isNull()
-        assert action.toolTip().endswith(f"({key})")
+        assert action.toolTip().startswith(f"{action.text().replace('&', '')} ({key}): ")
     assert "Ctrl+S" in window.actions_by_name["save"].toolTip()
 
 

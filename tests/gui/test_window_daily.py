@@ -248,7 +248,7 @@ def test_refine_shows_what_changed_and_flashes_it(qtbot, opened):
     items = len(window.canvas.scene().items())
     window.actions_by_name["refine_clean"].trigger()
     text = window.status.currentMessage()
-    assert text.startswith("Clean islands and holes: 4 px changed, Dice vs before 0.9")
+    assert text.startswith("Clean islands and holes: 4 px changed, overlap with the mask before 99.")
     assert len(window.canvas.scene().items()) == items + 1  # the flash
     qtbot.waitUntil(lambda: len(window.canvas.scene().items()) == items, timeout=3000)
     window.undo()

@@ -26,7 +26,7 @@ from fashion_annotator.segmentation import refine
 from fashion_annotator.segmentation.consistency import compatibility
 from fashion_annotator.ui.annotate.flash import flash
 from fashion_annotator.ui.icons import icon
-from fashion_annotator.ui.shortcuts import key_name
+from fashion_annotator.ui.shortcuts import describe, key_name
 
 if TYPE_CHECKING:
     from fashion_annotator.ui.main_window import MainWindow
@@ -191,6 +191,20 @@ COMMANDS: tuple[tuple[str, str, str, Callable[..., np.ndarray | str]], ...] = (
     ("refine_outside_cutout", "Clear parsing &outside the cutout", "Ctrl+Shift+O", clear_outside_cutout),
 )
 
+#: Command name -> what it does, in plain words: its tooltip and status tip say it after its
+#: name and key ("GrabCut edge band", "model consensus" and "guided filter" say nothing to a
+#: studio).
+TIPS = {
+    "refine_snap": "move the label edges onto the nearest region boundaries of the photo",
+    "refine_consensus": "give each region the label the model gives most of it; your edits stay",
+    "refine_grabcut": "cutouts only: decide a thin strip along the mask's edge again from the photo's colours",
+    "refine_guided": "let the mask's edges follow the colour edges of the photo",
+    "refine_clean": "remove small specks and fill small holes",
+    "refine_clear": "make every pixel background (undo takes it back)",
+    "refine_proposal": "put the model's proposal in place of the mask",
+    "refine_outside_cutout": "make background the parsing pixels outside the cutout that belong inside it",
+}
+
 
 def change_dice(before: np.ndarray, after: np.ndarray) -> float:
     """Mean Dice, over the non-background labels in either mask, of ``after`` vs ``before``."""
@@ -202,8 +216,8 @@ def change_dice(before: np.ndarray, after: np.ndarray) -> float:
 def run(window: MainWindow, refinement: Refinement, title: str = "Refine") -> bool:
     """Apply ``refinement`` to the window's shown mask; False (with a message) when it cannot.
 
-    The change is one undo step; the status bar says how many pixels changed and the Dice
-    of the new mask against the one before, and the changed area flashes on the canvas.
+    The change is one undo step; the status bar says how many pixels changed and the overlap
+    (Dice, as a percentage) of the new mask with the one before, and the changed area flashes on the canvas.
     """
     cur = window.session.current
     if cur is None or cur.read_only:
@@ -223,8 +237,8 @@ def run(window: MainWindow, refinement: Refinement, title: str = "Refine") -> bo
         SmartClickTool.end_sessions(cur.doc, window.task)
         window.canvas.refresh_markers()
     window.status.showMessage(
-        f"{title}: {int(changed.sum()):,} px changed, Dice vs before "
-        f"{change_dice(before, after):.3f} ({key_name('undo', 'Ctrl+Z')} undoes)",
+        f"{title}: {int(changed.sum()):,} px changed, overlap with the mask before "
+        f"{change_dice(before, after):.1%} ({key_name('undo', 'Ctrl+Z')} undoes)",
         10000,
     )
     box = BBox.of(changed)
@@ -258,6 +272,7 @@ def populate(menu: QMenu, window: MainWindow) -> list[QAction]:
         title = text.replace("&", "").split(" (")[0]  # the status line is short at 1280 px
         action = window._action(name, text, key, lambda f=fn, t=title: run(window, _refinement(f, window), _title(f, t, window)), None)
         action.setIcon(icon("refine"))
+        describe(action, TIPS[name])
         menu.addAction(action)
         actions.append(action)
     return actions
