@@ -35,7 +35,8 @@
   how many it kept (:func:`kept_message`); Alt with the click or the drag paints over them
   too. A cutout (two classes) has nothing to keep;
 - background is no object: on a two-class (cutout) mask the clicks always add and remove the
-  foreground (1), whatever label is chosen; on a parsing mask with background chosen every
+  foreground (1), whatever label is chosen (a left click with background chosen says so,
+  :data:`BACKGROUND_ADDS`); on a parsing mask with background chosen every
   click, box and marker removal is refused with a message (:data:`NO_CLASS`). No click is ever
   applied or logged with label 0.
 
@@ -109,6 +110,9 @@ BOX_EMPTY = "Box: nothing stands out in it, nothing changed: drag the box around
 NO_CLASS = "Smart click adds or removes the chosen class: choose a class, not background"
 #: Status text of a click on a pixel the mask has right already (a positive click inside it).
 CLICK_ON_RIGHT = "Nothing changed: the mask is right here; click where it is wrong"
+#: Status text of a left click on a cutout with background selected: it adds to the cutout, as
+#: every left click does (a newcomer took background for "remove" and saw the mask grow).
+BACKGROUND_ADDS = "With background selected, a left click still adds to the cutout; right-click removes"
 #: Status text of a box around what the mask already has (most of GrabCut's object in it, see
 #: :data:`~fashion_annotator.segmentation.clicks.BOX_KEEPS_MASK`): part of the object may still
 #: be missing, so it says how to redo the object from the box (the whole line is in the status
@@ -360,7 +364,7 @@ class SmartClickTool(Tool):
         target = self.target(ctx)
         if start is None or target is None or (box is None and self._outside):
             return NOTHING
-        ctx = target
+        background, ctx = ctx.label == 0 and not self._negative, target
         predictor = self.predictor()
         if predictor is None:
             return ToolResult(message="Smart click needs a click model (resources/models/click.*)")
@@ -381,7 +385,8 @@ class SmartClickTool(Tool):
                 predictor.set_image(ctx.document.rgb)
                 if box is not None:
                     return self._apply_box(ctx, predictor, box)
-                return self._apply_click(ctx, predictor, click)
+                result = self._apply_click(ctx, predictor, click)
+                return replace(result, message=BACKGROUND_ADDS) if background else result
         finally:
             self._pending, self.box = None, None
 
