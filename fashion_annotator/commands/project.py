@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fashion_annotator.core.labels import available_taxonomies
-from fashion_annotator.core.wording import counted
+from fashion_annotator.core.wording import EXPORT_WRITES, counted
 from fashion_annotator.dataset.postgres.url import describe_location, project_location
 from fashion_annotator.runtime.arg_types import USER_HELP
 from fashion_annotator.runtime.exit_codes import EXIT_OK, EXIT_PARTIAL, report_error
@@ -95,14 +95,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     exp = subparsers.add_parser(
         "export", help="export a project's masks", epilog=_EPILOG_EXPORT,
-        description="Export the latest mask of each image. plain: images/ + masks/ indexed "
-        "PNGs; coco: annotations.json with RLE or polygon instances; cutout: RGBA PNGs with "
-        "the background transparent and black (none of the photo is kept under alpha 0); "
-        "labelme, cvat, voc, labelstudio, yolo: the tools' own layouts (see README).",
+        description="Export the latest mask of each image in a format (--format, what each "
+        "writes below). cutout: the background transparent and black (none of the photo is kept "
+        "under alpha 0); the tools' layouts: see README.",
     )  # fmt: skip
     exp.add_argument("project", metavar="PROJECT", type=project_location)
     exp.add_argument("out", metavar="OUT", type=Path, help="folder to write")
-    exp.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+    exp.add_argument("--format", required=True, choices=EXPORT_FORMATS, metavar="FORMAT",
+                     help="; ".join(f"{name}: {EXPORT_WRITES[name]}" for name in EXPORT_FORMATS))
     exp.add_argument(
         "--task", metavar="NAME",
         help="task to export (default: the first task; garment for cutout; coco-instances exports "

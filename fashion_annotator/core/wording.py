@@ -70,3 +70,19 @@ def named(name: str, problem: str) -> str:
     ('look.jpg: no mask', '/p/look.jpg: file does not exist')
     """
     return problem if problem.startswith(f"{name}: ") else f"{name}: {problem}"
+
+
+#: Export format -> what it writes, in words a studio reads ("plain" alone said nothing): the
+#: File > Export dialog and ``export --help`` show it.
+EXPORT_WRITES: dict[str, str] = {
+    "plain": "the photos (images/) and one PNG per photo whose pixel values are the label numbers "
+             "(masks/), with labels.json naming them",
+    "coco": "annotations.json (COCO: one entry per label of each photo) and the photos (images/)",
+    "cutout": "one PNG per photo: the garment on a transparent background",
+    "labelme": "one LabelMe .json beside each photo",
+    "cvat": "annotations.xml for CVAT and the photos (images/)",
+    "voc": "Pascal VOC folders: JPEGImages/, SegmentationClass/ colour PNGs, labelmap.txt",
+    "labelstudio": "tasks.json and label_config.xml for Label Studio, and the photos (images/)",
+    "yolo": "YOLO segmentation: data.yaml, images/ and one labels/*.txt of polygons per photo",
+    "coco-instances": "annotations.json (COCO) with one entry per garment instance and its attributes",
+}

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from fashion_annotator.core.polygons import DEFAULT_TOLERANCE
 from fashion_annotator.core.tasks import TaskSpec, available_tasks, task_title
+from fashion_annotator.core.wording import EXPORT_WRITES
 from fashion_annotator.dataset.display import project_title
 from fashion_annotator.dataset.formats import (
     EXPORT_FORMATS,
@@ -457,6 +458,9 @@ class ExportDialog(_PathDialog):
         super().__init__("Export", parent)
         self.fmt = QComboBox()
         self.fmt.addItems(list(EXPORT_FORMATS))
+        for i, name in enumerate(EXPORT_FORMATS):
+            self.fmt.setItemData(i, f"Writes {EXPORT_WRITES[name]}", Qt.ItemDataRole.ToolTipRole)
+        self.writes = QLabel(wordWrap=True)  # what the chosen format writes ("plain" says nothing)
         self.task = QComboBox()  # titles shown (a label set's own), task names as data
         for name in tasks:
             self.task.addItem(task_title(name), name)
@@ -476,6 +480,7 @@ class ExportDialog(_PathDialog):
         self.finished_only = QCheckBox("Only done and approved images")
         self.finished_only.setToolTip("Leave out images still in progress, never saved or rejected by QA")
         self.form.addRow("Format", self.fmt)
+        self.form.addRow("", self.writes)
         self.form.addRow("Task", self.task)
         self.form.addRow("Images", self.finished_only)
         self.form.addRow("Shapes", self.shapes)
@@ -486,8 +491,10 @@ class ExportDialog(_PathDialog):
         self._enable_options(self.fmt.currentText())
 
     def _enable_options(self, fmt: str) -> None:
-        """Only the options ``fmt`` takes can be set (plain has none, cutout only its edges)."""
+        """Only the options ``fmt`` takes can be set (plain has none, cutout only its edges);
+        the line under the format says what ``fmt`` writes."""
         takes = EXPORT_OPTIONS.get(fmt, ())
+        self.writes.setText(f"Writes {EXPORT_WRITES.get(fmt, '')}")
         for key, widget in (("shapes", self.shapes), ("tolerance", self.tolerance), ("edges", self.edges)):
             widget.setEnabled(key in takes)
             label = self.form.labelForField(widget)
