@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from fashion_annotator.core.labels import Taxonomy
+from fashion_annotator.core.tasks import task_title
 from fashion_annotator.dataset.postgres.url import (
     is_postgres_url,
     password_of,
@@ -525,7 +526,9 @@ class PreferencesDialog(QDialog):
     def _add_color_row(self, task: str, name: str, rgb: tuple[int, int, int]) -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
-        self.table.setItem(row, 0, QTableWidgetItem(task))
+        shown = QTableWidgetItem(task_title(task))  # "Parsing", as the window says, not "parsing7"
+        shown.setData(Qt.ItemDataRole.UserRole, task)
+        self.table.setItem(row, 0, shown)
         self.table.setItem(row, 1, QTableWidgetItem(name))
         item = QTableWidgetItem(
             swatch((int(rgb[0]), int(rgb[1]), int(rgb[2]))), QColor(*rgb).name()
@@ -541,7 +544,7 @@ class PreferencesDialog(QDialog):
 
     def set_color(self, row: int, rgb: tuple[int, int, int] | None) -> None:
         """Stage a new colour for ``row`` (None resets it); written on accept."""
-        task, name = self._cell(row, 0).text(), self._cell(row, 1).text()
+        task, name = str(self._cell(row, 0).data(Qt.ItemDataRole.UserRole)), self._cell(row, 1).text()
         self._colors[(task, name)] = rgb
         if rgb is not None:
             self._cell(row, 2).setIcon(swatch(rgb))
