@@ -61,11 +61,14 @@ SMOKE_QUIT_ENV = "FA_SMOKE_QUIT_MS"
 def photos_in(folder: Path, summary: ImportSummary | None = None) -> list[Path]:
     """Photo files directly inside ``folder``, sorted by name; hidden files are left out, as
     every import does (counted in ``summary.hidden``; the folder opened in the window added
-    ``.hidden.jpg``, ``new`` and File > Add photos did not: a hand test)."""
+    ``.hidden.jpg``, ``new`` and File > Add photos did not: a hand test); the other files and
+    folders, left out, are listed in ``summary.skipped`` as the CLI's import lists them (a
+    ``notes.txt`` in the folder went unsaid), a photo folder's own project folder aside."""
     listed = ImportSummary(photos_only=True)
     files = list_files(folder, summary=listed)
     if summary is not None:
         summary.hidden += listed.hidden
+        summary.skipped += [(path, why) for path, why in listed.skipped if Path(path).name != PHOTO_FOLDER_PROJECT]
     return files
 
 
@@ -83,6 +86,8 @@ class PendingPhotos:
         :data:`ADDING_MARKER` of a photo folder's project, removed once every file was tried.
     hidden : int
         Hidden files of the folder, left out (the summary says how many).
+    skipped : tuple of (str, str)
+        The folder's other files and folders, left out, and why (the summary lists them).
     sync : bool
         Bring a photo folder's project in step with its folder instead
         (:func:`~fashion_annotator.dataset.photo_folder.sync_photo_folder`: new photos added,
@@ -99,6 +104,7 @@ class PendingPhotos:
     copy: bool = False
     marker: Path | None = None
     hidden: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()
     sync: bool = False
     made: unfinished.Making | None = None
 
@@ -116,7 +122,8 @@ class PendingPhotos:
             return sync_photo_folder(project, progress)
         try:
             summary = add_photos(project, self.files, self.copy, progress,
-                                 ImportSummary(photos_only=True, hidden=self.hidden))  # fmt: skip
+                                 ImportSummary(photos_only=True, hidden=self.hidden,
+                                               skipped=list(self.skipped)))  # fmt: skip
         except CancelRequested as exc:
             if self.made is not None and isinstance(exc, JobCancelled) and exc.by_operator:
                 unfinished.unmark(project, self.made)  # told what it kept: not cut short
@@ -180,7 +187,7 @@ def open_or_start(path: str | Path) -> tuple[Project, PendingPhotos | None]:
         ) from exc
     marker = project.root / ADDING_MARKER
     marker.touch()
-    return project, PendingPhotos(photos, False, marker, listed.hidden)
+    return project, PendingPhotos(photos, False, marker, listed.hidden, tuple(listed.skipped))
 
 
 def unfinished_adding(project: Project) -> PendingPhotos | None:
@@ -202,7 +209,7 @@ def unfinished_adding(project: Project) -> PendingPhotos | None:
     listed = ImportSummary()
     photos = photos_in(Path(project.root).parent, listed)
     fresh = [p for p in photos if str(referenced_path(p)) not in known]
-    return PendingPhotos(fresh, False, marker, listed.hidden)
+    return PendingPhotos(fresh, False, marker, listed.hidden, tuple(listed.skipped))
 
 
 def open_or_create(path: str | Path) -> tuple[Project, list[str]]:
@@ -231,7 +238,8 @@ def _new_for_window(
     project = new_project(photos, root, tasks)
     listed = ImportSummary()
     files = photos_in(Path(photos), listed)
-    return project, [], PendingPhotos(files, copy, hidden=listed.hidden, made=unfinished.mark_of(project))
+    return project, [], PendingPhotos(files, copy, hidden=listed.hidden, skipped=tuple(listed.skipped),
+                                      made=unfinished.mark_of(project))
 
 
 def _for_window(path: str | Path) -> tuple[Project, list[str], PendingPhotos | None]:
