@@ -47,6 +47,20 @@ class Lease:
     pid: int = 0
 
 
+def person(holder: str) -> str:
+    """The user name of a lease ``holder`` (``user@host (pid N)``), what a person reads where a
+    name is meant ("root@vm (pid 20600) is editing it" read as machine talk); a holder not of
+    that form as it is.
+
+    Examples
+    --------
+    >>> person("ana@studio-3 (pid 20600)"), person("ana")
+    ('ana', 'ana')
+    """
+    user, at, rest = holder.partition("@")
+    return user if at and user and rest.endswith(")") and " (pid " in rest else holder
+
+
 class LeaseHeld(Exception):
     """Another operator holds the image: ``holder`` names them, ``expires`` is when it lapses.
 

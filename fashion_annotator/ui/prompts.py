@@ -11,6 +11,7 @@ import time
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from fashion_annotator.core.journal import JournalEntry
+from fashion_annotator.dataset.leases import person
 
 
 def ask_restore(
@@ -66,9 +67,10 @@ def ask_lease_held(parent: QWidget, holder: str, expires: float, image: str = "t
     box = QMessageBox(
         QMessageBox.Icon.Information,
         "Image in use",
-        f"{holder} is editing {image} (until {until}).",
+        f"{person(holder)} is editing {image} (until {until}).",
         parent=parent,
     )
+    box.setToolTip(f"Held by {holder}: the user, the computer and the program's process id")
     read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Skip", QMessageBox.ButtonRole.RejectRole)
     box.exec()

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
+from fashion_annotator.dataset.leases import person
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import open_project
 from fashion_annotator.instances.model import Instance, InstanceSet
@@ -57,7 +58,7 @@ def test_skipping_a_colleagues_image_keeps_the_open_one_editable_and_saved(two, 
     assert not bob.open_image(ids[0])  # Alice holds it; Bob skips
     holder = bob.project.leases.current(ids[0]).holder
     assert answers.asked[-1] == ("lease", holder)
-    assert said[-1] == f"Skipped {bob.project.image(ids[0]).name}: {holder} is editing it"
+    assert said[-1] == f"Skipped {bob.project.image(ids[0]).name}: {person(holder)} is editing it"
     # Bob is still on his image, leased, editable; the edit made before was saved
     assert bob.session.image_id == ids[1] and not bob.session.current.read_only
     assert bob.project.lease(ids[1]).holder.startswith("bob@")
@@ -225,11 +226,11 @@ def test_skipping_the_first_photo_at_start_says_that_none_is_open_and_what_to_do
         assert [q[0] for q in answers.asked] == ["lease"] and bob.session.current is None
         holder = a_project.leases.current(first.id).holder
         said = bob.banner.text()
-        assert bob.banner.isVisible() and f"Skipped {first.name}: {holder} is editing it" in said
+        assert bob.banner.isVisible() and f"Skipped {first.name}: {person(holder)} is editing it" in said
         assert "No photo is open: choose one in the image list, or use Next free to-do (Ctrl+Shift+N)" in said
         # a hand test: "... is editing it No photo is open: ...", two sentences run together
         assert bob.status.currentMessage().startswith(
-            f"Skipped {first.name}: {holder} is editing it. No photo is open: choose one")
+            f"Skipped {first.name}: {person(holder)} is editing it. No photo is open: choose one")
         assert bob.open_next_free() and bob.session.image_id != first.id
         assert "No photo is open" not in bob.banner.text()
     finally:

@@ -213,3 +213,21 @@ def test_a_lost_lease_is_not_taken_back_while_the_review_tab_is_shown(team, qtbo
     assert carol.session.image_id == ids[0] and carol.session.unsaved
     held = project.leases.current(ids[0])
     assert held is not None and held.holder.startswith("carol@")
+
+
+def test_a_colleague_is_named_by_their_user_name_not_their_machine(team, monkeypatch):
+    """A studio read "root@vm (pid 20600) is editing it" where a person's name was meant: the
+    banner and the lease question name the user; the computer and process are in the tooltip."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from fashion_annotator.ui.prompts import ask_lease_held
+
+    alice, alice_project = team.open("alice")
+    bob, _ = team.open("bob")  # alice holds the first photo: bob views it read-only
+    assert bob.session.current.read_only
+    assert "Read-only: alice is editing this image." in bob.banner.text() and "(pid " not in bob.banner.text()
+    seen = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: seen.append((box.text(), box.toolTip())) or 0)
+    ask_lease_held(bob, alice_project._db.holder, time.time() + 60, "look.jpg")
+    (text, tip), = seen
+    assert text.startswith("alice is editing look.jpg (until ") and "(pid " in tip

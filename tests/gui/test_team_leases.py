@@ -9,6 +9,7 @@ import numpy as np
 import psycopg
 import pytest
 
+from fashion_annotator.dataset.leases import person
 from fashion_annotator.dataset.postgres import parse_url
 from fashion_annotator.dataset.store import open_project
 from fashion_annotator.ui.annotate import image_session
@@ -105,7 +106,7 @@ def test_a_reviewer_back_in_review_leaves_the_image_free_for_the_operator(
         carol.tabs.setCurrentIndex(0)  # alice is fixing it: carol sees it read-only, told why
         assert carol.session.current.read_only and not carol.session.current.lease_lost
         assert carol.session.current.lease_holder == alice_project._db.holder
-        assert f"Read-only: {alice_project._db.holder} is editing this image." in carol.banner.text()
+        assert f"Read-only: {person(alice_project._db.holder)} is editing this image." in carol.banner.text()
         assert alice_project.lease(sent_back).holder == alice_project._db.holder
     finally:
         for window, project in ((alice, alice_project), (carol, carol_project)):

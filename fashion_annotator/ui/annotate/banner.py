@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from fashion_annotator.annotate.session import OpenImage
 from fashion_annotator.core.tasks import task_title
+from fashion_annotator.dataset.leases import person
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.decisions import current_decision, latest_rejects, operator_instruction
 from fashion_annotator.ui.shortcuts import key_name
@@ -41,7 +42,7 @@ def image_notes(project, opened: OpenImage) -> list[str]:
             "its unsaved edits are restored when its lease lapses."
         )
     elif opened.read_only:
-        notes.append(f"Read-only: {opened.lease_holder} is editing this image.")
+        notes.append(f"Read-only: {person(opened.lease_holder or 'another session')} is editing this image.")
     notes.extend(opened.notes)
     swept = getattr(project, "swept", None)  # what opening the project set aside
     set_aside = None if swept is None else swept.note(project.root)

@@ -25,7 +25,7 @@ from fashion_annotator.core.document import AnnotationDocument
 from fashion_annotator.core.images import ImageData, ImageLoadError
 from fashion_annotator.core.journal import JournalEntry, session_journal
 from fashion_annotator.core.masks import BBox
-from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset.leases import LeaseHeld, person
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.dataset.store import INDEX_NAME, Project
 from fashion_annotator.segmentation import pipeline
@@ -200,7 +200,7 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, PhotoOpening, QObjec
                 self.project.leases.acquire(image_id, ttl_s=LEASE_TTL_S)
         except LeaseHeld as held:
             if ask and not held.crashed and not self.ask_lease_held(held.holder, held.expires, self._image_name(image_id)):
-                self.message.emit(f"Skipped {self._image_name(image_id)}: {held.holder} is editing it")
+                self.message.emit(f"Skipped {self._image_name(image_id)}: {person(held.holder)} is editing it")
                 return False
             lease = held
         except ProjectError as exc:
