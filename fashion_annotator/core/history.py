@@ -119,6 +119,14 @@ class History:
         saved one and lost the dropped steps' edits)."""
         return self._undo[-1].serial if self._undo else self._base
 
+    def serial_before_last(self) -> int | None:
+        """The serial of the mask's state before its newest undoable step (the step under it,
+        else the base; None: no step to undo): with :meth:`last_serial`, whether exactly one
+        step lies between two states of the mask."""
+        if not self._undo:
+            return None
+        return self._undo[-2].serial if len(self._undo) > 1 else self._base
+
     def next_redo_serial(self) -> int:
         """The serial of the step :meth:`redo` would re-apply (0 when there is none)."""
         return self._redo[-1].serial if self._redo else 0

@@ -11,6 +11,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from fashion_annotator.core.masks import BBox
 from fashion_annotator.dataset.store import Project
 from fashion_annotator.instances.model import inconsistent_pixels
 from fashion_annotator.ui.testing import CTRL, choose_category, instance_of, press_key, wait_ready
@@ -144,3 +145,103 @@ def test_a_version_a_colleague_saved_meanwhile_drops_the_history(opened, qtbot):
     assert dock.doc.instances[dress].attributes[group.name] == theirs, "their version is shown"
     assert not dock.doc.can_undo and not dock.buttons["undo"].isEnabled()
     assert all(entry.instances is None for entry in kept._kept.values())
+
+
+def _listed_iff_pixels(window) -> None:
+    """Every instance listed lies on pixels of its parsing class, in the panel and in the mask:
+    no instance is listed without its pixels."""
+    dock = window.instances
+    parsing = window.session.current.doc.masks["parsing7"]
+    assert inconsistent_pixels(dock.doc.set, parsing, dock.doc.ground) == {}
+    listed = {int(dock.list.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)) for i in range(dock.list.topLevelItemCount())}
+    assert listed == set(dock.doc.instances)
+
+
+@pytest.mark.parametrize("leave", [False, True], ids=["staying", "pgdn_pgup"])
+def test_the_panels_undo_of_a_removal_takes_its_mask_edit_back_with_it(opened, qtbot, leave):
+    """A mask edit turns the dress background (the panel drops it), then an attribute of
+    another instance; PgDn, PgUp: the panel's second Undo listed the dress again while its
+    pixels stayed background (the removal was linked to no mask step). Now it takes the mask
+    edit back with it, and at every step, the panel's Undo, Redo and Ctrl+Z on the photo, an
+    instance is listed only with its pixels."""
+    window, project = opened
+    dock = window.instances
+    image_id = window.session.image_id
+    dress = instance_of(window, "dress")
+    pixels = dock.doc.map == dress
+    other = next(k for k in sorted(dock.doc.instances) if k != dress)
+
+    def to_background(mask):
+        mask[pixels] = 0
+        return BBox.of(pixels)
+
+    window.set_task("parsing7")
+    window.apply_mask_edit(to_background, task="parsing7")
+    qtbot.waitUntil(lambda: dress not in dock.doc.instances, timeout=3000)
+    _listed_iff_pixels(window)
+    group = dock.schema.groups[0]
+    value = next(v for v in group.values if v != dock.doc.instances[other].attributes.get(group.name))
+    _choose_attribute(window, other, group.name, value)
+    if leave:
+        _away_and_back(qtbot, window)
+    parsing = window.session.current.doc.masks["parsing7"]
+    _panel_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # the attribute
+    assert dock.doc.instances[other].attributes.get(group.name) != value
+    _listed_iff_pixels(window)
+    _panel_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # the removal, with its mask edit
+    assert dress in dock.doc.instances and np.all(parsing[pixels] == 6)
+    _listed_iff_pixels(window)
+    dock.redo()  # the removal again, with its mask edit
+    assert dress not in dock.doc.instances and np.all(parsing[pixels] == 0)
+    _listed_iff_pixels(window)
+    window.canvas.setFocus()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # on the photo: the mask edit, with the removal
+    qtbot.wait(500)  # the panel follows the mask's edits once they pause
+    assert dress in dock.doc.instances and np.all(parsing[pixels] == 6)
+    _listed_iff_pixels(window)
+    assert window.save()
+    saved = project.load_instances(image_id)
+    assert dress in saved.instances
+    assert inconsistent_pixels(saved, project.load_mask(image_id, "parsing7"), dock.doc.ground) == {}
+
+
+def test_the_panels_undo_of_a_removal_whose_mask_edit_is_out_of_reach_is_refused(opened, qtbot):
+    """The same removal, then a mask edit in a corner with no instance, PgDn, PgUp: the panel's
+    Undo of the removal cannot take its mask edit with it (the corner's edit stands after it);
+    it listed the dress without its pixels. Now it is refused and says to undo on the photo,
+    where two Ctrl+Z give the dress back with its pixels."""
+    window, _ = opened
+    dock = window.instances
+    dress = instance_of(window, "dress")
+    pixels = dock.doc.map == dress
+    corner = (slice(15, 25), slice(15, 45))
+    assert not (dock.doc.map[corner] > 0).any(), "the corner edit lies on no instance"
+
+    def to_background(mask):
+        mask[pixels] = 0
+        return BBox.of(pixels)
+
+    def corner_to_skin(mask):
+        mask[corner] = 1
+        return BBox(15, 15, 25, 45)
+
+    window.set_task("parsing7")
+    window.apply_mask_edit(to_background, task="parsing7")
+    qtbot.waitUntil(lambda: dress not in dock.doc.instances, timeout=3000)
+    window.apply_mask_edit(corner_to_skin, task="parsing7")
+    qtbot.wait(500)  # the panel follows the mask's edits once they pause
+    _away_and_back(qtbot, window)
+    parsing = window.session.current.doc.masks["parsing7"]
+    _panel_key(qtbot, window, Qt.Key.Key_Z, CTRL)
+    assert dress not in dock.doc.instances and np.all(parsing[pixels] == 0)
+    assert "without their pixels" in window.status.currentMessage() and f"{dress}. dress" in window.status.currentMessage()
+    _listed_iff_pixels(window)
+    window.canvas.setFocus()
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # the corner's edit
+    qtbot.wait(500)
+    assert dress not in dock.doc.instances and not (parsing[corner] == 1).all()
+    _listed_iff_pixels(window)
+    press_key(qtbot, window, Qt.Key.Key_Z, CTRL)  # the removal's edit, with the removal
+    qtbot.wait(500)
+    assert dress in dock.doc.instances and np.all(parsing[pixels] == 6)
+    _listed_iff_pixels(window)

@@ -12,6 +12,14 @@ re-categorisation's relabelling, or a panel redo's), *backward* when it goes wit
 step). :class:`ParsingLinks` keeps them for the open image; the Instances dock
 (:mod:`.instances_dock`) records them and asks which steps go together.
 
+The instances following a mask edit (a reconcile: pixels that left, joined or followed an
+instance, an instance its pixels left removed) are a step of their own too, linked forward to
+that mask edit when it is the one step the parsing mask made since the instances were last
+checked (:meth:`ParsingLinks.add_reconcile`): the panel's undo of a removal takes the mask edit
+back with it (it listed the instance again without its pixels), and Ctrl+Z on the photo takes
+the removal back with the edit. Such a link never holds the photo's undo back: the mask edit
+undone alone, the instances removed come back at the next check.
+
 :class:`ParsingSeen` keeps the parsing mask the instances were last checked against: the
 pixels painted since join the instance of their class they touch, at a save, before the
 operator's next instance edit or once the parsing mask's edits pause (:mod:`.parsing_watch`) (so a part deleted after a stroke stays deleted, its pixels in
@@ -56,6 +64,9 @@ class ParsingLinks:
         self.image_doc = image_doc
         self.task = task
         self._links: dict[int, tuple[object, bool]] = {}
+        #: The parsing mask's serial when the instances were last checked against it (None:
+        #: unknown; a reconcile then links to no mask step).
+        self.checked: int | None = None
 
     def _history(self) -> Any:
         return None if self.image_doc is None or self.task is None else self.image_doc.history[self.task]
@@ -71,6 +82,27 @@ class ParsingLinks:
         serial = self.serial()
         if step is not None and serial != before:
             self._links[serial] = (step, forward)
+
+    def check(self) -> None:
+        """The instances were checked against the parsing mask as it is now."""
+        self.checked = self.serial()
+
+    def add_reconcile(self, step: object | None) -> None:
+        """Link the reconcile ``step`` (None: none made) to the parsing step made since the last
+        check when it is one step (a run of strokes, or a change not of a step: no link); the
+        mask is the one checked from now on."""
+        history, checked = self._history(), self.checked
+        if step is not None and history is not None and checked is not None:
+            serial = int(history.last_serial())
+            if serial != checked and history.serial_before_last() == checked:
+                self._links[serial] = (step, True)
+        self.check()
+
+    def absorbed(self, before: int) -> None:
+        """The parsing step made since the serial was ``before`` was checked (a relabelling,
+        or the parsing step of a panel undo or redo): the mask is the one checked from now on
+        when it was at ``before``; else other edits are still unchecked (no link to come)."""
+        self.checked = self.serial() if self.checked == before else None
 
     def taken(self) -> tuple[dict[int, tuple[object, bool]], Callable[[], Any]]:
         """The links, and a weak reference to the parsing history whose steps they name (it is
@@ -108,7 +140,10 @@ class ParsingLinks:
         """Whether the parsing mask's next ``which`` is linked while its instance step is not
         the instances' next one: taking the pixels back alone would leave an instance on
         another class's pixels (the next save dropped it)."""
-        return doc is not None and self.instance_step(which, task) is not None and not self.ready(doc, which, task)
+        pair = self.instance_step(which, task)
+        if pair is None or doc is None or follows_mask(pair[1]):  # the next check gives them back
+            return False
+        return not self.ready(doc, which, task)
 
     def parsing_step(self, doc: InstanceDocument, which: str) -> str | None:
         """The parsing mask's ``undo`` or ``redo`` that goes with the instances' next ``which``
@@ -130,6 +165,12 @@ class ParsingLinks:
         since = "instance edits came after it" if panel == "undo" else "instance steps were undone after it"
         return (f"The next {which} here is a re-categorisation's, and {since}: "
                 f"{panel} those in the Instances panel first (Alt+I, then {key_name(panel, _KEYS[panel])})")  # fmt: skip
+
+
+def follows_mask(step: object) -> bool:
+    """Whether ``step`` (an :meth:`InstanceDocument.next_step` token) is a reconcile: the
+    instances following a mask edit."""
+    return getattr(step, "name", None) == "reconcile"
 
 
 class ParsingSeen:

@@ -11,6 +11,12 @@ instance step with it (:meth:`InstanceSteps.follow`).
 The steps of an image left are kept with its masks' (:mod:`~fashion_annotator.annotate.
 kept_history`, the image session's keeping and budget): back at the image, its instances still
 the saved version they were left at, the panel's Undo takes them back.
+
+The instances following a mask edit (a reconcile) are linked to that edit the same way, and
+kept with it: the panel's undo of a removal takes the edit back with its pixels. One whose edit
+is out of reach (other mask steps after it) is refused when it would list an instance without
+its pixels, and the message names the photo's undo that gives them back
+(:meth:`InstanceSteps._refused`).
 """
 
 from __future__ import annotations
@@ -20,6 +26,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.instances.document import InstanceHistory
+from fashion_annotator.instances.model import inconsistent_mask
+from fashion_annotator.ui.annotate.instance_links import OTHER, follows_mask
+from fashion_annotator.ui.shortcuts import key_name
 
 if TYPE_CHECKING:
     from fashion_annotator.annotate.kept_history import KeptHistories, Saved
@@ -120,6 +129,7 @@ class InstanceSteps:
         self.parsingChange.emit(self.parsing_task, change.apply)  # applied at once (one undo step)
         self._seen.absorb(self._image_doc, change.pixels)
         self._links.add(before, doc.next_step("undo" if forward else "redo"), forward)
+        self._links.absorbed(before)
 
     def links(self, which: str, task: str | None = None) -> bool:
         """Whether the next ``which`` ("undo" or "redo") of ``task``'s mask (default: the
@@ -153,7 +163,36 @@ class InstanceSteps:
         doc = self.doc
         if doc is None or not (doc.can_undo if which == "undo" else doc.can_redo):
             return
-        self._take(which, self._links.parsing_step(doc, which))
+        parsing_which = self._links.parsing_step(doc, which)
+        if parsing_which is None and self._refused(which):
+            return
+        self._take(which, parsing_which)
+
+    def _refused(self, which: str) -> bool:
+        """Whether the instances' next ``which`` is a reconcile whose mask edit is out of reach
+        and that would list an instance on pixels of another class (the removal of instances
+        whose pixels the mask still lacks): it is not taken, and the window says which undo on
+        the photo gives them back."""
+        doc, parsing = self.doc, None if self._image_doc is None else self._image_doc.masks.get(self.parsing_task or "")
+        if doc is None or parsing is None or not follows_mask(doc.next_step(which)):
+            return False
+        dirty, listed = doc.dirty, set(doc.instances)
+        before = inconsistent_mask(doc.set, parsing, doc.ground)
+        getattr(doc, which)()
+        wrong = inconsistent_mask(doc.set, parsing, doc.ground) & ~before
+        names = [f"{k}. {i.category or '?'}" for k, i in sorted(doc.instances.items()) if k not in listed]
+        getattr(doc, OTHER[which])()  # tried only: the step stays the next one
+        doc.dirty, doc.parsing_change = dirty, None
+        if not wrong.any():
+            return False
+        if which == "undo":
+            back = ", ".join(names) if names else "instances"
+            self.message.emit(f"The next undo here would list {back} without their pixels: undo the mask edit "
+                              f"that took them first ({key_name('undo', 'Ctrl+Z')} on the photo gives them back)")  # fmt: skip
+        else:
+            self.message.emit("The next redo here would leave instances on another class's pixels: redo the mask "
+                              f"edit first ({key_name('redo', 'Ctrl+Shift+Z')} on the photo)")  # fmt: skip
+        return True
 
     def _take(self, which: str, parsing_which: str | None) -> None:
         """The instances' ``which``, with the parsing mask's linked ``parsing_which`` step, or
@@ -163,7 +202,11 @@ class InstanceSteps:
             return
         if parsing_which is not None and self._image_doc is not None and self.parsing_task is not None:
             doc.parsing_change = None  # the parsing mask's own step relabels the pixels
+            before = self._links.serial()
             getattr(self._image_doc, parsing_which)(self.parsing_task)
+            if self._links.checked == before:  # its pixels are the instances' own: none painted
+                self._seen.derived(self._image_doc)
+            self._links.absorbed(before)
         else:
             self._relabel_parsing(forward=which == "redo")
 

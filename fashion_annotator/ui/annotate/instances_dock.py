@@ -246,6 +246,7 @@ class InstancesDock(InstanceSteps, QDockWidget):
 
     def _set_doc(self, iset: InstanceSet) -> InstanceDocument:
         self._seen.derived(self._image_doc)  # the parsing mask the instances hold to from now on
+        self._links.check()
         self.doc = InstanceDocument(iset, self.taxonomy, self.schema, self.project.taxonomy(self.parsing_task), photo=self._photo)
         return self.doc
 
@@ -293,6 +294,7 @@ class InstancesDock(InstanceSteps, QDockWidget):
         if self.doc is not None:  # one undo step: the replaced instances come back
             self.doc.replace(iset)
             self._seen.derived(self._image_doc)  # the pixels it leaves in no instance join nothing
+            self._links.check()
         else:
             self._set_doc(iset)
         assert self.doc is not None
@@ -371,7 +373,11 @@ class InstancesDock(InstanceSteps, QDockWidget):
     def _reconcile(self, read: bool = True) -> None:
         """Bring the instances in line with the parsing mask (:meth:`ParsingSeen.reconcile`): at a
         save, before an instance edit, and once parsing edits pause (:mod:`.parsing_watch`)."""
+        last = None if self.doc is None else self.doc.next_step("undo")
         gone = None if self.doc is None else self._seen.reconcile(self.doc, self._image_doc, read)
+        if self.doc is not None:  # a removal's undo takes its mask edit back with it
+            step = self.doc.next_step("undo")
+            self._links.add_reconcile(None if step is last else step)
         if gone is not None:
             self._refresh_list()
             self.changed.emit()  # an instance step: Undo and Redo follow it

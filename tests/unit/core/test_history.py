@@ -86,6 +86,26 @@ def test_memory_bound_drops_oldest():
     assert mask[:8].all() and not mask[8:].any()
 
 
+def test_serial_before_last_names_the_state_under_the_newest_step():
+    """One step between two states of the mask is told from several (a removal of instances
+    is linked to its mask edit only when it followed that one edit), steps dropped for
+    memory included."""
+    mask = np.zeros((10, 10), np.uint8)
+    hist = History(max_bytes=50)
+    assert hist.serial_before_last() is None
+    serials = []
+    for row in range(4):
+        hist.begin(mask)
+        mask[row] = 1  # 20 bytes per step: two steps kept
+        hist.commit(mask)
+        serials.append(hist.last_serial())
+    assert hist.serial_before_last() == serials[2]
+    hist.undo(mask)
+    assert hist.last_serial() == serials[2] and hist.serial_before_last() == serials[1]
+    hist.undo(mask)
+    assert hist.serial_before_last() is None
+
+
 def test_oversized_step_is_kept():
     mask = np.zeros((10, 10), np.uint8)
     hist = History(max_bytes=10)
