@@ -149,11 +149,12 @@ def test_saved_proposals_of_a_large_photo_are_read_when_accepted(qtbot, big):
 
 
 def _saved_masks(project, image_id) -> dict[str, np.ndarray]:
-    """Distinct saved masks of both tasks of ``image_id`` (what an earlier session left)."""
+    """Distinct saved masks of both tasks of ``image_id`` (what an earlier session left): a top
+    over a bottom in the parsing mask, agreeing with the garment cutout (Mark done checks it)."""
     h, w = BIG_WH[1], BIG_WH[0]
     masks = {"garment": np.zeros((h, w), np.uint8), "parsing7": np.zeros((h, w), np.uint8)}
     masks["garment"][300:1900, 200:1300] = 1
-    masks["parsing7"][300:1000, 250:1250] = 2
+    masks["parsing7"][300:1000, 250:1250] = 3
     masks["parsing7"][1000:1900, 250:1250] = 5
     for task, mask in masks.items():
         project.save_mask(image_id, task, mask)
