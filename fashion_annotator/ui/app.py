@@ -98,6 +98,8 @@ class PendingPhotos:
         tried or the operator stopped the adding (its summary says what was kept); kept, as
         stopped, when the window closed first (opening the project then says to run File > New
         again); left alone once a later File > New of the same folders took it over.
+    source : Path or None
+        The photo folder File > New made the project from: the job's title names it.
     """
 
     files: list[Path]
@@ -107,11 +109,14 @@ class PendingPhotos:
     skipped: tuple[tuple[str, str], ...] = ()
     sync: bool = False
     made: unfinished.Making | None = None
+    source: Path | None = None
 
     @property
     def title(self) -> str:
-        """The job's name in the status bar."""
-        return "Photo folder" if self.sync else "Add photos"
+        """The job's name in the status bar and the log (File > New's was "Add photos")."""
+        if self.sync:
+            return "Photo folder"
+        return f"New project from folder {self.source.name}" if self.source is not None else "Add photos"
 
     def work(self, project: Project, progress) -> ImportSummary | FolderSync:
         """Add the files (a :class:`~fashion_annotator.ui.file_jobs.FileJob`'s work); the
@@ -239,7 +244,7 @@ def _new_for_window(
     listed = ImportSummary()
     files = photos_in(Path(photos), listed)
     return project, [], PendingPhotos(files, copy, hidden=listed.hidden, skipped=tuple(listed.skipped),
-                                      made=unfinished.mark_of(project))
+                                      made=unfinished.mark_of(project), source=Path(photos))
 
 
 def _for_window(path: str | Path) -> tuple[Project, list[str], PendingPhotos | None]:

@@ -175,3 +175,22 @@ def test_a_file_new_job_leaves_alone_the_mark_a_later_file_new_took_over(tmp_pat
         assert read_folder(root) == later, "the later File > New's mark stays"
     finally:
         project.close()
+
+
+def test_file_new_is_logged_as_a_new_project_not_as_add_photos(qtbot, tmp_path, caplog):
+    """The log said "Add photos in ..." for File > New: its line now names what ran."""
+    photos, root = _photos(tmp_path / "shoot", 2), tmp_path / "shoot-annotations"
+    switcher = _switcher(tmp_path)
+    with caplog.at_level("INFO", logger="fashion_annotator.ui.file_menu"):
+        assert switcher.switch(lambda: app._new_for_window(photos, root, True))
+        window = switcher.window
+        qtbot.addWidget(window)
+        window.files.inform = lambda title, lines, wrong: None
+        assert window.files.job is not None and window.files.job.title == "New project from folder shoot"
+        assert window.files.wait(30000)
+        qtbot.waitUntil(lambda: window.queue.model.rowCount() == 2, timeout=30000)
+    logged = [r.getMessage() for r in caplog.records if "photos added" in r.getMessage()]
+    assert logged and logged[0].startswith(f"New project from folder shoot in {root.resolve()}: 2 photos added")
+    assert not any(r.getMessage().startswith("Add photos") for r in caplog.records)
+    window.close()
+    window.project.close()
