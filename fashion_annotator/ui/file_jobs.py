@@ -65,24 +65,41 @@ def cancelled_import(stop: CancelRequested) -> tuple[list[str], bool]:
     ], False
 
 
-def cancelled_export(stop: CancelRequested) -> tuple[list[str], bool]:
-    """The summary of an export cancelled by ``stop``: its folder holds the images exported
-    before it, with the format's files listing only those (``stop.export``), and stays marked
-    partial (a warning)."""
-    head = f"Export cancelled after {stop.done:,} of {stop.total:,} images"
+def cancelled_export(stop: CancelRequested, out: Path | None = None) -> tuple[list[str], bool]:
+    """The summary of an export into ``out`` cancelled by ``stop``: its folder holds the images
+    exported before it, with the format's files listing only those (``stop.export``), and stays
+    marked partial (a warning).
+
+    The first line is short, for the status bar: "Export cancelled: 47 images written to exp2
+    (unfinished)" (at 853 px "…the folder holds the 47 images expor" was cut mid-word)."""
     summary = stop.export
+    folder = summary.out if summary is not None else out
+    where = f" to {folder.name}" if folder is not None else ""
+    head = f"Export cancelled after {stop.done:,} of {stop.total:,} images"
     advice = (
         f"The folder is a partial export: its {UNFINISHED_EXPORT} names the images in it; export "
         "again into a new or empty folder for every image."
     )
     if summary is None:
-        return [f"{head}: the folder is partial", advice], True
+        name = f" {folder.name}" if folder is not None else ""
+        return [f"Export cancelled: the folder{name} is partial (unfinished)", f"{head}: the folder is partial",
+                advice], True  # fmt: skip
+    written = counted(summary.count, "image") if summary.count else "no image"
+    short = f"Export cancelled: {written} written{where} (unfinished)"
     if summary.count:
         head += f": the folder holds the {counted(summary.count, 'image')} exported before it"
     else:
         head += ": no image was exported before it"
     skipped = [f"{counted(len(summary.skipped), 'image')} without {summary.missing} left out"] if summary.skipped else []
-    return [head, *skipped, *summary.lines()[1:], advice], True
+    return [short, head, *skipped, *summary.lines()[1:], advice], True
+
+
+def status_line(title: str, first: str) -> str:
+    """A job's summary line as the status bar says it: ``title: first``, without the title where
+    the line starts with its first word ("Export cutout: Export cancelled…" said it twice)."""
+    if first.split(" ", 1)[0].rstrip(":") == title.split(" ", 1)[0]:
+        return first
+    return f"{title}: {first}"
 
 
 class JobCancelled(CancelRequested):

@@ -63,6 +63,7 @@ from fashion_annotator.ui.file_jobs import (
     add_photo_files,
     cancelled_export,
     cancelled_import,
+    status_line,
 )
 from fashion_annotator.ui.screen_fit import fit_on_show
 from fashion_annotator.ui.task_picker import DEFAULT_TASKS, TaskPicker, add_tasks
@@ -169,9 +170,9 @@ class FileActions(QObject):
             log.info("%s in %s: %s", title, self.window.project.root, "; ".join(lines))
         if not self._box:
             if lines:
-                self.window.status.showMessage(f"{title}: {lines[0]}", 20000)
+                self.window.status.showMessage(status_line(title, lines[0]), 20000)
             return
-        self.window.status.showMessage(f"{title}: {lines[0] if lines else 'done'}", 20000)
+        self.window.status.showMessage(status_line(title, lines[0] if lines else "done"), 20000)
         self.inform(title, list(lines), went_wrong)
 
     def _tell(self, title: str, lines: list[str], went_wrong: bool) -> None:
@@ -244,7 +245,7 @@ class FileActions(QObject):
             empty = nothing_exported(project, summary, statuses)
             return [*summary.lines(), *([f"No image exported: {empty}"] if empty else [])]
 
-        return self.start(f"Export {fmt}", work, adds=False, cancelled=cancelled_export)
+        return self.start(f"Export {fmt}", work, adds=False, cancelled=lambda stop: cancelled_export(stop, out))
 
     def wait(self, ms: int = 60000) -> bool:
         """Block until the running job ends (tests)."""

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from fashion_annotator.dataset.formats.common import UNFINISHED_EXPORT
 from fashion_annotator.ui import file_menu
@@ -92,7 +93,8 @@ def test_cancelled_export_leaves_the_finished_images_and_says_so(opened, summari
     qtbot.waitUntil(lambda: len(summaries) == 1, timeout=30000)
     title, lines, went_wrong = summaries[0]
     assert title == f"Export {fmt}"
-    assert lines[0] == f"Export cancelled after {STOP_AT} of 30 images: the folder holds the {STOP_AT} images exported before it"
+    assert lines[0] == f"Export cancelled: {STOP_AT} images written to exported (unfinished)"
+    assert lines[1] == f"Export cancelled after {STOP_AT} of 30 images: the folder holds the {STOP_AT} images exported before it"
     assert went_wrong, "a partial folder is a warning"
     stems = sorted(p.stem for p in out.rglob("*") if p.suffix in {".png", ".jpg"})
     assert len(stems) == STOP_AT, "exactly the images finished before the cancel"
@@ -106,7 +108,7 @@ def test_cancelled_export_leaves_the_finished_images_and_says_so(opened, summari
     assert len(project.images()) == 30
     assert {r.id: len(project.mask_versions(r.id, "garment")) for r in records} == versions
     assert not window.status.cancel_button.isVisible() and not window.status.is_busy
-    assert window.status.currentMessage().startswith(f"Export {fmt}: Export cancelled after 5 of 30")
+    assert window.status.currentMessage() == lines[0], "said once, not 'Export cutout: Export cancelled…'"
 
 
 def test_cancelled_add_photos_keeps_the_photos_it_added(opened, summaries, qtbot, tmp_path, monkeypatch):
@@ -171,3 +173,37 @@ def test_closing_waits_for_every_file_job_also_one_whose_thread_still_ends(opene
     finally:
         release.set()
         first.wait()
+
+
+def test_a_cancelled_export_says_so_in_a_short_sentence_in_an_853_px_window(opened, qtbot, tmp_path, monkeypatch):
+    """At 853 px (1280x720 at 150 %) the summary was cut mid-word ("…the folder holds the 47
+    images expor"), said its title twice ("Export cutout: Export cancelled…") and the zoom, CPU and
+    model fields went. It is now one short sentence, cut (if at all) after a word, the whole
+    summary behind Details, and the zoom and model fields stay."""
+    window, project = opened
+    for path in _photos(tmp_path / "more", 27):
+        project.add_image(path)
+    for record in project.images():
+        mask = np.zeros(record.shape, np.uint8)
+        mask[5:20, 5:20] = 1
+        project.save_mask(record.id, "garment", mask)
+    window.resize(853, 480)
+    qtbot.waitUntil(lambda: window.width() == 853, timeout=2000)
+    reached, proceed = _gated(monkeypatch, "export_project")
+    assert window.files.export(tmp_path / "summer shoot", "cutout", "garment") is not None
+    _cancel_when_reached(qtbot, window, reached, proceed)
+    bar = window.status
+    qtbot.waitUntil(bar.details_button.isVisible, timeout=30000)
+    text = bar.currentMessage()
+    assert text == f"Export cancelled: {STOP_AT} images written to summer shoot (unfinished)", "no title said twice"
+    shown = bar.shown_message()
+    assert shown == text or (shown.endswith("…") and text.startswith(shown[:-1]) and text[len(shown) - 1] in " :,;"), shown
+    assert bar.zoom.isVisible() and bar.model.isVisible() and bar.tool.isVisible()
+    assert window.width() == 853
+    qtbot.mouseClick(bar.details_button, Qt.MouseButton.LeftButton)
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert boxes and boxes[0].text() == text
+    assert f"Export cancelled after {STOP_AT} of 30 images" in boxes[0].detailedText()
+    boxes[0].close()
+    bar.clearMessage()
+    assert all(field.isVisible() for field in (bar.position, bar.device, bar.zoom, bar.model))

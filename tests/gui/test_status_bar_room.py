@@ -74,3 +74,26 @@ def test_the_closed_polygon_said_again_leaves_a_refusal_said_after_it(qtbot, ope
     window.status.said_again(canvas.message, canvas.finish_edit)
     window.status.showMessage("Saved 0001.jpg at 20:45:02", 5000)  # the save's line: covered
     qtbot.waitUntil(lambda: window.status.currentMessage() == CLOSED, timeout=2000)
+
+
+def test_a_summary_too_long_beside_details_is_cut_after_a_word_and_keeps_zoom_and_model(qtbot, opened):
+    """A File job's summary longer than an 853 px window was cut mid-word ("…the folder holds
+    the 47 images expor") and hid the zoom, CPU and model fields; its whole text is behind
+    Details, so it is now cut after a word with "…" and the zoom and model fields stay."""
+    window, _project = opened
+    window.resize(853, 560)
+    qtbot.waitUntil(lambda: window.width() <= 860, timeout=2000)
+    bar = window.status
+    long = "Export cancelled after 47 of 120 images: the folder holds the 47 images exported before it " * 2
+    bar.showMessage(long.strip(), 20000)
+    bar.show_details(lambda: None, "the whole summary", warn=True)
+    qtbot.wait(50)
+    assert bar.zoom.isVisible() and bar.model.isVisible() and window.width() == 853
+    shown = bar.shown_message()
+    assert shown.endswith("…") and shown != long
+    assert long.startswith(shown[:-1]) and long[len(shown) - 1] in " :,;", f"cut mid-word: {shown!r}"
+    assert bar.fontMetrics().horizontalAdvance(shown) <= _message_room(window)
+    assert bar.toolTip() == long.strip(), "the whole text in the tooltip"
+    bar.show_details(None)
+    bar.clearMessage()
+    qtbot.waitUntil(lambda: all(w.isVisible() for w in (bar.position, bar.device, bar.zoom, bar.model)), timeout=2000)

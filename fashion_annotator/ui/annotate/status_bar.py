@@ -5,9 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import Qt, QTimer, SignalInstance
-from PySide6.QtGui import QIcon, QResizeEvent
-from PySide6.QtWidgets import QLabel, QProgressBar, QPushButton, QStatusBar, QWidget
+from PySide6.QtCore import QRect, Qt, QTimer, SignalInstance
+from PySide6.QtGui import QFontMetrics, QIcon, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtWidgets import (
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizeGrip,
+    QStatusBar,
+    QStyle,
+    QStyleOption,
+    QWidget,
+)
 
 from fashion_annotator.ui.actions import TOOLS
 
@@ -44,6 +53,34 @@ def _field(min_width: int, tip: str) -> QLabel:
     label.setToolTip(tip)
     label.setContentsMargins(6, 0, 6, 0)
     return label
+
+
+def word_elided(metrics: QFontMetrics, text: str, width: int) -> str:
+    """``text`` whole where it fits in ``width`` pixels, else its first words and "…" (cut at
+    a character only where not even the first word fits): "the 47 images expor" was cut mid-word.
+
+    Parameters
+    ----------
+    metrics : QFontMetrics
+        The font it is drawn in.
+    text : str
+        The whole text.
+    width : int
+        The room, in pixels.
+
+    Returns
+    -------
+    str
+        What is drawn.
+    """
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+    words = text.split(" ")
+    for count in range(len(words) - 1, 0, -1):
+        head = " ".join(words[:count]).rstrip(" ,;:—-")
+        if head and metrics.horizontalAdvance(head + "…") <= width:
+            return head + "…"
+    return metrics.elidedText(text, Qt.TextElideMode.ElideRight, max(width, 0))
 
 
 def _width(widget: QWidget) -> int:
@@ -109,6 +146,9 @@ class StatusBar(QStatusBar):
             self.addPermanentWidget(widget)
         #: The fields a message that does not fit takes the room of, least needed first.
         self.yielding = (self.position, self.label, self.device, self.zoom, self.model)
+        #: The fields that stay beside a message whose whole text is behind the Details button
+        #: (it is cut at a word instead): a cancelled export's summary hid them at 853 px.
+        self.kept_for_details = (self.zoom, self.model)
         self.set_cursor(-1, -1, None)
         self.set_tool("brush")
         self.set_device("CPU")
@@ -124,18 +164,23 @@ class StatusBar(QStatusBar):
         when a widget shows, so fields are hidden before it shows and shown only where they fit:
         a File job's Cancel button shown beside every field widened an 853 px window to 901 px,
         for good. The busy text takes what the message leaves, up to :data:`BUSY_ROOM`, and is
-        cut to it (whole in its tooltip); at 1280 px it cut the saved-version line."""
+        cut to it (whole in its tooltip); at 1280 px it cut the saved-version line. While the
+        Details button shows, the message's whole text is behind it: the zoom and model fields
+        (:attr:`kept_for_details`) stay and the message is cut after a word (:meth:`shown_message`)."""
         gap = max(self.style().pixelMetric(self.style().PixelMetric.PM_LayoutHorizontalSpacing), 6)
         busy = self._busy_on
-        yielding = (*self.yielding, self.busy) if busy else self.yielding
+        details = not self.details_button.isHidden() or self.details_button in coming
+        fixed = self.kept_for_details if details else ()
+        yielding: tuple[QWidget, ...] = tuple(w for w in self.yielding if w not in fixed)
+        yielding = (*yielding, self.busy) if busy else yielding
         others = [w for w in self.findChildren(QWidget) if w.parent() is self and w is not self.busy_text
-                  and w not in yielding and (not w.isHidden() or w in coming)]  # fmt: skip
+                  and w not in yielding and (not w.isHidden() or w in coming or w in fixed)]  # fmt: skip
         fields = sum(_width(w) + gap for w in (*others, *yielding))
         metrics = self.fontMetrics()
         message = metrics.horizontalAdvance(text) + 24 if text else 0
         wanted = min(metrics.horizontalAdvance(self._busy_full), BUSY_ROOM) + gap if busy else 0
         short = message + wanted - (self.width() - fields)
-        shown = []
+        shown: list[QWidget] = list(fixed)
         for field in yielding:
             # the spinner goes only where the message itself does not fit (its text cut to nothing)
             if short - (wanted if field is self.busy else 0) > 0:
@@ -149,6 +194,41 @@ class StatusBar(QStatusBar):
         if busy:
             room = min(self.width() - fields - message - gap, BUSY_ROOM)
             self.busy_text.setText(metrics.elidedText(self._busy_full, Qt.TextElideMode.ElideRight, max(room, 0)))
+
+    def shown_message(self) -> str:
+        """The message as drawn: whole, or cut after a word with "…" where the fields leave it
+        too little room (:func:`word_elided`; the whole of it in the bar's tooltip)."""
+        text = self.currentMessage()
+        return word_elided(self.fontMetrics(), text, self._message_rect().width()) if text else ""
+
+    def _message_rect(self) -> QRect:
+        """Where the message is drawn: from the left edge to the first field shown (as Qt's own)."""
+        right = self.width() - 12
+        for widget in self.findChildren(QWidget):
+            if widget.parent() is self and widget.isVisible() and widget.x() > 0:
+                right = min(right, widget.x() - (0 if isinstance(widget, QSizeGrip) else 2))
+        return self.rect().adjusted(6, 0, right - self.width(), 0)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        """Draw as Qt does, the message cut after a word (:meth:`shown_message`): Qt cut it at
+        any character ("…the 47 images expor")."""
+        if not self.currentMessage():
+            super().paintEvent(event)
+            return
+        painter = QPainter(self)
+        option = QStyleOption()
+        option.initFrom(self)
+        self.style().drawPrimitive(QStyle.PrimitiveElement.PE_PanelStatusBar, option, painter, self)
+        for widget in self.findChildren(QWidget):
+            if widget.parent() is self and widget.isVisible() and not isinstance(widget, QSizeGrip):
+                frame = QStyleOption()
+                frame.rect = widget.geometry().adjusted(-2, -1, 2, 1)
+                frame.palette = self.palette()
+                self.style().drawPrimitive(QStyle.PrimitiveElement.PE_FrameStatusBarItem, frame, painter, widget)
+        painter.setPen(self.palette().windowText().color())
+        flags = Qt.AlignmentFlag.AlignLeading | Qt.AlignmentFlag.AlignVCenter | Qt.TextFlag.TextSingleLine
+        painter.drawText(self._message_rect(), int(flags), self.shown_message())
+        painter.end()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Share the new width out again: fields back in a wider window, the busy text longer."""

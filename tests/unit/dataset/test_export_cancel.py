@@ -90,11 +90,12 @@ def test_a_cancelled_single_file_export_writes_its_file_for_the_images_done(mask
     assert note.rstrip().endswith("  look0.png\n  look2.png")
     lines, went_wrong = cancelled_export(stop)
     missing = "saved instances (the Instances panel" if fmt == "coco-instances" else "a mask for the task"
-    assert went_wrong and lines[0] == (
-        f"Export cancelled after {STOP_AT} of 6 images: the folder holds the 2 images exported before it"
-    )
-    assert lines[1].startswith(f"1 image without {missing}") and lines[1].endswith(" left out")
-    assert lines[2:] == [
+    assert went_wrong and lines[:2] == [
+        "Export cancelled: 2 images written to out (unfinished)",
+        f"Export cancelled after {STOP_AT} of 6 images: the folder holds the 2 images exported before it",
+    ]
+    assert lines[2].startswith(f"1 image without {missing}") and lines[2].endswith(" left out")
+    assert lines[3:] == [
         f"{listed} only the images exported",
         f"The folder is a partial export: its {UNFINISHED_EXPORT} names the images in it; export again "
         "into a new or empty folder for every image.",
@@ -116,7 +117,8 @@ def test_a_cancelled_cutout_export_holds_the_cutouts_done_and_names_them(masked,
     note = (out / UNFINISHED_EXPORT).read_text()
     assert "It holds the 2 images exported before the cancel:\n  look0.png\n  look2.png\n" in note
     lines, _ = cancelled_export(stop)
-    assert lines[:2] == [
+    assert lines[:3] == [
+        "Export cancelled: 2 images written to cutouts (unfinished)",
         f"Export cancelled after {STOP_AT} of 6 images: the folder holds the 2 images exported before it",
         "1 image without a mask for the task left out",
     ]
@@ -129,9 +131,10 @@ def test_an_export_cancelled_before_any_masked_image_says_none_was_exported(tmp_
         with pytest.raises(JobCancelled) as caught:
             export_project(proj, tmp_path / "out", "coco", "garment", progress=_cancel)
     assert json.loads((tmp_path / "out" / "annotations.json").read_text())["images"] == []
-    assert cancelled_export(caught.value)[0][0] == (
-        f"Export cancelled after {STOP_AT} of 5 images: no image was exported before it"
-    )
+    assert cancelled_export(caught.value)[0][:2] == [
+        "Export cancelled: no image written to out (unfinished)",
+        f"Export cancelled after {STOP_AT} of 5 images: no image was exported before it",
+    ]
     assert "No image was exported before the cancel (annotations.json lists none)." in (
         tmp_path / "out" / UNFINISHED_EXPORT
     ).read_text()
