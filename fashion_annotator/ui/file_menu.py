@@ -55,6 +55,7 @@ from fashion_annotator.dataset.store import Project, ProjectError
 from fashion_annotator.ui import shortcuts
 from fashion_annotator.ui.annotate.status_bar import JOB
 from fashion_annotator.ui.decimal_spin import DecimalSpinBox
+from fashion_annotator.ui.export_folder import offer_free_folder
 from fashion_annotator.ui.file_jobs import (
     Cancelled,
     FileJob,
@@ -491,6 +492,12 @@ class ExportDialog(_PathDialog):
         self.fmt.currentTextChanged.connect(self._enable_options)
         self._enable_options(self.fmt.currentText())
 
+    def accept(self) -> None:
+        """Close unless the folder would be refused: a free one beside it is offered instead."""
+        if self.out.text().strip() and offer_free_folder(self.out, self.note, typed_path(self.out.text())):
+            return
+        super().accept()
+
     def _enable_options(self, fmt: str) -> None:
         """Only the options ``fmt`` takes can be set (plain has none, cutout only its edges);
         the line under the format says what ``fmt`` writes."""
@@ -522,6 +529,7 @@ class ExportDialog(_PathDialog):
         if index >= 0:
             self.edges.setCurrentIndex(index)
         self.out.setText(choices.get("folder", ""))
+        offer_free_folder(self.out, self.note, typed_path(self.out.text()))  # a cancelled export's: not again
         self.finished_only.setChecked(str(choices.get("finished_only", False)).lower() == "true")
 
     def statuses(self) -> tuple[str, ...] | None:

@@ -207,3 +207,74 @@ def test_a_cancelled_export_says_so_in_a_short_sentence_in_an_853_px_window(open
     boxes[0].close()
     bar.clearMessage()
     assert all(field.isVisible() for field in (bar.position, bar.device, bar.zoom, bar.model))
+
+
+def _ok_when_shown(monkeypatch) -> list[str]:
+    """File > Export's dialog, shown, answered with its OK button; what its Folder and note held."""
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    seen: list[str] = []
+
+    def answer(dialog: file_menu.ExportDialog) -> int:
+        dialog.show()
+        seen.extend((dialog.out.text(), dialog.note.text()))
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+        return dialog.result()
+
+    monkeypatch.setattr(file_menu.ExportDialog, "exec", answer)
+    return seen
+
+
+def test_file_export_after_a_cancelled_one_offers_a_new_folder(opened, summaries, qtbot, tmp_path, monkeypatch):
+    """After a cancelled export File > Export filled in the same unfinished folder, and OK failed
+    with "holds an export that did not finish": it now offers NAME-2 and says why, so OK works."""
+    window, project = opened
+    for path in _photos(tmp_path / "more", 27):
+        project.add_image(path)
+    for record in project.images():
+        mask = np.zeros(record.shape, np.uint8)
+        mask[5:20, 5:20] = 1
+        project.save_mask(record.id, "garment", mask)
+    out = tmp_path / "summer shoot"
+    reached, proceed = _gated(monkeypatch, "export_project")
+    window.prefs.set_last_export(window.project.root, {"format": "cutout", "folder": str(out)})
+    seen = _ok_when_shown(monkeypatch)
+    window.files.choose_export()
+    _cancel_when_reached(qtbot, window, reached, proceed)
+    qtbot.waitUntil(lambda: len(summaries) == 1, timeout=30000)
+    assert (out / UNFINISHED_EXPORT).is_file() and seen[0] == str(out)
+    monkeypatch.undo()
+    window.files.inform = lambda title, lines, wrong: summaries.append((title, lines, wrong))
+    seen = _ok_when_shown(monkeypatch)
+    window.files.choose_export()  # the same folder is remembered: the dialog offers another
+    assert window.files.wait(60000)
+    qtbot.waitUntil(lambda: len(summaries) == 2, timeout=30000)
+    assert seen[0] == str(tmp_path / "summer shoot-2")
+    assert seen[1].startswith(f"summer shoot holds an export that did not finish ({UNFINISHED_EXPORT})")
+    assert "Folder is now summer shoot-2" in seen[1] and "delete it first" in seen[1]
+    title, lines, went_wrong = summaries[1]
+    assert not lines[0].startswith("Stopped"), lines
+    assert not (tmp_path / "summer shoot-2" / UNFINISHED_EXPORT).exists()
+    assert len(list((tmp_path / "summer shoot-2").glob("*.png"))) == 30
+
+
+def test_the_export_dialog_refuses_a_typed_unfinished_folder_before_ok_closes_it(qtbot, tmp_path):
+    """Typed (or browsed to) by hand, an unfinished export's folder is caught at OK: the dialog
+    stays, offers NAME-2 and says why; OK again closes it."""
+    from fashion_annotator.ui.file_menu import ExportDialog
+
+    out = tmp_path / "exp2"
+    out.mkdir()
+    (out / UNFINISHED_EXPORT).write_text("cancelled")
+    (tmp_path / "exp2-2").mkdir()
+    (tmp_path / "exp2-2" / "look.png").write_bytes(b"x")
+    dialog = ExportDialog(["garment"], "garment")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.out.setText(str(out))
+    dialog.accept()
+    assert dialog.isVisible() and dialog.result() == 0
+    assert dialog.out.text() == str(tmp_path / "exp2-3"), "exp2-2 holds files: the next free one"
+    assert "exp2 holds an export that did not finish" in dialog.note.text()
+    dialog.accept()
+    assert not dialog.isVisible() and dialog.result() == 1
