@@ -21,6 +21,7 @@ from fashion_annotator.core.wording import counted
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.ui import window_dialogs
+from fashion_annotator.ui.annotate import no_photos
 from fashion_annotator.ui.shortcuts import drop_refused, key_name
 from fashion_annotator.ui.store_away import known_name
 
@@ -128,6 +129,7 @@ def start(w: MainWindow) -> None:
         opened = first is None or w.open_image(first)
     finally:
         w.session.message.disconnect(skipped.append)
+    no_photos.install(w)  # an empty project: the canvas says how to add photos
     if not opened and w.session.current is None:
         nothing_open(w, [line for line in skipped if line.startswith("Skipped ")])
     if w.session.current is None:  # no proposal names the models: "model: loading…" stayed
