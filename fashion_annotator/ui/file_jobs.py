@@ -70,8 +70,8 @@ def cancelled_export(stop: CancelRequested, out: Path | None = None) -> tuple[li
     exported before it, with the format's files listing only those (``stop.export``), and stays
     marked partial (a warning).
 
-    The first line is short, for the status bar: "Export cancelled: 47 images written to exp2
-    (unfinished)" (at 853 px "…the folder holds the 47 images expor" was cut mid-word)."""
+    The first line is short, for the status bar: "Export cancelled (unfinished): 47 images
+    written to exp2" (at 853 px "…the folder holds the 47 images expor" was cut mid-word)."""
     summary = stop.export
     folder = summary.out if summary is not None else out
     where = f" to {folder.name}" if folder is not None else ""
@@ -82,10 +82,10 @@ def cancelled_export(stop: CancelRequested, out: Path | None = None) -> tuple[li
     )
     if summary is None:
         name = f" {folder.name}" if folder is not None else ""
-        return [f"Export cancelled: the folder{name} is partial (unfinished)", f"{head}: the folder is partial",
+        return [f"Export cancelled (unfinished): the folder{name} is partial", f"{head}: the folder is partial",
                 advice], True  # fmt: skip
     written = counted(summary.count, "image") if summary.count else "no image"
-    short = f"Export cancelled: {written} written{where} (unfinished)"
+    short = f"Export cancelled (unfinished): {written} written{where}"  # the folder's name may be cut
     if summary.count:
         head += f": the folder holds the {counted(summary.count, 'image')} exported before it"
     else:

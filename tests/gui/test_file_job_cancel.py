@@ -93,7 +93,7 @@ def test_cancelled_export_leaves_the_finished_images_and_says_so(opened, summari
     qtbot.waitUntil(lambda: len(summaries) == 1, timeout=30000)
     title, lines, went_wrong = summaries[0]
     assert title == f"Export {fmt}"
-    assert lines[0] == f"Export cancelled: {STOP_AT} images written to exported (unfinished)"
+    assert lines[0] == f"Export cancelled (unfinished): {STOP_AT} images written to exported"
     assert lines[1] == f"Export cancelled after {STOP_AT} of 30 images: the folder holds the {STOP_AT} images exported before it"
     assert went_wrong, "a partial folder is a warning"
     stems = sorted(p.stem for p in out.rglob("*") if p.suffix in {".png", ".jpg"})
@@ -195,8 +195,9 @@ def test_a_cancelled_export_says_so_in_a_short_sentence_in_an_853_px_window(open
     bar = window.status
     qtbot.waitUntil(bar.details_button.isVisible, timeout=30000)
     text = bar.currentMessage()
-    assert text == f"Export cancelled: {STOP_AT} images written to summer shoot (unfinished)", "no title said twice"
+    assert text == f"Export cancelled (unfinished): {STOP_AT} images written to summer shoot", "no title said twice"
     shown = bar.shown_message()
+    assert shown.startswith(f"Export cancelled (unfinished): {STOP_AT} images written"), shown
     assert shown == text or (shown.endswith("…") and text.startswith(shown[:-1]) and text[len(shown) - 1] in " :,;"), shown
     assert bar.zoom.isVisible() and bar.model.isVisible() and bar.tool.isVisible()
     assert window.width() == 853

@@ -91,7 +91,7 @@ def test_a_cancelled_single_file_export_writes_its_file_for_the_images_done(mask
     lines, went_wrong = cancelled_export(stop)
     missing = "saved instances (the Instances panel" if fmt == "coco-instances" else "a mask for the task"
     assert went_wrong and lines[:2] == [
-        "Export cancelled: 2 images written to out (unfinished)",
+        "Export cancelled (unfinished): 2 images written to out",
         f"Export cancelled after {STOP_AT} of 6 images: the folder holds the 2 images exported before it",
     ]
     assert lines[2].startswith(f"1 image without {missing}") and lines[2].endswith(" left out")
@@ -118,7 +118,7 @@ def test_a_cancelled_cutout_export_holds_the_cutouts_done_and_names_them(masked,
     assert "It holds the 2 images exported before the cancel:\n  look0.png\n  look2.png\n" in note
     lines, _ = cancelled_export(stop)
     assert lines[:3] == [
-        "Export cancelled: 2 images written to cutouts (unfinished)",
+        "Export cancelled (unfinished): 2 images written to cutouts",
         f"Export cancelled after {STOP_AT} of 6 images: the folder holds the 2 images exported before it",
         "1 image without a mask for the task left out",
     ]
@@ -132,7 +132,7 @@ def test_an_export_cancelled_before_any_masked_image_says_none_was_exported(tmp_
             export_project(proj, tmp_path / "out", "coco", "garment", progress=_cancel)
     assert json.loads((tmp_path / "out" / "annotations.json").read_text())["images"] == []
     assert cancelled_export(caught.value)[0][:2] == [
-        "Export cancelled: no image written to out (unfinished)",
+        "Export cancelled (unfinished): no image written to out",
         f"Export cancelled after {STOP_AT} of 5 images: no image was exported before it",
     ]
     assert "No image was exported before the cancel (annotations.json lists none)." in (
