@@ -61,6 +61,18 @@ def person(holder: str) -> str:
     return user if at and user and rest.endswith(")") and " (pid " in rest else holder
 
 
+def holder_tip(holder: str) -> str:
+    """A tooltip naming where a lease ``holder`` runs, beside a message that names the person
+    (:func:`person`): the computer and process id stay out of the sentence.
+
+    Examples
+    --------
+    >>> holder_tip("ana@studio-3 (pid 20600)")
+    'Held by ana@studio-3 (pid 20600): the user, the computer and the program\'s process id'
+    """
+    return f"Held by {holder}: the user, the computer and the program's process id"
+
+
 class LeaseHeld(Exception):
     """Another operator holds the image: ``holder`` names them, ``expires`` is when it lapses.
 

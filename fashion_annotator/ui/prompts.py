@@ -11,7 +11,7 @@ import time
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QWidget
 
 from fashion_annotator.core.journal import JournalEntry
-from fashion_annotator.dataset.leases import person
+from fashion_annotator.dataset.leases import holder_tip, person
 
 
 def ask_restore(
@@ -70,7 +70,7 @@ def ask_lease_held(parent: QWidget, holder: str, expires: float, image: str = "t
         f"{person(holder)} is editing {image} (until {until}).",
         parent=parent,
     )
-    box.setToolTip(f"Held by {holder}: the user, the computer and the program's process id")
+    box.setToolTip(holder_tip(holder))
     read_only = box.addButton("Open read-only", QMessageBox.ButtonRole.AcceptRole)
     box.addButton("Skip", QMessageBox.ButtonRole.RejectRole)
     box.exec()

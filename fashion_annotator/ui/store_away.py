@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fashion_annotator.dataset.display import display_name
+from fashion_annotator.dataset.leases import holder_tip
 from fashion_annotator.dataset.postgres.url import is_postgres_url
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa.decisions import rejection_note
@@ -59,9 +60,12 @@ def show_notes(banner: Any, project: Any, opened: Any) -> None:
     """Show the notes of the image ``opened`` in ``banner`` (:func:`.image_notes`: its lease,
     QA's reject reason); while the store does not answer the banner stays as it is (the line
     just said why: back from the Review tab with the server away, this raised out of the
-    signal)."""
+    signal). A colleague holding the image is named by their user name; the computer and the
+    process id are in the banner's tooltip."""
     try:
         notes = image_notes(project, opened)
     except ProjectError:
         return
     banner.show_lines(notes)
+    holder = (opened.lost_to or opened.lease_holder) if opened.read_only else None
+    banner.setToolTip(holder_tip(holder) if holder else "")

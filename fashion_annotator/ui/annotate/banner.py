@@ -33,7 +33,7 @@ def image_notes(project, opened: OpenImage) -> list[str]:
         )
     elif opened.lease_lost:
         notes.append(
-            f"Read-only: {opened.lost_to or opened.lease_holder} took this image over while this session's lease "
+            f"Read-only: {person(opened.lost_to or opened.lease_holder or 'another session')} took this image over while this session's lease "
             "lapsed. Your unsaved edits are kept in the recovery journal, not saved over theirs."
         )
     elif opened.read_only and opened.lease is not None and opened.lease.crashed:

@@ -454,8 +454,8 @@ class ImageSession(JournalRecovery, LeasePause, LeaseWatch, PhotoOpening, QObjec
             return True
         if cur.read_only:
             if cur.edited:
-                who = (f"{cur.lease_holder} holds this image" if cur.lease_holder
-                       else f"{cur.lost_to} took this image over" if cur.lost_to
+                who = (f"{person(cur.lease_holder)} holds this image" if cur.lease_holder
+                       else f"{person(cur.lost_to)} took this image over" if cur.lost_to
                        else f"the project is read-only ({self._readonly()})")  # fmt: skip
                 self.error.emit(f"Not saved: {who} (read-only)")
                 return False

@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from fashion_annotator.annotate import session
-from fashion_annotator.dataset.leases import LeaseHeld, lapse_wait_s
+from fashion_annotator.dataset.leases import LeaseHeld, lapse_wait_s, person
 from fashion_annotator.dataset.records import ProjectError
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class LeaseWatch:
         if held is not None and (cur.edited or not newer):
             self._wait_for_lease(held.expires)
             return
-        who, name = cur.lost_to or cur.lease_holder or "the colleague", self._image_name(image_id)
+        who, name = person(cur.lost_to or cur.lease_holder or "the colleague"), self._image_name(image_id)
         if not self.close_image() or not self.open_image(image_id, ask=False) or self.current is None:
             return
         if not self.current.read_only:
@@ -107,7 +107,7 @@ class LeaseWatch:
             self.current.read_only, self.current.lease, self.current.lease_lost = True, held, True
             self.current.lost_to = held.holder
             self.error.emit(
-                f"Lost the lease on this image to {held.holder}: read-only now; unsaved edits "
+                f"Lost the lease on this image to {person(held.holder)}: read-only now; unsaved edits "
                 "are kept in the recovery journal, not saved over theirs"
             )
             self.readOnlyChanged.emit(self.current)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from fashion_annotator.dataset.leases import LeaseHeld
+from fashion_annotator.dataset.leases import LeaseHeld, holder_tip, person
 from fashion_annotator.dataset.records import ProjectError
 from fashion_annotator.qa import decisions
 from fashion_annotator.ui.review.decision_panel import confirm_own_approval
@@ -123,8 +123,11 @@ class Deciding:
             self.say_away(f"{refused}: {row.name}", exc, decision=True)
             return False
         except LeaseHeld as held:  # the operator's next save would bury the decision
-            QMessageBox.warning(self._widget(), "Decision not recorded",
-                                f"{held.holder} is editing {row.name}; decide once they are done.")  # fmt: skip
+            box = QMessageBox(QMessageBox.Icon.Warning, "Decision not recorded",
+                              f"{person(held.holder)} is editing {row.name}; decide once they are done.",
+                              parent=self._widget())  # fmt: skip
+            box.setToolTip(holder_tip(held.holder))
+            box.exec()
             return False
         if self._decision_notice:  # this path's notice only ("Not refreshed" stays until a refresh)
             self.away.show_lines([])
