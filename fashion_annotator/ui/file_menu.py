@@ -291,7 +291,8 @@ class FileActions(QObject):
                         statuses=dialog.statuses(), **dialog.options())  # fmt: skip
 
     def choose_project(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Open project")
+        parents = [p.parent for p in self.window.prefs.recent_projects if p.parent.is_dir()]  # the last project's
+        folder = QFileDialog.getExistingDirectory(self.window, "Open project", str(next(iter(parents), Path.home())))
         if folder:
             self.window.projectRequested.emit(Path(folder))
 
