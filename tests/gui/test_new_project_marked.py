@@ -73,28 +73,11 @@ def test_a_file_new_killed_half_way_says_so_and_file_new_again_adds_the_rest(qtb
 
 def test_file_new_is_marked_while_its_photos_are_added_and_a_cancel_unmarks_it(qtbot, tmp_path, monkeypatch):
     """Cancel is the operator's stop, its summary says what was kept: not a creation cut short."""
-    photos, root = _photos(tmp_path / "shoot", 6), tmp_path / "shoot-annotations"
-    reached, proceed = threading.Event(), threading.Event()
-    real = app.add_photos
-
-    def gated(project, files, copy, progress, summary):
-        def wait_then(done: int, total: int) -> None:
-            if done == 2:
-                reached.set()
-                proceed.wait(30)
-            progress(done, total)
-
-        return real(project, files, copy, wait_then, summary)
-
-    monkeypatch.setattr(app, "add_photos", gated)
-    switcher = _switcher(tmp_path)
-    assert switcher.switch(lambda: app._new_for_window(photos, root, True))
-    window = switcher.window
-    qtbot.addWidget(window)
+    root = tmp_path / "shoot-annotations"
+    _, window, photos, _, proceed = _held_file_new(qtbot, tmp_path, monkeypatch, root)
     seen: list[list[str]] = []
     window.files.inform = lambda title, lines, wrong: seen.append(lines)
     try:
-        qtbot.waitUntil(reached.is_set, timeout=30000)
         making = read_folder(root)
         assert making is not None and making.command == "new" and making.source == str(photos.resolve())
         qtbot.mouseClick(window.status.cancel_button, Qt.MouseButton.LeftButton)
