@@ -175,18 +175,24 @@ def test_closing_waits_for_every_file_job_also_one_whose_thread_still_ends(opene
         first.wait()
 
 
+def _add_masked_photos(project, folder: Path, n: int) -> None:
+    """Add ``n`` more photos in ``folder`` to ``project``, then save a small garment square on
+    every photo (enough masked images for an export to be cancelled midway)."""
+    for path in _photos(folder, n):
+        project.add_image(path)
+    for record in project.images():
+        mask = np.zeros(record.shape, np.uint8)
+        mask[5:20, 5:20] = 1
+        project.save_mask(record.id, "garment", mask)
+
+
 def test_a_cancelled_export_says_so_in_a_short_sentence_in_an_853_px_window(opened, qtbot, tmp_path, monkeypatch):
     """At 853 px (1280x720 at 150 %) the summary was cut mid-word ("…the folder holds the 47
     images expor"), said its title twice ("Export cutout: Export cancelled…") and the zoom, CPU and
     model fields went. It is now one short sentence, cut (if at all) after a word, the whole
     summary behind Details, and the zoom and model fields stay."""
     window, project = opened
-    for path in _photos(tmp_path / "more", 27):
-        project.add_image(path)
-    for record in project.images():
-        mask = np.zeros(record.shape, np.uint8)
-        mask[5:20, 5:20] = 1
-        project.save_mask(record.id, "garment", mask)
+    _add_masked_photos(project, tmp_path / "more", 27)
     window.resize(853, 480)
     qtbot.waitUntil(lambda: window.width() == 853, timeout=2000)
     reached, proceed = _gated(monkeypatch, "export_project")
@@ -230,12 +236,7 @@ def test_file_export_after_a_cancelled_one_offers_a_new_folder(opened, summaries
     """After a cancelled export File > Export filled in the same unfinished folder, and OK failed
     with "holds an export that did not finish": it now offers NAME-2 and says why, so OK works."""
     window, project = opened
-    for path in _photos(tmp_path / "more", 27):
-        project.add_image(path)
-    for record in project.images():
-        mask = np.zeros(record.shape, np.uint8)
-        mask[5:20, 5:20] = 1
-        project.save_mask(record.id, "garment", mask)
+    _add_masked_photos(project, tmp_path / "more", 27)
     out = tmp_path / "summer shoot"
     reached, proceed = _gated(monkeypatch, "export_project")
     window.prefs.set_last_export(window.project.root, {"format": "cutout", "folder": str(out)})
