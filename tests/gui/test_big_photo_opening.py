@@ -56,6 +56,16 @@ def project_root(tmp_path):
     return root, huge
 
 
+def _window(qtbot, project, tmp_path: Path, answers) -> MainWindow:
+    """A main window on ``project`` (no models: a known empty mask), not started nor shown."""
+    window = MainWindow(project, Preferences(settings_file(tmp_path / "settings.ini")),
+                        ask_restore=answers.ask_restore, ask_quit=answers.ask_quit,
+                        ask_lease_held=answers.ask_lease_held, ask_stop=answers.ask_stop,
+                        proposals=ProposalSource(project, use_shipped=False))  # fmt: skip
+    qtbot.addWidget(window)
+    return window
+
+
 def test_restarting_on_a_large_photo_paints_and_says_it_loads(qtbot, tmp_path, project_root, answers,
                                                               monkeypatch) -> None:  # fmt: skip
     root, huge = project_root
@@ -70,11 +80,7 @@ def test_restarting_on_a_large_photo_paints_and_says_it_loads(qtbot, tmp_path, p
 
     monkeypatch.setattr(session, "load_preview", slow_preview)
     project = open_project(root, user="alice")
-    window = MainWindow(project, Preferences(settings_file(tmp_path / "settings.ini")),
-                        ask_restore=answers.ask_restore, ask_quit=answers.ask_quit,
-                        ask_lease_held=answers.ask_lease_held, ask_stop=answers.ask_stop,
-                        proposals=ProposalSource(project, use_shipped=False))  # fmt: skip
-    qtbot.addWidget(window)
+    window = _window(qtbot, project, tmp_path, answers)
     window.resize(1200, 800)
     window.show()
     seen: list[tuple[bool, str]] = []
@@ -157,11 +163,7 @@ def test_opening_a_large_photo_does_not_sweep_the_project(qtbot, tmp_path, proje
     photos again."""
     root, huge = project_root
     project = open_project(root, user="alice")
-    window = MainWindow(project, Preferences(settings_file(tmp_path / "settings.ini")),
-                        ask_restore=answers.ask_restore, ask_quit=answers.ask_quit,
-                        ask_lease_held=answers.ask_lease_held, ask_stop=answers.ask_stop,
-                        proposals=ProposalSource(project, use_shipped=False))  # fmt: skip
-    qtbot.addWidget(window)
+    window = _window(qtbot, project, tmp_path, answers)
     swept: list[Path] = []
     real = Project._sweep
 
@@ -199,11 +201,7 @@ def test_next_free_while_a_photo_loads_leaves_no_image_locked(qtbot, tmp_path, p
     monkeypatch.setattr(session, "load_preview", slow_preview)
     project = open_project(root, user="alice")
     small = next(r.id for r in project.images() if r.id != huge)
-    window = MainWindow(project, Preferences(settings_file(tmp_path / "settings.ini")),
-                        ask_restore=answers.ask_restore, ask_quit=answers.ask_quit,
-                        ask_lease_held=answers.ask_lease_held, ask_stop=answers.ask_stop,
-                        proposals=ProposalSource(project, use_shipped=False))  # fmt: skip
-    qtbot.addWidget(window)
+    window = _window(qtbot, project, tmp_path, answers)
     window.show()
     answered: list[bool] = []
 
@@ -241,11 +239,7 @@ def test_a_new_job_generation_during_the_read_does_not_wait_for_stale_jobs(qtbot
 
     monkeypatch.setattr(session, "load_preview", slow_preview)
     project = open_project(root, user="alice")
-    window = MainWindow(project, Preferences(settings_file(tmp_path / "settings.ini")),
-                        ask_restore=answers.ask_restore, ask_quit=answers.ask_quit,
-                        ask_lease_held=answers.ask_lease_held, ask_stop=answers.ask_stop,
-                        proposals=ProposalSource(project, use_shipped=False))  # fmt: skip
-    qtbot.addWidget(window)
+    window = _window(qtbot, project, tmp_path, answers)
     window.show()
 
     def new_generation() -> None:
